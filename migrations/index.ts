@@ -1,0 +1,4 @@
+import { CreateUserAccounts1732000000000 } from './1732000000000-create-user-accounts.js';
+
+/** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
+export const MIGRATIONS = [CreateUserAccounts1732000000000];

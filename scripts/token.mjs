@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Mints an access token like the authentication service's, for Swagger UI and curl:
+//   npm run token -- --sub alice --role admin [--email a@x.io] [--username alice] [--ttl 3600]
+// Signed with JWT_ACCESS_SECRET, or the development secret the service uses when none is set.
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+
+// Must equal DEVELOPMENT_JWT_SECRET in src/config/app-config.ts (a unit test checks it).
+const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+
+const { values } = parseArgs({
+  options: {
+    sub: { type: 'string', default: 'dev-user' },
+    role: { type: 'string', default: 'user' },
+    email: { type: 'string' },
+    username: { type: 'string' },
+    ttl: { type: 'string', default: '3600' },
+  },
+});
+
+const secret = process.env.JWT_ACCESS_SECRET || DEVELOPMENT_JWT_SECRET;
+const claims = {
+  sub: values.sub,
+  type: 'access',
+  role: values.role,
+  email: values.email ?? `${values.sub}@example.com`,
+  username: values.username ?? values.sub,
+};
+process.stdout.write(`${jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: Number(values.ttl) })}\n`);

@@ -1,0 +1,45 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module.js';
+import { buildAppConfig, type AppConfig } from './config/app-config.js';
+import { APP_CONFIG } from './config/config.module.js';
+import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
+import { setupSwagger } from './common/http/swagger.js';
+
+export interface CreateAppOptions {
+  /** Overrides for process.env (tests). */
+  env?: Record<string, string | undefined>;
+  /** Where JSON log lines go (default stdout); tests capture them. */
+  logDestination?: DestinationStream;
+}
+
+/** Builds the fully configured HTTP application; shared by main.ts and the e2e tests. */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const env = options.env ?? {};
+  // Validate early so a bad environment fails before anything starts, naming the variable.
+  const preliminary = buildAppConfig({ ...process.env, ...env });
+  const root = createRootLogger(preliminary.logLevel, options.logDestination);
+  const logger = new PinoLoggerService(root);
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+    logger,
+    bodyParser: false,
+    abortOnError: false,
+    forceCloseConnections: false,
+  });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  if (config.jwt.usingDevelopmentSecret) {
+    logger.warn('JWT_ACCESS_SECRET is not set: using the fixed development secret (never in production)', 'Config');
+  }
+
+  app.use(requestLogging(root));
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.set('query parser', 'simple');
+  app.disable('x-powered-by');
+  setupSwagger(app, config.version);
+  return app;
+}

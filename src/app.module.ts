@@ -1,0 +1,51 @@
+import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { seconds, ThrottlerModule } from '@nestjs/throttler';
+import { AccessGuard } from './common/auth/access.guard.js';
+import { AuthModule } from './common/auth/auth.module.js';
+import { AuthenticationGuard } from './common/auth/authentication.guard.js';
+import { PrincipalThrottlerGuard } from './common/auth/principal-throttler.guard.js';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { AccountsModule } from './users/accounts.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+export class AppModule {
+  /** `env` overrides process.env (tests run apps with their own settings side by side). */
+  static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(env),
+        DatabaseModule,
+        ThrottlerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            throttlers: [{ name: 'default', ttl: seconds(config.throttle.ttlSeconds), limit: config.throttle.limit }],
+          }),
+        }),
+        ScheduleModule.forRoot(),
+        AccountsModule,
+        AuthModule,
+        HealthModule,
+        UsersModule,
+      ],
+      providers: [
+        // Order matters: who is calling, then may they, then how often.
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+    };
+  }
+}

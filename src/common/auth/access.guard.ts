@@ -1,0 +1,36 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
+import { roleSatisfies, type AuthUser } from './roles.js';
+
+/** Routes without an explicit rule fall back to the strictest reading: any user, no API keys. */
+const DEFAULT_RULE: AuthRule = { role: 'user' };
+
+/** Global authorisation: role hierarchy for tokens, scopes for API keys. Runs after authentication. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const rule =
+      this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [context.getHandler(), context.getClass()]) ??
+      DEFAULT_RULE;
+    if (rule.public) return true;
+    const user = context.switchToHttp().getRequest().user as AuthUser | undefined;
+    if (!user) throw new ForbiddenException('Not authenticated');
+
+    if (user.via === 'api-key') {
+      if (rule.role !== 'user' || rule.apiKeyScope === undefined) {
+        throw new ForbiddenException('API keys cannot call this route');
+      }
+      if (rule.apiKeyScope !== 'any' && !user.scopes?.includes(rule.apiKeyScope)) {
+        throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
+      }
+      return true;
+    }
+    if (!roleSatisfies(user.role, rule.role)) {
+      throw new ForbiddenException(`Requires role ${rule.role}`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import type { AuthUser, Role, Scope } from './roles.js';
+
+export const AUTH_RULE = 'accounting:auth-rule';
+export const BEARER_SCHEME = 'bearer';
+export const API_KEY_SCHEME = 'api-key';
+
+export interface AuthRule {
+  public?: true;
+  /** Lowest role that may call the route (user < supervisor < admin). */
+  role: Role;
+  /** Scope an API key needs; `any` lets every valid key in; absent: API keys are refused. */
+  apiKeyScope?: Scope | 'any';
+}
+
+/** No authentication: the only way out of the global guard. */
+export function Public(): MethodDecorator & ClassDecorator {
+  return SetMetadata(AUTH_RULE, { public: true, role: 'user' } satisfies AuthRule);
+}
+
+/**
+ * A route's whole access rule in one place: who may call it, which API-key scope it needs, and the
+ * matching OpenAPI security and 401/403 documentation, so docs and enforcement cannot drift apart.
+ */
+export function Auth(role: Role = 'user', options: { scope?: Scope | 'any' } = {}) {
+  const rule: AuthRule = { role, apiKeyScope: role === 'user' ? options.scope : undefined };
+  const keysAllowed = rule.apiKeyScope !== undefined;
+  const who = role === 'user' ? 'any authenticated caller' : `role ${role} or higher`;
+  const keys = keysAllowed
+    ? rule.apiKeyScope === 'any'
+      ? 'API keys: any valid key.'
+      : `API keys: scope \`${rule.apiKeyScope}\`.`
+    : 'API keys: not accepted.';
+  return applyDecorators(
+    SetMetadata(AUTH_RULE, rule),
+    ApiBearerAuth(BEARER_SCHEME),
+    ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME)] : []),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: `Requires ${who}. ${keys}`, type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),
+  );
+}
+
+/** The authenticated caller (set by the global authentication guard). */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {
+  return ctx.switchToHttp().getRequest().user as AuthUser;
+});

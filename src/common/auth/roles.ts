@@ -1,0 +1,36 @@
+export const ROLES = ['user', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const RANK: Record<Role, number> = { user: 0, supervisor: 1, admin: 2 };
+
+/** Unknown or absent roles fall back to the least privileged one. */
+export function normaliseRole(value: unknown): Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value) ? (value as Role) : 'user';
+}
+
+/** user < supervisor < admin: a role satisfies every requirement at or below its rank. */
+export function roleSatisfies(actual: Role, required: Role): boolean {
+  return RANK[actual] >= RANK[required];
+}
+
+export const SCOPES = [
+  'credits:read',
+  'usage:read',
+  'usage:write',
+  'sessions:read',
+  'sessions:write',
+  'pricing:read',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** The authenticated caller, as guards and handlers see it. */
+export interface AuthUser {
+  userId: string;
+  role: Role;
+  email: string | null;
+  username: string | null;
+  /** How the caller authenticated. API keys act with role `user`, limited to `scopes`. */
+  via: 'jwt' | 'api-key';
+  scopes?: Scope[];
+  apiKeyId?: string;
+}

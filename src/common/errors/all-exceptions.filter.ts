@@ -1,0 +1,101 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { DomainError } from './domain-error.js';
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** PostgreSQL errors that describe the request's situation rather than a bug. */
+const PG_STATUS: Record<string, { status: number; message: string }> = {
+  '23505': { status: 409, message: 'Conflicts with an existing record' },
+  '23P01': { status: 409, message: 'Conflicts with an existing record' },
+  '40001': { status: 409, message: 'Concurrent update, please retry' },
+  '40P01': { status: 409, message: 'Concurrent update, please retry' },
+  '55P03': { status: 503, message: 'Busy, please retry' },
+  '57014': { status: 503, message: 'Request took too long, please retry' },
+};
+
+export interface ErrorBody {
+  statusCode: number;
+  message: string | string[];
+  error: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * The one place errors become HTTP answers: Nest's shape `{statusCode, message, error}`, domain
+ * codes mapped to statuses, and anything unexpected turned into a bare 500 with the request id
+ * (the stack and any SQL go to the log only).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const body = this.toBody(exception, req);
+    if (body.statusCode >= 500) {
+      this.logger.error({ msg: 'request failed', err: exception, requestId: req.id, method: req.method, url: req.originalUrl });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, req: { id?: string }): ErrorBody {
+    if (exception instanceof DomainError) {
+      const status = exception.status;
+      return { statusCode: status, message: exception.message, error: REASON[status] ?? 'Error', code: exception.code, ...exception.details };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const base = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
+      return {
+        ...base,
+        statusCode: status,
+        message: (base.message as string | string[]) ?? exception.message,
+        error: (base.error as string) ?? REASON[status] ?? 'Error',
+      };
+    }
+    // Errors raised before Nest's router (body parser): they carry a status of their own.
+    const raw = exception as { status?: number; statusCode?: number; type?: string; expose?: boolean };
+    const rawStatus = raw?.status ?? raw?.statusCode;
+    if (typeof rawStatus === 'number' && rawStatus >= 400 && rawStatus < 500) {
+      const message =
+        raw.type === 'entity.too.large'
+          ? 'Request body too large'
+          : raw.type === 'entity.parse.failed'
+            ? 'Malformed JSON body'
+            : (REASON[rawStatus] ?? 'Bad request');
+      return { statusCode: rawStatus, message, error: REASON[rawStatus] ?? 'Error' };
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
+      const mapped = code ? PG_STATUS[code] : undefined;
+      if (mapped) return { statusCode: mapped.status, message: mapped.message, error: REASON[mapped.status] };
+    }
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      message: 'Internal server error',
+      error: REASON[500],
+      requestId: req.id,
+    };
+  }
+}

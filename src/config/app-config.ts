@@ -1,0 +1,164 @@
+/**
+ * The service's configuration: read once from the environment, validated, typed.
+ * `buildAppConfig` is pure so it can be unit-tested and shared with `ormconfig.ts`.
+ */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface DatabaseConfig {
+  /** Connection URL; null means "start the embedded PostgreSQL". */
+  url: string | null;
+  dataDir: string;
+  migrationsRun: boolean;
+  poolSize: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  database: DatabaseConfig;
+  jwt: { secret: string; usingDevelopmentSecret: boolean };
+  internalApiKey: string | null;
+  corsOrigin: string[] | boolean;
+  throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
+  streamingSessionTtlSeconds: number;
+  pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
+  logLevel: LogLevel;
+  bodyLimit: string;
+  version: string;
+}
+
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function databaseUrl(read: EnvReader): string | null {
+  const url = read.raw('DATABASE_URL');
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      read.problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    return url;
+  }
+  const host = read.raw('DB_HOST');
+  if (!host) return null;
+  const port = read.int('DB_PORT', 5432, 1, 65535);
+  const name = read.string('DB_NAME', 'accounting');
+  const user = read.string('DB_USER', 'postgres');
+  const password = read.raw('DB_PASSWORD');
+  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
+}
+
+function jwtSecret(read: EnvReader, nodeEnv: string): AppConfig['jwt'] {
+  const secret = read.raw('JWT_ACCESS_SECRET');
+  if (nodeEnv === 'production') {
+    if (!secret) read.problems.push('JWT_ACCESS_SECRET is required when NODE_ENV=production');
+    else if (secret.length < 32) read.problems.push('JWT_ACCESS_SECRET must be at least 32 characters');
+    return { secret: secret ?? '', usingDevelopmentSecret: false };
+  }
+  return secret
+    ? { secret, usingDevelopmentSecret: false }
+    : { secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true };
+}
+
+function decimalPrice(read: EnvReader, name: string, fallback: string): string {
+  const value = read.raw(name) ?? fallback;
+  if (!/^\d{1,6}(\.\d{1,4})?$/.test(value)) {
+    read.problems.push(`${name} must be a non-negative decimal with at most 4 places (got "${value}")`);
+    return fallback;
+  }
+  return value;
+}
+
+export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.string('NODE_ENV', 'development');
+  const cors = read.raw('CORS_ORIGIN');
+  const config: AppConfig = {
+    nodeEnv,
+    port: read.int('PORT', 3001, 0, 65535),
+    database: {
+      url: databaseUrl(read),
+      dataDir: read.string('DATA_DIR', './data'),
+      migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
+      poolSize: read.int('DB_POOL_SIZE', 20, 1, 500),
+      statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15000, 0, 3_600_000),
+      lockTimeoutMs: read.int('DB_LOCK_TIMEOUT_MS', 10000, 0, 3_600_000),
+      idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3_600_000),
+    },
+    jwt: jwtSecret(read, nodeEnv),
+    internalApiKey: read.raw('INTERNAL_API_KEY') ?? null,
+    corsOrigin: cors === undefined ? false : cors === '*' ? true : cors.split(',').map((o) => o.trim()),
+    throttle: {
+      ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
+      limit: read.int('THROTTLE_LIMIT', 1000, 1, 10_000_000),
+      authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
+    },
+    streamingSessionTtlSeconds: read.int('STREAMING_SESSION_TTL_SECONDS', 3600, 1, 30 * 86_400),
+    pricing: {
+      defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
+      strict: read.bool('PRICING_STRICT', false),
+      cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    },
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
+    bodyLimit: read.string('BODY_LIMIT', '100kb'),
+    version,
+  };
+  if (read.problems.length > 0) throw new ConfigValidationError(read.problems);
+  return config;
+}

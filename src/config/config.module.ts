@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { buildAppConfig, type AppConfig } from './app-config.js';
+
+/** Injection token for the typed, validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+const VALIDATED_KEY = '__appConfig';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      return String(pkg.version);
+    } catch {
+      return '0.0.0';
+    }
+  }
+}
+
+/**
+ * Wraps @nestjs/config: the environment is validated at boot (a bad value stops start-up naming the
+ * variable) and exposed as one typed `AppConfig` object. `overrides` lets tests run an app with a
+ * different environment without touching `process.env`.
+ */
+@Global()
+@Module({})
+export class AppConfigModule {
+  static forRoot(overrides: Record<string, string | undefined> = {}): DynamicModule {
+    const version = packageVersion();
+    return {
+      module: AppConfigModule,
+      imports: [
+        ConfigModule.forRoot({
+          ignoreEnvFile: true,
+          cache: true,
+          validate: (env) => {
+            const merged = { ...env, ...overrides };
+            return { ...merged, [VALIDATED_KEY]: buildAppConfig(merged, version) };
+          },
+        }),
+      ],
+      providers: [
+        {
+          provide: APP_CONFIG,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService): AppConfig => config.getOrThrow<AppConfig>(VALIDATED_KEY),
+        },
+      ],
+      exports: [APP_CONFIG],
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { buildDataSourceOptions } from './data-source-options.js';
+
+/**
+ * A lost database connection must not bring the process down: idle pool clients that die emit
+ * 'error' on the pool, which would be an uncaught exception without a listener. Readiness reports
+ * the outage; requests get 503/500 until the database is back.
+ */
+@Injectable()
+class PoolErrorListener implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Database');
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onApplicationBootstrap(): void {
+    const pool = (this.dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } }).master;
+    pool?.on('error', (err) => this.logger.warn({ msg: 'database connection lost', err: err.message }));
+  }
+}
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        if (!config.database.url) throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
+        return { ...buildDataSourceOptions({ ...config.database, url: config.database.url }), retryAttempts: 3, retryDelay: 1000 };
+      },
+    }),
+  ],
+  providers: [PoolErrorListener],
+})
+export class DatabaseModule {}

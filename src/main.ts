@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory.js';
+import { buildAppConfig, ConfigValidationError } from './config/app-config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = buildAppConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let embedded: EmbeddedDatabase | undefined;
+  const env: Record<string, string> = {};
+  if (!config.database.url) {
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.database.dataDir}/postgres`, database: 'accounting' });
+    env.DATABASE_URL = embedded.url;
+  }
+
+  const app = await createApp({ env }).catch(async (error) => {
+    await embedded?.stop();
+    throw error;
+  });
+  const logger = new Logger('Bootstrap');
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.log(`${signal} received: finishing in-flight requests`);
+    // Stop accepting, let in-flight requests finish, then close the pool; the database goes last.
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown timed out');
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    try {
+      await app.close();
+      await embedded?.stop();
+      logger.log('shutdown complete');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ msg: 'shutdown failed', err: error });
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen(config.port);
+  logger.log(`listening on http://localhost:${config.port} (Swagger UI: /api/docs)`);
+}
+
+bootstrap().catch((error) => {
+  process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Role } from '../../common/auth/roles.js';
+
+@Entity({ name: 'user_accounts' })
+export class UserAccount {
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  email: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  username: string | null;
+
+  @Column({ type: 'varchar', length: 20, default: 'user' })
+  role: Role;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

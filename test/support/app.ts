@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+import request from 'supertest';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.factory.js';
+import type { Role } from '../../src/common/auth/roles.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: ReturnType<typeof request>;
+  /** Every JSON log line the app wrote. */
+  logs: string[];
+  /** Direct SQL on the test database, for fixtures and invariant checks. */
+  db: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** A real app on the run's fresh database (migrations already applied by the global setup). */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const app = await createApp({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: inject('databaseUrl'),
+      DB_MIGRATIONS_RUN: 'false',
+      JWT_ACCESS_SECRET: TEST_JWT_SECRET,
+      INTERNAL_API_KEY: 'internal-test-key',
+      LOG_LEVEL: 'info',
+      DB_POOL_SIZE: '10',
+      ...env,
+    },
+    logDestination: logDestination as unknown as import('pino').DestinationStream,
+  });
+  await app.init();
+  const db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    logs,
+    db,
+    close: async () => {
+      await db.end();
+      await app.close();
+    },
+  };
+}
+
+/** A user id no other test uses. */
+export function uniqueId(prefix = 'u'): string {
+  return `${prefix}-${randomUUID().slice(0, 13)}`;
+}
+
+export interface TokenClaims {
+  sub?: string;
+  role?: Role | string;
+  email?: string;
+  username?: string;
+  type?: string;
+  [claim: string]: unknown;
+}
+
+/** An access token as the authentication service would issue it. */
+export function token(claims: TokenClaims = {}, options: jwt.SignOptions & { secret?: string } = {}): string {
+  const { secret = TEST_JWT_SECRET, ...signOptions } = options;
+  const sub = claims.sub ?? uniqueId();
+  return jwt.sign(
+    { type: 'access', email: `${sub}@example.com`, username: sub, ...claims, sub },
+    secret,
+    { algorithm: 'HS256', expiresIn: 3600, ...signOptions },
+  );
+}
+
+export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
