@@ -1,9 +1,10 @@
-import { Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { buildDataSourceOptions } from './data-source-options.js';
+import { Transactions } from './transactions.js';
 
 /**
  * A lost database connection must not bring the process down: idle pool clients that die emit
@@ -21,6 +22,7 @@ class PoolErrorListener implements OnApplicationBootstrap {
   }
 }
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -31,6 +33,7 @@ class PoolErrorListener implements OnApplicationBootstrap {
       },
     }),
   ],
-  providers: [PoolErrorListener],
+  providers: [PoolErrorListener, Transactions],
+  exports: [Transactions],
 })
 export class DatabaseModule {}
