@@ -1,4 +1,5 @@
 import { CreateUserAccounts1732000000000 } from './1732000000000-create-user-accounts.js';
+import { CreateIdempotencyKeys1732000002500 } from './1732000002500-create-idempotency-keys.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [CreateUserAccounts1732000000000];
+export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateIdempotencyKeys1732000002500];

@@ -1,5 +1,5 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { seconds, ThrottlerModule } from '@nestjs/throttler';
 import { AccessGuard } from './common/auth/access.guard.js';
@@ -7,6 +7,8 @@ import { AuthModule } from './common/auth/auth.module.js';
 import { AuthenticationGuard } from './common/auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './common/auth/principal-throttler.guard.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor.js';
+import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -32,6 +34,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         AccountsModule,
         AuthModule,
+        IdempotencyModule,
         HealthModule,
         UsersModule,
       ],
@@ -41,6 +44,8 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // Idempotency-Key on POST: the effect and its stored response commit in one transaction.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

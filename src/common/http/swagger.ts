@@ -13,7 +13,29 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withIdempotencyHeader(SwaggerModule.createDocument(app, config));
+}
+
+/** Every POST accepts the optional Idempotency-Key header (applied by a global interceptor). */
+function withIdempotencyHeader(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    const post = item.post;
+    if (!post) continue;
+    post.parameters = [
+      ...(post.parameters ?? []),
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful ' +
+          'response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; ' +
+          'the same key still in progress → 409.',
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+    ];
+  }
+  return document;
 }
 
 /** Swagger UI at /api/docs, the OpenAPI document at /api/docs-json. */

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { advisoryLockId, canonicalJson, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
+
+describe('idempotency fingerprint', () => {
+  it('ignores key order at every level', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(requestFingerprint('POST', '/api/x', { a: 1, b: 2 })).toBe(requestFingerprint('post', '/api/x', { b: 2, a: 1 }));
+  });
+
+  it('differs for another body, path or method', () => {
+    const base = requestFingerprint('POST', '/api/x', { a: 1 });
+    expect(requestFingerprint('POST', '/api/x', { a: 2 })).not.toBe(base);
+    expect(requestFingerprint('POST', '/api/y', { a: 1 })).not.toBe(base);
+    expect(requestFingerprint('PUT', '/api/x', { a: 1 })).not.toBe(base);
+    expect(requestFingerprint('POST', '/api/x', { a: '1' })).not.toBe(base);
+  });
+
+  it('treats a missing body like an empty one only when both are absent', () => {
+    expect(requestFingerprint('POST', '/p', undefined)).toBe(requestFingerprint('POST', '/p', null));
+    expect(requestFingerprint('POST', '/p', {})).not.toBe(requestFingerprint('POST', '/p', undefined));
+  });
+
+  it('derives a stable signed 64-bit lock id per principal and key', () => {
+    const id = advisoryLockId('user:a', 'k1');
+    expect(id).toBe(advisoryLockId('user:a', 'k1'));
+    expect(id).not.toBe(advisoryLockId('user:b', 'k1'));
+    const n = BigInt(id);
+    expect(n >= -(2n ** 63n) && n < 2n ** 63n).toBe(true);
+  });
+
+  it('replaces redacted fields by null and keeps the rest', () => {
+    expect(storedBody({ id: 'k', key: 'secret', nested: { key: 'stays' } }, ['key'])).toEqual({ id: 'k', key: null, nested: { key: 'stays' } });
+    expect(storedBody(undefined, ['key'])).toBeNull();
+    expect(storedBody([{ key: 1 }], ['key'])).toEqual([{ key: 1 }]);
+  });
+});

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` are the same request. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.keys(value as Record<string, unknown>)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** SHA-256 (hex) of method, path and canonical body: what "the same request" means for a key. */
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method.toUpperCase()}\n${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+/** A signed 64-bit advisory-lock id (as a decimal string) for one principal's key. */
+export function advisoryLockId(principal: string, key: string): string {
+  return createHash('sha256').update(`idempotency\u0000${principal}\u0000${key}`).digest().readBigInt64BE(0).toString();
+}
+
+/** The stored form of a response: plain JSON, with redacted top-level fields replaced by null. */
+export function storedBody(result: unknown, redact: readonly string[]): unknown {
+  if (result === undefined) return null;
+  const json = JSON.parse(JSON.stringify(result)) as unknown;
+  if (redact.length === 0 || json === null || typeof json !== 'object' || Array.isArray(json)) return json;
+  const copy = { ...(json as Record<string, unknown>) };
+  for (const field of redact) if (field in copy) copy[field] = null;
+  return copy;
+}
