@@ -1,0 +1,102 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+
+const MAX_TOKENS = 2_147_483_647;
+const SESSION_ID_PATTERN = /^\S+$/;
+const noSplit = (o: { inputTokens?: number; outputTokens?: number }) => o.inputTokens === undefined && o.outputTokens === undefined;
+
+const SPLIT_NOTE =
+  'Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); ' +
+  'then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.';
+
+/** Input/output token split accepted wherever a token count is (contract, "Pricing"). */
+export class TokenSplitDto {
+  @ApiPropertyOptional({ example: 1200, minimum: 0, maximum: MAX_TOKENS, description: 'Prompt tokens (instead of the single count)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  inputTokens?: number;
+
+  @ApiPropertyOptional({ example: 800, minimum: 0, maximum: MAX_TOKENS, description: 'Completion tokens (instead of the single count)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  outputTokens?: number;
+}
+
+export class InitializeSessionDto extends TokenSplitDto {
+  @ApiPropertyOptional({
+    example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',
+    maxLength: 100,
+    description: 'Globally unique; generated (UUID) when absent. An id already used by anyone → 409.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(SESSION_ID_PATTERN, { message: 'sessionId must not contain whitespace' })
+  sessionId?: string;
+
+  @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0', maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  modelId: string;
+
+  @ApiPropertyOptional({
+    example: 2000,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: `Expected tokens of the whole exchange, priced at the model's current rule. Required unless the split is given. ${SPLIT_NOTE}`,
+  })
+  @ValidateIf(noSplit)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  estimatedTokens?: number;
+}
+
+export class FinalizeSessionDto extends TokenSplitDto {
+  @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  sessionId: string;
+
+  @ApiPropertyOptional({
+    example: 1850,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: `Tokens really used, priced at the rule in effect when the session started. Required unless the split is given. ${SPLIT_NOTE}`,
+  })
+  @ValidateIf(noSplit)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  actualTokens?: number;
+
+  @ApiPropertyOptional({ example: true, default: true, description: 'false: the stream failed; still charged for its tokens, recorded as `chat-streaming-failed`' })
+  @IsOptional()
+  @IsBoolean()
+  success?: boolean;
+}
+
+export class AbortSessionDto extends TokenSplitDto {
+  @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  sessionId: string;
+
+  @ApiPropertyOptional({
+    example: 300,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    default: 0,
+    description: `Tokens generated before the stream was cut off (charged). ${SPLIT_NOTE}`,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  tokensGenerated?: number;
+}

@@ -1,0 +1,79 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { SESSION_STATUSES, type SessionStatus } from '../entities/streaming-session.entity.js';
+
+export class SessionResponseDto {
+  @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })
+  sessionId: string;
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0' })
+  modelId: string;
+
+  @ApiProperty({ example: 6, description: 'The estimate priced at the rule in effect at startedAt' })
+  estimatedCredits: number;
+
+  @ApiProperty({ example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
+  allocatedCredits: number;
+
+  @ApiProperty({ example: 0, description: 'Always 0 while the session is active: nothing is charged before settlement' })
+  usedCredits: number;
+
+  @ApiProperty({ enum: SESSION_STATUSES, example: 'active' })
+  status: SessionStatus;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  startedAt: string;
+
+  @ApiProperty({ example: '2026-11-21T13:00:00.000Z', description: 'startedAt + STREAMING_SESSION_TTL_SECONDS; an active session is expired (charged its estimate) after it' })
+  expiresAt: string;
+}
+
+export class SessionListResponseDto {
+  @ApiProperty({ type: [SessionResponseDto] })
+  items: SessionResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class FinalizeResponseDto {
+  @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })
+  sessionId: string;
+
+  @ApiProperty({ enum: ['completed', 'failed'], example: 'completed' })
+  status: 'completed' | 'failed';
+
+  @ApiProperty({ example: 6 })
+  estimatedCredits: number;
+
+  @ApiProperty({ example: 8 })
+  allocatedCredits: number;
+
+  @ApiProperty({ example: 6, description: 'The real tokens priced at the rule in effect when the session started' })
+  actualCredits: number;
+
+  @ApiProperty({ example: 2, description: 'Held credits given back to the allocations they were held from (same expiry)' })
+  refund: number;
+
+  @ApiProperty({ example: 0, description: 'Overrun the balance could not pay; the usage record is then marked needs_review' })
+  shortfall: number;
+}
+
+export class AbortResponseDto {
+  @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })
+  sessionId: string;
+
+  @ApiProperty({ enum: ['aborted'], example: 'aborted' })
+  status: 'aborted';
+
+  @ApiProperty({ example: 1, description: 'The tokens generated before the abort, priced at the session’s start price' })
+  partialCredits: number;
+
+  @ApiProperty({ example: 7 })
+  refund: number;
+
+  @ApiProperty({ example: 0 })
+  shortfall: number;
+}

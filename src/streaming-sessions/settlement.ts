@@ -1,0 +1,53 @@
+import { DomainError } from '../common/errors/domain-error.js';
+import type { SettlementRequest } from './entities/streaming-session.entity.js';
+
+/** Credits are PostgreSQL `integer`. */
+export const MAX_CREDITS = 2_147_483_647;
+
+/** The hold for an estimate: ceil(estimate × 6 / 5), in exact integer arithmetic. */
+export function allocatedFor(estimatedCredits: number): number {
+  return Number((BigInt(estimatedCredits) * 6n + 4n) / 5n);
+}
+
+export interface TokenCounts {
+  /** What PricingService.quote takes. */
+  quote: { tokens?: number; inputTokens?: number; outputTokens?: number };
+  total: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
+/**
+ * One token count or the input/output split (a missing half counts 0), never both. `single` is the
+ * route's own field (`estimatedTokens`, `actualTokens`, `tokensGenerated`).
+ */
+export function tokenCounts(single: number | undefined, input: number | undefined, output: number | undefined, field: string): TokenCounts {
+  const split = input !== undefined || output !== undefined;
+  if (split && single !== undefined) {
+    throw new DomainError('VALIDATION', `Give either ${field} or inputTokens/outputTokens, not both`);
+  }
+  if (split) {
+    const inputTokens = input ?? 0;
+    const outputTokens = output ?? 0;
+    const total = inputTokens + outputTokens;
+    if (total > MAX_CREDITS) throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_CREDITS}`);
+    return { quote: { inputTokens, outputTokens }, total, inputTokens, outputTokens };
+  }
+  if (single === undefined) throw new DomainError('VALIDATION', `${field} is required (or inputTokens/outputTokens)`);
+  return { quote: { tokens: single }, total: single, inputTokens: null, outputTokens: null };
+}
+
+/** A retry is the same settlement request: same route, same token counts, same outcome. */
+export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'expire' || b.kind === 'expire') return false;
+  if (a.tokens !== b.tokens || (a.inputTokens ?? null) !== (b.inputTokens ?? null) || (a.outputTokens ?? null) !== (b.outputTokens ?? null)) {
+    return false;
+  }
+  return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
+}
+
+/** Seconds between two instants, to the millisecond. */
+export function durationSeconds(from: Date, to: Date): number {
+  return Math.max(0, to.getTime() - from.getTime()) / 1000;
+}
