@@ -1,3 +1,4 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -13,7 +14,12 @@ export interface CreateAppOptions {
   env?: Record<string, string | undefined>;
   /** Where JSON log lines go (default stdout); tests capture them. */
   logDestination?: DestinationStream;
+  /** Extra modules mounted next to the app (tests register test-only controllers this way). */
+  modules?: Array<Type | DynamicModule>;
 }
+
+@Module({})
+class AppWithExtrasModule {}
 
 /** Builds the fully configured HTTP application; shared by main.ts and the e2e tests. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
@@ -23,7 +29,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const root = createRootLogger(preliminary.logLevel, options.logDestination);
   const logger = new PinoLoggerService(root);
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+  const rootModule: DynamicModule = options.modules?.length
+    ? { module: AppWithExtrasModule, imports: [AppModule.forRoot(env), ...options.modules] }
+    : AppModule.forRoot(env);
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     logger,
     bodyParser: false,
     abortOnError: false,

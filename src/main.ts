@@ -54,7 +54,10 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen(config.port);
-  logger.log(`listening on http://localhost:${config.port} (Swagger UI: /api/docs)`);
+  // PORT=0 picks a free port: report the one actually bound.
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.log(`listening on http://localhost:${port} (Swagger UI: /api/docs)`);
 }
 
 bootstrap().catch((error) => {

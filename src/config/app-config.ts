@@ -125,6 +125,16 @@ function decimalPrice(read: EnvReader, name: string, fallback: string): string {
   return value;
 }
 
+/** A size body-parser understands: bytes, or a number with b/kb/mb (e.g. `100kb`). */
+function bodyLimit(read: EnvReader): string {
+  const value = read.string('BODY_LIMIT', '100kb');
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb)?$/i.test(value)) {
+    read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${value}")`);
+    return '100kb';
+  }
+  return value;
+}
+
 export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.string('NODE_ENV', 'development');
@@ -156,7 +166,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
-    bodyLimit: read.string('BODY_LIMIT', '100kb'),
+    bodyLimit: bodyLimit(read),
     version,
   };
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);

@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import request from 'supertest';
 import { inject } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import type { Role } from '../../src/common/auth/roles.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -21,7 +21,10 @@ export interface TestApp {
 }
 
 /** A real app on the run's fresh database (migrations already applied by the global setup). */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { modules?: CreateAppOptions['modules'] } = {},
+): Promise<TestApp> {
   const logs: string[] = [];
   const logDestination = new Writable({
     write(chunk, _encoding, callback) {
@@ -38,8 +41,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       INTERNAL_API_KEY: 'internal-test-key',
       LOG_LEVEL: 'info',
       DB_POOL_SIZE: '10',
+      // Every test request comes from 127.0.0.1: the per-address failed-login limit would turn the
+      // 401s that tests provoke on purpose into 429s. test/auth.e2e-spec.ts checks that limit itself.
+      THROTTLE_AUTH_FAILURE_LIMIT: '100000',
       ...env,
     },
+    modules: options.modules,
     logDestination: logDestination as unknown as import('pino').DestinationStream,
   });
   await app.init();

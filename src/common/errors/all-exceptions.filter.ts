@@ -27,6 +27,25 @@ const PG_STATUS: Record<string, { status: number; message: string }> = {
   '57014': { status: 503, message: 'Request took too long, please retry' },
 };
 
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+
+/** The database is unreachable or went away: the request may succeed later, so 503, not 500. */
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const candidates = [exception, (exception as { driverError?: unknown })?.driverError];
+  return candidates.some((e) => {
+    if (!(e instanceof Error)) return false;
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message);
+  });
+}
+
+function bodyParserMessage(type: unknown): string | undefined {
+  if (type === 'entity.too.large') return 'Request body too large';
+  if (type === 'entity.parse.failed') return 'Malformed JSON body';
+  return undefined;
+}
+
 export interface ErrorBody {
   statusCode: number;
   message: string | string[];
@@ -65,6 +84,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Nest wraps body-parser errors (413, malformed JSON) in an HttpException with the original as cause.
+      const parserMessage = bodyParserMessage((exception.cause as { type?: unknown } | undefined)?.type);
+      if (parserMessage) return { statusCode: status, message: parserMessage, error: REASON[status] ?? 'Error' };
       const response = exception.getResponse();
       const base = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
       return {
@@ -78,18 +100,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const raw = exception as { status?: number; statusCode?: number; type?: string; expose?: boolean };
     const rawStatus = raw?.status ?? raw?.statusCode;
     if (typeof rawStatus === 'number' && rawStatus >= 400 && rawStatus < 500) {
-      const message =
-        raw.type === 'entity.too.large'
-          ? 'Request body too large'
-          : raw.type === 'entity.parse.failed'
-            ? 'Malformed JSON body'
-            : (REASON[rawStatus] ?? 'Bad request');
+      const message = bodyParserMessage(raw.type) ?? REASON[rawStatus] ?? 'Bad request';
       return { statusCode: rawStatus, message, error: REASON[rawStatus] ?? 'Error' };
     }
     if (exception instanceof QueryFailedError) {
       const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
       const mapped = code ? PG_STATUS[code] : undefined;
       if (mapped) return { statusCode: mapped.status, message: mapped.message, error: REASON[mapped.status] };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return { statusCode: 503, message: 'Database unavailable, please retry', error: REASON[503], requestId: req.id };
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
