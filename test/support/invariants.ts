@@ -1,0 +1,139 @@
+import type pg from 'pg';
+import { expect } from 'vitest';
+import type { TestApp } from './app.js';
+import { bearer, token } from './app.js';
+
+/**
+ * The CONTRACT's invariants 1–3 as SQL, restricted to the given users (spec files share one
+ * database and run side by side), plus GET /api/credits/reconcile. Each check returns the offending
+ * rows, so a failure shows what is wrong. Run them after every test that moves credits:
+ *
+ *   afterEach(() => expectInvariants(t, users));
+ */
+export interface InvariantViolations {
+  /** 1: an allocation below zero, or a user whose credits in use exceed what was granted. */
+  negativeOrOverspent: unknown[];
+  /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation. */
+  allocationMismatch: unknown[];
+  /** 3: per user, credits that left balances (debit/hold/release) ≠ Σ usage credits + active holds. */
+  unaccountedPerUser: unknown[];
+  /** 3: a usage record whose credits are not what its own debits (and its session's hold) took. */
+  usageRecordMismatch: unknown[];
+  /** 3: a debit that no usage record explains, or a hold/release whose session has none. */
+  orphanMovements: unknown[];
+  /** 3: a settled streaming session without exactly one usage record, or an unsettled one with one. */
+  sessionSettlement: unknown[];
+  /** GET /api/credits/reconcile mismatches of these users. */
+  reconcile: unknown[];
+}
+
+async function rows(db: pg.Pool, sql: string, users: string[]): Promise<unknown[]> {
+  return (await db.query(sql, [users])).rows;
+}
+
+export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: string[]): Promise<InvariantViolations> {
+  const { db } = t;
+  const negativeOrOverspent = await rows(
+    db,
+    `SELECT 'negative' AS problem, user_id, id::text AS ref, remaining_credits AS value
+       FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
+     UNION ALL
+     SELECT 'overspent', g.user_id, NULL, g.granted - COALESCE(u.used, 0)
+       FROM (SELECT user_id, SUM(total_credits) AS granted FROM credit_allocations WHERE user_id = ANY($1) GROUP BY user_id) g
+       LEFT JOIN (SELECT user_id, SUM(credits) AS used FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id) u
+         ON u.user_id = g.user_id
+      WHERE COALESCE(u.used, 0) > g.granted`,
+    users,
+  );
+
+  const allocationMismatch = await rows(
+    db,
+    `SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
+            COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved
+       FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
+      WHERE a.user_id = ANY($1)
+      GROUP BY a.id
+     HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0)`,
+    users,
+  );
+
+  // Credits leave a balance through debit/hold (released holds come back); expiries and voids are
+  // their own kinds. What left through debit/hold/release is either billed or still held.
+  const unaccountedPerUser = await rows(
+    db,
+    `WITH u AS (SELECT unnest($1::varchar[]) AS user_id),
+     moved AS (
+       SELECT user_id, -SUM(amount) AS n FROM credit_ledger
+        WHERE user_id = ANY($1) AND kind IN ('debit', 'hold', 'release') GROUP BY user_id),
+     billed AS (SELECT user_id, SUM(credits) AS n FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id),
+     held AS (
+       SELECT user_id, SUM(outstanding) AS n FROM credit_holds
+        WHERE user_id = ANY($1) AND settled_at IS NULL GROUP BY user_id)
+     SELECT u.user_id, COALESCE(moved.n, 0) AS left_balances, COALESCE(billed.n, 0) AS usage_credits, COALESCE(held.n, 0) AS active_holds
+       FROM u LEFT JOIN moved USING (user_id) LEFT JOIN billed USING (user_id) LEFT JOIN held USING (user_id)
+      WHERE COALESCE(moved.n, 0) <> COALESCE(billed.n, 0) + COALESCE(held.n, 0)`,
+    users,
+  );
+
+  // Each record is paid by its own debits plus, for a streaming settlement, what its session's hold
+  // kept (hold − release). Exactly one record per session.
+  const usageRecordMismatch = await rows(
+    db,
+    `SELECT r.id, r.user_id, r.service, r.credits, d.n AS debited, h.n AS kept_from_hold
+       FROM usage_records r
+       LEFT JOIN LATERAL (SELECT -COALESCE(SUM(amount), 0) AS n FROM credit_ledger
+                           WHERE usage_record_id = r.id AND kind = 'debit') d ON true
+       LEFT JOIN LATERAL (SELECT -COALESCE(SUM(l.amount), 0) AS n FROM streaming_sessions s
+                            JOIN credit_ledger l ON l.session_id = s.session_id AND l.kind IN ('hold', 'release')
+                           WHERE s.usage_record_id = r.id) h ON true
+      WHERE r.user_id = ANY($1) AND r.credits <> d.n + h.n`,
+    users,
+  );
+
+  const orphanMovements = await rows(
+    db,
+    `SELECT l.id, l.user_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
+      WHERE l.user_id = ANY($1)
+        AND ((l.kind = 'debit' AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
+          OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h WHERE h.session_id = l.session_id)))`,
+    users,
+  );
+
+  const sessionSettlement = await rows(
+    db,
+    `SELECT s.session_id, s.status, s.usage_record_id, h.settled_at AS hold_settled_at,
+            (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) AS records
+       FROM streaming_sessions s LEFT JOIN credit_holds h ON h.session_id = s.session_id
+      WHERE s.user_id = ANY($1)
+        AND CASE WHEN s.status = 'active'
+                 THEN (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 0
+                      OR (s.allocated_credits > 0 AND (h.session_id IS NULL OR h.settled_at IS NOT NULL
+                                                       OR h.outstanding <> s.allocated_credits))
+                 ELSE (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 1
+                      OR NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = s.usage_record_id)
+                      OR (h.session_id IS NOT NULL AND h.settled_at IS NULL)
+            END`,
+    users,
+  );
+
+  const res = await t.http.get('/api/credits/reconcile').set(bearer(token({ sub: 'invariants-admin', role: 'admin' })));
+  expect(res.status).toBe(200);
+  const set = new Set(users);
+  const reconcile = (res.body.mismatches as { userId: string }[]).filter((m) => set.has(m.userId));
+
+  return { negativeOrOverspent, allocationMismatch, unaccountedPerUser, usageRecordMismatch, orphanMovements, sessionSettlement, reconcile };
+}
+
+/** Fails with the offending rows when any invariant is broken for `users`. */
+export async function expectInvariants(t: Pick<TestApp, 'db' | 'http'>, users: string[]): Promise<void> {
+  const found = await checkInvariants(t, users);
+  expect(found).toEqual({
+    negativeOrOverspent: [],
+    allocationMismatch: [],
+    unaccountedPerUser: [],
+    usageRecordMismatch: [],
+    orphanMovements: [],
+    sessionSettlement: [],
+    reconcile: [],
+  });
+}
