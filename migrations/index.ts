@@ -1,5 +1,7 @@
 import { CreateUserAccounts1732000000000 } from './1732000000000-create-user-accounts.js';
+import { CreateCredits1732000001000 } from './1732000001000-create-credits.js';
+import { CreatePricingRules1732000001100 } from './1732000001100-create-pricing-rules.js';
 import { CreateIdempotencyKeys1732000002500 } from './1732000002500-create-idempotency-keys.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateIdempotencyKeys1732000002500];
+export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateIdempotencyKeys1732000002500];

@@ -6,6 +6,8 @@ import { AccessGuard } from './common/auth/access.guard.js';
 import { AuthModule } from './common/auth/auth.module.js';
 import { AuthenticationGuard } from './common/auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './common/auth/principal-throttler.guard.js';
+import { CreditsModule } from './credits/credits.module.js';
+import { PricingModule } from './pricing/pricing.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor.js';
 import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
@@ -37,6 +39,8 @@ export class AppModule {
         IdempotencyModule,
         HealthModule,
         UsersModule,
+        PricingModule,
+        CreditsModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

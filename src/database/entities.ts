@@ -1,4 +1,8 @@
+import { CreditAllocation } from '../credits/entities/credit-allocation.entity.js';
+import { CreditHold } from '../credits/entities/credit-hold.entity.js';
+import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
+import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
-export const ENTITIES = [UserAccount];
+export const ENTITIES = [UserAccount, CreditAllocation, CreditLedgerEntry, CreditHold, PricingRule];

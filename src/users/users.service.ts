@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { availableCreditsSql } from '../credits/credits.sql.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { Role } from '../common/auth/roles.js';
@@ -15,8 +16,8 @@ interface UserRow {
   total_credits: number;
 }
 
-// TODO(credits): replace with the real balance once credit_allocations exists.
-const TOTAL_CREDITS_SQL = `0::int`;
+// Available credits: unexpired allocations' remaining (held credits are already out of them).
+const TOTAL_CREDITS_SQL = availableCreditsSql('u.user_id');
 
 function toDto(row: UserRow): UserResponseDto {
   return {

@@ -1,0 +1,172 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
+import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { Transactions } from '../database/transactions.js';
+import { PricingService } from '../pricing/pricing.service.js';
+import { AccountsService } from '../users/accounts.service.js';
+import {
+  AllocateCreditsDto,
+  AllocationListResponseDto,
+  AllocationResponseDto,
+  BalanceResponseDto,
+  CalculateCreditsDto,
+  CalculateCreditsResponseDto,
+  CheckCreditsDto,
+  CheckCreditsResponseDto,
+  LedgerListResponseDto,
+  LedgerQueryDto,
+  ListAllocationsQueryDto,
+  ReconcileResponseDto,
+  VoidAllocationDto,
+} from './dto/credits.dto.js';
+import { CreditsService } from './credits.service.js';
+
+const DAY_MS = 86_400_000;
+
+@ApiTags('credits')
+@Controller('api/credits')
+export class CreditsController {
+  constructor(
+    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+  ) {}
+
+  @Get('balance')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ summary: 'The caller’s available credits, held credits and active allocations' })
+  @ApiOkResponse({ type: BalanceResponseDto })
+  balance(@CurrentUser() user: AuthUser): Promise<BalanceResponseDto> {
+    return this.credits.balance(user.userId);
+  }
+
+  @Get('balance/:userId')
+  @Auth('supervisor')
+  @ApiOperation({ summary: 'A user’s balance (supervisor)' })
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiOkResponse({ type: BalanceResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto })
+  async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
+    if (!(await this.credits.userExists(userId))) throw new NotFoundError('User');
+    return this.credits.balance(userId);
+  }
+
+  @Post('check')
+  @HttpCode(200)
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ summary: 'Whether the caller has at least `credits` available (changes nothing)' })
+  @ApiOkResponse({ type: CheckCreditsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
+    const available = await this.credits.available(this.credits.readManager, user.userId);
+    return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
+  }
+
+  @Post('calculate')
+  @HttpCode(200)
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ summary: 'Credits a token count costs with the model’s current price (exact)' })
+  @ApiOkResponse({ type: CalculateCreditsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({ description: 'Unknown model while PRICING_STRICT=true', type: ErrorResponseDto })
+  async calculate(@Body() body: CalculateCreditsDto): Promise<CalculateCreditsResponseDto> {
+    const quote = await this.pricing.quote(body.modelId, { tokens: body.tokens, inputTokens: body.inputTokens, outputTokens: body.outputTokens });
+    return {
+      modelId: body.modelId,
+      tokens: body.tokens ?? (body.inputTokens ?? 0) + (body.outputTokens ?? 0),
+      credits: quote.credits,
+      pricePer1kTokens: quote.pricePer1kTokens,
+      outputPricePer1kTokens: quote.outputPricePer1kTokens,
+      source: quote.source,
+    };
+  }
+
+  @Post('allocate')
+  @Auth('supervisor')
+  @ApiOperation({
+    summary: 'Grant credits that expire (supervisor)',
+    description: 'An unknown user is created when `email` and `username` are given; otherwise 404.',
+  })
+  @ApiCreatedResponse({ type: AllocationResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (credits, expiry in the past, both expiry forms...)', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user and no email+username to create it', type: ErrorResponseDto })
+  allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
+    const expiresAt = body.expiresAt ? new Date(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
+    return this.tx.run(async (manager) => {
+      if (body.email && body.username) {
+        await this.accounts.createIfMissing(manager, { userId: body.userId, email: body.email, username: body.username });
+      }
+      return this.credits.grant(manager, {
+        userId: body.userId,
+        credits: body.credits,
+        expiresAt,
+        allocatedBy: user.userId,
+        notes: body.notes ?? null,
+      });
+    });
+  }
+
+  @Get('allocations')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ summary: 'Allocations, newest first (own; any user’s for supervisors)' })
+  @ApiOkResponse({ type: AllocationListResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
+  async allocations(@CurrentUser() user: AuthUser, @Query() query: ListAllocationsQueryDto): Promise<AllocationListResponseDto> {
+    const userId = await this.targetUser(user, query.userId);
+    return this.credits.listAllocations({ ...query, userId });
+  }
+
+  @Post('allocations/:id/void')
+  @HttpCode(200)
+  @Auth('admin')
+  @ApiOperation({
+    summary: 'Void an allocation (admin)',
+    description: 'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
+  @ApiOkResponse({ type: AllocationResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown allocation', type: ErrorResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  void(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: VoidAllocationDto): Promise<AllocationResponseDto> {
+    return this.tx.run((manager) => this.credits.void(manager, id, { voidedBy: user.userId, reason: body.reason ?? null }));
+  }
+
+  @Get('ledger')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ summary: 'Ledger entries, newest first (own; any user’s for supervisors)' })
+  @ApiOkResponse({ type: LedgerListResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
+  async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
+    const userId = await this.targetUser(user, query.userId);
+    return this.credits.listLedger({ ...query, userId });
+  }
+
+  @Get('reconcile')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Check every allocation against its ledger (admin)' })
+  @ApiOkResponse({ type: ReconcileResponseDto })
+  reconcile(): Promise<ReconcileResponseDto> {
+    return this.credits.reconcile();
+  }
+
+  /** "U (own) / S (any)": someone else's data needs supervisor (403), and must exist (404). */
+  private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
+    if (requested === undefined || requested === user.userId) return user.userId;
+    if (!roleSatisfies(user.role, 'supervisor')) throw new DomainError('FORBIDDEN', 'Only supervisors may read another user’s credits');
+    if (!(await this.credits.userExists(requested))) throw new NotFoundError('User');
+    return requested;
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PricingModule } from '../pricing/pricing.module.js';
+import { AccountsModule } from '../users/accounts.module.js';
+import { CreditsController } from './credits.controller.js';
+import { CreditsService } from './credits.service.js';
+import { CreditAllocation } from './entities/credit-allocation.entity.js';
+import { CreditHold } from './entities/credit-hold.entity.js';
+import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold]), AccountsModule, PricingModule],
+  controllers: [CreditsController],
+  providers: [CreditsService],
+  exports: [CreditsService],
+})
+export class CreditsModule {}

@@ -1,0 +1,72 @@
+import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
+import type { AuthUser } from '../common/auth/roles.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { CreatePricingRuleDto, ModelPriceResponseDto, PricingRuleListResponseDto, PricingRuleResponseDto } from './dto/pricing.dto.js';
+import { PricingService } from './pricing.service.js';
+
+const MODEL_PARAM = { name: 'modelId', example: 'anthropic.claude-3-haiku-20240307-v1:0' };
+
+@ApiTags('pricing')
+@Controller('api/pricing')
+export class PricingController {
+  constructor(@Inject(PricingService) private readonly pricing: PricingService) {}
+
+  @Get()
+  @Auth('user', { scope: 'pricing:read' })
+  @ApiOperation({ summary: 'The rules in effect now, one per model' })
+  @ApiOkResponse({ type: PricingRuleListResponseDto })
+  async current(): Promise<PricingRuleListResponseDto> {
+    return { items: await this.pricing.current(), nextCursor: null };
+  }
+
+  @Get(':modelId/history')
+  @Auth('supervisor')
+  @ApiOperation({ summary: 'Every rule of a model, newest first (supervisor)' })
+  @ApiParam(MODEL_PARAM)
+  @ApiOkResponse({ type: PricingRuleListResponseDto })
+  async history(@Param('modelId') modelId: string): Promise<PricingRuleListResponseDto> {
+    return { items: await this.pricing.history(modelId), nextCursor: null };
+  }
+
+  @Get(':modelId')
+  @Auth('user', { scope: 'pricing:read' })
+  @ApiOperation({ summary: 'A model’s price now: its rule, or the default price (source "default")' })
+  @ApiParam(MODEL_PARAM)
+  @ApiOkResponse({ type: ModelPriceResponseDto })
+  @ApiUnprocessableEntityResponse({ description: 'Unknown model while PRICING_STRICT=true', type: ErrorResponseDto })
+  price(@Param('modelId') modelId: string): Promise<ModelPriceResponseDto> {
+    return this.pricing.priceAt(modelId);
+  }
+
+  @Post()
+  @Auth('admin')
+  @ApiOperation({
+    summary: 'Add a pricing rule (admin)',
+    description: 'The model’s open rule is closed at the new effectiveFrom, in the same transaction.',
+  })
+  @ApiCreatedResponse({ type: PricingRuleResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The rule would overlap another rule of the model', type: ErrorResponseDto })
+  create(@CurrentUser() user: AuthUser, @Body() body: CreatePricingRuleDto): Promise<PricingRuleResponseDto> {
+    return this.pricing.create({
+      modelId: body.modelId,
+      pricePer1kTokens: body.pricePer1kTokens,
+      outputPricePer1kTokens: body.outputPricePer1kTokens ?? null,
+      providerCostPer1kTokens: body.providerCostPer1kTokens ?? null,
+      effectiveFrom: body.effectiveFrom ? new Date(body.effectiveFrom) : undefined,
+      effectiveTo: body.effectiveTo ? new Date(body.effectiveTo) : undefined,
+      createdBy: user.userId,
+    });
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PricingRule } from './entities/pricing-rule.entity.js';
+import { PricingController } from './pricing.controller.js';
+import { PricingService } from './pricing.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([PricingRule])],
+  controllers: [PricingController],
+  providers: [PricingService],
+  exports: [PricingService],
+})
+export class PricingModule {}

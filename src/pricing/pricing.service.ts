@@ -1,0 +1,264 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { Transactions } from '../database/transactions.js';
+import { calculateCredits, MAX_CREDITS, normalisePrice, providerCost } from './pricing-math.js';
+
+export interface PricingRuleView {
+  id: string;
+  modelId: string;
+  pricePer1kTokens: string;
+  outputPricePer1kTokens: string | null;
+  providerCostPer1kTokens: string | null;
+  effectiveFrom: string;
+  effectiveTo: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Quote {
+  modelId: string;
+  credits: number;
+  pricePer1kTokens: string;
+  outputPricePer1kTokens: string;
+  pricingRuleId: string | null;
+  providerCost: string | null;
+  source: 'rule' | 'default';
+}
+
+export interface PriceView {
+  modelId: string;
+  pricePer1kTokens: string;
+  outputPricePer1kTokens: string;
+  providerCostPer1kTokens: string | null;
+  pricingRuleId: string | null;
+  source: 'rule' | 'default';
+  effectiveFrom: string | null;
+  effectiveTo: string | null;
+}
+
+export interface QuoteTokens {
+  tokens?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+interface RuleRow {
+  id: string;
+  model_id: string;
+  price_per_1k_tokens: string;
+  output_price_per_1k_tokens: string | null;
+  provider_cost_per_1k_tokens: string | null;
+  effective_from: Date;
+  effective_to: Date | null;
+  created_by: string;
+  created_at: Date;
+}
+
+/** A rule as the cache keeps it: times as epoch ms for cheap comparisons. */
+interface CachedRule {
+  view: PricingRuleView;
+  from: number;
+  to: number;
+}
+
+const RULE_COLUMNS = `id, model_id, price_per_1k_tokens::text AS price_per_1k_tokens,
+  output_price_per_1k_tokens::text AS output_price_per_1k_tokens,
+  provider_cost_per_1k_tokens::text AS provider_cost_per_1k_tokens,
+  effective_from, effective_to, created_by, created_at`;
+
+function toView(row: RuleRow): PricingRuleView {
+  return {
+    id: row.id,
+    modelId: row.model_id,
+    pricePer1kTokens: normalisePrice(row.price_per_1k_tokens),
+    outputPricePer1kTokens: row.output_price_per_1k_tokens === null ? null : normalisePrice(row.output_price_per_1k_tokens),
+    providerCostPer1kTokens: row.provider_cost_per_1k_tokens === null ? null : normalisePrice(row.provider_cost_per_1k_tokens),
+    effectiveFrom: row.effective_from.toISOString(),
+    effectiveTo: row.effective_to?.toISOString() ?? null,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Effective-dated prices per model. All rules are small, so they are cached in memory: reloaded
+ * after `PRICING_CACHE_TTL_MS` (bounds staleness across instances) and at once after a change here.
+ */
+@Injectable()
+export class PricingService {
+  private cache: { byModel: Map<string, CachedRule[]>; loadedAt: number } | null = null;
+  private loading: Promise<Map<string, CachedRule[]>> | null = null;
+  /** Bumped on every change, so a load that started before it never caches stale rules. */
+  private generation = 0;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Prices tokens exactly with the rule in effect at `at` (default now). */
+  async quote(modelId: string, tokens: QuoteTokens, at: Date = new Date()): Promise<Quote> {
+    const price = await this.priceAt(modelId, at);
+    const input = tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.inputTokens ?? 0) : (tokens.tokens ?? 0);
+    const output = tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.outputTokens ?? 0) : 0;
+    const credits = calculateCredits({ inputTokens: input, outputTokens: output }, price.pricePer1kTokens, price.outputPricePer1kTokens);
+    if (credits > BigInt(MAX_CREDITS)) throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
+    return {
+      modelId,
+      credits: Number(credits),
+      pricePer1kTokens: price.pricePer1kTokens,
+      outputPricePer1kTokens: price.outputPricePer1kTokens,
+      pricingRuleId: price.pricingRuleId,
+      providerCost: price.providerCostPer1kTokens === null ? null : providerCost(input + output, price.providerCostPer1kTokens),
+      source: price.source,
+    };
+  }
+
+  /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
+  async priceAt(modelId: string, at: Date = new Date()): Promise<PriceView> {
+    const rule = this.ruleAt(await this.rules(), modelId, at.getTime());
+    if (rule) {
+      return {
+        modelId,
+        pricePer1kTokens: rule.pricePer1kTokens,
+        outputPricePer1kTokens: rule.outputPricePer1kTokens ?? rule.pricePer1kTokens,
+        providerCostPer1kTokens: rule.providerCostPer1kTokens,
+        pricingRuleId: rule.id,
+        source: 'rule',
+        effectiveFrom: rule.effectiveFrom,
+        effectiveTo: rule.effectiveTo,
+      };
+    }
+    if (this.config.pricing.strict) {
+      throw new DomainError('PRICING_UNKNOWN_MODEL', `No price for model ${modelId}`, { modelId });
+    }
+    const price = normalisePrice(this.config.pricing.defaultPricePer1kTokens);
+    return {
+      modelId,
+      pricePer1kTokens: price,
+      outputPricePer1kTokens: price,
+      providerCostPer1kTokens: null,
+      pricingRuleId: null,
+      source: 'default',
+      effectiveFrom: null,
+      effectiveTo: null,
+    };
+  }
+
+  /** The rules in effect now, one per model, ordered by model id. */
+  async current(): Promise<PricingRuleView[]> {
+    const now = Date.now();
+    const byModel = await this.rules();
+    const result: PricingRuleView[] = [];
+    for (const modelId of [...byModel.keys()].sort()) {
+      const rule = this.ruleAt(byModel, modelId, now);
+      if (rule) result.push(rule);
+    }
+    return result;
+  }
+
+  /** Every rule of a model, newest effectiveFrom first (read from the database, not the cache). */
+  async history(modelId: string): Promise<PricingRuleView[]> {
+    const rows: RuleRow[] = await this.dataSource.query(
+      `SELECT ${RULE_COLUMNS} FROM pricing_rules WHERE model_id = $1 ORDER BY effective_from DESC`,
+      [modelId],
+    );
+    return rows.map(toView);
+  }
+
+  /**
+   * Adds a rule and closes the model's open rule at the new effectiveFrom, in one transaction
+   * (serialised per model). A rule that would overlap another is refused by the database → 409.
+   */
+  async create(input: {
+    modelId: string;
+    pricePer1kTokens: string;
+    outputPricePer1kTokens?: string | null;
+    providerCostPer1kTokens?: string | null;
+    effectiveFrom?: Date;
+    effectiveTo?: Date | null;
+    createdBy: string;
+  }): Promise<PricingRuleView> {
+    const from = input.effectiveFrom ?? new Date();
+    if (input.effectiveTo && input.effectiveTo.getTime() <= from.getTime()) {
+      throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
+    }
+    try {
+      const row = await this.tx.run(async (manager) => {
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('pricing_rules'), hashtext($1))`, [input.modelId]);
+        await manager.query(
+          `UPDATE pricing_rules SET effective_to = $2
+            WHERE model_id = $1 AND effective_to IS NULL AND effective_from < $2`,
+          [input.modelId, from],
+        );
+        const rows: RuleRow[] = await manager.query(
+          `INSERT INTO pricing_rules (model_id, price_per_1k_tokens, output_price_per_1k_tokens, provider_cost_per_1k_tokens,
+                                      effective_from, effective_to, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RULE_COLUMNS}`,
+          [
+            input.modelId,
+            input.pricePer1kTokens,
+            input.outputPricePer1kTokens ?? null,
+            input.providerCostPer1kTokens ?? null,
+            from,
+            input.effectiveTo ?? null,
+            input.createdBy,
+          ],
+        );
+        return rows[0];
+      });
+      return toView(row);
+    } finally {
+      this.invalidate();
+    }
+  }
+
+  /** Forget the cached rules (next read reloads). */
+  invalidate(): void {
+    this.generation++;
+    this.cache = null;
+    this.loading = null;
+  }
+
+  private ruleAt(byModel: Map<string, CachedRule[]>, modelId: string, t: number): PricingRuleView | null {
+    // Rules are sorted newest effectiveFrom first, so the first match is the latest one.
+    for (const rule of byModel.get(modelId) ?? []) {
+      if (rule.from <= t && t < rule.to) return rule.view;
+    }
+    return null;
+  }
+
+  private async rules(): Promise<Map<string, CachedRule[]>> {
+    const ttl = this.config.pricing.cacheTtlMs;
+    if (this.cache && Date.now() - this.cache.loadedAt < ttl) return this.cache.byModel;
+    // One load at a time; concurrent callers share it.
+    if (!this.loading) {
+      const loading = this.load().finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private async load(): Promise<Map<string, CachedRule[]>> {
+    const startedAt = Date.now();
+    const generation = this.generation;
+    const rows: RuleRow[] = await this.dataSource.query(
+      `SELECT ${RULE_COLUMNS} FROM pricing_rules ORDER BY model_id, effective_from DESC`,
+    );
+    const byModel = new Map<string, CachedRule[]>();
+    for (const row of rows) {
+      const list = byModel.get(row.model_id) ?? [];
+      list.push({ view: toView(row), from: row.effective_from.getTime(), to: row.effective_to?.getTime() ?? Number.POSITIVE_INFINITY });
+      byModel.set(row.model_id, list);
+    }
+    if (generation === this.generation) this.cache = { byModel, loadedAt: startedAt };
+    return byModel;
+  }
+}

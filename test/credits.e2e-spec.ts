@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreditsService } from '../src/credits/credits.service.js';
+import { Transactions } from '../src/database/transactions.js';
+import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
+import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { expectCreditInvariants } from './support/credit-invariants.js';
+
+const DAY = 86_400_000;
+
+describe('credits', () => {
+  let t: TestApp;
+  let credits: CreditsService;
+  let tx: Transactions;
+  const admin = bearer(token({ sub: 'credits-admin', role: 'admin' }));
+  const supervisor = bearer(token({ sub: 'credits-supervisor', role: 'supervisor' }));
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    credits = t.app.get(CreditsService);
+    tx = t.app.get(Transactions);
+  });
+  afterAll(() => t.close());
+
+  /** A fresh user with an account (first request creates it) and its bearer header. */
+  async function newUser(): Promise<{ id: string; auth: { Authorization: string } }> {
+    const id = uniqueId('cr');
+    const auth = bearer(token({ sub: id }));
+    await t.http.get('/api/users/me').set(auth).expect(200);
+    return { id, auth };
+  }
+
+  function allocate(userId: string, body: Record<string, unknown>) {
+    return t.http.post('/api/credits/allocate').set(supervisor).send({ userId, ...body });
+  }
+
+  it('allocates, reports the balance and the ledger', async () => {
+    const u = await newUser();
+    const res = await allocate(u.id, { credits: 100, notes: 'welcome' }).expect(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      userId: u.id,
+      totalCredits: 100,
+      remainingCredits: 100,
+      allocatedBy: 'credits-supervisor',
+      allocatedAt: expect.any(String),
+      expiresAt: expect.any(String),
+      notes: 'welcome',
+    });
+    const days = (Date.parse(res.body.expiresAt) - Date.parse(res.body.allocatedAt)) / DAY;
+    expect(days).toBeCloseTo(30, 1);
+
+    const balance = await t.http.get('/api/credits/balance').set(u.auth).expect(200);
+    expect(balance.body).toEqual({
+      userId: u.id,
+      totalCredits: 100,
+      heldCredits: 0,
+      activeAllocations: [
+        { id: res.body.id, credits: 100, totalCredits: 100, expiresAt: res.body.expiresAt, allocatedAt: res.body.allocatedAt, notes: 'welcome' },
+      ],
+    });
+    const me = await t.http.get('/api/users/me').set(u.auth).expect(200);
+    expect(me.body.totalCredits).toBe(100);
+
+    const ledger = await t.http.get('/api/credits/ledger').set(u.auth).expect(200);
+    expect(ledger.body.items).toEqual([
+      expect.objectContaining({ userId: u.id, allocationId: res.body.id, kind: 'grant', amount: 100, balanceAfter: 100, createdBy: 'credits-supervisor' }),
+    ]);
+    await expectCreditInvariants(t, [u.id]);
+  });
+
+  it('debits soonest-expiring allocations first, ties by oldest', async () => {
+    const u = await newUser();
+    const late = (await allocate(u.id, { credits: 10, expiryDays: 60 }).expect(201)).body;
+    const soon = (await allocate(u.id, { credits: 5, expiryDays: 2 }).expect(201)).body;
+    const sameExpiry = new Date(Date.now() + 10 * DAY).toISOString();
+    const tieOld = (await allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
+    const tieNew = (await allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
+
+    const result = await tx.run((m) => credits.debit(m, u.id, 10, { createdBy: u.id }));
+    expect(result.balanceAfter).toBe(11);
+
+    const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
+    expect(balance.totalCredits).toBe(11);
+    // soon (5) fully used, tieOld (3) fully used, tieNew gives 2 of 3, late untouched.
+    expect(balance.activeAllocations.map((a: { id: string; credits: number }) => [a.id, a.credits])).toEqual([
+      [tieNew.id, 1],
+      [late.id, 10],
+    ]);
+    const ledger = (await t.http.get('/api/credits/ledger').set(u.auth).expect(200)).body.items;
+    const debits = ledger.filter((e: { kind: string }) => e.kind === 'debit').reverse();
+    expect(debits.map((e: { allocationId: string; amount: number; balanceAfter: number }) => [e.allocationId, e.amount, e.balanceAfter])).toEqual([
+      [soon.id, -5, 16],
+      [tieOld.id, -3, 13],
+      [tieNew.id, -2, 11],
+    ]);
+    await expectCreditInvariants(t, [u.id]);
+  });
+
+  it('a debit that is short fails with 402 details and writes nothing', async () => {
+    const u = await newUser();
+    await allocate(u.id, { credits: 7 }).expect(201);
+    const before = await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id]);
+    const error = await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InsufficientCreditsError);
+    expect((error as InsufficientCreditsError).status).toBe(402);
+    expect((error as InsufficientCreditsError).details).toEqual({ requiredCredits: 8, availableCredits: 7 });
+    const after = await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(7);
+    // Amount 0 writes nothing; debitUpTo takes what is there.
+    await tx.run((m) => credits.debit(m, u.id, 0, { createdBy: u.id }));
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id])).rows[0].n).toBe(1);
+    const upTo = await tx.run((m) => credits.debitUpTo(m, u.id, 10, { createdBy: u.id }));
+    expect(upTo).toEqual({ collected: 7, balanceAfter: 0 });
+    await expectCreditInvariants(t, [u.id]);
+  });
+
+  it('check answers sufficiency without changing anything', async () => {
+    const u = await newUser();
+    await allocate(u.id, { credits: 30 }).expect(201);
+    const ok = await t.http.post('/api/credits/check').set(u.auth).send({ credits: 30 }).expect(200);
+    expect(ok.body).toEqual({ sufficient: true, requiredCredits: 30, availableCredits: 30 });
+    const short = await t.http.post('/api/credits/check').set(u.auth).send({ credits: 31 }).expect(200);
+    expect(short.body).toEqual({ sufficient: false, requiredCredits: 31, availableCredits: 30 });
+    await t.http.post('/api/credits/check').set(u.auth).send({ credits: -1 }).expect(400);
+  });
+
+  it('calculate prices exactly with the model rule or the default', async () => {
+    const u = await newUser();
+    const haiku = await t.http
+      .post('/api/credits/calculate')
+      .set(u.auth)
+      .send({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 4001 })
+      .expect(200);
+    expect(haiku.body).toMatchObject({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 4001, credits: 2, pricePer1kTokens: '0.2500' });
+    const unknown = await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'no-such-model', tokens: 1500 }).expect(200);
+    expect(unknown.body).toMatchObject({ credits: 2, pricePer1kTokens: '1.0000', source: 'default' });
+    const split = await t.http
+      .post('/api/credits/calculate')
+      .set(u.auth)
+      .send({ modelId: 'anthropic.claude-3-sonnet-20240229-v1:0', inputTokens: 100, outputTokens: 200 })
+      .expect(200);
+    expect(split.body).toMatchObject({ tokens: 300, credits: 1, pricePer1kTokens: '3.0000' });
+    await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x' }).expect(400);
+    await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x', tokens: 1.5 }).expect(400);
+    await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x', tokens: 5, inputTokens: 5 }).expect(400);
+  });
+
+  it('expired allocations never count and never pay; the expiry job writes one expire entry, once', async () => {
+    const u = await newUser();
+    const shortLived = (await allocate(u.id, { credits: 40, expiresAt: new Date(Date.now() + 2000).toISOString() }).expect(201)).body;
+    const longLived = (await allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
+    await tx.run((m) => credits.debit(m, u.id, 15, { createdBy: u.id }));
+    expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(30);
+
+    await new Promise((r) => setTimeout(r, 2100));
+    const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
+    expect(balance.totalCredits).toBe(5);
+    expect(balance.activeAllocations.map((a: { id: string }) => a.id)).toEqual([longLived.id]);
+    expect((await t.http.get('/api/users/me').set(u.auth)).body.totalCredits).toBe(5);
+    const short = await tx.run((m) => credits.debit(m, u.id, 6, { createdBy: u.id })).catch((e: unknown) => e);
+    expect((short as InsufficientCreditsError).details).toEqual({ requiredCredits: 6, availableCredits: 5 });
+
+    await credits.expireDue();
+    await credits.expireDue();
+    const expires = await t.db.query(`SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`, [u.id]);
+    expect(expires.rows).toEqual([{ allocation_id: shortLived.id, amount: -25, balance_after: '5' }]);
+    const row = await t.db.query(`SELECT remaining_credits FROM credit_allocations WHERE id = $1`, [shortLived.id]);
+    expect(row.rows[0].remaining_credits).toBe(0);
+
+    const listed = (await t.http.get('/api/credits/allocations').set(u.auth).expect(200)).body.items;
+    expect(listed.map((a: { id: string }) => a.id)).toEqual([longLived.id]);
+    const all = (await t.http.get('/api/credits/allocations?includeExpired=true').set(u.auth).expect(200)).body.items;
+    expect(all.map((a: { id: string }) => a.id).sort()).toEqual([shortLived.id, longLived.id].sort());
+    await expectCreditInvariants(t, [u.id]);
+  });
+
+  it('voids an allocation through a void entry; voiding again changes nothing', async () => {
+    const u = await newUser();
+    const a = (await allocate(u.id, { credits: 50 }).expect(201)).body;
+    await allocate(u.id, { credits: 5, expiryDays: 90 }).expect(201);
+    await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id }));
+    await t.http.post(`/api/credits/allocations/${a.id}/void`).set(supervisor).send({}).expect(403);
+    const voided = await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({ reason: 'wrong account' }).expect(200);
+    expect(voided.body).toMatchObject({ id: a.id, userId: u.id, totalCredits: 50, remainingCredits: 0 });
+    const again = await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({}).expect(200);
+    expect(again.body.remainingCredits).toBe(0);
+    const voids = await t.db.query(`SELECT amount, balance_after, created_by FROM credit_ledger WHERE allocation_id = $1 AND kind = 'void'`, [a.id]);
+    expect(voids.rows).toEqual([{ amount: -42, balance_after: '5', created_by: 'credits-admin' }]);
+    expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(5);
+    await t.http.post(`/api/credits/allocations/00000000-0000-4000-8000-000000000000/void`).set(admin).send({}).expect(404);
+    await t.http.post(`/api/credits/allocations/not-a-uuid/void`).set(admin).send({}).expect(404);
+    await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({ extra: 1 }).expect(400);
+    await expectCreditInvariants(t, [u.id]);
+  });
+
+  it('allocating to an unknown user: 404, or the account is created with email and username', async () => {
+    const id = uniqueId('new');
+    const missing = await allocate(id, { credits: 10 }).expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    await allocate(id, { credits: 10, email: `${id}@example.com` }).expect(404);
+    const created = await allocate(id, { credits: 10, email: `${id}@example.com`, username: id }).expect(201);
+    expect(created.body).toMatchObject({ userId: id, totalCredits: 10, remainingCredits: 10 });
+    const account = await t.db.query(`SELECT email, username, role FROM user_accounts WHERE user_id = $1`, [id]);
+    expect(account.rows).toEqual([{ email: `${id}@example.com`, username: id, role: 'user' }]);
+    const balance = await t.http.get(`/api/credits/balance/${id}`).set(supervisor).expect(200);
+    expect(balance.body.totalCredits).toBe(10);
+    await t.http.get(`/api/credits/balance/${uniqueId('nobody')}`).set(supervisor).expect(404);
+  });
+
+  it('only supervisors allocate; a user cannot read another user’s balance, allocations or ledger', async () => {
+    const alice = await newUser();
+    const bob = await newUser();
+    await allocate(bob.id, { credits: 10 }).expect(201);
+    await t.http.post('/api/credits/allocate').set(alice.auth).send({ userId: alice.id, credits: 10 }).expect(403);
+    await t.http.get(`/api/credits/balance/${bob.id}`).set(alice.auth).expect(403);
+    await t.http.get(`/api/credits/allocations?userId=${bob.id}`).set(alice.auth).expect(403);
+    await t.http.get(`/api/credits/ledger?userId=${bob.id}`).set(alice.auth).expect(403);
+    await t.http.get('/api/credits/reconcile').set(alice.auth).expect(403);
+    await t.http.get('/api/credits/reconcile').set(supervisor).expect(403);
+    // Own data through userId works; supervisors read anyone's.
+    await t.http.get(`/api/credits/ledger?userId=${alice.id}`).set(alice.auth).expect(200);
+    const bobs = await t.http.get(`/api/credits/allocations?userId=${bob.id}`).set(supervisor).expect(200);
+    expect(bobs.body.items).toHaveLength(1);
+    const ledger = await t.http.get(`/api/credits/ledger?userId=${bob.id}`).set(supervisor).expect(200);
+    expect(ledger.body.items).toHaveLength(1);
+    await t.http.get(`/api/credits/ledger?userId=${uniqueId('nobody')}`).set(supervisor).expect(404);
+    await t.http.get('/api/credits/balance').expect(401);
+  });
+
+  it.each([
+    ['credits -1', { credits: -1 }],
+    ['credits 0', { credits: 0 }],
+    ['credits 1.5', { credits: 1.5 }],
+    ['credits "abc"', { credits: 'abc' }],
+    ['credits 3e9', { credits: 3e9 }],
+    ['credits missing', {}],
+    ['expiresAt in the past', { credits: 5, expiresAt: new Date(Date.now() - 60_000).toISOString() }],
+    ['expiresAt not a date', { credits: 5, expiresAt: 'tomorrow' }],
+    ['expiryDays 0', { credits: 5, expiryDays: 0 }],
+    ['expiryDays 3651', { credits: 5, expiryDays: 3651 }],
+    ['both expiry forms', { credits: 5, expiryDays: 3, expiresAt: new Date(Date.now() + DAY).toISOString() }],
+    ['an unknown field', { credits: 5, remainingCredits: 5 }],
+  ])('allocate with %s → 400 and nothing written', async (_name, body) => {
+    const u = await newUser();
+    const res = await allocate(u.id, body).expect(400);
+    expect(Array.isArray(res.body.message)).toBe(true);
+    const rows = await t.db.query(
+      `SELECT (SELECT count(*) FROM credit_allocations WHERE user_id = $1)::int AS a, (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS l`,
+      [u.id],
+    );
+    expect(rows.rows[0]).toEqual({ a: 0, l: 0 });
+  });
+
+  it('pages the ledger newest first without gaps', async () => {
+    const u = await newUser();
+    await allocate(u.id, { credits: 100 }).expect(201);
+    for (let i = 0; i < 6; i++) await tx.run((m) => credits.debit(m, u.id, 1, { createdBy: u.id }));
+    const seen: { id: string; balanceAfter: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { id: string; balanceAfter: number }[]; nextCursor: string | null } } = await t.http
+        .get(`/api/credits/ledger?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(u.auth)
+        .expect(200);
+      seen.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.map((e) => e.balanceAfter)).toEqual([94, 95, 96, 97, 98, 99, 100]);
+    await t.http.get('/api/credits/ledger?cursor=garbage').set(u.auth).expect(400);
+    await t.http.get('/api/credits/ledger?limit=501').set(u.auth).expect(400);
+  });
+
+  it('the ledger is append-only', async () => {
+    const u = await newUser();
+    await allocate(u.id, { credits: 3 }).expect(201);
+    await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
+  });
+});
