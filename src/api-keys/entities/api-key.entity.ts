@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Scope } from '../../common/auth/roles.js';
+
+/** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
+@Entity({ name: 'api_keys' })
+export class ApiKey {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 50 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Index('api_keys_key_hash_idx', { unique: true })
+  @Column({ name: 'key_hash', type: 'bytea' })
+  keyHash: Buffer;
+
+  @Column({ type: 'varchar', length: 32 })
+  prefix: string;
+
+  @Column({ type: 'text', array: true, default: () => `'{}'` })
+  permissions: Scope[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'last_used', type: 'timestamptz', nullable: true })
+  lastUsed: Date | null;
+}
