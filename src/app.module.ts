@@ -2,6 +2,7 @@ import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { seconds, ThrottlerModule } from '@nestjs/throttler';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AccessGuard } from './common/auth/access.guard.js';
 import { AuthModule } from './common/auth/auth.module.js';
 import { AuthenticationGuard } from './common/auth/authentication.guard.js';
@@ -39,6 +40,7 @@ export class AppModule {
         IdempotencyModule,
         HealthModule,
         UsersModule,
+        ApiKeysModule,
         PricingModule,
         CreditsModule,
       ],

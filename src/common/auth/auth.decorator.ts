@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiExtension,
   ApiForbiddenResponse,
   ApiSecurity,
   ApiTooManyRequestsResponse,
@@ -12,6 +13,10 @@ import type { AuthUser, Role, Scope } from './roles.js';
 export const AUTH_RULE = 'accounting:auth-rule';
 export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'api-key';
+/** `X-Internal-Api-Key`: service-to-service, only for POST /api/api-keys/verify. */
+export const INTERNAL_API_KEY_SCHEME = 'internal-api-key';
+/** OpenAPI extension naming the scope an API key needs for an operation (absent: keys refused). */
+export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
 
 export interface AuthRule {
   public?: true;
@@ -42,7 +47,7 @@ export function Auth(role: Role = 'user', options: { scope?: Scope | 'any' } = {
   return applyDecorators(
     SetMetadata(AUTH_RULE, rule),
     ApiBearerAuth(BEARER_SCHEME),
-    ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME)] : []),
+    ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME), ApiExtension(REQUIRED_SCOPE_EXTENSION, rule.apiKeyScope)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: `Requires ${who}. ${keys}`, type: ErrorResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),

@@ -7,8 +7,12 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 
-/** Passport strategies tried in order; the first that authenticates wins. */
-export const AUTH_STRATEGIES = ['jwt'];
+/**
+ * Passport strategies tried in order; the first that authenticates wins. The API-key strategy
+ * `fail()`s when there is no X-API-Key header (so the JWT is tried) and errors with a 401 when there
+ * is one that is not valid (a bad key is refused even next to a good token).
+ */
+export const AUTH_STRATEGIES = ['api-key', 'jwt'];
 
 /**
  * Global authentication: every route needs a valid JWT or API key unless it is `@Public()`.
@@ -31,6 +35,11 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
       context.getClass(),
     ]);
     if (rule?.public) return true;
+    return this.authenticate(context);
+  }
+
+  /** Runs the strategies; a 401 counts towards the per-address failure limit. */
+  protected async authenticate(context: ExecutionContext): Promise<boolean> {
     try {
       return (await super.canActivate(context)) as boolean;
     } catch (error) {
@@ -43,13 +52,15 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     // Anything but a credential problem (e.g. the database is down) is not a 401.
     if (err && !(err instanceof HttpException)) throw err;
     if (err || !user) {
-      const reason = err instanceof Error ? err.message : info instanceof Error ? info.message : undefined;
+      // With several strategies, passport reports one `info` per strategy that failed.
+      const infoError = (Array.isArray(info) ? info : [info]).find((i): i is Error => i instanceof Error);
+      const reason = err instanceof Error ? err.message : infoError?.message;
       throw new UnauthorizedException(reason && !/No auth token/i.test(reason) ? reason : 'Authentication required');
     }
     return user;
   }
 
-  private async countFailure(context: ExecutionContext): Promise<void> {
+  protected async countFailure(context: ExecutionContext): Promise<void> {
     const req = context.switchToHttp().getRequest<Request>();
     const ttlMs = this.config.throttle.ttlSeconds * 1000;
     const limit = this.config.throttle.authFailureLimit;

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { API_KEY_SCHEME, BEARER_SCHEME } from '../auth/auth.decorator.js';
+import { API_KEY_SCHEME, BEARER_SCHEME, INTERNAL_API_KEY_SCHEME } from '../auth/auth.decorator.js';
 
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -12,6 +12,10 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setVersion(version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-Internal-Api-Key', description: 'Service-to-service key (INTERNAL_API_KEY); only POST /api/api-keys/verify' },
+      INTERNAL_API_KEY_SCHEME,
+    )
     .build();
   return withIdempotencyHeader(SwaggerModule.createDocument(app, config));
 }

@@ -1,0 +1,99 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../common/auth/auth.decorator.js';
+import type { AuthUser } from '../common/auth/roles.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotencyRedact } from '../common/idempotency/idempotency-redact.decorator.js';
+import { ApiKeysService } from './api-keys.service.js';
+import {
+  ApiKeyListResponseDto,
+  ApiKeyResponseDto,
+  CreateApiKeyDto,
+  CreatedApiKeyResponseDto,
+  ListApiKeysQueryDto,
+  VerifyApiKeyDto,
+  VerifyApiKeyResponseDto,
+} from './dto/api-key.dto.js';
+import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
+
+/** Key management needs a JWT: `@Auth('user')` without a scope, so API keys cannot manage API keys. */
+@ApiTags('api-keys')
+@Controller('api/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @Auth('user')
+  @IdempotencyRedact('key')
+  @ApiOperation({
+    summary: 'Create an API key for the caller',
+    description:
+      'The key acts as the caller with role `user`, limited to `permissions`. The response is the only place the key ' +
+      'appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it.',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body, unknown scope or expiresAt not in the future', type: ErrorResponseDto })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
+    return this.apiKeys.create(user, dto);
+  }
+
+  @Get()
+  @Auth('user')
+  @ApiOperation({ summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves" })
+  @ApiOkResponse({ type: ApiKeyListResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
+    return this.apiKeys.list(user, query);
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @Public()
+  @UseGuards(InternalOrAdminGuard)
+  @ApiBearerAuth(BEARER_SCHEME)
+  @ApiSecurity(INTERNAL_API_KEY_SCHEME)
+  @ApiOperation({
+    summary: 'Check an API key on behalf of another service',
+    description: 'Callers: `X-Internal-Api-Key` (INTERNAL_API_KEY) or an admin JWT. API keys are not accepted.',
+  })
+  @ApiOkResponse({ type: VerifyApiKeyResponseDto, description: '`{valid: true, keyId, userId, permissions}` or `{valid: false, reason}`' })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Missing or wrong internal key, or invalid credentials', type: ErrorResponseDto })
+  @ApiForbiddenResponse({ description: 'Requires role admin or the internal API key. API keys: not accepted.', type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto })
+  verify(@Body() dto: VerifyApiKeyDto): Promise<VerifyApiKeyResponseDto> {
+    return this.apiKeys.verify(dto.key);
+  }
+
+  @Get(':id')
+  @Auth('user')
+  @ApiOperation({ summary: 'One API key of the caller (admins: any), without the key itself' })
+  @ApiOkResponse({ type: ApiKeyResponseDto })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
+    return this.apiKeys.get(user, id);
+  }
+
+  @Delete(':id')
+  @Auth('user')
+  @ApiOperation({ summary: 'Revoke an API key of the caller (admins: any); effective on the next request' })
+  @ApiOkResponse({ type: ApiKeyResponseDto, description: 'The revoked key (`isActive: false`); revoking again answers the same' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
+    return this.apiKeys.revoke(user, id);
+  }
+}

@@ -1,0 +1,127 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+} from 'class-validator';
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { SCOPES, type Scope } from '../../common/auth/roles.js';
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'billing-dashboard', maxLength: 100, description: 'A label to tell keys apart' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({
+    enum: SCOPES,
+    isArray: true,
+    example: ['credits:read', 'usage:write'],
+    description: 'Scopes the key is limited to (at least one); default: every scope',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsIn(SCOPES, { each: true })
+  permissions?: Scope[];
+
+  @ApiPropertyOptional({
+    example: '2027-01-01T00:00:00.000Z',
+    description: 'When the key stops working (must be in the future); default: never',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+}
+
+export class ApiKeyResponseDto {
+  @ApiProperty({ example: '5f0c2a43-8a0e-4e0b-9c52-1f1d7f0b6a11', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'alice', description: 'The owner; the key acts as this user with role user' })
+  userId: string;
+
+  @ApiProperty({ example: 'billing-dashboard' })
+  name: string;
+
+  @ApiProperty({ example: 'acs_live_Q2x9bVR', description: 'The first characters of the key, to recognise it' })
+  prefix: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['credits:read', 'usage:write'] })
+  permissions: Scope[];
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '2027-01-01T00:00:00.000Z' })
+  expiresAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-21T12:30:00.000Z', description: 'Last authentication (updated at most once a minute)' })
+  lastUsed: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  revokedAt: string | null;
+
+  @ApiProperty({ example: true, description: 'Neither revoked nor expired' })
+  isActive: boolean;
+}
+
+export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
+  @ApiProperty({
+    example: 'acs_live_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v',
+    description: 'The key itself. Shown only in this response: store it now, it cannot be retrieved later.',
+  })
+  key: string;
+}
+
+export class ApiKeyListResponseDto {
+  @ApiProperty({ type: [ApiKeyResponseDto] })
+  items: ApiKeyResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class ListApiKeysQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: "Whose keys (admin only for another user's); default: the caller" })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+}
+
+export class VerifyApiKeyDto {
+  @ApiProperty({ example: 'acs_live_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v', maxLength: 200 })
+  @IsString()
+  @MaxLength(200)
+  key: string;
+}
+
+export const INVALID_KEY_REASONS = ['unknown', 'revoked', 'expired'] as const;
+export type InvalidKeyReason = (typeof INVALID_KEY_REASONS)[number];
+
+export class VerifyApiKeyResponseDto {
+  @ApiProperty({ example: true })
+  valid: boolean;
+
+  @ApiPropertyOptional({ example: '5f0c2a43-8a0e-4e0b-9c52-1f1d7f0b6a11', description: 'When valid' })
+  keyId?: string;
+
+  @ApiPropertyOptional({ example: 'alice', description: 'When valid: the owner' })
+  userId?: string;
+
+  @ApiPropertyOptional({ enum: SCOPES, isArray: true, example: ['credits:read'], description: 'When valid' })
+  permissions?: Scope[];
+
+  @ApiPropertyOptional({ enum: INVALID_KEY_REASONS, example: 'revoked', description: 'When not valid' })
+  reason?: InvalidKeyReason;
+}
