@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+// Apps with their own settings. One app at a time: passport strategies are process-wide, so the
+// suites below start their app only after the previous one closed.
+
+describe('failed credentials are throttled per address', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ THROTTLE_AUTH_FAILURE_LIMIT: '3' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After once bad keys, tokens and internal keys pass the limit, while valid callers go on', async () => {
+    const sub = uniqueId('ak');
+    const auth = bearer(token({ sub }));
+    const created = await t.http.post('/api/api-keys').set(auth).send({ name: 'good' }).expect(201);
+    const badKey = `acs_live_${Buffer.alloc(32, 9).toString('base64url')}`;
+
+    await t.http.get('/api/users/me').set('X-API-Key', badKey).expect(401);
+    await t.http.get('/api/users/me').set(bearer(token({ sub }, { secret: 'wrong-secret-wrong-secret-wrong-secret' }))).expect(401);
+    await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'wrong').send({ key: badKey }).expect(401);
+
+    const blocked = await t.http.get('/api/users/me').set('X-API-Key', badKey).expect(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'wrong').send({ key: badKey }).expect(429);
+    // Successful authentication is not what is limited.
+    await t.http.get('/api/users/me').set('X-API-Key', created.body.key).expect(200);
+    await t.http.get('/api/users/me').set(auth).expect(200);
+  });
+});
+
+describe('verify without INTERNAL_API_KEY configured', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ INTERNAL_API_KEY: '' });
+  });
+  afterAll(() => t.close());
+
+  it('refuses every internal key, the empty one included', async () => {
+    await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', '').send({ key: 'x' }).expect(401);
+    await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'internal-test-key').send({ key: 'x' }).expect(401);
+    await t.http.post('/api/api-keys/verify').set(bearer(token({ role: 'admin' }))).send({ key: 'x' }).expect(200);
+  });
+});
