@@ -40,16 +40,7 @@ export default async function setup(project: TestProject) {
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
 
-  const config = buildAppConfig({ DATABASE_URL: databaseUrl });
-  const dataSource = new DataSource({ ...buildDataSourceOptions({ ...config.database, url: databaseUrl }), migrationsRun: false });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  await dataSource.destroy();
-
-  project.provide('databaseUrl', databaseUrl);
-  project.provide('adminDatabaseUrl', serverUrl);
-
-  return async () => {
+  const teardown = async () => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -57,4 +48,21 @@ export default async function setup(project: TestProject) {
     await embedded?.stop();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   };
+
+  const config = buildAppConfig({ DATABASE_URL: databaseUrl });
+  const dataSource = new DataSource({ ...buildDataSourceOptions({ ...config.database, url: databaseUrl }), migrationsRun: false });
+  try {
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    // A broken migration must fail the run cleanly, not leave a database and a process behind.
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    await teardown().catch(() => undefined);
+    throw error;
+  }
+  await dataSource.destroy();
+
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('adminDatabaseUrl', serverUrl);
+  return teardown;
 }

@@ -1,0 +1,87 @@
+import { ForbiddenException, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { describe, expect, it } from 'vitest';
+import { AccessGuard } from './access.guard.js';
+import { Auth, AUTH_RULE, Public } from './auth.decorator.js';
+import type { AuthUser } from './roles.js';
+
+class Routes {
+  @Public() open() {}
+  @Auth() anyUser() {}
+  @Auth('user', { scope: 'any' }) anyKey() {}
+  @Auth('user', { scope: 'credits:read' }) creditsRead() {}
+  @Auth('supervisor') supervisor() {}
+  @Auth('admin') admin() {}
+  // Even if someone asks for a scope on a supervisor route, keys stay out.
+  @Auth('supervisor', { scope: 'credits:read' }) supervisorWithScope() {}
+  undecorated() {}
+}
+
+const jwtUser = (role: AuthUser['role']): AuthUser => ({ userId: 'u1', role, email: null, username: null, via: 'jwt' });
+const apiKey = (scopes: AuthUser['scopes']): AuthUser => ({ userId: 'u1', role: 'user', email: null, username: null, via: 'api-key', scopes, apiKeyId: 'k1' });
+
+function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
+  return {
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => ({ user }) }),
+  } as unknown as ExecutionContext;
+}
+
+const guard = new AccessGuard(new Reflector());
+const allowed = (handler: keyof Routes, user?: AuthUser) => {
+  try {
+    return guard.canActivate(contextFor(handler, user));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ForbiddenException);
+    return false;
+  }
+};
+
+describe('AccessGuard', () => {
+  it('lets anyone through a public route', () => {
+    expect(allowed('open')).toBe(true);
+  });
+
+  it('refuses a protected route without an authenticated caller', () => {
+    expect(allowed('anyUser')).toBe(false);
+    expect(allowed('undecorated')).toBe(false);
+  });
+
+  it('applies the role hierarchy to tokens', () => {
+    const table: Array<[keyof Routes, AuthUser['role'], boolean]> = [
+      ['anyUser', 'user', true],
+      ['supervisor', 'user', false],
+      ['supervisor', 'supervisor', true],
+      ['supervisor', 'admin', true],
+      ['admin', 'supervisor', false],
+      ['admin', 'admin', true],
+      ['undecorated', 'user', true],
+    ];
+    for (const [handler, role, expected] of table) expect(allowed(handler, jwtUser(role)), `${handler} as ${role}`).toBe(expected);
+  });
+
+  it('refuses API keys on routes without a scope, above role user, or without the scope', () => {
+    const key = apiKey(['credits:read']);
+    expect(allowed('anyUser', key)).toBe(false);
+    expect(allowed('undecorated', key)).toBe(false);
+    expect(allowed('supervisor', key)).toBe(false);
+    expect(allowed('supervisorWithScope', key)).toBe(false);
+    expect(allowed('admin', key)).toBe(false);
+    expect(allowed('creditsRead', apiKey(['usage:read']))).toBe(false);
+    expect(allowed('creditsRead', apiKey([]))).toBe(false);
+    expect(allowed('creditsRead', apiKey(undefined))).toBe(false);
+  });
+
+  it('lets API keys with the scope (or any key on scope "any") through', () => {
+    expect(allowed('creditsRead', apiKey(['credits:read']))).toBe(true);
+    expect(allowed('anyKey', apiKey([]))).toBe(true);
+  });
+
+  it('Auth() records the rule the guard reads', () => {
+    const reflector = new Reflector();
+    expect(reflector.get(AUTH_RULE, Routes.prototype.supervisorWithScope)).toEqual({ role: 'supervisor', apiKeyScope: undefined });
+    expect(reflector.get(AUTH_RULE, Routes.prototype.creditsRead)).toEqual({ role: 'user', apiKeyScope: 'credits:read' });
+    expect(reflector.get(AUTH_RULE, Routes.prototype.open)).toMatchObject({ public: true });
+  });
+});

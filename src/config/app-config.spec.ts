@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { buildAppConfig, ConfigValidationError, DEVELOPMENT_JWT_SECRET } from './app-config.js';
+
+const STRONG_SECRET = 'p'.repeat(32);
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    buildAppConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('buildAppConfig', () => {
+  it('has working defaults for an empty development environment', () => {
+    const config = buildAppConfig({}, '1.2.3');
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3001,
+      database: {
+        url: null,
+        dataDir: './data',
+        migrationsRun: true,
+        poolSize: 20,
+        statementTimeoutMs: 15000,
+        lockTimeoutMs: 10000,
+        idleInTransactionTimeoutMs: 30000,
+      },
+      jwt: { secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true },
+      internalApiKey: null,
+      corsOrigin: false,
+      throttle: { ttlSeconds: 60, limit: 1000, authFailureLimit: 30 },
+      streamingSessionTtlSeconds: 3600,
+      pricing: { defaultPricePer1kTokens: '1', strict: false, cacheTtlMs: 5000 },
+      logLevel: 'info',
+      bodyLimit: '100kb',
+      version: '1.2.3',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = buildAppConfig({
+      NODE_ENV: 'staging',
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u:p@db:5432/acc',
+      DATA_DIR: '/var/lib/acc',
+      DB_MIGRATIONS_RUN: 'false',
+      DB_POOL_SIZE: '7',
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      DB_LOCK_TIMEOUT_MS: '2000',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000',
+      JWT_ACCESS_SECRET: 'short-is-fine-outside-production',
+      INTERNAL_API_KEY: 'internal',
+      CORS_ORIGIN: 'https://a.example, https://b.example',
+      THROTTLE_TTL_SECONDS: '10',
+      THROTTLE_LIMIT: '5',
+      THROTTLE_AUTH_FAILURE_LIMIT: '2',
+      STREAMING_SESSION_TTL_SECONDS: '120',
+      DEFAULT_PRICE_PER_1K_TOKENS: '0.0700',
+      PRICING_STRICT: 'yes',
+      PRICING_CACHE_TTL_MS: '0',
+      LOG_LEVEL: 'debug',
+      BODY_LIMIT: '2mb',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'staging',
+      port: 8080,
+      database: {
+        url: 'postgresql://u:p@db:5432/acc',
+        dataDir: '/var/lib/acc',
+        migrationsRun: false,
+        poolSize: 7,
+        statementTimeoutMs: 1000,
+        lockTimeoutMs: 2000,
+        idleInTransactionTimeoutMs: 3000,
+      },
+      jwt: { secret: 'short-is-fine-outside-production', usingDevelopmentSecret: false },
+      internalApiKey: 'internal',
+      corsOrigin: ['https://a.example', 'https://b.example'],
+      throttle: { ttlSeconds: 10, limit: 5, authFailureLimit: 2 },
+      streamingSessionTtlSeconds: 120,
+      pricing: { defaultPricePer1kTokens: '0.0700', strict: true, cacheTtlMs: 0 },
+      logLevel: 'debug',
+      bodyLimit: '2mb',
+    });
+  });
+
+  it('CORS_ORIGIN=* allows any origin', () => {
+    expect(buildAppConfig({ CORS_ORIGIN: '*' }).corsOrigin).toBe(true);
+  });
+
+  it('logs only warnings and worse by default under NODE_ENV=test', () => {
+    expect(buildAppConfig({ NODE_ENV: 'test' }).logLevel).toBe('warn');
+  });
+
+  describe('database location', () => {
+    it('builds a URL from DB_* parts, escaping credentials', () => {
+      const config = buildAppConfig({ DB_HOST: 'db.internal', DB_PORT: '6543', DB_NAME: 'acc', DB_USER: 'svc', DB_PASSWORD: 'p@ss/w:rd' });
+      expect(config.database.url).toBe('postgres://svc:p%40ss%2Fw%3Ard@db.internal:6543/acc');
+      const parsed = new URL(config.database.url!);
+      expect(decodeURIComponent(parsed.password)).toBe('p@ss/w:rd');
+    });
+
+    it('DB_* parts default to port 5432, database accounting, user postgres, no password', () => {
+      expect(buildAppConfig({ DB_HOST: 'localhost' }).database.url).toBe('postgres://postgres@localhost:5432/accounting');
+    });
+
+    it('DATABASE_URL wins over DB_*', () => {
+      expect(buildAppConfig({ DATABASE_URL: 'postgres://a@b/c', DB_HOST: 'ignored' }).database.url).toBe('postgres://a@b/c');
+    });
+
+    it('neither means the embedded database (url null)', () => {
+      expect(buildAppConfig({ DB_PORT: '5432' }).database.url).toBeNull();
+    });
+  });
+
+  describe('JWT_ACCESS_SECRET', () => {
+    it('is required in production', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_ACCESS_SECRET is required when NODE_ENV=production']);
+      expect(problemsOf({ NODE_ENV: 'production', JWT_ACCESS_SECRET: '   ' })).toEqual([
+        'JWT_ACCESS_SECRET is required when NODE_ENV=production',
+      ]);
+    });
+
+    it('must have at least 32 characters in production', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_ACCESS_SECRET: 'x'.repeat(31) })).toEqual([
+        'JWT_ACCESS_SECRET must be at least 32 characters',
+      ]);
+      const config = buildAppConfig({ NODE_ENV: 'production', JWT_ACCESS_SECRET: STRONG_SECRET });
+      expect(config.jwt).toEqual({ secret: STRONG_SECRET, usingDevelopmentSecret: false });
+    });
+
+    it('never falls back to the development secret in production', () => {
+      const config = buildAppConfig({ NODE_ENV: 'production', JWT_ACCESS_SECRET: STRONG_SECRET });
+      expect(config.jwt.secret).not.toBe(DEVELOPMENT_JWT_SECRET);
+    });
+
+    it('outside production a missing secret gets the fixed development value (flagged for a warning)', () => {
+      for (const nodeEnv of [undefined, 'development', 'test']) {
+        expect(buildAppConfig({ NODE_ENV: nodeEnv }).jwt).toEqual({ secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true });
+      }
+    });
+
+    it('the development secret is itself long enough to be a sane HS256 key', () => {
+      expect(DEVELOPMENT_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    });
+  });
+
+  describe('bad values stop start-up with a message naming the variable', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['DB_PORT', 'x', { DB_HOST: 'h' }],
+      ['DB_POOL_SIZE', '0'],
+      ['DB_POOL_SIZE', '2.5'],
+      ['DB_STATEMENT_TIMEOUT_MS', 'soon'],
+      ['DB_LOCK_TIMEOUT_MS', '-5'],
+      ['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', '1e3'],
+      ['DB_MIGRATIONS_RUN', 'maybe'],
+      ['DATABASE_URL', 'mysql://u@h/db'],
+      ['THROTTLE_TTL_SECONDS', '0'],
+      ['THROTTLE_LIMIT', 'unlimited'],
+      ['THROTTLE_AUTH_FAILURE_LIMIT', '0'],
+      ['STREAMING_SESSION_TTL_SECONDS', '0'],
+      ['DEFAULT_PRICE_PER_1K_TOKENS', '0.12345'],
+      ['DEFAULT_PRICE_PER_1K_TOKENS', '-1'],
+      ['PRICING_STRICT', 'sometimes'],
+      ['PRICING_CACHE_TTL_MS', 'x'],
+      ['LOG_LEVEL', 'loud'],
+      ['BODY_LIMIT', 'lots'],
+    ] as Array<[string, string, Record<string, string>?]>)('%s=%s', (name, value, extra = {}) => {
+      const problems = problemsOf({ ...extra, [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^${name} `));
+    });
+
+    it('reports every problem at once, in one error message', () => {
+      try {
+        buildAppConfig({ NODE_ENV: 'production', PORT: 'x', LOG_LEVEL: 'loud' });
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigValidationError);
+        const message = (error as Error).message;
+        expect(message).toMatch(/^Invalid configuration:/);
+        for (const name of ['PORT', 'LOG_LEVEL', 'JWT_ACCESS_SECRET']) expect(message).toContain(name);
+      }
+    });
+
+    it('blank values count as unset', () => {
+      expect(buildAppConfig({ PORT: '', LOG_LEVEL: '  ' })).toMatchObject({ port: 3001, logLevel: 'info' });
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { describe, expect, it } from 'vitest';
+import { DEVELOPMENT_JWT_SECRET } from '../../src/config/app-config.js';
+
+const script = fileURLToPath(new URL('../../scripts/token.mjs', import.meta.url));
+const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+  const { JWT_ACCESS_SECRET: _ignored, ...base } = process.env;
+  const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { env: { ...base, ...env } });
+  return stdout.trim();
+};
+
+describe('scripts/token.mjs (npm run token)', () => {
+  it('signs with the same development secret the service falls back to', async () => {
+    const token = await run(['--sub', 'alice', '--role', 'admin']);
+    const claims = jwt.verify(token, DEVELOPMENT_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(claims).toMatchObject({ sub: 'alice', role: 'admin', type: 'access', email: 'alice@example.com', username: 'alice' });
+    expect(claims.exp! - claims.iat!).toBe(3600);
+  });
+
+  it('uses JWT_ACCESS_SECRET when set, and honours --email, --username and --ttl', async () => {
+    const secret = 's'.repeat(40);
+    const token = await run(['--sub', 'bob', '--email', 'b@x.io', '--username', 'Bob', '--ttl', '60'], { JWT_ACCESS_SECRET: secret });
+    expect(() => jwt.verify(token, DEVELOPMENT_JWT_SECRET)).toThrow();
+    const claims = jwt.verify(token, secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(claims).toMatchObject({ sub: 'bob', role: 'user', type: 'access', email: 'b@x.io', username: 'Bob' });
+    expect(claims.exp! - claims.iat!).toBe(60);
+    expect(jwt.decode(token, { complete: true })?.header.alg).toBe('HS256');
+  });
+});
