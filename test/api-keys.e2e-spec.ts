@@ -396,7 +396,7 @@ describe('api keys', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await t.http
+        const res: { body: { items: CreatedKey[]; nextCursor: string | null } } = await t.http
           .get('/api/api-keys')
           .query({ limit: 2, ...(cursor ? { cursor } : {}) })
           .set(alice.auth)
