@@ -17,6 +17,7 @@ import type { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AccountsModule } from './users/accounts.module.js';
+import { UsageModule } from './usage/usage.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -43,6 +44,7 @@ export class AppModule {
         ApiKeysModule,
         PricingModule,
         CreditsModule,
+        UsageModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

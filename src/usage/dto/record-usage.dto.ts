@@ -1,0 +1,223 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import { PageQueryDto } from '../../common/http/pagination.js';
+
+export const MAX_INT = 2_147_483_647;
+export const METADATA_MAX_BYTES = 16 * 1024;
+/** PostgreSQL text cannot hold NUL; such input is refused as bad input, not a 500. */
+const NO_NUL = /^[^\u0000]*$/;
+
+export function metadataProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'metadata must be a JSON object';
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json, 'utf8') > METADATA_MAX_BYTES) return `metadata must be at most ${METADATA_MAX_BYTES} bytes as JSON`;
+  if (json.includes('\\u0000')) return 'metadata must not contain NUL characters';
+  return null;
+}
+
+function IsMetadata(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isMetadata',
+      validator: {
+        validate: (value) => metadataProblem(value) === null,
+        defaultMessage: (args) => metadataProblem(args?.value) ?? 'metadata is not valid',
+      },
+    },
+    options,
+  );
+}
+
+export class RecordUsageDto {
+  @ApiProperty({ example: 'chat', maxLength: 50, description: 'The product feature that was used' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  @Matches(NO_NUL, { message: 'service must not contain NUL characters' })
+  service: string;
+
+  @ApiProperty({ example: 'completion', maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  @Matches(NO_NUL, { message: 'operation must not contain NUL characters' })
+  operation: string;
+
+  @ApiPropertyOptional({
+    example: 12,
+    minimum: 0,
+    maximum: MAX_INT,
+    description: 'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT)
+  credits?: number;
+
+  @ApiPropertyOptional({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  @Matches(NO_NUL, { message: 'modelId must not contain NUL characters' })
+  modelId?: string;
+
+  @ApiPropertyOptional({ example: 1500, minimum: 0, maximum: MAX_INT, description: 'Total tokens, priced at pricePer1kTokens' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT)
+  tokens?: number;
+
+  @ApiPropertyOptional({ example: 1000, minimum: 0, maximum: MAX_INT, description: 'Instead of `tokens`: input tokens (with outputTokens)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT)
+  inputTokens?: number;
+
+  @ApiPropertyOptional({ example: 500, minimum: 0, maximum: MAX_INT, description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT)
+  outputTokens?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { conversationId: 'c-42' },
+    description: 'Free-form JSON object, at most 16 KB',
+  })
+  @IsOptional()
+  @IsObject()
+  @IsMetadata()
+  metadata?: Record<string, unknown>;
+}
+
+export class UsageRecordResponseDto {
+  @ApiProperty({ example: '0b6f3c1e-2f6a-4e8e-9a51-6f0f5c7d9a10', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  timestamp: string;
+
+  @ApiProperty({ example: 'chat' })
+  service: string;
+
+  @ApiProperty({ example: 'completion' })
+  operation: string;
+
+  @ApiProperty({ example: 12 })
+  credits: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'anthropic.claude-3-haiku-20240307-v1:0' })
+  modelId: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 1500 })
+  tokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  inputTokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  outputTokens: number | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })
+  metadata: Record<string, unknown> | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '5d7a2b1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b', description: 'The pricing rule that priced the record (null when credits were given or the default price applied)' })
+  pricingRuleId: string | null;
+
+  @ApiProperty({ enum: ['billed', 'needs_review'], example: 'billed' })
+  billingStatus: 'billed' | 'needs_review';
+}
+
+export class UsageRecordListResponseDto {
+  @ApiProperty({ type: [UsageRecordResponseDto] })
+  items: UsageRecordResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class DateRangeQueryDto {
+  @ApiPropertyOptional({ example: '2026-11-01', description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  startDate?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-30', description: 'Inclusive; a date-only value includes that whole UTC day' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  endDate?: string;
+}
+
+export class SystemStatsQueryDto extends DateRangeQueryDto {
+  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 1000, default: 100, description: 'How many top users (by credits) `byUser` holds' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  topUsers?: number;
+}
+
+export class ListRecordsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Default: the caller. Another user needs supervisor or admin.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+
+  @ApiPropertyOptional({ example: 'chat', maxLength: 50 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  service?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-01', description: 'Inclusive; YYYY-MM-DD or an ISO-8601 date-time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  startDate?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-30', description: 'Inclusive; a date-only value includes that whole UTC day' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  endDate?: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json', example: 'json', description: '`csv` streams every matching record (no paging) as text/csv' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class UserIdParamDto {
+  @ApiProperty({ example: 'alice', maxLength: 50 })
+  @IsString()
+  @MaxLength(50)
+  userId: string;
+}

@@ -1,0 +1,73 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { UsageRecordResponseDto } from './record-usage.dto.js';
+
+const creditsMap = (example: Record<string, number>, description: string) =>
+  ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example, description });
+
+export class UserUsageStatsResponseDto {
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: 42 })
+  totalRecords: number;
+
+  @ApiProperty({ example: 1234 })
+  totalCredits: number;
+
+  @creditsMap({ chat: 1000, embeddings: 234 }, 'Credits per service')
+  byService: Record<string, number>;
+
+  @creditsMap({ '2026-11-20': 600, '2026-11-21': 634 }, 'Credits per UTC day (YYYY-MM-DD)')
+  byDay: Record<string, number>;
+
+  @creditsMap(
+    { 'anthropic.claude-3-haiku-20240307-v1:0': 900, completion: 100 },
+    'Credits per modelId; records of services chat/chat-streaming without a model count under their operation',
+  )
+  byModel: Record<string, number>;
+
+  @ApiProperty({ type: [UsageRecordResponseDto], description: 'The 10 newest records of the window, newest first' })
+  recentActivity: UsageRecordResponseDto[];
+}
+
+export class ModelMarginDto {
+  @ApiProperty({ example: 900 })
+  credits: number;
+
+  @ApiProperty({ type: String, nullable: true, example: '0.4500', description: 'Σ provider cost (decimal string); null when no record of the model has one' })
+  providerCost: string | null;
+}
+
+export class SystemUsageStatsResponseDto {
+  @ApiProperty({ example: 100000 })
+  totalRecords: number;
+
+  @ApiProperty({ example: 2500000 })
+  totalCredits: number;
+
+  @ApiProperty({ example: 812, description: 'Users with at least one record in the window' })
+  userCount: number;
+
+  @creditsMap({ alice: 5000, bob: 4200 }, 'The top `topUsers` users by credits, highest first')
+  byUser: Record<string, number>;
+
+  @creditsMap({ chat: 2000000, embeddings: 500000 }, 'Credits per service')
+  byService: Record<string, number>;
+
+  @creditsMap({ '2026-11-21': 80000 }, 'Credits per UTC day (YYYY-MM-DD)')
+  byDay: Record<string, number>;
+
+  @creditsMap({ 'anthropic.claude-3-haiku-20240307-v1:0': 1500000 }, 'Credits per model (chat/chat-streaming records without one: their operation)')
+  byModel: Record<string, number>;
+
+  @ApiProperty({ example: '1234.5600', description: 'Σ provider cost of the window (decimal string)' })
+  providerCost: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/ModelMarginDto' },
+    example: { 'anthropic.claude-3-haiku-20240307-v1:0': { credits: 1500000, providerCost: '750.0000' } },
+    description: 'Credits charged and provider cost per model',
+  })
+  marginByModel: Record<string, ModelMarginDto>;
+}
