@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { availableCreditsSql } from '../credits/credits.sql.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { Role } from '../common/auth/roles.js';
 import type { UserResponseDto } from './dto/user.dto.js';
 
@@ -14,6 +14,7 @@ interface UserRow {
   role: Role;
   created_at: Date;
   total_credits: number;
+  cursor_t?: string;
 }
 
 // Available credits: unexpired allocations' remaining (held credits are already out of them).
@@ -59,13 +60,14 @@ export class UsersService {
     }
     params.push(limit + 1);
     const rows: UserRow[] = await this.dataSource.query(
-      `SELECT u.user_id, u.email, u.username, u.role, u.created_at, ${TOTAL_CREDITS_SQL} AS total_credits
+      `SELECT u.user_id, u.email, u.username, u.role, u.created_at, ${TOTAL_CREDITS_SQL} AS total_credits,
+              ${cursorTimestampSql('u.created_at')} AS cursor_t
          FROM user_accounts u
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY u.created_at, u.user_id
         LIMIT $${params.length}`,
       params,
     );
-    return toPage(rows, limit, toDto, (r) => ({ t: r.created_at.toISOString(), id: r.user_id }));
+    return toPage(rows, limit, toDto, (r) => ({ t: r.cursor_t!, id: r.user_id }));
   }
 }

@@ -1,8 +1,9 @@
-import { ExecutionContext, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ExecutionContext, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException, type Type } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
+import passport, { type Strategy } from 'passport';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
@@ -29,6 +30,10 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     super();
   }
 
+  // A property, so subclasses keep their constructors.
+  @Inject(ModuleRef) private readonly moduleRef: ModuleRef;
+  private strategies?: Strategy[];
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [
       context.getHandler(),
@@ -41,11 +46,46 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   /** Runs the strategies; a 401 counts towards the per-address failure limit. */
   protected async authenticate(context: ExecutionContext): Promise<boolean> {
     try {
-      return (await super.canActivate(context)) as boolean;
+      return await this.runStrategies(context);
     } catch (error) {
       if (error instanceof UnauthorizedException) await this.countFailure(context);
       throw error;
     }
+  }
+
+  /**
+   * What AuthGuard.canActivate does, but with this application's own strategy instances: passport
+   * keeps ONE registry per process, so when several apps live in one process (tests) the last app
+   * created would otherwise authenticate for all of them, with its config and its (maybe closed)
+   * database. Each request gets a fresh object on top of the instance, as passport does by name.
+   */
+  private async runStrategies(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Omit<Request, 'user' | 'authInfo'> & { user?: unknown; authInfo?: unknown }>();
+    const res = http.getResponse<Response>();
+    const strategies = this.ownStrategies().map((strategy) => Object.create(strategy) as Strategy);
+    const user = await new Promise((resolve, reject) => {
+      // passport accepts strategy instances as well as names (its typings only admit names).
+      passport.authenticate(strategies as unknown as string[], { session: false }, (err: unknown, found: unknown, info: unknown) => {
+        try {
+          req.authInfo = info;
+          resolve(this.handleRequest(err, found, info));
+        } catch (error) {
+          reject(error);
+        }
+      })(req as Request, res, (err?: unknown) => (err ? reject(err) : resolve(undefined)));
+    });
+    req.user = user;
+    return true;
+  }
+
+  private ownStrategies(): Strategy[] {
+    this.strategies ??= AUTH_STRATEGIES.map((name) => {
+      const registered = (passport as unknown as { _strategy(n: string): Strategy | undefined })._strategy(name);
+      if (!registered) throw new Error(`Passport strategy "${name}" is not registered`);
+      return this.moduleRef.get(registered.constructor as Type<Strategy>, { strict: false });
+    });
+    return this.strategies;
   }
 
   override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {

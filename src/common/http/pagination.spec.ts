@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
-import { decodeCursor, encodeCursor, toPage } from './pagination.js';
+import { cursorTimestampSql, decodeCursor, encodeCursor, toPage } from './pagination.js';
 
 describe('pagination', () => {
   it('a cursor round-trips and is URL-safe', () => {
@@ -41,5 +41,9 @@ describe('pagination', () => {
   it('toPage ends with a null cursor when nothing more is there', () => {
     expect(toPage([{ n: 1 }, { n: 2 }], 2, (r) => r.n, (r) => ({ n: r.n }))).toEqual({ items: [1, 2], nextCursor: null });
     expect(toPage([], 50, (r: { n: number }) => r.n, (r) => ({ n: r.n }))).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('cursorTimestampSql renders the column at microsecond precision in UTC', () => {
+    expect(cursorTimestampSql('t.created_at')).toBe(`to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   });
 });

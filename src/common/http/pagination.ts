@@ -23,6 +23,15 @@ export class PageQueryDto {
   cursor?: string;
 }
 
+/**
+ * SQL for a timestamptz sort key at full (microsecond) precision. A JS Date keeps milliseconds only,
+ * so a cursor made from `row.created_at.toISOString()` sorts before the row it came from and the
+ * next page repeats it: select this as the cursor's time instead.
+ */
+export function cursorTimestampSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /** Cursors are base64url JSON of the last row's sort key; opaque to clients. */
 export function encodeCursor(key: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
