@@ -40,7 +40,7 @@ export class CreateStreamingSessions1732000003000 implements MigrationInterface 
           OR (status <> 'active' AND settled_at IS NOT NULL AND actual_credits IS NOT NULL
              AND refund IS NOT NULL AND shortfall IS NOT NULL AND usage_record_id IS NOT NULL)
         ),
-        CONSTRAINT streaming_sessions_refund_check CHECK (refund <= allocated_credits)
+        CONSTRAINT streaming_sessions_refund_within_hold_check CHECK (refund <= allocated_credits)
       )`);
     // The expiry job's scan: only active sessions, soonest expiry first.
     await q.query(`

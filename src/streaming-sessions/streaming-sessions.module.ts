@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreditsModule } from '../credits/credits.module.js';
+import { PricingModule } from '../pricing/pricing.module.js';
+import { UsageModule } from '../usage/usage.module.js';
+import { AccountsModule } from '../users/accounts.module.js';
+import { StreamingSession } from './entities/streaming-session.entity.js';
+import { StreamingSessionsController } from './streaming-sessions.controller.js';
+import { StreamingSessionsService } from './streaming-sessions.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([StreamingSession]), AccountsModule, CreditsModule, PricingModule, UsageModule],
+  controllers: [StreamingSessionsController],
+  providers: [StreamingSessionsService],
+  exports: [StreamingSessionsService],
+})
+export class StreamingSessionsModule {}

@@ -1,0 +1,401 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import type { AuthUser } from '../common/auth/roles.js';
+import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { CreditsService } from '../credits/credits.service.js';
+import { Transactions } from '../database/transactions.js';
+import { PricingService } from '../pricing/pricing.service.js';
+import { UsageService } from '../usage/usage.service.js';
+import { AccountsService } from '../users/accounts.service.js';
+import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
+import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
+import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import { allocatedFor, durationSeconds, sameRequest, tokenCounts, type TokenCounts, MAX_CREDITS } from './settlement.js';
+
+/** The expiry job settles at most this many sessions per pass (each in its own transaction). */
+const EXPIRY_BATCH = 100;
+const SYSTEM_ACTOR = 'system';
+
+interface SessionRow {
+  session_id: string;
+  user_id: string;
+  model_id: string;
+  estimated_tokens: number;
+  estimated_credits: number;
+  allocated_credits: number;
+  status: SessionStatus;
+  started_at: Date;
+  expires_at: Date;
+  settlement: SessionSettlement | null;
+}
+
+const SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits,
+  status, started_at, expires_at, settlement`;
+
+type SettledStatus = Exclude<SessionStatus, 'active'>;
+
+const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
+  completed: 'chat-streaming',
+  failed: 'chat-streaming-failed',
+  aborted: 'chat-streaming-aborted',
+  expired: 'chat-streaming-expired',
+};
+
+/** What a settlement is to charge, decided before the transaction (pricing reads outside it). */
+interface SettlementPlan {
+  status: SettledStatus;
+  request: SettlementRequest;
+  /** Tokens billed (null for an expiry: the session never reported any). */
+  tokens: TokenCounts | null;
+  actualCredits: number;
+  pricingRuleId: string | null;
+  providerCost: string | null;
+  createdBy: string;
+}
+
+interface SettlementResult {
+  actualCredits: number;
+  refund: number;
+  shortfall: number;
+}
+
+function toSessionDto(row: SessionRow): SessionResponseDto {
+  return {
+    sessionId: row.session_id,
+    userId: row.user_id,
+    modelId: row.model_id,
+    estimatedCredits: row.estimated_credits,
+    allocatedCredits: row.allocated_credits,
+    usedCredits: 0,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+  };
+}
+
+/**
+ * Streaming sessions: a hold of `ceil(estimate × 6/5)` credits while a chat answer streams, settled
+ * exactly once at its real price (finalize / abort) or at its estimate when abandoned (expiry job).
+ *
+ * Lock order: settlements (finalize, abort, expiry) lock the session row first, then the user's
+ * account row (CreditsService takes it); initialize locks the account and then inserts its new
+ * session row, which nobody else can hold yet. So none of them deadlock with each other. Prices are read before the
+ * transaction opens, so a transaction never waits for a second pool connection.
+ */
+@Injectable()
+export class StreamingSessionsService {
+  private readonly logger = new Logger('StreamingSessions');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: Transactions,
+    private readonly credits: CreditsService,
+    private readonly pricing: PricingService,
+    private readonly usage: UsageService,
+    private readonly accounts: AccountsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
+    const tokens = tokenCounts(dto.estimatedTokens, dto.inputTokens, dto.outputTokens, 'estimatedTokens');
+    const sessionId = dto.sessionId ?? randomUUID();
+    const startedAt = new Date();
+    const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
+    const quote = await this.pricing.quote(dto.modelId, tokens.quote, startedAt);
+    const estimatedCredits = quote.credits;
+    const allocatedCredits = allocatedFor(estimatedCredits);
+
+    return this.tx.run(async (m) => {
+      if (allocatedCredits > MAX_CREDITS) {
+        throw new InsufficientCreditsError(allocatedCredits, await this.credits.available(m, caller.userId));
+      }
+      // The account lock first: the session row's foreign key takes a KEY SHARE lock on the account
+      // row, and two initializes each holding that while waiting for the hold's FOR UPDATE would
+      // deadlock. The session row is new, so no one can be waiting on it while we hold the account.
+      await this.accounts.lock(m, caller.userId);
+      // A taken id fails here, before any credit moves.
+      let rows: SessionRow[];
+      try {
+        rows = await m.query(
+          `INSERT INTO streaming_sessions (session_id, user_id, model_id, estimated_tokens, estimated_credits,
+                                           allocated_credits, status, started_at, expires_at, pricing_rule_id)
+           VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
+           RETURNING ${SESSION_COLUMNS}`,
+          [sessionId, caller.userId, dto.modelId, tokens.total, estimatedCredits, allocatedCredits, startedAt, expiresAt, quote.pricingRuleId],
+        );
+      } catch (error) {
+        if (error instanceof QueryFailedError && (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505') {
+          throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
+        }
+        throw error;
+      }
+      if (allocatedCredits > 0) {
+        await this.credits.hold(m, caller.userId, allocatedCredits, { createdBy: caller.userId, sessionId });
+      }
+      return toSessionDto(rows[0]);
+    });
+  }
+
+  async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
+    const tokens = tokenCounts(dto.actualTokens, dto.inputTokens, dto.outputTokens, 'actualTokens');
+    const success = dto.success ?? true;
+    const request: SettlementRequest = {
+      kind: 'finalize',
+      success,
+      tokens: tokens.total,
+      inputTokens: tokens.inputTokens,
+      outputTokens: tokens.outputTokens,
+    };
+    const response = await this.settleByCaller(caller, dto.sessionId, request, tokens, success ? 'completed' : 'failed');
+    return response as unknown as FinalizeResponseDto;
+  }
+
+  async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
+    const tokens = tokenCounts(
+      dto.tokensGenerated ?? (dto.inputTokens === undefined && dto.outputTokens === undefined ? 0 : undefined),
+      dto.inputTokens,
+      dto.outputTokens,
+      'tokensGenerated',
+    );
+    const request: SettlementRequest = {
+      kind: 'abort',
+      tokens: tokens.total,
+      inputTokens: tokens.inputTokens,
+      outputTokens: tokens.outputTokens,
+    };
+    const response = await this.settleByCaller(caller, dto.sessionId, request, tokens, 'aborted');
+    return response as unknown as AbortResponseDto;
+  }
+
+  /** The caller's active sessions (`userId` given: that user's, after the controller's role check). */
+  async listActive(query: { userId?: string; limit?: number; cursor?: string }): Promise<Page<SessionResponseDto>> {
+    if (query.userId !== undefined) {
+      const known = await this.dataSource.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [query.userId]);
+      if (known.length === 0) throw new NotFoundError('User');
+    }
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const params: unknown[] = [];
+    const where = [`status = 'active'`];
+    if (query.userId !== undefined) {
+      params.push(query.userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (after) {
+      params.push(after.t, after.id);
+      where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(limit + 1);
+    const rows: SessionRow[] = await this.dataSource.query(
+      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions
+        WHERE ${where.join(' AND ')}
+        ORDER BY started_at, session_id
+        LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows, limit, toSessionDto, (r) => ({ t: r.started_at.toISOString(), id: r.session_id }));
+  }
+
+  @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
+  async expireJob(): Promise<void> {
+    try {
+      const expired = await this.expireAbandoned();
+      if (expired > 0) this.logger.log({ msg: 'abandoned streaming sessions expired', expired });
+    } catch (error) {
+      this.logger.warn({ msg: 'streaming session expiry failed', err: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /**
+   * Settles every session still active past its `expires_at`: charged its estimate (never more than
+   * was held), the rest released, one `chat-streaming-expired` usage record. Safe to run on several
+   * instances at once: each session is locked with SKIP LOCKED in its own transaction and settled
+   * only while still active. Returns how many sessions this call expired.
+   */
+  async expireAbandoned(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] = await this.dataSource.query(
+        `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+          WHERE status = 'active' AND expires_at <= now()
+          ORDER BY expires_at
+          LIMIT $1`,
+        [EXPIRY_BATCH],
+      );
+      let settledThisPass = 0;
+      for (const candidate of due) {
+        try {
+          if (await this.expireOne(candidate)) settledThisPass++;
+        } catch (error) {
+          this.logger.warn({ msg: 'could not expire streaming session', sessionId: candidate.session_id, err: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      expired += settledThisPass;
+      // A short batch was the last one; a full batch that settled nothing is held by other workers.
+      if (due.length < EXPIRY_BATCH || settledThisPass === 0) return expired;
+    }
+  }
+
+  private async expireOne(candidate: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }): Promise<boolean> {
+    // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
+    const providerCost = await this.pricing
+      .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
+      .then((q) => q.providerCost)
+      .catch(() => null);
+    return this.tx.run(async (m) => {
+      const rows: (SessionRow & { pricing_rule_id: string | null })[] = await m.query(
+        `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
+          WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
+          FOR UPDATE SKIP LOCKED`,
+        [candidate.session_id],
+      );
+      if (rows.length === 0) return false; // settled meanwhile, or another worker has it
+      const session = rows[0];
+      await this.settle(m, session, {
+        status: 'expired',
+        request: { kind: 'expire' },
+        tokens: null,
+        actualCredits: session.estimated_credits,
+        pricingRuleId: session.pricing_rule_id,
+        providerCost,
+        createdBy: SYSTEM_ACTOR,
+      });
+      return true;
+    });
+  }
+
+  /** finalize / abort: price outside the transaction, then lock, check and settle once. */
+  private async settleByCaller(
+    caller: AuthUser,
+    sessionId: string,
+    request: SettlementRequest,
+    tokens: TokenCounts,
+    status: SettledStatus,
+  ): Promise<Record<string, unknown>> {
+    // The model and start time never change, so they can be read before the lock to price the tokens.
+    const found: SessionRow[] = await this.dataSource.query(
+      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2`,
+      [sessionId, caller.userId],
+    );
+    if (found.length === 0) throw new NotFoundError('Session');
+    const settledBefore = found[0].status !== 'active' ? found[0] : null;
+    if (settledBefore) return this.replayOrConflict(settledBefore, request);
+
+    const quote = await this.pricing.quote(found[0].model_id, tokens.quote, found[0].started_at);
+    if (quote.credits > MAX_CREDITS) {
+      throw new DomainError('VALIDATION', `The tokens price above the largest credit amount (${MAX_CREDITS})`);
+    }
+    return this.tx.run(async (m) => {
+      const rows: SessionRow[] = await m.query(
+        `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2 FOR UPDATE`,
+        [sessionId, caller.userId],
+      );
+      if (rows.length === 0) throw new NotFoundError('Session');
+      const session = rows[0];
+      if (session.status !== 'active') return this.replayOrConflict(session, request);
+      return this.settle(m, session, {
+        status,
+        request,
+        tokens,
+        actualCredits: quote.credits,
+        pricingRuleId: quote.pricingRuleId,
+        providerCost: quote.providerCost,
+        createdBy: caller.userId,
+      });
+    });
+  }
+
+  /** A settled session answers the identical request again (a retry) and refuses anything else. */
+  private replayOrConflict(session: SessionRow, request: SettlementRequest): Record<string, unknown> {
+    if (session.settlement && sameRequest(session.settlement.request, request)) return session.settlement.response;
+    throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
+      sessionId: session.session_id,
+      status: session.status,
+    });
+  }
+
+  /**
+   * The one settlement of a locked, active session: what was held pays up to the hold and the rest
+   * goes back to the allocations it came from; an overrun is taken from the balance as far as it
+   * goes and the remainder recorded as shortfall; one usage record says what was collected.
+   */
+  private async settle(m: EntityManager, session: SessionRow, plan: SettlementPlan): Promise<Record<string, unknown>> {
+    const userId = session.user_id;
+    const sessionId = session.session_id;
+    const usageRecordId = randomUUID();
+    const refs = { createdBy: plan.createdBy, sessionId, usageRecordId };
+    const charge = plan.actualCredits;
+
+    const held =
+      session.allocated_credits > 0
+        ? await this.credits.settleHold(m, userId, sessionId, charge, refs)
+        : { charged: 0, refund: 0 };
+    const overrun = charge - held.charged;
+    const collectedOverrun = overrun > 0 ? (await this.credits.debitUpTo(m, userId, overrun, refs)).collected : 0;
+    const shortfall = overrun - collectedOverrun;
+    const collected = charge - shortfall;
+    const settledAt = new Date();
+
+    const tokens = plan.tokens;
+    const billedTokens = tokens ? tokens.total : session.estimated_tokens;
+    await this.usage.createRecord(m, {
+      id: usageRecordId,
+      userId,
+      service: SERVICE_BY_STATUS[plan.status],
+      operation: session.model_id,
+      modelId: session.model_id,
+      credits: collected,
+      tokens: billedTokens,
+      inputTokens: tokens?.inputTokens ?? null,
+      outputTokens: tokens?.outputTokens ?? null,
+      pricingRuleId: plan.pricingRuleId,
+      providerCost: plan.providerCost,
+      billingStatus: shortfall > 0 ? 'needs_review' : 'billed',
+      metadata: {
+        sessionId,
+        tokens: billedTokens,
+        ...(tokens?.inputTokens !== null && tokens?.inputTokens !== undefined
+          ? { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens }
+          : {}),
+        estimatedCredits: session.estimated_credits,
+        actualCredits: charge,
+        shortfall,
+        durationSeconds: durationSeconds(session.started_at, settledAt),
+        ...(plan.status === 'expired' ? { expiredAt: settledAt.toISOString() } : {}),
+      },
+    });
+
+    const result: SettlementResult = { actualCredits: charge, refund: held.refund, shortfall };
+    const response = this.responseFor(session, plan.status, result);
+    const settlement: SessionSettlement = { request: plan.request, response };
+    await m.query(
+      `UPDATE streaming_sessions
+          SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
+              usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
+        WHERE session_id = $1 AND status = 'active'`,
+      [sessionId, plan.status, settledAt, tokens ? tokens.total : null, charge, held.refund, shortfall, usageRecordId, plan.pricingRuleId, JSON.stringify(settlement)],
+    );
+    return response;
+  }
+
+  private responseFor(session: SessionRow, status: SettledStatus, r: SettlementResult): Record<string, unknown> {
+    if (status === 'aborted') {
+      return { sessionId: session.session_id, status, partialCredits: r.actualCredits, refund: r.refund, shortfall: r.shortfall };
+    }
+    return {
+      sessionId: session.session_id,
+      status,
+      estimatedCredits: session.estimated_credits,
+      allocatedCredits: session.allocated_credits,
+      actualCredits: r.actualCredits,
+      refund: r.refund,
+      shortfall: r.shortfall,
+    };
+  }
+}

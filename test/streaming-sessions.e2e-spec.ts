@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { expectInvariants } from './support/invariants.js';
+import { adminToken, available, ledgerOf, usageRecordsOf, userWithCredits } from './support/streaming.js';
+
+/**
+ * Streaming sessions: hold → settle arithmetic, refunds to the source allocations, retries, access.
+ * Prices: a model of this file at 10 credits per 1k input tokens and 30 per 1k output tokens, so
+ * 1000 estimated tokens → estimate 10, hold 12.
+ */
+describe('streaming sessions', () => {
+  let t: TestApp;
+  const users: string[] = [];
+  const model = `stream-test-${randomUUID().slice(0, 8)}`;
+
+  const init = (jwt: string, body: Record<string, unknown>) =>
+    t.http.post('/api/streaming-sessions/initialize').set(bearer(jwt)).send({ modelId: model, ...body });
+  const finalize = (jwt: string, body: Record<string, unknown>) => t.http.post('/api/streaming-sessions/finalize').set(bearer(jwt)).send(body);
+  const abort = (jwt: string, body: Record<string, unknown>) => t.http.post('/api/streaming-sessions/abort').set(bearer(jwt)).send(body);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const rule = await t.http
+      .post('/api/pricing')
+      .set(bearer(adminToken()))
+      .send({ modelId: model, pricePer1kTokens: '10', outputPricePer1kTokens: '30' });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+  });
+  afterAll(() => t.close());
+  afterEach(async () => {
+    await expectInvariants(t, users);
+  });
+
+  describe('initialize', () => {
+    it('prices the estimate, holds ceil(estimate × 6/5) and reports the session', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const sessionId = `chat-${randomUUID()}`;
+      const res = await init(u.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
+      expect(res.body).toMatchObject({
+        sessionId,
+        userId: u.userId,
+        modelId: model,
+        estimatedCredits: 10,
+        allocatedCredits: 12,
+        usedCredits: 0,
+        status: 'active',
+      });
+      const ttl = new Date(res.body.expiresAt).getTime() - new Date(res.body.startedAt).getTime();
+      expect(ttl).toBe(3600 * 1000);
+      expect(await available(t, u.userId)).toBe(88);
+      const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
+      expect(balance.body).toMatchObject({ totalCredits: 88, heldCredits: 12 });
+      const holds = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'hold');
+      expect(holds).toEqual([expect.objectContaining({ amount: -12, session_id: sessionId, usage_record_id: null })]);
+    });
+
+    it('generates a UUID when no sessionId is given', async () => {
+      const u = await userWithCredits(t, [{ credits: 20 }], users);
+      const res = await init(u.jwt, { estimatedTokens: 100 }).expect(201);
+      expect(res.body.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(res.body).toMatchObject({ estimatedCredits: 1, allocatedCredits: 2 });
+    });
+
+    it('answers 402 and writes nothing when the hold does not fit', async () => {
+      const u = await userWithCredits(t, [{ credits: 11 }], users);
+      const sessionId = `chat-${randomUUID()}`;
+      const res = await init(u.jwt, { sessionId, estimatedTokens: 1000 }).expect(402);
+      expect(res.body).toMatchObject({ statusCode: 402, requiredCredits: 12, availableCredits: 11 });
+      const { rows } = await t.db.query(`SELECT 1 FROM streaming_sessions WHERE session_id = $1 UNION ALL SELECT 1 FROM credit_holds WHERE session_id = $1`, [sessionId]);
+      expect(rows).toEqual([]);
+      expect((await ledgerOf(t, u.userId)).map((l) => l.kind)).toEqual(['grant']);
+      expect(await available(t, u.userId)).toBe(11);
+    });
+
+    it('answers 409 for a sessionId already used, by the same or another user, and moves nothing', async () => {
+      const a = await userWithCredits(t, [{ credits: 50 }], users);
+      const b = await userWithCredits(t, [{ credits: 50 }], users);
+      const sessionId = `chat-${randomUUID()}`;
+      await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
+      await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(409);
+      await init(b.jwt, { sessionId, estimatedTokens: 1000 }).expect(409);
+      expect(await available(t, a.userId)).toBe(38);
+      expect(await available(t, b.userId)).toBe(50);
+    });
+
+    it('validates the body', async () => {
+      const u = await userWithCredits(t, [{ credits: 10 }], users);
+      await init(u.jwt, {}).expect(400);
+      await init(u.jwt, { estimatedTokens: -1 }).expect(400);
+      await init(u.jwt, { estimatedTokens: 1.5 }).expect(400);
+      await init(u.jwt, { estimatedTokens: 10, inputTokens: 5, outputTokens: 5 }).expect(400);
+      await init(u.jwt, { estimatedTokens: 10, sessionId: 'x'.repeat(101) }).expect(400);
+      await init(u.jwt, { estimatedTokens: 10, extra: 1 }).expect(400);
+      expect(await available(t, u.userId)).toBe(10);
+    });
+
+    it('prices an input/output split (input at pricePer1kTokens, output at outputPricePer1kTokens)', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      // ceil((500 × 10 + 500 × 30) / 1000) = 20 → hold 24
+      const res = await init(u.jwt, { inputTokens: 500, outputTokens: 500 }).expect(201);
+      expect(res.body).toMatchObject({ estimatedCredits: 20, allocatedCredits: 24 });
+      // ceil((300 × 10 + 201 × 30) / 1000) = ceil(9.03) = 10
+      const fin = await finalize(u.jwt, { sessionId: res.body.sessionId, inputTokens: 300, outputTokens: 201 }).expect(200);
+      expect(fin.body).toEqual({
+        sessionId: res.body.sessionId,
+        status: 'completed',
+        estimatedCredits: 20,
+        allocatedCredits: 24,
+        actualCredits: 10,
+        refund: 14,
+        shortfall: 0,
+      });
+      const [record] = await usageRecordsOf(t, res.body.sessionId);
+      expect(record).toMatchObject({ service: 'chat-streaming', credits: 10, tokens: 501 });
+      expect(record.metadata).toMatchObject({ tokens: 501, inputTokens: 300, outputTokens: 201, actualCredits: 10 });
+      expect(await available(t, u.userId)).toBe(90);
+    });
+  });
+
+  describe('settlement', () => {
+    it('under-use: charges the real amount and refunds the rest of the hold', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 450 }).expect(200);
+      expect(res.body).toEqual({
+        sessionId: s.sessionId,
+        status: 'completed',
+        estimatedCredits: 10,
+        allocatedCredits: 12,
+        actualCredits: 5,
+        refund: 7,
+        shortfall: 0,
+      });
+      expect(await available(t, u.userId)).toBe(95);
+      const records = await usageRecordsOf(t, s.sessionId);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({
+        user_id: u.userId,
+        service: 'chat-streaming',
+        operation: model,
+        model_id: model,
+        credits: 5,
+        tokens: 450,
+        billing_status: 'billed',
+      });
+      expect(records[0].pricing_rule_id).not.toBeNull();
+      expect(records[0].metadata).toMatchObject({ sessionId: s.sessionId, tokens: 450, estimatedCredits: 10, actualCredits: 5, shortfall: 0 });
+      expect(typeof records[0].metadata.durationSeconds).toBe('number');
+      const { rows } = await t.db.query(`SELECT status, actual_credits, refund, shortfall, usage_record_id FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+      expect(rows[0]).toEqual({ status: 'completed', actual_credits: 5, refund: 7, shortfall: 0, usage_record_id: records[0].id });
+      const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);
+      expect(active.body.items).toEqual([]);
+      const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
+      expect(balance.body).toMatchObject({ totalCredits: 95, heldCredits: 0 });
+    });
+
+    it('exact use: the whole hold is charged, nothing refunded', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 1200 }).expect(200);
+      expect(res.body).toMatchObject({ actualCredits: 12, refund: 0, shortfall: 0 });
+      expect(await available(t, u.userId)).toBe(88);
+      expect((await ledgerOf(t, u.userId)).map((l) => l.kind)).toEqual(['grant', 'hold']);
+      expect(await usageRecordsOf(t, s.sessionId)).toEqual([expect.objectContaining({ credits: 12, billing_status: 'billed' })]);
+    });
+
+    it('overrun: the difference beyond the hold is debited from the balance, linked to the usage record', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 2000 }).expect(200);
+      expect(res.body).toMatchObject({ status: 'completed', allocatedCredits: 12, actualCredits: 20, refund: 0, shortfall: 0 });
+      expect(await available(t, u.userId)).toBe(80);
+      const [record] = await usageRecordsOf(t, s.sessionId);
+      expect(record).toMatchObject({ credits: 20, billing_status: 'billed' });
+      const debits = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'debit');
+      expect(debits).toEqual([expect.objectContaining({ amount: -8, session_id: s.sessionId, usage_record_id: record.id })]);
+    });
+
+    it('overrun beyond the balance: takes what is there, records the shortfall, needs_review', async () => {
+      const u = await userWithCredits(t, [{ credits: 15 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 3000 }).expect(200);
+      expect(res.body).toEqual({
+        sessionId: s.sessionId,
+        status: 'completed',
+        estimatedCredits: 10,
+        allocatedCredits: 12,
+        actualCredits: 30,
+        refund: 0,
+        shortfall: 15,
+      });
+      expect(await available(t, u.userId)).toBe(0);
+      const [record] = await usageRecordsOf(t, s.sessionId);
+      expect(record).toMatchObject({ credits: 15, billing_status: 'needs_review' });
+      expect(record.metadata).toMatchObject({ actualCredits: 30, shortfall: 15 });
+      const { rows } = await t.db.query(`SELECT actual_credits, shortfall FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+      expect(rows[0]).toEqual({ actual_credits: 30, shortfall: 15 });
+    });
+
+    it('abort with partial tokens charges them and refunds the rest; tokensGenerated defaults to 0', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s1 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const { body: s2 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const a1 = await abort(u.jwt, { sessionId: s1.sessionId, tokensGenerated: 250 }).expect(200);
+      expect(a1.body).toEqual({ sessionId: s1.sessionId, status: 'aborted', partialCredits: 3, refund: 9, shortfall: 0 });
+      const a2 = await abort(u.jwt, { sessionId: s2.sessionId }).expect(200);
+      expect(a2.body).toEqual({ sessionId: s2.sessionId, status: 'aborted', partialCredits: 0, refund: 12, shortfall: 0 });
+      expect(await available(t, u.userId)).toBe(97);
+      expect(await usageRecordsOf(t, s1.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-aborted', credits: 3, tokens: 250 })]);
+      expect(await usageRecordsOf(t, s2.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-aborted', credits: 0, tokens: 0 })]);
+    });
+
+    it('success=false settles as failed (chat-streaming-failed), still charging the tokens used', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 100, success: false }).expect(200);
+      expect(res.body).toMatchObject({ status: 'failed', actualCredits: 1, refund: 11, shortfall: 0 });
+      expect(await usageRecordsOf(t, s.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-failed', credits: 1 })]);
+      const { rows } = await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+      expect(rows[0].status).toBe('failed');
+    });
+
+    it('charges at the price in effect when the session started, even after a price change', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const ownModel = `stream-price-${randomUUID().slice(0, 8)}`;
+      await t.http.post('/api/pricing').set(bearer(adminToken())).send({ modelId: ownModel, pricePer1kTokens: '10' }).expect(201);
+      const { body: s } = await t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(bearer(u.jwt))
+        .send({ modelId: ownModel, estimatedTokens: 1000 })
+        .expect(201);
+      await new Promise((r) => setTimeout(r, 20));
+      await t.http.post('/api/pricing').set(bearer(adminToken())).send({ modelId: ownModel, pricePer1kTokens: '100' }).expect(201);
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 1000 }).expect(200);
+      expect(res.body).toMatchObject({ actualCredits: 10, refund: 2 });
+    });
+  });
+
+  describe('refunds go back to the allocations they were held from', () => {
+    it('a hold spread over two allocations is given back to both, latest expiry first, keeping their expiry', async () => {
+      const u = await userWithCredits(t, [{ credits: 10, expiryDays: 2 }, { credits: 100, expiryDays: 60 }], users);
+      const [soon, late] = u.allocationIds;
+      const before = await t.db.query(`SELECT id, expires_at FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`, [u.userId]);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      // The hold takes the soonest-expiring credits first: 10 from `soon`, 2 from `late`.
+      const holds = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'hold');
+      expect(holds.map((l) => [l.allocation_id, l.amount])).toEqual([
+        [soon, -10],
+        [late, -2],
+      ]);
+      await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 500 }).expect(200);
+      // 5 charged, 7 refunded: the 2 from `late` and 5 of `soon`, so what stays charged expires soonest.
+      const releases = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'release');
+      expect(releases.map((l) => [l.allocation_id, l.amount, l.session_id])).toEqual([
+        [late, 2, s.sessionId],
+        [soon, 5, s.sessionId],
+      ]);
+      const after = await t.db.query(`SELECT id, expires_at, remaining_credits FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`, [u.userId]);
+      expect(after.rows).toEqual([
+        { id: soon, expires_at: before.rows[0].expires_at, remaining_credits: 5 },
+        { id: late, expires_at: before.rows[1].expires_at, remaining_credits: 100 },
+      ]);
+    });
+
+    it('opening and aborting sessions never turns soon-expiring credits into new allocations', async () => {
+      const u = await userWithCredits(t, [{ credits: 30, expiryDays: 1 }], users);
+      for (let i = 0; i < 3; i++) {
+        const { body: s } = await init(u.jwt, { estimatedTokens: 2000 }).expect(201);
+        await abort(u.jwt, { sessionId: s.sessionId }).expect(200);
+      }
+      const { rows } = await t.db.query(`SELECT id, remaining_credits FROM credit_allocations WHERE user_id = $1`, [u.userId]);
+      expect(rows).toEqual([{ id: u.allocationIds[0], remaining_credits: 30 }]);
+    });
+  });
+
+  describe('retries', () => {
+    it('finalize again with the same amount answers the same settlement and moves nothing', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const first = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 700 }).expect(200);
+      const ledger = await ledgerOf(t, u.userId);
+      const again = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 700 }).expect(200);
+      expect(again.body).toEqual(first.body);
+      const explicit = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 700, success: true }).expect(200);
+      expect(explicit.body).toEqual(first.body);
+      expect(await ledgerOf(t, u.userId)).toEqual(ledger);
+      expect(await usageRecordsOf(t, s.sessionId)).toHaveLength(1);
+      expect(await available(t, u.userId)).toBe(93);
+    });
+
+    it('a different amount, another outcome, or abort after finalize → 409; finalize after abort → 409', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 700 }).expect(200);
+      const diff = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 701 }).expect(409);
+      expect(diff.body).toMatchObject({ statusCode: 409, code: 'ALREADY_SETTLED' });
+      await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 700, success: false }).expect(409);
+      await finalize(u.jwt, { sessionId: s.sessionId, inputTokens: 700 }).expect(409);
+      await abort(u.jwt, { sessionId: s.sessionId, tokensGenerated: 700 }).expect(409);
+
+      const { body: s2 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const aborted = await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 100 }).expect(200);
+      expect((await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 100 }).expect(200)).body).toEqual(aborted.body);
+      await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 101 }).expect(409);
+      await finalize(u.jwt, { sessionId: s2.sessionId, actualTokens: 100 }).expect(409);
+      expect(await available(t, u.userId)).toBe(100 - 7 - 1);
+    });
+
+    it('an Idempotency-Key replays the first finalize', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
+      const key = randomUUID();
+      const first = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 }).set('Idempotency-Key', key).expect(200);
+      const replay = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 }).set('Idempotency-Key', key).expect(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      expect(await usageRecordsOf(t, s.sessionId)).toHaveLength(1);
+    });
+  });
+
+  describe('access', () => {
+    it('another user’s session or an unknown one → 404 on finalize and abort, and it stays untouched', async () => {
+      const owner = await userWithCredits(t, [{ credits: 100 }], users);
+      const other = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s } = await init(owner.jwt, { estimatedTokens: 1000 }).expect(201);
+      await finalize(other.jwt, { sessionId: s.sessionId, actualTokens: 0 }).expect(404);
+      await abort(other.jwt, { sessionId: s.sessionId }).expect(404);
+      // Not even an admin settles someone else's session through these routes.
+      await finalize(adminToken(), { sessionId: s.sessionId, actualTokens: 0 }).expect(404);
+      await finalize(owner.jwt, { sessionId: `nope-${randomUUID()}`, actualTokens: 0 }).expect(404);
+      await abort(owner.jwt, { sessionId: `nope-${randomUUID()}` }).expect(404);
+      const { rows } = await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+      expect(rows[0].status).toBe('active');
+      expect(await available(t, other.userId)).toBe(100);
+      expect(await available(t, owner.userId)).toBe(88);
+      await abort(owner.jwt, { sessionId: s.sessionId }).expect(200);
+    });
+
+    it('requires authentication on every route', async () => {
+      await t.http.post('/api/streaming-sessions/initialize').send({ modelId: model, estimatedTokens: 1 }).expect(401);
+      await t.http.post('/api/streaming-sessions/finalize').send({ sessionId: 'x', actualTokens: 1 }).expect(401);
+      await t.http.post('/api/streaming-sessions/abort').send({ sessionId: 'x' }).expect(401);
+      for (const path of ['/api/streaming-sessions/active', '/api/streaming-sessions/active/all', '/api/streaming-sessions/active/someone']) {
+        await t.http.get(path).expect(401);
+      }
+    });
+
+    it('GET /active lists only the caller’s active sessions', async () => {
+      const a = await userWithCredits(t, [{ credits: 100 }], users);
+      const b = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: s1 } = await init(a.jwt, { estimatedTokens: 100 }).expect(201);
+      const { body: s2 } = await init(a.jwt, { estimatedTokens: 200 }).expect(201);
+      const { body: s3 } = await init(b.jwt, { estimatedTokens: 100 }).expect(201);
+      await abort(a.jwt, { sessionId: s1.sessionId }).expect(200);
+      const res = await t.http.get('/api/streaming-sessions/active').set(bearer(a.jwt)).expect(200);
+      expect(res.body).toEqual({ items: [s2], nextCursor: null });
+      await abort(a.jwt, { sessionId: s2.sessionId }).expect(200);
+      await abort(b.jwt, { sessionId: s3.sessionId }).expect(200);
+    });
+
+    it('GET /active/all is admin only and reachable (not taken for a user id); /active/:userId is supervisor+', async () => {
+      const a = await userWithCredits(t, [{ credits: 100 }], users);
+      const b = await userWithCredits(t, [{ credits: 100 }], users);
+      const { body: sa } = await init(a.jwt, { estimatedTokens: 100 }).expect(201);
+      const { body: sb } = await init(b.jwt, { estimatedTokens: 100 }).expect(201);
+      const supervisor = token({ sub: uniqueId('sup'), role: 'supervisor' });
+
+      await t.http.get('/api/streaming-sessions/active/all').set(bearer(a.jwt)).expect(403);
+      await t.http.get('/api/streaming-sessions/active/all').set(bearer(supervisor)).expect(403);
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { items: { sessionId: string }[]; nextCursor: string | null } } = await t.http
+          .get('/api/streaming-sessions/active/all')
+          .query({ limit: 500, ...(cursor ? { cursor } : {}) })
+          .set(bearer(adminToken()))
+          .expect(200);
+        ids.push(...page.body.items.map((i) => i.sessionId));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(ids).toEqual(expect.arrayContaining([sa.sessionId, sb.sessionId]));
+
+      await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(b.jwt)).expect(403);
+      await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(a.jwt)).expect(403);
+      const bySupervisor = await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(supervisor)).expect(200);
+      expect(bySupervisor.body).toEqual({ items: [sa], nextCursor: null });
+      const byAdmin = await t.http.get(`/api/streaming-sessions/active/${b.userId}`).set(bearer(adminToken())).expect(200);
+      expect(byAdmin.body.items).toEqual([sb]);
+      await t.http.get(`/api/streaming-sessions/active/${uniqueId('ghost')}`).set(bearer(supervisor)).expect(404);
+
+      await abort(a.jwt, { sessionId: sa.sessionId }).expect(200);
+      await abort(b.jwt, { sessionId: sb.sessionId }).expect(200);
+    });
+
+    it('pages active sessions with a cursor', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const created: string[] = [];
+      for (let i = 0; i < 3; i++) created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
+      const p1 = await t.http.get('/api/streaming-sessions/active').query({ limit: 2 }).set(bearer(u.jwt)).expect(200);
+      expect(p1.body.items).toHaveLength(2);
+      expect(p1.body.nextCursor).toEqual(expect.any(String));
+      const p2 = await t.http.get('/api/streaming-sessions/active').query({ limit: 2, cursor: p1.body.nextCursor }).set(bearer(u.jwt)).expect(200);
+      expect(p2.body.nextCursor).toBeNull();
+      expect([...p1.body.items, ...p2.body.items].map((i: { sessionId: string }) => i.sessionId).sort()).toEqual([...created].sort());
+      for (const id of created) await abort(u.jwt, { sessionId: id }).expect(200);
+    });
+  });
+
+  it('documents every route in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/api/docs-json').expect(200)).body;
+    const paths = doc.paths as Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
+    expect(Object.keys(paths['/api/streaming-sessions/initialize'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '402', '403', '409']));
+    expect(Object.keys(paths['/api/streaming-sessions/finalize'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    expect(Object.keys(paths['/api/streaming-sessions/abort'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    for (const p of ['/api/streaming-sessions/active', '/api/streaming-sessions/active/all', '/api/streaming-sessions/active/{userId}']) {
+      expect(paths[p].get.responses['200']).toBeDefined();
+    }
+    const schemas = doc.components.schemas;
+    expect(schemas.InitializeSessionDto.properties.estimatedTokens.example).toBe(2000);
+    expect(schemas.FinalizeResponseDto.properties.shortfall).toBeDefined();
+  });
+});
