@@ -16,6 +16,7 @@ import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { AccountsModule } from './users/accounts.module.js';
 import { UsageModule } from './usage/usage.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         PricingModule,
         CreditsModule,
         UsageModule,
+        StreamingSessionsModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

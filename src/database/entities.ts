@@ -3,8 +3,9 @@ import { CreditHold } from '../credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
 import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { ApiKey } from '../api-keys/entities/api-key.entity.js';
+import { StreamingSession } from '../streaming-sessions/entities/streaming-session.entity.js';
 import { UsageRecord } from '../usage/entities/usage-record.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
-export const ENTITIES = [UserAccount, CreditAllocation, CreditLedgerEntry, CreditHold, PricingRule, ApiKey, UsageRecord];
+export const ENTITIES = [UserAccount, CreditAllocation, CreditLedgerEntry, CreditHold, PricingRule, ApiKey, StreamingSession, UsageRecord];
