@@ -346,6 +346,31 @@ describe('streaming sessions', () => {
       }
     });
 
+    it('API keys need sessions:write to settle and sessions:read to list', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const keyWith = async (permissions: string[]) => {
+        const res = await t.http.post('/api/api-keys').set(bearer(u.jwt)).send({ name: `k-${permissions.join('-')}`, permissions });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        return { 'X-API-Key': res.body.key as string };
+      };
+      const writer = await keyWith(['sessions:write']);
+      const reader = await keyWith(['sessions:read']);
+      const other = await keyWith(['credits:read', 'usage:write']);
+      const body = { modelId: model, estimatedTokens: 100 };
+      await t.http.post('/api/streaming-sessions/initialize').set(reader).send(body).expect(403);
+      await t.http.post('/api/streaming-sessions/initialize').set(other).send(body).expect(403);
+      const { body: s } = await t.http.post('/api/streaming-sessions/initialize').set(writer).send(body).expect(201);
+      expect(s.userId).toBe(u.userId);
+      await t.http.get('/api/streaming-sessions/active').set(writer).expect(403);
+      const listed = await t.http.get('/api/streaming-sessions/active').set(reader).expect(200);
+      expect(listed.body.items.map((i: { sessionId: string }) => i.sessionId)).toEqual([s.sessionId]);
+      // Operator routes never accept API keys.
+      await t.http.get('/api/streaming-sessions/active/all').set(reader).expect(403);
+      await t.http.get(`/api/streaming-sessions/active/${u.userId}`).set(reader).expect(403);
+      await t.http.post('/api/streaming-sessions/abort').set(reader).send({ sessionId: s.sessionId }).expect(403);
+      await t.http.post('/api/streaming-sessions/finalize').set(writer).send({ sessionId: s.sessionId, actualTokens: 50 }).expect(200);
+    });
+
     it('GET /active lists only the caller’s active sessions', async () => {
       const a = await userWithCredits(t, [{ credits: 100 }], users);
       const b = await userWithCredits(t, [{ credits: 100 }], users);
