@@ -40,8 +40,14 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, 25_000);
     force.unref();
+    // Keep-alive connections that go idle after their last response would hold the close until
+    // their keep-alive timeout: close them as soon as they are idle.
+    const server = app.getHttpServer() as import('node:http').Server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     try {
       await app.close();
+      clearInterval(sweep);
       await embedded?.stop();
       logger.log('shutdown complete');
       process.exit(0);

@@ -1,0 +1,190 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEVELOPMENT_JWT_SECRET } from '../src/config/app-config.js';
+import { uniqueId } from './support/app.js';
+
+/**
+ * The built server as production runs it (`node dist/src/main.js`): configuration refusals, graceful
+ * shutdown and the zero-setup embedded database. It is compiled into a private directory inside the
+ * repository (so node_modules resolves) instead of dist/, which other runs may be rebuilding.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = path.join(root, 'node_modules', '.cache', `e2e-build-${process.pid}`);
+const mainJs = path.join(outDir, 'src', 'main.js');
+const SECRET = 'process-test-secret-that-is-long-enough-0123';
+
+interface Server {
+  child: ChildProcess;
+  output: () => string;
+  port: Promise<number>;
+  exit: Promise<number | null>;
+}
+
+function startServer(env: Record<string, string | undefined>): Server {
+  let output = '';
+  const { JWT_ACCESS_SECRET: _s, DATABASE_URL: _d, DB_HOST: _h, NODE_ENV: _n, ...base } = process.env;
+  const child = spawn(process.execPath, [mainJs], { cwd: root, env: { ...base, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
+  });
+  port.catch(() => undefined);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, port, exit };
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))]);
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const getJson = (port: number, urlPath: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; body: any }>((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path: urlPath, headers }, (res) => {
+      let data = '';
+      res.on('data', (c) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data ? JSON.parse(data) : null }));
+    })
+      .on('error', reject)
+      .end();
+  });
+
+describe('the built server', () => {
+  const running: ChildProcess[] = [];
+  beforeAll(async () => {
+    // tsc emits even when another module in progress has a type error; main.js is what matters here.
+    await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
+      cwd: root,
+    }).catch(() => undefined);
+    if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
+  }, 120_000);
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  describe('refuses to start in production without a proper JWT_ACCESS_SECRET', () => {
+    it.each([
+      ['missing', undefined],
+      ['too short', 'x'.repeat(31)],
+    ])('%s → exit code 1, message naming the variable', async (_name, secret) => {
+      const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: secret, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      running.push(server.child);
+      expect(await withTimeout(server.exit, 20_000, 'exit')).toBe(1);
+      expect(server.output()).toMatch(/JWT_ACCESS_SECRET/);
+    });
+
+    it('a bad value of another variable also stops start-up naming it', async () => {
+      const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET, THROTTLE_LIMIT: 'lots' });
+      running.push(server.child);
+      expect(await withTimeout(server.exit, 20_000, 'exit')).toBe(1);
+      expect(server.output()).toMatch(/THROTTLE_LIMIT/);
+    });
+  });
+
+  it('SIGTERM: stops accepting, lets the in-flight request finish with 200, exits 0', async () => {
+    const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET, DATABASE_URL: inject('databaseUrl'), DB_MIGRATIONS_RUN: 'false' });
+    running.push(server.child);
+    const port = await withTimeout(server.port, 30_000, 'listening');
+    const sub = uniqueId('shutdown');
+    const accessToken = jwt.sign({ sub, type: 'access' }, SECRET, { algorithm: 'HS256', expiresIn: 300 });
+
+    // An in-flight request: its body arrives slowly, so it is still being received at SIGTERM.
+    const body = JSON.stringify({ padding: 'x'.repeat(64) });
+    let req!: ReturnType<typeof httpRequest>;
+    const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'GET',
+          path: '/api/users/me',
+          headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let data = '';
+          res.on('data', (c) => (data += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+
+    server.child.kill('SIGTERM');
+    await withTimeout(
+      (async () => {
+        while (!/SIGTERM received/.test(server.output())) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      'shutdown log',
+    );
+    // New connections are refused while the in-flight request is still open.
+    let refused = false;
+    for (let i = 0; i < 50 && !refused; i++) {
+      refused = !(await canConnect(port));
+      if (!refused) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(refused).toBe(true);
+    expect(server.child.exitCode).toBeNull();
+
+    req.end(body.slice(10));
+    const res = await withTimeout(response, 10_000, 'in-flight response');
+    expect(res.status).toBe(200);
+    expect(res.body.userId).toBe(sub);
+    // The client keeps its connection alive; the server closes it once idle instead of waiting.
+    expect(await withTimeout(server.exit, 3_000, 'exit soon after the last response')).toBe(0);
+    expect(server.output()).toMatch(/shutdown complete/);
+  }, 60_000);
+
+  it('with no database configured: starts an embedded PostgreSQL, serves, stops it on SIGTERM, restarts on the same data', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'accounting-embedded-'));
+    await chmod(dir, 0o755); // the server runs as the postgres user when we are root
+    const dataDir = path.join(dir, 'data');
+    const userToken = jwt.sign({ sub: 'alice', type: 'access', role: 'admin' }, DEVELOPMENT_JWT_SECRET, { algorithm: 'HS256', expiresIn: 300 });
+    try {
+      for (const round of [1, 2]) {
+        if (round === 2) {
+          // A crash leaves a stale postmaster.pid behind: the next start must cope.
+          await writeFile(path.join(dataDir, 'postgres', 'postmaster.pid'), '999999\n');
+        }
+        const server = startServer({ DATA_DIR: dataDir });
+        running.push(server.child);
+        const port = await withTimeout(server.port, 90_000, `embedded start (round ${round})`);
+        if (round === 1) expect(server.output()).toMatch(/JWT_ACCESS_SECRET is not set/);
+        const me = await getJson(port, '/api/users/me', { Authorization: `Bearer ${userToken}` });
+        expect(me).toMatchObject({ status: 200, body: { userId: 'alice', role: 'admin' } });
+        expect((await getJson(port, '/api/health/ready')).status).toBe(200);
+        server.child.kill('SIGTERM');
+        expect(await withTimeout(server.exit, 30_000, 'exit')).toBe(0);
+        expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
