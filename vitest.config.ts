@@ -8,6 +8,9 @@ export default defineConfig({
   plugins,
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Spec files share one database; each uses its own users, so two run side by side.
+    maxWorkers: 2,
+    fileParallelism: true,
     projects: [
       {
         plugins,
@@ -26,9 +29,6 @@ export default defineConfig({
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Spec files share one database; each uses its own users, so two run side by side.
-          maxWorkers: 2,
-          fileParallelism: true,
         },
       },
     ],
