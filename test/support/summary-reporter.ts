@@ -1,20 +1,30 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
-/** Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". */
+/**
+ * Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". Besides failed
+ * tests, a file or suite that failed on its own (a failing beforeAll/afterAll, an import error) and
+ * every unhandled error count as one failure each, so the line never says "0 failed" for a red run.
+ */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
     for (const module of testModules) {
+      let failedTests = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedTests++;
         else skipped++;
       }
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+      failed += failedTests;
+      const failedSuites = [...module.children.allSuites()].filter((s) => s.state() === 'failed' && s.errors().length > 0).length;
+      const moduleErrors = module.errors().length > 0 ? 1 : 0;
+      // Hook failures leave their tests passed (or skipped): count them as failures of their own.
+      if (module.state() === 'failed') failed += Math.max(failedSuites + moduleErrors, failedTests === 0 ? 1 : 0);
     }
+    failed += unhandledErrors.length;
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
