@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
 import { TestOnlyModule } from './support/test-only.controller.js';
@@ -155,6 +156,17 @@ describe('foundation', () => {
         expect(raw).not.toContain('ak_should_not_be_logged');
       }
     });
+  });
+
+  it('database sessions carry the configured timeouts, UTC and the application name', async () => {
+    const dataSource = t.app.get(DataSource);
+    const [row] = await dataSource.query(
+      `SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock,
+              current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('TimeZone') AS tz,
+              current_setting('application_name') AS app`,
+    );
+    expect(row).toEqual({ statement: '15s', lock: '10s', idle: '30s', tz: 'UTC', app: 'accounting-service' });
+    expect((dataSource.driver as unknown as { master: { options: { max: number } } }).master.options.max).toBe(10);
   });
 
   it('sets security headers (helmet) and no X-Powered-By', async () => {
