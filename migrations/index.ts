@@ -2,9 +2,10 @@ import { CreateUserAccounts1732000000000 } from './1732000000000-create-user-acc
 import { CreateCredits1732000001000 } from './1732000001000-create-credits.js';
 import { CreatePricingRules1732000001100 } from './1732000001100-create-pricing-rules.js';
 import { CreateUsageRecords1732000002000 } from './1732000002000-create-usage-records.js';
+import { CreateUsageRollups1732000002100 } from './1732000002100-create-usage-rollups.js';
 import { CreateIdempotencyKeys1732000002500 } from './1732000002500-create-idempotency-keys.js';
 import { CreateStreamingSessions1732000003000 } from './1732000003000-create-streaming-sessions.js';
 import { CreateApiKeys1732000004000 } from './1732000004000-create-api-keys.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateUsageRecords1732000002000, CreateIdempotencyKeys1732000002500, CreateStreamingSessions1732000003000, CreateApiKeys1732000004000];
+export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateUsageRecords1732000002000, CreateUsageRollups1732000002100, CreateIdempotencyKeys1732000002500, CreateStreamingSessions1732000003000, CreateApiKeys1732000004000];

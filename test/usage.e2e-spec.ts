@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageService } from '../src/usage/usage.service.js';
 import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -12,10 +13,13 @@ describe('usage', () => {
   const supervisor = token({ sub: uniqueId('usage-sup'), role: 'supervisor' });
   const users: string[] = [];
 
-  /** A fresh user with `credits` granted through the API; returns its id and token. */
-  async function userWithCredits(credits: number): Promise<{ id: string; jwt: string }> {
+  /**
+   * A fresh user with `credits` granted through the API; returns its id and token. Users that get
+   * records inserted by SQL (fixtures without debits) are left out of the invariant checks.
+   */
+  async function userWithCredits(credits: number, options: { fixtures?: boolean } = {}): Promise<{ id: string; jwt: string }> {
     const id = uniqueId('usage');
-    users.push(id);
+    if (!options.fixtures) users.push(id);
     const jwt = token({ sub: id });
     await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
     if (credits > 0) {
@@ -158,7 +162,7 @@ describe('usage', () => {
   describe('statistics', () => {
     let fx: { id: string; jwt: string };
     beforeAll(async () => {
-      fx = await userWithCredits(0);
+      fx = await userWithCredits(0, { fixtures: true });
       // Fixtures across days, services and models, inserted directly (timestamps in the past).
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id) VALUES
@@ -210,7 +214,7 @@ describe('usage', () => {
     });
 
     it('recentActivity holds the 10 newest records, newest first', async () => {
-      const u = await userWithCredits(0);
+      const u = await userWithCredits(0, { fixtures: true });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
          SELECT $1, '2024-05-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'chat', 'op-' || g, g FROM generate_series(1, 12) g`,
@@ -237,9 +241,9 @@ describe('usage', () => {
 
     it('system-stats: admin only; totals, top users, margins per model over a window', async () => {
       // A window in 2001 that only this test writes to (other spec files share the database).
-      const a = await userWithCredits(0);
-      const b = await userWithCredits(0);
-      const c = await userWithCredits(0);
+      const a = await userWithCredits(0, { fixtures: true });
+      const b = await userWithCredits(0, { fixtures: true });
+      const c = await userWithCredits(0, { fixtures: true });
       const tag = randomUUID().slice(0, 6);
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost) VALUES
@@ -270,17 +274,40 @@ describe('usage', () => {
         },
       });
       expect(Object.keys(res.body.byUser)).toEqual([a.id, b.id, c.id]);
+      // The same answer once the pending deltas are folded into the daily rollups.
+      await t.app.get(UsageService).compactRollups();
+      const compacted = await t.http.get(`/api/usage/system-stats?${q}`).set(bearer(admin)).expect(200);
+      expect(compacted.body).toEqual(res.body);
+      // Partial days at both edges come from the records themselves (inclusive date-time bounds).
+      const partial = await t.http
+        .get('/api/usage/system-stats?startDate=2001-06-01T10:00:00.000001Z&endDate=2001-06-03T00:00:00Z')
+        .set(bearer(admin))
+        .expect(200);
+      expect(partial.body).toMatchObject({
+        totalRecords: 3,
+        totalCredits: 90,
+        userCount: 3,
+        byUser: { [a.id]: 50, [b.id]: 30, [c.id]: 10 },
+        byDay: { '2001-06-02': 80, '2001-06-03': 10 },
+        providerCost: '0.251',
+      });
       const top = await t.http.get(`/api/usage/system-stats?${q}&topUsers=2`).set(bearer(admin)).expect(200);
       expect(top.body.byUser).toEqual({ [a.id]: 150, [b.id]: 50 });
       expect(top.body.userCount).toBe(3);
       await t.http.get(`/api/usage/system-stats?${q}&topUsers=1001`).set(bearer(admin)).expect(400);
       await t.http.get(`/api/usage/system-stats?${q}&topUsers=0`).set(bearer(admin)).expect(400);
+      // Deleting a record (fixtures only) is reflected too.
+      await t.db.query(`DELETE FROM usage_records WHERE user_id = $1 AND service = 'embeddings'`, [c.id]);
+      const afterDelete = await t.http.get(`/api/usage/system-stats?${q}`).set(bearer(admin)).expect(200);
+      expect(afterDelete.body).toMatchObject({ totalRecords: 4, totalCredits: 200, userCount: 2, byService: { chat: 180, images: 20 } });
+      expect(afterDelete.body.byModel[`e-${tag}`]).toBeUndefined();
+      expect(afterDelete.body.byUser[c.id]).toBeUndefined();
     });
   });
 
   describe('GET /api/usage/records', () => {
     it('pages newest first without duplicates or gaps while records are being inserted', async () => {
-      const u = await userWithCredits(1_000);
+      const u = await userWithCredits(1_000, { fixtures: true });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
          SELECT $1, '2024-06-01T00:00:00Z'::timestamptz + (g / 3) * interval '1 second' + (g % 3) * interval '1 microsecond', 'chat', 'op-' || g, 1
@@ -317,8 +344,8 @@ describe('usage', () => {
     });
 
     it('filters by service and dates; users see only their own, supervisors anyone', async () => {
-      const u = await userWithCredits(0);
-      const other = await userWithCredits(0);
+      const u = await userWithCredits(0, { fixtures: true });
+      const other = await userWithCredits(0, { fixtures: true });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits) VALUES
           ($1, '2024-07-01T00:00:00Z', 'chat', 'a', 1), ($1, '2024-07-02T00:00:00Z', 'images', 'b', 2),
@@ -340,7 +367,7 @@ describe('usage', () => {
     });
 
     it('format=csv streams text/csv with a header row and one line per record', async () => {
-      const u = await userWithCredits(0);
+      const u = await userWithCredits(0, { fixtures: true });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, metadata)
          SELECT $1, '2024-08-01T00:00:00Z'::timestamptz + g * interval '1 second', 'chat', 'op-' || g, g, $2,

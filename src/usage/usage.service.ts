@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
@@ -133,6 +134,8 @@ interface AggRow {
 
 @Injectable()
 export class UsageService {
+  private readonly logger = new Logger('Usage');
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -269,38 +272,87 @@ export class UsageService {
     };
   }
 
+  /**
+   * System-wide statistics from the daily rollups (migration 1732000002100): whole UTC days of the
+   * window come from usage_daily_users / usage_daily_totals plus the deltas not folded in yet; only
+   * the partial days at the window's edges are read from usage_records (by the time index). One
+   * statement, so one snapshot; only aggregates reach Node.
+   */
   async systemStats(query: { startDate?: string; endDate?: string; topUsers?: number }): Promise<SystemUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
+    // The window as [start, endExclusive) and the whole UTC days inside it, computed by PostgreSQL
+    // (microsecond timestamps).
+    const [bounds]: { end_excl: string | null; full_from: string | null; full_to: string | null }[] = await this.dataSource.query(
+      `SELECT to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS end_excl,
+              to_char(CASE WHEN (s AT TIME ZONE 'UTC') = date_trunc('day', s AT TIME ZONE 'UTC') THEN (s AT TIME ZONE 'UTC')::date
+                           ELSE (s AT TIME ZONE 'UTC')::date + 1 END, 'YYYY-MM-DD') AS full_from,
+              to_char((e AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS full_to
+         FROM (SELECT $1::timestamptz AS s,
+                      CASE WHEN $3 THEN $2::timestamptz + interval '1 microsecond' ELSE $2::timestamptz END AS e) b`,
+      [range.start, range.end, range.endInclusive],
+    );
     const params: unknown[] = [];
-    const conditions = rangeSql(range, '"timestamp"', params);
-    params.push(query.topUsers ?? 100);
-    const top = `$${params.length}`;
-    // One scan of the window: GROUPING SETS computes users, services, days and models together;
-    // the top users are cut in SQL, so only aggregates ever reach Node.
-    const rows = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      await manager.query(`SET LOCAL work_mem = '64MB'`);
-      await manager.query(`SET LOCAL jit = off`);
-      return manager.query(
-        `WITH agg AS (
-           SELECT CASE WHEN GROUPING(user_id) = 0 THEN 'user' WHEN GROUPING(service) = 0 THEN 'service'
-                       WHEN GROUPING(day) = 0 THEN 'day' WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
-                  COALESCE(user_id, service, day, model_key) AS key,
-                  count(*) AS records, COALESCE(sum(credits), 0) AS credits, trim_scale(sum(provider_cost))::text AS provider_cost
-             FROM (SELECT user_id, service, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                          ${MODEL_KEY_SQL} AS model_key, credits, provider_cost
-                     FROM usage_records ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}) r
-            GROUP BY GROUPING SETS ((user_id), (service), (day), (model_key), ())
-         ), ranked AS (
-           SELECT agg.*, row_number() OVER (PARTITION BY kind ORDER BY credits DESC, key) AS rank,
-                  count(*) OVER (PARTITION BY kind) AS user_count
-             FROM agg
-         )
-         SELECT kind, key, records, credits, provider_cost, user_count FROM ranked
-          WHERE kind <> 'user' OR rank <= ${top}
-          ORDER BY kind, CASE WHEN kind = 'user' THEN rank END, key`,
-        params,
-      ) as Promise<AggRow[]>;
-    });
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const rangeConds: string[] = [];
+    if (range.start) rangeConds.push(`"timestamp" >= ${p(range.start)}::timestamptz`);
+    if (bounds.end_excl) rangeConds.push(`"timestamp" < ${p(bounds.end_excl)}::timestamptz`);
+    const fullDays: string[] = [];
+    const fullTimes: string[] = [];
+    if (bounds.full_from) {
+      const from = p(bounds.full_from);
+      fullDays.push(`day >= ${from}::date`);
+      fullTimes.push(`"timestamp" >= ${from}::timestamptz`);
+    }
+    if (bounds.full_to) {
+      const to = p(bounds.full_to);
+      fullDays.push(`day < ${to}::date`);
+      fullTimes.push(`"timestamp" < ${to}::timestamptz`);
+    }
+    const inFullDays = fullDays.length ? fullDays.join(' AND ') : 'true';
+    const edges = [...rangeConds, `NOT (${fullTimes.length ? fullTimes.join(' AND ') : 'true'})`].join(' AND ');
+    const top = p(query.topUsers ?? 100);
+
+    const rows: AggRow[] = await this.dataSource.query(
+      `WITH edge AS (
+         SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, user_id, service,
+                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost
+           FROM usage_records WHERE ${edges}
+       ), pending AS (
+         SELECT day, user_id, service, model_key, records, credits, provider_cost
+           FROM usage_rollup_pending WHERE ${inFullDays}
+       ), users AS (
+         SELECT user_id, sum(records) AS records, sum(credits) AS credits
+           FROM (SELECT user_id, records, credits FROM usage_daily_users WHERE ${inFullDays}
+                 UNION ALL SELECT user_id, records, credits FROM pending
+                 UNION ALL SELECT user_id, records, credits FROM edge) x
+          GROUP BY user_id
+         HAVING sum(records) > 0
+       ), top_users AS (
+         SELECT user_id, records, credits, count(*) OVER () AS user_count FROM users
+          ORDER BY credits DESC, user_id
+          LIMIT ${top}
+       ), dims AS (
+         SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
+                     WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
+                COALESCE(service, to_char(day, 'YYYY-MM-DD'), model_key) AS key,
+                sum(records) AS records, sum(credits) AS credits, trim_scale(sum(provider_cost))::text AS provider_cost
+           FROM (SELECT day, service, NULLIF(model_key, '') AS model_key, records, credits, provider_cost
+                   FROM (SELECT day, service, model_key, records, credits, provider_cost FROM usage_daily_totals WHERE ${inFullDays}
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM pending
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM edge) y) x
+          GROUP BY GROUPING SETS ((service), (day), (model_key), ())
+         HAVING sum(records) > 0 OR GROUPING(service, day, model_key) = 7
+       )
+       SELECT 'user' AS kind, user_id AS key, records, credits, NULL AS provider_cost, user_count, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
+         FROM top_users
+       UNION ALL
+       SELECT kind, key, records, credits, provider_cost, NULL, NULL FROM dims
+       ORDER BY kind, ord, key`,
+      params,
+    );
     const total = rows.find((r) => r.kind === 'total');
     const marginByModel: Record<string, { credits: number; providerCost: string | null }> = {};
     for (const r of rows) {
@@ -318,6 +370,21 @@ export class UsageService {
       providerCost: total?.provider_cost ?? '0',
       marginByModel,
     };
+  }
+
+  /** Folds pending rollup deltas into the daily rollups (also run by the job below). */
+  async compactRollups(): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query(`SELECT usage_rollup_compact() AS n`);
+    return Number(rows[0].n);
+  }
+
+  @Cron(CronExpression.EVERY_30_SECONDS, { name: 'usage-rollup-compaction', waitForCompletion: true })
+  async compactionJob(): Promise<void> {
+    try {
+      await this.compactRollups();
+    } catch (error) {
+      this.logger.warn({ msg: 'usage rollup compaction failed', err: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   // ------------------------------------------------------------------ records
