@@ -277,4 +277,25 @@ describe('credits', () => {
     await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
     await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
   });
+  it('pages allocations without skipping rows made in the same millisecond', async () => {
+    const u = await newUser();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await allocate(u.id, { credits: 1 + i }).expect(201)).body.id);
+    // Same millisecond, different microseconds: a cursor rounded to milliseconds would lose rows.
+    for (const [i, id] of ids.entries()) {
+      await t.db.query(`UPDATE credit_allocations SET allocated_at = '2026-01-01T00:00:00.000${i + 1}00Z' WHERE id = $1`, [id]);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http
+        .get('/api/credits/allocations')
+        .query({ limit: 1, ...(cursor ? { cursor } : {}) })
+        .set(u.auth)
+        .expect(200);
+      seen.push(...res.body.items.map((a) => a.id));
+      cursor = res.body.nextCursor;
+    } while (cursor && seen.length < 10);
+    expect(seen).toEqual([...ids].reverse());
+  });
 });

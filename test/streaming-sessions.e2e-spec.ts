@@ -430,6 +430,29 @@ describe('streaming sessions', () => {
       expect([...p1.body.items, ...p2.body.items].map((i: { sessionId: string }) => i.sessionId).sort()).toEqual([...created].sort());
       for (const id of created) await abort(u.jwt, { sessionId: id }).expect(200);
     });
+
+    it('pages sessions started in the same millisecond without repeating one', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      const created: string[] = [];
+      for (let i = 0; i < 3; i++) created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
+      // Same millisecond, different microseconds: a cursor rounded to milliseconds would repeat rows.
+      for (const [i, id] of created.entries()) {
+        await t.db.query(`UPDATE streaming_sessions SET started_at = date_trunc('milliseconds', started_at) + make_interval(secs => $2::float / 1e6) WHERE session_id = $1`, [id, (i + 1) * 100]);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { items: { sessionId: string }[]; nextCursor: string | null } } = await t.http
+          .get('/api/streaming-sessions/active')
+          .query({ limit: 1, ...(cursor ? { cursor } : {}) })
+          .set(bearer(u.jwt))
+          .expect(200);
+        seen.push(...page.body.items.map((i) => i.sessionId));
+        cursor = page.body.nextCursor;
+      } while (cursor && seen.length < 10);
+      expect(seen.sort()).toEqual([...created].sort());
+      for (const id of created) await abort(u.jwt, { sessionId: id }).expect(200);
+    });
   });
 
   it('documents every route in the OpenAPI document', async () => {

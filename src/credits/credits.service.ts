@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import { AccountsService } from '../users/accounts.service.js';
 
 export interface LedgerRefs {
@@ -342,12 +342,14 @@ export class CreditsService {
       where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
     }
     params.push(limit + 1);
-    const rows: AllocationRow[] = await this.dataSource.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credit_allocations WHERE ${where.join(' AND ')}
+    // The cursor keeps microseconds (a JS Date would round them and skip rows across pages).
+    const rows: (AllocationRow & { cursor_t: string })[] = await this.dataSource.query(
+      `SELECT ${ALLOCATION_COLUMNS}, ${cursorTimestampSql('allocated_at')} AS cursor_t FROM credit_allocations
+        WHERE ${where.join(' AND ')}
         ORDER BY allocated_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    return toPage(rows, limit, toAllocation, (r) => ({ t: r.allocated_at.toISOString(), id: r.id }));
+    return toPage(rows, limit, toAllocation, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
   /** Ledger entries newest first (id order is insertion order). */

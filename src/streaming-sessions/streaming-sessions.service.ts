@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { AuthUser } from '../common/auth/roles.js';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -192,14 +192,15 @@ export class StreamingSessionsService {
       where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
     }
     params.push(limit + 1);
-    const rows: SessionRow[] = await this.dataSource.query(
-      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions
+    // The cursor keeps microseconds (a JS Date would round them and repeat rows across pages).
+    const rows: (SessionRow & { cursor_t: string })[] = await this.dataSource.query(
+      `SELECT ${SESSION_COLUMNS}, ${cursorTimestampSql('started_at')} AS cursor_t FROM streaming_sessions
         WHERE ${where.join(' AND ')}
         ORDER BY started_at, session_id
         LIMIT $${params.length}`,
       params,
     );
-    return toPage(rows, limit, toSessionDto, (r) => ({ t: r.started_at.toISOString(), id: r.session_id }));
+    return toPage(rows, limit, toSessionDto, (r) => ({ t: r.cursor_t, id: r.session_id }));
   }
 
   @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
