@@ -222,4 +222,14 @@ describe('body limit and throttling (BODY_LIMIT=1kb, THROTTLE_LIMIT=3)', () => {
     for (let i = 0; i < 6; i++) await t.http.get('/health').expect(200);
     await t.http.get('/api/health/ready').expect(200);
   });
+
+  it('the budget is per principal across routes, not per route', async () => {
+    const carol = bearer(token({ sub: uniqueId('carol') }));
+    await t.http.get('/api/users/me').set(carol).expect(200);
+    await t.http.get('/api/credits/balance').set(carol).expect(200);
+    await t.http.get('/api/pricing').set(carol).expect(200);
+    const limited = await t.http.get('/api/credits/allocations').set(carol).expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    await t.http.post('/api/credits/check').set(carol).send({ credits: 1 }).expect(429);
+  });
 });

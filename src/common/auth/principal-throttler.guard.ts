@@ -1,10 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { AuthUser } from './roles.js';
 
-/** Rate limits per principal: the API key, else the user, else (anonymous) the client address. */
+/**
+ * Rate limits per principal: the API key, else the user, else (anonymous) the client address.
+ * One budget per principal and window across ALL routes (the library's default key also contains
+ * the controller and handler, which would give every principal THROTTLE_LIMIT per route).
+ */
 @Injectable()
 export class PrincipalThrottlerGuard extends ThrottlerGuard {
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
   protected override async getTracker(req: Record<string, any>): Promise<string> {
     const user = req.user as AuthUser | undefined;
     if (user?.apiKeyId) return `key:${user.apiKeyId}`;
