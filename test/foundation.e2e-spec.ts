@@ -185,6 +185,21 @@ describe('foundation', () => {
       'api-key': { type: 'apiKey', in: 'header', name: 'X-API-Key' },
     });
   });
+
+  it('documents the Idempotency-Key answers (409 in progress, 422 reused) on every POST, keeping the route’s own 409', async () => {
+    const doc = await t.http.get('/api/docs-json').expect(200);
+    const posts = Object.entries(doc.body.paths as Record<string, { post?: { responses: Record<string, { description: string; content?: unknown }> } }>)
+      .filter(([, item]) => item.post)
+      .map(([path, item]) => [path, item.post!] as const);
+    expect(posts.length).toBeGreaterThan(5);
+    for (const [path, post] of posts) {
+      expect(post.responses['409']?.description, path).toMatch(/Idempotency-Key/);
+      expect(post.responses['422']?.description, path).toMatch(/Idempotency-Key/);
+      expect(post.responses['422'].content, path).toBeDefined();
+    }
+    const initialize = posts.find(([path]) => path === '/api/streaming-sessions/initialize')![1];
+    expect(initialize.responses['409'].description).toMatch(/sessionId is already used/);
+  });
 });
 
 describe('body limit and throttling (BODY_LIMIT=1kb, THROTTLE_LIMIT=3)', () => {

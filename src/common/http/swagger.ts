@@ -38,8 +38,24 @@ function withIdempotencyHeader(document: OpenAPIObject): OpenAPIObject {
         schema: { type: 'string', minLength: 1, maxLength: 255 },
       },
     ];
+    // The interceptor's own answers are error responses of every POST too.
+    post.responses = post.responses ?? {};
+    addErrorResponse(post.responses, '409', 'A request with this Idempotency-Key is still in progress');
+    addErrorResponse(post.responses, '422', 'This Idempotency-Key was already used with a different request');
   }
   return document;
+}
+
+const ERROR_SCHEMA = { $ref: '#/components/schemas/ErrorResponseDto' };
+
+/** Adds the response, or appends the reason to the route's own response with that status. */
+function addErrorResponse(responses: Record<string, unknown>, status: string, description: string): void {
+  const existing = responses[status] as { description?: string } | undefined;
+  if (existing) {
+    existing.description = existing.description ? `${existing.description}; or: ${description}` : description;
+    return;
+  }
+  responses[status] = { description, content: { 'application/json': { schema: ERROR_SCHEMA } } };
 }
 
 /** Swagger UI at /api/docs, the OpenAPI document at /api/docs-json. */
