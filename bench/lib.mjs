@@ -1,0 +1,177 @@
+// Shared helpers of the benchmark scripts: a fresh database, the BUILT service, seeding, tokens.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, chmod, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+const LOCAL_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export const log = (...args) => process.stderr.write(`${args.join(' ')}\n`);
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function reachable(url) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A PostgreSQL server: the local one on 127.0.0.1:5432 when reachable, else an embedded one. */
+export async function startServer() {
+  if (await reachable(LOCAL_SERVER)) return { url: LOCAL_SERVER, kind: 'local PostgreSQL', stop: async () => {} };
+  const { startEmbeddedPostgres } = await import(path.join(ROOT, 'dist/src/database/embedded-postgres.js'));
+  const dir = await mkdtemp(path.join(tmpdir(), 'accounting-bench-'));
+  await chmod(dir, 0o755);
+  const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'postgres', persistent: false, log: () => undefined });
+  return {
+    url: db.url,
+    kind: 'embedded PostgreSQL',
+    stop: async () => {
+      await db.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function withDatabase(serverUrl, name) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Creates a fresh database on the server; returns its URL and a drop function. */
+export async function freshDatabase(serverUrl, prefix) {
+  const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    name,
+    url: withDatabase(serverUrl, name),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts dist/src/main.js (migrations run at start-up) and waits until it is ready. */
+export async function startService(databaseUrl, env = {}) {
+  const port = await freePort();
+  // BENCH_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      JWT_ACCESS_SECRET: JWT_SECRET,
+      THROTTLE_LIMIT: '10000000',
+      THROTTLE_AUTH_FAILURE_LIMIT: '10000000',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${base}/api/health/ready`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('service did not become ready');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    pid: child.pid,
+    /** Peak resident memory of the service so far (VmHWM), in MB. */
+    peakRssMb: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+    },
+    rssMb: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const userIds = (n) => Array.from({ length: n }, (_, i) => `bench-${i + 1}`);
+
+/** n users, each with one allocation of `credits` (and its grant ledger entry), by SQL. */
+export async function seedUsers(db, n, credits) {
+  await db.query(
+    `INSERT INTO user_accounts (user_id, email, username, role)
+     SELECT 'bench-' || g, 'bench-' || g || '@example.com', 'bench-' || g, 'user' FROM generate_series(1, $1) g
+     ON CONFLICT (user_id) DO NOTHING`,
+    [n],
+  );
+  if (credits > 0) {
+    await db.query(
+      `WITH a AS (
+         INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
+         SELECT 'bench-' || g, $2, $2, 'system', now() + interval '30 days', 'bench' FROM generate_series(1, $1) g
+         RETURNING id, user_id, total_credits)
+       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
+       SELECT user_id, id, 'grant', total_credits, total_credits, 'system' FROM a`,
+      [n, credits],
+    );
+  }
+}
+
+/** An access token as the authentication service issues them (the service's JWT format). */
+export function accessToken(sub, role = 'user') {
+  return jwt.sign({ sub, role, type: 'access', email: `${sub}@example.com`, username: sub }, JWT_SECRET, {
+    algorithm: 'HS256',
+    expiresIn: 3600,
+  });
+}
+
+export function hasPgbench() {
+  try {
+    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function pgbench(args, env = {}) {
+  return execFileSync('pgbench', args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+}

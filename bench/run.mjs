@@ -1,0 +1,104 @@
+// npm run bench: the built service on a fresh database, 1,000 users with credits, autocannon
+// (32 connections × 10 s per scenario after a warm-up), and pgbench TPC-B on the same server.
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { accessToken, freshDatabase, hasPgbench, log, pgbench, seedUsers, startServer, startService, userIds } from './lib.mjs';
+
+const USERS = 1000;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+
+const server = await startServer();
+log(`database server: ${server.kind}`);
+const database = await freshDatabase(server.url, 'accounting_bench');
+const service = await startService(database.url);
+const db = new pg.Pool({ connectionString: database.url, max: 2 });
+const results = [];
+let pgbenchTps = null;
+try {
+  await seedUsers(db, USERS, 1_000_000);
+  const ids = userIds(USERS);
+  const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
+  const oneUser = tokens[0];
+  const random = () => tokens[Math.floor(Math.random() * tokens.length)];
+  const json = { 'content-type': 'application/json' };
+
+  const scenarios = [
+    { name: 'GET /api/credits/balance', method: 'GET', path: '/api/credits/balance', auth: random },
+    { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
+    { name: 'POST /api/usage/record (random user)', method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 }, auth: random },
+    { name: 'POST /api/usage/record (one user)', method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 }, auth: () => oneUser },
+  ];
+
+  const run = (scenario, duration) =>
+    autocannon({
+      url: service.base,
+      connections: CONNECTIONS,
+      duration,
+      requests: [
+        {
+          method: scenario.method,
+          path: scenario.path,
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...(scenario.body ? json : {}), authorization: scenario.auth() },
+            body: scenario.body ? JSON.stringify(scenario.body) : undefined,
+          }),
+        },
+      ],
+    });
+
+  // Warm-up: every user's first request creates/refreshes its account cache; JIT and pools warm.
+  log('warming up...');
+  for (const t of tokens) await fetch(`${service.base}/api/credits/balance`, { headers: { authorization: t } });
+  for (const s of scenarios) await run(s, 2);
+
+  for (const s of scenarios) {
+    log(`running ${s.name} (${CONNECTIONS} connections, ${DURATION} s)...`);
+    const r = await run(s, DURATION);
+    results.push({
+      scenario: s.name,
+      'req/s': Math.round(r.requests.average),
+      'p50 ms': r.latency.p50,
+      'p99 ms': r.latency.p99,
+      'non-2xx': r.non2xx + r.errors + r.timeouts,
+      total: r.requests.total,
+    });
+  }
+
+  const check = await db.query(
+    `SELECT (SELECT count(*)::int FROM usage_records) AS records,
+            (SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit') AS debits,
+            (SELECT count(*)::int FROM credit_allocations WHERE remaining_credits < 0) AS negative`,
+  );
+  log(`after the run: ${JSON.stringify(check.rows[0])}`);
+
+  if (hasPgbench()) {
+    const scratch = await freshDatabase(server.url, 'accounting_pgbench');
+    try {
+      log('pgbench -i -s 32 ...');
+      pgbench(['-i', '-q', '-s', '32', scratch.url]);
+      log(`pgbench TPC-B -c ${CONNECTIONS} -j 2 -T ${DURATION} ...`);
+      const out = pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url]);
+      pgbenchTps = Number(/tps = ([\d.]+)/.exec(out)[1]);
+    } finally {
+      await scratch.drop();
+    }
+  }
+} finally {
+  await db.end();
+  await service.stop();
+  await database.drop();
+  await server.stop();
+}
+
+console.log(`\nBenchmark: ${CONNECTIONS} connections × ${DURATION} s per scenario, ${USERS} users, built service (NODE_ENV=production)\n`);
+console.table(results);
+if (pgbenchTps !== null) {
+  console.log(`pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`);
+  for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record'))) {
+    console.log(`  ${r.scenario}: ${(r['req/s'] / pgbenchTps).toFixed(2)} × pgbench TPC-B`);
+  }
+} else {
+  console.log('pgbench not found: TPC-B comparison skipped');
+}
