@@ -154,6 +154,25 @@ describe('usage', () => {
       expect(await counts(u.id)).toEqual({ records: 1, entries: 0 });
     });
 
+    it('API keys: usage:write records, usage:read reads; supervisor routes refuse keys', async () => {
+      const u = await userWithCredits(100);
+      const keyFor = async (permissions: string[]) =>
+        (await t.http.post('/api/api-keys').set(bearer(u.jwt)).send({ name: `k-${permissions.join('-')}`, permissions }).expect(201)).body.key as string;
+      const writer = await keyFor(['usage:write']);
+      const reader = await keyFor(['usage:read']);
+      const rec = await t.http.post('/api/usage/record').set('X-API-Key', writer).send({ service: 'chat', operation: 'c', credits: 2 }).expect(201);
+      expect(rec.body.userId).toBe(u.id);
+      await t.http.post('/api/usage/record').set('X-API-Key', reader).send({ service: 'chat', operation: 'c', credits: 2 }).expect(403);
+      await t.http.get('/api/usage/stats').set('X-API-Key', writer).expect(403);
+      const stats = await t.http.get('/api/usage/stats').set('X-API-Key', reader).expect(200);
+      expect(stats.body).toMatchObject({ userId: u.id, totalRecords: 1, totalCredits: 2 });
+      const list = await t.http.get('/api/usage/records').set('X-API-Key', reader).expect(200);
+      expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([rec.body.id]);
+      await t.http.get(`/api/usage/stats/${u.id}`).set('X-API-Key', reader).expect(403);
+      await t.http.get('/api/usage/system-stats').set('X-API-Key', reader).expect(403);
+      expect(await counts(u.id)).toEqual({ records: 1, entries: 2 });
+    });
+
     it('needs authentication', async () => {
       await t.http.post('/api/usage/record').send({ service: 'chat', operation: 'c', credits: 1 }).expect(401);
     });
