@@ -42,11 +42,11 @@ export class AppModule {
         IdempotencyModule,
         HealthModule,
         UsersModule,
-        ApiKeysModule,
         PricingModule,
         CreditsModule,
         UsageModule,
         StreamingSessionsModule,
+        ApiKeysModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.
