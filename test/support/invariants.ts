@@ -38,11 +38,12 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     `SELECT 'negative' AS problem, user_id, id::text AS ref, remaining_credits AS value
        FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
      UNION ALL
-     SELECT 'overspent', g.user_id, NULL, g.granted - COALESCE(u.used, 0)
-       FROM (SELECT user_id, SUM(total_credits) AS granted FROM credit_allocations WHERE user_id = ANY($1) GROUP BY user_id) g
-       LEFT JOIN (SELECT user_id, SUM(credits) AS used FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id) u
-         ON u.user_id = g.user_id
-      WHERE COALESCE(u.used, 0) > g.granted`,
+     -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
+     -- voids) can never exceed what was granted.
+     SELECT 'overspent', user_id, NULL, SUM(amount)
+       FROM credit_ledger WHERE user_id = ANY($1)
+      GROUP BY user_id
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind <> 'grant'), 0) > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)`,
     users,
   );
 
@@ -118,6 +119,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
 
   const res = await t.http.get('/api/credits/reconcile').set(bearer(token({ sub: 'invariants-admin', role: 'admin' })));
   expect(res.status).toBe(200);
+  expect(res.body.checkedAllocations).toBeGreaterThan(0);
   const set = new Set(users);
   const reconcile = (res.body.mismatches as { userId: string }[]).filter((m) => set.has(m.userId));
 
