@@ -120,6 +120,31 @@ function toLedgerEntry(row: LedgerRow): LedgerEntryView {
 const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes`;
 
 /**
+ * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 strict, $5 session id,
+ * $6 usage record id, $7 created by. Its columns: out_available, out_collected, out_balance_after,
+ * out_parts (see migration 1732000005000).
+ */
+export const CREDITS_TAKE_SQL = `credits_take($1, $2::int, $3, $4::boolean, $5, $6::uuid, $7)`;
+
+export interface TakeRow {
+  out_available: string;
+  out_collected: string;
+  out_balance_after: string;
+  out_parts: { allocationId: string; amount: number }[];
+}
+
+/** Turns credits_take's row into numbers; strict and short → InsufficientCreditsError (nothing was written). */
+export function takeResult(
+  row: TakeRow,
+  amount: number,
+  strict: boolean,
+): { collected: number; balanceAfter: number; parts: { allocationId: string; amount: number }[] } {
+  const available = Number(row.out_available);
+  if (strict && available < amount) throw new InsufficientCreditsError(amount, available);
+  return { collected: Number(row.out_collected), balanceAfter: Number(row.out_balance_after), parts: row.out_parts };
+}
+
+/**
  * The money core. Every credit movement happens inside the caller's transaction (the `manager`),
  * starts with the user's account-row lock (one user's movements serialise, different users never
  * wait on each other), changes `credit_allocations.remaining_credits` and writes one ledger entry per
@@ -493,7 +518,10 @@ export class CreditsService {
     return row ? toAllocation(row) : null;
   }
 
-  /** Shared by debit, debitUpTo and hold: lock, pick FIFO, write in one statement. */
+  /**
+   * Shared by debit, debitUpTo and hold: lock the account row, lock the spendable allocations, pick
+   * FIFO and write, in ONE round trip (the `credits_take` function, migration 1732000005000).
+   */
   private async take(
     manager: EntityManager,
     userId: string,
@@ -503,32 +531,16 @@ export class CreditsService {
     strict: boolean,
   ): Promise<{ collected: number; balanceAfter: number; parts: { allocationId: string; amount: number }[] }> {
     if (!Number.isInteger(amount) || amount < 0) throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
-    await this.accounts.lock(manager, userId);
-    const rows: { id: string; remaining_credits: number }[] = await manager.query(
-      `SELECT id, remaining_credits FROM credit_allocations
-        WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0
-        ORDER BY expires_at, allocated_at, id
-        FOR UPDATE`,
-      [userId],
-    );
-    const available = rows.reduce((sum, r) => sum + r.remaining_credits, 0);
-    if (strict && available < amount) throw new InsufficientCreditsError(amount, available);
-    let left = Math.min(amount, available);
-    let balance = available;
-    const movements: Movement[] = [];
-    for (const row of rows) {
-      if (left === 0) break;
-      const part = Math.min(left, row.remaining_credits);
-      left -= part;
-      balance -= part;
-      movements.push({ allocationId: row.id, amount: -part, balanceAfter: balance, kind });
-    }
-    await this.write(manager, userId, movements, refs);
-    return {
-      collected: available - balance,
-      balanceAfter: balance,
-      parts: movements.map((m) => ({ allocationId: m.allocationId, amount: -m.amount })),
-    };
+    const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE_SQL}`, [
+      userId,
+      amount,
+      kind,
+      strict,
+      refs.sessionId ?? null,
+      refs.usageRecordId ?? null,
+      refs.createdBy,
+    ]);
+    return takeResult(rows[0], amount, strict);
   }
 
   private async lockHold(
