@@ -20,6 +20,15 @@ export class Transactions {
     return this.dataSource.transaction((manager) => ambient.run(manager, () => work(manager)));
   }
 
+  /**
+   * The manager to run ONE self-contained statement with: the request's ambient transaction when
+   * there is one, else the pool (the statement is then its own transaction: one round trip, no
+   * BEGIN/COMMIT).
+   */
+  get statementManager(): EntityManager {
+    return ambient.getStore() ?? this.dataSource.manager;
+  }
+
   /** True when called inside a transaction opened by `run`. */
   get inTransaction(): boolean {
     return ambient.getStore() !== undefined;

@@ -7,7 +7,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
-import { CreditsService } from '../credits/credits.service.js';
+import { CREDITS_TAKE_SQL, CreditsService, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
@@ -85,6 +85,36 @@ const CSV_BATCH = 1000;
 /** pg returns bigint/numeric aggregates as strings: the one place they become numbers. */
 const toCount = (value: string | number | null): number => Number(value ?? 0);
 
+/** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
+function checkRecordInput(input: CreateUsageRecordInput): void {
+  if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_INT) {
+    throw new DomainError('VALIDATION', 'credits must be an integer between 0 and 2147483647');
+  }
+  if (input.metadata !== undefined) {
+    const problem = metadataProblem(input.metadata);
+    if (problem) throw new DomainError('VALIDATION', problem);
+  }
+}
+
+/** The 13 values of a usage_records row, in column order. */
+function recordParams(input: CreateUsageRecordInput): unknown[] {
+  return [
+    input.id ?? randomUUID(),
+    input.userId,
+    input.service,
+    input.operation,
+    input.credits,
+    input.modelId ?? null,
+    input.tokens ?? null,
+    input.inputTokens ?? null,
+    input.outputTokens ?? null,
+    input.metadata === undefined ? null : JSON.stringify(input.metadata),
+    input.pricingRuleId ?? null,
+    input.providerCost ?? null,
+    input.billingStatus ?? 'billed',
+  ];
+}
+
 function toRow(r: RecordSqlRow): UsageRecordRow {
   return {
     id: r.id,
@@ -148,33 +178,13 @@ export class UsageService {
 
   /** Writes one usage record in the caller's transaction; debits nothing. */
   async createRecord(manager: EntityManager, input: CreateUsageRecordInput): Promise<UsageRecordRow> {
-    if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_INT) {
-      throw new DomainError('VALIDATION', 'credits must be an integer between 0 and 2147483647');
-    }
-    if (input.metadata !== undefined) {
-      const problem = metadataProblem(input.metadata);
-      if (problem) throw new DomainError('VALIDATION', problem);
-    }
+    checkRecordInput(input);
     const rows: RecordSqlRow[] = await manager.query(
       `INSERT INTO usage_records (id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
                                   metadata, pricing_rule_id, provider_cost, billing_status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12::numeric, $13)
        RETURNING ${RECORD_COLUMNS}`,
-      [
-        input.id ?? randomUUID(),
-        input.userId,
-        input.service,
-        input.operation,
-        input.credits,
-        input.modelId ?? null,
-        input.tokens ?? null,
-        input.inputTokens ?? null,
-        input.outputTokens ?? null,
-        input.metadata === undefined ? null : JSON.stringify(input.metadata),
-        input.pricingRuleId ?? null,
-        input.providerCost ?? null,
-        input.billingStatus ?? 'billed',
-      ],
+      recordParams(input),
     );
     return toRow(rows[0]);
   }
@@ -212,26 +222,41 @@ export class UsageService {
       pricingRuleId = quote.pricingRuleId;
       providerCost = quote.providerCost;
     }
-    const amount = credits;
-    const id = randomUUID();
-    return this.tx.run(async (manager) => {
-      if (amount > 0) await this.credits.debit(manager, userId, amount, { createdBy: userId, usageRecordId: id });
-      const row = await this.createRecord(manager, {
-        id,
-        userId,
-        service: dto.service,
-        operation: dto.operation,
-        credits: amount,
-        modelId: dto.modelId ?? null,
-        tokens,
-        inputTokens: dto.inputTokens ?? null,
-        outputTokens: dto.outputTokens ?? null,
-        metadata: dto.metadata,
-        pricingRuleId,
-        providerCost,
-      });
-      return toRecordDto(row);
-    });
+    const input: CreateUsageRecordInput = {
+      id: randomUUID(),
+      userId,
+      service: dto.service,
+      operation: dto.operation,
+      credits,
+      modelId: dto.modelId ?? null,
+      tokens,
+      inputTokens: dto.inputTokens ?? null,
+      outputTokens: dto.outputTokens ?? null,
+      metadata: dto.metadata,
+      pricingRuleId,
+      providerCost,
+    };
+    checkRecordInput(input);
+    // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
+    // credits_take locks the account row, then the allocations, debits FIFO with ledger entries that
+    // point at the record, and the record is inserted only when the debit happened. Short → nothing
+    // is written and InsufficientCreditsError (402). Credits 0 → the record alone, no debit.
+    const manager = this.tx.statementManager;
+    if (credits === 0) return toRecordDto(await this.createRecord(manager, input));
+    const rows: (RecordSqlRow & TakeRow)[] = await manager.query(
+      `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE_SQL}),
+       r AS (
+         INSERT INTO usage_records (id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
+                                    metadata, pricing_rule_id, provider_cost, billing_status)
+         SELECT $8::uuid, $9::varchar, $10::varchar, $11::varchar, $12::int, $13::varchar, $14::int, $15::int, $16::int,
+                $17::jsonb, $18::uuid, $19::numeric, $20::varchar
+           FROM t WHERE t.out_available >= $2::int
+         RETURNING ${RECORD_COLUMNS})
+       SELECT t.out_available, t.out_collected, t.out_balance_after, t.out_parts, r.* FROM t LEFT JOIN r ON true`,
+      [userId, credits, 'debit', true, null, input.id, userId, ...recordParams(input)],
+    );
+    takeResult(rows[0], credits, true);
+    return toRecordDto(toRow(rows[0]));
   }
 
   // ------------------------------------------------------------------ statistics
