@@ -85,6 +85,24 @@ const CSV_BATCH = 1000;
 /** pg returns bigint/numeric aggregates as strings: the one place they become numbers. */
 const toCount = (value: string | number | null): number => Number(value ?? 0);
 
+/**
+ * POST /api/usage/record's one statement: $1–$7 are credits_take's, $8–$20 the record's columns.
+ * A NAMED statement: TypeORM hands the query to pg unchanged, and pg prepares a named statement once
+ * per connection, so PostgreSQL neither parses nor plans it again on every request.
+ */
+const RECORD_WITH_DEBIT = {
+  name: 'usage_record_with_debit_v1',
+  text: `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE_SQL}),
+       r AS (
+         INSERT INTO usage_records (id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
+                                    metadata, pricing_rule_id, provider_cost, billing_status)
+         SELECT $8::uuid, $9::varchar, $10::varchar, $11::varchar, $12::int, $13::varchar, $14::int, $15::int, $16::int,
+                $17::jsonb, $18::uuid, $19::numeric, $20::varchar
+           FROM t WHERE t.out_available >= $2::int
+         RETURNING ${RECORD_COLUMNS})
+       SELECT t.out_available, t.out_collected, t.out_balance_after, t.out_parts, r.* FROM t LEFT JOIN r ON true`,
+};
+
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
 function checkRecordInput(input: CreateUsageRecordInput): void {
   if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_INT) {
@@ -243,18 +261,16 @@ export class UsageService {
     // is written and InsufficientCreditsError (402). Credits 0 → the record alone, no debit.
     const manager = this.tx.statementManager;
     if (credits === 0) return toRecordDto(await this.createRecord(manager, input));
-    const rows: (RecordSqlRow & TakeRow)[] = await manager.query(
-      `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE_SQL}),
-       r AS (
-         INSERT INTO usage_records (id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                                    metadata, pricing_rule_id, provider_cost, billing_status)
-         SELECT $8::uuid, $9::varchar, $10::varchar, $11::varchar, $12::int, $13::varchar, $14::int, $15::int, $16::int,
-                $17::jsonb, $18::uuid, $19::numeric, $20::varchar
-           FROM t WHERE t.out_available >= $2::int
-         RETURNING ${RECORD_COLUMNS})
-       SELECT t.out_available, t.out_collected, t.out_balance_after, t.out_parts, r.* FROM t LEFT JOIN r ON true`,
-      [userId, credits, 'debit', true, null, input.id, userId, ...recordParams(input)],
-    );
+    const rows: (RecordSqlRow & TakeRow)[] = await manager.query(RECORD_WITH_DEBIT as unknown as string, [
+      userId,
+      credits,
+      'debit',
+      true,
+      null,
+      input.id,
+      userId,
+      ...recordParams(input),
+    ]);
     takeResult(rows[0], credits, true);
     return toRecordDto(toRow(rows[0]));
   }
