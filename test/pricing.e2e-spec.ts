@@ -177,6 +177,24 @@ describe('pricing', () => {
     }
   });
 
+  it('refreshes its cache ahead in the second half of the TTL, without making a request wait', async () => {
+    const other = await startTestApp({ PRICING_CACHE_TTL_MS: '2000' });
+    try {
+      const m = model();
+      await other.http.get(`/api/pricing/${m}`).set(user).expect(200); // loads (or uses the warm cache)
+      await new Promise((r) => setTimeout(r, 1100));
+      await createRule({ modelId: m, pricePer1kTokens: '0.5' }).expect(201); // on the other instance
+      // Still inside the TTL: answered from the cache at once, and a background reload starts.
+      expect((await other.http.get(`/api/pricing/${m}`).set(user).expect(200)).body.source).toBe('default');
+      await new Promise((r) => setTimeout(r, 300));
+      // Well before the TTL of the first load ran out, the reloaded rules are served.
+      const after = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
+      expect(after.body).toMatchObject({ source: 'rule', pricePer1kTokens: '0.5000' });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('strict mode refuses unknown models with 422 and still prices known ones', async () => {
     const strict = await startTestApp({ PRICING_STRICT: 'true' });
     try {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -89,7 +89,8 @@ function toView(row: RuleRow): PricingRuleView {
  * after `PRICING_CACHE_TTL_MS` (bounds staleness across instances) and at once after a change here.
  */
 @Injectable()
-export class PricingService {
+export class PricingService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Pricing');
   private cache: { byModel: Map<string, CachedRule[]>; loadedAt: number } | null = null;
   private loading: Promise<Map<string, CachedRule[]>> | null = null;
   /** Bumped on every change, so a load that started before it never caches stale rules. */
@@ -100,6 +101,11 @@ export class PricingService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Warm the cache so the first priced requests do not wait for it. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing warm-up failed', err: String(err) }));
+  }
 
   /** Prices tokens exactly with the rule in effect at `at` (default now). */
   async quote(modelId: string, tokens: QuoteTokens, at: Date = new Date()): Promise<Quote> {
@@ -235,8 +241,21 @@ export class PricingService {
 
   private async rules(): Promise<Map<string, CachedRule[]>> {
     const ttl = this.config.pricing.cacheTtlMs;
-    if (this.cache && Date.now() - this.cache.loadedAt < ttl) return this.cache.byModel;
-    // One load at a time; concurrent callers share it.
+    const age = this.cache ? Date.now() - this.cache.loadedAt : Number.POSITIVE_INFINITY;
+    if (this.cache && age < ttl) {
+      // Refresh ahead in the background during the second half of the TTL, so requests under steady
+      // load never wait for a load (one waiting inside an Idempotency-Key transaction would hold a
+      // pool connection while needing another); staleness stays bounded by the TTL.
+      if (age >= ttl / 2) {
+        this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing refresh failed', err: String(err) }));
+      }
+      return this.cache.byModel;
+    }
+    return this.reload();
+  }
+
+  /** One load at a time; concurrent callers share it. */
+  private reload(): Promise<Map<string, CachedRule[]>> {
     if (!this.loading) {
       const loading = this.load().finally(() => {
         if (this.loading === loading) this.loading = null;

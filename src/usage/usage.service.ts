@@ -7,7 +7,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
-import { CREDITS_TAKE_SQL, CreditsService, takeResult, type TakeRow } from '../credits/credits.service.js';
+import { CREDITS_TAKE_SQL, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
@@ -187,7 +187,6 @@ export class UsageService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(AccountsService) private readonly accounts: AccountsService,
   ) {}
