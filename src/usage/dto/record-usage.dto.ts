@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsIn,
@@ -183,7 +183,7 @@ export class SystemStatsQueryDto extends DateRangeQueryDto {
   topUsers?: number;
 }
 
-export class ListRecordsQueryDto extends PageQueryDto {
+export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRangeQueryDto) {
   @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Default: the caller. Another user needs supervisor or admin.' })
   @IsOptional()
   @IsString()
@@ -196,18 +196,6 @@ export class ListRecordsQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(50)
   service?: string;
-
-  @ApiPropertyOptional({ example: '2026-11-01', description: 'Inclusive; YYYY-MM-DD or an ISO-8601 date-time' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  startDate?: string;
-
-  @ApiPropertyOptional({ example: '2026-11-30', description: 'Inclusive; a date-only value includes that whole UTC day' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  endDate?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json', example: 'json', description: '`csv` streams every matching record (no paging) as text/csv' })
   @IsOptional()
