@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { pino, type Logger as Pino, type DestinationStream } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { LogLevel } from '../../config/app-config.js';
 
-const requestContext = new AsyncLocalStorage<{ log: Pino }>();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createRootLogger(level: LogLevel, destination?: DestinationStream): Pino {
@@ -32,27 +30,68 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
 }
 
 /**
+ * What a request's log lines carry (`req: {id, method, url}`). The child logger is only built when
+ * something is actually logged for the request: most requests write no line at all (the access line
+ * of a success is `debug`).
+ */
+class RequestContext {
+  private child?: Pino;
+
+  constructor(
+    private readonly root: Pino,
+    readonly id: string,
+    readonly method: string,
+    readonly url: string,
+  ) {}
+
+  get log(): Pino {
+    return (this.child ??= this.root.child({ req: { id: this.id, method: this.method, url: this.url } }));
+  }
+}
+
+const requestContext = new AsyncLocalStorage<RequestContext>();
+
+/** The access line's level: `error` for 5xx (or a failed response), `info` for 4xx, `debug` otherwise. */
+function accessLevel(statusCode: number, err: unknown): 'error' | 'info' | 'debug' {
+  return err || statusCode >= 500 ? 'error' : statusCode >= 400 ? 'info' : 'debug';
+}
+
+/**
  * Express middleware: a request id (the caller's X-Request-Id when sane, else a UUID), echoed back,
- * one access log line per request, and a per-request child logger that every Nest log line written
- * while serving the request goes through (so every line carries `reqId`).
+ * one access log line per request, and a per-request context that every Nest log line written
+ * while serving the request goes through (so every line carries `req.id`).
+ *
+ * The access line has pino-http's shape (`{req, res: {statusCode}, responseTime, msg}`, plus `err`
+ * and "request errored" on failures); nothing is built for it when its level is not enabled.
  */
 export function requestLogging(root: Pino) {
-  const http = pinoHttp({
-    logger: root,
-    genReqId: (req, res) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-    serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-      res: (res) => ({ statusCode: res.statusCode }),
-    },
-  });
   return (req: Request, res: Response, next: NextFunction) => {
-    http(req, res, () => requestContext.run({ log: (req as Request & { log: Pino }).log }, next));
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    (req as Request & { id: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    const context = new RequestContext(root, id, req.method, req.originalUrl || req.url);
+    const start = Date.now();
+    let done = false;
+    const onComplete = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      const failure = err || (res as Response & { err?: unknown }).err;
+      const level = accessLevel(res.statusCode, failure);
+      if (!root.isLevelEnabled(level)) return;
+      const responseTime = Date.now() - start;
+      if (failure || res.statusCode >= 500) {
+        const error = failure || new Error(`failed with status code ${res.statusCode}`);
+        context.log[level]({ res: { statusCode: res.statusCode }, err: error, responseTime }, 'request errored');
+      } else {
+        const msg = !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted';
+        context.log[level]({ res: { statusCode: res.statusCode }, responseTime }, msg);
+      }
+    };
+    res.on('finish', onComplete);
+    res.on('close', onComplete);
+    res.on('error', onComplete);
+    requestContext.run(context, next);
   };
 }
 
