@@ -7,6 +7,8 @@ import passport, { type Strategy } from 'passport';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
+import { JwtStrategy } from './jwt.strategy.js';
+import type { AuthUser } from './roles.js';
 
 /**
  * Passport strategies tried in order; the first that authenticates wins. The API-key strategy
@@ -33,6 +35,7 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   // A property, so subclasses keep their constructors.
   @Inject(ModuleRef) private readonly moduleRef: ModuleRef;
   private strategies?: Strategy[];
+  private jwt?: JwtStrategy;
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [
@@ -62,6 +65,17 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   private async runStrategies(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Omit<Request, 'user' | 'authInfo'> & { user?: unknown; authInfo?: unknown }>();
+    // Fast path: no API key (its strategy would fail() and pass on to the JWT) and a bearer token
+    // that this app's JWT strategy accepted before and that is still valid.
+    const jwt = req.headers['x-api-key'] === undefined ? this.jwtStrategy() : undefined;
+    if (jwt) {
+      const cached = await jwt.fromCache(req as Request);
+      if (cached) {
+        req.authInfo = undefined;
+        req.user = cached;
+        return true;
+      }
+    }
     const res = http.getResponse<Response>();
     const strategies = this.ownStrategies().map((strategy) => Object.create(strategy) as Strategy);
     const user = await new Promise((resolve, reject) => {
@@ -76,7 +90,13 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
       })(req as Request, res, (err?: unknown) => (err ? reject(err) : resolve(undefined)));
     });
     req.user = user;
+    if (jwt && (user as AuthUser).via === 'jwt') jwt.remember(req as Request, user as AuthUser);
     return true;
+  }
+
+  private jwtStrategy(): JwtStrategy | undefined {
+    this.jwt ??= this.ownStrategies().find((s): s is JwtStrategy => s instanceof JwtStrategy);
+    return this.jwt;
   }
 
   private ownStrategies(): Strategy[] {

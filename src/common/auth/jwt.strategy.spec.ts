@@ -48,3 +48,39 @@ describe('JwtStrategy.validate (claims after the signature check)', () => {
     expect((await jwt.validate({ sub: 'x'.repeat(50), type: 'access', exp })).userId).toHaveLength(50);
   });
 });
+
+describe('JwtStrategy accepted-token cache', () => {
+  const req = (t: string) => ({ headers: { authorization: `Bearer ${t}` } }) as unknown as import('express').Request;
+
+  it('gives a fresh copy of the remembered caller for the same token only, and still syncs the account', async () => {
+    const { jwt, synced } = strategy();
+    const user = await jwt.validate({ sub: 'alice', type: 'access', exp, role: 'admin' });
+    expect(await jwt.fromCache(req('tok-1'))).toBeUndefined();
+    jwt.remember(req('tok-1'), user);
+    const hit = await jwt.fromCache(req('tok-1'));
+    expect(hit).toEqual(user);
+    expect(hit).not.toBe(user);
+    hit!.role = 'user';
+    expect((await jwt.fromCache(req('tok-1')))!.role).toBe('admin');
+    expect(synced).toHaveLength(3);
+    expect(await jwt.fromCache(req('tok-2'))).toBeUndefined();
+    expect(await jwt.fromCache({ headers: {} } as unknown as import('express').Request)).toBeUndefined();
+  });
+
+  it('never serves a token at or after its exp (jsonwebtoken arithmetic), nor one not yet active', async () => {
+    const { jwt } = strategy();
+    const now = Math.floor(Date.now() / 1000);
+    jwt.remember(req('expired'), await jwt.validate({ sub: 'a', type: 'access', exp: now }));
+    expect(await jwt.fromCache(req('expired'))).toBeUndefined();
+    jwt.remember(req('early'), await jwt.validate({ sub: 'a', type: 'access', exp, nbf: now + 60 } as never));
+    expect(await jwt.fromCache(req('early'))).toBeUndefined();
+    jwt.remember(req('active'), await jwt.validate({ sub: 'a', type: 'access', exp, nbf: now } as never));
+    expect(await jwt.fromCache(req('active'))).toMatchObject({ userId: 'a' });
+  });
+
+  it('remembers only users that validate produced', async () => {
+    const { jwt } = strategy();
+    jwt.remember(req('forged'), { userId: 'x', role: 'admin', email: null, username: null, via: 'jwt' });
+    expect(await jwt.fromCache(req('forged'))).toBeUndefined();
+  });
+});

@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/app-config.js';
@@ -16,18 +17,44 @@ interface AccessTokenClaims {
   username?: unknown;
 }
 
+/** Where the token is read from; the cache below is keyed by exactly what this returns. */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** Accepted tokens remembered per strategy instance (i.e. per app and secret). */
+const CACHE_LIMIT = 10_000;
+const CACHE_TTL_MS = 60_000;
+
+interface CachedToken {
+  user: Readonly<AuthUser>;
+  exp: number;
+  nbf: unknown;
+  until: number;
+}
+
 const optionalString = (value: unknown, max: number): string | null =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
 
-/** Access tokens of the authentication service: HS256 only, `type: access`, `exp` and `sub` required. */
+/**
+ * Access tokens of the authentication service: HS256 only, `type: access`, `exp` and `sub` required.
+ *
+ * A token that passed every check is remembered (bounded LRU keyed by the full token string, for at
+ * most a minute) so the next requests with it skip the HMAC and claim parsing: a token's claims
+ * cannot change without changing the token, and tokens stay valid until `exp` (there is no
+ * revocation). A remembered token is only used while jsonwebtoken would still accept it at that
+ * moment (`exp` and `nbf` are re-checked with its exact arithmetic); the account sync still runs.
+ */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly accepted = new Map<string, CachedToken>();
+  /** The time claims of users produced by `validate`, until the guard remembers their token. */
+  private readonly claimsOf = new WeakMap<AuthUser, { exp: number; nbf: unknown }>();
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly accounts: AccountsService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
       // A KeyObject, not the string: jsonwebtoken otherwise tries (and fails) to parse the string as a
       // public key on every verify, which cost a fifth of the CPU of an authenticated request.
       secretOrKey: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')) as unknown as string,
@@ -50,6 +77,40 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       via: 'jwt',
     };
     await this.accounts.syncFromToken(user);
+    this.claimsOf.set(user, { exp: claims.exp, nbf: (claims as { nbf?: unknown }).nbf });
     return user;
+  }
+
+  /**
+   * The caller of a request whose bearer token was accepted before and is still valid now (a fresh
+   * object, account synced as `validate` does), else undefined: then authenticate it normally.
+   */
+  async fromCache(req: Request): Promise<AuthUser | undefined> {
+    const token = bearerToken(req);
+    if (!token) return undefined;
+    const entry = this.accepted.get(token);
+    if (!entry) return undefined;
+    const now = Date.now();
+    // jsonwebtoken: expired when floor(now/1000) >= exp; not active while nbf > floor(now/1000).
+    const clock = Math.floor(now / 1000);
+    if (now >= entry.until || clock >= entry.exp || (entry.nbf !== undefined && !(typeof entry.nbf === 'number' && entry.nbf <= clock))) {
+      this.accepted.delete(token);
+      return undefined;
+    }
+    // Least recently used goes first when full.
+    this.accepted.delete(token);
+    this.accepted.set(token, entry);
+    const user: AuthUser = { ...entry.user };
+    await this.accounts.syncFromToken(user);
+    return user;
+  }
+
+  /** Remembers the request's token once `user` (produced by `validate` for it) was accepted. */
+  remember(req: Request, user: AuthUser): void {
+    const claims = this.claimsOf.get(user);
+    const token = bearerToken(req);
+    if (!claims || !token) return;
+    if (this.accepted.size >= CACHE_LIMIT) this.accepted.delete(this.accepted.keys().next().value as string);
+    this.accepted.set(token, { user: Object.freeze({ ...user }), exp: claims.exp, nbf: claims.nbf, until: Date.now() + CACHE_TTL_MS });
   }
 }
