@@ -1,0 +1,105 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { expectInvariants } from './support/invariants.js';
+import { adminToken, available, userWithCredits } from './support/streaming.js';
+
+const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+
+/**
+ * Many requests of one user at once, over HTTP, on every route that moves credits: nothing is spent
+ * twice, nothing is lost, and CONTRACT invariants 1–3 hold afterwards.
+ */
+describe('money paths under concurrency (HTTP)', () => {
+  let t: TestApp;
+  const users: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterEach(() => expectInvariants(t, users));
+  afterAll(() => t.close());
+
+  const record = (jwt: string, credits: number) =>
+    t.http.post('/api/usage/record').set(bearer(jwt)).send({ service: 'api', operation: 'call', credits });
+
+  it('50 parallel records of 1 credit against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
+    const u = await userWithCredits(t, [{ credits: 12 }, { credits: 8, expiryDays: 2 }], users);
+    const statuses = (await Promise.all(Array.from({ length: 50 }, () => record(u.jwt, 1)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(30);
+    expect(await available(t, u.userId)).toBe(0);
+    const { rows } = await t.db.query(`SELECT count(*)::int AS n, COALESCE(SUM(credits), 0)::int AS c FROM usage_records WHERE user_id = $1`, [u.userId]);
+    expect(rows[0]).toEqual({ n: 20, c: 20 });
+  });
+
+  it('token-priced records in parallel spend exactly what they price, soonest expiry first', async () => {
+    // 4,000 haiku tokens at 0.25 per 1k = 1 credit each.
+    const u = await userWithCredits(t, [{ credits: 10, expiryDays: 30 }, { credits: 5, expiryDays: 1 }], users);
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(15);
+    expect(results.filter((r) => r.status === 402)).toHaveLength(10);
+    for (const r of results.filter((x) => x.status === 402)) {
+      expect(r.body).toMatchObject({ statusCode: 402, requiredCredits: 1, availableCredits: 0 });
+    }
+    expect(await available(t, u.userId)).toBe(0);
+  });
+
+  it('records, streaming holds, settlements and a void of one user at once stay consistent', async () => {
+    const u = await userWithCredits(t, [{ credits: 60, expiryDays: 3 }, { credits: 40, expiryDays: 10 }], users);
+    // Open a few sessions first so settlements can race with new holds and records.
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => t.http.post('/api/streaming-sessions/initialize').set(bearer(u.jwt)).send({ modelId: HAIKU, estimatedTokens: 20_000 })),
+    );
+    const sessionIds = opened.filter((r) => r.status === 201).map((r) => r.body.sessionId as string);
+    expect(sessionIds).toHaveLength(4); // 4 × ceil(5 × 1.2) = 24 held
+
+    const admin = bearer(adminToken());
+    const [toVoid] = (await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [u.userId])).rows;
+    const responses = await Promise.all([
+      ...Array.from({ length: 20 }, () => record(u.jwt, 3)),
+      ...Array.from({ length: 6 }, () => t.http.post('/api/streaming-sessions/initialize').set(bearer(u.jwt)).send({ modelId: HAIKU, estimatedTokens: 20_000 })),
+      ...sessionIds.map((sessionId, i) =>
+        t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: i % 2 === 0 ? 4_000 : 60_000 }),
+      ),
+      t.http.post(`/api/credits/allocations/${toVoid.id}/void`).set(admin).send({ reason: 'race' }),
+    ]);
+    for (const r of responses) expect([200, 201, 402]).toContain(r.status);
+
+    // Whatever interleaving happened: balance = granted − everything that left.
+    const { rows } = await t.db.query(
+      `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE user_id = $1)::int AS granted,
+              (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant')::int AS left_balance`,
+      [u.userId],
+    );
+    expect(await available(t, u.userId)).toBe(rows[0].granted - rows[0].left_balance);
+
+    // Close the sessions still open so the user ends without holds.
+    const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);
+    for (const s of active.body.items) {
+      await t.http.post('/api/streaming-sessions/abort').set(bearer(u.jwt)).send({ sessionId: s.sessionId }).expect(200);
+    }
+    const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
+    expect(balance.body.heldCredits).toBe(0);
+  });
+
+  it('parallel records of different users never block each other into failure', async () => {
+    const many = await Promise.all(Array.from({ length: 10 }, () => userWithCredits(t, [{ credits: 5 }], users)));
+    const results = await Promise.all(many.flatMap((u) => Array.from({ length: 5 }, () => record(u.jwt, 1))));
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    for (const u of many) expect(await available(t, u.userId)).toBe(0);
+  });
+
+  it('rejects a record for a user without any account row without writing anything', async () => {
+    const ghost = uniqueId('ghost');
+    // The first request creates the account; the user has no credits → 402, nothing written.
+    const res = await record(token({ sub: ghost }), 1);
+    expect(res.status).toBe(402);
+    const { rows } = await t.db.query(
+      `SELECT (SELECT count(*) FROM usage_records WHERE user_id = $1)::int AS records, (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS entries`,
+      [ghost],
+    );
+    expect(rows[0]).toEqual({ records: 0, entries: 0 });
+  });
+});
