@@ -326,20 +326,22 @@ export class CreditsService {
   }
 
   async balance(userId: string): Promise<BalanceView> {
-    const manager = this.dataSource.manager;
-    const [allocations, held] = await Promise.all([
-      manager.query(
-        `SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes FROM credit_allocations
-          WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0
-          ORDER BY expires_at, allocated_at, id`,
-        [userId],
-      ) as Promise<AllocationRow[]>,
-      this.heldCredits(manager, userId),
-    ]);
+    // One statement: one snapshot for the allocations and the holds (and one round trip).
+    const rows: (Partial<AllocationRow> & { held: string })[] = await this.dataSource.query(
+      `SELECT h.held, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes
+         FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
+                WHERE user_id = $1 AND settled_at IS NULL) h
+         LEFT JOIN LATERAL (
+           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes FROM credit_allocations
+            WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0) a ON true
+        ORDER BY a.expires_at, a.allocated_at, a.id`,
+      [userId],
+    );
+    const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
     return {
       userId,
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
-      heldCredits: held,
+      heldCredits: Number(rows[0].held),
       activeAllocations: allocations.map((a) => ({
         id: a.id,
         credits: a.remaining_credits,
