@@ -271,6 +271,29 @@ describe('credits', () => {
     await t.http.get('/api/credits/ledger?limit=501').set(u.auth).expect(400);
   });
 
+  it('forged cursors (well-formed JSON, bad values) are bad input (400), not a 500', async () => {
+    const u = await newUser();
+    const forged = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    await t.http.get('/api/credits/allocations').query({ cursor: forged({ t: 'x', id: 'y' }) }).set(u.auth).expect(400);
+    await t.http
+      .get('/api/credits/allocations')
+      .query({ cursor: forged({ t: '2026-01-01T00:00:00.000000Z', id: 'not-a-uuid' }) })
+      .set(u.auth)
+      .expect(400);
+    await t.http.get('/api/credits/ledger').query({ cursor: forged({ id: '9999999999999999999' }) }).set(u.auth).expect(400);
+    await t.http.get('/api/users').query({ cursor: forged({ t: 'x', id: 'y' }) }).set(supervisor).expect(400);
+  });
+
+  it('a NUL character in a text field or path id is bad input (400), not a 500', async () => {
+    const u = await newUser();
+    await allocate(u.id, { credits: 5, notes: 'a\u0000b' }).expect(400);
+    await allocate('a\u0000b', { credits: 5 }).expect(400);
+    await t.http.get('/api/credits/balance/a%00b').set(supervisor).expect(400);
+    await t.http.get('/api/users').query({ search: 'a\u0000b' }).set(supervisor).expect(400);
+    const rows = await t.db.query(`SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1`, [u.id]);
+    expect(rows.rows[0].n).toBe(0);
+  });
+
   it('the ledger is append-only', async () => {
     const u = await newUser();
     await allocate(u.id, { credits: 3 }).expect(201);

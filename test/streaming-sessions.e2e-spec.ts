@@ -337,6 +337,15 @@ describe('streaming sessions', () => {
       await abort(owner.jwt, { sessionId: s.sessionId }).expect(200);
     });
 
+    it('a NUL character in a session id and a forged list cursor are bad input (400), not a 500; nothing is held', async () => {
+      const u = await userWithCredits(t, [{ credits: 100 }], users);
+      await init(u.jwt, { sessionId: 'chat-\u0000', estimatedTokens: 1000 }).expect(400);
+      await finalize(u.jwt, { sessionId: 'chat-\u0000', actualTokens: 0 }).expect(400);
+      const forged = Buffer.from(JSON.stringify({ t: 'x', id: 'y' })).toString('base64url');
+      await t.http.get('/api/streaming-sessions/active').query({ cursor: forged }).set(bearer(u.jwt)).expect(400);
+      expect(await available(t, u.userId)).toBe(100);
+    });
+
     it('requires authentication on every route', async () => {
       await t.http.post('/api/streaming-sessions/initialize').send({ modelId: model, estimatedTokens: 1 }).expect(401);
       await t.http.post('/api/streaming-sessions/finalize').send({ sessionId: 'x', actualTokens: 1 }).expect(401);

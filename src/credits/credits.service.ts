@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import { AccountsService } from '../users/accounts.service.js';
 
 export interface LedgerRefs {
@@ -365,6 +365,7 @@ export class CreditsService {
     const where = ['user_id = $1'];
     if (!query.includeExpired) where.push('expires_at > now()');
     if (after) {
+      checkCursor(after, true);
       params.push(after.t, after.id);
       where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
     }
@@ -383,7 +384,7 @@ export class CreditsService {
   async listLedger(query: { userId: string; limit?: number; cursor?: string }): Promise<Page<LedgerEntryView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeCursor<{ id: string }>(query.cursor, ['id']);
-    if (after && !/^\d{1,19}$/.test(after.id)) throw new DomainError('VALIDATION', 'cursor is not valid');
+    if (after && !(/^\d{1,19}$/.test(after.id) && BigInt(after.id) <= 9_223_372_036_854_775_807n)) throw new DomainError('VALIDATION', 'cursor is not valid');
     const params: unknown[] = [query.userId];
     let where = 'user_id = $1';
     if (after) {

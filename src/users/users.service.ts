@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { availableCreditsSql } from '../credits/credits.sql.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { Role } from '../common/auth/roles.js';
 import type { UserResponseDto } from './dto/user.dto.js';
 
@@ -55,6 +55,7 @@ export class UsersService {
       where.push(`(u.user_id ILIKE $${params.length} OR u.email ILIKE $${params.length} OR u.username ILIKE $${params.length})`);
     }
     if (after) {
+      checkCursor(after);
       params.push(after.t, after.id);
       where.push(`(u.created_at, u.user_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
     }

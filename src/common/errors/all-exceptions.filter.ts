@@ -19,6 +19,8 @@ const REASON: Record<number, string> = {
 
 /** PostgreSQL errors that describe the request's situation rather than a bug. */
 const PG_STATUS: Record<string, { status: number; message: string }> = {
+  // A NUL character in a text value: PostgreSQL text cannot hold it, so it is bad input.
+  '22021': { status: 400, message: 'Text values must not contain NUL characters' },
   '23505': { status: 409, message: 'Conflicts with an existing record' },
   '23P01': { status: 409, message: 'Conflicts with an existing record' },
   '40001': { status: 409, message: 'Concurrent update, please retry' },

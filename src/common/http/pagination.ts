@@ -32,6 +32,17 @@ export function cursorTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
+/** A cursor's time as written by `cursorTimestampSql` (anything else would fail the SQL cast: a 500). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Refuses (400) a decoded cursor whose time is not `cursorTimestampSql`'s, or whose id must be and is not a UUID. */
+export function checkCursor(after: { t: string; id: string | number }, idIsUuid = false): void {
+  if (!CURSOR_TIME.test(String(after.t)) || Number.isNaN(Date.parse(String(after.t))) || (idIsUuid && !UUID.test(String(after.id)))) {
+    throw new DomainError('VALIDATION', 'cursor is not valid');
+  }
+}
+
 /** Cursors are base64url JSON of the last row's sort key; opaque to clients. */
 export function encodeCursor(key: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
