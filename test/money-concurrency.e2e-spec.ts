@@ -103,3 +103,41 @@ describe('money paths under concurrency (HTTP)', () => {
     expect(rows[0]).toEqual({ records: 0, entries: 0 });
   });
 });
+
+describe('Idempotency-Key requests on a small pool', () => {
+  let t: TestApp;
+  const users: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ DB_POOL_SIZE: '2' });
+  });
+  afterAll(async () => {
+    await expectInvariants(t, users);
+    await t.close();
+  });
+
+  // Each such request holds one pooled connection for its transaction; a read on a second connection
+  // inside it would leave these requests waiting on each other until the connection timeout (503).
+  it('settle, check and verify in parallel without needing a second connection each', async () => {
+    const u = await userWithCredits(t, [{ credits: 500 }], users);
+    const auth = bearer(u.jwt);
+    const sessions: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      sessions.push((await t.http.post('/api/streaming-sessions/initialize').set(auth).send({ modelId: HAIKU, estimatedTokens: 8000 }).expect(201)).body.sessionId);
+    }
+    const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'pool' }).expect(201)).body.key as string;
+    const started = Date.now();
+    const responses = await Promise.all([
+      ...sessions.map((sessionId, i) =>
+        t.http.post('/api/streaming-sessions/finalize').set(auth).set('Idempotency-Key', `fin-${i}`).send({ sessionId, actualTokens: 4000 }),
+      ),
+      ...[1, 2, 3].map((i) => t.http.post('/api/credits/check').set(auth).set('Idempotency-Key', `chk-${i}`).send({ credits: 5 })),
+      ...[1, 2, 3].map((i) =>
+        t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'internal-test-key').set('Idempotency-Key', `ver-${i}`).send({ key }),
+      ),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual([...sessions.map(() => 200), 200, 200, 200, 200, 200, 200]);
+    expect(Date.now() - started).toBeLessThan(4000); // no request waited for the 5 s connection timeout
+  });
+});
+

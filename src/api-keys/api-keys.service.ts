@@ -194,7 +194,8 @@ export class ApiKeysService {
 
   private async check(key: string): Promise<KeyCheck> {
     if (!looksLikeApiKey(key)) return { valid: false, reason: 'unknown' };
-    const rows: KeyLookupRow[] = await this.dataSource.query(
+    // Inside a request's Idempotency-Key transaction (verify) this joins it: no second connection.
+    const rows: KeyLookupRow[] = await this.tx.statementManager.query(
       `SELECT k.id, k.user_id, k.permissions,
               k.revoked_at IS NOT NULL AS revoked,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,

@@ -4,6 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
 import { AccountsService } from '../users/accounts.service.js';
 
 export interface LedgerRefs {
@@ -157,6 +158,7 @@ export class CreditsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
   ) {}
 
   // ---------------------------------------------------------------- agreed API for other modules
@@ -320,9 +322,12 @@ export class CreditsService {
 
   // ---------------------------------------------------------------- reads for the routes
 
-  /** A manager outside any transaction, for plain reads. */
+  /**
+   * The manager for a plain read: the request's Idempotency-Key transaction when there is one (a
+   * read on another pool connection would hold one connection while waiting for a second), else the pool.
+   */
   get readManager(): EntityManager {
-    return this.dataSource.manager;
+    return this.tx.statementManager;
   }
 
   async balance(userId: string): Promise<BalanceView> {

@@ -281,7 +281,8 @@ export class StreamingSessionsService {
     status: SettledStatus,
   ): Promise<Record<string, unknown>> {
     // The model and start time never change, so they can be read before the lock to price the tokens.
-    const found: SessionRow[] = await this.dataSource.query(
+    // (Joining the request's Idempotency-Key transaction when there is one: no second connection.)
+    const found: SessionRow[] = await this.tx.statementManager.query(
       `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2`,
       [sessionId, caller.userId],
     );
