@@ -7,6 +7,7 @@ import { CreateIdempotencyKeys1732000002500 } from './1732000002500-create-idemp
 import { CreateStreamingSessions1732000003000 } from './1732000003000-create-streaming-sessions.js';
 import { CreateApiKeys1732000004000 } from './1732000004000-create-api-keys.js';
 import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-take.js';
+import { AllocationExpiryDone1732000006000 } from './1732000006000-allocation-expiry-done.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateUsageRecords1732000002000, CreateUsageRollups1732000002100, CreateIdempotencyKeys1732000002500, CreateStreamingSessions1732000003000, CreateApiKeys1732000004000, CreateCreditsTake1732000005000];
+export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateUsageRecords1732000002000, CreateUsageRollups1732000002100, CreateIdempotencyKeys1732000002500, CreateStreamingSessions1732000003000, CreateApiKeys1732000004000, CreateCreditsTake1732000005000, AllocationExpiryDone1732000006000];

@@ -133,6 +133,10 @@ describe('credit holds', () => {
     ]);
     expect(await credits.available(credits.readManager, u.id)).toBe(10);
     await credits.expireDue();
+    // The job marks the expired allocation done although nothing was left, and writes no entry.
+    const after = await t.db.query(`SELECT expiry_done, (SELECT count(*)::int FROM credit_ledger WHERE allocation_id = $1) AS entries
+                                      FROM credit_allocations WHERE id = $1`, [brief.id]);
+    expect(after.rows[0]).toEqual({ expiry_done: true, entries: 4 });
     await expectCreditInvariants(t, [u.id]);
   });
 

@@ -167,6 +167,12 @@ describe('credits', () => {
     expect(expires.rows).toEqual([{ allocation_id: shortLived.id, amount: -25, balance_after: '5' }]);
     const row = await t.db.query(`SELECT remaining_credits FROM credit_allocations WHERE id = $1`, [shortLived.id]);
     expect(row.rows[0].remaining_credits).toBe(0);
+    // Processed allocations leave the job's index (expiry_done); unexpired ones stay in it.
+    const done = await t.db.query(`SELECT id, expiry_done FROM credit_allocations WHERE user_id = $1`, [u.id]);
+    expect(Object.fromEntries(done.rows.map((r: { id: string; expiry_done: boolean }) => [r.id, r.expiry_done]))).toEqual({
+      [shortLived.id]: true,
+      [longLived.id]: false,
+    });
 
     const listed = (await t.http.get('/api/credits/allocations').set(u.auth).expect(200)).body.items;
     expect(listed.map((a: { id: string }) => a.id)).toEqual([longLived.id]);

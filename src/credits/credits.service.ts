@@ -485,31 +485,36 @@ export class CreditsService {
   }
 
   /**
-   * Writes one `expire` entry per expired allocation that still has credits and sets its remaining
-   * to 0. Idempotent; several instances may run it at once (rows another one holds are skipped, as
-   * are rows a user transaction is moving right now: the next run gets them). Returns the count.
+   * Processes every expired allocation not yet processed (`expiry_done`, migration 1732000006000):
+   * one `expire` entry for each that still has credits, remaining set to 0, and marks it done (also
+   * when nothing was left), so the job's index holds only what is still due. Idempotent; several
+   * instances may run it at once (rows another one holds are skipped, as are rows a user transaction
+   * is moving right now: the next run gets them). Returns the number of `expire` entries written.
    */
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows: unknown[] = await this.dataSource.query(
+      const rows: { processed: string; expired: string }[] = await this.dataSource.query(
         `WITH due AS (
            SELECT id, user_id, remaining_credits FROM credit_allocations
-            WHERE expires_at <= now() AND remaining_credits > 0
+            WHERE expires_at <= now() AND NOT expiry_done
             ORDER BY expires_at LIMIT ${EXPIRY_BATCH}
             FOR UPDATE SKIP LOCKED),
          zeroed AS (
-           UPDATE credit_allocations a SET remaining_credits = 0 FROM due WHERE a.id = due.id RETURNING a.id)
-         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
-         SELECT due.user_id, due.id, 'expire', -due.remaining_credits,
-                (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
-                  WHERE c.user_id = due.user_id AND c.expires_at > now()),
-                'system'
-           FROM due JOIN zeroed ON zeroed.id = due.id
-         RETURNING id`,
+           UPDATE credit_allocations a SET remaining_credits = 0, expiry_done = true FROM due WHERE a.id = due.id RETURNING a.id),
+         entries AS (
+           INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
+           SELECT due.user_id, due.id, 'expire', -due.remaining_credits,
+                  (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
+                    WHERE c.user_id = due.user_id AND c.expires_at > now()),
+                  'system'
+             FROM due JOIN zeroed ON zeroed.id = due.id
+            WHERE due.remaining_credits > 0
+           RETURNING id)
+         SELECT (SELECT count(*) FROM zeroed) AS processed, (SELECT count(*) FROM entries) AS expired`,
       );
-      total += rows.length;
-      if (rows.length < EXPIRY_BATCH) return total;
+      total += Number(rows[0].expired);
+      if (Number(rows[0].processed) < EXPIRY_BATCH) return total;
     }
   }
 
@@ -619,7 +624,10 @@ export class CreditsService {
       `WITH v(ord, allocation_id, amount, balance_after, kind) AS (VALUES ${values.join(', ')}),
        net AS (SELECT allocation_id, SUM(amount)::int AS amount FROM v GROUP BY allocation_id),
        upd AS (
-         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount
+         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount,
+                -- credits put back into an allocation make it due for the expiry job again (a no-op,
+                -- so still a HOT update, for the unexpired allocations releases normally go to)
+                expiry_done = a.expiry_done AND net.amount < 0
            FROM net WHERE a.id = net.allocation_id AND net.amount <> 0 RETURNING a.id)
        INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
        SELECT $1, v.allocation_id, v.kind, v.amount, v.balance_after, $2, $3::uuid, $4 FROM v ORDER BY v.ord`,
