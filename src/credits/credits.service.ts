@@ -526,11 +526,6 @@ export class CreditsService {
     return rows[0] ?? null;
   }
 
-  async getAllocation(allocationId: string): Promise<AllocationView | null> {
-    const row = await this.findAllocationRow(this.dataSource.manager, allocationId);
-    return row ? toAllocation(row) : null;
-  }
-
   /**
    * Shared by debit, debitUpTo and hold: lock the account row, lock the spendable allocations, pick
    * FIFO and write, in ONE round trip (the `credits_take` function, migration 1732000005000).

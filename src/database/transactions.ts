@@ -28,9 +28,4 @@ export class Transactions {
   get statementManager(): EntityManager {
     return ambient.getStore() ?? this.dataSource.manager;
   }
-
-  /** True when called inside a transaction opened by `run`. */
-  get inTransaction(): boolean {
-    return ambient.getStore() !== undefined;
-  }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
@@ -8,7 +7,7 @@ import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageRecord]), CreditsModule, PricingModule, AccountsModule],
+  imports: [TypeOrmModule.forFeature([UsageRecord]), PricingModule, AccountsModule],
   controllers: [UsageController],
   providers: [UsageService],
   exports: [UsageService],
