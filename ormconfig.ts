@@ -11,7 +11,10 @@ import { startEmbeddedPostgres } from './src/database/embedded-postgres.js';
 const config = buildAppConfig(process.env);
 let url = config.database.url;
 if (!url) {
-  const embedded = await startEmbeddedPostgres({ dataDir: `${config.database.dataDir}/postgres`, database: 'accounting' });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: `${config.database.dataDir}/postgres`,
+    database: 'accounting',
+  });
   url = embedded.url;
   process.once('beforeExit', () => void embedded.stop());
 }

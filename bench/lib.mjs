@@ -43,7 +43,12 @@ export async function startServer() {
   const { startEmbeddedPostgres } = await import(path.join(ROOT, 'dist/src/database/embedded-postgres.js'));
   const dir = await mkdtemp(path.join(tmpdir(), 'accounting-bench-'));
   await chmod(dir, 0o755);
-  const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'postgres', persistent: false, log: () => undefined });
+  const db = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'),
+    database: 'postgres',
+    persistent: false,
+    log: () => undefined,
+  });
   return {
     url: db.url,
     kind: 'embedded PostgreSQL',
@@ -173,5 +178,10 @@ export function hasPgbench() {
 }
 
 export function pgbench(args, env = {}) {
-  return execFileSync('pgbench', args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync('pgbench', args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }

@@ -2,7 +2,17 @@
 // (32 connections × 10 s per scenario after a warm-up), and pgbench TPC-B on the same server.
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { accessToken, freshDatabase, hasPgbench, log, pgbench, seedUsers, startServer, startService, userIds } from './lib.mjs';
+import {
+  accessToken,
+  freshDatabase,
+  hasPgbench,
+  log,
+  pgbench,
+  seedUsers,
+  startServer,
+  startService,
+  userIds,
+} from './lib.mjs';
 
 const USERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -26,8 +36,20 @@ try {
   const scenarios = [
     { name: 'GET /api/credits/balance', method: 'GET', path: '/api/credits/balance', auth: random },
     { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
-    { name: 'POST /api/usage/record (random user)', method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 }, auth: random },
-    { name: 'POST /api/usage/record (one user)', method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 }, auth: () => oneUser },
+    {
+      name: 'POST /api/usage/record (random user)',
+      method: 'POST',
+      path: '/api/usage/record',
+      body: { service: 'bench', operation: 'op', credits: 1 },
+      auth: random,
+    },
+    {
+      name: 'POST /api/usage/record (one user)',
+      method: 'POST',
+      path: '/api/usage/record',
+      body: { service: 'bench', operation: 'op', credits: 1 },
+      auth: () => oneUser,
+    },
   ];
 
   const run = (scenario, duration) =>
@@ -92,10 +114,14 @@ try {
   await server.stop();
 }
 
-console.log(`\nBenchmark: ${CONNECTIONS} connections × ${DURATION} s per scenario, ${USERS} users, built service (NODE_ENV=production)\n`);
+console.log(
+  `\nBenchmark: ${CONNECTIONS} connections × ${DURATION} s per scenario, ${USERS} users, built service (NODE_ENV=production)\n`,
+);
 console.table(results);
 if (pgbenchTps !== null) {
-  console.log(`pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`);
+  console.log(
+    `pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`,
+  );
   for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record'))) {
     console.log(`  ${r.scenario}: ${(r['req/s'] / pgbenchTps).toFixed(2)} × pgbench TPC-B`);
   }

@@ -67,7 +67,11 @@ try {
   await time('GET /api/usage/stats (one user, all time)', '/api/usage/stats', user);
   await time('GET /api/usage/stats/:userId (30 days)', `/api/usage/stats/bench-2?startDate=${day(30)}`, supervisor);
   await time('GET /api/usage/system-stats (all 90 days)', '/api/usage/system-stats', admin);
-  await time('GET /api/usage/system-stats (30 days, top 1000)', `/api/usage/system-stats?startDate=${day(30)}&topUsers=1000`, admin);
+  await time(
+    'GET /api/usage/system-stats (30 days, top 1000)',
+    `/api/usage/system-stats?startDate=${day(30)}&topUsers=1000`,
+    admin,
+  );
 
   const beforeCsv = await service.peakRssMb();
   const t0 = performance.now();
@@ -91,6 +95,8 @@ try {
   await server.stop();
 }
 
-console.log(`\nStatistics on ${RECORDS.toLocaleString('en')} usage records (${USERS} users, 90 days), ${RUNS} runs each\n`);
+console.log(
+  `\nStatistics on ${RECORDS.toLocaleString('en')} usage records (${USERS} users, 90 days), ${RUNS} runs each\n`,
+);
 console.table(rows);
 console.table(memory);

@@ -26,7 +26,9 @@ export class CreateCredits1732000001000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX credit_allocations_user_expiry_idx ON credit_allocations (user_id, expires_at)`);
     // The expiry job looks for expired allocations that still hold credits.
-    await q.query(`CREATE INDEX credit_allocations_due_idx ON credit_allocations (expires_at) WHERE remaining_credits > 0`);
+    await q.query(
+      `CREATE INDEX credit_allocations_due_idx ON credit_allocations (expires_at) WHERE remaining_credits > 0`,
+    );
 
     await q.query(`
       CREATE TABLE credit_ledger (
@@ -48,7 +50,9 @@ export class CreateCredits1732000001000 implements MigrationInterface {
     await q.query(`CREATE INDEX credit_ledger_user_idx ON credit_ledger (user_id, id DESC)`);
     await q.query(`CREATE INDEX credit_ledger_allocation_idx ON credit_ledger (allocation_id)`);
     await q.query(`CREATE INDEX credit_ledger_session_idx ON credit_ledger (session_id) WHERE session_id IS NOT NULL`);
-    await q.query(`CREATE INDEX credit_ledger_usage_idx ON credit_ledger (usage_record_id) WHERE usage_record_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX credit_ledger_usage_idx ON credit_ledger (usage_record_id) WHERE usage_record_id IS NOT NULL`,
+    );
     // Append-only: history is corrected by new entries, never rewritten.
     await q.query(`
       CREATE FUNCTION credit_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -34,7 +34,9 @@ export class CreateUsageRecords1732000002000 implements MigrationInterface {
     // Everyone's records newest first (supervisor lists, system-wide stats by time range).
     await q.query(`CREATE INDEX usage_records_time_idx ON usage_records ("timestamp" DESC, id DESC)`);
     // Records that need a human look (streaming overruns the balance could not pay).
-    await q.query(`CREATE INDEX usage_records_review_idx ON usage_records ("timestamp") WHERE billing_status = 'needs_review'`);
+    await q.query(
+      `CREATE INDEX usage_records_review_idx ON usage_records ("timestamp") WHERE billing_status = 'needs_review'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -46,8 +46,12 @@ export class CreateStreamingSessions1732000003000 implements MigrationInterface 
     await q.query(`
       CREATE INDEX streaming_sessions_expiry_idx ON streaming_sessions (expires_at)
         WHERE status = 'active'`);
-    await q.query(`CREATE INDEX streaming_sessions_user_status_idx ON streaming_sessions (user_id, status, started_at)`);
-    await q.query(`CREATE INDEX streaming_sessions_active_idx ON streaming_sessions (started_at, session_id) WHERE status = 'active'`);
+    await q.query(
+      `CREATE INDEX streaming_sessions_user_status_idx ON streaming_sessions (user_id, status, started_at)`,
+    );
+    await q.query(
+      `CREATE INDEX streaming_sessions_active_idx ON streaming_sessions (started_at, session_id) WHERE status = 'active'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -19,15 +19,21 @@ export class AllocationExpiryDone1732000006000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE credit_allocations ADD COLUMN expiry_done boolean NOT NULL DEFAULT false`);
     // Expired allocations that have nothing left are done; expired ones with credits wait for the job.
-    await q.query(`UPDATE credit_allocations SET expiry_done = true WHERE expires_at <= now() AND remaining_credits = 0`);
-    await q.query(`CREATE INDEX credit_allocations_expiry_due_idx ON credit_allocations (expires_at) WHERE NOT expiry_done`);
+    await q.query(
+      `UPDATE credit_allocations SET expiry_done = true WHERE expires_at <= now() AND remaining_credits = 0`,
+    );
+    await q.query(
+      `CREATE INDEX credit_allocations_expiry_due_idx ON credit_allocations (expires_at) WHERE NOT expiry_done`,
+    );
     await q.query(`DROP INDEX credit_allocations_due_idx`);
     await q.query(`ALTER TABLE credit_allocations SET (fillfactor = 85)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE credit_allocations RESET (fillfactor)`);
-    await q.query(`CREATE INDEX credit_allocations_due_idx ON credit_allocations (expires_at) WHERE remaining_credits > 0`);
+    await q.query(
+      `CREATE INDEX credit_allocations_due_idx ON credit_allocations (expires_at) WHERE remaining_credits > 0`,
+    );
     await q.query(`DROP INDEX credit_allocations_expiry_due_idx`);
     await q.query(`ALTER TABLE credit_allocations DROP COLUMN expiry_done`);
   }

@@ -10,4 +10,15 @@ import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-t
 import { AllocationExpiryDone1732000006000 } from './1732000006000-allocation-expiry-done.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [CreateUserAccounts1732000000000, CreateCredits1732000001000, CreatePricingRules1732000001100, CreateUsageRecords1732000002000, CreateUsageRollups1732000002100, CreateIdempotencyKeys1732000002500, CreateStreamingSessions1732000003000, CreateApiKeys1732000004000, CreateCreditsTake1732000005000, AllocationExpiryDone1732000006000];
+export const MIGRATIONS = [
+  CreateUserAccounts1732000000000,
+  CreateCredits1732000001000,
+  CreatePricingRules1732000001100,
+  CreateUsageRecords1732000002000,
+  CreateUsageRollups1732000002100,
+  CreateIdempotencyKeys1732000002500,
+  CreateStreamingSessions1732000003000,
+  CreateApiKeys1732000004000,
+  CreateCreditsTake1732000005000,
+  AllocationExpiryDone1732000006000,
+];

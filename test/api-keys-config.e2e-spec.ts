@@ -18,7 +18,10 @@ describe('failed credentials are throttled per address', () => {
     const badKey = `acs_live_${Buffer.alloc(32, 9).toString('base64url')}`;
 
     await t.http.get('/api/users/me').set('X-API-Key', badKey).expect(401);
-    await t.http.get('/api/users/me').set(bearer(token({ sub }, { secret: 'wrong-secret-wrong-secret-wrong-secret' }))).expect(401);
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub }, { secret: 'wrong-secret-wrong-secret-wrong-secret' })))
+      .expect(401);
     await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'wrong').send({ key: badKey }).expect(401);
 
     const blocked = await t.http.get('/api/users/me').set('X-API-Key', badKey).expect(429);
@@ -39,7 +42,15 @@ describe('verify without INTERNAL_API_KEY configured', () => {
 
   it('refuses every internal key, the empty one included', async () => {
     await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', '').send({ key: 'x' }).expect(401);
-    await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'internal-test-key').send({ key: 'x' }).expect(401);
-    await t.http.post('/api/api-keys/verify').set(bearer(token({ role: 'admin' }))).send({ key: 'x' }).expect(200);
+    await t.http
+      .post('/api/api-keys/verify')
+      .set('X-Internal-Api-Key', 'internal-test-key')
+      .send({ key: 'x' })
+      .expect(401);
+    await t.http
+      .post('/api/api-keys/verify')
+      .set(bearer(token({ role: 'admin' })))
+      .send({ key: 'x' })
+      .expect(200);
   });
 });

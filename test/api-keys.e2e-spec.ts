@@ -39,7 +39,11 @@ describe('api keys', () => {
     return { sub, auth: bearer(token({ sub, role })) };
   };
 
-  async function createKey(owner: Caller, body: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<CreatedKey> {
+  async function createKey(
+    owner: Caller,
+    body: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): Promise<CreatedKey> {
     const res = await t.http
       .post('/api/api-keys')
       .set(owner.auth)
@@ -66,7 +70,9 @@ describe('api keys', () => {
       });
       expect(created.key).toMatch(KEY_SHAPE);
       expect(created.prefix).toBe(created.key.slice(0, 16));
-      expect(new Date((created as unknown as { createdAt: string }).createdAt).getTime()).toBeGreaterThanOrEqual(before - 5000);
+      expect(new Date((created as unknown as { createdAt: string }).createdAt).getTime()).toBeGreaterThanOrEqual(
+        before - 5000,
+      );
 
       const listed = await t.http.get('/api/api-keys').set(alice.auth).expect(200);
       expect(listed.body.items).toHaveLength(1);
@@ -81,7 +87,9 @@ describe('api keys', () => {
       const alice = caller();
       const created = await createKey(alice, { permissions: ['usage:write', 'credits:read', 'usage:write'] });
       expect(created.permissions).toEqual(['credits:read', 'usage:write']);
-      const { rows } = await t.db.query(`SELECT key_hash, prefix, permissions FROM api_keys WHERE id = $1`, [created.id]);
+      const { rows } = await t.db.query(`SELECT key_hash, prefix, permissions FROM api_keys WHERE id = $1`, [
+        created.id,
+      ]);
       expect(rows[0].key_hash.equals(createHash('sha256').update(created.key).digest())).toBe(true);
       expect(rows[0].permissions).toEqual(['credits:read', 'usage:write']);
     });
@@ -126,7 +134,10 @@ describe('api keys', () => {
       expect(replay.body.key ?? null).toBeNull();
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
       await t.http.post('/api/api-keys/verify').set(INTERNAL).send({ key: created.key }).expect(200);
-      await t.http.get('/api/users/me').set(withKey(`${created.key.slice(0, -1)}x`)).expect(401);
+      await t.http
+        .get('/api/users/me')
+        .set(withKey(`${created.key.slice(0, -1)}x`))
+        .expect(401);
 
       const secret = created.key.slice('acs_live_'.length);
       const rawBytes = Buffer.from(secret, 'base64url');
@@ -137,7 +148,9 @@ describe('api keys', () => {
           WHERE c.table_schema = 'public' AND tb.table_type = 'BASE TABLE'`,
       );
       const searchable = columns.rows.filter((c) =>
-        ['text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'bytea', 'USER-DEFINED'].includes(c.data_type),
+        ['text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'bytea', 'USER-DEFINED'].includes(
+          c.data_type,
+        ),
       );
       expect(searchable.map((c) => `${c.table_name}.${c.column_name}`)).toEqual(
         expect.arrayContaining(['api_keys.key_hash', 'api_keys.prefix', 'api_keys.name']),
@@ -154,7 +167,9 @@ describe('api keys', () => {
                   `SELECT count(*)::int AS n FROM ${table} WHERE ${needleBytes.map((_, i) => `position($${i + 1}::bytea IN ${column}) > 0`).join(' OR ')}`,
                   needleBytes,
                 )
-              : await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE strpos(${column}::text, $1) > 0`, [needleText]);
+              : await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE strpos(${column}::text, $1) > 0`, [
+                  needleText,
+                ]);
           if (rows[0].n > 0) found.push(`${c.table_name}.${c.column_name}`);
         }
         return found;
@@ -233,7 +248,10 @@ describe('api keys', () => {
       await t.http.get('/api/api-keys').set(withKey(created.key)).expect(403);
       await t.http.get(`/api/api-keys/${created.id}`).set(withKey(created.key)).expect(403);
       await t.http.delete(`/api/api-keys/${created.id}`).set(withKey(created.key)).expect(403);
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n, bool_and(revoked_at IS NULL) AS live FROM api_keys WHERE user_id = $1`, [alice.sub]);
+      const { rows } = await t.db.query(
+        `SELECT count(*)::int AS n, bool_and(revoked_at IS NULL) AS live FROM api_keys WHERE user_id = $1`,
+        [alice.sub],
+      );
       expect(rows[0]).toEqual({ n: 1, live: true });
     });
   });
@@ -249,13 +267,18 @@ describe('api keys', () => {
       const allBut = new Map<Scope, string>();
       for (const scope of SCOPES) {
         only.set(scope, (await createKey(owner, { name: `only ${scope}`, permissions: [scope] })).key);
-        allBut.set(scope, (await createKey(owner, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key);
+        allBut.set(
+          scope,
+          (await createKey(owner, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key,
+        );
       }
       const fullKeys = [(await createKey(owner)).key, (await createKey(admin)).key];
 
       const call = (method: string, path: string, key: string) => {
         const url = path.replace(/\{[^}]+\}/g, () => randomUUID());
-        const req = (t.http as unknown as Record<string, (u: string) => import('supertest').Test>)[method](url).set(withKey(key));
+        const req = (t.http as unknown as Record<string, (u: string) => import('supertest').Test>)
+          [method](url)
+          .set(withKey(key));
         return ['post', 'put', 'patch'].includes(method) ? req.send({}) : req;
       };
 
@@ -276,7 +299,9 @@ describe('api keys', () => {
             }
             const keyWithIt = scope === 'any' ? only.get('pricing:read')! : only.get(scope as Scope)!;
             const having = await call(method, path, keyWithIt);
-            expect([401, 403], `${name} with ${scope}: ${having.status} ${JSON.stringify(having.body)}`).not.toContain(having.status);
+            expect([401, 403], `${name} with ${scope}: ${having.status} ${JSON.stringify(having.body)}`).not.toContain(
+              having.status,
+            );
             checked.scoped.push(name);
           } else {
             expect(op['x-required-scope'], name).toBeUndefined();
@@ -303,7 +328,11 @@ describe('api keys', () => {
 
     it('documents the internal key scheme on verify and no API-key scheme on key management', async () => {
       const doc = (await t.http.get('/api/docs-json').expect(200)).body;
-      expect(doc.components.securitySchemes['internal-api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Internal-Api-Key' });
+      expect(doc.components.securitySchemes['internal-api-key']).toMatchObject({
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Internal-Api-Key',
+      });
       const verify = doc.paths['/api/api-keys/verify'].post;
       expect(verify.security).toEqual(expect.arrayContaining([{ bearer: [] }, { 'internal-api-key': [] }]));
       expect(Object.keys(verify.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
@@ -422,8 +451,16 @@ describe('api keys', () => {
       await t.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
 
       const verify = (key: string) => t.http.post('/api/api-keys/verify').set(INTERNAL).send({ key }).expect(200);
-      expect((await verify(valid.key)).body).toEqual({ valid: true, keyId: valid.id, userId: alice.sub, permissions: ['usage:write'] });
-      expect((await verify(`acs_live_${Buffer.alloc(32, 1).toString('base64url')}`)).body).toEqual({ valid: false, reason: 'unknown' });
+      expect((await verify(valid.key)).body).toEqual({
+        valid: true,
+        keyId: valid.id,
+        userId: alice.sub,
+        permissions: ['usage:write'],
+      });
+      expect((await verify(`acs_live_${Buffer.alloc(32, 1).toString('base64url')}`)).body).toEqual({
+        valid: false,
+        reason: 'unknown',
+      });
       expect((await verify('garbage')).body).toEqual({ valid: false, reason: 'unknown' });
       expect((await verify(revoked.key)).body).toEqual({ valid: false, reason: 'revoked' });
       expect((await verify(expired.key)).body).toEqual({ valid: false, reason: 'expired' });
@@ -437,17 +474,25 @@ describe('api keys', () => {
       expect(asAdmin.body).toMatchObject({ valid: true, keyId: created.id });
 
       await t.http.post('/api/api-keys/verify').send(body).expect(401);
-      const wrong = await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'internal-test-kez').send(body).expect(401);
+      const wrong = await t.http
+        .post('/api/api-keys/verify')
+        .set('X-Internal-Api-Key', 'internal-test-kez')
+        .send(body)
+        .expect(401);
       expect(wrong.body.message).toBe('Invalid internal API key');
       await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', '').send(body).expect(401);
       // A wrong internal key is not rescued by a valid admin token.
-      await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'nope').set(caller('admin').auth).send(body).expect(401);
+      await t.http
+        .post('/api/api-keys/verify')
+        .set('X-Internal-Api-Key', 'nope')
+        .set(caller('admin').auth)
+        .send(body)
+        .expect(401);
       await t.http.post('/api/api-keys/verify').set(alice.auth).send(body).expect(403);
       await t.http.post('/api/api-keys/verify').set(caller('supervisor').auth).send(body).expect(403);
       await t.http.post('/api/api-keys/verify').set(withKey(created.key)).send(body).expect(403);
       await t.http.post('/api/api-keys/verify').set(bearer('not.a.jwt')).send(body).expect(401);
       await t.http.post('/api/api-keys/verify').set(INTERNAL).send({ key: created.key, extra: 1 }).expect(400);
     });
-
   });
 });

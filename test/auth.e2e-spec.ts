@@ -23,30 +23,66 @@ describe('authentication and accounts', () => {
       ['random bytes', () => bearer(Buffer.from(randomUUID()).toString('base64url'))],
       [
         'alg: none',
-        () => bearer(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: uniqueId(), type: 'access', role: 'admin', exp: now() + 3600 })}.`),
+        () =>
+          bearer(
+            `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: uniqueId(), type: 'access', role: 'admin', exp: now() + 3600 })}.`,
+          ),
       ],
       ['a wrong secret', () => bearer(token({}, { secret: 'another-secret-that-is-long-enough-012345' }))],
       ['HS512 with the right secret (algorithm switching)', () => bearer(token({}, { algorithm: 'HS512' }))],
       ['HS384 with the right secret', () => bearer(token({}, { algorithm: 'HS384' }))],
       [
         'RS256 (asymmetric algorithm switching)',
-        () => bearer(jwt.sign({ sub: uniqueId(), type: 'access', role: 'admin' }, privateKey, { algorithm: 'RS256', expiresIn: 3600 })),
+        () =>
+          bearer(
+            jwt.sign({ sub: uniqueId(), type: 'access', role: 'admin' }, privateKey, {
+              algorithm: 'RS256',
+              expiresIn: 3600,
+            }),
+          ),
       ],
-      ['an expired token', () => bearer(jwt.sign({ sub: uniqueId(), type: 'access', exp: now() - 10 }, TEST_JWT_SECRET, { algorithm: 'HS256' }))],
+      [
+        'an expired token',
+        () =>
+          bearer(
+            jwt.sign({ sub: uniqueId(), type: 'access', exp: now() - 10 }, TEST_JWT_SECRET, { algorithm: 'HS256' }),
+          ),
+      ],
       ['no exp', () => bearer(jwt.sign({ sub: uniqueId(), type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256' }))],
-      ['a non-numeric exp', () => bearer(`${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: uniqueId(), type: 'access', exp: 'tomorrow' })}.x`)],
+      [
+        'a non-numeric exp',
+        () =>
+          bearer(
+            `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: uniqueId(), type: 'access', exp: 'tomorrow' })}.x`,
+          ),
+      ],
       ['not yet valid (nbf)', () => bearer(token({}, { notBefore: 600 }))],
       ['type: refresh', () => bearer(token({ type: 'refresh' }))],
-      ['no type', () => bearer(jwt.sign({ sub: uniqueId() }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 }))],
-      ['no sub', () => bearer(jwt.sign({ type: 'access', role: 'admin' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 }))],
-      ['an empty sub', () => bearer(jwt.sign({ sub: '', type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 }))],
-      ['a numeric sub', () => bearer(jwt.sign({ sub: 42, type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 }))],
+      [
+        'no type',
+        () => bearer(jwt.sign({ sub: uniqueId() }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })),
+      ],
+      [
+        'no sub',
+        () =>
+          bearer(jwt.sign({ type: 'access', role: 'admin' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })),
+      ],
+      [
+        'an empty sub',
+        () => bearer(jwt.sign({ sub: '', type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })),
+      ],
+      [
+        'a numeric sub',
+        () => bearer(jwt.sign({ sub: 42, type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })),
+      ],
       ['a sub over 50 characters', () => bearer(token({ sub: 'x'.repeat(51) }))],
       [
         'a tampered payload',
         () => {
           const [header, , signature] = token({ sub: uniqueId() }).split('.');
-          return bearer(`${header}.${b64url({ sub: uniqueId(), type: 'access', role: 'admin', exp: now() + 3600 })}.${signature}`);
+          return bearer(
+            `${header}.${b64url({ sub: uniqueId(), type: 'access', role: 'admin', exp: now() + 3600 })}.${signature}`,
+          );
         },
       ],
     ];
@@ -58,15 +94,24 @@ describe('authentication and accounts', () => {
 
     it('a bad token creates no account', async () => {
       const sub = uniqueId('ghost');
-      await t.http.get('/api/users/me').set(bearer(token({ sub }, { secret: 'another-secret-that-is-long-enough-012345' }))).expect(401);
-      await t.http.get('/api/users/me').set(bearer(token({ sub, type: 'refresh' }))).expect(401);
+      await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub }, { secret: 'another-secret-that-is-long-enough-012345' })))
+        .expect(401);
+      await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub, type: 'refresh' })))
+        .expect(401);
       const { rowCount } = await t.db.query('SELECT 1 FROM user_accounts WHERE user_id = $1', [sub]);
       expect(rowCount).toBe(0);
     });
 
     it('a sub of exactly 50 characters is accepted', async () => {
       const sub = `s${randomUUID().replace(/-/g, '')}`.padEnd(50, 'x');
-      const res = await t.http.get('/api/users/me').set(bearer(token({ sub }))).expect(200);
+      const res = await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub })))
+        .expect(200);
       expect(res.body.userId).toBe(sub);
     });
   });
@@ -78,26 +123,42 @@ describe('authentication and accounts', () => {
       ['a role of the wrong type', { role: ['admin'] as unknown as string }],
     ])('%s acts as user: /api/users/me 200, supervisor route 403', async (_name, claims) => {
       const sub = uniqueId();
-      const me = await t.http.get('/api/users/me').set(bearer(token({ sub, ...claims }))).expect(200);
+      const me = await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub, ...claims })))
+        .expect(200);
       expect(me.body).toMatchObject({ userId: sub, role: 'user' });
-      const list = await t.http.get('/api/users').set(bearer(token({ sub, ...claims }))).expect(403);
+      const list = await t.http
+        .get('/api/users')
+        .set(bearer(token({ sub, ...claims })))
+        .expect(403);
       expect(list.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
       const row = await t.db.query('SELECT role FROM user_accounts WHERE user_id = $1', [sub]);
       expect(row.rows[0].role).toBe('user');
     });
 
     it.each(['supervisor', 'admin'])('%s may list users', async (role) => {
-      await t.http.get('/api/users').set(bearer(token({ role }))).expect(200);
+      await t.http
+        .get('/api/users')
+        .set(bearer(token({ role })))
+        .expect(200);
     });
   });
 
   describe('accounts follow the token', () => {
     const account = async (sub: string) =>
-      (await t.db.query('SELECT email, username, role, created_at, updated_at FROM user_accounts WHERE user_id = $1', [sub])).rows[0];
+      (
+        await t.db.query('SELECT email, username, role, created_at, updated_at FROM user_accounts WHERE user_id = $1', [
+          sub,
+        ])
+      ).rows[0];
 
     it('the first request creates the account with the token claims', async () => {
       const sub = uniqueId();
-      const res = await t.http.get('/api/users/me').set(bearer(token({ sub, email: `${sub}@corp.io`, username: 'Ann' }))).expect(200);
+      const res = await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub, email: `${sub}@corp.io`, username: 'Ann' })))
+        .expect(200);
       expect(res.body).toEqual({
         userId: sub,
         email: `${sub}@corp.io`,
@@ -111,25 +172,40 @@ describe('authentication and accounts', () => {
 
     it('a role change in the token takes effect at once and updates the row', async () => {
       const sub = uniqueId();
-      await t.http.get('/api/users').set(bearer(token({ sub, role: 'user' }))).expect(403);
+      await t.http
+        .get('/api/users')
+        .set(bearer(token({ sub, role: 'user' })))
+        .expect(403);
       const before = await account(sub);
       expect(before.role).toBe('user');
 
-      await t.http.get('/api/users').set(bearer(token({ sub, role: 'supervisor' }))).expect(200);
+      await t.http
+        .get('/api/users')
+        .set(bearer(token({ sub, role: 'supervisor' })))
+        .expect(200);
       const promoted = await account(sub);
       expect(promoted.role).toBe('supervisor');
       expect(promoted.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
       expect(promoted.created_at.getTime()).toBe(before.created_at.getTime());
 
       // And back down: the old, higher role is not remembered.
-      await t.http.get('/api/users').set(bearer(token({ sub, role: 'user' }))).expect(403);
+      await t.http
+        .get('/api/users')
+        .set(bearer(token({ sub, role: 'user' })))
+        .expect(403);
       expect((await account(sub)).role).toBe('user');
     });
 
     it('email and username changes are stored; absent claims keep what is known', async () => {
       const sub = uniqueId();
-      await t.http.get('/api/users/me').set(bearer(token({ sub, email: 'old@x.io', username: 'old' }))).expect(200);
-      await t.http.get('/api/users/me').set(bearer(token({ sub, email: 'new@x.io', username: 'new' }))).expect(200);
+      await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub, email: 'old@x.io', username: 'old' })))
+        .expect(200);
+      await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub, email: 'new@x.io', username: 'new' })))
+        .expect(200);
       expect(await account(sub)).toMatchObject({ email: 'new@x.io', username: 'new' });
       const bare = jwt.sign({ sub, type: 'access' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 });
       const me = await t.http.get('/api/users/me').set(bearer(bare)).expect(200);
@@ -139,16 +215,26 @@ describe('authentication and accounts', () => {
     it('no database write when nothing changed, in this process or a fresh one', async () => {
       const sub = uniqueId();
       const claims = { sub, role: 'supervisor', email: `${sub}@x.io`, username: sub };
-      await t.http.get('/api/users/me').set(bearer(token(claims))).expect(200);
+      await t.http
+        .get('/api/users/me')
+        .set(bearer(token(claims)))
+        .expect(200);
       const first = await account(sub);
       await new Promise((r) => setTimeout(r, 20));
-      for (let i = 0; i < 3; i++) await t.http.get('/api/users/me').set(bearer(token(claims))).expect(200);
+      for (let i = 0; i < 3; i++)
+        await t.http
+          .get('/api/users/me')
+          .set(bearer(token(claims)))
+          .expect(200);
       expect((await account(sub)).updated_at.getTime()).toBe(first.updated_at.getTime());
 
       // A second instance knows nothing in memory: the upsert still leaves an unchanged row alone.
       const other = await startTestApp();
       try {
-        await other.http.get('/api/users/me').set(bearer(token(claims))).expect(200);
+        await other.http
+          .get('/api/users/me')
+          .set(bearer(token(claims)))
+          .expect(200);
       } finally {
         await other.close();
       }
@@ -160,8 +246,14 @@ describe('authentication and accounts', () => {
     it('the same email on two accounts locks nobody out', async () => {
       const email = `shared-${uniqueId()}@x.io`;
       const [a, b] = [uniqueId('a'), uniqueId('b')];
-      const first = await t.http.get('/api/users/me').set(bearer(token({ sub: a, email }))).expect(200);
-      const second = await t.http.get('/api/users/me').set(bearer(token({ sub: b, email }))).expect(200);
+      const first = await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub: a, email })))
+        .expect(200);
+      const second = await t.http
+        .get('/api/users/me')
+        .set(bearer(token({ sub: b, email })))
+        .expect(200);
       expect(first.body).toMatchObject({ userId: a, email });
       expect(second.body).toMatchObject({ userId: b, email });
       // An email moving to a third account, concurrently, still never fails.
@@ -174,7 +266,9 @@ describe('authentication and accounts', () => {
 
     it('concurrent first requests of one new sub create one account without errors', async () => {
       const sub = uniqueId();
-      const results = await Promise.all(Array.from({ length: 8 }, () => t.http.get('/api/users/me').set(bearer(token({ sub })))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => t.http.get('/api/users/me').set(bearer(token({ sub })))),
+      );
       expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
       const { rowCount } = await t.db.query('SELECT 1 FROM user_accounts WHERE user_id = $1', [sub]);
       expect(rowCount).toBe(1);
@@ -185,16 +279,29 @@ describe('authentication and accounts', () => {
     it('searches by id, email or username and pages with a cursor', async () => {
       const tag = uniqueId('srch').replace(/-/g, '');
       const subs = Array.from({ length: 5 }, (_, i) => `${tag}-${i}`);
-      for (const sub of subs) await t.http.get('/api/users/me').set(bearer(token({ sub, email: `${sub}@x.io`, username: `name-${sub}` }))).expect(200);
+      for (const sub of subs)
+        await t.http
+          .get('/api/users/me')
+          .set(bearer(token({ sub, email: `${sub}@x.io`, username: `name-${sub}` })))
+          .expect(200);
       const admin = bearer(token({ role: 'admin' }));
 
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 5; page++) {
-        const res = await t.http.get('/api/users').query({ search: tag, limit: 2, ...(cursor ? { cursor } : {}) }).set(admin).expect(200);
+        const res = await t.http
+          .get('/api/users')
+          .query({ search: tag, limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(admin)
+          .expect(200);
         expect(res.body.items.length).toBeLessThanOrEqual(2);
         for (const item of res.body.items) {
-          expect(item).toMatchObject({ userId: expect.any(String), role: 'user', totalCredits: expect.any(Number), createdAt: expect.any(String) });
+          expect(item).toMatchObject({
+            userId: expect.any(String),
+            role: 'user',
+            totalCredits: expect.any(Number),
+            createdAt: expect.any(String),
+          });
         }
         seen.push(...res.body.items.map((i: { userId: string }) => i.userId));
         cursor = res.body.nextCursor ?? undefined;
@@ -203,12 +310,24 @@ describe('authentication and accounts', () => {
       expect(seen.sort()).toEqual([...subs].sort());
       expect(cursor).toBeUndefined();
 
-      const byEmail = await t.http.get('/api/users').query({ search: `${subs[3]}@X.IO` }).set(admin).expect(200);
+      const byEmail = await t.http
+        .get('/api/users')
+        .query({ search: `${subs[3]}@X.IO` })
+        .set(admin)
+        .expect(200);
       expect(byEmail.body.items.map((i: { userId: string }) => i.userId)).toEqual([subs[3]]);
-      const byName = await t.http.get('/api/users').query({ search: `name-${subs[1]}` }).set(admin).expect(200);
+      const byName = await t.http
+        .get('/api/users')
+        .query({ search: `name-${subs[1]}` })
+        .set(admin)
+        .expect(200);
       expect(byName.body.items.map((i: { userId: string }) => i.userId)).toEqual([subs[1]]);
       // LIKE wildcards are literal.
-      const wildcard = await t.http.get('/api/users').query({ search: `${tag}%` }).set(admin).expect(200);
+      const wildcard = await t.http
+        .get('/api/users')
+        .query({ search: `${tag}%` })
+        .set(admin)
+        .expect(200);
       expect(wildcard.body).toEqual({ items: [], nextCursor: null });
     });
   });
@@ -226,18 +345,35 @@ describe('OpenAPI walk: every documented operation refuses anonymous callers', (
   const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
   const operations = () =>
     Object.entries(doc.paths).flatMap(([path, item]) =>
-      METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method], params: [...(item.parameters ?? []), ...(item[method].parameters ?? [])] })),
+      METHODS.filter((m) => item[m]).map((method) => ({
+        path,
+        method,
+        op: item[method],
+        params: [...(item.parameters ?? []), ...(item[method].parameters ?? [])],
+      })),
     );
   const dummy = (schema: { type?: string; format?: string } | undefined) =>
-    schema?.format === 'uuid' ? randomUUID() : schema?.type === 'integer' || schema?.type === 'number' ? '1' : 'dummy-1';
+    schema?.format === 'uuid'
+      ? randomUUID()
+      : schema?.type === 'integer' || schema?.type === 'number'
+        ? '1'
+        : 'dummy-1';
   const urlOf = (path: string, params: Array<{ in: string; name: string; schema?: any }>) =>
-    path.replace(/\{([^}]+)\}/g, (_m, name) => encodeURIComponent(dummy(params.find((p) => p.in === 'path' && p.name === name)?.schema)));
+    path.replace(/\{([^}]+)\}/g, (_m, name) =>
+      encodeURIComponent(dummy(params.find((p) => p.in === 'path' && p.name === name)?.schema)),
+    );
   const isPublic = (op: { security?: unknown[] }) => !op.security || op.security.length === 0;
 
   it('documents the foundation routes', () => {
     const names = operations().map((o) => `${o.method.toUpperCase()} ${o.path}`);
     expect(names).toEqual(
-      expect.arrayContaining(['GET /health', 'GET /api/health', 'GET /api/health/ready', 'GET /api/users/me', 'GET /api/users']),
+      expect.arrayContaining([
+        'GET /health',
+        'GET /api/health',
+        'GET /api/health/ready',
+        'GET /api/users/me',
+        'GET /api/users',
+      ]),
     );
   });
 
@@ -254,7 +390,8 @@ describe('OpenAPI walk: every documented operation refuses anonymous callers', (
         if (!ok) failures.push(`${name} (public): ${res.status}`);
       } else {
         protectedCount++;
-        if (res.status !== 401 || res.body?.statusCode !== 401) failures.push(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
+        if (res.status !== 401 || res.body?.statusCode !== 401)
+          failures.push(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
       }
     }
     expect(failures).toEqual([]);
@@ -272,7 +409,8 @@ describe('OpenAPI walk: every documented operation refuses anonymous callers', (
       if (res.status !== 401) failures.push(`${name}: ${res.status} with an invalid token`);
       if (!op.responses?.['401']) failures.push(`${name}: 401 not documented`);
       const schemes = (op.security as Array<Record<string, unknown>>).flatMap((s) => Object.keys(s));
-      for (const scheme of schemes) if (!doc.components.securitySchemes[scheme]) failures.push(`${name}: unknown scheme ${scheme}`);
+      for (const scheme of schemes)
+        if (!doc.components.securitySchemes[scheme]) failures.push(`${name}: unknown scheme ${scheme}`);
     }
     expect(failures).toEqual([]);
   });

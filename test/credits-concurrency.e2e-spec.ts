@@ -22,8 +22,12 @@ describe('credits under concurrency', () => {
 
   async function userWith(...grants: number[]): Promise<string> {
     const id = uniqueId('cc');
-    await t.http.get('/api/users/me').set(bearer(token({ sub: id }))).expect(200);
-    for (const credits of grants) await t.http.post('/api/credits/allocate').set(supervisor).send({ userId: id, credits }).expect(201);
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub: id })))
+      .expect(200);
+    for (const credits of grants)
+      await t.http.post('/api/credits/allocate').set(supervisor).send({ userId: id, credits }).expect(201);
     return id;
   }
 
@@ -39,12 +43,21 @@ describe('credits under concurrency', () => {
     const statuses = await Promise.all(Array.from({ length: 50 }, () => debitStatus(user, 1)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
-    const balance = await t.http.get('/api/credits/balance').set(bearer(token({ sub: user }))).expect(200);
+    const balance = await t.http
+      .get('/api/credits/balance')
+      .set(bearer(token({ sub: user })))
+      .expect(200);
     expect(balance.body.totalCredits).toBe(0);
-    const debits = await t.db.query(`SELECT count(*)::int AS n, SUM(amount)::int AS s FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`, [user]);
+    const debits = await t.db.query(
+      `SELECT count(*)::int AS n, SUM(amount)::int AS s FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`,
+      [user],
+    );
     expect(debits.rows[0]).toEqual({ n: 20, s: -20 });
     // Every entry's balance_after is unique and steps down by one: the debits serialised.
-    const after = await t.db.query(`SELECT balance_after::int AS b FROM credit_ledger WHERE user_id = $1 AND kind = 'debit' ORDER BY id`, [user]);
+    const after = await t.db.query(
+      `SELECT balance_after::int AS b FROM credit_ledger WHERE user_id = $1 AND kind = 'debit' ORDER BY id`,
+      [user],
+    );
     expect(after.rows.map((r) => r.b)).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
     await expectCreditInvariants(t, [user]);
   });
@@ -121,7 +134,10 @@ describe('credits under concurrency', () => {
     ]);
     await credits.expireDue();
     expect(await credits.heldCredits(credits.readManager, user)).toBe(0);
-    const expired = await t.db.query(`SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND expires_at <= now() AND remaining_credits > 0`, [user]);
+    const expired = await t.db.query(
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND expires_at <= now() AND remaining_credits > 0`,
+      [user],
+    );
     expect(expired.rows[0].n).toBe(0);
     await expectCreditInvariants(t, [user]);
   });

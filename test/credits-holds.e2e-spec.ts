@@ -28,7 +28,13 @@ describe('credit holds', () => {
     return { id, auth };
   }
   async function grant(userId: string, body: Record<string, unknown>): Promise<{ id: string; expiresAt: string }> {
-    return (await t.http.post('/api/credits/allocate').set(supervisor).send({ userId, ...body }).expect(201)).body;
+    return (
+      await t.http
+        .post('/api/credits/allocate')
+        .set(supervisor)
+        .send({ userId, ...body })
+        .expect(201)
+    ).body;
   }
   const remaining = async (id: string) =>
     (await t.db.query(`SELECT remaining_credits, expires_at FROM credit_allocations WHERE id = $1`, [id])).rows[0];
@@ -84,15 +90,22 @@ describe('credit holds', () => {
     await tx.run((m) => credits.hold(m, u.id, 6, { createdBy: u.id, sessionId: session }));
     const result = await tx.run(async (m) => {
       const settle = await credits.settleHold(m, u.id, session, 9, { createdBy: u.id });
-      const overrun = await credits.debitUpTo(m, u.id, settle.refund === 0 ? 9 - settle.held : 0, { createdBy: u.id, sessionId: session });
+      const overrun = await credits.debitUpTo(m, u.id, settle.refund === 0 ? 9 - settle.held : 0, {
+        createdBy: u.id,
+        sessionId: session,
+      });
       return { settle, overrun };
     });
     expect(result).toEqual({ settle: { held: 6, charged: 6, refund: 0 }, overrun: { collected: 3, balanceAfter: 3 } });
-    const again = await tx.run((m) => credits.settleHold(m, u.id, session, 9, { createdBy: u.id })).catch((e: unknown) => e);
+    const again = await tx
+      .run((m) => credits.settleHold(m, u.id, session, 9, { createdBy: u.id }))
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(DomainError);
     expect((again as DomainError).status).toBe(409);
     // A second hold on a settled session is refused too, and writes nothing.
-    const reuse = await tx.run((m) => credits.hold(m, u.id, 1, { createdBy: u.id, sessionId: session })).catch((e: unknown) => e);
+    const reuse = await tx
+      .run((m) => credits.hold(m, u.id, 1, { createdBy: u.id, sessionId: session }))
+      .catch((e: unknown) => e);
     expect((reuse as DomainError).status).toBe(409);
     expect(await credits.available(credits.readManager, u.id)).toBe(3);
     await expectCreditInvariants(t, [u.id]);
@@ -103,13 +116,21 @@ describe('credit holds', () => {
     const other = await newUser();
     await grant(u.id, { credits: 4 });
     const session = uniqueId('s');
-    const short = await tx.run((m) => credits.hold(m, u.id, 5, { createdBy: u.id, sessionId: session })).catch((e: unknown) => e);
+    const short = await tx
+      .run((m) => credits.hold(m, u.id, 5, { createdBy: u.id, sessionId: session }))
+      .catch((e: unknown) => e);
     expect((short as DomainError).status).toBe(402);
-    expect((await t.db.query(`SELECT count(*)::int AS n FROM credit_holds WHERE session_id = $1`, [session])).rows[0].n).toBe(0);
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM credit_holds WHERE session_id = $1`, [session])).rows[0].n,
+    ).toBe(0);
     await tx.run((m) => credits.hold(m, u.id, 4, { createdBy: u.id, sessionId: session }));
-    const foreign = await tx.run((m) => credits.release(m, other.id, session, 1, { createdBy: other.id })).catch((e: unknown) => e);
+    const foreign = await tx
+      .run((m) => credits.release(m, other.id, session, 1, { createdBy: other.id }))
+      .catch((e: unknown) => e);
     expect((foreign as DomainError).status).toBe(404);
-    const tooMuch = await tx.run((m) => credits.release(m, u.id, session, 5, { createdBy: u.id })).catch((e: unknown) => e);
+    const tooMuch = await tx
+      .run((m) => credits.release(m, u.id, session, 5, { createdBy: u.id }))
+      .catch((e: unknown) => e);
     expect((tooMuch as DomainError).status).toBe(409);
     await expectCreditInvariants(t, [u.id, other.id]);
   });
@@ -124,7 +145,9 @@ describe('credit holds', () => {
     const settled = await tx.run((m) => credits.settleHold(m, u.id, session, 2, { createdBy: u.id }));
     expect(settled.refund).toBe(6);
     expect((await remaining(brief.id)).remaining_credits).toBe(0);
-    const kinds = await t.db.query(`SELECT kind, amount FROM credit_ledger WHERE allocation_id = $1 ORDER BY id`, [brief.id]);
+    const kinds = await t.db.query(`SELECT kind, amount FROM credit_ledger WHERE allocation_id = $1 ORDER BY id`, [
+      brief.id,
+    ]);
     expect(kinds.rows).toEqual([
       { kind: 'grant', amount: 8 },
       { kind: 'hold', amount: -8 },
@@ -134,8 +157,11 @@ describe('credit holds', () => {
     expect(await credits.available(credits.readManager, u.id)).toBe(10);
     await credits.expireDue();
     // The job marks the expired allocation done although nothing was left, and writes no entry.
-    const after = await t.db.query(`SELECT expiry_done, (SELECT count(*)::int FROM credit_ledger WHERE allocation_id = $1) AS entries
-                                      FROM credit_allocations WHERE id = $1`, [brief.id]);
+    const after = await t.db.query(
+      `SELECT expiry_done, (SELECT count(*)::int FROM credit_ledger WHERE allocation_id = $1) AS entries
+                                      FROM credit_allocations WHERE id = $1`,
+      [brief.id],
+    );
     expect(after.rows[0]).toEqual({ expiry_done: true, entries: 4 });
     await expectCreditInvariants(t, [u.id]);
   });

@@ -30,7 +30,10 @@ describe('credits', () => {
   }
 
   function allocate(userId: string, body: Record<string, unknown>) {
-    return t.http.post('/api/credits/allocate').set(supervisor).send({ userId, ...body });
+    return t.http
+      .post('/api/credits/allocate')
+      .set(supervisor)
+      .send({ userId, ...body });
   }
 
   it('allocates, reports the balance and the ledger', async () => {
@@ -55,7 +58,14 @@ describe('credits', () => {
       totalCredits: 100,
       heldCredits: 0,
       activeAllocations: [
-        { id: res.body.id, credits: 100, totalCredits: 100, expiresAt: res.body.expiresAt, allocatedAt: res.body.allocatedAt, notes: 'welcome' },
+        {
+          id: res.body.id,
+          credits: 100,
+          totalCredits: 100,
+          expiresAt: res.body.expiresAt,
+          allocatedAt: res.body.allocatedAt,
+          notes: 'welcome',
+        },
       ],
     });
     const me = await t.http.get('/api/users/me').set(u.auth).expect(200);
@@ -63,7 +73,14 @@ describe('credits', () => {
 
     const ledger = await t.http.get('/api/credits/ledger').set(u.auth).expect(200);
     expect(ledger.body.items).toEqual([
-      expect.objectContaining({ userId: u.id, allocationId: res.body.id, kind: 'grant', amount: 100, balanceAfter: 100, createdBy: 'credits-supervisor' }),
+      expect.objectContaining({
+        userId: u.id,
+        allocationId: res.body.id,
+        kind: 'grant',
+        amount: 100,
+        balanceAfter: 100,
+        createdBy: 'credits-supervisor',
+      }),
     ]);
     await expectCreditInvariants(t, [u.id]);
   });
@@ -88,7 +105,13 @@ describe('credits', () => {
     ]);
     const ledger = (await t.http.get('/api/credits/ledger').set(u.auth).expect(200)).body.items;
     const debits = ledger.filter((e: { kind: string }) => e.kind === 'debit').reverse();
-    expect(debits.map((e: { allocationId: string; amount: number; balanceAfter: number }) => [e.allocationId, e.amount, e.balanceAfter])).toEqual([
+    expect(
+      debits.map((e: { allocationId: string; amount: number; balanceAfter: number }) => [
+        e.allocationId,
+        e.amount,
+        e.balanceAfter,
+      ]),
+    ).toEqual([
       [soon.id, -5, 16],
       [tieOld.id, -3, 13],
       [tieNew.id, -2, 11],
@@ -109,7 +132,9 @@ describe('credits', () => {
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(7);
     // Amount 0 writes nothing; debitUpTo takes what is there.
     await tx.run((m) => credits.debit(m, u.id, 0, { createdBy: u.id }));
-    expect((await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id])).rows[0].n).toBe(1);
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id])).rows[0].n,
+    ).toBe(1);
     const upTo = await tx.run((m) => credits.debitUpTo(m, u.id, 10, { createdBy: u.id }));
     expect(upTo).toEqual({ collected: 7, balanceAfter: 0 });
     await expectCreditInvariants(t, [u.id]);
@@ -132,8 +157,17 @@ describe('credits', () => {
       .set(u.auth)
       .send({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 4001 })
       .expect(200);
-    expect(haiku.body).toMatchObject({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 4001, credits: 2, pricePer1kTokens: '0.2500' });
-    const unknown = await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'no-such-model', tokens: 1500 }).expect(200);
+    expect(haiku.body).toMatchObject({
+      modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+      tokens: 4001,
+      credits: 2,
+      pricePer1kTokens: '0.2500',
+    });
+    const unknown = await t.http
+      .post('/api/credits/calculate')
+      .set(u.auth)
+      .send({ modelId: 'no-such-model', tokens: 1500 })
+      .expect(200);
     expect(unknown.body).toMatchObject({ credits: 2, pricePer1kTokens: '1.0000', source: 'default' });
     const split = await t.http
       .post('/api/credits/calculate')
@@ -143,12 +177,18 @@ describe('credits', () => {
     expect(split.body).toMatchObject({ tokens: 300, credits: 1, pricePer1kTokens: '3.0000' });
     await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x' }).expect(400);
     await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x', tokens: 1.5 }).expect(400);
-    await t.http.post('/api/credits/calculate').set(u.auth).send({ modelId: 'x', tokens: 5, inputTokens: 5 }).expect(400);
+    await t.http
+      .post('/api/credits/calculate')
+      .set(u.auth)
+      .send({ modelId: 'x', tokens: 5, inputTokens: 5 })
+      .expect(400);
   });
 
   it('expired allocations never count and never pay; the expiry job writes one expire entry, once', async () => {
     const u = await newUser();
-    const shortLived = (await allocate(u.id, { credits: 40, expiresAt: new Date(Date.now() + 2000).toISOString() }).expect(201)).body;
+    const shortLived = (
+      await allocate(u.id, { credits: 40, expiresAt: new Date(Date.now() + 2000).toISOString() }).expect(201)
+    ).body;
     const longLived = (await allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
     await tx.run((m) => credits.debit(m, u.id, 15, { createdBy: u.id }));
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(30);
@@ -163,13 +203,18 @@ describe('credits', () => {
 
     await credits.expireDue();
     await credits.expireDue();
-    const expires = await t.db.query(`SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`, [u.id]);
+    const expires = await t.db.query(
+      `SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`,
+      [u.id],
+    );
     expect(expires.rows).toEqual([{ allocation_id: shortLived.id, amount: -25, balance_after: '5' }]);
     const row = await t.db.query(`SELECT remaining_credits FROM credit_allocations WHERE id = $1`, [shortLived.id]);
     expect(row.rows[0].remaining_credits).toBe(0);
     // Processed allocations leave the job's index (expiry_done); unexpired ones stay in it.
     const done = await t.db.query(`SELECT id, expiry_done FROM credit_allocations WHERE user_id = $1`, [u.id]);
-    expect(Object.fromEntries(done.rows.map((r: { id: string; expiry_done: boolean }) => [r.id, r.expiry_done]))).toEqual({
+    expect(
+      Object.fromEntries(done.rows.map((r: { id: string; expiry_done: boolean }) => [r.id, r.expiry_done])),
+    ).toEqual({
       [shortLived.id]: true,
       [longLived.id]: false,
     });
@@ -187,14 +232,25 @@ describe('credits', () => {
     await allocate(u.id, { credits: 5, expiryDays: 90 }).expect(201);
     await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id }));
     await t.http.post(`/api/credits/allocations/${a.id}/void`).set(supervisor).send({}).expect(403);
-    const voided = await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({ reason: 'wrong account' }).expect(200);
+    const voided = await t.http
+      .post(`/api/credits/allocations/${a.id}/void`)
+      .set(admin)
+      .send({ reason: 'wrong account' })
+      .expect(200);
     expect(voided.body).toMatchObject({ id: a.id, userId: u.id, totalCredits: 50, remainingCredits: 0 });
     const again = await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({}).expect(200);
     expect(again.body.remainingCredits).toBe(0);
-    const voids = await t.db.query(`SELECT amount, balance_after, created_by FROM credit_ledger WHERE allocation_id = $1 AND kind = 'void'`, [a.id]);
+    const voids = await t.db.query(
+      `SELECT amount, balance_after, created_by FROM credit_ledger WHERE allocation_id = $1 AND kind = 'void'`,
+      [a.id],
+    );
     expect(voids.rows).toEqual([{ amount: -42, balance_after: '5', created_by: 'credits-admin' }]);
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(5);
-    await t.http.post(`/api/credits/allocations/00000000-0000-4000-8000-000000000000/void`).set(admin).send({}).expect(404);
+    await t.http
+      .post(`/api/credits/allocations/00000000-0000-4000-8000-000000000000/void`)
+      .set(admin)
+      .send({})
+      .expect(404);
     await t.http.post(`/api/credits/allocations/not-a-uuid/void`).set(admin).send({}).expect(404);
     await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({ extra: 1 }).expect(400);
     await expectCreditInvariants(t, [u.id]);
@@ -211,7 +267,10 @@ describe('credits', () => {
     expect(account.rows).toEqual([{ email: `${id}@example.com`, username: id, role: 'user' }]);
     const balance = await t.http.get(`/api/credits/balance/${id}`).set(supervisor).expect(200);
     expect(balance.body.totalCredits).toBe(10);
-    await t.http.get(`/api/credits/balance/${uniqueId('nobody')}`).set(supervisor).expect(404);
+    await t.http
+      .get(`/api/credits/balance/${uniqueId('nobody')}`)
+      .set(supervisor)
+      .expect(404);
   });
 
   it('only supervisors allocate; a user cannot read another user’s balance, allocations or ledger', async () => {
@@ -230,7 +289,10 @@ describe('credits', () => {
     expect(bobs.body.items).toHaveLength(1);
     const ledger = await t.http.get(`/api/credits/ledger?userId=${bob.id}`).set(supervisor).expect(200);
     expect(ledger.body.items).toHaveLength(1);
-    await t.http.get(`/api/credits/ledger?userId=${uniqueId('nobody')}`).set(supervisor).expect(404);
+    await t.http
+      .get(`/api/credits/ledger?userId=${uniqueId('nobody')}`)
+      .set(supervisor)
+      .expect(404);
     await t.http.get('/api/credits/balance').expect(401);
   });
 
@@ -280,14 +342,26 @@ describe('credits', () => {
   it('forged cursors (well-formed JSON, bad values) are bad input (400), not a 500', async () => {
     const u = await newUser();
     const forged = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    await t.http.get('/api/credits/allocations').query({ cursor: forged({ t: 'x', id: 'y' }) }).set(u.auth).expect(400);
+    await t.http
+      .get('/api/credits/allocations')
+      .query({ cursor: forged({ t: 'x', id: 'y' }) })
+      .set(u.auth)
+      .expect(400);
     await t.http
       .get('/api/credits/allocations')
       .query({ cursor: forged({ t: '2026-01-01T00:00:00.000000Z', id: 'not-a-uuid' }) })
       .set(u.auth)
       .expect(400);
-    await t.http.get('/api/credits/ledger').query({ cursor: forged({ id: '9999999999999999999' }) }).set(u.auth).expect(400);
-    await t.http.get('/api/users').query({ cursor: forged({ t: 'x', id: 'y' }) }).set(supervisor).expect(400);
+    await t.http
+      .get('/api/credits/ledger')
+      .query({ cursor: forged({ id: '9999999999999999999' }) })
+      .set(u.auth)
+      .expect(400);
+    await t.http
+      .get('/api/users')
+      .query({ cursor: forged({ t: 'x', id: 'y' }) })
+      .set(supervisor)
+      .expect(400);
   });
 
   it('a NUL character in a text field or path id is bad input (400), not a 500', async () => {
@@ -303,7 +377,9 @@ describe('credits', () => {
   it('the ledger is append-only', async () => {
     const u = await newUser();
     await allocate(u.id, { credits: 3 }).expect(201);
-    await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
   });
   it('pages allocations without skipping rows made in the same millisecond', async () => {
@@ -312,7 +388,10 @@ describe('credits', () => {
     for (let i = 0; i < 3; i++) ids.push((await allocate(u.id, { credits: 1 + i }).expect(201)).body.id);
     // Same millisecond, different microseconds: a cursor rounded to milliseconds would lose rows.
     for (const [i, id] of ids.entries()) {
-      await t.db.query(`UPDATE credit_allocations SET allocated_at = '2026-01-01T00:00:00.000${i + 1}00Z' WHERE id = $1`, [id]);
+      await t.db.query(
+        `UPDATE credit_allocations SET allocated_at = '2026-01-01T00:00:00.000${i + 1}00Z' WHERE id = $1`,
+        [id],
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -24,7 +24,11 @@ describe('foundation', () => {
     });
 
     it('rejects an unknown body field with a message array', async () => {
-      const res = await t.http.post('/test-only/echo').set(auth()).send({ name: 'x', count: 1, admin: true }).expect(400);
+      const res = await t.http
+        .post('/test-only/echo')
+        .set(auth())
+        .send({ name: 'x', count: 1, admin: true })
+        .expect(400);
       expect(res.body).toEqual({ statusCode: 400, message: expect.any(Array), error: 'Bad Request' });
       expect(res.body.message.join(' ')).toMatch(/property admin should not exist/);
     });
@@ -32,11 +36,18 @@ describe('foundation', () => {
     it('rejects a wrong type with a message array naming the field', async () => {
       const res = await t.http.post('/test-only/echo').set(auth()).send({ name: 5, count: 'many' }).expect(400);
       expect(res.body.statusCode).toBe(400);
-      expect(res.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^name/), expect.stringMatching(/^count/)]));
+      expect(res.body.message).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^name/), expect.stringMatching(/^count/)]),
+      );
     });
 
     it('rejects malformed JSON with 400 in the error shape', async () => {
-      const res = await t.http.post('/test-only/echo').set(auth()).set('Content-Type', 'application/json').send('{"name":').expect(400);
+      const res = await t.http
+        .post('/test-only/echo')
+        .set(auth())
+        .set('Content-Type', 'application/json')
+        .send('{"name":')
+        .expect(400);
       expect(res.body).toEqual({ statusCode: 400, message: 'Malformed JSON body', error: 'Bad Request' });
     });
 
@@ -73,13 +84,19 @@ describe('foundation', () => {
       });
       expect(JSON.stringify(res.body)).not.toMatch(/SELECT|secrets|at .*\.ts|stack/i);
       // The detail is in the log, tied to the request.
-      const line = parsed(t.logs).find((l) => l.err?.message?.includes('SELECT password') && l.requestId === res.body.requestId);
+      const line = parsed(t.logs).find(
+        (l) => l.err?.message?.includes('SELECT password') && l.requestId === res.body.requestId,
+      );
       expect(line?.err.stack).toMatch(/test-only\.controller/);
     });
 
     it('a failing SQL statement becomes a bare 500 without the SQL or the table', async () => {
       const res = await t.http.get('/test-only/bad-sql').set(bearer(token())).expect(500);
-      expect(res.body).toMatchObject({ statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' });
+      expect(res.body).toMatchObject({
+        statusCode: 500,
+        message: 'Internal server error',
+        error: 'Internal Server Error',
+      });
       expect(JSON.stringify(res.body)).not.toMatch(/no_such_table|secret_column|SELECT|relation/i);
     });
   });
@@ -98,8 +115,18 @@ describe('foundation', () => {
       const requestId = `req-${uniqueId()}`;
       const name = `log-${uniqueId()}`;
       const before = t.logs.length;
-      await t.http.post('/test-only/echo').set(bearer(token())).set('X-Request-Id', requestId).send({ name, count: 1 }).expect(201);
-      await t.http.post('/test-only/boom').set(bearer(token())).set('X-Request-Id', `${requestId}-boom`).send({ a: 1 }).expect(500);
+      await t.http
+        .post('/test-only/echo')
+        .set(bearer(token()))
+        .set('X-Request-Id', requestId)
+        .send({ name, count: 1 })
+        .expect(201);
+      await t.http
+        .post('/test-only/boom')
+        .set(bearer(token()))
+        .set('X-Request-Id', `${requestId}-boom`)
+        .send({ a: 1 })
+        .expect(500);
       const lines = parsed(t.logs.slice(before));
       const idOf = (l: Record<string, any>) => l.req?.id ?? l.reqId;
 
@@ -107,7 +134,9 @@ describe('foundation', () => {
       expect(echoLine).toBeDefined();
       expect(idOf(echoLine!)).toBe(requestId);
 
-      const boomLines = lines.filter((l) => l.msg === 'about to fail' || l.msg === 'request failed' || l.res?.statusCode === 500);
+      const boomLines = lines.filter(
+        (l) => l.msg === 'about to fail' || l.msg === 'request failed' || l.res?.statusCode === 500,
+      );
       expect(boomLines.length).toBeGreaterThanOrEqual(3); // handler warn, filter error, access log
       for (const line of boomLines) expect(idOf(line)).toBe(`${requestId}-boom`);
     });
@@ -126,7 +155,12 @@ describe('foundation', () => {
             port,
             method: 'POST',
             path: '/test-only/echo',
-            headers: { ...bearer(token()), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId },
+            headers: {
+              ...bearer(token()),
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(body),
+              'X-Request-Id': requestId,
+            },
           },
           (res) => {
             res.resume();
@@ -151,7 +185,11 @@ describe('foundation', () => {
       expect(lines.length).toBeGreaterThan(0);
       for (const raw of lines) {
         const line = JSON.parse(raw);
-        expect(line).toMatchObject({ level: expect.any(Number), time: expect.any(String), service: 'accounting-service' });
+        expect(line).toMatchObject({
+          level: expect.any(Number),
+          time: expect.any(String),
+          service: 'accounting-service',
+        });
         expect(raw).not.toContain(secretToken);
         expect(raw).not.toContain('ak_should_not_be_logged');
       }
@@ -188,7 +226,12 @@ describe('foundation', () => {
 
   it('documents the Idempotency-Key answers (409 in progress, 422 reused) on every POST, keeping the route’s own 409', async () => {
     const doc = await t.http.get('/api/docs-json').expect(200);
-    const posts = Object.entries(doc.body.paths as Record<string, { post?: { responses: Record<string, { description: string; content?: unknown }> } }>)
+    const posts = Object.entries(
+      doc.body.paths as Record<
+        string,
+        { post?: { responses: Record<string, { description: string; content?: unknown }> } }
+      >,
+    )
       .filter(([, item]) => item.post)
       .map(([path, item]) => [path, item.post!] as const);
     expect(posts.length).toBeGreaterThan(5);
@@ -205,7 +248,10 @@ describe('foundation', () => {
 describe('body limit and throttling (BODY_LIMIT=1kb, THROTTLE_LIMIT=3)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ BODY_LIMIT: '1kb', THROTTLE_LIMIT: '3', THROTTLE_TTL_SECONDS: '60' }, { modules: [TestOnlyModule] });
+    t = await startTestApp(
+      { BODY_LIMIT: '1kb', THROTTLE_LIMIT: '3', THROTTLE_TTL_SECONDS: '60' },
+      { modules: [TestOnlyModule] },
+    );
   });
   afterAll(() => t?.close());
 
@@ -217,7 +263,11 @@ describe('body limit and throttling (BODY_LIMIT=1kb, THROTTLE_LIMIT=3)', () => {
       .expect(413);
     expect(res.body).toEqual({ statusCode: 413, message: 'Request body too large', error: 'Payload Too Large' });
     // Just under the limit is fine.
-    await t.http.post('/test-only/echo').set(bearer(token())).send({ name: 'x'.repeat(900), count: 1 }).expect(201);
+    await t.http
+      .post('/test-only/echo')
+      .set(bearer(token()))
+      .send({ name: 'x'.repeat(900), count: 1 })
+      .expect(201);
   });
 
   it('throttles per user: the 4th request in the window is 429 with Retry-After; others are unaffected', async () => {

@@ -11,7 +11,8 @@ describe('Idempotency-Key', () => {
     const id = uniqueId('idem');
     const jwt = token({ sub: id });
     await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
-    if (credits > 0) await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: id, credits }).expect(201);
+    if (credits > 0)
+      await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: id, credits }).expect(201);
     return { id, jwt };
   }
 
@@ -42,7 +43,12 @@ describe('Idempotency-Key', () => {
     const first = await record(u.jwt, key, body).expect(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     // Same body with keys in another order is the same request.
-    const again = await record(u.jwt, key, { metadata: { b: 2, a: 1 }, credits: 10, operation: 'completion', service: 'chat' }).expect(201);
+    const again = await record(u.jwt, key, {
+      metadata: { b: 2, a: 1 },
+      credits: 10,
+      operation: 'completion',
+      service: 'chat',
+    }).expect(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(await effects(u.id)).toEqual({ records: 1, debits: 1, remaining: 90 });
@@ -65,7 +71,12 @@ describe('Idempotency-Key', () => {
     await record(u.jwt, key, { service: 'chat', operation: 'completion', credits: 10 }).expect(201);
     const res = await record(u.jwt, key, { service: 'chat', operation: 'completion', credits: 11 }).expect(422);
     expect(res.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity' });
-    await t.http.post('/api/credits/check').set(bearer(u.jwt)).set('Idempotency-Key', key).send({ service: 'chat', operation: 'completion', credits: 10 }).expect(422);
+    await t.http
+      .post('/api/credits/check')
+      .set(bearer(u.jwt))
+      .set('Idempotency-Key', key)
+      .send({ service: 'chat', operation: 'completion', credits: 10 })
+      .expect(422);
     expect(await effects(u.id)).toEqual({ records: 1, debits: 1, remaining: 90 });
   });
 
@@ -133,12 +144,22 @@ describe('Idempotency-Key', () => {
   it('never stores a redacted secret (a new API key): the replay shows null', async () => {
     const u = await userWithCredits(0);
     const key = randomUUID();
-    const first = await t.http.post('/api/api-keys').set(bearer(u.jwt)).set('Idempotency-Key', key).send({ name: 'ci' }).expect(201);
+    const first = await t.http
+      .post('/api/api-keys')
+      .set(bearer(u.jwt))
+      .set('Idempotency-Key', key)
+      .send({ name: 'ci' })
+      .expect(201);
     expect(typeof first.body.key).toBe('string');
     const stored = await t.db.query(`SELECT response_body FROM idempotency_keys WHERE key = $1`, [key]);
     expect(stored.rows[0].response_body.key).toBeNull();
     expect(JSON.stringify(stored.rows[0].response_body)).not.toContain(first.body.key);
-    const replay = await t.http.post('/api/api-keys').set(bearer(u.jwt)).set('Idempotency-Key', key).send({ name: 'ci' }).expect(201);
+    const replay = await t.http
+      .post('/api/api-keys')
+      .set(bearer(u.jwt))
+      .set('Idempotency-Key', key)
+      .send({ name: 'ci' })
+      .expect(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual({ ...first.body, key: null });
     const keys = await t.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [u.id]);
@@ -160,12 +181,16 @@ describe('Idempotency-Key', () => {
 
   it('every POST documents the optional Idempotency-Key header', async () => {
     const doc = await t.http.get('/api/docs-json').expect(200);
-    const posts = Object.values(doc.body.paths as Record<string, { post?: { parameters?: { name: string; in: string; required?: boolean }[] } }>)
+    const posts = Object.values(
+      doc.body.paths as Record<string, { post?: { parameters?: { name: string; in: string; required?: boolean }[] } }>,
+    )
       .map((p) => p.post)
       .filter((p) => p !== undefined);
     expect(posts.length).toBeGreaterThan(3);
     for (const post of posts) {
-      expect(post!.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]));
+      expect(post!.parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]),
+      );
     }
   });
 });

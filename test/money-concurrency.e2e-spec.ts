@@ -28,15 +28,30 @@ describe('money paths under concurrency (HTTP)', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
     expect(await available(t, u.userId)).toBe(0);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n, COALESCE(SUM(credits), 0)::int AS c FROM usage_records WHERE user_id = $1`, [u.userId]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n, COALESCE(SUM(credits), 0)::int AS c FROM usage_records WHERE user_id = $1`,
+      [u.userId],
+    );
     expect(rows[0]).toEqual({ n: 20, c: 20 });
   });
 
   it('token-priced records in parallel spend exactly what they price, soonest expiry first', async () => {
     // 4,000 haiku tokens at 0.25 per 1k = 1 credit each.
-    const u = await userWithCredits(t, [{ credits: 10, expiryDays: 30 }, { credits: 5, expiryDays: 1 }], users);
+    const u = await userWithCredits(
+      t,
+      [
+        { credits: 10, expiryDays: 30 },
+        { credits: 5, expiryDays: 1 },
+      ],
+      users,
+    );
     const results = await Promise.all(
-      Array.from({ length: 25 }, () => t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 })),
+      Array.from({ length: 25 }, () =>
+        t.http
+          .post('/api/usage/record')
+          .set(bearer(u.jwt))
+          .send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 }),
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(15);
     expect(results.filter((r) => r.status === 402)).toHaveLength(10);
@@ -47,21 +62,45 @@ describe('money paths under concurrency (HTTP)', () => {
   });
 
   it('records, streaming holds, settlements and a void of one user at once stay consistent', async () => {
-    const u = await userWithCredits(t, [{ credits: 60, expiryDays: 3 }, { credits: 40, expiryDays: 10 }], users);
+    const u = await userWithCredits(
+      t,
+      [
+        { credits: 60, expiryDays: 3 },
+        { credits: 40, expiryDays: 10 },
+      ],
+      users,
+    );
     // Open a few sessions first so settlements can race with new holds and records.
     const opened = await Promise.all(
-      Array.from({ length: 4 }, () => t.http.post('/api/streaming-sessions/initialize').set(bearer(u.jwt)).send({ modelId: HAIKU, estimatedTokens: 20_000 })),
+      Array.from({ length: 4 }, () =>
+        t.http
+          .post('/api/streaming-sessions/initialize')
+          .set(bearer(u.jwt))
+          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
+      ),
     );
     const sessionIds = opened.filter((r) => r.status === 201).map((r) => r.body.sessionId as string);
     expect(sessionIds).toHaveLength(4); // 4 × ceil(5 × 1.2) = 24 held
 
     const admin = bearer(adminToken());
-    const [toVoid] = (await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [u.userId])).rows;
+    const [toVoid] = (
+      await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [
+        u.userId,
+      ])
+    ).rows;
     const responses = await Promise.all([
       ...Array.from({ length: 20 }, () => record(u.jwt, 3)),
-      ...Array.from({ length: 6 }, () => t.http.post('/api/streaming-sessions/initialize').set(bearer(u.jwt)).send({ modelId: HAIKU, estimatedTokens: 20_000 })),
+      ...Array.from({ length: 6 }, () =>
+        t.http
+          .post('/api/streaming-sessions/initialize')
+          .set(bearer(u.jwt))
+          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
+      ),
       ...sessionIds.map((sessionId, i) =>
-        t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: i % 2 === 0 ? 4_000 : 60_000 }),
+        t.http
+          .post('/api/streaming-sessions/finalize')
+          .set(bearer(u.jwt))
+          .send({ sessionId, actualTokens: i % 2 === 0 ? 4_000 : 60_000 }),
       ),
       t.http.post(`/api/credits/allocations/${toVoid.id}/void`).set(admin).send({ reason: 'race' }),
     ]);
@@ -78,7 +117,11 @@ describe('money paths under concurrency (HTTP)', () => {
     // Close the sessions still open so the user ends without holds.
     const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);
     for (const s of active.body.items) {
-      await t.http.post('/api/streaming-sessions/abort').set(bearer(u.jwt)).send({ sessionId: s.sessionId }).expect(200);
+      await t.http
+        .post('/api/streaming-sessions/abort')
+        .set(bearer(u.jwt))
+        .send({ sessionId: s.sessionId })
+        .expect(200);
     }
     const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
     expect(balance.body.heldCredits).toBe(0);
@@ -123,21 +166,38 @@ describe('Idempotency-Key requests on a small pool', () => {
     const auth = bearer(u.jwt);
     const sessions: string[] = [];
     for (let i = 0; i < 6; i++) {
-      sessions.push((await t.http.post('/api/streaming-sessions/initialize').set(auth).send({ modelId: HAIKU, estimatedTokens: 8000 }).expect(201)).body.sessionId);
+      sessions.push(
+        (
+          await t.http
+            .post('/api/streaming-sessions/initialize')
+            .set(auth)
+            .send({ modelId: HAIKU, estimatedTokens: 8000 })
+            .expect(201)
+        ).body.sessionId,
+      );
     }
     const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'pool' }).expect(201)).body.key as string;
     const started = Date.now();
     const responses = await Promise.all([
       ...sessions.map((sessionId, i) =>
-        t.http.post('/api/streaming-sessions/finalize').set(auth).set('Idempotency-Key', `fin-${i}`).send({ sessionId, actualTokens: 4000 }),
+        t.http
+          .post('/api/streaming-sessions/finalize')
+          .set(auth)
+          .set('Idempotency-Key', `fin-${i}`)
+          .send({ sessionId, actualTokens: 4000 }),
       ),
-      ...[1, 2, 3].map((i) => t.http.post('/api/credits/check').set(auth).set('Idempotency-Key', `chk-${i}`).send({ credits: 5 })),
       ...[1, 2, 3].map((i) =>
-        t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'internal-test-key').set('Idempotency-Key', `ver-${i}`).send({ key }),
+        t.http.post('/api/credits/check').set(auth).set('Idempotency-Key', `chk-${i}`).send({ credits: 5 }),
+      ),
+      ...[1, 2, 3].map((i) =>
+        t.http
+          .post('/api/api-keys/verify')
+          .set('X-Internal-Api-Key', 'internal-test-key')
+          .set('Idempotency-Key', `ver-${i}`)
+          .send({ key }),
       ),
     ]);
     expect(responses.map((r) => r.status)).toEqual([...sessions.map(() => 200), 200, 200, 200, 200, 200, 200]);
     expect(Date.now() - started).toBeLessThan(4000); // no request waited for the 5 s connection timeout
   });
 });
-

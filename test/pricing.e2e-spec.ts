@@ -44,13 +44,23 @@ describe('pricing', () => {
 
   it('an unknown model costs the default price, source "default"', async () => {
     const res = await t.http.get(`/api/pricing/${model()}`).set(user).expect(200);
-    expect(res.body).toMatchObject({ pricePer1kTokens: '1.0000', source: 'default', effectiveFrom: null, effectiveTo: null });
+    expect(res.body).toMatchObject({
+      pricePer1kTokens: '1.0000',
+      source: 'default',
+      effectiveFrom: null,
+      effectiveTo: null,
+    });
   });
 
   it('prices exactly: 0.07 × 100,000 tokens is 7 credits, not 8', async () => {
     const m = model();
     const rule = await createRule({ modelId: m, pricePer1kTokens: '0.07' }).expect(201);
-    expect(rule.body).toMatchObject({ modelId: m, pricePer1kTokens: '0.0700', outputPricePer1kTokens: null, createdBy: 'pricing-admin' });
+    expect(rule.body).toMatchObject({
+      modelId: m,
+      pricePer1kTokens: '0.0700',
+      outputPricePer1kTokens: null,
+      createdBy: 'pricing-admin',
+    });
     const res = await calculate({ modelId: m, tokens: 100_000 }).expect(200);
     expect(res.body).toMatchObject({ modelId: m, tokens: 100_000, credits: 7, pricePer1kTokens: '0.0700' });
     expect((await calculate({ modelId: m, tokens: 100_001 }).expect(200)).body.credits).toBe(8);
@@ -59,22 +69,49 @@ describe('pricing', () => {
 
   it('input and output tokens use their own prices; provider cost is exact', async () => {
     const m = model();
-    await createRule({ modelId: m, pricePer1kTokens: 0.5, outputPricePer1kTokens: '1.5', providerCostPer1kTokens: '0.0030' }).expect(201);
+    await createRule({
+      modelId: m,
+      pricePer1kTokens: 0.5,
+      outputPricePer1kTokens: '1.5',
+      providerCostPer1kTokens: '0.0030',
+    }).expect(201);
     const quote = await t.app.get(PricingService).quote(m, { inputTokens: 1500, outputTokens: 500 });
-    expect(quote).toMatchObject({ credits: 2, pricePer1kTokens: '0.5000', outputPricePer1kTokens: '1.5000', providerCost: '0.0060000', source: 'rule' });
+    expect(quote).toMatchObject({
+      credits: 2,
+      pricePer1kTokens: '0.5000',
+      outputPricePer1kTokens: '1.5000',
+      providerCost: '0.0060000',
+      source: 'rule',
+    });
     const single = await calculate({ modelId: m, tokens: 1000 }).expect(200);
     expect(single.body).toMatchObject({ credits: 1, pricePer1kTokens: '0.5000', outputPricePer1kTokens: '1.5000' });
     const price = await t.http.get(`/api/pricing/${m}`).set(user).expect(200);
-    expect(price.body).toMatchObject({ outputPricePer1kTokens: '1.5000', providerCostPer1kTokens: '0.0030', pricingRuleId: quote.pricingRuleId });
+    expect(price.body).toMatchObject({
+      outputPricePer1kTokens: '1.5000',
+      providerCostPer1kTokens: '0.0030',
+      pricingRuleId: quote.pricingRuleId,
+    });
   });
 
   it('a new rule closes the open one at its effectiveFrom; history is newest first', async () => {
     const m = model();
-    const first = (await createRule({ modelId: m, pricePer1kTokens: '2', effectiveFrom: new Date(Date.now() - 2 * HOUR).toISOString() }).expect(201)).body;
+    const first = (
+      await createRule({
+        modelId: m,
+        pricePer1kTokens: '2',
+        effectiveFrom: new Date(Date.now() - 2 * HOUR).toISOString(),
+      }).expect(201)
+    ).body;
     const switchAt = new Date(Date.now() - HOUR).toISOString();
-    const second = (await createRule({ modelId: m, pricePer1kTokens: '1.25', effectiveFrom: switchAt }).expect(201)).body;
+    const second = (await createRule({ modelId: m, pricePer1kTokens: '1.25', effectiveFrom: switchAt }).expect(201))
+      .body;
     const now = await t.http.get(`/api/pricing/${m}`).set(user).expect(200);
-    expect(now.body).toMatchObject({ pricePer1kTokens: '1.2500', source: 'rule', effectiveFrom: switchAt, effectiveTo: null });
+    expect(now.body).toMatchObject({
+      pricePer1kTokens: '1.2500',
+      source: 'rule',
+      effectiveFrom: switchAt,
+      effectiveTo: null,
+    });
     const history = await t.http.get(`/api/pricing/${m}/history`).set(supervisor).expect(200);
     expect(history.body.items.map((r: { id: string; effectiveTo: string | null }) => [r.id, r.effectiveTo])).toEqual([
       [second.id, null],
@@ -96,7 +133,9 @@ describe('pricing', () => {
     expect(current.body).toMatchObject({ pricePer1kTokens: '1.0000', effectiveTo: startsAt });
     const later = await t.app.get(PricingService).quote(m, { tokens: 1000 }, new Date(Date.now() + 2 * HOUR));
     expect(later.credits).toBe(9);
-    const listed = (await t.http.get('/api/pricing').set(user).expect(200)).body.items.filter((r: { modelId: string }) => r.modelId === m);
+    const listed = (await t.http.get('/api/pricing').set(user).expect(200)).body.items.filter(
+      (r: { modelId: string }) => r.modelId === m,
+    );
     expect(listed).toHaveLength(1);
     expect(listed[0].pricePer1kTokens).toBe('1.0000');
   });
@@ -129,9 +168,15 @@ describe('pricing', () => {
 
   it('the database refuses overlapping rules even when written directly', async () => {
     const m = model();
-    await t.db.query(`INSERT INTO pricing_rules (model_id, price_per_1k_tokens, effective_from, created_by) VALUES ($1, 1, now() - interval '1 day', 'x')`, [m]);
+    await t.db.query(
+      `INSERT INTO pricing_rules (model_id, price_per_1k_tokens, effective_from, created_by) VALUES ($1, 1, now() - interval '1 day', 'x')`,
+      [m],
+    );
     await expect(
-      t.db.query(`INSERT INTO pricing_rules (model_id, price_per_1k_tokens, effective_from, created_by) VALUES ($1, 2, now(), 'x')`, [m]),
+      t.db.query(
+        `INSERT INTO pricing_rules (model_id, price_per_1k_tokens, effective_from, created_by) VALUES ($1, 2, now(), 'x')`,
+        [m],
+      ),
     ).rejects.toMatchObject({ code: '23P01' });
   });
 
@@ -144,7 +189,10 @@ describe('pricing', () => {
     ['missing price', {}],
     ['bad output price', { pricePer1kTokens: '1', outputPricePer1kTokens: '1.00001' }],
     ['bad date', { pricePer1kTokens: '1', effectiveFrom: 'yesterday' }],
-    ['effectiveTo before effectiveFrom', { pricePer1kTokens: '1', effectiveFrom: '2030-01-02T00:00:00Z', effectiveTo: '2030-01-01T00:00:00Z' }],
+    [
+      'effectiveTo before effectiveFrom',
+      { pricePer1kTokens: '1', effectiveFrom: '2030-01-02T00:00:00Z', effectiveTo: '2030-01-01T00:00:00Z' },
+    ],
     ['an unknown field', { pricePer1kTokens: '1', createdBy: 'mallory' }],
   ])('POST /api/pricing with %s → 400 and nothing written', async (_name, body) => {
     const m = model();
@@ -201,7 +249,11 @@ describe('pricing', () => {
       const res = await strict.http.get(`/api/pricing/${model()}`).set(user).expect(422);
       expect(res.body).toMatchObject({ statusCode: 422, code: 'PRICING_UNKNOWN_MODEL' });
       await strict.http.post('/api/credits/calculate').set(user).send({ modelId: model(), tokens: 10 }).expect(422);
-      const known = await strict.http.post('/api/credits/calculate').set(user).send({ modelId: 'amazon.titan-text-express-v1', tokens: 10_000 }).expect(200);
+      const known = await strict.http
+        .post('/api/credits/calculate')
+        .set(user)
+        .send({ modelId: 'amazon.titan-text-express-v1', tokens: 10_000 })
+        .expect(200);
       expect(known.body.credits).toBe(3);
     } finally {
       await strict.close();

@@ -32,7 +32,11 @@ interface Server {
 function startServer(env: Record<string, string | undefined>): Server {
   let output = '';
   const { JWT_ACCESS_SECRET: _s, DATABASE_URL: _d, DB_HOST: _h, NODE_ENV: _n, ...base } = process.env;
-  const child = spawn(process.execPath, [mainJs], { cwd: root, env: { ...base, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [mainJs], {
+    cwd: root,
+    env: { ...base, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const port = new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -49,7 +53,10 @@ function startServer(env: Record<string, string | undefined>): Server {
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))]);
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+  ]);
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -76,9 +83,13 @@ describe('the built server', () => {
   const running: ChildProcess[] = [];
   beforeAll(async () => {
     // tsc emits even when another module in progress has a type error; main.js is what matters here.
-    await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
-      cwd: root,
-    }).catch(() => undefined);
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
+      {
+        cwd: root,
+      },
+    ).catch(() => undefined);
     if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
   }, 120_000);
   afterAll(async () => {
@@ -91,7 +102,11 @@ describe('the built server', () => {
       ['missing', undefined],
       ['too short', 'x'.repeat(31)],
     ])('%s → exit code 1, message naming the variable', async (_name, secret) => {
-      const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: secret, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      const server = startServer({
+        NODE_ENV: 'production',
+        JWT_ACCESS_SECRET: secret,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      });
       running.push(server.child);
       expect(await withTimeout(server.exit, 20_000, 'exit')).toBe(1);
       expect(server.output()).toMatch(/JWT_ACCESS_SECRET/);
@@ -106,7 +121,12 @@ describe('the built server', () => {
   });
 
   it('SIGTERM: stops accepting, lets the in-flight request finish with 200, exits 0', async () => {
-    const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET, DATABASE_URL: inject('databaseUrl'), DB_MIGRATIONS_RUN: 'false' });
+    const server = startServer({
+      NODE_ENV: 'production',
+      JWT_ACCESS_SECRET: SECRET,
+      DATABASE_URL: inject('databaseUrl'),
+      DB_MIGRATIONS_RUN: 'false',
+    });
     running.push(server.child);
     const port = await withTimeout(server.port, 30_000, 'listening');
     const sub = uniqueId('shutdown');
@@ -122,7 +142,11 @@ describe('the built server', () => {
           port,
           method: 'GET',
           path: '/api/users/me',
-          headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+          headers: {
+            Authorization: `Bearer ${accessToken}`,
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+          },
         },
         (res) => {
           let data = '';
@@ -165,7 +189,10 @@ describe('the built server', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'accounting-embedded-'));
     await chmod(dir, 0o755); // the server runs as the postgres user when we are root
     const dataDir = path.join(dir, 'data');
-    const userToken = jwt.sign({ sub: 'alice', type: 'access', role: 'admin' }, DEVELOPMENT_JWT_SECRET, { algorithm: 'HS256', expiresIn: 300 });
+    const userToken = jwt.sign({ sub: 'alice', type: 'access', role: 'admin' }, DEVELOPMENT_JWT_SECRET, {
+      algorithm: 'HS256',
+      expiresIn: 300,
+    });
     try {
       for (const round of [1, 2]) {
         if (round === 2) {

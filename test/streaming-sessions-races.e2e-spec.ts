@@ -24,17 +24,30 @@ describe('streaming sessions under concurrency', () => {
   });
 
   const init = (jwt: string, body: Record<string, unknown>) =>
-    t.http.post('/api/streaming-sessions/initialize').set(bearer(jwt)).send({ modelId: SONNET, ...body });
+    t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(jwt))
+      .send({ modelId: SONNET, ...body });
 
   it('30 parallel initializes holding 4 each against a balance of 41 → exactly 10 succeed', async () => {
-    const u = await userWithCredits(t, [{ credits: 20, expiryDays: 5 }, { credits: 21, expiryDays: 40 }], users);
+    const u = await userWithCredits(
+      t,
+      [
+        { credits: 20, expiryDays: 5 },
+        { credits: 21, expiryDays: 40 },
+      ],
+      users,
+    );
     const results = await Promise.all(Array.from({ length: 30 }, () => init(u.jwt, { estimatedTokens: 1000 })));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 402)).toHaveLength(20);
-    for (const r of results.filter((r) => r.status === 201)) expect(r.body).toMatchObject({ estimatedCredits: 3, allocatedCredits: 4 });
+    for (const r of results.filter((r) => r.status === 201))
+      expect(r.body).toMatchObject({ estimatedCredits: 3, allocatedCredits: 4 });
     expect(await available(t, u.userId)).toBe(1);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM streaming_sessions WHERE user_id = $1`, [u.userId]);
+    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM streaming_sessions WHERE user_id = $1`, [
+      u.userId,
+    ]);
     expect(rows[0].n).toBe(10);
     const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
     expect(balance.body).toMatchObject({ totalCredits: 1, heldCredits: 40 });
@@ -49,7 +62,8 @@ describe('streaming sessions under concurrency', () => {
       [s.sessionId],
     );
     const service = t.app.get(StreamingSessionsService);
-    const post = (path: string, body: Record<string, unknown>) => t.http.post(`/api/streaming-sessions/${path}`).set(bearer(u.jwt)).send(body);
+    const post = (path: string, body: Record<string, unknown>) =>
+      t.http.post(`/api/streaming-sessions/${path}`).set(bearer(u.jwt)).send(body);
     const [expiredCount, ...responses] = await Promise.all([
       service.expireAbandoned(),
       ...Array.from({ length: 10 }, () => post('finalize', { sessionId: s.sessionId, actualTokens: 2000 })),
@@ -59,7 +73,10 @@ describe('streaming sessions under concurrency', () => {
     const aborts = responses.slice(10);
     for (const r of responses) expect([200, 409]).toContain(r.status);
 
-    const { rows } = await t.db.query(`SELECT status, actual_credits, refund FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+    const { rows } = await t.db.query(
+      `SELECT status, actual_credits, refund FROM streaming_sessions WHERE session_id = $1`,
+      [s.sessionId],
+    );
     const { status, actual_credits: charged } = rows[0];
     const ok = (rs: typeof responses) => rs.filter((r) => r.status === 200);
     if (status === 'completed') {
@@ -85,18 +102,33 @@ describe('streaming sessions under concurrency', () => {
     expect(await available(t, u.userId)).toBe(50 - charged);
     const kinds = (await ledgerOf(t, u.userId)).map((l) => l.kind);
     expect(kinds.filter((k) => k === 'hold')).toHaveLength(1);
-    expect(kinds.filter((k) => k === 'release').length + kinds.filter((k) => k === 'debit').length).toBeLessThanOrEqual(1);
+    expect(kinds.filter((k) => k === 'release').length + kinds.filter((k) => k === 'debit').length).toBeLessThanOrEqual(
+      1,
+    );
   });
 
   it('parallel sessions of one user settle independently and keep the books straight', async () => {
-    const u = await userWithCredits(t, [{ credits: 30, expiryDays: 3 }, { credits: 30, expiryDays: 90 }], users);
+    const u = await userWithCredits(
+      t,
+      [
+        { credits: 30, expiryDays: 3 },
+        { credits: 30, expiryDays: 90 },
+      ],
+      users,
+    );
     const created = await Promise.all(Array.from({ length: 8 }, () => init(u.jwt, { estimatedTokens: 1000 })));
     expect(created.every((r) => r.status === 201)).toBe(true);
     const settled = await Promise.all(
       created.map((r, i) =>
         i % 2 === 0
-          ? t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId: r.body.sessionId, actualTokens: 500 * i })
-          : t.http.post('/api/streaming-sessions/abort').set(bearer(u.jwt)).send({ sessionId: r.body.sessionId, tokensGenerated: 100 * i }),
+          ? t.http
+              .post('/api/streaming-sessions/finalize')
+              .set(bearer(u.jwt))
+              .send({ sessionId: r.body.sessionId, actualTokens: 500 * i })
+          : t.http
+              .post('/api/streaming-sessions/abort')
+              .set(bearer(u.jwt))
+              .send({ sessionId: r.body.sessionId, tokensGenerated: 100 * i }),
       ),
     );
     expect(settled.map((r) => r.status)).toEqual(Array(8).fill(200));
@@ -130,7 +162,9 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
 
     // Not due yet: the job leaves it alone.
     await service.expireAbandoned();
-    expect((await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [sessionId])).rows[0].status).toBe('active');
+    expect(
+      (await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [sessionId])).rows[0].status,
+    ).toBe('active');
 
     await new Promise((r) => setTimeout(r, 1300));
     // Two instances running the job at once still settle it once.
@@ -143,12 +177,21 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
     expect(await available(t, u.userId)).toBe(47);
     const records = await usageRecordsOf(t, sessionId);
     expect(records).toEqual([
-      expect.objectContaining({ service: 'chat-streaming-expired', operation: SONNET, credits: 3, billing_status: 'billed' }),
+      expect.objectContaining({
+        service: 'chat-streaming-expired',
+        operation: SONNET,
+        credits: 3,
+        billing_status: 'billed',
+      }),
     ]);
     expect(records[0].metadata).toMatchObject({ sessionId, estimatedCredits: 3, actualCredits: 3 });
     expect(records[0].metadata.durationSeconds).toBeGreaterThanOrEqual(1);
 
-    const fin = await t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: 10 }).expect(409);
+    const fin = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(bearer(u.jwt))
+      .send({ sessionId, actualTokens: 10 })
+      .expect(409);
     expect(fin.body.code).toBe('ALREADY_SETTLED');
     await t.http.post('/api/streaming-sessions/abort').set(bearer(u.jwt)).send({ sessionId }).expect(409);
     const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);

@@ -15,9 +15,14 @@ describe('streaming sessions', () => {
   const model = `stream-test-${randomUUID().slice(0, 8)}`;
 
   const init = (jwt: string, body: Record<string, unknown>) =>
-    t.http.post('/api/streaming-sessions/initialize').set(bearer(jwt)).send({ modelId: model, ...body });
-  const finalize = (jwt: string, body: Record<string, unknown>) => t.http.post('/api/streaming-sessions/finalize').set(bearer(jwt)).send(body);
-  const abort = (jwt: string, body: Record<string, unknown>) => t.http.post('/api/streaming-sessions/abort').set(bearer(jwt)).send(body);
+    t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(jwt))
+      .send({ modelId: model, ...body });
+  const finalize = (jwt: string, body: Record<string, unknown>) =>
+    t.http.post('/api/streaming-sessions/finalize').set(bearer(jwt)).send(body);
+  const abort = (jwt: string, body: Record<string, unknown>) =>
+    t.http.post('/api/streaming-sessions/abort').set(bearer(jwt)).send(body);
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -67,7 +72,10 @@ describe('streaming sessions', () => {
       const sessionId = `chat-${randomUUID()}`;
       const res = await init(u.jwt, { sessionId, estimatedTokens: 1000 }).expect(402);
       expect(res.body).toMatchObject({ statusCode: 402, requiredCredits: 12, availableCredits: 11 });
-      const { rows } = await t.db.query(`SELECT 1 FROM streaming_sessions WHERE session_id = $1 UNION ALL SELECT 1 FROM credit_holds WHERE session_id = $1`, [sessionId]);
+      const { rows } = await t.db.query(
+        `SELECT 1 FROM streaming_sessions WHERE session_id = $1 UNION ALL SELECT 1 FROM credit_holds WHERE session_id = $1`,
+        [sessionId],
+      );
       expect(rows).toEqual([]);
       expect((await ledgerOf(t, u.userId)).map((l) => l.kind)).toEqual(['grant']);
       expect(await available(t, u.userId)).toBe(11);
@@ -101,7 +109,9 @@ describe('streaming sessions', () => {
       const res = await init(u.jwt, { inputTokens: 500, outputTokens: 500 }).expect(201);
       expect(res.body).toMatchObject({ estimatedCredits: 20, allocatedCredits: 24 });
       // ceil((300 × 10 + 201 × 30) / 1000) = ceil(9.03) = 10
-      const fin = await finalize(u.jwt, { sessionId: res.body.sessionId, inputTokens: 300, outputTokens: 201 }).expect(200);
+      const fin = await finalize(u.jwt, { sessionId: res.body.sessionId, inputTokens: 300, outputTokens: 201 }).expect(
+        200,
+      );
       expect(fin.body).toEqual({
         sessionId: res.body.sessionId,
         status: 'completed',
@@ -145,10 +155,25 @@ describe('streaming sessions', () => {
         billing_status: 'billed',
       });
       expect(records[0].pricing_rule_id).not.toBeNull();
-      expect(records[0].metadata).toMatchObject({ sessionId: s.sessionId, tokens: 450, estimatedCredits: 10, actualCredits: 5, shortfall: 0 });
+      expect(records[0].metadata).toMatchObject({
+        sessionId: s.sessionId,
+        tokens: 450,
+        estimatedCredits: 10,
+        actualCredits: 5,
+        shortfall: 0,
+      });
       expect(typeof records[0].metadata.durationSeconds).toBe('number');
-      const { rows } = await t.db.query(`SELECT status, actual_credits, refund, shortfall, usage_record_id FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
-      expect(rows[0]).toEqual({ status: 'completed', actual_credits: 5, refund: 7, shortfall: 0, usage_record_id: records[0].id });
+      const { rows } = await t.db.query(
+        `SELECT status, actual_credits, refund, shortfall, usage_record_id FROM streaming_sessions WHERE session_id = $1`,
+        [s.sessionId],
+      );
+      expect(rows[0]).toEqual({
+        status: 'completed',
+        actual_credits: 5,
+        refund: 7,
+        shortfall: 0,
+        usage_record_id: records[0].id,
+      });
       const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);
       expect(active.body.items).toEqual([]);
       const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
@@ -162,19 +187,29 @@ describe('streaming sessions', () => {
       expect(res.body).toMatchObject({ actualCredits: 12, refund: 0, shortfall: 0 });
       expect(await available(t, u.userId)).toBe(88);
       expect((await ledgerOf(t, u.userId)).map((l) => l.kind)).toEqual(['grant', 'hold']);
-      expect(await usageRecordsOf(t, s.sessionId)).toEqual([expect.objectContaining({ credits: 12, billing_status: 'billed' })]);
+      expect(await usageRecordsOf(t, s.sessionId)).toEqual([
+        expect.objectContaining({ credits: 12, billing_status: 'billed' }),
+      ]);
     });
 
     it('overrun: the difference beyond the hold is debited from the balance, linked to the usage record', async () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 2000 }).expect(200);
-      expect(res.body).toMatchObject({ status: 'completed', allocatedCredits: 12, actualCredits: 20, refund: 0, shortfall: 0 });
+      expect(res.body).toMatchObject({
+        status: 'completed',
+        allocatedCredits: 12,
+        actualCredits: 20,
+        refund: 0,
+        shortfall: 0,
+      });
       expect(await available(t, u.userId)).toBe(80);
       const [record] = await usageRecordsOf(t, s.sessionId);
       expect(record).toMatchObject({ credits: 20, billing_status: 'billed' });
       const debits = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'debit');
-      expect(debits).toEqual([expect.objectContaining({ amount: -8, session_id: s.sessionId, usage_record_id: record.id })]);
+      expect(debits).toEqual([
+        expect.objectContaining({ amount: -8, session_id: s.sessionId, usage_record_id: record.id }),
+      ]);
     });
 
     it('overrun beyond the balance: takes what is there, records the shortfall, needs_review', async () => {
@@ -194,7 +229,10 @@ describe('streaming sessions', () => {
       const [record] = await usageRecordsOf(t, s.sessionId);
       expect(record).toMatchObject({ credits: 15, billing_status: 'needs_review' });
       expect(record.metadata).toMatchObject({ actualCredits: 30, shortfall: 15 });
-      const { rows } = await t.db.query(`SELECT actual_credits, shortfall FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
+      const { rows } = await t.db.query(
+        `SELECT actual_credits, shortfall FROM streaming_sessions WHERE session_id = $1`,
+        [s.sessionId],
+      );
       expect(rows[0]).toEqual({ actual_credits: 30, shortfall: 15 });
     });
 
@@ -203,12 +241,28 @@ describe('streaming sessions', () => {
       const { body: s1 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const { body: s2 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const a1 = await abort(u.jwt, { sessionId: s1.sessionId, tokensGenerated: 250 }).expect(200);
-      expect(a1.body).toEqual({ sessionId: s1.sessionId, status: 'aborted', partialCredits: 3, refund: 9, shortfall: 0 });
+      expect(a1.body).toEqual({
+        sessionId: s1.sessionId,
+        status: 'aborted',
+        partialCredits: 3,
+        refund: 9,
+        shortfall: 0,
+      });
       const a2 = await abort(u.jwt, { sessionId: s2.sessionId }).expect(200);
-      expect(a2.body).toEqual({ sessionId: s2.sessionId, status: 'aborted', partialCredits: 0, refund: 12, shortfall: 0 });
+      expect(a2.body).toEqual({
+        sessionId: s2.sessionId,
+        status: 'aborted',
+        partialCredits: 0,
+        refund: 12,
+        shortfall: 0,
+      });
       expect(await available(t, u.userId)).toBe(97);
-      expect(await usageRecordsOf(t, s1.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-aborted', credits: 3, tokens: 250 })]);
-      expect(await usageRecordsOf(t, s2.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-aborted', credits: 0, tokens: 0 })]);
+      expect(await usageRecordsOf(t, s1.sessionId)).toEqual([
+        expect.objectContaining({ service: 'chat-streaming-aborted', credits: 3, tokens: 250 }),
+      ]);
+      expect(await usageRecordsOf(t, s2.sessionId)).toEqual([
+        expect.objectContaining({ service: 'chat-streaming-aborted', credits: 0, tokens: 0 }),
+      ]);
     });
 
     it('success=false settles as failed (chat-streaming-failed), still charging the tokens used', async () => {
@@ -216,7 +270,9 @@ describe('streaming sessions', () => {
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 100, success: false }).expect(200);
       expect(res.body).toMatchObject({ status: 'failed', actualCredits: 1, refund: 11, shortfall: 0 });
-      expect(await usageRecordsOf(t, s.sessionId)).toEqual([expect.objectContaining({ service: 'chat-streaming-failed', credits: 1 })]);
+      expect(await usageRecordsOf(t, s.sessionId)).toEqual([
+        expect.objectContaining({ service: 'chat-streaming-failed', credits: 1 }),
+      ]);
       const { rows } = await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [s.sessionId]);
       expect(rows[0].status).toBe('failed');
     });
@@ -224,14 +280,22 @@ describe('streaming sessions', () => {
     it('charges at the price in effect when the session started, even after a price change', async () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const ownModel = `stream-price-${randomUUID().slice(0, 8)}`;
-      await t.http.post('/api/pricing').set(bearer(adminToken())).send({ modelId: ownModel, pricePer1kTokens: '10' }).expect(201);
+      await t.http
+        .post('/api/pricing')
+        .set(bearer(adminToken()))
+        .send({ modelId: ownModel, pricePer1kTokens: '10' })
+        .expect(201);
       const { body: s } = await t.http
         .post('/api/streaming-sessions/initialize')
         .set(bearer(u.jwt))
         .send({ modelId: ownModel, estimatedTokens: 1000 })
         .expect(201);
       await new Promise((r) => setTimeout(r, 20));
-      await t.http.post('/api/pricing').set(bearer(adminToken())).send({ modelId: ownModel, pricePer1kTokens: '100' }).expect(201);
+      await t.http
+        .post('/api/pricing')
+        .set(bearer(adminToken()))
+        .send({ modelId: ownModel, pricePer1kTokens: '100' })
+        .expect(201);
       const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 1000 }).expect(200);
       expect(res.body).toMatchObject({ actualCredits: 10, refund: 2 });
     });
@@ -239,9 +303,19 @@ describe('streaming sessions', () => {
 
   describe('refunds go back to the allocations they were held from', () => {
     it('a hold spread over two allocations is given back to both, latest expiry first, keeping their expiry', async () => {
-      const u = await userWithCredits(t, [{ credits: 10, expiryDays: 2 }, { credits: 100, expiryDays: 60 }], users);
+      const u = await userWithCredits(
+        t,
+        [
+          { credits: 10, expiryDays: 2 },
+          { credits: 100, expiryDays: 60 },
+        ],
+        users,
+      );
       const [soon, late] = u.allocationIds;
-      const before = await t.db.query(`SELECT id, expires_at FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`, [u.userId]);
+      const before = await t.db.query(
+        `SELECT id, expires_at FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`,
+        [u.userId],
+      );
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       // The hold takes the soonest-expiring credits first: 10 from `soon`, 2 from `late`.
       const holds = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'hold');
@@ -256,7 +330,10 @@ describe('streaming sessions', () => {
         [late, 2, s.sessionId],
         [soon, 5, s.sessionId],
       ]);
-      const after = await t.db.query(`SELECT id, expires_at, remaining_credits FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`, [u.userId]);
+      const after = await t.db.query(
+        `SELECT id, expires_at, remaining_credits FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`,
+        [u.userId],
+      );
       expect(after.rows).toEqual([
         { id: soon, expires_at: before.rows[0].expires_at, remaining_credits: 5 },
         { id: late, expires_at: before.rows[1].expires_at, remaining_credits: 100 },
@@ -269,7 +346,9 @@ describe('streaming sessions', () => {
         const { body: s } = await init(u.jwt, { estimatedTokens: 2000 }).expect(201);
         await abort(u.jwt, { sessionId: s.sessionId }).expect(200);
       }
-      const { rows } = await t.db.query(`SELECT id, remaining_credits FROM credit_allocations WHERE user_id = $1`, [u.userId]);
+      const { rows } = await t.db.query(`SELECT id, remaining_credits FROM credit_allocations WHERE user_id = $1`, [
+        u.userId,
+      ]);
       expect(rows).toEqual([{ id: u.allocationIds[0], remaining_credits: 30 }]);
     });
   });
@@ -301,7 +380,9 @@ describe('streaming sessions', () => {
 
       const { body: s2 } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const aborted = await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 100 }).expect(200);
-      expect((await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 100 }).expect(200)).body).toEqual(aborted.body);
+      expect((await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 100 }).expect(200)).body).toEqual(
+        aborted.body,
+      );
       await abort(u.jwt, { sessionId: s2.sessionId, tokensGenerated: 101 }).expect(409);
       await finalize(u.jwt, { sessionId: s2.sessionId, actualTokens: 100 }).expect(409);
       expect(await available(t, u.userId)).toBe(100 - 7 - 1);
@@ -311,8 +392,12 @@ describe('streaming sessions', () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
       const key = randomUUID();
-      const first = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 }).set('Idempotency-Key', key).expect(200);
-      const replay = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 }).set('Idempotency-Key', key).expect(200);
+      const first = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 })
+        .set('Idempotency-Key', key)
+        .expect(200);
+      const replay = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 300 })
+        .set('Idempotency-Key', key)
+        .expect(200);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toEqual(first.body);
       expect(await usageRecordsOf(t, s.sessionId)).toHaveLength(1);
@@ -350,7 +435,11 @@ describe('streaming sessions', () => {
       await t.http.post('/api/streaming-sessions/initialize').send({ modelId: model, estimatedTokens: 1 }).expect(401);
       await t.http.post('/api/streaming-sessions/finalize').send({ sessionId: 'x', actualTokens: 1 }).expect(401);
       await t.http.post('/api/streaming-sessions/abort').send({ sessionId: 'x' }).expect(401);
-      for (const path of ['/api/streaming-sessions/active', '/api/streaming-sessions/active/all', '/api/streaming-sessions/active/someone']) {
+      for (const path of [
+        '/api/streaming-sessions/active',
+        '/api/streaming-sessions/active/all',
+        '/api/streaming-sessions/active/someone',
+      ]) {
         await t.http.get(path).expect(401);
       }
     });
@@ -358,7 +447,10 @@ describe('streaming sessions', () => {
     it('API keys need sessions:write to settle and sessions:read to list', async () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const keyWith = async (permissions: string[]) => {
-        const res = await t.http.post('/api/api-keys').set(bearer(u.jwt)).send({ name: `k-${permissions.join('-')}`, permissions });
+        const res = await t.http
+          .post('/api/api-keys')
+          .set(bearer(u.jwt))
+          .send({ name: `k-${permissions.join('-')}`, permissions });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
         return { 'X-API-Key': res.body.key as string };
       };
@@ -377,7 +469,11 @@ describe('streaming sessions', () => {
       await t.http.get('/api/streaming-sessions/active/all').set(reader).expect(403);
       await t.http.get(`/api/streaming-sessions/active/${u.userId}`).set(reader).expect(403);
       await t.http.post('/api/streaming-sessions/abort').set(reader).send({ sessionId: s.sessionId }).expect(403);
-      await t.http.post('/api/streaming-sessions/finalize').set(writer).send({ sessionId: s.sessionId, actualTokens: 50 }).expect(200);
+      await t.http
+        .post('/api/streaming-sessions/finalize')
+        .set(writer)
+        .send({ sessionId: s.sessionId, actualTokens: 50 })
+        .expect(200);
     });
 
     it('GET /active lists only the caller’s active sessions', async () => {
@@ -417,11 +513,20 @@ describe('streaming sessions', () => {
 
       await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(b.jwt)).expect(403);
       await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(a.jwt)).expect(403);
-      const bySupervisor = await t.http.get(`/api/streaming-sessions/active/${a.userId}`).set(bearer(supervisor)).expect(200);
+      const bySupervisor = await t.http
+        .get(`/api/streaming-sessions/active/${a.userId}`)
+        .set(bearer(supervisor))
+        .expect(200);
       expect(bySupervisor.body).toEqual({ items: [sa], nextCursor: null });
-      const byAdmin = await t.http.get(`/api/streaming-sessions/active/${b.userId}`).set(bearer(adminToken())).expect(200);
+      const byAdmin = await t.http
+        .get(`/api/streaming-sessions/active/${b.userId}`)
+        .set(bearer(adminToken()))
+        .expect(200);
       expect(byAdmin.body.items).toEqual([sb]);
-      await t.http.get(`/api/streaming-sessions/active/${uniqueId('ghost')}`).set(bearer(supervisor)).expect(404);
+      await t.http
+        .get(`/api/streaming-sessions/active/${uniqueId('ghost')}`)
+        .set(bearer(supervisor))
+        .expect(404);
 
       await abort(a.jwt, { sessionId: sa.sessionId }).expect(200);
       await abort(b.jwt, { sessionId: sb.sessionId }).expect(200);
@@ -430,23 +535,34 @@ describe('streaming sessions', () => {
     it('pages active sessions with a cursor', async () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const created: string[] = [];
-      for (let i = 0; i < 3; i++) created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
+      for (let i = 0; i < 3; i++)
+        created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
       const p1 = await t.http.get('/api/streaming-sessions/active').query({ limit: 2 }).set(bearer(u.jwt)).expect(200);
       expect(p1.body.items).toHaveLength(2);
       expect(p1.body.nextCursor).toEqual(expect.any(String));
-      const p2 = await t.http.get('/api/streaming-sessions/active').query({ limit: 2, cursor: p1.body.nextCursor }).set(bearer(u.jwt)).expect(200);
+      const p2 = await t.http
+        .get('/api/streaming-sessions/active')
+        .query({ limit: 2, cursor: p1.body.nextCursor })
+        .set(bearer(u.jwt))
+        .expect(200);
       expect(p2.body.nextCursor).toBeNull();
-      expect([...p1.body.items, ...p2.body.items].map((i: { sessionId: string }) => i.sessionId).sort()).toEqual([...created].sort());
+      expect([...p1.body.items, ...p2.body.items].map((i: { sessionId: string }) => i.sessionId).sort()).toEqual(
+        [...created].sort(),
+      );
       for (const id of created) await abort(u.jwt, { sessionId: id }).expect(200);
     });
 
     it('pages sessions started in the same millisecond without repeating one', async () => {
       const u = await userWithCredits(t, [{ credits: 100 }], users);
       const created: string[] = [];
-      for (let i = 0; i < 3; i++) created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
+      for (let i = 0; i < 3; i++)
+        created.push((await init(u.jwt, { estimatedTokens: 100 }).expect(201)).body.sessionId);
       // Same millisecond, different microseconds: a cursor rounded to milliseconds would repeat rows.
       for (const [i, id] of created.entries()) {
-        await t.db.query(`UPDATE streaming_sessions SET started_at = date_trunc('milliseconds', started_at) + make_interval(secs => $2::float / 1e6) WHERE session_id = $1`, [id, (i + 1) * 100]);
+        await t.db.query(
+          `UPDATE streaming_sessions SET started_at = date_trunc('milliseconds', started_at) + make_interval(secs => $2::float / 1e6) WHERE session_id = $1`,
+          [id, (i + 1) * 100],
+        );
       }
       const seen: string[] = [];
       let cursor: string | null = null;
@@ -466,11 +582,24 @@ describe('streaming sessions', () => {
 
   it('documents every route in the OpenAPI document', async () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;
-    const paths = doc.paths as Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
-    expect(Object.keys(paths['/api/streaming-sessions/initialize'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '402', '403', '409']));
-    expect(Object.keys(paths['/api/streaming-sessions/finalize'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
-    expect(Object.keys(paths['/api/streaming-sessions/abort'].post.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
-    for (const p of ['/api/streaming-sessions/active', '/api/streaming-sessions/active/all', '/api/streaming-sessions/active/{userId}']) {
+    const paths = doc.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown>; security?: unknown[] }>
+    >;
+    expect(Object.keys(paths['/api/streaming-sessions/initialize'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '402', '403', '409']),
+    );
+    expect(Object.keys(paths['/api/streaming-sessions/finalize'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '404', '409']),
+    );
+    expect(Object.keys(paths['/api/streaming-sessions/abort'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '404', '409']),
+    );
+    for (const p of [
+      '/api/streaming-sessions/active',
+      '/api/streaming-sessions/active/all',
+      '/api/streaming-sessions/active/{userId}',
+    ]) {
       expect(paths[p].get.responses['200']).toBeDefined();
     }
     const schemas = doc.components.schemas;

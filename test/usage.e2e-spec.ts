@@ -17,13 +17,20 @@ describe('usage', () => {
    * A fresh user with `credits` granted through the API; returns its id and token. Users that get
    * records inserted by SQL (fixtures without debits) are left out of the invariant checks.
    */
-  async function userWithCredits(credits: number, options: { fixtures?: boolean } = {}): Promise<{ id: string; jwt: string }> {
+  async function userWithCredits(
+    credits: number,
+    options: { fixtures?: boolean } = {},
+  ): Promise<{ id: string; jwt: string }> {
     const id = uniqueId('usage');
     if (!options.fixtures) users.push(id);
     const jwt = token({ sub: id });
     await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
     if (credits > 0) {
-      await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: id, credits, expiryDays: 30 }).expect(201);
+      await t.http
+        .post('/api/credits/allocate')
+        .set(bearer(admin))
+        .send({ userId: id, credits, expiryDays: 30 })
+        .expect(201);
     }
     return { id, jwt };
   }
@@ -63,7 +70,10 @@ describe('usage', () => {
         billingStatus: 'billed',
       });
       expect(new Date(res.body.timestamp).toISOString()).toBe(res.body.timestamp);
-      const ledger = await t.db.query(`SELECT kind, amount, usage_record_id FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`, [u.id]);
+      const ledger = await t.db.query(
+        `SELECT kind, amount, usage_record_id FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`,
+        [u.id],
+      );
       expect(ledger.rows).toEqual([{ kind: 'debit', amount: -30, usage_record_id: res.body.id }]);
       const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
       expect(balance.body.totalCredits).toBe(70);
@@ -72,11 +82,19 @@ describe('usage', () => {
     it('402 when short, and neither a usage row nor a ledger entry is written', async () => {
       const u = await userWithCredits(10);
       const before = await counts(u.id);
-      const res = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'completion', credits: 11 }).expect(402);
+      const res = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'completion', credits: 11 })
+        .expect(402);
       expect(res.body).toMatchObject({ statusCode: 402, requiredCredits: 11, availableCredits: 10 });
       expect(await counts(u.id)).toEqual(before);
       // Priced records are refused the same way.
-      await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'c', modelId: SONNET, tokens: 4000 }).expect(402);
+      await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', modelId: SONNET, tokens: 4000 })
+        .expect(402);
       expect(await counts(u.id)).toEqual(before);
     });
 
@@ -86,10 +104,19 @@ describe('usage', () => {
       await t.http
         .post('/api/pricing')
         .set(bearer(admin))
-        .send({ modelId: model, pricePer1kTokens: '0.0700', outputPricePer1kTokens: '0.2100', providerCostPer1kTokens: '0.0300' })
+        .send({
+          modelId: model,
+          pricePer1kTokens: '0.0700',
+          outputPricePer1kTokens: '0.2100',
+          providerCostPer1kTokens: '0.0300',
+        })
         .expect(201);
       // 100000 × 0.07 / 1000 = 7 exactly (7.000000000000001 in floating point, which would round up to 8).
-      const exact = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'c', modelId: model, tokens: 100_000 }).expect(201);
+      const exact = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', modelId: model, tokens: 100_000 })
+        .expect(201);
       expect(exact.body.credits).toBe(7);
       expect(exact.body.tokens).toBe(100_000);
       // ceil((1000 × 0.07 + 1 × 0.21) / 1000) = ceil(0.07021) = 1; input/output split kept.
@@ -100,12 +127,23 @@ describe('usage', () => {
         .expect(201);
       expect(split.body).toMatchObject({ credits: 1, tokens: 1001, inputTokens: 1000, outputTokens: 1 });
       // Seeded rules: 334 × 3 / 1000 = 1.002 → 2; 4000 × 0.25 / 1000 = 1 → 1.
-      const sonnet = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'c', modelId: SONNET, tokens: 334 }).expect(201);
+      const sonnet = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', modelId: SONNET, tokens: 334 })
+        .expect(201);
       expect(sonnet.body.credits).toBe(2);
-      const haiku = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'c', modelId: HAIKU, tokens: 4000 }).expect(201);
+      const haiku = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', modelId: HAIKU, tokens: 4000 })
+        .expect(201);
       expect(haiku.body.credits).toBe(1);
       // The record keeps its rule and provider cost: 100000 × 0.03 / 1000 = 3.
-      const stored = await t.db.query(`SELECT pricing_rule_id, provider_cost::text AS cost FROM usage_records WHERE id = $1`, [exact.body.id]);
+      const stored = await t.db.query(
+        `SELECT pricing_rule_id, provider_cost::text AS cost FROM usage_records WHERE id = $1`,
+        [exact.body.id],
+      );
       expect(stored.rows[0].pricing_rule_id).toBe(exact.body.pricingRuleId);
       expect(exact.body.pricingRuleId).toMatch(/^[0-9a-f-]{36}$/);
       expect(Number(stored.rows[0].cost)).toBe(3);
@@ -117,14 +155,20 @@ describe('usage', () => {
     it.each<[Record<string, unknown>, string]>([
       [{ service: 'chat', operation: 'c' }, 'no credits and no model/tokens'],
       [{ service: 'chat', operation: 'c', modelId: HAIKU }, 'model without tokens'],
-      [{ service: 'chat', operation: 'c', modelId: HAIKU, tokens: 10, inputTokens: 5, outputTokens: 5 }, 'tokens and split'],
+      [
+        { service: 'chat', operation: 'c', modelId: HAIKU, tokens: 10, inputTokens: 5, outputTokens: 5 },
+        'tokens and split',
+      ],
       [{ service: 'chat', operation: 'c', modelId: HAIKU, inputTokens: 5 }, 'input without output'],
       [{ service: 'chat', operation: 'c', credits: -1 }, 'negative credits'],
       [{ service: 'chat', operation: 'c', credits: 1.5 }, 'fractional credits'],
       [{ service: 'x'.repeat(51), operation: 'c', credits: 1 }, 'service too long'],
       [{ service: 'chat', operation: 'x'.repeat(101), credits: 1 }, 'operation too long'],
       [{ service: 'chat', operation: 'c', credits: 1, metadata: [1, 2] }, 'metadata array'],
-      [{ service: 'chat', operation: 'c', credits: 1, metadata: { big: 'x'.repeat(16 * 1024) } }, 'metadata over 16 KB'],
+      [
+        { service: 'chat', operation: 'c', credits: 1, metadata: { big: 'x'.repeat(16 * 1024) } },
+        'metadata over 16 KB',
+      ],
       [{ service: 'chat', operation: 'c', credits: 1, metadata: { bad: 'a\u0000b' } }, 'NUL in metadata'],
       [{ service: 'ch\u0000at', operation: 'c', credits: 1 }, 'NUL in service'],
     ])('400 for %j (%s), nothing recorded', async (body) => {
@@ -140,7 +184,11 @@ describe('usage', () => {
       [{ billingStatus: 'needs_review' }],
     ])('mass assignment %j → 400 and nothing recorded', async (extra) => {
       const u = await userWithCredits(100);
-      const res = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: 'c', credits: 5, ...extra }).expect(400);
+      const res = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', credits: 5, ...extra })
+        .expect(400);
       expect(res.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/should not exist/)]));
       expect(await counts(u.id)).toEqual({ records: 0, entries: 1 });
       const anywhere = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = 'someone-else'`);
@@ -149,7 +197,11 @@ describe('usage', () => {
 
     it('0 credits records without a debit', async () => {
       const u = await userWithCredits(0);
-      const res = await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'free', operation: 'ping', credits: 0 }).expect(201);
+      const res = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'free', operation: 'ping', credits: 0 })
+        .expect(201);
       expect(res.body.credits).toBe(0);
       expect(await counts(u.id)).toEqual({ records: 1, entries: 0 });
     });
@@ -157,12 +209,26 @@ describe('usage', () => {
     it('API keys: usage:write records, usage:read reads; supervisor routes refuse keys', async () => {
       const u = await userWithCredits(100);
       const keyFor = async (permissions: string[]) =>
-        (await t.http.post('/api/api-keys').set(bearer(u.jwt)).send({ name: `k-${permissions.join('-')}`, permissions }).expect(201)).body.key as string;
+        (
+          await t.http
+            .post('/api/api-keys')
+            .set(bearer(u.jwt))
+            .send({ name: `k-${permissions.join('-')}`, permissions })
+            .expect(201)
+        ).body.key as string;
       const writer = await keyFor(['usage:write']);
       const reader = await keyFor(['usage:read']);
-      const rec = await t.http.post('/api/usage/record').set('X-API-Key', writer).send({ service: 'chat', operation: 'c', credits: 2 }).expect(201);
+      const rec = await t.http
+        .post('/api/usage/record')
+        .set('X-API-Key', writer)
+        .send({ service: 'chat', operation: 'c', credits: 2 })
+        .expect(201);
       expect(rec.body.userId).toBe(u.id);
-      await t.http.post('/api/usage/record').set('X-API-Key', reader).send({ service: 'chat', operation: 'c', credits: 2 }).expect(403);
+      await t.http
+        .post('/api/usage/record')
+        .set('X-API-Key', reader)
+        .send({ service: 'chat', operation: 'c', credits: 2 })
+        .expect(403);
       await t.http.get('/api/usage/stats').set('X-API-Key', writer).expect(403);
       const stats = await t.http.get('/api/usage/stats').set('X-API-Key', reader).expect(200);
       expect(stats.body).toMatchObject({ userId: u.id, totalRecords: 1, totalCredits: 2 });
@@ -210,7 +276,10 @@ describe('usage', () => {
     });
 
     it('treats bounds as inclusive and a date-only endDate as the whole day', async () => {
-      const day = await t.http.get('/api/usage/stats?startDate=2024-03-01&endDate=2024-03-01').set(bearer(fx.jwt)).expect(200);
+      const day = await t.http
+        .get('/api/usage/stats?startDate=2024-03-01&endDate=2024-03-01')
+        .set(bearer(fx.jwt))
+        .expect(200);
       expect(day.body).toMatchObject({ totalRecords: 2, totalCredits: 15, byDay: { '2024-03-01': 15 } });
       const exact = await t.http
         .get('/api/usage/stats?startDate=2024-03-01T23:59:59.999Z&endDate=2024-03-03T00:00:00Z')
@@ -218,7 +287,14 @@ describe('usage', () => {
         .expect(200);
       expect(exact.body).toMatchObject({ totalRecords: 4, totalCredits: 35 });
       const none = await t.http.get('/api/usage/stats?startDate=2030-01-01').set(bearer(fx.jwt)).expect(200);
-      expect(none.body).toMatchObject({ totalRecords: 0, totalCredits: 0, byService: {}, byDay: {}, byModel: {}, recentActivity: [] });
+      expect(none.body).toMatchObject({
+        totalRecords: 0,
+        totalCredits: 0,
+        byService: {},
+        byDay: {},
+        byModel: {},
+        recentActivity: [],
+      });
     });
 
     it.each([
@@ -244,7 +320,11 @@ describe('usage', () => {
       expect(res.body.recentActivity.map((r: { operation: string }) => r.operation)).toEqual(
         Array.from({ length: 10 }, (_, i) => `op-${12 - i}`),
       );
-      expect(res.body.recentActivity[0]).toMatchObject({ userId: u.id, credits: 12, timestamp: '2024-05-01T00:12:00.000Z' });
+      expect(res.body.recentActivity[0]).toMatchObject({
+        userId: u.id,
+        credits: 12,
+        timestamp: '2024-05-01T00:12:00.000Z',
+      });
       expect(res.body.totalRecords).toBe(12);
     });
 
@@ -254,7 +334,10 @@ describe('usage', () => {
       await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(admin)).expect(200);
       const other = await userWithCredits(0);
       await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(other.jwt)).expect(403);
-      await t.http.get(`/api/usage/stats/${uniqueId('nobody')}`).set(bearer(supervisor)).expect(404);
+      await t.http
+        .get(`/api/usage/stats/${uniqueId('nobody')}`)
+        .set(bearer(supervisor))
+        .expect(404);
       await t.http.get(`/api/usage/stats/${fx.id}`).expect(401);
     });
 
@@ -318,7 +401,12 @@ describe('usage', () => {
       // Deleting a record (fixtures only) is reflected too.
       await t.db.query(`DELETE FROM usage_records WHERE user_id = $1 AND service = 'embeddings'`, [c.id]);
       const afterDelete = await t.http.get(`/api/usage/system-stats?${q}`).set(bearer(admin)).expect(200);
-      expect(afterDelete.body).toMatchObject({ totalRecords: 4, totalCredits: 200, userCount: 2, byService: { chat: 180, images: 20 } });
+      expect(afterDelete.body).toMatchObject({
+        totalRecords: 4,
+        totalCredits: 200,
+        userCount: 2,
+        byService: { chat: 180, images: 20 },
+      });
       expect(afterDelete.body.byModel[`e-${tag}`]).toBeUndefined();
       expect(afterDelete.body.byUser[c.id]).toBeUndefined();
     });
@@ -333,11 +421,17 @@ describe('usage', () => {
            FROM generate_series(1, 95) g`,
         [u.id],
       );
-      const existing = (await t.db.query(`SELECT id FROM usage_records WHERE user_id = $1`, [u.id])).rows.map((r) => r.id as string);
+      const existing = (await t.db.query(`SELECT id FROM usage_records WHERE user_id = $1`, [u.id])).rows.map(
+        (r) => r.id as string,
+      );
       // Ten more records (same timestamps as the fixtures too) arrive while we page.
       const inserts = (async () => {
         for (let i = 0; i < 10; i++) {
-          await t.http.post('/api/usage/record').set(bearer(u.jwt)).send({ service: 'chat', operation: `live-${i}`, credits: 1 }).expect(201);
+          await t.http
+            .post('/api/usage/record')
+            .set(bearer(u.jwt))
+            .send({ service: 'chat', operation: `live-${i}`, credits: 1 })
+            .expect(201);
           await t.db.query(
             `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits) VALUES ($1, '2024-06-01T00:00:10Z', 'chat', 'late', 1)`,
             [u.id],
@@ -374,7 +468,10 @@ describe('usage', () => {
       const own = await t.http.get('/api/usage/records').set(bearer(u.jwt)).expect(200);
       expect(own.body.items.map((r: { operation: string }) => r.operation)).toEqual(['c', 'b', 'a']);
       expect(own.body.nextCursor).toBeNull();
-      const chat = await t.http.get('/api/usage/records?service=chat&endDate=2024-07-01').set(bearer(u.jwt)).expect(200);
+      const chat = await t.http
+        .get('/api/usage/records?service=chat&endDate=2024-07-01')
+        .set(bearer(u.jwt))
+        .expect(200);
       expect(chat.body.items.map((r: { operation: string }) => r.operation)).toEqual(['a']);
       // BOLA: another user's records need supervisor.
       await t.http.get(`/api/usage/records?userId=${other.id}`).set(bearer(u.jwt)).expect(403);
@@ -394,17 +491,27 @@ describe('usage', () => {
            FROM generate_series(1, 2500) g`,
         [u.id, HAIKU],
       );
-      const res = await t.http.get('/api/usage/records?format=csv').set(bearer(u.jwt)).buffer(true).parse((r, cb) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString()));
-        r.on('end', () => cb(null, text));
-      });
+      const res = await t.http
+        .get('/api/usage/records?format=csv')
+        .set(bearer(u.jwt))
+        .buffer(true)
+        .parse((r, cb) => {
+          let text = '';
+          r.on('data', (c: Buffer) => (text += c.toString()));
+          r.on('end', () => cb(null, text));
+        });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
       const lines = (res.body as string).split('\r\n').filter(Boolean);
-      expect(lines[0]).toBe('id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata');
+      expect(lines[0]).toBe(
+        'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata',
+      );
       expect(lines).toHaveLength(2501);
-      expect(lines[1]).toMatch(new RegExp(`^[0-9a-f-]{36},${u.id},2024-08-01T00:41:40.000Z,chat,op-2500,2500,${HAIKU.replace(/\./g, '\\.')},,,,billed,$`));
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^[0-9a-f-]{36},${u.id},2024-08-01T00:41:40.000Z,chat,op-2500,2500,${HAIKU.replace(/\./g, '\\.')},,,,billed,$`,
+        ),
+      );
       expect(lines[2500]).toContain(',op-1,1,');
       expect(lines[2500]).toContain('"{""note"":""a, \\""quoted\\"" value""}"');
       // Another user's export is refused the same way as the list.

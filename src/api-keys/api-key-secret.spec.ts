@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { displayPrefix, generateApiKey, hashApiKey, KEY_PREFIX, looksLikeApiKey, secretsEqual } from './api-key-secret.js';
+import {
+  displayPrefix,
+  generateApiKey,
+  hashApiKey,
+  KEY_PREFIX,
+  looksLikeApiKey,
+  secretsEqual,
+} from './api-key-secret.js';
 
 describe('api key secrets', () => {
   it('generates prefixed keys with 32 random bytes', () => {

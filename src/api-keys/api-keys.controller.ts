@@ -44,14 +44,19 @@ export class ApiKeysController {
       'appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it.',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body, unknown scope or expiresAt not in the future', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body, unknown scope or expiresAt not in the future',
+    type: ErrorResponseDto,
+  })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     return this.apiKeys.create(user, dto);
   }
 
   @Get()
   @Auth('user')
-  @ApiOperation({ summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves" })
+  @ApiOperation({
+    summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves",
+  })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })
   list(@CurrentUser() user: AuthUser, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
@@ -68,10 +73,19 @@ export class ApiKeysController {
     summary: 'Check an API key on behalf of another service',
     description: 'Callers: `X-Internal-Api-Key` (INTERNAL_API_KEY) or an admin JWT. API keys are not accepted.',
   })
-  @ApiOkResponse({ type: VerifyApiKeyResponseDto, description: '`{valid: true, keyId, userId, permissions}` or `{valid: false, reason}`' })
+  @ApiOkResponse({
+    type: VerifyApiKeyResponseDto,
+    description: '`{valid: true, keyId, userId, permissions}` or `{valid: false, reason}`',
+  })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Missing or wrong internal key, or invalid credentials', type: ErrorResponseDto })
-  @ApiForbiddenResponse({ description: 'Requires role admin or the internal API key. API keys: not accepted.', type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({
+    description: 'Missing or wrong internal key, or invalid credentials',
+    type: ErrorResponseDto,
+  })
+  @ApiForbiddenResponse({
+    description: 'Requires role admin or the internal API key. API keys: not accepted.',
+    type: ErrorResponseDto,
+  })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto })
   verify(@Body() dto: VerifyApiKeyDto): Promise<VerifyApiKeyResponseDto> {
     return this.apiKeys.verify(dto.key);
@@ -90,7 +104,10 @@ export class ApiKeysController {
   @Delete(':id')
   @Auth('user')
   @ApiOperation({ summary: 'Revoke an API key of the caller (admins: any); effective on the next request' })
-  @ApiOkResponse({ type: ApiKeyResponseDto, description: 'The revoked key (`isActive: false`); revoking again answers the same' })
+  @ApiOkResponse({
+    type: ApiKeyResponseDto,
+    description: 'The revoked key (`isActive: false`); revoking again answers the same',
+  })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
   @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
   revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {

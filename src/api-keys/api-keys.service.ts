@@ -55,7 +55,8 @@ const TOUCH_MEMORY_LIMIT = 10_000;
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /** Unknown strings in the column (a scope since retired) grant nothing. */
-const knownScopes = (values: string[]): Scope[] => values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
+const knownScopes = (values: string[]): Scope[] =>
+  values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
 function toDto(row: ApiKeyRow): ApiKeyResponseDto {
   return {
@@ -109,7 +110,10 @@ export class ApiKeysService {
   }
 
   /** The caller's keys, or (admin) any user's; newest first, revoked and expired ones included. */
-  async list(caller: AuthUser, query: { userId?: string; limit?: number; cursor?: string }): Promise<Page<ApiKeyResponseDto>> {
+  async list(
+    caller: AuthUser,
+    query: { userId?: string; limit?: number; cursor?: string },
+  ): Promise<Page<ApiKeyResponseDto>> {
     const userId = query.userId ?? caller.userId;
     if (userId !== caller.userId && !roleSatisfies(caller.role, 'admin')) {
       throw new DomainError('FORBIDDEN', "Only admins may list another user's API keys");
@@ -119,7 +123,8 @@ export class ApiKeysService {
     const params: unknown[] = [userId];
     let keyset = '';
     if (after) {
-      if (!UUID.test(after.id) || Number.isNaN(Date.parse(after.t))) throw new DomainError('VALIDATION', 'Invalid cursor');
+      if (!UUID.test(after.id) || Number.isNaN(Date.parse(after.t)))
+        throw new DomainError('VALIDATION', 'Invalid cursor');
       params.push(after.t, after.id);
       keyset = `AND (created_at, id) < ($2::timestamptz, $3::uuid)`;
     }
@@ -170,7 +175,11 @@ export class ApiKeysService {
     const check = await this.check(key);
     if (!check.valid) {
       throw new UnauthorizedException(
-        check.reason === 'revoked' ? 'API key revoked' : check.reason === 'expired' ? 'API key expired' : 'Invalid API key',
+        check.reason === 'revoked'
+          ? 'API key revoked'
+          : check.reason === 'expired'
+            ? 'API key expired'
+            : 'Invalid API key',
       );
     }
     const { row } = check;
@@ -189,7 +198,12 @@ export class ApiKeysService {
   async verify(key: string): Promise<VerifyApiKeyResponseDto> {
     const check = await this.check(key);
     if (!check.valid) return { valid: false, reason: check.reason };
-    return { valid: true, keyId: check.row.id, userId: check.row.user_id, permissions: knownScopes(check.row.permissions) };
+    return {
+      valid: true,
+      keyId: check.row.id,
+      userId: check.row.user_id,
+      permissions: knownScopes(check.row.permissions),
+    };
   }
 
   private async check(key: string): Promise<KeyCheck> {
@@ -232,7 +246,11 @@ export class ApiKeysService {
         [id],
       )
       .catch((error: unknown) => {
-        this.logger.warn({ msg: 'could not record API key use', keyId: id, err: error instanceof Error ? error.message : String(error) });
+        this.logger.warn({
+          msg: 'could not record API key use',
+          keyId: id,
+          err: error instanceof Error ? error.message : String(error),
+        });
       });
   }
 

@@ -33,14 +33,16 @@ export class InternalOrAdminGuard extends AuthenticationGuard {
     const given = req.headers[INTERNAL_API_KEY_HEADER];
     if (given !== undefined) {
       // Without a configured key nothing matches (an empty key never opens the route).
-      if (typeof given === 'string' && this.internalApiKey !== null && secretsEqual(given, this.internalApiKey)) return true;
+      if (typeof given === 'string' && this.internalApiKey !== null && secretsEqual(given, this.internalApiKey))
+        return true;
       await this.countFailure(context);
       throw new UnauthorizedException('Invalid internal API key');
     }
     await this.authenticate(context);
     const user = req.user;
     if (user?.via === 'api-key') throw new ForbiddenException('API keys cannot call this route');
-    if (!user || !roleSatisfies(user.role, 'admin')) throw new ForbiddenException('Requires role admin or the internal API key');
+    if (!user || !roleSatisfies(user.role, 'admin'))
+      throw new ForbiddenException('Requires role admin or the internal API key');
     return true;
   }
 }

@@ -97,18 +97,28 @@ describe('buildAppConfig', () => {
 
   describe('database location', () => {
     it('builds a URL from DB_* parts, escaping credentials', () => {
-      const config = buildAppConfig({ DB_HOST: 'db.internal', DB_PORT: '6543', DB_NAME: 'acc', DB_USER: 'svc', DB_PASSWORD: 'p@ss/w:rd' });
+      const config = buildAppConfig({
+        DB_HOST: 'db.internal',
+        DB_PORT: '6543',
+        DB_NAME: 'acc',
+        DB_USER: 'svc',
+        DB_PASSWORD: 'p@ss/w:rd',
+      });
       expect(config.database.url).toBe('postgres://svc:p%40ss%2Fw%3Ard@db.internal:6543/acc');
       const parsed = new URL(config.database.url!);
       expect(decodeURIComponent(parsed.password)).toBe('p@ss/w:rd');
     });
 
     it('DB_* parts default to port 5432, database accounting, user postgres, no password', () => {
-      expect(buildAppConfig({ DB_HOST: 'localhost' }).database.url).toBe('postgres://postgres@localhost:5432/accounting');
+      expect(buildAppConfig({ DB_HOST: 'localhost' }).database.url).toBe(
+        'postgres://postgres@localhost:5432/accounting',
+      );
     });
 
     it('DATABASE_URL wins over DB_*', () => {
-      expect(buildAppConfig({ DATABASE_URL: 'postgres://a@b/c', DB_HOST: 'ignored' }).database.url).toBe('postgres://a@b/c');
+      expect(buildAppConfig({ DATABASE_URL: 'postgres://a@b/c', DB_HOST: 'ignored' }).database.url).toBe(
+        'postgres://a@b/c',
+      );
     });
 
     it('neither means the embedded database (url null)', () => {
@@ -118,7 +128,9 @@ describe('buildAppConfig', () => {
 
   describe('JWT_ACCESS_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_ACCESS_SECRET is required when NODE_ENV=production']);
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+        'JWT_ACCESS_SECRET is required when NODE_ENV=production',
+      ]);
       expect(problemsOf({ NODE_ENV: 'production', JWT_ACCESS_SECRET: '   ' })).toEqual([
         'JWT_ACCESS_SECRET is required when NODE_ENV=production',
       ]);
@@ -139,7 +151,10 @@ describe('buildAppConfig', () => {
 
     it('outside production a missing secret gets the fixed development value (flagged for a warning)', () => {
       for (const nodeEnv of [undefined, 'development', 'test']) {
-        expect(buildAppConfig({ NODE_ENV: nodeEnv }).jwt).toEqual({ secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true });
+        expect(buildAppConfig({ NODE_ENV: nodeEnv }).jwt).toEqual({
+          secret: DEVELOPMENT_JWT_SECRET,
+          usingDevelopmentSecret: true,
+        });
       }
     });
 

@@ -83,7 +83,11 @@ export class CreditsController {
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({ description: 'Unknown model while PRICING_STRICT=true', type: ErrorResponseDto })
   async calculate(@Body() body: CalculateCreditsDto): Promise<CalculateCreditsResponseDto> {
-    const quote = await this.pricing.quote(body.modelId, { tokens: body.tokens, inputTokens: body.inputTokens, outputTokens: body.outputTokens });
+    const quote = await this.pricing.quote(body.modelId, {
+      tokens: body.tokens,
+      inputTokens: body.inputTokens,
+      outputTokens: body.outputTokens,
+    });
     return {
       modelId: body.modelId,
       tokens: body.tokens ?? (body.inputTokens ?? 0) + (body.outputTokens ?? 0),
@@ -101,13 +105,22 @@ export class CreditsController {
     description: 'An unknown user is created when `email` and `username` are given; otherwise 404.',
   })
   @ApiCreatedResponse({ type: AllocationResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (credits, expiry in the past, both expiry forms...)', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (credits, expiry in the past, both expiry forms...)',
+    type: ErrorResponseDto,
+  })
   @ApiNotFoundResponse({ description: 'Unknown user and no email+username to create it', type: ErrorResponseDto })
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
-    const expiresAt = body.expiresAt ? new Date(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
+    const expiresAt = body.expiresAt
+      ? new Date(body.expiresAt)
+      : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       if (body.email && body.username) {
-        await this.accounts.createIfMissing(manager, { userId: body.userId, email: body.email, username: body.username });
+        await this.accounts.createIfMissing(manager, {
+          userId: body.userId,
+          email: body.email,
+          username: body.username,
+        });
       }
       return this.credits.grant(manager, {
         userId: body.userId,
@@ -124,7 +137,10 @@ export class CreditsController {
   @ApiOperation({ summary: 'Allocations, newest first (own; any user’s for supervisors)' })
   @ApiOkResponse({ type: AllocationListResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
-  async allocations(@CurrentUser() user: AuthUser, @Query() query: ListAllocationsQueryDto): Promise<AllocationListResponseDto> {
+  async allocations(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListAllocationsQueryDto,
+  ): Promise<AllocationListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
     return this.credits.listAllocations({ ...query, userId });
   }
@@ -134,14 +150,21 @@ export class CreditsController {
   @Auth('admin')
   @ApiOperation({
     summary: 'Void an allocation (admin)',
-    description: 'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
+    description:
+      'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   @ApiOkResponse({ type: AllocationResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown allocation', type: ErrorResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  void(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: VoidAllocationDto): Promise<AllocationResponseDto> {
-    return this.tx.run((manager) => this.credits.void(manager, id, { voidedBy: user.userId, reason: body.reason ?? null }));
+  void(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: VoidAllocationDto,
+  ): Promise<AllocationResponseDto> {
+    return this.tx.run((manager) =>
+      this.credits.void(manager, id, { voidedBy: user.userId, reason: body.reason ?? null }),
+    );
   }
 
   @Get('ledger')
@@ -165,7 +188,8 @@ export class CreditsController {
   /** "U (own) / S (any)": someone else's data needs supervisor (403), and must exist (404). */
   private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
     if (requested === undefined || requested === user.userId) return user.userId;
-    if (!roleSatisfies(user.role, 'supervisor')) throw new DomainError('FORBIDDEN', 'Only supervisors may read another user’s credits');
+    if (!roleSatisfies(user.role, 'supervisor'))
+      throw new DomainError('FORBIDDEN', 'Only supervisors may read another user’s credits');
     if (!(await this.credits.userExists(requested))) throw new NotFoundError('User');
     return requested;
   }

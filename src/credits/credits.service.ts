@@ -3,7 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import {
+  checkCursor,
+  cursorTimestampSql,
+  decodeCursor,
+  DEFAULT_LIMIT,
+  toPage,
+  type Page,
+} from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountsService } from '../users/accounts.service.js';
 
@@ -43,7 +50,14 @@ export interface BalanceView {
   userId: string;
   totalCredits: number;
   heldCredits: number;
-  activeAllocations: { id: string; credits: number; totalCredits: number; expiresAt: string; allocatedAt: string; notes: string | null }[];
+  activeAllocations: {
+    id: string;
+    credits: number;
+    totalCredits: number;
+    expiresAt: string;
+    allocatedAt: string;
+    notes: string | null;
+  }[];
 }
 
 export interface ReconcileMismatch {
@@ -177,7 +191,12 @@ export class CreditsService {
    * Takes `amount` credits, soonest-expiring allocations first (ties: oldest allocation). One
    * `debit` entry per allocation touched. Short → InsufficientCreditsError, nothing written.
    */
-  async debit(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs): Promise<{ balanceAfter: number }> {
+  async debit(
+    manager: EntityManager,
+    userId: string,
+    amount: number,
+    refs: LedgerRefs,
+  ): Promise<{ balanceAfter: number }> {
     const { balanceAfter } = await this.take(manager, userId, amount, 'debit', refs, true);
     return { balanceAfter };
   }
@@ -212,7 +231,8 @@ export class CreditsService {
        RETURNING session_id`,
       [refs.sessionId, userId, amount],
     );
-    if (rows.length === 0) throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
+    if (rows.length === 0)
+      throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
     return { parts };
   }
 
@@ -221,13 +241,22 @@ export class CreditsService {
    * (kind `release`, expiry unchanged), latest-expiring parts first, so what stays charged is what
    * expires soonest.
    */
-  async release(manager: EntityManager, userId: string, sessionId: string, amount: number, refs: LedgerRefs): Promise<void> {
+  async release(
+    manager: EntityManager,
+    userId: string,
+    sessionId: string,
+    amount: number,
+    refs: LedgerRefs,
+  ): Promise<void> {
     await this.accounts.lock(manager, userId);
     const hold = await this.lockHold(manager, userId, sessionId);
     if (!hold || hold.settled) throw new DomainError('CONFLICT', 'No active hold for this session');
     if (amount > hold.outstanding) throw new DomainError('CONFLICT', 'Release exceeds the outstanding hold');
     await this.giveBack(manager, userId, sessionId, amount, refs);
-    await manager.query(`UPDATE credit_holds SET outstanding = outstanding - $2 WHERE session_id = $1`, [sessionId, amount]);
+    await manager.query(`UPDATE credit_holds SET outstanding = outstanding - $2 WHERE session_id = $1`, [
+      sessionId,
+      amount,
+    ]);
   }
 
   /**
@@ -242,7 +271,8 @@ export class CreditsService {
     charge: number,
     refs: LedgerRefs,
   ): Promise<{ held: number; charged: number; refund: number }> {
-    if (!Number.isInteger(charge) || charge < 0) throw new DomainError('VALIDATION', 'charge must be a non-negative integer');
+    if (!Number.isInteger(charge) || charge < 0)
+      throw new DomainError('VALIDATION', 'charge must be a non-negative integer');
     await this.accounts.lock(manager, userId);
     const hold = await this.lockHold(manager, userId, sessionId);
     if (hold?.settled) throw new DomainError('ALREADY_SETTLED', 'This session’s hold is already settled');
@@ -294,7 +324,11 @@ export class CreditsService {
    * Voids an allocation: its remaining credits leave through one `void` entry and it is marked voided.
    * Voiding again is an idempotent no-op that answers the allocation as it is.
    */
-  async void(manager: EntityManager, allocationId: string, input: { voidedBy: string; reason?: string | null }): Promise<AllocationView> {
+  async void(
+    manager: EntityManager,
+    allocationId: string,
+    input: { voidedBy: string; reason?: string | null },
+  ): Promise<AllocationView> {
     const found = await this.findAllocationRow(manager, allocationId);
     if (!found) throw new NotFoundError('Allocation');
     await this.accounts.lock(manager, found.user_id);
@@ -307,9 +341,14 @@ export class CreditsService {
       const balance = await this.available(manager, row.user_id);
       const after = row.active ? balance - row.remaining_credits : balance;
       if (row.remaining_credits > 0) {
-        await this.write(manager, row.user_id, [{ allocationId, amount: -row.remaining_credits, balanceAfter: after, kind: 'void' }], {
-          createdBy: input.voidedBy,
-        });
+        await this.write(
+          manager,
+          row.user_id,
+          [{ allocationId, amount: -row.remaining_credits, balanceAfter: after, kind: 'void' }],
+          {
+            createdBy: input.voidedBy,
+          },
+        );
       }
       await manager.query(
         `UPDATE credit_allocations SET voided_at = COALESCE(voided_at, now()), voided_by = COALESCE(voided_by, $2),
@@ -363,7 +402,12 @@ export class CreditsService {
   }
 
   /** Allocations newest first; expired ones only with includeExpired. */
-  async listAllocations(query: { userId: string; includeExpired?: boolean; limit?: number; cursor?: string }): Promise<Page<AllocationView>> {
+  async listAllocations(query: {
+    userId: string;
+    includeExpired?: boolean;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<AllocationView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
     const params: unknown[] = [query.userId];
@@ -389,7 +433,8 @@ export class CreditsService {
   async listLedger(query: { userId: string; limit?: number; cursor?: string }): Promise<Page<LedgerEntryView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeCursor<{ id: string }>(query.cursor, ['id']);
-    if (after && !(/^\d{1,19}$/.test(after.id) && BigInt(after.id) <= 9_223_372_036_854_775_807n)) throw new DomainError('VALIDATION', 'cursor is not valid');
+    if (after && !(/^\d{1,19}$/.test(after.id) && BigInt(after.id) <= 9_223_372_036_854_775_807n))
+      throw new DomainError('VALIDATION', 'cursor is not valid');
     const params: unknown[] = [query.userId];
     let where = 'user_id = $1';
     if (after) {
@@ -417,9 +462,14 @@ export class CreditsService {
     try {
       await runner.startTransaction('REPEATABLE READ');
       const [{ n }]: { n: string }[] = await runner.query(`SELECT count(*)::bigint AS n FROM credit_allocations`);
-      const allocationProblems: { problem: ReconcileMismatch['problem']; user_id: string; allocation_id: string; expected: string; actual: string }[] =
-        await runner.query(
-          `WITH sums AS (
+      const allocationProblems: {
+        problem: ReconcileMismatch['problem'];
+        user_id: string;
+        allocation_id: string;
+        expected: string;
+        actual: string;
+      }[] = await runner.query(
+        `WITH sums AS (
              SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
                     COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved,
                     COALESCE(SUM(l.amount) FILTER (WHERE l.kind = 'grant'), 0) AS granted,
@@ -433,15 +483,16 @@ export class CreditsService {
            SELECT 'negative_remaining', user_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
            UNION ALL
            SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits`,
-        );
-      const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] = await runner.query(
-        `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
+      );
+      const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
+        await runner.query(
+          `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
            LEFT JOIN credit_ledger l ON l.session_id = h.session_id AND l.kind IN ('hold', 'release')
           WHERE h.settled_at IS NULL
           GROUP BY h.session_id
          HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
-      );
+        );
       await runner.commitTransaction();
       return {
         checkedAllocations: Number(n),
@@ -522,7 +573,10 @@ export class CreditsService {
 
   private async findAllocationRow(manager: EntityManager, allocationId: string): Promise<AllocationRow | null> {
     if (!UUID.test(allocationId)) return null;
-    const rows: AllocationRow[] = await manager.query(`SELECT ${ALLOCATION_COLUMNS} FROM credit_allocations WHERE id = $1`, [allocationId]);
+    const rows: AllocationRow[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM credit_allocations WHERE id = $1`,
+      [allocationId],
+    );
     return rows[0] ?? null;
   }
 
@@ -538,7 +592,8 @@ export class CreditsService {
     refs: LedgerRefs,
     strict: boolean,
   ): Promise<{ collected: number; balanceAfter: number; parts: { allocationId: string; amount: number }[] }> {
-    if (!Number.isInteger(amount) || amount < 0) throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
+    if (!Number.isInteger(amount) || amount < 0)
+      throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
     const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE_SQL}`, [
       userId,
       amount,
@@ -570,10 +625,17 @@ export class CreditsService {
    * first. Credits that go back to an allocation that has expired (or was voided) meanwhile leave
    * again at once (a `release` then an `expire`/`void` entry), so nothing dead ever looks spendable.
    */
-  private async giveBack(manager: EntityManager, userId: string, sessionId: string, amount: number, refs: LedgerRefs): Promise<void> {
+  private async giveBack(
+    manager: EntityManager,
+    userId: string,
+    sessionId: string,
+    amount: number,
+    refs: LedgerRefs,
+  ): Promise<void> {
     if (amount === 0) return;
-    const parts: { allocation_id: string; outstanding: string; active: boolean; voided: boolean; available: string }[] = await manager.query(
-      `SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, a.expires_at > now() AS active,
+    const parts: { allocation_id: string; outstanding: string; active: boolean; voided: boolean; available: string }[] =
+      await manager.query(
+        `SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, a.expires_at > now() AS active,
               a.voided_at IS NOT NULL AS voided,
               (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
                 WHERE c.user_id = $2 AND c.expires_at > now())::bigint AS available
@@ -582,8 +644,8 @@ export class CreditsService {
         GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
        HAVING SUM(l.amount) < 0
         ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC`,
-      [sessionId, userId],
-    );
+        [sessionId, userId],
+      );
     let balance = parts.length ? Number(parts[0].available) : 0;
     let left = amount;
     const movements: Movement[] = [];
@@ -596,7 +658,12 @@ export class CreditsService {
         movements.push({ allocationId: part.allocation_id, amount: give, balanceAfter: balance, kind: 'release' });
       } else {
         movements.push({ allocationId: part.allocation_id, amount: give, balanceAfter: balance, kind: 'release' });
-        movements.push({ allocationId: part.allocation_id, amount: -give, balanceAfter: balance, kind: part.voided ? 'void' : 'expire' });
+        movements.push({
+          allocationId: part.allocation_id,
+          amount: -give,
+          balanceAfter: balance,
+          kind: part.voided ? 'void' : 'expire',
+        });
       }
     }
     if (left > 0) throw new DomainError('CONFLICT', 'Release exceeds what the session holds');

@@ -17,7 +17,8 @@ class PoolErrorListener implements OnApplicationBootstrap {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   onApplicationBootstrap(): void {
-    const pool = (this.dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } }).master;
+    const pool = (this.dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } })
+      .master;
     pool?.on('error', (err) => this.logger.warn({ msg: 'database connection lost', err: err.message }));
   }
 }
@@ -28,8 +29,13 @@ class PoolErrorListener implements OnApplicationBootstrap {
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
-        if (!config.database.url) throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
-        return { ...buildDataSourceOptions({ ...config.database, url: config.database.url }), retryAttempts: 3, retryDelay: 1000 };
+        if (!config.database.url)
+          throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
+        return {
+          ...buildDataSourceOptions({ ...config.database, url: config.database.url }),
+          retryAttempts: 3,
+          retryDelay: 1000,
+        };
       },
     }),
   ],

@@ -8,4 +8,13 @@ import { UsageRecord } from '../usage/entities/usage-record.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
-export const ENTITIES = [UserAccount, CreditAllocation, CreditLedgerEntry, CreditHold, PricingRule, ApiKey, StreamingSession, UsageRecord];
+export const ENTITIES = [
+  UserAccount,
+  CreditAllocation,
+  CreditLedgerEntry,
+  CreditHold,
+  PricingRule,
+  ApiKey,
+  StreamingSession,
+  UsageRecord,
+];

@@ -35,7 +35,12 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness: the process answers' })
   @ApiOkResponse({ type: HealthResponseDto })
   live(): HealthResponseDto {
-    return { status: 'ok', service: 'accounting-service', version: this.config.version, timestamp: new Date().toISOString() };
+    return {
+      status: 'ok',
+      service: 'accounting-service',
+      version: this.config.version,
+      timestamp: new Date().toISOString(),
+    };
   }
 
   @Get('api/health/ready')

@@ -10,7 +10,8 @@ function reference(input: number, output: number, priceTenThousandths: number, o
   return num % den === 0n ? q : q + 1n;
 }
 
-const asPrice = (tenThousandths: number) => `${Math.floor(tenThousandths / 10_000)}.${String(tenThousandths % 10_000).padStart(4, '0')}`;
+const asPrice = (tenThousandths: number) =>
+  `${Math.floor(tenThousandths / 10_000)}.${String(tenThousandths % 10_000).padStart(4, '0')}`;
 
 describe('pricing maths', () => {
   it.each([
@@ -50,7 +51,9 @@ describe('pricing maths', () => {
         fc.integer({ min: 0, max: 9_999_999_999 }),
         fc.integer({ min: 0, max: 9_999_999_999 }),
         (input, output, p, op) => {
-          expect(calculateCredits({ inputTokens: input, outputTokens: output }, asPrice(p), asPrice(op))).toBe(reference(input, output, p, op));
+          expect(calculateCredits({ inputTokens: input, outputTokens: output }, asPrice(p), asPrice(op))).toBe(
+            reference(input, output, p, op),
+          );
         },
       ),
       { numRuns: 2000 },

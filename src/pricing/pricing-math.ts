@@ -45,7 +45,11 @@ function tokenCount(n: number, name: string): bigint {
  * credits = ceil((inputTokens × price + outputTokens × outputPrice) / 1000), exactly.
  * Returns a bigint so callers decide what to do with results beyond the integer range.
  */
-export function calculateCredits(tokens: TokenCounts, pricePer1k: string, outputPricePer1k: string = pricePer1k): bigint {
+export function calculateCredits(
+  tokens: TokenCounts,
+  pricePer1k: string,
+  outputPricePer1k: string = pricePer1k,
+): bigint {
   const numerator =
     tokenCount(tokens.inputTokens, 'inputTokens') * parsePrice(pricePer1k) +
     tokenCount(tokens.outputTokens, 'outputTokens') * parsePrice(outputPricePer1k);

@@ -12,7 +12,12 @@ import {
 import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
 import type { AuthUser } from '../common/auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { CreatePricingRuleDto, ModelPriceResponseDto, PricingRuleListResponseDto, PricingRuleResponseDto } from './dto/pricing.dto.js';
+import {
+  CreatePricingRuleDto,
+  ModelPriceResponseDto,
+  PricingRuleListResponseDto,
+  PricingRuleResponseDto,
+} from './dto/pricing.dto.js';
 import { PricingService } from './pricing.service.js';
 
 const MODEL_PARAM = { name: 'modelId', example: 'anthropic.claude-3-haiku-20240307-v1:0' };
@@ -56,7 +61,10 @@ export class PricingController {
     description: 'The model’s open rule is closed at the new effectiveFrom, in the same transaction.',
   })
   @ApiCreatedResponse({ type: PricingRuleResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)',
+    type: ErrorResponseDto,
+  })
   @ApiConflictResponse({ description: 'The rule would overlap another rule of the model', type: ErrorResponseDto })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePricingRuleDto): Promise<PricingRuleResponseDto> {
     return this.pricing.create({

@@ -75,8 +75,10 @@ function toView(row: RuleRow): PricingRuleView {
     id: row.id,
     modelId: row.model_id,
     pricePer1kTokens: normalisePrice(row.price_per_1k_tokens),
-    outputPricePer1kTokens: row.output_price_per_1k_tokens === null ? null : normalisePrice(row.output_price_per_1k_tokens),
-    providerCostPer1kTokens: row.provider_cost_per_1k_tokens === null ? null : normalisePrice(row.provider_cost_per_1k_tokens),
+    outputPricePer1kTokens:
+      row.output_price_per_1k_tokens === null ? null : normalisePrice(row.output_price_per_1k_tokens),
+    providerCostPer1kTokens:
+      row.provider_cost_per_1k_tokens === null ? null : normalisePrice(row.provider_cost_per_1k_tokens),
     effectiveFrom: row.effective_from.toISOString(),
     effectiveTo: row.effective_to?.toISOString() ?? null,
     createdBy: row.created_by,
@@ -110,17 +112,27 @@ export class PricingService implements OnApplicationBootstrap {
   /** Prices tokens exactly with the rule in effect at `at` (default now). */
   async quote(modelId: string, tokens: QuoteTokens, at: Date = new Date()): Promise<Quote> {
     const price = await this.priceAt(modelId, at);
-    const input = tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.inputTokens ?? 0) : (tokens.tokens ?? 0);
-    const output = tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.outputTokens ?? 0) : 0;
-    const credits = calculateCredits({ inputTokens: input, outputTokens: output }, price.pricePer1kTokens, price.outputPricePer1kTokens);
-    if (credits > BigInt(MAX_CREDITS)) throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
+    const input =
+      tokens.inputTokens !== undefined || tokens.outputTokens !== undefined
+        ? (tokens.inputTokens ?? 0)
+        : (tokens.tokens ?? 0);
+    const output =
+      tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.outputTokens ?? 0) : 0;
+    const credits = calculateCredits(
+      { inputTokens: input, outputTokens: output },
+      price.pricePer1kTokens,
+      price.outputPricePer1kTokens,
+    );
+    if (credits > BigInt(MAX_CREDITS))
+      throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
     return {
       modelId,
       credits: Number(credits),
       pricePer1kTokens: price.pricePer1kTokens,
       outputPricePer1kTokens: price.outputPricePer1kTokens,
       pricingRuleId: price.pricingRuleId,
-      providerCost: price.providerCostPer1kTokens === null ? null : providerCost(input + output, price.providerCostPer1kTokens),
+      providerCost:
+        price.providerCostPer1kTokens === null ? null : providerCost(input + output, price.providerCostPer1kTokens),
       source: price.source,
     };
   }
@@ -274,7 +286,11 @@ export class PricingService implements OnApplicationBootstrap {
     const byModel = new Map<string, CachedRule[]>();
     for (const row of rows) {
       const list = byModel.get(row.model_id) ?? [];
-      list.push({ view: toView(row), from: row.effective_from.getTime(), to: row.effective_to?.getTime() ?? Number.POSITIVE_INFINITY });
+      list.push({
+        view: toView(row),
+        from: row.effective_from.getTime(),
+        to: row.effective_to?.getTime() ?? Number.POSITIVE_INFINITY,
+      });
       byModel.set(row.model_id, list);
     }
     if (generation === this.generation) this.cache = { byModel, loadedAt: startedAt };

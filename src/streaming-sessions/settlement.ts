@@ -21,7 +21,12 @@ export interface TokenCounts {
  * One token count or the input/output split (a missing half counts 0), never both. `single` is the
  * route's own field (`estimatedTokens`, `actualTokens`, `tokensGenerated`).
  */
-export function tokenCounts(single: number | undefined, input: number | undefined, output: number | undefined, field: string): TokenCounts {
+export function tokenCounts(
+  single: number | undefined,
+  input: number | undefined,
+  output: number | undefined,
+  field: string,
+): TokenCounts {
   const split = input !== undefined || output !== undefined;
   if (split && single !== undefined) {
     throw new DomainError('VALIDATION', `Give either ${field} or inputTokens/outputTokens, not both`);
@@ -30,7 +35,8 @@ export function tokenCounts(single: number | undefined, input: number | undefine
     const inputTokens = input ?? 0;
     const outputTokens = output ?? 0;
     const total = inputTokens + outputTokens;
-    if (total > MAX_CREDITS) throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_CREDITS}`);
+    if (total > MAX_CREDITS)
+      throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_CREDITS}`);
     return { quote: { inputTokens, outputTokens }, total, inputTokens, outputTokens };
   }
   if (single === undefined) throw new DomainError('VALIDATION', `${field} is required (or inputTokens/outputTokens)`);
@@ -41,7 +47,11 @@ export function tokenCounts(single: number | undefined, input: number | undefine
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
-  if (a.tokens !== b.tokens || (a.inputTokens ?? null) !== (b.inputTokens ?? null) || (a.outputTokens ?? null) !== (b.outputTokens ?? null)) {
+  if (
+    a.tokens !== b.tokens ||
+    (a.inputTokens ?? null) !== (b.inputTokens ?? null) ||
+    (a.outputTokens ?? null) !== (b.outputTokens ?? null)
+  ) {
     return false;
   }
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;

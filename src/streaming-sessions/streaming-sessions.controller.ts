@@ -16,7 +16,12 @@ import type { AuthUser } from '../common/auth/roles.js';
 import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
-import { AbortResponseDto, FinalizeResponseDto, SessionListResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
+import {
+  AbortResponseDto,
+  FinalizeResponseDto,
+  SessionListResponseDto,
+  SessionResponseDto,
+} from './dto/session-responses.dto.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 const RETRY_NOTE =
@@ -39,7 +44,10 @@ export class StreamingSessionsController {
   })
   @ApiCreatedResponse({ type: SessionResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @ApiPaymentRequiredResponse({ type: InsufficientCreditsResponseDto, description: 'Not enough credits for the hold; nothing was written' })
+  @ApiPaymentRequiredResponse({
+    type: InsufficientCreditsResponseDto,
+    description: 'Not enough credits for the hold; nothing was written',
+  })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The sessionId is already used' })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
   initialize(@CurrentUser() user: AuthUser, @Body() dto: InitializeSessionDto): Promise<SessionResponseDto> {

@@ -5,7 +5,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { AuthUser } from '../common/auth/roles.js';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import {
+  checkCursor,
+  cursorTimestampSql,
+  decodeCursor,
+  DEFAULT_LIMIT,
+  toPage,
+  type Page,
+} from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -16,7 +23,14 @@ import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import { allocatedFor, durationSeconds, sameRequest, tokenCounts, type TokenCounts, MAX_CREDITS } from './settlement.js';
+import {
+  allocatedFor,
+  durationSeconds,
+  sameRequest,
+  tokenCounts,
+  type TokenCounts,
+  MAX_CREDITS,
+} from './settlement.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */
 const EXPIRY_BATCH = 100;
@@ -127,10 +141,23 @@ export class StreamingSessionsService {
                                            allocated_credits, status, started_at, expires_at, pricing_rule_id)
            VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
            RETURNING ${SESSION_COLUMNS}`,
-          [sessionId, caller.userId, dto.modelId, tokens.total, estimatedCredits, allocatedCredits, startedAt, expiresAt, quote.pricingRuleId],
+          [
+            sessionId,
+            caller.userId,
+            dto.modelId,
+            tokens.total,
+            estimatedCredits,
+            allocatedCredits,
+            startedAt,
+            expiresAt,
+            quote.pricingRuleId,
+          ],
         );
       } catch (error) {
-        if (error instanceof QueryFailedError && (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505') {
+        if (
+          error instanceof QueryFailedError &&
+          (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
+        ) {
           throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
         }
         throw error;
@@ -152,7 +179,13 @@ export class StreamingSessionsService {
       inputTokens: tokens.inputTokens,
       outputTokens: tokens.outputTokens,
     };
-    const response = await this.settleByCaller(caller, dto.sessionId, request, tokens, success ? 'completed' : 'failed');
+    const response = await this.settleByCaller(
+      caller,
+      dto.sessionId,
+      request,
+      tokens,
+      success ? 'completed' : 'failed',
+    );
     return response as unknown as FinalizeResponseDto;
   }
 
@@ -210,7 +243,10 @@ export class StreamingSessionsService {
       const expired = await this.expireAbandoned();
       if (expired > 0) this.logger.log({ msg: 'abandoned streaming sessions expired', expired });
     } catch (error) {
-      this.logger.warn({ msg: 'streaming session expiry failed', err: error instanceof Error ? error.message : String(error) });
+      this.logger.warn({
+        msg: 'streaming session expiry failed',
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -223,19 +259,24 @@ export class StreamingSessionsService {
   async expireAbandoned(): Promise<number> {
     let expired = 0;
     for (;;) {
-      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] = await this.dataSource.query(
-        `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] =
+        await this.dataSource.query(
+          `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
           WHERE status = 'active' AND expires_at <= now()
           ORDER BY expires_at
           LIMIT $1`,
-        [EXPIRY_BATCH],
-      );
+          [EXPIRY_BATCH],
+        );
       let settledThisPass = 0;
       for (const candidate of due) {
         try {
           if (await this.expireOne(candidate)) settledThisPass++;
         } catch (error) {
-          this.logger.warn({ msg: 'could not expire streaming session', sessionId: candidate.session_id, err: error instanceof Error ? error.message : String(error) });
+          this.logger.warn({
+            msg: 'could not expire streaming session',
+            sessionId: candidate.session_id,
+            err: error instanceof Error ? error.message : String(error),
+          });
         }
       }
       expired += settledThisPass;
@@ -244,7 +285,12 @@ export class StreamingSessionsService {
     }
   }
 
-  private async expireOne(candidate: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }): Promise<boolean> {
+  private async expireOne(candidate: {
+    session_id: string;
+    model_id: string;
+    estimated_tokens: number;
+    started_at: Date;
+  }): Promise<boolean> {
     // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
     const providerCost = await this.pricing
       .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
@@ -382,14 +428,31 @@ export class StreamingSessionsService {
           SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
               usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
         WHERE session_id = $1 AND status = 'active'`,
-      [sessionId, plan.status, settledAt, tokens ? tokens.total : null, charge, held.refund, shortfall, usageRecordId, plan.pricingRuleId, JSON.stringify(settlement)],
+      [
+        sessionId,
+        plan.status,
+        settledAt,
+        tokens ? tokens.total : null,
+        charge,
+        held.refund,
+        shortfall,
+        usageRecordId,
+        plan.pricingRuleId,
+        JSON.stringify(settlement),
+      ],
     );
     return response;
   }
 
   private responseFor(session: SessionRow, status: SettledStatus, r: SettlementResult): Record<string, unknown> {
     if (status === 'aborted') {
-      return { sessionId: session.session_id, status, partialCredits: r.actualCredits, refund: r.refund, shortfall: r.shortfall };
+      return {
+        sessionId: session.session_id,
+        status,
+        partialCredits: r.actualCredits,
+        refund: r.refund,
+        shortfall: r.shortfall,
+      };
     }
     return {
       sessionId: session.session_id,

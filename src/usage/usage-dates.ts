@@ -24,7 +24,13 @@ function parseBound(name: string, value: string): { iso: string; ms: number; dat
     return { iso, ms: Date.parse(iso), dateOnly: true };
   }
   const dt = DATE_TIME.exec(value);
-  if (dt && validDay(dt[1], dt[2], dt[3]) && Number(dt[4]) < 24 && Number(dt[5]) < 60 && (!dt[6] || Number(dt[6].slice(1, 3)) < 60)) {
+  if (
+    dt &&
+    validDay(dt[1], dt[2], dt[3]) &&
+    Number(dt[4]) < 24 &&
+    Number(dt[5]) < 60 &&
+    (!dt[6] || Number(dt[6].slice(1, 3)) < 60)
+  ) {
     // Without a zone the instant is read as UTC, like every timestamp of the API.
     const text = dt[8] ? value : `${value}Z`;
     const ms = Date.parse(text);

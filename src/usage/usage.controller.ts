@@ -44,10 +44,19 @@ export class UsageController {
       'short nothing is written (402). Supports `Idempotency-Key`.',
   })
   @ApiCreatedResponse({ type: UsageRecordResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (unknown fields such as userId or timestamp are refused)', type: ErrorResponseDto })
-  @ApiPaymentRequiredResponse({ description: 'Insufficient credits; nothing was recorded', type: InsufficientCreditsResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (unknown fields such as userId or timestamp are refused)',
+    type: ErrorResponseDto,
+  })
+  @ApiPaymentRequiredResponse({
+    description: 'Insufficient credits; nothing was recorded',
+    type: InsufficientCreditsResponseDto,
+  })
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',
+    type: ErrorResponseDto,
+  })
   record(@CurrentUser() user: AuthUser, @Body() body: RecordUsageDto): Promise<UsageRecordResponseDto> {
     return this.usage.record(user.userId, body);
   }
@@ -75,7 +84,10 @@ export class UsageController {
   @Auth('admin')
   @ApiOperation({ summary: 'System-wide usage statistics, top users, provider cost and margins per model' })
   @ApiOkResponse({ type: SystemUsageStatsResponseDto })
-  @ApiBadRequestResponse({ description: 'Bad date, startDate after endDate, or topUsers outside 1–1000', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Bad date, startDate after endDate, or topUsers outside 1–1000',
+    type: ErrorResponseDto,
+  })
   systemStats(@Query() query: SystemStatsQueryDto): Promise<SystemUsageStatsResponseDto> {
     return this.usage.systemStats(query);
   }
@@ -84,19 +96,29 @@ export class UsageController {
   @Auth('user', { scope: 'usage:read' })
   @ApiOperation({
     summary: 'Usage records, newest first (own; supervisors and admins: any user or everyone)',
-    description: 'Cursor paging on (timestamp, id). `format=csv` streams every matching record as text/csv with a header row (limit and cursor do not apply).',
+    description:
+      'Cursor paging on (timestamp, id). `format=csv` streams every matching record as text/csv with a header row (limit and cursor do not apply).',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({
     description: 'A page of records, or the CSV export',
     content: {
       'application/json': { schema: { $ref: getSchemaPath(UsageRecordListResponseDto) } },
-      'text/csv': { schema: { type: 'string', example: 'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata\r\n' } },
+      'text/csv': {
+        schema: {
+          type: 'string',
+          example:
+            'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata\r\n',
+        },
+      },
     },
   })
   @ApiExtraModels(UsageRecordListResponseDto)
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
-  records(@CurrentUser() user: AuthUser, @Query() query: ListRecordsQueryDto): Promise<UsageRecordListResponseDto> | StreamableFile {
+  records(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListRecordsQueryDto,
+  ): Promise<UsageRecordListResponseDto> | StreamableFile {
     if (query.format === 'csv') {
       return new StreamableFile(this.usage.streamRecordsCsv(user, query), {
         type: 'text/csv; charset=utf-8',

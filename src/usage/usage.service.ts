@@ -79,7 +79,20 @@ const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-st
 /** The cursor's timestamp: UTC with PostgreSQL's microseconds (as written by ts_key). */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-const CSV_COLUMNS = ['id', 'userId', 'timestamp', 'service', 'operation', 'credits', 'modelId', 'tokens', 'inputTokens', 'outputTokens', 'billingStatus', 'metadata'];
+const CSV_COLUMNS = [
+  'id',
+  'userId',
+  'timestamp',
+  'service',
+  'operation',
+  'credits',
+  'modelId',
+  'tokens',
+  'inputTokens',
+  'outputTokens',
+  'billingStatus',
+  'metadata',
+];
 const CSV_BATCH = 1000;
 
 /** pg returns bigint/numeric aggregates as strings: the one place they become numbers. */
@@ -222,14 +235,18 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'inputTokens and outputTokens go together');
     }
     const tokens = hasSplit ? dto.inputTokens! + dto.outputTokens! : (dto.tokens ?? null);
-    if (tokens !== null && tokens > MAX_INT) throw new DomainError('VALIDATION', 'tokens must be at most 2147483647 in total');
+    if (tokens !== null && tokens > MAX_INT)
+      throw new DomainError('VALIDATION', 'tokens must be at most 2147483647 in total');
 
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
     let providerCost: string | null = null;
     if (credits === undefined) {
       if (!dto.modelId || tokens === null) {
-        throw new DomainError('VALIDATION', 'Without credits, modelId and tokens (or inputTokens and outputTokens) are required');
+        throw new DomainError(
+          'VALIDATION',
+          'Without credits, modelId and tokens (or inputTokens and outputTokens) are required',
+        );
       }
       const quote = await this.pricing.quote(
         dto.modelId,
@@ -276,7 +293,11 @@ export class UsageService {
 
   // ------------------------------------------------------------------ statistics
 
-  async userStats(userId: string, query: { startDate?: string; endDate?: string }, mustExist = false): Promise<UserUsageStatsResponseDto> {
+  async userStats(
+    userId: string,
+    query: { startDate?: string; endDate?: string },
+    mustExist = false,
+  ): Promise<UserUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
     if (mustExist && !(await this.accounts.exists(this.dataSource.manager, userId))) throw new NotFoundError('User');
     const params: unknown[] = [userId];
@@ -318,19 +339,24 @@ export class UsageService {
    * the partial days at the window's edges are read from usage_records (by the time index). One
    * statement, so one snapshot; only aggregates reach Node.
    */
-  async systemStats(query: { startDate?: string; endDate?: string; topUsers?: number }): Promise<SystemUsageStatsResponseDto> {
+  async systemStats(query: {
+    startDate?: string;
+    endDate?: string;
+    topUsers?: number;
+  }): Promise<SystemUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
     // The window as [start, endExclusive) and the whole UTC days inside it, computed by PostgreSQL
     // (microsecond timestamps).
-    const [bounds]: { end_excl: string | null; full_from: string | null; full_to: string | null }[] = await this.dataSource.query(
-      `SELECT to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS end_excl,
+    const [bounds]: { end_excl: string | null; full_from: string | null; full_to: string | null }[] =
+      await this.dataSource.query(
+        `SELECT to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS end_excl,
               to_char(CASE WHEN (s AT TIME ZONE 'UTC') = date_trunc('day', s AT TIME ZONE 'UTC') THEN (s AT TIME ZONE 'UTC')::date
                            ELSE (s AT TIME ZONE 'UTC')::date + 1 END, 'YYYY-MM-DD') AS full_from,
               to_char((e AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS full_to
          FROM (SELECT $1::timestamptz AS s,
                       CASE WHEN $3 THEN $2::timestamptz + interval '1 microsecond' ELSE $2::timestamptz END AS e) b`,
-      [range.start, range.end, range.endInclusive],
-    );
+        [range.start, range.end, range.endInclusive],
+      );
     const params: unknown[] = [];
     const p = (value: unknown) => {
       params.push(value);
@@ -396,7 +422,8 @@ export class UsageService {
     const total = rows.find((r) => r.kind === 'total');
     const marginByModel: Record<string, { credits: number; providerCost: string | null }> = {};
     for (const r of rows) {
-      if (r.kind === 'model' && r.key !== null) marginByModel[r.key] = { credits: toCount(r.credits), providerCost: r.provider_cost };
+      if (r.kind === 'model' && r.key !== null)
+        marginByModel[r.key] = { credits: toCount(r.credits), providerCost: r.provider_cost };
     }
     const firstUser = rows.find((r) => r.kind === 'user');
     return {
@@ -423,16 +450,23 @@ export class UsageService {
     try {
       await this.compactRollups();
     } catch (error) {
-      this.logger.warn({ msg: 'usage rollup compaction failed', err: error instanceof Error ? error.message : String(error) });
+      this.logger.warn({
+        msg: 'usage rollup compaction failed',
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
   // ------------------------------------------------------------------ records
 
   /** Another user's records need supervisor or admin; the default is the caller's own. */
-  private recordsFilter(caller: AuthUser, query: { userId?: string; service?: string; startDate?: string; endDate?: string }) {
+  private recordsFilter(
+    caller: AuthUser,
+    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
+  ) {
     const range: DateRange = parseDateRange(query.startDate, query.endDate);
-    const userId = query.userId ?? (roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt' ? undefined : caller.userId);
+    const userId =
+      query.userId ?? (roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt' ? undefined : caller.userId);
     if (userId !== caller.userId && !(roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt')) {
       throw new DomainError('FORBIDDEN', "Only supervisors and admins may read another user's usage");
     }
@@ -459,7 +493,10 @@ export class UsageService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
     if (after) {
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(after.id) || !CURSOR_TIME.test(after.t)) {
+      if (
+        !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(after.id) ||
+        !CURSOR_TIME.test(after.t)
+      ) {
         throw new DomainError('VALIDATION', 'cursor is not valid');
       }
       params.push(after.t, after.id);
@@ -474,14 +511,22 @@ export class UsageService {
       params,
     );
     // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip or repeat rows).
-    return toPage(rows, limit, (r) => toRecordDto(toRow(r)), (r) => ({ t: r.ts_key, id: r.id }));
+    return toPage(
+      rows,
+      limit,
+      (r) => toRecordDto(toRow(r)),
+      (r) => ({ t: r.ts_key, id: r.id }),
+    );
   }
 
   /**
    * Every matching record as CSV, newest first, read through a server-side cursor in batches, so
    * memory stays flat however many rows match; the stream pauses while the client reads slowly.
    */
-  streamRecordsCsv(caller: AuthUser, query: { userId?: string; service?: string; startDate?: string; endDate?: string }): Readable {
+  streamRecordsCsv(
+    caller: AuthUser,
+    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
+  ): Readable {
     const { params, where } = this.recordsFilter(caller, query);
     const sql = `SELECT ${RECORD_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                   ORDER BY "timestamp" DESC, id DESC`;

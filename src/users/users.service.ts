@@ -3,7 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { availableCreditsSql } from '../credits/credits.sql.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { checkCursor, cursorTimestampSql, decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import {
+  checkCursor,
+  cursorTimestampSql,
+  decodeCursor,
+  DEFAULT_LIMIT,
+  toPage,
+  type Page,
+} from '../common/http/pagination.js';
 import type { Role } from '../common/auth/roles.js';
 import type { UserResponseDto } from './dto/user.dto.js';
 
@@ -52,7 +59,9 @@ export class UsersService {
     const where: string[] = [];
     if (query.search) {
       params.push(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`(u.user_id ILIKE $${params.length} OR u.email ILIKE $${params.length} OR u.username ILIKE $${params.length})`);
+      where.push(
+        `(u.user_id ILIKE $${params.length} OR u.email ILIKE $${params.length} OR u.username ILIKE $${params.length})`,
+      );
     }
     if (after) {
       checkCursor(after);

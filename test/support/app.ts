@@ -81,11 +81,11 @@ export interface TokenClaims {
 export function token(claims: TokenClaims = {}, options: jwt.SignOptions & { secret?: string } = {}): string {
   const { secret = TEST_JWT_SECRET, ...signOptions } = options;
   const sub = claims.sub ?? uniqueId();
-  return jwt.sign(
-    { type: 'access', email: `${sub}@example.com`, username: sub, ...claims, sub },
-    secret,
-    { algorithm: 'HS256', expiresIn: 3600, ...signOptions },
-  );
+  return jwt.sign({ type: 'access', email: `${sub}@example.com`, username: sub, ...claims, sub }, secret, {
+    algorithm: 'HS256',
+    expiresIn: 3600,
+    ...signOptions,
+  });
 }
 
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });

@@ -8,5 +8,9 @@ import { checkInvariants } from './invariants.js';
  */
 export async function expectCreditInvariants(t: Pick<TestApp, 'db' | 'http'>, users: string[]): Promise<void> {
   const { negativeOrOverspent, allocationMismatch, reconcile } = await checkInvariants(t, users);
-  expect({ negativeOrOverspent, allocationMismatch, reconcile }).toEqual({ negativeOrOverspent: [], allocationMismatch: [], reconcile: [] });
+  expect({ negativeOrOverspent, allocationMismatch, reconcile }).toEqual({
+    negativeOrOverspent: [],
+    allocationMismatch: [],
+    reconcile: [],
+  });
 }

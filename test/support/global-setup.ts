@@ -27,7 +27,12 @@ export default async function setup(project: TestProject) {
   if (!serverUrl) {
     tempDir = await mkdtemp(path.join(tmpdir(), 'accounting-test-'));
     await chmod(tempDir, 0o755); // the server runs as the postgres user
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(tempDir, 'pg'), database: 'postgres', persistent: false, log: () => undefined });
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(tempDir, 'pg'),
+      database: 'postgres',
+      persistent: false,
+      log: () => undefined,
+    });
     serverUrl = embedded.url;
   }
   const name = `accounting_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
@@ -50,7 +55,10 @@ export default async function setup(project: TestProject) {
   };
 
   const config = buildAppConfig({ DATABASE_URL: databaseUrl });
-  const dataSource = new DataSource({ ...buildDataSourceOptions({ ...config.database, url: databaseUrl }), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions({ ...config.database, url: databaseUrl }),
+    migrationsRun: false,
+  });
   try {
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });

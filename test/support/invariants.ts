@@ -123,7 +123,15 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
   const set = new Set(users);
   const reconcile = (res.body.mismatches as { userId: string }[]).filter((m) => set.has(m.userId));
 
-  return { negativeOrOverspent, allocationMismatch, unaccountedPerUser, usageRecordMismatch, orphanMovements, sessionSettlement, reconcile };
+  return {
+    negativeOrOverspent,
+    allocationMismatch,
+    unaccountedPerUser,
+    usageRecordMismatch,
+    orphanMovements,
+    sessionSettlement,
+    reconcile,
+  };
 }
 
 /** Fails with the offending rows when any invariant is broken for `users`. */

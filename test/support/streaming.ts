@@ -17,13 +17,22 @@ export async function userWithCredits(
     const res = await t.http
       .post('/api/credits/allocate')
       .set(bearer(adminToken()))
-      .send({ userId, credits: g.credits, expiryDays: g.expiryDays ?? 30, email: `${userId}@example.com`, username: userId });
+      .send({
+        userId,
+        credits: g.credits,
+        expiryDays: g.expiryDays ?? 30,
+        email: `${userId}@example.com`,
+        username: userId,
+      });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     allocationIds.push(res.body.id);
   }
   if (grants.length === 0) {
     // The account is created by its first request.
-    await t.http.get('/api/users/me').set(bearer(token({ sub: userId }))).expect(200);
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub: userId })))
+      .expect(200);
   }
   return { userId, jwt: token({ sub: userId }), allocationIds };
 }
@@ -50,5 +59,12 @@ export async function ledgerOf(t: TestApp, userId: string) {
     `SELECT id, allocation_id, kind, amount, session_id, usage_record_id FROM credit_ledger WHERE user_id = $1 ORDER BY id`,
     [userId],
   );
-  return rows as { id: string; allocation_id: string; kind: string; amount: number; session_id: string | null; usage_record_id: string | null }[];
+  return rows as {
+    id: string;
+    allocation_id: string;
+    kind: string;
+    amount: number;
+    session_id: string | null;
+    usage_record_id: string | null;
+  }[];
 }

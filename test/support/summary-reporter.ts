@@ -19,7 +19,9 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
       failed += failedTests;
-      const failedSuites = [...module.children.allSuites()].filter((s) => s.state() === 'failed' && s.errors().length > 0).length;
+      const failedSuites = [...module.children.allSuites()].filter(
+        (s) => s.state() === 'failed' && s.errors().length > 0,
+      ).length;
       const moduleErrors = module.errors().length > 0 ? 1 : 0;
       // Hook failures leave their tests passed (or skipped): count them as failures of their own.
       if (module.state() === 'failed') failed += Math.max(failedSuites + moduleErrors, failedTests === 0 ? 1 : 0);

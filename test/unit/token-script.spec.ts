@@ -16,13 +16,21 @@ describe('scripts/token.mjs (npm run token)', () => {
   it('signs with the same development secret the service falls back to', async () => {
     const token = await run(['--sub', 'alice', '--role', 'admin']);
     const claims = jwt.verify(token, DEVELOPMENT_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    expect(claims).toMatchObject({ sub: 'alice', role: 'admin', type: 'access', email: 'alice@example.com', username: 'alice' });
+    expect(claims).toMatchObject({
+      sub: 'alice',
+      role: 'admin',
+      type: 'access',
+      email: 'alice@example.com',
+      username: 'alice',
+    });
     expect(claims.exp! - claims.iat!).toBe(3600);
   });
 
   it('uses JWT_ACCESS_SECRET when set, and honours --email, --username and --ttl', async () => {
     const secret = 's'.repeat(40);
-    const token = await run(['--sub', 'bob', '--email', 'b@x.io', '--username', 'Bob', '--ttl', '60'], { JWT_ACCESS_SECRET: secret });
+    const token = await run(['--sub', 'bob', '--email', 'b@x.io', '--username', 'Bob', '--ttl', '60'], {
+      JWT_ACCESS_SECRET: secret,
+    });
     expect(() => jwt.verify(token, DEVELOPMENT_JWT_SECRET)).toThrow();
     const claims = jwt.verify(token, secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(claims).toMatchObject({ sub: 'bob', role: 'user', type: 'access', email: 'b@x.io', username: 'Bob' });

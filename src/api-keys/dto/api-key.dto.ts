@@ -64,7 +64,12 @@ export class ApiKeyResponseDto {
   @ApiProperty({ type: String, nullable: true, example: '2027-01-01T00:00:00.000Z' })
   expiresAt: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: '2026-11-21T12:30:00.000Z', description: 'Last authentication (updated at most once a minute)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '2026-11-21T12:30:00.000Z',
+    description: 'Last authentication (updated at most once a minute)',
+  })
   lastUsed: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })
@@ -91,7 +96,11 @@ export class ApiKeyListResponseDto {
 }
 
 export class ListApiKeysQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: "Whose keys (admin only for another user's); default: the caller" })
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: "Whose keys (admin only for another user's); default: the caller",
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()

@@ -18,7 +18,15 @@ class Routes {
 }
 
 const jwtUser = (role: AuthUser['role']): AuthUser => ({ userId: 'u1', role, email: null, username: null, via: 'jwt' });
-const apiKey = (scopes: AuthUser['scopes']): AuthUser => ({ userId: 'u1', role: 'user', email: null, username: null, via: 'api-key', scopes, apiKeyId: 'k1' });
+const apiKey = (scopes: AuthUser['scopes']): AuthUser => ({
+  userId: 'u1',
+  role: 'user',
+  email: null,
+  username: null,
+  via: 'api-key',
+  scopes,
+  apiKeyId: 'k1',
+});
 
 function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   return {
@@ -58,7 +66,8 @@ describe('AccessGuard', () => {
       ['admin', 'admin', true],
       ['undecorated', 'user', true],
     ];
-    for (const [handler, role, expected] of table) expect(allowed(handler, jwtUser(role)), `${handler} as ${role}`).toBe(expected);
+    for (const [handler, role, expected] of table)
+      expect(allowed(handler, jwtUser(role)), `${handler} as ${role}`).toBe(expected);
   });
 
   it('refuses API keys on routes without a scope, above role user, or without the scope', () => {
@@ -80,8 +89,14 @@ describe('AccessGuard', () => {
 
   it('Auth() records the rule the guard reads', () => {
     const reflector = new Reflector();
-    expect(reflector.get(AUTH_RULE, Routes.prototype.supervisorWithScope)).toEqual({ role: 'supervisor', apiKeyScope: undefined });
-    expect(reflector.get(AUTH_RULE, Routes.prototype.creditsRead)).toEqual({ role: 'user', apiKeyScope: 'credits:read' });
+    expect(reflector.get(AUTH_RULE, Routes.prototype.supervisorWithScope)).toEqual({
+      role: 'supervisor',
+      apiKeyScope: undefined,
+    });
+    expect(reflector.get(AUTH_RULE, Routes.prototype.creditsRead)).toEqual({
+      role: 'user',
+      apiKeyScope: 'credits:read',
+    });
     expect(reflector.get(AUTH_RULE, Routes.prototype.open)).toMatchObject({ public: true });
   });
 });

@@ -1,4 +1,12 @@
-import { ExecutionContext, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException, type Type } from '@nestjs/common';
+import {
+  ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  type Type,
+} from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
@@ -80,14 +88,18 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     const strategies = this.ownStrategies().map((strategy) => Object.create(strategy) as Strategy);
     const user = await new Promise((resolve, reject) => {
       // passport accepts strategy instances as well as names (its typings only admit names).
-      passport.authenticate(strategies as unknown as string[], { session: false }, (err: unknown, found: unknown, info: unknown) => {
-        try {
-          req.authInfo = info;
-          resolve(this.handleRequest(err, found, info));
-        } catch (error) {
-          reject(error);
-        }
-      })(req as Request, res, (err?: unknown) => (err ? reject(err) : resolve(undefined)));
+      passport.authenticate(
+        strategies as unknown as string[],
+        { session: false },
+        (err: unknown, found: unknown, info: unknown) => {
+          try {
+            req.authInfo = info;
+            resolve(this.handleRequest(err, found, info));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      )(req as Request, res, (err?: unknown) => (err ? reject(err) : resolve(undefined)));
     });
     req.user = user;
     if (jwt && (user as AuthUser).via === 'jwt') jwt.remember(req as Request, user as AuthUser);

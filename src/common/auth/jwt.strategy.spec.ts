@@ -16,16 +16,30 @@ const exp = Math.floor(Date.now() / 1000) + 60;
 describe('JwtStrategy.validate (claims after the signature check)', () => {
   it('maps the claims to the caller and syncs the account', async () => {
     const { jwt, synced } = strategy();
-    const user = await jwt.validate({ sub: 'alice', type: 'access', exp, role: 'admin', email: 'a@x.io', username: 'Alice' });
+    const user = await jwt.validate({
+      sub: 'alice',
+      type: 'access',
+      exp,
+      role: 'admin',
+      email: 'a@x.io',
+      username: 'Alice',
+    });
     expect(user).toEqual({ userId: 'alice', role: 'admin', email: 'a@x.io', username: 'Alice', via: 'jwt' });
     expect(synced).toEqual([user]);
   });
 
   it('unknown or absent roles become user; missing profile claims become null', async () => {
     const { jwt } = strategy();
-    expect(await jwt.validate({ sub: 'a', type: 'access', exp, role: 'root' })).toMatchObject({ role: 'user', email: null, username: null });
+    expect(await jwt.validate({ sub: 'a', type: 'access', exp, role: 'root' })).toMatchObject({
+      role: 'user',
+      email: null,
+      username: null,
+    });
     expect(await jwt.validate({ sub: 'a', type: 'access', exp })).toMatchObject({ role: 'user' });
-    expect(await jwt.validate({ sub: 'a', type: 'access', exp, email: 42, username: '' })).toMatchObject({ email: null, username: null });
+    expect(await jwt.validate({ sub: 'a', type: 'access', exp, email: 42, username: '' })).toMatchObject({
+      email: null,
+      username: null,
+    });
   });
 
   it.each([

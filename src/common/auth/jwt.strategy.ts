@@ -93,7 +93,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const now = Date.now();
     // jsonwebtoken: expired when floor(now/1000) >= exp; not active while nbf > floor(now/1000).
     const clock = Math.floor(now / 1000);
-    if (now >= entry.until || clock >= entry.exp || (entry.nbf !== undefined && !(typeof entry.nbf === 'number' && entry.nbf <= clock))) {
+    if (
+      now >= entry.until ||
+      clock >= entry.exp ||
+      (entry.nbf !== undefined && !(typeof entry.nbf === 'number' && entry.nbf <= clock))
+    ) {
       this.accepted.delete(token);
       return undefined;
     }
@@ -111,6 +115,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const token = bearerToken(req);
     if (!claims || !token) return;
     if (this.accepted.size >= CACHE_LIMIT) this.accepted.delete(this.accepted.keys().next().value as string);
-    this.accepted.set(token, { user: Object.freeze({ ...user }), exp: claims.exp, nbf: claims.nbf, until: Date.now() + CACHE_TTL_MS });
+    this.accepted.set(token, {
+      user: Object.freeze({ ...user }),
+      exp: claims.exp,
+      nbf: claims.nbf,
+      until: Date.now() + CACHE_TTL_MS,
+    });
   }
 }

@@ -3,7 +3,10 @@ import { PrincipalThrottlerGuard } from './principal-throttler.guard.js';
 
 // getTracker only reads the request: call it without building the guard's dependencies.
 const tracker = (req: Record<string, unknown>) =>
-  (PrincipalThrottlerGuard.prototype as unknown as { getTracker(r: unknown): Promise<string> }).getTracker.call({}, req);
+  (PrincipalThrottlerGuard.prototype as unknown as { getTracker(r: unknown): Promise<string> }).getTracker.call(
+    {},
+    req,
+  );
 
 describe('PrincipalThrottlerGuard tracker', () => {
   it('keys API-key callers by key, token callers by user, anonymous callers by address', async () => {

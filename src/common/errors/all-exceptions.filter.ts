@@ -29,7 +29,16 @@ const PG_STATUS: Record<string, { status: number; message: string }> = {
   '57014': { status: 503, message: 'Request took too long, please retry' },
 };
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 
 /** The database is unreachable or went away: the request may succeed later, so 503, not 500. */
 function isDatabaseUnavailable(exception: unknown): boolean {
@@ -38,7 +47,9 @@ function isDatabaseUnavailable(exception: unknown): boolean {
     if (!(e instanceof Error)) return false;
     const code = (e as Error & { code?: unknown }).code;
     if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
-    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message);
+    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      e.message,
+    );
   });
 }
 
@@ -70,7 +81,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const body = this.toBody(exception, req);
     if (body.statusCode >= 500) {
-      this.logger.error({ msg: 'request failed', err: exception, requestId: req.id, method: req.method, url: req.originalUrl });
+      this.logger.error({
+        msg: 'request failed',
+        err: exception,
+        requestId: req.id,
+        method: req.method,
+        url: req.originalUrl,
+      });
     }
     if (res.headersSent) {
       res.end();
@@ -82,7 +99,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private toBody(exception: unknown, req: { id?: string }): ErrorBody {
     if (exception instanceof DomainError) {
       const status = exception.status;
-      return { statusCode: status, message: exception.message, error: REASON[status] ?? 'Error', code: exception.code, ...exception.details };
+      return {
+        statusCode: status,
+        message: exception.message,
+        error: REASON[status] ?? 'Error',
+        code: exception.code,
+        ...exception.details,
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

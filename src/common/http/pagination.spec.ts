@@ -33,17 +33,38 @@ describe('pagination', () => {
 
   it('toPage cuts limit+1 rows to limit and derives the cursor from the last row kept', () => {
     const rows = [1, 2, 3, 4].map((n) => ({ n }));
-    const page = toPage(rows, 3, (r) => r.n * 10, (r) => ({ n: r.n }));
+    const page = toPage(
+      rows,
+      3,
+      (r) => r.n * 10,
+      (r) => ({ n: r.n }),
+    );
     expect(page.items).toEqual([10, 20, 30]);
     expect(decodeCursor(page.nextCursor!, ['n'])).toEqual({ n: 3 });
   });
 
   it('toPage ends with a null cursor when nothing more is there', () => {
-    expect(toPage([{ n: 1 }, { n: 2 }], 2, (r) => r.n, (r) => ({ n: r.n }))).toEqual({ items: [1, 2], nextCursor: null });
-    expect(toPage([], 50, (r: { n: number }) => r.n, (r) => ({ n: r.n }))).toEqual({ items: [], nextCursor: null });
+    expect(
+      toPage(
+        [{ n: 1 }, { n: 2 }],
+        2,
+        (r) => r.n,
+        (r) => ({ n: r.n }),
+      ),
+    ).toEqual({ items: [1, 2], nextCursor: null });
+    expect(
+      toPage(
+        [],
+        50,
+        (r: { n: number }) => r.n,
+        (r) => ({ n: r.n }),
+      ),
+    ).toEqual({ items: [], nextCursor: null });
   });
 
   it('cursorTimestampSql renders the column at microsecond precision in UTC', () => {
-    expect(cursorTimestampSql('t.created_at')).toBe(`to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+    expect(cursorTimestampSql('t.created_at')).toBe(
+      `to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    );
   });
 });

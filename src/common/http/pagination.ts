@@ -16,7 +16,10 @@ export class PageQueryDto {
   @Max(MAX_LIMIT)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page’s nextCursor', example: 'eyJ0IjoiMjAyNi0xMS0yMVQxMjowMDowMC4wMDBaIiwiaWQiOiIxMjMifQ' })
+  @ApiPropertyOptional({
+    description: 'Opaque cursor from a previous page’s nextCursor',
+    example: 'eyJ0IjoiMjAyNi0xMS0yMVQxMjowMDowMC4wMDBaIiwiaWQiOiIxMjMifQ',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -38,7 +41,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Refuses (400) a decoded cursor whose time is not `cursorTimestampSql`'s, or whose id must be and is not a UUID. */
 export function checkCursor(after: { t: string; id: string | number }, idIsUuid = false): void {
-  if (!CURSOR_TIME.test(String(after.t)) || Number.isNaN(Date.parse(String(after.t))) || (idIsUuid && !UUID.test(String(after.id)))) {
+  if (
+    !CURSOR_TIME.test(String(after.t)) ||
+    Number.isNaN(Date.parse(String(after.t))) ||
+    (idIsUuid && !UUID.test(String(after.id)))
+  ) {
     throw new DomainError('VALIDATION', 'cursor is not valid');
   }
 }
@@ -48,11 +55,15 @@ export function encodeCursor(key: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<T extends Record<string, string | number>>(cursor: string | undefined, fields: (keyof T)[]): T | null {
+export function decodeCursor<T extends Record<string, string | number>>(
+  cursor: string | undefined,
+  fields: (keyof T)[],
+): T | null {
   if (!cursor) return null;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && fields.every((f) => ['string', 'number'].includes(typeof value[f]))) return value as T;
+    if (value && typeof value === 'object' && fields.every((f) => ['string', 'number'].includes(typeof value[f])))
+      return value as T;
   } catch {
     // fall through
   }
@@ -65,7 +76,12 @@ export interface Page<T> {
 }
 
 /** Given limit+1 fetched rows, cut to the page and derive the cursor from the last row kept. */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, keyOf: (row: R) => Record<string, string | number>): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  keyOf: (row: R) => Record<string, string | number>,
+): Page<T> {
   const hasMore = rows.length > limit;
   const kept = hasMore ? rows.slice(0, limit) : rows;
   return { items: kept.map(map), nextCursor: hasMore ? encodeCursor(keyOf(kept[kept.length - 1])) : null };

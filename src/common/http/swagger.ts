@@ -13,7 +13,12 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'X-Internal-Api-Key', description: 'Service-to-service key (INTERNAL_API_KEY); only POST /api/api-keys/verify' },
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Internal-Api-Key',
+        description: 'Service-to-service key (INTERNAL_API_KEY); only POST /api/api-keys/verify',
+      },
       INTERNAL_API_KEY_SCHEME,
     )
     .build();

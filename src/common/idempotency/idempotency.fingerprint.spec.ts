@@ -3,8 +3,12 @@ import { advisoryLockId, canonicalJson, requestFingerprint, storedBody } from '.
 
 describe('idempotency fingerprint', () => {
   it('ignores key order at every level', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
-    expect(requestFingerprint('POST', '/api/x', { a: 1, b: 2 })).toBe(requestFingerprint('post', '/api/x', { b: 2, a: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
+    expect(requestFingerprint('POST', '/api/x', { a: 1, b: 2 })).toBe(
+      requestFingerprint('post', '/api/x', { b: 2, a: 1 }),
+    );
   });
 
   it('differs for another body, path or method', () => {
@@ -29,7 +33,11 @@ describe('idempotency fingerprint', () => {
   });
 
   it('replaces redacted fields by null and keeps the rest', () => {
-    expect(storedBody({ id: 'k', key: 'secret', nested: { key: 'stays' } }, ['key'])).toEqual({ id: 'k', key: null, nested: { key: 'stays' } });
+    expect(storedBody({ id: 'k', key: 'secret', nested: { key: 'stays' } }, ['key'])).toEqual({
+      id: 'k',
+      key: null,
+      nested: { key: 'stays' },
+    });
     expect(storedBody(undefined, ['key'])).toBeNull();
     expect(storedBody([{ key: 1 }], ['key'])).toEqual([{ key: 1 }]);
   });

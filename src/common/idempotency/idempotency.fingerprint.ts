@@ -13,7 +13,9 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of method, path and canonical body: what "the same request" means for a key. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()}\n${path}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method.toUpperCase()}\n${path}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 /** A signed 64-bit advisory-lock id (as a decimal string) for one principal's key. */

@@ -65,7 +65,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const principal = `user:${user.userId}`;
     const path = req.originalUrl.split('?')[0];
     const fingerprint = requestFingerprint(req.method, path, { body: req.body ?? null, query: req.query ?? {} });
-    const redact = this.reflector.getAllAndOverride<string[] | undefined>(IDEMPOTENCY_REDACT, [context.getHandler(), context.getClass()]) ?? [];
+    const redact =
+      this.reflector.getAllAndOverride<string[] | undefined>(IDEMPOTENCY_REDACT, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? [];
     const statusCode = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? 201;
 
     return defer(() =>
@@ -76,7 +80,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const stored = await this.store.find(manager, principal, key);
         if (stored) {
           if (stored.fingerprint !== fingerprint) {
-            throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+            throw new DomainError(
+              'IDEMPOTENCY_KEY_REUSED',
+              'This Idempotency-Key was already used with a different request',
+            );
           }
           res.setHeader(REPLAYED_HEADER, 'true');
           res.status(stored.statusCode);

@@ -40,12 +40,28 @@ export class IdempotencyStore {
 
   async save(
     manager: EntityManager,
-    entry: { principal: string; key: string; fingerprint: string; method: string; path: string; statusCode: number; body: unknown },
+    entry: {
+      principal: string;
+      key: string;
+      fingerprint: string;
+      method: string;
+      path: string;
+      statusCode: number;
+      body: unknown;
+    },
   ): Promise<void> {
     await manager.query(
       `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code, response_body)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [entry.principal, entry.key, entry.fingerprint, entry.method, entry.path.slice(0, 500), entry.statusCode, JSON.stringify(entry.body)],
+      [
+        entry.principal,
+        entry.key,
+        entry.fingerprint,
+        entry.method,
+        entry.path.slice(0, 500),
+        entry.statusCode,
+        JSON.stringify(entry.body),
+      ],
     );
   }
 
@@ -76,7 +92,10 @@ export class IdempotencyStore {
       const deleted = await this.deleteExpired();
       if (deleted > 0) this.logger.log({ msg: 'expired idempotency keys deleted', deleted });
     } catch (error) {
-      this.logger.warn({ msg: 'idempotency cleanup failed', err: error instanceof Error ? error.message : String(error) });
+      this.logger.warn({
+        msg: 'idempotency cleanup failed',
+        err: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -78,8 +78,15 @@ export class CalculateCreditsDto {
   @MaxLength(100)
   modelId: string;
 
-  @ApiPropertyOptional({ example: 12000, minimum: 0, maximum: 1_000_000_000, description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given' })
-  @ValidateIf((o: CalculateCreditsDto) => o.tokens !== undefined || (o.inputTokens === undefined && o.outputTokens === undefined))
+  @ApiPropertyOptional({
+    example: 12000,
+    minimum: 0,
+    maximum: 1_000_000_000,
+    description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given',
+  })
+  @ValidateIf(
+    (o: CalculateCreditsDto) => o.tokens !== undefined || (o.inputTokens === undefined && o.outputTokens === undefined),
+  )
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -87,14 +94,24 @@ export class CalculateCreditsDto {
   @NotTogetherWith('outputTokens')
   tokens?: number;
 
-  @ApiPropertyOptional({ example: 9000, minimum: 0, maximum: 1_000_000_000, description: 'Input tokens (priced at pricePer1kTokens)' })
+  @ApiPropertyOptional({
+    example: 9000,
+    minimum: 0,
+    maximum: 1_000_000_000,
+    description: 'Input tokens (priced at pricePer1kTokens)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
   inputTokens?: number;
 
-  @ApiPropertyOptional({ example: 3000, minimum: 0, maximum: 1_000_000_000, description: 'Output tokens (priced at outputPricePer1kTokens)' })
+  @ApiPropertyOptional({
+    example: 3000,
+    minimum: 0,
+    maximum: 1_000_000_000,
+    description: 'Output tokens (priced at outputPricePer1kTokens)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -135,7 +152,13 @@ export class AllocateCreditsDto {
   @Max(MAX_CREDITS)
   credits: number;
 
-  @ApiPropertyOptional({ example: 30, minimum: 1, maximum: 3650, default: 30, description: 'Days until expiry (not with expiresAt)' })
+  @ApiPropertyOptional({
+    example: 30,
+    minimum: 1,
+    maximum: 3650,
+    default: 30,
+    description: 'Days until expiry (not with expiresAt)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -143,7 +166,10 @@ export class AllocateCreditsDto {
   @NotTogetherWith('expiresAt')
   expiryDays?: number;
 
-  @ApiPropertyOptional({ example: '2027-01-31T23:59:59.000Z', description: 'Exact expiry instant, in the future (not with expiryDays)' })
+  @ApiPropertyOptional({
+    example: '2027-01-31T23:59:59.000Z',
+    description: 'Exact expiry instant, in the future (not with expiryDays)',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   @IsFutureInstant()
@@ -155,7 +181,11 @@ export class AllocateCreditsDto {
   @MaxLength(500)
   notes?: string;
 
-  @ApiPropertyOptional({ example: 'alice@example.com', maxLength: 255, description: 'With username: creates the account when it does not exist yet' })
+  @ApiPropertyOptional({
+    example: 'alice@example.com',
+    maxLength: 255,
+    description: 'With username: creates the account when it does not exist yet',
+  })
   @IsOptional()
   @IsEmail()
   @MaxLength(255)
@@ -204,7 +234,11 @@ export class AllocationListResponseDto {
 }
 
 export class ListAllocationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Whose allocations (default: the caller; others need supervisor)' })
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Whose allocations (default: the caller; others need supervisor)',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -256,12 +290,19 @@ export class BalanceResponseDto {
   @ApiProperty({ example: 24, description: 'Credits held by active streaming sessions' })
   heldCredits: number;
 
-  @ApiProperty({ type: [ActiveAllocationDto], description: 'Unexpired allocations with credits left, soonest expiry first' })
+  @ApiProperty({
+    type: [ActiveAllocationDto],
+    description: 'Unexpired allocations with credits left, soonest expiry first',
+  })
   activeAllocations: ActiveAllocationDto[];
 }
 
 export class LedgerQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Whose ledger (default: the caller; others need supervisor)' })
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Whose ledger (default: the caller; others need supervisor)',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -310,7 +351,10 @@ export class LedgerListResponseDto {
 }
 
 export class ReconcileMismatchDto {
-  @ApiProperty({ enum: ['remaining_mismatch', 'negative_remaining', 'grant_mismatch', 'hold_mismatch'], example: 'remaining_mismatch' })
+  @ApiProperty({
+    enum: ['remaining_mismatch', 'negative_remaining', 'grant_mismatch', 'hold_mismatch'],
+    example: 'remaining_mismatch',
+  })
   problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch';
 
   @ApiProperty({ example: 'alice' })

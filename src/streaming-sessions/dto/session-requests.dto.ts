@@ -1,9 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 
 const MAX_TOKENS = 2_147_483_647;
 const SESSION_ID_PATTERN = /^\S+$/;
-const noSplit = (o: { inputTokens?: number; outputTokens?: number }) => o.inputTokens === undefined && o.outputTokens === undefined;
+const noSplit = (o: { inputTokens?: number; outputTokens?: number }) =>
+  o.inputTokens === undefined && o.outputTokens === undefined;
 
 const SPLIT_NOTE =
   'Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); ' +
@@ -11,14 +24,24 @@ const SPLIT_NOTE =
 
 /** Input/output token split accepted wherever a token count is (contract, "Pricing"). */
 export class TokenSplitDto {
-  @ApiPropertyOptional({ example: 1200, minimum: 0, maximum: MAX_TOKENS, description: 'Prompt tokens (instead of the single count)' })
+  @ApiPropertyOptional({
+    example: 1200,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: 'Prompt tokens (instead of the single count)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_TOKENS)
   inputTokens?: number;
 
-  @ApiPropertyOptional({ example: 800, minimum: 0, maximum: MAX_TOKENS, description: 'Completion tokens (instead of the single count)' })
+  @ApiPropertyOptional({
+    example: 800,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: 'Completion tokens (instead of the single count)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -75,7 +98,11 @@ export class FinalizeSessionDto extends TokenSplitDto {
   @Max(MAX_TOKENS)
   actualTokens?: number;
 
-  @ApiPropertyOptional({ example: true, default: true, description: 'false: the stream failed; still charged for its tokens, recorded as `chat-streaming-failed`' })
+  @ApiPropertyOptional({
+    example: true,
+    default: true,
+    description: 'false: the stream failed; still charged for its tokens, recorded as `chat-streaming-failed`',
+  })
   @IsOptional()
   @IsBoolean()
   success?: boolean;

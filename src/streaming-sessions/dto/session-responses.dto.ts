@@ -17,7 +17,10 @@ export class SessionResponseDto {
   @ApiProperty({ example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
   allocatedCredits: number;
 
-  @ApiProperty({ example: 0, description: 'Always 0 while the session is active: nothing is charged before settlement' })
+  @ApiProperty({
+    example: 0,
+    description: 'Always 0 while the session is active: nothing is charged before settlement',
+  })
   usedCredits: number;
 
   @ApiProperty({ enum: SESSION_STATUSES, example: 'active' })
@@ -26,7 +29,11 @@ export class SessionResponseDto {
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   startedAt: string;
 
-  @ApiProperty({ example: '2026-11-21T13:00:00.000Z', description: 'startedAt + STREAMING_SESSION_TTL_SECONDS; an active session is expired (charged its estimate) after it' })
+  @ApiProperty({
+    example: '2026-11-21T13:00:00.000Z',
+    description:
+      'startedAt + STREAMING_SESSION_TTL_SECONDS; an active session is expired (charged its estimate) after it',
+  })
   expiresAt: string;
 }
 
@@ -54,10 +61,16 @@ export class FinalizeResponseDto {
   @ApiProperty({ example: 6, description: 'The real tokens priced at the rule in effect when the session started' })
   actualCredits: number;
 
-  @ApiProperty({ example: 2, description: 'Held credits given back to the allocations they were held from (same expiry)' })
+  @ApiProperty({
+    example: 2,
+    description: 'Held credits given back to the allocations they were held from (same expiry)',
+  })
   refund: number;
 
-  @ApiProperty({ example: 0, description: 'Overrun the balance could not pay; the usage record is then marked needs_review' })
+  @ApiProperty({
+    example: 0,
+    description: 'Overrun the balance could not pay; the usage record is then marked needs_review',
+  })
   shortfall: number;
 }
 
@@ -68,7 +81,10 @@ export class AbortResponseDto {
   @ApiProperty({ enum: ['aborted'], example: 'aborted' })
   status: 'aborted';
 
-  @ApiProperty({ example: 1, description: 'The tokens generated before the abort, priced at the session’s start price' })
+  @ApiProperty({
+    example: 1,
+    description: 'The tokens generated before the abort, priced at the session’s start price',
+  })
   partialCredits: number;
 
   @ApiProperty({ example: 7 })

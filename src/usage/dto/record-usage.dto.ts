@@ -24,7 +24,8 @@ const NO_NUL = /^[^\u0000]*$/;
 export function metadataProblem(value: unknown): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'metadata must be a JSON object';
   const json = JSON.stringify(value);
-  if (Buffer.byteLength(json, 'utf8') > METADATA_MAX_BYTES) return `metadata must be at most ${METADATA_MAX_BYTES} bytes as JSON`;
+  if (Buffer.byteLength(json, 'utf8') > METADATA_MAX_BYTES)
+    return `metadata must be at most ${METADATA_MAX_BYTES} bytes as JSON`;
   if (json.includes('\\u0000')) return 'metadata must not contain NUL characters';
   return null;
 }
@@ -61,7 +62,8 @@ export class RecordUsageDto {
     example: 12,
     minimum: 0,
     maximum: MAX_INT,
-    description: 'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
+    description:
+      'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
   })
   @IsOptional()
   @IsInt()
@@ -77,21 +79,36 @@ export class RecordUsageDto {
   @Matches(NO_NUL, { message: 'modelId must not contain NUL characters' })
   modelId?: string;
 
-  @ApiPropertyOptional({ example: 1500, minimum: 0, maximum: MAX_INT, description: 'Total tokens, priced at pricePer1kTokens' })
+  @ApiPropertyOptional({
+    example: 1500,
+    minimum: 0,
+    maximum: MAX_INT,
+    description: 'Total tokens, priced at pricePer1kTokens',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_INT)
   tokens?: number;
 
-  @ApiPropertyOptional({ example: 1000, minimum: 0, maximum: MAX_INT, description: 'Instead of `tokens`: input tokens (with outputTokens)' })
+  @ApiPropertyOptional({
+    example: 1000,
+    minimum: 0,
+    maximum: MAX_INT,
+    description: 'Instead of `tokens`: input tokens (with outputTokens)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_INT)
   inputTokens?: number;
 
-  @ApiPropertyOptional({ example: 500, minimum: 0, maximum: MAX_INT, description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens' })
+  @ApiPropertyOptional({
+    example: 500,
+    minimum: 0,
+    maximum: MAX_INT,
+    description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -144,7 +161,13 @@ export class UsageRecordResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })
   metadata: Record<string, unknown> | null;
 
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '5d7a2b1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b', description: 'The pricing rule that priced the record (null when credits were given or the default price applied)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: '5d7a2b1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    description: 'The pricing rule that priced the record (null when credits were given or the default price applied)',
+  })
   pricingRuleId: string | null;
 
   @ApiProperty({ enum: ['billed', 'needs_review'], example: 'billed' })
@@ -160,13 +183,19 @@ export class UsageRecordListResponseDto {
 }
 
 export class DateRangeQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-01', description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time' })
+  @ApiPropertyOptional({
+    example: '2026-11-01',
+    description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
   startDate?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-30', description: 'Inclusive; a date-only value includes that whole UTC day' })
+  @ApiPropertyOptional({
+    example: '2026-11-30',
+    description: 'Inclusive; a date-only value includes that whole UTC day',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
@@ -174,7 +203,13 @@ export class DateRangeQueryDto {
 }
 
 export class SystemStatsQueryDto extends DateRangeQueryDto {
-  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 1000, default: 100, description: 'How many top users (by credits) `byUser` holds' })
+  @ApiPropertyOptional({
+    example: 100,
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'How many top users (by credits) `byUser` holds',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -184,7 +219,11 @@ export class SystemStatsQueryDto extends DateRangeQueryDto {
 }
 
 export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRangeQueryDto) {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Default: the caller. Another user needs supervisor or admin.' })
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Default: the caller. Another user needs supervisor or admin.',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -197,7 +236,12 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
   @MaxLength(50)
   service?: string;
 
-  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json', example: 'json', description: '`csv` streams every matching record (no paging) as text/csv' })
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    default: 'json',
+    example: 'json',
+    description: '`csv` streams every matching record (no paging) as text/csv',
+  })
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';

@@ -34,7 +34,12 @@ export class ModelMarginDto {
   @ApiProperty({ example: 900 })
   credits: number;
 
-  @ApiProperty({ type: String, nullable: true, example: '0.4500', description: 'Σ provider cost (decimal string); null when no record of the model has one' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '0.4500',
+    description: 'Σ provider cost (decimal string); null when no record of the model has one',
+  })
   providerCost: string | null;
 }
 
@@ -57,7 +62,10 @@ export class SystemUsageStatsResponseDto {
   @creditsMap({ '2026-11-21': 80000 }, 'Credits per UTC day (YYYY-MM-DD)')
   byDay: Record<string, number>;
 
-  @creditsMap({ 'anthropic.claude-3-haiku-20240307-v1:0': 1500000 }, 'Credits per model (chat/chat-streaming records without one: their operation)')
+  @creditsMap(
+    { 'anthropic.claude-3-haiku-20240307-v1:0': 1500000 },
+    'Credits per model (chat/chat-streaming records without one: their operation)',
+  )
   byModel: Record<string, number>;
 
   @ApiProperty({ example: '1234.5600', description: 'Σ provider cost of the window (decimal string)' })

@@ -32,7 +32,11 @@ export class UserListResponseDto {
 }
 
 export class ListUsersQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Case-insensitive match on user id, email or username', example: 'ali', maxLength: 100 })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive match on user id, email or username',
+    example: 'ali',
+    maxLength: 100,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
