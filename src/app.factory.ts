@@ -48,6 +48,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.set('query parser', 'simple');
+  // Behind a gateway the socket address is the gateway's: TRUST_PROXY says which X-Forwarded-For hops to believe.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   setupSwagger(app, config.version);
   return app;

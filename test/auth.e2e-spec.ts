@@ -416,18 +416,33 @@ describe('OpenAPI walk: every documented operation refuses anonymous callers', (
   });
 });
 
-describe('failed authentication is rate limited per address', () => {
+describe('failed authentication: JWTs are never throttled, API-key guessing is, per address', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ THROTTLE_AUTH_FAILURE_LIMIT: '3' });
+    t = await startTestApp({ THROTTLE_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: 'loopback' });
   });
   afterAll(() => t?.close());
 
-  it('after 3 failures the 4th is 429 with Retry-After; valid tokens still pass', async () => {
-    for (let i = 0; i < 3; i++) await t.http.get('/api/users/me').set(bearer('garbage')).expect(401);
-    const blocked = await t.http.get('/api/users/me').set(bearer('garbage')).expect(429);
+  it('expired, malformed and wrongly signed tokens stay 401 however many arrive from one address', async () => {
+    const expired = token({ sub: uniqueId('exp') }, { expiresIn: -60 });
+    const wrong = token({ sub: uniqueId('ws') }, { secret: 'wrong-secret-wrong-secret-wrong-secret' });
+    for (let i = 0; i < 40; i++) {
+      const res = await t.http.get('/api/users/me').set(bearer([expired, 'garbage', wrong][i % 3]));
+      expect(res.status).toBe(401);
+    }
+    await t.http.get('/api/users/me').set(bearer(token())).expect(200);
+  });
+
+  it('after 3 bad API keys the 4th is 429 with Retry-After; JWTs from that address still pass or fail with 401', async () => {
+    const badKey = `acs_live_${Buffer.alloc(32, 7).toString('base64url')}`;
+    const from = { 'X-Forwarded-For': '203.0.113.9' };
+    for (let i = 0; i < 3; i++) await t.http.get('/api/users/me').set(from).set('X-API-Key', badKey).expect(401);
+    const blocked = await t.http.get('/api/users/me').set(from).set('X-API-Key', badKey).expect(429);
     expect(blocked.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    await t.http.get('/api/users/me').set(bearer(token())).expect(200);
+    await t.http.get('/api/users/me').set(from).set(bearer('garbage')).expect(401);
+    await t.http.get('/api/users/me').set(from).set(bearer(token())).expect(200);
+    // With TRUST_PROXY the forwarded address is the client: another address is not blocked.
+    await t.http.get('/api/users/me').set({ 'X-Forwarded-For': '203.0.113.10' }).set('X-API-Key', badKey).expect(401);
   });
 });

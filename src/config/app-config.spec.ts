@@ -36,8 +36,19 @@ describe('buildAppConfig', () => {
       pricing: { defaultPricePer1kTokens: '1', strict: false, cacheTtlMs: 5000 },
       logLevel: 'info',
       bodyLimit: '100kb',
+      trustProxy: false,
+      shutdownGraceMs: 5000,
       version: '1.2.3',
     });
+  });
+
+  it.each([
+    ['1', 1],
+    ['false', false],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7', ['10.0.0.0/8', '192.168.1.7']],
+  ] as Array<[string, unknown]>)('TRUST_PROXY=%s', (value, expected) => {
+    expect(buildAppConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
   it('reads every variable', () => {
@@ -186,6 +197,9 @@ describe('buildAppConfig', () => {
       ['PRICING_CACHE_TTL_MS', 'x'],
       ['LOG_LEVEL', 'loud'],
       ['BODY_LIMIT', 'lots'],
+      ['TRUST_PROXY', 'everyone'],
+      ['TRUST_PROXY', '99'],
+      ['SHUTDOWN_GRACE_MS', 'soon'],
     ] as Array<[string, string, Record<string, string>?]>)('%s=%s', (name, value, extra = {}) => {
       const problems = problemsOf({ ...extra, [name]: value });
       expect(problems).toHaveLength(1);

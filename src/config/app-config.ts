@@ -27,6 +27,10 @@ export interface AppConfig {
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
   logLevel: LogLevel;
   bodyLimit: string;
+  /** Express `trust proxy`: false, a hop count, or a list of trusted proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** How long readiness answers 503 after SIGTERM while requests are still served. */
+  shutdownGraceMs: number;
   version: string;
 }
 
@@ -135,6 +139,27 @@ function bodyLimit(read: EnvReader): string {
   return value;
 }
 
+const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+const IP_OR_CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i;
+
+/**
+ * TRUST_PROXY: unset/false = the socket's address is the client; a hop count (e.g. 1 behind one
+ * gateway); or a comma list of trusted proxy addresses, CIDRs or Express keywords (loopback…).
+ */
+function trustProxy(read: EnvReader): AppConfig['trustProxy'] {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || ['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 32) return hops;
+  } else {
+    const entries = value.split(',').map((e) => e.trim());
+    if (entries.every((e) => TRUST_PROXY_KEYWORDS.includes(e) || IP_OR_CIDR.test(e))) return entries;
+  }
+  read.problems.push(`TRUST_PROXY must be false, a hop count (0–32) or a list of addresses/CIDRs (got "${value}")`);
+  return false;
+}
+
 export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.string('NODE_ENV', 'development');
@@ -167,6 +192,8 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     bodyLimit: bodyLimit(read),
+    trustProxy: trustProxy(read),
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     version,
   };
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);

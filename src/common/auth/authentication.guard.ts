@@ -27,8 +27,11 @@ export const AUTH_STRATEGIES = ['api-key', 'jwt'];
 
 /**
  * Global authentication: every route needs a valid JWT or API key unless it is `@Public()`.
- * Failed attempts are counted per client address and throttled much more strictly than normal
- * traffic (credential guessing).
+ * Failed API-key (and internal-key) attempts are counted per client address and throttled much more
+ * strictly than normal traffic (guessing). A failed JWT is always a 401, never a 429: clients refresh
+ * their token on 401, and behind the platform's gateway every user shares one address, so counting
+ * expired tokens would let one user's stale tokens block everyone's refresh. Guessing an HS256 secret
+ * online is hopeless anyway.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
@@ -54,12 +57,14 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return this.authenticate(context);
   }
 
-  /** Runs the strategies; a 401 counts towards the per-address failure limit. */
+  /** Runs the strategies; a 401 for a presented API key counts towards the per-address failure limit. */
   protected async authenticate(context: ExecutionContext): Promise<boolean> {
     try {
       return await this.runStrategies(context);
     } catch (error) {
-      if (error instanceof UnauthorizedException) await this.countFailure(context);
+      const req = context.switchToHttp().getRequest<Request>();
+      if (error instanceof UnauthorizedException && req.headers['x-api-key'] !== undefined)
+        await this.countFailure(context);
       throw error;
     }
   }
