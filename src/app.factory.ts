@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { buildAppConfig, type AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
+import { requestShape } from './common/http/request-shape.js';
 import { setupSwagger } from './common/http/swagger.js';
 
 export interface CreateAppOptions {
@@ -47,6 +48,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(helmet({ contentSecurityPolicy: false }));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   app.useBodyParser('json', { limit: config.bodyLimit });
+  app.use(requestShape);
   app.set('query parser', 'simple');
   // Behind a gateway the socket address is the gateway's: TRUST_PROXY says which X-Forwarded-For hops to believe.
   app.set('trust proxy', config.trustProxy);

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { RequestShapeError } from '../http/request-shape.js';
 import { DomainError } from './domain-error.js';
 
 const REASON: Record<number, string> = {
@@ -11,6 +12,7 @@ const REASON: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -122,10 +124,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       };
     }
     // Errors raised before Nest's router (body parser): they carry a status of their own.
-    const raw = exception as { status?: number; statusCode?: number; type?: string; expose?: boolean };
+    const raw = exception as { status?: number; statusCode?: number; type?: string; message?: string };
     const rawStatus = raw?.status ?? raw?.statusCode;
     if (typeof rawStatus === 'number' && rawStatus >= 400 && rawStatus < 500) {
-      const message = bodyParserMessage(raw.type) ?? REASON[rawStatus] ?? 'Bad request';
+      const own = exception instanceof RequestShapeError ? exception.message : undefined;
+      const message = own ?? bodyParserMessage(raw.type) ?? REASON[rawStatus] ?? 'Bad request';
       return { statusCode: rawStatus, message, error: REASON[rawStatus] ?? 'Error' };
     }
     if (exception instanceof QueryFailedError) {

@@ -6,7 +6,6 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
-  IsOptional,
   IsString,
   Max,
   MaxLength,
@@ -15,6 +14,7 @@ import {
   ValidateIf,
   type ValidationArguments,
 } from 'class-validator';
+import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 
 export const MAX_CREDITS = 2_147_483_647;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional } from '../../common/validation/optional.js';
 import { PRICE_PATTERN } from '../pricing-math.js';
 
 /** Prices arrive as string or number; numbers become their shortest decimal string (1e-5 is refused). */

@@ -3,7 +3,6 @@ import {
   IsBoolean,
   IsInt,
   IsNotEmpty,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -12,6 +11,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+import { IsOptional } from '../../common/validation/optional.js';
 
 const MAX_TOKENS = 2_147_483_647;
 const SESSION_ID_PATTERN = /^\S+$/;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ROLES, type Role } from '../../common/auth/roles.js';
 

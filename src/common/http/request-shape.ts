@@ -1,0 +1,74 @@
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * How deep a JSON body may nest. Real bodies (usage `metadata` included) stay far below it; a body of
+ * thousands of nested arrays would otherwise overflow the stack in class-transformer (a 500).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Keys that would reach object prototypes, at any depth of a body, or at the top of a query. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** An error the exception filter answers with its own status and message. */
+export class RequestShapeError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly status: 400 | 415,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
+
+/**
+ * Before validation: a body must be JSON (415 otherwise); a parsed body must not nest deeper than
+ * MAX_JSON_DEPTH, hold invalid UTF-16 (lone surrogates, which break validators and PostgreSQL) or
+ * prototype keys; query keys and values likewise. Iterative, so no input can exhaust the stack.
+ */
+export function requestShape(req: Request, _res: Response, next: NextFunction): void {
+  if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+    next(new RequestShapeError(415, 'Content-Type must be application/json'));
+    return;
+  }
+  const problem =
+    topLevelKeys(req.query) ?? checkValue(req.query, 'query') ?? topLevelKeys(req.body) ?? checkValue(req.body, 'body');
+  next(problem === undefined ? undefined : new RequestShapeError(400, problem));
+}
+
+/** `constructor` and friends are no DTO's property, but class-transformer/validator treat them as present. */
+function topLevelKeys(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const key = Object.keys(value).find((k) => FORBIDDEN_KEYS.has(k));
+  return key === undefined ? undefined : `property ${key} should not exist`;
+}
+
+/** Walks a parsed JSON value without recursion; returns the first problem found. */
+export function checkValue(root: unknown, where: string): string | undefined {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return `${where} contains a string that is not valid UTF-16 (a lone surrogate)`;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) return `${where} nests deeper than ${MAX_JSON_DEPTH} levels`;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push({ value: item, depth: depth + 1 });
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (!key.isWellFormed()) return `${where} contains a key that is not valid UTF-16 (a lone surrogate)`;
+      if (key === '__proto__') return `${where} must not contain a __proto__ key`;
+      stack.push({ value: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestApp, token, type TestApp } from './support/app.js';
+import { adminToken, available, userWithCredits } from './support/streaming.js';
+
+// Issue 9: bad input of any shape is a 400 (or 415) that changes nothing, never a 500.
+
+let t: TestApp;
+const users: string[] = [];
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const nested = (open: string, close: string, n: number, inner = '1') => open.repeat(n) + inner + close.repeat(n);
+
+describe('request shape', () => {
+  it('deeply nested JSON is 400 on every JSON POST (arrays and objects), and moves nothing', async () => {
+    const { userId, jwt } = await userWithCredits(t, [{ credits: 50 }], users);
+    const deepArrays = `{"service":"chat","operation":"x","credits":1,"metadata":{"a":${nested('[', ']', 1300)}}}`;
+    const deepObjects = `{"service":"chat","operation":"x","credits":1,"metadata":${nested('{"a":', '}', 2400)}}`;
+    for (const body of [deepArrays, deepObjects]) {
+      for (const path of ['/api/usage/record', '/api/credits/check', '/api/streaming-sessions/initialize']) {
+        const res = await t.http.post(path).set(bearer(jwt)).set('Content-Type', 'application/json').send(body);
+        expect(res.status, path).toBe(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(String(res.body.message)).toMatch(/nests deeper than/);
+      }
+    }
+    expect(await available(t, userId)).toBe(50);
+  });
+
+  it('metadata nested to a realistic depth is accepted', async () => {
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const metadata = JSON.parse(nested('{"a":', '}', 20));
+    await t.http
+      .post('/api/usage/record')
+      .set(bearer(jwt))
+      .send({ service: 'chat', operation: 'x', credits: 1, metadata })
+      .expect(201);
+  });
+
+  it('a lone surrogate in any string field is 400, not a 500', async () => {
+    const admin = bearer(adminToken());
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const cases: [string, string][] = [
+      ['/api/credits/allocate', '{"userId":"lone-sur","credits":1,"email":"a\\ud800@example.com","username":"x"}'],
+      ['/api/usage/record', '{"service":"chat\\udc00","operation":"x","credits":1}'],
+      ['/api/usage/record', '{"service":"chat","operation":"x","credits":1,"metadata":{"k\\ud800":"v"}}'],
+    ];
+    for (const [path, body] of cases) {
+      const auth = path.includes('allocate') ? admin : bearer(jwt);
+      const res = await t.http.post(path).set(auth).set('Content-Type', 'application/json').send(body);
+      expect(res.status, body).toBe(400);
+      expect(String(res.body.message)).toMatch(/UTF-16/);
+    }
+  });
+
+  it('null is refused where the schema does not allow it (outputTokens: null no longer means 0)', async () => {
+    const { userId, jwt } = await userWithCredits(t, [{ credits: 50 }], users);
+    const bodies = [
+      {
+        service: 'chat',
+        operation: 'x',
+        modelId: 'anthropic.claude-instant-v1',
+        inputTokens: 1000,
+        outputTokens: null,
+      },
+      { service: 'chat', operation: 'x', credits: 1, metadata: null },
+      { service: 'chat', operation: 'x', credits: null, modelId: 'anthropic.claude-instant-v1', tokens: 1000 },
+    ];
+    for (const body of bodies) {
+      const res = await t.http.post('/api/usage/record').set(bearer(jwt)).send(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    await t.http.post('/api/credits/check').set(bearer(jwt)).send({ credits: null }).expect(400);
+    expect(await available(t, userId)).toBe(50);
+  });
+
+  it('prototype keys are refused in the query and the body like any unknown field', async () => {
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    for (const q of ['constructor=1', '__proto__=1', 'prototype=x']) {
+      const res = await t.http.get(`/api/credits/allocations?${q}`).set(bearer(jwt));
+      expect(res.status, q).toBe(400);
+    }
+    await t.http
+      .post('/api/credits/check')
+      .set(bearer(jwt))
+      .set('Content-Type', 'application/json')
+      .send('{"credits":1,"constructor":{"name":"x"}}')
+      .expect(400);
+    await t.http
+      .post('/api/credits/check')
+      .set(bearer(jwt))
+      .set('Content-Type', 'application/json')
+      .send('{"credits":1,"metadata":{"__proto__":{"admin":true}}}')
+      .expect(400);
+  });
+
+  it('a body that is not JSON is 415 "Unsupported Media Type"; void without a body is still fine', async () => {
+    const { allocationIds } = await userWithCredits(t, [{ credits: 5 }, { credits: 3 }], users);
+    const admin = bearer(adminToken());
+    const res = await t.http
+      .post(`/api/credits/allocations/${allocationIds[0]}/void`)
+      .set(admin)
+      .set('Content-Type', 'text/plain')
+      .send('reason=because');
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: 'Content-Type must be application/json',
+    });
+    const form = await t.http.post('/api/credits/check').set(bearer(token())).type('form').send({ credits: '1' });
+    expect(form.status).toBe(415);
+    // The allocation was not voided by the refused request; a bodiless void is accepted.
+    const allocations = await t.db.query('SELECT voided_at FROM credit_allocations WHERE id = $1', [allocationIds[0]]);
+    expect(allocations.rows[0].voided_at).toBeNull();
+    await t.http.post(`/api/credits/allocations/${allocationIds[1]}/void`).set(admin).expect(200);
+    const charset = await t.http
+      .post('/api/credits/check')
+      .set(bearer(token()))
+      .set('Content-Type', 'application/json; charset=latin1')
+      .send('{"credits":1}');
+    expect(charset.status).toBe(415);
+    expect(charset.body.error).toBe('Unsupported Media Type');
+  });
+
+  it('bad percent-encoding in a path parameter is a 400 with the error shape', async () => {
+    const res = await t.http.get('/api/credits/balance/%E0%A4%A').set(bearer(adminToken()));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+});
