@@ -131,3 +131,35 @@ describe('request shape', () => {
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
   });
 });
+
+describe('the OpenAPI document says what the service answers to input', () => {
+  it('documents 400 wherever there is input, 413 and 415 wherever there is a body; limit is an integer', async () => {
+    const doc = (await t.http.get('/api/docs-json').expect(200)).body as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { in: string }[]; requestBody?: unknown; responses: object }>
+      >;
+      components: { schemas: Record<string, { properties: Record<string, { type?: string }> }> };
+    };
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const statuses = Object.keys(op.responses);
+        const hasInput = op.requestBody || (op.parameters ?? []).some((p) => p.in === 'query' || p.in === 'path');
+        if (hasInput && !statuses.includes('400')) missing.push(`${method} ${path} 400`);
+        if (op.requestBody && !statuses.includes('413')) missing.push(`${method} ${path} 413`);
+        if (op.requestBody && !statuses.includes('415')) missing.push(`${method} ${path} 415`);
+      }
+    }
+    expect(missing).toEqual([]);
+    for (const path of ['/api/users', '/api/credits/allocations', '/api/credits/ledger'])
+      expect(Object.keys(doc.paths[path].get.responses)).toContain('400');
+    const limit = (
+      doc.paths['/api/credits/ledger'].get.parameters as unknown as { name: string; schema: object }[]
+    ).find((p) => p.name === 'limit');
+    expect(limit?.schema).toMatchObject({ type: 'integer' });
+    expect(doc.components.schemas.CheckCreditsDto.properties.credits.type).toBe('integer');
+    const limitOnApi = await t.http.get('/api/credits/ledger?limit=1.5').set(bearer(token()));
+    expect(limitOnApi.status).toBe(400);
+  });
+});

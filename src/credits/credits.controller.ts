@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -154,6 +155,7 @@ export class CreditsController {
       'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
+  @ApiBody({ type: VoidAllocationDto, required: false, description: 'Optional: a request without a body is fine' })
   @ApiOkResponse({ type: AllocationResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown allocation', type: ErrorResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })

@@ -9,7 +9,7 @@ export const MAX_LIMIT = 500;
 
 /** `limit` + opaque `cursor` query parameters shared by every list route. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

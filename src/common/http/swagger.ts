@@ -22,7 +22,32 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       INTERNAL_API_KEY_SCHEME,
     )
     .build();
-  return withIdempotencyHeader(SwaggerModule.createDocument(app, config));
+  const document = SwaggerModule.createDocument(app, config);
+  withInputErrors(document);
+  return withIdempotencyHeader(document);
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/**
+ * The answers every operation can give for its input, whatever the route: 400 for a bad parameter
+ * (including bad percent-encoding in the path) or body, and for bodies 413 (over BODY_LIMIT) and 415
+ * (not JSON). Added here so no route can forget them.
+ */
+function withInputErrors(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      op.responses = op.responses ?? {};
+      const hasParameters = (op.parameters ?? []).some((p) => 'in' in p && (p.in === 'query' || p.in === 'path'));
+      if (op.requestBody || hasParameters) addErrorResponse(op.responses, '400', 'Invalid input', false);
+      if (op.requestBody) {
+        addErrorResponse(op.responses, '413', 'Request body too large (BODY_LIMIT)', false);
+        addErrorResponse(op.responses, '415', 'The body is not JSON (Content-Type must be application/json)', false);
+      }
+    }
+  }
 }
 
 /** Every POST accepts the optional Idempotency-Key header (applied by a global interceptor). */
@@ -53,10 +78,19 @@ function withIdempotencyHeader(document: OpenAPIObject): OpenAPIObject {
 
 const ERROR_SCHEMA = { $ref: '#/components/schemas/ErrorResponseDto' };
 
-/** Adds the response, or appends the reason to the route's own response with that status. */
-function addErrorResponse(responses: Record<string, unknown>, status: string, description: string): void {
+/**
+ * Adds the response, or (with `append`) appends the reason to the route's own response with that
+ * status; without `append` an existing response is left as the route wrote it.
+ */
+function addErrorResponse(
+  responses: Record<string, unknown>,
+  status: string,
+  description: string,
+  append = true,
+): void {
   const existing = responses[status] as { description?: string } | undefined;
   if (existing) {
+    if (!append) return;
     existing.description = existing.description ? `${existing.description}; or: ${description}` : description;
     return;
   }

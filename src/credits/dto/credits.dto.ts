@@ -53,7 +53,13 @@ function NotTogetherWith(other: string) {
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class CheckCreditsDto {
-  @ApiProperty({ example: 25, minimum: 0, maximum: MAX_CREDITS, description: 'Credits the caller is about to spend' })
+  @ApiProperty({
+    type: 'integer',
+    example: 25,
+    minimum: 0,
+    maximum: MAX_CREDITS,
+    description: 'Credits the caller is about to spend',
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
@@ -79,6 +85,7 @@ export class CalculateCreditsDto {
   modelId: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 12000,
     minimum: 0,
     maximum: 1_000_000_000,
@@ -95,6 +102,7 @@ export class CalculateCreditsDto {
   tokens?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 9000,
     minimum: 0,
     maximum: 1_000_000_000,
@@ -107,6 +115,7 @@ export class CalculateCreditsDto {
   inputTokens?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 3000,
     minimum: 0,
     maximum: 1_000_000_000,
@@ -146,13 +155,14 @@ export class AllocateCreditsDto {
   @MaxLength(50)
   userId: string;
 
-  @ApiProperty({ example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 30,
     minimum: 1,
     maximum: 3650,

@@ -25,6 +25,7 @@ const SPLIT_NOTE =
 /** Input/output token split accepted wherever a token count is (contract, "Pricing"). */
 export class TokenSplitDto {
   @ApiPropertyOptional({
+    type: 'integer',
     example: 1200,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -37,6 +38,7 @@ export class TokenSplitDto {
   inputTokens?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 800,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -68,6 +70,7 @@ export class InitializeSessionDto extends TokenSplitDto {
   modelId: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 2000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -87,6 +90,7 @@ export class FinalizeSessionDto extends TokenSplitDto {
   sessionId: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 1850,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -115,6 +119,7 @@ export class AbortSessionDto extends TokenSplitDto {
   sessionId: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 300,
     minimum: 0,
     maximum: MAX_TOKENS,

@@ -59,6 +59,7 @@ export class RecordUsageDto {
   operation: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 12,
     minimum: 0,
     maximum: MAX_INT,
@@ -80,6 +81,7 @@ export class RecordUsageDto {
   modelId?: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 1500,
     minimum: 0,
     maximum: MAX_INT,
@@ -92,6 +94,7 @@ export class RecordUsageDto {
   tokens?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 1000,
     minimum: 0,
     maximum: MAX_INT,
@@ -104,6 +107,7 @@ export class RecordUsageDto {
   inputTokens?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 500,
     minimum: 0,
     maximum: MAX_INT,
@@ -204,6 +208,7 @@ export class DateRangeQueryDto {
 
 export class SystemStatsQueryDto extends DateRangeQueryDto {
   @ApiPropertyOptional({
+    type: 'integer',
     example: 100,
     minimum: 1,
     maximum: 1000,
