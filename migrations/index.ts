@@ -8,6 +8,7 @@ import { CreateStreamingSessions1732000003000 } from './1732000003000-create-str
 import { CreateApiKeys1732000004000 } from './1732000004000-create-api-keys.js';
 import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-take.js';
 import { AllocationExpiryDone1732000006000 } from './1732000006000-allocation-expiry-done.js';
+import { WidenUsageProviderCost1732000007000 } from './1732000007000-widen-usage-provider-cost.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   CreateApiKeys1732000004000,
   CreateCreditsTake1732000005000,
   AllocationExpiryDone1732000006000,
+  WidenUsageProviderCost1732000007000,
 ];

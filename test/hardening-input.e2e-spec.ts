@@ -163,3 +163,120 @@ describe('the OpenAPI document says what the service answers to input', () => {
     expect(limitOnApi.status).toBe(400);
   });
 });
+
+describe('dates, cursors and ranges', () => {
+  const forged = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+
+  it('a forged cursor with an impossible date is 400 on every list', async () => {
+    const admin = bearer(adminToken());
+    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const lists: [string, Record<string, string>][] = [
+      ['/api/users', admin],
+      ['/api/api-keys', bearer(jwt)],
+      ['/api/credits/allocations', bearer(jwt)],
+      ['/api/usage/records', bearer(jwt)],
+      ['/api/streaming-sessions/active', bearer(jwt)],
+      ['/api/streaming-sessions/active/all', admin],
+      [`/api/streaming-sessions/active/${userId}`, admin],
+    ];
+    const cursors = [
+      forged('2026-02-30T00:00:00.000000Z', '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a'),
+      forged('0000-01-01T00:00:00.000000Z', '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a'),
+      forged('2026-01-01T24:00:00.000000Z', '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a'),
+    ];
+    for (const [path, auth] of lists) {
+      for (const cursor of cursors) {
+        const res = await t.http.get(`${path}?cursor=${cursor}`).set(auth);
+        expect(res.status, `${path} ${cursor}`).toBe(400);
+        expect(res.body.message).toBe('cursor is not valid');
+      }
+    }
+    const ledger = await t.http
+      .get(`/api/credits/ledger?cursor=${Buffer.from('{"id":"99999999999999999999"}').toString('base64url')}`)
+      .set(bearer(jwt));
+    expect(ledger.status).toBe(400);
+  });
+
+  it('endDate=9999-12-31 is accepted on every stats and records route; year 10000 and odd forms are 400', async () => {
+    const admin = bearer(adminToken());
+    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    await t.http
+      .post('/api/usage/record')
+      .set(bearer(jwt))
+      .send({ service: 's', operation: 'o', credits: 2 })
+      .expect(201);
+    const routes: [string, Record<string, string>][] = [
+      ['/api/usage/stats', bearer(jwt)],
+      [`/api/usage/stats/${userId}`, admin],
+      ['/api/usage/system-stats', admin],
+      ['/api/usage/records', bearer(jwt)],
+      ['/api/usage/records?format=csv&', bearer(jwt)],
+    ];
+    for (const [path, auth] of routes) {
+      const join = path.endsWith('&') ? '' : path.includes('?') ? '&' : '?';
+      const ok = await t.http.get(`${path}${join}startDate=2020-01-01&endDate=9999-12-31`).set(auth);
+      expect(ok.status, path).toBe(200);
+      for (const bad of ['10000-01-01', '2027-326', '20271122', '2027-W47', '2026-02-30']) {
+        const res = await t.http.get(`${path}${join}endDate=${bad}`).set(auth);
+        expect(res.status, `${path} ${bad}`).toBe(400);
+      }
+    }
+    const stats = await t.http.get('/api/usage/stats?endDate=9999-12-31').set(bearer(jwt)).expect(200);
+    expect(stats.body.totalCredits).toBe(2);
+  });
+
+  it('pricing dates in ordinal, basic or week form are 400 and create no rule', async () => {
+    const admin = bearer(adminToken());
+    const modelId = `odd-dates-${Date.now()}`;
+    for (const value of ['2027-326', '20271122', '2027-W47', '2027-02-29']) {
+      for (const field of ['effectiveFrom', 'effectiveTo']) {
+        const res = await t.http
+          .post('/api/pricing')
+          .set(admin)
+          .send({ modelId, pricePer1kTokens: '1', [field]: value });
+        expect(res.status, `${field}=${value}`).toBe(400);
+      }
+    }
+    const rules = await t.db.query('SELECT count(*)::int AS n FROM pricing_rules WHERE model_id = $1', [modelId]);
+    expect(rules.rows[0].n).toBe(0);
+  });
+
+  it('CSV filters are validated like JSON ones: a NUL in service is 400 before anything is streamed', async () => {
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    for (const format of ['csv', 'json']) {
+      const res = await t.http.get(`/api/usage/records?format=${format}&service=%00`).set(bearer(jwt));
+      expect(res.status, format).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/json/);
+      expect(res.body.message).toMatch(/NUL/);
+    }
+  });
+
+  it('the largest token counts at the largest provider cost settle without overflow', async () => {
+    const admin = bearer(adminToken());
+    const modelId = `max-cost-${Date.now()}`;
+    await t.http
+      .post('/api/pricing')
+      .set(admin)
+      .send({ modelId, pricePer1kTokens: '0', providerCostPer1kTokens: '999999.9999' })
+      .expect(201);
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const init = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(jwt))
+      .send({ modelId, estimatedTokens: 10 })
+      .expect(201);
+    const fin = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(bearer(jwt))
+      .send({ sessionId: init.body.sessionId, inputTokens: 2147483646, outputTokens: 0 });
+    expect(fin.status, JSON.stringify(fin.body)).toBe(200);
+    const row = await t.db.query(
+      `SELECT provider_cost::text AS cost FROM usage_records WHERE metadata->>'sessionId' = $1`,
+      [init.body.sessionId],
+    );
+    // 2,147,483,646 × 999,999.9999 / 1000, exactly.
+    expect(row.rows[0].cost).toBe('2147483645785.25163540');
+    const system = await t.http.get('/api/usage/system-stats').set(admin).expect(200);
+    expect(typeof system.body.providerCost).toBe('string');
+  });
+});

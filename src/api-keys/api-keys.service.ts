@@ -1,9 +1,10 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { toDate } from '../common/validation/dates.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { roleSatisfies, SCOPES, type AuthUser, type Scope } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import type {
@@ -87,7 +88,7 @@ export class ApiKeysService {
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     let expiresAt: Date | null = null;
     if (dto.expiresAt !== undefined) {
-      expiresAt = new Date(dto.expiresAt);
+      expiresAt = toDate(dto.expiresAt);
       if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) {
         throw new DomainError('VALIDATION', 'expiresAt must be in the future');
       }
@@ -119,12 +120,10 @@ export class ApiKeysService {
       throw new DomainError('FORBIDDEN', "Only admins may list another user's API keys");
     }
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
     const params: unknown[] = [userId];
     let keyset = '';
     if (after) {
-      if (!UUID.test(after.id) || Number.isNaN(Date.parse(after.t)))
-        throw new DomainError('VALIDATION', 'Invalid cursor');
       params.push(after.t, after.id);
       keyset = `AND (created_at, id) < ($2::timestamptz, $3::uuid)`;
     }

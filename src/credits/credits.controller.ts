@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { toDate } from '../common/validation/dates.js';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -112,9 +113,7 @@ export class CreditsController {
   })
   @ApiNotFoundResponse({ description: 'Unknown user and no email+username to create it', type: ErrorResponseDto })
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
-    const expiresAt = body.expiresAt
-      ? new Date(body.expiresAt)
-      : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
+    const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       if (body.email && body.username) {
         await this.accounts.createIfMissing(manager, {

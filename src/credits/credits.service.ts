@@ -4,9 +4,9 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import {
-  checkCursor,
   cursorTimestampSql,
-  decodeCursor,
+  decodeIdCursor,
+  decodeTimeCursor,
   DEFAULT_LIMIT,
   toPage,
   type Page,
@@ -409,12 +409,11 @@ export class CreditsService {
     cursor?: string;
   }): Promise<Page<AllocationView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
     const params: unknown[] = [query.userId];
     const where = ['user_id = $1'];
     if (!query.includeExpired) where.push('expires_at > now()');
     if (after) {
-      checkCursor(after, true);
       params.push(after.t, after.id);
       where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
     }
@@ -432,9 +431,7 @@ export class CreditsService {
   /** Ledger entries newest first (id order is insertion order). */
   async listLedger(query: { userId: string; limit?: number; cursor?: string }): Promise<Page<LedgerEntryView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ id: string }>(query.cursor, ['id']);
-    if (after && !(/^\d{1,19}$/.test(after.id) && BigInt(after.id) <= 9_223_372_036_854_775_807n))
-      throw new DomainError('VALIDATION', 'cursor is not valid');
+    const after = decodeIdCursor(query.cursor);
     const params: unknown[] = [query.userId];
     let where = 'user_id = $1';
     if (after) {

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
+import { toDate } from '../common/validation/dates.js';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -72,8 +73,8 @@ export class PricingController {
       pricePer1kTokens: body.pricePer1kTokens,
       outputPricePer1kTokens: body.outputPricePer1kTokens ?? null,
       providerCostPer1kTokens: body.providerCostPer1kTokens ?? null,
-      effectiveFrom: body.effectiveFrom ? new Date(body.effectiveFrom) : undefined,
-      effectiveTo: body.effectiveTo ? new Date(body.effectiveTo) : undefined,
+      effectiveFrom: body.effectiveFrom ? toDate(body.effectiveFrom) : undefined,
+      effectiveTo: body.effectiveTo ? toDate(body.effectiveTo) : undefined,
       createdBy: user.userId,
     });
   }

@@ -5,14 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { AuthUser } from '../common/auth/roles.js';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import {
-  checkCursor,
-  cursorTimestampSql,
-  decodeCursor,
-  DEFAULT_LIMIT,
-  toPage,
-  type Page,
-} from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -213,7 +206,7 @@ export class StreamingSessionsService {
       if (known.length === 0) throw new NotFoundError('User');
     }
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const after = decodeTimeCursor(query.cursor, 'text');
     const params: unknown[] = [];
     const where = [`status = 'active'`];
     if (query.userId !== undefined) {
@@ -221,7 +214,6 @@ export class StreamingSessionsService {
       where.push(`user_id = $${params.length}`);
     }
     if (after) {
-      checkCursor(after);
       params.push(after.t, after.id);
       where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
     }

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { type Instant, MAX_INSTANT_MS, parseInstant } from '../common/validation/dates.js';
 
 /** A time window for SQL: `start` inclusive; `end` inclusive (a datetime) or exclusive (a date-only end). */
 export interface DateRange {
@@ -7,36 +8,16 @@ export interface DateRange {
   endInclusive: boolean;
 }
 
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-function validDay(y: string, m: string, d: string): boolean {
-  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
-  return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d);
-}
-
-/** Parses one bound; returns the instant (ms) and whether the input was a bare date. */
-function parseBound(name: string, value: string): { iso: string; ms: number; dateOnly: boolean } {
-  const day = DATE_ONLY.exec(value);
-  if (day) {
-    if (!validDay(day[1], day[2], day[3])) throw new DomainError('VALIDATION', `${name} is not a valid date`);
-    const iso = `${value}T00:00:00.000Z`;
-    return { iso, ms: Date.parse(iso), dateOnly: true };
+/** Parses one bound with the API's one date parser. */
+function parseBound(name: string, value: string): Instant {
+  const instant = parseInstant(value);
+  if (!instant) {
+    throw new DomainError(
+      'VALIDATION',
+      `${name} must be an ISO-8601 date (YYYY-MM-DD) or date-time between years 0001 and 9999`,
+    );
   }
-  const dt = DATE_TIME.exec(value);
-  if (
-    dt &&
-    validDay(dt[1], dt[2], dt[3]) &&
-    Number(dt[4]) < 24 &&
-    Number(dt[5]) < 60 &&
-    (!dt[6] || Number(dt[6].slice(1, 3)) < 60)
-  ) {
-    // Without a zone the instant is read as UTC, like every timestamp of the API.
-    const text = dt[8] ? value : `${value}Z`;
-    const ms = Date.parse(text);
-    if (!Number.isNaN(ms)) return { iso: text, ms, dateOnly: false };
-  }
-  throw new DomainError('VALIDATION', `${name} must be an ISO-8601 date (YYYY-MM-DD) or date-time`);
+  return instant;
 }
 
 /**
@@ -52,7 +33,8 @@ export function parseDateRange(startDate?: string, endDate?: string): DateRange 
   if (end) {
     if (end.dateOnly) {
       endMs = end.ms + 86_400_000;
-      endIso = new Date(endMs).toISOString();
+      // The day after 9999-12-31 is beyond every timestamp the service stores: no upper bound at all.
+      endIso = endMs > MAX_INSTANT_MS ? null : new Date(endMs).toISOString();
       endInclusive = false;
     } else {
       endMs = end.ms;

@@ -6,7 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import { CREDITS_TAKE_SQL, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
@@ -77,7 +77,6 @@ const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZO
 const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
 /** The cursor's timestamp: UTC with PostgreSQL's microseconds (as written by ts_key). */
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 const CSV_COLUMNS = [
   'id',
@@ -491,14 +490,8 @@ export class UsageService {
   ): Promise<Page<UsageRecordResponseDto>> {
     const { params, where } = this.recordsFilter(caller, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
     if (after) {
-      if (
-        !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(after.id) ||
-        !CURSOR_TIME.test(after.t)
-      ) {
-        throw new DomainError('VALIDATION', 'cursor is not valid');
-      }
       params.push(after.t, after.id);
       where.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }

@@ -3,14 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { availableCreditsSql } from '../credits/credits.sql.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import {
-  checkCursor,
-  cursorTimestampSql,
-  decodeCursor,
-  DEFAULT_LIMIT,
-  toPage,
-  type Page,
-} from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { Role } from '../common/auth/roles.js';
 import type { UserResponseDto } from './dto/user.dto.js';
 
@@ -54,7 +47,7 @@ export class UsersService {
 
   async list(query: { search?: string; limit?: number; cursor?: string }): Promise<Page<UserResponseDto>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor<{ t: string; id: string }>(query.cursor, ['t', 'id']);
+    const after = decodeTimeCursor(query.cursor, 'text');
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.search) {
@@ -64,7 +57,6 @@ export class UsersService {
       );
     }
     if (after) {
-      checkCursor(after);
       params.push(after.t, after.id);
       where.push(`(u.created_at, u.user_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
     }

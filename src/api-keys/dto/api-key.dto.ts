@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { SCOPES, type Scope } from '../../common/auth/roles.js';
@@ -29,7 +30,7 @@ export class CreateApiKeyDto {
     description: 'When the key stops working (must be in the future); default: never',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   expiresAt?: string;
 }
 

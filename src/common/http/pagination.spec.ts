@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
-import { cursorTimestampSql, decodeCursor, encodeCursor, toPage } from './pagination.js';
+import { cursorTimestampSql, decodeIdCursor, decodeTimeCursor, encodeCursor, toPage } from './pagination.js';
 
 describe('pagination', () => {
   it('a cursor round-trips and is URL-safe', () => {
-    const key = { t: '2026-11-21T12:00:00.000Z', id: 'a/b+c=?' };
+    const key = { t: '2026-11-21T12:00:00.000001Z', id: 'a/b+c=?' };
     const cursor = encodeCursor(key);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(cursor, ['t', 'id'])).toEqual(key);
+    expect(decodeTimeCursor(cursor, 'text')).toEqual(key);
+    expect(decodeIdCursor(encodeCursor({ id: '9223372036854775807' }))).toEqual({ id: '9223372036854775807' });
   });
 
   it('no cursor means the first page', () => {
-    expect(decodeCursor(undefined, ['t'])).toBeNull();
-    expect(decodeCursor('', ['t'])).toBeNull();
+    expect(decodeTimeCursor(undefined, 'uuid')).toBeNull();
+    expect(decodeTimeCursor('', 'uuid')).toBeNull();
+    expect(decodeIdCursor(undefined)).toBeNull();
   });
 
   it.each([
@@ -21,14 +23,30 @@ describe('pagination', () => {
     ['a missing field', encodeCursor({ t: 'x' })],
     ['a field of the wrong type', Buffer.from(JSON.stringify({ t: 'x', id: { $ne: 1 } })).toString('base64url')],
     ['null', Buffer.from('null').toString('base64url')],
+    ['an impossible day', encodeCursor({ t: '2026-02-30T00:00:00.000000Z', id: 'a' })],
+    ['year 0000', encodeCursor({ t: '0000-01-01T00:00:00.000000Z', id: 'a' })],
+    ['hour 24', encodeCursor({ t: '2026-01-01T24:00:00.000000Z', id: 'a' })],
+    ['a time without microseconds', encodeCursor({ t: '2026-01-01T00:00:00Z', id: 'a' })],
+    ['a NUL in a text id', encodeCursor({ t: '2026-01-01T00:00:00.000000Z', id: 'a\u0000' })],
   ])('rejects %s as a validation error (400)', (_name, cursor) => {
     try {
-      decodeCursor(cursor, ['t', 'id']);
+      decodeTimeCursor(cursor, 'text');
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(DomainError);
       expect((error as DomainError).status).toBe(400);
     }
+  });
+
+  it.each([['not a uuid', encodeCursor({ t: '2026-01-01T00:00:00.000000Z', id: 'abc' })]])(
+    'rejects a uuid cursor with %s',
+    (_name, cursor) => {
+      expect(() => decodeTimeCursor(cursor, 'uuid')).toThrow(DomainError);
+    },
+  );
+
+  it.each(['-1', '9223372036854775808', '1.5', 'x'])('rejects the bigint cursor id %s', (id) => {
+    expect(() => decodeIdCursor(encodeCursor({ id }))).toThrow(DomainError);
   });
 
   it('toPage cuts limit+1 rows to limit and derives the cursor from the last row kept', () => {
@@ -40,7 +58,7 @@ describe('pagination', () => {
       (r) => ({ n: r.n }),
     );
     expect(page.items).toEqual([10, 20, 30]);
-    expect(decodeCursor(page.nextCursor!, ['n'])).toEqual({ n: 3 });
+    expect(JSON.parse(Buffer.from(page.nextCursor!, 'base64url').toString())).toEqual({ n: 3 });
   });
 
   it('toPage ends with a null cursor when nothing more is there', () => {

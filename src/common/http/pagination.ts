@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOptional } from '../validation/optional.js';
 import { DomainError } from '../errors/domain-error.js';
+import { parseInstant } from '../validation/dates.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -36,19 +37,20 @@ export function cursorTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
-/** A cursor's time as written by `cursorTimestampSql` (anything else would fail the SQL cast: a 500). */
+/** A cursor's time as written by `cursorTimestampSql`. */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BIGINT = /^\d{1,19}$/;
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
-/** Refuses (400) a decoded cursor whose time is not `cursorTimestampSql`'s, or whose id must be and is not a UUID. */
-export function checkCursor(after: { t: string; id: string | number }, idIsUuid = false): void {
-  if (
-    !CURSOR_TIME.test(String(after.t)) ||
-    Number.isNaN(Date.parse(String(after.t))) ||
-    (idIsUuid && !UUID.test(String(after.id)))
-  ) {
-    throw new DomainError('VALIDATION', 'cursor is not valid');
-  }
+/** What a cursor's id must be so the SQL cast cannot fail: a uuid, a bigint, or text of a text key. */
+export type CursorId = 'uuid' | 'bigint' | 'text';
+
+function validId(id: unknown, kind: CursorId): id is string {
+  if (typeof id !== 'string') return false;
+  if (kind === 'uuid') return UUID.test(id);
+  if (kind === 'bigint') return BIGINT.test(id) && BigInt(id) <= MAX_BIGINT;
+  return id.length <= 200 && id.isWellFormed() && !id.includes('\0');
 }
 
 /** Cursors are base64url JSON of the last row's sort key; opaque to clients. */
@@ -56,18 +58,37 @@ export function encodeCursor(key: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<T extends Record<string, string | number>>(
-  cursor: string | undefined,
-  fields: (keyof T)[],
-): T | null {
-  if (!cursor) return null;
+function decode(cursor: string): Record<string, unknown> {
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && fields.every((f) => ['string', 'number'].includes(typeof value[f])))
-      return value as T;
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // fall through
   }
+  throw new DomainError('VALIDATION', 'cursor is not valid');
+}
+
+/**
+ * The one cursor codec for keyset pages ordered by a timestamp and an id. A cursor is the client's
+ * input like any other: its time must be a real instant PostgreSQL holds (calendar and range
+ * checked, not just the format) and its id must fit the column, or it is a 400, never a SQL error.
+ */
+export function decodeTimeCursor(
+  cursor: string | undefined,
+  id: Exclude<CursorId, 'bigint'>,
+): { t: string; id: string } | null {
+  if (!cursor) return null;
+  const value = decode(cursor);
+  if (typeof value.t === 'string' && CURSOR_TIME.test(value.t) && parseInstant(value.t) && validId(value.id, id))
+    return { t: value.t, id: value.id };
+  throw new DomainError('VALIDATION', 'cursor is not valid');
+}
+
+/** The codec for pages ordered by a bigint id alone (the ledger). */
+export function decodeIdCursor(cursor: string | undefined): { id: string } | null {
+  if (!cursor) return null;
+  const value = decode(cursor);
+  if (validId(value.id, 'bigint')) return { id: value.id };
   throw new DomainError('VALIDATION', 'cursor is not valid');
 }
 

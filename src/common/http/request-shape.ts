@@ -29,8 +29,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 /**
  * Before validation: a body must be JSON (415 otherwise); a parsed body must not nest deeper than
- * MAX_JSON_DEPTH, hold invalid UTF-16 (lone surrogates, which break validators and PostgreSQL) or
- * prototype keys; query keys and values likewise. Iterative, so no input can exhaust the stack.
+ * MAX_JSON_DEPTH, hold invalid UTF-16 (lone surrogates, which break validators and PostgreSQL), NUL
+ * characters or prototype keys; query keys and values likewise. Iterative, so no input can exhaust the stack.
  */
 export function requestShape(req: Request, _res: Response, next: NextFunction): void {
   if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
@@ -56,6 +56,9 @@ export function checkValue(root: unknown, where: string): string | undefined {
     const { value, depth } = stack.pop()!;
     if (typeof value === 'string') {
       if (!value.isWellFormed()) return `${where} contains a string that is not valid UTF-16 (a lone surrogate)`;
+      // PostgreSQL text and jsonb cannot hold NUL: refused here, so a streamed answer (CSV) never
+      // starts before the database would refuse it.
+      if (value.includes('\0')) return 'Text values must not contain NUL characters';
       continue;
     }
     if (value === null || typeof value !== 'object') continue;

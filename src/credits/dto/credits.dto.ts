@@ -4,7 +4,6 @@ import {
   IsBoolean,
   IsEmail,
   IsInt,
-  IsISO8601,
   IsNotEmpty,
   IsString,
   Max,
@@ -14,25 +13,12 @@ import {
   ValidateIf,
   type ValidationArguments,
 } from 'class-validator';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 
 export const MAX_CREDITS = 2_147_483_647;
 const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void'] as const;
-
-/** An ISO-8601 instant that lies in the future when the request is validated. */
-function IsFutureInstant() {
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isFutureInstant',
-      target: object.constructor,
-      propertyName,
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && Date.parse(value) > Date.now(),
-        defaultMessage: (args?: ValidationArguments) => `${args?.property} must be in the future`,
-      },
-    });
-}
 
 /** Refuses the field when `other` is given too. */
 function NotTogetherWith(other: string) {
@@ -181,8 +167,7 @@ export class AllocateCreditsDto {
     description: 'Exact expiry instant, in the future (not with expiryDays)',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @IsFutureInstant()
+  @IsInstant({ future: true })
   expiresAt?: string;
 
   @ApiPropertyOptional({ example: 'November top-up', maxLength: 500 })

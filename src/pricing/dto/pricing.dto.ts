@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsISO8601, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PRICE_PATTERN } from '../pricing-math.js';
 
@@ -54,7 +55,7 @@ export class CreatePricingRuleDto {
     description: 'Start of the rule (default now); the open rule is closed here',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   effectiveFrom?: string;
 
   @ApiPropertyOptional({
@@ -62,7 +63,7 @@ export class CreatePricingRuleDto {
     description: 'End of the rule (exclusive); absent = open-ended',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   effectiveTo?: string;
 }
 

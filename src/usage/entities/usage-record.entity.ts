@@ -40,7 +40,7 @@ export class UsageRecord {
   pricingRuleId: string | null;
 
   /** numeric: kept as a string, never a float. */
-  @Column({ name: 'provider_cost', type: 'numeric', precision: 20, scale: 8, nullable: true })
+  @Column({ name: 'provider_cost', type: 'numeric', precision: 24, scale: 8, nullable: true })
   providerCost: string | null;
 
   @Column({ name: 'billing_status', type: 'varchar', length: 20 })
