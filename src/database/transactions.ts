@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
+import { connectionProblem } from './connection-errors.js';
 
 const ambient = new AsyncLocalStorage<EntityManager>();
 
@@ -17,7 +19,40 @@ export class Transactions {
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const current = ambient.getStore();
     if (current) return work(current);
-    return this.dataSource.transaction((manager) => ambient.run(manager, () => work(manager)));
+    return this.transaction(work);
+  }
+
+  /**
+   * BEGIN … COMMIT on one connection, telling apart what a lost connection means: lost before COMMIT
+   * was sent, nothing committed (DatabaseUnavailableError: a plain retry is safe); lost while COMMIT
+   * was in flight, it may have committed (OutcomeUnknownError). TypeORM's own wrapper reported both
+   * as whatever its rollback attempt threw on the dead connection (a 500).
+   */
+  private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      try {
+        await runner.connect();
+        await runner.startTransaction();
+      } catch (error) {
+        throw connectionProblem(error) ? new DatabaseUnavailableError(error) : error;
+      }
+      let result: T;
+      try {
+        result = await ambient.run(runner.manager, () => work(runner.manager));
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw connectionProblem(error) ? new DatabaseUnavailableError(error) : error;
+      }
+      try {
+        await runner.commitTransaction();
+      } catch (error) {
+        throw connectionProblem(error) ? new OutcomeUnknownError(error) : error;
+      }
+      return result;
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
   }
 
   /**

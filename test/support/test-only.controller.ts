@@ -1,8 +1,13 @@
-import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Logger, Module, Post } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { Auth } from '../../src/common/auth/auth.decorator.js';
+import { Auth, CurrentUser } from '../../src/common/auth/auth.decorator.js';
+import type { AuthUser } from '../../src/common/auth/roles.js';
+import { Transactions } from '../../src/database/transactions.js';
+
+/** Ends the calling session's own backend: the connection is lost in the middle of its work. */
+const KILL_OWN_BACKEND = 'SELECT pg_terminate_backend(pg_backend_pid())';
 
 export class EchoDto {
   @IsString()
@@ -23,7 +28,52 @@ export class EchoDto {
 export class TestOnlyController {
   private readonly logger = new Logger('TestOnly');
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: Transactions,
+  ) {}
+
+  @Get('lost-in-read')
+  @Auth()
+  async lostInRead(): Promise<unknown> {
+    return this.dataSource.query(KILL_OWN_BACKEND);
+  }
+
+  @Post('lost-in-statement')
+  @Auth()
+  async lostInStatement(): Promise<unknown> {
+    return this.dataSource.query(KILL_OWN_BACKEND);
+  }
+
+  @Post('lost-in-transaction')
+  @Auth()
+  async lostInTransaction(): Promise<unknown> {
+    return this.tx.run((m) => m.query(KILL_OWN_BACKEND));
+  }
+
+  /**
+   * Writes a marker row for the caller; with `x-test-die-at-commit: 1` the connection is ended while
+   * COMMIT runs (a deferred constraint trigger fires at COMMIT and terminates its own backend).
+   */
+  @Post('marker')
+  @HttpCode(201)
+  @Auth()
+  async marker(@CurrentUser() user: AuthUser, @Headers('x-test-die-at-commit') die?: string): Promise<unknown> {
+    return this.tx.run(async (m) => {
+      await m.query(`CREATE TABLE IF NOT EXISTS test_markers (user_id text, at timestamptz DEFAULT now())`);
+      await m.query(`INSERT INTO test_markers (user_id) VALUES ($1)`, [user.userId]);
+      if (die === '1') {
+        await m.query(`CREATE TEMP TABLE commit_bomb (x int) ON COMMIT DROP`);
+        await m.query(`CREATE FUNCTION pg_temp.explode() RETURNS trigger LANGUAGE plpgsql AS
+                       $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$`);
+        await m.query(`CREATE CONSTRAINT TRIGGER explode AFTER INSERT ON commit_bomb DEFERRABLE INITIALLY DEFERRED
+                       FOR EACH ROW EXECUTE FUNCTION pg_temp.explode()`);
+        await m.query(`INSERT INTO commit_bomb VALUES (1)`);
+      }
+      const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM test_markers WHERE user_id = $1`, [user.userId]);
+      return { markers: n };
+    });
+  }
 
   @Post('echo')
   @Auth()

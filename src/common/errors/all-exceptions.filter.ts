@@ -2,7 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { RequestShapeError } from '../http/request-shape.js';
-import { DomainError } from './domain-error.js';
+import { connectionProblem } from '../../database/connection-errors.js';
+import { DatabaseUnavailableError, DomainError, OutcomeUnknownError } from './domain-error.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -30,30 +33,6 @@ const PG_STATUS: Record<string, { status: number; message: string }> = {
   '55P03': { status: 503, message: 'Busy, please retry' },
   '57014': { status: 503, message: 'Request took too long, please retry' },
 };
-
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  '57P01',
-  '57P02',
-  '57P03',
-]);
-
-/** The database is unreachable or went away: the request may succeed later, so 503, not 500. */
-function isDatabaseUnavailable(exception: unknown): boolean {
-  const candidates = [exception, (exception as { driverError?: unknown })?.driverError];
-  return candidates.some((e) => {
-    if (!(e instanceof Error)) return false;
-    const code = (e as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
-    return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-      e.message,
-    );
-  });
-}
 
 function bodyParserMessage(type: unknown): string | undefined {
   if (type === 'entity.too.large') return 'Request body too large';
@@ -83,6 +62,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const body = this.toBody(exception, req);
     if (body.statusCode >= 500) {
+      body.requestId ??= req.id;
       this.logger.error({
         msg: 'request failed',
         err: exception,
@@ -98,7 +78,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.status(body.statusCode).json(body);
   }
 
-  private toBody(exception: unknown, req: { id?: string }): ErrorBody {
+  private toBody(exception: unknown, req: { id?: string; method?: string }): ErrorBody {
     if (exception instanceof DomainError) {
       const status = exception.status;
       return {
@@ -136,8 +116,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const mapped = code ? PG_STATUS[code] : undefined;
       if (mapped) return { statusCode: mapped.status, message: mapped.message, error: REASON[mapped.status] };
     }
-    if (isDatabaseUnavailable(exception)) {
-      return { statusCode: 503, message: 'Database unavailable, please retry', error: REASON[503], requestId: req.id };
+    const problem = connectionProblem(exception);
+    if (problem) {
+      // Outside a transaction a mutating statement commits by itself: when its connection broke, it
+      // may have taken effect. Reads, and connections never made, changed nothing.
+      const unknown = problem === 'lost' && !SAFE_METHODS.has(req.method ?? 'GET');
+      return this.toBody(unknown ? new OutcomeUnknownError(exception) : new DatabaseUnavailableError(exception), req);
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,

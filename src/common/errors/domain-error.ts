@@ -12,6 +12,8 @@ export const DOMAIN_ERROR_STATUS = {
   PRICING_UNKNOWN_MODEL: 422,
   VALIDATION: 400,
   FORBIDDEN: 403,
+  DATABASE_UNAVAILABLE: 503,
+  OUTCOME_UNKNOWN: 503,
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_STATUS;
@@ -40,5 +42,28 @@ export class InsufficientCreditsError extends DomainError {
 export class NotFoundError extends DomainError {
   constructor(what: string) {
     super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+/** The database could not be reached or the connection broke before anything could commit. */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(cause?: unknown) {
+    super('DATABASE_UNAVAILABLE', 'Database unavailable, nothing was changed; please retry');
+    this.cause = cause;
+  }
+}
+
+/**
+ * The connection broke while a change was committing (or while a self-committing statement ran): it
+ * may or may not have taken effect. Retrying with the same Idempotency-Key is safe and tells which.
+ */
+export class OutcomeUnknownError extends DomainError {
+  constructor(cause?: unknown) {
+    super(
+      'OUTCOME_UNKNOWN',
+      'The database connection was lost while the change was being committed: it may or may not have taken effect. ' +
+        'Retry with the same Idempotency-Key to learn the outcome safely.',
+    );
+    this.cause = cause;
   }
 }
