@@ -66,3 +66,30 @@ describe('a lost database connection', () => {
     await t.http.get('/api/users/me').set(bearer(token())).expect(200);
   });
 });
+
+describe('log lines written outside a request', () => {
+  it('"database connection lost" carries no request id, not the one of the request that opened the connection', async () => {
+    const { DataSource } = await import('typeorm');
+    const pool = (t.app.get(DataSource).driver as unknown as { master: { _clients: { processID: number }[] } }).master;
+    const lost = () => t.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'database connection lost');
+    const terminateAll = async () => {
+      const before = lost().length;
+      const pids = pool._clients.map((c) => c.processID);
+      await t.db.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+      // Polls for the asynchronous effect (the pool's error events and the clients' removal).
+      for (let i = 0; i < 250 && (pool._clients.length > 0 || lost().length < before + pids.length); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(pool._clients).toHaveLength(0);
+    };
+    // Connections opened at start-up (no request) go first, so the request below opens its own.
+    await terminateAll();
+    const requestId = `stale-${uniqueId('req')}`;
+    await t.http.get('/api/users/me').set(bearer(token())).set('X-Request-Id', requestId).expect(200);
+    const seen = lost().length;
+    await terminateAll();
+    const fresh = lost().slice(seen);
+    expect(fresh.length).toBeGreaterThan(0);
+    for (const line of fresh) expect(line.req).toBeUndefined();
+    await t.http.get('/api/users/me').set(bearer(token())).expect(200);
+  });
+});

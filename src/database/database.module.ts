@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -19,7 +20,12 @@ class PoolErrorListener implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const pool = (this.dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } })
       .master;
-    pool?.on('error', (err) => this.logger.warn({ msg: 'database connection lost', err: err.message }));
+    // Bound to this (request-less) context: the pool emits from the dying client's socket, whose async
+    // context is the request that happened to open it, so the line carried a long-finished request id.
+    pool?.on(
+      'error',
+      AsyncResource.bind((err: Error) => this.logger.warn({ msg: 'database connection lost', err: err.message })),
+    );
   }
 }
 

@@ -30,28 +30,38 @@ export class Transactions {
    */
   private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
+    let broken: unknown;
+    const classify = (error: unknown, lost: (cause: unknown) => Error): unknown => {
+      if (!connectionProblem(error)) return error;
+      broken = error;
+      return lost(error);
+    };
     try {
       try {
         await runner.connect();
         await runner.startTransaction();
       } catch (error) {
-        throw connectionProblem(error) ? new DatabaseUnavailableError(error) : error;
+        throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       let result: T;
       try {
         result = await ambient.run(runner.manager, () => work(runner.manager));
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-        throw connectionProblem(error) ? new DatabaseUnavailableError(error) : error;
+        throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       try {
         await runner.commitTransaction();
       } catch (error) {
-        throw connectionProblem(error) ? new OutcomeUnknownError(error) : error;
+        throw classify(error, (cause) => new OutcomeUnknownError(cause));
       }
       return result;
     } finally {
-      await runner.release().catch(() => undefined);
+      // A broken connection is handed back with its error, so the pool discards it instead of
+      // lending it to the next request.
+      const release = (runner as { releasePostgresConnection?: (err?: unknown) => Promise<void> })
+        .releasePostgresConnection;
+      await (broken && release ? release.call(runner, broken) : runner.release()).catch(() => undefined);
     }
   }
 
