@@ -8,6 +8,7 @@ import { buildAppConfig, type AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { requestShape } from './common/http/request-shape.js';
+import { ShutdownState } from './health/shutdown-state.js';
 import { setupSwagger } from './common/http/swagger.js';
 
 export interface CreateAppOptions {
@@ -45,6 +46,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   }
 
   app.use(requestLogging(root));
+  app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   app.useBodyParser('json', { limit: config.bodyLimit });

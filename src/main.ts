@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { buildAppConfig, ConfigValidationError } from './config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import { drainAndClose } from './health/graceful-shutdown.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -33,21 +34,14 @@ async function bootstrap(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    logger.log(`${signal} received: finishing in-flight requests`);
-    // Stop accepting, let in-flight requests finish, then close the pool; the database goes last.
+    logger.log(`${signal} received: not ready, still serving for ${config.shutdownGraceMs} ms`);
     const force = setTimeout(() => {
       logger.error('graceful shutdown timed out');
       process.exit(1);
-    }, 25_000);
+    }, config.shutdownGraceMs + 25_000);
     force.unref();
-    // Keep-alive connections that go idle after their last response would hold the close until
-    // their keep-alive timeout: close them as soon as they are idle.
-    const server = app.getHttpServer() as import('node:http').Server;
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    sweep.unref();
     try {
-      await app.close();
-      clearInterval(sweep);
+      await drainAndClose(app, config.shutdownGraceMs, logger);
       await embedded?.stop();
       logger.log('shutdown complete');
       process.exit(0);

@@ -1,7 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +126,8 @@ describe('the built server', () => {
       JWT_ACCESS_SECRET: SECRET,
       DATABASE_URL: inject('databaseUrl'),
       DB_MIGRATIONS_RUN: 'false',
+      // No drain period: this checks what happens once the server stops accepting.
+      SHUTDOWN_GRACE_MS: '0',
     });
     running.push(server.child);
     const port = await withTimeout(server.port, 30_000, 'listening');
@@ -183,6 +185,71 @@ describe('the built server', () => {
     // The client keeps its connection alive; the server closes it once idle instead of waiting.
     expect(await withTimeout(server.exit, 3_000, 'exit soon after the last response')).toBe(0);
     expect(server.output()).toMatch(/shutdown complete/);
+  }, 60_000);
+
+  it('SIGTERM with a drain: a keep-alive client sending steadily sees every request answered, none reset', async () => {
+    const server = startServer({
+      NODE_ENV: 'production',
+      JWT_ACCESS_SECRET: SECRET,
+      DATABASE_URL: inject('databaseUrl'),
+      DB_MIGRATIONS_RUN: 'false',
+      SHUTDOWN_GRACE_MS: '1500',
+      THROTTLE_LIMIT: '1000000',
+    });
+    running.push(server.child);
+    const port = await withTimeout(server.port, 30_000, 'listening');
+    const accessToken = jwt.sign({ sub: uniqueId('drain'), type: 'access' }, SECRET, {
+      algorithm: 'HS256',
+      expiresIn: 300,
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const outcomes: { path: string; status?: number; connection?: string; error?: string; afterSignal: boolean }[] = [];
+    let signalled = false;
+    const send = (urlPath: string) =>
+      new Promise<void>((resolve) => {
+        const afterSignal = signalled;
+        httpRequest(
+          { host: '127.0.0.1', port, path: urlPath, agent, headers: { Authorization: `Bearer ${accessToken}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              outcomes.push({ path: urlPath, status: res.statusCode, connection: res.headers.connection, afterSignal });
+              resolve();
+            });
+          },
+        )
+          .on('error', (error: NodeJS.ErrnoException) => {
+            outcomes.push({ path: urlPath, error: error.code ?? error.message, afterSignal });
+            resolve();
+          })
+          .end();
+      });
+    // Two clients, each sending its next request as soon as the previous one is answered, and probing
+    // readiness every 4th request like a load balancer: after 3 failed probes it sends no more.
+    const client = async () => {
+      let failedProbes = 0;
+      for (let i = 0; server.child.exitCode === null && failedProbes < 3 && i < 100_000; i++) {
+        const probe = i % 4 === 0;
+        await send(probe ? '/api/health/ready' : '/api/users/me');
+        if (probe && outcomes.at(-1)?.status === 503) failedProbes++;
+      }
+    };
+    const clients = [client(), client()];
+    while (outcomes.filter((o) => o.status === 200).length < 20) await new Promise((r) => setImmediate(r));
+    server.child.kill('SIGTERM');
+    signalled = true;
+    expect(await withTimeout(server.exit, 30_000, 'exit')).toBe(0);
+    await Promise.all(clients);
+    agent.destroy();
+
+    const reset = outcomes.filter((o) => o.error);
+    expect(reset).toEqual([]);
+    const during = outcomes.filter((o) => o.afterSignal && o.status !== undefined);
+    expect(during.some((o) => o.path === '/api/users/me' && o.status === 200)).toBe(true);
+    expect(during.filter((o) => o.path === '/api/health/ready').every((o) => o.status === 503)).toBe(true);
+    expect(during.some((o) => o.path === '/api/health/ready')).toBe(true);
+    expect(during.every((o) => o.status === 200 || (o.path === '/api/health/ready' && o.status === 503))).toBe(true);
+    expect(during.every((o) => o.connection === 'close')).toBe(true);
   }, 60_000);
 
   it('with no database configured: starts an embedded PostgreSQL, serves, stops it on SIGTERM, restarts on the same data', async () => {

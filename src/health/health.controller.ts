@@ -1,10 +1,11 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../common/auth/auth.decorator.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
+import { ShutdownState } from './shutdown-state.js';
 
 export class HealthResponseDto {
   @ApiProperty({ example: 'ok' })
@@ -29,6 +30,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get(['health', 'api/health'])
@@ -45,8 +47,12 @@ export class HealthController {
 
   @Get('api/health/ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: 200 when the database answers, else 503' })
+  @ApiOperation({
+    summary: 'Readiness: 200 when the database answers, else 503',
+    description: 'Also 503 from the moment the service is asked to stop (SIGTERM), while it still serves requests.',
+  })
   ready(): Promise<HealthCheckResult> {
+    if (this.shutdown.draining) throw new ServiceUnavailableException('Shutting down');
     return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
   }
 }
