@@ -30,9 +30,9 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /**
- * The answers every operation can give for its input, whatever the route: 400 for a bad parameter
- * (including bad percent-encoding in the path) or body, and for bodies 413 (over BODY_LIMIT) and 415
- * (not JSON). Added here so no route can forget them.
+ * The answers every operation can give whatever the route: 400 for a bad parameter (including bad
+ * percent-encoding in the path) or body, for bodies 413 (over BODY_LIMIT) and 415 (not JSON), and 503
+ * when the database is unavailable. Added here so no route can forget them.
  */
 function withInputErrors(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
@@ -42,6 +42,14 @@ function withInputErrors(document: OpenAPIObject): void {
       op.responses = op.responses ?? {};
       const hasParameters = (op.parameters ?? []).some((p) => 'in' in p && (p.in === 'query' || p.in === 'path'));
       if (op.requestBody || hasParameters) addErrorResponse(op.responses, '400', 'Invalid input', false);
+      if (!(op.tags ?? []).includes('health'))
+        addErrorResponse(
+          op.responses,
+          '503',
+          'The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN ' +
+            '(the change may have committed; retry with the same Idempotency-Key to learn the outcome)',
+          false,
+        );
       if (op.requestBody) {
         addErrorResponse(op.responses, '413', 'Request body too large (BODY_LIMIT)', false);
         addErrorResponse(op.responses, '415', 'The body is not JSON (Content-Type must be application/json)', false);
