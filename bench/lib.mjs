@@ -1,11 +1,12 @@
 // Shared helpers of the benchmark scripts: a fresh database, the BUILT service, seeding, tokens.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, chmod, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 

@@ -2,6 +2,7 @@
 // (32 connections × 10 s per scenario after a warm-up), and pgbench TPC-B on the same server.
 import autocannon from 'autocannon';
 import pg from 'pg';
+
 import {
   accessToken,
   freshDatabase,

@@ -1,6 +1,7 @@
 // npm run bench:stats: 1,000,000 usage records (1,000 users, 90 days) seeded by SQL, then the time of
 // /stats, /stats/:userId and /system-stats, a full CSV export, and the service's peak RSS.
 import pg from 'pg';
+
 import { accessToken, freshDatabase, log, seedUsers, startServer, startService } from './lib.mjs';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
@@ -13,7 +14,7 @@ const database = await freshDatabase(server.url, 'accounting_bench_stats');
 const service = await startService(database.url);
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const rows = [];
-let memory = {};
+let memory;
 try {
   await seedUsers(db, USERS, 0);
   log(`seeding ${RECORDS} usage records...`);

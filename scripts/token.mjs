@@ -3,6 +3,7 @@
 //   npm run token -- --sub alice --role admin [--email a@x.io] [--username alice] [--ttl 3600]
 // Signed with JWT_ACCESS_SECRET, or the development secret the service uses when none is set.
 import { parseArgs } from 'node:util';
+
 import jwt from 'jsonwebtoken';
 
 // Must equal DEVELOPMENT_JWT_SECRET in src/config/app-config.ts (a unit test checks it).

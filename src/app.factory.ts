@@ -1,15 +1,16 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
+
 import { AppModule } from './app.module.js';
-import { buildAppConfig, type AppConfig } from './config/app-config.js';
-import { APP_CONFIG } from './config/config.module.js';
-import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { requestShape } from './common/http/request-shape.js';
-import { ShutdownState } from './health/shutdown-state.js';
 import { setupSwagger } from './common/http/swagger.js';
+import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
+import { type AppConfig, buildAppConfig } from './config/app-config.js';
+import { APP_CONFIG } from './config/config.module.js';
+import { ShutdownState } from './health/shutdown-state.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */

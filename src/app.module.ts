@@ -1,24 +1,25 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { seconds, ThrottlerModule } from '@nestjs/throttler';
+
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AccessGuard } from './common/auth/access.guard.js';
 import { AuthModule } from './common/auth/auth.module.js';
 import { AuthenticationGuard } from './common/auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './common/auth/principal-throttler.guard.js';
-import { CreditsModule } from './credits/credits.module.js';
-import { PricingModule } from './pricing/pricing.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor.js';
 import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
-import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
+import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
-import { AccountsModule } from './users/accounts.module.js';
 import { UsageModule } from './usage/usage.module.js';
+import { AccountsModule } from './users/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+
 import { Logger } from '@nestjs/common';
+
 import { createApp } from './app.factory.js';
 import { buildAppConfig, ConfigValidationError } from './config/app-config.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 
 async function bootstrap(): Promise<void> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 // Apps with their own settings. One app at a time: passport strategies are process-wide, so the
 // suites below start their app only after the previous one closed.

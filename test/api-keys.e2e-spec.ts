@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCOPES, type Scope } from '../src/common/auth/roles.js';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { type Scope, SCOPES } from '../src/common/auth/roles.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 const INTERNAL = { 'X-Internal-Api-Key': 'internal-test-key' };
 const KEY_SHAPE = /^acs_live_[A-Za-z0-9_-]{43}$/;

@@ -1,7 +1,9 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, TEST_JWT_SECRET, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, TEST_JWT_SECRET, type TestApp, token, uniqueId } from './support/app.js';
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);

@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
 
 describe('credits under concurrency', () => {

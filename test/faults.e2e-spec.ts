@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { TestOnlyModule } from './support/test-only.controller.js';
 
 // Issue 9: a lost database connection is a clean 503 that says whether the change may have committed.

@@ -1,8 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { TestOnlyModule } from './support/test-only.controller.js';
 
 /** Cross-cutting behaviour: validation, error shapes, body limit, request ids, throttling, docs. */

@@ -2,7 +2,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import {
   type Components,
   FUZZ_USERS,

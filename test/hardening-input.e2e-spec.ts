@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { adminToken, available, userWithCredits } from './support/streaming.js';
 
 // Issue 9: bad input of any shape is a 400 (or 415) that changes nothing, never a 500.

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { IdempotencyStore } from '../src/common/idempotency/idempotency.service.js';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 describe('Idempotency-Key', () => {
   let t: TestApp;

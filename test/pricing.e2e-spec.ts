@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { PricingService } from '../src/pricing/pricing.service.js';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 const SEEDS: Record<string, string> = {
   'anthropic.claude-3-sonnet-20240229-v1:0': '3.0000',

@@ -1,7 +1,9 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 /** A TCP proxy to the test database that the test can cut and restore, like a network outage. */
 class CuttableProxy {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';

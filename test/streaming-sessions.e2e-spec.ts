@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';
 import { adminToken, available, ledgerOf, usageRecordsOf, userWithCredits } from './support/streaming.js';
 

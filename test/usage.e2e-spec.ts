@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { UsageService } from '../src/usage/usage.service.js';
-import { bearer, startTestApp, token, uniqueId, type TestApp } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';

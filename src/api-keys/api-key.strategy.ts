@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
+
 import type { AuthUser } from '../common/auth/roles.js';
 import { ApiKeysService } from './api-keys.service.js';
 

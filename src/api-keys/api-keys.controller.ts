@@ -12,6 +12,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+
 import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../common/auth/auth.decorator.js';
 import type { AuthUser } from '../common/auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';

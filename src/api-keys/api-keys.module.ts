@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';

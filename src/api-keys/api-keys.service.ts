@@ -1,10 +1,11 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { toDate } from '../common/validation/dates.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { roleSatisfies, SCOPES, type AuthUser, type Scope } from '../common/auth/roles.js';
+
+import { type AuthUser, roleSatisfies, type Scope, SCOPES } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import type {
@@ -47,7 +48,6 @@ type KeyCheck = { valid: true; row: KeyLookupRow } | { valid: false; reason: Inv
 const COLUMNS = `id, user_id, name, prefix, permissions, created_at, expires_at, revoked_at, last_used,
   (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS active,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `last_used` is written at most once a minute per key. */
 const TOUCH_INTERVAL_MS = 60_000;

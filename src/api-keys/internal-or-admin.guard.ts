@@ -2,10 +2,11 @@ import { ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedE
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
+
 import { AuthenticationGuard } from '../common/auth/authentication.guard.js';
-import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
 import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { secretsEqual } from './api-key-secret.js';
 
 export const INTERNAL_API_KEY_HEADER = 'x-internal-api-key';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { buildAppConfig, ConfigValidationError, DEVELOPMENT_JWT_SECRET } from './app-config.js';
 
 const STRONG_SECRET = 'p'.repeat(32);

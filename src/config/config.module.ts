@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { buildAppConfig, type AppConfig } from './app-config.js';
+
+import { type AppConfig, buildAppConfig } from './app-config.js';
 
 /** Injection token for the typed, validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { toDate } from '../common/validation/dates.js';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,13 +10,16 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+
 import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
+import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { CreditsService } from './credits.service.js';
 import {
   AllocateCreditsDto,
   AllocationListResponseDto,
@@ -33,7 +35,6 @@ import {
   ReconcileResponseDto,
   VoidAllocationDto,
 } from './dto/credits.dto.js';
-import { CreditsService } from './credits.service.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Cron, CronExpression } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import {
   cursorTimestampSql,
   decodeIdCursor,
   decodeTimeCursor,
   DEFAULT_LIMIT,
-  toPage,
   type Page,
+  toPage,
 } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountsService } from '../users/accounts.service.js';

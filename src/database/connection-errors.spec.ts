@@ -1,5 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { describe, expect, it } from 'vitest';
+
 import { connectionProblem } from './connection-errors.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });

@@ -1,7 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
+
+import { MIGRATIONS } from '../../migrations/index.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { ENTITIES } from './entities.js';
-import { MIGRATIONS } from '../../migrations/index.js';
 
 /**
  * The one place that turns configuration into TypeORM options; used by the app (via

@@ -1,9 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
+
 import { Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { APP_CONFIG } from '../config/config.module.js';
+
 import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { Transactions } from './transactions.js';
 

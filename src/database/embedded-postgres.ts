@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rm, mkdir, chown } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
+
 import pg from 'pg';
 
 /**

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
 import { connectionProblem } from './connection-errors.js';
 

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
+
 import type { INestApplication, LoggerService } from '@nestjs/common';
+
 import { ShutdownState } from './shutdown-state.js';
 
 /** How long connections with a request on its way may take to finish once no new ones are accepted. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { calculateCredits, formatPrice, normalisePrice, parsePrice, providerCost } from './pricing-math.js';
 
 /** Reference: the same formula on rationals built from the price's digits, no shared helpers. */

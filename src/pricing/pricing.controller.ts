@@ -1,5 +1,4 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
-import { toDate } from '../common/validation/dates.js';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -10,9 +9,11 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+
 import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
 import type { AuthUser } from '../common/auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { toDate } from '../common/validation/dates.js';
 import {
   CreatePricingRuleDto,
   ModelPriceResponseDto,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingController } from './pricing.controller.js';
 import { PricingService } from './pricing.service.js';

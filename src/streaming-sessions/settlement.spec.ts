@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { allocatedFor, durationSeconds, sameRequest, tokenCounts } from './settlement.js';
 
 describe('streaming settlement helpers', () => {

@@ -11,6 +11,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+
 import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
 import type { AuthUser } from '../common/auth/roles.js';
 import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+
 import type { AuthUser } from '../common/auth/roles.js';
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -19,10 +21,10 @@ import type { SessionSettlement, SessionStatus, SettlementRequest } from './enti
 import {
   allocatedFor,
   durationSeconds,
-  sameRequest,
-  tokenCounts,
-  type TokenCounts,
   MAX_CREDITS,
+  sameRequest,
+  type TokenCounts,
+  tokenCounts,
 } from './settlement.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { csvCell } from './usage-csv.js';
 import { parseDateRange } from './usage-dates.js';
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
+
+import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { CREDITS_TAKE_SQL, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
@@ -14,7 +16,7 @@ import { AccountsService } from '../users/accounts.service.js';
 import { MAX_INT, metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { csvCell, csvLine } from './usage-csv.js';
-import { parseDateRange, rangeSql, type DateRange } from './usage-dates.js';
+import { type DateRange, parseDateRange, rangeSql } from './usage-dates.js';
 
 export type BillingStatus = 'billed' | 'needs_review';
 

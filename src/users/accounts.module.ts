@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { AccountsService } from './accounts.service.js';
 
 /** The accounts table for other modules (auth, credits); no routes. */

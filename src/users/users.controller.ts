@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
 import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
 import type { AuthUser } from '../common/auth/roles.js';
 import { ListUsersQueryDto, UserListResponseDto, UserResponseDto } from './dto/user.dto.js';

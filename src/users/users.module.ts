@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { availableCreditsSql } from '../credits/credits.sql.js';
-import { NotFoundError } from '../common/errors/domain-error.js';
-import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+
 import type { Role } from '../common/auth/roles.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
+import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { availableCreditsSql } from '../credits/credits.sql.js';
 import type { UserResponseDto } from './dto/user.dto.js';
 
 interface UserRow {

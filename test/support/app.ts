@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import request from 'supertest';
 import { inject } from 'vitest';
+
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import type { Role } from '../../src/common/auth/roles.js';
 

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+
 import type { TestApp } from './app.js';
 import { checkInvariants } from './invariants.js';
 

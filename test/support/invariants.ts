@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
+
 import type { TestApp } from './app.js';
 import { bearer, token } from './app.js';
 

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { bearer, token, uniqueId, type TestApp } from './app.js';
+
+import { bearer, type TestApp, token, uniqueId } from './app.js';
 
 /** Helpers shared by the streaming-session specs. */
 export const adminToken = () => token({ sub: 'streaming-admin', role: 'admin' });

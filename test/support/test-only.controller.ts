@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Logger, Module, Post } from '
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
+
 import { Auth, CurrentUser } from '../../src/common/auth/auth.decorator.js';
 import type { AuthUser } from '../../src/common/auth/roles.js';
 import { Transactions } from '../../src/database/transactions.js';

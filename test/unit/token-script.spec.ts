@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
+
 import { DEVELOPMENT_JWT_SECRET } from '../../src/config/app-config.js';
 
 const script = fileURLToPath(new URL('../../scripts/token.mjs', import.meta.url));

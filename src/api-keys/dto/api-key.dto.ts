@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+import { type Scope, SCOPES } from '../../common/auth/roles.js';
+import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
-import { SCOPES, type Scope } from '../../common/auth/roles.js';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'billing-dashboard', maxLength: 100, description: 'A label to tell keys apart' })

@@ -1,6 +1,7 @@
-import { ForbiddenException, type ExecutionContext } from '@nestjs/common';
+import { type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
+
 import { AccessGuard } from './access.guard.js';
 import { Auth, AUTH_RULE, Public } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';

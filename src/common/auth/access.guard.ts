@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
-import { roleSatisfies, type AuthUser } from './roles.js';
+import { type AuthUser, roleSatisfies } from './roles.js';
 
 /** Routes without an explicit rule fall back to the strictest reading: any user, no API keys. */
 const DEFAULT_RULE: AuthRule = { role: 'user' };

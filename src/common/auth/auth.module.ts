@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+
 import { AccountsModule } from '../../users/accounts.module.js';
 import { JwtStrategy } from './jwt.strategy.js';
 

@@ -4,16 +4,17 @@ import {
   HttpStatus,
   Inject,
   Injectable,
-  UnauthorizedException,
   type Type,
+  UnauthorizedException,
 } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import passport, { type Strategy } from 'passport';
-import { APP_CONFIG } from '../../config/config.module.js';
+
 import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';

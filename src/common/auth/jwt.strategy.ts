@@ -1,12 +1,14 @@
 import { createSecretKey } from 'node:crypto';
+
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { APP_CONFIG } from '../../config/config.module.js';
+
 import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { AccountsService } from '../../users/accounts.service.js';
-import { normaliseRole, type AuthUser } from './roles.js';
+import { type AuthUser, normaliseRole } from './roles.js';
 
 interface AccessTokenClaims {
   sub?: unknown;

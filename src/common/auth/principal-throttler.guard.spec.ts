@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { PrincipalThrottlerGuard } from './principal-throttler.guard.js';
 
 // getTracker only reads the request: call it without building the guard's dependencies.

@@ -1,5 +1,6 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
+
 import type { AuthUser } from './roles.js';
 
 /**
@@ -13,7 +14,7 @@ export class PrincipalThrottlerGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
+  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const user = req.user as AuthUser | undefined;
     if (user?.apiKeyId) return `key:${user.apiKeyId}`;
     if (user) return `user:${user.userId}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRole, roleSatisfies, ROLES, type Role } from './roles.js';
+
+import { normaliseRole, type Role, ROLES, roleSatisfies } from './roles.js';
 
 describe('roles', () => {
   it('normaliseRole keeps the three known roles', () => {

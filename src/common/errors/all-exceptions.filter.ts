@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { RequestShapeError } from '../http/request-shape.js';
+
 import { connectionProblem } from '../../database/connection-errors.js';
+import { RequestShapeError } from '../http/request-shape.js';
 import { DatabaseUnavailableError, DomainError, OutcomeUnknownError } from './domain-error.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

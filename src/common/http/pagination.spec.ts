@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { DomainError } from '../errors/domain-error.js';
 import { cursorTimestampSql, decodeIdCursor, decodeTimeCursor, encodeCursor, toPage } from './pagination.js';
 

@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsOptional } from '../validation/optional.js';
+
 import { DomainError } from '../errors/domain-error.js';
 import { parseInstant } from '../validation/dates.js';
+import { IsOptional } from '../validation/optional.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;

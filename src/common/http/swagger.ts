@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+
 import { API_KEY_SCHEME, BEARER_SCHEME, INTERNAL_API_KEY_SCHEME } from '../auth/auth.decorator.js';
 
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { advisoryLockId, canonicalJson, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
 
 describe('idempotency fingerprint', () => {

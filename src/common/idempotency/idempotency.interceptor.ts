@@ -1,20 +1,21 @@
 import {
   BadRequestException,
-  Injectable,
   type CallHandler,
   type ExecutionContext,
+  Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
+
 import { Transactions } from '../../database/transactions.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../errors/domain-error.js';
-import { IDEMPOTENCY_REDACT } from './idempotency-redact.decorator.js';
 import { advisoryLockId, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
 import { IdempotencyStore } from './idempotency.service.js';
+import { IDEMPOTENCY_REDACT } from './idempotency-redact.decorator.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';

@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { pino, type Logger as Pino, type DestinationStream } from 'pino';
+import { type DestinationStream, type Logger as Pino, pino } from 'pino';
+
 import type { LogLevel } from '../../config/app-config.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

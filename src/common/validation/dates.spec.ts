@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { MAX_INSTANT_MS, MIN_INSTANT_MS, parseInstant } from './dates.js';
 
 describe('parseInstant', () => {

@@ -13,9 +13,10 @@ import {
   ValidateIf,
   type ValidationArguments,
 } from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
 
 export const MAX_CREDITS = 2_147_483_647;
 const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void'] as const;

@@ -11,6 +11,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+
 import { IsOptional } from '../../common/validation/optional.js';
 
 const MAX_TOKENS = 2_147_483_647;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+
 import { SESSION_STATUSES, type SessionStatus } from '../entities/streaming-session.entity.js';
 
 export class SessionResponseDto {

@@ -6,20 +6,18 @@ import {
   IsNotEmpty,
   IsObject,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-import { IsOptional } from '../../common/validation/optional.js';
+
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { IsOptional } from '../../common/validation/optional.js';
 
 export const MAX_INT = 2_147_483_647;
 export const METADATA_MAX_BYTES = 16 * 1024;
-/** PostgreSQL text cannot hold NUL; such input is refused as bad input, not a 500. */
-const NO_NUL = /^[^\u0000]*$/;
 
 export function metadataProblem(value: unknown): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'metadata must be a JSON object';
@@ -48,14 +46,12 @@ export class RecordUsageDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(50)
-  @Matches(NO_NUL, { message: 'service must not contain NUL characters' })
   service: string;
 
   @ApiProperty({ example: 'completion', maxLength: 100 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
-  @Matches(NO_NUL, { message: 'operation must not contain NUL characters' })
   operation: string;
 
   @ApiPropertyOptional({
@@ -77,7 +73,6 @@ export class RecordUsageDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
-  @Matches(NO_NUL, { message: 'modelId must not contain NUL characters' })
   modelId?: string;
 
   @ApiPropertyOptional({

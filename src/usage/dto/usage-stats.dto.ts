@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+
 import { UsageRecordResponseDto } from './record-usage.dto.js';
 
 const creditsMap = (example: Record<string, number>, description: string) =>

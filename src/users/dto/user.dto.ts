@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { IsOptional } from '../../common/validation/optional.js';
+
+import { type Role, ROLES } from '../../common/auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
-import { ROLES, type Role } from '../../common/auth/roles.js';
+import { IsOptional } from '../../common/validation/optional.js';
 
 export class UserResponseDto {
   @ApiProperty({ example: 'alice', maxLength: 50 })

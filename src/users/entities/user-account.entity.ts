@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
 import type { Role } from '../../common/auth/roles.js';
 
 @Entity({ name: 'user_accounts' })
