@@ -5,7 +5,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
-import { calculateCredits, MAX_CREDITS, normalisePrice, providerCost } from './pricing-math.js';
+import { MAX_CREDITS } from '../common/validation/amounts.js';
+import { calculateCredits, normalisePrice, providerCost } from './pricing-math.js';
 
 export interface PricingRuleView {
   id: string;

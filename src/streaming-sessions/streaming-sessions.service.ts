@@ -4,7 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { AuthUser } from '../common/auth/roles.js';
-import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,14 +16,8 @@ import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import {
-  allocatedFor,
-  durationSeconds,
-  sameRequest,
-  tokenCounts,
-  type TokenCounts,
-  MAX_CREDITS,
-} from './settlement.js';
+import { MAX_CREDITS } from '../common/validation/amounts.js';
+import { durationSeconds, holdFor, sameRequest, tokenCounts, type TokenCounts } from './settlement.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */
 const EXPIRY_BATCH = 100;
@@ -116,12 +110,9 @@ export class StreamingSessionsService {
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
     const quote = await this.pricing.quote(dto.modelId, tokens.quote, startedAt);
     const estimatedCredits = quote.credits;
-    const allocatedCredits = allocatedFor(estimatedCredits);
+    const allocatedCredits = holdFor(estimatedCredits);
 
     return this.tx.run(async (m) => {
-      if (allocatedCredits > MAX_CREDITS) {
-        throw new InsufficientCreditsError(allocatedCredits, await this.credits.available(m, caller.userId));
-      }
       // The account lock first: the session row's foreign key takes a KEY SHARE lock on the account
       // row, and two initializes each holding that while waiting for the hold's FOR UPDATE would
       // deadlock. The session row is new, so no one can be waiting on it while we hold the account.

@@ -7,11 +7,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { roleSatisfies, type AuthUser } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/http/pagination.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { CREDITS_TAKE_SQL, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import { MAX_INT, metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { csvCell, csvLine } from './usage-csv.js';
 import { parseDateRange, rangeSql, type DateRange } from './usage-dates.js';
@@ -117,8 +118,8 @@ const RECORD_WITH_DEBIT = {
 
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
 function checkRecordInput(input: CreateUsageRecordInput): void {
-  if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_INT) {
-    throw new DomainError('VALIDATION', 'credits must be an integer between 0 and 2147483647');
+  if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_CREDITS) {
+    throw new DomainError('VALIDATION', `credits must be an integer between 0 and ${MAX_CREDITS}`);
   }
   if (input.metadata !== undefined) {
     const problem = metadataProblem(input.metadata);
@@ -234,8 +235,8 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'inputTokens and outputTokens go together');
     }
     const tokens = hasSplit ? dto.inputTokens! + dto.outputTokens! : (dto.tokens ?? null);
-    if (tokens !== null && tokens > MAX_INT)
-      throw new DomainError('VALIDATION', 'tokens must be at most 2147483647 in total');
+    if (tokens !== null && tokens > MAX_TOKENS)
+      throw new DomainError('VALIDATION', `tokens must be at most ${MAX_TOKENS} in total`);
 
     let credits = dto.credits;
     let pricingRuleId: string | null = null;

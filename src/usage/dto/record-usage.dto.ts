@@ -13,10 +13,10 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 
-export const MAX_INT = 2_147_483_647;
 export const METADATA_MAX_BYTES = 16 * 1024;
 /** PostgreSQL text cannot hold NUL; such input is refused as bad input, not a 500. */
 const NO_NUL = /^[^\u0000]*$/;
@@ -62,14 +62,14 @@ export class RecordUsageDto {
     type: 'integer',
     example: 12,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_CREDITS,
     description:
       'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_CREDITS)
   credits?: number;
 
   @ApiPropertyOptional({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
@@ -84,39 +84,39 @@ export class RecordUsageDto {
     type: 'integer',
     example: 1500,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Total tokens, priced at pricePer1kTokens',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   tokens?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     example: 1000,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Instead of `tokens`: input tokens (with outputTokens)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   inputTokens?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     example: 500,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   outputTokens?: number;
 
   @ApiPropertyOptional({
