@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { adminToken, userWithCredits } from './support/streaming.js';
 
-// Issue 9: derived amounts stay in the credit range. Every refused request changes nothing.
+// Issue 9: derived amounts stay in the credit range, and one date rule for every date field. Every
+// refused request changes nothing.
 
 let t: TestApp;
 const users: string[] = [];
@@ -145,5 +146,28 @@ describe('derived amounts stay within PostgreSQL integer', () => {
     expect(stats.body).toMatchObject({ totalCredits: 4_000_000_000, byService: { big: 4_000_000_000 } });
     const system = await t.http.get('/api/usage/system-stats?topUsers=1000').set(bearer(adminToken())).expect(200);
     expect(system.body.byUser[userId]).toBe(4_000_000_000);
+  });
+});
+
+describe('usage date filters go through the one date rule', () => {
+  it('bad dates on every stats and records route are validation errors listing each bad field', async () => {
+    const admin = bearer(adminToken());
+    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const routes: [string, Record<string, string>][] = [
+      ['/api/usage/stats?', bearer(jwt)],
+      [`/api/usage/stats/${userId}?`, admin],
+      ['/api/usage/system-stats?', admin],
+      ['/api/usage/records?', bearer(jwt)],
+      ['/api/usage/records?format=csv&', bearer(jwt)],
+    ];
+    for (const [path, auth] of routes) {
+      const res = await t.http.get(`${path}startDate=2027-W47&endDate=20271122`).set(auth);
+      expect(res.status, path).toBe(400);
+      expect(res.headers['content-type'], path).toMatch(/application\/json/);
+      expect(res.body.message, path).toEqual([
+        'startDate must be an ISO-8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ) between years 0001 and 9999',
+        'endDate must be an ISO-8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ) between years 0001 and 9999',
+      ]);
+    }
   });
 });

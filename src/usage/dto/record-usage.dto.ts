@@ -14,6 +14,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 
@@ -192,8 +193,7 @@ export class DateRangeQueryDto {
     description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(40)
+  @IsInstant()
   startDate?: string;
 
   @ApiPropertyOptional({
@@ -201,8 +201,7 @@ export class DateRangeQueryDto {
     description: 'Inclusive; a date-only value includes that whole UTC day',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(40)
+  @IsInstant()
   endDate?: string;
 }
 
