@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { adminToken, userWithCredits } from './support/streaming.js';
 
-// Issue 9: derived amounts stay in the credit range, and one date rule for every date field. Every
-// refused request changes nothing.
+// Issue 9: derived amounts stay in the credit range, one date rule for every date field, and the CSV
+// export refuses what the JSON list refuses. Every refused request changes nothing.
 
 let t: TestApp;
 const users: string[] = [];
@@ -169,5 +169,50 @@ describe('usage date filters go through the one date rule', () => {
         'endDate must be an ISO-8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ) between years 0001 and 9999',
       ]);
     }
+  });
+});
+
+describe('the CSV export refuses what the JSON list refuses', () => {
+  const forged = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+
+  it('a forged or malformed cursor is a 400 before anything is streamed, in both formats', async () => {
+    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    for (const cursor of [
+      'not-a-cursor',
+      forged('2026-02-30T00:00:00.000000Z', '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a'),
+      forged('2026-01-01T00:00:00.000000Z', 'x'),
+    ]) {
+      for (const format of ['csv', 'json']) {
+        const res = await t.http.get(`/api/usage/records?format=${format}&cursor=${cursor}`).set(bearer(jwt));
+        expect(res.status, `${format} ${cursor}`).toBe(400);
+        expect(res.headers['content-type']).toMatch(/application\/json/);
+        expect(res.body).toMatchObject({ statusCode: 400, message: 'cursor is not valid', error: 'Bad Request' });
+      }
+    }
+  });
+
+  it('a cursor continues the export where the JSON page ended', async () => {
+    const { jwt } = await userWithCredits(t, [{ credits: 10 }], users);
+    for (const operation of ['first', 'second', 'third']) {
+      await t.http
+        .post('/api/usage/record')
+        .set(bearer(jwt))
+        .send({ service: 'chat', operation, credits: 1 })
+        .expect(201);
+    }
+    const page = await t.http.get('/api/usage/records?limit=1').set(bearer(jwt)).expect(200);
+    expect(page.body.items.map((r: { operation: string }) => r.operation)).toEqual(['third']);
+    const res = await t.http
+      .get(`/api/usage/records?format=csv&cursor=${page.body.nextCursor}`)
+      .set(bearer(jwt))
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => cb(null, text));
+      });
+    expect(res.status).toBe(200);
+    const lines = (res.body as string).split('\r\n').filter(Boolean);
+    expect(lines.slice(1).map((l) => l.split(',')[4])).toEqual(['second', 'first']);
   });
 });

@@ -184,6 +184,15 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
   };
 }
 
+/** The filters of GET /api/usage/records (JSON and CSV alike). */
+interface RecordsQuery {
+  userId?: string;
+  service?: string;
+  startDate?: string;
+  endDate?: string;
+  cursor?: string;
+}
+
 interface AggRow {
   kind: 'service' | 'day' | 'model' | 'user' | 'total';
   key: string | null;
@@ -459,12 +468,14 @@ export class UsageService {
 
   // ------------------------------------------------------------------ records
 
-  /** Another user's records need supervisor or admin; the default is the caller's own. */
-  private recordsFilter(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
-  ) {
+  /**
+   * The filter of both the JSON list and the CSV export, so both refuse the same input (dates,
+   * cursor, another user's records without the role) before anything is read or streamed. Another
+   * user's records need supervisor or admin; the default is the caller's own.
+   */
+  private recordsFilter(caller: AuthUser, query: RecordsQuery) {
     const range: DateRange = parseDateRange(query.startDate, query.endDate);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
     const userId =
       query.userId ?? (roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt' ? undefined : caller.userId);
     if (userId !== caller.userId && !(roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt')) {
@@ -481,21 +492,17 @@ export class UsageService {
       where.push(`service = $${params.length}`);
     }
     where.push(...rangeSql(range, '"timestamp"', params));
-    return { params, where };
-  }
-
-  /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
-  async listRecords(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string; limit?: number; cursor?: string },
-  ): Promise<Page<UsageRecordResponseDto>> {
-    const { params, where } = this.recordsFilter(caller, query);
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeTimeCursor(query.cursor, 'uuid');
     if (after) {
       params.push(after.t, after.id);
       where.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
+    return { params, where };
+  }
+
+  /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
+  async listRecords(caller: AuthUser, query: RecordsQuery & { limit?: number }): Promise<Page<UsageRecordResponseDto>> {
+    const { params, where } = this.recordsFilter(caller, query);
+    const limit = query.limit ?? DEFAULT_LIMIT;
     params.push(limit + 1);
     const rows: RecordSqlRow[] = await this.dataSource.query(
       `SELECT ${RECORD_COLUMNS} FROM usage_records
@@ -514,13 +521,11 @@ export class UsageService {
   }
 
   /**
-   * Every matching record as CSV, newest first, read through a server-side cursor in batches, so
-   * memory stays flat however many rows match; the stream pauses while the client reads slowly.
+   * Every matching record as CSV, newest first (after `cursor` when given; no `limit`), read through a
+   * server-side cursor in batches, so memory stays flat however many rows match; the stream pauses
+   * while the client reads slowly.
    */
-  streamRecordsCsv(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
-  ): Readable {
+  streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Readable {
     const { params, where } = this.recordsFilter(caller, query);
     const sql = `SELECT ${RECORD_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                   ORDER BY "timestamp" DESC, id DESC`;

@@ -244,7 +244,7 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
     enum: ['json', 'csv'],
     default: 'json',
     example: 'json',
-    description: '`csv` streams every matching record (no paging) as text/csv',
+    description: '`csv` streams every matching record (after `cursor` when given; no `limit`) as text/csv',
   })
   @IsOptional()
   @IsIn(['json', 'csv'])
