@@ -3,7 +3,6 @@
  * (BigInt), so `0.07 × 100,000 tokens` is exactly 7 credits, never 8.
  */
 export const PRICE_SCALE = 10_000n;
-export const MAX_CREDITS = 2_147_483_647;
 /** A non-negative decimal with at most 4 places that fits NUMERIC(10,4). */
 export const PRICE_PATTERN = /^\d{1,6}(\.\d{1,4})?$/;
 

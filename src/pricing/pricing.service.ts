@@ -3,10 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
 import { DomainError } from '../common/errors/domain-error.js';
+import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
-import { calculateCredits, MAX_CREDITS, normalisePrice, providerCost } from './pricing-math.js';
+import { calculateCredits, normalisePrice, providerCost } from './pricing-math.js';
 
 export interface PricingRuleView {
   id: string;

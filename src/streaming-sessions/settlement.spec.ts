@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 
-import { allocatedFor, durationSeconds, sameRequest, tokenCounts } from './settlement.js';
+import { allocatedFor, durationSeconds, holdFor, sameRequest, tokenCounts } from './settlement.js';
 
 describe('streaming settlement helpers', () => {
   it('holds ceil(estimate × 6 / 5) exactly', () => {
     expect([0, 1, 4, 5, 6, 10, 13, 100].map(allocatedFor)).toEqual([0, 2, 5, 6, 8, 12, 16, 120]);
     // beyond 2^53 / 6 floating point would round; BigInt does not
     expect(allocatedFor(2_000_000_000_000_003)).toBe(2_400_000_000_000_004);
+  });
+
+  it('a hold beyond the credit range is bad input, even when the estimate itself fits', () => {
+    // ceil(1,789,569,706 × 1.2) = 2,147,483,648: one past the largest integer.
+    expect(holdFor(1_789_569_705)).toBe(2_147_483_646);
+    expect(() => holdFor(1_789_569_706)).toThrow(/hold \(× 1\.2\) of 2147483648 is beyond the largest credit amount/);
+    expect(() => holdFor(2_147_483_647)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
   });
 
   it('takes one count or the split, never both', () => {

@@ -1,12 +1,25 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import type { SettlementRequest } from './entities/streaming-session.entity.js';
-
-/** Credits are PostgreSQL `integer`. */
-export const MAX_CREDITS = 2_147_483_647;
 
 /** The hold for an estimate: ceil(estimate × 6 / 5), in exact integer arithmetic. */
 export function allocatedFor(estimatedCredits: number): number {
   return Number((BigInt(estimatedCredits) * 6n + 4n) / 5n);
+}
+
+/**
+ * The hold of a new session. An estimate within the credit range can still hold beyond it (× 1.2):
+ * no balance could ever be asked for that in one `integer` amount, so it is bad input, not a 402.
+ */
+export function holdFor(estimatedCredits: number): number {
+  const hold = allocatedFor(estimatedCredits);
+  if (hold > MAX_CREDITS) {
+    throw new DomainError(
+      'VALIDATION',
+      `The estimate prices at ${estimatedCredits} credits, whose hold (× 1.2) of ${hold} is beyond the largest credit amount (${MAX_CREDITS})`,
+    );
+  }
+  return hold;
 }
 
 export interface TokenCounts {
@@ -35,8 +48,8 @@ export function tokenCounts(
     const inputTokens = input ?? 0;
     const outputTokens = output ?? 0;
     const total = inputTokens + outputTokens;
-    if (total > MAX_CREDITS)
-      throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_CREDITS}`);
+    if (total > MAX_TOKENS)
+      throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_TOKENS}`);
     return { quote: { inputTokens, outputTokens }, total, inputTokens, outputTokens };
   }
   if (single === undefined) throw new DomainError('VALIDATION', `${field} is required (or inputTokens/outputTokens)`);

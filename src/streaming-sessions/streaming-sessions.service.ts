@@ -6,8 +6,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 
 import type { AuthUser } from '../common/auth/roles.js';
-import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -18,14 +19,7 @@ import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import {
-  allocatedFor,
-  durationSeconds,
-  MAX_CREDITS,
-  sameRequest,
-  type TokenCounts,
-  tokenCounts,
-} from './settlement.js';
+import { durationSeconds, holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */
 const EXPIRY_BATCH = 100;
@@ -118,12 +112,9 @@ export class StreamingSessionsService {
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
     const quote = await this.pricing.quote(dto.modelId, tokens.quote, startedAt);
     const estimatedCredits = quote.credits;
-    const allocatedCredits = allocatedFor(estimatedCredits);
+    const allocatedCredits = holdFor(estimatedCredits);
 
     return this.tx.run(async (m) => {
-      if (allocatedCredits > MAX_CREDITS) {
-        throw new InsufficientCreditsError(allocatedCredits, await this.credits.available(m, caller.userId));
-      }
       // The account lock first: the session row's foreign key takes a KEY SHARE lock on the account
       // row, and two initializes each holding that while waiting for the hold's FOR UPDATE would
       // deadlock. The session row is new, so no one can be waiting on it while we hold the account.

@@ -98,7 +98,7 @@ export class UsageController {
   @ApiOperation({
     summary: 'Usage records, newest first (own; supervisors and admins: any user or everyone)',
     description:
-      'Cursor paging on (timestamp, id). `format=csv` streams every matching record as text/csv with a header row (limit and cursor do not apply).',
+      "Cursor paging on (timestamp, id). `format=csv` streams text/csv with a header row: every matching record, after `cursor` when one is given (`limit` does not apply). Its filters are checked exactly like the JSON list's, before anything is streamed.",
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({

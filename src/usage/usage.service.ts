@@ -9,11 +9,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { CREDITS_TAKE_SQL, takeResult, type TakeRow } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import { MAX_INT, metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { csvCell, csvLine } from './usage-csv.js';
 import { type DateRange, parseDateRange, rangeSql } from './usage-dates.js';
@@ -119,8 +120,8 @@ const RECORD_WITH_DEBIT = {
 
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
 function checkRecordInput(input: CreateUsageRecordInput): void {
-  if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_INT) {
-    throw new DomainError('VALIDATION', 'credits must be an integer between 0 and 2147483647');
+  if (!Number.isInteger(input.credits) || input.credits < 0 || input.credits > MAX_CREDITS) {
+    throw new DomainError('VALIDATION', `credits must be an integer between 0 and ${MAX_CREDITS}`);
   }
   if (input.metadata !== undefined) {
     const problem = metadataProblem(input.metadata);
@@ -185,6 +186,15 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
   };
 }
 
+/** The filters of GET /api/usage/records (JSON and CSV alike). */
+interface RecordsQuery {
+  userId?: string;
+  service?: string;
+  startDate?: string;
+  endDate?: string;
+  cursor?: string;
+}
+
 interface AggRow {
   kind: 'service' | 'day' | 'model' | 'user' | 'total';
   key: string | null;
@@ -236,8 +246,8 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'inputTokens and outputTokens go together');
     }
     const tokens = hasSplit ? dto.inputTokens! + dto.outputTokens! : (dto.tokens ?? null);
-    if (tokens !== null && tokens > MAX_INT)
-      throw new DomainError('VALIDATION', 'tokens must be at most 2147483647 in total');
+    if (tokens !== null && tokens > MAX_TOKENS)
+      throw new DomainError('VALIDATION', `tokens must be at most ${MAX_TOKENS} in total`);
 
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
@@ -460,12 +470,14 @@ export class UsageService {
 
   // ------------------------------------------------------------------ records
 
-  /** Another user's records need supervisor or admin; the default is the caller's own. */
-  private recordsFilter(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
-  ) {
+  /**
+   * The filter of both the JSON list and the CSV export, so both refuse the same input (dates,
+   * cursor, another user's records without the role) before anything is read or streamed. Another
+   * user's records need supervisor or admin; the default is the caller's own.
+   */
+  private recordsFilter(caller: AuthUser, query: RecordsQuery) {
     const range: DateRange = parseDateRange(query.startDate, query.endDate);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
     const userId =
       query.userId ?? (roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt' ? undefined : caller.userId);
     if (userId !== caller.userId && !(roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt')) {
@@ -482,21 +494,17 @@ export class UsageService {
       where.push(`service = $${params.length}`);
     }
     where.push(...rangeSql(range, '"timestamp"', params));
-    return { params, where };
-  }
-
-  /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
-  async listRecords(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string; limit?: number; cursor?: string },
-  ): Promise<Page<UsageRecordResponseDto>> {
-    const { params, where } = this.recordsFilter(caller, query);
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeTimeCursor(query.cursor, 'uuid');
     if (after) {
       params.push(after.t, after.id);
       where.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
+    return { params, where };
+  }
+
+  /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
+  async listRecords(caller: AuthUser, query: RecordsQuery & { limit?: number }): Promise<Page<UsageRecordResponseDto>> {
+    const { params, where } = this.recordsFilter(caller, query);
+    const limit = query.limit ?? DEFAULT_LIMIT;
     params.push(limit + 1);
     const rows: RecordSqlRow[] = await this.dataSource.query(
       `SELECT ${RECORD_COLUMNS} FROM usage_records
@@ -515,13 +523,11 @@ export class UsageService {
   }
 
   /**
-   * Every matching record as CSV, newest first, read through a server-side cursor in batches, so
-   * memory stays flat however many rows match; the stream pauses while the client reads slowly.
+   * Every matching record as CSV, newest first (after `cursor` when given; no `limit`), read through a
+   * server-side cursor in batches, so memory stays flat however many rows match; the stream pauses
+   * while the client reads slowly.
    */
-  streamRecordsCsv(
-    caller: AuthUser,
-    query: { userId?: string; service?: string; startDate?: string; endDate?: string },
-  ): Readable {
+  streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Readable {
     const { params, where } = this.recordsFilter(caller, query);
     const sql = `SELECT ${RECORD_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                   ORDER BY "timestamp" DESC, id DESC`;

@@ -15,10 +15,10 @@ import {
 } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
-export const MAX_CREDITS = 2_147_483_647;
 const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void'] as const;
 
 /** Refuses the field when `other` is given too. */
@@ -75,7 +75,7 @@ export class CalculateCreditsDto {
     type: 'integer',
     example: 12000,
     minimum: 0,
-    maximum: 1_000_000_000,
+    maximum: MAX_TOKENS,
     description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given',
   })
   @ValidateIf(
@@ -83,7 +83,7 @@ export class CalculateCreditsDto {
   )
   @IsInt()
   @Min(0)
-  @Max(1_000_000_000)
+  @Max(MAX_TOKENS)
   @NotTogetherWith('inputTokens')
   @NotTogetherWith('outputTokens')
   tokens?: number;
@@ -92,26 +92,26 @@ export class CalculateCreditsDto {
     type: 'integer',
     example: 9000,
     minimum: 0,
-    maximum: 1_000_000_000,
+    maximum: MAX_TOKENS,
     description: 'Input tokens (priced at pricePer1kTokens)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(1_000_000_000)
+  @Max(MAX_TOKENS)
   inputTokens?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     example: 3000,
     minimum: 0,
-    maximum: 1_000_000_000,
+    maximum: MAX_TOKENS,
     description: 'Output tokens (priced at outputPricePer1kTokens)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(1_000_000_000)
+  @Max(MAX_TOKENS)
   outputTokens?: number;
 }
 

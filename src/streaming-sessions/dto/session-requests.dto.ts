@@ -12,9 +12,9 @@ import {
   ValidateIf,
 } from 'class-validator';
 
+import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
-const MAX_TOKENS = 2_147_483_647;
 const SESSION_ID_PATTERN = /^\S+$/;
 const noSplit = (o: { inputTokens?: number; outputTokens?: number }) =>
   o.inputTokens === undefined && o.outputTokens === undefined;

@@ -14,9 +14,10 @@ import {
 } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
-export const MAX_INT = 2_147_483_647;
 export const METADATA_MAX_BYTES = 16 * 1024;
 
 export function metadataProblem(value: unknown): string | null {
@@ -58,14 +59,14 @@ export class RecordUsageDto {
     type: 'integer',
     example: 12,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_CREDITS,
     description:
       'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_CREDITS)
   credits?: number;
 
   @ApiPropertyOptional({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
@@ -79,39 +80,39 @@ export class RecordUsageDto {
     type: 'integer',
     example: 1500,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Total tokens, priced at pricePer1kTokens',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   tokens?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     example: 1000,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Instead of `tokens`: input tokens (with outputTokens)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   inputTokens?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     example: 500,
     minimum: 0,
-    maximum: MAX_INT,
+    maximum: MAX_TOKENS,
     description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(MAX_TOKENS)
   outputTokens?: number;
 
   @ApiPropertyOptional({
@@ -187,8 +188,7 @@ export class DateRangeQueryDto {
     description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(40)
+  @IsInstant()
   startDate?: string;
 
   @ApiPropertyOptional({
@@ -196,8 +196,7 @@ export class DateRangeQueryDto {
     description: 'Inclusive; a date-only value includes that whole UTC day',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(40)
+  @IsInstant()
   endDate?: string;
 }
 
@@ -240,7 +239,7 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
     enum: ['json', 'csv'],
     default: 'json',
     example: 'json',
-    description: '`csv` streams every matching record (no paging) as text/csv',
+    description: '`csv` streams every matching record (after `cursor` when given; no `limit`) as text/csv',
   })
   @IsOptional()
   @IsIn(['json', 'csv'])
