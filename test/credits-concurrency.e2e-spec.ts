@@ -3,6 +3,8 @@ import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
+import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditQueriesService } from '../src/credits/credit-queries.service.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
@@ -68,7 +70,7 @@ describe('credits under concurrency', () => {
     const amounts = Array.from({ length: 30 }, (_, i) => (i % 5) + 1);
     const statuses = await Promise.all(amounts.map((a) => debitStatus(user, a)));
     const spent = amounts.filter((_, i) => statuses[i] === 200).reduce((s, a) => s + a, 0);
-    const remaining = await credits.available(credits.readManager, user);
+    const remaining = await credits.available(t.app.get(CreditQueriesService).readManager, user);
     expect(spent + remaining).toBe(37);
     expect(remaining).toBeLessThan(5); // a debit of 1..5 failed only when the balance was short
     await expectCreditInvariants(t, [user]);
@@ -78,7 +80,7 @@ describe('credits under concurrency', () => {
     const users = await Promise.all(Array.from({ length: 10 }, () => userWith(10)));
     const statuses = await Promise.all(users.flatMap((u) => [debitStatus(u, 3), debitStatus(u, 3), debitStatus(u, 4)]));
     expect(statuses.every((s) => s === 200)).toBe(true);
-    for (const u of users) expect(await credits.available(credits.readManager, u)).toBe(0);
+    for (const u of users) expect(await credits.available(t.app.get(CreditQueriesService).readManager, u)).toBe(0);
     await expectCreditInvariants(t, users);
   });
 
@@ -130,11 +132,11 @@ describe('credits under concurrency', () => {
     const settled = sessions.filter((_, i) => held[i]);
     await Promise.all([
       ...settled.map((s, i) => tx.run((m) => credits.settleHold(m, user, s, i % 7, { createdBy: user }))),
-      credits.expireDue(),
-      credits.expireDue(),
+      t.app.get(CreditExpiryJob).expireDue(),
+      t.app.get(CreditExpiryJob).expireDue(),
     ]);
-    await credits.expireDue();
-    expect(await credits.heldCredits(credits.readManager, user)).toBe(0);
+    await t.app.get(CreditExpiryJob).expireDue();
+    expect(await credits.heldCredits(t.app.get(CreditQueriesService).readManager, user)).toBe(0);
     const expired = await t.db.query(
       `SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND expires_at <= now() AND remaining_credits > 0`,
       [user],

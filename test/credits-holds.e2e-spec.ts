@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DomainError } from '../src/common/errors/domain-error.js';
+import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditQueriesService } from '../src/credits/credit-queries.service.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
@@ -59,7 +61,7 @@ describe('credit holds', () => {
     expect((await remaining(late.id)).remaining_credits).toBe(10);
     expect((await remaining(soon.id)).remaining_credits).toBe(2);
     expect((await remaining(soon.id)).expires_at.toISOString()).toBe(soon.expiresAt);
-    expect(await credits.heldCredits(credits.readManager, u.id)).toBe(8);
+    expect(await credits.heldCredits(t.app.get(CreditQueriesService).readManager, u.id)).toBe(8);
 
     // Settle charging 3 of the 8 still held: 5 come back to `soon`, the charged 3 stay consumed.
     const settled = await tx.run((m) => credits.settleHold(m, u.id, session, 3, { createdBy: u.id }));
@@ -108,7 +110,7 @@ describe('credit holds', () => {
       .run((m) => credits.hold(m, u.id, 1, { createdBy: u.id, sessionId: session }))
       .catch((e: unknown) => e);
     expect((reuse as DomainError).status).toBe(409);
-    expect(await credits.available(credits.readManager, u.id)).toBe(3);
+    expect(await credits.available(t.app.get(CreditQueriesService).readManager, u.id)).toBe(3);
     await expectCreditInvariants(t, [u.id]);
   });
 
@@ -155,8 +157,8 @@ describe('credit holds', () => {
       { kind: 'release', amount: 6 },
       { kind: 'expire', amount: -6 },
     ]);
-    expect(await credits.available(credits.readManager, u.id)).toBe(10);
-    await credits.expireDue();
+    expect(await credits.available(t.app.get(CreditQueriesService).readManager, u.id)).toBe(10);
+    await t.app.get(CreditExpiryJob).expireDue();
     // The job marks the expired allocation done although nothing was left, and writes no entry.
     const after = await t.db.query(
       `SELECT expiry_done, (SELECT count(*)::int FROM credit_ledger WHERE allocation_id = $1) AS entries

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
+import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
@@ -202,8 +203,8 @@ describe('credits', () => {
     const short = await tx.run((m) => credits.debit(m, u.id, 6, { createdBy: u.id })).catch((e: unknown) => e);
     expect((short as InsufficientCreditsError).details).toEqual({ requiredCredits: 6, availableCredits: 5 });
 
-    await credits.expireDue();
-    await credits.expireDue();
+    await t.app.get(CreditExpiryJob).expireDue();
+    await t.app.get(CreditExpiryJob).expireDue();
     const expires = await t.db.query(
       `SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`,
       [u.id],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageService } from '../src/usage/usage.service.js';
+import { UsageStatsService } from '../src/usage/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -379,7 +379,7 @@ describe('usage', () => {
       });
       expect(Object.keys(res.body.byUser)).toEqual([a.id, b.id, c.id]);
       // The same answer once the pending deltas are folded into the daily rollups.
-      await t.app.get(UsageService).compactRollups();
+      await t.app.get(UsageStatsService).compactRollups();
       const compacted = await t.http.get(`/api/usage/system-stats?${q}`).set(bearer(admin)).expect(200);
       expect(compacted.body).toEqual(res.body);
       // Partial days at both edges come from the records themselves (inclusive date-time bounds).

@@ -19,6 +19,7 @@ import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditsService } from './credits.service.js';
 import {
   AllocateCreditsDto,
@@ -43,6 +44,7 @@ const DAY_MS = 86_400_000;
 export class CreditsController {
   constructor(
     @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(CreditQueriesService) private readonly queries: CreditQueriesService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -53,7 +55,7 @@ export class CreditsController {
   @ApiOperation({ summary: 'The caller’s available credits, held credits and active allocations' })
   @ApiOkResponse({ type: BalanceResponseDto })
   balance(@CurrentUser() user: AuthUser): Promise<BalanceResponseDto> {
-    return this.credits.balance(user.userId);
+    return this.queries.balance(user.userId);
   }
 
   @Get('balance/:userId')
@@ -63,8 +65,8 @@ export class CreditsController {
   @ApiOkResponse({ type: BalanceResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto })
   async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
-    if (!(await this.credits.userExists(userId))) throw new NotFoundError('User');
-    return this.credits.balance(userId);
+    if (!(await this.queries.userExists(userId))) throw new NotFoundError('User');
+    return this.queries.balance(userId);
   }
 
   @Post('check')
@@ -74,7 +76,7 @@ export class CreditsController {
   @ApiOkResponse({ type: CheckCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
-    const available = await this.credits.available(this.credits.readManager, user.userId);
+    const available = await this.queries.available(user.userId);
     return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
   }
 
@@ -143,7 +145,7 @@ export class CreditsController {
     @Query() query: ListAllocationsQueryDto,
   ): Promise<AllocationListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
-    return this.credits.listAllocations({ ...query, userId });
+    return this.queries.listAllocations({ ...query, userId });
   }
 
   @Post('allocations/:id/void')
@@ -176,7 +178,7 @@ export class CreditsController {
   @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
   async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
-    return this.credits.listLedger({ ...query, userId });
+    return this.queries.listLedger({ ...query, userId });
   }
 
   @Get('reconcile')
@@ -184,7 +186,7 @@ export class CreditsController {
   @ApiOperation({ summary: 'Check every allocation against its ledger (admin)' })
   @ApiOkResponse({ type: ReconcileResponseDto })
   reconcile(): Promise<ReconcileResponseDto> {
-    return this.credits.reconcile();
+    return this.queries.reconcile();
   }
 
   /** "U (own) / S (any)": someone else's data needs supervisor (403), and must exist (404). */
@@ -192,7 +194,7 @@ export class CreditsController {
     if (requested === undefined || requested === user.userId) return user.userId;
     if (!roleSatisfies(user.role, 'supervisor'))
       throw new DomainError('FORBIDDEN', 'Only supervisors may read another user’s credits');
-    if (!(await this.credits.userExists(requested))) throw new NotFoundError('User');
+    if (!(await this.queries.userExists(requested))) throw new NotFoundError('User');
     return requested;
   }
 }

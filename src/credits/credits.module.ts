@@ -3,7 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
+import { CreditExpiryJob } from './credit-expiry.job.js';
+import { CreditQueriesService } from './credit-queries.service.js';
+import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditsController } from './credits.controller.js';
+import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
@@ -12,7 +16,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 @Module({
   imports: [TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold]), AccountsModule, PricingModule],
   controllers: [CreditsController],
-  providers: [CreditsService],
-  exports: [CreditsService],
+  providers: [CreditsService, CreditsRepository, CreditReadsRepository, CreditQueriesService, CreditExpiryJob],
+  exports: [CreditsService, CreditQueriesService],
 })
 export class CreditsModule {}

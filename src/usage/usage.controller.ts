@@ -28,12 +28,18 @@ import {
 } from './dto/record-usage.dto.js';
 import { ModelMarginDto, SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { UsageService } from './usage.service.js';
+import { UsageRecordsService } from './usage-records.service.js';
+import { UsageStatsService } from './usage-stats.service.js';
 
 @ApiTags('usage')
 @ApiExtraModels(ModelMarginDto)
 @Controller('api/usage')
 export class UsageController {
-  constructor(private readonly usage: UsageService) {}
+  constructor(
+    private readonly usage: UsageService,
+    private readonly statistics: UsageStatsService,
+    private readonly recordList: UsageRecordsService,
+  ) {}
 
   @Post('record')
   @Auth('user', { scope: 'usage:write' })
@@ -68,7 +74,7 @@ export class UsageController {
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
   stats(@CurrentUser() user: AuthUser, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
-    return this.usage.userStats(user.userId, query);
+    return this.statistics.userStats(user.userId, query);
   }
 
   @Get('stats/:userId')
@@ -78,7 +84,7 @@ export class UsageController {
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto })
   statsOf(@Param() params: UserIdParamDto, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
-    return this.usage.userStats(params.userId, query, true);
+    return this.statistics.userStats(params.userId, query, true);
   }
 
   @Get('system-stats')
@@ -90,7 +96,7 @@ export class UsageController {
     type: ErrorResponseDto,
   })
   systemStats(@Query() query: SystemStatsQueryDto): Promise<SystemUsageStatsResponseDto> {
-    return this.usage.systemStats(query);
+    return this.statistics.systemStats(query);
   }
 
   @Get('records')
@@ -116,16 +122,16 @@ export class UsageController {
   })
   @ApiExtraModels(UsageRecordListResponseDto)
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
-  records(
+  async records(
     @CurrentUser() user: AuthUser,
     @Query() query: ListRecordsQueryDto,
-  ): Promise<UsageRecordListResponseDto> | StreamableFile {
+  ): Promise<UsageRecordListResponseDto | StreamableFile> {
     if (query.format === 'csv') {
-      return new StreamableFile(this.usage.streamRecordsCsv(user, query), {
+      return new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
         type: 'text/csv; charset=utf-8',
         disposition: 'attachment; filename="usage-records.csv"',
       });
     }
-    return this.usage.listRecords(user, query);
+    return this.recordList.listRecords(user, query);
   }
 }

@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
+import { UsageRecordsRepository } from './usage-records.repository.js';
+import { UsageRecordsService } from './usage-records.service.js';
+import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageRecord]), PricingModule, AccountsModule],
+  imports: [TypeOrmModule.forFeature([UsageRecord]), CreditsModule, PricingModule, AccountsModule],
   controllers: [UsageController],
-  providers: [UsageService],
+  providers: [UsageService, UsageRecordsRepository, UsageRecordsService, UsageStatsService],
   exports: [UsageService],
 })
 export class UsageModule {}

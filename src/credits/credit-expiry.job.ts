@@ -1,0 +1,37 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+
+import { CreditsRepository } from './credits.repository.js';
+
+const EXPIRY_BATCH = 500;
+
+/**
+ * Expiry: once a minute, every allocation past its `expiresAt` gives up what it has left through an
+ * `expire` ledger entry (docs/money.md). Idempotent and safe with several instances.
+ */
+@Injectable()
+export class CreditExpiryJob {
+  private readonly logger = new Logger('Credits');
+
+  constructor(private readonly repo: CreditsRepository) {}
+
+  @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiry' })
+  async run(): Promise<void> {
+    try {
+      const expired = await this.expireDue();
+      if (expired > 0) this.logger.log({ msg: 'expired allocations', count: expired });
+    } catch (error) {
+      this.logger.warn({ msg: 'credit expiry failed; retried next minute', err: (error as Error).message });
+    }
+  }
+
+  /** Processes every expired allocation not yet processed; returns the number of `expire` entries. */
+  async expireDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { processed, expired } = await this.repo.expireBatch(EXPIRY_BATCH);
+      total += expired;
+      if (processed < EXPIRY_BATCH) return total;
+    }
+  }
+}

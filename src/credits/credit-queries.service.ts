@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
+import { AccountsService } from '../users/accounts.service.js';
+import { CreditReadsRepository } from './credit-reads.repository.js';
+import type { AllocationView, BalanceView, LedgerEntryView, ReconcileMismatch } from './credit-views.js';
+import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from './credits.repository.js';
+
+/** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
+@Injectable()
+export class CreditQueriesService {
+  constructor(
+    private readonly reads: CreditReadsRepository,
+    private readonly credits: CreditsRepository,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+  ) {}
+
+  /**
+   * The manager for a plain read: the request's Idempotency-Key transaction when there is one (a
+   * read on another pool connection would hold one connection while waiting for a second), else the pool.
+   */
+  get readManager(): EntityManager {
+    return this.tx.statementManager;
+  }
+
+  available(userId: string): Promise<number> {
+    return this.credits.available(this.readManager, userId);
+  }
+
+  async balance(userId: string): Promise<BalanceView> {
+    const rows = await this.reads.balanceRows(userId);
+    const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
+    return {
+      userId,
+      totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
+      heldCredits: Number(rows[0].held),
+      activeAllocations: allocations.map((a) => ({
+        id: a.id,
+        credits: a.remaining_credits,
+        totalCredits: a.total_credits,
+        expiresAt: a.expires_at.toISOString(),
+        allocatedAt: a.allocated_at.toISOString(),
+        notes: a.notes,
+      })),
+    };
+  }
+
+  userExists(userId: string): Promise<boolean> {
+    return this.accounts.exists(this.credits.reader, userId);
+  }
+
+  /** Allocations newest first; expired ones only with includeExpired. */
+  async listAllocations(query: {
+    userId: string;
+    includeExpired?: boolean;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<AllocationView>> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.reads.allocations({
+      userId: query.userId,
+      includeExpired: query.includeExpired ?? false,
+      after: decodeTimeCursor(query.cursor, 'uuid'),
+      limit,
+    });
+    return toPage(rows, limit, toAllocation, (r) => ({ t: r.cursor_t, id: r.id }));
+  }
+
+  async listLedger(query: { userId: string; limit?: number; cursor?: string }): Promise<Page<LedgerEntryView>> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = decodeIdCursor(query.cursor);
+    const rows = await this.reads.ledger({ userId: query.userId, afterId: after?.id ?? null, limit });
+    return toPage(rows, limit, toLedgerEntry, (r) => ({ id: String(r.id) }));
+  }
+
+  reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
+    return this.reads.reconcile();
+  }
+}

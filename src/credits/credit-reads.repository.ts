@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { ReconcileMismatch } from './credit-views.js';
+import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
+
+/** The credit tables' read queries for the routes: balance, lists and reconcile. */
+@Injectable()
+export class CreditReadsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Open allocations and open holds in one statement: one snapshot and one round trip. */
+  async balanceRows(userId: string): Promise<(Partial<AllocationRow> & { held: string })[]> {
+    return this.dataSource.query(
+      `SELECT h.held, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes
+         FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
+                WHERE user_id = $1 AND settled_at IS NULL) h
+         LEFT JOIN LATERAL (
+           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes FROM credit_allocations
+            WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0) a ON true
+        ORDER BY a.expires_at, a.allocated_at, a.id`,
+      [userId],
+    );
+  }
+
+  /** Allocations newest first; the cursor keeps microseconds (a JS Date would skip rows across pages). */
+  async allocations(query: {
+    userId: string;
+    includeExpired: boolean;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<(AllocationRow & { cursor_t: string })[]> {
+    const params: unknown[] = [query.userId];
+    const where = ['user_id = $1'];
+    if (!query.includeExpired) where.push('expires_at > now()');
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
+    }
+    params.push(query.limit + 1);
+    return this.dataSource.query(
+      `SELECT ${ALLOCATION_COLUMNS}, ${cursorTimestampSql('allocated_at')} AS cursor_t FROM credit_allocations
+        WHERE ${where.join(' AND ')}
+        ORDER BY allocated_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /** Ledger entries newest first (id order is insertion order). */
+  async ledger(query: { userId: string; afterId: string | null; limit: number }): Promise<LedgerRow[]> {
+    const params: unknown[] = [query.userId];
+    let where = 'user_id = $1';
+    if (query.afterId !== null) {
+      params.push(query.afterId);
+      where += ' AND id < $2::bigint';
+    }
+    params.push(query.limit + 1);
+    return this.dataSource.query(
+      `SELECT id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by, created_at
+         FROM credit_ledger WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /**
+   * Invariant 2 for every allocation (remaining = total + Σ non-grant entries, exactly one grant of
+   * +total, remaining never negative) and every unsettled hold equal to what its hold/release entries
+   * still hold, in ONE REPEATABLE READ snapshot so concurrent writers never show as false mismatches.
+   */
+  async reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      const result = await this.reconcileIn(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async reconcileIn(runner: QueryRunner) {
+    const [{ n }]: { n: string }[] = await runner.query(`SELECT count(*)::bigint AS n FROM credit_allocations`);
+    const allocationProblems: {
+      problem: ReconcileMismatch['problem'];
+      user_id: string;
+      allocation_id: string;
+      expected: string;
+      actual: string;
+    }[] = await runner.query(
+      `WITH sums AS (
+           SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
+                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved,
+                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind = 'grant'), 0) AS granted,
+                  COUNT(l.id) FILTER (WHERE l.kind = 'grant') AS grants
+             FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
+            GROUP BY a.id)
+         SELECT 'remaining_mismatch' AS problem, user_id, id AS allocation_id,
+                (total_credits + moved)::bigint AS expected, remaining_credits::bigint AS actual
+           FROM sums WHERE remaining_credits <> total_credits + moved
+         UNION ALL
+         SELECT 'negative_remaining', user_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
+         UNION ALL
+         SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits`,
+    );
+    const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
+      await runner.query(
+        `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
+           FROM credit_holds h
+           LEFT JOIN credit_ledger l ON l.session_id = h.session_id AND l.kind IN ('hold', 'release')
+          WHERE h.settled_at IS NULL
+          GROUP BY h.session_id
+         HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
+      );
+    return {
+      checkedAllocations: Number(n),
+      mismatches: [
+        ...allocationProblems.map((r) => ({
+          problem: r.problem,
+          userId: r.user_id,
+          allocationId: r.allocation_id,
+          sessionId: null,
+          expected: Number(r.expected),
+          actual: Number(r.actual),
+        })),
+        ...holdProblems.map((r) => ({
+          problem: 'hold_mismatch' as const,
+          userId: r.user_id,
+          allocationId: null,
+          sessionId: r.session_id,
+          expected: Number(r.expected),
+          actual: Number(r.actual),
+        })),
+      ],
+    };
+  }
+}

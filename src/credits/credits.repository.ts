@@ -1,0 +1,354 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import type { AllocationView, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+
+/**
+ * Every SQL statement that reads or writes the credit tables (credit_allocations, credit_ledger,
+ * credit_holds) and the `credits_take()` function, with their row mappers. Only the credits module
+ * uses it; the rules live in CreditsService (docs/money.md).
+ */
+export interface AllocationRow {
+  id: string;
+  user_id: string;
+  total_credits: number;
+  remaining_credits: number;
+  allocated_by: string;
+  allocated_at: Date;
+  expires_at: Date;
+  notes: string | null;
+}
+
+export interface LedgerRow {
+  id: string;
+  user_id: string;
+  allocation_id: string;
+  kind: LedgerKind;
+  amount: number;
+  balance_after: string;
+  session_id: string | null;
+  usage_record_id: string | null;
+  created_by: string;
+  created_at: Date;
+}
+
+/** One ledger line to write: `amount` is signed and also applied to the allocation's remaining. */
+export interface Movement {
+  allocationId: string;
+  amount: number;
+  balanceAfter: number;
+  kind: LedgerKind;
+}
+
+/** What credits_take answers (migration 1732000005000). */
+export interface TakeRow {
+  out_available: string;
+  out_collected: string;
+  out_balance_after: string;
+  out_parts: TakePart[];
+}
+
+/** A held part of a session, per allocation, as giveBack needs it. */
+export interface HeldPart {
+  allocation_id: string;
+  outstanding: string;
+  active: boolean;
+  voided: boolean;
+  available: string;
+}
+
+export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes`;
+
+/**
+ * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 strict, $5 session id,
+ * $6 usage record id, $7 created by.
+ */
+const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4::boolean, $5, $6::uuid, $7)`;
+const TAKE_PARAMS = 7;
+
+export function toAllocation(row: AllocationRow): AllocationView {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    totalCredits: row.total_credits,
+    remainingCredits: row.remaining_credits,
+    allocatedBy: row.allocated_by,
+    allocatedAt: row.allocated_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    notes: row.notes,
+  };
+}
+
+export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
+  return {
+    id: String(row.id),
+    userId: row.user_id,
+    allocationId: row.allocation_id,
+    kind: row.kind,
+    amount: row.amount,
+    balanceAfter: Number(row.balance_after),
+    sessionId: row.session_id,
+    usageRecordId: row.usage_record_id,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** An INSERT … that runs in the take's statement, only when the take happened (see takeAndInsert). */
+export interface InsertAfterTake {
+  /** A name for the prepared statement (unique per statement text, e.g. `usage_record_v1`). */
+  name: string;
+  /** `INSERT INTO table (columns) SELECT <values>`; its `$1…$n` are `params`. */
+  insert: string;
+  /** Columns to return from the inserted row. */
+  returning: string;
+  params: unknown[];
+}
+
+@Injectable()
+export class CreditsRepository {
+  /** Statement texts of takeAndInsert, by name (built once). */
+  private readonly statements = new Map<string, string>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get reader(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  async available(manager: EntityManager, userId: string): Promise<number> {
+    const rows: { n: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
+        WHERE user_id = $1 AND expires_at > now()`,
+      [userId],
+    );
+    return Number(rows[0].n);
+  }
+
+  async held(manager: EntityManager, userId: string): Promise<number> {
+    const rows: { n: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(outstanding), 0)::bigint AS n FROM credit_holds WHERE user_id = $1 AND settled_at IS NULL`,
+      [userId],
+    );
+    return Number(rows[0].n);
+  }
+
+  /** Lock the account row, lock the spendable allocations, pick FIFO and write: ONE round trip. */
+  async take(
+    manager: EntityManager,
+    userId: string,
+    amount: number,
+    kind: 'debit' | 'hold',
+    refs: LedgerRefs,
+    strict: boolean,
+  ): Promise<TakeRow> {
+    const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE}`, [
+      userId,
+      amount,
+      kind,
+      strict,
+      refs.sessionId ?? null,
+      refs.usageRecordId ?? null,
+      refs.createdBy,
+    ]);
+    return rows[0];
+  }
+
+  /**
+   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the insert runs
+   * only when the take collected the whole amount. Its `$n` placeholders are shifted past the take's.
+   */
+  async takeAndInsert<R>(
+    manager: EntityManager,
+    take: { userId: string; amount: number; refs: LedgerRefs },
+    then: InsertAfterTake,
+  ): Promise<TakeRow & { row: R | null }> {
+    let text = this.statements.get(then.name);
+    if (!text) {
+      const shift = (sql: string) => sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + TAKE_PARAMS}`);
+      text = `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
+               r AS (${shift(then.insert)} FROM t WHERE t.out_available >= $2::int RETURNING ${then.returning})
+             SELECT t.out_available, t.out_collected, t.out_balance_after, t.out_parts, r.* FROM t LEFT JOIN r ON true`;
+      this.statements.set(then.name, text);
+    }
+    const { refs } = take;
+    const rows: (TakeRow & Record<string, unknown>)[] = await manager.query(
+      { name: then.name, text } as unknown as string,
+      [
+        take.userId,
+        take.amount,
+        'debit',
+        true,
+        refs.sessionId ?? null,
+        refs.usageRecordId ?? null,
+        refs.createdBy,
+        ...then.params,
+      ],
+    );
+    const { out_available, out_collected, out_balance_after, out_parts, ...row } = rows[0];
+    const taken = Number(out_available) >= take.amount;
+    return { out_available, out_collected, out_balance_after, out_parts, row: taken ? (row as R) : null };
+  }
+
+  /** Adds to a session's outstanding hold; null when the hold is settled or another user's. */
+  async addToHold(manager: EntityManager, sessionId: string, userId: string, amount: number): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO credit_holds (session_id, user_id, outstanding) VALUES ($1, $2, $3)
+       ON CONFLICT (session_id) DO UPDATE SET outstanding = credit_holds.outstanding + EXCLUDED.outstanding
+        WHERE credit_holds.user_id = EXCLUDED.user_id AND credit_holds.settled_at IS NULL
+       RETURNING session_id`,
+      [sessionId, userId, amount],
+    );
+    return rows.length > 0;
+  }
+
+  async lockHold(
+    manager: EntityManager,
+    sessionId: string,
+  ): Promise<{ outstanding: number; settled: boolean; user_id: string } | null> {
+    const rows: { outstanding: number; settled: boolean; user_id: string }[] = await manager.query(
+      `SELECT outstanding, settled_at IS NOT NULL AS settled, user_id FROM credit_holds WHERE session_id = $1 FOR UPDATE`,
+      [sessionId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async reduceHold(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
+    await manager.query(`UPDATE credit_holds SET outstanding = outstanding - $2 WHERE session_id = $1`, [
+      sessionId,
+      amount,
+    ]);
+  }
+
+  async markHoldSettled(manager: EntityManager, sessionId: string, userId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO credit_holds (session_id, user_id, outstanding, settled_at) VALUES ($1, $2, 0, now())
+       ON CONFLICT (session_id) DO UPDATE SET outstanding = 0, settled_at = now()`,
+      [sessionId, userId],
+    );
+  }
+
+  /** What the session still holds per allocation, latest expiry first (the order credits go back in). */
+  async heldParts(manager: EntityManager, sessionId: string, userId: string): Promise<HeldPart[]> {
+    return manager.query(
+      `SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, a.expires_at > now() AS active,
+              a.voided_at IS NOT NULL AS voided,
+              (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
+                WHERE c.user_id = $2 AND c.expires_at > now())::bigint AS available
+         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
+        WHERE l.session_id = $1 AND l.user_id = $2 AND l.kind IN ('hold', 'release')
+        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
+       HAVING SUM(l.amount) < 0
+        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC`,
+      [sessionId, userId],
+    );
+  }
+
+  /** A new allocation with its `grant` entry, in one statement. */
+  async insertGrant(
+    manager: EntityManager,
+    input: { userId: string; credits: number; expiresAt: Date; allocatedBy: string; notes: string | null },
+  ): Promise<AllocationRow> {
+    const rows: AllocationRow[] = await manager.query(
+      `WITH balance AS (
+         SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
+          WHERE user_id = $1 AND expires_at > now()),
+       a AS (
+         INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
+         VALUES ($1, $2, $2, $3, $4, $5) RETURNING ${ALLOCATION_COLUMNS}),
+       l AS (
+         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
+         SELECT a.user_id, a.id, 'grant', a.total_credits,
+                balance.n + CASE WHEN a.expires_at > now() THEN a.total_credits ELSE 0 END, $3
+           FROM a, balance)
+       SELECT * FROM a`,
+      [input.userId, input.credits, input.allocatedBy, input.expiresAt, input.notes],
+    );
+    return rows[0];
+  }
+
+  async findAllocation(manager: EntityManager, allocationId: string): Promise<AllocationRow | null> {
+    const rows: AllocationRow[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM credit_allocations WHERE id = $1`,
+      [allocationId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async lockAllocation(
+    manager: EntityManager,
+    allocationId: string,
+  ): Promise<AllocationRow & { voided_at: Date | null; active: boolean }> {
+    const rows: (AllocationRow & { voided_at: Date | null; active: boolean })[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS}, voided_at, expires_at > now() AS active FROM credit_allocations WHERE id = $1 FOR UPDATE`,
+      [allocationId],
+    );
+    return rows[0];
+  }
+
+  async markVoided(manager: EntityManager, allocationId: string, voidedBy: string, reason: string | null) {
+    await manager.query(
+      `UPDATE credit_allocations SET voided_at = COALESCE(voided_at, now()), voided_by = COALESCE(voided_by, $2),
+              void_reason = COALESCE(void_reason, $3) WHERE id = $1`,
+      [allocationId, voidedBy, reason],
+    );
+  }
+
+  /**
+   * Applies movements to the allocations and appends their ledger entries in ONE statement
+   * (entries get ascending ids in the given order).
+   */
+  async writeMovements(manager: EntityManager, userId: string, movements: Movement[], refs: LedgerRefs) {
+    if (movements.length === 0) return;
+    const params: unknown[] = [userId, refs.sessionId ?? null, refs.usageRecordId ?? null, refs.createdBy];
+    const values = movements.map((m, i) => {
+      params.push(m.allocationId, m.amount, m.balanceAfter, m.kind);
+      const p = params.length;
+      return `(${i}, $${p - 3}::uuid, $${p - 2}::int, $${p - 1}::bigint, $${p}::varchar)`;
+    });
+    await manager.query(
+      `WITH v(ord, allocation_id, amount, balance_after, kind) AS (VALUES ${values.join(', ')}),
+       net AS (SELECT allocation_id, SUM(amount)::int AS amount FROM v GROUP BY allocation_id),
+       upd AS (
+         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount,
+                -- credits put back into an allocation make it due for the expiry job again (a no-op,
+                -- so still a HOT update, for the unexpired allocations releases normally go to)
+                expiry_done = a.expiry_done AND net.amount < 0
+           FROM net WHERE a.id = net.allocation_id AND net.amount <> 0 RETURNING a.id)
+       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
+       SELECT $1, v.allocation_id, v.kind, v.amount, v.balance_after, $2, $3::uuid, $4 FROM v ORDER BY v.ord`,
+      params,
+    );
+  }
+
+  /**
+   * One batch of the expiry job: every expired allocation not yet processed (`expiry_done`, migration
+   * 1732000006000) gets one `expire` entry when it still has credits, remaining 0, and is marked done
+   * (also when nothing was left), so the job's index holds only what is still due. Rows another
+   * instance or a user transaction holds are skipped (the next run gets them).
+   */
+  async expireBatch(batch: number): Promise<{ processed: number; expired: number }> {
+    const rows: { processed: string; expired: string }[] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT id, user_id, remaining_credits FROM credit_allocations
+          WHERE expires_at <= now() AND NOT expiry_done
+          ORDER BY expires_at LIMIT $1
+          FOR UPDATE SKIP LOCKED),
+       zeroed AS (
+         UPDATE credit_allocations a SET remaining_credits = 0, expiry_done = true FROM due WHERE a.id = due.id RETURNING a.id),
+       entries AS (
+         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
+         SELECT due.user_id, due.id, 'expire', -due.remaining_credits,
+                (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
+                  WHERE c.user_id = due.user_id AND c.expires_at > now()),
+                'system'
+           FROM due JOIN zeroed ON zeroed.id = due.id
+          WHERE due.remaining_credits > 0
+         RETURNING id)
+       SELECT (SELECT count(*) FROM zeroed) AS processed, (SELECT count(*) FROM entries) AS expired`,
+      [batch],
+    );
+    return { processed: Number(rows[0].processed), expired: Number(rows[0].expired) };
+  }
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+
+import type { InsertAfterTake } from '../credits/credits.repository.js';
+import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+
+/** usage_records: its statements, the row types and their mappers (one place). */
+export type BillingStatus = 'billed' | 'needs_review';
+
+/** A usage record as stored (camelCase); `providerCost` is a decimal string. */
+export interface UsageRecordRow {
+  id: string;
+  userId: string;
+  timestamp: Date;
+  service: string;
+  operation: string;
+  credits: number;
+  modelId: string | null;
+  tokens: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  metadata: Record<string, unknown> | null;
+  pricingRuleId: string | null;
+  providerCost: string | null;
+  billingStatus: BillingStatus;
+}
+
+export interface CreateUsageRecordInput {
+  userId: string;
+  service: string;
+  operation: string;
+  credits: number;
+  modelId?: string | null;
+  tokens?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  metadata?: object;
+  pricingRuleId?: string | null;
+  providerCost?: string | null;
+  billingStatus?: BillingStatus;
+  id?: string;
+}
+
+export interface RecordSqlRow {
+  id: string;
+  user_id: string;
+  timestamp: Date;
+  ts_key: string;
+  service: string;
+  operation: string;
+  credits: number;
+  model_id: string | null;
+  tokens: number | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  metadata: Record<string, unknown> | null;
+  pricing_rule_id: string | null;
+  provider_cost: string | null;
+  billing_status: BillingStatus;
+}
+
+export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
+  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status`;
+
+/** byModel key: the model, or the operation for chat records without one (null: not counted). */
+export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
+
+/** The 13 values of a usage_records row, in column order. */
+export function recordParams(input: CreateUsageRecordInput): unknown[] {
+  return [
+    input.id ?? randomUUID(),
+    input.userId,
+    input.service,
+    input.operation,
+    input.credits,
+    input.modelId ?? null,
+    input.tokens ?? null,
+    input.inputTokens ?? null,
+    input.outputTokens ?? null,
+    input.metadata === undefined ? null : JSON.stringify(input.metadata),
+    input.pricingRuleId ?? null,
+    input.providerCost ?? null,
+    input.billingStatus ?? 'billed',
+  ];
+}
+
+export function toRow(r: RecordSqlRow): UsageRecordRow {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    timestamp: r.timestamp,
+    service: r.service,
+    operation: r.operation,
+    credits: r.credits,
+    modelId: r.model_id,
+    tokens: r.tokens,
+    inputTokens: r.input_tokens,
+    outputTokens: r.output_tokens,
+    metadata: r.metadata,
+    pricingRuleId: r.pricing_rule_id,
+    providerCost: r.provider_cost,
+    billingStatus: r.billing_status,
+  };
+}
+
+/** The public shape of a record (provider cost is internal: it appears only in admin margins). */
+export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
+  return {
+    id: row.id,
+    userId: row.userId,
+    timestamp: row.timestamp.toISOString(),
+    service: row.service,
+    operation: row.operation,
+    credits: row.credits,
+    modelId: row.modelId,
+    tokens: row.tokens,
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    metadata: row.metadata,
+    pricingRuleId: row.pricingRuleId,
+    billingStatus: row.billingStatus,
+  };
+}
+
+const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
+                        metadata, pricing_rule_id, provider_cost, billing_status`;
+const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar`;
+
+@Injectable()
+export class UsageRecordsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(manager: EntityManager, input: CreateUsageRecordInput): Promise<UsageRecordRow> {
+    const rows: RecordSqlRow[] = await manager.query(
+      `INSERT INTO usage_records (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) RETURNING ${RECORD_COLUMNS}`,
+      recordParams(input),
+    );
+    return toRow(rows[0]);
+  }
+
+  /**
+   * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
+   * when the debit happened. A named statement, so PostgreSQL parses and plans it once per connection.
+   */
+  insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
+    return {
+      name: 'usage_record_with_debit_v2',
+      insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
+      returning: RECORD_COLUMNS,
+      params: recordParams(input),
+    };
+  }
+
+  async list(where: string[], params: unknown[], limit: number): Promise<RecordSqlRow[]> {
+    return this.dataSource.query(
+      `SELECT ${RECORD_COLUMNS} FROM usage_records
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY "timestamp" DESC, id DESC
+        LIMIT $${params.length + 1}`,
+      [...params, limit],
+    );
+  }
+
+  /**
+   * Opens a REPEATABLE READ snapshot with a server-side cursor over every matching record, newest
+   * first, on a connection of its own. Done before the answer starts, so a database error is still a
+   * clean error response rather than a 200 cut off mid-body.
+   */
+  async openCursor(
+    where: string[],
+    params: unknown[],
+  ): Promise<{ runner: QueryRunner; fetch(n: number): Promise<RecordSqlRow[]> }> {
+    const runner = this.dataSource.createQueryRunner('slave');
+    await runner.connect();
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await runner.query(
+        `DECLARE usage_csv NO SCROLL CURSOR FOR
+           SELECT ${RECORD_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+            ORDER BY "timestamp" DESC, id DESC`,
+        params,
+      );
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
+      throw error;
+    }
+    return { runner, fetch: (n) => runner.query(`FETCH ${n} FROM usage_csv`) };
+  }
+}
