@@ -6,11 +6,11 @@ import type { DestinationStream } from 'pino';
 
 import { AppModule } from './app.module.js';
 import { requestShape } from './common/http/request-shape.js';
-import { setupSwagger } from './common/http/swagger.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
 import { ShutdownState } from './health/shutdown-state.js';
+import { setupSwagger } from './openapi/openapi.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */

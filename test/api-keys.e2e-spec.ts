@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type Scope, SCOPES } from '../src/common/auth/roles.js';
+import { type Scope, SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 const INTERNAL = { 'X-Internal-Api-Key': 'internal-test-key' };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { IdempotencyStore } from '../src/common/idempotency/idempotency.service.js';
+import { IdempotencyStore } from '../src/idempotency/idempotency.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 describe('Idempotency-Key', () => {

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 
-import type { AuthUser } from '../common/auth/roles.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 export const API_KEY_HEADER = 'x-api-key';

@@ -13,10 +13,10 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../common/auth/auth.decorator.js';
-import type { AuthUser } from '../common/auth/roles.js';
+import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { IdempotencyRedact } from '../common/idempotency/idempotency-redact.decorator.js';
+import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
   ApiKeyListResponseDto,

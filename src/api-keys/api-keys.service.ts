@@ -2,7 +2,7 @@ import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-import { type AuthUser, roleSatisfies, type Scope, SCOPES } from '../common/auth/roles.js';
+import { type AuthUser, roleSatisfies, type Scope, SCOPES } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';

@@ -3,8 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 
-import { AuthenticationGuard } from '../common/auth/authentication.guard.js';
-import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
+import { AuthenticationGuard } from '../auth/authentication.guard.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { secretsEqual } from './api-key-secret.js';

@@ -11,8 +11,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';

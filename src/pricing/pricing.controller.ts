@@ -10,8 +10,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import type { AuthUser } from '../common/auth/roles.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
 import {

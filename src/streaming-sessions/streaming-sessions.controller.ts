@@ -12,8 +12,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import type { AuthUser } from '../common/auth/roles.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';

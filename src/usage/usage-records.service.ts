@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 
 import { Injectable } from '@nestjs/common';
 
-import { type AuthUser, roleSatisfies } from '../common/auth/roles.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';

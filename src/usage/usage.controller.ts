@@ -14,8 +14,8 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import type { AuthUser } from '../common/auth/roles.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
 import {
   DateRangeQueryDto,

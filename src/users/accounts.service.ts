@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
-import type { AuthUser, Role } from '../common/auth/roles.js';
+import type { AuthUser, Role } from '../auth/roles.js';
 
 const CACHE_LIMIT = 10_000;
 

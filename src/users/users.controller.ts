@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../common/auth/auth.decorator.js';
-import type { AuthUser } from '../common/auth/roles.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
 import { ListUsersQueryDto, UserListResponseDto, UserResponseDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-import type { Role } from '../common/auth/roles.js';
+import type { Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { availableCreditsSql } from '../credits/credits.sql.js';

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { inject } from 'vitest';
 
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
-import type { Role } from '../../src/common/auth/roles.js';
+import type { Role } from '../../src/auth/roles.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 
-import { Auth, CurrentUser } from '../../src/common/auth/auth.decorator.js';
-import type { AuthUser } from '../../src/common/auth/roles.js';
+import { Auth, CurrentUser } from '../../src/auth/auth.decorator.js';
+import type { AuthUser } from '../../src/auth/roles.js';
 import { Transactions } from '../../src/database/transactions.js';
 
 /** Ends the calling session's own backend: the connection is lost in the middle of its work. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
-import { type Scope, SCOPES } from '../../common/auth/roles.js';
+import { type Scope, SCOPES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-import type { Scope } from '../../common/auth/roles.js';
+import type { Scope } from '../../auth/roles.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })

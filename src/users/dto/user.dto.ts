@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 
-import { type Role, ROLES } from '../../common/auth/roles.js';
+import { type Role, ROLES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsOptional } from '../../common/validation/optional.js';
 

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-import type { Role } from '../../common/auth/roles.js';
+import type { Role } from '../../auth/roles.js';
 
 @Entity({ name: 'user_accounts' })
 export class UserAccount {

@@ -8,7 +8,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import type { AuthUser, Role, Scope } from './roles.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';

@@ -13,8 +13,8 @@ import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler
 import type { Request, Response } from 'express';
 import passport, { type Strategy } from 'passport';
 
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';

@@ -10,9 +10,9 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
 
-import { Transactions } from '../../database/transactions.js';
 import type { AuthUser } from '../auth/roles.js';
-import { DomainError } from '../errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { Transactions } from '../database/transactions.js';
 import { advisoryLockId, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
 import { IdempotencyStore } from './idempotency.service.js';
 import { IDEMPOTENCY_REDACT } from './idempotency-redact.decorator.js';

@@ -1,8 +1,8 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 
-import { buildAppConfig } from '../../config/app-config.js';
-import type { AccountsService } from '../../users/accounts.service.js';
+import { buildAppConfig } from '../config/app-config.js';
+import type { AccountsService } from '../users/accounts.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
 
