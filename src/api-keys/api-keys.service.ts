@@ -2,7 +2,8 @@ import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-import { type AuthUser, roleSatisfies, type Scope, SCOPES } from '../auth/roles.js';
+import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
+import { type AuthUser, type Scope, SCOPES } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
@@ -116,9 +117,7 @@ export class ApiKeysService {
     query: { userId?: string; limit?: number; cursor?: string },
   ): Promise<Page<ApiKeyResponseDto>> {
     const userId = query.userId ?? caller.userId;
-    if (userId !== caller.userId && !roleSatisfies(caller.role, 'admin')) {
-      throw new DomainError('FORBIDDEN', "Only admins may list another user's API keys");
-    }
+    assertMayAccessUser(caller, userId, 'API keys', 'admin');
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const params: unknown[] = [userId];
@@ -255,6 +254,6 @@ export class ApiKeysService {
 
   /** Admins see every key; everyone else only their own (another user's key is "not found"). */
   private ownerFilter(caller: AuthUser): string | null {
-    return roleSatisfies(caller.role, 'admin') ? null : caller.userId;
+    return mayAccessUser(caller, undefined, 'admin') ? null : caller.userId;
   }
 }

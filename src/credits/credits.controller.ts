@@ -11,9 +11,10 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
+import { assertMayAccessUser } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import { type AuthUser, roleSatisfies } from '../auth/roles.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import type { AuthUser } from '../auth/roles.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
@@ -192,8 +193,7 @@ export class CreditsController {
   /** "U (own) / S (any)": someone else's data needs supervisor (403), and must exist (404). */
   private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
     if (requested === undefined || requested === user.userId) return user.userId;
-    if (!roleSatisfies(user.role, 'supervisor'))
-      throw new DomainError('FORBIDDEN', 'Only supervisors may read another user’s credits');
+    assertMayAccessUser(user, requested, 'credits');
     if (!(await this.queries.userExists(requested))) throw new NotFoundError('User');
     return requested;
   }

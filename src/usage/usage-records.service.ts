@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 
 import { Injectable } from '@nestjs/common';
 
-import { type AuthUser, roleSatisfies } from '../auth/roles.js';
-import { DomainError } from '../common/errors/domain-error.js';
+import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
+import type { AuthUser } from '../auth/roles.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { csvCell, csvLine } from './usage-csv.js';
@@ -65,11 +65,9 @@ export class UsageRecordsService {
   private recordsFilter(caller: AuthUser, query: RecordsQuery) {
     const range: DateRange = parseDateRange(query.startDate, query.endDate);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const userId =
-      query.userId ?? (roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt' ? undefined : caller.userId);
-    if (userId !== caller.userId && !(roleSatisfies(caller.role, 'supervisor') && caller.via === 'jwt')) {
-      throw new DomainError('FORBIDDEN', "Only supervisors and admins may read another user's usage");
-    }
+    // Without userId: everyone's records for those who may read anyone's, else the caller's own.
+    const userId = query.userId ?? (mayAccessUser(caller, undefined) ? undefined : caller.userId);
+    if (userId !== undefined) assertMayAccessUser(caller, userId, 'usage');
     const params: unknown[] = [];
     const where: string[] = [];
     if (userId !== undefined) {
