@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
+import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expectInvariants } from './support/invariants.js';
 import { available, ledgerOf, usageRecordsOf, userWithCredits } from './support/streaming.js';
@@ -63,7 +63,7 @@ describe('streaming sessions under concurrency', () => {
       `UPDATE streaming_sessions SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE session_id = $1`,
       [s.sessionId],
     );
-    const service = t.app.get(StreamingSessionsService);
+    const service = t.app.get(SessionExpiryJob);
     const post = (path: string, body: Record<string, unknown>) =>
       t.http.post(`/api/streaming-sessions/${path}`).set(bearer(u.jwt)).send(body);
     const [expiredCount, ...responses] = await Promise.all([
@@ -160,7 +160,7 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
       .send({ sessionId, modelId: SONNET, estimatedTokens: 1000 })
       .expect(201);
     expect(new Date(res.body.expiresAt).getTime() - new Date(res.body.startedAt).getTime()).toBe(1000);
-    const service = t.app.get(StreamingSessionsService);
+    const service = t.app.get(SessionExpiryJob);
 
     // Not due yet: the job leaves it alone.
     await service.expireAbandoned();

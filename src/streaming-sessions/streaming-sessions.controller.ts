@@ -23,6 +23,7 @@ import {
   SessionListResponseDto,
   SessionResponseDto,
 } from './dto/session-responses.dto.js';
+import { SessionQueriesService } from './session-queries.service.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 const RETRY_NOTE =
@@ -32,7 +33,10 @@ const RETRY_NOTE =
 @ApiTags('streaming-sessions')
 @Controller('api/streaming-sessions')
 export class StreamingSessionsController {
-  constructor(private readonly sessions: StreamingSessionsService) {}
+  constructor(
+    private readonly sessions: StreamingSessionsService,
+    private readonly active: SessionQueriesService,
+  ) {}
 
   @Post('initialize')
   @Auth('user', { scope: 'sessions:write' })
@@ -96,7 +100,7 @@ export class StreamingSessionsController {
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   mine(@CurrentUser() user: AuthUser, @Query() page: PageQueryDto): Promise<SessionListResponseDto> {
-    return this.sessions.listActive({ ...page, userId: user.userId });
+    return this.active.listActive({ ...page, userId: user.userId });
   }
 
   // Declared before `active/:userId`, which would otherwise take "all" for a user id.
@@ -106,7 +110,7 @@ export class StreamingSessionsController {
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   all(@Query() page: PageQueryDto): Promise<SessionListResponseDto> {
-    return this.sessions.listActive(page);
+    return this.active.listActive(page);
   }
 
   @Get('active/:userId')
@@ -117,6 +121,6 @@ export class StreamingSessionsController {
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown user' })
   ofUser(@Param('userId') userId: string, @Query() page: PageQueryDto): Promise<SessionListResponseDto> {
-    return this.sessions.listActive({ ...page, userId });
+    return this.active.listActive({ ...page, userId });
   }
 }

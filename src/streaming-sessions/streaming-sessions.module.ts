@@ -6,13 +6,15 @@ import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
 import { StreamingSession } from './entities/streaming-session.entity.js';
+import { SessionExpiryJob } from './session-expiry.job.js';
+import { SessionQueriesService } from './session-queries.service.js';
 import { StreamingSessionsController } from './streaming-sessions.controller.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([StreamingSession]), AccountsModule, CreditsModule, PricingModule, UsageModule],
   controllers: [StreamingSessionsController],
-  providers: [StreamingSessionsService],
+  providers: [StreamingSessionsService, SessionQueriesService, SessionExpiryJob],
   exports: [StreamingSessionsService],
 })
 export class StreamingSessionsModule {}

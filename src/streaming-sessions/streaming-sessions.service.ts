@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { type EntityManager, QueryFailedError } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { cursorTimestampSql, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -19,29 +16,10 @@ import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import { SESSION_COLUMNS, type SessionRow, toSessionDto } from './session-rows.js';
 import { durationSeconds, holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
 
-/** The expiry job settles at most this many sessions per pass (each in its own transaction). */
-const EXPIRY_BATCH = 100;
-const SYSTEM_ACTOR = 'system';
-
-interface SessionRow {
-  session_id: string;
-  user_id: string;
-  model_id: string;
-  estimated_tokens: number;
-  estimated_credits: number;
-  allocated_credits: number;
-  status: SessionStatus;
-  started_at: Date;
-  expires_at: Date;
-  settlement: SessionSettlement | null;
-}
-
-const SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits,
-  status, started_at, expires_at, settlement`;
-
-type SettledStatus = Exclude<SessionStatus, 'active'>;
+export type SettledStatus = Exclude<SessionStatus, 'active'>;
 
 const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   completed: 'chat-streaming',
@@ -51,7 +29,7 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
 };
 
 /** What a settlement is to charge, decided before the transaction (pricing reads outside it). */
-interface SettlementPlan {
+export interface SettlementPlan {
   status: SettledStatus;
   request: SettlementRequest;
   /** Tokens billed (null for an expiry: the session never reported any). */
@@ -68,20 +46,6 @@ interface SettlementResult {
   shortfall: number;
 }
 
-function toSessionDto(row: SessionRow): SessionResponseDto {
-  return {
-    sessionId: row.session_id,
-    userId: row.user_id,
-    modelId: row.model_id,
-    estimatedCredits: row.estimated_credits,
-    allocatedCredits: row.allocated_credits,
-    usedCredits: 0,
-    status: row.status,
-    startedAt: row.started_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-  };
-}
-
 /**
  * Streaming sessions: a hold of `ceil(estimate × 6/5)` credits while a chat answer streams, settled
  * exactly once at its real price (finalize / abort) or at its estimate when abandoned (expiry job).
@@ -93,10 +57,7 @@ function toSessionDto(row: SessionRow): SessionResponseDto {
  */
 @Injectable()
 export class StreamingSessionsService {
-  private readonly logger = new Logger('StreamingSessions');
-
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: Transactions,
     private readonly credits: CreditsService,
     private readonly pricing: PricingService,
@@ -193,116 +154,6 @@ export class StreamingSessionsService {
   }
 
   /** The caller's active sessions (`userId` given: that user's, after the controller's role check). */
-  async listActive(query: { userId?: string; limit?: number; cursor?: string }): Promise<Page<SessionResponseDto>> {
-    if (query.userId !== undefined) {
-      const known = await this.dataSource.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [query.userId]);
-      if (known.length === 0) throw new NotFoundError('User');
-    }
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = decodeTimeCursor(query.cursor, 'text');
-    const params: unknown[] = [];
-    const where = [`status = 'active'`];
-    if (query.userId !== undefined) {
-      params.push(query.userId);
-      where.push(`user_id = $${params.length}`);
-    }
-    if (after) {
-      params.push(after.t, after.id);
-      where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
-    }
-    params.push(limit + 1);
-    // The cursor keeps microseconds (a JS Date would round them and repeat rows across pages).
-    const rows: (SessionRow & { cursor_t: string })[] = await this.dataSource.query(
-      `SELECT ${SESSION_COLUMNS}, ${cursorTimestampSql('started_at')} AS cursor_t FROM streaming_sessions
-        WHERE ${where.join(' AND ')}
-        ORDER BY started_at, session_id
-        LIMIT $${params.length}`,
-      params,
-    );
-    return toPage(rows, limit, toSessionDto, (r) => ({ t: r.cursor_t, id: r.session_id }));
-  }
-
-  @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
-  async expireJob(): Promise<void> {
-    try {
-      const expired = await this.expireAbandoned();
-      if (expired > 0) this.logger.log({ msg: 'abandoned streaming sessions expired', expired });
-    } catch (error) {
-      this.logger.warn({
-        msg: 'streaming session expiry failed',
-        err: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
-
-  /**
-   * Settles every session still active past its `expires_at`: charged its estimate (never more than
-   * was held), the rest released, one `chat-streaming-expired` usage record. Safe to run on several
-   * instances at once: each session is locked with SKIP LOCKED in its own transaction and settled
-   * only while still active. Returns how many sessions this call expired.
-   */
-  async expireAbandoned(): Promise<number> {
-    let expired = 0;
-    for (;;) {
-      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] =
-        await this.dataSource.query(
-          `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
-          WHERE status = 'active' AND expires_at <= now()
-          ORDER BY expires_at
-          LIMIT $1`,
-          [EXPIRY_BATCH],
-        );
-      let settledThisPass = 0;
-      for (const candidate of due) {
-        try {
-          if (await this.expireOne(candidate)) settledThisPass++;
-        } catch (error) {
-          this.logger.warn({
-            msg: 'could not expire streaming session',
-            sessionId: candidate.session_id,
-            err: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-      expired += settledThisPass;
-      // A short batch was the last one; a full batch that settled nothing is held by other workers.
-      if (due.length < EXPIRY_BATCH || settledThisPass === 0) return expired;
-    }
-  }
-
-  private async expireOne(candidate: {
-    session_id: string;
-    model_id: string;
-    estimated_tokens: number;
-    started_at: Date;
-  }): Promise<boolean> {
-    // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
-    const providerCost = await this.pricing
-      .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
-      .then((q) => q.providerCost)
-      .catch(() => null);
-    return this.tx.run(async (m) => {
-      const rows: (SessionRow & { pricing_rule_id: string | null })[] = await m.query(
-        `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
-          WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
-          FOR UPDATE SKIP LOCKED`,
-        [candidate.session_id],
-      );
-      if (rows.length === 0) return false; // settled meanwhile, or another worker has it
-      const session = rows[0];
-      await this.settle(m, session, {
-        status: 'expired',
-        request: { kind: 'expire' },
-        tokens: null,
-        actualCredits: session.estimated_credits,
-        pricingRuleId: session.pricing_rule_id,
-        providerCost,
-        createdBy: SYSTEM_ACTOR,
-      });
-      return true;
-    });
-  }
-
   /** finalize / abort: price outside the transaction, then lock, check and settle once. */
   private async settleByCaller(
     caller: AuthUser,
@@ -333,7 +184,7 @@ export class StreamingSessionsService {
       if (rows.length === 0) throw new NotFoundError('Session');
       const session = rows[0];
       if (session.status !== 'active') return this.replayOrConflict(session, request);
-      return this.settle(m, session, {
+      return this.settleLocked(m, session, {
         status,
         request,
         tokens,
@@ -359,7 +210,8 @@ export class StreamingSessionsService {
    * goes back to the allocations it came from; an overrun is taken from the balance as far as it
    * goes and the remainder recorded as shortfall; one usage record says what was collected.
    */
-  private async settle(m: EntityManager, session: SessionRow, plan: SettlementPlan): Promise<Record<string, unknown>> {
+  /** Settles a session whose row the caller has locked, in the caller's transaction. */
+  async settleLocked(m: EntityManager, session: SessionRow, plan: SettlementPlan): Promise<Record<string, unknown>> {
     const userId = session.user_id;
     const sessionId = session.session_id;
     const usageRecordId = randomUUID();

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+import { Transactions } from '../database/transactions.js';
+import { PricingService } from '../pricing/pricing.service.js';
+import { SESSION_COLUMNS, type SessionRow } from './session-rows.js';
+import { StreamingSessionsService } from './streaming-sessions.service.js';
+
+/** The expiry job settles at most this many sessions per pass (each in its own transaction). */
+const EXPIRY_BATCH = 100;
+const SYSTEM_ACTOR = 'system';
+
+/**
+ * Abandoned sessions: one still active past STREAMING_SESSION_TTL_SECONDS is settled by the service
+ * itself, charged its estimate (docs/money.md).
+ */
+@Injectable()
+export class SessionExpiryJob {
+  private readonly logger = new Logger('StreamingSessions');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: Transactions,
+    private readonly pricing: PricingService,
+    private readonly sessions: StreamingSessionsService,
+  ) {}
+
+  @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
+  async expireJob(): Promise<void> {
+    try {
+      const expired = await this.expireAbandoned();
+      if (expired > 0) this.logger.log({ msg: 'abandoned streaming sessions expired', expired });
+    } catch (error) {
+      this.logger.warn({
+        msg: 'streaming session expiry failed',
+        err: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /**
+   * Settles every session still active past its `expires_at`: charged its estimate (never more than
+   * was held), the rest released, one `chat-streaming-expired` usage record. Safe to run on several
+   * instances at once: each session is locked with SKIP LOCKED in its own transaction and settled
+   * only while still active. Returns how many sessions this call expired.
+   */
+  async expireAbandoned(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] =
+        await this.dataSource.query(
+          `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+          WHERE status = 'active' AND expires_at <= now()
+          ORDER BY expires_at
+          LIMIT $1`,
+          [EXPIRY_BATCH],
+        );
+      let settledThisPass = 0;
+      for (const candidate of due) {
+        try {
+          if (await this.expireOne(candidate)) settledThisPass++;
+        } catch (error) {
+          this.logger.warn({
+            msg: 'could not expire streaming session',
+            sessionId: candidate.session_id,
+            err: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      expired += settledThisPass;
+      // A short batch was the last one; a full batch that settled nothing is held by other workers.
+      if (due.length < EXPIRY_BATCH || settledThisPass === 0) return expired;
+    }
+  }
+
+  private async expireOne(candidate: {
+    session_id: string;
+    model_id: string;
+    estimated_tokens: number;
+    started_at: Date;
+  }): Promise<boolean> {
+    // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
+    const providerCost = await this.pricing
+      .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
+      .then((q) => q.providerCost)
+      .catch(() => null);
+    return this.tx.run(async (m) => {
+      const rows: (SessionRow & { pricing_rule_id: string | null })[] = await m.query(
+        `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
+          WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
+          FOR UPDATE SKIP LOCKED`,
+        [candidate.session_id],
+      );
+      if (rows.length === 0) return false; // settled meanwhile, or another worker has it
+      const session = rows[0];
+      await this.sessions.settleLocked(m, session, {
+        status: 'expired',
+        request: { kind: 'expire' },
+        tokens: null,
+        actualCredits: session.estimated_credits,
+        pricingRuleId: session.pricing_rule_id,
+        providerCost,
+        createdBy: SYSTEM_ACTOR,
+      });
+      return true;
+    });
+  }
+}
