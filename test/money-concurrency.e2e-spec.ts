@@ -8,7 +8,7 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 /**
  * Many requests of one user at once, over HTTP, on every route that moves credits: nothing is spent
- * twice, nothing is lost, and CONTRACT invariants 1–3 hold afterwards.
+ * twice, nothing is lost, and the invariants of docs/invariants.md (1–3) hold afterwards.
  */
 describe('money paths under concurrency (HTTP)', () => {
   let t: TestApp;

@@ -5,7 +5,7 @@ import type { TestApp } from './app.js';
 import { bearer, token } from './app.js';
 
 /**
- * The CONTRACT's invariants 1–3 as SQL, restricted to the given users (spec files share one
+ * Invariants 1–3 of docs/invariants.md as SQL, restricted to the given users (spec files share one
  * database and run side by side), plus GET /api/credits/reconcile. Each check returns the offending
  * rows, so a failure shows what is wrong. Run them after every test that moves credits:
  *
