@@ -2,6 +2,7 @@ import { ApiKey } from '../api-keys/entities/api-key.entity.js';
 import { CreditAllocation } from '../credits/entities/credit-allocation.entity.js';
 import { CreditHold } from '../credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
+import { IdempotencyKey } from '../idempotency/entities/idempotency-key.entity.js';
 import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { StreamingSession } from '../streaming-sessions/entities/streaming-session.entity.js';
 import { UsageRecord } from '../usage/entities/usage-record.entity.js';
@@ -17,4 +18,5 @@ export const ENTITIES = [
   ApiKey,
   StreamingSession,
   UsageRecord,
+  IdempotencyKey,
 ];

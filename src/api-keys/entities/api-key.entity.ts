@@ -1,13 +1,18 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import type { Scope } from '../../auth/roles.js';
+import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })
+@Check('api_keys_key_hash_length', `octet_length(key_hash) = 32`)
+// (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; kept by the migration.
+@Index('api_keys_user_idx', { synchronize: false })
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey(() => UserAccount, { name: 'api_keys_user_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 

@@ -1,11 +1,18 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 /** An expiring grant of credits; `remainingCredits` only ever moves together with a ledger entry. */
 @Entity({ name: 'credit_allocations' })
+@Check('credit_allocations_total_check', `total_credits >= 1`)
+@Check('credit_allocations_remaining_check', `0 <= remaining_credits AND remaining_credits <= total_credits`)
+@Index('credit_allocations_user_expiry_idx', ['userId', 'expiresAt'])
+@Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 export class CreditAllocation {
-  @PrimaryColumn({ type: 'uuid' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey(() => UserAccount, { name: 'credit_allocations_user_id_fkey' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
@@ -18,7 +25,7 @@ export class CreditAllocation {
   @Column({ name: 'allocated_by', type: 'varchar', length: 50 })
   allocatedBy: string;
 
-  @Column({ name: 'allocated_at', type: 'timestamptz' })
+  @Column({ name: 'allocated_at', type: 'timestamptz', default: () => 'now()' })
   allocatedAt: Date;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
@@ -35,4 +42,8 @@ export class CreditAllocation {
 
   @Column({ name: 'void_reason', type: 'text', nullable: true })
   voidReason: string | null;
+
+  /** Set by the expiry job once it has processed this expired allocation (migration 1732000006000). */
+  @Column({ name: 'expiry_done', type: 'boolean', default: false })
+  expiryDone: boolean;
 }

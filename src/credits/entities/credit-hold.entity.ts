@@ -1,18 +1,23 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })
+@Check('credit_holds_outstanding_check', `outstanding >= 0`)
+@Index('credit_holds_user_idx', ['userId'], { where: 'settled_at IS NULL' })
 export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100 })
   sessionId: string;
 
+  @ForeignKey(() => UserAccount, { name: 'credit_holds_user_id_fkey' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
   @Column({ type: 'integer' })
   outstanding: number;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
   @Column({ name: 'settled_at', type: 'timestamptz', nullable: true })

@@ -1,14 +1,27 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+import { CreditAllocation } from './credit-allocation.entity.js';
 
 /** Append-only (a trigger refuses UPDATE and DELETE): one signed movement of one allocation. */
 @Entity({ name: 'credit_ledger' })
+@Check('credit_ledger_kind_check', `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void')`)
+@Check(
+  'credit_ledger_sign_check',
+  `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
+)
+// (user_id, id DESC): a descending key TypeORM cannot describe; kept by the migration.
+@Index('credit_ledger_user_idx', { synchronize: false })
+@Index('credit_ledger_allocation_idx', ['allocationId'])
+@Index('credit_ledger_session_idx', ['sessionId'], { where: 'session_id IS NOT NULL' })
+@Index('credit_ledger_usage_idx', ['usageRecordId'], { where: 'usage_record_id IS NOT NULL' })
 export class CreditLedgerEntry {
-  @PrimaryColumn({ type: 'bigint' })
+  @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
+  @ForeignKey(() => CreditAllocation, { name: 'credit_ledger_allocation_id_fkey' })
   @Column({ name: 'allocation_id', type: 'uuid' })
   allocationId: string;
 
@@ -30,6 +43,6 @@ export class CreditLedgerEntry {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

@@ -1,4 +1,6 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -16,10 +18,31 @@ export type SettlementRequest =
 
 /** One streaming session (schema: migration 1732000003000). Written with SQL by the service. */
 @Entity({ name: 'streaming_sessions' })
+@Check('streaming_sessions_estimated_tokens_check', `estimated_tokens >= 0`)
+@Check('streaming_sessions_estimated_credits_check', `estimated_credits >= 0`)
+@Check('streaming_sessions_status_check', `status IN ('active', 'completed', 'failed', 'aborted', 'expired')`)
+@Check('streaming_sessions_actual_tokens_check', `actual_tokens >= 0`)
+@Check('streaming_sessions_actual_credits_check', `actual_credits >= 0`)
+@Check('streaming_sessions_refund_check', `refund >= 0`)
+@Check('streaming_sessions_shortfall_check', `shortfall >= 0`)
+@Check('streaming_sessions_allocated_check', `allocated_credits >= estimated_credits`)
+@Check('streaming_sessions_expiry_check', `expires_at > started_at`)
+@Check(
+  'streaming_sessions_settled_check',
+  `(status = 'active' AND settled_at IS NULL AND actual_credits IS NULL AND refund IS NULL AND shortfall IS NULL
+     AND usage_record_id IS NULL)
+   OR (status <> 'active' AND settled_at IS NOT NULL AND actual_credits IS NOT NULL AND refund IS NOT NULL
+     AND shortfall IS NOT NULL AND usage_record_id IS NOT NULL)`,
+)
+@Check('streaming_sessions_refund_within_hold_check', `refund <= allocated_credits`)
+@Index('streaming_sessions_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
+@Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])
+@Index('streaming_sessions_active_idx', ['startedAt', 'sessionId'], { where: `status = 'active'` })
 export class StreamingSession {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100 })
   sessionId: string;
 
+  @ForeignKey(() => UserAccount, { name: 'streaming_sessions_user_id_fkey' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
@@ -38,7 +61,7 @@ export class StreamingSession {
   @Column({ type: 'varchar', length: 20, default: 'active' })
   status: SessionStatus;
 
-  @Column({ name: 'started_at', type: 'timestamptz' })
+  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
   startedAt: Date;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })

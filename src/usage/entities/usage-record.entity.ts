@@ -1,15 +1,28 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 /** One metered event (migration 1732000002000). Written with SQL by UsageService; mapped for reference. */
 @Entity({ name: 'usage_records' })
+@Check('usage_records_credits_check', `credits >= 0`)
+@Check('usage_records_tokens_check', `tokens >= 0`)
+@Check('usage_records_input_tokens_check', `input_tokens >= 0`)
+@Check('usage_records_output_tokens_check', `output_tokens >= 0`)
+@Check('usage_records_provider_cost_check', `provider_cost >= 0`)
+@Check('usage_records_billing_status_check', `billing_status IN ('billed', 'needs_review')`)
+// Descending keys with INCLUDE columns TypeORM cannot describe; kept by the migration.
+@Index('usage_records_user_time_idx', { synchronize: false })
+@Index('usage_records_time_idx', { synchronize: false })
+@Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 export class UsageRecord {
-  @PrimaryColumn('uuid')
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey(() => UserAccount, { name: 'usage_records_user_id_fkey' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
-  @Column({ name: 'timestamp', type: 'timestamptz' })
+  @Column({ name: 'timestamp', type: 'timestamptz', default: () => 'now()' })
   timestamp: Date;
 
   @Column({ type: 'varchar', length: 50 })
@@ -43,6 +56,6 @@ export class UsageRecord {
   @Column({ name: 'provider_cost', type: 'numeric', precision: 24, scale: 8, nullable: true })
   providerCost: string | null;
 
-  @Column({ name: 'billing_status', type: 'varchar', length: 20 })
+  @Column({ name: 'billing_status', type: 'varchar', length: 20, default: 'billed' })
   billingStatus: 'billed' | 'needs_review';
 }

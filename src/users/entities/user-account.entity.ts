@@ -1,8 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 import type { Role } from '../../auth/roles.js';
 
 @Entity({ name: 'user_accounts' })
+@Check('user_accounts_role_check', `role IN ('user', 'supervisor', 'admin')`)
+@Index('user_accounts_created_idx', ['createdAt', 'userId'])
+// lower(email): an expression index TypeORM cannot describe; kept by the migration.
+@Index('user_accounts_email_idx', { synchronize: false })
 export class UserAccount {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
