@@ -6,6 +6,7 @@ import { CreditQueriesService } from '../src/credits/credit-queries.service.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
 
 const DAY = 86_400_000;
@@ -140,11 +141,11 @@ describe('credit holds', () => {
 
   it('credits released to an allocation that expired meanwhile expire at once', async () => {
     const u = await newUser();
-    const brief = await grant(u.id, { credits: 8, expiresAt: new Date(Date.now() + 1500).toISOString() });
+    const brief = await grant(u.id, { credits: 8, expiryDays: 1 });
     await grant(u.id, { credits: 10, expiryDays: 5 });
     const session = uniqueId('s');
     await tx.run((m) => credits.hold(m, u.id, 8, { createdBy: u.id, sessionId: session }));
-    await new Promise((r) => setTimeout(r, 1600));
+    await expireAllocationNow(t.db, brief.id);
     const settled = await tx.run((m) => credits.settleHold(m, u.id, session, 2, { createdBy: u.id }));
     expect(settled.refund).toBe(6);
     expect((await remaining(brief.id)).remaining_credits).toBe(0);

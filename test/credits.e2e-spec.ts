@@ -5,6 +5,7 @@ import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
 
 const DAY = 86_400_000;
@@ -188,14 +189,12 @@ describe('credits', () => {
 
   it('expired allocations never count and never pay; the expiry job writes one expire entry, once', async () => {
     const u = await newUser();
-    const shortLived = (
-      await allocate(u.id, { credits: 40, expiresAt: new Date(Date.now() + 2000).toISOString() }).expect(201)
-    ).body;
+    const shortLived = (await allocate(u.id, { credits: 40, expiryDays: 1 }).expect(201)).body;
     const longLived = (await allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
     await tx.run((m) => credits.debit(m, u.id, 15, { createdBy: u.id }));
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(30);
 
-    await new Promise((r) => setTimeout(r, 2100));
+    await expireAllocationNow(t.db, shortLived.id);
     const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
     expect(balance.totalCredits).toBe(5);
     expect(balance.activeAllocations.map((a: { id: string }) => a.id)).toEqual([longLived.id]);

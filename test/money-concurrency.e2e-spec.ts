@@ -178,7 +178,6 @@ describe('Idempotency-Key requests on a small pool', () => {
       );
     }
     const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'pool' }).expect(201)).body.key as string;
-    const started = Date.now();
     const responses = await Promise.all([
       ...sessions.map((sessionId, i) =>
         t.http
@@ -198,7 +197,8 @@ describe('Idempotency-Key requests on a small pool', () => {
           .send({ key }),
       ),
     ]);
+    // A request that held one connection while waiting for a second would get 503 after the pool's
+    // connection timeout: every answer is a 200.
     expect(responses.map((r) => r.status)).toEqual([...sessions.map(() => 200), 200, 200, 200, 200, 200, 200]);
-    expect(Date.now() - started).toBeLessThan(4000); // no request waited for the 5 s connection timeout
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { expireSessionNow } from './support/clock.js';
 import { expectInvariants } from './support/invariants.js';
 import { available, ledgerOf, usageRecordsOf, userWithCredits } from './support/streaming.js';
 
@@ -168,7 +169,7 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
       (await t.db.query(`SELECT status FROM streaming_sessions WHERE session_id = $1`, [sessionId])).rows[0].status,
     ).toBe('active');
 
-    await new Promise((r) => setTimeout(r, 1300));
+    await expireSessionNow(t.db, sessionId);
     // Two instances running the job at once still settle it once.
     await Promise.all([service.expireAbandoned(), service.expireAbandoned()]);
     const { rows } = await t.db.query(
