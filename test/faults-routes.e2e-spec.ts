@@ -1,0 +1,194 @@
+import type { Response } from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { expectInvariants } from './support/invariants.js';
+import { adminToken, available, userWithCredits } from './support/streaming.js';
+
+// Issue 9, on the real money routes: a connection lost in the middle of record, initialize,
+// finalize, void or the idempotency store is a clean 503 that moved nothing, never a 500.
+
+let t: TestApp;
+const users: string[] = [];
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+afterEach(() => expectInvariants(t, users));
+
+/**
+ * Holds a lock from another connection (`lockSql`), sends the request, waits until the request's
+ * backend is blocked behind that lock, terminates that backend and lets go of the lock: the
+ * connection dies deterministically in the middle of the request's work.
+ */
+async function killWhileBlocked(lockSql: string, params: unknown[], send: () => PromiseLike<Response>) {
+  const holder = await t.db.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(lockSql, params);
+    const [{ pid: holderPid }] = (await holder.query('SELECT pg_backend_pid() AS pid')).rows;
+    const pending = Promise.resolve(send());
+    let victim: number | undefined;
+    // Polls for the request reaching the lock (a database state, not a timing assumption).
+    for (let i = 0; i < 1000 && victim === undefined; i++) {
+      const { rows } = await t.db.query('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+        holderPid,
+      ]);
+      victim = rows[0]?.pid;
+      if (victim === undefined) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(victim, 'the request never blocked on the lock').toBeDefined();
+    await t.db.query('SELECT pg_terminate_backend($1)', [victim]);
+    await holder.query('ROLLBACK');
+    return await pending;
+  } finally {
+    holder.release();
+  }
+}
+
+const LOCK_ACCOUNT = 'SELECT 1 FROM user_accounts WHERE user_id = $1 FOR UPDATE';
+
+function expectClean503(res: Response, code: 'DATABASE_UNAVAILABLE' | 'OUTCOME_UNKNOWN') {
+  expect(res.status, JSON.stringify(res.body)).toBe(503);
+  expect(res.body).toEqual({
+    statusCode: 503,
+    error: 'Service Unavailable',
+    code,
+    message: expect.any(String),
+    requestId: expect.any(String),
+  });
+  expect(JSON.stringify(res.body)).not.toMatch(/SELECT|INSERT|credits_take|QueryRunner|terminat|\.js:\d/i);
+}
+
+async function customer(credits: number) {
+  const u = await userWithCredits(t, [{ credits }], users);
+  // The account sync of a first request writes the account row: done here, before the row is locked.
+  await t.http.get('/api/users/me').set(bearer(u.jwt)).expect(200);
+  return u;
+}
+
+const usageRows = async (userId: string) =>
+  (await t.db.query('SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1', [userId])).rows[0].n;
+
+describe('a connection lost in the middle of a money route', () => {
+  it('record inside an Idempotency-Key transaction: 503 DATABASE_UNAVAILABLE, nothing written; the retry runs once', async () => {
+    const u = await customer(100);
+    const key = uniqueId('rec');
+    const record = () =>
+      t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .set('Idempotency-Key', key)
+        .send({ service: 'chat', operation: 'completion', credits: 7 });
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], record);
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expect(await available(t, u.userId)).toBe(100);
+    expect(await usageRows(u.userId)).toBe(0);
+
+    const retry = await record();
+    expect(retry.status).toBe(201);
+    const replay = await record();
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.id).toBe(retry.body.id);
+    expect(await available(t, u.userId)).toBe(93);
+    expect(await usageRows(u.userId)).toBe(1);
+  });
+
+  it('record as one self-committing statement: 503 OUTCOME_UNKNOWN (it could have committed), nothing written here', async () => {
+    const u = await customer(100);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], () =>
+      t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'completion', credits: 7 }),
+    );
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
+    expect(lost.body.message).toMatch(/Idempotency-Key/);
+    expect(await available(t, u.userId)).toBe(100);
+    expect(await usageRows(u.userId)).toBe(0);
+  });
+
+  it('initialize: 503 DATABASE_UNAVAILABLE, no hold and no session; the retry succeeds', async () => {
+    const u = await customer(100);
+    const sessionId = uniqueId('sess');
+    const initialize = () =>
+      t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(bearer(u.jwt))
+        .send({ sessionId, modelId: 'anthropic.claude-3-sonnet-20240229-v1:0', estimatedTokens: 1000 });
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], initialize);
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expect(await available(t, u.userId)).toBe(100);
+    expect((await t.db.query('SELECT 1 FROM streaming_sessions WHERE session_id = $1', [sessionId])).rowCount).toBe(0);
+
+    const retry = await initialize();
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(await available(t, u.userId)).toBe(100 - retry.body.allocatedCredits);
+  });
+
+  it('finalize: 503 DATABASE_UNAVAILABLE, the session still active with its hold; the retry settles it', async () => {
+    const u = await customer(100);
+    const started = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(u.jwt))
+      .send({ modelId: 'anthropic.claude-3-sonnet-20240229-v1:0', estimatedTokens: 1000 })
+      .expect(201);
+    const { sessionId, allocatedCredits } = started.body;
+    const finalize = () =>
+      t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: 500 });
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], finalize);
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    const { rows } = await t.db.query('SELECT status FROM streaming_sessions WHERE session_id = $1', [sessionId]);
+    expect(rows[0].status).toBe('active');
+    expect(await available(t, u.userId)).toBe(100 - allocatedCredits);
+
+    const retry = await finalize();
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(retry.body.status).toBe('completed');
+    expect(await available(t, u.userId)).toBe(100 - retry.body.actualCredits);
+  });
+
+  it('void: 503 DATABASE_UNAVAILABLE, the allocation untouched; the retry voids it', async () => {
+    const u = await customer(50);
+    const [allocationId] = u.allocationIds;
+    const voidIt = () =>
+      t.http
+        .post(`/api/credits/allocations/${allocationId}/void`)
+        .set(bearer(adminToken()))
+        .send({ reason: 'fault test' });
+    await t.http.get('/api/users/me').set(bearer(adminToken())).expect(200);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], voidIt);
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expect(await available(t, u.userId)).toBe(50);
+
+    const retry = await voidIt();
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(retry.body.remainingCredits).toBe(0);
+    expect(await available(t, u.userId)).toBe(0);
+  });
+
+  it('storing the idempotent response: 503 DATABASE_UNAVAILABLE, the effect rolled back with the key', async () => {
+    const u = await customer(100);
+    const key = uniqueId('store');
+    const record = () =>
+      t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .set('Idempotency-Key', key)
+        .send({ service: 'chat', operation: 'completion', credits: 3 });
+    // An uncommitted row with the same (principal, key) makes the store's INSERT wait on the primary key.
+    const lost = await killWhileBlocked(
+      `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code)
+       VALUES ($1, $2, repeat('0', 64), 'POST', '/api/usage/record', 201)`,
+      [`user:${u.userId}`, key],
+      record,
+    );
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expect(await available(t, u.userId)).toBe(100);
+    expect(await usageRows(u.userId)).toBe(0);
+
+    const retry = await record();
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(await available(t, u.userId)).toBe(97);
+  });
+});
