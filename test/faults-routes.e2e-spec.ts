@@ -1,4 +1,5 @@
 import type { Response } from 'supertest';
+import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
@@ -21,8 +22,13 @@ afterEach(() => expectInvariants(t, users));
  * backend is blocked behind that lock, terminates that backend and lets go of the lock: the
  * connection dies deterministically in the middle of the request's work.
  */
-async function killWhileBlocked(lockSql: string, params: unknown[], send: () => PromiseLike<Response>) {
-  const holder = await t.db.connect();
+async function killWhileBlocked(
+  lockSql: string,
+  params: unknown[],
+  send: () => PromiseLike<Response>,
+  { app = t, beforeKill }: { app?: TestApp; beforeKill?: () => Promise<void> } = {},
+) {
+  const holder = await app.db.connect();
   try {
     await holder.query('BEGIN');
     await holder.query(lockSql, params);
@@ -31,14 +37,15 @@ async function killWhileBlocked(lockSql: string, params: unknown[], send: () => 
     let victim: number | undefined;
     // Polls for the request reaching the lock (a database state, not a timing assumption).
     for (let i = 0; i < 1000 && victim === undefined; i++) {
-      const { rows } = await t.db.query('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+      const { rows } = await app.db.query('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
         holderPid,
       ]);
       victim = rows[0]?.pid;
       if (victim === undefined) await new Promise((r) => setTimeout(r, 5));
     }
     expect(victim, 'the request never blocked on the lock').toBeDefined();
-    await t.db.query('SELECT pg_terminate_backend($1)', [victim]);
+    await beforeKill?.();
+    await app.db.query('SELECT pg_terminate_backend($1)', [victim]);
     await holder.query('ROLLBACK');
     return await pending;
   } finally {
@@ -60,10 +67,10 @@ function expectClean503(res: Response, code: 'DATABASE_UNAVAILABLE' | 'OUTCOME_U
   expect(JSON.stringify(res.body)).not.toMatch(/SELECT|INSERT|credits_take|QueryRunner|terminat|\.js:\d/i);
 }
 
-async function customer(credits: number) {
-  const u = await userWithCredits(t, [{ credits }], users);
+async function customer(credits: number, app = t) {
+  const u = await userWithCredits(app, [{ credits }], users);
   // The account sync of a first request writes the account row: done here, before the row is locked.
-  await t.http.get('/api/users/me').set(bearer(u.jwt)).expect(200);
+  await app.http.get('/api/users/me').set(bearer(u.jwt)).expect(200);
   return u;
 }
 
@@ -190,5 +197,41 @@ describe('a connection lost in the middle of a money route', () => {
     const retry = await record();
     expect(retry.status, JSON.stringify(retry.body)).toBe(201);
     expect(await available(t, u.userId)).toBe(97);
+  });
+});
+
+describe('a connection whose backend was terminated', () => {
+  it('is not lent to the next request: one waiting for the pool meanwhile is served', async () => {
+    // One connection: the request waiting for it gets exactly the one whose backend is terminated.
+    const small = await startTestApp({ DB_POOL_SIZE: '1' });
+    try {
+      const pool = (small.app.get(DataSource).driver as unknown as { master: { waitingCount: number } }).master;
+      const u = await customer(100, small);
+      let waiting!: Promise<Response>;
+      const lost = await killWhileBlocked(
+        LOCK_ACCOUNT,
+        [u.userId],
+        () =>
+          small.http
+            .post('/api/usage/record')
+            .set(bearer(u.jwt))
+            .send({ service: 'chat', operation: 'op', credits: 1 }),
+        {
+          app: small,
+          beforeKill: async () => {
+            waiting = Promise.resolve(small.http.get('/api/users/me').set(bearer(u.jwt)));
+            // Polls for the second request queueing for the pool's only connection.
+            for (let i = 0; i < 1000 && pool.waitingCount === 0; i++) await new Promise((r) => setTimeout(r, 2));
+            expect(pool.waitingCount).toBeGreaterThan(0);
+          },
+        },
+      );
+      expectClean503(lost, 'OUTCOME_UNKNOWN');
+      const next = await waiting;
+      expect(next.status, JSON.stringify(next.body)).toBe(200);
+      expect(next.body.userId).toBe(u.userId);
+    } finally {
+      await small.close();
+    }
   });
 });

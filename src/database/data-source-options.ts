@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { DatabaseConfig } from '../config/app-config.js';
+import { DiscardBrokenConnections } from './discard-broken-connections.js';
 import { ENTITIES } from './entities.js';
 
 /**
@@ -15,6 +16,7 @@ export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): Da
     url: db.url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
+    subscribers: [DiscardBrokenConnections],
     migrationsRun: db.migrationsRun,
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -31,13 +31,10 @@ export class Transactions {
    * as whatever its rollback attempt threw on the dead connection (a 500).
    */
   private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    // A connection that broke is discarded by DiscardBrokenConnections as the failing statement returns.
     const runner = this.dataSource.createQueryRunner();
-    let broken: unknown;
-    const classify = (error: unknown, lost: (cause: unknown) => Error): unknown => {
-      if (!connectionProblem(error)) return error;
-      broken = error;
-      return lost(error);
-    };
+    const classify = (error: unknown, lost: (cause: unknown) => Error): unknown =>
+      connectionProblem(error) ? lost(error) : error;
     try {
       try {
         await runner.connect();
@@ -59,11 +56,7 @@ export class Transactions {
       }
       return result;
     } finally {
-      // A broken connection is handed back with its error, so the pool discards it instead of
-      // lending it to the next request.
-      const release = (runner as { releasePostgresConnection?: (err?: unknown) => Promise<void> })
-        .releasePostgresConnection;
-      await (broken && release ? release.call(runner, broken) : runner.release()).catch(() => undefined);
+      await runner.release().catch(() => undefined);
     }
   }
 
