@@ -3,13 +3,27 @@
  * the transaction runner (which decides whether a change may have committed) and the exception
  * filter (which answers 503 instead of 500).
  */
-const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02']);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P03']);
+// 25P03 and 57P05: the server ended an idle (in-transaction) session; 57P04: its database was dropped.
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P04', '57P05', '25P03']);
+// Refused while connecting, before anything was sent: 53300 too many connections, 08001 and 08004
+// could not establish / rejected the connection.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  '57P03',
+  '53300',
+  '08001',
+  '08004',
+]);
 /** TypeORM's errors for a query runner whose connection is already gone. */
 const RELEASED_NAMES = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
 const LOST_MESSAGE =
   /Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|terminating connection|server closed the connection|Cannot use a pool after calling end/i;
-const UNREACHABLE_MESSAGE = /timeout exceeded when trying to connect|connect ECONNREFUSED/i;
+// pg-pool's connectionTimeoutMillis wraps whatever the half-made connection said in the second one.
+const UNREACHABLE_MESSAGE =
+  /timeout exceeded when trying to connect|connect ECONNREFUSED|Connection terminated due to connection timeout/i;
 
 export type ConnectionProblem = 'unreachable' | 'lost';
 
