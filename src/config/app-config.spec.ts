@@ -48,6 +48,7 @@ describe('buildAppConfig', () => {
     ['false', false],
     ['loopback', ['loopback']],
     ['10.0.0.0/8, 192.168.1.7', ['10.0.0.0/8', '192.168.1.7']],
+    ['::1/128,fe80::/10,uniquelocal', ['::1/128', 'fe80::/10', 'uniquelocal']],
   ] as Array<[string, unknown]>)('TRUST_PROXY=%s', (value, expected) => {
     expect(buildAppConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
@@ -200,6 +201,12 @@ describe('buildAppConfig', () => {
       ['BODY_LIMIT', 'lots'],
       ['TRUST_PROXY', 'everyone'],
       ['TRUST_PROXY', '99'],
+      // Look like addresses, but Express would throw on them at start-up without naming the variable.
+      ['TRUST_PROXY', 'beef'],
+      ['TRUST_PROXY', '999.1.1.1'],
+      ['TRUST_PROXY', '10.0.0.0/33'],
+      ['TRUST_PROXY', '10.0.0.0/8/8'],
+      ['TRUST_PROXY', 'true'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
     ] as Array<[string, string, Record<string, string>?]>)('%s=%s', (name, value, extra = {}) => {
       const problems = problemsOf({ ...extra, [name]: value });

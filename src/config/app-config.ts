@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * The service's configuration: read once from the environment, validated, typed.
  * `buildAppConfig` is pure so it can be unit-tested and shared with `ormconfig.ts`.
@@ -140,7 +142,14 @@ function bodyLimit(read: EnvReader): string {
 }
 
 const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
-const IP_OR_CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i;
+
+/** An address or CIDR that Express (proxy-addr) accepts: a bad one would crash start-up later, unnamed. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /**
  * TRUST_PROXY: unset/false = the socket's address is the client; a hop count (e.g. 1 behind one
@@ -154,7 +163,7 @@ function trustProxy(read: EnvReader): AppConfig['trustProxy'] {
     if (hops <= 32) return hops;
   } else {
     const entries = value.split(',').map((e) => e.trim());
-    if (entries.every((e) => TRUST_PROXY_KEYWORDS.includes(e) || IP_OR_CIDR.test(e))) return entries;
+    if (entries.every((e) => TRUST_PROXY_KEYWORDS.includes(e) || isAddressOrCidr(e))) return entries;
   }
   read.problems.push(`TRUST_PROXY must be false, a hop count (0–32) or a list of addresses/CIDRs (got "${value}")`);
   return false;
