@@ -38,6 +38,12 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
  */
 class RequestContext {
   private child?: Pino;
+  /**
+   * Set once the response has been sent. Sockets, pool clients and timers created while serving a
+   * request keep its async context for as long as they live, so a line they write later (the pool's
+   * "database connection lost") would otherwise carry a request that finished long ago.
+   */
+  finished = false;
 
   constructor(
     private readonly root: Pino,
@@ -90,7 +96,12 @@ export function requestLogging(root: Pino) {
         context.log[level]({ res: { statusCode: res.statusCode }, responseTime }, msg);
       }
     };
-    res.on('finish', onComplete);
+    res.on('finish', () => {
+      // Only a sent answer ends the request: when the client went away first, the work still running
+      // for it keeps its id.
+      context.finished = true;
+      onComplete();
+    });
     res.on('close', onComplete);
     res.on('error', onComplete);
     requestContext.run(context, next);
@@ -102,7 +113,8 @@ export class PinoLoggerService implements LoggerService {
   constructor(private readonly root: Pino) {}
 
   private current(context?: unknown): Pino {
-    const log = requestContext.getStore()?.log ?? this.root;
+    const request = requestContext.getStore();
+    const log = request && !request.finished ? request.log : this.root;
     return typeof context === 'string' ? log.child({ context }) : log;
   }
 
