@@ -8,11 +8,18 @@ const IDLE = 0x49; // 'I': no transaction open, i.e. the last one ended
  * server has committed, before the answer reaches the app. That is what a database restart or a
  * network cut during COMMIT does, made deterministic.
  */
-export class PgFaultProxy {
-  private marker: Buffer | null = null;
-  private dropped?: () => void;
-  private readonly sockets = new Set<Socket>();
+interface Fault {
+  marker: Buffer;
+  /** `sent`: cut instead of passing on the statement; `committed`: cut instead of its commit's answer. */
+  when: 'sent' | 'committed';
+  /** Occurrences of the marker still to let through before the fault applies. */
+  skip: number;
+  done: () => void;
+}
 
+export class PgFaultProxy {
+  private fault: Fault | null = null;
+  private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   url = '';
 
@@ -32,18 +39,26 @@ export class PgFaultProxy {
   }
 
   /**
-   * Arms the proxy: the next connection that sends `marker` (any text in a statement or its
-   * parameters) is cut the moment the server reports its work committed (the first ReadyForQuery
-   * with status idle after the marker); that answer is withheld. Resolves once the cut happened.
+   * The next connection that sends `marker` (any text in a statement or its parameters) is cut the
+   * moment the server reports its work committed (the first ReadyForQuery with status idle after
+   * the marker); that answer is withheld. Resolves once the cut happened.
    */
   cutAfterCommit(marker: string): Promise<void> {
-    this.marker = Buffer.from(marker);
-    return new Promise((resolve) => (this.dropped = resolve));
+    return this.arm(marker, 'committed', 1);
+  }
+
+  /** The connection that sends `marker` for the `occurrence`th time is cut before it reaches the server. */
+  cutWhenSent(marker: string, occurrence = 1): Promise<void> {
+    return this.arm(marker, 'sent', occurrence);
   }
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private arm(marker: string, when: Fault['when'], occurrence: number): Promise<void> {
+    return new Promise((done) => (this.fault = { marker: Buffer.from(marker), when, skip: occurrence - 1, done }));
   }
 
   private relay(client: Socket): void {
@@ -55,18 +70,24 @@ export class PgFaultProxy {
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+    const cut = (fault: Fault) => {
+      client.destroy();
+      upstream.destroy();
+      fault.done();
+    };
 
-    let armed = false;
-    let seen = Buffer.alloc(0);
+    // The fault this connection carries once it sent the marker.
+    let armed: Fault | null = null;
     client.on('data', (chunk: Buffer) => {
-      if (!armed && this.marker) {
-        // Keeps a tail so a marker split across two chunks is still found.
-        seen = Buffer.concat([seen, chunk]);
-        if (seen.includes(this.marker)) {
-          armed = true;
-          this.marker = null;
+      const fault = this.fault;
+      // The app writes each statement in one piece, so a marker is not split across chunks.
+      if (!armed && fault && chunk.includes(fault.marker)) {
+        if (fault.skip > 0) fault.skip--;
+        else {
+          this.fault = null;
+          if (fault.when === 'sent') return cut(fault);
+          armed = fault;
         }
-        seen = seen.subarray(Math.max(0, seen.length - 1024));
       }
       upstream.write(chunk);
     });
@@ -86,12 +107,7 @@ export class PgFaultProxy {
         const end = offset + 1 + pending.readInt32BE(offset + 1);
         if (end > pending.length) break;
         if (pending[offset] === READY_FOR_QUERY) {
-          if (pending[offset + 5] === IDLE) {
-            client.destroy();
-            upstream.destroy();
-            this.dropped?.();
-            return;
-          }
+          if (pending[offset + 5] === IDLE) return cut(armed);
           client.write(pending.subarray(relayed, end));
           relayed = end;
         }
