@@ -47,7 +47,15 @@ async function killWhileBlocked(
     await beforeKill?.();
     await app.db.query('SELECT pg_terminate_backend($1)', [victim]);
     await holder.query('ROLLBACK');
-    return await pending;
+    const res = await pending;
+    // Until the terminated backend is gone its transaction still holds its locks (an idempotency
+    // key's among them: a retry at once could be a legitimate 409 "still in flight").
+    for (let i = 0; i < 1000; i++) {
+      const { rowCount } = await app.db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [victim]);
+      if (rowCount === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return res;
   } finally {
     holder.release();
   }

@@ -51,8 +51,13 @@ describe('a lost database connection', () => {
       .send({});
     expect(lost.status).toBe(503);
     expect(lost.body.code).toBe('OUTCOME_UNKNOWN');
-    // The retry learns the outcome: here the change had not committed, so it runs (once)…
-    const retry = await t.http.post('/test-only/marker').set(auth).set('Idempotency-Key', key).send({});
+    // The retry learns the outcome: here the change had not committed, so it runs (once)… A 409 means
+    // the dying backend still holds the key (its lock goes when the process has exited): retry.
+    let retry = await t.http.post('/test-only/marker').set(auth).set('Idempotency-Key', key).send({});
+    for (let i = 0; i < 200 && retry.status === 409; i++) {
+      expect(retry.body.code).toBe('IDEMPOTENCY_IN_FLIGHT');
+      retry = await t.http.post('/test-only/marker').set(auth).set('Idempotency-Key', key).send({});
+    }
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual({ markers: 1 });
     // …and every further retry replays it without running it again.
