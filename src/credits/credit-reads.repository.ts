@@ -65,7 +65,7 @@ export class CreditReadsRepository {
   }
 
   /**
-   * Invariant 2 for every allocation (remaining = total + Σ non-grant entries, exactly one grant of
+   * Invariant 2 (docs/invariants.md) per allocation (remaining = total + Σ non-grant entries, exactly one grant of
    * +total, remaining never negative) and every unsettled hold equal to what its hold/release entries
    * still hold, in ONE REPEATABLE READ snapshot so concurrent writers never show as false mismatches.
    */

@@ -1,6 +1,6 @@
 /**
  * The ranges of credit amounts and token counts, declared once. Credits are PostgreSQL `integer`
- * (contract), and so is every column a derived amount lands in (a hold, a charge, a refund, a
+ * (docs/money.md), and so is every column a derived amount lands in (a hold, a charge, a refund, a
  * shortfall): an amount computed beyond this is bad input (400), never an overflow in SQL (500).
  */
 export const MAX_CREDITS = 2_147_483_647;

@@ -23,7 +23,7 @@ const SPLIT_NOTE =
   'Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); ' +
   'then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.';
 
-/** Input/output token split accepted wherever a token count is (contract, "Pricing"). */
+/** Input/output token split accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
 export class TokenSplitDto {
   @ApiPropertyOptional({
     type: 'integer',
