@@ -32,8 +32,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /**
  * The answers every operation can give whatever the route: 400 for a bad parameter (including bad
- * percent-encoding in the path) or body, for bodies 413 (over BODY_LIMIT) and 415 (not JSON), and 503
- * when the database is unavailable. Added here so no route can forget them.
+ * percent-encoding in the path, unknown or prototype-named query fields) or a malformed body, 413
+ * (body over BODY_LIMIT) and 415 (body not JSON) for any request that carries a body (also one sent
+ * to an operation that takes none), and 503 when the database is unavailable. Added here so no route
+ * can forget them.
  */
 function withInputErrors(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
@@ -41,8 +43,7 @@ function withInputErrors(document: OpenAPIObject): void {
       const op = item[method];
       if (!op) continue;
       op.responses = op.responses ?? {};
-      const hasParameters = (op.parameters ?? []).some((p) => 'in' in p && (p.in === 'query' || p.in === 'path'));
-      if (op.requestBody || hasParameters) addErrorResponse(op.responses, '400', 'Invalid input', false);
+      addErrorResponse(op.responses, '400', 'Invalid input (parameters, query fields or body)', false);
       if (!(op.tags ?? []).includes('health'))
         addErrorResponse(
           op.responses,
@@ -51,10 +52,8 @@ function withInputErrors(document: OpenAPIObject): void {
             '(the change may have committed; retry with the same Idempotency-Key to learn the outcome)',
           false,
         );
-      if (op.requestBody) {
-        addErrorResponse(op.responses, '413', 'Request body too large (BODY_LIMIT)', false);
-        addErrorResponse(op.responses, '415', 'The body is not JSON (Content-Type must be application/json)', false);
-      }
+      addErrorResponse(op.responses, '413', 'Request body too large (BODY_LIMIT)', false);
+      addErrorResponse(op.responses, '415', 'A body that is not JSON (Content-Type must be application/json)', false);
     }
   }
 }
