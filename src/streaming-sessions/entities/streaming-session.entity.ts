@@ -39,7 +39,12 @@ export type SettlementRequest =
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])
 @Index('streaming_sessions_active_idx', ['startedAt', 'sessionId'], { where: `status = 'active'` })
 export class StreamingSession {
-  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100 })
+  @PrimaryColumn({
+    name: 'session_id',
+    type: 'varchar',
+    length: 100,
+    primaryKeyConstraintName: 'streaming_sessions_pkey',
+  })
   sessionId: string;
 
   @ForeignKey(() => UserAccount, { name: 'streaming_sessions_user_id_fkey' })
