@@ -16,7 +16,7 @@ export type SettlementRequest =
   | { kind: 'abort'; tokens: number; inputTokens: number | null; outputTokens: number | null }
   | { kind: 'expire' };
 
-/** One streaming session (schema: migration 1732000003000). Written with SQL by the service. */
+/** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */
 @Entity({ name: 'streaming_sessions' })
 @Check('streaming_sessions_estimated_tokens_check', `estimated_tokens >= 0`)
 @Check('streaming_sessions_estimated_credits_check', `estimated_credits >= 0`)
