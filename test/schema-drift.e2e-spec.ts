@@ -63,17 +63,23 @@ function optionsFor(url: string) {
 }
 
 /**
- * One schema: the entities describe the tables the migrations create. On the freshly migrated test
- * database, TypeORM's schema diff (what `npm run migration:generate` would write) must be empty, so a
- * reviewer never sees a generated migration that silently drops constraints or indexes. TypeORM's
- * diff compares checks, exclusions and partial indexes by name only, so the second test also builds a
- * database from the entities alone and compares both catalogs entry by entry.
+ * One schema: the entities describe the tables the migrations create. On a freshly migrated database,
+ * TypeORM's schema diff (what `npm run migration:generate` would write) must be empty, so a reviewer
+ * never sees a generated migration that silently drops constraints or indexes. TypeORM's diff compares
+ * checks, exclusions and partial indexes by name only, so the second test also builds a database from
+ * the entities alone and compares both catalogs entry by entry. Both databases are this file's own:
+ * other spec files add objects of their own to the shared one (test_markers).
  */
 describe('schema drift', () => {
-  const migratedUrl = inject('databaseUrl');
-  const entitiesUrl = new URL(migratedUrl);
-  entitiesUrl.pathname = `${entitiesUrl.pathname}_entities`;
-  const entitiesDb = entitiesUrl.pathname.slice(1);
+  const base = new URL(inject('databaseUrl'));
+  const urlOf = (suffix: string) => {
+    const url = new URL(base);
+    url.pathname = `${base.pathname}_${suffix}`;
+    return url.toString();
+  };
+  const migratedUrl = urlOf('migrated');
+  const entitiesUrl = urlOf('entities');
+  const created: string[] = [];
   let migrated: DataSource;
 
   const admin = async (sql: string) => {
@@ -85,13 +91,20 @@ describe('schema drift', () => {
       await client.end();
     }
   };
+  const createDatabase = async (url: string) => {
+    const name = new URL(url).pathname.slice(1);
+    await admin(`CREATE DATABASE ${name}`);
+    created.push(name);
+  };
 
   beforeAll(async () => {
+    await createDatabase(migratedUrl);
     migrated = await new DataSource(optionsFor(migratedUrl)).initialize();
+    await migrated.runMigrations({ transaction: 'each' });
   });
   afterAll(async () => {
     await migrated?.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${entitiesDb} WITH (FORCE)`);
+    for (const name of created) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 
   it('generating a migration from the entities on a migrated database yields nothing', async () => {
@@ -101,8 +114,8 @@ describe('schema drift', () => {
   });
 
   it('a database built from the entities alone has the migrated schema, but for what TypeORM cannot say', async () => {
-    await admin(`CREATE DATABASE ${entitiesDb}`);
-    const fromEntities = new DataSource(optionsFor(entitiesUrl.toString()));
+    await createDatabase(entitiesUrl);
+    const fromEntities = new DataSource(optionsFor(entitiesUrl));
     await fromEntities.initialize();
     try {
       // The one extension the entities need (the pricing exclusion constraint); a migration installs it.
@@ -111,7 +124,7 @@ describe('schema drift', () => {
     } finally {
       await fromEntities.destroy();
     }
-    const expected = { ...(await schemaCatalog(entitiesUrl.toString())), ...NOT_IN_ENTITIES };
+    const expected = { ...(await schemaCatalog(entitiesUrl)), ...NOT_IN_ENTITIES };
     expect(await schemaCatalog(migratedUrl), 'The entities and the migrations differ.').toEqual(expected);
   });
 });
