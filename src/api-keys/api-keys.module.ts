@@ -1,14 +1,18 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
 
 /** API keys: management routes, and the 'api-key' passport strategy behind the global guard. */
 @Module({
+  imports: [TypeOrmModule.forFeature([ApiKey])],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiKeyStrategy, InternalOrAdminGuard],
+  providers: [ApiKeysService, ApiKeysRepository, ApiKeyStrategy, InternalOrAdminGuard],
   exports: [ApiKeysService],
 })
 export class ApiKeysModule {}

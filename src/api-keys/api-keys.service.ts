@@ -1,6 +1,4 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import { type AuthUser, type Scope, SCOPES } from '../auth/roles.js';
@@ -9,6 +7,7 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
+import { ApiKeysRepository, type KeyLookup, type StoredApiKey } from './api-keys.repository.js';
 import type {
   ApiKeyResponseDto,
   CreateApiKeyDto,
@@ -17,38 +16,7 @@ import type {
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
 
-interface ApiKeyRow {
-  id: string;
-  user_id: string;
-  name: string;
-  prefix: string;
-  permissions: string[];
-  created_at: Date;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used: Date | null;
-  active: boolean;
-  /** created_at with microseconds (the keyset cursor must not round). */
-  cursor_t: string;
-}
-
-/** What authentication needs, in one indexed lookup by hash. */
-interface KeyLookupRow {
-  id: string;
-  user_id: string;
-  permissions: string[];
-  revoked: boolean;
-  expired: boolean;
-  touch_due: boolean;
-  email: string | null;
-  username: string | null;
-}
-
-type KeyCheck = { valid: true; row: KeyLookupRow } | { valid: false; reason: InvalidKeyReason };
-
-const COLUMNS = `id, user_id, name, prefix, permissions, created_at, expires_at, revoked_at, last_used,
-  (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS active,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_t`;
+type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
 
 /** `last_used` is written at most once a minute per key. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -60,18 +28,18 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto(row: ApiKeyRow): ApiKeyResponseDto {
+function toDto({ key, active }: StoredApiKey): ApiKeyResponseDto {
   return {
-    id: row.id,
-    userId: row.user_id,
-    name: row.name,
-    prefix: row.prefix,
-    permissions: knownScopes(row.permissions),
-    createdAt: row.created_at.toISOString(),
-    expiresAt: iso(row.expires_at),
-    lastUsed: iso(row.last_used),
-    revokedAt: iso(row.revoked_at),
-    isActive: row.active,
+    id: key.id,
+    userId: key.userId,
+    name: key.name,
+    prefix: key.prefix,
+    permissions: knownScopes(key.permissions),
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: iso(key.expiresAt),
+    lastUsed: iso(key.lastUsed),
+    revokedAt: iso(key.revokedAt),
+    isActive: active,
   };
 }
 
@@ -82,7 +50,7 @@ export class ApiKeysService {
   private readonly touched = new Map<string, number>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: ApiKeysRepository,
     private readonly tx: Transactions,
   ) {}
 
@@ -98,15 +66,17 @@ export class ApiKeysService {
     const permissions = dto.permissions ? SCOPES.filter((s) => dto.permissions!.includes(s)) : [...SCOPES];
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
-    const rows: ApiKeyRow[] = await this.tx.run((manager) =>
-      manager.query(
-        `INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING ${COLUMNS}`,
-        [owner.userId, dto.name, hashApiKey(key), displayPrefix(key), permissions, expiresAt],
-      ),
+    const stored = await this.tx.run((manager) =>
+      this.keys.insert(manager, {
+        userId: owner.userId,
+        name: dto.name,
+        keyHash: hashApiKey(key),
+        prefix: displayPrefix(key),
+        permissions,
+        expiresAt,
+      }),
     );
-    const created = toDto(rows[0]);
+    const created = toDto(stored);
     this.logger.log({ msg: 'api key created', keyId: created.id, userId: created.userId, prefix: created.prefix });
     return { ...created, key };
   }
@@ -120,47 +90,21 @@ export class ApiKeysService {
     assertMayAccessUser(caller, userId, 'API keys', 'admin');
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const params: unknown[] = [userId];
-    let keyset = '';
-    if (after) {
-      params.push(after.t, after.id);
-      keyset = `AND (created_at, id) < ($2::timestamptz, $3::uuid)`;
-    }
-    params.push(limit + 1);
-    const rows: ApiKeyRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM api_keys
-        WHERE user_id = $1 ${keyset}
-        ORDER BY created_at DESC, id DESC
-        LIMIT $${params.length}`,
-      params,
-    );
-    return toPage(rows, limit, toDto, (r) => ({ t: r.cursor_t, id: r.id }));
+    const rows = await this.keys.list({ userId, after, limit: limit + 1 });
+    return toPage(rows, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
 
   async get(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
-    const rows: ApiKeyRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM api_keys WHERE id = $1 AND ($2::varchar IS NULL OR user_id = $2)`,
-      [id, this.ownerFilter(caller)],
-    );
-    if (rows.length === 0) throw new NotFoundError('API key');
-    return toDto(rows[0]);
+    const found = await this.keys.find(this.tx.statementManager, id, this.ownerFilter(caller));
+    if (!found) throw new NotFoundError('API key');
+    return toDto(found);
   }
 
   /** Revokes at once (the next request with the key is refused); revoking again changes nothing. */
   async revoke(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
-    const rows: ApiKeyRow[] = await this.tx.run((manager) =>
-      manager.query(
-        // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, count].
-        `WITH revoked AS (
-           UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
-            WHERE id = $1 AND ($2::varchar IS NULL OR user_id = $2)
-            RETURNING *)
-         SELECT ${COLUMNS} FROM revoked`,
-        [id, this.ownerFilter(caller)],
-      ),
-    );
-    if (rows.length === 0) throw new NotFoundError('API key');
-    const revoked = toDto(rows[0]);
+    const found = await this.tx.run((manager) => this.keys.revoke(manager, id, this.ownerFilter(caller)));
+    if (!found) throw new NotFoundError('API key');
+    const revoked = toDto(found);
     this.logger.log({ msg: 'api key revoked', keyId: revoked.id, userId: revoked.userId, by: caller.userId });
     return revoked;
   }
@@ -182,7 +126,7 @@ export class ApiKeysService {
     }
     const { row } = check;
     return {
-      userId: row.user_id,
+      userId: row.userId,
       role: 'user',
       email: row.email,
       username: row.username,
@@ -199,7 +143,7 @@ export class ApiKeysService {
     return {
       valid: true,
       keyId: check.row.id,
-      userId: check.row.user_id,
+      userId: check.row.userId,
       permissions: knownScopes(check.row.permissions),
     };
   }
@@ -207,22 +151,11 @@ export class ApiKeysService {
   private async check(key: string): Promise<KeyCheck> {
     if (!looksLikeApiKey(key)) return { valid: false, reason: 'unknown' };
     // Inside a request's Idempotency-Key transaction (verify) this joins it: no second connection.
-    const rows: KeyLookupRow[] = await this.tx.statementManager.query(
-      `SELECT k.id, k.user_id, k.permissions,
-              k.revoked_at IS NOT NULL AS revoked,
-              (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
-              (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS touch_due,
-              u.email, u.username
-         FROM api_keys k
-         JOIN user_accounts u ON u.user_id = k.user_id
-        WHERE k.key_hash = $1`,
-      [hashApiKey(key)],
-    );
-    const row = rows[0];
+    const row = await this.keys.findForAuthentication(this.tx.statementManager, hashApiKey(key));
     if (!row) return { valid: false, reason: 'unknown' };
     if (row.revoked) return { valid: false, reason: 'revoked' };
     if (row.expired) return { valid: false, reason: 'expired' };
-    if (row.touch_due) this.touch(row.id);
+    if (row.touchDue) this.touch(row.id);
     return { valid: true, row };
   }
 
@@ -237,19 +170,13 @@ export class ApiKeysService {
     this.touched.delete(id);
     if (this.touched.size >= TOUCH_MEMORY_LIMIT) this.touched.delete(this.touched.keys().next().value as string);
     this.touched.set(id, now);
-    this.dataSource
-      .query(
-        `UPDATE api_keys SET last_used = now()
-          WHERE id = $1 AND (last_used IS NULL OR last_used < now() - interval '1 minute')`,
-        [id],
-      )
-      .catch((error: unknown) => {
-        this.logger.warn({
-          msg: 'could not record API key use',
-          keyId: id,
-          err: error instanceof Error ? error.message : String(error),
-        });
+    this.keys.touch(id).catch((error: unknown) => {
+      this.logger.warn({
+        msg: 'could not record API key use',
+        keyId: id,
+        err: error instanceof Error ? error.message : String(error),
       });
+    });
   }
 
   /** Admins see every key; everyone else only their own (another user's key is "not found"). */

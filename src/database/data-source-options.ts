@@ -20,6 +20,11 @@ export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): Da
     migrationsRun: db.migrationsRun,
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // The migrations create the schema, extensions included (btree_gist); ids default to PostgreSQL's
+    // built-in gen_random_uuid(). Without these TypeORM would run CREATE EXTENSION "uuid-ossp" and
+    // btree_gist on every start and model uuid defaults as uuid_generate_v4().
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     logging: false,
     poolSize: db.poolSize,
     extra: {

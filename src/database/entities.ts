@@ -5,6 +5,8 @@ import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entit
 import { IdempotencyKey } from '../idempotency/entities/idempotency-key.entity.js';
 import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { StreamingSession } from '../streaming-sessions/entities/streaming-session.entity.js';
+import { UsageDailyTotal } from '../usage/entities/usage-daily-total.entity.js';
+import { UsageDailyUser } from '../usage/entities/usage-daily-user.entity.js';
 import { UsageRecord } from '../usage/entities/usage-record.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
 
@@ -18,5 +20,7 @@ export const ENTITIES = [
   ApiKey,
   StreamingSession,
   UsageRecord,
+  UsageDailyUser,
+  UsageDailyTotal,
   IdempotencyKey,
 ];

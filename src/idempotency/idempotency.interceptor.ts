@@ -14,7 +14,7 @@ import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
 import { advisoryLockId, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
-import { IdempotencyStore } from './idempotency.service.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
 import { IDEMPOTENCY_REDACT } from './idempotency-redact.decorator.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -44,7 +44,7 @@ const MAX_KEY_LENGTH = 255;
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly tx: Transactions,
-    private readonly store: IdempotencyStore,
+    private readonly store: IdempotencyRepository,
     private readonly reflector: Reflector,
   ) {}
 

@@ -3,12 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingController } from './pricing.controller.js';
+import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PricingRule])],
   controllers: [PricingController],
-  providers: [PricingService],
+  providers: [PricingService, PricingRepository],
   exports: [PricingService],
 })
 export class PricingModule {}

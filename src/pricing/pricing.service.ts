@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import type { PricingRule } from './entities/pricing-rule.entity.js';
+import { PricingRepository } from './pricing.repository.js';
 import { calculateCredits, normalisePrice, providerCost } from './pricing-math.js';
 
 export interface PricingRuleView {
@@ -48,18 +48,6 @@ export interface QuoteTokens {
   outputTokens?: number;
 }
 
-interface RuleRow {
-  id: string;
-  model_id: string;
-  price_per_1k_tokens: string;
-  output_price_per_1k_tokens: string | null;
-  provider_cost_per_1k_tokens: string | null;
-  effective_from: Date;
-  effective_to: Date | null;
-  created_by: string;
-  created_at: Date;
-}
-
 /** A rule as the cache keeps it: times as epoch ms for cheap comparisons. */
 interface CachedRule {
   view: PricingRuleView;
@@ -67,24 +55,18 @@ interface CachedRule {
   to: number;
 }
 
-const RULE_COLUMNS = `id, model_id, price_per_1k_tokens::text AS price_per_1k_tokens,
-  output_price_per_1k_tokens::text AS output_price_per_1k_tokens,
-  provider_cost_per_1k_tokens::text AS provider_cost_per_1k_tokens,
-  effective_from, effective_to, created_by, created_at`;
-
-function toView(row: RuleRow): PricingRuleView {
+function toView(rule: PricingRule): PricingRuleView {
   return {
-    id: row.id,
-    modelId: row.model_id,
-    pricePer1kTokens: normalisePrice(row.price_per_1k_tokens),
-    outputPricePer1kTokens:
-      row.output_price_per_1k_tokens === null ? null : normalisePrice(row.output_price_per_1k_tokens),
+    id: rule.id,
+    modelId: rule.modelId,
+    pricePer1kTokens: normalisePrice(rule.pricePer1kTokens),
+    outputPricePer1kTokens: rule.outputPricePer1kTokens === null ? null : normalisePrice(rule.outputPricePer1kTokens),
     providerCostPer1kTokens:
-      row.provider_cost_per_1k_tokens === null ? null : normalisePrice(row.provider_cost_per_1k_tokens),
-    effectiveFrom: row.effective_from.toISOString(),
-    effectiveTo: row.effective_to?.toISOString() ?? null,
-    createdBy: row.created_by,
-    createdAt: row.created_at.toISOString(),
+      rule.providerCostPer1kTokens === null ? null : normalisePrice(rule.providerCostPer1kTokens),
+    effectiveFrom: rule.effectiveFrom.toISOString(),
+    effectiveTo: rule.effectiveTo?.toISOString() ?? null,
+    createdBy: rule.createdBy,
+    createdAt: rule.createdAt.toISOString(),
   };
 }
 
@@ -101,7 +83,7 @@ export class PricingService implements OnApplicationBootstrap {
   private generation = 0;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: PricingRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -184,11 +166,7 @@ export class PricingService implements OnApplicationBootstrap {
 
   /** Every rule of a model, newest effectiveFrom first (read from the database, not the cache). */
   async history(modelId: string): Promise<PricingRuleView[]> {
-    const rows: RuleRow[] = await this.dataSource.query(
-      `SELECT ${RULE_COLUMNS} FROM pricing_rules WHERE model_id = $1 ORDER BY effective_from DESC`,
-      [modelId],
-    );
-    return rows.map(toView);
+    return (await this.repository.history(modelId)).map(toView);
   }
 
   /**
@@ -209,30 +187,20 @@ export class PricingService implements OnApplicationBootstrap {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     }
     try {
-      const row = await this.tx.run(async (manager) => {
-        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('pricing_rules'), hashtext($1))`, [input.modelId]);
-        await manager.query(
-          `UPDATE pricing_rules SET effective_to = $2
-            WHERE model_id = $1 AND effective_to IS NULL AND effective_from < $2`,
-          [input.modelId, from],
-        );
-        const rows: RuleRow[] = await manager.query(
-          `INSERT INTO pricing_rules (model_id, price_per_1k_tokens, output_price_per_1k_tokens, provider_cost_per_1k_tokens,
-                                      effective_from, effective_to, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RULE_COLUMNS}`,
-          [
-            input.modelId,
-            input.pricePer1kTokens,
-            input.outputPricePer1kTokens ?? null,
-            input.providerCostPer1kTokens ?? null,
-            from,
-            input.effectiveTo ?? null,
-            input.createdBy,
-          ],
-        );
-        return rows[0];
+      const rule = await this.tx.run(async (manager) => {
+        await this.repository.lockModel(manager, input.modelId);
+        await this.repository.closeOpenRule(manager, input.modelId, from);
+        return this.repository.insert(manager, {
+          modelId: input.modelId,
+          pricePer1kTokens: input.pricePer1kTokens,
+          outputPricePer1kTokens: input.outputPricePer1kTokens ?? null,
+          providerCostPer1kTokens: input.providerCostPer1kTokens ?? null,
+          effectiveFrom: from,
+          effectiveTo: input.effectiveTo ?? null,
+          createdBy: input.createdBy,
+        });
       });
-      return toView(row);
+      return toView(rule);
     } finally {
       this.invalidate();
     }
@@ -282,18 +250,16 @@ export class PricingService implements OnApplicationBootstrap {
   private async load(): Promise<Map<string, CachedRule[]>> {
     const startedAt = Date.now();
     const generation = this.generation;
-    const rows: RuleRow[] = await this.dataSource.query(
-      `SELECT ${RULE_COLUMNS} FROM pricing_rules ORDER BY model_id, effective_from DESC`,
-    );
+    const rules = await this.repository.all();
     const byModel = new Map<string, CachedRule[]>();
-    for (const row of rows) {
-      const list = byModel.get(row.model_id) ?? [];
+    for (const rule of rules) {
+      const list = byModel.get(rule.modelId) ?? [];
       list.push({
-        view: toView(row),
-        from: row.effective_from.getTime(),
-        to: row.effective_to?.getTime() ?? Number.POSITIVE_INFINITY,
+        view: toView(rule),
+        from: rule.effectiveFrom.getTime(),
+        to: rule.effectiveTo?.getTime() ?? Number.POSITIVE_INFINITY,
       });
-      byModel.set(row.model_id, list);
+      byModel.set(rule.modelId, list);
     }
     if (generation === this.generation) this.cache = { byModel, loadedAt: startedAt };
     return byModel;

@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { SESSION_COLUMNS, type SessionRow } from './session-rows.js';
+import { type DueSession, StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */
@@ -21,7 +19,7 @@ export class SessionExpiryJob {
   private readonly logger = new Logger('StreamingSessions');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: StreamingSessionsRepository,
     private readonly tx: Transactions,
     private readonly pricing: PricingService,
     private readonly sessions: StreamingSessionsService,
@@ -49,14 +47,7 @@ export class SessionExpiryJob {
   async expireAbandoned(): Promise<number> {
     let expired = 0;
     for (;;) {
-      const due: { session_id: string; model_id: string; estimated_tokens: number; started_at: Date }[] =
-        await this.dataSource.query(
-          `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
-          WHERE status = 'active' AND expires_at <= now()
-          ORDER BY expires_at
-          LIMIT $1`,
-          [EXPIRY_BATCH],
-        );
+      const due = await this.repository.dueForExpiry(EXPIRY_BATCH);
       let settledThisPass = 0;
       for (const candidate of due) {
         try {
@@ -75,26 +66,15 @@ export class SessionExpiryJob {
     }
   }
 
-  private async expireOne(candidate: {
-    session_id: string;
-    model_id: string;
-    estimated_tokens: number;
-    started_at: Date;
-  }): Promise<boolean> {
+  private async expireOne(candidate: DueSession): Promise<boolean> {
     // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
     const providerCost = await this.pricing
       .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
       .then((q) => q.providerCost)
       .catch(() => null);
     return this.tx.run(async (m) => {
-      const rows: (SessionRow & { pricing_rule_id: string | null })[] = await m.query(
-        `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
-          WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
-          FOR UPDATE SKIP LOCKED`,
-        [candidate.session_id],
-      );
-      if (rows.length === 0) return false; // settled meanwhile, or another worker has it
-      const session = rows[0];
+      const session = await this.repository.lockDue(m, candidate.session_id);
+      if (!session) return false; // settled meanwhile, or another worker has it
       await this.sessions.settleLocked(m, session, {
         status: 'expired',
         request: { kind: 'expire' },

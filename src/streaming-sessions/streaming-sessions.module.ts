@@ -9,12 +9,13 @@ import { StreamingSession } from './entities/streaming-session.entity.js';
 import { SessionExpiryJob } from './session-expiry.job.js';
 import { SessionQueriesService } from './session-queries.service.js';
 import { StreamingSessionsController } from './streaming-sessions.controller.js';
+import { StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([StreamingSession]), AccountsModule, CreditsModule, PricingModule, UsageModule],
   controllers: [StreamingSessionsController],
-  providers: [StreamingSessionsService, SessionQueriesService, SessionExpiryJob],
+  providers: [StreamingSessionsService, StreamingSessionsRepository, SessionQueriesService, SessionExpiryJob],
   exports: [StreamingSessionsService],
 })
 export class StreamingSessionsModule {}

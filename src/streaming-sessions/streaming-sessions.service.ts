@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { type EntityManager, QueryFailedError } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -16,8 +16,8 @@ import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import { SESSION_COLUMNS, type SessionRow, toSessionDto } from './session-rows.js';
 import { durationSeconds, holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
+import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
 
@@ -59,6 +59,7 @@ interface SettlementResult {
 export class StreamingSessionsService {
   constructor(
     private readonly tx: Transactions,
+    private readonly sessions: StreamingSessionsRepository,
     private readonly credits: CreditsService,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
@@ -81,38 +82,22 @@ export class StreamingSessionsService {
       // deadlock. The session row is new, so no one can be waiting on it while we hold the account.
       await this.accounts.lock(m, caller.userId);
       // A taken id fails here, before any credit moves.
-      let rows: SessionRow[];
-      try {
-        rows = await m.query(
-          `INSERT INTO streaming_sessions (session_id, user_id, model_id, estimated_tokens, estimated_credits,
-                                           allocated_credits, status, started_at, expires_at, pricing_rule_id)
-           VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
-           RETURNING ${SESSION_COLUMNS}`,
-          [
-            sessionId,
-            caller.userId,
-            dto.modelId,
-            tokens.total,
-            estimatedCredits,
-            allocatedCredits,
-            startedAt,
-            expiresAt,
-            quote.pricingRuleId,
-          ],
-        );
-      } catch (error) {
-        if (
-          error instanceof QueryFailedError &&
-          (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
-        ) {
-          throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
-        }
-        throw error;
-      }
+      const row = await this.sessions.insert(m, {
+        sessionId,
+        userId: caller.userId,
+        modelId: dto.modelId,
+        estimatedTokens: tokens.total,
+        estimatedCredits,
+        allocatedCredits,
+        startedAt,
+        expiresAt,
+        pricingRuleId: quote.pricingRuleId,
+      });
+      if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
       if (allocatedCredits > 0) {
         await this.credits.hold(m, caller.userId, allocatedCredits, { createdBy: caller.userId, sessionId });
       }
-      return toSessionDto(rows[0]);
+      return toSessionDto(row);
     });
   }
 
@@ -164,25 +149,17 @@ export class StreamingSessionsService {
   ): Promise<Record<string, unknown>> {
     // The model and start time never change, so they can be read before the lock to price the tokens.
     // (Joining the request's Idempotency-Key transaction when there is one: no second connection.)
-    const found: SessionRow[] = await this.tx.statementManager.query(
-      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2`,
-      [sessionId, caller.userId],
-    );
-    if (found.length === 0) throw new NotFoundError('Session');
-    const settledBefore = found[0].status !== 'active' ? found[0] : null;
-    if (settledBefore) return this.replayOrConflict(settledBefore, request);
+    const found = await this.sessions.findOwn(this.tx.statementManager, sessionId, caller.userId, 'none');
+    if (!found) throw new NotFoundError('Session');
+    if (found.status !== 'active') return this.replayOrConflict(found, request);
 
-    const quote = await this.pricing.quote(found[0].model_id, tokens.quote, found[0].started_at);
+    const quote = await this.pricing.quote(found.model_id, tokens.quote, found.started_at);
     if (quote.credits > MAX_CREDITS) {
       throw new DomainError('VALIDATION', `The tokens price above the largest credit amount (${MAX_CREDITS})`);
     }
     return this.tx.run(async (m) => {
-      const rows: SessionRow[] = await m.query(
-        `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2 FOR UPDATE`,
-        [sessionId, caller.userId],
-      );
-      if (rows.length === 0) throw new NotFoundError('Session');
-      const session = rows[0];
+      const session = await this.sessions.findOwn(m, sessionId, caller.userId, 'for-update');
+      if (!session) throw new NotFoundError('Session');
       if (session.status !== 'active') return this.replayOrConflict(session, request);
       return this.settleLocked(m, session, {
         status,
@@ -260,24 +237,17 @@ export class StreamingSessionsService {
     const result: SettlementResult = { actualCredits: charge, refund: held.refund, shortfall };
     const response = this.responseFor(session, plan.status, result);
     const settlement: SessionSettlement = { request: plan.request, response };
-    await m.query(
-      `UPDATE streaming_sessions
-          SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
-              usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
-        WHERE session_id = $1 AND status = 'active'`,
-      [
-        sessionId,
-        plan.status,
-        settledAt,
-        tokens ? tokens.total : null,
-        charge,
-        held.refund,
-        shortfall,
-        usageRecordId,
-        plan.pricingRuleId,
-        JSON.stringify(settlement),
-      ],
-    );
+    await this.sessions.markSettled(m, sessionId, {
+      status: plan.status,
+      settledAt,
+      actualTokens: tokens ? tokens.total : null,
+      actualCredits: charge,
+      refund: held.refund,
+      shortfall,
+      usageRecordId,
+      pricingRuleId: plan.pricingRuleId,
+      settlement,
+    });
     return response;
   }
 

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 import type { InsertAfterTake } from '../credits/credits.repository.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { type DateRange, rangeSql } from './usage-dates.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
 export type BillingStatus = 'billed' | 'needs_review';
@@ -42,6 +43,23 @@ export interface CreateUsageRecordInput {
   providerCost?: string | null;
   billingStatus?: BillingStatus;
   id?: string;
+}
+
+/** Which records a list or export reads; `after` is the keyset cursor (newest first). */
+export interface RecordsFilter {
+  userId?: string;
+  service?: string;
+  range: DateRange;
+  after: { t: string; id: string } | null;
+}
+
+/** A server-side cursor in its own read-only snapshot. */
+export interface RecordsCursor {
+  fetch(n: number): Promise<RecordSqlRow[]>;
+  /** Ends the snapshot after the last row was read. */
+  commit(): Promise<void>;
+  /** Rolls back unless committed and returns the connection; safe to call more than once. */
+  close(): Promise<void>;
 }
 
 export interface RecordSqlRow {
@@ -155,10 +173,11 @@ export class UsageRecordsRepository {
     };
   }
 
-  async list(where: string[], params: unknown[], limit: number): Promise<RecordSqlRow[]> {
+  /** Matching records newest first, keyset-paged on ("timestamp", id). */
+  async list(filter: RecordsFilter, limit: number): Promise<RecordSqlRow[]> {
+    const { where, params } = filterSql(filter);
     return this.dataSource.query(
-      `SELECT ${RECORD_COLUMNS} FROM usage_records
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
         ORDER BY "timestamp" DESC, id DESC
         LIMIT $${params.length + 1}`,
       [...params, limit],
@@ -168,19 +187,17 @@ export class UsageRecordsRepository {
   /**
    * Opens a REPEATABLE READ snapshot with a server-side cursor over every matching record, newest
    * first, on a connection of its own. Done before the answer starts, so a database error is still a
-   * clean error response rather than a 200 cut off mid-body.
+   * clean error response rather than a 200 cut off mid-body. The caller must `close()` it.
    */
-  async openCursor(
-    where: string[],
-    params: unknown[],
-  ): Promise<{ runner: QueryRunner; fetch(n: number): Promise<RecordSqlRow[]> }> {
+  async openCursor(filter: RecordsFilter): Promise<RecordsCursor> {
+    const { where, params } = filterSql(filter);
     const runner = this.dataSource.createQueryRunner('slave');
     await runner.connect();
     try {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await runner.query(
         `DECLARE usage_csv NO SCROLL CURSOR FOR
-           SELECT ${RECORD_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
             ORDER BY "timestamp" DESC, id DESC`,
         params,
       );
@@ -189,6 +206,36 @@ export class UsageRecordsRepository {
       await runner.release();
       throw error;
     }
-    return { runner, fetch: (n) => runner.query(`FETCH ${n} FROM usage_csv`) };
+    return {
+      fetch: (n) => runner.query(`FETCH ${n} FROM usage_csv`),
+      commit: async () => {
+        await runner.query('COMMIT');
+      },
+      close: async () => {
+        if (runner.isReleased) return;
+        await runner.query('ROLLBACK').catch(() => undefined);
+        await runner.release();
+      },
+    };
   }
+}
+
+/** The WHERE clause of a records filter and its values. */
+function filterSql(filter: RecordsFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const conditions: string[] = [];
+  if (filter.userId !== undefined) {
+    params.push(filter.userId);
+    conditions.push(`user_id = $${params.length}`);
+  }
+  if (filter.service !== undefined) {
+    params.push(filter.service);
+    conditions.push(`service = $${params.length}`);
+  }
+  conditions.push(...rangeSql(filter.range, '"timestamp"', params));
+  if (filter.after) {
+    params.push(filter.after.t, filter.after.id);
+    conditions.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }

@@ -7,8 +7,14 @@ import type { AuthUser } from '../auth/roles.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { csvCell, csvLine } from './usage-csv.js';
-import { type DateRange, parseDateRange, rangeSql } from './usage-dates.js';
-import { type RecordSqlRow, toRecordDto, toRow, UsageRecordsRepository } from './usage-records.repository.js';
+import { parseDateRange } from './usage-dates.js';
+import {
+  type RecordsFilter,
+  type RecordSqlRow,
+  toRecordDto,
+  toRow,
+  UsageRecordsRepository,
+} from './usage-records.repository.js';
 
 /** The filters of GET /api/usage/records (JSON and CSV alike). */
 interface RecordsQuery {
@@ -62,35 +68,20 @@ export class UsageRecordsService {
    * cursor, another user's records without the role) before anything is read or streamed. Another
    * user's records need supervisor or admin; the default is the caller's own.
    */
-  private recordsFilter(caller: AuthUser, query: RecordsQuery) {
-    const range: DateRange = parseDateRange(query.startDate, query.endDate);
+  private recordsFilter(caller: AuthUser, query: RecordsQuery): RecordsFilter {
+    const range = parseDateRange(query.startDate, query.endDate);
     const after = decodeTimeCursor(query.cursor, 'uuid');
     // Without userId: everyone's records for those who may read anyone's, else the caller's own.
     const userId = query.userId ?? (mayAccessUser(caller, undefined) ? undefined : caller.userId);
     if (userId !== undefined) assertMayAccessUser(caller, userId, 'usage');
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (userId !== undefined) {
-      params.push(userId);
-      where.push(`user_id = $${params.length}`);
-    }
-    if (query.service !== undefined) {
-      params.push(query.service);
-      where.push(`service = $${params.length}`);
-    }
-    where.push(...rangeSql(range, '"timestamp"', params));
-    if (after) {
-      params.push(after.t, after.id);
-      where.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    return { params, where };
+    return { userId, service: query.service, range, after };
   }
 
   /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
   async listRecords(caller: AuthUser, query: RecordsQuery & { limit?: number }): Promise<Page<UsageRecordResponseDto>> {
-    const { params, where } = this.recordsFilter(caller, query);
+    const filter = this.recordsFilter(caller, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const rows = await this.records.list(where, params, limit + 1);
+    const rows = await this.records.list(filter, limit + 1);
     // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip or repeat rows).
     return toPage(
       rows,
@@ -107,23 +98,19 @@ export class UsageRecordsService {
    * starts, so bad input and database errors are clean error responses.
    */
   async streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Promise<Readable> {
-    const { params, where } = this.recordsFilter(caller, query);
-    const { runner, fetch } = await this.records.openCursor(where, params);
+    const cursor = await this.records.openCursor(this.recordsFilter(caller, query));
     async function* lines(): AsyncGenerator<string> {
       try {
         yield csvLine(CSV_COLUMNS);
         for (;;) {
-          const batch = await fetch(CSV_BATCH);
+          const batch = await cursor.fetch(CSV_BATCH);
           if (batch.length === 0) break;
           yield batch.map(csvRow).join('');
         }
-        await runner.query('COMMIT');
+        await cursor.commit();
       } finally {
         // Also reached when the client disconnects (the generator is returned early).
-        if (!runner.isReleased) {
-          await runner.query('ROLLBACK').catch(() => undefined);
-          await runner.release();
-        }
+        await cursor.close();
       }
     }
     return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });

@@ -9,12 +9,13 @@ import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
 import { UsageRecordsService } from './usage-records.service.js';
+import { UsageStatsRepository } from './usage-stats.repository.js';
 import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([UsageRecord]), CreditsModule, PricingModule, AccountsModule],
   controllers: [UsageController],
-  providers: [UsageService, UsageRecordsRepository, UsageRecordsService, UsageStatsService],
+  providers: [UsageService, UsageRecordsRepository, UsageRecordsService, UsageStatsRepository, UsageStatsService],
   exports: [UsageService],
 })
 export class UsageModule {}

@@ -6,10 +6,11 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })
 @Check('api_keys_key_hash_length', `octet_length(key_hash) = 32`)
-// (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; kept by the migration.
+// (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; the migration keeps it,
+// test/schema-drift.e2e-spec.ts checks it.
 @Index('api_keys_user_idx', { synchronize: false })
 export class ApiKey {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'api_keys_pkey' })
   id: string;
 
   @ForeignKey(() => UserAccount, { name: 'api_keys_user_id_fkey', onDelete: 'CASCADE' })

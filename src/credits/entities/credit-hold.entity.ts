@@ -7,7 +7,7 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Check('credit_holds_outstanding_check', `outstanding >= 0`)
 @Index('credit_holds_user_idx', ['userId'], { where: 'settled_at IS NULL' })
 export class CreditHold {
-  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100 })
+  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
   sessionId: string;
 
   @ForeignKey(() => UserAccount, { name: 'credit_holds_user_id_fkey' })

@@ -9,13 +9,14 @@ import { CreditAllocation } from './credit-allocation.entity.js';
   'credit_ledger_sign_check',
   `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
 )
-// (user_id, id DESC): a descending key TypeORM cannot describe; kept by the migration.
+// (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
+// test/schema-drift.e2e-spec.ts checks it.
 @Index('credit_ledger_user_idx', { synchronize: false })
 @Index('credit_ledger_allocation_idx', ['allocationId'])
 @Index('credit_ledger_session_idx', ['sessionId'], { where: 'session_id IS NOT NULL' })
 @Index('credit_ledger_usage_idx', ['usageRecordId'], { where: 'usage_record_id IS NOT NULL' })
 export class CreditLedgerEntry {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'credit_ledger_pkey' })
   id: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 50 })

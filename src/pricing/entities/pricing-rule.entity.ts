@@ -10,10 +10,11 @@ import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 
   'pricing_rules_no_overlap',
   `USING gist (model_id WITH =, tstzrange(effective_from, effective_to, '[)') WITH &&)`,
 )
-// (model_id, effective_from DESC): a descending key TypeORM cannot describe; kept by the migration.
+// (model_id, effective_from DESC): a descending key TypeORM cannot describe; the migration keeps it,
+// test/schema-drift.e2e-spec.ts checks it.
 @Index('pricing_rules_model_idx', { synchronize: false })
 export class PricingRule {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pricing_rules_pkey' })
   id: string;
 
   @Column({ name: 'model_id', type: 'varchar', length: 100 })

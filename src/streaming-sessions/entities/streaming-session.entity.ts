@@ -16,7 +16,7 @@ export type SettlementRequest =
   | { kind: 'abort'; tokens: number; inputTokens: number | null; outputTokens: number | null }
   | { kind: 'expire' };
 
-/** One streaming session (schema: migration 1732000003000). Written with SQL by the service. */
+/** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */
 @Entity({ name: 'streaming_sessions' })
 @Check('streaming_sessions_estimated_tokens_check', `estimated_tokens >= 0`)
 @Check('streaming_sessions_estimated_credits_check', `estimated_credits >= 0`)
@@ -39,7 +39,12 @@ export type SettlementRequest =
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])
 @Index('streaming_sessions_active_idx', ['startedAt', 'sessionId'], { where: `status = 'active'` })
 export class StreamingSession {
-  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100 })
+  @PrimaryColumn({
+    name: 'session_id',
+    type: 'varchar',
+    length: 100,
+    primaryKeyConstraintName: 'streaming_sessions_pkey',
+  })
   sessionId: string;
 
   @ForeignKey(() => UserAccount, { name: 'streaming_sessions_user_id_fkey' })

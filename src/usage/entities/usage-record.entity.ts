@@ -2,7 +2,10 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from
 
 import { UserAccount } from '../../users/entities/user-account.entity.js';
 
-/** One metered event (migration 1732000002000). Written with SQL by UsageService; mapped for reference. */
+/**
+ * One metered event (migration 1732000002000). Statement triggers (migration 1732000002100, not
+ * modelled by TypeORM) append every change to the daily rollups' pending deltas.
+ */
 @Entity({ name: 'usage_records' })
 @Check('usage_records_credits_check', `credits >= 0`)
 @Check('usage_records_tokens_check', `tokens >= 0`)
@@ -10,12 +13,13 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Check('usage_records_output_tokens_check', `output_tokens >= 0`)
 @Check('usage_records_provider_cost_check', `provider_cost >= 0`)
 @Check('usage_records_billing_status_check', `billing_status IN ('billed', 'needs_review')`)
-// Descending keys with INCLUDE columns TypeORM cannot describe; kept by the migration.
+// Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
+// test/schema-drift.e2e-spec.ts checks them.
 @Index('usage_records_user_time_idx', { synchronize: false })
 @Index('usage_records_time_idx', { synchronize: false })
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 export class UsageRecord {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'usage_records_pkey' })
   id: string;
 
   @ForeignKey(() => UserAccount, { name: 'usage_records_user_id_fkey' })

@@ -5,10 +5,11 @@ import type { Role } from '../../auth/roles.js';
 @Entity({ name: 'user_accounts' })
 @Check('user_accounts_role_check', `role IN ('user', 'supervisor', 'admin')`)
 @Index('user_accounts_created_idx', ['createdAt', 'userId'])
-// lower(email): an expression index TypeORM cannot describe; kept by the migration.
+// lower(email): an expression index TypeORM cannot describe; the migration keeps it,
+// test/schema-drift.e2e-spec.ts checks it.
 @Index('user_accounts_email_idx', { synchronize: false })
 export class UserAccount {
-  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50 })
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'user_accounts_pkey' })
   userId: string;
 
   @Column({ type: 'varchar', length: 255, nullable: true })

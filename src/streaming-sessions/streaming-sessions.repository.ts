@@ -1,0 +1,205 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { SessionResponseDto } from './dto/session-responses.dto.js';
+import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
+
+/** streaming_sessions rows as the module's SQL selects them, and their mapper. */
+export interface SessionRow {
+  session_id: string;
+  user_id: string;
+  model_id: string;
+  estimated_tokens: number;
+  estimated_credits: number;
+  allocated_credits: number;
+  status: SessionStatus;
+  started_at: Date;
+  expires_at: Date;
+  settlement: SessionSettlement | null;
+}
+
+const SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits,
+  status, started_at, expires_at, settlement`;
+
+export function toSessionDto(row: SessionRow): SessionResponseDto {
+  return {
+    sessionId: row.session_id,
+    userId: row.user_id,
+    modelId: row.model_id,
+    estimatedCredits: row.estimated_credits,
+    allocatedCredits: row.allocated_credits,
+    usedCredits: 0,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+  };
+}
+
+export interface NewSession {
+  sessionId: string;
+  userId: string;
+  modelId: string;
+  estimatedTokens: number;
+  estimatedCredits: number;
+  allocatedCredits: number;
+  startedAt: Date;
+  expiresAt: Date;
+  pricingRuleId: string | null;
+}
+
+/** What a settlement writes onto the session row. */
+export interface SessionSettlementUpdate {
+  status: Exclude<SessionStatus, 'active'>;
+  settledAt: Date;
+  actualTokens: number | null;
+  actualCredits: number;
+  refund: number;
+  shortfall: number;
+  usageRecordId: string;
+  pricingRuleId: string | null;
+  settlement: SessionSettlement;
+}
+
+/** A session due for expiry, as the job prices it before locking it. */
+export interface DueSession {
+  session_id: string;
+  model_id: string;
+  estimated_tokens: number;
+  started_at: Date;
+}
+
+/** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */
+@Injectable()
+export class StreamingSessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get reader(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /**
+   * Inserts an active session; null when the id is taken (the statement failed, so the caller's
+   * transaction is aborted and must end).
+   */
+  async insert(manager: EntityManager, s: NewSession): Promise<SessionRow | null> {
+    try {
+      const rows: SessionRow[] = await manager.query(
+        `INSERT INTO streaming_sessions (session_id, user_id, model_id, estimated_tokens, estimated_credits,
+                                         allocated_credits, status, started_at, expires_at, pricing_rule_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
+         RETURNING ${SESSION_COLUMNS}`,
+        [
+          s.sessionId,
+          s.userId,
+          s.modelId,
+          s.estimatedTokens,
+          s.estimatedCredits,
+          s.allocatedCredits,
+          s.startedAt,
+          s.expiresAt,
+          s.pricingRuleId,
+        ],
+      );
+      return rows[0];
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
+      ) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  /** The caller's session, optionally locked (FOR UPDATE) until the transaction ends. */
+  async findOwn(
+    manager: EntityManager,
+    sessionId: string,
+    userId: string,
+    lock: 'for-update' | 'none',
+  ): Promise<SessionRow | null> {
+    const rows: SessionRow[] = await manager.query(
+      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2
+       ${lock === 'for-update' ? 'FOR UPDATE' : ''}`,
+      [sessionId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Settles a session that is still active (the caller holds its row lock). */
+  async markSettled(manager: EntityManager, sessionId: string, u: SessionSettlementUpdate): Promise<void> {
+    await manager.query(
+      `UPDATE streaming_sessions
+          SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
+              usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
+        WHERE session_id = $1 AND status = 'active'`,
+      [
+        sessionId,
+        u.status,
+        u.settledAt,
+        u.actualTokens,
+        u.actualCredits,
+        u.refund,
+        u.shortfall,
+        u.usageRecordId,
+        u.pricingRuleId,
+        JSON.stringify(u.settlement),
+      ],
+    );
+  }
+
+  /** Active sessions oldest first (one user's with `userId`), after the keyset cursor. */
+  listActive(query: {
+    userId?: string;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<(SessionRow & { cursor_t: string })[]> {
+    const params: unknown[] = [];
+    const where = [`status = 'active'`];
+    if (query.userId !== undefined) {
+      params.push(query.userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(query.limit);
+    // The cursor keeps microseconds (a JS Date would round them and repeat rows across pages).
+    return this.dataSource.query(
+      `SELECT ${SESSION_COLUMNS}, ${cursorTimestampSql('started_at')} AS cursor_t FROM streaming_sessions
+        WHERE ${where.join(' AND ')}
+        ORDER BY started_at, session_id
+        LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /** Active sessions past their expiry, soonest first (read without locks; each is locked later). */
+  dueForExpiry(limit: number): Promise<DueSession[]> {
+    return this.dataSource.query(
+      `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+        WHERE status = 'active' AND expires_at <= now()
+        ORDER BY expires_at
+        LIMIT $1`,
+      [limit],
+    );
+  }
+
+  /** Locks a session that is still active and due; null when settled meanwhile or locked by another worker. */
+  async lockDue(
+    manager: EntityManager,
+    sessionId: string,
+  ): Promise<(SessionRow & { pricing_rule_id: string | null }) | null> {
+    const rows: (SessionRow & { pricing_rule_id: string | null })[] = await manager.query(
+      `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
+        WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
+        FOR UPDATE SKIP LOCKED`,
+      [sessionId],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,34 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * Usage on one UTC day per service and model key (migration 1732000002100): totals, byService, byDay,
+ * byModel and margins of the system-wide statistics. Written only by usage_rollup_compact().
+ */
+@Entity({ name: 'usage_daily_totals' })
+export class UsageDailyTotal {
+  @PrimaryColumn({ type: 'date', primaryKeyConstraintName: 'usage_daily_totals_pkey' })
+  day: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'usage_daily_totals_pkey' })
+  service: string;
+
+  /** The record's model, or its operation for chat records without one; '' when neither. */
+  @PrimaryColumn({
+    name: 'model_key',
+    type: 'varchar',
+    length: 100,
+    primaryKeyConstraintName: 'usage_daily_totals_pkey',
+  })
+  modelKey: string;
+
+  /** bigint: kept as a string. */
+  @Column({ type: 'bigint' })
+  records: string;
+
+  @Column({ type: 'bigint' })
+  credits: string;
+
+  /** Unconstrained numeric (a sum of provider costs): a string, never a float. */
+  @Column({ name: 'provider_cost', type: 'numeric', nullable: true })
+  providerCost: string | null;
+}

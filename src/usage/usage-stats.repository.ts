@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import { type DateRange, rangeSql } from './usage-dates.js';
+import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
+
+/** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */
+export interface AggRow {
+  kind: 'service' | 'day' | 'model' | 'user' | 'total';
+  key: string | null;
+  /** bigint and numeric aggregates arrive as strings. */
+  records: string;
+  credits: string;
+  provider_cost: string | null;
+  user_count?: string;
+}
+
+/**
+ * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
+ * (migration 1732000002100) plus the partial edge days. Only aggregates leave the database.
+ */
+@Injectable()
+export class UsageStatsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get reader(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /** Every breakdown of a user's records in the range, in one pass (GROUPING SETS). */
+  userAggregates(userId: string, range: DateRange): Promise<AggRow[]> {
+    const { where, params } = userRange(userId, range);
+    return this.dataSource.query(
+      `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
+                     WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
+                COALESCE(service, day, model_key) AS key, count(*) AS records, COALESCE(sum(credits), 0) AS credits,
+                NULL AS provider_cost
+           FROM (SELECT service, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                        ${MODEL_KEY_SQL} AS model_key, credits
+                   FROM usage_records WHERE ${where}) r
+          GROUP BY GROUPING SETS ((service), (day), (model_key), ())
+          ORDER BY kind, key`,
+      params,
+    );
+  }
+
+  /** A user's newest records in the range. */
+  recentRecords(userId: string, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
+    const { where, params } = userRange(userId, range);
+    return this.dataSource.query(
+      `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE ${where}
+        ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length + 1}`,
+      [...params, limit],
+    );
+  }
+
+  /**
+   * System-wide aggregates: whole UTC days of the window come from usage_daily_users /
+   * usage_daily_totals plus the deltas not folded in yet; only the partial days at the window's
+   * edges are read from usage_records (by the time index). One statement, so one snapshot.
+   */
+  async systemAggregates(range: DateRange, topUsers: number): Promise<AggRow[]> {
+    // The window as [start, endExclusive) and the whole UTC days inside it, computed by PostgreSQL
+    // (microsecond timestamps).
+    const [bounds]: { end_excl: string | null; full_from: string | null; full_to: string | null }[] =
+      await this.dataSource.query(
+        `SELECT to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS end_excl,
+              to_char(CASE WHEN (s AT TIME ZONE 'UTC') = date_trunc('day', s AT TIME ZONE 'UTC') THEN (s AT TIME ZONE 'UTC')::date
+                           ELSE (s AT TIME ZONE 'UTC')::date + 1 END, 'YYYY-MM-DD') AS full_from,
+              to_char((e AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS full_to
+         FROM (SELECT $1::timestamptz AS s,
+                      CASE WHEN $3 THEN $2::timestamptz + interval '1 microsecond' ELSE $2::timestamptz END AS e) b`,
+        [range.start, range.end, range.endInclusive],
+      );
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const rangeConds: string[] = [];
+    if (range.start) rangeConds.push(`"timestamp" >= ${p(range.start)}::timestamptz`);
+    if (bounds.end_excl) rangeConds.push(`"timestamp" < ${p(bounds.end_excl)}::timestamptz`);
+    const fullDays: string[] = [];
+    const fullTimes: string[] = [];
+    if (bounds.full_from) {
+      const from = p(bounds.full_from);
+      fullDays.push(`day >= ${from}::date`);
+      fullTimes.push(`"timestamp" >= ${from}::timestamptz`);
+    }
+    if (bounds.full_to) {
+      const to = p(bounds.full_to);
+      fullDays.push(`day < ${to}::date`);
+      fullTimes.push(`"timestamp" < ${to}::timestamptz`);
+    }
+    const inFullDays = fullDays.length ? fullDays.join(' AND ') : 'true';
+    const edges = [...rangeConds, `NOT (${fullTimes.length ? fullTimes.join(' AND ') : 'true'})`].join(' AND ');
+    const top = p(topUsers);
+
+    const rows: AggRow[] = await this.dataSource.query(
+      `WITH edge AS (
+         SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, user_id, service,
+                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost
+           FROM usage_records WHERE ${edges}
+       ), pending AS (
+         SELECT day, user_id, service, model_key, records, credits, provider_cost
+           FROM usage_rollup_pending WHERE ${inFullDays}
+       ), users AS (
+         SELECT user_id, sum(records) AS records, sum(credits) AS credits
+           FROM (SELECT user_id, records, credits FROM usage_daily_users WHERE ${inFullDays}
+                 UNION ALL SELECT user_id, records, credits FROM pending
+                 UNION ALL SELECT user_id, records, credits FROM edge) x
+          GROUP BY user_id
+         HAVING sum(records) > 0
+       ), top_users AS (
+         SELECT user_id, records, credits, count(*) OVER () AS user_count FROM users
+          ORDER BY credits DESC, user_id
+          LIMIT ${top}
+       ), dims AS (
+         SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
+                     WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
+                COALESCE(service, to_char(day, 'YYYY-MM-DD'), model_key) AS key,
+                sum(records) AS records, sum(credits) AS credits, trim_scale(sum(provider_cost))::text AS provider_cost
+           FROM (SELECT day, service, NULLIF(model_key, '') AS model_key, records, credits, provider_cost
+                   FROM (SELECT day, service, model_key, records, credits, provider_cost FROM usage_daily_totals WHERE ${inFullDays}
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM pending
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM edge) y) x
+          GROUP BY GROUPING SETS ((service), (day), (model_key), ())
+         HAVING sum(records) > 0 OR GROUPING(service, day, model_key) = 7
+       )
+       SELECT 'user' AS kind, user_id AS key, records, credits, NULL AS provider_cost, user_count, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
+         FROM top_users
+       UNION ALL
+       SELECT kind, key, records, credits, provider_cost, NULL, NULL FROM dims
+       ORDER BY kind, ord, key`,
+      params,
+    );
+    return rows;
+  }
+
+  /** Folds pending rollup deltas into the daily rollups; returns how many delta rows it folded. */
+  async compact(): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query(`SELECT usage_rollup_compact() AS n`);
+    return Number(rows[0].n);
+  }
+}
+
+function userRange(userId: string, range: DateRange): { where: string; params: unknown[] } {
+  const params: unknown[] = [userId];
+  const where = [`user_id = $1`, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
+  return { where, params };
+}

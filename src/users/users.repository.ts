@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, type EntityManager, type Repository, type SelectQueryBuilder } from 'typeorm';
+
+import type { Role } from '../auth/roles.js';
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import { availableCreditsSql } from '../credits/credits.sql.js';
+import { UserAccount } from './entities/user-account.entity.js';
+
+/** An account with its available credits (unexpired allocations' remaining; held credits are out). */
+export interface AccountWithCredits {
+  account: UserAccount;
+  totalCredits: number;
+  /** created_at with microseconds, for the keyset cursor (a JS Date would round it). */
+  cursorT: string;
+}
+
+export interface AccountFields {
+  userId: string;
+  email: string | null;
+  username: string | null;
+  role: Role;
+}
+
+/** user_accounts: TypeORM for the plain reads and inserts, SQL for the token upsert and the lock. */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(UserAccount) private readonly accounts: Repository<UserAccount>) {}
+
+  async findWithCredits(userId: string): Promise<AccountWithCredits | null> {
+    const [found] = await this.withCredits(
+      this.accounts.createQueryBuilder('u').where('u.userId = :userId', { userId }),
+    );
+    return found ?? null;
+  }
+
+  /** Accounts oldest first, matching `search` in id, email or username (case-insensitive). */
+  async listWithCredits(query: {
+    search?: string;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<AccountWithCredits[]> {
+    const qb = this.accounts.createQueryBuilder('u');
+    if (query.search) {
+      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(
+        new Brackets((w) =>
+          w.where('u.userId ILIKE :pattern').orWhere('u.email ILIKE :pattern').orWhere('u.username ILIKE :pattern'),
+        ),
+        { pattern },
+      );
+    }
+    if (query.after) {
+      qb.andWhere('(u.createdAt, u.userId) > (CAST(:t AS timestamptz), :id)', query.after);
+    }
+    return this.withCredits(qb.orderBy('u.createdAt').addOrderBy('u.userId').limit(query.limit));
+  }
+
+  private async withCredits(qb: SelectQueryBuilder<UserAccount>): Promise<AccountWithCredits[]> {
+    const { entities, raw } = await qb
+      .addSelect(availableCreditsSql('u.user_id'), 'total_credits')
+      .addSelect(cursorTimestampSql('u.created_at'), 'cursor_t')
+      .getRawAndEntities<{ total_credits: string; cursor_t: string }>();
+    // One row per account (no joins), so entities and raw rows line up.
+    return entities.map((account, i) => ({
+      account,
+      totalCredits: Number(raw[i].total_credits),
+      cursorT: raw[i].cursor_t,
+    }));
+  }
+
+  /**
+   * Creates the account or refreshes what its token says (an absent email or username keeps the
+   * stored one); writes nothing when nothing changed.
+   */
+  async upsertFromToken(account: AccountFields): Promise<void> {
+    await this.accounts.query(
+      `INSERT INTO user_accounts (user_id, email, username, role)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id) DO UPDATE
+         SET email = COALESCE(EXCLUDED.email, user_accounts.email),
+             username = COALESCE(EXCLUDED.username, user_accounts.username),
+             role = EXCLUDED.role,
+             updated_at = now()
+       WHERE (user_accounts.email, user_accounts.username, user_accounts.role)
+             IS DISTINCT FROM (COALESCE(EXCLUDED.email, user_accounts.email),
+                               COALESCE(EXCLUDED.username, user_accounts.username), EXCLUDED.role)`,
+      [account.userId, account.email, account.username, account.role],
+    );
+  }
+
+  async insertIfMissing(manager: EntityManager, account: AccountFields): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(UserAccount)
+      .values(account)
+      .orIgnore()
+      .updateEntity(false)
+      .execute();
+  }
+
+  exists(manager: EntityManager, userId: string): Promise<boolean> {
+    return manager.existsBy(UserAccount, { userId });
+  }
+
+  /** The per-user lock of the money path (docs/money.md); false when the account does not exist. */
+  async lock(manager: EntityManager, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1 FOR UPDATE`, [userId]);
+    return rows.length > 0;
+  }
+}

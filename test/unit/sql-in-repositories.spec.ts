@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Hand-written SQL lives in the owning module's repository file, with its row mapper, never in a
+ * service, job, controller, interceptor, guard or strategy (docs/architecture.md).
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const RULE_FILES = /\.(service|job|controller|interceptor|guard|strategy)\.ts$/;
+const SQL = /\.query\s*\(|\b(SELECT\s[\s\S]*?\sFROM|INSERT\s+INTO|UPDATE\s+"?\w+"?\s+SET|DELETE\s+FROM)\b/;
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(rel);
+    return RULE_FILES.test(entry.name) ? [rel] : [];
+  });
+}
+
+describe('where SQL lives', () => {
+  it('no service, job, controller, interceptor, guard or strategy holds SQL', () => {
+    const offenders = sources('src').flatMap((file) =>
+      readFileSync(path.join(root, file), 'utf8')
+        .split('\n')
+        .map((line, i) => ({ file, line: i + 1, text: line.trim() }))
+        .filter(({ text }) => SQL.test(text)),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('the check recognises SQL (so an empty result means something)', () => {
+    expect(SQL.test('await manager.query(`SELECT 1`)')).toBe(true);
+    expect(SQL.test('`SELECT id FROM api_keys WHERE id = $1`')).toBe(true);
+    expect(SQL.test('`INSERT INTO usage_records (id) VALUES ($1)`')).toBe(true);
+    expect(SQL.test('UPDATE streaming_sessions SET status = $2')).toBe(true);
+    expect(SQL.test('`DELETE FROM idempotency_keys`')).toBe(true);
+    expect(SQL.test('const rows = await this.keys.list({ userId, after, limit });')).toBe(false);
+    expect(SQL.test('// Select the rows from the cache')).toBe(false);
+    expect(sources('src').some((f) => f.endsWith('api-keys.service.ts'))).toBe(true);
+  });
+});
