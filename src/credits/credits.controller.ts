@@ -16,12 +16,9 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { toDate } from '../common/validation/dates.js';
-import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { AccountsService } from '../users/accounts.service.js';
+import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
-import { CreditsService } from './credits.service.js';
 import {
   AllocateCreditsDto,
   AllocationListResponseDto,
@@ -38,17 +35,13 @@ import {
   VoidAllocationDto,
 } from './dto/credits.dto.js';
 
-const DAY_MS = 86_400_000;
-
 @ApiTags('credits')
 @Controller('api/credits')
 export class CreditsController {
   constructor(
-    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(CreditAdminService) private readonly admin: CreditAdminService,
     @Inject(CreditQueriesService) private readonly queries: CreditQueriesService,
     @Inject(PricingService) private readonly pricing: PricingService,
-    @Inject(AccountsService) private readonly accounts: AccountsService,
-    @Inject(Transactions) private readonly tx: Transactions,
   ) {}
 
   @Get('balance')
@@ -117,23 +110,7 @@ export class CreditsController {
   })
   @ApiNotFoundResponse({ description: 'Unknown user and no email+username to create it', type: ErrorResponseDto })
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
-    const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
-    return this.tx.run(async (manager) => {
-      if (body.email && body.username) {
-        await this.accounts.createIfMissing(manager, {
-          userId: body.userId,
-          email: body.email,
-          username: body.username,
-        });
-      }
-      return this.credits.grant(manager, {
-        userId: body.userId,
-        credits: body.credits,
-        expiresAt,
-        allocatedBy: user.userId,
-        notes: body.notes ?? null,
-      });
-    });
+    return this.admin.allocate(user, body);
   }
 
   @Get('allocations')
@@ -167,9 +144,7 @@ export class CreditsController {
     @Param('id') id: string,
     @Body() body: VoidAllocationDto,
   ): Promise<AllocationResponseDto> {
-    return this.tx.run((manager) =>
-      this.credits.void(manager, id, { voidedBy: user.userId, reason: body.reason ?? null }),
-    );
+    return this.admin.void(user, id, body.reason ?? null);
   }
 
   @Get('ledger')

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
+import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
@@ -16,7 +17,14 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 @Module({
   imports: [TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold]), AccountsModule, PricingModule],
   controllers: [CreditsController],
-  providers: [CreditsService, CreditsRepository, CreditReadsRepository, CreditQueriesService, CreditExpiryJob],
+  providers: [
+    CreditsService,
+    CreditAdminService,
+    CreditsRepository,
+    CreditReadsRepository,
+    CreditQueriesService,
+    CreditExpiryJob,
+  ],
   exports: [CreditsService, CreditQueriesService],
 })
 export class CreditsModule {}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { AuthUser } from '../auth/roles.js';
+import { toDate } from '../common/validation/dates.js';
+import { Transactions } from '../database/transactions.js';
+import { AccountsService } from '../users/accounts.service.js';
+import type { AllocationView } from './credit-views.js';
+import { CreditsService } from './credits.service.js';
+
+const DAY_MS = 86_400_000;
+
+/** The supervisor and admin credit routes: each one transaction around a CreditsService movement. */
+@Injectable()
+export class CreditAdminService {
+  constructor(
+    private readonly credits: CreditsService,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+  ) {}
+
+  /** A manual grant; an unknown user is created first when `email` and `username` are given. */
+  allocate(
+    caller: AuthUser,
+    body: {
+      userId: string;
+      credits: number;
+      expiryDays?: number;
+      expiresAt?: string;
+      notes?: string;
+      email?: string;
+      username?: string;
+    },
+  ): Promise<AllocationView> {
+    const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
+    return this.tx.run(async (manager) => {
+      if (body.email && body.username) {
+        await this.accounts.createIfMissing(manager, {
+          userId: body.userId,
+          email: body.email,
+          username: body.username,
+        });
+      }
+      return this.credits.grant(manager, {
+        userId: body.userId,
+        credits: body.credits,
+        expiresAt,
+        allocatedBy: caller.userId,
+        notes: body.notes ?? null,
+      });
+    });
+  }
+
+  void(caller: AuthUser, allocationId: string, reason: string | null): Promise<AllocationView> {
+    return this.tx.run((manager) => this.credits.void(manager, allocationId, { voidedBy: caller.userId, reason }));
+  }
+}
