@@ -16,6 +16,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
+import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -48,6 +49,7 @@ export class AppModule {
         UsageModule,
         StreamingSessionsModule,
         ApiKeysModule,
+        PlansModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

@@ -51,6 +51,9 @@ describe('credits', () => {
       allocatedAt: expect.any(String),
       expiresAt: expect.any(String),
       notes: 'welcome',
+      source: 'manual',
+      planId: null,
+      periodStart: null,
     });
     const days = (Date.parse(res.body.expiresAt) - Date.parse(res.body.allocatedAt)) / DAY;
     expect(days).toBeCloseTo(30, 1);
@@ -68,6 +71,9 @@ describe('credits', () => {
           expiresAt: res.body.expiresAt,
           allocatedAt: res.body.allocatedAt,
           notes: 'welcome',
+          source: 'manual',
+          planId: null,
+          periodStart: null,
         },
       ],
     });

@@ -44,6 +44,9 @@ export class CreditQueriesService {
         expiresAt: a.expires_at.toISOString(),
         allocatedAt: a.allocated_at.toISOString(),
         notes: a.notes,
+        source: a.source,
+        planId: a.plan_id,
+        periodStart: a.period_start?.toISOString() ?? null,
       })),
     };
   }

@@ -14,11 +14,13 @@ export class CreditReadsRepository {
   /** Open allocations and open holds in one statement: one snapshot and one round trip. */
   async balanceRows(userId: string): Promise<(Partial<AllocationRow> & { held: string })[]> {
     return this.dataSource.query(
-      `SELECT h.held, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes
+      `SELECT h.held, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+              a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
                 WHERE user_id = $1 AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
-           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes FROM credit_allocations
+           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
+             FROM credit_allocations
             WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       [userId],
@@ -107,7 +109,23 @@ export class CreditReadsRepository {
          UNION ALL
          SELECT 'negative_remaining', user_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
          UNION ALL
-         SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits`,
+         SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
+         UNION ALL
+         -- a rollover allocation holds exactly what its rollover entries took from the period before
+         -- (whose plan allocation ends where the rollover's period starts), and no entry lacks one
+         SELECT 'rollover_mismatch', r.user_id, r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
+           FROM credit_allocations r
+           LEFT JOIN credit_allocations o
+                  ON o.subscription_id = r.subscription_id AND o.source = 'plan' AND o.expires_at = r.period_start
+           LEFT JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
+          WHERE r.source = 'rollover'
+          GROUP BY r.id HAVING r.total_credits <> -COALESCE(SUM(l.amount), 0)
+         UNION ALL
+         SELECT 'rollover_mismatch', o.user_id, o.id, 0, -SUM(l.amount)
+           FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
+          WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
+                               AND r.source = 'rollover' AND r.period_start = o.expires_at)
+          GROUP BY o.id`,
     );
     const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
       await runner.query(

@@ -1,5 +1,8 @@
+import type { AllocationSource } from './entities/credit-allocation.entity.js';
+
 /** What the credits module hands out: plain views, never rows or entities. */
-export type LedgerKind = 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void';
+export const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /** Who and what a ledger entry points at. */
 export interface LedgerRefs {
@@ -17,6 +20,20 @@ export interface AllocationView {
   allocatedAt: string;
   expiresAt: string;
   notes: string | null;
+  source: AllocationSource;
+  planId: string | null;
+  periodStart: string | null;
+}
+
+/** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
+export interface GrantInput {
+  userId: string;
+  credits: number;
+  expiresAt: Date;
+  allocatedBy: string;
+  notes?: string | null;
+  source?: AllocationSource;
+  plan?: { planId: string; subscriptionId: string; periodStart: Date };
 }
 
 export interface LedgerEntryView {
@@ -43,11 +60,22 @@ export interface BalanceView {
     expiresAt: string;
     allocatedAt: string;
     notes: string | null;
+    source: AllocationSource;
+    planId: string | null;
+    periodStart: string | null;
   }[];
 }
 
+export const RECONCILE_PROBLEMS = [
+  'remaining_mismatch',
+  'negative_remaining',
+  'grant_mismatch',
+  'hold_mismatch',
+  'rollover_mismatch',
+] as const;
+
 export interface ReconcileMismatch {
-  problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch';
+  problem: (typeof RECONCILE_PROBLEMS)[number];
   userId: string;
   allocationId: string | null;
   sessionId: string | null;

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { AllocationView, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /**
  * Every SQL statement that reads or writes the credit tables (credit_allocations, credit_ledger,
@@ -18,6 +19,9 @@ export interface AllocationRow {
   allocated_at: Date;
   expires_at: Date;
   notes: string | null;
+  source: AllocationSource;
+  plan_id: string | null;
+  period_start: Date | null;
 }
 
 export interface LedgerRow {
@@ -58,7 +62,8 @@ export interface HeldPart {
   available: string;
 }
 
-export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes`;
+export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
+  source, plan_id, period_start`;
 
 /**
  * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 strict, $5 session id,
@@ -77,6 +82,9 @@ export function toAllocation(row: AllocationRow): AllocationView {
     allocatedAt: row.allocated_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
     notes: row.notes,
+    source: row.source,
+    planId: row.plan_id,
+    periodStart: row.period_start?.toISOString() ?? null,
   };
 }
 
@@ -245,27 +253,57 @@ export class CreditsRepository {
     );
   }
 
-  /** A new allocation with its `grant` entry, in one statement. */
-  async insertGrant(
-    manager: EntityManager,
-    input: { userId: string; credits: number; expiresAt: Date; allocatedBy: string; notes: string | null },
-  ): Promise<AllocationRow> {
+  /**
+   * A new allocation with its `grant` entry, in one statement. A plan period's grant (or rollover)
+   * that already exists is not inserted again (`credit_allocations_period_idx`): null.
+   */
+  async insertGrant(manager: EntityManager, input: GrantInput): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
       `WITH balance AS (
          SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
           WHERE user_id = $1 AND expires_at > now()),
        a AS (
-         INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
-         VALUES ($1, $2, $2, $3, $4, $5) RETURNING ${ALLOCATION_COLUMNS}),
+         INSERT INTO credit_allocations
+                (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
+                 source, plan_id, subscription_id, period_start, allocated_at)
+         -- clock time, not the transaction's: two grants of one transaction (a rollover, then the
+         -- period's allowance) are spent in the order they were made
+         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())
+         ON CONFLICT (subscription_id, period_start, source) WHERE subscription_id IS NOT NULL DO NOTHING
+         RETURNING ${ALLOCATION_COLUMNS}),
        l AS (
          INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
          SELECT a.user_id, a.id, 'grant', a.total_credits,
                 balance.n + CASE WHEN a.expires_at > now() THEN a.total_credits ELSE 0 END, $3
            FROM a, balance)
        SELECT * FROM a`,
-      [input.userId, input.credits, input.allocatedBy, input.expiresAt, input.notes],
+      [
+        input.userId,
+        input.credits,
+        input.allocatedBy,
+        input.expiresAt,
+        input.notes ?? null,
+        input.source ?? 'manual',
+        input.plan?.planId ?? null,
+        input.plan?.subscriptionId ?? null,
+        input.plan?.periodStart ?? null,
+      ],
     );
-    return rows[0];
+    return rows[0] ?? null;
+  }
+
+  /** The plan allocation a subscription got for the period starting at `periodStart`, locked. */
+  async lockPeriodGrant(
+    manager: EntityManager,
+    subscriptionId: string,
+    periodStart: Date,
+  ): Promise<(AllocationRow & { active: boolean }) | null> {
+    const rows: (AllocationRow & { active: boolean })[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS}, expires_at > now() AS active FROM credit_allocations
+        WHERE subscription_id = $1 AND period_start = $2 AND source = 'plan' FOR UPDATE`,
+      [subscriptionId, periodStart],
+    );
+    return rows[0] ?? null;
   }
 
   async findAllocation(manager: EntityManager, allocationId: string): Promise<AllocationRow | null> {
@@ -331,8 +369,12 @@ export class CreditsRepository {
   async expireBatch(batch: number): Promise<{ processed: number; expired: number }> {
     const rows: { processed: string; expired: string }[] = await this.dataSource.query(
       `WITH due AS (
-         SELECT id, user_id, remaining_credits FROM credit_allocations
+         SELECT id, user_id, remaining_credits FROM credit_allocations c
           WHERE expires_at <= now() AND NOT expiry_done
+            -- a plan period's credits wait for its renewal, which may roll some of them over
+            AND NOT (c.source = 'plan' AND EXISTS (
+                  SELECT 1 FROM subscriptions s
+                   WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
           ORDER BY expires_at LIMIT $1
           FOR UPDATE SKIP LOCKED),
        zeroed AS (

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import { AccountsService } from '../users/accounts.service.js';
-import type { AllocationView, LedgerRefs, TakePart } from './credit-views.js';
+import type { AllocationView, GrantInput, LedgerRefs, TakePart } from './credit-views.js';
 import {
   CreditsRepository,
   type InsertAfterTake,
@@ -143,12 +143,56 @@ export class CreditsService {
   }
 
   /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
-  async grant(
-    manager: EntityManager,
-    input: { userId: string; credits: number; expiresAt: Date; allocatedBy: string; notes?: string | null },
-  ): Promise<AllocationView> {
+  async grant(manager: EntityManager, input: GrantInput): Promise<AllocationView> {
+    const granted = await this.grantOnce(manager, input);
+    if (!granted) throw new DomainError('CONFLICT', 'This period was granted already');
+    return granted;
+  }
+
+  /**
+   * A grant that exists at most once: a plan period's grant or rollover (`input.plan`) that was
+   * already made answers null and writes nothing (the unique period index decides, so concurrent
+   * attempts and other instances cannot grant twice).
+   */
+  async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
     if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
-    return toAllocation(await this.repo.insertGrant(manager, { ...input, notes: input.notes ?? null }));
+    const row = await this.repo.insertGrant(manager, input);
+    return row && toAllocation(row);
+  }
+
+  /**
+   * Rolls up to `cap` unused credits of a subscription's plan allocation for the period starting at
+   * `from` over into a new allocation (`source: rollover`) for the next period: a `rollover` entry
+   * takes them out of the old allocation, a `grant` entry puts them in the new one. Null when there
+   * is nothing to roll over or it was rolled over already.
+   */
+  async rollover(
+    manager: EntityManager,
+    input: { userId: string; cap: number; from: Date; into: NonNullable<GrantInput['plan']>; expiresAt: Date },
+  ): Promise<AllocationView | null> {
+    if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
+    const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
+    const amount = old ? Math.min(old.remaining_credits, input.cap) : 0;
+    if (!old || amount <= 0) return null;
+    const created = await this.repo.insertGrant(manager, {
+      userId: input.userId,
+      credits: amount,
+      expiresAt: input.expiresAt,
+      allocatedBy: 'system',
+      notes: `Rolled over from ${old.id}`,
+      source: 'rollover',
+      plan: input.into,
+    });
+    if (!created) return null;
+    const balance = await this.repo.available(manager, input.userId);
+    const movement: Movement = {
+      allocationId: old.id,
+      amount: -amount,
+      balanceAfter: old.active ? balance - amount : balance,
+      kind: 'rollover',
+    };
+    await this.repo.writeMovements(manager, input.userId, [movement], { createdBy: 'system' });
+    return toAllocation(created);
   }
 
   /**

@@ -3,6 +3,8 @@ import { CreditAllocation } from '../credits/entities/credit-allocation.entity.j
 import { CreditHold } from '../credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
 import { IdempotencyKey } from '../idempotency/entities/idempotency-key.entity.js';
+import { Plan } from '../plans/entities/plan.entity.js';
+import { Subscription } from '../plans/entities/subscription.entity.js';
 import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { StreamingSession } from '../streaming-sessions/entities/streaming-session.entity.js';
 import { UsageDailyTotal } from '../usage/entities/usage-daily-total.entity.js';
@@ -23,4 +25,6 @@ export const ENTITIES = [
   UsageDailyUser,
   UsageDailyTotal,
   IdempotencyKey,
+  Plan,
+  Subscription,
 ];

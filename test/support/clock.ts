@@ -16,3 +16,23 @@ export async function expireSessionNow(db: pg.Pool, sessionId: string): Promise<
     [sessionId],
   );
 }
+
+/**
+ * As if `ms` milliseconds had passed for the user's plans and credits: their subscriptions and
+ * allocations move back in time by that much (the renewal and expiry jobs then see them as due).
+ */
+export async function passTime(db: pg.Pool, userId: string, ms: number): Promise<void> {
+  const by = `${ms} milliseconds`;
+  await db.query(
+    `UPDATE subscriptions SET starts_at = starts_at - $2::interval, next_grant_at = next_grant_at - $2::interval,
+            created_at = created_at - $2::interval
+      WHERE user_id = $1`,
+    [userId, by],
+  );
+  await db.query(
+    `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
+            period_start = period_start - $2::interval
+      WHERE user_id = $1`,
+    [userId, by],
+  );
+}

@@ -85,11 +85,11 @@ export function decodeTimeCursor(
   throw new DomainError('VALIDATION', 'cursor is not valid');
 }
 
-/** The codec for pages ordered by a bigint id alone (the ledger). */
-export function decodeIdCursor(cursor: string | undefined): { id: string } | null {
+/** The codec for pages ordered by an id alone (the ledger's bigint, a plan's text id). */
+export function decodeIdCursor(cursor: string | undefined, kind: CursorId = 'bigint'): { id: string } | null {
   if (!cursor) return null;
   const value = decode(cursor);
-  if (validId(value.id, 'bigint')) return { id: value.id };
+  if (validId(value.id, kind)) return { id: value.id };
   throw new DomainError('VALIDATION', 'cursor is not valid');
 }
 

@@ -18,8 +18,8 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
-
-const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void'] as const;
+import { LEDGER_KINDS, RECONCILE_PROBLEMS, type ReconcileMismatch } from '../credit-views.js';
+import { AllocationOriginDto } from './allocation-origin.dto.js';
 
 /** Refuses the field when `other` is given too. */
 function NotTogetherWith(other: string) {
@@ -195,7 +195,7 @@ export class AllocateCreditsDto {
   username?: string;
 }
 
-export class AllocationResponseDto {
+export class AllocationResponseDto extends AllocationOriginDto {
   @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
   id: string;
 
@@ -256,7 +256,7 @@ export class VoidAllocationDto {
   reason?: string;
 }
 
-export class ActiveAllocationDto {
+export class ActiveAllocationDto extends AllocationOriginDto {
   @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
   id: string;
 
@@ -348,10 +348,14 @@ export class LedgerListResponseDto {
 
 export class ReconcileMismatchDto {
   @ApiProperty({
-    enum: ['remaining_mismatch', 'negative_remaining', 'grant_mismatch', 'hold_mismatch'],
+    enum: RECONCILE_PROBLEMS,
     example: 'remaining_mismatch',
+    description:
+      'remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly ' +
+      'one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover ' +
+      'allocation ≠ the credits its rollover entries took from the period before',
   })
-  problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch';
+  problem: ReconcileMismatch['problem'];
 
   @ApiProperty({ example: 'alice' })
   userId: string;

@@ -1,6 +1,12 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { Plan } from '../../plans/entities/plan.entity.js';
+import { Subscription } from '../../plans/entities/subscription.entity.js';
 import { UserAccount } from '../../users/entities/user-account.entity.js';
+
+/** Where an allocation came from: an allocate call, a plan's period grant, or a rollover. */
+export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover'] as const;
+export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 
 /**
  * An expiring grant of credits; `remainingCredits` only ever moves together with a ledger entry.
@@ -11,6 +17,17 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Check('credit_allocations_remaining_check', `0 <= remaining_credits AND remaining_credits <= total_credits`)
 @Index('credit_allocations_user_expiry_idx', ['userId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
+@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover')`)
+@Check(
+  'credit_allocations_plan_check',
+  `(source = 'manual' AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
+   OR (source <> 'manual' AND subscription_id IS NOT NULL AND plan_id IS NOT NULL AND period_start IS NOT NULL)`,
+)
+// A period's grant and its rollover exist at most once (migration 1732000008000).
+@Index('credit_allocations_period_idx', ['subscriptionId', 'periodStart', 'source'], {
+  unique: true,
+  where: 'subscription_id IS NOT NULL',
+})
 export class CreditAllocation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_allocations_pkey' })
   id: string;
@@ -49,4 +66,18 @@ export class CreditAllocation {
   /** Set by the expiry job once it has processed this expired allocation (migration 1732000006000). */
   @Column({ name: 'expiry_done', type: 'boolean', default: false })
   expiryDone: boolean;
+
+  @Column({ type: 'varchar', length: 10, default: 'manual' })
+  source: AllocationSource;
+
+  @ForeignKey(() => Plan, { name: 'credit_allocations_plan_id_fkey' })
+  @Column({ name: 'plan_id', type: 'varchar', length: 50, nullable: true })
+  planId: string | null;
+
+  @ForeignKey(() => Subscription, { name: 'credit_allocations_subscription_id_fkey' })
+  @Column({ name: 'subscription_id', type: 'uuid', nullable: true })
+  subscriptionId: string | null;
+
+  @Column({ name: 'period_start', type: 'timestamptz', nullable: true })
+  periodStart: Date | null;
 }

@@ -1,10 +1,11 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import type { LedgerKind } from '../credit-views.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 
 /** Append-only (a trigger refuses UPDATE and DELETE): one signed movement of one allocation. */
 @Entity({ name: 'credit_ledger' })
-@Check('credit_ledger_kind_check', `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void')`)
+@Check('credit_ledger_kind_check', `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover')`)
 @Check(
   'credit_ledger_sign_check',
   `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
@@ -27,7 +28,7 @@ export class CreditLedgerEntry {
   allocationId: string;
 
   @Column({ type: 'varchar', length: 10 })
-  kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void';
+  kind: LedgerKind;
 
   @Column({ type: 'integer' })
   amount: number;

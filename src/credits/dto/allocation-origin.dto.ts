@@ -1,0 +1,24 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { ALLOCATION_SOURCES, type AllocationSource } from '../entities/credit-allocation.entity.js';
+
+/** Where an allocation came from; shown in allocation and balance views. */
+export class AllocationOriginDto {
+  @ApiProperty({
+    enum: ALLOCATION_SOURCES,
+    example: 'manual',
+    description: 'manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)',
+  })
+  source: AllocationSource;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The plan, for plan and rollover' })
+  planId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Start of the subscription period the credits belong to, for plan and rollover',
+  })
+  periodStart: string | null;
+}

@@ -1,0 +1,110 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { IsOptional } from '../../common/validation/optional.js';
+import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
+
+export class CreatePlanDto {
+  @ApiProperty({ example: 'pro', maxLength: 50, pattern: '^[a-z0-9-]+$', description: 'Lowercase letters, digits, -' })
+  @IsString()
+  @Matches(/^[a-z0-9-]+$/, { message: 'id may hold only lowercase letters, digits and -' })
+  @MaxLength(50)
+  id: string;
+
+  @ApiProperty({ example: 'Pro', maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+
+  @ApiProperty({ type: 'integer', example: 5000, minimum: 1, maximum: MAX_CREDITS, description: 'Per period' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits: number;
+
+  @ApiProperty({ enum: PLAN_PERIODS, example: 'month' })
+  @IsIn(PLAN_PERIODS)
+  period: PlanPeriod;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 1000,
+    minimum: 0,
+    maximum: MAX_CREDITS,
+    description: 'Unused credits of a period that move to the next one (default 0: none)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CREDITS)
+  rolloverCap?: number;
+}
+
+export class UpdatePlanDto {
+  @ApiPropertyOptional({ example: 'Pro (2027)', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ type: 'integer', example: 6000, minimum: 1, maximum: MAX_CREDITS })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits?: number;
+
+  @ApiPropertyOptional({ type: 'integer', example: 500, minimum: 0, maximum: MAX_CREDITS })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CREDITS)
+  rolloverCap?: number;
+
+  @ApiPropertyOptional({ example: false, description: 'false: subscribers get no further grants' })
+  @IsOptional()
+  @IsBoolean()
+  isActive?: boolean;
+}
+
+export class PlanResponseDto {
+  @ApiProperty({ example: 'pro' })
+  id: string;
+
+  @ApiProperty({ example: 'Pro' })
+  name: string;
+
+  @ApiProperty({ type: 'integer', example: 5000 })
+  credits: number;
+
+  @ApiProperty({ enum: PLAN_PERIODS, example: 'month' })
+  period: PlanPeriod;
+
+  @ApiProperty({ type: 'integer', example: 1000 })
+  rolloverCap: number;
+
+  @ApiProperty({ example: true })
+  isActive: boolean;
+
+  @ApiProperty({ example: '2026-11-22T12:00:00.000Z' })
+  createdAt: string;
+}
+
+export class PlanWithCountResponseDto extends PlanResponseDto {
+  @ApiProperty({ type: 'integer', example: 42, description: 'Live subscriptions' })
+  subscriberCount: number;
+}
+
+export class PlanListResponseDto {
+  @ApiProperty({ type: [PlanWithCountResponseDto] })
+  items: PlanWithCountResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class ListPlansQueryDto extends PageQueryDto {}

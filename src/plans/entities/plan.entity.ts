@@ -1,0 +1,38 @@
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+import type { PlanPeriod } from '../periods.js';
+
+/** A recurring allowance: `credits` granted to each subscriber every `period` (docs/plans.md). */
+@Entity({ name: 'plans' })
+@Check('plans_id_check', `id ~ '^[a-z0-9-]+$'`)
+@Check('plans_credits_check', `credits >= 1`)
+@Check('plans_period_check', `period IN ('day', 'week', 'month')`)
+@Check('plans_rollover_cap_check', `rollover_cap >= 0`)
+export class Plan {
+  @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'plans_pkey' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ type: 'integer' })
+  credits: number;
+
+  @Column({ type: 'varchar', length: 5 })
+  period: PlanPeriod;
+
+  @Column({ name: 'rollover_cap', type: 'integer', default: 0 })
+  rolloverCap: number;
+
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

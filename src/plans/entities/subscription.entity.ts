@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { Plan } from './plan.entity.js';
+
+/**
+ * A user's subscription to a plan, anchored at `startsAt`. `nextGrantAt` is the start of the next
+ * period to grant (the renewal job's due list). Ended subscriptions stay as history.
+ */
+@Entity({ name: 'subscriptions' })
+@Index('subscriptions_user_live_idx', ['userId'], { unique: true, where: 'ended_at IS NULL' })
+@Index('subscriptions_due_idx', ['nextGrantAt'], { where: 'ended_at IS NULL' })
+@Index('subscriptions_plan_idx', ['planId'], { where: 'ended_at IS NULL' })
+export class Subscription {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'subscriptions_pkey' })
+  id: string;
+
+  @ForeignKey(() => UserAccount, { name: 'subscriptions_user_id_fkey' })
+  @Column({ name: 'user_id', type: 'varchar', length: 50 })
+  userId: string;
+
+  @ForeignKey(() => Plan, { name: 'subscriptions_plan_id_fkey' })
+  @Column({ name: 'plan_id', type: 'varchar', length: 50 })
+  planId: string;
+
+  @Column({ name: 'starts_at', type: 'timestamptz' })
+  startsAt: Date;
+
+  @Column({ name: 'next_grant_at', type: 'timestamptz' })
+  nextGrantAt: Date;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt: Date | null;
+
+  @Column({ name: 'ended_by', type: 'varchar', length: 50, nullable: true })
+  endedBy: string | null;
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { CreditsModule } from '../credits/credits.module.js';
+import { AccountsModule } from '../users/accounts.module.js';
+import { Plan } from './entities/plan.entity.js';
+import { Subscription } from './entities/subscription.entity.js';
+import { PlansController } from './plans.controller.js';
+import { PlansRepository } from './plans.repository.js';
+import { PlansService } from './plans.service.js';
+import { SubscriptionRenewalJob } from './subscription-renewal.job.js';
+import { SubscriptionsController } from './subscriptions.controller.js';
+import { SubscriptionsService } from './subscriptions.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Plan, Subscription]), CreditsModule, AccountsModule],
+  controllers: [PlansController, SubscriptionsController],
+  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
+  exports: [SubscriptionsService],
+})
+export class PlansModule {}

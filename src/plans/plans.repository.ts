@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, IsNull, LessThanOrEqual, type Repository } from 'typeorm';
+
+import { Plan } from './entities/plan.entity.js';
+import { Subscription } from './entities/subscription.entity.js';
+
+export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'>;
+export type PlanChanges = Partial<Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive'>>;
+
+/** plans and subscriptions, through TypeORM (plain CRUD; the money moves in the credits module). */
+@Injectable()
+export class PlansRepository {
+  constructor(
+    @InjectRepository(Plan) private readonly plans: Repository<Plan>,
+    @InjectRepository(Subscription) private readonly subscriptions: Repository<Subscription>,
+  ) {}
+
+  /** Inserts the plan; false when the id is taken. */
+  async insertPlan(plan: NewPlan): Promise<boolean> {
+    const result = await this.plans.createQueryBuilder().insert().values(plan).orIgnore().returning('id').execute();
+    return result.raw.length > 0;
+  }
+
+  findPlan(manager: EntityManager, id: string): Promise<Plan | null> {
+    return manager.findOneBy(Plan, { id });
+  }
+
+  /** Plans by id with their live subscriber counts, keyset-paged by id. */
+  async listPlans(query: { afterId: string | null; limit: number }): Promise<(Plan & { subscriberCount: number })[]> {
+    const qb = this.plans
+      .createQueryBuilder('p')
+      .addSelect(
+        (sub) =>
+          sub.select('count(*)::int').from(Subscription, 's').where('s.planId = p.id').andWhere('s.endedAt IS NULL'),
+        'subscriber_count',
+      )
+      .orderBy('p.id')
+      .limit(query.limit);
+    if (query.afterId !== null) qb.where('p.id > :afterId', { afterId: query.afterId });
+    const { entities, raw } = await qb.getRawAndEntities<{ subscriber_count: number }>();
+    return entities.map((plan, i) => Object.assign(plan, { subscriberCount: Number(raw[i].subscriber_count) }));
+  }
+
+  /** Applies the changes and answers the plan as stored (null: unknown). */
+  async updatePlan(id: string, changes: PlanChanges): Promise<Plan | null> {
+    if (Object.keys(changes).length > 0) await this.plans.update({ id }, changes);
+    return this.plans.findOneBy({ id });
+  }
+
+  /** The user's live subscription, locked for the caller's transaction. */
+  lockLiveSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
+    return manager.findOne(Subscription, {
+      where: { userId, endedAt: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  findLiveSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
+    return manager.findOneBy(Subscription, { userId, endedAt: IsNull() });
+  }
+
+  async insertSubscription(
+    manager: EntityManager,
+    sub: Pick<Subscription, 'userId' | 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
+  ): Promise<Subscription> {
+    const { identifiers } = await manager.insert(Subscription, sub);
+    return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
+  }
+
+  async endSubscription(manager: EntityManager, id: string, endedBy: string): Promise<void> {
+    await manager.update(Subscription, { id, endedAt: IsNull() }, { endedAt: () => 'now()', endedBy });
+  }
+
+  async setNextGrantAt(manager: EntityManager, id: string, nextGrantAt: Date): Promise<void> {
+    await manager.update(Subscription, { id }, { nextGrantAt });
+  }
+
+  /** Live subscriptions whose next period has started (the renewal job's work), oldest due first. */
+  async dueSubscriptions(asOf: Date, limit: number): Promise<Pick<Subscription, 'id' | 'userId'>[]> {
+    return this.subscriptions.find({
+      select: { id: true, userId: true },
+      where: { endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
+      order: { nextGrantAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /** The subscription, locked, if it is still live and due; skipped when another instance holds it. */
+  lockIfDue(manager: EntityManager, id: string, asOf: Date): Promise<Subscription | null> {
+    return manager.findOne(Subscription, {
+      where: { id, endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
+      lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+
+import { PlansRepository } from './plans.repository.js';
+import { SubscriptionsService } from './subscriptions.service.js';
+
+/** Often enough that a period's grant arrives within 60 s of its start. */
+const RENEWAL_INTERVAL_MS = 15_000;
+const BATCH = 100;
+
+/**
+ * Grants each live subscription's new period once it has started. Safe with several instances: a
+ * subscription is renewed under its row lock (others skip it) and a period's grant is unique.
+ */
+@Injectable()
+export class SubscriptionRenewalJob {
+  private readonly logger = new Logger('Plans');
+
+  constructor(
+    private readonly repo: PlansRepository,
+    private readonly subscriptions: SubscriptionsService,
+  ) {}
+
+  @Interval('subscription-renewal', RENEWAL_INTERVAL_MS)
+  async tick(): Promise<void> {
+    try {
+      const renewed = await this.run();
+      if (renewed > 0) this.logger.log({ msg: 'renewed subscriptions', count: renewed });
+    } catch (error) {
+      this.logger.warn({ msg: 'subscription renewal failed; retried next run', err: (error as Error).message });
+    }
+  }
+
+  /** Renews everything due at `asOf`; answers how many subscriptions it renewed. */
+  async run(asOf: Date = new Date()): Promise<number> {
+    const seen = new Set<string>();
+    let renewed = 0;
+    for (;;) {
+      const due = (await this.repo.dueSubscriptions(asOf, BATCH)).filter((s) => !seen.has(s.id));
+      for (const sub of due) {
+        seen.add(sub.id);
+        if (await this.subscriptions.renewDue(sub.id, sub.userId, asOf)) renewed++;
+      }
+      if (due.length < BATCH) return renewed;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { assertMayAccessUser } from '../auth/access.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
+import { SubscriptionsService } from './subscriptions.service.js';
+
+@ApiTags('plans')
+@Controller('api/users/:userId/subscription')
+export class SubscriptionsController {
+  constructor(private readonly subscriptions: SubscriptionsService) {}
+
+  @Put()
+  @Auth('supervisor')
+  @ApiOperation({
+    summary: 'Subscribe a user to a plan (supervisor)',
+    description:
+      'Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second ' +
+      'grant); another plan replaces the subscription, its first period starting now (or at startsAt). ' +
+      'Credits already granted keep their expiry (no proration).',
+  })
+  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiOkResponse({ type: SubscriptionResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user or plan', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The plan is deactivated', type: ErrorResponseDto })
+  put(
+    @CurrentUser() user: AuthUser,
+    @Param('userId') userId: string,
+    @Body() body: PutSubscriptionDto,
+  ): Promise<SubscriptionResponseDto> {
+    return this.subscriptions.put(user, userId, body);
+  }
+
+  @Get()
+  @Auth('user')
+  @ApiOperation({ summary: 'A user’s subscription (own; any user’s for supervisors)' })
+  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiOkResponse({ type: SubscriptionResponseDto })
+  @ApiNotFoundResponse({ description: 'No live subscription', type: ErrorResponseDto })
+  get(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
+    assertMayAccessUser(user, userId, 'subscription');
+    return this.subscriptions.get(userId);
+  }
+
+  @Delete()
+  @Auth('supervisor')
+  @ApiOperation({
+    summary: 'End a user’s subscription (supervisor)',
+    description: 'No further grants; credits already granted stay until they expire.',
+  })
+  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiOkResponse({ type: SubscriptionResponseDto })
+  @ApiNotFoundResponse({ description: 'No live subscription', type: ErrorResponseDto })
+  remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
+    return this.subscriptions.remove(user, userId);
+  }
+}

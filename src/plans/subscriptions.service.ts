@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { toDate } from '../common/validation/dates.js';
+import { CreditsService } from '../credits/credits.service.js';
+import { Transactions } from '../database/transactions.js';
+import { AccountsService } from '../users/accounts.service.js';
+import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
+import type { Plan } from './entities/plan.entity.js';
+import type { Subscription } from './entities/subscription.entity.js';
+import { periodAt, periodStart } from './periods.js';
+import { PlansRepository } from './plans.repository.js';
+
+/** How far in the past a `startsAt` may be (a client's "now" arrives a little late). */
+const STARTS_AT_TOLERANCE_MS = 60_000;
+
+/**
+ * Subscriptions and their period grants (docs/plans.md). Every grant goes through the credits
+ * module, keyed by (subscription, period start), so each period is granted at most once whatever
+ * retries, restarts or other instances do. Lock order: the user's account row, then the
+ * subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
+ */
+@Injectable()
+export class SubscriptionsService {
+  constructor(
+    private readonly tx: Transactions,
+    private readonly repo: PlansRepository,
+    private readonly credits: CreditsService,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  /** Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it. */
+  async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
+    const now = new Date();
+    const startsAt = dto.startsAt ? toDate(dto.startsAt) : now;
+    if (startsAt.getTime() < now.getTime() - STARTS_AT_TOLERANCE_MS)
+      throw new DomainError('VALIDATION', 'startsAt must not be in the past');
+    return this.tx.run(async (m) => {
+      if (!(await this.accounts.lock(m, userId))) throw new NotFoundError('User');
+      const plan = await this.repo.findPlan(m, dto.planId);
+      if (!plan) throw new NotFoundError('Plan');
+      const live = await this.repo.lockLiveSubscription(m, userId);
+      if (live?.planId === plan.id) return toSubscriptionDto(live, plan, now);
+      if (!plan.isActive) throw new DomainError('CONFLICT', `Plan ${plan.id} is not active`);
+      if (live) await this.repo.endSubscription(m, live.id, caller.userId);
+      const created = await this.repo.insertSubscription(m, {
+        userId,
+        planId: plan.id,
+        startsAt,
+        nextGrantAt: startsAt,
+        createdBy: caller.userId,
+      });
+      const renewed = await this.renew(m, created, plan, now, caller.userId);
+      return toSubscriptionDto(renewed, plan, now);
+    });
+  }
+
+  async get(userId: string): Promise<SubscriptionResponseDto> {
+    const now = new Date();
+    const manager = this.tx.statementManager;
+    const sub = await this.repo.findLiveSubscription(manager, userId);
+    const plan = sub && (await this.repo.findPlan(manager, sub.planId));
+    if (!sub || !plan) throw new NotFoundError('Subscription');
+    return toSubscriptionDto(sub, plan, now);
+  }
+
+  /** Ends the live subscription: no further grants; granted credits stay until they expire. */
+  async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
+    const now = new Date();
+    return this.tx.run(async (m) => {
+      await this.accounts.lock(m, userId);
+      const live = await this.repo.lockLiveSubscription(m, userId);
+      const plan = live && (await this.repo.findPlan(m, live.planId));
+      if (!live || !plan) throw new NotFoundError('Subscription');
+      await this.repo.endSubscription(m, live.id, caller.userId);
+      return { ...toSubscriptionDto(live, plan, now), nextGrantAt: null };
+    });
+  }
+
+  /**
+   * One due subscription of the renewal job, in its own transaction: false when it was not due any
+   * more or another instance holds it.
+   */
+  renewDue(id: string, userId: string, asOf: Date): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      await this.accounts.lock(m, userId);
+      const sub = await this.repo.lockIfDue(m, id, asOf);
+      const plan = sub && (await this.repo.findPlan(m, sub.planId));
+      if (!sub || !plan) return false;
+      await this.renew(m, sub, plan, asOf, 'system');
+      return true;
+    });
+  }
+
+  /**
+   * Grants the period in progress at `asOf` (only that one: after downtime, past periods' credits
+   * would already have expired), first rolling over what the period just ended left, and moves
+   * `nextGrantAt` to the period's end. A deactivated plan grants nothing; its subscription only
+   * moves on. Grants that exist already are not made again.
+   */
+  private async renew(m: EntityManager, sub: Subscription, plan: Plan, asOf: Date, by: string) {
+    const period = periodAt(sub.startsAt, plan.period, asOf);
+    if (!period) return sub;
+    if (plan.isActive) {
+      const into = { planId: plan.id, subscriptionId: sub.id, periodStart: period.start };
+      if (period.index > 0 && plan.rolloverCap > 0) {
+        const from = periodStart(sub.startsAt, plan.period, period.index - 1);
+        await this.credits.rollover(m, {
+          userId: sub.userId,
+          cap: plan.rolloverCap,
+          from,
+          into,
+          expiresAt: period.end,
+        });
+      }
+      await this.credits.grantOnce(m, {
+        userId: sub.userId,
+        credits: plan.credits,
+        expiresAt: period.end,
+        allocatedBy: by,
+        notes: `Plan ${plan.id}`,
+        source: 'plan',
+        plan: into,
+      });
+    }
+    await this.repo.setNextGrantAt(m, sub.id, period.end);
+    return Object.assign(sub, { nextGrantAt: period.end });
+  }
+}
+
+export function toSubscriptionDto(sub: Subscription, plan: Plan, now: Date): SubscriptionResponseDto {
+  const period = periodAt(sub.startsAt, plan.period, now);
+  return {
+    userId: sub.userId,
+    planId: sub.planId,
+    startsAt: sub.startsAt.toISOString(),
+    currentPeriodStart: period?.start.toISOString() ?? null,
+    currentPeriodEnd: period?.end.toISOString() ?? null,
+    nextGrantAt: plan.isActive ? sub.nextGrantAt.toISOString() : null,
+  };
+}
