@@ -9,6 +9,7 @@ import { CreateApiKeys1732000004000 } from './1732000004000-create-api-keys.js';
 import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-take.js';
 import { AllocationExpiryDone1732000006000 } from './1732000006000-allocation-expiry-done.js';
 import { WidenUsageProviderCost1732000007000 } from './1732000007000-widen-usage-provider-cost.js';
+import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-events-and-webhooks.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateCreditsTake1732000005000,
   AllocationExpiryDone1732000006000,
   WidenUsageProviderCost1732000007000,
+  CreateEventsAndWebhooks1732000010000,
 ];
