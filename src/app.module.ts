@@ -13,6 +13,7 @@ import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         PlansModule,
+        EventsModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

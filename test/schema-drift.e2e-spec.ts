@@ -40,6 +40,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'function credit_ledger_append_only()': 'RETURNS trigger',
   'function credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_strict boolean, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying)':
     'RETURNS TABLE(out_available bigint, out_collected bigint, out_balance_after bigint, out_parts jsonb)',
+  'function emit_event(p_type character varying, p_user_id character varying, p_data jsonb)': 'RETURNS uuid',
   'function usage_rollup_compact()': 'RETURNS bigint',
   'function usage_rollup_on_delete()': 'RETURNS trigger',
   'function usage_rollup_on_insert()': 'RETURNS trigger',

@@ -2,6 +2,7 @@ import { ApiKey } from '../api-keys/entities/api-key.entity.js';
 import { CreditAllocation } from '../credits/entities/credit-allocation.entity.js';
 import { CreditHold } from '../credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
+import { EventRecord } from '../events/entities/event.entity.js';
 import { IdempotencyKey } from '../idempotency/entities/idempotency-key.entity.js';
 import { Plan } from '../plans/entities/plan.entity.js';
 import { Subscription } from '../plans/entities/subscription.entity.js';
@@ -11,6 +12,8 @@ import { UsageDailyTotal } from '../usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from '../usage/entities/usage-daily-user.entity.js';
 import { UsageRecord } from '../usage/entities/usage-record.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity.js';
+import { WebhookEndpoint } from '../webhooks/entities/webhook-endpoint.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
 export const ENTITIES = [
@@ -27,4 +30,7 @@ export const ENTITIES = [
   IdempotencyKey,
   Plan,
   Subscription,
+  EventRecord,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { EventRecord } from './entities/event.entity.js';
+import { EventsRepository } from './events.repository.js';
+import { EventsService } from './events.service.js';
+
+/**
+ * The outbox: other modules import it and call `EventsService.emit(manager, type, data)` inside the
+ * transaction of the change (or `SELECT emit_event(...)` from their own SQL).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([EventRecord])],
+  providers: [EventsRepository, EventsService],
+  exports: [EventsService],
+})
+export class EventsModule {}
