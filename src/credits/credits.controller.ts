@@ -23,17 +23,18 @@ import {
   AllocateCreditsDto,
   AllocationListResponseDto,
   AllocationResponseDto,
-  BalanceResponseDto,
+  ListAllocationsQueryDto,
+  VoidAllocationDto,
+} from './dto/allocations.dto.js';
+import { BalanceResponseDto } from './dto/balance.dto.js';
+import {
   CalculateCreditsDto,
   CalculateCreditsResponseDto,
   CheckCreditsDto,
   CheckCreditsResponseDto,
-  LedgerListResponseDto,
-  LedgerQueryDto,
-  ListAllocationsQueryDto,
-  ReconcileResponseDto,
-  VoidAllocationDto,
-} from './dto/credits.dto.js';
+} from './dto/check-calculate.dto.js';
+import { LedgerListResponseDto, LedgerQueryDto } from './dto/ledger.dto.js';
+import { ReconcileResponseDto } from './dto/reconcile.dto.js';
 
 @ApiTags('credits')
 @Controller('api/credits')

@@ -1,0 +1,17 @@
+import { registerDecorator, type ValidationArguments } from 'class-validator';
+
+/** Refuses the field when `other` is given too ("give either a or b, not both"). */
+export function NotTogetherWith(other: string) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'notTogetherWith',
+      target: object.constructor,
+      propertyName,
+      constraints: [other],
+      validator: {
+        validate: (_value: unknown, args?: ValidationArguments) =>
+          (args?.object as Record<string, unknown>)[other] === undefined,
+        defaultMessage: (args?: ValidationArguments) => `give either ${args?.property} or ${other}, not both`,
+      },
+    });
+}

@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { toBoolean } from '../../common/validation/booleans.js';
+import { IsInstant } from '../../common/validation/dates.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { IsOptional } from '../../common/validation/optional.js';
+import { AllocationOriginDto } from './allocation-origin.dto.js';
+
+export class AllocateCreditsDto {
+  @ApiProperty({ example: 'alice', maxLength: 50 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId: string;
+
+  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 30,
+    minimum: 1,
+    maximum: 3650,
+    default: 30,
+    description: 'Days until expiry (not with expiresAt)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  @NotTogetherWith('expiresAt')
+  expiryDays?: number;
+
+  @ApiPropertyOptional({
+    example: '2027-01-31T23:59:59.000Z',
+    description: 'Exact expiry instant, in the future (not with expiryDays)',
+  })
+  @IsOptional()
+  @IsInstant({ future: true })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({ example: 'November top-up', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  notes?: string;
+
+  @ApiPropertyOptional({
+    example: 'alice@example.com',
+    maxLength: 255,
+    description: 'With username: creates the account when it does not exist yet',
+  })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(255)
+  email?: string;
+
+  @ApiPropertyOptional({ example: 'alice', maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  username?: string;
+}
+
+export class AllocationResponseDto extends AllocationOriginDto {
+  @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: 1000 })
+  totalCredits: number;
+
+  @ApiProperty({ example: 750 })
+  remainingCredits: number;
+
+  @ApiProperty({ example: 'admin-bob' })
+  allocatedBy: string;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  allocatedAt: string;
+
+  @ApiProperty({ example: '2026-12-21T12:00:00.000Z' })
+  expiresAt: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'November top-up' })
+  notes: string | null;
+}
+
+export class AllocationListResponseDto {
+  @ApiProperty({ type: [AllocationResponseDto] })
+  items: AllocationResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class ListAllocationsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Whose allocations (default: the caller; others need supervisor)',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+
+  @ApiPropertyOptional({ example: false, default: false, description: 'Also list expired allocations' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  includeExpired?: boolean;
+}
+
+export class VoidAllocationDto {
+  @ApiPropertyOptional({ example: 'Granted to the wrong account', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}

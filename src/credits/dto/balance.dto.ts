@@ -1,0 +1,40 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { AllocationOriginDto } from './allocation-origin.dto.js';
+
+export class ActiveAllocationDto extends AllocationOriginDto {
+  @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 750, description: 'Credits left in this allocation' })
+  credits: number;
+
+  @ApiProperty({ example: 1000 })
+  totalCredits: number;
+
+  @ApiProperty({ example: '2026-12-21T12:00:00.000Z' })
+  expiresAt: string;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  allocatedAt: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'November top-up' })
+  notes: string | null;
+}
+
+export class BalanceResponseDto {
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: 750, description: 'Credits available now (unexpired allocations, holds already excluded)' })
+  totalCredits: number;
+
+  @ApiProperty({ example: 24, description: 'Credits held by active streaming sessions' })
+  heldCredits: number;
+
+  @ApiProperty({
+    type: [ActiveAllocationDto],
+    description: 'Unexpired allocations with credits left, soonest expiry first',
+  })
+  activeAllocations: ActiveAllocationDto[];
+}

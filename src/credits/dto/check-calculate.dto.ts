@@ -1,0 +1,102 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+
+import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { IsOptional } from '../../common/validation/optional.js';
+
+export class CheckCreditsDto {
+  @ApiProperty({
+    type: 'integer',
+    example: 25,
+    minimum: 0,
+    maximum: MAX_CREDITS,
+    description: 'Credits the caller is about to spend',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CREDITS)
+  credits: number;
+}
+
+export class CheckCreditsResponseDto {
+  @ApiProperty({ example: true })
+  sufficient: boolean;
+
+  @ApiProperty({ example: 25 })
+  requiredCredits: number;
+
+  @ApiProperty({ example: 1500, description: 'Credits available now (unexpired allocations, holds excluded)' })
+  availableCredits: number;
+}
+
+export class CalculateCreditsDto {
+  @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  modelId: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 12000,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given',
+  })
+  @ValidateIf(
+    (o: CalculateCreditsDto) => o.tokens !== undefined || (o.inputTokens === undefined && o.outputTokens === undefined),
+  )
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  @NotTogetherWith('inputTokens')
+  @NotTogetherWith('outputTokens')
+  tokens?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 9000,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: 'Input tokens (priced at pricePer1kTokens)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  inputTokens?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 3000,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description: 'Output tokens (priced at outputPricePer1kTokens)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  outputTokens?: number;
+}
+
+export class CalculateCreditsResponseDto {
+  @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
+  modelId: string;
+
+  @ApiProperty({ example: 12000, description: 'Total tokens priced (input + output when split)' })
+  tokens: number;
+
+  @ApiProperty({ example: 3, description: 'ceil((input × price + output × outputPrice) / 1000), exact' })
+  credits: number;
+
+  @ApiProperty({ example: '0.2500' })
+  pricePer1kTokens: string;
+
+  @ApiProperty({ example: '0.2500' })
+  outputPricePer1kTokens: string;
+
+  @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })
+  source: 'rule' | 'default';
+}

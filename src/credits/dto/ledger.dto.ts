@@ -1,0 +1,59 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { IsOptional } from '../../common/validation/optional.js';
+import { LEDGER_KINDS } from '../credit-views.js';
+
+export class LedgerQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Whose ledger (default: the caller; others need supervisor)',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+}
+
+export class LedgerEntryDto {
+  @ApiProperty({ example: '1042', description: 'Increasing with insertion order' })
+  id: string;
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
+  allocationId: string;
+
+  @ApiProperty({ enum: LEDGER_KINDS, example: 'debit' })
+  kind: (typeof LEDGER_KINDS)[number];
+
+  @ApiProperty({ example: -3, description: 'Signed change of the allocation’s remaining credits' })
+  amount: number;
+
+  @ApiProperty({ example: 747, description: 'The user’s available credits after this entry' })
+  balanceAfter: number;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  sessionId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f' })
+  usageRecordId: string | null;
+
+  @ApiProperty({ example: 'alice' })
+  createdBy: string;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  createdAt: string;
+}
+
+export class LedgerListResponseDto {
+  @ApiProperty({ type: [LedgerEntryDto] })
+  items: LedgerEntryDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}

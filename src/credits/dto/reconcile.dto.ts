@@ -1,0 +1,38 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { RECONCILE_PROBLEMS, type ReconcileMismatch } from '../credit-views.js';
+
+export class ReconcileMismatchDto {
+  @ApiProperty({
+    enum: RECONCILE_PROBLEMS,
+    example: 'remaining_mismatch',
+    description:
+      'remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly ' +
+      'one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover ' +
+      'allocation ≠ the credits its rollover entries took from the period before',
+  })
+  problem: ReconcileMismatch['problem'];
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
+  allocationId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  sessionId: string | null;
+
+  @ApiProperty({ example: 740, description: 'What the ledger says' })
+  expected: number;
+
+  @ApiProperty({ example: 750, description: 'What the row says' })
+  actual: number;
+}
+
+export class ReconcileResponseDto {
+  @ApiProperty({ example: 1200 })
+  checkedAllocations: number;
+
+  @ApiProperty({ type: [ReconcileMismatchDto] })
+  mismatches: ReconcileMismatchDto[];
+}
