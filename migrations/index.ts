@@ -10,6 +10,7 @@ import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-t
 import { AllocationExpiryDone1732000006000 } from './1732000006000-allocation-expiry-done.js';
 import { WidenUsageProviderCost1732000007000 } from './1732000007000-widen-usage-provider-cost.js';
 import { CreatePlans1732000008000 } from './1732000008000-create-plans.js';
+import { CreateSpendControls1732000009000 } from './1732000009000-create-spend-controls.js';
 import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-events-and-webhooks.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   AllocationExpiryDone1732000006000,
   WidenUsageProviderCost1732000007000,
   CreatePlans1732000008000,
+  CreateSpendControls1732000009000,
   CreateEventsAndWebhooks1732000010000,
 ];

@@ -66,7 +66,7 @@ describe('credit holds', () => {
 
     // Settle charging 3 of the 8 still held: 5 come back to `soon`, the charged 3 stay consumed.
     const settled = await tx.run((m) => credits.settleHold(m, u.id, session, 3, { createdBy: u.id }));
-    expect(settled).toEqual({ held: 8, charged: 3, refund: 5 });
+    expect(settled).toEqual({ held: 8, charged: 3, refund: 5, apiKeyId: null });
     expect((await remaining(soon.id)).remaining_credits).toBe(7);
     const after = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
     expect(after).toMatchObject({ totalCredits: 17, heldCredits: 0 });
@@ -100,7 +100,10 @@ describe('credit holds', () => {
       });
       return { settle, overrun };
     });
-    expect(result).toEqual({ settle: { held: 6, charged: 6, refund: 0 }, overrun: { collected: 3, balanceAfter: 3 } });
+    expect(result).toEqual({
+      settle: { held: 6, charged: 6, refund: 0, apiKeyId: null },
+      overrun: { collected: 3, debt: 0, balanceAfter: 3 },
+    });
     const again = await tx
       .run((m) => credits.settleHold(m, u.id, session, 9, { createdBy: u.id }))
       .catch((e: unknown) => e);

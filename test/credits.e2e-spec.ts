@@ -145,7 +145,7 @@ describe('credits', () => {
       (await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id])).rows[0].n,
     ).toBe(1);
     const upTo = await tx.run((m) => credits.debitUpTo(m, u.id, 10, { createdBy: u.id }));
-    expect(upTo).toEqual({ collected: 7, balanceAfter: 0 });
+    expect(upTo).toEqual({ collected: 7, debt: 0, balanceAfter: 0 });
     await expectCreditInvariants(t, [u.id]);
   });
 

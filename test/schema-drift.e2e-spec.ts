@@ -19,6 +19,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE INDEX credit_ledger_user_idx ON public.credit_ledger USING btree (user_id, id DESC)',
   'index pricing_rules_model_idx':
     'CREATE INDEX pricing_rules_model_idx ON public.pricing_rules USING btree (model_id, effective_from DESC)',
+  'index usage_records_review_queue_idx':
+    'CREATE INDEX usage_records_review_queue_idx ON public.usage_records USING btree (review_status, "timestamp" DESC, id DESC) WHERE (review_status IS NOT NULL)',
   'index usage_records_time_idx':
     'CREATE INDEX usage_records_time_idx ON public.usage_records USING btree ("timestamp" DESC, id DESC)',
   'index usage_records_user_time_idx':
@@ -38,8 +40,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'column usage_rollup_pending.provider_cost': '7 numeric',
   // Functions and triggers: TypeORM models neither (their bodies are the migrations').
   'function credit_ledger_append_only()': 'RETURNS trigger',
-  'function credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_strict boolean, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying)':
-    'RETURNS TABLE(out_available bigint, out_collected bigint, out_balance_after bigint, out_parts jsonb)',
+  'function credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])':
+    'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
+  'function credit_balance_alerts(p_user_id character varying, p_before bigint, p_after bigint, p_thresholds integer[])':
+    'RETURNS void',
   'function emit_event(p_type character varying, p_user_id character varying, p_data jsonb)': 'RETURNS uuid',
   'function usage_rollup_compact()': 'RETURNS bigint',
   'function usage_rollup_on_delete()': 'RETURNS trigger',

@@ -43,6 +43,32 @@ describe('buildAppConfig', () => {
     });
   });
 
+  it('spend controls: no hourly limit and alerts at 100 by default; both read from the environment', () => {
+    expect(buildAppConfig({}).credits).toEqual({
+      spendRatePerHour: null,
+      lowBalanceThresholds: [100],
+      expiringNoticeHours: 72,
+    });
+    expect(
+      buildAppConfig({
+        SPEND_RATE_LIMIT_PER_HOUR: '5000',
+        LOW_BALANCE_THRESHOLDS: '10, 1000,0,10',
+        CREDITS_EXPIRING_NOTICE_HOURS: '24',
+      }).credits,
+    ).toEqual({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: 24 });
+    expect(buildAppConfig({ LOW_BALANCE_THRESHOLDS: '' }).credits.lowBalanceThresholds).toEqual([]);
+    for (const bad of [
+      { SPEND_RATE_LIMIT_PER_HOUR: '0' },
+      { SPEND_RATE_LIMIT_PER_HOUR: 'lots' },
+      { LOW_BALANCE_THRESHOLDS: '-1' },
+      { LOW_BALANCE_THRESHOLDS: '1,2,3,4,5,6,7,8,9,10,11' },
+      { LOW_BALANCE_THRESHOLDS: '99999999999' },
+      { CREDITS_EXPIRING_NOTICE_HOURS: '0' },
+    ]) {
+      expect(() => buildAppConfig(bad), JSON.stringify(bad)).toThrow(Object.keys(bad)[0]);
+    }
+  });
+
   it.each([
     ['1', 1],
     ['false', false],

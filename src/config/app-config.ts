@@ -27,6 +27,14 @@ export interface AppConfig {
   throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
   streamingSessionTtlSeconds: number;
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
+  credits: {
+    /** SPEND_RATE_LIMIT_PER_HOUR: every user's hourly spend limit unless set per user (null: none). */
+    spendRatePerHour: number | null;
+    /** LOW_BALANCE_THRESHOLDS: balance.low thresholds unless set per user. */
+    lowBalanceThresholds: number[];
+    /** CREDITS_EXPIRING_NOTICE_HOURS: how long before expiry credits.expiring is sent. */
+    expiringNoticeHours: number;
+  };
   logLevel: LogLevel;
   bodyLimit: string;
   /** Express `trust proxy`: false, a hop count, or a list of trusted proxy addresses/CIDRs. */
@@ -49,7 +57,7 @@ type Env = Record<string, string | undefined>;
 
 class EnvReader {
   readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
+  constructor(readonly env: Env) {}
 
   raw(name: string): string | undefined {
     const value = this.env[name];
@@ -141,6 +149,18 @@ function bodyLimit(read: EnvReader): string {
   return value;
 }
 
+/** A comma list of at most 10 credit amounts (`100` or `1000,100,0`); empty: no low-balance alerts. */
+function thresholds(read: EnvReader): number[] {
+  const value = read.env.LOW_BALANCE_THRESHOLDS ?? '100';
+  if (value.trim() === '') return [];
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length > 10 || !parts.every((p) => /^\d{1,10}$/.test(p) && Number(p) <= 2_147_483_647)) {
+    read.problems.push(`LOW_BALANCE_THRESHOLDS must be up to 10 comma-separated credit amounts (got "${value}")`);
+    return [100];
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => b - a);
+}
+
 const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** An address or CIDR that Express (proxy-addr) accepts: a bad one would crash start-up later, unnamed. */
@@ -198,6 +218,13 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
       strict: read.bool('PRICING_STRICT', false),
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    },
+    credits: {
+      spendRatePerHour: read.raw('SPEND_RATE_LIMIT_PER_HOUR')
+        ? read.int('SPEND_RATE_LIMIT_PER_HOUR', 0, 1, 2_147_483_647)
+        : null,
+      lowBalanceThresholds: thresholds(read),
+      expiringNoticeHours: read.int('CREDITS_EXPIRING_NOTICE_HOURS', 72, 1, 24 * 3650),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     bodyLimit: bodyLimit(read),

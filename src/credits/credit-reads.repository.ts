@@ -127,6 +127,16 @@ export class CreditReadsRepository {
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
           GROUP BY o.id`,
     );
+    const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
+      `WITH owed AS (
+         SELECT user_id,
+                (-COALESCE(SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
+                 + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0))::bigint AS n
+           FROM credit_ledger WHERE kind IN ('overdraft', 'repay') GROUP BY user_id)
+       SELECT COALESCE(c.user_id, o.user_id) AS user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
+         FROM credit_accounts c FULL JOIN owed o ON o.user_id = c.user_id
+        WHERE COALESCE(c.debt, 0) <> COALESCE(o.n, 0)`,
+    );
     const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
       await runner.query(
         `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
@@ -143,6 +153,14 @@ export class CreditReadsRepository {
           problem: r.problem,
           userId: r.user_id,
           allocationId: r.allocation_id,
+          sessionId: null,
+          expected: Number(r.expected),
+          actual: Number(r.actual),
+        })),
+        ...debtProblems.map((r) => ({
+          problem: 'debt_mismatch' as const,
+          userId: r.user_id,
+          allocationId: null,
           sessionId: null,
           expected: Number(r.expected),
           actual: Number(r.actual),

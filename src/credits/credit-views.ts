@@ -1,7 +1,17 @@
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
-export const LEDGER_KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover'] as const;
+export const LEDGER_KINDS = [
+  'grant',
+  'debit',
+  'hold',
+  'release',
+  'expire',
+  'void',
+  'rollover',
+  'repay',
+  'overdraft',
+] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /** Who and what a ledger entry points at. */
@@ -9,6 +19,11 @@ export interface LedgerRefs {
   createdBy: string;
   usageRecordId?: string | null;
   sessionId?: string | null;
+}
+
+/** A spend's references plus the API key it is made through (its budget applies). */
+export interface SpendRefs extends LedgerRefs {
+  apiKeyId?: string | null;
 }
 
 export interface AllocationView {
@@ -39,7 +54,8 @@ export interface GrantInput {
 export interface LedgerEntryView {
   id: string;
   userId: string;
-  allocationId: string;
+  /** Null for `overdraft` entries (credits spent beyond the balance, owed as debt). */
+  allocationId: string | null;
   kind: LedgerKind;
   amount: number;
   balanceAfter: number;
@@ -72,6 +88,7 @@ export const RECONCILE_PROBLEMS = [
   'grant_mismatch',
   'hold_mismatch',
   'rollover_mismatch',
+  'debt_mismatch',
 ] as const;
 
 export interface ReconcileMismatch {

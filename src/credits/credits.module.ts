@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
 import { CreditAdminService } from './credit-admin.service.js';
@@ -10,12 +11,19 @@ import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditsController } from './credits.controller.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
+import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
+import { CreditKeySpend } from './entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold]), AccountsModule, PricingModule],
+  imports: [
+    EventsModule,
+    TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold, CreditAccount, CreditKeySpend]),
+    AccountsModule,
+    PricingModule,
+  ],
   controllers: [CreditsController],
   providers: [
     CreditsService,

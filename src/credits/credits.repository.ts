@@ -27,7 +27,7 @@ export interface AllocationRow {
 export interface LedgerRow {
   id: string;
   user_id: string;
-  allocation_id: string;
+  allocation_id: string | null;
   kind: LedgerKind;
   amount: number;
   balance_after: string;
@@ -45,12 +45,34 @@ export interface Movement {
   kind: LedgerKind;
 }
 
-/** What credits_take answers (migration 1732000005000). */
+/** What credits_take answers (migration 1732000009000). */
 export interface TakeRow {
+  out_status: 'ok' | 'insufficient' | 'key_limit' | 'rate_limited';
+  /** The balance before the take. */
   out_available: string;
+  /** What the overdraft could still cover (debits only). */
+  out_headroom: string;
+  /** Taken from allocations. */
   out_collected: string;
+  /** Added to the user's debt (an `overdraft` entry). */
+  out_debt: string;
   out_balance_after: string;
   out_parts: TakePart[];
+  out_retry_after: number | null;
+}
+
+/** What a take is, besides its amount: the ledger references and the spend controls in play. */
+export interface TakeSpec {
+  userId: string;
+  amount: number;
+  kind: 'debit' | 'hold';
+  /** strict: all or nothing; up_to: what balance and overdraft allow (settlement overruns). */
+  mode: 'strict' | 'up_to';
+  refs: LedgerRefs;
+  apiKeyId?: string | null;
+  /** The defaults for users without their own settings. */
+  rateDefault: number | null;
+  thresholds: number[];
 }
 
 /** A held part of a session, per allocation, as giveBack needs it. */
@@ -66,11 +88,28 @@ export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits
   source, plan_id, period_start`;
 
 /**
- * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 strict, $5 session id,
- * $6 usage record id, $7 created by.
+ * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 mode, $5 session id, $6 usage record
+ * id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds.
  */
-const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4::boolean, $5, $6::uuid, $7)`;
-const TAKE_PARAMS = 7;
+const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[])`;
+const TAKE_PARAMS = 10;
+const TAKE_COLUMNS = `t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt, t.out_balance_after,
+  t.out_parts, t.out_retry_after`;
+
+function takeParams(take: TakeSpec): unknown[] {
+  return [
+    take.userId,
+    take.amount,
+    take.kind,
+    take.mode,
+    take.refs.sessionId ?? null,
+    take.refs.usageRecordId ?? null,
+    take.refs.createdBy,
+    take.apiKeyId ?? null,
+    take.rateDefault,
+    take.thresholds,
+  ];
+}
 
 export function toAllocation(row: AllocationRow): AllocationView {
   return {
@@ -142,83 +181,97 @@ export class CreditsRepository {
     return Number(rows[0].n);
   }
 
-  /** Lock the account row, lock the spendable allocations, pick FIFO and write: ONE round trip. */
-  async take(
-    manager: EntityManager,
-    userId: string,
-    amount: number,
-    kind: 'debit' | 'hold',
-    refs: LedgerRefs,
-    strict: boolean,
-  ): Promise<TakeRow> {
-    const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE}`, [
-      userId,
-      amount,
-      kind,
-      strict,
-      refs.sessionId ?? null,
-      refs.usageRecordId ?? null,
-      refs.createdBy,
-    ]);
+  /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */
+  async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
+    const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE}`, takeParams(take));
     return rows[0];
   }
 
   /**
    * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the insert runs
-   * only when the take collected the whole amount. Its `$n` placeholders are shifted past the take's.
+   * only when the take succeeded. Its `$n` placeholders are shifted past the take's.
    */
   async takeAndInsert<R>(
     manager: EntityManager,
-    take: { userId: string; amount: number; refs: LedgerRefs },
+    take: TakeSpec,
     then: InsertAfterTake,
   ): Promise<TakeRow & { row: R | null }> {
     let text = this.statements.get(then.name);
     if (!text) {
       const shift = (sql: string) => sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + TAKE_PARAMS}`);
       text = `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
-               r AS (${shift(then.insert)} FROM t WHERE t.out_available >= $2::int RETURNING ${then.returning})
-             SELECT t.out_available, t.out_collected, t.out_balance_after, t.out_parts, r.* FROM t LEFT JOIN r ON true`;
+               r AS (${shift(then.insert)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
+             SELECT ${TAKE_COLUMNS}, r.* FROM t LEFT JOIN r ON true`;
       this.statements.set(then.name, text);
     }
-    const { refs } = take;
     const rows: (TakeRow & Record<string, unknown>)[] = await manager.query(
       { name: then.name, text } as unknown as string,
-      [
-        take.userId,
-        take.amount,
-        'debit',
-        true,
-        refs.sessionId ?? null,
-        refs.usageRecordId ?? null,
-        refs.createdBy,
-        ...then.params,
-      ],
+      [...takeParams(take), ...then.params],
     );
-    const { out_available, out_collected, out_balance_after, out_parts, ...row } = rows[0];
-    const taken = Number(out_available) >= take.amount;
-    return { out_available, out_collected, out_balance_after, out_parts, row: taken ? (row as R) : null };
+    const {
+      out_status,
+      out_available,
+      out_headroom,
+      out_collected,
+      out_debt,
+      out_balance_after,
+      out_parts,
+      out_retry_after,
+      ...row
+    } = rows[0];
+    return {
+      out_status,
+      out_available,
+      out_headroom,
+      out_collected,
+      out_debt,
+      out_balance_after,
+      out_parts,
+      out_retry_after,
+      row: out_status === 'ok' ? (row as R) : null,
+    };
   }
 
-  /** Adds to a session's outstanding hold; null when the hold is settled or another user's. */
-  async addToHold(manager: EntityManager, sessionId: string, userId: string, amount: number): Promise<boolean> {
+  /**
+   * Adds to a session's outstanding hold, remembering the budgeted key it counted against (and that
+   * key's period); false when the hold is settled or another user's.
+   */
+  async addToHold(
+    manager: EntityManager,
+    hold: { sessionId: string; userId: string; amount: number; apiKeyId: string | null },
+  ): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `INSERT INTO credit_holds (session_id, user_id, outstanding) VALUES ($1, $2, $3)
+      `INSERT INTO credit_holds (session_id, user_id, outstanding, api_key_id, key_period_start)
+       SELECT $1, $2, $3, s.api_key_id, s.period_start
+         FROM (SELECT $4::uuid AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
        ON CONFLICT (session_id) DO UPDATE SET outstanding = credit_holds.outstanding + EXCLUDED.outstanding
         WHERE credit_holds.user_id = EXCLUDED.user_id AND credit_holds.settled_at IS NULL
        RETURNING session_id`,
-      [sessionId, userId, amount],
+      [hold.sessionId, hold.userId, hold.amount, hold.apiKeyId],
     );
     return rows.length > 0;
+  }
+
+  /** Gives `amount` back to the budget of the key a hold counted against, if still in that period. */
+  async giveBackToKey(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
+    await manager.query(
+      `UPDATE credit_key_spend s SET spent = GREATEST(s.spent - $2, 0)
+         FROM credit_holds h
+        WHERE h.session_id = $1 AND s.api_key_id = h.api_key_id AND s.period_start = h.key_period_start`,
+      [sessionId, amount],
+    );
   }
 
   async lockHold(
     manager: EntityManager,
     sessionId: string,
-  ): Promise<{ outstanding: number; settled: boolean; user_id: string } | null> {
-    const rows: { outstanding: number; settled: boolean; user_id: string }[] = await manager.query(
-      `SELECT outstanding, settled_at IS NOT NULL AS settled, user_id FROM credit_holds WHERE session_id = $1 FOR UPDATE`,
-      [sessionId],
-    );
+  ): Promise<{ outstanding: number; settled: boolean; user_id: string; api_key_id: string | null } | null> {
+    const rows: { outstanding: number; settled: boolean; user_id: string; api_key_id: string | null }[] =
+      await manager.query(
+        `SELECT outstanding, settled_at IS NOT NULL AS settled, user_id, api_key_id FROM credit_holds
+        WHERE session_id = $1 FOR UPDATE`,
+        [sessionId],
+      );
     return rows[0] ?? null;
   }
 
@@ -290,6 +343,30 @@ export class CreditsRepository {
       ],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Repays the user's debt from a just-granted allocation, as far as it goes: a `repay` entry on it,
+   * its remaining and the debt lowered together, in one statement. Answers what was repaid.
+   */
+  async repayDebt(manager: EntityManager, grant: AllocationRow, createdBy: string): Promise<number> {
+    const rows: { n: number }[] = await manager.query(
+      `WITH amt AS (
+         SELECT LEAST(c.debt, $3::int) AS n FROM credit_accounts c WHERE c.user_id = $1 AND c.debt > 0),
+       acc AS (UPDATE credit_accounts c SET debt = c.debt - amt.n, updated_at = now() FROM amt WHERE c.user_id = $1),
+       alloc AS (
+         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits - amt.n FROM amt WHERE a.id = $2),
+       l AS (
+         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
+         SELECT $1, $2, 'repay', -amt.n,
+                (SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
+                  WHERE user_id = $1 AND expires_at > now()) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
+                $5
+           FROM amt)
+       SELECT n FROM amt`,
+      [grant.user_id, grant.id, grant.total_credits, grant.expires_at, createdBy],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** The plan allocation a subscription got for the period starting at `periodStart`, locked. */

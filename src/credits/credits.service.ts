@@ -1,14 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
-import { AccountsService } from '../users/accounts.service.js';
-import type { AllocationView, GrantInput, LedgerRefs, TakePart } from './credit-views.js';
 import {
+  DomainError,
+  InsufficientCreditsError,
+  KeyLimitExceededError,
+  NotFoundError,
+  SpendRateLimitedError,
+} from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { EventsService } from '../events/events.service.js';
+import { AccountsService } from '../users/accounts.service.js';
+import type { AllocationView, GrantInput, LedgerRefs, SpendRefs, TakePart } from './credit-views.js';
+import {
+  type AllocationRow,
   CreditsRepository,
   type InsertAfterTake,
   type Movement,
   type TakeRow,
+  type TakeSpec,
   toAllocation,
 } from './credits.repository.js';
 
@@ -19,11 +30,23 @@ function checkAmount(amount: number): void {
     throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
 }
 
-/** credits_take's row as numbers; strict and short → InsufficientCreditsError (nothing was written). */
-function takeResult(row: TakeRow, amount: number, strict: boolean) {
-  const available = Number(row.out_available);
-  if (strict && available < amount) throw new InsufficientCreditsError(amount, available);
-  return { collected: Number(row.out_collected), balanceAfter: Number(row.out_balance_after), parts: row.out_parts };
+/** credits_take's row as numbers; a refusal becomes its error (nothing was written). */
+function takeResult(row: TakeRow, amount: number) {
+  switch (row.out_status) {
+    case 'insufficient':
+      throw new InsufficientCreditsError(amount, Number(row.out_available) + Number(row.out_headroom));
+    case 'key_limit':
+      throw new KeyLimitExceededError(amount);
+    case 'rate_limited':
+      throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
+    case 'ok':
+      return {
+        collected: Number(row.out_collected),
+        debt: Number(row.out_debt),
+        balanceAfter: Number(row.out_balance_after),
+        parts: row.out_parts,
+      };
+  }
 }
 
 /**
@@ -38,6 +61,8 @@ export class CreditsService {
   constructor(
     private readonly repo: CreditsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EventsService) private readonly events: EventsService,
   ) {}
 
   /** Σ remaining credits of the user's unexpired allocations. A plain read: takes no lock. */
@@ -50,63 +75,97 @@ export class CreditsService {
     return this.repo.held(manager, userId);
   }
 
+  /** A take of the kind and mode given, with the configured spend-control defaults. */
+  private take(
+    manager: EntityManager,
+    userId: string,
+    amount: number,
+    how: Pick<TakeSpec, 'kind' | 'mode'>,
+    refs: SpendRefs,
+  ) {
+    checkAmount(amount);
+    const { apiKeyId, ...ledgerRefs } = refs;
+    return this.repo.take(manager, { ...this.spec(userId, amount, how), refs: ledgerRefs, apiKeyId });
+  }
+
+  private spec(userId: string, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>) {
+    return {
+      userId,
+      amount,
+      ...how,
+      rateDefault: this.config.credits.spendRatePerHour,
+      thresholds: this.config.credits.lowBalanceThresholds,
+    };
+  }
+
   /**
-   * Takes `amount` credits, soonest-expiring allocations first (ties: oldest allocation). One `debit`
-   * entry per allocation touched. Short → InsufficientCreditsError, nothing written.
+   * Takes `amount` credits, soonest-expiring allocations first (ties: oldest allocation); what the
+   * balance lacks comes from the user's overdraft as debt. One `debit` entry per allocation touched
+   * (and one `overdraft` entry for the debt). Short, over the key's budget or over the hourly spend
+   * limit → its error, nothing written.
    */
-  async debit(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
-    checkAmount(amount);
-    const { balanceAfter } = takeResult(
-      await this.repo.take(manager, userId, amount, 'debit', refs, true),
+  async debit(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
+    const { balanceAfter, debt } = takeResult(
+      await this.take(manager, userId, amount, { kind: 'debit', mode: 'strict' }, refs),
       amount,
-      true,
     );
-    return { balanceAfter };
-  }
-
-  /** Like `debit`, but takes only what is there (overruns); never throws for shortness. */
-  async debitUpTo(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
-    checkAmount(amount);
-    const { collected, balanceAfter } = takeResult(
-      await this.repo.take(manager, userId, amount, 'debit', refs, false),
-      amount,
-      false,
-    );
-    return { collected, balanceAfter };
+    return { balanceAfter, debt };
   }
 
   /**
-   * A `debit` and an INSERT in ONE statement (one round trip; its own transaction when the manager is
-   * the pool's): the row is inserted only when the whole amount was taken, else nothing is written
-   * and InsufficientCreditsError is thrown. The metered record uses it: the ledger entries point at
-   * the record (`refs.usageRecordId`) inserted with them.
+   * Like `debit`, but takes what balance and overdraft allow (settlement overruns: the tokens were
+   * used already, so neither the key budget nor the spend rate refuses it; both still count it).
+   */
+  async debitUpTo(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
+    const { collected, debt, balanceAfter } = takeResult(
+      await this.take(manager, userId, amount, { kind: 'debit', mode: 'up_to' }, refs),
+      amount,
+    );
+    return { collected, debt, balanceAfter };
+  }
+
+  /**
+   * A strict `debit` and an INSERT in ONE statement (one round trip; its own transaction when the
+   * manager is the pool's): the row is inserted only when the debit happened, else nothing is written
+   * and the refusal's error is thrown. The metered record uses it: the ledger entries point at the
+   * record (`refs.usageRecordId`) inserted with them.
    */
   async debitAndInsert<R>(
     manager: EntityManager,
-    debit: { userId: string; amount: number; refs: LedgerRefs },
+    debit: { userId: string; amount: number; refs: SpendRefs },
     then: InsertAfterTake,
-  ): Promise<{ balanceAfter: number; row: R }> {
+  ): Promise<{ balanceAfter: number; debt: number; row: R }> {
     checkAmount(debit.amount);
-    const result = await this.repo.takeAndInsert<R>(manager, debit, then);
-    const { balanceAfter } = takeResult(result, debit.amount, true);
-    return { balanceAfter, row: result.row as R };
+    const { apiKeyId, ...refs } = debit.refs;
+    const spec = { ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }), refs, apiKeyId };
+    const result = await this.repo.takeAndInsert<R>(manager, spec, then);
+    const { balanceAfter, debt } = takeResult(result, debit.amount);
+    return { balanceAfter, debt, row: result.row as R };
   }
 
   /**
    * Holds credits for a streaming session (kind `hold`, with session_id). How much came from each
-   * allocation stays in the ledger, so `release`/`settleHold` give it back to the same rows.
+   * allocation stays in the ledger, so `release`/`settleHold` give it back to the same rows. Holds
+   * never use the overdraft; they count against the key budget and the spend rate.
    */
   async hold(
     manager: EntityManager,
     userId: string,
     amount: number,
-    refs: LedgerRefs & { sessionId: string },
+    refs: SpendRefs & { sessionId: string },
   ): Promise<{ parts: TakePart[] }> {
     if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
-    checkAmount(amount);
-    const { parts } = takeResult(await this.repo.take(manager, userId, amount, 'hold', refs, true), amount, true);
-    if (!(await this.repo.addToHold(manager, refs.sessionId, userId, amount)))
-      throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
+    const { parts } = takeResult(
+      await this.take(manager, userId, amount, { kind: 'hold', mode: 'strict' }, refs),
+      amount,
+    );
+    const added = await this.repo.addToHold(manager, {
+      sessionId: refs.sessionId,
+      userId,
+      amount,
+      apiKeyId: refs.apiKeyId ?? null,
+    });
+    if (!added) throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
     return { parts };
   }
 
@@ -137,9 +196,12 @@ export class CreditsService {
     if (hold?.settled) throw new DomainError('ALREADY_SETTLED', 'This session’s hold is already settled');
     const held = hold?.outstanding ?? 0;
     const refund = Math.max(0, held - charge);
-    if (refund > 0) await this.giveBack(manager, userId, sessionId, refund, refs);
+    if (refund > 0) {
+      await this.giveBack(manager, userId, sessionId, refund, refs);
+      await this.repo.giveBackToKey(manager, sessionId, refund);
+    }
     await this.repo.markHoldSettled(manager, sessionId, userId);
-    return { held, charged: held - refund, refund };
+    return { held, charged: held - refund, refund, apiKeyId: hold?.api_key_id ?? null };
   }
 
   /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
@@ -157,7 +219,21 @@ export class CreditsService {
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
     if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
     const row = await this.repo.insertGrant(manager, input);
-    return row && toAllocation(row);
+    return row && this.granted(manager, row);
+  }
+
+  /** What every new allocation does first: repay the user's debt, then tell (credits.granted). */
+  private async granted(manager: EntityManager, row: AllocationRow): Promise<AllocationView> {
+    const repaid = await this.repo.repayDebt(manager, row, row.allocated_by);
+    const view = { ...toAllocation(row), remainingCredits: row.remaining_credits - repaid };
+    await this.events.emit(manager, 'credits.granted', {
+      userId: view.userId,
+      allocationId: view.id,
+      credits: view.totalCredits,
+      expiresAt: view.expiresAt,
+      source: view.source,
+    });
+    return view;
   }
 
   /**
@@ -184,6 +260,7 @@ export class CreditsService {
       plan: input.into,
     });
     if (!created) return null;
+    const view = await this.granted(manager, created);
     const balance = await this.repo.available(manager, input.userId);
     const movement: Movement = {
       allocationId: old.id,
@@ -192,7 +269,7 @@ export class CreditsService {
       kind: 'rollover',
     };
     await this.repo.writeMovements(manager, input.userId, [movement], { createdBy: 'system' });
-    return toAllocation(created);
+    return view;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { ApiKey } from '../api-keys/entities/api-key.entity.js';
+import { CreditAccount } from '../credits/entities/credit-account.entity.js';
 import { CreditAllocation } from '../credits/entities/credit-allocation.entity.js';
 import { CreditHold } from '../credits/entities/credit-hold.entity.js';
+import { CreditKeySpend } from '../credits/entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from '../credits/entities/credit-ledger-entry.entity.js';
 import { EventRecord } from '../events/entities/event.entity.js';
 import { IdempotencyKey } from '../idempotency/entities/idempotency-key.entity.js';
@@ -21,6 +23,8 @@ export const ENTITIES = [
   CreditAllocation,
   CreditLedgerEntry,
   CreditHold,
+  CreditAccount,
+  CreditKeySpend,
   PricingRule,
   ApiKey,
   StreamingSession,

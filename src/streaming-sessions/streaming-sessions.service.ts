@@ -95,7 +95,11 @@ export class StreamingSessionsService {
       });
       if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
       if (allocatedCredits > 0) {
-        await this.credits.hold(m, caller.userId, allocatedCredits, { createdBy: caller.userId, sessionId });
+        await this.credits.hold(m, caller.userId, allocatedCredits, {
+          createdBy: caller.userId,
+          sessionId,
+          apiKeyId: caller.apiKeyId,
+        });
       }
       return toSessionDto(row);
     });
@@ -198,10 +202,13 @@ export class StreamingSessionsService {
     const held =
       session.allocated_credits > 0
         ? await this.credits.settleHold(m, userId, sessionId, charge, refs)
-        : { charged: 0, refund: 0 };
+        : { charged: 0, refund: 0, apiKeyId: null };
     const overrun = charge - held.charged;
-    const collectedOverrun = overrun > 0 ? (await this.credits.debitUpTo(m, userId, overrun, refs)).collected : 0;
-    const shortfall = overrun - collectedOverrun;
+    // The overrun is owed, not asked: taken from the balance, then the overdraft; the rest is a
+    // shortfall for the review queue. It counts against the key the hold counted against.
+    const paid =
+      overrun > 0 ? await this.credits.debitUpTo(m, userId, overrun, { ...refs, apiKeyId: held.apiKeyId }) : null;
+    const shortfall = paid ? overrun - paid.collected - paid.debt : 0;
     const collected = charge - shortfall;
     const settledAt = new Date();
 
@@ -220,6 +227,7 @@ export class StreamingSessionsService {
       pricingRuleId: plan.pricingRuleId,
       providerCost: plan.providerCost,
       billingStatus: shortfall > 0 ? 'needs_review' : 'billed',
+      shortfall,
       metadata: {
         sessionId,
         tokens: billedTokens,

@@ -42,6 +42,8 @@ export interface CreateUsageRecordInput {
   pricingRuleId?: string | null;
   providerCost?: string | null;
   billingStatus?: BillingStatus;
+  /** What could not be collected: the record goes to the review queue. */
+  shortfall?: number;
   id?: string;
 }
 
@@ -86,7 +88,7 @@ export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** The 13 values of a usage_records row, in column order. */
+/** The 15 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   return [
     input.id ?? randomUUID(),
@@ -102,6 +104,8 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.pricingRuleId ?? null,
     input.providerCost ?? null,
     input.billingStatus ?? 'billed',
+    input.shortfall ?? 0,
+    (input.shortfall ?? 0) > 0 ? 'open' : null,
   ];
 }
 
@@ -144,9 +148,9 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                        metadata, pricing_rule_id, provider_cost, billing_status`;
+                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar`;
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar`;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -166,7 +170,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v2',
+      name: 'usage_record_with_debit_v3',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),

@@ -65,7 +65,7 @@ export class UsageController {
     type: ErrorResponseDto,
   })
   record(@CurrentUser() user: AuthUser, @Body() body: RecordUsageDto): Promise<UsageRecordResponseDto> {
-    return this.usage.record(user.userId, body);
+    return this.usage.record(user, body);
   }
 
   @Get('stats')

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -50,7 +51,8 @@ export class UsageService {
    * chosen first so the debit's ledger entries point at it; a short balance throws before anything
    * is written and rolls the transaction back (402).
    */
-  async record(userId: string, dto: RecordUsageDto): Promise<UsageRecordResponseDto> {
+  async record(caller: AuthUser, dto: RecordUsageDto): Promise<UsageRecordResponseDto> {
+    const userId = caller.userId;
     const hasSplit = dto.inputTokens !== undefined || dto.outputTokens !== undefined;
     if (hasSplit && dto.tokens !== undefined) {
       throw new DomainError('VALIDATION', 'Give either tokens or inputTokens and outputTokens, not both');
@@ -103,7 +105,7 @@ export class UsageService {
     if (credits === 0) return toRecordDto(await this.records.insert(manager, input));
     const { row } = await this.credits.debitAndInsert<RecordSqlRow>(
       manager,
-      { userId, amount: credits, refs: { usageRecordId: input.id, createdBy: userId } },
+      { userId, amount: credits, refs: { usageRecordId: input.id, createdBy: userId, apiKeyId: caller.apiKeyId } },
       this.records.insertAfterDebit(input),
     );
     return toRecordDto(toRow(row));

@@ -40,11 +40,23 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
-     -- voids) can never exceed what was granted.
+     -- voids, rollovers, repayments) can never exceed what was granted. (Overdraft entries are not
+     -- on an allocation: they are the debt, checked below.)
      SELECT 'overspent', user_id, NULL, SUM(amount)
        FROM credit_ledger WHERE user_id = ANY($1)
       GROUP BY user_id
-     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind <> 'grant'), 0) > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)`,
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'overdraft')), 0)
+            > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)
+     UNION ALL
+     -- A user's debt is what overdraft entries borrowed minus what repay entries paid back.
+     SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
+       FROM unnest($1::varchar[]) AS u(user_id)
+       LEFT JOIN credit_accounts c ON c.user_id = u.user_id
+      WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
+                                          + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
+                                     FROM credit_ledger l WHERE l.user_id = u.user_id)
+     UNION ALL
+     SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0`,
     users,
   );
 
@@ -66,7 +78,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     `WITH u AS (SELECT unnest($1::varchar[]) AS user_id),
      moved AS (
        SELECT user_id, -SUM(amount) AS n FROM credit_ledger
-        WHERE user_id = ANY($1) AND kind IN ('debit', 'hold', 'release') GROUP BY user_id),
+        WHERE user_id = ANY($1) AND kind IN ('debit', 'hold', 'release', 'overdraft') GROUP BY user_id),
      billed AS (SELECT user_id, SUM(credits) AS n FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id),
      held AS (
        SELECT user_id, SUM(outstanding) AS n FROM credit_holds
@@ -84,7 +96,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     `SELECT r.id, r.user_id, r.service, r.credits, d.n AS debited, h.n AS kept_from_hold
        FROM usage_records r
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(amount), 0) AS n FROM credit_ledger
-                           WHERE usage_record_id = r.id AND kind = 'debit') d ON true
+                           WHERE usage_record_id = r.id AND kind IN ('debit', 'overdraft')) d ON true
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(l.amount), 0) AS n FROM streaming_sessions s
                             JOIN credit_ledger l ON l.session_id = s.session_id AND l.kind IN ('hold', 'release')
                            WHERE s.usage_record_id = r.id) h ON true
@@ -96,7 +108,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT l.id, l.user_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
       WHERE l.user_id = ANY($1)
-        AND ((l.kind = 'debit' AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
+        AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
           OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h WHERE h.session_id = l.session_id)))`,
     users,
   );

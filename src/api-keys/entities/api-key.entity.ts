@@ -6,6 +6,9 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })
 @Check('api_keys_key_hash_length', `octet_length(key_hash) = 32`)
+@Check('api_keys_credit_limit_check', `credit_limit >= 1`)
+@Check('api_keys_limit_period_check', `limit_period IN ('day', 'week', 'month', 'total')`)
+@Check('api_keys_limit_check', `(credit_limit IS NULL) = (limit_period IS NULL)`)
 // (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
 @Index('api_keys_user_idx', { synchronize: false })
@@ -41,4 +44,14 @@ export class ApiKey {
 
   @Column({ name: 'last_used', type: 'timestamptz', nullable: true })
   lastUsed: Date | null;
+
+  /** A credit budget per period (with `limitPeriod`); what was spent is in credit_key_spend. */
+  @Column({ name: 'credit_limit', type: 'integer', nullable: true })
+  creditLimit: number | null;
+
+  @Column({ name: 'limit_period', type: 'varchar', length: 5, nullable: true })
+  limitPeriod: KeyLimitPeriod | null;
 }
+
+export const KEY_LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;
+export type KeyLimitPeriod = (typeof KEY_LIMIT_PERIODS)[number];

@@ -4,7 +4,7 @@ import { QueryFailedError } from 'typeorm';
 
 import { connectionProblem } from '../../database/connection-errors.js';
 import { RequestShapeError } from '../http/request-shape.js';
-import { DatabaseUnavailableError, DomainError, OutcomeUnknownError } from './domain-error.js';
+import { DatabaseUnavailableError, DomainError, OutcomeUnknownError, SpendRateLimitedError } from './domain-error.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -76,6 +76,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (exception instanceof SpendRateLimitedError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     res.status(body.statusCode).json(body);
   }
 

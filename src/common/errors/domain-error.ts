@@ -4,6 +4,8 @@
  */
 export const DOMAIN_ERROR_STATUS = {
   INSUFFICIENT_CREDITS: 402,
+  KEY_LIMIT_EXCEEDED: 402,
+  SPEND_RATE_LIMITED: 429,
   NOT_FOUND: 404,
   CONFLICT: 409,
   ALREADY_SETTLED: 409,
@@ -36,6 +38,20 @@ export class DomainError extends Error {
 export class InsufficientCreditsError extends DomainError {
   constructor(requiredCredits: number, availableCredits: number) {
     super('INSUFFICIENT_CREDITS', 'Insufficient credits', { requiredCredits, availableCredits });
+  }
+}
+
+/** The API key's credit budget for its period would be exceeded (nothing was written). */
+export class KeyLimitExceededError extends DomainError {
+  constructor(requiredCredits: number) {
+    super('KEY_LIMIT_EXCEEDED', 'This API key’s credit limit for the period would be exceeded', { requiredCredits });
+  }
+}
+
+/** The user's credits spent in the trailing hour would exceed their limit (nothing was written). */
+export class SpendRateLimitedError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('SPEND_RATE_LIMITED', 'Hourly spend limit reached; retry later', { retryAfter: retryAfterSeconds });
   }
 }
 

@@ -25,8 +25,14 @@ export class LedgerEntryDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
-  allocationId: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a',
+    format: 'uuid',
+    description: 'Null for overdraft entries: credits spent beyond the balance, owed as debt',
+  })
+  allocationId: string | null;
 
   @ApiProperty({ enum: LEDGER_KINDS, example: 'debit' })
   kind: (typeof LEDGER_KINDS)[number];

@@ -22,4 +22,11 @@ export class CreditHold {
 
   @Column({ name: 'settled_at', type: 'timestamptz', nullable: true })
   settledAt: Date | null;
+
+  /** The budgeted API key the hold counted against, and that key's period then. */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId: string | null;
+
+  @Column({ name: 'key_period_start', type: 'timestamptz', nullable: true })
+  keyPeriodStart: Date | null;
 }

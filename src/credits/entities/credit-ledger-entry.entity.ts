@@ -5,13 +5,17 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 
 /** Append-only (a trigger refuses UPDATE and DELETE): one signed movement of one allocation. */
 @Entity({ name: 'credit_ledger' })
-@Check('credit_ledger_kind_check', `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover')`)
+@Check(
+  'credit_ledger_kind_check',
+  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft')`,
+)
 @Check(
   'credit_ledger_sign_check',
   `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
 )
 // (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
+@Check('credit_ledger_allocation_check', `(kind = 'overdraft') = (allocation_id IS NULL)`)
 @Index('credit_ledger_user_idx', { synchronize: false })
 @Index('credit_ledger_allocation_idx', ['allocationId'])
 @Index('credit_ledger_session_idx', ['sessionId'], { where: 'session_id IS NOT NULL' })
@@ -24,8 +28,9 @@ export class CreditLedgerEntry {
   userId: string;
 
   @ForeignKey(() => CreditAllocation, { name: 'credit_ledger_allocation_id_fkey' })
-  @Column({ name: 'allocation_id', type: 'uuid' })
-  allocationId: string;
+  /** Null only for `overdraft` entries: credits spent beyond the balance, owed as debt. */
+  @Column({ name: 'allocation_id', type: 'uuid', nullable: true })
+  allocationId: string | null;
 
   @Column({ type: 'varchar', length: 10 })
   kind: LedgerKind;

@@ -18,6 +18,10 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Index('usage_records_user_time_idx', { synchronize: false })
 @Index('usage_records_time_idx', { synchronize: false })
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
+@Index('usage_records_review_queue_idx', { synchronize: false })
+@Check('usage_records_shortfall_check', `shortfall >= 0`)
+@Check('usage_records_review_status_check', `review_status IN ('open', 'resolved')`)
+@Check('usage_records_resolution_check', `resolution IN ('write_off', 'collect')`)
 export class UsageRecord {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'usage_records_pkey' })
   id: string;
@@ -62,4 +66,24 @@ export class UsageRecord {
 
   @Column({ name: 'billing_status', type: 'varchar', length: 20, default: 'billed' })
   billingStatus: 'billed' | 'needs_review';
+
+  /** What a settlement could not collect (the review queue's amount). */
+  @Column({ type: 'integer', default: 0 })
+  shortfall: number;
+
+  /** open while a needs_review record waits for a person; resolved afterwards (null: never needed). */
+  @Column({ name: 'review_status', type: 'varchar', length: 10, nullable: true })
+  reviewStatus: 'open' | 'resolved' | null;
+
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  resolution: 'write_off' | 'collect' | null;
+
+  @Column({ name: 'resolved_by', type: 'varchar', length: 50, nullable: true })
+  resolvedBy: string | null;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt: Date | null;
+
+  @Column({ name: 'resolution_note', type: 'varchar', length: 500, nullable: true })
+  resolutionNote: string | null;
 }

@@ -1,0 +1,42 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+
+import { UserAccount } from '../../users/entities/user-account.entity.js';
+
+/**
+ * A user's money settings and state beyond the allocations (migration 1732000009000); no row means
+ * every default. `spendWindow` holds 60 per-minute buckets (slot = minute mod 60) of the credits
+ * spent in the trailing hour, `spendMinute` the minute of the newest one.
+ */
+@Entity({ name: 'credit_accounts' })
+@Check('credit_accounts_debt_check', `debt >= 0`)
+@Check('credit_accounts_overdraft_check', `overdraft_limit >= 0`)
+@Check('credit_accounts_rate_check', `max_credits_per_hour >= 1`)
+@Index('credit_accounts_debt_idx', ['userId'], { where: 'debt > 0' })
+export class CreditAccount {
+  @ForeignKey(() => UserAccount, { name: 'credit_accounts_user_id_fkey' })
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_accounts_pkey' })
+  userId: string;
+
+  @Column({ type: 'integer', default: 0 })
+  debt: number;
+
+  @Column({ name: 'overdraft_limit', type: 'integer', default: 0 })
+  overdraftLimit: number;
+
+  /** Null: SPEND_RATE_LIMIT_PER_HOUR applies. */
+  @Column({ name: 'max_credits_per_hour', type: 'integer', nullable: true })
+  maxCreditsPerHour: number | null;
+
+  /** Null: LOW_BALANCE_THRESHOLDS apply. */
+  @Column({ name: 'low_balance_thresholds', type: 'integer', array: true, nullable: true })
+  lowBalanceThresholds: number[] | null;
+
+  @Column({ name: 'spend_minute', type: 'bigint', default: 0 })
+  spendMinute: string;
+
+  @Column({ name: 'spend_window', type: 'integer', array: true, default: () => 'array_fill(0, ARRAY[60])' })
+  spendWindow: number[];
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}
