@@ -126,7 +126,8 @@ export class CreateSpendControls1732000009000 implements MigrationInterface {
 
 /**
  * $1 user, $2 amount, $3 kind ('debit' | 'hold'), $4 mode ('strict': all or nothing; 'up_to': as much
- * as balance and overdraft allow, for settlement overruns), $5 session, $6 usage record, $7 created
+ * as balance and overdraft allow, for settlement overruns; 'collect': all, what the balance lacks as
+ * debt whatever the overdraft, for a reviewed shortfall), $5 session, $6 usage record, $7 created
  * by, $8 API key (its budget), $9 default hourly limit (null: none), $10 default alert thresholds.
  *
  * Under the account-row lock (a fresh snapshot per statement, so it sees the previous holder's
@@ -228,7 +229,9 @@ const CREDITS_TAKE_V2 = `
       v_rem := v_rem || r.remaining_credits;
       v_available := v_available + r.remaining_credits;
     END LOOP;
-    IF p_kind = 'debit' THEN
+    IF p_mode = 'collect' THEN
+      v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
+    ELSIF p_kind = 'debit' THEN
       v_headroom := GREATEST(COALESCE(acc.overdraft_limit, 0) - COALESCE(acc.debt, 0), 0);
     END IF;
     IF v_strict AND v_available + v_headroom < p_amount THEN

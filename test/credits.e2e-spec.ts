@@ -63,6 +63,7 @@ describe('credits', () => {
       userId: u.id,
       totalCredits: 100,
       heldCredits: 0,
+      debt: 0,
       activeAllocations: [
         {
           id: res.body.id,

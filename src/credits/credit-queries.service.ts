@@ -26,8 +26,9 @@ export class CreditQueriesService {
     return this.tx.statementManager;
   }
 
-  available(userId: string): Promise<number> {
-    return this.credits.available(this.readManager, userId);
+  /** The available balance plus what the user's overdraft still covers. */
+  spendable(userId: string): Promise<number> {
+    return this.reads.spendable(this.readManager, userId);
   }
 
   async balance(userId: string): Promise<BalanceView> {
@@ -37,6 +38,7 @@ export class CreditQueriesService {
       userId,
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
       heldCredits: Number(rows[0].held),
+      debt: rows[0].debt,
       activeAllocations: allocations.map((a) => ({
         id: a.id,
         credits: a.remaining_credits,

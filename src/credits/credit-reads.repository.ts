@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { ReconcileMismatch } from './credit-views.js';
@@ -12,9 +12,9 @@ export class CreditReadsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Open allocations and open holds in one statement: one snapshot and one round trip. */
-  async balanceRows(userId: string): Promise<(Partial<AllocationRow> & { held: string })[]> {
+  async balanceRows(userId: string): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
     return this.dataSource.query(
-      `SELECT h.held, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE user_id = $1), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
                 WHERE user_id = $1 AND settled_at IS NULL) h
@@ -25,6 +25,20 @@ export class CreditReadsRepository {
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       [userId],
     );
+  }
+
+  /**
+   * What the user could spend now: the available balance plus what the overdraft still covers
+   * (what a record of that many credits would pass, key budget and spend rate aside).
+   */
+  async spendable(manager: EntityManager, userId: string): Promise<number> {
+    const rows: { n: string }[] = await manager.query(
+      `SELECT ((SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
+                 WHERE user_id = $1 AND expires_at > now())
+               + COALESCE((SELECT GREATEST(overdraft_limit - debt, 0) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
+      [userId],
+    );
+    return Number(rows[0].n);
   }
 
   /** Allocations newest first; the cursor keeps microseconds (a JS Date would skip rows across pages). */

@@ -69,6 +69,7 @@ export interface BalanceView {
   userId: string;
   totalCredits: number;
   heldCredits: number;
+  debt: number;
   activeAllocations: {
     id: string;
     credits: number;

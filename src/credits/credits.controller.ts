@@ -71,7 +71,7 @@ export class CreditsController {
   @ApiOkResponse({ type: CheckCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
-    const available = await this.queries.available(user.userId);
+    const available = await this.queries.spendable(user.userId);
     return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
   }
 

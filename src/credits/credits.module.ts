@@ -4,8 +4,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
+import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
+import { CreditLimitsController } from './credit-limits.controller.js';
+import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditsController } from './credits.controller.js';
@@ -24,15 +27,17 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController],
+  controllers: [CreditsController, CreditLimitsController],
   providers: [
     CreditsService,
     CreditAdminService,
+    CreditLimitsService,
+    CreditAccountsRepository,
     CreditsRepository,
     CreditReadsRepository,
     CreditQueriesService,
     CreditExpiryJob,
   ],
-  exports: [CreditsService, CreditQueriesService],
+  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository],
 })
 export class CreditsModule {}

@@ -66,8 +66,11 @@ export interface TakeSpec {
   userId: string;
   amount: number;
   kind: 'debit' | 'hold';
-  /** strict: all or nothing; up_to: what balance and overdraft allow (settlement overruns). */
-  mode: 'strict' | 'up_to';
+  /**
+   * strict: all or nothing; up_to: what balance and overdraft allow (settlement overruns); collect:
+   * all, the part the balance lacks as debt whatever the overdraft (a reviewed shortfall).
+   */
+  mode: 'strict' | 'up_to' | 'collect';
   refs: LedgerRefs;
   apiKeyId?: string | null;
   /** The defaults for users without their own settings. */

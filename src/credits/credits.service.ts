@@ -125,6 +125,18 @@ export class CreditsService {
   }
 
   /**
+   * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
+   * the overdraft limit (the review queue's `collect`).
+   */
+  async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
+    const { collected, debt } = takeResult(
+      await this.take(manager, userId, amount, { kind: 'debit', mode: 'collect' }, refs),
+      amount,
+    );
+    return { collected, debt };
+  }
+
+  /**
    * A strict `debit` and an INSERT in ONE statement (one round trip; its own transaction when the
    * manager is the pool's): the row is inserted only when the debit happened, else nothing is written
    * and the refusal's error is thrown. The metered record uses it: the ledger entries point at the

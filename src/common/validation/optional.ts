@@ -8,3 +8,8 @@ import { ValidateIf, type ValidationOptions } from 'class-validator';
 export function IsOptional(options?: ValidationOptions): PropertyDecorator {
   return ValidateIf((_object, value) => value !== undefined, options);
 }
+
+/** An optional field that may also be `null` (which then means something, e.g. "remove the limit"). */
+export function IsOptionalOrNull(options?: ValidationOptions): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined && value !== null, options);
+}

@@ -33,6 +33,13 @@ export class BalanceResponseDto {
   heldCredits: number;
 
   @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'Credits owed: spent through the overdraft; the next grant repays them first',
+  })
+  debt: number;
+
+  @ApiProperty({
     type: [ActiveAllocationDto],
     description: 'Unexpired allocations with credits left, soonest expiry first',
   })

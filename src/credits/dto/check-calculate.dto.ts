@@ -26,7 +26,11 @@ export class CheckCreditsResponseDto {
   @ApiProperty({ example: 25 })
   requiredCredits: number;
 
-  @ApiProperty({ example: 1500, description: 'Credits available now (unexpired allocations, holds excluded)' })
+  @ApiProperty({
+    example: 1500,
+    description:
+      'Credits that can be spent now: unexpired allocations (holds excluded) plus what the overdraft still covers',
+  })
   availableCredits: number;
 }
 

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+
+import { CreditAccount } from './entities/credit-account.entity.js';
+
+export type CreditSettings = Partial<
+  Pick<CreditAccount, 'overdraftLimit' | 'maxCreditsPerHour' | 'lowBalanceThresholds'>
+>;
+
+/** credit_accounts through TypeORM: a user's money settings and debt (absent row: all defaults). */
+@Injectable()
+export class CreditAccountsRepository {
+  constructor(@InjectRepository(CreditAccount) private readonly accounts: Repository<CreditAccount>) {}
+
+  find(userId: string): Promise<CreditAccount | null> {
+    return this.accounts.findOneBy({ userId });
+  }
+
+  /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */
+  async upsertSettings(manager: EntityManager, userId: string, settings: CreditSettings): Promise<CreditAccount> {
+    await manager.createQueryBuilder().insert().into(CreditAccount).values({ userId }).orIgnore().execute();
+    if (Object.keys(settings).length > 0)
+      await manager.update(CreditAccount, { userId }, { ...settings, updatedAt: () => 'now()' });
+    return manager.findOneByOrFail(CreditAccount, { userId });
+  }
+
+  /** Users with debt, largest first. */
+  debtors(limit: number): Promise<Pick<CreditAccount, 'userId' | 'debt'>[]> {
+    return this.accounts
+      .createQueryBuilder('c')
+      .select(['c.userId', 'c.debt'])
+      .where('c.debt > 0')
+      .orderBy('c.debt', 'DESC')
+      .addOrderBy('c.userId')
+      .limit(limit)
+      .getMany();
+  }
+}
