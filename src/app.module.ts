@@ -24,6 +24,11 @@ import { UsageModule } from './usage/usage.module.js';
 import { AccountsModule } from './users/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/** JOBS_ENABLED, read before the config module exists (it decides which modules there are). */
+function jobsEnabled(env: Record<string, string | undefined>): boolean {
+  return !['false', '0', 'no'].includes((env.JOBS_ENABLED ?? '').trim().toLowerCase());
+}
+
 @Module({})
 export class AppModule {
   /** `env` overrides process.env (tests run apps with their own settings side by side). */
@@ -39,7 +44,8 @@ export class AppModule {
             throttlers: [{ name: 'default', ttl: seconds(config.throttle.ttlSeconds), limit: config.throttle.limit }],
           }),
         }),
-        ScheduleModule.forRoot(),
+        // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
+        ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         AccountsModule,
         AuthModule,
         IdempotencyModule,

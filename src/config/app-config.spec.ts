@@ -39,6 +39,7 @@ describe('buildAppConfig', () => {
       bodyLimit: '100kb',
       trustProxy: false,
       shutdownGraceMs: 5000,
+      jobsEnabled: true,
       version: '1.2.3',
     });
   });

@@ -39,6 +39,8 @@ export interface AppConfig {
   bodyLimit: string;
   /** Express `trust proxy`: false, a hop count, or a list of trusted proxy addresses/CIDRs. */
   trustProxy: boolean | number | string[];
+  /** JOBS_ENABLED: whether this instance runs the scheduled jobs (expiry, renewals, cleanup). */
+  jobsEnabled: boolean;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
   version: string;
@@ -230,6 +232,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     bodyLimit: bodyLimit(read),
     trustProxy: trustProxy(read),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
+    jobsEnabled: read.bool('JOBS_ENABLED', true),
     version,
   };
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { CreditsModule } from '../credits/credits.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -13,7 +14,7 @@ import { SubscriptionsController } from './subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Plan, Subscription]), CreditsModule, AccountsModule],
+  imports: [TypeOrmModule.forFeature([Plan, Subscription]), CreditsModule, AccountsModule, EventsModule],
   controllers: [PlansController, SubscriptionsController],
   providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
   exports: [SubscriptionsService],

@@ -6,6 +6,7 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
 import { AccountsService } from '../users/accounts.service.js';
 import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import type { Plan } from './entities/plan.entity.js';
@@ -29,6 +30,7 @@ export class SubscriptionsService {
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
     private readonly accounts: AccountsService,
+    private readonly events: EventsService,
   ) {}
 
   /** Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it. */
@@ -115,7 +117,7 @@ export class SubscriptionsService {
           expiresAt: period.end,
         });
       }
-      await this.credits.grantOnce(m, {
+      const granted = await this.credits.grantOnce(m, {
         userId: sub.userId,
         credits: plan.credits,
         expiresAt: period.end,
@@ -124,6 +126,12 @@ export class SubscriptionsService {
         source: 'plan',
         plan: into,
       });
+      if (granted && period.index > 0)
+        await this.events.emit(m, 'subscription.renewed', {
+          userId: sub.userId,
+          planId: plan.id,
+          allocationId: granted.id,
+        });
     }
     await this.repo.setNextGrantAt(m, sub.id, period.end);
     return Object.assign(sub, { nextGrantAt: period.end });

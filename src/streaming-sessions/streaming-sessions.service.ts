@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { UsageService } from '../usage/usage.service.js';
 import { AccountsService } from '../users/accounts.service.js';
@@ -64,6 +65,7 @@ export class StreamingSessionsService {
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
     private readonly accounts: AccountsService,
+    private readonly events: EventsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -241,6 +243,8 @@ export class StreamingSessionsService {
         ...(plan.status === 'expired' ? { expiredAt: settledAt.toISOString() } : {}),
       },
     });
+
+    if (shortfall > 0) await this.events.emit(m, 'usage.needs_review', { userId, usageRecordId, shortfall });
 
     const result: SettlementResult = { actualCredits: charge, refund: held.refund, shortfall };
     const response = this.responseFor(session, plan.status, result);

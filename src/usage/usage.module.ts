@@ -9,13 +9,24 @@ import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
 import { UsageRecordsService } from './usage-records.service.js';
+import { UsageReviewController } from './usage-review.controller.js';
+import { UsageReviewRepository } from './usage-review.repository.js';
+import { UsageReviewService } from './usage-review.service.js';
 import { UsageStatsRepository } from './usage-stats.repository.js';
 import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([UsageRecord]), CreditsModule, PricingModule, AccountsModule],
-  controllers: [UsageController],
-  providers: [UsageService, UsageRecordsRepository, UsageRecordsService, UsageStatsRepository, UsageStatsService],
+  controllers: [UsageController, UsageReviewController],
+  providers: [
+    UsageService,
+    UsageRecordsRepository,
+    UsageRecordsService,
+    UsageStatsRepository,
+    UsageStatsService,
+    UsageReviewRepository,
+    UsageReviewService,
+  ],
   exports: [UsageService],
 })
 export class UsageModule {}

@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from './dto/review.dto.js';
+import { UsageReviewService } from './usage-review.service.js';
+
+@ApiTags('credits')
+@Controller('api')
+export class UsageReviewController {
+  constructor(private readonly review: UsageReviewService) {}
+
+  @Get('credits/review')
+  @Auth('admin')
+  @ApiOperation({
+    summary: 'The review queue: shortfalls to resolve and users with debt (admin)',
+    description: 'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
+  })
+  @ApiOkResponse({ type: ReviewListResponseDto })
+  list(@Query() query: ReviewQueryDto): Promise<ReviewListResponseDto> {
+    return this.review.list(query);
+  }
+
+  @Post('usage/records/:id/resolve')
+  @HttpCode(200)
+  @Auth('admin')
+  @ApiOperation({
+    summary: 'Resolve a shortfall: write it off, or collect it now (admin)',
+    description:
+      'collect takes the shortfall from the balance now; what the balance cannot pay becomes debt, whatever the ' +
+      'overdraft limit. Both mark the record resolved with who and when. Resolving twice is a 409.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '6a1f2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b' })
+  @ApiOkResponse({ type: ReviewItemDto })
+  @ApiNotFoundResponse({ description: 'Unknown usage record', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Resolved already, or nothing to review', type: ErrorResponseDto })
+  resolve(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ResolveRecordDto,
+  ): Promise<ReviewItemDto> {
+    return this.review.resolve(user, id, body);
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+
+/** A usage record as the review queue shows it. */
+export interface ReviewRow {
+  id: string;
+  user_id: string;
+  timestamp: Date;
+  cursor_t: string;
+  service: string;
+  operation: string;
+  credits: number;
+  shortfall: number;
+  review_status: 'open' | 'resolved';
+  resolution: 'write_off' | 'collect' | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  resolution_note: string | null;
+}
+
+const REVIEW_COLUMNS = `id, user_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
+  credits, shortfall, review_status, resolution, resolved_by, resolved_at, resolution_note`;
+
+/** usage_records' review queue: shortfalls waiting for a person, and their resolution. */
+@Injectable()
+export class UsageReviewRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Records with the review status, newest first, keyset-paged on ("timestamp", id). */
+  async page(query: {
+    status: 'open' | 'resolved';
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<ReviewRow[]> {
+    const params: unknown[] = [query.status];
+    let keyset = '';
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      keyset = `AND ("timestamp", id) < ($2::timestamptz, $3::uuid)`;
+    }
+    params.push(query.limit);
+    return this.dataSource.query(
+      `SELECT ${REVIEW_COLUMNS} FROM usage_records WHERE review_status = $1 ${keyset}
+        ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async lock(manager: EntityManager, id: string): Promise<ReviewRow | null> {
+    const rows: ReviewRow[] = await manager.query(
+      `SELECT ${REVIEW_COLUMNS} FROM usage_records WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Marks the record resolved; a collect adds what it collected to the record's credits. */
+  async resolve(
+    manager: EntityManager,
+    id: string,
+    resolution: { action: 'write_off' | 'collect'; by: string; note: string | null; collected: number },
+  ): Promise<ReviewRow> {
+    // TypeORM answers an UPDATE … RETURNING as [rows, affected].
+    const [rows]: [ReviewRow[], number] = await manager.query(
+      `UPDATE usage_records SET review_status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = now(),
+              resolution_note = $4, credits = credits + $5
+        WHERE id = $1 RETURNING ${REVIEW_COLUMNS}`,
+      [id, resolution.action, resolution.by, resolution.note, resolution.collected],
+    );
+    return rows[0];
+  }
+}

@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination.js';
+import { CreditAccountsRepository } from '../credits/credit-accounts.repository.js';
+import { CreditsService } from '../credits/credits.service.js';
+import { Transactions } from '../database/transactions.js';
+import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from './dto/review.dto.js';
+import { type ReviewRow, UsageReviewRepository } from './usage-review.repository.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_DEBTORS = 500;
+
+function toItem(row: ReviewRow): ReviewItemDto {
+  return {
+    usageRecordId: row.id,
+    userId: row.user_id,
+    timestamp: row.timestamp.toISOString(),
+    service: row.service,
+    operation: row.operation,
+    credits: row.credits,
+    shortfall: row.shortfall,
+    reviewStatus: row.review_status,
+    resolution: row.resolution,
+    resolvedBy: row.resolved_by,
+    resolvedAt: row.resolved_at?.toISOString() ?? null,
+    note: row.resolution_note,
+  };
+}
+
+/**
+ * The review queue (admin): settlement shortfalls the balance and overdraft could not cover, and
+ * users with debt. Resolving writes off the shortfall or collects it now through the credits module.
+ */
+@Injectable()
+export class UsageReviewService {
+  constructor(
+    private readonly review: UsageReviewRepository,
+    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(CreditAccountsRepository) private readonly creditAccounts: CreditAccountsRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+  ) {}
+
+  async list(query: { status?: 'open' | 'resolved'; limit?: number; cursor?: string }): Promise<ReviewListResponseDto> {
+    const status = query.status ?? 'open';
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    const rows = await this.review.page({ status, after, limit: limit + 1 });
+    const page = toPage(rows, limit, toItem, (r) => ({ t: r.cursor_t, id: r.id }));
+    const debts = status === 'open' && !query.cursor ? await this.creditAccounts.debtors(MAX_DEBTORS) : [];
+    return { ...page, debts: debts.map((d) => ({ userId: d.userId, debt: d.debt })) };
+  }
+
+  /** write_off or collect an open review, once: a second resolve is a 409. */
+  resolve(caller: AuthUser, id: string, dto: ResolveRecordDto): Promise<ReviewItemDto> {
+    if (!UUID.test(id)) throw new NotFoundError('Usage record');
+    return this.tx.run(async (m) => {
+      const row = await this.review.lock(m, id);
+      if (!row) throw new NotFoundError('Usage record');
+      if (row.review_status === 'resolved') throw new DomainError('CONFLICT', 'This record was resolved already');
+      if (row.review_status !== 'open') throw new DomainError('CONFLICT', 'This record has nothing to review');
+      let collected = 0;
+      if (dto.action === 'collect' && row.shortfall > 0) {
+        const taken = await this.credits.collect(m, row.user_id, row.shortfall, {
+          createdBy: caller.userId,
+          usageRecordId: row.id,
+        });
+        collected = taken.collected + taken.debt;
+      }
+      const resolved = await this.review.resolve(m, id, {
+        action: dto.action,
+        by: caller.userId,
+        note: dto.note ?? null,
+        collected,
+      });
+      return toItem(resolved);
+    });
+  }
+}
