@@ -21,6 +21,8 @@ describe.skipIf(!pgBinariesAvailable)('DB_READ_URL: a streaming replica', () => 
     cluster = await PrimaryWithReplica.start();
     primary = new pg.Pool({ connectionString: cluster.url('primary'), max: 2 });
     replica = new pg.Pool({ connectionString: cluster.url('replica'), max: 2 });
+    // The last test stops the replica: its idle connections then die.
+    replica.on('error', () => undefined);
     t = await startTestApp({
       DATABASE_URL: cluster.url('primary'),
       DB_READ_URL: cluster.url('replica'),
@@ -148,5 +150,21 @@ describe.skipIf(!pgBinariesAvailable)('DB_READ_URL: a streaming replica', () => 
     expect(text).toMatch(/^accounting_db_pool_max\{pool="primary"\} 10$/m);
     expect(text).toMatch(/^accounting_db_pool_max\{pool="replica"\} 10$/m);
     expect(text).toMatch(/^accounting_db_pool_connections\{pool="replica",state="total"\} [1-9]/m);
+  });
+
+  // Last: it takes the replica away for good.
+  it('without the replica only its routes fail (503); the rest keeps working', async () => {
+    const userId = uniqueId('replica-gone');
+    const jwt = bearer(token({ sub: userId }));
+    await t.http.get('/api/users/me').set(jwt).expect(200);
+    await cluster.stopReplica();
+    const stats = await t.http.get('/api/usage/stats').set(jwt);
+    expect(stats.status).toBe(503);
+    expect(JSON.stringify(stats.body)).not.toMatch(/SELECT|at .*\.js/);
+    await t.http.get('/api/usage/records').set(jwt).expect(503);
+    await t.http.post('/api/credits/allocate').set(admin).send({ userId, credits: 5 }).expect(201);
+    await t.http.post('/api/usage/record').set(jwt).send({ service: 'chat', operation: 'op', credits: 2 }).expect(201);
+    const balance = await t.http.get('/api/credits/balance').set(jwt).expect(200);
+    expect(balance.body.totalCredits).toBe(3);
   });
 });

@@ -83,6 +83,11 @@ export class PrimaryWithReplica {
     return pgRun('pg_ctl', ['-D', dataDir, '-o', options, '-l', `${dataDir}.log`, '-w', '-t', '60', 'start']);
   }
 
+  /** Takes the replica away (immediate shutdown), leaving the primary running. */
+  async stopReplica(): Promise<void> {
+    await pgRun('pg_ctl', ['-D', path.join(this.dir, 'replica'), '-m', 'immediate', '-w', 'stop']);
+  }
+
   async stop(): Promise<void> {
     for (const name of ['replica', 'primary']) {
       const dataDir = path.join(this.dir, name);
