@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MetricsService } from '../src/metrics/metrics.service.js';
@@ -46,12 +47,21 @@ describe('REDIS_URL: rate limits shared by two instances', () => {
   });
 
   it('a principal gets THROTTLE_LIMIT requests in all, whichever instance answers', async () => {
-    const jwt = bearer(token({ sub: uniqueId('shared') }));
+    const userId = uniqueId('shared');
+    const jwt = bearer(token({ sub: userId }));
     for (const app of [a, b, a, b]) await app.http.get(me).set(jwt).expect(200);
     const refused = await a.http.get(me).set(jwt);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     await b.http.get(me).set(jwt).expect(429);
+    // The counters live in Redis, under the service's prefix.
+    const client = new Redis(redis.url);
+    try {
+      const keys = await client.keys('accounting-service:*');
+      expect(keys.some((k) => k.includes(`user:${userId}`))).toBe(true);
+    } finally {
+      client.disconnect();
+    }
     // Another principal has its own budget.
     await b.http.get(me).set(bearer(token())).expect(200);
   });

@@ -44,6 +44,8 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       connectionName: 'accounting-service',
+      // A Redis shared with other applications: this service's counters under their own prefix.
+      keyPrefix: 'accounting-service:',
     });
     // ioredis emits 'error' on every failed (re)connection; the outage is reported by increment().
     client.on('error', () => undefined);
