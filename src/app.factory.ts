@@ -10,6 +10,8 @@ import { createRootLogger, PinoLoggerService, requestLogging } from './common/lo
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
 import { ShutdownState } from './health/shutdown-state.js';
+import { httpMetrics } from './metrics/http-metrics.middleware.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
 
 export interface CreateAppOptions {
@@ -46,6 +48,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     logger.warn('JWT_ACCESS_SECRET is not set: using the fixed development secret (never in production)', 'Config');
   }
 
+  // First, so the timing covers the whole request and refusals by later middleware count too.
+  app.use(httpMetrics(app.get(MetricsService)));
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));

@@ -1,7 +1,6 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { seconds, ThrottlerModule } from '@nestjs/throttler';
 
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AccessGuard } from './auth/access.guard.js';
@@ -9,17 +8,18 @@ import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './auth/principal-throttler.guard.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
-import type { AppConfig } from './config/app-config.js';
-import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
+import { AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
+import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
 import { AccountsModule } from './users/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -38,12 +38,8 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env),
         DatabaseModule,
-        ThrottlerModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({
-            throttlers: [{ name: 'default', ttl: seconds(config.throttle.ttlSeconds), limit: config.throttle.limit }],
-          }),
-        }),
+        MetricsModule,
+        ThrottlingModule,
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         AccountsModule,

@@ -22,6 +22,7 @@ describe('buildAppConfig', () => {
       port: 3001,
       database: {
         url: null,
+        readUrl: null,
         dataDir: './data',
         migrationsRun: true,
         poolSize: 20,
@@ -40,6 +41,8 @@ describe('buildAppConfig', () => {
       trustProxy: false,
       shutdownGraceMs: 5000,
       jobsEnabled: true,
+      metricsToken: null,
+      redisUrl: null,
       version: '1.2.3',
     });
   });
@@ -103,12 +106,16 @@ describe('buildAppConfig', () => {
       PRICING_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'debug',
       BODY_LIMIT: '2mb',
+      DB_READ_URL: 'postgres://u:p@replica:5432/acc',
+      METRICS_TOKEN: 'metrics-token-0123456789',
+      REDIS_URL: 'redis://cache:6379/2',
     });
     expect(config).toMatchObject({
       nodeEnv: 'staging',
       port: 8080,
       database: {
         url: 'postgresql://u:p@db:5432/acc',
+        readUrl: 'postgres://u:p@replica:5432/acc',
         dataDir: '/var/lib/acc',
         migrationsRun: false,
         poolSize: 7,
@@ -124,6 +131,8 @@ describe('buildAppConfig', () => {
       pricing: { defaultPricePer1kTokens: '0.0700', strict: true, cacheTtlMs: 0 },
       logLevel: 'debug',
       bodyLimit: '2mb',
+      metricsToken: 'metrics-token-0123456789',
+      redisUrl: 'redis://cache:6379/2',
     });
   });
 
@@ -235,6 +244,13 @@ describe('buildAppConfig', () => {
       ['TRUST_PROXY', '10.0.0.0/8/8'],
       ['TRUST_PROXY', 'true'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
+      ['DB_READ_URL', 'mysql://u@replica/db', { DATABASE_URL: 'postgres://u@h/db' }],
+      // A replica without a primary: the embedded database has none.
+      ['DB_READ_URL', 'postgres://u@replica/db'],
+      ['REDIS_URL', 'localhost:6379'],
+      ['REDIS_URL', 'http://cache:6379'],
+      ['METRICS_TOKEN', 'short'],
+      ['METRICS_TOKEN', 'has a space in it somewhere'],
     ] as Array<[string, string, Record<string, string>?]>)('%s=%s', (name, value, extra = {}) => {
       const problems = problemsOf({ ...extra, [name]: value });
       expect(problems).toHaveLength(1);

@@ -9,6 +9,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface DatabaseConfig {
   /** Connection URL; null means "start the embedded PostgreSQL". */
   url: string | null;
+  /** DB_READ_URL: a streaming replica for statistics, record lists and CSV exports (null: the primary). */
+  readUrl: string | null;
   dataDir: string;
   migrationsRun: boolean;
   poolSize: number;
@@ -43,6 +45,10 @@ export interface AppConfig {
   jobsEnabled: boolean;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
+  /** METRICS_TOKEN: the bearer token GET /metrics requires (null: the route answers 404). */
+  metricsToken: string | null;
+  /** REDIS_URL: rate-limit counters shared by every instance (null: per instance, in memory). */
+  redisUrl: string | null;
   version: string;
 }
 
@@ -120,6 +126,29 @@ function databaseUrl(read: EnvReader): string | null {
   return `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
 }
 
+/** DB_READ_URL: only next to a primary URL (the embedded database has no replica). */
+function readUrl(read: EnvReader, primary: string | null): string | null {
+  const url = read.raw('DB_READ_URL');
+  if (!url) return null;
+  if (!/^postgres(ql)?:\/\//.test(url)) read.problems.push('DB_READ_URL must be a postgres:// or postgresql:// URL');
+  else if (!primary) read.problems.push('DB_READ_URL needs DATABASE_URL or DB_HOST (the primary) as well');
+  return url;
+}
+
+function redisUrl(read: EnvReader): string | null {
+  const url = read.raw('REDIS_URL');
+  if (url && !/^rediss?:\/\/[^/]/.test(url)) read.problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  return url ?? null;
+}
+
+/** METRICS_TOKEN guards the metrics; a short one would be guessable. */
+function metricsToken(read: EnvReader): string | null {
+  const token = read.raw('METRICS_TOKEN');
+  if (token && (token.length < 16 || /\s/.test(token)))
+    read.problems.push('METRICS_TOKEN must be at least 16 characters without spaces');
+  return token ?? null;
+}
+
 function jwtSecret(read: EnvReader, nodeEnv: string): AppConfig['jwt'] {
   const secret = read.raw('JWT_ACCESS_SECRET');
   if (nodeEnv === 'production') {
@@ -195,11 +224,13 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.string('NODE_ENV', 'development');
   const cors = read.raw('CORS_ORIGIN');
+  const primaryUrl = databaseUrl(read);
   const config: AppConfig = {
     nodeEnv,
     port: read.int('PORT', 3001, 0, 65535),
     database: {
-      url: databaseUrl(read),
+      url: primaryUrl,
+      readUrl: readUrl(read, primaryUrl),
       dataDir: read.string('DATA_DIR', './data'),
       migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
       poolSize: read.int('DB_POOL_SIZE', 20, 1, 500),
@@ -233,6 +264,8 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     trustProxy: trustProxy(read),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     jobsEnabled: read.bool('JOBS_ENABLED', true),
+    metricsToken: metricsToken(read),
+    redisUrl: redisUrl(read),
     version,
   };
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
+import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditsRepository } from './credits.repository.js';
 
 const EXPIRY_BATCH = 500;
@@ -13,16 +14,18 @@ const EXPIRY_BATCH = 500;
 export class CreditExpiryJob {
   private readonly logger = new Logger('Credits');
 
-  constructor(private readonly repo: CreditsRepository) {}
+  constructor(
+    private readonly repo: CreditsRepository,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiry' })
-  async run(): Promise<void> {
-    try {
+  run(): Promise<void> {
+    // Counted by result; a failure is logged and retried next minute.
+    return this.metrics.runJob('credits-expiry', async () => {
       const expired = await this.expireDue();
       if (expired > 0) this.logger.log({ msg: 'expired allocations', count: expired });
-    } catch (error) {
-      this.logger.warn({ msg: 'credit expiry failed; retried next minute', err: (error as Error).message });
-    }
+    });
   }
 
   /** Processes every expired allocation not yet processed; returns the number of `expire` entries. */

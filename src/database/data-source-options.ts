@@ -13,7 +13,12 @@ import { ENTITIES } from './entities.js';
 export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): DataSourceOptions {
   return {
     type: 'postgres',
-    url: db.url,
+    // DB_READ_URL: only reads that ask for the replica go there (src/database/replica-reads.ts).
+    // TypeORM would also send every query-builder and find read outside a transaction to it
+    // (its default): an account or balance read right after a write would miss it.
+    ...(db.readUrl
+      ? { replication: { master: { url: db.url }, slaves: [{ url: db.readUrl }], defaultMode: 'master' as const } }
+      : { url: db.url }),
     entities: ENTITIES,
     migrations: MIGRATIONS,
     subscribers: [DiscardBrokenConnections],

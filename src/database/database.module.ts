@@ -20,14 +20,17 @@ class PoolErrorListener implements OnApplicationBootstrap {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   onApplicationBootstrap(): void {
-    const pool = (this.dataSource.driver as unknown as { master?: { on(e: string, f: (err: Error) => void): void } })
-      .master;
+    type Pool = { on(e: string, f: (err: Error) => void): void };
+    const driver = this.dataSource.driver as unknown as { master?: Pool; slaves?: Pool[] };
     // Bound to this (request-less) context: the pool emits from the dying client's socket, whose async
     // context is the request that happened to open it, so the line carried a long-finished request id.
-    pool?.on(
-      'error',
-      AsyncResource.bind((err: Error) => this.logger.warn({ msg: 'database connection lost', err: err.message })),
-    );
+    const listen = (pool: Pool | undefined, msg: string) =>
+      pool?.on(
+        'error',
+        AsyncResource.bind((err: Error) => this.logger.warn({ msg, err: err.message })),
+      );
+    listen(driver.master, 'database connection lost');
+    for (const replica of driver.slaves ?? []) listen(replica, 'read replica connection lost');
   }
 }
 

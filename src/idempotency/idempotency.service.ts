@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
+import { MetricsService } from '../metrics/metrics.service.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 
 /** How long a key is remembered at least; the cleanup job deletes only older keys. */
@@ -12,7 +13,10 @@ const CLEANUP_BATCH = 10_000;
 export class IdempotencyStore {
   private readonly logger = new Logger('Idempotency');
 
-  constructor(private readonly keys: IdempotencyRepository) {}
+  constructor(
+    private readonly keys: IdempotencyRepository,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** Deletes keys older than the retention period, in batches so no long lock is held. */
   async deleteExpired(olderThanHours = IDEMPOTENCY_RETENTION_HOURS): Promise<number> {
@@ -25,15 +29,10 @@ export class IdempotencyStore {
   }
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'idempotency-cleanup', waitForCompletion: true })
-  async cleanup(): Promise<void> {
-    try {
+  cleanup(): Promise<void> {
+    return this.metrics.runJob('idempotency-cleanup', async () => {
       const deleted = await this.deleteExpired();
       if (deleted > 0) this.logger.log({ msg: 'expired idempotency keys deleted', deleted });
-    } catch (error) {
-      this.logger.warn({
-        msg: 'idempotency cleanup failed',
-        err: error instanceof Error ? error.message : String(error),
-      });
-    }
+    });
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { type DueSession, StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
@@ -23,19 +24,15 @@ export class SessionExpiryJob {
     private readonly tx: Transactions,
     private readonly pricing: PricingService,
     private readonly sessions: StreamingSessionsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
-  async expireJob(): Promise<void> {
-    try {
+  expireJob(): Promise<void> {
+    return this.metrics.runJob('streaming-sessions-expiry', async () => {
       const expired = await this.expireAbandoned();
       if (expired > 0) this.logger.log({ msg: 'abandoned streaming sessions expired', expired });
-    } catch (error) {
-      this.logger.warn({
-        msg: 'streaming session expiry failed',
-        err: error instanceof Error ? error.message : String(error),
-      });
-    }
+    });
   }
 
   /**

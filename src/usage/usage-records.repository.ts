@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { InsertAfterTake } from '../credits/credits.repository.js';
+import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { type DateRange, rangeSql } from './usage-dates.js';
 
@@ -177,10 +178,11 @@ export class UsageRecordsRepository {
     };
   }
 
-  /** Matching records newest first, keyset-paged on ("timestamp", id). */
+  /** Matching records newest first, keyset-paged on ("timestamp", id); from the replica when there is one. */
   async list(filter: RecordsFilter, limit: number): Promise<RecordSqlRow[]> {
     const { where, params } = filterSql(filter);
-    return this.dataSource.query(
+    return queryReplica(
+      this.dataSource,
       `SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
         ORDER BY "timestamp" DESC, id DESC
         LIMIT $${params.length + 1}`,
@@ -190,7 +192,7 @@ export class UsageRecordsRepository {
 
   /**
    * Opens a REPEATABLE READ snapshot with a server-side cursor over every matching record, newest
-   * first, on a connection of its own. Done before the answer starts, so a database error is still a
+   * first, on a connection of its own (on the replica when there is one). Done before the answer starts, so a database error is still a
    * clean error response rather than a 200 cut off mid-body. The caller must `close()` it.
    */
   async openCursor(filter: RecordsFilter): Promise<RecordsCursor> {

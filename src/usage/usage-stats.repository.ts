@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { queryReplica } from '../database/replica-reads.js';
 import { type DateRange, rangeSql } from './usage-dates.js';
 import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
 
@@ -18,7 +19,8 @@ export interface AggRow {
 
 /**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
- * (migration 1732000002100) plus the partial edge days. Only aggregates leave the database.
+ * (migration 1732000002100) plus the partial edge days. Only aggregates leave the database. The
+ * statistics read from the DB_READ_URL replica when there is one (they may lag by its delay).
  */
 @Injectable()
 export class UsageStatsRepository {
@@ -31,7 +33,8 @@ export class UsageStatsRepository {
   /** Every breakdown of a user's records in the range, in one pass (GROUPING SETS). */
   userAggregates(userId: string, range: DateRange): Promise<AggRow[]> {
     const { where, params } = userRange(userId, range);
-    return this.dataSource.query(
+    return queryReplica(
+      this.dataSource,
       `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
                      WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
                 COALESCE(service, day, model_key) AS key, count(*) AS records, COALESCE(sum(credits), 0) AS credits,
@@ -48,7 +51,8 @@ export class UsageStatsRepository {
   /** A user's newest records in the range. */
   recentRecords(userId: string, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
     const { where, params } = userRange(userId, range);
-    return this.dataSource.query(
+    return queryReplica(
+      this.dataSource,
       `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE ${where}
         ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length + 1}`,
       [...params, limit],
@@ -64,7 +68,8 @@ export class UsageStatsRepository {
     // The window as [start, endExclusive) and the whole UTC days inside it, computed by PostgreSQL
     // (microsecond timestamps).
     const [bounds]: { end_excl: string | null; full_from: string | null; full_to: string | null }[] =
-      await this.dataSource.query(
+      await queryReplica(
+        this.dataSource,
         `SELECT to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS end_excl,
               to_char(CASE WHEN (s AT TIME ZONE 'UTC') = date_trunc('day', s AT TIME ZONE 'UTC') THEN (s AT TIME ZONE 'UTC')::date
                            ELSE (s AT TIME ZONE 'UTC')::date + 1 END, 'YYYY-MM-DD') AS full_from,
@@ -97,7 +102,8 @@ export class UsageStatsRepository {
     const edges = [...rangeConds, `NOT (${fullTimes.length ? fullTimes.join(' AND ') : 'true'})`].join(' AND ');
     const top = p(topUsers);
 
-    const rows: AggRow[] = await this.dataSource.query(
+    const rows: AggRow[] = await queryReplica(
+      this.dataSource,
       `WITH edge AS (
          SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, user_id, service,
                 COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { NotFoundError } from '../common/errors/domain-error.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
 import type { SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { parseDateRange } from './usage-dates.js';
@@ -17,11 +18,10 @@ const toCount = (value: string | number | null): number => Number(value ?? 0);
  */
 @Injectable()
 export class UsageStatsService {
-  private readonly logger = new Logger('Usage');
-
   constructor(
     private readonly stats: UsageStatsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async userStats(
@@ -81,15 +81,8 @@ export class UsageStatsService {
   }
 
   @Cron(CronExpression.EVERY_30_SECONDS, { name: 'usage-rollup-compaction', waitForCompletion: true })
-  async compactionJob(): Promise<void> {
-    try {
-      await this.compactRollups();
-    } catch (error) {
-      this.logger.warn({
-        msg: 'usage rollup compaction failed',
-        err: error instanceof Error ? error.message : String(error),
-      });
-    }
+  compactionJob(): Promise<void> {
+    return this.metrics.runJob('usage-rollup-compaction', () => this.compactRollups());
   }
 }
 

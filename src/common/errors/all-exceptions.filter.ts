@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 
 import { connectionProblem } from '../../database/connection-errors.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { RequestShapeError } from '../http/request-shape.js';
 import { DatabaseUnavailableError, DomainError, OutcomeUnknownError, SpendRateLimitedError } from './domain-error.js';
 
@@ -57,7 +58,11 @@ export interface ErrorBody {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly metrics: MetricsService) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof DomainError && exception.code === 'INSUFFICIENT_CREDITS')
+      this.metrics.insufficientCredits();
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();

@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { Controller, Get, Headers, Inject, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { Response } from 'express';
+
+import { Public } from '../auth/auth.decorator.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { MetricsService } from './metrics.service.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * GET /metrics for Prometheus, with its own bearer token (METRICS_TOKEN) rather than a user's JWT:
+ * a scraper is not a user. Not throttled, and outside the OpenAPI document (it is not JSON API).
+ */
+@ApiExcludeController()
+@Public()
+@SkipThrottle()
+@Controller('metrics')
+export class MetricsController {
+  private readonly expected: Buffer | null;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.expected = config.metricsToken ? digest(config.metricsToken) : null;
+  }
+
+  @Get()
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
+    if (!this.expected) throw new NotFoundException('Metrics are disabled (METRICS_TOKEN is not set)');
+    const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+    // Compared as digests: equal length, constant time.
+    if (!presented || !timingSafeEqual(digest(presented), this.expected))
+      throw new UnauthorizedException('Bearer METRICS_TOKEN required');
+    const body = await this.metrics.render();
+    res.setHeader('Content-Type', this.metrics.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(body);
+  }
+}

@@ -1,0 +1,168 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import { MetricsRepository } from './metrics.repository.js';
+
+export type JobResult = 'success' | 'failure';
+/** How a webhook delivery attempt ended: a 2xx, a retry scheduled, or given up for good. */
+export type WebhookDeliveryResult = 'succeeded' | 'retrying' | 'failed';
+
+/** Requests that no route matched (404s, and bodies refused before routing): never the raw path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+type HttpChild = ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>;
+
+/**
+ * The service's Prometheus metrics, one registry per application (tests run several apps in one
+ * process). Counters are per process, as Prometheus expects; the workload gauges are read from the
+ * database when scraped.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly logger = new Logger('Metrics');
+
+  private readonly http = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  /** Children by "route method status": labels() would hash the label object on every request. */
+  private readonly httpChildren = new Map<string, HttpChild>();
+
+  private readonly credits = new Counter({
+    name: 'accounting_credits_total',
+    help: 'Credits moved, by ledger kind (absolute amounts)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly insufficient = new Counter({
+    name: 'accounting_insufficient_credits_total',
+    help: 'Requests refused because the balance was short (402 INSUFFICIENT_CREDITS)',
+    registers: [this.registry],
+  });
+  private readonly webhookDeliveries = new Counter({
+    name: 'accounting_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly jobRuns = new Counter({
+    name: 'accounting_job_runs_total',
+    help: 'Scheduled job runs by job and result',
+    labelNames: ['job', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly jobLastSuccess = new Gauge({
+    name: 'accounting_job_last_success_timestamp_seconds',
+    help: 'When each scheduled job last finished without error (unix seconds)',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
+  private readonly rateLimitStoreErrors = new Counter({
+    name: 'accounting_rate_limit_store_errors_total',
+    help: 'Rate-limit checks that Redis could not answer (served from the per-instance fallback)',
+    registers: [this.registry],
+  });
+  private readonly webhookPending = new Gauge({
+    name: 'accounting_webhook_pending',
+    help: 'Webhook deliveries waiting to be sent (read from the database when scraped)',
+    registers: [this.registry],
+  });
+  private readonly activeSessions = new Gauge({
+    name: 'accounting_active_sessions',
+    help: 'Streaming sessions holding credits (read from the database when scraped)',
+    registers: [this.registry],
+  });
+  private readonly poolConnections = new Gauge({
+    name: 'accounting_db_pool_connections',
+    help: 'Database pool connections by pool (primary, replica) and state (total, idle, waiting clients)',
+    labelNames: ['pool', 'state'] as const,
+    registers: [this.registry],
+  });
+  private readonly poolMax = new Gauge({
+    name: 'accounting_db_pool_max',
+    help: 'Database pool size limit (DB_POOL_SIZE)',
+    labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly repository: MetricsRepository) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One HTTP request; `route` is the matched template (or UNMATCHED_ROUTE). The hot path: no allocation but the key. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = this.http.labels(method, route, String(status));
+      this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  /** Credits that moved through a ledger entry of `kind`; call after the movement committed. */
+  creditsMoved(kind: string, amount: number): void {
+    if (amount !== 0) this.credits.inc({ kind }, Math.abs(amount));
+  }
+
+  insufficientCredits(): void {
+    this.insufficient.inc();
+  }
+
+  webhookDelivery(result: WebhookDeliveryResult): void {
+    this.webhookDeliveries.inc({ result });
+  }
+
+  jobRun(job: string, result: JobResult): void {
+    this.jobRuns.inc({ job, result });
+    if (result === 'success') this.jobLastSuccess.set({ job }, Date.now() / 1000);
+  }
+
+  rateLimitStoreError(): void {
+    this.rateLimitStoreErrors.inc();
+  }
+
+  /**
+   * One pass of a scheduled job, counted by result. A failure is logged as a warning and not thrown:
+   * the job's next tick retries it.
+   */
+  async runJob(job: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+      this.jobRun(job, 'success');
+    } catch (error) {
+      this.jobRun(job, 'failure');
+      this.logger.warn({
+        msg: 'scheduled job failed; retried on its next run',
+        job,
+        err: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /** The Prometheus text: the database gauges are refreshed first (kept at their last value if that fails). */
+  async render(): Promise<string> {
+    try {
+      const { activeSessions, webhookPending } = await this.repository.workload();
+      this.activeSessions.set(activeSessions);
+      this.webhookPending.set(webhookPending);
+    } catch (error) {
+      this.logger.warn({ msg: 'metrics: workload gauges not refreshed', err: (error as Error).message });
+    }
+    for (const p of this.repository.pools()) {
+      this.poolMax.set({ pool: p.pool }, p.max);
+      this.poolConnections.set({ pool: p.pool, state: 'total' }, p.total);
+      this.poolConnections.set({ pool: p.pool, state: 'idle' }, p.idle);
+      this.poolConnections.set({ pool: p.pool, state: 'waiting' }, p.waiting);
+    }
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

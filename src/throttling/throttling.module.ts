@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { seconds, ThrottlerModule } from '@nestjs/throttler';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { SharedThrottlerStorage } from './shared-throttler-storage.js';
+
+@Module({ providers: [SharedThrottlerStorage], exports: [SharedThrottlerStorage] })
+class ThrottlerStorageModule {}
+
+/**
+ * @nestjs/throttler (global) configured with THROTTLE_* and its counters in Redis when REDIS_URL
+ * is set (see SharedThrottlerStorage for what happens when Redis is down).
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      imports: [ThrottlerStorageModule],
+      inject: [APP_CONFIG, SharedThrottlerStorage],
+      useFactory: (config: AppConfig, storage: SharedThrottlerStorage) => ({
+        throttlers: [{ name: 'default', ttl: seconds(config.throttle.ttlSeconds), limit: config.throttle.limit }],
+        storage,
+      }),
+    }),
+  ],
+})
+export class ThrottlingModule {}

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import pg from 'pg';
+
+import { freePort } from './redis-server.js';
+
+const run = promisify(execFile);
+
+/** PostgreSQL 15 server binaries (initdb, pg_ctl, pg_basebackup); PG_BIN overrides. */
+export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+export const pgBinariesAvailable = ['initdb', 'pg_ctl', 'pg_basebackup'].every((b) => existsSync(path.join(PG_BIN, b)));
+
+/** PostgreSQL refuses to run as root: then the servers run as the postgres OS user. */
+const asRoot = userInfo().uid === 0;
+
+async function pgRun(binary: string, args: string[]): Promise<void> {
+  const command = asRoot ? 'runuser' : path.join(PG_BIN, binary);
+  const argv = asRoot ? ['-u', 'postgres', '--', path.join(PG_BIN, binary), ...args] : args;
+  await run(command, argv, { timeout: 60_000 });
+}
+
+/**
+ * A throwaway primary and a streaming replica of it, each on a free 127.0.0.1 port, in a temporary
+ * directory removed by `stop()`. fsync is off: nothing here needs to survive a crash.
+ */
+export class PrimaryWithReplica {
+  private constructor(
+    private readonly dir: string,
+    readonly primaryPort: number,
+    readonly replicaPort: number,
+  ) {}
+
+  url(which: 'primary' | 'replica', database = 'accounting'): string {
+    const port = which === 'primary' ? this.primaryPort : this.replicaPort;
+    return `postgres://postgres@127.0.0.1:${port}/${database}`;
+  }
+
+  static async start(): Promise<PrimaryWithReplica> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'accounting-replica-'));
+    await chmod(dir, 0o755);
+    if (asRoot) {
+      const { stdout } = await run('id', ['-u', 'postgres']);
+      const { stdout: gid } = await run('id', ['-g', 'postgres']);
+      await chown(dir, Number(stdout), Number(gid));
+    }
+    const cluster = new PrimaryWithReplica(dir, await freePort(), await freePort());
+    try {
+      const primary = path.join(dir, 'primary');
+      const replica = path.join(dir, 'replica');
+      await pgRun('initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+      await cluster.startServer(primary, cluster.primaryPort);
+      const admin = new pg.Client({ connectionString: cluster.url('primary', 'postgres') });
+      await admin.connect();
+      await admin.query('CREATE DATABASE accounting');
+      await admin.end();
+      // -R writes standby.signal and primary_conninfo: the copy starts as a streaming replica.
+      await pgRun('pg_basebackup', [
+        ...['-h', '127.0.0.1', '-p', String(cluster.primaryPort), '-U', 'postgres'],
+        ...['-D', replica, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+      ]);
+      await cluster.startServer(replica, cluster.replicaPort);
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  private startServer(dataDir: string, port: number): Promise<void> {
+    const options = [
+      `-p ${port}`,
+      "-c listen_addresses='127.0.0.1'",
+      `-c unix_socket_directories='${this.dir}'`,
+      '-c fsync=off',
+      '-c full_page_writes=off',
+      '-c hot_standby_feedback=on',
+    ].join(' ');
+    return pgRun('pg_ctl', ['-D', dataDir, '-o', options, '-l', `${dataDir}.log`, '-w', '-t', '60', 'start']);
+  }
+
+  /** Takes the replica away (immediate shutdown), leaving the primary running. */
+  async stopReplica(): Promise<void> {
+    await pgRun('pg_ctl', ['-D', path.join(this.dir, 'replica'), '-m', 'immediate', '-w', 'stop']);
+  }
+
+  async stop(): Promise<void> {
+    for (const name of ['replica', 'primary']) {
+      const dataDir = path.join(this.dir, name);
+      if (existsSync(path.join(dataDir, 'postmaster.pid')))
+        await pgRun('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
