@@ -1,6 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditsRepository } from './credits.repository.js';
 
@@ -17,6 +19,7 @@ export class CreditExpiryJob {
   constructor(
     private readonly repo: CreditsRepository,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiry' })
@@ -32,7 +35,11 @@ export class CreditExpiryJob {
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { processed, expired } = await this.repo.expireBatch(EXPIRY_BATCH);
+      const { processed, expired, credits } = await this.repo.expireBatch(
+        EXPIRY_BATCH,
+        this.config.credits.lowBalanceThresholds,
+      );
+      this.metrics.creditsMoved('expire', credits);
       total += expired;
       if (processed < EXPIRY_BATCH) return total;
     }

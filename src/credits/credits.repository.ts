@@ -372,6 +372,16 @@ export class CreditsRepository {
     return rows[0]?.n ?? 0;
   }
 
+  /** balance.low / balance.depleted for a movement outside credits_take (a void). */
+  async balanceAlerts(manager: EntityManager, userId: string, before: number, after: number, defaults: number[]) {
+    if (after >= before) return;
+    await manager.query(
+      `SELECT credit_balance_alerts($1, $2, $3,
+                COALESCE((SELECT low_balance_thresholds FROM credit_accounts WHERE user_id = $1), $4::int[]))`,
+      [userId, before, after, defaults],
+    );
+  }
+
   /** The plan allocation a subscription got for the period starting at `periodStart`, locked. */
   async lockPeriodGrant(
     manager: EntityManager,
@@ -446,8 +456,11 @@ export class CreditsRepository {
    * (also when nothing was left), so the job's index holds only what is still due. Rows another
    * instance or a user transaction holds are skipped (the next run gets them).
    */
-  async expireBatch(batch: number): Promise<{ processed: number; expired: number }> {
-    const rows: { processed: string; expired: string }[] = await this.dataSource.query(
+  async expireBatch(
+    batch: number,
+    thresholds: number[],
+  ): Promise<{ processed: number; expired: number; credits: number }> {
+    const rows: { processed: string; expired: string; credits: string }[] = await this.dataSource.query(
       `WITH due AS (
          SELECT id, user_id, remaining_credits FROM credit_allocations c
           WHERE expires_at <= now() AND NOT expiry_done
@@ -467,10 +480,22 @@ export class CreditsRepository {
                 'system'
            FROM due JOIN zeroed ON zeroed.id = due.id
           WHERE due.remaining_credits > 0
-         RETURNING id)
-       SELECT (SELECT count(*) FROM zeroed) AS processed, (SELECT count(*) FROM entries) AS expired`,
-      [batch],
+         RETURNING user_id, allocation_id, amount, balance_after),
+       -- credits.expired per allocation, and the balance alerts its users' expiries crossed (the
+       -- balance had dropped when the allocations expired; the job tells it now)
+       told AS (
+         SELECT emit_event('credits.expired', e.user_id,
+                  jsonb_build_object('userId', e.user_id, 'allocationId', e.allocation_id, 'credits', -e.amount))
+           FROM entries e),
+       alerts AS (
+         SELECT credit_balance_alerts(g.user_id, g.after + g.expired, g.after,
+                  COALESCE((SELECT low_balance_thresholds FROM credit_accounts c WHERE c.user_id = g.user_id), $2::int[]))
+           FROM (SELECT user_id, MIN(balance_after) AS after, -SUM(amount) AS expired FROM entries GROUP BY user_id) g)
+       SELECT (SELECT count(*) FROM zeroed) AS processed, (SELECT count(*) FROM entries) AS expired,
+              (SELECT COALESCE(-SUM(amount), 0) FROM entries) AS credits,
+              (SELECT count(*) FROM told) + (SELECT count(*) FROM alerts) AS side_effects`,
+      [batch, thresholds],
     );
-    return { processed: Number(rows[0].processed), expired: Number(rows[0].expired) };
+    return { processed: Number(rows[0].processed), expired: Number(rows[0].expired), credits: Number(rows[0].credits) };
   }
 }

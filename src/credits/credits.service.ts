@@ -10,9 +10,11 @@ import {
 } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import type { AllocationView, GrantInput, LedgerRefs, SpendRefs, TakePart } from './credit-views.js';
+import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, SpendRefs, TakePart } from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
@@ -63,7 +65,22 @@ export class CreditsService {
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EventsService) private readonly events: EventsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
+
+  /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
+  private taken(row: TakeRow, amount: number, kind: 'debit' | 'hold') {
+    const result = takeResult(row, amount);
+    this.moved(kind, result.collected);
+    this.moved('overdraft', result.debt);
+    return result;
+  }
+
+  /** Counts credits moved by ledger kind once (and only if) the movement commits. */
+  private moved(kind: LedgerKind, amount: number): void {
+    if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
+  }
 
   /** Σ remaining credits of the user's unexpired allocations. A plain read: takes no lock. */
   available(manager: EntityManager, userId: string): Promise<number> {
@@ -105,9 +122,10 @@ export class CreditsService {
    * limit → its error, nothing written.
    */
   async debit(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
-    const { balanceAfter, debt } = takeResult(
+    const { balanceAfter, debt } = this.taken(
       await this.take(manager, userId, amount, { kind: 'debit', mode: 'strict' }, refs),
       amount,
+      'debit',
     );
     return { balanceAfter, debt };
   }
@@ -117,9 +135,10 @@ export class CreditsService {
    * used already, so neither the key budget nor the spend rate refuses it; both still count it).
    */
   async debitUpTo(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
-    const { collected, debt, balanceAfter } = takeResult(
+    const { collected, debt, balanceAfter } = this.taken(
       await this.take(manager, userId, amount, { kind: 'debit', mode: 'up_to' }, refs),
       amount,
+      'debit',
     );
     return { collected, debt, balanceAfter };
   }
@@ -129,9 +148,10 @@ export class CreditsService {
    * the overdraft limit (the review queue's `collect`).
    */
   async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
-    const { collected, debt } = takeResult(
+    const { collected, debt } = this.taken(
       await this.take(manager, userId, amount, { kind: 'debit', mode: 'collect' }, refs),
       amount,
+      'debit',
     );
     return { collected, debt };
   }
@@ -151,7 +171,7 @@ export class CreditsService {
     const { apiKeyId, ...refs } = debit.refs;
     const spec = { ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }), refs, apiKeyId };
     const result = await this.repo.takeAndInsert<R>(manager, spec, then);
-    const { balanceAfter, debt } = takeResult(result, debit.amount);
+    const { balanceAfter, debt } = this.taken(result, debit.amount, 'debit');
     return { balanceAfter, debt, row: result.row as R };
   }
 
@@ -167,9 +187,10 @@ export class CreditsService {
     refs: SpendRefs & { sessionId: string },
   ): Promise<{ parts: TakePart[] }> {
     if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
-    const { parts } = takeResult(
+    const { parts } = this.taken(
       await this.take(manager, userId, amount, { kind: 'hold', mode: 'strict' }, refs),
       amount,
+      'hold',
     );
     const added = await this.repo.addToHold(manager, {
       sessionId: refs.sessionId,
@@ -237,6 +258,8 @@ export class CreditsService {
   /** What every new allocation does first: repay the user's debt, then tell (credits.granted). */
   private async granted(manager: EntityManager, row: AllocationRow): Promise<AllocationView> {
     const repaid = await this.repo.repayDebt(manager, row, row.allocated_by);
+    this.moved('grant', row.total_credits);
+    this.moved('repay', repaid);
     const view = { ...toAllocation(row), remainingCredits: row.remaining_credits - repaid };
     await this.events.emit(manager, 'credits.granted', {
       userId: view.userId,
@@ -281,6 +304,7 @@ export class CreditsService {
       kind: 'rollover',
     };
     await this.repo.writeMovements(manager, input.userId, [movement], { createdBy: 'system' });
+    this.moved('rollover', amount);
     return view;
   }
 
@@ -303,6 +327,8 @@ export class CreditsService {
       if (row.remaining_credits > 0) {
         const movement: Movement = { allocationId, amount: -row.remaining_credits, balanceAfter: after, kind: 'void' };
         await this.repo.writeMovements(manager, row.user_id, [movement], { createdBy: input.voidedBy });
+        this.moved('void', row.remaining_credits);
+        await this.repo.balanceAlerts(manager, row.user_id, balance, after, this.config.credits.lowBalanceThresholds);
       }
       await this.repo.markVoided(manager, allocationId, input.voidedBy, input.reason ?? null);
     }
@@ -341,5 +367,6 @@ export class CreditsService {
     }
     if (left > 0) throw new DomainError('CONFLICT', 'Release exceeds what the session holds');
     await this.repo.writeMovements(manager, userId, movements, { ...refs, sessionId });
+    for (const m of movements) this.moved(m.kind, m.amount);
   }
 }

@@ -7,7 +7,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
 import { connectionProblem } from './connection-errors.js';
 
-const ambient = new AsyncLocalStorage<EntityManager>();
+interface Ambient {
+  manager: EntityManager;
+  /** Run once the transaction committed (never after a rollback). */
+  afterCommit: (() => void)[];
+}
+
+const ambient = new AsyncLocalStorage<Ambient>();
 
 /**
  * Runs work in a database transaction. When one is already open for the current request (the
@@ -20,7 +26,7 @@ export class Transactions {
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const current = ambient.getStore();
-    if (current) return work(current);
+    if (current) return work(current.manager);
     return this.transaction(work);
   }
 
@@ -43,8 +49,9 @@ export class Transactions {
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       let result: T;
+      const context: Ambient = { manager: runner.manager, afterCommit: [] };
       try {
-        result = await ambient.run(runner.manager, () => work(runner.manager));
+        result = await ambient.run(context, () => work(runner.manager));
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
@@ -54,6 +61,7 @@ export class Transactions {
       } catch (error) {
         throw classify(error, (cause) => new OutcomeUnknownError(cause));
       }
+      for (const callback of context.afterCommit) callback();
       return result;
     } finally {
       await runner.release().catch(() => undefined);
@@ -66,6 +74,17 @@ export class Transactions {
    * BEGIN/COMMIT).
    */
   get statementManager(): EntityManager {
-    return ambient.getStore() ?? this.dataSource.manager;
+    return ambient.getStore()?.manager ?? this.dataSource.manager;
+  }
+
+  /**
+   * Runs `callback` once the current transaction commits (never if it rolls back); outside a
+   * transaction, at once (a self-contained statement has committed when it returns). For side
+   * effects that must only count what happened, such as metrics.
+   */
+  afterCommit(callback: () => void): void {
+    const current = ambient.getStore();
+    if (current) current.afterCommit.push(callback);
+    else callback();
   }
 }

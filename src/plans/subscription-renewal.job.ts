@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
@@ -19,16 +20,16 @@ export class SubscriptionRenewalJob {
   constructor(
     private readonly repo: PlansRepository,
     private readonly subscriptions: SubscriptionsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Interval('subscription-renewal', RENEWAL_INTERVAL_MS)
-  async tick(): Promise<void> {
-    try {
+  tick(): Promise<void> {
+    // Counted by result; a failure is logged and retried on the next run.
+    return this.metrics.runJob('subscription-renewal', async () => {
       const renewed = await this.run();
       if (renewed > 0) this.logger.log({ msg: 'renewed subscriptions', count: renewed });
-    } catch (error) {
-      this.logger.warn({ msg: 'subscription renewal failed; retried next run', err: (error as Error).message });
-    }
+    });
   }
 
   /** Renews everything due at `asOf`; answers how many subscriptions it renewed. */
