@@ -45,6 +45,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   if (config.jwt.usingDevelopmentSecret) {
     logger.warn('JWT_ACCESS_SECRET is not set: using the fixed development secret (never in production)', 'Config');
   }
+  if (config.webhooks.usingDevelopmentKey) {
+    logger.warn('WEBHOOK_SECRET_KEY is not set: using the fixed development key (never in production)', 'Config');
+  }
 
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);

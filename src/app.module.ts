@@ -22,6 +22,7 @@ import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions
 import { UsageModule } from './usage/usage.module.js';
 import { AccountsModule } from './users/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -50,6 +51,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { CreditsModule } from '../credits/credits.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
@@ -13,7 +14,14 @@ import { StreamingSessionsRepository } from './streaming-sessions.repository.js'
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([StreamingSession]), AccountsModule, CreditsModule, PricingModule, UsageModule],
+  imports: [
+    TypeOrmModule.forFeature([StreamingSession]),
+    AccountsModule,
+    CreditsModule,
+    EventsModule,
+    PricingModule,
+    UsageModule,
+  ],
   controllers: [StreamingSessionsController],
   providers: [StreamingSessionsService, StreamingSessionsRepository, SessionQueriesService, SessionExpiryJob],
   exports: [StreamingSessionsService],

@@ -46,6 +46,8 @@ export async function startTestApp(
       // Every test request comes from 127.0.0.1: the per-address failed-login limit would turn the
       // 401s that tests provoke on purpose into 429s. test/auth.e2e-spec.ts checks that limit itself.
       THROTTLE_AUTH_FAILURE_LIMIT: '100000',
+      // Spec files share the database: only the webhook specs deliver (to their own receivers).
+      WEBHOOK_WORKER_ENABLED: 'false',
       ...env,
     },
     modules: options.modules,
