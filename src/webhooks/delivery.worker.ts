@@ -212,7 +212,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         return;
       }
       const next = nextAttemptAfterFailure(finished, claim.queuedAt, claim.attempts);
-      const endpoint = await this.deliveries.recordFailure(claim, finished, outcome, next);
+      const endpoint = await this.deliveries.recordFailure(claim, started, outcome, next);
       if (endpoint?.isActive && finished.getTime() - endpoint.failingSince.getTime() >= ENDPOINT_FAILING_LIMIT_MS) {
         await this.webhooks.disableFailing(claim.endpointId, endpoint.failingSince);
       }

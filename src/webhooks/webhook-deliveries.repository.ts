@@ -84,6 +84,8 @@ export class WebhookDeliveriesRepository {
        ), claimed AS (
          UPDATE webhook_deliveries d
             SET attempts = d.attempts + 1,
+                -- The retry window starts with the first attempt (a manual retry starts a new one).
+                queued_at = CASE WHEN d.attempts = 0 THEN $1 ELSE d.queued_at END,
                 next_attempt_at = $1::timestamptz + $3 * interval '1 millisecond',
                 last_attempt_at = $1
            FROM due
@@ -130,15 +132,17 @@ export class WebhookDeliveriesRepository {
 
   /**
    * Failure: retried at `nextAttemptAt`, or `failed` when it is null. Marks the endpoint failing since
-   * now unless it already was; answers since when it has been failing (null: the claim was stale).
+   * `attemptedAt` (when this attempt started) unless it already was; answers since when it has been
+   * failing (null: the claim was stale).
    */
   async recordFailure(
     claim: ClaimedDelivery,
-    now: Date,
+    attemptedAt: Date,
     outcome: { statusCode: number | null; error: string | null },
     nextAttemptAt: Date | null,
   ): Promise<{ failingSince: Date; isActive: boolean } | null> {
-    const rows: { failing_since: Date; is_active: boolean }[] = await this.dataSource.query(
+    // An UPDATE answers [rows, rowCount] through TypeORM.
+    const [rows]: [{ failing_since: Date; is_active: boolean }[], number] = await this.dataSource.query(
       `WITH d AS (
          UPDATE webhook_deliveries
             SET status = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
@@ -148,7 +152,7 @@ export class WebhookDeliveriesRepository {
        UPDATE webhook_endpoints w SET failing_since = COALESCE(w.failing_since, $6)
          FROM d WHERE w.id = d.endpoint_id
        RETURNING w.failing_since, w.is_active`,
-      [claim.id, claim.attempts, outcome.statusCode, outcome.error, nextAttemptAt, now],
+      [claim.id, claim.attempts, outcome.statusCode, outcome.error, nextAttemptAt, attemptedAt],
     );
     return rows[0] ? { failingSince: rows[0].failing_since, isActive: rows[0].is_active } : null;
   }
@@ -164,7 +168,7 @@ export class WebhookDeliveriesRepository {
 
   /** Queues a failed delivery again with a fresh retry window; false when it is not failed. */
   async requeueFailed(manager: EntityManager, id: string, now: Date): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
+    const [rows]: [unknown[], number] = await manager.query(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, queued_at = $2
         WHERE id = $1 AND status = 'failed'
        RETURNING id`,

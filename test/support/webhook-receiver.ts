@@ -13,11 +13,14 @@ export interface Received {
   at: number;
 }
 
-type Responder = (request: Received) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+type Responder = (
+  request: Received,
+) => { status: number; headers?: Record<string, string>; body?: string } | 'hang' | 'reset';
 
 /**
  * A real HTTP receiver on 127.0.0.1 (only loopback: tests never send traffic anywhere else). It keeps
- * every request and answers what `respond` says (default 200); `'hang'` never answers.
+ * every request and answers what `respond` says (default 200); `'hang'` never answers, `'reset'` cuts
+ * the connection.
  */
 export class WebhookReceiver {
   readonly received: Received[] = [];
@@ -44,6 +47,8 @@ export class WebhookReceiver {
         const answer = receiver.respond(got);
         if (answer === 'hang') {
           receiver.hanging.add(() => res.destroy());
+        } else if (answer === 'reset') {
+          req.socket.destroy();
         } else {
           res.writeHead(answer.status, answer.headers ?? {});
           res.end(answer.body ?? '');
