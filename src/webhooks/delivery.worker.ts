@@ -39,6 +39,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private woken = false;
   private listener: pg.Client | null = null;
   private listenerRetry: NodeJS.Timeout | null = null;
+  /** Attempt outcomes since start, for metrics: delivered, to be retried, failed for good. */
+  readonly outcomes = { succeeded: 0, retrying: 0, failed: 0 };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -209,10 +211,12 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       const finished = this.clock.now();
       if (outcome.ok) {
         await this.deliveries.recordSuccess(claim, finished, outcome.statusCode ?? 200);
+        this.outcomes.succeeded++;
         return;
       }
       const next = nextAttemptAfterFailure(finished, claim.queuedAt, claim.attempts);
       const endpoint = await this.deliveries.recordFailure(claim, started, outcome, next);
+      this.outcomes[next ? 'retrying' : 'failed']++;
       if (endpoint?.isActive && finished.getTime() - endpoint.failingSince.getTime() >= ENDPOINT_FAILING_LIMIT_MS) {
         await this.webhooks.disableFailing(claim.endpointId, endpoint.failingSince);
       }
