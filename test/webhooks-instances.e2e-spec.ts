@@ -47,7 +47,7 @@ describe('webhooks with two instances', () => {
     const got = receiver.received.filter((r) => ids.has(r.event.id));
     expect(got.map((r) => r.event.id).sort()).toEqual([...eventIds].sort());
     for (const r of got) expect(WebhookReceiver.verify(hook.secret, r)).toEqual(r.event);
-    const { rows } = await own.db.query(
+    const { rows } = await a.db.query(
       `SELECT status, attempts FROM webhook_deliveries WHERE event_id = ANY($1::uuid[])`,
       [eventIds],
     );
@@ -73,7 +73,7 @@ describe('webhooks with two instances', () => {
     for (const id of eventIds) await receiver.waitFor((r) => r.event.id === id);
     // Every outcome written: nothing is left to attempt, so nothing more can arrive.
     for (let i = 0; i < 100; i++) {
-      const { rows } = await own.db.query(
+      const { rows } = await a.db.query(
         `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status <> 'succeeded'`,
       );
       if (rows[0].n === 0) break;

@@ -52,7 +52,7 @@ describe('webhook retries (injected clock)', () => {
 
   const deliveryOf = async (eventId: string) =>
     (
-      await own.db.query(
+      await t.db.query(
         `SELECT id, status, attempts, next_attempt_at, queued_at, last_status_code, last_error
            FROM webhook_deliveries WHERE event_id = $1`,
         [eventId],

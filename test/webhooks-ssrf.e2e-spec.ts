@@ -35,7 +35,7 @@ describe('webhook URL safety', () => {
       socket.destroy();
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    t = await startTestApp({ DATABASE_URL: own.url });
+    t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_ALLOW_PRIVATE_URLS: 'false' });
     t.app.get(WebhookResolver).resolve = async (host) => {
       const answers = dns[host];
       if (!answers) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
@@ -78,7 +78,7 @@ describe('webhook URL safety', () => {
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
     // This file's own database: no endpoint exists before the tests below create one.
-    expect((await own.db.query(`SELECT count(*)::int AS n FROM webhook_endpoints`)).rows[0].n).toBe(0);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM webhook_endpoints`)).rows[0].n).toBe(0);
   });
 
   it('refuses a name with any private address among its answers', async () => {
@@ -101,7 +101,7 @@ describe('webhook URL safety', () => {
     dns['rebind.example.test'] = ['127.0.0.1'];
     const { eventId } = (await t.http.post(`/api/webhooks/${created.body.id}/test`).set(admin()).expect(202)).body;
     expect(await t.app.get(WebhookDeliveryWorker).runDue()).toBe(1);
-    const { rows } = await own.db.query(
+    const { rows } = await t.db.query(
       `SELECT status, attempts, last_status_code, last_error FROM webhook_deliveries WHERE event_id = $1`,
       [eventId],
     );
@@ -120,16 +120,16 @@ describe('webhook URL safety', () => {
     // As if the row predates the policy: written directly, bypassing the creation check.
     const id = randomUUID();
     const sealed = t.app.get(WebhooksService).secrets.seal(generateSecret(), id);
-    await own.db.query(
+    await t.db.query(
       `INSERT INTO webhook_endpoints (id, url, events, secret_encrypted) VALUES ($1, $2, ARRAY['webhook.test'], $3)`,
       [id, urlOf(port()), sealed],
     );
     const { eventId } = (await t.http.post(`/api/webhooks/${id}/test`).set(admin()).expect(202)).body;
     expect(await t.app.get(WebhookDeliveryWorker).runDue()).toBe(1);
-    const { rows } = await own.db.query(`SELECT last_error FROM webhook_deliveries WHERE event_id = $1`, [eventId]);
+    const { rows } = await t.db.query(`SELECT last_error FROM webhook_deliveries WHERE event_id = $1`, [eventId]);
     expect(rows[0].last_error).toMatch(/^refused: /);
     expect(connections).toBe(0);
-    await own.db.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [id]);
+    await t.db.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [id]);
   });
 
   it('an attempt gives up after its timeout and reads only the start of a long answer', async () => {

@@ -7,6 +7,7 @@ import { EventsService } from '../src/events/events.service.js';
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { userWithCredits } from './support/streaming.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -19,23 +20,28 @@ const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 const admin = () => bearer(token({ sub: 'webhooks-admin', role: 'admin' }));
 
 describe('webhooks', () => {
+  let own: OwnDatabase;
   let t: TestApp;
   let receiver: WebhookReceiver;
   const endpoints: string[] = [];
   const users: string[] = [];
 
   beforeAll(async () => {
+    // Its own database: a running worker delivers every due delivery of its database, and endpoints
+    // other spec files create (the fuzz test's example hosts) must never be contacted.
+    own = await ownDatabase('wh_e2e');
     receiver = await WebhookReceiver.start();
-    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_WORKER_ENABLED: 'true' });
+    t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_WORKER_ENABLED: 'true' });
   });
   afterEach(async () => {
-    // The database is shared with other spec files: leave no endpoint subscribed behind.
+    // Each test starts without endpoints.
     for (const id of endpoints.splice(0)) await t.http.delete(`/api/webhooks/${id}`).set(admin());
     receiver.respond = () => ({ status: 200 });
   });
   afterAll(async () => {
     await t?.close();
     await receiver?.close();
+    await own?.drop();
   });
 
   async function subscribe(events: string[], path = `/hook/${randomUUID()}`) {
