@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Transactions } from '../src/database/transactions.js';
 import { EventsService } from '../src/events/events.service.js';
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
+import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
@@ -199,6 +200,35 @@ describe('webhooks', () => {
     const { rows } = await t.db.query(`SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1`, [eventId]);
     expect(rows.map((r) => r.endpoint_id).sort()).toEqual([all.id, typed.id].sort());
     expect(receiver.received.filter((r) => r.path === unrelated.path)).toEqual([]);
+  });
+
+  it('an admin change holding the endpoint row does not hold up a transaction that emits to it', async () => {
+    const hook = await subscribe(['session.expired']);
+    const marker = randomUUID();
+    const emitter = await t.db.connect();
+    try {
+      await t.app.get(Transactions).run(async (m) => {
+        // The lock PATCH, rotate, test and disable take on the endpoint row, held while another
+        // transaction emits an event that fans out to it (its foreign key check locks the row too).
+        await t.app.get(WebhookEndpointsRepository, { strict: false }).find(m, hook.id, true);
+        await emitter.query('BEGIN');
+        await emitter.query(`SET LOCAL lock_timeout = '2s'`);
+        await emitter.query(`SELECT emit_event('session.expired', $1, $2)`, [
+          marker,
+          JSON.stringify({ userId: marker, sessionId: marker, charged: 0 }),
+        ]);
+        await emitter.query('COMMIT');
+      });
+    } finally {
+      await emitter.query('ROLLBACK').catch(() => undefined);
+      emitter.release();
+    }
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+        WHERE e.user_id = $1 AND d.endpoint_id = $2`,
+      [marker, hook.id],
+    );
+    expect(rows[0].n).toBe(1);
   });
 
   it('PATCH changes events and pauses; DELETE removes; unknown ids are 404', async () => {

@@ -39,10 +39,15 @@ export class WebhookEndpointsRepository {
     return manager.findOneByOrFail(WebhookEndpoint, { id: row.id });
   }
 
+  /**
+   * `lock`: FOR NO KEY UPDATE, which does not conflict with the KEY SHARE lock that emit_event()'s
+   * delivery insert takes on the endpoint (its foreign key): admin changes never hold up a money
+   * transaction that emits an event, nor wait for one.
+   */
   find(manager: EntityManager, id: string, lock = false): Promise<WebhookEndpoint | null> {
     return manager.findOne(WebhookEndpoint, {
       where: { id },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      ...(lock ? { lock: { mode: 'for_no_key_update' as const } } : {}),
     });
   }
 

@@ -130,7 +130,7 @@ export class RotatedSecretResponseDto {
   id: string;
 
   @ApiProperty({
-    example: 'whsec_Qm9vdHN0cmFwIHRoZSBuZXcgc2VjcmV0IGhlcmUgMTIzNA==',
+    example: 'whsec_B61QU48gXZ9Ba0CqflsjrcYA5WHZupxIEykbrK5znVU=',
     description: 'The new secret, shown only here',
   })
   secret: string;
