@@ -81,4 +81,27 @@ describe('webhooks with two instances', () => {
     }
     await expectEachDeliveredOnce(eventIds);
   });
+
+  it('with the LISTEN connections cut, the poll still delivers, and the listeners come back', async () => {
+    const killed = await a.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'accounting-webhooks' AND datname = current_database()`,
+    );
+    expect(killed.rows.length).toBe(2);
+    const [eventId] = await sendTests(1);
+    await receiver.waitFor((r) => r.event.id === eventId);
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await a.db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = 'accounting-webhooks' AND datname = current_database()`,
+      );
+      if (rows[0].n === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { rows } = await a.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE application_name = 'accounting-webhooks' AND datname = current_database()`,
+    );
+    expect(rows[0].n).toBe(2);
+  });
 });

@@ -20,6 +20,9 @@ import { postWebhook } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
 import { WebhooksService } from './webhooks.service.js';
 
+/** How soon a lost LISTEN connection is opened again (the poll delivers meanwhile). */
+const LISTEN_RETRY_MS = 2000;
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -109,7 +112,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         this.listenerRetry = setTimeout(() => {
           this.listenerRetry = null;
           void this.listen();
-        }, 5000);
+        }, LISTEN_RETRY_MS);
         this.listenerRetry.unref();
       }
     };
@@ -117,6 +120,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     client.on('error', (error) => {
       this.logger.warn({ msg: 'webhook listener connection lost; polling until it is back', err: errorText(error) });
       retry();
+    });
+    client.on('end', () => {
+      if (this.listener === client) retry();
     });
     try {
       await client.connect();
