@@ -185,6 +185,31 @@ describe('webhooks', () => {
     expect(after).toBe(before);
   });
 
+  it('an idempotent replay of the test route emits nothing more; the secret is not replayed', async () => {
+    const key = randomUUID();
+    const create = () =>
+      t.http
+        .post('/api/webhooks')
+        .set(admin())
+        .set('Idempotency-Key', key)
+        .send({ url: receiver.url('/idem'), events: ['webhook.test'] });
+    const first = await create().expect(201);
+    endpoints.push(first.body.id);
+    const replay = await create().expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toMatchObject({ id: first.body.id, secret: null });
+
+    const testKey = randomUUID();
+    const send = () => t.http.post(`/api/webhooks/${first.body.id}/test`).set(admin()).set('Idempotency-Key', testKey);
+    const a = await send().expect(202);
+    const b = await send().expect(202);
+    expect(b.body.eventId).toBe(a.body.eventId);
+    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1`, [
+      first.body.id,
+    ]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('a committed event is delivered once to each subscribed endpoint, to "*" and by type, not to others', async () => {
     const all = await subscribe(['*']);
     const typed = await subscribe(['session.expired']);
