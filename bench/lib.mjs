@@ -98,6 +98,7 @@ export async function startService(databaseUrl, env = {}) {
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       JWT_ACCESS_SECRET: JWT_SECRET,
+      WEBHOOK_SECRET_KEY: 'bench-webhook-key-that-is-long-enough-0123456789',
       THROTTLE_LIMIT: '10000000',
       THROTTLE_AUTH_FAILURE_LIMIT: '10000000',
       LOG_LEVEL: 'warn',

@@ -47,6 +47,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   if (config.jwt.usingDevelopmentSecret) {
     logger.warn('JWT_ACCESS_SECRET is not set: using the fixed development secret (never in production)', 'Config');
   }
+  if (config.webhooks.usingDevelopmentKey) {
+    logger.warn('WEBHOOK_SECRET_KEY is not set: using the fixed development key (never in production)', 'Config');
+  }
 
   // First, so the timing covers the whole request and refusals by later middleware count too.
   app.use(httpMetrics(app.get(MetricsService)));

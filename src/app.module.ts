@@ -23,6 +23,7 @@ import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
 import { AccountsModule } from './users/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** JOBS_ENABLED, read before the config module exists (it decides which modules there are). */
 function jobsEnabled(env: Record<string, string | undefined>): boolean {
@@ -54,6 +55,7 @@ export class AppModule {
         ApiKeysModule,
         PlansModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.

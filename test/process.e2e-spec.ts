@@ -36,7 +36,7 @@ function startServer(env: Record<string, string | undefined>): Server {
   const { JWT_ACCESS_SECRET: _s, DATABASE_URL: _d, DB_HOST: _h, NODE_ENV: _n, ...base } = process.env;
   const child = spawn(process.execPath, [mainJs], {
     cwd: root,
-    env: { ...base, PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...base, PORT: '0', LOG_LEVEL: 'info', WEBHOOK_SECRET_KEY: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = new Promise<number>((resolve, reject) => {

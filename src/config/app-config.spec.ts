@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
-import { buildAppConfig, ConfigValidationError, DEVELOPMENT_JWT_SECRET } from './app-config.js';
+import {
+  buildAppConfig,
+  ConfigValidationError,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_WEBHOOK_SECRET_KEY,
+} from './app-config.js';
 
 const STRONG_SECRET = 'p'.repeat(32);
+/** Production also requires it; the JWT cases below set it so they see only their own problem. */
+const WEBHOOK_SECRET_KEY = 'w'.repeat(32);
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
@@ -177,24 +184,24 @@ describe('buildAppConfig', () => {
 
   describe('JWT_ACCESS_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY })).toEqual([
         'JWT_ACCESS_SECRET is required when NODE_ENV=production',
       ]);
-      expect(problemsOf({ NODE_ENV: 'production', JWT_ACCESS_SECRET: '   ' })).toEqual([
+      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: '   ' })).toEqual([
         'JWT_ACCESS_SECRET is required when NODE_ENV=production',
       ]);
     });
 
     it('must have at least 32 characters in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_ACCESS_SECRET: 'x'.repeat(31) })).toEqual([
+      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: 'x'.repeat(31) })).toEqual([
         'JWT_ACCESS_SECRET must be at least 32 characters',
       ]);
-      const config = buildAppConfig({ NODE_ENV: 'production', JWT_ACCESS_SECRET: STRONG_SECRET });
+      const config = buildAppConfig({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: STRONG_SECRET });
       expect(config.jwt).toEqual({ secret: STRONG_SECRET, usingDevelopmentSecret: false });
     });
 
     it('never falls back to the development secret in production', () => {
-      const config = buildAppConfig({ NODE_ENV: 'production', JWT_ACCESS_SECRET: STRONG_SECRET });
+      const config = buildAppConfig({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: STRONG_SECRET });
       expect(config.jwt.secret).not.toBe(DEVELOPMENT_JWT_SECRET);
     });
 
@@ -271,6 +278,40 @@ describe('buildAppConfig', () => {
 
     it('blank values count as unset', () => {
       expect(buildAppConfig({ PORT: '', LOG_LEVEL: '  ' })).toMatchObject({ port: 3001, logLevel: 'info' });
+    });
+  });
+});
+
+describe('WEBHOOK_SECRET_KEY and the webhook settings', () => {
+  it('is required in production, and at least 32 characters', () => {
+    expect(buildAppConfig.bind(null, { NODE_ENV: 'production', JWT_ACCESS_SECRET: 'j'.repeat(32) })).toThrow(
+      /WEBHOOK_SECRET_KEY is required when NODE_ENV=production/,
+    );
+    expect(buildAppConfig.bind(null, { WEBHOOK_SECRET_KEY: 'short' })).toThrow(
+      /WEBHOOK_SECRET_KEY must be at least 32 characters/,
+    );
+  });
+
+  it('outside production a missing key gets the fixed development key, flagged for a warning', () => {
+    const config = buildAppConfig({ NODE_ENV: 'test' });
+    expect(config.webhooks).toMatchObject({ secretKey: DEVELOPMENT_WEBHOOK_SECRET_KEY, usingDevelopmentKey: true });
+  });
+
+  it('reads the webhook variables', () => {
+    const config = buildAppConfig({
+      WEBHOOK_SECRET_KEY: 'k'.repeat(40),
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_WORKER_ENABLED: 'false',
+      WEBHOOK_WORKER_CONCURRENCY: '4',
+      WEBHOOK_POLL_INTERVAL_MS: '250',
+    });
+    expect(config.webhooks).toEqual({
+      allowPrivateUrls: true,
+      secretKey: 'k'.repeat(40),
+      usingDevelopmentKey: false,
+      workerEnabled: false,
+      concurrency: 4,
+      pollIntervalMs: 250,
     });
   });
 });

@@ -49,10 +49,26 @@ export interface AppConfig {
   metricsToken: string | null;
   /** REDIS_URL: rate-limit counters shared by every instance (null: per instance, in memory). */
   redisUrl: string | null;
+  webhooks: WebhooksConfig;
   version: string;
 }
 
+export interface WebhooksConfig {
+  /** WEBHOOK_ALLOW_PRIVATE_URLS: http and loopback/private addresses allowed (development, tests). */
+  allowPrivateUrls: boolean;
+  /** WEBHOOK_SECRET_KEY: encrypts endpoint secrets at rest (AES-256-GCM, key derived with HKDF). */
+  secretKey: string;
+  usingDevelopmentKey: boolean;
+  /** WEBHOOK_WORKER_ENABLED: this instance delivers webhooks (every instance may). */
+  workerEnabled: boolean;
+  /** WEBHOOK_WORKER_CONCURRENCY: attempts in flight per instance. */
+  concurrency: number;
+  /** WEBHOOK_POLL_INTERVAL_MS: the fallback scan when no NOTIFY arrives. */
+  pollIntervalMs: number;
+}
+
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+export const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-key-change-me-0123456789';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -161,6 +177,22 @@ function jwtSecret(read: EnvReader, nodeEnv: string): AppConfig['jwt'] {
     : { secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true };
 }
 
+function webhooksConfig(read: EnvReader, nodeEnv: string): WebhooksConfig {
+  const key = read.raw('WEBHOOK_SECRET_KEY');
+  if (key !== undefined && key.length < 32) read.problems.push('WEBHOOK_SECRET_KEY must be at least 32 characters');
+  if (key === undefined && nodeEnv === 'production') {
+    read.problems.push('WEBHOOK_SECRET_KEY is required when NODE_ENV=production');
+  }
+  return {
+    allowPrivateUrls: read.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    secretKey: key ?? DEVELOPMENT_WEBHOOK_SECRET_KEY,
+    usingDevelopmentKey: key === undefined,
+    workerEnabled: read.bool('WEBHOOK_WORKER_ENABLED', true),
+    concurrency: read.int('WEBHOOK_WORKER_CONCURRENCY', 16, 1, 256),
+    pollIntervalMs: read.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 50, 60_000),
+  };
+}
+
 function decimalPrice(read: EnvReader, name: string, fallback: string): string {
   const value = read.raw(name) ?? fallback;
   if (!/^\d{1,6}(\.\d{1,4})?$/.test(value)) {
@@ -266,6 +298,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     jobsEnabled: read.bool('JOBS_ENABLED', true),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
+    webhooks: webhooksConfig(read, nodeEnv),
     version,
   };
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { EventRecord } from './entities/event.entity.js';
+import { EventsController } from './events.controller.js';
 import { EventsRepository } from './events.repository.js';
 import { EventsService } from './events.service.js';
 
@@ -11,6 +12,7 @@ import { EventsService } from './events.service.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([EventRecord])],
+  controllers: [EventsController],
   providers: [EventsRepository, EventsService],
   exports: [EventsService],
 })

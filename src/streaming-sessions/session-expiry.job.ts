@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { type DueSession, StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
@@ -25,6 +26,7 @@ export class SessionExpiryJob {
     private readonly pricing: PricingService,
     private readonly sessions: StreamingSessionsService,
     private readonly metrics: MetricsService,
+    private readonly events: EventsService,
   ) {}
 
   @Cron(CronExpression.EVERY_30_SECONDS, { name: 'streaming-sessions-expiry', waitForCompletion: true })
@@ -72,7 +74,7 @@ export class SessionExpiryJob {
     return this.tx.run(async (m) => {
       const session = await this.repository.lockDue(m, candidate.session_id);
       if (!session) return false; // settled meanwhile, or another worker has it
-      await this.sessions.settleLocked(m, session, {
+      const settled = await this.sessions.settleLocked(m, session, {
         status: 'expired',
         request: { kind: 'expire' },
         tokens: null,
@@ -80,6 +82,12 @@ export class SessionExpiryJob {
         pricingRuleId: session.pricing_rule_id,
         providerCost,
         createdBy: SYSTEM_ACTOR,
+      });
+      // In the settlement's transaction: no event without the settlement, none lost with it.
+      await this.events.emit(m, 'session.expired', {
+        userId: session.user_id,
+        sessionId: session.session_id,
+        charged: Number(settled.actualCredits) - Number(settled.shortfall),
       });
       return true;
     });

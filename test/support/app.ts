@@ -46,13 +46,18 @@ export async function startTestApp(
       // Every test request comes from 127.0.0.1: the per-address failed-login limit would turn the
       // 401s that tests provoke on purpose into 429s. test/auth.e2e-spec.ts checks that limit itself.
       THROTTLE_AUTH_FAILURE_LIMIT: '100000',
+      // Spec files share the database: only the webhook specs deliver (to their own receivers).
+      WEBHOOK_WORKER_ENABLED: 'false',
+      // No DNS lookups of webhook URLs (the fuzz test posts example hosts): tests talk to 127.0.0.1
+      // only. test/webhooks-ssrf.e2e-spec.ts turns the check on, with a fake resolver.
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       ...env,
     },
     modules: options.modules,
     logDestination: logDestination as unknown as import('pino').DestinationStream,
   });
   await app.init();
-  const db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
+  const db = new pg.Pool({ connectionString: env.DATABASE_URL ?? inject('databaseUrl'), max: 4 });
   return {
     app,
     http: request(app.getHttpServer()),

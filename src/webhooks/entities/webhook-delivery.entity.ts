@@ -35,6 +35,7 @@ export class WebhookDelivery {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true, default: () => 'now()' })
   nextAttemptAt: Date | null;
 
+  /** Start of the current retry window: the first attempt, or the last manual retry. */
   @Column({ name: 'queued_at', type: 'timestamptz', default: () => 'now()' })
   queuedAt: Date;
 

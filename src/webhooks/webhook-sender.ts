@@ -1,0 +1,106 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+
+import { bareHost, isPublicAddress } from './address-policy.js';
+import { guardedLookup, type Resolver, systemResolver } from './webhook-url.js';
+
+export const ATTEMPT_TIMEOUT_MS = 10_000;
+/** At most this much of an answer's body is read (kept as the start of lastError). */
+const MAX_BODY_BYTES = 4096;
+const ERROR_BODY_CHARS = 200;
+
+export interface AttemptOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export interface SendOptions {
+  allowPrivate: boolean;
+  resolve?: Resolver;
+  timeoutMs?: number;
+}
+
+/**
+ * One POST of a signed event. A 2xx answered within the timeout is a success; anything else (another
+ * status, a redirect, which is never followed, a refused address, a network error, the timeout) is
+ * a failure with the reason. Only the first few KB of an answer are read.
+ */
+export async function postWebhook(
+  target: string,
+  headers: Record<string, string>,
+  body: string,
+  options: SendOptions,
+): Promise<AttemptOutcome> {
+  const url = new URL(target);
+  const resolve = options.resolve ?? systemResolver;
+  const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  if (!options.allowPrivate) {
+    // An IP literal never goes through `lookup`: it is checked here; names as the socket connects.
+    const host = bareHost(url);
+    const refusal =
+      url.protocol !== 'https:'
+        ? 'url must be https'
+        : isIP(host) !== 0 && !isPublicAddress(host)
+          ? `${host} is not a public address`
+          : null;
+    if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}` };
+  }
+  const client = url.protocol === 'https:' ? https : http;
+  const payload = Buffer.from(body, 'utf8');
+  return new Promise<AttemptOutcome>((done) => {
+    let settled = false;
+    const finish = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      done(outcome);
+    };
+    const timer = setTimeout(
+      () => finish({ ok: false, statusCode: null, error: `timed out after ${timeoutMs / 1000} s` }),
+      timeoutMs,
+    );
+    const request = client.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(payload.length),
+          'user-agent': 'accounting-service-webhooks/1',
+        },
+        ...(options.allowPrivate ? {} : { lookup: guardedLookup(resolve) }),
+      },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const conclude = () => {
+          const text = Buffer.concat(chunks).toString('utf8').slice(0, ERROR_BODY_CHARS);
+          if (status >= 200 && status < 300) finish({ ok: true, statusCode: status, error: null });
+          else if (status >= 300 && status < 400) {
+            const location = String(response.headers.location ?? '').slice(0, 200);
+            finish({ ok: false, statusCode: status, error: `redirect not followed (Location: ${location})` });
+          } else finish({ ok: false, statusCode: status, error: `HTTP ${status}${text ? `: ${text}` : ''}` });
+        };
+        response.on('data', (chunk: Buffer) => {
+          if (size >= MAX_BODY_BYTES) return;
+          chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size));
+          size += chunk.length;
+          if (size >= MAX_BODY_BYTES) conclude();
+        });
+        response.on('end', conclude);
+        response.on('error', conclude);
+      },
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const refused = error.code === 'EWEBHOOKREFUSED';
+      finish({ ok: false, statusCode: null, error: `${refused ? 'refused: ' : ''}${error.message}`.slice(0, 500) });
+    });
+    request.end(payload);
+  });
+}

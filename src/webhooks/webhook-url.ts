@@ -1,0 +1,91 @@
+import { lookup } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
+
+import { bareHost, isPublicAddress } from './address-policy.js';
+
+/** Resolves a host name to every address it has (tests replace it to play a rebinding DNS). */
+export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+
+export const systemResolver: Resolver = (hostname) => lookup(hostname, { all: true, verbatim: true });
+
+/** Why a URL or an address is refused (the message is shown to the admin or stored as lastError). */
+export class UrlRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UrlRefusedError';
+  }
+}
+
+/** The URL's shape: absolute, https (http too when private URLs are allowed), no credentials. */
+export function parseWebhookUrl(raw: string, allowPrivate: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UrlRefusedError('url must be an absolute URL');
+  }
+  const schemes = allowPrivate ? ['https:', 'http:'] : ['https:'];
+  if (!schemes.includes(url.protocol))
+    throw new UrlRefusedError(`url must be ${allowPrivate ? 'http or https' : 'https'}`);
+  if (url.username || url.password) throw new UrlRefusedError('url must not contain credentials');
+  if (!url.hostname) throw new UrlRefusedError('url must name a host');
+  return url;
+}
+
+/** Every address the host stands for must be public (an IP literal is its own address). */
+export async function publicAddressesOf(
+  host: string,
+  resolve: Resolver,
+): Promise<Array<{ address: string; family: number }>> {
+  const family = isIP(host);
+  let addresses: Array<{ address: string; family: number }>;
+  if (family !== 0) addresses = [{ address: host, family }];
+  else {
+    try {
+      addresses = await resolve(host);
+    } catch {
+      throw new UrlRefusedError(`url host ${host} does not resolve`);
+    }
+  }
+  if (addresses.length === 0) throw new UrlRefusedError(`url host ${host} does not resolve`);
+  const refused = addresses.find((a) => !isPublicAddress(a.address));
+  if (refused) throw new UrlRefusedError(`url must resolve to a public address (${host} → ${refused.address})`);
+  return addresses;
+}
+
+/** The check at creation or update: shape, then (unless private URLs are allowed) the addresses now. */
+export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolve: Resolver): Promise<string> {
+  const url = parseWebhookUrl(raw, allowPrivate);
+  if (!allowPrivate) await publicAddressesOf(bareHost(url), resolve);
+  return url.toString();
+}
+
+/**
+ * The `lookup` of the delivery's socket: the addresses are checked when the connection is made, so a
+ * name that resolved to a public address at creation and to a private one now (DNS rebinding) is
+ * refused before any byte is sent.
+ */
+export function guardedLookup(resolve: Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    publicAddressesOf(hostname, resolve).then(
+      (addresses) => {
+        const wanted =
+          options.family === 4 || options.family === 6
+            ? addresses.filter((a) => a.family === options.family)
+            : addresses;
+        if (wanted.length === 0) {
+          callback(
+            Object.assign(new Error(`no IPv${options.family} address for ${hostname}`), { code: 'ENOTFOUND' }),
+            '',
+            0,
+          );
+        } else if (options.all) {
+          (callback as unknown as (e: null, a: typeof wanted) => void)(null, wanted);
+        } else {
+          callback(null, wanted[0].address, wanted[0].family);
+        }
+      },
+      (error: Error) => callback(Object.assign(error, { code: 'EWEBHOOKREFUSED' }), '', 0),
+    );
+  };
+}

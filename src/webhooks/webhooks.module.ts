@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { EventsModule } from '../events/events.module.js';
+import { WebhookDeliveryWorker } from './delivery.worker.js';
+import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
+import { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
+import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksService } from './webhooks.service.js';
+
+/** Webhook endpoints and the delivery worker; the events they carry come from EventsModule's outbox. */
+@Module({
+  imports: [EventsModule, TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery])],
+  controllers: [WebhooksController],
+  providers: [
+    WebhookEndpointsRepository,
+    WebhookDeliveriesRepository,
+    WebhooksService,
+    WebhookDeliveryWorker,
+    WebhookClock,
+    WebhookResolver,
+  ],
+  exports: [WebhookDeliveryWorker, WebhookDeliveriesRepository],
+})
+export class WebhooksModule {}

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { inject } from 'vitest';
+
+import { buildAppConfig } from '../../src/config/app-config.js';
+import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+
+export interface OwnDatabase {
+  url: string;
+  db: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/**
+ * A migrated database of the spec file's own. Delivery workers claim every due delivery in their
+ * database, so specs that run them (or move their clock days ahead) must not share one with the
+ * spec files running beside them.
+ */
+export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
+  const base = new URL(inject('databaseUrl'));
+  const name = `${base.pathname.slice(1)}_${suffix}_${randomBytes(3).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const config = buildAppConfig({ DATABASE_URL: url.toString() });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions({ ...config.database, url: url.toString() }),
+    migrationsRun: false,
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
+  const db = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  return {
+    url: url.toString(),
+    db,
+    drop: async () => {
+      await db.end();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
