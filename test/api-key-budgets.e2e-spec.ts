@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { Ajv } from 'ajv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { SCOPES } from '../src/auth/roles.js';
@@ -192,6 +193,29 @@ describe('api key budgets', () => {
         expectKeyLimit(await record(k.key, 1));
       }
     });
+  });
+
+  it('the 402 of records and holds documents KEY_LIMIT_EXCEEDED with an example that is true', async () => {
+    const u = await rich();
+    const k = await createKey(u.jwt, { creditLimit: 4 });
+    const refused = await record(k.key, 5);
+    expectKeyLimit(refused);
+    const doc = (await t.http.get('/api/docs-json').expect(200)).body;
+    const ajv = new Ajv({ strict: false });
+    for (const [path, res] of [
+      ['/api/usage/record', refused],
+      ['/api/streaming-sessions/initialize', await init(k.key, 1000)],
+    ] as const) {
+      const documented = doc.paths[path].post.responses['402'].content['application/json'];
+      // The example is the real answer, but for the amount asked (5 for the record, a hold of 12).
+      expect(res.body, path).toEqual({
+        ...documented.examples.keyLimit.value,
+        requiredCredits: res.body.requiredCredits,
+      });
+      expect(res.body.requiredCredits, path).toBe(path === '/api/usage/record' ? 5 : 12);
+      const validate = ajv.compile({ ...documented.schema, components: doc.components });
+      expect(validate(res.body), `${path}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
   });
 
   describe('PATCH /api/api-keys/:id', () => {
