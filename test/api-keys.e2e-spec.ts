@@ -69,6 +69,10 @@ describe('api keys', () => {
         lastUsed: null,
         revokedAt: null,
         isActive: true,
+        creditLimit: null,
+        limitPeriod: null,
+        spentInPeriod: null,
+        periodResetsAt: null,
       });
       expect(created.key).toMatch(KEY_SHAPE);
       expect(created.prefix).toBe(created.key.slice(0, 16));
@@ -83,6 +87,8 @@ describe('api keys', () => {
       const one = await t.http.get(`/api/api-keys/${created.id}`).set(alice.auth).expect(200);
       expect(one.body).not.toHaveProperty('key');
       expect(one.body.id).toBe(created.id);
+      // Every field of the create answer, the same, and nothing else.
+      expect({ ...one.body, key: created.key }).toEqual(created);
     });
 
     it('stores the SHA-256 of the key and the chosen scopes in canonical order', async () => {
@@ -322,6 +328,7 @@ describe('api keys', () => {
           'POST /api/api-keys',
           'GET /api/api-keys',
           'GET /api/api-keys/{id}',
+          'PATCH /api/api-keys/{id}',
           'DELETE /api/api-keys/{id}',
           'POST /api/api-keys/verify',
         ]),

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -24,6 +36,7 @@ import {
   CreateApiKeyDto,
   CreatedApiKeyResponseDto,
   ListApiKeysQueryDto,
+  UpdateApiKeyDto,
   VerifyApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
@@ -42,11 +55,12 @@ export class ApiKeysController {
     summary: 'Create an API key for the caller',
     description:
       'The key acts as the caller with role `user`, limited to `permissions`. The response is the only place the key ' +
-      'appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it.',
+      'appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it. ' +
+      'With `creditLimit`, the credits spent through the key per `limitPeriod` are capped.',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   @ApiBadRequestResponse({
-    description: 'Invalid body, unknown scope or expiresAt not in the future',
+    description: 'Invalid body, unknown scope, expiresAt not in the future, or limitPeriod without creditLimit',
     type: ErrorResponseDto,
   })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -100,6 +114,28 @@ export class ApiKeysController {
   @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
   get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
     return this.apiKeys.get(user, id);
+  }
+
+  @Patch(':id')
+  @Auth('user')
+  @ApiOperation({
+    summary: 'Rename an API key of the caller (admins: any) or change its credit budget',
+    description:
+      '`creditLimit: null` removes the limit and its period. Credits already spent in the current period stay ' +
+      'counted against a changed limit; a changed period counts from the start of the new one.',
+  })
+  @ApiOkResponse({ type: ApiKeyResponseDto, description: 'The key as it is now' })
+  @ApiBadRequestResponse({
+    description: 'The id is not a UUID, an invalid or empty body, or limitPeriod without a limit',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: UpdateApiKeyDto,
+  ): Promise<ApiKeyResponseDto> {
+    return this.apiKeys.update(user, id, dto);
   }
 
   @Delete(':id')

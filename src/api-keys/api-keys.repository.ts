@@ -12,6 +12,10 @@ export interface StoredApiKey {
   active: boolean;
   /** created_at with microseconds, for the keyset cursor (a JS Date would round it). */
   cursorT: string;
+  /** credit_key_spend's count if it is of the key's current period (null: no row). */
+  spentInPeriod: number | null;
+  /** The database's clock, by which the credits module counts periods. */
+  now: Date;
 }
 
 /** What authentication needs, in one indexed lookup by hash. */
@@ -27,7 +31,26 @@ export interface KeyLookup {
   username: string | null;
 }
 
-export type NewApiKey = Pick<ApiKey, 'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt'>;
+export type NewApiKey = Pick<
+  ApiKey,
+  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'creditLimit' | 'limitPeriod'
+>;
+
+export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod'>>;
+
+/** The start of the key's current period, as the credits module's take computes it (migration 1732000009000). */
+const PERIOD_START_SQL = `CASE k.limit_period
+    WHEN 'day' THEN date_trunc('day', now(), 'UTC')
+    WHEN 'week' THEN date_trunc('week', now(), 'UTC')
+    WHEN 'month' THEN date_trunc('month', now(), 'UTC')
+    ELSE CAST('-infinity' AS timestamptz) END`;
+
+/**
+ * What the key spent in its current period. A read of the credits module's counter (only
+ * src/credits/ writes it): a row of an earlier period counts as 0, as it does for the take.
+ */
+const SPENT_IN_PERIOD_SQL = `(SELECT CASE WHEN s.period_start = ${PERIOD_START_SQL} THEN s.spent ELSE 0 END
+     FROM credit_key_spend s WHERE s.api_key_id = k.id)`;
 
 /** api_keys: TypeORM for the key's own rows, SQL for the authentication lookup (a join, every request). */
 @Injectable()
@@ -54,6 +77,23 @@ export class ApiKeysRepository {
     const qb = this.select(this.keys.manager).where('k.userId = :userId', { userId: query.userId });
     if (query.after) qb.andWhere('(k.createdAt, k.id) < (CAST(:t AS timestamptz), CAST(:id AS uuid))', query.after);
     return this.read(qb.orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC').limit(query.limit));
+  }
+
+  /**
+   * One key (of `owner`, if given), locked until the transaction ends, so concurrent changes apply
+   * one after the other. FOR NO KEY UPDATE: credit_key_spend's foreign key check is not held up.
+   */
+  lockForUpdate(manager: EntityManager, id: string, owner: string | null): Promise<ApiKey | null> {
+    const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
+      id,
+    });
+    if (owner !== null) qb.andWhere('k.userId = :owner', { owner });
+    return qb.getOne();
+  }
+
+  async update(manager: EntityManager, id: string, changes: ApiKeyChanges): Promise<StoredApiKey> {
+    await manager.getRepository(ApiKey).update({ id }, changes);
+    return (await this.find(manager, id, null))!;
   }
 
   /** Sets revoked_at unless already set; null when there is no such key (of `owner`). */
@@ -99,12 +139,25 @@ export class ApiKeysRepository {
       .getRepository(ApiKey)
       .createQueryBuilder('k')
       .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
-      .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t');
+      .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
+      .addSelect(SPENT_IN_PERIOD_SQL, 'spent_in_period')
+      .addSelect('now()', 'db_now');
   }
 
   private async read(qb: SelectQueryBuilder<ApiKey>): Promise<StoredApiKey[]> {
-    const { entities, raw } = await qb.getRawAndEntities<{ active: boolean; cursor_t: string }>();
+    const { entities, raw } = await qb.getRawAndEntities<{
+      active: boolean;
+      cursor_t: string;
+      spent_in_period: string | null;
+      db_now: Date;
+    }>();
     // One row per key (no joins), so entities and raw rows line up.
-    return entities.map((key, i) => ({ key, active: raw[i].active, cursorT: raw[i].cursor_t }));
+    return entities.map((key, i) => ({
+      key,
+      active: raw[i].active,
+      cursorT: raw[i].cursor_t,
+      spentInPeriod: raw[i].spent_in_period === null ? null : Number(raw[i].spent_in_period),
+      now: raw[i].db_now,
+    }));
   }
 }

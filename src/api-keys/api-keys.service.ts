@@ -13,8 +13,10 @@ import type {
   CreateApiKeyDto,
   CreatedApiKeyResponseDto,
   InvalidKeyReason,
+  UpdateApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
+import { budgetAfter, periodResetsAt } from './key-budget.js';
 
 type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
 
@@ -28,7 +30,8 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto({ key, active }: StoredApiKey): ApiKeyResponseDto {
+function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
+  const period = key.creditLimit === null ? null : key.limitPeriod;
   return {
     id: key.id,
     userId: key.userId,
@@ -40,6 +43,10 @@ function toDto({ key, active }: StoredApiKey): ApiKeyResponseDto {
     lastUsed: iso(key.lastUsed),
     revokedAt: iso(key.revokedAt),
     isActive: active,
+    creditLimit: key.creditLimit,
+    limitPeriod: period,
+    spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
+    periodResetsAt: period === null ? null : iso(periodResetsAt(period, now)),
   };
 }
 
@@ -62,6 +69,7 @@ export class ApiKeysService {
         throw new DomainError('VALIDATION', 'expiresAt must be in the future');
       }
     }
+    const budget = budgetAfter({ creditLimit: null, limitPeriod: null }, dto);
     // Canonical order, no duplicates.
     const permissions = dto.permissions ? SCOPES.filter((s) => dto.permissions!.includes(s)) : [...SCOPES];
     const key = generateApiKey();
@@ -74,6 +82,7 @@ export class ApiKeysService {
         prefix: displayPrefix(key),
         permissions,
         expiresAt,
+        ...budget,
       }),
     );
     const created = toDto(stored);
@@ -98,6 +107,32 @@ export class ApiKeysService {
     const found = await this.keys.find(this.tx.statementManager, id, this.ownerFilter(caller));
     if (!found) throw new NotFoundError('API key');
     return toDto(found);
+  }
+
+  /**
+   * Renames the key or changes its budget. Credits spent in the current period stay counted (the
+   * counter is the credits module's and is left alone); a new period counts from its own start.
+   */
+  async update(caller: AuthUser, id: string, dto: UpdateApiKeyDto): Promise<ApiKeyResponseDto> {
+    if (dto.name === undefined && dto.creditLimit === undefined && dto.limitPeriod === undefined) {
+      throw new DomainError('VALIDATION', 'Give at least one of name, creditLimit, limitPeriod');
+    }
+    const stored = await this.tx.run(async (manager) => {
+      const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
+      if (!key) throw new NotFoundError('API key');
+      const budget = budgetAfter(key, dto);
+      return this.keys.update(manager, id, dto.name === undefined ? budget : { name: dto.name, ...budget });
+    });
+    const updated = toDto(stored);
+    this.logger.log({
+      msg: 'api key updated',
+      keyId: updated.id,
+      userId: updated.userId,
+      by: caller.userId,
+      creditLimit: updated.creditLimit,
+      limitPeriod: updated.limitPeriod,
+    });
+    return updated;
   }
 
   /** Revokes at once (the next request with the key is refused); revoking again changes nothing. */

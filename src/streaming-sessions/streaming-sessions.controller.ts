@@ -7,14 +7,14 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiPaymentRequiredResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
@@ -49,10 +49,7 @@ export class StreamingSessionsController {
   })
   @ApiCreatedResponse({ type: SessionResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @ApiPaymentRequiredResponse({
-    type: InsufficientCreditsResponseDto,
-    description: 'Not enough credits for the hold; nothing was written',
-  })
+  @ApiSpendRefusedResponse('nothing was written')
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The sessionId is already used' })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
   initialize(@CurrentUser() user: AuthUser, @Body() dto: InitializeSessionDto): Promise<SessionResponseDto> {

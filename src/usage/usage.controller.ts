@@ -7,7 +7,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
@@ -16,7 +15,8 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import {
   DateRangeQueryDto,
   ListRecordsQueryDto,
@@ -55,10 +55,7 @@ export class UsageController {
     description: 'Invalid body (unknown fields such as userId or timestamp are refused)',
     type: ErrorResponseDto,
   })
-  @ApiPaymentRequiredResponse({
-    description: 'Insufficient credits; nothing was recorded',
-    type: InsufficientCreditsResponseDto,
-  })
+  @ApiSpendRefusedResponse('nothing was recorded')
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
     description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',

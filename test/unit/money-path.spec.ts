@@ -5,12 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
- * One money path (docs/money.md): only the credits module writes the credit tables or calls
+ * One money path (docs/money.md): only the credits module writes the credit tables (credit_*) or calls
  * credits_take(); every other module moves credits through CreditsService. Migrations create them.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const WRITES =
-  /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?(credit_allocations|credit_ledger|credit_holds)\b|credits_take\s*\(/i;
+const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take\s*\(/i;
 
 function sources(dir: string): string[] {
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -37,7 +36,10 @@ describe('the money path', () => {
     expect(WRITES.test('INSERT INTO credit_ledger (user_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('UPDATE "credit_allocations" SET remaining_credits = 0')).toBe(true);
     expect(WRITES.test('SELECT * FROM credits_take($1, $2)')).toBe(true);
+    expect(WRITES.test('UPDATE credit_key_spend SET spent = 0')).toBe(true);
+    expect(WRITES.test('INSERT INTO credit_accounts (user_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
+    expect(WRITES.test('SELECT spent FROM credit_key_spend s WHERE s.api_key_id = k.id')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
   });
 });

@@ -1,10 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 import { type Scope, SCOPES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsOptional } from '../../common/validation/optional.js';
+import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
+import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
+
+const LIMIT_DESCRIPTION =
+  'Credits the key may spend per period (records, holds at their held amount, settlement overruns); ' +
+  'a request that would exceed it → 402 KEY_LIMIT_EXCEEDED';
+const PERIOD_DESCRIPTION =
+  'The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) ' +
+  'or total (never resets)';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'billing-dashboard', maxLength: 100, description: 'A label to tell keys apart' })
@@ -33,6 +53,64 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsInstant()
   expiresAt?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 1000,
+    minimum: 1,
+    maximum: MAX_CREDITS,
+    description: `${LIMIT_DESCRIPTION}; default: no limit`,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  creditLimit?: number;
+
+  @ApiPropertyOptional({
+    enum: KEY_LIMIT_PERIODS,
+    example: 'month',
+    description: `${PERIOD_DESCRIPTION}. Only with creditLimit; default: total`,
+  })
+  @IsOptional()
+  @IsIn(KEY_LIMIT_PERIODS)
+  limitPeriod?: KeyLimitPeriod;
+}
+
+export class UpdateApiKeyDto {
+  @ApiPropertyOptional({ example: 'billing-dashboard', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    example: 5000,
+    minimum: 1,
+    maximum: MAX_CREDITS,
+    description:
+      `${LIMIT_DESCRIPTION}. null removes the limit and its period. Credits already spent in the current ` +
+      'period stay counted',
+  })
+  @IsOptionalOrNull()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  creditLimit?: number | null;
+
+  @ApiPropertyOptional({
+    enum: KEY_LIMIT_PERIODS,
+    example: 'week',
+    description:
+      `${PERIOD_DESCRIPTION}. Needs a limit (given here or already set); a new limit without it keeps the ` +
+      "key's period (total for a key that had none). A new period counts from its own start",
+  })
+  @IsOptional()
+  @IsIn(KEY_LIMIT_PERIODS)
+  limitPeriod?: KeyLimitPeriod;
 }
 
 export class ApiKeyResponseDto {
@@ -70,6 +148,30 @@ export class ApiKeyResponseDto {
 
   @ApiProperty({ example: true, description: 'Neither revoked nor expired' })
   isActive: boolean;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 1000, description: 'null: no limit' })
+  creditLimit: number | null;
+
+  @ApiProperty({ enum: KEY_LIMIT_PERIODS, nullable: true, example: 'month', description: 'null: no limit' })
+  limitPeriod: KeyLimitPeriod | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 120,
+    description:
+      'Credits spent through the key in the current period, holds at their held amount (null: no limit). ' +
+      'Settlement overruns count even beyond the limit',
+  })
+  spentInPeriod: number | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '2026-12-01T00:00:00.000Z',
+    description: 'When the current period ends and spending counts from 0 again (null: no limit, or total)',
+  })
+  periodResetsAt: string | null;
 }
 
 export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {

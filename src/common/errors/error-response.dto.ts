@@ -28,3 +28,9 @@ export class InsufficientCreditsResponseDto extends ErrorResponseDto {
   @ApiProperty({ example: 40 })
   availableCredits: number;
 }
+
+/** 402 with `code: "KEY_LIMIT_EXCEEDED"`: the API key's budget for its period would be exceeded. */
+export class KeyLimitExceededResponseDto extends ErrorResponseDto {
+  @ApiProperty({ example: 5, description: 'Credits the refused request needed' })
+  requiredCredits: number;
+}
