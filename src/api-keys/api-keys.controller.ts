@@ -110,6 +110,7 @@ export class ApiKeysController {
     description: 'Missing or wrong internal key, or invalid credentials',
     type: ErrorResponseDto,
     examples: {
+      noCredentials: plainErrorExample(401, 'Authentication required', 'Neither the internal key nor a JWT'),
       wrongInternalKey: plainErrorExample(401, 'Invalid internal API key', 'A wrong X-Internal-Api-Key'),
     },
   })

@@ -97,7 +97,16 @@ function withErrorExamples(op: OperationObject, post: boolean): void {
     const code = Number(status);
     if (!(code >= 400)) continue;
     type Media = { examples?: NamedExamples; example?: unknown; schema?: { $ref?: string } };
-    const media = (response as { content?: Record<string, Media> }).content?.['application/json'];
+    const content = (response as { content?: Record<string, Media> }).content;
+    // Errors are JSON whatever the route produces (@ApiProduces('text/csv') labels them text/csv).
+    if (content && !content['application/json']) {
+      const [type, other] = Object.entries(content)[0] ?? [];
+      if (type && other?.schema?.$ref) {
+        delete content[type];
+        content['application/json'] = other;
+      }
+    }
+    const media = content?.['application/json'];
     // Only the error bodies of the exception filter (schemas derived from ErrorResponseDto, all refs).
     if (!media?.schema?.$ref) continue;
     const own = media.examples ?? {};

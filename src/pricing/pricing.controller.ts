@@ -15,7 +15,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
-import { unknownModelExample } from '../openapi/error-examples.js';
+import { plainErrorExample, unknownModelExample } from '../openapi/error-examples.js';
 import {
   CreatePricingRuleDto,
   ModelPriceResponseDto,
@@ -100,7 +100,13 @@ export class PricingController {
     description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)',
     type: ErrorResponseDto,
   })
-  @ApiConflictResponse({ description: 'The rule would overlap another rule of the model', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The rule would overlap another rule of the model',
+    type: ErrorResponseDto,
+    examples: {
+      overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another rule of the model'),
+    },
+  })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePricingRuleDto): Promise<PricingRuleResponseDto> {
     return this.pricing.create({
       modelId: body.modelId,
