@@ -1,3 +1,6 @@
+// The generated fetch client uses the Fetch API's types (BodyInit, RequestInit…): Node's own types
+// lack some of them, so programs that include the client get the DOM library's declarations.
+/// <reference lib="dom" />
 import { type Client, createClient, createConfig } from './generated/client/index.js';
 
 export * from './generated/sdk.gen.js';
