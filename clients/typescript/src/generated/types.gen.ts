@@ -139,6 +139,9 @@ export type ActiveAllocationDto = {
      * Credits left in this allocation
      */
     credits: number;
+    /**
+     * What this allocation originally granted (not what is left: that is `credits`)
+     */
     totalCredits: number;
     expiresAt: string;
     allocatedAt: string;
@@ -148,7 +151,7 @@ export type ActiveAllocationDto = {
 export type BalanceResponseDto = {
     userId: string;
     /**
-     * Credits available now (unexpired allocations, holds already excluded)
+     * Credits the user can spend now (unexpired allocations, holds already excluded); inside `activeAllocations`, `totalCredits` means what each allocation originally granted
      */
     totalCredits: number;
     /**
@@ -297,7 +300,7 @@ export type ReconcileResponseDto = {
 export type ModelMarginDto = {
     credits: number;
     /**
-     * Σ provider cost (decimal string); null when no record of the model has one
+     * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
      */
     providerCost: string | null;
 };
@@ -436,7 +439,7 @@ export type SystemUsageStatsResponseDto = {
         [key: string]: number;
     };
     /**
-     * Σ provider cost of the window (decimal string)
+     * Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)
      */
     providerCost: string;
     /**
