@@ -168,7 +168,11 @@ describe('the OpenAPI examples', () => {
       }
       const examples = errorExamples(located, status);
       if (examples.length === 0) {
-        problems.push(`${where}: answered ${status}, which the document does not list`);
+        problems.push(
+          located.op.responses[status]
+            ? `${where}: answered ${status}, which the document lists without an example`
+            : `${where}: answered ${status}, which the document does not list`,
+        );
         return;
       }
       const real = res.body as Body;
@@ -279,6 +283,55 @@ describe('the OpenAPI examples', () => {
   });
 });
 
+describe('the OpenAPI error examples of configured refusals', () => {
+  it('PRICING_STRICT: an unknown model answers each priced operation its documented 422', async () => {
+    const strict = await startTestApp({ PRICING_STRICT: 'true' });
+    try {
+      const problems: string[] = [];
+      let checked = 0;
+      for (const located of ops) {
+        const examples = errorExamples(located, '422').map((e) => e.value as Body);
+        const unknown = examples.find((e) => e.code === 'PRICING_UNKNOWN_MODEL');
+        if (!unknown) continue;
+        const modelId = String(unknown.modelId);
+        const bodies = requestExamples(located).map(([, e]) => e.value as Body);
+        const first = bodies.find((b) => 'modelId' in b) ?? bodies[0];
+        const pathValues = { modelId };
+        const body = first && 'modelId' in first ? freshIds({ ...first, modelId }) : first;
+        if (located.op.operationId === 'finalizeSession' || located.op.operationId === 'abortSession') continue;
+        const res = await strict.http[located.method as 'get'](urlOf(located, pathValues))
+          .set(caller)
+          .send(body ?? {});
+        checked++;
+        if (res.status !== 422 || !examples.some((e) => sameError(e, res.body)))
+          problems.push(`${located.name}: ${res.status} ${JSON.stringify(res.body)} matches no 422 example`);
+      }
+      expect(problems).toEqual([]);
+      expect(checked).toBeGreaterThanOrEqual(4);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('THROTTLE_LIMIT: the request over the limit answers the documented 429', async () => {
+    const limited = await startTestApp({ THROTTLE_LIMIT: '2' });
+    try {
+      const located = ops.find((o) => o.op.operationId === 'getBalance')!;
+      const user = bearer(token({ sub: uniqueId('throttled') }));
+      const answers: { status: number; body: Body }[] = [];
+      for (let i = 0; i < 3; i++) answers.push(await limited.http.get(located.path).set(user));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+      const examples = errorExamples(located, '429').map((e) => e.value as Body);
+      expect(
+        examples.some((e) => sameError(e, answers[2].body)),
+        JSON.stringify(answers[2].body),
+      ).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 /** Same status, reason, code and extra fields; the same message where it does not depend on input. */
 function sameError(example: Body, real: Body): boolean {
   const { requestId: _r, ...rest } = real;
@@ -287,7 +340,7 @@ function sameError(example: Body, real: Body): boolean {
   if (example.statusCode !== real.statusCode || example.error !== real.error || example.code !== real.code)
     return false;
   if (Array.isArray(example.message) !== Array.isArray(real.message)) return false;
-  const fixedMessage = [401, 402, 403, 404, 413, 415, 422].includes(Number(real.statusCode));
+  const fixedMessage = [401, 402, 403, 404, 413, 415, 422, 429].includes(Number(real.statusCode));
   return !fixedMessage || example.message === real.message;
 }
 
