@@ -6,10 +6,16 @@ import { DOMAIN_ERROR_STATUS } from '../src/common/errors/domain-error.js';
 import { REASON_PHRASE } from '../src/openapi/error-examples.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import {
+  type Body,
+  bumped,
+  errorExamples,
+  freshIds,
   type Located,
   type NamedExample,
   type OpenApiDocument,
   operationsOf,
+  requestExamples,
+  sameError,
   SchemaValidator,
   successStatus,
 } from './support/openapi-document.js';
@@ -29,7 +35,6 @@ let doc: OpenApiDocument;
 let ops: Located[];
 let schemas: SchemaValidator;
 
-type Body = Record<string, unknown>;
 type Headers = Record<string, string>;
 
 function send(
@@ -71,14 +76,6 @@ function urlOf(located: Located, pathValues: Record<string, string> = {}, query 
     url = url.replace(`{${p.name}}`, encodeURIComponent(String(value)));
   }
   return query ? `${url}?${query}` : url;
-}
-
-function requestExamples(located: Located): [string, NamedExample][] {
-  return Object.entries(located.op.requestBody?.content['application/json']?.examples ?? {});
-}
-
-function errorExamples(located: Located, status: string): NamedExample[] {
-  return Object.values(located.op.responses[status]?.content?.['application/json']?.examples ?? {});
 }
 
 beforeAll(async () => {
@@ -331,28 +328,6 @@ describe('the OpenAPI error examples of configured refusals', () => {
     }
   });
 });
-
-/** Same status, reason, code and extra fields; the same message where it does not depend on input. */
-function sameError(example: Body, real: Body): boolean {
-  const { requestId: _r, ...rest } = real;
-  const keys = (o: Body) => Object.keys(o).sort().join();
-  if (keys(example) !== keys(rest)) return false;
-  if (example.statusCode !== real.statusCode || example.error !== real.error || example.code !== real.code)
-    return false;
-  if (Array.isArray(example.message) !== Array.isArray(real.message)) return false;
-  const fixedMessage = [401, 402, 403, 404, 413, 415, 422, 429].includes(Number(real.statusCode));
-  return !fixedMessage || example.message === real.message;
-}
-
-/** The example with every number one larger: the same request, other amounts. */
-function bumped(value: Body): Body {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'number' ? v + 1 : v]));
-}
-
-/** The example with a new sessionId where it names one (ids are single-use). */
-function freshIds(value: Body): Body {
-  return 'sessionId' in value ? { ...value, sessionId: uniqueId('chat') } : value;
-}
 
 /** A request naming something that does not exist: a path id, a session, a user. */
 function unknownTarget(located: Located, body: Body | undefined, pathValues: Record<string, string>) {

@@ -1,6 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 
+import { uniqueId } from './app.js';
+
 /** The parts of the service's OpenAPI document the example and client tests read. */
 export interface NamedExample {
   summary?: string;
@@ -78,4 +80,38 @@ export class SchemaValidator {
     }
     return validate(value) ? null : this.ajv.errorsText(validate.errors);
   }
+}
+
+export type Body = Record<string, unknown>;
+
+/** An operation's named request examples. */
+export function requestExamples(located: Located): [string, NamedExample][] {
+  return Object.entries(located.op.requestBody?.content['application/json']?.examples ?? {});
+}
+
+/** The named examples of one of its error statuses. */
+export function errorExamples(located: Located, status: string): NamedExample[] {
+  return Object.values(located.op.responses[status]?.content?.['application/json']?.examples ?? {});
+}
+
+/** Same status, reason, code and extra fields; the same message where it does not depend on input. */
+export function sameError(example: Body, real: Body): boolean {
+  const { requestId: _r, ...rest } = real;
+  const keys = (o: Body) => Object.keys(o).sort().join();
+  if (keys(example) !== keys(rest)) return false;
+  if (example.statusCode !== real.statusCode || example.error !== real.error || example.code !== real.code)
+    return false;
+  if (Array.isArray(example.message) !== Array.isArray(real.message)) return false;
+  const fixedMessage = [401, 402, 403, 404, 413, 415, 422, 429].includes(Number(real.statusCode));
+  return !fixedMessage || example.message === real.message;
+}
+
+/** The example with every number one larger: the same request, other amounts. */
+export function bumped(value: Body): Body {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'number' ? v + 1 : v]));
+}
+
+/** The example with a new sessionId where it names one (ids are single-use). */
+export function freshIds(value: Body): Body {
+  return 'sessionId' in value ? { ...value, sessionId: uniqueId('chat') } : value;
 }
