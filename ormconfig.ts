@@ -4,21 +4,22 @@ import { DataSource } from 'typeorm';
 
 import { buildAppConfig } from './src/config/app-config.js';
 import { buildDataSourceOptions } from './src/database/data-source-options.js';
-import { startEmbeddedPostgres } from './src/database/embedded-postgres.js';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedded-postgres.js';
 
 /**
  * DataSource for the TypeORM CLI (`npm run migration:run|revert|generate`), built by the same
- * options builder as the app. Without DATABASE_URL/DB_HOST it uses the embedded database in DATA_DIR.
+ * options builder as the app. Without DATABASE_URL/DB_HOST it uses the embedded database in DATA_DIR:
+ * the server of the running service when there is one, else one started for the command and stopped
+ * when it exits.
  */
 const config = buildAppConfig(process.env);
-let url = config.database.url;
+const dataDir = `${config.database.dataDir}/postgres`;
+let url = config.database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
 if (!url) {
-  const embedded = await startEmbeddedPostgres({
-    dataDir: `${config.database.dataDir}/postgres`,
-    database: 'accounting',
-  });
+  const embedded = await startEmbeddedPostgres({ dataDir, database: 'accounting' });
   url = embedded.url;
-  process.once('beforeExit', () => void embedded.stop());
+  // The CLI ends with process.exit(): no asynchronous hook would run, so signal the server at exit.
+  process.once('exit', () => embedded.stopNow());
 }
 
 export default new DataSource({ ...buildDataSourceOptions({ ...config.database, url }), migrationsRun: false });

@@ -14,6 +14,7 @@ import {
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
@@ -29,6 +30,7 @@ import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } fro
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
+import { notFoundExample, plainErrorExample } from '../openapi/error-examples.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
   ApiKeyListResponseDto,
@@ -52,11 +54,25 @@ export class ApiKeysController {
   @Auth('user')
   @IdempotencyRedact('key')
   @ApiOperation({
+    operationId: 'createApiKey',
     summary: 'Create an API key for the caller',
     description:
       'The key acts as the caller with role `user`, limited to `permissions`. The response is the only place the key ' +
       'appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it. ' +
       'With `creditLimit`, the credits spent through the key per `limitPeriod` are capped.',
+  })
+  @ApiBody({
+    type: CreateApiKeyDto,
+    examples: {
+      readOnly: {
+        summary: 'A dashboard key that only reads',
+        value: { name: 'billing-dashboard', permissions: ['credits:read', 'usage:read'] },
+      },
+      expiring: {
+        summary: 'A usage writer that stops working at a date',
+        value: { name: 'batch-importer', permissions: ['usage:write'], expiresAt: '2099-12-31T23:59:59.000Z' },
+      },
+    },
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   @ApiBadRequestResponse({
@@ -70,6 +86,7 @@ export class ApiKeysController {
   @Get()
   @Auth('user')
   @ApiOperation({
+    operationId: 'listApiKeys',
     summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves",
   })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
@@ -85,8 +102,18 @@ export class ApiKeysController {
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiSecurity(INTERNAL_API_KEY_SCHEME)
   @ApiOperation({
+    operationId: 'verifyApiKey',
     summary: 'Check an API key on behalf of another service',
     description: 'Callers: `X-Internal-Api-Key` (INTERNAL_API_KEY) or an admin JWT. API keys are not accepted.',
+  })
+  @ApiBody({
+    type: VerifyApiKeyDto,
+    examples: {
+      unknownKey: {
+        summary: 'A key the service never issued (answers valid: false)',
+        value: { key: 'acs_live_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v' },
+      },
+    },
   })
   @ApiOkResponse({
     type: VerifyApiKeyResponseDto,
@@ -96,10 +123,18 @@ export class ApiKeysController {
   @ApiUnauthorizedResponse({
     description: 'Missing or wrong internal key, or invalid credentials',
     type: ErrorResponseDto,
+    examples: {
+      noCredentials: plainErrorExample(401, 'Authentication required', 'Neither the internal key nor a JWT'),
+      wrongInternalKey: plainErrorExample(401, 'Invalid internal API key', 'A wrong X-Internal-Api-Key'),
+    },
   })
   @ApiForbiddenResponse({
     description: 'Requires role admin or the internal API key. API keys: not accepted.',
     type: ErrorResponseDto,
+    examples: {
+      notAdmin: plainErrorExample(403, 'Requires role admin or the internal API key', 'A JWT below admin'),
+      apiKey: plainErrorExample(403, 'API keys cannot call this route', 'Called with an API key'),
+    },
   })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto })
   verify(@Body() dto: VerifyApiKeyDto): Promise<VerifyApiKeyResponseDto> {
@@ -108,10 +143,17 @@ export class ApiKeysController {
 
   @Get(':id')
   @Auth('user')
-  @ApiOperation({ summary: 'One API key of the caller (admins: any), without the key itself' })
+  @ApiOperation({
+    operationId: 'getApiKey',
+    summary: 'One API key of the caller (admins: any), without the key itself',
+  })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: "Unknown, or another user's key",
+    type: ErrorResponseDto,
+    examples: notFoundExample('API key'),
+  })
   get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
     return this.apiKeys.get(user, id);
   }
@@ -140,13 +182,20 @@ export class ApiKeysController {
 
   @Delete(':id')
   @Auth('user')
-  @ApiOperation({ summary: 'Revoke an API key of the caller (admins: any); effective on the next request' })
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key of the caller (admins: any); effective on the next request',
+  })
   @ApiOkResponse({
     type: ApiKeyResponseDto,
     description: 'The revoked key (`isActive: false`); revoking again answers the same',
   })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: "Unknown, or another user's key",
+    type: ErrorResponseDto,
+    examples: notFoundExample('API key'),
+  })
   revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
     return this.apiKeys.revoke(user, id);
   }

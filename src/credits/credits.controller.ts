@@ -15,7 +15,8 @@ import { assertMayAccessUser } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
@@ -47,7 +48,10 @@ export class CreditsController {
 
   @Get('balance')
   @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ summary: 'The caller’s available credits, held credits and active allocations' })
+  @ApiOperation({
+    operationId: 'getBalance',
+    summary: 'The caller’s available credits, held credits and active allocations',
+  })
   @ApiOkResponse({ type: BalanceResponseDto })
   balance(@CurrentUser() user: AuthUser): Promise<BalanceResponseDto> {
     return this.queries.balance(user.userId);
@@ -55,10 +59,10 @@ export class CreditsController {
 
   @Get('balance/:userId')
   @Auth('supervisor')
-  @ApiOperation({ summary: 'A user’s balance (supervisor)' })
+  @ApiOperation({ operationId: 'getUserBalance', summary: 'A user’s balance (supervisor)' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: BalanceResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
     if (!(await this.queries.userExists(userId))) throw new NotFoundError('User');
     return this.queries.balance(userId);
@@ -67,7 +71,14 @@ export class CreditsController {
   @Post('check')
   @HttpCode(200)
   @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ summary: 'Whether the caller has at least `credits` available (changes nothing)' })
+  @ApiOperation({
+    operationId: 'checkCredits',
+    summary: 'Whether the caller has at least `credits` available (changes nothing)',
+  })
+  @ApiBody({
+    type: CheckCreditsDto,
+    examples: { check: { summary: 'Can the caller spend 25 credits?', value: { credits: 25 } } },
+  })
   @ApiOkResponse({ type: CheckCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
@@ -78,10 +89,31 @@ export class CreditsController {
   @Post('calculate')
   @HttpCode(200)
   @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ summary: 'Credits a token count costs with the model’s current price (exact)' })
+  @ApiOperation({
+    operationId: 'calculateCredits',
+    summary: 'Credits a token count costs with the model’s current price (exact)',
+    description: 'Give `tokens`, or `inputTokens` and `outputTokens` (priced separately), not both.',
+  })
+  @ApiBody({
+    type: CalculateCreditsDto,
+    examples: {
+      byTokens: {
+        summary: 'One token count',
+        value: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 12000 },
+      },
+      byInputOutput: {
+        summary: 'Input and output tokens, each at its price',
+        value: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', inputTokens: 9000, outputTokens: 3000 },
+      },
+    },
+  })
   @ApiOkResponse({ type: CalculateCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({ description: 'Unknown model while PRICING_STRICT=true', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Unknown model while PRICING_STRICT=true',
+    type: UnprocessableResponseDto,
+    examples: unknownModelExample,
+  })
   async calculate(@Body() body: CalculateCreditsDto): Promise<CalculateCreditsResponseDto> {
     const quote = await this.pricing.quote(body.modelId, {
       tokens: body.tokens,
@@ -101,24 +133,55 @@ export class CreditsController {
   @Post('allocate')
   @Auth('supervisor')
   @ApiOperation({
+    operationId: 'allocateCredits',
     summary: 'Grant credits that expire (supervisor)',
-    description: 'An unknown user is created when `email` and `username` are given; otherwise 404.',
+    description:
+      'An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` ' +
+      '(default 30) or `expiresAt`, not both.',
+  })
+  @ApiBody({
+    type: AllocateCreditsDto,
+    examples: {
+      newAccount: {
+        summary: 'Welcome credits, creating the account',
+        value: { userId: 'alice', credits: 1000, email: 'alice@example.com', username: 'alice', notes: 'Welcome' },
+      },
+      byDays: {
+        summary: 'Credits that expire in 90 days',
+        value: { userId: 'alice', credits: 500, expiryDays: 90, notes: 'Top-up' },
+      },
+      exactExpiry: {
+        summary: 'Credits that expire at an exact instant',
+        value: { userId: 'alice', credits: 250, expiresAt: '2099-12-31T23:59:59.000Z' },
+      },
+    },
   })
   @ApiCreatedResponse({ type: AllocationResponseDto })
   @ApiBadRequestResponse({
     description: 'Invalid body (credits, expiry in the past, both expiry forms...)',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({ description: 'Unknown user and no email+username to create it', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown user and no email+username to create it',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
     return this.admin.allocate(user, body);
   }
 
   @Get('allocations')
   @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ summary: 'Allocations, newest first (own; any user’s for supervisors)' })
+  @ApiOperation({
+    operationId: 'listAllocations',
+    summary: 'Allocations, newest first (own; any user’s for supervisors)',
+  })
   @ApiOkResponse({ type: AllocationListResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown user (supervisors)',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   async allocations(
     @CurrentUser() user: AuthUser,
     @Query() query: ListAllocationsQueryDto,
@@ -131,14 +194,27 @@ export class CreditsController {
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({
+    operationId: 'voidAllocation',
     summary: 'Void an allocation (admin)',
     description:
       'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
-  @ApiBody({ type: VoidAllocationDto, required: false, description: 'Optional: a request without a body is fine' })
+  @ApiBody({
+    type: VoidAllocationDto,
+    required: false,
+    description: 'Optional: a request without a body is fine',
+    examples: {
+      withReason: { summary: 'Say why (kept on the ledger entry)', value: { reason: 'Granted to the wrong account' } },
+      withoutReason: { summary: 'No reason', value: {} },
+    },
+  })
   @ApiOkResponse({ type: AllocationResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown allocation', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown allocation',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Allocation'),
+  })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   void(
     @CurrentUser() user: AuthUser,
@@ -150,9 +226,16 @@ export class CreditsController {
 
   @Get('ledger')
   @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ summary: 'Ledger entries, newest first (own; any user’s for supervisors)' })
+  @ApiOperation({
+    operationId: 'listLedger',
+    summary: 'Ledger entries, newest first (own; any user’s for supervisors)',
+  })
   @ApiOkResponse({ type: LedgerListResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user (supervisors)', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown user (supervisors)',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
     return this.queries.listLedger({ ...query, userId });
@@ -160,7 +243,7 @@ export class CreditsController {
 
   @Get('reconcile')
   @Auth('admin')
-  @ApiOperation({ summary: 'Check every allocation against its ledger (admin)' })
+  @ApiOperation({ operationId: 'reconcileCredits', summary: 'Check every allocation against its ledger (admin)' })
   @ApiOkResponse({ type: ReconcileResponseDto })
   reconcile(): Promise<ReconcileResponseDto> {
     return this.queries.reconcile();

@@ -13,6 +13,8 @@ import pg from 'pg';
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /** Asks the server for a fast shutdown without waiting: for a process that exits synchronously. */
+  stopNow(): void;
 }
 
 const USER = 'postgres';
@@ -49,6 +51,25 @@ function parentPid(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+function postmaster(dataDir: string): { pid: number; port: number } | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  // postmaster.pid: pid, data directory, start time, port, …
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
+/**
+ * The URL of the embedded server that a running service started on this data directory, or null
+ * when none runs there: tools (the TypeORM CLI) use it instead of starting a second server.
+ */
+export function runningEmbeddedUrl(dataDir: string, database: string): string | null {
+  const server = postmaster(path.resolve(dataDir));
+  if (!server || !(server.pid > 0) || !isAlive(server.pid) || parentPid(server.pid) === 1) return null;
+  if (!(server.port > 0)) return null;
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${server.port}/${database}`;
 }
 
 /**
@@ -142,6 +163,12 @@ export async function startEmbeddedPostgres(options: {
       if (stopped) return;
       stopped = true;
       await server.stop();
+    },
+    stopNow: () => {
+      if (stopped) return;
+      stopped = true;
+      const running = postmaster(dataDir);
+      if (running && running.pid > 0 && isAlive(running.pid)) process.kill(running.pid, 'SIGINT');
     },
   };
 }

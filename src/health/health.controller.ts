@@ -34,10 +34,21 @@ export class HealthController {
     private readonly shutdown: ShutdownState,
   ) {}
 
-  @Get(['health', 'api/health'])
-  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @Get('health')
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process answers' })
   @ApiOkResponse({ type: HealthResponseDto })
   live(): HealthResponseDto {
+    return this.liveness();
+  }
+
+  @Get('api/health')
+  @ApiOperation({ operationId: 'getApiLiveness', summary: 'Liveness under /api (the same answer as /health)' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  liveApi(): HealthResponseDto {
+    return this.liveness();
+  }
+
+  private liveness(): HealthResponseDto {
     return {
       status: 'ok',
       service: 'accounting-service',
@@ -49,6 +60,7 @@ export class HealthController {
   @Get('api/health/ready')
   @HealthCheck()
   @ApiOperation({
+    operationId: 'getReadiness',
     summary: 'Readiness: 200 when the database answers, else 503',
     description: 'Also 503 from the moment the service is asked to stop (SIGTERM), while it still serves requests.',
   })

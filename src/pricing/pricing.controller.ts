@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiOkResponse,
@@ -12,8 +13,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
+import { plainErrorExample, unknownModelExample } from '../openapi/error-examples.js';
 import {
   CreatePricingRuleDto,
   ModelPriceResponseDto,
@@ -31,7 +33,7 @@ export class PricingController {
 
   @Get()
   @Auth('user', { scope: 'pricing:read' })
-  @ApiOperation({ summary: 'The rules in effect now, one per model' })
+  @ApiOperation({ operationId: 'listCurrentPrices', summary: 'The rules in effect now, one per model' })
   @ApiOkResponse({ type: PricingRuleListResponseDto })
   async current(): Promise<PricingRuleListResponseDto> {
     return { items: await this.pricing.current(), nextCursor: null };
@@ -39,7 +41,7 @@ export class PricingController {
 
   @Get(':modelId/history')
   @Auth('supervisor')
-  @ApiOperation({ summary: 'Every rule of a model, newest first (supervisor)' })
+  @ApiOperation({ operationId: 'getPricingHistory', summary: 'Every rule of a model, newest first (supervisor)' })
   @ApiParam(MODEL_PARAM)
   @ApiOkResponse({ type: PricingRuleListResponseDto })
   async history(@Param('modelId') modelId: string): Promise<PricingRuleListResponseDto> {
@@ -48,10 +50,17 @@ export class PricingController {
 
   @Get(':modelId')
   @Auth('user', { scope: 'pricing:read' })
-  @ApiOperation({ summary: 'A model’s price now: its rule, or the default price (source "default")' })
+  @ApiOperation({
+    operationId: 'getModelPrice',
+    summary: 'A model’s price now: its rule, or the default price (source "default")',
+  })
   @ApiParam(MODEL_PARAM)
   @ApiOkResponse({ type: ModelPriceResponseDto })
-  @ApiUnprocessableEntityResponse({ description: 'Unknown model while PRICING_STRICT=true', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Unknown model while PRICING_STRICT=true',
+    type: UnprocessableResponseDto,
+    examples: unknownModelExample,
+  })
   price(@Param('modelId') modelId: string): Promise<ModelPriceResponseDto> {
     return this.pricing.priceAt(modelId);
   }
@@ -59,15 +68,45 @@ export class PricingController {
   @Post()
   @Auth('admin')
   @ApiOperation({
+    operationId: 'createPricingRule',
     summary: 'Add a pricing rule (admin)',
     description: 'The model’s open rule is closed at the new effectiveFrom, in the same transaction.',
+  })
+  @ApiBody({
+    type: CreatePricingRuleDto,
+    examples: {
+      fromNow: {
+        summary: 'A price from now on (closes the model’s open rule)',
+        value: {
+          modelId: 'acme.example-chat-v1',
+          pricePer1kTokens: '0.2500',
+          outputPricePer1kTokens: '1.2500',
+          providerCostPer1kTokens: '0.0030',
+        },
+      },
+      window: {
+        summary: 'A price for a fixed window',
+        value: {
+          modelId: 'acme.example-chat-v1',
+          pricePer1kTokens: '0.2000',
+          effectiveFrom: '2099-01-01T00:00:00.000Z',
+          effectiveTo: '2099-07-01T00:00:00.000Z',
+        },
+      },
+    },
   })
   @ApiCreatedResponse({ type: PricingRuleResponseDto })
   @ApiBadRequestResponse({
     description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)',
     type: ErrorResponseDto,
   })
-  @ApiConflictResponse({ description: 'The rule would overlap another rule of the model', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The rule would overlap another rule of the model',
+    type: ErrorResponseDto,
+    examples: {
+      overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another rule of the model'),
+    },
+  })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePricingRuleDto): Promise<PricingRuleResponseDto> {
     return this.pricing.create({
       modelId: body.modelId,

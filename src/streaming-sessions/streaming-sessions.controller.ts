@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -13,9 +14,19 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import {
+  ErrorResponseDto,
+  SettlementConflictResponseDto,
+  UnprocessableResponseDto,
+} from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
+import {
+  domainErrorExample,
+  insufficientCreditsExample,
+  notFoundExample,
+  unknownModelExample,
+} from '../openapi/error-examples.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
   AbortResponseDto,
@@ -30,6 +41,33 @@ const RETRY_NOTE =
   'Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; ' +
   'a different amount, or another route, on a settled session → 409.';
 
+const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
+
+const SETTLEMENT_ERRORS = [
+  ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'Unknown session, or another user’s',
+    examples: notFoundExample('Session'),
+  }),
+  ApiConflictResponse({
+    type: SettlementConflictResponseDto,
+    description: 'Already settled differently (ALREADY_SETTLED)',
+    examples: {
+      alreadySettled: domainErrorExample(
+        'ALREADY_SETTLED',
+        'Session chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21 is already completed',
+        'Settled before with another request (finalize after abort, another amount)',
+        { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', status: 'completed' },
+      ),
+    },
+  }),
+  ApiUnprocessableEntityResponse({
+    type: UnprocessableResponseDto,
+    description: 'Unknown model while PRICING_STRICT is on',
+    examples: unknownModelExample,
+  }),
+];
+
 @ApiTags('streaming-sessions')
 @Controller('api/streaming-sessions')
 export class StreamingSessionsController {
@@ -41,17 +79,51 @@ export class StreamingSessionsController {
   @Post('initialize')
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({
+    operationId: 'initializeSession',
     summary: 'Start a streaming session: hold ceil(estimatedCredits × 6/5) credits',
     description:
       'Prices the estimate at the model’s current rule and holds 120 % of it (rounded up) from the allocations that ' +
       'expire soonest. The session is settled by finalize or abort, or expired (charged its estimate) after ' +
       'STREAMING_SESSION_TTL_SECONDS.',
   })
+  @ApiBody({
+    type: InitializeSessionDto,
+    examples: {
+      byEstimate: {
+        summary: 'An estimated token count',
+        value: { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', modelId: MODEL, estimatedTokens: 2000 },
+      },
+      byInputOutput: {
+        summary: 'Estimated input and output tokens',
+        value: {
+          sessionId: 'chat-2b4e6d8f-0a1c-4e3b-8d5f-7a9c1e3b5d70',
+          modelId: MODEL,
+          inputTokens: 1200,
+          outputTokens: 800,
+        },
+      },
+      generatedId: { summary: 'Let the service choose the sessionId', value: { modelId: MODEL, estimatedTokens: 500 } },
+    },
+  })
   @ApiCreatedResponse({ type: SessionResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
   @ApiSpendRefusedResponse('nothing was written')
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The sessionId is already used' })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'The sessionId is already used',
+    examples: {
+      sessionIdTaken: domainErrorExample(
+        'CONFLICT',
+        'Session chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21 already exists',
+        'The sessionId is already used',
+      ),
+    },
+  })
+  @ApiUnprocessableEntityResponse({
+    type: UnprocessableResponseDto,
+    description: 'Unknown model while PRICING_STRICT is on',
+    examples: unknownModelExample,
+  })
   initialize(@CurrentUser() user: AuthUser, @Body() dto: InitializeSessionDto): Promise<SessionResponseDto> {
     return this.sessions.initialize(user, dto);
   }
@@ -60,17 +132,33 @@ export class StreamingSessionsController {
   @HttpCode(200)
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({
+    operationId: 'finalizeSession',
     summary: 'Settle a session at its real token count',
     description:
       'Charges the real tokens at the price in effect when the session started. Unused held credits go back to the ' +
       'allocations they were held from (same expiry); an overrun is taken from the balance, and what the balance ' +
       `cannot pay is reported as shortfall (usage record billingStatus needs_review). ${RETRY_NOTE}`,
   })
+  @ApiBody({
+    type: FinalizeSessionDto,
+    examples: {
+      byActualTokens: {
+        summary: 'The real token count',
+        value: { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', actualTokens: 1850 },
+      },
+      byInputOutput: {
+        summary: 'Real input and output tokens',
+        value: { sessionId: 'chat-2b4e6d8f-0a1c-4e3b-8d5f-7a9c1e3b5d70', inputTokens: 1200, outputTokens: 700 },
+      },
+      failedStream: {
+        summary: 'The stream failed (still charged for its tokens)',
+        value: { sessionId: 'chat-9d1f3b5a-7c2e-4a6d-8b0f-2e4c6a8d0b13', actualTokens: 400, success: false },
+      },
+    },
+  })
   @ApiOkResponse({ type: FinalizeResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown session, or another user’s' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already settled differently (ALREADY_SETTLED)' })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
+  @applyDecorators(...SETTLEMENT_ERRORS)
   finalize(@CurrentUser() user: AuthUser, @Body() dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
     return this.sessions.finalize(user, dto);
   }
@@ -79,21 +167,33 @@ export class StreamingSessionsController {
   @HttpCode(200)
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({
+    operationId: 'abortSession',
     summary: 'Settle a session cut off early, charging the tokens generated so far',
     description: `tokensGenerated defaults to 0. The rest of the hold goes back to its allocations. ${RETRY_NOTE}`,
   })
+  @ApiBody({
+    type: AbortSessionDto,
+    examples: {
+      cutOff: {
+        summary: 'Cut off after 300 tokens (charged)',
+        value: { sessionId: 'chat-5e8a0c2d-4f6b-4d8a-9c1e-3b5d7f9a1c24', tokensGenerated: 300 },
+      },
+      nothingGenerated: {
+        summary: 'Cancelled before any token (tokensGenerated defaults to 0)',
+        value: { sessionId: 'chat-1c7b9d3f-5a2e-4c8b-a0d6-4f8b2d6e0a35' },
+      },
+    },
+  })
   @ApiOkResponse({ type: AbortResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown session, or another user’s' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already settled differently (ALREADY_SETTLED)' })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
+  @applyDecorators(...SETTLEMENT_ERRORS)
   abort(@CurrentUser() user: AuthUser, @Body() dto: AbortSessionDto): Promise<AbortResponseDto> {
     return this.sessions.abort(user, dto);
   }
 
   @Get('active')
   @Auth('user', { scope: 'sessions:read' })
-  @ApiOperation({ summary: 'The caller’s active sessions, oldest first' })
+  @ApiOperation({ operationId: 'listActiveSessions', summary: 'The caller’s active sessions, oldest first' })
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   mine(@CurrentUser() user: AuthUser, @Query() page: PageQueryDto): Promise<SessionListResponseDto> {
@@ -103,7 +203,7 @@ export class StreamingSessionsController {
   // Declared before `active/:userId`, which would otherwise take "all" for a user id.
   @Get('active/all')
   @Auth('admin')
-  @ApiOperation({ summary: 'Every active session, oldest first' })
+  @ApiOperation({ operationId: 'listAllActiveSessions', summary: 'Every active session, oldest first' })
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   all(@Query() page: PageQueryDto): Promise<SessionListResponseDto> {
@@ -112,11 +212,11 @@ export class StreamingSessionsController {
 
   @Get('active/:userId')
   @Auth('supervisor')
-  @ApiOperation({ summary: 'One user’s active sessions, oldest first' })
+  @ApiOperation({ operationId: 'listUserActiveSessions', summary: 'One user’s active sessions, oldest first' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown user' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown user', examples: notFoundExample('User') })
   ofUser(@Param('userId') userId: string, @Query() page: PageQueryDto): Promise<SessionListResponseDto> {
     return this.active.listActive({ ...page, userId });
   }

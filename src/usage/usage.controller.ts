@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
@@ -10,15 +11,16 @@ import {
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
-  getSchemaPath,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
+import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import {
   DateRangeQueryDto,
+  ExportRecordsQueryDto,
   ListRecordsQueryDto,
   RecordUsageDto,
   SystemStatsQueryDto,
@@ -44,11 +46,41 @@ export class UsageController {
   @Post('record')
   @Auth('user', { scope: 'usage:write' })
   @ApiOperation({
+    operationId: 'recordUsage',
     summary: 'Record usage and debit its credits (one transaction)',
     description:
       'Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are ' +
       'calculated exactly from the price in effect. The record and its debit commit together; when the balance is ' +
       'short nothing is written (402). Supports `Idempotency-Key`.',
+  })
+  @ApiBody({
+    type: RecordUsageDto,
+    examples: {
+      byCredits: {
+        summary: 'A known number of credits',
+        value: { service: 'image', operation: 'generate', credits: 12 },
+      },
+      byTokens: {
+        summary: 'A token count, priced at the model’s price',
+        value: {
+          service: 'chat',
+          operation: 'completion',
+          modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+          tokens: 1500,
+        },
+      },
+      byInputOutput: {
+        summary: 'Input and output tokens, each at its price, with metadata',
+        value: {
+          service: 'chat',
+          operation: 'completion',
+          modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+          inputTokens: 1000,
+          outputTokens: 500,
+          metadata: { conversationId: 'c-42' },
+        },
+      },
+    },
   })
   @ApiCreatedResponse({ type: UsageRecordResponseDto })
   @ApiBadRequestResponse({
@@ -59,7 +91,8 @@ export class UsageController {
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
     description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',
-    type: ErrorResponseDto,
+    type: UnprocessableResponseDto,
+    examples: unknownModelExample,
   })
   record(@CurrentUser() user: AuthUser, @Body() body: RecordUsageDto): Promise<UsageRecordResponseDto> {
     return this.usage.record(user, body);
@@ -67,7 +100,7 @@ export class UsageController {
 
   @Get('stats')
   @Auth('user', { scope: 'usage:read' })
-  @ApiOperation({ summary: "The caller's usage statistics (aggregated by the database)" })
+  @ApiOperation({ operationId: 'getUsageStats', summary: "The caller's usage statistics (aggregated by the database)" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
   stats(@CurrentUser() user: AuthUser, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
@@ -76,17 +109,20 @@ export class UsageController {
 
   @Get('stats/:userId')
   @Auth('supervisor')
-  @ApiOperation({ summary: "A user's usage statistics" })
+  @ApiOperation({ operationId: 'getUserUsageStats', summary: "A user's usage statistics" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   statsOf(@Param() params: UserIdParamDto, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
     return this.statistics.userStats(params.userId, query, true);
   }
 
   @Get('system-stats')
   @Auth('admin')
-  @ApiOperation({ summary: 'System-wide usage statistics, top users, provider cost and margins per model' })
+  @ApiOperation({
+    operationId: 'getSystemUsageStats',
+    summary: 'System-wide usage statistics, top users, provider cost and margins per model',
+  })
   @ApiOkResponse({ type: SystemUsageStatsResponseDto })
   @ApiBadRequestResponse({
     description: 'Bad date, startDate after endDate, or topUsers outside 1–1000',
@@ -99,15 +135,36 @@ export class UsageController {
   @Get('records')
   @Auth('user', { scope: 'usage:read' })
   @ApiOperation({
+    operationId: 'listUsageRecords',
     summary: 'Usage records, newest first (own; supervisors and admins: any user or everyone)',
     description:
-      "Cursor paging on (timestamp, id). `format=csv` streams text/csv with a header row: every matching record, after `cursor` when one is given (`limit` does not apply). Its filters are checked exactly like the JSON list's, before anything is streamed.",
+      'Cursor paging on (timestamp, id). For every matching record as CSV use exportUsageRecordsCsv; ' +
+      '`format=csv` here still answers text/csv for existing callers but is deprecated.',
   })
-  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: UsageRecordListResponseDto, description: 'A page of records' })
+  @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
+  async records(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListRecordsQueryDto,
+  ): Promise<UsageRecordListResponseDto | StreamableFile> {
+    if (query.format === 'csv') return this.csv(user, query);
+    return this.recordList.listRecords(user, query);
+  }
+
+  // Declared after `records`; a static path, so no parameter route can take "export".
+  @Get('records/export')
+  @Auth('user', { scope: 'usage:read' })
+  @ApiOperation({
+    operationId: 'exportUsageRecordsCsv',
+    summary: 'Every matching usage record as CSV (own; supervisors and admins: any user or everyone)',
+    description:
+      'Streams text/csv with a header row: every record the same filters select in listUsageRecords, after ' +
+      '`cursor` when one is given. The filters are checked before anything is streamed.',
+  })
+  @ApiProduces('text/csv')
   @ApiOkResponse({
-    description: 'A page of records, or the CSV export',
+    description: 'The CSV export',
     content: {
-      'application/json': { schema: { $ref: getSchemaPath(UsageRecordListResponseDto) } },
       'text/csv': {
         schema: {
           type: 'string',
@@ -117,18 +174,15 @@ export class UsageController {
       },
     },
   })
-  @ApiExtraModels(UsageRecordListResponseDto)
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
-  async records(
-    @CurrentUser() user: AuthUser,
-    @Query() query: ListRecordsQueryDto,
-  ): Promise<UsageRecordListResponseDto | StreamableFile> {
-    if (query.format === 'csv') {
-      return new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
-        type: 'text/csv; charset=utf-8',
-        disposition: 'attachment; filename="usage-records.csv"',
-      });
-    }
-    return this.recordList.listRecords(user, query);
+  async exportCsv(@CurrentUser() user: AuthUser, @Query() query: ExportRecordsQueryDto): Promise<StreamableFile> {
+    return this.csv(user, query);
+  }
+
+  private async csv(user: AuthUser, query: ExportRecordsQueryDto): Promise<StreamableFile> {
+    return new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
+      type: 'text/csv; charset=utf-8',
+      disposition: 'attachment; filename="usage-records.csv"',
+    });
   }
 }

@@ -13,7 +13,7 @@ export class UsersController {
 
   @Get('me')
   @Auth('user', { scope: 'any' })
-  @ApiOperation({ summary: 'The calling account and its available credits' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The calling account and its available credits' })
   @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
     return this.users.get(user.userId);
@@ -21,7 +21,7 @@ export class UsersController {
 
   @Get()
   @Auth('supervisor')
-  @ApiOperation({ summary: 'List accounts (search by id, email or username)' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'List accounts (search by id, email or username)' })
   @ApiOkResponse({ type: UserListResponseDto })
   list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
     return this.users.list(query);

@@ -39,4 +39,13 @@ describe('scripts/token.mjs (npm run token)', () => {
     expect(claims.exp! - claims.iat!).toBe(60);
     expect(jwt.decode(token, { complete: true })?.header.alg).toBe('HS256');
   });
+
+  it('prints its usage for --help, and a message (no stack) for a bad option', async () => {
+    expect(await run(['--help'])).toContain('Usage: npm run token --');
+    const bad = await promisify(execFile)(process.execPath, [script, '--bogus']).catch((error) => error);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--bogus'");
+    expect(bad.stderr).toContain('Usage:');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -176,10 +176,14 @@ export class ApiKeyResponseDto {
 
 export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
   @ApiProperty({
+    type: String,
+    nullable: true,
     example: 'acs_live_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v',
-    description: 'The key itself. Shown only in this response: store it now, it cannot be retrieved later.',
+    description:
+      'The key itself. Shown only in this response: store it now, it cannot be retrieved later. ' +
+      '`null` when the response is an idempotent replay (Idempotent-Replayed: true): the key is never stored.',
   })
-  key: string;
+  key: string | null;
 }
 
 export class ApiKeyListResponseDto {

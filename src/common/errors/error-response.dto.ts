@@ -1,20 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ example: 400 })
   statusCode: number;
 
   @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    example: 'Allocation not found',
+    example: ['credits must not be less than 0'],
     description: 'A sentence, or for validation errors one sentence per problem',
   })
   message: string | string[];
 
-  @ApiProperty({ example: 'Not Found' })
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase of statusCode' })
   error: string;
 
-  @ApiPropertyOptional({ example: 'INSUFFICIENT_CREDITS', description: 'Machine-readable error code' })
+  @ApiPropertyOptional({
+    example: 'VALIDATION',
+    description: 'Machine-readable error code (docs/errors.md); absent on errors raised before a route runs',
+  })
   code?: string;
 
   @ApiPropertyOptional({ example: '3f1c8b8e-5a43-4c55-9d59-8d3f6b1b1e55', description: 'Correlates with the logs' })
@@ -33,4 +36,23 @@ export class InsufficientCreditsResponseDto extends ErrorResponseDto {
 export class KeyLimitExceededResponseDto extends ErrorResponseDto {
   @ApiProperty({ example: 5, description: 'Credits the refused request needed' })
   requiredCredits: number;
+}
+
+/** 409 of finalize and abort: ALREADY_SETTLED names the session and how it was settled. */
+export class SettlementConflictResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', description: 'With ALREADY_SETTLED' })
+  sessionId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['completed', 'failed', 'aborted', 'expired'],
+    example: 'completed',
+    description: 'With ALREADY_SETTLED: how the session was settled',
+  })
+  status?: 'completed' | 'failed' | 'aborted' | 'expired';
+}
+
+/** 422 of priced routes: PRICING_UNKNOWN_MODEL names the model. */
+export class UnprocessableResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({ example: 'acme.unpriced-model', description: 'With PRICING_UNKNOWN_MODEL' })
+  modelId?: string;
 }

@@ -9,7 +9,10 @@ export class ActiveAllocationDto extends AllocationOriginDto {
   @ApiProperty({ example: 750, description: 'Credits left in this allocation' })
   credits: number;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({
+    example: 1000,
+    description: 'What this allocation originally granted (not what is left: that is `credits`)',
+  })
   totalCredits: number;
 
   @ApiProperty({ example: '2026-12-21T12:00:00.000Z' })
@@ -26,7 +29,12 @@ export class BalanceResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({ example: 750, description: 'Credits available now (unexpired allocations, holds already excluded)' })
+  @ApiProperty({
+    example: 750,
+    description:
+      'Credits the user can spend now (unexpired allocations, holds already excluded); inside ' +
+      '`activeAllocations`, `totalCredits` means what each allocation originally granted',
+  })
   totalCredits: number;
 
   @ApiProperty({ example: 24, description: 'Credits held by active streaming sessions' })

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsIn,
@@ -239,12 +239,17 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
     enum: ['json', 'csv'],
     default: 'json',
     example: 'json',
-    description: '`csv` streams every matching record (after `cursor` when given; no `limit`) as text/csv',
+    deprecated: true,
+    description:
+      'Deprecated: `csv` answers text/csv here for existing callers; use GET /api/usage/records/export (exportUsageRecordsCsv)',
   })
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 }
+
+/** The CSV export's filters: the list's, without paging size or format (every matching record). */
+export class ExportRecordsQueryDto extends OmitType(ListRecordsQueryDto, ['limit', 'format'] as const) {}
 
 export class UserIdParamDto {
   @ApiProperty({ example: 'alice', maxLength: 50 })

@@ -38,8 +38,9 @@ export class ModelMarginDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    example: '0.4500',
-    description: 'Σ provider cost (decimal string); null when no record of the model has one',
+    example: '0.45',
+    description:
+      'Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one',
   })
   providerCost: string | null;
 }
@@ -69,13 +70,16 @@ export class SystemUsageStatsResponseDto {
   )
   byModel: Record<string, number>;
 
-  @ApiProperty({ example: '1234.5600', description: 'Σ provider cost of the window (decimal string)' })
+  @ApiProperty({
+    example: '1234.56',
+    description: 'Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)',
+  })
   providerCost: string;
 
   @ApiProperty({
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/ModelMarginDto' },
-    example: { 'anthropic.claude-3-haiku-20240307-v1:0': { credits: 1500000, providerCost: '750.0000' } },
+    example: { 'anthropic.claude-3-haiku-20240307-v1:0': { credits: 1500000, providerCost: '750' } },
     description: 'Credits charged and provider cost per model',
   })
   marginByModel: Record<string, ModelMarginDto>;

@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DOMAIN_ERROR_STATUS } from '../src/common/errors/domain-error.js';
+import { REASON_PHRASE } from '../src/openapi/error-examples.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import {
+  type Body,
+  bumped,
+  errorExamples,
+  freshIds,
+  type Located,
+  type NamedExample,
+  type OpenApiDocument,
+  operationsOf,
+  requestExamples,
+  sameError,
+  SchemaValidator,
+  successStatus,
+} from './support/openapi-document.js';
+
+/**
+ * The document's examples are true: every request example is accepted by the running service with
+ * the documented success status, and each documented error example matches what the operation really
+ * answers for that status. A new route needs nothing here beyond its own examples (`@ApiBody({
+ * examples })`); a fixture below only when its examples refer to something that must exist first.
+ */
+const CALLER = 'alice'; // the user the examples speak of
+const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
+const caller = bearer(token({ sub: CALLER, role: 'admin', email: 'alice@example.com', username: CALLER }));
+
+let t: TestApp;
+let doc: OpenApiDocument;
+let ops: Located[];
+let schemas: SchemaValidator;
+
+type Headers = Record<string, string>;
+
+function send(
+  method: string,
+  url: string,
+  options: { headers?: Headers; body?: unknown; raw?: { type: string; text: string } } = {},
+) {
+  let req = t.http[method as 'get'](url).set(options.headers ?? caller);
+  if (options.raw) req = req.set('Content-Type', options.raw.type).send(options.raw.text);
+  else if (options.body !== undefined)
+    req = req.set('Content-Type', 'application/json').send(JSON.stringify(options.body));
+  return req;
+}
+
+async function ensureSession(sessionId: unknown): Promise<void> {
+  const res = await send('post', '/api/streaming-sessions/initialize', {
+    body: { sessionId, modelId: MODEL, estimatedTokens: 1000 },
+  });
+  if (res.status !== 201 && res.body?.code !== 'CONFLICT') throw new Error(`fixture session: ${res.status}`);
+}
+
+/** State an operation's examples refer to; returns path parameters to use instead of their examples. */
+const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
+  finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
+  abortSession: async (body) => (await ensureSession(body?.sessionId), {}),
+  voidAllocation: async () => {
+    const res = await send('post', '/api/credits/allocate', { body: { userId: CALLER, credits: 10 } });
+    return { id: res.body.id };
+  },
+  getApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+  revokeApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+};
+
+function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {
+  let url = located.path;
+  for (const p of located.op.parameters ?? []) {
+    if (p.in !== 'path') continue;
+    const value = pathValues[p.name] ?? p.example ?? p.schema?.example;
+    url = url.replace(`{${p.name}}`, encodeURIComponent(String(value)));
+  }
+  return query ? `${url}?${query}` : url;
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ THROTTLE_LIMIT: '10000000' });
+  doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
+  ops = operationsOf(doc);
+  schemas = new SchemaValidator(doc);
+  await send('post', '/api/credits/allocate', {
+    body: { userId: CALLER, credits: 1_000_000, email: 'alice@example.com', username: CALLER },
+  }).expect(201);
+});
+afterAll(() => t?.close());
+
+describe('the OpenAPI examples', () => {
+  it('every operation has a readable id, and every request body named examples', () => {
+    const problems: string[] = [];
+    for (const located of ops) {
+      if (!/^[a-z][a-zA-Z0-9]+$/.test(located.op.operationId))
+        problems.push(`${located.name}: give it a camelCase operationId in @ApiOperation (e.g. recordUsage)`);
+      if (located.op.requestBody && requestExamples(located).length === 0)
+        problems.push(
+          `${located.name} has no request example: add named examples the service accepts, ` +
+            `@ApiBody({ type: …, examples: { name: { summary, value } } })`,
+        );
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every request example is accepted with the documented success status and schema', async () => {
+    const problems: string[] = [];
+    let sent = 0;
+    for (const located of ops) {
+      const expected = successStatus(located.op);
+      const examples: [string, NamedExample | undefined][] = located.op.requestBody
+        ? requestExamples(located)
+        : [['(parameters)', undefined]];
+      for (const [name, example] of examples) {
+        const body = example?.value as Body | undefined;
+        const pathValues = (await FIXTURES[located.op.operationId]?.(body)) ?? {};
+        const res = await send(located.method, urlOf(located, pathValues), { body });
+        sent++;
+        const where = `${located.name} example ${name}`;
+        if (res.status !== expected) {
+          problems.push(`${where}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body)}`);
+          continue;
+        }
+        const schema = located.op.responses[expected].content?.['application/json']?.schema;
+        const problem = schema && schemas.problem(`${located.op.operationId} ${expected}`, schema, res.body);
+        if (problem) problems.push(`${where}: the answer does not match its schema: ${problem}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(sent).toBeGreaterThan(ops.length);
+  });
+
+  it('every error status has examples that fit its schema, its status and the code mapping', () => {
+    const problems: string[] = [];
+    for (const located of ops) {
+      for (const [status, response] of Object.entries(located.op.responses)) {
+        const media = response.content?.['application/json'];
+        if (Number(status) < 400 || !media?.schema?.$ref) continue;
+        const examples = Object.entries(media.examples ?? {});
+        if (examples.length === 0) problems.push(`${located.name} ${status}: no example`);
+        for (const [name, { value }] of examples) {
+          const body = value as { statusCode?: number; error?: string; code?: keyof typeof DOMAIN_ERROR_STATUS };
+          const where = `${located.name} ${status} example ${name}`;
+          if (body.statusCode !== Number(status)) problems.push(`${where}: statusCode ${body.statusCode}`);
+          if (body.error !== REASON_PHRASE[Number(status)]) problems.push(`${where}: error ${body.error}`);
+          if (body.code !== undefined && DOMAIN_ERROR_STATUS[body.code] !== Number(status))
+            problems.push(`${where}: code ${body.code} is answered with ${DOMAIN_ERROR_STATUS[body.code]}`);
+          const problem = schemas.problem(`${located.op.operationId} ${status}`, media.schema, value);
+          if (problem) problems.push(`${where}: does not fit the schema: ${problem}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('the real errors match the documented error examples', async () => {
+    const problems: string[] = [];
+    const checked = new Map<string, Set<string>>();
+    const compare = (located: Located, status: string, how: string, res: { status: number; body: unknown }) => {
+      const where = `${located.name} ${how}`;
+      if (res.status !== Number(status)) {
+        problems.push(`${where}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+        return;
+      }
+      const examples = errorExamples(located, status);
+      if (examples.length === 0) {
+        problems.push(
+          located.op.responses[status]
+            ? `${where}: answered ${status}, which the document lists without an example`
+            : `${where}: answered ${status}, which the document does not list`,
+        );
+        return;
+      }
+      const real = res.body as Body;
+      const fits = examples.some(({ value }) => sameError(value as Body, real));
+      if (!fits)
+        problems.push(
+          `${where}: ${JSON.stringify(real)} matches none of the ${status} examples ` +
+            JSON.stringify(examples.map((e) => e.value)),
+        );
+      checked.set(located.op.operationId, (checked.get(located.op.operationId) ?? new Set()).add(status));
+    };
+
+    const scopedKey = await apiKeyWith(['pricing:read']);
+    const otherKey = await apiKeyWith(['credits:read']);
+    for (const located of ops) {
+      const { op, method } = located;
+      const documented = (s: string) => op.responses[s] !== undefined;
+      const first = requestExamples(located)[0]?.[1].value as Body | undefined;
+      const pathValues = (await FIXTURES[op.operationId]?.(first)) ?? {};
+      const url = urlOf(located, pathValues);
+
+      if ((op.security ?? []).length > 0 && documented('401'))
+        compare(located, '401', 'without credentials', await send(method, url, { headers: {}, body: first }));
+
+      const role = /role (supervisor|admin)/.exec(op.responses['403']?.description ?? '')?.[1];
+      const scope = op['x-required-scope'];
+      if (documented('403')) {
+        if (role && op.operationId !== 'verifyApiKey') {
+          const user = bearer(token({ sub: uniqueId('plain'), role: 'user' }));
+          compare(located, '403', 'as a plain user', await send(method, url, { headers: user, body: first }));
+        } else if (scope && scope !== 'any') {
+          const key = scope === 'pricing:read' ? otherKey : scopedKey;
+          compare(
+            located,
+            '403',
+            'with an API key lacking the scope',
+            await send(method, url, { headers: key, body: first }),
+          );
+        } else if (!(op.security ?? []).some((s) => 'api-key' in s)) {
+          compare(located, '403', 'with an API key', await send(method, url, { headers: scopedKey, body: first }));
+        }
+      }
+
+      if (first)
+        compare(
+          located,
+          '400',
+          'with an unknown body field',
+          await send(method, url, { body: { ...first, notAField: 1 } }),
+        );
+      else if (op.parameters?.some((p) => p.in === 'query'))
+        compare(
+          located,
+          '400',
+          'with an unknown query field',
+          await send(method, urlOf(located, pathValues, 'notAField=1')),
+        );
+
+      const big = { raw: { type: 'application/json', text: JSON.stringify({ pad: 'x'.repeat(200 * 1024) }) } };
+      compare(located, '413', 'with a body over BODY_LIMIT', await send(method, url, big));
+      compare(
+        located,
+        '415',
+        'with a text/plain body',
+        await send(method, url, { raw: { type: 'text/plain', text: 'hi' } }),
+      );
+
+      if (method === 'post' && first) {
+        // The interceptor compares the body before anything validates it: any other body is refused.
+        const key = { ...caller, 'Idempotency-Key': randomUUID() };
+        const fresh = freshIds(first);
+        await FIXTURES[op.operationId]?.(fresh);
+        const original = await send(method, url, { headers: key, body: fresh });
+        if (original.status < 300) {
+          const reused = await send(method, url, { headers: key, body: { ...fresh, anotherField: 1 } });
+          compare(located, '422', 'with a reused Idempotency-Key', reused);
+        }
+      }
+
+      if (documented('402') && first) {
+        const broke = bearer(token({ sub: uniqueId('broke') }));
+        const res = await send(method, url, { headers: broke, body: freshIds(first) });
+        compare(located, '402', 'as a caller without credits', res);
+      }
+
+      if (documented('404')) {
+        const unknown = unknownTarget(located, first, pathValues);
+        if (unknown)
+          compare(located, '404', `for ${unknown.what}`, await send(method, unknown.url, { body: unknown.body }));
+      }
+
+      if (documented('409') && first) {
+        // Sent again with other amounts: settled sessions, taken ids and overlapping rules conflict.
+        for (const [, example] of requestExamples(located)) {
+          const res = await send(method, url, { body: bumped(example.value as Body) });
+          if (res.status === 409) compare(located, '409', 'sent again with other amounts', res);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // Everyone's 401, 413 and 415 were provoked, and the route-specific statuses of the core routes.
+    for (const id of ['recordUsage', 'initializeSession', 'finalizeSession', 'abortSession', 'allocateCredits'])
+      expect([...(checked.get(id) ?? [])].sort(), id).toEqual(
+        expect.arrayContaining(['400', '401', '403', '413', '415', '422']),
+      );
+    expect([...(checked.get('finalizeSession') ?? [])]).toEqual(expect.arrayContaining(['404', '409']));
+    expect([...(checked.get('recordUsage') ?? [])]).toContain('402');
+  });
+});
+
+describe('the OpenAPI error examples of configured refusals', () => {
+  it('PRICING_STRICT: an unknown model answers each priced operation its documented 422', async () => {
+    const strict = await startTestApp({ PRICING_STRICT: 'true' });
+    try {
+      const problems: string[] = [];
+      let checked = 0;
+      for (const located of ops) {
+        const examples = errorExamples(located, '422').map((e) => e.value as Body);
+        const unknown = examples.find((e) => e.code === 'PRICING_UNKNOWN_MODEL');
+        if (!unknown) continue;
+        const modelId = String(unknown.modelId);
+        const bodies = requestExamples(located).map(([, e]) => e.value as Body);
+        const first = bodies.find((b) => 'modelId' in b) ?? bodies[0];
+        const pathValues = { modelId };
+        const body = first && 'modelId' in first ? freshIds({ ...first, modelId }) : first;
+        if (located.op.operationId === 'finalizeSession' || located.op.operationId === 'abortSession') continue;
+        const res = await strict.http[located.method as 'get'](urlOf(located, pathValues))
+          .set(caller)
+          .send(body ?? {});
+        checked++;
+        if (res.status !== 422 || !examples.some((e) => sameError(e, res.body)))
+          problems.push(`${located.name}: ${res.status} ${JSON.stringify(res.body)} matches no 422 example`);
+      }
+      expect(problems).toEqual([]);
+      expect(checked).toBeGreaterThanOrEqual(4);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('THROTTLE_LIMIT: the request over the limit answers the documented 429', async () => {
+    const limited = await startTestApp({ THROTTLE_LIMIT: '2' });
+    try {
+      const located = ops.find((o) => o.op.operationId === 'getBalance')!;
+      const user = bearer(token({ sub: uniqueId('throttled') }));
+      const answers: { status: number; body: Body }[] = [];
+      for (let i = 0; i < 3; i++) answers.push(await limited.http.get(located.path).set(user));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+      const examples = errorExamples(located, '429').map((e) => e.value as Body);
+      expect(
+        examples.some((e) => sameError(e, answers[2].body)),
+        JSON.stringify(answers[2].body),
+      ).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+/** A request naming something that does not exist: a path id, a session, a user. */
+function unknownTarget(located: Located, body: Body | undefined, pathValues: Record<string, string>) {
+  const pathParams = (located.op.parameters ?? []).filter((p) => p.in === 'path');
+  if (pathParams.length) {
+    const values = { ...pathValues };
+    for (const p of pathParams)
+      values[p.name] = p.schema?.format === 'uuid' || p.name === 'id' ? randomUUID() : uniqueId('nobody');
+    return { what: 'an unknown path id', url: urlOf(located, values), body };
+  }
+  if (body && 'sessionId' in body)
+    return { what: 'an unknown session', url: urlOf(located), body: { ...body, sessionId: uniqueId('nosession') } };
+  if (body && 'userId' in body) {
+    const { email: _e, username: _u, ...rest } = body;
+    return { what: 'an unknown user', url: urlOf(located), body: { ...rest, userId: uniqueId('nobody') } };
+  }
+  if (located.op.parameters?.some((p) => p.name === 'userId' && p.in === 'query'))
+    return { what: 'an unknown user', url: urlOf(located, {}, `userId=${uniqueId('nobody')}`), body: undefined };
+  return undefined;
+}
+
+async function apiKeyWith(permissions: string[]): Promise<Headers> {
+  const res = await send('post', '/api/api-keys', { body: { name: `examples ${permissions}`, permissions } });
+  return { 'X-API-Key': res.body.key as string };
+}

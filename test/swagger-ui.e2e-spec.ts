@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+
+/**
+ * Swagger UI in a real browser (Debian's chromium, driven by playwright-core): authorize with a
+ * bearer token, then "Try it out" → "Execute" on a GET and on the record POST, as a newcomer would.
+ * Only 127.0.0.1 is reachable from the page: Swagger UI's assets come from the service itself.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`swagger-ui browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+let t: TestApp;
+let browser: Browser;
+let page: Page;
+let baseUrl: string;
+const userId = uniqueId('swagger');
+
+describe.skipIf(!available)('Swagger UI in a browser', () => {
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(token({ sub: uniqueId('admin'), role: 'admin' })))
+      .send({ userId, credits: 100, email: `${userId}@example.com`, username: userId })
+      .expect(201);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.route('**/*', (route) =>
+      new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('authorizes with a bearer token (offered first) and executes a GET and the record POST', async () => {
+    await page.goto(`${baseUrl}/api/docs`);
+    await page.locator('button.authorize').first().click();
+    const schemes = page.locator('.modal-ux .auth-container');
+    await expect.poll(() => schemes.first().locator('h4').textContent()).toContain('bearer');
+    const bearerScheme = schemes.first();
+    await bearerScheme.locator('input').fill(token({ sub: userId }));
+    await bearerScheme.locator('button.authorize').click();
+    await page.locator('.modal-ux button.btn-done').first().click();
+
+    expect(await execute('#operations-credits-getBalance')).toBe('200');
+    expect(await execute('#operations-usage-recordUsage')).toBe('201');
+    const balance = await t.http.get('/api/credits/balance').set(bearer(token({ sub: userId })));
+    expect(balance.body.totalCredits).toBe(100 - 12); // the byCredits example charged 12
+  });
+});
+
+/** Opens an operation, "Try it out", "Execute"; the status Swagger UI shows for the live answer. */
+async function execute(operation: string): Promise<string> {
+  const op = page.locator(operation);
+  await op.locator('.opblock-summary').first().click();
+  await op.getByRole('button', { name: 'Try it out' }).click();
+  await op.getByRole('button', { name: 'Execute' }).click();
+  const status = op.locator('.live-responses-table .response .response-col_status').first();
+  await status.waitFor();
+  return ((await status.textContent()) ?? '').trim();
+}
