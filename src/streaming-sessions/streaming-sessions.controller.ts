@@ -23,7 +23,6 @@ import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decor
 import { PageQueryDto } from '../common/http/pagination.js';
 import {
   domainErrorExample,
-  insufficientCreditsExample,
   notFoundExample,
   unknownModelExample,
 } from '../openapi/error-examples.js';
