@@ -21,11 +21,7 @@ import {
 } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
-import {
-  domainErrorExample,
-  notFoundExample,
-  unknownModelExample,
-} from '../openapi/error-examples.js';
+import { domainErrorExample, notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
   AbortResponseDto,
