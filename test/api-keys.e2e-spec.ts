@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
 import { type Scope, SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
@@ -24,7 +25,6 @@ interface CreatedKey {
 }
 
 const withKey = (key: string) => ({ 'X-API-Key': key });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('api keys', () => {
   let t: TestApp;
@@ -227,18 +227,16 @@ describe('api keys', () => {
     it('records lastUsed off the request path, at most once a minute', async () => {
       const alice = caller();
       const created = await createKey(alice);
+      const keys = t.app.get(ApiKeysService);
+      const lastUsed = async (): Promise<Date | null> =>
+        (await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id])).rows[0].last_used;
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
-      let first: Date | null = null;
-      for (let i = 0; i < 50 && !first; i++) {
-        const { rows } = await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id]);
-        first = rows[0].last_used;
-        if (!first) await sleep(20);
-      }
+      await keys.touchesSettled();
+      const first = await lastUsed();
       expect(first).toBeInstanceOf(Date);
       await Promise.all([1, 2, 3, 4, 5].map(() => t.http.get('/api/users/me').set(withKey(created.key)).expect(200)));
-      await sleep(200);
-      const { rows } = await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id]);
-      expect(rows[0].last_used.getTime()).toBe(first!.getTime());
+      await keys.touchesSettled();
+      expect((await lastUsed())!.getTime()).toBe(first!.getTime());
       const listed = await t.http.get(`/api/api-keys/${created.id}`).set(alice.auth).expect(200);
       expect(listed.body.lastUsed).toBe(first!.toISOString());
     });
