@@ -177,7 +177,7 @@ describe('Idempotency-Key requests on a small pool', () => {
         ).body.sessionId,
       );
     }
-    const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'pool' }).expect(201)).body.key as string;
+    const { key } = await f.apiKey(u, { name: 'pool' });
     const responses = await Promise.all([
       ...sessions.map((sessionId, i) =>
         t.http

@@ -450,14 +450,9 @@ describe('streaming sessions', () => {
 
     it('API keys need sessions:write to settle and sessions:read to list', async () => {
       const u = await f.newUser({ credits: 100 });
-      const keyWith = async (permissions: string[]) => {
-        const res = await t.http
-          .post('/api/api-keys')
-          .set(bearer(u.jwt))
-          .send({ name: `k-${permissions.join('-')}`, permissions });
-        expect(res.status, JSON.stringify(res.body)).toBe(201);
-        return { 'X-API-Key': res.body.key as string };
-      };
+      const keyWith = async (permissions: string[]) => ({
+        'X-API-Key': (await f.apiKey(u, { name: `k-${permissions.join('-')}`, permissions })).key,
+      });
       const writer = await keyWith(['sessions:write']);
       const reader = await keyWith(['sessions:read']);
       const other = await keyWith(['credits:read', 'usage:write']);

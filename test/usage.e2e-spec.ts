@@ -192,13 +192,7 @@ describe('usage', () => {
     it('API keys: usage:write records, usage:read reads; supervisor routes refuse keys', async () => {
       const u = await f.newUser({ credits: 100 });
       const keyFor = async (permissions: string[]) =>
-        (
-          await t.http
-            .post('/api/api-keys')
-            .set(bearer(u.jwt))
-            .send({ name: `k-${permissions.join('-')}`, permissions })
-            .expect(201)
-        ).body.key as string;
+        (await f.apiKey(u, { name: `k-${permissions.join('-')}`, permissions })).key;
       const writer = await keyFor(['usage:write']);
       const reader = await keyFor(['usage:read']);
       const rec = await t.http

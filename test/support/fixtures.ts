@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 
-import type { Role } from '../../src/auth/roles.js';
+import type { Role, Scope } from '../../src/auth/roles.js';
 import { bearer, type TestApp, token, uniqueId } from './app.js';
 
 /**
@@ -45,7 +45,7 @@ export interface CreatedApiKey {
   name: string;
   key: string;
   prefix: string;
-  permissions: string[];
+  permissions: Scope[];
   isActive: boolean;
   expiresAt: string | null;
 }
