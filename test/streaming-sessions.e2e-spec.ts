@@ -7,6 +7,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 const adminJwt = tokenFor('admin', 'streaming-admin');
+const HOUR = 3_600_000;
 
 /**
  * Streaming sessions: hold → settle arithmetic, refunds to the source allocations, retries, access.
@@ -289,14 +290,19 @@ describe('streaming sessions', () => {
       await t.http
         .post('/api/pricing')
         .set(bearer(adminJwt))
-        .send({ modelId: ownModel, pricePer1kTokens: '10' })
+        .send({ modelId: ownModel, pricePer1kTokens: '10', effectiveFrom: new Date(Date.now() - HOUR).toISOString() })
         .expect(201);
       const { body: s } = await t.http
         .post('/api/streaming-sessions/initialize')
         .set(bearer(u.jwt))
         .send({ modelId: ownModel, estimatedTokens: 1000 })
         .expect(201);
-      await new Promise((r) => setTimeout(r, 20));
+      // As if the session had started a minute ago: the new price below starts after it, by the rows.
+      await t.db.query(
+        `UPDATE streaming_sessions SET started_at = started_at - interval '1 minute', expires_at = expires_at - interval '1 minute'
+          WHERE session_id = $1`,
+        [s.sessionId],
+      );
       await t.http
         .post('/api/pricing')
         .set(bearer(adminJwt))
