@@ -32,12 +32,7 @@ describe('the connection is lost after COMMIT went through', () => {
   it('is 503 OUTCOME_UNKNOWN, and the retry with the same Idempotency-Key replays the committed answer', async () => {
     const u = await f.newUser({ credits: 100 });
     const key = uniqueId('commit-key');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 7 });
+    const record = () => f.recordUsage(u, 7, key);
 
     const cut = proxy.cutAfterCommit(key);
     const lost = await record();

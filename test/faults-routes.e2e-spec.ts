@@ -86,12 +86,7 @@ describe('a connection lost in the middle of a money route', () => {
   it('record inside an Idempotency-Key transaction: 503 DATABASE_UNAVAILABLE, nothing written; the retry runs once', async () => {
     const u = await f.newUser({ credits: 100 });
     const key = uniqueId('rec');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 7 });
+    const record = () => f.recordUsage(u, 7, key);
     const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], record);
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
     expect(await f.available(u.id)).toBe(100);
@@ -179,12 +174,7 @@ describe('a connection lost in the middle of a money route', () => {
   it('storing the idempotent response: 503 DATABASE_UNAVAILABLE, the effect rolled back with the key', async () => {
     const u = await f.newUser({ credits: 100 });
     const key = uniqueId('store');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 3 });
+    const record = () => f.recordUsage(u, 3, key);
     // An uncommitted row with the same (principal, key) makes the store's INSERT wait on the primary key.
     const lost = await killWhileBlocked(
       `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code)

@@ -26,10 +26,24 @@ describe('money paths under concurrency (HTTP)', () => {
 
   const record = (jwt: string, credits: number) =>
     t.http.post('/api/usage/record').set(bearer(jwt)).send({ service: 'api', operation: 'call', credits });
+  /** 4,000 haiku tokens at 0.25 per 1k: 1 credit. */
+  const recordHaikuCredit = (jwt: string) =>
+    t.http
+      .post('/api/usage/record')
+      .set(bearer(jwt))
+      .send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 });
+  /** 20,000 haiku tokens: estimate 5, hold 6. */
+  const initialize = (jwt: string) =>
+    t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(jwt))
+      .send({ modelId: HAIKU, estimatedTokens: 20_000 });
+  /** `n` requests sent at once. */
+  const parallel = <T>(n: number, send: () => PromiseLike<T>) => Promise.all(Array.from({ length: n }, send));
 
   it('50 parallel records of 1 credit against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
     const u = await f.newUser({ credits: [12, { credits: 8, expiryDays: 2 }] });
-    const statuses = (await Promise.all(Array.from({ length: 50 }, () => record(u.jwt, 1)))).map((r) => r.status);
+    const statuses = (await parallel(50, () => record(u.jwt, 1))).map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
     expect(await f.available(u.id)).toBe(0);
@@ -41,21 +55,13 @@ describe('money paths under concurrency (HTTP)', () => {
   });
 
   it('token-priced records in parallel spend exactly what they price, soonest expiry first', async () => {
-    // 4,000 haiku tokens at 0.25 per 1k = 1 credit each.
     const u = await f.newUser({
       credits: [
         { credits: 10, expiryDays: 30 },
         { credits: 5, expiryDays: 1 },
       ],
     });
-    const results = await Promise.all(
-      Array.from({ length: 25 }, () =>
-        t.http
-          .post('/api/usage/record')
-          .set(bearer(u.jwt))
-          .send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 }),
-      ),
-    );
+    const results = await parallel(25, () => recordHaikuCredit(u.jwt));
     expect(results.filter((r) => r.status === 201)).toHaveLength(15);
     expect(results.filter((r) => r.status === 402)).toHaveLength(10);
     for (const r of results.filter((x) => x.status === 402)) {
@@ -72,14 +78,7 @@ describe('money paths under concurrency (HTTP)', () => {
       ],
     });
     // Open a few sessions first so settlements can race with new holds and records.
-    const opened = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        t.http
-          .post('/api/streaming-sessions/initialize')
-          .set(bearer(u.jwt))
-          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
-      ),
-    );
+    const opened = await parallel(4, () => initialize(u.jwt));
     const sessionIds = opened.filter((r) => r.status === 201).map((r) => r.body.sessionId as string);
     expect(sessionIds).toHaveLength(4); // 4 × ceil(5 × 1.2) = 24 held
 
@@ -89,12 +88,7 @@ describe('money paths under concurrency (HTTP)', () => {
     ).rows;
     const responses = await Promise.all([
       ...Array.from({ length: 20 }, () => record(u.jwt, 3)),
-      ...Array.from({ length: 6 }, () =>
-        t.http
-          .post('/api/streaming-sessions/initialize')
-          .set(bearer(u.jwt))
-          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
-      ),
+      ...Array.from({ length: 6 }, () => initialize(u.jwt)),
       ...sessionIds.map((sessionId, i) =>
         t.http
           .post('/api/streaming-sessions/finalize')
@@ -127,7 +121,7 @@ describe('money paths under concurrency (HTTP)', () => {
   });
 
   it('parallel records of different users never block each other into failure', async () => {
-    const many = await Promise.all(Array.from({ length: 10 }, () => f.newUser({ credits: 5 })));
+    const many = await parallel(10, () => f.newUser({ credits: 5 }));
     const results = await Promise.all(many.flatMap((u) => Array.from({ length: 5 }, () => record(u.jwt, 1))));
     expect(results.every((r) => r.status === 201)).toBe(true);
     for (const u of many) expect(await f.available(u.id)).toBe(0);

@@ -136,19 +136,25 @@ describe('streaming sessions', () => {
   });
 
   describe('settlement', () => {
-    it('under-use: charges the real amount and refunds the rest of the hold', async () => {
-      const u = await f.newUser({ credits: 100 });
+    /** A user with `credits` opens a session of 1000 estimated tokens (estimate 10, hold 12) and finalizes it. */
+    async function finalized(credits: number, actualTokens: number) {
+      const u = await f.newUser({ credits });
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
-      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 450 }).expect(200);
-      expect(res.body).toEqual({
-        sessionId: s.sessionId,
-        status: 'completed',
-        estimatedCredits: 10,
-        allocatedCredits: 12,
-        actualCredits: 5,
-        refund: 7,
-        shortfall: 0,
-      });
+      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens }).expect(200);
+      return { u, s, res };
+    }
+    /** finalize's answer for such a session. */
+    const completed = (sessionId: string, amounts: { actualCredits: number; refund: number; shortfall: number }) => ({
+      sessionId,
+      status: 'completed',
+      estimatedCredits: 10,
+      allocatedCredits: 12,
+      ...amounts,
+    });
+
+    it('under-use: charges the real amount and refunds the rest of the hold', async () => {
+      const { u, s, res } = await finalized(100, 450);
+      expect(res.body).toEqual(completed(s.sessionId, { actualCredits: 5, refund: 7, shortfall: 0 }));
       expect(await f.available(u.id)).toBe(95);
       const records = await f.usageRecordsOf(s.sessionId);
       expect(records).toHaveLength(1);
@@ -188,9 +194,7 @@ describe('streaming sessions', () => {
     });
 
     it('exact use: the whole hold is charged, nothing refunded', async () => {
-      const u = await f.newUser({ credits: 100 });
-      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
-      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 1200 }).expect(200);
+      const { u, s, res } = await finalized(100, 1200);
       expect(res.body).toMatchObject({ actualCredits: 12, refund: 0, shortfall: 0 });
       expect(await f.available(u.id)).toBe(88);
       expect((await f.ledger(u.id)).map((l) => l.kind)).toEqual(['grant', 'hold']);
@@ -200,9 +204,7 @@ describe('streaming sessions', () => {
     });
 
     it('overrun: the difference beyond the hold is debited from the balance, linked to the usage record', async () => {
-      const u = await f.newUser({ credits: 100 });
-      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
-      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 2000 }).expect(200);
+      const { u, s, res } = await finalized(100, 2000);
       expect(res.body).toMatchObject({
         status: 'completed',
         allocatedCredits: 12,
@@ -220,18 +222,8 @@ describe('streaming sessions', () => {
     });
 
     it('overrun beyond the balance: takes what is there, records the shortfall, needs_review', async () => {
-      const u = await f.newUser({ credits: 15 });
-      const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
-      const res = await finalize(u.jwt, { sessionId: s.sessionId, actualTokens: 3000 }).expect(200);
-      expect(res.body).toEqual({
-        sessionId: s.sessionId,
-        status: 'completed',
-        estimatedCredits: 10,
-        allocatedCredits: 12,
-        actualCredits: 30,
-        refund: 0,
-        shortfall: 15,
-      });
+      const { u, s, res } = await finalized(15, 3000);
+      expect(res.body).toEqual(completed(s.sessionId, { actualCredits: 30, refund: 0, shortfall: 15 }));
       expect(await f.available(u.id)).toBe(0);
       const [record] = await f.usageRecordsOf(s.sessionId);
       expect(record).toMatchObject({ credits: 15, billing_status: 'needs_review' });

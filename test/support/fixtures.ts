@@ -138,6 +138,13 @@ export class Fixtures {
     return res.body;
   }
 
+  /** POST /api/usage/record as `user`: a chat completion of `credits`, with an Idempotency-Key when given; unchecked. */
+  recordUsage(user: Pick<Principal, 'auth'>, credits: number, idempotencyKey?: string) {
+    const req = this.t.http.post('/api/usage/record').set(user.auth);
+    if (idempotencyKey !== undefined) req.set('Idempotency-Key', idempotencyKey);
+    return req.send({ service: 'chat', operation: 'completion', credits });
+  }
+
   /** Credits the user can spend now: unexpired allocations' remaining credits (read by SQL). */
   async available(userId: string): Promise<number> {
     const { rows } = await this.t.db.query(
