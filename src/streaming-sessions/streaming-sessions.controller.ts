@@ -2,19 +2,18 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
-  ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiPaymentRequiredResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiCreditChargeResponses } from '../common/errors/credit-charge-responses.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
@@ -47,14 +46,12 @@ export class StreamingSessionsController {
       'expire soonest. The session is settled by finalize or abort, or expired (charged its estimate) after ' +
       'STREAMING_SESSION_TTL_SECONDS.',
   })
-  @ApiCreatedResponse({ type: SessionResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @ApiPaymentRequiredResponse({
-    type: InsufficientCreditsResponseDto,
-    description: 'Not enough credits for the hold; nothing was written',
+  @ApiCreditChargeResponses(SessionResponseDto, {
+    badRequest: 'Invalid body',
+    paymentRequired: 'Not enough credits for the hold; nothing was written',
+    conflict: 'The sessionId is already used',
+    unprocessable: 'Unknown model while PRICING_STRICT is on',
   })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The sessionId is already used' })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Unknown model while PRICING_STRICT is on' })
   initialize(@CurrentUser() user: AuthUser, @Body() dto: InitializeSessionDto): Promise<SessionResponseDto> {
     return this.sessions.initialize(user, dto);
   }

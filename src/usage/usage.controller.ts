@@ -1,22 +1,19 @@
 import { Body, Controller, Get, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
   ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
   ApiProduces,
   ApiTags,
-  ApiUnprocessableEntityResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiCreditChargeResponses } from '../common/errors/credit-charge-responses.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import {
   DateRangeQueryDto,
   ListRecordsQueryDto,
@@ -50,19 +47,11 @@ export class UsageController {
       'calculated exactly from the price in effect. The record and its debit commit together; when the balance is ' +
       'short nothing is written (402). Supports `Idempotency-Key`.',
   })
-  @ApiCreatedResponse({ type: UsageRecordResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid body (unknown fields such as userId or timestamp are refused)',
-    type: ErrorResponseDto,
-  })
-  @ApiPaymentRequiredResponse({
-    description: 'Insufficient credits; nothing was recorded',
-    type: InsufficientCreditsResponseDto,
-  })
-  @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({
-    description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',
-    type: ErrorResponseDto,
+  @ApiCreditChargeResponses(UsageRecordResponseDto, {
+    badRequest: 'Invalid body (unknown fields such as userId or timestamp are refused)',
+    paymentRequired: 'Insufficient credits; nothing was recorded',
+    conflict: 'The same Idempotency-Key is still in progress',
+    unprocessable: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',
   })
   record(@CurrentUser() user: AuthUser, @Body() body: RecordUsageDto): Promise<UsageRecordResponseDto> {
     return this.usage.record(user.userId, body);
