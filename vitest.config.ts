@@ -7,6 +7,9 @@ const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2023' } }
 /** Specs on the run's fresh, migrated database (one for all such projects: test/support/global-setup.ts). */
 const withDatabase = {
   environment: 'node',
+  // Spec files of a worker share its module graph: the app's modules are loaded once per worker,
+  // not once per file (each file still starts its own app; nothing keeps state in module scope).
+  isolate: false,
   globalSetup: ['./test/support/global-setup.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
