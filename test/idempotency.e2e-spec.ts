@@ -114,7 +114,7 @@ describe('Idempotency-Key', () => {
     const body = { service: 'chat', operation: 'completion', credits: 8 };
     await record(u.jwt, key, body).expect(402);
     expect((await t.db.query(`SELECT 1 FROM idempotency_keys WHERE key = $1`, [key])).rowCount).toBe(0);
-    await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: u.id, credits: 10 }).expect(201);
+    await f.grant(u.id, 10);
     const retry = await record(u.jwt, key, body).expect(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(retry.body.credits).toBe(8);
