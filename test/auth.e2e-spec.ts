@@ -222,9 +222,7 @@ describe('authentication and accounts', () => {
         .set(bearer(token(claims)))
         .expect(200);
       // Back-dated, so any later write (updated_at = now()) shows, however soon it comes.
-      await t.db.query(`UPDATE user_accounts SET updated_at = updated_at - interval '1 hour' WHERE user_id = $1`, [
-        sub,
-      ]);
+      await t.db.query(`UPDATE user_accounts SET updated_at = '2001-01-01Z' WHERE user_id = $1`, [sub]);
       const first = await account(sub);
       for (let i = 0; i < 3; i++)
         await t.http
