@@ -4,6 +4,17 @@ import { defineConfig } from 'vitest/config';
 // SWC compiles the TypeScript so decorator metadata (which Nest's DI needs) is emitted.
 const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2023' } })];
 
+/** Specs on the run's fresh, migrated database (one for all such projects: test/support/global-setup.ts). */
+const withDatabase = {
+  environment: 'node',
+  // Spec files of a worker share its module graph: the app's modules are loaded once per worker,
+  // not once per file (each file still starts its own app; nothing keeps state in module scope).
+  isolate: false,
+  globalSetup: ['./test/support/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   plugins,
   test: {
@@ -22,14 +33,12 @@ export default defineConfig({
       },
       {
         plugins,
-        test: {
-          name: 'e2e',
-          include: ['test/**/*.e2e-spec.ts'],
-          environment: 'node',
-          globalSetup: ['./test/support/global-setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-        },
+        test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], ...withDatabase },
+      },
+      {
+        // Services, jobs and repositories driven directly (no HTTP) on the same real database.
+        plugins,
+        test: { name: 'int', include: ['test/**/*.int-spec.ts'], ...withDatabase },
       },
     ],
   },

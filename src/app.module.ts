@@ -7,6 +7,7 @@ import { AccessGuard } from './auth/access.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './auth/principal-throttler.guard.js';
+import { ClockModule } from './common/clock.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(env),
+        ClockModule,
         DatabaseModule,
         MetricsModule,
         ThrottlingModule,

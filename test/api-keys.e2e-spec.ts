@@ -2,67 +2,36 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
 import { type Scope, SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { type CreatedApiKey, Fixtures, principal } from './support/fixtures.js';
 
 const INTERNAL = { 'X-Internal-Api-Key': 'internal-test-key' };
 const KEY_SHAPE = /^acs_live_[A-Za-z0-9_-]{43}$/;
 
-interface Caller {
-  sub: string;
-  auth: Record<string, string>;
-}
-
-interface CreatedKey {
-  id: string;
-  userId: string;
-  key: string;
-  prefix: string;
-  permissions: Scope[];
-  isActive: boolean;
-  expiresAt: string | null;
-}
-
 const withKey = (key: string) => ({ 'X-API-Key': key });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('api keys', () => {
   let t: TestApp;
+  let f: Fixtures;
 
   beforeAll(async () => {
     // Debug level: the log check below sees every line the app can write. The failure limit is
     // raised because this file provokes many 401s on purpose (the limit has its own spec file).
     t = await startTestApp({ LOG_LEVEL: 'debug', THROTTLE_AUTH_FAILURE_LIMIT: '100000' });
+    f = new Fixtures(t);
   });
   afterAll(() => t.close());
 
-  const caller = (role = 'user'): Caller => {
-    const sub = uniqueId('ak');
-    return { sub, auth: bearer(token({ sub, role })) };
-  };
-
-  async function createKey(
-    owner: Caller,
-    body: Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ): Promise<CreatedKey> {
-    const res = await t.http
-      .post('/api/api-keys')
-      .set(owner.auth)
-      .set(headers)
-      .send({ name: 'test key', ...body });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body;
-  }
-
   describe('create', () => {
     it('returns the key once, with a display prefix and every scope by default', async () => {
-      const alice = caller();
+      const alice = principal();
       const before = Date.now();
-      const created = await createKey(alice, { name: 'ci pipeline' });
+      const created = await f.apiKey(alice, { name: 'ci pipeline' });
       expect(created).toMatchObject({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        userId: alice.sub,
+        userId: alice.id,
         name: 'ci pipeline',
         permissions: [...SCOPES],
         expiresAt: null,
@@ -92,8 +61,8 @@ describe('api keys', () => {
     });
 
     it('stores the SHA-256 of the key and the chosen scopes in canonical order', async () => {
-      const alice = caller();
-      const created = await createKey(alice, { permissions: ['usage:write', 'credits:read', 'usage:write'] });
+      const alice = principal();
+      const created = await f.apiKey(alice, { permissions: ['usage:write', 'credits:read', 'usage:write'] });
       expect(created.permissions).toEqual(['credits:read', 'usage:write']);
       const { rows } = await t.db.query(`SELECT key_hash, prefix, permissions FROM api_keys WHERE id = $1`, [
         created.id,
@@ -112,16 +81,16 @@ describe('api keys', () => {
       ['a name over 100 characters', { name: 'n'.repeat(101) }],
       ['an unknown field', { name: 'x', userId: 'someone-else' }],
     ])('refuses %s with 400', async (_case, body) => {
-      const alice = caller();
+      const alice = principal();
       const res = await t.http.post('/api/api-keys').set(alice.auth).send(body).expect(400);
       expect(res.body.statusCode).toBe(400);
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [alice.sub]);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [alice.id]);
       expect(rows[0].n).toBe(0);
     });
 
     it('accepts a future expiry', async () => {
       const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-      const created = await createKey(caller(), { expiresAt });
+      const created = await f.apiKey(principal(), { expiresAt });
       expect(created.expiresAt).toBe(expiresAt);
       expect(created.isActive).toBe(true);
     });
@@ -129,9 +98,9 @@ describe('api keys', () => {
 
   describe('the plaintext key', () => {
     it('is in no table and no log line after a create, an idempotent replay and its use', async () => {
-      const alice = caller();
+      const alice = principal();
       const idempotencyKey = randomUUID();
-      const created = await createKey(alice, { name: 'secret check' }, { 'Idempotency-Key': idempotencyKey });
+      const created = await f.apiKey(alice, { name: 'secret check' }, { 'Idempotency-Key': idempotencyKey });
       const replay = await t.http
         .post('/api/api-keys')
         .set(alice.auth)
@@ -197,20 +166,20 @@ describe('api keys', () => {
 
   describe('authentication with a key', () => {
     it('acts as its owner with role user, refreshing nothing', async () => {
-      const admin = caller('admin');
-      const created = await createKey(admin);
+      const admin = principal('admin');
+      const created = await f.apiKey(admin);
       const me = await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
-      expect(me.body.userId).toBe(admin.sub);
+      expect(me.body.userId).toBe(admin.id);
       // The owner is an admin, the key is not: supervisor routes refuse it.
       await t.http.get('/api/users').set(withKey(created.key)).expect(403);
       await t.http.get('/api/users').set(admin.auth).expect(200);
-      const { rows } = await t.db.query(`SELECT role FROM user_accounts WHERE user_id = $1`, [admin.sub]);
+      const { rows } = await t.db.query(`SELECT role FROM user_accounts WHERE user_id = $1`, [admin.id]);
       expect(rows[0].role).toBe('admin');
     });
 
     it('refuses unknown and malformed keys with 401, even next to a valid token', async () => {
-      const alice = caller();
-      const created = await createKey(alice);
+      const alice = principal();
+      const created = await f.apiKey(alice);
       const unknown = `acs_live_${Buffer.alloc(32, 7).toString('base64url')}`;
       for (const key of [unknown, 'not-a-key', `${created.key}x`, `x${created.key}`, created.key.toUpperCase()]) {
         const res = await t.http.get('/api/users/me').set(withKey(key)).expect(401);
@@ -231,34 +200,32 @@ describe('api keys', () => {
     });
 
     it('records lastUsed off the request path, at most once a minute', async () => {
-      const alice = caller();
-      const created = await createKey(alice);
+      const alice = principal();
+      const created = await f.apiKey(alice);
+      const keys = t.app.get(ApiKeysService);
+      const lastUsed = async (): Promise<Date | null> =>
+        (await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id])).rows[0].last_used;
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
-      let first: Date | null = null;
-      for (let i = 0; i < 50 && !first; i++) {
-        const { rows } = await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id]);
-        first = rows[0].last_used;
-        if (!first) await sleep(20);
-      }
+      await keys.touchesSettled();
+      const first = await lastUsed();
       expect(first).toBeInstanceOf(Date);
       await Promise.all([1, 2, 3, 4, 5].map(() => t.http.get('/api/users/me').set(withKey(created.key)).expect(200)));
-      await sleep(200);
-      const { rows } = await t.db.query(`SELECT last_used FROM api_keys WHERE id = $1`, [created.id]);
-      expect(rows[0].last_used.getTime()).toBe(first!.getTime());
+      await keys.touchesSettled();
+      expect((await lastUsed())!.getTime()).toBe(first!.getTime());
       const listed = await t.http.get(`/api/api-keys/${created.id}`).set(alice.auth).expect(200);
       expect(listed.body.lastUsed).toBe(first!.toISOString());
     });
 
     it('cannot manage API keys', async () => {
-      const alice = caller();
-      const created = await createKey(alice);
+      const alice = principal();
+      const created = await f.apiKey(alice);
       await t.http.post('/api/api-keys').set(withKey(created.key)).send({ name: 'child' }).expect(403);
       await t.http.get('/api/api-keys').set(withKey(created.key)).expect(403);
       await t.http.get(`/api/api-keys/${created.id}`).set(withKey(created.key)).expect(403);
       await t.http.delete(`/api/api-keys/${created.id}`).set(withKey(created.key)).expect(403);
       const { rows } = await t.db.query(
         `SELECT count(*)::int AS n, bool_and(revoked_at IS NULL) AS live FROM api_keys WHERE user_id = $1`,
-        [alice.sub],
+        [alice.id],
       );
       expect(rows[0]).toEqual({ n: 1, live: true });
     });
@@ -269,18 +236,18 @@ describe('api keys', () => {
       const doc = (await t.http.get('/api/docs-json').expect(200)).body as {
         paths: Record<string, Record<string, { security?: Record<string, string[]>[]; 'x-required-scope'?: string }>>;
       };
-      const owner = caller();
-      const admin = caller('admin');
+      const owner = principal();
+      const admin = principal('admin');
       const only = new Map<Scope, string>();
       const allBut = new Map<Scope, string>();
       for (const scope of SCOPES) {
-        only.set(scope, (await createKey(owner, { name: `only ${scope}`, permissions: [scope] })).key);
+        only.set(scope, (await f.apiKey(owner, { name: `only ${scope}`, permissions: [scope] })).key);
         allBut.set(
           scope,
-          (await createKey(owner, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key,
+          (await f.apiKey(owner, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key,
         );
       }
-      const fullKeys = [(await createKey(owner)).key, (await createKey(admin)).key];
+      const fullKeys = [(await f.apiKey(owner)).key, (await f.apiKey(admin)).key];
 
       const call = (method: string, path: string, key: string) => {
         const url = path.replace(/\{[^}]+\}/g, () => randomUUID());
@@ -354,8 +321,8 @@ describe('api keys', () => {
 
   describe('revoke', () => {
     it('refuses the key on its next use and answers the revoked key (idempotently)', async () => {
-      const alice = caller();
-      const created = await createKey(alice);
+      const alice = principal();
+      const created = await f.apiKey(alice);
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
       const revoked = await t.http.delete(`/api/api-keys/${created.id}`).set(alice.auth).expect(200);
       expect(revoked.body).toMatchObject({ id: created.id, isActive: false, revokedAt: expect.any(String) });
@@ -369,9 +336,9 @@ describe('api keys', () => {
     });
 
     it("answers 404 for another user's key (get and delete) and leaves it working", async () => {
-      const alice = caller();
-      const bob = caller();
-      const alicesKey = await createKey(alice);
+      const alice = principal();
+      const bob = principal();
+      const alicesKey = await f.apiKey(alice);
       await t.http.delete(`/api/api-keys/${alicesKey.id}`).set(bob.auth).expect(404);
       await t.http.get(`/api/api-keys/${alicesKey.id}`).set(bob.auth).expect(404);
       await t.http.delete(`/api/api-keys/${randomUUID()}`).set(bob.auth).expect(404);
@@ -382,19 +349,19 @@ describe('api keys', () => {
     });
 
     it("lets an admin revoke any user's key", async () => {
-      const alice = caller();
-      const admin = caller('admin');
-      const created = await createKey(alice);
+      const alice = principal();
+      const admin = principal('admin');
+      const created = await f.apiKey(alice);
       const res = await t.http.delete(`/api/api-keys/${created.id}`).set(admin.auth).expect(200);
-      expect(res.body).toMatchObject({ id: created.id, userId: alice.sub, isActive: false });
+      expect(res.body).toMatchObject({ id: created.id, userId: alice.id, isActive: false });
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(401);
     });
   });
 
   describe('expiry', () => {
     it('refuses a key once its expiry has passed', async () => {
-      const alice = caller();
-      const created = await createKey(alice, { expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+      const alice = principal();
+      const created = await f.apiKey(alice, { expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
       await t.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [created.id]);
       const res = await t.http.get('/api/users/me').set(withKey(created.key)).expect(401);
@@ -405,7 +372,7 @@ describe('api keys', () => {
     });
 
     it('expires on its own once its expiresAt has passed', async () => {
-      const created = await createKey(caller(), { expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+      const created = await f.apiKey(principal(), { expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
       await t.http.get('/api/users/me').set(withKey(created.key)).expect(200);
       // Its time passes (set by SQL, not waited for).
       await t.db.query(`UPDATE api_keys SET expires_at = now() WHERE id = $1`, [created.id]);
@@ -415,33 +382,33 @@ describe('api keys', () => {
 
   describe('list', () => {
     it("admins list any user's keys; users only their own", async () => {
-      const alice = caller();
-      const bob = caller();
-      const admin = caller('admin');
-      const created = await createKey(alice);
-      const res = await t.http.get('/api/api-keys').query({ userId: alice.sub }).set(admin.auth).expect(200);
-      expect(res.body.items.map((k: CreatedKey) => k.id)).toEqual([created.id]);
+      const alice = principal();
+      const bob = principal();
+      const admin = principal('admin');
+      const created = await f.apiKey(alice);
+      const res = await t.http.get('/api/api-keys').query({ userId: alice.id }).set(admin.auth).expect(200);
+      expect(res.body.items.map((k: CreatedApiKey) => k.id)).toEqual([created.id]);
       expect(res.body.items[0]).not.toHaveProperty('key');
-      await t.http.get('/api/api-keys').query({ userId: alice.sub }).set(bob.auth).expect(403);
-      await t.http.get('/api/api-keys').query({ userId: alice.sub }).set(caller('supervisor').auth).expect(403);
-      const own = await t.http.get('/api/api-keys').query({ userId: alice.sub }).set(alice.auth).expect(200);
+      await t.http.get('/api/api-keys').query({ userId: alice.id }).set(bob.auth).expect(403);
+      await t.http.get('/api/api-keys').query({ userId: alice.id }).set(principal('supervisor').auth).expect(403);
+      const own = await t.http.get('/api/api-keys').query({ userId: alice.id }).set(alice.auth).expect(200);
       expect(own.body.items).toHaveLength(1);
     });
 
     it('pages newest first with an opaque cursor', async () => {
-      const alice = caller();
+      const alice = principal();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await createKey(alice, { name: `k${i}` })).id);
+      for (let i = 0; i < 5; i++) ids.push((await f.apiKey(alice, { name: `k${i}` })).id);
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res: { body: { items: CreatedKey[]; nextCursor: string | null } } = await t.http
+        const res: { body: { items: CreatedApiKey[]; nextCursor: string | null } } = await t.http
           .get('/api/api-keys')
           .query({ limit: 2, ...(cursor ? { cursor } : {}) })
           .set(alice.auth)
           .expect(200);
         expect(res.body.items.length).toBeLessThanOrEqual(2);
-        seen.push(...res.body.items.map((k: CreatedKey) => k.id));
+        seen.push(...res.body.items.map((k: CreatedApiKey) => k.id));
         cursor = res.body.nextCursor;
       } while (cursor);
       expect(seen).toEqual([...ids].reverse());
@@ -453,10 +420,10 @@ describe('api keys', () => {
 
   describe('verify', () => {
     it('answers valid, unknown, revoked and expired to the internal key', async () => {
-      const alice = caller();
-      const valid = await createKey(alice, { permissions: ['usage:write'] });
-      const revoked = await createKey(alice);
-      const expired = await createKey(alice);
+      const alice = principal();
+      const valid = await f.apiKey(alice, { permissions: ['usage:write'] });
+      const revoked = await f.apiKey(alice);
+      const expired = await f.apiKey(alice);
       await t.http.delete(`/api/api-keys/${revoked.id}`).set(alice.auth).expect(200);
       await t.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
 
@@ -464,7 +431,7 @@ describe('api keys', () => {
       expect((await verify(valid.key)).body).toEqual({
         valid: true,
         keyId: valid.id,
-        userId: alice.sub,
+        userId: alice.id,
         permissions: ['usage:write'],
       });
       expect((await verify(`acs_live_${Buffer.alloc(32, 1).toString('base64url')}`)).body).toEqual({
@@ -477,10 +444,10 @@ describe('api keys', () => {
     });
 
     it('accepts an admin token and refuses everyone else', async () => {
-      const alice = caller();
-      const created = await createKey(alice);
+      const alice = principal();
+      const created = await f.apiKey(alice);
       const body = { key: created.key };
-      const asAdmin = await t.http.post('/api/api-keys/verify').set(caller('admin').auth).send(body).expect(200);
+      const asAdmin = await t.http.post('/api/api-keys/verify').set(principal('admin').auth).send(body).expect(200);
       expect(asAdmin.body).toMatchObject({ valid: true, keyId: created.id });
 
       await t.http.post('/api/api-keys/verify').send(body).expect(401);
@@ -495,11 +462,11 @@ describe('api keys', () => {
       await t.http
         .post('/api/api-keys/verify')
         .set('X-Internal-Api-Key', 'nope')
-        .set(caller('admin').auth)
+        .set(principal('admin').auth)
         .send(body)
         .expect(401);
       await t.http.post('/api/api-keys/verify').set(alice.auth).send(body).expect(403);
-      await t.http.post('/api/api-keys/verify').set(caller('supervisor').auth).send(body).expect(403);
+      await t.http.post('/api/api-keys/verify').set(principal('supervisor').auth).send(body).expect(403);
       await t.http.post('/api/api-keys/verify').set(withKey(created.key)).send(body).expect(403);
       await t.http.post('/api/api-keys/verify').set(bearer('not.a.jwt')).send(body).expect(401);
       await t.http.post('/api/api-keys/verify').set(INTERNAL).send({ key: created.key, extra: 1 }).expect(400);

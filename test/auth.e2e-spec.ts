@@ -221,8 +221,9 @@ describe('authentication and accounts', () => {
         .get('/api/users/me')
         .set(bearer(token(claims)))
         .expect(200);
+      // Back-dated, so any later write (updated_at = now()) shows, however soon it comes.
+      await t.db.query(`UPDATE user_accounts SET updated_at = '2001-01-01Z' WHERE user_id = $1`, [sub]);
       const first = await account(sub);
-      await new Promise((r) => setTimeout(r, 20));
       for (let i = 0; i < 3; i++)
         await t.http
           .get('/api/users/me')

@@ -4,9 +4,10 @@ import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 
 const DAY = 86_400_000;
 
@@ -14,34 +15,21 @@ describe('credits', () => {
   let t: TestApp;
   let credits: CreditsService;
   let tx: Transactions;
-  const admin = bearer(token({ sub: 'credits-admin', role: 'admin' }));
-  const supervisor = bearer(token({ sub: 'credits-supervisor', role: 'supervisor' }));
+  const admin = bearer(tokenFor('admin', 'credits-admin'));
+  const supervisor = bearer(tokenFor('supervisor', 'credits-supervisor'));
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { granter: tokenFor('supervisor', 'credits-supervisor'), prefix: 'cr' });
     credits = t.app.get(CreditsService);
     tx = t.app.get(Transactions);
   });
   afterAll(() => t.close());
 
-  /** A fresh user with an account (first request creates it) and its bearer header. */
-  async function newUser(): Promise<{ id: string; auth: { Authorization: string } }> {
-    const id = uniqueId('cr');
-    const auth = bearer(token({ sub: id }));
-    await t.http.get('/api/users/me').set(auth).expect(200);
-    return { id, auth };
-  }
-
-  function allocate(userId: string, body: Record<string, unknown>) {
-    return t.http
-      .post('/api/credits/allocate')
-      .set(supervisor)
-      .send({ userId, ...body });
-  }
-
   it('allocates, reports the balance and the ledger', async () => {
-    const u = await newUser();
-    const res = await allocate(u.id, { credits: 100, notes: 'welcome' }).expect(201);
+    const u = await f.newUser();
+    const res = await f.allocate(u.id, { credits: 100, notes: 'welcome' }).expect(201);
     expect(res.body).toEqual({
       id: expect.any(String),
       userId: u.id,
@@ -96,12 +84,12 @@ describe('credits', () => {
   });
 
   it('debits soonest-expiring allocations first, ties by oldest', async () => {
-    const u = await newUser();
-    const late = (await allocate(u.id, { credits: 10, expiryDays: 60 }).expect(201)).body;
-    const soon = (await allocate(u.id, { credits: 5, expiryDays: 2 }).expect(201)).body;
+    const u = await f.newUser();
+    const late = (await f.allocate(u.id, { credits: 10, expiryDays: 60 }).expect(201)).body;
+    const soon = (await f.allocate(u.id, { credits: 5, expiryDays: 2 }).expect(201)).body;
     const sameExpiry = new Date(Date.now() + 10 * DAY).toISOString();
-    const tieOld = (await allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
-    const tieNew = (await allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
+    const tieOld = (await f.allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
+    const tieNew = (await f.allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
 
     const result = await tx.run((m) => credits.debit(m, u.id, 10, { createdBy: u.id }));
     expect(result.balanceAfter).toBe(11);
@@ -130,8 +118,8 @@ describe('credits', () => {
   });
 
   it('a debit that is short fails with 402 details and writes nothing', async () => {
-    const u = await newUser();
-    await allocate(u.id, { credits: 7 }).expect(201);
+    const u = await f.newUser();
+    await f.allocate(u.id, { credits: 7 }).expect(201);
     const before = await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id]);
     const error = await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InsufficientCreditsError);
@@ -151,8 +139,8 @@ describe('credits', () => {
   });
 
   it('check answers sufficiency without changing anything', async () => {
-    const u = await newUser();
-    await allocate(u.id, { credits: 30 }).expect(201);
+    const u = await f.newUser();
+    await f.allocate(u.id, { credits: 30 }).expect(201);
     const ok = await t.http.post('/api/credits/check').set(u.auth).send({ credits: 30 }).expect(200);
     expect(ok.body).toEqual({ sufficient: true, requiredCredits: 30, availableCredits: 30 });
     const short = await t.http.post('/api/credits/check').set(u.auth).send({ credits: 31 }).expect(200);
@@ -161,7 +149,7 @@ describe('credits', () => {
   });
 
   it('calculate prices exactly with the model rule or the default', async () => {
-    const u = await newUser();
+    const u = await f.newUser();
     const haiku = await t.http
       .post('/api/credits/calculate')
       .set(u.auth)
@@ -195,9 +183,9 @@ describe('credits', () => {
   });
 
   it('expired allocations never count and never pay; the expiry job writes one expire entry, once', async () => {
-    const u = await newUser();
-    const shortLived = (await allocate(u.id, { credits: 40, expiryDays: 1 }).expect(201)).body;
-    const longLived = (await allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
+    const u = await f.newUser();
+    const shortLived = (await f.allocate(u.id, { credits: 40, expiryDays: 1 }).expect(201)).body;
+    const longLived = (await f.allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
     await tx.run((m) => credits.debit(m, u.id, 15, { createdBy: u.id }));
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(30);
 
@@ -235,9 +223,9 @@ describe('credits', () => {
   });
 
   it('voids an allocation through a void entry; voiding again changes nothing', async () => {
-    const u = await newUser();
-    const a = (await allocate(u.id, { credits: 50 }).expect(201)).body;
-    await allocate(u.id, { credits: 5, expiryDays: 90 }).expect(201);
+    const u = await f.newUser();
+    const a = (await f.allocate(u.id, { credits: 50 }).expect(201)).body;
+    await f.allocate(u.id, { credits: 5, expiryDays: 90 }).expect(201);
     await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id }));
     await t.http.post(`/api/credits/allocations/${a.id}/void`).set(supervisor).send({}).expect(403);
     const voided = await t.http
@@ -266,10 +254,10 @@ describe('credits', () => {
 
   it('allocating to an unknown user: 404, or the account is created with email and username', async () => {
     const id = uniqueId('new');
-    const missing = await allocate(id, { credits: 10 }).expect(404);
+    const missing = await f.allocate(id, { credits: 10 }).expect(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    await allocate(id, { credits: 10, email: `${id}@example.com` }).expect(404);
-    const created = await allocate(id, { credits: 10, email: `${id}@example.com`, username: id }).expect(201);
+    await f.allocate(id, { credits: 10, email: `${id}@example.com` }).expect(404);
+    const created = await f.allocate(id, { credits: 10, email: `${id}@example.com`, username: id }).expect(201);
     expect(created.body).toMatchObject({ userId: id, totalCredits: 10, remainingCredits: 10 });
     const account = await t.db.query(`SELECT email, username, role FROM user_accounts WHERE user_id = $1`, [id]);
     expect(account.rows).toEqual([{ email: `${id}@example.com`, username: id, role: 'user' }]);
@@ -282,9 +270,9 @@ describe('credits', () => {
   });
 
   it('only supervisors allocate; a user cannot read another user’s balance, allocations or ledger', async () => {
-    const alice = await newUser();
-    const bob = await newUser();
-    await allocate(bob.id, { credits: 10 }).expect(201);
+    const alice = await f.newUser();
+    const bob = await f.newUser();
+    await f.allocate(bob.id, { credits: 10 }).expect(201);
     await t.http.post('/api/credits/allocate').set(alice.auth).send({ userId: alice.id, credits: 10 }).expect(403);
     await t.http.get(`/api/credits/balance/${bob.id}`).set(alice.auth).expect(403);
     await t.http.get(`/api/credits/allocations?userId=${bob.id}`).set(alice.auth).expect(403);
@@ -318,8 +306,8 @@ describe('credits', () => {
     ['both expiry forms', { credits: 5, expiryDays: 3, expiresAt: new Date(Date.now() + DAY).toISOString() }],
     ['an unknown field', { credits: 5, remainingCredits: 5 }],
   ])('allocate with %s → 400 and nothing written', async (_name, body) => {
-    const u = await newUser();
-    const res = await allocate(u.id, body).expect(400);
+    const u = await f.newUser();
+    const res = await f.allocate(u.id, body).expect(400);
     expect(Array.isArray(res.body.message)).toBe(true);
     const rows = await t.db.query(
       `SELECT (SELECT count(*) FROM credit_allocations WHERE user_id = $1)::int AS a, (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS l`,
@@ -329,8 +317,8 @@ describe('credits', () => {
   });
 
   it('pages the ledger newest first without gaps', async () => {
-    const u = await newUser();
-    await allocate(u.id, { credits: 100 }).expect(201);
+    const u = await f.newUser();
+    await f.allocate(u.id, { credits: 100 }).expect(201);
     for (let i = 0; i < 6; i++) await tx.run((m) => credits.debit(m, u.id, 1, { createdBy: u.id }));
     const seen: { id: string; balanceAfter: number }[] = [];
     let cursor: string | null = null;
@@ -348,7 +336,7 @@ describe('credits', () => {
   });
 
   it('forged cursors (well-formed JSON, bad values) are bad input (400), not a 500', async () => {
-    const u = await newUser();
+    const u = await f.newUser();
     const forged = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     await t.http
       .get('/api/credits/allocations')
@@ -373,9 +361,9 @@ describe('credits', () => {
   });
 
   it('a NUL character in a text field or path id is bad input (400), not a 500', async () => {
-    const u = await newUser();
-    await allocate(u.id, { credits: 5, notes: 'a\u0000b' }).expect(400);
-    await allocate('a\u0000b', { credits: 5 }).expect(400);
+    const u = await f.newUser();
+    await f.allocate(u.id, { credits: 5, notes: 'a\u0000b' }).expect(400);
+    await f.allocate('a\u0000b', { credits: 5 }).expect(400);
     await t.http.get('/api/credits/balance/a%00b').set(supervisor).expect(400);
     await t.http.get('/api/users').query({ search: 'a\u0000b' }).set(supervisor).expect(400);
     const rows = await t.db.query(`SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1`, [u.id]);
@@ -383,17 +371,17 @@ describe('credits', () => {
   });
 
   it('the ledger is append-only', async () => {
-    const u = await newUser();
-    await allocate(u.id, { credits: 3 }).expect(201);
+    const u = await f.newUser();
+    await f.allocate(u.id, { credits: 3 }).expect(201);
     await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(
       /append-only/,
     );
     await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
   });
   it('pages allocations without skipping rows made in the same millisecond', async () => {
-    const u = await newUser();
+    const u = await f.newUser();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await allocate(u.id, { credits: 1 + i }).expect(201)).body.id);
+    for (let i = 0; i < 3; i++) ids.push((await f.allocate(u.id, { credits: 1 + i }).expect(201)).body.id);
     // Same millisecond, different microseconds: a cursor rounded to milliseconds would lose rows.
     for (const [i, id] of ids.entries()) {
       await t.db.query(

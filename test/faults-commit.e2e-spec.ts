@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 import { PgFaultProxy } from './support/pg-fault-proxy.js';
-import { available, userWithCredits } from './support/streaming.js';
 
 // Issue 9: during a database restart a record answered 503 "please retry" although the record and its
 // idempotency key had committed, so a client retrying without a key was charged twice. The app here
@@ -13,9 +13,11 @@ import { available, userWithCredits } from './support/streaming.js';
 let t: TestApp;
 let proxy: PgFaultProxy;
 const users: string[] = [];
+let f: Fixtures;
 beforeAll(async () => {
   proxy = await PgFaultProxy.start(inject('databaseUrl'));
   t = await startTestApp({ DATABASE_URL: proxy.url });
+  f = new Fixtures(t, { users });
 });
 afterAll(async () => {
   await t?.close();
@@ -23,25 +25,14 @@ afterAll(async () => {
 });
 afterEach(() => expectInvariants(t, users));
 
-async function customer(credits: number) {
-  const u = await userWithCredits(t, [{ credits }], users);
-  await t.http.get('/api/users/me').set(bearer(u.jwt)).expect(200);
-  return u;
-}
-
 const recordsOf = async (userId: string) =>
   (await t.db.query('SELECT id, operation FROM usage_records WHERE user_id = $1', [userId])).rows;
 
 describe('the connection is lost after COMMIT went through', () => {
   it('is 503 OUTCOME_UNKNOWN, and the retry with the same Idempotency-Key replays the committed answer', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const key = uniqueId('commit-key');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 7 });
+    const record = () => f.recordUsage(u, 7, key);
 
     const cut = proxy.cutAfterCommit(key);
     const lost = await record();
@@ -55,20 +46,20 @@ describe('the connection is lost after COMMIT went through', () => {
       requestId: expect.any(String),
     });
     // It did commit: the debit, the record and the stored answer.
-    const [committed] = await recordsOf(u.userId);
+    const [committed] = await recordsOf(u.id);
     expect(committed).toBeDefined();
-    expect(await available(t, u.userId)).toBe(93);
+    expect(await f.available(u.id)).toBe(93);
 
     const retry = await record();
     expect(retry.status).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.body).toMatchObject({ id: committed.id, credits: 7 });
-    expect(await recordsOf(u.userId)).toHaveLength(1);
-    expect(await available(t, u.userId)).toBe(93);
+    expect(await recordsOf(u.id)).toHaveLength(1);
+    expect(await f.available(u.id)).toBe(93);
   });
 
   it('a self-committing record without a key is 503 OUTCOME_UNKNOWN too: it did commit, so "retry" would charge twice', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const operation = uniqueId('no-key-op');
     const cut = proxy.cutAfterCommit(operation);
     const lost = await t.http
@@ -78,12 +69,12 @@ describe('the connection is lost after COMMIT went through', () => {
     await cut;
     expect(lost.status, JSON.stringify(lost.body)).toBe(503);
     expect(lost.body.code).toBe('OUTCOME_UNKNOWN');
-    expect(await recordsOf(u.userId)).toEqual([{ id: expect.any(String), operation }]);
-    expect(await available(t, u.userId)).toBe(93);
+    expect(await recordsOf(u.id)).toEqual([{ id: expect.any(String), operation }]);
+    expect(await f.available(u.id)).toBe(93);
   });
 
   it('the app serves normally afterwards (the cut connections left the pool)', async () => {
-    const u = await customer(10);
+    const u = await f.newUser({ credits: 10 });
     await t.http
       .post('/api/usage/record')
       .set(bearer(u.jwt))

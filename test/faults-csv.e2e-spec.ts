@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { Fixtures } from './support/fixtures.js';
 import { PgFaultProxy } from './support/pg-fault-proxy.js';
 
 // Issue 9 for the CSV export: the header row went out before the database was asked anything, so an
@@ -13,9 +14,11 @@ import { PgFaultProxy } from './support/pg-fault-proxy.js';
 let t: TestApp;
 let proxy: PgFaultProxy;
 let port: number;
+let f: Fixtures;
 beforeAll(async () => {
   proxy = await PgFaultProxy.start(inject('databaseUrl'));
   t = await startTestApp({ DATABASE_URL: proxy.url });
+  f = new Fixtures(t, { prefix: 'csv' });
   const server = t.app.getHttpServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -27,9 +30,7 @@ afterAll(async () => {
 
 /** A user with `n` zero-credit records (no money moves, so the credit invariants are untouched). */
 async function userWithRecords(n: number) {
-  const sub = uniqueId('csv');
-  const jwt = token({ sub });
-  await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
+  const { id: sub, jwt } = await f.newUser();
   await t.db.query(
     `INSERT INTO usage_records (id, user_id, service, operation, credits, billing_status, "timestamp")
      SELECT gen_random_uuid(), $1, 'chat', 'op-' || i, 0, 'billed', now() - i * interval '1 second'

@@ -3,16 +3,20 @@ import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
-import { adminToken, available, userWithCredits } from './support/streaming.js';
+
+const adminJwt = tokenFor('admin', 'streaming-admin');
 
 // Issue 9, on the real money routes: a connection lost in the middle of record, initialize,
 // finalize, void or the idempotency store is a clean 503 that moved nothing, never a 500.
 
 let t: TestApp;
 const users: string[] = [];
+let f: Fixtures;
 beforeAll(async () => {
   t = await startTestApp();
+  f = new Fixtures(t, { users });
 });
 afterAll(() => t?.close());
 afterEach(() => expectInvariants(t, users));
@@ -75,43 +79,31 @@ function expectClean503(res: Response, code: 'DATABASE_UNAVAILABLE' | 'OUTCOME_U
   expect(JSON.stringify(res.body)).not.toMatch(/SELECT|INSERT|credits_take|QueryRunner|terminat|\.js:\d/i);
 }
 
-async function customer(credits: number, app = t) {
-  const u = await userWithCredits(app, [{ credits }], users);
-  // The account sync of a first request writes the account row: done here, before the row is locked.
-  await app.http.get('/api/users/me').set(bearer(u.jwt)).expect(200);
-  return u;
-}
-
 const usageRows = async (userId: string) =>
   (await t.db.query('SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1', [userId])).rows[0].n;
 
 describe('a connection lost in the middle of a money route', () => {
   it('record inside an Idempotency-Key transaction: 503 DATABASE_UNAVAILABLE, nothing written; the retry runs once', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const key = uniqueId('rec');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 7 });
-    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], record);
+    const record = () => f.recordUsage(u, 7, key);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], record);
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
-    expect(await available(t, u.userId)).toBe(100);
-    expect(await usageRows(u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(100);
+    expect(await usageRows(u.id)).toBe(0);
 
     const retry = await record();
     expect(retry.status).toBe(201);
     const replay = await record();
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body.id).toBe(retry.body.id);
-    expect(await available(t, u.userId)).toBe(93);
-    expect(await usageRows(u.userId)).toBe(1);
+    expect(await f.available(u.id)).toBe(93);
+    expect(await usageRows(u.id)).toBe(1);
   });
 
   it('record as one self-committing statement: 503 OUTCOME_UNKNOWN (it could have committed), nothing written here', async () => {
-    const u = await customer(100);
-    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], () =>
+    const u = await f.newUser({ credits: 100 });
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], () =>
       t.http
         .post('/api/usage/record')
         .set(bearer(u.jwt))
@@ -119,30 +111,30 @@ describe('a connection lost in the middle of a money route', () => {
     );
     expectClean503(lost, 'OUTCOME_UNKNOWN');
     expect(lost.body.message).toMatch(/Idempotency-Key/);
-    expect(await available(t, u.userId)).toBe(100);
-    expect(await usageRows(u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(100);
+    expect(await usageRows(u.id)).toBe(0);
   });
 
   it('initialize: 503 DATABASE_UNAVAILABLE, no hold and no session; the retry succeeds', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const sessionId = uniqueId('sess');
     const initialize = () =>
       t.http
         .post('/api/streaming-sessions/initialize')
         .set(bearer(u.jwt))
         .send({ sessionId, modelId: 'anthropic.claude-3-sonnet-20240229-v1:0', estimatedTokens: 1000 });
-    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], initialize);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], initialize);
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
-    expect(await available(t, u.userId)).toBe(100);
+    expect(await f.available(u.id)).toBe(100);
     expect((await t.db.query('SELECT 1 FROM streaming_sessions WHERE session_id = $1', [sessionId])).rowCount).toBe(0);
 
     const retry = await initialize();
     expect(retry.status, JSON.stringify(retry.body)).toBe(201);
-    expect(await available(t, u.userId)).toBe(100 - retry.body.allocatedCredits);
+    expect(await f.available(u.id)).toBe(100 - retry.body.allocatedCredits);
   });
 
   it('finalize: 503 DATABASE_UNAVAILABLE, the session still active with its hold; the retry settles it', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const started = await t.http
       .post('/api/streaming-sessions/initialize')
       .set(bearer(u.jwt))
@@ -151,60 +143,52 @@ describe('a connection lost in the middle of a money route', () => {
     const { sessionId, allocatedCredits } = started.body;
     const finalize = () =>
       t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: 500 });
-    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], finalize);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], finalize);
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
     const { rows } = await t.db.query('SELECT status FROM streaming_sessions WHERE session_id = $1', [sessionId]);
     expect(rows[0].status).toBe('active');
-    expect(await available(t, u.userId)).toBe(100 - allocatedCredits);
+    expect(await f.available(u.id)).toBe(100 - allocatedCredits);
 
     const retry = await finalize();
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(retry.body.status).toBe('completed');
-    expect(await available(t, u.userId)).toBe(100 - retry.body.actualCredits);
+    expect(await f.available(u.id)).toBe(100 - retry.body.actualCredits);
   });
 
   it('void: 503 DATABASE_UNAVAILABLE, the allocation untouched; the retry voids it', async () => {
-    const u = await customer(50);
+    const u = await f.newUser({ credits: 50 });
     const [allocationId] = u.allocationIds;
     const voidIt = () =>
-      t.http
-        .post(`/api/credits/allocations/${allocationId}/void`)
-        .set(bearer(adminToken()))
-        .send({ reason: 'fault test' });
-    await t.http.get('/api/users/me').set(bearer(adminToken())).expect(200);
-    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.userId], voidIt);
+      t.http.post(`/api/credits/allocations/${allocationId}/void`).set(bearer(adminJwt)).send({ reason: 'fault test' });
+    await t.http.get('/api/users/me').set(bearer(adminJwt)).expect(200);
+    const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], voidIt);
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
-    expect(await available(t, u.userId)).toBe(50);
+    expect(await f.available(u.id)).toBe(50);
 
     const retry = await voidIt();
     expect(retry.status, JSON.stringify(retry.body)).toBe(200);
     expect(retry.body.remainingCredits).toBe(0);
-    expect(await available(t, u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(0);
   });
 
   it('storing the idempotent response: 503 DATABASE_UNAVAILABLE, the effect rolled back with the key', async () => {
-    const u = await customer(100);
+    const u = await f.newUser({ credits: 100 });
     const key = uniqueId('store');
-    const record = () =>
-      t.http
-        .post('/api/usage/record')
-        .set(bearer(u.jwt))
-        .set('Idempotency-Key', key)
-        .send({ service: 'chat', operation: 'completion', credits: 3 });
+    const record = () => f.recordUsage(u, 3, key);
     // An uncommitted row with the same (principal, key) makes the store's INSERT wait on the primary key.
     const lost = await killWhileBlocked(
       `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code)
        VALUES ($1, $2, repeat('0', 64), 'POST', '/api/usage/record', 201)`,
-      [`user:${u.userId}`, key],
+      [`user:${u.id}`, key],
       record,
     );
     expectClean503(lost, 'DATABASE_UNAVAILABLE');
-    expect(await available(t, u.userId)).toBe(100);
-    expect(await usageRows(u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(100);
+    expect(await usageRows(u.id)).toBe(0);
 
     const retry = await record();
     expect(retry.status, JSON.stringify(retry.body)).toBe(201);
-    expect(await available(t, u.userId)).toBe(97);
+    expect(await f.available(u.id)).toBe(97);
   });
 });
 
@@ -214,11 +198,11 @@ describe('a connection whose backend was terminated', () => {
     const small = await startTestApp({ DB_POOL_SIZE: '1' });
     try {
       const pool = (small.app.get(DataSource).driver as unknown as { master: { waitingCount: number } }).master;
-      const u = await customer(100, small);
+      const u = await new Fixtures(small, { users }).newUser({ credits: 100 });
       let waiting!: Promise<Response>;
       const lost = await killWhileBlocked(
         LOCK_ACCOUNT,
-        [u.userId],
+        [u.id],
         () =>
           small.http
             .post('/api/usage/record')
@@ -237,7 +221,7 @@ describe('a connection whose backend was terminated', () => {
       expectClean503(lost, 'OUTCOME_UNKNOWN');
       const next = await waiting;
       expect(next.status, JSON.stringify(next.body)).toBe(200);
-      expect(next.body.userId).toBe(u.userId);
+      expect(next.body.userId).toBe(u.id);
     } finally {
       await small.close();
     }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 import {
   type Components,
   FUZZ_USERS,
@@ -41,7 +42,8 @@ interface Document {
 
 let t: TestApp;
 let doc: Document;
-const admin = bearer(token({ sub: 'fuzz-admin', role: 'admin' }));
+const adminJwt = tokenFor('admin', 'fuzz-admin');
+const admin = bearer(adminJwt);
 const ajv = new Ajv({ strict: false, allErrors: true });
 // ajv-formats is CommonJS: its plugin is the module itself and also its `default`.
 const addFormats =
@@ -53,13 +55,10 @@ beforeAll(async () => {
   // No scheduled jobs: a renewal or expiry running meanwhile would move money under a refused request.
   t = await startTestApp({ THROTTLE_LIMIT: '10000000', JOBS_ENABLED: 'false' });
   doc = (await t.http.get('/api/docs-json').expect(200)).body as Document;
-  for (const userId of FUZZ_USERS) {
-    await t.http
-      .post('/api/credits/allocate')
-      .set(admin)
-      .send({ userId, credits: 1_000_000, email: `${userId}@example.com`, username: userId })
-      .expect(201);
-  }
+  const f = new Fixtures(t, { granter: adminJwt });
+  // Fixed ids (the money check finds them by prefix): their accounts come with the grant.
+  for (const userId of FUZZ_USERS)
+    await f.allocate(userId, { credits: 1_000_000, email: `${userId}@example.com`, username: userId }).expect(201);
   console.log(`fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
 });
 afterAll(() => t?.close());

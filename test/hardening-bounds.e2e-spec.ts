@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp } from './support/app.js';
-import { adminToken, userWithCredits } from './support/streaming.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+
+const adminJwt = tokenFor('admin', 'streaming-admin');
 
 // Issue 9: derived amounts stay in the credit range, one date rule for every date field, and the CSV
 // export refuses what the JSON list refuses. Every refused request changes nothing.
 
 let t: TestApp;
 const users: string[] = [];
+let f: Fixtures;
 beforeAll(async () => {
   t = await startTestApp();
+  f = new Fixtures(t, { users });
 });
 afterAll(() => t?.close());
 
@@ -20,20 +24,10 @@ async function perTokenModel(creditsPerToken = 1): Promise<string> {
   const modelId = `per-token-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   await t.http
     .post('/api/pricing')
-    .set(bearer(adminToken()))
+    .set(bearer(adminJwt))
     .send({ modelId, pricePer1kTokens: String(creditsPerToken * 1000), providerCostPer1kTokens: '999999.9999' })
     .expect(201);
   return modelId;
-}
-
-/** Available credits (support/streaming's `available` casts to int, too small here). */
-async function balanceOf(userId: string): Promise<number> {
-  const { rows } = await t.db.query(
-    `SELECT COALESCE(SUM(remaining_credits), 0)::bigint::text AS n FROM credit_allocations
-      WHERE user_id = $1 AND expires_at > now()`,
-    [userId],
-  );
-  return Number(rows[0].n);
 }
 
 async function sessionsOf(userId: string) {
@@ -50,7 +44,7 @@ async function sessionsOf(userId: string) {
 describe('derived amounts stay within PostgreSQL integer', () => {
   it('an estimate whose hold (× 1.2) passes the credit range is a 400, not a 402, even when the balance could pay it', async () => {
     const modelId = await perTokenModel();
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 2_000_000_000 }, { credits: 2_000_000_000 }], users);
+    const { id: userId, jwt } = await f.newUser({ credits: [2_000_000_000, 2_000_000_000] });
     const before = await sessionsOf(userId);
     // 1,789,569,706 credits hold ceil(× 1.2) = 2,147,483,648: one beyond integer.
     for (const body of [
@@ -63,7 +57,7 @@ describe('derived amounts stay within PostgreSQL integer', () => {
       expect(res.body.message).toMatch(/hold \(× 1\.2\) of 2147483648 is beyond the largest credit amount/);
     }
     expect(await sessionsOf(userId)).toEqual(before);
-    expect(await balanceOf(userId)).toBe(4_000_000_000);
+    expect(await f.available(userId)).toBe(4_000_000_000);
     // One credit less holds 2,147,483,646: accepted, and the balance pays it.
     const ok = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -71,13 +65,13 @@ describe('derived amounts stay within PostgreSQL integer', () => {
       .send({ modelId, estimatedTokens: 1_789_569_705 })
       .expect(201);
     expect(ok.body).toMatchObject({ estimatedCredits: 1_789_569_705, allocatedCredits: 2_147_483_646 });
-    expect(await balanceOf(userId)).toBe(4_000_000_000 - 2_147_483_646);
+    expect(await f.available(userId)).toBe(4_000_000_000 - 2_147_483_646);
   });
 
   it('every priced route refuses tokens that price or add up beyond the range with a 400 and moves nothing', async () => {
     const modelId = await perTokenModel();
     const dear = await perTokenModel(2);
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 2_000_000_000 }, { credits: 2_000_000_000 }], users);
+    const { id: userId, jwt } = await f.newUser({ credits: [2_000_000_000, 2_000_000_000] });
     const u = bearer(jwt);
     const session = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -91,7 +85,7 @@ describe('derived amounts stay within PostgreSQL integer', () => {
       .send({ modelId: dear, estimatedTokens: 10 })
       .expect(201);
     const dearId = (dearSession.body as { sessionId: string }).sessionId;
-    const before = { ...(await sessionsOf(userId)), available: await balanceOf(userId) };
+    const before = { ...(await sessionsOf(userId)), available: await f.available(userId) };
     // 1,073,741,824 tokens at 2 credits each = 2^31 credits; a token split summing past 2^31 - 1.
     const beyond: [string, object][] = [
       ['/api/credits/calculate', { modelId: dear, tokens: 1_073_741_824 }],
@@ -110,7 +104,7 @@ describe('derived amounts stay within PostgreSQL integer', () => {
       expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(400);
       expect(res.body.error).toBe('Bad Request');
     }
-    expect({ ...(await sessionsOf(userId)), available: await balanceOf(userId) }).toEqual(before);
+    expect({ ...(await sessionsOf(userId)), available: await f.available(userId) }).toEqual(before);
     // The largest amount itself is fine: a finalize of 2,147,483,647 credits, paid by the balance.
     const fin = await t.http
       .post('/api/streaming-sessions/finalize')
@@ -123,19 +117,19 @@ describe('derived amounts stay within PostgreSQL integer', () => {
   it('calculate takes the same token range as every other priced route', async () => {
     const res = await t.http
       .post('/api/credits/calculate')
-      .set(bearer(adminToken()))
+      .set(bearer(adminJwt))
       .send({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 2_000_000_000 })
       .expect(200);
     expect(res.body).toMatchObject({ tokens: 2_000_000_000, credits: 500_000 });
     await t.http
       .post('/api/credits/calculate')
-      .set(bearer(adminToken()))
+      .set(bearer(adminJwt))
       .send({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: MAX + 1 })
       .expect(400);
   });
 
   it('statistics sum beyond the integer range exactly', async () => {
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 2_000_000_000 }, { credits: 2_000_000_000 }], users);
+    const { id: userId, jwt } = await f.newUser({ credits: [2_000_000_000, 2_000_000_000] });
     for (const credits of [MAX, 2_000_000_000 * 2 - MAX]) {
       await t.http
         .post('/api/usage/record')
@@ -145,15 +139,15 @@ describe('derived amounts stay within PostgreSQL integer', () => {
     }
     const stats = await t.http.get('/api/usage/stats').set(bearer(jwt)).expect(200);
     expect(stats.body).toMatchObject({ totalCredits: 4_000_000_000, byService: { big: 4_000_000_000 } });
-    const system = await t.http.get('/api/usage/system-stats?topUsers=1000').set(bearer(adminToken())).expect(200);
+    const system = await t.http.get('/api/usage/system-stats?topUsers=1000').set(bearer(adminJwt)).expect(200);
     expect(system.body.byUser[userId]).toBe(4_000_000_000);
   });
 });
 
 describe('usage date filters go through the one date rule', () => {
   it('bad dates on every stats and records route are validation errors listing each bad field', async () => {
-    const admin = bearer(adminToken());
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const admin = bearer(adminJwt);
+    const { id: userId, jwt } = await f.newUser({ credits: 5 });
     const routes: [string, Record<string, string>][] = [
       ['/api/usage/stats?', bearer(jwt)],
       [`/api/usage/stats/${userId}?`, admin],
@@ -177,7 +171,7 @@ describe('the CSV export refuses what the JSON list refuses', () => {
   const forged = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
 
   it('a forged or malformed cursor is a 400 before anything is streamed, in both formats', async () => {
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const { jwt } = await f.newUser({ credits: 5 });
     for (const cursor of [
       'not-a-cursor',
       forged('2026-02-30T00:00:00.000000Z', '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a'),
@@ -193,7 +187,7 @@ describe('the CSV export refuses what the JSON list refuses', () => {
   });
 
   it('a cursor continues the export where the JSON page ended', async () => {
-    const { jwt } = await userWithCredits(t, [{ credits: 10 }], users);
+    const { jwt } = await f.newUser({ credits: 10 });
     for (const operation of ['first', 'second', 'third']) {
       await t.http
         .post('/api/usage/record')

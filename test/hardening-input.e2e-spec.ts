@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
-import { adminToken, available, userWithCredits } from './support/streaming.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+
+const adminJwt = tokenFor('admin', 'streaming-admin');
 
 // Issue 9: bad input of any shape is a 400 (or 415) that changes nothing, never a 500.
 
 let t: TestApp;
 const users: string[] = [];
+let f: Fixtures;
 beforeAll(async () => {
   t = await startTestApp();
+  f = new Fixtures(t, { users });
 });
 afterAll(() => t?.close());
 
@@ -16,7 +20,7 @@ const nested = (open: string, close: string, n: number, inner = '1') => open.rep
 
 describe('request shape', () => {
   it('deeply nested JSON is 400 on every JSON POST (arrays and objects), and moves nothing', async () => {
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 50 }], users);
+    const { id: userId, jwt } = await f.newUser({ credits: 50 });
     const deepArrays = `{"service":"chat","operation":"x","credits":1,"metadata":{"a":${nested('[', ']', 1300)}}}`;
     const deepObjects = `{"service":"chat","operation":"x","credits":1,"metadata":${nested('{"a":', '}', 2400)}}`;
     for (const body of [deepArrays, deepObjects]) {
@@ -27,11 +31,11 @@ describe('request shape', () => {
         expect(String(res.body.message)).toMatch(/nests deeper than/);
       }
     }
-    expect(await available(t, userId)).toBe(50);
+    expect(await f.available(userId)).toBe(50);
   });
 
   it('metadata nested to a realistic depth is accepted', async () => {
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const { jwt } = await f.newUser({ credits: 5 });
     const metadata = JSON.parse(nested('{"a":', '}', 20));
     await t.http
       .post('/api/usage/record')
@@ -41,8 +45,8 @@ describe('request shape', () => {
   });
 
   it('a lone surrogate in any string field is 400, not a 500', async () => {
-    const admin = bearer(adminToken());
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const admin = bearer(adminJwt);
+    const { jwt } = await f.newUser({ credits: 5 });
     const cases: [string, string][] = [
       ['/api/credits/allocate', '{"userId":"lone-sur","credits":1,"email":"a\\ud800@example.com","username":"x"}'],
       ['/api/usage/record', '{"service":"chat\\udc00","operation":"x","credits":1}'],
@@ -57,7 +61,7 @@ describe('request shape', () => {
   });
 
   it('null is refused where the schema does not allow it (outputTokens: null no longer means 0)', async () => {
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 50 }], users);
+    const { id: userId, jwt } = await f.newUser({ credits: 50 });
     const bodies = [
       {
         service: 'chat',
@@ -74,11 +78,11 @@ describe('request shape', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
     await t.http.post('/api/credits/check').set(bearer(jwt)).send({ credits: null }).expect(400);
-    expect(await available(t, userId)).toBe(50);
+    expect(await f.available(userId)).toBe(50);
   });
 
   it('prototype keys are refused in the query and the body like any unknown field', async () => {
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const { jwt } = await f.newUser({ credits: 5 });
     for (const q of ['constructor=1', '__proto__=1', 'prototype=x']) {
       const res = await t.http.get(`/api/credits/allocations?${q}`).set(bearer(jwt));
       expect(res.status, q).toBe(400);
@@ -98,8 +102,8 @@ describe('request shape', () => {
   });
 
   it('a body that is not JSON is 415 "Unsupported Media Type"; void without a body is still fine', async () => {
-    const { allocationIds } = await userWithCredits(t, [{ credits: 5 }, { credits: 3 }], users);
-    const admin = bearer(adminToken());
+    const { allocationIds } = await f.newUser({ credits: [5, 3] });
+    const admin = bearer(adminJwt);
     const res = await t.http
       .post(`/api/credits/allocations/${allocationIds[0]}/void`)
       .set(admin)
@@ -127,7 +131,7 @@ describe('request shape', () => {
   });
 
   it('bad percent-encoding in a path parameter is a 400 with the error shape', async () => {
-    const res = await t.http.get('/api/credits/balance/%E0%A4%A').set(bearer(adminToken()));
+    const res = await t.http.get('/api/credits/balance/%E0%A4%A').set(bearer(adminJwt));
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
   });
@@ -169,8 +173,8 @@ describe('dates, cursors and ranges', () => {
   const forged = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
 
   it('a forged cursor with an impossible date is 400 on every list', async () => {
-    const admin = bearer(adminToken());
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const admin = bearer(adminJwt);
+    const { id: userId, jwt } = await f.newUser({ credits: 5 });
     const lists: [string, Record<string, string>][] = [
       ['/api/users', admin],
       ['/api/api-keys', bearer(jwt)],
@@ -199,8 +203,8 @@ describe('dates, cursors and ranges', () => {
   });
 
   it('endDate=9999-12-31 is accepted on every stats and records route; year 10000 and odd forms are 400', async () => {
-    const admin = bearer(adminToken());
-    const { userId, jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const admin = bearer(adminJwt);
+    const { id: userId, jwt } = await f.newUser({ credits: 5 });
     await t.http
       .post('/api/usage/record')
       .set(bearer(jwt))
@@ -227,7 +231,7 @@ describe('dates, cursors and ranges', () => {
   });
 
   it('pricing dates in ordinal, basic or week form are 400 and create no rule', async () => {
-    const admin = bearer(adminToken());
+    const admin = bearer(adminJwt);
     const modelId = `odd-dates-${Date.now()}`;
     for (const value of ['2027-326', '20271122', '2027-W47', '2027-02-29']) {
       for (const field of ['effectiveFrom', 'effectiveTo']) {
@@ -243,7 +247,7 @@ describe('dates, cursors and ranges', () => {
   });
 
   it('CSV filters are validated like JSON ones: a NUL in service is 400 before anything is streamed', async () => {
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const { jwt } = await f.newUser({ credits: 5 });
     for (const format of ['csv', 'json']) {
       const res = await t.http.get(`/api/usage/records?format=${format}&service=%00`).set(bearer(jwt));
       expect(res.status, format).toBe(400);
@@ -253,14 +257,14 @@ describe('dates, cursors and ranges', () => {
   });
 
   it('the largest token counts at the largest provider cost settle without overflow', async () => {
-    const admin = bearer(adminToken());
+    const admin = bearer(adminJwt);
     const modelId = `max-cost-${Date.now()}`;
     await t.http
       .post('/api/pricing')
       .set(admin)
       .send({ modelId, pricePer1kTokens: '0', providerCostPer1kTokens: '999999.9999' })
       .expect(201);
-    const { jwt } = await userWithCredits(t, [{ credits: 5 }], users);
+    const { jwt } = await f.newUser({ credits: 5 });
     const init = await t.http
       .post('/api/streaming-sessions/initialize')
       .set(bearer(jwt))

@@ -4,19 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { IdempotencyStore } from '../src/idempotency/idempotency.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { Fixtures } from './support/fixtures.js';
 
 describe('Idempotency-Key', () => {
   let t: TestApp;
   const admin = token({ sub: uniqueId('idem-admin'), role: 'admin' });
-
-  async function userWithCredits(credits: number): Promise<{ id: string; jwt: string }> {
-    const id = uniqueId('idem');
-    const jwt = token({ sub: id });
-    await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
-    if (credits > 0)
-      await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: id, credits }).expect(201);
-    return { id, jwt };
-  }
+  let f: Fixtures;
 
   async function effects(userId: string) {
     const r = await t.db.query(
@@ -35,11 +28,12 @@ describe('Idempotency-Key', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { granter: admin, prefix: 'idem' });
   });
   afterAll(() => t.close());
 
   it('replays the first response for the same key and body; the effect happens once', async () => {
-    const u = await userWithCredits(100);
+    const u = await f.newUser({ credits: 100 });
     const key = randomUUID();
     const body = { service: 'chat', operation: 'completion', credits: 10, metadata: { a: 1, b: 2 } };
     const first = await record(u.jwt, key, body).expect(201);
@@ -68,7 +62,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('422 when the key is reused with another body or on another route; nothing happens', async () => {
-    const u = await userWithCredits(100);
+    const u = await f.newUser({ credits: 100 });
     const key = randomUUID();
     await record(u.jwt, key, { service: 'chat', operation: 'completion', credits: 10 }).expect(201);
     const res = await record(u.jwt, key, { service: 'chat', operation: 'completion', credits: 11 }).expect(422);
@@ -83,8 +77,8 @@ describe('Idempotency-Key', () => {
   });
 
   it('another user reusing the same key is independent', async () => {
-    const a = await userWithCredits(100);
-    const b = await userWithCredits(100);
+    const a = await f.newUser({ credits: 100 });
+    const b = await f.newUser({ credits: 100 });
     const key = `shared-${randomUUID()}`;
     const body = { service: 'chat', operation: 'completion', credits: 7 };
     const ra = await record(a.jwt, key, body).expect(201);
@@ -97,7 +91,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('20 concurrent identical requests with one key: exactly one record and one debit', async () => {
-    const u = await userWithCredits(1000);
+    const u = await f.newUser({ credits: 1000 });
     const key = randomUUID();
     const body = { service: 'chat', operation: 'burst', credits: 5 };
     const results = await Promise.all(Array.from({ length: 20 }, () => record(u.jwt, key, body)));
@@ -115,12 +109,12 @@ describe('Idempotency-Key', () => {
   });
 
   it('only successful answers are stored: a 402 rolls back with its key, and the key can be retried', async () => {
-    const u = await userWithCredits(5);
+    const u = await f.newUser({ credits: 5 });
     const key = randomUUID();
     const body = { service: 'chat', operation: 'completion', credits: 8 };
     await record(u.jwt, key, body).expect(402);
     expect((await t.db.query(`SELECT 1 FROM idempotency_keys WHERE key = $1`, [key])).rowCount).toBe(0);
-    await t.http.post('/api/credits/allocate').set(bearer(admin)).send({ userId: u.id, credits: 10 }).expect(201);
+    await f.grant(u.id, 10);
     const retry = await record(u.jwt, key, body).expect(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(retry.body.credits).toBe(8);
@@ -128,7 +122,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('400 for an empty or over-long key', async () => {
-    const u = await userWithCredits(100);
+    const u = await f.newUser({ credits: 100 });
     await record(u.jwt, 'k'.repeat(256), { service: 'chat', operation: 'c', credits: 1 }).expect(400);
     await record(u.jwt, '', { service: 'chat', operation: 'c', credits: 1 }).expect(400);
     await record(u.jwt, 'k'.repeat(255), { service: 'chat', operation: 'c', credits: 1 }).expect(201);
@@ -136,7 +130,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('requests without a key are not deduplicated', async () => {
-    const u = await userWithCredits(100);
+    const u = await f.newUser({ credits: 100 });
     const body = { service: 'chat', operation: 'c', credits: 1 };
     await record(u.jwt, undefined, body).expect(201);
     await record(u.jwt, undefined, body).expect(201);
@@ -144,7 +138,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('never stores a redacted secret (a new API key): the replay shows null', async () => {
-    const u = await userWithCredits(0);
+    const u = await f.newUser();
     const key = randomUUID();
     const first = await t.http
       .post('/api/api-keys')
@@ -169,7 +163,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('the cleanup job deletes keys older than 24 hours and keeps younger ones', async () => {
-    const u = await userWithCredits(100);
+    const u = await f.newUser({ credits: 100 });
     const old = randomUUID();
     const young = randomUUID();
     await record(u.jwt, old, { service: 'chat', operation: 'c', credits: 1 }).expect(201);

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
-import { adminToken, available, userWithCredits } from './support/streaming.js';
+
+const adminJwt = tokenFor('admin', 'streaming-admin');
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 
@@ -13,90 +15,80 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 describe('money paths under concurrency (HTTP)', () => {
   let t: TestApp;
   const users: string[] = [];
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { users });
   });
   afterEach(() => expectInvariants(t, users));
   afterAll(() => t.close());
 
   const record = (jwt: string, credits: number) =>
     t.http.post('/api/usage/record').set(bearer(jwt)).send({ service: 'api', operation: 'call', credits });
+  /** 4,000 haiku tokens at 0.25 per 1k: 1 credit. */
+  const recordHaikuCredit = (jwt: string) =>
+    t.http
+      .post('/api/usage/record')
+      .set(bearer(jwt))
+      .send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 });
+  /** 20,000 haiku tokens: estimate 5, hold 6. */
+  const initialize = (jwt: string) =>
+    t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(jwt))
+      .send({ modelId: HAIKU, estimatedTokens: 20_000 });
+  /** `n` requests sent at once. */
+  const parallel = <T>(n: number, send: () => PromiseLike<T>) => Promise.all(Array.from({ length: n }, send));
 
   it('50 parallel records of 1 credit against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
-    const u = await userWithCredits(t, [{ credits: 12 }, { credits: 8, expiryDays: 2 }], users);
-    const statuses = (await Promise.all(Array.from({ length: 50 }, () => record(u.jwt, 1)))).map((r) => r.status);
+    const u = await f.newUser({ credits: [12, { credits: 8, expiryDays: 2 }] });
+    const statuses = (await parallel(50, () => record(u.jwt, 1))).map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
-    expect(await available(t, u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(0);
     const { rows } = await t.db.query(
       `SELECT count(*)::int AS n, COALESCE(SUM(credits), 0)::int AS c FROM usage_records WHERE user_id = $1`,
-      [u.userId],
+      [u.id],
     );
     expect(rows[0]).toEqual({ n: 20, c: 20 });
   });
 
   it('token-priced records in parallel spend exactly what they price, soonest expiry first', async () => {
-    // 4,000 haiku tokens at 0.25 per 1k = 1 credit each.
-    const u = await userWithCredits(
-      t,
-      [
+    const u = await f.newUser({
+      credits: [
         { credits: 10, expiryDays: 30 },
         { credits: 5, expiryDays: 1 },
       ],
-      users,
-    );
-    const results = await Promise.all(
-      Array.from({ length: 25 }, () =>
-        t.http
-          .post('/api/usage/record')
-          .set(bearer(u.jwt))
-          .send({ service: 'chat', operation: 'completion', modelId: HAIKU, tokens: 4000 }),
-      ),
-    );
+    });
+    const results = await parallel(25, () => recordHaikuCredit(u.jwt));
     expect(results.filter((r) => r.status === 201)).toHaveLength(15);
     expect(results.filter((r) => r.status === 402)).toHaveLength(10);
     for (const r of results.filter((x) => x.status === 402)) {
       expect(r.body).toMatchObject({ statusCode: 402, requiredCredits: 1, availableCredits: 0 });
     }
-    expect(await available(t, u.userId)).toBe(0);
+    expect(await f.available(u.id)).toBe(0);
   });
 
   it('records, streaming holds, settlements and a void of one user at once stay consistent', async () => {
-    const u = await userWithCredits(
-      t,
-      [
+    const u = await f.newUser({
+      credits: [
         { credits: 60, expiryDays: 3 },
         { credits: 40, expiryDays: 10 },
       ],
-      users,
-    );
+    });
     // Open a few sessions first so settlements can race with new holds and records.
-    const opened = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        t.http
-          .post('/api/streaming-sessions/initialize')
-          .set(bearer(u.jwt))
-          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
-      ),
-    );
+    const opened = await parallel(4, () => initialize(u.jwt));
     const sessionIds = opened.filter((r) => r.status === 201).map((r) => r.body.sessionId as string);
     expect(sessionIds).toHaveLength(4); // 4 × ceil(5 × 1.2) = 24 held
 
-    const admin = bearer(adminToken());
+    const admin = bearer(adminJwt);
     const [toVoid] = (
-      await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [
-        u.userId,
-      ])
+      await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [u.id])
     ).rows;
     const responses = await Promise.all([
       ...Array.from({ length: 20 }, () => record(u.jwt, 3)),
-      ...Array.from({ length: 6 }, () =>
-        t.http
-          .post('/api/streaming-sessions/initialize')
-          .set(bearer(u.jwt))
-          .send({ modelId: HAIKU, estimatedTokens: 20_000 }),
-      ),
+      ...Array.from({ length: 6 }, () => initialize(u.jwt)),
       ...sessionIds.map((sessionId, i) =>
         t.http
           .post('/api/streaming-sessions/finalize')
@@ -111,9 +103,9 @@ describe('money paths under concurrency (HTTP)', () => {
     const { rows } = await t.db.query(
       `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE user_id = $1)::int AS granted,
               (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant')::int AS left_balance`,
-      [u.userId],
+      [u.id],
     );
-    expect(await available(t, u.userId)).toBe(rows[0].granted - rows[0].left_balance);
+    expect(await f.available(u.id)).toBe(rows[0].granted - rows[0].left_balance);
 
     // Close the sessions still open so the user ends without holds.
     const active = await t.http.get('/api/streaming-sessions/active').set(bearer(u.jwt)).expect(200);
@@ -129,10 +121,10 @@ describe('money paths under concurrency (HTTP)', () => {
   });
 
   it('parallel records of different users never block each other into failure', async () => {
-    const many = await Promise.all(Array.from({ length: 10 }, () => userWithCredits(t, [{ credits: 5 }], users)));
+    const many = await parallel(10, () => f.newUser({ credits: 5 }));
     const results = await Promise.all(many.flatMap((u) => Array.from({ length: 5 }, () => record(u.jwt, 1))));
     expect(results.every((r) => r.status === 201)).toBe(true);
-    for (const u of many) expect(await available(t, u.userId)).toBe(0);
+    for (const u of many) expect(await f.available(u.id)).toBe(0);
   });
 
   it('rejects a record for a user without any account row without writing anything', async () => {
@@ -151,9 +143,11 @@ describe('money paths under concurrency (HTTP)', () => {
 describe('Idempotency-Key requests on a small pool', () => {
   let t: TestApp;
   const users: string[] = [];
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp({ DB_POOL_SIZE: '2' });
+    f = new Fixtures(t, { users });
   });
   afterAll(async () => {
     await expectInvariants(t, users);
@@ -163,7 +157,7 @@ describe('Idempotency-Key requests on a small pool', () => {
   // Each such request holds one pooled connection for its transaction; a read on a second connection
   // inside it would leave these requests waiting on each other until the connection timeout (503).
   it('settle, check and verify in parallel without needing a second connection each', async () => {
-    const u = await userWithCredits(t, [{ credits: 500 }], users);
+    const u = await f.newUser({ credits: 500 });
     const auth = bearer(u.jwt);
     const sessions: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -177,7 +171,7 @@ describe('Idempotency-Key requests on a small pool', () => {
         ).body.sessionId,
       );
     }
-    const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'pool' }).expect(201)).body.key as string;
+    const { key } = await f.apiKey(u, { name: 'pool' });
     const responses = await Promise.all([
       ...sessions.map((sessionId, i) =>
         t.http

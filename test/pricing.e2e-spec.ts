@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { PricingService } from '../src/pricing/pricing.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { freezeClock } from './support/clock.js';
 
 const SEEDS: Record<string, string> = {
   'anthropic.claude-3-sonnet-20240229-v1:0': '3.0000',
@@ -212,13 +213,15 @@ describe('pricing', () => {
   it('another instance sees a new rule once its cache TTL has passed', async () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '300' });
     try {
+      const clock = freezeClock(other);
+      other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
       const m = model();
       const before = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
       expect(before.body.source).toBe('default');
       await createRule({ modelId: m, pricePer1kTokens: '0.5' }).expect(201);
       // This instance refreshed at once; the other within its TTL.
       expect((await t.http.get(`/api/pricing/${m}`).set(user).expect(200)).body.pricePer1kTokens).toBe('0.5000');
-      await new Promise((r) => setTimeout(r, 350));
+      clock.advance(300);
       const after = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
       expect(after.body).toMatchObject({ source: 'rule', pricePer1kTokens: '0.5000' });
     } finally {
@@ -229,16 +232,20 @@ describe('pricing', () => {
   it('refreshes its cache ahead in the second half of the TTL, without making a request wait', async () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '2000' });
     try {
+      const clock = freezeClock(other);
+      other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
       const m = model();
-      await other.http.get(`/api/pricing/${m}`).set(user).expect(200); // loads (or uses the warm cache)
-      await new Promise((r) => setTimeout(r, 1100));
+      await other.http.get(`/api/pricing/${m}`).set(user).expect(200); // loads
+      clock.advance(1100);
       await createRule({ modelId: m, pricePer1kTokens: '0.5' }).expect(201); // on the other instance
       // Still inside the TTL: answered from the cache at once, and a background reload starts.
       expect((await other.http.get(`/api/pricing/${m}`).set(user).expect(200)).body.source).toBe('default');
-      await new Promise((r) => setTimeout(r, 300));
-      // Well before the TTL of the first load ran out, the reloaded rules are served.
-      const after = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
-      expect(after.body).toMatchObject({ source: 'rule', pricePer1kTokens: '0.5000' });
+      // The clock stands still, well before the TTL of the first load ran out: only the reload started
+      // ahead can bring the new rule (waits for that load to land, not for time to pass).
+      await vi.waitFor(async () => {
+        const after = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
+        expect(after.body).toMatchObject({ source: 'rule', pricePer1kTokens: '0.5000' });
+      }, 10_000);
     } finally {
       await other.close();
     }

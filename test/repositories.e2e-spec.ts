@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures, principal, tokenFor } from './support/fixtures.js';
 
 /**
  * The reads and writes that moved to TypeORM repositories keep what the hand-written SQL did:
@@ -9,12 +10,14 @@ import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/a
  */
 describe('repositories', () => {
   let t: TestApp;
+  let f: Fixtures;
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t);
   });
   afterAll(() => t?.close());
 
-  const admin = () => bearer(token({ role: 'admin' }));
+  const admin = () => bearer(tokenFor('admin'));
   /** One instant with microseconds a JS Date cannot hold. */
   const INSTANT = '2001-02-03T04:05:06.123456Z';
 
@@ -46,20 +49,10 @@ describe('repositories', () => {
   });
 
   it('pages API keys created in the same microsecond each exactly once, newest id first', async () => {
-    const sub = uniqueId('keys');
-    const auth = bearer(token({ sub }));
+    const owner = principal('user', 'keys');
+    const { id: sub, auth } = owner;
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      ids.push(
-        (
-          await t.http
-            .post('/api/api-keys')
-            .set(auth)
-            .send({ name: `k${i}` })
-            .expect(201)
-        ).body.id,
-      );
-    }
+    for (let i = 0; i < 5; i++) ids.push((await f.apiKey(owner, { name: `k${i}` })).id);
     await t.db.query(`UPDATE api_keys SET created_at = $2 WHERE user_id = $1`, [sub, INSTANT]);
     const { seen, cursor } = await allPages('/api/api-keys', {}, auth);
     expect(cursor).toBeNull();
@@ -72,8 +65,9 @@ describe('repositories', () => {
   });
 
   it("an API key's isActive follows the database's clock; revoking twice keeps the first time", async () => {
-    const auth = bearer(token({ sub: uniqueId('keys') }));
-    const key = (await t.http.post('/api/api-keys').set(auth).send({ name: 'k' }).expect(201)).body;
+    const owner = principal('user', 'keys');
+    const { auth } = owner;
+    const key = await f.apiKey(owner, { name: 'k' });
     expect(key.isActive).toBe(true);
     await t.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [key.id]);
     expect((await t.http.get(`/api/api-keys/${key.id}`).set(auth).expect(200)).body.isActive).toBe(false);

@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
+import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
-import { available, ledgerOf, usageRecordsOf, userWithCredits } from './support/streaming.js';
 
 /**
  * Concurrency and expiry. The seeded sonnet rule (3 credits per 1k tokens, effective since 2024)
@@ -17,9 +17,11 @@ const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 describe('streaming sessions under concurrency', () => {
   let t: TestApp;
   const users: string[] = [];
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { users });
   });
   afterAll(() => t.close());
   afterEach(async () => {
@@ -33,31 +35,27 @@ describe('streaming sessions under concurrency', () => {
       .send({ modelId: SONNET, ...body });
 
   it('30 parallel initializes holding 4 each against a balance of 41 → exactly 10 succeed', async () => {
-    const u = await userWithCredits(
-      t,
-      [
+    const u = await f.newUser({
+      credits: [
         { credits: 20, expiryDays: 5 },
         { credits: 21, expiryDays: 40 },
       ],
-      users,
-    );
+    });
     const results = await Promise.all(Array.from({ length: 30 }, () => init(u.jwt, { estimatedTokens: 1000 })));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 402)).toHaveLength(20);
     for (const r of results.filter((r) => r.status === 201))
       expect(r.body).toMatchObject({ estimatedCredits: 3, allocatedCredits: 4 });
-    expect(await available(t, u.userId)).toBe(1);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM streaming_sessions WHERE user_id = $1`, [
-      u.userId,
-    ]);
+    expect(await f.available(u.id)).toBe(1);
+    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM streaming_sessions WHERE user_id = $1`, [u.id]);
     expect(rows[0].n).toBe(10);
     const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
     expect(balance.body).toMatchObject({ totalCredits: 1, heldCredits: 40 });
   });
 
   it('10 finalizes + 10 aborts + the expiry job on one session → exactly one settlement', async () => {
-    const u = await userWithCredits(t, [{ credits: 50 }], users);
+    const u = await f.newUser({ credits: 50 });
     const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
     // Make the session due for expiry too, so all three paths compete for it.
     await t.db.query(
@@ -99,11 +97,11 @@ describe('streaming sessions under concurrency', () => {
     }
     // The expiry call returns how many it settled (it may also pick up other due sessions).
     expect(typeof expiredCount).toBe('number');
-    const records = await usageRecordsOf(t, s.sessionId);
+    const records = await f.usageRecordsOf(s.sessionId);
     expect(records).toHaveLength(1);
     expect(records[0].credits).toBe(charged);
-    expect(await available(t, u.userId)).toBe(50 - charged);
-    const kinds = (await ledgerOf(t, u.userId)).map((l) => l.kind);
+    expect(await f.available(u.id)).toBe(50 - charged);
+    const kinds = (await f.ledger(u.id)).map((l) => l.kind);
     expect(kinds.filter((k) => k === 'hold')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'release').length + kinds.filter((k) => k === 'debit').length).toBeLessThanOrEqual(
       1,
@@ -111,14 +109,12 @@ describe('streaming sessions under concurrency', () => {
   });
 
   it('parallel sessions of one user settle independently and keep the books straight', async () => {
-    const u = await userWithCredits(
-      t,
-      [
+    const u = await f.newUser({
+      credits: [
         { credits: 30, expiryDays: 3 },
         { credits: 30, expiryDays: 90 },
       ],
-      users,
-    );
+    });
     const created = await Promise.all(Array.from({ length: 8 }, () => init(u.jwt, { estimatedTokens: 1000 })));
     expect(created.every((r) => r.status === 201)).toBe(true);
     const settled = await Promise.all(
@@ -136,16 +132,18 @@ describe('streaming sessions under concurrency', () => {
     );
     expect(settled.map((r) => r.status)).toEqual(Array(8).fill(200));
     // finalize i=0,2,4,6 → ceil(1.5 i) = 0,3,6,9 ; abort i=1,3,5,7 → ceil(0.3 i) = 1,1,2,3
-    expect(await available(t, u.userId)).toBe(60 - (0 + 3 + 6 + 9) - (1 + 1 + 2 + 3));
+    expect(await f.available(u.id)).toBe(60 - (0 + 3 + 6 + 9) - (1 + 1 + 2 + 3));
   });
 });
 
 describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
   let t: TestApp;
   const users: string[] = [];
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp({ STREAMING_SESSION_TTL_SECONDS: '1' });
+    f = new Fixtures(t, { users });
   });
   afterAll(() => t.close());
   afterEach(async () => {
@@ -153,7 +151,7 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
   });
 
   it('the job charges the estimate, releases the rest and records chat-streaming-expired; later settles → 409', async () => {
-    const u = await userWithCredits(t, [{ credits: 50 }], users);
+    const u = await f.newUser({ credits: 50 });
     const sessionId = `abandoned-${randomUUID()}`;
     const res = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -177,8 +175,8 @@ describe('abandoned sessions expire (STREAMING_SESSION_TTL_SECONDS=1)', () => {
       [sessionId],
     );
     expect(rows[0]).toMatchObject({ status: 'expired', actual_credits: 3, refund: 1, shortfall: 0 });
-    expect(await available(t, u.userId)).toBe(47);
-    const records = await usageRecordsOf(t, sessionId);
+    expect(await f.available(u.id)).toBe(47);
+    const records = await f.usageRecordsOf(sessionId);
     expect(records).toEqual([
       expect.objectContaining({
         service: 'chat-streaming-expired',

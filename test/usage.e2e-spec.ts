@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { UsageStatsService } from '../src/usage/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { Fixtures, type FixtureUser } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -12,30 +13,9 @@ const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 describe('usage', () => {
   let t: TestApp;
   const admin = token({ sub: uniqueId('usage-admin'), role: 'admin' });
+  let f: Fixtures;
   const supervisor = token({ sub: uniqueId('usage-sup'), role: 'supervisor' });
   const users: string[] = [];
-
-  /**
-   * A fresh user with `credits` granted through the API; returns its id and token. Users that get
-   * records inserted by SQL (fixtures without debits) are left out of the invariant checks.
-   */
-  async function userWithCredits(
-    credits: number,
-    options: { fixtures?: boolean } = {},
-  ): Promise<{ id: string; jwt: string }> {
-    const id = uniqueId('usage');
-    if (!options.fixtures) users.push(id);
-    const jwt = token({ sub: id });
-    await t.http.get('/api/users/me').set(bearer(jwt)).expect(200);
-    if (credits > 0) {
-      await t.http
-        .post('/api/credits/allocate')
-        .set(bearer(admin))
-        .send({ userId: id, credits, expiryDays: 30 })
-        .expect(201);
-    }
-    return { id, jwt };
-  }
 
   async function counts(userId: string) {
     const r = await t.db.query(
@@ -48,6 +28,7 @@ describe('usage', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { granter: admin, users, prefix: 'usage' });
   });
   afterAll(async () => {
     await expectInvariants(t, users);
@@ -56,7 +37,7 @@ describe('usage', () => {
 
   describe('POST /api/usage/record', () => {
     it('records and debits in one step; the ledger entries point at the record', async () => {
-      const u = await userWithCredits(100);
+      const u = await f.newUser({ credits: 100 });
       const res = await t.http
         .post('/api/usage/record')
         .set(bearer(u.jwt))
@@ -82,7 +63,7 @@ describe('usage', () => {
     });
 
     it('402 when short, and neither a usage row nor a ledger entry is written', async () => {
-      const u = await userWithCredits(10);
+      const u = await f.newUser({ credits: 10 });
       const before = await counts(u.id);
       const res = await t.http
         .post('/api/usage/record')
@@ -101,7 +82,7 @@ describe('usage', () => {
     });
 
     it('prices tokens exactly with the rule in effect (integer/decimal maths, no floating point)', async () => {
-      const u = await userWithCredits(10_000);
+      const u = await f.newUser({ credits: 10_000 });
       const model = `usage-test-model-${randomUUID().slice(0, 8)}`;
       await t.http
         .post('/api/pricing')
@@ -174,7 +155,7 @@ describe('usage', () => {
       [{ service: 'chat', operation: 'c', credits: 1, metadata: { bad: 'a\u0000b' } }, 'NUL in metadata'],
       [{ service: 'ch\u0000at', operation: 'c', credits: 1 }, 'NUL in service'],
     ])('400 for %j (%s), nothing recorded', async (body) => {
-      const u = await userWithCredits(100);
+      const u = await f.newUser({ credits: 100 });
       await t.http.post('/api/usage/record').set(bearer(u.jwt)).send(body).expect(400);
       expect(await counts(u.id)).toEqual({ records: 0, entries: 1 });
     });
@@ -185,7 +166,7 @@ describe('usage', () => {
       [{ id: randomUUID() }],
       [{ billingStatus: 'needs_review' }],
     ])('mass assignment %j → 400 and nothing recorded', async (extra) => {
-      const u = await userWithCredits(100);
+      const u = await f.newUser({ credits: 100 });
       const res = await t.http
         .post('/api/usage/record')
         .set(bearer(u.jwt))
@@ -198,7 +179,7 @@ describe('usage', () => {
     });
 
     it('0 credits records without a debit', async () => {
-      const u = await userWithCredits(0);
+      const u = await f.newUser();
       const res = await t.http
         .post('/api/usage/record')
         .set(bearer(u.jwt))
@@ -209,15 +190,9 @@ describe('usage', () => {
     });
 
     it('API keys: usage:write records, usage:read reads; supervisor routes refuse keys', async () => {
-      const u = await userWithCredits(100);
+      const u = await f.newUser({ credits: 100 });
       const keyFor = async (permissions: string[]) =>
-        (
-          await t.http
-            .post('/api/api-keys')
-            .set(bearer(u.jwt))
-            .send({ name: `k-${permissions.join('-')}`, permissions })
-            .expect(201)
-        ).body.key as string;
+        (await f.apiKey(u, { name: `k-${permissions.join('-')}`, permissions })).key;
       const writer = await keyFor(['usage:write']);
       const reader = await keyFor(['usage:read']);
       const rec = await t.http
@@ -247,9 +222,9 @@ describe('usage', () => {
   });
 
   describe('statistics', () => {
-    let fx: { id: string; jwt: string };
+    let fx: FixtureUser;
     beforeAll(async () => {
-      fx = await userWithCredits(0, { fixtures: true });
+      fx = await f.newUser({ track: false });
       // Fixtures across days, services and models, inserted directly (timestamps in the past).
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id) VALUES
@@ -311,7 +286,7 @@ describe('usage', () => {
     });
 
     it('recentActivity holds the 10 newest records, newest first', async () => {
-      const u = await userWithCredits(0, { fixtures: true });
+      const u = await f.newUser({ track: false });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
          SELECT $1, '2024-05-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'chat', 'op-' || g, g FROM generate_series(1, 12) g`,
@@ -334,7 +309,7 @@ describe('usage', () => {
       const viaSupervisor = await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(supervisor)).expect(200);
       expect(viaSupervisor.body).toMatchObject({ userId: fx.id, totalCredits: 46 });
       await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(admin)).expect(200);
-      const other = await userWithCredits(0);
+      const other = await f.newUser();
       await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(other.jwt)).expect(403);
       await t.http
         .get(`/api/usage/stats/${uniqueId('nobody')}`)
@@ -345,9 +320,9 @@ describe('usage', () => {
 
     it('system-stats: admin only; totals, top users, margins per model over a window', async () => {
       // A window in 2001 that only this test writes to (other spec files share the database).
-      const a = await userWithCredits(0, { fixtures: true });
-      const b = await userWithCredits(0, { fixtures: true });
-      const c = await userWithCredits(0, { fixtures: true });
+      const a = await f.newUser({ track: false });
+      const b = await f.newUser({ track: false });
+      const c = await f.newUser({ track: false });
       const tag = randomUUID().slice(0, 6);
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost) VALUES
@@ -416,7 +391,7 @@ describe('usage', () => {
 
   describe('GET /api/usage/records', () => {
     it('pages newest first without duplicates or gaps while records are being inserted', async () => {
-      const u = await userWithCredits(1_000, { fixtures: true });
+      const u = await f.newUser({ credits: 1_000, track: false });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
          SELECT $1, '2024-06-01T00:00:00Z'::timestamptz + (g / 3) * interval '1 second' + (g % 3) * interval '1 microsecond', 'chat', 'op-' || g, 1
@@ -459,8 +434,8 @@ describe('usage', () => {
     });
 
     it('filters by service and dates; users see only their own, supervisors anyone', async () => {
-      const u = await userWithCredits(0, { fixtures: true });
-      const other = await userWithCredits(0, { fixtures: true });
+      const u = await f.newUser({ track: false });
+      const other = await f.newUser({ track: false });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits) VALUES
           ($1, '2024-07-01T00:00:00Z', 'chat', 'a', 1), ($1, '2024-07-02T00:00:00Z', 'images', 'b', 2),
@@ -485,7 +460,7 @@ describe('usage', () => {
     });
 
     it('format=csv streams text/csv with a header row and one line per record', async () => {
-      const u = await userWithCredits(0, { fixtures: true });
+      const u = await f.newUser({ track: false });
       await t.db.query(
         `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, metadata)
          SELECT $1, '2024-08-01T00:00:00Z'::timestamptz + g * interval '1 second', 'chat', 'op-' || g, g, $2,
@@ -517,7 +492,7 @@ describe('usage', () => {
       expect(lines[2500]).toContain(',op-1,1,');
       expect(lines[2500]).toContain('"{""note"":""a, \\""quoted\\"" value""}"');
       // Another user's export is refused the same way as the list.
-      const other = await userWithCredits(0);
+      const other = await f.newUser();
       await t.http.get(`/api/usage/records?format=csv&userId=${u.id}`).set(bearer(other.jwt)).expect(403);
     });
   });

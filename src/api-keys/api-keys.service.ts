@@ -55,6 +55,8 @@ export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
   /** key id → when this process last wrote its `last_used` (skips most writes without a query). */
   private readonly touched = new Map<string, number>();
+  /** The `last_used` writes still running (requests do not wait for them). */
+  private readonly touching = new Set<Promise<void>>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -205,13 +207,22 @@ export class ApiKeysService {
     this.touched.delete(id);
     if (this.touched.size >= TOUCH_MEMORY_LIMIT) this.touched.delete(this.touched.keys().next().value as string);
     this.touched.set(id, now);
-    this.keys.touch(id).catch((error: unknown) => {
-      this.logger.warn({
-        msg: 'could not record API key use',
-        keyId: id,
-        err: error instanceof Error ? error.message : String(error),
-      });
-    });
+    const write: Promise<void> = this.keys
+      .touch(id)
+      .catch((error: unknown) => {
+        this.logger.warn({
+          msg: 'could not record API key use',
+          keyId: id,
+          err: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => this.touching.delete(write));
+    this.touching.add(write);
+  }
+
+  /** Resolves once every `last_used` write started so far has finished (tests observe them so). */
+  async touchesSettled(): Promise<void> {
+    await Promise.all(this.touching);
   }
 
   /** Admins see every key; everyone else only their own (another user's key is "not found"). */

@@ -39,10 +39,9 @@ export class AppConfigModule {
         ConfigModule.forRoot({
           ignoreEnvFile: true,
           cache: true,
-          validate: (env) => {
-            const merged = { ...env, ...overrides };
-            return { ...merged, [VALIDATED_KEY]: buildAppConfig(merged, version) };
-          },
+          // Only the typed config comes back: @nestjs/config copies the string values it gets back into
+          // process.env, which would hand one app's overrides to every app created after it (tests).
+          validate: (env) => ({ [VALIDATED_KEY]: buildAppConfig({ ...env, ...overrides }, version) }),
         }),
       ],
       providers: [

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -86,6 +87,7 @@ export class PricingService implements OnApplicationBootstrap {
     private readonly repository: PricingRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Warm the cache so the first priced requests do not wait for it. */
@@ -223,7 +225,7 @@ export class PricingService implements OnApplicationBootstrap {
 
   private async rules(): Promise<Map<string, CachedRule[]>> {
     const ttl = this.config.pricing.cacheTtlMs;
-    const age = this.cache ? Date.now() - this.cache.loadedAt : Number.POSITIVE_INFINITY;
+    const age = this.cache ? this.clock.now() - this.cache.loadedAt : Number.POSITIVE_INFINITY;
     if (this.cache && age < ttl) {
       // Refresh ahead in the background during the second half of the TTL, so requests under steady
       // load never wait for a load (one waiting inside an Idempotency-Key transaction would hold a
@@ -248,7 +250,7 @@ export class PricingService implements OnApplicationBootstrap {
   }
 
   private async load(): Promise<Map<string, CachedRule[]>> {
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const generation = this.generation;
     const rules = await this.repository.all();
     const byModel = new Map<string, CachedRule[]>();

@@ -1,8 +1,11 @@
 import type pg from 'pg';
 
+import { CLOCK, type Clock } from '../../src/common/clock.js';
+import type { TestApp } from './app.js';
+
 /**
- * Time-based behaviour is tested by setting the rows, never by waiting for the wall clock: these
- * make an allocation or a session due right now, as if its time had passed.
+ * Time-based behaviour is tested by setting the rows or the app's clock, never by waiting for the
+ * wall clock: these make an allocation or a session due right now, as if its time had passed.
  */
 export async function expireAllocationNow(db: pg.Pool, allocationId: string): Promise<void> {
   await db.query(`UPDATE credit_allocations SET expires_at = now() WHERE id = $1`, [allocationId]);
@@ -35,4 +38,19 @@ export async function passTime(db: pg.Pool, userId: string, ms: number): Promise
       WHERE user_id = $1`,
     [userId, by],
   );
+}
+
+/**
+ * Stops the app's injected `Clock` (src/common/clock.ts) at the current time; `advance` moves it on.
+ * Only this app's clock: other apps of the same spec keep the wall clock.
+ */
+export function freezeClock(t: Pick<TestApp, 'app'>): { advance(ms: number): void } {
+  const clock = t.app.get<Clock>(CLOCK);
+  let now = clock.now();
+  clock.now = () => now;
+  return {
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }

@@ -1,34 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
+
+import { linesMatching, sourceFiles } from '../support/sources.js';
 
 /**
  * One money path (docs/money.md): only the credits module writes the credit tables (credit_*) or calls
  * credits_take(); every other module moves credits through CreditsService. Migrations create them.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take\s*\(/i;
 
-function sources(dir: string): string[] {
-  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sources(rel);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [rel] : [];
-  });
-}
+const sources = (dir: string) => sourceFiles(dir, (name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'));
 
 describe('the money path', () => {
   it('no file outside src/credits/ writes a credit table or calls credits_take', () => {
-    const offenders = sources('src')
-      .filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`))
-      .flatMap((file) =>
-        readFileSync(path.join(root, file), 'utf8')
-          .split('\n')
-          .map((line, i) => ({ file, line: i + 1, text: line.trim() }))
-          .filter(({ text }) => WRITES.test(text)),
-      );
+    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+    const offenders = linesMatching(outside, WRITES);
     expect(offenders).toEqual([]);
   });
 

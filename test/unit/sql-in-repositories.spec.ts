@@ -1,33 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { describe, expect, it } from 'vitest';
+
+import { linesMatching, sourceFiles } from '../support/sources.js';
 
 /**
  * Hand-written SQL lives in the owning module's repository file, with its row mapper, never in a
  * service, job, controller, interceptor, guard or strategy (docs/architecture.md).
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const RULE_FILES = /\.(service|job|controller|interceptor|guard|strategy)\.ts$/;
 const SQL = /\.query\s*\(|\b(SELECT\s[\s\S]*?\sFROM|INSERT\s+INTO|UPDATE\s+"?\w+"?\s+SET|DELETE\s+FROM)\b/;
 
-function sources(dir: string): string[] {
-  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sources(rel);
-    return RULE_FILES.test(entry.name) ? [rel] : [];
-  });
-}
+const sources = (dir: string) => sourceFiles(dir, (name) => RULE_FILES.test(name));
 
 describe('where SQL lives', () => {
   it('no service, job, controller, interceptor, guard or strategy holds SQL', () => {
-    const offenders = sources('src').flatMap((file) =>
-      readFileSync(path.join(root, file), 'utf8')
-        .split('\n')
-        .map((line, i) => ({ file, line: i + 1, text: line.trim() }))
-        .filter(({ text }) => SQL.test(text)),
-    );
+    const offenders = linesMatching(sources('src'), SQL);
     expect(offenders).toEqual([]);
   });
 

@@ -5,9 +5,10 @@ import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { CreditQueriesService } from '../src/credits/credit-queries.service.js';
 import { CreditsService } from '../src/credits/credits.service.js';
 import { Transactions } from '../src/database/transactions.js';
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 
 const DAY = 86_400_000;
 
@@ -16,37 +17,23 @@ describe('credit holds', () => {
   let t: TestApp;
   let credits: CreditsService;
   let tx: Transactions;
-  const supervisor = bearer(token({ sub: 'holds-supervisor', role: 'supervisor' }));
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { granter: tokenFor('supervisor', 'holds-supervisor'), prefix: 'ho' });
     credits = t.app.get(CreditsService);
     tx = t.app.get(Transactions);
   });
   afterAll(() => t.close());
 
-  async function newUser(): Promise<{ id: string; auth: { Authorization: string } }> {
-    const id = uniqueId('ho');
-    const auth = bearer(token({ sub: id }));
-    await t.http.get('/api/users/me').set(auth).expect(200);
-    return { id, auth };
-  }
-  async function grant(userId: string, body: Record<string, unknown>): Promise<{ id: string; expiresAt: string }> {
-    return (
-      await t.http
-        .post('/api/credits/allocate')
-        .set(supervisor)
-        .send({ userId, ...body })
-        .expect(201)
-    ).body;
-  }
   const remaining = async (id: string) =>
     (await t.db.query(`SELECT remaining_credits, expires_at FROM credit_allocations WHERE id = $1`, [id])).rows[0];
 
   it('a hold spread over two allocations is released to both, latest expiry first, keeping expiry', async () => {
-    const u = await newUser();
-    const soon = await grant(u.id, { credits: 10, expiryDays: 1 });
-    const late = await grant(u.id, { credits: 10, expiryDays: 20 });
+    const u = await f.newUser();
+    const soon = await f.grant(u.id, { credits: 10, expiryDays: 1 });
+    const late = await f.grant(u.id, { credits: 10, expiryDays: 20 });
     const session = uniqueId('s');
     const { parts } = await tx.run((m) => credits.hold(m, u.id, 15, { createdBy: u.id, sessionId: session }));
     expect(parts).toEqual([
@@ -88,8 +75,8 @@ describe('credit holds', () => {
   });
 
   it('settling twice is refused; an overrun is the caller’s debitUpTo', async () => {
-    const u = await newUser();
-    await grant(u.id, { credits: 12 });
+    const u = await f.newUser();
+    await f.grant(u.id, { credits: 12 });
     const session = uniqueId('s');
     await tx.run((m) => credits.hold(m, u.id, 6, { createdBy: u.id, sessionId: session }));
     const result = await tx.run(async (m) => {
@@ -119,9 +106,9 @@ describe('credit holds', () => {
   });
 
   it('a short hold fails with 402 and writes nothing; another user’s session is not found', async () => {
-    const u = await newUser();
-    const other = await newUser();
-    await grant(u.id, { credits: 4 });
+    const u = await f.newUser();
+    const other = await f.newUser();
+    await f.grant(u.id, { credits: 4 });
     const session = uniqueId('s');
     const short = await tx
       .run((m) => credits.hold(m, u.id, 5, { createdBy: u.id, sessionId: session }))
@@ -143,9 +130,9 @@ describe('credit holds', () => {
   });
 
   it('credits released to an allocation that expired meanwhile expire at once', async () => {
-    const u = await newUser();
-    const brief = await grant(u.id, { credits: 8, expiryDays: 1 });
-    await grant(u.id, { credits: 10, expiryDays: 5 });
+    const u = await f.newUser();
+    const brief = await f.grant(u.id, { credits: 8, expiryDays: 1 });
+    await f.grant(u.id, { credits: 10, expiryDays: 5 });
     const session = uniqueId('s');
     await tx.run((m) => credits.hold(m, u.id, 8, { createdBy: u.id, sessionId: session }));
     await expireAllocationNow(t.db, brief.id);
@@ -174,10 +161,10 @@ describe('credit holds', () => {
   });
 
   it('the balance lists unexpired allocations with credits left, soonest expiry first', async () => {
-    const u = await newUser();
-    const a = await grant(u.id, { credits: 3, expiryDays: 9 });
-    const b = await grant(u.id, { credits: 4, expiresAt: new Date(Date.now() + 2 * DAY).toISOString() });
-    const c = await grant(u.id, { credits: 2, expiryDays: 1 });
+    const u = await f.newUser();
+    const a = await f.grant(u.id, { credits: 3, expiryDays: 9 });
+    const b = await f.grant(u.id, { credits: 4, expiresAt: new Date(Date.now() + 2 * DAY).toISOString() });
+    const c = await f.grant(u.id, { credits: 2, expiryDays: 1 });
     await tx.run((m) => credits.debit(m, u.id, 2, { createdBy: u.id }));
     const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
     expect(balance.activeAllocations.map((x: { id: string }) => x.id)).toEqual([b.id, a.id]);

@@ -10,30 +10,21 @@ import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 
 describe('credits under concurrency', () => {
   let t: TestApp;
   let credits: CreditsService;
   let tx: Transactions;
-  const supervisor = bearer(token({ sub: 'concurrency-supervisor', role: 'supervisor' }));
+  let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp({ DB_POOL_SIZE: '20' });
+    f = new Fixtures(t, { granter: tokenFor('supervisor', 'concurrency-supervisor'), prefix: 'cc' });
     credits = t.app.get(CreditsService);
     tx = t.app.get(Transactions);
   });
   afterAll(() => t.close());
-
-  async function userWith(...grants: number[]): Promise<string> {
-    const id = uniqueId('cc');
-    await t.http
-      .get('/api/users/me')
-      .set(bearer(token({ sub: id })))
-      .expect(200);
-    for (const credits of grants)
-      await t.http.post('/api/credits/allocate').set(supervisor).send({ userId: id, credits }).expect(201);
-    return id;
-  }
 
   /** Runs a debit in its own transaction; resolves to the HTTP status it would answer. */
   const debitStatus = (userId: string, amount: number) =>
@@ -43,7 +34,7 @@ describe('credits under concurrency', () => {
       .catch((e: unknown) => (e instanceof InsufficientCreditsError ? e.status : Promise.reject(e)));
 
   it('50 parallel debits of 1 against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
-    const user = await userWith(12, 8);
+    const { id: user } = await f.newUser({ credits: [12, 8] });
     const statuses = await Promise.all(Array.from({ length: 50 }, () => debitStatus(user, 1)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
@@ -67,7 +58,7 @@ describe('credits under concurrency', () => {
   });
 
   it('parallel mixed-size debits never overspend', async () => {
-    const user = await userWith(30, 7);
+    const { id: user } = await f.newUser({ credits: [30, 7] });
     const amounts = Array.from({ length: 30 }, (_, i) => (i % 5) + 1);
     const statuses = await Promise.all(amounts.map((a) => debitStatus(user, a)));
     const spent = amounts.filter((_, i) => statuses[i] === 200).reduce((s, a) => s + a, 0);
@@ -78,7 +69,7 @@ describe('credits under concurrency', () => {
   });
 
   it('debits of 10 users in parallel all succeed', async () => {
-    const users = await Promise.all(Array.from({ length: 10 }, () => userWith(10)));
+    const users = await Promise.all(Array.from({ length: 10 }, () => f.newUser({ credits: 10 }).then((u) => u.id)));
     const statuses = await Promise.all(users.flatMap((u) => [debitStatus(u, 3), debitStatus(u, 3), debitStatus(u, 4)]));
     expect(statuses.every((s) => s === 200)).toBe(true);
     for (const u of users) expect(await credits.available(t.app.get(CreditQueriesService).readManager, u)).toBe(0);
@@ -86,7 +77,10 @@ describe('credits under concurrency', () => {
   });
 
   it('one user’s lock never makes another user wait', async () => {
-    const [a, b] = await Promise.all([userWith(5), userWith(5)]);
+    const [a, b] = await Promise.all([
+      f.newUser({ credits: 5 }).then((u) => u.id),
+      f.newUser({ credits: 5 }).then((u) => u.id),
+    ]);
     const client = new pg.Client({ connectionString: inject('databaseUrl') });
     await client.connect();
     try {
@@ -110,14 +104,10 @@ describe('credits under concurrency', () => {
   });
 
   it('concurrent holds, releases and the expiry job keep the ledger consistent', async () => {
-    const user = await userWith(40);
+    const { id: user } = await f.newUser({ credits: 40 });
     const short = uniqueId('short');
     // An allocation that expires while the sessions hold, so the expiry job races the settlements.
-    const { body: brief } = await t.http
-      .post('/api/credits/allocate')
-      .set(supervisor)
-      .send({ userId: user, credits: 10, expiryDays: 1 })
-      .expect(201);
+    const brief = await f.grant(user, { credits: 10, expiryDays: 1 });
     const sessions = Array.from({ length: 10 }, (_, i) => `${short}-${i}`);
     const held = await Promise.all(
       sessions.map((s) =>
