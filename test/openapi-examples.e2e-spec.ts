@@ -56,6 +56,58 @@ async function ensureSession(sessionId: unknown): Promise<void> {
   if (res.status !== 201 && res.body?.code !== 'CONFLICT') throw new Error(`fixture session: ${res.status}`);
 }
 
+/** The plan the plan and subscription examples speak of, existing and active. */
+async function ensurePlan(): Promise<void> {
+  await send('post', '/api/plans', { body: { id: 'pro', name: 'Pro', credits: 5000, period: 'month' } });
+  await send('patch', '/api/plans/pro', { body: { isActive: true } }).expect(200);
+}
+
+async function ensureSubscription(): Promise<Record<string, string>> {
+  await ensurePlan();
+  await send('put', `/api/users/${CALLER}/subscription`, { body: { planId: 'pro' } }).expect(200);
+  return {};
+}
+
+/** A usage record in the review queue: a streamed answer that overran a nearly empty balance. */
+async function shortfallRecord(): Promise<Record<string, string>> {
+  const userId = uniqueId('review');
+  await send('post', '/api/credits/allocate', {
+    body: { userId, credits: 2, email: `${userId}@example.com`, username: userId },
+  }).expect(201);
+  const auth = bearer(token({ sub: userId }));
+  const init = await send('post', '/api/streaming-sessions/initialize', {
+    headers: auth,
+    body: { modelId: MODEL, estimatedTokens: 1000 },
+  }).expect(201);
+  await send('post', '/api/streaming-sessions/finalize', {
+    headers: auth,
+    body: { sessionId: init.body.sessionId, actualTokens: 100_000 },
+  }).expect(200);
+  const { rows } = await t.db.query(`SELECT usage_record_id FROM streaming_sessions WHERE session_id = $1`, [
+    init.body.sessionId,
+  ]);
+  return { id: rows[0].usage_record_id as string };
+}
+
+async function webhook(): Promise<Record<string, string>> {
+  const res = await send('post', '/api/webhooks', {
+    body: { url: 'https://hooks.example.com/fixture', events: ['*'] },
+  });
+  if (res.status !== 201) throw new Error(`fixture webhook: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.id as string };
+}
+
+/** A delivery that failed (as if 3 days of attempts had): the test event's, marked failed. */
+async function failedDelivery(): Promise<Record<string, string>> {
+  const { id } = await webhook();
+  await send('post', `/api/webhooks/${id}/test`).expect(202);
+  const { rows } = await t.db.query(
+    `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE endpoint_id = $1 RETURNING id`,
+    [id],
+  );
+  return { id: rows[0].id as string };
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -66,6 +118,19 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   },
   getApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
   revokeApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+  updateApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+  updatePlan: async () => (await ensurePlan(), {}),
+  putSubscription: async () => (await ensurePlan(), {}),
+  getSubscription: ensureSubscription,
+  deleteSubscription: ensureSubscription,
+  resolveUsageRecord: shortfallRecord,
+  getWebhook: webhook,
+  updateWebhook: webhook,
+  deleteWebhook: webhook,
+  rotateWebhookSecret: webhook,
+  testWebhook: webhook,
+  listWebhookDeliveries: webhook,
+  retryWebhookDelivery: failedDelivery,
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

@@ -20,6 +20,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiSecurity,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -71,6 +72,15 @@ export class ApiKeysController {
       expiring: {
         summary: 'A usage writer that stops working at a date',
         value: { name: 'batch-importer', permissions: ['usage:write'], expiresAt: '2099-12-31T23:59:59.000Z' },
+      },
+      budgeted: {
+        summary: 'An agent key that may spend at most 1,000 credits a day',
+        value: {
+          name: 'support-agent',
+          permissions: ['usage:write', 'sessions:write'],
+          creditLimit: 1000,
+          limitPeriod: 'day',
+        },
       },
     },
   })
@@ -161,17 +171,31 @@ export class ApiKeysController {
   @Patch(':id')
   @Auth('user')
   @ApiOperation({
+    operationId: 'updateApiKey',
     summary: 'Rename an API key of the caller (admins: any) or change its credit budget',
     description:
       '`creditLimit: null` removes the limit and its period. Credits already spent in the current period stay ' +
       'counted against a changed limit; a changed period counts from the start of the new one.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '5f0c2a43-8a0e-4e0b-9c52-1f1d7f0b6a11' })
+  @ApiBody({
+    type: UpdateApiKeyDto,
+    examples: {
+      budget: { summary: 'A monthly budget of 5,000 credits', value: { creditLimit: 5000, limitPeriod: 'month' } },
+      rename: { summary: 'A new name', value: { name: 'ci-runner' } },
+      unlimited: { summary: 'Remove the budget', value: { creditLimit: null } },
+    },
   })
   @ApiOkResponse({ type: ApiKeyResponseDto, description: 'The key as it is now' })
   @ApiBadRequestResponse({
     description: 'The id is not a UUID, an invalid or empty body, or limitPeriod without a limit',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({ description: "Unknown, or another user's key", type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: "Unknown, or another user's key",
+    type: ErrorResponseDto,
+    examples: notFoundExample('API key'),
+  })
   update(
     @CurrentUser() user: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,

@@ -376,7 +376,7 @@ export class CreditsRepository {
   async balanceAlerts(manager: EntityManager, userId: string, before: number, after: number, defaults: number[]) {
     if (after >= before) return;
     await manager.query(
-      `SELECT credit_balance_alerts($1, $2, $3,
+      `SELECT credit_balance_alerts($1::varchar, $2::bigint, $3::bigint,
                 COALESCE((SELECT low_balance_thresholds FROM credit_accounts WHERE user_id = $1), $4::int[]))`,
       [userId, before, after, defaults],
     );

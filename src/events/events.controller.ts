@@ -15,6 +15,7 @@ export class EventsController {
   @Get()
   @Auth('admin')
   @ApiOperation({
+    operationId: 'listEvents',
     summary: 'Every event emitted, newest first',
     description: 'The same `{id, type, createdAt, data}` the webhooks deliver, whether or not any endpoint got it.',
   })

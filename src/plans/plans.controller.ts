@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -12,6 +13,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   CreatePlanDto,
   ListPlansQueryDto,
@@ -28,16 +30,33 @@ export class PlansController {
 
   @Post()
   @Auth('admin')
-  @ApiOperation({ summary: 'Create a plan: credits granted to each subscriber every period (admin)' })
+  @ApiOperation({
+    operationId: 'createPlan',
+    summary: 'Create a plan: credits granted to each subscriber every period (admin)',
+  })
+  @ApiBody({
+    type: CreatePlanDto,
+    examples: {
+      pro: {
+        summary: 'Pro: 5,000 credits a month, up to 1,000 unused roll over',
+        value: { id: 'pro', name: 'Pro', credits: 5000, period: 'month', rolloverCap: 1000 },
+      },
+      free: { summary: 'Free: 100 credits a week', value: { id: 'free', name: 'Free', credits: 100, period: 'week' } },
+    },
+  })
   @ApiCreatedResponse({ type: PlanResponseDto })
-  @ApiConflictResponse({ description: 'A plan with this id exists', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'A plan with this id exists',
+    type: ErrorResponseDto,
+    examples: { exists: domainErrorExample('CONFLICT', 'Plan pro already exists', 'The id is taken') },
+  })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePlanDto): Promise<PlanResponseDto> {
     return this.plans.create(user.userId, body);
   }
 
   @Get()
   @Auth('supervisor')
-  @ApiOperation({ summary: 'Plans with their subscriber counts (supervisor)' })
+  @ApiOperation({ operationId: 'listPlans', summary: 'Plans with their subscriber counts (supervisor)' })
   @ApiOkResponse({ type: PlanListResponseDto })
   list(@Query() query: ListPlansQueryDto): Promise<PlanListResponseDto> {
     return this.plans.list(query);
@@ -46,12 +65,20 @@ export class PlansController {
   @Patch(':id')
   @Auth('admin')
   @ApiOperation({
+    operationId: 'updatePlan',
     summary: 'Change a plan (admin)',
     description: 'New values apply from each subscriber’s next period; isActive false stops further grants.',
   })
   @ApiParam({ name: 'id', example: 'pro' })
+  @ApiBody({
+    type: UpdatePlanDto,
+    examples: {
+      more: { summary: 'More credits from the next period', value: { credits: 6000, rolloverCap: 1500 } },
+      retire: { summary: 'Stop granting (subscribers keep what they have)', value: { isActive: false } },
+    },
+  })
   @ApiOkResponse({ type: PlanResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown plan', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown plan', type: ErrorResponseDto, examples: notFoundExample('Plan') })
   update(@Param('id') id: string, @Body() body: UpdatePlanDto): Promise<PlanResponseDto> {
     return this.plans.update(id, body);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -12,6 +13,7 @@ import { assertMayAccessUser } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
@@ -23,16 +25,38 @@ export class SubscriptionsController {
   @Put()
   @Auth('supervisor')
   @ApiOperation({
+    operationId: 'putSubscription',
     summary: 'Subscribe a user to a plan (supervisor)',
     description:
       'Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second ' +
       'grant); another plan replaces the subscription, its first period starting now (or at startsAt). ' +
       'Credits already granted keep their expiry (no proration).',
   })
-  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiBody({
+    type: PutSubscriptionDto,
+    examples: {
+      now: { summary: 'Subscribe now: the first period is granted at once', value: { planId: 'pro' } },
+      later: {
+        summary: 'Periods anchored at a future start (the same plan again changes nothing)',
+        value: { planId: 'pro', startsAt: '2099-01-01T00:00:00.000Z' },
+      },
+    },
+  })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user or plan', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'The plan is deactivated', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown user or plan',
+    type: ErrorResponseDto,
+    examples: {
+      ...notFoundExample('User'),
+      unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
+    },
+  })
+  @ApiConflictResponse({
+    description: 'The plan is deactivated',
+    type: ErrorResponseDto,
+    examples: { inactive: domainErrorExample('CONFLICT', 'Plan pro is not active', 'A deactivated plan') },
+  })
   put(
     @CurrentUser() user: AuthUser,
     @Param('userId') userId: string,
@@ -43,10 +67,14 @@ export class SubscriptionsController {
 
   @Get()
   @Auth('user')
-  @ApiOperation({ summary: 'A user’s subscription (own; any user’s for supervisors)' })
-  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiOperation({ operationId: 'getSubscription', summary: 'A user’s subscription (own; any user’s for supervisors)' })
+  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({ description: 'No live subscription', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'No live subscription',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Subscription'),
+  })
   get(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     assertMayAccessUser(user, userId, 'subscription');
     return this.subscriptions.get(userId);
@@ -55,12 +83,17 @@ export class SubscriptionsController {
   @Delete()
   @Auth('supervisor')
   @ApiOperation({
+    operationId: 'deleteSubscription',
     summary: 'End a user’s subscription (supervisor)',
     description: 'No further grants; credits already granted stay until they expire.',
   })
-  @ApiParam({ name: 'userId', example: 'bob' })
+  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({ description: 'No live subscription', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'No live subscription',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Subscription'),
+  })
   remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.remove(user, userId);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -11,6 +12,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from './dto/review.dto.js';
 import { UsageReviewService } from './usage-review.service.js';
 
@@ -22,6 +24,7 @@ export class UsageReviewController {
   @Get('credits/review')
   @Auth('admin')
   @ApiOperation({
+    operationId: 'listReviewQueue',
     summary: 'The review queue: shortfalls to resolve and users with debt (admin)',
     description: 'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
   })
@@ -34,15 +37,34 @@ export class UsageReviewController {
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({
+    operationId: 'resolveUsageRecord',
     summary: 'Resolve a shortfall: write it off, or collect it now (admin)',
     description:
       'collect takes the shortfall from the balance now; what the balance cannot pay becomes debt, whatever the ' +
       'overdraft limit. Both mark the record resolved with who and when. Resolving twice is a 409.',
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '6a1f2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b' })
+  @ApiBody({
+    type: ResolveRecordDto,
+    examples: {
+      collect: { summary: 'Collect the shortfall now', value: { action: 'collect', note: 'Agreed with the customer' } },
+      writeOff: { summary: 'Forgive it', value: { action: 'write_off' } },
+    },
+  })
   @ApiOkResponse({ type: ReviewItemDto })
-  @ApiNotFoundResponse({ description: 'Unknown usage record', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'Resolved already, or nothing to review', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown usage record',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Usage record'),
+  })
+  @ApiConflictResponse({
+    description: 'Resolved already, or nothing to review',
+    type: ErrorResponseDto,
+    examples: {
+      resolved: domainErrorExample('CONFLICT', 'This record was resolved already', 'Resolved already'),
+      nothing: domainErrorExample('CONFLICT', 'This record has nothing to review', 'No shortfall to review'),
+    },
+  })
   resolve(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

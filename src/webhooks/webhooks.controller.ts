@@ -2,11 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 
@@ -15,6 +17,7 @@ import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
+import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   AcceptedRetryResponseDto,
   AcceptedTestResponseDto,
@@ -30,7 +33,13 @@ import {
 import { WebhooksService } from './webhooks.service.js';
 
 const NOT_UUID = { description: 'Invalid body or query, or the id is not a UUID', type: ErrorResponseDto };
-const UNKNOWN = { description: 'No such webhook', type: ErrorResponseDto };
+const UNKNOWN = { description: 'No such webhook', type: ErrorResponseDto, examples: notFoundExample('Webhook') };
+const WEBHOOK_ID = { name: 'id', format: 'uuid', example: '0b8f3c1e-5d2a-4f7b-9e61-2c4d8a9b7f10' };
+const INACTIVE = domainErrorExample(
+  'CONFLICT',
+  'The webhook is not active; enable it first',
+  'The endpoint is paused or disabled',
+);
 
 /** Webhook endpoints (admins only): docs/webhooks.md. */
 @ApiTags('webhooks')
@@ -42,10 +51,25 @@ export class WebhooksController {
   @Auth('admin')
   @IdempotencyRedact('secret')
   @ApiOperation({
+    operationId: 'createWebhook',
     summary: 'Subscribe a URL to events',
     description:
       'Answers the signing secret once. Every event of the subscribed types is POSTed to the URL, signed as ' +
       'Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once.',
+  })
+  @ApiBody({
+    type: CreateWebhookDto,
+    examples: {
+      alerts: {
+        summary: 'Balance alerts and grants',
+        value: {
+          url: 'https://hooks.example.com/accounting',
+          events: ['balance.low', 'balance.depleted', 'credits.granted'],
+          description: 'Billing alerts for the ops channel',
+        },
+      },
+      everything: { summary: 'Every event', value: { url: 'https://hooks.example.com/all', events: ['*'] } },
+    },
   })
   @ApiCreatedResponse({ type: CreatedWebhookResponseDto })
   @ApiBadRequestResponse({
@@ -58,7 +82,7 @@ export class WebhooksController {
 
   @Get()
   @Auth('admin')
-  @ApiOperation({ summary: 'Every webhook endpoint, newest first, without secrets' })
+  @ApiOperation({ operationId: 'listWebhooks', summary: 'Every webhook endpoint, newest first, without secrets' })
   @ApiOkResponse({ type: WebhookListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })
   list(@Query() query: PageQueryDto): Promise<WebhookListResponseDto> {
@@ -67,7 +91,8 @@ export class WebhooksController {
 
   @Get(':id')
   @Auth('admin')
-  @ApiOperation({ summary: 'One webhook endpoint, without its secret' })
+  @ApiOperation({ operationId: 'getWebhook', summary: 'One webhook endpoint, without its secret' })
+  @ApiParam(WEBHOOK_ID)
   @ApiOkResponse({ type: WebhookResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
   @ApiNotFoundResponse(UNKNOWN)
@@ -78,10 +103,22 @@ export class WebhooksController {
   @Patch(':id')
   @Auth('admin')
   @ApiOperation({
+    operationId: 'updateWebhook',
     summary: 'Change the URL, the events, the description, or pause / re-enable the endpoint',
     description:
       '`isActive: false` pauses it (its pending deliveries fail; retry them later); `isActive: true` re-enables ' +
       'one the service disabled after 3 days of failures.',
+  })
+  @ApiParam(WEBHOOK_ID)
+  @ApiBody({
+    type: UpdateWebhookDto,
+    examples: {
+      events: {
+        summary: 'Subscribe to other events',
+        value: { events: ['usage.needs_review', 'api_key.limit_reached'] },
+      },
+      pause: { summary: 'Pause the endpoint', value: { isActive: false } },
+    },
   })
   @ApiOkResponse({ type: WebhookResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
@@ -92,7 +129,11 @@ export class WebhooksController {
 
   @Delete(':id')
   @Auth('admin')
-  @ApiOperation({ summary: 'Delete the endpoint and its deliveries log; nothing more is sent to it' })
+  @ApiOperation({
+    operationId: 'deleteWebhook',
+    summary: 'Delete the endpoint and its deliveries log; nothing more is sent to it',
+  })
+  @ApiParam(WEBHOOK_ID)
   @ApiOkResponse({ type: WebhookResponseDto, description: 'The endpoint as it was' })
   @ApiBadRequestResponse(NOT_UUID)
   @ApiNotFoundResponse(UNKNOWN)
@@ -104,7 +145,9 @@ export class WebhooksController {
   @HttpCode(200)
   @Auth('admin')
   @IdempotencyRedact('secret')
+  @ApiParam(WEBHOOK_ID)
   @ApiOperation({
+    operationId: 'rotateWebhookSecret',
     summary: 'Replace the signing secret',
     description: 'Answers the new secret once. For 24 hours deliveries carry signatures with both secrets.',
   })
@@ -118,18 +161,24 @@ export class WebhooksController {
   @Post(':id/test')
   @HttpCode(202)
   @Auth('admin')
-  @ApiOperation({ summary: 'Send a `webhook.test` event to this endpoint only' })
+  @ApiOperation({ operationId: 'testWebhook', summary: 'Send a `webhook.test` event to this endpoint only' })
+  @ApiParam(WEBHOOK_ID)
   @ApiAcceptedResponse({ type: AcceptedTestResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
   @ApiNotFoundResponse(UNKNOWN)
-  @ApiConflictResponse({ description: 'The endpoint is not active', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The endpoint is not active',
+    type: ErrorResponseDto,
+    examples: { inactive: INACTIVE },
+  })
   test(@Param('id', new ParseUUIDPipe()) id: string): Promise<AcceptedTestResponseDto> {
     return this.webhooks.sendTest(id);
   }
 
   @Get(':id/deliveries')
   @Auth('admin')
-  @ApiOperation({ summary: "The endpoint's deliveries, newest first" })
+  @ApiOperation({ operationId: 'listWebhookDeliveries', summary: "The endpoint's deliveries, newest first" })
+  @ApiParam(WEBHOOK_ID)
   @ApiOkResponse({ type: DeliveryListResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
   @ApiNotFoundResponse(UNKNOWN)
@@ -143,16 +192,30 @@ export class WebhooksController {
   @Post('deliveries/:id/retry')
   @HttpCode(202)
   @Auth('admin')
+  @ApiParam({ name: 'id', format: 'uuid', example: '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f' })
   @ApiOperation({
+    operationId: 'retryWebhookDelivery',
     summary: 'Queue a failed delivery again',
     description: 'Attempted again at once, with a fresh 3-day retry window and the same webhook-id.',
   })
   @ApiAcceptedResponse({ type: AcceptedRetryResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse({ description: 'No such delivery', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'No such delivery',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Delivery'),
+  })
   @ApiConflictResponse({
     description: 'The delivery is not failed, or its endpoint is not active',
     type: ErrorResponseDto,
+    examples: {
+      notFailed: domainErrorExample(
+        'CONFLICT',
+        'Only a failed delivery can be retried (this one is pending)',
+        'The delivery is still pending',
+      ),
+      inactive: INACTIVE,
+    },
   })
   retry(@Param('id', new ParseUUIDPipe()) id: string): Promise<AcceptedRetryResponseDto> {
     return this.webhooks.retry(id);

@@ -152,7 +152,7 @@ export class ApiKeyResponseDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 1000, description: 'null: no limit' })
   creditLimit: number | null;
 
-  @ApiProperty({ enum: KEY_LIMIT_PERIODS, nullable: true, example: 'month', description: 'null: no limit' })
+  @ApiProperty({ enum: [...KEY_LIMIT_PERIODS, null], nullable: true, example: 'month', description: 'null: no limit' })
   limitPeriod: KeyLimitPeriod | null;
 
   @ApiProperty({

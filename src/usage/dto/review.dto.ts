@@ -55,7 +55,7 @@ export class ReviewItemDto {
   @ApiProperty({ enum: REVIEW_STATUSES, example: 'open' })
   reviewStatus: (typeof REVIEW_STATUSES)[number];
 
-  @ApiProperty({ enum: REVIEW_ACTIONS, nullable: true, example: null })
+  @ApiProperty({ enum: [...REVIEW_ACTIONS, null], nullable: true, example: null })
   resolution: (typeof REVIEW_ACTIONS)[number] | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -199,6 +199,45 @@ export const reconcileCredits = <ThrowOnError extends boolean = false>(options?:
 });
 
 /**
+ * A user’s overdraft, hourly spend limit and debt (supervisor)
+ */
+export const getCreditLimits = <ThrowOnError extends boolean = false>(options: Options<GetCreditLimitsData, ThrowOnError>): RequestResult<GetCreditLimitsResponses, GetCreditLimitsErrors, ThrowOnError> => (options.client ?? client).get<GetCreditLimitsResponses, GetCreditLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/limits/{userId}',
+    ...options
+});
+
+/**
+ * Set a user’s overdraft and hourly spend limit (admin)
+ *
+ * Fields left out keep their value; maxCreditsPerHour null returns to SPEND_RATE_LIMIT_PER_HOUR.
+ */
+export const setCreditLimits = <ThrowOnError extends boolean = false>(options: Options<SetCreditLimitsData, ThrowOnError>): RequestResult<SetCreditLimitsResponses, SetCreditLimitsErrors, ThrowOnError> => (options.client ?? client).put<SetCreditLimitsResponses, SetCreditLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/limits/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set a user’s low-balance alert thresholds (supervisor)
+ *
+ * Replaces LOW_BALANCE_THRESHOLDS for that user; an empty list turns balance.low off for them.
+ */
+export const setAlertThresholds = <ThrowOnError extends boolean = false>(options: Options<SetAlertThresholdsData, ThrowOnError>): RequestResult<SetAlertThresholdsResponses, SetAlertThresholdsErrors, ThrowOnError> => (options.client ?? client).put<SetAlertThresholdsResponses, SetAlertThresholdsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/alerts/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Record usage and debit its credits (one transaction)
  *
  * Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are calculated exactly from the price in effect. The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`.
@@ -260,6 +299,32 @@ export const exportUsageRecordsCsv = <ThrowOnError extends boolean = false>(opti
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/api/usage/records/export',
     ...options
+});
+
+/**
+ * The review queue: shortfalls to resolve and users with debt (admin)
+ *
+ * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
+ */
+export const listReviewQueue = <ThrowOnError extends boolean = false>(options?: Options<ListReviewQueueData, ThrowOnError>): RequestResult<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError> => (options?.client ?? client).get<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/review',
+    ...options
+});
+
+/**
+ * Resolve a shortfall: write it off, or collect it now (admin)
+ *
+ * collect takes the shortfall from the balance now; what the balance cannot pay becomes debt, whatever the overdraft limit. Both mark the record resolved with who and when. Resolving twice is a 409.
+ */
+export const resolveUsageRecord = <ThrowOnError extends boolean = false>(options: Options<ResolveUsageRecordData, ThrowOnError>): RequestResult<ResolveUsageRecordResponses, ResolveUsageRecordErrors, ThrowOnError> => (options.client ?? client).post<ResolveUsageRecordResponses, ResolveUsageRecordErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/usage/records/{id}/resolve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -346,7 +411,7 @@ export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Create an API key for the caller
  *
- * The key acts as the caller with role `user`, limited to `permissions`. The response is the only place the key appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it.
+ * The key acts as the caller with role `user`, limited to `permissions`. The response is the only place the key appears (only its SHA-256 hash is stored); an idempotent replay of this request does not repeat it. With `creditLimit`, the credits spent through the key per `limitPeriod` are capped.
  */
 export const createApiKey = <ThrowOnError extends boolean = false>(options: Options<CreateApiKeyData, ThrowOnError>): RequestResult<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError> => (options.client ?? client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -388,5 +453,200 @@ export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Opti
 export const getApiKey = <ThrowOnError extends boolean = false>(options: Options<GetApiKeyData, ThrowOnError>): RequestResult<GetApiKeyResponses, GetApiKeyErrors, ThrowOnError> => (options.client ?? client).get<GetApiKeyResponses, GetApiKeyErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/api-keys/{id}',
+    ...options
+});
+
+/**
+ * Rename an API key of the caller (admins: any) or change its credit budget
+ *
+ * `creditLimit: null` removes the limit and its period. Credits already spent in the current period stay counted against a changed limit; a changed period counts from the start of the new one.
+ */
+export const updateApiKey = <ThrowOnError extends boolean = false>(options: Options<UpdateApiKeyData, ThrowOnError>): RequestResult<UpdateApiKeyResponses, UpdateApiKeyErrors, ThrowOnError> => (options.client ?? client).patch<UpdateApiKeyResponses, UpdateApiKeyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/api-keys/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Plans with their subscriber counts (supervisor)
+ */
+export const listPlans = <ThrowOnError extends boolean = false>(options?: Options<ListPlansData, ThrowOnError>): RequestResult<ListPlansResponses, ListPlansErrors, ThrowOnError> => (options?.client ?? client).get<ListPlansResponses, ListPlansErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/plans',
+    ...options
+});
+
+/**
+ * Create a plan: credits granted to each subscriber every period (admin)
+ */
+export const createPlan = <ThrowOnError extends boolean = false>(options: Options<CreatePlanData, ThrowOnError>): RequestResult<CreatePlanResponses, CreatePlanErrors, ThrowOnError> => (options.client ?? client).post<CreatePlanResponses, CreatePlanErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/plans',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Change a plan (admin)
+ *
+ * New values apply from each subscriber’s next period; isActive false stops further grants.
+ */
+export const updatePlan = <ThrowOnError extends boolean = false>(options: Options<UpdatePlanData, ThrowOnError>): RequestResult<UpdatePlanResponses, UpdatePlanErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePlanResponses, UpdatePlanErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/plans/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End a user’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire.
+ */
+export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * A user’s subscription (own; any user’s for supervisors)
+ */
+export const getSubscription = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionData, ThrowOnError>): RequestResult<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * Subscribe a user to a plan (supervisor)
+ *
+ * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant); another plan replaces the subscription, its first period starting now (or at startsAt). Credits already granted keep their expiry (no proration).
+ */
+export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Every event emitted, newest first
+ *
+ * The same `{id, type, createdAt, data}` the webhooks deliver, whether or not any endpoint got it.
+ */
+export const listEvents = <ThrowOnError extends boolean = false>(options?: Options<ListEventsData, ThrowOnError>): RequestResult<ListEventsResponses, ListEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListEventsResponses, ListEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/events',
+    ...options
+});
+
+/**
+ * Every webhook endpoint, newest first, without secrets
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>): RequestResult<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError> => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks',
+    ...options
+});
+
+/**
+ * Subscribe a URL to events
+ *
+ * Answers the signing secret once. Every event of the subscribed types is POSTed to the URL, signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once.
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>): RequestResult<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError> => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete the endpoint and its deliveries log; nothing more is sent to it
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>): RequestResult<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError> => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}',
+    ...options
+});
+
+/**
+ * One webhook endpoint, without its secret
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>): RequestResult<GetWebhookResponses, GetWebhookErrors, ThrowOnError> => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change the URL, the events, the description, or pause / re-enable the endpoint
+ *
+ * `isActive: false` pauses it (its pending deliveries fail; retry them later); `isActive: true` re-enables one the service disabled after 3 days of failures.
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>): RequestResult<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError> => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Replace the signing secret
+ *
+ * Answers the new secret once. For 24 hours deliveries carry signatures with both secrets.
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>): RequestResult<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError> => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}/rotate-secret',
+    ...options
+});
+
+/**
+ * Send a `webhook.test` event to this endpoint only
+ */
+export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>): RequestResult<TestWebhookResponses, TestWebhookErrors, ThrowOnError> => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}/test',
+    ...options
+});
+
+/**
+ * The endpoint's deliveries, newest first
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>): RequestResult<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError> => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/{id}/deliveries',
+    ...options
+});
+
+/**
+ * Queue a failed delivery again
+ *
+ * Attempted again at once, with a fresh 3-day retry window and the same webhook-id.
+ */
+export const retryWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RetryWebhookDeliveryData, ThrowOnError>): RequestResult<RetryWebhookDeliveryResponses, RetryWebhookDeliveryErrors, ThrowOnError> => (options.client ?? client).post<RetryWebhookDeliveryResponses, RetryWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/webhooks/deliveries/{id}/retry',
     ...options
 });

@@ -134,6 +134,18 @@ export type CreatePricingRuleDto = {
 };
 
 export type ActiveAllocationDto = {
+    /**
+     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     */
+    source: 'manual' | 'plan' | 'rollover';
+    /**
+     * The plan, for plan and rollover
+     */
+    planId: string | null;
+    /**
+     * Start of the subscription period the credits belong to, for plan and rollover
+     */
+    periodStart: string | null;
     id: string;
     /**
      * Credits left in this allocation
@@ -159,6 +171,10 @@ export type BalanceResponseDto = {
      */
     heldCredits: number;
     /**
+     * Credits owed: spent through the overdraft; the next grant repays them first
+     */
+    debt: number;
+    /**
      * Unexpired allocations with credits left, soonest expiry first
      */
     activeAllocations: Array<ActiveAllocationDto>;
@@ -175,7 +191,7 @@ export type CheckCreditsResponseDto = {
     sufficient: boolean;
     requiredCredits: number;
     /**
-     * Credits available now (unexpired allocations, holds excluded)
+     * Credits that can be spent now: unexpired allocations (holds excluded) plus what the overdraft still covers
      */
     availableCredits: number;
 };
@@ -231,6 +247,18 @@ export type AllocateCreditsDto = {
 };
 
 export type AllocationResponseDto = {
+    /**
+     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     */
+    source: 'manual' | 'plan' | 'rollover';
+    /**
+     * The plan, for plan and rollover
+     */
+    planId: string | null;
+    /**
+     * Start of the subscription period the credits belong to, for plan and rollover
+     */
+    periodStart: string | null;
     id: string;
     userId: string;
     totalCredits: number;
@@ -256,8 +284,11 @@ export type LedgerEntryDto = {
      */
     id: string;
     userId: string;
-    allocationId: string;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void';
+    /**
+     * Null for overdraft entries: credits spent beyond the balance, owed as debt
+     */
+    allocationId: string | null;
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -278,7 +309,10 @@ export type LedgerListResponseDto = {
 };
 
 export type ReconcileMismatchDto = {
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch';
+    /**
+     * remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back
+     */
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch';
     userId: string;
     allocationId: string | null;
     sessionId: string | null;
@@ -297,12 +331,98 @@ export type ReconcileResponseDto = {
     mismatches: Array<ReconcileMismatchDto>;
 };
 
+export type PutCreditLimitsDto = {
+    /**
+     * Credits a record or a settlement overrun may spend beyond the balance, as debt (default 0)
+     */
+    overdraftLimit?: number;
+    /**
+     * Credits the user may spend in any 60 minutes; null: back to SPEND_RATE_LIMIT_PER_HOUR
+     */
+    maxCreditsPerHour?: number | null;
+};
+
+export type CreditLimitsResponseDto = {
+    userId: string;
+    overdraftLimit: number;
+    /**
+     * The user’s own hourly limit (null: the default applies)
+     */
+    maxCreditsPerHour: number | null;
+    /**
+     * The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)
+     */
+    effectiveMaxCreditsPerHour: number | null;
+    /**
+     * Owed: repaid first by the next grant
+     */
+    debt: number;
+};
+
+export type PutAlertThresholdsDto = {
+    /**
+     * Balances that trigger balance.low when a movement crosses below them (at most 10)
+     */
+    thresholds: Array<number>;
+};
+
+export type AlertThresholdsResponseDto = {
+    userId: string;
+    thresholds: Array<number>;
+};
+
 export type ModelMarginDto = {
     credits: number;
     /**
      * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
      */
     providerCost: string | null;
+};
+
+export type InsufficientCreditsResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    requiredCredits: number;
+    availableCredits: number;
+};
+
+export type KeyLimitExceededResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * Credits the refused request needed
+     */
+    requiredCredits: number;
 };
 
 export type RecordUsageDto = {
@@ -355,28 +475,6 @@ export type UsageRecordResponseDto = {
      */
     pricingRuleId: string | null;
     billingStatus: 'billed' | 'needs_review';
-};
-
-export type InsufficientCreditsResponseDto = {
-    statusCode: number;
-    /**
-     * A sentence, or for validation errors one sentence per problem
-     */
-    message: string | Array<string>;
-    /**
-     * The HTTP reason phrase of statusCode
-     */
-    error: string;
-    /**
-     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
-     */
-    code?: string;
-    /**
-     * Correlates with the logs
-     */
-    requestId?: string;
-    requiredCredits: number;
-    availableCredits: number;
 };
 
 export type UserUsageStatsResponseDto = {
@@ -453,6 +551,52 @@ export type SystemUsageStatsResponseDto = {
 export type UsageRecordListResponseDto = {
     items: Array<UsageRecordResponseDto>;
     nextCursor: string | null;
+};
+
+export type ReviewItemDto = {
+    usageRecordId: string;
+    userId: string;
+    timestamp: string;
+    service: string;
+    operation: string;
+    /**
+     * Credits the record billed
+     */
+    credits: number;
+    /**
+     * What the settlement could not collect
+     */
+    shortfall: number;
+    reviewStatus: 'open' | 'resolved';
+    resolution: 'write_off' | 'collect' | null;
+    resolvedBy: string | null;
+    resolvedAt: string | null;
+    note: string | null;
+};
+
+export type DebtorDto = {
+    userId: string;
+    debt: number;
+};
+
+export type ReviewListResponseDto = {
+    /**
+     * Usage records with a shortfall, newest first
+     */
+    items: Array<ReviewItemDto>;
+    nextCursor: string | null;
+    /**
+     * Users with debt, largest first (status=open, first page only; at most 500)
+     */
+    debts: Array<DebtorDto>;
+};
+
+export type ResolveRecordDto = {
+    /**
+     * write_off: forgive the shortfall; collect: take it from the balance now (what it lacks becomes debt)
+     */
+    action: 'write_off' | 'collect';
+    note?: string;
 };
 
 export type InitializeSessionDto = {
@@ -611,6 +755,14 @@ export type CreateApiKeyDto = {
      * When the key stops working (must be in the future); default: never
      */
     expiresAt?: string;
+    /**
+     * Credits the key may spend per period (records, holds at their held amount, settlement overruns); a request that would exceed it → 402 KEY_LIMIT_EXCEEDED; default: no limit
+     */
+    creditLimit?: number;
+    /**
+     * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Only with creditLimit; default: total
+     */
+    limitPeriod?: 'day' | 'week' | 'month' | 'total';
 };
 
 export type CreatedApiKeyResponseDto = {
@@ -636,6 +788,22 @@ export type CreatedApiKeyResponseDto = {
      * Neither revoked nor expired
      */
     isActive: boolean;
+    /**
+     * null: no limit
+     */
+    creditLimit: number | null;
+    /**
+     * null: no limit
+     */
+    limitPeriod: 'day' | 'week' | 'month' | 'total' | null;
+    /**
+     * Credits spent through the key in the current period, holds at their held amount (null: no limit). Settlement overruns count even beyond the limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the current period ends and spending counts from 0 again (null: no limit, or total)
+     */
+    periodResetsAt: string | null;
     /**
      * The key itself. Shown only in this response: store it now, it cannot be retrieved later. `null` when the response is an idempotent replay (Idempotent-Replayed: true): the key is never stored.
      */
@@ -665,6 +833,22 @@ export type ApiKeyResponseDto = {
      * Neither revoked nor expired
      */
     isActive: boolean;
+    /**
+     * null: no limit
+     */
+    creditLimit: number | null;
+    /**
+     * null: no limit
+     */
+    limitPeriod: 'day' | 'week' | 'month' | 'total' | null;
+    /**
+     * Credits spent through the key in the current period, holds at their held amount (null: no limit). Settlement overruns count even beyond the limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the current period ends and spending counts from 0 again (null: no limit, or total)
+     */
+    periodResetsAt: string | null;
 };
 
 export type ApiKeyListResponseDto = {
@@ -694,6 +878,236 @@ export type VerifyApiKeyResponseDto = {
      * When not valid
      */
     reason?: 'unknown' | 'revoked' | 'expired';
+};
+
+export type UpdateApiKeyDto = {
+    name?: string;
+    /**
+     * Credits the key may spend per period (records, holds at their held amount, settlement overruns); a request that would exceed it → 402 KEY_LIMIT_EXCEEDED. null removes the limit and its period. Credits already spent in the current period stay counted
+     */
+    creditLimit?: number | null;
+    /**
+     * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Needs a limit (given here or already set); a new limit without it keeps the key's period (total for a key that had none). A new period counts from its own start
+     */
+    limitPeriod?: 'day' | 'week' | 'month' | 'total';
+};
+
+export type CreatePlanDto = {
+    /**
+     * Lowercase letters, digits, -
+     */
+    id: string;
+    name: string;
+    /**
+     * Per period
+     */
+    credits: number;
+    period: 'day' | 'week' | 'month';
+    /**
+     * Unused credits of a period that move to the next one (default 0: none)
+     */
+    rolloverCap?: number;
+};
+
+export type PlanResponseDto = {
+    id: string;
+    name: string;
+    credits: number;
+    period: 'day' | 'week' | 'month';
+    rolloverCap: number;
+    isActive: boolean;
+    createdAt: string;
+};
+
+export type PlanWithCountResponseDto = {
+    id: string;
+    name: string;
+    credits: number;
+    period: 'day' | 'week' | 'month';
+    rolloverCap: number;
+    isActive: boolean;
+    createdAt: string;
+    /**
+     * Live subscriptions
+     */
+    subscriberCount: number;
+};
+
+export type PlanListResponseDto = {
+    items: Array<PlanWithCountResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdatePlanDto = {
+    name?: string;
+    credits?: number;
+    rolloverCap?: number;
+    /**
+     * false: subscribers get no further grants
+     */
+    isActive?: boolean;
+};
+
+export type PutSubscriptionDto = {
+    planId: string;
+    /**
+     * Anchor of the periods (default now; not in the past). Ignored when the plan does not change.
+     */
+    startsAt?: string;
+};
+
+export type SubscriptionResponseDto = {
+    userId: string;
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+};
+
+export type EventResponseDto = {
+    id: string;
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+    createdAt: string;
+    /**
+     * The type's payload (see the event catalogue in docs/webhooks.md)
+     */
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+export type EventListResponseDto = {
+    items: Array<EventResponseDto>;
+    nextCursor: string | null;
+};
+
+export type CreateWebhookDto = {
+    /**
+     * https URL resolving to a public address (checked now and at every connection); http and private or loopback addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true
+     */
+    url: string;
+    /**
+     * Event types to receive, or ["*"] for every type
+     */
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    description?: string;
+};
+
+export type CreatedWebhookResponseDto = {
+    id: string;
+    url: string;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    description: string | null;
+    isActive: boolean;
+    /**
+     * Why the service disabled the endpoint (every attempt failed for 3 days); null when active or paused by an admin
+     */
+    disabledReason: string | null;
+    createdAt: string;
+    updatedAt: string;
+    /**
+     * The signing secret (`whsec_` + base64 of 32 random bytes). Shown only in this response: store it now. An idempotent replay of this request answers without it.
+     */
+    secret: string;
+};
+
+export type WebhookResponseDto = {
+    id: string;
+    url: string;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    description: string | null;
+    isActive: boolean;
+    /**
+     * Why the service disabled the endpoint (every attempt failed for 3 days); null when active or paused by an admin
+     */
+    disabledReason: string | null;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type WebhookListResponseDto = {
+    items: Array<WebhookResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdateWebhookDto = {
+    /**
+     * https URL resolving to a public address (checked now and at every connection); http and private or loopback addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true
+     */
+    url?: string;
+    /**
+     * Event types to receive, or ["*"] for every type
+     */
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    description?: string | null;
+    /**
+     * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
+     */
+    isActive?: boolean;
+};
+
+export type RotatedSecretResponseDto = {
+    id: string;
+    /**
+     * The new secret, shown only here
+     */
+    secret: string;
+    /**
+     * Until then every delivery is signed with both secrets (two v1 signatures)
+     */
+    previousSecretExpiresAt: string;
+};
+
+export type AcceptedTestResponseDto = {
+    /**
+     * The event sent
+     */
+    eventId: string;
+};
+
+export type DeliveryResponseDto = {
+    /**
+     * For the retry route
+     */
+    id: string;
+    /**
+     * The webhook-id header
+     */
+    eventId: string;
+    type: string;
+    status: 'pending' | 'succeeded' | 'failed';
+    attempts: number;
+    lastStatusCode: number | null;
+    /**
+     * Why the last attempt failed
+     */
+    lastError: string | null;
+    /**
+     * While pending: the next attempt
+     */
+    nextAttemptAt: string | null;
+    createdAt: string;
+    deliveredAt: string | null;
+};
+
+export type DeliveryListResponseDto = {
+    items: Array<DeliveryResponseDto>;
+    nextCursor: string | null;
+};
+
+export type AcceptedRetryResponseDto = {
+    id: string;
+    status: string;
 };
 
 export type GetLivenessData = {
@@ -1686,6 +2100,162 @@ export type ReconcileCreditsResponses = {
 
 export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
 
+export type GetCreditLimitsData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/credits/limits/{userId}';
+};
+
+export type GetCreditLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetCreditLimitsError = GetCreditLimitsErrors[keyof GetCreditLimitsErrors];
+
+export type GetCreditLimitsResponses = {
+    200: CreditLimitsResponseDto;
+};
+
+export type GetCreditLimitsResponse = GetCreditLimitsResponses[keyof GetCreditLimitsResponses];
+
+export type SetCreditLimitsData = {
+    body: PutCreditLimitsDto;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/credits/limits/{userId}';
+};
+
+export type SetCreditLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetCreditLimitsError = SetCreditLimitsErrors[keyof SetCreditLimitsErrors];
+
+export type SetCreditLimitsResponses = {
+    200: CreditLimitsResponseDto;
+};
+
+export type SetCreditLimitsResponse = SetCreditLimitsResponses[keyof SetCreditLimitsResponses];
+
+export type SetAlertThresholdsData = {
+    body: PutAlertThresholdsDto;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/credits/alerts/{userId}';
+};
+
+export type SetAlertThresholdsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetAlertThresholdsError = SetAlertThresholdsErrors[keyof SetAlertThresholdsErrors];
+
+export type SetAlertThresholdsResponses = {
+    200: AlertThresholdsResponseDto;
+};
+
+export type SetAlertThresholdsResponse = SetAlertThresholdsResponses[keyof SetAlertThresholdsResponses];
+
 export type RecordUsageData = {
     body: RecordUsageDto;
     headers?: {
@@ -1709,9 +2279,9 @@ export type RecordUsageErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Insufficient credits; nothing was recorded
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was recorded
      */
-    402: InsufficientCreditsResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`.
      */
@@ -2066,6 +2636,125 @@ export type ExportUsageRecordsCsvResponses = {
 
 export type ExportUsageRecordsCsvResponse = ExportUsageRecordsCsvResponses[keyof ExportUsageRecordsCsvResponses];
 
+export type ListReviewQueueData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        status?: 'open' | 'resolved';
+    };
+    url: '/api/credits/review';
+};
+
+export type ListReviewQueueErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListReviewQueueError = ListReviewQueueErrors[keyof ListReviewQueueErrors];
+
+export type ListReviewQueueResponses = {
+    200: ReviewListResponseDto;
+};
+
+export type ListReviewQueueResponse = ListReviewQueueResponses[keyof ListReviewQueueResponses];
+
+export type ResolveUsageRecordData = {
+    body: ResolveRecordDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/usage/records/{id}/resolve';
+};
+
+export type ResolveUsageRecordErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown usage record
+     */
+    404: ErrorResponseDto;
+    /**
+     * Resolved already, or nothing to review; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ResolveUsageRecordError = ResolveUsageRecordErrors[keyof ResolveUsageRecordErrors];
+
+export type ResolveUsageRecordResponses = {
+    200: ReviewItemDto;
+};
+
+export type ResolveUsageRecordResponse = ResolveUsageRecordResponses[keyof ResolveUsageRecordResponses];
+
 export type InitializeSessionData = {
     body: InitializeSessionDto;
     headers?: {
@@ -2089,9 +2778,9 @@ export type InitializeSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits for the hold; nothing was written
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was written
      */
-    402: InsufficientCreditsResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`.
      */
@@ -2491,7 +3180,7 @@ export type CreateApiKeyData = {
 
 export type CreateApiKeyErrors = {
     /**
-     * Invalid body, unknown scope or expiresAt not in the future
+     * Invalid body, unknown scope, expiresAt not in the future, or limitPeriod without creditLimit
      */
     400: ErrorResponseDto;
     /**
@@ -2705,3 +3394,964 @@ export type GetApiKeyResponses = {
 };
 
 export type GetApiKeyResponse = GetApiKeyResponses[keyof GetApiKeyResponses];
+
+export type UpdateApiKeyData = {
+    body: UpdateApiKeyDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/api-keys/{id}';
+};
+
+export type UpdateApiKeyErrors = {
+    /**
+     * The id is not a UUID, an invalid or empty body, or limitPeriod without a limit
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown, or another user's key
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateApiKeyError = UpdateApiKeyErrors[keyof UpdateApiKeyErrors];
+
+export type UpdateApiKeyResponses = {
+    /**
+     * The key as it is now
+     */
+    200: ApiKeyResponseDto;
+};
+
+export type UpdateApiKeyResponse = UpdateApiKeyResponses[keyof UpdateApiKeyResponses];
+
+export type ListPlansData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/plans';
+};
+
+export type ListPlansErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPlansError = ListPlansErrors[keyof ListPlansErrors];
+
+export type ListPlansResponses = {
+    200: PlanListResponseDto;
+};
+
+export type ListPlansResponse = ListPlansResponses[keyof ListPlansResponses];
+
+export type CreatePlanData = {
+    body: CreatePlanDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/plans';
+};
+
+export type CreatePlanErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A plan with this id exists; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePlanError = CreatePlanErrors[keyof CreatePlanErrors];
+
+export type CreatePlanResponses = {
+    201: PlanResponseDto;
+};
+
+export type CreatePlanResponse = CreatePlanResponses[keyof CreatePlanResponses];
+
+export type UpdatePlanData = {
+    body: UpdatePlanDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/plans/{id}';
+};
+
+export type UpdatePlanErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown plan
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdatePlanError = UpdatePlanErrors[keyof UpdatePlanErrors];
+
+export type UpdatePlanResponses = {
+    200: PlanResponseDto;
+};
+
+export type UpdatePlanResponse = UpdatePlanResponses[keyof UpdatePlanResponses];
+
+export type DeleteSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type DeleteSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No live subscription
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
+
+export type DeleteSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
+
+export type GetSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type GetSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No live subscription
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetSubscriptionError = GetSubscriptionErrors[keyof GetSubscriptionErrors];
+
+export type GetSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type GetSubscriptionResponse = GetSubscriptionResponses[keyof GetSubscriptionResponses];
+
+export type PutSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type PutSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or plan
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutSubscriptionError = PutSubscriptionErrors[keyof PutSubscriptionErrors];
+
+export type PutSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
+
+export type ListEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+        userId?: string;
+    };
+    url: '/api/events';
+};
+
+export type ListEventsErrors = {
+    /**
+     * Invalid query or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
+
+export type ListEventsResponses = {
+    200: EventListResponseDto;
+};
+
+export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * Invalid query
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    200: WebhookListResponseDto;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: CreateWebhookDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * Invalid body; a URL that is not https, has credentials or does not resolve to public addresses
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    201: CreatedWebhookResponseDto;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * The endpoint as it was
+     */
+    200: WebhookResponseDto;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    200: WebhookResponseDto;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: UpdateWebhookDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/{id}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    200: WebhookResponseDto;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type RotateWebhookSecretData = {
+    body?: never;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/{id}/rotate-secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    200: RotatedSecretResponseDto;
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type TestWebhookData = {
+    body?: never;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/{id}/test';
+};
+
+export type TestWebhookErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * The endpoint is not active; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type TestWebhookError = TestWebhookErrors[keyof TestWebhookErrors];
+
+export type TestWebhookResponses = {
+    202: AcceptedTestResponseDto;
+};
+
+export type TestWebhookResponse = TestWebhookResponses[keyof TestWebhookResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        status?: 'pending' | 'succeeded' | 'failed';
+    };
+    url: '/api/webhooks/{id}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    200: DeliveryListResponseDto;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type RetryWebhookDeliveryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/webhooks/deliveries/{id}/retry';
+};
+
+export type RetryWebhookDeliveryErrors = {
+    /**
+     * Invalid body or query, or the id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such delivery
+     */
+    404: ErrorResponseDto;
+    /**
+     * The delivery is not failed, or its endpoint is not active; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RetryWebhookDeliveryError = RetryWebhookDeliveryErrors[keyof RetryWebhookDeliveryErrors];
+
+export type RetryWebhookDeliveryResponses = {
+    202: AcceptedRetryResponseDto;
+};
+
+export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
