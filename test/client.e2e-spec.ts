@@ -61,7 +61,7 @@ describe('the generated TypeScript client', () => {
     // 402 comes back typed, with what was needed and what there was.
     const short = await recordUsage({ client: user, body: { ...record, credits: 5000 } });
     expect(short.response?.status).toBe(402);
-    if (short.response?.status === 402 && short.error && 'requiredCredits' in short.error) {
+    if (short.response?.status === 402 && short.error && 'availableCredits' in short.error) {
       expect(short.error.code).toBe('INSUFFICIENT_CREDITS');
       expect(short.error.requiredCredits).toBe(5000);
       expect(short.error.availableCredits).toBe(988);
