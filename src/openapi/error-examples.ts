@@ -1,19 +1,7 @@
 import { DOMAIN_ERROR_STATUS, type DomainErrorCode } from '../common/errors/domain-error.js';
+import { REASON_PHRASE } from '../common/errors/reason-phrases.js';
 
-/** The `error` text the exception filter writes for each status (src/common/errors/all-exceptions.filter.ts). */
-export const REASON_PHRASE: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
+export { REASON_PHRASE };
 
 export interface ExampleObject {
   summary: string;

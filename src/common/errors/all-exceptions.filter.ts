@@ -6,23 +6,9 @@ import { connectionProblem } from '../../database/connection-errors.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { RequestShapeError } from '../http/request-shape.js';
 import { DatabaseUnavailableError, DomainError, OutcomeUnknownError, SpendRateLimitedError } from './domain-error.js';
+import { REASON_PHRASE as REASON } from './reason-phrases.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /** PostgreSQL errors that describe the request's situation rather than a bug. */
 const PG_STATUS: Record<string, { status: number; message: string }> = {
