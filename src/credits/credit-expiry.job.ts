@@ -31,6 +31,27 @@ export class CreditExpiryJob {
     });
   }
 
+  @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiring-notice' })
+  notice(): Promise<void> {
+    return this.metrics.runJob('credits-expiring-notice', async () => {
+      const told = await this.noticeExpiring();
+      if (told > 0) this.logger.log({ msg: 'expiring credits notified', count: told });
+    });
+  }
+
+  /** Sends credits.expiring for every allocation now within the notice window; returns how many. */
+  async noticeExpiring(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { processed, told } = await this.repo.noticeExpiringBatch(
+        this.config.credits.expiringNoticeHours,
+        EXPIRY_BATCH,
+      );
+      total += told;
+      if (processed < EXPIRY_BATCH) return total;
+    }
+  }
+
   /** Processes every expired allocation not yet processed; returns the number of `expire` entries. */
   async expireDue(): Promise<number> {
     let total = 0;

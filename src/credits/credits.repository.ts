@@ -372,6 +372,31 @@ export class CreditsRepository {
     return rows[0]?.n ?? 0;
   }
 
+  /**
+   * One batch of the credits.expiring notices: allocations expiring within `hours` not yet
+   * considered are marked, and those with credits left get their event, in one statement. Rows a
+   * movement or another instance holds are skipped (the next run gets them).
+   */
+  async noticeExpiringBatch(hours: number, batch: number): Promise<{ processed: number; told: number }> {
+    const rows: { processed: string; told: string }[] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT id, user_id, remaining_credits, expires_at FROM credit_allocations
+          WHERE NOT expiring_notified AND expires_at > now() AND expires_at <= now() + make_interval(hours => $1)
+          ORDER BY expires_at LIMIT $2
+          FOR UPDATE SKIP LOCKED),
+       marked AS (
+         UPDATE credit_allocations a SET expiring_notified = true FROM due WHERE a.id = due.id RETURNING a.id),
+       told AS (
+         SELECT emit_event('credits.expiring', due.user_id, jsonb_build_object(
+                  'userId', due.user_id, 'allocationId', due.id, 'remainingCredits', due.remaining_credits,
+                  'expiresAt', to_char(due.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+           FROM due WHERE due.remaining_credits > 0)
+       SELECT (SELECT count(*) FROM marked) AS processed, (SELECT count(*) FROM told) AS told`,
+      [hours, batch],
+    );
+    return { processed: Number(rows[0].processed), told: Number(rows[0].told) };
+  }
+
   /** balance.low / balance.depleted for a movement outside credits_take (a void). */
   async balanceAlerts(manager: EntityManager, userId: string, before: number, after: number, defaults: number[]) {
     if (after >= before) return;

@@ -17,6 +17,7 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Check('credit_allocations_remaining_check', `0 <= remaining_credits AND remaining_credits <= total_credits`)
 @Index('credit_allocations_user_expiry_idx', ['userId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
+@Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
 @Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover')`)
 @Check(
   'credit_allocations_plan_check',
@@ -80,4 +81,8 @@ export class CreditAllocation {
 
   @Column({ name: 'period_start', type: 'timestamptz', nullable: true })
   periodStart: Date | null;
+
+  /** Set once the credits.expiring notice job has considered it (migration 1732000010500). */
+  @Column({ name: 'expiring_notified', type: 'boolean', default: false })
+  expiringNotified: boolean;
 }

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { expireAllocationNow, passTime } from './support/clock.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+import { WebhookReceiver } from './support/webhook-receiver.js';
+
+/**
+ * The credit events, each triggered by its real flow and delivered to a receiver on 127.0.0.1 by the
+ * app's own worker: credits.granted (every source), balance.low and balance.depleted, credits.expiring,
+ * credits.expired, usage.needs_review, api_key.limit_reached, subscription.renewed.
+ */
+const admin = () => bearer(token({ sub: 'events-admin', role: 'admin' }));
+const DAY = 86_400_000;
+
+describe('credit events over webhooks', () => {
+  let own: OwnDatabase;
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    own = await ownDatabase('wh_credit_events');
+    receiver = await WebhookReceiver.start();
+    t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_WORKER_ENABLED: 'true', LOW_BALANCE_THRESHOLDS: '50' });
+    const res = await t.http
+      .post('/api/webhooks')
+      .set(admin())
+      .send({ url: receiver.url('/credits'), events: ['*'] });
+    expect(res.status).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.close();
+    await own?.drop();
+  });
+
+  async function newUser(credits = 0, extra: Record<string, unknown> = {}) {
+    const userId = uniqueId('ev');
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub: userId })))
+      .expect(200);
+    let allocationId: string | null = null;
+    if (credits > 0) {
+      const res = await t.http
+        .post('/api/credits/allocate')
+        .set(admin())
+        .send({ userId, credits, ...extra })
+        .expect(201);
+      allocationId = res.body.id as string;
+    }
+    return { userId, allocationId, auth: bearer(token({ sub: userId })) };
+  }
+
+  const record = (auth: Record<string, string>, credits: number) =>
+    t.http.post('/api/usage/record').set(auth).send({ service: 'chat', operation: 'completion', credits });
+
+  it('credits.granted, balance.low and balance.depleted from a grant and two records', async () => {
+    const u = await newUser(80);
+    const granted = await receiver.waitForEvent('credits.granted', { userId: u.userId });
+    expect(granted.event.data).toMatchObject({ allocationId: u.allocationId, credits: 80, source: 'manual' });
+    expect(new Date(granted.event.data.expiresAt as string).toISOString()).toBe(granted.event.data.expiresAt);
+    await record(u.auth, 40).expect(201);
+    const low = await receiver.waitForEvent('balance.low', { userId: u.userId });
+    expect(low.event.data).toEqual({ userId: u.userId, threshold: 50, balance: 40 });
+    await record(u.auth, 40).expect(201);
+    await receiver.waitForEvent('balance.depleted', { userId: u.userId });
+  });
+
+  it('a refused record (402) emits nothing', async () => {
+    const u = await newUser(60);
+    await receiver.waitForEvent('credits.granted', { userId: u.userId });
+    expect((await record(u.auth, 61)).status).toBe(402);
+    const { rows } = await t.db.query(`SELECT type FROM events WHERE user_id = $1 ORDER BY created_at`, [u.userId]);
+    expect(rows.map((r: { type: string }) => r.type)).toEqual(['credits.granted']);
+  });
+
+  it('credits.expiring once, CREDITS_EXPIRING_NOTICE_HOURS before; credits.expired when it expires', async () => {
+    const soon = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const u = await newUser(30, { expiresAt: soon });
+    const far = await newUser(30, { expiryDays: 365 });
+    const job = t.app.get(CreditExpiryJob);
+    await job.noticeExpiring();
+    await job.noticeExpiring();
+    const expiring = await receiver.waitForEvent('credits.expiring', { userId: u.userId });
+    expect(expiring.event.data).toEqual({
+      userId: u.userId,
+      allocationId: u.allocationId,
+      remainingCredits: 30,
+      expiresAt: soon,
+    });
+    const { rows } = await t.db.query(
+      `SELECT user_id, count(*)::int AS n FROM events WHERE type = 'credits.expiring' AND user_id = ANY($1) GROUP BY user_id`,
+      [[u.userId, far.userId]],
+    );
+    expect(rows).toEqual([{ user_id: u.userId, n: 1 }]);
+
+    await expireAllocationNow(t.db, u.allocationId!);
+    await job.expireDue();
+    const expired = await receiver.waitForEvent('credits.expired', { userId: u.userId });
+    expect(expired.event.data).toEqual({ userId: u.userId, allocationId: u.allocationId, credits: 30 });
+  });
+
+  it('usage.needs_review from a settlement the balance could not cover', async () => {
+    const u = await newUser(2);
+    const init = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ modelId: 'anthropic.claude-instant-v1', estimatedTokens: 1000 })
+      .expect(201);
+    await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId: init.body.sessionId, actualTokens: 10_000 })
+      .expect(200);
+    const review = await receiver.waitForEvent('usage.needs_review', { userId: u.userId });
+    expect(review.event.data).toMatchObject({ shortfall: 6 });
+  });
+
+  it('api_key.limit_reached when a key spends its budget', async () => {
+    const u = await newUser(100);
+    const key = await t.http
+      .post('/api/api-keys')
+      .set(u.auth)
+      .send({ name: 'agent', creditLimit: 10, limitPeriod: 'day' })
+      .expect(201);
+    await t.http
+      .post('/api/usage/record')
+      .set('X-API-Key', key.body.key)
+      .send({ service: 's', operation: 'o', credits: 10 })
+      .expect(201);
+    const reached = await receiver.waitForEvent('api_key.limit_reached', { userId: u.userId });
+    expect(reached.event.data).toEqual({
+      userId: u.userId,
+      apiKeyId: key.body.id,
+      creditLimit: 10,
+      limitPeriod: 'day',
+    });
+  });
+
+  it('subscription.renewed and credits.granted (plan, rollover) from a renewal', async () => {
+    const planId = uniqueId('p').toLowerCase();
+    await t.http
+      .post('/api/plans')
+      .set(admin())
+      .send({ id: planId, name: 'Daily', credits: 20, period: 'day', rolloverCap: 5 })
+      .expect(201);
+    const u = await newUser();
+    await t.http.put(`/api/users/${u.userId}/subscription`).set(admin()).send({ planId }).expect(200);
+    await receiver.waitForEvent('credits.granted', { userId: u.userId, source: 'plan' });
+    await passTime(t.db, u.userId, DAY + 60_000);
+    await t.app.get(SubscriptionRenewalJob).run();
+    const renewed = await receiver.waitForEvent('subscription.renewed', { userId: u.userId });
+    const rollover = await receiver.waitForEvent('credits.granted', { userId: u.userId, source: 'rollover' });
+    expect(rollover.event.data).toMatchObject({ credits: 5 });
+    const { rows } = await t.db.query(
+      `SELECT id FROM credit_allocations WHERE user_id = $1 AND source = 'plan' ORDER BY allocated_at DESC LIMIT 1`,
+      [u.userId],
+    );
+    expect(renewed.event.data).toEqual({ userId: u.userId, planId, allocationId: rows[0].id });
+  });
+});
