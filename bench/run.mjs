@@ -14,6 +14,7 @@ import {
   startService,
   userIds,
 } from './lib.mjs';
+import { createKeys, limitSpendRate } from './spend-controls.mjs';
 import { latencySummary, withWebhooks } from './webhooks.mjs';
 
 const USERS = 1000;
@@ -29,6 +30,7 @@ const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const results = [];
 let pgbenchTps = null;
 let webhookSummary;
+let spendSummary;
 try {
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
@@ -67,7 +69,10 @@ try {
           path: scenario.path,
           setupRequest: (req) => ({
             ...req,
-            headers: { ...(scenario.body ? json : {}), authorization: scenario.auth() },
+            headers: {
+              ...(scenario.body ? json : {}),
+              ...(scenario.headers ? scenario.headers() : { authorization: scenario.auth() }),
+            },
             body: scenario.body ? JSON.stringify(scenario.body) : undefined,
           }),
         },
@@ -117,6 +122,43 @@ try {
     ...latencySummary(hooked.latencies),
   };
 
+  // Spend controls: records through API keys without, then with a budget and an hourly limit per user.
+  log('creating bench API keys...');
+  const plainKeys = await createKeys(service, tokens, false);
+  const budgetKeys = await createKeys(service, tokens, true);
+  const viaKey = (keys) => ({
+    name: 'record via key',
+    method: 'POST',
+    path: '/api/usage/record',
+    body: { service: 'bench', operation: 'op', credits: 1 },
+    headers: () => ({ 'x-api-key': keys[Math.floor(Math.random() * keys.length)] }),
+  });
+  await run(viaKey(plainKeys), 2);
+  log(`running records through keys without, then with budgets and hourly limits...`);
+  const plainKeyRun = await run(viaKey(plainKeys), DURATION);
+  await limitSpendRate(db, ids, 2_000_000_000);
+  const controlledRun = await run(viaKey(budgetKeys), DURATION);
+  const plainRecordRun = await run(recordScenario, DURATION);
+  for (const [name, r] of [
+    ['POST /api/usage/record (API key, no budget)', plainKeyRun],
+    ['POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun],
+  ]) {
+    results.push({
+      scenario: name,
+      'req/s': Math.round(r.requests.average),
+      'p50 ms': r.latency.p50,
+      'p99 ms': r.latency.p99,
+      'non-2xx': r.non2xx + r.errors + r.timeouts,
+      total: r.requests.total,
+    });
+  }
+  spendSummary = {
+    vsKey: controlledRun.requests.average / plainKeyRun.requests.average,
+    vsRecord:
+      controlledRun.requests.average /
+      ((before.requests.average + after.requests.average + plainRecordRun.requests.average) / 3),
+  };
+
   const check = await db.query(
     `SELECT (SELECT count(*)::int FROM usage_records) AS records,
             (SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit') AS debits,
@@ -164,5 +206,12 @@ if (webhookSummary) {
       `(${w.baseline} req/s; target ≥ 90 %); ` +
       `${w.delivered}/${w.emitted} events delivered, commit → receipt p50 ${w.p50} ms, p99 ${w.p99} ms, max ${w.max} ms ` +
       '(target p99 ≤ 2000 ms)',
+  );
+}
+if (spendSummary) {
+  console.log(
+    `Spend controls (key budget + hourly limit): ${(spendSummary.vsKey * 100).toFixed(1)} % of records through ` +
+      `keys without them, ${(spendSummary.vsRecord * 100).toFixed(1)} % of plain (JWT) records in this run ` +
+      '(target ≥ 90 %)',
   );
 }

@@ -14,6 +14,7 @@ import { WebhookReceiver } from './support/webhook-receiver.js';
  */
 const admin = () => bearer(token({ sub: 'events-admin', role: 'admin' }));
 const DAY = 86_400_000;
+const METRICS_TOKEN = 'credit-events-metrics-token';
 
 describe('credit events over webhooks', () => {
   let own: OwnDatabase;
@@ -23,7 +24,12 @@ describe('credit events over webhooks', () => {
   beforeAll(async () => {
     own = await ownDatabase('wh_credit_events');
     receiver = await WebhookReceiver.start();
-    t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_WORKER_ENABLED: 'true', LOW_BALANCE_THRESHOLDS: '50' });
+    t = await startTestApp({
+      DATABASE_URL: own.url,
+      WEBHOOK_WORKER_ENABLED: 'true',
+      LOW_BALANCE_THRESHOLDS: '50',
+      METRICS_TOKEN: METRICS_TOKEN,
+    });
     const res = await t.http
       .post('/api/webhooks')
       .set(admin())
@@ -138,6 +144,17 @@ describe('credit events over webhooks', () => {
       creditLimit: 10,
       limitPeriod: 'day',
     });
+  });
+
+  it('metrics count the deliveries and the credits moved, by kind', async () => {
+    const u = await newUser(30);
+    await record(u.auth, 7).expect(201);
+    await receiver.waitForEvent('credits.granted', { userId: u.userId });
+    const res = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+    const value = (line: RegExp) => Number(line.exec(res.text)?.[1] ?? NaN);
+    expect(value(/^accounting_webhook_deliveries_total\{result="succeeded"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^accounting_credits_total\{kind="grant"\} (\d+)/m)).toBeGreaterThanOrEqual(30);
+    expect(value(/^accounting_credits_total\{kind="debit"\} (\d+)/m)).toBeGreaterThanOrEqual(7);
   });
 
   it('subscription.renewed and credits.granted (plan, rollover) from a renewal', async () => {

@@ -9,6 +9,7 @@ import pg from 'pg';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import {
   type ClaimedDelivery,
@@ -42,8 +43,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private woken = false;
   private listener: pg.Client | null = null;
   private listenerRetry: NodeJS.Timeout | null = null;
-  /** Attempt outcomes since start, for metrics: delivered, to be retried, failed for good. */
-  readonly outcomes = { succeeded: 0, retrying: 0, failed: 0 };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,6 +50,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     private readonly webhooks: WebhooksService,
     private readonly clock: WebhookClock,
     private readonly resolver: WebhookResolver,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -217,12 +217,12 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       const finished = this.clock.now();
       if (outcome.ok) {
         await this.deliveries.recordSuccess(claim, finished, outcome.statusCode ?? 200);
-        this.outcomes.succeeded++;
+        this.metrics.webhookDelivery('succeeded');
         return;
       }
       const next = nextAttemptAfterFailure(finished, claim.queuedAt, claim.attempts);
       const endpoint = await this.deliveries.recordFailure(claim, started, outcome, next);
-      this.outcomes[next ? 'retrying' : 'failed']++;
+      this.metrics.webhookDelivery(next ? 'retrying' : 'failed');
       if (endpoint?.isActive && finished.getTime() - endpoint.failingSince.getTime() >= ENDPOINT_FAILING_LIMIT_MS) {
         await this.webhooks.disableFailing(claim.endpointId, endpoint.failingSince);
       }

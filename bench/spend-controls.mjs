@@ -1,0 +1,31 @@
+// The spend-controls scenario of npm run bench: records through API keys, once through keys without
+// a budget for users without limits, once through keys with a budget for users with an hourly spend
+// limit (both far from being reached, so every check runs and none refuses).
+
+/** One API key per user (the user's own, created over HTTP), with or without a budget. */
+export async function createKeys(service, tokens, budget) {
+  const keys = [];
+  for (const auth of tokens) {
+    const res = await fetch(`${service.base}/api/api-keys`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: budget ? 'bench-budgeted' : 'bench-plain',
+        permissions: ['usage:write'],
+        ...(budget ? { creditLimit: 2_000_000_000, limitPeriod: 'month' } : {}),
+      }),
+    });
+    if (res.status !== 201) throw new Error(`creating a bench key: ${res.status} ${await res.text()}`);
+    keys.push((await res.json()).key);
+  }
+  return keys;
+}
+
+/** Every bench user gets an hourly spend limit far above what the run spends. */
+export async function limitSpendRate(db, userIds, perHour) {
+  await db.query(
+    `INSERT INTO credit_accounts (user_id, max_credits_per_hour) SELECT unnest($1::varchar[]), $2
+     ON CONFLICT (user_id) DO UPDATE SET max_credits_per_hour = EXCLUDED.max_credits_per_hour`,
+    [userIds, perHour],
+  );
+}
