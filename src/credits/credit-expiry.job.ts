@@ -4,7 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { CreditsRepository } from './credits.repository.js';
+import { CreditJobsRepository } from './credit-jobs.repository.js';
 
 const EXPIRY_BATCH = 500;
 
@@ -17,7 +17,7 @@ export class CreditExpiryJob {
   private readonly logger = new Logger('Credits');
 
   constructor(
-    private readonly repo: CreditsRepository,
+    private readonly repo: CreditJobsRepository,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

@@ -7,6 +7,8 @@ import { AccountsModule } from '../users/accounts.module.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
+import { CreditHoldsRepository } from './credit-holds.repository.js';
+import { CreditJobsRepository } from './credit-jobs.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
@@ -34,6 +36,8 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditLimitsService,
     CreditAccountsRepository,
     CreditsRepository,
+    CreditHoldsRepository,
+    CreditJobsRepository,
     CreditReadsRepository,
     CreditQueriesService,
     CreditExpiryJob,

@@ -236,80 +236,6 @@ export class CreditsRepository {
   }
 
   /**
-   * Adds to a session's outstanding hold, remembering the budgeted key it counted against (and that
-   * key's period); false when the hold is settled or another user's.
-   */
-  async addToHold(
-    manager: EntityManager,
-    hold: { sessionId: string; userId: string; amount: number; apiKeyId: string | null },
-  ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO credit_holds (session_id, user_id, outstanding, api_key_id, key_period_start)
-       SELECT $1, $2, $3, s.api_key_id, s.period_start
-         FROM (SELECT $4::uuid AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
-       ON CONFLICT (session_id) DO UPDATE SET outstanding = credit_holds.outstanding + EXCLUDED.outstanding
-        WHERE credit_holds.user_id = EXCLUDED.user_id AND credit_holds.settled_at IS NULL
-       RETURNING session_id`,
-      [hold.sessionId, hold.userId, hold.amount, hold.apiKeyId],
-    );
-    return rows.length > 0;
-  }
-
-  /** Gives `amount` back to the budget of the key a hold counted against, if still in that period. */
-  async giveBackToKey(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
-    await manager.query(
-      `UPDATE credit_key_spend s SET spent = GREATEST(s.spent - $2, 0)
-         FROM credit_holds h
-        WHERE h.session_id = $1 AND s.api_key_id = h.api_key_id AND s.period_start = h.key_period_start`,
-      [sessionId, amount],
-    );
-  }
-
-  async lockHold(
-    manager: EntityManager,
-    sessionId: string,
-  ): Promise<{ outstanding: number; settled: boolean; user_id: string; api_key_id: string | null } | null> {
-    const rows: { outstanding: number; settled: boolean; user_id: string; api_key_id: string | null }[] =
-      await manager.query(
-        `SELECT outstanding, settled_at IS NOT NULL AS settled, user_id, api_key_id FROM credit_holds
-        WHERE session_id = $1 FOR UPDATE`,
-        [sessionId],
-      );
-    return rows[0] ?? null;
-  }
-
-  async reduceHold(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
-    await manager.query(`UPDATE credit_holds SET outstanding = outstanding - $2 WHERE session_id = $1`, [
-      sessionId,
-      amount,
-    ]);
-  }
-
-  async markHoldSettled(manager: EntityManager, sessionId: string, userId: string): Promise<void> {
-    await manager.query(
-      `INSERT INTO credit_holds (session_id, user_id, outstanding, settled_at) VALUES ($1, $2, 0, now())
-       ON CONFLICT (session_id) DO UPDATE SET outstanding = 0, settled_at = now()`,
-      [sessionId, userId],
-    );
-  }
-
-  /** What the session still holds per allocation, latest expiry first (the order credits go back in). */
-  async heldParts(manager: EntityManager, sessionId: string, userId: string): Promise<HeldPart[]> {
-    return manager.query(
-      `SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, a.expires_at > now() AS active,
-              a.voided_at IS NOT NULL AS voided,
-              (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
-                WHERE c.user_id = $2 AND c.expires_at > now())::bigint AS available
-         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-        WHERE l.session_id = $1 AND l.user_id = $2 AND l.kind IN ('hold', 'release')
-        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
-       HAVING SUM(l.amount) < 0
-        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC`,
-      [sessionId, userId],
-    );
-  }
-
-  /**
    * A new allocation with its `grant` entry, in one statement. A plan period's grant (or rollover)
    * that already exists is not inserted again (`credit_allocations_period_idx`): null.
    */
@@ -370,31 +296,6 @@ export class CreditsRepository {
       [grant.user_id, grant.id, grant.total_credits, grant.expires_at, createdBy],
     );
     return rows[0]?.n ?? 0;
-  }
-
-  /**
-   * One batch of the credits.expiring notices: allocations expiring within `hours` not yet
-   * considered are marked, and those with credits left get their event, in one statement. Rows a
-   * movement or another instance holds are skipped (the next run gets them).
-   */
-  async noticeExpiringBatch(hours: number, batch: number): Promise<{ processed: number; told: number }> {
-    const rows: { processed: string; told: string }[] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT id, user_id, remaining_credits, expires_at FROM credit_allocations
-          WHERE NOT expiring_notified AND expires_at > now() AND expires_at <= now() + make_interval(hours => $1)
-          ORDER BY expires_at LIMIT $2
-          FOR UPDATE SKIP LOCKED),
-       marked AS (
-         UPDATE credit_allocations a SET expiring_notified = true FROM due WHERE a.id = due.id RETURNING a.id),
-       told AS (
-         SELECT emit_event('credits.expiring', due.user_id, jsonb_build_object(
-                  'userId', due.user_id, 'allocationId', due.id, 'remainingCredits', due.remaining_credits,
-                  'expiresAt', to_char(due.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-           FROM due WHERE due.remaining_credits > 0)
-       SELECT (SELECT count(*) FROM marked) AS processed, (SELECT count(*) FROM told) AS told`,
-      [hours, batch],
-    );
-    return { processed: Number(rows[0].processed), told: Number(rows[0].told) };
   }
 
   /** balance.low / balance.depleted for a movement outside credits_take (a void). */
@@ -473,54 +374,5 @@ export class CreditsRepository {
        SELECT $1, v.allocation_id, v.kind, v.amount, v.balance_after, $2, $3::uuid, $4 FROM v ORDER BY v.ord`,
       params,
     );
-  }
-
-  /**
-   * One batch of the expiry job: every expired allocation not yet processed (`expiry_done`, migration
-   * 1732000006000) gets one `expire` entry when it still has credits, remaining 0, and is marked done
-   * (also when nothing was left), so the job's index holds only what is still due. Rows another
-   * instance or a user transaction holds are skipped (the next run gets them).
-   */
-  async expireBatch(
-    batch: number,
-    thresholds: number[],
-  ): Promise<{ processed: number; expired: number; credits: number }> {
-    const rows: { processed: string; expired: string; credits: string }[] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT id, user_id, remaining_credits FROM credit_allocations c
-          WHERE expires_at <= now() AND NOT expiry_done
-            -- a plan period's credits wait for its renewal, which may roll some of them over
-            AND NOT (c.source = 'plan' AND EXISTS (
-                  SELECT 1 FROM subscriptions s
-                   WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
-          ORDER BY expires_at LIMIT $1
-          FOR UPDATE SKIP LOCKED),
-       zeroed AS (
-         UPDATE credit_allocations a SET remaining_credits = 0, expiry_done = true FROM due WHERE a.id = due.id RETURNING a.id),
-       entries AS (
-         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
-         SELECT due.user_id, due.id, 'expire', -due.remaining_credits,
-                (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
-                  WHERE c.user_id = due.user_id AND c.expires_at > now()),
-                'system'
-           FROM due JOIN zeroed ON zeroed.id = due.id
-          WHERE due.remaining_credits > 0
-         RETURNING user_id, allocation_id, amount, balance_after),
-       -- credits.expired per allocation, and the balance alerts its users' expiries crossed (the
-       -- balance had dropped when the allocations expired; the job tells it now)
-       told AS (
-         SELECT emit_event('credits.expired', e.user_id,
-                  jsonb_build_object('userId', e.user_id, 'allocationId', e.allocation_id, 'credits', -e.amount))
-           FROM entries e),
-       alerts AS (
-         SELECT credit_balance_alerts(g.user_id, g.after + g.expired, g.after,
-                  COALESCE((SELECT low_balance_thresholds FROM credit_accounts c WHERE c.user_id = g.user_id), $2::int[]))
-           FROM (SELECT user_id, MIN(balance_after) AS after, -SUM(amount) AS expired FROM entries GROUP BY user_id) g)
-       SELECT (SELECT count(*) FROM zeroed) AS processed, (SELECT count(*) FROM entries) AS expired,
-              (SELECT COALESCE(-SUM(amount), 0) FROM entries) AS credits,
-              (SELECT count(*) FROM told) + (SELECT count(*) FROM alerts) AS side_effects`,
-      [batch, thresholds],
-    );
-    return { processed: Number(rows[0].processed), expired: Number(rows[0].expired), credits: Number(rows[0].credits) };
   }
 }

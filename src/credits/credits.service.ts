@@ -14,6 +14,7 @@ import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { CreditHoldsRepository } from './credit-holds.repository.js';
 import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, SpendRefs, TakePart } from './credit-views.js';
 import {
   type AllocationRow,
@@ -62,6 +63,7 @@ function takeResult(row: TakeRow, amount: number) {
 export class CreditsService {
   constructor(
     private readonly repo: CreditsRepository,
+    private readonly holds: CreditHoldsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EventsService) private readonly events: EventsService,
@@ -192,7 +194,7 @@ export class CreditsService {
       amount,
       'hold',
     );
-    const added = await this.repo.addToHold(manager, {
+    const added = await this.holds.addToHold(manager, {
       sessionId: refs.sessionId,
       userId,
       amount,
@@ -213,7 +215,7 @@ export class CreditsService {
     if (!hold || hold.settled) throw new DomainError('CONFLICT', 'No active hold for this session');
     if (amount > hold.outstanding) throw new DomainError('CONFLICT', 'Release exceeds the outstanding hold');
     await this.giveBack(manager, userId, sessionId, amount, refs);
-    await this.repo.reduceHold(manager, sessionId, amount);
+    await this.holds.reduceHold(manager, sessionId, amount);
   }
 
   /**
@@ -231,9 +233,9 @@ export class CreditsService {
     const refund = Math.max(0, held - charge);
     if (refund > 0) {
       await this.giveBack(manager, userId, sessionId, refund, refs);
-      await this.repo.giveBackToKey(manager, sessionId, refund);
+      await this.holds.giveBackToKey(manager, sessionId, refund);
     }
-    await this.repo.markHoldSettled(manager, sessionId, userId);
+    await this.holds.markHoldSettled(manager, sessionId, userId);
     return { held, charged: held - refund, refund, apiKeyId: hold?.api_key_id ?? null };
   }
 
@@ -336,7 +338,7 @@ export class CreditsService {
   }
 
   private async lockHold(manager: EntityManager, userId: string, sessionId: string) {
-    const hold = await this.repo.lockHold(manager, sessionId);
+    const hold = await this.holds.lockHold(manager, sessionId);
     if (!hold) return null;
     if (hold.user_id !== userId) throw new NotFoundError('Hold');
     return hold;
@@ -349,7 +351,7 @@ export class CreditsService {
    */
   private async giveBack(manager: EntityManager, userId: string, sessionId: string, amount: number, refs: LedgerRefs) {
     if (amount === 0) return;
-    const parts = await this.repo.heldParts(manager, sessionId, userId);
+    const parts = await this.holds.heldParts(manager, sessionId, userId);
     let balance = parts.length ? Number(parts[0].available) : 0;
     let left = amount;
     const movements: Movement[] = [];
