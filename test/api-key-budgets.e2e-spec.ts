@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
-import { adminToken, ledgerOf, userWithCredits } from './support/streaming.js';
 
 /**
  * API key budgets (CONTRACT "Spend controls"): a key's credit limit per UTC period, counted by the
@@ -15,6 +15,7 @@ import { adminToken, ledgerOf, userWithCredits } from './support/streaming.js';
  */
 describe('api key budgets', () => {
   let t: TestApp;
+  let f: Fixtures;
   const users: string[] = [];
   const model = `budget-test-${randomUUID().slice(0, 8)}`;
 
@@ -29,9 +30,10 @@ describe('api key budgets', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
+    f = new Fixtures(t, { users, prefix: 'kb' });
     const rule = await t.http
       .post('/api/pricing')
-      .set(bearer(adminToken()))
+      .set(bearer(tokenFor('admin', 'budget-admin')))
       .send({ modelId: model, pricePer1kTokens: '10', outputPricePer1kTokens: '30' });
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
   });
@@ -40,7 +42,7 @@ describe('api key budgets', () => {
     await expectInvariants(t, users);
   });
 
-  const rich = () => userWithCredits(t, [{ credits: 1000 }], users);
+  const rich = () => f.newUser({ credits: 1000 });
 
   async function createKey(jwt: string, body: Record<string, unknown>): Promise<KeyView> {
     const res = await t.http
@@ -113,13 +115,13 @@ describe('api key budgets', () => {
         expect(refused.body.requiredCredits).toBe(1);
       }
       expect((await view(u.jwt, k.id)).spentInPeriod).toBe(10);
-      const debits = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'debit');
+      const debits = (await f.ledger(u.id)).filter((l) => l.kind === 'debit');
       expect(debits.map((d) => d.amount)).toEqual(Array(10).fill(-1));
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [u.userId]);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [u.id]);
       expect(rows[0].n).toBe(10);
       const balance = await t.http.get('/api/credits/balance').set(bearer(u.jwt)).expect(200);
       expect(balance.body.totalCredits).toBe(990);
-      await expectInvariants(t, [u.userId]);
+      await expectInvariants(t, [u.id]);
     });
 
     it('the same user spends on with a JWT or another key: the budget is the key’s', async () => {
@@ -169,7 +171,7 @@ describe('api key budgets', () => {
       expect(settled.body).toMatchObject({ allocatedCredits: 12, actualCredits: 20, refund: 0, shortfall: 0 });
       expect((await view(u.jwt, k.id)).spentInPeriod).toBe(20);
       expectKeyLimit(await record(k.key, 1));
-      const debits = (await ledgerOf(t, u.userId)).filter((l) => l.kind === 'debit');
+      const debits = (await f.ledger(u.id)).filter((l) => l.kind === 'debit');
       expect(debits.map((d) => d.amount)).toEqual([-8]);
     });
 
@@ -275,7 +277,7 @@ describe('api key budgets', () => {
       await patch(bearer(u.jwt), k.id, { creditLimit: 11 }).expect(200);
       const admin = bearer(token({ sub: uniqueId('adm'), role: 'admin' }));
       const byAdmin = await patch(admin, k.id, { creditLimit: 12 }).expect(200);
-      expect(byAdmin.body).toMatchObject({ userId: u.userId, creditLimit: 12 });
+      expect(byAdmin.body).toMatchObject({ userId: u.id, creditLimit: 12 });
 
       const other = bearer(token({ sub: uniqueId('other') }));
       const notFound = await patch(other, k.id, { creditLimit: 1000 }).expect(404);
@@ -307,7 +309,7 @@ describe('api key budgets', () => {
         .send({ name: 'x', ...body });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [u.userId]);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [u.id]);
       expect(rows[0].n).toBe(0);
     });
 
@@ -334,7 +336,7 @@ describe('api key budgets', () => {
       }
       const { rows } = await t.db.query(
         `SELECT name, credit_limit, limit_period, permissions FROM api_keys WHERE user_id = $1 ORDER BY created_at`,
-        [u.userId],
+        [u.id],
       );
       expect(rows.map((r) => [r.name, r.credit_limit, r.limit_period, r.permissions.length])).toEqual([
         ['budget', 10, 'day', SCOPES.length],

@@ -8,8 +8,8 @@ import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.j
 import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
+import { Fixtures } from './support/fixtures.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
-import { userWithCredits } from './support/streaming.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -23,6 +23,7 @@ const admin = () => bearer(token({ sub: 'webhooks-admin', role: 'admin' }));
 describe('webhooks', () => {
   let own: OwnDatabase;
   let t: TestApp;
+  let f: Fixtures;
   let receiver: WebhookReceiver;
   const endpoints: string[] = [];
   const users: string[] = [];
@@ -33,6 +34,7 @@ describe('webhooks', () => {
     own = await ownDatabase('wh_e2e');
     receiver = await WebhookReceiver.start();
     t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_WORKER_ENABLED: 'true' });
+    f = new Fixtures(t, { users, prefix: 'wh' });
   });
   afterEach(async () => {
     // Each test starts without endpoints.
@@ -145,7 +147,7 @@ describe('webhooks', () => {
 
   it('session.expired: emitted in the expiry settlement, delivered with what it charged', async () => {
     const hook = await subscribe(['session.expired']);
-    const u = await userWithCredits(t, [{ credits: 50 }], users);
+    const u = await f.newUser({ credits: 50 });
     const sessionId = `wh-${randomUUID()}`;
     await t.http
       .post('/api/streaming-sessions/initialize')
@@ -156,9 +158,9 @@ describe('webhooks', () => {
     await t.app.get(SessionExpiryJob).expireAbandoned();
 
     const got = await receiver.waitForEvent('session.expired', { sessionId });
-    expect(got.event.data).toEqual({ userId: u.userId, sessionId, charged: 3 });
+    expect(got.event.data).toEqual({ userId: u.id, sessionId, charged: 3 });
     expect(WebhookReceiver.verify(hook.secret, got)).toEqual(got.event);
-    const listed = await t.http.get(`/api/events?type=session.expired&userId=${u.userId}`).set(admin()).expect(200);
+    const listed = await t.http.get(`/api/events?type=session.expired&userId=${u.id}`).set(admin()).expect(200);
     expect(listed.body.items).toEqual([got.event]);
   });
 
@@ -174,14 +176,14 @@ describe('webhooks', () => {
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1`, [marker]);
     expect(rows[0].n).toBe(0);
 
-    const u = await userWithCredits(t, [{ credits: 5 }], users);
-    const before = (await t.db.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1`, [u.userId])).rows[0].n;
+    const u = await f.newUser({ credits: 5 });
+    const before = (await t.db.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1`, [u.id])).rows[0].n;
     await t.http
       .post('/api/usage/record')
       .set(bearer(u.jwt))
       .send({ service: 'chat', operation: 'x', credits: 6 })
       .expect(402);
-    const after = (await t.db.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1`, [u.userId])).rows[0].n;
+    const after = (await t.db.query(`SELECT count(*)::int AS n FROM events WHERE user_id = $1`, [u.id])).rows[0].n;
     expect(after).toBe(before);
   });
 
