@@ -12,6 +12,7 @@ import { WidenUsageProviderCost1732000007000 } from './1732000007000-widen-usage
 import { CreatePlans1732000008000 } from './1732000008000-create-plans.js';
 import { CreateSpendControls1732000009000 } from './1732000009000-create-spend-controls.js';
 import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-events-and-webhooks.js';
+import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-event-ids.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   CreatePlans1732000008000,
   CreateSpendControls1732000009000,
   CreateEventsAndWebhooks1732000010000,
+  CreateUsageEventIds1732000011000,
 ];
