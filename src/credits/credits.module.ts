@@ -35,10 +35,10 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditLimitsService,
     CreditAccountsRepository,
     CreditsRepository,
-    CreditsBatchRepository,
     CreditReadsRepository,
     CreditQueriesService,
     CreditExpiryJob,
+    CreditsBatchRepository,
   ],
   exports: [CreditsService, CreditQueriesService, CreditAccountsRepository],
 })
