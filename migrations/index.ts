@@ -13,6 +13,7 @@ import { CreatePlans1732000008000 } from './1732000008000-create-plans.js';
 import { CreateSpendControls1732000009000 } from './1732000009000-create-spend-controls.js';
 import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-events-and-webhooks.js';
 import { AllocationExpiringNotice1732000010500 } from './1732000010500-allocation-expiring-notice.js';
+import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-event-ids.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   CreateSpendControls1732000009000,
   CreateEventsAndWebhooks1732000010000,
   AllocationExpiringNotice1732000010500,
+  CreateUsageEventIds1732000011000,
 ];

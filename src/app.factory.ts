@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
@@ -25,6 +26,8 @@ export interface CreateAppOptions {
 
 @Module({})
 class AppWithExtrasModule {}
+
+const BATCH_ROUTE = '/api/usage/records/batch';
 
 /** Builds the fully configured HTTP application; shared by main.ts and the e2e tests. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
@@ -57,6 +60,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
+  // Batch ingestion carries up to 1,000 events: its own, larger limit (the later parser skips a parsed body).
+  app.use(BATCH_ROUTE, express.json({ limit: config.batchBodyLimit }));
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.use(requestShape);
   app.set('query parser', 'simple');

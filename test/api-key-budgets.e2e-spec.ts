@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { SCOPES } from '../src/auth/roles.js';
+import { DEFAULT_SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -339,8 +339,8 @@ describe('api key budgets', () => {
         [u.id],
       );
       expect(rows.map((r) => [r.name, r.credit_limit, r.limit_period, r.permissions.length])).toEqual([
-        ['budget', 10, 'day', SCOPES.length],
-        ['budget', null, null, SCOPES.length],
+        ['budget', 10, 'day', DEFAULT_SCOPES.length],
+        ['budget', null, null, DEFAULT_SCOPES.length],
       ]);
     });
   });

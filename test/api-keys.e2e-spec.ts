@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
-import { type Scope, SCOPES } from '../src/auth/roles.js';
+import { DEFAULT_SCOPES, type Scope, SCOPES } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, principal } from './support/fixtures.js';
 
@@ -25,7 +25,7 @@ describe('api keys', () => {
   afterAll(() => t.close());
 
   describe('create', () => {
-    it('returns the key once, with a display prefix and every scope by default', async () => {
+    it('returns the key once, with a display prefix and every scope but the admin-only ones by default', async () => {
       const alice = principal();
       const before = Date.now();
       const created = await f.apiKey(alice, { name: 'ci pipeline' });
@@ -33,7 +33,7 @@ describe('api keys', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         userId: alice.id,
         name: 'ci pipeline',
-        permissions: [...SCOPES],
+        permissions: [...DEFAULT_SCOPES],
         expiresAt: null,
         lastUsed: null,
         revokedAt: null,
@@ -240,11 +240,13 @@ describe('api keys', () => {
       const admin = principal('admin');
       const only = new Map<Scope, string>();
       const allBut = new Map<Scope, string>();
-      for (const scope of SCOPES) {
+      // usage:ingest is admin-only and no route requires it alone (it widens usage:write).
+      for (const scope of DEFAULT_SCOPES) {
         only.set(scope, (await f.apiKey(owner, { name: `only ${scope}`, permissions: [scope] })).key);
         allBut.set(
           scope,
-          (await f.apiKey(owner, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key,
+          (await f.apiKey(owner, { name: `all but ${scope}`, permissions: DEFAULT_SCOPES.filter((s) => s !== scope) }))
+            .key,
         );
       }
       const fullKeys = [(await f.apiKey(owner)).key, (await f.apiKey(admin)).key];

@@ -31,7 +31,7 @@ import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } fro
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
-import { notFoundExample, plainErrorExample } from '../openapi/error-examples.js';
+import { domainErrorExample, notFoundExample, plainErrorExample } from '../openapi/error-examples.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
   ApiKeyListResponseDto,
@@ -88,6 +88,18 @@ export class ApiKeysController {
   @ApiBadRequestResponse({
     description: 'Invalid body, unknown scope, expiresAt not in the future, or limitPeriod without creditLimit',
     type: ErrorResponseDto,
+  })
+  @ApiForbiddenResponse({
+    description: 'Called with an API key, or `usage:ingest` asked for by a caller who is not an admin',
+    type: ErrorResponseDto,
+    examples: {
+      apiKey: plainErrorExample(403, 'API keys cannot call this route', 'Called with an API key'),
+      ingestScope: domainErrorExample(
+        'FORBIDDEN',
+        'Only an admin may create a key with usage:ingest',
+        'usage:ingest asked for by a caller who is not an admin',
+      ),
+    },
   })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     return this.apiKeys.create(user, dto);

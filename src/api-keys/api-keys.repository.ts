@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
+import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
@@ -29,6 +30,8 @@ export interface KeyLookup {
   touchDue: boolean;
   email: string | null;
   username: string | null;
+  /** The owner's role now (admin-only scopes count only while it is admin). */
+  ownerRole: Role;
 }
 
 export type NewApiKey = Pick<
@@ -114,7 +117,7 @@ export class ApiKeysRepository {
               k.revoked_at IS NOT NULL AS revoked,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
               (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS "touchDue",
-              u.email, u.username
+              u.email, u.username, u.role AS "ownerRole"
          FROM api_keys k
          JOIN user_accounts u ON u.user_id = k.user_id
         WHERE k.key_hash = $1`,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
-import { type AuthUser, type Scope, SCOPES } from '../auth/roles.js';
+import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
@@ -29,6 +29,10 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 /** Unknown strings in the column (a scope since retired) grant nothing. */
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
+
+/** The scopes a key acts with: admin-only ones only while its owner is an admin. */
+const effectiveScopes = (row: KeyLookup): Scope[] =>
+  knownScopes(row.permissions).filter((s) => row.ownerRole === 'admin' || !ADMIN_ONLY_SCOPES.includes(s));
 
 function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
@@ -73,7 +77,10 @@ export class ApiKeysService {
     }
     const budget = budgetAfter({ creditLimit: null, limitPeriod: null }, dto);
     // Canonical order, no duplicates.
-    const permissions = dto.permissions ? SCOPES.filter((s) => dto.permissions!.includes(s)) : [...SCOPES];
+    const permissions = dto.permissions ? SCOPES.filter((s) => dto.permissions!.includes(s)) : [...DEFAULT_SCOPES];
+    const adminOnly = permissions.filter((s) => ADMIN_ONLY_SCOPES.includes(s));
+    if (adminOnly.length > 0 && owner.role !== 'admin')
+      throw new DomainError('FORBIDDEN', `Only an admin may create a key with ${adminOnly.join(', ')}`);
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run((manager) =>
@@ -168,7 +175,7 @@ export class ApiKeysService {
       email: row.email,
       username: row.username,
       via: 'api-key',
-      scopes: knownScopes(row.permissions),
+      scopes: effectiveScopes(row),
       apiKeyId: row.id,
     };
   }
@@ -181,7 +188,7 @@ export class ApiKeysService {
       valid: true,
       keyId: check.row.id,
       userId: check.row.userId,
-      permissions: knownScopes(check.row.permissions),
+      permissions: effectiveScopes(check.row),
     };
   }
 

@@ -20,8 +20,18 @@ export const SCOPES = [
   'sessions:read',
   'sessions:write',
   'pricing:read',
+  'usage:ingest',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * `usage:ingest` lets a key record usage for any user (batch events with `userId`): only an admin
+ * may give it to a key, and only while the key's owner is an admin does it count.
+ */
+export const ADMIN_ONLY_SCOPES: readonly Scope[] = ['usage:ingest'];
+
+/** What a key gets when its creator names no scopes: every scope but the admin-only ones. */
+export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => !ADMIN_ONLY_SCOPES.includes(s));
 
 /** The authenticated caller, as guards and handlers see it. */
 export interface AuthUser {

@@ -45,6 +45,7 @@ describe('buildAppConfig', () => {
       pricing: { defaultPricePer1kTokens: '1', strict: false, cacheTtlMs: 5000 },
       logLevel: 'info',
       bodyLimit: '100kb',
+      batchBodyLimit: '2mb',
       trustProxy: false,
       shutdownGraceMs: 5000,
       jobsEnabled: true,
@@ -113,6 +114,7 @@ describe('buildAppConfig', () => {
       PRICING_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'debug',
       BODY_LIMIT: '2mb',
+      BATCH_BODY_LIMIT: '5mb',
       DB_READ_URL: 'postgres://u:p@replica:5432/acc',
       METRICS_TOKEN: 'metrics-token-0123456789',
       REDIS_URL: 'redis://cache:6379/2',
@@ -138,6 +140,7 @@ describe('buildAppConfig', () => {
       pricing: { defaultPricePer1kTokens: '0.0700', strict: true, cacheTtlMs: 0 },
       logLevel: 'debug',
       bodyLimit: '2mb',
+      batchBodyLimit: '5mb',
       metricsToken: 'metrics-token-0123456789',
       redisUrl: 'redis://cache:6379/2',
     });
@@ -242,6 +245,7 @@ describe('buildAppConfig', () => {
       ['PRICING_CACHE_TTL_MS', 'x'],
       ['LOG_LEVEL', 'loud'],
       ['BODY_LIMIT', 'lots'],
+      ['BATCH_BODY_LIMIT', 'lots'],
       ['TRUST_PROXY', 'everyone'],
       ['TRUST_PROXY', '99'],
       // Look like addresses, but Express would throw on them at start-up without naming the variable.

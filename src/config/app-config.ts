@@ -39,6 +39,8 @@ export interface AppConfig {
   };
   logLevel: LogLevel;
   bodyLimit: string;
+  /** BATCH_BODY_LIMIT: the JSON body limit of POST /api/usage/records/batch (every other route: bodyLimit). */
+  batchBodyLimit: string;
   /** Express `trust proxy`: false, a hop count, or a list of trusted proxy addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   /** JOBS_ENABLED: whether this instance runs the scheduled jobs (expiry, renewals, cleanup). */
@@ -203,11 +205,11 @@ function decimalPrice(read: EnvReader, name: string, fallback: string): string {
 }
 
 /** A size body-parser understands: bytes, or a number with b/kb/mb (e.g. `100kb`). */
-function bodyLimit(read: EnvReader): string {
-  const value = read.string('BODY_LIMIT', '100kb');
+function bodyLimit(read: EnvReader, name = 'BODY_LIMIT', fallback = '100kb'): string {
+  const value = read.string(name, fallback);
   if (!/^\d+(\.\d+)?\s*(b|kb|mb)?$/i.test(value)) {
-    read.problems.push(`BODY_LIMIT must be a size such as 100kb or 1mb (got "${value}")`);
-    return '100kb';
+    read.problems.push(`${name} must be a size such as 100kb or 1mb (got "${value}")`);
+    return fallback;
   }
   return value;
 }
@@ -293,6 +295,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     bodyLimit: bodyLimit(read),
+    batchBodyLimit: bodyLimit(read, 'BATCH_BODY_LIMIT', '2mb'),
     trustProxy: trustProxy(read),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     jobsEnabled: read.bool('JOBS_ENABLED', true),

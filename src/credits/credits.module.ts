@@ -16,6 +16,7 @@ import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditsController } from './credits.controller.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
+import { CreditsBatchRepository } from './credits-batch.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
@@ -41,6 +42,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditReadsRepository,
     CreditQueriesService,
     CreditExpiryJob,
+    CreditsBatchRepository,
   ],
   exports: [CreditsService, CreditQueriesService, CreditAccountsRepository],
 })

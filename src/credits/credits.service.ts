@@ -25,6 +25,8 @@ import {
   type TakeSpec,
   toAllocation,
 } from './credits.repository.js';
+import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
+import { type BatchInsertAfterTake, CreditsBatchRepository } from './credits-batch.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -69,6 +71,7 @@ export class CreditsService {
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    private readonly batchRepo: CreditsBatchRepository,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -175,6 +178,31 @@ export class CreditsService {
     const result = await this.repo.takeAndInsert<R>(manager, spec, then);
     const { balanceAfter, debt } = this.taken(result, debit.amount, 'debit');
     return { balanceAfter, debt, row: result.row as R };
+  }
+
+  /**
+   * `debitAndInsert` for many events of ONE user, in array order, in ONE statement (one round trip):
+   * per event the event id is claimed in `then.owner`'s namespace (already used → `duplicate` with
+   * the first record), then the same strict debit as `debitAndInsert`, then the record. A refusal
+   * (its error, not thrown) writes nothing for that event only; the later events still apply.
+   */
+  async debitAndInsertMany(
+    manager: EntityManager,
+    userId: string,
+    refs: { createdBy: string; apiKeyId?: string | null },
+    then: BatchInsertAfterTake,
+  ): Promise<BatchOutcome[]> {
+    for (const e of then.events) checkAmount(e.amount);
+    const take = { ...this.spec(userId, 0, { kind: 'debit', mode: 'strict' }), ...refs };
+    const rows = await this.batchRepo.takeBatch(manager, take, then);
+    return rows.map((row, i) => {
+      const outcome = toBatchOutcome(row, then.events[i].amount);
+      if (outcome.status === 'created') {
+        this.moved('debit', outcome.collected);
+        this.moved('overdraft', outcome.debt);
+      }
+      return outcome;
+    });
   }
 
   /**

@@ -12,6 +12,7 @@ import { PricingRule } from '../pricing/entities/pricing-rule.entity.js';
 import { StreamingSession } from '../streaming-sessions/entities/streaming-session.entity.js';
 import { UsageDailyTotal } from '../usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from '../usage/entities/usage-daily-user.entity.js';
+import { UsageEventId } from '../usage/entities/usage-event-id.entity.js';
 import { UsageRecord } from '../usage/entities/usage-record.entity.js';
 import { UserAccount } from '../users/entities/user-account.entity.js';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity.js';
@@ -31,6 +32,7 @@ export const ENTITIES = [
   UsageRecord,
   UsageDailyUser,
   UsageDailyTotal,
+  UsageEventId,
   IdempotencyKey,
   Plan,
   Subscription,

@@ -68,6 +68,11 @@ export class Transactions {
     }
   }
 
+  /** Whether the current request runs in a transaction (its statements share one connection). */
+  get inTransaction(): boolean {
+    return ambient.getStore() !== undefined;
+  }
+
   /**
    * The manager to run ONE self-contained statement with: the request's ambient transaction when
    * there is one, else the pool (the statement is then its own transaction: one round trip, no

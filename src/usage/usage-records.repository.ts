@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { InsertAfterTake } from '../credits/credits.repository.js';
+import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { type DateRange, rangeSql } from './usage-dates.js';
@@ -176,6 +177,40 @@ export class UsageRecordsRepository {
       returning: RECORD_COLUMNS,
       params: recordParams(input),
     };
+  }
+
+  /**
+   * The records of a batch take (CreditsService.debitAndInsertMany), each with its event id, as the
+   * usage_records columns credits_take_batch() inserts when the record's debit happened.
+   */
+  insertManyAfterDebit(
+    owner: string,
+    items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
+  ): BatchInsertAfterTake {
+    return {
+      owner,
+      events: items.map(({ eventId, input }) => ({
+        eventId,
+        amount: input.credits,
+        record: {
+          id: input.id,
+          service: input.service,
+          operation: input.operation,
+          model_id: input.modelId ?? null,
+          tokens: input.tokens ?? null,
+          input_tokens: input.inputTokens ?? null,
+          output_tokens: input.outputTokens ?? null,
+          metadata: input.metadata ?? null,
+          pricing_rule_id: input.pricingRuleId ?? null,
+          provider_cost: input.providerCost ?? null,
+        },
+      })),
+    };
+  }
+
+  async find(manager: EntityManager, id: string): Promise<UsageRecordRow | null> {
+    const rows: RecordSqlRow[] = await manager.query(`SELECT ${RECORD_COLUMNS} FROM usage_records WHERE id = $1`, [id]);
+    return rows[0] ? toRow(rows[0]) : null;
   }
 
   /** Matching records newest first, keyset-paged on ("timestamp", id); from the replica when there is one. */

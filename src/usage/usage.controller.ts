@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -8,16 +8,20 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
+import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
+import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
   DateRangeQueryDto,
   ExportRecordsQueryDto,
@@ -30,6 +34,7 @@ import {
 } from './dto/record-usage.dto.js';
 import { ModelMarginDto, SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { UsageService } from './usage.service.js';
+import { UsageBatchService } from './usage-batch.service.js';
 import { UsageRecordsService } from './usage-records.service.js';
 import { UsageStatsService } from './usage-stats.service.js';
 
@@ -41,6 +46,7 @@ export class UsageController {
     private readonly usage: UsageService,
     private readonly statistics: UsageStatsService,
     private readonly recordList: UsageRecordsService,
+    private readonly batch: UsageBatchService,
   ) {}
 
   @Post('record')
@@ -51,7 +57,9 @@ export class UsageController {
     description:
       'Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are ' +
       'calculated exactly from the price in effect. The record and its debit commit together; when the balance is ' +
-      'short nothing is written (402). Supports `Idempotency-Key`.',
+      'short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before ' +
+      '(here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and ' +
+      '`Idempotent-Replayed: true`.',
   })
   @ApiBody({
     type: RecordUsageDto,
@@ -80,9 +88,17 @@ export class UsageController {
           metadata: { conversationId: 'c-42' },
         },
       },
+      withEventId: {
+        summary: 'With an eventId: sent again, it answers the first record and records nothing',
+        value: { service: 'image', operation: 'generate', credits: 3, eventId: 'img-7f3a9c' },
+      },
     },
   })
   @ApiCreatedResponse({ type: UsageRecordResponseDto })
+  @ApiOkResponse({
+    type: UsageRecordResponseDto,
+    description: 'Replayed: the eventId was used before; the original record, with `Idempotent-Replayed: true`',
+  })
   @ApiBadRequestResponse({
     description: 'Invalid body (unknown fields such as userId or timestamp are refused)',
     type: ErrorResponseDto,
@@ -94,8 +110,76 @@ export class UsageController {
     type: UnprocessableResponseDto,
     examples: unknownModelExample,
   })
-  record(@CurrentUser() user: AuthUser, @Body() body: RecordUsageDto): Promise<UsageRecordResponseDto> {
-    return this.usage.record(user, body);
+  async record(
+    @CurrentUser() user: AuthUser,
+    @Body() body: RecordUsageDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UsageRecordResponseDto> {
+    const { record, replayed } = await this.usage.record(user, body);
+    if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
+    return record;
+  }
+
+  @Post('records/batch')
+  @HttpCode(200)
+  @Auth('user', { scope: 'usage:write' })
+  @ApiOperation({
+    operationId: 'recordUsageBatch',
+    summary: 'Record up to 1,000 usage events, each its own atomic record-and-debit',
+    description:
+      'Each event is checked, priced and debited on its own: a short balance (or the key budget, or the hourly ' +
+      'spend limit) rejects that event only (`insufficient_credits`, `error` naming the reason), a bad event is ' +
+      '`invalid`, and the others still apply; one user’s events apply in array order. `eventId` deduplicates per ' +
+      'caller for at least 35 days, in the same namespace as recordUsage: a repeat (in this batch, an earlier one, ' +
+      'or concurrently) is `duplicate` with the original record. `userId` (another user’s usage) only for admins ' +
+      'and API keys with `usage:ingest`. Bodies up to BATCH_BODY_LIMIT (default 2 MB). When the request fails ' +
+      'part-way (503), the events that were recorded stay: send the batch again, the duplicates are skipped.',
+  })
+  @ApiBody({
+    type: RecordBatchDto,
+    examples: {
+      mixed: {
+        summary: 'Known credits and priced tokens, each with its event id',
+        value: {
+          events: [
+            { eventId: 'evt-2026-11-21-000001', service: 'image', operation: 'generate', credits: 12 },
+            {
+              eventId: 'evt-2026-11-21-000002',
+              service: 'chat',
+              operation: 'completion',
+              modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+              inputTokens: 1000,
+              outputTokens: 500,
+              metadata: { conversationId: 'c-42' },
+            },
+          ],
+        },
+      },
+      forAnotherUser: {
+        summary: 'An ingesting service (admin, or a key with usage:ingest) records for a user',
+        value: {
+          events: [
+            {
+              eventId: 'gw-9f1c2e',
+              userId: 'alice',
+              service: 'chat',
+              operation: 'completion',
+              modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+              tokens: 1500,
+            },
+          ],
+        },
+      },
+    },
+  })
+  @ApiOkResponse({ type: RecordBatchResponseDto, description: 'One result per event, in request order' })
+  @ApiBadRequestResponse({
+    description: 'The body is not `{events: [...]}` with 1–1000 events (a bad event alone is answered `invalid`)',
+    type: ErrorResponseDto,
+  })
+  @ApiPayloadTooLargeResponse({ description: 'Body over BATCH_BODY_LIMIT', type: ErrorResponseDto })
+  recordBatch(@CurrentUser() user: AuthUser, @Body() body: RecordBatchDto): Promise<RecordBatchResponseDto> {
+    return this.batch.recordBatch(user, body);
   }
 
   @Get('stats')

@@ -7,6 +7,9 @@ import { AccountsModule } from '../users/accounts.module.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
+import { UsageBatchService } from './usage-batch.service.js';
+import { UsageEventIdsJob } from './usage-event-ids.job.js';
+import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
 import { UsageRecordsService } from './usage-records.service.js';
 import { UsageReviewController } from './usage-review.controller.js';
@@ -20,6 +23,9 @@ import { UsageStatsService } from './usage-stats.service.js';
   controllers: [UsageController, UsageReviewController],
   providers: [
     UsageService,
+    UsageBatchService,
+    UsageEventIdsRepository,
+    UsageEventIdsJob,
     UsageRecordsRepository,
     UsageRecordsService,
     UsageStatsRepository,

@@ -47,12 +47,10 @@ export class UsageService {
   }
 
   /**
-   * Prices (when no credits are given), debits and records in ONE transaction: the record's id is
-   * chosen first so the debit's ledger entries point at it; a short balance throws before anything
-   * is written and rolls the transaction back (402).
+   * Checks a record's fields and prices it (when no credits are given) at the price in effect: the
+   * record to insert, with its id chosen first so the debit's ledger entries can point at it.
    */
-  async record(caller: AuthUser, dto: RecordUsageDto): Promise<UsageRecordResponseDto> {
-    const userId = caller.userId;
+  async prepare(userId: string, dto: RecordUsageDto): Promise<CreateUsageRecordInput & { id: string }> {
     const hasSplit = dto.inputTokens !== undefined || dto.outputTokens !== undefined;
     if (hasSplit && dto.tokens !== undefined) {
       throw new DomainError('VALIDATION', 'Give either tokens or inputTokens and outputTokens, not both');
@@ -82,7 +80,7 @@ export class UsageService {
       pricingRuleId = quote.pricingRuleId;
       providerCost = quote.providerCost;
     }
-    const input: CreateUsageRecordInput = {
+    const input = {
       id: randomUUID(),
       userId,
       service: dto.service,
@@ -97,17 +95,53 @@ export class UsageService {
       providerCost,
     };
     checkRecordInput(input);
+    return input;
+  }
+
+  /**
+   * Prices (when no credits are given), debits and records in ONE transaction; a short balance
+   * throws before anything is written and rolls the transaction back (402). With an `eventId` that
+   * the caller used before (here or in a batch), nothing happens and the original record is answered
+   * (`replayed`).
+   */
+  async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
+    const userId = caller.userId;
+    const input = await this.prepare(userId, dto);
+    if (dto.eventId !== undefined) return this.recordOnce(caller, dto.eventId, input);
     // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
     // the credits module's take locks the account row, then the allocations, debits FIFO with ledger
     // entries that point at the record, and the record is inserted only when the debit happened.
     // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone.
     const manager = this.tx.statementManager;
-    if (credits === 0) return toRecordDto(await this.records.insert(manager, input));
+    if (input.credits === 0) return { record: toRecordDto(await this.records.insert(manager, input)), replayed: false };
     const { row } = await this.credits.debitAndInsert<RecordSqlRow>(
       manager,
-      { userId, amount: credits, refs: { usageRecordId: input.id, createdBy: userId, apiKeyId: caller.apiKeyId } },
+      {
+        userId,
+        amount: input.credits,
+        refs: { usageRecordId: input.id, createdBy: userId, apiKeyId: caller.apiKeyId },
+      },
       this.records.insertAfterDebit(input),
     );
-    return toRecordDto(toRow(row));
+    return { record: toRecordDto(toRow(row)), replayed: false };
+  }
+
+  /** A record with an event id: the batch take with one event, in the caller's event-id namespace. */
+  private async recordOnce(
+    caller: AuthUser,
+    eventId: string,
+    input: CreateUsageRecordInput & { id: string },
+  ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
+    const manager = this.tx.statementManager;
+    const [outcome] = await this.credits.debitAndInsertMany(
+      manager,
+      caller.userId,
+      { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+      this.records.insertManyAfterDebit(caller.userId, [{ eventId, input }]),
+    );
+    if (outcome.status === 'refused') throw outcome.error;
+    const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
+    if (!row) throw new DomainError('CONFLICT', 'This eventId was used for a record that no longer exists');
+    return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };
   }
 }

@@ -37,7 +37,9 @@ export class CreateApiKeyDto {
     enum: SCOPES,
     isArray: true,
     example: ['credits:read', 'usage:write'],
-    description: 'Scopes the key is limited to (at least one); default: every scope',
+    description:
+      'Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin ' +
+      'may give (recording usage for any user; 403 for anyone else)',
   })
   @IsOptional()
   @IsArray()

@@ -6,6 +6,7 @@ import {
   IsNotEmpty,
   IsObject,
   IsString,
+  Length,
   Max,
   MaxLength,
   Min,
@@ -125,6 +126,19 @@ export class RecordUsageDto {
   @IsObject()
   @IsMetadata()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'evt-2026-11-21-000042',
+    minLength: 1,
+    maxLength: 100,
+    description:
+      'Deduplicates: an eventId the caller used before (here or in a batch, within 35 days) records nothing and ' +
+      'answers the original record with 200 and `Idempotent-Replayed: true`',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  eventId?: string;
 }
 
 export class UsageRecordResponseDto {

@@ -454,6 +454,10 @@ export type RecordUsageDto = {
     metadata?: {
         [key: string]: unknown;
     };
+    /**
+     * Deduplicates: an eventId the caller used before (here or in a batch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`
+     */
+    eventId?: string;
 };
 
 export type UsageRecordResponseDto = {
@@ -475,6 +479,85 @@ export type UsageRecordResponseDto = {
      */
     pricingRuleId: string | null;
     billingStatus: 'billed' | 'needs_review';
+};
+
+export type BatchEventDto = {
+    /**
+     * The product feature that was used
+     */
+    service: string;
+    operation: string;
+    /**
+     * Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.
+     */
+    credits?: number;
+    modelId?: string;
+    /**
+     * Total tokens, priced at pricePer1kTokens
+     */
+    tokens?: number;
+    /**
+     * Instead of `tokens`: input tokens (with outputTokens)
+     */
+    inputTokens?: number;
+    /**
+     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens
+     */
+    outputTokens?: number;
+    /**
+     * Free-form JSON object, at most 16 KB
+     */
+    metadata?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Deduplicates per caller for at least 35 days (the same namespace as recordUsage’s eventId)
+     */
+    eventId: string;
+    /**
+     * Whose usage it is (default: the caller). Only admins and API keys with `usage:ingest` may set it.
+     */
+    userId?: string;
+};
+
+export type RecordBatchDto = {
+    /**
+     * Checked one by one: an event that is not valid is answered `invalid` and the others still apply
+     */
+    events: Array<BatchEventDto>;
+};
+
+export type BatchEventResultDto = {
+    /**
+     * null when not a string
+     */
+    eventId: string | null;
+    status: 'created' | 'duplicate' | 'insufficient_credits' | 'invalid';
+    /**
+     * The record created, or for a duplicate the one the first event with this id created
+     */
+    usageRecordId?: string;
+    /**
+     * Credits charged (created) or required (refused)
+     */
+    credits?: number;
+    /**
+     * `insufficient_credits`: INSUFFICIENT_CREDITS, KEY_LIMIT_EXCEEDED (the API key’s budget) or SPEND_RATE_LIMITED (the hourly spend limit; retry later); `invalid`: what is wrong with the event
+     */
+    error?: string;
+};
+
+export type RecordBatchResponseDto = {
+    created: number;
+    duplicates: number;
+    /**
+     * `insufficient_credits` and `invalid` events
+     */
+    rejected: number;
+    /**
+     * One per event, in request order
+     */
+    results: Array<BatchEventResultDto>;
 };
 
 export type UserUsageStatsResponseDto = {
@@ -748,9 +831,9 @@ export type CreateApiKeyDto = {
      */
     name: string;
     /**
-     * Scopes the key is limited to (at least one); default: every scope
+     * Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin may give (recording usage for any user; 403 for anyone else)
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     /**
      * When the key stops working (must be in the future); default: never
      */
@@ -776,7 +859,7 @@ export type CreatedApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -821,7 +904,7 @@ export type ApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -873,7 +956,7 @@ export type VerifyApiKeyResponseDto = {
     /**
      * When valid
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     /**
      * When not valid
      */
@@ -2315,10 +2398,77 @@ export type RecordUsageErrors = {
 export type RecordUsageError = RecordUsageErrors[keyof RecordUsageErrors];
 
 export type RecordUsageResponses = {
+    /**
+     * Replayed: the eventId was used before; the original record, with `Idempotent-Replayed: true`
+     */
+    200: UsageRecordResponseDto;
     201: UsageRecordResponseDto;
 };
 
 export type RecordUsageResponse = RecordUsageResponses[keyof RecordUsageResponses];
+
+export type RecordUsageBatchData = {
+    body: RecordBatchDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/usage/records/batch';
+};
+
+export type RecordUsageBatchErrors = {
+    /**
+     * The body is not `{events: [...]}` with 1–1000 events (a bad event alone is answered `invalid`)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:write`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Body over BATCH_BODY_LIMIT
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RecordUsageBatchError = RecordUsageBatchErrors[keyof RecordUsageBatchErrors];
+
+export type RecordUsageBatchResponses = {
+    /**
+     * One result per event, in request order
+     */
+    200: RecordBatchResponseDto;
+};
+
+export type RecordUsageBatchResponse = RecordUsageBatchResponses[keyof RecordUsageBatchResponses];
 
 export type GetUsageStatsData = {
     body?: never;
@@ -3188,6 +3338,8 @@ export type CreateApiKeyErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * Called with an API key, or `usage:ingest` asked for by a caller who is not an admin
+     *
      * Requires any authenticated caller. API keys: not accepted.
      */
     403: ErrorResponseDto;

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { TakeSpec } from './credits.repository.js';
+
+/**
+ * What runs after each take of a batch, in the take's statement (see CreditsService.debitAndInsertMany):
+ * the event id claimed in the owner's namespace and the usage record inserted when the take happened.
+ */
+export interface BatchInsertAfterTake {
+  /** Whose namespace the event ids are (the caller). */
+  owner: string;
+  /** In the order they apply. `record` holds usage_records columns (snake_case); the ledger entries point at its `id`. */
+  events: { eventId: string | null; amount: number; record: { id: string } & Record<string, unknown> }[];
+}
+
+/** One row of credits_take_batch() (migration 1732000011000). */
+export interface BatchTakeRow {
+  out_ord: number;
+  out_status: 'ok' | 'duplicate' | 'unknown_user' | 'insufficient' | 'key_limit' | 'rate_limited';
+  out_usage_record_id: string | null;
+  out_collected: string;
+  out_debt: string;
+  out_balance: string;
+  out_retry_after: number | null;
+}
+
+/** The batch take's statement: ONE round trip for all of one user's events. */
+@Injectable()
+export class CreditsBatchRepository {
+  async takeBatch(
+    manager: EntityManager,
+    take: Omit<TakeSpec, 'amount' | 'kind' | 'mode' | 'refs'> & { createdBy: string },
+    then: BatchInsertAfterTake,
+  ): Promise<BatchTakeRow[]> {
+    const events = then.events.map((e) => ({ event_id: e.eventId, amount: e.amount, record: e.record }));
+    const rows: BatchTakeRow[] = await manager.query(
+      `SELECT * FROM credits_take_batch($1, $2, $3::uuid, $4::int, $5::int[], $6, $7::jsonb) ORDER BY out_ord`,
+      [
+        take.userId,
+        take.createdBy,
+        take.apiKeyId ?? null,
+        take.rateDefault,
+        take.thresholds,
+        then.owner,
+        JSON.stringify(events),
+      ],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,39 @@
+import {
+  type DomainError,
+  InsufficientCreditsError,
+  KeyLimitExceededError,
+  NotFoundError,
+  SpendRateLimitedError,
+} from '../common/errors/domain-error.js';
+import type { BatchTakeRow } from './credits-batch.repository.js';
+
+/** What happened to one event of a batch take. */
+export type BatchOutcome =
+  | { status: 'created'; usageRecordId: string; balanceAfter: number; collected: number; debt: number }
+  | { status: 'duplicate'; usageRecordId: string | null }
+  | { status: 'refused'; error: DomainError };
+
+/** A row of credits_take_batch() as an outcome; a refusal carries the error the single route would throw. */
+export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome {
+  const balance = Number(row.out_balance);
+  switch (row.out_status) {
+    case 'ok':
+      return {
+        status: 'created',
+        usageRecordId: row.out_usage_record_id!,
+        balanceAfter: balance,
+        collected: Number(row.out_collected),
+        debt: Number(row.out_debt),
+      };
+    case 'duplicate':
+      return { status: 'duplicate', usageRecordId: row.out_usage_record_id };
+    case 'unknown_user':
+      return { status: 'refused', error: new NotFoundError('User') };
+    case 'insufficient':
+      return { status: 'refused', error: new InsufficientCreditsError(amount, balance) };
+    case 'key_limit':
+      return { status: 'refused', error: new KeyLimitExceededError(amount) };
+    case 'rate_limited':
+      return { status: 'refused', error: new SpendRateLimitedError(row.out_retry_after ?? 3600) };
+  }
+}

@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+
+import { IsOptional } from '../../common/validation/optional.js';
+import { RecordUsageDto } from './record-usage.dto.js';
+
+export const MAX_BATCH_EVENTS = 1000;
+
+export const BATCH_STATUSES = ['created', 'duplicate', 'insufficient_credits', 'invalid'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** One event of a batch: a usage record with its (required) event id, for the caller or (ingest) anyone. */
+export class BatchEventDto extends OmitType(RecordUsageDto, ['eventId'] as const) {
+  @ApiProperty({
+    example: 'evt-2026-11-21-000042',
+    minLength: 1,
+    maxLength: 100,
+    description: 'Deduplicates per caller for at least 35 days (the same namespace as recordUsage’s eventId)',
+  })
+  @IsString()
+  @Length(1, 100)
+  eventId: string;
+
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'Whose usage it is (default: the caller). Only admins and API keys with `usage:ingest` may set it.',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+}
+
+export class RecordBatchDto {
+  @ApiProperty({
+    type: [BatchEventDto],
+    minItems: 1,
+    maxItems: MAX_BATCH_EVENTS,
+    description: 'Checked one by one: an event that is not valid is answered `invalid` and the others still apply',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH_EVENTS)
+  events: unknown[];
+}
+
+export class BatchEventResultDto {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'evt-2026-11-21-000042',
+    description: 'null when not a string',
+  })
+  eventId: string | null;
+
+  @ApiProperty({ enum: BATCH_STATUSES, example: 'created' })
+  status: BatchStatus;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '0b6f3c1e-2f6a-4e8e-9a51-6f0f5c7d9a10',
+    description: 'The record created, or for a duplicate the one the first event with this id created',
+  })
+  usageRecordId?: string;
+
+  @ApiPropertyOptional({ type: 'integer', example: 12, description: 'Credits charged (created) or required (refused)' })
+  credits?: number;
+
+  @ApiPropertyOptional({
+    example: 'INSUFFICIENT_CREDITS',
+    description:
+      '`insufficient_credits`: INSUFFICIENT_CREDITS, KEY_LIMIT_EXCEEDED (the API key’s budget) or SPEND_RATE_LIMITED ' +
+      '(the hourly spend limit; retry later); `invalid`: what is wrong with the event',
+  })
+  error?: string;
+}
+
+export class RecordBatchResponseDto {
+  @ApiProperty({ type: 'integer', example: 2 })
+  created: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  duplicates: number;
+
+  @ApiProperty({ type: 'integer', example: 1, description: '`insufficient_credits` and `invalid` events' })
+  rejected: number;
+
+  @ApiProperty({ type: [BatchEventResultDto], description: 'One per event, in request order' })
+  results: BatchEventResultDto[];
+}

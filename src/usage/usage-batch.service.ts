@@ -1,0 +1,165 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { CreditsService } from '../credits/credits.service.js';
+import type { BatchOutcome } from '../credits/credits-batch.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import {
+  BatchEventDto,
+  type BatchEventResultDto,
+  type RecordBatchDto,
+  type RecordBatchResponseDto,
+} from './dto/record-batch.dto.js';
+import { UsageService } from './usage.service.js';
+import type { CreateUsageRecordInput } from './usage-records.repository.js';
+import { UsageRecordsRepository } from './usage-records.repository.js';
+
+/** How many users' groups run at once, each its own statement on its own pool connection. */
+const GROUP_CONCURRENCY = 4;
+
+type Prepared = { index: number; eventId: string; input: CreateUsageRecordInput & { id: string } };
+
+/** The messages of class-validator's errors, nested ones included. */
+function messages(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...messages(e.children ?? [])]);
+}
+
+/** May this caller name the user of an event: an admin, or an API key with `usage:ingest` (an admin's). */
+function mayIngest(caller: AuthUser): boolean {
+  return caller.via === 'api-key' ? (caller.scopes ?? []).includes('usage:ingest') : caller.role === 'admin';
+}
+
+/**
+ * POST /api/usage/records/batch (docs/money.md "The batch take"): each event is checked and priced on
+ * its own (a bad one is `invalid`, the rest proceed), then every user's events go to the credits
+ * module's batch take in array order, ONE statement per user; groups of different users run side by
+ * side on separate connections (they never wait on each other's locks).
+ */
+@Injectable()
+export class UsageBatchService {
+  constructor(
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(UsageService) private readonly usage: UsageService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    private readonly records: UsageRecordsRepository,
+  ) {}
+
+  async recordBatch(caller: AuthUser, body: RecordBatchDto): Promise<RecordBatchResponseDto> {
+    const results: BatchEventResultDto[] = body.events.map((raw) => ({
+      eventId:
+        typeof (raw as { eventId?: unknown })?.eventId === 'string' ? (raw as { eventId: string }).eventId : null,
+      status: 'invalid',
+    }));
+    const groups = new Map<string, Prepared[]>();
+    /** eventId → index of its first valid event in this batch (later ones answer as duplicates of it). */
+    const firstOf = new Map<string, number>();
+    const repeats: { index: number; first: number }[] = [];
+    for (const [index, raw] of body.events.entries()) {
+      const prepared = await this.prepare(caller, raw);
+      if (typeof prepared === 'string') {
+        results[index].error = prepared;
+        continue;
+      }
+      const first = firstOf.get(prepared.eventId);
+      if (first !== undefined) {
+        repeats.push({ index, first });
+        continue;
+      }
+      firstOf.set(prepared.eventId, index);
+      const group = groups.get(prepared.input.userId) ?? [];
+      group.push({ index, ...prepared });
+      groups.set(prepared.input.userId, group);
+    }
+
+    await this.runGroups(caller, [...groups.values()], (item, outcome) => {
+      results[item.index] = this.result(item, outcome);
+    });
+    for (const { index, first } of repeats) {
+      const original = results[first];
+      results[index] = original.usageRecordId
+        ? { eventId: results[index].eventId, status: 'duplicate', usageRecordId: original.usageRecordId }
+        : {
+            eventId: results[index].eventId,
+            status: 'invalid',
+            error: `eventId repeats event ${first} of this batch, which was not recorded`,
+          };
+    }
+    const count = (status: BatchEventResultDto['status']) => results.filter((r) => r.status === status).length;
+    const created = count('created');
+    const duplicates = count('duplicate');
+    return { created, duplicates, rejected: results.length - created - duplicates, results };
+  }
+
+  /** The event checked and priced, or what is wrong with it. */
+  private async prepare(caller: AuthUser, raw: unknown): Promise<Omit<Prepared, 'index'> | string> {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'an event must be a JSON object';
+    const event = plainToInstance(BatchEventDto, raw);
+    const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
+    if (errors.length > 0) return errors.join('; ');
+    if (event.userId !== undefined && !mayIngest(caller))
+      return 'userId may be given only by an admin or an API key with the usage:ingest scope';
+    const { eventId, userId, ...record } = event;
+    try {
+      return { eventId, input: await this.usage.prepare(userId ?? caller.userId, record) };
+    } catch (error) {
+      if (error instanceof DomainError) return error.message;
+      throw error;
+    }
+  }
+
+  /**
+   * Each user's events in one statement: on the request's transaction one after the other (an
+   * Idempotency-Key request commits them with its stored answer), else each group its own
+   * statement on the pool, a few at a time. A group that fails (a lost connection, a lock timeout)
+   * is thrown after the others finished: what committed stays, and a retry with the same event ids
+   * records only the rest.
+   */
+  private async runGroups(
+    caller: AuthUser,
+    groups: Prepared[][],
+    done: (item: Prepared, outcome: BatchOutcome) => void,
+  ): Promise<void> {
+    const runGroup = async (group: Prepared[]) => {
+      const outcomes = await this.credits.debitAndInsertMany(
+        this.tx.statementManager,
+        group[0].input.userId,
+        { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+        this.records.insertManyAfterDebit(caller.userId, group),
+      );
+      outcomes.forEach((outcome, i) => done(group[i], outcome));
+    };
+    const queue = [...groups];
+    const lanes = this.tx.inTransaction ? 1 : GROUP_CONCURRENCY;
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(lanes, queue.length) }, async () => {
+        for (let group = queue.shift(); group; group = queue.shift()) await runGroup(group);
+      }),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private result(item: Prepared, outcome: BatchOutcome): BatchEventResultDto {
+    const eventId = item.eventId;
+    switch (outcome.status) {
+      case 'created':
+        return { eventId, status: 'created', usageRecordId: outcome.usageRecordId, credits: item.input.credits };
+      case 'duplicate':
+        return outcome.usageRecordId
+          ? { eventId, status: 'duplicate', usageRecordId: outcome.usageRecordId }
+          : { eventId, status: 'duplicate' };
+      case 'refused': {
+        const { code, message } = outcome.error;
+        if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
+        return code === 'NOT_FOUND'
+          ? { eventId, status: 'invalid', error: message }
+          : { eventId, status: 'insufficient_credits', credits: item.input.credits, error: code };
+      }
+    }
+  }
+}
