@@ -211,28 +211,12 @@ export class CreditsRepository {
       { name: then.name, text } as unknown as string,
       [...takeParams(take), ...then.params],
     );
-    const {
-      out_status,
-      out_available,
-      out_headroom,
-      out_collected,
-      out_debt,
-      out_balance_after,
-      out_parts,
-      out_retry_after,
-      ...row
-    } = rows[0];
-    return {
-      out_status,
-      out_available,
-      out_headroom,
-      out_collected,
-      out_debt,
-      out_balance_after,
-      out_parts,
-      out_retry_after,
-      row: out_status === 'ok' ? (row as R) : null,
-    };
+    // The take's columns are all out_*; the inserted row's columns are the rest.
+    const taken: Record<string, unknown> = {};
+    const row: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(rows[0])) (column.startsWith('out_') ? taken : row)[column] = value;
+    const result = taken as unknown as TakeRow;
+    return { ...result, row: result.out_status === 'ok' ? (row as R) : null };
   }
 
   /**
