@@ -98,13 +98,14 @@ try {
     });
   }
 
-  // The same record scenario with an endpoint subscribed to every event while events are emitted.
+  // The same record scenario with an endpoint subscribed to every event while events are emitted
+  // (through the outbox, 20 a second) and delivered.
   // The no-webhook figure is measured right before and right after it (their mean), so the table
   // growth and the machine's load over the run weigh on both sides alike.
   const recordScenario = scenarios.find((s) => s.name === 'POST /api/usage/record (random user)');
   log(`running ${recordScenario.name} without, with, then without a webhook subscribed to every event...`);
   const before = await run(recordScenario, DURATION);
-  const hooked = await withWebhooks(service, () => run(recordScenario, DURATION));
+  const hooked = await withWebhooks(service, db, () => run(recordScenario, DURATION));
   const after = await run(recordScenario, DURATION);
   const baseline = { 'req/s': (before.requests.average + after.requests.average) / 2 };
   results.push({
