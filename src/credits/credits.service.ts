@@ -8,6 +8,7 @@ import {
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
+import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
@@ -27,8 +28,6 @@ import {
 } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchInsertAfterTake, CreditsBatchRepository } from './credits-batch.repository.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function checkAmount(amount: number): void {
   if (!Number.isInteger(amount) || amount < 0)
@@ -347,7 +346,7 @@ export class CreditsService {
     allocationId: string,
     input: { voidedBy: string; reason?: string | null },
   ): Promise<AllocationView> {
-    const found = UUID.test(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
+    const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
     await this.accounts.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);

@@ -3,13 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination.js';
+import { isUuid } from '../common/validation/ids.js';
 import { CreditAccountsRepository } from '../credits/credit-accounts.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from './dto/review.dto.js';
 import { type ReviewRow, UsageReviewRepository } from './usage-review.repository.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_DEBTORS = 500;
 
 function toItem(row: ReviewRow): ReviewItemDto {
@@ -54,7 +54,7 @@ export class UsageReviewService {
 
   /** write_off or collect an open review, once: a second resolve is a 409. */
   resolve(caller: AuthUser, id: string, dto: ResolveRecordDto): Promise<ReviewItemDto> {
-    if (!UUID.test(id)) throw new NotFoundError('Usage record');
+    if (!isUuid(id)) throw new NotFoundError('Usage record');
     return this.tx.run(async (m) => {
       const row = await this.review.lock(m, id);
       if (!row) throw new NotFoundError('Usage record');

@@ -4,6 +4,7 @@ import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 
 import { DomainError } from '../errors/domain-error.js';
 import { parseInstant } from '../validation/dates.js';
+import { isUuid } from '../validation/ids.js';
 import { IsOptional } from '../validation/optional.js';
 
 export const DEFAULT_LIMIT = 50;
@@ -40,7 +41,6 @@ export function cursorTimestampSql(column: string): string {
 
 /** A cursor's time as written by `cursorTimestampSql`. */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BIGINT = /^\d{1,19}$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
@@ -49,7 +49,7 @@ export type CursorId = 'uuid' | 'bigint' | 'text';
 
 function validId(id: unknown, kind: CursorId): id is string {
   if (typeof id !== 'string') return false;
-  if (kind === 'uuid') return UUID.test(id);
+  if (kind === 'uuid') return isUuid(id);
   if (kind === 'bigint') return BIGINT.test(id) && BigInt(id) <= MAX_BIGINT;
   return id.length <= 200 && id.isWellFormed() && !id.includes('\0');
 }
