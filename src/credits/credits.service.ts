@@ -96,7 +96,18 @@ export class CreditsService {
     return this.repo.held(manager, userId);
   }
 
-  /** A take of the kind and mode given, with the configured spend-control defaults. */
+  /** The defaults of the spend controls, for users without their own settings. */
+  private controls() {
+    return { rateDefault: this.config.credits.spendRatePerHour, thresholds: this.config.credits.lowBalanceThresholds };
+  }
+
+  /** A take of the kind and mode given: its amount checked, the key split off the ledger refs. */
+  private spec(userId: string, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>, refs: SpendRefs): TakeSpec {
+    checkAmount(amount);
+    const { apiKeyId, ...ledgerRefs } = refs;
+    return { userId, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
+  }
+
   private take(
     manager: EntityManager,
     userId: string,
@@ -104,19 +115,7 @@ export class CreditsService {
     how: Pick<TakeSpec, 'kind' | 'mode'>,
     refs: SpendRefs,
   ) {
-    checkAmount(amount);
-    const { apiKeyId, ...ledgerRefs } = refs;
-    return this.repo.take(manager, { ...this.spec(userId, amount, how), refs: ledgerRefs, apiKeyId });
-  }
-
-  private spec(userId: string, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>) {
-    return {
-      userId,
-      amount,
-      ...how,
-      rateDefault: this.config.credits.spendRatePerHour,
-      thresholds: this.config.credits.lowBalanceThresholds,
-    };
+    return this.repo.take(manager, this.spec(userId, amount, how, refs));
   }
 
   /**
@@ -171,9 +170,7 @@ export class CreditsService {
     debit: { userId: string; amount: number; refs: SpendRefs },
     then: InsertAfterTake,
   ): Promise<{ balanceAfter: number; debt: number; row: R }> {
-    checkAmount(debit.amount);
-    const { apiKeyId, ...refs } = debit.refs;
-    const spec = { ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }), refs, apiKeyId };
+    const spec = this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs);
     const result = await this.repo.takeAndInsert<R>(manager, spec, then);
     const { balanceAfter, debt } = this.taken(result, debit.amount, 'debit');
     return { balanceAfter, debt, row: result.row as R };
@@ -192,8 +189,7 @@ export class CreditsService {
     then: BatchInsertAfterTake,
   ): Promise<BatchOutcome[]> {
     for (const e of then.events) checkAmount(e.amount);
-    const take = { ...this.spec(userId, 0, { kind: 'debit', mode: 'strict' }), ...refs };
-    const rows = await this.batchRepo.takeBatch(manager, take, then);
+    const rows = await this.batchRepo.takeBatch(manager, { userId, ...this.controls(), ...refs }, then);
     return rows.map((row, i) => {
       const outcome = toBatchOutcome(row, then.events[i].amount);
       if (outcome.status === 'created') {

@@ -16,10 +16,10 @@ export class PlansRepository {
     @InjectRepository(Subscription) private readonly subscriptions: Repository<Subscription>,
   ) {}
 
-  /** Inserts the plan; false when the id is taken. */
-  async insertPlan(plan: NewPlan): Promise<boolean> {
+  /** Inserts the plan and answers it as stored; null when the id is taken. */
+  async insertPlan(plan: NewPlan): Promise<Plan | null> {
     const result = await this.plans.createQueryBuilder().insert().values(plan).orIgnore().returning('id').execute();
-    return result.raw.length > 0;
+    return result.raw.length > 0 ? this.plans.findOneBy({ id: plan.id }) : null;
   }
 
   findPlan(manager: EntityManager, id: string): Promise<Plan | null> {

@@ -24,9 +24,9 @@ export class PlansService {
   constructor(private readonly repo: PlansRepository) {}
 
   async create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
-    const plan = { ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy };
-    if (!(await this.repo.insertPlan(plan))) throw new DomainError('CONFLICT', `Plan ${dto.id} already exists`);
-    return toPlanDto((await this.repo.updatePlan(dto.id, {}))!);
+    const plan = await this.repo.insertPlan({ ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy });
+    if (!plan) throw new DomainError('CONFLICT', `Plan ${dto.id} already exists`);
+    return toPlanDto(plan);
   }
 
   async list(query: { limit?: number; cursor?: string }): Promise<Page<PlanWithCountResponseDto>> {
