@@ -14,6 +14,7 @@ import { CreateSpendControls1732000009000 } from './1732000009000-create-spend-c
 import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-events-and-webhooks.js';
 import { AllocationExpiringNotice1732000010500 } from './1732000010500-allocation-expiring-notice.js';
 import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-event-ids.js';
+import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-credits-take-events.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   CreateEventsAndWebhooks1732000010000,
   AllocationExpiringNotice1732000010500,
   CreateUsageEventIds1732000011000,
+  CreateCreditsTakeEvents1732000012000,
 ];

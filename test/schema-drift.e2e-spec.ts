@@ -42,7 +42,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'function credit_ledger_append_only()': 'RETURNS trigger',
   'function credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])':
     'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
-  'function credits_take_batch(p_user_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_owner character varying, p_events jsonb)':
+  'function credits_take_events(p_owner character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_events jsonb)':
     'RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)',
   'function credit_balance_alerts(p_user_id character varying, p_before bigint, p_after bigint, p_thresholds integer[])':
     'RETURNS void',

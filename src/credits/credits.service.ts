@@ -177,27 +177,32 @@ export class CreditsService {
   }
 
   /**
-   * `debitAndInsert` for many events of ONE user, in array order, in ONE statement (one round trip):
-   * per event the event id is claimed in `then.owner`'s namespace (already used → `duplicate` with
-   * the first record), then the same strict debit as `debitAndInsert`, then the record. A refusal
-   * (its error, not thrown) writes nothing for that event only; the later events still apply.
+   * `debitAndInsert` for many events, of any users, in ONE statement (one round trip): every account
+   * is locked (user-id order), then per event in array order the event id is claimed in `then.owner`'s
+   * namespace (already used → `duplicate` with the first record), the same strict debit as
+   * `debitAndInsert` is made and the record inserted. A refusal (its error, not thrown) writes nothing
+   * for that event only; the later events still apply. Event ids must be unique within `then`.
    */
   async debitAndInsertMany(
     manager: EntityManager,
-    userId: string,
     refs: { createdBy: string; apiKeyId?: string | null },
     then: BatchInsertAfterTake,
   ): Promise<BatchOutcome[]> {
     for (const e of then.events) checkAmount(e.amount);
-    const rows = await this.batchRepo.takeBatch(manager, { userId, ...this.controls(), ...refs }, then);
-    return rows.map((row, i) => {
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
+    let debited = 0;
+    let borrowed = 0;
+    const outcomes = rows.map((row, i) => {
       const outcome = toBatchOutcome(row, then.events[i].amount);
       if (outcome.status === 'created') {
-        this.moved('debit', outcome.collected);
-        this.moved('overdraft', outcome.debt);
+        debited += outcome.collected;
+        borrowed += outcome.debt;
       }
       return outcome;
     });
+    this.moved('debit', debited);
+    this.moved('overdraft', borrowed);
+    return outcomes;
   }
 
   /**

@@ -8,6 +8,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { BatchOutcome } from '../credits/credits-batch.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { quickBatchEvent } from './batch-event-check.js';
 import {
   BatchEventDto,
   type BatchEventResultDto,
@@ -17,9 +18,6 @@ import {
 import { UsageService } from './usage.service.js';
 import type { CreateUsageRecordInput } from './usage-records.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
-
-/** How many users' groups run at once, each its own statement on its own pool connection. */
-const GROUP_CONCURRENCY = 4;
 
 type Prepared = { index: number; eventId: string; input: CreateUsageRecordInput & { id: string } };
 
@@ -35,9 +33,9 @@ function mayIngest(caller: AuthUser): boolean {
 
 /**
  * POST /api/usage/records/batch (docs/money.md "The batch take"): each event is checked and priced on
- * its own (a bad one is `invalid`, the rest proceed), then every user's events go to the credits
- * module's batch take in array order, ONE statement per user; groups of different users run side by
- * side on separate connections (they never wait on each other's locks).
+ * its own (a bad one is `invalid`, the rest proceed), then every valid event goes to the credits
+ * module's batch take in array order: ONE statement for the whole batch, its own transaction (or the
+ * request's Idempotency-Key transaction), so the batch commits or fails as a whole.
  */
 @Injectable()
 export class UsageBatchService {
@@ -55,7 +53,7 @@ export class UsageBatchService {
         typeof (raw as { eventId?: unknown })?.eventId === 'string' ? (raw as { eventId: string }).eventId : null,
       status: 'invalid',
     }));
-    const groups = new Map<string, Prepared[]>();
+    const accepted: Prepared[] = [];
     /** eventId → index of its first valid event in this batch (later ones answer as duplicates of it). */
     const firstOf = new Map<string, number>();
     const repeats: { index: number; first: number }[] = [];
@@ -71,13 +69,16 @@ export class UsageBatchService {
         continue;
       }
       firstOf.set(prepared.eventId, index);
-      const group = groups.get(prepared.input.userId) ?? [];
-      group.push({ index, ...prepared });
-      groups.set(prepared.input.userId, group);
+      accepted.push({ index, ...prepared });
     }
 
-    await this.runGroups(caller, [...groups.values()], (item, outcome) => {
-      results[item.index] = this.result(item, outcome);
+    const outcomes = await this.credits.debitAndInsertMany(
+      this.tx.statementManager,
+      { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+      this.records.insertManyAfterDebit(caller.userId, accepted),
+    );
+    outcomes.forEach((outcome, i) => {
+      results[accepted[i].index] = this.result(accepted[i], outcome);
     });
     for (const { index, first } of repeats) {
       const original = results[first];
@@ -98,9 +99,12 @@ export class UsageBatchService {
   /** The event checked and priced, or what is wrong with it. */
   private async prepare(caller: AuthUser, raw: unknown): Promise<Omit<Prepared, 'index'> | string> {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'an event must be a JSON object';
-    const event = plainToInstance(BatchEventDto, raw);
-    const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
-    if (errors.length > 0) return errors.join('; ');
+    let event = quickBatchEvent(raw);
+    if (!event) {
+      event = plainToInstance(BatchEventDto, raw);
+      const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
+      if (errors.length > 0) return errors.join('; ');
+    }
     if (event.userId !== undefined && !mayIngest(caller))
       return 'userId may be given only by an admin or an API key with the usage:ingest scope';
     const { eventId, userId, ...record } = event;
@@ -110,38 +114,6 @@ export class UsageBatchService {
       if (error instanceof DomainError) return error.message;
       throw error;
     }
-  }
-
-  /**
-   * Each user's events in one statement: on the request's transaction one after the other (an
-   * Idempotency-Key request commits them with its stored answer), else each group its own
-   * statement on the pool, a few at a time. A group that fails (a lost connection, a lock timeout)
-   * is thrown after the others finished: what committed stays, and a retry with the same event ids
-   * records only the rest.
-   */
-  private async runGroups(
-    caller: AuthUser,
-    groups: Prepared[][],
-    done: (item: Prepared, outcome: BatchOutcome) => void,
-  ): Promise<void> {
-    const runGroup = async (group: Prepared[]) => {
-      const outcomes = await this.credits.debitAndInsertMany(
-        this.tx.statementManager,
-        group[0].input.userId,
-        { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-        this.records.insertManyAfterDebit(caller.userId, group),
-      );
-      outcomes.forEach((outcome, i) => done(group[i], outcome));
-    };
-    const queue = [...groups];
-    const lanes = this.tx.inTransaction ? 1 : GROUP_CONCURRENCY;
-    const settled = await Promise.allSettled(
-      Array.from({ length: Math.min(lanes, queue.length) }, async () => {
-        for (let group = queue.shift(); group; group = queue.shift()) await runGroup(group);
-      }),
-    );
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   private result(item: Prepared, outcome: BatchOutcome): BatchEventResultDto {

@@ -181,7 +181,7 @@ export class UsageRecordsRepository {
 
   /**
    * The records of a batch take (CreditsService.debitAndInsertMany), each with its event id, as the
-   * usage_records columns credits_take_batch() inserts when the record's debit happened.
+   * usage_records columns credits_take_events() inserts when the record's debit happened.
    */
   insertManyAfterDebit(
     owner: string,
@@ -190,6 +190,7 @@ export class UsageRecordsRepository {
     return {
       owner,
       events: items.map(({ eventId, input }) => ({
+        userId: input.userId,
         eventId,
         amount: input.credits,
         record: {

@@ -135,7 +135,6 @@ export class UsageService {
     const manager = this.tx.statementManager;
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
-      caller.userId,
       { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
       this.records.insertManyAfterDebit(caller.userId, [{ eventId, input }]),
     );

@@ -1,0 +1,296 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The set-based batch take (docs/money.md "The batch take"): `credits_take_events()` records a whole
+ * batch, every user in it, in ONE statement with a fixed number of SQL statements inside, where
+ * `credits_take_batch()` ran one statement per user group and nine per event.
+ *
+ * Every account of the batch is locked first, in user-id order (two batches never deadlock), the
+ * event ids are claimed in one INSERT (in event-id order, for the same reason), the allocations of
+ * every user are locked and read in FIFO order in one SELECT, and then a loop over the events in
+ * array order decides each one in memory: the same strict debit as credits_take() (FIFO, ties the
+ * oldest allocation; what the balance lacks from the overdraft as debt; short → refused, nothing
+ * moves). The writes follow as one statement each: allocations, ledger entries, debts, records,
+ * released claims and balance alerts.
+ *
+ * Users under an hourly spend limit, and every event when the caller's API key has a budget, take
+ * credits_take() itself per event instead (the window and the key's spend are sequential state the
+ * loop does not model): the same rules, one statement more per event.
+ */
+export class CreateCreditsTakeEvents1732000012000 implements MigrationInterface {
+  name = 'CreateCreditsTakeEvents1732000012000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(CREDITS_TAKE_EVENTS);
+    await q.query(`DROP FUNCTION credits_take_batch(varchar, varchar, uuid, integer, integer[], varchar, jsonb)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(CREDITS_TAKE_BATCH_V1);
+    await q.query(`DROP FUNCTION credits_take_events(varchar, varchar, uuid, integer, integer[], jsonb)`);
+  }
+}
+
+/**
+ * $1 owner of the event ids, $2 created by, $3 API key, $4 default hourly limit, $5 default alert
+ * thresholds, $6 events in the order they apply: `[{user_id, event_id, credits, id, …usage_records
+ * columns}]` (event ids unique within the batch; null: none). One row per event (`out_ord` = its
+ * 1-based position): status ok | duplicate | unknown_user | insufficient | key_limit | rate_limited,
+ * the record (created, or the duplicate's original), what the take collected and added to debt, the
+ * balance after (or what was available, overdraft included, for a refusal) and a rate limit's delay.
+ */
+const CREDITS_TAKE_EVENTS = `
+  CREATE FUNCTION credits_take_events(
+    p_owner varchar, p_created_by varchar, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[],
+    p_events jsonb)
+  RETURNS TABLE (out_ord integer, out_status varchar, out_usage_record_id uuid, out_collected bigint,
+                 out_debt bigint, out_balance bigint, out_retry_after integer)
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    n integer;
+    -- per event, by position
+    e_user varchar[]; e_event varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[]; e_claimed boolean[];
+    e_status varchar[]; e_first uuid[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
+    e_retry integer[];
+    -- per user, in user-id order
+    u_id varchar[]; u_known boolean[]; u_slow boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[];
+    u_ptr integer[];
+    -- the fast users' live allocations, by user, then FIFO
+    a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
+    -- ledger lines to write, in the order they happen
+    l_n integer := 0;
+    l_user varchar[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
+    l_balance bigint[] := '{}'; l_record uuid[] := '{}';
+    v_key_limited boolean;
+    i integer; u integer; j integer;
+    v_amount integer; v_take integer; v_part integer; v_od integer; v_bal bigint;
+    t record;
+  BEGIN
+    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
+           array_agg(x.credits ORDER BY x.ord), array_agg(x.id ORDER BY x.ord)
+      INTO n, e_user, e_event, e_amount, e_record
+      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, credits integer, id uuid))
+           WITH ORDINALITY AS x(user_id, event_id, credits, id, ord);
+    IF n = 0 THEN RETURN; END IF;
+    IF EXISTS (SELECT 1 FROM unnest(e_amount) a WHERE a IS NULL OR a < 0) THEN
+      RAISE EXCEPTION 'credits_take_events: every amount must be a non-negative integer';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
+      RAISE EXCEPTION 'credits_take_events: event ids must be unique within a batch';
+    END IF;
+
+    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
+    -- others (single routes lock the same row), and two batches take their locks in the same order.
+    SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
+    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR UPDATE) a;
+
+    SELECT count(*) > 0 INTO v_key_limited FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL;
+    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord),
+           array_agg(v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL ORDER BY u.ord),
+           array_agg(CASE WHEN v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL THEN 0
+                          ELSE GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) END ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord)
+      INTO u_known, u_slow, u_head, u_debt
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN user_accounts a ON a.user_id = u.user_id
+      LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
+    SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
+      FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
+
+    -- Claim the ids of known users' events (id order: concurrent batches wait on each other, never in a
+    -- cycle). An id already taken, by an earlier batch or one committing meanwhile, is a duplicate.
+    WITH claimed AS (
+      INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
+      SELECT p_owner, e.event_id, e.id
+        FROM unnest(e_event, e_record, e_u) AS e(event_id, id, u)
+       WHERE e.event_id IS NOT NULL AND u_known[e.u]
+       ORDER BY e.event_id
+      ON CONFLICT (owner, event_id) DO NOTHING
+      RETURNING event_id)
+    SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
+      FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
+      LEFT JOIN claimed c ON c.event_id = e.event_id;
+    IF false = ANY(e_claimed) THEN
+      SELECT array_agg(f.usage_record_id ORDER BY e.ord) INTO e_first
+        FROM unnest(e_event, e_claimed, e_u) WITH ORDINALITY AS e(event_id, claimed, u, ord)
+        LEFT JOIN usage_event_ids f
+          ON NOT e.claimed AND u_known[e.u] AND f.owner = p_owner AND f.event_id = e.event_id;
+    END IF;
+
+    -- The fast users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
+    SELECT array_agg(c.id ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
+           array_agg(c.remaining_credits ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
+           array_agg(u.ord::int ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id)
+      INTO a_id, a_rem, a_u
+      FROM (SELECT c.id, c.user_id, c.expires_at, c.allocated_at, c.remaining_credits
+              FROM credit_allocations c
+             WHERE c.user_id = ANY(u_id) AND c.expires_at > now() AND c.remaining_credits > 0
+             ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
+               FOR UPDATE) c
+      JOIN unnest(u_id, u_slow) WITH ORDINALITY AS u(user_id, slow, ord) ON u.user_id = c.user_id AND NOT u.slow;
+    a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}'); a_orig := a_rem;
+    -- Each user's first allocation and balance.
+    SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
+      INTO u_ptr, u_avail
+      FROM generate_series(1, cardinality(u_id)) AS u(ord)
+      LEFT JOIN (SELECT a.u, min(a.i)::int AS first, sum(a.rem)::bigint AS total
+                   FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
+                  GROUP BY a.u) g ON g.u = u.ord;
+
+    e_status := array_fill(NULL::varchar, ARRAY[n]);
+    e_collected := array_fill(0::bigint, ARRAY[n]); e_debt := e_collected; e_balance := e_collected;
+    e_before := e_collected; e_retry := array_fill(NULL::integer, ARRAY[n]);
+    FOR i IN 1 .. n LOOP
+      u := e_u[i];
+      IF NOT u_known[u] THEN e_status[i] := 'unknown_user'; CONTINUE; END IF;
+      IF e_event[i] IS NOT NULL AND NOT e_claimed[i] THEN e_status[i] := 'duplicate'; CONTINUE; END IF;
+      v_amount := e_amount[i];
+      IF u_slow[u] THEN
+        SELECT * INTO t FROM credits_take(e_user[i], v_amount, 'debit', 'strict', NULL, e_record[i], p_created_by,
+                                          p_api_key_id, p_rate_default, p_thresholds);
+        e_status[i] := t.out_status;
+        IF t.out_status = 'ok' THEN
+          e_collected[i] := t.out_collected; e_debt[i] := t.out_debt; e_balance[i] := t.out_balance_after;
+        ELSE
+          e_balance[i] := t.out_available + t.out_headroom; e_retry[i] := t.out_retry_after;
+        END IF;
+        CONTINUE;
+      END IF;
+      IF u_avail[u] + u_head[u] < v_amount THEN
+        e_status[i] := 'insufficient'; e_balance[i] := u_avail[u] + u_head[u];
+        CONTINUE;
+      END IF;
+      v_take := LEAST(v_amount, u_avail[u]);
+      v_od := v_amount - v_take;
+      v_bal := u_avail[u];
+      e_before[i] := v_bal;
+      WHILE v_take > 0 LOOP
+        j := u_ptr[u];
+        v_part := LEAST(v_take, a_rem[j]);
+        a_rem[j] := a_rem[j] - v_part;
+        v_take := v_take - v_part;
+        v_bal := v_bal - v_part;
+        l_n := l_n + 1;
+        l_user[l_n] := e_user[i]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_part;
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        IF a_rem[j] = 0 THEN u_ptr[u] := j + 1; END IF;
+      END LOOP;
+      IF v_od > 0 THEN
+        l_n := l_n + 1;
+        l_user[l_n] := e_user[i]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        u_head[u] := u_head[u] - v_od;
+        u_debt[u] := u_debt[u] + v_od;
+      END IF;
+      u_avail[u] := v_bal;
+      e_status[i] := 'ok'; e_collected[i] := v_amount - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
+    END LOOP;
+
+    UPDATE credit_allocations c SET remaining_credits = a.rem
+      FROM unnest(a_id, a_rem, a_orig) AS a(id, rem, orig)
+     WHERE a.rem <> a.orig AND c.id = a.id;
+    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
+    SELECT l.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, l.usage_record_id, p_created_by
+      FROM unnest(l_user, l_alloc, l_kind, l_amount, l_balance, l_record)
+           WITH ORDINALITY AS l(user_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+     ORDER BY l.ord;
+    INSERT INTO credit_accounts AS c (user_id, debt)
+    SELECT d.user_id, d.debt FROM unnest(u_id, u_debt) AS d(user_id, debt) WHERE d.debt > 0
+    ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
+
+    -- clock time: a batch's records list (newest first by timestamp) in the order they applied
+    INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                               input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
+                               billing_status, shortfall, review_status)
+    SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+           r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+      FROM jsonb_populate_recordset(NULL::usage_records, p_events) WITH ORDINALITY AS r
+     WHERE e_status[r.ordinality::int] = 'ok'
+     ORDER BY r.ordinality;
+
+    -- A refused event gives its id back, so a later attempt can still record it.
+    DELETE FROM usage_event_ids f
+     USING unnest(e_event, e_status) AS e(event_id, status)
+     WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited')
+       AND f.owner = p_owner AND f.event_id = e.event_id;
+
+    -- The fast events' balance alerts, as credit_balance_alerts() sends them, in the order they happened.
+    PERFORM emit_event(a.type, a.user_id, a.payload)
+       FROM (SELECT x.type, x.user_id, x.payload
+               FROM unnest(e_user, e_before, e_balance, e_status, e_u) WITH ORDINALITY AS e(user_id, before, after, status, u, ord)
+               LEFT JOIN credit_accounts c ON c.user_id = e.user_id
+              CROSS JOIN LATERAL (
+                SELECT 'balance.low'::varchar AS type, e.user_id,
+                       jsonb_build_object('userId', e.user_id, 'threshold', th.t, 'balance', e.after) AS payload, th.k
+                  FROM unnest(COALESCE(c.low_balance_thresholds, p_thresholds)) WITH ORDINALITY AS th(t, k)
+                 WHERE e.before >= th.t AND e.after < th.t
+                UNION ALL
+                SELECT 'balance.depleted', e.user_id, jsonb_build_object('userId', e.user_id), 2147483647
+                 WHERE e.before > 0 AND e.after <= 0) x
+              WHERE e.status = 'ok' AND NOT u_slow[e.u] AND e.after < e.before
+              ORDER BY e.ord, x.k) a;
+
+    RETURN QUERY
+      SELECT g.i, e_status[g.i],
+             CASE WHEN e_status[g.i] = 'ok' THEN e_record[g.i] WHEN e_status[g.i] = 'duplicate' THEN e_first[g.i] END,
+             e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i]
+        FROM generate_series(1, n) AS g(i);
+  END $$`;
+
+/** Migration 1732000011000's per-user batch take, for down(). */
+const CREDITS_TAKE_BATCH_V1 = `
+  CREATE FUNCTION credits_take_batch(
+    p_user_id varchar, p_created_by varchar, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[],
+    p_owner varchar, p_events jsonb)
+  RETURNS TABLE (out_ord integer, out_status varchar, out_usage_record_id uuid, out_collected bigint,
+                 out_debt bigint, out_balance bigint, out_retry_after integer)
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    e record;
+    t record;
+    v_first uuid;
+  BEGIN
+    PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT x.ord::integer, 'unknown_user'::varchar, NULL::uuid, 0::bigint, 0::bigint, 0::bigint,
+                          NULL::integer
+        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, ord);
+      RETURN;
+    END IF;
+    FOR e IN
+      SELECT x.ord::integer AS ord, x.ev->>'event_id' AS event_id, (x.ev->>'amount')::integer AS amount,
+             (x.ev->'record'->>'id')::uuid AS record_id, x.ev->'record' AS rec
+        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, ord)
+       ORDER BY x.ord
+    LOOP
+      IF e.event_id IS NOT NULL THEN
+        INSERT INTO usage_event_ids (owner, event_id, usage_record_id) VALUES (p_owner, e.event_id, e.record_id)
+        ON CONFLICT (owner, event_id) DO NOTHING;
+        IF NOT FOUND THEN
+          SELECT u.usage_record_id INTO v_first FROM usage_event_ids u WHERE u.owner = p_owner AND u.event_id = e.event_id;
+          RETURN QUERY SELECT e.ord, 'duplicate'::varchar, v_first, 0::bigint, 0::bigint, 0::bigint, NULL::integer;
+          CONTINUE;
+        END IF;
+      END IF;
+      SELECT * INTO t FROM credits_take(p_user_id, e.amount, 'debit', 'strict', NULL, e.record_id, p_created_by,
+                                        p_api_key_id, p_rate_default, p_thresholds);
+      IF t.out_status <> 'ok' THEN
+        IF e.event_id IS NOT NULL THEN
+          DELETE FROM usage_event_ids u WHERE u.owner = p_owner AND u.event_id = e.event_id;
+        END IF;
+        RETURN QUERY SELECT e.ord, t.out_status, NULL::uuid, 0::bigint, 0::bigint, t.out_available + t.out_headroom,
+                            t.out_retry_after;
+        CONTINUE;
+      END IF;
+      INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                                 input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
+                                 billing_status, shortfall, review_status)
+      SELECT r.id, p_user_id, clock_timestamp(), r.service, r.operation, e.amount, r.model_id, r.tokens,
+             r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost,
+             'billed', 0, NULL
+        FROM jsonb_populate_record(NULL::usage_records, e.rec) r;
+      RETURN QUERY SELECT e.ord, 'ok'::varchar, e.record_id, t.out_collected, t.out_debt, t.out_balance_after,
+                          NULL::integer;
+    END LOOP;
+  END $$`;

@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { AuthUser } from '../src/auth/roles.js';
+import { DomainError } from '../src/common/errors/domain-error.js';
+import { UsageService } from '../src/usage/usage.service.js';
+import { UsageBatchService } from '../src/usage/usage-batch.service.js';
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { expectCreditInvariants } from './support/credit-invariants.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+
+const admin: AuthUser = { userId: 'batch-take-admin', role: 'admin', email: null, username: null, via: 'jwt' };
+const asUser = (userId: string): AuthUser => ({ userId, role: 'user', email: null, username: null, via: 'jwt' });
+
+/** One user's setup: allocations (credits, days to expiry), overdraft, own alert thresholds, hourly limit. */
+interface Setup {
+  allocations: { credits: number; days: number }[];
+  overdraft: number;
+  thresholds: number[] | null;
+  hourly: number | null;
+}
+
+/**
+ * The set-based batch take (credits_take_events) against the single record route (credits_take), the
+ * money path it must match exactly: the same users, the same events in the same order, through each.
+ * Per event the same outcome; per user the same ledger (kind, amount, balance after), allocations,
+ * debt and balance alerts. Batch users are interleaved in one batch, so the per-user state of the
+ * loop is checked too.
+ */
+describe('batch take = single takes', () => {
+  let t: TestApp;
+  let f: Fixtures;
+  let usage: UsageService;
+  let batch: UsageBatchService;
+  const adminAuth = bearer(tokenFor('admin', 'batch-take-granter'));
+
+  beforeAll(async () => {
+    t = await startTestApp({ LOW_BALANCE_THRESHOLDS: '10,3', JOBS_ENABLED: 'false' });
+    f = new Fixtures(t, { granter: tokenFor('admin', 'batch-take-granter'), prefix: 'bt' });
+    usage = t.app.get(UsageService);
+    batch = t.app.get(UsageBatchService);
+    // reconcile (in the invariants) wants at least one allocation in the database; setups may have none
+    await f.newUser({ credits: 1 });
+  });
+  afterAll(() => t.close());
+
+  async function newUser(setup: Setup, expiries: Date[]): Promise<string> {
+    const { id } = await f.newUser({
+      credits: setup.allocations.map((a, i) => ({ credits: a.credits, expiresAt: expiries[i].toISOString() })),
+    });
+    const limits = { overdraftLimit: setup.overdraft, maxCreditsPerHour: setup.hourly };
+    await t.http.put(`/api/credits/limits/${id}`).set(adminAuth).send(limits).expect(200);
+    if (setup.thresholds)
+      await t.http.put(`/api/credits/alerts/${id}`).set(adminAuth).send({ thresholds: setup.thresholds }).expect(200);
+    return id;
+  }
+
+  /** What a user's money looks like, in terms that do not depend on ids or times. */
+  async function state(userId: string) {
+    const ledger = await t.db.query(
+      `SELECT kind, amount, balance_after::int AS after FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant'
+        ORDER BY id`,
+      [userId],
+    );
+    const allocations = await t.db.query(
+      `SELECT remaining_credits AS remaining FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`,
+      [userId],
+    );
+    const debt = await t.db.query(
+      `SELECT COALESCE(max(debt), 0)::int AS debt FROM credit_accounts WHERE user_id = $1`,
+      [userId],
+    );
+    const alerts = await t.db.query(
+      `SELECT type, data->'threshold' AS threshold, data->'balance' AS balance FROM events
+        WHERE user_id = $1 AND type LIKE 'balance.%' ORDER BY created_at, type DESC, (data->>'threshold')::int DESC`,
+      [userId],
+    );
+    const records = await t.db.query(`SELECT credits FROM usage_records WHERE user_id = $1 ORDER BY "timestamp", id`, [
+      userId,
+    ]);
+    return {
+      ledger: ledger.rows,
+      allocations: allocations.rows,
+      debt: debt.rows[0].debt,
+      alerts: alerts.rows,
+      records: records.rows,
+    };
+  }
+
+  const setups = fc.record({
+    allocations: fc.array(
+      fc.record({ credits: fc.integer({ min: 1, max: 30 }), days: fc.integer({ min: 1, max: 9 }) }),
+      {
+        minLength: 0,
+        maxLength: 3,
+      },
+    ),
+    overdraft: fc.constantFrom(0, 0, 4, 15),
+    thresholds: fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 3 }), { nil: null }),
+    hourly: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 4 }),
+  });
+
+  it('decides every event and moves every credit as the single route does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        setups,
+        fc.array(fc.integer({ min: 0, max: 14 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
+        async (setup, amounts, interleave) => {
+          // Distinct expiries, the same for every copy of the setup: FIFO order is then the same too.
+          const base = Date.now() + 3_600_000;
+          const expiries = setup.allocations.map((a, i) => new Date(base + a.days * 86_400_000 + i * 1000));
+          const single = await newUser(setup, expiries);
+          const [left, right] = [await newUser(setup, expiries), await newUser(setup, expiries)];
+
+          const singleOutcomes: string[] = [];
+          for (const credits of amounts) {
+            try {
+              await usage.record(asUser(single), { service: 'diff', operation: 'op', credits });
+              singleOutcomes.push('created');
+            } catch (error) {
+              if (!(error instanceof DomainError)) throw error;
+              singleOutcomes.push(error.code);
+            }
+          }
+
+          // Both batch users get the same sequence, interleaved as the booleans say.
+          const queues = { left: [...amounts], right: [...amounts] };
+          const events: { eventId: string; userId: string; credits: number; service: string; operation: string }[] = [];
+          for (const toLeft of [...interleave, ...amounts.flatMap(() => [true, false])]) {
+            const side = toLeft && queues.left.length > 0 ? 'left' : queues.right.length > 0 ? 'right' : 'left';
+            const credits = queues[side].shift();
+            if (credits === undefined) break;
+            const userId = side === 'left' ? left : right;
+            events.push({ eventId: uniqueId('evt'), userId, credits, service: 'diff', operation: 'op' });
+          }
+          const answer = await batch.recordBatch(admin, { events });
+          for (const [userId] of [[left], [right]]) {
+            const outcomes = answer.results
+              .filter((_, i) => events[i].userId === userId)
+              .map((r) => (r.status === 'created' ? 'created' : r.error));
+            expect(outcomes).toEqual(singleOutcomes);
+          }
+
+          const expected = await state(single);
+          expect(await state(left)).toEqual(expected);
+          expect(await state(right)).toEqual(expected);
+          await expectCreditInvariants(t, [single, left, right]);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('answers a duplicate and an unknown user per event, and moves nothing for them', async () => {
+    const { id } = await f.newUser({ credits: 10 });
+    const first = await batch.recordBatch(admin, {
+      events: [{ eventId: 'dup-1', userId: id, service: 's', operation: 'o', credits: 4 }],
+    });
+    const again = await batch.recordBatch(admin, {
+      events: [
+        { eventId: 'dup-1', userId: id, service: 's', operation: 'o', credits: 4 },
+        { eventId: 'ghost-1', userId: uniqueId('nobody'), service: 's', operation: 'o', credits: 1 },
+        { eventId: 'dup-2', userId: id, service: 's', operation: 'o', credits: 6 },
+      ],
+    });
+    expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'invalid', 'created']);
+    expect(again.results[0].usageRecordId).toBe(first.results[0].usageRecordId);
+    expect(await f.available(id)).toBe(0);
+    await expectCreditInvariants(t, [id]);
+  });
+});
