@@ -5,9 +5,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * batch, every user in it, in ONE statement with a fixed number of SQL statements inside, where
  * `credits_take_batch()` ran one statement per user group and nine per event.
  *
- * Every account of the batch is locked first, in user-id order (two batches never deadlock), the
- * event ids are claimed in one INSERT (in event-id order, for the same reason), the allocations of
- * every user are locked and read in FIFO order in one SELECT, and then a loop over the events in
+ * The event ids are claimed first, in one INSERT in event-id order, before any account lock (so a
+ * batch waiting for another's claim holds no account, and the claims stay out of the time accounts
+ * are held); then every account of the batch is locked, in user-id order (two batches never
+ * deadlock), the allocations of every user are locked and read in FIFO order in one SELECT, and then
+ * a loop over the events in
  * array order decides each one in memory: the same strict debit as credits_take() (FIFO, ties the
  * oldest allocation; what the balance lacks from the overdraft as debt; short → refused, nothing
  * moves). The writes follow as one statement each: allocations, ledger entries, debts, records,
@@ -79,27 +81,18 @@ const CREDITS_TAKE_EVENTS = `
       RAISE EXCEPTION 'credits_take_events: event ids must be unique within a batch';
     END IF;
 
-    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
-    -- others (single routes lock the same row), and two batches take their locks in the same order.
     SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
-    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR UPDATE) a;
-
-    SELECT count(*) > 0 INTO v_key_limited FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL;
-    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord),
-           array_agg(v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL ORDER BY u.ord),
-           array_agg(CASE WHEN v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL THEN 0
-                          ELSE GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) END ORDER BY u.ord),
-           array_agg(0::bigint ORDER BY u.ord)
-      INTO u_known, u_slow, u_head, u_debt
+    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord) INTO u_known
       FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN user_accounts a ON a.user_id = u.user_id
-      LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
+      LEFT JOIN user_accounts a ON a.user_id = u.user_id;
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
       FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
       JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
 
-    -- Claim the ids of known users' events (id order: concurrent batches wait on each other, never in a
-    -- cycle). An id already taken, by an earlier batch or one committing meanwhile, is a duplicate.
+    -- Claim the ids of known users' events, before any account lock and in id order: a batch waiting
+    -- for another's claim holds no account lock, and claims never wait in a cycle, so claiming here
+    -- cannot deadlock, and the claims stay out of the time accounts are held. An id already taken, by
+    -- an earlier batch or one committing meanwhile, is a duplicate.
     WITH claimed AS (
       INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
       SELECT p_owner, e.event_id, e.id
@@ -117,6 +110,19 @@ const CREDITS_TAKE_EVENTS = `
         LEFT JOIN usage_event_ids f
           ON NOT e.claimed AND u_known[e.u] AND f.owner = p_owner AND f.event_id = e.event_id;
     END IF;
+
+    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
+    -- others (single routes lock the same row), and two batches take their locks in the same order.
+    -- The settings are read under the lock.
+    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR UPDATE) a;
+    SELECT count(*) > 0 INTO v_key_limited FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL;
+    SELECT array_agg(v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL ORDER BY u.ord),
+           array_agg(CASE WHEN v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL THEN 0
+                          ELSE GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) END ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord)
+      INTO u_slow, u_head, u_debt
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
 
     -- The fast users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
     SELECT array_agg(c.id ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),

@@ -152,6 +152,45 @@ describe('batch take = single takes', () => {
     );
   });
 
+  it('parallel batches over the same users and overlapping ids: no deadlock, each id recorded once', async () => {
+    const users = await Promise.all(Array.from({ length: 5 }, () => f.newUser({ credits: [4000, 6000] })));
+    const ids = Array.from({ length: 400 }, (_, i) => `ov-${uniqueId('e')}-${i}`);
+    const shuffled = <T>(xs: T[]) =>
+      xs
+        .map((x) => ({ x, k: Math.random() }))
+        .sort((a, b) => a.k - b.k)
+        .map((p) => p.x);
+    // Each id always belongs to the same user and amount, so every batch that records it means the same.
+    const event = (id: string, i: number) => ({
+      eventId: id,
+      userId: users[i % users.length].id,
+      credits: 1 + (i % 3),
+      service: 's',
+      operation: 'o',
+    });
+    const batches = Array.from({ length: 8 }, () =>
+      shuffled(ids.map((id, i) => ({ id, i })))
+        .slice(0, 300)
+        .map(({ id, i }) => event(id, i)),
+    );
+    const answers = await Promise.all(batches.map((events) => batch.recordBatch(admin, { events })));
+    const created = answers.flatMap((a) => a.results.filter((r) => r.status === 'created').map((r) => r.eventId));
+    expect(new Set(created).size).toBe(created.length);
+    const sent = new Set(batches.flat().map((e) => e.eventId));
+    expect(created.length).toBe(sent.size);
+    for (const [u, user] of users.entries()) {
+      const spent = ids
+        .map((id, i) => ({ id, i }))
+        .filter(({ id, i }) => sent.has(id) && i % users.length === u)
+        .reduce((sum, { i }) => sum + 1 + (i % 3), 0);
+      expect(await f.available(user.id)).toBe(10_000 - spent);
+    }
+    await expectCreditInvariants(
+      t,
+      users.map((u) => u.id),
+    );
+  });
+
   it('answers a duplicate and an unknown user per event, and moves nothing for them', async () => {
     const { id } = await f.newUser({ credits: 10 });
     const first = await batch.recordBatch(admin, {
