@@ -74,8 +74,9 @@ const CREDITS_TAKE_EVENTS = `
       FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, credits integer, id uuid))
            WITH ORDINALITY AS x(user_id, event_id, credits, id, ord);
     IF n = 0 THEN RETURN; END IF;
-    IF EXISTS (SELECT 1 FROM unnest(e_amount) a WHERE a IS NULL OR a < 0) THEN
-      RAISE EXCEPTION 'credits_take_events: every amount must be a non-negative integer';
+    IF EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_record) AS x(amount, user_id, id)
+               WHERE x.amount IS NULL OR x.amount < 0 OR x.user_id IS NULL OR x.id IS NULL) THEN
+      RAISE EXCEPTION 'credits_take_events: every event needs a user, a record id and a non-negative amount';
     END IF;
     IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
       RAISE EXCEPTION 'credits_take_events: event ids must be unique within a batch';
