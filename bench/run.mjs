@@ -3,6 +3,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 
+import { moneyChecks, runBatches } from './batch.mjs';
 import {
   accessToken,
   freshDatabase,
@@ -32,6 +33,7 @@ let pgbenchTps = null;
 let webhookSummary;
 let spendSummary;
 let batchSummary;
+let moneySummary;
 try {
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
@@ -161,46 +163,11 @@ try {
       ((before.requests.average + after.requests.average + plainRecordRun.requests.average) / 3),
   };
 
-  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user (an admin records
-  // for them), each event with its own eventId.
-  const adminAuth = `Bearer ${accessToken('bench-admin', 'admin')}`;
-  let nextEvent = 0;
-  const batchBody = () =>
-    JSON.stringify({
-      events: Array.from({ length: 1000 }, () => ({
-        eventId: `bench-${nextEvent++}`,
-        service: 'bench',
-        operation: 'op',
-        credits: 1,
-        userId: ids[Math.floor(Math.random() * ids.length)],
-      })),
-    });
+  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user; then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
-  const batchRun = await autocannon({
-    url: service.base,
-    connections: 4,
-    duration: DURATION,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/records/batch',
-        setupRequest: (req) => ({ ...req, headers: { ...json, authorization: adminAuth }, body: batchBody() }),
-      },
-    ],
-  });
-  batchSummary = {
-    eventsPerSecond: Math.round(batchRun.requests.average * 1000),
-    'p50 ms': batchRun.latency.p50,
-    'p99 ms': batchRun.latency.p99,
-    errors: batchRun.non2xx + batchRun.errors + batchRun.timeouts,
-  };
-
-  const check = await db.query(
-    `SELECT (SELECT count(*)::int FROM usage_records) AS records,
-            (SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit') AS debits,
-            (SELECT count(*)::int FROM credit_allocations WHERE remaining_credits < 0) AS negative`,
-  );
-  log(`after the run: ${JSON.stringify(check.rows[0])}`);
+  batchSummary = await runBatches(service, ids, DURATION);
+  moneySummary = await moneyChecks(service, db);
+  log(`after the run: ${JSON.stringify(moneySummary)}`);
 
   if (hasPgbench()) {
     const scratch = await freshDatabase(server.url, 'accounting_pgbench');
@@ -256,6 +223,16 @@ if (batchSummary) {
   const vsPgbench = pgbenchTps ? ` = ${(b.eventsPerSecond / pgbenchTps).toFixed(2)} × pgbench TPC-B (target ≥ 5×)` : '';
   console.log(
     `Batch ingestion (4 clients × 1,000-event batches): ${b.eventsPerSecond} events/s${vsPgbench}; ` +
-      `target ≥ 20,000 events/s; batch p50 ${b['p50 ms']} ms, p99 ${b['p99 ms']} ms, non-2xx ${b.errors}`,
+      `target ≥ 20,000 events/s; batch p50 ${b.p50} ms, p99 ${b.p99} ms, non-2xx ${b.errors}; ` +
+      `Node CPU ${b.cpuMicrosPerEvent?.toFixed(1)} µs per event (target ≤ 20 µs)`,
+  );
+}
+if (moneySummary) {
+  const m = moneySummary;
+  const clean = m.mismatches === 0 && m.negative === 0 && m.unbalanced_records === 0;
+  console.log(
+    `Money after the run: ${m.records} records; reconcile ${m.mismatches} mismatches over ${m.checkedAllocations} ` +
+      `allocations, ${m.negative} negative allocations, ${m.unbalanced_records} records whose ledger lines differ ` +
+      `(${clean ? 'clean' : 'NOT CLEAN'})`,
   );
 }

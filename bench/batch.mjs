@@ -1,0 +1,80 @@
+// The batch scenario of npm run bench: 4 clients sending 1,000-event batches spread over every seeded
+// user (an admin records for them), each event with its own eventId; then the money invariants and
+// reconcile, which must be clean after the load.
+import { readFileSync } from 'node:fs';
+
+import autocannon from 'autocannon';
+
+import { accessToken } from './lib.mjs';
+
+export const BATCH_EVENTS = 1000;
+const CLIENTS = 4;
+
+/** utime + stime of a process, in µs (/proc/<pid>/stat counts clock ticks of 10 ms). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Batches for `duration` seconds; events/s, latency of a batch, and the service's Node CPU per event. */
+export async function runBatches(service, userIds, duration) {
+  const authorization = `Bearer ${accessToken('bench-admin', 'admin')}`;
+  let next = 0;
+  const body = () =>
+    JSON.stringify({
+      events: Array.from({ length: BATCH_EVENTS }, () => ({
+        eventId: `bench-${next++}`,
+        service: 'bench',
+        operation: 'op',
+        credits: 1,
+        userId: userIds[Math.floor(Math.random() * userIds.length)],
+      })),
+    });
+  const run = (seconds) =>
+    autocannon({
+      url: service.base,
+      connections: CLIENTS,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/usage/records/batch',
+          setupRequest: (req) => ({
+            ...req,
+            headers: { 'content-type': 'application/json', authorization },
+            body: body(),
+          }),
+        },
+      ],
+    });
+  await run(2);
+  const cpuBefore = cpuMicros(service.pid);
+  const result = await run(duration);
+  const cpu = cpuMicros(service.pid) - cpuBefore;
+  const events = result.requests.total * BATCH_EVENTS;
+  return {
+    eventsPerSecond: Math.round(result.requests.average * BATCH_EVENTS),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+    cpuMicrosPerEvent: events > 0 ? cpu / events : null,
+  };
+}
+
+/** The money invariants after the load: reconcile's mismatches and the ledger/record cross-checks. */
+export async function moneyChecks(service, db) {
+  const res = await fetch(`${service.base}/api/credits/reconcile`, {
+    headers: { authorization: `Bearer ${accessToken('bench-admin', 'admin')}` },
+  });
+  const reconcile = await res.json();
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*)::int FROM credit_allocations WHERE remaining_credits < 0) AS negative,
+            -- every bench record's credits = what its ledger lines took (debits and overdraft)
+            (SELECT count(*)::int FROM usage_records r
+              WHERE r.service = 'bench' AND r.credits <> COALESCE((SELECT -sum(l.amount) FROM credit_ledger l
+                                            WHERE l.usage_record_id = r.id AND l.kind IN ('debit', 'overdraft')), 0)
+            ) AS unbalanced_records,
+            (SELECT count(*)::int FROM usage_records) AS records`,
+  );
+  return { mismatches: reconcile.mismatches.length, checkedAllocations: reconcile.checkedAllocations, ...rows[0] };
+}
