@@ -5,15 +5,20 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * batch, every user in it, in ONE statement with a fixed number of SQL statements inside, where
  * `credits_take_batch()` ran one statement per user group and nine per event.
  *
- * The event ids are claimed first, in one INSERT in event-id order, before any account lock (so a
- * batch waiting for another's claim holds no account, and the claims stay out of the time accounts
- * are held); then every account of the batch is locked, in user-id order (two batches never
- * deadlock), the allocations of every user are locked and read in FIFO order in one SELECT, and then
- * a loop over the events in
- * array order decides each one in memory: the same strict debit as credits_take() (FIFO, ties the
- * oldest allocation; what the balance lacks from the overdraft as debt; short → refused, nothing
- * moves). The writes follow as one statement each: allocations, ledger entries, debts, records,
- * released claims and balance alerts.
+ * First, without any account lock: the event ids are claimed in one INSERT in event-id order (a
+ * batch waiting for another's claim holds no account, and claims never wait in a cycle), and the
+ * records of the events that may apply are inserted. Then every account of the batch is locked, in
+ * user-id order (two batches never deadlock), the allocations are locked and read in FIFO order in
+ * one SELECT, and a loop over the events in array order decides each one in memory: the same strict
+ * debit as credits_take() (FIFO, ties the oldest allocation; what the balance lacks from the
+ * overdraft as debt; short → refused, nothing moves). The writes follow as one statement each:
+ * allocations, ledger entries, debts, refused events' records and claims removed, balance alerts.
+ * Only the second part holds the accounts, and batches that share users wait for each other there.
+ *
+ * Account rows are locked `FOR NO KEY UPDATE` from now on, here, in credits_take() and in
+ * AccountsService.lock: movements of one user still serialise, but foreign keys to the account
+ * (records, ledger entries, sessions) no longer wait for them, which lets a batch insert its records
+ * before it takes any account lock.
  *
  * Users under an hourly spend limit, and every event when the caller's API key has a budget, take
  * credits_take() itself per event instead (the window and the key's spend are sequential state the
@@ -23,6 +28,7 @@ export class CreateCreditsTakeEvents1732000012000 implements MigrationInterface 
   name = 'CreateCreditsTakeEvents1732000012000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(relockCreditsTake('FOR UPDATE', 'FOR NO KEY UPDATE'));
     await q.query(CREDITS_TAKE_EVENTS);
     await q.query(`DROP FUNCTION credits_take_batch(varchar, varchar, uuid, integer, integer[], varchar, jsonb)`);
   }
@@ -30,7 +36,29 @@ export class CreateCreditsTakeEvents1732000012000 implements MigrationInterface 
   async down(q: QueryRunner): Promise<void> {
     await q.query(CREDITS_TAKE_BATCH_V1);
     await q.query(`DROP FUNCTION credits_take_events(varchar, varchar, uuid, integer, integer[], jsonb)`);
+    await q.query(relockCreditsTake('FOR NO KEY UPDATE', 'FOR UPDATE'));
   }
+}
+
+/**
+ * credits_take() (migration 1732000009000) with the strength of its account-row lock changed: the
+ * same function otherwise. `FOR NO KEY UPDATE` serialises the movements of a user exactly as
+ * `FOR UPDATE` did (each conflicts with itself) but lets the KEY SHARE locks that foreign keys to
+ * the account take through, so inserting a user's rows never waits for a movement of that user.
+ */
+function relockCreditsTake(from: string, to: string): string {
+  const lock = (mode: string) => `WHERE a.user_id = p_user_id ${mode};`;
+  return `
+    DO $$
+    DECLARE
+      def text := pg_get_functiondef(
+        'credits_take(varchar, integer, varchar, varchar, varchar, uuid, varchar, uuid, integer, integer[])'::regprocedure);
+    BEGIN
+      IF position('${lock(from)}' IN def) = 0 THEN
+        RAISE EXCEPTION 'credits_take() has no account lock "${lock(from)}"';
+      END IF;
+      EXECUTE replace(def, '${lock(from)}', '${lock(to)}');
+    END $$`;
 }
 
 /**
@@ -112,10 +140,24 @@ const CREDITS_TAKE_EVENTS = `
           ON NOT e.claimed AND u_known[e.u] AND f.owner = p_owner AND f.event_id = e.event_id;
     END IF;
 
+    -- The records of every event that may apply (claimed, of a known user), also before the account
+    -- locks: their foreign key takes KEY SHARE on the account rows, which the accounts' NO KEY UPDATE
+    -- locks never block, so this waits for no batch and keeps the largest insert out of the time the
+    -- accounts are held. Clock time: a batch's records list (newest first) in the order they apply.
+    -- Refused events' records are deleted again below.
+    INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                               input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
+                               billing_status, shortfall, review_status)
+    SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+           r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+      FROM jsonb_populate_recordset(NULL::usage_records, p_events) WITH ORDINALITY AS r
+     WHERE u_known[e_u[r.ordinality::int]] AND (e_event[r.ordinality::int] IS NULL OR e_claimed[r.ordinality::int])
+     ORDER BY r.ordinality;
+
     -- Every account of the batch, locked in user-id order: one user's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
-    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR UPDATE) a;
+    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR NO KEY UPDATE) a;
     SELECT count(*) > 0 INTO v_key_limited FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL;
     SELECT array_agg(v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL ORDER BY u.ord),
            array_agg(CASE WHEN v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL THEN 0
@@ -206,21 +248,16 @@ const CREDITS_TAKE_EVENTS = `
     SELECT d.user_id, d.debt FROM unnest(u_id, u_debt) AS d(user_id, debt) WHERE d.debt > 0
     ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
 
-    -- clock time: a batch's records list (newest first by timestamp) in the order they applied
-    INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
-                               input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
-                               billing_status, shortfall, review_status)
-    SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
-           r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
-      FROM jsonb_populate_recordset(NULL::usage_records, p_events) WITH ORDINALITY AS r
-     WHERE e_status[r.ordinality::int] = 'ok'
-     ORDER BY r.ordinality;
-
-    -- A refused event gives its id back, so a later attempt can still record it.
-    DELETE FROM usage_event_ids f
-     USING unnest(e_event, e_status) AS e(event_id, status)
-     WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited')
-       AND f.owner = p_owner AND f.event_id = e.event_id;
+    -- A refused event leaves no record and gives its id back, so a later attempt can still record it.
+    IF EXISTS (SELECT 1 FROM unnest(e_status) x WHERE x IN ('insufficient', 'key_limit', 'rate_limited')) THEN
+      DELETE FROM usage_records r
+       USING unnest(e_record, e_status) AS e(id, status)
+       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited') AND r.id = e.id;
+      DELETE FROM usage_event_ids f
+       USING unnest(e_event, e_status) AS e(event_id, status)
+       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited')
+         AND f.owner = p_owner AND f.event_id = e.event_id;
+    END IF;
 
     -- The fast events' balance alerts, as credit_balance_alerts() sends them, in the order they happened.
     PERFORM emit_event(a.type, a.user_id, a.payload)

@@ -106,7 +106,9 @@ export class UsersRepository {
 
   /** The per-user lock of the money path (docs/money.md); false when the account does not exist. */
   async lock(manager: EntityManager, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1 FOR UPDATE`, [userId]);
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1 FOR NO KEY UPDATE`, [
+      userId,
+    ]);
     return rows.length > 0;
   }
 }
