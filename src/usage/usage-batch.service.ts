@@ -72,11 +72,14 @@ export class UsageBatchService {
       accepted.push({ index, ...prepared });
     }
 
-    const outcomes = await this.credits.debitAndInsertMany(
-      this.tx.statementManager,
-      { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-      this.records.insertManyAfterDebit(caller.userId, accepted),
-    );
+    const outcomes =
+      accepted.length === 0
+        ? []
+        : await this.credits.debitAndInsertMany(
+            this.tx.statementManager,
+            { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+            this.records.insertManyAfterDebit(caller.userId, accepted),
+          );
     outcomes.forEach((outcome, i) => {
       results[accepted[i].index] = this.result(accepted[i], outcome);
     });
