@@ -20,9 +20,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (records, ledger entries, sessions) no longer wait for them, which lets a batch insert its records
  * before it takes any account lock.
  *
- * Users under an hourly spend limit, and every event when the caller's API key has a budget, take
- * credits_take() itself per event instead (the window and the key's spend are sequential state the
- * loop does not model): the same rules, one statement more per event.
+ * The key budget and the hourly spend rate are decided in the loop as credits_take() decides them
+ * (the key's spend and each user's 60 one-minute buckets kept in memory, written once at the end).
  */
 export class CreateCreditsTakeEvents1732000012000 implements MigrationInterface {
   name = 'CreateCreditsTakeEvents1732000012000';
@@ -83,18 +82,21 @@ const CREDITS_TAKE_EVENTS = `
     e_status varchar[]; e_first uuid[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
     e_retry integer[];
     -- per user, in user-id order
-    u_id varchar[]; u_known boolean[]; u_slow boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[];
-    u_ptr integer[];
+    u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[];
+    -- per user: hourly limit, spend window (flat: 60 slots a user, as credits_accounts keeps them), its sum
+    u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; w integer[];
+    v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
+    m bigint; v_freed bigint;
     -- the fast users' live allocations, by user, then FIFO
     a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0;
     l_user varchar[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
     l_balance bigint[] := '{}'; l_record uuid[] := '{}';
-    v_key_limited boolean;
+    v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
+    v_key_used boolean := false; v_key_charged bigint := 0;
     i integer; u integer; j integer;
     v_amount integer; v_take integer; v_part integer; v_od integer; v_bal bigint;
-    t record;
   BEGIN
     SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
            array_agg(x.credits ORDER BY x.ord), array_agg(x.id ORDER BY x.ord)
@@ -158,16 +160,43 @@ const CREDITS_TAKE_EVENTS = `
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
     PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id = ANY(u_id) ORDER BY a.user_id FOR NO KEY UPDATE) a;
-    SELECT count(*) > 0 INTO v_key_limited FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL;
-    SELECT array_agg(v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL ORDER BY u.ord),
-           array_agg(CASE WHEN v_key_limited OR COALESCE(c.max_credits_per_hour, p_rate_default) IS NOT NULL THEN 0
-                          ELSE GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) END ORDER BY u.ord),
-           array_agg(0::bigint ORDER BY u.ord)
-      INTO u_slow, u_head, u_debt
+    SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
+           array_agg(GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord)
+      INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated
       FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
       LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
+    IF EXISTS (SELECT 1 FROM unnest(u_limit) x WHERE x IS NOT NULL) THEN
+      SELECT array_agg(COALESCE(c.spend_window[s.slot], 0) ORDER BY u.ord, s.slot) INTO w
+        FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+        LEFT JOIN credit_accounts c ON c.user_id = u.user_id
+       CROSS JOIN generate_series(1, 60) AS s(slot);
+      FOR u IN 1 .. cardinality(u_id) LOOP
+        CONTINUE WHEN u_limit[u] IS NULL;
+        -- As credits_take(): slots of minutes after the newest bucket hold spend from an hour or more ago.
+        FOR m IN u_minute[u] + 1 .. LEAST(v_minute, u_minute[u] + 60) LOOP
+          w[(u - 1) * 60 + (m % 60) + 1] := 0;
+        END LOOP;
+        FOR j IN 1 .. 60 LOOP u_used[u] := u_used[u] + w[(u - 1) * 60 + j]; END LOOP;
+      END LOOP;
+    END IF;
+    -- The caller's key budget, as credits_take() reads it; the key row locked, so two batches through
+    -- one key (an ingest key records for many users) decide against each other's spend.
+    SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
+      FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+    IF v_key_limit IS NOT NULL THEN
+      v_key_start := CASE v_key_period
+        WHEN 'day' THEN date_trunc('day', now(), 'UTC')
+        WHEN 'week' THEN date_trunc('week', now(), 'UTC')
+        WHEN 'month' THEN date_trunc('month', now(), 'UTC')
+        ELSE '-infinity'::timestamptz END;
+      SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
+        FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
+      v_key_spent := COALESCE(v_key_spent, 0);
+    END IF;
 
-    -- The fast users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
+    -- The users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
     SELECT array_agg(c.id ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
            array_agg(c.remaining_credits ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
            array_agg(u.ord::int ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id)
@@ -177,7 +206,7 @@ const CREDITS_TAKE_EVENTS = `
              WHERE c.user_id = ANY(u_id) AND c.expires_at > now() AND c.remaining_credits > 0
              ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
                FOR UPDATE) c
-      JOIN unnest(u_id, u_slow) WITH ORDINALITY AS u(user_id, slow, ord) ON u.user_id = c.user_id AND NOT u.slow;
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = c.user_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}'); a_orig := a_rem;
     -- Each user's first allocation and balance.
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
@@ -195,15 +224,21 @@ const CREDITS_TAKE_EVENTS = `
       IF NOT u_known[u] THEN e_status[i] := 'unknown_user'; CONTINUE; END IF;
       IF e_event[i] IS NOT NULL AND NOT e_claimed[i] THEN e_status[i] := 'duplicate'; CONTINUE; END IF;
       v_amount := e_amount[i];
-      IF u_slow[u] THEN
-        SELECT * INTO t FROM credits_take(e_user[i], v_amount, 'debit', 'strict', NULL, e_record[i], p_created_by,
-                                          p_api_key_id, p_rate_default, p_thresholds);
-        e_status[i] := t.out_status;
-        IF t.out_status = 'ok' THEN
-          e_collected[i] := t.out_collected; e_debt[i] := t.out_debt; e_balance[i] := t.out_balance_after;
-        ELSE
-          e_balance[i] := t.out_available + t.out_headroom; e_retry[i] := t.out_retry_after;
-        END IF;
+      -- The key's budget, then the hourly spend rate, then the balance: credits_take()'s order.
+      IF v_key_limit IS NOT NULL AND v_key_spent + v_amount > v_key_limit THEN
+        e_status[i] := 'key_limit';
+        CONTINUE;
+      END IF;
+      IF u_limit[u] IS NOT NULL AND v_amount > 0 AND u_used[u] + v_amount > u_limit[u] THEN
+        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
+        e_status[i] := 'rate_limited'; e_retry[i] := 3600; v_freed := 0;
+        FOR m IN v_minute - 59 .. v_minute LOOP
+          v_freed := v_freed + w[(u - 1) * 60 + (m % 60) + 1];
+          IF u_used[u] - v_freed + v_amount <= u_limit[u] THEN
+            e_retry[i] := GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer;
+            EXIT;
+          END IF;
+        END LOOP;
         CONTINUE;
       END IF;
       IF u_avail[u] + u_head[u] < v_amount THEN
@@ -234,6 +269,17 @@ const CREDITS_TAKE_EVENTS = `
       END IF;
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_amount - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
+      IF u_limit[u] IS NOT NULL AND v_amount > 0 THEN
+        w[(u - 1) * 60 + (v_minute % 60) + 1] := w[(u - 1) * 60 + (v_minute % 60) + 1] + v_amount;
+        u_used[u] := u_used[u] + v_amount; u_rated[u] := true;
+      END IF;
+      IF v_key_limit IS NOT NULL THEN
+        IF v_key_spent < v_key_limit AND v_key_spent + v_amount >= v_key_limit THEN
+          PERFORM emit_event('api_key.limit_reached', e_user[i], jsonb_build_object(
+            'userId', e_user[i], 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
+        END IF;
+        v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
+      END IF;
     END LOOP;
 
     UPDATE credit_allocations c SET remaining_credits = a.rem
@@ -245,8 +291,20 @@ const CREDITS_TAKE_EVENTS = `
            WITH ORDINALITY AS l(user_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
      ORDER BY l.ord;
     INSERT INTO credit_accounts AS c (user_id, debt)
-    SELECT d.user_id, d.debt FROM unnest(u_id, u_debt) AS d(user_id, debt) WHERE d.debt > 0
+    SELECT d.user_id, d.debt FROM unnest(u_id, u_debt, u_rated) AS d(user_id, debt, rated) WHERE d.debt > 0 AND NOT d.rated
     ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
+    INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
+    SELECT d.user_id, d.debt, v_minute, w[(d.u - 1) * 60 + 1 : d.u * 60]
+      FROM unnest(u_id, u_debt, u_rated) WITH ORDINALITY AS d(user_id, debt, rated, u) WHERE d.rated
+    ON CONFLICT (user_id) DO UPDATE
+      SET debt = c.debt + EXCLUDED.debt, spend_minute = EXCLUDED.spend_minute, spend_window = EXCLUDED.spend_window,
+          updated_at = now();
+    IF v_key_used THEN
+      INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_key_charged)
+      ON CONFLICT (api_key_id) DO UPDATE
+        SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
+            period_start = EXCLUDED.period_start;
+    END IF;
 
     -- A refused event leaves no record and gives its id back, so a later attempt can still record it.
     IF EXISTS (SELECT 1 FROM unnest(e_status) x WHERE x IN ('insufficient', 'key_limit', 'rate_limited')) THEN
@@ -272,7 +330,7 @@ const CREDITS_TAKE_EVENTS = `
                 UNION ALL
                 SELECT 'balance.depleted', e.user_id, jsonb_build_object('userId', e.user_id), 2147483647
                  WHERE e.before > 0 AND e.after <= 0) x
-              WHERE e.status = 'ok' AND NOT u_slow[e.u] AND e.after < e.before
+              WHERE e.status = 'ok' AND e.after < e.before
               ORDER BY e.ord, x.k) a;
 
     RETURN QUERY

@@ -12,12 +12,16 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 const admin: AuthUser = { userId: 'batch-take-admin', role: 'admin', email: null, username: null, via: 'jwt' };
 const asUser = (userId: string): AuthUser => ({ userId, role: 'user', email: null, username: null, via: 'jwt' });
 
-/** One user's setup: allocations (credits, days to expiry), overdraft, own alert thresholds, hourly limit. */
+/**
+ * One user's setup: allocations (credits, days to expiry), overdraft, own alert thresholds, hourly
+ * limit, and the budget of the API key the events come through (null: a JWT).
+ */
 interface Setup {
   allocations: { credits: number; days: number }[];
   overdraft: number;
   thresholds: number[] | null;
   hourly: number | null;
+  keyBudget: number | null;
 }
 
 /**
@@ -75,6 +79,10 @@ describe('batch take = single takes', () => {
         WHERE user_id = $1 AND type LIKE 'balance.%' ORDER BY created_at, type DESC, (data->>'threshold')::int DESC`,
       [userId],
     );
+    const keyEvents = await t.db.query(
+      `SELECT count(*)::int AS n FROM events WHERE user_id = $1 AND type = 'api_key.limit_reached'`,
+      [userId],
+    );
     const records = await t.db.query(`SELECT credits FROM usage_records WHERE user_id = $1 ORDER BY "timestamp", id`, [
       userId,
     ]);
@@ -83,6 +91,7 @@ describe('batch take = single takes', () => {
       allocations: allocations.rows,
       debt: debt.rows[0].debt,
       alerts: alerts.rows,
+      keyEvents: keyEvents.rows[0].n,
       records: records.rows,
     };
   }
@@ -97,26 +106,49 @@ describe('batch take = single takes', () => {
     ),
     overdraft: fc.constantFrom(0, 0, 4, 15),
     thresholds: fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 3 }), { nil: null }),
-    hourly: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 4 }),
+    hourly: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 2 }),
+    keyBudget: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 2 }),
   });
+
+  /**
+   * Who sends the events: the user's JWT, or (with a budget) the user's own key for the single route
+   * and an admin's ingest key with the same budget for the batch.
+   */
+  async function callers(setup: Setup, single: string): Promise<{ single: AuthUser; batch: AuthUser }> {
+    if (setup.keyBudget === null) return { single: asUser(single), batch: admin };
+    const budget = { creditLimit: setup.keyBudget, limitPeriod: 'day' };
+    const own = await f.apiKey({ auth: bearer(tokenFor('user', single)) }, budget);
+    const ingest = await f.apiKey({ auth: adminAuth }, { ...budget, permissions: ['usage:write', 'usage:ingest'] });
+    const viaKey = (userId: string, id: string, scopes: AuthUser['scopes']): AuthUser => ({
+      ...asUser(userId),
+      via: 'api-key',
+      apiKeyId: id,
+      scopes,
+    });
+    return {
+      single: viaKey(single, own.id, ['usage:write']),
+      batch: viaKey('batch-take-granter', ingest.id, ['usage:write', 'usage:ingest']),
+    };
+  }
 
   it('decides every event and moves every credit as the single route does', async () => {
     await fc.assert(
       fc.asyncProperty(
         setups,
         fc.array(fc.integer({ min: 0, max: 14 }), { minLength: 1, maxLength: 12 }),
-        fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
+        fc.array(fc.boolean(), { maxLength: 24 }),
         async (setup, amounts, interleave) => {
           // Distinct expiries, the same for every copy of the setup: FIFO order is then the same too.
           const base = Date.now() + 3_600_000;
           const expiries = setup.allocations.map((a, i) => new Date(base + a.days * 86_400_000 + i * 1000));
           const single = await newUser(setup, expiries);
           const [left, right] = [await newUser(setup, expiries), await newUser(setup, expiries)];
+          const who = await callers(setup, single);
 
           const singleOutcomes: string[] = [];
           for (const credits of amounts) {
             try {
-              await usage.record(asUser(single), { service: 'diff', operation: 'op', credits });
+              await usage.record(who.single, { service: 'diff', operation: 'op', credits });
               singleOutcomes.push('created');
             } catch (error) {
               if (!(error instanceof DomainError)) throw error;
@@ -124,18 +156,24 @@ describe('batch take = single takes', () => {
             }
           }
 
-          // Both batch users get the same sequence, interleaved as the booleans say.
+          // Both batch users get the same sequence, interleaved as the booleans say (through a budgeted
+          // key only the left one: the key's budget is shared by every user it records for).
           const queues = { left: [...amounts], right: [...amounts] };
           const events: { eventId: string; userId: string; credits: number; service: string; operation: string }[] = [];
-          for (const toLeft of [...interleave, ...amounts.flatMap(() => [true, false])]) {
+          const sides =
+            setup.keyBudget === null
+              ? [...interleave, ...amounts.flatMap(() => [true, false])]
+              : amounts.map(() => true);
+          for (const toLeft of sides) {
             const side = toLeft && queues.left.length > 0 ? 'left' : queues.right.length > 0 ? 'right' : 'left';
             const credits = queues[side].shift();
             if (credits === undefined) break;
             const userId = side === 'left' ? left : right;
             events.push({ eventId: uniqueId('evt'), userId, credits, service: 'diff', operation: 'op' });
           }
-          const answer = await batch.recordBatch(admin, { events });
-          for (const [userId] of [[left], [right]]) {
+          const answer = await batch.recordBatch(who.batch, { events });
+          const batchUsers = setup.keyBudget === null ? [left, right] : [left];
+          for (const userId of batchUsers) {
             const outcomes = answer.results
               .filter((_, i) => events[i].userId === userId)
               .map((r) => (r.status === 'created' ? 'created' : r.error));
@@ -143,12 +181,49 @@ describe('batch take = single takes', () => {
           }
 
           const expected = await state(single);
-          expect(await state(left)).toEqual(expected);
-          expect(await state(right)).toEqual(expected);
-          await expectCreditInvariants(t, [single, left, right]);
+          for (const userId of batchUsers) expect(await state(userId)).toEqual(expected);
+          if (who.single.apiKeyId && who.batch.apiKeyId) {
+            const spent = await t.db.query(
+              `SELECT api_key_id, spent::int FROM credit_key_spend WHERE api_key_id = ANY($1::uuid[])`,
+              [[who.single.apiKeyId, who.batch.apiKeyId]],
+            );
+            const of = (id: string) => spent.rows.find((r) => r.api_key_id === id)?.spent ?? 0;
+            expect(of(who.batch.apiKeyId)).toBe(of(who.single.apiKeyId));
+          }
+          await expectCreditInvariants(t, [single, ...batchUsers]);
         },
       ),
-      { numRuns: 25 },
+      {
+        numRuns: 25,
+        // Each limit binding for sure, besides the generated cases: the hourly rate, the key's budget, the
+        // overdraft, and a balance landing exactly on a threshold.
+        examples: [
+          [
+            { allocations: [{ credits: 30, days: 1 }], overdraft: 0, thresholds: null, hourly: 5, keyBudget: null },
+            [3, 3, 2, 1],
+            [],
+          ],
+          [
+            { allocations: [{ credits: 30, days: 2 }], overdraft: 0, thresholds: null, hourly: null, keyBudget: 7 },
+            [3, 3, 2, 1],
+            [],
+          ],
+          [
+            {
+              allocations: [
+                { credits: 4, days: 1 },
+                { credits: 3, days: 2 },
+              ],
+              overdraft: 4,
+              thresholds: [6, 2],
+              hourly: null,
+              keyBudget: null,
+            },
+            [5, 4, 2, 1, 1],
+            [],
+          ],
+        ],
+      },
     );
   });
 
