@@ -83,11 +83,11 @@ const CREDITS_TAKE_EVENTS = `
     e_retry integer[];
     -- per user, in user-id order
     u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[];
-    -- per user: hourly limit, spend window (flat: 60 slots a user, as credits_accounts keeps them), its sum
+    -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
     u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; w integer[];
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     m bigint; v_freed bigint;
-    -- the fast users' live allocations, by user, then FIFO
+    -- the users' live allocations, by user, then FIFO
     a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0;
@@ -317,7 +317,7 @@ const CREDITS_TAKE_EVENTS = `
          AND f.owner = p_owner AND f.event_id = e.event_id;
     END IF;
 
-    -- The fast events' balance alerts, as credit_balance_alerts() sends them, in the order they happened.
+    -- The balance alerts, as credit_balance_alerts() sends them, in the order they happened.
     PERFORM emit_event(a.type, a.user_id, a.payload)
        FROM (SELECT x.type, x.user_id, x.payload
                FROM unnest(e_user, e_before, e_balance, e_status, e_u) WITH ORDINALITY AS e(user_id, before, after, status, u, ord)
