@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 
@@ -9,6 +9,7 @@ import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './auth/principal-throttler.guard.js';
 import { ClockModule } from './common/clock.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { BodyValidationPipe } from './common/validation/body-validation.pipe.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -67,10 +68,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         // Idempotency-Key on POST: the effect and its stored response commit in one transaction.
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-        },
+        { provide: APP_PIPE, useClass: BodyValidationPipe },
       ],
     };
   }

@@ -2,9 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
+@FlatBody()
 export class CheckCreditsDto {
   @ApiProperty({
     type: 'integer',

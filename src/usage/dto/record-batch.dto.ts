@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { RecordUsageDto } from './record-usage.dto.js';
 
@@ -33,6 +34,7 @@ export class BatchEventDto extends OmitType(RecordUsageDto, ['eventId'] as const
   userId?: string;
 }
 
+@FlatBody()
 export class RecordBatchDto {
   @ApiProperty({
     type: [BatchEventDto],

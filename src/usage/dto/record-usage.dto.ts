@@ -16,6 +16,7 @@ import {
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
@@ -43,6 +44,7 @@ function IsMetadata(options?: ValidationOptions) {
   );
 }
 
+@FlatBody()
 export class RecordUsageDto {
   @ApiProperty({ example: 'chat', maxLength: 50, description: 'The product feature that was used' })
   @IsString()
