@@ -193,17 +193,19 @@ export class UsageRecordsRepository {
         userId: input.userId,
         eventId,
         amount: input.credits,
+        // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
+        // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
         record: {
           id: input.id,
           service: input.service,
           operation: input.operation,
-          model_id: input.modelId ?? null,
-          tokens: input.tokens ?? null,
-          input_tokens: input.inputTokens ?? null,
-          output_tokens: input.outputTokens ?? null,
-          metadata: input.metadata ?? null,
-          pricing_rule_id: input.pricingRuleId ?? null,
-          provider_cost: input.providerCost ?? null,
+          model_id: input.modelId ?? undefined,
+          tokens: input.tokens ?? undefined,
+          input_tokens: input.inputTokens ?? undefined,
+          output_tokens: input.outputTokens ?? undefined,
+          metadata: input.metadata ?? undefined,
+          pricing_rule_id: input.pricingRuleId ?? undefined,
+          provider_cost: input.providerCost ?? undefined,
         },
       })),
     };
