@@ -15,6 +15,7 @@ import {
   startService,
   userIds,
 } from './lib.mjs';
+import { requestRow, row, withCpu } from './measure.mjs';
 import { createKeys, limitSpendRate } from './spend-controls.mjs';
 import { latencySummary, withWebhooks } from './webhooks.mjs';
 
@@ -81,6 +82,8 @@ try {
         },
       ],
     });
+  // A measured run: autocannon's result and the service's CPU (µs) over exactly that window.
+  const measure = (scenario, duration) => withCpu(service, () => run(scenario, duration));
 
   // Warm-up: every user's first request creates/refreshes its account cache; JIT and pools warm.
   log('warming up...');
@@ -89,15 +92,7 @@ try {
 
   for (const s of scenarios) {
     log(`running ${s.name} (${CONNECTIONS} connections, ${DURATION} s)...`);
-    const r = await run(s, DURATION);
-    results.push({
-      scenario: s.name,
-      'req/s': Math.round(r.requests.average),
-      'p50 ms': r.latency.p50,
-      'p99 ms': r.latency.p99,
-      'non-2xx': r.non2xx + r.errors + r.timeouts,
-      total: r.requests.total,
-    });
+    results.push(requestRow(s.name, await measure(s, DURATION)));
   }
 
   // The same record scenario with an endpoint subscribed to every event while events are emitted
@@ -107,19 +102,12 @@ try {
   const recordScenario = scenarios.find((s) => s.name === 'POST /api/usage/record (random user)');
   log(`running ${recordScenario.name} without, with, then without a webhook subscribed to every event...`);
   const before = await run(recordScenario, DURATION);
-  const hooked = await withWebhooks(service, db, () => run(recordScenario, DURATION));
+  const hooked = await withWebhooks(service, db, () => measure(recordScenario, DURATION));
   const after = await run(recordScenario, DURATION);
   const baseline = { 'req/s': (before.requests.average + after.requests.average) / 2 };
-  results.push({
-    scenario: 'POST /api/usage/record (random user, webhook on "*")',
-    'req/s': Math.round(hooked.result.requests.average),
-    'p50 ms': hooked.result.latency.p50,
-    'p99 ms': hooked.result.latency.p99,
-    'non-2xx': hooked.result.non2xx + hooked.result.errors + hooked.result.timeouts,
-    total: hooked.result.requests.total,
-  });
+  results.push(requestRow('POST /api/usage/record (random user, webhook on "*")', hooked.result));
   webhookSummary = {
-    ratio: hooked.result.requests.average / baseline['req/s'],
+    ratio: hooked.result.result.requests.average / baseline['req/s'],
     baseline: Math.round(baseline['req/s']),
     delivered: hooked.latencies.length,
     emitted: hooked.emitted,
@@ -139,33 +127,33 @@ try {
   });
   await run(viaKey(plainKeys), 2);
   log(`running records through keys without, then with budgets and hourly limits...`);
-  const plainKeyRun = await run(viaKey(plainKeys), DURATION);
+  const plainKeyRun = await measure(viaKey(plainKeys), DURATION);
   await limitSpendRate(db, ids, 2_000_000_000);
-  const controlledRun = await run(viaKey(budgetKeys), DURATION);
+  const controlledRun = await measure(viaKey(budgetKeys), DURATION);
   const plainRecordRun = await run(recordScenario, DURATION);
-  for (const [name, r] of [
-    ['POST /api/usage/record (API key, no budget)', plainKeyRun],
-    ['POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun],
-  ]) {
-    results.push({
-      scenario: name,
-      'req/s': Math.round(r.requests.average),
-      'p50 ms': r.latency.p50,
-      'p99 ms': r.latency.p99,
-      'non-2xx': r.non2xx + r.errors + r.timeouts,
-      total: r.requests.total,
-    });
-  }
+  results.push(requestRow('POST /api/usage/record (API key, no budget)', plainKeyRun));
+  results.push(requestRow('POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun));
   spendSummary = {
-    vsKey: controlledRun.requests.average / plainKeyRun.requests.average,
+    vsKey: controlledRun.result.requests.average / plainKeyRun.result.requests.average,
     vsRecord:
-      controlledRun.requests.average /
+      controlledRun.result.requests.average /
       ((before.requests.average + after.requests.average + plainRecordRun.requests.average) / 3),
   };
 
   // Batch ingestion: 4 clients sending 1,000-event batches spread over every user; then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
   batchSummary = await runBatches(service, ids, DURATION);
+  // Per event: the rate and CPU columns count events; latency and non-2xx count 1,000-event requests.
+  results.push(
+    row('POST /api/usage/records/batch (per event; latency per batch)', {
+      rate: batchSummary.eventsPerSecond,
+      p50: batchSummary.p50,
+      p99: batchSummary.p99,
+      cpuMicros: batchSummary.cpuMicros,
+      units: batchSummary.events,
+      failed: batchSummary.errors,
+    }),
+  );
   moneySummary = await moneyChecks(service, db);
   log(`after the run: ${JSON.stringify(moneySummary)}`);
 
@@ -196,7 +184,7 @@ if (pgbenchTps !== null) {
   console.log(
     `pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`,
   );
-  for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record'))) {
+  for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record '))) {
     console.log(`  ${r.scenario}: ${(r['req/s'] / pgbenchTps).toFixed(2)} × pgbench TPC-B`);
   }
 } else {
