@@ -16,7 +16,7 @@ import {
   userIds,
 } from './lib.mjs';
 import { requestRow, row, withCpu } from './measure.mjs';
-import { createKeys, limitSpendRate } from './spend-controls.mjs';
+import { createKeys, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, withWebhooks } from './webhooks.mjs';
 
 const USERS = 1000;
@@ -130,6 +130,7 @@ try {
   const plainKeyRun = await measure(viaKey(plainKeys), DURATION);
   await limitSpendRate(db, ids, 2_000_000_000);
   const controlledRun = await measure(viaKey(budgetKeys), DURATION);
+  await unlimitSpendRate(db);
   const plainRecordRun = await run(recordScenario, DURATION);
   results.push(requestRow('POST /api/usage/record (API key, no budget)', plainKeyRun));
   results.push(requestRow('POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun));
@@ -140,7 +141,8 @@ try {
       ((before.requests.average + after.requests.average + plainRecordRun.requests.average) / 3),
   };
 
-  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user; then the money checks.
+  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user, none with an
+  // hourly limit any more (plain ingestion, as pgbench's plain transactions); then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
   batchSummary = await runBatches(service, ids, DURATION);
   // Per event: the rate and CPU columns count events; latency and non-2xx count 1,000-event requests.
