@@ -31,6 +31,12 @@ export async function withCpu(service, work) {
   return { result, cpuMicros };
 }
 
+/** The p-th percentile of ascending `sorted` (null when empty). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 /** Answers that were not 2xx, connection errors and timeouts of an autocannon result. */
 export const failures = (r) => r.non2xx + r.errors + r.timeouts;
 

@@ -16,10 +16,14 @@ import {
   userIds,
 } from './lib.mjs';
 import { requestRow, row, withCpu } from './measure.mjs';
+import { runPairs } from './pair.mjs';
 import { createKeys, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, withWebhooks } from './webhooks.mjs';
 
 const USERS = 1000;
+const RECORD_SCENARIO = 'POST /api/usage/record (random user)';
+// Rate, latency and CPU per pair; non-2xx counts requests.
+const PAIR_SCENARIO = 'POST /api/streaming-sessions/initialize + finalize (per pair)';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 
@@ -34,6 +38,7 @@ let pgbenchTps = null;
 let webhookSummary;
 let spendSummary;
 let batchSummary;
+let pairSummary;
 let moneySummary;
 try {
   await seedUsers(db, USERS, 1_000_000);
@@ -47,7 +52,7 @@ try {
     { name: 'GET /api/credits/balance', method: 'GET', path: '/api/credits/balance', auth: random },
     { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
     {
-      name: 'POST /api/usage/record (random user)',
+      name: RECORD_SCENARIO,
       method: 'POST',
       path: '/api/usage/record',
       body: { service: 'bench', operation: 'op', credits: 1 },
@@ -95,11 +100,25 @@ try {
     results.push(requestRow(s.name, await measure(s, DURATION)));
   }
 
+  // A streaming session's initialize + finalize for a random user, per connection in turn.
+  log(`running streaming pairs (initialize + finalize, ${CONNECTIONS} connections, ${DURATION} s)...`);
+  pairSummary = await runPairs(service, random, CONNECTIONS, DURATION);
+  results.push(
+    row(PAIR_SCENARIO, {
+      rate: pairSummary.pairsPerSecond,
+      p50: pairSummary.p50,
+      p99: pairSummary.p99,
+      cpuMicros: pairSummary.cpuMicros,
+      units: pairSummary.pairs,
+      failed: pairSummary.failed,
+    }),
+  );
+
   // The same record scenario with an endpoint subscribed to every event while events are emitted
   // (through the outbox, 20 a second) and delivered.
   // The no-webhook figure is measured right before and right after it (their mean), so the table
   // growth and the machine's load over the run weigh on both sides alike.
-  const recordScenario = scenarios.find((s) => s.name === 'POST /api/usage/record (random user)');
+  const recordScenario = scenarios.find((s) => s.name === RECORD_SCENARIO);
   log(`running ${recordScenario.name} without, with, then without a webhook subscribed to every event...`);
   const before = await run(recordScenario, DURATION);
   const hooked = await withWebhooks(service, db, () => measure(recordScenario, DURATION));
@@ -215,6 +234,17 @@ if (batchSummary) {
     `Batch ingestion (4 clients × 1,000-event batches): ${b.eventsPerSecond} events/s${vsPgbench}; ` +
       `target ≥ 20,000 events/s; batch p50 ${b.p50} ms, p99 ${b.p99} ms, non-2xx ${b.errors}; ` +
       `Node CPU ${b.cpuMicrosPerEvent?.toFixed(1)} µs per event (target ≤ 20 µs)`,
+  );
+}
+if (pairSummary) {
+  const record = results.find((r) => r.scenario === RECORD_SCENARIO);
+  const pair = results.find((r) => r.scenario === PAIR_SCENARIO);
+  // A pair's cost in records: by throughput (1/rate) and by the service's CPU per request.
+  console.log(
+    `Streaming pair (initialize + finalize): ${pair['req/s']} pairs/s, p50 ${pair['p50 ms']} ms, ` +
+      `p99 ${pair['p99 ms']} ms, Node CPU ${pair['CPU µs/req']} µs per pair; costs ` +
+      `${(record['req/s'] / pair['req/s']).toFixed(2)} records by throughput and ` +
+      `${(pair['CPU µs/req'] / record['CPU µs/req']).toFixed(2)} by CPU (target ≤ 2)`,
   );
 }
 if (moneySummary) {

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 
 import { accessToken, log } from './lib.mjs';
+import { percentile } from './measure.mjs';
 
 /**
  * Events emitted per second while the record load runs. They are emitted the way money movements
@@ -12,11 +13,6 @@ import { accessToken, log } from './lib.mjs';
  * HTTP requests to the service under test.
  */
 const EVENT_RATE = Number(process.env.BENCH_WEBHOOK_EVENTS_PER_S ?? 20);
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function startReceiver() {
   const latencies = [];
