@@ -66,3 +66,20 @@ export const requestRow = (scenario, { result: r, cpuMicros }) =>
     units: r.requests.total,
     failed: failures(r),
   });
+
+/**
+ * One row for several windows of one scenario measured with withCpu(): requests and CPU summed, the
+ * rate averaged over the windows; p50 the windows' mean and p99 the worst window's (autocannon
+ * gives percentiles, not histograms, so they cannot be merged exactly).
+ */
+export function combinedRow(scenario, windows) {
+  const sum = (f) => windows.reduce((total, w) => total + f(w), 0);
+  return row(scenario, {
+    rate: sum((w) => w.result.requests.average) / windows.length,
+    p50: Math.round(sum((w) => w.result.latency.p50) / windows.length),
+    p99: Math.max(...windows.map((w) => w.result.latency.p99)),
+    cpuMicros: sum((w) => w.cpuMicros),
+    units: sum((w) => w.result.requests.total),
+    failed: sum((w) => failures(w.result)),
+  });
+}
