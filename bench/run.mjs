@@ -1,5 +1,9 @@
-// npm run bench: the built service on a fresh database, 1,000 users with credits, autocannon
-// (32 connections × 10 s per scenario after a warm-up), and pgbench TPC-B on the same server.
+// npm run bench: the built service on a fresh database, 1,000 users with credits; autocannon (32
+// connections × 10 s per scenario after a warm-up) on balance, check, record (random user, one
+// user), streaming pairs, record with and without a webhook in interleaved rounds, records through
+// API keys without and with spend controls, batch ingestion; then the money checks and pgbench
+// TPC-B on the same server. Every row carries the service's own CPU per request (bench/measure.mjs);
+// bench/report.mjs prints the tables and the targets.
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -17,13 +21,11 @@ import {
 } from './lib.mjs';
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
 import { runPairs } from './pair.mjs';
+import { printReport, SCENARIO } from './report.mjs';
 import { createKeys, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, webhookRounds } from './webhooks.mjs';
 
 const USERS = 1000;
-const RECORD_SCENARIO = 'POST /api/usage/record (random user)';
-// Rate, latency and CPU per pair; non-2xx counts requests.
-const PAIR_SCENARIO = 'POST /api/streaming-sessions/initialize + finalize (per pair)';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 // Webhook ratio: rounds of a window without and one with a webhook, half as long as a scenario.
@@ -41,7 +43,6 @@ let pgbenchTps = null;
 let webhookSummary;
 let spendSummary;
 let batchSummary;
-let pairSummary;
 let moneySummary;
 try {
   await seedUsers(db, USERS, 1_000_000);
@@ -52,10 +53,10 @@ try {
   const json = { 'content-type': 'application/json' };
 
   const scenarios = [
-    { name: 'GET /api/credits/balance', method: 'GET', path: '/api/credits/balance', auth: random },
+    { name: SCENARIO.balance, method: 'GET', path: '/api/credits/balance', auth: random },
     { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
     {
-      name: RECORD_SCENARIO,
+      name: SCENARIO.record,
       method: 'POST',
       path: '/api/usage/record',
       body: { service: 'bench', operation: 'op', credits: 1 },
@@ -105,9 +106,9 @@ try {
 
   // A streaming session's initialize + finalize for a random user, per connection in turn.
   log(`running streaming pairs (initialize + finalize, ${CONNECTIONS} connections, ${DURATION} s)...`);
-  pairSummary = await runPairs(service, random, CONNECTIONS, DURATION);
+  const pairSummary = await runPairs(service, random, CONNECTIONS, DURATION);
   results.push(
-    row(PAIR_SCENARIO, {
+    row(SCENARIO.pair, {
       rate: pairSummary.pairsPerSecond,
       p50: pairSummary.p50,
       p99: pairSummary.p99,
@@ -120,15 +121,17 @@ try {
   // The same record scenario with an endpoint subscribed to every event while events are emitted
   // (through the outbox, 20 a second) and delivered, against the same scenario without it:
   // interleaved rounds of half-length windows (bench/webhooks.mjs), compared by summed requests.
-  const recordScenario = scenarios.find((s) => s.name === RECORD_SCENARIO);
+  const recordScenario = scenarios.find((s) => s.name === SCENARIO.record);
   log(`running ${recordScenario.name} in ${WEBHOOK_ROUNDS} rounds without and with a webhook on every event...`);
   const hooks = await webhookRounds(service, db, () => measure(recordScenario, WEBHOOK_WINDOW), WEBHOOK_ROUNDS);
   const without = hooks.rounds.map((r) => r.without);
   const hooked = hooks.rounds.map((r) => r.with);
-  results.push(combinedRow(`${RECORD_SCENARIO}, webhook rounds: without`, without));
-  results.push(combinedRow(`${RECORD_SCENARIO}, webhook rounds: with one on "*"`, hooked));
+  results.push(combinedRow(`${SCENARIO.record}, webhook rounds: without`, without));
+  results.push(combinedRow(`${SCENARIO.record}, webhook rounds: with one on "*"`, hooked));
   const requests = (windows) => windows.reduce((sum, w) => sum + w.result.requests.total, 0);
   webhookSummary = {
+    rounds: WEBHOOK_ROUNDS,
+    window: WEBHOOK_WINDOW,
     ratio: requests(hooked) / requests(without),
     perRound: hooks.rounds.map((r) => r.with.result.requests.total / r.without.result.requests.total),
     baseline: Math.round(requests(without) / (WEBHOOK_ROUNDS * WEBHOOK_WINDOW)),
@@ -166,9 +169,8 @@ try {
   // hourly limit any more (plain ingestion, as pgbench's plain transactions); then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
   batchSummary = await runBatches(service, ids, DURATION);
-  // Per event: the rate and CPU columns count events; latency and non-2xx count 1,000-event requests.
   results.push(
-    row('POST /api/usage/records/batch (per event; latency per batch)', {
+    row(SCENARIO.batch, {
       rate: batchSummary.eventsPerSecond,
       p50: batchSummary.p50,
       p99: batchSummary.p99,
@@ -199,64 +201,14 @@ try {
   await server.stop();
 }
 
-console.log(
-  `\nBenchmark: ${CONNECTIONS} connections × ${DURATION} s per scenario, ${USERS} users, built service (NODE_ENV=production)\n`,
-);
-console.table(results);
-if (pgbenchTps !== null) {
-  console.log(
-    `pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`,
-  );
-  for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record '))) {
-    console.log(`  ${r.scenario}: ${(r['req/s'] / pgbenchTps).toFixed(2)} × pgbench TPC-B`);
-  }
-} else {
-  console.log('pgbench not found: TPC-B comparison skipped');
-}
-if (webhookSummary) {
-  const w = webhookSummary;
-  const rounds = w.perRound.map((r) => `${(r * 100).toFixed(0)} %`).join(', ');
-  console.log(
-    `Webhook on "*": record route at ${(w.ratio * 100).toFixed(1)} % of the no-webhook figure over ` +
-      `${WEBHOOK_ROUNDS} interleaved rounds of ${WEBHOOK_WINDOW} s (${w.baseline} req/s without; rounds ${rounds}; ` +
-      'target ≥ 90 %); ' +
-      `${w.delivered}/${w.emitted} events delivered, commit → receipt p50 ${w.p50} ms, p99 ${w.p99} ms, max ${w.max} ms ` +
-      '(target p99 ≤ 2000 ms)',
-  );
-}
-if (spendSummary) {
-  console.log(
-    `Spend controls (key budget + hourly limit): ${(spendSummary.vsKey * 100).toFixed(1)} % of records through ` +
-      `keys without them, ${(spendSummary.vsRecord * 100).toFixed(1)} % of plain (JWT) records in this run ` +
-      '(target ≥ 90 %)',
-  );
-}
-if (batchSummary) {
-  const b = batchSummary;
-  const vsPgbench = pgbenchTps ? ` = ${(b.eventsPerSecond / pgbenchTps).toFixed(2)} × pgbench TPC-B (target ≥ 5×)` : '';
-  console.log(
-    `Batch ingestion (4 clients × 1,000-event batches): ${b.eventsPerSecond} events/s${vsPgbench}; ` +
-      `target ≥ 20,000 events/s; batch p50 ${b.p50} ms, p99 ${b.p99} ms, non-2xx ${b.errors}; ` +
-      `Node CPU ${b.cpuMicrosPerEvent?.toFixed(1)} µs per event (target ≤ 20 µs)`,
-  );
-}
-if (pairSummary) {
-  const record = results.find((r) => r.scenario === RECORD_SCENARIO);
-  const pair = results.find((r) => r.scenario === PAIR_SCENARIO);
-  // A pair's cost in records: by throughput (1/rate) and by the service's CPU per request.
-  console.log(
-    `Streaming pair (initialize + finalize): ${pair['req/s']} pairs/s, p50 ${pair['p50 ms']} ms, ` +
-      `p99 ${pair['p99 ms']} ms, Node CPU ${pair['CPU µs/req']} µs per pair; costs ` +
-      `${(record['req/s'] / pair['req/s']).toFixed(2)} records by throughput and ` +
-      `${(pair['CPU µs/req'] / record['CPU µs/req']).toFixed(2)} by CPU (target ≤ 2)`,
-  );
-}
-if (moneySummary) {
-  const m = moneySummary;
-  const clean = m.mismatches === 0 && m.negative === 0 && m.unbalanced_records === 0;
-  console.log(
-    `Money after the run: ${m.records} records; reconcile ${m.mismatches} mismatches over ${m.checkedAllocations} ` +
-      `allocations, ${m.negative} negative allocations, ${m.unbalanced_records} records whose ledger lines differ ` +
-      `(${clean ? 'clean' : 'NOT CLEAN'})`,
-  );
-}
+printReport({
+  connections: CONNECTIONS,
+  duration: DURATION,
+  users: USERS,
+  results,
+  pgbenchTps,
+  webhook: webhookSummary,
+  spend: spendSummary,
+  batch: batchSummary,
+  money: moneySummary,
+});
