@@ -1,22 +1,15 @@
 // The batch scenario of npm run bench: 4 clients sending 1,000-event batches spread over every seeded
 // user (an admin records for them), each event with its own eventId; then the money invariants and
 // reconcile, which must be clean after the load.
-import { readFileSync } from 'node:fs';
-
 import autocannon from 'autocannon';
 
 import { accessToken } from './lib.mjs';
+import { failures, withCpu } from './measure.mjs';
 
 export const BATCH_EVENTS = 1000;
 const CLIENTS = 4;
 
-/** utime + stime of a process, in µs (/proc/<pid>/stat counts clock ticks of 10 ms). */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-/** Batches for `duration` seconds; events/s, latency of a batch, and the service's Node CPU per event. */
+/** Batches for `duration` seconds (after 2 s of warm-up); events/s, latency of a batch, the service's Node CPU per event. */
 export async function runBatches(service, userIds, duration) {
   const authorization = `Bearer ${accessToken('bench-admin', 'admin')}`;
   let next = 0;
@@ -48,16 +41,16 @@ export async function runBatches(service, userIds, duration) {
       ],
     });
   await run(2);
-  const cpuBefore = cpuMicros(service.pid);
-  const result = await run(duration);
-  const cpu = cpuMicros(service.pid) - cpuBefore;
+  const { result, cpuMicros } = await withCpu(service, () => run(duration));
   const events = result.requests.total * BATCH_EVENTS;
   return {
     eventsPerSecond: Math.round(result.requests.average * BATCH_EVENTS),
+    events,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: result.non2xx + result.errors + result.timeouts,
-    cpuMicrosPerEvent: events > 0 ? cpu / events : null,
+    errors: failures(result),
+    cpuMicros,
+    cpuMicrosPerEvent: events > 0 ? cpuMicros / events : null,
   };
 }
 

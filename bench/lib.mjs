@@ -12,6 +12,8 @@ import pg from 'pg';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+/** GET /metrics answers only with this token: the bench reads the service's own CPU counters there. */
+export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 const LOCAL_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const log = (...args) => process.stderr.write(`${args.join(' ')}\n`);
@@ -102,6 +104,7 @@ export async function startService(databaseUrl, env = {}) {
       THROTTLE_LIMIT: '10000000',
       THROTTLE_AUTH_FAILURE_LIMIT: '10000000',
       LOG_LEVEL: 'warn',
+      METRICS_TOKEN,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,5 +1,9 @@
-// npm run bench: the built service on a fresh database, 1,000 users with credits, autocannon
-// (32 connections × 10 s per scenario after a warm-up), and pgbench TPC-B on the same server.
+// npm run bench: the built service on a fresh database, 1,000 users with credits; autocannon (32
+// connections × 10 s per scenario after a warm-up) on balance, check, record (random user, one
+// user), streaming pairs, record with and without a webhook in interleaved rounds, records through
+// API keys without and with spend controls, batch ingestion; then the money checks and pgbench
+// TPC-B on the same server. Every row carries the service's own CPU per request (bench/measure.mjs);
+// bench/report.mjs prints the tables and the targets.
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -15,12 +19,18 @@ import {
   startService,
   userIds,
 } from './lib.mjs';
-import { createKeys, limitSpendRate } from './spend-controls.mjs';
-import { latencySummary, withWebhooks } from './webhooks.mjs';
+import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
+import { runPairs } from './pair.mjs';
+import { printReport, SCENARIO } from './report.mjs';
+import { createKeys, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
+import { latencySummary, webhookRounds } from './webhooks.mjs';
 
 const USERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+// Webhook ratio: rounds of a window without and one with a webhook, half as long as a scenario.
+const WEBHOOK_ROUNDS = 4;
+const WEBHOOK_WINDOW = Math.max(1, Math.round(DURATION / 2));
 
 const server = await startServer();
 log(`database server: ${server.kind}`);
@@ -43,10 +53,10 @@ try {
   const json = { 'content-type': 'application/json' };
 
   const scenarios = [
-    { name: 'GET /api/credits/balance', method: 'GET', path: '/api/credits/balance', auth: random },
+    { name: SCENARIO.balance, method: 'GET', path: '/api/credits/balance', auth: random },
     { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
     {
-      name: 'POST /api/usage/record (random user)',
+      name: SCENARIO.record,
       method: 'POST',
       path: '/api/usage/record',
       body: { service: 'bench', operation: 'op', credits: 1 },
@@ -81,6 +91,8 @@ try {
         },
       ],
     });
+  // A measured run: autocannon's result and the service's CPU (µs) over exactly that window.
+  const measure = (scenario, duration) => withCpu(service, () => run(scenario, duration));
 
   // Warm-up: every user's first request creates/refreshes its account cache; JIT and pools warm.
   log('warming up...');
@@ -89,41 +101,43 @@ try {
 
   for (const s of scenarios) {
     log(`running ${s.name} (${CONNECTIONS} connections, ${DURATION} s)...`);
-    const r = await run(s, DURATION);
-    results.push({
-      scenario: s.name,
-      'req/s': Math.round(r.requests.average),
-      'p50 ms': r.latency.p50,
-      'p99 ms': r.latency.p99,
-      'non-2xx': r.non2xx + r.errors + r.timeouts,
-      total: r.requests.total,
-    });
+    results.push(requestRow(s.name, await measure(s, DURATION)));
   }
 
+  // A streaming session's initialize + finalize for a random user, per connection in turn.
+  log(`running streaming pairs (initialize + finalize, ${CONNECTIONS} connections, ${DURATION} s)...`);
+  const pairSummary = await runPairs(service, random, CONNECTIONS, DURATION);
+  results.push(
+    row(SCENARIO.pair, {
+      rate: pairSummary.pairsPerSecond,
+      p50: pairSummary.p50,
+      p99: pairSummary.p99,
+      cpuMicros: pairSummary.cpuMicros,
+      units: pairSummary.pairs,
+      failed: pairSummary.failed,
+    }),
+  );
+
   // The same record scenario with an endpoint subscribed to every event while events are emitted
-  // (through the outbox, 20 a second) and delivered.
-  // The no-webhook figure is measured right before and right after it (their mean), so the table
-  // growth and the machine's load over the run weigh on both sides alike.
-  const recordScenario = scenarios.find((s) => s.name === 'POST /api/usage/record (random user)');
-  log(`running ${recordScenario.name} without, with, then without a webhook subscribed to every event...`);
-  const before = await run(recordScenario, DURATION);
-  const hooked = await withWebhooks(service, db, () => run(recordScenario, DURATION));
-  const after = await run(recordScenario, DURATION);
-  const baseline = { 'req/s': (before.requests.average + after.requests.average) / 2 };
-  results.push({
-    scenario: 'POST /api/usage/record (random user, webhook on "*")',
-    'req/s': Math.round(hooked.result.requests.average),
-    'p50 ms': hooked.result.latency.p50,
-    'p99 ms': hooked.result.latency.p99,
-    'non-2xx': hooked.result.non2xx + hooked.result.errors + hooked.result.timeouts,
-    total: hooked.result.requests.total,
-  });
+  // (through the outbox, 20 a second) and delivered, against the same scenario without it:
+  // interleaved rounds of half-length windows (bench/webhooks.mjs), compared by summed requests.
+  const recordScenario = scenarios.find((s) => s.name === SCENARIO.record);
+  log(`running ${recordScenario.name} in ${WEBHOOK_ROUNDS} rounds without and with a webhook on every event...`);
+  const hooks = await webhookRounds(service, db, () => measure(recordScenario, WEBHOOK_WINDOW), WEBHOOK_ROUNDS);
+  const without = hooks.rounds.map((r) => r.without);
+  const hooked = hooks.rounds.map((r) => r.with);
+  results.push(combinedRow(`${SCENARIO.record}, webhook rounds: without`, without));
+  results.push(combinedRow(`${SCENARIO.record}, webhook rounds: with one on "*"`, hooked));
+  const requests = (windows) => windows.reduce((sum, w) => sum + w.result.requests.total, 0);
   webhookSummary = {
-    ratio: hooked.result.requests.average / baseline['req/s'],
-    baseline: Math.round(baseline['req/s']),
-    delivered: hooked.latencies.length,
-    emitted: hooked.emitted,
-    ...latencySummary(hooked.latencies),
+    rounds: WEBHOOK_ROUNDS,
+    window: WEBHOOK_WINDOW,
+    ratio: requests(hooked) / requests(without),
+    perRound: hooks.rounds.map((r) => r.with.result.requests.total / r.without.result.requests.total),
+    baseline: Math.round(requests(without) / (WEBHOOK_ROUNDS * WEBHOOK_WINDOW)),
+    delivered: hooks.latencies.length,
+    emitted: hooks.emitted,
+    ...latencySummary(hooks.latencies),
   };
 
   // Spend controls: records through API keys without, then with a budget and an hourly limit per user.
@@ -139,33 +153,32 @@ try {
   });
   await run(viaKey(plainKeys), 2);
   log(`running records through keys without, then with budgets and hourly limits...`);
-  const plainKeyRun = await run(viaKey(plainKeys), DURATION);
+  const plainKeyRun = await measure(viaKey(plainKeys), DURATION);
   await limitSpendRate(db, ids, 2_000_000_000);
-  const controlledRun = await run(viaKey(budgetKeys), DURATION);
+  const controlledRun = await measure(viaKey(budgetKeys), DURATION);
+  await unlimitSpendRate(db);
   const plainRecordRun = await run(recordScenario, DURATION);
-  for (const [name, r] of [
-    ['POST /api/usage/record (API key, no budget)', plainKeyRun],
-    ['POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun],
-  ]) {
-    results.push({
-      scenario: name,
-      'req/s': Math.round(r.requests.average),
-      'p50 ms': r.latency.p50,
-      'p99 ms': r.latency.p99,
-      'non-2xx': r.non2xx + r.errors + r.timeouts,
-      total: r.requests.total,
-    });
-  }
+  results.push(requestRow('POST /api/usage/record (API key, no budget)', plainKeyRun));
+  results.push(requestRow('POST /api/usage/record (API key with budget, user with hourly limit)', controlledRun));
   spendSummary = {
-    vsKey: controlledRun.requests.average / plainKeyRun.requests.average,
-    vsRecord:
-      controlledRun.requests.average /
-      ((before.requests.average + after.requests.average + plainRecordRun.requests.average) / 3),
+    vsKey: controlledRun.result.requests.average / plainKeyRun.result.requests.average,
+    vsRecord: controlledRun.result.requests.average / ((webhookSummary.baseline + plainRecordRun.requests.average) / 2),
   };
 
-  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user; then the money checks.
+  // Batch ingestion: 4 clients sending 1,000-event batches spread over every user, none with an
+  // hourly limit any more (plain ingestion, as pgbench's plain transactions); then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
   batchSummary = await runBatches(service, ids, DURATION);
+  results.push(
+    row(SCENARIO.batch, {
+      rate: batchSummary.eventsPerSecond,
+      p50: batchSummary.p50,
+      p99: batchSummary.p99,
+      cpuMicros: batchSummary.cpuMicros,
+      units: batchSummary.events,
+      failed: batchSummary.errors,
+    }),
+  );
   moneySummary = await moneyChecks(service, db);
   log(`after the run: ${JSON.stringify(moneySummary)}`);
 
@@ -188,51 +201,14 @@ try {
   await server.stop();
 }
 
-console.log(
-  `\nBenchmark: ${CONNECTIONS} connections × ${DURATION} s per scenario, ${USERS} users, built service (NODE_ENV=production)\n`,
-);
-console.table(results);
-if (pgbenchTps !== null) {
-  console.log(
-    `pgbench TPC-B (scale 32, -c ${CONNECTIONS} -j 2 -T ${DURATION}) on the same server: ${pgbenchTps.toFixed(0)} tps`,
-  );
-  for (const r of results.filter((x) => x.scenario.startsWith('POST /api/usage/record'))) {
-    console.log(`  ${r.scenario}: ${(r['req/s'] / pgbenchTps).toFixed(2)} × pgbench TPC-B`);
-  }
-} else {
-  console.log('pgbench not found: TPC-B comparison skipped');
-}
-if (webhookSummary) {
-  const w = webhookSummary;
-  console.log(
-    `Webhook on "*": record route at ${(w.ratio * 100).toFixed(1)} % of the no-webhook figure measured around it ` +
-      `(${w.baseline} req/s; target ≥ 90 %); ` +
-      `${w.delivered}/${w.emitted} events delivered, commit → receipt p50 ${w.p50} ms, p99 ${w.p99} ms, max ${w.max} ms ` +
-      '(target p99 ≤ 2000 ms)',
-  );
-}
-if (spendSummary) {
-  console.log(
-    `Spend controls (key budget + hourly limit): ${(spendSummary.vsKey * 100).toFixed(1)} % of records through ` +
-      `keys without them, ${(spendSummary.vsRecord * 100).toFixed(1)} % of plain (JWT) records in this run ` +
-      '(target ≥ 90 %)',
-  );
-}
-if (batchSummary) {
-  const b = batchSummary;
-  const vsPgbench = pgbenchTps ? ` = ${(b.eventsPerSecond / pgbenchTps).toFixed(2)} × pgbench TPC-B (target ≥ 5×)` : '';
-  console.log(
-    `Batch ingestion (4 clients × 1,000-event batches): ${b.eventsPerSecond} events/s${vsPgbench}; ` +
-      `target ≥ 20,000 events/s; batch p50 ${b.p50} ms, p99 ${b.p99} ms, non-2xx ${b.errors}; ` +
-      `Node CPU ${b.cpuMicrosPerEvent?.toFixed(1)} µs per event (target ≤ 20 µs)`,
-  );
-}
-if (moneySummary) {
-  const m = moneySummary;
-  const clean = m.mismatches === 0 && m.negative === 0 && m.unbalanced_records === 0;
-  console.log(
-    `Money after the run: ${m.records} records; reconcile ${m.mismatches} mismatches over ${m.checkedAllocations} ` +
-      `allocations, ${m.negative} negative allocations, ${m.unbalanced_records} records whose ledger lines differ ` +
-      `(${clean ? 'clean' : 'NOT CLEAN'})`,
-  );
-}
+printReport({
+  connections: CONNECTIONS,
+  duration: DURATION,
+  users: USERS,
+  results,
+  pgbenchTps,
+  webhook: webhookSummary,
+  spend: spendSummary,
+  batch: batchSummary,
+  money: moneySummary,
+});

@@ -29,3 +29,11 @@ export async function limitSpendRate(db, userIds, perHour) {
     [userIds, perHour],
   );
 }
+
+/**
+ * Lifts those limits again, so what runs after (plain records, the batch) measures plain ingestion,
+ * not the rate-limit path, as pgbench measures plain transactions.
+ */
+export async function unlimitSpendRate(db) {
+  await db.query(`UPDATE credit_accounts SET max_credits_per_hour = NULL WHERE max_credits_per_hour IS NOT NULL`);
+}

@@ -1,9 +1,10 @@
 // The webhook scenario of npm run bench: an endpoint subscribed to every event ("*") on a receiver
 // in this process (127.0.0.1), the record route under load while events are emitted and delivered,
-// and the delivery latency from commit to receipt.
+// interleaved with windows without it, and the delivery latency from commit to receipt.
 import { createServer } from 'node:http';
 
 import { accessToken, log } from './lib.mjs';
+import { percentile } from './measure.mjs';
 
 /**
  * Events emitted per second while the record load runs. They are emitted the way money movements
@@ -12,11 +13,6 @@ import { accessToken, log } from './lib.mjs';
  * HTTP requests to the service under test.
  */
 const EVENT_RATE = Number(process.env.BENCH_WEBHOOK_EVENTS_PER_S ?? 20);
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function startReceiver() {
   const latencies = [];
@@ -47,11 +43,11 @@ async function startReceiver() {
 }
 
 /**
- * Runs `scenario` with an endpoint subscribed to every event and EVENT_RATE events a second emitted
- * alongside; returns autocannon's result and the delivery latencies (ms, sorted).
+ * One measured window (`measureWindow()`) with an endpoint subscribed to every event and EVENT_RATE
+ * events a second emitted alongside. The deliveries are awaited before it returns, so their work
+ * does not spill into the next window; the endpoint is then deleted.
  */
-export async function withWebhooks(service, db, runScenario) {
-  const receiver = await startReceiver();
+async function subscribedWindow(service, db, receiver, measureWindow) {
   const admin = { authorization: `Bearer ${accessToken('bench-admin', 'admin')}`, 'content-type': 'application/json' };
   const created = await fetch(`${service.base}/api/webhooks`, {
     method: 'POST',
@@ -60,6 +56,7 @@ export async function withWebhooks(service, db, runScenario) {
   });
   if (created.status !== 201) throw new Error(`webhook not created: ${created.status} ${await created.text()}`);
   const { id } = await created.json();
+  const deliveredBefore = receiver.latencies.length;
   let emitted = 0;
   let emitting = true;
   const emitter = (async () => {
@@ -71,18 +68,50 @@ export async function withWebhooks(service, db, runScenario) {
     }
   })();
   try {
-    const result = await runScenario();
+    const measured = await measureWindow();
     emitting = false;
     await emitter;
-    // Let the last deliveries arrive.
     const deadline = Date.now() + 10_000;
-    while (receiver.latencies.length < emitted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const sorted = [...receiver.latencies].sort((a, b) => a - b);
-    log(`webhooks: ${emitted} events emitted, ${sorted.length} delivered, ${receiver.received()} requests`);
-    return { result, latencies: sorted, emitted };
+    while (receiver.latencies.length - deliveredBefore < emitted && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    return { measured, emitted };
   } finally {
     emitting = false;
+    await emitter;
     await fetch(`${service.base}/api/webhooks/${id}`, { method: 'DELETE', headers: admin });
+  }
+}
+
+/**
+ * `rounds` rounds of one window without and one with a webhook on "*", in ABBA order (even rounds
+ * without first, odd ones with first), so a steady drift over the run (tables growing, the machine's
+ * load) weighs on both sides alike and one disturbed window cannot decide the ratio alone.
+ * Returns each round's two measured windows, the delivery latencies of all with-windows (ms,
+ * sorted) and the events emitted.
+ */
+export async function webhookRounds(service, db, measureWindow, rounds) {
+  const receiver = await startReceiver();
+  const result = { rounds: [], emitted: 0 };
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const round = {};
+      for (const side of i % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
+        if (side === 'without') {
+          round.without = await measureWindow();
+        } else {
+          const { measured, emitted } = await subscribedWindow(service, db, receiver, measureWindow);
+          round.with = measured;
+          result.emitted += emitted;
+        }
+      }
+      result.rounds.push(round);
+    }
+    result.latencies = [...receiver.latencies].sort((a, b) => a - b);
+    log(
+      `webhooks: ${result.emitted} events emitted, ${result.latencies.length} delivered, ${receiver.received()} requests`,
+    );
+    return result;
+  } finally {
     await receiver.close();
   }
 }

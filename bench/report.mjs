@@ -1,0 +1,111 @@
+// What npm run bench prints once the run is over: the results table, the comparisons with pgbench,
+// one line per composite scenario, and a Targets table of issues 13 and 15 with the measured figure
+// and whether each target is met.
+
+/** Scenario names that the comparisons and targets look rows up by. */
+export const SCENARIO = {
+  balance: 'GET /api/credits/balance',
+  record: 'POST /api/usage/record (random user)',
+  // Rate, latency and CPU per pair; non-2xx counts requests.
+  pair: 'POST /api/streaming-sessions/initialize + finalize (per pair)',
+  // Rate and CPU per event; latency and non-2xx per 1,000-event request.
+  batch: 'POST /api/usage/records/batch (per event; latency per batch)',
+};
+
+const pct = (x) => `${(x * 100).toFixed(1)} %`;
+const times = (x) => `${x.toFixed(2)}×`;
+const thousands = (x) => Math.round(x).toLocaleString('en-US');
+
+function printScenarioLines(r, rows) {
+  if (r.pgbenchTps !== null) {
+    console.log(
+      `pgbench TPC-B (scale 32, -c ${r.connections} -j 2 -T ${r.duration}) on the same server: ` +
+        `${r.pgbenchTps.toFixed(0)} tps`,
+    );
+    for (const x of r.results.filter((x) => x.scenario.startsWith('POST /api/usage/record '))) {
+      console.log(`  ${x.scenario}: ${times(x['req/s'] / r.pgbenchTps)} pgbench TPC-B`);
+    }
+  } else {
+    console.log('pgbench not found: TPC-B comparison skipped');
+  }
+  const w = r.webhook;
+  const rounds = w.perRound.map((x) => `${(x * 100).toFixed(0)} %`).join(', ');
+  console.log(
+    `Webhook on "*": record route at ${pct(w.ratio)} of the no-webhook figure over ${w.rounds} interleaved ` +
+      `rounds of ${w.window} s (${w.baseline} req/s without; rounds ${rounds}); ${w.delivered}/${w.emitted} ` +
+      `events delivered, commit → receipt p50 ${w.p50} ms, p99 ${w.p99} ms, max ${w.max} ms`,
+  );
+  console.log(
+    `Spend controls (key budget + hourly limit): ${pct(r.spend.vsKey)} of records through keys without them, ` +
+      `${pct(r.spend.vsRecord)} of plain (JWT) records in this run`,
+  );
+  const b = r.batch;
+  console.log(
+    `Batch ingestion (4 clients × 1,000-event batches): ${thousands(b.eventsPerSecond)} events/s; ` +
+      `batch p50 ${b.p50} ms, p99 ${b.p99} ms; Node CPU ${b.cpuMicrosPerEvent?.toFixed(1)} µs per event`,
+  );
+  const { pair, record } = rows;
+  console.log(
+    `Streaming pair (initialize + finalize): ${pair['req/s']} pairs/s, p50 ${pair['p50 ms']} ms, ` +
+      `p99 ${pair['p99 ms']} ms, Node CPU ${pair['CPU µs/req']} µs per pair; a pair costs ` +
+      `${times(record['req/s'] / pair['req/s'])} a record by throughput, ` +
+      `${times(pair['CPU µs/req'] / record['CPU µs/req'])} by CPU`,
+  );
+  const m = r.money;
+  console.log(
+    `Money after the run: ${m.records} records; reconcile ${m.mismatches} mismatches over ${m.checkedAllocations} ` +
+      `allocations, ${m.negative} negative allocations, ${m.unbalanced_records} records whose ledger lines differ`,
+  );
+}
+
+/** Each target: what it asks, the figure measured, and met / NOT met (n/a without pgbench). */
+function targets(r, rows) {
+  const { balance, record, pair, batch } = rows;
+  const tps = r.pgbenchTps;
+  const w = r.webhook;
+  const m = r.money;
+  const failed = r.results.reduce((sum, x) => sum + x['non-2xx'], 0);
+  const clean = m.mismatches === 0 && m.negative === 0 && m.unbalanced_records === 0;
+  const target = (name, goal, measured, met) => ({ target: name, goal, measured, result: met ? 'met' : 'NOT met' });
+  const vsPgbench = (name, goal, rate, least) =>
+    tps === null
+      ? { target: name, goal, measured: 'no pgbench', result: 'n/a' }
+      : target(name, goal, `${times(rate / tps)} (${thousands(rate)}/s vs ${thousands(tps)} tps)`, rate / tps >= least);
+  const pairByRate = record['req/s'] / pair['req/s'];
+  const pairByCpu = pair['CPU µs/req'] / record['CPU µs/req'];
+  return [
+    target('batch events/s', '≥ 20,000', thousands(batch['req/s']), batch['req/s'] >= 20_000),
+    vsPgbench('batch vs pgbench TPC-B', '≥ 5×', batch['req/s'], 5),
+    vsPgbench('record (random user) vs pgbench', '≥ 0.5×', record['req/s'], 0.5),
+    target('pair cost, by throughput', '≤ 2× record', times(pairByRate), pairByRate <= 2),
+    target('pair cost, by Node CPU', '≤ 2× record', times(pairByCpu), pairByCpu <= 2),
+    target('balance Node CPU', '≤ 150 µs/req', `${balance['CPU µs/req']} µs`, balance['CPU µs/req'] <= 150),
+    target('record Node CPU', '≤ 250 µs/req', `${record['CPU µs/req']} µs`, record['CPU µs/req'] <= 250),
+    target('batch Node CPU', '≤ 20 µs/event', `${batch['CPU µs/req']} µs`, batch['CPU µs/req'] <= 20),
+    target('record with webhook on "*"', '≥ 90 % without', pct(w.ratio), w.ratio >= 0.9),
+    target(
+      'webhook delivery commit → receipt',
+      'p99 ≤ 2 s, all delivered',
+      `p99 ${w.p99} ms, ${w.delivered}/${w.emitted}`,
+      w.p99 !== null && w.p99 <= 2000 && w.delivered === w.emitted,
+    ),
+    target('spend controls (key budget + hourly)', '≥ 90 % keys without', pct(r.spend.vsKey), r.spend.vsKey >= 0.9),
+    target('non-2xx over all measured runs', '0', String(failed), failed === 0),
+    target('money after the run', 'clean', clean ? 'clean' : 'NOT CLEAN', clean),
+  ];
+}
+
+/** `r`: the run's figures (see bench/run.mjs). */
+export function printReport(r) {
+  const rows = Object.fromEntries(
+    Object.entries(SCENARIO).map(([key, name]) => [key, r.results.find((x) => x.scenario === name)]),
+  );
+  console.log(
+    `\nBenchmark: ${r.connections} connections × ${r.duration} s per scenario, ${r.users} users, ` +
+      'built service (NODE_ENV=production); CPU µs/req: the service process over the measured window\n',
+  );
+  console.table(r.results);
+  printScenarioLines(r, rows);
+  console.log('\nTargets (issues 13 and 15)');
+  console.table(targets(r, rows));
+}
