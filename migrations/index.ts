@@ -15,6 +15,7 @@ import { CreateEventsAndWebhooks1732000010000 } from './1732000010000-create-eve
 import { AllocationExpiringNotice1732000010500 } from './1732000010500-allocation-expiring-notice.js';
 import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-event-ids.js';
 import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-credits-take-events.js';
+import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   AllocationExpiringNotice1732000010500,
   CreateUsageEventIds1732000011000,
   CreateCreditsTakeEvents1732000012000,
+  CreateCreditsHoldAndSettle1732000014000,
 ];
