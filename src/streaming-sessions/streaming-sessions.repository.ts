@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 
@@ -49,6 +50,25 @@ export interface NewSession {
   pricingRuleId: string | null;
 }
 
+const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
+  started_at, expires_at, pricing_rule_id`;
+const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
+  $8::timestamptz, $9::uuid`;
+
+function sessionParams(s: NewSession): unknown[] {
+  return [
+    s.sessionId,
+    s.userId,
+    s.modelId,
+    s.estimatedTokens,
+    s.estimatedCredits,
+    s.allocatedCredits,
+    s.startedAt,
+    s.expiresAt,
+    s.pricingRuleId,
+  ];
+}
+
 /** What a settlement writes onto the session row. */
 export interface SessionSettlementUpdate {
   status: Exclude<SessionStatus, 'active'>;
@@ -86,21 +106,8 @@ export class StreamingSessionsRepository {
   async insert(manager: EntityManager, s: NewSession): Promise<SessionRow | null> {
     try {
       const rows: SessionRow[] = await manager.query(
-        `INSERT INTO streaming_sessions (session_id, user_id, model_id, estimated_tokens, estimated_credits,
-                                         allocated_credits, status, started_at, expires_at, pricing_rule_id)
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
-         RETURNING ${SESSION_COLUMNS}`,
-        [
-          s.sessionId,
-          s.userId,
-          s.modelId,
-          s.estimatedTokens,
-          s.estimatedCredits,
-          s.allocatedCredits,
-          s.startedAt,
-          s.expiresAt,
-          s.pricingRuleId,
-        ],
+        `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) VALUES (${NEW_SESSION_VALUES}) RETURNING ${SESSION_COLUMNS}`,
+        sessionParams(s),
       );
       return rows[0];
     } catch (error) {
@@ -112,6 +119,20 @@ export class StreamingSessionsRepository {
       }
       throw error;
     }
+  }
+
+  /**
+   * The session's INSERT for CreditsService.holdAndInsert: in the hold's statement, inserted only
+   * when the hold happened; nothing is held when the id is already used.
+   */
+  insertAfterHold(s: NewSession): InsertAfterHold {
+    return {
+      name: 'streaming_session_with_hold_v1',
+      insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
+      returning: SESSION_COLUMNS,
+      unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar)`,
+      params: sessionParams(s),
+    };
   }
 
   /** The caller's session, optionally locked (FOR UPDATE) until the transaction ends. */

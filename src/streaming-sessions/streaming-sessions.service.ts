@@ -78,31 +78,39 @@ export class StreamingSessionsService {
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
+    const session = {
+      sessionId,
+      userId: caller.userId,
+      modelId: dto.modelId,
+      estimatedTokens: tokens.total,
+      estimatedCredits,
+      allocatedCredits,
+      startedAt,
+      expiresAt,
+      pricingRuleId: quote.pricingRuleId,
+    };
+    // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
+    // session row, inserted only when the hold happened. A taken id moves nothing: the statement
+    // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
+    // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
+    // locks never block, so the order of the two cannot deadlock. See settleByCaller on why the
+    // statement runs in a transaction.
     return this.tx.run(async (m) => {
-      // The account lock first: the session row's foreign key takes a KEY SHARE lock on the account
-      // row, and two initializes each holding that while waiting for the hold's FOR UPDATE would
-      // deadlock. The session row is new, so no one can be waiting on it while we hold the account.
-      await this.accounts.lock(m, caller.userId);
-      // A taken id fails here, before any credit moves.
-      const row = await this.sessions.insert(m, {
-        sessionId,
-        userId: caller.userId,
-        modelId: dto.modelId,
-        estimatedTokens: tokens.total,
-        estimatedCredits,
-        allocatedCredits,
-        startedAt,
-        expiresAt,
-        pricingRuleId: quote.pricingRuleId,
-      });
+      const row =
+        allocatedCredits > 0
+          ? await this.credits
+              .holdAndInsert<SessionRow>(
+                m,
+                {
+                  userId: caller.userId,
+                  amount: allocatedCredits,
+                  refs: { createdBy: caller.userId, sessionId, apiKeyId: caller.apiKeyId },
+                },
+                this.sessions.insertAfterHold(session),
+              )
+              .then((held) => held?.row ?? null)
+          : await this.sessions.insert(m, session);
       if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
-      if (allocatedCredits > 0) {
-        await this.credits.hold(m, caller.userId, allocatedCredits, {
-          createdBy: caller.userId,
-          sessionId,
-          apiKeyId: caller.apiKeyId,
-        });
-      }
       return toSessionDto(row);
     });
   }
