@@ -69,20 +69,7 @@ function sessionParams(s: NewSession): unknown[] {
   ];
 }
 
-/** What a settlement writes onto the session row. */
-export interface SessionSettlementUpdate {
-  status: Exclude<SessionStatus, 'active'>;
-  settledAt: Date;
-  actualTokens: number | null;
-  actualCredits: number;
-  refund: number;
-  shortfall: number;
-  usageRecordId: string;
-  pricingRuleId: string | null;
-  settlement: SessionSettlement;
-}
-
-/** A session due for expiry, as the job prices it before locking it. */
+/** A session due for expiry, as the job reads it before locking it. */
 export interface DueSession {
   session_id: string;
   model_id: string;
@@ -135,43 +122,6 @@ export class StreamingSessionsRepository {
     };
   }
 
-  /** The caller's session, optionally locked (FOR UPDATE) until the transaction ends. */
-  async findOwn(
-    manager: EntityManager,
-    sessionId: string,
-    userId: string,
-    lock: 'for-update' | 'none',
-  ): Promise<SessionRow | null> {
-    const rows: SessionRow[] = await manager.query(
-      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2
-       ${lock === 'for-update' ? 'FOR UPDATE' : ''}`,
-      [sessionId, userId],
-    );
-    return rows[0] ?? null;
-  }
-
-  /** Settles a session that is still active (the caller holds its row lock). */
-  async markSettled(manager: EntityManager, sessionId: string, u: SessionSettlementUpdate): Promise<void> {
-    await manager.query(
-      `UPDATE streaming_sessions
-          SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
-              usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
-        WHERE session_id = $1 AND status = 'active'`,
-      [
-        sessionId,
-        u.status,
-        u.settledAt,
-        u.actualTokens,
-        u.actualCredits,
-        u.refund,
-        u.shortfall,
-        u.usageRecordId,
-        u.pricingRuleId,
-        JSON.stringify(u.settlement),
-      ],
-    );
-  }
-
   /** Active sessions oldest first (one user's with `userId`), after the keyset cursor. */
   listActive(query: {
     userId?: string;
@@ -208,19 +158,5 @@ export class StreamingSessionsRepository {
         LIMIT $1`,
       [limit],
     );
-  }
-
-  /** Locks a session that is still active and due; null when settled meanwhile or locked by another worker. */
-  async lockDue(
-    manager: EntityManager,
-    sessionId: string,
-  ): Promise<(SessionRow & { pricing_rule_id: string | null }) | null> {
-    const rows: (SessionRow & { pricing_rule_id: string | null })[] = await manager.query(
-      `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
-        WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
-        FOR UPDATE SKIP LOCKED`,
-      [sessionId],
-    );
-    return rows[0] ?? null;
   }
 }
