@@ -63,11 +63,10 @@ interface SettlementPlan {
  * on, and whose foreign key's KEY SHARE lock the account's NO KEY UPDATE locks never block. So none
  * of them deadlock with each other.
  *
- * Why a transaction around the one statement (BEGIN, it, COMMIT; or the request's Idempotency-Key
- * transaction): when the connection breaks during a self-committing statement, it may have
- * committed, and the answer could only be OUTCOME_UNKNOWN (as record's is). Inside a transaction a
- * break before COMMIT means nothing happened (DATABASE_UNAVAILABLE, test/faults-routes), which a
- * client can retry blindly, and COMMIT is a round trip of its own that holds no work.
+ * The statement runs on its own (its own transaction: one round trip) or in the request's
+ * Idempotency-Key transaction, like record's. A connection lost while it runs may have committed
+ * it: OUTCOME_UNKNOWN, and a retry with the same Idempotency-Key (or, for finalize and abort, the
+ * same request) tells which.
  */
 @Injectable()
 export class StreamingSessionsService {
@@ -105,26 +104,25 @@ export class StreamingSessionsService {
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
-    // locks never block, so the order of the two cannot deadlock. The class comment says why the
-    // statement runs in a transaction.
-    return this.tx.run(async (m) => {
-      const row =
-        allocatedCredits > 0
-          ? await this.credits
-              .holdAndInsert<SessionRow>(
-                m,
-                {
-                  userId: caller.userId,
-                  amount: allocatedCredits,
-                  refs: { createdBy: caller.userId, sessionId, apiKeyId: caller.apiKeyId },
-                },
-                this.sessions.insertAfterHold(session),
-              )
-              .then((held) => held?.row ?? null)
-          : await this.sessions.insert(m, session);
-      if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
-      return toSessionDto(row);
-    });
+    // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
+    // request's Idempotency-Key transaction), like record's.
+    const m = this.tx.statementManager;
+    const row =
+      allocatedCredits > 0
+        ? await this.credits
+            .holdAndInsert<SessionRow>(
+              m,
+              {
+                userId: caller.userId,
+                amount: allocatedCredits,
+                refs: { createdBy: caller.userId, sessionId, apiKeyId: caller.apiKeyId },
+              },
+              this.sessions.insertAfterHold(session),
+            )
+            .then((held) => held?.row ?? null)
+        : await this.sessions.insert(m, session);
+    if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
+    return toSessionDto(row);
   }
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
@@ -193,14 +191,12 @@ export class StreamingSessionsService {
         ...(split ? { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens } : {}),
       },
     };
-    return this.tx.run(async (m) => {
-      const row = await this.settle(m, 'streaming_session_settle_v1', session, plan);
-      if (!row) throw new NotFoundError('Session');
-      if (row.settle) return inAnswerOrder(row.settled_response!);
-      if (row.status !== 'active') return this.replayOrConflict(row, request);
-      if (row.charge === null) throw unknownModel(row.model_id);
-      throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
-    });
+    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
+    if (!row) throw new NotFoundError('Session');
+    if (row.settle) return inAnswerOrder(row.settled_response!);
+    if (row.status !== 'active') return this.replayOrConflict(row, request);
+    if (row.charge === null) throw unknownModel(row.model_id);
+    throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
   }
 
   /**
