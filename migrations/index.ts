@@ -16,6 +16,7 @@ import { AllocationExpiringNotice1732000010500 } from './1732000010500-allocatio
 import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-event-ids.js';
 import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-credits-take-events.js';
 import { BatchTakeJoins1732000013000 } from './1732000013000-batch-take-joins.js';
+import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   CreateUsageEventIds1732000011000,
   CreateCreditsTakeEvents1732000012000,
   BatchTakeJoins1732000013000,
+  CreateCreditsHoldAndSettle1732000014000,
 ];

@@ -115,7 +115,7 @@ describe('a connection lost in the middle of a money route', () => {
     expect(await usageRows(u.id)).toBe(0);
   });
 
-  it('initialize: 503 DATABASE_UNAVAILABLE, no hold and no session; the retry succeeds', async () => {
+  it('initialize as one self-committing statement: 503 OUTCOME_UNKNOWN, no hold and no session; the retry succeeds', async () => {
     const u = await f.newUser({ credits: 100 });
     const sessionId = uniqueId('sess');
     const initialize = () =>
@@ -124,7 +124,7 @@ describe('a connection lost in the middle of a money route', () => {
         .set(bearer(u.jwt))
         .send({ sessionId, modelId: 'anthropic.claude-3-sonnet-20240229-v1:0', estimatedTokens: 1000 });
     const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], initialize);
-    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
     expect(await f.available(u.id)).toBe(100);
     expect((await t.db.query('SELECT 1 FROM streaming_sessions WHERE session_id = $1', [sessionId])).rowCount).toBe(0);
 
@@ -133,7 +133,7 @@ describe('a connection lost in the middle of a money route', () => {
     expect(await f.available(u.id)).toBe(100 - retry.body.allocatedCredits);
   });
 
-  it('finalize: 503 DATABASE_UNAVAILABLE, the session still active with its hold; the retry settles it', async () => {
+  it('finalize as one self-committing statement: 503 OUTCOME_UNKNOWN, the session still active with its hold; the retry settles it', async () => {
     const u = await f.newUser({ credits: 100 });
     const started = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -144,7 +144,7 @@ describe('a connection lost in the middle of a money route', () => {
     const finalize = () =>
       t.http.post('/api/streaming-sessions/finalize').set(bearer(u.jwt)).send({ sessionId, actualTokens: 500 });
     const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], finalize);
-    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
     const { rows } = await t.db.query('SELECT status FROM streaming_sessions WHERE session_id = $1', [sessionId]);
     expect(rows[0].status).toBe('active');
     expect(await f.available(u.id)).toBe(100 - allocatedCredits);

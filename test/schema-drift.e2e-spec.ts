@@ -44,6 +44,14 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
   'function credits_take_events(p_owner character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_events jsonb)':
     'RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)',
+  'function credits_hold(p_user_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])':
+    'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
+  'function credits_give_back(p_user_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)':
+    'RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)',
+  'function credits_settle_hold(p_user_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid)':
+    'RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint, out_voided bigint)',
+  'function credits_settle(p_user_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[])':
+    'RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)',
   'function credit_balance_alerts(p_user_id character varying, p_before bigint, p_after bigint, p_thresholds integer[])':
     'RETURNS void',
   'function emit_event(p_type character varying, p_user_id character varying, p_data jsonb)': 'RETURNS uuid',

@@ -1,42 +1,145 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, QueryFailedError } from 'typeorm';
 
-import type { HeldPart } from './credits.repository.js';
+import type { LedgerRefs } from './credit-views.js';
+import {
+  type InsertAfterTake,
+  shiftParams,
+  splitOutColumns,
+  type SqlPart,
+  type TakeRow,
+  type TakeSpec,
+} from './credits.repository.js';
+
+/** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
+export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
+
+/** An INSERT in the hold's statement (see holdAndInsert). */
+export interface InsertAfterHold extends InsertAfterTake {
+  /** A condition over the insert's own `params`: when true, nothing is held or inserted. */
+  unless: string;
+}
+
+/** What credits_give_back() wrote, per ledger kind (release +, expire and void −). */
+export interface GivenBack {
+  out_released: string;
+  out_expired: string;
+  out_voided: string;
+}
+
+/** credits_settle_hold()'s row (migration 1732000014000). */
+export interface SettleHoldRow extends GivenBack {
+  out_status: 'ok' | 'already_settled' | 'not_found';
+  out_held: string;
+  out_refund: string;
+  out_api_key_id: string | null;
+}
+
+/** credits_settle()'s row: the hold settled, the overrun taken, the shortfall. */
+export interface SettlementRow extends GivenBack {
+  out_status: 'ok' | 'already_settled' | 'not_found';
+  out_held: string;
+  out_kept: string;
+  out_refund: string;
+  out_collected: string;
+  out_debt: string;
+  out_shortfall: string;
+}
+
+/**
+ * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
+ * locked, with at least the columns `user_id`, `session_id`, `charge` (≤ the integer range when
+ * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `s`. Each of
+ * `writes` runs only when the settlement happened: it may read `s` and `x` (credits_settle()'s
+ * row, `out_*` columns) and answers at most one row (an INSERT/UPDATE … RETURNING, or a SELECT).
+ */
+export interface SettleStatement {
+  /** A name for the prepared statement (one statement text per name). */
+  name: string;
+  session: SqlPart;
+  writes: SqlPart[];
+}
+
+const HOLD_PARAMS = 7;
+/** credits_hold() with its amount given as `amount`: $1 user, $3 session, $4 created by, $5 key, $6, $7 defaults. */
+const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[])`;
+const HOLD_COLUMNS = `t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt, t.out_balance_after,
+  t.out_parts, t.out_retry_after`;
+const SETTLE_PARAMS = 4;
+
+function holdParams(hold: HoldSpec): unknown[] {
+  return [
+    hold.userId,
+    hold.amount,
+    hold.refs.sessionId,
+    hold.refs.createdBy,
+    hold.apiKeyId ?? null,
+    hold.rateDefault,
+    hold.thresholds,
+  ];
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
+  );
+}
 
 /**
  * credit_holds (a streaming session's outstanding hold, the budgeted key it counted against) and the
- * ledger reads that say which allocations a hold came from. Only CreditsService uses it.
+ * functions that hold, give back and settle (migration 1732000014000). Only CreditsService uses it.
  */
 @Injectable()
 export class CreditHoldsRepository {
+  /** Statement texts by name (built once). */
+  private readonly statements = new Map<string, string>();
+
   /**
-   * Adds to a session's outstanding hold, remembering the budgeted key it counted against (and that
-   * key's period); false when the hold is settled or another user's.
+   * credits_take() of kind `hold` and the session's hold row, ONE statement. Null when the hold row
+   * is settled or another user's (nothing written; the statement failed, so a surrounding
+   * transaction must end).
    */
-  async addToHold(
-    manager: EntityManager,
-    hold: { sessionId: string; userId: string; amount: number; apiKeyId: string | null },
-  ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO credit_holds (session_id, user_id, outstanding, api_key_id, key_period_start)
-       SELECT $1, $2, $3, s.api_key_id, s.period_start
-         FROM (SELECT $4::uuid AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
-       ON CONFLICT (session_id) DO UPDATE SET outstanding = credit_holds.outstanding + EXCLUDED.outstanding
-        WHERE credit_holds.user_id = EXCLUDED.user_id AND credit_holds.settled_at IS NULL
-       RETURNING session_id`,
-      [hold.sessionId, hold.userId, hold.amount, hold.apiKeyId],
-    );
-    return rows.length > 0;
+  async hold(manager: EntityManager, hold: HoldSpec): Promise<TakeRow | null> {
+    try {
+      const rows: TakeRow[] = await manager.query(`SELECT * FROM ${creditsHold('$2::int')}`, holdParams(hold));
+      return rows[0];
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
-  /** Gives `amount` back to the budget of the key a hold counted against, if still in that period. */
-  async giveBackToKey(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
-    await manager.query(
-      `UPDATE credit_key_spend s SET spent = GREATEST(s.spent - $2, 0)
-         FROM credit_holds h
-        WHERE h.session_id = $1 AND s.api_key_id = h.api_key_id AND s.period_start = h.key_period_start`,
-      [sessionId, amount],
-    );
+  /**
+   * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
+   * inserted when `then.unless` holds; the insert runs only when the hold happened. 'taken' when
+   * `unless` held, or when the hold row or the insert met a unique key a concurrent statement took
+   * (the whole statement failed: nothing written, a surrounding transaction must end).
+   */
+  async holdAndInsert<R>(
+    manager: EntityManager,
+    hold: HoldSpec,
+    then: InsertAfterHold,
+  ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
+    let text = this.statements.get(then.name);
+    if (!text) {
+      // The hold's amount comes from `g`, so credits_hold() runs only when `g` has its row.
+      text = `WITH g AS MATERIALIZED (SELECT $2::int AS amount WHERE NOT (${shiftParams(then.unless, HOLD_PARAMS)})),
+               t AS MATERIALIZED (SELECT h.* FROM g, LATERAL ${creditsHold('g.amount')} h),
+               r AS (${shiftParams(then.insert, HOLD_PARAMS)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
+             SELECT ${HOLD_COLUMNS}, r.* FROM (SELECT 1) one LEFT JOIN t ON true LEFT JOIN r ON true`;
+      this.statements.set(then.name, text);
+    }
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await manager.query({ name: then.name, text } as unknown as string, [...holdParams(hold), ...then.params]);
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'taken';
+      throw error;
+    }
+    const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
+    if (out.out_status === null) return 'taken';
+    return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
   }
 
   async lockHold(
@@ -59,27 +162,79 @@ export class CreditHoldsRepository {
     ]);
   }
 
-  async markHoldSettled(manager: EntityManager, sessionId: string, userId: string): Promise<void> {
-    await manager.query(
-      `INSERT INTO credit_holds (session_id, user_id, outstanding, settled_at) VALUES ($1, $2, 0, now())
-       ON CONFLICT (session_id) DO UPDATE SET outstanding = 0, settled_at = now()`,
-      [sessionId, userId],
-    );
+  /**
+   * credits_give_back(): `amount` of the session's held credits back to their allocations, latest
+   * expiry first (the caller holds the account and hold locks).
+   */
+  async giveBack(
+    manager: EntityManager,
+    userId: string,
+    sessionId: string,
+    amount: number,
+    refs: LedgerRefs,
+  ): Promise<GivenBack> {
+    const rows: GivenBack[] = await manager.query(`SELECT * FROM credits_give_back($1, $2, $3::int, $4, $5::uuid)`, [
+      userId,
+      sessionId,
+      amount,
+      refs.createdBy,
+      refs.usageRecordId ?? null,
+    ]);
+    return rows[0];
   }
 
-  /** What the session still holds per allocation, latest expiry first (the order credits go back in). */
-  async heldParts(manager: EntityManager, sessionId: string, userId: string): Promise<HeldPart[]> {
-    return manager.query(
-      `SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, a.expires_at > now() AS active,
-              a.voided_at IS NOT NULL AS voided,
-              (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
-                WHERE c.user_id = $2 AND c.expires_at > now())::bigint AS available
-         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-        WHERE l.session_id = $1 AND l.user_id = $2 AND l.kind IN ('hold', 'release')
-        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
-       HAVING SUM(l.amount) < 0
-        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC`,
-      [sessionId, userId],
+  /** credits_settle_hold(): keeps `charge` of the hold, gives the rest back, marks it settled. */
+  async settleHold(
+    manager: EntityManager,
+    userId: string,
+    sessionId: string,
+    charge: number,
+    refs: LedgerRefs,
+  ): Promise<SettleHoldRow> {
+    const rows: SettleHoldRow[] = await manager.query(
+      `SELECT * FROM credits_settle_hold($1, $2, $3::int, $4, $5::uuid)`,
+      [userId, sessionId, charge, refs.createdBy, refs.usageRecordId ?? null],
     );
+    return rows[0];
+  }
+
+  /**
+   * A settlement statement (SettleStatement) as ONE named statement. Null when `session` found no
+   * row; `settlement` null when it was not to be settled.
+   */
+  async settleAndWrite<R>(
+    manager: EntityManager,
+    settle: { createdBy: string; usageRecordId: string; rateDefault: number | null; thresholds: number[] },
+    statement: SettleStatement,
+  ): Promise<{ settlement: SettlementRow | null; row: R } | null> {
+    const parts = [statement.session, ...statement.writes];
+    let text = this.statements.get(statement.name);
+    if (!text) {
+      let offset = SETTLE_PARAMS;
+      const [session, ...writes] = parts.map((part) => {
+        const sql = shiftParams(part.sql, offset);
+        offset += part.params.length;
+        return sql;
+      });
+      // The charge reaches credits_settle() through `s1`, so it runs only for a row to settle.
+      text = `WITH s AS MATERIALIZED (${session}),
+               c AS MATERIALIZED (
+                 SELECT k.* FROM (SELECT s.user_id, s.session_id, s.charge::int AS charge FROM s WHERE s.settle) s1,
+                   LATERAL credits_settle(s1.user_id, s1.session_id, s1.charge, $1, $2::uuid, $3::int, $4::int[]) k),
+               x AS MATERIALIZED (SELECT * FROM c WHERE c.out_status = 'ok')
+               ${writes.map((sql, i) => `, w${i} AS (${sql})`).join('\n')}
+             SELECT s.*, c.* ${writes.map((_sql, i) => `, w${i}.*`).join('')}
+               FROM s LEFT JOIN c ON true ${writes.map((_sql, i) => `LEFT JOIN w${i} ON true`).join(' ')}`;
+      this.statements.set(statement.name, text);
+    }
+    const params: unknown[] = [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds];
+    for (const part of parts) params.push(...part.params);
+    const rows: Record<string, unknown>[] = await manager.query(
+      { name: statement.name, text } as unknown as string,
+      params,
+    );
+    if (rows.length === 0) return null;
+    const { out, rest } = splitOutColumns<SettlementRow>(rows[0]);
+    return { settlement: out.out_status === null ? null : out, row: rest as R };
   }
 }

@@ -21,6 +21,20 @@ export interface LedgerRefs {
   sessionId?: string | null;
 }
 
+/**
+ * A streaming settlement's money: the hold `held`, of which `kept` paid the charge and `refund`
+ * went back; the overrun took `collected` from the balance and `debt` from the overdraft; nobody
+ * paid `shortfall`. So charge = kept + collected + debt + shortfall.
+ */
+export interface Settlement {
+  held: number;
+  kept: number;
+  refund: number;
+  collected: number;
+  debt: number;
+  shortfall: number;
+}
+
 /** A spend's references plus the API key it is made through (its budget applies). */
 export interface SpendRefs extends LedgerRefs {
   apiKeyId?: string | null;

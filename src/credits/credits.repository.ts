@@ -78,15 +78,6 @@ export interface TakeSpec {
   thresholds: number[];
 }
 
-/** A held part of a session, per allocation, as giveBack needs it. */
-export interface HeldPart {
-  allocation_id: string;
-  outstanding: string;
-  active: boolean;
-  voided: boolean;
-  available: string;
-}
-
 export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
   source, plan_id, period_start`;
 
@@ -145,6 +136,28 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
   };
 }
 
+/** A piece of SQL with its own `$1…$n` placeholders, to be placed into a larger statement. */
+export interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+/** `sql` with its placeholders `$n` renumbered `$(n + by)`, to follow `by` parameters of another part. */
+export function shiftParams(sql: string, by: number): string {
+  return sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + by}`);
+}
+
+/**
+ * A row of a statement built around a credits function: the function's columns (all `out_*`) and
+ * the caller's columns (the rest), apart.
+ */
+export function splitOutColumns<T>(row: Record<string, unknown>): { out: T; rest: Record<string, unknown> } {
+  const out: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) (column.startsWith('out_') ? out : rest)[column] = value;
+  return { out: out as T, rest };
+}
+
 /** An INSERT … that runs in the take's statement, only when the take happened (see takeAndInsert). */
 export interface InsertAfterTake {
   /** A name for the prepared statement (unique per statement text, e.g. `usage_record_v1`). */
@@ -201,22 +214,17 @@ export class CreditsRepository {
   ): Promise<TakeRow & { row: R | null }> {
     let text = this.statements.get(then.name);
     if (!text) {
-      const shift = (sql: string) => sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + TAKE_PARAMS}`);
       text = `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
-               r AS (${shift(then.insert)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
+               r AS (${shiftParams(then.insert, TAKE_PARAMS)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
              SELECT ${TAKE_COLUMNS}, r.* FROM t LEFT JOIN r ON true`;
       this.statements.set(then.name, text);
     }
-    const rows: (TakeRow & Record<string, unknown>)[] = await manager.query(
-      { name: then.name, text } as unknown as string,
-      [...takeParams(take), ...then.params],
-    );
-    // The take's columns are all out_*; the inserted row's columns are the rest.
-    const taken: Record<string, unknown> = {};
-    const row: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries(rows[0])) (column.startsWith('out_') ? taken : row)[column] = value;
-    const result = taken as unknown as TakeRow;
-    return { ...result, row: result.out_status === 'ok' ? (row as R) : null };
+    const rows: Record<string, unknown>[] = await manager.query({ name: then.name, text } as unknown as string, [
+      ...takeParams(take),
+      ...then.params,
+    ]);
+    const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
+    return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
   }
 
   /**

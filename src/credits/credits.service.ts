@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import {
-  DomainError,
-  InsufficientCreditsError,
-  KeyLimitExceededError,
-  NotFoundError,
-  SpendRateLimitedError,
-} from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -15,8 +9,22 @@ import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import { CreditHoldsRepository } from './credit-holds.repository.js';
-import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, SpendRefs, TakePart } from './credit-views.js';
+import {
+  CreditHoldsRepository,
+  type GivenBack,
+  type HoldSpec,
+  type InsertAfterHold,
+  type SettleStatement,
+} from './credit-holds.repository.js';
+import type {
+  AllocationView,
+  GrantInput,
+  LedgerKind,
+  LedgerRefs,
+  Settlement,
+  SpendRefs,
+  TakePart,
+} from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
@@ -28,30 +36,7 @@ import {
 } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchInsertAfterTake, CreditsBatchRepository } from './credits-batch.repository.js';
-
-function checkAmount(amount: number): void {
-  if (!Number.isInteger(amount) || amount < 0)
-    throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
-}
-
-/** credits_take's row as numbers; a refusal becomes its error (nothing was written). */
-function takeResult(row: TakeRow, amount: number) {
-  switch (row.out_status) {
-    case 'insufficient':
-      throw new InsufficientCreditsError(amount, Number(row.out_available) + Number(row.out_headroom));
-    case 'key_limit':
-      throw new KeyLimitExceededError(amount);
-    case 'rate_limited':
-      throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
-    case 'ok':
-      return {
-        collected: Number(row.out_collected),
-        debt: Number(row.out_debt),
-        balanceAfter: Number(row.out_balance_after),
-        parts: row.out_parts,
-      };
-  }
-}
+import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
 
 /**
  * The ONE way credits move (docs/money.md). Every movement happens inside the caller's transaction
@@ -216,20 +201,34 @@ export class CreditsService {
     amount: number,
     refs: SpendRefs & { sessionId: string },
   ): Promise<{ parts: TakePart[] }> {
+    const row = await this.holds.hold(manager, this.holdSpec(userId, amount, refs));
+    if (!row) throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
+    return { parts: this.taken(row, amount, 'hold').parts };
+  }
+
+  /**
+   * `hold` and an INSERT in ONE statement (one round trip; its own transaction when the manager is
+   * the pool's): nothing happens when `then.unless` holds, the row is inserted only when the hold
+   * happened, and a refusal throws its error with nothing written. Null when the key is taken: by
+   * `unless`, or by a concurrent statement (a unique violation rolled the whole statement back).
+   * Streaming initialize uses it: the session row goes in with its hold.
+   */
+  async holdAndInsert<R>(
+    manager: EntityManager,
+    hold: { userId: string; amount: number; refs: SpendRefs & { sessionId: string } },
+    then: InsertAfterHold,
+  ): Promise<{ row: R } | null> {
+    const result = await this.holds.holdAndInsert<R>(manager, this.holdSpec(hold.userId, hold.amount, hold.refs), then);
+    if (result === 'taken') return null;
+    this.taken(result, hold.amount, 'hold');
+    return { row: result.row as R };
+  }
+
+  private holdSpec(userId: string, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
     if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
-    const { parts } = this.taken(
-      await this.take(manager, userId, amount, { kind: 'hold', mode: 'strict' }, refs),
-      amount,
-      'hold',
-    );
-    const added = await this.holds.addToHold(manager, {
-      sessionId: refs.sessionId,
-      userId,
-      amount,
-      apiKeyId: refs.apiKeyId ?? null,
-    });
-    if (!added) throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
-    return { parts };
+    checkAmount(amount);
+    const { apiKeyId, ...ledgerRefs } = refs;
+    return { userId, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
   }
 
   /**
@@ -242,7 +241,7 @@ export class CreditsService {
     const hold = await this.lockHold(manager, userId, sessionId);
     if (!hold || hold.settled) throw new DomainError('CONFLICT', 'No active hold for this session');
     if (amount > hold.outstanding) throw new DomainError('CONFLICT', 'Release exceeds the outstanding hold');
-    await this.giveBack(manager, userId, sessionId, amount, refs);
+    this.givenBack(await this.holds.giveBack(manager, userId, sessionId, amount, refs));
     await this.holds.reduceHold(manager, sessionId, amount);
   }
 
@@ -254,17 +253,39 @@ export class CreditsService {
   async settleHold(manager: EntityManager, userId: string, sessionId: string, charge: number, refs: LedgerRefs) {
     if (!Number.isInteger(charge) || charge < 0)
       throw new DomainError('VALIDATION', 'charge must be a non-negative integer');
-    await this.accounts.lock(manager, userId);
-    const hold = await this.lockHold(manager, userId, sessionId);
-    if (hold?.settled) throw new DomainError('ALREADY_SETTLED', 'This session’s hold is already settled');
-    const held = hold?.outstanding ?? 0;
-    const refund = Math.max(0, held - charge);
-    if (refund > 0) {
-      await this.giveBack(manager, userId, sessionId, refund, refs);
-      await this.holds.giveBackToKey(manager, sessionId, refund);
-    }
-    await this.holds.markHoldSettled(manager, sessionId, userId);
-    return { held, charged: held - refund, refund, apiKeyId: hold?.api_key_id ?? null };
+    const row = checkSettled(await this.holds.settleHold(manager, userId, sessionId, charge, refs));
+    this.givenBack(row);
+    const held = Number(row.out_held);
+    const refund = Number(row.out_refund);
+    return { held, charged: held - refund, refund, apiKeyId: row.out_api_key_id };
+  }
+
+  /**
+   * A streaming settlement in ONE statement (SettleStatement): the caller's `session` part locks the
+   * session row and prices it; when it is to be settled, credits_settle() keeps up to the hold of
+   * the charge from the held parts, gives the rest back to the allocations it came from (and to the
+   * hold's key), takes the overrun from the balance then the overdraft (through the hold's key,
+   * never refused), and answers the shortfall; the caller's `writes` (its usage record, the session
+   * row) run in the same statement. Null when the session part found no row; `settlement` null when
+   * it was not to be settled (nothing moved).
+   */
+  async settleSession<R>(
+    manager: EntityManager,
+    refs: { createdBy: string; usageRecordId: string },
+    statement: SettleStatement,
+  ): Promise<{ row: R; settlement: Settlement | null } | null> {
+    const result = await this.holds.settleAndWrite<R>(manager, { ...refs, ...this.controls() }, statement);
+    if (!result?.settlement) return result && { row: result.row, settlement: null };
+    const settlement = toSettlement(checkSettled(result.settlement));
+    this.givenBack(result.settlement);
+    this.moved('debit', settlement.collected);
+    this.moved('overdraft', settlement.debt);
+    return { row: result.row, settlement };
+  }
+
+  /** Counts what a give-back wrote, once it commits. */
+  private givenBack(row: GivenBack): void {
+    for (const [kind, amount] of givenBackByKind(row)) this.moved(kind, amount);
   }
 
   /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
@@ -370,33 +391,5 @@ export class CreditsService {
     if (!hold) return null;
     if (hold.user_id !== userId) throw new NotFoundError('Hold');
     return hold;
-  }
-
-  /**
-   * Returns `amount` of the session's held credits to the allocations they came from, latest expiry
-   * first. Credits that go back to an allocation that has expired (or was voided) meanwhile leave
-   * again at once (a `release` then an `expire`/`void` entry), so nothing dead ever looks spendable.
-   */
-  private async giveBack(manager: EntityManager, userId: string, sessionId: string, amount: number, refs: LedgerRefs) {
-    if (amount === 0) return;
-    const parts = await this.holds.heldParts(manager, sessionId, userId);
-    let balance = parts.length ? Number(parts[0].available) : 0;
-    let left = amount;
-    const movements: Movement[] = [];
-    for (const part of parts) {
-      if (left === 0) break;
-      const give = Math.min(left, Number(part.outstanding));
-      left -= give;
-      const live = part.active && !part.voided;
-      if (live) balance += give;
-      movements.push({ allocationId: part.allocation_id, amount: give, balanceAfter: balance, kind: 'release' });
-      if (!live) {
-        const kind = part.voided ? 'void' : 'expire';
-        movements.push({ allocationId: part.allocation_id, amount: -give, balanceAfter: balance, kind });
-      }
-    }
-    if (left > 0) throw new DomainError('CONFLICT', 'Release exceeds what the session holds');
-    await this.repo.writeMovements(manager, userId, movements, { ...refs, sessionId });
-    for (const m of movements) this.moved(m.kind, m.amount);
   }
 }

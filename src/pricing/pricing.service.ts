@@ -49,6 +49,11 @@ export interface QuoteTokens {
   outputTokens?: number;
 }
 
+/** Pricing a model that has no rule while PRICING_STRICT is on (422). */
+export function unknownModel(modelId: string): DomainError {
+  return new DomainError('PRICING_UNKNOWN_MODEL', `No price for model ${modelId}`, { modelId });
+}
+
 /** A rule as the cache keeps it: times as epoch ms for cheap comparisons. */
 interface CachedRule {
   view: PricingRuleView;
@@ -138,10 +143,8 @@ export class PricingService implements OnApplicationBootstrap {
         effectiveTo: rule.effectiveTo,
       };
     }
-    if (this.config.pricing.strict) {
-      throw new DomainError('PRICING_UNKNOWN_MODEL', `No price for model ${modelId}`, { modelId });
-    }
-    const price = normalisePrice(this.config.pricing.defaultPricePer1kTokens);
+    const price = this.fallbackPrice();
+    if (price === null) throw unknownModel(modelId);
     return {
       modelId,
       pricePer1kTokens: price,
@@ -152,6 +155,14 @@ export class PricingService implements OnApplicationBootstrap {
       effectiveFrom: null,
       effectiveTo: null,
     };
+  }
+
+  /**
+   * The price of a model without a rule (input and output alike): the default, or null in strict
+   * mode, where pricing such a model is refused (`unknownModel`, 422).
+   */
+  fallbackPrice(): string | null {
+    return this.config.pricing.strict ? null : normalisePrice(this.config.pricing.defaultPricePer1kTokens);
   }
 
   /** The rules in effect now, one per model, ordered by model id. */

@@ -4,13 +4,11 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { PricingService } from '../pricing/pricing.service.js';
 import { type DueSession, StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 /** The expiry job settles at most this many sessions per pass (each in its own transaction). */
 const EXPIRY_BATCH = 100;
-const SYSTEM_ACTOR = 'system';
 
 /**
  * Abandoned sessions: one still active past STREAMING_SESSION_TTL_SECONDS is settled by the service
@@ -23,7 +21,6 @@ export class SessionExpiryJob {
   constructor(
     private readonly repository: StreamingSessionsRepository,
     private readonly tx: Transactions,
-    private readonly pricing: PricingService,
     private readonly sessions: StreamingSessionsService,
     private readonly metrics: MetricsService,
     private readonly events: EventsService,
@@ -65,29 +62,16 @@ export class SessionExpiryJob {
     }
   }
 
-  private async expireOne(candidate: DueSession): Promise<boolean> {
-    // Provider cost for the margin report; the charge itself is the estimate fixed at initialize.
-    const providerCost = await this.pricing
-      .quote(candidate.model_id, { tokens: candidate.estimated_tokens }, candidate.started_at)
-      .then((q) => q.providerCost)
-      .catch(() => null);
+  private expireOne(candidate: DueSession): Promise<boolean> {
     return this.tx.run(async (m) => {
-      const session = await this.repository.lockDue(m, candidate.session_id);
-      if (!session) return false; // settled meanwhile, or another worker has it
-      const settled = await this.sessions.settleLocked(m, session, {
-        status: 'expired',
-        request: { kind: 'expire' },
-        tokens: null,
-        actualCredits: session.estimated_credits,
-        pricingRuleId: session.pricing_rule_id,
-        providerCost,
-        createdBy: SYSTEM_ACTOR,
-      });
+      const settled = await this.sessions.expire(m, candidate);
+      if (!settled) return false; // settled meanwhile, or another worker has it
       // In the settlement's transaction: no event without the settlement, none lost with it.
+      const response = settled.settled_response;
       await this.events.emit(m, 'session.expired', {
-        userId: session.user_id,
-        sessionId: session.session_id,
-        charged: Number(settled.actualCredits) - Number(settled.shortfall),
+        userId: settled.user_id,
+        sessionId: settled.session_id,
+        charged: Number(response.actualCredits) - Number(response.shortfall),
       });
       return true;
     });

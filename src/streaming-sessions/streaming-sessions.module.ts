@@ -9,6 +9,7 @@ import { AccountsModule } from '../users/accounts.module.js';
 import { StreamingSession } from './entities/streaming-session.entity.js';
 import { SessionExpiryJob } from './session-expiry.job.js';
 import { SessionQueriesService } from './session-queries.service.js';
+import { SessionSettlementsRepository } from './session-settlements.repository.js';
 import { StreamingSessionsController } from './streaming-sessions.controller.js';
 import { StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
@@ -23,7 +24,13 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
     UsageModule,
   ],
   controllers: [StreamingSessionsController],
-  providers: [StreamingSessionsService, StreamingSessionsRepository, SessionQueriesService, SessionExpiryJob],
+  providers: [
+    StreamingSessionsService,
+    StreamingSessionsRepository,
+    SessionSettlementsRepository,
+    SessionQueriesService,
+    SessionExpiryJob,
+  ],
   exports: [StreamingSessionsService],
 })
 export class StreamingSessionsModule {}

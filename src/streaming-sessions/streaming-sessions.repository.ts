@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 
@@ -49,20 +50,26 @@ export interface NewSession {
   pricingRuleId: string | null;
 }
 
-/** What a settlement writes onto the session row. */
-export interface SessionSettlementUpdate {
-  status: Exclude<SessionStatus, 'active'>;
-  settledAt: Date;
-  actualTokens: number | null;
-  actualCredits: number;
-  refund: number;
-  shortfall: number;
-  usageRecordId: string;
-  pricingRuleId: string | null;
-  settlement: SessionSettlement;
+const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
+  started_at, expires_at, pricing_rule_id`;
+const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
+  $8::timestamptz, $9::uuid`;
+
+function sessionParams(s: NewSession): unknown[] {
+  return [
+    s.sessionId,
+    s.userId,
+    s.modelId,
+    s.estimatedTokens,
+    s.estimatedCredits,
+    s.allocatedCredits,
+    s.startedAt,
+    s.expiresAt,
+    s.pricingRuleId,
+  ];
 }
 
-/** A session due for expiry, as the job prices it before locking it. */
+/** A session due for expiry, as the job reads it before locking it. */
 export interface DueSession {
   session_id: string;
   model_id: string;
@@ -86,21 +93,8 @@ export class StreamingSessionsRepository {
   async insert(manager: EntityManager, s: NewSession): Promise<SessionRow | null> {
     try {
       const rows: SessionRow[] = await manager.query(
-        `INSERT INTO streaming_sessions (session_id, user_id, model_id, estimated_tokens, estimated_credits,
-                                         allocated_credits, status, started_at, expires_at, pricing_rule_id)
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)
-         RETURNING ${SESSION_COLUMNS}`,
-        [
-          s.sessionId,
-          s.userId,
-          s.modelId,
-          s.estimatedTokens,
-          s.estimatedCredits,
-          s.allocatedCredits,
-          s.startedAt,
-          s.expiresAt,
-          s.pricingRuleId,
-        ],
+        `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) VALUES (${NEW_SESSION_VALUES}) RETURNING ${SESSION_COLUMNS}`,
+        sessionParams(s),
       );
       return rows[0];
     } catch (error) {
@@ -114,41 +108,18 @@ export class StreamingSessionsRepository {
     }
   }
 
-  /** The caller's session, optionally locked (FOR UPDATE) until the transaction ends. */
-  async findOwn(
-    manager: EntityManager,
-    sessionId: string,
-    userId: string,
-    lock: 'for-update' | 'none',
-  ): Promise<SessionRow | null> {
-    const rows: SessionRow[] = await manager.query(
-      `SELECT ${SESSION_COLUMNS} FROM streaming_sessions WHERE session_id = $1 AND user_id = $2
-       ${lock === 'for-update' ? 'FOR UPDATE' : ''}`,
-      [sessionId, userId],
-    );
-    return rows[0] ?? null;
-  }
-
-  /** Settles a session that is still active (the caller holds its row lock). */
-  async markSettled(manager: EntityManager, sessionId: string, u: SessionSettlementUpdate): Promise<void> {
-    await manager.query(
-      `UPDATE streaming_sessions
-          SET status = $2, settled_at = $3, actual_tokens = $4, actual_credits = $5, refund = $6, shortfall = $7,
-              usage_record_id = $8, pricing_rule_id = COALESCE($9, pricing_rule_id), settlement = $10::jsonb
-        WHERE session_id = $1 AND status = 'active'`,
-      [
-        sessionId,
-        u.status,
-        u.settledAt,
-        u.actualTokens,
-        u.actualCredits,
-        u.refund,
-        u.shortfall,
-        u.usageRecordId,
-        u.pricingRuleId,
-        JSON.stringify(u.settlement),
-      ],
-    );
+  /**
+   * The session's INSERT for CreditsService.holdAndInsert: in the hold's statement, inserted only
+   * when the hold happened; nothing is held when the id is already used.
+   */
+  insertAfterHold(s: NewSession): InsertAfterHold {
+    return {
+      name: 'streaming_session_with_hold_v1',
+      insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
+      returning: SESSION_COLUMNS,
+      unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar)`,
+      params: sessionParams(s),
+    };
   }
 
   /** Active sessions oldest first (one user's with `userId`), after the keyset cursor. */
@@ -187,19 +158,5 @@ export class StreamingSessionsRepository {
         LIMIT $1`,
       [limit],
     );
-  }
-
-  /** Locks a session that is still active and due; null when settled meanwhile or locked by another worker. */
-  async lockDue(
-    manager: EntityManager,
-    sessionId: string,
-  ): Promise<(SessionRow & { pricing_rule_id: string | null }) | null> {
-    const rows: (SessionRow & { pricing_rule_id: string | null })[] = await manager.query(
-      `SELECT ${SESSION_COLUMNS}, pricing_rule_id FROM streaming_sessions
-        WHERE session_id = $1 AND status = 'active' AND expires_at <= now()
-        FOR UPDATE SKIP LOCKED`,
-      [sessionId],
-    );
-    return rows[0] ?? null;
   }
 }

@@ -5,19 +5,18 @@ import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
-import { EventsService } from '../events/events.service.js';
-import { PricingService } from '../pricing/pricing.service.js';
+import { PricingService, unknownModel } from '../pricing/pricing.service.js';
 import { UsageService } from '../usage/usage.service.js';
-import { AccountsService } from '../users/accounts.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
-import type { SessionSettlement, SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import { durationSeconds, holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
+import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import { SessionSettlementsRepository, type SettlingRow } from './session-settlements.repository.js';
+import { holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
 import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
@@ -29,43 +28,55 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   expired: 'chat-streaming-expired',
 };
 
-/** What a settlement is to charge, decided before the transaction (pricing reads outside it). */
-export interface SettlementPlan {
-  status: SettledStatus;
-  request: SettlementRequest;
-  /** Tokens billed (null for an expiry: the session never reported any). */
-  tokens: TokenCounts | null;
-  actualCredits: number;
-  pricingRuleId: string | null;
-  providerCost: string | null;
-  createdBy: string;
+/** The keys of a settlement's answer, in the order it has always been answered (jsonb keeps its own). */
+const ANSWER_KEYS = {
+  aborted: ['sessionId', 'status', 'partialCredits', 'refund', 'shortfall'],
+  settled: ['sessionId', 'status', 'estimatedCredits', 'allocatedCredits', 'actualCredits', 'refund', 'shortfall'],
+};
+
+function inAnswerOrder(answer: Record<string, unknown>): Record<string, unknown> {
+  const keys = answer.status === 'aborted' ? ANSWER_KEYS.aborted : ANSWER_KEYS.settled;
+  return Object.fromEntries(keys.map((k) => [k, answer[k]]));
 }
 
-interface SettlementResult {
-  actualCredits: number;
-  refund: number;
-  shortfall: number;
+/** A settlement's values known before its statement. */
+interface SettlementPlan {
+  status: SettledStatus;
+  request: SettlementRequest;
+  /** The tokens billed: the reported ones, or the estimate for an expiry. */
+  tokens: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  createdBy: string;
+  /** Metadata known beforehand (the statement adds the amounts and the duration). */
+  metadata: Record<string, unknown>;
 }
 
 /**
  * Streaming sessions: a hold of `ceil(estimate × 6/5)` credits while a chat answer streams, settled
  * exactly once at its real price (finalize / abort) or at its estimate when abandoned (expiry job).
+ * Initialize and every settlement are ONE statement each (docs/money.md "Streaming sessions").
  *
- * Lock order: settlements (finalize, abort, expiry) lock the session row first, then the user's
- * account row (CreditsService takes it); initialize locks the account and then inserts its new
- * session row, which nobody else can hold yet. So none of them deadlock with each other. Prices are read before the
- * transaction opens, so a transaction never waits for a second pool connection.
+ * Lock order: a settlement (finalize, abort, expiry) locks the session row, then the account row,
+ * the hold row and the allocations (credits_settle); initialize locks the account and the
+ * allocations (credits_hold) and then inserts its new session row, which nobody else can be waiting
+ * on, and whose foreign key's KEY SHARE lock the account's NO KEY UPDATE locks never block. So none
+ * of them deadlock with each other.
+ *
+ * The statement runs on its own (its own transaction: one round trip) or in the request's
+ * Idempotency-Key transaction, like record's. A connection lost while it runs may have committed
+ * it: OUTCOME_UNKNOWN, and a retry with the same Idempotency-Key (or, for finalize and abort, the
+ * same request) tells which.
  */
 @Injectable()
 export class StreamingSessionsService {
   constructor(
     private readonly tx: Transactions,
     private readonly sessions: StreamingSessionsRepository,
+    private readonly settlements: SessionSettlementsRepository,
     private readonly credits: CreditsService,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
-    private readonly accounts: AccountsService,
-    private readonly events: EventsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -78,33 +89,40 @@ export class StreamingSessionsService {
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
-    return this.tx.run(async (m) => {
-      // The account lock first: the session row's foreign key takes a KEY SHARE lock on the account
-      // row, and two initializes each holding that while waiting for the hold's FOR UPDATE would
-      // deadlock. The session row is new, so no one can be waiting on it while we hold the account.
-      await this.accounts.lock(m, caller.userId);
-      // A taken id fails here, before any credit moves.
-      const row = await this.sessions.insert(m, {
-        sessionId,
-        userId: caller.userId,
-        modelId: dto.modelId,
-        estimatedTokens: tokens.total,
-        estimatedCredits,
-        allocatedCredits,
-        startedAt,
-        expiresAt,
-        pricingRuleId: quote.pricingRuleId,
-      });
-      if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
-      if (allocatedCredits > 0) {
-        await this.credits.hold(m, caller.userId, allocatedCredits, {
-          createdBy: caller.userId,
-          sessionId,
-          apiKeyId: caller.apiKeyId,
-        });
-      }
-      return toSessionDto(row);
-    });
+    const session = {
+      sessionId,
+      userId: caller.userId,
+      modelId: dto.modelId,
+      estimatedTokens: tokens.total,
+      estimatedCredits,
+      allocatedCredits,
+      startedAt,
+      expiresAt,
+      pricingRuleId: quote.pricingRuleId,
+    };
+    // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
+    // session row, inserted only when the hold happened. A taken id moves nothing: the statement
+    // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
+    // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
+    // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
+    // request's Idempotency-Key transaction), like record's.
+    const m = this.tx.statementManager;
+    const row =
+      allocatedCredits > 0
+        ? await this.credits
+            .holdAndInsert<SessionRow>(
+              m,
+              {
+                userId: caller.userId,
+                amount: allocatedCredits,
+                refs: { createdBy: caller.userId, sessionId, apiKeyId: caller.apiKeyId },
+              },
+              this.sessions.insertAfterHold(session),
+            )
+            .then((held) => held?.row ?? null)
+        : await this.sessions.insert(m, session);
+    if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
+    return toSessionDto(row);
   }
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
@@ -144,8 +162,12 @@ export class StreamingSessionsService {
     return response as unknown as AbortResponseDto;
   }
 
-  /** The caller's active sessions (`userId` given: that user's, after the controller's role check). */
-  /** finalize / abort: price outside the transaction, then lock, check and settle once. */
+  /**
+   * finalize / abort: ONE statement locks the caller's session, prices the tokens at the session's
+   * rule and, while it is active, settles it (see `settle`). Otherwise nothing moved: a settled
+   * session answers a retry of the same request and refuses any other; an unknown or another
+   * user's → 404; an unpriceable model (strict) → 422; a charge beyond the credit range → 400.
+   */
   private async settleByCaller(
     caller: AuthUser,
     sessionId: string,
@@ -153,134 +175,107 @@ export class StreamingSessionsService {
     tokens: TokenCounts,
     status: SettledStatus,
   ): Promise<Record<string, unknown>> {
-    // The model and start time never change, so they can be read before the lock to price the tokens.
-    // (Joining the request's Idempotency-Key transaction when there is one: no second connection.)
-    const found = await this.sessions.findOwn(this.tx.statementManager, sessionId, caller.userId, 'none');
-    if (!found) throw new NotFoundError('Session');
-    if (found.status !== 'active') return this.replayOrConflict(found, request);
+    const split = tokens.inputTokens !== null;
+    const priced = { input: split ? tokens.inputTokens! : tokens.total, output: split ? tokens.outputTokens! : 0 };
+    const session = this.settlements.lockToSettle(sessionId, caller.userId, priced, this.pricing.fallbackPrice());
+    const plan: SettlementPlan = {
+      status,
+      request,
+      tokens: tokens.total,
+      inputTokens: tokens.inputTokens,
+      outputTokens: tokens.outputTokens,
+      createdBy: caller.userId,
+      metadata: {
+        sessionId,
+        tokens: tokens.total,
+        ...(split ? { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens } : {}),
+      },
+    };
+    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
+    if (!row) throw new NotFoundError('Session');
+    if (row.settle) return inAnswerOrder(row.settled_response!);
+    if (row.status !== 'active') return this.replayOrConflict(row, request);
+    if (row.charge === null) throw unknownModel(row.model_id);
+    throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
+  }
 
-    const quote = await this.pricing.quote(found.model_id, tokens.quote, found.started_at);
-    if (quote.credits > MAX_CREDITS) {
-      throw new DomainError('VALIDATION', `The tokens price above the largest credit amount (${MAX_CREDITS})`);
-    }
-    return this.tx.run(async (m) => {
-      const session = await this.sessions.findOwn(m, sessionId, caller.userId, 'for-update');
-      if (!session) throw new NotFoundError('Session');
-      if (session.status !== 'active') return this.replayOrConflict(session, request);
-      return this.settleLocked(m, session, {
-        status,
-        request,
-        tokens,
-        actualCredits: quote.credits,
-        pricingRuleId: quote.pricingRuleId,
-        providerCost: quote.providerCost,
-        createdBy: caller.userId,
-      });
+  /**
+   * The expiry job's settlement of a due session, in the caller's transaction: charged its estimate
+   * (never more than the hold), created by `system`. Null when it was settled meanwhile or another
+   * worker has it locked.
+   */
+  async expire(
+    m: EntityManager,
+    due: { session_id: string; estimated_tokens: number },
+  ): Promise<(SettlingRow & { settled_response: Record<string, unknown> }) | null> {
+    const settledAt = new Date();
+    const row = await this.settle(
+      m,
+      'streaming_session_expire_v1',
+      this.settlements.lockDueToExpire(due.session_id),
+      {
+        status: 'expired',
+        request: { kind: 'expire' },
+        tokens: due.estimated_tokens,
+        inputTokens: null,
+        outputTokens: null,
+        createdBy: 'system',
+        metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },
+      },
+      settledAt,
+    );
+    return row?.settle ? (row as SettlingRow & { settled_response: Record<string, unknown> }) : null;
+  }
+
+  /**
+   * The one settlement of a session, as ONE statement (CreditsService.settleSession): `session`
+   * locks and prices it; when it is to be settled, the credits module keeps up to the hold of the
+   * charge and gives the rest back to the allocations it came from, takes an overrun from the
+   * balance then the overdraft and answers the shortfall; the same statement writes the one usage
+   * record (credits = what was collected, needs_review for a shortfall), marks the session settled
+   * with its answer, and emits usage.needs_review for a shortfall.
+   */
+  private async settle(
+    m: EntityManager,
+    name: string,
+    session: SqlPart,
+    plan: SettlementPlan,
+    settledAt = new Date(),
+  ): Promise<SettlingRow | null> {
+    const usageRecordId = randomUUID();
+    const record = this.usage.insertInStatement(
+      {
+        id: usageRecordId,
+        service: SERVICE_BY_STATUS[plan.status],
+        tokens: plan.tokens,
+        inputTokens: plan.inputTokens,
+        outputTokens: plan.outputTokens,
+        metadata: plan.metadata,
+      },
+      this.settlements.recordValues(settledAt),
+    );
+    const mark = this.settlements.markSettled({
+      status: plan.status,
+      request: plan.request,
+      settledAt,
+      actualTokens: plan.request.kind === 'expire' ? null : plan.tokens,
+      usageRecordId,
     });
+    const result = await this.credits.settleSession<SettlingRow>(
+      m,
+      { createdBy: plan.createdBy, usageRecordId },
+      { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId)] },
+    );
+    return result && { ...result.row, settle: result.settlement !== null };
   }
 
   /** A settled session answers the identical request again (a retry) and refuses anything else. */
   private replayOrConflict(session: SessionRow, request: SettlementRequest): Record<string, unknown> {
-    if (session.settlement && sameRequest(session.settlement.request, request)) return session.settlement.response;
+    if (session.settlement && sameRequest(session.settlement.request, request))
+      return inAnswerOrder(session.settlement.response);
     throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
       sessionId: session.session_id,
       status: session.status,
     });
-  }
-
-  /**
-   * The one settlement of a locked, active session: what was held pays up to the hold and the rest
-   * goes back to the allocations it came from; an overrun is taken from the balance as far as it
-   * goes and the remainder recorded as shortfall; one usage record says what was collected.
-   */
-  /** Settles a session whose row the caller has locked, in the caller's transaction. */
-  async settleLocked(m: EntityManager, session: SessionRow, plan: SettlementPlan): Promise<Record<string, unknown>> {
-    const userId = session.user_id;
-    const sessionId = session.session_id;
-    const usageRecordId = randomUUID();
-    const refs = { createdBy: plan.createdBy, sessionId, usageRecordId };
-    const charge = plan.actualCredits;
-
-    const held =
-      session.allocated_credits > 0
-        ? await this.credits.settleHold(m, userId, sessionId, charge, refs)
-        : { charged: 0, refund: 0, apiKeyId: null };
-    const overrun = charge - held.charged;
-    // The overrun is owed, not asked: taken from the balance, then the overdraft; the rest is a
-    // shortfall for the review queue. It counts against the key the hold counted against.
-    const paid =
-      overrun > 0 ? await this.credits.debitUpTo(m, userId, overrun, { ...refs, apiKeyId: held.apiKeyId }) : null;
-    const shortfall = paid ? overrun - paid.collected - paid.debt : 0;
-    const collected = charge - shortfall;
-    const settledAt = new Date();
-
-    const tokens = plan.tokens;
-    const billedTokens = tokens ? tokens.total : session.estimated_tokens;
-    await this.usage.createRecord(m, {
-      id: usageRecordId,
-      userId,
-      service: SERVICE_BY_STATUS[plan.status],
-      operation: session.model_id,
-      modelId: session.model_id,
-      credits: collected,
-      tokens: billedTokens,
-      inputTokens: tokens?.inputTokens ?? null,
-      outputTokens: tokens?.outputTokens ?? null,
-      pricingRuleId: plan.pricingRuleId,
-      providerCost: plan.providerCost,
-      billingStatus: shortfall > 0 ? 'needs_review' : 'billed',
-      shortfall,
-      metadata: {
-        sessionId,
-        tokens: billedTokens,
-        ...(tokens?.inputTokens !== null && tokens?.inputTokens !== undefined
-          ? { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens }
-          : {}),
-        estimatedCredits: session.estimated_credits,
-        actualCredits: charge,
-        shortfall,
-        durationSeconds: durationSeconds(session.started_at, settledAt),
-        ...(plan.status === 'expired' ? { expiredAt: settledAt.toISOString() } : {}),
-      },
-    });
-
-    if (shortfall > 0) await this.events.emit(m, 'usage.needs_review', { userId, usageRecordId, shortfall });
-
-    const result: SettlementResult = { actualCredits: charge, refund: held.refund, shortfall };
-    const response = this.responseFor(session, plan.status, result);
-    const settlement: SessionSettlement = { request: plan.request, response };
-    await this.sessions.markSettled(m, sessionId, {
-      status: plan.status,
-      settledAt,
-      actualTokens: tokens ? tokens.total : null,
-      actualCredits: charge,
-      refund: held.refund,
-      shortfall,
-      usageRecordId,
-      pricingRuleId: plan.pricingRuleId,
-      settlement,
-    });
-    return response;
-  }
-
-  private responseFor(session: SessionRow, status: SettledStatus, r: SettlementResult): Record<string, unknown> {
-    if (status === 'aborted') {
-      return {
-        sessionId: session.session_id,
-        status,
-        partialCredits: r.actualCredits,
-        refund: r.refund,
-        shortfall: r.shortfall,
-      };
-    }
-    return {
-      sessionId: session.session_id,
-      status,
-      estimatedCredits: session.estimated_credits,
-      allocatedCredits: session.allocated_credits,
-      actualCredits: r.actualCredits,
-      refund: r.refund,
-      shortfall: r.shortfall,
-    };
   }
 }

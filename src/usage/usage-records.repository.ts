@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { InsertAfterTake } from '../credits/credits.repository.js';
+import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
 import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -47,6 +47,21 @@ export interface CreateUsageRecordInput {
   /** What could not be collected: the record goes to the review queue. */
   shortfall?: number;
   id?: string;
+}
+
+/** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
+export interface RecordInStatement {
+  /** The FROM clause of the INSERT … SELECT (at most one row). */
+  from: string;
+  userId: string;
+  operation: string;
+  modelId: string;
+  credits: string;
+  pricingRuleId: string;
+  providerCost: string;
+  shortfall: string;
+  /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
+  metadata: SqlPart;
 }
 
 /** Which records a list or export reads; `after` is the keyset cursor (newest first). */
@@ -176,6 +191,38 @@ export class UsageRecordsRepository {
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
+    };
+  }
+
+  /**
+   * A record's INSERT inside another module's statement (a streaming settlement, through
+   * CreditsService.settleSession): what is known beforehand as parameters, the rest as that
+   * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
+   */
+  insertInStatement(
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | 'tokens' | 'inputTokens' | 'outputTokens'>> & {
+      metadata: object;
+    },
+    sql: RecordInStatement,
+  ): SqlPart {
+    const shortfall = `(${sql.shortfall})`;
+    return {
+      sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
+            SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
+                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 6)}, ${sql.pricingRuleId},
+                   ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END
+              FROM ${sql.from}
+            RETURNING id AS usage_record_id`,
+      params: [
+        known.id,
+        known.service,
+        known.tokens,
+        known.inputTokens,
+        known.outputTokens,
+        JSON.stringify(known.metadata),
+        ...sql.metadata.params,
+      ],
     };
   }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
@@ -15,7 +15,6 @@ import {
   type RecordSqlRow,
   toRecordDto,
   toRow,
-  type UsageRecordRow,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
 
@@ -40,10 +39,9 @@ export class UsageService {
     private readonly records: UsageRecordsRepository,
   ) {}
 
-  /** Writes one usage record in the caller's transaction; debits nothing. */
-  async createRecord(manager: EntityManager, input: CreateUsageRecordInput): Promise<UsageRecordRow> {
-    checkRecordInput(input);
-    return this.records.insert(manager, input);
+  /** A record's INSERT inside another module's statement: see UsageRecordsRepository.insertInStatement. */
+  insertInStatement(...args: Parameters<UsageRecordsRepository['insertInStatement']>): SqlPart {
+    return this.records.insertInStatement(...args);
   }
 
   /**

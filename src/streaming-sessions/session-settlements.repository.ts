@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+
+import { MAX_CREDITS } from '../common/validation/amounts.js';
+import type { SqlPart } from '../credits/credits.repository.js';
+import { creditsSql, providerCostSql } from '../pricing/pricing.sql.js';
+import type { RecordInStatement } from '../usage/usage-records.repository.js';
+import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import type { SessionRow } from './streaming-sessions.repository.js';
+
+/**
+ * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE `s`
+ * that locks and prices the session, and the writes after the money moved, which read `s` and the
+ * credits module's settlement `x` (`out_refund`, `out_shortfall`).
+ */
+
+/** The row a settlement statement answers: the locked session, priced, and what was written. */
+export interface SettlingRow extends SessionRow {
+  /** The charge (numeric, as text); null when the model has no rule in strict mode. */
+  charge: string | null;
+  /** Whether it was settled by this statement (active, priced, within the credit range). */
+  settle: boolean;
+  /** The answer stored with the settlement (when settled). */
+  settled_response: Record<string, unknown> | null;
+}
+
+/** The settlement's own values, known before the statement. */
+export interface SettlementWrite {
+  status: Exclude<SessionStatus, 'active'>;
+  request: SettlementRequest;
+  settledAt: Date;
+  /** The tokens reported (null for an expiry). */
+  actualTokens: number | null;
+  usageRecordId: string;
+}
+
+const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
+  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id`;
+
+/** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
+const durationSql = (settledAt: string) =>
+  `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - s.started_at))), 3)`;
+
+@Injectable()
+export class SessionSettlementsRepository {
+  /**
+   * The caller's session locked (FOR UPDATE), its tokens priced at the session's rule (the one in
+   * effect when it started, fixed at initialize; the fallback price when it had none), to settle
+   * when active, priced and within the credit range.
+   */
+  lockToSettle(
+    sessionId: string,
+    userId: string,
+    tokens: { input: number; output: number },
+    fallbackPrice: string | null,
+  ): SqlPart {
+    return {
+      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost,
+                   ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
+              FROM streaming_sessions ss
+              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+             CROSS JOIN LATERAL (
+               SELECT ${creditsSql('r', '$3::int', '$4::int', '$5::numeric')} AS charge,
+                      ${providerCostSql('r', '($3::bigint + $4::bigint)')} AS provider_cost) p
+             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
+               FOR UPDATE OF ss`,
+      params: [sessionId, userId, tokens.input, tokens.output, fallbackPrice],
+    };
+  }
+
+  /**
+   * A session still active and due, locked unless another worker has it (SKIP LOCKED), charged its
+   * estimate (never more than the hold).
+   */
+  lockDueToExpire(sessionId: string): SqlPart {
+    return {
+      sql: `SELECT ${LOCKED_COLUMNS}, ss.estimated_credits::numeric AS charge,
+                   ${providerCostSql('r', 'ss.estimated_tokens')} AS provider_cost, true AS settle
+              FROM streaming_sessions ss
+              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+             WHERE ss.session_id = $1::varchar AND ss.status = 'active' AND ss.expires_at <= now()
+               FOR UPDATE OF ss SKIP LOCKED`,
+      params: [sessionId],
+    };
+  }
+
+  /**
+   * The usage record's values that only the statement knows, as SQL over `s` and `x` (for
+   * UsageService.insertInStatement): credits = what was collected, the charge less the shortfall.
+   */
+  recordValues(settledAt: Date): RecordInStatement {
+    return {
+      from: 's, x',
+      userId: 's.user_id',
+      operation: 's.model_id',
+      modelId: 's.model_id',
+      credits: 's.charge - x.out_shortfall',
+      pricingRuleId: 's.pricing_rule_id',
+      providerCost: 's.provider_cost',
+      shortfall: 'x.out_shortfall',
+      metadata: {
+        sql: `jsonb_build_object('estimatedCredits', s.estimated_credits, 'actualCredits', s.charge,
+                'shortfall', x.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
+        params: [settledAt],
+      },
+    };
+  }
+
+  /**
+   * Marks the session settled with its settlement: the amounts, the record, and the request with
+   * its answer (a retry of the same request is answered it again). Answers that answer.
+   */
+  markSettled(w: SettlementWrite): SqlPart {
+    const amounts = `'refund', x.out_refund, 'shortfall', x.out_shortfall`;
+    return {
+      sql: `UPDATE streaming_sessions ss
+               SET status = $1::varchar, settled_at = $2::timestamptz, actual_tokens = $3::int,
+                   actual_credits = s.charge::int, refund = x.out_refund::int, shortfall = x.out_shortfall::int,
+                   usage_record_id = $4::uuid,
+                   settlement = jsonb_build_object('request', $5::jsonb, 'response',
+                     CASE WHEN $1::varchar = 'aborted'
+                       THEN jsonb_build_object('sessionId', s.session_id, 'status', $1::varchar,
+                              'partialCredits', s.charge, ${amounts})
+                       ELSE jsonb_build_object('sessionId', s.session_id, 'status', $1::varchar,
+                              'estimatedCredits', s.estimated_credits, 'allocatedCredits', s.allocated_credits,
+                              'actualCredits', s.charge, ${amounts})
+                     END)
+              FROM s, x
+             WHERE ss.session_id = s.session_id
+            RETURNING ss.settlement -> 'response' AS settled_response`,
+      params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
+    };
+  }
+
+  /** usage.needs_review for a shortfall, through the outbox, in the settlement's statement. */
+  needsReview(usageRecordId: string): SqlPart {
+    return {
+      sql: `SELECT emit_event('usage.needs_review', s.user_id,
+                     jsonb_build_object('userId', s.user_id, 'usageRecordId', $1::uuid, 'shortfall', x.out_shortfall))
+                     AS review_event_id
+              FROM s, x WHERE x.out_shortfall > 0`,
+      params: [usageRecordId],
+    };
+  }
+}
