@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject,it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { MAX_TOKENS } from '../src/common/validation/amounts.js';
 import { creditsSql, providerCostSql } from '../src/pricing/pricing.sql.js';
