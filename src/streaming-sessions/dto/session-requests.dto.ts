@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
+import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 const SESSION_ID_PATTERN = /^\S+$/;
@@ -52,6 +53,7 @@ export class TokenSplitDto {
   outputTokens?: number;
 }
 
+@FlatBody()
 export class InitializeSessionDto extends TokenSplitDto {
   @ApiPropertyOptional({
     example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',
@@ -84,6 +86,7 @@ export class InitializeSessionDto extends TokenSplitDto {
   estimatedTokens?: number;
 }
 
+@FlatBody()
 export class FinalizeSessionDto extends TokenSplitDto {
   @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', maxLength: 100 })
   @IsString()
@@ -113,6 +116,7 @@ export class FinalizeSessionDto extends TokenSplitDto {
   success?: boolean;
 }
 
+@FlatBody()
 export class AbortSessionDto extends TokenSplitDto {
   @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', maxLength: 100 })
   @IsString()
