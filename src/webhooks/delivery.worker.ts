@@ -17,7 +17,7 @@ import {
   WebhookDeliveriesRepository,
 } from './webhook-deliveries.repository.js';
 import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
-import { postWebhook } from './webhook-sender.js';
+import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -43,6 +43,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private woken = false;
   private listener: pg.Client | null = null;
   private listenerRetry: NodeJS.Timeout | null = null;
+  /** Connections to receivers kept open between attempts (closed when the worker stops). */
+  private readonly agents: WebhookAgents;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,7 +53,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     private readonly clock: WebhookClock,
     private readonly resolver: WebhookResolver,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.agents = webhookAgents(config.webhooks.concurrency);
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.webhooks.workerEnabled) this.start();
@@ -77,6 +81,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /**
@@ -209,6 +215,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         outcome = await postWebhook(claim.url, headers, claim.body, {
           allowPrivate: this.config.webhooks.allowPrivateUrls,
           resolve: this.resolver.resolve,
+          agents: this.agents,
         });
       } catch (error) {
         // A secret that no longer decrypts (WEBHOOK_SECRET_KEY changed) or a URL the runtime rejects.

@@ -20,6 +20,25 @@ export interface SendOptions {
   allowPrivate: boolean;
   resolve?: Resolver;
   timeoutMs?: number;
+  /** Keep-alive agents to reuse connections with (default: a new connection per attempt). */
+  agents?: WebhookAgents;
+}
+
+/** One keep-alive agent per protocol, owned by whoever sends (the delivery worker). */
+export interface WebhookAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/**
+ * Agents that keep connections to receivers open between deliveries, so an endpoint is not paid a
+ * TCP (and TLS) handshake per event. Safe with the address checks: a connection is checked once,
+ * when its socket connects (`lookup`), and keeps talking to that checked address; a connection whose
+ * answer was not read to the end (timeout, oversized) is destroyed, never reused.
+ */
+export function webhookAgents(maxSockets: number): WebhookAgents {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 60_000 };
+  return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
 /**
@@ -48,14 +67,16 @@ export async function postWebhook(
     if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}` };
   }
   const client = url.protocol === 'https:' ? https : http;
+  const agent = options.agents ? (url.protocol === 'https:' ? options.agents.https : options.agents.http) : false;
   const payload = Buffer.from(body, 'utf8');
   return new Promise<AttemptOutcome>((done) => {
     let settled = false;
-    const finish = (outcome: AttemptOutcome) => {
+    /** `reusable`: the answer was read to its end, so its connection may serve the next attempt. */
+    const finish = (outcome: AttemptOutcome, reusable = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request.destroy();
+      if (!reusable || !agent) request.destroy();
       done(outcome);
     };
     const timer = setTimeout(
@@ -66,7 +87,7 @@ export async function postWebhook(
       url,
       {
         method: 'POST',
-        agent: false,
+        agent,
         headers: {
           ...headers,
           'content-type': 'application/json',
@@ -79,22 +100,24 @@ export async function postWebhook(
         const status = response.statusCode ?? 0;
         const chunks: Buffer[] = [];
         let size = 0;
-        const conclude = () => {
+        const conclude = (readToEnd: boolean) => {
           const text = Buffer.concat(chunks).toString('utf8').slice(0, ERROR_BODY_CHARS);
-          if (status >= 200 && status < 300) finish({ ok: true, statusCode: status, error: null });
+          if (status >= 200 && status < 300) finish({ ok: true, statusCode: status, error: null }, readToEnd);
           else if (status >= 300 && status < 400) {
             const location = String(response.headers.location ?? '').slice(0, 200);
-            finish({ ok: false, statusCode: status, error: `redirect not followed (Location: ${location})` });
-          } else finish({ ok: false, statusCode: status, error: `HTTP ${status}${text ? `: ${text}` : ''}` });
+            const error = `redirect not followed (Location: ${location})`;
+            finish({ ok: false, statusCode: status, error }, readToEnd);
+          } else
+            finish({ ok: false, statusCode: status, error: `HTTP ${status}${text ? `: ${text}` : ''}` }, readToEnd);
         };
         response.on('data', (chunk: Buffer) => {
           if (size >= MAX_BODY_BYTES) return;
           chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size));
           size += chunk.length;
-          if (size >= MAX_BODY_BYTES) conclude();
+          if (size >= MAX_BODY_BYTES) conclude(false);
         });
-        response.on('end', conclude);
-        response.on('error', conclude);
+        response.on('end', () => conclude(true));
+        response.on('error', () => conclude(false));
       },
     );
     request.on('error', (error: NodeJS.ErrnoException) => {
