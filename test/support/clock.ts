@@ -32,12 +32,31 @@ export async function passTime(db: pg.Pool, userId: string, ms: number): Promise
       WHERE user_id = $1`,
     [userId, by],
   );
-  await db.query(
-    `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
-            period_start = period_start - $2::interval
-      WHERE user_id = $1`,
-    [userId, by],
-  );
+  // A plan's periods are unique per (subscription, period start, source), and the index is checked
+  // row by row: moving period 2 onto period 1's start while period 1 still waits its turn in the same
+  // UPDATE collides, depending on the rows' order on disk. So the starts go by way of a range no
+  // period uses (a thousand years back), in one transaction that the jobs see whole or not at all.
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
+              period_start = period_start - $2::interval - interval '1000 years'
+        WHERE user_id = $1`,
+      [userId, by],
+    );
+    await client.query(
+      `UPDATE credit_allocations SET period_start = period_start + interval '1000 years'
+        WHERE user_id = $1 AND period_start IS NOT NULL`,
+      [userId],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
