@@ -1,10 +1,13 @@
 import fc from 'fast-check';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../src/auth/roles.js';
-import { DomainError } from '../src/common/errors/domain-error.js';
+import { DomainError, SpendRateLimitedError } from '../src/common/errors/domain-error.js';
+import { CreditsService } from '../src/credits/credits.service.js';
 import { UsageService } from '../src/usage/usage.service.js';
 import { UsageBatchService } from '../src/usage/usage-batch.service.js';
+import { UsageRecordsRepository } from '../src/usage/usage-records.repository.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
@@ -263,6 +266,93 @@ describe('batch take = single takes', () => {
     await expectCreditInvariants(
       t,
       users.map((u) => u.id),
+    );
+  });
+
+  /** What a refusal says, with its Retry-After when it is a spend-rate refusal. */
+  const refusal = (error: DomainError) => ({
+    status: error.code,
+    retryAfter: error instanceof SpendRateLimitedError ? error.retryAfterSeconds : null,
+  });
+
+  it('decides hourly limits as the single route does when the spend window is hours or minutes old', async () => {
+    const credits = t.app.get(CreditsService);
+    const records = t.app.get(UsageRecordsRepository);
+    const manager = t.app.get(DataSource).manager;
+    const minuteNow = async () =>
+      Number((await t.db.query(`SELECT floor(extract(epoch FROM now()) / 60)::bigint AS m`)).rows[0].m);
+    const windowOf = async (userId: string) =>
+      (
+        await t.db.query(
+          `SELECT floor(extract(epoch FROM now()) / 60)::bigint - spend_minute AS age, spend_window
+             FROM credit_accounts WHERE user_id = $1`,
+          [userId],
+        )
+      ).rows[0];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 5, max: 40 }),
+        // Minutes since the window's newest bucket: this minute, within the hour, at and past its edge.
+        fc.constantFrom(0, 1, 2, 30, 58, 59, 60, 61, 500),
+        fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 60, maxLength: 60 }),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 10 }),
+        async (hourly, age, buckets, amounts) => {
+          const setup: Setup = {
+            allocations: [{ credits: 500, days: 3 }],
+            overdraft: 0,
+            thresholds: null,
+            hourly,
+            keyBudget: null,
+          };
+          const expiries = [new Date(Date.now() + 3 * 86_400_000)];
+          const [single, viaBatch] = [await newUser(setup, expiries), await newUser(setup, expiries)];
+          const before = await minuteNow();
+          await t.db.query(
+            `UPDATE credit_accounts SET spend_minute = floor(extract(epoch FROM now()) / 60)::bigint - $2::int,
+                    spend_window = $3::int[]
+              WHERE user_id = ANY($1::varchar[])`,
+            [[single, viaBatch], age, buckets],
+          );
+
+          const singleOutcomes: { status: string; retryAfter: number | null }[] = [];
+          for (const amount of amounts) {
+            try {
+              await usage.record(asUser(single), { service: 'window', operation: 'op', credits: amount });
+              singleOutcomes.push({ status: 'created', retryAfter: null });
+            } catch (error) {
+              if (!(error instanceof DomainError)) throw error;
+              singleOutcomes.push(refusal(error));
+            }
+          }
+          const items = await Promise.all(
+            amounts.map(async (amount) => ({
+              eventId: uniqueId('win'),
+              input: await usage.prepare(viaBatch, { service: 'window', operation: 'op', credits: amount }),
+            })),
+          );
+          const outcomes = await credits.debitAndInsertMany(
+            manager,
+            { createdBy: admin.userId },
+            records.insertManyAfterDebit(admin.userId, items),
+          );
+          // Across a minute boundary the two runs meet different windows, rightly: not comparable.
+          fc.pre((await minuteNow()) === before);
+
+          const batchOutcomes = outcomes.map((o) =>
+            o.status === 'refused' ? refusal(o.error) : { status: o.status, retryAfter: null },
+          );
+          expect(batchOutcomes.map((o) => o.status)).toEqual(singleOutcomes.map((o) => o.status));
+          // Retry-After counts seconds from each statement's own clock: the runs are a moment apart.
+          for (const [i, o] of batchOutcomes.entries()) {
+            if (o.retryAfter === null) expect(singleOutcomes[i].retryAfter).toBeNull();
+            else expect(Math.abs(o.retryAfter - singleOutcomes[i].retryAfter!)).toBeLessThanOrEqual(3);
+          }
+          expect(await windowOf(viaBatch)).toEqual(await windowOf(single));
+          expect(await state(viaBatch)).toEqual(await state(single));
+          await expectCreditInvariants(t, [single, viaBatch]);
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 
