@@ -1,5 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+import { rewriteTakeEvents } from './rewrite-take-events.js';
+
 /**
  * credits_take_events() (migration 1732000012000) found a batch's accounts and allocations with
  * `user_id = ANY(u_id)`. A PL/pgSQL statement runs on a generic plan, which cannot use the array's
@@ -32,26 +34,4 @@ export class BatchTakeJoins1732000013000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(rewriteTakeEvents(REWRITES.map(([from, to]) => [to, from])));
   }
-}
-
-/** Replaces each `from` (which must occur exactly once) with its `to` in credits_take_events(). */
-function rewriteTakeEvents(rewrites: [string, string][]): string {
-  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-  const steps = rewrites
-    .map(
-      ([from, to]) => `
-      IF array_length(string_to_array(def, ${literal(from)}), 1) <> 2 THEN
-        RAISE EXCEPTION 'credits_take_events() does not contain % exactly once', ${literal(from)};
-      END IF;
-      def := replace(def, ${literal(from)}, ${literal(to)});`,
-    )
-    .join('');
-  return `
-    DO $$
-    DECLARE
-      def text := pg_get_functiondef(
-        'credits_take_events(varchar, varchar, uuid, integer, integer[], jsonb)'::regprocedure);
-    BEGIN ${steps}
-      EXECUTE def;
-    END $$`;
 }

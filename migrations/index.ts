@@ -17,6 +17,7 @@ import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-e
 import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-credits-take-events.js';
 import { BatchTakeJoins1732000013000 } from './1732000013000-batch-take-joins.js';
 import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
+import { BatchTakeSpendWindows1732000015000 } from './1732000015000-batch-take-spend-windows.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   CreateCreditsTakeEvents1732000012000,
   BatchTakeJoins1732000013000,
   CreateCreditsHoldAndSettle1732000014000,
+  BatchTakeSpendWindows1732000015000,
 ];
