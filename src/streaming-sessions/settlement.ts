@@ -69,8 +69,3 @@ export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean
   }
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }
-
-/** Seconds between two instants, to the millisecond. */
-export function durationSeconds(from: Date, to: Date): number {
-  return Math.max(0, to.getTime() - from.getTime()) / 1000;
-}
