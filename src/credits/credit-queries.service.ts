@@ -32,7 +32,7 @@ export class CreditQueriesService {
   }
 
   async balance(userId: string): Promise<BalanceView> {
-    const rows = await this.reads.balanceRows(userId);
+    const rows = await this.reads.balanceRows(this.readManager, userId);
     const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
     return {
       userId,

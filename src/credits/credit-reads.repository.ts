@@ -12,8 +12,11 @@ export class CreditReadsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Open allocations and open holds in one statement: one snapshot and one round trip. */
-  async balanceRows(userId: string): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
-    return this.dataSource.query(
+  async balanceRows(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
+    return manager.query(
       `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE user_id = $1), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds

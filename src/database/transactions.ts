@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
 import { connectionProblem } from './connection-errors.js';
+import { PoolStatementManager } from './pool-statements.js';
 
 interface Ambient {
   manager: EntityManager;
@@ -22,7 +23,12 @@ const ambient = new AsyncLocalStorage<Ambient>();
  */
 @Injectable()
 export class Transactions {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** Statements outside a transaction: straight on the pool (src/database/pool-statements.ts). */
+  private readonly pooled: EntityManager;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.pooled = new PoolStatementManager(dataSource);
+  }
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const current = ambient.getStore();
@@ -79,7 +85,7 @@ export class Transactions {
    * BEGIN/COMMIT).
    */
   get statementManager(): EntityManager {
-    return ambient.getStore()?.manager ?? this.dataSource.manager;
+    return ambient.getStore()?.manager ?? this.pooled;
   }
 
   /**
