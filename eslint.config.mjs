@@ -25,6 +25,20 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'simple-import-sort/imports': 'error',
       'simple-import-sort/exports': 'error',
+      // Idempotency-Key is honoured by an interceptor bound to POST handlers (not globally, see
+      // src/idempotency/idempotent-post.decorator.ts): a route declared with Nest's Post would lack it.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/common',
+              importNames: ['Post'],
+              message: 'Declare POST routes with IdempotentPost (src/idempotency/idempotent-post.decorator.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

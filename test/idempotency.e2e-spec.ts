@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 
+import { RequestMethod } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { IdempotencyInterceptor } from '../src/idempotency/idempotency.interceptor.js';
 import { IdempotencyStore } from '../src/idempotency/idempotency.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
+import { recordStatements } from './support/statements.js';
 
 describe('Idempotency-Key', () => {
   let t: TestApp;
@@ -188,5 +193,40 @@ describe('Idempotency-Key', () => {
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]),
       );
     }
+  });
+
+  it('the interceptor is on every POST handler and on no other route', async () => {
+    const routes: { method: string; path: string; idempotent: boolean }[] = [];
+    for (const module of t.app.get(ModulesContainer).values()) {
+      for (const { metatype } of module.controllers.values()) {
+        const prototype = (metatype as { prototype: Record<string, unknown> }).prototype;
+        for (const name of Object.getOwnPropertyNames(prototype)) {
+          const handler = prototype[name];
+          if (typeof handler !== 'function') continue;
+          const method: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
+          if (method === undefined) continue;
+          const interceptors: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? [];
+          routes.push({
+            method: RequestMethod[method],
+            path: `${(metatype as { name: string }).name}.${name}`,
+            idempotent: interceptors.includes(IdempotencyInterceptor),
+          });
+        }
+      }
+    }
+    expect(routes.filter((r) => r.method === 'POST').length).toBeGreaterThan(15);
+    expect(routes.filter((r) => r.method === 'GET').length).toBeGreaterThan(15);
+    for (const r of routes) expect(r, `${r.method} ${r.path}`).toMatchObject({ idempotent: r.method === 'POST' });
+  });
+
+  it('a GET answers without opening a transaction, even with an Idempotency-Key', async () => {
+    const u = await f.newUser({ credits: 7 });
+    const { result, statements } = await recordStatements(() =>
+      t.http.get('/api/credits/balance').set(bearer(u.jwt)).set('Idempotency-Key', randomUUID()),
+    );
+    expect(result.status).toBe(200);
+    expect(result.body.totalCredits).toBe(7);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).not.toMatch(/^(BEGIN|START TRANSACTION)/i);
   });
 });

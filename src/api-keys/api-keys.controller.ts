@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -31,6 +19,7 @@ import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } fro
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { domainErrorExample, notFoundExample, plainErrorExample } from '../openapi/error-examples.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
@@ -51,7 +40,7 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
-  @Post()
+  @IdempotentPost()
   @Auth('user')
   @IdempotencyRedact('key')
   @ApiOperation({
@@ -117,7 +106,7 @@ export class ApiKeysController {
     return this.apiKeys.list(user, query);
   }
 
-  @Post('verify')
+  @IdempotentPost('verify')
   @HttpCode(200)
   @Public()
   @UseGuards(InternalOrAdminGuard)

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -16,6 +16,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
@@ -68,7 +69,7 @@ export class CreditsController {
     return this.queries.balance(userId);
   }
 
-  @Post('check')
+  @IdempotentPost('check')
   @HttpCode(200)
   @Auth('user', { scope: 'credits:read' })
   @ApiOperation({
@@ -86,7 +87,7 @@ export class CreditsController {
     return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
   }
 
-  @Post('calculate')
+  @IdempotentPost('calculate')
   @HttpCode(200)
   @Auth('user', { scope: 'credits:read' })
   @ApiOperation({
@@ -130,7 +131,7 @@ export class CreditsController {
     };
   }
 
-  @Post('allocate')
+  @IdempotentPost('allocate')
   @Auth('supervisor')
   @ApiOperation({
     operationId: 'allocateCredits',
@@ -190,7 +191,7 @@ export class CreditsController {
     return this.queries.listAllocations({ ...query, userId });
   }
 
-  @Post('allocations/:id/void')
+  @IdempotentPost('allocations/:id/void')
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({

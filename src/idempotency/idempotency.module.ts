@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { IdempotencyKey } from './entities/idempotency-key.entity.js';
@@ -6,11 +6,14 @@ import { IdempotencyInterceptor } from './idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { IdempotencyStore } from './idempotency.service.js';
 
-/** Idempotency keys for POST routes; AppModule registers the interceptor globally (APP_INTERCEPTOR). */
+/**
+ * Idempotency keys for POST routes. `IdempotentPost` binds the interceptor to each POST handler, so
+ * Nest builds it in the controller's module: global, for its dependencies to resolve there.
+ */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
   providers: [IdempotencyRepository, IdempotencyStore, IdempotencyInterceptor],
-  // The interceptor is instantiated by AppModule (APP_INTERCEPTOR): its dependencies are exported.
   exports: [IdempotencyRepository, IdempotencyStore, IdempotencyInterceptor],
 })
 export class IdempotencyModule {}

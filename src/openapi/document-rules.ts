@@ -48,7 +48,7 @@ function withInputErrors(op: OperationObject): void {
   addErrorResponse(op, '415', 'A body that is not JSON (Content-Type must be application/json)', false);
 }
 
-/** Every POST accepts the optional Idempotency-Key header (applied by a global interceptor). */
+/** Every POST accepts the optional Idempotency-Key header (its interceptor is on every POST route: IdempotentPost). */
 function withIdempotencyHeader(post: OperationObject): void {
   post.parameters = [
     ...(post.parameters ?? []),

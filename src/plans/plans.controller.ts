@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -13,6 +13,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   CreatePlanDto,
@@ -28,7 +29,7 @@ import { PlansService } from './plans.service.js';
 export class PlansController {
   constructor(private readonly plans: PlansService) {}
 
-  @Post()
+  @IdempotentPost()
   @Auth('admin')
   @ApiOperation({
     operationId: 'createPlan',

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -15,6 +15,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { plainErrorExample, unknownModelExample } from '../openapi/error-examples.js';
 import {
   CreatePricingRuleDto,
@@ -65,7 +66,7 @@ export class PricingController {
     return this.pricing.priceAt(modelId);
   }
 
-  @Post()
+  @IdempotentPost()
   @Auth('admin')
   @ApiOperation({
     operationId: 'createPricingRule',

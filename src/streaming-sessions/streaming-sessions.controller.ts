@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -21,6 +21,7 @@ import {
 } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { domainErrorExample, notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
@@ -71,7 +72,7 @@ export class StreamingSessionsController {
     private readonly active: SessionQueriesService,
   ) {}
 
-  @Post('initialize')
+  @IdempotentPost('initialize')
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({
     operationId: 'initializeSession',
@@ -123,7 +124,7 @@ export class StreamingSessionsController {
     return this.sessions.initialize(user, dto);
   }
 
-  @Post('finalize')
+  @IdempotentPost('finalize')
   @HttpCode(200)
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({
@@ -158,7 +159,7 @@ export class StreamingSessionsController {
     return this.sessions.finalize(user, dto);
   }
 
-  @Post('abort')
+  @IdempotentPost('abort')
   @HttpCode(200)
   @Auth('user', { scope: 'sessions:write' })
   @ApiOperation({

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -12,6 +12,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from './dto/review.dto.js';
 import { UsageReviewService } from './usage-review.service.js';
@@ -33,7 +34,7 @@ export class UsageReviewController {
     return this.review.list(query);
   }
 
-  @Post('usage/records/:id/resolve')
+  @IdempotentPost('usage/records/:id/resolve')
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({

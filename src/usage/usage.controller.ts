@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Query, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -20,6 +20,7 @@ import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
@@ -49,7 +50,7 @@ export class UsageController {
     private readonly batch: UsageBatchService,
   ) {}
 
-  @Post('record')
+  @IdempotentPost('record')
   @Auth('user', { scope: 'usage:write' })
   @ApiOperation({
     operationId: 'recordUsage',
@@ -120,7 +121,7 @@ export class UsageController {
     return record;
   }
 
-  @Post('records/batch')
+  @IdempotentPost('records/batch')
   @HttpCode(200)
   @Auth('user', { scope: 'usage:write' })
   @ApiOperation({

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -17,6 +17,7 @@ import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   AcceptedRetryResponseDto,
@@ -47,7 +48,7 @@ const INACTIVE = domainErrorExample(
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
-  @Post()
+  @IdempotentPost()
   @Auth('admin')
   @IdempotencyRedact('secret')
   @ApiOperation({
@@ -141,7 +142,7 @@ export class WebhooksController {
     return this.webhooks.remove(id);
   }
 
-  @Post(':id/rotate-secret')
+  @IdempotentPost(':id/rotate-secret')
   @HttpCode(200)
   @Auth('admin')
   @IdempotencyRedact('secret')
@@ -158,7 +159,7 @@ export class WebhooksController {
     return this.webhooks.rotateSecret(id);
   }
 
-  @Post(':id/test')
+  @IdempotentPost(':id/test')
   @HttpCode(202)
   @Auth('admin')
   @ApiOperation({ operationId: 'testWebhook', summary: 'Send a `webhook.test` event to this endpoint only' })
@@ -189,7 +190,7 @@ export class WebhooksController {
     return this.webhooks.listDeliveries(id, query);
   }
 
-  @Post('deliveries/:id/retry')
+  @IdempotentPost('deliveries/:id/retry')
   @HttpCode(202)
   @Auth('admin')
   @ApiParam({ name: 'id', format: 'uuid', example: '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f' })

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Logger, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Logger, Module } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { Auth, CurrentUser } from '../../src/auth/auth.decorator.js';
 import type { AuthUser } from '../../src/auth/roles.js';
 import { Transactions } from '../../src/database/transactions.js';
+import { IdempotentPost } from '../../src/idempotency/idempotent-post.decorator.js';
 
 /** Ends the calling session's own backend: the connection is lost in the middle of its work. */
 const KILL_OWN_BACKEND = 'SELECT pg_terminate_backend(pg_backend_pid())';
@@ -40,13 +41,13 @@ export class TestOnlyController {
     return this.dataSource.query(KILL_OWN_BACKEND);
   }
 
-  @Post('lost-in-statement')
+  @IdempotentPost('lost-in-statement')
   @Auth()
   async lostInStatement(): Promise<unknown> {
     return this.dataSource.query(KILL_OWN_BACKEND);
   }
 
-  @Post('lost-in-transaction')
+  @IdempotentPost('lost-in-transaction')
   @Auth()
   async lostInTransaction(): Promise<unknown> {
     return this.tx.run((m) => m.query(KILL_OWN_BACKEND));
@@ -56,7 +57,7 @@ export class TestOnlyController {
    * Writes a marker row for the caller; with `x-test-die-at-commit: 1` the connection is ended while
    * COMMIT runs (a deferred constraint trigger fires at COMMIT and terminates its own backend).
    */
-  @Post('marker')
+  @IdempotentPost('marker')
   @HttpCode(201)
   @Auth()
   async marker(@CurrentUser() user: AuthUser, @Headers('x-test-die-at-commit') die?: string): Promise<unknown> {
@@ -76,14 +77,14 @@ export class TestOnlyController {
     });
   }
 
-  @Post('echo')
+  @IdempotentPost('echo')
   @Auth()
   echo(@Body() body: EchoDto): EchoDto & { countType: string } {
     this.logger.log(`echo ${body.name}`);
     return { ...body, countType: typeof body.count };
   }
 
-  @Post('boom')
+  @IdempotentPost('boom')
   @Auth()
   boom(): never {
     this.logger.warn('about to fail');
