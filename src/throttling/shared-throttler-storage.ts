@@ -1,11 +1,12 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { LocalWindowStorage } from './local-window-storage.js';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -17,7 +18,7 @@ const REDIS_STARTUP_WAIT_MS = 2000;
 /**
  * The counters behind every rate limit (the per-principal limit and the failed-authentication
  * limit). With REDIS_URL they live in Redis, so every instance counts against one limit; without it,
- * in this process's memory.
+ * in this process's memory (LocalWindowStorage: the same fixed windows).
  *
  * When Redis does not answer, rate limiting fails OPEN to per-instance counting: the request is
  * checked against this instance's in-memory counters (each instance then allows the full limit, as
@@ -28,7 +29,7 @@ const REDIS_STARTUP_WAIT_MS = 2000;
 @Injectable()
 export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new LocalWindowStorage();
   private readonly redis: ThrottlerStorageRedisService | null = null;
   private redisDown = false;
 
@@ -104,7 +105,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
   }
 
   onApplicationShutdown(): void {
-    this.local.onApplicationShutdown();
+    this.local.close();
     this.redis?.redis.disconnect(false);
   }
 }
