@@ -1,10 +1,10 @@
 import { ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 
 import { AuthenticationGuard } from '../auth/authentication.guard.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { CachedReflector } from '../auth/route-metadata.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { secretsEqual } from './api-key-secret.js';
@@ -21,7 +21,7 @@ export class InternalOrAdminGuard extends AuthenticationGuard {
   private readonly internalApiKey: string | null;
 
   constructor(
-    reflector: Reflector,
+    reflector: CachedReflector,
     @InjectThrottlerStorage() throttlerStorage: ThrottlerStorage,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {

@@ -1,10 +1,10 @@
 import { type ExecutionContext, ForbiddenException } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 
 import { AccessGuard } from './access.guard.js';
 import { Auth, AUTH_RULE, Public } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
+import { CachedReflector } from './route-metadata.js';
 
 class Routes {
   @Public() open() {}
@@ -37,7 +37,7 @@ function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
-const guard = new AccessGuard(new Reflector());
+const guard = new AccessGuard(new CachedReflector());
 const allowed = (handler: keyof Routes, user?: AuthUser) => {
   try {
     return guard.canActivate(contextFor(handler, user));
@@ -89,7 +89,7 @@ describe('AccessGuard', () => {
   });
 
   it('Auth() records the rule the guard reads', () => {
-    const reflector = new Reflector();
+    const reflector = new CachedReflector();
     expect(reflector.get(AUTH_RULE, Routes.prototype.supervisorWithScope)).toEqual({
       role: 'supervisor',
       apiKeyScope: undefined,

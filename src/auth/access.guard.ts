@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
+import { CachedReflector } from './route-metadata.js';
 
 /** Routes without an explicit rule fall back to the strictest reading: any user, no API keys. */
 const DEFAULT_RULE: AuthRule = { role: 'user' };
@@ -10,7 +10,7 @@ const DEFAULT_RULE: AuthRule = { role: 'user' };
 /** Global authorisation: role hierarchy for tokens, scopes for API keys. Runs after authentication. */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(private readonly reflector: CachedReflector) {}
 
   canActivate(context: ExecutionContext): boolean {
     const rule =

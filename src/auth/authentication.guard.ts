@@ -7,7 +7,7 @@ import {
   type Type,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { ModuleRef } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
@@ -18,6 +18,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
+import { CachedReflector } from './route-metadata.js';
 
 /**
  * Passport strategies tried in order; the first that authenticates wins. The API-key strategy
@@ -37,7 +38,7 @@ export const AUTH_STRATEGIES = ['api-key', 'jwt'];
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly reflector: CachedReflector,
     @InjectThrottlerStorage() private readonly throttlerStorage: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {

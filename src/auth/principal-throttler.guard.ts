@@ -1,7 +1,14 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
 
 import type { AuthUser } from './roles.js';
+import { CachedReflector } from './route-metadata.js';
 
 /**
  * Rate limits per principal: the API key, else the user, else (anonymous) the client address.
@@ -10,6 +17,14 @@ import type { AuthUser } from './roles.js';
  */
 @Injectable()
 export class PrincipalThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: CachedReflector,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
     return `${throttlerName}:${tracker}`;
   }
