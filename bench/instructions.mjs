@@ -1,0 +1,133 @@
+// npm run bench:instructions -- <balance|check|record> [requests]: the built service's CPU
+// instructions per request, counted by valgrind's callgrind. On a shared VM the service's CPU time
+// per request moves by ±15 % from one 5 s window to the next, more than most single changes to the
+// request path; the instruction count of the same requests repeats within about 1 % (balance), so
+// an A/B of a change is this script run in two checkouts. The service starts under valgrind with
+// instrumentation off (at near full speed), warms up, and only the measured requests are counted.
+// Needs valgrind (Debian: apt-get install valgrind). Record counts move more between runs than
+// balance and check (lock waits change what the event loop does); repeat them.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+import {
+  accessToken,
+  freePort,
+  freshDatabase,
+  JWT_SECRET,
+  log,
+  ROOT,
+  seedUsers,
+  startServer,
+  userIds,
+} from './lib.mjs';
+
+const SCENARIOS = {
+  balance: { method: 'GET', path: '/api/credits/balance' },
+  check: { method: 'POST', path: '/api/credits/check', body: { credits: 1 } },
+  record: { method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 } },
+};
+const [name = 'balance', count = '2000'] = process.argv.slice(2);
+const scenario = SCENARIOS[name];
+if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
+const REQUESTS = Number(count);
+const WARM_UP = 3 * REQUESTS;
+
+const server = await startServer();
+const database = await freshDatabase(server.url, 'accounting_instructions');
+const db = new pg.Pool({ connectionString: database.url, max: 2 });
+const out = await mkdtemp(path.join(tmpdir(), 'accounting-callgrind-'));
+const port = await freePort();
+const child = spawn(
+  'valgrind',
+  [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${out}/callgrind.%p`,
+    '--smc-check=all-non-file',
+    process.execPath,
+    path.join(ROOT, 'dist/src/main.js'),
+  ],
+  {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      JWT_ACCESS_SECRET: JWT_SECRET,
+      WEBHOOK_SECRET_KEY: 'bench-webhook-key-that-is-long-enough-0123456789',
+      THROTTLE_LIMIT: '10000000',
+      LOG_LEVEL: 'warn',
+      // No job may run inside the counted window.
+      JOBS_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
+try {
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    const ready = await fetch(`${base}/api/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('service did not become ready under valgrind');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await seedUsers(db, 1000, 1_000_000_000);
+  // The same users in the same order on every run.
+  const tokens = userIds(1000).map((id) => `Bearer ${accessToken(id)}`);
+  let next = 0;
+  const run = (amount) =>
+    autocannon({
+      url: base,
+      connections: 8,
+      amount,
+      timeout: 60,
+      requests: [
+        {
+          method: scenario.method,
+          path: scenario.path,
+          setupRequest: (req) => ({
+            ...req,
+            headers: { 'content-type': 'application/json', authorization: tokens[(next++ * 7919) % tokens.length] },
+            body: scenario.body ? JSON.stringify(scenario.body) : undefined,
+          }),
+        },
+      ],
+    });
+  log(`warming up (${WARM_UP} requests, not counted)...`);
+  const warm = await run(WARM_UP);
+  const control = (...args) => execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
+  control('--instr=on');
+  control('--zero');
+  log(`counting ${REQUESTS} requests...`);
+  const measured = await run(REQUESTS);
+  control('--dump=measured');
+  let instructions = 0;
+  for (const file of await readdir(out)) {
+    const text = await readFile(path.join(out, file), 'utf8');
+    if (!text.includes('measured')) continue;
+    instructions += Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  const failed = warm.non2xx + warm.errors + measured.non2xx + measured.errors;
+  if (failed > 0 || instructions === 0)
+    throw new Error(`${failed} requests failed, ${instructions} instructions counted`);
+  console.log(
+    `${scenario.method} ${scenario.path}: ${Math.round(instructions / measured.requests.total / 1000)} k instructions per request (${measured.requests.total} requests counted)`,
+  );
+} finally {
+  child.kill('SIGKILL');
+  await db.end();
+  await database.drop();
+  await server.stop();
+  await rm(out, { recursive: true, force: true });
+}
