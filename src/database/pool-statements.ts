@@ -1,4 +1,4 @@
-import { type DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager, QueryFailedError } from 'typeorm';
 
 import { connectionProblem } from './connection-errors.js';
 
@@ -27,12 +27,8 @@ interface RawResult {
  * again (what DiscardBrokenConnections does for query runners). Every other method is TypeORM's own.
  */
 export class PoolStatementManager extends EntityManager {
-  constructor(dataSource: DataSource) {
-    super(dataSource);
-  }
-
   private get pool(): Pool {
-    return (this.connection.driver as unknown as { master: Pool }).master;
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
   }
 
   override async query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T> {
