@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { IdempotencyKey } from './entities/idempotency-key.entity.js';
-import { IdempotencyInterceptor } from './idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { IdempotencyStore } from './idempotency.service.js';
 
@@ -13,7 +12,7 @@ import { IdempotencyStore } from './idempotency.service.js';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyRepository, IdempotencyStore, IdempotencyInterceptor],
-  exports: [IdempotencyRepository, IdempotencyStore, IdempotencyInterceptor],
+  providers: [IdempotencyRepository, IdempotencyStore],
+  exports: [IdempotencyRepository, IdempotencyStore],
 })
 export class IdempotencyModule {}
