@@ -1,12 +1,13 @@
 // npm run bench:instructions -- <balance|check|record> [requests]: the built service's CPU
 // instructions per request, counted by valgrind's callgrind. On a shared VM the service's CPU time
 // per request moves by ±15 % from one 5 s window to the next, more than most single changes to the
-// request path; the instruction count of the same requests repeats within about 1 % (balance), so
-// an A/B of a change is this script run in two checkouts. The service starts under valgrind with
+// request path; the instruction count of the same requests mostly repeats within 1–2 % (balance),
+// though a run now and then lands 5–8 % off, so an A/B of a change is this script run several
+// times in each of two checkouts. The service starts under valgrind with
 // instrumentation off (at near full speed), warms up, and only the measured requests are counted.
 // Needs valgrind (Debian: apt-get install valgrind). Record counts move more between runs than
 // balance and check (lock waits change what the event loop does); repeat them.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,17 +15,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-import {
-  accessToken,
-  freePort,
-  freshDatabase,
-  JWT_SECRET,
-  log,
-  ROOT,
-  seedUsers,
-  startServer,
-  userIds,
-} from './lib.mjs';
+import { accessToken, freshDatabase, log, seedUsers, startServer, startService, userIds } from './lib.mjs';
 
 const SCENARIOS = {
   balance: { method: 'GET', path: '/api/credits/balance' },
@@ -41,54 +32,29 @@ const server = await startServer();
 const database = await freshDatabase(server.url, 'accounting_instructions');
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const out = await mkdtemp(path.join(tmpdir(), 'accounting-callgrind-'));
-const port = await freePort();
-const child = spawn(
-  'valgrind',
-  [
-    '--tool=callgrind',
-    '--instr-atstart=no',
-    `--callgrind-out-file=${out}/callgrind.%p`,
-    '--smc-check=all-non-file',
-    process.execPath,
-    path.join(ROOT, 'dist/src/main.js'),
-  ],
+const service = await startService(
+  database.url,
+  // No job may run inside the counted window.
+  { JOBS_ENABLED: 'false' },
   {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      JWT_ACCESS_SECRET: JWT_SECRET,
-      WEBHOOK_SECRET_KEY: 'bench-webhook-key-that-is-long-enough-0123456789',
-      THROTTLE_LIMIT: '10000000',
-      LOG_LEVEL: 'warn',
-      // No job may run inside the counted window.
-      JOBS_ENABLED: 'false',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    under: [
+      'valgrind',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      `--callgrind-out-file=${out}/callgrind.%p`,
+      '--smc-check=all-non-file',
+    ],
+    readyWithinMs: 180_000,
   },
 );
 try {
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    const ready = await fetch(`${base}/api/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error('service did not become ready under valgrind');
-    await new Promise((r) => setTimeout(r, 500));
-  }
   await seedUsers(db, 1000, 1_000_000_000);
   // The same users in the same order on every run.
   const tokens = userIds(1000).map((id) => `Bearer ${accessToken(id)}`);
   let next = 0;
   const run = (amount) =>
     autocannon({
-      url: base,
+      url: service.base,
       connections: 8,
       amount,
       timeout: 60,
@@ -106,12 +72,13 @@ try {
     });
   log(`warming up (${WARM_UP} requests, not counted)...`);
   const warm = await run(WARM_UP);
-  const control = (...args) => execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
+  const control = (...args) => execFileSync('callgrind_control', [...args, String(service.pid)], { stdio: 'ignore' });
   control('--instr=on');
   control('--zero');
   log(`counting ${REQUESTS} requests...`);
   const measured = await run(REQUESTS);
   control('--dump=measured');
+  control('--instr=off');
   let instructions = 0;
   for (const file of await readdir(out)) {
     const text = await readFile(path.join(out, file), 'utf8');
@@ -125,7 +92,7 @@ try {
     `${scenario.method} ${scenario.path}: ${Math.round(instructions / measured.requests.total / 1000)} k instructions per request (${measured.requests.total} requests counted)`,
   );
 } finally {
-  child.kill('SIGKILL');
+  await service.stop();
   await db.end();
   await database.drop();
   await server.stop();

@@ -87,12 +87,16 @@ export async function freshDatabase(serverUrl, prefix) {
   };
 }
 
-/** Starts dist/src/main.js (migrations run at start-up) and waits until it is ready. */
-export async function startService(databaseUrl, env = {}) {
+/**
+ * Starts dist/src/main.js (migrations run at start-up) and waits until it is ready. `under` runs it
+ * under another program (e.g. valgrind and its flags), which then needs a longer `readyWithinMs`.
+ */
+export async function startService(databaseUrl, env = {}, { under = [], readyWithinMs = 60_000 } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], {
+  const command = [...under, process.execPath, ...nodeArgs, path.join(ROOT, 'dist/src/main.js')];
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -110,7 +114,7 @@ export async function startService(databaseUrl, env = {}) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + readyWithinMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
     try {
