@@ -38,28 +38,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'column usage_rollup_pending.records': '5 bigint NOT NULL',
   'column usage_rollup_pending.credits': '6 bigint NOT NULL',
   'column usage_rollup_pending.provider_cost': '7 numeric',
-  // Functions and triggers: TypeORM models neither (their bodies are the migrations').
-  'function credit_ledger_append_only()': 'RETURNS trigger',
-  'function credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])':
-    'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
-  'function credits_take_events(p_owner character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_events jsonb)':
-    'RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)',
-  'function credits_hold(p_user_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])':
-    'RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)',
-  'function credits_give_back(p_user_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)':
-    'RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)',
-  'function credits_settle_hold(p_user_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid)':
-    'RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint, out_voided bigint)',
-  'function credits_settle(p_user_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[])':
-    'RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)',
-  'function credit_balance_alerts(p_user_id character varying, p_before bigint, p_after bigint, p_thresholds integer[])':
-    'RETURNS void',
-  'function emit_event(p_type character varying, p_user_id character varying, p_data jsonb)': 'RETURNS uuid',
-  'function usage_rollup_compact()': 'RETURNS bigint',
-  'function usage_rollup_on_delete()': 'RETURNS trigger',
-  'function usage_rollup_on_insert()': 'RETURNS trigger',
-  'function usage_rollup_on_truncate()': 'RETURNS trigger',
-  'function usage_rollup_on_update()': 'RETURNS trigger',
+  // Triggers: TypeORM models none. Functions are left out of the comparison: test/sql-functions.int-spec.ts
+  // holds each to its file under src/<module>/sql/.
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':
@@ -139,7 +119,11 @@ describe('schema drift', () => {
     } finally {
       await fromEntities.destroy();
     }
-    const expected = { ...(await schemaCatalog(entitiesUrl)), ...NOT_IN_ENTITIES };
-    expect(await schemaCatalog(migratedUrl), 'The entities and the migrations differ.').toEqual(expected);
+    const withoutFunctions = (catalog: Record<string, string>) =>
+      Object.fromEntries(Object.entries(catalog).filter(([key]) => !key.startsWith('function ')));
+    const expected = { ...withoutFunctions(await schemaCatalog(entitiesUrl)), ...NOT_IN_ENTITIES };
+    expect(withoutFunctions(await schemaCatalog(migratedUrl)), 'The entities and the migrations differ.').toEqual(
+      expected,
+    );
   });
 });

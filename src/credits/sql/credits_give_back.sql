@@ -1,0 +1,69 @@
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_user_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)
+ RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
+ LANGUAGE plpgsql
+AS $function$
+  DECLARE
+    r record;
+    v_left bigint := p_amount;
+    v_give integer;
+    v_balance bigint;
+    v_ids uuid[] := '{}';
+    v_amounts integer[] := '{}';
+    v_balances bigint[] := '{}';
+    v_kinds varchar[] := '{}';
+  BEGIN
+    IF p_amount IS NULL OR p_amount < 0 THEN
+      RAISE EXCEPTION 'credits_give_back: amount must be a non-negative integer';
+    END IF;
+    IF p_amount = 0 THEN
+      RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
+      RETURN;
+    END IF;
+    SELECT COALESCE(SUM(c.remaining_credits), 0) INTO v_balance
+      FROM credit_allocations c WHERE c.user_id = p_user_id AND c.expires_at > now();
+    -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
+    FOR r IN
+      SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
+             a.expires_at > now() AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
+        FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
+       WHERE l.session_id = p_session_id AND l.user_id = p_user_id AND l.kind IN ('hold', 'release')
+       GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
+      HAVING SUM(l.amount) < 0
+       ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC
+    LOOP
+      EXIT WHEN v_left = 0;
+      v_give := LEAST(v_left, r.outstanding);
+      v_left := v_left - v_give;
+      IF r.live THEN v_balance := v_balance + v_give; END IF;
+      v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || v_give;
+      v_balances := v_balances || v_balance; v_kinds := v_kinds || 'release'::varchar;
+      IF NOT r.live THEN
+        -- Dead credits never look spendable: they leave again at once.
+        v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || -v_give;
+        v_balances := v_balances || v_balance;
+        v_kinds := v_kinds || CASE WHEN r.voided THEN 'void' ELSE 'expire' END::varchar;
+      END IF;
+    END LOOP;
+    IF v_left > 0 THEN
+      RAISE EXCEPTION 'credits_give_back: % credits more than session % holds', v_left, p_session_id;
+    END IF;
+
+    WITH v AS (
+      SELECT * FROM unnest(v_ids, v_amounts, v_balances, v_kinds) WITH ORDINALITY
+                    AS v(allocation_id, amount, balance_after, kind, ord)),
+    net AS (SELECT v.allocation_id, SUM(v.amount)::int AS amount FROM v GROUP BY v.allocation_id),
+    upd AS (
+      UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount,
+             -- credits put back make the allocation due for the expiry job again
+             expiry_done = a.expiry_done AND net.amount < 0
+        FROM net WHERE a.id = net.allocation_id AND net.amount <> 0)
+    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
+    SELECT p_user_id, v.allocation_id, v.kind, v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
+      FROM v ORDER BY v.ord;
+
+    RETURN QUERY
+      SELECT COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'release'), 0)::bigint,
+             COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'expire'), 0)::bigint,
+             COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'void'), 0)::bigint
+        FROM unnest(v_amounts, v_kinds) AS v(amount, kind);
+  END $function$;

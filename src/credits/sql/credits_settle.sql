@@ -1,0 +1,35 @@
+CREATE OR REPLACE FUNCTION public.credits_settle(p_user_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[])
+ RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
+ LANGUAGE plpgsql
+AS $function$
+  DECLARE
+    h record;
+    t record;
+    v_overrun bigint;
+    v_collected bigint := 0;
+    v_debt bigint := 0;
+  BEGIN
+    IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id) THEN
+      SELECT * INTO h FROM credits_settle_hold(p_user_id, p_session_id, p_charge, p_created_by, p_usage_record_id);
+      IF h.out_status <> 'ok' THEN
+        RETURN QUERY SELECT h.out_status, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                            0::bigint, 0::bigint, 0::bigint;
+        RETURN;
+      END IF;
+    ELSE
+      -- A session that held nothing (an estimate of 0): its whole charge is the overrun.
+      SELECT 'ok'::varchar AS out_status, 0::bigint AS out_held, 0::bigint AS out_refund, NULL::uuid AS out_api_key_id,
+             0::bigint AS out_released, 0::bigint AS out_expired, 0::bigint AS out_voided INTO h;
+    END IF;
+    -- The overrun is owed, not asked: neither the key budget nor the spend rate refuses it (up_to),
+    -- and it counts against the key the hold counted against.
+    v_overrun := p_charge - (h.out_held - h.out_refund);
+    IF v_overrun > 0 THEN
+      SELECT * INTO t FROM credits_take(p_user_id, v_overrun::int, 'debit', 'up_to', p_session_id, p_usage_record_id,
+                                        p_created_by, h.out_api_key_id, p_rate_default, p_thresholds);
+      v_collected := t.out_collected;
+      v_debt := t.out_debt;
+    END IF;
+    RETURN QUERY SELECT 'ok'::varchar, h.out_held, h.out_held - h.out_refund, h.out_refund, v_collected, v_debt,
+                        GREATEST(v_overrun, 0) - v_collected - v_debt, h.out_released, h.out_expired, h.out_voided;
+  END $function$;

@@ -1,0 +1,164 @@
+CREATE OR REPLACE FUNCTION public.credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
+ RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
+ LANGUAGE plpgsql
+AS $function$
+  DECLARE
+    r record;
+    acc credit_accounts%ROWTYPE;
+    v_strict boolean := p_mode = 'strict';
+    v_available bigint := 0;
+    v_headroom bigint := 0;
+    v_left bigint;
+    v_balance bigint;
+    v_new_debt bigint := 0;
+    v_charged bigint;
+    v_part integer;
+    v_ids uuid[] := '{}';
+    v_rem integer[] := '{}';
+    v_take_ids uuid[] := '{}';
+    v_take_amounts integer[] := '{}';
+    v_take_balances bigint[] := '{}';
+    v_key_limit integer;
+    v_key_period varchar;
+    v_key_start timestamptz;
+    v_key_spent bigint := 0;
+    v_rate_limit integer;
+    v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
+    v_window integer[];
+    v_used bigint := 0;
+    v_freed bigint := 0;
+    m bigint;
+  BEGIN
+    IF p_amount IS NULL OR p_amount < 0 THEN
+      RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
+    END IF;
+    PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR NO KEY UPDATE;
+    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_user_id;
+
+    IF p_api_key_id IS NOT NULL THEN
+      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
+      IF v_key_limit IS NOT NULL THEN
+        v_key_start := CASE v_key_period
+          WHEN 'day' THEN date_trunc('day', now(), 'UTC')
+          WHEN 'week' THEN date_trunc('week', now(), 'UTC')
+          WHEN 'month' THEN date_trunc('month', now(), 'UTC')
+          ELSE '-infinity'::timestamptz END;
+        SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
+          FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
+        v_key_spent := COALESCE(v_key_spent, 0);
+        IF v_strict AND v_key_spent + p_amount > v_key_limit THEN
+          RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                              '[]'::jsonb, NULL::integer;
+          RETURN;
+        END IF;
+      END IF;
+    END IF;
+
+    v_rate_limit := COALESCE(acc.max_credits_per_hour, p_rate_default);
+    IF v_rate_limit IS NOT NULL AND v_strict AND p_amount > 0 THEN
+      v_window := COALESCE(acc.spend_window, array_fill(0, ARRAY[60]));
+      -- Slots of minutes after the newest bucket hold spend from an hour or more ago: clear them.
+      FOR m IN COALESCE(acc.spend_minute, 0) + 1 .. LEAST(v_minute, COALESCE(acc.spend_minute, 0) + 60) LOOP
+        v_window[(m % 60) + 1] := 0;
+      END LOOP;
+      SELECT COALESCE(SUM(x), 0) INTO v_used FROM unnest(v_window) x;
+      IF v_used + p_amount > v_rate_limit THEN
+        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
+        FOR m IN v_minute - 59 .. v_minute LOOP
+          v_freed := v_freed + v_window[(m % 60) + 1];
+          IF v_used - v_freed + p_amount <= v_rate_limit THEN
+            RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+              '[]'::jsonb, GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer;
+            RETURN;
+          END IF;
+        END LOOP;
+        RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                            '[]'::jsonb, 3600;
+        RETURN;
+      END IF;
+    END IF;
+
+    FOR r IN
+      SELECT c.id, c.remaining_credits FROM credit_allocations c
+       WHERE c.user_id = p_user_id AND c.expires_at > now() AND c.remaining_credits > 0
+       ORDER BY c.expires_at, c.allocated_at, c.id
+         FOR UPDATE
+    LOOP
+      v_ids := v_ids || r.id;
+      v_rem := v_rem || r.remaining_credits;
+      v_available := v_available + r.remaining_credits;
+    END LOOP;
+    IF p_mode = 'collect' THEN
+      v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
+    ELSIF p_kind = 'debit' THEN
+      v_headroom := GREATEST(COALESCE(acc.overdraft_limit, 0) - COALESCE(acc.debt, 0), 0);
+    END IF;
+    IF v_strict AND v_available + v_headroom < p_amount THEN
+      RETURN QUERY SELECT 'insufficient'::varchar, v_available, v_headroom, 0::bigint, 0::bigint, v_available,
+                          '[]'::jsonb, NULL::integer;
+      RETURN;
+    END IF;
+
+    v_left := LEAST(p_amount, v_available);
+    v_balance := v_available;
+    FOR i IN 1 .. coalesce(array_length(v_ids, 1), 0) LOOP
+      EXIT WHEN v_left = 0;
+      v_part := LEAST(v_left, v_rem[i]);
+      v_left := v_left - v_part;
+      v_balance := v_balance - v_part;
+      v_take_ids := v_take_ids || v_ids[i];
+      v_take_amounts := v_take_amounts || v_part;
+      v_take_balances := v_take_balances || v_balance;
+    END LOOP;
+    IF array_length(v_take_ids, 1) > 0 THEN
+      WITH v AS (
+        SELECT * FROM unnest(v_take_ids, v_take_amounts, v_take_balances) WITH ORDINALITY AS t(allocation_id, amount, balance_after, ord)),
+      upd AS (
+        UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount
+          FROM v WHERE c.id = v.allocation_id)
+      INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
+      SELECT p_user_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
+        FROM v ORDER BY v.ord;
+    END IF;
+
+    v_new_debt := LEAST(p_amount - (v_available - v_balance), v_headroom);
+    IF v_new_debt > 0 THEN
+      INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
+      VALUES (p_user_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
+    END IF;
+
+    IF v_new_debt > 0 OR (v_rate_limit IS NOT NULL AND v_strict AND p_amount > 0) THEN
+      IF v_window IS NOT NULL THEN
+        v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + p_amount;
+      END IF;
+      INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
+      VALUES (p_user_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
+              COALESCE(v_window, array_fill(0, ARRAY[60])))
+      ON CONFLICT (user_id) DO UPDATE
+        SET debt = c.debt + v_new_debt,
+            spend_minute = CASE WHEN v_window IS NULL THEN c.spend_minute ELSE v_minute END,
+            spend_window = COALESCE(v_window, c.spend_window),
+            updated_at = now();
+    END IF;
+
+    IF v_key_limit IS NOT NULL THEN
+      v_charged := (v_available - v_balance) + v_new_debt;
+      INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_charged)
+      ON CONFLICT (api_key_id) DO UPDATE
+        SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
+            period_start = EXCLUDED.period_start;
+      IF v_key_spent < v_key_limit AND v_key_spent + v_charged >= v_key_limit THEN
+        PERFORM emit_event('api_key.limit_reached', p_user_id, jsonb_build_object(
+          'userId', p_user_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
+      END IF;
+    END IF;
+
+    IF v_balance < v_available THEN
+      PERFORM credit_balance_alerts(p_user_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
+    END IF;
+
+    RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_available - v_balance, v_new_debt, v_balance,
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('allocationId', t.allocation_id, 'amount', t.amount) ORDER BY t.ord)
+                  FROM unnest(v_take_ids, v_take_amounts) WITH ORDINALITY AS t(allocation_id, amount, ord)), '[]'::jsonb),
+      NULL::integer;
+  END $function$;

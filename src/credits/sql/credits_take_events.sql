@@ -1,0 +1,277 @@
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_owner character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_events jsonb)
+ RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)
+ LANGUAGE plpgsql
+AS $function$
+  DECLARE
+    n integer;
+    -- per event, by position
+    e_user varchar[]; e_event varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[]; e_claimed boolean[];
+    e_status varchar[]; e_first uuid[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
+    e_retry integer[];
+    -- per user, in user-id order
+    u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[];
+    -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
+    u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
+    v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
+    m bigint; v_freed bigint;
+    -- the users' live allocations, by user, then FIFO
+    a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
+    -- ledger lines to write, in the order they happen
+    l_n integer := 0;
+    l_user varchar[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
+    l_balance bigint[] := '{}'; l_record uuid[] := '{}';
+    v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
+    v_key_used boolean := false; v_key_charged bigint := 0;
+    i integer; u integer; j integer;
+    v_amount integer; v_take integer; v_part integer; v_od integer; v_bal bigint;
+  BEGIN
+    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
+           array_agg(x.credits ORDER BY x.ord), array_agg(x.id ORDER BY x.ord)
+      INTO n, e_user, e_event, e_amount, e_record
+      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, credits integer, id uuid))
+           WITH ORDINALITY AS x(user_id, event_id, credits, id, ord);
+    IF n = 0 THEN RETURN; END IF;
+    IF EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_record) AS x(amount, user_id, id)
+               WHERE x.amount IS NULL OR x.amount < 0 OR x.user_id IS NULL OR x.id IS NULL) THEN
+      RAISE EXCEPTION 'credits_take_events: every event needs a user, a record id and a non-negative amount';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
+      RAISE EXCEPTION 'credits_take_events: event ids must be unique within a batch';
+    END IF;
+
+    SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
+    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord) INTO u_known
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN user_accounts a ON a.user_id = u.user_id;
+    SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
+      FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
+
+    -- Claim the ids of known users' events, before any account lock and in id order: a batch waiting
+    -- for another's claim holds no account lock, and claims never wait in a cycle, so claiming here
+    -- cannot deadlock, and the claims stay out of the time accounts are held. An id already taken, by
+    -- an earlier batch or one committing meanwhile, is a duplicate.
+    WITH claimed AS (
+      INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
+      SELECT p_owner, e.event_id, e.id
+        FROM unnest(e_event, e_record, e_u) AS e(event_id, id, u)
+       WHERE e.event_id IS NOT NULL AND u_known[e.u]
+       ORDER BY e.event_id
+      ON CONFLICT (owner, event_id) DO NOTHING
+      RETURNING event_id)
+    SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
+      FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
+      LEFT JOIN claimed c ON c.event_id = e.event_id;
+    IF false = ANY(e_claimed) THEN
+      SELECT array_agg(f.usage_record_id ORDER BY e.ord) INTO e_first
+        FROM unnest(e_event, e_claimed, e_u) WITH ORDINALITY AS e(event_id, claimed, u, ord)
+        LEFT JOIN usage_event_ids f
+          ON NOT e.claimed AND u_known[e.u] AND f.owner = p_owner AND f.event_id = e.event_id;
+    END IF;
+
+    -- The records of every event that may apply (claimed, of a known user), also before the account
+    -- locks: their foreign key takes KEY SHARE on the account rows, which the accounts' NO KEY UPDATE
+    -- locks never block, so this waits for no batch and keeps the largest insert out of the time the
+    -- accounts are held. Clock time: a batch's records list (newest first) in the order they apply.
+    -- Refused events' records are deleted again below.
+    INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                               input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
+                               billing_status, shortfall, review_status)
+    SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+           r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+      FROM jsonb_populate_recordset(NULL::usage_records, p_events) WITH ORDINALITY AS r
+     WHERE u_known[e_u[r.ordinality::int]] AND (e_event[r.ordinality::int] IS NULL OR e_claimed[r.ordinality::int])
+     ORDER BY r.ordinality;
+
+    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
+    -- others (single routes lock the same row), and two batches take their locks in the same order.
+    -- The settings are read under the lock.
+    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id IN (SELECT unnest(u_id)) ORDER BY a.user_id FOR NO KEY UPDATE OF a) a;
+    SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
+           array_agg(GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
+           array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord)
+      INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
+    u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
+    IF EXISTS (SELECT 1 FROM unnest(u_limit) x WHERE x IS NOT NULL) THEN
+      -- What each limited user spent in the last hour, read as credits_take() reads the window: the
+      -- slots of the minutes after the newest bucket hold spend from an hour or more ago and count nothing.
+      SELECT array_agg(COALESCE((SELECT sum(c.spend_window[((g.m % 60) + 1)::int])
+                                   FROM generate_series(GREATEST(v_minute, c.spend_minute) - 59, c.spend_minute) AS g(m)),
+                                0)::bigint ORDER BY u.ord)
+        INTO u_used
+        FROM unnest(u_id, u_limit) WITH ORDINALITY AS u(user_id, lim, ord)
+        LEFT JOIN credit_accounts c ON c.user_id = u.user_id AND u.lim IS NOT NULL;
+    END IF;
+    -- The caller's key budget, as credits_take() reads it; the key row locked, so two batches through
+    -- one key (an ingest key records for many users) decide against each other's spend.
+    SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
+      FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+    IF v_key_limit IS NOT NULL THEN
+      v_key_start := CASE v_key_period
+        WHEN 'day' THEN date_trunc('day', now(), 'UTC')
+        WHEN 'week' THEN date_trunc('week', now(), 'UTC')
+        WHEN 'month' THEN date_trunc('month', now(), 'UTC')
+        ELSE '-infinity'::timestamptz END;
+      SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
+        FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
+      v_key_spent := COALESCE(v_key_spent, 0);
+    END IF;
+
+    -- The users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
+    SELECT array_agg(c.id ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
+           array_agg(c.remaining_credits ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
+           array_agg(u.ord::int ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id)
+      INTO a_id, a_rem, a_u
+      FROM (SELECT c.id, c.user_id, c.expires_at, c.allocated_at, c.remaining_credits
+              FROM credit_allocations c
+             WHERE c.user_id IN (SELECT unnest(u_id)) AND c.expires_at > now() AND c.remaining_credits > 0
+             ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
+               FOR UPDATE OF c) c
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = c.user_id;
+    a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}'); a_orig := a_rem;
+    -- Each user's first allocation and balance.
+    SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
+      INTO u_ptr, u_avail
+      FROM generate_series(1, cardinality(u_id)) AS u(ord)
+      LEFT JOIN (SELECT a.u, min(a.i)::int AS first, sum(a.rem)::bigint AS total
+                   FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
+                  GROUP BY a.u) g ON g.u = u.ord;
+
+    e_status := array_fill(NULL::varchar, ARRAY[n]);
+    e_collected := array_fill(0::bigint, ARRAY[n]); e_debt := e_collected; e_balance := e_collected;
+    e_before := e_collected; e_retry := array_fill(NULL::integer, ARRAY[n]);
+    FOR i IN 1 .. n LOOP
+      u := e_u[i];
+      IF NOT u_known[u] THEN e_status[i] := 'unknown_user'; CONTINUE; END IF;
+      IF e_event[i] IS NOT NULL AND NOT e_claimed[i] THEN e_status[i] := 'duplicate'; CONTINUE; END IF;
+      v_amount := e_amount[i];
+      -- The key's budget, then the hourly spend rate, then the balance: credits_take()'s order.
+      IF v_key_limit IS NOT NULL AND v_key_spent + v_amount > v_key_limit THEN
+        e_status[i] := 'key_limit';
+        CONTINUE;
+      END IF;
+      IF u_limit[u] IS NOT NULL AND v_amount > 0 AND u_used[u] + v_amount > u_limit[u] THEN
+        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
+        e_status[i] := 'rate_limited';
+        -- Retry when enough of the oldest minutes have left the window (never: in an hour): the stored
+        -- buckets still in the hour, and what this batch has spent this minute.
+        SELECT min(x.m) INTO m
+          FROM (SELECT g.m,
+                       sum(CASE WHEN g.m > c.spend_minute THEN 0 ELSE COALESCE(c.spend_window[((g.m % 60) + 1)::int], 0) END
+                           + CASE WHEN g.m = v_minute THEN u_added[u] ELSE 0 END) OVER (ORDER BY g.m) AS freed
+                  FROM generate_series(v_minute - 59, v_minute) AS g(m)
+                  LEFT JOIN credit_accounts c ON c.user_id = e_user[i]) x
+         WHERE u_used[u] - x.freed + v_amount <= u_limit[u];
+        e_retry[i] := CASE WHEN m IS NULL THEN 3600
+                           ELSE GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer END;
+        CONTINUE;
+      END IF;
+      IF u_avail[u] + u_head[u] < v_amount THEN
+        e_status[i] := 'insufficient'; e_balance[i] := u_avail[u] + u_head[u];
+        CONTINUE;
+      END IF;
+      v_take := LEAST(v_amount, u_avail[u]);
+      v_od := v_amount - v_take;
+      v_bal := u_avail[u];
+      e_before[i] := v_bal;
+      WHILE v_take > 0 LOOP
+        j := u_ptr[u];
+        v_part := LEAST(v_take, a_rem[j]);
+        a_rem[j] := a_rem[j] - v_part;
+        v_take := v_take - v_part;
+        v_bal := v_bal - v_part;
+        l_n := l_n + 1;
+        l_user[l_n] := e_user[i]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_part;
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        IF a_rem[j] = 0 THEN u_ptr[u] := j + 1; END IF;
+      END LOOP;
+      IF v_od > 0 THEN
+        l_n := l_n + 1;
+        l_user[l_n] := e_user[i]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        u_head[u] := u_head[u] - v_od;
+        u_debt[u] := u_debt[u] + v_od;
+      END IF;
+      u_avail[u] := v_bal;
+      e_status[i] := 'ok'; e_collected[i] := v_amount - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
+      IF u_limit[u] IS NOT NULL AND v_amount > 0 THEN
+        u_added[u] := u_added[u] + v_amount;
+        u_used[u] := u_used[u] + v_amount; u_rated[u] := true;
+      END IF;
+      IF v_key_limit IS NOT NULL THEN
+        IF v_key_spent < v_key_limit AND v_key_spent + v_amount >= v_key_limit THEN
+          PERFORM emit_event('api_key.limit_reached', e_user[i], jsonb_build_object(
+            'userId', e_user[i], 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
+        END IF;
+        v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
+      END IF;
+    END LOOP;
+
+    UPDATE credit_allocations c SET remaining_credits = a.rem
+      FROM unnest(a_id, a_rem, a_orig) AS a(id, rem, orig)
+     WHERE a.rem <> a.orig AND c.id = a.id;
+    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
+    SELECT l.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, l.usage_record_id, p_created_by
+      FROM unnest(l_user, l_alloc, l_kind, l_amount, l_balance, l_record)
+           WITH ORDINALITY AS l(user_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+     ORDER BY l.ord;
+    INSERT INTO credit_accounts AS c (user_id, debt)
+    SELECT d.user_id, d.debt FROM unnest(u_id, u_debt, u_rated) AS d(user_id, debt, rated) WHERE d.debt > 0 AND NOT d.rated
+    ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
+    INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
+    SELECT d.user_id, d.debt, v_minute,
+           (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
+              FROM generate_series(1, 60) AS s(slot))
+      FROM unnest(u_id, u_debt, u_rated, u_added) AS d(user_id, debt, rated, added) WHERE d.rated
+    ON CONFLICT (user_id) DO UPDATE
+      SET debt = c.debt + EXCLUDED.debt, spend_minute = EXCLUDED.spend_minute,
+          -- the stored buckets still in the hour (slot s holds minute v - ((v - s + 1) mod 60)), plus
+          -- what this batch spent this minute
+          spend_window = (SELECT array_agg((CASE WHEN v_minute - ((v_minute - (s.slot - 1)) % 60) > c.spend_minute
+                                                 THEN 0 ELSE c.spend_window[s.slot] END) + EXCLUDED.spend_window[s.slot]
+                                           ORDER BY s.slot)
+                            FROM generate_series(1, 60) AS s(slot)),
+          updated_at = now();
+    IF v_key_used THEN
+      INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_key_charged)
+      ON CONFLICT (api_key_id) DO UPDATE
+        SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
+            period_start = EXCLUDED.period_start;
+    END IF;
+
+    -- A refused event leaves no record and gives its id back, so a later attempt can still record it.
+    IF EXISTS (SELECT 1 FROM unnest(e_status) x WHERE x IN ('insufficient', 'key_limit', 'rate_limited')) THEN
+      DELETE FROM usage_records r
+       USING unnest(e_record, e_status) AS e(id, status)
+       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited') AND r.id = e.id;
+      DELETE FROM usage_event_ids f
+       USING unnest(e_event, e_status) AS e(event_id, status)
+       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited')
+         AND f.owner = p_owner AND f.event_id = e.event_id;
+    END IF;
+
+    -- The balance alerts, as credit_balance_alerts() sends them, in the order they happened.
+    PERFORM emit_event(a.type, a.user_id, a.payload)
+       FROM (SELECT x.type, x.user_id, x.payload
+               FROM unnest(e_user, e_before, e_balance, e_status, e_u) WITH ORDINALITY AS e(user_id, before, after, status, u, ord)
+               LEFT JOIN credit_accounts c ON c.user_id = e.user_id
+              CROSS JOIN LATERAL (
+                SELECT 'balance.low'::varchar AS type, e.user_id,
+                       jsonb_build_object('userId', e.user_id, 'threshold', th.t, 'balance', e.after) AS payload, th.k
+                  FROM unnest(COALESCE(c.low_balance_thresholds, p_thresholds)) WITH ORDINALITY AS th(t, k)
+                 WHERE e.before >= th.t AND e.after < th.t
+                UNION ALL
+                SELECT 'balance.depleted', e.user_id, jsonb_build_object('userId', e.user_id), 2147483647
+                 WHERE e.before > 0 AND e.after <= 0) x
+              WHERE e.status = 'ok' AND e.after < e.before
+              ORDER BY e.ord, x.k) a;
+
+    RETURN QUERY
+      SELECT g.i, e_status[g.i],
+             CASE WHEN e_status[g.i] = 'ok' THEN e_record[g.i] WHEN e_status[g.i] = 'duplicate' THEN e_first[g.i] END,
+             e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i]
+        FROM generate_series(1, n) AS g(i);
+  END $function$;
