@@ -105,7 +105,7 @@ describe('credit holds', () => {
     await expectCreditInvariants(t, [u.id]);
   });
 
-  it('a short hold fails with 402 and writes nothing; another user’s session is not found', async () => {
+  it('a short hold fails with 402 and writes nothing; another user has no hold of that session id', async () => {
     const u = await f.newUser();
     const other = await f.newUser();
     await f.grant(u.id, { credits: 4 });
@@ -121,7 +121,12 @@ describe('credit holds', () => {
     const foreign = await tx
       .run((m) => credits.release(m, other.id, session, 1, { createdBy: other.id }))
       .catch((e: unknown) => e);
-    expect((foreign as DomainError).status).toBe(404);
+    // Session ids are per user: the other user has no hold of that id, and u's stays whole.
+    expect((foreign as DomainError).code).toBe('CONFLICT');
+    expect(
+      (await t.db.query(`SELECT outstanding FROM credit_holds WHERE session_id = $1 AND user_id = $2`, [session, u.id]))
+        .rows,
+    ).toEqual([{ outstanding: 4 }]);
     const tooMuch = await tx
       .run((m) => credits.release(m, u.id, session, 5, { createdBy: u.id }))
       .catch((e: unknown) => e);

@@ -72,10 +72,11 @@ describe('streaming sessions in one statement', () => {
       expect(short.res.status).toBe(402);
       expect(short.statements).toEqual(alone(HOLD));
 
-      // An estimate of 0 holds nothing: the session row alone.
+      // An estimate of 0 holds nothing, through the same statement: its hold row ties the session to
+      // the key it counts against, and a used-up budget or window refuses it.
       const free = await sent(() => init(u, { estimatedTokens: 0 }));
       expect(free.res.status).toBe(201);
-      expect(free.statements).toEqual(alone(/^INSERT INTO streaming_sessions/));
+      expect(free.statements).toEqual(alone(HOLD));
       expect(await f.available(u.id)).toBe(9);
     });
 
@@ -98,6 +99,7 @@ describe('streaming sessions in one statement', () => {
       const aborted = await sent(() => post(u, 'abort', { sessionId: c.sessionId }));
       expect(aborted.res.body).toEqual({
         sessionId: c.sessionId,
+        userId: u.id,
         status: 'aborted',
         partialCredits: 0,
         refund: 11,
@@ -152,7 +154,9 @@ describe('streaming sessions in one statement', () => {
       // The due sessions are read first (other spec files' sessions among them, perhaps), then each is
       // settled: BEGIN, the settlement, session.expired when it settled it, COMMIT.
       const [due, ...settlements] = statements;
-      expect(due).toMatch(/^SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions/);
+      expect(due).toMatch(
+        /^SELECT session_id, user_id, model_id, estimated_tokens, started_at FROM streaming_sessions/,
+      );
       const transactions = settlements.join('\n').split('\nSTART TRANSACTION');
       for (const group of transactions) {
         expect(group.replace(/^START TRANSACTION\n/, '').split('\n')).toEqual(

@@ -88,15 +88,20 @@ describe('streaming sessions', () => {
       expect(await f.available(u.id)).toBe(11);
     });
 
-    it('answers 409 for a sessionId already used, by the same or another user, and moves nothing', async () => {
+    it('answers 409 for a sessionId the user already used, moving nothing; another user may use the id', async () => {
       const a = await f.newUser({ credits: 50 });
       const b = await f.newUser({ credits: 50 });
       const sessionId = `chat-${randomUUID()}`;
       await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
       await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(409);
-      await init(b.jwt, { sessionId, estimatedTokens: 1000 }).expect(409);
       expect(await f.available(a.id)).toBe(38);
+      // Session ids belong to their user (CONTRACT v3): b's session of the same id is b's own.
+      const other = await init(b.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
+      expect(other.body).toMatchObject({ sessionId, userId: b.id, allocatedCredits: 12 });
+      expect(await f.available(b.id)).toBe(38);
+      await finalize(b.jwt, { sessionId, actualTokens: 0 }).expect(200);
       expect(await f.available(b.id)).toBe(50);
+      expect(await f.available(a.id)).toBe(38);
     });
 
     it('validates the body', async () => {
@@ -121,6 +126,7 @@ describe('streaming sessions', () => {
       );
       expect(fin.body).toEqual({
         sessionId: res.body.sessionId,
+        userId: u.id,
         status: 'completed',
         estimatedCredits: 20,
         allocatedCredits: 24,
@@ -144,8 +150,13 @@ describe('streaming sessions', () => {
       return { u, s, res };
     }
     /** finalize's answer for such a session. */
-    const completed = (sessionId: string, amounts: { actualCredits: number; refund: number; shortfall: number }) => ({
+    const completed = (
+      sessionId: string,
+      userId: string,
+      amounts: { actualCredits: number; refund: number; shortfall: number },
+    ) => ({
       sessionId,
+      userId,
       status: 'completed',
       estimatedCredits: 10,
       allocatedCredits: 12,
@@ -154,7 +165,7 @@ describe('streaming sessions', () => {
 
     it('under-use: charges the real amount and refunds the rest of the hold', async () => {
       const { u, s, res } = await finalized(100, 450);
-      expect(res.body).toEqual(completed(s.sessionId, { actualCredits: 5, refund: 7, shortfall: 0 }));
+      expect(res.body).toEqual(completed(s.sessionId, u.id, { actualCredits: 5, refund: 7, shortfall: 0 }));
       expect(await f.available(u.id)).toBe(95);
       const records = await f.usageRecordsOf(s.sessionId);
       expect(records).toHaveLength(1);
@@ -223,7 +234,7 @@ describe('streaming sessions', () => {
 
     it('overrun beyond the balance: takes what is there, records the shortfall, needs_review', async () => {
       const { u, s, res } = await finalized(15, 3000);
-      expect(res.body).toEqual(completed(s.sessionId, { actualCredits: 30, refund: 0, shortfall: 15 }));
+      expect(res.body).toEqual(completed(s.sessionId, u.id, { actualCredits: 30, refund: 0, shortfall: 15 }));
       expect(await f.available(u.id)).toBe(0);
       const [record] = await f.usageRecordsOf(s.sessionId);
       expect(record).toMatchObject({ credits: 15, billing_status: 'needs_review' });
@@ -242,6 +253,7 @@ describe('streaming sessions', () => {
       const a1 = await abort(u.jwt, { sessionId: s1.sessionId, tokensGenerated: 250 }).expect(200);
       expect(a1.body).toEqual({
         sessionId: s1.sessionId,
+        userId: u.id,
         status: 'aborted',
         partialCredits: 3,
         refund: 9,
@@ -250,6 +262,7 @@ describe('streaming sessions', () => {
       const a2 = await abort(u.jwt, { sessionId: s2.sessionId }).expect(200);
       expect(a2.body).toEqual({
         sessionId: s2.sessionId,
+        userId: u.id,
         status: 'aborted',
         partialCredits: 0,
         refund: 12,

@@ -161,18 +161,20 @@ describe('usage', () => {
     });
 
     it.each([
-      [{ userId: 'someone-else' }],
-      [{ timestamp: '2001-01-01T00:00:00Z' }],
-      [{ id: randomUUID() }],
-      [{ billingStatus: 'needs_review' }],
-    ])('mass assignment %j → 400 and nothing recorded', async (extra) => {
+      // userId and apiKeyId are fields of the body, for service principals only (CONTRACT "Who may meter").
+      [{ userId: 'someone-else' }, /only by a service principal/],
+      [{ apiKeyId: randomUUID() }, /only by a service principal/],
+      [{ timestamp: '2001-01-01T00:00:00Z' }, /should not exist/],
+      [{ id: randomUUID() }, /should not exist/],
+      [{ billingStatus: 'needs_review' }, /should not exist/],
+    ])('mass assignment %j → 400 and nothing recorded', async (extra, why) => {
       const u = await f.newUser({ credits: 100 });
       const res = await t.http
         .post('/api/usage/record')
         .set(bearer(u.jwt))
         .send({ service: 'chat', operation: 'c', credits: 5, ...extra })
         .expect(400);
-      expect(res.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/should not exist/)]));
+      expect([res.body.message].flat()).toEqual(expect.arrayContaining([expect.stringMatching(why)]));
       expect(await counts(u.id)).toEqual({ records: 0, entries: 1 });
       const anywhere = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = 'someone-else'`);
       expect(anywhere.rows[0].n).toBe(0);

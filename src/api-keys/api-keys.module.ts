@@ -7,12 +7,13 @@ import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
+import { MeteringService } from './metering.service.js';
 
 /** API keys: management routes, and the 'api-key' passport strategy behind the global guard. */
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey])],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiKeysRepository, ApiKeyStrategy, InternalOrAdminGuard],
-  exports: [ApiKeysService],
+  providers: [ApiKeysService, ApiKeysRepository, ApiKeyStrategy, InternalOrAdminGuard, MeteringService],
+  exports: [ApiKeysService, MeteringService],
 })
 export class ApiKeysModule {}

@@ -163,4 +163,14 @@ export class ApiKeysRepository {
       now: raw[i].db_now,
     }));
   }
+
+  /** A key's owner and whether it may still be used (for a service principal naming it); null if none. */
+  async ownerOf(manager: EntityManager, id: string): Promise<{ userId: string; active: boolean } | null> {
+    const rows: { userId: string; active: boolean }[] = await manager.query(
+      `SELECT k.user_id AS "userId", k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
+         FROM api_keys k WHERE k.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
 }

@@ -1,6 +1,8 @@
 import { type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 
+import { DomainError } from '../common/errors/domain-error.js';
+import type { MeteringTrust } from '../config/app-config.js';
 import { AccessGuard } from './access.guard.js';
 import { Auth, AUTH_RULE, Public } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
@@ -15,6 +17,7 @@ class Routes {
   @Auth('admin') admin() {}
   // Even if someone asks for a scope on a supervisor route, keys stay out.
   @Auth('supervisor', { scope: 'credits:read' }) supervisorWithScope() {}
+  @Auth('user', { scope: 'usage:write', meters: true }) meter() {}
   undecorated() {}
 }
 
@@ -37,11 +40,18 @@ function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
-const guard = new AccessGuard(new CachedReflector());
-const allowed = (handler: keyof Routes, user?: AuthUser) => {
+const guards: Record<MeteringTrust, AccessGuard> = {
+  users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }),
+  service: new AccessGuard(new CachedReflector(), { meteringTrust: 'service' }),
+};
+const allowed = (handler: keyof Routes, user?: AuthUser, trust: MeteringTrust = 'users') => {
   try {
-    return guard.canActivate(contextFor(handler, user));
+    return guards[trust].canActivate(contextFor(handler, user));
   } catch (error) {
+    if (error instanceof DomainError) {
+      expect(error.code).toBe('METERING_REQUIRES_SERVICE');
+      return false;
+    }
     expect(error).toBeInstanceOf(ForbiddenException);
     return false;
   }
@@ -86,6 +96,22 @@ describe('AccessGuard', () => {
   it('lets API keys with the scope (or any key on scope "any") through', () => {
     expect(allowed('creditsRead', apiKey(['credits:read']))).toBe(true);
     expect(allowed('anyKey', apiKey([]))).toBe(true);
+  });
+
+  it('lets only service principals meter under METERING_TRUST=service', () => {
+    const table: Array<[string, AuthUser, boolean, boolean]> = [
+      // caller, allowed under service, allowed under users
+      ['user token', jwtUser('user'), false, true],
+      ['supervisor token', jwtUser('supervisor'), false, true],
+      ['admin token', jwtUser('admin'), true, true],
+      ['user key with usage:write', apiKey(['usage:write']), false, true],
+      ['service key (usage:ingest only)', apiKey(['usage:ingest']), true, true],
+      ['key without either scope', apiKey(['credits:read']), false, false],
+    ];
+    for (const [who, user, service, users] of table) {
+      expect(allowed('meter', user, 'service'), `${who} under service`).toBe(service);
+      expect(allowed('meter', user, 'users'), `${who} under users`).toBe(users);
+    }
   });
 
   it('Auth() records the rule the guard reads', () => {

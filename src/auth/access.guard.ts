@@ -1,6 +1,9 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
+import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -10,7 +13,10 @@ const DEFAULT_RULE: AuthRule = { role: 'user' };
 /** Global authorisation: role hierarchy for tokens, scopes for API keys. Runs after authentication. */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  constructor(private readonly reflector: CachedReflector) {}
+  constructor(
+    private readonly reflector: CachedReflector,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const rule =
@@ -19,12 +25,14 @@ export class AccessGuard implements CanActivate {
     if (rule.public) return true;
     const user = context.switchToHttp().getRequest().user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
+    if (rule.meters) assertMayMeter(user, this.config.meteringTrust);
 
     if (user.via === 'api-key') {
       if (rule.role !== 'user' || rule.apiKeyScope === undefined) {
         throw new ForbiddenException('API keys cannot call this route');
       }
-      if (rule.apiKeyScope !== 'any' && !user.scopes?.includes(rule.apiKeyScope)) {
+      const serviceKey = rule.meters && user.scopes?.includes('usage:ingest');
+      if (rule.apiKeyScope !== 'any' && !serviceKey && !user.scopes?.includes(rule.apiKeyScope)) {
         throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
       }
       return true;

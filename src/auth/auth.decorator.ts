@@ -25,6 +25,11 @@ export interface AuthRule {
   role: Role;
   /** Scope an API key needs; `any` lets every valid key in; absent: API keys are refused. */
   apiKeyScope?: Scope | 'any';
+  /**
+   * A metering write (record, batch, initialize, finalize, abort): under METERING_TRUST=service only
+   * service principals may call it; a service key's `usage:ingest` stands for the scope.
+   */
+  meters?: true;
 }
 
 /** No authentication: the only way out of the global guard. */
@@ -36,8 +41,12 @@ export function Public(): MethodDecorator & ClassDecorator {
  * A route's whole access rule in one place: who may call it, which API-key scope it needs, and the
  * matching OpenAPI security and 401/403 documentation, so docs and enforcement cannot drift apart.
  */
-export function Auth(role: Role = 'user', options: { scope?: Scope | 'any' } = {}) {
-  const rule: AuthRule = { role, apiKeyScope: role === 'user' ? options.scope : undefined };
+export function Auth(role: Role = 'user', options: { scope?: Scope | 'any'; meters?: true } = {}) {
+  const rule: AuthRule = {
+    role,
+    apiKeyScope: role === 'user' ? options.scope : undefined,
+    ...(options.meters ? { meters: true } : {}),
+  };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = role === 'user' ? 'any authenticated caller' : `role ${role} or higher`;
   const keys = keysAllowed
@@ -45,12 +54,16 @@ export function Auth(role: Role = 'user', options: { scope?: Scope | 'any' } = {
       ? 'API keys: any valid key.'
       : `API keys: scope \`${rule.apiKeyScope}\`.`
     : 'API keys: not accepted.';
+  const metering = options.meters
+    ? ' With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with ' +
+      '`usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.'
+    : '';
   return applyDecorators(
     SetMetadata(AUTH_RULE, rule),
     ApiBearerAuth(BEARER_SCHEME),
     ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME), ApiExtension(REQUIRED_SCOPE_EXTENSION, rule.apiKeyScope)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
-    ApiForbiddenResponse({ description: `Requires ${who}. ${keys}`, type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ErrorResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),
   );
 }

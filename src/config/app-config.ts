@@ -19,6 +19,9 @@ export interface DatabaseConfig {
   idleInTransactionTimeoutMs: number;
 }
 
+export const METERING_TRUSTS = ['service', 'users'] as const;
+export type MeteringTrust = (typeof METERING_TRUSTS)[number];
+
 export interface AppConfig {
   nodeEnv: string;
   port: number;
@@ -28,6 +31,12 @@ export interface AppConfig {
   corsOrigin: string[] | boolean;
   throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
   streamingSessionTtlSeconds: number;
+  /**
+   * METERING_TRUST: who may record usage and open or settle sessions. `service` (default): service
+   * principals only (admin JWTs, keys with usage:ingest), naming the billed user; `users`: every
+   * caller meters its own account (the v1/v2 behaviour).
+   */
+  meteringTrust: MeteringTrust;
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
   credits: {
     /** SPEND_RATE_LIMIT_PER_HOUR: every user's hourly spend limit unless set per user (null: none). */
@@ -281,6 +290,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
       authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
     },
     streamingSessionTtlSeconds: read.int('STREAMING_SESSION_TTL_SECONDS', 3600, 1, 30 * 86_400),
+    meteringTrust: read.oneOf('METERING_TRUST', METERING_TRUSTS, 'service'),
     pricing: {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
       strict: read.bool('PRICING_STRICT', false),

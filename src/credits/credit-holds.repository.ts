@@ -29,7 +29,7 @@ export interface GivenBack {
 
 /** credits_settle_hold()'s row (migration 1732000014000). */
 export interface SettleHoldRow extends GivenBack {
-  out_status: 'ok' | 'already_settled' | 'not_found';
+  out_status: 'ok' | 'already_settled';
   out_held: string;
   out_refund: string;
   out_api_key_id: string | null;
@@ -37,7 +37,7 @@ export interface SettleHoldRow extends GivenBack {
 
 /** credits_settle()'s row: the hold settled, the overrun taken, the shortfall. */
 export interface SettlementRow extends GivenBack {
-  out_status: 'ok' | 'already_settled' | 'not_found';
+  out_status: 'ok' | 'already_settled';
   out_held: string;
   out_kept: string;
   out_refund: string;
@@ -144,22 +144,22 @@ export class CreditHoldsRepository {
 
   async lockHold(
     manager: EntityManager,
+    userId: string,
     sessionId: string,
-  ): Promise<{ outstanding: number; settled: boolean; user_id: string; api_key_id: string | null } | null> {
-    const rows: { outstanding: number; settled: boolean; user_id: string; api_key_id: string | null }[] =
-      await manager.query(
-        `SELECT outstanding, settled_at IS NOT NULL AS settled, user_id, api_key_id FROM credit_holds
-        WHERE session_id = $1 FOR UPDATE`,
-        [sessionId],
-      );
+  ): Promise<{ outstanding: number; settled: boolean; api_key_id: string | null } | null> {
+    const rows: { outstanding: number; settled: boolean; api_key_id: string | null }[] = await manager.query(
+      `SELECT outstanding, settled_at IS NOT NULL AS settled, api_key_id FROM credit_holds
+        WHERE session_id = $1 AND user_id = $2 FOR UPDATE`,
+      [sessionId, userId],
+    );
     return rows[0] ?? null;
   }
 
-  async reduceHold(manager: EntityManager, sessionId: string, amount: number): Promise<void> {
-    await manager.query(`UPDATE credit_holds SET outstanding = outstanding - $2 WHERE session_id = $1`, [
-      sessionId,
-      amount,
-    ]);
+  async reduceHold(manager: EntityManager, userId: string, sessionId: string, amount: number): Promise<void> {
+    await manager.query(
+      `UPDATE credit_holds SET outstanding = outstanding - $3 WHERE session_id = $1 AND user_id = $2`,
+      [sessionId, userId, amount],
+    );
   }
 
   /**

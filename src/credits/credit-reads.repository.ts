@@ -158,9 +158,10 @@ export class CreditReadsRepository {
       await runner.query(
         `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
-           LEFT JOIN credit_ledger l ON l.session_id = h.session_id AND l.kind IN ('hold', 'release')
+           LEFT JOIN credit_ledger l
+                  ON l.session_id = h.session_id AND l.user_id = h.user_id AND l.kind IN ('hold', 'release')
           WHERE h.settled_at IS NULL
-          GROUP BY h.session_id
+          GROUP BY h.session_id, h.user_id
          HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
       );
     return {

@@ -2,7 +2,6 @@ import {
   DomainError,
   InsufficientCreditsError,
   KeyLimitExceededError,
-  NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
 import type { GivenBack, SettleHoldRow, SettlementRow } from './credit-holds.repository.js';
@@ -37,7 +36,6 @@ export function takeResult(row: TakeRow, amount: number) {
 
 /** A settled hold's row (credits_settle_hold or credits_settle); a refusal becomes its error. */
 export function checkSettled<T extends SettleHoldRow | SettlementRow>(row: T): T {
-  if (row.out_status === 'not_found') throw new NotFoundError('Hold');
   if (row.out_status === 'already_settled')
     throw new DomainError('ALREADY_SETTLED', 'This session’s hold is already settled');
   return row;

@@ -242,7 +242,7 @@ export class CreditsService {
     if (!hold || hold.settled) throw new DomainError('CONFLICT', 'No active hold for this session');
     if (amount > hold.outstanding) throw new DomainError('CONFLICT', 'Release exceeds the outstanding hold');
     this.givenBack(await this.holds.giveBack(manager, userId, sessionId, amount, refs));
-    await this.holds.reduceHold(manager, sessionId, amount);
+    await this.holds.reduceHold(manager, userId, sessionId, amount);
   }
 
   /**
@@ -386,10 +386,7 @@ export class CreditsService {
     return { ...toAllocation(row), remainingCredits: 0 };
   }
 
-  private async lockHold(manager: EntityManager, userId: string, sessionId: string) {
-    const hold = await this.holds.lockHold(manager, sessionId);
-    if (!hold) return null;
-    if (hold.user_id !== userId) throw new NotFoundError('Hold');
-    return hold;
+  private lockHold(manager: EntityManager, userId: string, sessionId: string) {
+    return this.holds.lockHold(manager, userId, sessionId);
   }
 }

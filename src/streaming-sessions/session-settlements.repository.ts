@@ -71,15 +71,16 @@ export class SessionSettlementsRepository {
    * A session still active and due, locked unless another worker has it (SKIP LOCKED), charged its
    * estimate (never more than the hold).
    */
-  lockDueToExpire(sessionId: string): SqlPart {
+  lockDueToExpire(sessionId: string, userId: string): SqlPart {
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, ss.estimated_credits::numeric AS charge,
                    ${providerCostSql('r', 'ss.estimated_tokens')} AS provider_cost, true AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
-             WHERE ss.session_id = $1::varchar AND ss.status = 'active' AND ss.expires_at <= now()
+             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
+               AND ss.status = 'active' AND ss.expires_at <= now()
                FOR UPDATE OF ss SKIP LOCKED`,
-      params: [sessionId],
+      params: [sessionId, userId],
     };
   }
 
@@ -118,14 +119,14 @@ export class SessionSettlementsRepository {
                    usage_record_id = $4::uuid,
                    settlement = jsonb_build_object('request', $5::jsonb, 'response',
                      CASE WHEN $1::varchar = 'aborted'
-                       THEN jsonb_build_object('sessionId', s.session_id, 'status', $1::varchar,
+                       THEN jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
                               'partialCredits', s.charge, ${amounts})
-                       ELSE jsonb_build_object('sessionId', s.session_id, 'status', $1::varchar,
+                       ELSE jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
                               'estimatedCredits', s.estimated_credits, 'allocatedCredits', s.allocated_credits,
                               'actualCredits', s.charge, ${amounts})
                      END)
               FROM s, x
-             WHERE ss.session_id = s.session_id
+             WHERE ss.session_id = s.session_id AND ss.user_id = s.user_id
             RETURNING ss.settlement -> 'response' AS settled_response`,
       params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
     };

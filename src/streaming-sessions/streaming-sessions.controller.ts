@@ -73,7 +73,7 @@ export class StreamingSessionsController {
   ) {}
 
   @IdempotentPost('initialize')
-  @Auth('user', { scope: 'sessions:write' })
+  @Auth('user', { scope: 'sessions:write', meters: true })
   @ApiOperation({
     operationId: 'initializeSession',
     summary: 'Start a streaming session: hold ceil(estimatedCredits × 6/5) credits',
@@ -126,7 +126,7 @@ export class StreamingSessionsController {
 
   @IdempotentPost('finalize')
   @HttpCode(200)
-  @Auth('user', { scope: 'sessions:write' })
+  @Auth('user', { scope: 'sessions:write', meters: true })
   @ApiOperation({
     operationId: 'finalizeSession',
     summary: 'Settle a session at its real token count',
@@ -161,7 +161,7 @@ export class StreamingSessionsController {
 
   @IdempotentPost('abort')
   @HttpCode(200)
-  @Auth('user', { scope: 'sessions:write' })
+  @Auth('user', { scope: 'sessions:write', meters: true })
   @ApiOperation({
     operationId: 'abortSession',
     summary: 'Settle a session cut off early, charging the tokens generated so far',

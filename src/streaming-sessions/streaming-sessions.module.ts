@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
@@ -18,6 +19,7 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
   imports: [
     TypeOrmModule.forFeature([StreamingSession]),
     AccountsModule,
+    ApiKeysModule,
     CreditsModule,
     EventsModule,
     PricingModule,

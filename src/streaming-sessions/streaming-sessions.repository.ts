@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
@@ -72,6 +72,7 @@ function sessionParams(s: NewSession): unknown[] {
 /** A session due for expiry, as the job reads it before locking it. */
 export interface DueSession {
   session_id: string;
+  user_id: string;
   model_id: string;
   estimated_tokens: number;
   started_at: Date;
@@ -87,28 +88,6 @@ export class StreamingSessionsRepository {
   }
 
   /**
-   * Inserts an active session; null when the id is taken (the statement failed, so the caller's
-   * transaction is aborted and must end).
-   */
-  async insert(manager: EntityManager, s: NewSession): Promise<SessionRow | null> {
-    try {
-      const rows: SessionRow[] = await manager.query(
-        `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) VALUES (${NEW_SESSION_VALUES}) RETURNING ${SESSION_COLUMNS}`,
-        sessionParams(s),
-      );
-      return rows[0];
-    } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
-      ) {
-        return null;
-      }
-      throw error;
-    }
-  }
-
-  /**
    * The session's INSERT for CreditsService.holdAndInsert: in the hold's statement, inserted only
    * when the hold happened; nothing is held when the id is already used.
    */
@@ -117,7 +96,7 @@ export class StreamingSessionsRepository {
       name: 'streaming_session_with_hold_v1',
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
       returning: SESSION_COLUMNS,
-      unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar)`,
+      unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar AND user_id = $2::varchar)`,
       params: sessionParams(s),
     };
   }
@@ -152,7 +131,7 @@ export class StreamingSessionsRepository {
   /** Active sessions past their expiry, soonest first (read without locks; each is locked later). */
   dueForExpiry(limit: number): Promise<DueSession[]> {
     return this.dataSource.query(
-      `SELECT session_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+      `SELECT session_id, user_id, model_id, estimated_tokens, started_at FROM streaming_sessions
         WHERE status = 'active' AND expires_at <= now()
         ORDER BY expires_at
         LIMIT $1`,

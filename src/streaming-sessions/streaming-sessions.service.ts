@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { MeteringService } from '../api-keys/metering.service.js';
+import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -30,13 +32,24 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
 
 /** The keys of a settlement's answer, in the order it has always been answered (jsonb keeps its own). */
 const ANSWER_KEYS = {
-  aborted: ['sessionId', 'status', 'partialCredits', 'refund', 'shortfall'],
-  settled: ['sessionId', 'status', 'estimatedCredits', 'allocatedCredits', 'actualCredits', 'refund', 'shortfall'],
+  aborted: ['sessionId', 'userId', 'status', 'partialCredits', 'refund', 'shortfall'],
+  settled: [
+    'sessionId',
+    'userId',
+    'status',
+    'estimatedCredits',
+    'allocatedCredits',
+    'actualCredits',
+    'refund',
+    'shortfall',
+  ],
 };
 
-function inAnswerOrder(answer: Record<string, unknown>): Record<string, unknown> {
+/** The stored answer with its session's user (not stored: the row says it), in answer order. */
+function inAnswerOrder(session: SessionRow, answer: Record<string, unknown>): Record<string, unknown> {
   const keys = answer.status === 'aborted' ? ANSWER_KEYS.aborted : ANSWER_KEYS.settled;
-  return Object.fromEntries(keys.map((k) => [k, answer[k]]));
+  const full = { ...answer, userId: session.user_id };
+  return Object.fromEntries(keys.map((k) => [k, full[k as keyof typeof full]]));
 }
 
 /** A settlement's values known before its statement. */
@@ -77,10 +90,12 @@ export class StreamingSessionsService {
     private readonly credits: CreditsService,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
+    private readonly metering: MeteringService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
+    const billed = await this.metering.billed(caller, dto);
     const tokens = tokenCounts(dto.estimatedTokens, dto.inputTokens, dto.outputTokens, 'estimatedTokens');
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date();
@@ -91,7 +106,7 @@ export class StreamingSessionsService {
 
     const session = {
       sessionId,
-      userId: caller.userId,
+      userId: billed.userId,
       modelId: dto.modelId,
       estimatedTokens: tokens.total,
       estimatedCredits,
@@ -105,24 +120,20 @@ export class StreamingSessionsService {
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
     // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
-    // request's Idempotency-Key transaction), like record's.
-    const m = this.tx.statementManager;
-    const row =
-      allocatedCredits > 0
-        ? await this.credits
-            .holdAndInsert<SessionRow>(
-              m,
-              {
-                userId: caller.userId,
-                amount: allocatedCredits,
-                refs: { createdBy: caller.userId, sessionId, apiKeyId: caller.apiKeyId },
-              },
-              this.sessions.insertAfterHold(session),
-            )
-            .then((held) => held?.row ?? null)
-        : await this.sessions.insert(m, session);
-    if (!row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
-    return toSessionDto(row);
+    // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
+    // row ties the session to the key it counts against, and a used-up key budget or hourly
+    // window refuses it (CONTRACT "Who may meter": spend controls count everything a session spends).
+    const held = await this.credits.holdAndInsert<SessionRow>(
+      this.tx.statementManager,
+      {
+        userId: billed.userId,
+        amount: allocatedCredits,
+        refs: { createdBy: billed.createdBy, sessionId, apiKeyId: billed.apiKeyId },
+      },
+      this.sessions.insertAfterHold(session),
+    );
+    if (!held?.row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
+    return toSessionDto(held.row);
   }
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
@@ -136,7 +147,7 @@ export class StreamingSessionsService {
       outputTokens: tokens.outputTokens,
     };
     const response = await this.settleByCaller(
-      caller,
+      await this.metering.billed(caller, dto),
       dto.sessionId,
       request,
       tokens,
@@ -158,7 +169,8 @@ export class StreamingSessionsService {
       inputTokens: tokens.inputTokens,
       outputTokens: tokens.outputTokens,
     };
-    const response = await this.settleByCaller(caller, dto.sessionId, request, tokens, 'aborted');
+    const billed = await this.metering.billed(caller, dto);
+    const response = await this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted');
     return response as unknown as AbortResponseDto;
   }
 
@@ -169,7 +181,7 @@ export class StreamingSessionsService {
    * user's → 404; an unpriceable model (strict) → 422; a charge beyond the credit range → 400.
    */
   private async settleByCaller(
-    caller: AuthUser,
+    billed: BilledParty,
     sessionId: string,
     request: SettlementRequest,
     tokens: TokenCounts,
@@ -177,14 +189,14 @@ export class StreamingSessionsService {
   ): Promise<Record<string, unknown>> {
     const split = tokens.inputTokens !== null;
     const priced = { input: split ? tokens.inputTokens! : tokens.total, output: split ? tokens.outputTokens! : 0 };
-    const session = this.settlements.lockToSettle(sessionId, caller.userId, priced, this.pricing.fallbackPrice());
+    const session = this.settlements.lockToSettle(sessionId, billed.userId, priced, this.pricing.fallbackPrice());
     const plan: SettlementPlan = {
       status,
       request,
       tokens: tokens.total,
       inputTokens: tokens.inputTokens,
       outputTokens: tokens.outputTokens,
-      createdBy: caller.userId,
+      createdBy: billed.createdBy,
       metadata: {
         sessionId,
         tokens: tokens.total,
@@ -193,7 +205,7 @@ export class StreamingSessionsService {
     };
     const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
     if (!row) throw new NotFoundError('Session');
-    if (row.settle) return inAnswerOrder(row.settled_response!);
+    if (row.settle) return inAnswerOrder(row, row.settled_response!);
     if (row.status !== 'active') return this.replayOrConflict(row, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
@@ -206,13 +218,13 @@ export class StreamingSessionsService {
    */
   async expire(
     m: EntityManager,
-    due: { session_id: string; estimated_tokens: number },
+    due: { session_id: string; user_id: string; estimated_tokens: number },
   ): Promise<(SettlingRow & { settled_response: Record<string, unknown> }) | null> {
     const settledAt = new Date();
     const row = await this.settle(
       m,
       'streaming_session_expire_v1',
-      this.settlements.lockDueToExpire(due.session_id),
+      this.settlements.lockDueToExpire(due.session_id, due.user_id),
       {
         status: 'expired',
         request: { kind: 'expire' },
@@ -272,7 +284,7 @@ export class StreamingSessionsService {
   /** A settled session answers the identical request again (a retry) and refuses anything else. */
   private replayOrConflict(session: SessionRow, request: SettlementRequest): Record<string, unknown> {
     if (session.settlement && sameRequest(session.settlement.request, request))
-      return inAnswerOrder(session.settlement.response);
+      return inAnswerOrder(session, session.settlement.response);
     throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
       sessionId: session.session_id,
       status: session.status,

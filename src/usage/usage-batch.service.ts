@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
+import { billedParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -24,11 +25,6 @@ type Prepared = { index: number; eventId: string; input: CreateUsageRecordInput 
 /** The messages of class-validator's errors, nested ones included. */
 function messages(errors: ValidationError[]): string[] {
   return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...messages(e.children ?? [])]);
-}
-
-/** May this caller name the user of an event: an admin, or an API key with `usage:ingest` (an admin's). */
-function mayIngest(caller: AuthUser): boolean {
-  return caller.via === 'api-key' ? (caller.scopes ?? []).includes('usage:ingest') : caller.role === 'admin';
 }
 
 /**
@@ -108,11 +104,11 @@ export class UsageBatchService {
       const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
       if (errors.length > 0) return errors.join('; ');
     }
-    if (event.userId !== undefined && !mayIngest(caller))
-      return 'userId may be given only by an admin or an API key with the usage:ingest scope';
     const { eventId, userId, ...record } = event;
     try {
-      return { eventId, input: await this.usage.prepare(userId ?? caller.userId, record) };
+      // The event's billed user (CONTRACT "Who may meter"); the batch counts against the calling key.
+      const billed = billedParty(caller, { userId });
+      return { eventId, input: await this.usage.prepare(billed.userId, record) };
     } catch (error) {
       if (error instanceof DomainError) return error.message;
       throw error;

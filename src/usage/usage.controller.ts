@@ -51,7 +51,7 @@ export class UsageController {
   ) {}
 
   @IdempotentPost('record')
-  @Auth('user', { scope: 'usage:write' })
+  @Auth('user', { scope: 'usage:write', meters: true })
   @ApiOperation({
     operationId: 'recordUsage',
     summary: 'Record usage and debit its credits (one transaction)',
@@ -123,7 +123,7 @@ export class UsageController {
 
   @IdempotentPost('records/batch')
   @HttpCode(200)
-  @Auth('user', { scope: 'usage:write' })
+  @Auth('user', { scope: 'usage:write', meters: true })
   @ApiOperation({
     operationId: 'recordUsageBatch',
     summary: 'Record up to 1,000 usage events, each its own atomic record-and-debit',

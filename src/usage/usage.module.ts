@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
@@ -19,7 +20,7 @@ import { UsageStatsRepository } from './usage-stats.repository.js';
 import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageRecord]), CreditsModule, PricingModule, AccountsModule],
+  imports: [TypeOrmModule.forFeature([UsageRecord]), ApiKeysModule, CreditsModule, PricingModule, AccountsModule],
   controllers: [UsageController, UsageReviewController],
   providers: [
     UsageService,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
+import { MeteringService } from '../api-keys/metering.service.js';
+import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
@@ -37,6 +39,7 @@ export class UsageService {
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
+    private readonly metering: MeteringService,
   ) {}
 
   /** A record's INSERT inside another module's statement: see UsageRecordsRepository.insertInStatement. */
@@ -103,9 +106,10 @@ export class UsageService {
    * (`replayed`).
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const userId = caller.userId;
+    const billed = await this.metering.billed(caller, dto);
+    const userId = billed.userId;
     const input = await this.prepare(userId, dto);
-    if (dto.eventId !== undefined) return this.recordOnce(caller, dto.eventId, input);
+    if (dto.eventId !== undefined) return this.recordOnce(billed, dto.eventId, input);
     // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
     // the credits module's take locks the account row, then the allocations, debits FIFO with ledger
     // entries that point at the record, and the record is inserted only when the debit happened.
@@ -117,24 +121,27 @@ export class UsageService {
       {
         userId,
         amount: input.credits,
-        refs: { usageRecordId: input.id, createdBy: userId, apiKeyId: caller.apiKeyId },
+        refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       },
       this.records.insertAfterDebit(input),
     );
     return { record: toRecordDto(toRow(row)), replayed: false };
   }
 
-  /** A record with an event id: the batch take with one event, in the caller's event-id namespace. */
+  /**
+   * A record with an event id: the batch take with one event, in the writer's event-id namespace (the
+   * caller's, as in a batch: a service's ids are its own whichever user they bill).
+   */
   private async recordOnce(
-    caller: AuthUser,
+    billed: BilledParty,
     eventId: string,
     input: CreateUsageRecordInput & { id: string },
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const manager = this.tx.statementManager;
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
-      { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-      this.records.insertManyAfterDebit(caller.userId, [{ eventId, input }]),
+      { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
+      this.records.insertManyAfterDebit(billed.createdBy, [{ eventId, input }]),
     );
     if (outcome.status === 'refused') throw outcome.error;
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));

@@ -98,7 +98,8 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(amount), 0) AS n FROM credit_ledger
                            WHERE usage_record_id = r.id AND kind IN ('debit', 'overdraft')) d ON true
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(l.amount), 0) AS n FROM streaming_sessions s
-                            JOIN credit_ledger l ON l.session_id = s.session_id AND l.kind IN ('hold', 'release')
+                            JOIN credit_ledger l ON l.session_id = s.session_id AND l.user_id = s.user_id
+                                                AND l.kind IN ('hold', 'release')
                            WHERE s.usage_record_id = r.id) h ON true
       WHERE r.user_id = ANY($1) AND r.credits <> d.n + h.n`,
     users,
@@ -109,7 +110,8 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     `SELECT l.id, l.user_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
       WHERE l.user_id = ANY($1)
         AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
-          OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h WHERE h.session_id = l.session_id)))`,
+          OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h
+                                                             WHERE h.session_id = l.session_id AND h.user_id = l.user_id)))`,
     users,
   );
 
@@ -117,7 +119,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT s.session_id, s.status, s.usage_record_id, h.settled_at AS hold_settled_at,
             (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) AS records
-       FROM streaming_sessions s LEFT JOIN credit_holds h ON h.session_id = s.session_id
+       FROM streaming_sessions s LEFT JOIN credit_holds h ON h.session_id = s.session_id AND h.user_id = s.user_id
       WHERE s.user_id = ANY($1)
         AND CASE WHEN s.status = 'active'
                  THEN (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 0

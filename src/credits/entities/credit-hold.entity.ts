@@ -11,7 +11,7 @@ export class CreditHold {
   sessionId: string;
 
   @ForeignKey(() => UserAccount, { name: 'credit_holds_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50 })
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_holds_pkey' })
   userId: string;
 
   @Column({ type: 'integer' })

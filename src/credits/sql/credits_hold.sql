@@ -16,10 +16,10 @@ AS $function$
       INSERT INTO credit_holds AS h (session_id, user_id, outstanding, api_key_id, key_period_start)
       SELECT p_session_id, p_user_id, p_amount, s.api_key_id, s.period_start
         FROM (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
-      ON CONFLICT (session_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
-       WHERE h.user_id = EXCLUDED.user_id AND h.settled_at IS NULL;
+      ON CONFLICT (session_id, user_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
+       WHERE h.settled_at IS NULL;
       IF NOT FOUND THEN
-        RAISE EXCEPTION 'credits_hold: session % has a settled hold or is another user''s', p_session_id
+        RAISE EXCEPTION 'credits_hold: session % of % has a settled hold', p_session_id, p_user_id
           USING ERRCODE = 'unique_violation';
       END IF;
     END IF;

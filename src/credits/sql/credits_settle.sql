@@ -9,7 +9,7 @@ AS $function$
     v_collected bigint := 0;
     v_debt bigint := 0;
   BEGIN
-    IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id) THEN
+    IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.user_id = p_user_id) THEN
       SELECT * INTO h FROM credits_settle_hold(p_user_id, p_session_id, p_charge, p_created_by, p_usage_record_id);
       IF h.out_status <> 'ok' THEN
         RETURN QUERY SELECT h.out_status, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
@@ -17,7 +17,8 @@ AS $function$
         RETURN;
       END IF;
     ELSE
-      -- A session that held nothing (an estimate of 0): its whole charge is the overrun.
+      -- A session without a hold row (one that held nothing before every initialize wrote one): its
+      -- whole charge is the overrun.
       SELECT 'ok'::varchar AS out_status, 0::bigint AS out_held, 0::bigint AS out_refund, NULL::uuid AS out_api_key_id,
              0::bigint AS out_released, 0::bigint AS out_expired, 0::bigint AS out_voided INTO h;
     END IF;

@@ -7,7 +7,6 @@ AS $function$
     v_found boolean;
     v_outstanding integer;
     v_settled boolean;
-    v_owner varchar;
     v_key uuid;
     v_held bigint := 0;
     v_refund bigint;
@@ -16,13 +15,10 @@ AS $function$
       RAISE EXCEPTION 'credits_settle_hold: charge must be a non-negative integer';
     END IF;
     PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR NO KEY UPDATE;
-    SELECT c.outstanding, c.settled_at IS NOT NULL, c.user_id, c.api_key_id INTO v_outstanding, v_settled, v_owner, v_key
-      FROM credit_holds c WHERE c.session_id = p_session_id FOR UPDATE;
+    -- Session ids belong to their user: (session_id, user_id) names the hold.
+    SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id INTO v_outstanding, v_settled, v_key
+      FROM credit_holds c WHERE c.session_id = p_session_id AND c.user_id = p_user_id FOR UPDATE;
     v_found := FOUND;
-    IF v_found AND v_owner <> p_user_id THEN
-      RETURN QUERY SELECT 'not_found'::varchar, 0::bigint, 0::bigint, NULL::uuid, 0::bigint, 0::bigint, 0::bigint;
-      RETURN;
-    END IF;
     IF v_found AND v_settled THEN
       RETURN QUERY SELECT 'already_settled'::varchar, 0::bigint, 0::bigint, NULL::uuid, 0::bigint, 0::bigint, 0::bigint;
       RETURN;
@@ -33,9 +29,10 @@ AS $function$
     IF v_refund > 0 THEN
       UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_refund, 0)
         FROM credit_holds c
-       WHERE c.session_id = p_session_id AND s.api_key_id = c.api_key_id AND s.period_start = c.key_period_start;
+       WHERE c.session_id = p_session_id AND c.user_id = p_user_id
+         AND s.api_key_id = c.api_key_id AND s.period_start = c.key_period_start;
     END IF;
     INSERT INTO credit_holds (session_id, user_id, outstanding, settled_at) VALUES (p_session_id, p_user_id, 0, now())
-    ON CONFLICT (session_id) DO UPDATE SET outstanding = 0, settled_at = now();
+    ON CONFLICT (session_id, user_id) DO UPDATE SET outstanding = 0, settled_at = now();
     RETURN QUERY SELECT 'ok'::varchar, v_held, v_refund, v_key, g.out_released, g.out_expired, g.out_voided;
   END $function$;

@@ -27,6 +27,9 @@ AS $function$
     v_window integer[];
     v_used bigint := 0;
     v_freed bigint := 0;
+    -- What the limits must leave room for: a hold asks for at least one credit, so a session cannot
+    -- start on a key budget or an hourly window that is used up, whatever its estimate.
+    v_ask bigint := CASE WHEN p_kind = 'hold' THEN GREATEST(p_amount, 1) ELSE p_amount END;
     m bigint;
   BEGIN
     IF p_amount IS NULL OR p_amount < 0 THEN
@@ -46,7 +49,7 @@ AS $function$
         SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
           FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
         v_key_spent := COALESCE(v_key_spent, 0);
-        IF v_strict AND v_key_spent + p_amount > v_key_limit THEN
+        IF v_strict AND v_key_spent + v_ask > v_key_limit THEN
           RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                               '[]'::jsonb, NULL::integer;
           RETURN;
@@ -55,18 +58,21 @@ AS $function$
     END IF;
 
     v_rate_limit := COALESCE(acc.max_credits_per_hour, p_rate_default);
-    IF v_rate_limit IS NOT NULL AND v_strict AND p_amount > 0 THEN
+    -- The window is read for every take that spends now: a strict one is refused when it does not
+    -- fit, an up_to one (a settlement's overrun, owed) is never refused but still counts below. A
+    -- collected review shortfall is old usage and stays out of it.
+    IF v_rate_limit IS NOT NULL AND v_ask > 0 AND p_mode IN ('strict', 'up_to') THEN
       v_window := COALESCE(acc.spend_window, array_fill(0, ARRAY[60]));
       -- Slots of minutes after the newest bucket hold spend from an hour or more ago: clear them.
       FOR m IN COALESCE(acc.spend_minute, 0) + 1 .. LEAST(v_minute, COALESCE(acc.spend_minute, 0) + 60) LOOP
         v_window[(m % 60) + 1] := 0;
       END LOOP;
       SELECT COALESCE(SUM(x), 0) INTO v_used FROM unnest(v_window) x;
-      IF v_used + p_amount > v_rate_limit THEN
+      IF v_strict AND v_used + v_ask > v_rate_limit THEN
         -- Retry when enough of the oldest minutes have left the window (never: in an hour).
         FOR m IN v_minute - 59 .. v_minute LOOP
           v_freed := v_freed + v_window[(m % 60) + 1];
-          IF v_used - v_freed + p_amount <= v_rate_limit THEN
+          IF v_used - v_freed + v_ask <= v_rate_limit THEN
             RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
               '[]'::jsonb, GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer;
             RETURN;
@@ -127,9 +133,10 @@ AS $function$
       VALUES (p_user_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
     END IF;
 
-    IF v_new_debt > 0 OR (v_rate_limit IS NOT NULL AND v_strict AND p_amount > 0) THEN
+    v_charged := (v_available - v_balance) + v_new_debt;
+    IF v_new_debt > 0 OR (v_window IS NOT NULL AND v_charged > 0) THEN
       IF v_window IS NOT NULL THEN
-        v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + p_amount;
+        v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_charged;
       END IF;
       INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
       VALUES (p_user_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
@@ -142,7 +149,6 @@ AS $function$
     END IF;
 
     IF v_key_limit IS NOT NULL THEN
-      v_charged := (v_available - v_balance) + v_new_debt;
       INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_charged)
       ON CONFLICT (api_key_id) DO UPDATE
         SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,

@@ -12,6 +12,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
+import { BilledPartyDto } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -25,7 +26,7 @@ const SPLIT_NOTE =
   'then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.';
 
 /** Input/output token split accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
-export class TokenSplitDto {
+export class TokenSplitDto extends BilledPartyDto {
   @ApiPropertyOptional({
     type: 'integer',
     example: 1200,

@@ -50,6 +50,9 @@ export class FinalizeResponseDto {
   @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })
   sessionId: string;
 
+  @ApiProperty({ example: 'alice', description: 'The billed user (session ids are per user)' })
+  userId: string;
+
   @ApiProperty({ enum: ['completed', 'failed'], example: 'completed' })
   status: 'completed' | 'failed';
 
@@ -78,6 +81,9 @@ export class FinalizeResponseDto {
 export class AbortResponseDto {
   @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })
   sessionId: string;
+
+  @ApiProperty({ example: 'alice', description: 'The billed user (session ids are per user)' })
+  userId: string;
 
   @ApiProperty({ enum: ['aborted'], example: 'aborted' })
   status: 'aborted';

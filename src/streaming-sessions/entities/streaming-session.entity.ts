@@ -47,8 +47,9 @@ export class StreamingSession {
   })
   sessionId: string;
 
+  /** Session ids belong to their user: (session_id, user_id) names a session. */
   @ForeignKey(() => UserAccount, { name: 'streaming_sessions_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50 })
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'streaming_sessions_pkey' })
   userId: string;
 
   @Column({ name: 'model_id', type: 'varchar', length: 100 })

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Length } from 'class-validator';
 
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
-import { IsOptional } from '../../common/validation/optional.js';
 import { RecordUsageDto } from './record-usage.dto.js';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -10,8 +9,11 @@ export const MAX_BATCH_EVENTS = 1000;
 export const BATCH_STATUSES = ['created', 'duplicate', 'insufficient_credits', 'invalid'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
-/** One event of a batch: a usage record with its (required) event id, for the caller or (ingest) anyone. */
-export class BatchEventDto extends OmitType(RecordUsageDto, ['eventId'] as const) {
+/**
+ * One event of a batch: a usage record with its (required) event id, for the caller or (a service
+ * principal) the user it names. Events name no API key: the batch counts against the calling key only.
+ */
+export class BatchEventDto extends OmitType(RecordUsageDto, ['eventId', 'apiKeyId'] as const) {
   @ApiProperty({
     example: 'evt-2026-11-21-000042',
     minLength: 1,
@@ -21,17 +23,6 @@ export class BatchEventDto extends OmitType(RecordUsageDto, ['eventId'] as const
   @IsString()
   @Length(1, 100)
   eventId: string;
-
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'Whose usage it is (default: the caller). Only admins and API keys with `usage:ingest` may set it.',
-  })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
-  userId?: string;
 }
 
 @FlatBody()

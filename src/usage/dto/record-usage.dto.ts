@@ -14,6 +14,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
+import { BilledPartyDto } from '../../auth/billed-party.dto.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
@@ -45,7 +46,7 @@ function IsMetadata(options?: ValidationOptions) {
 }
 
 @FlatBody()
-export class RecordUsageDto {
+export class RecordUsageDto extends BilledPartyDto {
   @ApiProperty({ example: 'chat', maxLength: 50, description: 'The product feature that was used' })
   @IsString()
   @IsNotEmpty()

@@ -1,0 +1,35 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+
+import { IsOptional } from '../common/validation/optional.js';
+
+/**
+ * The billed party of a metering write (CONTRACT "Who may meter"): only service principals name it.
+ * Record, batch events and the streaming session bodies extend this.
+ */
+export class BilledPartyDto {
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description:
+      'The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a ' +
+      'service key must. Default: the caller.',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(50)
+  userId?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '3f8e4b1c-2d6a-4e0f-9b7c-5a1d2e3f4a5b',
+    description:
+      'Service principals only: the billed user’s API key the usage went through (e.g. verified with ' +
+      '`POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, ' +
+      'an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  apiKeyId?: string;
+}

@@ -1,0 +1,59 @@
+import { DomainError } from '../common/errors/domain-error.js';
+import type { MeteringTrust } from '../config/app-config.js';
+import type { AuthUser } from './roles.js';
+
+/**
+ * Service principals (CONTRACT "Who may meter"): an admin's JWT, or an API key holding the
+ * `usage:ingest` scope (a service key: only an admin can give a key that scope). They may meter any
+ * user's usage, naming the user; under METERING_TRUST=service nobody else may meter at all.
+ */
+export function isServicePrincipal(user: AuthUser): boolean {
+  return user.via === 'api-key' ? (user.scopes ?? []).includes('usage:ingest') : user.role === 'admin';
+}
+
+/** The 403 of a metering write from a principal the trust mode does not let meter. */
+export function assertMayMeter(user: AuthUser, trust: MeteringTrust): void {
+  if (trust === 'service' && !isServicePrincipal(user)) {
+    throw new DomainError(
+      'METERING_REQUIRES_SERVICE',
+      'Only service principals (an admin token, or an API key with usage:ingest) may record usage or open and ' +
+        'settle sessions; the billed user cannot',
+    );
+  }
+}
+
+/** Whom a metering write bills, through which of their API keys, and who wrote it. */
+export interface BilledParty {
+  userId: string;
+  /** The billed user's key whose budget the usage counts against (null: none). */
+  apiKeyId: string | null;
+  /** The principal that wrote it (the ledger's `created_by`). */
+  createdBy: string;
+}
+
+/** What a metering body may say about whom it bills. */
+export interface NamedParty {
+  userId?: string;
+  apiKeyId?: string;
+}
+
+/**
+ * The billed party before the named key is checked: a service principal bills `userId` (a service key
+ * must name it; an admin's token without it meters the admin's own account) through the named key;
+ * anyone else bills their own account through the key they called with and may name neither.
+ */
+export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
+  if (!isServicePrincipal(caller)) {
+    if (named.userId !== undefined || named.apiKeyId !== undefined) {
+      throw new DomainError(
+        'VALIDATION',
+        'userId and apiKeyId may be given only by a service principal (an admin token, or an API key with usage:ingest)',
+      );
+    }
+    return { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null, createdBy: caller.userId };
+  }
+  if (named.userId === undefined && caller.via === 'api-key') {
+    throw new DomainError('VALIDATION', 'A service key must name the billed user with userId');
+  }
+  return { userId: named.userId ?? caller.userId, apiKeyId: named.apiKeyId ?? null, createdBy: caller.userId };
+}
