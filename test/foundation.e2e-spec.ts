@@ -243,7 +243,7 @@ describe('foundation', () => {
       expect(post.responses['422'].content, path).toBeDefined();
     }
     const initialize = posts.find(([path]) => path === '/api/streaming-sessions/initialize')![1];
-    expect(initialize.responses['409'].description).toMatch(/sessionId is already used/);
+    expect(initialize.responses['409'].description).toMatch(/already used this sessionId/);
   });
 });
 

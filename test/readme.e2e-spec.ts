@@ -112,7 +112,8 @@ describe.skipIf(missing.length > 0)('the README walkthrough', () => {
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });
     await dataSource.destroy();
-    t = await startTestApp({ DATABASE_URL: url.toString(), INTERNAL_API_KEY: INTERNAL_KEY });
+    // The default trust mode: the walkthrough meters as a service, as a newcomer's service would.
+    t = await startTestApp({ DATABASE_URL: url.toString(), INTERNAL_API_KEY: INTERNAL_KEY, METERING_TRUST: 'service' });
     await t.app.listen(0, '127.0.0.1');
     workDir = await mkdtemp(path.join(tmpdir(), 'readme-walkthrough-'));
   });

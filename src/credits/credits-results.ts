@@ -2,6 +2,7 @@ import {
   DomainError,
   InsufficientCreditsError,
   KeyLimitExceededError,
+  NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
 import type { GivenBack, SettleHoldRow, SettlementRow } from './credit-holds.repository.js';
@@ -24,6 +25,8 @@ export function takeResult(row: TakeRow, amount: number) {
       throw new KeyLimitExceededError(amount);
     case 'rate_limited':
       throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
+    case 'no_account':
+      throw new NotFoundError('User');
     case 'ok':
       return {
         collected: Number(row.out_collected),

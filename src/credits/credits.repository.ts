@@ -47,7 +47,7 @@ export interface Movement {
 
 /** What credits_take answers (migration 1732000009000). */
 export interface TakeRow {
-  out_status: 'ok' | 'insufficient' | 'key_limit' | 'rate_limited';
+  out_status: 'ok' | 'insufficient' | 'key_limit' | 'rate_limited' | 'no_account';
   /** The balance before the take. */
   out_available: string;
   /** What the overdraft could still cover (debits only). */

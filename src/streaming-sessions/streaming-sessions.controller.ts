@@ -86,19 +86,28 @@ export class StreamingSessionsController {
     type: InitializeSessionDto,
     examples: {
       byEstimate: {
-        summary: 'An estimated token count',
-        value: { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', modelId: MODEL, estimatedTokens: 2000 },
+        summary: 'The chat backend’s service key opens a session for a user, with an estimated token count',
+        value: {
+          userId: 'alice',
+          sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',
+          modelId: MODEL,
+          estimatedTokens: 2000,
+        },
       },
       byInputOutput: {
         summary: 'Estimated input and output tokens',
         value: {
+          userId: 'alice',
           sessionId: 'chat-2b4e6d8f-0a1c-4e3b-8d5f-7a9c1e3b5d70',
           modelId: MODEL,
           inputTokens: 1200,
           outputTokens: 800,
         },
       },
-      generatedId: { summary: 'Let the service choose the sessionId', value: { modelId: MODEL, estimatedTokens: 500 } },
+      generatedId: {
+        summary: 'Let the service choose the sessionId (an admin token without userId: the admin’s own account)',
+        value: { modelId: MODEL, estimatedTokens: 500 },
+      },
     },
   })
   @ApiCreatedResponse({ type: SessionResponseDto })
@@ -106,7 +115,7 @@ export class StreamingSessionsController {
   @ApiSpendRefusedResponse('nothing was written')
   @ApiConflictResponse({
     type: ErrorResponseDto,
-    description: 'The sessionId is already used',
+    description: 'The user already used this sessionId (ids are per user: another user’s never conflicts)',
     examples: {
       sessionIdTaken: domainErrorExample(
         'CONFLICT',
@@ -140,11 +149,16 @@ export class StreamingSessionsController {
     examples: {
       byActualTokens: {
         summary: 'The real token count',
-        value: { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', actualTokens: 1850 },
+        value: { userId: 'alice', sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', actualTokens: 1850 },
       },
       byInputOutput: {
         summary: 'Real input and output tokens',
-        value: { sessionId: 'chat-2b4e6d8f-0a1c-4e3b-8d5f-7a9c1e3b5d70', inputTokens: 1200, outputTokens: 700 },
+        value: {
+          userId: 'alice',
+          sessionId: 'chat-2b4e6d8f-0a1c-4e3b-8d5f-7a9c1e3b5d70',
+          inputTokens: 1200,
+          outputTokens: 700,
+        },
       },
       failedStream: {
         summary: 'The stream failed (still charged for its tokens)',
@@ -172,7 +186,7 @@ export class StreamingSessionsController {
     examples: {
       cutOff: {
         summary: 'Cut off after 300 tokens (charged)',
-        value: { sessionId: 'chat-5e8a0c2d-4f6b-4d8a-9c1e-3b5d7f9a1c24', tokensGenerated: 300 },
+        value: { userId: 'alice', sessionId: 'chat-5e8a0c2d-4f6b-4d8a-9c1e-3b5d7f9a1c24', tokensGenerated: 300 },
       },
       nothingGenerated: {
         summary: 'Cancelled before any token (tokensGenerated defaults to 0)',

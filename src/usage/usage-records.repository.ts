@@ -173,14 +173,6 @@ const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int,
 export class UsageRecordsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(manager: EntityManager, input: CreateUsageRecordInput): Promise<UsageRecordRow> {
-    const rows: RecordSqlRow[] = await manager.query(
-      `INSERT INTO usage_records (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) RETURNING ${RECORD_COLUMNS}`,
-      recordParams(input),
-    );
-    return toRow(rows[0]);
-  }
-
   /**
    * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
    * when the debit happened. A named statement, so PostgreSQL parses and plans it once per connection.

@@ -56,6 +56,8 @@ export class UsageController {
     operationId: 'recordUsage',
     summary: 'Record usage and debit its credits (one transaction)',
     description:
+      'A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and ' +
+      'may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). ' +
       'Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are ' +
       'calculated exactly from the price in effect. The record and its debit commit together; when the balance is ' +
       'short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before ' +
@@ -70,8 +72,9 @@ export class UsageController {
         value: { service: 'image', operation: 'generate', credits: 12 },
       },
       byTokens: {
-        summary: 'A token count, priced at the model’s price',
+        summary: 'The chat backend’s service key meters a user’s call: a token count, priced at the model’s price',
         value: {
+          userId: 'alice',
           service: 'chat',
           operation: 'completion',
           modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
@@ -81,6 +84,7 @@ export class UsageController {
       byInputOutput: {
         summary: 'Input and output tokens, each at its price, with metadata',
         value: {
+          userId: 'alice',
           service: 'chat',
           operation: 'completion',
           modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
@@ -101,7 +105,9 @@ export class UsageController {
     description: 'Replayed: the eventId was used before; the original record, with `Idempotent-Replayed: true`',
   })
   @ApiBadRequestResponse({
-    description: 'Invalid body (unknown fields such as userId or timestamp are refused)',
+    description:
+      'Invalid body (unknown fields such as timestamp are refused; userId and apiKeyId only from service ' +
+      'principals); `API_KEY_MISMATCH`: apiKeyId is not a usable key of the billed user',
     type: ErrorResponseDto,
   })
   @ApiSpendRefusedResponse('nothing was recorded')
@@ -132,8 +138,9 @@ export class UsageController {
       'spend limit) rejects that event only (`insufficient_credits`, `error` naming the reason), a bad event is ' +
       '`invalid`, and the others still apply; one user’s events apply in array order. `eventId` deduplicates per ' +
       'caller for at least 35 days, in the same namespace as recordUsage: a repeat (in this batch, an earlier one, ' +
-      'or concurrently) is `duplicate` with the original record. `userId` (another user’s usage) only for admins ' +
-      'and API keys with `usage:ingest`. Bodies up to BATCH_BODY_LIMIT (default 2 MB). When the request fails ' +
+      'or concurrently) is `duplicate` with the original record. `userId` (the billed user) only from service ' +
+      'principals (admins, API keys with `usage:ingest`); a service key must give it. Events name no `apiKeyId`: the ' +
+      'batch counts against the calling key. Bodies up to BATCH_BODY_LIMIT (default 2 MB). When the request fails ' +
       'part-way (503), the events that were recorded stay: send the batch again, the duplicates are skipped.',
   })
   @ApiBody({

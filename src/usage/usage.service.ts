@@ -113,9 +113,9 @@ export class UsageService {
     // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
     // the credits module's take locks the account row, then the allocations, debits FIFO with ledger
     // entries that point at the record, and the record is inserted only when the debit happened.
-    // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone.
+    // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone (the
+    // take moves nothing, and answers 404 for a user without an account, whom a service may name).
     const manager = this.tx.statementManager;
-    if (input.credits === 0) return { record: toRecordDto(await this.records.insert(manager, input)), replayed: false };
     const { row } = await this.credits.debitAndInsert<RecordSqlRow>(
       manager,
       {

@@ -36,6 +36,12 @@ AS $function$
       RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
     END IF;
     PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      -- A service principal named a user who has no account: nothing to take from, nothing written.
+      RETURN QUERY SELECT 'no_account'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                          '[]'::jsonb, NULL::integer;
+      RETURN;
+    END IF;
     SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_user_id;
 
     IF p_api_key_id IS NOT NULL THEN
@@ -49,7 +55,7 @@ AS $function$
         SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
           FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
         v_key_spent := COALESCE(v_key_spent, 0);
-        IF v_strict AND v_key_spent + v_ask > v_key_limit THEN
+        IF v_strict AND v_ask > 0 AND v_key_spent + v_ask > v_key_limit THEN
           RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                               '[]'::jsonb, NULL::integer;
           RETURN;
