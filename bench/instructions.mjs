@@ -20,7 +20,13 @@ import { accessToken, freshDatabase, log, seedUsers, startServer, startService, 
 const SCENARIOS = {
   balance: { method: 'GET', path: '/api/credits/balance' },
   check: { method: 'POST', path: '/api/credits/check', body: { credits: 1 } },
-  record: { method: 'POST', path: '/api/usage/record', body: { service: 'bench', operation: 'op', credits: 1 } },
+  // Metered by a service principal (METERING_TRUST=service, the default): an admin's JWT naming the user.
+  record: {
+    method: 'POST',
+    path: '/api/usage/record',
+    body: { service: 'bench', operation: 'op', credits: 1 },
+    meters: true,
+  },
 };
 const [name = 'balance', count = '2000'] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
@@ -50,8 +56,17 @@ const service = await startService(
 try {
   await seedUsers(db, 1000, 1_000_000_000);
   // The same users in the same order on every run.
-  const tokens = userIds(1000).map((id) => `Bearer ${accessToken(id)}`);
+  const ids = userIds(1000);
+  const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
+  const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
   let next = 0;
+  /** The next user in a fixed order: their token, or (metering) the service's naming them. */
+  const request = () => {
+    const i = (next++ * 7919) % ids.length;
+    return scenario.meters
+      ? { authorization: meter, body: JSON.stringify({ userId: ids[i], ...scenario.body }) }
+      : { authorization: tokens[i], body: scenario.body ? JSON.stringify(scenario.body) : undefined };
+  };
   const run = (amount) =>
     autocannon({
       url: service.base,
@@ -62,11 +77,10 @@ try {
         {
           method: scenario.method,
           path: scenario.path,
-          setupRequest: (req) => ({
-            ...req,
-            headers: { 'content-type': 'application/json', authorization: tokens[(next++ * 7919) % tokens.length] },
-            body: scenario.body ? JSON.stringify(scenario.body) : undefined,
-          }),
+          setupRequest: (req) => {
+            const { authorization, body } = request();
+            return { ...req, headers: { 'content-type': 'application/json', authorization }, body };
+          },
         },
       ],
     });

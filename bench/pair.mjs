@@ -11,11 +11,11 @@ const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const json = { 'content-type': 'application/json' };
 
 /**
- * Pairs for `duration` seconds (after 2 s of warm-up) on `connections` connections; `token()` picks
- * a user's "Bearer …" per pair. Returns the pairs completed, pairs/s, the pair's latency (initialize
+ * Pairs for `duration` seconds (after 2 s of warm-up) on `connections` connections, metered by the
+ * service principal `authorization` ("Bearer …"); `user()` picks the billed user per pair. Returns the pairs completed, pairs/s, the pair's latency (initialize
  * sent → finalize answered), failures and the service's CPU over the window.
  */
-export async function runPairs(service, token, connections, duration) {
+export async function runPairs(service, authorization, user, connections, duration) {
   let latencies = [];
   let pairs = 0;
   const run = (seconds) =>
@@ -30,12 +30,12 @@ export async function runPairs(service, token, connections, duration) {
           method: 'POST',
           path: '/api/streaming-sessions/initialize',
           setupRequest: (req, context) => {
-            context.authorization = token();
+            context.userId = user();
             context.started = performance.now();
             return {
               ...req,
-              headers: { ...json, authorization: context.authorization },
-              body: JSON.stringify({ modelId: MODEL, estimatedTokens: 2000 }),
+              headers: { ...json, authorization },
+              body: JSON.stringify({ userId: context.userId, modelId: MODEL, estimatedTokens: 2000 }),
             };
           },
           onResponse: (status, body, context) => {
@@ -49,8 +49,8 @@ export async function runPairs(service, token, connections, duration) {
           setupRequest: (req, context) =>
             context.sessionId && {
               ...req,
-              headers: { ...json, authorization: context.authorization },
-              body: JSON.stringify({ sessionId: context.sessionId, actualTokens: 1500 }),
+              headers: { ...json, authorization },
+              body: JSON.stringify({ userId: context.userId, sessionId: context.sessionId, actualTokens: 1500 }),
             },
           onResponse: (status, body, context) => {
             pairs++;

@@ -22,7 +22,7 @@ import {
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
 import { runPairs } from './pair.mjs';
 import { printReport, SCENARIO } from './report.mjs';
-import { createKeys, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
+import { createKeys, createServiceKey, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, webhookRounds } from './webhooks.mjs';
 
 const USERS = 1000;
@@ -50,9 +50,13 @@ try {
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
   const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
-  const oneUser = tokens[0];
   const random = () => tokens[Math.floor(Math.random() * tokens.length)];
+  const randomId = () => ids[Math.floor(Math.random() * ids.length)];
   const json = { 'content-type': 'application/json' };
+  // Metering is a service principal's (METERING_TRUST=service, the default): an admin's JWT naming the
+  // billed user authenticates as cheaply as the user's own JWT did (both verified once, then cached).
+  const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
+  const serviceKey = await createServiceKey(service);
 
   const scenarios = [
     { name: SCENARIO.balance, method: 'GET', path: '/api/credits/balance', auth: random },
@@ -61,15 +65,23 @@ try {
       name: SCENARIO.record,
       method: 'POST',
       path: '/api/usage/record',
-      body: { service: 'bench', operation: 'op', credits: 1 },
-      auth: random,
+      body: () => ({ userId: randomId(), service: 'bench', operation: 'op', credits: 1 }),
+      auth: () => meter,
     },
     {
       name: 'POST /api/usage/record (one user)',
       method: 'POST',
       path: '/api/usage/record',
-      body: { service: 'bench', operation: 'op', credits: 1 },
-      auth: () => oneUser,
+      body: () => ({ userId: ids[0], service: 'bench', operation: 'op', credits: 1 }),
+      auth: () => meter,
+    },
+    {
+      // The chat backend's own credential: a service key is looked up on every request.
+      name: 'POST /api/usage/record (service key)',
+      method: 'POST',
+      path: '/api/usage/record',
+      body: () => ({ userId: randomId(), service: 'bench', operation: 'op', credits: 1 }),
+      headers: () => ({ 'x-api-key': serviceKey }),
     },
   ];
 
@@ -88,7 +100,9 @@ try {
               ...(scenario.body ? json : {}),
               ...(scenario.headers ? scenario.headers() : { authorization: scenario.auth() }),
             },
-            body: scenario.body ? JSON.stringify(scenario.body) : undefined,
+            body: scenario.body
+              ? JSON.stringify(typeof scenario.body === 'function' ? scenario.body() : scenario.body)
+              : undefined,
           }),
         },
       ],
@@ -108,7 +122,7 @@ try {
 
   // A streaming session's initialize + finalize for a random user, per connection in turn.
   log(`running streaming pairs (initialize + finalize, ${CONNECTIONS} connections, ${DURATION} s)...`);
-  const pairSummary = await runPairs(service, random, CONNECTIONS, DURATION);
+  const pairSummary = await runPairs(service, meter, randomId, CONNECTIONS, DURATION);
   results.push(
     row(SCENARIO.pair, {
       rate: pairSummary.pairsPerSecond,
@@ -142,16 +156,20 @@ try {
     ...latencySummary(hooks.latencies),
   };
 
-  // Spend controls: records through API keys without, then with a budget and an hourly limit per user.
+  // Spend controls: records through users' API keys without, then with a budget and an hourly limit
+  // per user, metered as a gateway does it: the service names the user and the key (apiKeyId).
   log('creating bench API keys...');
-  const plainKeys = await createKeys(service, tokens, false);
-  const budgetKeys = await createKeys(service, tokens, true);
+  const plainKeys = await createKeys(service, ids, tokens, false);
+  const budgetKeys = await createKeys(service, ids, tokens, true);
   const viaKey = (keys) => ({
     name: 'record via key',
     method: 'POST',
     path: '/api/usage/record',
-    body: { service: 'bench', operation: 'op', credits: 1 },
-    headers: () => ({ 'x-api-key': keys[Math.floor(Math.random() * keys.length)] }),
+    body: () => {
+      const key = keys[Math.floor(Math.random() * keys.length)];
+      return { userId: key.userId, apiKeyId: key.id, service: 'bench', operation: 'op', credits: 1 };
+    },
+    auth: () => meter,
   });
   await run(viaKey(plainKeys), 2);
   log(`running records through keys without, then with budgets and hourly limits...`);

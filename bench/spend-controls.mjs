@@ -1,11 +1,12 @@
 // The spend-controls scenario of npm run bench: records through API keys, once through keys without
 // a budget for users without limits, once through keys with a budget for users with an hourly spend
 // limit (both far from being reached, so every check runs and none refuses).
+import { accessToken } from './lib.mjs';
 
-/** One API key per user (the user's own, created over HTTP), with or without a budget. */
-export async function createKeys(service, tokens, budget) {
+/** One API key per user (the user's own, created over HTTP), with or without a budget: `{id, userId}`. */
+export async function createKeys(service, userIds, tokens, budget) {
   const keys = [];
-  for (const auth of tokens) {
+  for (const [i, auth] of tokens.entries()) {
     const res = await fetch(`${service.base}/api/api-keys`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
@@ -16,9 +17,20 @@ export async function createKeys(service, tokens, budget) {
       }),
     });
     if (res.status !== 201) throw new Error(`creating a bench key: ${res.status} ${await res.text()}`);
-    keys.push((await res.json()).key);
+    keys.push({ id: (await res.json()).id, userId: userIds[i] });
   }
   return keys;
+}
+
+/** The chat backend's service key (scope usage:ingest), made by an admin. */
+export async function createServiceKey(service) {
+  const res = await fetch(`${service.base}/api/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken('bench-admin', 'admin')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-service', permissions: ['usage:ingest'] }),
+  });
+  if (res.status !== 201) throw new Error(`creating the bench service key: ${res.status} ${await res.text()}`);
+  return (await res.json()).key;
 }
 
 /** Every bench user gets an hourly spend limit far above what the run spends. */
