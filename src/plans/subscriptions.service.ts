@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
@@ -35,6 +36,7 @@ export class SubscriptionsService {
 
   /** Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it. */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
+    assertNotOwnGrant(caller, userId, 'subscription');
     const now = new Date();
     const startsAt = dto.startsAt ? toDate(dto.startsAt) : now;
     if (startsAt.getTime() < now.getTime() - STARTS_AT_TOLERANCE_MS)
@@ -70,6 +72,7 @@ export class SubscriptionsService {
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
   async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
+    assertNotOwnGrant(caller, userId, 'subscription');
     const now = new Date();
     return this.tx.run(async (m) => {
       await this.accounts.lock(m, userId);
