@@ -18,6 +18,7 @@ import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-cre
 import { BatchTakeJoins1732000013000 } from './1732000013000-batch-take-joins.js';
 import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
 import { BatchTakeSpendWindows1732000015000 } from './1732000015000-batch-take-spend-windows.js';
+import { SubscriptionsUserHistoryIdx1732000016200 } from './1732000016200-subscriptions-user-history-idx.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   BatchTakeJoins1732000013000,
   CreateCreditsHoldAndSettle1732000014000,
   BatchTakeSpendWindows1732000015000,
+  SubscriptionsUserHistoryIdx1732000016200,
 ];
