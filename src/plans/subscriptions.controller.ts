@@ -35,8 +35,12 @@ export class SubscriptionsController {
     summary: 'Subscribe a user to a plan (supervisor)',
     description:
       'Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second ' +
-      'grant); another plan replaces the subscription, its first period starting now (or at startsAt). ' +
-      'Credits already granted keep their expiry (no proration).',
+      'grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a ' +
+      'subscription ended within the period in progress), unless startsAt is given. Plan changes never mint ' +
+      'credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference ' +
+      'at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next ' +
+      'period. Credits already granted keep their expiry. A supervisor may not change their own subscription ' +
+      '(403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiBody({

@@ -5,6 +5,7 @@ import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
@@ -21,7 +22,8 @@ const STARTS_AT_TOLERANCE_MS = 60_000;
 /**
  * Subscriptions and their period grants (docs/money.md, "Plans and rollover"). Every grant goes
  * through the credits module, keyed by (subscription, period start), so each period is granted at
- * most once whatever retries, restarts or other instances do. Lock order: the user's account row,
+ * most once whatever retries, restarts or other instances do; and a grant adds only what the plan
+ * allocations in force lack, so plan changes never mint credits. Lock order: the user's account row,
  * then the subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
  */
 @Injectable()
@@ -30,14 +32,15 @@ export class SubscriptionsService {
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
+    private readonly creditQueries: CreditQueriesService,
     private readonly accounts: AccountsService,
     private readonly events: EventsService,
   ) {}
 
   /**
    * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it.
-   * Without `startsAt`, a change keeps the period in progress (`keptAnchor`) rather than starting a
-   * new one.
+   * Without `startsAt`, a change keeps the period in progress (`keptAnchor`): it grants only what the
+   * new plan adds to the allowance already granted in it.
    */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
     assertNotOwnGrant(caller, userId, 'subscription');
@@ -126,6 +129,11 @@ export class SubscriptionsService {
    * `nextGrantAt` to the period's end. A deactivated plan grants nothing; its subscription only
    * moves on. Grants that exist already are not made again. Only the job's grants of a later
    * period (`cause` renewal) are told as `subscription.renewed`.
+   *
+   * Plan changes never mint credits: the grant is the plan's credits minus what the user's plan
+   * allocations in force at `asOf` granted (an upgrade gets the difference, a downgrade or the same
+   * plan again nothing). A renewal finds the last period's allocation expired and grants in full.
+   * Read and grant happen under the account lock the caller took, so concurrent changes serialise.
    */
   private async renew(
     m: EntityManager,
@@ -149,15 +157,19 @@ export class SubscriptionsService {
           expiresAt: period.end,
         });
       }
-      const granted = await this.credits.grantOnce(m, {
-        userId: sub.userId,
-        credits: plan.credits,
-        expiresAt: period.end,
-        allocatedBy: by,
-        notes: `Plan ${plan.id}`,
-        source: 'plan',
-        plan: into,
-      });
+      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, sub.userId, asOf));
+      const granted =
+        credits > 0
+          ? await this.credits.grantOnce(m, {
+              userId: sub.userId,
+              credits,
+              expiresAt: period.end,
+              allocatedBy: by,
+              notes: credits < plan.credits ? `Plan ${plan.id} (${credits} of ${plan.credits})` : `Plan ${plan.id}`,
+              source: 'plan',
+              plan: into,
+            })
+          : null;
       if (granted && cause === 'renewal' && period.index > 0)
         await this.events.emit(m, 'subscription.renewed', {
           userId: sub.userId,
