@@ -19,6 +19,7 @@ import { BatchTakeJoins1732000013000 } from './1732000013000-batch-take-joins.js
 import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
 import { BatchTakeSpendWindows1732000015000 } from './1732000015000-batch-take-spend-windows.js';
 import { PerUserSessionIds1732000016000 } from './1732000016000-per-user-session-ids.js';
+import { SubscriptionsUserHistoryIdx1732000016200 } from './1732000016200-subscriptions-user-history-idx.js';
 import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-user-sessions-and-hold-limits.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -44,5 +45,6 @@ export const MIGRATIONS = [
   CreateCreditsHoldAndSettle1732000014000,
   BatchTakeSpendWindows1732000015000,
   PerUserSessionIds1732000016000,
+  SubscriptionsUserHistoryIdx1732000016200,
   PerUserSessionsAndHoldLimits1732000017000,
 ];

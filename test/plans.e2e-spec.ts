@@ -292,7 +292,7 @@ describe('plans and subscriptions', () => {
       expect(grants[1].expires_at.getTime()).toBeGreaterThan(Date.now());
     });
 
-    it('changing plans replaces the subscription; granted credits keep their expiry', async () => {
+    it('changing plans replaces the subscription; granted credits keep their expiry; no double grant', async () => {
       const basic = await newPlan({ credits: 10, period: 'month' });
       const pro = await newPlan({ credits: 500, period: 'week' });
       const userId = await newUser();
@@ -304,7 +304,8 @@ describe('plans and subscriptions', () => {
       const after = await allocations(userId);
       expect(after).toHaveLength(2);
       expect(after[0]).toMatchObject({ id: first.id, expires_at: first.expires_at, remaining_credits: 10 });
-      expect(after[1]).toMatchObject({ plan_id: pro, total_credits: 500 });
+      // The upgrade adds the difference to the 10 already granted in this period (never both whole).
+      expect(after[1]).toMatchObject({ plan_id: pro, total_credits: 490 });
       const { rows } = await t.db.query(
         `SELECT plan_id, ended_at IS NOT NULL AS ended FROM subscriptions WHERE user_id = $1 ORDER BY created_at`,
         [userId],

@@ -22,3 +22,18 @@ export function assertMayAccessUser(
     throw new DomainError('FORBIDDEN', `Only ${who} may read another user's ${what}`);
   }
 }
+
+/**
+ * Separation of duties: below admin, nobody grants credits to or changes the plan of their own
+ * account (a supervisor could otherwise pay themself). Admins may.
+ */
+export function assertNotOwnGrant(caller: AuthUser, userId: string, what: keyof typeof SELF_GRANT_MESSAGES): void {
+  if (caller.userId !== userId || roleSatisfies(caller.role, 'admin')) return;
+  throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES[what]);
+}
+
+/** The SELF_GRANT_FORBIDDEN messages (also the OpenAPI examples'). */
+export const SELF_GRANT_MESSAGES = {
+  credits: 'Supervisors may not allocate credits to their own account',
+  subscription: 'Supervisors may not change their own subscription',
+} as const;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
@@ -18,7 +19,10 @@ export class CreditAdminService {
     @Inject(Transactions) private readonly tx: Transactions,
   ) {}
 
-  /** A manual grant; an unknown user is created first when `email` and `username` are given. */
+  /**
+   * A manual grant; an unknown user is created first when `email` and `username` are given. A
+   * supervisor's grant to their own account is refused before anything is written.
+   */
   allocate(
     caller: AuthUser,
     body: {
@@ -31,6 +35,7 @@ export class CreditAdminService {
       username?: string;
     },
   ): Promise<AllocationView> {
+    assertNotOwnGrant(caller, body.userId, 'credits');
     const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       if (body.email && body.username) {

@@ -26,6 +26,15 @@ export class CreditQueriesService {
     return this.tx.statementManager;
   }
 
+  /**
+   * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
+   * a new plan allowance grants only what it adds to that. Read it under the user's account lock
+   * (`AccountsService.lock`) in the transaction that grants, so no concurrent grant can slip in.
+   */
+  planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
+    return this.reads.planCreditsInForce(manager, userId, at);
+  }
+
   /** The available balance plus what the user's overdraft still covers. */
   spendable(userId: string): Promise<number> {
     return this.reads.spendable(this.readManager, userId);

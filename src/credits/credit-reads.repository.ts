@@ -6,7 +6,7 @@ import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
 
-/** The credit tables' read queries for the routes: balance, lists and reconcile. */
+/** The credit tables' read queries for the routes (balance, lists, reconcile) and for plan grants. */
 @Injectable()
 export class CreditReadsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -40,6 +40,21 @@ export class CreditReadsRepository {
                  WHERE user_id = $1 AND expires_at > now())
                + COALESCE((SELECT GREATEST(overdraft_limit - debt, 0) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
       [userId],
+    );
+    return Number(rows[0].n);
+  }
+
+  /**
+   * Σ credits granted by the user's plan allocations unexpired at `at` (voided, spent or rolled over
+   * ones too: what counts is what was granted, not what is left). A plan allocation is granted only
+   * once its period has begun, so these are the ones whose period holds `at`; not testing the start
+   * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
+   */
+  async planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
+    const rows: { n: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
+        WHERE user_id = $1 AND source = 'plan' AND expires_at > $2`,
+      [userId, at],
     );
     return Number(rows[0].n);
   }

@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -17,7 +18,12 @@ import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
+import {
+  notFoundExample,
+  SELF_GRANT_DESCRIPTION,
+  selfGrantForbiddenExamples,
+  unknownModelExample,
+} from '../openapi/error-examples.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
@@ -138,7 +144,8 @@ export class CreditsController {
     summary: 'Grant credits that expire (supervisor)',
     description:
       'An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` ' +
-      '(default 30) or `expiresAt`, not both.',
+      '(default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 ' +
+      'SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiBody({
     type: AllocateCreditsDto,
@@ -166,6 +173,11 @@ export class CreditsController {
     description: 'Unknown user and no email+username to create it',
     type: ErrorResponseDto,
     examples: notFoundExample('User'),
+  })
+  @ApiForbiddenResponse({
+    description: SELF_GRANT_DESCRIPTION,
+    type: ErrorResponseDto,
+    examples: selfGrantForbiddenExamples('credits'),
   })
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
     return this.admin.allocate(user, body);

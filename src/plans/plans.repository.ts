@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, IsNull, LessThanOrEqual, type Repository } from 'typeorm';
+import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -58,6 +58,14 @@ export class PlansRepository {
 
   findLiveSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
     return manager.findOneBy(Subscription, { userId, endedAt: IsNull() });
+  }
+
+  /** The user's subscription that ended last (null: none ever ended). */
+  lastEndedSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
+    return manager.findOne(Subscription, {
+      where: { userId, endedAt: Not(IsNull()) },
+      order: { endedAt: 'DESC' },
+    });
   }
 
   async insertSubscription(

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,7 +14,12 @@ import { assertMayAccessUser } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
+import {
+  domainErrorExample,
+  notFoundExample,
+  SELF_GRANT_DESCRIPTION,
+  selfGrantForbiddenExamples,
+} from '../openapi/error-examples.js';
 import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
@@ -29,8 +35,12 @@ export class SubscriptionsController {
     summary: 'Subscribe a user to a plan (supervisor)',
     description:
       'Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second ' +
-      'grant); another plan replaces the subscription, its first period starting now (or at startsAt). ' +
-      'Credits already granted keep their expiry (no proration).',
+      'grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a ' +
+      'subscription ended within the period in progress), unless startsAt is given. Plan changes never mint ' +
+      'credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference ' +
+      'at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next ' +
+      'period. Credits already granted keep their expiry. A supervisor may not change their own subscription ' +
+      '(403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiBody({
@@ -56,6 +66,11 @@ export class SubscriptionsController {
     description: 'The plan is deactivated',
     type: ErrorResponseDto,
     examples: { inactive: domainErrorExample('CONFLICT', 'Plan pro is not active', 'A deactivated plan') },
+  })
+  @ApiForbiddenResponse({
+    description: SELF_GRANT_DESCRIPTION,
+    type: ErrorResponseDto,
+    examples: selfGrantForbiddenExamples('subscription'),
   })
   put(
     @CurrentUser() user: AuthUser,
@@ -85,7 +100,9 @@ export class SubscriptionsController {
   @ApiOperation({
     operationId: 'deleteSubscription',
     summary: 'End a user’s subscription (supervisor)',
-    description: 'No further grants; credits already granted stay until they expire.',
+    description:
+      'No further grants; credits already granted stay until they expire. A supervisor may not end their own ' +
+      'subscription (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
@@ -93,6 +110,11 @@ export class SubscriptionsController {
     description: 'No live subscription',
     type: ErrorResponseDto,
     examples: notFoundExample('Subscription'),
+  })
+  @ApiForbiddenResponse({
+    description: SELF_GRANT_DESCRIPTION,
+    type: ErrorResponseDto,
+    examples: selfGrantForbiddenExamples('subscription'),
   })
   remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.remove(user, userId);

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
@@ -18,10 +20,11 @@ import { PlansRepository } from './plans.repository.js';
 const STARTS_AT_TOLERANCE_MS = 60_000;
 
 /**
- * Subscriptions and their period grants (docs/plans.md). Every grant goes through the credits
- * module, keyed by (subscription, period start), so each period is granted at most once whatever
- * retries, restarts or other instances do. Lock order: the user's account row, then the
- * subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
+ * Subscriptions and their period grants (docs/money.md, "Plans and rollover"). Every grant goes
+ * through the credits module, keyed by (subscription, period start), so each period is granted at
+ * most once whatever retries, restarts or other instances do; and a grant adds only what the plan
+ * allocations in force lack, so plan changes never mint credits. Lock order: the user's account row,
+ * then the subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
  */
 @Injectable()
 export class SubscriptionsService {
@@ -29,32 +32,40 @@ export class SubscriptionsService {
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
+    private readonly creditQueries: CreditQueriesService,
     private readonly accounts: AccountsService,
     private readonly events: EventsService,
   ) {}
 
-  /** Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it. */
+  /**
+   * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it.
+   * Without `startsAt`, a change keeps the period in progress (`keptAnchor`): it grants only what the
+   * new plan adds to the allowance already granted in it.
+   */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
-    const now = new Date();
-    const startsAt = dto.startsAt ? toDate(dto.startsAt) : now;
-    if (startsAt.getTime() < now.getTime() - STARTS_AT_TOLERANCE_MS)
+    assertNotOwnGrant(caller, userId, 'subscription');
+    const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
+    if (startsAt && startsAt.getTime() < Date.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
       if (!(await this.accounts.lock(m, userId))) throw new NotFoundError('User');
+      // Read once the lock is held: never before the instant the previous holder granted at.
+      const now = new Date();
       const plan = await this.repo.findPlan(m, dto.planId);
       if (!plan) throw new NotFoundError('Plan');
       const live = await this.repo.lockLiveSubscription(m, userId);
       if (live?.planId === plan.id) return toSubscriptionDto(live, plan, now);
       if (!plan.isActive) throw new DomainError('CONFLICT', `Plan ${plan.id} is not active`);
+      const anchor = startsAt ?? (await this.keptAnchor(m, userId, live, now)) ?? now;
       if (live) await this.repo.endSubscription(m, live.id, caller.userId);
       const created = await this.repo.insertSubscription(m, {
         userId,
         planId: plan.id,
-        startsAt,
-        nextGrantAt: startsAt,
+        startsAt: anchor,
+        nextGrantAt: anchor,
         createdBy: caller.userId,
       });
-      const renewed = await this.renew(m, created, plan, now, caller.userId);
+      const renewed = await this.renew(m, created, plan, now, caller.userId, 'change');
       return toSubscriptionDto(renewed, plan, now);
     });
   }
@@ -70,6 +81,7 @@ export class SubscriptionsService {
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
   async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
+    assertNotOwnGrant(caller, userId, 'subscription');
     const now = new Date();
     return this.tx.run(async (m) => {
       await this.accounts.lock(m, userId);
@@ -82,6 +94,21 @@ export class SubscriptionsService {
   }
 
   /**
+   * The anchor a new subscription keeps: that of the user's live subscription, or of the one ended
+   * last, when its period in progress at `now` has begun and it was live in it. Re-subscribing
+   * (after a DELETE or to another plan) then stays in the same period, whose allowance was granted
+   * already, instead of starting a new one; the next period starts when it would have anyway.
+   */
+  private async keptAnchor(m: EntityManager, userId: string, live: Subscription | null, now: Date) {
+    const previous = live ?? (await this.repo.lastEndedSubscription(m, userId));
+    const plan = previous && (await this.repo.findPlan(m, previous.planId));
+    const period = previous && plan && periodAt(previous.startsAt, plan.period, now);
+    if (!previous || !period) return null;
+    if (previous.endedAt && previous.endedAt.getTime() < period.start.getTime()) return null;
+    return previous.startsAt;
+  }
+
+  /**
    * One due subscription of the renewal job, in its own transaction: false when it was not due any
    * more or another instance holds it.
    */
@@ -91,7 +118,7 @@ export class SubscriptionsService {
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
-      await this.renew(m, sub, plan, asOf, 'system');
+      await this.renew(m, sub, plan, asOf, 'system', 'renewal');
       return true;
     });
   }
@@ -100,9 +127,22 @@ export class SubscriptionsService {
    * Grants the period in progress at `asOf` (only that one: after downtime, past periods' credits
    * would already have expired), first rolling over what the period just ended left, and moves
    * `nextGrantAt` to the period's end. A deactivated plan grants nothing; its subscription only
-   * moves on. Grants that exist already are not made again.
+   * moves on. Grants that exist already are not made again. Only the job's grants of a later
+   * period (`cause` renewal) are told as `subscription.renewed`.
+   *
+   * Plan changes never mint credits: the grant is the plan's credits minus what the user's plan
+   * allocations in force at `asOf` granted (an upgrade gets the difference, a downgrade or the same
+   * plan again nothing). A renewal finds the last period's allocation expired and grants in full.
+   * Read and grant happen under the account lock the caller took, so concurrent changes serialise.
    */
-  private async renew(m: EntityManager, sub: Subscription, plan: Plan, asOf: Date, by: string) {
+  private async renew(
+    m: EntityManager,
+    sub: Subscription,
+    plan: Plan,
+    asOf: Date,
+    by: string,
+    cause: 'change' | 'renewal',
+  ) {
     const period = periodAt(sub.startsAt, plan.period, asOf);
     if (!period) return sub;
     if (plan.isActive) {
@@ -117,16 +157,20 @@ export class SubscriptionsService {
           expiresAt: period.end,
         });
       }
-      const granted = await this.credits.grantOnce(m, {
-        userId: sub.userId,
-        credits: plan.credits,
-        expiresAt: period.end,
-        allocatedBy: by,
-        notes: `Plan ${plan.id}`,
-        source: 'plan',
-        plan: into,
-      });
-      if (granted && period.index > 0)
+      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, sub.userId, asOf));
+      const granted =
+        credits > 0
+          ? await this.credits.grantOnce(m, {
+              userId: sub.userId,
+              credits,
+              expiresAt: period.end,
+              allocatedBy: by,
+              notes: credits < plan.credits ? `Plan ${plan.id} (${credits} of ${plan.credits})` : `Plan ${plan.id}`,
+              source: 'plan',
+              plan: into,
+            })
+          : null;
+      if (granted && cause === 'renewal' && period.index > 0)
         await this.events.emit(m, 'subscription.renewed', {
           userId: sub.userId,
           planId: plan.id,

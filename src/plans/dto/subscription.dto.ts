@@ -14,7 +14,10 @@ export class PutSubscriptionDto {
 
   @ApiPropertyOptional({
     example: '2027-01-01T00:00:00.000Z',
-    description: 'Anchor of the periods (default now; not in the past). Ignored when the plan does not change.',
+    description:
+      'Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces ' +
+      '(or ended within its period in progress), so a change keeps the period; else now. Ignored when the ' +
+      'plan does not change.',
   })
   @IsOptional()
   @IsInstant()

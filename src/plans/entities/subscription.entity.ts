@@ -5,12 +5,14 @@ import { Plan } from './plan.entity.js';
 
 /**
  * A user's subscription to a plan, anchored at `startsAt`. `nextGrantAt` is the start of the next
- * period to grant (the renewal job's due list). Ended subscriptions stay as history.
+ * period to grant (the renewal job's due list). Ended subscriptions stay as history: the last one
+ * ended tells a re-created subscription which period it is in (no new allowance by re-subscribing).
  */
 @Entity({ name: 'subscriptions' })
 @Index('subscriptions_user_live_idx', ['userId'], { unique: true, where: 'ended_at IS NULL' })
 @Index('subscriptions_due_idx', ['nextGrantAt'], { where: 'ended_at IS NULL' })
 @Index('subscriptions_plan_idx', ['planId'], { where: 'ended_at IS NULL' })
+@Index('subscriptions_user_ended_idx', ['userId', 'endedAt'])
 export class Subscription {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'subscriptions_pkey' })
   id: string;
