@@ -292,6 +292,30 @@ describe('metering trust: service (default)', () => {
     });
   });
 
+  it('pages of every active session list each of two users’ same-named sessions once, even started together', async () => {
+    const a = await f.newUser({ credits: 100 });
+    const b = await f.newUser({ credits: 100 });
+    const sessionId = `twin-${randomUUID().slice(0, 8)}`;
+    for (const u of [a, b]) await init(svc(), { userId: u.id, sessionId, estimatedTokens: 1000 }).expect(201);
+    // The same start to the microsecond, and before every other active session of the run.
+    await t.db.query(`UPDATE streaming_sessions SET started_at = '2000-01-01T00:00:00.123456Z' WHERE session_id = $1`, [
+      sessionId,
+    ]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 2; page++) {
+      const res = await t.http
+        .get('/api/streaming-sessions/active/all')
+        .query({ limit: 1, ...(cursor ? { cursor } : {}) })
+        .set(admin)
+        .expect(200);
+      seen.push(...res.body.items.map((s: { sessionId: string; userId: string }) => `${s.sessionId}/${s.userId}`));
+      cursor = res.body.nextCursor;
+    }
+    expect(seen.sort()).toEqual([`${sessionId}/${a.id}`, `${sessionId}/${b.id}`].sort());
+    for (const u of [a, b]) await post('streaming-sessions/abort', svc(), { userId: u.id, sessionId }).expect(200);
+  });
+
   it('a mixed parallel workload through service principals keeps the books', async () => {
     const people: FixtureUser[] = await Promise.all([1, 2, 3].map(() => f.newUser({ credits: 200 })));
     const requests = people.flatMap((u, i) =>

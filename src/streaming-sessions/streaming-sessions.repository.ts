@@ -104,7 +104,7 @@ export class StreamingSessionsRepository {
   /** Active sessions oldest first (one user's with `userId`), after the keyset cursor. */
   listActive(query: {
     userId?: string;
-    after: { t: string; id: string } | null;
+    after: { t: string; sessionId: string; userId: string } | null;
     limit: number;
   }): Promise<(SessionRow & { cursor_t: string })[]> {
     const params: unknown[] = [];
@@ -114,15 +114,16 @@ export class StreamingSessionsRepository {
       where.push(`user_id = $${params.length}`);
     }
     if (query.after) {
-      params.push(query.after.t, query.after.id);
-      where.push(`(started_at, session_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+      params.push(query.after.t, query.after.sessionId, query.after.userId);
+      const [t, s, u] = [params.length - 2, params.length - 1, params.length];
+      where.push(`(started_at, session_id, user_id) > ($${t}::timestamptz, $${s}, $${u})`);
     }
     params.push(query.limit);
     // The cursor keeps microseconds (a JS Date would round them and repeat rows across pages).
     return this.dataSource.query(
       `SELECT ${SESSION_COLUMNS}, ${cursorTimestampSql('started_at')} AS cursor_t FROM streaming_sessions
         WHERE ${where.join(' AND ')}
-        ORDER BY started_at, session_id
+        ORDER BY started_at, session_id, user_id
         LIMIT $${params.length}`,
       params,
     );
