@@ -52,7 +52,7 @@ export async function startTestApp(
       // only. test/webhooks-ssrf.e2e-spec.ts turns the check on, with a fake resolver.
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       // The specs written for v1/v2 meter with the billed user's own token or key: the behaviour
-      // METERING_TRUST=users keeps. Specs of the default mode (service) say so: test/metering-*.
+      // METERING_TRUST=users keeps. test/metering-trust*.e2e-spec.ts test both modes side by side.
       METERING_TRUST: 'users',
       ...env,
     },
