@@ -144,7 +144,7 @@ export const calculateCredits = <ThrowOnError extends boolean = false>(options: 
 /**
  * Grant credits that expire (supervisor)
  *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both.
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -240,7 +240,7 @@ export const setAlertThresholds = <ThrowOnError extends boolean = false>(options
 /**
  * Record usage and debit its credits (one transaction)
  *
- * Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are calculated exactly from the price in effect. The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before (here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`.
+ * A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are calculated exactly from the price in effect. The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before (here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`.
  */
 export const recordUsage = <ThrowOnError extends boolean = false>(options: Options<RecordUsageData, ThrowOnError>): RequestResult<RecordUsageResponses, RecordUsageErrors, ThrowOnError> => (options.client ?? client).post<RecordUsageResponses, RecordUsageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -255,7 +255,7 @@ export const recordUsage = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * Record up to 1,000 usage events, each its own atomic record-and-debit
  *
- * Each event is checked, priced and debited on its own: a short balance (or the key budget, or the hourly spend limit) rejects that event only (`insufficient_credits`, `error` naming the reason), a bad event is `invalid`, and the others still apply; one user’s events apply in array order. `eventId` deduplicates per caller for at least 35 days, in the same namespace as recordUsage: a repeat (in this batch, an earlier one, or concurrently) is `duplicate` with the original record. `userId` (another user’s usage) only for admins and API keys with `usage:ingest`. Bodies up to BATCH_BODY_LIMIT (default 2 MB). When the request fails part-way (503), the events that were recorded stay: send the batch again, the duplicates are skipped.
+ * Each event is checked, priced and debited on its own: a short balance (or the key budget, or the hourly spend limit) rejects that event only (`insufficient_credits`, `error` naming the reason), a bad event is `invalid`, and the others still apply; one user’s events apply in array order. `eventId` deduplicates per caller for at least 35 days, in the same namespace as recordUsage: a repeat (in this batch, an earlier one, or concurrently) is `duplicate` with the original record. `userId` (the billed user) only from service principals (admins, API keys with `usage:ingest`); a service key must give it. Events name no `apiKeyId`: the batch counts against the calling key. Bodies up to BATCH_BODY_LIMIT (default 2 MB). When the request fails part-way (503), the events that were recorded stay: send the batch again, the duplicates are skipped.
  */
 export const recordUsageBatch = <ThrowOnError extends boolean = false>(options: Options<RecordUsageBatchData, ThrowOnError>): RequestResult<RecordUsageBatchResponses, RecordUsageBatchErrors, ThrowOnError> => (options.client ?? client).post<RecordUsageBatchResponses, RecordUsageBatchErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -526,7 +526,7 @@ export const updatePlan = <ThrowOnError extends boolean = false>(options: Option
 /**
  * End a user’s subscription (supervisor)
  *
- * No further grants; credits already granted stay until they expire.
+ * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -546,7 +546,7 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
 /**
  * Subscribe a user to a plan (supervisor)
  *
- * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant); another plan replaces the subscription, its first period starting now (or at startsAt). Credits already granted keep their expiry (no proration).
+ * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

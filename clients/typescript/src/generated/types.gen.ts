@@ -427,6 +427,14 @@ export type KeyLimitExceededResponseDto = {
 
 export type RecordUsageDto = {
     /**
+     * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
+     */
+    userId?: string;
+    /**
+     * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
+     */
+    apiKeyId?: string;
+    /**
      * The product feature that was used
      */
     service: string;
@@ -483,6 +491,10 @@ export type UsageRecordResponseDto = {
 
 export type BatchEventDto = {
     /**
+     * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
+     */
+    userId?: string;
+    /**
      * The product feature that was used
      */
     service: string;
@@ -514,10 +526,6 @@ export type BatchEventDto = {
      * Deduplicates per caller for at least 35 days (the same namespace as recordUsage’s eventId)
      */
     eventId: string;
-    /**
-     * Whose usage it is (default: the caller). Only admins and API keys with `usage:ingest` may set it.
-     */
-    userId?: string;
 };
 
 export type RecordBatchDto = {
@@ -684,6 +692,14 @@ export type ResolveRecordDto = {
 
 export type InitializeSessionDto = {
     /**
+     * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
+     */
+    userId?: string;
+    /**
+     * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
+     */
+    apiKeyId?: string;
+    /**
      * Prompt tokens (instead of the single count)
      */
     inputTokens?: number;
@@ -728,6 +744,14 @@ export type SessionResponseDto = {
 
 export type FinalizeSessionDto = {
     /**
+     * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
+     */
+    userId?: string;
+    /**
+     * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
+     */
+    apiKeyId?: string;
+    /**
      * Prompt tokens (instead of the single count)
      */
     inputTokens?: number;
@@ -748,6 +772,10 @@ export type FinalizeSessionDto = {
 
 export type FinalizeResponseDto = {
     sessionId: string;
+    /**
+     * The billed user (session ids are per user)
+     */
+    userId: string;
     status: 'completed' | 'failed';
     estimatedCredits: number;
     allocatedCredits: number;
@@ -795,6 +823,14 @@ export type SettlementConflictResponseDto = {
 
 export type AbortSessionDto = {
     /**
+     * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
+     */
+    userId?: string;
+    /**
+     * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
+     */
+    apiKeyId?: string;
+    /**
      * Prompt tokens (instead of the single count)
      */
     inputTokens?: number;
@@ -811,6 +847,10 @@ export type AbortSessionDto = {
 
 export type AbortResponseDto = {
     sessionId: string;
+    /**
+     * The billed user (session ids are per user)
+     */
+    userId: string;
     status: 'aborted';
     /**
      * The tokens generated before the abort, priced at the session’s start price
@@ -1034,7 +1074,7 @@ export type UpdatePlanDto = {
 export type PutSubscriptionDto = {
     planId: string;
     /**
-     * Anchor of the periods (default now; not in the past). Ignored when the plan does not change.
+     * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
      */
     startsAt?: string;
 };
@@ -1903,6 +1943,8 @@ export type AllocateCreditsErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ErrorResponseDto;
@@ -2354,7 +2396,7 @@ export type RecordUsageData = {
 
 export type RecordUsageErrors = {
     /**
-     * Invalid body (unknown fields such as userId or timestamp are refused)
+     * Invalid body (unknown fields such as timestamp are refused; userId and apiKeyId only from service principals); `API_KEY_MISMATCH`: apiKeyId is not a usable key of the billed user
      */
     400: ErrorResponseDto;
     /**
@@ -2366,7 +2408,7 @@ export type RecordUsageErrors = {
      */
     402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:write`.
+     * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
     /**
@@ -2430,7 +2472,7 @@ export type RecordUsageBatchErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:write`.
+     * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
     /**
@@ -2932,11 +2974,11 @@ export type InitializeSessionErrors = {
      */
     402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `sessions:write`.
+     * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
     /**
-     * The sessionId is already used; or: A request with this Idempotency-Key is still in progress
+     * The user already used this sessionId (ids are per user: another user’s never conflicts); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -2992,7 +3034,7 @@ export type FinalizeSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `sessions:write`.
+     * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
     /**
@@ -3056,7 +3098,7 @@ export type AbortSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `sessions:write`.
+     * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
     /**
@@ -3785,6 +3827,8 @@ export type DeleteSubscriptionErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ErrorResponseDto;
@@ -3889,6 +3933,8 @@ export type PutSubscriptionErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ErrorResponseDto;
