@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { UsageEventIdsJob } from '../src/usage/usage-event-ids.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
+import { Fixtures, type FixtureUser, principal, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -259,7 +259,9 @@ describe('batch ingestion', () => {
       expect((await recordsOf(target.id)).map((r) => r.event_id).filter((e) => e?.startsWith('no-'))).toEqual([]);
     });
 
-    it('only an admin may create a key with usage:ingest, and it counts only while the owner is an admin', async () => {
+    // CONTRACT v3: a service key holds the privilege itself, whatever later happens to its creator's role
+    // (it counted only while the owner was an admin before: a demotion now changes nothing; revoke it).
+    it('only an admin may create a key with usage:ingest, and it keeps working after its creator is demoted', async () => {
       const user = await f.newUser();
       await t.http
         .post('/api/api-keys')
@@ -279,7 +281,13 @@ describe('batch ingestion', () => {
         .set(bearer(token({ sub: formerAdmin.id, role: 'user' })))
         .expect(200);
       const after = await batch({ 'X-API-Key': key.key }, [ev('fa-2', 1, { userId: target.id })]).expect(200);
-      expect(after.body.results[0].status).toBe('invalid');
+      expect(after.body.results[0].status).toBe('created');
+      // Revoking it is what stops it.
+      await t.http
+        .delete(`/api/api-keys/${key.id}`)
+        .set(bearer(tokenFor('admin')))
+        .expect(200);
+      await batch({ 'X-API-Key': key.key }, [ev('fa-3', 1, { userId: target.id })]).expect(401);
     });
   });
 

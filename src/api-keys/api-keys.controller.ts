@@ -99,6 +99,9 @@ export class ApiKeysController {
   @ApiOperation({
     operationId: 'listApiKeys',
     summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves",
+    description:
+      'Admins may list by scope across owners: `?scope=usage:ingest` answers every service key (the keys that ' +
+      'meter for the platform), whoever owns it. `scope` from anyone else → 403.',
   })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })

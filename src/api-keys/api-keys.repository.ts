@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
-import type { Role } from '../auth/roles.js';
+import type { Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
@@ -30,8 +30,6 @@ export interface KeyLookup {
   touchDue: boolean;
   email: string | null;
   username: string | null;
-  /** The owner's role now (admin-only scopes count only while it is admin). */
-  ownerRole: Role;
 }
 
 export type NewApiKey = Pick<
@@ -75,9 +73,16 @@ export class ApiKeysRepository {
     return found ?? null;
   }
 
-  /** A user's keys, newest first, after the keyset cursor. */
-  list(query: { userId: string; after: { t: string; id: string } | null; limit: number }): Promise<StoredApiKey[]> {
-    const qb = this.select(this.keys.manager).where('k.userId = :userId', { userId: query.userId });
+  /** A user's keys (or, without `userId`, everyone's), with `scope` if given; newest first, after the cursor. */
+  list(query: {
+    userId?: string;
+    scope?: Scope;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<StoredApiKey[]> {
+    const qb = this.select(this.keys.manager).where('true');
+    if (query.userId !== undefined) qb.andWhere('k.userId = :userId', { userId: query.userId });
+    if (query.scope !== undefined) qb.andWhere(':scope = ANY(k.permissions)', { scope: query.scope });
     if (query.after) qb.andWhere('(k.createdAt, k.id) < (CAST(:t AS timestamptz), CAST(:id AS uuid))', query.after);
     return this.read(qb.orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC').limit(query.limit));
   }
@@ -117,7 +122,7 @@ export class ApiKeysRepository {
               k.revoked_at IS NOT NULL AS revoked,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
               (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS "touchDue",
-              u.email, u.username, u.role AS "ownerRole"
+              u.email, u.username
          FROM api_keys k
          JOIN user_accounts u ON u.user_id = k.user_id
         WHERE k.key_hash = $1`,

@@ -30,9 +30,8 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-/** The scopes a key acts with: admin-only ones only while its owner is an admin. */
-const effectiveScopes = (row: KeyLookup): Scope[] =>
-  knownScopes(row.permissions).filter((s) => row.ownerRole === 'admin' || !ADMIN_ONLY_SCOPES.includes(s));
+/** The scopes a key acts with: what it was given (admin-only ones were given by an admin). */
+const effectiveScopes = (row: KeyLookup): Scope[] => knownScopes(row.permissions);
 
 function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
@@ -99,16 +98,22 @@ export class ApiKeysService {
     return { ...created, key };
   }
 
-  /** The caller's keys, or (admin) any user's; newest first, revoked and expired ones included. */
+  /**
+   * The caller's keys, or (admin) any user's; newest first, revoked and expired ones included. With
+   * `scope` (admin): the keys holding it, of every owner unless `userId` names one (service keys:
+   * `scope=usage:ingest`).
+   */
   async list(
     caller: AuthUser,
-    query: { userId?: string; limit?: number; cursor?: string },
+    query: { userId?: string; scope?: Scope; limit?: number; cursor?: string },
   ): Promise<Page<ApiKeyResponseDto>> {
-    const userId = query.userId ?? caller.userId;
-    assertMayAccessUser(caller, userId, 'API keys', 'admin');
+    if (query.scope !== undefined && !mayAccessUser(caller, undefined, 'admin'))
+      throw new DomainError('FORBIDDEN', 'Only admins may list keys by scope');
+    const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
+    if (userId !== undefined) assertMayAccessUser(caller, userId, 'API keys', 'admin');
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const rows = await this.keys.list({ userId, after, limit: limit + 1 });
+    const rows = await this.keys.list({ userId, scope: query.scope, after, limit: limit + 1 });
     return toPage(rows, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
 

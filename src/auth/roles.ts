@@ -25,8 +25,9 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 /**
- * `usage:ingest` lets a key record usage for any user (batch events with `userId`): only an admin
- * may give it to a key, and only while the key's owner is an admin does it count.
+ * `usage:ingest` makes a key a service key: a service principal that meters any user's usage, naming
+ * the user (CONTRACT "Who may meter"). Only an admin may give a key that scope; the key holds the
+ * privilege itself, whatever later happens to its creator's role, until it is revoked or expires.
  */
 export const ADMIN_ONLY_SCOPES: readonly Scope[] = ['usage:ingest'];
 

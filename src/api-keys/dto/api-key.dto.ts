@@ -207,6 +207,17 @@ export class ListApiKeysQueryDto extends PageQueryDto {
   @IsNotEmpty()
   @MaxLength(50)
   userId?: string;
+
+  @ApiPropertyOptional({
+    enum: SCOPES,
+    example: 'usage:ingest',
+    description:
+      'Admins only: the keys holding this scope, of every owner unless userId names one. ' +
+      '`usage:ingest` lists every service key.',
+  })
+  @IsOptional()
+  @IsIn(SCOPES)
+  scope?: Scope;
 }
 
 export class VerifyApiKeyDto {
