@@ -1,28 +1,102 @@
-import { Injectable } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { AuthUser, Role } from '../auth/roles.js';
-import { UsersRepository } from './users.repository.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { ChannelListener } from '../database/channel-listener.js';
+import { ACCOUNT_CHANNEL, UsersRepository } from './users.repository.js';
 
 const CACHE_LIMIT = 10_000;
 
+/** What of a token the account keeps: role, email, username. */
+const fingerprintOf = (user: Pick<AuthUser, 'email' | 'username' | 'role'>) =>
+  JSON.stringify([user.role, user.email, user.username]);
+
 /**
  * The accounts table as other modules use it. Accounts are created on a subject's first request and
- * refreshed when its token says something new; an in-process cache of what was last written keeps
- * the request path free of account writes.
+ * refreshed when its token says something new. What this instance last wrote is remembered so that
+ * ordinary requests make no account statement; every account write announces itself (NOTIFY), and an
+ * instance forgets what another one changed. While its listener is not connected, an instance
+ * remembers nothing and checks on every request: no instance ever skips writing a changed role.
  */
 @Injectable()
-export class AccountsService {
+export class AccountsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Accounts');
   private readonly known = new Map<string, string>();
+  /** The syncs in flight: their own NOTIFY (or another's of the same token) changes nothing known. */
+  private readonly writing = new Map<string, string>();
+  /** Bumped whenever something is forgotten: a sync that raced with it does not remember its result. */
+  private generation = 0;
+  private readonly listener: ChannelListener;
 
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.listener = new ChannelListener({
+      url: config.database.url ?? null,
+      channel: ACCOUNT_CHANNEL,
+      applicationName: 'accounting-accounts',
+      logger: this.logger,
+      onNotification: (payload) => this.changed(payload),
+      onListening: () => this.forgetAll(),
+      onLost: () => this.forgetAll(),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.listener.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.listener.stop();
+  }
+
+  /** Whether this instance would skip the account statement for this token (tests observe the cache so). */
+  remembers(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): boolean {
+    return this.listener.listening && this.known.get(user.userId) === fingerprintOf(user);
+  }
 
   async syncFromToken(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): Promise<void> {
-    const fingerprint = `${user.role}\u0000${user.email ?? ''}\u0000${user.username ?? ''}`;
-    if (this.known.get(user.userId) === fingerprint) return;
-    await this.users.upsertFromToken(user);
+    const fingerprint = fingerprintOf(user);
+    if (this.listener.listening && this.known.get(user.userId) === fingerprint) return;
+    const generation = this.generation;
+    this.writing.set(user.userId, fingerprint);
+    try {
+      await this.users.upsertFromToken(user, fingerprint);
+    } finally {
+      if (this.writing.get(user.userId) === fingerprint) this.writing.delete(user.userId);
+    }
+    if (!this.listener.listening || generation !== this.generation) return;
+    this.known.delete(user.userId);
     if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
     this.known.set(user.userId, fingerprint);
+  }
+
+  /** Another write of an account (this instance's own included): forget it unless it wrote what we know. */
+  private changed(payload: string | undefined): void {
+    let note: { u?: unknown; f?: unknown } = {};
+    try {
+      note = JSON.parse(payload ?? '') as typeof note;
+    } catch {
+      // Unreadable: forget everything rather than guess.
+    }
+    if (typeof note.u !== 'string') return this.forgetAll();
+    if (this.known.get(note.u) === note.f || this.writing.get(note.u) === note.f) return;
+    this.known.delete(note.u);
+    this.generation++;
+  }
+
+  private forgetAll(): void {
+    this.known.clear();
+    this.generation++;
   }
 
   /** Creates the account if it does not exist yet (used when credits are granted ahead of a login). */

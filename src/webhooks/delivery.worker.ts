@@ -5,10 +5,10 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import pg from 'pg';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { ChannelListener } from '../database/channel-listener.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import {
@@ -20,9 +20,6 @@ import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
 import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
 import { WebhooksService } from './webhooks.service.js';
-
-/** How soon a lost LISTEN connection is opened again (the poll delivers meanwhile). */
-const LISTEN_RETRY_MS = 2000;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -41,8 +38,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private readonly inFlight = new Set<Promise<void>>();
   private wake: (() => void) | null = null;
   private woken = false;
-  private listener: pg.Client | null = null;
-  private listenerRetry: NodeJS.Timeout | null = null;
+  /** emit_event()'s NOTIFY at commit; while it is lost, the poll delivers. */
+  private readonly listener: ChannelListener;
   /** Connections to receivers kept open between attempts (closed when the worker stops). */
   private readonly agents: WebhookAgents;
 
@@ -55,6 +52,14 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     private readonly metrics: MetricsService,
   ) {
     this.agents = webhookAgents(config.webhooks.concurrency);
+    this.listener = new ChannelListener({
+      url: config.database.url ?? null,
+      channel: DELIVERY_CHANNEL,
+      applicationName: 'accounting-webhooks',
+      logger: this.logger,
+      onNotification: () => this.notify(),
+      onListening: () => this.notify(), // anything queued while not listening
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -68,19 +73,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.listen();
+    this.listener.start();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.listenerRetry) clearTimeout(this.listenerRetry);
     this.notify();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end().catch(() => undefined);
+    await this.listener.stop();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
@@ -103,46 +105,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private notify(): void {
     this.woken = true;
     this.wake?.();
-  }
-
-  private async listen(): Promise<void> {
-    if (!this.running || !this.config.database.url) return;
-    const client = new pg.Client({
-      connectionString: this.config.database.url,
-      application_name: 'accounting-webhooks',
-    });
-    const retry = () => {
-      if (this.listener === client) this.listener = null;
-      client.end().catch(() => undefined);
-      if (this.running && !this.listenerRetry) {
-        this.listenerRetry = setTimeout(() => {
-          this.listenerRetry = null;
-          void this.listen();
-        }, LISTEN_RETRY_MS);
-        this.listenerRetry.unref();
-      }
-    };
-    client.on('notification', () => this.notify());
-    client.on('error', (error) => {
-      this.logger.warn({ msg: 'webhook listener connection lost; polling until it is back', err: errorText(error) });
-      retry();
-    });
-    client.on('end', () => {
-      if (this.listener === client) retry();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DELIVERY_CHANNEL}`);
-      if (!this.running) {
-        await client.end();
-        return;
-      }
-      this.listener = client;
-      this.notify(); // anything queued while not listening
-    } catch (error) {
-      this.logger.warn({ msg: 'webhook listener could not connect; polling', err: errorText(error) });
-      retry();
-    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { AuthUser } from '../src/auth/roles.js';
+import { AccountsService } from '../src/users/accounts.service.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+
+/** Waits (bounded) for something another connection makes true: a notification's arrival. */
+async function until(what: string, done: () => boolean | Promise<boolean>, withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Accounts are refreshed from tokens, and each instance remembers what it wrote so that ordinary
+ * requests make no account statement. Two instances on one database: a role one of them writes is
+ * never left stale by the other's memory (issue: a demoted admin kept its role on the instance that
+ * last wrote "admin").
+ */
+describe('account sync across two instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  const accounts = (t: TestApp) => t.app.get(AccountsService);
+  const claims = (sub: string, role: AuthUser['role']) => ({
+    userId: sub,
+    role,
+    email: `${sub}@example.com`,
+    username: sub,
+  });
+  const me = async (t: TestApp, sub: string, role: AuthUser['role']) => {
+    const res = await t.http.get('/api/users/me').set(bearer(token({ sub, role })));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  };
+  const row = async (sub: string) =>
+    (await a.db.query(`SELECT role, updated_at, xmin::text AS xmin FROM user_accounts WHERE user_id = $1`, [sub]))
+      .rows[0];
+  const listening = (t: TestApp) => accounts(t)['listener'].listening;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startTestApp(), startTestApp()]);
+    await until('both instances listen', () => listening(a) && listening(b));
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it.each([
+    ['a demotion written by B', 'admin', 'user'],
+    ['a promotion written by B', 'user', 'admin'],
+  ] as const)('%s is not undone by A’s memory of the old role', async (_what, first, second) => {
+    const sub = uniqueId('sync');
+    await me(a, sub, first);
+    expect(accounts(a).remembers(claims(sub, first))).toBe(true);
+    await me(b, sub, second);
+    expect((await row(sub)).role).toBe(second);
+    // B's write reaches A (NOTIFY), and A forgets what it wrote …
+    await until('A forgets the account', () => !accounts(a).remembers(claims(sub, first)));
+    // … so A's next token with the first role is written again.
+    await me(a, sub, first);
+    expect((await row(sub)).role).toBe(first);
+    await until('B forgets it in turn', () => !accounts(b).remembers(claims(sub, second)));
+  });
+
+  it('an unchanged token writes nothing, on either instance', async () => {
+    const sub = uniqueId('sync');
+    await me(a, sub, 'supervisor');
+    const before = await row(sub);
+    for (const t of [a, b, a, b]) await me(t, sub, 'supervisor');
+    expect(await row(sub)).toEqual(before);
+  });
+
+  it('an instance whose listener is lost remembers nothing until it listens again', async () => {
+    const sub = uniqueId('sync');
+    await me(a, sub, 'admin');
+    expect(accounts(a).remembers(claims(sub, 'admin'))).toBe(true);
+    await a.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'accounting-accounts' AND datname = current_database()`,
+    );
+    await until('A notices its listener is gone', () => !listening(a));
+    expect(accounts(a).remembers(claims(sub, 'admin'))).toBe(false);
+    // A write while A cannot hear it: A checks on its next request instead of trusting memory.
+    await a.db.query(`UPDATE user_accounts SET role = 'user' WHERE user_id = $1`, [sub]);
+    await me(a, sub, 'admin');
+    expect((await row(sub)).role).toBe('admin');
+    await until('both listen again', () => listening(a) && listening(b));
+  });
+});
