@@ -23,6 +23,7 @@ import { SubscriptionsUserHistoryIdx1732000016200 } from './1732000016200-subscr
 import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-user-sessions-and-hold-limits.js';
 import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-webhook-deliveries-pending-event-idx.js';
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
+import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   PerUserSessionsAndHoldLimits1732000017000,
   WebhookDeliveriesPendingEventIdx1732000018000,
   CreditAccountsAlertsArmed1732000018100,
+  BalanceAlertsOncePerGrant1732000019100,
 ];
