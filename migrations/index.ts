@@ -21,6 +21,9 @@ import { BatchTakeSpendWindows1732000015000 } from './1732000015000-batch-take-s
 import { PerUserSessionIds1732000016000 } from './1732000016000-per-user-session-ids.js';
 import { SubscriptionsUserHistoryIdx1732000016200 } from './1732000016200-subscriptions-user-history-idx.js';
 import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-user-sessions-and-hold-limits.js';
+import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-webhook-deliveries-pending-event-idx.js';
+import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
+import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -47,4 +50,7 @@ export const MIGRATIONS = [
   PerUserSessionIds1732000016000,
   SubscriptionsUserHistoryIdx1732000016200,
   PerUserSessionsAndHoldLimits1732000017000,
+  WebhookDeliveriesPendingEventIdx1732000018000,
+  CreditAccountsAlertsArmed1732000018100,
+  BalanceAlertsOncePerGrant1732000019100,
 ];

@@ -49,6 +49,7 @@ describe('buildAppConfig', () => {
       trustProxy: false,
       shutdownGraceMs: 5000,
       jobsEnabled: true,
+      eventRetentionDays: 90,
       metricsToken: null,
       redisUrl: null,
       version: '1.2.3',
@@ -78,6 +79,16 @@ describe('buildAppConfig', () => {
       { CREDITS_EXPIRING_NOTICE_HOURS: '0' },
     ]) {
       expect(() => buildAppConfig(bad), JSON.stringify(bad)).toThrow(Object.keys(bad)[0]);
+    }
+  });
+
+  it('EVENT_RETENTION_DAYS: whole days from 1, 90 by default', () => {
+    expect(buildAppConfig({}).eventRetentionDays).toBe(90);
+    expect(buildAppConfig({ EVENT_RETENTION_DAYS: '7' }).eventRetentionDays).toBe(7);
+    for (const bad of ['0', '-1', '1.5', 'forever', '36501']) {
+      expect(problemsOf({ EVENT_RETENTION_DAYS: bad })).toEqual([
+        `EVENT_RETENTION_DAYS must be an integer between 1 and 36500 (got "${bad}")`,
+      ]);
     }
   });
 

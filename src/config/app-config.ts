@@ -54,6 +54,8 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** JOBS_ENABLED: whether this instance runs the scheduled jobs (expiry, renewals, cleanup). */
   jobsEnabled: boolean;
+  /** EVENT_RETENTION_DAYS: events older than this, and their finished deliveries, are deleted. */
+  eventRetentionDays: number;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
   /** METRICS_TOKEN: the bearer token GET /metrics requires (null: the route answers 404). */
@@ -309,6 +311,7 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     trustProxy: trustProxy(read),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     jobsEnabled: read.bool('JOBS_ENABLED', true),
+    eventRetentionDays: read.int('EVENT_RETENTION_DAYS', 90, 1, 36_500),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, nodeEnv),

@@ -290,6 +290,15 @@ export class CreditsRepository {
     return rows[0]?.n ?? 0;
   }
 
+  /** After a grant: the balance alerts armed again up to the balance it left (credit_balance_alerts_rearm()). */
+  async rearmBalanceAlerts(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(
+      `SELECT credit_balance_alerts_rearm($1::varchar, (SELECT COALESCE(SUM(remaining_credits), 0)::bigint
+                 FROM credit_allocations WHERE user_id = $1 AND expires_at > now()))`,
+      [userId],
+    );
+  }
+
   /** balance.low / balance.depleted for a movement outside credits_take (a void). */
   async balanceAlerts(manager: EntityManager, userId: string, before: number, after: number, defaults: number[]) {
     if (after >= before) return;

@@ -298,12 +298,15 @@ export class CreditsService {
   /**
    * A grant that exists at most once: a plan period's grant or rollover (`input.plan`) that was
    * already made answers null and writes nothing (the unique period index decides, so concurrent
-   * attempts and other instances cannot grant twice).
+   * attempts and other instances cannot grant twice). A grant arms the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
     if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
     const row = await this.repo.insertGrant(manager, input);
-    return row && this.granted(manager, row);
+    if (!row) return null;
+    const view = await this.granted(manager, row);
+    await this.repo.rearmBalanceAlerts(manager, input.userId);
+    return view;
   }
 
   /** What every new allocation does first: repay the user's debt, then tell (credits.granted). */
@@ -356,6 +359,7 @@ export class CreditsService {
     };
     await this.repo.writeMovements(manager, input.userId, [movement], { createdBy: 'system' });
     this.moved('rollover', amount);
+    await this.repo.rearmBalanceAlerts(manager, input.userId);
     return view;
   }
 

@@ -26,7 +26,13 @@ export function toEventView(r: EventSqlRow): EventView {
   return { id: r.id, type: r.type, createdAt: r.created_at, data: r.data };
 }
 
-/** events: the outbox (written by emit_event(), migration 1732000010000) and its newest-first list. */
+/** An event none of whose deliveries is pending: deliveries only read it while pending. */
+const NO_PENDING_DELIVERY = `NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')`;
+
+/**
+ * events: the outbox (written by emit_event(), migration 1732000010000), its newest-first list and
+ * its retention.
+ */
 @Injectable()
 export class EventsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -65,5 +71,36 @@ export class EventsRepository {
         LIMIT $${params.length}`,
       params,
     );
+  }
+
+  /**
+   * Locks up to `batch` of the oldest events older than `days` days that no pending delivery needs.
+   * SKIP LOCKED: rows another instance is deleting are left to it, so several instances share the
+   * work instead of waiting on each other. Run in the transaction that deletes them.
+   */
+  async lockExpired(manager: EntityManager, days: number, batch: number): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT e.id FROM events e
+        WHERE e.created_at < now() - make_interval(days => $1) AND ${NO_PENDING_DELIVERY}
+        ORDER BY e.created_at
+        LIMIT $2
+          FOR UPDATE SKIP LOCKED`,
+      [days, batch],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Deletes the locked events with their deliveries (the foreign key cascades). A statement of its
+   * own, so it reads the deliveries afresh: one queued again by a retry since the lock is pending now
+   * and keeps its event (a retry locks the event first, so none can start until this commits).
+   */
+  async deleteLocked(manager: EntityManager, ids: string[]): Promise<number> {
+    const rows: { n: number }[] = await manager.query(
+      `WITH gone AS (DELETE FROM events e WHERE e.id = ANY($1::uuid[]) AND ${NO_PENDING_DELIVERY} RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [ids],
+    );
+    return rows[0].n;
   }
 }

@@ -178,10 +178,20 @@ export class WebhookDeliveriesRepository {
     return rows.length > 0;
   }
 
+  /**
+   * The delivery, locked for a change of status, and its event first (KEY SHARE): the retention job
+   * locks events before their deliveries go, so the two never wait on each other in a cycle, and a
+   * delivery queued again here keeps its event (the job skips a locked event and keeps one with a
+   * pending delivery). A delivery whose event the job has just deleted is not found.
+   */
   async find(
     manager: EntityManager,
     id: string,
   ): Promise<{ status: DeliveryStatus; endpoint_id: string; is_active: boolean } | null> {
+    await manager.query(
+      `SELECT 1 FROM events e WHERE e.id = (SELECT d.event_id FROM webhook_deliveries d WHERE d.id = $1) FOR KEY SHARE`,
+      [id],
+    );
     const rows: { status: DeliveryStatus; endpoint_id: string; is_active: boolean }[] = await manager.query(
       `SELECT d.status, d.endpoint_id, w.is_active
          FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id

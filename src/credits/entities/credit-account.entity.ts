@@ -39,4 +39,12 @@ export class CreditAccount {
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
+
+  /**
+   * The balance alerts armed: thresholds at or below it (null: all). Lowered to the balance by a
+   * crossing, raised to it by a grant (src/credits/sql/credit_balance_alerts.sql). Last: added by
+   * migration 1732000018100.
+   */
+  @Column({ name: 'alerts_armed_up_to', type: 'bigint', nullable: true })
+  alertsArmedUpTo: string | null;
 }

@@ -253,21 +253,14 @@ AS $function$
          AND f.owner = p_owner AND f.event_id = e.event_id;
     END IF;
 
-    -- The balance alerts, as credit_balance_alerts() sends them, in the order they happened.
-    PERFORM emit_event(a.type, a.user_id, a.payload)
-       FROM (SELECT x.type, x.user_id, x.payload
-               FROM unnest(e_user, e_before, e_balance, e_status, e_u) WITH ORDINALITY AS e(user_id, before, after, status, u, ord)
+    -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts() as
+    -- for a single take (it also keeps which thresholds are armed).
+    PERFORM credit_balance_alerts(mv.user_id, mv.before, mv.after, mv.thresholds)
+       FROM (SELECT e.user_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
+               FROM unnest(e_user, e_before, e_balance, e_status) WITH ORDINALITY AS e(user_id, before, after, status, ord)
                LEFT JOIN credit_accounts c ON c.user_id = e.user_id
-              CROSS JOIN LATERAL (
-                SELECT 'balance.low'::varchar AS type, e.user_id,
-                       jsonb_build_object('userId', e.user_id, 'threshold', th.t, 'balance', e.after) AS payload, th.k
-                  FROM unnest(COALESCE(c.low_balance_thresholds, p_thresholds)) WITH ORDINALITY AS th(t, k)
-                 WHERE e.before >= th.t AND e.after < th.t
-                UNION ALL
-                SELECT 'balance.depleted', e.user_id, jsonb_build_object('userId', e.user_id), 2147483647
-                 WHERE e.before > 0 AND e.after <= 0) x
               WHERE e.status = 'ok' AND e.after < e.before
-              ORDER BY e.ord, x.k) a;
+              ORDER BY e.ord) mv;
 
     RETURN QUERY
       SELECT g.i, e_status[g.i],

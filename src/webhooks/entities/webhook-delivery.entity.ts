@@ -14,6 +14,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 @Unique('webhook_deliveries_event_endpoint_key', ['eventId', 'endpointId'])
 @Index('webhook_deliveries_due_idx', ['nextAttemptAt'], { where: `status = 'pending'` })
 @Index('webhook_deliveries_endpoint_idx', ['endpointId', 'createdAt', 'id'])
+/** The events retention job keeps an event while one of its deliveries is pending (migration 1732000018000). */
+@Index('webhook_deliveries_pending_event_idx', ['eventId'], { where: `status = 'pending'` })
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'webhook_deliveries_pkey' })
   id: string;
