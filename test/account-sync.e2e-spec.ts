@@ -72,6 +72,42 @@ describe('account sync across two instances', () => {
     expect(await row(sub)).toEqual(before);
   });
 
+  it('an unchanged token answers while the money lock is held; a changed one waits for it', async () => {
+    const sub = uniqueId('sync');
+    await me(a, sub, 'user');
+    const holder = await a.db.connect();
+    try {
+      // What every credit movement takes first, held as a long movement would hold it.
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM user_accounts WHERE user_id = $1 FOR NO KEY UPDATE`, [sub]);
+      const [{ pid }] = (await holder.query('SELECT pg_backend_pid() AS pid')).rows;
+      // B has never seen the account: it runs the statement, which finds nothing to change.
+      await me(b, sub, 'user');
+      // The control: a change must write the row, so it waits for the lock (a database state, polled).
+      const changed = me(b, sub, 'supervisor');
+      let waiting = false;
+      for (let i = 0; i < 1000 && !waiting; i++) {
+        const blocked = await a.db.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+        waiting = (blocked.rowCount ?? 0) > 0;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(waiting, 'the role change never waited for the lock').toBe(true);
+      await holder.query('COMMIT');
+      await changed;
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+    }
+    expect((await row(sub)).role).toBe('supervisor');
+  });
+
+  it('two first requests at once create one account', async () => {
+    const sub = uniqueId('sync');
+    await Promise.all([me(a, sub, 'user'), me(b, sub, 'user')]);
+    const { rows } = await a.db.query(`SELECT count(*)::int AS n FROM user_accounts WHERE user_id = $1`, [sub]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('an instance whose listener is lost remembers nothing until it listens again', async () => {
     const sub = uniqueId('sync');
     await me(a, sub, 'admin');

@@ -75,6 +75,32 @@ describe('service keys', () => {
       .expect(403);
   });
 
+  it('no route adds the scope to an existing key (PATCH takes no permissions)', async () => {
+    const user = await f.newUser();
+    const key = await f.apiKey(user, { name: 'plain', permissions: ['usage:write'] });
+    for (const auth of [user.auth, principal('admin').auth])
+      await t.http
+        .patch(`/api/api-keys/${key.id}`)
+        .set(auth)
+        .send({ permissions: ['usage:ingest'] })
+        .expect(400);
+    const { rows } = await t.db.query(`SELECT permissions FROM api_keys WHERE id = $1`, [key.id]);
+    expect(rows).toEqual([{ permissions: ['usage:write'] }]);
+  });
+
+  it('an expired service key stops metering like any other key', async () => {
+    const target = await f.newUser({ credits: 10 });
+    const key = await f.apiKey(principal('admin'), {
+      name: 'expiring',
+      permissions: ['usage:ingest'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    await record(key, target.id, 1).expect(201);
+    await t.db.query(`UPDATE api_keys SET expires_at = now() WHERE id = $1`, [key.id]);
+    await record(key, target.id, 1).expect(401);
+    expect(await f.available(target.id)).toBe(9);
+  });
+
   it('admins list every service key across owners with scope=usage:ingest; nobody else may', async () => {
     const [a, b] = [principal('admin', 'svc-list'), principal('admin', 'svc-list')];
     const ingestA = await f.apiKey(a, { name: 'ingest a', permissions: ['usage:ingest'] });
