@@ -1,30 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditsService } from '../src/credits/credits.service.js';
-import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 
 /** Cursor paging of the credit lists (ledger, allocations) and forged cursors. */
 describe('credits paging', () => {
   let t: TestApp;
-  let credits: CreditsService;
-  let tx: Transactions;
   const supervisor = bearer(tokenFor('supervisor', 'credits-supervisor'));
   let f: Fixtures;
 
   beforeAll(async () => {
     t = await startTestApp();
     f = new Fixtures(t, { granter: tokenFor('supervisor', 'credits-supervisor'), prefix: 'cp' });
-    credits = t.app.get(CreditsService);
-    tx = t.app.get(Transactions);
   });
   afterAll(() => t.close());
 
   it('pages the ledger newest first without gaps', async () => {
     const u = await f.newUser();
     await f.allocate(u.id, { credits: 100 }).expect(201);
-    for (let i = 0; i < 6; i++) await tx.run((m) => credits.debit(m, u.id, 1, { createdBy: u.id }));
+    for (let i = 0; i < 6; i++) await f.recordUsage(u, 1).expect(201);
     const seen: { id: string; balanceAfter: number }[] = [];
     let cursor: string | null = null;
     do {
