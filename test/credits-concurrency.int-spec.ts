@@ -1,42 +1,44 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
-import { CreditQueriesService } from '../src/credits/credit-queries.service.js';
-import { CreditsService } from '../src/credits/credits.service.js';
-import { Transactions } from '../src/database/transactions.js';
+import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import { expireAllocationNow } from './support/clock.js';
-import { expectCreditInvariants } from './support/credit-invariants.js';
+import { expireAllocationNow, expireSessionNow } from './support/clock.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
+import { Metering } from './support/metering.js';
 
+/** Many of production's money calls at once, on the services behind the routes (see Metering). */
 describe('credits under concurrency', () => {
   let t: TestApp;
-  let credits: CreditsService;
-  let tx: Transactions;
   let f: Fixtures;
+  let metering: Metering;
+  const users: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApp({ DB_POOL_SIZE: '20' });
-    f = new Fixtures(t, { granter: tokenFor('supervisor', 'concurrency-supervisor'), prefix: 'cc' });
-    credits = t.app.get(CreditsService);
-    tx = t.app.get(Transactions);
+    f = new Fixtures(t, { granter: tokenFor('supervisor', 'concurrency-supervisor'), prefix: 'cc', users });
+    metering = await Metering.start(t);
   });
+  afterEach(() => expectInvariants(t, users));
   afterAll(() => t.close());
 
-  /** Runs a debit in its own transaction; resolves to the HTTP status it would answer. */
-  const debitStatus = (userId: string, amount: number) =>
-    tx
-      .run((m) => credits.debit(m, userId, amount, { createdBy: userId }))
-      .then(() => 200)
-      .catch((e: unknown) => (e instanceof InsufficientCreditsError ? e.status : Promise.reject(e)));
+  /** The status a call answers over HTTP: 402 for a short balance, `ok` otherwise. */
+  const statusOf = (call: Promise<unknown>, ok: number) =>
+    call.then(
+      () => ok,
+      (e: unknown) => (e instanceof InsufficientCreditsError ? e.status : Promise.reject(e)),
+    );
+  /** A usage record of `amount` credits; resolves to the HTTP status it would answer. */
+  const recordStatus = (userId: string, amount: number) => statusOf(metering.record(userId, amount), 201);
 
-  it('50 parallel debits of 1 against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
+  it('50 parallel records of 1 against a balance of 20: exactly 20 succeed, 30 get 402', async () => {
     const { id: user } = await f.newUser({ credits: [12, 8] });
-    const statuses = await Promise.all(Array.from({ length: 50 }, () => debitStatus(user, 1)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => recordStatus(user, 1)));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(30);
     const balance = await t.http
       .get('/api/credits/balance')
@@ -54,26 +56,25 @@ describe('credits under concurrency', () => {
       [user],
     );
     expect(after.rows.map((r) => r.b)).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
-    await expectCreditInvariants(t, [user]);
   });
 
-  it('parallel mixed-size debits never overspend', async () => {
+  it('parallel mixed-size records never overspend', async () => {
     const { id: user } = await f.newUser({ credits: [30, 7] });
     const amounts = Array.from({ length: 30 }, (_, i) => (i % 5) + 1);
-    const statuses = await Promise.all(amounts.map((a) => debitStatus(user, a)));
-    const spent = amounts.filter((_, i) => statuses[i] === 200).reduce((s, a) => s + a, 0);
-    const remaining = await credits.available(t.app.get(CreditQueriesService).readManager, user);
+    const statuses = await Promise.all(amounts.map((a) => recordStatus(user, a)));
+    const spent = amounts.filter((_, i) => statuses[i] === 201).reduce((s, a) => s + a, 0);
+    const remaining = await f.available(user);
     expect(spent + remaining).toBe(37);
-    expect(remaining).toBeLessThan(5); // a debit of 1..5 failed only when the balance was short
-    await expectCreditInvariants(t, [user]);
+    expect(remaining).toBeLessThan(5); // a record of 1..5 failed only when the balance was short
   });
 
-  it('debits of 10 users in parallel all succeed', async () => {
+  it('records of 10 users in parallel all succeed', async () => {
     const users = await Promise.all(Array.from({ length: 10 }, () => f.newUser({ credits: 10 }).then((u) => u.id)));
-    const statuses = await Promise.all(users.flatMap((u) => [debitStatus(u, 3), debitStatus(u, 3), debitStatus(u, 4)]));
-    expect(statuses.every((s) => s === 200)).toBe(true);
-    for (const u of users) expect(await credits.available(t.app.get(CreditQueriesService).readManager, u)).toBe(0);
-    await expectCreditInvariants(t, users);
+    const statuses = await Promise.all(
+      users.flatMap((u) => [recordStatus(u, 3), recordStatus(u, 3), recordStatus(u, 4)]),
+    );
+    expect(statuses.every((s) => s === 201)).toBe(true);
+    for (const u of users) expect(await f.available(u)).toBe(0);
   });
 
   it('one user’s lock never makes another user wait', async () => {
@@ -87,51 +88,61 @@ describe('credits under concurrency', () => {
       await client.query('BEGIN');
       await client.query('SELECT 1 FROM user_accounts WHERE user_id = $1 FOR UPDATE', [a]);
       let aDone = false;
-      const aDebit = debitStatus(a, 1).then((s) => {
+      const aRecord = recordStatus(a, 1).then((s) => {
         aDone = true;
         return s;
       });
-      // b's debit completes while a's lock is still held (it would wait forever otherwise)…
-      expect(await debitStatus(b, 1)).toBe(200);
+      // b's record completes while a's lock is still held (it would wait forever otherwise)…
+      expect(await recordStatus(b, 1)).toBe(201);
       // …and a's cannot complete until the lock is released.
       expect(aDone).toBe(false);
       await client.query('COMMIT');
-      expect(await aDebit).toBe(200);
+      expect(await aRecord).toBe(201);
     } finally {
       await client.end();
     }
-    await expectCreditInvariants(t, [a, b]);
   });
 
-  it('concurrent holds, releases and the expiry job keep the ledger consistent', async () => {
+  it('concurrent holds, settlements and both expiry jobs keep the ledger consistent', async () => {
     const { id: user } = await f.newUser({ credits: 40 });
     const short = uniqueId('short');
     // An allocation that expires while the sessions hold, so the expiry job races the settlements.
     const brief = await f.grant(user, { credits: 10, expiryDays: 1 });
     const sessions = Array.from({ length: 10 }, (_, i) => `${short}-${i}`);
-    const held = await Promise.all(
-      sessions.map((s) =>
-        tx
-          .run((m) => credits.hold(m, user, 6, { createdBy: user, sessionId: s }))
-          .then(() => true)
-          .catch((e: unknown) => (e instanceof InsufficientCreditsError ? false : Promise.reject(e))),
-      ),
-    );
-    expect(held.filter(Boolean)).toHaveLength(8); // 50 credits / 6
+    // Estimated 5 each → holds 6.
+    const held = await Promise.all(sessions.map((s) => statusOf(metering.initialize(user, s, 5), 201)));
+    expect(held.filter((s) => s === 201)).toHaveLength(8); // 50 credits / 6
     await expireAllocationNow(t.db, brief.id);
-    const settled = sessions.filter((_, i) => held[i]);
+    const open = sessions.filter((_, i) => held[i] === 201);
+    // The last two are abandoned: the session expiry job settles them at their estimate.
+    const [abandoned, settled] = [open.slice(6), open.slice(0, 6)];
+    for (const s of abandoned) await expireSessionNow(t.db, s);
+    // Against holds of 6: finalized charging 0, 2, 6 and 8 (an overrun), aborted charging 2 and 5.
     await Promise.all([
-      ...settled.map((s, i) => tx.run((m) => credits.settleHold(m, user, s, i % 7, { createdBy: user }))),
+      ...settled.map((s, i) => (i % 3 === 2 ? metering.abort(user, s, i) : metering.finalize(user, s, i * 2))),
+      t.app.get(SessionExpiryJob).expireAbandoned(),
       t.app.get(CreditExpiryJob).expireDue(),
       t.app.get(CreditExpiryJob).expireDue(),
     ]);
     await t.app.get(CreditExpiryJob).expireDue();
-    expect(await credits.heldCredits(t.app.get(CreditQueriesService).readManager, user)).toBe(0);
+    const statuses = await t.db.query(
+      `SELECT status, count(*)::int AS n FROM streaming_sessions WHERE user_id = $1 GROUP BY status ORDER BY status`,
+      [user],
+    );
+    expect(statuses.rows).toEqual([
+      { status: 'aborted', n: 2 },
+      { status: 'completed', n: 4 },
+      { status: 'expired', n: 2 },
+    ]);
+    const balance = await t.http
+      .get('/api/credits/balance')
+      .set(bearer(token({ sub: user })))
+      .expect(200);
+    expect(balance.body.heldCredits).toBe(0);
     const expired = await t.db.query(
       `SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND expires_at <= now() AND remaining_credits > 0`,
       [user],
     );
     expect(expired.rows[0].n).toBe(0);
-    await expectCreditInvariants(t, [user]);
   });
 });

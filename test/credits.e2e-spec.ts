@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
-import { CreditsService } from '../src/credits/credits.service.js';
-import { Transactions } from '../src/database/transactions.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
-import { expectCreditInvariants } from './support/credit-invariants.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
 
 const DAY = 86_400_000;
+/** The seeded sonnet rule: 3 credits per 1k tokens, so 1000 estimated tokens hold 4. */
+const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 
 describe('credits', () => {
   let t: TestApp;
-  let credits: CreditsService;
-  let tx: Transactions;
   const admin = bearer(tokenFor('admin', 'credits-admin'));
   const supervisor = bearer(tokenFor('supervisor', 'credits-supervisor'));
   let f: Fixtures;
@@ -22,8 +19,6 @@ describe('credits', () => {
   beforeAll(async () => {
     t = await startTestApp();
     f = new Fixtures(t, { granter: tokenFor('supervisor', 'credits-supervisor'), prefix: 'cr' });
-    credits = t.app.get(CreditsService);
-    tx = t.app.get(Transactions);
   });
   afterAll(() => t.close());
 
@@ -80,10 +75,10 @@ describe('credits', () => {
         createdBy: 'credits-supervisor',
       }),
     ]);
-    await expectCreditInvariants(t, [u.id]);
+    await expectInvariants(t, [u.id]);
   });
 
-  it('debits soonest-expiring allocations first, ties by oldest', async () => {
+  it('a record debits soonest-expiring allocations first, ties by oldest', async () => {
     const u = await f.newUser();
     const late = (await f.allocate(u.id, { credits: 10, expiryDays: 60 }).expect(201)).body;
     const soon = (await f.allocate(u.id, { credits: 5, expiryDays: 2 }).expect(201)).body;
@@ -91,8 +86,7 @@ describe('credits', () => {
     const tieOld = (await f.allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
     const tieNew = (await f.allocate(u.id, { credits: 3, expiresAt: sameExpiry }).expect(201)).body;
 
-    const result = await tx.run((m) => credits.debit(m, u.id, 10, { createdBy: u.id }));
-    expect(result.balanceAfter).toBe(11);
+    const record = (await f.recordUsage(u, 10).expect(201)).body;
 
     const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
     expect(balance.totalCredits).toBe(11);
@@ -103,39 +97,48 @@ describe('credits', () => {
     ]);
     const ledger = (await t.http.get('/api/credits/ledger').set(u.auth).expect(200)).body.items;
     const debits = ledger.filter((e: { kind: string }) => e.kind === 'debit').reverse();
-    expect(
-      debits.map((e: { allocationId: string; amount: number; balanceAfter: number }) => [
-        e.allocationId,
-        e.amount,
-        e.balanceAfter,
-      ]),
-    ).toEqual([
-      [soon.id, -5, 16],
-      [tieOld.id, -3, 13],
-      [tieNew.id, -2, 11],
+    type Entry = { allocationId: string; amount: number; balanceAfter: number; usageRecordId: string };
+    expect(debits.map((e: Entry) => [e.allocationId, e.amount, e.balanceAfter, e.usageRecordId])).toEqual([
+      [soon.id, -5, 16, record.id],
+      [tieOld.id, -3, 13, record.id],
+      [tieNew.id, -2, 11, record.id],
     ]);
-    await expectCreditInvariants(t, [u.id]);
+    await expectInvariants(t, [u.id]);
   });
 
-  it('a debit that is short fails with 402 details and writes nothing', async () => {
+  it('a record that is short fails with 402 details and writes nothing', async () => {
     const u = await f.newUser();
     await f.allocate(u.id, { credits: 7 }).expect(201);
-    const before = await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id]);
-    const error = await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InsufficientCreditsError);
-    expect((error as InsufficientCreditsError).status).toBe(402);
-    expect((error as InsufficientCreditsError).details).toEqual({ requiredCredits: 8, availableCredits: 7 });
-    const after = await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id]);
-    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const written = async () =>
+      (
+        await t.db.query(
+          `SELECT (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS entries,
+                  (SELECT count(*) FROM usage_records WHERE user_id = $1)::int AS records`,
+          [u.id],
+        )
+      ).rows[0];
+    const short = await f.recordUsage(u, 8).expect(402);
+    expect(short.body).toMatchObject({ code: 'INSUFFICIENT_CREDITS', requiredCredits: 8, availableCredits: 7 });
+    expect(await written()).toEqual({ entries: 1, records: 0 });
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(7);
-    // Amount 0 writes nothing; debitUpTo takes what is there.
-    await tx.run((m) => credits.debit(m, u.id, 0, { createdBy: u.id }));
-    expect(
-      (await t.db.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [u.id])).rows[0].n,
-    ).toBe(1);
-    const upTo = await tx.run((m) => credits.debitUpTo(m, u.id, 10, { createdBy: u.id }));
-    expect(upTo).toEqual({ collected: 7, debt: 0, balanceAfter: 0 });
-    await expectCreditInvariants(t, [u.id]);
+    // 0 credits: the record alone, no entry.
+    await f.recordUsage(u, 0).expect(201);
+    expect(await written()).toEqual({ entries: 1, records: 1 });
+    // A settlement's overrun takes what is there, no debt: hold 4, charge 12 → 3 more collected, 5 short.
+    const { body: s } = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ modelId: SONNET, estimatedTokens: 1000 })
+      .expect(201);
+    const settled = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId: s.sessionId, actualTokens: 4000 })
+      .expect(200);
+    expect(settled.body).toMatchObject({ allocatedCredits: 4, actualCredits: 12, refund: 0, shortfall: 5 });
+    expect(await f.usageRecordsOf(s.sessionId)).toEqual([expect.objectContaining({ credits: 7 })]);
+    expect((await t.http.get('/api/credits/balance').set(u.auth)).body).toMatchObject({ totalCredits: 0, debt: 0 });
+    await expectInvariants(t, [u.id]);
   });
 
   it('check answers sufficiency without changing anything', async () => {
@@ -186,7 +189,7 @@ describe('credits', () => {
     const u = await f.newUser();
     const shortLived = (await f.allocate(u.id, { credits: 40, expiryDays: 1 }).expect(201)).body;
     const longLived = (await f.allocate(u.id, { credits: 5, expiryDays: 5 }).expect(201)).body;
-    await tx.run((m) => credits.debit(m, u.id, 15, { createdBy: u.id }));
+    await f.recordUsage(u, 15).expect(201);
     expect((await t.http.get('/api/credits/balance').set(u.auth)).body.totalCredits).toBe(30);
 
     await expireAllocationNow(t.db, shortLived.id);
@@ -194,8 +197,8 @@ describe('credits', () => {
     expect(balance.totalCredits).toBe(5);
     expect(balance.activeAllocations.map((a: { id: string }) => a.id)).toEqual([longLived.id]);
     expect((await t.http.get('/api/users/me').set(u.auth)).body.totalCredits).toBe(5);
-    const short = await tx.run((m) => credits.debit(m, u.id, 6, { createdBy: u.id })).catch((e: unknown) => e);
-    expect((short as InsufficientCreditsError).details).toEqual({ requiredCredits: 6, availableCredits: 5 });
+    const short = await f.recordUsage(u, 6).expect(402);
+    expect(short.body).toMatchObject({ requiredCredits: 6, availableCredits: 5 });
 
     await t.app.get(CreditExpiryJob).expireDue();
     await t.app.get(CreditExpiryJob).expireDue();
@@ -219,14 +222,14 @@ describe('credits', () => {
     expect(listed.map((a: { id: string }) => a.id)).toEqual([longLived.id]);
     const all = (await t.http.get('/api/credits/allocations?includeExpired=true').set(u.auth).expect(200)).body.items;
     expect(all.map((a: { id: string }) => a.id).sort()).toEqual([shortLived.id, longLived.id].sort());
-    await expectCreditInvariants(t, [u.id]);
+    await expectInvariants(t, [u.id]);
   });
 
   it('voids an allocation through a void entry; voiding again changes nothing', async () => {
     const u = await f.newUser();
     const a = (await f.allocate(u.id, { credits: 50 }).expect(201)).body;
     await f.allocate(u.id, { credits: 5, expiryDays: 90 }).expect(201);
-    await tx.run((m) => credits.debit(m, u.id, 8, { createdBy: u.id }));
+    await f.recordUsage(u, 8).expect(201);
     await t.http.post(`/api/credits/allocations/${a.id}/void`).set(supervisor).send({}).expect(403);
     const voided = await t.http
       .post(`/api/credits/allocations/${a.id}/void`)
@@ -249,7 +252,7 @@ describe('credits', () => {
       .expect(404);
     await t.http.post(`/api/credits/allocations/not-a-uuid/void`).set(admin).send({}).expect(404);
     await t.http.post(`/api/credits/allocations/${a.id}/void`).set(admin).send({ extra: 1 }).expect(400);
-    await expectCreditInvariants(t, [u.id]);
+    await expectInvariants(t, [u.id]);
   });
 
   it('allocating to an unknown user: 404, or the account is created with email and username', async () => {
@@ -316,50 +319,6 @@ describe('credits', () => {
     expect(rows.rows[0]).toEqual({ a: 0, l: 0 });
   });
 
-  it('pages the ledger newest first without gaps', async () => {
-    const u = await f.newUser();
-    await f.allocate(u.id, { credits: 100 }).expect(201);
-    for (let i = 0; i < 6; i++) await tx.run((m) => credits.debit(m, u.id, 1, { createdBy: u.id }));
-    const seen: { id: string; balanceAfter: number }[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { body: { items: { id: string; balanceAfter: number }[]; nextCursor: string | null } } = await t.http
-        .get(`/api/credits/ledger?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
-        .set(u.auth)
-        .expect(200);
-      seen.push(...page.body.items);
-      cursor = page.body.nextCursor;
-    } while (cursor);
-    expect(seen.map((e) => e.balanceAfter)).toEqual([94, 95, 96, 97, 98, 99, 100]);
-    await t.http.get('/api/credits/ledger?cursor=garbage').set(u.auth).expect(400);
-    await t.http.get('/api/credits/ledger?limit=501').set(u.auth).expect(400);
-  });
-
-  it('forged cursors (well-formed JSON, bad values) are bad input (400), not a 500', async () => {
-    const u = await f.newUser();
-    const forged = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    await t.http
-      .get('/api/credits/allocations')
-      .query({ cursor: forged({ t: 'x', id: 'y' }) })
-      .set(u.auth)
-      .expect(400);
-    await t.http
-      .get('/api/credits/allocations')
-      .query({ cursor: forged({ t: '2026-01-01T00:00:00.000000Z', id: 'not-a-uuid' }) })
-      .set(u.auth)
-      .expect(400);
-    await t.http
-      .get('/api/credits/ledger')
-      .query({ cursor: forged({ id: '9999999999999999999' }) })
-      .set(u.auth)
-      .expect(400);
-    await t.http
-      .get('/api/users')
-      .query({ cursor: forged({ t: 'x', id: 'y' }) })
-      .set(supervisor)
-      .expect(400);
-  });
-
   it('a NUL character in a text field or path id is bad input (400), not a 500', async () => {
     const u = await f.newUser();
     await f.allocate(u.id, { credits: 5, notes: 'a\u0000b' }).expect(400);
@@ -377,29 +336,5 @@ describe('credits', () => {
       /append-only/,
     );
     await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
-  });
-  it('pages allocations without skipping rows made in the same millisecond', async () => {
-    const u = await f.newUser();
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await f.allocate(u.id, { credits: 1 + i }).expect(201)).body.id);
-    // Same millisecond, different microseconds: a cursor rounded to milliseconds would lose rows.
-    for (const [i, id] of ids.entries()) {
-      await t.db.query(
-        `UPDATE credit_allocations SET allocated_at = '2026-01-01T00:00:00.000${i + 1}00Z' WHERE id = $1`,
-        [id],
-      );
-    }
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http
-        .get('/api/credits/allocations')
-        .query({ limit: 1, ...(cursor ? { cursor } : {}) })
-        .set(u.auth)
-        .expect(200);
-      seen.push(...res.body.items.map((a) => a.id));
-      cursor = res.body.nextCursor;
-    } while (cursor && seen.length < 10);
-    expect(seen).toEqual([...ids].reverse());
   });
 });

@@ -27,14 +27,6 @@ export interface GivenBack {
   out_voided: string;
 }
 
-/** credits_settle_hold()'s row (migration 1732000014000). */
-export interface SettleHoldRow extends GivenBack {
-  out_status: 'ok' | 'already_settled';
-  out_held: string;
-  out_refund: string;
-  out_api_key_id: string | null;
-}
-
 /** credits_settle()'s row: the hold settled, the overrun taken, the shortfall. */
 export interface SettlementRow extends GivenBack {
   out_status: 'ok' | 'already_settled';
@@ -87,28 +79,14 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * credit_holds (a streaming session's outstanding hold, the budgeted key it counted against) and the
- * functions that hold, give back and settle (migration 1732000014000). Only CreditsService uses it.
+ * credit_holds (a streaming session's outstanding hold, the budgeted key it counted against): the
+ * statements built around credits_hold() and credits_settle() (migration 1732000014000), which give
+ * back and settle through credits_give_back() and credits_settle_hold(). Only CreditsService uses it.
  */
 @Injectable()
 export class CreditHoldsRepository {
   /** Statement texts by name (built once). */
   private readonly statements = new Map<string, string>();
-
-  /**
-   * credits_take() of kind `hold` and the session's hold row, ONE statement. Null when the hold row
-   * is settled or another user's (nothing written; the statement failed, so a surrounding
-   * transaction must end).
-   */
-  async hold(manager: EntityManager, hold: HoldSpec): Promise<TakeRow | null> {
-    try {
-      const rows: TakeRow[] = await manager.query(`SELECT * FROM ${creditsHold('$2::int')}`, holdParams(hold));
-      return rows[0];
-    } catch (error) {
-      if (isUniqueViolation(error)) return null;
-      throw error;
-    }
-  }
 
   /**
    * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
@@ -140,62 +118,6 @@ export class CreditHoldsRepository {
     const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
     if (out.out_status === null) return 'taken';
     return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
-  }
-
-  async lockHold(
-    manager: EntityManager,
-    userId: string,
-    sessionId: string,
-  ): Promise<{ outstanding: number; settled: boolean; api_key_id: string | null } | null> {
-    const rows: { outstanding: number; settled: boolean; api_key_id: string | null }[] = await manager.query(
-      `SELECT outstanding, settled_at IS NOT NULL AS settled, api_key_id FROM credit_holds
-        WHERE session_id = $1 AND user_id = $2 FOR UPDATE`,
-      [sessionId, userId],
-    );
-    return rows[0] ?? null;
-  }
-
-  async reduceHold(manager: EntityManager, userId: string, sessionId: string, amount: number): Promise<void> {
-    await manager.query(
-      `UPDATE credit_holds SET outstanding = outstanding - $3 WHERE session_id = $1 AND user_id = $2`,
-      [sessionId, userId, amount],
-    );
-  }
-
-  /**
-   * credits_give_back(): `amount` of the session's held credits back to their allocations, latest
-   * expiry first (the caller holds the account and hold locks).
-   */
-  async giveBack(
-    manager: EntityManager,
-    userId: string,
-    sessionId: string,
-    amount: number,
-    refs: LedgerRefs,
-  ): Promise<GivenBack> {
-    const rows: GivenBack[] = await manager.query(`SELECT * FROM credits_give_back($1, $2, $3::int, $4, $5::uuid)`, [
-      userId,
-      sessionId,
-      amount,
-      refs.createdBy,
-      refs.usageRecordId ?? null,
-    ]);
-    return rows[0];
-  }
-
-  /** credits_settle_hold(): keeps `charge` of the hold, gives the rest back, marks it settled. */
-  async settleHold(
-    manager: EntityManager,
-    userId: string,
-    sessionId: string,
-    charge: number,
-    refs: LedgerRefs,
-  ): Promise<SettleHoldRow> {
-    const rows: SettleHoldRow[] = await manager.query(
-      `SELECT * FROM credits_settle_hold($1, $2, $3::int, $4, $5::uuid)`,
-      [userId, sessionId, charge, refs.createdBy, refs.usageRecordId ?? null],
-    );
-    return rows[0];
   }
 
   /**

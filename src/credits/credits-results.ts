@@ -5,7 +5,7 @@ import {
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
-import type { GivenBack, SettleHoldRow, SettlementRow } from './credit-holds.repository.js';
+import type { GivenBack, SettlementRow } from './credit-holds.repository.js';
 import type { LedgerKind, Settlement } from './credit-views.js';
 import type { TakeRow } from './credits.repository.js';
 
@@ -32,13 +32,12 @@ export function takeResult(row: TakeRow, amount: number) {
         collected: Number(row.out_collected),
         debt: Number(row.out_debt),
         balanceAfter: Number(row.out_balance_after),
-        parts: row.out_parts,
       };
   }
 }
 
-/** A settled hold's row (credits_settle_hold or credits_settle); a refusal becomes its error. */
-export function checkSettled<T extends SettleHoldRow | SettlementRow>(row: T): T {
+/** credits_settle's row; a refusal becomes its error. */
+export function checkSettled(row: SettlementRow): SettlementRow {
   if (row.out_status === 'already_settled')
     throw new DomainError('ALREADY_SETTLED', 'This session’s hold is already settled');
   return row;

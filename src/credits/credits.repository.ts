@@ -189,14 +189,6 @@ export class CreditsRepository {
     return Number(rows[0].n);
   }
 
-  async held(manager: EntityManager, userId: string): Promise<number> {
-    const rows: { n: string }[] = await manager.query(
-      `SELECT COALESCE(SUM(outstanding), 0)::bigint AS n FROM credit_holds WHERE user_id = $1 AND settled_at IS NULL`,
-      [userId],
-    );
-    return Number(rows[0].n);
-  }
-
   /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */
   async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
     const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE}`, takeParams(take));

@@ -16,15 +16,7 @@ import {
   type InsertAfterHold,
   type SettleStatement,
 } from './credit-holds.repository.js';
-import type {
-  AllocationView,
-  GrantInput,
-  LedgerKind,
-  LedgerRefs,
-  Settlement,
-  SpendRefs,
-  TakePart,
-} from './credit-views.js';
+import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, Settlement, SpendRefs } from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
@@ -71,16 +63,6 @@ export class CreditsService {
     if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
   }
 
-  /** Σ remaining credits of the user's unexpired allocations. A plain read: takes no lock. */
-  available(manager: EntityManager, userId: string): Promise<number> {
-    return this.repo.available(manager, userId);
-  }
-
-  /** Credits held by the user's unsettled sessions (already out of `available`). */
-  heldCredits(manager: EntityManager, userId: string): Promise<number> {
-    return this.repo.held(manager, userId);
-  }
-
   /** The defaults of the spend controls, for users without their own settings. */
   private controls() {
     return { rateDefault: this.config.credits.spendRatePerHour, thresholds: this.config.credits.lowBalanceThresholds };
@@ -93,61 +75,23 @@ export class CreditsService {
     return { userId, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
   }
 
-  private take(
-    manager: EntityManager,
-    userId: string,
-    amount: number,
-    how: Pick<TakeSpec, 'kind' | 'mode'>,
-    refs: SpendRefs,
-  ) {
-    return this.repo.take(manager, this.spec(userId, amount, how, refs));
-  }
-
-  /**
-   * Takes `amount` credits, soonest-expiring allocations first (ties: oldest allocation); what the
-   * balance lacks comes from the user's overdraft as debt. One `debit` entry per allocation touched
-   * (and one `overdraft` entry for the debt). Short, over the key's budget or over the hourly spend
-   * limit → its error, nothing written.
-   */
-  async debit(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
-    const { balanceAfter, debt } = this.taken(
-      await this.take(manager, userId, amount, { kind: 'debit', mode: 'strict' }, refs),
-      amount,
-      'debit',
-    );
-    return { balanceAfter, debt };
-  }
-
-  /**
-   * Like `debit`, but takes what balance and overdraft allow (settlement overruns: the tokens were
-   * used already, so neither the key budget nor the spend rate refuses it; both still count it).
-   */
-  async debitUpTo(manager: EntityManager, userId: string, amount: number, refs: SpendRefs) {
-    const { collected, debt, balanceAfter } = this.taken(
-      await this.take(manager, userId, amount, { kind: 'debit', mode: 'up_to' }, refs),
-      amount,
-      'debit',
-    );
-    return { collected, debt, balanceAfter };
-  }
-
   /**
    * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
    * the overdraft limit (the review queue's `collect`).
    */
   async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
-    const { collected, debt } = this.taken(
-      await this.take(manager, userId, amount, { kind: 'debit', mode: 'collect' }, refs),
-      amount,
-      'debit',
-    );
+    const spec = this.spec(userId, amount, { kind: 'debit', mode: 'collect' }, refs);
+    const { collected, debt } = this.taken(await this.repo.take(manager, spec), amount, 'debit');
     return { collected, debt };
   }
 
   /**
-   * A strict `debit` and an INSERT in ONE statement (one round trip; its own transaction when the
-   * manager is the pool's): the row is inserted only when the debit happened, else nothing is written
-   * and the refusal's error is thrown. The metered record uses it: the ledger entries point at the
+   * A strict debit and an INSERT in ONE statement (one round trip; its own transaction when the
+   * manager is the pool's). The debit takes `amount` credits, soonest-expiring allocations first
+   * (ties: oldest allocation), and what the balance lacks from the user's overdraft as debt: one
+   * `debit` entry per allocation touched (and one `overdraft` entry for the debt). The row is
+   * inserted only when the debit happened; short, over the key's budget or over the hourly spend
+   * limit → its error, nothing written. The metered record uses it: the ledger entries point at the
    * record (`refs.usageRecordId`) inserted with them.
    */
   async debitAndInsert<R>(
@@ -191,24 +135,11 @@ export class CreditsService {
   }
 
   /**
-   * Holds credits for a streaming session (kind `hold`, with session_id). How much came from each
-   * allocation stays in the ledger, so `release`/`settleHold` give it back to the same rows. Holds
-   * never use the overdraft; they count against the key budget and the spend rate.
-   */
-  async hold(
-    manager: EntityManager,
-    userId: string,
-    amount: number,
-    refs: SpendRefs & { sessionId: string },
-  ): Promise<{ parts: TakePart[] }> {
-    const row = await this.holds.hold(manager, this.holdSpec(userId, amount, refs));
-    if (!row) throw new DomainError('CONFLICT', 'This session already has a settled hold or belongs to another user');
-    return { parts: this.taken(row, amount, 'hold').parts };
-  }
-
-  /**
-   * `hold` and an INSERT in ONE statement (one round trip; its own transaction when the manager is
-   * the pool's): nothing happens when `then.unless` holds, the row is inserted only when the hold
+   * A hold for a streaming session and an INSERT in ONE statement (one round trip; its own
+   * transaction when the manager is the pool's). The hold is a strict take of kind `hold` (with the
+   * session id) that never uses the overdraft and counts against the key budget and the spend rate;
+   * how much came from each allocation stays in the ledger, so the settlement gives it back to the
+   * same rows. Nothing happens when `then.unless` holds, the row is inserted only when the hold
    * happened, and a refusal throws its error with nothing written. Null when the key is taken: by
    * `unless`, or by a concurrent statement (a unique violation rolled the whole statement back).
    * Streaming initialize uses it: the session row goes in with its hold.
@@ -232,42 +163,14 @@ export class CreditsService {
   }
 
   /**
-   * Gives `amount` of the session's outstanding hold back to the allocations it was held from
-   * (kind `release`, expiry unchanged), latest-expiring parts first, so what stays charged is what
-   * expires soonest.
-   */
-  async release(manager: EntityManager, userId: string, sessionId: string, amount: number, refs: LedgerRefs) {
-    await this.accounts.lock(manager, userId);
-    const hold = await this.lockHold(manager, userId, sessionId);
-    if (!hold || hold.settled) throw new DomainError('CONFLICT', 'No active hold for this session');
-    if (amount > hold.outstanding) throw new DomainError('CONFLICT', 'Release exceeds the outstanding hold');
-    this.givenBack(await this.holds.giveBack(manager, userId, sessionId, amount, refs));
-    await this.holds.reduceHold(manager, userId, sessionId, amount);
-  }
-
-  /**
-   * Settles a session's hold: keeps `charge` of it consumed (the soonest-expiring parts), releases
-   * the rest to its allocations, and marks the hold settled. Writes nothing else; an overrun
-   * (charge > held) is the caller's `debitUpTo`. Settling twice → ALREADY_SETTLED (409).
-   */
-  async settleHold(manager: EntityManager, userId: string, sessionId: string, charge: number, refs: LedgerRefs) {
-    if (!Number.isInteger(charge) || charge < 0)
-      throw new DomainError('VALIDATION', 'charge must be a non-negative integer');
-    const row = checkSettled(await this.holds.settleHold(manager, userId, sessionId, charge, refs));
-    this.givenBack(row);
-    const held = Number(row.out_held);
-    const refund = Number(row.out_refund);
-    return { held, charged: held - refund, refund, apiKeyId: row.out_api_key_id };
-  }
-
-  /**
    * A streaming settlement in ONE statement (SettleStatement): the caller's `session` part locks the
    * session row and prices it; when it is to be settled, credits_settle() keeps up to the hold of
-   * the charge from the held parts, gives the rest back to the allocations it came from (and to the
-   * hold's key), takes the overrun from the balance then the overdraft (through the hold's key,
-   * never refused), and answers the shortfall; the caller's `writes` (its usage record, the session
-   * row) run in the same statement. Null when the session part found no row; `settlement` null when
-   * it was not to be settled (nothing moved).
+   * the charge from the soonest-expiring held parts, gives the rest back to the allocations it came
+   * from, latest expiry first, with their expiry unchanged (and to the hold's key), takes the overrun
+   * from the balance then the overdraft (through the hold's key, never refused), and answers the
+   * shortfall; the caller's `writes` (its usage record, the session row) run in the same statement.
+   * Null when the session part found no row; `settlement` null when it was not to be settled
+   * (nothing moved). A hold settled already → ALREADY_SETTLED (409).
    */
   async settleSession<R>(
     manager: EntityManager,
@@ -388,9 +291,5 @@ export class CreditsService {
       await this.repo.markVoided(manager, allocationId, input.voidedBy, input.reason ?? null);
     }
     return { ...toAllocation(row), remainingCredits: 0 };
-  }
-
-  private lockHold(manager: EntityManager, userId: string, sessionId: string) {
-    return this.holds.lockHold(manager, userId, sessionId);
   }
 }
