@@ -59,7 +59,9 @@ export class InitializeSessionDto extends TokenSplitDto {
   @ApiPropertyOptional({
     example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',
     maxLength: 100,
-    description: 'Globally unique; generated (UUID) when absent. An id already used by anyone → 409.',
+    description:
+      'Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already ' +
+      'used → 409.',
   })
   @IsOptional()
   @IsString()
