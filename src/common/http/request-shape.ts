@@ -37,9 +37,13 @@ export function requestShape(req: Request, _res: Response, next: NextFunction): 
     next(new RequestShapeError(415, 'Content-Type must be application/json'));
     return;
   }
-  const problem =
-    topLevelKeys(req.query) ?? checkValue(req.query, 'query') ?? topLevelKeys(req.body) ?? checkValue(req.body, 'body');
+  const problem = topLevelKeys(req.query) ?? checkValue(req.query, 'query') ?? bodyProblem(req.body);
   next(problem === undefined ? undefined : new RequestShapeError(400, problem));
+}
+
+/** What requestShape refuses in a parsed body (also for a body parsed later: src/common/http/deferred-body.ts). */
+export function bodyProblem(body: unknown): string | undefined {
+  return topLevelKeys(body) ?? checkValue(body, 'body');
 }
 
 /** `constructor` and friends are no DTO's property, but class-transformer/validator treat them as present. */
