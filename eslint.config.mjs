@@ -39,6 +39,14 @@ export default tseslint.config(
           ],
         },
       ],
+      // Number() reads `0x10`, `1e2`, `+5` and ` 5` as numbers: query integers have one rule.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name='Type'] > ArrowFunctionExpression > Identifier[name='Number']",
+          message: 'Integer query fields: QueryInteger (src/common/validation/integers.ts), not @Type(() => Number).',
+        },
+      ],
     },
   },
   {

@@ -1,11 +1,11 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express from 'express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
 import { AppModule } from './app.module.js';
+import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
 import { requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
@@ -14,6 +14,7 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
+import { BATCH_ROUTE } from './usage/batch-body.interceptor.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */
@@ -26,8 +27,6 @@ export interface CreateAppOptions {
 
 @Module({})
 class AppWithExtrasModule {}
-
-const BATCH_ROUTE = '/api/usage/records/batch';
 
 /** Builds the fully configured HTTP application; shared by main.ts and the e2e tests. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
@@ -60,9 +59,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
-  // Batch ingestion carries up to 1,000 events: its own, larger limit (the later parser skips a parsed body).
-  app.use(BATCH_ROUTE, express.json({ limit: config.batchBodyLimit }));
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
+  // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.
+  app.use(BATCH_ROUTE, deferBody);
+  app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');
   // Behind a gateway the socket address is the gateway's: TRUST_PROXY says which X-Forwarded-For hops to believe.

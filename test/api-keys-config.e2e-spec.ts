@@ -12,7 +12,7 @@ describe('failed credentials are throttled per address', () => {
   });
   afterAll(() => t.close());
 
-  it('answers 429 with Retry-After once bad API keys and internal keys pass the limit, while valid callers go on', async () => {
+  it('answers 429 with Retry-After once bad API keys and internal keys reach the limit, to every key; JWTs go on', async () => {
     const sub = uniqueId('ak');
     const auth = bearer(token({ sub }));
     const created = await t.http.post('/api/api-keys').set(auth).send({ name: 'good' }).expect(201);
@@ -29,8 +29,14 @@ describe('failed credentials are throttled per address', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'wrong').send({ key: badKey }).expect(429);
     await t.http.get('/api/users/me').set(badJwt).expect(401);
-    // Successful authentication is not what is limited.
-    await t.http.get('/api/users/me').set('X-API-Key', created.body.key).expect(200);
+    // Version 3: the block is checked before the key, so the right key is refused too (guessing
+    // cannot go on); JWTs are not counted or blocked.
+    await t.http.get('/api/users/me').set('X-API-Key', created.body.key).expect(429);
+    await t.http
+      .post('/api/api-keys/verify')
+      .set('X-Internal-Api-Key', 'internal-test-key')
+      .send({ key: badKey })
+      .expect(429);
     await t.http.get('/api/users/me').set(auth).expect(200);
   });
 });

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { freezeClock } from './support/clock.js';
 
 // Issue 9: after 30 failures a minute from one address an expired token got 429. A failed JWT is
-// always a 401; only API-key guessing is throttled, per client address (TRUST_PROXY decides which).
+// always a 401; only guessing of secrets (API keys, the internal key, the metrics token) is
+// throttled, per client address (TRUST_PROXY decides which). Version 3: once blocked, every such
+// secret from that address is a 429, the right one too, until the block ends.
 
 const PRODUCTION_LIMIT = '30';
 const badKey = (fill: number) => `acs_live_${Buffer.alloc(32, fill).toString('base64url')}`;
@@ -80,5 +83,108 @@ describe('with TRUST_PROXY', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('an address blocked for guessing secrets', () => {
+  const INTERNAL_KEY = 'internal-test-key'; // startTestApp's INTERNAL_API_KEY
+  const METRICS_TOKEN = 'metrics-token-of-the-throttle-spec-0123456789';
+  const WINDOW_SECONDS = 60;
+  let t: TestApp;
+  let goodKey: string;
+  let clock: { advance(ms: number): void };
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      THROTTLE_AUTH_FAILURE_LIMIT: PRODUCTION_LIMIT,
+      THROTTLE_TTL_SECONDS: String(WINDOW_SECONDS),
+      TRUST_PROXY: '1',
+      METRICS_TOKEN,
+    });
+    const owner = bearer(token({ sub: uniqueId('key-owner') }));
+    goodKey = (await t.http.post('/api/api-keys').set(owner).send({ name: 'throttle spec' }).expect(201)).body.key;
+    clock = freezeClock(t);
+  });
+  afterAll(() => t?.close());
+
+  const from = (ip: string) => ({ 'X-Forwarded-For': ip });
+  const verify = (ip: string, internalKey: string) =>
+    t.http
+      .post('/api/api-keys/verify')
+      .set(from(ip))
+      .set('X-Internal-Api-Key', internalKey)
+      .send({ key: badKey(9) });
+  const withKey = (ip: string, key: string) => t.http.get(me).set(from(ip)).set('X-API-Key', key);
+  const scrape = (ip: string, metricsToken: string) => t.http.get('/metrics').set(from(ip)).set(bearer(metricsToken));
+  /** Every kind of secret, right and wrong, from `ip`: their statuses. */
+  const everySecret = async (ip: string) => ({
+    rightInternalKey: (await verify(ip, INTERNAL_KEY)).status,
+    wrongInternalKey: (await verify(ip, 'wrong-internal-key')).status,
+    rightApiKey: (await withKey(ip, goodKey)).status,
+    wrongApiKey: (await withKey(ip, badKey(7))).status,
+    rightMetricsToken: (await scrape(ip, METRICS_TOKEN)).status,
+    wrongMetricsToken: (await scrape(ip, 'wrong-metrics-token')).status,
+  });
+
+  it('after 30 wrong internal keys, the right one is a 429 too, as is any secret, until the block ends', async () => {
+    const ip = '203.0.113.60';
+    for (let i = 0; i < Number(PRODUCTION_LIMIT); i++) await verify(ip, `wrong-${i}`).expect(401);
+    const blocked = await verify(ip, INTERNAL_KEY);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.message).toBe('Too many failed authentication attempts');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(WINDOW_SECONDS);
+    expect(await everySecret(ip)).toEqual({
+      rightInternalKey: 429,
+      wrongInternalKey: 429,
+      rightApiKey: 429,
+      wrongApiKey: 429,
+      rightMetricsToken: 429,
+      wrongMetricsToken: 429,
+    });
+    // JWTs are not such secrets, and other addresses are not blocked.
+    await t.http.get(me).set(from(ip)).set(bearer('garbage')).expect(401);
+    await t.http.get(me).set(from(ip)).set(bearer(token())).expect(200);
+    await verify('203.0.113.61', INTERNAL_KEY).expect(200);
+
+    clock.advance(WINDOW_SECONDS * 1000);
+    expect(await everySecret(ip)).toEqual({
+      rightInternalKey: 200,
+      wrongInternalKey: 401,
+      rightApiKey: 200,
+      wrongApiKey: 401,
+      rightMetricsToken: 200,
+      wrongMetricsToken: 401,
+    });
+  });
+
+  it('metrics-token guesses count with API-key and internal-key ones, and block the same way', async () => {
+    const ip = '203.0.113.62';
+    const third = Number(PRODUCTION_LIMIT) / 3;
+    for (let i = 0; i < third; i++) {
+      await scrape(ip, `guess-${i}`).expect(401);
+      await verify(ip, `guess-${i}`).expect(401);
+      await withKey(ip, badKey(i)).expect(401);
+    }
+    const blocked = await scrape(ip, METRICS_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('30 wrong metrics tokens alone block the address', async () => {
+    const ip = '203.0.113.63';
+    for (let i = 0; i < Number(PRODUCTION_LIMIT); i++) await scrape(ip, `guess-${i}`).expect(401);
+    await scrape(ip, METRICS_TOKEN).expect(429);
+    await withKey(ip, goodKey).expect(429);
+  });
+
+  it('no secret is no attempt: requests without one are never counted or blocked', async () => {
+    const ip = '203.0.113.64';
+    for (let i = 0; i < 2 * Number(PRODUCTION_LIMIT); i++) {
+      await t.http.get('/metrics').set(from(ip)).expect(401);
+      await t.http.get(me).set(from(ip)).set('X-API-Key', '').expect(401);
+    }
+    await scrape(ip, METRICS_TOKEN).expect(200);
+    await verify(ip, INTERNAL_KEY).expect(200);
   });
 });

@@ -74,6 +74,22 @@ describe('REDIS_URL: rate limits shared by two instances', () => {
     await b.http.get(me).set({ 'X-Forwarded-For': '203.0.113.42' }).set('X-API-Key', badKey(3)).expect(401);
   });
 
+  it('an address blocked on one instance is refused the right internal key on the other', async () => {
+    const from = { 'X-Forwarded-For': '203.0.113.43' };
+    const verify = (app: TestApp, internalKey: string) =>
+      app.http
+        .post('/api/api-keys/verify')
+        .set(from)
+        .set('X-Internal-Api-Key', internalKey)
+        .send({ key: badKey(4) });
+    await verify(a, 'wrong-1').expect(401);
+    await verify(a, 'wrong-2').expect(401);
+    const blocked = await verify(b, 'internal-test-key');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    await verify(b, 'internal-test-key').set({ 'X-Forwarded-For': '203.0.113.44' }).expect(200);
+  });
+
   it('Redis down: requests are still served, limited per instance, with one warning; shared again once back', async () => {
     await redis.stop();
     const jwt = bearer(token({ sub: uniqueId('down') }));

@@ -67,6 +67,10 @@ describe('webhook URL safety', () => {
     ['https://[fd00::1]/hook', /public address/],
     ['https://[::ffff:127.0.0.1]/hook', /public address/],
     ['https://[::ffff:a9fe:a9fe]/hook', /public address/],
+    ['https://[::ffff:0:7f00:1]/hook', /public address/],
+    ['https://[::ffff:0:127.0.0.1]/hook', /public address/],
+    ['https://[::127.0.0.1]/hook', /public address/],
+    ['https://[64:ff9b::7f00:1]/hook', /public address/],
     ['https://localhost/hook', /public address/],
     ['https://user:pw@hooks.example.test/hook', /credentials/],
     ['https://unknown.example.test/hook', /does not resolve/],
@@ -81,15 +85,30 @@ describe('webhook URL safety', () => {
     expect((await t.db.query(`SELECT count(*)::int AS n FROM webhook_endpoints`)).rows[0].n).toBe(0);
   });
 
-  it('refuses a name with any private address among its answers', async () => {
+  it('refuses a name with any private address among its answers, without naming the address', async () => {
     dns['mixed.example.test'] = [PUBLIC, '10.0.0.7'];
     const res = await t.http
       .post('/api/webhooks')
       .set(admin())
       .send({ url: 'https://mixed.example.test/', events: ['*'] });
     expect(res.status).toBe(400);
-    expect(res.body.message).toContain('10.0.0.7');
+    expect(res.body.message).toBe('url host mixed.example.test resolves to a non-public address');
+    expect(JSON.stringify(res.body)).not.toContain('10.0.0.7');
   });
+
+  it.each(['::ffff:0:7f00:1', '::ffff:7f00:1', '::7f00:1', '2606:4700::200:5efe:a9fe:a9fe'])(
+    'refuses a name that resolves to %s (an IPv6 form of an internal IPv4 address), without naming it',
+    async (address) => {
+      dns['v6.example.test'] = [address];
+      const res = await t.http
+        .post('/api/webhooks')
+        .set(admin())
+        .send({ url: 'https://v6.example.test/', events: ['*'] });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toBe('url host v6.example.test resolves to a non-public address');
+      expect(JSON.stringify(res.body)).not.toContain(address);
+    },
+  );
 
   it('DNS rebinding: public at creation, loopback at connection → refused before connecting', async () => {
     dns['rebind.example.test'] = [PUBLIC];
@@ -106,7 +125,7 @@ describe('webhook URL safety', () => {
       [eventId],
     );
     expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null });
-    expect(rows[0].last_error).toMatch(/^refused: .*public address.*127\.0\.0\.1/);
+    expect(rows[0].last_error).toBe('refused: url host rebind.example.test resolves to a non-public address');
     expect(connections).toBe(0);
     await t.http.delete(`/api/webhooks/${created.body.id}`).set(admin()).expect(200);
   });
@@ -115,6 +134,7 @@ describe('webhook URL safety', () => {
     (p: number) => `https://127.0.0.1:${p}/hook`,
     (p: number) => `https://[::ffff:127.0.0.1]:${p}/hook`,
     (p: number) => `https://[::ffff:7f00:1]:${p}/hook`,
+    (p: number) => `https://[::ffff:0:7f00:1]:${p}/hook`,
     (p: number) => `http://127.0.0.1:${p}/hook`,
   ])('a stored private URL (%#) is refused at connection time too', async (urlOf) => {
     // As if the row predates the policy: written directly, bypassing the creation check.

@@ -1,20 +1,10 @@
-import {
-  ExecutionContext,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  type Type,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ExecutionContext, HttpException, Inject, Injectable, type Type, UnauthorizedException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import passport, { type Strategy } from 'passport';
 
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { CredentialAttempts } from '../throttling/credential-attempts.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
@@ -29,18 +19,17 @@ export const AUTH_STRATEGIES = ['api-key', 'jwt'];
 
 /**
  * Global authentication: every route needs a valid JWT or API key unless it is `@Public()`.
- * Failed API-key (and internal-key) attempts are counted per client address and throttled much more
- * strictly than normal traffic (guessing). A failed JWT is always a 401, never a 429: clients refresh
- * their token on 401, and behind the platform's gateway every user shares one address, so counting
- * expired tokens would let one user's stale tokens block everyone's refresh. Guessing an HS256 secret
- * online is hopeless anyway.
+ * A request with an API key is an attempt at a secret (CredentialAttempts): refused with a 429 while
+ * its address is blocked for guessing, before the key is looked at, and counted when the key is
+ * wrong. A failed JWT is always a 401, never a 429: clients refresh their token on 401, and behind the
+ * platform's gateway every user shares one address, so counting expired tokens would let one user's
+ * stale tokens block everyone's refresh. Guessing an HS256 secret online is hopeless anyway.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   constructor(
     private readonly reflector: CachedReflector,
-    @InjectThrottlerStorage() private readonly throttlerStorage: ThrottlerStorage,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    protected readonly attempts: CredentialAttempts,
   ) {
     super();
   }
@@ -59,14 +48,18 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return this.authenticate(context);
   }
 
-  /** Runs the strategies; a 401 for a presented API key counts towards the per-address failure limit. */
+  /** Runs the strategies; a presented API key is an attempt at a secret (checked, then counted when wrong). */
   protected async authenticate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    // An empty header is no key (ApiKeyStrategy passes on to the JWT).
+    const keyPresented = (req.headers['x-api-key'] ?? '') !== '';
+    if (keyPresented) await this.attempts.assertNotBlocked(req, res);
     try {
       return await this.runStrategies(context);
     } catch (error) {
-      const req = context.switchToHttp().getRequest<Request>();
-      if (error instanceof UnauthorizedException && req.headers['x-api-key'] !== undefined)
-        await this.countFailure(context);
+      if (error instanceof UnauthorizedException && keyPresented) await this.attempts.failed(req);
       throw error;
     }
   }
@@ -137,16 +130,5 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
       throw new UnauthorizedException(reason && !/No auth token/i.test(reason) ? reason : 'Authentication required');
     }
     return user;
-  }
-
-  protected async countFailure(context: ExecutionContext): Promise<void> {
-    const req = context.switchToHttp().getRequest<Request>();
-    const ttlMs = this.config.throttle.ttlSeconds * 1000;
-    const limit = this.config.throttle.authFailureLimit;
-    const record = await this.throttlerStorage.increment(`auth-failure:${req.ip}`, ttlMs, limit, ttlMs, 'auth-failure');
-    if (record.isBlocked) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(record.timeToBlockExpire));
-      throw new HttpException('Too many failed authentication attempts', HttpStatus.TOO_MANY_REQUESTS);
-    }
   }
 }

@@ -1,8 +1,16 @@
 // The one place that may use Nest's Post: every other POST route is declared through IdempotentPost.
 // eslint-disable-next-line no-restricted-imports
-import { applyDecorators, Post, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, type NestInterceptor, Post, type Type, UseInterceptors } from '@nestjs/common';
 
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
+
+export interface IdempotentPostOptions {
+  /**
+   * For a route whose body is read after authentication (src/common/http/deferred-body.ts): the
+   * interceptor that reads it, run before the idempotency interceptor fingerprints the body.
+   */
+  readsBody?: Type<NestInterceptor>;
+}
 
 /**
  * A POST route that honours `Idempotency-Key` (src/idempotency/idempotency.interceptor.ts). The
@@ -10,5 +18,8 @@ import { IdempotencyInterceptor } from './idempotency.interceptor.js';
  * handler through an RxJS pipeline that cost a GET like the balance about 8 % of its Node CPU, for a
  * header only POST reads. ESLint refuses Nest's own `Post` elsewhere, so no POST route goes without it.
  */
-export const IdempotentPost = (path?: string | string[]): MethodDecorator =>
-  applyDecorators(Post(path), UseInterceptors(IdempotencyInterceptor));
+export const IdempotentPost = (path?: string | string[], options: IdempotentPostOptions = {}): MethodDecorator =>
+  applyDecorators(
+    Post(path),
+    UseInterceptors(...(options.readsBody ? [options.readsBody] : []), IdempotencyInterceptor),
+  );

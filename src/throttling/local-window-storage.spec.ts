@@ -51,6 +51,20 @@ describe('LocalWindowStorage', () => {
     expect(storage.increment('user:c', 60_000, 3, 60_000, 'auth-failure')).toMatchObject({ totalHits: 1 });
   });
 
+  it('tells how long a key stays blocked without counting a hit', () => {
+    make();
+    expect(storage.blockedFor('user:h', 'default')).toBe(0);
+    for (let i = 0; i < 3; i++) hit('user:h', 3, 60_000, 30_000);
+    expect(storage.blockedFor('user:h', 'default')).toBe(0);
+    expect(hit('user:h', 3, 60_000, 30_000).isBlocked).toBe(true);
+    clock += 10_500;
+    expect(storage.blockedFor('user:h', 'default')).toBe(20);
+    expect(storage.blockedFor('user:h', 'auth-failure')).toBe(0);
+    expect(hit('user:h', 3, 60_000, 30_000).totalHits).toBe(5);
+    clock += 19_500;
+    expect(storage.blockedFor('user:h', 'default')).toBe(0);
+  });
+
   it('forgets ended windows and finished blocks, and nothing else', () => {
     make();
     hit('user:e', 3, 10_000, 10_000);

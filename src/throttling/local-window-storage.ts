@@ -54,6 +54,13 @@ export class LocalWindowStorage {
     };
   }
 
+  /** Seconds until the key's block ends (0: not blocked), without counting a hit. */
+  blockedFor(key: string, throttlerName: string): number {
+    const window = this.windows.get(`${key}:${throttlerName}`);
+    const left = window ? window.blockedUntil - this.now() : 0;
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
   /** Forgets windows that ended and blocks that ran out: memory stays bounded by the active principals. */
   evictEnded(): void {
     const now = this.now();

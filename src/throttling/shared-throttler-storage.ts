@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 
+import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -29,14 +30,17 @@ const REDIS_STARTUP_WAIT_MS = 2000;
 @Injectable()
 export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly local = new LocalWindowStorage();
+  private readonly local: LocalWindowStorage;
   private readonly redis: ThrottlerStorageRedisService | null = null;
   private redisDown = false;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
+    @Inject(CLOCK) clock: Clock,
   ) {
+    // The app's clock: a test ends a window or a block by setting it, not by waiting.
+    this.local = new LocalWindowStorage(60_000, () => clock.now());
     if (!config.redisUrl) return;
     const client = new Redis(config.redisUrl, {
       // Fail fast instead of queueing commands while disconnected; reconnect in the background.
@@ -86,6 +90,23 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
       }
     }
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  /**
+   * Seconds until the key's block ends (0: not blocked), without counting a hit: whether a caller may
+   * try a secret at all. Falls back like `increment` when Redis does not answer.
+   */
+  async blockedFor(key: string, throttlerName: string): Promise<number> {
+    if (this.redis) {
+      try {
+        // The block key @nest-lab/throttler-storage-redis's increment() sets (PX blockDuration).
+        const left = await this.redis.redis.pttl(`{${key}:${throttlerName}}:blocked`);
+        return left > 0 ? Math.ceil(left / 1000) : 0;
+      } catch (error) {
+        this.failedOver(error);
+      }
+    }
+    return this.local.blockedFor(key, throttlerName);
   }
 
   private failedOver(error: unknown): void {

@@ -1,19 +1,27 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { seconds, ThrottlerModule } from '@nestjs/throttler';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { CredentialAttempts } from './credential-attempts.js';
 import { SharedThrottlerStorage } from './shared-throttler-storage.js';
 
-@Module({ providers: [SharedThrottlerStorage], exports: [SharedThrottlerStorage] })
+@Module({
+  providers: [SharedThrottlerStorage, CredentialAttempts],
+  exports: [SharedThrottlerStorage, CredentialAttempts],
+})
 class ThrottlerStorageModule {}
 
 /**
  * @nestjs/throttler (global) configured with THROTTLE_* and its counters in Redis when REDIS_URL
- * is set (see SharedThrottlerStorage for what happens when Redis is down).
+ * is set (see SharedThrottlerStorage for what happens when Redis is down), and the per-address limit
+ * on guessed secrets (CredentialAttempts) on the same counters: global, as the guards and the metrics
+ * route of several modules check it.
  */
+@Global()
 @Module({
   imports: [
+    ThrottlerStorageModule,
     ThrottlerModule.forRootAsync({
       imports: [ThrottlerStorageModule],
       inject: [APP_CONFIG, SharedThrottlerStorage],
@@ -23,5 +31,6 @@ class ThrottlerStorageModule {}
       }),
     }),
   ],
+  exports: [ThrottlerStorageModule],
 })
 export class ThrottlingModule {}

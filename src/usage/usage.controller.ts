@@ -22,6 +22,7 @@ import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decor
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
+import { BatchBodyInterceptor } from './batch-body.interceptor.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
   DateRangeQueryDto,
@@ -127,7 +128,7 @@ export class UsageController {
     return record;
   }
 
-  @IdempotentPost('records/batch')
+  @IdempotentPost('records/batch', { readsBody: BatchBodyInterceptor })
   @HttpCode(200)
   @Auth('user', { scope: 'usage:write', meters: true })
   @ApiOperation({

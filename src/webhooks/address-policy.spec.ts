@@ -32,6 +32,27 @@ describe('isPublicAddress', () => {
     '64:ff9b::a9fe:a9fe',
     '2002:7f00:1::1',
     '2001:db8::1',
+    // IPv4-translated (SIIT), whatever it carries
+    '::ffff:0:7f00:1',
+    '::ffff:0:127.0.0.1',
+    '::FFFF:0:A9FE:A9FE',
+    '0:0:0:0:ffff:0:a00:1',
+    '::ffff:0:8.8.8.8',
+    // IPv4-compatible, whatever it carries
+    '::7f00:1',
+    '::127.0.0.1',
+    '::8.8.8.8',
+    // mapped, other spellings
+    '0:0:0:0:0:ffff:7f00:1',
+    '::FFFF:7F00:1',
+    '::ffff:7f00:1%eth0',
+    '64:ff9b::7f00:1',
+    // ISATAP interface ids carrying an internal IPv4 address, on a public prefix
+    '2606:4700::200:5efe:7f00:1',
+    '2606:4700::5efe:a00:1',
+    '2606:4700::200:5efe:169.254.169.254',
+    '3fff::1',
+    '5f00::1',
     'not-an-address',
   ])('%s is refused', (address) => {
     expect(isPublicAddress(address)).toBe(false);
@@ -45,6 +66,8 @@ describe('isPublicAddress', () => {
     '2606:4700:4700::1111',
     '::ffff:8.8.8.8',
     '64:ff9b::8.8.8.8',
+    '2606:4700::200:5efe:808:808',
+    '2606:4700::1:5efe:7f00:1',
   ])('%s is public', (address) => {
     expect(isPublicAddress(address)).toBe(true);
   });

@@ -3,8 +3,11 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Which addresses a webhook may connect to: public unicast only. Everything special-purpose is
  * refused (IANA IPv4/IPv6 special-purpose registries): loopback, private, CGNAT, link-local (cloud
- * metadata at 169.254.169.254), documentation, benchmarking, multicast, reserved, and IPv6 forms that
- * carry an IPv4 address (mapped, NAT64), which are judged by that IPv4 address.
+ * metadata at 169.254.169.254), documentation, benchmarking, multicast, reserved. IPv6 forms that
+ * carry an IPv4 address: mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) are judged by that
+ * IPv4 address; compatible (`::a.b.c.d`), translated (`::ffff:0:a.b.c.d`), 6to4 and Teredo are
+ * refused whatever they carry (no public service is reached that way); an ISATAP interface id
+ * (`…:0:5efe:a.b.c.d`, `…:200:5efe:a.b.c.d`) must carry a public IPv4 address on a public prefix.
  */
 const refused = new BlockList();
 for (const [net, prefix] of [
@@ -28,11 +31,14 @@ for (const [net, prefix] of [
 }
 for (const [net, prefix] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible form
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT, RFC 2765): `::ffff:0:7f00:1` is 127.0.0.1 behind a translator
   ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001::', 23], // IETF protocol assignments, Teredo among them
   ['2001:db8::', 32],
   ['2002::', 16], // 6to4
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // SRv6 segment identifiers (RFC 9602)
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],
@@ -70,6 +76,13 @@ function embeddedIpv4(address: string): string | null {
   return mapped || nat64 ? b.slice(12).join('.') : null;
 }
 
+/** The IPv4 address in an ISATAP interface id (`0:5efe` or `200:5efe`, then the address), if any. */
+function isatapIpv4(address: string): string | null {
+  const b = ipv6Bytes(address);
+  const isatap = (b[8] & ~0x02) === 0 && b[9] === 0 && b[10] === 0x5e && b[11] === 0xfe;
+  return isatap ? b.slice(12).join('.') : null;
+}
+
 /** Exported for its unit test. */
 export function embeddedIpv4ForTest(address: string): string | null {
   return isIP(address) === 6 ? embeddedIpv4(address) : null;
@@ -81,7 +94,9 @@ export function isPublicAddress(address: string): boolean {
   if (family !== 6) return false;
   const v4 = embeddedIpv4(address);
   if (v4 !== null) return !refused.check(v4, 'ipv4');
-  return !refused.check(address.split('%')[0], 'ipv6');
+  if (refused.check(address.split('%')[0], 'ipv6')) return false;
+  const isatap = isatapIpv4(address);
+  return isatap === null || !refused.check(isatap, 'ipv4');
 }
 
 /** A URL's hostname without the brackets of an IPv6 literal. */

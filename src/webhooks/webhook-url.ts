@@ -48,8 +48,11 @@ export async function publicAddressesOf(
     }
   }
   if (addresses.length === 0) throw new UrlRefusedError(`url host ${host} does not resolve`);
-  const refused = addresses.find((a) => !isPublicAddress(a.address));
-  if (refused) throw new UrlRefusedError(`url must resolve to a public address (${host} → ${refused.address})`);
+  if (addresses.some((a) => !isPublicAddress(a.address)))
+    // What an internal name resolves to is not the caller's business: the message never names it.
+    throw new UrlRefusedError(
+      family !== 0 ? `url host ${host} is not a public address` : `url host ${host} resolves to a non-public address`,
+    );
   return addresses;
 }
 

@@ -175,3 +175,94 @@ export function parameter(
   // An empty path segment would address another route (GET /api/api-keys/ is the list), not test this one.
   return fc.oneof(...choices).filter((v) => v !== undefined && v !== '' && v.trim() === v);
 }
+
+/** Escapes a query string must not carry: not hex, `%u` escapes, a lone `%`, and bytes that are not UTF-8 of a character. */
+export const BAD_ESCAPES = ['%ZZ', '%u0041', '%', '%ED%A0%80', '%ED%B0%80', '%C0%AF', '%E2%82', '%80', '%F4%90%80%80'];
+
+/** Which rule a query parameter's text must follow, if it is one the fuzzer knows how to break. */
+export type QueryKind = 'integer' | 'enum' | 'date' | 'boolean';
+
+export function queryKind(name: string, schema: Schema | undefined): QueryKind | null {
+  if (!schema) return null;
+  if (schema.enum) return 'enum';
+  if (schema.type === 'integer') return 'integer';
+  if (schema.type === 'boolean') return 'boolean';
+  if (/date$|^from$|^to$|At$/i.test(name) || schema.format === 'date' || schema.format === 'date-time') return 'date';
+  return null;
+}
+
+/** `text` percent-encoded as a client would (the forms below are raw URL text, sent as written). */
+const enc = (text: string) => encodeURIComponent(text);
+
+/**
+ * A query value, as raw URL text, that the parameter's rule must refuse although `Number()`, a
+ * case-insensitive compare, `Date.parse` or a lenient parser would take it: for an integer in its
+ * range, other notations (`0x10`, `1e2`, `+5`, ` 5`, `5.0`, full-width digits…); for an enum, its
+ * values in another case or padded; for a date, other ISO-8601 forms, epoch seconds, impossible days;
+ * for a boolean, `1`, `yes`, `TRUE`. Any of them may instead carry a malformed escape.
+ */
+export function invalidQueryValue(kind: QueryKind, schema: Schema): fc.Arbitrary<string> {
+  const forms = (() => {
+    switch (kind) {
+      case 'integer': {
+        const n = Math.max(schema.minimum ?? 1, Math.min(16, schema.maximum ?? 16));
+        return [
+          `0x${n.toString(16)}`,
+          `0X${n.toString(16)}`,
+          `0b${n.toString(2)}`,
+          `0o${n.toString(8)}`,
+          `${n}e0`,
+          `${n / 10}e1`,
+          `+${n}`, // a space in a query string
+          enc(`+${n}`),
+          enc(` ${n}`),
+          enc(`${n} `),
+          enc(`\t${n}`),
+          enc(`${n}\n`),
+          `${n}.0`,
+          `${n}.`,
+          `1_${n}`,
+          enc(String(n).replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)))), // full-width digits
+          'Infinity',
+          'NaN',
+          '',
+        ];
+      }
+      case 'enum': {
+        const v = String(schema.enum![0]);
+        const variants = [v.toUpperCase(), v[0].toUpperCase() + v.slice(1), v.toLowerCase()];
+        return [
+          ...variants.filter((x) => !schema.enum!.includes(x)).map(enc),
+          enc(` ${v}`),
+          enc(`${v} `),
+          `+${v}`,
+          `${enc(v)},${enc(v)}`,
+          enc(`${v}\0`),
+          '',
+        ];
+      }
+      case 'date':
+        return [
+          enc(' 2026-11-01'),
+          enc('2026-11-01 '),
+          '+2026-11-01',
+          enc('+2026-11-01'),
+          '2026-11-1',
+          '20261101',
+          '2026-W44',
+          '2026-305',
+          '2026-02-30',
+          '2026-11-01T24:00',
+          enc('2026-11-01T00:00:00+0000'),
+          '1793491200',
+          '0x10',
+          '1e2',
+          'now',
+          '',
+        ];
+      case 'boolean':
+        return ['TRUE', 'True', '1', '0', 'yes', enc(' true'), enc('false '), ''];
+    }
+  })();
+  return fc.oneof({ arbitrary: fc.constantFrom(...forms), weight: 3 }, fc.constantFrom(...BAD_ESCAPES));
+}

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 
 import { DomainError } from '../errors/domain-error.js';
 import { parseInstant } from '../validation/dates.js';
 import { isUuid } from '../validation/ids.js';
+import { QueryInteger } from '../validation/integers.js';
 import { IsOptional } from '../validation/optional.js';
 
 export const DEFAULT_LIMIT = 50;
@@ -14,10 +14,7 @@ export const MAX_LIMIT = 500;
 export class PageQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
+  @QueryInteger({ min: 1, max: MAX_LIMIT })
   limit?: number;
 
   @ApiPropertyOptional({

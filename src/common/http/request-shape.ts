@@ -28,9 +28,10 @@ function hasBody(req: Request): boolean {
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 /**
- * Before validation: a body must be JSON (415 otherwise); a parsed body must not nest deeper than
- * MAX_JSON_DEPTH, hold invalid UTF-16 (lone surrogates, which break validators and PostgreSQL), NUL
- * characters or prototype keys; query keys and values likewise. Iterative, so no input can exhaust the stack.
+ * Before validation: a body must be JSON (415 otherwise); the query string must be well-formed
+ * percent-encoding; a parsed body must not nest deeper than MAX_JSON_DEPTH, hold invalid UTF-16 (lone
+ * surrogates, which break validators and PostgreSQL), NUL characters or prototype keys; query keys and
+ * values likewise. Iterative, so no input can exhaust the stack.
  */
 export function requestShape(req: Request, _res: Response, next: NextFunction): void {
   if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
@@ -38,8 +39,34 @@ export function requestShape(req: Request, _res: Response, next: NextFunction): 
     return;
   }
   const problem =
-    topLevelKeys(req.query) ?? checkValue(req.query, 'query') ?? topLevelKeys(req.body) ?? checkValue(req.body, 'body');
+    queryEncodingProblem(req.originalUrl) ??
+    topLevelKeys(req.query) ??
+    checkValue(req.query, 'query') ??
+    bodyProblem(req.body);
   next(problem === undefined ? undefined : new RequestShapeError(400, problem));
+}
+
+/** What requestShape refuses in a parsed body (also for a body parsed later: src/common/http/deferred-body.ts). */
+export function bodyProblem(body: unknown): string | undefined {
+  return topLevelKeys(body) ?? checkValue(body, 'body');
+}
+
+/**
+ * The query string's percent-encoding: every `%` starts a pair of hex digits, and the bytes they
+ * spell are UTF-8 of Unicode scalar values. The query parser leaves a malformed escape (`%ZZ`,
+ * `%u0041`) as it stands and turns invalid UTF-8 (`%ED%A0%80`, a surrogate) into U+FFFD, so a value
+ * would silently differ from what the client sent: refused instead (decodeURIComponent throws on
+ * exactly these).
+ */
+export function queryEncodingProblem(url: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('%', start)) return undefined;
+  try {
+    decodeURIComponent(url.slice(start + 1));
+    return undefined;
+  } catch {
+    return 'query string is not valid percent-encoded UTF-8';
+  }
 }
 
 /** `constructor` and friends are no DTO's property, but class-transformer/validator treat them as present. */

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -19,6 +18,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
+import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -227,10 +227,7 @@ export class SystemStatsQueryDto extends DateRangeQueryDto {
     description: 'How many top users (by credits) `byUser` holds',
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryInteger({ min: 1, max: 1000 })
   topUsers?: number;
 }
 

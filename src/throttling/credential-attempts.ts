@@ -1,0 +1,55 @@
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { SharedThrottlerStorage } from './shared-throttler-storage.js';
+
+const THROTTLER = 'auth-failure';
+
+/**
+ * Online guessing of a secret (an API key, the internal key, the metrics token) from one client
+ * address: wrong attempts count per address, all kinds together, THROTTLE_AUTH_FAILURE_LIMIT per
+ * THROTTLE_TTL_SECONDS (in Redis with REDIS_URL, else in memory). Over the limit the address is
+ * blocked until its window ends, and while it is, EVERY attempt with such a secret is a 429, the right
+ * one too: the block is checked before the secret, so a guesser cannot go on guessing and learn which
+ * guess was right from the one answer that is not a 429.
+ *
+ * A JWT is not such a secret: a failed JWT is always a 401 (see AuthenticationGuard).
+ */
+@Injectable()
+export class CredentialAttempts {
+  private readonly windowMs: number;
+  private readonly limit: number;
+
+  constructor(
+    private readonly storage: SharedThrottlerStorage,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.windowMs = config.throttle.ttlSeconds * 1000;
+    this.limit = config.throttle.authFailureLimit;
+  }
+
+  /** Before a presented secret is checked: a 429 while the caller's address is blocked. */
+  async assertNotBlocked(req: Request, res: Response): Promise<void> {
+    const seconds = await this.storage.blockedFor(keyOf(req), THROTTLER);
+    if (seconds > 0) tooMany(res, seconds);
+  }
+
+  /**
+   * After a presented secret was wrong: counts it. The failure that reaches the limit starts the block
+   * (for THROTTLE_TTL_SECONDS); it is still answered as the wrong secret it is, every attempt after it
+   * with a 429. (The stores block once the count EXCEEDS their limit, hence limit − 1.)
+   */
+  async failed(req: Request): Promise<void> {
+    await this.storage.increment(keyOf(req), this.windowMs, this.limit - 1, this.windowMs, THROTTLER);
+  }
+}
+
+// `req.ip` is the address TRUST_PROXY says the client has.
+const keyOf = (req: Request) => `auth-failure:${req.ip}`;
+
+function tooMany(res: Response, seconds: number): never {
+  res.setHeader('Retry-After', String(seconds));
+  throw new HttpException('Too many failed authentication attempts', HttpStatus.TOO_MANY_REQUESTS);
+}
