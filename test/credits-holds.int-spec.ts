@@ -97,7 +97,7 @@ describe('credit holds', () => {
     }
     // A second hold on the settled session's id is refused too, and writes nothing.
     const reuse = await failure(() => metering.initialize(u.id, session, 0));
-    expect([reuse.code, reuse.status]).toEqual(['CONFLICT', 409]);
+    expect([reuse.code, reuse.status]).toEqual(['SESSION_EXISTS', 409]);
     expect(await f.ledger(u.id)).toEqual(ledger);
     expect(await f.available(u.id)).toBe(3);
   });

@@ -53,7 +53,7 @@ async function ensureSession(sessionId: unknown): Promise<void> {
   const res = await send('post', '/api/streaming-sessions/initialize', {
     body: { sessionId, modelId: MODEL, estimatedTokens: 1000 },
   });
-  if (res.status !== 201 && res.body?.code !== 'CONFLICT') throw new Error(`fixture session: ${res.status}`);
+  if (res.status !== 201 && res.body?.code !== 'SESSION_EXISTS') throw new Error(`fixture session: ${res.status}`);
 }
 
 /** The plan the plan and subscription examples speak of, existing and active. */

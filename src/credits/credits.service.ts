@@ -194,7 +194,7 @@ export class CreditsService {
   /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
   async grant(manager: EntityManager, input: GrantInput): Promise<AllocationView> {
     const granted = await this.grantOnce(manager, input);
-    if (!granted) throw new DomainError('CONFLICT', 'This period was granted already');
+    if (!granted) throw new DomainError('PERIOD_ALREADY_GRANTED', 'This period was granted already');
     return granted;
   }
 

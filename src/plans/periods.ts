@@ -2,7 +2,7 @@
  * Subscription periods, in UTC: `[anchor + k·period, anchor + (k+1)·period)` for k = 0, 1, 2, …
  * A month adds calendar months to the ANCHOR (never to the previous period's start), clamped to the
  * last day of a shorter month: an anchor on Jan 31 gives Feb 28 (29 in a leap year), then Mar 31.
- * The one place that does this arithmetic (docs/plans.md).
+ * The one place that does this arithmetic (docs/money.md "Plans and rollover").
  */
 export type PlanPeriod = 'day' | 'week' | 'month';
 

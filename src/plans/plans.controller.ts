@@ -49,7 +49,7 @@ export class PlansController {
   @ApiConflictResponse({
     description: 'A plan with this id exists',
     type: ErrorResponseDto,
-    examples: { exists: domainErrorExample('CONFLICT', 'Plan pro already exists', 'The id is taken') },
+    examples: { exists: domainErrorExample('PLAN_EXISTS', 'Plan pro already exists', 'The id is taken') },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePlanDto): Promise<PlanResponseDto> {
     return this.plans.create(user.userId, body);

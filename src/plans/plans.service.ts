@@ -25,7 +25,7 @@ export class PlansService {
 
   async create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
     const plan = await this.repo.insertPlan({ ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy });
-    if (!plan) throw new DomainError('CONFLICT', `Plan ${dto.id} already exists`);
+    if (!plan) throw new DomainError('PLAN_EXISTS', `Plan ${dto.id} already exists`);
     return toPlanDto(plan);
   }
 

@@ -65,7 +65,7 @@ export class SubscriptionsController {
   @ApiConflictResponse({
     description: 'The plan is deactivated',
     type: ErrorResponseDto,
-    examples: { inactive: domainErrorExample('CONFLICT', 'Plan pro is not active', 'A deactivated plan') },
+    examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
   })
   @ApiForbiddenResponse({
     description: SELF_GRANT_DESCRIPTION,

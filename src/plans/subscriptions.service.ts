@@ -55,7 +55,7 @@ export class SubscriptionsService {
       if (!plan) throw new NotFoundError('Plan');
       const live = await this.repo.lockLiveSubscription(m, userId);
       if (live?.planId === plan.id) return toSubscriptionDto(live, plan, now);
-      if (!plan.isActive) throw new DomainError('CONFLICT', `Plan ${plan.id} is not active`);
+      if (!plan.isActive) throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
       const anchor = startsAt ?? (await this.keptAnchor(m, userId, live, now)) ?? now;
       if (live) await this.repo.endSubscription(m, live.id, caller.userId);
       const created = await this.repo.insertSubscription(m, {

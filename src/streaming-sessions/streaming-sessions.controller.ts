@@ -118,7 +118,7 @@ export class StreamingSessionsController {
     description: 'The user already used this sessionId (ids are per user: another user’s never conflicts)',
     examples: {
       sessionIdTaken: domainErrorExample(
-        'CONFLICT',
+        'SESSION_EXISTS',
         'Session chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21 already exists',
         'The sessionId is already used',
       ),

@@ -132,7 +132,7 @@ export class StreamingSessionsService {
       },
       this.sessions.insertAfterHold(session),
     );
-    if (!held?.row) throw new DomainError('CONFLICT', `Session ${sessionId} already exists`);
+    if (!held?.row) throw new DomainError('SESSION_EXISTS', `Session ${sessionId} already exists`);
     return toSessionDto(held.row);
   }
 

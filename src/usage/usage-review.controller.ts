@@ -62,8 +62,8 @@ export class UsageReviewController {
     description: 'Resolved already, or nothing to review',
     type: ErrorResponseDto,
     examples: {
-      resolved: domainErrorExample('CONFLICT', 'This record was resolved already', 'Resolved already'),
-      nothing: domainErrorExample('CONFLICT', 'This record has nothing to review', 'No shortfall to review'),
+      resolved: domainErrorExample('REVIEW_ALREADY_RESOLVED', 'This record was resolved already', 'Resolved already'),
+      nothing: domainErrorExample('REVIEW_NOT_OPEN', 'This record has nothing to review', 'No shortfall to review'),
     },
   })
   resolve(

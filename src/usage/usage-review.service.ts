@@ -58,8 +58,9 @@ export class UsageReviewService {
     return this.tx.run(async (m) => {
       const row = await this.review.lock(m, id);
       if (!row) throw new NotFoundError('Usage record');
-      if (row.review_status === 'resolved') throw new DomainError('CONFLICT', 'This record was resolved already');
-      if (row.review_status !== 'open') throw new DomainError('CONFLICT', 'This record has nothing to review');
+      if (row.review_status === 'resolved')
+        throw new DomainError('REVIEW_ALREADY_RESOLVED', 'This record was resolved already');
+      if (row.review_status !== 'open') throw new DomainError('REVIEW_NOT_OPEN', 'This record has nothing to review');
       let collected = 0;
       if (dto.action === 'collect' && row.shortfall > 0) {
         const taken = await this.credits.collect(m, row.user_id, row.shortfall, {

@@ -145,7 +145,7 @@ export class UsageService {
     );
     if (outcome.status === 'refused') throw outcome.error;
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
-    if (!row) throw new DomainError('CONFLICT', 'This eventId was used for a record that no longer exists');
+    if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
     return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };
   }
 }

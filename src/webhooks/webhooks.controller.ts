@@ -37,7 +37,7 @@ const NOT_UUID = { description: 'Invalid body or query, or the id is not a UUID'
 const UNKNOWN = { description: 'No such webhook', type: ErrorResponseDto, examples: notFoundExample('Webhook') };
 const WEBHOOK_ID = { name: 'id', format: 'uuid', example: '0b8f3c1e-5d2a-4f7b-9e61-2c4d8a9b7f10' };
 const INACTIVE = domainErrorExample(
-  'CONFLICT',
+  'WEBHOOK_INACTIVE',
   'The webhook is not active; enable it first',
   'The endpoint is paused or disabled',
 );
@@ -211,7 +211,7 @@ export class WebhooksController {
     type: ErrorResponseDto,
     examples: {
       notFailed: domainErrorExample(
-        'CONFLICT',
+        'DELIVERY_NOT_RETRYABLE',
         'Only a failed delivery can be retried (this one is pending)',
         'The delivery is still pending',
       ),

@@ -168,7 +168,7 @@ export class WebhooksService {
     return this.tx.run(async (m) => {
       const endpoint = await this.endpoints.find(m, id, true);
       if (!endpoint) throw new NotFoundError('Webhook');
-      if (!endpoint.isActive) throw new DomainError('CONFLICT', 'The webhook is not active; enable it first');
+      if (!endpoint.isActive) throw new DomainError('WEBHOOK_INACTIVE', 'The webhook is not active; enable it first');
       return { eventId: await this.deliveries.emitTestEvent(m, id) };
     });
   }
@@ -186,9 +186,12 @@ export class WebhooksService {
       const delivery = await this.deliveries.find(m, deliveryId);
       if (!delivery) throw new NotFoundError('Delivery');
       if (delivery.status !== 'failed') {
-        throw new DomainError('CONFLICT', `Only a failed delivery can be retried (this one is ${delivery.status})`);
+        throw new DomainError(
+          'DELIVERY_NOT_RETRYABLE',
+          `Only a failed delivery can be retried (this one is ${delivery.status})`,
+        );
       }
-      if (!delivery.is_active) throw new DomainError('CONFLICT', 'The webhook is not active; enable it first');
+      if (!delivery.is_active) throw new DomainError('WEBHOOK_INACTIVE', 'The webhook is not active; enable it first');
       await this.deliveries.requeueFailed(m, deliveryId, this.clock.now());
       return { id: deliveryId, status: 'pending' as const };
     });

@@ -2,7 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColum
 
 import type { PlanPeriod } from '../periods.js';
 
-/** A recurring allowance: `credits` granted to each subscriber every `period` (docs/plans.md). */
+/** A recurring allowance: `credits` granted to each subscriber every `period` (docs/money.md "Plans and rollover"). */
 @Entity({ name: 'plans' })
 @Check('plans_id_check', `id ~ '^[a-z0-9-]+$'`)
 @Check('plans_credits_check', `credits >= 1`)
