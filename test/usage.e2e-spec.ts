@@ -142,7 +142,6 @@ describe('usage', () => {
         { service: 'chat', operation: 'c', modelId: HAIKU, tokens: 10, inputTokens: 5, outputTokens: 5 },
         'tokens and split',
       ],
-      [{ service: 'chat', operation: 'c', modelId: HAIKU, inputTokens: 5 }, 'input without output'],
       [{ service: 'chat', operation: 'c', credits: -1 }, 'negative credits'],
       [{ service: 'chat', operation: 'c', credits: 1.5 }, 'fractional credits'],
       [{ service: 'x'.repeat(51), operation: 'c', credits: 1 }, 'service too long'],
@@ -158,6 +157,19 @@ describe('usage', () => {
       const u = await f.newUser({ credits: 100 });
       await t.http.post('/api/usage/record').set(bearer(u.jwt)).send(body).expect(400);
       expect(await counts(u.id)).toEqual({ records: 0, entries: 1 });
+    });
+
+    it('a half split counts the missing half as 0, as calculate and the streaming routes do', async () => {
+      const u = await f.newUser({ credits: 100 });
+      const body = { modelId: HAIKU, inputTokens: 12000 };
+      const quoted = await t.http.post('/api/credits/calculate').set(bearer(u.jwt)).send(body).expect(200);
+      const res = await t.http
+        .post('/api/usage/record')
+        .set(bearer(u.jwt))
+        .send({ service: 'chat', operation: 'c', ...body })
+        .expect(201);
+      expect(res.body).toMatchObject({ credits: quoted.body.credits, inputTokens: 12000, outputTokens: 0 });
+      expect(quoted.body.credits).toBeGreaterThan(0);
     });
 
     it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { allocatedFor, holdFor, sameRequest, tokenCounts } from './settlement.js';
+import { allocatedFor, holdFor, sameRequest } from './settlement.js';
 
 describe('streaming settlement helpers', () => {
   it('holds ceil(estimate × 6 / 5) exactly', () => {
@@ -14,26 +14,6 @@ describe('streaming settlement helpers', () => {
     expect(holdFor(1_789_569_705)).toBe(2_147_483_646);
     expect(() => holdFor(1_789_569_706)).toThrow(/hold \(× 1\.2\) of 2147483648 is beyond the largest credit amount/);
     expect(() => holdFor(2_147_483_647)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
-  });
-
-  it('takes one count or the split, never both', () => {
-    expect(tokenCounts(1500, undefined, undefined, 'actualTokens')).toEqual({
-      quote: { tokens: 1500 },
-      total: 1500,
-      inputTokens: null,
-      outputTokens: null,
-    });
-    expect(tokenCounts(undefined, 1000, undefined, 'actualTokens')).toEqual({
-      quote: { inputTokens: 1000, outputTokens: 0 },
-      total: 1000,
-      inputTokens: 1000,
-      outputTokens: 0,
-    });
-    expect(() => tokenCounts(10, 1, 1, 'actualTokens')).toThrow(/either actualTokens/);
-    expect(() => tokenCounts(undefined, undefined, undefined, 'estimatedTokens')).toThrow(
-      /estimatedTokens is required/,
-    );
-    expect(() => tokenCounts(undefined, 2_000_000_000, 2_000_000_000, 'x')).toThrow(/must not exceed/);
   });
 
   it('recognises a retry only when route, counts and outcome match', () => {

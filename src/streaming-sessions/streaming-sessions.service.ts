@@ -13,12 +13,13 @@ import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
+import { type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, type SettlingRow } from './session-settlements.repository.js';
-import { holdFor, sameRequest, type TokenCounts, tokenCounts } from './settlement.js';
+import { holdFor, sameRequest } from './settlement.js';
 import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;

@@ -6,11 +6,12 @@ import { MeteringService } from '../api-keys/metering.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
+import { tokenCounts } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -52,16 +53,10 @@ export class UsageService {
    * record to insert, with its id chosen first so the debit's ledger entries can point at it.
    */
   async prepare(userId: string, dto: RecordUsageDto): Promise<CreateUsageRecordInput & { id: string }> {
-    const hasSplit = dto.inputTokens !== undefined || dto.outputTokens !== undefined;
-    if (hasSplit && dto.tokens !== undefined) {
-      throw new DomainError('VALIDATION', 'Give either tokens or inputTokens and outputTokens, not both');
-    }
-    if (hasSplit && (dto.inputTokens === undefined || dto.outputTokens === undefined)) {
-      throw new DomainError('VALIDATION', 'inputTokens and outputTokens go together');
-    }
-    const tokens = hasSplit ? dto.inputTokens! + dto.outputTokens! : (dto.tokens ?? null);
-    if (tokens !== null && tokens > MAX_TOKENS)
-      throw new DomainError('VALIDATION', `tokens must be at most ${MAX_TOKENS} in total`);
+    // The one token-split rule (tokenCounts); a record with credits may give no tokens at all.
+    const given = dto.tokens !== undefined || dto.inputTokens !== undefined || dto.outputTokens !== undefined;
+    const counts = given ? tokenCounts(dto.tokens, dto.inputTokens, dto.outputTokens, 'tokens') : null;
+    const tokens = counts?.total ?? null;
 
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
@@ -73,10 +68,7 @@ export class UsageService {
           'Without credits, modelId and tokens (or inputTokens and outputTokens) are required',
         );
       }
-      const quote = await this.pricing.quote(
-        dto.modelId,
-        hasSplit ? { inputTokens: dto.inputTokens, outputTokens: dto.outputTokens } : { tokens: dto.tokens },
-      );
+      const quote = await this.pricing.quote(dto.modelId, counts!.quote);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       providerCost = quote.providerCost;
@@ -89,8 +81,8 @@ export class UsageService {
       credits,
       modelId: dto.modelId ?? null,
       tokens,
-      inputTokens: dto.inputTokens ?? null,
-      outputTokens: dto.outputTokens ?? null,
+      inputTokens: counts?.inputTokens ?? null,
+      outputTokens: counts?.outputTokens ?? null,
       metadata: dto.metadata,
       pricingRuleId,
       providerCost,

@@ -98,7 +98,7 @@ export class RecordUsageDto extends BilledPartyDto {
     example: 1000,
     minimum: 0,
     maximum: MAX_TOKENS,
-    description: 'Instead of `tokens`: input tokens (with outputTokens)',
+    description: 'Instead of `tokens`: input tokens (a missing outputTokens counts 0)',
   })
   @IsOptional()
   @IsInt()
@@ -111,7 +111,8 @@ export class RecordUsageDto extends BilledPartyDto {
     example: 500,
     minimum: 0,
     maximum: MAX_TOKENS,
-    description: 'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens',
+    description:
+      'Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)',
   })
   @IsOptional()
   @IsInt()
