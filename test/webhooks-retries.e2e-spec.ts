@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { CLOCK, type Clock } from '../src/common/clock.js';
 import { WebhookDeliveryWorker } from '../src/webhooks/delivery.worker.js';
 import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS } from '../src/webhooks/retry-schedule.js';
-import { WebhookClock } from '../src/webhooks/webhook-runtime.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
@@ -25,7 +25,7 @@ describe('webhook retries (injected clock)', () => {
     receiver = await WebhookReceiver.start();
     t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
     worker = t.app.get(WebhookDeliveryWorker);
-    t.app.get(WebhookClock).now = () => new Date(now);
+    t.app.get<Clock>(CLOCK).now = () => now;
   });
   beforeEach(() => {
     // Rows are stamped by the database's clock: each test starts the injected one at the real time.

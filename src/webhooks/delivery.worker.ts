@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 
+import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
@@ -16,7 +17,7 @@ import {
   DELIVERY_CHANNEL,
   WebhookDeliveriesRepository,
 } from './webhook-deliveries.repository.js';
-import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
+import { WebhookResolver } from './webhook-runtime.js';
 import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -47,7 +48,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly webhooks: WebhooksService,
-    private readonly clock: WebhookClock,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly resolver: WebhookResolver,
     private readonly metrics: MetricsService,
   ) {
@@ -95,7 +96,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     let total = 0;
     const batch = this.config.webhooks.concurrency;
     for (;;) {
-      const claimed = await this.deliveries.claimDue(this.clock.now(), batch, CLAIM_LEASE_MS);
+      const claimed = await this.deliveries.claimDue(new Date(this.clock.now()), batch, CLAIM_LEASE_MS);
       await Promise.all(claimed.map((c) => this.attempt(c)));
       total += claimed.length;
       if (claimed.length < batch) return total;
@@ -136,7 +137,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
           continue;
         }
         this.woken = false;
-        const claimed = await this.deliveries.claimDue(this.clock.now(), free, CLAIM_LEASE_MS);
+        const claimed = await this.deliveries.claimDue(new Date(this.clock.now()), free, CLAIM_LEASE_MS);
         for (const claim of claimed) {
           const attempt = this.attempt(claim).finally(() => this.inFlight.delete(attempt));
           this.inFlight.add(attempt);
@@ -161,7 +162,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   /** One attempt of one claimed delivery; never throws. */
   private async attempt(claim: ClaimedDelivery): Promise<void> {
     try {
-      const started = this.clock.now();
+      const started = new Date(this.clock.now());
       if (!claim.endpointActive) {
         await this.deliveries.recordFailure(claim, started, { statusCode: null, error: 'endpoint disabled' }, null);
         return;
@@ -183,7 +184,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         // A secret that no longer decrypts (WEBHOOK_SECRET_KEY changed) or a URL the runtime rejects.
         outcome = { ok: false, statusCode: null, error: `not sent: ${errorText(error)}` };
       }
-      const finished = this.clock.now();
+      const finished = new Date(this.clock.now());
       if (outcome.ok) {
         await this.deliveries.recordSuccess(claim, finished, outcome.statusCode ?? 200);
         this.metrics.webhookDelivery('succeeded');

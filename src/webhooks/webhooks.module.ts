@@ -7,7 +7,7 @@ import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
-import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
+import { WebhookResolver } from './webhook-runtime.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -20,7 +20,6 @@ import { WebhooksService } from './webhooks.service.js';
     WebhookDeliveriesRepository,
     WebhooksService,
     WebhookDeliveryWorker,
-    WebhookClock,
     WebhookResolver,
   ],
   exports: [WebhookDeliveryWorker, WebhookDeliveriesRepository],

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -23,7 +24,7 @@ import type { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
 import { SecretBox } from './secret-box.js';
 import { type DeliverySqlRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 import { type EndpointPatch, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
-import { WebhookClock, WebhookResolver } from './webhook-runtime.js';
+import { WebhookResolver } from './webhook-runtime.js';
 import { generateSecret } from './webhook-signing.js';
 import { checkWebhookUrl, UrlRefusedError } from './webhook-url.js';
 
@@ -69,7 +70,7 @@ export class WebhooksService {
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly tx: Transactions,
-    private readonly clock: WebhookClock,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly resolver: WebhookResolver,
   ) {
     this.secrets = new SecretBox(config.webhooks.secretKey);
@@ -151,7 +152,7 @@ export class WebhooksService {
 
   async rotateSecret(id: string): Promise<RotatedSecretResponseDto> {
     const secret = generateSecret();
-    const previousSecretExpiresAt = new Date(this.clock.now().getTime() + ROTATION_OVERLAP_MS);
+    const previousSecretExpiresAt = new Date(this.clock.now() + ROTATION_OVERLAP_MS);
     await this.tx.run(async (m) => {
       const endpoint = await this.endpoints.find(m, id, true);
       if (!endpoint) throw new NotFoundError('Webhook');
@@ -192,7 +193,7 @@ export class WebhooksService {
         );
       }
       if (!delivery.is_active) throw new DomainError('WEBHOOK_INACTIVE', 'The webhook is not active; enable it first');
-      await this.deliveries.requeueFailed(m, deliveryId, this.clock.now());
+      await this.deliveries.requeueFailed(m, deliveryId, new Date(this.clock.now()));
       return { id: deliveryId, status: 'pending' as const };
     });
   }
