@@ -19,6 +19,7 @@ import { MeteredLoad } from './load.mjs';
 import { verify } from './verify.mjs';
 
 const JWT_SECRET = 'ha-demo-secret-that-is-long-enough-0123456789';
+const WEBHOOK_SECRET_KEY = 'ha-demo-webhook-key-that-is-long-enough-0123456789';
 const METRICS_TOKEN = 'ha-demo-metrics-token-0123456789';
 /** Monitor settings (ms): failure detection in seconds rather than the defaults' ~50 s. */
 const MONITOR_TUNING = {
@@ -138,6 +139,7 @@ async function demo(procs) {
         DATABASE_URL: databaseUrl,
         DB_MIGRATIONS_RUN: i === 0 ? 'true' : 'false',
         JWT_ACCESS_SECRET: JWT_SECRET,
+        WEBHOOK_SECRET_KEY,
         METRICS_TOKEN,
         THROTTLE_LIMIT: '10000000',
         DB_POOL_SIZE: '10',
@@ -167,7 +169,7 @@ async function demo(procs) {
   }
 
   log('load…');
-  const load = new MeteredLoad({ baseUrls, users, workers: WORKERS, paceMs: PACE_MS });
+  const load = new MeteredLoad({ baseUrls, serviceJwt: admin, users, workers: WORKERS, paceMs: PACE_MS });
   const loadStarted = Date.now();
   load.start();
   await sleep(STEADY_MS);
