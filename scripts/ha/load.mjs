@@ -17,7 +17,7 @@ export class MeteredLoad {
     this.workers = workers;
     this.paceMs = paceMs;
     this.stopping = false;
-    /** key → { userId, credits, recordId, ackedAt, sentAt } */
+    /** key → { key, userId, credits, recordId, ackedAt, sentAt, instance, attempt, replayed } */
     this.acked = new Map();
     /** { at, ok, status | error } per attempt */
     this.attempts = [];
@@ -62,7 +62,17 @@ export class MeteredLoad {
         const body = await res.json().catch(() => null);
         this.attempts.push({ at: sentAt, done: Date.now(), ok: res.status === 201, status: res.status });
         if (res.status === 201) {
-          this.acked.set(key, { userId: user.id, credits, recordId: body.id, sentAt, ackedAt: Date.now() });
+          this.acked.set(key, {
+            key,
+            userId: user.id,
+            credits,
+            recordId: body.id,
+            sentAt,
+            ackedAt: Date.now(),
+            instance: base,
+            attempt,
+            replayed: res.headers.get('idempotent-replayed') === 'true',
+          });
           return;
         }
         if (!RETRYABLE.has(res.status)) throw new Error(`${key}: unexpected ${res.status} ${JSON.stringify(body)}`);

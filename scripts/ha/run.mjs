@@ -64,7 +64,11 @@ async function main() {
     await writeFile(path.join(ROOT, 'ha-results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     log(results.verdict.ok ? 'HA demo: PASSED' : 'HA demo: FAILED');
-    if (!results.verdict.ok) process.exitCode = 1;
+    if (!results.verdict.ok) {
+      process.exitCode = 1;
+      // The logs (monitor, keepers, PostgreSQL, HAProxy, services) are the evidence: keep them.
+      process.env.HA_KEEP = '1';
+    }
   } catch (error) {
     log(`HA demo failed: ${error.stack ?? error}`);
     log(`logs: ${dir} (kept)`);
@@ -194,6 +198,7 @@ async function demo(procs) {
   const settled1 = await waitFor('the formation to settle', () => formation.stable(3), 180_000, 250);
   events.push({
     event: `postmaster of the primary (${p1.name}) killed`,
+    killedAt: new Date(kill1).toISOString(),
     primaryAfter: settled1.name,
     formationSettledAfterSeconds: (Date.now() - kill1) / 1000,
     ...load.outage(kill1),
@@ -209,6 +214,7 @@ async function demo(procs) {
   const settled2 = await waitFor('the formation to settle on 2 nodes', () => formation.stable(2), 180_000, 250);
   events.push({
     event: `whole primary node (${p2.name}) killed`,
+    killedAt: new Date(kill2).toISOString(),
     primaryAfter: settled2.name,
     formationSettledAfterSeconds: (Date.now() - kill2) / 1000,
     ...load.outage(kill2),
