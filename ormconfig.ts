@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import { DataSource } from 'typeorm';
 
-import { buildAppConfig } from './src/config/app-config.js';
+import { buildDatabaseConfig } from './src/config/app-config.js';
 import { buildDataSourceOptions } from './src/database/data-source-options.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedded-postgres.js';
 
@@ -12,9 +12,9 @@ import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedd
  * the server of the running service when there is one, else one started for the command and stopped
  * when it exits.
  */
-const config = buildAppConfig(process.env);
-const dataDir = `${config.database.dataDir}/postgres`;
-let url = config.database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
+const database = buildDatabaseConfig(process.env);
+const dataDir = `${database.dataDir}/postgres`;
+let url = database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
 if (!url) {
   const embedded = await startEmbeddedPostgres({ dataDir, database: 'accounting' });
   url = embedded.url;
@@ -22,4 +22,4 @@ if (!url) {
   process.once('exit', () => embedded.stopNow());
 }
 
-export default new DataSource({ ...buildDataSourceOptions({ ...config.database, url }), migrationsRun: false });
+export default new DataSource({ ...buildDataSourceOptions({ ...database, url }), migrationsRun: false });

@@ -13,7 +13,7 @@ import pg from 'pg';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
 /** GET /metrics answers only with this token: the bench reads the service's own CPU counters there. */
-export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+export const METRICS_TOKEN = 'bench-metrics-token-that-is-long-enough-0123';
 const LOCAL_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const log = (...args) => process.stderr.write(`${args.join(' ')}\n`);

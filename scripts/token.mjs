@@ -12,14 +12,18 @@ const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 const USAGE = `Mints an access token (HS256) like the authentication service's, for Swagger UI and curl.
 
 Usage: npm run token -- [--sub alice] [--role user|supervisor|admin] [--email a@x.io] [--username alice] [--ttl 3600]
+                       [--iss https://auth.example] [--aud accounting]
 
   --sub       the user id (default dev-user)
   --role      user (default), supervisor or admin
   --email     default <sub>@example.com
   --username  default <sub>
-  --ttl       seconds until it expires (default 3600)
+  --ttl       seconds until it expires (default 3600; the service refuses more than JWT_MAX_TTL_SECONDS, 86400)
+  --iss       the iss claim (default JWT_ISSUER, else none)
+  --aud       the aud claim (default JWT_AUDIENCE, else none)
 
-Signed with JWT_ACCESS_SECRET, or the development secret the service uses when that is unset.
+Signed with JWT_ACCESS_SECRET, or the development secret the service uses when that is unset
+(the service accepts it only on its embedded database in development).
 `;
 
 let values;
@@ -31,6 +35,8 @@ try {
       email: { type: 'string' },
       username: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      iss: { type: 'string', default: process.env.JWT_ISSUER || undefined },
+      aud: { type: 'string', default: process.env.JWT_AUDIENCE || undefined },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -55,4 +61,10 @@ const claims = {
   email: values.email ?? `${values.sub}@example.com`,
   username: values.username ?? values.sub,
 };
-process.stdout.write(`${jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: Number(values.ttl) })}\n`);
+const options = {
+  algorithm: 'HS256',
+  expiresIn: Number(values.ttl),
+  ...(values.iss ? { issuer: values.iss } : {}),
+  ...(values.aud ? { audience: values.aud } : {}),
+};
+process.stdout.write(`${jwt.sign(claims, secret, options)}\n`);

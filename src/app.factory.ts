@@ -23,6 +23,8 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** Extra modules mounted next to the app (tests register test-only controllers this way). */
   modules?: Array<Type | DynamicModule>;
+  /** The embedded PostgreSQL main.ts started (only when neither DATABASE_URL nor DB_HOST is set). */
+  embeddedDatabaseUrl?: string;
 }
 
 @Module({})
@@ -32,13 +34,14 @@ class AppWithExtrasModule {}
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const env = options.env ?? {};
   // Validate early so a bad environment fails before anything starts, naming the variable.
-  const preliminary = buildAppConfig({ ...process.env, ...env });
+  const database = { embeddedDatabaseUrl: options.embeddedDatabaseUrl };
+  const preliminary = buildAppConfig({ ...process.env, ...env }, database);
   const root = createRootLogger(preliminary.logLevel, options.logDestination);
   const logger = new PinoLoggerService(root);
 
   const rootModule: DynamicModule = options.modules?.length
-    ? { module: AppWithExtrasModule, imports: [AppModule.forRoot(env), ...options.modules] }
-    : AppModule.forRoot(env);
+    ? { module: AppWithExtrasModule, imports: [AppModule.forRoot(env, database), ...options.modules] }
+    : AppModule.forRoot(env, database);
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     logger,
     bodyParser: false,
@@ -47,10 +50,16 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   if (config.jwt.usingDevelopmentSecret) {
-    logger.warn('JWT_ACCESS_SECRET is not set: using the fixed development secret (never in production)', 'Config');
+    logger.warn(
+      'JWT_ACCESS_SECRET is not set: using the fixed development secret (embedded database in development only)',
+      'Config',
+    );
   }
   if (config.webhooks.usingDevelopmentKey) {
-    logger.warn('WEBHOOK_SECRET_KEY is not set: using the fixed development key (never in production)', 'Config');
+    logger.warn(
+      'WEBHOOK_SECRET_KEY is not set: using the fixed development key (embedded database in development only)',
+      'Config',
+    );
   }
 
   // First, so the timing covers the whole request and refusals by later middleware count too.

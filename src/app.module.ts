@@ -10,6 +10,7 @@ import { PrincipalThrottlerGuard } from './auth/principal-throttler.guard.js';
 import { ClockModule } from './common/clock.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { BodyValidationPipe } from './common/validation/body-validation.pipe.js';
+import type { BuildAppConfigOptions } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -34,11 +35,14 @@ function jobsEnabled(env: Record<string, string | undefined>): boolean {
 @Module({})
 export class AppModule {
   /** `env` overrides process.env (tests run apps with their own settings side by side). */
-  static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
+  static forRoot(
+    env: Record<string, string | undefined> = {},
+    options: Pick<BuildAppConfigOptions, 'embeddedDatabaseUrl'> = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(env),
+        AppConfigModule.forRoot(env, options),
         ClockModule,
         DatabaseModule,
         MetricsModule,

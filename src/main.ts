@@ -20,13 +20,11 @@ async function bootstrap(): Promise<void> {
   }
 
   let embedded: EmbeddedDatabase | undefined;
-  const env: Record<string, string> = {};
-  if (!config.database.url) {
+  if (config.database.embedded) {
     embedded = await startEmbeddedPostgres({ dataDir: `${config.database.dataDir}/postgres`, database: 'accounting' });
-    env.DATABASE_URL = embedded.url;
   }
 
-  const app = await createApp({ env }).catch(async (error) => {
+  const app = await createApp({ embeddedDatabaseUrl: embedded?.url }).catch(async (error) => {
     await embedded?.stop();
     throw error;
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 
 // Apps with their own settings. One app at a time: passport strategies are process-wide, so the
 // suites below start their app only after the previous one closed.
@@ -52,7 +52,7 @@ describe('verify without INTERNAL_API_KEY configured', () => {
     await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', '').send({ key: 'x' }).expect(401);
     await t.http
       .post('/api/api-keys/verify')
-      .set('X-Internal-Api-Key', 'internal-test-key')
+      .set('X-Internal-Api-Key', TEST_INTERNAL_API_KEY)
       .send({ key: 'x' })
       .expect(401);
     await t.http

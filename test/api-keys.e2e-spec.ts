@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
 import { DEFAULT_SCOPES, type Scope, SCOPES } from '../src/auth/roles.js';
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, principal } from './support/fixtures.js';
 
-const INTERNAL = { 'X-Internal-Api-Key': 'internal-test-key' };
+const INTERNAL = { 'X-Internal-Api-Key': TEST_INTERNAL_API_KEY };
 const KEY_SHAPE = /^acs_live_[A-Za-z0-9_-]{43}$/;
 
 const withKey = (key: string) => ({ 'X-API-Key': key });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageStatsService } from '../src/usage/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
-const METRICS_TOKEN = 'metrics-test-token-0123456789';
+const METRICS_TOKEN = 'metrics-test-token-that-is-long-enough-0123';
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 /** The value of one sample line (`name{labels} value`), or undefined when absent. */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -186,7 +186,7 @@ describe('Idempotency-Key requests on a small pool', () => {
       ...[1, 2, 3].map((i) =>
         t.http
           .post('/api/api-keys/verify')
-          .set('X-Internal-Api-Key', 'internal-test-key')
+          .set('X-Internal-Api-Key', TEST_INTERNAL_API_KEY)
           .set('Idempotency-Key', `ver-${i}`)
           .send({ key }),
       ),

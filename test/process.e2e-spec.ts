@@ -107,7 +107,7 @@ describe('the built server', () => {
     await rm(outDir, { recursive: true, force: true });
   });
 
-  describe('refuses to start in production without a proper JWT_ACCESS_SECRET', () => {
+  describe('refuses to start without proper secrets', () => {
     it.each([
       ['missing', undefined],
       ['too short', 'x'.repeat(31)],
@@ -121,6 +121,29 @@ describe('the built server', () => {
       expect(await withTimeout(server.exit, 20_000, 'exit')).toBe(1);
       expect(server.output()).toMatch(/JWT_ACCESS_SECRET/);
     });
+
+    // The development secrets are printed in the repository: only the embedded database in
+    // development may use them. Before, each of these started and accepted tokens anyone could mint.
+    it.each([
+      ['NODE_ENV unset with a DATABASE_URL', {}, /JWT_ACCESS_SECRET is required/],
+      ['NODE_ENV=prod', { NODE_ENV: 'prod' }, /NODE_ENV must be one of development, test, production/],
+      ['NODE_ENV=Production', { NODE_ENV: 'Production' }, /NODE_ENV must be one of/],
+      ['NODE_ENV=staging', { NODE_ENV: 'staging' }, /NODE_ENV must be one of/],
+      ['NODE_ENV=test with a DATABASE_URL', { NODE_ENV: 'test' }, /JWT_ACCESS_SECRET is required/],
+    ] as Array<[string, Record<string, string>, RegExp]>)(
+      'no secrets, %s → exit code 1, one message, no stack',
+      async (_name, env, message) => {
+        const server = startServer({
+          ...env,
+          WEBHOOK_SECRET_KEY: undefined,
+          DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        });
+        running.push(server.child);
+        expect(await withTimeout(server.exit, 20_000, 'exit')).toBe(1);
+        expect(server.output()).toMatch(message);
+        expect(server.output()).not.toMatch(/\n\s+at /);
+      },
+    );
 
     it('a bad value of another variable also stops start-up naming it', async () => {
       const server = startServer({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET, THROTTLE_LIMIT: 'lots' });

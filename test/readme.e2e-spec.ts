@@ -12,7 +12,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { buildAppConfig } from '../src/config/app-config.js';
+import { buildDatabaseConfig } from '../src/config/app-config.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 
@@ -23,7 +23,7 @@ import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
  * (values with `…` are left out), or start with the line's text when it shows no JSON.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const INTERNAL_KEY = 'readme-internal-key';
+const INTERNAL_KEY = 'readme-internal-key-that-is-long-enough-01';
 const missing = ['curl', 'jq'].filter(
   (tool) => !['/usr/bin', '/bin', '/usr/local/bin'].some((d) => existsSync(`${d}/${tool}`)),
 );
@@ -104,9 +104,8 @@ describe.skipIf(missing.length > 0)('the README walkthrough', () => {
     await admin.end();
     const url = new URL(inject('adminDatabaseUrl'));
     url.pathname = `/${dbName}`;
-    const config = buildAppConfig({ DATABASE_URL: url.toString() });
     const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...config.database, url: url.toString() }),
+      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url.toString() }), url: url.toString() }),
       migrationsRun: false,
     });
     await dataSource.initialize();

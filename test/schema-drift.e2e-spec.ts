@@ -2,7 +2,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { buildAppConfig } from '../src/config/app-config.js';
+import { buildDatabaseConfig } from '../src/config/app-config.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { schemaCatalog } from './support/schema-catalog.js';
 
@@ -53,8 +53,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
 };
 
 function optionsFor(url: string) {
-  const config = buildAppConfig({ DATABASE_URL: url });
-  return { ...buildDataSourceOptions({ ...config.database, url }), migrationsRun: false };
+  return { ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }), migrationsRun: false };
 }
 
 /**

@@ -14,7 +14,7 @@ import { WebhookReceiver } from './support/webhook-receiver.js';
  */
 const admin = () => bearer(token({ sub: 'events-admin', role: 'admin' }));
 const DAY = 86_400_000;
-const METRICS_TOKEN = 'credit-events-metrics-token';
+const METRICS_TOKEN = 'credit-events-metrics-token-0123456789';
 
 describe('credit events over webhooks', () => {
   let own: OwnDatabase;

@@ -1,20 +1,23 @@
 // Metered load for the HA demo: workers POST /api/usage/record with an Idempotency-Key, spread over
 // the service instances, and retry each key until it is acknowledged (a lost connection or a 503
 // OUTCOME_UNKNOWN is exactly when the same key must be sent again). Every attempt is logged.
+// They meter as a service does under METERING_TRUST=service (the default): an admin's JWT naming the
+// billed user with `userId`, as the chat backend would.
 const RETRYABLE = new Set([409, 500, 502, 503, 504]);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class MeteredLoad {
   /**
-   * @param {{ baseUrls: string[], users: {id: string, jwt: string}[], workers: number, paceMs: number }} options
+   * @param {{ baseUrls: string[], serviceJwt: string, users: {id: string}[], workers: number, paceMs: number }} options
    */
-  constructor({ baseUrls, users, workers, paceMs }) {
+  constructor({ baseUrls, serviceJwt, users, workers, paceMs }) {
     this.baseUrls = baseUrls;
+    this.serviceJwt = serviceJwt;
     this.users = users;
     this.workers = workers;
     this.paceMs = paceMs;
     this.stopping = false;
-    /** key → { userId, credits, recordId, ackedAt, sentAt } */
+    /** key → { key, userId, credits, recordId, ackedAt, sentAt, instance, attempt, replayed } */
     this.acked = new Map();
     /** { at, ok, status | error } per attempt */
     this.attempts = [];
@@ -50,16 +53,26 @@ export class MeteredLoad {
           method: 'POST',
           headers: {
             'Content-Type': 'application/json',
-            Authorization: `Bearer ${user.jwt}`,
+            Authorization: `Bearer ${this.serviceJwt}`,
             'Idempotency-Key': key,
           },
-          body: JSON.stringify({ service: 'ha-demo', operation: 'write', credits }),
+          body: JSON.stringify({ userId: user.id, service: 'ha-demo', operation: 'write', credits }),
           signal: AbortSignal.timeout(15_000),
         });
         const body = await res.json().catch(() => null);
         this.attempts.push({ at: sentAt, done: Date.now(), ok: res.status === 201, status: res.status });
         if (res.status === 201) {
-          this.acked.set(key, { userId: user.id, credits, recordId: body.id, sentAt, ackedAt: Date.now() });
+          this.acked.set(key, {
+            key,
+            userId: user.id,
+            credits,
+            recordId: body.id,
+            sentAt,
+            ackedAt: Date.now(),
+            instance: base,
+            attempt,
+            replayed: res.headers.get('idempotent-replayed') === 'true',
+          });
           return;
         }
         if (!RETRYABLE.has(res.status)) throw new Error(`${key}: unexpected ${res.status} ${JSON.stringify(body)}`);

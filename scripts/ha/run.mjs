@@ -19,6 +19,7 @@ import { MeteredLoad } from './load.mjs';
 import { verify } from './verify.mjs';
 
 const JWT_SECRET = 'ha-demo-secret-that-is-long-enough-0123456789';
+const WEBHOOK_SECRET_KEY = 'ha-demo-webhook-key-that-is-long-enough-0123456789';
 const METRICS_TOKEN = 'ha-demo-metrics-token-0123456789';
 /** Monitor settings (ms): failure detection in seconds rather than the defaults' ~50 s. */
 const MONITOR_TUNING = {
@@ -63,7 +64,11 @@ async function main() {
     await writeFile(path.join(ROOT, 'ha-results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     log(results.verdict.ok ? 'HA demo: PASSED' : 'HA demo: FAILED');
-    if (!results.verdict.ok) process.exitCode = 1;
+    if (!results.verdict.ok) {
+      process.exitCode = 1;
+      // The logs (monitor, keepers, PostgreSQL, HAProxy, services) are the evidence: keep them.
+      process.env.HA_KEEP = '1';
+    }
   } catch (error) {
     log(`HA demo failed: ${error.stack ?? error}`);
     log(`logs: ${dir} (kept)`);
@@ -138,6 +143,7 @@ async function demo(procs) {
         DATABASE_URL: databaseUrl,
         DB_MIGRATIONS_RUN: i === 0 ? 'true' : 'false',
         JWT_ACCESS_SECRET: JWT_SECRET,
+        WEBHOOK_SECRET_KEY,
         METRICS_TOKEN,
         THROTTLE_LIMIT: '10000000',
         DB_POOL_SIZE: '10',
@@ -167,7 +173,7 @@ async function demo(procs) {
   }
 
   log('load…');
-  const load = new MeteredLoad({ baseUrls, users, workers: WORKERS, paceMs: PACE_MS });
+  const load = new MeteredLoad({ baseUrls, serviceJwt: admin, users, workers: WORKERS, paceMs: PACE_MS });
   const loadStarted = Date.now();
   load.start();
   await sleep(STEADY_MS);
@@ -192,6 +198,7 @@ async function demo(procs) {
   const settled1 = await waitFor('the formation to settle', () => formation.stable(3), 180_000, 250);
   events.push({
     event: `postmaster of the primary (${p1.name}) killed`,
+    killedAt: new Date(kill1).toISOString(),
     primaryAfter: settled1.name,
     formationSettledAfterSeconds: (Date.now() - kill1) / 1000,
     ...load.outage(kill1),
@@ -207,6 +214,7 @@ async function demo(procs) {
   const settled2 = await waitFor('the formation to settle on 2 nodes', () => formation.stable(2), 180_000, 250);
   events.push({
     event: `whole primary node (${p2.name}) killed`,
+    killedAt: new Date(kill2).toISOString(),
     primaryAfter: settled2.name,
     formationSettledAfterSeconds: (Date.now() - kill2) / 1000,
     ...load.outage(kill2),

@@ -33,6 +33,12 @@ export async function verify({ databaseUrl, baseUrl, adminJwt, load, users, gran
       acknowledged: acked.length,
       missing: missing.length,
       wrongAmount: wrong.length,
+      // Which ones, to line them up with the events' times and the kept logs (HA_KEEP=1).
+      missingRecords: missing.slice(0, 20).map((a) => ({
+        ...a,
+        sentAt: new Date(a.sentAt).toISOString(),
+        ackedAt: new Date(a.ackedAt).toISOString(),
+      })),
     },
     exactlyOnce: {
       ok: distinctIds.size === acked.length && rows.length === acked.length,

@@ -1,18 +1,21 @@
 import { UnauthorizedException } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { buildAppConfig } from '../config/app-config.js';
 import type { AccountsService } from '../users/accounts.service.js';
-import { JwtStrategy } from './jwt.strategy.js';
+import { JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
 
-function strategy() {
+function strategy(env: Record<string, string> = {}) {
   const synced: Array<Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>> = [];
   const accounts = { syncFromToken: async (user: AuthUser) => void synced.push(user) } as unknown as AccountsService;
-  return { jwt: new JwtStrategy(buildAppConfig({}), accounts), synced };
+  return { jwt: new JwtStrategy(buildAppConfig(env), accounts), synced };
 }
 
-const exp = Math.floor(Date.now() / 1000) + 60;
+const now = () => Math.floor(Date.now() / 1000);
+const exp = now() + 60;
+const DAY = 86_400;
+const YEAR = 365 * DAY;
 
 describe('JwtStrategy.validate (claims after the signature check)', () => {
   it('maps the claims to the caller and syncs the account', async () => {
@@ -84,18 +87,110 @@ describe('JwtStrategy accepted-token cache', () => {
 
   it('never serves a token at or after its exp (jsonwebtoken arithmetic), nor one not yet active', async () => {
     const { jwt } = strategy();
-    const now = Math.floor(Date.now() / 1000);
-    jwt.remember(req('expired'), await jwt.validate({ sub: 'a', type: 'access', exp: now }));
-    expect(await jwt.fromCache(req('expired'))).toBeUndefined();
-    jwt.remember(req('early'), await jwt.validate({ sub: 'a', type: 'access', exp, nbf: now + 60 } as never));
-    expect(await jwt.fromCache(req('early'))).toBeUndefined();
-    jwt.remember(req('active'), await jwt.validate({ sub: 'a', type: 'access', exp, nbf: now } as never));
+    const clock = now();
+    // Such tokens are refused before anything could remember them…
+    await expect(jwt.validate({ sub: 'a', type: 'access', exp: clock })).rejects.toThrow('Token expired');
+    await expect(jwt.validate({ sub: 'a', type: 'access', exp, nbf: clock + 60 })).rejects.toThrow(
+      'Token not active yet',
+    );
+    jwt.remember(req('active'), await jwt.validate({ sub: 'a', type: 'access', exp, nbf: clock }));
     expect(await jwt.fromCache(req('active'))).toMatchObject({ userId: 'a' });
+    // …and a remembered one is dropped once its exp is reached (the clock moved, not waited for).
+    jwt.remember(req('short'), await jwt.validate({ sub: 'a', type: 'access', exp: clock + 30 }));
+    vi.useFakeTimers({ now: (clock + 29) * 1000, toFake: ['Date'] });
+    try {
+      expect(await jwt.fromCache(req('short'))).toMatchObject({ userId: 'a' });
+      vi.setSystemTime((clock + 30) * 1000);
+      expect(await jwt.fromCache(req('short'))).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('remembers only users that validate produced', async () => {
     const { jwt } = strategy();
     jwt.remember(req('forged'), { userId: 'x', role: 'admin', email: null, username: null, via: 'jwt' });
     expect(await jwt.fromCache(req('forged'))).toBeUndefined();
+  });
+});
+
+describe('JWT_MAX_TTL_SECONDS (default 86400): a token living longer is a 401', () => {
+  it.each([
+    ['a 100-year token', () => ({ iat: now(), exp: now() + 100 * YEAR })],
+    ['one second over a day', () => ({ iat: now(), exp: now() + DAY + 1 })],
+    ['no iat, expiring in a day and a minute', () => ({ exp: now() + DAY + 60 })],
+    // exp − iat is an hour, but the token would be accepted for 100 years: what is left counts too.
+    ['an iat in the future hiding a far exp', () => ({ iat: now() + 100 * YEAR, exp: now() + 100 * YEAR + 3600 })],
+    ['an iat that is not a number', () => ({ iat: 'yesterday', exp: now() + 60 })],
+  ])('refuses %s and syncs nothing', async (_name, times) => {
+    const { jwt, synced } = strategy();
+    await expect(jwt.validate({ sub: 'a', type: 'access', ...times() })).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(synced).toEqual([]);
+  });
+
+  it.each([
+    ['exactly a day (exp − iat)', () => ({ iat: now(), exp: now() + DAY })],
+    ['issued an hour ago, a day in all', () => ({ iat: now() - 3600, exp: now() - 3600 + DAY })],
+    ['no iat, an hour left', () => ({ exp: now() + 3600 })],
+  ])('accepts %s', async (_name, times) => {
+    const { jwt } = strategy();
+    expect(await jwt.validate({ sub: 'a', type: 'access', ...times() })).toMatchObject({ userId: 'a' });
+  });
+
+  it('follows the configured maximum', async () => {
+    const { jwt } = strategy({ JWT_MAX_TTL_SECONDS: '600' });
+    await expect(jwt.validate({ sub: 'a', type: 'access', iat: now(), exp: now() + 601 })).rejects.toThrow(
+      /lifetime exceeds the maximum of 600 seconds/,
+    );
+    expect(await jwt.validate({ sub: 'a', type: 'access', iat: now(), exp: now() + 600 })).toMatchObject({
+      userId: 'a',
+    });
+  });
+
+  it('timeClaimsProblem: the one rule the signature check and the cache both apply', () => {
+    const clock = 1_000_000;
+    expect(timeClaimsProblem({ exp: clock + 10, iat: clock, nbf: undefined }, clock, 60)).toBeNull();
+    expect(timeClaimsProblem({ exp: clock, iat: clock - 10, nbf: undefined }, clock, 60)).toBe('Token expired');
+    expect(timeClaimsProblem({ exp: clock + 10, iat: clock, nbf: clock + 1 }, clock, 60)).toBe('Token not active yet');
+    expect(timeClaimsProblem({ exp: clock + 61, iat: undefined, nbf: undefined }, clock, 60)).toMatch(/lifetime/);
+    expect(timeClaimsProblem({ exp: clock + 61, iat: clock, nbf: undefined }, clock, 60)).toMatch(/lifetime/);
+    expect(timeClaimsProblem({ exp: clock + 30, iat: clock + 20, nbf: undefined }, clock, 60)).toBeNull();
+  });
+});
+
+describe('JWT_ISSUER and JWT_AUDIENCE', () => {
+  const claims = { sub: 'a', type: 'access', exp };
+
+  it('are not checked when unset', async () => {
+    const { jwt } = strategy();
+    expect(await jwt.validate({ ...claims, iss: 'anyone', aud: 'anything' })).toMatchObject({ userId: 'a' });
+  });
+
+  it.each([
+    ['no iss', {}],
+    ['another iss', { iss: 'https://evil.example' }],
+    ['an iss differing in case', { iss: 'https://AUTH.example' }],
+    ['an iss array', { iss: ['https://auth.example'] }],
+  ])('JWT_ISSUER set: %s is a 401', async (_name, extra) => {
+    const { jwt, synced } = strategy({ JWT_ISSUER: 'https://auth.example' });
+    await expect(jwt.validate({ ...claims, ...extra })).rejects.toThrow('Token issuer invalid');
+    expect(synced).toEqual([]);
+  });
+
+  it.each([
+    ['no aud', {}],
+    ['another aud', { aud: 'billing' }],
+    ['an aud list without it', { aud: ['billing', 'chat'] }],
+  ])('JWT_AUDIENCE set: %s is a 401', async (_name, extra) => {
+    const { jwt, synced } = strategy({ JWT_AUDIENCE: 'accounting' });
+    await expect(jwt.validate({ ...claims, ...extra })).rejects.toThrow('Token audience invalid');
+    expect(synced).toEqual([]);
+  });
+
+  it('matching iss and aud (aud alone or in a list) are accepted', async () => {
+    const { jwt } = strategy({ JWT_ISSUER: 'https://auth.example', JWT_AUDIENCE: 'accounting' });
+    const iss = 'https://auth.example';
+    expect(await jwt.validate({ ...claims, iss, aud: 'accounting' })).toMatchObject({ userId: 'a' });
+    expect(await jwt.validate({ ...claims, iss, aud: ['chat', 'accounting'] })).toMatchObject({ userId: 'a' });
   });
 });

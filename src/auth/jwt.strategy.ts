@@ -5,7 +5,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { type AuthUser, normaliseRole } from './roles.js';
@@ -14,6 +14,10 @@ interface AccessTokenClaims {
   sub?: unknown;
   type?: unknown;
   exp?: unknown;
+  iat?: unknown;
+  nbf?: unknown;
+  iss?: unknown;
+  aud?: unknown;
   role?: unknown;
   email?: unknown;
   username?: unknown;
@@ -26,30 +30,59 @@ const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 const CACHE_LIMIT = 10_000;
 const CACHE_TTL_MS = 60_000;
 
-interface CachedToken {
-  user: Readonly<AuthUser>;
+/** What the time rules need of a token; kept with a remembered token to check it again on each use. */
+interface TimeClaims {
   exp: number;
+  iat: unknown;
   nbf: unknown;
+}
+
+interface CachedToken extends TimeClaims {
+  user: Readonly<AuthUser>;
   until: number;
 }
+
+/**
+ * Why a token's time claims refuse it at `clock` (seconds since the epoch, as jsonwebtoken counts),
+ * or null. Expired when clock >= exp; not active while nbf > clock (jsonwebtoken's arithmetic). Its
+ * lifetime is exp − iat, and never less than what is left of it (exp − clock): without iat, or with
+ * an iat in the future, a far exp could otherwise pass JWT_MAX_TTL_SECONDS.
+ */
+export function timeClaimsProblem(claims: TimeClaims, clock: number, maxTtlSeconds: number): string | null {
+  if (clock >= claims.exp) return 'Token expired';
+  if (claims.nbf !== undefined && !(typeof claims.nbf === 'number' && claims.nbf <= clock)) {
+    return 'Token not active yet';
+  }
+  if (claims.iat !== undefined && typeof claims.iat !== 'number') return 'Token iat invalid';
+  const lifetime = Math.max(claims.exp - clock, typeof claims.iat === 'number' ? claims.exp - claims.iat : 0);
+  if (lifetime > maxTtlSeconds) return `Token lifetime exceeds the maximum of ${maxTtlSeconds} seconds`;
+  return null;
+}
+
+const audienceMatches = (aud: unknown, expected: string): boolean =>
+  aud === expected || (Array.isArray(aud) && aud.includes(expected));
 
 const optionalString = (value: unknown, max: number): string | null =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
 
 /**
- * Access tokens of the authentication service: HS256 only, `type: access`, `exp` and `sub` required.
+ * Access tokens of the authentication service: HS256 only, `type: access`, `exp` and `sub` required,
+ * a lifetime of at most JWT_MAX_TTL_SECONDS, and `iss` / `aud` as JWT_ISSUER / JWT_AUDIENCE say when
+ * they are set.
  *
  * A token that passed every check is remembered (bounded LRU keyed by the full token string, for at
  * most a minute) so the next requests with it skip the HMAC and claim parsing: a token's claims
  * cannot change without changing the token, and tokens stay valid until `exp` (there is no
- * revocation). A remembered token is only used while jsonwebtoken would still accept it at that
- * moment (`exp` and `nbf` are re-checked with its exact arithmetic); the account sync still runs.
+ * revocation). Only tokens that `validate` accepted are remembered, per strategy instance (so per app
+ * and configuration: issuer and audience cannot change under a remembered token), and one is only
+ * used while its time claims still pass the same rules at that moment; the account sync still runs.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly accepted = new Map<string, CachedToken>();
   /** The time claims of users produced by `validate`, until the guard remembers their token. */
-  private readonly claimsOf = new WeakMap<AuthUser, { exp: number; nbf: unknown }>();
+  private readonly claimsOf = new WeakMap<AuthUser, TimeClaims>();
+  private readonly rules: Pick<JwtConfig, 'maxTtlSeconds' | 'issuer' | 'audience'>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -63,6 +96,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
+    this.rules = config.jwt;
   }
 
   async validate(claims: AccessTokenClaims): Promise<AuthUser> {
@@ -70,6 +104,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof claims.exp !== 'number') throw new UnauthorizedException('Token has no expiry');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 50) {
       throw new UnauthorizedException('Token subject missing or invalid');
+    }
+    const time: TimeClaims = { exp: claims.exp, iat: claims.iat, nbf: claims.nbf };
+    const problem = timeClaimsProblem(time, Math.floor(Date.now() / 1000), this.rules.maxTtlSeconds);
+    if (problem) throw new UnauthorizedException(problem);
+    if (this.rules.issuer !== null && claims.iss !== this.rules.issuer) {
+      throw new UnauthorizedException('Token issuer invalid');
+    }
+    if (this.rules.audience !== null && !audienceMatches(claims.aud, this.rules.audience)) {
+      throw new UnauthorizedException('Token audience invalid');
     }
     const user: AuthUser = {
       userId: claims.sub,
@@ -79,7 +122,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       via: 'jwt',
     };
     await this.accounts.syncFromToken(user);
-    this.claimsOf.set(user, { exp: claims.exp, nbf: (claims as { nbf?: unknown }).nbf });
+    this.claimsOf.set(user, time);
     return user;
   }
 
@@ -93,13 +136,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const entry = this.accepted.get(token);
     if (!entry) return undefined;
     const now = Date.now();
-    // jsonwebtoken: expired when floor(now/1000) >= exp; not active while nbf > floor(now/1000).
-    const clock = Math.floor(now / 1000);
-    if (
-      now >= entry.until ||
-      clock >= entry.exp ||
-      (entry.nbf !== undefined && !(typeof entry.nbf === 'number' && entry.nbf <= clock))
-    ) {
+    if (now >= entry.until || timeClaimsProblem(entry, Math.floor(now / 1000), this.rules.maxTtlSeconds)) {
       this.accepted.delete(token);
       return undefined;
     }
@@ -117,11 +154,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const token = bearerToken(req);
     if (!claims || !token) return;
     if (this.accepted.size >= CACHE_LIMIT) this.accepted.delete(this.accepted.keys().next().value as string);
-    this.accepted.set(token, {
-      user: Object.freeze({ ...user }),
-      exp: claims.exp,
-      nbf: claims.nbf,
-      until: Date.now() + CACHE_TTL_MS,
-    });
+    this.accepted.set(token, { ...claims, user: Object.freeze({ ...user }), until: Date.now() + CACHE_TTL_MS });
   }
 }

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  buildAppConfig,
-  ConfigValidationError,
-  DEVELOPMENT_JWT_SECRET,
-  DEVELOPMENT_WEBHOOK_SECRET_KEY,
-} from './app-config.js';
+import { buildAppConfig, buildDatabaseConfig, ConfigValidationError, DEVELOPMENT_JWT_SECRET } from './app-config.js';
 
-const STRONG_SECRET = 'p'.repeat(32);
-/** Production also requires it; the JWT cases below set it so they see only their own problem. */
-const WEBHOOK_SECRET_KEY = 'w'.repeat(32);
+/** Real secrets: what every environment but development on the embedded database must set. */
+const SECRETS = { JWT_ACCESS_SECRET: 'j'.repeat(32), WEBHOOK_SECRET_KEY: 'w'.repeat(32) };
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
@@ -23,12 +17,13 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 
 describe('buildAppConfig', () => {
   it('has working defaults for an empty development environment', () => {
-    const config = buildAppConfig({}, '1.2.3');
+    const config = buildAppConfig({}, { version: '1.2.3' });
     expect(config).toMatchObject({
       nodeEnv: 'development',
       port: 3001,
       database: {
         url: null,
+        embedded: true,
         readUrl: null,
         dataDir: './data',
         migrationsRun: true,
@@ -37,7 +32,13 @@ describe('buildAppConfig', () => {
         lockTimeoutMs: 10000,
         idleInTransactionTimeoutMs: 30000,
       },
-      jwt: { secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true },
+      jwt: {
+        secret: DEVELOPMENT_JWT_SECRET,
+        usingDevelopmentSecret: true,
+        maxTtlSeconds: 86_400,
+        issuer: null,
+        audience: null,
+      },
       internalApiKey: null,
       corsOrigin: false,
       throttle: { ttlSeconds: 60, limit: 1000, authFailureLimit: 30 },
@@ -104,7 +105,7 @@ describe('buildAppConfig', () => {
 
   it('reads every variable', () => {
     const config = buildAppConfig({
-      NODE_ENV: 'staging',
+      NODE_ENV: 'production',
       PORT: '8080',
       DATABASE_URL: 'postgresql://u:p@db:5432/acc',
       DATA_DIR: '/var/lib/acc',
@@ -113,8 +114,12 @@ describe('buildAppConfig', () => {
       DB_STATEMENT_TIMEOUT_MS: '1000',
       DB_LOCK_TIMEOUT_MS: '2000',
       DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000',
-      JWT_ACCESS_SECRET: 'short-is-fine-outside-production',
-      INTERNAL_API_KEY: 'internal',
+      JWT_ACCESS_SECRET: 'jwt-secret-that-is-long-enough-0123456789',
+      JWT_MAX_TTL_SECONDS: '900',
+      JWT_ISSUER: 'https://auth.example',
+      JWT_AUDIENCE: 'accounting',
+      WEBHOOK_SECRET_KEY: 'webhook-key-that-is-long-enough-0123456789',
+      INTERNAL_API_KEY: 'internal-key-that-is-long-enough-0123456789',
       CORS_ORIGIN: 'https://a.example, https://b.example',
       THROTTLE_TTL_SECONDS: '10',
       THROTTLE_LIMIT: '5',
@@ -127,14 +132,15 @@ describe('buildAppConfig', () => {
       BODY_LIMIT: '2mb',
       BATCH_BODY_LIMIT: '5mb',
       DB_READ_URL: 'postgres://u:p@replica:5432/acc',
-      METRICS_TOKEN: 'metrics-token-0123456789',
+      METRICS_TOKEN: 'metrics-token-that-is-long-enough-0123456789',
       REDIS_URL: 'redis://cache:6379/2',
     });
     expect(config).toMatchObject({
-      nodeEnv: 'staging',
+      nodeEnv: 'production',
       port: 8080,
       database: {
         url: 'postgresql://u:p@db:5432/acc',
+        embedded: false,
         readUrl: 'postgres://u:p@replica:5432/acc',
         dataDir: '/var/lib/acc',
         migrationsRun: false,
@@ -143,8 +149,15 @@ describe('buildAppConfig', () => {
         lockTimeoutMs: 2000,
         idleInTransactionTimeoutMs: 3000,
       },
-      jwt: { secret: 'short-is-fine-outside-production', usingDevelopmentSecret: false },
-      internalApiKey: 'internal',
+      jwt: {
+        secret: 'jwt-secret-that-is-long-enough-0123456789',
+        usingDevelopmentSecret: false,
+        maxTtlSeconds: 900,
+        issuer: 'https://auth.example',
+        audience: 'accounting',
+      },
+      webhooks: { secretKey: 'webhook-key-that-is-long-enough-0123456789', usingDevelopmentKey: false },
+      internalApiKey: 'internal-key-that-is-long-enough-0123456789',
       corsOrigin: ['https://a.example', 'https://b.example'],
       throttle: { ttlSeconds: 10, limit: 5, authFailureLimit: 2 },
       streamingSessionTtlSeconds: 120,
@@ -152,7 +165,7 @@ describe('buildAppConfig', () => {
       logLevel: 'debug',
       bodyLimit: '2mb',
       batchBodyLimit: '5mb',
-      metricsToken: 'metrics-token-0123456789',
+      metricsToken: 'metrics-token-that-is-long-enough-0123456789',
       redisUrl: 'redis://cache:6379/2',
     });
   });
@@ -162,74 +175,48 @@ describe('buildAppConfig', () => {
   });
 
   it('logs only warnings and worse by default under NODE_ENV=test', () => {
-    expect(buildAppConfig({ NODE_ENV: 'test' }).logLevel).toBe('warn');
+    expect(buildAppConfig({ NODE_ENV: 'test', ...SECRETS }).logLevel).toBe('warn');
   });
 
   describe('database location', () => {
     it('builds a URL from DB_* parts, escaping credentials', () => {
-      const config = buildAppConfig({
+      const database = buildDatabaseConfig({
         DB_HOST: 'db.internal',
         DB_PORT: '6543',
         DB_NAME: 'acc',
         DB_USER: 'svc',
         DB_PASSWORD: 'p@ss/w:rd',
       });
-      expect(config.database.url).toBe('postgres://svc:p%40ss%2Fw%3Ard@db.internal:6543/acc');
-      const parsed = new URL(config.database.url!);
+      expect(database).toMatchObject({ url: 'postgres://svc:p%40ss%2Fw%3Ard@db.internal:6543/acc', embedded: false });
+      const parsed = new URL(database.url!);
       expect(decodeURIComponent(parsed.password)).toBe('p@ss/w:rd');
     });
 
     it('DB_* parts default to port 5432, database accounting, user postgres, no password', () => {
-      expect(buildAppConfig({ DB_HOST: 'localhost' }).database.url).toBe(
-        'postgres://postgres@localhost:5432/accounting',
-      );
+      expect(buildDatabaseConfig({ DB_HOST: 'localhost' }).url).toBe('postgres://postgres@localhost:5432/accounting');
     });
 
     it('DATABASE_URL wins over DB_*', () => {
-      expect(buildAppConfig({ DATABASE_URL: 'postgres://a@b/c', DB_HOST: 'ignored' }).database.url).toBe(
+      expect(buildDatabaseConfig({ DATABASE_URL: 'postgres://a@b/c', DB_HOST: 'ignored' }).url).toBe(
         'postgres://a@b/c',
       );
     });
 
-    it('neither means the embedded database (url null)', () => {
-      expect(buildAppConfig({ DB_PORT: '5432' }).database.url).toBeNull();
-    });
-  });
-
-  describe('JWT_ACCESS_SECRET', () => {
-    it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY })).toEqual([
-        'JWT_ACCESS_SECRET is required when NODE_ENV=production',
-      ]);
-      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: '   ' })).toEqual([
-        'JWT_ACCESS_SECRET is required when NODE_ENV=production',
-      ]);
+    it('neither means the embedded database (url null until main.ts passes the one it started)', () => {
+      expect(buildAppConfig({ DB_PORT: '5432' }).database).toMatchObject({ url: null, embedded: true });
+      const url = 'postgres://postgres:embedded@127.0.0.1:40000/accounting';
+      expect(buildAppConfig({}, { embeddedDatabaseUrl: url }).database).toMatchObject({ url, embedded: true });
+      // A configured database wins: it is not the embedded one.
+      expect(
+        buildAppConfig({ DATABASE_URL: 'postgres://a@b/c', ...SECRETS }, { embeddedDatabaseUrl: url }).database,
+      ).toMatchObject({ url: 'postgres://a@b/c', embedded: false });
     });
 
-    it('must have at least 32 characters in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: 'x'.repeat(31) })).toEqual([
-        'JWT_ACCESS_SECRET must be at least 32 characters',
-      ]);
-      const config = buildAppConfig({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: STRONG_SECRET });
-      expect(config.jwt).toEqual({ secret: STRONG_SECRET, usingDevelopmentSecret: false });
-    });
-
-    it('never falls back to the development secret in production', () => {
-      const config = buildAppConfig({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY, JWT_ACCESS_SECRET: STRONG_SECRET });
-      expect(config.jwt.secret).not.toBe(DEVELOPMENT_JWT_SECRET);
-    });
-
-    it('outside production a missing secret gets the fixed development value (flagged for a warning)', () => {
-      for (const nodeEnv of [undefined, 'development', 'test']) {
-        expect(buildAppConfig({ NODE_ENV: nodeEnv }).jwt).toEqual({
-          secret: DEVELOPMENT_JWT_SECRET,
-          usingDevelopmentSecret: true,
-        });
-      }
-    });
-
-    it('the development secret is itself long enough to be a sane HS256 key', () => {
-      expect(DEVELOPMENT_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    it('tools read the database settings alone: a migration needs no secret', () => {
+      expect(buildDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://a@b/c' }).url).toBe(
+        'postgres://a@b/c',
+      );
+      expect(() => buildDatabaseConfig({ DATABASE_URL: 'mysql://a@b/c' })).toThrow(/DATABASE_URL/);
     });
   });
 
@@ -272,9 +259,17 @@ describe('buildAppConfig', () => {
       ['REDIS_URL', 'localhost:6379'],
       ['REDIS_URL', 'http://cache:6379'],
       ['METRICS_TOKEN', 'short'],
-      ['METRICS_TOKEN', 'has a space in it somewhere'],
+      ['METRICS_TOKEN', 'x'.repeat(31)],
+      ['METRICS_TOKEN', 'has a space in it somewhere, long enough'],
+      ['INTERNAL_API_KEY', 'letmein'],
+      ['JWT_ACCESS_SECRET', 'x'.repeat(31)],
+      ['WEBHOOK_SECRET_KEY', 'short'],
+      ['JWT_MAX_TTL_SECONDS', '0'],
+      ['JWT_MAX_TTL_SECONDS', 'forever'],
+      ['JWT_MAX_TTL_SECONDS', String(365 * 86_400 + 1)],
+      ['NODE_ENV', 'staging'],
     ] as Array<[string, string, Record<string, string>?]>)('%s=%s', (name, value, extra = {}) => {
-      const problems = problemsOf({ ...extra, [name]: value });
+      const problems = problemsOf({ ...SECRETS, ...extra, [name]: value });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(new RegExp(`^${name} `));
     });
@@ -297,21 +292,7 @@ describe('buildAppConfig', () => {
   });
 });
 
-describe('WEBHOOK_SECRET_KEY and the webhook settings', () => {
-  it('is required in production, and at least 32 characters', () => {
-    expect(buildAppConfig.bind(null, { NODE_ENV: 'production', JWT_ACCESS_SECRET: 'j'.repeat(32) })).toThrow(
-      /WEBHOOK_SECRET_KEY is required when NODE_ENV=production/,
-    );
-    expect(buildAppConfig.bind(null, { WEBHOOK_SECRET_KEY: 'short' })).toThrow(
-      /WEBHOOK_SECRET_KEY must be at least 32 characters/,
-    );
-  });
-
-  it('outside production a missing key gets the fixed development key, flagged for a warning', () => {
-    const config = buildAppConfig({ NODE_ENV: 'test' });
-    expect(config.webhooks).toMatchObject({ secretKey: DEVELOPMENT_WEBHOOK_SECRET_KEY, usingDevelopmentKey: true });
-  });
-
+describe('the webhook settings', () => {
   it('reads the webhook variables', () => {
     const config = buildAppConfig({
       WEBHOOK_SECRET_KEY: 'k'.repeat(40),

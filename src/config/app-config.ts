@@ -1,5 +1,9 @@
 import { isIP } from 'node:net';
 
+import { type Env, EnvReader } from './env-reader.js';
+
+export { ConfigValidationError } from './env-reader.js';
+
 /**
  * The service's configuration: read once from the environment, validated, typed.
  * `buildAppConfig` is pure so it can be unit-tested and shared with `ormconfig.ts`.
@@ -7,8 +11,10 @@ import { isIP } from 'node:net';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface DatabaseConfig {
-  /** Connection URL; null means "start the embedded PostgreSQL". */
+  /** Connection URL; null means "start the embedded PostgreSQL" (main.ts then passes its URL in). */
   url: string | null;
+  /** Neither DATABASE_URL nor DB_HOST is set: the service runs on its own embedded PostgreSQL. */
+  embedded: boolean;
   /** DB_READ_URL: a streaming replica for statistics, record lists and CSV exports (null: the primary). */
   readUrl: string | null;
   dataDir: string;
@@ -19,14 +25,18 @@ export interface DatabaseConfig {
   idleInTransactionTimeoutMs: number;
 }
 
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
 export const METERING_TRUSTS = ['service', 'users'] as const;
 export type MeteringTrust = (typeof METERING_TRUSTS)[number];
 
 export interface AppConfig {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   port: number;
   database: DatabaseConfig;
-  jwt: { secret: string; usingDevelopmentSecret: boolean };
+  jwt: JwtConfig;
+  /** INTERNAL_API_KEY: the service-to-service key of POST /api/api-keys/verify (null: admins only). */
   internalApiKey: string | null;
   corsOrigin: string[] | boolean;
   throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
@@ -66,6 +76,19 @@ export interface AppConfig {
   version: string;
 }
 
+export interface JwtConfig {
+  /** JWT_ACCESS_SECRET: the HS256 key of the authentication service. */
+  secret: string;
+  /** The fixed development secret is in use (embedded database, NODE_ENV unset or development). */
+  usingDevelopmentSecret: boolean;
+  /** JWT_MAX_TTL_SECONDS: the longest lifetime a token may have (exp − iat; exp − now without iat). */
+  maxTtlSeconds: number;
+  /** JWT_ISSUER: when set, a token's `iss` must be exactly this. */
+  issuer: string | null;
+  /** JWT_AUDIENCE: when set, a token's `aud` must be (or contain) this. */
+  audience: string | null;
+}
+
 export interface WebhooksConfig {
   /** WEBHOOK_ALLOW_PRIVATE_URLS: http and loopback/private addresses allowed (development, tests). */
   allowPrivateUrls: boolean;
@@ -82,58 +105,6 @@ export interface WebhooksConfig {
 
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-key-change-me-0123456789';
-
-export class ConfigValidationError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigValidationError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-class EnvReader {
-  readonly problems: string[] = [];
-  constructor(readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  }
-
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
-      return fallback;
-    }
-    return Number(value);
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['true', '1', 'yes'].includes(value)) return true;
-    if (['false', '0', 'no'].includes(value)) return false;
-    this.problems.push(`${name} must be true or false (got "${value}")`);
-    return fallback;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
-      return fallback;
-    }
-    return value as T;
-  }
-}
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -170,36 +141,74 @@ function redisUrl(read: EnvReader): string | null {
   return url ?? null;
 }
 
-/** METRICS_TOKEN guards the metrics; a short one would be guessable. */
+/** Every secret and token the service checks callers against: shorter ones could be guessed. */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * The fixed development secrets are printed in this repository: anyone holding them can mint an
+ * admin token or open webhook secrets. They serve only `npm start` on a developer's machine, i.e. the
+ * embedded database with NODE_ENV unset or `development`; anywhere else (any DATABASE_URL or
+ * DB_HOST, NODE_ENV=test or production) a real secret is required.
+ */
+export function mayUseDevelopmentSecrets(nodeEnv: NodeEnv, database: Pick<DatabaseConfig, 'embedded'>): boolean {
+  return nodeEnv === 'development' && database.embedded;
+}
+
+/** A secret the service cannot run without: the development value where allowed, else required. */
+function requiredSecret(
+  read: EnvReader,
+  name: string,
+  development: string,
+  developmentAllowed: boolean,
+): { value: string; development: boolean } {
+  const value = read.raw(name);
+  if (value === undefined) {
+    if (developmentAllowed) return { value: development, development: true };
+    read.problems.push(
+      `${name} is required (at least ${MIN_SECRET_LENGTH} characters): the development value serves only ` +
+        'the embedded database with NODE_ENV unset or development',
+    );
+    return { value: '', development: false };
+  }
+  if (value.length < MIN_SECRET_LENGTH) read.problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+  else if (value === development && !developmentAllowed)
+    read.problems.push(`${name} must not be the development value printed in this repository`);
+  return { value, development: false };
+}
+
+/** A secret that is optional, but when set must be long enough. */
+function optionalSecret(read: EnvReader, name: string): string | null {
+  const value = read.raw(name);
+  if (value !== undefined && value.length < MIN_SECRET_LENGTH)
+    read.problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters when set`);
+  return value ?? null;
+}
+
+/** METRICS_TOKEN guards the metrics; it travels in an Authorization header, so no spaces. */
 function metricsToken(read: EnvReader): string | null {
   const token = read.raw('METRICS_TOKEN');
-  if (token && (token.length < 16 || /\s/.test(token)))
-    read.problems.push('METRICS_TOKEN must be at least 16 characters without spaces');
+  if (token && (token.length < MIN_SECRET_LENGTH || /\s/.test(token)))
+    read.problems.push(`METRICS_TOKEN must be at least ${MIN_SECRET_LENGTH} characters without spaces`);
   return token ?? null;
 }
 
-function jwtSecret(read: EnvReader, nodeEnv: string): AppConfig['jwt'] {
-  const secret = read.raw('JWT_ACCESS_SECRET');
-  if (nodeEnv === 'production') {
-    if (!secret) read.problems.push('JWT_ACCESS_SECRET is required when NODE_ENV=production');
-    else if (secret.length < 32) read.problems.push('JWT_ACCESS_SECRET must be at least 32 characters');
-    return { secret: secret ?? '', usingDevelopmentSecret: false };
-  }
-  return secret
-    ? { secret, usingDevelopmentSecret: false }
-    : { secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true };
+function jwtConfig(read: EnvReader, developmentAllowed: boolean): JwtConfig {
+  const secret = requiredSecret(read, 'JWT_ACCESS_SECRET', DEVELOPMENT_JWT_SECRET, developmentAllowed);
+  return {
+    secret: secret.value,
+    usingDevelopmentSecret: secret.development,
+    maxTtlSeconds: read.int('JWT_MAX_TTL_SECONDS', 86_400, 1, 365 * 86_400),
+    issuer: read.raw('JWT_ISSUER') ?? null,
+    audience: read.raw('JWT_AUDIENCE') ?? null,
+  };
 }
 
-function webhooksConfig(read: EnvReader, nodeEnv: string): WebhooksConfig {
-  const key = read.raw('WEBHOOK_SECRET_KEY');
-  if (key !== undefined && key.length < 32) read.problems.push('WEBHOOK_SECRET_KEY must be at least 32 characters');
-  if (key === undefined && nodeEnv === 'production') {
-    read.problems.push('WEBHOOK_SECRET_KEY is required when NODE_ENV=production');
-  }
+function webhooksConfig(read: EnvReader, developmentAllowed: boolean): WebhooksConfig {
+  const key = requiredSecret(read, 'WEBHOOK_SECRET_KEY', DEVELOPMENT_WEBHOOK_SECRET_KEY, developmentAllowed);
   return {
     allowPrivateUrls: read.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
-    secretKey: key ?? DEVELOPMENT_WEBHOOK_SECRET_KEY,
-    usingDevelopmentKey: key === undefined,
+    secretKey: key.value,
+    usingDevelopmentKey: key.development,
     workerEnabled: read.bool('WEBHOOK_WORKER_ENABLED', true),
     concurrency: read.int('WEBHOOK_WORKER_CONCURRENCY', 16, 1, 256),
     pollIntervalMs: read.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 50, 60_000),
@@ -265,26 +274,57 @@ function trustProxy(read: EnvReader): AppConfig['trustProxy'] {
   return false;
 }
 
-export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
+function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): DatabaseConfig {
+  const external = databaseUrl(read);
+  return {
+    url: external ?? embeddedUrl ?? null,
+    embedded: external === null,
+    readUrl: readUrl(read, external),
+    dataDir: read.string('DATA_DIR', './data'),
+    migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
+    poolSize: read.int('DB_POOL_SIZE', 20, 1, 500),
+    statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15000, 0, 3_600_000),
+    lockTimeoutMs: read.int('DB_LOCK_TIMEOUT_MS', 10000, 0, 3_600_000),
+    idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3_600_000),
+  };
+}
+
+/**
+ * Only the database settings, for tools that need nothing else (the TypeORM CLI, scratch databases
+ * of tests and scripts): a migration needs no JWT secret.
+ */
+export function buildDatabaseConfig(env: Env): DatabaseConfig {
   const read = new EnvReader(env);
-  const nodeEnv = read.string('NODE_ENV', 'development');
+  const database = databaseConfig(read, undefined);
+  read.throwIfProblems();
+  return database;
+}
+
+/** NODE_ENV: unset means development; any other spelling (`prod`, `Production`, `staging`) is refused. */
+function nodeEnvOf(read: EnvReader): NodeEnv {
+  if (read.raw('NODE_ENV') === undefined) return 'development';
+  // A refused value is judged as production by the other rules: it stops start-up anyway.
+  return read.oneOf('NODE_ENV', NODE_ENVS, 'production');
+}
+
+export interface BuildAppConfigOptions {
+  version?: string;
+  /** The URL of the embedded PostgreSQL that main.ts started (used only without DATABASE_URL/DB_HOST). */
+  embeddedDatabaseUrl?: string;
+}
+
+export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = nodeEnvOf(read);
   const cors = read.raw('CORS_ORIGIN');
-  const primaryUrl = databaseUrl(read);
+  const database = databaseConfig(read, options.embeddedDatabaseUrl);
+  const developmentSecrets = mayUseDevelopmentSecrets(nodeEnv, database);
   const config: AppConfig = {
     nodeEnv,
     port: read.int('PORT', 3001, 0, 65535),
-    database: {
-      url: primaryUrl,
-      readUrl: readUrl(read, primaryUrl),
-      dataDir: read.string('DATA_DIR', './data'),
-      migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
-      poolSize: read.int('DB_POOL_SIZE', 20, 1, 500),
-      statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15000, 0, 3_600_000),
-      lockTimeoutMs: read.int('DB_LOCK_TIMEOUT_MS', 10000, 0, 3_600_000),
-      idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3_600_000),
-    },
-    jwt: jwtSecret(read, nodeEnv),
-    internalApiKey: read.raw('INTERNAL_API_KEY') ?? null,
+    database,
+    jwt: jwtConfig(read, developmentSecrets),
+    internalApiKey: optionalSecret(read, 'INTERNAL_API_KEY'),
     corsOrigin: cors === undefined ? false : cors === '*' ? true : cors.split(',').map((o) => o.trim()),
     throttle: {
       ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
@@ -314,9 +354,9 @@ export function buildAppConfig(env: Env, version = '0.0.0'): AppConfig {
     eventRetentionDays: read.int('EVENT_RETENTION_DAYS', 90, 1, 36_500),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
-    webhooks: webhooksConfig(read, nodeEnv),
-    version,
+    webhooks: webhooksConfig(read, developmentSecrets),
+    version: options.version ?? '0.0.0',
   };
-  if (read.problems.length > 0) throw new ConfigValidationError(read.problems);
+  read.throwIfProblems();
   return config;
 }

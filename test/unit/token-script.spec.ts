@@ -9,7 +9,7 @@ import { DEVELOPMENT_JWT_SECRET } from '../../src/config/app-config.js';
 
 const script = fileURLToPath(new URL('../../scripts/token.mjs', import.meta.url));
 const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
-  const { JWT_ACCESS_SECRET: _ignored, ...base } = process.env;
+  const { JWT_ACCESS_SECRET: _s, JWT_ISSUER: _i, JWT_AUDIENCE: _a, ...base } = process.env;
   const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { env: { ...base, ...env } });
   return stdout.trim();
 };
@@ -38,6 +38,20 @@ describe('scripts/token.mjs (npm run token)', () => {
     expect(claims).toMatchObject({ sub: 'bob', role: 'user', type: 'access', email: 'b@x.io', username: 'Bob' });
     expect(claims.exp! - claims.iat!).toBe(60);
     expect(jwt.decode(token, { complete: true })?.header.alg).toBe('HS256');
+  });
+
+  it('sets iss and aud from --iss/--aud, else from JWT_ISSUER/JWT_AUDIENCE, else none', async () => {
+    const decode = (t: string) => jwt.verify(t, DEVELOPMENT_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(decode(await run([]))).not.toHaveProperty('iss');
+    expect(decode(await run([]))).not.toHaveProperty('aud');
+    expect(decode(await run(['--iss', 'https://auth.example', '--aud', 'accounting']))).toMatchObject({
+      iss: 'https://auth.example',
+      aud: 'accounting',
+    });
+    expect(decode(await run([], { JWT_ISSUER: 'https://env.example', JWT_AUDIENCE: 'acc' }))).toMatchObject({
+      iss: 'https://env.example',
+      aud: 'acc',
+    });
   });
 
   it('prints its usage for --help, and a message (no stack) for a bad option', async () => {
