@@ -34,7 +34,7 @@ describe('failed credentials are throttled per address', () => {
     await t.http.get('/api/users/me').set('X-API-Key', created.body.key).expect(429);
     await t.http
       .post('/api/api-keys/verify')
-      .set('X-Internal-Api-Key', 'internal-test-key')
+      .set('X-Internal-Api-Key', TEST_INTERNAL_API_KEY)
       .send({ key: badKey })
       .expect(429);
     await t.http.get('/api/users/me').set(auth).expect(200);

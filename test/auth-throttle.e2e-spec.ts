@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock } from './support/clock.js';
 
 // Issue 9: after 30 failures a minute from one address an expired token got 429. A failed JWT is
@@ -87,7 +87,7 @@ describe('with TRUST_PROXY', () => {
 });
 
 describe('an address blocked for guessing secrets', () => {
-  const INTERNAL_KEY = 'internal-test-key'; // startTestApp's INTERNAL_API_KEY
+  const INTERNAL_KEY = TEST_INTERNAL_API_KEY;
   const METRICS_TOKEN = 'metrics-token-of-the-throttle-spec-0123456789';
   const WINDOW_SECONDS = 60;
   let t: TestApp;

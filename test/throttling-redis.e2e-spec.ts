@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MetricsService } from '../src/metrics/metrics.service.js';
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { freePort, TestRedis } from './support/redis-server.js';
 
 // REDIS_URL: two instances count against one limit; when Redis is gone each instance falls back to
@@ -84,10 +84,10 @@ describe('REDIS_URL: rate limits shared by two instances', () => {
         .send({ key: badKey(4) });
     await verify(a, 'wrong-1').expect(401);
     await verify(a, 'wrong-2').expect(401);
-    const blocked = await verify(b, 'internal-test-key');
+    const blocked = await verify(b, TEST_INTERNAL_API_KEY);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    await verify(b, 'internal-test-key').set({ 'X-Forwarded-For': '203.0.113.44' }).expect(200);
+    await verify(b, TEST_INTERNAL_API_KEY).set({ 'X-Forwarded-For': '203.0.113.44' }).expect(200);
   });
 
   it('Redis down: requests are still served, limited per instance, with one warning; shared again once back', async () => {
