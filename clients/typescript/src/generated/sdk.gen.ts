@@ -416,6 +416,8 @@ export const listUserActiveSessions = <ThrowOnError extends boolean = false>(opt
 
 /**
  * List the caller's API keys (admins: any user's), newest first, without the keys themselves
+ *
+ * Admins may list by scope across owners: `?scope=usage:ingest` answers every service key (the keys that meter for the platform), whoever owns it. `scope` from anyone else → 403.
  */
 export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>): RequestResult<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError> => (options?.client ?? client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

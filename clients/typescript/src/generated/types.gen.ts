@@ -449,11 +449,11 @@ export type RecordUsageDto = {
      */
     tokens?: number;
     /**
-     * Instead of `tokens`: input tokens (with outputTokens)
+     * Instead of `tokens`: input tokens (a missing outputTokens counts 0)
      */
     inputTokens?: number;
     /**
-     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens
+     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)
      */
     outputTokens?: number;
     /**
@@ -509,11 +509,11 @@ export type BatchEventDto = {
      */
     tokens?: number;
     /**
-     * Instead of `tokens`: input tokens (with outputTokens)
+     * Instead of `tokens`: input tokens (a missing outputTokens counts 0)
      */
     inputTokens?: number;
     /**
-     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens
+     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)
      */
     outputTokens?: number;
     /**
@@ -708,7 +708,7 @@ export type InitializeSessionDto = {
      */
     outputTokens?: number;
     /**
-     * Globally unique; generated (UUID) when absent. An id already used by anyone → 409.
+     * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
     sessionId?: string;
     modelId: string;
@@ -3314,6 +3314,10 @@ export type ListApiKeysData = {
          * Whose keys (admin only for another user's); default: the caller
          */
         userId?: string;
+        /**
+         * Admins only: the keys holding this scope, of every owner unless userId names one. `usage:ingest` lists every service key.
+         */
+        scope?: 'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest';
     };
     url: '/api/api-keys';
 };
