@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
+import { DatabaseProbe } from './database-probe.js';
 import { Transactions } from './transactions.js';
 
 /**
@@ -50,7 +51,7 @@ class PoolErrorListener implements OnApplicationBootstrap {
       },
     }),
   ],
-  providers: [PoolErrorListener, Transactions],
-  exports: [Transactions],
+  providers: [PoolErrorListener, Transactions, DatabaseProbe],
+  exports: [Transactions, DatabaseProbe],
 })
 export class DatabaseModule {}
