@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { DatabaseProbe } from './database-probe.js';
+import { ExportConnections } from './export-connections.js';
 import { Transactions } from './transactions.js';
 
 /**
@@ -51,7 +52,7 @@ class PoolErrorListener implements OnApplicationBootstrap {
       },
     }),
   ],
-  providers: [PoolErrorListener, Transactions, DatabaseProbe],
-  exports: [Transactions, DatabaseProbe],
+  providers: [PoolErrorListener, Transactions, ExportConnections, DatabaseProbe],
+  exports: [Transactions, ExportConnections, DatabaseProbe],
 })
 export class DatabaseModule {}

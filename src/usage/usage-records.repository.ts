@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
 import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
+import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { type DateRange, rangeSql } from './usage-dates.js';
@@ -171,7 +172,10 @@ const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int,
 
 @Injectable()
 export class UsageRecordsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly exportConnections: ExportConnections,
+  ) {}
 
   /**
    * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
@@ -269,35 +273,39 @@ export class UsageRecordsRepository {
 
   /**
    * Opens a REPEATABLE READ snapshot with a server-side cursor over every matching record, newest
-   * first, on a connection of its own (on the replica when there is one). Done before the answer starts, so a database error is still a
-   * clean error response rather than a 200 cut off mid-body. The caller must `close()` it.
+   * first, on a connection of the exports' own pool (src/database/export-connections.ts; on the
+   * replica when there is one). Done before the answer starts, so a database error is still a clean
+   * error response rather than a 200 cut off mid-body. The caller must `close()` it.
    */
   async openCursor(filter: RecordsFilter): Promise<RecordsCursor> {
     const { where, params } = filterSql(filter);
-    const runner = this.dataSource.createQueryRunner('slave');
-    await runner.connect();
+    const connection = await this.exportConnections.connect();
     try {
-      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await runner.query(
+      await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await connection.query(
         `DECLARE usage_csv NO SCROLL CURSOR FOR
            SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
             ORDER BY "timestamp" DESC, id DESC`,
         params,
       );
     } catch (error) {
-      await runner.query('ROLLBACK').catch(() => undefined);
-      await runner.release();
+      await connection.query('ROLLBACK').catch(() => undefined);
+      connection.release();
       throw error;
     }
+    let open = true;
     return {
-      fetch: (n) => runner.query(`FETCH ${n} FROM usage_csv`),
+      fetch: (n) => connection.query<RecordSqlRow>(`FETCH ${n} FROM usage_csv`),
       commit: async () => {
-        await runner.query('COMMIT');
+        await connection.query('COMMIT');
+        open = false;
       },
       close: async () => {
-        if (runner.isReleased) return;
-        await runner.query('ROLLBACK').catch(() => undefined);
-        await runner.release();
+        if (open) {
+          open = false;
+          await connection.query('ROLLBACK').catch(() => undefined);
+        }
+        connection.release();
       },
     };
   }
