@@ -10,7 +10,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { CsvExportStream } from './csv-export-stream.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { ExportSlots } from './export-slots.js';
-import { csvCell, csvLine } from './usage-csv.js';
+import { csvLine, csvNumber, csvText } from './usage-csv.js';
 import { parseDateRange } from './usage-dates.js';
 import {
   type RecordsFilter,
@@ -47,20 +47,21 @@ const CSV_BATCH = 1000;
 /** Exports one user may have streaming at once (per instance). */
 export const EXPORTS_PER_USER = 2;
 
+/** Every text cell quoted and defused (user-supplied or not: one rule); numbers plain. */
 function csvRow(r: RecordSqlRow): string {
   return csvLine([
-    csvCell(r.id, false),
-    csvCell(r.user_id),
-    csvCell(r.timestamp.toISOString(), false),
-    csvCell(r.service),
-    csvCell(r.operation),
-    csvCell(r.credits, false),
-    csvCell(r.model_id),
-    csvCell(r.tokens, false),
-    csvCell(r.input_tokens, false),
-    csvCell(r.output_tokens, false),
-    csvCell(r.billing_status, false),
-    csvCell(r.metadata),
+    csvText(r.id),
+    csvText(r.user_id),
+    csvText(r.timestamp.toISOString()),
+    csvText(r.service),
+    csvText(r.operation),
+    csvNumber(r.credits),
+    csvText(r.model_id),
+    csvNumber(r.tokens),
+    csvNumber(r.input_tokens),
+    csvNumber(r.output_tokens),
+    csvText(r.billing_status),
+    csvText(r.metadata),
   ]);
 }
 

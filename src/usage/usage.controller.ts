@@ -258,8 +258,9 @@ export class UsageController {
     summary: 'Every matching usage record as CSV (own; supervisors and admins: any user or everyone)',
     description:
       'Streams text/csv with a header row: every record the same filters select in listUsageRecords, after ' +
-      '`cursor` when one is given. The filters are checked before anything is streamed. At most 2 exports per ' +
-      'user at a time; an export whose client takes nothing for EXPORT_STALL_TIMEOUT_MS is cut off.',
+      '`cursor` when one is given. The filters are checked before anything is streamed. Text cells are quoted, ' +
+      "and a cell that a spreadsheet could read as a formula starts with `'`. At most 2 exports per user at a " +
+      'time; an export whose client takes nothing for EXPORT_STALL_TIMEOUT_MS is cut off.',
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({
