@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestApp, type TestApp } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
-// "Fail closed, stay up" for what usage views show: CSV cells no spreadsheet runs.
+// "Fail closed, stay up" for what usage views show: CSV cells no spreadsheet runs, and statistics
+// keyed by any text.
 
 let t: TestApp;
 let f: Fixtures;
 const users: string[] = [];
+const admin = bearer(token({ sub: uniqueId('views-admin'), role: 'admin' }));
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -67,5 +69,49 @@ describe('CSV export cells', () => {
             /^(?:[^\S\t\r\n]|")*[=+\-@\t\r]/,
           );
     }
+  });
+});
+
+describe('statistics count every key, whatever its text', () => {
+  const KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+  it('a user’s byService and byModel', async () => {
+    const u = await f.newUser({ credits: 100 });
+    for (const [i, key] of KEYS.entries())
+      await t.http
+        .post('/api/usage/record')
+        .set(u.auth)
+        .send({ service: key, operation: 'op', modelId: key, credits: i + 1 })
+        .expect(201);
+    const res = await t.http.get('/api/usage/stats').set(u.auth).expect(200);
+    // JSON.parse keeps "__proto__" as an own key; toEqual compares own keys only.
+    const expected = Object.fromEntries(KEYS.map((key, i) => [key, i + 1]));
+    expect(res.body.totalCredits).toBe(10);
+    expect(Object.keys(res.body.byService).sort()).toEqual([...KEYS].sort());
+    expect(res.body.byService).toEqual(expected);
+    expect(res.body.byModel).toEqual(expected);
+    expect(res.text).toContain('"__proto__":1');
+  });
+
+  it('system-wide byService, byModel and marginByModel', async () => {
+    // A window in 1998 only this test writes to (spec files share the database).
+    const u = await f.newUser({ track: false });
+    await t.db.query(
+      `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost)
+       SELECT $1, '1998-03-01T12:00:00Z'::timestamptz + i::int * interval '1 minute', k, 'op', i::int, k, i * 0.5
+         FROM unnest($2::text[]) WITH ORDINALITY AS x(k, i)`,
+      [u.id, KEYS],
+    );
+    const res = await t.http
+      .get('/api/usage/system-stats?startDate=1998-03-01&endDate=1998-03-01')
+      .set(admin)
+      .expect(200);
+    const expected = Object.fromEntries(KEYS.map((key, i) => [key, i + 1]));
+    expect(res.body).toMatchObject({ totalRecords: 4, totalCredits: 10 });
+    expect(res.body.byService).toEqual(expected);
+    expect(res.body.byModel).toEqual(expected);
+    expect(res.body.marginByModel).toEqual(
+      Object.fromEntries(KEYS.map((key, i) => [key, { credits: i + 1, providerCost: String((i + 1) * 0.5) }])),
+    );
   });
 });
