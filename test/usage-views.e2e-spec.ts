@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
-// "Fail closed, stay up" for what usage views show: CSV cells no spreadsheet runs, and statistics
-// keyed by any text.
+// "Fail closed, stay up" for what usage views show: CSV cells no spreadsheet runs, statistics keyed by
+// any text, and the review status on every view of a record.
 
 let t: TestApp;
 let f: Fixtures;
@@ -112,6 +114,57 @@ describe('statistics count every key, whatever its text', () => {
     expect(res.body.byModel).toEqual(expected);
     expect(res.body.marginByModel).toEqual(
       Object.fromEntries(KEYS.map((key, i) => [key, { credits: i + 1, providerCost: String((i + 1) * 0.5) }])),
+    );
+  });
+});
+
+describe('reviewStatus on every view of a record', () => {
+  it('null without a review; open, then resolved, in the list, recentActivity and the review queue', async () => {
+    const u = await f.newUser({ credits: 2 });
+    const plain = await t.http
+      .post('/api/usage/record')
+      .set(u.auth)
+      .send({ service: 'chat', operation: 'plain', credits: 0 })
+      .expect(201);
+    expect(plain.body.reviewStatus).toBeNull();
+    // 1 credit estimated (hold 2); 6,250 tokens cost 5: the 3 the balance lacks are a shortfall.
+    const sessionId = `views-${randomUUID()}`;
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ sessionId, modelId: 'anthropic.claude-instant-v1', estimatedTokens: 1000 })
+      .expect(201);
+    const fin = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId, actualTokens: 6250 })
+      .expect(200);
+    expect(fin.body.shortfall).toBe(3);
+    const { rows } = await t.db.query(`SELECT id FROM usage_records WHERE metadata->>'sessionId' = $1`, [sessionId]);
+    const reviewed = rows[0].id as string;
+
+    const statuses = async () => {
+      const list = await t.http.get('/api/usage/records').set(u.auth).expect(200);
+      const stats = await t.http.get('/api/usage/stats').set(u.auth).expect(200);
+      const of = (items: { id: string; reviewStatus: unknown }[]) =>
+        Object.fromEntries(items.map((r) => [r.id, r.reviewStatus]));
+      return { list: of(list.body.items), recent: of(stats.body.recentActivity) };
+    };
+    expect(await statuses()).toEqual({
+      list: { [plain.body.id]: null, [reviewed]: 'open' },
+      recent: { [plain.body.id]: null, [reviewed]: 'open' },
+    });
+    const queue = await t.http.get('/api/credits/review?limit=500').set(admin).expect(200);
+    expect(queue.body.items).toContainEqual(expect.objectContaining({ usageRecordId: reviewed, reviewStatus: 'open' }));
+
+    await t.http.post(`/api/usage/records/${reviewed}/resolve`).set(admin).send({ action: 'write_off' }).expect(200);
+    expect(await statuses()).toEqual({
+      list: { [plain.body.id]: null, [reviewed]: 'resolved' },
+      recent: { [plain.body.id]: null, [reviewed]: 'resolved' },
+    });
+    const resolved = await t.http.get('/api/credits/review?status=resolved&limit=500').set(admin).expect(200);
+    expect(resolved.body.items).toContainEqual(
+      expect.objectContaining({ usageRecordId: reviewed, reviewStatus: 'resolved' }),
     );
   });
 });

@@ -13,6 +13,7 @@ import { type DateRange, rangeSql } from './usage-dates.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
 export type BillingStatus = 'billed' | 'needs_review';
+export type ReviewStatus = 'open' | 'resolved';
 
 /** A usage record as stored (camelCase); `providerCost` is a decimal string. */
 export interface UsageRecordRow {
@@ -30,6 +31,8 @@ export interface UsageRecordRow {
   pricingRuleId: string | null;
   providerCost: string | null;
   billingStatus: BillingStatus;
+  /** The review of a shortfall: null (none), open, or resolved. */
+  reviewStatus: ReviewStatus | null;
 }
 
 export interface CreateUsageRecordInput {
@@ -98,10 +101,11 @@ export interface RecordSqlRow {
   pricing_rule_id: string | null;
   provider_cost: string | null;
   billing_status: BillingStatus;
+  review_status: ReviewStatus | null;
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status`;
+  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status, review_status`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -143,6 +147,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     pricingRuleId: r.pricing_rule_id,
     providerCost: r.provider_cost,
     billingStatus: r.billing_status,
+    reviewStatus: r.review_status,
   };
 }
 
@@ -162,6 +167,7 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     metadata: row.metadata,
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
+    reviewStatus: row.reviewStatus,
   };
 }
 
@@ -183,7 +189,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v3',
+      name: 'usage_record_with_debit_v4',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
