@@ -21,11 +21,4 @@ export class ExportSlots {
       else this.inUse.delete(userId);
     };
   }
-
-  /** Exports streaming right now, all users together. */
-  get total(): number {
-    let n = 0;
-    for (const taken of this.inUse.values()) n += taken;
-    return n;
-  }
 }
