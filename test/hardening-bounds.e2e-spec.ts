@@ -208,6 +208,6 @@ describe('the CSV export refuses what the JSON list refuses', () => {
       });
     expect(res.status).toBe(200);
     const lines = (res.body as string).split('\r\n').filter(Boolean);
-    expect(lines.slice(1).map((l) => l.split(',')[4])).toEqual(['second', 'first']);
+    expect(lines.slice(1).map((l) => l.split(',')[4])).toEqual(['"second"', '"first"']);
   });
 });

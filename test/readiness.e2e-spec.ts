@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
@@ -51,6 +52,22 @@ describe('readiness follows the database', () => {
   afterAll(async () => {
     await t?.close();
     await proxy?.cut();
+  });
+
+  it('asks on a connection of its own: 200 while every connection of the request pool is in use', async () => {
+    type Pool = { connect(): Promise<{ release(): void }>; totalCount: number; idleCount: number };
+    const pool = (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
+    const held = await Promise.all([1, 2, 3].map(() => pool.connect()));
+    try {
+      expect(pool.totalCount - pool.idleCount).toBe(3); // DB_POOL_SIZE
+      const started = Date.now();
+      const res = await t.http.get('/api/health/ready').expect(200);
+      expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+      // Before: it waited for the pool until its own 2 s timeout and answered 503.
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      for (const client of held) client.release();
+    }
   });
 
   it('is 200, then 503 while the database is unreachable (the process survives), then 200 again', async () => {

@@ -500,10 +500,10 @@ describe('usage', () => {
       expect(lines).toHaveLength(2501);
       expect(lines[1]).toMatch(
         new RegExp(
-          `^[0-9a-f-]{36},${u.id},2024-08-01T00:41:40.000Z,chat,op-2500,2500,${HAIKU.replace(/\./g, '\\.')},,,,billed,$`,
+          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,"billed",$`,
         ),
       );
-      expect(lines[2500]).toContain(',op-1,1,');
+      expect(lines[2500]).toContain(',"op-1",1,');
       expect(lines[2500]).toContain('"{""note"":""a, \\""quoted\\"" value""}"');
       // Another user's export is refused the same way as the list.
       const other = await f.newUser();

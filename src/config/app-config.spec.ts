@@ -57,6 +57,14 @@ describe('buildAppConfig', () => {
     });
   });
 
+  it('CSV exports: a pool of 4 and a 10 s stall timeout by default; both read from the environment', () => {
+    expect(buildAppConfig({}).csvExports).toEqual({ poolSize: 4, stallTimeoutMs: 10_000 });
+    expect(buildAppConfig({ EXPORT_POOL_SIZE: '2', EXPORT_STALL_TIMEOUT_MS: '250' }).csvExports).toEqual({
+      poolSize: 2,
+      stallTimeoutMs: 250,
+    });
+  });
+
   it('spend controls: no hourly limit and alerts at 100 by default; both read from the environment', () => {
     expect(buildAppConfig({}).credits).toEqual({
       spendRatePerHour: null,
@@ -253,6 +261,10 @@ describe('buildAppConfig', () => {
       ['TRUST_PROXY', '10.0.0.0/8/8'],
       ['TRUST_PROXY', 'true'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
+      ['EXPORT_POOL_SIZE', '0'],
+      ['EXPORT_POOL_SIZE', '101'],
+      ['EXPORT_STALL_TIMEOUT_MS', '99'],
+      ['EXPORT_STALL_TIMEOUT_MS', '10s'],
       ['DB_READ_URL', 'mysql://u@replica/db', { DATABASE_URL: 'postgres://u@h/db' }],
       // A replica without a primary: the embedded database has none.
       ['DB_READ_URL', 'postgres://u@replica/db'],

@@ -47,6 +47,7 @@ export interface AppConfig {
    * caller meters its own account (the v1/v2 behaviour).
    */
   meteringTrust: MeteringTrust;
+  csvExports: CsvExportsConfig;
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
   credits: {
     /** SPEND_RATE_LIMIT_PER_HOUR: every user's hourly spend limit unless set per user (null: none). */
@@ -87,6 +88,14 @@ export interface JwtConfig {
   issuer: string | null;
   /** JWT_AUDIENCE: when set, a token's `aud` must be (or contain) this. */
   audience: string | null;
+}
+
+/** CSV exports hold a database transaction while they stream: they are kept apart and bounded. */
+export interface CsvExportsConfig {
+  /** EXPORT_POOL_SIZE: connections of the exports' own pool (on DB_READ_URL when set), apart from DB_POOL_SIZE. */
+  poolSize: number;
+  /** EXPORT_STALL_TIMEOUT_MS: an export whose client has taken nothing for this long is ended. */
+  stallTimeoutMs: number;
 }
 
 export interface WebhooksConfig {
@@ -333,6 +342,10 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     },
     streamingSessionTtlSeconds: read.int('STREAMING_SESSION_TTL_SECONDS', 3600, 1, 30 * 86_400),
     meteringTrust: read.oneOf('METERING_TRUST', METERING_TRUSTS, 'service'),
+    csvExports: {
+      poolSize: read.int('EXPORT_POOL_SIZE', 4, 1, 100),
+      stallTimeoutMs: read.int('EXPORT_STALL_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
     pricing: {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
       strict: read.bool('PRICING_STRICT', false),

@@ -32,17 +32,27 @@ export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): Da
     installExtensions: false,
     logging: false,
     poolSize: db.poolSize,
-    extra: {
-      max: db.poolSize,
-      connectionTimeoutMillis: 5000,
-      // Session settings: a stuck query or lock never holds a connection for ever.
-      options: [
-        `-c statement_timeout=${db.statementTimeoutMs}`,
-        `-c lock_timeout=${db.lockTimeoutMs}`,
-        `-c idle_in_transaction_session_timeout=${db.idleInTransactionTimeoutMs}`,
-        '-c timezone=UTC',
-      ].join(' '),
-      application_name: 'accounting-service',
-    },
+    extra: { max: db.poolSize, ...connectionSettings(db, 'accounting-service') },
+  };
+}
+
+/**
+ * What every connection of the service is opened with, whichever pool it belongs to (TypeORM's, the
+ * CSV exports', readiness's): the session settings, so a stuck query or lock never holds a connection
+ * for ever, and a name that tells the pools apart in pg_stat_activity.
+ */
+export function connectionSettings(
+  db: Pick<DatabaseConfig, 'statementTimeoutMs' | 'lockTimeoutMs' | 'idleInTransactionTimeoutMs'>,
+  applicationName: string,
+): { connectionTimeoutMillis: number; options: string; application_name: string } {
+  return {
+    connectionTimeoutMillis: 5000,
+    options: [
+      `-c statement_timeout=${db.statementTimeoutMs}`,
+      `-c lock_timeout=${db.lockTimeoutMs}`,
+      `-c idle_in_transaction_session_timeout=${db.idleInTransactionTimeoutMs}`,
+      '-c timezone=UTC',
+    ].join(' '),
+    application_name: applicationName,
   };
 }

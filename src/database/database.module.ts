@@ -7,6 +7,8 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
+import { DatabaseProbe } from './database-probe.js';
+import { ExportConnections } from './export-connections.js';
 import { Transactions } from './transactions.js';
 
 /**
@@ -50,7 +52,7 @@ class PoolErrorListener implements OnApplicationBootstrap {
       },
     }),
   ],
-  providers: [PoolErrorListener, Transactions],
-  exports: [Transactions],
+  providers: [PoolErrorListener, Transactions, ExportConnections, DatabaseProbe],
+  exports: [Transactions, ExportConnections, DatabaseProbe],
 })
 export class DatabaseModule {}

@@ -1,12 +1,16 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, type HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 
 import { Public } from '../auth/auth.decorator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { DatabaseProbe } from '../database/database-probe.js';
 import { ShutdownState } from './shutdown-state.js';
+
+/** How long the database may take to answer readiness. */
+const READY_TIMEOUT_MS = 2000;
 
 export class HealthResponseDto {
   @ApiProperty({ example: 'ok' })
@@ -29,7 +33,8 @@ export class HealthResponseDto {
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly probe: DatabaseProbe,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly shutdown: ShutdownState,
   ) {}
@@ -62,10 +67,19 @@ export class HealthController {
   @ApiOperation({
     operationId: 'getReadiness',
     summary: 'Readiness: 200 when the database answers, else 503',
-    description: 'Also 503 from the moment the service is asked to stop (SIGTERM), while it still serves requests.',
+    description:
+      'The database is asked on a connection of its own, so a request pool that is all in use does not make ' +
+      'every instance unready at once. Also 503 from the moment the service is asked to stop (SIGTERM), while ' +
+      'it still serves requests.',
   })
   ready(): Promise<HealthCheckResult> {
     if (this.shutdown.draining) throw new ServiceUnavailableException('Shutting down');
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(() => this.probe.ping(READY_TIMEOUT_MS))
+          .withTimeout(READY_TIMEOUT_MS),
+    ]);
   }
 }

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { ExportConnections } from '../database/export-connections.js';
+
 /** What a connection pool holds right now (pg's Pool counters). */
 export interface PoolStats {
-  pool: 'primary' | 'replica';
+  pool: 'primary' | 'replica' | 'export';
   max: number;
   total: number;
   idle: number;
@@ -21,7 +23,10 @@ interface PgPool {
 /** The gauges read at scrape time: two cheap counts and the pools' counters. */
 @Injectable()
 export class MetricsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly exportConnections: ExportConnections,
+  ) {}
 
   /**
    * Active streaming sessions and pending webhook deliveries, in one round trip when the webhook
@@ -42,7 +47,7 @@ export class MetricsRepository {
     return { activeSessions: Number(row.active), webhookPending };
   }
 
-  /** The primary's pool and, with DB_READ_URL, the replica's. */
+  /** The primary's pool, with DB_READ_URL the replica's, and the CSV exports' once one ran. */
   pools(): PoolStats[] {
     const driver = this.dataSource.driver as unknown as { master?: PgPool; slaves?: PgPool[] };
     const stats = (pool: PoolStats['pool'], p: PgPool): PoolStats => ({
@@ -55,6 +60,7 @@ export class MetricsRepository {
     return [
       ...(driver.master ? [stats('primary', driver.master)] : []),
       ...(driver.slaves ?? []).map((p) => stats('replica', p)),
+      ...[this.exportConnections.stats()].flatMap((p) => (p ? [{ pool: 'export' as const, ...p }] : [])),
     ];
   }
 }

@@ -66,6 +66,12 @@ export class MetricsService {
     help: 'Rate-limit checks that Redis could not answer (served from the per-instance fallback)',
     registers: [this.registry],
   });
+  private readonly csvExports = new Counter({
+    name: 'accounting_csv_exports_total',
+    help: 'CSV exports by how they ended: completed, closed (client left), stalled (client stopped reading), failed, refused (the user had 2 running)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly webhookPending = new Gauge({
     name: 'accounting_webhook_pending',
     help: 'Webhook deliveries waiting to be sent (read from the database when scraped)',
@@ -78,13 +84,13 @@ export class MetricsService {
   });
   private readonly poolConnections = new Gauge({
     name: 'accounting_db_pool_connections',
-    help: 'Database pool connections by pool (primary, replica) and state (total, idle, waiting clients)',
+    help: 'Database pool connections by pool (primary, replica, export) and state (total, idle, waiting clients)',
     labelNames: ['pool', 'state'] as const,
     registers: [this.registry],
   });
   private readonly poolMax = new Gauge({
     name: 'accounting_db_pool_max',
-    help: 'Database pool size limit (DB_POOL_SIZE)',
+    help: 'Database pool size limit (DB_POOL_SIZE; export: EXPORT_POOL_SIZE)',
     labelNames: ['pool'] as const,
     registers: [this.registry],
   });
@@ -120,6 +126,10 @@ export class MetricsService {
   jobRun(job: string, result: JobResult): void {
     this.jobRuns.inc({ job, result });
     if (result === 'success') this.jobLastSuccess.set({ job }, Date.now() / 1000);
+  }
+
+  csvExportEnded(outcome: 'completed' | 'closed' | 'stalled' | 'failed' | 'refused'): void {
+    this.csvExports.inc({ outcome });
   }
 
   rateLimitStoreError(): void {

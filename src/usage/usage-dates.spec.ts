@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 
-import { csvCell } from './usage-csv.js';
 import { parseDateRange } from './usage-dates.js';
 
 describe('parseDateRange', () => {
@@ -53,17 +52,5 @@ describe('parseDateRange', () => {
     expect(() => parseDateRange('2024-03-02', '2024-03-01')).toThrow(/after/);
     expect(() => parseDateRange('2024-03-01T00:00:01Z', '2024-03-01T00:00:00Z')).toThrow(/after/);
     expect(parseDateRange('2024-03-01T23:59:59Z', '2024-03-01').endInclusive).toBe(false);
-  });
-});
-
-describe('csvCell', () => {
-  it('quotes separators, quotes and newlines and neutralises formulas', () => {
-    expect(csvCell('plain')).toBe('plain');
-    expect(csvCell('a,b')).toBe('"a,b"');
-    expect(csvCell('say "hi"\n')).toBe('"say ""hi""\n"');
-    expect(csvCell('=SUM(A1)')).toBe("'=SUM(A1)");
-    expect(csvCell({ a: 1, b: 'x' })).toBe('"{""a"":1,""b"":""x""}"');
-    expect(csvCell(null)).toBe('');
-    expect(csvCell(-5, false)).toBe('-5');
   });
 });

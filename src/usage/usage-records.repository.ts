@@ -6,12 +6,14 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
 import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
+import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { type DateRange, rangeSql } from './usage-dates.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
 export type BillingStatus = 'billed' | 'needs_review';
+export type ReviewStatus = 'open' | 'resolved';
 
 /** A usage record as stored (camelCase); `providerCost` is a decimal string. */
 export interface UsageRecordRow {
@@ -29,6 +31,8 @@ export interface UsageRecordRow {
   pricingRuleId: string | null;
   providerCost: string | null;
   billingStatus: BillingStatus;
+  /** The review of a shortfall: null (none), open, or resolved. */
+  reviewStatus: ReviewStatus | null;
 }
 
 export interface CreateUsageRecordInput {
@@ -97,10 +101,11 @@ export interface RecordSqlRow {
   pricing_rule_id: string | null;
   provider_cost: string | null;
   billing_status: BillingStatus;
+  review_status: ReviewStatus | null;
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status`;
+  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status, review_status`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -142,6 +147,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     pricingRuleId: r.pricing_rule_id,
     providerCost: r.provider_cost,
     billingStatus: r.billing_status,
+    reviewStatus: r.review_status,
   };
 }
 
@@ -161,6 +167,7 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     metadata: row.metadata,
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
+    reviewStatus: row.reviewStatus,
   };
 }
 
@@ -171,7 +178,10 @@ const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int,
 
 @Injectable()
 export class UsageRecordsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly exportConnections: ExportConnections,
+  ) {}
 
   /**
    * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
@@ -179,7 +189,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v3',
+      name: 'usage_record_with_debit_v4',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
@@ -269,35 +279,39 @@ export class UsageRecordsRepository {
 
   /**
    * Opens a REPEATABLE READ snapshot with a server-side cursor over every matching record, newest
-   * first, on a connection of its own (on the replica when there is one). Done before the answer starts, so a database error is still a
-   * clean error response rather than a 200 cut off mid-body. The caller must `close()` it.
+   * first, on a connection of the exports' own pool (src/database/export-connections.ts; on the
+   * replica when there is one). Done before the answer starts, so a database error is still a clean
+   * error response rather than a 200 cut off mid-body. The caller must `close()` it.
    */
   async openCursor(filter: RecordsFilter): Promise<RecordsCursor> {
     const { where, params } = filterSql(filter);
-    const runner = this.dataSource.createQueryRunner('slave');
-    await runner.connect();
+    const connection = await this.exportConnections.connect();
     try {
-      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await runner.query(
+      await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await connection.query(
         `DECLARE usage_csv NO SCROLL CURSOR FOR
            SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
             ORDER BY "timestamp" DESC, id DESC`,
         params,
       );
     } catch (error) {
-      await runner.query('ROLLBACK').catch(() => undefined);
-      await runner.release();
+      await connection.query('ROLLBACK').catch(() => undefined);
+      connection.release();
       throw error;
     }
+    let open = true;
     return {
-      fetch: (n) => runner.query(`FETCH ${n} FROM usage_csv`),
+      fetch: (n) => connection.query<RecordSqlRow>(`FETCH ${n} FROM usage_csv`),
       commit: async () => {
-        await runner.query('COMMIT');
+        await connection.query('COMMIT');
+        open = false;
       },
       close: async () => {
-        if (runner.isReleased) return;
-        await runner.query('ROLLBACK').catch(() => undefined);
-        await runner.release();
+        if (open) {
+          open = false;
+          await connection.query('ROLLBACK').catch(() => undefined);
+        }
+        connection.release();
       },
     };
   }

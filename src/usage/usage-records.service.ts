@@ -1,12 +1,16 @@
-import { Readable } from 'node:stream';
-
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
+import { TooManyExportsError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { CsvExportStream } from './csv-export-stream.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
-import { csvCell, csvLine } from './usage-csv.js';
+import { ExportSlots } from './export-slots.js';
+import { csvLine, csvNumber, csvText } from './usage-csv.js';
 import { parseDateRange } from './usage-dates.js';
 import {
   type RecordsFilter,
@@ -40,28 +44,37 @@ const CSV_COLUMNS = [
   'metadata',
 ];
 const CSV_BATCH = 1000;
+/** Exports one user may have streaming at once (per instance). */
+export const EXPORTS_PER_USER = 2;
 
+/** Every text cell quoted and defused (user-supplied or not: one rule); numbers plain. */
 function csvRow(r: RecordSqlRow): string {
   return csvLine([
-    csvCell(r.id, false),
-    csvCell(r.user_id),
-    csvCell(r.timestamp.toISOString(), false),
-    csvCell(r.service),
-    csvCell(r.operation),
-    csvCell(r.credits, false),
-    csvCell(r.model_id),
-    csvCell(r.tokens, false),
-    csvCell(r.input_tokens, false),
-    csvCell(r.output_tokens, false),
-    csvCell(r.billing_status, false),
-    csvCell(r.metadata),
+    csvText(r.id),
+    csvText(r.user_id),
+    csvText(r.timestamp.toISOString()),
+    csvText(r.service),
+    csvText(r.operation),
+    csvNumber(r.credits),
+    csvText(r.model_id),
+    csvNumber(r.tokens),
+    csvNumber(r.input_tokens),
+    csvNumber(r.output_tokens),
+    csvText(r.billing_status),
+    csvText(r.metadata),
   ]);
 }
 
 /** Reading records back: the JSON list and the CSV export, with one filter for both. */
 @Injectable()
 export class UsageRecordsService {
-  constructor(private readonly records: UsageRecordsRepository) {}
+  private readonly exports = new ExportSlots(EXPORTS_PER_USER);
+
+  constructor(
+    private readonly records: UsageRecordsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /**
    * The filter of both the JSON list and the CSV export, so both refuse the same input (dates,
@@ -94,25 +107,39 @@ export class UsageRecordsService {
   /**
    * Every matching record as CSV, newest first (after `cursor` when given; no `limit`), read through a
    * server-side cursor in batches, so memory stays flat however many rows match; the stream pauses
-   * while the client reads slowly. The filter is checked and the cursor opened before the answer
-   * starts, so bad input and database errors are clean error responses.
+   * while the client reads slowly and ends when it stops reading (EXPORT_STALL_TIMEOUT_MS). The filter
+   * is checked, the caller's export slot taken and the cursor opened before the answer starts, so bad
+   * input, a third export of one user (429) and database errors are clean error responses.
    */
-  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Promise<Readable> {
-    const cursor = await this.records.openCursor(this.recordsFilter(caller, query));
-    async function* lines(): AsyncGenerator<string> {
-      try {
-        yield csvLine(CSV_COLUMNS);
-        for (;;) {
-          const batch = await cursor.fetch(CSV_BATCH);
-          if (batch.length === 0) break;
-          yield batch.map(csvRow).join('');
-        }
-        await cursor.commit();
-      } finally {
-        // Also reached when the client disconnects (the generator is returned early).
-        await cursor.close();
-      }
+  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Promise<CsvExportStream> {
+    const filter = this.recordsFilter(caller, query);
+    const { stallTimeoutMs } = this.config.csvExports;
+    const giveBack = this.exports.take(caller.userId);
+    if (!giveBack) {
+      this.metrics.csvExportEnded('refused');
+      throw new TooManyExportsError(this.exports.perUser, Math.ceil(stallTimeoutMs / 1000));
     }
-    return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
+    const cursor = await this.records.openCursor(filter).catch((error: unknown) => {
+      giveBack();
+      throw error;
+    });
+    let headerSent = false;
+    const source = {
+      next: async (): Promise<string | null> => {
+        if (!headerSent) {
+          headerSent = true;
+          return csvLine(CSV_COLUMNS);
+        }
+        const batch = await cursor.fetch(CSV_BATCH);
+        if (batch.length > 0) return batch.map(csvRow).join('');
+        await cursor.commit();
+        return null;
+      },
+      close: () => cursor.close(),
+    };
+    return new CsvExportStream(source, stallTimeoutMs, (how) => {
+      giveBack();
+      this.metrics.csvExportEnded(how);
+    });
   }
 }

@@ -56,7 +56,7 @@ export class UsageStatsService {
     const range = parseDateRange(query.startDate, query.endDate);
     const rows = await this.stats.systemAggregates(range, query.topUsers ?? 100);
     const total = rows.find((r) => r.kind === 'total');
-    const marginByModel: Record<string, { credits: number; providerCost: string | null }> = {};
+    const marginByModel = keyed<{ credits: number; providerCost: string | null }>();
     for (const r of rows) {
       if (r.kind === 'model' && r.key !== null)
         marginByModel[r.key] = { credits: toCount(r.credits), providerCost: r.provider_cost };
@@ -86,8 +86,17 @@ export class UsageStatsService {
   }
 }
 
+/**
+ * An object keyed by stored text (service names, models, user ids): without a prototype, so every key
+ * is an own property, `__proto__` and `constructor` included. On a plain object, assigning
+ * `map['__proto__']` sets the prototype instead and the key vanished from the JSON.
+ */
+function keyed<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function toMap(rows: AggRow[], kind: AggRow['kind']): Record<string, number> {
-  const map: Record<string, number> = {};
+  const map = keyed<number>();
   for (const r of rows) if (r.kind === kind && r.key !== null) map[r.key] = toCount(r.credits);
   return map;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Param, Query, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -23,6 +23,8 @@ import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { BatchBodyInterceptor } from './batch-body.interceptor.js';
+import { ApiCsvExportRefusals } from './csv-export.decorator.js';
+import { ExportStalledError } from './csv-export-stream.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
   DateRangeQueryDto,
@@ -44,6 +46,8 @@ import { UsageStatsService } from './usage-stats.service.js';
 @ApiExtraModels(ModelMarginDto)
 @Controller('api/usage')
 export class UsageController {
+  private readonly logger = new Logger('UsageExport');
+
   constructor(
     private readonly usage: UsageService,
     private readonly statistics: UsageStatsService,
@@ -226,13 +230,15 @@ export class UsageController {
   }
 
   @Get('records')
+  // Above @Auth: applied after it, so its 429 schema (with retryAfter) is the one documented.
+  @ApiCsvExportRefusals('With format=csv: ')
   @Auth('user', { scope: 'usage:read' })
   @ApiOperation({
     operationId: 'listUsageRecords',
     summary: 'Usage records, newest first (own; supervisors and admins: any user or everyone)',
     description:
       'Cursor paging on (timestamp, id). For every matching record as CSV use exportUsageRecordsCsv; ' +
-      '`format=csv` here still answers text/csv for existing callers but is deprecated.',
+      '`format=csv` here still answers text/csv for existing callers (with the export’s limits) but is deprecated.',
   })
   @ApiOkResponse({ type: UsageRecordListResponseDto, description: 'A page of records' })
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
@@ -246,13 +252,16 @@ export class UsageController {
 
   // Declared after `records`; a static path, so no parameter route can take "export".
   @Get('records/export')
+  @ApiCsvExportRefusals()
   @Auth('user', { scope: 'usage:read' })
   @ApiOperation({
     operationId: 'exportUsageRecordsCsv',
     summary: 'Every matching usage record as CSV (own; supervisors and admins: any user or everyone)',
     description:
       'Streams text/csv with a header row: every record the same filters select in listUsageRecords, after ' +
-      '`cursor` when one is given. The filters are checked before anything is streamed.',
+      '`cursor` when one is given. The filters are checked before anything is streamed. Text cells are quoted, ' +
+      "and a cell that a spreadsheet could read as a formula starts with `'`. At most 2 exports per user at a " +
+      'time; an export whose client takes nothing for EXPORT_STALL_TIMEOUT_MS is cut off.',
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({
@@ -273,9 +282,16 @@ export class UsageController {
   }
 
   private async csv(user: AuthUser, query: ExportRecordsQueryDto): Promise<StreamableFile> {
-    return new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
+    const file = new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
       type: 'text/csv; charset=utf-8',
       disposition: 'attachment; filename="usage-records.csv"',
     });
+    // A failure mid-stream cuts the response off (Nest's handler); a client that stopped reading is
+    // its own fault, not the service's.
+    return file.setErrorLogger((err) =>
+      err instanceof ExportStalledError
+        ? this.logger.warn({ msg: 'CSV export ended: its client stopped reading', stallTimeoutMs: err.stallTimeoutMs })
+        : this.logger.error({ msg: 'CSV export failed mid-stream', err }),
+    );
   }
 }

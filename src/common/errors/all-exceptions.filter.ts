@@ -5,7 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { connectionProblem } from '../../database/connection-errors.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { RequestShapeError } from '../http/request-shape.js';
-import { DatabaseUnavailableError, DomainError, OutcomeUnknownError, SpendRateLimitedError } from './domain-error.js';
+import { DatabaseUnavailableError, DomainError, OutcomeUnknownError } from './domain-error.js';
 import { REASON_PHRASE as REASON } from './reason-phrases.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -67,7 +67,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    if (exception instanceof SpendRateLimitedError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // A domain error that says when to come back says it in the header too (429 and 503 alike).
+    const retryAfter = exception instanceof DomainError ? exception.details.retryAfter : undefined;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     res.status(body.statusCode).json(body);
   }
 

@@ -6,6 +6,7 @@ export const DOMAIN_ERROR_STATUS = {
   INSUFFICIENT_CREDITS: 402,
   KEY_LIMIT_EXCEEDED: 402,
   SPEND_RATE_LIMITED: 429,
+  TOO_MANY_EXPORTS: 429,
   NOT_FOUND: 404,
   SESSION_EXISTS: 409,
   PLAN_EXISTS: 409,
@@ -27,6 +28,7 @@ export const DOMAIN_ERROR_STATUS = {
   SELF_GRANT_FORBIDDEN: 403,
   DATABASE_UNAVAILABLE: 503,
   OUTCOME_UNKNOWN: 503,
+  EXPORTS_BUSY: 503,
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_STATUS;
@@ -63,6 +65,22 @@ export class KeyLimitExceededError extends DomainError {
 export class SpendRateLimitedError extends DomainError {
   constructor(readonly retryAfterSeconds: number) {
     super('SPEND_RATE_LIMITED', 'Hourly spend limit reached; retry later', { retryAfter: retryAfterSeconds });
+  }
+}
+
+/** The caller already has as many CSV exports streaming as one user may (nothing was opened). */
+export class TooManyExportsError extends DomainError {
+  constructor(limit: number, retryAfterSeconds: number) {
+    super('TOO_MANY_EXPORTS', `At most ${limit} CSV exports per user at a time; retry when one has finished`, {
+      retryAfter: retryAfterSeconds,
+    });
+  }
+}
+
+/** Every connection the CSV exports may hold (EXPORT_POOL_SIZE) stayed in use while this one waited. */
+export class ExportsBusyError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super('EXPORTS_BUSY', 'Too many CSV exports are running; please retry later', { retryAfter: retryAfterSeconds });
   }
 }
 

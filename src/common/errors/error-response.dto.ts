@@ -56,3 +56,13 @@ export class UnprocessableResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({ example: 'acme.unpriced-model', description: 'With PRICING_UNKNOWN_MODEL' })
   modelId?: string;
 }
+
+/** 429 or 503 that may say when to retry: `retryAfter` seconds, also sent as the Retry-After header. */
+export class RetryLaterResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({
+    example: 10,
+    description:
+      'With TOO_MANY_EXPORTS and EXPORTS_BUSY: seconds to wait before retrying (also the Retry-After header)',
+  })
+  retryAfter?: number;
+}

@@ -20,6 +20,7 @@ import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { REVIEW_STATUSES } from './review.dto.js';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 
@@ -190,6 +191,16 @@ export class UsageRecordResponseDto {
 
   @ApiProperty({ enum: ['billed', 'needs_review'], example: 'billed' })
   billingStatus: 'billed' | 'needs_review';
+
+  @ApiProperty({
+    enum: [...REVIEW_STATUSES, null],
+    nullable: true,
+    example: null,
+    description:
+      'The review of a shortfall the balance could not cover (see the review queue): null when the record has ' +
+      'none, `open` while it waits for an admin, `resolved` once written off or collected',
+  })
+  reviewStatus: (typeof REVIEW_STATUSES)[number] | null;
 }
 
 export class UsageRecordListResponseDto {

@@ -52,7 +52,11 @@ export class ReviewItemDto {
   @ApiProperty({ type: 'integer', example: 4, description: 'What the settlement could not collect' })
   shortfall: number;
 
-  @ApiProperty({ enum: REVIEW_STATUSES, example: 'open' })
+  @ApiProperty({
+    enum: REVIEW_STATUSES,
+    example: 'open',
+    description: 'open while it waits for an admin, resolved once written off or collected (never null here)',
+  })
   reviewStatus: (typeof REVIEW_STATUSES)[number];
 
   @ApiProperty({ enum: [...REVIEW_ACTIONS, null], nullable: true, example: null })
