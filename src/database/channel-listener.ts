@@ -3,6 +3,8 @@ import pg from 'pg';
 
 /** How soon a lost LISTEN connection is opened again. */
 const LISTEN_RETRY_MS = 2000;
+/** How long one attempt to open the LISTEN connection may take. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -38,10 +40,11 @@ export class ChannelListener {
     return this.connected;
   }
 
-  start(): void {
-    if (this.running) return;
+  /** Starts listening; resolves once the first attempt has connected or failed (retries go on). */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
-    void this.listen();
+    return this.listen();
   }
 
   async stop(): Promise<void> {
@@ -63,7 +66,12 @@ export class ChannelListener {
   private async listen(): Promise<void> {
     const { url, channel, applicationName, logger } = this.options;
     if (!this.running || !url) return;
-    const client = new pg.Client({ connectionString: url, application_name: applicationName });
+    // Bounded: start() is awaited at bootstrap, which must not hang on an unreachable database.
+    const client = new pg.Client({
+      connectionString: url,
+      application_name: applicationName,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     const retry = () => {
       if (this.client === client) this.client = null;
       this.lost();

@@ -51,8 +51,9 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.listener.start();
+  /** Waits for the first LISTEN, so that the cache works from the first request. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

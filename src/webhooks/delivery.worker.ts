@@ -74,7 +74,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.listener.start();
+    void this.listener.start();
     this.loop = this.run();
   }
 
