@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
@@ -77,6 +78,18 @@ export class ApiKeysController {
   @ApiBadRequestResponse({
     description: 'Invalid body, unknown scope, expiresAt not in the future, or limitPeriod without creditLimit',
     type: ErrorResponseDto,
+  })
+  @ApiConflictResponse({
+    description: 'The owner already holds MAX_API_KEYS_PER_USER active keys (default 100): revoke one first',
+    type: ErrorResponseDto,
+    examples: {
+      quota: domainErrorExample(
+        'API_KEY_QUOTA',
+        'At most 100 active API keys per user: revoke one first',
+        'The owner holds as many active keys as allowed',
+        { maxApiKeys: 100 },
+      ),
+    },
   })
   @ApiForbiddenResponse({
     description: 'Called with an API key, or `usage:ingest` asked for by a caller who is not an admin',

@@ -65,6 +65,21 @@ export class ApiKeysRepository {
     return (await this.find(manager, key.id, null))!;
   }
 
+  /**
+   * How many usable keys (neither revoked nor expired) `userId` holds, with that user's key creations
+   * serialised until the transaction ends (a transaction-scoped advisory lock, apart from the account
+   * row the money path locks), so parallel creations cannot pass a quota together.
+   */
+  async countActiveForCreate(manager: EntityManager, userId: string): Promise<number> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('api_keys:' || $1::text, 0))`, [userId]);
+    const rows: { n: number }[] = await manager.query(
+      `SELECT count(*)::int AS n FROM api_keys
+        WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+      [userId],
+    );
+    return rows[0].n;
+  }
+
   /** One key; with `owner`, only if it is that user's. */
   async find(manager: EntityManager, id: string, owner: string | null): Promise<StoredApiKey | null> {
     const qb = this.select(manager).where('k.id = :id', { id });

@@ -1,10 +1,12 @@
-import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { ApiKeysRepository, type KeyLookup, type StoredApiKey } from './api-keys.repository.js';
@@ -64,6 +66,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly tx: Transactions,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser'>,
   ) {}
 
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -82,8 +85,16 @@ export class ApiKeysService {
       throw new DomainError('FORBIDDEN', `Only an admin may create a key with ${adminOnly.join(', ')}`);
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
-    const stored = await this.tx.run((manager) =>
-      this.keys.insert(manager, {
+    const stored = await this.tx.run(async (manager) => {
+      const held = await this.keys.countActiveForCreate(manager, owner.userId);
+      if (held >= this.config.maxApiKeysPerUser) {
+        throw new DomainError(
+          'API_KEY_QUOTA',
+          `At most ${this.config.maxApiKeysPerUser} active API keys per user: revoke one first`,
+          { maxApiKeys: this.config.maxApiKeysPerUser },
+        );
+      }
+      return this.keys.insert(manager, {
         userId: owner.userId,
         name: dto.name,
         keyHash: hashApiKey(key),
@@ -91,8 +102,8 @@ export class ApiKeysService {
         permissions,
         expiresAt,
         ...budget,
-      }),
-    );
+      });
+    });
     const created = toDto(stored);
     this.logger.log({ msg: 'api key created', keyId: created.id, userId: created.userId, prefix: created.prefix });
     return { ...created, key };

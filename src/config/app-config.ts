@@ -67,6 +67,8 @@ export interface AppConfig {
   jobsEnabled: boolean;
   /** EVENT_RETENTION_DAYS: events older than this, and their finished deliveries, are deleted. */
   eventRetentionDays: number;
+  /** MAX_API_KEYS_PER_USER: active API keys one user may hold; one more is refused (API_KEY_QUOTA). */
+  maxApiKeysPerUser: number;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
   /** METRICS_TOKEN: the bearer token GET /metrics requires (null: the route answers 404). */
@@ -365,6 +367,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     jobsEnabled: read.bool('JOBS_ENABLED', true),
     eventRetentionDays: read.int('EVENT_RETENTION_DAYS', 90, 1, 36_500),
+    maxApiKeysPerUser: read.int('MAX_API_KEYS_PER_USER', 100, 1, 100_000),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets),
