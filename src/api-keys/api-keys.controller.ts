@@ -87,7 +87,6 @@ export class ApiKeysController {
         'API_KEY_QUOTA',
         'At most 100 active API keys per user: revoke one first',
         'The owner holds as many active keys as allowed',
-        { maxApiKeys: 100 },
       ),
     },
   })

@@ -91,7 +91,6 @@ export class ApiKeysService {
         throw new DomainError(
           'API_KEY_QUOTA',
           `At most ${this.config.maxApiKeysPerUser} active API keys per user: revoke one first`,
-          { maxApiKeys: this.config.maxApiKeysPerUser },
         );
       }
       return this.keys.insert(manager, {

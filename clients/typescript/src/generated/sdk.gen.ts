@@ -31,7 +31,7 @@ export const getApiLiveness = <ThrowOnError extends boolean = false>(options?: O
 /**
  * Readiness: 200 when the database answers, else 503
  *
- * Also 503 from the moment the service is asked to stop (SIGTERM), while it still serves requests.
+ * The database is asked on a connection of its own, so a request pool that is all in use does not make every instance unready at once. Also 503 from the moment the service is asked to stop (SIGTERM), while it still serves requests.
  */
 export const getReadiness = <ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>): RequestResult<GetReadinessResponses, GetReadinessErrors, ThrowOnError> => (options?.client ?? client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({ url: '/api/health/ready', ...options });
 
@@ -297,7 +297,7 @@ export const getSystemUsageStats = <ThrowOnError extends boolean = false>(option
 /**
  * Usage records, newest first (own; supervisors and admins: any user or everyone)
  *
- * Cursor paging on (timestamp, id). For every matching record as CSV use exportUsageRecordsCsv; `format=csv` here still answers text/csv for existing callers but is deprecated.
+ * Cursor paging on (timestamp, id). For every matching record as CSV use exportUsageRecordsCsv; `format=csv` here still answers text/csv for existing callers (with the export’s limits) but is deprecated.
  */
 export const listUsageRecords = <ThrowOnError extends boolean = false>(options?: Options<ListUsageRecordsData, ThrowOnError>): RequestResult<ListUsageRecordsResponses, ListUsageRecordsErrors, ThrowOnError> => (options?.client ?? client).get<ListUsageRecordsResponses, ListUsageRecordsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -308,7 +308,7 @@ export const listUsageRecords = <ThrowOnError extends boolean = false>(options?:
 /**
  * Every matching usage record as CSV (own; supervisors and admins: any user or everyone)
  *
- * Streams text/csv with a header row: every record the same filters select in listUsageRecords, after `cursor` when one is given. The filters are checked before anything is streamed.
+ * Streams text/csv with a header row: every record the same filters select in listUsageRecords, after `cursor` when one is given. The filters are checked before anything is streamed. Text cells are quoted, and a cell that a spreadsheet could read as a formula starts with `'`. At most 2 exports per user at a time; an export whose client takes nothing for EXPORT_STALL_TIMEOUT_MS is cut off.
  */
 export const exportUsageRecordsCsv = <ThrowOnError extends boolean = false>(options?: Options<ExportUsageRecordsCsvData, ThrowOnError>): RequestResult<ExportUsageRecordsCsvResponses, ExportUsageRecordsCsvErrors, ThrowOnError> => (options?.client ?? client).get<ExportUsageRecordsCsvResponses, ExportUsageRecordsCsvErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],

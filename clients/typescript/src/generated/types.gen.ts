@@ -487,6 +487,10 @@ export type UsageRecordResponseDto = {
      */
     pricingRuleId: string | null;
     billingStatus: 'billed' | 'needs_review';
+    /**
+     * The review of a shortfall the balance could not cover (see the review queue): null when the record has none, `open` while it waits for an admin, `resolved` once written off or collected
+     */
+    reviewStatus: 'open' | 'resolved' | null;
 };
 
 export type BatchEventDto = {
@@ -639,6 +643,30 @@ export type SystemUsageStatsResponseDto = {
     };
 };
 
+export type RetryLaterResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With TOO_MANY_EXPORTS and EXPORTS_BUSY: seconds to wait before retrying (also the Retry-After header)
+     */
+    retryAfter?: number;
+};
+
 export type UsageRecordListResponseDto = {
     items: Array<UsageRecordResponseDto>;
     nextCursor: string | null;
@@ -658,6 +686,9 @@ export type ReviewItemDto = {
      * What the settlement could not collect
      */
     shortfall: number;
+    /**
+     * open while it waits for an admin, resolved once written off or collected (never null here)
+     */
     reviewStatus: 'open' | 'resolved';
     resolution: 'write_off' | 'collect' | null;
     resolvedBy: string | null;
@@ -2742,12 +2773,14 @@ export type ListUsageRecordsErrors = {
     415: ErrorResponseDto;
     /**
      * Rate limited; see Retry-After
+     *
+     * With format=csv: TOO_MANY_EXPORTS: the caller already has 2 exports streaming; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     * The database is unavailable (DATABASE_UNAVAILABLE: nothing changed; retry), or With format=csv: EXPORTS_BUSY: every export connection (EXPORT_POOL_SIZE) stayed in use for 5 s; see Retry-After
      */
-    503: ErrorResponseDto;
+    503: RetryLaterResponseDto;
 };
 
 export type ListUsageRecordsError = ListUsageRecordsErrors[keyof ListUsageRecordsErrors];
@@ -2809,12 +2842,14 @@ export type ExportUsageRecordsCsvErrors = {
     415: ErrorResponseDto;
     /**
      * Rate limited; see Retry-After
+     *
+     * TOO_MANY_EXPORTS: the caller already has 2 exports streaming; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     * The database is unavailable (DATABASE_UNAVAILABLE: nothing changed; retry), or EXPORTS_BUSY: every export connection (EXPORT_POOL_SIZE) stayed in use for 5 s; see Retry-After
      */
-    503: ErrorResponseDto;
+    503: RetryLaterResponseDto;
 };
 
 export type ExportUsageRecordsCsvError = ExportUsageRecordsCsvErrors[keyof ExportUsageRecordsCsvErrors];
@@ -3390,7 +3425,7 @@ export type CreateApiKeyErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * A request with this Idempotency-Key is still in progress
+     * The owner already holds MAX_API_KEYS_PER_USER active keys (default 100): revoke one first; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
