@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/app-config.js';
 import { buildDataSourceOptions } from './src/database/data-source-options.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedded-postgres.js';
+import { ENTITIES } from './src/entities.js';
 
 /**
  * DataSource for the TypeORM CLI (`npm run migration:run|revert|generate`), built by the same
@@ -22,4 +23,4 @@ if (!url) {
   process.once('exit', () => embedded.stopNow());
 }
 
-export default new DataSource({ ...buildDataSourceOptions({ ...database, url }), migrationsRun: false });
+export default new DataSource({ ...buildDataSourceOptions({ ...database, url }, ENTITIES), migrationsRun: false });

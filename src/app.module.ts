@@ -14,6 +14,7 @@ import type { BuildAppConfigOptions } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
@@ -44,7 +45,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env, options),
         ClockModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         MetricsModule,
         ThrottlingModule,
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.

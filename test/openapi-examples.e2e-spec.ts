@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DOMAIN_ERROR_STATUS } from '../src/common/errors/domain-error.js';
-import { REASON_PHRASE } from '../src/openapi/error-examples.js';
+import { REASON_PHRASE } from '../src/common/errors/error-examples.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import {
   type Body,

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { connectionProblem } from '../src/database/connection-errors.js';
+import { connectionProblem } from '../src/common/errors/connection-errors.js';
 import { PoolStatementManager } from '../src/database/pool-statements.js';
 
 /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { buildDatabaseConfig } from '../src/config/app-config.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { ENTITIES } from '../src/entities.js';
 import { schemaCatalog } from './support/schema-catalog.js';
 
 /**
@@ -53,7 +54,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
 };
 
 function optionsFor(url: string) {
-  return { ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }), migrationsRun: false };
+  return {
+    ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }, ENTITIES),
+    migrationsRun: false,
+  };
 }
 
 /**

@@ -18,10 +18,10 @@ import {
 
 import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { domainErrorExample, notFoundExample, plainErrorExample } from '../openapi/error-examples.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
   ApiKeyListResponseDto,

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { commonErrorExamples, domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
 import { type AuthUser, type Role, roleSatisfies } from './roles.js';
 
 /**
@@ -37,3 +38,23 @@ export const SELF_GRANT_MESSAGES = {
   credits: 'Supervisors may not allocate credits to their own account',
   subscription: 'Supervisors may not change their own subscription',
 } as const;
+
+/**
+ * The 403s of a supervisor route that refuses the caller's own account (separation of duties), with
+ * the role and API-key refusals its @Auth documents: a route's own 403 examples replace the common
+ * ones (document-rules.ts), so they are repeated here.
+ */
+export function selfGrantForbiddenExamples(what: keyof typeof SELF_GRANT_MESSAGES): NamedExamples {
+  return {
+    ...commonErrorExamples(403, { post: false, role: 'supervisor' }),
+    selfGrant: domainErrorExample(
+      'SELF_GRANT_FORBIDDEN',
+      SELF_GRANT_MESSAGES[what],
+      'A supervisor naming their own account (admins may)',
+    ),
+  };
+}
+
+export const SELF_GRANT_DESCRIPTION =
+  'A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of ' +
+  'duties; admins may)';

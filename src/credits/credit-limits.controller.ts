@@ -2,8 +2,8 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth } from '../auth/auth.decorator.js';
+import { notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { notFoundExample } from '../openapi/error-examples.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import {
   AlertThresholdsResponseDto,

@@ -12,18 +12,13 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { assertMayAccessUser } from '../auth/access.js';
+import { assertMayAccessUser, SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
+import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import {
-  notFoundExample,
-  SELF_GRANT_DESCRIPTION,
-  selfGrantForbiddenExamples,
-  unknownModelExample,
-} from '../openapi/error-examples.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';

@@ -3,14 +3,18 @@ import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { DiscardBrokenConnections } from './discard-broken-connections.js';
-import { ENTITIES } from './entities.js';
 
 /**
  * The one place that turns configuration into TypeORM options; used by the app (via
  * TypeOrmModule) and by `ormconfig.ts` for the CLI. Entities and migrations are listed explicitly
- * (no globs), so the same list works compiled, under the test runner and in the CLI.
+ * (no globs), so the same list works compiled, under the test runner and in the CLI. The entities
+ * come from the composition root (`src/entities.ts`): this layer imports no feature; running the
+ * migrations needs none.
  */
-export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): DataSourceOptions {
+export function buildDataSourceOptions(
+  db: DatabaseConfig & { url: string },
+  entities: NonNullable<DataSourceOptions['entities']> = [],
+): DataSourceOptions {
   return {
     type: 'postgres',
     // DB_READ_URL: only reads that ask for the replica go there (src/database/replica-reads.ts).
@@ -19,7 +23,7 @@ export function buildDataSourceOptions(db: DatabaseConfig & { url: string }): Da
     ...(db.readUrl
       ? { replication: { master: { url: db.url }, slaves: [{ url: db.readUrl }], defaultMode: 'master' as const } }
       : { url: db.url }),
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     subscribers: [DiscardBrokenConnections],
     migrationsRun: db.migrationsRun,

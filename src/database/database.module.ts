@@ -1,8 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
 
-import { Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { type DynamicModule, Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -36,23 +36,29 @@ class PoolErrorListener implements OnApplicationBootstrap {
   }
 }
 
+/** The database for the app; the composition root hands it the entities (src/entities.ts). */
 @Global()
-@Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
-        if (!config.database.url)
-          throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
-        return {
-          ...buildDataSourceOptions({ ...config.database, url: config.database.url }),
-          retryAttempts: 3,
-          retryDelay: 1000,
-        };
-      },
-    }),
-  ],
-  providers: [PoolErrorListener, Transactions, ExportConnections, DatabaseProbe],
-  exports: [Transactions, ExportConnections, DatabaseProbe],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  static forRoot(entities: NonNullable<DataSourceOptions['entities']>): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => {
+            if (!config.database.url)
+              throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
+            return {
+              ...buildDataSourceOptions({ ...config.database, url: config.database.url }, entities),
+              retryAttempts: 3,
+              retryDelay: 1000,
+            };
+          },
+        }),
+      ],
+      providers: [PoolErrorListener, Transactions, ExportConnections, DatabaseProbe],
+      exports: [Transactions, ExportConnections, DatabaseProbe],
+    };
+  }
+}

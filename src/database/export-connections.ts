@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 
+import { connectionProblem } from '../common/errors/connection-errors.js';
 import { ExportsBusyError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { connectionProblem } from './connection-errors.js';
 import { connectionSettings } from './data-source-options.js';
 
 /** A connection lent to one export: its statements, and `release()` (safe to call more than once). */

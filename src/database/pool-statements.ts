@@ -1,6 +1,6 @@
 import { EntityManager, QueryFailedError } from 'typeorm';
 
-import { connectionProblem } from './connection-errors.js';
+import { connectionProblem } from '../common/errors/connection-errors.js';
 
 interface PooledClient {
   query(sql: string, params?: unknown[]): Promise<RawResult | RawResult[]>;

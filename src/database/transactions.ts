@@ -4,8 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
+import { connectionProblem } from '../common/errors/connection-errors.js';
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
-import { connectionProblem } from './connection-errors.js';
 import { PoolStatementManager } from './pool-statements.js';
 
 interface Ambient {

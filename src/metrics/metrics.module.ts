@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 
+import { REFUSAL_COUNTER } from '../common/errors/all-exceptions.filter.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
@@ -11,7 +12,7 @@ import { MetricsService } from './metrics.service.js';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsRepository],
-  exports: [MetricsService],
+  providers: [MetricsService, MetricsRepository, { provide: REFUSAL_COUNTER, useExisting: MetricsService }],
+  exports: [MetricsService, REFUSAL_COUNTER],
 })
 export class MetricsModule {}

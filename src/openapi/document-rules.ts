@@ -1,7 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 
 import { REQUIRED_SCOPE_EXTENSION } from '../auth/auth.decorator.js';
-import { commonErrorExamples, type NamedExamples } from './error-examples.js';
+import { commonErrorExamples, type NamedExamples } from '../common/errors/error-examples.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 

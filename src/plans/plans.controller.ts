@@ -12,9 +12,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   CreatePlanDto,
   ListPlansQueryDto,

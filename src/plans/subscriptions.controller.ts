@@ -10,16 +10,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { assertMayAccessUser } from '../auth/access.js';
+import { assertMayAccessUser, SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import {
-  domainErrorExample,
-  notFoundExample,
-  SELF_GRANT_DESCRIPTION,
-  selfGrantForbiddenExamples,
-} from '../openapi/error-examples.js';
 import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 

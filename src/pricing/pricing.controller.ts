@@ -13,10 +13,10 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { plainErrorExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { toDate } from '../common/validation/dates.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { plainErrorExample, unknownModelExample } from '../openapi/error-examples.js';
 import {
   CreatePricingRuleDto,
   ModelPriceResponseDto,

@@ -14,6 +14,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
 import {
   ErrorResponseDto,
   SettlementConflictResponseDto,
@@ -22,7 +23,6 @@ import {
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { domainErrorExample, notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
   AbortResponseDto,

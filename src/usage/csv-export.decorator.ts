@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiServiceUnavailableResponse, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
-import { domainErrorExample } from '../openapi/error-examples.js';
 import { EXPORTS_PER_USER } from './usage-records.service.js';
 
 /**

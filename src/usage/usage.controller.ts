@@ -17,11 +17,11 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { notFoundExample, unknownModelExample } from '../openapi/error-examples.js';
 import { BatchBodyInterceptor } from './batch-body.interceptor.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
 import { ExportStalledError } from './csv-export-stream.js';

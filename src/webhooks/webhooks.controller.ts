@@ -14,11 +14,11 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { domainErrorExample, notFoundExample } from '../openapi/error-examples.js';
 import {
   AcceptedRetryResponseDto,
   AcceptedTestResponseDto,

@@ -1,10 +1,18 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 
-import { connectionProblem } from '../../database/connection-errors.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
 import { RequestShapeError } from '../http/request-shape.js';
+import { connectionProblem } from './connection-errors.js';
 import { DatabaseUnavailableError, DomainError, OutcomeUnknownError } from './domain-error.js';
 import { REASON_PHRASE as REASON } from './reason-phrases.js';
 
@@ -36,6 +44,15 @@ export interface ErrorBody {
 }
 
 /**
+ * What counts the answers the filter gives (the metrics module provides it): common code names the
+ * need, a feature fills it, so this layer imports no feature.
+ */
+export interface RefusalCounter {
+  insufficientCredits(): void;
+}
+export const REFUSAL_COUNTER = Symbol('REFUSAL_COUNTER');
+
+/**
  * The one place errors become HTTP answers: Nest's shape `{statusCode, message, error}`, domain
  * codes mapped to statuses, and anything unexpected turned into a bare 500 with the request id
  * (the stack and any SQL go to the log only).
@@ -44,11 +61,11 @@ export interface ErrorBody {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(@Optional() @Inject(REFUSAL_COUNTER) private readonly refusals?: RefusalCounter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof DomainError && exception.code === 'INSUFFICIENT_CREDITS')
-      this.metrics.insufficientCredits();
+      this.refusals?.insufficientCredits();
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();

@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 import { NestFactory } from '@nestjs/core';
 
-import { AppModule } from '../app.module.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { AppModule } from './app.module.js';
+import { buildOpenApiDocument } from './openapi/openapi.js';
 
 /**
  * Writes the OpenAPI document to a file (default `openapi.json`) without a database: Nest's preview
@@ -15,7 +15,7 @@ import { buildOpenApiDocument } from './openapi.js';
  */
 async function main(): Promise<void> {
   const target = process.argv[2] ?? 'openapi.json';
-  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
   const app = await NestFactory.create(AppModule.forRoot(), { preview: true, logger: false, abortOnError: false });

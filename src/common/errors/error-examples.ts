@@ -1,6 +1,5 @@
-import { SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { DOMAIN_ERROR_STATUS, type DomainErrorCode } from '../common/errors/domain-error.js';
-import { REASON_PHRASE } from '../common/errors/reason-phrases.js';
+import { DOMAIN_ERROR_STATUS, type DomainErrorCode } from './domain-error.js';
+import { REASON_PHRASE } from './reason-phrases.js';
 
 export { REASON_PHRASE };
 
@@ -46,26 +45,6 @@ export const unknownModelExample: NamedExamples = {
     { modelId: 'acme.unpriced-model' },
   ),
 };
-
-/**
- * The 403s of a supervisor route that refuses the caller's own account (separation of duties), with
- * the role and API-key refusals its @Auth documents: a route's own 403 examples replace the common
- * ones (document-rules.ts), so they are repeated here.
- */
-export function selfGrantForbiddenExamples(what: keyof typeof SELF_GRANT_MESSAGES): NamedExamples {
-  return {
-    ...commonErrorExamples(403, { post: false, role: 'supervisor' }),
-    selfGrant: domainErrorExample(
-      'SELF_GRANT_FORBIDDEN',
-      SELF_GRANT_MESSAGES[what],
-      'A supervisor naming their own account (admins may)',
-    ),
-  };
-}
-
-export const SELF_GRANT_DESCRIPTION =
-  'A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of ' +
-  'duties; admins may)';
 
 const IDEMPOTENCY_IN_FLIGHT = domainErrorExample(
   'IDEMPOTENCY_IN_FLIGHT',

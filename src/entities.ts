@@ -1,0 +1,42 @@
+import { ApiKey } from './api-keys/entities/api-key.entity.js';
+import { CreditAccount } from './credits/entities/credit-account.entity.js';
+import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
+import { CreditHold } from './credits/entities/credit-hold.entity.js';
+import { CreditKeySpend } from './credits/entities/credit-key-spend.entity.js';
+import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
+import { EventRecord } from './events/entities/event.entity.js';
+import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
+import { Plan } from './plans/entities/plan.entity.js';
+import { Subscription } from './plans/entities/subscription.entity.js';
+import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
+import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
+import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
+import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
+import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
+import { UsageRecord } from './usage/entities/usage-record.entity.js';
+import { UserAccount } from './users/entities/user-account.entity.js';
+import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
+import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity.js';
+
+/** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
+export const ENTITIES = [
+  UserAccount,
+  CreditAllocation,
+  CreditLedgerEntry,
+  CreditHold,
+  CreditAccount,
+  CreditKeySpend,
+  PricingRule,
+  ApiKey,
+  StreamingSession,
+  UsageRecord,
+  UsageDailyUser,
+  UsageDailyTotal,
+  UsageEventId,
+  IdempotencyKey,
+  Plan,
+  Subscription,
+  EventRecord,
+  WebhookEndpoint,
+  WebhookDelivery,
+];
