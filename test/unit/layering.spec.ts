@@ -27,7 +27,9 @@ describe('layering', () => {
   );
 
   it('finds the ground floor', () => {
-    expect(files).toEqual(expect.arrayContaining(['src/common/errors/domain-error.ts', 'src/database/transactions.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['src/common/errors/domain-error.ts', 'src/database/transactions.ts']),
+    );
   });
 
   it('src/config, src/common and src/database import no feature and not the root', () => {
