@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsUUID } from 'class-validator';
 
+import { IsUserId } from '../common/validation/ids.js';
 import { IsOptional } from '../common/validation/optional.js';
 
 /**
@@ -16,9 +17,7 @@ export class BilledPartyDto {
       'service key must. Default: the caller.',
   })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 
   @ApiPropertyOptional({

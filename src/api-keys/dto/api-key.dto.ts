@@ -16,6 +16,7 @@ import { type Scope, SCOPES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
+import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
 
@@ -203,9 +204,7 @@ export class ListApiKeysQueryDto extends PageQueryDto {
     description: "Whose keys (admin only for another user's); default: the caller",
   })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 
   @ApiPropertyOptional({

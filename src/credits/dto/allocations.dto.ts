@@ -7,14 +7,13 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 
 export class AllocateCreditsDto {
   @ApiProperty({ example: 'alice', maxLength: 50 })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId: string;
 
   @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
@@ -111,9 +110,7 @@ export class ListAllocationsQueryDto extends PageQueryDto {
     description: 'Whose allocations (default: the caller; others need supervisor)',
   })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 
   @ApiPropertyOptional({ example: false, default: false, description: 'Also list expired allocations' })

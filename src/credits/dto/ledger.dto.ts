@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { LEDGER_KINDS } from '../credit-views.js';
 
@@ -12,9 +12,7 @@ export class LedgerQueryDto extends PageQueryDto {
     description: 'Whose ledger (default: the caller; others need supervisor)',
   })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 }
 

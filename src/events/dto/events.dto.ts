@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsIn } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { EVENT_TYPES, type EventType } from '../event-types.js';
 
@@ -13,9 +14,7 @@ export class EventsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ example: 'alice', maxLength: 50 })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 }
 

@@ -18,6 +18,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
+import { IsUserId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { REVIEW_STATUSES } from './review.dto.js';
@@ -250,9 +251,7 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
     description: 'Default: the caller. Another user needs supervisor or admin.',
   })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(50)
+  @IsUserId()
   userId?: string;
 
   @ApiPropertyOptional({ example: 'chat', maxLength: 50 })
