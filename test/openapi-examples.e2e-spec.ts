@@ -411,12 +411,14 @@ function unknownTarget(located: Located, body: Body | undefined, pathValues: Rec
       values[p.name] = p.schema?.format === 'uuid' || p.name === 'id' ? randomUUID() : uniqueId('nobody');
     return { what: 'an unknown path id', url: urlOf(located, values), body };
   }
-  if (body && 'sessionId' in body)
-    return { what: 'an unknown session', url: urlOf(located), body: { ...body, sessionId: uniqueId('nosession') } };
+  // A body naming a user (a grant, or a service principal's metering) names an unknown one first: for
+  // initialize an unknown sessionId is just a new session, an unknown billed user is the 404.
   if (body && 'userId' in body) {
     const { email: _e, username: _u, ...rest } = body;
     return { what: 'an unknown user', url: urlOf(located), body: { ...rest, userId: uniqueId('nobody') } };
   }
+  if (body && 'sessionId' in body)
+    return { what: 'an unknown session', url: urlOf(located), body: { ...body, sessionId: uniqueId('nosession') } };
   if (located.op.parameters?.some((p) => p.name === 'userId' && p.in === 'query'))
     return { what: 'an unknown user', url: urlOf(located, {}, `userId=${uniqueId('nobody')}`), body: undefined };
   return undefined;

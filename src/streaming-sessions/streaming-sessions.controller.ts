@@ -113,6 +113,11 @@ export class StreamingSessionsController {
   @ApiCreatedResponse({ type: SessionResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
   @ApiSpendRefusedResponse('nothing was written')
+  @ApiNotFoundResponse({
+    description: 'The billed user a service principal named has no account; nothing was written',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   @ApiConflictResponse({
     type: ErrorResponseDto,
     description: 'The user already used this sessionId (ids are per user: another user’s never conflicts)',

@@ -116,6 +116,11 @@ export class UsageController {
     type: ErrorResponseDto,
   })
   @ApiSpendRefusedResponse('nothing was recorded')
+  @ApiNotFoundResponse({
+    description: 'The billed user a service principal named has no account; nothing was written',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
     description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',

@@ -2443,6 +2443,10 @@ export type RecordUsageErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * The billed user a service principal named has no account; nothing was written
+     */
+    404: ErrorResponseDto;
+    /**
      * The same Idempotency-Key is still in progress; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
@@ -3012,6 +3016,10 @@ export type InitializeSessionErrors = {
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
     403: ErrorResponseDto;
+    /**
+     * The billed user a service principal named has no account; nothing was written
+     */
+    404: ErrorResponseDto;
     /**
      * The user already used this sessionId (ids are per user: another user’s never conflicts); or: A request with this Idempotency-Key is still in progress
      */
