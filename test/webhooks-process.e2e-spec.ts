@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+import { type ServiceProcess, spawnService } from './support/service-process.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -21,13 +22,6 @@ const outDir = path.join(root, 'node_modules', '.cache', `e2e-webhooks-build-${p
 const mainJs = path.join(outDir, 'src', 'main.js');
 const SECRET = 'webhooks-process-secret-that-is-long-enough-0123';
 
-interface Server {
-  child: ChildProcess;
-  port: Promise<number>;
-  exit: Promise<unknown>;
-  output: () => string;
-}
-
 describe('webhook delivery across a SIGKILL', () => {
   let own: OwnDatabase;
   let receiver: WebhookReceiver;
@@ -36,40 +30,19 @@ describe('webhook delivery across a SIGKILL', () => {
     Authorization: `Bearer ${jwt.sign({ sub: 'wh-admin', role: 'admin', type: 'access' }, SECRET, { algorithm: 'HS256', expiresIn: 600 })}`,
   };
 
-  function startServer(env: Record<string, string>): Server {
-    let output = '';
-    const { DATABASE_URL: _d, DB_HOST: _h, NODE_ENV: _n, ...base } = process.env;
-    const child = spawn(process.execPath, [mainJs], {
-      cwd: root,
-      env: {
-        ...base,
-        NODE_ENV: 'production',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        JWT_ACCESS_SECRET: SECRET,
-        WEBHOOK_SECRET_KEY: SECRET,
-        DATABASE_URL: own.url,
-        DB_MIGRATIONS_RUN: 'false',
-        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-        SHUTDOWN_GRACE_MS: '0',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function startServer(env: Record<string, string>): ServiceProcess {
+    const server = spawnService(mainJs, root, {
+      NODE_ENV: 'production',
+      JWT_ACCESS_SECRET: SECRET,
+      WEBHOOK_SECRET_KEY: SECRET,
+      DATABASE_URL: own.url,
+      DB_MIGRATIONS_RUN: 'false',
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      SHUTDOWN_GRACE_MS: '0',
+      ...env,
     });
-    running.push(child);
-    const port = new Promise<number>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-        if (match) resolve(Number(match[1]));
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-    });
-    port.catch(() => undefined);
-    const exit = new Promise((resolve) => child.on('exit', resolve));
-    return { child, port, exit, output: () => output };
+    running.push(server.child);
+    return server;
   }
 
   const call = async (port: number, method: string, urlPath: string, body?: unknown) => {
