@@ -28,12 +28,12 @@ const TOUCH_MEMORY_LIMIT = 10_000;
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-/** Unknown strings in the column (a scope since retired) grant nothing. */
+/**
+ * The scopes a key acts with: what it was given (admin-only ones only an admin could give). Unknown
+ * strings in the column (a scope since retired) grant nothing.
+ */
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
-
-/** The scopes a key acts with: what it was given (admin-only ones were given by an admin). */
-const effectiveScopes = (row: KeyLookup): Scope[] => knownScopes(row.permissions);
 
 function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
@@ -190,7 +190,7 @@ export class ApiKeysService {
       email: row.email,
       username: row.username,
       via: 'api-key',
-      scopes: effectiveScopes(row),
+      scopes: knownScopes(row.permissions),
       apiKeyId: row.id,
     };
   }
@@ -203,7 +203,7 @@ export class ApiKeysService {
       valid: true,
       keyId: check.row.id,
       userId: check.row.userId,
-      permissions: effectiveScopes(check.row),
+      permissions: knownScopes(check.row.permissions),
     };
   }
 

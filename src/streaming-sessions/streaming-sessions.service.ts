@@ -46,7 +46,10 @@ const ANSWER_KEYS = {
   ],
 };
 
-/** The stored answer with its session's user (not stored: the row says it), in answer order. */
+/**
+ * The stored answer in answer order, with its session's user: settlements store it since sessions
+ * became per user; for those stored before, the row says it.
+ */
 function inAnswerOrder(session: SessionRow, answer: Record<string, unknown>): Record<string, unknown> {
   const keys = answer.status === 'aborted' ? ANSWER_KEYS.aborted : ANSWER_KEYS.settled;
   const full = { ...answer, userId: session.user_id };

@@ -62,12 +62,17 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Whether this instance would skip the account statement for this token (tests observe the cache so). */
   remembers(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): boolean {
-    return this.listener.listening && this.known.get(user.userId) === fingerprintOf(user);
+    return this.knows(user.userId, fingerprintOf(user));
+  }
+
+  /** Trusted only while listening: a write this instance did not hear of may have changed the row. */
+  private knows(userId: string, fingerprint: string): boolean {
+    return this.listener.listening && this.known.get(userId) === fingerprint;
   }
 
   async syncFromToken(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): Promise<void> {
     const fingerprint = fingerprintOf(user);
-    if (this.listener.listening && this.known.get(user.userId) === fingerprint) return;
+    if (this.knows(user.userId, fingerprint)) return;
     const generation = this.generation;
     this.writing.set(user.userId, fingerprint);
     try {
