@@ -116,7 +116,10 @@ function writeMigration(name, up, down) {
     .map((f) => /^(\d{13})-/.exec(f)?.[1])
     .filter(Boolean)
     .map(Number);
-  const stamp = Math.max(...stamps) + 1000;
+  // MIGRATION_STAMP picks the number when branches worked side by side and must not collide.
+  const stamp = process.env.MIGRATION_STAMP ? Number(process.env.MIGRATION_STAMP) : Math.max(...stamps) + 1000;
+  if (!Number.isSafeInteger(stamp) || stamps.includes(stamp))
+    throw new Error(`Migration stamp ${stamp} is taken or invalid`);
   const className = name.replace(/(^|-)([a-z0-9])/g, (_, __, c) => c.toUpperCase()) + stamp;
   const fileName = `${stamp}-${name}.ts`;
   const source = `import type { MigrationInterface, QueryRunner } from 'typeorm';
