@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
@@ -35,6 +35,21 @@ describe.skipIf(!pgBinariesAvailable)('a synchronous standby: nothing is acknowl
     await t?.close();
     await primary?.end();
     await cluster?.stop();
+  });
+
+  let standbyAway = false;
+  async function takeStandbyAway(): Promise<void> {
+    standbyAway = true;
+    await cluster.stopReplica();
+  }
+  async function bringStandbyBack(): Promise<void> {
+    await cluster.startReplica();
+    await standbyIsSynchronous();
+    standbyAway = false;
+  }
+  // A failed test leaves no test after it without its standby.
+  afterEach(async () => {
+    if (standbyAway) await bringStandbyBack();
   });
 
   async function standbyIsSynchronous(): Promise<void> {
@@ -76,7 +91,7 @@ describe.skipIf(!pgBinariesAvailable)('a synchronous standby: nothing is acknowl
     const first = await f.recordUsage(u, 7, uniqueId('sync-key'));
     expect(first.status, JSON.stringify(first.body)).toBe(201);
 
-    await cluster.stopReplica();
+    await takeStandbyAway();
 
     // The COMMIT waits for the standby; its wait is cancelled. PostgreSQL keeps the local commit and
     // calls it a success: the service answers OUTCOME_UNKNOWN, not 201.
@@ -97,8 +112,7 @@ describe.skipIf(!pgBinariesAvailable)('a synchronous standby: nothing is acknowl
     expect(noKey.status, JSON.stringify(noKey.body)).toBe(503);
     expect(noKey.body.code).toBe('OUTCOME_UNKNOWN');
 
-    await cluster.startReplica();
-    await standbyIsSynchronous();
+    await bringStandbyBack();
     const replay = await f.recordUsage(u, 5, key);
     expect(replay.status, JSON.stringify(replay.body)).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -116,14 +130,9 @@ describe.skipIf(!pgBinariesAvailable)('a synchronous standby: nothing is acknowl
     const replay = await f.recordUsage(u, 4, key);
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
-    await cluster.stopReplica();
-    try {
-      // A balance is a read: it commits nothing and waits for no standby.
-      const balance = await t.http.get('/api/credits/balance').set(u.auth);
-      expect(balance.status, JSON.stringify(balance.body)).toBe(200);
-    } finally {
-      await cluster.startReplica();
-      await standbyIsSynchronous();
-    }
+    await takeStandbyAway();
+    // A balance is a read: it commits nothing and waits for no standby.
+    const balance = await t.http.get('/api/credits/balance').set(u.auth);
+    expect(balance.status, JSON.stringify(balance.body)).toBe(200);
   }, 60_000);
 });
