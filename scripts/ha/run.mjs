@@ -46,6 +46,8 @@ const GRANT = 10_000_000;
 const WORKERS = 6;
 const PACE_MS = 20;
 const STEADY_MS = 8000;
+/** HAProxy's check interval. */
+const CHECK_MS = 500;
 /** How long the primary's walsenders are held before it crashes: commits it flushes meanwhile reach no standby. */
 const REPLICATION_STALL_MS = 300;
 /** Goal states of a standby the monitor has chosen to promote. */
@@ -136,7 +138,7 @@ async function demo(procs) {
 
   log('haproxy…');
   const writePort = await freePort();
-  const cfg = await writeHaproxyConfig(procs.dir, { writePort, nodePorts: ports.nodes, checkMs: 500 });
+  const cfg = await writeHaproxyConfig(procs.dir, { writePort, nodePorts: ports.nodes, checkMs: CHECK_MS });
   procs.start('haproxy', '/usr/sbin/haproxy', ['-db', '-f', cfg], { asPostgres: false });
   const databaseUrl = primaryUrl(writePort);
   await waitFor(
@@ -243,6 +245,8 @@ async function demo(procs) {
           servedWrites: true,
           servedAfterReleaseSeconds: (servedAt - released) / 1000,
           writableForSeconds: (servedUntil - servedAt) / 1000,
+          // Requests sent to either instance while HAProxy may have sent them to it, by answer.
+          attemptsMeanwhile: load.answersBetween(servedAt - CHECK_MS, servedUntil + CHECK_MS),
         };
   await writesBack(kill1);
   const settled1 = await waitFor('the formation to settle', () => formation.stable(3), 180_000, 250);
@@ -298,7 +302,7 @@ async function demo(procs) {
       monitor: 1,
       dataNodes: 3,
       numberSyncStandbys: 1,
-      haproxyCheckMs: 500,
+      haproxyCheckMs: CHECK_MS,
       serviceInstances: 2,
       workers: WORKERS,
     },
