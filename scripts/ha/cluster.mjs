@@ -2,7 +2,7 @@
 // instances. Every process listens on 127.0.0.1 only and runs in its own process group, so a
 // "whole node" can be killed at once and everything is stopped at the end.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { chown, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -218,6 +218,73 @@ export class Formation {
   postmasterPid(name) {
     return Number(readFileSync(path.join(this.pgdata(name), 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
+
+  /**
+   * The node's keeper, the pg_autoctl processes of its process group (not PostgreSQL itself):
+   * `reporter` talks to the monitor and applies its decisions ("node active"); `others` are the
+   * supervisor and the service that starts and stops PostgreSQL.
+   */
+  async keeperPids(name) {
+    const group = String(this.procs.children.get(name).pid);
+    const all = await pids(['-g', group, '^pg_autoctl']);
+    const reporter = await pids(['-g', group, '^pg_autoctl: node active']);
+    return { reporter, others: all.filter((pid) => !reporter.includes(pid)) };
+  }
+
+  /** Starts PostgreSQL on a node's data directory, outside its keeper (as the keeper would). */
+  async restartPostgres(name, port, killedPid) {
+    // The killed postmaster stays a zombie while its parent (the held keeper) does not reap it, and
+    // its lock files would stop the new one: they are removed while they still name the killed process.
+    for (const lockFile of [
+      path.join(this.pgdata(name), 'postmaster.pid'),
+      `/var/run/postgresql/.s.PGSQL.${port}.lock`,
+    ]) {
+      if (existsSync(lockFile) && Number(readFileSync(lockFile, 'utf8').split('\n')[0]) === killedPid) rmSync(lockFile);
+    }
+    const options = `-p ${port} -h 127.0.0.1`;
+    const logFile = path.join(this.procs.dir, `${name}-restarted.log`);
+    await this.procs.exec(path.join(PG_BIN, 'pg_ctl'), [
+      '-D',
+      this.pgdata(name),
+      '-o',
+      options,
+      '-l',
+      logFile,
+      '-w',
+      'start',
+    ]);
+    return true;
+  }
+
+  /** The walsenders of a postmaster: what streams its WAL to the standbys. */
+  walsenderPids(postmasterPid) {
+    return pids(['-P', String(postmasterPid), 'walsender']);
+  }
+}
+
+async function pids(pgrepArgs) {
+  const { stdout } = await run('pgrep', ['-f', ...pgrepArgs]).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** Sends `signal` to each pid; one already gone is skipped. */
+export function signal(pidList, sig) {
+  for (const pid of pidList) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Whether a node answers as a writable primary (what HAProxy's check asks). */
+export async function writable(port) {
+  const rows = await query(
+    `postgres://postgres@127.0.0.1:${port}/postgres`,
+    `SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS w`,
+  ).catch(() => [{ w: false }]);
+  return rows[0].w === true;
 }
 
 export async function writeHaproxyConfig(dir, { writePort, nodePorts, checkMs }) {

@@ -60,7 +60,8 @@ export class MeteredLoad {
           signal: AbortSignal.timeout(15_000),
         });
         const body = await res.json().catch(() => null);
-        this.attempts.push({ at: sentAt, done: Date.now(), ok: res.status === 201, status: res.status });
+        const replayed = res.headers.get('idempotent-replayed') === 'true';
+        this.attempts.push({ at: sentAt, done: Date.now(), ok: res.status === 201, status: res.status, replayed });
         if (res.status === 201) {
           this.acked.set(key, {
             key,
@@ -71,7 +72,7 @@ export class MeteredLoad {
             ackedAt: Date.now(),
             instance: base,
             attempt,
-            replayed: res.headers.get('idempotent-replayed') === 'true',
+            replayed,
           });
           return;
         }
@@ -102,6 +103,16 @@ export class MeteredLoad {
       failedAttempts: failed.length,
       failureKinds: [...new Set(failed.map((a) => a.status ?? a.error))].sort(),
     };
+  }
+
+  /** How the attempts sent in [from, to] were answered: { "201 replayed": n, "503": n, … }. */
+  answersBetween(from, to) {
+    const answers = {};
+    for (const a of this.attempts.filter((x) => x.at >= from && x.at <= to)) {
+      const kind = a.ok ? `201${a.replayed ? ' replayed' : ''}` : String(a.status ?? a.error);
+      answers[kind] = (answers[kind] ?? 0) + 1;
+    }
+    return answers;
   }
 
   /** Median and p99 of acknowledged requests that needed one attempt, in ms, over [from, to). */

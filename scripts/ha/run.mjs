@@ -14,7 +14,16 @@ import jwt from 'jsonwebtoken';
 import pg from 'pg';
 
 import { freePort, log, ROOT } from '../../bench/lib.mjs';
-import { Formation, missingPrerequisites, Processes, query, waitFor, writeHaproxyConfig } from './cluster.mjs';
+import {
+  Formation,
+  missingPrerequisites,
+  Processes,
+  query,
+  signal,
+  waitFor,
+  writable,
+  writeHaproxyConfig,
+} from './cluster.mjs';
 import { MeteredLoad } from './load.mjs';
 import { verify } from './verify.mjs';
 
@@ -37,6 +46,14 @@ const GRANT = 10_000_000;
 const WORKERS = 6;
 const PACE_MS = 20;
 const STEADY_MS = 8000;
+/** How long the restarted old primary takes connections before its keeper is released. */
+const OLD_PRIMARY_SERVES_MS = 1500;
+/** HAProxy's check interval. */
+const CHECK_MS = 500;
+/** How long the primary's walsenders are held before it crashes: commits it flushes meanwhile reach no standby. */
+const REPLICATION_STALL_MS = 300;
+/** Goal states of a standby the monitor has chosen to promote. */
+const PROMOTING = ['prepare_promotion', 'stop_replication', 'wait_primary', 'primary'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sign = (claims) => jwt.sign({ type: 'access', ...claims }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 });
 
@@ -123,7 +140,7 @@ async function demo(procs) {
 
   log('haproxy…');
   const writePort = await freePort();
-  const cfg = await writeHaproxyConfig(procs.dir, { writePort, nodePorts: ports.nodes, checkMs: 500 });
+  const cfg = await writeHaproxyConfig(procs.dir, { writePort, nodePorts: ports.nodes, checkMs: CHECK_MS });
   procs.start('haproxy', '/usr/sbin/haproxy', ['-db', '-f', cfg], { asPostgres: false });
   const databaseUrl = primaryUrl(writePort);
   await waitFor(
@@ -188,17 +205,61 @@ async function demo(procs) {
       100,
     );
 
-  // 1. The primary's postmaster dies (its keeper survives and restarts it).
+  // 1. The primary crashes with WAL its standbys never received, and comes back after a standby was
+  // chosen to replace it: the dangerous path, forced every run (docs/operations.md, "The first fault").
   const p1 = await formation.stable(3);
   const pid = formation.postmasterPid(p1.name);
-  log(`kill -9 postmaster of ${p1.name} (pid ${pid})…`);
+  const keeper = await formation.keeperPids(p1.name);
+  const senders = await formation.walsenderPids(pid);
+  log(`stall replication from ${p1.name} for ${REPLICATION_STALL_MS} ms, then kill -9 its postmaster (pid ${pid})…`);
   const kill1 = Date.now();
+  // Its keeper is held (SIGSTOP): it can neither restart PostgreSQL nor join the election.
+  signal([...keeper.others, ...keeper.reporter], 'SIGSTOP');
+  // Its walsenders are held: commits flush locally and wait for a standby that never gets them.
+  signal(senders, 'SIGSTOP');
+  await sleep(REPLICATION_STALL_MS);
   process.kill(pid, 'SIGKILL');
+  signal(senders, 'SIGKILL');
+  const chosen = await waitFor(
+    'the monitor to choose a standby',
+    async () => (await formation.nodes()).find((n) => n.name !== p1.name && PROMOTING.includes(n.goal)),
+    60_000,
+    100,
+  );
+  // It comes back as the primary it was, with its unreplicated tail: PostgreSQL restarted on its data
+  // directory, as its keeper does after a crash (started here, so it happens every run: a keeper that
+  // learns of the election first stops it instead). Once HAProxy sends it connections, its keeper is
+  // released, learns from the monitor that it has been replaced and stops it.
+  const released = Date.now();
+  await waitFor('the old primary to restart', () => formation.restartPostgres(p1.name, p1.port, pid), 30_000, 200);
+  const servedAt = await waitFor(
+    'HAProxy to send connections to the restarted old primary',
+    async () => (await query(databaseUrl, 'SELECT inet_server_port() AS port'))[0].port === p1.port && Date.now(),
+    30_000,
+    50,
+  ).catch(() => null);
+  // It serves about as long as the unforced case did (about 2 s, docs/operations.md), so retries of
+  // the keys that were in flight at the crash reach it.
+  if (servedAt !== null) await sleep(OLD_PRIMARY_SERVES_MS);
+  signal([...keeper.others, ...keeper.reporter], 'SIGCONT');
+  const servedUntil = servedAt === null ? null : await writableUntil(p1.port);
+  const oldPrimary =
+    servedAt === null
+      ? { servedWrites: false }
+      : {
+          servedWrites: true,
+          servedAfterReleaseSeconds: (servedAt - released) / 1000,
+          writableForSeconds: (servedUntil - servedAt) / 1000,
+          // Requests sent to either instance while HAProxy may have sent them to it, by answer.
+          attemptsMeanwhile: load.answersBetween(servedAt - CHECK_MS, servedUntil + CHECK_MS),
+        };
   await writesBack(kill1);
   const settled1 = await waitFor('the formation to settle', () => formation.stable(3), 180_000, 250);
   events.push({
-    event: `postmaster of the primary (${p1.name}) killed`,
+    event: `replication from the primary (${p1.name}) stalled ${REPLICATION_STALL_MS} ms, then its postmaster killed; its keeper held until ${chosen.name} was chosen`,
     killedAt: new Date(kill1).toISOString(),
+    standbyChosenAfterSeconds: (released - kill1) / 1000,
+    oldPrimaryAfterRelease: oldPrimary,
     primaryAfter: settled1.name,
     formationSettledAfterSeconds: (Date.now() - kill1) / 1000,
     ...load.outage(kill1),
@@ -246,7 +307,7 @@ async function demo(procs) {
       monitor: 1,
       dataNodes: 3,
       numberSyncStandbys: 1,
-      haproxyCheckMs: 500,
+      haproxyCheckMs: CHECK_MS,
       serviceInstances: 2,
       workers: WORKERS,
     },
@@ -263,6 +324,17 @@ async function demo(procs) {
     verdict: { ok: Object.values(checks).every((c) => c.ok) },
     settings: { monitor: monitorSettings, keeperNetworkPartitionTimeoutSeconds: KEEPER_NETWORK_PARTITION_TIMEOUT },
   };
+}
+
+/** When a node stops answering as a writable primary (polled every 50 ms, for up to 30 s). */
+async function writableUntil(port) {
+  const started = Date.now();
+  let last = started;
+  while (Date.now() - started < 30_000 && (await writable(port))) {
+    last = Date.now();
+    await sleep(50);
+  }
+  return last;
 }
 
 /**

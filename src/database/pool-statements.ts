@@ -1,11 +1,15 @@
 import { EntityManager, QueryFailedError } from 'typeorm';
 
 import { connectionProblem } from '../common/errors/connection-errors.js';
+import { OutcomeUnknownError } from '../common/errors/domain-error.js';
+import { commitReplicated } from './unreplicated-commit.js';
 
 interface PooledClient {
   query(sql: string, params?: unknown[]): Promise<RawResult | RawResult[]>;
   on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'notice', listener: (notice: { code?: string }) => void): void;
   removeListener(event: 'error', listener: (err: Error) => void): void;
+  removeListener(event: 'notice', listener: (notice: { code?: string }) => void): void;
   release(err?: Error | boolean): void;
 }
 interface Pool {
@@ -45,9 +49,11 @@ export class PoolStatementManager extends EntityManager {
     client.on('error', onError);
     let raw: RawResult | RawResult[];
     try {
-      raw = await client.query(sql, parameters);
+      // The statement commits by itself: unconfirmed by the synchronous standby, it is no success.
+      raw = await commitReplicated(client, () => client.query(sql, parameters));
     } catch (error) {
       release(connectionProblem(error) ? (error as Error) : undefined);
+      if (error instanceof OutcomeUnknownError) throw error;
       throw new QueryFailedError(sql, parameters, error as Error);
     }
     release();

@@ -7,6 +7,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
 import { PoolStatementManager } from './pool-statements.js';
+import { commitReplicated } from './unreplicated-commit.js';
 
 interface Ambient {
   manager: EntityManager;
@@ -48,8 +49,9 @@ export class Transactions {
     const classify = (error: unknown, lost: (cause: unknown) => Error): unknown =>
       connectionProblem(error) ? lost(error) : error;
     try {
+      let connection: Parameters<typeof commitReplicated>[0];
       try {
-        await runner.connect();
+        connection = (await runner.connect()) as typeof connection;
         await runner.startTransaction();
       } catch (error) {
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
@@ -63,7 +65,8 @@ export class Transactions {
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       try {
-        await runner.commitTransaction();
+        // A commit the synchronous standby did not confirm is not reported as a success.
+        await commitReplicated(connection, () => runner.commitTransaction());
       } catch (error) {
         throw classify(error, (cause) => new OutcomeUnknownError(cause));
       }

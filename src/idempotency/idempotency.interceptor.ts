@@ -31,7 +31,8 @@ const MAX_KEY_LENGTH = 255;
  *   with the key while the first runs → 409.
  * - a stored key with the same fingerprint (method, path, canonical body) → the stored status and
  *   body are answered with `Idempotent-Replayed: true` and the handler does not run; another
- *   fingerprint → 422.
+ *   fingerprint → 422. A replay commits like a write (waits for the synchronous standby), so it
+ *   never acknowledges a change that a failover could still take back.
  * - only successful answers are stored: a handler that throws rolls back its effect and the key, so
  *   the same key may be retried (e.g. after a 402, once credits were added).
  * - fields named by `@IdempotencyRedact()` (secrets such as a new API key) are stored as null, so a
@@ -86,6 +87,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
               'This Idempotency-Key was already used with a different request',
             );
           }
+          // The stored response may exist only on this node (a primary restarted after a crash,
+          // before it learns that a standby replaced it): answer it once a standby has it too.
+          await this.store.awaitDurableOnCommit(manager, principal, key);
           res.setHeader(REPLAYED_HEADER, 'true');
           res.status(stored.statusCode);
           return stored.body ?? undefined;

@@ -39,6 +39,21 @@ export class IdempotencyRepository {
     return found && { fingerprint: found.fingerprint, statusCode: found.statusCode, body: found.responseBody };
   }
 
+  /**
+   * Makes the transaction's COMMIT wait for the synchronous standby, as a write's does: it locks the
+   * stored key's row (FOR KEY SHARE), and a row lock is written to the WAL. PostgreSQL waits for the
+   * standby only at the commit of a transaction that wrote WAL, so a read-only replay would be
+   * answered at once; now the standby that confirms the commit holds every earlier WAL record, the
+   * stored response's included. Without this a replay could acknowledge a response that only this
+   * node has, which a failover takes back (docs/operations.md).
+   */
+  async awaitDurableOnCommit(manager: EntityManager, principal: string, key: string): Promise<void> {
+    await manager.query(`SELECT 1 FROM idempotency_keys WHERE principal = $1 AND key = $2 FOR KEY SHARE`, [
+      principal,
+      key,
+    ]);
+  }
+
   async save(manager: EntityManager, entry: NewStoredResponse): Promise<void> {
     await manager
       .createQueryBuilder()

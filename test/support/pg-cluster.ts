@@ -88,6 +88,11 @@ export class PrimaryWithReplica {
     await pgRun('pg_ctl', ['-D', path.join(this.dir, 'replica'), '-m', 'immediate', '-w', 'stop']);
   }
 
+  /** Starts the replica again after stopReplica(): it recovers and streams from the primary. */
+  startReplica(): Promise<void> {
+    return this.startServer(path.join(this.dir, 'replica'), this.replicaPort);
+  }
+
   async stop(): Promise<void> {
     for (const name of ['replica', 'primary']) {
       const dataDir = path.join(this.dir, name);
