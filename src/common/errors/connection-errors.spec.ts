@@ -12,6 +12,10 @@ describe('connectionProblem', () => {
     [withCode('the database system is starting up', '57P03'), 'unreachable'],
     [withCode('sorry, too many clients already', '53300'), 'unreachable'],
     [withCode('could not connect', '08001'), 'unreachable'],
+    [
+      new QueryFailedError('INSERT', [], withCode('cannot execute INSERT in a read-only transaction', '25006')),
+      'unreachable',
+    ],
     // A POST that never got a connection changed nothing: not OUTCOME_UNKNOWN.
     [
       new Error('Connection terminated due to connection timeout', {

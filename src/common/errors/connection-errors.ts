@@ -6,8 +6,11 @@
 // 25P03 and 57P05: the server ended an idle (in-transaction) session; 57P04: its database was dropped.
 const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P04', '57P05', '25P03']);
 // Refused while connecting, before anything was sent: 53300 too many connections, 08001 and 08004
-// could not establish / rejected the connection.
+// could not establish / rejected the connection. 25006: a write reached a node that has turned
+// read-only (a demoted primary behind the proxy); it was refused, so nothing took effect, and the
+// connection is dropped so that the next one goes where writes go.
 const UNREACHABLE_CODES = new Set([
+  '25006',
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
