@@ -1,19 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
+import { type EntityManager, IsNull, LessThan, LessThanOrEqual, type Repository } from 'typeorm';
 
 import { PricingRule } from './entities/pricing-rule.entity.js';
+import type { RulePriceColumns } from './pricing-rules.js';
 
-export type NewPricingRule = Pick<
-  PricingRule,
-  | 'modelId'
-  | 'pricePer1kTokens'
-  | 'outputPricePer1kTokens'
-  | 'providerCostPer1kTokens'
-  | 'effectiveFrom'
-  | 'effectiveTo'
-  | 'createdBy'
->;
+export type NewPricingRule = RulePriceColumns & Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
 
 /** pricing_rules through TypeORM; numeric prices arrive as decimal strings, never floats. */
 @Injectable()
@@ -41,6 +33,11 @@ export class PricingRepository {
       { modelId, effectiveTo: IsNull(), effectiveFrom: LessThan(at) },
       { effectiveTo: at },
     );
+  }
+
+  /** The model's open-ended rule in effect at `at`, if any. */
+  openRuleAt(manager: EntityManager, modelId: string, at: Date): Promise<PricingRule | null> {
+    return manager.findOneBy(PricingRule, { modelId, effectiveTo: IsNull(), effectiveFrom: LessThanOrEqual(at) });
   }
 
   /** Inserts a rule and returns it as stored (prices as PostgreSQL wrote them). */

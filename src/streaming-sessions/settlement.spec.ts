@@ -24,5 +24,11 @@ describe('streaming settlement helpers', () => {
     expect(sameRequest(fin, { kind: 'abort', tokens: 10, inputTokens: null, outputTokens: null })).toBe(false);
     expect(sameRequest({ kind: 'expire' }, { kind: 'expire' })).toBe(false);
     expect(sameRequest({ ...fin, tokens: 10, inputTokens: 4, outputTokens: 6 }, fin)).toBe(false);
+    // Token kinds: a different kind is another request; a settlement stored before kinds (no field) is all null.
+    const split = { ...fin, tokens: 10, inputTokens: 4, outputTokens: 6 };
+    const kinds = { ...split, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    expect(sameRequest(kinds, { ...kinds })).toBe(true);
+    expect(sameRequest(kinds, { ...kinds, reasoningTokens: 1 })).toBe(false);
+    expect(sameRequest(split, { ...split, cacheReadTokens: null })).toBe(true);
   });
 });

@@ -26,12 +26,7 @@ export function holdFor(estimatedCredits: number): number {
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
-  if (
-    a.tokens !== b.tokens ||
-    (a.inputTokens ?? null) !== (b.inputTokens ?? null) ||
-    (a.outputTokens ?? null) !== (b.outputTokens ?? null)
-  ) {
-    return false;
-  }
+  const counts = ['tokens', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
+  if (counts.some((field) => (a[field] ?? null) !== (b[field] ?? null))) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }

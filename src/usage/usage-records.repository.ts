@@ -27,6 +27,9 @@ export interface UsageRecordRow {
   tokens: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  reasoningTokens: number | null;
   metadata: Record<string, unknown> | null;
   pricingRuleId: string | null;
   providerCost: string | null;
@@ -44,6 +47,9 @@ export interface CreateUsageRecordInput {
   tokens?: number | null;
   inputTokens?: number | null;
   outputTokens?: number | null;
+  cacheReadTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  reasoningTokens?: number | null;
   metadata?: object;
   pricingRuleId?: string | null;
   providerCost?: string | null;
@@ -97,6 +103,9 @@ export interface RecordSqlRow {
   tokens: number | null;
   input_tokens: number | null;
   output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  reasoning_tokens: number | null;
   metadata: Record<string, unknown> | null;
   pricing_rule_id: string | null;
   provider_cost: string | null;
@@ -105,12 +114,13 @@ export interface RecordSqlRow {
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status, review_status`;
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
+  provider_cost::text AS provider_cost, billing_status, review_status`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** The 15 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   return [
     input.id ?? randomUUID(),
@@ -128,6 +138,9 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.billingStatus ?? 'billed',
     input.shortfall ?? 0,
     (input.shortfall ?? 0) > 0 ? 'open' : null,
+    input.cacheReadTokens ?? null,
+    input.cacheWriteTokens ?? null,
+    input.reasoningTokens ?? null,
   ];
 }
 
@@ -143,6 +156,9 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     tokens: r.tokens,
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
+    cacheReadTokens: r.cache_read_tokens,
+    cacheWriteTokens: r.cache_write_tokens,
+    reasoningTokens: r.reasoning_tokens,
     metadata: r.metadata,
     pricingRuleId: r.pricing_rule_id,
     providerCost: r.provider_cost,
@@ -164,6 +180,9 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     tokens: row.tokens,
     inputTokens: row.inputTokens,
     outputTokens: row.outputTokens,
+    cacheReadTokens: row.cacheReadTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    reasoningTokens: row.reasoningTokens,
     metadata: row.metadata,
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
@@ -172,9 +191,10 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status`;
+                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
+                        cache_read_tokens, cache_write_tokens, reasoning_tokens`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar`;
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -189,7 +209,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v4',
+      name: 'usage_record_with_debit_v5',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
@@ -202,7 +222,19 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | 'tokens' | 'inputTokens' | 'outputTokens'>> & {
+    known: Required<
+      Pick<
+        CreateUsageRecordInput,
+        | 'id'
+        | 'service'
+        | 'tokens'
+        | 'inputTokens'
+        | 'outputTokens'
+        | 'cacheReadTokens'
+        | 'cacheWriteTokens'
+        | 'reasoningTokens'
+      >
+    > & {
       metadata: object;
     },
     sql: RecordInStatement,
@@ -211,9 +243,9 @@ export class UsageRecordsRepository {
     return {
       sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
-                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 6)}, ${sql.pricingRuleId},
+                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 9)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -223,6 +255,9 @@ export class UsageRecordsRepository {
         known.inputTokens,
         known.outputTokens,
         JSON.stringify(known.metadata),
+        known.cacheReadTokens,
+        known.cacheWriteTokens,
+        known.reasoningTokens,
         ...sql.metadata.params,
       ],
     };
@@ -252,6 +287,9 @@ export class UsageRecordsRepository {
           tokens: input.tokens ?? undefined,
           input_tokens: input.inputTokens ?? undefined,
           output_tokens: input.outputTokens ?? undefined,
+          cache_read_tokens: input.cacheReadTokens ?? undefined,
+          cache_write_tokens: input.cacheWriteTokens ?? undefined,
+          reasoning_tokens: input.reasoningTokens ?? undefined,
           metadata: input.metadata ?? undefined,
           pricing_rule_id: input.pricingRuleId ?? undefined,
           provider_cost: input.providerCost ?? undefined,
