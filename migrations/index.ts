@@ -24,6 +24,7 @@ import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-u
 import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-webhook-deliveries-pending-event-idx.js';
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
+import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
 import { TokenKinds1732000021000 } from './1732000021000-token-kinds.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -54,5 +55,6 @@ export const MIGRATIONS = [
   WebhookDeliveriesPendingEventIdx1732000018000,
   CreditAccountsAlertsArmed1732000018100,
   BalanceAlertsOncePerGrant1732000019100,
+  BatchTakeUsageParts1732000020000,
   TokenKinds1732000021000,
 ];

@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
-import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
+import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -58,6 +58,9 @@ export interface CreateUsageRecordInput {
   shortfall?: number;
   id?: string;
 }
+
+/** A record's token counts: the total and each kind (null: not given). */
+type TokenColumn = 'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
 
 /** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
 export interface RecordInStatement {
@@ -196,6 +199,30 @@ const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, toke
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
                        $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
 
+/**
+ * The batch statement's usage parts over $1 (the owner of the event ids) and $2 (the events as JSON).
+ * Records carry clock time, so a batch's records list (newest first) in the order they apply; they
+ * are inserted before the take locks any account (their foreign key takes KEY SHARE on the account
+ * rows, which the take's NO KEY UPDATE locks never block), which keeps the largest insert out of the
+ * time the accounts are held.
+ */
+const BATCH_PARTS = {
+  events: `SELECT * FROM usage_events_claim($1::varchar, $2::jsonb)`,
+  records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                                      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                                      reasoning_tokens, metadata, pricing_rule_id, provider_cost,
+                                      billing_status, shortfall, review_status)
+            SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+                   r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+              FROM jsonb_populate_recordset(NULL::usage_records, $2::jsonb) WITH ORDINALITY AS r
+              JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
+             ORDER BY r.ordinality
+            RETURNING id, user_id AS account_id, credits AS amount`,
+  release: `SELECT usage_events_release($1::varchar, array_agg(e.out_event_id), array_agg(e.out_usage_record_id))
+              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'params'>;
+
 @Injectable()
 export class UsageRecordsRepository {
   constructor(
@@ -222,21 +249,7 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<
-      Pick<
-        CreateUsageRecordInput,
-        | 'id'
-        | 'service'
-        | 'tokens'
-        | 'inputTokens'
-        | 'outputTokens'
-        | 'cacheReadTokens'
-        | 'cacheWriteTokens'
-        | 'reasoningTokens'
-      >
-    > & {
-      metadata: object;
-    },
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenColumn>> & { metadata: object },
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;
@@ -264,37 +277,38 @@ export class UsageRecordsRepository {
   }
 
   /**
-   * The records of a batch take (CreditsService.debitAndInsertMany), each with its event id, as the
-   * usage_records columns credits_take_events() inserts when the record's debit happened.
+   * The usage module's parts of a batch take (CreditsService.debitAndInsertMany): each event's id
+   * claimed in `owner`'s namespace (usage_events_claim()), the records of the new events inserted,
+   * and, after the take, the refused events' records and ids removed again (usage_events_release()).
    */
-  insertManyAfterDebit(
+  batchParts(
     owner: string,
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
-  ): BatchInsertAfterTake {
+  ): BatchTakeStatement {
+    // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
+    // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
+    const events = items.map(({ eventId, input }) => ({
+      id: input.id,
+      user_id: input.userId,
+      event_id: eventId ?? undefined,
+      service: input.service,
+      operation: input.operation,
+      credits: input.credits,
+      model_id: input.modelId ?? undefined,
+      tokens: input.tokens ?? undefined,
+      input_tokens: input.inputTokens ?? undefined,
+      output_tokens: input.outputTokens ?? undefined,
+      cache_read_tokens: input.cacheReadTokens ?? undefined,
+      cache_write_tokens: input.cacheWriteTokens ?? undefined,
+      reasoning_tokens: input.reasoningTokens ?? undefined,
+      metadata: input.metadata ?? undefined,
+      pricing_rule_id: input.pricingRuleId ?? undefined,
+      provider_cost: input.providerCost ?? undefined,
+    }));
     return {
-      owner,
-      events: items.map(({ eventId, input }) => ({
-        userId: input.userId,
-        eventId,
-        amount: input.credits,
-        // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
-        // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
-        record: {
-          id: input.id,
-          service: input.service,
-          operation: input.operation,
-          model_id: input.modelId ?? undefined,
-          tokens: input.tokens ?? undefined,
-          input_tokens: input.inputTokens ?? undefined,
-          output_tokens: input.outputTokens ?? undefined,
-          cache_read_tokens: input.cacheReadTokens ?? undefined,
-          cache_write_tokens: input.cacheWriteTokens ?? undefined,
-          reasoning_tokens: input.reasoningTokens ?? undefined,
-          metadata: input.metadata ?? undefined,
-          pricing_rule_id: input.pricingRuleId ?? undefined,
-          provider_cost: input.providerCost ?? undefined,
-        },
-      })),
+      amounts: items.map(({ input }) => input.credits),
+      ...BATCH_PARTS,
+      params: [owner, JSON.stringify(events)],
     };
   }
 

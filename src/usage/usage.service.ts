@@ -141,7 +141,7 @@ export class UsageService {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.insertManyAfterDebit(billed.createdBy, [{ eventId, input }]),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }]),
     );
     if (outcome.status === 'refused') throw outcome.error;
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
