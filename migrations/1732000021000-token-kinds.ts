@@ -48,7 +48,7 @@ export class TokenKinds1732000021000 implements MigrationInterface {
         AND provider_cache_write_cost_per_1k_tokens IS NULL AND provider_reasoning_cost_per_1k_tokens IS NULL))`);
     for (const table of ['usage_rollup_pending', 'usage_daily_totals']) {
       await q.query(
-        `ALTER TABLE ${table} ${ROLLUP_KINDS.map((c) => `ADD COLUMN ${c} bigint NOT NULL DEFAULT 0`).join(', ')}`,
+        `ALTER TABLE ${table} ${ROLLUP_KINDS.map((c) => `ADD COLUMN ${c} bigint NOT NULL DEFAULT '0'`).join(', ')}`,
       );
     }
     await q.query(`SELECT usage_rollup_compact()`);

@@ -26,6 +26,7 @@ import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-a
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
 import { TokenKinds1732000021000 } from './1732000021000-token-kinds.js';
+import { TokenKindsRollups1732000021100 } from './1732000021100-token-kinds-rollups.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   BalanceAlertsOncePerGrant1732000019100,
   BatchTakeUsageParts1732000020000,
   TokenKinds1732000021000,
+  TokenKindsRollups1732000021100,
 ];

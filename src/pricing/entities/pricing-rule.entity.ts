@@ -47,6 +47,23 @@ export class PricingRule {
   @Column({ name: 'output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   outputPricePer1kTokens: string | null;
 
+  /** The provider's cost of input tokens (and of every kind without its own). */
+  @Column({ name: 'provider_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  providerCostPer1kTokens: string | null;
+
+  @Column({ name: 'effective_from', type: 'timestamptz', default: () => 'now()' })
+  effectiveFrom: Date;
+
+  @Column({ name: 'effective_to', type: 'timestamptz', nullable: true })
+  effectiveTo: Date | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  // Token kinds (migration 1732000021000), in the order it added them.
   /** null: pricePer1kTokens. */
   @Column({ name: 'cache_read_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   cacheReadPricePer1kTokens: string | null;
@@ -59,19 +76,11 @@ export class PricingRule {
   @Column({ name: 'reasoning_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   reasoningPricePer1kTokens: string | null;
 
-  /** Prompt tokens (input + cache read + cache write) above which input and output cost the tier's prices. */
-  @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
-  longContextThreshold: number | null;
-
   @Column({ name: 'long_context_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   longContextPricePer1kTokens: string | null;
 
   @Column({ name: 'long_context_output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   longContextOutputPricePer1kTokens: string | null;
-
-  /** The provider's cost of input tokens (and of every kind without its own). */
-  @Column({ name: 'provider_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
-  providerCostPer1kTokens: string | null;
 
   @Column({ name: 'provider_output_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   providerOutputCostPer1kTokens: string | null;
@@ -85,15 +94,7 @@ export class PricingRule {
   @Column({ name: 'provider_reasoning_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   providerReasoningCostPer1kTokens: string | null;
 
-  @Column({ name: 'effective_from', type: 'timestamptz', default: () => 'now()' })
-  effectiveFrom: Date;
-
-  @Column({ name: 'effective_to', type: 'timestamptz', nullable: true })
-  effectiveTo: Date | null;
-
-  @Column({ name: 'created_by', type: 'varchar', length: 50 })
-  createdBy: string;
-
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
-  createdAt: Date;
+  /** Prompt tokens (input + cache read + cache write) above which input and output cost the tier's prices. */
+  @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
+  longContextThreshold: number | null;
 }

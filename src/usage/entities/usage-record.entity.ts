@@ -57,15 +57,6 @@ export class UsageRecord {
   @Column({ name: 'output_tokens', type: 'integer', nullable: true })
   outputTokens: number | null;
 
-  @Column({ name: 'cache_read_tokens', type: 'integer', nullable: true })
-  cacheReadTokens: number | null;
-
-  @Column({ name: 'cache_write_tokens', type: 'integer', nullable: true })
-  cacheWriteTokens: number | null;
-
-  @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
-  reasoningTokens: number | null;
-
   @Column({ type: 'jsonb', nullable: true })
   metadata: Record<string, unknown> | null;
 
@@ -98,4 +89,14 @@ export class UsageRecord {
 
   @Column({ name: 'resolution_note', type: 'varchar', length: 500, nullable: true })
   resolutionNote: string | null;
+
+  // Token kinds (migration 1732000021000): null when not given (and on records before it).
+  @Column({ name: 'cache_read_tokens', type: 'integer', nullable: true })
+  cacheReadTokens: number | null;
+
+  @Column({ name: 'cache_write_tokens', type: 'integer', nullable: true })
+  cacheWriteTokens: number | null;
+
+  @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
+  reasoningTokens: number | null;
 }
