@@ -66,7 +66,9 @@ export class TokenKinds1732000021000 implements MigrationInterface {
     for (const table of ['usage_daily_totals', 'usage_rollup_pending']) {
       await q.query(`ALTER TABLE ${table} ${ROLLUP_KINDS.map((c) => `DROP COLUMN ${c}`).join(', ')}`);
     }
-    await q.query(`ALTER TABLE pricing_rules ${[...PRICES, 'long_context_threshold'].map((c) => `DROP COLUMN ${c}`).join(', ')}`);
+    await q.query(
+      `ALTER TABLE pricing_rules ${[...PRICES, 'long_context_threshold'].map((c) => `DROP COLUMN ${c}`).join(', ')}`,
+    );
     await q.query(`ALTER TABLE usage_records ${RECORD_KINDS.map((c) => `DROP COLUMN ${c}`).join(', ')}`);
   }
 }

@@ -43,7 +43,9 @@ describe('pricing in SQL', () => {
   afterAll(() => db?.end());
 
   /** A price as NUMERIC(10,4) holds it: 0 … 999999.9999, small ones often. */
-  const price = fc.oneof(fc.bigInt({ min: 0n, max: 100_000n }), fc.bigInt({ min: 0n, max: 9_999_999_999n })).map(formatPrice);
+  const price = fc
+    .oneof(fc.bigInt({ min: 0n, max: 100_000n }), fc.bigInt({ min: 0n, max: 9_999_999_999n }))
+    .map(formatPrice);
   const count = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
   const threshold = fc.oneof(fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
   const rule = fc

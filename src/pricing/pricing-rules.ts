@@ -55,7 +55,11 @@ const price = (value: string | null | undefined): string | null =>
 
 /** The columns of a rule from its request fields; `where` names the rule in errors. */
 export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): RulePriceColumns {
-  const tier = [fields.longContextThreshold, fields.longContextPricePer1kTokens, fields.longContextOutputPricePer1kTokens];
+  const tier = [
+    fields.longContextThreshold,
+    fields.longContextPricePer1kTokens,
+    fields.longContextOutputPricePer1kTokens,
+  ];
   if (tier.some((v) => v !== undefined) && tier.some((v) => v === undefined)) {
     throw new DomainError(
       'VALIDATION',

@@ -95,7 +95,7 @@ export class PricingController {
           outputPricePer1kTokens: '15',
           cacheWritePricePer1kTokens: '3.75',
           cacheReadPricePer1kTokens: '0.3',
-          providerCost: { input: '0.003', output: '0.015', cacheWrite: '0.00375', cacheRead: '0.0003' },
+          providerCost: { input: '2.4', output: '12', cacheWrite: '3', cacheRead: '0.24' },
         },
       },
       openAiReasoning: {

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, IsNull, LessThan, LessThanOrEqual, type Repository } from 'typeorm';
+import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import type { RulePriceColumns } from './pricing-rules.js';
 
-export type NewPricingRule = RulePriceColumns & Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
+export type NewPricingRule = RulePriceColumns &
+  Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
 
 /** pricing_rules through TypeORM; numeric prices arrive as decimal strings, never floats. */
 @Injectable()
@@ -35,9 +36,9 @@ export class PricingRepository {
     );
   }
 
-  /** The model's open-ended rule in effect at `at`, if any. */
-  openRuleAt(manager: EntityManager, modelId: string, at: Date): Promise<PricingRule | null> {
-    return manager.findOneBy(PricingRule, { modelId, effectiveTo: IsNull(), effectiveFrom: LessThanOrEqual(at) });
+  /** The model's open-ended rule, if any (rules never overlap: there is at most one). */
+  openRule(manager: EntityManager, modelId: string): Promise<PricingRule | null> {
+    return manager.findOneBy(PricingRule, { modelId, effectiveTo: IsNull() });
   }
 
   /** Inserts a rule and returns it as stored (prices as PostgreSQL wrote them). */

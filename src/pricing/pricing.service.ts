@@ -200,8 +200,8 @@ export class PricingService implements OnApplicationBootstrap {
 
   /**
    * A price sheet: every rule takes effect at the same instant, in ONE transaction (all or none). A
-   * rule whose model's open rule already has exactly its prices writes nothing (`unchanged`), so
-   * loading the same sheet again changes nothing. Models are locked in id order (no deadlock between
+   * rule whose model's open-ended rule (in effect now or from later) already has exactly its prices
+   * writes nothing (`unchanged`), so loading the same sheet again, at any instant, changes nothing. Models are locked in id order (no deadlock between
    * two imports); an overlap with a later rule of a model is refused by the database → 409.
    */
   async import(input: {
@@ -224,7 +224,7 @@ export class PricingService implements OnApplicationBootstrap {
         const written = new Map<string, PricingRule>();
         for (const { modelId, columns } of [...sheet].sort((a, b) => (a.modelId < b.modelId ? -1 : 1))) {
           await this.repository.lockModel(manager, modelId);
-          const open = await this.repository.openRuleAt(manager, modelId, at);
+          const open = await this.repository.openRule(manager, modelId);
           if (open && samePrices(toView(open), columns)) {
             written.set(modelId, open);
             continue;

@@ -35,7 +35,13 @@ export interface SettlementWrite {
 }
 
 /** An expired session's estimate, as its cost: sessions keep only the estimate's total, priced as input. */
-const ESTIMATE_KINDS: SqlKinds = { input: 'ss.estimated_tokens', output: '0', cacheRead: '0', cacheWrite: '0', reasoning: '0' };
+const ESTIMATE_KINDS: SqlKinds = {
+  input: 'ss.estimated_tokens',
+  output: '0',
+  cacheRead: '0',
+  cacheWrite: '0',
+  reasoning: '0',
+};
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id`;
@@ -51,12 +57,7 @@ export class SessionSettlementsRepository {
    * effect when it started, fixed at initialize; the fallback price when it had none), to settle
    * when active, priced and within the credit range.
    */
-  lockToSettle(
-    sessionId: string,
-    userId: string,
-    tokens: TokenKinds,
-    fallbackPrice: string | null,
-  ): SqlPart {
+  lockToSettle(sessionId: string, userId: string, tokens: TokenKinds, fallbackPrice: string | null): SqlPart {
     const kinds: SqlKinds = {
       input: '$3::int',
       output: '$4::int',

@@ -26,7 +26,14 @@ export function holdFor(estimatedCredits: number): number {
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
-  const counts = ['tokens', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
+  const counts = [
+    'tokens',
+    'inputTokens',
+    'outputTokens',
+    'cacheReadTokens',
+    'cacheWriteTokens',
+    'reasoningTokens',
+  ] as const;
   if (counts.some((field) => (a[field] ?? null) !== (b[field] ?? null))) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }

@@ -60,7 +60,8 @@ export interface CreateUsageRecordInput {
 }
 
 /** A record's token counts: the total and each kind (null: not given). */
-type TokenColumn = 'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
+type TokenColumn =
+  'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
 
 /** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
 export interface RecordInStatement {

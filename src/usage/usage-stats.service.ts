@@ -4,11 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import type {
-  SystemUsageStatsResponseDto,
-  TokensByKindDto,
-  UserUsageStatsResponseDto,
-} from './dto/usage-stats.dto.js';
+import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { parseDateRange } from './usage-dates.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
 import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';

@@ -112,7 +112,10 @@ export class CalculateCreditsResponseDto {
   @ApiProperty({ example: '0.2500', description: 'The input price applied (the long-context one above the threshold)' })
   pricePer1kTokens: string;
 
-  @ApiProperty({ example: '0.2500', description: 'The output price applied (the long-context one above the threshold)' })
+  @ApiProperty({
+    example: '0.2500',
+    description: 'The output price applied (the long-context one above the threshold)',
+  })
   outputPricePer1kTokens: string;
 
   @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })

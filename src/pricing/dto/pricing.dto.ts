@@ -20,7 +20,7 @@ import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { PRICE_PATTERN } from '../pricing-math.js';
+import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
 
 export const MAX_IMPORT_RULES = 500;
 
@@ -44,19 +44,19 @@ function Price(field: string, example: string, description: string, required = f
 
 /** What the provider charges per 1,000 tokens of each kind (margin reports, never charged). */
 export class ProviderCostDto {
-  @Price('providerCost.input', '3.0000', 'Input tokens', true)
+  @Price('input', '3.0000', 'Input tokens', true)
   input: string;
 
-  @Price('providerCost.output', '15.0000', 'Output tokens (default: input)')
+  @Price('output', '15.0000', 'Output tokens (default: input)')
   output?: string;
 
-  @Price('providerCost.cacheRead', '0.3000', 'Cache-read tokens (default: input)')
+  @Price('cacheRead', '0.3000', 'Cache-read tokens (default: input)')
   cacheRead?: string;
 
-  @Price('providerCost.cacheWrite', '3.7500', 'Cache-write tokens (default: input)')
+  @Price('cacheWrite', '3.7500', 'Cache-write tokens (default: input)')
   cacheWrite?: string;
 
-  @Price('providerCost.reasoning', '15.0000', 'Reasoning tokens (default: output)')
+  @Price('reasoning', '15.0000', 'Reasoning tokens (default: output)')
   reasoning?: string;
 }
 
@@ -77,11 +77,7 @@ export class PricingRuleFieldsDto {
   @Price('cacheReadPricePer1kTokens', '0.0250', 'Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)')
   cacheReadPricePer1kTokens?: string;
 
-  @Price(
-    'cacheWritePricePer1kTokens',
-    '0.3125',
-    'Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)',
-  )
+  @Price('cacheWritePricePer1kTokens', '0.3125', 'Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)')
   cacheWritePricePer1kTokens?: string;
 
   @Price(
@@ -164,24 +160,6 @@ export class ImportPricingDto {
   rules: PricingRuleFieldsDto[];
 }
 
-/** The provider's cost of each kind, resolved (defaults applied). */
-export class ProviderCostResponseDto {
-  @ApiProperty({ example: '3.0000' })
-  input: string;
-
-  @ApiProperty({ example: '15.0000' })
-  output: string;
-
-  @ApiProperty({ example: '0.3000' })
-  cacheRead: string;
-
-  @ApiProperty({ example: '3.7500' })
-  cacheWrite: string;
-
-  @ApiProperty({ example: '15.0000' })
-  reasoning: string;
-}
-
 const nullablePrice = (example: string | null, description: string) =>
   ApiProperty({ type: String, nullable: true, example, description });
 
@@ -219,8 +197,15 @@ export class PricingRuleResponseDto {
   @nullablePrice('0.0030', 'The provider’s cost of input tokens (providerCost.input)')
   providerCostPer1kTokens: string | null;
 
-  @ApiProperty({ type: ProviderCostResponseDto, nullable: true, description: 'null: no provider cost' })
-  providerCost: ProviderCostResponseDto | null;
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    properties: Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, { type: 'string' }])),
+    required: [...TOKEN_KINDS],
+    example: { input: '3.0000', output: '15.0000', cacheRead: '0.3000', cacheWrite: '3.7500', reasoning: '15.0000' },
+    description: 'The provider’s cost per 1,000 tokens of each kind, defaults applied; null: no provider cost',
+  })
+  providerCost: Record<TokenKind, string> | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;
@@ -262,7 +247,10 @@ export class ImportPricingResponseDto {
   })
   unchanged: number;
 
-  @ApiProperty({ type: [PricingRuleResponseDto], description: 'The rule in effect for each model of the sheet, in order' })
+  @ApiProperty({
+    type: [PricingRuleResponseDto],
+    description: 'The rule in effect for each model of the sheet, in order',
+  })
   items: PricingRuleResponseDto[];
 }
 

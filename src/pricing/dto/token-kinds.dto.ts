@@ -18,9 +18,12 @@ export function TokenCount(example: number, description: string): PropertyDecora
 
 /** The descriptions of the kinds beyond input and output, the same on every route that takes them. */
 export const KIND_DOCS = {
-  cacheRead: 'Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens',
-  cacheWrite: 'Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens',
-  reasoning: 'Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens',
+  cacheRead:
+    'Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens',
+  cacheWrite:
+    'Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens',
+  reasoning:
+    'Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens',
 };
 
 /** The token counts of three typical provider calls, for the Swagger examples of every route that takes them. */

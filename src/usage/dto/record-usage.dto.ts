@@ -189,7 +189,12 @@ export class UsageRecordResponseDto {
   @ApiProperty({ type: Number, nullable: true, example: null })
   outputTokens: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null, description: 'null: not given (records before token kinds too)' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: null,
+    description: 'null: not given (records before token kinds too)',
+  })
   cacheReadTokens: number | null;
 
   @ApiProperty({ type: Number, nullable: true, example: null })

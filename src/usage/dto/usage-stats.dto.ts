@@ -108,7 +108,8 @@ export class SystemUsageStatsResponseDto {
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/ModelMarginDto' },
     example: { 'anthropic.claude-3-haiku-20240307-v1:0': { credits: 1500000, providerCost: '750' } },
-    description: 'Credits charged and provider cost per model (each record’s tokens at its rule’s provider cost per kind)',
+    description:
+      'Credits charged and provider cost per model (each record’s tokens at its rule’s provider cost per kind)',
   })
   marginByModel: Record<string, ModelMarginDto>;
 }
