@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { kindsOf } from '../src/pricing/pricing-math.js';
 import { PricingService } from '../src/pricing/pricing.service.js';
+import { kindsOf } from '../src/pricing/pricing-math.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock } from './support/clock.js';
 

@@ -28,7 +28,7 @@ describe('token kinds', () => {
   /** The same with a tier: prompts above 200,000 tokens cost 6 (input) and 22.5 (output). */
   const tiered = uniqueId('long');
 
-  const post = (path: string, auth: Record<string, string>, body: unknown) => t.http.post(path).set(auth).send(body);
+  const post = (path: string, auth: Record<string, string>, body: object) => t.http.post(path).set(auth).send(body);
   const recordsOf = async (userId: string) =>
     (
       await t.db.query(
