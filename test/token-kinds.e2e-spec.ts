@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -319,6 +320,18 @@ describe('token kinds', () => {
     ];
     const historyOf = async (modelId: string) =>
       (await t.http.get(`/api/pricing/${modelId}/history`).set(admin).expect(200)).body.items;
+
+    it('loads the example sheet of docs/ (its models renamed: other spec files share the database)', async () => {
+      const file = JSON.parse(readFileSync(new URL('../docs/price-sheet.example.json', import.meta.url), 'utf8')) as {
+        rules: { modelId: string }[];
+      };
+      const rules = file.rules.map((r) => ({ ...r, modelId: uniqueId(r.modelId.split('.')[0]) }));
+      const res = await post('/api/pricing/import', admin, { ...file, rules }).expect(201);
+      expect(res.body).toMatchObject({ created: 3, unchanged: 0 });
+      const u = await f.newUser();
+      const calc = await post('/api/credits/calculate', u.auth, { modelId: rules[0].modelId, ...CACHED_CALL });
+      expect(calc.body.credits).toBe(CACHED_CREDITS);
+    });
 
     it('is for admins only', async () => {
       const u = await f.newUser();

@@ -29,6 +29,11 @@ describe('streaming settlement helpers', () => {
     const kinds = { ...split, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
     expect(sameRequest(kinds, { ...kinds })).toBe(true);
     expect(sameRequest(kinds, { ...kinds, reasoningTokens: 1 })).toBe(false);
-    expect(sameRequest(split, { ...split, cacheReadTokens: null })).toBe(true);
+    // Settled before token kinds: a split without the new kinds counted them 0, a single count had none.
+    expect(sameRequest(split, kinds)).toBe(true);
+    expect(sameRequest(kinds, split)).toBe(true);
+    expect(sameRequest(split, { ...kinds, cacheReadTokens: 3 })).toBe(false);
+    const single = { ...fin, cacheReadTokens: null, cacheWriteTokens: null, reasoningTokens: null };
+    expect(sameRequest(fin, single)).toBe(true);
   });
 });
