@@ -24,6 +24,9 @@ import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-u
 import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-webhook-deliveries-pending-event-idx.js';
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
+import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
+import { TokenKinds1732000021000 } from './1732000021000-token-kinds.js';
+import { TokenKindsRollups1732000021100 } from './1732000021100-token-kinds-rollups.js';
 import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
@@ -56,6 +59,9 @@ export const MIGRATIONS = [
   WebhookDeliveriesPendingEventIdx1732000018000,
   CreditAccountsAlertsArmed1732000018100,
   BalanceAlertsOncePerGrant1732000019100,
+  BatchTakeUsageParts1732000020000,
+  TokenKinds1732000021000,
+  TokenKindsRollups1732000021100,
   AuditLogAppendOnly1732000022000,
   CreateAuditLog1732000022100,
   CreditLedgerCreatedBrin1732000022200,

@@ -165,6 +165,23 @@ describe('audit log', () => {
       const priced = await theEntry('pricing.create', price.body.id);
       expect(priced).toMatchObject({ before: null, after: { modelId, pricePer1kTokens: '0.5000' } });
 
+      // A price sheet: one entry for the whole import; the same sheet again changes nothing, no entry.
+      const sheet = {
+        effectiveFrom: new Date(Date.now() + 86_400_000).toISOString(),
+        rules: [
+          { modelId, pricePer1kTokens: '0.6000' },
+          { modelId: uniqueId('audit-model'), pricePer1kTokens: '1.0000', cacheReadPricePer1kTokens: '0.1000' },
+        ],
+      };
+      const imported = await t.http.post('/api/pricing/import').set(admin.auth).send(sheet).expect(201);
+      await t.http.post('/api/pricing/import').set(admin.auth).send(sheet).expect(201);
+      const importEntry = await theEntry('pricing.import', imported.body.effectiveFrom);
+      expect(importEntry).toMatchObject({
+        target: { type: 'pricing_import' },
+        before: null,
+        after: { effectiveFrom: sheet.effectiveFrom, rules: [{ modelId, pricePer1kTokens: '0.6000' }, {}] },
+      });
+
       const planId = uniqueId('plan').toLowerCase();
       await t.http
         .post('/api/plans')

@@ -4,11 +4,36 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { MAX_TOKENS } from '../src/common/validation/amounts.js';
 import { creditsSql, providerCostSql } from '../src/pricing/pricing.sql.js';
-import { calculateCredits, formatPrice, providerCost } from '../src/pricing/pricing-math.js';
+import {
+  calculateCredits,
+  flatPrices,
+  formatPrice,
+  providerCost,
+  TOKEN_KINDS,
+  type TokenKinds,
+} from '../src/pricing/pricing-math.js';
+import { providerCosts, type RulePriceColumns, rulePrices } from '../src/pricing/pricing-rules.js';
+
+/** The pricing_rules columns the SQL reads, in the order of the unnest below. */
+const COLUMNS = [
+  ['pricePer1kTokens', 'price_per_1k_tokens'],
+  ['outputPricePer1kTokens', 'output_price_per_1k_tokens'],
+  ['cacheReadPricePer1kTokens', 'cache_read_price_per_1k_tokens'],
+  ['cacheWritePricePer1kTokens', 'cache_write_price_per_1k_tokens'],
+  ['reasoningPricePer1kTokens', 'reasoning_price_per_1k_tokens'],
+  ['longContextPricePer1kTokens', 'long_context_price_per_1k_tokens'],
+  ['longContextOutputPricePer1kTokens', 'long_context_output_price_per_1k_tokens'],
+  ['providerCostPer1kTokens', 'provider_cost_per_1k_tokens'],
+  ['providerOutputCostPer1kTokens', 'provider_output_cost_per_1k_tokens'],
+  ['providerCacheReadCostPer1kTokens', 'provider_cache_read_cost_per_1k_tokens'],
+  ['providerCacheWriteCostPer1kTokens', 'provider_cache_write_cost_per_1k_tokens'],
+  ['providerReasoningCostPer1kTokens', 'provider_reasoning_cost_per_1k_tokens'],
+] as const;
 
 /**
  * The SQL pricing (src/pricing/pricing.sql.ts, used where a settlement prices inside its statement)
- * gives exactly what pricing-math.ts gives, for any token counts and prices in range.
+ * gives exactly what pricing-math.ts gives, for any token counts of every kind, any prices in range,
+ * with and without a long-context tier and provider costs per kind.
  */
 describe('pricing in SQL', () => {
   let db: pg.Pool;
@@ -17,44 +42,90 @@ describe('pricing in SQL', () => {
   });
   afterAll(() => db?.end());
 
-  /** A price as NUMERIC(10,4) holds it: 0 … 999999.9999. */
-  const price = fc.bigInt({ min: 0n, max: 9_999_999_999n }).map(formatPrice);
-  const tokens = fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
+  /** A price as NUMERIC(10,4) holds it: 0 … 999999.9999, small ones often. */
+  const price = fc
+    .oneof(fc.bigInt({ min: 0n, max: 100_000n }), fc.bigInt({ min: 0n, max: 9_999_999_999n }))
+    .map(formatPrice);
+  const count = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
+  const threshold = fc.oneof(fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
+  const rule = fc
+    .record({
+      pricePer1kTokens: price,
+      outputPricePer1kTokens: fc.option(price),
+      cacheReadPricePer1kTokens: fc.option(price),
+      cacheWritePricePer1kTokens: fc.option(price),
+      reasoningPricePer1kTokens: fc.option(price),
+      tier: fc.option(fc.record({ threshold, input: price, output: price })),
+      providerCostPer1kTokens: fc.option(price),
+      providerOutputCostPer1kTokens: fc.option(price),
+      providerCacheReadCostPer1kTokens: fc.option(price),
+      providerCacheWriteCostPer1kTokens: fc.option(price),
+      providerReasoningCostPer1kTokens: fc.option(price),
+    })
+    .map(({ tier, ...r }): RulePriceColumns => {
+      const costs = r.providerCostPer1kTokens === null;
+      return {
+        ...r,
+        longContextThreshold: tier?.threshold ?? null,
+        longContextPricePer1kTokens: tier?.input ?? null,
+        longContextOutputPricePer1kTokens: tier?.output ?? null,
+        // The database refuses a per-kind cost without the input's.
+        ...(costs
+          ? {
+              providerOutputCostPer1kTokens: null,
+              providerCacheReadCostPer1kTokens: null,
+              providerCacheWriteCostPer1kTokens: null,
+              providerReasoningCostPer1kTokens: null,
+            }
+          : {}),
+      };
+    });
   const priced = fc.record({
-    input: tokens,
-    output: tokens,
-    price,
-    outputPrice: fc.option(price),
-    cost: fc.option(price),
+    tokens: fc.record({ input: count, output: count, cacheRead: count, cacheWrite: count, reasoning: count }),
+    rule,
+    defaultPrice: price,
     /** No rule: the default price applies (the rule's columns are NULL). */
     ruleless: fc.boolean(),
   });
 
-  it('credits and provider cost match pricing-math.ts', async () => {
-    const cases = fc.sample(priced, 500).map((c) => ({ ...c, output: Math.min(c.output, MAX_TOKENS - c.input) }));
+  /** The counts scaled down to fit MAX_TOKENS together, as the routes require. */
+  function fit(tokens: TokenKinds): TokenKinds {
+    const total = TOKEN_KINDS.reduce((sum, kind) => sum + tokens[kind], 0);
+    if (total <= MAX_TOKENS) return tokens;
+    const scaled = {} as TokenKinds;
+    for (const kind of TOKEN_KINDS) scaled[kind] = Math.floor(tokens[kind] / 5);
+    return scaled;
+  }
+
+  it('credits and provider cost match pricing-math.ts over every kind, tier and price', async () => {
+    const cases = fc.sample(priced, 1000).map((c) => ({ ...c, tokens: fit(c.tokens) }));
+    const kinds = { input: 'r.i', output: 'r.o', cacheRead: 'r.cr', cacheWrite: 'r.cw', reasoning: 'r.re' };
+    const columns = COLUMNS.map(([, column]) => column).join(', ');
     const { rows } = await db.query(
-      `SELECT (${creditsSql('r', 'r.i', 'r.o', 'r.d')})::text AS credits,
-              (${providerCostSql('r', '(r.i::bigint + r.o)')})::text AS cost
-         FROM unnest($1::numeric(10,4)[], $2::numeric(10,4)[], $3::numeric(10,4)[], $4::int[], $5::int[], $6::numeric(10,4)[])
-              WITH ORDINALITY AS r(price_per_1k_tokens, output_price_per_1k_tokens, provider_cost_per_1k_tokens, i, o, d, n)
+      `SELECT (${creditsSql('r', kinds, 'r.d')})::text AS credits, (${providerCostSql('r', kinds)})::text AS cost
+         FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::numeric(10,4)[]`).join(', ')}, $13::int[],
+                     $14::int[], $15::int[], $16::int[], $17::int[], $18::int[], $19::numeric(10,4)[])
+              WITH ORDINALITY AS r(${columns}, long_context_threshold, i, o, cr, cw, re, d, n)
         ORDER BY r.n`,
       [
-        cases.map((c) => (c.ruleless ? null : c.price)),
-        cases.map((c) => (c.ruleless ? null : c.outputPrice)),
-        cases.map((c) => (c.ruleless ? null : c.cost)),
-        cases.map((c) => c.input),
-        cases.map((c) => c.output),
-        cases.map((c) => c.price),
+        ...COLUMNS.map(([field]) => cases.map((c) => (c.ruleless ? null : c.rule[field]))),
+        cases.map((c) => (c.ruleless ? null : c.rule.longContextThreshold)),
+        ...TOKEN_KINDS.map((kind) => cases.map((c) => c.tokens[kind])),
+        cases.map((c) => c.defaultPrice),
       ],
     );
-    const expected = cases.map((c) => ({
-      credits: calculateCredits(
-        { inputTokens: c.input, outputTokens: c.output },
-        c.price,
-        c.ruleless ? c.price : (c.outputPrice ?? c.price),
-      ).toString(),
-      cost: c.ruleless || c.cost === null ? null : providerCost(c.input + c.output, c.cost),
-    }));
+    const expected = cases.map((c) => {
+      const costs = c.ruleless ? null : providerCosts(c.rule);
+      return {
+        credits: calculateCredits(c.tokens, c.ruleless ? flatPrices(c.defaultPrice) : rulePrices(c.rule)).toString(),
+        cost: costs === null ? null : providerCost(c.tokens, costs),
+      };
+    });
     expect(rows).toEqual(expected);
+    // The sample exercised the tier on both sides of its threshold.
+    const prompt = (t: TokenKinds) => t.input + t.cacheRead + t.cacheWrite;
+    const tiered = cases.filter((c) => !c.ruleless && c.rule.longContextThreshold !== null);
+    expect(tiered.some((c) => prompt(c.tokens) > c.rule.longContextThreshold!)).toBe(true);
+    expect(tiered.some((c) => prompt(c.tokens) <= c.rule.longContextThreshold!)).toBe(true);
   });
 });

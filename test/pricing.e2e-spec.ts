@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { PricingService } from '../src/pricing/pricing.service.js';
+import { kindsOf } from '../src/pricing/pricing-math.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock } from './support/clock.js';
 
@@ -77,7 +78,7 @@ describe('pricing', () => {
       outputPricePer1kTokens: '1.5',
       providerCostPer1kTokens: '0.0030',
     }).expect(201);
-    const quote = await t.app.get(PricingService).quote(m, { inputTokens: 1500, outputTokens: 500 });
+    const quote = await t.app.get(PricingService).quote(m, kindsOf(1500, 500));
     expect(quote).toMatchObject({
       credits: 2,
       pricePer1kTokens: '0.5000',
@@ -120,7 +121,7 @@ describe('pricing', () => {
       [first.id, switchAt],
     ]);
     // A closed rule still prices instants inside its period.
-    const earlier = await t.app.get(PricingService).quote(m, { tokens: 1000 }, new Date(Date.now() - 1.5 * HOUR));
+    const earlier = await t.app.get(PricingService).quote(m, kindsOf(1000), new Date(Date.now() - 1.5 * HOUR));
     expect(earlier).toMatchObject({ credits: 2, pricingRuleId: first.id });
     await t.http.get(`/api/pricing/${m}/history`).set(user).expect(403);
   });
@@ -133,7 +134,7 @@ describe('pricing', () => {
     expect((await calculate({ modelId: m, tokens: 1000 }).expect(200)).body.credits).toBe(1);
     const current = await t.http.get(`/api/pricing/${m}`).set(user).expect(200);
     expect(current.body).toMatchObject({ pricePer1kTokens: '1.0000', effectiveTo: startsAt });
-    const later = await t.app.get(PricingService).quote(m, { tokens: 1000 }, new Date(Date.now() + 2 * HOUR));
+    const later = await t.app.get(PricingService).quote(m, kindsOf(1000), new Date(Date.now() + 2 * HOUR));
     expect(later.credits).toBe(9);
     const listed = (await t.http.get('/api/pricing').set(user).expect(200)).body.items.filter(
       (r: { modelId: string }) => r.modelId === m,

@@ -42,6 +42,11 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'column usage_rollup_pending.records': '5 bigint NOT NULL',
   'column usage_rollup_pending.credits': '6 bigint NOT NULL',
   'column usage_rollup_pending.provider_cost': '7 numeric',
+  'column usage_rollup_pending.input_tokens': "8 bigint NOT NULL DEFAULT '0'::bigint",
+  'column usage_rollup_pending.output_tokens': "9 bigint NOT NULL DEFAULT '0'::bigint",
+  'column usage_rollup_pending.cache_read_tokens': "10 bigint NOT NULL DEFAULT '0'::bigint",
+  'column usage_rollup_pending.cache_write_tokens': "11 bigint NOT NULL DEFAULT '0'::bigint",
+  'column usage_rollup_pending.reasoning_tokens': "12 bigint NOT NULL DEFAULT '0'::bigint",
   // Triggers: TypeORM models none. Functions are left out of the comparison: test/sql-functions.int-spec.ts
   // holds each to its file under src/<module>/sql/.
   'trigger audit_log.audit_log_append_only':

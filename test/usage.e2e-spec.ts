@@ -359,6 +359,7 @@ describe('usage', () => {
         byService: { chat: 180, images: 20, embeddings: 10 },
         byDay: { '2001-06-01': 100, '2001-06-02': 80, '2001-06-03': 30 },
         byModel: { [`m-${tag}`]: 150, 'free-chat': 30, [`e-${tag}`]: 10 },
+        tokensByKind: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
         providerCost: '0.751',
         marginByModel: {
           [`m-${tag}`]: { credits: 150, providerCost: '0.75' },
@@ -495,12 +496,13 @@ describe('usage', () => {
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
       const lines = (res.body as string).split('\r\n').filter(Boolean);
       expect(lines[0]).toBe(
-        'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata',
+        'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,' +
+          'cacheWriteTokens,reasoningTokens,billingStatus,metadata',
       );
       expect(lines).toHaveLength(2501);
       expect(lines[1]).toMatch(
         new RegExp(
-          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,"billed",$`,
+          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,,,,"billed",$`,
         ),
       );
       expect(lines[2500]).toContain(',"op-1",1,');

@@ -1,28 +1,36 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { TakeSpec } from './credits.repository.js';
+import { shiftParams, type TakeSpec } from './credits.repository.js';
 
 /**
- * What runs after each take of a batch, in the take's statement (see CreditsService.debitAndInsertMany):
- * the event id claimed in the owner's namespace and the usage record inserted when the take happened.
+ * A batch take statement (CreditsService.debitAndInsertMany) built around credits_take_events(): the
+ * caller's parts and the take as CTEs of ONE statement, in the order they run. Each caller part may
+ * read the CTEs before it by name; its `$n` are its own `params`.
  */
-export interface BatchInsertAfterTake {
-  /** Whose namespace the event ids are (the caller). */
-  owner: string;
+export interface BatchTakeStatement {
+  /** The amounts in the order the events apply (checked before the statement is sent). */
+  amounts: number[];
   /**
-   * In the order they apply; event ids unique. `record` holds usage_records columns (snake_case); the
-   * ledger entries point at its `id`.
+   * CTE `events`, before any account lock: one row per event, `out_ord` its 1-based position,
+   * `out_status` new | duplicate | unknown_user, `out_usage_record_id` the record a new event creates
+   * (a duplicate's: the first one's).
    */
-  events: {
-    userId: string;
-    eventId: string | null;
-    amount: number;
-    record: { id: string } & Record<string, unknown>;
-  }[];
+  events: string;
+  /**
+   * CTE `records`, before any account lock: an INSERT … RETURNING `id`, `account_id`, `amount`, one
+   * row per new event: the record its ledger lines will point at, whose account pays what.
+   */
+  records: string;
+  /**
+   * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new event
+   * the take refused) and undoes what `events` and `records` wrote for them.
+   */
+  release: string;
+  params: unknown[];
 }
 
-/** One row of credits_take_events() (migration 1732000012000). */
+/** One row of a batch take statement, per event. */
 export interface BatchTakeRow {
   out_ord: number;
   out_status: 'ok' | 'duplicate' | 'unknown_user' | 'insufficient' | 'key_limit' | 'rate_limited';
@@ -33,24 +41,48 @@ export interface BatchTakeRow {
   out_retry_after: number | null;
 }
 
+const TAKE_PARAMS = 4;
+
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
 export class CreditsBatchRepository {
   async takeBatch(
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
-    then: BatchInsertAfterTake,
+    statement: BatchTakeStatement,
   ): Promise<BatchTakeRow[]> {
-    const events = then.events.map((e) => ({
-      ...e.record,
-      user_id: e.userId,
-      event_id: e.eventId,
-      credits: e.amount,
-    }));
-    const rows: BatchTakeRow[] = await manager.query(
-      `SELECT * FROM credits_take_events($1, $2, $3::uuid, $4::int, $5::int[], $6::jsonb) ORDER BY out_ord`,
-      [then.owner, take.createdBy, take.apiKeyId ?? null, take.rateDefault, take.thresholds, JSON.stringify(events)],
+    const [events, records, release] = [statement.events, statement.records, statement.release].map((sql) =>
+      shiftParams(sql, TAKE_PARAMS),
     );
+    // The take's input comes from `records`, so the records exist (and the ids are claimed) before
+    // credits_take_events() locks the accounts; `released` reads the take, so it runs after it.
+    const text = `WITH events AS MATERIALIZED (${events}),
+               records AS (${records}),
+               takes AS MATERIALIZED (
+                 SELECT k.*
+                   FROM (SELECT array_agg(r.account_id ORDER BY e.out_ord) AS accounts,
+                                array_agg(r.amount ORDER BY e.out_ord) AS amounts,
+                                array_agg(r.id ORDER BY e.out_ord) AS records
+                           FROM records r JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = r.id) i,
+                        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records) k),
+               refused AS (SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'),
+               released AS MATERIALIZED (${release})
+             SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
+                    CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END
+                      AS out_usage_record_id,
+                    COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
+                    COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after
+               FROM events e
+               LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id
+              CROSS JOIN released
+              ORDER BY e.out_ord`;
+    const rows: BatchTakeRow[] = await manager.query(text, [
+      take.createdBy,
+      take.apiKeyId ?? null,
+      take.rateDefault,
+      take.thresholds,
+      ...statement.params,
+    ]);
     return rows;
   }
 }

@@ -13,7 +13,7 @@ export type BatchOutcome =
   | { status: 'duplicate'; usageRecordId: string | null }
   | { status: 'refused'; error: DomainError };
 
-/** A row of credits_take_batch() as an outcome; a refusal carries the error the single route would throw. */
+/** A row of the batch take statement as an outcome; a refusal carries the error the single route would throw. */
 export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome {
   const balance = Number(row.out_balance);
   switch (row.out_status) {

@@ -19,7 +19,9 @@ import { NotFoundError } from '../common/errors/domain-error.js';
 import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { PricingService } from '../pricing/pricing.service.js';
+import { tokenCounts } from '../pricing/token-counts.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import {
@@ -95,7 +97,9 @@ export class CreditsController {
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',
-    description: 'Give `tokens`, or `inputTokens` and `outputTokens` (priced separately), not both.',
+    description:
+      'Give `tokens`, or the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, ' +
+      '`reasoningTokens`, each at its price), not both.',
   })
   @ApiBody({
     type: CalculateCreditsDto,
@@ -108,6 +112,7 @@ export class CreditsController {
         summary: 'Input and output tokens, each at its price',
         value: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', inputTokens: 9000, outputTokens: 3000 },
       },
+      ...kindExamples((modelId, tokens) => ({ modelId, ...tokens })),
     },
   })
   @ApiOkResponse({ type: CalculateCreditsResponseDto })
@@ -118,14 +123,11 @@ export class CreditsController {
     examples: unknownModelExample,
   })
   async calculate(@Body() body: CalculateCreditsDto): Promise<CalculateCreditsResponseDto> {
-    const quote = await this.pricing.quote(body.modelId, {
-      tokens: body.tokens,
-      inputTokens: body.inputTokens,
-      outputTokens: body.outputTokens,
-    });
+    const counts = tokenCounts(body.tokens, body, 'tokens');
+    const quote = await this.pricing.quote(body.modelId, counts.kinds);
     return {
       modelId: body.modelId,
-      tokens: body.tokens ?? (body.inputTokens ?? 0) + (body.outputTokens ?? 0),
+      tokens: counts.total,
       credits: quote.credits,
       pricePer1kTokens: quote.pricePer1kTokens,
       outputPricePer1kTokens: quote.outputPricePer1kTokens,

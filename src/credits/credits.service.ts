@@ -27,7 +27,7 @@ import {
   toAllocation,
 } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
-import { type BatchInsertAfterTake, CreditsBatchRepository } from './credits-batch.repository.js';
+import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
 import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
 
 /**
@@ -106,23 +106,24 @@ export class CreditsService {
   }
 
   /**
-   * `debitAndInsert` for many events, of any users, in ONE statement (one round trip): every account
-   * is locked (user-id order), then per event in array order the event id is claimed in `then.owner`'s
-   * namespace (already used → `duplicate` with the first record), the same strict debit as
-   * `debitAndInsert` is made and the record inserted. A refusal (its error, not thrown) writes nothing
-   * for that event only; the later events still apply. Event ids must be unique within `then`.
+   * `debitAndInsert` for many events, of any users, in ONE statement (one round trip): the caller's
+   * parts decide which events apply (`events`: a duplicate or an unknown user moves nothing) and write
+   * their rows (`records`); then every account is locked (user-id order) and per event in array order
+   * the same strict debit as `debitAndInsert` is made; the caller's `release` undoes its rows of the
+   * events refused. A refusal (its error, not thrown) moves nothing for that event only; the later
+   * events still apply.
    */
   async debitAndInsertMany(
     manager: EntityManager,
     refs: { createdBy: string; apiKeyId?: string | null },
-    then: BatchInsertAfterTake,
+    then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
-    for (const e of then.events) checkAmount(e.amount);
+    for (const amount of then.amounts) checkAmount(amount);
     const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
     let debited = 0;
     let borrowed = 0;
     const outcomes = rows.map((row, i) => {
-      const outcome = toBatchOutcome(row, then.events[i].amount);
+      const outcome = toBatchOutcome(row, then.amounts[i]);
       if (outcome.status === 'created') {
         debited += outcome.collected;
         borrowed += outcome.debt;

@@ -1,7 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { calculateCredits, formatPrice, normalisePrice, parsePrice, providerCost } from './pricing-math.js';
+import {
+  calculateCredits,
+  flatPrices,
+  formatPrice,
+  kindsOf,
+  normalisePrice,
+  parsePrice,
+  providerCost,
+  type RulePrices,
+} from './pricing-math.js';
+
+/** Input and output prices, every other kind at its default. */
+const io = (price: string, output = price): RulePrices => ({ ...flatPrices(price), output, reasoning: output });
 
 /** Reference: the same formula on rationals built from the price's digits, no shared helpers. */
 function reference(input: number, output: number, priceTenThousandths: number, outputTenThousandths: number): bigint {
@@ -28,20 +40,20 @@ describe('pricing maths', () => {
     ['0.3', 10_000, 3n],
     ['999999.9999', 1000, 1_000_000n],
   ])('price %s × %i tokens = %i credits', (price, tokens, credits) => {
-    expect(calculateCredits({ inputTokens: tokens, outputTokens: 0 }, price)).toBe(credits);
+    expect(calculateCredits(kindsOf(tokens), io(price))).toBe(credits);
   });
 
   it('floating point would overcharge where this does not', () => {
     expect(Math.ceil((100_000 / 1000) * 0.07)).toBe(8);
-    expect(calculateCredits({ inputTokens: 100_000, outputTokens: 0 }, '0.07')).toBe(7n);
+    expect(calculateCredits(kindsOf(100_000), io('0.07'))).toBe(7n);
   });
 
   it('prices input and output tokens separately, rounding once', () => {
     // 1500 × 0.5 + 500 × 1.5 = 1500 → 1.5 → 2 credits (rounding each side would give 1 + 1 = 2 too,
     // so take a case where it differs: 100 × 3 + 100 × 3 = 600 → 1, not 1 + 1).
-    expect(calculateCredits({ inputTokens: 100, outputTokens: 100 }, '3', '3')).toBe(1n);
-    expect(calculateCredits({ inputTokens: 1500, outputTokens: 500 }, '0.5', '1.5')).toBe(2n);
-    expect(calculateCredits({ inputTokens: 1000, outputTokens: 1000 }, '1', '15')).toBe(16n);
+    expect(calculateCredits(kindsOf(100, 100), io('3', '3'))).toBe(1n);
+    expect(calculateCredits(kindsOf(1500, 500), io('0.5', '1.5'))).toBe(2n);
+    expect(calculateCredits(kindsOf(1000, 1000), io('1', '15'))).toBe(16n);
   });
 
   it('matches a BigInt reference for random token counts and 4-decimal prices', () => {
@@ -52,7 +64,7 @@ describe('pricing maths', () => {
         fc.integer({ min: 0, max: 9_999_999_999 }),
         fc.integer({ min: 0, max: 9_999_999_999 }),
         (input, output, p, op) => {
-          expect(calculateCredits({ inputTokens: input, outputTokens: output }, asPrice(p), asPrice(op))).toBe(
+          expect(calculateCredits(kindsOf(input, output), io(asPrice(p), asPrice(op)))).toBe(
             reference(input, output, p, op),
           );
         },
@@ -64,7 +76,7 @@ describe('pricing maths', () => {
   it('single token counts are priced at the input price (output price defaults to it)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 99_999_999 }), (tokens, p) => {
-        expect(calculateCredits({ inputTokens: tokens, outputTokens: 0 }, asPrice(p))).toBe(reference(tokens, 0, p, 0));
+        expect(calculateCredits(kindsOf(tokens), io(asPrice(p)))).toBe(reference(tokens, 0, p, 0));
       }),
     );
   });
@@ -78,8 +90,53 @@ describe('pricing maths', () => {
   });
 
   it('provider cost is exact', () => {
-    expect(providerCost(1500, '0.0030')).toBe('0.0045000');
-    expect(providerCost(1, '0.0001')).toBe('0.0000001');
-    expect(providerCost(0, '5')).toBe('0.0000000');
+    const cost = (price: string) => ({ ...flatPrices(price) });
+    expect(providerCost(kindsOf(1000, 500), cost('0.0030'))).toBe('0.0045000');
+    expect(providerCost(kindsOf(1), cost('0.0001'))).toBe('0.0000001');
+    expect(providerCost(kindsOf(0), cost('5'))).toBe('0.0000000');
+    // Each kind at its own cost: 1,000 × 3 + 20,000 × 0.3 + 500 × 15 = 16,500 → 16.5.
+    const costs = { input: '3', output: '15', cacheRead: '0.3', cacheWrite: '3.75', reasoning: '15' };
+    const tokens = { input: 1000, output: 500, cacheRead: 20_000, cacheWrite: 0, reasoning: 0 };
+    expect(providerCost(tokens, costs)).toBe('16.5000000');
+  });
+
+  it('prices each kind at its own price, rounding once (a cached Anthropic call)', () => {
+    const prices: RulePrices = {
+      input: '3',
+      output: '15',
+      cacheRead: '0.3',
+      cacheWrite: '3.75',
+      reasoning: '15',
+      longContext: null,
+    };
+    // ceil((1000 × 3 + 20,000 × 0.3 + 500 × 15) / 1000) = ceil(16.5) = 17
+    expect(calculateCredits({ input: 1000, output: 500, cacheRead: 20_000, cacheWrite: 0, reasoning: 0 }, prices)).toBe(
+      17n,
+    );
+    // 2,000 cache-write tokens: + 7.5 → ceil(24) = 24
+    expect(
+      calculateCredits({ input: 1000, output: 500, cacheRead: 20_000, cacheWrite: 2000, reasoning: 0 }, prices),
+    ).toBe(24n);
+    // Reasoning billed apart at its price: 1,000 × 15 more.
+    expect(calculateCredits({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 1000 }, prices)).toBe(15n);
+  });
+
+  it('prices input and output at the long-context tier when the prompt exceeds its threshold', () => {
+    const prices: RulePrices = {
+      input: '3',
+      output: '15',
+      cacheRead: '0.3',
+      cacheWrite: '3.75',
+      reasoning: '15',
+      longContext: { threshold: 200_000, input: '6', output: '22.5' },
+    };
+    const at = (input: number, cacheRead: number, output: number) =>
+      calculateCredits({ input, output, cacheRead, cacheWrite: 0, reasoning: 0 }, prices);
+    // 250,000 prompt tokens: 250 × 6 + 1 × 22.5 = 1522.5 → 1523
+    expect(at(250_000, 0, 1000)).toBe(1523n);
+    // Exactly at the threshold: base prices, 200 × 3 + 15 = 615
+    expect(at(200_000, 0, 1000)).toBe(615n);
+    // Cache reads count toward the prompt but keep their price: 1 × 6 + 200 × 0.3 + 22.5 = 88.5 → 89
+    expect(at(1000, 200_000, 1000)).toBe(89n);
   });
 });

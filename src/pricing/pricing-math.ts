@@ -30,9 +30,28 @@ export function normalisePrice(value: string | number): string {
   return formatPrice(parsePrice(typeof value === 'number' ? String(value) : value));
 }
 
-export interface TokenCounts {
-  inputTokens: number;
-  outputTokens: number;
+/** The kinds of tokens LLM providers bill apart (CONTRACT "Token kinds"). */
+export const TOKEN_KINDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+/** A count per kind; the prompt is input + cacheRead + cacheWrite. */
+export type TokenKinds = Record<TokenKind, number>;
+/** A price (or provider cost) per 1,000 tokens of each kind, 4-place decimal strings. */
+export type KindPrices = Record<TokenKind, string>;
+
+/** A rule's prices resolved (defaults applied): each kind's, and its long-context tier if any. */
+export interface RulePrices extends KindPrices {
+  /** Above `threshold` prompt tokens, input and output cost the tier's prices (cache, reasoning unchanged). */
+  longContext: { threshold: number; input: string; output: string } | null;
+}
+
+/** One price for every kind, no tier: the default price of a model without a rule. */
+export function flatPrices(price: string): RulePrices {
+  return { input: price, output: price, cacheRead: price, cacheWrite: price, reasoning: price, longContext: null };
+}
+
+/** Only input and output counted: a single count (all input) or the old split. */
+export function kindsOf(input: number, output = 0): TokenKinds {
+  return { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
 }
 
 function tokenCount(n: number, name: string): bigint {
@@ -40,23 +59,31 @@ function tokenCount(n: number, name: string): bigint {
   return BigInt(n);
 }
 
+/** The prices the tokens are billed at: the long-context tier's input/output when the prompt exceeds it. */
+export function pricesFor(tokens: TokenKinds, prices: RulePrices): KindPrices {
+  const tier = prices.longContext;
+  const prompt = tokens.input + tokens.cacheRead + tokens.cacheWrite;
+  return tier !== null && prompt > tier.threshold ? { ...prices, input: tier.input, output: tier.output } : prices;
+}
+
+/** Σ tokens of each kind × its price (prices scaled by 10^4). */
+function weighted(tokens: TokenKinds, prices: KindPrices): bigint {
+  let sum = 0n;
+  for (const kind of TOKEN_KINDS) sum += tokenCount(tokens[kind], `${kind}Tokens`) * parsePrice(prices[kind]);
+  return sum;
+}
+
 /**
- * credits = ceil((inputTokens × price + outputTokens × outputPrice) / 1000), exactly.
+ * credits = ceil(Σ tokens of each kind × its price / 1000), exactly, one rounding per request.
  * Returns a bigint so callers decide what to do with results beyond the integer range.
  */
-export function calculateCredits(
-  tokens: TokenCounts,
-  pricePer1k: string,
-  outputPricePer1k: string = pricePer1k,
-): bigint {
-  const numerator =
-    tokenCount(tokens.inputTokens, 'inputTokens') * parsePrice(pricePer1k) +
-    tokenCount(tokens.outputTokens, 'outputTokens') * parsePrice(outputPricePer1k);
+export function calculateCredits(tokens: TokenKinds, prices: RulePrices): bigint {
+  const numerator = weighted(tokens, pricesFor(tokens, prices));
   const denominator = 1000n * PRICE_SCALE;
   return (numerator + denominator - 1n) / denominator;
 }
 
-/** tokens × costPer1k / 1000 as an exact decimal string with 7 places (4 of the price + 3 of /1000). */
-export function providerCost(totalTokens: number, costPer1k: string): string {
-  return formatScaled(tokenCount(totalTokens, 'tokens') * parsePrice(costPer1k), 7);
+/** Σ tokens of each kind × its cost per 1k / 1000, an exact decimal string with 7 places (4 + 3). */
+export function providerCost(tokens: TokenKinds, costs: KindPrices): string {
+  return formatScaled(weighted(tokens, costs), 7);
 }

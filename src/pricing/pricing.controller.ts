@@ -19,6 +19,8 @@ import { toDate } from '../common/validation/dates.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CreatePricingRuleDto,
+  ImportPricingDto,
+  ImportPricingResponseDto,
   ModelPriceResponseDto,
   PricingRuleListResponseDto,
   PricingRuleResponseDto,
@@ -85,6 +87,37 @@ export class PricingController {
           providerCostPer1kTokens: '0.0030',
         },
       },
+      cachedAnthropic: {
+        summary: 'An Anthropic model with prompt caching (cache writes 1.25 ×, reads 0.1 × input)',
+        value: {
+          modelId: 'anthropic.claude-sonnet-4-5',
+          pricePer1kTokens: '3',
+          outputPricePer1kTokens: '15',
+          cacheWritePricePer1kTokens: '3.75',
+          cacheReadPricePer1kTokens: '0.3',
+          providerCost: { input: '2.4', output: '12', cacheWrite: '3', cacheRead: '0.24' },
+        },
+      },
+      openAiReasoning: {
+        summary: 'An OpenAI reasoning model: cached prompt tokens at a quarter, reasoning at the output price',
+        value: {
+          modelId: 'openai.o4-mini',
+          pricePer1kTokens: '1.1',
+          outputPricePer1kTokens: '4.4',
+          cacheReadPricePer1kTokens: '0.275',
+        },
+      },
+      longContext: {
+        summary: 'A long-context tier: prompts above 200,000 tokens cost more',
+        value: {
+          modelId: 'google.gemini-2.5-pro',
+          pricePer1kTokens: '1.25',
+          outputPricePer1kTokens: '10',
+          longContextThreshold: 200000,
+          longContextPricePer1kTokens: '2.5',
+          longContextOutputPricePer1kTokens: '15',
+        },
+      },
       window: {
         summary: 'A price for a fixed window',
         value: {
@@ -98,7 +131,8 @@ export class PricingController {
   })
   @ApiCreatedResponse({ type: PricingRuleResponseDto })
   @ApiBadRequestResponse({
-    description: 'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)',
+    description:
+      'Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom, a long-context tier without its prices...)',
     type: ErrorResponseDto,
   })
   @ApiConflictResponse({
@@ -109,13 +143,65 @@ export class PricingController {
     },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePricingRuleDto): Promise<PricingRuleResponseDto> {
+    const { effectiveFrom, effectiveTo, ...fields } = body;
     return this.pricing.create({
-      modelId: body.modelId,
-      pricePer1kTokens: body.pricePer1kTokens,
-      outputPricePer1kTokens: body.outputPricePer1kTokens ?? null,
-      providerCostPer1kTokens: body.providerCostPer1kTokens ?? null,
+      fields,
+      effectiveFrom: effectiveFrom ? toDate(effectiveFrom) : undefined,
+      effectiveTo: effectiveTo ? toDate(effectiveTo) : undefined,
+      createdBy: user.userId,
+    });
+  }
+
+  @IdempotentPost('import')
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'importPricing',
+    summary: 'Load a price sheet: every rule from the same instant, all or none (admin)',
+    description:
+      'Each model’s open rule is closed at `effectiveFrom` (default now) and the sheet’s rule starts there, in ONE ' +
+      'transaction: one invalid rule → 400 naming it, nothing written. A rule whose model’s open rule already has ' +
+      'exactly its prices writes nothing (`unchanged`), so loading the same sheet twice changes nothing.',
+  })
+  @ApiBody({
+    type: ImportPricingDto,
+    examples: {
+      sheet: {
+        summary: 'Two models from the first of the month',
+        value: {
+          effectiveFrom: '2099-01-01T00:00:00.000Z',
+          rules: [
+            {
+              modelId: 'anthropic.claude-sonnet-4-5',
+              pricePer1kTokens: '3',
+              outputPricePer1kTokens: '15',
+              cacheWritePricePer1kTokens: '3.75',
+              cacheReadPricePer1kTokens: '0.3',
+              longContextThreshold: 200000,
+              longContextPricePer1kTokens: '6',
+              longContextOutputPricePer1kTokens: '22.5',
+            },
+            { modelId: 'openai.o4-mini', pricePer1kTokens: '1.1', outputPricePer1kTokens: '4.4' },
+          ],
+        },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: ImportPricingResponseDto })
+  @ApiBadRequestResponse({
+    description: 'A rule is invalid (the message names it: `rules[3] (model)` or `rules.3.…`); nothing written',
+    type: ErrorResponseDto,
+  })
+  @ApiConflictResponse({
+    description: 'A rule would overlap a later rule of its model; nothing written',
+    type: ErrorResponseDto,
+    examples: {
+      overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another rule of the model'),
+    },
+  })
+  async import(@CurrentUser() user: AuthUser, @Body() body: ImportPricingDto): Promise<ImportPricingResponseDto> {
+    return this.pricing.import({
+      rules: body.rules,
       effectiveFrom: body.effectiveFrom ? toDate(body.effectiveFrom) : undefined,
-      effectiveTo: body.effectiveTo ? toDate(body.effectiveTo) : undefined,
       createdBy: user.userId,
     });
   }

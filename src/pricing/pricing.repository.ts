@@ -3,17 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
 import { PricingRule } from './entities/pricing-rule.entity.js';
+import type { RulePriceColumns } from './pricing-rules.js';
 
-export type NewPricingRule = Pick<
-  PricingRule,
-  | 'modelId'
-  | 'pricePer1kTokens'
-  | 'outputPricePer1kTokens'
-  | 'providerCostPer1kTokens'
-  | 'effectiveFrom'
-  | 'effectiveTo'
-  | 'createdBy'
->;
+export type NewPricingRule = RulePriceColumns &
+  Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
 
 /** pricing_rules through TypeORM; numeric prices arrive as decimal strings, never floats. */
 @Injectable()
@@ -41,6 +34,11 @@ export class PricingRepository {
       { modelId, effectiveTo: IsNull(), effectiveFrom: LessThan(at) },
       { effectiveTo: at },
     );
+  }
+
+  /** The model's open-ended rule, if any (rules never overlap: there is at most one). */
+  openRule(manager: EntityManager, modelId: string): Promise<PricingRule | null> {
+    return manager.findOneBy(PricingRule, { modelId, effectiveTo: IsNull() });
   }
 
   /** Inserts a rule and returns it as stored (prices as PostgreSQL wrote them). */

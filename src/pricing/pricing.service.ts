@@ -7,21 +7,20 @@ import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
-import { calculateCredits, normalisePrice, providerCost } from './pricing-math.js';
+import {
+  calculateCredits,
+  flatPrices,
+  normalisePrice,
+  pricesFor,
+  providerCost,
+  type TokenKinds,
+} from './pricing-math.js';
+import { type PricingRuleView, ruleColumns, rulePrices, samePrices, toView } from './pricing-rules.js';
 
-export interface PricingRuleView {
-  id: string;
-  modelId: string;
-  pricePer1kTokens: string;
-  outputPricePer1kTokens: string | null;
-  providerCostPer1kTokens: string | null;
-  effectiveFrom: string;
-  effectiveTo: string | null;
-  createdBy: string;
-  createdAt: string;
-}
+export type { PricingRuleView } from './pricing-rules.js';
 
 export interface Quote {
   modelId: string;
@@ -33,21 +32,22 @@ export interface Quote {
   source: 'rule' | 'default';
 }
 
+/** A model's price now (GET /api/pricing/:modelId): each kind's price resolved. */
 export interface PriceView {
   modelId: string;
   pricePer1kTokens: string;
   outputPricePer1kTokens: string;
+  cacheReadPricePer1kTokens: string;
+  cacheWritePricePer1kTokens: string;
+  reasoningPricePer1kTokens: string;
+  longContextThreshold: number | null;
+  longContextPricePer1kTokens: string | null;
+  longContextOutputPricePer1kTokens: string | null;
   providerCostPer1kTokens: string | null;
   pricingRuleId: string | null;
   source: 'rule' | 'default';
   effectiveFrom: string | null;
   effectiveTo: string | null;
-}
-
-export interface QuoteTokens {
-  tokens?: number;
-  inputTokens?: number;
-  outputTokens?: number;
 }
 
 /** Pricing a model that has no rule while PRICING_STRICT is on (422). */
@@ -60,21 +60,6 @@ interface CachedRule {
   view: PricingRuleView;
   from: number;
   to: number;
-}
-
-function toView(rule: PricingRule): PricingRuleView {
-  return {
-    id: rule.id,
-    modelId: rule.modelId,
-    pricePer1kTokens: normalisePrice(rule.pricePer1kTokens),
-    outputPricePer1kTokens: rule.outputPricePer1kTokens === null ? null : normalisePrice(rule.outputPricePer1kTokens),
-    providerCostPer1kTokens:
-      rule.providerCostPer1kTokens === null ? null : normalisePrice(rule.providerCostPer1kTokens),
-    effectiveFrom: rule.effectiveFrom.toISOString(),
-    effectiveTo: rule.effectiveTo?.toISOString() ?? null,
-    createdBy: rule.createdBy,
-    createdAt: rule.createdAt.toISOString(),
-  };
 }
 
 /**
@@ -102,61 +87,58 @@ export class PricingService implements OnApplicationBootstrap {
     await this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing warm-up failed', err: String(err) }));
   }
 
-  /** Prices tokens exactly with the rule in effect at `at` (default now). */
-  async quote(modelId: string, tokens: QuoteTokens, at: Date = new Date()): Promise<Quote> {
-    const price = await this.priceAt(modelId, at);
-    const input =
-      tokens.inputTokens !== undefined || tokens.outputTokens !== undefined
-        ? (tokens.inputTokens ?? 0)
-        : (tokens.tokens ?? 0);
-    const output =
-      tokens.inputTokens !== undefined || tokens.outputTokens !== undefined ? (tokens.outputTokens ?? 0) : 0;
-    const credits = calculateCredits(
-      { inputTokens: input, outputTokens: output },
-      price.pricePer1kTokens,
-      price.outputPricePer1kTokens,
-    );
+  /** Prices tokens of each kind exactly with the rule in effect at `at` (default now). */
+  async quote(modelId: string, tokens: TokenKinds, at: Date = new Date()): Promise<Quote> {
+    const { rule, fallback } = await this.ruleOrFallback(modelId, at);
+    const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
+    const credits = calculateCredits(tokens, prices);
     if (credits > BigInt(MAX_CREDITS))
       throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
+    const costs = rule?.providerCost ?? null;
+    const billed = pricesFor(tokens, prices);
     return {
       modelId,
       credits: Number(credits),
-      pricePer1kTokens: price.pricePer1kTokens,
-      outputPricePer1kTokens: price.outputPricePer1kTokens,
-      pricingRuleId: price.pricingRuleId,
-      providerCost:
-        price.providerCostPer1kTokens === null ? null : providerCost(input + output, price.providerCostPer1kTokens),
-      source: price.source,
+      pricePer1kTokens: billed.input,
+      outputPricePer1kTokens: billed.output,
+      pricingRuleId: rule?.id ?? null,
+      providerCost: costs === null ? null : providerCost(tokens, costs),
+      source: rule ? 'rule' : 'default',
     };
   }
 
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
   async priceAt(modelId: string, at: Date = new Date()): Promise<PriceView> {
-    const rule = this.ruleAt(await this.rules(), modelId, at.getTime());
-    if (rule) {
-      return {
-        modelId,
-        pricePer1kTokens: rule.pricePer1kTokens,
-        outputPricePer1kTokens: rule.outputPricePer1kTokens ?? rule.pricePer1kTokens,
-        providerCostPer1kTokens: rule.providerCostPer1kTokens,
-        pricingRuleId: rule.id,
-        source: 'rule',
-        effectiveFrom: rule.effectiveFrom,
-        effectiveTo: rule.effectiveTo,
-      };
-    }
-    const price = this.fallbackPrice();
-    if (price === null) throw unknownModel(modelId);
+    const { rule, fallback } = await this.ruleOrFallback(modelId, at);
+    const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     return {
       modelId,
-      pricePer1kTokens: price,
-      outputPricePer1kTokens: price,
-      providerCostPer1kTokens: null,
-      pricingRuleId: null,
-      source: 'default',
-      effectiveFrom: null,
-      effectiveTo: null,
+      pricePer1kTokens: prices.input,
+      outputPricePer1kTokens: prices.output,
+      cacheReadPricePer1kTokens: prices.cacheRead,
+      cacheWritePricePer1kTokens: prices.cacheWrite,
+      reasoningPricePer1kTokens: prices.reasoning,
+      longContextThreshold: prices.longContext?.threshold ?? null,
+      longContextPricePer1kTokens: prices.longContext?.input ?? null,
+      longContextOutputPricePer1kTokens: prices.longContext?.output ?? null,
+      providerCostPer1kTokens: rule?.providerCostPer1kTokens ?? null,
+      pricingRuleId: rule?.id ?? null,
+      source: rule ? 'rule' : 'default',
+      effectiveFrom: rule?.effectiveFrom ?? null,
+      effectiveTo: rule?.effectiveTo ?? null,
     };
+  }
+
+  /** The model's rule at `at`, or the fallback price (422 in strict mode). */
+  private async ruleOrFallback(
+    modelId: string,
+    at: Date,
+  ): Promise<{ rule: PricingRuleView; fallback: null } | { rule: null; fallback: string }> {
+    const rule = this.ruleAt(await this.rules(), modelId, at.getTime());
+    if (rule) return { rule, fallback: null };
+    const fallback = this.fallbackPrice();
+    if (fallback === null) throw unknownModel(modelId);
+    return { rule: null, fallback };
   }
 
   /**
@@ -189,27 +171,24 @@ export class PricingService implements OnApplicationBootstrap {
    * (serialised per model). A rule that would overlap another is refused by the database → 409.
    */
   async create(input: {
-    modelId: string;
-    pricePer1kTokens: string;
-    outputPricePer1kTokens?: string | null;
-    providerCostPer1kTokens?: string | null;
+    fields: PricingRuleFieldsDto;
     effectiveFrom?: Date;
     effectiveTo?: Date | null;
     createdBy: string;
   }): Promise<PricingRuleView> {
+    const columns = ruleColumns(input.fields);
     const from = input.effectiveFrom ?? new Date();
     if (input.effectiveTo && input.effectiveTo.getTime() <= from.getTime()) {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     }
     try {
       const rule = await this.tx.run(async (manager) => {
-        await this.repository.lockModel(manager, input.modelId);
-        await this.repository.closeOpenRule(manager, input.modelId, from);
+        const modelId = input.fields.modelId;
+        await this.repository.lockModel(manager, modelId);
+        await this.repository.closeOpenRule(manager, modelId, from);
         const created = await this.repository.insert(manager, {
-          modelId: input.modelId,
-          pricePer1kTokens: input.pricePer1kTokens,
-          outputPricePer1kTokens: input.outputPricePer1kTokens ?? null,
-          providerCostPer1kTokens: input.providerCostPer1kTokens ?? null,
+          modelId,
+          ...columns,
           effectiveFrom: from,
           effectiveTo: input.effectiveTo ?? null,
           createdBy: input.createdBy,
@@ -223,6 +202,69 @@ export class PricingService implements OnApplicationBootstrap {
         return created;
       });
       return toView(rule);
+    } finally {
+      this.invalidate();
+    }
+  }
+
+  /**
+   * A price sheet: every rule takes effect at the same instant, in ONE transaction (all or none). A
+   * rule whose model's open-ended rule (in effect now or from later) already has exactly its prices
+   * writes nothing (`unchanged`), so loading the same sheet again, at any instant, changes nothing. Models are locked in id order (no deadlock between
+   * two imports); an overlap with a later rule of a model is refused by the database → 409.
+   */
+  async import(input: {
+    rules: PricingRuleFieldsDto[];
+    effectiveFrom?: Date;
+    createdBy: string;
+  }): Promise<{ effectiveFrom: string; created: number; unchanged: number; items: PricingRuleView[] }> {
+    const at = input.effectiveFrom ?? new Date();
+    const seen = new Map<string, number>();
+    const sheet = input.rules.map((fields, index) => {
+      const where = `rules[${index}] (${fields.modelId})`;
+      const first = seen.get(fields.modelId);
+      if (first !== undefined) throw new DomainError('VALIDATION', `${where}: the model is also rules[${first}]`);
+      seen.set(fields.modelId, index);
+      return { modelId: fields.modelId, columns: ruleColumns(fields, where) };
+    });
+    let created = 0;
+    try {
+      const byModel = await this.tx.run(async (manager) => {
+        const written = new Map<string, PricingRule>();
+        for (const { modelId, columns } of [...sheet].sort((a, b) => (a.modelId < b.modelId ? -1 : 1))) {
+          await this.repository.lockModel(manager, modelId);
+          const open = await this.repository.openRule(manager, modelId);
+          if (open && samePrices(toView(open), columns)) {
+            written.set(modelId, open);
+            continue;
+          }
+          await this.repository.closeOpenRule(manager, modelId, at);
+          const rule = await this.repository.insert(manager, {
+            modelId,
+            ...columns,
+            effectiveFrom: at,
+            effectiveTo: null,
+            createdBy: input.createdBy,
+          });
+          written.set(modelId, rule);
+          created++;
+        }
+        // One entry for the whole sheet, when it changed something (a reload of the same sheet does not).
+        if (created > 0) {
+          await this.audit.record(manager, {
+            action: 'pricing.import',
+            targetId: at.toISOString(),
+            before: null,
+            after: {
+              effectiveFrom: at.toISOString(),
+              rules: sheet.map(({ modelId }) => toView(written.get(modelId)!)),
+            },
+          });
+        }
+        return written;
+      });
+      const items = sheet.map(({ modelId }) => toView(byModel.get(modelId)!));
+      return { effectiveFrom: at.toISOString(), created, unchanged: items.length - created, items };
     } finally {
       this.invalidate();
     }

@@ -8,15 +8,54 @@
  * is ever rounded but the final ceil (a numeric division would round to its own scale).
  * test/pricing-sql.int-spec.ts compares them with pricing-math.ts.
  */
+import { TOKEN_KINDS, type TokenKind } from './pricing-math.js';
 
-/** credits = ceil((input × price + output × outputPrice) / 1000); numeric, may exceed integer. */
-export function creditsSql(rule: string, input: string, output: string, defaultPrice: string): string {
-  const price = `COALESCE(${rule}.price_per_1k_tokens, ${defaultPrice})`;
-  const outputPrice = `COALESCE(${rule}.output_price_per_1k_tokens, ${rule}.price_per_1k_tokens, ${defaultPrice})`;
-  return `ceil((${input}::numeric * ${price} + ${output}::numeric * ${outputPrice}) * 0.001)`;
+/** SQL expressions of the token count of each kind (integers). */
+export type SqlKinds = Record<TokenKind, string>;
+
+/** The price of each kind at the rule `r` (defaults as the contract says; no rule: the default price). */
+function kindPricesSql(r: string, defaultPrice: string): Record<TokenKind, string> {
+  return {
+    input: `COALESCE(${r}.price_per_1k_tokens, ${defaultPrice})`,
+    output: `COALESCE(${r}.output_price_per_1k_tokens, ${r}.price_per_1k_tokens, ${defaultPrice})`,
+    cacheRead: `COALESCE(${r}.cache_read_price_per_1k_tokens, ${r}.price_per_1k_tokens, ${defaultPrice})`,
+    cacheWrite: `COALESCE(${r}.cache_write_price_per_1k_tokens, ${r}.price_per_1k_tokens, ${defaultPrice})`,
+    reasoning: `COALESCE(${r}.reasoning_price_per_1k_tokens, ${r}.output_price_per_1k_tokens, ${r}.price_per_1k_tokens, ${defaultPrice})`,
+  };
 }
 
-/** tokens × providerCostPer1k / 1000 with 7 places; NULL when the rule has no provider cost (or there is none). */
-export function providerCostSql(rule: string, totalTokens: string): string {
-  return `(${totalTokens}::numeric * ${rule}.provider_cost_per_1k_tokens * 0.001)`;
+/**
+ * credits = ceil(Σ tokens of each kind × its price / 1000); numeric, may exceed integer. When the
+ * rule has a long-context tier and the prompt (input + cache read + cache write) exceeds it, input
+ * and output cost the tier's prices.
+ */
+export function creditsSql(rule: string, tokens: SqlKinds, defaultPrice: string): string {
+  const price = kindPricesSql(rule, defaultPrice);
+  const long = `${rule}.long_context_threshold IS NOT NULL
+    AND ${tokens.input}::bigint + ${tokens.cacheRead}::bigint + ${tokens.cacheWrite}::bigint > ${rule}.long_context_threshold`;
+  price.input = `CASE WHEN ${long} THEN ${rule}.long_context_price_per_1k_tokens ELSE ${price.input} END`;
+  price.output = `CASE WHEN ${long} THEN ${rule}.long_context_output_price_per_1k_tokens ELSE ${price.output} END`;
+  return `ceil((${weightedSql(tokens, price)}) * 0.001)`;
+}
+
+/**
+ * Σ tokens of each kind × the rule's provider cost of that kind / 1000, with 7 places; NULL when the
+ * rule has no provider cost (or there is none). Kinds without their own cost: cache read and write
+ * cost the input's, reasoning the output's, output the input's.
+ */
+export function providerCostSql(rule: string, tokens: SqlKinds): string {
+  const input = `${rule}.provider_cost_per_1k_tokens`;
+  const output = `COALESCE(${rule}.provider_output_cost_per_1k_tokens, ${input})`;
+  const cost: Record<TokenKind, string> = {
+    input,
+    output,
+    cacheRead: `COALESCE(${rule}.provider_cache_read_cost_per_1k_tokens, ${input})`,
+    cacheWrite: `COALESCE(${rule}.provider_cache_write_cost_per_1k_tokens, ${input})`,
+    reasoning: `COALESCE(${rule}.provider_reasoning_cost_per_1k_tokens, ${output})`,
+  };
+  return `((${weightedSql(tokens, cost)}) * 0.001)`;
+}
+
+function weightedSql(tokens: SqlKinds, price: Record<TokenKind, string>): string {
+  return TOKEN_KINDS.map((kind) => `${tokens[kind]}::numeric * ${price[kind]}`).join(' + ');
 }

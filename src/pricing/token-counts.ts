@@ -1,37 +1,61 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
+import { kindsOf, TOKEN_KINDS, type TokenKind, type TokenKinds } from './pricing-math.js';
+
+/** The per-kind token fields of a request body (each optional, each ≥ 0). */
+export interface TokenKindFields {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** The body field of each kind. */
+export const KIND_FIELDS: Record<TokenKind, keyof TokenKindFields> = {
+  input: 'inputTokens',
+  output: 'outputTokens',
+  cacheRead: 'cacheReadTokens',
+  cacheWrite: 'cacheWriteTokens',
+  reasoning: 'reasoningTokens',
+};
+
+/** The kinds only a model's rule prices apart (input and output alone may be metered without one). */
+export const MODEL_KINDS = ['cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
 
 export interface TokenCounts {
-  /** What PricingService.quote takes. */
-  quote: { tokens?: number; inputTokens?: number; outputTokens?: number };
+  /** The tokens as priced: a single count is all input. */
+  kinds: TokenKinds;
   total: number;
-  inputTokens: number | null;
-  outputTokens: number | null;
+  /** The kinds as given (a missing kind counts 0); null when the single count was given. */
+  split: TokenKinds | null;
+}
+
+/** Whether the body gives any per-kind count. */
+export function hasKinds(fields: TokenKindFields): boolean {
+  return TOKEN_KINDS.some((kind) => fields[KIND_FIELDS[kind]] !== undefined);
 }
 
 /**
  * The one token-split rule, of every route that takes token counts (record, batch, calculate and the
- * streaming routes): one token count or the input/output split (a missing half counts 0), never both.
+ * streaming routes): one token count or the counts per kind (a missing kind counts 0), never both.
  * `single` is the route's own field (`tokens`, `estimatedTokens`, `actualTokens`, `tokensGenerated`).
  */
-export function tokenCounts(
-  single: number | undefined,
-  input: number | undefined,
-  output: number | undefined,
-  field: string,
-): TokenCounts {
-  const split = input !== undefined || output !== undefined;
-  if (split && single !== undefined) {
-    throw new DomainError('VALIDATION', `Give either ${field} or inputTokens/outputTokens, not both`);
-  }
-  if (split) {
-    const inputTokens = input ?? 0;
-    const outputTokens = output ?? 0;
-    const total = inputTokens + outputTokens;
+export function tokenCounts(single: number | undefined, fields: TokenKindFields, field: string): TokenCounts {
+  if (hasKinds(fields)) {
+    if (single !== undefined) {
+      throw new DomainError('VALIDATION', `Give either ${field} or the counts per kind (inputTokens, …), not both`);
+    }
+    const split = {} as TokenKinds;
+    let total = 0;
+    for (const kind of TOKEN_KINDS) {
+      split[kind] = fields[KIND_FIELDS[kind]] ?? 0;
+      total += split[kind];
+    }
     if (total > MAX_TOKENS)
-      throw new DomainError('VALIDATION', `inputTokens + outputTokens must not exceed ${MAX_TOKENS}`);
-    return { quote: { inputTokens, outputTokens }, total, inputTokens, outputTokens };
+      throw new DomainError('VALIDATION', `The token counts of all kinds together must not exceed ${MAX_TOKENS}`);
+    return { kinds: split, total, split };
   }
   if (single === undefined) throw new DomainError('VALIDATION', `${field} is required (or inputTokens/outputTokens)`);
-  return { quote: { tokens: single }, total: single, inputTokens: null, outputTokens: null };
+  return { kinds: kindsOf(single), total: single, split: null };
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../credits/credits.repository.js';
-import { creditsSql, providerCostSql } from '../pricing/pricing.sql.js';
+import { creditsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
+import type { TokenKinds } from '../pricing/pricing-math.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
 import type { SessionRow } from './streaming-sessions.repository.js';
@@ -33,6 +34,15 @@ export interface SettlementWrite {
   usageRecordId: string;
 }
 
+/** An expired session's estimate, as its cost: sessions keep only the estimate's total, priced as input. */
+const ESTIMATE_KINDS: SqlKinds = {
+  input: 'ss.estimated_tokens',
+  output: '0',
+  cacheRead: '0',
+  cacheWrite: '0',
+  reasoning: '0',
+};
+
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id`;
 
@@ -47,23 +57,34 @@ export class SessionSettlementsRepository {
    * effect when it started, fixed at initialize; the fallback price when it had none), to settle
    * when active, priced and within the credit range.
    */
-  lockToSettle(
-    sessionId: string,
-    userId: string,
-    tokens: { input: number; output: number },
-    fallbackPrice: string | null,
-  ): SqlPart {
+  lockToSettle(sessionId: string, userId: string, tokens: TokenKinds, fallbackPrice: string | null): SqlPart {
+    const kinds: SqlKinds = {
+      input: '$3::int',
+      output: '$4::int',
+      cacheRead: '$5::int',
+      cacheWrite: '$6::int',
+      reasoning: '$7::int',
+    };
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost,
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
              CROSS JOIN LATERAL (
-               SELECT ${creditsSql('r', '$3::int', '$4::int', '$5::numeric')} AS charge,
-                      ${providerCostSql('r', '($3::bigint + $4::bigint)')} AS provider_cost) p
+               SELECT ${creditsSql('r', kinds, '$8::numeric')} AS charge,
+                      ${providerCostSql('r', kinds)} AS provider_cost) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
-      params: [sessionId, userId, tokens.input, tokens.output, fallbackPrice],
+      params: [
+        sessionId,
+        userId,
+        tokens.input,
+        tokens.output,
+        tokens.cacheRead,
+        tokens.cacheWrite,
+        tokens.reasoning,
+        fallbackPrice,
+      ],
     };
   }
 
@@ -74,7 +95,7 @@ export class SessionSettlementsRepository {
   lockDueToExpire(sessionId: string, userId: string): SqlPart {
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, ss.estimated_credits::numeric AS charge,
-                   ${providerCostSql('r', 'ss.estimated_tokens')} AS provider_cost, true AS settle
+                   ${providerCostSql('r', ESTIMATE_KINDS)} AS provider_cost, true AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar

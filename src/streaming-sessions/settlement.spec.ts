@@ -24,5 +24,16 @@ describe('streaming settlement helpers', () => {
     expect(sameRequest(fin, { kind: 'abort', tokens: 10, inputTokens: null, outputTokens: null })).toBe(false);
     expect(sameRequest({ kind: 'expire' }, { kind: 'expire' })).toBe(false);
     expect(sameRequest({ ...fin, tokens: 10, inputTokens: 4, outputTokens: 6 }, fin)).toBe(false);
+    // Token kinds: a different kind is another request; a settlement stored before kinds (no field) is all null.
+    const split = { ...fin, tokens: 10, inputTokens: 4, outputTokens: 6 };
+    const kinds = { ...split, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    expect(sameRequest(kinds, { ...kinds })).toBe(true);
+    expect(sameRequest(kinds, { ...kinds, reasoningTokens: 1 })).toBe(false);
+    // Settled before token kinds: a split without the new kinds counted them 0, a single count had none.
+    expect(sameRequest(split, kinds)).toBe(true);
+    expect(sameRequest(kinds, split)).toBe(true);
+    expect(sameRequest(split, { ...kinds, cacheReadTokens: 3 })).toBe(false);
+    const single = { ...fin, cacheReadTokens: null, cacheWriteTokens: null, reasoningTokens: null };
+    expect(sameRequest(fin, single)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
-import type { SettlementRequest } from './entities/streaming-session.entity.js';
+import { MODEL_KINDS } from '../pricing/token-counts.js';
+import type { SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
 
 /** The hold for an estimate: ceil(estimate × 6 / 5), in exact integer arithmetic. */
 export function allocatedFor(estimatedCredits: number): number {
@@ -22,16 +23,30 @@ export function holdFor(estimatedCredits: number): number {
   return hold;
 }
 
+const COUNTS = [
+  'tokens',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
+] as const;
+const NEW_KINDS: readonly string[] = MODEL_KINDS;
+
+/**
+ * A count of a stored or new request. A split settled before token kinds has no cache or reasoning
+ * field: those counted 0 (a single count has every kind null).
+ */
+function countOf(request: SettlementTokens, field: (typeof COUNTS)[number]): number | null {
+  const value = request[field];
+  if (value !== undefined) return value;
+  return NEW_KINDS.includes(field) && request.inputTokens !== null ? 0 : null;
+}
+
 /** A retry is the same settlement request: same route, same token counts, same outcome. */
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
-  if (
-    a.tokens !== b.tokens ||
-    (a.inputTokens ?? null) !== (b.inputTokens ?? null) ||
-    (a.outputTokens ?? null) !== (b.outputTokens ?? null)
-  ) {
-    return false;
-  }
+  if (COUNTS.some((field) => countOf(a, field) !== countOf(b, field))) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }

@@ -14,11 +14,11 @@ import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
-import { type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
+import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
-import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, type SettlingRow } from './session-settlements.repository.js';
 import { holdFor, sameRequest } from './settlement.js';
 import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
@@ -57,14 +57,25 @@ function inAnswerOrder(session: SessionRow, answer: Record<string, unknown>): Re
   return Object.fromEntries(keys.map((k) => [k, full[k as keyof typeof full]]));
 }
 
+/** The counts a settlement records: the total, and each kind when the caller split them. */
+function settlementTokens(counts: TokenCounts): SettlementTokens {
+  const split = counts.split;
+  return {
+    tokens: counts.total,
+    inputTokens: split?.input ?? null,
+    outputTokens: split?.output ?? null,
+    cacheReadTokens: split?.cacheRead ?? null,
+    cacheWriteTokens: split?.cacheWrite ?? null,
+    reasoningTokens: split?.reasoning ?? null,
+  };
+}
+
 /** A settlement's values known before its statement. */
 interface SettlementPlan {
   status: SettledStatus;
   request: SettlementRequest;
   /** The tokens billed: the reported ones, or the estimate for an expiry. */
-  tokens: number;
-  inputTokens: number | null;
-  outputTokens: number | null;
+  tokens: Required<SettlementTokens>;
   createdBy: string;
   /** Metadata known beforehand (the statement adds the amounts and the duration). */
   metadata: Record<string, unknown>;
@@ -102,11 +113,11 @@ export class StreamingSessionsService {
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
     const billed = await this.metering.billed(caller, dto);
-    const tokens = tokenCounts(dto.estimatedTokens, dto.inputTokens, dto.outputTokens, 'estimatedTokens');
+    const tokens = tokenCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date();
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
-    const quote = await this.pricing.quote(dto.modelId, tokens.quote, startedAt);
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt);
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
@@ -143,15 +154,9 @@ export class StreamingSessionsService {
   }
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
-    const tokens = tokenCounts(dto.actualTokens, dto.inputTokens, dto.outputTokens, 'actualTokens');
+    const tokens = tokenCounts(dto.actualTokens, dto, 'actualTokens');
     const success = dto.success ?? true;
-    const request: SettlementRequest = {
-      kind: 'finalize',
-      success,
-      tokens: tokens.total,
-      inputTokens: tokens.inputTokens,
-      outputTokens: tokens.outputTokens,
-    };
+    const request: SettlementRequest = { kind: 'finalize', success, ...settlementTokens(tokens) };
     const response = await this.settleByCaller(
       await this.metering.billed(caller, dto),
       dto.sessionId,
@@ -163,18 +168,8 @@ export class StreamingSessionsService {
   }
 
   async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
-    const tokens = tokenCounts(
-      dto.tokensGenerated ?? (dto.inputTokens === undefined && dto.outputTokens === undefined ? 0 : undefined),
-      dto.inputTokens,
-      dto.outputTokens,
-      'tokensGenerated',
-    );
-    const request: SettlementRequest = {
-      kind: 'abort',
-      tokens: tokens.total,
-      inputTokens: tokens.inputTokens,
-      outputTokens: tokens.outputTokens,
-    };
+    const tokens = tokenCounts(dto.tokensGenerated ?? (hasKinds(dto) ? undefined : 0), dto, 'tokensGenerated');
+    const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens) };
     const billed = await this.metering.billed(caller, dto);
     // A service principal aborting another user's session (a stuck one) is an operator's change:
     // audited, so settled and recorded in one transaction.
@@ -198,20 +193,17 @@ export class StreamingSessionsService {
     status: SettledStatus,
     audited = false,
   ): Promise<Record<string, unknown>> {
-    const split = tokens.inputTokens !== null;
-    const priced = { input: split ? tokens.inputTokens! : tokens.total, output: split ? tokens.outputTokens! : 0 };
-    const session = this.settlements.lockToSettle(sessionId, billed.userId, priced, this.pricing.fallbackPrice());
+    const session = this.settlements.lockToSettle(sessionId, billed.userId, tokens.kinds, this.pricing.fallbackPrice());
+    const counts = settlementTokens(tokens) as Required<SettlementTokens>;
     const plan: SettlementPlan = {
       status,
       request,
-      tokens: tokens.total,
-      inputTokens: tokens.inputTokens,
-      outputTokens: tokens.outputTokens,
+      tokens: counts,
       createdBy: billed.createdBy,
       metadata: {
         sessionId,
         tokens: tokens.total,
-        ...(split ? { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens } : {}),
+        ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
       },
     };
     const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
@@ -250,9 +242,14 @@ export class StreamingSessionsService {
       {
         status: 'expired',
         request: { kind: 'expire' },
-        tokens: due.estimated_tokens,
-        inputTokens: null,
-        outputTokens: null,
+        tokens: {
+          tokens: due.estimated_tokens,
+          inputTokens: null,
+          outputTokens: null,
+          cacheReadTokens: null,
+          cacheWriteTokens: null,
+          reasoningTokens: null,
+        },
         createdBy: 'system',
         metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },
       },
@@ -281,9 +278,7 @@ export class StreamingSessionsService {
       {
         id: usageRecordId,
         service: SERVICE_BY_STATUS[plan.status],
-        tokens: plan.tokens,
-        inputTokens: plan.inputTokens,
-        outputTokens: plan.outputTokens,
+        ...plan.tokens,
         metadata: plan.metadata,
       },
       this.settlements.recordValues(settledAt),
@@ -292,7 +287,7 @@ export class StreamingSessionsService {
       status: plan.status,
       request: plan.request,
       settledAt,
-      actualTokens: plan.request.kind === 'expire' ? null : plan.tokens,
+      actualTokens: plan.request.kind === 'expire' ? null : plan.tokens.tokens,
       usageRecordId,
     });
     const result = await this.credits.settleSession<SettlingRow>(

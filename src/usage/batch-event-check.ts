@@ -15,6 +15,9 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   tokens: count(MAX_TOKENS),
   inputTokens: count(MAX_TOKENS),
   outputTokens: count(MAX_TOKENS),
+  cacheReadTokens: count(MAX_TOKENS),
+  cacheWriteTokens: count(MAX_TOKENS),
+  reasoningTokens: count(MAX_TOKENS),
   metadata: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && metadataProblem(v) === null,
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;

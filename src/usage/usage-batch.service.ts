@@ -74,7 +74,7 @@ export class UsageBatchService {
         : await this.credits.debitAndInsertMany(
             this.tx.statementManager,
             { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-            this.records.insertManyAfterDebit(caller.userId, accepted),
+            this.records.batchParts(caller.userId, accepted),
           );
     outcomes.forEach((outcome, i) => {
       results[accepted[i].index] = this.result(accepted[i], outcome);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-/** usage_event_ids outside the batch take (which claims ids in the credits module's statement): cleanup. */
+/** usage_event_ids outside the batch take (whose statement claims ids through usage_events_claim()): cleanup. */
 @Injectable()
 export class UsageEventIdsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -6,7 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
-import type { BatchInsertAfterTake } from '../credits/credits-batch.repository.js';
+import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -27,6 +27,9 @@ export interface UsageRecordRow {
   tokens: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  reasoningTokens: number | null;
   metadata: Record<string, unknown> | null;
   pricingRuleId: string | null;
   providerCost: string | null;
@@ -44,6 +47,9 @@ export interface CreateUsageRecordInput {
   tokens?: number | null;
   inputTokens?: number | null;
   outputTokens?: number | null;
+  cacheReadTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  reasoningTokens?: number | null;
   metadata?: object;
   pricingRuleId?: string | null;
   providerCost?: string | null;
@@ -52,6 +58,10 @@ export interface CreateUsageRecordInput {
   shortfall?: number;
   id?: string;
 }
+
+/** A record's token counts: the total and each kind (null: not given). */
+type TokenColumn =
+  'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
 
 /** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
 export interface RecordInStatement {
@@ -97,6 +107,9 @@ export interface RecordSqlRow {
   tokens: number | null;
   input_tokens: number | null;
   output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  reasoning_tokens: number | null;
   metadata: Record<string, unknown> | null;
   pricing_rule_id: string | null;
   provider_cost: string | null;
@@ -105,12 +118,13 @@ export interface RecordSqlRow {
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost::text AS provider_cost, billing_status, review_status`;
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
+  provider_cost::text AS provider_cost, billing_status, review_status`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** The 15 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   return [
     input.id ?? randomUUID(),
@@ -128,6 +142,9 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.billingStatus ?? 'billed',
     input.shortfall ?? 0,
     (input.shortfall ?? 0) > 0 ? 'open' : null,
+    input.cacheReadTokens ?? null,
+    input.cacheWriteTokens ?? null,
+    input.reasoningTokens ?? null,
   ];
 }
 
@@ -143,6 +160,9 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     tokens: r.tokens,
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
+    cacheReadTokens: r.cache_read_tokens,
+    cacheWriteTokens: r.cache_write_tokens,
+    reasoningTokens: r.reasoning_tokens,
     metadata: r.metadata,
     pricingRuleId: r.pricing_rule_id,
     providerCost: r.provider_cost,
@@ -164,6 +184,9 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     tokens: row.tokens,
     inputTokens: row.inputTokens,
     outputTokens: row.outputTokens,
+    cacheReadTokens: row.cacheReadTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    reasoningTokens: row.reasoningTokens,
     metadata: row.metadata,
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
@@ -172,9 +195,34 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status`;
+                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
+                        cache_read_tokens, cache_write_tokens, reasoning_tokens`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar`;
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
+
+/**
+ * The batch statement's usage parts over $1 (the owner of the event ids) and $2 (the events as JSON).
+ * Records carry clock time, so a batch's records list (newest first) in the order they apply; they
+ * are inserted before the take locks any account (their foreign key takes KEY SHARE on the account
+ * rows, which the take's NO KEY UPDATE locks never block), which keeps the largest insert out of the
+ * time the accounts are held.
+ */
+const BATCH_PARTS = {
+  events: `SELECT * FROM usage_events_claim($1::varchar, $2::jsonb)`,
+  records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                                      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                                      reasoning_tokens, metadata, pricing_rule_id, provider_cost,
+                                      billing_status, shortfall, review_status)
+            SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+                   r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+              FROM jsonb_populate_recordset(NULL::usage_records, $2::jsonb) WITH ORDINALITY AS r
+              JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
+             ORDER BY r.ordinality
+            RETURNING id, user_id AS account_id, credits AS amount`,
+  release: `SELECT usage_events_release($1::varchar, array_agg(e.out_event_id), array_agg(e.out_usage_record_id))
+              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'params'>;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -189,7 +237,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v4',
+      name: 'usage_record_with_debit_v5',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
@@ -202,18 +250,16 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | 'tokens' | 'inputTokens' | 'outputTokens'>> & {
-      metadata: object;
-    },
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenColumn>> & { metadata: object },
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;
     return {
       sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
-                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 6)}, ${sql.pricingRuleId},
+                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 9)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -223,40 +269,47 @@ export class UsageRecordsRepository {
         known.inputTokens,
         known.outputTokens,
         JSON.stringify(known.metadata),
+        known.cacheReadTokens,
+        known.cacheWriteTokens,
+        known.reasoningTokens,
         ...sql.metadata.params,
       ],
     };
   }
 
   /**
-   * The records of a batch take (CreditsService.debitAndInsertMany), each with its event id, as the
-   * usage_records columns credits_take_events() inserts when the record's debit happened.
+   * The usage module's parts of a batch take (CreditsService.debitAndInsertMany): each event's id
+   * claimed in `owner`'s namespace (usage_events_claim()), the records of the new events inserted,
+   * and, after the take, the refused events' records and ids removed again (usage_events_release()).
    */
-  insertManyAfterDebit(
+  batchParts(
     owner: string,
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
-  ): BatchInsertAfterTake {
+  ): BatchTakeStatement {
+    // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
+    // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
+    const events = items.map(({ eventId, input }) => ({
+      id: input.id,
+      user_id: input.userId,
+      event_id: eventId ?? undefined,
+      service: input.service,
+      operation: input.operation,
+      credits: input.credits,
+      model_id: input.modelId ?? undefined,
+      tokens: input.tokens ?? undefined,
+      input_tokens: input.inputTokens ?? undefined,
+      output_tokens: input.outputTokens ?? undefined,
+      cache_read_tokens: input.cacheReadTokens ?? undefined,
+      cache_write_tokens: input.cacheWriteTokens ?? undefined,
+      reasoning_tokens: input.reasoningTokens ?? undefined,
+      metadata: input.metadata ?? undefined,
+      pricing_rule_id: input.pricingRuleId ?? undefined,
+      provider_cost: input.providerCost ?? undefined,
+    }));
     return {
-      owner,
-      events: items.map(({ eventId, input }) => ({
-        userId: input.userId,
-        eventId,
-        amount: input.credits,
-        // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
-        // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
-        record: {
-          id: input.id,
-          service: input.service,
-          operation: input.operation,
-          model_id: input.modelId ?? undefined,
-          tokens: input.tokens ?? undefined,
-          input_tokens: input.inputTokens ?? undefined,
-          output_tokens: input.outputTokens ?? undefined,
-          metadata: input.metadata ?? undefined,
-          pricing_rule_id: input.pricingRuleId ?? undefined,
-          provider_cost: input.providerCost ?? undefined,
-        },
-      })),
+      amounts: items.map(({ input }) => input.credits),
+      ...BATCH_PARTS,
+      params: [owner, JSON.stringify(events)],
     };
   }
 

@@ -40,6 +40,9 @@ const CSV_COLUMNS = [
   'tokens',
   'inputTokens',
   'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
   'billingStatus',
   'metadata',
 ];
@@ -60,6 +63,9 @@ function csvRow(r: RecordSqlRow): string {
     csvNumber(r.tokens),
     csvNumber(r.input_tokens),
     csvNumber(r.output_tokens),
+    csvNumber(r.cache_read_tokens),
+    csvNumber(r.cache_write_tokens),
+    csvNumber(r.reasoning_tokens),
     csvText(r.billing_status),
     csvText(r.metadata),
   ]);

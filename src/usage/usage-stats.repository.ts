@@ -15,7 +15,23 @@ export interface AggRow {
   credits: string;
   provider_cost: string | null;
   user_count?: string;
+  /** Token counts per kind (the total row only; bigint sums as strings). */
+  input_tokens?: string | null;
+  output_tokens?: string | null;
+  cache_read_tokens?: string | null;
+  cache_write_tokens?: string | null;
+  reasoning_tokens?: string | null;
 }
+
+/** A record's tokens of each kind; without a split its `tokens` are input (they were priced at the input price). */
+const RECORD_KINDS = `COALESCE(input_tokens, tokens, 0)::bigint AS input_tokens, COALESCE(output_tokens, 0)::bigint AS output_tokens,
+  COALESCE(cache_read_tokens, 0)::bigint AS cache_read_tokens, COALESCE(cache_write_tokens, 0)::bigint AS cache_write_tokens,
+  COALESCE(reasoning_tokens, 0)::bigint AS reasoning_tokens`;
+const KINDS = 'input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens';
+/** The sums of the kinds, on the total row of a GROUPING SETS query only. */
+const KIND_SUMS = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens']
+  .map((c) => `CASE WHEN GROUPING(service, day, model_key) = 7 THEN sum(${c}) END AS ${c}`)
+  .join(', ');
 
 /**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
@@ -38,9 +54,9 @@ export class UsageStatsRepository {
       `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
                      WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
                 COALESCE(service, day, model_key) AS key, count(*) AS records, COALESCE(sum(credits), 0) AS credits,
-                NULL AS provider_cost
+                NULL AS provider_cost, ${KIND_SUMS}
            FROM (SELECT service, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                        ${MODEL_KEY_SQL} AS model_key, credits
+                        ${MODEL_KEY_SQL} AS model_key, credits, ${RECORD_KINDS}
                    FROM usage_records WHERE ${where}) r
           GROUP BY GROUPING SETS ((service), (day), (model_key), ())
           ORDER BY kind, key`,
@@ -106,10 +122,11 @@ export class UsageStatsRepository {
       this.dataSource,
       `WITH edge AS (
          SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, user_id, service,
-                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost
+                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost,
+                ${RECORD_KINDS}
            FROM usage_records WHERE ${edges}
        ), pending AS (
-         SELECT day, user_id, service, model_key, records, credits, provider_cost
+         SELECT day, user_id, service, model_key, records, credits, provider_cost, ${KINDS}
            FROM usage_rollup_pending WHERE ${inFullDays}
        ), users AS (
          SELECT user_id, sum(records) AS records, sum(credits) AS credits
@@ -126,18 +143,21 @@ export class UsageStatsRepository {
          SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
                      WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
                 COALESCE(service, to_char(day, 'YYYY-MM-DD'), model_key) AS key,
-                sum(records) AS records, sum(credits) AS credits, trim_scale(sum(provider_cost))::text AS provider_cost
-           FROM (SELECT day, service, NULLIF(model_key, '') AS model_key, records, credits, provider_cost
-                   FROM (SELECT day, service, model_key, records, credits, provider_cost FROM usage_daily_totals WHERE ${inFullDays}
-                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM pending
-                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost FROM edge) y) x
+                sum(records) AS records, sum(credits) AS credits, trim_scale(sum(provider_cost))::text AS provider_cost,
+                ${KIND_SUMS}
+           FROM (SELECT day, service, NULLIF(model_key, '') AS model_key, records, credits, provider_cost, ${KINDS}
+                   FROM (SELECT day, service, model_key, records, credits, provider_cost, ${KINDS} FROM usage_daily_totals WHERE ${inFullDays}
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost, ${KINDS} FROM pending
+                         UNION ALL SELECT day, service, model_key, records, credits, provider_cost, ${KINDS} FROM edge) y) x
           GROUP BY GROUPING SETS ((service), (day), (model_key), ())
          HAVING sum(records) > 0 OR GROUPING(service, day, model_key) = 7
        )
-       SELECT 'user' AS kind, user_id AS key, records, credits, NULL AS provider_cost, user_count, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
+       SELECT 'user' AS kind, user_id AS key, records, credits, NULL AS provider_cost, user_count,
+              NULL AS input_tokens, NULL AS output_tokens, NULL AS cache_read_tokens, NULL AS cache_write_tokens,
+              NULL AS reasoning_tokens, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
          FROM top_users
        UNION ALL
-       SELECT kind, key, records, credits, provider_cost, NULL, NULL FROM dims
+       SELECT kind, key, records, credits, provider_cost, NULL, ${KINDS}, NULL FROM dims
        ORDER BY kind, ord, key`,
       params,
     );

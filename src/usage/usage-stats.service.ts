@@ -5,7 +5,7 @@ import { NotFoundError } from '../common/errors/domain-error.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountsService } from '../users/accounts.service.js';
-import type { SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
+import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
 import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';
 
@@ -43,6 +43,7 @@ export class UsageStatsService {
       byService: toMap(aggs, 'service'),
       byDay: toMap(aggs, 'day'),
       byModel: toMap(aggs, 'model'),
+      tokensByKind: tokensByKind(total),
       recentActivity: recent.map((r) => toRecordDto(toRow(r))),
     };
   }
@@ -70,6 +71,7 @@ export class UsageStatsService {
       byService: toMap(rows, 'service'),
       byDay: toMap(rows, 'day'),
       byModel: toMap(rows, 'model'),
+      tokensByKind: tokensByKind(total),
       providerCost: total?.provider_cost ?? '0',
       marginByModel,
     };
@@ -93,6 +95,17 @@ export class UsageStatsService {
  */
 function keyed<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
+}
+
+/** The window's tokens of each kind, from the total row. */
+function tokensByKind(total: AggRow | undefined): TokensByKindDto {
+  return {
+    input: toCount(total?.input_tokens ?? 0),
+    output: toCount(total?.output_tokens ?? 0),
+    cacheRead: toCount(total?.cache_read_tokens ?? 0),
+    cacheWrite: toCount(total?.cache_write_tokens ?? 0),
+    reasoning: toCount(total?.reasoning_tokens ?? 0),
+  };
 }
 
 function toMap(rows: AggRow[], kind: AggRow['kind']): Record<string, number> {

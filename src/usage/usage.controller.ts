@@ -22,6 +22,7 @@ import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/err
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { BatchBodyInterceptor } from './batch-body.interceptor.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
 import { ExportStalledError } from './csv-export-stream.js';
@@ -63,8 +64,9 @@ export class UsageController {
     description:
       'A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and ' +
       'may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). ' +
-      'Without `credits`, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the credits are ' +
-      'calculated exactly from the price in effect. The record and its debit commit together; when the balance is ' +
+      'Without `credits`, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, ' +
+      '`cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the credits are calculated exactly ' +
+      'from the price in effect, each kind at its price. The record and its debit commit together; when the balance is ' +
       'short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before ' +
       '(here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and ' +
       '`Idempotent-Replayed: true`.',
@@ -98,6 +100,13 @@ export class UsageController {
           metadata: { conversationId: 'c-42' },
         },
       },
+      ...kindExamples((modelId, tokens) => ({
+        userId: 'alice',
+        service: 'chat',
+        operation: 'completion',
+        modelId,
+        ...tokens,
+      })),
       withEventId: {
         summary: 'With an eventId: sent again, it answers the first record and records nothing',
         value: { service: 'image', operation: 'generate', credits: 3, eventId: 'img-7f3a9c' },
@@ -171,6 +180,14 @@ export class UsageController {
               metadata: { conversationId: 'c-42' },
             },
           ],
+        },
+      },
+      tokenKinds: {
+        summary: 'Calls billed by token kind: a cached Anthropic call, an OpenAI reasoning call, a long-context call',
+        value: {
+          events: Object.values(
+            kindExamples((modelId, tokens) => ({ service: 'chat', operation: 'completion', modelId, ...tokens })),
+          ).map(({ value }, i) => ({ eventId: `evt-2026-11-21-00010${i}`, ...value })),
         },
       },
       forAnotherUser: {
@@ -276,7 +293,7 @@ export class UsageController {
         schema: {
           type: 'string',
           example:
-            'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,billingStatus,metadata\r\n',
+            'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,reasoningTokens,billingStatus,metadata\r\n',
         },
       },
     },

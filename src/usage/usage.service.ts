@@ -11,7 +11,7 @@ import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { tokenCounts } from '../pricing/token-counts.js';
+import { hasKinds, MODEL_KINDS, tokenCounts } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -54,25 +54,30 @@ export class UsageService {
    */
   async prepare(userId: string, dto: RecordUsageDto): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts); a record with credits may give no tokens at all.
-    const given = dto.tokens !== undefined || dto.inputTokens !== undefined || dto.outputTokens !== undefined;
-    const counts = given ? tokenCounts(dto.tokens, dto.inputTokens, dto.outputTokens, 'tokens') : null;
+    const given = dto.tokens !== undefined || hasKinds(dto);
+    const counts = given ? tokenCounts(dto.tokens, dto, 'tokens') : null;
     const tokens = counts?.total ?? null;
+    // Cache and reasoning counts mean something only at a model's prices.
+    if (!dto.modelId && MODEL_KINDS.some((field) => dto[field] !== undefined)) {
+      throw new DomainError('VALIDATION', 'cacheReadTokens, cacheWriteTokens and reasoningTokens need a modelId');
+    }
 
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
     let providerCost: string | null = null;
     if (credits === undefined) {
-      if (!dto.modelId || tokens === null) {
+      if (!dto.modelId || counts === null) {
         throw new DomainError(
           'VALIDATION',
           'Without credits, modelId and tokens (or inputTokens and outputTokens) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts!.quote);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       providerCost = quote.providerCost;
     }
+    const split = counts?.split ?? null;
     const input = {
       id: randomUUID(),
       userId,
@@ -81,8 +86,11 @@ export class UsageService {
       credits,
       modelId: dto.modelId ?? null,
       tokens,
-      inputTokens: counts?.inputTokens ?? null,
-      outputTokens: counts?.outputTokens ?? null,
+      inputTokens: split?.input ?? null,
+      outputTokens: split?.output ?? null,
+      cacheReadTokens: split?.cacheRead ?? null,
+      cacheWriteTokens: split?.cacheWrite ?? null,
+      reasoningTokens: split?.reasoning ?? null,
       metadata: dto.metadata,
       pricingRuleId,
       providerCost,
@@ -133,7 +141,7 @@ export class UsageService {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.insertManyAfterDebit(billed.createdBy, [{ eventId, input }]),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }]),
     );
     if (outcome.status === 'refused') throw outcome.error;
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));

@@ -6,11 +6,13 @@ import { linesMatching, sourceFiles } from '../support/sources.js';
 
 /**
  * One money path (docs/money.md): only the credits module writes the credit tables (credit_*) or calls
- * credits_take(); every other module moves credits through CreditsService. Migrations create them.
+ * credits_take(), in TypeScript or in a function file; every other module moves credits through
+ * CreditsService. Migrations create them.
  */
 const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take\s*\(/i;
 
-const sources = (dir: string) => sourceFiles(dir, (name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'));
+const sources = (dir: string) =>
+  sourceFiles(dir, (name) => (name.endsWith('.ts') && !name.endsWith('.spec.ts')) || name.endsWith('.sql'));
 
 describe('the money path', () => {
   it('no file outside src/credits/ writes a credit table or calls credits_take', () => {
@@ -28,5 +30,6 @@ describe('the money path', () => {
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
     expect(WRITES.test('SELECT spent FROM credit_key_spend s WHERE s.api_key_id = k.id')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
+    expect(sources('src').some((f) => f.endsWith('credits_take.sql'))).toBe(true);
   });
 });

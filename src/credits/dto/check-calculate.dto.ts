@@ -5,6 +5,8 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
+import { hasKinds } from '../../pricing/token-counts.js';
 
 @FlatBody()
 export class CheckCreditsDto {
@@ -50,14 +52,15 @@ export class CalculateCreditsDto {
     maximum: MAX_TOKENS,
     description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given',
   })
-  @ValidateIf(
-    (o: CalculateCreditsDto) => o.tokens !== undefined || (o.inputTokens === undefined && o.outputTokens === undefined),
-  )
+  @ValidateIf((o: CalculateCreditsDto) => o.tokens !== undefined || !hasKinds(o))
   @IsInt()
   @Min(0)
   @Max(MAX_TOKENS)
   @NotTogetherWith('inputTokens')
   @NotTogetherWith('outputTokens')
+  @NotTogetherWith('cacheReadTokens')
+  @NotTogetherWith('cacheWriteTokens')
+  @NotTogetherWith('reasoningTokens')
   tokens?: number;
 
   @ApiPropertyOptional({
@@ -85,22 +88,34 @@ export class CalculateCreditsDto {
   @Min(0)
   @Max(MAX_TOKENS)
   outputTokens?: number;
+
+  @TokenCount(20000, KIND_DOCS.cacheRead)
+  cacheReadTokens?: number;
+
+  @TokenCount(0, KIND_DOCS.cacheWrite)
+  cacheWriteTokens?: number;
+
+  @TokenCount(0, KIND_DOCS.reasoning)
+  reasoningTokens?: number;
 }
 
 export class CalculateCreditsResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;
 
-  @ApiProperty({ example: 12000, description: 'Total tokens priced (input + output when split)' })
+  @ApiProperty({ example: 12000, description: 'Total tokens priced (every kind when split)' })
   tokens: number;
 
-  @ApiProperty({ example: 3, description: 'ceil((input × price + output × outputPrice) / 1000), exact' })
+  @ApiProperty({ example: 3, description: 'ceil(Σ tokens of each kind × its price / 1000), exact' })
   credits: number;
 
-  @ApiProperty({ example: '0.2500' })
+  @ApiProperty({ example: '0.2500', description: 'The input price applied (the long-context one above the threshold)' })
   pricePer1kTokens: string;
 
-  @ApiProperty({ example: '0.2500' })
+  @ApiProperty({
+    example: '0.2500',
+    description: 'The output price applied (the long-context one above the threshold)',
+  })
   outputPricePer1kTokens: string;
 
   @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })

@@ -1,12 +1,15 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_owner character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_events jsonb)
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
+  -- The batch take: one strict debit per event, in array order, of whichever accounts; event i takes
+  -- p_amounts[i] from p_accounts[i] and its ledger lines point at p_usage_records[i]. The caller's
+  -- statement wrote the records (and claimed the events' ids) and removes the refused ones.
   DECLARE
     n integer;
     -- per event, by position
-    e_user varchar[]; e_event varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[]; e_claimed boolean[];
-    e_status varchar[]; e_first uuid[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
+    e_user varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[];
+    e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
     e_retry integer[];
     -- per user, in user-id order
     u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[];
@@ -25,18 +28,13 @@ AS $function$
     i integer; u integer; j integer;
     v_amount integer; v_take integer; v_part integer; v_od integer; v_bal bigint;
   BEGIN
-    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
-           array_agg(x.credits ORDER BY x.ord), array_agg(x.id ORDER BY x.ord)
-      INTO n, e_user, e_event, e_amount, e_record
-      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, credits integer, id uuid))
-           WITH ORDINALITY AS x(user_id, event_id, credits, id, ord);
+    e_user := p_accounts; e_amount := p_amounts; e_record := p_usage_records;
+    n := COALESCE(cardinality(e_user), 0);
     IF n = 0 THEN RETURN; END IF;
-    IF EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_record) AS x(amount, user_id, id)
-               WHERE x.amount IS NULL OR x.amount < 0 OR x.user_id IS NULL OR x.id IS NULL) THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs a user, a record id and a non-negative amount';
-    END IF;
-    IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
-      RAISE EXCEPTION 'credits_take_events: event ids must be unique within a batch';
+    IF cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
+       OR EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_record) AS x(amount, user_id, id)
+                   WHERE x.amount IS NULL OR x.amount < 0 OR x.user_id IS NULL OR x.id IS NULL) THEN
+      RAISE EXCEPTION 'credits_take_events: every event needs an account, a usage record and a non-negative amount';
     END IF;
 
     SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
@@ -46,42 +44,6 @@ AS $function$
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
       FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
       JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
-
-    -- Claim the ids of known users' events, before any account lock and in id order: a batch waiting
-    -- for another's claim holds no account lock, and claims never wait in a cycle, so claiming here
-    -- cannot deadlock, and the claims stay out of the time accounts are held. An id already taken, by
-    -- an earlier batch or one committing meanwhile, is a duplicate.
-    WITH claimed AS (
-      INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
-      SELECT p_owner, e.event_id, e.id
-        FROM unnest(e_event, e_record, e_u) AS e(event_id, id, u)
-       WHERE e.event_id IS NOT NULL AND u_known[e.u]
-       ORDER BY e.event_id
-      ON CONFLICT (owner, event_id) DO NOTHING
-      RETURNING event_id)
-    SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
-      FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
-      LEFT JOIN claimed c ON c.event_id = e.event_id;
-    IF false = ANY(e_claimed) THEN
-      SELECT array_agg(f.usage_record_id ORDER BY e.ord) INTO e_first
-        FROM unnest(e_event, e_claimed, e_u) WITH ORDINALITY AS e(event_id, claimed, u, ord)
-        LEFT JOIN usage_event_ids f
-          ON NOT e.claimed AND u_known[e.u] AND f.owner = p_owner AND f.event_id = e.event_id;
-    END IF;
-
-    -- The records of every event that may apply (claimed, of a known user), also before the account
-    -- locks: their foreign key takes KEY SHARE on the account rows, which the accounts' NO KEY UPDATE
-    -- locks never block, so this waits for no batch and keeps the largest insert out of the time the
-    -- accounts are held. Clock time: a batch's records list (newest first) in the order they apply.
-    -- Refused events' records are deleted again below.
-    INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
-                               input_tokens, output_tokens, metadata, pricing_rule_id, provider_cost,
-                               billing_status, shortfall, review_status)
-    SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
-           r.input_tokens, r.output_tokens, r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
-      FROM jsonb_populate_recordset(NULL::usage_records, p_events) WITH ORDINALITY AS r
-     WHERE u_known[e_u[r.ordinality::int]] AND (e_event[r.ordinality::int] IS NULL OR e_claimed[r.ordinality::int])
-     ORDER BY r.ordinality;
 
     -- Every account of the batch, locked in user-id order: one user's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
@@ -146,7 +108,6 @@ AS $function$
     FOR i IN 1 .. n LOOP
       u := e_u[i];
       IF NOT u_known[u] THEN e_status[i] := 'unknown_user'; CONTINUE; END IF;
-      IF e_event[i] IS NOT NULL AND NOT e_claimed[i] THEN e_status[i] := 'duplicate'; CONTINUE; END IF;
       v_amount := e_amount[i];
       -- The key's budget, then the hourly spend rate, then the balance: credits_take()'s order.
       IF v_key_limit IS NOT NULL AND v_key_spent + v_amount > v_key_limit THEN
@@ -242,17 +203,6 @@ AS $function$
             period_start = EXCLUDED.period_start;
     END IF;
 
-    -- A refused event leaves no record and gives its id back, so a later attempt can still record it.
-    IF EXISTS (SELECT 1 FROM unnest(e_status) x WHERE x IN ('insufficient', 'key_limit', 'rate_limited')) THEN
-      DELETE FROM usage_records r
-       USING unnest(e_record, e_status) AS e(id, status)
-       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited') AND r.id = e.id;
-      DELETE FROM usage_event_ids f
-       USING unnest(e_event, e_status) AS e(event_id, status)
-       WHERE e.status IN ('insufficient', 'key_limit', 'rate_limited')
-         AND f.owner = p_owner AND f.event_id = e.event_id;
-    END IF;
-
     -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts() as
     -- for a single take (it also keeps which thresholds are armed).
     PERFORM credit_balance_alerts(mv.user_id, mv.before, mv.after, mv.thresholds)
@@ -264,7 +214,7 @@ AS $function$
 
     RETURN QUERY
       SELECT g.i, e_status[g.i],
-             CASE WHEN e_status[g.i] = 'ok' THEN e_record[g.i] WHEN e_status[g.i] = 'duplicate' THEN e_first[g.i] END,
+             e_record[g.i],
              e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i]
         FROM generate_series(1, n) AS g(i);
   END $function$;

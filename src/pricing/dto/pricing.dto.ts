@@ -1,10 +1,28 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
+import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { PRICE_PATTERN } from '../pricing-math.js';
+import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
+
+export const MAX_IMPORT_RULES = 500;
 
 /** Prices arrive as string or number; numbers become their shortest decimal string (1e-5 is refused). */
 const priceToString = ({ value }: { value: unknown }) =>
@@ -12,45 +30,101 @@ const priceToString = ({ value }: { value: unknown }) =>
 const PRICE_MESSAGE = (field: string) =>
   `${field} must be a decimal ≥ 0 with at most 4 places (string or number, below 1,000,000)`;
 
-export class CreatePricingRuleDto {
+/** A price field of a rule: string or number, ≥ 0, at most 4 places; optional unless `required`. */
+function Price(field: string, example: string, description: string, required = false): PropertyDecorator {
+  const doc = { oneOf: [{ type: 'string' }, { type: 'number' }], example, description };
+  return applyDecorators(
+    required ? ApiProperty(doc) : ApiPropertyOptional(doc),
+    ...(required ? [] : [IsOptional()]),
+    Transform(priceToString),
+    IsString({ message: PRICE_MESSAGE(field) }),
+    Matches(PRICE_PATTERN, { message: PRICE_MESSAGE(field) }),
+  );
+}
+
+/** What the provider charges per 1,000 tokens of each kind (margin reports, never charged). */
+export class ProviderCostDto {
+  @Price('input', '3.0000', 'Input tokens', true)
+  input: string;
+
+  @Price('output', '15.0000', 'Output tokens (default: input)')
+  output?: string;
+
+  @Price('cacheRead', '0.3000', 'Cache-read tokens (default: input)')
+  cacheRead?: string;
+
+  @Price('cacheWrite', '3.7500', 'Cache-write tokens (default: input)')
+  cacheWrite?: string;
+
+  @Price('reasoning', '15.0000', 'Reasoning tokens (default: output)')
+  reasoning?: string;
+}
+
+/** A rule's model and prices: what a rule of POST /api/pricing and each rule of an import carry. */
+export class PricingRuleFieldsDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   modelId: string;
 
-  @ApiProperty({
-    oneOf: [{ type: 'string' }, { type: 'number' }],
-    example: '0.2500',
-    description: 'Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals',
-  })
-  @Transform(priceToString)
-  @IsString({ message: PRICE_MESSAGE('pricePer1kTokens') })
-  @Matches(PRICE_PATTERN, { message: PRICE_MESSAGE('pricePer1kTokens') })
+  @Price('pricePer1kTokens', '0.2500', 'Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals', true)
   pricePer1kTokens: string;
 
-  @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'number' }],
-    example: '1.2500',
-    description: 'Credits per 1,000 output tokens (defaults to pricePer1kTokens)',
-  })
-  @IsOptional()
-  @Transform(priceToString)
-  @IsString({ message: PRICE_MESSAGE('outputPricePer1kTokens') })
-  @Matches(PRICE_PATTERN, { message: PRICE_MESSAGE('outputPricePer1kTokens') })
+  @Price('outputPricePer1kTokens', '1.2500', 'Credits per 1,000 output tokens (defaults to pricePer1kTokens)')
   outputPricePer1kTokens?: string;
 
+  @Price('cacheReadPricePer1kTokens', '0.0250', 'Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)')
+  cacheReadPricePer1kTokens?: string;
+
+  @Price('cacheWritePricePer1kTokens', '0.3125', 'Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)')
+  cacheWritePricePer1kTokens?: string;
+
+  @Price(
+    'reasoningPricePer1kTokens',
+    '1.2500',
+    'Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)',
+  )
+  reasoningPricePer1kTokens?: string;
+
   @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'number' }],
-    example: '0.0030',
-    description: 'What the provider charges per 1,000 tokens (margin reports)',
+    type: 'integer',
+    example: 200000,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    description:
+      'Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output ' +
+      'cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)',
   })
   @IsOptional()
-  @Transform(priceToString)
-  @IsString({ message: PRICE_MESSAGE('providerCostPer1kTokens') })
-  @Matches(PRICE_PATTERN, { message: PRICE_MESSAGE('providerCostPer1kTokens') })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  longContextThreshold?: number;
+
+  @Price('longContextPricePer1kTokens', '0.5000', 'Input price above longContextThreshold')
+  longContextPricePer1kTokens?: string;
+
+  @Price('longContextOutputPricePer1kTokens', '1.8750', 'Output price above longContextThreshold')
+  longContextOutputPricePer1kTokens?: string;
+
+  @Price(
+    'providerCostPer1kTokens',
+    '0.0030',
+    'What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind',
+  )
+  @NotTogetherWith('providerCost')
   providerCostPer1kTokens?: string;
 
+  @ApiPropertyOptional({ type: ProviderCostDto, description: 'The provider’s cost per kind (margin reports)' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ProviderCostDto)
+  providerCost?: ProviderCostDto;
+}
+
+export class CreatePricingRuleDto extends PricingRuleFieldsDto {
   @ApiPropertyOptional({
     example: '2026-12-01T00:00:00.000Z',
     description: 'Start of the rule (default now); the open rule is closed here',
@@ -68,6 +142,27 @@ export class CreatePricingRuleDto {
   effectiveTo?: string;
 }
 
+export class ImportPricingDto {
+  @ApiPropertyOptional({
+    example: '2026-12-01T00:00:00.000Z',
+    description: 'When every rule of the sheet takes effect (default now); each model’s open rule is closed there',
+  })
+  @IsOptional()
+  @IsInstant()
+  effectiveFrom?: string;
+
+  @ApiProperty({ type: [PricingRuleFieldsDto], minItems: 1, maxItems: MAX_IMPORT_RULES })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_IMPORT_RULES)
+  @ValidateNested({ each: true })
+  @Type(() => PricingRuleFieldsDto)
+  rules: PricingRuleFieldsDto[];
+}
+
+const nullablePrice = (example: string | null, description: string) =>
+  ApiProperty({ type: String, nullable: true, example, description });
+
 export class PricingRuleResponseDto {
   @ApiProperty({ example: '8a6f0c1e-2b3d-4e5f-9a0b-1c2d3e4f5a6b', format: 'uuid' })
   id: string;
@@ -78,16 +173,39 @@ export class PricingRuleResponseDto {
   @ApiProperty({ example: '0.2500' })
   pricePer1kTokens: string;
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'null: output tokens cost pricePer1kTokens',
-  })
+  @nullablePrice(null, 'null: output tokens cost pricePer1kTokens')
   outputPricePer1kTokens: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: '0.0030' })
+  @nullablePrice(null, 'null: cache-read tokens cost pricePer1kTokens')
+  cacheReadPricePer1kTokens: string | null;
+
+  @nullablePrice(null, 'null: cache-write tokens cost pricePer1kTokens')
+  cacheWritePricePer1kTokens: string | null;
+
+  @nullablePrice(null, 'null: reasoning tokens cost the output price')
+  reasoningPricePer1kTokens: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no long-context tier' })
+  longContextThreshold: number | null;
+
+  @nullablePrice(null, 'Input price above longContextThreshold (null without a tier)')
+  longContextPricePer1kTokens: string | null;
+
+  @nullablePrice(null, 'Output price above longContextThreshold (null without a tier)')
+  longContextOutputPricePer1kTokens: string | null;
+
+  @nullablePrice('0.0030', 'The provider’s cost of input tokens (providerCost.input)')
   providerCostPer1kTokens: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    properties: Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, { type: 'string' }])),
+    required: [...TOKEN_KINDS],
+    example: { input: '3.0000', output: '15.0000', cacheRead: '0.3000', cacheWrite: '3.7500', reasoning: '15.0000' },
+    description: 'The provider’s cost per 1,000 tokens of each kind, defaults applied; null: no provider cost',
+  })
+  providerCost: Record<TokenKind, string> | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;
@@ -115,6 +233,27 @@ export class PricingRuleListResponseDto {
   nextCursor: string | null;
 }
 
+export class ImportPricingResponseDto {
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
+  effectiveFrom: string;
+
+  @ApiProperty({ type: 'integer', example: 2, description: 'Rules written' })
+  created: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: 'Rules whose model’s open rule already had exactly these prices: nothing written (a re-import)',
+  })
+  unchanged: number;
+
+  @ApiProperty({
+    type: [PricingRuleResponseDto],
+    description: 'The rule in effect for each model of the sheet, in order',
+  })
+  items: PricingRuleResponseDto[];
+}
+
 export class ModelPriceResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;
@@ -124,6 +263,24 @@ export class ModelPriceResponseDto {
 
   @ApiProperty({ example: '0.2500', description: 'Price of output tokens (pricePer1kTokens unless the rule sets one)' })
   outputPricePer1kTokens: string;
+
+  @ApiProperty({ example: '0.2500', description: 'Price of cache-read tokens (the rule’s, else pricePer1kTokens)' })
+  cacheReadPricePer1kTokens: string;
+
+  @ApiProperty({ example: '0.2500', description: 'Price of cache-write tokens (the rule’s, else pricePer1kTokens)' })
+  cacheWritePricePer1kTokens: string;
+
+  @ApiProperty({ example: '0.2500', description: 'Price of reasoning tokens (the rule’s, else the output price)' })
+  reasoningPricePer1kTokens: string;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  longContextThreshold: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  longContextPricePer1kTokens: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  longContextOutputPricePer1kTokens: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })
   providerCostPer1kTokens: string | null;

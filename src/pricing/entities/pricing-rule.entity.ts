@@ -5,6 +5,27 @@ import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 
 @Check('pricing_rules_price_check', `price_per_1k_tokens >= 0`)
 @Check('pricing_rules_output_price_check', `output_price_per_1k_tokens >= 0`)
 @Check('pricing_rules_provider_cost_check', `provider_cost_per_1k_tokens >= 0`)
+@Check('pricing_rules_cache_read_price_per_1k_tokens_check', `cache_read_price_per_1k_tokens >= 0`)
+@Check('pricing_rules_cache_write_price_per_1k_tokens_check', `cache_write_price_per_1k_tokens >= 0`)
+@Check('pricing_rules_reasoning_price_per_1k_tokens_check', `reasoning_price_per_1k_tokens >= 0`)
+@Check('pricing_rules_long_context_price_per_1k_tokens_check', `long_context_price_per_1k_tokens >= 0`)
+@Check('pricing_rules_long_context_output_price_per_1k_tokens_check', `long_context_output_price_per_1k_tokens >= 0`)
+@Check('pricing_rules_provider_output_cost_per_1k_tokens_check', `provider_output_cost_per_1k_tokens >= 0`)
+@Check('pricing_rules_provider_cache_read_cost_per_1k_tokens_check', `provider_cache_read_cost_per_1k_tokens >= 0`)
+@Check('pricing_rules_provider_cache_write_cost_per_1k_tokens_check', `provider_cache_write_cost_per_1k_tokens >= 0`)
+@Check('pricing_rules_provider_reasoning_cost_per_1k_tokens_check', `provider_reasoning_cost_per_1k_tokens >= 0`)
+@Check('pricing_rules_long_context_threshold_check', `long_context_threshold >= 0`)
+@Check(
+  'pricing_rules_long_context_check',
+  `(long_context_threshold IS NULL) = (long_context_price_per_1k_tokens IS NULL)
+        AND (long_context_threshold IS NULL) = (long_context_output_price_per_1k_tokens IS NULL)`,
+)
+@Check(
+  'pricing_rules_provider_kinds_check',
+  `provider_cost_per_1k_tokens IS NOT NULL OR (
+        provider_output_cost_per_1k_tokens IS NULL AND provider_cache_read_cost_per_1k_tokens IS NULL
+        AND provider_cache_write_cost_per_1k_tokens IS NULL AND provider_reasoning_cost_per_1k_tokens IS NULL)`,
+)
 @Check('pricing_rules_period_check', `effective_to IS NULL OR effective_to > effective_from`)
 @Exclusion(
   'pricing_rules_no_overlap',
@@ -26,6 +47,7 @@ export class PricingRule {
   @Column({ name: 'output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   outputPricePer1kTokens: string | null;
 
+  /** The provider's cost of input tokens (and of every kind without its own). */
   @Column({ name: 'provider_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
   providerCostPer1kTokens: string | null;
 
@@ -40,4 +62,39 @@ export class PricingRule {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  // Token kinds (migration 1732000021000), in the order it added them.
+  /** null: pricePer1kTokens. */
+  @Column({ name: 'cache_read_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  cacheReadPricePer1kTokens: string | null;
+
+  /** null: pricePer1kTokens. */
+  @Column({ name: 'cache_write_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  cacheWritePricePer1kTokens: string | null;
+
+  /** null: the output price. */
+  @Column({ name: 'reasoning_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  reasoningPricePer1kTokens: string | null;
+
+  @Column({ name: 'long_context_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  longContextPricePer1kTokens: string | null;
+
+  @Column({ name: 'long_context_output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  longContextOutputPricePer1kTokens: string | null;
+
+  @Column({ name: 'provider_output_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  providerOutputCostPer1kTokens: string | null;
+
+  @Column({ name: 'provider_cache_read_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  providerCacheReadCostPer1kTokens: string | null;
+
+  @Column({ name: 'provider_cache_write_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  providerCacheWriteCostPer1kTokens: string | null;
+
+  @Column({ name: 'provider_reasoning_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  providerReasoningCostPer1kTokens: string | null;
+
+  /** Prompt tokens (input + cache read + cache write) above which input and output cost the tier's prices. */
+  @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
+  longContextThreshold: number | null;
 }

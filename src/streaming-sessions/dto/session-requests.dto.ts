@@ -16,16 +16,18 @@ import { BilledPartyDto } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
+import { hasKinds, type TokenKindFields } from '../../pricing/token-counts.js';
 
 const SESSION_ID_PATTERN = /^\S+$/;
-const noSplit = (o: { inputTokens?: number; outputTokens?: number }) =>
-  o.inputTokens === undefined && o.outputTokens === undefined;
+const noSplit = (o: TokenKindFields) => !hasKinds(o);
 
 const SPLIT_NOTE =
-  'Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); ' +
-  'then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.';
+  'Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, ' +
+  '`cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then ' +
+  '`credits = ceil(Σ tokens of each kind × its price / 1000)`.';
 
-/** Input/output token split accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
+/** The counts per kind, accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
 export class TokenSplitDto extends BilledPartyDto {
   @ApiPropertyOptional({
     type: 'integer',
@@ -52,6 +54,15 @@ export class TokenSplitDto extends BilledPartyDto {
   @Min(0)
   @Max(MAX_TOKENS)
   outputTokens?: number;
+
+  @TokenCount(20000, `${KIND_DOCS.cacheRead} (instead of the single count)`)
+  cacheReadTokens?: number;
+
+  @TokenCount(0, `${KIND_DOCS.cacheWrite} (instead of the single count)`)
+  cacheWriteTokens?: number;
+
+  @TokenCount(0, `${KIND_DOCS.reasoning} (instead of the single count)`)
+  reasoningTokens?: number;
 }
 
 @FlatBody()

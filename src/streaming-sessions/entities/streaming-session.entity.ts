@@ -11,9 +11,19 @@ export interface SessionSettlement {
   response: Record<string, unknown>;
 }
 
+/** The counts a settlement was asked with: the total, and each kind when split (settlements before token kinds lack the new ones). */
+export interface SettlementTokens {
+  tokens: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cacheReadTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  reasoningTokens?: number | null;
+}
+
 export type SettlementRequest =
-  | { kind: 'finalize'; success: boolean; tokens: number; inputTokens: number | null; outputTokens: number | null }
-  | { kind: 'abort'; tokens: number; inputTokens: number | null; outputTokens: number | null }
+  | ({ kind: 'finalize'; success: boolean } & SettlementTokens)
+  | ({ kind: 'abort' } & SettlementTokens)
   | { kind: 'expire' };
 
 /** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */

@@ -21,6 +21,7 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import { REVIEW_STATUSES } from './review.dto.js';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -67,7 +68,8 @@ export class RecordUsageDto extends BilledPartyDto {
     minimum: 0,
     maximum: MAX_CREDITS,
     description:
-      'Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.',
+      'Credits to charge. Without it, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, ' +
+      '`cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the price in effect is applied.',
   })
   @IsOptional()
   @IsInt()
@@ -121,6 +123,15 @@ export class RecordUsageDto extends BilledPartyDto {
   @Min(0)
   @Max(MAX_TOKENS)
   outputTokens?: number;
+
+  @TokenCount(20000, `${KIND_DOCS.cacheRead}; needs modelId`)
+  cacheReadTokens?: number;
+
+  @TokenCount(0, `${KIND_DOCS.cacheWrite}; needs modelId`)
+  cacheWriteTokens?: number;
+
+  @TokenCount(0, `${KIND_DOCS.reasoning}; needs modelId`)
+  reasoningTokens?: number;
 
   @ApiPropertyOptional({
     type: 'object',
@@ -177,6 +188,20 @@ export class UsageRecordResponseDto {
 
   @ApiProperty({ type: Number, nullable: true, example: null })
   outputTokens: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: null,
+    description: 'null: not given (records before token kinds too)',
+  })
+  cacheReadTokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  cacheWriteTokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  reasoningTokens: number | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })
   metadata: Record<string, unknown> | null;

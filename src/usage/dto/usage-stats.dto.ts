@@ -5,6 +5,28 @@ import { UsageRecordResponseDto } from './record-usage.dto.js';
 const creditsMap = (example: Record<string, number>, description: string) =>
   ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example, description });
 
+/** Token counts of the window per kind; a record without a split counts its `tokens` as input. */
+export class TokensByKindDto {
+  @ApiProperty({ type: 'integer', example: 1000 })
+  input: number;
+
+  @ApiProperty({ type: 'integer', example: 500 })
+  output: number;
+
+  @ApiProperty({ type: 'integer', example: 20000 })
+  cacheRead: number;
+
+  @ApiProperty({ type: 'integer', example: 0 })
+  cacheWrite: number;
+
+  @ApiProperty({ type: 'integer', example: 0 })
+  reasoning: number;
+}
+
+const TOKENS_BY_KIND_DOC =
+  'Tokens of each kind in the window (a record given a single `tokens` count counts it as input); ' +
+  'records before token kinds count 0 cache and reasoning tokens';
+
 export class UserUsageStatsResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
@@ -26,6 +48,9 @@ export class UserUsageStatsResponseDto {
     'Credits per modelId; records of services chat/chat-streaming without a model count under their operation',
   )
   byModel: Record<string, number>;
+
+  @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
+  tokensByKind: TokensByKindDto;
 
   @ApiProperty({ type: [UsageRecordResponseDto], description: 'The 10 newest records of the window, newest first' })
   recentActivity: UsageRecordResponseDto[];
@@ -70,6 +95,9 @@ export class SystemUsageStatsResponseDto {
   )
   byModel: Record<string, number>;
 
+  @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
+  tokensByKind: TokensByKindDto;
+
   @ApiProperty({
     example: '1234.56',
     description: 'Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)',
@@ -80,7 +108,8 @@ export class SystemUsageStatsResponseDto {
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/ModelMarginDto' },
     example: { 'anthropic.claude-3-haiku-20240307-v1:0': { credits: 1500000, providerCost: '750' } },
-    description: 'Credits charged and provider cost per model',
+    description:
+      'Credits charged and provider cost per model (each record’s tokens at its rule’s provider cost per kind)',
   })
   marginByModel: Record<string, ModelMarginDto>;
 }

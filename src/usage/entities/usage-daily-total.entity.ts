@@ -31,4 +31,20 @@ export class UsageDailyTotal {
   /** Unconstrained numeric (a sum of provider costs): a string, never a float. */
   @Column({ name: 'provider_cost', type: 'numeric', nullable: true })
   providerCost: string | null;
+
+  /** Token counts per kind (tokensByKind); a record without a split counts its tokens as input. */
+  @Column({ name: 'input_tokens', type: 'bigint', default: 0 })
+  inputTokens: string;
+
+  @Column({ name: 'output_tokens', type: 'bigint', default: 0 })
+  outputTokens: string;
+
+  @Column({ name: 'cache_read_tokens', type: 'bigint', default: 0 })
+  cacheReadTokens: string;
+
+  @Column({ name: 'cache_write_tokens', type: 'bigint', default: 0 })
+  cacheWriteTokens: string;
+
+  @Column({ name: 'reasoning_tokens', type: 'bigint', default: 0 })
+  reasoningTokens: string;
 }

@@ -11,6 +11,9 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Check('usage_records_tokens_check', `tokens >= 0`)
 @Check('usage_records_input_tokens_check', `input_tokens >= 0`)
 @Check('usage_records_output_tokens_check', `output_tokens >= 0`)
+@Check('usage_records_cache_read_tokens_check', `cache_read_tokens >= 0`)
+@Check('usage_records_cache_write_tokens_check', `cache_write_tokens >= 0`)
+@Check('usage_records_reasoning_tokens_check', `reasoning_tokens >= 0`)
 @Check('usage_records_provider_cost_check', `provider_cost >= 0`)
 @Check('usage_records_billing_status_check', `billing_status IN ('billed', 'needs_review')`)
 // Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
@@ -86,4 +89,14 @@ export class UsageRecord {
 
   @Column({ name: 'resolution_note', type: 'varchar', length: 500, nullable: true })
   resolutionNote: string | null;
+
+  // Token kinds (migration 1732000021000): null when not given (and on records before it).
+  @Column({ name: 'cache_read_tokens', type: 'integer', nullable: true })
+  cacheReadTokens: number | null;
+
+  @Column({ name: 'cache_write_tokens', type: 'integer', nullable: true })
+  cacheWriteTokens: number | null;
+
+  @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
+  reasoningTokens: number | null;
 }

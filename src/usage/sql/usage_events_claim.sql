@@ -1,0 +1,54 @@
+CREATE OR REPLACE FUNCTION public.usage_events_claim(p_owner character varying, p_events jsonb)
+ RETURNS TABLE(out_ord integer, out_event_id character varying, out_status character varying, out_usage_record_id uuid)
+ LANGUAGE plpgsql
+AS $function$
+  -- The first part of a batch statement (docs/money.md "The batch take"): which events may apply.
+  -- p_events: [{user_id, event_id?, id}] in the order they apply, `id` the record each would create.
+  -- Per event: unknown_user (no account: nothing claimed), duplicate (its id was claimed in p_owner's
+  -- namespace already; the record is the first one's) or new (the id now claimed for this record).
+  DECLARE
+    n integer;
+    e_user varchar[]; e_event varchar[]; e_record uuid[]; e_known boolean[]; e_claimed boolean[];
+  BEGIN
+    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
+           array_agg(x.id ORDER BY x.ord), array_agg(a.user_id IS NOT NULL ORDER BY x.ord)
+      INTO n, e_user, e_event, e_record, e_known
+      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, id uuid))
+           WITH ORDINALITY AS x(user_id, event_id, id, ord)
+      LEFT JOIN user_accounts a ON a.user_id = x.user_id;
+    IF n = 0 THEN RETURN; END IF;
+    IF EXISTS (SELECT 1 FROM unnest(e_user, e_record) AS x(user_id, id) WHERE x.user_id IS NULL OR x.id IS NULL) THEN
+      RAISE EXCEPTION 'usage_events_claim: every event needs a user and a record id';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
+      RAISE EXCEPTION 'usage_events_claim: event ids must be unique within a batch';
+    END IF;
+
+    -- Claimed in id order, before the statement locks any account: a batch waiting for another's claim
+    -- holds no account lock, and claims never wait in a cycle, so claiming cannot deadlock. An id
+    -- already taken, by an earlier batch or one committing meanwhile, is a duplicate.
+    WITH claimed AS (
+      INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
+      SELECT p_owner, e.event_id, e.id
+        FROM unnest(e_event, e_record, e_known) AS e(event_id, id, known)
+       WHERE e.event_id IS NOT NULL AND e.known
+       ORDER BY e.event_id
+      ON CONFLICT (owner, event_id) DO NOTHING
+      RETURNING event_id)
+    SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
+      FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
+      LEFT JOIN claimed c ON c.event_id = e.event_id;
+
+    -- A statement of its own, so a duplicate's first record is read in a snapshot that sees the batch
+    -- that claimed it and committed while this one waited.
+    RETURN QUERY
+      SELECT e.ord::int, e.event_id,
+             (CASE WHEN NOT e.known THEN 'unknown_user'
+                   WHEN e.event_id IS NULL OR e.claimed THEN 'new'
+                   ELSE 'duplicate' END)::varchar,
+             CASE WHEN NOT e.known THEN NULL WHEN e.event_id IS NULL OR e.claimed THEN e.id ELSE f.usage_record_id END
+        FROM unnest(e_event, e_record, e_known, e_claimed) WITH ORDINALITY AS e(event_id, id, known, claimed, ord)
+        LEFT JOIN usage_event_ids f
+          ON e.known AND NOT e.claimed AND f.owner = p_owner AND f.event_id = e.event_id
+       ORDER BY e.ord;
+  END $function$;
