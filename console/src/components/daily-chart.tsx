@@ -1,0 +1,32 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+
+/**
+ * Credits per UTC day as bars (uPlot). `days` are `YYYY-MM-DD` UTC dates; the x axis is labelled in
+ * UTC whatever the browser's timezone. Values are the API's integers, plotted as given.
+ */
+export function DailyChart(props: { days: string[]; series: Array<{ label: string; values: number[]; color: string }>; title: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const xs = props.days.map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+    const plot = new uPlot(
+      {
+        width: Math.max(320, element.clientWidth),
+        height: 220,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+        scales: { x: { time: true } },
+        axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }, {}],
+        series: [
+          { label: 'UTC day', value: (_u, t) => (t == null ? '—' : new Date(t * 1000).toISOString().slice(0, 10)) },
+          ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}33`, width: 2 })),
+        ],
+      },
+      [xs, ...props.series.map((s) => s.values)],
+      element,
+    );
+    return () => plot.destroy();
+  }, [props.days, props.series]);
+  return <div ref={ref} role="img" aria-label={props.title} />;
+}
