@@ -186,7 +186,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await create.getByLabel('URL').fill(url);
     await create.getByRole('button', { name: 'Create webhook' }).click();
     await create.waitFor({ state: 'detached' });
-    expect(await page.getByLabel('Signing secret').textContent()).toMatch(/^whsec_/);
+    expect(await page.getByLabel('Signing secret', { exact: true }).textContent()).toMatch(/^whsec_/);
     const endpoint = page.getByRole('row').filter({ hasText: url });
     await endpoint.getByRole('button', { name: 'Send test' }).click();
     await endpoint.getByRole('button', { name: 'Deliveries' }).click();

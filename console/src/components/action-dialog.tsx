@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Modal, Stack } from '@mantine/core';
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 import { errorMessage } from '../lib/format';
 import { newIdempotencyKey } from '../lib/idempotency';
@@ -33,11 +33,19 @@ export function ActionDialog(props: {
   color?: string;
   children?: ReactNode;
 }) {
+  // A second click before the first request is even pending sends nothing (the key would make it
+  // harmless anyway); after a failure the same key may be sent again.
+  const inFlight = useRef(false);
+  useEffect(() => {
+    inFlight.current = props.pending;
+  }, [props.pending, props.error]);
   return (
     <Modal opened={props.opened} onClose={props.onClose} title={props.title} centered>
       <form
         onSubmit={(event) => {
           event.preventDefault();
+          if (inFlight.current) return;
+          inFlight.current = true;
           props.onSubmit();
         }}
       >
