@@ -24,6 +24,8 @@ import { PerUserSessionsAndHoldLimits1732000017000 } from './1732000017000-per-u
 import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-webhook-deliveries-pending-event-idx.js';
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
+import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
+import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -53,4 +55,6 @@ export const MIGRATIONS = [
   WebhookDeliveriesPendingEventIdx1732000018000,
   CreditAccountsAlertsArmed1732000018100,
   BalanceAlertsOncePerGrant1732000019100,
+  AuditLogAppendOnly1732000022000,
+  CreateAuditLog1732000022100,
 ];

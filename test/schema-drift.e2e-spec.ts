@@ -41,6 +41,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'column usage_rollup_pending.provider_cost': '7 numeric',
   // Triggers: TypeORM models none. Functions are left out of the comparison: test/sql-functions.int-spec.ts
   // holds each to its file under src/<module>/sql/.
+  'trigger audit_log.audit_log_append_only':
+    'CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()',
+  'trigger audit_log.audit_log_no_truncate':
+    'CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()',
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
+import type { AuditAction } from '../audit/audit-actions.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -20,6 +22,7 @@ export class CreditLimitsService {
     @Inject(AccountsService) private readonly users: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   async get(userId: string): Promise<CreditLimitsResponseDto> {
@@ -34,19 +37,27 @@ export class CreditLimitsService {
     const settings: CreditSettings = {};
     if (body.overdraftLimit !== undefined) settings.overdraftLimit = body.overdraftLimit;
     if (body.maxCreditsPerHour !== undefined) settings.maxCreditsPerHour = body.maxCreditsPerHour;
-    return this.limitsView(userId, await this.update(userId, settings));
+    return this.limitsView(userId, await this.update(userId, settings, 'credits.limits.set'));
   }
 
   async putAlerts(userId: string, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
     const unique = [...new Set(thresholds)].sort((a, b) => b - a);
-    const row = await this.update(userId, { lowBalanceThresholds: unique });
+    const row = await this.update(userId, { lowBalanceThresholds: unique }, 'credits.alerts.set');
     return { userId, thresholds: row.lowBalanceThresholds ?? [] };
   }
 
-  private update(userId: string, settings: CreditSettings): Promise<CreditAccount> {
+  private update(userId: string, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {
     return this.tx.run(async (m) => {
       if (!(await this.users.lock(m, userId))) throw new NotFoundError('User');
-      return this.accounts.upsertSettings(m, userId, settings);
+      const before = await this.accounts.find(userId, m);
+      const after = await this.accounts.upsertSettings(m, userId, settings);
+      await this.audit.record(m, {
+        action,
+        targetId: userId,
+        before: settingsView(before),
+        after: settingsView(after),
+      });
+      return after;
     });
   }
 
@@ -60,4 +71,13 @@ export class CreditLimitsService {
       debt: row?.debt ?? 0,
     };
   }
+}
+
+/** What the audit log keeps of a user's settings (absent row: the defaults, shown as null). */
+function settingsView(row: CreditAccount | null) {
+  return {
+    overdraftLimit: row?.overdraftLimit ?? 0,
+    maxCreditsPerHour: row?.maxCreditsPerHour ?? null,
+    alertThresholds: row?.lowBalanceThresholds ?? null,
+  };
 }

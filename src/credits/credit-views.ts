@@ -52,6 +52,9 @@ export interface AllocationView {
   source: AllocationSource;
   planId: string | null;
   periodStart: string | null;
+  voidedAt: string | null;
+  voidedBy: string | null;
+  voidReason: string | null;
 }
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
