@@ -1,24 +1,65 @@
-import { Button, Code, Group, Stack, TextInput } from '@mantine/core';
+import { Button, Code, Group, Select, Stack, TextInput } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 
-import { type AuditEntry, type AuditQuery, operatorQueries } from '../api/operator';
+import { listAuditEntriesInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
+import type { AuditEntryDto, ListAuditEntriesData } from '../api/generated';
 import { useOperator } from '../auth';
 import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { utc } from '../lib/format';
 
-const FIELDS = ['actor', 'action', 'targetType', 'targetId', 'from', 'to'] as const;
+export type AuditSearch = NonNullable<ListAuditEntriesData['query']>;
+type Action = NonNullable<AuditSearch['action']>;
+type TargetType = NonNullable<AuditSearch['targetType']>;
+
+const ACTIONS: Action[] = [
+  'credits.allocate',
+  'credits.void',
+  'credits.limits.set',
+  'credits.alerts.set',
+  'usage.resolve',
+  'pricing.create',
+  'pricing.import',
+  'plan.create',
+  'plan.update',
+  'subscription.set',
+  'subscription.delete',
+  'api_key.create',
+  'api_key.update',
+  'api_key.revoke',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.rotate_secret',
+  'webhook.retry',
+  'session.abort',
+];
+const TARGET_TYPES: TargetType[] = [
+  'allocation',
+  'user',
+  'usage_record',
+  'pricing_rule',
+  'pricing_import',
+  'plan',
+  'api_key',
+  'webhook',
+  'webhook_delivery',
+  'streaming_session',
+];
+const TEXT_FIELDS = ['actor', 'targetId', 'from', 'to'] as const;
 
 /** The audit filters live in the URL (typed): a shared link opens the same entries. */
-export function auditSearch(raw: Record<string, unknown>): AuditQuery {
-  const out: AuditQuery = {};
-  for (const field of FIELDS) {
+export function auditSearch(raw: Record<string, unknown>): AuditSearch {
+  const out: AuditSearch = {};
+  for (const field of TEXT_FIELDS) {
     const value = raw[field];
     if (typeof value === 'string' && value) out[field] = value;
   }
+  if (ACTIONS.includes(raw.action as Action)) out.action = raw.action as Action;
+  if (TARGET_TYPES.includes(raw.targetType as TargetType)) out.targetType = raw.targetType as TargetType;
   return out;
 }
 
@@ -26,11 +67,16 @@ export function AuditScreen() {
   const operator = useOperator();
   const search = useSearch({ from: '/audit' });
   const navigate = useNavigate({ from: '/audit' });
-  const [draft, setDraft] = useState<AuditQuery>(search);
-  const audit = useInfiniteQuery({ ...operatorQueries.audit(search), enabled: operator.isAdmin });
+  const [draft, setDraft] = useState<AuditSearch>(search);
+  const audit = useInfiniteQuery({
+    ...listAuditEntriesInfiniteOptions({ query: search }),
+    initialPageParam: undefined as unknown as string,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: operator.isAdmin,
+  });
   const rows = pagesOf(audit.data);
   if (!operator.isAdmin) return <ScreenTitle>Audit log (admins only)</ScreenTitle>;
-  const input = (field: (typeof FIELDS)[number], label: string) => (
+  const text = (field: (typeof TEXT_FIELDS)[number], label: string) => (
     <TextInput label={label} value={draft[field] ?? ''} onChange={(e) => setDraft({ ...draft, [field]: e.currentTarget.value || undefined })} w={170} />
   );
   return (
@@ -43,16 +89,24 @@ export function AuditScreen() {
         }}
       >
         <Group align="end">
-          {input('actor', 'Actor')}
-          {input('action', 'Action')}
-          {input('targetType', 'Target type')}
-          {input('targetId', 'Target id')}
-          {input('from', 'From (UTC date)')}
-          {input('to', 'To (UTC date)')}
+          {text('actor', 'Actor')}
+          <Select label="Action" placeholder="Any" data={ACTIONS} value={draft.action ?? null} onChange={(v) => setDraft({ ...draft, action: (v as Action) ?? undefined })} clearable w={200} />
+          <Select
+            label="Target type"
+            placeholder="Any"
+            data={TARGET_TYPES}
+            value={draft.targetType ?? null}
+            onChange={(v) => setDraft({ ...draft, targetType: (v as TargetType) ?? undefined })}
+            clearable
+            w={170}
+          />
+          {text('targetId', 'Target id')}
+          {text('from', 'From (UTC date)')}
+          {text('to', 'To (UTC date)')}
           <Button type="submit">Filter</Button>
         </Group>
       </form>
-      <DataTable<AuditEntry>
+      <DataTable<AuditEntryDto>
         label="Audit entries"
         rows={rows}
         rowKey={(row) => row.id}
@@ -61,11 +115,19 @@ export function AuditScreen() {
           { label: 'Actor', render: (row) => `${row.actor.userId} (${row.actor.role}, ${row.actor.via})` },
           { label: 'Action', render: (row) => row.action },
           { label: 'Target', render: (row) => `${row.target.type} ${row.target.id}` },
-          { label: 'Before', render: (row) => <Code block>{JSON.stringify(row.before, null, 1)}</Code> },
-          { label: 'After', render: (row) => <Code block>{JSON.stringify(row.after, null, 1)}</Code> },
+          { label: 'Change', render: (row) => <Code block>{describeChange(row.before, row.after)}</Code> },
         ]}
       />
       <LoadMore {...audit} empty={audit.isSuccess && rows.length === 0} />
     </Stack>
   );
+}
+
+/** The fields an entry changed (`field: before → after`); a creation or deletion shows the whole object. */
+export function describeChange(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string {
+  if (!before || !after) return JSON.stringify(after ?? before, null, 1);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const changed = keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  if (changed.length === 0) return 'no change';
+  return changed.map((key) => `${key}: ${JSON.stringify(before[key])} → ${JSON.stringify(after[key])}`).join('\n');
 }

@@ -267,6 +267,18 @@ export type AllocationResponseDto = {
     allocatedAt: string;
     expiresAt: string;
     notes: string | null;
+    /**
+     * When it was voided (null unless voided)
+     */
+    voidedAt: string | null;
+    /**
+     * Who voided it (null unless voided)
+     */
+    voidedBy: string | null;
+    /**
+     * The reason given (null unless given)
+     */
+    voidReason: string | null;
 };
 
 export type AllocationListResponseDto = {
@@ -1262,6 +1274,53 @@ export type DeliveryListResponseDto = {
 export type AcceptedRetryResponseDto = {
     id: string;
     status: string;
+};
+
+export type AuditActorDto = {
+    userId: string;
+    /**
+     * The role at the time of the change
+     */
+    role: 'user' | 'supervisor' | 'admin';
+    via: 'jwt' | 'api-key';
+    /**
+     * When via is api-key
+     */
+    apiKeyId?: string;
+};
+
+export type AuditTargetDto = {
+    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    id: string;
+};
+
+export type AuditEntryDto = {
+    id: string;
+    at: string;
+    actor: AuditActorDto;
+    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    target: AuditTargetDto;
+    /**
+     * The object before the change (null when it was created); secrets never appear
+     */
+    before: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * The object after the change (null when it was deleted); secrets never appear
+     */
+    after: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * The X-Request-Id of the change
+     */
+    requestId: string | null;
+};
+
+export type AuditListResponseDto = {
+    items: Array<AuditEntryDto>;
+    nextCursor: string | null;
 };
 
 export type GetLivenessData = {
@@ -4568,7 +4627,7 @@ export type RetryWebhookDeliveryErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The delivery is not failed, or its endpoint is not active; or: A request with this Idempotency-Key is still in progress
+     * Its endpoint is not active; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -4600,3 +4659,70 @@ export type RetryWebhookDeliveryResponses = {
 };
 
 export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
+
+export type ListAuditEntriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * The acting user id
+         */
+        actor?: string;
+        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        targetId?: string;
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        to?: string;
+    };
+    url: '/api/audit';
+};
+
+export type ListAuditEntriesErrors = {
+    /**
+     * Invalid query, dates or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListAuditEntriesError = ListAuditEntriesErrors[keyof ListAuditEntriesErrors];
+
+export type ListAuditEntriesResponses = {
+    200: AuditListResponseDto;
+};
+
+export type ListAuditEntriesResponse = ListAuditEntriesResponses[keyof ListAuditEntriesResponses];
