@@ -35,7 +35,16 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     // A fresh build of console/ for this run (a few seconds): the test never sees a stale bundle.
     execFileSync(
       process.execPath,
-      [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.ts', '--outDir', consoleDir, '--logLevel', 'warn'],
+      [
+        join('node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'console/vite.config.ts',
+        '--outDir',
+        consoleDir,
+        '--logLevel',
+        'warn',
+      ],
       { stdio: 'inherit' },
     );
     mkdirSync(SHOTS, { recursive: true });
@@ -50,7 +59,11 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .send({ userId: customerId, credits: 10, email: `${customerId}@example.com`, username: customerId })
       .expect(201);
     const customer = bearer(token({ sub: customerId }));
-    await t.http.post('/api/usage/record').set(customer).send({ service: 'chat', operation: 'reply, "quoted"', credits: 3 }).expect(201);
+    await t.http
+      .post('/api/usage/record')
+      .set(customer)
+      .send({ service: 'chat', operation: 'reply, "quoted"', credits: 3 })
+      .expect(201);
     // An overrun the balance cannot pay: a usage record in the review queue.
     const init = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -105,7 +118,10 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await grant.getByRole('button', { name: 'Grant' }).dblclick();
     await grant.waitFor({ state: 'detached' });
     await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('250');
-    const allocations = await t.http.get(`/api/credits/allocations?userId=${customerId}`).set(bearer(admin())).expect(200);
+    const allocations = await t.http
+      .get(`/api/credits/allocations?userId=${customerId}`)
+      .set(bearer(admin()))
+      .expect(200);
     const granted = allocations.body.items.filter((a: any) => a.totalCredits === 250);
     expect(granted).toHaveLength(1);
 
@@ -126,7 +142,10 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByRole('tab', { name: 'Usage' }).click();
     await page.getByRole('table', { name: 'Usage records' }).getByRole('row').nth(1).waitFor();
     await shot(page, 'usage');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
     const file = readFileSync((await download.path())!, 'utf8');
     const api = await t.http.get(`/api/usage/records/export?userId=${customerId}`).set(bearer(admin())).expect(200);
     expect(file).toBe(api.text);
@@ -188,9 +207,14 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await endpoint.getByRole('button', { name: 'Deliveries' }).click();
     const hooks = await t.http.get('/api/webhooks').set(bearer(admin())).expect(200);
     const hookId = hooks.body.items.find((h: any) => h.url === url).id;
-    await expect.poll(async () => (await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin()))).body.items.length).toBe(1);
+    await expect
+      .poll(async () => (await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin()))).body.items.length)
+      .toBe(1);
     // The delivery worker is off in tests: fail the delivery as the worker would after its last attempt.
-    await t.db.query(`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, attempts = 1 WHERE webhook_id = $1`, [hookId]);
+    await t.db.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, attempts = 1 WHERE webhook_id = $1`,
+      [hookId],
+    );
     await page.getByRole('button', { name: 'Refresh' }).click();
     const delivery = page.getByRole('table', { name: 'Deliveries' }).getByRole('row').filter({ hasText: 'failed' });
     await delivery.getByRole('button', { name: 'Resend' }).click();

@@ -16,14 +16,24 @@ const root = createRootRouteWithContext<{ queryClient: QueryClient }>()({ compon
 
 export const routes = {
   overview: createRoute({ getParentRoute: () => root, path: '/', component: OverviewScreen }),
-  users: createRoute({ getParentRoute: () => root, path: '/users', validateSearch: usersSearch, component: UsersScreen }),
+  users: createRoute({
+    getParentRoute: () => root,
+    path: '/users',
+    validateSearch: usersSearch,
+    component: UsersScreen,
+  }),
   user: createRoute({ getParentRoute: () => root, path: '/users/$userId', component: UserScreen }),
   review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
   pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
   plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
   events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
-  audit: createRoute({ getParentRoute: () => root, path: '/audit', validateSearch: auditSearch, component: AuditScreen }),
+  audit: createRoute({
+    getParentRoute: () => root,
+    path: '/audit',
+    validateSearch: auditSearch,
+    component: AuditScreen,
+  }),
 };
 
 export const router = createRouter({

@@ -30,7 +30,10 @@ export const operatorQueries = {
 };
 
 /** `POST /api/pricing/import` (contract version 3, "Token kinds"): every rule at one instant, all or none. */
-export async function importPricing(body: { effectiveFrom?: string; rules: unknown[] }, idempotencyKey: string): Promise<unknown> {
+export async function importPricing(
+  body: { effectiveFrom?: string; rules: unknown[] },
+  idempotencyKey: string,
+): Promise<unknown> {
   const { data } = await client.post<{ 201: unknown }, unknown, true>({
     url: '/api/pricing/import',
     body,

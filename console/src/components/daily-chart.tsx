@@ -5,7 +5,11 @@ import uPlot from 'uplot';
  * Credits per UTC day as bars (uPlot). `days` are `YYYY-MM-DD` UTC dates; the x axis is labelled in
  * UTC whatever the browser's timezone. Values are the API's integers, plotted as given.
  */
-export function DailyChart(props: { days: string[]; series: Array<{ label: string; values: number[]; color: string }>; title: string }) {
+export function DailyChart(props: {
+  days: string[];
+  series: Array<{ label: string; values: number[]; color: string }>;
+  title: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = ref.current;

@@ -8,7 +8,17 @@ export interface Column<T> {
 }
 
 /** A plain table of rows; numbers right-aligned. */
-export function DataTable<T>({ rows, columns, rowKey, label }: { rows: T[]; columns: Column<T>[]; rowKey: (row: T) => string; label?: string }) {
+export function DataTable<T>({
+  rows,
+  columns,
+  rowKey,
+  label,
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  label?: string;
+}) {
   return (
     <Table striped highlightOnHover aria-label={label}>
       <Table.Thead>

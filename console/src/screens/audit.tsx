@@ -3,8 +3,8 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 
-import { listAuditEntriesInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import type { AuditEntryDto, ListAuditEntriesData } from '../api/generated';
+import { listAuditEntriesInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
@@ -77,7 +77,12 @@ export function AuditScreen() {
   const rows = pagesOf(audit.data);
   if (!operator.isAdmin) return <ScreenTitle>Audit log (admins only)</ScreenTitle>;
   const text = (field: (typeof TEXT_FIELDS)[number], label: string) => (
-    <TextInput label={label} value={draft[field] ?? ''} onChange={(e) => setDraft({ ...draft, [field]: e.currentTarget.value || undefined })} w={170} />
+    <TextInput
+      label={label}
+      value={draft[field] ?? ''}
+      onChange={(e) => setDraft({ ...draft, [field]: e.currentTarget.value || undefined })}
+      w={170}
+    />
   );
   return (
     <Stack>
@@ -90,7 +95,15 @@ export function AuditScreen() {
       >
         <Group align="end">
           {text('actor', 'Actor')}
-          <Select label="Action" placeholder="Any" data={ACTIONS} value={draft.action ?? null} onChange={(v) => setDraft({ ...draft, action: (v as Action) ?? undefined })} clearable w={200} />
+          <Select
+            label="Action"
+            placeholder="Any"
+            data={ACTIONS}
+            value={draft.action ?? null}
+            onChange={(v) => setDraft({ ...draft, action: (v as Action) ?? undefined })}
+            clearable
+            w={200}
+          />
           <Select
             label="Target type"
             placeholder="Any"

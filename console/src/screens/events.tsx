@@ -2,8 +2,8 @@ import { Code, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { listEventsInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import type { EventResponseDto } from '../api/generated';
+import { listEventsInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
@@ -28,7 +28,9 @@ export function EventsScreen() {
   const [type, setType] = useState<string | null>(null);
   const [userId, setUserId] = useState('');
   const events = useInfiniteQuery({
-    ...listEventsInfiniteOptions({ query: { ...(type ? { type: type as EventResponseDto['type'] } : {}), ...(userId ? { userId } : {}) } }),
+    ...listEventsInfiniteOptions({
+      query: { ...(type ? { type: type as EventResponseDto['type'] } : {}), ...(userId ? { userId } : {}) },
+    }),
     initialPageParam: undefined as unknown as string,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: operator.isAdmin,

@@ -1,7 +1,11 @@
 import { Card, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 
-import { getSystemUsageStatsOptions, listAllActiveSessionsOptions, listReviewQueueOptions } from '../api/generated/@tanstack/react-query.gen';
+import {
+  getSystemUsageStatsOptions,
+  listAllActiveSessionsOptions,
+  listReviewQueueOptions,
+} from '../api/generated/@tanstack/react-query.gen';
 import { operatorQueries } from '../api/operator';
 import { useOperator } from '../auth';
 import { DailyChart } from '../components/daily-chart';
@@ -17,7 +21,9 @@ export function OverviewScreen() {
     return (
       <>
         <ScreenTitle>Overview</ScreenTitle>
-        <Text>Signed in as a supervisor: find a user under Users to see their balance, usage and plan, or grant credits.</Text>
+        <Text>
+          Signed in as a supervisor: find a user under Users to see their balance, usage and plan, or grant credits.
+        </Text>
       </>
     );
   }
@@ -26,7 +32,9 @@ export function OverviewScreen() {
 
 function AdminOverview() {
   const days = Array.from({ length: DAYS }, (_, i) => utcDaysAgo(DAYS - 1 - i));
-  const stats = useQuery(getSystemUsageStatsOptions({ query: { startDate: days[0], endDate: days[DAYS - 1], topUsers: 10 } }));
+  const stats = useQuery(
+    getSystemUsageStatsOptions({ query: { startDate: days[0], endDate: days[DAYS - 1], topUsers: 10 } }),
+  );
   const review = useQuery(listReviewQueueOptions({ query: { status: 'open', limit: 500 } }));
   const sessions = useQuery(listAllActiveSessionsOptions());
   const summary = useQuery({ ...operatorQueries.summary(), retry: false });
@@ -35,7 +43,10 @@ function AdminOverview() {
     Object.entries(map ?? {})
       .map(([key, value]) => ({ key, value }))
       .sort((a, b) => b.value - a.value);
-  const margins = Object.entries((data as { marginByModel?: Record<string, { credits: number; providerCost: string }> } | undefined)?.marginByModel ?? {});
+  const margins = Object.entries(
+    (data as { marginByModel?: Record<string, { credits: number; providerCost: string }> } | undefined)
+      ?.marginByModel ?? {},
+  );
 
   return (
     <Stack>
@@ -43,7 +54,10 @@ function AdminOverview() {
       <SimpleGrid cols={{ base: 2, md: 4 }}>
         <Figure label={`Credits used, last ${DAYS} UTC days`} value={credits(data?.totalCredits)} />
         <Figure label="Active users" value={credits(data?.userCount)} />
-        <Figure label="Open review items" value={review.data ? `${credits(review.data.items.length)}${review.data.nextCursor ? '+' : ''}` : '—'} />
+        <Figure
+          label="Open review items"
+          value={review.data ? `${credits(review.data.items.length)}${review.data.nextCursor ? '+' : ''}` : '—'}
+        />
         <Figure label="Active sessions" value={credits(sessions.data?.items.length)} />
         <Figure label="Available (liability)" value={summary.data ? credits(summary.data.available) : '—'} />
         <Figure label="Held" value={summary.data ? credits(summary.data.held) : '—'} />
@@ -55,7 +69,11 @@ function AdminOverview() {
           <Title order={2} size="h4" mb="xs">
             Credits per UTC day
           </Title>
-          <DailyChart title="Credits per UTC day" days={days} series={[{ label: 'Credits', color: '#228be6', values: days.map((day) => data.byDay[day] ?? 0) }]} />
+          <DailyChart
+            title="Credits per UTC day"
+            days={days}
+            series={[{ label: 'Credits', color: '#228be6', values: days.map((day) => data.byDay[day] ?? 0) }]}
+          />
         </Card>
       )}
       <SimpleGrid cols={{ base: 1, md: 3 }}>
@@ -101,7 +119,15 @@ function Breakdown({ title, rows }: { title: string; rows: Array<{ key: string; 
       <Title order={2} size="h4">
         {title}
       </Title>
-      <DataTable label={title} rows={rows.slice(0, 10)} rowKey={(row) => row.key} columns={[{ label: 'Name', render: (row) => row.key }, { label: 'Credits', render: (row) => credits(row.value), numeric: true }]} />
+      <DataTable
+        label={title}
+        rows={rows.slice(0, 10)}
+        rowKey={(row) => row.key}
+        columns={[
+          { label: 'Name', render: (row) => row.key },
+          { label: 'Credits', render: (row) => credits(row.value), numeric: true },
+        ]}
+      />
     </Card>
   );
 }

@@ -36,7 +36,11 @@ export function PlansScreen() {
             label: 'State',
             render: (row) =>
               operator.isAdmin ? (
-                <Button size="xs" variant="light" onClick={() => update.mutate({ path: { id: row.id }, body: { isActive: !row.isActive } })}>
+                <Button
+                  size="xs"
+                  variant="light"
+                  onClick={() => update.mutate({ path: { id: row.id }, body: { isActive: !row.isActive } })}
+                >
                   {row.isActive ? 'Deactivate' : 'Activate'}
                 </Button>
               ) : row.isActive ? (
@@ -54,8 +58,17 @@ export function PlansScreen() {
 function NewPlan() {
   const dialog = useDialog();
   const queryClient = useQueryClient();
-  const [form, setForm] = useState({ id: '', name: '', credits: '' as string | number, period: 'month', rolloverCap: 0 as string | number });
-  const create = useMutation({ ...createPlanMutation(), onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()) });
+  const [form, setForm] = useState({
+    id: '',
+    name: '',
+    credits: '' as string | number,
+    period: 'month',
+    rolloverCap: 0 as string | number,
+  });
+  const create = useMutation({
+    ...createPlanMutation(),
+    onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
+  });
   return (
     <>
       <Button onClick={() => (create.reset(), dialog.open())}>New plan</Button>
@@ -68,16 +81,51 @@ function NewPlan() {
         error={create.error}
         onSubmit={() =>
           create.mutate({
-            body: { id: form.id, name: form.name, credits: Number(form.credits), period: form.period as 'day' | 'week' | 'month', rolloverCap: Number(form.rolloverCap) },
+            body: {
+              id: form.id,
+              name: form.name,
+              credits: Number(form.credits),
+              period: form.period as 'day' | 'week' | 'month',
+              rolloverCap: Number(form.rolloverCap),
+            },
             headers: { 'Idempotency-Key': dialog.idempotencyKey ?? newIdempotencyKey() },
           })
         }
       >
-        <TextInput label="Plan id" value={form.id} onChange={(e) => setForm({ ...form, id: e.currentTarget.value })} required />
-        <TextInput label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} required />
-        <NumberInput label="Credits per period" value={form.credits} onChange={(v) => setForm({ ...form, credits: v })} min={1} allowDecimal={false} required />
-        <Select label="Period" data={['day', 'week', 'month']} value={form.period} onChange={(v) => setForm({ ...form, period: v ?? 'month' })} allowDeselect={false} />
-        <NumberInput label="Rollover cap" value={form.rolloverCap} onChange={(v) => setForm({ ...form, rolloverCap: v })} min={0} allowDecimal={false} />
+        <TextInput
+          label="Plan id"
+          value={form.id}
+          onChange={(e) => setForm({ ...form, id: e.currentTarget.value })}
+          required
+        />
+        <TextInput
+          label="Name"
+          value={form.name}
+          onChange={(e) => setForm({ ...form, name: e.currentTarget.value })}
+          required
+        />
+        <NumberInput
+          label="Credits per period"
+          value={form.credits}
+          onChange={(v) => setForm({ ...form, credits: v })}
+          min={1}
+          allowDecimal={false}
+          required
+        />
+        <Select
+          label="Period"
+          data={['day', 'week', 'month']}
+          value={form.period}
+          onChange={(v) => setForm({ ...form, period: v ?? 'month' })}
+          allowDeselect={false}
+        />
+        <NumberInput
+          label="Rollover cap"
+          value={form.rolloverCap}
+          onChange={(v) => setForm({ ...form, rolloverCap: v })}
+          min={0}
+          allowDecimal={false}
+        />
       </ActionDialog>
     </>
   );

@@ -2,9 +2,13 @@ import { Anchor, Button, Group, Stack, Text, Textarea, TextInput, Title } from '
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { importPricing } from '../api/operator';
-import { createPricingRuleMutation, getPricingHistoryOptions, listCurrentPricesOptions } from '../api/generated/@tanstack/react-query.gen';
 import type { PricingRuleResponseDto } from '../api/generated';
+import {
+  createPricingRuleMutation,
+  getPricingHistoryOptions,
+  listCurrentPricesOptions,
+} from '../api/generated/@tanstack/react-query.gen';
+import { importPricing } from '../api/operator';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { type Column, DataTable } from '../components/data-table';
@@ -64,7 +68,12 @@ function History({ modelId }: { modelId: string }) {
       <Title order={2} size="h4">
         History of {modelId}
       </Title>
-      <DataTable label={`History of ${modelId}`} rows={history.data?.items ?? []} rowKey={(row) => row.id} columns={ruleColumns} />
+      <DataTable
+        label={`History of ${modelId}`}
+        rows={history.data?.items ?? []}
+        rowKey={(row) => row.id}
+        columns={ruleColumns}
+      />
     </>
   );
 }
@@ -73,9 +82,17 @@ function NewRule() {
   const dialog = useDialog();
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ modelId: '', price: '', output: '', providerCost: '', effectiveFrom: '' });
-  const create = useMutation({ ...createPricingRuleMutation(), onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()) });
+  const create = useMutation({
+    ...createPricingRuleMutation(),
+    onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
+  });
   const field = (name: keyof typeof form, label: string, required = false) => (
-    <TextInput label={label} value={form[name]} required={required} onChange={(e) => setForm({ ...form, [name]: e.currentTarget.value })} />
+    <TextInput
+      label={label}
+      value={form[name]}
+      required={required}
+      onChange={(e) => setForm({ ...form, [name]: e.currentTarget.value })}
+    />
   );
   return (
     <>
@@ -141,8 +158,17 @@ function ImportRules() {
           }
         }}
       >
-        <Text size="sm">Rules as JSON, the body of POST /api/pricing/import. Decimals as strings keep their places.</Text>
-        <Textarea label="Rules" autosize minRows={6} value={text} onChange={(e) => setText(e.currentTarget.value)} ff="monospace" />
+        <Text size="sm">
+          Rules as JSON, the body of POST /api/pricing/import. Decimals as strings keep their places.
+        </Text>
+        <Textarea
+          label="Rules"
+          autosize
+          minRows={6}
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          ff="monospace"
+        />
       </ActionDialog>
     </>
   );

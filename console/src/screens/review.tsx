@@ -2,8 +2,8 @@ import { Button, Group, SegmentedControl, Stack, Textarea } from '@mantine/core'
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { listReviewQueueInfiniteOptions, resolveUsageRecordMutation } from '../api/generated/@tanstack/react-query.gen';
 import type { ReviewItemDto } from '../api/generated';
+import { listReviewQueueInfiniteOptions, resolveUsageRecordMutation } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { DataTable, pagesOf } from '../components/data-table';
@@ -27,7 +27,12 @@ export function ReviewScreen() {
   return (
     <Stack>
       <ScreenTitle>Review queue</ScreenTitle>
-      <SegmentedControl data={['open', 'resolved']} value={status} onChange={(v) => setStatus(v as 'open' | 'resolved')} w={220} />
+      <SegmentedControl
+        data={['open', 'resolved']}
+        value={status}
+        onChange={(v) => setStatus(v as 'open' | 'resolved')}
+        w={220}
+      />
       <DataTable<ReviewItemDto>
         label="Usage records to review"
         rows={rows}

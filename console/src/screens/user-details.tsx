@@ -2,6 +2,7 @@ import { Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@man
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
+import { exportUsageRecordsCsv, type LedgerEntryDto, type ListLedgerData } from '../api/generated';
 import {
   abortSessionMutation,
   deleteSubscriptionMutation,
@@ -19,7 +20,6 @@ import {
   setAlertThresholdsMutation,
   setCreditLimitsMutation,
 } from '../api/generated/@tanstack/react-query.gen';
-import { exportUsageRecordsCsv, type LedgerEntryDto, type ListLedgerData } from '../api/generated';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { DailyChart } from '../components/daily-chart';
@@ -131,7 +131,10 @@ export function UserApiKeys({ userId }: { userId: string }) {
         { label: 'Name', render: (row) => row.name },
         { label: 'Prefix', render: (row) => row.prefix },
         { label: 'Scopes', render: (row) => row.permissions.join(', ') },
-        { label: 'Budget', render: (row) => (row.creditLimit == null ? 'none' : `${credits(row.creditLimit)} / ${row.limitPeriod}`) },
+        {
+          label: 'Budget',
+          render: (row) => (row.creditLimit == null ? 'none' : `${credits(row.creditLimit)} / ${row.limitPeriod}`),
+        },
         { label: 'Last used (UTC)', render: (row) => utc(row.lastUsed) },
         { label: 'State', render: (row) => (row.isActive ? 'active' : 'revoked') },
         {
@@ -157,13 +160,20 @@ export function UserLimits({ userId }: { userId: string }) {
   const [overdraft, setOverdraft] = useState<string | number>('');
   const [perHour, setPerHour] = useState<string | number>('');
   const [thresholds, setThresholds] = useState('');
-  const setLimits = useMutation({ ...setCreditLimitsMutation(), onSuccess: () => (limitsDialog.close(), void queryClient.invalidateQueries()) });
-  const setAlerts = useMutation({ ...setAlertThresholdsMutation(), onSuccess: () => (alertsDialog.close(), void queryClient.invalidateQueries()) });
+  const setLimits = useMutation({
+    ...setCreditLimitsMutation(),
+    onSuccess: () => (limitsDialog.close(), void queryClient.invalidateQueries()),
+  });
+  const setAlerts = useMutation({
+    ...setAlertThresholdsMutation(),
+    onSuccess: () => (alertsDialog.close(), void queryClient.invalidateQueries()),
+  });
   return (
     <Stack>
       <Text>
         Overdraft limit: {credits(limits.data?.overdraftLimit)} · Max credits per hour:{' '}
-        {limits.data?.maxCreditsPerHour == null ? 'none' : credits(limits.data.maxCreditsPerHour)} · Debt: {credits(limits.data?.debt)}
+        {limits.data?.maxCreditsPerHour == null ? 'none' : credits(limits.data.maxCreditsPerHour)} · Debt:{' '}
+        {credits(limits.data?.debt)}
       </Text>
       <Group>
         {operator.isAdmin && (
@@ -198,7 +208,13 @@ export function UserLimits({ userId }: { userId: string }) {
         }
       >
         <NumberInput label="Overdraft limit" value={overdraft} onChange={setOverdraft} min={0} allowDecimal={false} />
-        <NumberInput label="Max credits per hour (empty: none)" value={perHour} onChange={setPerHour} min={1} allowDecimal={false} />
+        <NumberInput
+          label="Max credits per hour (empty: none)"
+          value={perHour}
+          onChange={setPerHour}
+          min={1}
+          allowDecimal={false}
+        />
       </ActionDialog>
       <ActionDialog
         title="Low-balance alert thresholds"
@@ -210,12 +226,21 @@ export function UserLimits({ userId }: { userId: string }) {
         onSubmit={() =>
           setAlerts.mutate({
             path: { userId },
-            body: { thresholds: thresholds.split(',').filter((t) => t.trim() !== '').map((t) => Number.parseInt(t.trim(), 10)) },
+            body: {
+              thresholds: thresholds
+                .split(',')
+                .filter((t) => t.trim() !== '')
+                .map((t) => Number.parseInt(t.trim(), 10)),
+            },
             headers: { 'Idempotency-Key': alertsDialog.idempotencyKey },
           })
         }
       >
-        <TextInput label="Thresholds (comma-separated credits)" value={thresholds} onChange={(e) => setThresholds(e.currentTarget.value)} />
+        <TextInput
+          label="Thresholds (comma-separated credits)"
+          value={thresholds}
+          onChange={(e) => setThresholds(e.currentTarget.value)}
+        />
       </ActionDialog>
     </Stack>
   );
@@ -239,12 +264,31 @@ export function UserPlan({ userId }: { userId: string }) {
           : 'No plan.'}
       </Text>
       <Group align="end">
-        <Select label="Plan" data={(plans.data?.items ?? []).map((p) => ({ value: p.id, label: `${p.name} (${credits(p.credits)} / ${p.period})` }))} value={planId} onChange={setPlanId} />
-        <Button disabled={!planId} loading={put.isPending} onClick={() => planId && put.mutate({ path: { userId }, body: { planId }, headers: { 'Idempotency-Key': key } })}>
+        <Select
+          label="Plan"
+          data={(plans.data?.items ?? []).map((p) => ({
+            value: p.id,
+            label: `${p.name} (${credits(p.credits)} / ${p.period})`,
+          }))}
+          value={planId}
+          onChange={setPlanId}
+        />
+        <Button
+          disabled={!planId}
+          loading={put.isPending}
+          onClick={() =>
+            planId && put.mutate({ path: { userId }, body: { planId }, headers: { 'Idempotency-Key': key } })
+          }
+        >
           Subscribe
         </Button>
         {current && (
-          <Button color="red" variant="light" loading={remove.isPending} onClick={() => remove.mutate({ path: { userId } })}>
+          <Button
+            color="red"
+            variant="light"
+            loading={remove.isPending}
+            onClick={() => remove.mutate({ path: { userId } })}
+          >
             End subscription
           </Button>
         )}
@@ -278,7 +322,12 @@ export function UserSessions({ userId }: { userId: string }) {
                 size="xs"
                 color="red"
                 variant="light"
-                onClick={() => abort.mutate({ body: { sessionId: row.sessionId, userId }, headers: { 'Idempotency-Key': newIdempotencyKey() } })}
+                onClick={() =>
+                  abort.mutate({
+                    body: { sessionId: row.sessionId, userId },
+                    headers: { 'Idempotency-Key': newIdempotencyKey() },
+                  })
+                }
               >
                 Abort
               </Button>

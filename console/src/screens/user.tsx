@@ -1,22 +1,40 @@
-import { Badge, Button, Card, Group, NumberInput, SimpleGrid, Stack, Table, Tabs, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  NumberInput,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 
+import type { AllocationResponseDto } from '../api/generated';
 import {
   allocateCreditsMutation,
   getUserBalanceOptions,
   listAllocationsOptions,
   voidAllocationMutation,
 } from '../api/generated/@tanstack/react-query.gen';
-import type { AllocationResponseDto } from '../api/generated';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { credits, utc } from '../lib/format';
 import { UserApiKeys, UserEvents, UserLedger, UserLimits, UserPlan, UserSessions, UserUsage } from './user-details';
 
 /** Allocation views add the void details in the contract's version 3. */
-type Allocation = AllocationResponseDto & { voidedAt?: string | null; voidedBy?: string | null; voidReason?: string | null };
+type Allocation = AllocationResponseDto & {
+  voidedAt?: string | null;
+  voidedBy?: string | null;
+  voidReason?: string | null;
+};
 
 export function UserScreen() {
   const { userId } = useParams({ from: '/users/$userId' });
@@ -137,8 +155,26 @@ function GrantCredits({ userId }: { userId: string }) {
           })
         }
       >
-        <NumberInput label="Credits" value={amount} onChange={setAmount} min={1} allowDecimal={false} allowNegative={false} required data-autofocus />
-        <NumberInput label="Expires in days" value={days} onChange={setDays} min={1} max={3650} allowDecimal={false} allowNegative={false} required />
+        <NumberInput
+          label="Credits"
+          value={amount}
+          onChange={setAmount}
+          min={1}
+          allowDecimal={false}
+          allowNegative={false}
+          required
+          data-autofocus
+        />
+        <NumberInput
+          label="Expires in days"
+          value={days}
+          onChange={setDays}
+          min={1}
+          max={3650}
+          allowDecimal={false}
+          allowNegative={false}
+          required
+        />
         <TextInput label="Notes" value={notes} onChange={(e) => setNotes(e.currentTarget.value)} maxLength={500} />
       </ActionDialog>
     </>
@@ -230,7 +266,14 @@ function VoidDialog({ allocation, onClose }: { allocation: Allocation; onClose: 
         })
       }
     >
-      <Textarea label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} maxLength={500} required data-autofocus />
+      <Textarea
+        label="Reason"
+        value={reason}
+        onChange={(e) => setReason(e.currentTarget.value)}
+        maxLength={500}
+        required
+        data-autofocus
+      />
     </ActionDialog>
   );
 }

@@ -4,8 +4,8 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 
-import { listPlansOptions, listUsersInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import type { ListUsersData } from '../api/generated';
+import { listPlansOptions, listUsersInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
@@ -30,7 +30,16 @@ export function usersSearch(raw: Record<string, unknown>): UsersSearch {
   };
 }
 
-type UserRow = { userId: string; email: string | null; username: string | null; role: string; createdAt: string; totalCredits: number; heldCredits?: number; debt?: number };
+type UserRow = {
+  userId: string;
+  email: string | null;
+  username: string | null;
+  role: string;
+  createdAt: string;
+  totalCredits: number;
+  heldCredits?: number;
+  debt?: number;
+};
 
 export function UsersScreen() {
   const search = useSearch({ from: '/users' });
@@ -62,7 +71,13 @@ export function UsersScreen() {
     <>
       <ScreenTitle>Users</ScreenTitle>
       <Group mb="md" align="end">
-        <TextInput label="Search users" placeholder="id, email or username" value={text} onChange={(e) => setText(e.currentTarget.value)} w={300} />
+        <TextInput
+          label="Search users"
+          placeholder="id, email or username"
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          w={300}
+        />
         <Select
           label="Sort"
           data={[
@@ -72,7 +87,9 @@ export function UsersScreen() {
             { value: '-debt', label: 'Largest debt' },
           ]}
           value={search.sort ?? 'created'}
-          onChange={(value) => void navigate({ search: (s) => ({ ...s, sort: value === 'created' ? undefined : (value as Sort) }) })}
+          onChange={(value) =>
+            void navigate({ search: (s) => ({ ...s, sort: value === 'created' ? undefined : (value as Sort) }) })
+          }
           allowDeselect={false}
         />
         <Select

@@ -2,6 +2,7 @@ import { Alert, Button, Code, Group, MultiSelect, Stack, Text, TextInput, Title 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
+import type { CreateWebhookDto, WebhookResponseDto } from '../api/generated';
 import {
   createWebhookMutation,
   listWebhookDeliveriesInfiniteOptions,
@@ -11,7 +12,6 @@ import {
   testWebhookMutation,
   updateWebhookMutation,
 } from '../api/generated/@tanstack/react-query.gen';
-import type { CreateWebhookDto, WebhookResponseDto } from '../api/generated';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { DataTable, pagesOf } from '../components/data-table';
@@ -61,7 +61,12 @@ function AdminWebhooks() {
   const rotate = useMutation({
     ...rotateWebhookSecretMutation(),
     ...options,
-    onSuccess: (data) => setSecret({ label: 'New signing secret (shown once; the previous one works until ' + utc(data.previousSecretExpiresAt) + ')', secret: data.secret }),
+    onSuccess: (data) =>
+      setSecret({
+        label:
+          'New signing secret (shown once; the previous one works until ' + utc(data.previousSecretExpiresAt) + ')',
+        secret: data.secret,
+      }),
   });
   const idempotent = { headers: { 'Idempotency-Key': newIdempotencyKey() } };
 
@@ -69,7 +74,9 @@ function AdminWebhooks() {
     <Stack>
       <Group justify="space-between">
         <ScreenTitle>Webhooks</ScreenTitle>
-        <CreateWebhook onCreated={(s) => setSecret({ label: 'Signing secret (shown once: store it now)', secret: s })} />
+        <CreateWebhook
+          onCreated={(s) => setSecret({ label: 'Signing secret (shown once: store it now)', secret: s })}
+        />
       </Group>
       {secret && (
         <Alert color="green" title={secret.label} withCloseButton onClose={() => setSecret(null)}>
@@ -88,7 +95,11 @@ function AdminWebhooks() {
         columns={[
           { label: 'URL', render: (row) => row.url },
           { label: 'Events', render: (row) => row.events.join(', ') },
-          { label: 'State', render: (row) => (row.isActive ? 'active' : `paused${row.disabledReason ? ` (${row.disabledReason})` : ''}`) },
+          {
+            label: 'State',
+            render: (row) =>
+              row.isActive ? 'active' : `paused${row.disabledReason ? ` (${row.disabledReason})` : ''}`,
+          },
           {
             label: 'Actions',
             render: (row) => (
@@ -96,10 +107,18 @@ function AdminWebhooks() {
                 <Button size="xs" variant="light" onClick={() => test.mutate({ path: { id: row.id }, ...idempotent })}>
                   Send test
                 </Button>
-                <Button size="xs" variant="light" onClick={() => update.mutate({ path: { id: row.id }, body: { isActive: !row.isActive } })}>
+                <Button
+                  size="xs"
+                  variant="light"
+                  onClick={() => update.mutate({ path: { id: row.id }, body: { isActive: !row.isActive } })}
+                >
                   {row.isActive ? 'Pause' : 'Resume'}
                 </Button>
-                <Button size="xs" variant="light" onClick={() => rotate.mutate({ path: { id: row.id }, ...idempotent })}>
+                <Button
+                  size="xs"
+                  variant="light"
+                  onClick={() => rotate.mutate({ path: { id: row.id }, ...idempotent })}
+                >
                   Rotate secret
                 </Button>
                 <Button size="xs" variant="subtle" onClick={() => setSelected(row.id)}>
@@ -161,7 +180,10 @@ function Deliveries({ webhookId }: { webhookId: string }) {
     initialPageParam: undefined as unknown as string,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
-  const retry = useMutation({ ...retryWebhookDeliveryMutation(), onSuccess: () => void queryClient.invalidateQueries() });
+  const retry = useMutation({
+    ...retryWebhookDeliveryMutation(),
+    onSuccess: () => void queryClient.invalidateQueries(),
+  });
   const rows = pagesOf(deliveries.data);
   return (
     <Stack gap="xs">
@@ -187,7 +209,13 @@ function Deliveries({ webhookId }: { webhookId: string }) {
           {
             label: 'Actions',
             render: (row) => (
-              <Button size="xs" variant="light" onClick={() => retry.mutate({ path: { id: row.id }, headers: { 'Idempotency-Key': newIdempotencyKey() } })}>
+              <Button
+                size="xs"
+                variant="light"
+                onClick={() =>
+                  retry.mutate({ path: { id: row.id }, headers: { 'Idempotency-Key': newIdempotencyKey() } })
+                }
+              >
                 Resend
               </Button>
             ),
