@@ -240,12 +240,20 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByText('needs a supervisor or admin').waitFor();
     await shot(page, 'user-role-refused');
 
+    // An allocation with credits left: an admin would see its Void button.
+    const funded = uniqueId('cfunded');
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ userId: funded, credits: 40, email: `${funded}@example.com`, username: funded })
+      .expect(201);
     await signIn(page, supervisor());
     await page.getByRole('link', { name: 'Users' }).click();
-    await page.getByLabel('Search users').fill(customerId);
-    await page.getByRole('link', { name: customerId }).click();
-    await page.getByRole('heading', { level: 1, name: customerId }).waitFor();
-    await page.getByRole('table').getByRole('row').nth(1).waitFor();
+    await page.getByLabel('Search users').fill(funded);
+    await page.getByRole('link', { name: funded }).click();
+    await page.getByRole('heading', { level: 1, name: funded }).waitFor();
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
+    await page.getByRole('table').getByRole('row').filter({ hasText: '40' }).waitFor();
     expect(await page.getByRole('button', { name: 'Void' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Grant credits' }).count()).toBe(1);
     await shot(page, 'supervisor-user');

@@ -1,5 +1,4 @@
 import {
-  Badge,
   Button,
   Card,
   Group,
@@ -215,10 +214,10 @@ function Allocations({ userId }: { userId: string }) {
               <Table.Td>{allocation.notes ?? ''}</Table.Td>
               <Table.Td>
                 {allocation.voidedAt ? (
-                  <Badge color="gray" title={allocation.voidReason ?? undefined}>
-                    voided {utc(allocation.voidedAt)}
+                  <Text size="xs" c="dimmed">
+                    voided {utc(allocation.voidedAt)} by {allocation.voidedBy}
                     {allocation.voidReason ? `: ${allocation.voidReason}` : ''}
-                  </Badge>
+                  </Text>
                 ) : (
                   operator.isAdmin &&
                   allocation.remainingCredits > 0 &&
