@@ -212,7 +212,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .toBe(1);
     // The delivery worker is off in tests: fail the delivery as the worker would after its last attempt.
     await t.db.query(
-      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, attempts = 1 WHERE webhook_id = $1`,
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, attempts = 1, last_status_code = 500 WHERE endpoint_id = $1`,
       [hookId],
     );
     await page.getByRole('button', { name: 'Refresh' }).click();

@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 
+const bars = uPlot.paths.bars!({ size: [0.6, 40] });
+
 /**
  * Credits per UTC day as bars (uPlot). `days` are `YYYY-MM-DD` UTC dates; the x axis is labelled in
  * UTC whatever the browser's timezone. Values are the API's integers, plotted as given.
@@ -24,7 +26,7 @@ export function DailyChart(props: {
         axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }, {}],
         series: [
           { label: 'UTC day', value: (_u, t) => (t == null ? '—' : new Date(t * 1000).toISOString().slice(0, 10)) },
-          ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}33`, width: 2 })),
+          ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}99`, width: 1, paths: bars })),
         ],
       },
       [xs, ...props.series.map((s) => s.values)],
