@@ -27,7 +27,7 @@ export class CreditLimitsService {
 
   async get(userId: string): Promise<CreditLimitsResponseDto> {
     if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
-    return this.limitsView(userId, await this.accounts.find(userId));
+    return this.limitsView(userId, await this.accounts.find(userId, this.tx.statementManager));
   }
 
   async put(
@@ -43,7 +43,20 @@ export class CreditLimitsService {
   async putAlerts(userId: string, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
     const unique = [...new Set(thresholds)].sort((a, b) => b - a);
     const row = await this.update(userId, { lowBalanceThresholds: unique }, 'credits.alerts.set');
-    return { userId, thresholds: row.lowBalanceThresholds ?? [] };
+    return this.alertsView(userId, row);
+  }
+
+  /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
+  async getAlerts(userId: string): Promise<AlertThresholdsResponseDto> {
+    if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
+    return this.alertsView(userId, await this.accounts.find(userId, this.tx.statementManager));
+  }
+
+  private alertsView(userId: string, row: CreditAccount | null): AlertThresholdsResponseDto {
+    const own = row?.lowBalanceThresholds ?? null;
+    if (own !== null) return { userId, thresholds: own, source: 'user' };
+    const defaults = [...this.config.credits.lowBalanceThresholds].sort((a, b) => b - a);
+    return { userId, thresholds: defaults, source: 'default' };
   }
 
   private update(userId: string, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {

@@ -123,3 +123,12 @@ export interface TakePart {
   allocationId: string;
   amount: number;
 }
+
+/** The liability summary (GET /api/credits/summary). */
+export interface CreditSummaryView {
+  available: number;
+  held: number;
+  debt: number;
+  expiringWithin7Days: number;
+  byDay: { date: string; granted: number; spent: number; expired: number; voided: number }[];
+}

@@ -46,6 +46,6 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditExpiryJob,
     CreditsBatchRepository,
   ],
-  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository],
+  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository, CreditLimitsService],
 })
 export class CreditsModule {}

@@ -6,3 +6,14 @@ export function availableCreditsSql(userIdExpr: string): string {
   return `(SELECT COALESCE(SUM(ca.remaining_credits), 0)::bigint FROM credit_allocations ca
             WHERE ca.user_id = ${userIdExpr} AND ca.expires_at > now())`;
 }
+
+/** Credits held by the user's open streaming holds (already out of the available credits). */
+export function heldCreditsSql(userIdExpr: string): string {
+  return `(SELECT COALESCE(SUM(ch.outstanding), 0)::bigint FROM credit_holds ch
+            WHERE ch.user_id = ${userIdExpr} AND ch.settled_at IS NULL)`;
+}
+
+/** What the user owes (credits spent beyond the balance through the overdraft); 0 without settings. */
+export function debtSql(userIdExpr: string): string {
+  return `COALESCE((SELECT cc.debt FROM credit_accounts cc WHERE cc.user_id = ${userIdExpr}), 0)::bigint`;
+}

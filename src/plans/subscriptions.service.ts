@@ -77,12 +77,18 @@ export class SubscriptionsService {
   }
 
   async get(userId: string): Promise<SubscriptionResponseDto> {
+    const found = await this.find(userId);
+    if (!found) throw new NotFoundError('Subscription');
+    return found;
+  }
+
+  /** The user's live subscription; null when none. */
+  async find(userId: string): Promise<SubscriptionResponseDto | null> {
     const now = new Date();
     const manager = this.tx.statementManager;
     const sub = await this.repo.findLiveSubscription(manager, userId);
     const plan = sub && (await this.repo.findPlan(manager, sub.planId));
-    if (!sub || !plan) throw new NotFoundError('Subscription');
-    return toSubscriptionDto(sub, plan, now);
+    return sub && plan ? toSubscriptionDto(sub, plan, now) : null;
   }
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */

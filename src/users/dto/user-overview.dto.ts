@@ -1,0 +1,42 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { SubscriptionResponseDto } from '../../plans/dto/subscription.dto.js';
+import { UserListItemDto } from './user.dto.js';
+
+export class UserLimitsDto {
+  @ApiProperty({ type: 'integer', example: 0, description: 'Credits the user may spend beyond the balance' })
+  overdraftLimit: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: null,
+    description: 'The user’s own hourly spend limit (null: the default applies)',
+  })
+  maxCreditsPerHour: number | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 2000,
+    description: 'The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)',
+  })
+  effectiveMaxCreditsPerHour: number | null;
+}
+
+/** One user at a glance, for operators: the account, its money, plan, limits and alert thresholds. */
+export class UserOverviewDto extends UserListItemDto {
+  @ApiProperty({ type: SubscriptionResponseDto, nullable: true, description: 'The live subscription (null: none)' })
+  subscription: SubscriptionResponseDto | null;
+
+  @ApiProperty({ type: UserLimitsDto })
+  limits: UserLimitsDto;
+
+  @ApiProperty({
+    type: 'integer',
+    isArray: true,
+    example: [100],
+    description: 'Low-balance alert thresholds in force (the user’s own, else LOW_BALANCE_THRESHOLDS), largest first',
+  })
+  alertThresholds: number[];
+}
