@@ -26,7 +26,13 @@ export function DailyChart(props: {
         axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }, {}],
         series: [
           { label: 'UTC day', value: (_u, t) => (t == null ? '—' : new Date(t * 1000).toISOString().slice(0, 10)) },
-          ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}99`, width: 1, paths: bars })),
+          ...props.series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            fill: `${s.color}99`,
+            width: 1,
+            paths: bars,
+          })),
         ],
       },
       [xs, ...props.series.map((s) => s.values)],

@@ -2,11 +2,11 @@ import { Card, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 
 import {
+  getCreditSummaryOptions,
   getSystemUsageStatsOptions,
   listAllActiveSessionsOptions,
   listReviewQueueOptions,
 } from '../api/generated/@tanstack/react-query.gen';
-import { operatorQueries } from '../api/operator';
 import { useOperator } from '../auth';
 import { DailyChart } from '../components/daily-chart';
 import { DataTable } from '../components/data-table';
@@ -37,7 +37,7 @@ function AdminOverview() {
   );
   const review = useQuery(listReviewQueueOptions({ query: { status: 'open', limit: 500 } }));
   const sessions = useQuery(listAllActiveSessionsOptions());
-  const summary = useQuery({ ...operatorQueries.summary(), retry: false });
+  const summary = useQuery(getCreditSummaryOptions());
   const data = stats.data;
   const entries = (map: Record<string, number> | undefined) =>
     Object.entries(map ?? {})
@@ -73,6 +73,23 @@ function AdminOverview() {
             title="Credits per UTC day"
             days={days}
             series={[{ label: 'Credits', color: '#228be6', values: days.map((day) => data.byDay[day] ?? 0) }]}
+          />
+        </Card>
+      )}
+      {summary.data && (
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            Credits moved per UTC day (liability summary)
+          </Title>
+          <DailyChart
+            title="Credits granted, spent, expired and voided per UTC day"
+            days={summary.data.byDay.map((d) => d.date)}
+            series={[
+              { label: 'Granted', color: '#2f9e44', values: summary.data.byDay.map((d) => d.granted) },
+              { label: 'Spent', color: '#228be6', values: summary.data.byDay.map((d) => d.spent) },
+              { label: 'Expired', color: '#868e96', values: summary.data.byDay.map((d) => d.expired) },
+              { label: 'Voided', color: '#e03131', values: summary.data.byDay.map((d) => d.voided) },
+            ]}
           />
         </Card>
       )}

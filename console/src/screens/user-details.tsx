@@ -2,10 +2,11 @@ import { Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@man
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { exportUsageRecordsCsv, type LedgerEntryDto, type ListLedgerData } from '../api/generated';
+import { exportUsageRecordsCsv, type LedgerEntryDto } from '../api/generated';
 import {
   abortSessionMutation,
   deleteSubscriptionMutation,
+  getAlertThresholdsOptions,
   getCreditLimitsOptions,
   getSubscriptionOptions,
   getUserUsageStatsOptions,
@@ -33,17 +34,25 @@ const cursorPaging = {
   getNextPageParam: (last: { nextCursor: string | null }) => last.nextCursor ?? undefined,
 };
 
-const KINDS = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
+type Kind = LedgerEntryDto['kind'];
+const KINDS: Kind[] = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
 
 export function UserLedger({ userId }: { userId: string }) {
-  const [kind, setKind] = useState<string | null>(null);
-  // `kind` is a ledger filter of the contract's version 3 (sent only when chosen).
-  const query = { userId, ...(kind ? { kind } : {}) } as ListLedgerData['query'];
+  const [kind, setKind] = useState<Kind | null>(null);
+  const query = { userId, kind: kind ?? undefined };
   const ledger = useInfiniteQuery({ ...listLedgerInfiniteOptions({ query }), ...cursorPaging });
   const rows = pagesOf(ledger.data);
   return (
     <Stack>
-      <Select label="Kind" placeholder="Every kind" data={KINDS} value={kind} onChange={setKind} clearable w={200} />
+      <Select
+        label="Kind"
+        placeholder="Every kind"
+        data={KINDS}
+        value={kind}
+        onChange={(value) => setKind(value as Kind | null)}
+        clearable
+        w={200}
+      />
       <DataTable<LedgerEntryDto>
         label="Ledger"
         rows={rows}
@@ -155,6 +164,7 @@ export function UserLimits({ userId }: { userId: string }) {
   const operator = useOperator();
   const queryClient = useQueryClient();
   const limits = useQuery(getCreditLimitsOptions({ path: { userId } }));
+  const alerts = useQuery(getAlertThresholdsOptions({ path: { userId } }));
   const limitsDialog = useDialog();
   const alertsDialog = useDialog();
   const [overdraft, setOverdraft] = useState<string | number>('');
@@ -175,6 +185,11 @@ export function UserLimits({ userId }: { userId: string }) {
         {limits.data?.maxCreditsPerHour == null ? 'none' : credits(limits.data.maxCreditsPerHour)} · Debt:{' '}
         {credits(limits.data?.debt)}
       </Text>
+      <Text>
+        Low-balance alerts below:{' '}
+        {alerts.data ? alerts.data.thresholds.map((t) => credits(t)).join(', ') || 'none' : '—'}
+        {alerts.data?.source === 'default' ? ' (the service default)' : ''}
+      </Text>
       <Group>
         {operator.isAdmin && (
           <Button
@@ -188,7 +203,13 @@ export function UserLimits({ userId }: { userId: string }) {
             Set limits
           </Button>
         )}
-        <Button variant="light" onClick={alertsDialog.open}>
+        <Button
+          variant="light"
+          onClick={() => {
+            setThresholds((alerts.data?.thresholds ?? []).join(', '));
+            alertsDialog.open();
+          }}
+        >
           Set alert thresholds
         </Button>
       </Group>

@@ -19,7 +19,7 @@ import { useState } from 'react';
 import type { AllocationResponseDto } from '../api/generated';
 import {
   allocateCreditsMutation,
-  getUserBalanceOptions,
+  getUserOverviewOptions,
   listAllocationsOptions,
   voidAllocationMutation,
 } from '../api/generated/@tanstack/react-query.gen';
@@ -38,7 +38,9 @@ type Allocation = AllocationResponseDto & {
 export function UserScreen() {
   const { userId } = useParams({ from: '/users/$userId' });
   const operator = useOperator();
-  const balance = useQuery(getUserBalanceOptions({ path: { userId } }));
+  // One call for the header: balance, debt, plan, limits and thresholds (GET /api/users/:userId).
+  const overview = useQuery(getUserOverviewOptions({ path: { userId } }));
+  const user = overview.data;
 
   return (
     <Stack>
@@ -48,10 +50,16 @@ export function UserScreen() {
         </Title>
         <GrantCredits userId={userId} />
       </Group>
+      {user && (
+        <Text c="dimmed" size="sm">
+          {user.email ?? 'no email'} · {user.username ?? 'no username'} · role {user.role} · since {utc(user.createdAt)}{' '}
+          · {user.subscription ? `plan ${user.subscription.planId}` : 'no plan'}
+        </Text>
+      )}
       <SimpleGrid cols={3}>
-        <Stat label="Available credits" value={balance.data?.totalCredits} />
-        <Stat label="Held credits" value={balance.data?.heldCredits} />
-        <Stat label="Debt" value={balance.data?.debt} />
+        <Stat label="Available credits" value={user?.totalCredits} />
+        <Stat label="Held credits" value={user?.heldCredits} />
+        <Stat label="Debt" value={user?.debt} />
       </SimpleGrid>
       <Tabs defaultValue="allocations" keepMounted={false}>
         <Tabs.List>

@@ -4,7 +4,6 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 
-import type { ListUsersData } from '../api/generated';
 import { listPlansOptions, listUsersInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
@@ -30,17 +29,6 @@ export function usersSearch(raw: Record<string, unknown>): UsersSearch {
   };
 }
 
-type UserRow = {
-  userId: string;
-  email: string | null;
-  username: string | null;
-  role: string;
-  createdAt: string;
-  totalCredits: number;
-  heldCredits?: number;
-  debt?: number;
-};
-
 export function UsersScreen() {
   const search = useSearch({ from: '/users' });
   const navigate = useNavigate({ from: '/users' });
@@ -52,20 +40,14 @@ export function UsersScreen() {
     }
   }, [debounced, search.search, navigate]);
 
-  // sort, hasDebt and planId are the operator reads of the contract's version 3 (sent only when set).
-  const query = {
-    search: search.search,
-    ...(search.sort ? { sort: search.sort } : {}),
-    ...(search.hasDebt ? { hasDebt: 'true' } : {}),
-    ...(search.planId ? { planId: search.planId } : {}),
-  } as ListUsersData['query'];
+  const query = { search: search.search, sort: search.sort, hasDebt: search.hasDebt, planId: search.planId };
   const users = useInfiniteQuery({
     ...listUsersInfiniteOptions({ query }),
     initialPageParam: undefined as unknown as string,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const plans = useQuery(listPlansOptions());
-  const rows = (users.data?.pages.flatMap((page) => page.items) ?? []) as UserRow[];
+  const rows = users.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <>

@@ -43,9 +43,91 @@ export type ErrorResponseDto = {
     requestId?: string;
 };
 
+export type UserListItemDto = {
+    userId: string;
+    email: string | null;
+    username: string | null;
+    role: 'user' | 'supervisor' | 'admin';
+    createdAt: string;
+    /**
+     * Credits available now (unexpired allocations, holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions (already out of totalCredits)
+     */
+    heldCredits: number;
+    /**
+     * Credits owed (spent through the overdraft); repaid first by the next grant
+     */
+    debt: number;
+};
+
 export type UserListResponseDto = {
-    items: Array<UserResponseDto>;
+    items: Array<UserListItemDto>;
     nextCursor: string | null;
+};
+
+export type SubscriptionResponseDto = {
+    userId: string;
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+};
+
+export type UserLimitsDto = {
+    /**
+     * Credits the user may spend beyond the balance
+     */
+    overdraftLimit: number;
+    /**
+     * The user’s own hourly spend limit (null: the default applies)
+     */
+    maxCreditsPerHour: number | null;
+    /**
+     * The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)
+     */
+    effectiveMaxCreditsPerHour: number | null;
+};
+
+export type UserOverviewDto = {
+    userId: string;
+    email: string | null;
+    username: string | null;
+    role: 'user' | 'supervisor' | 'admin';
+    createdAt: string;
+    /**
+     * Credits available now (unexpired allocations, holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions (already out of totalCredits)
+     */
+    heldCredits: number;
+    /**
+     * Credits owed (spent through the overdraft); repaid first by the next grant
+     */
+    debt: number;
+    /**
+     * The live subscription (null: none)
+     */
+    subscription: SubscriptionResponseDto | null;
+    limits: UserLimitsDto;
+    /**
+     * Low-balance alert thresholds in force (the user’s own, else LOW_BALANCE_THRESHOLDS), largest first
+     */
+    alertThresholds: Array<number>;
 };
 
 export type PricingRuleResponseDto = {
@@ -320,6 +402,52 @@ export type LedgerListResponseDto = {
     nextCursor: string | null;
 };
 
+export type CreditSummaryDayDto = {
+    /**
+     * A UTC day
+     */
+    date: string;
+    /**
+     * Credits granted (`grant` entries)
+     */
+    granted: number;
+    /**
+     * Credits spent: debits, holds net of their releases, and overdraft
+     */
+    spent: number;
+    /**
+     * Credits that expired unused
+     */
+    expired: number;
+    /**
+     * Credits removed by voids
+     */
+    voided: number;
+};
+
+export type CreditSummaryResponseDto = {
+    /**
+     * Credits available now, all users (holds are out)
+     */
+    available: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    held: number;
+    /**
+     * Credits owed by users (overdraft debt)
+     */
+    debt: number;
+    /**
+     * Of `available`, what expires within the next 7 days unless spent
+     */
+    expiringWithin7Days: number;
+    /**
+     * The last 30 UTC days, oldest first, today (UTC) last; days without movements are zeros
+     */
+    byDay: Array<CreditSummaryDayDto>;
+};
+
 export type ReconcileMismatchDto = {
     /**
      * remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back
@@ -371,15 +499,22 @@ export type CreditLimitsResponseDto = {
     debt: number;
 };
 
+export type AlertThresholdsResponseDto = {
+    userId: string;
+    /**
+     * Largest first
+     */
+    thresholds: Array<number>;
+    /**
+     * `user`: set for this user (PUT); `default`: LOW_BALANCE_THRESHOLDS applies
+     */
+    source: 'user' | 'default';
+};
+
 export type PutAlertThresholdsDto = {
     /**
      * Balances that trigger balance.low when a movement crosses below them (at most 10)
      */
-    thresholds: Array<number>;
-};
-
-export type AlertThresholdsResponseDto = {
-    userId: string;
     thresholds: Array<number>;
 };
 
@@ -1122,24 +1257,6 @@ export type PutSubscriptionDto = {
     startsAt?: string;
 };
 
-export type SubscriptionResponseDto = {
-    userId: string;
-    planId: string;
-    /**
-     * The anchor of every period
-     */
-    startsAt: string;
-    /**
-     * Start of the period in progress (null before startsAt)
-     */
-    currentPeriodStart: string | null;
-    currentPeriodEnd: string | null;
-    /**
-     * When the next allowance is granted (null when the plan is deactivated)
-     */
-    nextGrantAt: string | null;
-};
-
 export type EventResponseDto = {
     id: string;
     type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
@@ -1543,6 +1660,18 @@ export type ListUsersData = {
          * Case-insensitive match on user id, email or username
          */
         search?: string;
+        /**
+         * `created` (oldest first), `-created` (newest first), `-balance` or `-debt` (largest first)
+         */
+        sort?: 'created' | '-created' | '-balance' | '-debt';
+        /**
+         * Only users with debt (true) or without (false)
+         */
+        hasDebt?: boolean;
+        /**
+         * Only users whose live subscription is to this plan
+         */
+        planId?: string;
     };
     url: '/api/users';
 };
@@ -1585,6 +1714,58 @@ export type ListUsersResponses = {
 };
 
 export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type GetUserOverviewData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}';
+};
+
+export type GetUserOverviewErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetUserOverviewError = GetUserOverviewErrors[keyof GetUserOverviewErrors];
+
+export type GetUserOverviewResponses = {
+    200: UserOverviewDto;
+};
+
+export type GetUserOverviewResponse = GetUserOverviewResponses[keyof GetUserOverviewResponses];
 
 export type ListCurrentPricesData = {
     body?: never;
@@ -2222,6 +2403,22 @@ export type ListLedgerData = {
          * Whose ledger (default: the caller; others need supervisor)
          */
         userId?: string;
+        /**
+         * Only entries of this kind
+         */
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+        /**
+         * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Entries at or before; a date-only value includes that UTC day
+         */
+        to?: string;
+        /**
+         * Only entries of this allocation
+         */
+        allocationId?: string;
     };
     url: '/api/credits/ledger';
 };
@@ -2268,6 +2465,52 @@ export type ListLedgerResponses = {
 };
 
 export type ListLedgerResponse = ListLedgerResponses[keyof ListLedgerResponses];
+
+export type GetCreditSummaryData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/credits/summary';
+};
+
+export type GetCreditSummaryErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetCreditSummaryError = GetCreditSummaryErrors[keyof GetCreditSummaryErrors];
+
+export type GetCreditSummaryResponses = {
+    200: CreditSummaryResponseDto;
+};
+
+export type GetCreditSummaryResponse = GetCreditSummaryResponses[keyof GetCreditSummaryResponses];
 
 export type ReconcileCreditsData = {
     body?: never;
@@ -2418,6 +2661,58 @@ export type SetCreditLimitsResponses = {
 };
 
 export type SetCreditLimitsResponse = SetCreditLimitsResponses[keyof SetCreditLimitsResponses];
+
+export type GetAlertThresholdsData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/credits/alerts/{userId}';
+};
+
+export type GetAlertThresholdsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAlertThresholdsError = GetAlertThresholdsErrors[keyof GetAlertThresholdsErrors];
+
+export type GetAlertThresholdsResponses = {
+    200: AlertThresholdsResponseDto;
+};
+
+export type GetAlertThresholdsResponse = GetAlertThresholdsResponses[keyof GetAlertThresholdsResponses];
 
 export type SetAlertThresholdsData = {
     body: PutAlertThresholdsDto;
