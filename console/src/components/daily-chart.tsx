@@ -8,6 +8,8 @@ const bars = uPlot.paths.bars!({ size: [0.6, 40] });
  * UTC whatever the browser's timezone. Values are the API's integers, plotted as given.
  */
 export function DailyChart(props: {
+  /** Bars for one series; lines when several share a day. */
+  lines?: boolean;
   days: string[];
   series: Array<{ label: string; values: number[]; color: string }>;
   title: string;
@@ -22,14 +24,15 @@ export function DailyChart(props: {
         width: Math.max(320, element.clientWidth),
         height: 220,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        scales: { x: { time: true } },
+        // Half a day either side, so the first and last bars show whole.
+        scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] } },
         axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }, {}],
         series: [
           { label: 'UTC day', value: (_u, t) => (t == null ? '—' : new Date(t * 1000).toISOString().slice(0, 10)) },
           ...props.series.map((s) => ({
             label: s.label,
             stroke: s.color,
-            fill: `${s.color}99`,
+            fill: props.lines ? undefined : `${s.color}99`,
             width: 1,
             paths: bars,
           })),
@@ -39,6 +42,6 @@ export function DailyChart(props: {
       element,
     );
     return () => plot.destroy();
-  }, [props.days, props.series]);
+  }, [props.days, props.series, props.lines]);
   return <div ref={ref} role="img" aria-label={props.title} />;
 }

@@ -43,10 +43,7 @@ function AdminOverview() {
     Object.entries(map ?? {})
       .map(([key, value]) => ({ key, value }))
       .sort((a, b) => b.value - a.value);
-  const margins = Object.entries(
-    (data as { marginByModel?: Record<string, { credits: number; providerCost: string }> } | undefined)
-      ?.marginByModel ?? {},
-  );
+  const margins = Object.entries(data?.marginByModel ?? {});
 
   return (
     <Stack>
@@ -83,6 +80,7 @@ function AdminOverview() {
           </Title>
           <DailyChart
             title="Credits granted, spent, expired and voided per UTC day"
+            lines
             days={summary.data.byDay.map((d) => d.date)}
             series={[
               { label: 'Granted', color: '#2f9e44', values: summary.data.byDay.map((d) => d.granted) },
@@ -109,7 +107,7 @@ function AdminOverview() {
           columns={[
             { label: 'Model', render: ([model]) => model },
             { label: 'Credits', render: ([, m]) => credits(m.credits), numeric: true },
-            { label: 'Provider cost', render: ([, m]) => m.providerCost, numeric: true },
+            { label: 'Provider cost', render: ([, m]) => m.providerCost ?? '—', numeric: true },
           ]}
         />
       </Card>
