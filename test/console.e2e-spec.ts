@@ -106,7 +106,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByLabel('Search users').fill(customerId);
     await page.getByRole('link', { name: customerId }).waitFor();
-    expect(new URL(page.url()).searchParams.get('search')).toBe(customerId); // filters live in the URL
+    await expect.poll(() => new URL(page.url()).searchParams.get('search')).toBe(customerId); // filters live in the URL
     await shot(page, 'users');
     await page.getByRole('link', { name: customerId }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(customerId);
