@@ -166,7 +166,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await context.close();
   });
 
-  it('resolves a review item, creates a price rule, creates a webhook and resends a delivery', async () => {
+  it('resolves a review item, creates a price rule, a webhook (resending a delivery) and a plan', async () => {
     const { page, context, errors } = await openConsole();
     await signIn(page, admin());
 
@@ -225,6 +225,19 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await shot(page, 'webhooks');
     const after = await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin())).expect(200);
     expect(after.body.items[0].status).toBe('pending');
+
+    const planId = uniqueId('plan').toLowerCase();
+    await page.getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('button', { name: 'New plan' }).click();
+    const plan = page.getByRole('dialog');
+    await plan.getByLabel(/^Plan id/).fill(planId);
+    await plan.getByLabel(/^Name/).fill('Console Pro');
+    await plan.getByLabel(/^Credits per period/).fill('1000');
+    await plan.getByRole('button', { name: 'Create plan' }).click();
+    await plan.waitFor({ state: 'detached' });
+    await page.getByRole('row').filter({ hasText: planId }).waitFor();
+    const plans = await t.http.get('/api/plans').set(bearer(admin())).expect(200);
+    expect(plans.body.items.find((p: any) => p.id === planId)).toMatchObject({ credits: 1000, period: 'month' });
 
     for (const screen of ['Plans', 'Events', 'Overview'] as const) {
       await page.getByRole('link', { name: screen }).click();
