@@ -258,6 +258,26 @@ describe('audit log', () => {
     });
   });
 
+  it('a service key aborting a user’s session is recorded with the key', async () => {
+    const serviceKey = await f.apiKey(admin, { name: 'chat backend', permissions: ['usage:ingest'] });
+    secrets.push(serviceKey.key);
+    const asService = { 'X-API-Key': serviceKey.key };
+    const user = await f.newUser();
+    const init = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(asService)
+      .send({ userId: user.id, modelId: MODEL, estimatedTokens: 0 });
+    expect(init.status, JSON.stringify(init.body)).toBe(201);
+    await t.http
+      .post('/api/streaming-sessions/abort')
+      .set(asService)
+      .send({ userId: user.id, sessionId: init.body.sessionId })
+      .expect(200);
+    const entry = await theEntry('session.abort', `${user.id}/${init.body.sessionId}`);
+    expect(entry.actor).toEqual({ userId: admin.id, role: 'user', via: 'api-key', apiKeyId: serviceKey.id });
+    expect(JSON.stringify(entry)).not.toContain(serviceKey.key);
+  });
+
   it('users’ own changes and metering write nothing', async () => {
     const user = await f.newUser({ credits: 10 });
     const key = await f.apiKey(user, { name: 'own' });

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
 import { SubscriptionResponseDto } from '../../plans/dto/subscription.dto.js';
 import { UserListItemDto } from './user.dto.js';
@@ -26,7 +26,12 @@ export class UserLimitsDto {
 
 /** One user at a glance, for operators: the account, its money, plan, limits and alert thresholds. */
 export class UserOverviewDto extends UserListItemDto {
-  @ApiProperty({ type: SubscriptionResponseDto, nullable: true, description: 'The live subscription (null: none)' })
+  // OpenAPI 3.0 has no nullable $ref: `nullable` beside `allOf` is read by validators as "must match
+  // the schema", so null is its own branch.
+  @ApiProperty({
+    description: 'The live subscription (null: none)',
+    anyOf: [{ $ref: getSchemaPath(SubscriptionResponseDto) }, { type: 'object', nullable: true, enum: [null] }],
+  })
   subscription: SubscriptionResponseDto | null;
 
   @ApiProperty({ type: UserLimitsDto })
