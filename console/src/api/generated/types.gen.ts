@@ -68,24 +68,6 @@ export type UserListResponseDto = {
     nextCursor: string | null;
 };
 
-export type SubscriptionResponseDto = {
-    userId: string;
-    planId: string;
-    /**
-     * The anchor of every period
-     */
-    startsAt: string;
-    /**
-     * Start of the period in progress (null before startsAt)
-     */
-    currentPeriodStart: string | null;
-    currentPeriodEnd: string | null;
-    /**
-     * When the next allowance is granted (null when the plan is deactivated)
-     */
-    nextGrantAt: string | null;
-};
-
 export type UserLimitsDto = {
     /**
      * Credits the user may spend beyond the balance
@@ -1255,6 +1237,24 @@ export type PutSubscriptionDto = {
      * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
      */
     startsAt?: string;
+};
+
+export type SubscriptionResponseDto = {
+    userId: string;
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
 };
 
 export type EventResponseDto = {
