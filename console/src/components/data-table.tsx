@@ -49,3 +49,9 @@ export function DataTable<T>({
 export function pagesOf<T>(data: { pages: Array<{ items: T[] }> } | undefined): T[] {
   return data?.pages.flatMap((page) => page.items) ?? [];
 }
+
+/** TanStack Query's paging options for the API's `{ items, nextCursor }` lists. */
+export const cursorPaging = {
+  initialPageParam: undefined as unknown as string,
+  getNextPageParam: (last: { nextCursor: string | null }) => last.nextCursor ?? undefined,
+};

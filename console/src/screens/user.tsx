@@ -26,7 +26,9 @@ import {
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { credits, utc } from '../lib/format';
-import { UserApiKeys, UserEvents, UserLedger, UserLimits, UserPlan, UserSessions, UserUsage } from './user-details';
+import { UserLedger, UserUsage } from './user-activity';
+import { UserEvents, UserLimits, UserPlan, UserSessions } from './user-details';
+import { UserApiKeys } from './user-keys';
 
 /** Allocation views add the void details in the contract's version 3. */
 type Allocation = AllocationResponseDto & {
@@ -48,7 +50,8 @@ export function UserScreen() {
         <Title order={1} size="h2">
           {userId}
         </Title>
-        <GrantCredits userId={userId} />
+        {/* Separation of duties: a supervisor may not grant to their own account (SELF_GRANT_FORBIDDEN). */}
+        {(operator.isAdmin || operator.userId !== userId) && <GrantCredits userId={userId} />}
       </Group>
       {user && (
         <Text c="dimmed" size="sm">
