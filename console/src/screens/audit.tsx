@@ -10,6 +10,7 @@ import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { utc } from '../lib/format';
+import { describeChange } from './audit-change';
 
 export type AuditSearch = NonNullable<ListAuditEntriesData['query']>;
 type Action = NonNullable<AuditSearch['action']>;
@@ -134,13 +135,4 @@ export function AuditScreen() {
       <LoadMore {...audit} empty={audit.isSuccess && rows.length === 0} />
     </Stack>
   );
-}
-
-/** The fields an entry changed (`field: before → after`); a creation or deletion shows the whole object. */
-export function describeChange(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string {
-  if (!before || !after) return JSON.stringify(after ?? before, null, 1);
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  const changed = keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
-  if (changed.length === 0) return 'no change';
-  return changed.map((key) => `${key}: ${JSON.stringify(before[key])} → ${JSON.stringify(after[key])}`).join('\n');
 }
