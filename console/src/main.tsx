@@ -7,7 +7,7 @@ import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { configureClient } from './api/session';
+import { configureClient, getToken, subscribe } from './api/session';
 import { AuthGate } from './auth';
 import { router } from './router';
 
@@ -25,6 +25,11 @@ const queryClient = new QueryClient({
       refetchOnWindowFocus: false,
     },
   },
+});
+
+// Signing out (by hand or on an expired token) forgets every answer: the next operator starts clean.
+subscribe(() => {
+  if (!getToken()) queryClient.clear();
 });
 
 createRoot(document.getElementById('root')!).render(

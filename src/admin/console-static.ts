@@ -36,7 +36,8 @@ export function defaultConsoleDir(): string {
  * immutable, every other GET under /admin that names no file gets index.html (the console routes in
  * the browser). Mounted on /admin only, so API routes never reach it. Without a build, /admin says so.
  */
-export function consoleMiddleware(dir: string): express.Router {
+export function consoleMiddleware(consoleDir: string): express.Router {
+  const dir = resolve(consoleDir); // sendFile wants an absolute path; CONSOLE_DIR may be relative
   const router = express.Router();
   const built = existsSync(join(dir, 'index.html'));
   router.use((_req: Request, res: Response, next: NextFunction) => {
