@@ -26,6 +26,7 @@ import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-a
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
+import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   BalanceAlertsOncePerGrant1732000019100,
   AuditLogAppendOnly1732000022000,
   CreateAuditLog1732000022100,
+  CreditLedgerCreatedBrin1732000022200,
 ];

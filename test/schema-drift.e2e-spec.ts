@@ -16,6 +16,9 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // Descending keys, INCLUDE columns and an expression: @Index has none of them.
   'index api_keys_user_idx':
     'CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id, created_at DESC, id DESC)',
+  // An index method other than B-tree.
+  'index credit_ledger_created_brin':
+    'CREATE INDEX credit_ledger_created_brin ON public.credit_ledger USING brin (created_at)',
   'index credit_ledger_user_idx':
     'CREATE INDEX credit_ledger_user_idx ON public.credit_ledger USING btree (user_id, id DESC)',
   'index pricing_rules_model_idx':

@@ -143,9 +143,10 @@ export class CreditReadsRepository {
                   -SUM(l.amount) FILTER (WHERE l.kind IN ('debit', 'hold', 'release', 'overdraft')) AS spent,
                   -SUM(l.amount) FILTER (WHERE l.kind = 'expire') AS expired,
                   -SUM(l.amount) FILTER (WHERE l.kind = 'void') AS voided
-             FROM credit_ledger l, bounds b
-            WHERE l.created_at >= b.first_day::timestamp AT TIME ZONE 'UTC'
-              AND l.created_at < (b.last_day + 1)::timestamp AT TIME ZONE 'UTC'
+             FROM credit_ledger l
+            -- Bounds written on $1 itself (not joined from bounds) so the BRIN index on created_at applies.
+            WHERE l.created_at >= ((($1::timestamptz AT TIME ZONE 'UTC')::date - 29)::timestamp AT TIME ZONE 'UTC')
+              AND l.created_at < ((($1::timestamptz AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC')
             GROUP BY 1)
          SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(m.granted, 0)::bigint AS granted,
                 COALESCE(m.spent, 0)::bigint AS spent, COALESCE(m.expired, 0)::bigint AS expired,
