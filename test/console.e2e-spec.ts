@@ -226,6 +226,18 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const after = await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin())).expect(200);
     expect(after.body.items[0].status).toBe('pending');
 
+    const firstSecret = await page.getByLabel('Signing secret', { exact: true }).textContent();
+    await endpoint.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotate = page.getByRole('dialog');
+    await rotate.getByRole('button', { name: 'Rotate' }).dblclick();
+    await rotate.waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByLabel('Signing secret', { exact: true }).textContent()).not.toBe(firstSecret);
+    const rotations = await t.http
+      .get(`/api/audit?action=webhook.rotate_secret&targetId=${hookId}`)
+      .set(bearer(admin()))
+      .expect(200);
+    expect(rotations.body.items).toHaveLength(1); // a double click rotates once
+
     const planId = uniqueId('plan').toLowerCase();
     await page.getByRole('link', { name: 'Plans' }).click();
     await page.getByRole('button', { name: 'New plan' }).click();

@@ -58,16 +58,7 @@ function AdminWebhooks() {
   const options = { onSuccess: refresh, onError: setError };
   const test = useMutation({ ...testWebhookMutation(), ...options });
   const update = useMutation({ ...updateWebhookMutation(), ...options });
-  const rotate = useMutation({
-    ...rotateWebhookSecretMutation(),
-    ...options,
-    onSuccess: (data) =>
-      setSecret({
-        label:
-          'New signing secret (shown once; the previous one works until ' + utc(data.previousSecretExpiresAt) + ')',
-        secret: data.secret,
-      }),
-  });
+  const [rotating, setRotating] = useState<WebhookResponseDto | null>(null);
   const idempotent = { headers: { 'Idempotency-Key': newIdempotencyKey() } };
 
   return (
@@ -114,11 +105,7 @@ function AdminWebhooks() {
                 >
                   {row.isActive ? 'Pause' : 'Resume'}
                 </Button>
-                <Button
-                  size="xs"
-                  variant="light"
-                  onClick={() => rotate.mutate({ path: { id: row.id }, ...idempotent })}
-                >
+                <Button size="xs" variant="light" onClick={() => setRotating(row)}>
                   Rotate secret
                 </Button>
                 <Button size="xs" variant="subtle" onClick={() => setSelected(row.id)}>
@@ -130,7 +117,51 @@ function AdminWebhooks() {
         ]}
       />
       {selected && <Deliveries webhookId={selected} />}
+      {rotating && (
+        <RotateSecret
+          webhook={rotating}
+          onClose={() => setRotating(null)}
+          onRotated={(label, value) => setSecret({ label, secret: value })}
+        />
+      )}
     </Stack>
+  );
+}
+
+/** Rotation is a dialog: its Idempotency-Key is made on opening, so a double click rotates once. */
+function RotateSecret(props: {
+  webhook: WebhookResponseDto;
+  onClose: () => void;
+  onRotated: (label: string, secret: string) => void;
+}) {
+  const dialog = useDialog();
+  const rotate = useMutation({
+    ...rotateWebhookSecretMutation(),
+    onSuccess: (data) => {
+      props.onClose();
+      props.onRotated(
+        `New signing secret (shown once; the previous one works until ${utc(data.previousSecretExpiresAt)})`,
+        data.secret,
+      );
+    },
+  });
+  return (
+    <ActionDialog
+      title={`Rotate the signing secret of ${props.webhook.url}`}
+      opened
+      onClose={props.onClose}
+      submitLabel="Rotate"
+      color="orange"
+      pending={rotate.isPending}
+      error={rotate.error}
+      onSubmit={() =>
+        rotate.mutate({ path: { id: props.webhook.id }, headers: { 'Idempotency-Key': dialog.idempotencyKey } })
+      }
+    >
+      <Text size="sm">
+        A new secret signs every delivery from now on; the previous one stays valid for a while so receivers can switch.
+      </Text>
+    </ActionDialog>
   );
 }
 
