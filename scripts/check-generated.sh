@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run --silent client:generate >/dev/null
-paths=(openapi.json clients/typescript)
+paths=(openapi.json clients/typescript console/src/api/generated)
 if ! git diff --quiet -- "${paths[@]}" || [ -n "$(git status --porcelain -- "${paths[@]}")" ]; then
-  echo "The committed OpenAPI document or TypeScript client is stale. Run 'npm run client:generate' and commit:" >&2
+  echo "The committed OpenAPI document, TypeScript client or console API layer is stale. Run 'npm run client:generate' and commit:" >&2
   git status --short -- "${paths[@]}" >&2
   git --no-pager diff --stat -- "${paths[@]}" >&2
   exit 1
 fi
-echo "openapi.json and clients/typescript match the code."
+echo "openapi.json, clients/typescript and console/src/api/generated match the code."

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
+import { CONSOLE_PATH, consoleMiddleware, defaultConsoleDir } from './admin/console-static.js';
 import { AppModule } from './app.module.js';
 import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
 import { requestShape } from './common/http/request-shape.js';
@@ -67,6 +68,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
+  // The admin console's static files, before any body parsing: only /admin requests enter here.
+  app.use(CONSOLE_PATH, consoleMiddleware({ ...process.env, ...env }.CONSOLE_DIR ?? defaultConsoleDir()));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
   // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.

@@ -1,0 +1,69 @@
+import { AppShell, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
+import { Link, Outlet } from '@tanstack/react-router';
+
+import { signOut } from './api/session';
+import { useOperator } from './auth';
+
+const NAV = [
+  { to: '/', label: 'Overview' },
+  { to: '/users', label: 'Users' },
+  { to: '/review', label: 'Review queue' },
+  { to: '/pricing', label: 'Pricing' },
+  { to: '/plans', label: 'Plans' },
+  { to: '/webhooks', label: 'Webhooks' },
+  { to: '/events', label: 'Events' },
+  { to: '/audit', label: 'Audit log' },
+] as const;
+
+export function Layout() {
+  const operator = useOperator();
+  const queryClient = useQueryClient();
+  return (
+    <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
+      <AppShell.Header px="md">
+        <Group h="100%" justify="space-between">
+          <Text fw={700}>Accounting console</Text>
+          <Group gap="sm">
+            <Text size="sm" c="dimmed">
+              {operator.userId} · {operator.role}
+            </Text>
+            <Button
+              variant="subtle"
+              size="xs"
+              onClick={() => {
+                queryClient.clear();
+                signOut();
+              }}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Console">
+        {NAV.map((item) => (
+          <NavLink
+            key={item.to}
+            component={Link}
+            to={item.to}
+            label={item.label}
+            activeOptions={{ exact: item.to === '/' }}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+/** The screen's main heading. */
+export function ScreenTitle({ children }: { children: React.ReactNode }) {
+  return (
+    <Title order={1} size="h2" mb="md">
+      {children}
+    </Title>
+  );
+}

@@ -1,0 +1,45 @@
+import '@mantine/core/styles.css';
+import 'uplot/dist/uPlot.min.css';
+
+import { MantineProvider } from '@mantine/core';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { RouterProvider } from '@tanstack/react-router';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { configureClient, getToken, subscribe } from './api/session';
+import { AuthGate } from './auth';
+import { router } from './router';
+
+configureClient();
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A 4xx will not change by asking again (a 401 signs out once: api/session.ts).
+      retry: (count, error) => {
+        const status = (error as { statusCode?: number } | null)?.statusCode;
+        return status === undefined ? count < 2 : false;
+      },
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+// Signing out (by hand or on an expired token) forgets every answer: the next operator starts clean.
+subscribe(() => {
+  if (!getToken()) queryClient.clear();
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider>
+      <QueryClientProvider client={queryClient}>
+        <AuthGate>
+          <RouterProvider router={router} context={{ queryClient }} />
+        </AuthGate>
+      </QueryClientProvider>
+    </MantineProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,50 @@
+import type { QueryClient } from '@tanstack/react-query';
+import { createRootRouteWithContext, createRoute, createRouter } from '@tanstack/react-router';
+
+import { Layout } from './layout';
+import { AuditScreen, auditSearch } from './screens/audit';
+import { EventsScreen } from './screens/events';
+import { OverviewScreen } from './screens/overview';
+import { PlansScreen } from './screens/plans';
+import { PricingScreen } from './screens/pricing';
+import { ReviewScreen } from './screens/review';
+import { UserScreen } from './screens/user';
+import { UsersScreen, usersSearch } from './screens/users';
+import { WebhooksScreen } from './screens/webhooks';
+
+const root = createRootRouteWithContext<{ queryClient: QueryClient }>()({ component: Layout });
+
+export const routes = {
+  overview: createRoute({ getParentRoute: () => root, path: '/', component: OverviewScreen }),
+  users: createRoute({
+    getParentRoute: () => root,
+    path: '/users',
+    validateSearch: usersSearch,
+    component: UsersScreen,
+  }),
+  user: createRoute({ getParentRoute: () => root, path: '/users/$userId', component: UserScreen }),
+  review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
+  pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
+  plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),
+  webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
+  events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
+  audit: createRoute({
+    getParentRoute: () => root,
+    path: '/audit',
+    validateSearch: auditSearch,
+    component: AuditScreen,
+  }),
+};
+
+export const router = createRouter({
+  routeTree: root.addChildren(Object.values(routes)),
+  basepath: '/admin',
+  context: { queryClient: undefined! },
+  defaultPreload: false,
+});
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}

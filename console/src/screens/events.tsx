@@ -1,0 +1,67 @@
+import { Code, Group, Select, Stack, Text, TextInput } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+
+import type { EventResponseDto } from '../api/generated';
+import { listEventsInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
+import { useOperator } from '../auth';
+import { DataTable, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
+import { ScreenTitle } from '../layout';
+import { utc } from '../lib/format';
+
+const TYPES: EventResponseDto['type'][] = [
+  'balance.low',
+  'balance.depleted',
+  'credits.granted',
+  'credits.expiring',
+  'credits.expired',
+  'usage.needs_review',
+  'session.expired',
+  'api_key.limit_reached',
+  'subscription.renewed',
+  'webhook.test',
+];
+
+export function EventsScreen() {
+  const operator = useOperator();
+  const [type, setType] = useState<string | null>(null);
+  const [userId, setUserId] = useState('');
+  const events = useInfiniteQuery({
+    ...listEventsInfiniteOptions({
+      query: { ...(type ? { type: type as EventResponseDto['type'] } : {}), ...(userId ? { userId } : {}) },
+    }),
+    initialPageParam: undefined as unknown as string,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: operator.isAdmin,
+  });
+  const rows = pagesOf(events.data);
+  if (!operator.isAdmin) {
+    return (
+      <>
+        <ScreenTitle>Events</ScreenTitle>
+        <Text c="dimmed">The event log is for admins.</Text>
+      </>
+    );
+  }
+  return (
+    <Stack>
+      <ScreenTitle>Events</ScreenTitle>
+      <Group>
+        <Select label="Type" placeholder="Every type" data={TYPES} value={type} onChange={setType} clearable />
+        <TextInput label="User" value={userId} onChange={(e) => setUserId(e.currentTarget.value.trim())} />
+      </Group>
+      <DataTable<EventResponseDto>
+        label="Events"
+        rows={rows}
+        rowKey={(row) => row.id}
+        columns={[
+          { label: 'At (UTC)', render: (row) => utc(row.createdAt) },
+          { label: 'Type', render: (row) => row.type },
+          { label: 'Data', render: (row) => <Code>{JSON.stringify(row.data)}</Code> },
+        ]}
+      />
+      <LoadMore {...events} empty={events.isSuccess && rows.length === 0} />
+    </Stack>
+  );
+}

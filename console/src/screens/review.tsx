@@ -1,0 +1,118 @@
+import { Button, Group, SegmentedControl, Stack, Textarea } from '@mantine/core';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+
+import type { ReviewItemDto } from '../api/generated';
+import { listReviewQueueInfiniteOptions, resolveUsageRecordMutation } from '../api/generated/@tanstack/react-query.gen';
+import { useOperator } from '../auth';
+import { ActionDialog, useDialog } from '../components/action-dialog';
+import { DataTable, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
+import { ScreenTitle } from '../layout';
+import { credits, utc } from '../lib/format';
+
+export function ReviewScreen() {
+  const operator = useOperator();
+  const [status, setStatus] = useState<'open' | 'resolved'>('open');
+  const queue = useInfiniteQuery({
+    ...listReviewQueueInfiniteOptions({ query: { status } }),
+    initialPageParam: undefined as unknown as string,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: operator.isAdmin,
+  });
+  const [resolving, setResolving] = useState<ReviewItemDto | null>(null);
+  const rows = pagesOf(queue.data);
+  const debts = queue.data?.pages[0]?.debts ?? [];
+  if (!operator.isAdmin) return <ScreenTitle>Review queue (admins only)</ScreenTitle>;
+  return (
+    <Stack>
+      <ScreenTitle>Review queue</ScreenTitle>
+      <SegmentedControl
+        data={['open', 'resolved']}
+        value={status}
+        onChange={(v) => setStatus(v as 'open' | 'resolved')}
+        w={220}
+      />
+      <DataTable<ReviewItemDto>
+        label="Usage records to review"
+        rows={rows}
+        rowKey={(row) => row.usageRecordId}
+        columns={[
+          { label: 'At (UTC)', render: (row) => utc(row.timestamp) },
+          { label: 'User', render: (row) => row.userId },
+          { label: 'Service', render: (row) => `${row.service} · ${row.operation}` },
+          { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
+          { label: 'Shortfall', render: (row) => credits(row.shortfall), numeric: true },
+          {
+            label: 'Resolution',
+            render: (row) =>
+              row.reviewStatus === 'open' ? (
+                <Button size="xs" variant="light" onClick={() => setResolving(row)}>
+                  Resolve
+                </Button>
+              ) : (
+                `${row.resolution} by ${row.resolvedBy} ${utc(row.resolvedAt)}${row.note ? `: ${row.note}` : ''}`
+              ),
+          },
+        ]}
+      />
+      <LoadMore {...queue} empty={queue.isSuccess && rows.length === 0} />
+      {debts.length > 0 && (
+        <DataTable
+          label="Users with debt"
+          rows={debts}
+          rowKey={(row) => row.userId}
+          columns={[
+            { label: 'User with debt', render: (row) => row.userId },
+            { label: 'Debt', render: (row) => credits(row.debt), numeric: true },
+          ]}
+        />
+      )}
+      {resolving && <ResolveDialog item={resolving} onClose={() => setResolving(null)} />}
+    </Stack>
+  );
+}
+
+function ResolveDialog({ item, onClose }: { item: ReviewItemDto; onClose: () => void }) {
+  const dialog = useDialog();
+  const queryClient = useQueryClient();
+  const [action, setAction] = useState<'write_off' | 'collect'>('write_off');
+  const [note, setNote] = useState('');
+  const resolve = useMutation({
+    ...resolveUsageRecordMutation(),
+    onSuccess: () => {
+      onClose();
+      void queryClient.invalidateQueries();
+    },
+  });
+  return (
+    <ActionDialog
+      title={`Resolve a shortfall of ${credits(item.shortfall)} credits (${item.userId})`}
+      opened
+      onClose={onClose}
+      submitLabel="Resolve"
+      pending={resolve.isPending}
+      error={resolve.error}
+      onSubmit={() =>
+        resolve.mutate({
+          path: { id: item.usageRecordId },
+          body: { action, ...(note ? { note } : {}) },
+          headers: { 'Idempotency-Key': dialog.idempotencyKey },
+        })
+      }
+    >
+      <Group>
+        <SegmentedControl
+          aria-label="Action"
+          data={[
+            { value: 'write_off', label: 'Write off' },
+            { value: 'collect', label: 'Collect' },
+          ]}
+          value={action}
+          onChange={(v) => setAction(v as 'write_off' | 'collect')}
+        />
+      </Group>
+      <Textarea label="Note" value={note} onChange={(e) => setNote(e.currentTarget.value)} maxLength={500} />
+    </ActionDialog>
+  );
+}

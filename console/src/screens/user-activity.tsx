@@ -1,0 +1,107 @@
+import { Button, Group, Select, Stack, Text } from '@mantine/core';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+
+import { exportUsageRecordsCsv, type LedgerEntryDto } from '../api/generated';
+import {
+  getUserUsageStatsOptions,
+  listLedgerInfiniteOptions,
+  listUsageRecordsInfiniteOptions,
+} from '../api/generated/@tanstack/react-query.gen';
+import { DailyChart } from '../components/daily-chart';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
+import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+
+type Kind = LedgerEntryDto['kind'];
+const KINDS: Kind[] = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
+
+export function UserLedger({ userId }: { userId: string }) {
+  const [kind, setKind] = useState<Kind | null>(null);
+  const query = { userId, kind: kind ?? undefined };
+  const ledger = useInfiniteQuery({ ...listLedgerInfiniteOptions({ query }), ...cursorPaging });
+  const rows = pagesOf(ledger.data);
+  return (
+    <Stack>
+      <Select
+        label="Kind"
+        placeholder="Every kind"
+        data={KINDS}
+        value={kind}
+        onChange={(value) => setKind(value as Kind | null)}
+        clearable
+        w={200}
+      />
+      <DataTable<LedgerEntryDto>
+        label="Ledger"
+        rows={rows}
+        rowKey={(row) => row.id}
+        columns={[
+          { label: 'At (UTC)', render: (row) => utc(row.createdAt) },
+          { label: 'Kind', render: (row) => row.kind },
+          { label: 'Amount', render: (row) => credits(row.amount), numeric: true },
+          { label: 'Balance after', render: (row) => credits(row.balanceAfter), numeric: true },
+          { label: 'Allocation', render: (row) => row.allocationId ?? '—' },
+          { label: 'By', render: (row) => row.createdBy },
+        ]}
+      />
+      <LoadMore {...ledger} empty={ledger.isSuccess && rows.length === 0} />
+    </Stack>
+  );
+}
+
+export function UserUsage({ userId }: { userId: string }) {
+  const startDate = utcDaysAgo(29);
+  const stats = useQuery(getUserUsageStatsOptions({ path: { userId }, query: { startDate } }));
+  const records = useInfiniteQuery({ ...listUsageRecordsInfiniteOptions({ query: { userId } }), ...cursorPaging });
+  const [downloadError, setDownloadError] = useState<string | null>(null);
+  const days = Array.from({ length: 30 }, (_, i) => utcDaysAgo(29 - i));
+  const rows = pagesOf(records.data);
+
+  const download = async () => {
+    setDownloadError(null);
+    const { data, error } = await exportUsageRecordsCsv({ query: { userId }, parseAs: 'text' });
+    if (error !== undefined || typeof data !== 'string') return setDownloadError(errorMessage(error));
+    const url = URL.createObjectURL(new Blob([data], { type: 'text/csv' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `usage-${userId}.csv`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  return (
+    <Stack>
+      {stats.data && (
+        <DailyChart
+          title="Credits per UTC day, last 30 days"
+          days={days}
+          series={[{ label: 'Credits', color: '#228be6', values: days.map((day) => stats.data.byDay[day] ?? 0) }]}
+        />
+      )}
+      <Group>
+        <Text size="sm">
+          Last 30 UTC days: {credits(stats.data?.totalCredits)} credits in {credits(stats.data?.totalRecords)} records
+        </Text>
+        <Button variant="light" size="xs" onClick={() => void download()}>
+          Download CSV
+        </Button>
+        {downloadError && <Text c="red">{downloadError}</Text>}
+      </Group>
+      <DataTable
+        label="Usage records"
+        rows={rows}
+        rowKey={(row) => row.id}
+        columns={[
+          { label: 'At (UTC)', render: (row) => utc(row.timestamp) },
+          { label: 'Service', render: (row) => row.service },
+          { label: 'Operation', render: (row) => row.operation },
+          { label: 'Model', render: (row) => row.modelId ?? '—' },
+          { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
+          { label: 'Billing', render: (row) => row.billingStatus },
+        ]}
+      />
+      <LoadMore {...records} empty={records.isSuccess && rows.length === 0} />
+    </Stack>
+  );
+}

@@ -1,0 +1,348 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+
+/**
+ * The admin console in a real browser (Debian's chromium, driven by playwright-core), served by the
+ * app itself at /admin from a fresh build. Only 127.0.0.1 is reachable from the page; a console error
+ * or a CSP violation fails the test. Screenshots of each screen land in test-results/console/.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+const SHOTS = join(import.meta.dirname, '..', 'test-results', 'console');
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+let consoleDir: string;
+const adminId = uniqueId('cadmin');
+const supervisorId = uniqueId('csuper');
+const customerId = uniqueId('ccust');
+const admin = () => token({ sub: adminId, role: 'admin' });
+const supervisor = () => token({ sub: supervisorId, role: 'supervisor' });
+
+describe.skipIf(!available)('Admin console in a browser', () => {
+  beforeAll(async () => {
+    consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
+    // A fresh build of console/ for this run (a few seconds): the test never sees a stale bundle.
+    execFileSync(
+      process.execPath,
+      [
+        join('node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'console/vite.config.ts',
+        '--outDir',
+        consoleDir,
+        '--logLevel',
+        'warn',
+      ],
+      { stdio: 'inherit' },
+    );
+    mkdirSync(SHOTS, { recursive: true });
+    t = await startTestApp({ CONSOLE_DIR: consoleDir });
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    await t.http.get('/api/users/me').set(bearer(admin())).expect(200);
+    await t.http.get('/api/users/me').set(bearer(supervisor())).expect(200);
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ userId: customerId, credits: 10, email: `${customerId}@example.com`, username: customerId })
+      .expect(201);
+    const customer = bearer(token({ sub: customerId }));
+    await t.http
+      .post('/api/usage/record')
+      .set(customer)
+      .send({ service: 'chat', operation: 'reply, "quoted"', credits: 3 })
+      .expect(201);
+    // An overrun the balance cannot pay: a usage record in the review queue.
+    const init = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(customer)
+      .send({ modelId: 'console-test-model', estimatedTokens: 1000 })
+      .expect(201);
+    await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(customer)
+      .send({ sessionId: init.body.sessionId, actualTokens: 50_000 })
+      .expect(200);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+  });
+
+  it('serves /admin with a strict CSP, immutable hashed assets and the SPA fallback; the API is untouched', async () => {
+    const index = await t.http.get('/admin/users/someone').expect(200);
+    expect(index.headers['content-type']).toMatch(/text\/html/);
+    expect(index.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(index.headers['content-security-policy']).not.toMatch(/script-src[^;]*unsafe/);
+    const asset = /\/admin\/assets\/[^"]+\.js/.exec(index.text)?.[0];
+    expect(asset).toBeDefined();
+    const js = await t.http.get(asset!).expect(200);
+    expect(js.headers['cache-control']).toContain('immutable');
+    await t.http.get('/admin/assets/missing-0000.js').expect(404);
+    const api = await t.http.get('/api/health').expect(200);
+    expect(api.headers['content-security-policy']).toBeUndefined();
+  });
+
+  it('signs in, finds a user, grants once on a double click, voids with a reason, downloads the CSV', async () => {
+    const { page, context, errors } = await openConsole();
+    await signIn(page, admin());
+    await expect.poll(() => page.getByRole('link', { name: 'Audit log' }).isVisible()).toBe(true);
+    await shot(page, 'overview');
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Search users').fill(customerId);
+    await page.getByRole('link', { name: customerId }).waitFor();
+    await expect.poll(() => new URL(page.url()).searchParams.get('search')).toBe(customerId); // filters live in the URL
+    await shot(page, 'users');
+    await page.getByRole('link', { name: customerId }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(customerId);
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
+    await shot(page, 'user');
+
+    await page.getByRole('button', { name: 'Grant credits' }).click();
+    const grant = page.getByRole('dialog');
+    await grant.getByLabel('Credits').fill('250');
+    await grant.getByLabel('Expires in days').fill('30');
+    await shot(page, 'grant-dialog');
+    await grant.getByRole('button', { name: 'Grant' }).dblclick();
+    await grant.waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('250');
+    const allocations = await t.http
+      .get(`/api/credits/allocations?userId=${customerId}`)
+      .set(bearer(admin()))
+      .expect(200);
+    const granted = allocations.body.items.filter((a: any) => a.totalCredits === 250);
+    expect(granted).toHaveLength(1);
+
+    const row = page.getByRole('row').filter({ hasText: granted[0].id });
+    await row.getByRole('button', { name: 'Void' }).click();
+    const voidDialog = page.getByRole('dialog');
+    await voidDialog.getByLabel('Reason').fill('granted by mistake');
+    await shot(page, 'void-dialog');
+    await voidDialog.getByRole('button', { name: 'Void allocation' }).click();
+    await voidDialog.waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
+    await page.getByRole('tab', { name: 'Ledger' }).click();
+    const voidRow = page.getByRole('table', { name: 'Ledger' }).getByRole('row').filter({ hasText: 'void' });
+    await expect.poll(() => voidRow.count()).toBe(1);
+    expect(await voidRow.textContent()).toContain('-250');
+    await shot(page, 'ledger');
+
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    await page.getByRole('table', { name: 'Usage records' }).getByRole('row').nth(1).waitFor();
+    await shot(page, 'usage');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const file = readFileSync((await download.path())!, 'utf8');
+    const api = await t.http.get(`/api/usage/records/export?userId=${customerId}`).set(bearer(admin())).expect(200);
+    expect(file).toBe(api.text);
+    expect(file).toContain('"reply, ""quoted"""');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Target id').fill(granted[0].id);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const entries = page.getByRole('table', { name: 'Audit entries' });
+    await expect.poll(() => entries.getByRole('row').filter({ hasText: 'credits.void' }).count()).toBe(1);
+    expect(await entries.getByRole('row').filter({ hasText: 'credits.allocate' }).count()).toBe(1);
+    expect(await entries.getByRole('row').filter({ hasText: 'granted by mistake' }).count()).toBe(1);
+    await shot(page, 'audit');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('resolves a review item, creates a price rule, a webhook (resending a delivery) and a plan', async () => {
+    const { page, context, errors } = await openConsole();
+    await signIn(page, admin());
+
+    await page.getByRole('link', { name: 'Review queue' }).click();
+    const item = page.getByRole('row').filter({ hasText: customerId });
+    await item.getByRole('button', { name: 'Resolve' }).click();
+    const resolve = page.getByRole('dialog');
+    await resolve.getByText('Write off').click();
+    await resolve.getByLabel('Note').fill('goodwill');
+    await shot(page, 'review');
+    await resolve.getByRole('button', { name: 'Resolve' }).click();
+    await resolve.waitFor({ state: 'detached' });
+    const resolved = await t.http.get('/api/credits/review?status=resolved&limit=500').set(bearer(admin())).expect(200);
+    const mine = resolved.body.items.filter((i: any) => i.userId === customerId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ resolution: 'write_off', note: 'goodwill', resolvedBy: adminId });
+
+    const modelId = uniqueId('console-model');
+    await page.getByRole('link', { name: 'Pricing' }).click();
+    await page.getByRole('button', { name: 'New price rule' }).click();
+    const rule = page.getByRole('dialog');
+    await rule.getByLabel('Model').fill(modelId);
+    await rule.getByLabel(/^Price per 1k tokens/).fill('0.0700');
+    await rule.getByRole('button', { name: 'Create rule' }).click();
+    await rule.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: modelId }).waitFor();
+    await shot(page, 'pricing');
+    const price = await t.http.get(`/api/pricing/${modelId}`).set(bearer(admin())).expect(200);
+    expect(price.body).toMatchObject({ pricePer1kTokens: '0.0700', source: 'rule' });
+
+    const url = `http://127.0.0.1:9/${uniqueId('hook')}`;
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'New webhook' }).click();
+    const create = page.getByRole('dialog');
+    await create.getByLabel('URL').fill(url);
+    await create.getByRole('button', { name: 'Create webhook' }).click();
+    await create.waitFor({ state: 'detached' });
+    expect(await page.getByLabel('Signing secret', { exact: true }).textContent()).toMatch(/^whsec_/);
+    const endpoint = page.getByRole('row').filter({ hasText: url });
+    await endpoint.getByRole('button', { name: 'Send test' }).click();
+    await endpoint.getByRole('button', { name: 'Deliveries' }).click();
+    const hooks = await t.http.get('/api/webhooks').set(bearer(admin())).expect(200);
+    const hookId = hooks.body.items.find((h: any) => h.url === url).id;
+    await expect
+      .poll(async () => (await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin()))).body.items.length)
+      .toBe(1);
+    // The delivery worker is off in tests: fail the delivery as the worker would after its last attempt.
+    await t.db.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, attempts = 1, last_status_code = 500 WHERE endpoint_id = $1`,
+      [hookId],
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const delivery = page.getByRole('table', { name: 'Deliveries' }).getByRole('row').filter({ hasText: 'failed' });
+    await delivery.getByRole('button', { name: 'Resend' }).click();
+    await page.getByText('Queued again.').waitFor();
+    await shot(page, 'webhooks');
+    const after = await t.http.get(`/api/webhooks/${hookId}/deliveries`).set(bearer(admin())).expect(200);
+    expect(after.body.items[0].status).toBe('pending');
+
+    const firstSecret = await page.getByLabel('Signing secret', { exact: true }).textContent();
+    await endpoint.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotate = page.getByRole('dialog');
+    await rotate.getByRole('button', { name: 'Rotate' }).dblclick();
+    await rotate.waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByLabel('Signing secret', { exact: true }).textContent()).not.toBe(firstSecret);
+    const rotations = await t.http
+      .get(`/api/audit?action=webhook.rotate_secret&targetId=${hookId}`)
+      .set(bearer(admin()))
+      .expect(200);
+    expect(rotations.body.items).toHaveLength(1); // a double click rotates once
+
+    const planId = uniqueId('plan').toLowerCase();
+    await page.getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('button', { name: 'New plan' }).click();
+    const plan = page.getByRole('dialog');
+    await plan.getByLabel(/^Plan id/).fill(planId);
+    await plan.getByLabel(/^Name/).fill('Console Pro');
+    await plan.getByLabel(/^Credits per period/).fill('1000');
+    await plan.getByRole('button', { name: 'Create plan' }).click();
+    await plan.waitFor({ state: 'detached' });
+    await page.getByRole('row').filter({ hasText: planId }).waitFor();
+    const plans = await t.http.get('/api/plans').set(bearer(admin())).expect(200);
+    expect(plans.body.items.find((p: any) => p.id === planId)).toMatchObject({ credits: 1000, period: 'month' });
+
+    for (const screen of ['Plans', 'Events', 'Overview'] as const) {
+      await page.getByRole('link', { name: screen }).click();
+      await page.getByRole('heading', { level: 1, name: screen }).waitFor();
+      await shot(page, screen.toLowerCase());
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a supervisor is offered no void and no webhook actions; a user-role token is told it needs more', async () => {
+    const { page, context, errors } = await openConsole();
+    await page.goto(`${baseUrl}/admin/`);
+    await page.getByLabel('Access token').fill(token({ sub: customerId }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('needs a supervisor or admin').waitFor();
+    await shot(page, 'user-role-refused');
+
+    // An allocation with credits left: an admin would see its Void button.
+    const funded = uniqueId('cfunded');
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ userId: funded, credits: 40, email: `${funded}@example.com`, username: funded })
+      .expect(201);
+    await signIn(page, supervisor());
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Search users').fill(funded);
+    await page.getByRole('link', { name: funded }).click();
+    await page.getByRole('heading', { level: 1, name: funded }).waitFor();
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
+    await page.getByRole('table').getByRole('row').filter({ hasText: '40' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Void' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Grant credits' }).count()).toBe(1);
+    await shot(page, 'supervisor-user');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByText('managed by admins').waitFor();
+    for (const name of ['New webhook', 'Send test', 'Rotate secret', 'Resend', 'Pause']) {
+      expect(await page.getByRole('button', { name }).count()).toBe(0);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('an expired token leads to one sign-in page, with no loop', async () => {
+    const { page, context, errors } = await openConsole();
+    const expired = token({ sub: adminId, role: 'admin' }, { expiresIn: -60 });
+    const calls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/')) calls.push(request.url());
+    });
+    await page.goto(`${baseUrl}/admin/`);
+    await page.evaluate((value) => sessionStorage.setItem('accounting-console.token', value), expired);
+    await page.goto(`${baseUrl}/admin/users`);
+    await page.getByText('Your session has expired').waitFor();
+    await page.getByLabel('Access token').waitFor();
+    const settled = calls.length;
+    await page.waitForTimeout(1500); // a loop would keep calling the API: it stays quiet
+    expect(calls.length).toBe(settled);
+    expect(calls.length).toBe(1);
+    expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+    await shot(page, 'expired');
+    // Chromium logs the refused request itself; nothing else may be logged.
+    expect(errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
+    await context.close();
+  });
+});
+
+async function openConsole(): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+    errors.push(`request to another host: ${url.href}`);
+    return route.abort();
+  });
+  return { page, context, errors };
+}
+
+async function signIn(page: Page, accessToken: string): Promise<void> {
+  await page.goto(`${baseUrl}/admin/`);
+  await page.getByLabel('Access token').fill(accessToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
