@@ -197,6 +197,23 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const price = await t.http.get(`/api/pricing/${modelId}`).set(bearer(admin())).expect(200);
     expect(price.body).toMatchObject({ pricePer1kTokens: '0.0700', source: 'rule' });
 
+    // A price sheet through the import dialog (all or none, the generated importPricing mutation).
+    const sheetModel = uniqueId('console-sheet');
+    await page.getByRole('button', { name: 'Import rules' }).click();
+    const sheet = page.getByRole('dialog');
+    await sheet
+      .getByLabel('Rules')
+      .fill(
+        JSON.stringify({
+          rules: [{ modelId: sheetModel, pricePer1kTokens: '3.0000', cacheReadPricePer1kTokens: '0.3000' }],
+        }),
+      );
+    await sheet.getByRole('button', { name: 'Import' }).click();
+    await sheet.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: sheetModel }).waitFor();
+    const imported = await t.http.get(`/api/pricing/${sheetModel}`).set(bearer(admin())).expect(200);
+    expect(imported.body).toMatchObject({ pricePer1kTokens: '3.0000', cacheReadPricePer1kTokens: '0.3000' });
+
     const url = `http://127.0.0.1:9/${uniqueId('hook')}`;
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('button', { name: 'New webhook' }).click();

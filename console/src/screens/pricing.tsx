@@ -2,13 +2,13 @@ import { Anchor, Button, Group, Stack, Text, Textarea, TextInput, Title } from '
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import type { PricingRuleResponseDto } from '../api/generated';
+import type { ImportPricingData, PricingRuleResponseDto } from '../api/generated';
 import {
   createPricingRuleMutation,
   getPricingHistoryOptions,
+  importPricingMutation,
   listCurrentPricesOptions,
 } from '../api/generated/@tanstack/react-query.gen';
-import { importPricing } from '../api/operator';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { type Column, DataTable } from '../components/data-table';
@@ -133,7 +133,7 @@ function ImportRules() {
   const [text, setText] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   const run = useMutation({
-    mutationFn: (body: { effectiveFrom?: string; rules: unknown[] }) => importPricing(body, dialog.idempotencyKey),
+    ...importPricingMutation(),
     onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
   });
   return (
@@ -152,7 +152,9 @@ function ImportRules() {
           try {
             const parsed: unknown = JSON.parse(text);
             setParseError(null);
-            run.mutate(Array.isArray(parsed) ? { rules: parsed } : (parsed as { rules: unknown[] }));
+            // The server validates the sheet (400 naming the bad rule); the console only parses JSON.
+            const body = (Array.isArray(parsed) ? { rules: parsed } : parsed) as ImportPricingData['body'];
+            run.mutate({ body, headers: { 'Idempotency-Key': dialog.idempotencyKey } });
           } catch {
             setParseError('Not JSON: paste {"effectiveFrom"?, "rules": [...]} or an array of rules.');
           }

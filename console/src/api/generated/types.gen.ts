@@ -120,7 +120,44 @@ export type PricingRuleResponseDto = {
      * null: output tokens cost pricePer1kTokens
      */
     outputPricePer1kTokens: string | null;
+    /**
+     * null: cache-read tokens cost pricePer1kTokens
+     */
+    cacheReadPricePer1kTokens: string | null;
+    /**
+     * null: cache-write tokens cost pricePer1kTokens
+     */
+    cacheWritePricePer1kTokens: string | null;
+    /**
+     * null: reasoning tokens cost the output price
+     */
+    reasoningPricePer1kTokens: string | null;
+    /**
+     * null: no long-context tier
+     */
+    longContextThreshold: number | null;
+    /**
+     * Input price above longContextThreshold (null without a tier)
+     */
+    longContextPricePer1kTokens: string | null;
+    /**
+     * Output price above longContextThreshold (null without a tier)
+     */
+    longContextOutputPricePer1kTokens: string | null;
+    /**
+     * The provider’s cost of input tokens (providerCost.input)
+     */
     providerCostPer1kTokens: string | null;
+    /**
+     * The provider’s cost per 1,000 tokens of each kind, defaults applied; null: no provider cost
+     */
+    providerCost?: {
+        input: string;
+        output: string;
+        cacheRead: string;
+        cacheWrite: string;
+        reasoning: string;
+    } | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     createdBy: string;
@@ -142,6 +179,21 @@ export type ModelPriceResponseDto = {
      * Price of output tokens (pricePer1kTokens unless the rule sets one)
      */
     outputPricePer1kTokens: string;
+    /**
+     * Price of cache-read tokens (the rule’s, else pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens: string;
+    /**
+     * Price of cache-write tokens (the rule’s, else pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens: string;
+    /**
+     * Price of reasoning tokens (the rule’s, else the output price)
+     */
+    reasoningPricePer1kTokens: string;
+    longContextThreshold: number | null;
+    longContextPricePer1kTokens: string | null;
+    longContextOutputPricePer1kTokens: string | null;
     providerCostPer1kTokens: string | null;
     pricingRuleId: string | null;
     source: 'rule' | 'default';
@@ -173,6 +225,29 @@ export type UnprocessableResponseDto = {
     modelId?: string;
 };
 
+export type ProviderCostDto = {
+    /**
+     * Input tokens
+     */
+    input: string | number;
+    /**
+     * Output tokens (default: input)
+     */
+    output?: string | number;
+    /**
+     * Cache-read tokens (default: input)
+     */
+    cacheRead?: string | number;
+    /**
+     * Cache-write tokens (default: input)
+     */
+    cacheWrite?: string | number;
+    /**
+     * Reasoning tokens (default: output)
+     */
+    reasoning?: string | number;
+};
+
 export type CreatePricingRuleDto = {
     modelId: string;
     /**
@@ -184,9 +259,37 @@ export type CreatePricingRuleDto = {
      */
     outputPricePer1kTokens?: string | number;
     /**
-     * What the provider charges per 1,000 tokens (margin reports)
+     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
      */
     providerCostPer1kTokens?: string | number;
+    /**
+     * The provider’s cost per kind (margin reports)
+     */
+    providerCost?: ProviderCostDto;
     /**
      * Start of the rule (default now); the open rule is closed here
      */
@@ -195,6 +298,74 @@ export type CreatePricingRuleDto = {
      * End of the rule (exclusive); absent = open-ended
      */
     effectiveTo?: string;
+};
+
+export type PricingRuleFieldsDto = {
+    modelId: string;
+    /**
+     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
+     */
+    pricePer1kTokens: string | number;
+    /**
+     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
+     */
+    outputPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
+     */
+    providerCostPer1kTokens?: string | number;
+    /**
+     * The provider’s cost per kind (margin reports)
+     */
+    providerCost?: ProviderCostDto;
+};
+
+export type ImportPricingDto = {
+    /**
+     * When every rule of the sheet takes effect (default now); each model’s open rule is closed there
+     */
+    effectiveFrom?: string;
+    rules: Array<PricingRuleFieldsDto>;
+};
+
+export type ImportPricingResponseDto = {
+    effectiveFrom: string;
+    /**
+     * Rules written
+     */
+    created: number;
+    /**
+     * Rules whose model’s open rule already had exactly these prices: nothing written (a re-import)
+     */
+    unchanged: number;
+    /**
+     * The rule in effect for each model of the sheet, in order
+     */
+    items: Array<PricingRuleResponseDto>;
 };
 
 export type ActiveAllocationDto = {
@@ -274,19 +445,37 @@ export type CalculateCreditsDto = {
      * Output tokens (priced at outputPricePer1kTokens)
      */
     outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens
+     */
+    reasoningTokens?: number;
 };
 
 export type CalculateCreditsResponseDto = {
     modelId: string;
     /**
-     * Total tokens priced (input + output when split)
+     * Total tokens priced (every kind when split)
      */
     tokens: number;
     /**
-     * ceil((input × price + output × outputPrice) / 1000), exact
+     * ceil(Σ tokens of each kind × its price / 1000), exact
      */
     credits: number;
+    /**
+     * The input price applied (the long-context one above the threshold)
+     */
     pricePer1kTokens: string;
+    /**
+     * The output price applied (the long-context one above the threshold)
+     */
     outputPricePer1kTokens: string;
     source: 'rule' | 'default';
 };
@@ -569,7 +758,7 @@ export type RecordUsageDto = {
     service: string;
     operation: string;
     /**
-     * Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.
+     * Credits to charge. Without it, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the price in effect is applied.
      */
     credits?: number;
     modelId?: string;
@@ -585,6 +774,18 @@ export type RecordUsageDto = {
      * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)
      */
     outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens; needs modelId
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens; needs modelId
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens; needs modelId
+     */
+    reasoningTokens?: number;
     /**
      * Free-form JSON object, at most 16 KB
      */
@@ -608,6 +809,12 @@ export type UsageRecordResponseDto = {
     tokens: number | null;
     inputTokens: number | null;
     outputTokens: number | null;
+    /**
+     * null: not given (records before token kinds too)
+     */
+    cacheReadTokens: number | null;
+    cacheWriteTokens: number | null;
+    reasoningTokens: number | null;
     metadata: {
         [key: string]: unknown;
     } | null;
@@ -633,7 +840,7 @@ export type BatchEventDto = {
     service: string;
     operation: string;
     /**
-     * Credits to charge. Without it, `modelId` and `tokens` (or `inputTokens` + `outputTokens`) are required and the price in effect is applied.
+     * Credits to charge. Without it, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the price in effect is applied.
      */
     credits?: number;
     modelId?: string;
@@ -649,6 +856,18 @@ export type BatchEventDto = {
      * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)
      */
     outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens; needs modelId
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens; needs modelId
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens; needs modelId
+     */
+    reasoningTokens?: number;
     /**
      * Free-form JSON object, at most 16 KB
      */
@@ -701,6 +920,14 @@ export type RecordBatchResponseDto = {
     results: Array<BatchEventResultDto>;
 };
 
+export type TokensByKindDto = {
+    input: number;
+    output: number;
+    cacheRead: number;
+    cacheWrite: number;
+    reasoning: number;
+};
+
 export type UserUsageStatsResponseDto = {
     userId: string;
     totalRecords: number;
@@ -723,6 +950,10 @@ export type UserUsageStatsResponseDto = {
     byModel: {
         [key: string]: number;
     };
+    /**
+     * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
+     */
+    tokensByKind: TokensByKindDto;
     /**
      * The 10 newest records of the window, newest first
      */
@@ -761,11 +992,15 @@ export type SystemUsageStatsResponseDto = {
         [key: string]: number;
     };
     /**
+     * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
+     */
+    tokensByKind: TokensByKindDto;
+    /**
      * Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)
      */
     providerCost: string;
     /**
-     * Credits charged and provider cost per model
+     * Credits charged and provider cost per model (each record’s tokens at its rule’s provider cost per kind)
      */
     marginByModel: {
         [key: string]: ModelMarginDto;
@@ -868,12 +1103,24 @@ export type InitializeSessionDto = {
      */
     outputTokens?: number;
     /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens (instead of the single count)
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens (instead of the single count)
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens (instead of the single count)
+     */
+    reasoningTokens?: number;
+    /**
      * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
     sessionId?: string;
     modelId: string;
     /**
-     * Expected tokens of the whole exchange, priced at the model's current rule. Required unless the split is given. Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.
+     * Expected tokens of the whole exchange, priced at the model's current rule. Required unless the split is given. Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
      */
     estimatedTokens?: number;
 };
@@ -919,9 +1166,21 @@ export type FinalizeSessionDto = {
      * Completion tokens (instead of the single count)
      */
     outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens (instead of the single count)
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens (instead of the single count)
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens (instead of the single count)
+     */
+    reasoningTokens?: number;
     sessionId: string;
     /**
-     * Tokens really used, priced at the rule in effect when the session started. Required unless the split is given. Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.
+     * Tokens really used, priced at the rule in effect when the session started. Required unless the split is given. Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
      */
     actualTokens?: number;
     /**
@@ -998,9 +1257,21 @@ export type AbortSessionDto = {
      * Completion tokens (instead of the single count)
      */
     outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens (instead of the single count)
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens (instead of the single count)
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens (instead of the single count)
+     */
+    reasoningTokens?: number;
     sessionId: string;
     /**
-     * Tokens generated before the stream was cut off (charged). Instead of the single count a caller may give `inputTokens` and `outputTokens` (a missing one counts 0); then `credits = ceil((input × pricePer1kTokens + output × outputPricePer1kTokens) / 1000)`.
+     * Tokens generated before the stream was cut off (charged). Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
      */
     tokensGenerated?: number;
 };
@@ -1828,7 +2099,7 @@ export type CreatePricingRuleData = {
 
 export type CreatePricingRuleErrors = {
     /**
-     * Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom...)
+     * Invalid body (price with more than 4 decimals, effectiveTo ≤ effectiveFrom, a long-context tier without its prices...)
      */
     400: ErrorResponseDto;
     /**
@@ -1972,6 +2243,66 @@ export type GetModelPriceResponses = {
 };
 
 export type GetModelPriceResponse = GetModelPriceResponses[keyof GetModelPriceResponses];
+
+export type ImportPricingData = {
+    body: ImportPricingDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/import';
+};
+
+export type ImportPricingErrors = {
+    /**
+     * A rule is invalid (the message names it: `rules[3] (model)` or `rules.3.…`); nothing written
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A rule would overlap a later rule of its model; nothing written; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ImportPricingError = ImportPricingErrors[keyof ImportPricingErrors];
+
+export type ImportPricingResponses = {
+    201: ImportPricingResponseDto;
+};
+
+export type ImportPricingResponse = ImportPricingResponses[keyof ImportPricingResponses];
 
 export type GetBalanceData = {
     body?: never;
