@@ -25,6 +25,7 @@ import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-w
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
+import { SharedCreditRules1732000020100 } from './1732000020100-shared-credit-rules.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   CreditAccountsAlertsArmed1732000018100,
   BalanceAlertsOncePerGrant1732000019100,
   BatchTakeUsageParts1732000020000,
+  SharedCreditRules1732000020100,
 ];

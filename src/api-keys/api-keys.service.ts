@@ -18,7 +18,7 @@ import type {
   UpdateApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
-import { budgetAfter, periodResetsAt } from './key-budget.js';
+import { budgetAfter } from './key-budget.js';
 
 type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
 
@@ -35,7 +35,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
+function toDto({ key, active, spentInPeriod, periodEndsAt }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
   return {
     id: key.id,
@@ -51,7 +51,7 @@ function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyRespons
     creditLimit: key.creditLimit,
     limitPeriod: period,
     spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
-    periodResetsAt: period === null ? null : iso(periodResetsAt(period, now)),
+    periodResetsAt: period === null ? null : iso(periodEndsAt),
   };
 }
 

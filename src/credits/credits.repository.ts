@@ -181,11 +181,7 @@ export class CreditsRepository {
   }
 
   async available(manager: EntityManager, userId: string): Promise<number> {
-    const rows: { n: string }[] = await manager.query(
-      `SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE user_id = $1 AND expires_at > now()`,
-      [userId],
-    );
+    const rows: { n: string }[] = await manager.query(`SELECT credit_available($1) AS n`, [userId]);
     return Number(rows[0].n);
   }
 
@@ -225,9 +221,7 @@ export class CreditsRepository {
    */
   async insertGrant(manager: EntityManager, input: GrantInput): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `WITH balance AS (
-         SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
-          WHERE user_id = $1 AND expires_at > now()),
+      `WITH balance AS (SELECT credit_available($1) AS n),
        a AS (
          INSERT INTO credit_allocations
                 (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
@@ -272,8 +266,7 @@ export class CreditsRepository {
        l AS (
          INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
          SELECT $1, $2, 'repay', -amt.n,
-                (SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
-                  WHERE user_id = $1 AND expires_at > now()) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
+                credit_available($1) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
                 $5
            FROM amt)
        SELECT n FROM amt`,
@@ -284,11 +277,7 @@ export class CreditsRepository {
 
   /** After a grant: the balance alerts armed again up to the balance it left (credit_balance_alerts_rearm()). */
   async rearmBalanceAlerts(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(
-      `SELECT credit_balance_alerts_rearm($1::varchar, (SELECT COALESCE(SUM(remaining_credits), 0)::bigint
-                 FROM credit_allocations WHERE user_id = $1 AND expires_at > now()))`,
-      [userId],
-    );
+    await manager.query(`SELECT credit_balance_alerts_rearm($1::varchar, credit_available($1))`, [userId]);
   }
 
   /** balance.low / balance.depleted for a movement outside credits_take (a void). */

@@ -4,7 +4,6 @@ import { Brackets, type EntityManager, type Repository, type SelectQueryBuilder 
 
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { availableCreditsSql } from '../credits/credits.sql.js';
 import { UserAccount } from './entities/user-account.entity.js';
 
 /** An account with its available credits (unexpired allocations' remaining; held credits are out). */
@@ -61,7 +60,7 @@ export class UsersRepository {
 
   private async withCredits(qb: SelectQueryBuilder<UserAccount>): Promise<AccountWithCredits[]> {
     const { entities, raw } = await qb
-      .addSelect(availableCreditsSql('u.user_id'), 'total_credits')
+      .addSelect('credit_available(u.user_id)', 'total_credits')
       .addSelect(cursorTimestampSql('u.created_at'), 'cursor_t')
       .getRawAndEntities<{ total_credits: string; cursor_t: string }>();
     // One row per account (no joins), so entities and raw rows line up.

@@ -19,8 +19,7 @@ AS $function$
       RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
       RETURN;
     END IF;
-    SELECT COALESCE(SUM(c.remaining_credits), 0) INTO v_balance
-      FROM credit_allocations c WHERE c.user_id = p_user_id AND c.expires_at > now();
+    v_balance := credit_available(p_user_id);
     -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
     FOR r IN
       SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,

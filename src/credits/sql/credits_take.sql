@@ -26,11 +26,9 @@ AS $function$
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     v_window integer[];
     v_used bigint := 0;
-    v_freed bigint := 0;
     -- What the limits must leave room for: a hold asks for at least one credit, so a session cannot
     -- start on a key budget or an hourly window that is used up, whatever its estimate.
     v_ask bigint := CASE WHEN p_kind = 'hold' THEN GREATEST(p_amount, 1) ELSE p_amount END;
-    m bigint;
   BEGIN
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
@@ -47,14 +45,8 @@ AS $function$
     IF p_api_key_id IS NOT NULL THEN
       SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
       IF v_key_limit IS NOT NULL THEN
-        v_key_start := CASE v_key_period
-          WHEN 'day' THEN date_trunc('day', now(), 'UTC')
-          WHEN 'week' THEN date_trunc('week', now(), 'UTC')
-          WHEN 'month' THEN date_trunc('month', now(), 'UTC')
-          ELSE '-infinity'::timestamptz END;
-        SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
-          FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
-        v_key_spent := COALESCE(v_key_spent, 0);
+        v_key_start := credit_key_period_start(v_key_period, now());
+        v_key_spent := credit_key_spent(p_api_key_id, v_key_period);
         IF v_strict AND v_ask > 0 AND v_key_spent + v_ask > v_key_limit THEN
           RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                               '[]'::jsonb, NULL::integer;
@@ -68,37 +60,19 @@ AS $function$
     -- fit, an up_to one (a settlement's overrun, owed) is never refused but still counts below. A
     -- collected review shortfall is old usage and stays out of it.
     IF v_rate_limit IS NOT NULL AND v_ask > 0 AND p_mode IN ('strict', 'up_to') THEN
-      v_window := COALESCE(acc.spend_window, array_fill(0, ARRAY[60]));
-      -- Slots of minutes after the newest bucket hold spend from an hour or more ago: clear them.
-      FOR m IN COALESCE(acc.spend_minute, 0) + 1 .. LEAST(v_minute, COALESCE(acc.spend_minute, 0) + 60) LOOP
-        v_window[(m % 60) + 1] := 0;
-      END LOOP;
+      v_window := credit_spend_window(acc.spend_window, acc.spend_minute, v_minute);
       SELECT COALESCE(SUM(x), 0) INTO v_used FROM unnest(v_window) x;
       IF v_strict AND v_used + v_ask > v_rate_limit THEN
-        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
-        FOR m IN v_minute - 59 .. v_minute LOOP
-          v_freed := v_freed + v_window[(m % 60) + 1];
-          IF v_used - v_freed + v_ask <= v_rate_limit THEN
-            RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-              '[]'::jsonb, GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer;
-            RETURN;
-          END IF;
-        END LOOP;
         RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-                            '[]'::jsonb, 3600;
+                            '[]'::jsonb, credit_spend_retry_after(v_window, v_minute, v_ask, v_rate_limit);
         RETURN;
       END IF;
     END IF;
 
-    FOR r IN
-      SELECT c.id, c.remaining_credits FROM credit_allocations c
-       WHERE c.user_id = p_user_id AND c.expires_at > now() AND c.remaining_credits > 0
-       ORDER BY c.expires_at, c.allocated_at, c.id
-         FOR UPDATE
-    LOOP
-      v_ids := v_ids || r.id;
-      v_rem := v_rem || r.remaining_credits;
-      v_available := v_available + r.remaining_credits;
+    FOR r IN SELECT f.out_id, f.out_remaining FROM credit_allocations_fifo(ARRAY[p_user_id]) f LOOP
+      v_ids := v_ids || r.out_id;
+      v_rem := v_rem || r.out_remaining;
+      v_available := v_available + r.out_remaining;
     END LOOP;
     IF p_mode = 'collect' THEN
       v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
