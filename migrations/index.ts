@@ -26,6 +26,7 @@ import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-a
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
 import { SharedCreditRules1732000020100 } from './1732000020100-shared-credit-rules.js';
+import { AccountLockInCredits1732000020200 } from './1732000020200-account-lock-in-credits.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   BalanceAlertsOncePerGrant1732000019100,
   BatchTakeUsageParts1732000020000,
   SharedCreditRules1732000020100,
+  AccountLockInCredits1732000020200,
 ];

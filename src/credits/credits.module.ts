@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -43,7 +44,8 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditQueriesService,
     CreditExpiryJob,
     CreditsBatchRepository,
+    AccountLocksRepository,
   ],
-  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository],
+  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository, AccountLocksRepository],
 })
 export class CreditsModule {}

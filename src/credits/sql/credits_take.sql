@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_take(p_account_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
@@ -33,14 +33,13 @@ AS $function$
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
     END IF;
-    PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
       -- A service principal named a user who has no account: nothing to take from, nothing written.
       RETURN QUERY SELECT 'no_account'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                           '[]'::jsonb, NULL::integer;
       RETURN;
     END IF;
-    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_user_id;
+    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_account_id;
 
     IF p_api_key_id IS NOT NULL THEN
       SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
@@ -69,7 +68,7 @@ AS $function$
       END IF;
     END IF;
 
-    FOR r IN SELECT f.out_id, f.out_remaining FROM credit_allocations_fifo(ARRAY[p_user_id]) f LOOP
+    FOR r IN SELECT f.out_id, f.out_remaining FROM credit_allocations_fifo(ARRAY[p_account_id]) f LOOP
       v_ids := v_ids || r.out_id;
       v_rem := v_rem || r.out_remaining;
       v_available := v_available + r.out_remaining;
@@ -103,14 +102,14 @@ AS $function$
         UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount
           FROM v WHERE c.id = v.allocation_id)
       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      SELECT p_user_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
+      SELECT p_account_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
         FROM v ORDER BY v.ord;
     END IF;
 
     v_new_debt := LEAST(p_amount - (v_available - v_balance), v_headroom);
     IF v_new_debt > 0 THEN
       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      VALUES (p_user_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
+      VALUES (p_account_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
     END IF;
 
     v_charged := (v_available - v_balance) + v_new_debt;
@@ -119,7 +118,7 @@ AS $function$
         v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_charged;
       END IF;
       INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
-      VALUES (p_user_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
+      VALUES (p_account_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
               COALESCE(v_window, array_fill(0, ARRAY[60])))
       ON CONFLICT (user_id) DO UPDATE
         SET debt = c.debt + v_new_debt,
@@ -134,13 +133,13 @@ AS $function$
         SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
             period_start = EXCLUDED.period_start;
       IF v_key_spent < v_key_limit AND v_key_spent + v_charged >= v_key_limit THEN
-        PERFORM emit_event('api_key.limit_reached', p_user_id, jsonb_build_object(
-          'userId', p_user_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
+        PERFORM emit_event('api_key.limit_reached', p_account_id, jsonb_build_object(
+          'userId', p_account_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
       END IF;
     END IF;
 
     IF v_balance < v_available THEN
-      PERFORM credit_balance_alerts(p_user_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
+      PERFORM credit_balance_alerts(p_account_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
 
     RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_available - v_balance, v_new_debt, v_balance,

@@ -37,17 +37,16 @@ AS $function$
     END IF;
 
     SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
-    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord) INTO u_known
-      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN user_accounts a ON a.user_id = u.user_id;
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
       FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
       JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
 
-    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
+    -- Every account of the batch, locked in id order: one account's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
-    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id IN (SELECT unnest(u_id)) ORDER BY a.user_id FOR NO KEY UPDATE OF a) a;
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord) INTO u_known
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN credits_lock_accounts(u_id) AS l(id) ON l.id = u.user_id;
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
            array_agg(GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
