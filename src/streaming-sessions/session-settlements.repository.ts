@@ -5,6 +5,7 @@ import type { SqlPart } from '../credits/credits.repository.js';
 import { creditsSql, providerCostSql } from '../pricing/pricing.sql.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import type { SettledSession } from './settlement.js';
 import type { SessionRow } from './streaming-sessions.repository.js';
 
 /**
@@ -19,8 +20,15 @@ export interface SettlingRow extends SessionRow {
   charge: string | null;
   /** Whether it was settled by this statement (active, priced, within the credit range). */
   settle: boolean;
-  /** The answer stored with the settlement (when settled). */
-  settled_response: Record<string, unknown> | null;
+  /** The stored settlement's amounts (null while active). */
+  actual_credits: number | null;
+  refund: number | null;
+  shortfall: number | null;
+  /** What this statement stored (when it settled): the settled status and amounts. */
+  settled_status: SettledSession['status'] | null;
+  settled_actual_credits: number | null;
+  settled_refund: number | null;
+  settled_shortfall: number | null;
 }
 
 /** The settlement's own values, known before the statement. */
@@ -34,11 +42,26 @@ export interface SettlementWrite {
 }
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
-  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id`;
+  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
+  ss.actual_credits, ss.refund, ss.shortfall`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
   `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - s.started_at))), 3)`;
+
+/**
+ * The settled columns of a settlement statement's row: what this statement stored when it settled,
+ * else what the session stored before; null while it is active.
+ */
+export function settledColumns(row: SettlingRow): SettledSession | null {
+  const now = row.settled_status !== null;
+  const status = now ? row.settled_status : row.status;
+  const actual = now ? row.settled_actual_credits : row.actual_credits;
+  const refund = now ? row.settled_refund : row.refund;
+  const shortfall = now ? row.settled_shortfall : row.shortfall;
+  if (status === null || status === 'active' || actual === null || refund === null || shortfall === null) return null;
+  return { ...row, status, actual_credits: actual, refund, shortfall };
+}
 
 @Injectable()
 export class SessionSettlementsRepository {
@@ -107,27 +130,20 @@ export class SessionSettlementsRepository {
   }
 
   /**
-   * Marks the session settled with its settlement: the amounts, the record, and the request with
-   * its answer (a retry of the same request is answered it again). Answers that answer.
+   * Marks the session settled: the status, the amounts and the record in their columns, and the
+   * request (a retry of the same request is answered the stored settlement again). Answers the
+   * settled columns, which the answer is built from (settlement.ts).
    */
   markSettled(w: SettlementWrite): SqlPart {
-    const amounts = `'refund', x.out_refund, 'shortfall', x.out_shortfall`;
     return {
       sql: `UPDATE streaming_sessions ss
                SET status = $1::varchar, settled_at = $2::timestamptz, actual_tokens = $3::int,
                    actual_credits = s.charge::int, refund = x.out_refund::int, shortfall = x.out_shortfall::int,
-                   usage_record_id = $4::uuid,
-                   settlement = jsonb_build_object('request', $5::jsonb, 'response',
-                     CASE WHEN $1::varchar = 'aborted'
-                       THEN jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
-                              'partialCredits', s.charge, ${amounts})
-                       ELSE jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
-                              'estimatedCredits', s.estimated_credits, 'allocatedCredits', s.allocated_credits,
-                              'actualCredits', s.charge, ${amounts})
-                     END)
+                   usage_record_id = $4::uuid, settlement = jsonb_build_object('request', $5::jsonb)
               FROM s, x
              WHERE ss.session_id = s.session_id AND ss.user_id = s.user_id
-            RETURNING ss.settlement -> 'response' AS settled_response`,
+            RETURNING ss.status AS settled_status, ss.actual_credits AS settled_actual_credits,
+                      ss.refund AS settled_refund, ss.shortfall AS settled_shortfall`,
       params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
     };
   }

@@ -18,8 +18,8 @@ import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
-import { SessionSettlementsRepository, type SettlingRow } from './session-settlements.repository.js';
-import { holdFor, sameRequest } from './settlement.js';
+import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
+import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
 import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
@@ -30,31 +30,6 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   aborted: 'chat-streaming-aborted',
   expired: 'chat-streaming-expired',
 };
-
-/** The keys of a settlement's answer, in the order it has always been answered (jsonb keeps its own). */
-const ANSWER_KEYS = {
-  aborted: ['sessionId', 'userId', 'status', 'partialCredits', 'refund', 'shortfall'],
-  settled: [
-    'sessionId',
-    'userId',
-    'status',
-    'estimatedCredits',
-    'allocatedCredits',
-    'actualCredits',
-    'refund',
-    'shortfall',
-  ],
-};
-
-/**
- * The stored answer in answer order, with its session's user: settlements store it since sessions
- * became per user; for those stored before, the row says it.
- */
-function inAnswerOrder(session: SessionRow, answer: Record<string, unknown>): Record<string, unknown> {
-  const keys = answer.status === 'aborted' ? ANSWER_KEYS.aborted : ANSWER_KEYS.settled;
-  const full = { ...answer, userId: session.user_id };
-  return Object.fromEntries(keys.map((k) => [k, full[k as keyof typeof full]]));
-}
 
 /** A settlement's values known before its statement. */
 interface SettlementPlan {
@@ -150,14 +125,14 @@ export class StreamingSessionsService {
       inputTokens: tokens.inputTokens,
       outputTokens: tokens.outputTokens,
     };
-    const response = await this.settleByCaller(
+    const settled = await this.settleByCaller(
       await this.metering.billed(caller, dto),
       dto.sessionId,
       request,
       tokens,
       success ? 'completed' : 'failed',
     );
-    return response as unknown as FinalizeResponseDto;
+    return finalizeAnswer(settled);
   }
 
   async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
@@ -174,8 +149,7 @@ export class StreamingSessionsService {
       outputTokens: tokens.outputTokens,
     };
     const billed = await this.metering.billed(caller, dto);
-    const response = await this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted');
-    return response as unknown as AbortResponseDto;
+    return abortAnswer(await this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted'));
   }
 
   /**
@@ -183,6 +157,7 @@ export class StreamingSessionsService {
    * rule and, while it is active, settles it (see `settle`). Otherwise nothing moved: a settled
    * session answers a retry of the same request and refuses any other; an unknown or another
    * user's → 404; an unpriceable model (strict) → 422; a charge beyond the credit range → 400.
+   * Answers the settled session's columns.
    */
   private async settleByCaller(
     billed: BilledParty,
@@ -190,7 +165,7 @@ export class StreamingSessionsService {
     request: SettlementRequest,
     tokens: TokenCounts,
     status: SettledStatus,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<SettledSession> {
     const split = tokens.inputTokens !== null;
     const priced = { input: split ? tokens.inputTokens! : tokens.total, output: split ? tokens.outputTokens! : 0 };
     const session = this.settlements.lockToSettle(sessionId, billed.userId, priced, this.pricing.fallbackPrice());
@@ -209,8 +184,9 @@ export class StreamingSessionsService {
     };
     const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
     if (!row) throw new NotFoundError('Session');
-    if (row.settle) return inAnswerOrder(row, row.settled_response!);
-    if (row.status !== 'active') return this.replayOrConflict(row, request);
+    const settled = settledColumns(row);
+    if (row.settle && settled) return settled;
+    if (settled) return this.replayOrConflict(row, settled, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
   }
@@ -223,7 +199,7 @@ export class StreamingSessionsService {
   async expire(
     m: EntityManager,
     due: { session_id: string; user_id: string; estimated_tokens: number },
-  ): Promise<(SettlingRow & { settled_response: Record<string, unknown> }) | null> {
+  ): Promise<SettledSession | null> {
     const settledAt = new Date();
     const row = await this.settle(
       m,
@@ -240,7 +216,7 @@ export class StreamingSessionsService {
       },
       settledAt,
     );
-    return row?.settle ? (row as SettlingRow & { settled_response: Record<string, unknown> }) : null;
+    return row?.settle ? settledColumns(row) : null;
   }
 
   /**
@@ -286,9 +262,8 @@ export class StreamingSessionsService {
   }
 
   /** A settled session answers the identical request again (a retry) and refuses anything else. */
-  private replayOrConflict(session: SessionRow, request: SettlementRequest): Record<string, unknown> {
-    if (session.settlement && sameRequest(session.settlement.request, request))
-      return inAnswerOrder(session, session.settlement.response);
+  private replayOrConflict(session: SessionRow, settled: SettledSession, request: SettlementRequest): SettledSession {
+    if (session.settlement && sameRequest(session.settlement.request, request)) return settled;
     throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
       sessionId: session.session_id,
       status: session.status,
