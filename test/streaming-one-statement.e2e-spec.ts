@@ -52,9 +52,9 @@ describe('streaming sessions in one statement', () => {
     return { res: result, statements };
   }
   const alone = (statement: RegExp) => [expect.stringMatching(statement)];
-  const HOLD = /^WITH g AS .*credits_hold\(.*INSERT INTO streaming_sessions/;
+  const HOLD = /^WITH asked AS .*credits_hold\(.*INSERT INTO streaming_sessions/;
   const SETTLE =
-    /^WITH s AS .*FOR UPDATE OF ss.*credits_settle\(.*INSERT INTO usage_records.*UPDATE streaming_sessions/;
+    /^WITH settling AS .*FOR UPDATE OF ss.*credits_settle\(.*INSERT INTO usage_records.*UPDATE streaming_sessions/;
 
   describe('round trips', () => {
     it('initialize: one statement (hold and session row), also when refused', async () => {
@@ -160,7 +160,10 @@ describe('streaming sessions in one statement', () => {
       const transactions = settlements.join('\n').split('\nSTART TRANSACTION');
       for (const group of transactions) {
         expect(group.replace(/^START TRANSACTION\n/, '').split('\n')).toEqual(
-          expect.arrayContaining([expect.stringMatching(/^WITH s AS .*SKIP LOCKED.*credits_settle\(/), 'COMMIT']),
+          expect.arrayContaining([
+            expect.stringMatching(/^WITH settling AS .*SKIP LOCKED.*credits_settle\(/),
+            'COMMIT',
+          ]),
         );
         expect(group.split('\n').length).toBeLessThanOrEqual(4);
       }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { queryPrepared, shiftParams } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -87,8 +88,8 @@ export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits
  */
 const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[])`;
 const TAKE_PARAMS = 10;
-const TAKE_COLUMNS = `t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt, t.out_balance_after,
-  t.out_parts, t.out_retry_after`;
+const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
+  taken.out_balance_after, taken.out_parts, taken.out_retry_after`;
 
 function takeParams(take: TakeSpec): unknown[] {
   return [
@@ -134,17 +135,6 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
   };
-}
-
-/** A piece of SQL with its own `$1…$n` placeholders, to be placed into a larger statement. */
-export interface SqlPart {
-  sql: string;
-  params: unknown[];
-}
-
-/** `sql` with its placeholders `$n` renumbered `$(n + by)`, to follow `by` parameters of another part. */
-export function shiftParams(sql: string, by: number): string {
-  return sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + by}`);
 }
 
 /**
@@ -202,15 +192,16 @@ export class CreditsRepository {
   ): Promise<TakeRow & { row: R | null }> {
     let text = this.statements.get(then.name);
     if (!text) {
-      text = `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
-               r AS (${shiftParams(then.insert, TAKE_PARAMS)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
-             SELECT ${TAKE_COLUMNS}, r.* FROM t LEFT JOIN r ON true`;
+      text = `WITH taken AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
+               inserted AS (${shiftParams(then.insert, TAKE_PARAMS)} FROM taken WHERE taken.out_status = 'ok'
+                            RETURNING ${then.returning})
+             SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`;
       this.statements.set(then.name, text);
     }
-    const rows: Record<string, unknown>[] = await manager.query({ name: then.name, text } as unknown as string, [
-      ...takeParams(take),
-      ...then.params,
-    ]);
+    const rows = await queryPrepared<Record<string, unknown>>(manager, then.name, {
+      sql: text,
+      params: [...takeParams(take), ...then.params],
+    });
     const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
     return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { MAX_CREDITS } from '../common/validation/amounts.js';
-import type { SqlPart } from '../credits/credits.repository.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { creditsSql, providerCostSql } from '../pricing/pricing.sql.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
@@ -9,9 +9,9 @@ import type { SettledSession } from './settlement.js';
 import type { SessionRow } from './streaming-sessions.repository.js';
 
 /**
- * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE `s`
- * that locks and prices the session, and the writes after the money moved, which read `s` and the
- * credits module's settlement `x` (`out_refund`, `out_shortfall`).
+ * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE
+ * `settling` that locks and prices the session, and the writes after the money moved, which read
+ * `settling` and the credits module's `settled` (`out_refund`, `out_shortfall`).
  */
 
 /** The row a settlement statement answers: the locked session, priced, and what was written. */
@@ -47,7 +47,7 @@ const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tok
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
-  `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - s.started_at))), 3)`;
+  `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - settling.started_at))), 3)`;
 
 /**
  * The settled columns of a settlement statement's row: what this statement stored when it settled,
@@ -113,17 +113,17 @@ export class SessionSettlementsRepository {
    */
   recordValues(settledAt: Date): RecordInStatement {
     return {
-      from: 's, x',
-      userId: 's.user_id',
-      operation: 's.model_id',
-      modelId: 's.model_id',
-      credits: 's.charge - x.out_shortfall',
-      pricingRuleId: 's.pricing_rule_id',
-      providerCost: 's.provider_cost',
-      shortfall: 'x.out_shortfall',
+      from: 'settling, settled',
+      userId: 'settling.user_id',
+      operation: 'settling.model_id',
+      modelId: 'settling.model_id',
+      credits: 'settling.charge - settled.out_shortfall',
+      pricingRuleId: 'settling.pricing_rule_id',
+      providerCost: 'settling.provider_cost',
+      shortfall: 'settled.out_shortfall',
       metadata: {
-        sql: `jsonb_build_object('estimatedCredits', s.estimated_credits, 'actualCredits', s.charge,
-                'shortfall', x.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
+        sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settling.charge,
+                'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
         params: [settledAt],
       },
     };
@@ -138,10 +138,10 @@ export class SessionSettlementsRepository {
     return {
       sql: `UPDATE streaming_sessions ss
                SET status = $1::varchar, settled_at = $2::timestamptz, actual_tokens = $3::int,
-                   actual_credits = s.charge::int, refund = x.out_refund::int, shortfall = x.out_shortfall::int,
+                   actual_credits = settling.charge::int, refund = settled.out_refund::int, shortfall = settled.out_shortfall::int,
                    usage_record_id = $4::uuid, settlement = jsonb_build_object('request', $5::jsonb)
-              FROM s, x
-             WHERE ss.session_id = s.session_id AND ss.user_id = s.user_id
+              FROM settling, settled
+             WHERE ss.session_id = settling.session_id AND ss.user_id = settling.user_id
             RETURNING ss.status AS settled_status, ss.actual_credits AS settled_actual_credits,
                       ss.refund AS settled_refund, ss.shortfall AS settled_shortfall`,
       params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
@@ -151,10 +151,10 @@ export class SessionSettlementsRepository {
   /** usage.needs_review for a shortfall, through the outbox, in the settlement's statement. */
   needsReview(usageRecordId: string): SqlPart {
     return {
-      sql: `SELECT emit_event('usage.needs_review', s.user_id,
-                     jsonb_build_object('userId', s.user_id, 'usageRecordId', $1::uuid, 'shortfall', x.out_shortfall))
+      sql: `SELECT emit_event('usage.needs_review', settling.user_id,
+                     jsonb_build_object('userId', settling.user_id, 'usageRecordId', $1::uuid, 'shortfall', settled.out_shortfall))
                      AS review_event_id
-              FROM s, x WHERE x.out_shortfall > 0`,
+              FROM settling, settled WHERE settled.out_shortfall > 0`,
       params: [usageRecordId],
     };
   }
