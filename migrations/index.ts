@@ -27,6 +27,7 @@ import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-
 import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
 import { SharedCreditRules1732000020100 } from './1732000020100-shared-credit-rules.js';
 import { AccountLockInCredits1732000020200 } from './1732000020200-account-lock-in-credits.js';
+import { CreditRulesPlpgsql1732000020300 } from './1732000020300-credit-rules-plpgsql.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   BatchTakeUsageParts1732000020000,
   SharedCreditRules1732000020100,
   AccountLockInCredits1732000020200,
+  CreditRulesPlpgsql1732000020300,
 ];
