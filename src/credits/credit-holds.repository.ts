@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
-import { queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
+import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
 import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
@@ -52,7 +52,6 @@ const HOLD_PARAMS = 7;
 const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[])`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
-const SETTLE_PARAMS = 4;
 
 function holdParams(hold: HoldSpec): unknown[] {
   return [
@@ -125,33 +124,37 @@ export class CreditHoldsRepository {
     settle: { createdBy: string; usageRecordId: string; rateDefault: number | null; thresholds: number[] },
     statement: SettleStatement,
   ): Promise<{ settlement: SettlementRow | null; row: R } | null> {
-    const parts = [statement.session, ...statement.writes];
-    let text = this.statements.get(statement.name);
-    if (!text) {
-      let offset = SETTLE_PARAMS;
-      const [session, ...writes] = parts.map((part) => {
-        const sql = shiftParams(part.sql, offset);
-        offset += part.params.length;
-        return sql;
-      });
-      // The charge reaches credits_settle() through `to_settle`, so it runs only for a row to settle.
-      text = `WITH settling AS MATERIALIZED (${session}),
-               settle_outcome AS MATERIALIZED (
-                 SELECT k.*
-                   FROM (SELECT settling.user_id, settling.session_id, settling.charge::int AS charge
-                           FROM settling WHERE settling.settle) to_settle,
-                        LATERAL credits_settle(to_settle.user_id, to_settle.session_id, to_settle.charge,
-                                               $1, $2::uuid, $3::int, $4::int[]) k),
-               settled AS MATERIALIZED (SELECT * FROM settle_outcome WHERE settle_outcome.out_status = 'ok')
-               ${writes.map((sql, i) => `, write_${i + 1} AS (${sql})`).join('\n')}
-             SELECT settling.*, settle_outcome.* ${writes.map((_sql, i) => `, write_${i + 1}.*`).join('')}
-               FROM settling LEFT JOIN settle_outcome ON true
-                    ${writes.map((_sql, i) => `LEFT JOIN write_${i + 1} ON true`).join(' ')}`;
-      this.statements.set(statement.name, text);
-    }
-    const params: unknown[] = [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds];
-    for (const part of parts) params.push(...part.params);
-    const rows = await queryPrepared<Record<string, unknown>>(manager, statement.name, { sql: text, params });
+    const writes = statement.writes.map((w, i): NamedPart => ({ name: `write_${i + 1}`, ...w }));
+    const rows = await queryParts<Record<string, unknown>>(
+      manager,
+      statement.name,
+      [
+        { name: 'settling', ...statement.session, materialized: true },
+        // The charge reaches credits_settle() through `to_settle`, so it runs only for a row to settle.
+        {
+          name: 'settle_outcome',
+          sql: `SELECT k.*
+                  FROM (SELECT settling.user_id, settling.session_id, settling.charge::int AS charge
+                          FROM settling WHERE settling.settle) to_settle,
+                       LATERAL credits_settle(to_settle.user_id, to_settle.session_id, to_settle.charge,
+                                              $1, $2::uuid, $3::int, $4::int[]) k`,
+          params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
+          materialized: true,
+        },
+        {
+          name: 'settled',
+          sql: `SELECT * FROM settle_outcome WHERE settle_outcome.out_status = 'ok'`,
+          params: [],
+          materialized: true,
+        },
+        ...writes,
+      ],
+      {
+        sql: `SELECT settling.*, settle_outcome.* ${writes.map((w) => `, ${w.name}.*`).join('')}
+                FROM settling LEFT JOIN settle_outcome ON true ${writes.map((w) => `LEFT JOIN ${w.name} ON true`).join(' ')}`,
+        params: [],
+      },
+    );
     if (rows.length === 0) return null;
     const { out, rest } = splitOutColumns<SettlementRow>(rows[0]);
     return { settlement: out.out_status === null ? null : out, row: rest as R };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { queryPrepared, shiftParams } from '../database/statement-parts.js';
+import { queryParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -87,7 +87,6 @@ export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits
  * id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds.
  */
 const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[])`;
-const TAKE_PARAMS = 10;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance_after, taken.out_parts, taken.out_retry_after`;
 
@@ -161,9 +160,6 @@ export interface InsertAfterTake {
 
 @Injectable()
 export class CreditsRepository {
-  /** Statement texts of takeAndInsert, by name (built once). */
-  private readonly statements = new Map<string, string>();
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   get reader(): EntityManager {
@@ -182,26 +178,27 @@ export class CreditsRepository {
   }
 
   /**
-   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the insert runs
-   * only when the take succeeded. Its `$n` placeholders are shifted past the take's.
+   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the take is the
+   * CTE `taken`, the insert (`inserted`) runs only when it succeeded.
    */
   async takeAndInsert<R>(
     manager: EntityManager,
     take: TakeSpec,
     then: InsertAfterTake,
   ): Promise<TakeRow & { row: R | null }> {
-    let text = this.statements.get(then.name);
-    if (!text) {
-      text = `WITH taken AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
-               inserted AS (${shiftParams(then.insert, TAKE_PARAMS)} FROM taken WHERE taken.out_status = 'ok'
-                            RETURNING ${then.returning})
-             SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`;
-      this.statements.set(then.name, text);
-    }
-    const rows = await queryPrepared<Record<string, unknown>>(manager, then.name, {
-      sql: text,
-      params: [...takeParams(take), ...then.params],
-    });
+    const rows = await queryParts<Record<string, unknown>>(
+      manager,
+      then.name,
+      [
+        { name: 'taken', sql: `SELECT * FROM ${CREDITS_TAKE}`, params: takeParams(take), materialized: true },
+        {
+          name: 'inserted',
+          sql: `${then.insert} FROM taken WHERE taken.out_status = 'ok' RETURNING ${then.returning}`,
+          params: then.params,
+        },
+      ],
+      { sql: `SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`, params: [] },
+    );
     const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
     return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
   }

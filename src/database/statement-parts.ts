@@ -50,3 +50,20 @@ export function queryPrepared<T>(manager: EntityManager, name: string, statement
   const config = { name, text: statement.sql } as unknown as string;
   return manager.query(config, statement.params);
 }
+
+/** Statement texts of queryParts, by name: built once per process. */
+const texts = new Map<string, string>();
+
+/**
+ * `withParts(parts, last)` as the named statement `name` (its text built on first use; a name
+ * stands for one shape of parts).
+ */
+export function queryParts<T>(manager: EntityManager, name: string, parts: NamedPart[], last: SqlPart): Promise<T[]> {
+  let sql = texts.get(name);
+  if (sql === undefined) {
+    sql = withParts(parts, last).sql;
+    texts.set(name, sql);
+  }
+  const params = parts.flatMap((p) => p.params).concat(last.params);
+  return queryPrepared<T>(manager, name, { sql, params });
+}
