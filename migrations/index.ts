@@ -28,6 +28,9 @@ import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usa
 import { SharedCreditRules1732000020100 } from './1732000020100-shared-credit-rules.js';
 import { AccountLockInCredits1732000020200 } from './1732000020200-account-lock-in-credits.js';
 import { CreditRulesPlpgsql1732000020300 } from './1732000020300-credit-rules-plpgsql.js';
+import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
+import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
+import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -61,4 +64,7 @@ export const MIGRATIONS = [
   SharedCreditRules1732000020100,
   AccountLockInCredits1732000020200,
   CreditRulesPlpgsql1732000020300,
+  AuditLogAppendOnly1732000022000,
+  CreateAuditLog1732000022100,
+  CreditLedgerCreatedBrin1732000022200,
 ];

@@ -1,4 +1,5 @@
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
+import { AuditEntry } from './audit/entities/audit-entry.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
@@ -39,4 +40,5 @@ export const ENTITIES = [
   EventRecord,
   WebhookEndpoint,
   WebhookDelivery,
+  AuditEntry,
 ];

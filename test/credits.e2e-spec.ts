@@ -37,6 +37,9 @@ describe('credits', () => {
       source: 'manual',
       planId: null,
       periodStart: null,
+      voidedAt: null,
+      voidedBy: null,
+      voidReason: null,
     });
     const days = (Date.parse(res.body.expiresAt) - Date.parse(res.body.allocatedAt)) / DAY;
     expect(days).toBeCloseTo(30, 1);

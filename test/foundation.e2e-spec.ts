@@ -55,8 +55,8 @@ describe('foundation', () => {
 
     it('rejects an unknown query parameter and a wrong-typed one', async () => {
       const supervisor = bearer(token({ sub: uniqueId(), role: 'supervisor' }));
-      const unknown = await t.http.get('/api/users').query({ sort: 'email' }).set(supervisor).expect(400);
-      expect(unknown.body.message).toEqual(['property sort should not exist']);
+      const unknown = await t.http.get('/api/users').query({ order: 'email' }).set(supervisor).expect(400);
+      expect(unknown.body.message).toEqual(['property order should not exist']);
       const wrongType = await t.http.get('/api/users').query({ limit: 'lots' }).set(supervisor).expect(400);
       expect(wrongType.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^limit/)]));
       const tooBig = await t.http.get('/api/users').query({ limit: 501 }).set(supervisor).expect(400);

@@ -16,6 +16,9 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // Descending keys, INCLUDE columns and an expression: @Index has none of them.
   'index api_keys_user_idx':
     'CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id, created_at DESC, id DESC)',
+  // An index method other than B-tree.
+  'index credit_ledger_created_brin':
+    'CREATE INDEX credit_ledger_created_brin ON public.credit_ledger USING brin (created_at)',
   'index credit_ledger_user_idx':
     'CREATE INDEX credit_ledger_user_idx ON public.credit_ledger USING btree (user_id, id DESC)',
   'index pricing_rules_model_idx':
@@ -41,6 +44,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'column usage_rollup_pending.provider_cost': '7 numeric',
   // Triggers: TypeORM models none. Functions are left out of the comparison: test/sql-functions.int-spec.ts
   // holds each to its file under src/<module>/sql/.
+  'trigger audit_log.audit_log_append_only':
+    'CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()',
+  'trigger audit_log.audit_log_no_truncate':
+    'CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()',
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':

@@ -410,7 +410,7 @@ describe('spend controls', () => {
         .put(`/api/credits/alerts/${userId}`)
         .set(supervisor())
         .send({ thresholds: [10, 50, 50] });
-      expect(res.body).toEqual({ userId, thresholds: [50, 10] });
+      expect(res.body).toEqual({ userId, thresholds: [50, 10], source: 'user' });
       await record(userId, 40).expect(201); // 60
       await record(userId, 15).expect(201); // 45: crosses 50
       await record(userId, 1).expect(201); // 44: no new crossing

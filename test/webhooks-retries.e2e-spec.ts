@@ -148,8 +148,15 @@ describe('webhook retries (injected clock)', () => {
     expect(await deliveryOf(eventId)).toMatchObject({ status: 'succeeded', last_status_code: 204 });
     expect(receiver.received.at(-1)!.headers['webhook-id']).toBe(eventId);
     expect(WebhookReceiver.verify(hook.secret, receiver.received.at(-1)!)).toBeTruthy();
-    // Only a failed delivery is retried.
-    await t.http.post(`/api/webhooks/deliveries/${final.id}/retry`).set(admin()).expect(409);
+    // A succeeded delivery is sent again on request too: the same webhook-id and the same body.
+    const sent = receiver.received.at(-1)!;
+    await t.http.post(`/api/webhooks/deliveries/${final.id}/retry`).set(admin()).expect(202);
+    expect(await worker.runDue()).toBe(1);
+    expect(await deliveryOf(eventId)).toMatchObject({ status: 'succeeded', last_status_code: 204 });
+    const resent = receiver.received.at(-1)!;
+    expect(resent).not.toBe(sent);
+    expect(resent.headers['webhook-id']).toBe(eventId);
+    expect(resent.body).toBe(sent.body);
     const revived = (await t.http.get(`/api/webhooks/${hook.id}`).set(admin()).expect(200)).body;
     expect(revived).toMatchObject({ isActive: true, disabledReason: null });
   });

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
+import { AuditService } from '../audit/audit.service.js';
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -18,7 +20,16 @@ import type {
   UpdateApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
+import type { ApiKey } from './entities/api-key.entity.js';
 import { budgetAfter } from './key-budget.js';
+
+/**
+ * Whose key changes the audit log records: a service key's (it meters any user), and any change made
+ * to another user's key. A user managing their own ordinary keys is not audited.
+ */
+function auditedKeyChange(caller: AuthUser, key: ApiKey): boolean {
+  return key.userId !== caller.userId || key.permissions.some((p) => (ADMIN_ONLY_SCOPES as string[]).includes(p));
+}
 
 type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
 
@@ -67,6 +78,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser'>,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -93,7 +105,7 @@ export class ApiKeysService {
           `At most ${this.config.maxApiKeysPerUser} active API keys per user: revoke one first`,
         );
       }
-      return this.keys.insert(manager, {
+      const inserted = await this.keys.insert(manager, {
         userId: owner.userId,
         name: dto.name,
         keyHash: hashApiKey(key),
@@ -102,6 +114,8 @@ export class ApiKeysService {
         expiresAt,
         ...budget,
       });
+      if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, inserted);
+      return inserted;
     });
     const created = toDto(stored);
     this.logger.log({ msg: 'api key created', keyId: created.id, userId: created.userId, prefix: created.prefix });
@@ -145,7 +159,14 @@ export class ApiKeysService {
       const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
       if (!key) throw new NotFoundError('API key');
       const budget = budgetAfter(key, dto);
-      return this.keys.update(manager, id, dto.name === undefined ? budget : { name: dto.name, ...budget });
+      const before = await this.keys.find(manager, id, null);
+      const after = await this.keys.update(
+        manager,
+        id,
+        dto.name === undefined ? budget : { name: dto.name, ...budget },
+      );
+      if (auditedKeyChange(caller, key)) await this.audited(manager, 'api_key.update', before, after);
+      return after;
     });
     const updated = toDto(stored);
     this.logger.log({
@@ -161,11 +182,35 @@ export class ApiKeysService {
 
   /** Revokes at once (the next request with the key is refused); revoking again changes nothing. */
   async revoke(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
-    const found = await this.tx.run((manager) => this.keys.revoke(manager, id, this.ownerFilter(caller)));
+    const found = await this.tx.run(async (manager) => {
+      const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
+      if (!key) return null;
+      const before = await this.keys.find(manager, id, null);
+      const after = await this.keys.revoke(manager, id, null);
+      if (key.revokedAt === null && auditedKeyChange(caller, key)) {
+        await this.audited(manager, 'api_key.revoke', before, after);
+      }
+      return after;
+    });
     if (!found) throw new NotFoundError('API key');
     const revoked = toDto(found);
     this.logger.log({ msg: 'api key revoked', keyId: revoked.id, userId: revoked.userId, by: caller.userId });
     return revoked;
+  }
+
+  private audited(
+    manager: EntityManager,
+    action: 'api_key.create' | 'api_key.update' | 'api_key.revoke',
+    before: StoredApiKey | null,
+    after: StoredApiKey | null,
+  ): Promise<void> {
+    const target = (after ?? before)!.key.id;
+    return this.audit.record(manager, {
+      action,
+      targetId: target,
+      before: before && toDto(before),
+      after: after && toDto(after),
+    });
   }
 
   /**

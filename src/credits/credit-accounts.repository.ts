@@ -13,8 +13,8 @@ export type CreditSettings = Partial<
 export class CreditAccountsRepository {
   constructor(@InjectRepository(CreditAccount) private readonly accounts: Repository<CreditAccount>) {}
 
-  find(userId: string): Promise<CreditAccount | null> {
-    return this.accounts.findOneBy({ userId });
+  find(userId: string, manager?: EntityManager): Promise<CreditAccount | null> {
+    return (manager ?? this.accounts.manager).findOneBy(CreditAccount, { userId });
   }
 
   /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { toDate } from '../common/validation/dates.js';
@@ -17,6 +18,7 @@ export class CreditAdminService {
     private readonly credits: CreditsService,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   /**
@@ -45,17 +47,30 @@ export class CreditAdminService {
           username: body.username,
         });
       }
-      return this.credits.grant(manager, {
+      const granted = await this.credits.grant(manager, {
         userId: body.userId,
         credits: body.credits,
         expiresAt,
         allocatedBy: caller.userId,
         notes: body.notes ?? null,
       });
+      await this.audit.record(manager, {
+        action: 'credits.allocate',
+        targetId: granted.id,
+        before: null,
+        after: granted,
+      });
+      return granted;
     });
   }
 
   void(caller: AuthUser, allocationId: string, reason: string | null): Promise<AllocationView> {
-    return this.tx.run((manager) => this.credits.void(manager, allocationId, { voidedBy: caller.userId, reason }));
+    return this.tx.run(async (manager) => {
+      const { before, after } = await this.credits.void(manager, allocationId, { voidedBy: caller.userId, reason });
+      if (before.voidedAt === null) {
+        await this.audit.record(manager, { action: 'credits.void', targetId: allocationId, before, after });
+      }
+      return after;
+    });
   }
 }

@@ -55,6 +55,20 @@ export class CreditLimitsController {
     return this.limits.get(userId);
   }
 
+  @Get('alerts/:userId')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'getAlertThresholds',
+    summary: 'A user’s low-balance alert thresholds in force (supervisor)',
+    description: 'Their own when set (`source: user`), else LOW_BALANCE_THRESHOLDS (`source: default`).',
+  })
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiOkResponse({ type: AlertThresholdsResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  getAlerts(@Param('userId') userId: string): Promise<AlertThresholdsResponseDto> {
+    return this.limits.getAlerts(userId);
+  }
+
   @Put('alerts/:userId')
   @Auth('supervisor')
   @ApiOperation({

@@ -1,11 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { CLOCK, type Clock } from '../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { parseDateRange } from '../common/validation/date-range.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
-import type { AllocationView, BalanceView, LedgerEntryView, ReconcileMismatch } from './credit-views.js';
+import type {
+  AllocationView,
+  BalanceView,
+  CreditSummaryView,
+  LedgerEntryView,
+  LedgerKind,
+  ReconcileMismatch,
+} from './credit-views.js';
 import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from './credits.repository.js';
 
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
@@ -16,6 +25,7 @@ export class CreditQueriesService {
     private readonly credits: CreditsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -83,11 +93,32 @@ export class CreditQueriesService {
     return toPage(rows, limit, toAllocation, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
-  async listLedger(query: { userId: string; limit?: number; cursor?: string }): Promise<Page<LedgerEntryView>> {
+  /** The user's ledger, newest first, filtered by kind, time (inclusive bounds) and allocation. */
+  async listLedger(query: {
+    userId: string;
+    kind?: LedgerKind;
+    from?: string;
+    to?: string;
+    allocationId?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<LedgerEntryView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeIdCursor(query.cursor);
-    const rows = await this.reads.ledger({ userId: query.userId, afterId: after?.id ?? null, limit });
+    const rows = await this.reads.ledger({
+      userId: query.userId,
+      kind: query.kind,
+      range: parseDateRange(query.from, query.to, ['from', 'to']),
+      allocationId: query.allocationId,
+      afterId: after?.id ?? null,
+      limit,
+    });
     return toPage(rows, limit, toLedgerEntry, (r) => ({ id: String(r.id) }));
+  }
+
+  /** The liability summary as of the app's clock (see CreditReadsRepository.summary). */
+  summary(): Promise<CreditSummaryView> {
+    return this.reads.summary(new Date(this.clock.now()));
   }
 
   reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {

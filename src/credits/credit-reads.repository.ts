@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { ReconcileMismatch } from './credit-views.js';
+import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
 
 /** The credit tables' read queries for the routes (balance, lists, reconcile) and for plan grants. */
@@ -82,19 +83,93 @@ export class CreditReadsRepository {
   }
 
   /** Ledger entries newest first (id order is insertion order). */
-  async ledger(query: { userId: string; afterId: string | null; limit: number }): Promise<LedgerRow[]> {
+  async ledger(query: {
+    userId: string;
+    kind?: LedgerKind;
+    range: DateRange;
+    allocationId?: string;
+    afterId: string | null;
+    limit: number;
+  }): Promise<LedgerRow[]> {
     const params: unknown[] = [query.userId];
-    let where = 'user_id = $1';
+    const where = ['user_id = $1', ...rangeSql(query.range, 'created_at', params)];
+    if (query.kind !== undefined) {
+      params.push(query.kind);
+      where.push(`kind = $${params.length}`);
+    }
+    if (query.allocationId !== undefined) {
+      params.push(query.allocationId);
+      where.push(`allocation_id = $${params.length}::uuid`);
+    }
     if (query.afterId !== null) {
       params.push(query.afterId);
-      where += ' AND id < $2::bigint';
+      where.push(`id < $${params.length}::bigint`);
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
       `SELECT id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by, created_at
-         FROM credit_ledger WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+         FROM credit_ledger WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );
+  }
+
+  /**
+   * The liability summary at `now` (CONTRACT "Reads for operators"): what is available, held, owed
+   * and expiring within 7 days, and per UTC day of the 30 ending with `now`'s day the credits granted,
+   * spent (debits, holds net of releases, overdraft), expired and voided, from the ledger.
+   */
+  async summary(now: Date): Promise<CreditSummaryView> {
+    const [totals]: {
+      available: string;
+      held: string;
+      debt: string;
+      expiring: string;
+    }[] = await this.dataSource.query(
+      `SELECT (SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations WHERE expires_at > $1)::bigint AS available,
+              (SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
+                WHERE expires_at > $1 AND expires_at <= $1::timestamptz + interval '7 days')::bigint AS expiring,
+              (SELECT COALESCE(SUM(outstanding), 0) FROM credit_holds WHERE settled_at IS NULL)::bigint AS held,
+              (SELECT COALESCE(SUM(debt), 0) FROM credit_accounts)::bigint AS debt`,
+      [now],
+    );
+    const days: { date: string; granted: string; spent: string; expired: string; voided: string }[] =
+      await this.dataSource.query(
+        `WITH bounds AS (
+           SELECT ($1::timestamptz AT TIME ZONE 'UTC')::date - 29 AS first_day, ($1::timestamptz AT TIME ZONE 'UTC')::date AS last_day
+         ), moved AS (
+           SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day,
+                  SUM(l.amount) FILTER (WHERE l.kind = 'grant') AS granted,
+                  -SUM(l.amount) FILTER (WHERE l.kind IN ('debit', 'hold', 'release', 'overdraft')) AS spent,
+                  -SUM(l.amount) FILTER (WHERE l.kind = 'expire') AS expired,
+                  -SUM(l.amount) FILTER (WHERE l.kind = 'void') AS voided
+             FROM credit_ledger l
+            -- Bounds written on $1 itself (not joined from bounds) so the BRIN index on created_at applies.
+            WHERE l.created_at >= ((($1::timestamptz AT TIME ZONE 'UTC')::date - 29)::timestamp AT TIME ZONE 'UTC')
+              AND l.created_at < ((($1::timestamptz AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC')
+            GROUP BY 1)
+         SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(m.granted, 0)::bigint AS granted,
+                COALESCE(m.spent, 0)::bigint AS spent, COALESCE(m.expired, 0)::bigint AS expired,
+                COALESCE(m.voided, 0)::bigint AS voided
+           FROM bounds b
+           CROSS JOIN LATERAL generate_series(b.first_day, b.last_day, interval '1 day') AS g(t)
+           CROSS JOIN LATERAL (SELECT g.t::date AS day) d
+           LEFT JOIN moved m ON m.day = d.day
+          ORDER BY d.day`,
+        [now],
+      );
+    return {
+      available: Number(totals.available),
+      held: Number(totals.held),
+      debt: Number(totals.debt),
+      expiringWithin7Days: Number(totals.expiring),
+      byDay: days.map((d) => ({
+        date: d.date,
+        granted: Number(d.granted),
+        spent: Number(d.spent),
+        expired: Number(d.expired),
+        voided: Number(d.voided),
+      })),
+    };
   }
 
   /**

@@ -52,6 +52,9 @@ export interface AllocationView {
   source: AllocationSource;
   planId: string | null;
   periodStart: string | null;
+  voidedAt: string | null;
+  voidedBy: string | null;
+  voidReason: string | null;
 }
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
@@ -119,4 +122,13 @@ export interface ReconcileMismatch {
 export interface TakePart {
   allocationId: string;
   amount: number;
+}
+
+/** The liability summary (GET /api/credits/summary). */
+export interface CreditSummaryView {
+  available: number;
+  held: number;
+  debt: number;
+  expiringWithin7Days: number;
+  byDay: { date: string; granted: number; spent: number; expired: number; voided: number }[];
 }

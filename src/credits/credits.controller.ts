@@ -38,6 +38,7 @@ import {
 } from './dto/check-calculate.dto.js';
 import { LedgerListResponseDto, LedgerQueryDto } from './dto/ledger.dto.js';
 import { ReconcileResponseDto } from './dto/reconcile.dto.js';
+import { CreditSummaryResponseDto } from './dto/summary.dto.js';
 
 @ApiTags('credits')
 @Controller('api/credits')
@@ -247,6 +248,17 @@ export class CreditsController {
   async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
     return this.queries.listLedger({ ...query, userId });
+  }
+
+  @Get('summary')
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'getCreditSummary',
+    summary: 'The liability summary: credits available, held, owed and expiring; 30 UTC days of movements (admin)',
+  })
+  @ApiOkResponse({ type: CreditSummaryResponseDto })
+  summary(): Promise<CreditSummaryResponseDto> {
+    return this.queries.summary();
   }
 
   @Get('reconcile')

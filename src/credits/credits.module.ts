@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
@@ -26,6 +27,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 
 @Module({
   imports: [
+    AuditModule,
     EventsModule,
     TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold, CreditAccount, CreditKeySpend]),
     AccountsModule,
@@ -46,6 +48,12 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditsBatchRepository,
     AccountLocksRepository,
   ],
-  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository, AccountLocksRepository],
+  exports: [
+    CreditsService,
+    CreditQueriesService,
+    CreditAccountsRepository,
+    CreditLimitsService,
+    AccountLocksRepository,
+  ],
 })
 export class CreditsModule {}

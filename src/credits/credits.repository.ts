@@ -23,6 +23,9 @@ export interface AllocationRow {
   source: AllocationSource;
   plan_id: string | null;
   period_start: Date | null;
+  voided_at: Date | null;
+  voided_by: string | null;
+  void_reason: string | null;
 }
 
 export interface LedgerRow {
@@ -80,7 +83,7 @@ export interface TakeSpec {
 }
 
 export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
-  source, plan_id, period_start`;
+  source, plan_id, period_start, voided_at, voided_by, void_reason`;
 
 /**
  * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 mode, $5 session id, $6 usage record
@@ -118,6 +121,9 @@ export function toAllocation(row: AllocationRow): AllocationView {
     source: row.source,
     planId: row.plan_id,
     periodStart: row.period_start?.toISOString() ?? null,
+    voidedAt: row.voided_at?.toISOString() ?? null,
+    voidedBy: row.voided_by,
+    voidReason: row.void_reason,
   };
 }
 
@@ -300,23 +306,28 @@ export class CreditsRepository {
     return rows[0] ?? null;
   }
 
-  async lockAllocation(
-    manager: EntityManager,
-    allocationId: string,
-  ): Promise<AllocationRow & { voided_at: Date | null; active: boolean }> {
-    const rows: (AllocationRow & { voided_at: Date | null; active: boolean })[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS}, voided_at, expires_at > now() AS active FROM credit_allocations WHERE id = $1 FOR UPDATE`,
+  async lockAllocation(manager: EntityManager, allocationId: string): Promise<AllocationRow & { active: boolean }> {
+    const rows: (AllocationRow & { active: boolean })[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS}, expires_at > now() AS active FROM credit_allocations WHERE id = $1 FOR UPDATE`,
       [allocationId],
     );
     return rows[0];
   }
 
-  async markVoided(manager: EntityManager, allocationId: string, voidedBy: string, reason: string | null) {
-    await manager.query(
+  /** Marks the allocation voided (the first void's who, when and why stay); answers it as stored. */
+  async markVoided(
+    manager: EntityManager,
+    allocationId: string,
+    voidedBy: string,
+    reason: string | null,
+  ): Promise<AllocationRow> {
+    const [rows]: [AllocationRow[], number] = await manager.query(
       `UPDATE credit_allocations SET voided_at = COALESCE(voided_at, now()), voided_by = COALESCE(voided_by, $2),
-              void_reason = COALESCE(void_reason, $3) WHERE id = $1`,
+              void_reason = COALESCE(void_reason, $3) WHERE id = $1
+       RETURNING ${ALLOCATION_COLUMNS}`,
       [allocationId, voidedBy, reason],
     );
+    return rows[0];
   }
 
   /**

@@ -275,11 +275,12 @@ export class CreditsService {
     manager: EntityManager,
     allocationId: string,
     input: { voidedBy: string; reason?: string | null },
-  ): Promise<AllocationView> {
+  ): Promise<{ before: AllocationView; after: AllocationView }> {
     const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
     await this.locks.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
+    const before = toAllocation(row);
     if (row.voided_at === null || row.remaining_credits > 0) {
       const balance = await this.repo.available(manager, row.user_id);
       const after = row.active ? balance - row.remaining_credits : balance;
@@ -289,8 +290,9 @@ export class CreditsService {
         this.moved('void', row.remaining_credits);
         await this.repo.balanceAlerts(manager, row.user_id, balance, after, this.config.credits.lowBalanceThresholds);
       }
-      await this.repo.markVoided(manager, allocationId, input.voidedBy, input.reason ?? null);
+      const voided = await this.repo.markVoided(manager, allocationId, input.voidedBy, input.reason ?? null);
+      return { before, after: toAllocation(voided) };
     }
-    return { ...toAllocation(row), remainingCredits: 0 };
+    return { before, after: before };
   }
 }

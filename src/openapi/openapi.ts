@@ -13,6 +13,7 @@ const TAGS: Record<string, string> = {
   usage: 'Metered usage: record (debits credits), statistics, record lists and CSV export',
   'streaming-sessions': 'Two-phase charging for streamed replies: hold, then finalize or abort',
   'api-keys': 'API keys that act as their owner with limited scopes',
+  audit: 'The audit log: every change made by a supervisor, an admin or a service key',
 };
 
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {

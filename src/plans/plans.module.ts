@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
@@ -14,7 +15,7 @@ import { SubscriptionsController } from './subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Plan, Subscription]), CreditsModule, AccountsModule, EventsModule],
+  imports: [TypeOrmModule.forFeature([Plan, Subscription]), AuditModule, CreditsModule, AccountsModule, EventsModule],
   controllers: [PlansController, SubscriptionsController],
   providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
   exports: [SubscriptionsService],

@@ -17,9 +17,21 @@ export class PlansRepository {
   ) {}
 
   /** Inserts the plan and answers it as stored; null when the id is taken. */
-  async insertPlan(plan: NewPlan): Promise<Plan | null> {
-    const result = await this.plans.createQueryBuilder().insert().values(plan).orIgnore().returning('id').execute();
-    return result.raw.length > 0 ? this.plans.findOneBy({ id: plan.id }) : null;
+  async insertPlan(manager: EntityManager, plan: NewPlan): Promise<Plan | null> {
+    const result = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Plan)
+      .values(plan)
+      .orIgnore()
+      .returning('id')
+      .execute();
+    return result.raw.length > 0 ? manager.findOneBy(Plan, { id: plan.id }) : null;
+  }
+
+  /** The plan, locked for the caller's transaction (null: unknown). */
+  lockPlan(manager: EntityManager, id: string): Promise<Plan | null> {
+    return manager.findOne(Plan, { where: { id }, lock: { mode: 'pessimistic_write' } });
   }
 
   findPlan(manager: EntityManager, id: string): Promise<Plan | null> {
@@ -43,9 +55,9 @@ export class PlansRepository {
   }
 
   /** Applies the changes and answers the plan as stored (null: unknown). */
-  async updatePlan(id: string, changes: PlanChanges): Promise<Plan | null> {
-    if (Object.keys(changes).length > 0) await this.plans.update({ id }, changes);
-    return this.plans.findOneBy({ id });
+  async updatePlan(manager: EntityManager, id: string, changes: PlanChanges): Promise<Plan | null> {
+    if (Object.keys(changes).length > 0) await manager.update(Plan, { id }, changes);
+    return manager.findOneBy(Plan, { id });
   }
 
   /** The user's live subscription, locked for the caller's transaction. */

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
 import type { CreatePlanDto, PlanResponseDto, PlanWithCountResponseDto, UpdatePlanDto } from './dto/plans.dto.js';
 import type { Plan } from './entities/plan.entity.js';
 import { PlansRepository } from './plans.repository.js';
@@ -21,12 +23,20 @@ export function toPlanDto(plan: Plan): PlanResponseDto {
 /** The plan catalogue (admin): what each period grants. Granting itself is SubscriptionsService's. */
 @Injectable()
 export class PlansService {
-  constructor(private readonly repo: PlansRepository) {}
+  constructor(
+    private readonly repo: PlansRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
 
-  async create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
-    const plan = await this.repo.insertPlan({ ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy });
-    if (!plan) throw new DomainError('PLAN_EXISTS', `Plan ${dto.id} already exists`);
-    return toPlanDto(plan);
+  create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
+    return this.tx.run(async (manager) => {
+      const plan = await this.repo.insertPlan(manager, { ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy });
+      if (!plan) throw new DomainError('PLAN_EXISTS', `Plan ${dto.id} already exists`);
+      const after = toPlanDto(plan);
+      await this.audit.record(manager, { action: 'plan.create', targetId: plan.id, before: null, after });
+      return after;
+    });
   }
 
   async list(query: { limit?: number; cursor?: string }): Promise<Page<PlanWithCountResponseDto>> {
@@ -42,9 +52,14 @@ export class PlansService {
   }
 
   /** New values apply from each subscriber's next period (a period's grant is made at its start). */
-  async update(id: string, dto: UpdatePlanDto): Promise<PlanResponseDto> {
-    const plan = await this.repo.updatePlan(id, dto);
-    if (!plan) throw new NotFoundError('Plan');
-    return toPlanDto(plan);
+  update(id: string, dto: UpdatePlanDto): Promise<PlanResponseDto> {
+    return this.tx.run(async (manager) => {
+      const old = await this.repo.lockPlan(manager, id);
+      if (!old) throw new NotFoundError('Plan');
+      const before = toPlanDto(old);
+      const after = toPlanDto((await this.repo.updatePlan(manager, id, dto)) ?? old);
+      await this.audit.record(manager, { action: 'plan.update', targetId: id, before, after });
+      return after;
+    });
   }
 }

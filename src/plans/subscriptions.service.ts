@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -35,6 +36,7 @@ export class SubscriptionsService {
     private readonly creditQueries: CreditQueriesService,
     private readonly locks: AccountLocksRepository,
     private readonly events: EventsService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -57,6 +59,8 @@ export class SubscriptionsService {
       if (live?.planId === plan.id) return toSubscriptionDto(live, plan, now);
       if (!plan.isActive) throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
       const anchor = startsAt ?? (await this.keptAnchor(m, userId, live, now)) ?? now;
+      const livePlan = live && (await this.repo.findPlan(m, live.planId));
+      const before = live && livePlan ? toSubscriptionDto(live, livePlan, now) : null;
       if (live) await this.repo.endSubscription(m, live.id, caller.userId);
       const created = await this.repo.insertSubscription(m, {
         userId,
@@ -66,17 +70,25 @@ export class SubscriptionsService {
         createdBy: caller.userId,
       });
       const renewed = await this.renew(m, created, plan, now, caller.userId, 'change');
-      return toSubscriptionDto(renewed, plan, now);
+      const after = toSubscriptionDto(renewed, plan, now);
+      await this.audit.record(m, { action: 'subscription.set', targetId: userId, before, after });
+      return after;
     });
   }
 
   async get(userId: string): Promise<SubscriptionResponseDto> {
+    const found = await this.find(userId);
+    if (!found) throw new NotFoundError('Subscription');
+    return found;
+  }
+
+  /** The user's live subscription; null when none. */
+  async find(userId: string): Promise<SubscriptionResponseDto | null> {
     const now = new Date();
     const manager = this.tx.statementManager;
     const sub = await this.repo.findLiveSubscription(manager, userId);
     const plan = sub && (await this.repo.findPlan(manager, sub.planId));
-    if (!sub || !plan) throw new NotFoundError('Subscription');
-    return toSubscriptionDto(sub, plan, now);
+    return sub && plan ? toSubscriptionDto(sub, plan, now) : null;
   }
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
@@ -89,7 +101,9 @@ export class SubscriptionsService {
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan) throw new NotFoundError('Subscription');
       await this.repo.endSubscription(m, live.id, caller.userId);
-      return { ...toSubscriptionDto(live, plan, now), nextGrantAt: null };
+      const before = toSubscriptionDto(live, plan, now);
+      await this.audit.record(m, { action: 'subscription.delete', targetId: userId, before, after: null });
+      return { ...before, nextGrantAt: null };
     });
   }
 

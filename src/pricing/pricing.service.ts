@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
@@ -92,6 +93,7 @@ export class PricingService implements OnApplicationBootstrap {
     private readonly repository: PricingRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -203,7 +205,7 @@ export class PricingService implements OnApplicationBootstrap {
       const rule = await this.tx.run(async (manager) => {
         await this.repository.lockModel(manager, input.modelId);
         await this.repository.closeOpenRule(manager, input.modelId, from);
-        return this.repository.insert(manager, {
+        const created = await this.repository.insert(manager, {
           modelId: input.modelId,
           pricePer1kTokens: input.pricePer1kTokens,
           outputPricePer1kTokens: input.outputPricePer1kTokens ?? null,
@@ -212,6 +214,13 @@ export class PricingService implements OnApplicationBootstrap {
           effectiveTo: input.effectiveTo ?? null,
           createdBy: input.createdBy,
         });
+        await this.audit.record(manager, {
+          action: 'pricing.create',
+          targetId: created.id,
+          before: null,
+          after: toView(created),
+        });
+        return created;
       });
       return toView(rule);
     } finally {

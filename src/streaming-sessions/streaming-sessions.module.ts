@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
@@ -17,6 +18,7 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 @Module({
   imports: [
+    AuditModule,
     TypeOrmModule.forFeature([StreamingSession]),
     AccountsModule,
     ApiKeysModule,

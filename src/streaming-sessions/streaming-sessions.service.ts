@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
+import { AuditService, isAuditedActor } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -71,6 +72,7 @@ export class StreamingSessionsService {
     private readonly usage: UsageService,
     private readonly metering: MeteringService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
@@ -149,7 +151,11 @@ export class StreamingSessionsService {
       outputTokens: tokens.outputTokens,
     };
     const billed = await this.metering.billed(caller, dto);
-    return abortAnswer(await this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted'));
+    // A service principal aborting another user's session (a stuck one) is an operator's change:
+    // audited, so settled and recorded in one transaction.
+    const audited = billed.userId !== caller.userId && isAuditedActor(caller);
+    const abort = () => this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted', audited);
+    return abortAnswer(audited ? await this.tx.run(abort) : await abort());
   }
 
   /**
@@ -165,6 +171,7 @@ export class StreamingSessionsService {
     request: SettlementRequest,
     tokens: TokenCounts,
     status: SettledStatus,
+    audited = false,
   ): Promise<SettledSession> {
     const split = tokens.inputTokens !== null;
     const priced = { input: split ? tokens.inputTokens! : tokens.total, output: split ? tokens.outputTokens! : 0 };
@@ -185,7 +192,17 @@ export class StreamingSessionsService {
     const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
-    if (row.settle && settled) return settled;
+    if (row.settle && settled) {
+      if (audited) {
+        await this.audit.record(this.tx.statementManager, {
+          action: 'session.abort',
+          targetId: `${billed.userId}/${sessionId}`,
+          before: { userId: billed.userId, sessionId, status: 'active' },
+          after: abortAnswer(settled),
+        });
+      }
+      return settled;
+    }
     if (settled) return this.replayOrConflict(row, settled, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');

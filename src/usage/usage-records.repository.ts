@@ -4,13 +4,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { InsertAfterTake } from '../credits/credits.repository.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
-import { type DateRange, rangeSql } from './usage-dates.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
 export type BillingStatus = 'billed' | 'needs_review';

@@ -4,6 +4,7 @@ import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { TooManyExportsError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { parseDateRange } from '../common/validation/date-range.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -11,7 +12,6 @@ import { CsvExportStream } from './csv-export-stream.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { ExportSlots } from './export-slots.js';
 import { csvLine, csvNumber, csvText } from './usage-csv.js';
-import { parseDateRange } from './usage-dates.js';
 import {
   type RecordsFilter,
   type RecordSqlRow,

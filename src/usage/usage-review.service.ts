@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination.js';
@@ -40,6 +41,7 @@ export class UsageReviewService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(CreditAccountsRepository) private readonly creditAccounts: CreditAccountsRepository,
     @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   async list(query: { status?: 'open' | 'resolved'; limit?: number; cursor?: string }): Promise<ReviewListResponseDto> {
@@ -75,7 +77,9 @@ export class UsageReviewService {
         note: dto.note ?? null,
         collected,
       });
-      return toItem(resolved);
+      const after = toItem(resolved);
+      await this.audit.record(m, { action: 'usage.resolve', targetId: id, before: toItem(row), after });
+      return after;
     });
   }
 }

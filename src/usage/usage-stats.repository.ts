@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { queryReplica } from '../database/replica-reads.js';
-import { type DateRange, rangeSql } from './usage-dates.js';
 import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
 
 /** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */

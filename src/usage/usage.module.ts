@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
@@ -20,7 +21,14 @@ import { UsageStatsRepository } from './usage-stats.repository.js';
 import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageRecord]), ApiKeysModule, CreditsModule, PricingModule, AccountsModule],
+  imports: [
+    TypeOrmModule.forFeature([UsageRecord]),
+    ApiKeysModule,
+    AuditModule,
+    CreditsModule,
+    PricingModule,
+    AccountsModule,
+  ],
   controllers: [UsageController, UsageReviewController],
   providers: [
     UsageService,

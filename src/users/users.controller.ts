@@ -1,9 +1,12 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ListUsersQueryDto, UserListResponseDto, UserResponseDto } from './dto/user.dto.js';
+import { UserOverviewDto } from './dto/user-overview.dto.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -21,9 +24,31 @@ export class UsersController {
 
   @Get()
   @Auth('supervisor')
-  @ApiOperation({ operationId: 'listUsers', summary: 'List accounts (search by id, email or username)' })
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'List accounts with their credits (search, sort, filter by debt or plan)',
+    description:
+      'Items add `heldCredits` and `debt`. `sort`: `created` (default, oldest first), `-created`, `-balance` or ' +
+      '`-debt` (largest first; ties by user id). A cursor belongs to the sort it was made with.',
+  })
   @ApiOkResponse({ type: UserListResponseDto })
   list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
     return this.users.list(query);
+  }
+
+  @Get(':userId')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'getUserOverview',
+    summary: 'One user at a glance (supervisor)',
+    description:
+      'The account with its available, held and owed credits, its live subscription (or null), its spend ' +
+      'limits and the low-balance alert thresholds in force.',
+  })
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiOkResponse({ type: UserOverviewDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  overview(@Param('userId') userId: string): Promise<UserOverviewDto> {
+    return this.users.overview(userId);
   }
 }

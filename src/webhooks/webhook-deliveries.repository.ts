@@ -166,11 +166,14 @@ export class WebhookDeliveriesRepository {
     );
   }
 
-  /** Queues a failed delivery again with a fresh retry window; false when it is not failed. */
-  async requeueFailed(manager: EntityManager, id: string, now: Date): Promise<boolean> {
+  /**
+   * Queues a finished delivery (failed or succeeded) again with a fresh retry window: the same event,
+   * so the same webhook-id and body. False when it is not finished.
+   */
+  async requeue(manager: EntityManager, id: string, now: Date): Promise<boolean> {
     const [rows]: [unknown[], number] = await manager.query(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, queued_at = $2
-        WHERE id = $1 AND status = 'failed'
+        WHERE id = $1 AND status IN ('failed', 'succeeded')
        RETURNING id`,
       [id, now],
     );
@@ -187,18 +190,19 @@ export class WebhookDeliveriesRepository {
   async find(
     manager: EntityManager,
     id: string,
-  ): Promise<{ status: DeliveryStatus; endpoint_id: string; is_active: boolean } | null> {
+  ): Promise<{ status: DeliveryStatus; endpoint_id: string; event_id: string; is_active: boolean } | null> {
     await manager.query(
       `SELECT 1 FROM events e WHERE e.id = (SELECT d.event_id FROM webhook_deliveries d WHERE d.id = $1) FOR KEY SHARE`,
       [id],
     );
-    const rows: { status: DeliveryStatus; endpoint_id: string; is_active: boolean }[] = await manager.query(
-      `SELECT d.status, d.endpoint_id, w.is_active
+    const rows: { status: DeliveryStatus; endpoint_id: string; event_id: string; is_active: boolean }[] =
+      await manager.query(
+        `SELECT d.status, d.endpoint_id, d.event_id, w.is_active
          FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
         WHERE d.id = $1
           FOR UPDATE OF d`,
-      [id],
-    );
+        [id],
+      );
     return rows[0] ?? null;
   }
 

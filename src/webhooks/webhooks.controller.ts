@@ -196,8 +196,11 @@ export class WebhooksController {
   @ApiParam({ name: 'id', format: 'uuid', example: '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f' })
   @ApiOperation({
     operationId: 'retryWebhookDelivery',
-    summary: 'Queue a failed delivery again',
-    description: 'Attempted again at once, with a fresh 3-day retry window and the same webhook-id.',
+    summary: 'Queue a delivery again (failed or succeeded)',
+    description:
+      'Attempted again at once, with a fresh 3-day retry window, the same webhook-id and the same body. A ' +
+      'succeeded delivery is sent again too (a receiver that lost it); a pending one is queued already and ' +
+      'stays as it is.',
   })
   @ApiAcceptedResponse({ type: AcceptedRetryResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
@@ -207,16 +210,9 @@ export class WebhooksController {
     examples: notFoundExample('Delivery'),
   })
   @ApiConflictResponse({
-    description: 'The delivery is not failed, or its endpoint is not active',
+    description: 'Its endpoint is not active',
     type: ErrorResponseDto,
-    examples: {
-      notFailed: domainErrorExample(
-        'DELIVERY_NOT_RETRYABLE',
-        'Only a failed delivery can be retried (this one is pending)',
-        'The delivery is still pending',
-      ),
-      inactive: INACTIVE,
-    },
+    examples: { inactive: INACTIVE },
   })
   retry(@Param('id', new ParseUUIDPipe()) id: string): Promise<AcceptedRetryResponseDto> {
     return this.webhooks.retry(id);

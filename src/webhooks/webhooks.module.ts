@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { WebhookDeliveryWorker } from './delivery.worker.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
@@ -13,7 +14,7 @@ import { WebhooksService } from './webhooks.service.js';
 
 /** Webhook endpoints and the delivery worker; the events they carry come from EventsModule's outbox. */
 @Module({
-  imports: [EventsModule, TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery])],
+  imports: [AuditModule, EventsModule, TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery])],
   controllers: [WebhooksController],
   providers: [
     WebhookEndpointsRepository,

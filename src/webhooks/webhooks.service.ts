@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -72,6 +73,7 @@ export class WebhooksService {
     private readonly tx: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly resolver: WebhookResolver,
+    private readonly audit: AuditService,
   ) {
     this.secrets = new SecretBox(config.webhooks.secretKey);
   }
@@ -89,16 +91,23 @@ export class WebhooksService {
     const url = await this.checkUrl(dto.url);
     const id = randomUUID();
     const secret = generateSecret();
-    const endpoint = await this.tx.run((m) =>
-      this.endpoints.insert(m, {
+    const endpoint = await this.tx.run(async (m) => {
+      const inserted = await this.endpoints.insert(m, {
         id,
         url,
         events: dto.events,
         description: dto.description ?? null,
         secretEncrypted: this.secrets.seal(secret, id),
         createdBy: user.userId,
-      }),
-    );
+      });
+      await this.audit.record(m, {
+        action: 'webhook.create',
+        targetId: id,
+        before: null,
+        after: toWebhookView(inserted),
+      });
+      return inserted;
+    });
     return { ...toWebhookView(endpoint), secret };
   }
 
@@ -137,7 +146,9 @@ export class WebhooksService {
         Object.assign(patch, { isActive: false, disabledReason: null });
         if (current.isActive) await this.deliveries.failPendingOfEndpoint(m, id, 'endpoint paused by an admin');
       }
-      return toWebhookView(await this.endpoints.update(m, id, patch));
+      const after = toWebhookView(await this.endpoints.update(m, id, patch));
+      await this.audit.record(m, { action: 'webhook.update', targetId: id, before: toWebhookView(current), after });
+      return after;
     });
   }
 
@@ -146,7 +157,9 @@ export class WebhooksService {
       const endpoint = await this.endpoints.find(m, id, true);
       if (!endpoint) throw new NotFoundError('Webhook');
       await this.endpoints.delete(m, id);
-      return { ...toWebhookView(endpoint), isActive: false };
+      const before = toWebhookView(endpoint);
+      await this.audit.record(m, { action: 'webhook.delete', targetId: id, before, after: null });
+      return { ...before, isActive: false };
     });
   }
 
@@ -156,10 +169,16 @@ export class WebhooksService {
     await this.tx.run(async (m) => {
       const endpoint = await this.endpoints.find(m, id, true);
       if (!endpoint) throw new NotFoundError('Webhook');
-      await this.endpoints.update(m, id, {
+      const updated = await this.endpoints.update(m, id, {
         secretEncrypted: this.secrets.seal(secret, id),
         previousSecretEncrypted: endpoint.secretEncrypted,
         previousSecretExpiresAt,
+      });
+      await this.audit.record(m, {
+        action: 'webhook.rotate_secret',
+        targetId: id,
+        before: toWebhookView(endpoint),
+        after: { ...toWebhookView(updated), previousSecretExpiresAt: previousSecretExpiresAt.toISOString() },
       });
     });
     return { id, secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() };
@@ -186,14 +205,18 @@ export class WebhooksService {
     return this.tx.run(async (m) => {
       const delivery = await this.deliveries.find(m, deliveryId);
       if (!delivery) throw new NotFoundError('Delivery');
-      if (delivery.status !== 'failed') {
-        throw new DomainError(
-          'DELIVERY_NOT_RETRYABLE',
-          `Only a failed delivery can be retried (this one is ${delivery.status})`,
-        );
-      }
       if (!delivery.is_active) throw new DomainError('WEBHOOK_INACTIVE', 'The webhook is not active; enable it first');
-      await this.deliveries.requeueFailed(m, deliveryId, new Date(this.clock.now()));
+      // A pending delivery is queued already (and may be mid-attempt under another instance's lease).
+      if (delivery.status !== 'pending') {
+        await this.deliveries.requeue(m, deliveryId, new Date(this.clock.now()));
+        const target = { endpointId: delivery.endpoint_id, eventId: delivery.event_id };
+        await this.audit.record(m, {
+          action: 'webhook.retry',
+          targetId: deliveryId,
+          before: { ...target, status: delivery.status },
+          after: { ...target, status: 'pending' },
+        });
+      }
       return { id: deliveryId, status: 'pending' as const };
     });
   }

@@ -74,11 +74,34 @@ function decode(cursor: string): Record<string, unknown> {
 export function decodeTimeCursor(
   cursor: string | undefined,
   id: Exclude<CursorId, 'bigint'>,
+  tag?: string,
 ): { t: string; id: string } | null {
   if (!cursor) return null;
   const value = decode(cursor);
-  if (typeof value.t === 'string' && CURSOR_TIME.test(value.t) && parseInstant(value.t) && validId(value.id, id))
+  if (
+    value.s === tag &&
+    typeof value.t === 'string' &&
+    CURSOR_TIME.test(value.t) &&
+    parseInstant(value.t) &&
+    validId(value.id, id)
+  )
     return { t: value.t, id: value.id };
+  throw new DomainError('VALIDATION', 'cursor is not valid');
+}
+
+/**
+ * The codec for pages ordered by a non-negative bigint (a balance, a debt) and an id. `tag` names
+ * the order the cursor was made for (`s` in the cursor), so a cursor of another order is a 400
+ * rather than a page of the wrong rows.
+ */
+export function decodeCountCursor(
+  cursor: string | undefined,
+  id: Exclude<CursorId, 'bigint'>,
+  tag?: string,
+): { n: string; id: string } | null {
+  if (!cursor) return null;
+  const value = decode(cursor);
+  if (value.s === tag && validId(value.n, 'bigint') && validId(value.id, id)) return { n: value.n, id: value.id };
   throw new DomainError('VALIDATION', 'cursor is not valid');
 }
 

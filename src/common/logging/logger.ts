@@ -47,6 +47,7 @@ class RequestContext {
 
   constructor(
     private readonly root: Pino,
+    readonly req: Request,
     readonly id: string,
     readonly method: string,
     readonly url: string,
@@ -78,7 +79,7 @@ export function requestLogging(root: Pino) {
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     (req as Request & { id: string }).id = id;
     res.setHeader('X-Request-Id', id);
-    const context = new RequestContext(root, id, req.method, req.originalUrl || req.url);
+    const context = new RequestContext(root, req, id, req.method, req.originalUrl || req.url);
     const start = Date.now();
     let done = false;
     const onComplete = (err?: unknown) => {
@@ -106,6 +107,16 @@ export function requestLogging(root: Pino) {
     res.on('error', onComplete);
     requestContext.run(context, next);
   };
+}
+
+/**
+ * The request being served in the current async context, until its answer is sent; undefined in
+ * jobs and workers. For what belongs to the request rather than to any one call (its id, its
+ * authenticated caller), such as the audit log's actor.
+ */
+export function currentRequest(): Request | undefined {
+  const context = requestContext.getStore();
+  return context && !context.finished ? context.req : undefined;
 }
 
 /** Nest's logger interface on top of pino, picking up the current request's child logger. */

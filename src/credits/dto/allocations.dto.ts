@@ -93,6 +93,15 @@ export class AllocationResponseDto extends AllocationOriginDto {
 
   @ApiProperty({ type: String, nullable: true, example: 'November top-up' })
   notes: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'When it was voided (null unless voided)' })
+  voidedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Who voided it (null unless voided)' })
+  voidedBy: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The reason given (null unless given)' })
+  voidReason: string | null;
 }
 
 export class AllocationListResponseDto {

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsUUID } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { LEDGER_KINDS } from '../credit-views.js';
+import { LEDGER_KINDS, type LedgerKind } from '../credit-views.js';
 
 export class LedgerQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
@@ -14,6 +16,36 @@ export class LedgerQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUserId()
   userId?: string;
+
+  @ApiPropertyOptional({ enum: LEDGER_KINDS, example: 'void', description: 'Only entries of this kind' })
+  @IsOptional()
+  @IsIn(LEDGER_KINDS)
+  kind?: LedgerKind;
+
+  @ApiPropertyOptional({
+    example: '2026-11-01',
+    description: 'Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
+  })
+  @IsOptional()
+  @IsInstant()
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-30',
+    description: 'Entries at or before; a date-only value includes that UTC day',
+  })
+  @IsOptional()
+  @IsInstant()
+  to?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a',
+    description: 'Only entries of this allocation',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  allocationId?: string;
 }
 
 export class LedgerEntryDto {

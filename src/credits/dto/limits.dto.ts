@@ -79,6 +79,13 @@ export class AlertThresholdsResponseDto {
   @ApiProperty({ example: 'bob' })
   userId: string;
 
-  @ApiProperty({ type: 'integer', isArray: true, example: [1000, 100, 0] })
+  @ApiProperty({ type: 'integer', isArray: true, example: [1000, 100, 0], description: 'Largest first' })
   thresholds: number[];
+
+  @ApiProperty({
+    enum: ['user', 'default'],
+    example: 'user',
+    description: '`user`: set for this user (PUT); `default`: LOW_BALANCE_THRESHOLDS applies',
+  })
+  source: 'user' | 'default';
 }

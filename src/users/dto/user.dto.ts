@@ -1,9 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 import { type Role, ROLES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { toBoolean } from '../../common/validation/booleans.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { USER_SORTS, type UserSort } from '../users.repository.js';
 
 export class UserResponseDto {
   @ApiProperty({ example: 'alice', maxLength: 50 })
@@ -25,9 +28,21 @@ export class UserResponseDto {
   totalCredits: number;
 }
 
+/** A user in the operators' list: the account with its held credits and debt. */
+export class UserListItemDto extends UserResponseDto {
+  @ApiProperty({ example: 120, description: 'Credits held by active streaming sessions (already out of totalCredits)' })
+  heldCredits: number;
+
+  @ApiProperty({
+    example: 0,
+    description: 'Credits owed (spent through the overdraft); repaid first by the next grant',
+  })
+  debt: number;
+}
+
 export class UserListResponseDto {
-  @ApiProperty({ type: [UserResponseDto] })
-  items: UserResponseDto[];
+  @ApiProperty({ type: [UserListItemDto] })
+  items: UserListItemDto[];
 
   @ApiProperty({ type: String, nullable: true, example: null })
   nextCursor: string | null;
@@ -43,4 +58,31 @@ export class ListUsersQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(100)
   search?: string;
+  @ApiPropertyOptional({
+    enum: USER_SORTS,
+    default: 'created',
+    example: '-balance',
+    description: '`created` (oldest first), `-created` (newest first), `-balance` or `-debt` (largest first)',
+  })
+  @IsOptional()
+  @IsIn(USER_SORTS)
+  sort?: UserSort;
+
+  @ApiPropertyOptional({ example: true, description: 'Only users with debt (true) or without (false)' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  hasDebt?: boolean;
+
+  @ApiPropertyOptional({
+    example: 'pro',
+    maxLength: 50,
+    description: 'Only users whose live subscription is to this plan',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @Matches(/^[a-z0-9-]+$/, { message: 'planId may hold only lowercase letters, digits and -' })
+  @MaxLength(50)
+  planId?: string;
 }

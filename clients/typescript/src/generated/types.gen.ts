@@ -43,9 +43,73 @@ export type ErrorResponseDto = {
     requestId?: string;
 };
 
+export type UserListItemDto = {
+    userId: string;
+    email: string | null;
+    username: string | null;
+    role: 'user' | 'supervisor' | 'admin';
+    createdAt: string;
+    /**
+     * Credits available now (unexpired allocations, holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions (already out of totalCredits)
+     */
+    heldCredits: number;
+    /**
+     * Credits owed (spent through the overdraft); repaid first by the next grant
+     */
+    debt: number;
+};
+
 export type UserListResponseDto = {
-    items: Array<UserResponseDto>;
+    items: Array<UserListItemDto>;
     nextCursor: string | null;
+};
+
+export type UserLimitsDto = {
+    /**
+     * Credits the user may spend beyond the balance
+     */
+    overdraftLimit: number;
+    /**
+     * The user’s own hourly spend limit (null: the default applies)
+     */
+    maxCreditsPerHour: number | null;
+    /**
+     * The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)
+     */
+    effectiveMaxCreditsPerHour: number | null;
+};
+
+export type UserOverviewDto = {
+    userId: string;
+    email: string | null;
+    username: string | null;
+    role: 'user' | 'supervisor' | 'admin';
+    createdAt: string;
+    /**
+     * Credits available now (unexpired allocations, holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions (already out of totalCredits)
+     */
+    heldCredits: number;
+    /**
+     * Credits owed (spent through the overdraft); repaid first by the next grant
+     */
+    debt: number;
+    /**
+     * The live subscription (null: none)
+     */
+    subscription: SubscriptionResponseDto | null;
+    limits: UserLimitsDto;
+    /**
+     * Low-balance alert thresholds in force (the user’s own, else LOW_BALANCE_THRESHOLDS), largest first
+     */
+    alertThresholds: Array<number>;
 };
 
 export type PricingRuleResponseDto = {
@@ -267,6 +331,18 @@ export type AllocationResponseDto = {
     allocatedAt: string;
     expiresAt: string;
     notes: string | null;
+    /**
+     * When it was voided (null unless voided)
+     */
+    voidedAt: string | null;
+    /**
+     * Who voided it (null unless voided)
+     */
+    voidedBy: string | null;
+    /**
+     * The reason given (null unless given)
+     */
+    voidReason: string | null;
 };
 
 export type AllocationListResponseDto = {
@@ -306,6 +382,52 @@ export type LedgerEntryDto = {
 export type LedgerListResponseDto = {
     items: Array<LedgerEntryDto>;
     nextCursor: string | null;
+};
+
+export type CreditSummaryDayDto = {
+    /**
+     * A UTC day
+     */
+    date: string;
+    /**
+     * Credits granted (`grant` entries)
+     */
+    granted: number;
+    /**
+     * Credits spent: debits, holds net of their releases, and overdraft
+     */
+    spent: number;
+    /**
+     * Credits that expired unused
+     */
+    expired: number;
+    /**
+     * Credits removed by voids
+     */
+    voided: number;
+};
+
+export type CreditSummaryResponseDto = {
+    /**
+     * Credits available now, all users (holds are out)
+     */
+    available: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    held: number;
+    /**
+     * Credits owed by users (overdraft debt)
+     */
+    debt: number;
+    /**
+     * Of `available`, what expires within the next 7 days unless spent
+     */
+    expiringWithin7Days: number;
+    /**
+     * The last 30 UTC days, oldest first, today (UTC) last; days without movements are zeros
+     */
+    byDay: Array<CreditSummaryDayDto>;
 };
 
 export type ReconcileMismatchDto = {
@@ -359,15 +481,22 @@ export type CreditLimitsResponseDto = {
     debt: number;
 };
 
+export type AlertThresholdsResponseDto = {
+    userId: string;
+    /**
+     * Largest first
+     */
+    thresholds: Array<number>;
+    /**
+     * `user`: set for this user (PUT); `default`: LOW_BALANCE_THRESHOLDS applies
+     */
+    source: 'user' | 'default';
+};
+
 export type PutAlertThresholdsDto = {
     /**
      * Balances that trigger balance.low when a movement crosses below them (at most 10)
      */
-    thresholds: Array<number>;
-};
-
-export type AlertThresholdsResponseDto = {
-    userId: string;
     thresholds: Array<number>;
 };
 
@@ -1264,6 +1393,53 @@ export type AcceptedRetryResponseDto = {
     status: string;
 };
 
+export type AuditActorDto = {
+    userId: string;
+    /**
+     * The role at the time of the change
+     */
+    role: 'user' | 'supervisor' | 'admin';
+    via: 'jwt' | 'api-key';
+    /**
+     * When via is api-key
+     */
+    apiKeyId?: string;
+};
+
+export type AuditTargetDto = {
+    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    id: string;
+};
+
+export type AuditEntryDto = {
+    id: string;
+    at: string;
+    actor: AuditActorDto;
+    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    target: AuditTargetDto;
+    /**
+     * The object before the change (null when it was created); secrets never appear
+     */
+    before: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * The object after the change (null when it was deleted); secrets never appear
+     */
+    after: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * The X-Request-Id of the change
+     */
+    requestId: string | null;
+};
+
+export type AuditListResponseDto = {
+    items: Array<AuditEntryDto>;
+    nextCursor: string | null;
+};
+
 export type GetLivenessData = {
     body?: never;
     path?: never;
@@ -1484,6 +1660,18 @@ export type ListUsersData = {
          * Case-insensitive match on user id, email or username
          */
         search?: string;
+        /**
+         * `created` (oldest first), `-created` (newest first), `-balance` or `-debt` (largest first)
+         */
+        sort?: 'created' | '-created' | '-balance' | '-debt';
+        /**
+         * Only users with debt (true) or without (false)
+         */
+        hasDebt?: boolean;
+        /**
+         * Only users whose live subscription is to this plan
+         */
+        planId?: string;
     };
     url: '/api/users';
 };
@@ -1526,6 +1714,58 @@ export type ListUsersResponses = {
 };
 
 export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type GetUserOverviewData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}';
+};
+
+export type GetUserOverviewErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetUserOverviewError = GetUserOverviewErrors[keyof GetUserOverviewErrors];
+
+export type GetUserOverviewResponses = {
+    200: UserOverviewDto;
+};
+
+export type GetUserOverviewResponse = GetUserOverviewResponses[keyof GetUserOverviewResponses];
 
 export type ListCurrentPricesData = {
     body?: never;
@@ -2163,6 +2403,22 @@ export type ListLedgerData = {
          * Whose ledger (default: the caller; others need supervisor)
          */
         userId?: string;
+        /**
+         * Only entries of this kind
+         */
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+        /**
+         * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Entries at or before; a date-only value includes that UTC day
+         */
+        to?: string;
+        /**
+         * Only entries of this allocation
+         */
+        allocationId?: string;
     };
     url: '/api/credits/ledger';
 };
@@ -2209,6 +2465,52 @@ export type ListLedgerResponses = {
 };
 
 export type ListLedgerResponse = ListLedgerResponses[keyof ListLedgerResponses];
+
+export type GetCreditSummaryData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/credits/summary';
+};
+
+export type GetCreditSummaryErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetCreditSummaryError = GetCreditSummaryErrors[keyof GetCreditSummaryErrors];
+
+export type GetCreditSummaryResponses = {
+    200: CreditSummaryResponseDto;
+};
+
+export type GetCreditSummaryResponse = GetCreditSummaryResponses[keyof GetCreditSummaryResponses];
 
 export type ReconcileCreditsData = {
     body?: never;
@@ -2359,6 +2661,58 @@ export type SetCreditLimitsResponses = {
 };
 
 export type SetCreditLimitsResponse = SetCreditLimitsResponses[keyof SetCreditLimitsResponses];
+
+export type GetAlertThresholdsData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/credits/alerts/{userId}';
+};
+
+export type GetAlertThresholdsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAlertThresholdsError = GetAlertThresholdsErrors[keyof GetAlertThresholdsErrors];
+
+export type GetAlertThresholdsResponses = {
+    200: AlertThresholdsResponseDto;
+};
+
+export type GetAlertThresholdsResponse = GetAlertThresholdsResponses[keyof GetAlertThresholdsResponses];
 
 export type SetAlertThresholdsData = {
     body: PutAlertThresholdsDto;
@@ -4568,7 +4922,7 @@ export type RetryWebhookDeliveryErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The delivery is not failed, or its endpoint is not active; or: A request with this Idempotency-Key is still in progress
+     * Its endpoint is not active; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -4600,3 +4954,70 @@ export type RetryWebhookDeliveryResponses = {
 };
 
 export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
+
+export type ListAuditEntriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * The acting user id
+         */
+        actor?: string;
+        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        targetId?: string;
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        to?: string;
+    };
+    url: '/api/audit';
+};
+
+export type ListAuditEntriesErrors = {
+    /**
+     * Invalid query, dates or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListAuditEntriesError = ListAuditEntriesErrors[keyof ListAuditEntriesErrors];
+
+export type ListAuditEntriesResponses = {
+    200: AuditListResponseDto;
+};
+
+export type ListAuditEntriesResponse = ListAuditEntriesResponses[keyof ListAuditEntriesResponses];

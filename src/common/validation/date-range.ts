@@ -1,5 +1,5 @@
-import { DomainError } from '../common/errors/domain-error.js';
-import { type Instant, MAX_INSTANT_MS, parseInstant } from '../common/validation/dates.js';
+import { DomainError } from '../errors/domain-error.js';
+import { type Instant, MAX_INSTANT_MS, parseInstant } from './dates.js';
 
 /** A time window for SQL: `start` inclusive; `end` inclusive (a datetime) or exclusive (a date-only end). */
 export interface DateRange {
@@ -21,12 +21,17 @@ function parseBound(name: string, value: string): Instant {
 }
 
 /**
- * Inclusive bounds: a date-only `startDate` starts at 00:00 UTC, a date-only `endDate` includes that
+ * Inclusive bounds (named `startDate`/`endDate` unless `names` says otherwise, e.g. `from`/`to`):
+ * a date-only `startDate` starts at 00:00 UTC, a date-only `endDate` includes that
  * whole UTC day (the bound becomes the next midnight, exclusive). startDate after endDate → 400.
  */
-export function parseDateRange(startDate?: string, endDate?: string): DateRange {
-  const start = startDate === undefined ? null : parseBound('startDate', startDate);
-  const end = endDate === undefined ? null : parseBound('endDate', endDate);
+export function parseDateRange(
+  startDate?: string,
+  endDate?: string,
+  names: [start: string, end: string] = ['startDate', 'endDate'],
+): DateRange {
+  const start = startDate === undefined ? null : parseBound(names[0], startDate);
+  const end = endDate === undefined ? null : parseBound(names[1], endDate);
   let endIso: string | null = null;
   let endMs = Infinity;
   let endInclusive = true;
@@ -42,7 +47,7 @@ export function parseDateRange(startDate?: string, endDate?: string): DateRange 
     }
   }
   if (start && (endInclusive ? start.ms > endMs : start.ms >= endMs)) {
-    throw new DomainError('VALIDATION', 'startDate must not be after endDate');
+    throw new DomainError('VALIDATION', `${names[0]} must not be after ${names[1]}`);
   }
   return { start: start?.iso ?? null, end: endIso, endInclusive };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseDateRange } from './usage-dates.js';
+import { parseDateRange } from './date-range.js';
 
 describe('parseDateRange', () => {
   it('makes a date-only end include its whole UTC day (exclusive next midnight)', () => {

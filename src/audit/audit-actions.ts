@@ -1,0 +1,48 @@
+/**
+ * Every action the audit log records (CONTRACT "Audit log"), with the type of object it targets.
+ * `pricing.import` is written by the pricing import route; `session.abort` only when a service
+ * principal aborts another user's session.
+ */
+export const AUDIT_ACTIONS = {
+  'credits.allocate': 'allocation',
+  'credits.void': 'allocation',
+  'credits.limits.set': 'user',
+  'credits.alerts.set': 'user',
+  'usage.resolve': 'usage_record',
+  'pricing.create': 'pricing_rule',
+  'pricing.import': 'pricing_import',
+  'plan.create': 'plan',
+  'plan.update': 'plan',
+  'subscription.set': 'user',
+  'subscription.delete': 'user',
+  'api_key.create': 'api_key',
+  'api_key.update': 'api_key',
+  'api_key.revoke': 'api_key',
+  'webhook.create': 'webhook',
+  'webhook.update': 'webhook',
+  'webhook.delete': 'webhook',
+  'webhook.rotate_secret': 'webhook',
+  'webhook.retry': 'webhook_delivery',
+  'session.abort': 'streaming_session',
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+export type AuditTargetType = (typeof AUDIT_ACTIONS)[AuditAction];
+
+export const AUDIT_ACTION_NAMES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+export const AUDIT_TARGET_TYPES = [...new Set(Object.values(AUDIT_ACTIONS))] as AuditTargetType[];
+
+/** Keys that never reach an entry, wherever they appear in `before`/`after` (secrets, key material). */
+export const SECRET_KEYS = new Set(['secret', 'secretEncrypted', 'key', 'keyHash', 'hash', 'plaintext']);
+
+/** A copy of `value` as JSON with every secret key removed, at any depth. */
+export function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value instanceof Date) return value.toISOString();
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!SECRET_KEYS.has(k) && v !== undefined) out[k] = withoutSecrets(v);
+  }
+  return out;
+}

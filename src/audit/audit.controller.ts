@@ -1,0 +1,30 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { Auth } from '../auth/auth.decorator.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { DEFAULT_LIMIT } from '../common/http/pagination.js';
+import { AuditService } from './audit.service.js';
+import { AuditListResponseDto, AuditQueryDto } from './dto/audit.dto.js';
+
+@ApiTags('audit')
+@Controller('api/audit')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'listAuditEntries',
+    summary: 'Changes made by supervisors, admins and service keys, newest first',
+    description:
+      'One entry per change, written in the change’s own transaction: who (`actor`), what (`action`, `target`), ' +
+      'the object `before` and `after` (secrets never appear) and the request’s `X-Request-Id`. `from`/`to` are ' +
+      'inclusive bounds on `at`. The log is append-only: the database refuses to update or delete an entry.',
+  })
+  @ApiOkResponse({ type: AuditListResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid query, dates or cursor', type: ErrorResponseDto })
+  list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
+    return this.audit.list(query, query.limit ?? DEFAULT_LIMIT);
+  }
+}

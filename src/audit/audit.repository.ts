@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+
+export interface AuditInsert {
+  actorUserId: string;
+  actorRole: string;
+  actorVia: 'jwt' | 'api-key';
+  actorApiKeyId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  range: DateRange;
+  after: { t: string; id: string } | null;
+}
+
+export interface AuditSqlRow {
+  id: string;
+  at: string;
+  actor_user_id: string;
+  actor_role: string;
+  actor_via: 'jwt' | 'api-key';
+  actor_api_key_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  request_id: string | null;
+  t_key: string;
+}
+
+/** audit_log: appended in the caller's transaction, read newest first. Nothing here updates or deletes. */
+@Injectable()
+export class AuditRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * `at` is the transaction's time cut to milliseconds, the precision it is shown at: a time read
+   * from an entry, used as a `from`/`to` bound, then finds that entry.
+   */
+  async insert(manager: EntityManager, e: AuditInsert): Promise<void> {
+    await manager.query(
+      `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type, target_id,
+                              before, after, request_id)
+       VALUES (date_trunc('milliseconds', now()), $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)`,
+      [
+        e.actorUserId,
+        e.actorRole,
+        e.actorVia,
+        e.actorApiKeyId,
+        e.action,
+        e.targetType,
+        e.targetId,
+        e.before === null ? null : JSON.stringify(e.before),
+        e.after === null ? null : JSON.stringify(e.after),
+        e.requestId,
+      ],
+    );
+  }
+
+  list(filter: AuditFilter, limit: number): Promise<AuditSqlRow[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const add = (sql: (n: number) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(params.length));
+    };
+    if (filter.actor !== undefined) add((n) => `a.actor_user_id = $${n}`, filter.actor);
+    if (filter.action !== undefined) add((n) => `a.action = $${n}`, filter.action);
+    if (filter.targetType !== undefined) add((n) => `a.target_type = $${n}`, filter.targetType);
+    if (filter.targetId !== undefined) add((n) => `a.target_id = $${n}`, filter.targetId);
+    where.push(...rangeSql(filter.range, 'a.at', params));
+    if (filter.after) {
+      params.push(filter.after.t, filter.after.id);
+      where.push(`(a.at, a.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit + 1);
+    return this.dataSource.query(
+      `SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
+              a.actor_user_id, a.actor_role, a.actor_via, a.actor_api_key_id, a.action, a.target_type, a.target_id,
+              a.before, a.after, a.request_id, ${cursorTimestampSql('a.at')} AS t_key
+         FROM audit_log a
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY a.at DESC, a.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import type { EntityManager } from 'typeorm';
+
+import type { AuthUser } from '../auth/roles.js';
+import { roleSatisfies } from '../auth/roles.js';
+import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
+import { currentRequest } from '../common/logging/logger.js';
+import { parseDateRange } from '../common/validation/date-range.js';
+import { AuditRepository, type AuditSqlRow } from './audit.repository.js';
+import { AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
+import type { AuditEntryDto } from './dto/audit.dto.js';
+
+/** A change to record: what was done to which object, and the object before and after (null: none). */
+export interface AuditChange {
+  action: AuditAction;
+  targetId: string;
+  before: object | null;
+  after: object | null;
+}
+
+/**
+ * Whether changes by this caller are audited: supervisors and admins (by JWT) and service keys (API
+ * keys with `usage:ingest`). A user's own changes, through a token or their own key, are not.
+ */
+export function isAuditedActor(actor: AuthUser): boolean {
+  if (actor.via === 'api-key') return actor.scopes?.includes('usage:ingest') ?? false;
+  return roleSatisfies(actor.role, 'supervisor');
+}
+
+/**
+ * The audit log's entry point. `record` writes one entry in the caller's transaction (pass the
+ * manager of the transaction making the change): it rolls back with the change and commits with it.
+ *
+ * The actor and the request id are the request's own, read from its context: every audited change
+ * is made by a request, and threading the caller through every service signature for this alone
+ * would add nothing. Outside a request (jobs) or for a caller that is not audited, nothing is written.
+ * An idempotent replay never reaches the services, so it writes no second entry.
+ */
+@Injectable()
+export class AuditService {
+  constructor(private readonly audit: AuditRepository) {}
+
+  async record(manager: EntityManager, change: AuditChange): Promise<void> {
+    const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
+    const actor = req?.user;
+    if (!actor || !isAuditedActor(actor)) return;
+    await this.audit.insert(manager, {
+      actorUserId: actor.userId,
+      actorRole: actor.role,
+      actorVia: actor.via,
+      actorApiKeyId: actor.apiKeyId ?? null,
+      action: change.action,
+      targetType: AUDIT_ACTIONS[change.action],
+      targetId: change.targetId,
+      before: change.before === null ? null : withoutSecrets(change.before),
+      after: change.after === null ? null : withoutSecrets(change.after),
+      requestId: req.id ?? null,
+    });
+  }
+
+  async list(
+    query: {
+      actor?: string;
+      action?: string;
+      targetType?: string;
+      targetId?: string;
+      from?: string;
+      to?: string;
+      cursor?: string;
+    },
+    limit: number,
+  ): Promise<Page<AuditEntryDto>> {
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    const range = parseDateRange(query.from, query.to, ['from', 'to']);
+    const rows = await this.audit.list(
+      {
+        actor: query.actor,
+        action: query.action,
+        targetType: query.targetType,
+        targetId: query.targetId,
+        range,
+        after,
+      },
+      limit,
+    );
+    return toPage(rows, limit, toAuditEntry, (r) => ({ t: r.t_key, id: r.id }));
+  }
+}
+
+function toAuditEntry(r: AuditSqlRow): AuditEntryDto {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: {
+      userId: r.actor_user_id,
+      role: r.actor_role,
+      via: r.actor_via,
+      ...(r.actor_api_key_id ? { apiKeyId: r.actor_api_key_id } : {}),
+    },
+    action: r.action,
+    target: { type: r.target_type, id: r.target_id },
+    before: r.before,
+    after: r.after,
+    requestId: r.request_id,
+  };
+}
