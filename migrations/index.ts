@@ -25,6 +25,9 @@ import { WebhookDeliveriesPendingEventIdx1732000018000 } from './1732000018000-w
 import { CreditAccountsAlertsArmed1732000018100 } from './1732000018100-credit-accounts-alerts-armed.js';
 import { BalanceAlertsOncePerGrant1732000019100 } from './1732000019100-balance-alerts-once-per-grant.js';
 import { BatchTakeUsageParts1732000020000 } from './1732000020000-batch-take-usage-parts.js';
+import { SharedCreditRules1732000020100 } from './1732000020100-shared-credit-rules.js';
+import { AccountLockInCredits1732000020200 } from './1732000020200-account-lock-in-credits.js';
+import { CreditRulesPlpgsql1732000020300 } from './1732000020300-credit-rules-plpgsql.js';
 import { TokenKinds1732000021000 } from './1732000021000-token-kinds.js';
 import { TokenKindsRollups1732000021100 } from './1732000021100-token-kinds-rollups.js';
 import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
@@ -60,6 +63,9 @@ export const MIGRATIONS = [
   CreditAccountsAlertsArmed1732000018100,
   BalanceAlertsOncePerGrant1732000019100,
   BatchTakeUsageParts1732000020000,
+  SharedCreditRules1732000020100,
+  AccountLockInCredits1732000020200,
+  CreditRulesPlpgsql1732000020300,
   TokenKinds1732000021000,
   TokenKindsRollups1732000021100,
   AuditLogAppendOnly1732000022000,

@@ -70,11 +70,32 @@ try {
     // Apply the new texts to the scratch database: a file that does not compile stops here, and what
     // PostgreSQL prints for each function becomes both the migration's text and the file.
     await client.query('BEGIN');
-    for (const step of up) {
-      if (step.dropIdentity) await client.query(`DROP FUNCTION ${step.dropIdentity}`);
-      if (step.dropFirst) await client.query(`DROP FUNCTION ${step.dropFirst}`);
-      if (step.sql) await client.query(step.sql);
+    for (const step of up) if (step.dropIdentity) await client.query(`DROP FUNCTION ${step.dropIdentity}`);
+    // A LANGUAGE sql function's body is checked when it is created, so a new function another new
+    // one calls must come first: each round applies what it can, and the migration keeps that order.
+    let pending = up.filter((step) => !step.dropIdentity);
+    const ordered = up.filter((step) => step.dropIdentity);
+    while (pending.length > 0) {
+      const failed = [];
+      let lastError;
+      for (const step of pending) {
+        await client.query('SAVEPOINT step');
+        try {
+          if (step.dropFirst) await client.query(`DROP FUNCTION ${step.dropFirst}`);
+          await client.query(step.sql);
+          await client.query('RELEASE SAVEPOINT step');
+          ordered.push(step);
+        } catch (error) {
+          if (error.code !== '42883') throw error;
+          await client.query('ROLLBACK TO SAVEPOINT step');
+          failed.push(step);
+          lastError = error;
+        }
+      }
+      if (failed.length === pending.length) throw lastError;
+      pending = failed;
     }
+    up.splice(0, up.length, ...ordered);
     const applied = new Map((await liveFunctions(client)).map((f) => [f.name, f]));
     await client.query('ROLLBACK');
     for (const step of up) if (step.sql) step.sql = applied.get(step.name).definition;

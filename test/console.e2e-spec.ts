@@ -201,13 +201,11 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const sheetModel = uniqueId('console-sheet');
     await page.getByRole('button', { name: 'Import rules' }).click();
     const sheet = page.getByRole('dialog');
-    await sheet
-      .getByLabel('Rules')
-      .fill(
-        JSON.stringify({
-          rules: [{ modelId: sheetModel, pricePer1kTokens: '3.0000', cacheReadPricePer1kTokens: '0.3000' }],
-        }),
-      );
+    await sheet.getByLabel('Rules').fill(
+      JSON.stringify({
+        rules: [{ modelId: sheetModel, pricePer1kTokens: '3.0000', cacheReadPricePer1kTokens: '0.3000' }],
+      }),
+    );
     await sheet.getByRole('button', { name: 'Import' }).click();
     await sheet.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: sheetModel }).waitFor();

@@ -13,10 +13,10 @@ export interface StoredApiKey {
   active: boolean;
   /** created_at with microseconds, for the keyset cursor (a JS Date would round it). */
   cursorT: string;
-  /** credit_key_spend's count if it is of the key's current period (null: no row). */
+  /** What the key's budget counted in its current period (null: no budget). */
   spentInPeriod: number | null;
-  /** The database's clock, by which the credits module counts periods. */
-  now: Date;
+  /** When the budget's current period ends (null: no budget, or `total`), by the database's clock. */
+  periodEndsAt: Date | null;
 }
 
 /** What authentication needs, in one indexed lookup by hash. */
@@ -38,20 +38,6 @@ export type NewApiKey = Pick<
 >;
 
 export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod'>>;
-
-/** The start of the key's current period, as the credits module's take computes it (migration 1732000009000). */
-const PERIOD_START_SQL = `CASE k.limit_period
-    WHEN 'day' THEN date_trunc('day', now(), 'UTC')
-    WHEN 'week' THEN date_trunc('week', now(), 'UTC')
-    WHEN 'month' THEN date_trunc('month', now(), 'UTC')
-    ELSE CAST('-infinity' AS timestamptz) END`;
-
-/**
- * What the key spent in its current period. A read of the credits module's counter (only
- * src/credits/ writes it): a row of an earlier period counts as 0, as it does for the take.
- */
-const SPENT_IN_PERIOD_SQL = `(SELECT CASE WHEN s.period_start = ${PERIOD_START_SQL} THEN s.spent ELSE 0 END
-     FROM credit_key_spend s WHERE s.api_key_id = k.id)`;
 
 /** api_keys: TypeORM for the key's own rows, SQL for the authentication lookup (a join, every request). */
 @Injectable()
@@ -158,13 +144,23 @@ export class ApiKeysRepository {
   }
 
   private select(manager: EntityManager): SelectQueryBuilder<ApiKey> {
-    return manager
-      .getRepository(ApiKey)
-      .createQueryBuilder('k')
-      .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
-      .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
-      .addSelect(SPENT_IN_PERIOD_SQL, 'spent_in_period')
-      .addSelect('now()', 'db_now');
+    return (
+      manager
+        .getRepository(ApiKey)
+        .createQueryBuilder('k')
+        .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
+        .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
+        // The credits module's rules (src/credits/sql/): what the budget counted in its current period
+        // (a read of the credits module's counter, only src/credits/ writes it), and when that ends.
+        .addSelect(
+          'CASE WHEN k.credit_limit IS NOT NULL THEN credit_key_spent(k.id, k.limit_period) END',
+          'spent_in_period',
+        )
+        .addSelect(
+          'CASE WHEN k.credit_limit IS NOT NULL THEN credit_key_period_end(k.limit_period, now()) END',
+          'period_ends_at',
+        )
+    );
   }
 
   private async read(qb: SelectQueryBuilder<ApiKey>): Promise<StoredApiKey[]> {
@@ -172,7 +168,7 @@ export class ApiKeysRepository {
       active: boolean;
       cursor_t: string;
       spent_in_period: string | null;
-      db_now: Date;
+      period_ends_at: Date | null;
     }>();
     // One row per key (no joins), so entities and raw rows line up.
     return entities.map((key, i) => ({
@@ -180,7 +176,7 @@ export class ApiKeysRepository {
       active: raw[i].active,
       cursorT: raw[i].cursor_t,
       spentInPeriod: raw[i].spent_in_period === null ? null : Number(raw[i].spent_in_period),
-      now: raw[i].db_now,
+      periodEndsAt: raw[i].period_ends_at,
     }));
   }
 

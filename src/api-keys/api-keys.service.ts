@@ -21,7 +21,7 @@ import type {
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
 import type { ApiKey } from './entities/api-key.entity.js';
-import { budgetAfter, periodResetsAt } from './key-budget.js';
+import { budgetAfter } from './key-budget.js';
 
 /**
  * Whose key changes the audit log records: a service key's (it meters any user), and any change made
@@ -46,7 +46,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyResponseDto {
+function toDto({ key, active, spentInPeriod, periodEndsAt }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
   return {
     id: key.id,
@@ -62,7 +62,7 @@ function toDto({ key, active, spentInPeriod, now }: StoredApiKey): ApiKeyRespons
     creditLimit: key.creditLimit,
     limitPeriod: period,
     spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
-    periodResetsAt: period === null ? null : iso(periodResetsAt(period, now)),
+    periodResetsAt: period === null ? null : iso(periodEndsAt),
   };
 }
 

@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
+import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
-import {
-  type InsertAfterTake,
-  shiftParams,
-  splitOutColumns,
-  type SqlPart,
-  type TakeRow,
-  type TakeSpec,
-} from './credits.repository.js';
+import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
 /** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
 export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
@@ -41,9 +35,10 @@ export interface SettlementRow extends GivenBack {
 /**
  * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
  * locked, with at least the columns `user_id`, `session_id`, `charge` (≤ the integer range when
- * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `s`. Each of
- * `writes` runs only when the settlement happened: it may read `s` and `x` (credits_settle()'s
- * row, `out_*` columns) and answers at most one row (an INSERT/UPDATE … RETURNING, or a SELECT).
+ * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
+ * of `writes` (CTEs `write_1`…) runs only when the settlement happened: it may read `settling` and
+ * `settled` (credits_settle()'s row, `out_*` columns) and answers at most one row (an INSERT/UPDATE
+ * … RETURNING, or a SELECT), whose columns are named apart from the session's.
  */
 export interface SettleStatement {
   /** A name for the prepared statement (one statement text per name). */
@@ -55,9 +50,8 @@ export interface SettleStatement {
 const HOLD_PARAMS = 7;
 /** credits_hold() with its amount given as `amount`: $1 user, $3 session, $4 created by, $5 key, $6, $7 defaults. */
 const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[])`;
-const HOLD_COLUMNS = `t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt, t.out_balance_after,
-  t.out_parts, t.out_retry_after`;
-const SETTLE_PARAMS = 4;
+const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
+  held.out_balance_after, held.out_parts, held.out_retry_after`;
 
 function holdParams(hold: HoldSpec): unknown[] {
   return [
@@ -101,16 +95,17 @@ export class CreditHoldsRepository {
   ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
     let text = this.statements.get(then.name);
     if (!text) {
-      // The hold's amount comes from `g`, so credits_hold() runs only when `g` has its row.
-      text = `WITH g AS MATERIALIZED (SELECT $2::int AS amount WHERE NOT (${shiftParams(then.unless, HOLD_PARAMS)})),
-               t AS MATERIALIZED (SELECT h.* FROM g, LATERAL ${creditsHold('g.amount')} h),
-               r AS (${shiftParams(then.insert, HOLD_PARAMS)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
-             SELECT ${HOLD_COLUMNS}, r.* FROM (SELECT 1) one LEFT JOIN t ON true LEFT JOIN r ON true`;
+      // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.
+      text = `WITH asked AS MATERIALIZED (SELECT $2::int AS amount WHERE NOT (${shiftParams(then.unless, HOLD_PARAMS)})),
+               held AS MATERIALIZED (SELECT h.* FROM asked, LATERAL ${creditsHold('asked.amount')} h),
+               inserted AS (${shiftParams(then.insert, HOLD_PARAMS)} FROM held WHERE held.out_status = 'ok'
+                            RETURNING ${then.returning})
+             SELECT ${HOLD_COLUMNS}, inserted.* FROM (SELECT 1) one LEFT JOIN held ON true LEFT JOIN inserted ON true`;
       this.statements.set(then.name, text);
     }
     let rows: Record<string, unknown>[];
     try {
-      rows = await manager.query({ name: then.name, text } as unknown as string, [...holdParams(hold), ...then.params]);
+      rows = await queryPrepared(manager, then.name, { sql: text, params: [...holdParams(hold), ...then.params] });
     } catch (error) {
       if (isUniqueViolation(error)) return 'taken';
       throw error;
@@ -129,31 +124,36 @@ export class CreditHoldsRepository {
     settle: { createdBy: string; usageRecordId: string; rateDefault: number | null; thresholds: number[] },
     statement: SettleStatement,
   ): Promise<{ settlement: SettlementRow | null; row: R } | null> {
-    const parts = [statement.session, ...statement.writes];
-    let text = this.statements.get(statement.name);
-    if (!text) {
-      let offset = SETTLE_PARAMS;
-      const [session, ...writes] = parts.map((part) => {
-        const sql = shiftParams(part.sql, offset);
-        offset += part.params.length;
-        return sql;
-      });
-      // The charge reaches credits_settle() through `s1`, so it runs only for a row to settle.
-      text = `WITH s AS MATERIALIZED (${session}),
-               c AS MATERIALIZED (
-                 SELECT k.* FROM (SELECT s.user_id, s.session_id, s.charge::int AS charge FROM s WHERE s.settle) s1,
-                   LATERAL credits_settle(s1.user_id, s1.session_id, s1.charge, $1, $2::uuid, $3::int, $4::int[]) k),
-               x AS MATERIALIZED (SELECT * FROM c WHERE c.out_status = 'ok')
-               ${writes.map((sql, i) => `, w${i} AS (${sql})`).join('\n')}
-             SELECT s.*, c.* ${writes.map((_sql, i) => `, w${i}.*`).join('')}
-               FROM s LEFT JOIN c ON true ${writes.map((_sql, i) => `LEFT JOIN w${i} ON true`).join(' ')}`;
-      this.statements.set(statement.name, text);
-    }
-    const params: unknown[] = [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds];
-    for (const part of parts) params.push(...part.params);
-    const rows: Record<string, unknown>[] = await manager.query(
-      { name: statement.name, text } as unknown as string,
-      params,
+    const writes = statement.writes.map((w, i): NamedPart => ({ name: `write_${i + 1}`, ...w }));
+    const rows = await queryParts<Record<string, unknown>>(
+      manager,
+      statement.name,
+      [
+        { name: 'settling', ...statement.session, materialized: true },
+        // The charge reaches credits_settle() through `to_settle`, so it runs only for a row to settle.
+        {
+          name: 'settle_outcome',
+          sql: `SELECT k.*
+                  FROM (SELECT settling.user_id, settling.session_id, settling.charge::int AS charge
+                          FROM settling WHERE settling.settle) to_settle,
+                       LATERAL credits_settle(to_settle.user_id, to_settle.session_id, to_settle.charge,
+                                              $1, $2::uuid, $3::int, $4::int[]) k`,
+          params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
+          materialized: true,
+        },
+        {
+          name: 'settled',
+          sql: `SELECT * FROM settle_outcome WHERE settle_outcome.out_status = 'ok'`,
+          params: [],
+          materialized: true,
+        },
+        ...writes,
+      ],
+      {
+        sql: `SELECT settling.*, settle_outcome.* ${writes.map((w) => `, ${w.name}.*`).join('')}
+                FROM settling LEFT JOIN settle_outcome ON true ${writes.map((w) => `LEFT JOIN ${w.name} ON true`).join(' ')}`,
+        params: [],
+      },
     );
     if (rows.length === 0) return null;
     const { out, rest } = splitOutColumns<SettlementRow>(rows[0]);

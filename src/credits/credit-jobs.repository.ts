@@ -61,8 +61,7 @@ export class CreditJobsRepository {
        entries AS (
          INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
          SELECT due.user_id, due.id, 'expire', -due.remaining_credits,
-                (SELECT COALESCE(SUM(c.remaining_credits), 0) FROM credit_allocations c
-                  WHERE c.user_id = due.user_id AND c.expires_at > now()),
+                credit_available(due.user_id),
                 'system'
            FROM due JOIN zeroed ON zeroed.id = due.id
           WHERE due.remaining_credits > 0

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from './dto/limits.dto.js';
 import type { CreditAccount } from './entities/credit-account.entity.js';
@@ -20,6 +21,7 @@ export class CreditLimitsService {
   constructor(
     private readonly accounts: CreditAccountsRepository,
     @Inject(AccountsService) private readonly users: AccountsService,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -61,7 +63,7 @@ export class CreditLimitsService {
 
   private update(userId: string, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {
     return this.tx.run(async (m) => {
-      if (!(await this.users.lock(m, userId))) throw new NotFoundError('User');
+      if (!(await this.locks.lock(m, userId))) throw new NotFoundError('User');
       const before = await this.accounts.find(userId, m);
       const after = await this.accounts.upsertSettings(m, userId, settings);
       await this.audit.record(m, {

@@ -39,7 +39,7 @@ export class CreditQueriesService {
   /**
    * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
    * a new plan allowance grants only what it adds to that. Read it under the user's account lock
-   * (`AccountsService.lock`) in the transaction that grants, so no concurrent grant can slip in.
+   * (`AccountLocksRepository.lock`) in the transaction that grants, so no concurrent grant can slip in.
    */
   planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
     return this.reads.planCreditsInForce(manager, userId, at);

@@ -37,8 +37,7 @@ export class CreditReadsRepository {
    */
   async spendable(manager: EntityManager, userId: string): Promise<number> {
     const rows: { n: string }[] = await manager.query(
-      `SELECT ((SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
-                 WHERE user_id = $1 AND expires_at > now())
+      `SELECT (credit_available($1)
                + COALESCE((SELECT GREATEST(overdraft_limit - debt, 0) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
       [userId],
     );

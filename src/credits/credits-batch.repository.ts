@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { shiftParams, type TakeSpec } from './credits.repository.js';
+import { type NamedPart, type SqlPart, withParts } from '../database/statement-parts.js';
+import type { TakeSpec } from './credits.repository.js';
 
 /**
  * A batch take statement (CreditsService.debitAndInsertMany) built around credits_take_events(): the
- * caller's parts and the take as CTEs of ONE statement, in the order they run. Each caller part may
- * read the CTEs before it by name; its `$n` are its own `params`.
+ * caller's parts and the take as named CTEs of ONE statement, in the order they run. The caller's
+ * parts read the CTEs before them by name.
  */
 export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */
   amounts: number[];
+  /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
+  input: SqlPart;
   /**
    * CTE `events`, before any account lock: one row per event, `out_ord` its 1-based position,
    * `out_status` new | duplicate | unknown_user, `out_usage_record_id` the record a new event creates
@@ -23,11 +26,10 @@ export interface BatchTakeStatement {
    */
   records: string;
   /**
-   * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new event
-   * the take refused) and undoes what `events` and `records` wrote for them.
+   * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new
+   * event the take refused) and undoes what `events` and `records` wrote for them.
    */
   release: string;
-  params: unknown[];
 }
 
 /** One row of a batch take statement, per event. */
@@ -41,7 +43,25 @@ export interface BatchTakeRow {
   out_retry_after: number | null;
 }
 
-const TAKE_PARAMS = 4;
+/**
+ * The take: credits_take_events() over `records` in event order, so the records exist (and the ids
+ * are claimed) before it locks the accounts. `released` reads it, so it runs after it.
+ */
+const TAKES = `SELECT k.*
+  FROM (SELECT array_agg(r.account_id ORDER BY e.out_ord) AS accounts, array_agg(r.amount ORDER BY e.out_ord) AS amounts,
+               array_agg(r.id ORDER BY e.out_ord) AS records
+          FROM records r JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = r.id) i,
+       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records) k`;
+const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
+/** Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else. */
+const OUTCOMES = `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
+       CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END AS out_usage_record_id,
+       COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
+       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after
+  FROM events e
+  LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id
+ CROSS JOIN released
+ ORDER BY e.out_ord`;
 
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
@@ -51,38 +71,30 @@ export class CreditsBatchRepository {
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
     statement: BatchTakeStatement,
   ): Promise<BatchTakeRow[]> {
-    const [events, records, release] = [statement.events, statement.records, statement.release].map((sql) =>
-      shiftParams(sql, TAKE_PARAMS),
+    const part = (name: string, sql: string, materialized = false): NamedPart => ({
+      name,
+      sql,
+      params: [],
+      materialized,
+    });
+    const takes: NamedPart = {
+      name: 'takes',
+      sql: TAKES,
+      params: [take.createdBy, take.apiKeyId ?? null, take.rateDefault, take.thresholds],
+      materialized: true,
+    };
+    const { sql, params } = withParts(
+      [
+        { name: 'batch_input', ...statement.input, materialized: true },
+        part('events', statement.events, true),
+        part('records', statement.records),
+        takes,
+        part('refused', REFUSED),
+        part('released', statement.release, true),
+      ],
+      { sql: OUTCOMES, params: [] },
     );
-    // The take's input comes from `records`, so the records exist (and the ids are claimed) before
-    // credits_take_events() locks the accounts; `released` reads the take, so it runs after it.
-    const text = `WITH events AS MATERIALIZED (${events}),
-               records AS (${records}),
-               takes AS MATERIALIZED (
-                 SELECT k.*
-                   FROM (SELECT array_agg(r.account_id ORDER BY e.out_ord) AS accounts,
-                                array_agg(r.amount ORDER BY e.out_ord) AS amounts,
-                                array_agg(r.id ORDER BY e.out_ord) AS records
-                           FROM records r JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = r.id) i,
-                        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records) k),
-               refused AS (SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'),
-               released AS MATERIALIZED (${release})
-             SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
-                    CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END
-                      AS out_usage_record_id,
-                    COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
-                    COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after
-               FROM events e
-               LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id
-              CROSS JOIN released
-              ORDER BY e.out_ord`;
-    const rows: BatchTakeRow[] = await manager.query(text, [
-      take.createdBy,
-      take.apiKeyId ?? null,
-      take.rateDefault,
-      take.thresholds,
-      ...statement.params,
-    ]);
+    const rows: BatchTakeRow[] = await manager.query(sql, params);
     return rows;
   }
 }

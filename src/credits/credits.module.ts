@@ -5,6 +5,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountsModule } from '../users/accounts.module.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -45,7 +46,14 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditQueriesService,
     CreditExpiryJob,
     CreditsBatchRepository,
+    AccountLocksRepository,
   ],
-  exports: [CreditsService, CreditQueriesService, CreditAccountsRepository, CreditLimitsService],
+  exports: [
+    CreditsService,
+    CreditQueriesService,
+    CreditAccountsRepository,
+    CreditLimitsService,
+    AccountLocksRepository,
+  ],
 })
 export class CreditsModule {}

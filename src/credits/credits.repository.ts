@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { queryParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -89,9 +90,8 @@ export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits
  * id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds.
  */
 const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[])`;
-const TAKE_PARAMS = 10;
-const TAKE_COLUMNS = `t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt, t.out_balance_after,
-  t.out_parts, t.out_retry_after`;
+const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
+  taken.out_balance_after, taken.out_parts, taken.out_retry_after`;
 
 function takeParams(take: TakeSpec): unknown[] {
   return [
@@ -142,17 +142,6 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
   };
 }
 
-/** A piece of SQL with its own `$1…$n` placeholders, to be placed into a larger statement. */
-export interface SqlPart {
-  sql: string;
-  params: unknown[];
-}
-
-/** `sql` with its placeholders `$n` renumbered `$(n + by)`, to follow `by` parameters of another part. */
-export function shiftParams(sql: string, by: number): string {
-  return sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + by}`);
-}
-
 /**
  * A row of a statement built around a credits function: the function's columns (all `out_*`) and
  * the caller's columns (the rest), apart.
@@ -177,9 +166,6 @@ export interface InsertAfterTake {
 
 @Injectable()
 export class CreditsRepository {
-  /** Statement texts of takeAndInsert, by name (built once). */
-  private readonly statements = new Map<string, string>();
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   get reader(): EntityManager {
@@ -187,11 +173,7 @@ export class CreditsRepository {
   }
 
   async available(manager: EntityManager, userId: string): Promise<number> {
-    const rows: { n: string }[] = await manager.query(
-      `SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE user_id = $1 AND expires_at > now()`,
-      [userId],
-    );
+    const rows: { n: string }[] = await manager.query(`SELECT credit_available($1) AS n`, [userId]);
     return Number(rows[0].n);
   }
 
@@ -202,25 +184,27 @@ export class CreditsRepository {
   }
 
   /**
-   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the insert runs
-   * only when the take succeeded. Its `$n` placeholders are shifted past the take's.
+   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the take is the
+   * CTE `taken`, the insert (`inserted`) runs only when it succeeded.
    */
   async takeAndInsert<R>(
     manager: EntityManager,
     take: TakeSpec,
     then: InsertAfterTake,
   ): Promise<TakeRow & { row: R | null }> {
-    let text = this.statements.get(then.name);
-    if (!text) {
-      text = `WITH t AS MATERIALIZED (SELECT * FROM ${CREDITS_TAKE}),
-               r AS (${shiftParams(then.insert, TAKE_PARAMS)} FROM t WHERE t.out_status = 'ok' RETURNING ${then.returning})
-             SELECT ${TAKE_COLUMNS}, r.* FROM t LEFT JOIN r ON true`;
-      this.statements.set(then.name, text);
-    }
-    const rows: Record<string, unknown>[] = await manager.query({ name: then.name, text } as unknown as string, [
-      ...takeParams(take),
-      ...then.params,
-    ]);
+    const rows = await queryParts<Record<string, unknown>>(
+      manager,
+      then.name,
+      [
+        { name: 'taken', sql: `SELECT * FROM ${CREDITS_TAKE}`, params: takeParams(take), materialized: true },
+        {
+          name: 'inserted',
+          sql: `${then.insert} FROM taken WHERE taken.out_status = 'ok' RETURNING ${then.returning}`,
+          params: then.params,
+        },
+      ],
+      { sql: `SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`, params: [] },
+    );
     const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
     return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
   }
@@ -231,9 +215,7 @@ export class CreditsRepository {
    */
   async insertGrant(manager: EntityManager, input: GrantInput): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `WITH balance AS (
-         SELECT COALESCE(SUM(remaining_credits), 0)::bigint AS n FROM credit_allocations
-          WHERE user_id = $1 AND expires_at > now()),
+      `WITH balance AS (SELECT credit_available($1) AS n),
        a AS (
          INSERT INTO credit_allocations
                 (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
@@ -278,8 +260,7 @@ export class CreditsRepository {
        l AS (
          INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
          SELECT $1, $2, 'repay', -amt.n,
-                (SELECT COALESCE(SUM(remaining_credits), 0) FROM credit_allocations
-                  WHERE user_id = $1 AND expires_at > now()) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
+                credit_available($1) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
                 $5
            FROM amt)
        SELECT n FROM amt`,
@@ -290,11 +271,7 @@ export class CreditsRepository {
 
   /** After a grant: the balance alerts armed again up to the balance it left (credit_balance_alerts_rearm()). */
   async rearmBalanceAlerts(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(
-      `SELECT credit_balance_alerts_rearm($1::varchar, (SELECT COALESCE(SUM(remaining_credits), 0)::bigint
-                 FROM credit_allocations WHERE user_id = $1 AND expires_at > now()))`,
-      [userId],
-    );
+    await manager.query(`SELECT credit_balance_alerts_rearm($1::varchar, credit_available($1))`, [userId]);
   }
 
   /** balance.low / balance.depleted for a movement outside credits_take (a void). */

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { AccountsService } from '../users/accounts.service.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
 import {
   CreditHoldsRepository,
   type GivenBack,
@@ -42,7 +42,7 @@ export class CreditsService {
   constructor(
     private readonly repo: CreditsRepository,
     private readonly holds: CreditHoldsRepository,
-    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -205,7 +205,7 @@ export class CreditsService {
    * attempts and other instances cannot grant twice). A grant arms the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
+    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
     const row = await this.repo.insertGrant(manager, input);
     if (!row) return null;
     const view = await this.granted(manager, row);
@@ -239,7 +239,7 @@ export class CreditsService {
     manager: EntityManager,
     input: { userId: string; cap: number; from: Date; into: NonNullable<GrantInput['plan']>; expiresAt: Date },
   ): Promise<AllocationView | null> {
-    if (!(await this.accounts.lock(manager, input.userId))) throw new NotFoundError('User');
+    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     const amount = old ? Math.min(old.remaining_credits, input.cap) : 0;
     if (!old || amount <= 0) return null;
@@ -278,7 +278,7 @@ export class CreditsService {
   ): Promise<{ before: AllocationView; after: AllocationView }> {
     const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
-    await this.accounts.lock(manager, found.user_id);
+    await this.locks.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
     const before = toAllocation(row);
     if (row.voided_at === null || row.remaining_credits > 0) {

@@ -1,10 +1,10 @@
 /**
  * A user's available credits as a SQL expression (unexpired allocations' remaining credits; held
- * credits are already out of them), for modules that report a balance next to other columns.
+ * credits are already out of them), for modules that report a balance next to other columns: the
+ * credits module's one rule, credit_available() (src/credits/sql/).
  */
 export function availableCreditsSql(userIdExpr: string): string {
-  return `(SELECT COALESCE(SUM(ca.remaining_credits), 0)::bigint FROM credit_allocations ca
-            WHERE ca.user_id = ${userIdExpr} AND ca.expires_at > now())`;
+  return `credit_available(${userIdExpr})`;
 }
 
 /** Credits held by the user's open streaming holds (already out of the available credits). */

@@ -6,11 +6,11 @@ import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { AccountLocksRepository } from '../credits/account-locks.repository.js';
 import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
-import { AccountsService } from '../users/accounts.service.js';
 import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import type { Plan } from './entities/plan.entity.js';
 import type { Subscription } from './entities/subscription.entity.js';
@@ -34,7 +34,7 @@ export class SubscriptionsService {
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
     private readonly creditQueries: CreditQueriesService,
-    private readonly accounts: AccountsService,
+    private readonly locks: AccountLocksRepository,
     private readonly events: EventsService,
     private readonly audit: AuditService,
   ) {}
@@ -50,7 +50,7 @@ export class SubscriptionsService {
     if (startsAt && startsAt.getTime() < Date.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
-      if (!(await this.accounts.lock(m, userId))) throw new NotFoundError('User');
+      if (!(await this.locks.lock(m, userId))) throw new NotFoundError('User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date();
       const plan = await this.repo.findPlan(m, dto.planId);
@@ -96,7 +96,7 @@ export class SubscriptionsService {
     assertNotOwnGrant(caller, userId, 'subscription');
     const now = new Date();
     return this.tx.run(async (m) => {
-      await this.accounts.lock(m, userId);
+      await this.locks.lock(m, userId);
       const live = await this.repo.lockLiveSubscription(m, userId);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan) throw new NotFoundError('Subscription');
@@ -128,7 +128,7 @@ export class SubscriptionsService {
    */
   renewDue(id: string, userId: string, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
-      await this.accounts.lock(m, userId);
+      await this.locks.lock(m, userId);
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;

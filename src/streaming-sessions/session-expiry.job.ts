@@ -67,11 +67,10 @@ export class SessionExpiryJob {
       const settled = await this.sessions.expire(m, candidate);
       if (!settled) return false; // settled meanwhile, or another worker has it
       // In the settlement's transaction: no event without the settlement, none lost with it.
-      const response = settled.settled_response;
       await this.events.emit(m, 'session.expired', {
         userId: settled.user_id,
         sessionId: settled.session_id,
-        charged: Number(response.actualCredits) - Number(response.shortfall),
+        charged: settled.actual_credits - settled.shortfall,
       });
       return true;
     });

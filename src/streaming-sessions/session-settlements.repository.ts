@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 
 import { MAX_CREDITS } from '../common/validation/amounts.js';
-import type { SqlPart } from '../credits/credits.repository.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { creditsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
+import type { SettledSession } from './settlement.js';
 import type { SessionRow } from './streaming-sessions.repository.js';
 
 /**
- * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE `s`
- * that locks and prices the session, and the writes after the money moved, which read `s` and the
- * credits module's settlement `x` (`out_refund`, `out_shortfall`).
+ * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE
+ * `settling` that locks and prices the session, and the writes after the money moved, which read
+ * `settling` and the credits module's `settled` (`out_refund`, `out_shortfall`).
  */
 
 /** The row a settlement statement answers: the locked session, priced, and what was written. */
@@ -20,8 +21,15 @@ export interface SettlingRow extends SessionRow {
   charge: string | null;
   /** Whether it was settled by this statement (active, priced, within the credit range). */
   settle: boolean;
-  /** The answer stored with the settlement (when settled). */
-  settled_response: Record<string, unknown> | null;
+  /** The stored settlement's amounts (null while active). */
+  actual_credits: number | null;
+  refund: number | null;
+  shortfall: number | null;
+  /** What this statement stored (when it settled): the settled status and amounts. */
+  settled_status: SettledSession['status'] | null;
+  settled_actual_credits: number | null;
+  settled_refund: number | null;
+  settled_shortfall: number | null;
 }
 
 /** The settlement's own values, known before the statement. */
@@ -44,11 +52,26 @@ const ESTIMATE_KINDS: SqlKinds = {
 };
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
-  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id`;
+  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
+  ss.actual_credits, ss.refund, ss.shortfall`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
-  `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - s.started_at))), 3)`;
+  `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - settling.started_at))), 3)`;
+
+/**
+ * The settled columns of a settlement statement's row: what this statement stored when it settled,
+ * else what the session stored before; null while it is active.
+ */
+export function settledColumns(row: SettlingRow): SettledSession | null {
+  const now = row.settled_status !== null;
+  const status = now ? row.settled_status : row.status;
+  const actual = now ? row.settled_actual_credits : row.actual_credits;
+  const refund = now ? row.settled_refund : row.refund;
+  const shortfall = now ? row.settled_shortfall : row.shortfall;
+  if (status === null || status === 'active' || actual === null || refund === null || shortfall === null) return null;
+  return { ...row, status, actual_credits: actual, refund, shortfall };
+}
 
 @Injectable()
 export class SessionSettlementsRepository {
@@ -111,44 +134,37 @@ export class SessionSettlementsRepository {
    */
   recordValues(settledAt: Date): RecordInStatement {
     return {
-      from: 's, x',
-      userId: 's.user_id',
-      operation: 's.model_id',
-      modelId: 's.model_id',
-      credits: 's.charge - x.out_shortfall',
-      pricingRuleId: 's.pricing_rule_id',
-      providerCost: 's.provider_cost',
-      shortfall: 'x.out_shortfall',
+      from: 'settling, settled',
+      userId: 'settling.user_id',
+      operation: 'settling.model_id',
+      modelId: 'settling.model_id',
+      credits: 'settling.charge - settled.out_shortfall',
+      pricingRuleId: 'settling.pricing_rule_id',
+      providerCost: 'settling.provider_cost',
+      shortfall: 'settled.out_shortfall',
       metadata: {
-        sql: `jsonb_build_object('estimatedCredits', s.estimated_credits, 'actualCredits', s.charge,
-                'shortfall', x.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
+        sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settling.charge,
+                'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
         params: [settledAt],
       },
     };
   }
 
   /**
-   * Marks the session settled with its settlement: the amounts, the record, and the request with
-   * its answer (a retry of the same request is answered it again). Answers that answer.
+   * Marks the session settled: the status, the amounts and the record in their columns, and the
+   * request (a retry of the same request is answered the stored settlement again). Answers the
+   * settled columns, which the answer is built from (settlement.ts).
    */
   markSettled(w: SettlementWrite): SqlPart {
-    const amounts = `'refund', x.out_refund, 'shortfall', x.out_shortfall`;
     return {
       sql: `UPDATE streaming_sessions ss
                SET status = $1::varchar, settled_at = $2::timestamptz, actual_tokens = $3::int,
-                   actual_credits = s.charge::int, refund = x.out_refund::int, shortfall = x.out_shortfall::int,
-                   usage_record_id = $4::uuid,
-                   settlement = jsonb_build_object('request', $5::jsonb, 'response',
-                     CASE WHEN $1::varchar = 'aborted'
-                       THEN jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
-                              'partialCredits', s.charge, ${amounts})
-                       ELSE jsonb_build_object('sessionId', s.session_id, 'userId', s.user_id, 'status', $1::varchar,
-                              'estimatedCredits', s.estimated_credits, 'allocatedCredits', s.allocated_credits,
-                              'actualCredits', s.charge, ${amounts})
-                     END)
-              FROM s, x
-             WHERE ss.session_id = s.session_id AND ss.user_id = s.user_id
-            RETURNING ss.settlement -> 'response' AS settled_response`,
+                   actual_credits = settling.charge::int, refund = settled.out_refund::int, shortfall = settled.out_shortfall::int,
+                   usage_record_id = $4::uuid, settlement = jsonb_build_object('request', $5::jsonb)
+              FROM settling, settled
+             WHERE ss.session_id = settling.session_id AND ss.user_id = settling.user_id
+            RETURNING ss.status AS settled_status, ss.actual_credits AS settled_actual_credits,
+                      ss.refund AS settled_refund, ss.shortfall AS settled_shortfall`,
       params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
     };
   }
@@ -156,10 +172,10 @@ export class SessionSettlementsRepository {
   /** usage.needs_review for a shortfall, through the outbox, in the settlement's statement. */
   needsReview(usageRecordId: string): SqlPart {
     return {
-      sql: `SELECT emit_event('usage.needs_review', s.user_id,
-                     jsonb_build_object('userId', s.user_id, 'usageRecordId', $1::uuid, 'shortfall', x.out_shortfall))
+      sql: `SELECT emit_event('usage.needs_review', settling.user_id,
+                     jsonb_build_object('userId', settling.user_id, 'usageRecordId', $1::uuid, 'shortfall', settled.out_shortfall))
                      AS review_event_id
-              FROM s, x WHERE x.out_shortfall > 0`,
+              FROM settling, settled WHERE settled.out_shortfall > 0`,
       params: [usageRecordId],
     };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { allocatedFor, holdFor, sameRequest } from './settlement.js';
+import { abortAnswer, allocatedFor, finalizeAnswer, holdFor, sameRequest } from './settlement.js';
 
 describe('streaming settlement helpers', () => {
   it('holds ceil(estimate × 6 / 5) exactly', () => {
@@ -35,5 +35,51 @@ describe('streaming settlement helpers', () => {
     expect(sameRequest(split, { ...kinds, cacheReadTokens: 3 })).toBe(false);
     const single = { ...fin, cacheReadTokens: null, cacheWriteTokens: null, reasoningTokens: null };
     expect(sameRequest(fin, single)).toBe(true);
+  });
+});
+
+describe('the settlement answers', () => {
+  const settled = {
+    session_id: 's-1',
+    user_id: 'alice',
+    estimated_credits: 6,
+    allocated_credits: 8,
+    actual_credits: 7,
+    refund: 1,
+    shortfall: 0,
+  };
+
+  it('a finalize answers its amounts in the order the route always answered them', () => {
+    expect(JSON.stringify(finalizeAnswer({ ...settled, status: 'failed' }))).toBe(
+      JSON.stringify({
+        sessionId: 's-1',
+        userId: 'alice',
+        status: 'failed',
+        estimatedCredits: 6,
+        allocatedCredits: 8,
+        actualCredits: 7,
+        refund: 1,
+        shortfall: 0,
+      }),
+    );
+  });
+
+  it('an abort answers what was charged as partialCredits', () => {
+    expect(JSON.stringify(abortAnswer({ ...settled, status: 'aborted' }))).toBe(
+      JSON.stringify({
+        sessionId: 's-1',
+        userId: 'alice',
+        status: 'aborted',
+        partialCredits: 7,
+        refund: 1,
+        shortfall: 0,
+      }),
+    );
+  });
+
+  it('neither answers a session settled another way', () => {
+    expect(() => finalizeAnswer({ ...settled, status: 'aborted' })).toThrow();
+    expect(() => finalizeAnswer({ ...settled, status: 'expired' })).toThrow();
+    expect(() => abortAnswer({ ...settled, status: 'completed' })).toThrow();
   });
 });

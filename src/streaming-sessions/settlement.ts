@@ -1,7 +1,8 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import { MODEL_KINDS } from '../pricing/token-counts.js';
-import type { SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
+import type { AbortResponseDto, FinalizeResponseDto } from './dto/session-responses.dto.js';
+import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
 
 /** The hold for an estimate: ceil(estimate × 6 / 5), in exact integer arithmetic. */
 export function allocatedFor(estimatedCredits: number): number {
@@ -49,4 +50,49 @@ export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean
   if (a.kind === 'expire' || b.kind === 'expire') return false;
   if (COUNTS.some((field) => countOf(a, field) !== countOf(b, field))) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
+}
+
+/** A settled session's columns, as its settlement statement or its stored row gives them. */
+export interface SettledSession {
+  session_id: string;
+  user_id: string;
+  status: Exclude<SessionStatus, 'active'>;
+  estimated_credits: number;
+  allocated_credits: number;
+  actual_credits: number;
+  refund: number;
+  shortfall: number;
+}
+
+/**
+ * The answer of a finalize, built from the settled columns: the settlement that just happened, or
+ * the stored one a retry of the same request is answered again (the one definition of the answer).
+ */
+export function finalizeAnswer(s: SettledSession): FinalizeResponseDto {
+  const { status } = s;
+  if (status !== 'completed' && status !== 'failed') throw new Error(`A finalize cannot answer a ${status} session`);
+  return {
+    sessionId: s.session_id,
+    userId: s.user_id,
+    status,
+    estimatedCredits: s.estimated_credits,
+    allocatedCredits: s.allocated_credits,
+    actualCredits: s.actual_credits,
+    refund: s.refund,
+    shortfall: s.shortfall,
+  };
+}
+
+/** The answer of an abort, built from the settled columns (see finalizeAnswer). */
+export function abortAnswer(s: SettledSession): AbortResponseDto {
+  const { status } = s;
+  if (status !== 'aborted') throw new Error(`An abort cannot answer a ${status} session`);
+  return {
+    sessionId: s.session_id,
+    userId: s.user_id,
+    status,
+    partialCredits: s.actual_credits,
+    refund: s.refund,
+    shortfall: s.shortfall,
+  };
 }

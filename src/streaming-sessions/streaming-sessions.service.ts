@@ -10,8 +10,8 @@ import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { SqlPart } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
 import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
@@ -19,8 +19,8 @@ import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
-import { SessionSettlementsRepository, type SettlingRow } from './session-settlements.repository.js';
-import { holdFor, sameRequest } from './settlement.js';
+import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
+import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
 import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
@@ -31,31 +31,6 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   aborted: 'chat-streaming-aborted',
   expired: 'chat-streaming-expired',
 };
-
-/** The keys of a settlement's answer, in the order it has always been answered (jsonb keeps its own). */
-const ANSWER_KEYS = {
-  aborted: ['sessionId', 'userId', 'status', 'partialCredits', 'refund', 'shortfall'],
-  settled: [
-    'sessionId',
-    'userId',
-    'status',
-    'estimatedCredits',
-    'allocatedCredits',
-    'actualCredits',
-    'refund',
-    'shortfall',
-  ],
-};
-
-/**
- * The stored answer in answer order, with its session's user: settlements store it since sessions
- * became per user; for those stored before, the row says it.
- */
-function inAnswerOrder(session: SessionRow, answer: Record<string, unknown>): Record<string, unknown> {
-  const keys = answer.status === 'aborted' ? ANSWER_KEYS.aborted : ANSWER_KEYS.settled;
-  const full = { ...answer, userId: session.user_id };
-  return Object.fromEntries(keys.map((k) => [k, full[k as keyof typeof full]]));
-}
 
 /** The counts a settlement records: the total, and each kind when the caller split them. */
 function settlementTokens(counts: TokenCounts): SettlementTokens {
@@ -157,14 +132,14 @@ export class StreamingSessionsService {
     const tokens = tokenCounts(dto.actualTokens, dto, 'actualTokens');
     const success = dto.success ?? true;
     const request: SettlementRequest = { kind: 'finalize', success, ...settlementTokens(tokens) };
-    const response = await this.settleByCaller(
+    const settled = await this.settleByCaller(
       await this.metering.billed(caller, dto),
       dto.sessionId,
       request,
       tokens,
       success ? 'completed' : 'failed',
     );
-    return response as unknown as FinalizeResponseDto;
+    return finalizeAnswer(settled);
   }
 
   async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
@@ -175,8 +150,7 @@ export class StreamingSessionsService {
     // audited, so settled and recorded in one transaction.
     const audited = billed.userId !== caller.userId && isAuditedActor(caller);
     const abort = () => this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted', audited);
-    const response = audited ? await this.tx.run(abort) : await abort();
-    return response as unknown as AbortResponseDto;
+    return abortAnswer(audited ? await this.tx.run(abort) : await abort());
   }
 
   /**
@@ -184,6 +158,7 @@ export class StreamingSessionsService {
    * rule and, while it is active, settles it (see `settle`). Otherwise nothing moved: a settled
    * session answers a retry of the same request and refuses any other; an unknown or another
    * user's → 404; an unpriceable model (strict) → 422; a charge beyond the credit range → 400.
+   * Answers the settled session's columns.
    */
   private async settleByCaller(
     billed: BilledParty,
@@ -192,7 +167,7 @@ export class StreamingSessionsService {
     tokens: TokenCounts,
     status: SettledStatus,
     audited = false,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<SettledSession> {
     const session = this.settlements.lockToSettle(sessionId, billed.userId, tokens.kinds, this.pricing.fallbackPrice());
     const counts = settlementTokens(tokens) as Required<SettlementTokens>;
     const plan: SettlementPlan = {
@@ -208,19 +183,19 @@ export class StreamingSessionsService {
     };
     const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
     if (!row) throw new NotFoundError('Session');
-    if (row.settle) {
-      const answer = inAnswerOrder(row, row.settled_response!);
+    const settled = settledColumns(row);
+    if (row.settle && settled) {
       if (audited) {
         await this.audit.record(this.tx.statementManager, {
           action: 'session.abort',
           targetId: `${billed.userId}/${sessionId}`,
           before: { userId: billed.userId, sessionId, status: 'active' },
-          after: { userId: billed.userId, ...answer },
+          after: abortAnswer(settled),
         });
       }
-      return answer;
+      return settled;
     }
-    if (row.status !== 'active') return this.replayOrConflict(row, request);
+    if (settled) return this.replayOrConflict(row, settled, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
   }
@@ -233,7 +208,7 @@ export class StreamingSessionsService {
   async expire(
     m: EntityManager,
     due: { session_id: string; user_id: string; estimated_tokens: number },
-  ): Promise<(SettlingRow & { settled_response: Record<string, unknown> }) | null> {
+  ): Promise<SettledSession | null> {
     const settledAt = new Date();
     const row = await this.settle(
       m,
@@ -255,7 +230,7 @@ export class StreamingSessionsService {
       },
       settledAt,
     );
-    return row?.settle ? (row as SettlingRow & { settled_response: Record<string, unknown> }) : null;
+    return row?.settle ? settledColumns(row) : null;
   }
 
   /**
@@ -299,9 +274,8 @@ export class StreamingSessionsService {
   }
 
   /** A settled session answers the identical request again (a retry) and refuses anything else. */
-  private replayOrConflict(session: SessionRow, request: SettlementRequest): Record<string, unknown> {
-    if (session.settlement && sameRequest(session.settlement.request, request))
-      return inAnswerOrder(session, session.settlement.response);
+  private replayOrConflict(session: SessionRow, settled: SettledSession, request: SettlementRequest): SettledSession {
+    if (session.settlement && sameRequest(session.settlement.request, request)) return settled;
     throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
       sessionId: session.session_id,
       status: session.status,

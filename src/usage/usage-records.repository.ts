@@ -5,10 +5,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import { type InsertAfterTake, shiftParams, type SqlPart } from '../credits/credits.repository.js';
+import type { InsertAfterTake } from '../credits/credits.repository.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
+import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
@@ -201,14 +202,14 @@ const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int,
                        $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
 
 /**
- * The batch statement's usage parts over $1 (the owner of the event ids) and $2 (the events as JSON).
+ * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
  * Records carry clock time, so a batch's records list (newest first) in the order they apply; they
  * are inserted before the take locks any account (their foreign key takes KEY SHARE on the account
  * rows, which the take's NO KEY UPDATE locks never block), which keeps the largest insert out of the
  * time the accounts are held.
  */
 const BATCH_PARTS = {
-  events: `SELECT * FROM usage_events_claim($1::varchar, $2::jsonb)`,
+  events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                                       reasoning_tokens, metadata, pricing_rule_id, provider_cost,
@@ -216,13 +217,16 @@ const BATCH_PARTS = {
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
-              FROM jsonb_populate_recordset(NULL::usage_records, $2::jsonb) WITH ORDINALITY AS r
+              FROM batch_input i
+             CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
              ORDER BY r.ordinality
             RETURNING id, user_id AS account_id, credits AS amount`,
-  release: `SELECT usage_events_release($1::varchar, array_agg(e.out_event_id), array_agg(e.out_usage_record_id))
+  // One row always (an aggregate), also when nothing was refused.
+  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
+                                        array_agg(e.out_usage_record_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
-} satisfies Omit<BatchTakeStatement, 'amounts' | 'params'>;
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'input'>;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -308,8 +312,8 @@ export class UsageRecordsRepository {
     }));
     return {
       amounts: items.map(({ input }) => input.credits),
+      input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      params: [owner, JSON.stringify(events)],
     };
   }
 

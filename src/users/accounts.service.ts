@@ -116,12 +116,4 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return this.users.exists(manager, userId);
   }
-
-  /**
-   * The per-user lock every credit movement takes first: one user's money transactions serialise,
-   * different users never wait on each other. Returns false when the account does not exist.
-   */
-  lock(manager: EntityManager, userId: string): Promise<boolean> {
-    return this.users.lock(manager, userId);
-  }
 }

@@ -87,7 +87,7 @@ export interface AccountFields {
 /** The channel an account write is announced on (users.repository's upsert, AccountsService listens). */
 export const ACCOUNT_CHANNEL = 'accounting_account_synced';
 
-/** user_accounts: TypeORM for the plain reads and inserts, SQL for the token upsert and the lock. */
+/** user_accounts: TypeORM for the plain reads and inserts, SQL for the token upsert (the money path locks its rows through the credits module: credits_lock_accounts()). */
 @Injectable()
 export class UsersRepository {
   constructor(@InjectRepository(UserAccount) private readonly accounts: Repository<UserAccount>) {}
@@ -180,13 +180,5 @@ export class UsersRepository {
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return manager.existsBy(UserAccount, { userId });
-  }
-
-  /** The per-user lock of the money path (docs/money.md); false when the account does not exist. */
-  async lock(manager: EntityManager, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1 FOR NO KEY UPDATE`, [
-      userId,
-    ]);
-    return rows.length > 0;
   }
 }

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_give_back(p_user_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)
  RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -19,14 +19,13 @@ AS $function$
       RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
       RETURN;
     END IF;
-    SELECT COALESCE(SUM(c.remaining_credits), 0) INTO v_balance
-      FROM credit_allocations c WHERE c.user_id = p_user_id AND c.expires_at > now();
+    v_balance := credit_available(p_account_id);
     -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
     FOR r IN
       SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
              a.expires_at > now() AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-       WHERE l.session_id = p_session_id AND l.user_id = p_user_id AND l.kind IN ('hold', 'release')
+       WHERE l.session_id = p_session_id AND l.user_id = p_account_id AND l.kind IN ('hold', 'release')
        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
       HAVING SUM(l.amount) < 0
        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC
@@ -58,7 +57,7 @@ AS $function$
              expiry_done = a.expiry_done AND net.amount < 0
         FROM net WHERE a.id = net.allocation_id AND net.amount <> 0)
     INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-    SELECT p_user_id, v.allocation_id, v.kind, v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
+    SELECT p_account_id, v.allocation_id, v.kind, v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
       FROM v ORDER BY v.ord;
 
     RETURN QUERY

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take(p_user_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_take(p_account_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
@@ -26,35 +26,26 @@ AS $function$
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     v_window integer[];
     v_used bigint := 0;
-    v_freed bigint := 0;
     -- What the limits must leave room for: a hold asks for at least one credit, so a session cannot
     -- start on a key budget or an hourly window that is used up, whatever its estimate.
     v_ask bigint := CASE WHEN p_kind = 'hold' THEN GREATEST(p_amount, 1) ELSE p_amount END;
-    m bigint;
   BEGIN
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
     END IF;
-    PERFORM 1 FROM user_accounts a WHERE a.user_id = p_user_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
       -- A service principal named a user who has no account: nothing to take from, nothing written.
       RETURN QUERY SELECT 'no_account'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                           '[]'::jsonb, NULL::integer;
       RETURN;
     END IF;
-    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_user_id;
+    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_account_id;
 
     IF p_api_key_id IS NOT NULL THEN
       SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
       IF v_key_limit IS NOT NULL THEN
-        v_key_start := CASE v_key_period
-          WHEN 'day' THEN date_trunc('day', now(), 'UTC')
-          WHEN 'week' THEN date_trunc('week', now(), 'UTC')
-          WHEN 'month' THEN date_trunc('month', now(), 'UTC')
-          ELSE '-infinity'::timestamptz END;
-        SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
-          FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
-        v_key_spent := COALESCE(v_key_spent, 0);
+        v_key_start := credit_key_period_start(v_key_period, now());
+        v_key_spent := credit_key_spent(p_api_key_id, v_key_period);
         IF v_strict AND v_ask > 0 AND v_key_spent + v_ask > v_key_limit THEN
           RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                               '[]'::jsonb, NULL::integer;
@@ -68,37 +59,19 @@ AS $function$
     -- fit, an up_to one (a settlement's overrun, owed) is never refused but still counts below. A
     -- collected review shortfall is old usage and stays out of it.
     IF v_rate_limit IS NOT NULL AND v_ask > 0 AND p_mode IN ('strict', 'up_to') THEN
-      v_window := COALESCE(acc.spend_window, array_fill(0, ARRAY[60]));
-      -- Slots of minutes after the newest bucket hold spend from an hour or more ago: clear them.
-      FOR m IN COALESCE(acc.spend_minute, 0) + 1 .. LEAST(v_minute, COALESCE(acc.spend_minute, 0) + 60) LOOP
-        v_window[(m % 60) + 1] := 0;
-      END LOOP;
+      v_window := credit_spend_window(acc.spend_window, acc.spend_minute, v_minute);
       SELECT COALESCE(SUM(x), 0) INTO v_used FROM unnest(v_window) x;
       IF v_strict AND v_used + v_ask > v_rate_limit THEN
-        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
-        FOR m IN v_minute - 59 .. v_minute LOOP
-          v_freed := v_freed + v_window[(m % 60) + 1];
-          IF v_used - v_freed + v_ask <= v_rate_limit THEN
-            RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-              '[]'::jsonb, GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer;
-            RETURN;
-          END IF;
-        END LOOP;
         RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-                            '[]'::jsonb, 3600;
+                            '[]'::jsonb, credit_spend_retry_after(v_window, v_minute, v_ask, v_rate_limit);
         RETURN;
       END IF;
     END IF;
 
-    FOR r IN
-      SELECT c.id, c.remaining_credits FROM credit_allocations c
-       WHERE c.user_id = p_user_id AND c.expires_at > now() AND c.remaining_credits > 0
-       ORDER BY c.expires_at, c.allocated_at, c.id
-         FOR UPDATE
-    LOOP
-      v_ids := v_ids || r.id;
-      v_rem := v_rem || r.remaining_credits;
-      v_available := v_available + r.remaining_credits;
+    FOR r IN SELECT f.out_id, f.out_remaining FROM credit_allocations_fifo(ARRAY[p_account_id]) f LOOP
+      v_ids := v_ids || r.out_id;
+      v_rem := v_rem || r.out_remaining;
+      v_available := v_available + r.out_remaining;
     END LOOP;
     IF p_mode = 'collect' THEN
       v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
@@ -129,14 +102,14 @@ AS $function$
         UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount
           FROM v WHERE c.id = v.allocation_id)
       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      SELECT p_user_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
+      SELECT p_account_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
         FROM v ORDER BY v.ord;
     END IF;
 
     v_new_debt := LEAST(p_amount - (v_available - v_balance), v_headroom);
     IF v_new_debt > 0 THEN
       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      VALUES (p_user_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
+      VALUES (p_account_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
     END IF;
 
     v_charged := (v_available - v_balance) + v_new_debt;
@@ -145,7 +118,7 @@ AS $function$
         v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_charged;
       END IF;
       INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
-      VALUES (p_user_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
+      VALUES (p_account_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
               COALESCE(v_window, array_fill(0, ARRAY[60])))
       ON CONFLICT (user_id) DO UPDATE
         SET debt = c.debt + v_new_debt,
@@ -160,13 +133,13 @@ AS $function$
         SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
             period_start = EXCLUDED.period_start;
       IF v_key_spent < v_key_limit AND v_key_spent + v_charged >= v_key_limit THEN
-        PERFORM emit_event('api_key.limit_reached', p_user_id, jsonb_build_object(
-          'userId', p_user_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
+        PERFORM emit_event('api_key.limit_reached', p_account_id, jsonb_build_object(
+          'userId', p_account_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
       END IF;
     END IF;
 
     IF v_balance < v_available THEN
-      PERFORM credit_balance_alerts(p_user_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
+      PERFORM credit_balance_alerts(p_account_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
 
     RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_available - v_balance, v_new_debt, v_balance,

@@ -16,7 +16,6 @@ AS $function$
     -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
     u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
-    m bigint; v_freed bigint;
     -- the users' live allocations, by user, then FIFO
     a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
@@ -38,17 +37,16 @@ AS $function$
     END IF;
 
     SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
-    SELECT array_agg(a.user_id IS NOT NULL ORDER BY u.ord) INTO u_known
-      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN user_accounts a ON a.user_id = u.user_id;
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
       FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
       JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
 
-    -- Every account of the batch, locked in user-id order: one user's movements serialise with all
+    -- Every account of the batch, locked in id order: one account's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
-    PERFORM 1 FROM (SELECT a.user_id FROM user_accounts a WHERE a.user_id IN (SELECT unnest(u_id)) ORDER BY a.user_id FOR NO KEY UPDATE OF a) a;
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord) INTO u_known
+      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
+      LEFT JOIN credits_lock_accounts(u_id) AS l(id) ON l.id = u.user_id;
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
            array_agg(GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
@@ -58,10 +56,8 @@ AS $function$
       LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
     IF EXISTS (SELECT 1 FROM unnest(u_limit) x WHERE x IS NOT NULL) THEN
-      -- What each limited user spent in the last hour, read as credits_take() reads the window: the
-      -- slots of the minutes after the newest bucket hold spend from an hour or more ago and count nothing.
-      SELECT array_agg(COALESCE((SELECT sum(c.spend_window[((g.m % 60) + 1)::int])
-                                   FROM generate_series(GREATEST(v_minute, c.spend_minute) - 59, c.spend_minute) AS g(m)),
+      -- What each limited user spent in the last hour, read as credits_take() reads the window.
+      SELECT array_agg(COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute)) x),
                                 0)::bigint ORDER BY u.ord)
         INTO u_used
         FROM unnest(u_id, u_limit) WITH ORDINALITY AS u(user_id, lim, ord)
@@ -72,27 +68,16 @@ AS $function$
     SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
       FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
     IF v_key_limit IS NOT NULL THEN
-      v_key_start := CASE v_key_period
-        WHEN 'day' THEN date_trunc('day', now(), 'UTC')
-        WHEN 'week' THEN date_trunc('week', now(), 'UTC')
-        WHEN 'month' THEN date_trunc('month', now(), 'UTC')
-        ELSE '-infinity'::timestamptz END;
-      SELECT CASE WHEN s.period_start = v_key_start THEN s.spent ELSE 0 END INTO v_key_spent
-        FROM credit_key_spend s WHERE s.api_key_id = p_api_key_id;
-      v_key_spent := COALESCE(v_key_spent, 0);
+      v_key_start := credit_key_period_start(v_key_period, now());
+      v_key_spent := credit_key_spent(p_api_key_id, v_key_period);
     END IF;
 
     -- The users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
-    SELECT array_agg(c.id ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
-           array_agg(c.remaining_credits ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id),
-           array_agg(u.ord::int ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id)
+    SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
+           array_agg(u.ord::int ORDER BY f.ord)
       INTO a_id, a_rem, a_u
-      FROM (SELECT c.id, c.user_id, c.expires_at, c.allocated_at, c.remaining_credits
-              FROM credit_allocations c
-             WHERE c.user_id IN (SELECT unnest(u_id)) AND c.expires_at > now() AND c.remaining_credits > 0
-             ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
-               FOR UPDATE OF c) c
-      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = c.user_id;
+      FROM credit_allocations_fifo(u_id) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = f.out_account_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}'); a_orig := a_rem;
     -- Each user's first allocation and balance.
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
@@ -117,17 +102,12 @@ AS $function$
       IF u_limit[u] IS NOT NULL AND v_amount > 0 AND u_used[u] + v_amount > u_limit[u] THEN
         -- Retry when enough of the oldest minutes have left the window (never: in an hour).
         e_status[i] := 'rate_limited';
-        -- Retry when enough of the oldest minutes have left the window (never: in an hour): the stored
-        -- buckets still in the hour, and what this batch has spent this minute.
-        SELECT min(x.m) INTO m
-          FROM (SELECT g.m,
-                       sum(CASE WHEN g.m > c.spend_minute THEN 0 ELSE COALESCE(c.spend_window[((g.m % 60) + 1)::int], 0) END
-                           + CASE WHEN g.m = v_minute THEN u_added[u] ELSE 0 END) OVER (ORDER BY g.m) AS freed
-                  FROM generate_series(v_minute - 59, v_minute) AS g(m)
-                  LEFT JOIN credit_accounts c ON c.user_id = e_user[i]) x
-         WHERE u_used[u] - x.freed + v_amount <= u_limit[u];
-        e_retry[i] := CASE WHEN m IS NULL THEN 3600
-                           ELSE GREATEST(1, ceil((m + 60) * 60 - extract(epoch FROM now())))::integer END;
+        -- The window the retry is read from: the stored buckets still in the hour, and what this batch
+        -- has spent this minute.
+        SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
+          FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.user_id = e_user[i];
+        w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
+        e_retry[i] := credit_spend_retry_after(w, v_minute, v_amount, u_limit[u]);
         CONTINUE;
       END IF;
       IF u_avail[u] + u_head[u] < v_amount THEN
@@ -189,12 +169,10 @@ AS $function$
       FROM unnest(u_id, u_debt, u_rated, u_added) AS d(user_id, debt, rated, added) WHERE d.rated
     ON CONFLICT (user_id) DO UPDATE
       SET debt = c.debt + EXCLUDED.debt, spend_minute = EXCLUDED.spend_minute,
-          -- the stored buckets still in the hour (slot s holds minute v - ((v - s + 1) mod 60)), plus
-          -- what this batch spent this minute
-          spend_window = (SELECT array_agg((CASE WHEN v_minute - ((v_minute - (s.slot - 1)) % 60) > c.spend_minute
-                                                 THEN 0 ELSE c.spend_window[s.slot] END) + EXCLUDED.spend_window[s.slot]
-                                           ORDER BY s.slot)
-                            FROM generate_series(1, 60) AS s(slot)),
+          -- the stored buckets still in the hour, plus what this batch spent this minute
+          spend_window = (SELECT array_agg(x.kept + x.added ORDER BY x.slot)
+                            FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute), EXCLUDED.spend_window)
+                                 WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     IF v_key_used THEN
       INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_key_charged)

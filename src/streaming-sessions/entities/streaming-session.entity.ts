@@ -6,9 +6,13 @@ export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'ex
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /** The request that settled a session and the answer it got, kept so a retry can be replayed. */
+/**
+ * The request a settlement was made for (a retry of the same request is answered again). The answer
+ * is built from the row's columns (settlement.ts); older settlements also stored it here as
+ * `response`, which nothing reads any more.
+ */
 export interface SessionSettlement {
   request: SettlementRequest;
-  response: Record<string, unknown>;
 }
 
 /** The counts a settlement was asked with: the total, and each kind when split (settlements before token kinds lack the new ones). */

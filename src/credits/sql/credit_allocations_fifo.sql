@@ -1,0 +1,14 @@
+CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids character varying[])
+ RETURNS TABLE(out_id uuid, out_account_id character varying, out_remaining integer)
+ LANGUAGE plpgsql
+AS $function$
+  -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
+  -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
+  BEGIN
+    RETURN QUERY
+      SELECT a.id, a.user_id, a.remaining_credits
+        FROM credit_allocations a
+       WHERE a.user_id = ANY (p_account_ids) AND a.expires_at > now() AND a.remaining_credits > 0
+       ORDER BY a.user_id, a.expires_at, a.allocated_at, a.id
+         FOR UPDATE OF a;
+  END $function$;

@@ -1,0 +1,12 @@
+CREATE OR REPLACE FUNCTION public.credit_available(p_account_id character varying)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+  -- An account's available balance: the remaining credits of its unexpired allocations (held
+  -- credits are out of them already; debt is apart). STABLE: it reads the caller's snapshot.
+  BEGIN
+    RETURN (SELECT COALESCE(sum(a.remaining_credits), 0)::bigint
+              FROM credit_allocations a
+             WHERE a.user_id = p_account_id AND a.expires_at > now());
+  END $function$;

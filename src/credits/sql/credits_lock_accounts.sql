@@ -1,0 +1,18 @@
+CREATE OR REPLACE FUNCTION public.credits_lock_accounts(p_account_ids character varying[])
+ RETURNS SETOF character varying
+ LANGUAGE plpgsql
+AS $function$
+  -- The account lock every movement of credits takes first (docs/money.md "Locking"): the accounts'
+  -- rows, in id order, so one account's movements serialise, different accounts never wait on each
+  -- other, and two statements locking several accounts never deadlock. NO KEY UPDATE: records and
+  -- other rows that reference an account (KEY SHARE) are not blocked. Answers the accounts that
+  -- exist. An account is, for now, a user (user_accounts). PL/pgSQL, so its plan is kept per
+  -- connection (a LANGUAGE sql function is planned again at every call from another function).
+  BEGIN
+    RETURN QUERY
+      SELECT a.user_id
+        FROM user_accounts a
+       WHERE a.user_id = ANY (p_account_ids)
+       ORDER BY a.user_id
+         FOR NO KEY UPDATE OF a;
+  END $function$;

@@ -1,0 +1,69 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Statements built from several modules' parts (docs/architecture.md "One statement, several
+ * modules"): the credits module's movement and, in the same statement, the rows other modules write
+ * with it. Each part is SQL with its own `$1…$n`; a part becomes a CTE under a name the module that
+ * composes the statement documents, and later parts read it by that name. Each module's part writes
+ * only that module's tables.
+ */
+
+/** A piece of SQL with its own `$1…$n` placeholders, to be placed into a larger statement. */
+export interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+/** A part that becomes a CTE: `name AS [MATERIALIZED] (sql)`. */
+export interface NamedPart extends SqlPart {
+  name: string;
+  /** Computed once, before anything reads it (a function call that locks or writes). */
+  materialized?: boolean;
+}
+
+/** `sql` with its placeholders `$n` renumbered `$(n + by)`, to follow `by` parameters of another part. */
+export function shiftParams(sql: string, by: number): string {
+  return sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + by}`);
+}
+
+/**
+ * `WITH <parts> <last>` as one statement: every part's placeholders renumbered to follow the
+ * parameters of the parts before it, the parameters in that order.
+ */
+export function withParts(parts: NamedPart[], last: SqlPart): SqlPart {
+  const params: unknown[] = [];
+  const place = (part: SqlPart) => {
+    const sql = shiftParams(part.sql, params.length);
+    params.push(...part.params);
+    return sql;
+  };
+  const ctes = parts.map((p) => `${p.name} AS ${p.materialized ? 'MATERIALIZED ' : ''}(${place(p)})`);
+  return { sql: `WITH ${ctes.join(',\n')}\n${place(last)}`, params };
+}
+
+/**
+ * A statement sent as a named (prepared) statement: PostgreSQL parses and plans it once per
+ * connection. `name` must stand for one statement text.
+ */
+export function queryPrepared<T>(manager: EntityManager, name: string, statement: SqlPart): Promise<T[]> {
+  // TypeORM types query() for a text; node-postgres, underneath, also takes a {name, text} config.
+  const config = { name, text: statement.sql } as unknown as string;
+  return manager.query(config, statement.params);
+}
+
+/** Statement texts of queryParts, by name: built once per process. */
+const texts = new Map<string, string>();
+
+/**
+ * `withParts(parts, last)` as the named statement `name` (its text built on first use; a name
+ * stands for one shape of parts).
+ */
+export function queryParts<T>(manager: EntityManager, name: string, parts: NamedPart[], last: SqlPart): Promise<T[]> {
+  let sql = texts.get(name);
+  if (sql === undefined) {
+    sql = withParts(parts, last).sql;
+    texts.set(name, sql);
+  }
+  const params = parts.flatMap((p) => p.params).concat(last.params);
+  return queryPrepared<T>(manager, name, { sql, params });
+}
