@@ -8,20 +8,8 @@ import { useOperator } from '../auth';
 import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
+import { EVENT_TYPES } from '../lib/event-types';
 import { utc } from '../lib/format';
-
-const TYPES: EventResponseDto['type'][] = [
-  'balance.low',
-  'balance.depleted',
-  'credits.granted',
-  'credits.expiring',
-  'credits.expired',
-  'usage.needs_review',
-  'session.expired',
-  'api_key.limit_reached',
-  'subscription.renewed',
-  'webhook.test',
-];
 
 export function EventsScreen() {
   const operator = useOperator();
@@ -48,7 +36,14 @@ export function EventsScreen() {
     <Stack>
       <ScreenTitle>Events</ScreenTitle>
       <Group>
-        <Select label="Type" placeholder="Every type" data={TYPES} value={type} onChange={setType} clearable />
+        <Select
+          label="Type"
+          placeholder="Every type"
+          data={[...EVENT_TYPES]}
+          value={type}
+          onChange={setType}
+          clearable
+        />
         <TextInput label="User" value={userId} onChange={(e) => setUserId(e.currentTarget.value.trim())} />
       </Group>
       <DataTable<EventResponseDto>

@@ -17,23 +17,12 @@ import { ActionDialog, useDialog } from '../components/action-dialog';
 import { DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
+import { EVENT_TYPES } from '../lib/event-types';
 import { errorMessage, utc } from '../lib/format';
 import { newIdempotencyKey } from '../lib/idempotency';
 
-type EventType = CreateWebhookDto['events'][number];
-const EVENT_TYPES: EventType[] = [
-  '*',
-  'balance.low',
-  'balance.depleted',
-  'credits.granted',
-  'credits.expiring',
-  'credits.expired',
-  'usage.needs_review',
-  'session.expired',
-  'api_key.limit_reached',
-  'subscription.renewed',
-  'webhook.test',
-];
+/** What a webhook may subscribe to: every event type, or `*`. */
+const SUBSCRIBABLE: CreateWebhookDto['events'] = ['*', ...EVENT_TYPES];
 
 export function WebhooksScreen() {
   const operator = useOperator();
@@ -191,13 +180,13 @@ function CreateWebhook({ onCreated }: { onCreated: (secret: string) => void }) {
         error={create.error}
         onSubmit={() =>
           create.mutate({
-            body: { url, events: events as EventType[], ...(description ? { description } : {}) },
+            body: { url, events: events as CreateWebhookDto['events'], ...(description ? { description } : {}) },
             headers: { 'Idempotency-Key': dialog.idempotencyKey },
           })
         }
       >
         <TextInput label="URL" value={url} onChange={(e) => setUrl(e.currentTarget.value)} required />
-        <MultiSelect label="Events" data={EVENT_TYPES} value={events} onChange={setEvents} />
+        <MultiSelect label="Events" data={SUBSCRIBABLE} value={events} onChange={setEvents} />
         <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
       </ActionDialog>
     </>

@@ -1,0 +1,20 @@
+import type { EventResponseDto } from '../api/generated';
+
+export type EventType = EventResponseDto['type'];
+
+/** Every event type, in the API's order; the type below fails to compile when openapi.json adds one. */
+export const EVENT_TYPES = [
+  'balance.low',
+  'balance.depleted',
+  'credits.granted',
+  'credits.expiring',
+  'credits.expired',
+  'usage.needs_review',
+  'session.expired',
+  'api_key.limit_reached',
+  'subscription.renewed',
+  'webhook.test',
+] as const satisfies readonly EventType[];
+
+type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+export const everyEventTypeListed: [Missing] extends [never] ? true : Missing = true;
