@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -80,7 +80,13 @@ export class PrimaryWithReplica {
       '-c full_page_writes=off',
       '-c hot_standby_feedback=on',
     ].join(' ');
-    return pgRun('pg_ctl', ['-D', dataDir, '-o', options, '-l', `${dataDir}.log`, '-w', '-t', '60', 'start']);
+    return pgRun('pg_ctl', ['-D', dataDir, '-o', options, '-l', `${dataDir}.log`, '-w', '-t', '60', 'start']).catch(
+      async (error: Error) => {
+        // The server's own log says why it did not start; the directory is removed on the way out.
+        const log = await readFile(`${dataDir}.log`, 'utf8').catch(() => '(no log)');
+        throw new Error(`${error.message}\n${path.basename(dataDir)}.log:\n${log.slice(-2000)}`);
+      },
+    );
   }
 
   /** Takes the replica away (immediate shutdown), leaving the primary running. */
