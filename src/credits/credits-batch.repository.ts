@@ -45,12 +45,18 @@ export interface BatchTakeRow {
 
 /**
  * The take: credits_take_events() over `records` in event order, so the records exist (and the ids
- * are claimed) before it locks the accounts. `released` reads it, so it runs after it.
+ * are claimed) before it locks the accounts. `released` reads it, so it runs after it. The records
+ * are put in event order through one object keyed by record id, not a join: the planner cannot know
+ * a CTE's size and joined a 1,000-event batch's records to its events by a nested loop (a million
+ * comparisons, 150 ms of a 240 ms batch); the lookup is the same work whatever the plan.
  */
 const TAKES = `SELECT k.*
-  FROM (SELECT array_agg(r.account_id ORDER BY e.out_ord) AS accounts, array_agg(r.amount ORDER BY e.out_ord) AS amounts,
-               array_agg(r.id ORDER BY e.out_ord) AS records
-          FROM records r JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = r.id) i,
+  FROM (SELECT array_agg((m.by_id -> e.out_usage_record_id::text ->> 0)::varchar ORDER BY e.out_ord) AS accounts,
+               array_agg((m.by_id -> e.out_usage_record_id::text ->> 1)::int ORDER BY e.out_ord) AS amounts,
+               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records
+          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount)) AS by_id
+                  FROM records r) m
+          JOIN events e ON e.out_status = 'new') i,
        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /** Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else. */
