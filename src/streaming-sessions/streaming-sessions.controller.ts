@@ -23,6 +23,7 @@ import {
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
   AbortResponseDto,
@@ -108,6 +109,8 @@ export class StreamingSessionsController {
         summary: 'Let the service choose the sessionId (an admin token without userId: the admin’s own account)',
         value: { modelId: MODEL, estimatedTokens: 500 },
       },
+      // The estimate by token kind: the hold is priced at each kind's price (sessionId chosen by the service).
+      ...kindExamples((modelId, tokens) => ({ userId: 'alice', modelId, ...tokens })),
     },
   })
   @ApiCreatedResponse({ type: SessionResponseDto })
@@ -165,6 +168,12 @@ export class StreamingSessionsController {
           outputTokens: 700,
         },
       },
+      // The real counts by token kind, priced at the session's rule (its model is the session's).
+      ...kindExamples((_modelId, tokens) => ({
+        userId: 'alice',
+        sessionId: `chat-kinds-${Object.keys(tokens).join('-')}`,
+        ...tokens,
+      })),
       failedStream: {
         summary: 'The stream failed (still charged for its tokens)',
         value: { sessionId: 'chat-9d1f3b5a-7c2e-4a6d-8b0f-2e4c6a8d0b13', actualTokens: 400, success: false },
