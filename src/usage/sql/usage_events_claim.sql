@@ -39,18 +39,6 @@ AS $function$
       FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
       LEFT JOIN claimed c ON c.event_id = e.event_id;
 
-    -- Nearly every batch claims all its ids: then no event needs its first record looked up, and the
-    -- lookup (which the planner may answer by reading all of usage_event_ids) is left out.
-    IF NOT EXISTS (SELECT 1 FROM unnest(e_event, e_known, e_claimed) AS e(event_id, known, claimed)
-                    WHERE e.known AND e.event_id IS NOT NULL AND NOT e.claimed) THEN
-      RETURN QUERY
-        SELECT e.ord::int, e.event_id,
-               (CASE WHEN NOT e.known THEN 'unknown_user' ELSE 'new' END)::varchar,
-               CASE WHEN e.known THEN e.id END
-          FROM unnest(e_event, e_record, e_known) WITH ORDINALITY AS e(event_id, id, known, ord)
-         ORDER BY e.ord;
-      RETURN;
-    END IF;
     -- A statement of its own, so a duplicate's first record is read in a snapshot that sees the batch
     -- that claimed it and committed while this one waited.
     RETURN QUERY
