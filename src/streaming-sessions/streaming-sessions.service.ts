@@ -33,7 +33,7 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
 };
 
 /** The counts a settlement records: the total, and each kind when the caller split them. */
-function settlementTokens(counts: TokenCounts): SettlementTokens {
+function settlementTokens(counts: TokenCounts): Required<SettlementTokens> {
   const split = counts.split;
   return {
     tokens: counts.total,
@@ -169,7 +169,7 @@ export class StreamingSessionsService {
     audited = false,
   ): Promise<SettledSession> {
     const session = this.settlements.lockToSettle(sessionId, billed.userId, tokens.kinds, this.pricing.fallbackPrice());
-    const counts = settlementTokens(tokens) as Required<SettlementTokens>;
+    const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
       request,
