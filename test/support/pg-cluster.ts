@@ -40,7 +40,22 @@ export class PrimaryWithReplica {
     return `postgres://postgres@127.0.0.1:${port}/${database}`;
   }
 
+  /**
+   * A fresh primary and replica. freePort() only finds a port free at that moment: another spec's
+   * server may take it before ours binds, so a start refused for its address is tried again on new
+   * ports (nothing else is retried).
+   */
   static async start(): Promise<PrimaryWithReplica> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await PrimaryWithReplica.startOnce();
+      } catch (error) {
+        if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(): Promise<PrimaryWithReplica> {
     const dir = await mkdtemp(path.join(tmpdir(), 'accounting-replica-'));
     await chmod(dir, 0o755);
     if (asRoot) {
