@@ -63,7 +63,11 @@ export class PrimaryWithReplica {
       const { stdout: gid } = await run('id', ['-g', 'postgres']);
       await chown(dir, Number(stdout), Number(gid));
     }
-    const cluster = new PrimaryWithReplica(dir, await freePort(), await freePort());
+    // Two calls may be handed the same just-released port: the replica needs one of its own.
+    const primaryPort = await freePort();
+    let replicaPort = await freePort();
+    while (replicaPort === primaryPort) replicaPort = await freePort();
+    const cluster = new PrimaryWithReplica(dir, primaryPort, replicaPort);
     try {
       const primary = path.join(dir, 'primary');
       const replica = path.join(dir, 'replica');
