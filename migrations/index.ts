@@ -33,6 +33,7 @@ import { TokenKindsRollups1732000021100 } from './1732000021100-token-kinds-roll
 import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-append-only.js';
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
+import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -71,4 +72,5 @@ export const MIGRATIONS = [
   AuditLogAppendOnly1732000022000,
   CreateAuditLog1732000022100,
   CreditLedgerCreatedBrin1732000022200,
+  OneAccountByEqualityAndSpendWindow1732000023200,
 ];

@@ -4,11 +4,21 @@ CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids characte
 AS $function$
   -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
   -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
+  -- One account is looked up by equality, as credits_lock_accounts() says why.
   BEGIN
-    RETURN QUERY
-      SELECT a.id, a.user_id, a.remaining_credits
-        FROM credit_allocations a
-       WHERE a.user_id = ANY (p_account_ids) AND a.expires_at > now() AND a.remaining_credits > 0
-       ORDER BY a.user_id, a.expires_at, a.allocated_at, a.id
-         FOR UPDATE OF a;
+    IF cardinality(p_account_ids) = 1 THEN
+      RETURN QUERY
+        SELECT a.id, a.user_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.user_id = p_account_ids[1] AND a.expires_at > now() AND a.remaining_credits > 0
+         ORDER BY a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    ELSE
+      RETURN QUERY
+        SELECT a.id, a.user_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.user_id = ANY (p_account_ids) AND a.expires_at > now() AND a.remaining_credits > 0
+         ORDER BY a.user_id, a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    END IF;
   END $function$;
