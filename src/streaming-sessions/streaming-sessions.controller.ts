@@ -206,6 +206,12 @@ export class StreamingSessionsController {
         summary: 'Cancelled before any token (tokensGenerated defaults to 0)',
         value: { sessionId: 'chat-1c7b9d3f-5a2e-4c8b-a0d6-4f8b2d6e0a35' },
       },
+      // The counts used before the cut-off by token kind, priced at the session's rule.
+      ...kindExamples((_modelId, tokens) => ({
+        userId: 'alice',
+        sessionId: `chat-cut-off-${Object.keys(tokens).join('-')}`,
+        ...tokens,
+      })),
     },
   })
   @ApiOkResponse({ type: AbortResponseDto })
