@@ -34,6 +34,7 @@ import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-appen
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
+import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -73,4 +74,5 @@ export const MIGRATIONS = [
   CreateAuditLog1732000022100,
   CreditLedgerCreatedBrin1732000022200,
   OneAccountByEqualityAndSpendWindow1732000023200,
+  SessionEstimateKinds1732000023300,
 ];

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { UsageStatsService } from '../src/usage/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
@@ -184,6 +185,77 @@ describe('token kinds', () => {
     expect(aborted.body).toMatchObject({ partialCredits: 9 });
     const [row] = await recordsOf(u.id);
     expect(row).toMatchObject({ credits: 9, cache_write_tokens: 2000, reasoning_tokens: 100, input_tokens: 0 });
+  });
+
+  it("an abandoned session is charged its estimate and its record keeps the estimate's kinds", async () => {
+    const u = await f.newUser({ credits: 1000 });
+    const split = await post('/api/streaming-sessions/initialize', u.auth, { modelId: model, ...CACHED_CALL }).expect(
+      201,
+    );
+    // One count, as before token kinds: its record keeps the total only, priced and costed as input.
+    const single = await post('/api/streaming-sessions/initialize', u.auth, {
+      modelId: model,
+      estimatedTokens: 2000,
+    }).expect(201);
+    expect(single.body.estimatedCredits).toBe(6);
+    // Both past their expiry, by the rows; then the job settles them at their estimates.
+    await t.db.query(
+      `UPDATE streaming_sessions SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
+        WHERE user_id = $1`,
+      [u.id],
+    );
+    await t.app.get(SessionExpiryJob).expireAbandoned();
+
+    const rows = await recordsOf(u.id);
+    expect(rows).toHaveLength(2);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        {
+          service: 'chat-streaming-expired',
+          credits: CACHED_CREDITS,
+          tokens: 21_500,
+          input_tokens: 1000,
+          output_tokens: 500,
+          cache_read_tokens: 20_000,
+          cache_write_tokens: 0,
+          reasoning_tokens: 0,
+          // 1000 × 1 + 20,000 × 0.1 + 500 × 5 = 5,500 / 1000, as the same call finalized.
+          provider_cost: '5.50000000',
+        },
+        {
+          service: 'chat-streaming-expired',
+          credits: 6,
+          tokens: 2000,
+          input_tokens: null,
+          output_tokens: null,
+          cache_read_tokens: null,
+          cache_write_tokens: null,
+          reasoning_tokens: null,
+          provider_cost: '2.00000000',
+        },
+      ]),
+    );
+    const stored = await t.db.query(
+      `SELECT status, estimated_input_tokens, estimated_cache_read_tokens FROM streaming_sessions WHERE session_id = $1`,
+      [split.body.sessionId],
+    );
+    expect(stored.rows).toEqual([
+      { status: 'expired', estimated_input_tokens: 1000, estimated_cache_read_tokens: 20_000 },
+    ]);
+    expect(await f.available(u.id)).toBe(1000 - CACHED_CREDITS - 6);
+  });
+
+  it('a split estimate must add up: the database refuses kinds that do not', async () => {
+    const u = await f.newUser({ credits: 100 });
+    const s = await post('/api/streaming-sessions/initialize', u.auth, { modelId: model, inputTokens: 10 }).expect(201);
+    await expect(
+      t.db.query(`UPDATE streaming_sessions SET estimated_output_tokens = 5 WHERE session_id = $1`, [s.body.sessionId]),
+    ).rejects.toThrow(/streaming_sessions_estimate_split_check/);
+    await expect(
+      t.db.query(`UPDATE streaming_sessions SET estimated_output_tokens = NULL WHERE session_id = $1`, [
+        s.body.sessionId,
+      ]),
+    ).rejects.toThrow(/streaming_sessions_estimate_split_check/);
   });
 
   it('prices a 250,000-token prompt at the long-context tier, in TypeScript and in SQL alike', async () => {

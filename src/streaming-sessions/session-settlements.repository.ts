@@ -42,13 +42,16 @@ export interface SettlementWrite {
   usageRecordId: string;
 }
 
-/** An expired session's estimate, as its cost: sessions keep only the estimate's total, priced as input. */
+/**
+ * An expired session's estimate, as its provider cost: each kind of a split estimate; one count
+ * (all five NULL) as input, as it was priced.
+ */
 const ESTIMATE_KINDS: SqlKinds = {
-  input: 'ss.estimated_tokens',
-  output: '0',
-  cacheRead: '0',
-  cacheWrite: '0',
-  reasoning: '0',
+  input: 'COALESCE(ss.estimated_input_tokens, ss.estimated_tokens)',
+  output: 'COALESCE(ss.estimated_output_tokens, 0)',
+  cacheRead: 'COALESCE(ss.estimated_cache_read_tokens, 0)',
+  cacheWrite: 'COALESCE(ss.estimated_cache_write_tokens, 0)',
+  reasoning: 'COALESCE(ss.estimated_reasoning_tokens, 0)',
 };
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,

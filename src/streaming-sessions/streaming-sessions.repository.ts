@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
+import type { TokenKinds } from '../pricing/pricing-math.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 
@@ -43,6 +44,8 @@ export interface NewSession {
   userId: string;
   modelId: string;
   estimatedTokens: number;
+  /** The estimate's count of each kind, when it was given split. */
+  estimateSplit: TokenKinds | null;
   estimatedCredits: number;
   allocatedCredits: number;
   startedAt: Date;
@@ -50,10 +53,14 @@ export interface NewSession {
   pricingRuleId: string | null;
 }
 
+/** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
+const ESTIMATE_KIND_COLUMNS = `estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
+  estimated_cache_write_tokens, estimated_reasoning_tokens`;
+
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
-  started_at, expires_at, pricing_rule_id`;
+  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
-  $8::timestamptz, $9::uuid`;
+  $8::timestamptz, $9::uuid, $10::int, $11::int, $12::int, $13::int, $14::int`;
 
 function sessionParams(s: NewSession): unknown[] {
   return [
@@ -66,6 +73,11 @@ function sessionParams(s: NewSession): unknown[] {
     s.startedAt,
     s.expiresAt,
     s.pricingRuleId,
+    s.estimateSplit?.input ?? null,
+    s.estimateSplit?.output ?? null,
+    s.estimateSplit?.cacheRead ?? null,
+    s.estimateSplit?.cacheWrite ?? null,
+    s.estimateSplit?.reasoning ?? null,
   ];
 }
 
@@ -75,6 +87,12 @@ export interface DueSession {
   user_id: string;
   model_id: string;
   estimated_tokens: number;
+  /** The estimate's kinds: all five, or all null (estimated with one count). */
+  estimated_input_tokens: number | null;
+  estimated_output_tokens: number | null;
+  estimated_cache_read_tokens: number | null;
+  estimated_cache_write_tokens: number | null;
+  estimated_reasoning_tokens: number | null;
   started_at: Date;
 }
 
@@ -132,7 +150,7 @@ export class StreamingSessionsRepository {
   /** Active sessions past their expiry, soonest first (read without locks; each is locked later). */
   dueForExpiry(limit: number): Promise<DueSession[]> {
     return this.dataSource.query(
-      `SELECT session_id, user_id, model_id, estimated_tokens, started_at FROM streaming_sessions
+      `SELECT session_id, user_id, model_id, estimated_tokens, ${ESTIMATE_KIND_COLUMNS}, started_at FROM streaming_sessions
         WHERE status = 'active' AND expires_at <= now()
         ORDER BY expires_at
         LIMIT $1`,

@@ -21,7 +21,12 @@ import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from '
 import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
 import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
-import { type SessionRow, StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
+import {
+  type DueSession,
+  type SessionRow,
+  StreamingSessionsRepository,
+  toSessionDto,
+} from './streaming-sessions.repository.js';
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
 
@@ -101,6 +106,7 @@ export class StreamingSessionsService {
       userId: billed.userId,
       modelId: dto.modelId,
       estimatedTokens: tokens.total,
+      estimateSplit: tokens.split,
       estimatedCredits,
       allocatedCredits,
       startedAt,
@@ -205,10 +211,7 @@ export class StreamingSessionsService {
    * (never more than the hold), created by `system`. Null when it was settled meanwhile or another
    * worker has it locked.
    */
-  async expire(
-    m: EntityManager,
-    due: { session_id: string; user_id: string; estimated_tokens: number },
-  ): Promise<SettledSession | null> {
+  async expire(m: EntityManager, due: DueSession): Promise<SettledSession | null> {
     const settledAt = new Date();
     const row = await this.settle(
       m,
@@ -217,13 +220,14 @@ export class StreamingSessionsService {
       {
         status: 'expired',
         request: { kind: 'expire' },
+        // The estimate's kinds when it was given split (all five or none), as finalize records them.
         tokens: {
           tokens: due.estimated_tokens,
-          inputTokens: null,
-          outputTokens: null,
-          cacheReadTokens: null,
-          cacheWriteTokens: null,
-          reasoningTokens: null,
+          inputTokens: due.estimated_input_tokens,
+          outputTokens: due.estimated_output_tokens,
+          cacheReadTokens: due.estimated_cache_read_tokens,
+          cacheWriteTokens: due.estimated_cache_write_tokens,
+          reasoningTokens: due.estimated_reasoning_tokens,
         },
         createdBy: 'system',
         metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },

@@ -49,6 +49,20 @@ export type SettlementRequest =
      AND shortfall IS NOT NULL AND usage_record_id IS NOT NULL)`,
 )
 @Check('streaming_sessions_refund_within_hold_check', `refund <= allocated_credits`)
+@Check('streaming_sessions_estimated_input_tokens_check', `estimated_input_tokens >= 0`)
+@Check('streaming_sessions_estimated_output_tokens_check', `estimated_output_tokens >= 0`)
+@Check('streaming_sessions_estimated_cache_read_tokens_check', `estimated_cache_read_tokens >= 0`)
+@Check('streaming_sessions_estimated_cache_write_tokens_check', `estimated_cache_write_tokens >= 0`)
+@Check('streaming_sessions_estimated_reasoning_tokens_check', `estimated_reasoning_tokens >= 0`)
+@Check(
+  'streaming_sessions_estimate_split_check',
+  `num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
+             estimated_cache_write_tokens, estimated_reasoning_tokens) = 5
+   OR (num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
+                 estimated_cache_write_tokens, estimated_reasoning_tokens) = 0
+       AND estimated_input_tokens + estimated_output_tokens + estimated_cache_read_tokens
+         + estimated_cache_write_tokens + estimated_reasoning_tokens = estimated_tokens)`,
+)
 @Index('streaming_sessions_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])
 @Index('streaming_sessions_active_idx', ['startedAt', 'sessionId'], { where: `status = 'active'` })
@@ -110,4 +124,20 @@ export class StreamingSession {
 
   @Column({ type: 'jsonb', nullable: true })
   settlement: SessionSettlement | null;
+
+  /** The estimate's count of each kind, when it was given split (all five or none; they add up to estimatedTokens). */
+  @Column({ name: 'estimated_input_tokens', type: 'integer', nullable: true })
+  estimatedInputTokens: number | null;
+
+  @Column({ name: 'estimated_output_tokens', type: 'integer', nullable: true })
+  estimatedOutputTokens: number | null;
+
+  @Column({ name: 'estimated_cache_read_tokens', type: 'integer', nullable: true })
+  estimatedCacheReadTokens: number | null;
+
+  @Column({ name: 'estimated_cache_write_tokens', type: 'integer', nullable: true })
+  estimatedCacheWriteTokens: number | null;
+
+  @Column({ name: 'estimated_reasoning_tokens', type: 'integer', nullable: true })
+  estimatedReasoningTokens: number | null;
 }
