@@ -223,6 +223,20 @@ describe('audit log', () => {
       await t.http.delete(`/api/api-keys/${own.id}`).set(admin.auth).expect(200);
       const revoke = await theEntry('api_key.revoke', own.id);
       expect(revoke).toMatchObject({ before: { isActive: true }, after: { isActive: false } });
+
+      // The service key's owner, an admin no more (the authentication service now issues them a
+      // user's token), still owns the key and may change it: audited all the same, as a user.
+      const demoted = { auth: bearer(token({ sub: admin.id, role: 'user' })) };
+      await t.http.patch(`/api/api-keys/${serviceKey.id}`).set(demoted.auth).send({ name: 'ingest-old' }).expect(200);
+      await t.http.delete(`/api/api-keys/${serviceKey.id}`).set(demoted.auth).expect(200);
+      for (const action of ['api_key.update', 'api_key.revoke']) {
+        const entry = await theEntry(action, serviceKey.id);
+        expect(entry.actor).toMatchObject({ userId: admin.id, role: 'user', via: 'jwt' });
+      }
+      expect((await theEntry('api_key.revoke', serviceKey.id)).after).toMatchObject({
+        name: 'ingest-old',
+        isActive: false,
+      });
     });
 
     it('webhooks: create, update, rotate the secret, retry a delivery, delete', async () => {

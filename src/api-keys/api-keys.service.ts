@@ -23,12 +23,18 @@ import type {
 import type { ApiKey } from './entities/api-key.entity.js';
 import { budgetAfter } from './key-budget.js';
 
+/** A service key: one with a scope only admins may give (it meters any user). */
+function isServiceKey(key: ApiKey): boolean {
+  return key.permissions.some((p) => (ADMIN_ONLY_SCOPES as string[]).includes(p));
+}
+
 /**
- * Whose key changes the audit log records: a service key's (it meters any user), and any change made
- * to another user's key. A user managing their own ordinary keys is not audited.
+ * Whose key changes the audit log records: a service key's, whoever changes it (its owner too, also
+ * once an admin no more), and any change made to another user's key. A user managing their own
+ * ordinary keys is not audited.
  */
 function auditedKeyChange(caller: AuthUser, key: ApiKey): boolean {
-  return key.userId !== caller.userId || key.permissions.some((p) => (ADMIN_ONLY_SCOPES as string[]).includes(p));
+  return key.userId !== caller.userId || isServiceKey(key);
 }
 
 type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
@@ -204,12 +210,13 @@ export class ApiKeysService {
     before: StoredApiKey | null,
     after: StoredApiKey | null,
   ): Promise<void> {
-    const target = (after ?? before)!.key.id;
+    const stored = (after ?? before)!;
     return this.audit.record(manager, {
       action,
-      targetId: target,
+      targetId: stored.key.id,
       before: before && toDto(before),
       after: after && toDto(after),
+      whoever: isServiceKey(stored.key),
     });
   }
 

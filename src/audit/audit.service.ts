@@ -17,6 +17,11 @@ export interface AuditChange {
   targetId: string;
   before: object | null;
   after: object | null;
+  /**
+   * Audited whoever makes it, an ordinary user too: a change to what only the audited may create (a
+   * service key whose owner has since become a user).
+   */
+  whoever?: boolean;
 }
 
 /**
@@ -34,7 +39,8 @@ export function isAuditedActor(actor: AuthUser): boolean {
  *
  * The actor and the request id are the request's own, read from its context: every audited change
  * is made by a request, and threading the caller through every service signature for this alone
- * would add nothing. Outside a request (jobs) or for a caller that is not audited, nothing is written.
+ * would add nothing. Outside a request (jobs) or for a caller that is not audited (unless the change
+ * says `whoever`), nothing is written.
  * An idempotent replay never reaches the services, so it writes no second entry.
  */
 @Injectable()
@@ -44,7 +50,7 @@ export class AuditService {
   async record(manager: EntityManager, change: AuditChange): Promise<void> {
     const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
     const actor = req?.user;
-    if (!actor || !isAuditedActor(actor)) return;
+    if (!actor || !(change.whoever || isAuditedActor(actor))) return;
     await this.audit.insert(manager, {
       actorUserId: actor.userId,
       actorRole: actor.role,
