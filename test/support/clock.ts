@@ -26,19 +26,21 @@ export async function expireSessionNow(db: pg.Pool, sessionId: string): Promise<
  */
 export async function passTime(db: pg.Pool, userId: string, ms: number): Promise<void> {
   const by = `${ms} milliseconds`;
-  await db.query(
-    `UPDATE subscriptions SET starts_at = starts_at - $2::interval, next_grant_at = next_grant_at - $2::interval,
-            created_at = created_at - $2::interval
-      WHERE user_id = $1`,
-    [userId, by],
-  );
+  // One transaction that the jobs see whole or not at all: a renewal run between a moved subscription
+  // and its allocations would grant the new period, and then see its grant moved back a day too.
   // A plan's periods are unique per (subscription, period start, source), and the index is checked
   // row by row: moving period 2 onto period 1's start while period 1 still waits its turn in the same
   // UPDATE collides, depending on the rows' order on disk. So the starts go by way of a range no
-  // period uses (a thousand years back), in one transaction that the jobs see whole or not at all.
+  // period uses (a thousand years back).
   const client = await db.connect();
   try {
     await client.query('BEGIN');
+    await client.query(
+      `UPDATE subscriptions SET starts_at = starts_at - $2::interval, next_grant_at = next_grant_at - $2::interval,
+              created_at = created_at - $2::interval
+        WHERE user_id = $1`,
+      [userId, by],
+    );
     await client.query(
       `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
               period_start = period_start - $2::interval - interval '1000 years'
