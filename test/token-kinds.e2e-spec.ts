@@ -15,6 +15,17 @@ const admin = bearer(tokenFor('admin', 'kinds-admin'));
 const CACHED_CALL = { inputTokens: 1000, cacheReadTokens: 20_000, outputTokens: 500 };
 /** ceil((1000 × 3 + 20,000 × 0.3 + 500 × 15) / 1000) = ceil(16.5) */
 const CACHED_CREDITS = 17;
+/** Its usage record: each kind, and the provider cost of each (1000 × 1 + 20,000 × 0.1 + 500 × 5 = 5,500 / 1000). */
+const CACHED_RECORD = {
+  credits: CACHED_CREDITS,
+  tokens: 21_500,
+  input_tokens: 1000,
+  output_tokens: 500,
+  cache_read_tokens: 20_000,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  provider_cost: '5.50000000',
+};
 
 /**
  * Token kinds (CONTRACT "Token kinds"): a rule priced like a current model, charged exactly through
@@ -141,21 +152,11 @@ describe('token kinds', () => {
       409,
     );
 
-    // Each record keeps its kinds and the provider cost of each kind: 1000 × 1 + 20,000 × 0.1 + 500 × 5 = 5,500 / 1000.
-    const kinds = {
-      credits: CACHED_CREDITS,
-      tokens: 21_500,
-      input_tokens: 1000,
-      output_tokens: 500,
-      cache_read_tokens: 20_000,
-      cache_write_tokens: 0,
-      reasoning_tokens: 0,
-      provider_cost: '5.50000000',
-    };
+    // Each record keeps its kinds and the provider cost of each kind.
     expect(await recordsOf(u.id)).toEqual([
-      { ...kinds, service: 'chat' },
-      { ...kinds, service: 'chat' },
-      { ...kinds, service: 'chat-streaming' },
+      { ...CACHED_RECORD, service: 'chat' },
+      { ...CACHED_RECORD, service: 'chat' },
+      { ...CACHED_RECORD, service: 'chat-streaming' },
     ]);
     expect(await f.available(u.id)).toBe(1000 - 3 * CACHED_CREDITS);
   });
@@ -210,18 +211,8 @@ describe('token kinds', () => {
     expect(rows).toHaveLength(2);
     expect(rows).toEqual(
       expect.arrayContaining([
-        {
-          service: 'chat-streaming-expired',
-          credits: CACHED_CREDITS,
-          tokens: 21_500,
-          input_tokens: 1000,
-          output_tokens: 500,
-          cache_read_tokens: 20_000,
-          cache_write_tokens: 0,
-          reasoning_tokens: 0,
-          // 1000 × 1 + 20,000 × 0.1 + 500 × 5 = 5,500 / 1000, as the same call finalized.
-          provider_cost: '5.50000000',
-        },
+        // Its kinds and their provider cost, as the same call finalized.
+        { ...CACHED_RECORD, service: 'chat-streaming-expired' },
         {
           service: 'chat-streaming-expired',
           credits: 6,
