@@ -280,6 +280,98 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await context.close();
   });
 
+  it('sets a key budget, revokes a key, sets limits and alerts, aborts a session: each confirmed', async () => {
+    const holder = uniqueId('cholder');
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ userId: holder, credits: 100, email: `${holder}@example.com`, username: holder })
+      .expect(201);
+    const own = bearer(token({ sub: holder }));
+    const key = await t.http.post('/api/api-keys').set(own).send({ name: 'gateway' }).expect(201);
+    const session = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(own)
+      .send({ modelId: 'console-test-model', estimatedTokens: 1000 })
+      .expect(201);
+    const { page, context, errors } = await openConsole();
+    await signIn(page, admin());
+    await page.goto(`${baseUrl}/admin/users/${holder}`);
+    await expect.poll(() => page.getByLabel('Held credits').textContent()).toBe(String(session.body.allocatedCredits));
+
+    await page.getByRole('tab', { name: 'API keys' }).click();
+    const keyRow = page.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'gateway' });
+    await keyRow.getByRole('button', { name: 'Budget' }).click();
+    const budget = page.getByRole('dialog');
+    await budget.getByLabel('Credit limit (empty: none)').fill('100');
+    await budget.getByLabel('Period (UTC)').click();
+    await page.getByRole('option', { name: 'day' }).click();
+    await shot(page, 'key-budget-dialog');
+    await budget.getByRole('button', { name: 'Save budget' }).click();
+    await budget.waitFor({ state: 'detached' });
+    await expect.poll(() => keyRow.textContent()).toContain('0 of 100 / day');
+    // Revoking asks first: cancelled, the key stays active; confirmed, it is revoked.
+    await keyRow.getByRole('button', { name: 'Revoke' }).click();
+    const revoke = page.getByRole('dialog');
+    await revoke.getByText('cannot be undone').waitFor();
+    await shot(page, 'key-revoke-dialog');
+    await revoke.getByRole('button', { name: 'Cancel' }).click();
+    await revoke.waitFor({ state: 'detached' });
+    expect(await keyRow.textContent()).toContain('active');
+    await keyRow.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await expect.poll(() => keyRow.textContent()).toContain('revoked');
+    const keys = await t.http.get(`/api/api-keys?userId=${holder}`).set(bearer(admin())).expect(200);
+    expect(keys.body.items).toEqual([
+      expect.objectContaining({ id: key.body.id, isActive: false, creditLimit: 100, limitPeriod: 'day' }),
+    ]);
+
+    await page.getByRole('tab', { name: 'Limits and alerts' }).click();
+    await page.getByRole('button', { name: 'Set limits' }).click();
+    const limits = page.getByRole('dialog');
+    await limits.getByLabel('Overdraft limit').fill('5');
+    await limits.getByLabel('Max credits per hour (empty: none)').fill('60');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await limits.waitFor({ state: 'detached' });
+    await page.getByText('Overdraft limit: 5 · Max credits per hour: 60').waitFor();
+    await page.getByRole('button', { name: 'Set alert thresholds' }).click();
+    const alerts = page.getByRole('dialog');
+    await alerts.getByLabel('Thresholds (comma-separated credits)').fill('50, 10');
+    await alerts.getByRole('button', { name: 'Save thresholds' }).click();
+    await alerts.waitFor({ state: 'detached' });
+    await page.getByText(/Low-balance alerts below: .*10.*50|Low-balance alerts below: .*50.*10/).waitFor();
+    await shot(page, 'limits');
+    const limitsNow = await t.http.get(`/api/credits/limits/${holder}`).set(bearer(admin())).expect(200);
+    expect(limitsNow.body).toMatchObject({ overdraftLimit: 5, maxCreditsPerHour: 60 });
+    const alertsNow = await t.http.get(`/api/credits/alerts/${holder}`).set(bearer(admin())).expect(200);
+    expect([...alertsNow.body.thresholds].sort((a: number, b: number) => a - b)).toEqual([10, 50]);
+
+    await page.getByRole('tab', { name: 'Sessions' }).click();
+    const sessionRow = page.getByRole('row').filter({ hasText: session.body.sessionId });
+    await sessionRow.getByRole('button', { name: 'Abort' }).click();
+    const abort = page.getByRole('dialog');
+    await abort.getByText('nothing is charged').waitFor();
+    await shot(page, 'session-abort-dialog');
+    await abort.getByRole('button', { name: 'Abort session' }).dblclick();
+    await abort.waitFor({ state: 'detached' });
+    await expect.poll(() => sessionRow.count()).toBe(0);
+    await expect.poll(() => page.getByLabel('Held credits').textContent()).toBe('0');
+    expect(await page.getByLabel('Available credits').textContent()).toBe('100');
+    const stored = await t.db.query(`SELECT status, actual_credits FROM streaming_sessions WHERE session_id = $1`, [
+      session.body.sessionId,
+    ]);
+    expect(stored.rows).toEqual([{ status: 'aborted', actual_credits: 0 }]);
+    // The admin aborting another user's session is audited, once for the double click.
+    const audit = await t.http
+      .get('/api/audit')
+      .query({ action: 'session.abort', targetId: `${holder}/${session.body.sessionId}` })
+      .set(bearer(admin()))
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('a supervisor is offered no void and no webhook actions; a user-role token is told it needs more', async () => {
     const { page, context, errors } = await openConsole();
     await page.goto(`${baseUrl}/admin/`);
@@ -364,5 +456,7 @@ async function signIn(page: Page, accessToken: string): Promise<void> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
+  // A dialog fades in: shoot once no transition or animation is running, not halfway through one.
+  await expect.poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }

@@ -190,39 +190,68 @@ export function UserSessions({ userId }: { userId: string }) {
   const operator = useOperator();
   const queryClient = useQueryClient();
   const sessions = useQuery(listUserActiveSessionsOptions({ path: { userId } }));
-  const abort = useMutation({ ...abortSessionMutation(), onSuccess: () => void queryClient.invalidateQueries() });
+  const abortDialog = useDialog();
+  const [aborting, setAborting] = useState<{ sessionId: string; allocatedCredits: number } | null>(null);
+  const abort = useMutation({
+    ...abortSessionMutation(),
+    onSuccess: () => (abortDialog.close(), void queryClient.invalidateQueries()),
+  });
   return (
-    <DataTable
-      label="Active sessions"
-      rows={sessions.data?.items ?? []}
-      rowKey={(row) => row.sessionId}
-      columns={[
-        { label: 'Session', render: (row) => row.sessionId },
-        { label: 'Model', render: (row) => row.modelId },
-        { label: 'Held', render: (row) => credits(row.allocatedCredits), numeric: true },
-        { label: 'Started (UTC)', render: (row) => utc(row.startedAt) },
-        { label: 'Expires (UTC)', render: (row) => utc(row.expiresAt) },
-        {
-          label: 'Actions',
-          render: (row) =>
-            operator.isAdmin && (
-              <Button
-                size="xs"
-                color="red"
-                variant="light"
-                onClick={() =>
-                  abort.mutate({
-                    body: { sessionId: row.sessionId, userId },
-                    headers: { 'Idempotency-Key': newIdempotencyKey() },
-                  })
-                }
-              >
-                Abort
-              </Button>
-            ),
-        },
-      ]}
-    />
+    <>
+      <DataTable
+        label="Active sessions"
+        rows={sessions.data?.items ?? []}
+        rowKey={(row) => row.sessionId}
+        columns={[
+          { label: 'Session', render: (row) => row.sessionId },
+          { label: 'Model', render: (row) => row.modelId },
+          { label: 'Held', render: (row) => credits(row.allocatedCredits), numeric: true },
+          { label: 'Started (UTC)', render: (row) => utc(row.startedAt) },
+          { label: 'Expires (UTC)', render: (row) => utc(row.expiresAt) },
+          {
+            label: 'Actions',
+            render: (row) =>
+              operator.isAdmin && (
+                <Button
+                  size="xs"
+                  color="red"
+                  variant="light"
+                  onClick={() => {
+                    abort.reset();
+                    setAborting(row);
+                    abortDialog.open();
+                  }}
+                >
+                  Abort
+                </Button>
+              ),
+          },
+        ]}
+      />
+      {/* A stuck session, settled as cut off before any token: nothing charged, the hold given back. */}
+      <ActionDialog
+        title={`Abort the session ${aborting?.sessionId ?? ''}`}
+        opened={abortDialog.opened}
+        onClose={abortDialog.close}
+        submitLabel="Abort session"
+        color="red"
+        pending={abort.isPending}
+        error={abort.error}
+        onSubmit={() =>
+          aborting &&
+          abort.mutate({
+            body: { sessionId: aborting.sessionId, userId },
+            headers: { 'Idempotency-Key': abortDialog.idempotencyKey },
+          })
+        }
+      >
+        <Text>
+          Settles it now as cut off before any token: nothing is charged and its hold of{' '}
+          {credits(aborting?.allocatedCredits)} credits goes back to the user. A stream still running then ends
+          unbilled.
+        </Text>
+      </ActionDialog>
+    </>
   );
 }
 

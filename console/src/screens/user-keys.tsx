@@ -1,4 +1,4 @@
-import { Button, Group, NumberInput, Select } from '@mantine/core';
+import { Button, Group, NumberInput, Select, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
@@ -15,8 +15,12 @@ import { credits, utc } from '../lib/format';
 export function UserApiKeys({ userId }: { userId: string }) {
   const queryClient = useQueryClient();
   const keys = useQuery(listApiKeysOptions({ query: { userId } }));
-  const revoke = useMutation({ ...revokeApiKeyMutation(), onSuccess: () => void queryClient.invalidateQueries() });
   const [budgeting, setBudgeting] = useState<ApiKeyResponseDto | null>(null);
+  const [revoking, setRevoking] = useState<ApiKeyResponseDto | null>(null);
+  const revoke = useMutation({
+    ...revokeApiKeyMutation(),
+    onSuccess: () => (setRevoking(null), void queryClient.invalidateQueries()),
+  });
   return (
     <>
       <DataTable
@@ -44,7 +48,7 @@ export function UserApiKeys({ userId }: { userId: string }) {
                   <Button size="xs" variant="light" onClick={() => setBudgeting(row)}>
                     Budget
                   </Button>
-                  <Button size="xs" color="red" variant="light" onClick={() => revoke.mutate({ path: { id: row.id } })}>
+                  <Button size="xs" color="red" variant="light" onClick={() => (revoke.reset(), setRevoking(row))}>
                     Revoke
                   </Button>
                 </Group>
@@ -53,6 +57,22 @@ export function UserApiKeys({ userId }: { userId: string }) {
         ]}
       />
       {budgeting && <KeyBudgetDialog apiKey={budgeting} onClose={() => setBudgeting(null)} />}
+      {/* Revoking cannot be undone: the key's next request is refused. */}
+      <ActionDialog
+        title={`Revoke the key ${revoking?.name ?? ''}`}
+        opened={revoking !== null}
+        onClose={() => setRevoking(null)}
+        submitLabel="Revoke key"
+        color="red"
+        pending={revoke.isPending}
+        error={revoke.error}
+        onSubmit={() => revoking && revoke.mutate({ path: { id: revoking.id } })}
+      >
+        <Text>
+          Every request with the key {revoking?.prefix}… is refused from now on. This cannot be undone: its owner makes
+          a new key.
+        </Text>
+      </ActionDialog>
     </>
   );
 }
