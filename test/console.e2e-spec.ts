@@ -372,6 +372,63 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await context.close();
   });
 
+  it('pages the ledger with Load more; subscribes a user to a plan and ends it', async () => {
+    const planId = uniqueId('cplan').toLowerCase();
+    await t.http
+      .post('/api/plans')
+      .set(bearer(admin()))
+      .send({ id: planId, name: 'Console plan', credits: 30, period: 'month' })
+      .expect(201);
+    const member = uniqueId('cmember');
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ userId: member, credits: 100, email: `${member}@example.com`, username: member })
+      .expect(201);
+    // 55 debits and the grant: 56 ledger entries, one page of 50 and the rest.
+    const events = Array.from({ length: 55 }, (_, i) => ({
+      eventId: `${member}-${i}`,
+      service: 'chat',
+      operation: 'reply',
+      credits: 1,
+    }));
+    await t.http
+      .post('/api/usage/records/batch')
+      .set(bearer(token({ sub: member })))
+      .send({ events })
+      .expect(200);
+    const { page, context, errors } = await openConsole();
+    await signIn(page, admin());
+    await page.goto(`${baseUrl}/admin/users/${member}`);
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('45');
+
+    await page.getByRole('tab', { name: 'Ledger' }).click();
+    const ledger = page.getByRole('table', { name: 'Ledger' }).getByRole('row');
+    await expect.poll(() => ledger.count()).toBe(1 + 50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => ledger.count()).toBe(1 + 56);
+    expect(await ledger.filter({ hasText: 'grant' }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await shot(page, 'ledger-all-pages');
+
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    const panel = page.getByRole('tabpanel');
+    await panel.getByText('No plan.').waitFor();
+    await panel.getByLabel('Plan').click();
+    await page.getByRole('option', { name: /Console plan/ }).click();
+    await panel.getByRole('button', { name: 'Subscribe' }).click();
+    await panel.getByText(`Plan ${planId}, period`).waitFor();
+    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('75');
+    await shot(page, 'plan');
+    const subscribed = await t.http.get(`/api/users/${member}/subscription`).set(bearer(admin())).expect(200);
+    expect(subscribed.body).toMatchObject({ planId });
+    await panel.getByRole('button', { name: 'End subscription' }).click();
+    await panel.getByText('No plan.').waitFor();
+    await t.http.get(`/api/users/${member}/subscription`).set(bearer(admin())).expect(404);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('a supervisor is offered no void and no webhook actions; a user-role token is told it needs more', async () => {
     const { page, context, errors } = await openConsole();
     await page.goto(`${baseUrl}/admin/`);
@@ -458,5 +515,7 @@ async function signIn(page: Page, accessToken: string): Promise<void> {
 async function shot(page: Page, name: string): Promise<void> {
   // A dialog fades in: shoot once no transition or animation is running, not halfway through one.
   await expect.poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
+  // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
