@@ -425,6 +425,20 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await panel.getByRole('button', { name: 'End subscription' }).click();
     await panel.getByText('No plan.').waitFor();
     await t.http.get(`/api/users/${member}/subscription`).set(bearer(admin())).expect(404);
+
+    // The user's own events, newest first: the plan's grant, the first debit crossing the default
+    // threshold of 100, the allocation; nobody else's.
+    await page.getByRole('tab', { name: 'Events' }).click();
+    const userEvents = page.getByRole('table', { name: 'Events' }).getByRole('row');
+    await expect.poll(() => userEvents.count()).toBe(1 + 3);
+    const texts = (await userEvents.allTextContents()).slice(1);
+    expect(texts.map((text) => /credits\.granted|balance\.low/.exec(text)?.[0])).toEqual([
+      'credits.granted',
+      'balance.low',
+      'credits.granted',
+    ]);
+    for (const text of texts) expect(text).toContain(`"userId":"${member}"`);
+    await shot(page, 'user-events');
     expect(errors).toEqual([]);
     await context.close();
   });

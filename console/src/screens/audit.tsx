@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { AuditEntryDto, ListAuditEntriesData } from '../api/generated';
 import { listAuditEntriesInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { DataTable, pagesOf } from '../components/data-table';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { utc } from '../lib/format';
@@ -71,8 +71,7 @@ export function AuditScreen() {
   const [draft, setDraft] = useState<AuditSearch>(search);
   const audit = useInfiniteQuery({
     ...listAuditEntriesInfiniteOptions({ query: search }),
-    initialPageParam: undefined as unknown as string,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: operator.isAdmin,
   });
   const rows = pagesOf(audit.data);

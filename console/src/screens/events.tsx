@@ -2,10 +2,10 @@ import { Code, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import type { EventResponseDto } from '../api/generated';
+import type { EventResponseDto, ListEventsData } from '../api/generated';
 import { listEventsInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { DataTable, pagesOf } from '../components/data-table';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { EVENT_TYPES } from '../lib/event-types';
@@ -15,15 +15,6 @@ export function EventsScreen() {
   const operator = useOperator();
   const [type, setType] = useState<string | null>(null);
   const [userId, setUserId] = useState('');
-  const events = useInfiniteQuery({
-    ...listEventsInfiniteOptions({
-      query: { ...(type ? { type: type as EventResponseDto['type'] } : {}), ...(userId ? { userId } : {}) },
-    }),
-    initialPageParam: undefined as unknown as string,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    enabled: operator.isAdmin,
-  });
-  const rows = pagesOf(events.data);
   if (!operator.isAdmin) {
     return (
       <>
@@ -46,6 +37,19 @@ export function EventsScreen() {
         />
         <TextInput label="User" value={userId} onChange={(e) => setUserId(e.currentTarget.value.trim())} />
       </Group>
+      <EventList
+        query={{ ...(type ? { type: type as EventResponseDto['type'] } : {}), ...(userId ? { userId } : {}) }}
+      />
+    </Stack>
+  );
+}
+
+/** The event log for a query (newest first) with Load more: the Events screen's, and a user's tab. */
+export function EventList({ query }: { query: NonNullable<ListEventsData['query']> }) {
+  const events = useInfiniteQuery({ ...listEventsInfiniteOptions({ query }), ...cursorPaging });
+  const rows = pagesOf(events.data);
+  return (
+    <>
       <DataTable<EventResponseDto>
         label="Events"
         rows={rows}
@@ -57,6 +61,6 @@ export function EventsScreen() {
         ]}
       />
       <LoadMore {...events} empty={events.isSuccess && rows.length === 0} />
-    </Stack>
+    </>
   );
 }

@@ -6,7 +6,7 @@ import type { ReviewItemDto } from '../api/generated';
 import { listReviewQueueInfiniteOptions, resolveUsageRecordMutation } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
-import { DataTable, pagesOf } from '../components/data-table';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
@@ -16,8 +16,7 @@ export function ReviewScreen() {
   const [status, setStatus] = useState<'open' | 'resolved'>('open');
   const queue = useInfiniteQuery({
     ...listReviewQueueInfiniteOptions({ query: { status } }),
-    initialPageParam: undefined as unknown as string,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: operator.isAdmin,
   });
   const [resolving, setResolving] = useState<ReviewItemDto | null>(null);

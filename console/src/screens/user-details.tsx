@@ -1,5 +1,5 @@
 import { Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import {
@@ -8,7 +8,6 @@ import {
   getAlertThresholdsOptions,
   getCreditLimitsOptions,
   getUserOverviewOptions,
-  listEventsInfiniteOptions,
   listPlansOptions,
   listUserActiveSessionsOptions,
   putSubscriptionMutation,
@@ -17,8 +16,7 @@ import {
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
-import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
-import { LoadMore } from '../components/load-more';
+import { DataTable } from '../components/data-table';
 import { credits, errorMessage, utc } from '../lib/format';
 import { newIdempotencyKey } from '../lib/idempotency';
 
@@ -251,26 +249,6 @@ export function UserSessions({ userId }: { userId: string }) {
           unbilled.
         </Text>
       </ActionDialog>
-    </>
-  );
-}
-
-export function UserEvents({ userId }: { userId: string }) {
-  const events = useInfiniteQuery({ ...listEventsInfiniteOptions({ query: { userId } }), ...cursorPaging });
-  const rows = pagesOf(events.data);
-  return (
-    <>
-      <DataTable
-        label="Events"
-        rows={rows}
-        rowKey={(row) => row.id}
-        columns={[
-          { label: 'At (UTC)', render: (row) => utc(row.createdAt) },
-          { label: 'Type', render: (row) => row.type },
-          { label: 'Data', render: (row) => <code>{JSON.stringify(row.data)}</code> },
-        ]}
-      />
-      <LoadMore {...events} empty={events.isSuccess && rows.length === 0} />
     </>
   );
 }

@@ -26,8 +26,9 @@ import {
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
 import { credits, utc } from '../lib/format';
+import { EventList } from './events';
 import { UserLedger, UserUsage } from './user-activity';
-import { UserEvents, UserLimits, UserPlan, UserSessions } from './user-details';
+import { UserLimits, UserPlan, UserSessions } from './user-details';
 import { UserApiKeys } from './user-keys';
 
 /** Allocation views add the void details in the contract's version 3. */
@@ -100,7 +101,7 @@ export function UserScreen() {
         </Tabs.Panel>
         {operator.isAdmin && (
           <Tabs.Panel value="events" pt="md">
-            <UserEvents userId={userId} />
+            <EventList query={{ userId }} />
           </Tabs.Panel>
         )}
       </Tabs>

@@ -5,6 +5,7 @@ import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 
 import { listPlansOptions, listUsersInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
+import { cursorPaging, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
@@ -43,11 +44,10 @@ export function UsersScreen() {
   const query = { search: search.search, sort: search.sort, hasDebt: search.hasDebt, planId: search.planId };
   const users = useInfiniteQuery({
     ...listUsersInfiniteOptions({ query }),
-    initialPageParam: undefined as unknown as string,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
   });
   const plans = useQuery(listPlansOptions());
-  const rows = users.data?.pages.flatMap((page) => page.items) ?? [];
+  const rows = pagesOf(users.data);
 
   return (
     <>

@@ -14,7 +14,7 @@ import {
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog, useDialog } from '../components/action-dialog';
-import { DataTable, pagesOf } from '../components/data-table';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { EVENT_TYPES } from '../lib/event-types';
@@ -197,8 +197,7 @@ function Deliveries({ webhookId }: { webhookId: string }) {
   const queryClient = useQueryClient();
   const deliveries = useInfiniteQuery({
     ...listWebhookDeliveriesInfiniteOptions({ path: { id: webhookId } }),
-    initialPageParam: undefined as unknown as string,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
   });
   const retry = useMutation({
     ...retryWebhookDeliveryMutation(),
