@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { tokenCounts } from './token-counts.js';
+import { splitFields, tokenCounts } from './token-counts.js';
 
 describe('the token-split rule', () => {
   it('takes one count or the counts per kind, never both', () => {
@@ -26,5 +26,23 @@ describe('the token-split rule', () => {
     expect(() =>
       tokenCounts(undefined, { reasoningTokens: 1_500_000_000, cacheWriteTokens: 1_500_000_000 }, 'x'),
     ).toThrow(/must not exceed/);
+  });
+
+  it('gives a split as the record fields of each kind, and a single count as none', () => {
+    const { split } = tokenCounts(undefined, { inputTokens: 1000, cacheReadTokens: 20_000 }, 'tokens');
+    expect(splitFields(split)).toEqual({
+      inputTokens: 1000,
+      outputTokens: 0,
+      cacheReadTokens: 20_000,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(splitFields(tokenCounts(1500, {}, 'tokens').split)).toEqual({
+      inputTokens: null,
+      outputTokens: null,
+      cacheReadTokens: null,
+      cacheWriteTokens: null,
+      reasoningTokens: null,
+    });
   });
 });

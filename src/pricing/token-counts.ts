@@ -31,6 +31,20 @@ export interface TokenCounts {
   split: TokenKinds | null;
 }
 
+/** The per-kind fields of a record or a settlement: each kind's count, or null each when none was split. */
+export type SplitFields = { [F in keyof TokenKindFields]-?: number | null };
+
+/** A split's counts as those fields (null each for a single count, which records keep as the total). */
+export function splitFields(split: TokenKinds | null): SplitFields {
+  return {
+    inputTokens: split?.input ?? null,
+    outputTokens: split?.output ?? null,
+    cacheReadTokens: split?.cacheRead ?? null,
+    cacheWriteTokens: split?.cacheWrite ?? null,
+    reasoningTokens: split?.reasoning ?? null,
+  };
+}
+
 /** Whether the body gives any per-kind count. */
 export function hasKinds(fields: TokenKindFields): boolean {
   return TOKEN_KINDS.some((kind) => fields[KIND_FIELDS[kind]] !== undefined);

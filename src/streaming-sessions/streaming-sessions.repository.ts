@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
+import { splitFields } from '../pricing/token-counts.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 
@@ -63,6 +64,7 @@ const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::
   $8::timestamptz, $9::uuid, $10::int, $11::int, $12::int, $13::int, $14::int`;
 
 function sessionParams(s: NewSession): unknown[] {
+  const estimate = splitFields(s.estimateSplit);
   return [
     s.sessionId,
     s.userId,
@@ -73,11 +75,11 @@ function sessionParams(s: NewSession): unknown[] {
     s.startedAt,
     s.expiresAt,
     s.pricingRuleId,
-    s.estimateSplit?.input ?? null,
-    s.estimateSplit?.output ?? null,
-    s.estimateSplit?.cacheRead ?? null,
-    s.estimateSplit?.cacheWrite ?? null,
-    s.estimateSplit?.reasoning ?? null,
+    estimate.inputTokens,
+    estimate.outputTokens,
+    estimate.cacheReadTokens,
+    estimate.cacheWriteTokens,
+    estimate.reasoningTokens,
   ];
 }
 

@@ -14,7 +14,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
-import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
+import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
@@ -39,15 +39,7 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
 
 /** The counts a settlement records: the total, and each kind when the caller split them. */
 function settlementTokens(counts: TokenCounts): Required<SettlementTokens> {
-  const split = counts.split;
-  return {
-    tokens: counts.total,
-    inputTokens: split?.input ?? null,
-    outputTokens: split?.output ?? null,
-    cacheReadTokens: split?.cacheRead ?? null,
-    cacheWriteTokens: split?.cacheWrite ?? null,
-    reasoningTokens: split?.reasoning ?? null,
-  };
+  return { tokens: counts.total, ...splitFields(counts.split) };
 }
 
 /** A settlement's values known before its statement. */

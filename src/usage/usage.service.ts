@@ -11,7 +11,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { hasKinds, MODEL_KINDS, tokenCounts } from '../pricing/token-counts.js';
+import { hasKinds, MODEL_KINDS, splitFields, tokenCounts } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -77,7 +77,6 @@ export class UsageService {
       pricingRuleId = quote.pricingRuleId;
       providerCost = quote.providerCost;
     }
-    const split = counts?.split ?? null;
     const input = {
       id: randomUUID(),
       userId,
@@ -86,11 +85,7 @@ export class UsageService {
       credits,
       modelId: dto.modelId ?? null,
       tokens,
-      inputTokens: split?.input ?? null,
-      outputTokens: split?.output ?? null,
-      cacheReadTokens: split?.cacheRead ?? null,
-      cacheWriteTokens: split?.cacheWrite ?? null,
-      reasoningTokens: split?.reasoning ?? null,
+      ...splitFields(counts?.split ?? null),
       metadata: dto.metadata,
       pricingRuleId,
       providerCost,
