@@ -11,7 +11,7 @@ import type pg from 'pg';
  */
 export interface FunctionFile {
   name: string;
-  /** Path relative to the repository root, e.g. `src/credits/sql/credits_take.sql`. */
+  /** Path relative to the repository root, e.g. `src/usage/sql/usage_events_claim.sql`. */
   file: string;
   text: string;
 }
