@@ -34,7 +34,9 @@ import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-appen
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
+import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
+import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -75,4 +77,6 @@ export const MIGRATIONS = [
   CreditLedgerCreatedBrin1732000022200,
   OneAccountByEqualityAndSpendWindow1732000023200,
   SessionEstimateKinds1732000023300,
+  CreditLedgerApiKey1732000024000,
+  OneDecision1732000024100,
 ];

@@ -78,6 +78,8 @@ export interface LedgerEntryView {
   balanceAfter: number;
   sessionId: string | null;
   usageRecordId: string | null;
+  /** The API key the entry was made through (null: a JWT or a job). */
+  apiKeyId: string | null;
   createdBy: string;
   createdAt: string;
 }

@@ -35,7 +35,7 @@ export interface BatchTakeStatement {
 /** One row of a batch take statement, per event. */
 export interface BatchTakeRow {
   out_ord: number;
-  out_status: 'ok' | 'duplicate' | 'unknown_user' | 'insufficient' | 'key_limit' | 'rate_limited';
+  out_status: 'ok' | 'duplicate' | 'unknown_user' | 'no_account' | 'insufficient' | 'key_limit' | 'rate_limited';
   out_usage_record_id: string | null;
   out_collected: string;
   out_debt: string;

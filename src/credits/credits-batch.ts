@@ -28,6 +28,7 @@ export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome 
     case 'duplicate':
       return { status: 'duplicate', usageRecordId: row.out_usage_record_id };
     case 'unknown_user':
+    case 'no_account':
       return { status: 'refused', error: new NotFoundError('User') };
     case 'insufficient':
       return { status: 'refused', error: new InsufficientCreditsError(amount, balance) };

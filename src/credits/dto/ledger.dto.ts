@@ -79,6 +79,15 @@ export class LedgerEntryDto {
   @ApiProperty({ type: String, nullable: true, example: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f' })
   usageRecordId: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: null,
+    description: 'The API key the entry was made through; null for a JWT or a job',
+  })
+  apiKeyId: string | null;
+
   @ApiProperty({ example: 'alice' })
   createdBy: string;
 

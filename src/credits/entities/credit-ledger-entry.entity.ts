@@ -54,4 +54,8 @@ export class CreditLedgerEntry {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** The API key the movement was made through (null: a JWT, a job). No foreign key: the ledger outlives keys. */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId: string | null;
 }

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid)
  RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -47,18 +47,9 @@ AS $function$
       RAISE EXCEPTION 'credits_give_back: % credits more than session % holds', v_left, p_session_id;
     END IF;
 
-    WITH v AS (
-      SELECT * FROM unnest(v_ids, v_amounts, v_balances, v_kinds) WITH ORDINALITY
-                    AS v(allocation_id, amount, balance_after, kind, ord)),
-    net AS (SELECT v.allocation_id, SUM(v.amount)::int AS amount FROM v GROUP BY v.allocation_id),
-    upd AS (
-      UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount,
-             -- credits put back make the allocation due for the expiry job again
-             expiry_done = a.expiry_done AND net.amount < 0
-        FROM net WHERE a.id = net.allocation_id AND net.amount <> 0)
-    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-    SELECT p_account_id, v.allocation_id, v.kind, v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
-      FROM v ORDER BY v.ord;
+    PERFORM credit_ledger_write(array_fill(p_account_id, ARRAY[cardinality(v_ids)]), v_ids, v_kinds, v_amounts, v_balances,
+                                array_fill(p_usage_record_id, ARRAY[cardinality(v_ids)]), p_session_id, p_api_key_id,
+                                p_created_by);
 
     RETURN QUERY
       SELECT COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'release'), 0)::bigint,

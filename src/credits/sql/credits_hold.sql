@@ -11,10 +11,11 @@ AS $function$
     SELECT * INTO t FROM credits_take(p_account_id, p_amount, 'hold', 'strict', p_session_id, NULL, p_created_by,
                                       p_api_key_id, p_rate_default, p_thresholds);
     IF t.out_status = 'ok' THEN
-      -- The key's period as credits_take() just counted it, so a settlement gives the unused part
-      -- back to that period only.
+      -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
+      -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
+      -- to that period only.
       INSERT INTO credit_holds AS h (session_id, user_id, outstanding, api_key_id, key_period_start)
-      SELECT p_session_id, p_account_id, p_amount, s.api_key_id, s.period_start
+      SELECT p_session_id, p_account_id, p_amount, k.id, s.period_start
         FROM (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
       ON CONFLICT (session_id, user_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
        WHERE h.settled_at IS NULL;

@@ -25,7 +25,7 @@ AS $function$
     END IF;
     v_held := COALESCE(v_outstanding, 0);
     v_refund := GREATEST(0, v_held - p_charge);
-    SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id);
+    SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id, v_key);
     IF v_refund > 0 THEN
       UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_refund, 0)
         FROM credit_holds c

@@ -2,22 +2,27 @@ CREATE OR REPLACE FUNCTION public.credits_take(p_account_id character varying, p
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
+  -- One take from one account: a debit or a hold, strict (records, holds: all or nothing), up_to (a
+  -- settlement's overrun: balance, then overdraft) or collect (a reviewed shortfall: what the balance
+  -- lacks is debt whatever the limit). It reads the caps, the balance and the headroom under the
+  -- account lock, lets credit_decide() decide (the batch asks it the same per event), walks FIFO with
+  -- credit_fifo_walk() and counts the key's spend with credit_key_spend_add().
   DECLARE
-    r record;
     acc credit_accounts%ROWTYPE;
     v_strict boolean := p_mode = 'strict';
+    v_status varchar;
     v_available bigint := 0;
     v_headroom bigint := 0;
-    v_left bigint;
-    v_balance bigint;
-    v_new_debt bigint := 0;
-    v_charged bigint;
-    v_part integer;
-    v_ids uuid[] := '{}';
-    v_rem integer[] := '{}';
-    v_take_ids uuid[] := '{}';
-    v_take_amounts integer[] := '{}';
-    v_take_balances bigint[] := '{}';
+    v_ids uuid[];
+    v_rem integer[];
+    v_parts integer[];
+    n integer;
+    l_alloc uuid[];
+    l_kind varchar[] := '{}';
+    l_amount integer[] := '{}';
+    l_balance bigint[] := '{}';
+    v_collected bigint;
+    v_new_debt bigint;
     v_key_limit integer;
     v_key_period varchar;
     v_key_start timestamptz;
@@ -26,7 +31,7 @@ AS $function$
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     v_window integer[];
     v_used bigint := 0;
-    -- What the limits must leave room for: a hold asks for at least one credit, so a session cannot
+    -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
     -- start on a key budget or an hourly window that is used up, whatever its estimate.
     v_ask bigint := CASE WHEN p_kind = 'hold' THEN GREATEST(p_amount, 1) ELSE p_amount END;
   BEGIN
@@ -41,81 +46,69 @@ AS $function$
     END IF;
     SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_account_id;
 
+    -- The caps: the calling key's budget, then the account's hourly window (read for every take that
+    -- spends now: an up_to overrun is never refused but still counts; a collected shortfall is old
+    -- usage and stays out of it).
     IF p_api_key_id IS NOT NULL THEN
       SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_key_spent(p_api_key_id, v_key_period);
-        IF v_strict AND v_ask > 0 AND v_key_spent + v_ask > v_key_limit THEN
-          RETURN QUERY SELECT 'key_limit'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-                              '[]'::jsonb, NULL::integer;
-          RETURN;
-        END IF;
       END IF;
     END IF;
-
     v_rate_limit := COALESCE(acc.max_credits_per_hour, p_rate_default);
-    -- The window is read for every take that spends now: a strict one is refused when it does not
-    -- fit, an up_to one (a settlement's overrun, owed) is never refused but still counts below. A
-    -- collected review shortfall is old usage and stays out of it.
     IF v_rate_limit IS NOT NULL AND v_ask > 0 AND p_mode IN ('strict', 'up_to') THEN
       v_window := credit_spend_window(acc.spend_window, acc.spend_minute, v_minute);
       SELECT COALESCE(SUM(x), 0) INTO v_used FROM unnest(v_window) x;
-      IF v_strict AND v_used + v_ask > v_rate_limit THEN
-        RETURN QUERY SELECT 'rate_limited'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-                            '[]'::jsonb, credit_spend_retry_after(v_window, v_minute, v_ask, v_rate_limit);
-        RETURN;
-      END IF;
+    ELSE
+      v_rate_limit := NULL;
     END IF;
 
-    FOR r IN SELECT f.out_id, f.out_remaining FROM credit_allocations_fifo(ARRAY[p_account_id]) f LOOP
-      v_ids := v_ids || r.out_id;
-      v_rem := v_rem || r.out_remaining;
-      v_available := v_available + r.out_remaining;
-    END LOOP;
+    SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
+           COALESCE(sum(f.out_remaining), 0)::bigint
+      INTO v_ids, v_rem, v_available
+      FROM credit_allocations_fifo(ARRAY[p_account_id]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord);
     IF p_mode = 'collect' THEN
       v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
     ELSIF p_kind = 'debit' THEN
-      v_headroom := GREATEST(COALESCE(acc.overdraft_limit, 0) - COALESCE(acc.debt, 0), 0);
+      v_headroom := credit_headroom(acc.overdraft_limit, acc.debt);
     END IF;
-    IF v_strict AND v_available + v_headroom < p_amount THEN
-      RETURN QUERY SELECT 'insufficient'::varchar, v_available, v_headroom, 0::bigint, 0::bigint, v_available,
-                          '[]'::jsonb, NULL::integer;
+
+    v_status := credit_decide(v_strict, p_amount, v_ask, ARRAY['key_limit', 'rate_limited']::varchar[],
+                              ARRAY[v_key_spent, v_used], ARRAY[v_key_limit, v_rate_limit]::bigint[],
+                              v_available, v_headroom);
+    IF v_status <> 'ok' THEN
+      RETURN QUERY SELECT v_status, v_available, v_headroom, 0::bigint, 0::bigint, v_available, '[]'::jsonb,
+                          CASE WHEN v_status = 'rate_limited'
+                               THEN credit_spend_retry_after(v_window, v_minute, v_ask, v_rate_limit) END;
       RETURN;
     END IF;
 
-    v_left := LEAST(p_amount, v_available);
-    v_balance := v_available;
-    FOR i IN 1 .. coalesce(array_length(v_ids, 1), 0) LOOP
-      EXIT WHEN v_left = 0;
-      v_part := LEAST(v_left, v_rem[i]);
-      v_left := v_left - v_part;
-      v_balance := v_balance - v_part;
-      v_take_ids := v_take_ids || v_ids[i];
-      v_take_amounts := v_take_amounts || v_part;
-      v_take_balances := v_take_balances || v_balance;
+    -- One ledger line per allocation touched, counting down from the balance found; what the balance
+    -- lacks within the headroom as one overdraft line (no allocation) at the balance left.
+    v_parts := credit_fifo_walk(v_rem, LEAST(p_amount, v_available));
+    n := cardinality(v_parts);
+    v_collected := 0;
+    FOR i IN 1 .. n LOOP
+      v_collected := v_collected + v_parts[i];
+      l_kind[i] := p_kind;
+      l_amount[i] := -v_parts[i];
+      l_balance[i] := v_available - v_collected;
     END LOOP;
-    IF array_length(v_take_ids, 1) > 0 THEN
-      WITH v AS (
-        SELECT * FROM unnest(v_take_ids, v_take_amounts, v_take_balances) WITH ORDINALITY AS t(allocation_id, amount, balance_after, ord)),
-      upd AS (
-        UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount
-          FROM v WHERE c.id = v.allocation_id)
-      INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      SELECT p_account_id, v.allocation_id, p_kind, -v.amount, v.balance_after, p_session_id, p_usage_record_id, p_created_by
-        FROM v ORDER BY v.ord;
-    END IF;
-
-    v_new_debt := LEAST(p_amount - (v_available - v_balance), v_headroom);
+    l_alloc := v_ids[1:n];
+    v_new_debt := LEAST(p_amount - v_collected, v_headroom);
     IF v_new_debt > 0 THEN
-      INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-      VALUES (p_account_id, NULL, 'overdraft', -v_new_debt, v_balance, p_session_id, p_usage_record_id, p_created_by);
+      n := n + 1;
+      l_alloc[n] := NULL; l_kind[n] := 'overdraft'; l_amount[n] := -v_new_debt; l_balance[n] := v_available - v_collected;
+    END IF;
+    IF n > 0 THEN
+      PERFORM credit_ledger_write(array_fill(p_account_id, ARRAY[n]), l_alloc, l_kind, l_amount, l_balance,
+                                  array_fill(p_usage_record_id, ARRAY[n]), p_session_id, p_api_key_id, p_created_by);
     END IF;
 
-    v_charged := (v_available - v_balance) + v_new_debt;
-    IF v_new_debt > 0 OR (v_window IS NOT NULL AND v_charged > 0) THEN
+    IF v_new_debt > 0 OR (v_window IS NOT NULL AND v_collected + v_new_debt > 0) THEN
       IF v_window IS NOT NULL THEN
-        v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_charged;
+        v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_collected + v_new_debt;
       END IF;
       INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
       VALUES (p_account_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
@@ -128,22 +121,17 @@ AS $function$
     END IF;
 
     IF v_key_limit IS NOT NULL THEN
-      INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_charged)
-      ON CONFLICT (api_key_id) DO UPDATE
-        SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
-            period_start = EXCLUDED.period_start;
-      IF v_key_spent < v_key_limit AND v_key_spent + v_charged >= v_key_limit THEN
-        PERFORM emit_event('api_key.limit_reached', p_account_id, jsonb_build_object(
-          'userId', p_account_id, 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
-      END IF;
+      PERFORM credit_key_spend_add(p_account_id, p_api_key_id, v_key_limit, v_key_period, v_key_start, v_key_spent,
+                                   v_collected + v_new_debt);
     END IF;
 
-    IF v_balance < v_available THEN
-      PERFORM credit_balance_alerts(p_account_id, v_available, v_balance, COALESCE(acc.low_balance_thresholds, p_thresholds));
+    IF v_collected > 0 THEN
+      PERFORM credit_balance_alerts(p_account_id, v_available, v_available - v_collected,
+                                    COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
 
-    RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_available - v_balance, v_new_debt, v_balance,
-      COALESCE((SELECT jsonb_agg(jsonb_build_object('allocationId', t.allocation_id, 'amount', t.amount) ORDER BY t.ord)
-                  FROM unnest(v_take_ids, v_take_amounts) WITH ORDINALITY AS t(allocation_id, amount, ord)), '[]'::jsonb),
+    RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_collected, v_new_debt, v_available - v_collected,
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('allocationId', v_ids[t.ord], 'amount', t.amount) ORDER BY t.ord)
+                  FROM unnest(v_parts) WITH ORDINALITY AS t(amount, ord)), '[]'::jsonb),
       NULL::integer;
   END $function$;

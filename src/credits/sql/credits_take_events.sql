@@ -12,12 +12,12 @@ AS $function$
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
     e_retry integer[];
     -- per user, in user-id order
-    u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[];
+    u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
     -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
     u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     -- the users' live allocations, by user, then FIFO
-    a_id uuid[]; a_rem integer[]; a_orig integer[]; a_u integer[];
+    a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0;
     l_user varchar[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
@@ -25,7 +25,7 @@ AS $function$
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
     i integer; u integer; j integer;
-    v_amount integer; v_take integer; v_part integer; v_od integer; v_bal bigint;
+    v_amount integer; v_od integer; v_bal bigint; v_status varchar; v_parts integer[]; k integer;
   BEGIN
     e_user := p_accounts; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_user), 0);
@@ -48,7 +48,7 @@ AS $function$
       FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
       LEFT JOIN credits_lock_accounts(u_id) AS l(id) ON l.id = u.user_id;
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
-           array_agg(GREATEST(COALESCE(c.overdraft_limit, 0) - COALESCE(c.debt, 0), 0) ORDER BY u.ord),
+           array_agg(credit_headroom(c.overdraft_limit, c.debt) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord)
       INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated
@@ -78,12 +78,13 @@ AS $function$
       INTO a_id, a_rem, a_u
       FROM credit_allocations_fifo(u_id) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
       JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = f.out_account_id;
-    a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}'); a_orig := a_rem;
+    a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
     -- Each user's first allocation and balance.
-    SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
-      INTO u_ptr, u_avail
+    SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
+           array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
+      INTO u_ptr, u_last, u_avail
       FROM generate_series(1, cardinality(u_id)) AS u(ord)
-      LEFT JOIN (SELECT a.u, min(a.i)::int AS first, sum(a.rem)::bigint AS total
+      LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
 
@@ -92,43 +93,44 @@ AS $function$
     e_before := e_collected; e_retry := array_fill(NULL::integer, ARRAY[n]);
     FOR i IN 1 .. n LOOP
       u := e_u[i];
-      IF NOT u_known[u] THEN e_status[i] := 'unknown_user'; CONTINUE; END IF;
+      IF NOT u_known[u] THEN e_status[i] := 'no_account'; CONTINUE; END IF;
       v_amount := e_amount[i];
-      -- The key's budget, then the hourly spend rate, then the balance: credits_take()'s order.
-      IF v_key_limit IS NOT NULL AND v_key_spent + v_amount > v_key_limit THEN
-        e_status[i] := 'key_limit';
+      -- The one decision, as credits_take() asks it: the key's budget, then the hourly window (what
+      -- the stored buckets hold for the last hour plus what this batch has spent this minute), then
+      -- the balance and the overdraft headroom left by the events before.
+      v_status := credit_decide(true, v_amount, v_amount, ARRAY['key_limit', 'rate_limited']::varchar[],
+                                ARRAY[v_key_spent, u_used[u]], ARRAY[v_key_limit, u_limit[u]]::bigint[],
+                                u_avail[u], u_head[u]);
+      IF v_status <> 'ok' THEN
+        e_status[i] := v_status;
+        IF v_status = 'rate_limited' THEN
+          -- The window the retry is read from: the stored buckets still in the hour, and what this batch
+          -- has spent this minute.
+          SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
+            FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.user_id = e_user[i];
+          w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
+          e_retry[i] := credit_spend_retry_after(w, v_minute, v_amount, u_limit[u]);
+        ELSIF v_status = 'insufficient' THEN
+          e_balance[i] := u_avail[u] + u_head[u];
+        END IF;
         CONTINUE;
       END IF;
-      IF u_limit[u] IS NOT NULL AND v_amount > 0 AND u_used[u] + v_amount > u_limit[u] THEN
-        -- Retry when enough of the oldest minutes have left the window (never: in an hour).
-        e_status[i] := 'rate_limited';
-        -- The window the retry is read from: the stored buckets still in the hour, and what this batch
-        -- has spent this minute.
-        SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
-          FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.user_id = e_user[i];
-        w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
-        e_retry[i] := credit_spend_retry_after(w, v_minute, v_amount, u_limit[u]);
-        CONTINUE;
-      END IF;
-      IF u_avail[u] + u_head[u] < v_amount THEN
-        e_status[i] := 'insufficient'; e_balance[i] := u_avail[u] + u_head[u];
-        CONTINUE;
-      END IF;
-      v_take := LEAST(v_amount, u_avail[u]);
-      v_od := v_amount - v_take;
       v_bal := u_avail[u];
       e_before[i] := v_bal;
-      WHILE v_take > 0 LOOP
-        j := u_ptr[u];
-        v_part := LEAST(v_take, a_rem[j]);
-        a_rem[j] := a_rem[j] - v_part;
-        v_take := v_take - v_part;
-        v_bal := v_bal - v_part;
+      -- FIFO over the user's allocations still holding credits (from u_ptr), as credits_take() walks.
+      v_parts := credit_fifo_walk(a_rem[u_ptr[u]:u_last[u]], LEAST(v_amount, v_bal));
+      FOR k IN 1 .. cardinality(v_parts) LOOP
+        j := u_ptr[u] + k - 1;
+        a_rem[j] := a_rem[j] - v_parts[k];
+        v_bal := v_bal - v_parts[k];
         l_n := l_n + 1;
-        l_user[l_n] := e_user[i]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_part;
+        l_user[l_n] := e_user[i]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_parts[k];
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
-        IF a_rem[j] = 0 THEN u_ptr[u] := j + 1; END IF;
       END LOOP;
+      WHILE u_ptr[u] BETWEEN 1 AND u_last[u] AND a_rem[u_ptr[u]] = 0 LOOP
+        u_ptr[u] := u_ptr[u] + 1;
+      END LOOP;
+      v_od := v_amount - (u_avail[u] - v_bal);
       IF v_od > 0 THEN
         l_n := l_n + 1;
         l_user[l_n] := e_user[i]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
@@ -143,22 +145,12 @@ AS $function$
         u_used[u] := u_used[u] + v_amount; u_rated[u] := true;
       END IF;
       IF v_key_limit IS NOT NULL THEN
-        IF v_key_spent < v_key_limit AND v_key_spent + v_amount >= v_key_limit THEN
-          PERFORM emit_event('api_key.limit_reached', e_user[i], jsonb_build_object(
-            'userId', e_user[i], 'apiKeyId', p_api_key_id, 'creditLimit', v_key_limit, 'limitPeriod', v_key_period));
-        END IF;
+        PERFORM credit_key_limit_event(e_user[i], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
         v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
       END IF;
     END LOOP;
 
-    UPDATE credit_allocations c SET remaining_credits = a.rem
-      FROM unnest(a_id, a_rem, a_orig) AS a(id, rem, orig)
-     WHERE a.rem <> a.orig AND c.id = a.id;
-    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
-    SELECT l.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, l.usage_record_id, p_created_by
-      FROM unnest(l_user, l_alloc, l_kind, l_amount, l_balance, l_record)
-           WITH ORDINALITY AS l(user_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
-     ORDER BY l.ord;
+    PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by);
     INSERT INTO credit_accounts AS c (user_id, debt)
     SELECT d.user_id, d.debt FROM unnest(u_id, u_debt, u_rated) AS d(user_id, debt, rated) WHERE d.debt > 0 AND NOT d.rated
     ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
@@ -175,10 +167,8 @@ AS $function$
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     IF v_key_used THEN
-      INSERT INTO credit_key_spend AS s (api_key_id, period_start, spent) VALUES (p_api_key_id, v_key_start, v_key_charged)
-      ON CONFLICT (api_key_id) DO UPDATE
-        SET spent = CASE WHEN s.period_start = EXCLUDED.period_start THEN s.spent + EXCLUDED.spent ELSE EXCLUDED.spent END,
-            period_start = EXCLUDED.period_start;
+      -- The events' limit_reached were sent in their order above; the spend is counted once.
+      PERFORM credit_key_spend_add(NULL, p_api_key_id, v_key_limit, v_key_period, v_key_start, 0, v_key_charged);
     END IF;
 
     -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts() as

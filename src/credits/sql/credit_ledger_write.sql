@@ -1,0 +1,29 @@
+CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts character varying[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- The one writer of credit_ledger (docs/money.md "The ledger"): every movement's lines, line i of
+  -- account p_accounts[i] on allocation p_allocations[i] (NULL: an overdraft), of kind p_kinds[i] and
+  -- signed amount p_amounts[i], the account's available balance just after it p_balances[i], for the
+  -- usage record p_usage_records[i]; the session, the API key it was made through and who made it
+  -- are the movement's. Every line's amount is applied to its allocation's remaining_credits in the
+  -- same call (a late release and its expire on one allocation net to nothing; a grant applies its
+  -- +total to the allocation it inserted empty; credits put back clear expiry_done), then the lines are appended in array order. The
+  -- caller holds the accounts' lock and has locked the allocations.
+  BEGIN
+    UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + m.net,
+           -- credits put back make an expired allocation due for the expiry job again
+           expiry_done = c.expiry_done AND m.net < 0
+      FROM (SELECT l.allocation_id, sum(l.amount)::int AS net
+              FROM unnest(p_allocations, p_amounts) AS l(allocation_id, amount)
+             WHERE l.allocation_id IS NOT NULL
+             GROUP BY l.allocation_id) m
+     WHERE c.id = m.allocation_id AND m.net <> 0;
+    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
+                               api_key_id, created_by)
+    SELECT l.account_id, l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
+           p_api_key_id, p_created_by
+      FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
+           WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+     ORDER BY l.ord;
+  END $function$;

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+/**
+ * The one decision, held to itself over thousands of generated accounts: the single take
+ * (credits_take(), one call per event, as a record makes it) and the batch take (credits_take_events(),
+ * every event in one call, interleaved with another account's) must decide every event alike and leave
+ * the same ledger, allocations, debt, spend window, key spend and events. Both decide through
+ * credit_decide(); this is what keeps them there.
+ *
+ * Unlike test/credits-batch-take.int-spec.ts (the routes, a few dozen cases), this calls the functions
+ * on a migrated database, each case in a transaction rolled back, so it can push every limit: key
+ * budgets passed and lowered below their spend, hourly windows prefilled past their limit, overdraft
+ * used up and debt above the limit, 0-credit events everywhere.
+ *
+ * The seed is printed; replay a failure with DECISION_SEED=<seed> (and DECISION_RUNS=<n>).
+ */
+const SEED = Number(process.env.DECISION_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = Number(process.env.DECISION_RUNS ?? 2000);
+const THRESHOLDS = [10, 3];
+
+interface Setup {
+  allocations: { credits: number; hours: number }[];
+  overdraft: number;
+  debt: number;
+  thresholds: number[] | null;
+  hourly: number | null;
+  window: { age: number; buckets: number[] };
+  key: { budget: number; spent: number } | null;
+}
+
+const setups: fc.Arbitrary<Setup> = fc.record({
+  allocations: fc.array(
+    fc.record({ credits: fc.integer({ min: 1, max: 30 }), hours: fc.integer({ min: 1, max: 200 }) }),
+    {
+      maxLength: 4,
+    },
+  ),
+  overdraft: fc.constantFrom(0, 0, 4, 15),
+  // Debt may exceed the overdraft limit (a limit lowered after the debt): no headroom then.
+  debt: fc.constantFrom(0, 0, 0, 3, 20),
+  thresholds: fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 3 }), { nil: null }),
+  hourly: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 2 }),
+  // What the window already holds: minutes since its newest bucket (this minute, within the hour, at
+  // and past its edge) and 60 buckets, sometimes past the limit on their own.
+  window: fc.record({
+    age: fc.constantFrom(0, 1, 30, 59, 60, 61, 500),
+    buckets: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 60, maxLength: 60 }),
+  }),
+  // A key's budget, with what it spent this period already: at, under or over it (lowered below it).
+  key: fc.option(fc.record({ budget: fc.integer({ min: 1, max: 60 }), spent: fc.integer({ min: 0, max: 70 }) }), {
+    nil: null,
+    freq: 2,
+  }),
+});
+const amounts = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 14 })), { minLength: 1, maxLength: 14 });
+
+interface Outcome {
+  status: string;
+  collected: number;
+  debt: number;
+  balance: number;
+}
+
+describe('one decision: credits_take() = credits_take_events()', () => {
+  const db = new pg.Client({ connectionString: inject('databaseUrl') });
+  beforeAll(() => db.connect());
+  afterAll(() => db.end());
+
+  const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    (await db.query<T>(sql, params)).rows;
+
+  /** An account with the setup's state, and (with a budget) a key of its own with the same budget and spend. */
+  async function account(setup: Setup, tag: string): Promise<{ id: string; key: string | null }> {
+    const id = `dec-${tag}-${randomUUID().slice(0, 8)}`;
+    const [{ key }] = await q<{ key: string | null }>(
+      `WITH account AS (INSERT INTO user_accounts (user_id) VALUES ($1)),
+       credit AS (
+         INSERT INTO credit_accounts (user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
+                                      spend_minute, spend_window)
+         VALUES ($1, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
+       allocations AS (
+         INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at)
+         SELECT $1, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
+           FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
+       key AS (
+         INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period)
+         SELECT $1, 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test', $10, 'day'
+          WHERE $10::int IS NOT NULL
+         RETURNING id),
+       spend AS (
+         INSERT INTO credit_key_spend (api_key_id, period_start, spent)
+         SELECT key.id, credit_key_period_start('day', now()), $11 FROM key)
+       SELECT (SELECT id FROM key) AS key`,
+      [
+        id,
+        setup.debt,
+        setup.overdraft,
+        setup.hourly,
+        setup.thresholds,
+        setup.window.age,
+        setup.window.buckets,
+        setup.allocations.map((a) => a.credits),
+        setup.allocations.map((a) => a.hours),
+        setup.key?.budget ?? null,
+        setup.key?.spent ?? null,
+      ],
+    );
+    return { id, key };
+  }
+
+  /** An account's money, in terms that do not depend on ids. */
+  async function state(id: string, key: string | null) {
+    const [row] = await q(
+      `SELECT
+         (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'amount', amount, 'after', balance_after,
+                                                     'viaKey', api_key_id IS NOT NULL) ORDER BY id), '[]')
+            FROM credit_ledger WHERE user_id = $1) AS ledger,
+         (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations WHERE user_id = $1) AS allocations,
+         (SELECT json_build_object('debt', debt, 'minute', spend_minute, 'window', spend_window)
+            FROM credit_accounts WHERE user_id = $1) AS account,
+         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId')
+                          ORDER BY created_at, type DESC, (data->>'threshold')::int DESC)
+            FROM events WHERE user_id = $1) AS events,
+         (SELECT spent FROM credit_key_spend WHERE api_key_id = $2) AS key_spend`,
+      [id, key],
+    );
+    return row;
+  }
+
+  const single = async (id: string, key: string | null, credits: number): Promise<Outcome> => {
+    const [r] = await q<Record<string, string>>(
+      `SELECT * FROM credits_take($1, $2, 'debit', 'strict', NULL, $3, 'test', $4, NULL, $5)`,
+      [id, credits, randomUUID(), key, THRESHOLDS],
+    );
+    return outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance_after, r.out_available, r.out_headroom);
+  };
+  const outcome = (
+    status: string,
+    collected: string,
+    debt: string,
+    balance: string,
+    available?: string,
+    headroom?: string,
+  ): Outcome => ({
+    status,
+    collected: status === 'ok' ? Number(collected) : 0,
+    debt: status === 'ok' ? Number(debt) : 0,
+    // What a refusal for the balance answers (available + headroom); nothing for the caps' refusals.
+    balance:
+      status === 'ok'
+        ? Number(balance)
+        : status === 'insufficient'
+          ? available === undefined
+            ? Number(balance)
+            : Number(available) + Number(headroom)
+          : 0,
+  });
+
+  it(`decides and moves alike over ${RUNS} generated cases (seed ${SEED})`, async () => {
+    console.log(`credits decision differential: seed ${SEED}, ${RUNS} runs (replay: DECISION_SEED=${SEED})`);
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        setups,
+        amounts,
+        fc.array(fc.boolean(), { maxLength: 28 }),
+        async (setup, events, interleave) => {
+          await db.query('BEGIN');
+          try {
+            const one = await account(setup, 's');
+            const singles: Outcome[] = [];
+            for (const credits of events) singles.push(await single(one.id, one.key, credits));
+
+            // The batch: the same events for `left`; without a key, interleaved with the same for `right`
+            // (a key's budget is shared by every account it charges for, so through a key `left` alone).
+            const left = await account(setup, 'l');
+            const right = setup.key ? null : await account(setup, 'r');
+            const queues = { left: [...events], right: right ? [...events] : [] };
+            const order: ('left' | 'right')[] = [];
+            for (const toLeft of [...interleave, ...events.flatMap(() => [true, false])]) {
+              const side = (toLeft && queues.left.length > 0) || queues.right.length === 0 ? 'left' : 'right';
+              if (queues[side].shift() === undefined) break;
+              order.push(side);
+            }
+            const ids = order.map((side) => (side === 'left' ? left.id : right!.id));
+            const credits = order.map((side, i) => events[order.slice(0, i).filter((s) => s === side).length]);
+            const rows = await q<Record<string, string>>(
+              `SELECT * FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5) ORDER BY out_ord`,
+              [left.key, THRESHOLDS, ids, credits, ids.map(() => randomUUID())],
+            );
+            const batchOf = (side: 'left' | 'right') =>
+              rows
+                .filter((_, i) => order[i] === side)
+                .map((r) => outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance));
+            expect(batchOf('left')).toEqual(singles);
+            if (right) expect(batchOf('right')).toEqual(singles);
+
+            const expected = await state(one.id, one.key);
+            expect(await state(left.id, left.key)).toEqual(expected);
+            if (right) expect(await state(right.id, null)).toEqual(expected);
+            for (const o of singles) seen.set(o.status, (seen.get(o.status) ?? 0) + 1);
+            if (singles.some((o) => o.debt > 0)) seen.set('debt', (seen.get('debt') ?? 0) + 1);
+          } finally {
+            await db.query('ROLLBACK');
+          }
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+    // The generator reaches every outcome, so the comparison means something for each.
+    console.log('outcomes seen:', Object.fromEntries(seen));
+    if (RUNS >= 500)
+      for (const status of ['ok', 'key_limit', 'rate_limited', 'insufficient', 'debt'])
+        expect(seen.get(status) ?? 0).toBeGreaterThan(0);
+  }, 600_000);
+
+  /**
+   * The 0-credit rule (docs/money.md "One decision"): a charge that asks nothing is never refused by a
+   * cap, even one already past its limit; a hold asks for at least one credit, so it is.
+   */
+  it('a 0-credit charge passes a key budget lowered below its spend and a full window; a 0 hold does not', async () => {
+    await db.query('BEGIN');
+    try {
+      const setup: Setup = {
+        allocations: [{ credits: 5, hours: 5 }],
+        overdraft: 0,
+        debt: 0,
+        thresholds: null,
+        hourly: 2,
+        window: { age: 0, buckets: Array.from({ length: 60 }, (_, i) => (i < 3 ? 1 : 0)) },
+        key: { budget: 3, spent: 9 },
+      };
+      const a = await account(setup, 'z');
+      expect(await single(a.id, a.key, 0)).toEqual({ status: 'ok', collected: 0, debt: 0, balance: 5 });
+      const rows = await q<{ out_status: string }>(
+        `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5)`,
+        [a.key, THRESHOLDS, [a.id, a.id], [0, 1], [randomUUID(), randomUUID()]],
+      );
+      expect(rows.map((r) => r.out_status)).toEqual(['ok', 'key_limit']);
+      const [hold] = await q<{ out_status: string }>(
+        `SELECT out_status FROM credits_hold($1, 0, 'zero-hold', 'test', $2, NULL, $3)`,
+        [a.id, a.key, THRESHOLDS],
+      );
+      expect(hold.out_status).toBe('key_limit');
+      // Nothing moved: no ledger line, the key's spend as it was.
+      expect(await q(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [a.id])).toEqual([{ n: 0 }]);
+      expect(await q(`SELECT spent::int FROM credit_key_spend WHERE api_key_id = $1`, [a.key])).toEqual([{ spent: 9 }]);
+    } finally {
+      await db.query('ROLLBACK');
+    }
+  });
+});
