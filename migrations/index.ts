@@ -37,6 +37,7 @@ import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200
 import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
 import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
+import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -79,4 +80,5 @@ export const MIGRATIONS = [
   SessionEstimateKinds1732000023300,
   CreditLedgerApiKey1732000024000,
   OneDecision1732000024100,
+  MovementsInTheEngine1732000024200,
 ];

@@ -5,12 +5,14 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
+import { CreditsService } from './credits.service.js';
 
 const EXPIRY_BATCH = 500;
 
 /**
  * Expiry: once a minute, every allocation past its `expiresAt` gives up what it has left through an
- * `expire` ledger entry (docs/money.md). Idempotent and safe with several instances.
+ * `expire` ledger entry (docs/money.md), under its account's lock. Idempotent and safe with several
+ * instances.
  */
 @Injectable()
 export class CreditExpiryJob {
@@ -18,6 +20,7 @@ export class CreditExpiryJob {
 
   constructor(
     private readonly repo: CreditJobsRepository,
+    private readonly credits: CreditsService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -52,17 +55,11 @@ export class CreditExpiryJob {
     }
   }
 
-  /** Processes every expired allocation not yet processed; returns the number of `expire` entries. */
-  async expireDue(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { processed, expired, credits } = await this.repo.expireBatch(
-        EXPIRY_BATCH,
-        this.config.credits.lowBalanceThresholds,
-      );
-      this.metrics.creditsMoved('expire', credits);
-      total += expired;
-      if (processed < EXPIRY_BATCH) return total;
-    }
+  /**
+   * Processes every expired allocation not yet processed, through the credits service under each
+   * account's lock like every movement; returns the number of `expire` entries.
+   */
+  expireDue(): Promise<number> {
+    return this.credits.expireDue();
   }
 }

@@ -25,7 +25,7 @@ export class CreditReadsRepository {
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
              FROM credit_allocations
-            WHERE user_id = $1 AND expires_at > now() AND remaining_credits > 0) a ON true
+            WHERE user_id = $1 AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       [userId],
     );
@@ -38,7 +38,7 @@ export class CreditReadsRepository {
   async spendable(manager: EntityManager, userId: string): Promise<number> {
     const rows: { n: string }[] = await manager.query(
       `SELECT (credit_available($1)
-               + COALESCE((SELECT GREATEST(overdraft_limit - debt, 0) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
+               + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
       [userId],
     );
     return Number(rows[0].n);
@@ -68,7 +68,7 @@ export class CreditReadsRepository {
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
     const params: unknown[] = [query.userId];
     const where = ['user_id = $1'];
-    if (!query.includeExpired) where.push('expires_at > now()');
+    if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
     if (query.after) {
       params.push(query.after.t, query.after.id);
       where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);

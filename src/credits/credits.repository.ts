@@ -42,14 +42,6 @@ export interface LedgerRow {
   created_at: Date;
 }
 
-/** One ledger line to write: `amount` is signed and also applied to the allocation's remaining. */
-export interface Movement {
-  allocationId: string;
-  amount: number;
-  balanceAfter: number;
-  kind: LedgerKind;
-}
-
 /** What credits_take answers (migration 1732000009000). */
 export interface TakeRow {
   out_status: 'ok' | 'insufficient' | 'key_limit' | 'rate_limited' | 'no_account';
@@ -212,27 +204,13 @@ export class CreditsRepository {
   }
 
   /**
-   * A new allocation with its `grant` entry, in one statement. A plan period's grant (or rollover)
-   * that already exists is not inserted again (`credit_allocations_period_idx`): null.
+   * A grant through credits_grant(): under the account lock, the allocation, its `grant` line and the
+   * repay of the account's debt, the alerts armed again (`rearm`). Answers the allocation after the
+   * repay; null when a plan period's grant (or rollover) exists already.
    */
-  async insertGrant(manager: EntityManager, input: GrantInput): Promise<AllocationRow | null> {
+  async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `WITH balance AS (SELECT credit_available($1) AS n),
-       a AS (
-         INSERT INTO credit_allocations
-                (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
-                 source, plan_id, subscription_id, period_start, allocated_at)
-         -- clock time, not the transaction's: two grants of one transaction (a rollover, then the
-         -- period's allowance) are spent in the order they were made
-         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())
-         ON CONFLICT (subscription_id, period_start, source) WHERE subscription_id IS NOT NULL DO NOTHING
-         RETURNING ${ALLOCATION_COLUMNS}),
-       l AS (
-         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
-         SELECT a.user_id, a.id, 'grant', a.total_credits,
-                balance.n + CASE WHEN a.expires_at > now() THEN a.total_credits ELSE 0 END, $3
-           FROM a, balance)
-       SELECT * FROM a`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         input.userId,
         input.credits,
@@ -243,47 +221,43 @@ export class CreditsRepository {
         input.plan?.planId ?? null,
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
+        rearm,
       ],
     );
     return rows[0] ?? null;
   }
 
-  /**
-   * Repays the user's debt from a just-granted allocation, as far as it goes: a `repay` entry on it,
-   * its remaining and the debt lowered together, in one statement. Answers what was repaid.
-   */
-  async repayDebt(manager: EntityManager, grant: AllocationRow, createdBy: string): Promise<number> {
-    const rows: { n: number }[] = await manager.query(
-      `WITH amt AS (
-         SELECT LEAST(c.debt, $3::int) AS n FROM credit_accounts c WHERE c.user_id = $1 AND c.debt > 0),
-       acc AS (UPDATE credit_accounts c SET debt = c.debt - amt.n, updated_at = now() FROM amt WHERE c.user_id = $1),
-       alloc AS (
-         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits - amt.n FROM amt WHERE a.id = $2),
-       l AS (
-         INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, created_by)
-         SELECT $1, $2, 'repay', -amt.n,
-                credit_available($1) - CASE WHEN $4::timestamptz > now() THEN amt.n ELSE 0 END,
-                $5
-           FROM amt)
-       SELECT n FROM amt`,
-      [grant.user_id, grant.id, grant.total_credits, grant.expires_at, createdBy],
+  /** A plan period's rollover through credits_rollover(): the new allocation, or null. */
+  async rollover(
+    manager: EntityManager,
+    input: { userId: string; from: string; cap: number; expiresAt: Date; plan: NonNullable<GrantInput['plan']> },
+  ): Promise<AllocationRow | null> {
+    const rows: AllocationRow[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        input.userId,
+        input.from,
+        input.cap,
+        input.expiresAt,
+        input.plan.planId,
+        input.plan.subscriptionId,
+        input.plan.periodStart,
+      ],
     );
-    return rows[0]?.n ?? 0;
+    return rows[0] ?? null;
   }
 
-  /** After a grant: the balance alerts armed again up to the balance it left (credit_balance_alerts_rearm()). */
-  async rearmBalanceAlerts(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(`SELECT credit_balance_alerts_rearm($1::varchar, credit_available($1))`, [userId]);
-  }
-
-  /** balance.low / balance.depleted for a movement outside credits_take (a void). */
-  async balanceAlerts(manager: EntityManager, userId: string, before: number, after: number, defaults: number[]) {
-    if (after >= before) return;
-    await manager.query(
-      `SELECT credit_balance_alerts($1::varchar, $2::bigint, $3::bigint,
-                COALESCE((SELECT low_balance_thresholds FROM credit_accounts WHERE user_id = $1), $4::int[]))`,
-      [userId, before, after, defaults],
+  /** A void through credits_void(): the allocation as it stands after (null: no such allocation). */
+  async void(
+    manager: EntityManager,
+    allocationId: string,
+    input: { voidedBy: string; reason: string | null; thresholds: number[] },
+  ): Promise<AllocationRow | null> {
+    const rows: AllocationRow[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_void($1, $2, $3, $4)`,
+      [allocationId, input.voidedBy, input.reason, input.thresholds],
     );
+    return rows[0] ?? null;
   }
 
   /** The plan allocation a subscription got for the period starting at `periodStart`, locked. */
@@ -293,7 +267,7 @@ export class CreditsRepository {
     periodStart: Date,
   ): Promise<(AllocationRow & { active: boolean }) | null> {
     const rows: (AllocationRow & { active: boolean })[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS}, expires_at > now() AS active FROM credit_allocations
+      `SELECT ${ALLOCATION_COLUMNS}, credit_allocation_live(expires_at) AS active FROM credit_allocations
         WHERE subscription_id = $1 AND period_start = $2 AND source = 'plan' FOR UPDATE`,
       [subscriptionId, periodStart],
     );
@@ -310,52 +284,18 @@ export class CreditsRepository {
 
   async lockAllocation(manager: EntityManager, allocationId: string): Promise<AllocationRow & { active: boolean }> {
     const rows: (AllocationRow & { active: boolean })[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS}, expires_at > now() AS active FROM credit_allocations WHERE id = $1 FOR UPDATE`,
+      `SELECT ${ALLOCATION_COLUMNS}, credit_allocation_live(expires_at) AS active FROM credit_allocations WHERE id = $1 FOR UPDATE`,
       [allocationId],
     );
     return rows[0];
   }
 
-  /** Marks the allocation voided (the first void's who, when and why stay); answers it as stored. */
-  async markVoided(
-    manager: EntityManager,
-    allocationId: string,
-    voidedBy: string,
-    reason: string | null,
-  ): Promise<AllocationRow> {
-    const [rows]: [AllocationRow[], number] = await manager.query(
-      `UPDATE credit_allocations SET voided_at = COALESCE(voided_at, now()), voided_by = COALESCE(voided_by, $2),
-              void_reason = COALESCE(void_reason, $3) WHERE id = $1
-       RETURNING ${ALLOCATION_COLUMNS}`,
-      [allocationId, voidedBy, reason],
+  /** One round of the expiry job (credits_expire_due()): its own statement, so its own transaction. */
+  async expireDue(accounts: number, thresholds: number[]) {
+    const rows: { out_accounts: number; out_expired: number; out_credits: string }[] = await this.dataSource.query(
+      `SELECT * FROM credits_expire_due($1, $2)`,
+      [accounts, thresholds],
     );
-    return rows[0];
-  }
-
-  /**
-   * Applies movements to the allocations and appends their ledger entries in ONE statement
-   * (entries get ascending ids in the given order).
-   */
-  async writeMovements(manager: EntityManager, userId: string, movements: Movement[], refs: LedgerRefs) {
-    if (movements.length === 0) return;
-    const params: unknown[] = [userId, refs.sessionId ?? null, refs.usageRecordId ?? null, refs.createdBy];
-    const values = movements.map((m, i) => {
-      params.push(m.allocationId, m.amount, m.balanceAfter, m.kind);
-      const p = params.length;
-      return `(${i}, $${p - 3}::uuid, $${p - 2}::int, $${p - 1}::bigint, $${p}::varchar)`;
-    });
-    await manager.query(
-      `WITH v(ord, allocation_id, amount, balance_after, kind) AS (VALUES ${values.join(', ')}),
-       net AS (SELECT allocation_id, SUM(amount)::int AS amount FROM v GROUP BY allocation_id),
-       upd AS (
-         UPDATE credit_allocations a SET remaining_credits = a.remaining_credits + net.amount,
-                -- credits put back into an allocation make it due for the expiry job again (a no-op,
-                -- so still a HOT update, for the unexpired allocations releases normally go to)
-                expiry_done = a.expiry_done AND net.amount < 0
-           FROM net WHERE a.id = net.allocation_id AND net.amount <> 0 RETURNING a.id)
-       INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, created_by)
-       SELECT $1, v.allocation_id, v.kind, v.amount, v.balance_after, $2, $3::uuid, $4 FROM v ORDER BY v.ord`,
-      params,
-    );
+    return { accounts: rows[0].out_accounts, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
   }
 }

@@ -21,7 +21,6 @@ import {
   type AllocationRow,
   CreditsRepository,
   type InsertAfterTake,
-  type Movement,
   type TakeRow,
   type TakeSpec,
   toAllocation,
@@ -29,6 +28,9 @@ import {
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
 import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
+
+/** Accounts per round of the expiry job (credits_expire_due() locks them together). */
+const EXPIRY_ACCOUNTS = 100;
 
 /**
  * The ONE way credits move (docs/money.md). Every movement happens inside the caller's transaction
@@ -202,23 +204,20 @@ export class CreditsService {
   /**
    * A grant that exists at most once: a plan period's grant or rollover (`input.plan`) that was
    * already made answers null and writes nothing (the unique period index decides, so concurrent
-   * attempts and other instances cannot grant twice). A grant arms the balance alerts again.
+   * attempts and other instances cannot grant twice). credits_grant() repays the debt first and arms
+   * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
     if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
-    const row = await this.repo.insertGrant(manager, input);
-    if (!row) return null;
-    const view = await this.granted(manager, row);
-    await this.repo.rearmBalanceAlerts(manager, input.userId);
-    return view;
+    const row = await this.repo.grant(manager, input);
+    return row && this.granted(manager, row);
   }
 
-  /** What every new allocation does first: repay the user's debt, then tell (credits.granted). */
+  /** What every new allocation tells once its grant is written: its metrics and credits.granted. */
   private async granted(manager: EntityManager, row: AllocationRow): Promise<AllocationView> {
-    const repaid = await this.repo.repayDebt(manager, row, row.allocated_by);
     this.moved('grant', row.total_credits);
-    this.moved('repay', repaid);
-    const view = { ...toAllocation(row), remainingCredits: row.remaining_credits - repaid };
+    this.moved('repay', row.total_credits - row.remaining_credits);
+    const view = toAllocation(row);
     await this.events.emit(manager, 'credits.granted', {
       userId: view.userId,
       allocationId: view.id,
@@ -232,8 +231,8 @@ export class CreditsService {
   /**
    * Rolls up to `cap` unused credits of a subscription's plan allocation for the period starting at
    * `from` over into a new allocation (`source: rollover`) for the next period: a `rollover` entry
-   * takes them out of the old allocation, a `grant` entry puts them in the new one. Null when there
-   * is nothing to roll over or it was rolled over already.
+   * takes them out of the old allocation, a `grant` entry puts them in the new one
+   * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
   async rollover(
     manager: EntityManager,
@@ -241,35 +240,22 @@ export class CreditsService {
   ): Promise<AllocationView | null> {
     if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
-    const amount = old ? Math.min(old.remaining_credits, input.cap) : 0;
-    if (!old || amount <= 0) return null;
-    const created = await this.repo.insertGrant(manager, {
+    if (!old) return null;
+    const created = await this.repo.rollover(manager, {
       userId: input.userId,
-      credits: amount,
+      from: old.id,
+      cap: input.cap,
       expiresAt: input.expiresAt,
-      allocatedBy: 'system',
-      notes: `Rolled over from ${old.id}`,
-      source: 'rollover',
       plan: input.into,
     });
     if (!created) return null;
-    const view = await this.granted(manager, created);
-    const balance = await this.repo.available(manager, input.userId);
-    const movement: Movement = {
-      allocationId: old.id,
-      amount: -amount,
-      balanceAfter: old.active ? balance - amount : balance,
-      kind: 'rollover',
-    };
-    await this.repo.writeMovements(manager, input.userId, [movement], { createdBy: 'system' });
-    this.moved('rollover', amount);
-    await this.repo.rearmBalanceAlerts(manager, input.userId);
-    return view;
+    this.moved('rollover', created.total_credits);
+    return this.granted(manager, created);
   }
 
   /**
-   * Voids an allocation: its remaining credits leave through one `void` entry and it is marked voided.
-   * Voiding again is an idempotent no-op that answers the allocation as it is.
+   * Voids an allocation: its remaining credits leave through one `void` entry and it is marked voided
+   * (credits_void()). Voiding again is an idempotent no-op that answers the allocation as it is.
    */
   async void(
     manager: EntityManager,
@@ -281,18 +267,28 @@ export class CreditsService {
     await this.locks.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
     const before = toAllocation(row);
-    if (row.voided_at === null || row.remaining_credits > 0) {
-      const balance = await this.repo.available(manager, row.user_id);
-      const after = row.active ? balance - row.remaining_credits : balance;
-      if (row.remaining_credits > 0) {
-        const movement: Movement = { allocationId, amount: -row.remaining_credits, balanceAfter: after, kind: 'void' };
-        await this.repo.writeMovements(manager, row.user_id, [movement], { createdBy: input.voidedBy });
-        this.moved('void', row.remaining_credits);
-        await this.repo.balanceAlerts(manager, row.user_id, balance, after, this.config.credits.lowBalanceThresholds);
-      }
-      const voided = await this.repo.markVoided(manager, allocationId, input.voidedBy, input.reason ?? null);
-      return { before, after: toAllocation(voided) };
+    if (row.voided_at !== null && row.remaining_credits === 0) return { before, after: before };
+    const voided = await this.repo.void(manager, allocationId, {
+      voidedBy: input.voidedBy,
+      reason: input.reason ?? null,
+      thresholds: this.config.credits.lowBalanceThresholds,
+    });
+    this.moved('void', row.remaining_credits);
+    return { before, after: toAllocation(voided!) };
+  }
+
+  /**
+   * The expiry job's work through credits_expire_due(): every account with allocations due, up to
+   * EXPIRY_ACCOUNTS at a time, each round ONE statement under those accounts' locks (so its balance
+   * alerts and a take's are decided one after the other). Answers the number of `expire` entries.
+   */
+  async expireDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const round = await this.repo.expireDue(EXPIRY_ACCOUNTS, this.config.credits.lowBalanceThresholds);
+      this.metrics.creditsMoved('expire', round.credits);
+      total += round.expired;
+      if (round.accounts < EXPIRY_ACCOUNTS) return total;
     }
-    return { before, after: before };
   }
 }

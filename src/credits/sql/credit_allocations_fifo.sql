@@ -10,14 +10,14 @@ AS $function$
       RETURN QUERY
         SELECT a.id, a.user_id, a.remaining_credits
           FROM credit_allocations a
-         WHERE a.user_id = p_account_ids[1] AND a.expires_at > now() AND a.remaining_credits > 0
+         WHERE a.user_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
          ORDER BY a.expires_at, a.allocated_at, a.id
            FOR UPDATE OF a;
     ELSE
       RETURN QUERY
         SELECT a.id, a.user_id, a.remaining_credits
           FROM credit_allocations a
-         WHERE a.user_id = ANY (p_account_ids) AND a.expires_at > now() AND a.remaining_credits > 0
+         WHERE a.user_id = ANY (p_account_ids) AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
          ORDER BY a.user_id, a.expires_at, a.allocated_at, a.id
            FOR UPDATE OF a;
     END IF;

@@ -8,5 +8,5 @@ AS $function$
   BEGIN
     RETURN (SELECT COALESCE(sum(a.remaining_credits), 0)::bigint
               FROM credit_allocations a
-             WHERE a.user_id = p_account_id AND a.expires_at > now());
+             WHERE a.user_id = p_account_id AND credit_allocation_live(a.expires_at));
   END $function$;

@@ -23,7 +23,7 @@ AS $function$
     -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
     FOR r IN
       SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
-             a.expires_at > now() AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
+             credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
        WHERE l.session_id = p_session_id AND l.user_id = p_account_id AND l.kind IN ('hold', 'release')
        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at

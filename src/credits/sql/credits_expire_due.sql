@@ -1,0 +1,67 @@
+CREATE OR REPLACE FUNCTION public.credits_expire_due(p_accounts integer, p_thresholds integer[])
+ RETURNS TABLE(out_accounts integer, out_expired integer, out_credits bigint)
+ LANGUAGE plpgsql
+AS $function$
+  -- One round of the expiry job, under the account lock like every movement: up to p_accounts
+  -- accounts with allocations due (expired, not yet processed), locked in id order; then every due
+  -- allocation of theirs gets one `expire` line when it still has credits (credit_ledger_write()
+  -- empties it), is marked processed (expiry_done, also when nothing was left), and tells
+  -- credits.expired; then each account's balance alerts for what expired (the balance had dropped
+  -- when the allocations expired; the job tells it now, under the lock, so a take's alerts and the
+  -- job's cannot both send one). A plan period's allocation waits for its renewal, which may roll
+  -- some of it over. Answers how many accounts it chose (fewer than p_accounts: none left), entries
+  -- and credits.
+  DECLARE
+    v_accounts varchar[];
+    v_ids uuid[];
+    v_users varchar[];
+    v_amounts integer[];
+    v_balances bigint[];
+    v_n integer;
+  BEGIN
+    SELECT array_agg(d.user_id ORDER BY d.user_id) INTO v_accounts
+      FROM (SELECT DISTINCT c.user_id FROM credit_allocations c
+             WHERE c.expires_at <= now() AND NOT c.expiry_done
+               AND NOT (c.source = 'plan' AND EXISTS (
+                     SELECT 1 FROM subscriptions s
+                      WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
+             ORDER BY c.user_id LIMIT p_accounts) d;
+    IF v_accounts IS NULL THEN
+      RETURN QUERY SELECT 0, 0, 0::bigint;
+      RETURN;
+    END IF;
+    PERFORM 1 FROM credits_lock_accounts(v_accounts);
+
+    WITH due AS (
+      SELECT c.id, c.user_id, c.remaining_credits, c.expires_at, c.allocated_at FROM credit_allocations c
+       WHERE c.user_id = ANY (v_accounts) AND c.expires_at <= now() AND NOT c.expiry_done
+         AND NOT (c.source = 'plan' AND EXISTS (
+               SELECT 1 FROM subscriptions s
+                WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
+       ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
+         FOR UPDATE OF c),
+    marked AS (UPDATE credit_allocations a SET expiry_done = true FROM due WHERE a.id = due.id)
+    SELECT array_agg(due.id ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(due.user_id ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(-due.remaining_credits ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(credit_available(due.user_id) ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id)
+      INTO v_ids, v_users, v_amounts, v_balances
+      FROM due WHERE due.remaining_credits > 0;
+    v_n := COALESCE(cardinality(v_ids), 0);
+    IF v_n > 0 THEN
+      -- Expired allocations are out of the balance already: each line leaves it as it is.
+      PERFORM credit_ledger_write(v_users, v_ids, array_fill('expire'::varchar, ARRAY[v_n]), v_amounts, v_balances,
+                                  array_fill(NULL::uuid, ARRAY[v_n]), NULL, NULL, 'system');
+      PERFORM emit_event('credits.expired', e.user_id,
+                         jsonb_build_object('userId', e.user_id, 'allocationId', e.id, 'credits', -e.amount))
+         FROM unnest(v_users, v_ids, v_amounts) WITH ORDINALITY AS e(user_id, id, amount, ord)
+        ORDER BY e.ord;
+      PERFORM credit_balance_alerts(g.user_id, g.after + g.expired, g.after,
+                COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.user_id = g.user_id), p_thresholds))
+         FROM (SELECT e.user_id, min(e.balance_after) AS after, -sum(e.amount) AS expired
+                 FROM unnest(v_users, v_amounts, v_balances) AS e(user_id, amount, balance_after)
+                GROUP BY e.user_id ORDER BY e.user_id) g;
+    END IF;
+    RETURN QUERY SELECT cardinality(v_accounts), v_n,
+                        COALESCE((SELECT -sum(x) FROM unnest(v_amounts) x), 0)::bigint;
+  END $function$;

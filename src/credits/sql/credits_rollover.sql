@@ -1,0 +1,36 @@
+CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
+ RETURNS SETOF credit_allocations
+ LANGUAGE plpgsql
+AS $function$
+  -- A plan renewal's rollover, under the account lock: up to p_cap of what the period's allocation
+  -- p_from has left moves to a new allocation (source rollover, keyed like the period's grant,
+  -- through credits_grant()): a `rollover` line takes them out of the old one, the grant's line puts
+  -- them in the new one; then the balance alerts are armed again. Answers the new allocation; no row
+  -- when there is nothing to roll over or it was rolled over already.
+  DECLARE
+    old credit_allocations%ROWTYPE;
+    created credit_allocations%ROWTYPE;
+    v_amount integer;
+    v_balance bigint;
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
+      RETURN;
+    END IF;
+    SELECT * INTO old FROM credit_allocations c WHERE c.id = p_from AND c.user_id = p_account_id FOR UPDATE;
+    v_amount := LEAST(old.remaining_credits, p_cap);
+    IF old.id IS NULL OR v_amount IS NULL OR v_amount <= 0 THEN
+      RETURN;
+    END IF;
+    SELECT * INTO created
+      FROM credits_grant(p_account_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
+                         p_plan_id, p_subscription_id, p_period_start, false);
+    IF created.id IS NULL THEN
+      RETURN;
+    END IF;
+    v_balance := credit_available(p_account_id);
+    PERFORM credit_ledger_write(ARRAY[p_account_id], ARRAY[old.id], ARRAY['rollover']::varchar[], ARRAY[-v_amount],
+                                ARRAY[v_balance - CASE WHEN credit_allocation_live(old.expires_at) THEN v_amount ELSE 0 END],
+                                ARRAY[NULL]::uuid[], NULL, NULL, 'system');
+    PERFORM credit_balance_alerts_rearm(p_account_id, credit_available(p_account_id));
+    RETURN NEXT created;
+  END $function$;
