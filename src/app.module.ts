@@ -25,7 +25,7 @@ import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
-import { AccountsModule } from './users/accounts.module.js';
+import { AccountsModule } from './accounts/accounts.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 

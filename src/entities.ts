@@ -15,7 +15,7 @@ import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
 import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
 import { UsageRecord } from './usage/entities/usage-record.entity.js';
-import { UserAccount } from './users/entities/user-account.entity.js';
+import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity.js';
 

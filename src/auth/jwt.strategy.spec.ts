@@ -2,7 +2,7 @@ import { UnauthorizedException } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
 
 import { buildAppConfig } from '../config/app-config.js';
-import type { AccountsService } from '../users/accounts.service.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
 import { JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
 

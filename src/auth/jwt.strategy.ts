@@ -7,7 +7,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AccountsService } from '../users/accounts.service.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { type AuthUser, normaliseRole } from './roles.js';
 
 interface AccessTokenClaims {

@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import { Transactions } from '../database/transactions.js';
-import { AccountsService } from '../users/accounts.service.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import type {
   AllocationView,

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
-import { AccountsModule } from '../users/accounts.module.js';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';

@@ -4,7 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { AccountsService } from '../users/accounts.service.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
 import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';

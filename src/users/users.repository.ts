@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { availableCreditsSql, debtSql, heldCreditsSql } from '../credits/credits.sql.js';
 import { subscribedToPlanSql } from '../plans/plans.sql.js';
-import { UserAccount } from './entities/user-account.entity.js';
+import { UserAccount } from '../accounts/entities/user-account.entity.js';
 
 /** An account with its money: available credits (holds are out of them), held credits and debt. */
 export interface AccountWithCredits {
@@ -77,17 +77,7 @@ const ACCOUNTS_WITH_CREDITS = `
          ${debtSql('u.user_id')} AS debt
     FROM user_accounts u`;
 
-export interface AccountFields {
-  userId: string;
-  email: string | null;
-  username: string | null;
-  role: Role;
-}
-
-/** The channel an account write is announced on (users.repository's upsert, AccountsService listens). */
-export const ACCOUNT_CHANNEL = 'accounting_account_synced';
-
-/** user_accounts: TypeORM for the plain reads and inserts, SQL for the token upsert (the money path locks its rows through the credits module: credits_lock_accounts()). */
+/** The users list and overview: user_accounts with their credits (the account rows themselves are src/accounts/'s). */
 @Injectable()
 export class UsersRepository {
   constructor(@InjectRepository(UserAccount) private readonly accounts: Repository<UserAccount>) {}
@@ -136,49 +126,5 @@ export class UsersRepository {
       params,
     );
     return rows.map(toAccount);
-  }
-
-  /**
-   * Creates the account or refreshes what its token says (an absent email or username keeps the
-   * stored one); writes nothing, and takes no lock, when nothing changed (the account row is the
-   * money path's lock). A write notifies ACCOUNT_CHANNEL with `{u, f}` (the user, the token's
-   * `fingerprint`), so other instances drop what they remembered of the account.
-   */
-  async upsertFromToken(account: AccountFields, fingerprint: string): Promise<void> {
-    await this.accounts.query(
-      `WITH cur AS (SELECT email, username, role FROM user_accounts WHERE user_id = $1::varchar),
-            w AS (
-              INSERT INTO user_accounts (user_id, email, username, role)
-              SELECT $1::varchar, $2::varchar, $3::varchar, $4::varchar
-               WHERE NOT EXISTS (SELECT 1 FROM cur
-                                  WHERE (cur.email, cur.username, cur.role)
-                                        IS NOT DISTINCT FROM (COALESCE($2, cur.email), COALESCE($3, cur.username), $4))
-              ON CONFLICT (user_id) DO UPDATE
-                SET email = COALESCE(EXCLUDED.email, user_accounts.email),
-                    username = COALESCE(EXCLUDED.username, user_accounts.username),
-                    role = EXCLUDED.role,
-                    updated_at = now()
-              WHERE (user_accounts.email, user_accounts.username, user_accounts.role)
-                    IS DISTINCT FROM (COALESCE(EXCLUDED.email, user_accounts.email),
-                                      COALESCE(EXCLUDED.username, user_accounts.username), EXCLUDED.role)
-              RETURNING user_id)
-       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text) FROM w`,
-      [account.userId, account.email, account.username, account.role, fingerprint],
-    );
-  }
-
-  async insertIfMissing(manager: EntityManager, account: AccountFields): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(UserAccount)
-      .values(account)
-      .orIgnore()
-      .updateEntity(false)
-      .execute();
-  }
-
-  exists(manager: EntityManager, userId: string): Promise<boolean> {
-    return manager.existsBy(UserAccount, { userId });
   }
 }

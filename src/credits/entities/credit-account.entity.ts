@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
  * A user's money settings and state beyond the allocations (migration 1732000009000); no row means

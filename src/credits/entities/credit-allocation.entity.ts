@@ -1,8 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-import { Plan } from '../../plans/entities/plan.entity.js';
-import { Subscription } from '../../plans/entities/subscription.entity.js';
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /** Where an allocation came from: an allocate call, a plan's period grant, or a rollover. */
 export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover'] as const;
@@ -71,11 +69,12 @@ export class CreditAllocation {
   @Column({ type: 'varchar', length: 10, default: 'manual' })
   source: AllocationSource;
 
-  @ForeignKey(() => Plan, { name: 'credit_allocations_plan_id_fkey' })
+  // By entity name, not class: credits must not import the plans module (which imports credits).
+  @ForeignKey('Plan', { name: 'credit_allocations_plan_id_fkey' })
   @Column({ name: 'plan_id', type: 'varchar', length: 50, nullable: true })
   planId: string | null;
 
-  @ForeignKey(() => Subscription, { name: 'credit_allocations_subscription_id_fkey' })
+  @ForeignKey('Subscription', { name: 'credit_allocations_subscription_id_fkey' })
   @Column({ name: 'subscription_id', type: 'uuid', nullable: true })
   subscriptionId: string | null;
 

@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })

@@ -1,12 +1,11 @@
 import { Check, Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
-import { ApiKey } from '../../api-keys/entities/api-key.entity.js';
-
 /** What a budgeted API key spent in its current period (migration 1732000009000). */
 @Entity({ name: 'credit_key_spend' })
 @Check('credit_key_spend_spent_check', `spent >= 0`)
 export class CreditKeySpend {
-  @ForeignKey(() => ApiKey, { name: 'credit_key_spend_api_key_id_fkey', onDelete: 'CASCADE' })
+  // By entity name, not class: credits must not import the api-keys module (which imports credits).
+  @ForeignKey('ApiKey', { name: 'credit_key_spend_api_key_id_fkey', onDelete: 'CASCADE' })
   @PrimaryColumn({ name: 'api_key_id', type: 'uuid', primaryKeyConstraintName: 'credit_key_spend_pkey' })
   apiKeyId: string;
 

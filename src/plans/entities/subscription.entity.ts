@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { Plan } from './plan.entity.js';
 
 /**

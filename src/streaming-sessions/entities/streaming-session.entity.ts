@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];

@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-import { UserAccount } from '../../users/entities/user-account.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
  * One metered event (migration 1732000002000). Statement triggers (migration 1732000002100, not

@@ -11,7 +11,7 @@ import type { AuthUser, Role } from '../auth/roles.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
-import { ACCOUNT_CHANNEL, UsersRepository } from './users.repository.js';
+import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 
 const CACHE_LIMIT = 10_000;
 
@@ -37,7 +37,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly listener: ChannelListener;
 
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: AccountsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.listener = new ChannelListener({

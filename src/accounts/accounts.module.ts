@@ -3,12 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsService } from './accounts.service.js';
 import { UserAccount } from './entities/user-account.entity.js';
-import { UsersRepository } from './users.repository.js';
+import { AccountsRepository } from './accounts.repository.js';
 
-/** The accounts table for other modules (auth, credits); no routes. */
+/** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserAccount])],
-  providers: [AccountsService, UsersRepository],
-  exports: [AccountsService, UsersRepository],
+  providers: [AccountsService, AccountsRepository],
+  exports: [AccountsService],
 })
 export class AccountsModule {}

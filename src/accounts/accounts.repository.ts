@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+
+import type { Role } from '../auth/roles.js';
+import { UserAccount } from './entities/user-account.entity.js';
+
+export interface AccountFields {
+  userId: string;
+  email: string | null;
+  username: string | null;
+  role: Role;
+}
+
+/** The channel an account write is announced on (AccountsRepository's upsert, AccountsService listens). */
+export const ACCOUNT_CHANNEL = 'accounting_account_synced';
+
+/**
+ * The account rows (user_accounts): TypeORM for the plain reads and inserts, SQL for the token upsert.
+ * The money path locks them through the credits module (credits_lock_accounts()).
+ */
+@Injectable()
+export class AccountsRepository {
+  constructor(@InjectRepository(UserAccount) private readonly accounts: Repository<UserAccount>) {}
+
+  /**
+   * Creates the account or refreshes what its token says (an absent email or username keeps the
+   * stored one); writes nothing, and takes no lock, when nothing changed (the account row is the
+   * money path's lock). A write notifies ACCOUNT_CHANNEL with `{u, f}` (the user, the token's
+   * `fingerprint`), so other instances drop what they remembered of the account.
+   */
+  async upsertFromToken(account: AccountFields, fingerprint: string): Promise<void> {
+    await this.accounts.query(
+      `WITH cur AS (SELECT email, username, role FROM user_accounts WHERE user_id = $1::varchar),
+            w AS (
+              INSERT INTO user_accounts (user_id, email, username, role)
+              SELECT $1::varchar, $2::varchar, $3::varchar, $4::varchar
+               WHERE NOT EXISTS (SELECT 1 FROM cur
+                                  WHERE (cur.email, cur.username, cur.role)
+                                        IS NOT DISTINCT FROM (COALESCE($2, cur.email), COALESCE($3, cur.username), $4))
+              ON CONFLICT (user_id) DO UPDATE
+                SET email = COALESCE(EXCLUDED.email, user_accounts.email),
+                    username = COALESCE(EXCLUDED.username, user_accounts.username),
+                    role = EXCLUDED.role,
+                    updated_at = now()
+              WHERE (user_accounts.email, user_accounts.username, user_accounts.role)
+                    IS DISTINCT FROM (COALESCE(EXCLUDED.email, user_accounts.email),
+                                      COALESCE(EXCLUDED.username, user_accounts.username), EXCLUDED.role)
+              RETURNING user_id)
+       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text) FROM w`,
+      [account.userId, account.email, account.username, account.role, fingerprint],
+    );
+  }
+
+  async insertIfMissing(manager: EntityManager, account: AccountFields): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(UserAccount)
+      .values(account)
+      .orIgnore()
+      .updateEntity(false)
+      .execute();
+  }
+
+  exists(manager: EntityManager, userId: string): Promise<boolean> {
+    return manager.existsBy(UserAccount, { userId });
+  }
+}
