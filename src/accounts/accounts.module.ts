@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
 import { UserAccount } from './entities/user-account.entity.js';
-import { AccountsRepository } from './accounts.repository.js';
 
 /** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import type { AllocationView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from './dto/limits.dto.js';

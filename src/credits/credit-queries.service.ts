@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import { Transactions } from '../database/transactions.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import type {
   AllocationView,

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 
+import { UserAccount } from '../accounts/entities/user-account.entity.js';
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { availableCreditsSql, debtSql, heldCreditsSql } from '../credits/credits.sql.js';
 import { subscribedToPlanSql } from '../plans/plans.sql.js';
-import { UserAccount } from '../accounts/entities/user-account.entity.js';
 
 /** An account with its money: available credits (holds are out of them), held credits and debt. */
 export interface AccountWithCredits {
