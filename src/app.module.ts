@@ -26,6 +26,7 @@ import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AccountsService } from './accounts/accounts.service.js';
 import { UsersModule } from './users/users.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
@@ -52,7 +53,7 @@ export class AppModule {
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         AccountsModule,
-        AuthModule,
+        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService }),
         IdempotencyModule,
         HealthModule,
         UsersModule,

@@ -1,19 +1,27 @@
-import { Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 
-import { AccountsModule } from '../accounts/accounts.module.js';
-import { JwtStrategy } from './jwt.strategy.js';
+import { ACCOUNT_SYNC, type AccountSync, JwtStrategy } from './jwt.strategy.js';
 import { CachedReflector } from './route-metadata.js';
 
 /**
  * Passport strategies behind the global AuthenticationGuard (API keys register theirs in
  * ApiKeysModule), and the CachedReflector the guards read route rules with: global, for guards
  * built in other modules too (InternalOrAdminGuard).
+ *
+ * The accounts the JWT strategy keeps in sync are handed down by the composition root
+ * (`AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService })`): every feature
+ * imports auth (roles, `@Auth()`), so auth imports none of them (docs/architecture.md "Layers").
  */
 @Global()
-@Module({
-  imports: [PassportModule, AccountsModule],
-  providers: [JwtStrategy, CachedReflector],
-  exports: [CachedReflector],
-})
-export class AuthModule {}
+@Module({})
+export class AuthModule {
+  static forRoot(accounts: { imports: Type[]; accountSync: Type<AccountSync> }): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [PassportModule, ...accounts.imports],
+      providers: [JwtStrategy, CachedReflector, { provide: ACCOUNT_SYNC, useExisting: accounts.accountSync }],
+      exports: [CachedReflector],
+    };
+  }
+}

@@ -2,13 +2,12 @@ import { UnauthorizedException } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
 
 import { buildAppConfig } from '../config/app-config.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import { JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
+import { type AccountSync, JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
 
 function strategy(env: Record<string, string> = {}) {
   const synced: Array<Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>> = [];
-  const accounts = { syncFromToken: async (user: AuthUser) => void synced.push(user) } as unknown as AccountsService;
+  const accounts: AccountSync = { syncFromToken: async (user) => void synced.push(user) };
   return { jwt: new JwtStrategy(buildAppConfig(env), accounts), synced };
 }
 

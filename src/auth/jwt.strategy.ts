@@ -7,8 +7,16 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import { type AuthUser, normaliseRole } from './roles.js';
+
+/**
+ * Creates or refreshes the caller's account from a verified token. The accounts module provides it
+ * (AuthModule.forRoot), so auth, which every feature imports, imports no feature.
+ */
+export interface AccountSync {
+  syncFromToken(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): Promise<void>;
+}
+export const ACCOUNT_SYNC = Symbol('ACCOUNT_SYNC');
 
 interface AccessTokenClaims {
   sub?: unknown;
@@ -86,7 +94,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly accounts: AccountsService,
+    @Inject(ACCOUNT_SYNC) private readonly accounts: AccountSync,
   ) {
     super({
       jwtFromRequest: bearerToken,

@@ -149,7 +149,7 @@ export function splitOutColumns<T>(row: Record<string, unknown>): { out: T; rest
 
 /** An INSERT … that runs in the take's statement, only when the take happened (see takeAndInsert). */
 export interface InsertAfterTake {
-  /** A name for the prepared statement (unique per statement text, e.g. `usage_record_v1`). */
+  /** The prepared statement's label (`usage_record_with_debit`); its name adds a hash of the text. */
   name: string;
   /** `INSERT INTO table (columns) SELECT <values>`; its `$1…$n` are `params`. */
   insert: string;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -41,29 +43,48 @@ export function withParts(parts: NamedPart[], last: SqlPart): SqlPart {
   return { sql: `WITH ${ctes.join(',\n')}\n${place(last)}`, params };
 }
 
+/** Prepared names by statement text: each text is hashed once per process. */
+const names = new Map<string, string>();
+
+/**
+ * The name a statement is prepared under: its label and a hash of its text
+ * (`usage_record_with_debit_4f1c2a9b0e7d`). A changed text is a new name by itself, so two versions
+ * of a statement never share one (node-postgres refuses a name with another text on a connection),
+ * and no name is bumped by hand. The committed snapshots (`src/<module>/queries/*.sql`,
+ * `npm run queries:generate`) show each name with its text.
+ */
+export function preparedName(label: string, sql: string): string {
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `${label}_${createHash('sha256').update(sql).digest('hex').slice(0, 12)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 /**
  * A statement sent as a named (prepared) statement: PostgreSQL parses and plans it once per
- * connection. `name` must stand for one statement text.
+ * connection. Its name is `label` and a hash of its text (preparedName).
  */
-export function queryPrepared<T>(manager: EntityManager, name: string, statement: SqlPart): Promise<T[]> {
+export function queryPrepared<T>(manager: EntityManager, label: string, statement: SqlPart): Promise<T[]> {
   // TypeORM types query() for a text; node-postgres, underneath, also takes a {name, text} config.
-  const config = { name, text: statement.sql } as unknown as string;
+  const config = { name: preparedName(label, statement.sql), text: statement.sql } as unknown as string;
   return manager.query(config, statement.params);
 }
 
-/** Statement texts of queryParts, by name: built once per process. */
+/** Statement texts of queryParts, by label: built once per process. */
 const texts = new Map<string, string>();
 
 /**
- * `withParts(parts, last)` as the named statement `name` (its text built on first use; a name
- * stands for one shape of parts).
+ * `withParts(parts, last)` as a named statement labelled `label` (its text built on first use; a
+ * label stands for one shape of parts).
  */
-export function queryParts<T>(manager: EntityManager, name: string, parts: NamedPart[], last: SqlPart): Promise<T[]> {
-  let sql = texts.get(name);
+export function queryParts<T>(manager: EntityManager, label: string, parts: NamedPart[], last: SqlPart): Promise<T[]> {
+  let sql = texts.get(label);
   if (sql === undefined) {
     sql = withParts(parts, last).sql;
-    texts.set(name, sql);
+    texts.set(label, sql);
   }
   const params = parts.flatMap((p) => p.params).concat(last.params);
-  return queryPrepared<T>(manager, name, { sql, params });
+  return queryPrepared<T>(manager, label, { sql, params });
 }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 
 import { REFUSAL_COUNTER } from '../common/errors/all-exceptions.filter.js';
+import { STORE_ERROR_COUNTER } from '../throttling/shared-throttler-storage.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
@@ -12,7 +13,12 @@ import { MetricsService } from './metrics.service.js';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsRepository, { provide: REFUSAL_COUNTER, useExisting: MetricsService }],
-  exports: [MetricsService, REFUSAL_COUNTER],
+  providers: [
+    MetricsService,
+    MetricsRepository,
+    { provide: REFUSAL_COUNTER, useExisting: MetricsService },
+    { provide: STORE_ERROR_COUNTER, useExisting: MetricsService },
+  ],
+  exports: [MetricsService, REFUSAL_COUNTER, STORE_ERROR_COUNTER],
 })
 export class MetricsModule {}

@@ -113,7 +113,7 @@ export class StreamingSessionsRepository {
    */
   insertAfterHold(s: NewSession): InsertAfterHold {
     return {
-      name: 'streaming_session_with_hold_v1',
+      name: 'streaming_session_with_hold',
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
       returning: SESSION_COLUMNS,
       unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar AND user_id = $2::varchar)`,

@@ -179,7 +179,7 @@ export class StreamingSessionsService {
         ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
       },
     };
-    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
+    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle', session, plan);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
     if (row.settle && settled) {
@@ -207,7 +207,7 @@ export class StreamingSessionsService {
     const settledAt = new Date();
     const row = await this.settle(
       m,
-      'streaming_session_expire_v1',
+      'streaming_session_expire',
       this.settlements.lockDueToExpire(due.session_id, due.user_id),
       {
         status: 'expired',

@@ -6,10 +6,18 @@ import { Redis } from 'ioredis';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import { LocalWindowStorage } from './local-window-storage.js';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * Counts a rate-limit check that fell back to this instance's memory. The metrics module provides
+ * it (MetricsService), so throttling does not import metrics, which imports throttling.
+ */
+export interface StoreErrorCounter {
+  rateLimitStoreError(): void;
+}
+export const STORE_ERROR_COUNTER = Symbol('STORE_ERROR_COUNTER');
 
 /** A rate-limit check must not wait on a slow Redis longer than this. */
 const REDIS_COMMAND_TIMEOUT_MS = 250;
@@ -36,7 +44,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly metrics: MetricsService,
+    @Inject(STORE_ERROR_COUNTER) private readonly metrics: StoreErrorCounter,
     @Inject(CLOCK) clock: Clock,
   ) {
     // The app's clock: a test ends a window or a block by setting it, not by waiting.

@@ -9,12 +9,20 @@ import pg from 'pg';
  */
 type Query = (this: pg.Client, config: unknown, ...rest: unknown[]) => unknown;
 
-let recording: string[] | null = null;
+/** A statement as node-postgres sent it: its text, and its name when it was prepared. */
+export interface SentStatement {
+  text: string;
+  name?: string;
+}
+
+let recording: SentStatement[] | null = null;
 let patched = false;
 
-function textOf(config: unknown): string {
-  if (typeof config === 'string') return config;
-  return String((config as { text?: unknown } | null)?.text ?? config);
+function sentOf(config: unknown): SentStatement {
+  if (typeof config === 'string') return { text: config };
+  const c = config as { text?: unknown; name?: unknown } | null;
+  const text = String(c?.text ?? config);
+  return typeof c?.name === 'string' ? { text, name: c.name } : { text };
 }
 
 function patch(): void {
@@ -22,7 +30,7 @@ function patch(): void {
   patched = true;
   const original = pg.Client.prototype.query as unknown as Query;
   (pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, config, ...rest) {
-    recording?.push(textOf(config).replace(/\s+/g, ' ').trim());
+    recording?.push(sentOf(config));
     return original.call(this, config, ...rest);
   };
 }
@@ -32,12 +40,18 @@ function patch(): void {
  * not nest; nothing else may use the database while one runs (the test's own pool included).
  */
 export async function recordStatements<T>(work: () => PromiseLike<T>): Promise<{ result: T; statements: string[] }> {
+  const { result, sent } = await recordSent(work);
+  return { result, statements: sent.map((s) => s.text.replace(/\s+/g, ' ').trim()) };
+}
+
+/** recordStatements, each statement as it was sent: its exact text and its prepared name. */
+export async function recordSent<T>(work: () => PromiseLike<T>): Promise<{ result: T; sent: SentStatement[] }> {
   patch();
   if (recording) throw new Error('recordStatements does not nest');
-  const statements: string[] = [];
-  recording = statements;
+  const sent: SentStatement[] = [];
+  recording = sent;
   try {
-    return { result: await work(), statements };
+    return { result: await work(), sent };
   } finally {
     recording = null;
   }
