@@ -1,6 +1,8 @@
-// What npm run bench prints once the run is over: the results table, the comparisons with pgbench,
-// one line per composite scenario, and a Targets table of issues 13 and 15 with the measured figure
-// and whether each target is met.
+// What npm run bench prints once the run is over: the results table (every row's rate also as a
+// multiple of pgbench TPC-B on the same server), the comparisons with pgbench, one line per composite
+// scenario, a Targets table of issues 13, 15 and 32 with the measured figure and whether each target
+// is met, and, given the figures of another build's run (BENCH_BASELINE), each row against it.
+import { readFileSync } from 'node:fs';
 
 /** Scenario names that the comparisons and targets look rows up by. */
 export const SCENARIO = {
@@ -10,6 +12,7 @@ export const SCENARIO = {
   pair: 'POST /api/streaming-sessions/initialize + finalize (per pair)',
   // Rate and CPU per event; latency and non-2xx per 1,000-event request.
   batch: 'POST /api/usage/records/batch (per event; latency per batch)',
+  check: 'POST /api/credits/check',
 };
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
@@ -20,11 +23,13 @@ function printScenarioLines(r, rows) {
   if (r.pgbenchTps !== null) {
     console.log(
       `pgbench TPC-B (scale 32, -c ${r.connections} -j 2 -T ${r.duration}) on the same server: ` +
-        `${r.pgbenchTps.toFixed(0)} tps`,
+        `${r.pgbenchTps.toFixed(0)} tps (mean of ${r.pgbenchRuns.map((x) => x.toFixed(0)).join(' before and ')} after the scenarios)`,
     );
-    for (const x of r.results.filter((x) => x.scenario.startsWith('POST /api/usage/record '))) {
-      console.log(`  ${x.scenario}: ${times(x['req/s'] / r.pgbenchTps)} pgbench TPC-B`);
-    }
+    const { record } = rows;
+    console.log(
+      `  ${SCENARIO.record}: ${times(record['req/s'] / r.pgbenchTps)} pgbench TPC-B ` +
+        `(${thousands(record['req/s'])} req/s vs ${thousands(r.pgbenchTps)} tps; target ≥ 0.60×)`,
+    );
   } else {
     console.log('pgbench not found: TPC-B comparison skipped');
   }
@@ -74,6 +79,8 @@ function targets(r, rows) {
   const pairByRate = record['req/s'] / pair['req/s'];
   const pairByCpu = pair['CPU µs/req'] / record['CPU µs/req'];
   return [
+    vsPgbench('32: record (random user) vs pgbench TPC-B', '≥ 0.6×', record['req/s'], 0.6),
+    vsPgbench('32: batch vs pgbench TPC-B', '≥ 8×', batch['req/s'], 8),
     target('batch events/s', '≥ 20,000', thousands(batch['req/s']), batch['req/s'] >= 20_000),
     vsPgbench('batch vs pgbench TPC-B', '≥ 5×', batch['req/s'], 5),
     vsPgbench('record (random user) vs pgbench', '≥ 0.5×', record['req/s'], 0.5),
@@ -95,17 +102,53 @@ function targets(r, rows) {
   ];
 }
 
-/** `r`: the run's figures (see bench/run.mjs). */
-export function printReport(r) {
+/**
+ * Each row of this run against the same row of `baseline` (another build's BENCH_JSON, same machine):
+ * the rate as a multiple of each run's own TPC-B, which takes out most of what a shared machine's
+ * load does to both, and the Node CPU per request. Issue 32: balance, check and the streaming pairs
+ * no slower than before.
+ */
+function baselineRows(r, baseline) {
+  const change = (now, before) =>
+    before ? `${now >= before ? '+' : ''}${(((now - before) / before) * 100).toFixed(1)} %` : '—';
+  return r.results.flatMap((x) => {
+    const old = baseline.results.find((y) => y.scenario === x.scenario);
+    if (!old) return [];
+    const byTpcb = (row, run) => (run.pgbenchTps ? row['req/s'] / run.pgbenchTps : null);
+    return [
+      {
+        scenario: x.scenario,
+        'vs TPC-B before': byTpcb(old, baseline)?.toFixed(3) ?? '—',
+        'vs TPC-B now': byTpcb(x, r)?.toFixed(3) ?? '—',
+        'rate change (by TPC-B)':
+          byTpcb(old, baseline) && byTpcb(x, r) ? change(byTpcb(x, r), byTpcb(old, baseline)) : '—',
+        'CPU µs/req before': old['CPU µs/req'],
+        'CPU µs/req now': x['CPU µs/req'],
+        'CPU change': change(x['CPU µs/req'], old['CPU µs/req']),
+      },
+    ];
+  });
+}
+
+/** `r`: the run's figures (see bench/run.mjs); `baselinePath`: another run's BENCH_JSON to compare with. */
+export function printReport(r, baselinePath) {
   const rows = Object.fromEntries(
     Object.entries(SCENARIO).map(([key, name]) => [key, r.results.find((x) => x.scenario === name)]),
   );
   console.log(
     `\nBenchmark: ${r.connections} connections × ${r.duration} s per scenario, ${r.users} users, ` +
-      'built service (NODE_ENV=production); CPU µs/req: the service process over the measured window\n',
+      'built service (NODE_ENV=production); CPU µs/req: the service process over the measured window; ' +
+      '× TPC-B: the rate over pgbench TPC-B on the same server in this run\n',
   );
-  console.table(r.results);
+  console.table(
+    r.results.map((x) => ({ ...x, '× TPC-B': r.pgbenchTps ? Number((x['req/s'] / r.pgbenchTps).toFixed(2)) : null })),
+  );
   printScenarioLines(r, rows);
-  console.log('\nTargets (issues 13 and 15)');
+  console.log('\nTargets (issues 13, 15 and 32)');
   console.table(targets(r, rows));
+  if (baselinePath) {
+    const baseline = JSON.parse(readFileSync(baselinePath, 'utf8'));
+    console.log(`\nAgainst ${baselinePath} (issue 32: balance, check and streaming pairs no slower)`);
+    console.table(baselineRows(r, baseline));
+  }
 }

@@ -1,9 +1,14 @@
-// npm run bench: the built service on a fresh database, 1,000 users with credits; autocannon (32
-// connections × 10 s per scenario after a warm-up) on balance, check, record (random user, one
-// user), streaming pairs, record with and without a webhook in interleaved rounds, records through
-// API keys without and with spend controls, batch ingestion; then the money checks and pgbench
-// TPC-B on the same server. Every row carries the service's own CPU per request (bench/measure.mjs);
-// bench/report.mjs prints the tables and the targets.
+// npm run bench: the built service on a fresh database, 1,000 users with credits; pgbench TPC-B on
+// the same server; autocannon (32 connections × 10 s per scenario after a warm-up) on balance, check,
+// record (random user, one user), streaming pairs, record with and without a webhook in interleaved
+// rounds, records through API keys without and with spend controls, batch ingestion; then the money
+// checks and pgbench TPC-B again. Every row carries the service's own CPU per request
+// (bench/measure.mjs) and its rate against the mean of the two TPC-B runs; bench/report.mjs prints
+// the tables and the targets. BENCH_JSON=<file> writes the run's figures there; BENCH_BASELINE=<file>
+// (such a file from another build, same machine) adds each row's change against it, by ratio to
+// TPC-B, so two builds measured at different moments of a shared machine compare.
+import { writeFileSync } from 'node:fs';
+
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -42,11 +47,26 @@ const service = await startService(database.url, { WEBHOOK_ALLOW_PRIVATE_URLS: '
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const results = [];
 let pgbenchTps = null;
+const pgbenchRuns = [];
+let scratch = null;
 let webhookSummary;
 let spendSummary;
 let batchSummary;
 let moneySummary;
+// pgbench TPC-B on the same server, run before the scenarios and after them: the mean is what every
+// rate is compared with (a single 10 s run moves by ±15 % on a shared machine).
+const tpcb = () => {
+  log(`pgbench TPC-B -c ${CONNECTIONS} -j 2 -T ${DURATION} ...`);
+  const out = pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url]);
+  pgbenchRuns.push(Number(/tps = ([\d.]+)/.exec(out)[1]));
+};
 try {
+  if (hasPgbench()) {
+    scratch = await freshDatabase(server.url, 'accounting_pgbench');
+    log('pgbench -i -s 32 ...');
+    pgbench(['-i', '-q', '-s', '32', scratch.url]);
+    tpcb();
+  }
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
   const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
@@ -202,33 +222,29 @@ try {
   moneySummary = await moneyChecks(service, db);
   log(`after the run: ${JSON.stringify(moneySummary)}`);
 
-  if (hasPgbench()) {
-    const scratch = await freshDatabase(server.url, 'accounting_pgbench');
-    try {
-      log('pgbench -i -s 32 ...');
-      pgbench(['-i', '-q', '-s', '32', scratch.url]);
-      log(`pgbench TPC-B -c ${CONNECTIONS} -j 2 -T ${DURATION} ...`);
-      const out = pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url]);
-      pgbenchTps = Number(/tps = ([\d.]+)/.exec(out)[1]);
-    } finally {
-      await scratch.drop();
-    }
+  if (scratch) {
+    tpcb();
+    pgbenchTps = pgbenchRuns.reduce((sum, x) => sum + x, 0) / pgbenchRuns.length;
   }
 } finally {
+  await scratch?.drop();
   await db.end();
   await service.stop();
   await database.drop();
   await server.stop();
 }
 
-printReport({
+const figures = {
   connections: CONNECTIONS,
   duration: DURATION,
   users: USERS,
   results,
   pgbenchTps,
+  pgbenchRuns,
   webhook: webhookSummary,
   spend: spendSummary,
   batch: batchSummary,
   money: moneySummary,
-});
+};
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
+printReport(figures, process.env.BENCH_BASELINE);

@@ -34,10 +34,11 @@ import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-appen
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
-import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
+import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
+import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -81,4 +82,5 @@ export const MIGRATIONS = [
   CreditLedgerApiKey1732000024000,
   OneDecision1732000024100,
   MovementsInTheEngine1732000024200,
+  OneUsageRollupFunction1732000026000,
 ];

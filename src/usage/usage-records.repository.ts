@@ -125,8 +125,15 @@ export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
+/** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
+function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus; reviewStatus: ReviewStatus | null } {
+  const shortfall = input.shortfall ?? 0;
+  return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
+}
+
 /** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
+  const { billingStatus, reviewStatus } = statusOf(input);
   return [
     input.id ?? randomUUID(),
     input.userId,
@@ -140,13 +147,49 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.metadata === undefined ? null : JSON.stringify(input.metadata),
     input.pricingRuleId ?? null,
     input.providerCost ?? null,
-    input.billingStatus ?? 'billed',
+    billingStatus,
     input.shortfall ?? 0,
-    (input.shortfall ?? 0) > 0 ? 'open' : null,
+    reviewStatus,
     input.cacheReadTokens ?? null,
     input.cacheWriteTokens ?? null,
     input.reasoningTokens ?? null,
   ];
+}
+
+/**
+ * What the record's INSERT after a debit returns: only what the database sets (its clock) or
+ * rewrites (the metadata, stored as jsonb); the rest is what was inserted. Every column more is
+ * parsed and mapped on every metered debit, the route every chat message calls.
+ */
+export interface InsertedRecordSqlRow {
+  timestamp: Date;
+  metadata: Record<string, unknown> | null;
+}
+
+/** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
+export function insertedRecord(
+  input: CreateUsageRecordInput & { id: string },
+  row: InsertedRecordSqlRow,
+): UsageRecordRow {
+  return {
+    id: input.id,
+    userId: input.userId,
+    timestamp: row.timestamp,
+    service: input.service,
+    operation: input.operation,
+    credits: input.credits,
+    modelId: input.modelId ?? null,
+    tokens: input.tokens ?? null,
+    inputTokens: input.inputTokens ?? null,
+    outputTokens: input.outputTokens ?? null,
+    cacheReadTokens: input.cacheReadTokens ?? null,
+    cacheWriteTokens: input.cacheWriteTokens ?? null,
+    reasoningTokens: input.reasoningTokens ?? null,
+    metadata: row.metadata,
+    pricingRuleId: input.pricingRuleId ?? null,
+    providerCost: input.providerCost ?? null,
+    ...statusOf(input),
+  };
 }
 
 export function toRow(r: RecordSqlRow): UsageRecordRow {
@@ -238,12 +281,13 @@ export class UsageRecordsRepository {
   /**
    * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
    * when the debit happened. A named statement, so PostgreSQL parses and plans it once per connection.
+   * It returns an InsertedRecordSqlRow; insertedRecord() makes the row of it.
    */
-  insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
+  insertAfterDebit(input: CreateUsageRecordInput & { id: string }): InsertAfterTake {
     return {
       name: 'usage_record_with_debit',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
-      returning: RECORD_COLUMNS,
+      returning: `"timestamp", metadata`,
       params: recordParams(input),
     };
   }

@@ -15,9 +15,9 @@ import { hasKinds, MODEL_KINDS, splitFields, tokenCounts } from '../pricing/toke
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
-  type RecordSqlRow,
+  type InsertedRecordSqlRow,
+  insertedRecord,
   toRecordDto,
-  toRow,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
 
@@ -111,7 +111,7 @@ export class UsageService {
     // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone (the
     // take moves nothing, and answers 404 for a user without an account, whom a service may name).
     const manager = this.tx.statementManager;
-    const { row } = await this.credits.debitAndInsert<RecordSqlRow>(
+    const { row } = await this.credits.debitAndInsert<InsertedRecordSqlRow>(
       manager,
       {
         userId,
@@ -120,7 +120,7 @@ export class UsageService {
       },
       this.records.insertAfterDebit(input),
     );
-    return { record: toRecordDto(toRow(row)), replayed: false };
+    return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
   }
 
   /**
