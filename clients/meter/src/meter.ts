@@ -11,6 +11,7 @@ import {
 import {
   type Counts,
   MeterError,
+  MeterRefusedError,
   type MeterSession,
   type MeterSettlement,
   type RetryOptions,
@@ -138,19 +139,28 @@ async function openStream<Chunk>(
   const settled = new Promise<MeterSettlement>((resolve) => (settleWith = resolve));
   settled.catch(() => undefined); // the caller may never look at `settled`
 
+  /** What was seen, counted by the kit: the prompt (at its estimate) once the provider took it, and the output chunks. */
+  const seen = (): Counts => ({ inputTokens: accepted ? inputTokens : 0, outputTokens: reading.outputChunks });
   const counts = (): Counts =>
-    reading.usage
-      ? { providerUsage: { format: options.format, usage: reading.usage } }
-      : { inputTokens: accepted ? inputTokens : 0, outputTokens: reading.outputChunks };
+    reading.usage ? { providerUsage: { format: options.format, usage: reading.usage } } : seen();
 
   /** Settles once: the first caller decides how; every later caller gets the same promise. */
   const settle = (how: Termination): Promise<MeterSettlement> => {
     if (settlement) return settlement;
     termination = how;
     options.signal?.removeEventListener('abort', onSignal);
-    const body = { userId: options.userId, sessionId, termination: how, ...counts() } as SettleBody;
-    const key = randomUUID();
-    settlement = how === 'completed' || how === 'max_tokens' ? api.finalize(body, key) : api.abort(body, key);
+    const send = (body: SettleBody) =>
+      how === 'completed' || how === 'max_tokens' ? api.finalize(body, randomUUID()) : api.abort(body, randomUUID());
+    const head = { userId: options.userId, sessionId, termination: how };
+    const body = { ...head, ...counts() } as SettleBody;
+    // A provider usage object the service refuses (400: nothing was written) must not leave the
+    // session open until it expires at its estimate: settle with the kit's own counts instead.
+    settlement = send(body).catch((error: unknown) => {
+      if (error instanceof MeterRefusedError && error.status === 400 && 'providerUsage' in body) {
+        return send({ ...head, ...seen() } as SettleBody);
+      }
+      throw error;
+    });
     settlement.catch(() => undefined);
     settleWith(settlement);
     return settlement;

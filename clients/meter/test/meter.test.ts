@@ -474,6 +474,28 @@ describe('the client kit, on real SDKs and the real service', () => {
     expect(await balanceOf(userId)).toBe(before - expected);
   });
 
+  it('a provider usage object the service refuses (400): settled with the kit’s own counts, not left open', async () => {
+    replay.behaviour = 'complete';
+    const driver = drivers.find((d) => d.format === 'gemini')!;
+    const userId = await newUser(100_000);
+    proxy.refuseNext('/api/streaming-sessions/finalize');
+    const stream = await open(userId, driver);
+    let chunks = 0;
+    for await (const _chunk of stream) chunks++;
+    const settled = await stream.settled;
+    const finalize = proxy.of('finalize', stream.sessionId);
+    expect(finalize.map((r) => [r.status, Object.keys(r.body).sort()])).toEqual([
+      [400, ['providerUsage', 'sessionId', 'termination', 'userId']],
+      [200, ['inputTokens', 'outputTokens', 'sessionId', 'termination', 'userId']],
+    ]);
+    expect(finalize[1]!.idempotencyKey).not.toBe(finalize[0]!.idempotencyKey);
+    expect(finalize[1]!.body).toMatchObject({ inputTokens: ESTIMATE.inputTokens, outputTokens: chunks });
+    expect(settled).toMatchObject({ status: 'completed' });
+    const records = await recordOf(userId, stream.sessionId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ usageSource: 'reported', termination: 'completed' });
+  });
+
   it("the caller's signal stops a stream being read: aborted once with what was seen", async () => {
     replay.behaviour = 'hang';
     const driver = drivers.find((d) => d.format === 'anthropic')!;

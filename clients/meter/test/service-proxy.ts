@@ -19,6 +19,7 @@ export interface ProxiedRequest {
 export class ServiceProxy {
   readonly requests: ProxiedRequest[] = [];
   private drops = new Map<string, number>();
+  private refusals = new Set<string>();
 
   private constructor(
     private readonly server: Server,
@@ -33,6 +34,11 @@ export class ServiceProxy {
     const { port } = server.address() as AddressInfo;
     proxy = new ServiceProxy(server, `http://127.0.0.1:${port}`, target);
     return proxy;
+  }
+
+  /** The next request to `path` is answered 400 by the proxy itself (the service never sees it). */
+  refuseNext(path: string) {
+    this.refusals.add(path);
   }
 
   /** The next `count` answers to `path` (e.g. `/api/streaming-sessions/finalize`) are dropped. */
@@ -66,6 +72,16 @@ export class ServiceProxy {
       dropped: false,
     };
     this.requests.push(entry);
+    if (this.refusals.delete(path)) {
+      entry.status = 400;
+      const refusal = {
+        statusCode: 400,
+        message: ['providerUsage.usage is refused by the test'],
+        error: 'Bad Request',
+      };
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(refusal));
+      return;
+    }
     const headers = new Headers();
     for (const name of ['content-type', 'x-api-key', 'authorization', 'idempotency-key']) {
       const value = req.headers[name];
