@@ -66,7 +66,7 @@ const openaiResponses: Reader = (chunk, r) => {
       r.end = 'upstream_error';
       return;
     default:
-      if (chunk.type.endsWith('.delta')) r.outputChunks++;
+      if (chunk.type.endsWith('.delta') && nonEmpty(chunk.delta)) r.outputChunks++;
   }
 };
 
@@ -142,7 +142,7 @@ export const aiSdkParts: Reader = (part, r) => {
     case 'text-delta':
     case 'reasoning-delta':
     case 'tool-input-delta':
-      r.outputChunks++;
+      if (nonEmpty(part.delta)) r.outputChunks++;
       return;
     case 'error':
       r.end = 'upstream_error';
