@@ -630,4 +630,12 @@ describe('the client kit, on real SDKs and the real service', () => {
       expect(replay.requests.length).toBe(calls);
     });
   });
+  it('no path left a session open: every user of this file has no active session', async () => {
+    expect(users.length).toBeGreaterThan(20);
+    for (const userId of users) {
+      const res = await http().get(`/api/streaming-sessions/active/${userId}`).set(admin);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect({ userId, active: res.body.items }).toEqual({ userId, active: [] });
+    }
+  });
 });
