@@ -474,6 +474,54 @@ describe('the client kit, on real SDKs and the real service', () => {
     expect(await balanceOf(userId)).toBe(before - expected);
   });
 
+  it('a dropped initialize answer is retried with the same key: one session, one hold', async () => {
+    replay.behaviour = 'complete';
+    const driver = drivers[1]!;
+    const userId = await newUser(100_000);
+    proxy.dropNext('/api/streaming-sessions/initialize');
+    const stream = await open(userId, driver);
+    const initialize = proxy.of('initialize', stream.sessionId);
+    expect(initialize.map((r) => [r.status, r.dropped])).toEqual([
+      [201, true],
+      [201, false],
+    ]);
+    expect(initialize[1]!.idempotencyKey).toBe(initialize[0]!.idempotencyKey);
+    for await (const _chunk of stream) {
+      // read it all
+    }
+    expect(await stream.settled).toMatchObject({ status: 'completed' });
+    expect(await recordOf(userId, stream.sessionId)).toHaveLength(1);
+  });
+
+  it('parallel streams of one user: the holds that fit open, the others are refused, each settles once', async () => {
+    replay.behaviour = 'complete';
+    const driver = drivers[0]!;
+    // The estimate is 14 credits (3000 × 2 + 1000 × 8 per 1,000), held as 17: 60 credits fit 3 holds at once.
+    const userId = await newUser(60);
+    const calls = replay.requests.length;
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        try {
+          const stream = await open(userId, driver);
+          for await (const _chunk of stream) {
+            // read it all
+          }
+          return { settled: await stream.settled };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    const settled = outcomes.flatMap((o) => (o.settled ? [o.settled] : []));
+    const refused = outcomes.flatMap((o) => (o.error ? [o.error] : []));
+    expect(settled.length).toBeGreaterThanOrEqual(3);
+    for (const error of refused) expect(error).toMatchObject({ status: 402, code: 'INSUFFICIENT_CREDITS' });
+    const each = creditsOf(kindsOf('openai.chat', RECORDINGS['openai.chat'].usage));
+    for (const answer of settled) expect(answer).toMatchObject({ status: 'completed', actualCredits: each });
+    expect(await balanceOf(userId)).toBe(60 - settled.length * each);
+    expect(replay.requests.length - calls).toBe(settled.length); // the refused never reached the provider
+  });
+
   it('a provider usage object the service refuses (400): settled with the kit’s own counts, not left open', async () => {
     replay.behaviour = 'complete';
     const driver = drivers.find((d) => d.format === 'gemini')!;
