@@ -1,6 +1,6 @@
-import { aiSdkParts } from './formats.js';
+import { aiSdkParts, USAGE_FORMATS } from './formats.js';
 import type { Meter, MeterInternals, MeteredStream, StreamOptions } from './meter.js';
-import type { MeterSettlement } from './service.js';
+import { MeterError, type MeterSettlement } from './service.js';
 
 /** The parts of the AI SDK's middleware types the kit uses (`LanguageModelV4Middleware`; V2/V3 alike). */
 interface StreamCallParams {
@@ -31,6 +31,7 @@ export interface MeterMiddleware {
  * Non-streaming calls (`generateText`) pass through unmetered.
  */
 export function meterMiddleware(meter: Meter, options: Omit<StreamOptions, 'signal'>): MeterMiddleware {
+  if (!USAGE_FORMATS.includes(options.format)) throw new MeterError(`unknown format ${String(options.format)}`);
   const internals = meter as MeterInternals;
   let resolveLast!: (stream: Promise<MeteredStream<unknown>>) => void;
   const last = new Promise<MeteredStream<unknown>>((resolve) => (resolveLast = resolve));
