@@ -36,6 +36,12 @@ export default defineConfig({
         test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], ...withDatabase },
       },
       {
+        // The client kit (clients/meter): the real provider SDKs, installed in clients/meter by
+        // `npm ci --prefix clients/meter`, against a replay of their wire formats and the built service.
+        plugins,
+        test: { name: 'kit', include: ['clients/meter/test/**/*.test.ts'], ...withDatabase },
+      },
+      {
         // Services, jobs and repositories driven directly (no HTTP) on the same real database.
         plugins,
         test: { name: 'int', include: ['test/**/*.int-spec.ts'], ...withDatabase },

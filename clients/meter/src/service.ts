@@ -1,0 +1,179 @@
+import {
+  abortSession,
+  type AbortSessionData,
+  type Client,
+  createAccountingClient,
+  finalizeSession,
+  type FinalizeSessionData,
+  initializeSession,
+  type InitializeSessionData,
+} from '../../typescript/src/index.js';
+import type { Termination, UsageFormat } from './formats.js';
+
+/** The initialize answer (CONTRACT.md, "Streaming sessions"). */
+export interface MeterSession {
+  sessionId: string;
+  userId: string;
+  modelId: string;
+  estimatedCredits: number;
+  allocatedCredits: number;
+  usedCredits: number;
+  status: string;
+  startedAt: string;
+  expiresAt: string;
+  [field: string]: unknown;
+}
+
+/** The finalize or abort answer, as the service gave it. */
+export interface MeterSettlement {
+  sessionId: string;
+  /** `completed` or `failed` (finalize), `aborted` (abort). */
+  status: string;
+  refund: number;
+  shortfall: number;
+  actualCredits?: number;
+  partialCredits?: number;
+  [field: string]: unknown;
+}
+
+export type Counts =
+  | { providerUsage: { format: UsageFormat; usage: Record<string, unknown> } }
+  | { inputTokens: number; outputTokens: number };
+
+export interface InitializeBody {
+  userId: string;
+  orgId?: string;
+  apiKeyId?: string;
+  sessionId: string;
+  modelId: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type SettleBody = { userId: string; sessionId: string; termination: Termination } & Counts;
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 5). */
+  attempts?: number;
+  /** Wait before the first retry, doubled for each next one (default 200 ms, at most 5 s). */
+  delayMs?: number;
+}
+
+/** Every error the kit throws for the service's sake (never for the provider's). */
+export class MeterError extends Error {
+  override name = 'MeterError';
+}
+
+/**
+ * The service refused (a 4xx answer): for `initialize`, the hold was refused and the provider was
+ * never called (402 `INSUFFICIENT_CREDITS`, `KEY_LIMIT_EXCEEDED`, `MEMBER_LIMIT_EXCEEDED`, 429
+ * `SPEND_RATE_LIMITED`, 403, 409 for a used session id, …).
+ */
+export class MeterRefusedError extends MeterError {
+  override name = 'MeterRefusedError';
+  constructor(
+    readonly route: 'initialize' | 'finalize' | 'abort',
+    readonly status: number,
+    /** The error body's `code` when it has one (`INSUFFICIENT_CREDITS`, …). */
+    readonly code: string | undefined,
+    readonly body: unknown,
+  ) {
+    super(`${route} refused: ${status}${code ? ` ${code}` : ''}`);
+  }
+}
+
+/** The service did not answer (network errors, 5xx) after every attempt. */
+export class MeterUnavailableError extends MeterError {
+  override name = 'MeterUnavailableError';
+  constructor(
+    readonly route: 'initialize' | 'finalize' | 'abort',
+    readonly attempts: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${route}: the service did not answer after ${attempts} attempts`);
+  }
+}
+
+type Call = (options: { client: Client; body: never; headers: Record<string, string> }) => Promise<{
+  data?: unknown;
+  error?: unknown;
+  response?: Response;
+}>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The three session routes, each retried with one `Idempotency-Key` per logical request. */
+export class SessionsApi {
+  private readonly client: Client;
+  private readonly attempts: number;
+  private readonly delayMs: number;
+
+  constructor(options: { baseUrl: string; apiKey: string; fetch?: typeof fetch; retry?: RetryOptions }) {
+    this.client = createAccountingClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, fetch: options.fetch });
+    this.attempts = Math.max(1, options.retry?.attempts ?? 5);
+    this.delayMs = Math.max(0, options.retry?.delayMs ?? 200);
+  }
+
+  // The bodies are checked against the generated client's types (a contract change that breaks them
+  // fails the kit's build); `orgId` is checked by the service (its DTO is another branch's).
+  initialize(body: InitializeBody, key: string): Promise<MeterSession> {
+    const { orgId: _orgId, ...rest } = body;
+    const checked: InitializeSessionData['body'] = rest;
+    return this.send('initialize', initializeSession as unknown as Call, { ...checked, ...body }, key);
+  }
+
+  finalize(body: SettleBody, key: string): Promise<MeterSettlement> {
+    const checked: FinalizeSessionData['body'] = body;
+    return this.send('finalize', finalizeSession as unknown as Call, checked, key);
+  }
+
+  abort(body: SettleBody, key: string): Promise<MeterSettlement> {
+    const checked: AbortSessionData['body'] = body;
+    return this.send('abort', abortSession as unknown as Call, checked, key);
+  }
+
+  /**
+   * Sends until the service answers: a network error, a 5xx (503 `OUTCOME_UNKNOWN` included) or a
+   * 409 `IDEMPOTENCY_IN_FLIGHT` is retried with the same key (the service replays the first answer
+   * of a request that took effect), and so is a settlement's 429 (after its `Retry-After`, at most
+   * 5 s): a settlement must land. Any other 4xx is final; for `initialize` a 429 is a refusal too.
+   */
+  private async send<T>(
+    route: 'initialize' | 'finalize' | 'abort',
+    call: Call,
+    body: unknown,
+    key: string,
+  ): Promise<T> {
+    let last: unknown;
+    for (let attempt = 1; ; attempt++) {
+      let wait = this.delayMs * 2 ** (attempt - 1);
+      try {
+        const result = await call({ client: this.client, body: body as never, headers: { 'Idempotency-Key': key } });
+        const status = result.response?.status;
+        if (status !== undefined && status < 300 && result.error === undefined) return result.data as T;
+        last = result.error;
+        const code = codeOf(result.error);
+        const retryable =
+          status === undefined ||
+          status >= 500 ||
+          status < 300 ||
+          (status === 429 && route !== 'initialize') ||
+          (status === 409 && code === 'IDEMPOTENCY_IN_FLIGHT');
+        if (!retryable) throw new MeterRefusedError(route, status, code, result.error);
+        const retryAfter = Number(result.response?.headers.get('Retry-After'));
+        if (status === 429 && Number.isFinite(retryAfter) && retryAfter > 0) wait = retryAfter * 1000;
+      } catch (error) {
+        if (error instanceof MeterRefusedError) throw error;
+        last = error;
+      }
+      if (attempt >= this.attempts) throw new MeterUnavailableError(route, attempt, last);
+      await sleep(Math.min(wait, 5_000));
+    }
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+    ? (error as { code: string }).code
+    : undefined;
+}
