@@ -39,7 +39,7 @@ export interface AppConfig {
   /** INTERNAL_API_KEY: the service-to-service key of POST /api/api-keys/verify (null: admins only). */
   internalApiKey: string | null;
   corsOrigin: string[] | boolean;
-  throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
+  throttle: ThrottleConfig;
   streamingSessionTtlSeconds: number;
   /**
    * METERING_TRUST: who may record usage and open or settle sessions. `service` (default): service
@@ -77,6 +77,18 @@ export interface AppConfig {
   redisUrl: string | null;
   webhooks: WebhooksConfig;
   version: string;
+}
+
+export interface ThrottleConfig {
+  ttlSeconds: number;
+  /** THROTTLE_LIMIT: requests per window of one ordinary user (all their keys and tokens together). */
+  limit: number;
+  /** SERVICE_THROTTLE_LIMIT: requests per window of one service principal (default 100 × limit). */
+  serviceLimit: number;
+  /** ANONYMOUS_THROTTLE_LIMIT: requests per window without any credential, per client address. */
+  anonymousLimit: number;
+  /** THROTTLE_AUTH_FAILURE_LIMIT: wrong secrets per window per client address before it is blocked. */
+  authFailureLimit: number;
 }
 
 export interface JwtConfig {
@@ -285,6 +297,18 @@ function trustProxy(read: EnvReader): AppConfig['trustProxy'] {
   return false;
 }
 
+function throttleConfig(read: EnvReader): ThrottleConfig {
+  const limit = read.int('THROTTLE_LIMIT', 1000, 1, 10_000_000);
+  return {
+    ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
+    limit,
+    // A service key meters every user of the platform: it must not share one user's budget.
+    serviceLimit: read.int('SERVICE_THROTTLE_LIMIT', Math.min(100 * limit, 1_000_000_000), 1, 1_000_000_000),
+    anonymousLimit: read.int('ANONYMOUS_THROTTLE_LIMIT', 600, 1, 10_000_000),
+    authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
+  };
+}
+
 function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): DatabaseConfig {
   const external = databaseUrl(read);
   return {
@@ -337,11 +361,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     jwt: jwtConfig(read, developmentSecrets),
     internalApiKey: optionalSecret(read, 'INTERNAL_API_KEY'),
     corsOrigin: cors === undefined ? false : cors === '*' ? true : cors.split(',').map((o) => o.trim()),
-    throttle: {
-      ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
-      limit: read.int('THROTTLE_LIMIT', 1000, 1, 10_000_000),
-      authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
-    },
+    throttle: throttleConfig(read),
     streamingSessionTtlSeconds: read.int('STREAMING_SESSION_TTL_SECONDS', 3600, 1, 30 * 86_400),
     meteringTrust: read.oneOf('METERING_TRUST', METERING_TRUSTS, 'service'),
     csvExports: {
