@@ -26,6 +26,8 @@ export interface CreateAppOptions {
   modules?: Array<Type | DynamicModule>;
   /** The embedded PostgreSQL main.ts started (only when neither DATABASE_URL nor DB_HOST is set). */
   embeddedDatabaseUrl?: string;
+  /** Its owner (migrations), when the service connects as its own role. */
+  embeddedMigrationUrl?: string;
 }
 
 @Module({})
@@ -35,7 +37,10 @@ class AppWithExtrasModule {}
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const env = options.env ?? {};
   // Validate early so a bad environment fails before anything starts, naming the variable.
-  const database = { embeddedDatabaseUrl: options.embeddedDatabaseUrl };
+  const database = {
+    embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+    embeddedMigrationUrl: options.embeddedMigrationUrl,
+  };
   const preliminary = buildAppConfig({ ...process.env, ...env }, database);
   const root = createRootLogger(preliminary.logLevel, options.logDestination);
   const logger = new PinoLoggerService(root);
@@ -59,6 +64,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   if (config.webhooks.usingDevelopmentKey) {
     logger.warn(
       'WEBHOOK_SECRET_KEY is not set: using the fixed development key (embedded database in development only)',
+      'Config',
+    );
+  }
+  if (!config.database.migrationUrl && !config.database.embedded) {
+    logger.warn(
+      'DATABASE_MIGRATION_URL is not set: the service migrates and connects as one role, which owns the tables, ' +
+        'so the audit log is only as safe as that role (docs/operations.md, "Two database roles")',
       'Config',
     );
   }

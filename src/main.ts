@@ -24,7 +24,7 @@ async function bootstrap(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: `${config.database.dataDir}/postgres`, database: 'accounting' });
   }
 
-  const app = await createApp({ embeddedDatabaseUrl: embedded?.url }).catch(async (error) => {
+  const app = await createApp({ embeddedDatabaseUrl: embedded?.serviceUrl, embeddedMigrationUrl: embedded?.url }).catch(async (error) => {
     await embedded?.stop();
     throw error;
   });

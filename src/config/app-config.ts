@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 
 import { type Env, EnvReader } from './env-reader.js';
+import { roleOf } from './role-of.js';
 
 export { ConfigValidationError } from './env-reader.js';
 
@@ -15,6 +16,12 @@ export interface DatabaseConfig {
   url: string | null;
   /** Neither DATABASE_URL nor DB_HOST is set: the service runs on its own embedded PostgreSQL. */
   embedded: boolean;
+  /**
+   * DATABASE_MIGRATION_URL: the tables' owner, through which migrations run and the service's role
+   * (`url`) is granted what it needs (null: migrations run through `url`, which then owns the tables).
+   * The embedded database sets both up itself.
+   */
+  migrationUrl: string | null;
   /** DB_READ_URL: a streaming replica for statistics, record lists and CSV exports (null: the primary). */
   readUrl: string | null;
   dataDir: string;
@@ -309,11 +316,32 @@ function throttleConfig(read: EnvReader): ThrottleConfig {
   };
 }
 
-function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): DatabaseConfig {
+/** DATABASE_MIGRATION_URL: only next to a configured database, and as another role than DATABASE_URL's. */
+function migrationUrl(read: EnvReader, primary: string | null): string | null {
+  const url = read.raw('DATABASE_MIGRATION_URL');
+  if (!url) return null;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    read.problems.push('DATABASE_MIGRATION_URL must be a postgres:// or postgresql:// URL');
+  } else if (!primary) {
+    read.problems.push('DATABASE_MIGRATION_URL needs DATABASE_URL or DB_HOST (the service\'s own role) as well');
+  } else if (roleOf(url) === roleOf(primary)) {
+    read.problems.push(
+      'DATABASE_MIGRATION_URL must log in as another role than DATABASE_URL: the owner of the tables migrates, ' +
+        'the service connects as a role that owns nothing',
+    );
+  }
+  return url;
+}
+
+function databaseConfig(
+  read: EnvReader,
+  embedded: { url?: string; migrationUrl?: string } = {},
+): DatabaseConfig {
   const external = databaseUrl(read);
   return {
-    url: external ?? embeddedUrl ?? null,
+    url: external ?? embedded.url ?? null,
     embedded: external === null,
+    migrationUrl: external === null ? (embedded.migrationUrl ?? null) : migrationUrl(read, external),
     readUrl: readUrl(read, external),
     dataDir: read.string('DATA_DIR', './data'),
     migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
@@ -330,7 +358,7 @@ function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): Datab
  */
 export function buildDatabaseConfig(env: Env): DatabaseConfig {
   const read = new EnvReader(env);
-  const database = databaseConfig(read, undefined);
+  const database = databaseConfig(read);
   read.throwIfProblems();
   return database;
 }
@@ -346,13 +374,18 @@ export interface BuildAppConfigOptions {
   version?: string;
   /** The URL of the embedded PostgreSQL that main.ts started (used only without DATABASE_URL/DB_HOST). */
   embeddedDatabaseUrl?: string;
+  /** The embedded PostgreSQL's owner URL (migrations), when the service connects as its own role. */
+  embeddedMigrationUrl?: string;
 }
 
 export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = nodeEnvOf(read);
   const cors = read.raw('CORS_ORIGIN');
-  const database = databaseConfig(read, options.embeddedDatabaseUrl);
+  const database = databaseConfig(read, {
+    url: options.embeddedDatabaseUrl,
+    migrationUrl: options.embeddedMigrationUrl,
+  });
   const developmentSecrets = mayUseDevelopmentSecrets(nodeEnv, database);
   const config: AppConfig = {
     nodeEnv,

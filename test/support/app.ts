@@ -40,10 +40,16 @@ export async function startTestApp(
       callback();
     },
   });
+  // The run's database as production runs it: the service's own role, the owner for migrations and
+  // grants (docs/operations.md, "Two database roles"). A spec naming its own database uses it as is.
+  const roles =
+    env.DATABASE_URL === undefined
+      ? { DATABASE_URL: inject('serviceDatabaseUrl'), DATABASE_MIGRATION_URL: inject('databaseUrl') }
+      : {};
   const app = await createApp({
     env: {
       NODE_ENV: 'test',
-      DATABASE_URL: inject('databaseUrl'),
+      ...roles,
       DB_MIGRATIONS_RUN: 'false',
       JWT_ACCESS_SECRET: TEST_JWT_SECRET,
       INTERNAL_API_KEY: TEST_INTERNAL_API_KEY,
