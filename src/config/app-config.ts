@@ -76,6 +76,8 @@ export interface AppConfig {
   eventRetentionDays: number;
   /** MAX_API_KEYS_PER_USER: active API keys one user may hold; one more is refused (API_KEY_QUOTA). */
   maxApiKeysPerUser: number;
+  /** SERVICE_KEY_MAX_DAYS: a service key (usage:ingest) expires at most this many days after its creation. */
+  serviceKeyMaxDays: number;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
   /** METRICS_TOKEN: the bearer token GET /metrics requires (null: the route answers 404). */
@@ -323,7 +325,7 @@ function migrationUrl(read: EnvReader, primary: string | null): string | null {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     read.problems.push('DATABASE_MIGRATION_URL must be a postgres:// or postgresql:// URL');
   } else if (!primary) {
-    read.problems.push('DATABASE_MIGRATION_URL needs DATABASE_URL or DB_HOST (the service\'s own role) as well');
+    read.problems.push("DATABASE_MIGRATION_URL needs DATABASE_URL or DB_HOST (the service's own role) as well");
   } else if (roleOf(url) === roleOf(primary)) {
     read.problems.push(
       'DATABASE_MIGRATION_URL must log in as another role than DATABASE_URL: the owner of the tables migrates, ' +
@@ -333,10 +335,7 @@ function migrationUrl(read: EnvReader, primary: string | null): string | null {
   return url;
 }
 
-function databaseConfig(
-  read: EnvReader,
-  embedded: { url?: string; migrationUrl?: string } = {},
-): DatabaseConfig {
+function databaseConfig(read: EnvReader, embedded: { url?: string; migrationUrl?: string } = {}): DatabaseConfig {
   const external = databaseUrl(read);
   return {
     url: external ?? embedded.url ?? null,
@@ -421,6 +420,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     jobsEnabled: read.bool('JOBS_ENABLED', true),
     eventRetentionDays: read.int('EVENT_RETENTION_DAYS', 90, 1, 36_500),
     maxApiKeysPerUser: read.int('MAX_API_KEYS_PER_USER', 100, 1, 100_000),
+    serviceKeyMaxDays: read.int('SERVICE_KEY_MAX_DAYS', 365, 1, 3650),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets),

@@ -49,7 +49,8 @@ export class DatabaseModule {
           inject: [APP_CONFIG],
           useFactory: async (config: AppConfig) => {
             const { url, migrationUrl } = config.database;
-            if (!url) throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
+            if (!url)
+              throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
             // Two roles: the owner migrates and grants, the service connects as a role that owns nothing.
             if (migrationUrl) await migrateAsOwner({ ...config.database, url, migrationUrl });
             return {

@@ -49,7 +49,8 @@ export function serviceRoleGrants(role: string): string[] {
 export async function migrateAsOwner(database: DatabaseConfig & { url: string; migrationUrl: string }): Promise<void> {
   const logger = new Logger('Database');
   const role = roleOf(database.url);
-  if (!role) throw new Error('DATABASE_URL must name its role (postgres://ROLE@host/db) next to DATABASE_MIGRATION_URL');
+  if (!role)
+    throw new Error('DATABASE_URL must name its role (postgres://ROLE@host/db) next to DATABASE_MIGRATION_URL');
   const owner = new DataSource({
     ...buildDataSourceOptions({ ...database, url: database.migrationUrl, readUrl: null, poolSize: 1 }),
     migrationsRun: false,

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
-import { AuditService, isAuditedActor } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -104,6 +104,8 @@ export class StreamingSessionsService {
       startedAt,
       expiresAt,
       pricingRuleId: quote.pricingRuleId,
+      openedBy: caller.userId,
+      openedByApiKeyId: caller.apiKeyId ?? null,
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
@@ -131,6 +133,7 @@ export class StreamingSessionsService {
     const success = dto.success ?? true;
     const request: SettlementRequest = { kind: 'finalize', success, ...settlementTokens(tokens) };
     const settled = await this.settleByCaller(
+      caller,
       await this.metering.billed(caller, dto),
       dto.sessionId,
       request,
@@ -144,11 +147,10 @@ export class StreamingSessionsService {
     const tokens = tokenCounts(dto.tokensGenerated ?? (hasKinds(dto) ? undefined : 0), dto, 'tokensGenerated');
     const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens) };
     const billed = await this.metering.billed(caller, dto);
-    // A service principal aborting another user's session (a stuck one) is an operator's change:
-    // audited, so settled and recorded in one transaction.
-    const audited = billed.userId !== caller.userId && isAuditedActor(caller);
-    const abort = () => this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted', audited);
-    return abortAnswer(audited ? await this.tx.run(abort) : await abort());
+    // An abort by another credential than the one that opened the session (a stuck session, stopped by
+    // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
+    const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
+    return abortAnswer(await this.settleByCaller(caller, billed, dto.sessionId, request, tokens, 'aborted', audit));
   }
 
   /**
@@ -159,14 +161,24 @@ export class StreamingSessionsService {
    * Answers the settled session's columns.
    */
   private async settleByCaller(
+    caller: AuthUser,
     billed: BilledParty,
     sessionId: string,
     request: SettlementRequest,
     tokens: TokenCounts,
     status: SettledStatus,
-    audited = false,
+    audit: SqlPart | null = null,
   ): Promise<SettledSession> {
-    const session = this.settlements.lockToSettle(sessionId, billed.userId, tokens.kinds, this.pricing.fallbackPrice());
+    const session = this.settlements.lockToSettle(
+      sessionId,
+      billed.userId,
+      tokens.kinds,
+      this.pricing.fallbackPrice(),
+      {
+        userId: caller.userId,
+        apiKeyId: caller.apiKeyId ?? null,
+      },
+    );
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
@@ -179,20 +191,11 @@ export class StreamingSessionsService {
         ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
       },
     };
-    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
+    const name = audit ? 'streaming_session_abort_v2' : 'streaming_session_settle_v2';
+    const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(), audit ? [audit] : []);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
-    if (row.settle && settled) {
-      if (audited) {
-        await this.audit.record(this.tx.statementManager, {
-          action: 'session.abort',
-          targetId: `${billed.userId}/${sessionId}`,
-          before: { userId: billed.userId, sessionId, status: 'active' },
-          after: abortAnswer(settled),
-        });
-      }
-      return settled;
-    }
+    if (row.settle && settled) return settled;
     if (settled) return this.replayOrConflict(row, settled, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
@@ -207,7 +210,7 @@ export class StreamingSessionsService {
     const settledAt = new Date();
     const row = await this.settle(
       m,
-      'streaming_session_expire_v1',
+      'streaming_session_expire_v2',
       this.settlements.lockDueToExpire(due.session_id, due.user_id),
       {
         status: 'expired',
@@ -243,6 +246,7 @@ export class StreamingSessionsService {
     session: SqlPart,
     plan: SettlementPlan,
     settledAt = new Date(),
+    extraWrites: SqlPart[] = [],
   ): Promise<SettlingRow | null> {
     const usageRecordId = randomUUID();
     const record = this.usage.insertInStatement(
@@ -264,7 +268,7 @@ export class StreamingSessionsService {
     const result = await this.credits.settleSession<SettlingRow>(
       m,
       { createdBy: plan.createdBy, usageRecordId },
-      { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId)] },
+      { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId), ...extraWrites] },
     );
     return result && { ...result.row, settle: result.settlement !== null };
   }

@@ -37,6 +37,10 @@ export interface UsageRecordRow {
   billingStatus: BillingStatus;
   /** The review of a shortfall: null (none), open, or resolved. */
   reviewStatus: ReviewStatus | null;
+  /** The API key that wrote it (null: a JWT, the system, or before this was kept). */
+  apiKeyId: string | null;
+  /** Who wrote it when not the billed user: the JWT's user or the key's owner. */
+  actorId: string | null;
 }
 
 export interface CreateUsageRecordInput {
@@ -57,6 +61,10 @@ export interface CreateUsageRecordInput {
   billingStatus?: BillingStatus;
   /** What could not be collected: the record goes to the review queue. */
   shortfall?: number;
+  /** The API key that wrote it. */
+  apiKeyId?: string | null;
+  /** Who wrote it, when not the billed user. */
+  actorId?: string | null;
   id?: string;
 }
 
@@ -75,6 +83,9 @@ export interface RecordInStatement {
   pricingRuleId: string;
   providerCost: string;
   shortfall: string;
+  /** The API key that wrote it (uuid) and who, when not the billed user (varchar). */
+  apiKeyId: string;
+  actorId: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -116,16 +127,18 @@ export interface RecordSqlRow {
   provider_cost: string | null;
   billing_status: BillingStatus;
   review_status: ReviewStatus | null;
+  api_key_id: string | null;
+  actor_id: string | null;
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
-  provider_cost::text AS provider_cost, billing_status, review_status`;
+  provider_cost::text AS provider_cost, billing_status, review_status, api_key_id, actor_id`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The 20 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   return [
     input.id ?? randomUUID(),
@@ -146,6 +159,8 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.cacheReadTokens ?? null,
     input.cacheWriteTokens ?? null,
     input.reasoningTokens ?? null,
+    input.apiKeyId ?? null,
+    input.actorId ?? null,
   ];
 }
 
@@ -169,6 +184,8 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     providerCost: r.provider_cost,
     billingStatus: r.billing_status,
     reviewStatus: r.review_status,
+    apiKeyId: r.api_key_id,
+    actorId: r.actor_id,
   };
 }
 
@@ -192,14 +209,17 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
     reviewStatus: row.reviewStatus,
+    apiKeyId: row.apiKeyId,
+    actorId: row.actorId,
   };
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
                         metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
-                        cache_read_tokens, cache_write_tokens, reasoning_tokens`;
+                        cache_read_tokens, cache_write_tokens, reasoning_tokens, api_key_id, actor_id`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int,
+                       $19::uuid, $20::varchar`;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -213,10 +233,10 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                                       reasoning_tokens, metadata, pricing_rule_id, provider_cost,
-                                      billing_status, shortfall, review_status)
+                                      billing_status, shortfall, review_status, api_key_id, actor_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
-                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL, r.api_key_id, r.actor_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
@@ -241,7 +261,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v5',
+      name: 'usage_record_with_debit_v6',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
@@ -263,7 +283,8 @@ export class UsageRecordsRepository {
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
                    $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 9)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int,
+                   ${sql.apiKeyId}, ${sql.actorId}
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -309,6 +330,8 @@ export class UsageRecordsRepository {
       metadata: input.metadata ?? undefined,
       pricing_rule_id: input.pricingRuleId ?? undefined,
       provider_cost: input.providerCost ?? undefined,
+      api_key_id: input.apiKeyId ?? undefined,
+      actor_id: input.actorId ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),

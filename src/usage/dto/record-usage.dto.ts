@@ -227,6 +227,27 @@ export class UsageRecordResponseDto {
       'none, `open` while it waits for an admin, `resolved` once written off or collected',
   })
   reviewStatus: (typeof REVIEW_STATUSES)[number] | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: null,
+    description:
+      'The API key that wrote the record (a service key, or the user’s own key); null when a JWT wrote it, ' +
+      'for a session that expired without a key, and on records from before this was kept',
+  })
+  apiKeyId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s ' +
+      'owner (e.g. the admin who created the service key); null when the billed user wrote it',
+  })
+  actorId: string | null;
 }
 
 export class UsageRecordListResponseDto {
