@@ -15,6 +15,7 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
+import { PRICE_SHEET_ROUTE } from './pricing/price-sheet-body.interceptor.js';
 import { BATCH_ROUTE } from './usage/batch-body.interceptor.js';
 
 export interface CreateAppOptions {
@@ -86,6 +87,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
   // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.
   app.use(BATCH_ROUTE, deferBody);
+  // A price sheet of 500 rules does not fit either (PriceSheetBodyInterceptor reads it after authentication).
+  app.use(PRICE_SHEET_ROUTE, deferBody);
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');

@@ -402,7 +402,8 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     },
     pricing: {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
-      strict: read.bool('PRICING_STRICT', false),
+      // Production refuses what it cannot price (422 PRICING_UNKNOWN_MODEL) rather than billing a default.
+      strict: read.bool('PRICING_STRICT', nodeEnv === 'production'),
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
     },
     credits: {

@@ -19,6 +19,7 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
+import { IsModelId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
@@ -79,9 +80,7 @@ export class RecordUsageDto extends BilledPartyDto {
 
   @ApiPropertyOptional({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @IsModelId()
   modelId?: string;
 
   @ApiPropertyOptional({
