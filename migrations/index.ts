@@ -39,6 +39,7 @@ import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-a
 import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
 import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
+import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -84,5 +85,6 @@ export const MIGRATIONS = [
   OneDecision1732000024100,
   MovementsInTheEngine1732000024200,
   OneUsageRollupFunction1732000026000,
+  WhoActed1732000027000,
   ProviderUsage1732000029000,
 ];

@@ -15,6 +15,7 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
+import { PRICE_SHEET_ROUTE } from './pricing/price-sheet-body.interceptor.js';
 import { BATCH_ROUTE } from './usage/batch-body.interceptor.js';
 
 export interface CreateAppOptions {
@@ -26,6 +27,8 @@ export interface CreateAppOptions {
   modules?: Array<Type | DynamicModule>;
   /** The embedded PostgreSQL main.ts started (only when neither DATABASE_URL nor DB_HOST is set). */
   embeddedDatabaseUrl?: string;
+  /** Its owner (migrations), when the service connects as its own role. */
+  embeddedMigrationUrl?: string;
 }
 
 @Module({})
@@ -35,7 +38,10 @@ class AppWithExtrasModule {}
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const env = options.env ?? {};
   // Validate early so a bad environment fails before anything starts, naming the variable.
-  const database = { embeddedDatabaseUrl: options.embeddedDatabaseUrl };
+  const database = {
+    embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+    embeddedMigrationUrl: options.embeddedMigrationUrl,
+  };
   const preliminary = buildAppConfig({ ...process.env, ...env }, database);
   const root = createRootLogger(preliminary.logLevel, options.logDestination);
   const logger = new PinoLoggerService(root);
@@ -62,6 +68,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
       'Config',
     );
   }
+  if (!config.database.migrationUrl && !config.database.embedded) {
+    logger.warn(
+      'DATABASE_MIGRATION_URL is not set: the service migrates and connects as one role, which owns the tables, ' +
+        'so the audit log is only as safe as that role (docs/operations.md, "Two database roles")',
+      'Config',
+    );
+  }
 
   // First, so the timing covers the whole request and refusals by later middleware count too.
   app.use(httpMetrics(app.get(MetricsService)));
@@ -74,6 +87,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
   // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.
   app.use(BATCH_ROUTE, deferBody);
+  // A price sheet of 500 rules does not fit either (PriceSheetBodyInterceptor reads it after authentication).
+  app.use(PRICE_SHEET_ROUTE, deferBody);
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');

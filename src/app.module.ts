@@ -40,7 +40,7 @@ export class AppModule {
   /** `env` overrides process.env (tests run apps with their own settings side by side). */
   static forRoot(
     env: Record<string, string | undefined> = {},
-    options: Pick<BuildAppConfigOptions, 'embeddedDatabaseUrl'> = {},
+    options: Pick<BuildAppConfigOptions, 'embeddedDatabaseUrl' | 'embeddedMigrationUrl'> = {},
   ): DynamicModule {
     return {
       module: AppModule,

@@ -24,10 +24,12 @@ async function bootstrap(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: `${config.database.dataDir}/postgres`, database: 'accounting' });
   }
 
-  const app = await createApp({ embeddedDatabaseUrl: embedded?.url }).catch(async (error) => {
-    await embedded?.stop();
-    throw error;
-  });
+  const app = await createApp({ embeddedDatabaseUrl: embedded?.serviceUrl, embeddedMigrationUrl: embedded?.url }).catch(
+    async (error) => {
+      await embedded?.stop();
+      throw error;
+    },
+  );
   const logger = new Logger('Bootstrap');
 
   let shuttingDown = false;

@@ -135,10 +135,13 @@ describe('audit log', () => {
       expect(resolve.before).toMatchObject({ reviewStatus: 'open', shortfall: 10 });
       expect(resolve.after).toMatchObject({ reviewStatus: 'resolved', note: 'promo' });
 
-      // Metering by a service principal is not audited; aborting another user's session is.
+      // Metering by a service principal is not audited; an operator aborting a session another
+      // credential opened is (v4: the opener's own abort is metering, test/who-acted.e2e-spec.ts).
+      const backend = await f.apiKey(admin, { name: 'chat backend', permissions: ['usage:ingest'] });
+      secrets.push(backend.key);
       const stuck = await t.http
         .post('/api/streaming-sessions/initialize')
-        .set(admin.auth)
+        .set({ 'X-API-Key': backend.key })
         .send({ userId: user.id, modelId: MODEL, estimatedTokens: 0 });
       expect(stuck.status).toBe(201);
       expect(await entries({ targetId: `${user.id}/${stuck.body.sessionId}` })).toHaveLength(0);
@@ -294,9 +297,10 @@ describe('audit log', () => {
     secrets.push(serviceKey.key);
     const asService = { 'X-API-Key': serviceKey.key };
     const user = await f.newUser();
+    // Opened by the admin's token, aborted by the service key: another credential than the opener.
     const init = await t.http
       .post('/api/streaming-sessions/initialize')
-      .set(asService)
+      .set(admin.auth)
       .send({ userId: user.id, modelId: MODEL, estimatedTokens: 0 });
     expect(init.status, JSON.stringify(init.body)).toBe(201);
     await t.http

@@ -97,32 +97,29 @@ describe('pricing', () => {
   });
 
   it('a new rule closes the open one at its effectiveFrom; history is newest first', async () => {
+    // Rules never start in the past (issue 36): the switch is set up ahead of time.
     const m = model();
     const first = (
       await createRule({
         modelId: m,
         pricePer1kTokens: '2',
-        effectiveFrom: new Date(Date.now() - 2 * HOUR).toISOString(),
+        effectiveFrom: new Date(Date.now() + HOUR).toISOString(),
       }).expect(201)
     ).body;
-    const switchAt = new Date(Date.now() - HOUR).toISOString();
+    const switchAt = new Date(Date.now() + 2 * HOUR).toISOString();
     const second = (await createRule({ modelId: m, pricePer1kTokens: '1.25', effectiveFrom: switchAt }).expect(201))
       .body;
-    const now = await t.http.get(`/api/pricing/${m}`).set(user).expect(200);
-    expect(now.body).toMatchObject({
-      pricePer1kTokens: '1.2500',
-      source: 'rule',
-      effectiveFrom: switchAt,
-      effectiveTo: null,
-    });
+    const pricing = t.app.get(PricingService);
+    const after = await pricing.quote(m, kindsOf(4000), new Date(Date.now() + 3 * HOUR));
+    expect(after).toMatchObject({ credits: 5, pricingRuleId: second.id });
     const history = await t.http.get(`/api/pricing/${m}/history`).set(supervisor).expect(200);
     expect(history.body.items.map((r: { id: string; effectiveTo: string | null }) => [r.id, r.effectiveTo])).toEqual([
       [second.id, null],
       [first.id, switchAt],
     ]);
     // A closed rule still prices instants inside its period.
-    const earlier = await t.app.get(PricingService).quote(m, kindsOf(1000), new Date(Date.now() - 1.5 * HOUR));
-    expect(earlier).toMatchObject({ credits: 2, pricingRuleId: first.id });
+    const earlier = await pricing.quote(m, kindsOf(4000), new Date(Date.now() + 1.5 * HOUR));
+    expect(earlier).toMatchObject({ credits: 8, pricingRuleId: first.id });
     await t.http.get(`/api/pricing/${m}/history`).set(user).expect(403);
   });
 
@@ -145,14 +142,14 @@ describe('pricing', () => {
 
   it('overlapping rules are refused with 409 and change nothing', async () => {
     const m = model();
-    const from = new Date(Date.now() - HOUR).toISOString();
+    const from = new Date(Date.now() + 2 * HOUR).toISOString();
     await createRule({ modelId: m, pricePer1kTokens: '1', effectiveFrom: from }).expect(201);
     // Starts before the open rule and runs into it.
     const clash = await createRule({
       modelId: m,
       pricePer1kTokens: '2',
-      effectiveFrom: new Date(Date.now() - 2 * HOUR).toISOString(),
-      effectiveTo: new Date(Date.now() - 0.5 * HOUR).toISOString(),
+      effectiveFrom: new Date(Date.now() + HOUR).toISOString(),
+      effectiveTo: new Date(Date.now() + 2.5 * HOUR).toISOString(),
     }).expect(409);
     expect(clash.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
     // Same start as the open rule.
@@ -164,7 +161,7 @@ describe('pricing', () => {
     await createRule({
       modelId: m,
       pricePer1kTokens: '4',
-      effectiveFrom: new Date(Date.now() - 3 * HOUR).toISOString(),
+      effectiveFrom: new Date(Date.now() + 0.5 * HOUR).toISOString(),
       effectiveTo: from,
     }).expect(201);
   });

@@ -7,7 +7,6 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 const adminJwt = tokenFor('admin', 'streaming-admin');
-const HOUR = 3_600_000;
 
 /**
  * Streaming sessions: hold → settle arithmetic, refunds to the source allocations, retries, access.
@@ -295,7 +294,7 @@ describe('streaming sessions', () => {
       await t.http
         .post('/api/pricing')
         .set(bearer(adminJwt))
-        .send({ modelId: ownModel, pricePer1kTokens: '10', effectiveFrom: new Date(Date.now() - HOUR).toISOString() })
+        .send({ modelId: ownModel, pricePer1kTokens: '10' })
         .expect(201);
       const { body: s } = await t.http
         .post('/api/streaming-sessions/initialize')

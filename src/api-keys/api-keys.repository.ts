@@ -17,6 +17,8 @@ export interface StoredApiKey {
   spentInPeriod: number | null;
   /** When the budget's current period ends (null: no budget, or `total`), by the database's clock. */
   periodEndsAt: Date | null;
+  /** Whether the key's owner (its creator) is an admin now. */
+  creatorIsAdmin: boolean;
 }
 
 /** What authentication needs, in one indexed lookup by hash. */
@@ -150,6 +152,7 @@ export class ApiKeysRepository {
         .createQueryBuilder('k')
         .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
         .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
+        .addSelect(`(SELECT u.role = 'admin' FROM user_accounts u WHERE u.user_id = k.user_id)`, 'creator_is_admin')
         // The credits module's rules (src/credits/sql/): what the budget counted in its current period
         // (a read of the credits module's counter, only src/credits/ writes it), and when that ends.
         .addSelect(
@@ -169,6 +172,7 @@ export class ApiKeysRepository {
       cursor_t: string;
       spent_in_period: string | null;
       period_ends_at: Date | null;
+      creator_is_admin: boolean | null;
     }>();
     // One row per key (no joins), so entities and raw rows line up.
     return entities.map((key, i) => ({
@@ -177,6 +181,7 @@ export class ApiKeysRepository {
       cursorT: raw[i].cursor_t,
       spentInPeriod: raw[i].spent_in_period === null ? null : Number(raw[i].spent_in_period),
       periodEndsAt: raw[i].period_ends_at,
+      creatorIsAdmin: raw[i].creator_is_admin === true,
     }));
   }
 

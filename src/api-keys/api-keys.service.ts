@@ -52,7 +52,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto({ key, active, spentInPeriod, periodEndsAt }: StoredApiKey): ApiKeyResponseDto {
+function toDto({ key, active, spentInPeriod, periodEndsAt, creatorIsAdmin }: StoredApiKey): ApiKeyResponseDto {
   const period = key.creditLimit === null ? null : key.limitPeriod;
   return {
     id: key.id,
@@ -69,6 +69,7 @@ function toDto({ key, active, spentInPeriod, periodEndsAt }: StoredApiKey): ApiK
     limitPeriod: period,
     spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
     periodResetsAt: period === null ? null : iso(periodEndsAt),
+    ...(isServiceKey(key) ? { creatorIsAdmin } : {}),
   };
 }
 
@@ -83,7 +84,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly tx: Transactions,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays'>,
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
@@ -101,6 +102,7 @@ export class ApiKeysService {
     const adminOnly = permissions.filter((s) => ADMIN_ONLY_SCOPES.includes(s));
     if (adminOnly.length > 0 && owner.role !== 'admin')
       throw new DomainError('FORBIDDEN', `Only an admin may create a key with ${adminOnly.join(', ')}`);
+    if (adminOnly.length > 0) expiresAt = this.serviceKeyExpiry(expiresAt);
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
@@ -126,6 +128,25 @@ export class ApiKeysService {
     const created = toDto(stored);
     this.logger.log({ msg: 'api key created', keyId: created.id, userId: created.userId, prefix: created.prefix });
     return { ...created, key };
+  }
+
+  /**
+   * Service keys age (CONTRACT v4): one expires at most SERVICE_KEY_MAX_DAYS after it is created
+   * (a leaked or forgotten key stops by itself). Without `expiresAt` it gets that expiry; a later
+   * one is refused. (Scopes cannot be changed after creation, so "given that scope later" cannot
+   * happen: a key becomes a service key only by being created as one.)
+   */
+  private serviceKeyExpiry(requested: Date | null): Date {
+    const latest = new Date(Date.now() + this.config.serviceKeyMaxDays * 86_400_000);
+    if (requested === null) return latest;
+    if (requested.getTime() > latest.getTime()) {
+      throw new DomainError(
+        'VALIDATION',
+        `A service key (usage:ingest) expires at most ${this.config.serviceKeyMaxDays} days after it is created ` +
+          `(SERVICE_KEY_MAX_DAYS): expiresAt must be on or before ${latest.toISOString()}`,
+      );
+    }
+    return requested;
   }
 
   /**

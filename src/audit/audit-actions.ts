@@ -1,7 +1,8 @@
 /**
  * Every action the audit log records (CONTRACT "Audit log"), with the type of object it targets.
- * `pricing.import` is written by the pricing import route; `session.abort` only when a service
- * principal aborts another user's session.
+ * `pricing.import` is written by the pricing import route; `usage.record` when a service principal
+ * names the credits of another account's record; `session.abort` when a session is aborted by
+ * another credential than the one that opened it.
  */
 export const AUDIT_ACTIONS = {
   'credits.allocate': 'allocation',
@@ -9,6 +10,7 @@ export const AUDIT_ACTIONS = {
   'credits.limits.set': 'user',
   'credits.alerts.set': 'user',
   'usage.resolve': 'usage_record',
+  'usage.record': 'usage_record',
   'pricing.create': 'pricing_rule',
   'pricing.import': 'pricing_import',
   'plan.create': 'plan',

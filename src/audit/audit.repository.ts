@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+import type { SqlPart } from '../database/statement-parts.js';
 
 export interface AuditInsert {
   actorUserId: string;
@@ -70,6 +71,25 @@ export class AuditRepository {
         e.requestId,
       ],
     );
+  }
+
+  /**
+   * The entry's INSERT inside another module's statement: the actor and action as parameters, the
+   * target and `after` as that statement's SQL, written only for the rows of `from` that `where` keeps.
+   */
+  insertInStatement(
+    e: Omit<AuditInsert, 'targetId' | 'before' | 'after'>,
+    sql: { from: string; where: string; targetId: string; before: string; after: string },
+  ): SqlPart {
+    return {
+      sql: `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type,
+                                   target_id, before, after, request_id)
+            SELECT date_trunc('milliseconds', now()), $1::varchar, $2::varchar, $3::varchar, $4::uuid, $5::varchar,
+                   $6::varchar, ${sql.targetId}, ${sql.before}, ${sql.after}, $7::varchar
+              FROM ${sql.from} WHERE ${sql.where}
+            RETURNING id AS audit_entry_id`,
+      params: [e.actorUserId, e.actorRole, e.actorVia, e.actorApiKeyId, e.action, e.targetType, e.requestId],
+    };
   }
 
   list(filter: AuditFilter, limit: number): Promise<AuditSqlRow[]> {

@@ -7,6 +7,7 @@ import { roleSatisfies } from '../auth/roles.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { AuditRepository, type AuditSqlRow } from './audit.repository.js';
 import { AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
 import type { AuditEntryDto } from './dto/audit.dto.js';
@@ -63,6 +64,32 @@ export class AuditService {
       after: change.after === null ? null : withoutSecrets(change.after),
       requestId: req.id ?? null,
     });
+  }
+
+  /**
+   * `record` as a part of another module's statement (a settlement decides in SQL whether it is an
+   * operator's change): the entry for the rows `sql.where` keeps, with this request's actor, the
+   * target and `after` given as SQL. Null outside a request (nothing to record).
+   */
+  inStatement(
+    action: AuditAction,
+    sql: { from: string; where: string; targetId: string; before: string; after: string },
+  ): SqlPart | null {
+    const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
+    const actor = req?.user;
+    if (!actor) return null;
+    return this.audit.insertInStatement(
+      {
+        actorUserId: actor.userId,
+        actorRole: actor.role,
+        actorVia: actor.via,
+        actorApiKeyId: actor.apiKeyId ?? null,
+        action,
+        targetType: AUDIT_ACTIONS[action],
+        requestId: req.id ?? null,
+      },
+      sql,
+    );
   }
 
   async list(

@@ -4,9 +4,11 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
 import passport, { type Strategy } from 'passport';
 
-import { CredentialAttempts } from '../throttling/credential-attempts.js';
+import { AnonymousRequests, presentsCredential } from '../throttling/anonymous-requests.js';
+import { CredentialAttempts, refuseBlocked } from '../throttling/credential-attempts.js';
 import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { isServicePrincipal } from './metering.js';
 import type { AuthUser } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -16,6 +18,9 @@ import { CachedReflector } from './route-metadata.js';
  * is one that is not valid (a bad key is refused even next to a good token).
  */
 export const AUTH_STRATEGIES = ['api-key', 'jwt'];
+
+/** The metadata `@SkipThrottle()` sets for the default throttler (@nestjs/throttler's THROTTLER_SKIP + name). */
+const SKIP_THROTTLE = 'THROTTLER:SKIPdefault';
 
 /**
  * Global authentication: every route needs a valid JWT or API key unless it is `@Public()`.
@@ -36,6 +41,7 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
 
   // A property, so subclasses keep their constructors.
   @Inject(ModuleRef) private readonly moduleRef: ModuleRef;
+  @Inject(AnonymousRequests) private readonly anonymous: AnonymousRequests;
   private strategies?: Strategy[];
   private jwt?: JwtStrategy;
 
@@ -44,24 +50,51 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
       context.getHandler(),
       context.getClass(),
     ]);
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    if (!presentsCredential(req) && !this.skipsThrottling(context)) {
+      await this.anonymous.admit(req, http.getResponse<Response>());
+    }
     if (rule?.public) return true;
     return this.authenticate(context);
   }
 
-  /** Runs the strategies; a presented API key is an attempt at a secret (checked, then counted when wrong). */
+  private skipsThrottling(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_THROTTLE, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
+  /**
+   * Runs the strategies; a presented API key is an attempt at a secret (counted when wrong). While the
+   * caller's address is blocked for guessing, every key is refused with a 429 — except a valid service
+   * key: the gateway that meters every user shares its address with whoever guesses from behind it,
+   * and must not be locked out by them (CONTRACT "Service traffic is not the users' traffic"). A
+   * service key has 256 bits of entropy: letting it through tells a guesser nothing it could use.
+   */
   protected async authenticate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     // An empty header is no key (ApiKeyStrategy passes on to the JWT).
     const keyPresented = (req.headers['x-api-key'] ?? '') !== '';
-    if (keyPresented) await this.attempts.assertNotBlocked(req, res);
+    const blockedFor = keyPresented ? await this.attempts.blockedFor(req) : 0;
     try {
-      return await this.runStrategies(context);
+      await this.runStrategies(context);
     } catch (error) {
       if (error instanceof UnauthorizedException && keyPresented) await this.attempts.failed(req);
+      if (blockedFor > 0 && error instanceof HttpException) refuseBlocked(res, blockedFor);
       throw error;
     }
+    const user = req.user as AuthUser | undefined;
+    if (blockedFor > 0 && !(user?.via === 'api-key' && isServicePrincipal(user))) {
+      req.user = undefined;
+      refuseBlocked(res, blockedFor);
+    }
+    return true;
   }
 
   /**

@@ -29,6 +29,20 @@ export interface BilledParty {
   apiKeyId: string | null;
   /** The principal that wrote it (the ledger's `created_by`). */
   createdBy: string;
+  /** The credential that wrote it: its API key (null: a JWT), and its user when not the billed one. */
+  actor: Actor;
+}
+
+/** Who acted (CONTRACT v4 "Who acted"): the key that wrote a record, and its writer when not the billed user. */
+export interface Actor {
+  apiKeyId: string | null;
+  /** The JWT's user or the key's owner; null when that is the billed user. */
+  actorId: string | null;
+}
+
+/** The actor of a write by `caller` billed to `userId`. */
+export function actorOf(caller: AuthUser, userId: string): Actor {
+  return { apiKeyId: caller.apiKeyId ?? null, actorId: caller.userId === userId ? null : caller.userId };
 }
 
 /** What a metering body may say about whom it bills. */
@@ -50,10 +64,16 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
         'userId and apiKeyId may be given only by a service principal (an admin token, or an API key with usage:ingest)',
       );
     }
-    return { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null, createdBy: caller.userId };
+    return {
+      userId: caller.userId,
+      apiKeyId: caller.apiKeyId ?? null,
+      createdBy: caller.userId,
+      actor: actorOf(caller, caller.userId),
+    };
   }
   if (named.userId === undefined && caller.via === 'api-key') {
     throw new DomainError('VALIDATION', 'A service key must name the billed user with userId');
   }
-  return { userId: named.userId ?? caller.userId, apiKeyId: named.apiKeyId ?? null, createdBy: caller.userId };
+  const userId = named.userId ?? caller.userId;
+  return { userId, apiKeyId: named.apiKeyId ?? null, createdBy: caller.userId, actor: actorOf(caller, userId) };
 }

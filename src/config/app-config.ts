@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 
 import { type Env, EnvReader } from './env-reader.js';
+import { roleOf } from './role-of.js';
 
 export { ConfigValidationError } from './env-reader.js';
 
@@ -15,6 +16,12 @@ export interface DatabaseConfig {
   url: string | null;
   /** Neither DATABASE_URL nor DB_HOST is set: the service runs on its own embedded PostgreSQL. */
   embedded: boolean;
+  /**
+   * DATABASE_MIGRATION_URL: the tables' owner, through which migrations run and the service's role
+   * (`url`) is granted what it needs (null: migrations run through `url`, which then owns the tables).
+   * The embedded database sets both up itself.
+   */
+  migrationUrl: string | null;
   /** DB_READ_URL: a streaming replica for statistics, record lists and CSV exports (null: the primary). */
   readUrl: string | null;
   dataDir: string;
@@ -39,7 +46,7 @@ export interface AppConfig {
   /** INTERNAL_API_KEY: the service-to-service key of POST /api/api-keys/verify (null: admins only). */
   internalApiKey: string | null;
   corsOrigin: string[] | boolean;
-  throttle: { ttlSeconds: number; limit: number; authFailureLimit: number };
+  throttle: ThrottleConfig;
   streamingSessionTtlSeconds: number;
   /**
    * METERING_TRUST: who may record usage and open or settle sessions. `service` (default): service
@@ -69,6 +76,8 @@ export interface AppConfig {
   eventRetentionDays: number;
   /** MAX_API_KEYS_PER_USER: active API keys one user may hold; one more is refused (API_KEY_QUOTA). */
   maxApiKeysPerUser: number;
+  /** SERVICE_KEY_MAX_DAYS: a service key (usage:ingest) expires at most this many days after its creation. */
+  serviceKeyMaxDays: number;
   /** How long readiness answers 503 after SIGTERM while requests are still served. */
   shutdownGraceMs: number;
   /** METRICS_TOKEN: the bearer token GET /metrics requires (null: the route answers 404). */
@@ -77,6 +86,18 @@ export interface AppConfig {
   redisUrl: string | null;
   webhooks: WebhooksConfig;
   version: string;
+}
+
+export interface ThrottleConfig {
+  ttlSeconds: number;
+  /** THROTTLE_LIMIT: requests per window of one ordinary user (all their keys and tokens together). */
+  limit: number;
+  /** SERVICE_THROTTLE_LIMIT: requests per window of one service principal (default 100 × limit). */
+  serviceLimit: number;
+  /** ANONYMOUS_THROTTLE_LIMIT: requests per window without any credential, per client address. */
+  anonymousLimit: number;
+  /** THROTTLE_AUTH_FAILURE_LIMIT: wrong secrets per window per client address before it is blocked. */
+  authFailureLimit: number;
 }
 
 export interface JwtConfig {
@@ -285,11 +306,41 @@ function trustProxy(read: EnvReader): AppConfig['trustProxy'] {
   return false;
 }
 
-function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): DatabaseConfig {
+function throttleConfig(read: EnvReader): ThrottleConfig {
+  const limit = read.int('THROTTLE_LIMIT', 1000, 1, 10_000_000);
+  return {
+    ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
+    limit,
+    // A service key meters every user of the platform: it must not share one user's budget.
+    serviceLimit: read.int('SERVICE_THROTTLE_LIMIT', Math.min(100 * limit, 1_000_000_000), 1, 1_000_000_000),
+    anonymousLimit: read.int('ANONYMOUS_THROTTLE_LIMIT', 600, 1, 10_000_000),
+    authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
+  };
+}
+
+/** DATABASE_MIGRATION_URL: only next to a configured database, and as another role than DATABASE_URL's. */
+function migrationUrl(read: EnvReader, primary: string | null): string | null {
+  const url = read.raw('DATABASE_MIGRATION_URL');
+  if (!url) return null;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    read.problems.push('DATABASE_MIGRATION_URL must be a postgres:// or postgresql:// URL');
+  } else if (!primary) {
+    read.problems.push("DATABASE_MIGRATION_URL needs DATABASE_URL or DB_HOST (the service's own role) as well");
+  } else if (roleOf(url) === roleOf(primary)) {
+    read.problems.push(
+      'DATABASE_MIGRATION_URL must log in as another role than DATABASE_URL: the owner of the tables migrates, ' +
+        'the service connects as a role that owns nothing',
+    );
+  }
+  return url;
+}
+
+function databaseConfig(read: EnvReader, embedded: { url?: string; migrationUrl?: string } = {}): DatabaseConfig {
   const external = databaseUrl(read);
   return {
-    url: external ?? embeddedUrl ?? null,
+    url: external ?? embedded.url ?? null,
     embedded: external === null,
+    migrationUrl: external === null ? (embedded.migrationUrl ?? null) : migrationUrl(read, external),
     readUrl: readUrl(read, external),
     dataDir: read.string('DATA_DIR', './data'),
     migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
@@ -306,7 +357,7 @@ function databaseConfig(read: EnvReader, embeddedUrl: string | undefined): Datab
  */
 export function buildDatabaseConfig(env: Env): DatabaseConfig {
   const read = new EnvReader(env);
-  const database = databaseConfig(read, undefined);
+  const database = databaseConfig(read);
   read.throwIfProblems();
   return database;
 }
@@ -322,13 +373,18 @@ export interface BuildAppConfigOptions {
   version?: string;
   /** The URL of the embedded PostgreSQL that main.ts started (used only without DATABASE_URL/DB_HOST). */
   embeddedDatabaseUrl?: string;
+  /** The embedded PostgreSQL's owner URL (migrations), when the service connects as its own role. */
+  embeddedMigrationUrl?: string;
 }
 
 export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = nodeEnvOf(read);
   const cors = read.raw('CORS_ORIGIN');
-  const database = databaseConfig(read, options.embeddedDatabaseUrl);
+  const database = databaseConfig(read, {
+    url: options.embeddedDatabaseUrl,
+    migrationUrl: options.embeddedMigrationUrl,
+  });
   const developmentSecrets = mayUseDevelopmentSecrets(nodeEnv, database);
   const config: AppConfig = {
     nodeEnv,
@@ -337,11 +393,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     jwt: jwtConfig(read, developmentSecrets),
     internalApiKey: optionalSecret(read, 'INTERNAL_API_KEY'),
     corsOrigin: cors === undefined ? false : cors === '*' ? true : cors.split(',').map((o) => o.trim()),
-    throttle: {
-      ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
-      limit: read.int('THROTTLE_LIMIT', 1000, 1, 10_000_000),
-      authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
-    },
+    throttle: throttleConfig(read),
     streamingSessionTtlSeconds: read.int('STREAMING_SESSION_TTL_SECONDS', 3600, 1, 30 * 86_400),
     meteringTrust: read.oneOf('METERING_TRUST', METERING_TRUSTS, 'service'),
     csvExports: {
@@ -350,7 +402,8 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     },
     pricing: {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
-      strict: read.bool('PRICING_STRICT', false),
+      // Production refuses what it cannot price (422 PRICING_UNKNOWN_MODEL) rather than billing a default.
+      strict: read.bool('PRICING_STRICT', nodeEnv === 'production'),
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
     },
     credits: {
@@ -368,6 +421,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     jobsEnabled: read.bool('JOBS_ENABLED', true),
     eventRetentionDays: read.int('EVENT_RETENTION_DAYS', 90, 1, 36_500),
     maxApiKeysPerUser: read.int('MAX_API_KEYS_PER_USER', 100, 1, 100_000),
+    serviceKeyMaxDays: read.int('SERVICE_KEY_MAX_DAYS', 365, 1, 3650),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets),

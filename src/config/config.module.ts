@@ -35,7 +35,7 @@ function packageVersion(): string {
 export class AppConfigModule {
   static forRoot(
     overrides: Record<string, string | undefined> = {},
-    options: Pick<BuildAppConfigOptions, 'embeddedDatabaseUrl'> = {},
+    options: Pick<BuildAppConfigOptions, 'embeddedDatabaseUrl' | 'embeddedMigrationUrl'> = {},
   ): DynamicModule {
     const version = packageVersion();
     return {

@@ -9,6 +9,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { DatabaseProbe } from './database-probe.js';
 import { ExportConnections } from './export-connections.js';
+import { migrateAsOwner } from './service-role.js';
 import { Transactions } from './transactions.js';
 
 /**
@@ -46,11 +47,17 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => {
-            if (!config.database.url)
+          useFactory: async (config: AppConfig) => {
+            const { url, migrationUrl } = config.database;
+            if (!url)
               throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
+            // Two roles: the owner migrates and grants, the service connects as a role that owns nothing.
+            if (migrationUrl) await migrateAsOwner({ ...config.database, url, migrationUrl });
             return {
-              ...buildDataSourceOptions({ ...config.database, url: config.database.url }, entities),
+              ...buildDataSourceOptions(
+                { ...config.database, url, migrationsRun: config.database.migrationsRun && !migrationUrl },
+                entities,
+              ),
               retryAttempts: 3,
               retryDelay: 1000,
             };

@@ -22,7 +22,10 @@ import {
  * nor DB_HOST is configured.
  */
 export interface EmbeddedDatabase {
+  /** The superuser, who owns the tables: migrations and tools. */
   url: string;
+  /** The service's own role, which owns nothing (granted its rights after migrating: service-role.ts). */
+  serviceUrl: string;
   stop(): Promise<void>;
   /** Asks the server for a fast shutdown without waiting: for a process that exits synchronously. */
   stopNow(): void;
@@ -30,6 +33,8 @@ export interface EmbeddedDatabase {
 
 const USER = 'postgres';
 const PASSWORD = 'embedded';
+const SERVICE_ROLE = 'accounting_service';
+const SERVICE_PASSWORD = 'embedded-service';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -188,6 +193,9 @@ export async function startEmbeddedPostgres(options: {
     await client.connect();
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '')}"`);
+    // The service connects as a role of its own, so that it cannot rewrite the audit log.
+    const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [SERVICE_ROLE]);
+    if (role.rowCount === 0) await client.query(`CREATE ROLE ${SERVICE_ROLE} LOGIN PASSWORD '${SERVICE_PASSWORD}'`);
   } catch (error) {
     await server.stop();
     throw error;
@@ -199,6 +207,7 @@ export async function startEmbeddedPostgres(options: {
   let stopped = false;
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
+    serviceUrl: `postgres://${SERVICE_ROLE}:${SERVICE_PASSWORD}@127.0.0.1:${port}/${options.database}`,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -25,6 +25,7 @@ import {
   PricingRuleListResponseDto,
   PricingRuleResponseDto,
 } from './dto/pricing.dto.js';
+import { PriceSheetBodyInterceptor } from './price-sheet-body.interceptor.js';
 import { PricingService } from './pricing.service.js';
 
 const MODEL_PARAM = { name: 'modelId', example: 'anthropic.claude-3-haiku-20240307-v1:0' };
@@ -152,7 +153,7 @@ export class PricingController {
     });
   }
 
-  @IdempotentPost('import')
+  @IdempotentPost('import', { readsBody: PriceSheetBodyInterceptor })
   @Auth('admin')
   @ApiOperation({
     operationId: 'importPricing',

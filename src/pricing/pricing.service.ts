@@ -66,6 +66,9 @@ interface CachedRule {
  * Effective-dated prices per model. All rules are small, so they are cached in memory: reloaded
  * after `PRICING_CACHE_TTL_MS` (bounds staleness across instances) and at once after a change here.
  */
+/** How far before now a new rule's effectiveFrom may lie (clock skew; "now" as the caller wrote it). */
+export const PAST_EFFECTIVE_FROM_LEEWAY_MS = 60_000;
+
 @Injectable()
 export class PricingService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Pricing');
@@ -161,6 +164,22 @@ export class PricingService implements OnApplicationBootstrap {
     return result;
   }
 
+  /**
+   * Prices are fixed once used (CONTRACT v4): a rule may not start in the past, or records already
+   * billed would fall inside a rule they were not priced at. A minute of leeway covers the clock
+   * skew between the caller and the service (and "now" as the caller wrote it).
+   */
+  private assertNotPast(effectiveFrom: Date): void {
+    const earliest = this.clock.now() - PAST_EFFECTIVE_FROM_LEEWAY_MS;
+    if (effectiveFrom.getTime() < earliest) {
+      throw new DomainError(
+        'VALIDATION',
+        `effectiveFrom must not be in the past (earliest: ${new Date(earliest).toISOString()}): records already ` +
+          'billed keep the price they were billed at',
+      );
+    }
+  }
+
   /** Every rule of a model, newest effectiveFrom first (read from the database, not the cache). */
   async history(modelId: string): Promise<PricingRuleView[]> {
     return (await this.repository.history(modelId)).map(toView);
@@ -178,6 +197,7 @@ export class PricingService implements OnApplicationBootstrap {
   }): Promise<PricingRuleView> {
     const columns = ruleColumns(input.fields);
     const from = input.effectiveFrom ?? new Date();
+    this.assertNotPast(from);
     if (input.effectiveTo && input.effectiveTo.getTime() <= from.getTime()) {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     }
@@ -219,6 +239,7 @@ export class PricingService implements OnApplicationBootstrap {
     createdBy: string;
   }): Promise<{ effectiveFrom: string; created: number; unchanged: number; items: PricingRuleView[] }> {
     const at = input.effectiveFrom ?? new Date();
+    this.assertNotPast(at);
     const seen = new Map<string, number>();
     const sheet = input.rules.map((fields, index) => {
       const where = `rules[${index}] (${fields.modelId})`;

@@ -56,7 +56,7 @@ const ESTIMATE_KINDS: SqlKinds = {
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
-  ss.actual_credits, ss.refund, ss.shortfall`;
+  ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
@@ -83,7 +83,13 @@ export class SessionSettlementsRepository {
    * effect when it started, fixed at initialize; the fallback price when it had none), to settle
    * when active, priced and within the credit range.
    */
-  lockToSettle(sessionId: string, userId: string, tokens: TokenKinds, fallbackPrice: string | null): SqlPart {
+  lockToSettle(
+    sessionId: string,
+    userId: string,
+    tokens: TokenKinds,
+    fallbackPrice: string | null,
+    caller: { userId: string; apiKeyId: string | null },
+  ): SqlPart {
     const kinds: SqlKinds = {
       input: '$3::int',
       output: '$4::int',
@@ -92,7 +98,7 @@ export class SessionSettlementsRepository {
       reasoning: '$7::int',
     };
     return {
-      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost,
+      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, $9::varchar AS caller_id, $10::uuid AS caller_key,
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
@@ -110,6 +116,8 @@ export class SessionSettlementsRepository {
         tokens.cacheWrite,
         tokens.reasoning,
         fallbackPrice,
+        caller.userId,
+        caller.apiKeyId,
       ],
     };
   }
@@ -121,6 +129,7 @@ export class SessionSettlementsRepository {
   lockDueToExpire(sessionId: string, userId: string): SqlPart {
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, ss.estimated_credits::numeric AS charge,
+                   ss.opened_by AS caller_id, ss.opened_by_api_key_id AS caller_key,
                    ${providerCostSql('r', ESTIMATE_KINDS)} AS provider_cost, true AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
@@ -145,6 +154,9 @@ export class SessionSettlementsRepository {
       pricingRuleId: 'settling.pricing_rule_id',
       providerCost: 'settling.provider_cost',
       shortfall: 'settled.out_shortfall',
+      // The settling credential (an expiry: the one that opened it).
+      apiKeyId: 'settling.caller_key',
+      actorId: 'NULLIF(settling.caller_id, settling.user_id)',
       metadata: {
         sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settling.charge,
                 'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
@@ -169,6 +181,26 @@ export class SessionSettlementsRepository {
             RETURNING ss.status AS settled_status, ss.actual_credits AS settled_actual_credits,
                       ss.refund AS settled_refund, ss.shortfall AS settled_shortfall`,
       params: [w.status, w.settledAt, w.actualTokens, w.usageRecordId, JSON.stringify(w.request)],
+    };
+  }
+
+  /**
+   * The audit entry of an abort by another credential than the one that opened the session
+   * (CONTRACT v4 "Who acted"): its SQL over `settling` and `settled`, for AuditService.inStatement.
+   * Sessions opened before the opener was kept: audited when the caller is not the billed user.
+   */
+  abortAudit(): { from: string; where: string; targetId: string; before: string; after: string } {
+    return {
+      from: 'settling, settled',
+      where: `CASE WHEN settling.opened_by IS NULL THEN settling.caller_id IS DISTINCT FROM settling.user_id
+                   ELSE settling.opened_by IS DISTINCT FROM settling.caller_id
+                        OR settling.opened_by_api_key_id IS DISTINCT FROM settling.caller_key END`,
+      targetId: `settling.user_id || '/' || settling.session_id`,
+      before: `jsonb_build_object('userId', settling.user_id, 'sessionId', settling.session_id, 'status', 'active',
+                 'openedBy', settling.opened_by, 'openedByApiKeyId', settling.opened_by_api_key_id)`,
+      after: `jsonb_build_object('sessionId', settling.session_id, 'userId', settling.user_id, 'status', 'aborted',
+                'partialCredits', settling.charge::int, 'refund', settled.out_refund::int,
+                'shortfall', settled.out_shortfall::int)`,
     };
   }
 

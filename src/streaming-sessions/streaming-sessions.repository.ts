@@ -52,6 +52,9 @@ export interface NewSession {
   startedAt: Date;
   expiresAt: Date;
   pricingRuleId: string | null;
+  /** The credential that opens it: its user (a JWT's, a key's owner) and its key (null: a JWT). */
+  openedBy: string;
+  openedByApiKeyId: string | null;
 }
 
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
@@ -59,9 +62,9 @@ const ESTIMATE_KIND_COLUMNS = `estimated_input_tokens, estimated_output_tokens, 
   estimated_cache_write_tokens, estimated_reasoning_tokens`;
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
-  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}`;
+  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
-  $8::timestamptz, $9::uuid, $10::int, $11::int, $12::int, $13::int, $14::int`;
+  $8::timestamptz, $9::uuid, $10::int, $11::int, $12::int, $13::int, $14::int, $15::varchar, $16::uuid`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -80,6 +83,8 @@ function sessionParams(s: NewSession): unknown[] {
     estimate.cacheReadTokens,
     estimate.cacheWriteTokens,
     estimate.reasoningTokens,
+    s.openedBy,
+    s.openedByApiKeyId,
   ];
 }
 

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
-import { AuditService, isAuditedActor } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -127,6 +127,8 @@ export class StreamingSessionsService {
       startedAt,
       expiresAt,
       pricingRuleId: quote.pricingRuleId,
+      openedBy: caller.userId,
+      openedByApiKeyId: caller.apiKeyId ?? null,
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
@@ -160,6 +162,7 @@ export class StreamingSessionsService {
       ...requestSource(dto),
     };
     const settled = await this.settleByCaller(
+      caller,
       await this.metering.billed(caller, dto),
       dto.sessionId,
       { request, tokens, source },
@@ -176,11 +179,10 @@ export class StreamingSessionsService {
     const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens), ...requestSource(dto) };
     const source = sourceOf(dto, counted);
     const billed = await this.metering.billed(caller, dto);
-    // A service principal aborting another user's session (a stuck one) is an operator's change:
-    // audited, so settled and recorded in one transaction.
-    const audited = billed.userId !== caller.userId && isAuditedActor(caller);
-    const abort = () => this.settleByCaller(billed, dto.sessionId, { request, tokens, source }, 'aborted', audited);
-    return abortAnswer(audited ? await this.tx.run(abort) : await abort());
+    // An abort by another credential than the one that opened the session (a stuck session, stopped by
+    // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
+    const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
+    return abortAnswer(await this.settleByCaller(caller, billed, dto.sessionId, { request, tokens, source }, 'aborted', audit));
   }
 
   /**
@@ -191,13 +193,23 @@ export class StreamingSessionsService {
    * Answers the settled session's columns.
    */
   private async settleByCaller(
+    caller: AuthUser,
     billed: BilledParty,
     sessionId: string,
     { request, tokens, source }: { request: SettlementRequest; tokens: TokenCounts; source: SettlementSource },
     status: SettledStatus,
-    audited = false,
+    audit: SqlPart | null = null,
   ): Promise<SettledSession> {
-    const session = this.settlements.lockToSettle(sessionId, billed.userId, tokens.kinds, this.pricing.fallbackPrice());
+    const session = this.settlements.lockToSettle(
+      sessionId,
+      billed.userId,
+      tokens.kinds,
+      this.pricing.fallbackPrice(),
+      {
+        userId: caller.userId,
+        apiKeyId: caller.apiKeyId ?? null,
+      },
+    );
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
@@ -211,20 +223,11 @@ export class StreamingSessionsService {
         ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
       },
     };
-    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle', session, plan);
+    const name = audit ? 'streaming_session_abort' : 'streaming_session_settle';
+    const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(), audit ? [audit] : []);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
-    if (row.settle && settled) {
-      if (audited) {
-        await this.audit.record(this.tx.statementManager, {
-          action: 'session.abort',
-          targetId: `${billed.userId}/${sessionId}`,
-          before: { userId: billed.userId, sessionId, status: 'active' },
-          after: abortAnswer(settled),
-        });
-      }
-      return settled;
-    }
+    if (row.settle && settled) return settled;
     if (settled) return this.replayOrConflict(row, settled, request);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
@@ -276,6 +279,7 @@ export class StreamingSessionsService {
     session: SqlPart,
     plan: SettlementPlan,
     settledAt = new Date(),
+    extraWrites: SqlPart[] = [],
   ): Promise<SettlingRow | null> {
     const usageRecordId = randomUUID();
     const record = this.usage.insertInStatement(
@@ -298,7 +302,7 @@ export class StreamingSessionsService {
     const result = await this.credits.settleSession<SettlingRow>(
       m,
       { createdBy: plan.createdBy, usageRecordId },
-      { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId)] },
+      { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId), ...extraWrites] },
     );
     return result && { ...result.row, settle: result.settlement !== null };
   }

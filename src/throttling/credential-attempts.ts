@@ -32,8 +32,13 @@ export class CredentialAttempts {
 
   /** Before a presented secret is checked: a 429 while the caller's address is blocked. */
   async assertNotBlocked(req: Request, res: Response): Promise<void> {
-    const seconds = await this.storage.blockedFor(keyOf(req), THROTTLER);
-    if (seconds > 0) tooMany(res, seconds);
+    const seconds = await this.blockedFor(req);
+    if (seconds > 0) refuseBlocked(res, seconds);
+  }
+
+  /** Seconds until the caller's address may try secrets again (0: not blocked). */
+  blockedFor(req: Request): Promise<number> {
+    return this.storage.blockedFor(keyOf(req), THROTTLER);
   }
 
   /**
@@ -49,7 +54,8 @@ export class CredentialAttempts {
 // `req.ip` is the address TRUST_PROXY says the client has.
 const keyOf = (req: Request) => `auth-failure:${req.ip}`;
 
-function tooMany(res: Response, seconds: number): never {
+/** The 429 of a blocked address, with the seconds until its block ends. */
+export function refuseBlocked(res: Response, seconds: number): never {
   res.setHeader('Retry-After', String(seconds));
   throw new HttpException('Too many failed authentication attempts', HttpStatus.TOO_MANY_REQUESTS);
 }

@@ -3,12 +3,13 @@ import { seconds, ThrottlerModule } from '@nestjs/throttler';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AnonymousRequests } from './anonymous-requests.js';
 import { CredentialAttempts } from './credential-attempts.js';
 import { SharedThrottlerStorage } from './shared-throttler-storage.js';
 
 @Module({
-  providers: [SharedThrottlerStorage, CredentialAttempts],
-  exports: [SharedThrottlerStorage, CredentialAttempts],
+  providers: [SharedThrottlerStorage, CredentialAttempts, AnonymousRequests],
+  exports: [SharedThrottlerStorage, CredentialAttempts, AnonymousRequests],
 })
 class ThrottlerStorageModule {}
 

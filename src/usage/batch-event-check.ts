@@ -1,4 +1,5 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import { isModelId } from '../common/validation/ids.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
 import { metadataProblem } from './dto/record-usage.dto.js';
@@ -11,7 +12,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   userId: text(50),
   service: text(50),
   operation: text(100),
-  modelId: text(100),
+  modelId: isModelId,
   credits: count(MAX_CREDITS),
   tokens: count(MAX_TOKENS),
   inputTokens: count(MAX_TOKENS),

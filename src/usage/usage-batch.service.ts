@@ -108,7 +108,7 @@ export class UsageBatchService {
     try {
       // The event's billed user (CONTRACT "Who may meter"); the batch counts against the calling key.
       const billed = billedParty(caller, { userId });
-      return { eventId, input: await this.usage.prepare(billed.userId, record) };
+      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor) };
     } catch (error) {
       if (error instanceof DomainError) return error.message;
       throw error;

@@ -41,6 +41,10 @@ export interface UsageRecordRow {
   usageSource: UsageSource;
   termination: Termination | null;
   providerUsage: ProviderUsage | null;
+  /** The API key that wrote it (null: a JWT, the system, or before this was kept). */
+  apiKeyId: string | null;
+  /** Who wrote it when not the billed user: the JWT's user or the key's owner. */
+  actorId: string | null;
 }
 
 export interface CreateUsageRecordInput {
@@ -61,6 +65,10 @@ export interface CreateUsageRecordInput {
   billingStatus?: BillingStatus;
   /** What could not be collected: the record goes to the review queue. */
   shortfall?: number;
+  /** The API key that wrote it. */
+  apiKeyId?: string | null;
+  /** Who wrote it, when not the billed user. */
+  actorId?: string | null;
   id?: string;
   /** Default `reported`. */
   usageSource?: UsageSource;
@@ -86,6 +94,9 @@ export interface RecordInStatement {
   pricingRuleId: string;
   providerCost: string;
   shortfall: string;
+  /** The API key that wrote it (uuid) and who, when not the billed user (varchar). */
+  apiKeyId: string;
+  actorId: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -130,11 +141,14 @@ export interface RecordSqlRow {
   usage_source: UsageSource;
   termination: Termination | null;
   provider_usage: ProviderUsage | null;
+  api_key_id: string | null;
+  actor_id: string | null;
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
-  provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage`;
+  provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
+  api_key_id, actor_id`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -145,7 +159,7 @@ function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus
   return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
 }
 
-/** The 21 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The 23 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   const { billingStatus, reviewStatus } = statusOf(input);
   return [
@@ -170,6 +184,8 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.usageSource ?? 'reported',
     input.termination ?? null,
     input.providerUsage ? JSON.stringify(input.providerUsage) : null,
+    input.apiKeyId ?? null,
+    input.actorId ?? null,
   ];
 }
 
@@ -210,6 +226,8 @@ export function insertedRecord(
     usageSource: input.usageSource ?? 'reported',
     termination: input.termination ?? null,
     providerUsage: row.provider_usage,
+    apiKeyId: input.apiKeyId ?? null,
+    actorId: input.actorId ?? null,
   };
 }
 
@@ -236,6 +254,8 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     usageSource: r.usage_source,
     termination: r.termination,
     providerUsage: r.provider_usage,
+    apiKeyId: r.api_key_id,
+    actorId: r.actor_id,
   };
 }
 
@@ -262,15 +282,18 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     usageSource: row.usageSource,
     termination: row.termination,
     providerUsage: row.providerUsage,
+    apiKeyId: row.apiKeyId,
+    actorId: row.actorId,
   };
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
                         metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
-                        cache_read_tokens, cache_write_tokens, reasoning_tokens, usage_source, termination, provider_usage`;
+                        cache_read_tokens, cache_write_tokens, reasoning_tokens, usage_source, termination, provider_usage,
+                        api_key_id, actor_id`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
                        $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int,
-                       $19::varchar, $20::varchar, $21::jsonb`;
+                       $19::varchar, $20::varchar, $21::jsonb, $22::uuid, $23::varchar`;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -284,11 +307,12 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                                       reasoning_tokens, metadata, pricing_rule_id, provider_cost,
-                                      billing_status, shortfall, review_status, usage_source, provider_usage)
+                                      billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
+                                      actor_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
-                   COALESCE(r.usage_source, 'reported'), r.provider_usage
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
@@ -337,7 +361,7 @@ export class UsageRecordsRepository {
                    $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 12)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int,
-                   $10::varchar, $11::varchar, $12::jsonb
+                   $10::varchar, $11::varchar, $12::jsonb, ${sql.apiKeyId}, ${sql.actorId}
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -389,6 +413,8 @@ export class UsageRecordsRepository {
       // Omitted for the common `reported` (the INSERT defaults it), like the nulls above.
       usage_source: input.usageSource === 'reported' ? undefined : input.usageSource,
       provider_usage: input.providerUsage ?? undefined,
+      api_key_id: input.apiKeyId ?? undefined,
+      actor_id: input.actorId ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),

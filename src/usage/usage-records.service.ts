@@ -44,6 +44,8 @@ const CSV_COLUMNS = [
   'cacheWriteTokens',
   'reasoningTokens',
   'billingStatus',
+  'apiKeyId',
+  'actorId',
   'metadata',
 ];
 const CSV_BATCH = 1000;
@@ -67,6 +69,8 @@ function csvRow(r: RecordSqlRow): string {
     csvNumber(r.cache_write_tokens),
     csvNumber(r.reasoning_tokens),
     csvText(r.billing_status),
+    csvText(r.api_key_id),
+    csvText(r.actor_id),
     csvText(r.metadata),
   ]);
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
-import type { BilledParty } from '../auth/metering.js';
+import { AuditService } from '../audit/audit.service.js';
+import { type Actor, type BilledParty, isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
@@ -42,6 +44,7 @@ export class UsageService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
     private readonly metering: MeteringService,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   /** A record's INSERT inside another module's statement: see UsageRecordsRepository.insertInStatement. */
@@ -53,7 +56,11 @@ export class UsageService {
    * Checks a record's fields and prices it (when no credits are given) at the price in effect: the
    * record to insert, with its id chosen first so the debit's ledger entries can point at it.
    */
-  async prepare(userId: string, dto: RecordUsageDto): Promise<CreateUsageRecordInput & { id: string }> {
+  async prepare(
+    userId: string,
+    dto: RecordUsageDto,
+    actor: Actor | null = null,
+  ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
     const fromProvider = dto.providerUsage !== undefined;
@@ -96,6 +103,8 @@ export class UsageService {
       providerCost,
       usageSource: fromProvider ? ('provider' as const) : ('reported' as const),
       providerUsage: dto.providerUsage ?? null,
+      apiKeyId: actor?.apiKeyId ?? null,
+      actorId: actor?.actorId ?? null,
     };
     checkRecordInput(input);
     return input;
@@ -110,14 +119,39 @@ export class UsageService {
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const billed = await this.metering.billed(caller, dto);
     const userId = billed.userId;
-    const input = await this.prepare(userId, dto);
-    if (dto.eventId !== undefined) return this.recordOnce(billed, dto.eventId, input);
+    const input = await this.prepare(userId, dto, billed.actor);
+    // Credits named outright by a service principal for another account: nothing priced them, so the
+    // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction.
+    if (dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller)) {
+      return this.tx.run(async (manager) => {
+        const recorded = await this.recordIn(manager, billed, dto.eventId, input);
+        if (!recorded.replayed) {
+          await this.audit.record(manager, {
+            action: 'usage.record',
+            targetId: recorded.record.id,
+            before: null,
+            after: recorded.record,
+          });
+        }
+        return recorded;
+      });
+    }
+    return this.recordIn(this.tx.statementManager, billed, dto.eventId, input);
+  }
+
+  private async recordIn(
+    manager: EntityManager,
+    billed: BilledParty,
+    eventId: string | undefined,
+    input: CreateUsageRecordInput & { id: string },
+  ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
+    const userId = billed.userId;
+    if (eventId !== undefined) return this.recordOnce(manager, billed, eventId, input);
     // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
     // the credits module's take locks the account row, then the allocations, debits FIFO with ledger
     // entries that point at the record, and the record is inserted only when the debit happened.
     // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone (the
     // take moves nothing, and answers 404 for a user without an account, whom a service may name).
-    const manager = this.tx.statementManager;
     const { row } = await this.credits.debitAndInsert<InsertedRecordSqlRow>(
       manager,
       {
@@ -135,11 +169,11 @@ export class UsageService {
    * caller's, as in a batch: a service's ids are its own whichever user they bill).
    */
   private async recordOnce(
+    manager: EntityManager,
     billed: BilledParty,
     eventId: string,
     input: CreateUsageRecordInput & { id: string },
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const manager = this.tx.statementManager;
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },

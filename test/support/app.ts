@@ -40,10 +40,16 @@ export async function startTestApp(
       callback();
     },
   });
+  // The run's database as production runs it: the service's own role, the owner for migrations and
+  // grants (docs/operations.md, "Two database roles"). A spec naming its own database uses it as is.
+  const roles =
+    env.DATABASE_URL === undefined
+      ? { DATABASE_URL: inject('serviceDatabaseUrl'), DATABASE_MIGRATION_URL: inject('databaseUrl') }
+      : {};
   const app = await createApp({
     env: {
       NODE_ENV: 'test',
-      DATABASE_URL: inject('databaseUrl'),
+      ...roles,
       DB_MIGRATIONS_RUN: 'false',
       JWT_ACCESS_SECRET: TEST_JWT_SECRET,
       INTERNAL_API_KEY: TEST_INTERNAL_API_KEY,
@@ -53,6 +59,9 @@ export async function startTestApp(
       // Every test request comes from 127.0.0.1: the per-address failed-login limit would turn the
       // 401s that tests provoke on purpose into 429s. test/auth.e2e-spec.ts checks that limit itself.
       THROTTLE_AUTH_FAILURE_LIMIT: '100000',
+      // Likewise for requests without credentials (public routes, the 401s of every route): the
+      // anonymous limit is tested by test/service-throttle.e2e-spec.ts.
+      ANONYMOUS_THROTTLE_LIMIT: '10000000',
       // Spec files share the database: only the webhook specs deliver (to their own receivers).
       WEBHOOK_WORKER_ENABLED: 'false',
       // No DNS lookups of webhook URLs (the fuzz test posts example hosts): tests talk to 127.0.0.1

@@ -1,16 +1,24 @@
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 import { createScratchDatabase } from '../../src/database/scratch-database.js';
+import { serviceRoleGrants } from '../../src/database/service-role.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The run's database as its owner (migrations, fixtures, direct SQL of the specs). */
     databaseUrl: string;
+    /** The same database as the service's own role, which owns nothing (what the apps connect as). */
+    serviceDatabaseUrl: string;
     adminDatabaseUrl: string;
   }
 }
 
 interface TestDatabase {
   databaseUrl: string;
+  serviceDatabaseUrl: string;
   serverUrl: string;
   teardown: () => Promise<void>;
 }
@@ -25,8 +33,9 @@ const shared = globalThis as { accountingTestDatabase?: { users: number; ready: 
 export default async function setup(project: TestProject) {
   const entry = (shared.accountingTestDatabase ??= { users: 0, ready: createTestDatabase() });
   entry.users++;
-  const { databaseUrl, serverUrl, teardown } = await entry.ready;
+  const { databaseUrl, serviceDatabaseUrl, serverUrl, teardown } = await entry.ready;
   project.provide('databaseUrl', databaseUrl);
+  project.provide('serviceDatabaseUrl', serviceDatabaseUrl);
   project.provide('adminDatabaseUrl', serverUrl);
   return async () => {
     if (--entry.users > 0) return;
@@ -38,8 +47,40 @@ export default async function setup(project: TestProject) {
 /**
  * One fresh database per test run: on TEST_DATABASE_URL's server when set, else on an embedded
  * PostgreSQL in a temporary directory. The real migrations run on it; it is dropped afterwards.
+ * As in production (docs/operations.md, "Two database roles"), the apps connect as a role of the
+ * run's own that owns nothing and holds only the service's grants.
  */
 async function createTestDatabase(): Promise<TestDatabase> {
   const scratch = await createScratchDatabase({ serverUrl: process.env.TEST_DATABASE_URL, prefix: 'accounting_test' });
-  return { databaseUrl: scratch.databaseUrl, serverUrl: scratch.serverUrl, teardown: scratch.drop };
+  const role = `accounting_test_service_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await withClient(scratch.databaseUrl, async (client) => {
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    for (const statement of serviceRoleGrants(role)) await client.query(statement);
+  });
+  const service = new URL(scratch.databaseUrl);
+  service.username = role;
+  service.password = password;
+  return {
+    databaseUrl: scratch.databaseUrl,
+    serviceDatabaseUrl: service.toString(),
+    serverUrl: scratch.serverUrl,
+    teardown: async () => {
+      await scratch.drop();
+      // The role's privileges went with the database; the server is gone when it was embedded.
+      if (process.env.TEST_DATABASE_URL) {
+        await withClient(scratch.serverUrl, (client) => client.query(`DROP ROLE IF EXISTS ${role}`));
+      }
+    },
+  };
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }

@@ -175,6 +175,14 @@ export class ApiKeyResponseDto {
     description: 'When the current period ends and spending counts from 0 again (null: no limit, or total)',
   })
   periodResetsAt: string | null;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key ' +
+      'keeps working after its creator is demoted; this shows which keys an operator should review',
+  })
+  creatorIsAdmin?: boolean;
 }
 
 export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {

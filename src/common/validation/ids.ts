@@ -1,11 +1,34 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 /** A UUID in its canonical text form (any version), as PostgreSQL's `uuid` accepts it. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
+}
+
+/**
+ * A model id: 1–100 characters, none of them whitespace, a control character or an invisible format
+ * character (zero-width space, joiners, BOM, bidi marks). Such ids are never a provider's model:
+ * `"gpt-4o "` or `"gpt\u200b-4o"` would otherwise look like a priced model to a person and be billed
+ * as an unknown one (issue 36).
+ */
+export const MODEL_ID_PATTERN = /^[^\s\p{Cc}\p{Cf}]{1,100}$/u;
+
+export function isModelId(value: unknown): value is string {
+  return typeof value === 'string' && MODEL_ID_PATTERN.test(value);
+}
+
+export function IsModelId(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(100),
+    Matches(MODEL_ID_PATTERN, {
+      message: 'modelId must not contain whitespace, control or invisible (zero-width) characters',
+    }),
+  );
 }
 
 /** A user id (a token's `sub`): a non-empty string of at most 50 characters, as user_id columns hold. */

@@ -6,12 +6,10 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
-  IsNotEmpty,
   IsObject,
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -19,6 +17,7 @@ import {
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { IsModelId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
 
@@ -63,9 +62,7 @@ export class ProviderCostDto {
 /** A rule's model and prices: what a rule of POST /api/pricing and each rule of an import carry. */
 export class PricingRuleFieldsDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @IsModelId()
   modelId: string;
 
   @Price('pricePer1kTokens', '0.2500', 'Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals', true)

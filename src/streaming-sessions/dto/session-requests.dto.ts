@@ -2,12 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsInt,
-  IsNotEmpty,
   IsString,
   Length,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
@@ -15,6 +13,7 @@ import {
 import { BilledPartyDto } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
+import { IsModelId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
@@ -86,9 +85,7 @@ export class InitializeSessionDto extends TokenSplitDto {
   sessionId?: string;
 
   @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0', maxLength: 100 })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @IsModelId()
   modelId: string;
 
   @ApiPropertyOptional({

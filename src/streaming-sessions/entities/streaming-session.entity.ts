@@ -150,4 +150,11 @@ export class StreamingSession {
 
   @Column({ name: 'estimated_reasoning_tokens', type: 'integer', nullable: true })
   estimatedReasoningTokens: number | null;
+
+  // The credential that opened the session (migration 1732000027000): null on sessions before it.
+  @Column({ name: 'opened_by', type: 'varchar', length: 50, nullable: true })
+  openedBy: string | null;
+
+  @Column({ name: 'opened_by_api_key_id', type: 'uuid', nullable: true })
+  openedByApiKeyId: string | null;
 }

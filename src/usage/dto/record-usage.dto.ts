@@ -19,6 +19,7 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
+import { IsModelId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
@@ -87,9 +88,7 @@ export class RecordUsageDto extends BilledPartyDto {
 
   @ApiPropertyOptional({ example: 'anthropic.claude-3-haiku-20240307-v1:0', maxLength: 100 })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @IsModelId()
   modelId?: string;
 
   @ApiPropertyOptional({
@@ -264,6 +263,27 @@ export class UsageRecordResponseDto {
       'none, `open` while it waits for an admin, `resolved` once written off or collected',
   })
   reviewStatus: (typeof REVIEW_STATUSES)[number] | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: null,
+    description:
+      'The API key that wrote the record (a service key, or the user’s own key); null when a JWT wrote it, ' +
+      'for a session that expired without a key, and on records from before this was kept',
+  })
+  apiKeyId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s ' +
+      'owner (e.g. the admin who created the service key); null when the billed user wrote it',
+  })
+  actorId: string | null;
 }
 
 export class UsageRecordListResponseDto {

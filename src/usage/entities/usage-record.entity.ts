@@ -116,4 +116,13 @@ export class UsageRecord {
 
   @Column({ name: 'provider_usage', type: 'jsonb', nullable: true })
   providerUsage: { format: string; usage: Record<string, unknown> } | null;
+
+  // Who acted (migration 1732000027000): null on records before it.
+  /** The API key that wrote the record (null: a JWT, or the system). */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId: string | null;
+
+  /** The principal that wrote it when not the billed user (a JWT's user, a key's owner). */
+  @Column({ name: 'actor_id', type: 'varchar', length: 50, nullable: true })
+  actorId: string | null;
 }

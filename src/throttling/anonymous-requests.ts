@@ -1,0 +1,43 @@
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { SharedThrottlerStorage } from './shared-throttler-storage.js';
+
+const THROTTLER = 'anonymous';
+
+/** Whether a request presents any credential (a bearer token, an API key, the internal key). */
+export function presentsCredential(req: Request): boolean {
+  const { authorization, 'x-api-key': apiKey, 'x-internal-api-key': internalKey } = req.headers;
+  return [authorization, apiKey, internalKey].some((value) => value !== undefined && value !== '');
+}
+
+/**
+ * Requests that carry no credential at all (CONTRACT "Service traffic is not the users' traffic"):
+ * ANONYMOUS_THROTTLE_LIMIT per THROTTLE_TTL_SECONDS per client address (`req.ip`, as TRUST_PROXY
+ * says), whatever route they ask for, before authentication refuses them: a flood of anonymous
+ * requests is a 429 once over the limit, not an endless stream of 401s. Routes that skip throttling
+ * (health, metrics) are not counted: load balancers and scrapers poll them.
+ */
+@Injectable()
+export class AnonymousRequests {
+  private readonly windowMs: number;
+  private readonly limit: number;
+
+  constructor(
+    private readonly storage: SharedThrottlerStorage,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.windowMs = config.throttle.ttlSeconds * 1000;
+    this.limit = config.throttle.anonymousLimit;
+  }
+
+  /** Counts the request; a 429 with Retry-After once its address is over the limit. */
+  async admit(req: Request, res: Response): Promise<void> {
+    const record = await this.storage.increment(`anon:${req.ip}`, this.windowMs, this.limit, this.windowMs, THROTTLER);
+    if (!record.isBlocked) return;
+    res.setHeader('Retry-After', String(record.timeToBlockExpire));
+    throw new HttpException('Too many requests without credentials from this address', HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
