@@ -54,15 +54,19 @@ async function bootstrap(): Promise<void> {
     process.exit(code);
   };
 
+  let stoppingSince = 0;
   const shutdown = async (signal: 'SIGINT' | 'SIGTERM') => {
     if (phase === 'stopping') {
-      if (signal === 'SIGINT') {
+      // A second Ctrl-C, not the first one relayed: npm forwards the terminal's SIGINT to its script,
+      // which the terminal has signalled already.
+      if (signal === 'SIGINT' && Date.now() - stoppingSince > 1000) {
         log.warn('stopping now, without waiting for requests in flight');
         root.level = 'silent';
         await stopNow(1);
       }
       return;
     }
+    stoppingSince = Date.now();
     if (phase === 'starting') {
       // Interrupted while starting (migrations, the embedded database's first initdb): nothing to drain.
       phase = 'stopping';

@@ -22,6 +22,8 @@ function prettyStream(): DestinationStream {
     ignore: 'pid,hostname,service,context',
     messageFormat: '{if context}[{context}] {end}{msg}',
     singleLine: true,
+    // `err` is logged as a message string mostly: on the line, not as a block of its own.
+    errorLikeObjectKeys: [],
     colorize: process.stdout.isTTY === true && !process.env.NO_COLOR,
   });
 }
