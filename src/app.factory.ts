@@ -2,9 +2,15 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger as Pino } from 'pino';
 
-import { CONSOLE_PATH, consoleMiddleware, defaultConsoleDir } from './admin/console-static.js';
+import {
+  CONSOLE_PATH,
+  consoleMiddleware,
+  defaultConsoleDir,
+  FAVICON_PATH,
+  faviconMiddleware,
+} from './admin/console-static.js';
 import { AppModule } from './app.module.js';
 import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
 import { requestShape } from './common/http/request-shape.js';
@@ -29,6 +35,8 @@ export interface CreateAppOptions {
   embeddedDatabaseUrl?: string;
   /** Its owner (migrations), when the service connects as its own role. */
   embeddedMigrationUrl?: string;
+  /** The root logger main.ts made (so its own lines and the app's share one format); else one is made here. */
+  rootLogger?: Pino;
 }
 
 @Module({})
@@ -43,7 +51,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     embeddedMigrationUrl: options.embeddedMigrationUrl,
   };
   const preliminary = buildAppConfig({ ...process.env, ...env }, database);
-  const root = createRootLogger(preliminary.logLevel, options.logDestination);
+  const root =
+    options.rootLogger ?? createRootLogger(preliminary.logLevel, options.logDestination, preliminary.logFormat);
   const logger = new PinoLoggerService(root);
 
   const rootModule: DynamicModule = options.modules?.length
@@ -56,15 +65,15 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     forceCloseConnections: false,
   });
   const config = app.get<AppConfig>(APP_CONFIG);
-  if (config.jwt.usingDevelopmentSecret) {
+  // One line for both: every `npm start` shows it, and it is the same fact (development values in use).
+  const development = [
+    config.jwt.usingDevelopmentSecret ? 'JWT_ACCESS_SECRET' : null,
+    config.webhooks.usingDevelopmentKey ? 'WEBHOOK_SECRET_KEY' : null,
+  ].filter(Boolean);
+  if (development.length > 0) {
     logger.warn(
-      'JWT_ACCESS_SECRET is not set: using the fixed development secret (embedded database in development only)',
-      'Config',
-    );
-  }
-  if (config.webhooks.usingDevelopmentKey) {
-    logger.warn(
-      'WEBHOOK_SECRET_KEY is not set: using the fixed development key (embedded database in development only)',
+      `${development.join(' and ')} ${development.length > 1 ? 'are' : 'is'} not set: using fixed development ` +
+        'values (fine for npm start on your machine; set real ones anywhere else)',
       'Config',
     );
   }
@@ -82,7 +91,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   // The admin console's static files, before any body parsing: only /admin requests enter here.
-  app.use(CONSOLE_PATH, consoleMiddleware({ ...process.env, ...env }.CONSOLE_DIR ?? defaultConsoleDir()));
+  const consoleDir = { ...process.env, ...env }.CONSOLE_DIR ?? defaultConsoleDir();
+  app.use(CONSOLE_PATH, consoleMiddleware(consoleDir));
+  app.use(FAVICON_PATH, faviconMiddleware(consoleDir));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
   // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.
@@ -95,6 +106,6 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // Behind a gateway the socket address is the gateway's: TRUST_PROXY says which X-Forwarded-For hops to believe.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  setupSwagger(app, config.version);
+  setupSwagger(app, config.version, config.swaggerEnabled);
   return app;
 }

@@ -16,7 +16,9 @@ import { spawnService } from './support/service-process.js';
 /**
  * A fresh checkout in a directory the postgres system user cannot enter (a 0700 temporary directory,
  * like /root/app), started as root with no configuration: the embedded PostgreSQL runs as that user,
- * which could not reach the binaries and died with an unhandled `spawn …/initdb EACCES` stack trace.
+ * which could not reach the binaries and died with an unhandled `spawn …/initdb EACCES` stack trace;
+ * later it refused to start with one sentence. It just works now: the data moves under
+ * /var/lib/accounting-service and the log says where.
  * The checkout is the built server plus a node_modules whose packages link to this repository's,
  * except the embedded PostgreSQL packages, which are copied in (so its binaries are out of reach too).
  */
@@ -86,14 +88,39 @@ describe.skipIf(!canRun)('the embedded database started as root from a directory
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('with its data in the checkout (the default ./data): exit 1 with one sentence naming the directory and the fix', async () => {
+  it('with the default DATA_DIR (./data, out of its reach): the data moves where it can reach it, the log says where, and /health answers', async () => {
     const server = startServer(checkout, {});
+    running.push(server.child);
+    let moved: string | undefined;
+    try {
+      const port = await withTimeout(server.port, 150_000, 'embedded start');
+      const note = /the postgres user cannot enter (\S+), so the data lives in (\S+) \(set DATA_DIR/.exec(
+        server.output(),
+      );
+      expect(note?.[1]).toBe(checkout);
+      moved = note?.[2];
+      expect(moved).toMatch(/^\/var\/lib\/accounting-service\/checkout-[^/]+-[0-9a-f]{10}\/postgres$/);
+      expect(existsSync(path.join(moved!, 'PG_VERSION'))).toBe(true);
+      expect(existsSync(path.join(checkout, 'data', 'postgres', 'PG_VERSION'))).toBe(false);
+      expect(await getStatus(port, '/api/health')).toBe(200);
+      expect(await getStatus(port, '/api/health/ready')).toBe(200);
+      expect(server.output()).not.toMatch(/EACCES|\n\s+at /);
+      server.child.kill('SIGINT');
+      expect(await withTimeout(server.exit, 30_000, 'exit')).toBe(0);
+    } finally {
+      if (moved) await rm(path.dirname(moved), { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  it('with DATA_DIR set by hand out of its reach: exit 1 with one sentence naming the directory and the fix', async () => {
+    const dataDir = path.join(checkout, 'chosen');
+    const server = startServer(checkout, { DATA_DIR: dataDir });
     running.push(server.child);
     expect(await withTimeout(server.exit, 60_000, 'exit')).toBe(1);
     const lines = server.output().trim().split('\n');
     expect(lines.at(-1)).toBe(
       `Start-up failed: The embedded PostgreSQL runs as the system user "postgres" (never as root), which cannot ` +
-        `enter ${checkout} to reach its data in ${path.join(checkout, 'data', 'postgres')}: set DATA_DIR to a ` +
+        `enter ${checkout} to reach its data in ${path.join(dataDir, 'postgres')}: set DATA_DIR to a ` +
         'directory it can enter (for example DATA_DIR=/var/lib/accounting), or start the service as a user other than root.',
     );
     expect(server.output()).not.toMatch(/EACCES|\n\s+at /);

@@ -44,17 +44,35 @@ describe.skipIf(!available)('Swagger UI in a browser', () => {
   });
 
   it('authorizes with a bearer token (offered first) and executes a GET and the record POST', async () => {
-    await page.goto(`${baseUrl}/api/docs`);
+    // Its own CSP is in force and nothing of the page breaks it (a refused script would show here).
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+    });
+    const response = await page.goto(`${baseUrl}/api/docs`);
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
     await page.locator('button.authorize').first().click();
     const schemes = page.locator('.modal-ux .auth-container');
     await expect.poll(() => schemes.first().locator('h4').textContent()).toContain('bearer');
     const bearerScheme = schemes.first();
-    await bearerScheme.locator('input').fill(token({ sub: userId }));
+    const typed = token({ sub: userId });
+    await bearerScheme.locator('input').fill(typed);
     await bearerScheme.locator('button.authorize').click();
     await page.locator('.modal-ux button.btn-done').first().click();
 
     expect(await execute('#operations-credits-getBalance')).toBe('200');
     expect(await execute('#operations-usage-recordUsage')).toBe('201');
+    expect(refused).toEqual([]);
+    // The token lived in the page only: nothing of it in the browser's storage, and a reload forgets it.
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    );
+    expect(stored).not.toContain(typed);
+    expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT at all
+    expect(await page.locator('button.authorize.locked').count()).toBeGreaterThan(0); // authorized now
+    await page.reload();
+    await page.locator('button.authorize').first().waitFor();
+    expect(await page.locator('button.authorize.locked').count()).toBe(0);
     const balance = await t.http.get('/api/credits/balance').set(bearer(token({ sub: userId })));
     expect(balance.body.totalCredits).toBe(100 - 12); // the byCredits example charged 12
   });

@@ -75,3 +75,19 @@ export function consoleMiddleware(consoleDir: string): express.Router {
   });
   return router;
 }
+
+/** Where browsers look for a site's icon when a page names none (Swagger UI, the API's own pages). */
+export const FAVICON_PATH = '/favicon.ico';
+
+/**
+ * The console's icon (console/public/favicon.ico, copied into the build) at /favicon.ico as well as
+ * /admin/favicon.ico: every page of the service gets an icon instead of a 404 in the browser's log.
+ */
+export function faviconMiddleware(consoleDir: string) {
+  const file = join(resolve(consoleDir), 'favicon.ico');
+  return (req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !existsSync(file)) return next();
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.type('image/x-icon').sendFile(file);
+  };
+}

@@ -10,6 +10,9 @@ export { ConfigValidationError } from './env-reader.js';
  * `buildAppConfig` is pure so it can be unit-tested and shared with `ormconfig.ts`.
  */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+/** LOG_FORMAT: `pretty` (text for a person; default in development) or `json` (one object a line; elsewhere). */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface DatabaseConfig {
   /** Connection URL; null means "start the embedded PostgreSQL" (main.ts then passes its URL in). */
@@ -65,6 +68,9 @@ export interface AppConfig {
     expiringNoticeHours: number;
   };
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** SWAGGER_ENABLED: Swagger UI at /api/docs (default true, false in production); /api/docs-json is always served. */
+  swaggerEnabled: boolean;
   bodyLimit: string;
   /** BATCH_BODY_LIMIT: the JSON body limit of POST /api/usage/records/batch (every other route: bodyLimit). */
   batchBodyLimit: string;
@@ -414,6 +420,8 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
       expiringNoticeHours: read.int('CREDITS_EXPIRING_NOTICE_HOURS', 72, 1, 24 * 3650),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
+    swaggerEnabled: read.bool('SWAGGER_ENABLED', nodeEnv !== 'production'),
     bodyLimit: bodyLimit(read),
     batchBodyLimit: bodyLimit(read, 'BATCH_BODY_LIMIT', '2mb'),
     trustProxy: trustProxy(read),

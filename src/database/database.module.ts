@@ -1,6 +1,14 @@
 import { AsyncResource } from 'node:async_hooks';
 
-import { type DynamicModule, Global, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 
@@ -18,9 +26,18 @@ import { Transactions } from './transactions.js';
  * the outage; requests get 503/500 until the database is back.
  */
 @Injectable()
-class PoolErrorListener implements OnApplicationBootstrap {
+class PoolErrorListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Database');
+  /**
+   * Once the app is closing, a connection that ends is expected, not news: a job that took one while
+   * the pool was closing keeps it until the embedded PostgreSQL stops, and Ctrl-C printed a warning.
+   */
+  private closing = false;
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+  }
 
   onApplicationBootstrap(): void {
     type Pool = { on(e: string, f: (err: Error) => void): void };
@@ -30,7 +47,9 @@ class PoolErrorListener implements OnApplicationBootstrap {
     const listen = (pool: Pool | undefined, msg: string) =>
       pool?.on(
         'error',
-        AsyncResource.bind((err: Error) => this.logger.warn({ msg, err: err.message })),
+        AsyncResource.bind((err: Error) => {
+          if (!this.closing) this.logger.warn({ msg, err: err.message });
+        }),
       );
     listen(driver.master, 'database connection lost');
     for (const replica of driver.slaves ?? []) listen(replica, 'read replica connection lost');

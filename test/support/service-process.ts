@@ -33,7 +33,8 @@ export function spawnService(mainJs: string, cwd: string, env: Record<string, st
   const port = new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
+      // main.ts's first start-up line: `API      http://localhost:<port>/api`.
+      const match = /API\s+http:\/\/localhost:(\d+)\/api/.exec(output);
       if (match) resolve(Number(match[1]));
     };
     child.stdout!.on('data', onData);

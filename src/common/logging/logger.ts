@@ -4,12 +4,35 @@ import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { type DestinationStream, type Logger as Pino, pino } from 'pino';
+import pretty from 'pino-pretty';
 
-import type { LogLevel } from '../../config/app-config.js';
+import type { LogFormat, LogLevel } from '../../config/app-config.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createRootLogger(level: LogLevel, destination?: DestinationStream): Pino {
+/**
+ * What a person reads at a terminal (LOG_FORMAT=pretty, the default in development): one line per
+ * entry, `HH:MM:ss LEVEL [context] message`, extra fields on the same line. Written synchronously, so
+ * nothing is lost when the process exits right after a line (a failed start, the end of a shutdown).
+ */
+function prettyStream(): DestinationStream {
+  return pretty({
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,context',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+    singleLine: true,
+    // `err` is logged as a message string mostly: on the line, not as a block of its own.
+    errorLikeObjectKeys: [],
+    colorize: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  });
+}
+
+/**
+ * The root logger: JSON lines to `destination` (default stdout), or, with `format` pretty and no
+ * destination given, readable text.
+ */
+export function createRootLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = 'json'): Pino {
   return pino(
     {
       level,
@@ -27,9 +50,21 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
         censor: '[redacted]',
       },
     },
-    destination,
+    destination ?? (format === 'pretty' ? prettyStream() : undefined),
   );
 }
+
+/**
+ * Nest's own start-up chatter (one line per module and per route: 120 lines) is for debugging a
+ * start, not for every start: the service says where it listens in three lines of its own (main.ts).
+ */
+const START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
 
 /**
  * What a request's log lines carry (`req: {id, method, url}`). The child logger is only built when
@@ -143,7 +178,8 @@ export class PinoLoggerService implements LoggerService {
   }
 
   log(message: unknown, ...rest: unknown[]) {
-    this.write('info', message, rest);
+    const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
+    this.write(typeof context === 'string' && START_UP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]) {
     this.write('error', message, rest);

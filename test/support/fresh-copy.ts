@@ -1,0 +1,136 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/**
+ * A fresh copy of the service as a newcomer's clone would be after `npm ci && npm run build`: the
+ * built server (tsc --noCheck into `dist/`, what `nest build` emits), package.json and a node_modules
+ * whose packages (and `.bin`, with the project's Node 24) link to this repository's. Built in a
+ * directory of its own (never this repository's dist/, which other runs may be rebuilding).
+ */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface FreshCopy {
+  dir: string;
+  remove(): Promise<void>;
+}
+
+/** `mode` 0o755: reachable by the postgres system user when the tests run as root; 0o700: not. */
+export async function freshCopy(options: { parent?: string; mode?: number } = {}): Promise<FreshCopy> {
+  const dir = await mkdtemp(path.join(options.parent ?? tmpdir(), 'accounting-copy-'));
+  await chmod(dir, options.mode ?? 0o755);
+  await promisify(execFile)(
+    process.execPath,
+    [
+      path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      path.join(dir, 'dist'),
+      '--noCheck',
+    ],
+    { cwd: ROOT },
+  ).catch(() => undefined);
+  if (!existsSync(path.join(dir, 'dist', 'src', 'main.js'))) throw new Error(`build failed in ${dir}`);
+  await copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  const modules = path.join(dir, 'node_modules');
+  await mkdir(modules);
+  for (const entry of await readdir(path.join(ROOT, 'node_modules'))) {
+    if (entry === '.cache' || entry === '.package-lock.json') continue;
+    await symlink(path.join(ROOT, 'node_modules', entry), path.join(modules, entry));
+  }
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface StartedCopy {
+  child: ChildProcess;
+  output: () => string;
+  /** The port from the first start-up line (`API      http://localhost:<port>/api`); rejects on exit. */
+  port: Promise<number>;
+  /** npm's exit code, or the signal that ended it (npm ends itself with the signal its script got). */
+  exit: Promise<number | NodeJS.Signals | null>;
+  /** SIGINT to its whole process group, as Ctrl-C in a terminal sends it. */
+  interrupt(): void;
+}
+
+/**
+ * `npm run start:prod` (what `npm start` runs once it has built: `node dist/src/main.js`) in `dir`, in
+ * a process group of its own (a terminal's foreground job), with the test's environment minus what
+ * picks a database, a mode or secrets, plus `env`.
+ */
+export function startCopy(dir: string, env: Record<string, string | undefined>): StartedCopy {
+  const {
+    DATABASE_URL: _d,
+    DB_HOST: _h,
+    NODE_ENV: _n,
+    JWT_ACCESS_SECRET: _j,
+    WEBHOOK_SECRET_KEY: _w,
+    INTERNAL_API_KEY: _i,
+    LOG_LEVEL: _l,
+    LOG_FORMAT: _f,
+    DATA_DIR: _dd,
+    ...base
+  } = process.env;
+  let output = '';
+  const child = spawn('npm', ['run', '--silent', 'start:prod'], {
+    cwd: dir,
+    env: { ...base, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  // 'close', not 'exit': once every process holding its output (npm, and the service npm started,
+  // which may outlive npm by a moment) is gone and all of it has been read.
+  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? signal)),
+  );
+  const port = new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /API\s+http:\/\/localhost:(\d+)\/api/.exec(output);
+      if (match) resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exit.then((code) => reject(new Error(`exited (${code}) before listening:\n${output}`)));
+  });
+  port.catch(() => undefined);
+  return {
+    child,
+    exit,
+    port,
+    output: () => output,
+    interrupt: () => process.kill(-child.pid!, 'SIGINT'),
+  };
+}
+
+/** The PostgreSQL servers running on a data directory under `dir` (their command line names it). */
+export function postgresUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('/postgres')) && argv.some((a) => a.startsWith(dir))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The output's lines other than npm's own (warnings about this machine's npm configuration). */
+export const serviceLines = (output: string) =>
+  output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l && !l.startsWith('npm warn'));
+
+export const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+  ]);
