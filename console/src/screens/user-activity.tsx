@@ -2,7 +2,7 @@ import { Button, Group, Select, Stack, Text } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { exportUsageRecordsCsv, type LedgerEntryDto } from '../api/generated';
+import { exportUsageRecordsCsv, type LedgerEntryDto, type UsageRecordResponseDto } from '../api/generated';
 import {
   getUserUsageStatsOptions,
   listLedgerInfiniteOptions,
@@ -97,11 +97,47 @@ export function UserUsage({ userId }: { userId: string }) {
           { label: 'Service', render: (row) => row.service },
           { label: 'Operation', render: (row) => row.operation },
           { label: 'Model', render: (row) => row.modelId ?? '—' },
+          { label: 'Tokens', render: (row) => <TokenCounts record={row} /> },
           { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
           { label: 'Billing', render: (row) => row.billingStatus },
         ]}
       />
       <LoadMore {...records} empty={records.isSuccess && rows.length === 0} />
     </Stack>
+  );
+}
+
+const TOKEN_KINDS = [
+  ['inputTokens', 'in'],
+  ['outputTokens', 'out'],
+  ['cacheReadTokens', 'cache read'],
+  ['cacheWriteTokens', 'cache write'],
+  ['reasoningTokens', 'reasoning'],
+] as const;
+
+/**
+ * A record's tokens as metered, each kind given (`in 1,500 · out 500 · cache read 200`), else its
+ * total; a record charged in credits has none (—).
+ */
+export function tokenCounts(record: UsageRecordResponseDto): string[] {
+  const kinds = TOKEN_KINDS.filter(([field]) => record[field] != null).map(
+    ([field, label]) => `${label} ${credits(record[field])}`,
+  );
+  if (kinds.length > 0) return kinds;
+  return record.tokens == null ? [] : [`${credits(record.tokens)} total`];
+}
+
+function TokenCounts({ record }: { record: UsageRecordResponseDto }) {
+  const parts = tokenCounts(record);
+  if (parts.length === 0) return <>—</>;
+  return (
+    <Text span size="xs">
+      {parts.map((part, i) => (
+        <Text span inherit key={part} style={{ whiteSpace: 'nowrap' }}>
+          {i > 0 && ' · '}
+          {part}
+        </Text>
+      ))}
+    </Text>
   );
 }

@@ -5,6 +5,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -17,6 +18,7 @@ import {
 } from 'class-validator';
 
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
+import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -218,6 +220,19 @@ export class PricingRuleResponseDto {
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
+}
+
+export class ListPricesQueryDto {
+  @ApiPropertyOptional({
+    example: false,
+    default: false,
+    description:
+      'true: the rules that take effect later instead of those in effect now (every such rule, soonest first, then by model)',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  upcoming?: boolean;
 }
 
 export class PricingRuleListResponseDto {
