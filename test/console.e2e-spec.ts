@@ -170,10 +170,12 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const usage = page.getByRole('table', { name: 'Usage records' });
     await usage.getByRole('row').nth(1).waitFor();
     // Token counts, each kind metered; a record charged in credits shows none.
-    expect(await usage.getByRole('row').filter({ hasText: 'cached reply' }).textContent()).toContain(
-      'in 1,500 · out 500 · cache read 200',
-    );
-    expect(await usage.getByRole('row').filter({ hasText: 'reply, "quoted"' }).textContent()).toContain('—');
+    const tokensColumn = (await usage.getByRole('columnheader').allTextContents()).indexOf('Tokens');
+    const tokensOf = (text: string) =>
+      usage.getByRole('row').filter({ hasText: text }).getByRole('cell').nth(tokensColumn).textContent();
+    expect(await tokensOf('cached reply')).toBe('in 1,500 · out 500 · cache read 200');
+    expect(await tokensOf('chat-streaming')).toBe('50,000 total'); // the streamed session's overrun
+    expect(await tokensOf('reply, "quoted"')).toBe('—');
     await shot(page, 'usage');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -328,6 +330,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByRole('option', { name: '*', exact: true }).click(); // picked by default: unpicks it
     await page.getByRole('option', { name: 'webhook.test' }).click();
     await create.getByLabel('URL').click(); // closes the list
+    await shot(page, 'webhook-create-dialog');
     await create.getByRole('button', { name: 'Create webhook' }).click();
     await create.waitFor({ state: 'detached' });
     expect(await page.getByLabel('Signing secret', { exact: true }).textContent()).toMatch(/^whsec_/);
@@ -390,7 +393,10 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       await page.getByRole('table', { name: 'Plans' }).getByRole('columnheader').allTextContents()
     ).indexOf('State');
     expect(await planRow.getByRole('cell').nth(stateColumn).textContent()).toBe('active');
+    await shot(page, 'plans-active');
     await planRow.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('dialog').getByText('get no further grants').waitFor();
+    await shot(page, 'plan-deactivate-dialog');
     await page.getByRole('dialog').getByRole('button', { name: 'Deactivate plan' }).click();
     await expect.poll(() => planRow.getByRole('cell').nth(stateColumn).textContent()).toBe('inactive');
     expect(await planRow.getByRole('button', { name: 'Activate' }).count()).toBe(1);
@@ -545,6 +551,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const subscribe = page.getByRole('dialog');
     await subscribe.getByLabel(/^Plan/).click();
     await page.getByRole('option', { name: /Console plan/ }).click();
+    await shot(page, 'plan-subscribe-dialog');
     await subscribe.getByRole('button', { name: 'Subscribe' }).click();
     await subscribe.waitFor({ state: 'detached' });
     await panel.getByText(`Plan ${planId}, period`).waitFor();

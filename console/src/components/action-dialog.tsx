@@ -16,6 +16,8 @@ export function ActionDialog(props: {
   pending: boolean;
   error: unknown;
   color?: string;
+  /** Mantine's modal size (default `md`). */
+  size?: string;
   children?: ReactNode;
 }) {
   // A second click before the first request is even pending sends nothing (the key would make it
@@ -25,7 +27,7 @@ export function ActionDialog(props: {
     inFlight.current = props.pending;
   }, [props.pending, props.error]);
   return (
-    <Modal opened={props.dialog.opened} onClose={props.dialog.close} title={props.title} centered>
+    <Modal opened={props.dialog.opened} onClose={props.dialog.close} title={props.title} size={props.size} centered>
       <form
         onSubmit={(event) => {
           event.preventDefault();

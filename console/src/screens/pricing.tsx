@@ -25,10 +25,11 @@ type Rule = PricingRuleResponseDto;
  */
 function Price({ own, inherited, from }: { own: string | null; inherited: string; from: string }) {
   if (own !== null) return <>{own}</>;
+  // Two deliberate lines (the price, then where it comes from), never a wrap inside "(= input)".
   return (
     <Text span inherit c="dimmed" title={`Not set: the ${from} price`}>
-      {inherited}{' '}
-      <Text span size="xs">
+      {inherited} <br />
+      <Text span size="xs" style={{ whiteSpace: 'nowrap' }}>
         (= {from})
       </Text>
     </Text>
@@ -98,7 +99,7 @@ export function PricingScreen() {
   const modelColumn: Column<Rule> = {
     label: 'Model',
     render: (row) => (
-      <Anchor component="button" onClick={() => setModel(row.modelId)}>
+      <Anchor component="button" ta="left" onClick={() => setModel(row.modelId)}>
         {row.modelId}
       </Anchor>
     ),
@@ -257,6 +258,7 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
       <ActionDialog
         title="New price rule"
         dialog={dialog}
+        size="lg"
         submitLabel="Create rule"
         pending={create.isPending}
         error={create.error}

@@ -120,9 +120,10 @@ const TOKEN_KINDS = [
  * total; a record charged in credits has none (—).
  */
 export function tokenCounts(record: UsageRecordResponseDto): string[] {
-  const kinds = TOKEN_KINDS.filter(([field]) => record[field] != null).map(
-    ([field, label]) => `${label} ${credits(record[field])}`,
-  );
+  // Input and output as given; cache and reasoning only when there were some (0 is "none of that kind").
+  const kinds = TOKEN_KINDS.filter(
+    ([field]) => record[field] != null && (record[field] !== 0 || field === 'inputTokens' || field === 'outputTokens'),
+  ).map(([field, label]) => `${label} ${credits(record[field])}`);
   if (kinds.length > 0) return kinds;
   return record.tokens == null ? [] : [`${credits(record.tokens)} total`];
 }
