@@ -35,6 +35,7 @@ import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
 import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
+import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -75,4 +76,5 @@ export const MIGRATIONS = [
   CreditLedgerCreatedBrin1732000022200,
   OneAccountByEqualityAndSpendWindow1732000023200,
   SessionEstimateKinds1732000023300,
+  ProviderUsage1732000029000,
 ];

@@ -44,11 +44,15 @@ function countOf(request: SettlementTokens, field: (typeof COUNTS)[number]): num
   return NEW_KINDS.includes(field) && request.inputTokens !== null ? 0 : null;
 }
 
-/** A retry is the same settlement request: same route, same token counts, same outcome. */
+/**
+ * A retry is the same settlement request: same route, same token counts (given the same way: the
+ * same providerUsage format, or none), same termination, same outcome.
+ */
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
   if (COUNTS.some((field) => countOf(a, field) !== countOf(b, field))) return false;
+  if ((a.format ?? null) !== (b.format ?? null) || (a.termination ?? null) !== (b.termination ?? null)) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }
 

@@ -23,6 +23,7 @@ import {
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import {
@@ -36,7 +37,9 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
 
 const RETRY_NOTE =
   'Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; ' +
-  'a different amount, or another route, on a settled session → 409.';
+  'a different amount (or termination, or counts given another way), or another route, on a settled session → 409. ' +
+  'Instead of the counts, `providerUsage` gives the provider’s own usage object, mapped to the token kinds by the ' +
+  'service; `termination` says how the stream ended. Both are kept on the session’s usage record.';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 
@@ -174,6 +177,13 @@ export class StreamingSessionsController {
         sessionId: `chat-kinds-${Object.keys(tokens).join('-')}`,
         ...tokens,
       })),
+      // The provider's usage object read from the finished stream, mapped to the kinds by the service.
+      ...providerUsageExamples((_modelId, providerUsage, name) => ({
+        userId: 'alice',
+        sessionId: `chat-${name}`,
+        providerUsage,
+        termination: 'completed',
+      })),
       failedStream: {
         summary: 'The stream failed (still charged for its tokens)',
         value: { sessionId: 'chat-9d1f3b5a-7c2e-4a6d-8b0f-2e4c6a8d0b13', actualTokens: 400, success: false },
@@ -212,6 +222,21 @@ export class StreamingSessionsController {
         sessionId: `chat-cut-off-${Object.keys(tokens).join('-')}`,
         ...tokens,
       })),
+      // Stopped by the consumer after the provider had reported its usage so far.
+      ...providerUsageExamples((_modelId, providerUsage, name) => ({
+        userId: 'alice',
+        sessionId: `chat-cut-off-${name}`,
+        providerUsage,
+        termination: 'client_abort',
+      })),
+      upstreamError: {
+        summary: 'The provider failed before any usage was reported (no counts: recorded as estimated)',
+        value: {
+          userId: 'alice',
+          sessionId: 'chat-3e5a7c9b-1d2f-4a6c-8e0b-5d7f9b1c3e46',
+          termination: 'upstream_error',
+        },
+      },
     },
   })
   @ApiOkResponse({ type: AbortResponseDto })

@@ -14,6 +14,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
+import { meteredCounts, type ProviderUsage, type Termination, type UsageSource } from '../pricing/provider-usage.js';
 import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
@@ -42,12 +43,34 @@ function settlementTokens(counts: TokenCounts): Required<SettlementTokens> {
   return { tokens: counts.total, ...splitFields(counts.split) };
 }
 
+/** Where a settlement's counts came from, as its usage record keeps it. */
+interface SettlementSource {
+  usageSource: UsageSource;
+  termination: Termination | null;
+  providerUsage: ProviderUsage | null;
+}
+
+/** The source of a finalize's or an abort's counts: the provider's usage, the caller's counts, or none (an abort). */
+function sourceOf(
+  dto: { providerUsage?: ProviderUsage; termination?: Termination },
+  counted: boolean,
+): SettlementSource {
+  const usageSource = dto.providerUsage !== undefined ? 'provider' : counted ? 'reported' : 'estimated';
+  return { usageSource, termination: dto.termination ?? null, providerUsage: dto.providerUsage ?? null };
+}
+
+/** What a settlement request keeps of its source, for telling a retry from another request. */
+function requestSource(dto: { providerUsage?: ProviderUsage; termination?: Termination }) {
+  return { format: dto.providerUsage?.format ?? null, termination: dto.termination ?? null };
+}
+
 /** A settlement's values known before its statement. */
 interface SettlementPlan {
   status: SettledStatus;
   request: SettlementRequest;
   /** The tokens billed: the reported ones, or the estimate for an expiry. */
   tokens: Required<SettlementTokens>;
+  source: SettlementSource;
   createdBy: string;
   /** Metadata known beforehand (the statement adds the amounts and the duration). */
   metadata: Record<string, unknown>;
@@ -127,27 +150,36 @@ export class StreamingSessionsService {
   }
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
-    const tokens = tokenCounts(dto.actualTokens, dto, 'actualTokens');
+    const tokens = meteredCounts(dto.actualTokens, dto, 'actualTokens');
     const success = dto.success ?? true;
-    const request: SettlementRequest = { kind: 'finalize', success, ...settlementTokens(tokens) };
+    const source = sourceOf(dto, true);
+    const request: SettlementRequest = {
+      kind: 'finalize',
+      success,
+      ...settlementTokens(tokens),
+      ...requestSource(dto),
+    };
     const settled = await this.settleByCaller(
       await this.metering.billed(caller, dto),
       dto.sessionId,
-      request,
-      tokens,
+      { request, tokens, source },
       success ? 'completed' : 'failed',
     );
     return finalizeAnswer(settled);
   }
 
   async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
-    const tokens = tokenCounts(dto.tokensGenerated ?? (hasKinds(dto) ? undefined : 0), dto, 'tokensGenerated');
-    const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens) };
+    // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
+    // tokens, recorded as `estimated`: nobody reported what was used.
+    const counted = dto.tokensGenerated !== undefined || hasKinds(dto) || dto.providerUsage !== undefined;
+    const tokens = counted ? meteredCounts(dto.tokensGenerated, dto, 'tokensGenerated') : tokenCounts(0, {}, '');
+    const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens), ...requestSource(dto) };
+    const source = sourceOf(dto, counted);
     const billed = await this.metering.billed(caller, dto);
     // A service principal aborting another user's session (a stuck one) is an operator's change:
     // audited, so settled and recorded in one transaction.
     const audited = billed.userId !== caller.userId && isAuditedActor(caller);
-    const abort = () => this.settleByCaller(billed, dto.sessionId, request, tokens, 'aborted', audited);
+    const abort = () => this.settleByCaller(billed, dto.sessionId, { request, tokens, source }, 'aborted', audited);
     return abortAnswer(audited ? await this.tx.run(abort) : await abort());
   }
 
@@ -161,8 +193,7 @@ export class StreamingSessionsService {
   private async settleByCaller(
     billed: BilledParty,
     sessionId: string,
-    request: SettlementRequest,
-    tokens: TokenCounts,
+    { request, tokens, source }: { request: SettlementRequest; tokens: TokenCounts; source: SettlementSource },
     status: SettledStatus,
     audited = false,
   ): Promise<SettledSession> {
@@ -172,6 +203,7 @@ export class StreamingSessionsService {
       status,
       request,
       tokens: counts,
+      source,
       createdBy: billed.createdBy,
       metadata: {
         sessionId,
@@ -179,7 +211,7 @@ export class StreamingSessionsService {
         ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
       },
     };
-    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v1', session, plan);
+    const row = await this.settle(this.tx.statementManager, 'streaming_session_settle_v2', session, plan);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
     if (row.settle && settled) {
@@ -207,7 +239,7 @@ export class StreamingSessionsService {
     const settledAt = new Date();
     const row = await this.settle(
       m,
-      'streaming_session_expire_v1',
+      'streaming_session_expire_v2',
       this.settlements.lockDueToExpire(due.session_id, due.user_id),
       {
         status: 'expired',
@@ -221,6 +253,7 @@ export class StreamingSessionsService {
           cacheWriteTokens: due.estimated_cache_write_tokens,
           reasoningTokens: due.estimated_reasoning_tokens,
         },
+        source: { usageSource: 'estimated', termination: null, providerUsage: null },
         createdBy: 'system',
         metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },
       },
@@ -250,6 +283,7 @@ export class StreamingSessionsService {
         id: usageRecordId,
         service: SERVICE_BY_STATUS[plan.status],
         ...plan.tokens,
+        ...plan.source,
         metadata: plan.metadata,
       },
       this.settlements.recordValues(settledAt),

@@ -1,4 +1,5 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import { mapProviderUsage } from '../pricing/provider-usage.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
 import { metadataProblem } from './dto/record-usage.dto.js';
 
@@ -19,6 +20,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   cacheWriteTokens: count(MAX_TOKENS),
   reasoningTokens: count(MAX_TOKENS),
   metadata: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && metadataProblem(v) === null,
+  providerUsage: (v) => !('problem' in mapProviderUsage(v)),
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;
 

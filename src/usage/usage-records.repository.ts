@@ -10,6 +10,7 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
+import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
@@ -37,6 +38,9 @@ export interface UsageRecordRow {
   billingStatus: BillingStatus;
   /** The review of a shortfall: null (none), open, or resolved. */
   reviewStatus: ReviewStatus | null;
+  usageSource: UsageSource;
+  termination: Termination | null;
+  providerUsage: ProviderUsage | null;
 }
 
 export interface CreateUsageRecordInput {
@@ -58,11 +62,18 @@ export interface CreateUsageRecordInput {
   /** What could not be collected: the record goes to the review queue. */
   shortfall?: number;
   id?: string;
+  /** Default `reported`. */
+  usageSource?: UsageSource;
+  termination?: Termination | null;
+  /** The providerUsage as sent (usageSource `provider`). */
+  providerUsage?: ProviderUsage | null;
 }
 
 /** A record's token counts: the total and each kind (null: not given). */
 type TokenColumn =
   'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
+/** Where a record's counts came from and how its stream ended. */
+type SourceColumn = 'usageSource' | 'termination' | 'providerUsage';
 
 /** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
 export interface RecordInStatement {
@@ -116,16 +127,19 @@ export interface RecordSqlRow {
   provider_cost: string | null;
   billing_status: BillingStatus;
   review_status: ReviewStatus | null;
+  usage_source: UsageSource;
+  termination: Termination | null;
+  provider_usage: ProviderUsage | null;
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
-  provider_cost::text AS provider_cost, billing_status, review_status`;
+  provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The 21 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   return [
     input.id ?? randomUUID(),
@@ -146,6 +160,9 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.cacheReadTokens ?? null,
     input.cacheWriteTokens ?? null,
     input.reasoningTokens ?? null,
+    input.usageSource ?? 'reported',
+    input.termination ?? null,
+    input.providerUsage ? JSON.stringify(input.providerUsage) : null,
   ];
 }
 
@@ -169,6 +186,9 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     providerCost: r.provider_cost,
     billingStatus: r.billing_status,
     reviewStatus: r.review_status,
+    usageSource: r.usage_source,
+    termination: r.termination,
+    providerUsage: r.provider_usage,
   };
 }
 
@@ -192,14 +212,18 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
     reviewStatus: row.reviewStatus,
+    usageSource: row.usageSource,
+    termination: row.termination,
+    providerUsage: row.providerUsage,
   };
 }
 
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
                         metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
-                        cache_read_tokens, cache_write_tokens, reasoning_tokens`;
+                        cache_read_tokens, cache_write_tokens, reasoning_tokens, usage_source, termination, provider_usage`;
 const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int`;
+                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int,
+                       $19::varchar, $20::varchar, $21::jsonb`;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -213,10 +237,11 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                                       reasoning_tokens, metadata, pricing_rule_id, provider_cost,
-                                      billing_status, shortfall, review_status)
+                                      billing_status, shortfall, review_status, usage_source, provider_usage)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
-                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
@@ -241,7 +266,7 @@ export class UsageRecordsRepository {
    */
   insertAfterDebit(input: CreateUsageRecordInput): InsertAfterTake {
     return {
-      name: 'usage_record_with_debit_v5',
+      name: 'usage_record_with_debit_v6',
       insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
       returning: RECORD_COLUMNS,
       params: recordParams(input),
@@ -254,16 +279,17 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenColumn>> & { metadata: object },
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenColumn | SourceColumn>> & { metadata: object },
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;
     return {
       sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
-                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 9)}, ${sql.pricingRuleId},
+                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 12)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int,
+                   $10::varchar, $11::varchar, $12::jsonb
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -276,6 +302,9 @@ export class UsageRecordsRepository {
         known.cacheReadTokens,
         known.cacheWriteTokens,
         known.reasoningTokens,
+        known.usageSource,
+        known.termination,
+        known.providerUsage ? JSON.stringify(known.providerUsage) : null,
         ...sql.metadata.params,
       ],
     };
@@ -309,6 +338,9 @@ export class UsageRecordsRepository {
       metadata: input.metadata ?? undefined,
       pricing_rule_id: input.pricingRuleId ?? undefined,
       provider_cost: input.providerCost ?? undefined,
+      // Omitted for the common `reported` (the INSERT defaults it), like the nulls above.
+      usage_source: input.usageSource === 'reported' ? undefined : input.usageSource,
+      provider_usage: input.providerUsage ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),

@@ -22,6 +22,7 @@ import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/err
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { BatchBodyInterceptor } from './batch-body.interceptor.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
@@ -66,7 +67,9 @@ export class UsageController {
       'may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). ' +
       'Without `credits`, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, ' +
       '`cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the credits are calculated exactly ' +
-      'from the price in effect, each kind at its price. The record and its debit commit together; when the balance is ' +
+      'from the price in effect, each kind at its price. Instead of the counts, `providerUsage` gives the provider’s own ' +
+      'usage object (`openai.chat`, `openai.responses`, `anthropic`, `gemini`), which the service maps to the kinds ' +
+      '(usageSource `provider`; the object is kept with the record). The record and its debit commit together; when the balance is ' +
       'short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before ' +
       '(here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and ' +
       '`Idempotent-Replayed: true`.',
@@ -106,6 +109,14 @@ export class UsageController {
         operation: 'completion',
         modelId,
         ...tokens,
+      })),
+      // The provider's own usage object, one per format, mapped to the kinds by the service.
+      ...providerUsageExamples((modelId, providerUsage) => ({
+        userId: 'alice',
+        service: 'chat',
+        operation: 'completion',
+        modelId,
+        providerUsage,
       })),
       withEventId: {
         summary: 'With an eventId: sent again, it answers the first record and records nothing',
@@ -188,6 +199,19 @@ export class UsageController {
           events: Object.values(
             kindExamples((modelId, tokens) => ({ service: 'chat', operation: 'completion', modelId, ...tokens })),
           ).map(({ value }, i) => ({ eventId: `evt-2026-11-21-00010${i}`, ...value })),
+        },
+      },
+      providerUsage: {
+        summary: 'Calls billed from each provider’s own usage object (OpenAI Chat and Responses, Anthropic, Gemini)',
+        value: {
+          events: Object.values(
+            providerUsageExamples((modelId, providerUsage) => ({
+              service: 'chat',
+              operation: 'completion',
+              modelId,
+              providerUsage,
+            })),
+          ).map(({ value }, i) => ({ eventId: `evt-2026-11-21-00020${i}`, ...value })),
         },
       },
       forAnotherUser: {

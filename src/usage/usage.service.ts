@@ -11,7 +11,8 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { hasKinds, MODEL_KINDS, splitFields, tokenCounts } from '../pricing/token-counts.js';
+import { meteredCounts } from '../pricing/provider-usage.js';
+import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -53,9 +54,13 @@ export class UsageService {
    * record to insert, with its id chosen first so the debit's ledger entries can point at it.
    */
   async prepare(userId: string, dto: RecordUsageDto): Promise<CreateUsageRecordInput & { id: string }> {
-    // The one token-split rule (tokenCounts); a record with credits may give no tokens at all.
-    const given = dto.tokens !== undefined || hasKinds(dto);
-    const counts = given ? tokenCounts(dto.tokens, dto, 'tokens') : null;
+    // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
+    // record with credits may give no tokens at all.
+    const fromProvider = dto.providerUsage !== undefined;
+    if (fromProvider && dto.credits !== undefined)
+      throw new DomainError('VALIDATION', 'Give either credits or providerUsage, not both');
+    const given = dto.tokens !== undefined || hasKinds(dto) || fromProvider;
+    const counts = given ? meteredCounts(dto.tokens, dto, 'tokens') : null;
     const tokens = counts?.total ?? null;
     // Cache and reasoning counts mean something only at a model's prices.
     if (!dto.modelId && MODEL_KINDS.some((field) => dto[field] !== undefined)) {
@@ -69,7 +74,7 @@ export class UsageService {
       if (!dto.modelId || counts === null) {
         throw new DomainError(
           'VALIDATION',
-          'Without credits, modelId and tokens (or inputTokens and outputTokens) are required',
+          'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage) are required',
         );
       }
       const quote = await this.pricing.quote(dto.modelId, counts.kinds);
@@ -89,6 +94,8 @@ export class UsageService {
       metadata: dto.metadata,
       pricingRuleId,
       providerCost,
+      usageSource: fromProvider ? ('provider' as const) : ('reported' as const),
+      providerUsage: dto.providerUsage ?? null,
     };
     checkRecordInput(input);
     return input;

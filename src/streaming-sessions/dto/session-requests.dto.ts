@@ -16,11 +16,16 @@ import { BilledPartyDto } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
+import type { ProviderUsage, Termination } from '../../pricing/provider-usage.js';
 import { hasKinds, type TokenKindFields } from '../../pricing/token-counts.js';
 
 const SESSION_ID_PATTERN = /^\S+$/;
 const noSplit = (o: TokenKindFields) => !hasKinds(o);
+/** Neither the counts per kind nor a providerUsage: the single count is required. */
+const noSplitNorProvider = (o: TokenKindFields & { providerUsage?: unknown }) =>
+  !hasKinds(o) && o.providerUsage === undefined;
 
 const SPLIT_NOTE =
   'Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, ' +
@@ -112,9 +117,9 @@ export class FinalizeSessionDto extends TokenSplitDto {
     example: 1850,
     minimum: 0,
     maximum: MAX_TOKENS,
-    description: `Tokens really used, priced at the rule in effect when the session started. Required unless the split is given. ${SPLIT_NOTE}`,
+    description: `Tokens really used, priced at the rule in effect when the session started. Required unless the split or providerUsage is given. ${SPLIT_NOTE}`,
   })
-  @ValidateIf(noSplit)
+  @ValidateIf(noSplitNorProvider)
   @IsInt()
   @Min(0)
   @Max(MAX_TOKENS)
@@ -128,6 +133,12 @@ export class FinalizeSessionDto extends TokenSplitDto {
   @IsOptional()
   @IsBoolean()
   success?: boolean;
+
+  @ProviderUsageField('actualTokens or the counts per kind')
+  providerUsage?: ProviderUsage;
+
+  @TerminationField()
+  termination?: Termination;
 }
 
 @FlatBody()
@@ -150,4 +161,10 @@ export class AbortSessionDto extends TokenSplitDto {
   @Min(0)
   @Max(MAX_TOKENS)
   tokensGenerated?: number;
+
+  @ProviderUsageField('tokensGenerated or the counts per kind (the usage the provider reported before the cut-off)')
+  providerUsage?: ProviderUsage;
+
+  @TerminationField()
+  termination?: Termination;
 }

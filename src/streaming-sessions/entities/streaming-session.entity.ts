@@ -25,9 +25,19 @@ export interface SettlementTokens {
   reasoningTokens?: number | null;
 }
 
+/**
+ * How the counts were given and how the stream ended (settlements before provider usage lack them:
+ * token counts, no termination).
+ */
+export interface SettlementSource {
+  /** The providerUsage's format, when the counts were given that way. */
+  format?: string | null;
+  termination?: string | null;
+}
+
 export type SettlementRequest =
-  | ({ kind: 'finalize'; success: boolean } & SettlementTokens)
-  | ({ kind: 'abort' } & SettlementTokens)
+  | ({ kind: 'finalize'; success: boolean } & SettlementTokens & SettlementSource)
+  | ({ kind: 'abort' } & SettlementTokens & SettlementSource)
   | { kind: 'expire' };
 
 /** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath, IntersectionType, OmitType } from '@nestjs/swagger';
 import {
   IsIn,
   IsInt,
@@ -21,7 +21,15 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
+import {
+  type ProviderUsage,
+  type Termination,
+  TERMINATIONS,
+  USAGE_SOURCES,
+  type UsageSource,
+} from '../../pricing/provider-usage.js';
 import { REVIEW_STATUSES } from './review.dto.js';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -133,6 +141,9 @@ export class RecordUsageDto extends BilledPartyDto {
   @TokenCount(0, `${KIND_DOCS.reasoning}; needs modelId`)
   reasoningTokens?: number;
 
+  @ProviderUsageField('credits, tokens or the counts per kind; needs modelId')
+  providerUsage?: ProviderUsage;
+
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
@@ -205,6 +216,32 @@ export class UsageRecordResponseDto {
 
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })
   metadata: Record<string, unknown> | null;
+
+  @ApiProperty({
+    enum: USAGE_SOURCES,
+    example: 'reported',
+    description:
+      'Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts ' +
+      'or credits given), `estimated` (a streaming session expired, or aborted without counts)',
+  })
+  usageSource: UsageSource;
+
+  @ApiProperty({
+    enum: [...TERMINATIONS, null],
+    nullable: true,
+    example: null,
+    description:
+      'How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)',
+  })
+  termination: Termination | null;
+
+  // OpenAPI 3.0 has no nullable $ref (see UserOverviewDto.subscription): null is its own branch.
+  @ApiProperty({
+    anyOf: [{ $ref: getSchemaPath(ProviderUsageDto) }, { type: 'object', nullable: true, enum: [null] }],
+    example: null,
+    description: 'The providerUsage as sent (null when the counts were not given that way)',
+  })
+  providerUsage: ProviderUsage | null;
 
   @ApiProperty({
     type: String,

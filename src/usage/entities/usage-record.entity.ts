@@ -25,6 +25,12 @@ import { UserAccount } from '../../users/entities/user-account.entity.js';
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
 @Check('usage_records_review_status_check', `review_status IN ('open', 'resolved')`)
 @Check('usage_records_resolution_check', `resolution IN ('write_off', 'collect')`)
+@Check('usage_records_usage_source_check', `usage_source IN ('provider', 'reported', 'estimated')`)
+@Check(
+  'usage_records_termination_check',
+  `termination IN ('completed', 'max_tokens', 'client_abort', 'upstream_error')`,
+)
+@Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
 export class UsageRecord {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'usage_records_pkey' })
   id: string;
@@ -99,4 +105,15 @@ export class UsageRecord {
 
   @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
   reasoningTokens: number | null;
+
+  // Provider usage (migration 1732000029000): where the counts came from, how a stream ended, and the
+  // provider's usage object as sent (records before it: reported, or estimated for an expiry).
+  @Column({ name: 'usage_source', type: 'varchar', length: 10, default: 'reported' })
+  usageSource: 'provider' | 'reported' | 'estimated';
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
+
+  @Column({ name: 'provider_usage', type: 'jsonb', nullable: true })
+  providerUsage: { format: string; usage: Record<string, unknown> } | null;
 }

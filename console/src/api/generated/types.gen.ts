@@ -743,6 +743,19 @@ export type KeyLimitExceededResponseDto = {
     requiredCredits: number;
 };
 
+export type ProviderUsageDto = {
+    /**
+     * Whose usage object `usage` is
+     */
+    format: 'openai.chat' | 'openai.responses' | 'anthropic' | 'gemini';
+    /**
+     * The provider’s usage object as its API returned it (OpenAI `usage`, Anthropic `usage`, Gemini `usageMetadata`)
+     */
+    usage: {
+        [key: string]: unknown;
+    };
+};
+
 export type RecordUsageDto = {
     /**
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
@@ -787,6 +800,10 @@ export type RecordUsageDto = {
      */
     reasoningTokens?: number;
     /**
+     * Instead of the token counts: the provider’s own usage object, mapped to the token kinds by the service (docs/provider-usage.md). `openai.chat`: cached_tokens are part of prompt_tokens and reasoning_tokens part of completion_tokens; `openai.responses`: the same under input/output names; `anthropic`: input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens apart; `gemini`: cachedContentTokenCount part of promptTokenCount, toolUsePromptTokenCount added to the input, thoughtsTokenCount as reasoning. A count the format names but the object lacks counts 0; other fields are ignored; a negative or fractional count, or a part larger than its total → 400. At most 4096 bytes as JSON. Not beside credits, tokens or the counts per kind; needs modelId.
+     */
+    providerUsage?: ProviderUsageDto;
+    /**
      * Free-form JSON object, at most 16 KB
      */
     metadata?: {
@@ -818,6 +835,18 @@ export type UsageRecordResponseDto = {
     metadata: {
         [key: string]: unknown;
     } | null;
+    /**
+     * Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts or credits given), `estimated` (a streaming session expired, or aborted without counts)
+     */
+    usageSource: 'provider' | 'reported' | 'estimated';
+    /**
+     * How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)
+     */
+    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
+    /**
+     * The providerUsage as sent (null when the counts were not given that way)
+     */
+    providerUsage: ProviderUsageDto | null;
     /**
      * The pricing rule that priced the record (null when credits were given or the default price applied)
      */
@@ -868,6 +897,10 @@ export type BatchEventDto = {
      * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens; needs modelId
      */
     reasoningTokens?: number;
+    /**
+     * Instead of the token counts: the provider’s own usage object, mapped to the token kinds by the service (docs/provider-usage.md). `openai.chat`: cached_tokens are part of prompt_tokens and reasoning_tokens part of completion_tokens; `openai.responses`: the same under input/output names; `anthropic`: input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens apart; `gemini`: cachedContentTokenCount part of promptTokenCount, toolUsePromptTokenCount added to the input, thoughtsTokenCount as reasoning. A count the format names but the object lacks counts 0; other fields are ignored; a negative or fractional count, or a part larger than its total → 400. At most 4096 bytes as JSON. Not beside credits, tokens or the counts per kind; needs modelId.
+     */
+    providerUsage?: ProviderUsageDto;
     /**
      * Free-form JSON object, at most 16 KB
      */
@@ -1180,13 +1213,21 @@ export type FinalizeSessionDto = {
     reasoningTokens?: number;
     sessionId: string;
     /**
-     * Tokens really used, priced at the rule in effect when the session started. Required unless the split is given. Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
+     * Tokens really used, priced at the rule in effect when the session started. Required unless the split or providerUsage is given. Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
      */
     actualTokens?: number;
     /**
      * false: the stream failed; still charged for its tokens, recorded as `chat-streaming-failed`
      */
     success?: boolean;
+    /**
+     * Instead of the token counts: the provider’s own usage object, mapped to the token kinds by the service (docs/provider-usage.md). `openai.chat`: cached_tokens are part of prompt_tokens and reasoning_tokens part of completion_tokens; `openai.responses`: the same under input/output names; `anthropic`: input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens apart; `gemini`: cachedContentTokenCount part of promptTokenCount, toolUsePromptTokenCount added to the input, thoughtsTokenCount as reasoning. A count the format names but the object lacks counts 0; other fields are ignored; a negative or fractional count, or a part larger than its total → 400. At most 4096 bytes as JSON. Not beside actualTokens or the counts per kind.
+     */
+    providerUsage?: ProviderUsageDto;
+    /**
+     * How the stream ended, kept on the session’s usage record: `completed`, `max_tokens` (cut at the output limit), `client_abort` (the consumer stopped it) or `upstream_error` (the provider failed). Default: none (null).
+     */
+    termination?: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error';
 };
 
 export type FinalizeResponseDto = {
@@ -1274,6 +1315,14 @@ export type AbortSessionDto = {
      * Tokens generated before the stream was cut off (charged). Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`; a missing one counts 0); then `credits = ceil(Σ tokens of each kind × its price / 1000)`.
      */
     tokensGenerated?: number;
+    /**
+     * Instead of the token counts: the provider’s own usage object, mapped to the token kinds by the service (docs/provider-usage.md). `openai.chat`: cached_tokens are part of prompt_tokens and reasoning_tokens part of completion_tokens; `openai.responses`: the same under input/output names; `anthropic`: input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens apart; `gemini`: cachedContentTokenCount part of promptTokenCount, toolUsePromptTokenCount added to the input, thoughtsTokenCount as reasoning. A count the format names but the object lacks counts 0; other fields are ignored; a negative or fractional count, or a part larger than its total → 400. At most 4096 bytes as JSON. Not beside tokensGenerated or the counts per kind (the usage the provider reported before the cut-off).
+     */
+    providerUsage?: ProviderUsageDto;
+    /**
+     * How the stream ended, kept on the session’s usage record: `completed`, `max_tokens` (cut at the output limit), `client_abort` (the consumer stopped it) or `upstream_error` (the provider failed). Default: none (null).
+     */
+    termination?: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error';
 };
 
 export type AbortResponseDto = {

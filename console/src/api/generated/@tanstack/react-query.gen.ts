@@ -627,7 +627,7 @@ export const setAlertThresholdsMutation = (options?: Partial<Options<SetAlertThr
 /**
  * Record usage and debit its credits (one transaction)
  *
- * A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). Without `credits`, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the credits are calculated exactly from the price in effect, each kind at its price. The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before (here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`.
+ * A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). Without `credits`, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the credits are calculated exactly from the price in effect, each kind at its price. Instead of the counts, `providerUsage` gives the provider’s own usage object (`openai.chat`, `openai.responses`, `anthropic`, `gemini`), which the service maps to the kinds (usageSource `provider`; the object is kept with the record). The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before (here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`.
  */
 export const recordUsageMutation = (options?: Partial<Options<RecordUsageData>>): UseMutationOptions<RecordUsageResponse, RecordUsageError, Options<RecordUsageData>> => {
     const mutationOptions: UseMutationOptions<RecordUsageResponse, RecordUsageError, Options<RecordUsageData>> = {
@@ -913,7 +913,7 @@ export const initializeSessionMutation = (options?: Partial<Options<InitializeSe
 /**
  * Settle a session at its real token count
  *
- * Charges the real tokens at the price in effect when the session started. Unused held credits go back to the allocations they were held from (same expiry); an overrun is taken from the balance, and what the balance cannot pay is reported as shortfall (usage record billingStatus needs_review). Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; a different amount, or another route, on a settled session → 409.
+ * Charges the real tokens at the price in effect when the session started. Unused held credits go back to the allocations they were held from (same expiry); an overrun is taken from the balance, and what the balance cannot pay is reported as shortfall (usage record billingStatus needs_review). Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; a different amount (or termination, or counts given another way), or another route, on a settled session → 409. Instead of the counts, `providerUsage` gives the provider’s own usage object, mapped to the token kinds by the service; `termination` says how the stream ended. Both are kept on the session’s usage record.
  */
 export const finalizeSessionMutation = (options?: Partial<Options<FinalizeSessionData>>): UseMutationOptions<FinalizeSessionResponse, FinalizeSessionError, Options<FinalizeSessionData>> => {
     const mutationOptions: UseMutationOptions<FinalizeSessionResponse, FinalizeSessionError, Options<FinalizeSessionData>> = {
@@ -932,7 +932,7 @@ export const finalizeSessionMutation = (options?: Partial<Options<FinalizeSessio
 /**
  * Settle a session cut off early, charging the tokens generated so far
  *
- * tokensGenerated defaults to 0. The rest of the hold goes back to its allocations. Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; a different amount, or another route, on a settled session → 409.
+ * tokensGenerated defaults to 0. The rest of the hold goes back to its allocations. Safe to retry: the same request on a settled session answers the same settlement again and moves nothing; a different amount (or termination, or counts given another way), or another route, on a settled session → 409. Instead of the counts, `providerUsage` gives the provider’s own usage object, mapped to the token kinds by the service; `termination` says how the stream ended. Both are kept on the session’s usage record.
  */
 export const abortSessionMutation = (options?: Partial<Options<AbortSessionData>>): UseMutationOptions<AbortSessionResponse, AbortSessionError, Options<AbortSessionData>> => {
     const mutationOptions: UseMutationOptions<AbortSessionResponse, AbortSessionError, Options<AbortSessionData>> = {

@@ -1,0 +1,150 @@
+import { DomainError } from '../common/errors/domain-error.js';
+import { MAX_TOKENS } from '../common/validation/amounts.js';
+import type { TokenKinds } from './pricing-math.js';
+import { hasKinds, type TokenCounts, tokenCounts, type TokenKindFields } from './token-counts.js';
+
+/**
+ * Provider usage (CONTRACT "Provider usage: bill what the provider reported"; docs/provider-usage.md):
+ * a provider's own usage object mapped to the five token kinds, here and nowhere else. Each format
+ * names the counts it reads; a count it names but the object lacks (or has as null) counts 0, any
+ * other field is ignored. A count that is negative, not an integer, or larger than the total it is
+ * part of is refused: it would bill a negative kind.
+ */
+export const PROVIDER_USAGE_FORMATS = ['openai.chat', 'openai.responses', 'anthropic', 'gemini'] as const;
+export type ProviderUsageFormat = (typeof PROVIDER_USAGE_FORMATS)[number];
+export interface ProviderUsage {
+  format: ProviderUsageFormat;
+  usage: Record<string, unknown>;
+}
+/** The most a providerUsage may take as JSON (a usage object is a few hundred bytes). */
+export const PROVIDER_USAGE_MAX_BYTES = 4096;
+
+/** Where a record's token counts came from (CONTRACT: `usageSource`). */
+export const USAGE_SOURCES = ['provider', 'reported', 'estimated'] as const;
+export type UsageSource = (typeof USAGE_SOURCES)[number];
+/** How a streamed answer ended, as finalize and abort report it. */
+export const TERMINATIONS = ['completed', 'max_tokens', 'client_abort', 'upstream_error'] as const;
+export type Termination = (typeof TERMINATIONS)[number];
+
+class UsageProblem extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The count at `path` (`usage.a.b`): 0 when it or an object on the way is absent or null. */
+function count(usage: Record<string, unknown>, ...path: string[]): number {
+  let value: unknown = usage;
+  for (const [i, key] of path.entries()) {
+    if (value === undefined || value === null) return 0;
+    if (!isObject(value)) throw new UsageProblem(`usage.${path.slice(0, i).join('.')} must be an object`);
+    value = Object.hasOwn(value, key) ? value[key] : undefined;
+  }
+  if (value === undefined || value === null) return 0;
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_TOKENS)
+    throw new UsageProblem(`usage.${path.join('.')} must be an integer from 0 to ${MAX_TOKENS}`);
+  return value as number;
+}
+
+/** `whole − part`, refusing a part larger than the whole it belongs to. */
+function less(whole: number, wholeName: string, part: number, partName: string): number {
+  if (part > whole)
+    throw new UsageProblem(
+      `usage.${partName} (${part}) must not exceed usage.${wholeName} (${whole}), which includes it`,
+    );
+  return whole - part;
+}
+
+/** The contract's table, one function per format. */
+const MAPPINGS: Record<ProviderUsageFormat, (u: Record<string, unknown>) => TokenKinds> = {
+  // cached_tokens are part of prompt_tokens; reasoning_tokens part of completion_tokens.
+  'openai.chat': (u) => {
+    const cacheRead = count(u, 'prompt_tokens_details', 'cached_tokens');
+    const reasoning = count(u, 'completion_tokens_details', 'reasoning_tokens');
+    return {
+      input: less(count(u, 'prompt_tokens'), 'prompt_tokens', cacheRead, 'prompt_tokens_details.cached_tokens'),
+      cacheRead,
+      cacheWrite: 0,
+      output: less(
+        count(u, 'completion_tokens'),
+        'completion_tokens',
+        reasoning,
+        'completion_tokens_details.reasoning_tokens',
+      ),
+      reasoning,
+    };
+  },
+  // The same overlaps under the Responses API's names.
+  'openai.responses': (u) => {
+    const cacheRead = count(u, 'input_tokens_details', 'cached_tokens');
+    const reasoning = count(u, 'output_tokens_details', 'reasoning_tokens');
+    return {
+      input: less(count(u, 'input_tokens'), 'input_tokens', cacheRead, 'input_tokens_details.cached_tokens'),
+      cacheRead,
+      cacheWrite: 0,
+      output: less(count(u, 'output_tokens'), 'output_tokens', reasoning, 'output_tokens_details.reasoning_tokens'),
+      reasoning,
+    };
+  },
+  // Anthropic's input_tokens exclude cache reads and writes: four disjoint counts; thinking is output.
+  anthropic: (u) => ({
+    input: count(u, 'input_tokens'),
+    cacheRead: count(u, 'cache_read_input_tokens'),
+    cacheWrite: count(u, 'cache_creation_input_tokens'),
+    output: count(u, 'output_tokens'),
+    reasoning: 0,
+  }),
+  // cachedContentTokenCount is part of promptTokenCount; tool-use prompts and thoughts are apart.
+  gemini: (u) => {
+    const cacheRead = count(u, 'cachedContentTokenCount');
+    const prompt = less(count(u, 'promptTokenCount'), 'promptTokenCount', cacheRead, 'cachedContentTokenCount');
+    return {
+      input: prompt + count(u, 'toolUsePromptTokenCount'),
+      cacheRead,
+      cacheWrite: 0,
+      output: count(u, 'candidatesTokenCount'),
+      reasoning: count(u, 'thoughtsTokenCount'),
+    };
+  },
+};
+
+/** The token kinds of a providerUsage, or what is wrong with it (the one check of its shape and counts). */
+export function mapProviderUsage(value: unknown): { kinds: TokenKinds; total: number } | { problem: string } {
+  if (!isObject(value)) return { problem: 'providerUsage must be an object {format, usage}' };
+  const { format, usage } = value;
+  for (const key of Object.keys(value))
+    if (key !== 'format' && key !== 'usage') return { problem: `providerUsage.${key} is not a field (format, usage)` };
+  if (typeof format !== 'string' || !Object.hasOwn(MAPPINGS, format))
+    return { problem: `providerUsage.format must be one of: ${PROVIDER_USAGE_FORMATS.join(', ')}` };
+  if (!isObject(usage)) return { problem: 'providerUsage.usage must be the provider’s usage object' };
+  if (Buffer.byteLength(JSON.stringify(value), 'utf8') > PROVIDER_USAGE_MAX_BYTES)
+    return { problem: `providerUsage must be at most ${PROVIDER_USAGE_MAX_BYTES} bytes as JSON` };
+  try {
+    const kinds = MAPPINGS[format as ProviderUsageFormat](usage);
+    const total = kinds.input + kinds.output + kinds.cacheRead + kinds.cacheWrite + kinds.reasoning;
+    if (total > MAX_TOKENS) return { problem: `The token counts of all kinds together must not exceed ${MAX_TOKENS}` };
+    return { kinds, total };
+  } catch (error) {
+    if (error instanceof UsageProblem) return { problem: `providerUsage (${format}): ${error.message}` };
+    throw error;
+  }
+}
+
+/**
+ * The counts a metering request bills: its providerUsage mapped (never beside the route's single
+ * count or the counts per kind), else the one token-split rule (tokenCounts).
+ */
+export function meteredCounts(
+  single: number | undefined,
+  fields: TokenKindFields & { providerUsage?: unknown },
+  field: string,
+): TokenCounts {
+  if (fields.providerUsage === undefined) return tokenCounts(single, fields, field);
+  if (single !== undefined || hasKinds(fields))
+    throw new DomainError(
+      'VALIDATION',
+      `Give either providerUsage or ${field} / the counts per kind (inputTokens, …), not both`,
+    );
+  const mapped = mapProviderUsage(fields.providerUsage);
+  if ('problem' in mapped) throw new DomainError('VALIDATION', mapped.problem);
+  return { kinds: mapped.kinds, total: mapped.total, split: mapped.kinds };
+}
