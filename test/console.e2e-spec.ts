@@ -27,6 +27,10 @@ const adminId = uniqueId('cadmin');
 const supervisorId = uniqueId('csuper');
 const customerId = uniqueId('ccust');
 const admin = () => token({ sub: adminId, role: 'admin' });
+const PROVIDER_USAGE = {
+  format: 'anthropic',
+  usage: { input_tokens: 42, output_tokens: 99, cache_creation_input_tokens: 7, cache_read_input_tokens: 8 },
+};
 const supervisor = () => token({ sub: supervisorId, role: 'supervisor' });
 
 describe.skipIf(!available)('Admin console in a browser', () => {
@@ -77,6 +81,17 @@ describe.skipIf(!available)('Admin console in a browser', () => {
         cacheReadTokens: 200,
       })
       .expect(201);
+    // A record billed from the provider's own usage object (Anthropic's), kept as sent.
+    await t.http
+      .post('/api/usage/record')
+      .set(customer)
+      .send({
+        service: 'chat',
+        operation: 'provider reply',
+        modelId: 'console-test-model',
+        providerUsage: PROVIDER_USAGE,
+      })
+      .expect(201);
     // An overrun the balance cannot pay: a usage record in the review queue.
     const init = await t.http
       .post('/api/streaming-sessions/initialize')
@@ -86,7 +101,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await t.http
       .post('/api/streaming-sessions/finalize')
       .set(customer)
-      .send({ sessionId: init.body.sessionId, actualTokens: 50_000 })
+      .send({ sessionId: init.body.sessionId, actualTokens: 50_000, termination: 'max_tokens' })
       .expect(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
@@ -176,6 +191,23 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     expect(await tokensOf('cached reply')).toBe('in 1,500 · out 500 · cache read 200');
     expect(await tokensOf('chat-streaming')).toBe('50,000 total'); // the streamed session's overrun
     expect(await tokensOf('reply, "quoted"')).toBe('—');
+    expect(await tokensOf('provider reply')).toBe('in 42 · out 99 · cache read 8 · cache write 7');
+    // Where the counts came from and how a stream ended; the provider's usage object on demand.
+    const sourceColumn = (await usage.getByRole('columnheader').allTextContents()).indexOf('Source');
+    const sourceOf = (text: string) =>
+      usage.getByRole('row').filter({ hasText: text }).getByRole('cell').nth(sourceColumn).textContent();
+    expect(await sourceOf('provider reply')).toBe('provider');
+    expect(await sourceOf('cached reply')).toBe('reported');
+    expect(await sourceOf('chat-streaming')).toBe('reported · max_tokens');
+    expect(await usage.getByRole('button', { name: 'Provider usage' }).count()).toBe(1);
+    const expand = usage
+      .getByRole('row')
+      .filter({ hasText: 'provider reply' })
+      .getByRole('button', { name: 'Provider usage' });
+    await expand.click();
+    expect(await expand.getAttribute('aria-expanded')).toBe('true');
+    const shown = await usage.getByLabel('Provider usage').textContent();
+    expect(JSON.parse(shown!)).toEqual(PROVIDER_USAGE.usage);
     await shot(page, 'usage');
     const [download] = await Promise.all([
       page.waitForEvent('download'),

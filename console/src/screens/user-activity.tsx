@@ -1,8 +1,13 @@
-import { Button, Group, Select, Stack, Text } from '@mantine/core';
+import { Button, Code, Group, Select, Stack, Text } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { exportUsageRecordsCsv, type LedgerEntryDto, type UsageRecordResponseDto } from '../api/generated';
+import {
+  exportUsageRecordsCsv,
+  type LedgerEntryDto,
+  type ProviderUsageDto,
+  type UsageRecordResponseDto,
+} from '../api/generated';
 import {
   getUserUsageStatsOptions,
   listLedgerInfiniteOptions,
@@ -57,6 +62,14 @@ export function UserUsage({ userId }: { userId: string }) {
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const days = Array.from({ length: 30 }, (_, i) => utcDaysAgo(29 - i));
   const rows = pagesOf(records.data);
+  // The records whose provider usage is shown (expanded under their row).
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
 
   const download = async () => {
     setDownloadError(null);
@@ -99,8 +112,24 @@ export function UserUsage({ userId }: { userId: string }) {
           { label: 'Model', render: (row) => row.modelId ?? '—' },
           { label: 'Tokens', render: (row) => <TokenCounts record={row} /> },
           { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
+          { label: 'Source', render: (row) => sourceText(row) },
           { label: 'Billing', render: (row) => row.billingStatus },
+          {
+            label: 'Details',
+            render: (row) =>
+              row.providerUsage && (
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  aria-expanded={open.has(row.id)}
+                  onClick={() => toggle(row.id)}
+                >
+                  Provider usage
+                </Button>
+              ),
+          },
         ]}
+        detail={(row) => row.providerUsage && open.has(row.id) && <ProviderUsage usage={row.providerUsage} />}
       />
       <LoadMore {...records} empty={records.isSuccess && rows.length === 0} />
     </Stack>
@@ -140,5 +169,24 @@ function TokenCounts({ record }: { record: UsageRecordResponseDto }) {
         </Text>
       ))}
     </Text>
+  );
+}
+
+/** Where a record's counts came from (provider, reported, estimated) and how its stream ended, if told. */
+export function sourceText(record: UsageRecordResponseDto): string {
+  return record.termination ? `${record.usageSource} · ${record.termination}` : record.usageSource;
+}
+
+/** The provider's usage object as the service received it (the bill's own evidence), untouched. */
+function ProviderUsage({ usage }: { usage: ProviderUsageDto }) {
+  return (
+    <Stack gap={4}>
+      <Text size="xs" c="dimmed">
+        Provider usage, {usage.format}, as sent
+      </Text>
+      <Code block aria-label="Provider usage">
+        {JSON.stringify(usage.usage, null, 2)}
+      </Code>
+    </Stack>
   );
 }
