@@ -140,6 +140,28 @@ describe('pricing', () => {
     expect(listed[0].pricePer1kTokens).toBe('1.0000');
   });
 
+  it('upcoming=true lists the rules that start later, soonest first, even for a model with no price yet', async () => {
+    const priced = model();
+    const unpriced = model();
+    await createRule({ modelId: priced, pricePer1kTokens: '1' }).expect(201);
+    const soon = new Date(Date.now() + HOUR).toISOString();
+    const later = new Date(Date.now() + 2 * HOUR).toISOString();
+    await createRule({ modelId: unpriced, pricePer1kTokens: '4', effectiveFrom: later }).expect(201);
+    await createRule({ modelId: priced, pricePer1kTokens: '2', effectiveFrom: soon }).expect(201);
+    const mine = (body: { items: Array<{ modelId: string }> }) =>
+      body.items.filter((r) => r.modelId === priced || r.modelId === unpriced);
+    const upcoming = await t.http.get('/api/pricing?upcoming=true').set(user).expect(200);
+    expect(mine(upcoming.body)).toEqual([
+      expect.objectContaining({ modelId: priced, pricePer1kTokens: '2.0000', effectiveFrom: soon }),
+      expect.objectContaining({ modelId: unpriced, pricePer1kTokens: '4.0000', effectiveFrom: later }),
+    ]);
+    for (const rule of upcoming.body.items) expect(Date.parse(rule.effectiveFrom)).toBeGreaterThan(Date.now());
+    // The rules in effect now: the priced model's current rule only; the unpriced model is absent.
+    const now = await t.http.get('/api/pricing?upcoming=false').set(user).expect(200);
+    expect(mine(now.body)).toEqual([expect.objectContaining({ modelId: priced, pricePer1kTokens: '1.0000' })]);
+    await t.http.get('/api/pricing?upcoming=soon').set(user).expect(400);
+  });
+
   it('overlapping rules are refused with 409 and change nothing', async () => {
     const m = model();
     const from = new Date(Date.now() + 2 * HOUR).toISOString();

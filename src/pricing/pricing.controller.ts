@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -21,6 +21,7 @@ import {
   CreatePricingRuleDto,
   ImportPricingDto,
   ImportPricingResponseDto,
+  ListPricesQueryDto,
   ModelPriceResponseDto,
   PricingRuleListResponseDto,
   PricingRuleResponseDto,
@@ -37,10 +38,13 @@ export class PricingController {
 
   @Get()
   @Auth('user', { scope: 'pricing:read' })
-  @ApiOperation({ operationId: 'listCurrentPrices', summary: 'The rules in effect now, one per model' })
+  @ApiOperation({
+    operationId: 'listCurrentPrices',
+    summary: 'The rules in effect now, one per model; with upcoming=true, the rules that take effect later',
+  })
   @ApiOkResponse({ type: PricingRuleListResponseDto })
-  async current(): Promise<PricingRuleListResponseDto> {
-    return { items: await this.pricing.current(), nextCursor: null };
+  async current(@Query() query: ListPricesQueryDto): Promise<PricingRuleListResponseDto> {
+    return { items: await (query.upcoming ? this.pricing.upcoming() : this.pricing.current()), nextCursor: null };
   }
 
   @Get(':modelId/history')

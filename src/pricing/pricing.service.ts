@@ -180,6 +180,18 @@ export class PricingService implements OnApplicationBootstrap {
     }
   }
 
+  /**
+   * The rules that take effect later (a price announced ahead), soonest first, then by model id: what
+   * `current()` cannot show yet, so a scheduled price is never invisible.
+   */
+  async upcoming(): Promise<PricingRuleView[]> {
+    const now = this.clock.now();
+    const byModel = await this.rules();
+    const later = [...byModel.values()].flat().filter((rule) => rule.from > now);
+    later.sort((a, b) => a.from - b.from || a.view.modelId.localeCompare(b.view.modelId));
+    return later.map((rule) => rule.view);
+  }
+
   /** Every rule of a model, newest effectiveFrom first (read from the database, not the cache). */
   async history(modelId: string): Promise<PricingRuleView[]> {
     return (await this.repository.history(modelId)).map(toView);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { credits, errorMessage, utc, utcDay, utcDaysAgo } from '../../console/src/lib/format.js';
-import { describeChange } from '../../console/src/screens/audit-change.js';
+import { changeOf, describeChange, valueText } from '../../console/src/screens/audit-change.js';
 
 /** The console's number and date rules: integers as given, every day and time in UTC. */
 describe('console formatting', () => {
@@ -31,14 +31,29 @@ describe('console formatting', () => {
     expect(errorMessage('boom')).toBe('boom');
   });
 
-  it('describes an audit entry by the fields it changed', () => {
+  it('describes an audit entry by the fields it changed, never the whole object with its nulls', () => {
     expect(
       describeChange(
-        { remainingCredits: 250, voidReason: null, id: 'a' },
-        { remainingCredits: 0, voidReason: 'x', id: 'a' },
+        { remainingCredits: 250, voidReason: null, id: 'a', notes: null },
+        { remainingCredits: 0, voidReason: 'x', id: 'a', notes: null },
       ),
-    ).toBe('remainingCredits: 250 → 0\nvoidReason: null → "x"');
-    expect(describeChange(null, { id: 'a' })).toBe('{\n "id": "a"\n}');
+    ).toBe('remainingCredits: 250 → 0\nvoidReason: — → x');
+    // A creation: what it set, without nulls and without the id the target names.
+    expect(describeChange(null, { id: 'a', totalCredits: 250, notes: null, voidedAt: null }, 'a')).toBe(
+      'totalCredits: 250',
+    );
+    expect(changeOf({ id: 'k', name: 'gw', expiresAt: null }, null, 'k')).toEqual({
+      kind: 'deleted',
+      fields: [{ field: 'name', before: 'gw', after: null }],
+    });
+    // Nested objects by path: only the kind that changed.
+    expect(
+      describeChange(
+        { providerCost: { input: '1.0000', output: '2.0000' }, events: ['*'] },
+        { providerCost: { input: '1.0000', output: '3.0000' }, events: ['webhook.test'] },
+      ),
+    ).toBe('providerCost.output: 2.0000 → 3.0000\nevents: ["*"] → ["webhook.test"]');
     expect(describeChange({ id: 'a' }, { id: 'a' })).toBe('no change');
+    expect(valueText('')).toBe('""');
   });
 });

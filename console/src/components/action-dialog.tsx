@@ -1,36 +1,23 @@
 import { Alert, Button, Group, Modal, Stack } from '@mantine/core';
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 
 import { errorMessage } from '../lib/format';
-import { newIdempotencyKey } from '../lib/idempotency';
 
 /**
- * A command in a dialog. The Idempotency-Key is made when the dialog opens and sent with every
- * submit of that dialog, so a double click (or a retry after a lost answer) changes nothing twice.
+ * A command in a dialog, opened by `useCommandDialog` (lib/idempotency.ts): its Idempotency-Key is made
+ * when the dialog opens and sent with every submit of that opening, so a double click (or a retry after
+ * a lost answer) changes nothing twice.
  */
-export function useDialog() {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(newIdempotencyKey);
-  return {
-    opened: open,
-    idempotencyKey: key,
-    open: () => {
-      setKey(newIdempotencyKey());
-      setOpen(true);
-    },
-    close: () => setOpen(false),
-  };
-}
-
 export function ActionDialog(props: {
   title: string;
-  opened: boolean;
-  onClose: () => void;
+  dialog: { opened: boolean; close: () => void };
   submitLabel: string;
   onSubmit: () => void;
   pending: boolean;
   error: unknown;
   color?: string;
+  /** Mantine's modal size (default `md`). */
+  size?: string;
   children?: ReactNode;
 }) {
   // A second click before the first request is even pending sends nothing (the key would make it
@@ -40,7 +27,7 @@ export function ActionDialog(props: {
     inFlight.current = props.pending;
   }, [props.pending, props.error]);
   return (
-    <Modal opened={props.opened} onClose={props.onClose} title={props.title} centered>
+    <Modal opened={props.dialog.opened} onClose={props.dialog.close} title={props.title} size={props.size} centered>
       <form
         onSubmit={(event) => {
           event.preventDefault();
@@ -57,7 +44,7 @@ export function ActionDialog(props: {
             </Alert>
           )}
           <Group justify="flex-end">
-            <Button variant="default" onClick={props.onClose}>
+            <Button variant="default" onClick={props.dialog.close}>
               Cancel
             </Button>
             <Button type="submit" color={props.color} loading={props.pending}>

@@ -1,5 +1,5 @@
 import { Table } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { Fragment, type ReactNode } from 'react';
 
 export interface Column<T> {
   label: string;
@@ -13,11 +13,14 @@ export function DataTable<T>({
   columns,
   rowKey,
   label,
+  detail,
 }: {
   rows: T[];
   columns: Column<T>[];
   rowKey: (row: T) => string;
   label?: string;
+  /** A row's detail, shown under it across every column while it returns something (an expanded row). */
+  detail?: (row: T) => ReactNode;
 }) {
   return (
     <Table striped highlightOnHover aria-label={label}>
@@ -31,15 +34,25 @@ export function DataTable<T>({
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
-        {rows.map((row) => (
-          <Table.Tr key={rowKey(row)}>
-            {columns.map((column) => (
-              <Table.Td key={column.label} ta={column.numeric ? 'right' : undefined}>
-                {column.render(row)}
-              </Table.Td>
-            ))}
-          </Table.Tr>
-        ))}
+        {rows.map((row) => {
+          const more = detail?.(row);
+          return (
+            <Fragment key={rowKey(row)}>
+              <Table.Tr>
+                {columns.map((column) => (
+                  <Table.Td key={column.label} ta={column.numeric ? 'right' : undefined}>
+                    {column.render(row)}
+                  </Table.Td>
+                ))}
+              </Table.Tr>
+              {more != null && more !== false && (
+                <Table.Tr>
+                  <Table.Td colSpan={columns.length}>{more}</Table.Td>
+                </Table.Tr>
+              )}
+            </Fragment>
+          );
+        })}
       </Table.Tbody>
     </Table>
   );

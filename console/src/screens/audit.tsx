@@ -1,4 +1,4 @@
-import { Button, Code, Group, Select, Stack, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -10,7 +10,7 @@ import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { utc } from '../lib/format';
-import { describeChange } from './audit-change';
+import { changeOf, valueText } from './audit-change';
 
 export type AuditSearch = NonNullable<ListAuditEntriesData['query']>;
 type Action = NonNullable<AuditSearch['action']>;
@@ -128,10 +128,50 @@ export function AuditScreen() {
           { label: 'Actor', render: (row) => `${row.actor.userId} (${row.actor.role}, ${row.actor.via})` },
           { label: 'Action', render: (row) => row.action },
           { label: 'Target', render: (row) => `${row.target.type} ${row.target.id}` },
-          { label: 'Change', render: (row) => <Code block>{describeChange(row.before, row.after)}</Code> },
+          { label: 'Change', render: (row) => <ChangeCell entry={row} /> },
         ]}
       />
       <LoadMore {...audit} empty={audit.isSuccess && rows.length === 0} />
     </Stack>
+  );
+}
+
+/**
+ * What the entry changed, compactly: the changed fields as `field before → after`, or for a creation
+ * (deletion) the fields it set (held), nulls left out; wrapped inline, so an entry takes a line or two.
+ */
+function ChangeCell({ entry }: { entry: AuditEntryDto }) {
+  const change = changeOf(entry.before, entry.after, entry.target.id);
+  return (
+    <Text size="xs" component="div" maw={640}>
+      {change.kind !== 'changed' && (
+        <Badge size="xs" variant="light" color={change.kind === 'created' ? 'green' : 'red'} mr={6}>
+          {change.kind}
+        </Badge>
+      )}
+      {change.fields.length === 0 && change.kind === 'changed' && (
+        <Text span inherit c="dimmed">
+          no change
+        </Text>
+      )}
+      {change.fields.map(({ field, before, after }, i) => (
+        <Text span inherit key={field}>
+          {i > 0 && (
+            <Text span inherit c="dimmed">
+              {' '}
+              ·{' '}
+            </Text>
+          )}
+          <Text span inherit c="dimmed">
+            {field}{' '}
+          </Text>
+          <Text span inherit ff="monospace">
+            {change.kind === 'changed'
+              ? `${valueText(before)} → ${valueText(after)}`
+              : valueText(change.kind === 'created' ? after : before)}
+          </Text>
+        </Text>
+      ))}
+    </Text>
   );
 }

@@ -1,20 +1,30 @@
-import { Button, Group, NumberInput, Select, Stack, TextInput } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
+import type { PlanWithCountResponseDto } from '../api/generated';
 import { createPlanMutation, listPlansOptions, updatePlanMutation } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { ActionDialog, useDialog } from '../components/action-dialog';
+import { ActionDialog } from '../components/action-dialog';
 import { DataTable } from '../components/data-table';
 import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
-import { newIdempotencyKey } from '../lib/idempotency';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 
 export function PlansScreen() {
   const operator = useOperator();
-  const queryClient = useQueryClient();
   const plans = useQuery(listPlansOptions());
-  const update = useMutation({ ...updatePlanMutation(), onSuccess: () => void queryClient.invalidateQueries() });
+  const toggle = useCommandDialog<PlanWithCountResponseDto>(() => update.reset());
+  const invalidate = useInvalidate();
+  const update = useMutation({
+    ...updatePlanMutation(),
+    onSuccess: () => {
+      toggle.close();
+      void invalidate(affected.plans());
+    },
+  });
+  const plan = toggle.subject;
   return (
     <Stack>
       <Group justify="space-between">
@@ -27,55 +37,89 @@ export function PlansScreen() {
         rowKey={(row) => row.id}
         columns={[
           { label: 'Plan', render: (row) => `${row.name} (${row.id})` },
+          { label: 'State', render: (row) => <PlanState active={row.isActive} /> },
           { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
           { label: 'Period', render: (row) => row.period },
           { label: 'Rollover cap', render: (row) => credits(row.rolloverCap), numeric: true },
           { label: 'Subscribers', render: (row) => credits(row.subscriberCount), numeric: true },
           { label: 'Created (UTC)', render: (row) => utc(row.createdAt) },
-          {
-            label: 'State',
-            render: (row) =>
-              operator.isAdmin ? (
-                <Button
-                  size="xs"
-                  variant="light"
-                  onClick={() => update.mutate({ path: { id: row.id }, body: { isActive: !row.isActive } })}
-                >
-                  {row.isActive ? 'Deactivate' : 'Activate'}
-                </Button>
-              ) : row.isActive ? (
-                'active'
-              ) : (
-                'inactive'
-              ),
-          },
+          ...(operator.isAdmin
+            ? [
+                {
+                  label: 'Actions',
+                  render: (row: PlanWithCountResponseDto) => (
+                    <Button
+                      size="xs"
+                      variant="light"
+                      color={row.isActive ? 'red' : undefined}
+                      onClick={() => toggle.open(row)}
+                    >
+                      {row.isActive ? 'Deactivate' : 'Activate'}
+                    </Button>
+                  ),
+                },
+              ]
+            : []),
         ]}
       />
+      <ActionDialog
+        title={plan ? `${plan.isActive ? 'Deactivate' : 'Activate'} the plan ${plan.name}` : ''}
+        dialog={toggle}
+        submitLabel={plan?.isActive ? 'Deactivate plan' : 'Activate plan'}
+        color={plan?.isActive ? 'red' : undefined}
+        pending={update.isPending}
+        error={update.error}
+        onSubmit={() =>
+          plan && update.mutate({ path: { id: plan.id }, body: { isActive: !plan.isActive }, headers: toggle.headers })
+        }
+      >
+        <Text>
+          {plan?.isActive
+            ? `Its ${credits(plan.subscriberCount)} subscribers get no further grants; nobody new can subscribe.`
+            : 'Subscribers get their grants again from their next period; users can subscribe.'}
+        </Text>
+      </ActionDialog>
     </Stack>
   );
 }
 
+/** A plan's state as words (a badge), whoever looks: not only as the label of an admin's button. */
+function PlanState({ active }: { active: boolean }) {
+  return (
+    <Badge color={active ? 'green' : 'gray'} variant="light">
+      {active ? 'active' : 'inactive'}
+    </Badge>
+  );
+}
+
+const EMPTY_PLAN = {
+  id: '',
+  name: '',
+  credits: '' as string | number,
+  period: 'month',
+  rolloverCap: 0 as string | number,
+};
+
 function NewPlan() {
-  const dialog = useDialog();
-  const queryClient = useQueryClient();
-  const [form, setForm] = useState({
-    id: '',
-    name: '',
-    credits: '' as string | number,
-    period: 'month',
-    rolloverCap: 0 as string | number,
-  });
+  const invalidate = useInvalidate();
+  const [form, setForm] = useState(EMPTY_PLAN);
   const create = useMutation({
     ...createPlanMutation(),
-    onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      dialog.close();
+      void invalidate(affected.plans());
+    },
+  });
+  const dialog = useCommandDialog(() => {
+    setForm(EMPTY_PLAN);
+    create.reset();
   });
   return (
     <>
-      <Button onClick={() => (create.reset(), dialog.open())}>New plan</Button>
+      <Button onClick={() => dialog.open(true)}>New plan</Button>
       <ActionDialog
         title="New plan"
-        opened={dialog.opened}
-        onClose={dialog.close}
+        dialog={dialog}
         submitLabel="Create plan"
         pending={create.isPending}
         error={create.error}
@@ -88,7 +132,7 @@ function NewPlan() {
               period: form.period as 'day' | 'week' | 'month',
               rolloverCap: Number(form.rolloverCap),
             },
-            headers: { 'Idempotency-Key': dialog.idempotencyKey ?? newIdempotencyKey() },
+            headers: dialog.headers,
           })
         }
       >

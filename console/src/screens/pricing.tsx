@@ -1,8 +1,8 @@
 import { Anchor, Button, Group, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
 
-import type { ImportPricingData, PricingRuleResponseDto } from '../api/generated';
+import type { CreatePricingRuleData, ImportPricingData, PricingRuleResponseDto } from '../api/generated';
 import {
   createPricingRuleMutation,
   getPricingHistoryOptions,
@@ -10,53 +10,167 @@ import {
   listCurrentPricesOptions,
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { ActionDialog, useDialog } from '../components/action-dialog';
+import { ActionDialog } from '../components/action-dialog';
 import { type Column, DataTable } from '../components/data-table';
 import { ScreenTitle } from '../layout';
-import { utc } from '../lib/format';
+import { credits, utc } from '../lib/format';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 
-/** Prices stay the API's decimal strings (`"0.0700"`): shown and sent as text, never as floats. */
-const ruleColumns: Column<PricingRuleResponseDto>[] = [
-  { label: 'Input / 1k tokens', render: (row) => row.pricePer1kTokens, numeric: true },
-  { label: 'Output / 1k tokens', render: (row) => row.outputPricePer1kTokens ?? row.pricePer1kTokens, numeric: true },
-  { label: 'Provider cost / 1k', render: (row) => row.providerCostPer1kTokens ?? '—', numeric: true },
+type Rule = PricingRuleResponseDto;
+
+/**
+ * A price as the API gives it (a decimal string, `"0.0700"`: shown and sent as text, never as a float).
+ * A kind the rule leaves unset costs another kind's price: shown as that price, marked as inherited.
+ */
+function Price({ own, inherited, from }: { own: string | null; inherited: string; from: string }) {
+  if (own !== null) return <>{own}</>;
+  // Two deliberate lines (the price, then where it comes from), never a wrap inside "(= input)".
+  return (
+    <Text span inherit c="dimmed" title={`Not set: the ${from} price`}>
+      {inherited} <br />
+      <Text span size="xs" style={{ whiteSpace: 'nowrap' }}>
+        (= {from})
+      </Text>
+    </Text>
+  );
+}
+
+const output = (row: Rule) => row.outputPricePer1kTokens ?? row.pricePer1kTokens;
+
+function ProviderCost({ row }: { row: Rule }) {
+  const cost = row.providerCost;
+  if (!cost) return <>{row.providerCostPer1kTokens ?? '—'}</>;
+  const kinds: Array<[string, string]> = [
+    ['in', cost.input],
+    ['out', cost.output],
+    ['cache read', cost.cacheRead],
+    ['cache write', cost.cacheWrite],
+    ['reasoning', cost.reasoning],
+  ];
+  return (
+    <Text span inherit size="xs">
+      {kinds.map(([label, value]) => `${label} ${value}`).join(' · ')}
+    </Text>
+  );
+}
+
+/** Credits per 1,000 tokens of each kind: every price a rule bills by, the long-context tier included. */
+const ruleColumns: Column<Rule>[] = [
+  { label: 'Input', render: (row) => row.pricePer1kTokens, numeric: true },
+  {
+    label: 'Output',
+    render: (row) => <Price own={row.outputPricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
+    numeric: true,
+  },
+  {
+    label: 'Cache read',
+    render: (row) => <Price own={row.cacheReadPricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
+    numeric: true,
+  },
+  {
+    label: 'Cache write',
+    render: (row) => <Price own={row.cacheWritePricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
+    numeric: true,
+  },
+  {
+    label: 'Reasoning',
+    render: (row) => <Price own={row.reasoningPricePer1kTokens} inherited={output(row)} from="output" />,
+    numeric: true,
+  },
+  {
+    label: 'Long context',
+    render: (row) =>
+      row.longContextThreshold == null
+        ? '—'
+        : `above ${credits(row.longContextThreshold)} tokens: in ${row.longContextPricePer1kTokens ?? '—'} · out ${row.longContextOutputPricePer1kTokens ?? '—'}`,
+  },
+  { label: 'Provider cost', render: (row) => <ProviderCost row={row} /> },
   { label: 'From (UTC)', render: (row) => utc(row.effectiveFrom) },
   { label: 'To (UTC)', render: (row) => utc(row.effectiveTo) },
-  { label: 'By', render: (row) => row.createdBy },
 ];
 
 export function PricingScreen() {
   const operator = useOperator();
   const current = useQuery(listCurrentPricesOptions());
+  const upcoming = useQuery(listCurrentPricesOptions({ query: { upcoming: true } }));
   const [model, setModel] = useState<string | null>(null);
+  const [typed, setTyped] = useState('');
+  const modelColumn: Column<Rule> = {
+    label: 'Model',
+    render: (row) => (
+      <Anchor component="button" ta="left" onClick={() => setModel(row.modelId)}>
+        {row.modelId}
+      </Anchor>
+    ),
+  };
   return (
     <Stack>
       <Group justify="space-between">
         <ScreenTitle>Pricing</ScreenTitle>
         {operator.isAdmin && (
           <Group>
-            <NewRule />
+            <NewRule onCreated={setModel} />
             <ImportRules />
           </Group>
         )}
       </Group>
-      <DataTable
-        label="Prices in effect"
-        rows={current.data?.items ?? []}
-        rowKey={(row) => row.id}
-        columns={[
-          {
-            label: 'Model',
-            render: (row) => (
-              <Anchor component="button" onClick={() => setModel(row.modelId)}>
-                {row.modelId}
-              </Anchor>
-            ),
-          },
-          ...ruleColumns,
-        ]}
-      />
+      <Text size="sm" c="dimmed">
+        Credits per 1,000 tokens of each kind. A kind a rule leaves unset costs the price named after it.
+      </Text>
+      <Section title="Prices in effect">
+        <DataTable
+          label="Prices in effect"
+          rows={current.data?.items ?? []}
+          rowKey={(row) => row.id}
+          columns={[modelColumn, ...ruleColumns]}
+        />
+      </Section>
+      <Section title="Scheduled prices (not in effect yet)">
+        {upcoming.data?.items.length === 0 ? (
+          <Text c="dimmed" size="sm">
+            No price is scheduled.
+          </Text>
+        ) : (
+          <DataTable
+            label="Scheduled prices"
+            rows={upcoming.data?.items ?? []}
+            rowKey={(row) => row.id}
+            columns={[modelColumn, ...ruleColumns]}
+          />
+        )}
+      </Section>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (typed.trim()) setModel(typed.trim());
+        }}
+      >
+        <Group align="end">
+          <TextInput
+            label="Model id"
+            description="Any model's rules, past and future"
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value)}
+            w={320}
+          />
+          <Button type="submit" variant="light">
+            Show history
+          </Button>
+        </Group>
+      </form>
       {model && <History modelId={model} />}
+    </Stack>
+  );
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Stack gap="xs">
+      <Title order={2} size="h4">
+        {title}
+      </Title>
+      {children}
     </Stack>
   );
 }
@@ -64,29 +178,73 @@ export function PricingScreen() {
 function History({ modelId }: { modelId: string }) {
   const history = useQuery(getPricingHistoryOptions({ path: { modelId } }));
   return (
-    <>
-      <Title order={2} size="h4">
-        History of {modelId}
-      </Title>
-      <DataTable
-        label={`History of ${modelId}`}
-        rows={history.data?.items ?? []}
-        rowKey={(row) => row.id}
-        columns={ruleColumns}
-      />
-    </>
+    <Section title={`History of ${modelId}`}>
+      {history.data?.items.length === 0 ? (
+        <Text c="dimmed" size="sm">
+          No rule for this model: it costs the default price.
+        </Text>
+      ) : (
+        <DataTable
+          label={`History of ${modelId}`}
+          rows={history.data?.items ?? []}
+          rowKey={(row) => row.id}
+          columns={[...ruleColumns, { label: 'By', render: (row) => row.createdBy }]}
+        />
+      )}
+    </Section>
   );
 }
 
-function NewRule() {
-  const dialog = useDialog();
-  const queryClient = useQueryClient();
-  const [form, setForm] = useState({ modelId: '', price: '', output: '', providerCost: '', effectiveFrom: '' });
+const EMPTY_RULE = {
+  modelId: '',
+  price: '',
+  output: '',
+  cacheRead: '',
+  cacheWrite: '',
+  reasoning: '',
+  longContextThreshold: '',
+  longContextPrice: '',
+  longContextOutput: '',
+  providerCost: '',
+  effectiveFrom: '',
+};
+
+/** The form's text as the API's body: empty fields are left out (the rule's defaults apply). */
+function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] {
+  const optional = (value: string) => (value.trim() === '' ? undefined : value.trim());
+  const threshold = optional(form.longContextThreshold);
+  return {
+    modelId: form.modelId.trim(),
+    pricePer1kTokens: form.price.trim(),
+    outputPricePer1kTokens: optional(form.output),
+    cacheReadPricePer1kTokens: optional(form.cacheRead),
+    cacheWritePricePer1kTokens: optional(form.cacheWrite),
+    reasoningPricePer1kTokens: optional(form.reasoning),
+    longContextThreshold: threshold === undefined ? undefined : Number(threshold),
+    longContextPricePer1kTokens: optional(form.longContextPrice),
+    longContextOutputPricePer1kTokens: optional(form.longContextOutput),
+    providerCostPer1kTokens: optional(form.providerCost),
+    effectiveFrom: optional(form.effectiveFrom),
+  };
+}
+
+function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
+  const invalidate = useInvalidate();
+  const [form, setForm] = useState(EMPTY_RULE);
   const create = useMutation({
     ...createPricingRuleMutation(),
-    onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: (rule) => {
+      dialog.close();
+      onCreated(rule.modelId);
+      void invalidate(affected.pricing([rule.modelId]));
+    },
   });
-  const field = (name: keyof typeof form, label: string, required = false) => (
+  // Each opening starts blank: a new rule never inherits the last one's values (nor its error).
+  const dialog = useCommandDialog(() => {
+    setForm(EMPTY_RULE);
+    create.reset();
+  });
+  const field = (name: keyof typeof EMPTY_RULE, label: string, required = false) => (
     <TextInput
       label={label}
       value={form[name]}
@@ -96,30 +254,34 @@ function NewRule() {
   );
   return (
     <>
-      <Button onClick={() => (create.reset(), dialog.open())}>New price rule</Button>
+      <Button onClick={() => dialog.open(true)}>New price rule</Button>
       <ActionDialog
         title="New price rule"
-        opened={dialog.opened}
-        onClose={dialog.close}
+        dialog={dialog}
+        size="lg"
         submitLabel="Create rule"
         pending={create.isPending}
         error={create.error}
-        onSubmit={() =>
-          create.mutate({
-            body: {
-              modelId: form.modelId,
-              pricePer1kTokens: form.price,
-              ...(form.output ? { outputPricePer1kTokens: form.output } : {}),
-              ...(form.providerCost ? { providerCostPer1kTokens: form.providerCost } : {}),
-              ...(form.effectiveFrom ? { effectiveFrom: form.effectiveFrom } : {}),
-            },
-            headers: { 'Idempotency-Key': dialog.idempotencyKey },
-          })
-        }
+        onSubmit={() => create.mutate({ body: ruleBody(form), headers: dialog.headers })}
       >
+        <Text size="xs" c="dimmed">
+          Credits per 1,000 tokens, at most 4 decimal places. Empty: the price named in the table.
+        </Text>
         {field('modelId', 'Model', true)}
         {field('price', 'Price per 1k tokens', true)}
-        {field('output', 'Output price per 1k tokens')}
+        <Group grow>
+          {field('output', 'Output price per 1k')}
+          {field('reasoning', 'Reasoning price per 1k')}
+        </Group>
+        <Group grow>
+          {field('cacheRead', 'Cache-read price per 1k')}
+          {field('cacheWrite', 'Cache-write price per 1k')}
+        </Group>
+        <Group grow align="start">
+          {field('longContextThreshold', 'Long context above (tokens)')}
+          {field('longContextPrice', 'Long-context input per 1k')}
+          {field('longContextOutput', 'Long-context output per 1k')}
+        </Group>
         {field('providerCost', 'Provider cost per 1k tokens')}
         {field('effectiveFrom', 'Effective from (ISO-8601 UTC, empty: now)')}
       </ActionDialog>
@@ -128,23 +290,28 @@ function NewRule() {
 }
 
 function ImportRules() {
-  const dialog = useDialog();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [text, setText] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   const run = useMutation({
     ...importPricingMutation(),
-    onSuccess: () => (dialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      dialog.close();
+      void invalidate(affected.pricing(modelsOf(text)));
+    },
+  });
+  const dialog = useCommandDialog(() => {
+    run.reset();
+    setParseError(null);
   });
   return (
     <>
-      <Button variant="light" onClick={() => (run.reset(), dialog.open())}>
+      <Button variant="light" onClick={() => dialog.open(true)}>
         Import rules
       </Button>
       <ActionDialog
         title="Import price rules (all or none)"
-        opened={dialog.opened}
-        onClose={dialog.close}
+        dialog={dialog}
         submitLabel="Import"
         pending={run.isPending}
         error={parseError ?? run.error}
@@ -154,7 +321,7 @@ function ImportRules() {
             setParseError(null);
             // The server validates the sheet (400 naming the bad rule); the console only parses JSON.
             const body = (Array.isArray(parsed) ? { rules: parsed } : parsed) as ImportPricingData['body'];
-            run.mutate({ body, headers: { 'Idempotency-Key': dialog.idempotencyKey } });
+            run.mutate({ body, headers: dialog.headers });
           } catch {
             setParseError('Not JSON: paste {"effectiveFrom"?, "rules": [...]} or an array of rules.');
           }
@@ -174,4 +341,15 @@ function ImportRules() {
       </ActionDialog>
     </>
   );
+}
+
+/** The model ids of an imported sheet, for the histories to refresh. */
+function modelsOf(text: string): string[] {
+  try {
+    const parsed = JSON.parse(text) as { rules?: Array<{ modelId?: unknown }> } | Array<{ modelId?: unknown }>;
+    const rules = Array.isArray(parsed) ? parsed : (parsed.rules ?? []);
+    return rules.flatMap((rule) => (typeof rule.modelId === 'string' ? [rule.modelId] : []));
+  } catch {
+    return [];
+  }
 }

@@ -1,15 +1,21 @@
 import { Button, Group, SegmentedControl, Stack, Textarea } from '@mantine/core';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import type { ReviewItemDto } from '../api/generated';
-import { listReviewQueueInfiniteOptions, resolveUsageRecordMutation } from '../api/generated/@tanstack/react-query.gen';
+import {
+  listReviewQueueInfiniteOptions,
+  listReviewQueueQueryKey,
+  resolveUsageRecordMutation,
+} from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { ActionDialog, useDialog } from '../components/action-dialog';
+import { ActionDialog } from '../components/action-dialog';
 import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 
 export function ReviewScreen() {
   const operator = useOperator();
@@ -19,7 +25,23 @@ export function ReviewScreen() {
     ...cursorPaging,
     enabled: operator.isAdmin,
   });
-  const [resolving, setResolving] = useState<ReviewItemDto | null>(null);
+  const invalidate = useInvalidate();
+  const [action, setAction] = useState<'write_off' | 'collect'>('write_off');
+  const [note, setNote] = useState('');
+  const resolve = useMutation({
+    ...resolveUsageRecordMutation(),
+    onSuccess: () => {
+      resolving.close();
+      const userId = resolving.subject?.userId;
+      void invalidate(userId ? affected.review(userId) : [listReviewQueueQueryKey()]);
+    },
+  });
+  const resolving = useCommandDialog<ReviewItemDto>(() => {
+    resolve.reset();
+    setAction('write_off');
+    setNote('');
+  });
+  const item = resolving.subject;
   const rows = pagesOf(queue.data);
   const debts = queue.data?.pages[0]?.debts ?? [];
   if (!operator.isAdmin) return <ScreenTitle>Review queue (admins only)</ScreenTitle>;
@@ -46,7 +68,7 @@ export function ReviewScreen() {
             label: 'Resolution',
             render: (row) =>
               row.reviewStatus === 'open' ? (
-                <Button size="xs" variant="light" onClick={() => setResolving(row)}>
+                <Button size="xs" variant="light" onClick={() => resolving.open(row)}>
                   Resolve
                 </Button>
               ) : (
@@ -67,51 +89,34 @@ export function ReviewScreen() {
           ]}
         />
       )}
-      {resolving && <ResolveDialog item={resolving} onClose={() => setResolving(null)} />}
+      <ActionDialog
+        title={`Resolve a shortfall of ${credits(item?.shortfall)} credits (${item?.userId ?? ''})`}
+        dialog={resolving}
+        submitLabel="Resolve"
+        pending={resolve.isPending}
+        error={resolve.error}
+        onSubmit={() =>
+          item &&
+          resolve.mutate({
+            path: { id: item.usageRecordId },
+            body: { action, ...(note ? { note } : {}) },
+            headers: resolving.headers,
+          })
+        }
+      >
+        <Group>
+          <SegmentedControl
+            aria-label="Action"
+            data={[
+              { value: 'write_off', label: 'Write off' },
+              { value: 'collect', label: 'Collect' },
+            ]}
+            value={action}
+            onChange={(v) => setAction(v as 'write_off' | 'collect')}
+          />
+        </Group>
+        <Textarea label="Note" value={note} onChange={(e) => setNote(e.currentTarget.value)} maxLength={500} />
+      </ActionDialog>
     </Stack>
-  );
-}
-
-function ResolveDialog({ item, onClose }: { item: ReviewItemDto; onClose: () => void }) {
-  const dialog = useDialog();
-  const queryClient = useQueryClient();
-  const [action, setAction] = useState<'write_off' | 'collect'>('write_off');
-  const [note, setNote] = useState('');
-  const resolve = useMutation({
-    ...resolveUsageRecordMutation(),
-    onSuccess: () => {
-      onClose();
-      void queryClient.invalidateQueries();
-    },
-  });
-  return (
-    <ActionDialog
-      title={`Resolve a shortfall of ${credits(item.shortfall)} credits (${item.userId})`}
-      opened
-      onClose={onClose}
-      submitLabel="Resolve"
-      pending={resolve.isPending}
-      error={resolve.error}
-      onSubmit={() =>
-        resolve.mutate({
-          path: { id: item.usageRecordId },
-          body: { action, ...(note ? { note } : {}) },
-          headers: { 'Idempotency-Key': dialog.idempotencyKey },
-        })
-      }
-    >
-      <Group>
-        <SegmentedControl
-          aria-label="Action"
-          data={[
-            { value: 'write_off', label: 'Write off' },
-            { value: 'collect', label: 'Collect' },
-          ]}
-          value={action}
-          onChange={(v) => setAction(v as 'write_off' | 'collect')}
-        />
-      </Group>
-      <Textarea label="Note" value={note} onChange={(e) => setNote(e.currentTarget.value)} maxLength={500} />
-    </ActionDialog>
   );
 }

@@ -1,8 +1,13 @@
-import { Button, Group, Select, Stack, Text } from '@mantine/core';
+import { Button, Code, Group, Select, Stack, Text } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { exportUsageRecordsCsv, type LedgerEntryDto } from '../api/generated';
+import {
+  exportUsageRecordsCsv,
+  type LedgerEntryDto,
+  type ProviderUsageDto,
+  type UsageRecordResponseDto,
+} from '../api/generated';
 import {
   getUserUsageStatsOptions,
   listLedgerInfiniteOptions,
@@ -57,6 +62,14 @@ export function UserUsage({ userId }: { userId: string }) {
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const days = Array.from({ length: 30 }, (_, i) => utcDaysAgo(29 - i));
   const rows = pagesOf(records.data);
+  // The records whose provider usage is shown (expanded under their row).
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
 
   const download = async () => {
     setDownloadError(null);
@@ -97,11 +110,83 @@ export function UserUsage({ userId }: { userId: string }) {
           { label: 'Service', render: (row) => row.service },
           { label: 'Operation', render: (row) => row.operation },
           { label: 'Model', render: (row) => row.modelId ?? '—' },
+          { label: 'Tokens', render: (row) => <TokenCounts record={row} /> },
           { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
+          { label: 'Source', render: (row) => sourceText(row) },
           { label: 'Billing', render: (row) => row.billingStatus },
+          {
+            label: 'Details',
+            render: (row) =>
+              row.providerUsage && (
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  aria-expanded={open.has(row.id)}
+                  onClick={() => toggle(row.id)}
+                >
+                  Provider usage
+                </Button>
+              ),
+          },
         ]}
+        detail={(row) => row.providerUsage && open.has(row.id) && <ProviderUsage usage={row.providerUsage} />}
       />
       <LoadMore {...records} empty={records.isSuccess && rows.length === 0} />
+    </Stack>
+  );
+}
+
+const TOKEN_KINDS = [
+  ['inputTokens', 'in'],
+  ['outputTokens', 'out'],
+  ['cacheReadTokens', 'cache read'],
+  ['cacheWriteTokens', 'cache write'],
+  ['reasoningTokens', 'reasoning'],
+] as const;
+
+/**
+ * A record's tokens as metered, each kind given (`in 1,500 · out 500 · cache read 200`), else its
+ * total; a record charged in credits has none (—).
+ */
+export function tokenCounts(record: UsageRecordResponseDto): string[] {
+  // Input and output as given; cache and reasoning only when there were some (0 is "none of that kind").
+  const kinds = TOKEN_KINDS.filter(
+    ([field]) => record[field] != null && (record[field] !== 0 || field === 'inputTokens' || field === 'outputTokens'),
+  ).map(([field, label]) => `${label} ${credits(record[field])}`);
+  if (kinds.length > 0) return kinds;
+  return record.tokens == null ? [] : [`${credits(record.tokens)} total`];
+}
+
+function TokenCounts({ record }: { record: UsageRecordResponseDto }) {
+  const parts = tokenCounts(record);
+  if (parts.length === 0) return <>—</>;
+  return (
+    <Text span size="xs">
+      {parts.map((part, i) => (
+        <Text span inherit key={part} style={{ whiteSpace: 'nowrap' }}>
+          {i > 0 && ' · '}
+          {part}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
+/** Where a record's counts came from (provider, reported, estimated) and how its stream ended, if told. */
+export function sourceText(record: UsageRecordResponseDto): string {
+  return record.termination ? `${record.usageSource} · ${record.termination}` : record.usageSource;
+}
+
+/** The provider's usage object as the service received it (the bill's own evidence), untouched. */
+function ProviderUsage({ usage }: { usage: ProviderUsageDto }) {
+  return (
+    <Stack gap={4}>
+      <Text size="xs" c="dimmed">
+        Provider usage, {usage.format}, as sent
+      </Text>
+      <Code block aria-label="Provider usage">
+        {JSON.stringify(usage.usage, null, 2)}
+      </Code>
     </Stack>
   );
 }

@@ -1,5 +1,5 @@
 import { Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import {
@@ -15,28 +15,43 @@ import {
   setCreditLimitsMutation,
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { ActionDialog, useDialog } from '../components/action-dialog';
+import { ActionDialog } from '../components/action-dialog';
 import { DataTable } from '../components/data-table';
-import { credits, errorMessage, utc } from '../lib/format';
-import { newIdempotencyKey } from '../lib/idempotency';
+import { credits, utc } from '../lib/format';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 
 export function UserLimits({ userId }: { userId: string }) {
   const operator = useOperator();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const limits = useQuery(getCreditLimitsOptions({ path: { userId } }));
   const alerts = useQuery(getAlertThresholdsOptions({ path: { userId } }));
-  const limitsDialog = useDialog();
-  const alertsDialog = useDialog();
   const [overdraft, setOverdraft] = useState<string | number>('');
   const [perHour, setPerHour] = useState<string | number>('');
   const [thresholds, setThresholds] = useState('');
   const setLimits = useMutation({
     ...setCreditLimitsMutation(),
-    onSuccess: () => (limitsDialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      limitsDialog.close();
+      void invalidate(affected.limits(userId));
+    },
   });
   const setAlerts = useMutation({
     ...setAlertThresholdsMutation(),
-    onSuccess: () => (alertsDialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      alertsDialog.close();
+      void invalidate(affected.alerts(userId));
+    },
+  });
+  // Each opening starts from the values now in force.
+  const limitsDialog = useCommandDialog(() => {
+    setLimits.reset();
+    setOverdraft(limits.data?.overdraftLimit ?? 0);
+    setPerHour(limits.data?.maxCreditsPerHour ?? '');
+  });
+  const alertsDialog = useCommandDialog(() => {
+    setAlerts.reset();
+    setThresholds((alerts.data?.thresholds ?? []).join(', '));
   });
   return (
     <Stack>
@@ -52,31 +67,17 @@ export function UserLimits({ userId }: { userId: string }) {
       </Text>
       <Group>
         {operator.isAdmin && (
-          <Button
-            variant="light"
-            onClick={() => {
-              setOverdraft(limits.data?.overdraftLimit ?? 0);
-              setPerHour(limits.data?.maxCreditsPerHour ?? '');
-              limitsDialog.open();
-            }}
-          >
+          <Button variant="light" onClick={() => limitsDialog.open(true)}>
             Set limits
           </Button>
         )}
-        <Button
-          variant="light"
-          onClick={() => {
-            setThresholds((alerts.data?.thresholds ?? []).join(', '));
-            alertsDialog.open();
-          }}
-        >
+        <Button variant="light" onClick={() => alertsDialog.open(true)}>
           Set alert thresholds
         </Button>
       </Group>
       <ActionDialog
         title="Limits"
-        opened={limitsDialog.opened}
-        onClose={limitsDialog.close}
+        dialog={limitsDialog}
         submitLabel="Save limits"
         pending={setLimits.isPending}
         error={setLimits.error}
@@ -84,7 +85,7 @@ export function UserLimits({ userId }: { userId: string }) {
           setLimits.mutate({
             path: { userId },
             body: { overdraftLimit: Number(overdraft), maxCreditsPerHour: perHour === '' ? null : Number(perHour) },
-            headers: { 'Idempotency-Key': limitsDialog.idempotencyKey },
+            headers: limitsDialog.headers,
           })
         }
       >
@@ -99,8 +100,7 @@ export function UserLimits({ userId }: { userId: string }) {
       </ActionDialog>
       <ActionDialog
         title="Low-balance alert thresholds"
-        opened={alertsDialog.opened}
-        onClose={alertsDialog.close}
+        dialog={alertsDialog}
         submitLabel="Save thresholds"
         pending={setAlerts.isPending}
         error={setAlerts.error}
@@ -113,7 +113,7 @@ export function UserLimits({ userId }: { userId: string }) {
                 .filter((t) => t.trim() !== '')
                 .map((t) => Number.parseInt(t.trim(), 10)),
             },
-            headers: { 'Idempotency-Key': alertsDialog.idempotencyKey },
+            headers: alertsDialog.headers,
           })
         }
       >
@@ -128,18 +128,26 @@ export function UserLimits({ userId }: { userId: string }) {
 }
 
 export function UserPlan({ userId }: { userId: string }) {
-  const queryClient = useQueryClient();
   const operator = useOperator();
+  const invalidate = useInvalidate();
   // The user overview carries the subscription (null when none): no 404 to read.
   const overview = useQuery(getUserOverviewOptions({ path: { userId } }));
   const mayChange = operator.isAdmin || operator.userId !== userId; // SELF_GRANT_FORBIDDEN for supervisors
   const plans = useQuery(listPlansOptions());
   const [planId, setPlanId] = useState<string | null>(null);
-  const [key, setKey] = useState(newIdempotencyKey);
-  const done = () => (setKey(newIdempotencyKey()), void queryClient.invalidateQueries());
+  const done = () => {
+    subscribe.close();
+    end.close();
+    void invalidate(affected.subscription(userId));
+  };
   const put = useMutation({ ...putSubscriptionMutation(), onSuccess: done });
   const remove = useMutation({ ...deleteSubscriptionMutation(), onSuccess: done });
   const current = overview.data?.subscription;
+  const subscribe = useCommandDialog(() => {
+    put.reset();
+    setPlanId(current?.planId ?? null);
+  });
+  const end = useCommandDialog(() => remove.reset());
   return (
     <Stack>
       <Text>
@@ -148,52 +156,61 @@ export function UserPlan({ userId }: { userId: string }) {
           : 'No plan.'}
       </Text>
       {mayChange && (
-        <Group align="end">
-          <Select
-            label="Plan"
-            data={(plans.data?.items ?? []).map((p) => ({
-              value: p.id,
-              label: `${p.name} (${credits(p.credits)} / ${p.period})`,
-            }))}
-            value={planId}
-            onChange={setPlanId}
-          />
-          <Button
-            disabled={!planId}
-            loading={put.isPending}
-            onClick={() =>
-              planId && put.mutate({ path: { userId }, body: { planId }, headers: { 'Idempotency-Key': key } })
-            }
-          >
-            Subscribe
-          </Button>
+        <Group>
+          <Button onClick={() => subscribe.open(true)}>{current ? 'Change plan' : 'Subscribe'}</Button>
           {current && (
-            <Button
-              color="red"
-              variant="light"
-              loading={remove.isPending}
-              onClick={() => remove.mutate({ path: { userId } })}
-            >
+            <Button color="red" variant="light" onClick={() => end.open(true)}>
               End subscription
             </Button>
           )}
         </Group>
       )}
-      {(put.error ?? remove.error) && <Text c="red">{errorMessage(put.error ?? remove.error)}</Text>}
+      <ActionDialog
+        title={`Subscribe ${userId} to a plan`}
+        dialog={subscribe}
+        submitLabel="Subscribe"
+        pending={put.isPending}
+        error={put.error}
+        onSubmit={() => planId && put.mutate({ path: { userId }, body: { planId }, headers: subscribe.headers })}
+      >
+        <Select
+          label="Plan"
+          data={(plans.data?.items ?? [])
+            .filter((p) => p.isActive)
+            .map((p) => ({ value: p.id, label: `${p.name} (${credits(p.credits)} / ${p.period})` }))}
+          value={planId}
+          onChange={setPlanId}
+          required
+        />
+      </ActionDialog>
+      <ActionDialog
+        title={`End the subscription of ${userId}`}
+        dialog={end}
+        submitLabel="End subscription"
+        color="red"
+        pending={remove.isPending}
+        error={remove.error}
+        onSubmit={() => remove.mutate({ path: { userId }, headers: end.headers })}
+      >
+        <Text>No further grants from plan {current?.planId}; credits already granted stay until they expire.</Text>
+      </ActionDialog>
     </Stack>
   );
 }
 
 export function UserSessions({ userId }: { userId: string }) {
   const operator = useOperator();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const sessions = useQuery(listUserActiveSessionsOptions({ path: { userId } }));
-  const abortDialog = useDialog();
-  const [aborting, setAborting] = useState<{ sessionId: string; allocatedCredits: number } | null>(null);
   const abort = useMutation({
     ...abortSessionMutation(),
-    onSuccess: () => (abortDialog.close(), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      abortDialog.close();
+      void invalidate(affected.session(userId));
+    },
   });
+  const abortDialog = useCommandDialog<{ sessionId: string; allocatedCredits: number }>(() => abort.reset());
+  const aborting = abortDialog.subject;
   return (
     <>
       <DataTable
@@ -210,16 +227,7 @@ export function UserSessions({ userId }: { userId: string }) {
             label: 'Actions',
             render: (row) =>
               operator.isAdmin && (
-                <Button
-                  size="xs"
-                  color="red"
-                  variant="light"
-                  onClick={() => {
-                    abort.reset();
-                    setAborting(row);
-                    abortDialog.open();
-                  }}
-                >
+                <Button size="xs" color="red" variant="light" onClick={() => abortDialog.open(row)}>
                   Abort
                 </Button>
               ),
@@ -229,8 +237,7 @@ export function UserSessions({ userId }: { userId: string }) {
       {/* A stuck session, settled as cut off before any token: nothing charged, the hold given back. */}
       <ActionDialog
         title={`Abort the session ${aborting?.sessionId ?? ''}`}
-        opened={abortDialog.opened}
-        onClose={abortDialog.close}
+        dialog={abortDialog}
         submitLabel="Abort session"
         color="red"
         pending={abort.isPending}
@@ -239,7 +246,7 @@ export function UserSessions({ userId }: { userId: string }) {
           aborting &&
           abort.mutate({
             body: { sessionId: aborting.sessionId, userId },
-            headers: { 'Idempotency-Key': abortDialog.idempotencyKey },
+            headers: abortDialog.headers,
           })
         }
       >

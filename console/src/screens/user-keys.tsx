@@ -1,5 +1,5 @@
 import { Button, Group, NumberInput, Select, Text } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import { type ApiKeyResponseDto } from '../api/generated';
@@ -11,16 +11,37 @@ import {
 import { ActionDialog } from '../components/action-dialog';
 import { DataTable } from '../components/data-table';
 import { credits, utc } from '../lib/format';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 
 export function UserApiKeys({ userId }: { userId: string }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const keys = useQuery(listApiKeysOptions({ query: { userId } }));
-  const [budgeting, setBudgeting] = useState<ApiKeyResponseDto | null>(null);
-  const [revoking, setRevoking] = useState<ApiKeyResponseDto | null>(null);
+  const [limit, setLimit] = useState<string | number>('');
+  const [period, setPeriod] = useState<LimitPeriod>('total');
+  const update = useMutation({
+    ...updateApiKeyMutation(),
+    onSuccess: () => {
+      budgeting.close();
+      void invalidate(affected.apiKeys(userId));
+    },
+  });
   const revoke = useMutation({
     ...revokeApiKeyMutation(),
-    onSuccess: () => (setRevoking(null), void queryClient.invalidateQueries()),
+    onSuccess: () => {
+      revoking.close();
+      void invalidate(affected.apiKeys(userId));
+    },
   });
+  // Each opening starts from the key's budget now in force.
+  const budgeting = useCommandDialog<ApiKeyResponseDto>((key) => {
+    update.reset();
+    setLimit(key.creditLimit ?? '');
+    setPeriod(key.limitPeriod ?? 'total');
+  });
+  const revoking = useCommandDialog<ApiKeyResponseDto>(() => revoke.reset());
+  const budgetKey = budgeting.subject;
+  const revokeKey = revoking.subject;
   return (
     <>
       <DataTable
@@ -45,10 +66,10 @@ export function UserApiKeys({ userId }: { userId: string }) {
             render: (row) =>
               row.isActive && (
                 <Group gap={4}>
-                  <Button size="xs" variant="light" onClick={() => setBudgeting(row)}>
+                  <Button size="xs" variant="light" onClick={() => budgeting.open(row)}>
                     Budget
                   </Button>
-                  <Button size="xs" color="red" variant="light" onClick={() => (revoke.reset(), setRevoking(row))}>
+                  <Button size="xs" color="red" variant="light" onClick={() => revoking.open(row)}>
                     Revoke
                   </Button>
                 </Group>
@@ -56,20 +77,48 @@ export function UserApiKeys({ userId }: { userId: string }) {
           },
         ]}
       />
-      {budgeting && <KeyBudgetDialog apiKey={budgeting} onClose={() => setBudgeting(null)} />}
+      <ActionDialog
+        title={`Budget of the key ${budgetKey?.name ?? ''}`}
+        dialog={budgeting}
+        submitLabel="Save budget"
+        pending={update.isPending}
+        error={update.error}
+        onSubmit={() =>
+          budgetKey &&
+          update.mutate({
+            path: { id: budgetKey.id },
+            body: limit === '' ? { creditLimit: null } : { creditLimit: Number(limit), limitPeriod: period },
+            headers: budgeting.headers,
+          })
+        }
+      >
+        <NumberInput
+          label="Credit limit (empty: none)"
+          value={limit}
+          onChange={setLimit}
+          min={1}
+          allowDecimal={false}
+        />
+        <Select
+          label="Period (UTC)"
+          data={['day', 'week', 'month', 'total']}
+          value={period}
+          onChange={(value) => setPeriod((value as LimitPeriod | null) ?? 'total')}
+          allowDeselect={false}
+        />
+      </ActionDialog>
       {/* Revoking cannot be undone: the key's next request is refused. */}
       <ActionDialog
-        title={`Revoke the key ${revoking?.name ?? ''}`}
-        opened={revoking !== null}
-        onClose={() => setRevoking(null)}
+        title={`Revoke the key ${revokeKey?.name ?? ''}`}
+        dialog={revoking}
         submitLabel="Revoke key"
         color="red"
         pending={revoke.isPending}
         error={revoke.error}
-        onSubmit={() => revoking && revoke.mutate({ path: { id: revoking.id } })}
+        onSubmit={() => revokeKey && revoke.mutate({ path: { id: revokeKey.id }, headers: revoking.headers })}
       >
         <Text>
-          Every request with the key {revoking?.prefix}… is refused from now on. This cannot be undone: its owner makes
+          Every request with the key {revokeKey?.prefix}… is refused from now on. This cannot be undone: its owner makes
           a new key.
         </Text>
       </ActionDialog>
@@ -78,41 +127,3 @@ export function UserApiKeys({ userId }: { userId: string }) {
 }
 
 type LimitPeriod = NonNullable<ApiKeyResponseDto['limitPeriod']>;
-
-function KeyBudgetDialog({ apiKey, onClose }: { apiKey: ApiKeyResponseDto; onClose: () => void }) {
-  const queryClient = useQueryClient();
-  const [limit, setLimit] = useState<string | number>(apiKey.creditLimit ?? '');
-  const [period, setPeriod] = useState<LimitPeriod>(apiKey.limitPeriod ?? 'total');
-  const update = useMutation({
-    ...updateApiKeyMutation(),
-    onSuccess: () => {
-      onClose();
-      void queryClient.invalidateQueries();
-    },
-  });
-  return (
-    <ActionDialog
-      title={`Budget of the key ${apiKey.name}`}
-      opened
-      onClose={onClose}
-      submitLabel="Save budget"
-      pending={update.isPending}
-      error={update.error}
-      onSubmit={() =>
-        update.mutate({
-          path: { id: apiKey.id },
-          body: limit === '' ? { creditLimit: null } : { creditLimit: Number(limit), limitPeriod: period },
-        })
-      }
-    >
-      <NumberInput label="Credit limit (empty: none)" value={limit} onChange={setLimit} min={1} allowDecimal={false} />
-      <Select
-        label="Period (UTC)"
-        data={['day', 'week', 'month', 'total']}
-        value={period}
-        onChange={(value) => setPeriod((value as LimitPeriod | null) ?? 'total')}
-        allowDeselect={false}
-      />
-    </ActionDialog>
-  );
-}

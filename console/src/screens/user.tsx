@@ -12,7 +12,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 
@@ -24,8 +24,10 @@ import {
   voidAllocationMutation,
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
-import { ActionDialog, useDialog } from '../components/action-dialog';
+import { ActionDialog } from '../components/action-dialog';
 import { credits, utc } from '../lib/format';
+import { useCommandDialog } from '../lib/idempotency';
+import { affected, useInvalidate } from '../lib/invalidate';
 import { EventList } from './events';
 import { UserLedger, UserUsage } from './user-activity';
 import { UserLimits, UserPlan, UserSessions } from './user-details';
@@ -122,15 +124,8 @@ function Stat({ label, value }: { label: string; value: number | undefined }) {
   );
 }
 
-/** Refreshes everything shown about a user after a change. */
-function useInvalidateUser() {
-  const queryClient = useQueryClient();
-  return () => queryClient.invalidateQueries();
-}
-
 function GrantCredits({ userId }: { userId: string }) {
-  const dialog = useDialog();
-  const invalidate = useInvalidateUser();
+  const invalidate = useInvalidate();
   const [amount, setAmount] = useState<string | number>('');
   const [days, setDays] = useState<string | number>(30);
   const [notes, setNotes] = useState('');
@@ -138,31 +133,28 @@ function GrantCredits({ userId }: { userId: string }) {
     ...allocateCreditsMutation(),
     onSuccess: () => {
       dialog.close();
-      void invalidate();
+      void invalidate(affected.userCredits(userId));
     },
+  });
+  const dialog = useCommandDialog(() => {
+    grant.reset();
+    setAmount('');
+    setDays(30);
+    setNotes('');
   });
   return (
     <>
-      <Button
-        onClick={() => {
-          grant.reset();
-          setAmount('');
-          dialog.open();
-        }}
-      >
-        Grant credits
-      </Button>
+      <Button onClick={() => dialog.open(true)}>Grant credits</Button>
       <ActionDialog
         title={`Grant credits to ${userId}`}
-        opened={dialog.opened}
-        onClose={dialog.close}
+        dialog={dialog}
         submitLabel="Grant"
         pending={grant.isPending}
         error={grant.error}
         onSubmit={() =>
           grant.mutate({
             body: { userId, credits: Number(amount), expiryDays: Number(days), ...(notes ? { notes } : {}) },
-            headers: { 'Idempotency-Key': dialog.idempotencyKey },
+            headers: dialog.headers,
           })
         }
       >
@@ -195,7 +187,20 @@ function GrantCredits({ userId }: { userId: string }) {
 function Allocations({ userId }: { userId: string }) {
   const operator = useOperator();
   const allocations = useQuery(listAllocationsOptions({ query: { userId, includeExpired: true, limit: 500 } }));
-  const [voiding, setVoiding] = useState<Allocation | null>(null);
+  const invalidate = useInvalidate();
+  const [reason, setReason] = useState('');
+  const voidIt = useMutation({
+    ...voidAllocationMutation(),
+    onSuccess: () => {
+      voiding.close();
+      void invalidate(affected.userCredits(userId));
+    },
+  });
+  const voiding = useCommandDialog<Allocation>(() => {
+    voidIt.reset();
+    setReason('');
+  });
+  const target = voiding.subject;
   const items = (allocations.data?.items ?? []) as Allocation[];
   return (
     <>
@@ -234,7 +239,7 @@ function Allocations({ userId }: { userId: string }) {
                   operator.isAdmin &&
                   allocation.remainingCredits > 0 &&
                   Date.parse(allocation.expiresAt) > Date.now() && (
-                    <Button size="xs" color="red" variant="light" onClick={() => setVoiding(allocation)}>
+                    <Button size="xs" color="red" variant="light" onClick={() => voiding.open(allocation)}>
                       Void
                     </Button>
                   )
@@ -244,47 +249,31 @@ function Allocations({ userId }: { userId: string }) {
           ))}
         </Table.Tbody>
       </Table>
-      {voiding && <VoidDialog allocation={voiding} onClose={() => setVoiding(null)} />}
+      <ActionDialog
+        title={`Void ${credits(target?.remainingCredits)} credits left on this allocation`}
+        dialog={voiding}
+        submitLabel="Void allocation"
+        color="red"
+        pending={voidIt.isPending}
+        error={voidIt.error}
+        onSubmit={() =>
+          target &&
+          voidIt.mutate({
+            path: { id: target.id },
+            body: reason ? { reason } : {},
+            headers: voiding.headers,
+          })
+        }
+      >
+        <Textarea
+          label="Reason"
+          value={reason}
+          onChange={(e) => setReason(e.currentTarget.value)}
+          maxLength={500}
+          required
+          data-autofocus
+        />
+      </ActionDialog>
     </>
-  );
-}
-
-function VoidDialog({ allocation, onClose }: { allocation: Allocation; onClose: () => void }) {
-  const dialog = useDialog();
-  const invalidate = useInvalidateUser();
-  const [reason, setReason] = useState('');
-  const voidIt = useMutation({
-    ...voidAllocationMutation(),
-    onSuccess: () => {
-      onClose();
-      void invalidate();
-    },
-  });
-  return (
-    <ActionDialog
-      title={`Void ${credits(allocation.remainingCredits)} credits left on this allocation`}
-      opened
-      onClose={onClose}
-      submitLabel="Void allocation"
-      color="red"
-      pending={voidIt.isPending}
-      error={voidIt.error}
-      onSubmit={() =>
-        voidIt.mutate({
-          path: { id: allocation.id },
-          body: reason ? { reason } : {},
-          headers: { 'Idempotency-Key': dialog.idempotencyKey },
-        })
-      }
-    >
-      <Textarea
-        label="Reason"
-        value={reason}
-        onChange={(e) => setReason(e.currentTarget.value)}
-        maxLength={500}
-        required
-        data-autofocus
-      />
-    </ActionDialog>
   );
 }

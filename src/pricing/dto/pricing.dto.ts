@@ -5,6 +5,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsObject,
   IsString,
@@ -15,6 +16,7 @@ import {
 } from 'class-validator';
 
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
+import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsModelId } from '../../common/validation/ids.js';
@@ -215,6 +217,19 @@ export class PricingRuleResponseDto {
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
+}
+
+export class ListPricesQueryDto {
+  @ApiPropertyOptional({
+    example: false,
+    default: false,
+    description:
+      'true: the rules that take effect later instead of those in effect now (every such rule, soonest first, then by model)',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  upcoming?: boolean;
 }
 
 export class PricingRuleListResponseDto {

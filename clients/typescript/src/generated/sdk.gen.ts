@@ -67,7 +67,7 @@ export const getUserOverview = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * The rules in effect now, one per model
+ * The rules in effect now, one per model; with upcoming=true, the rules that take effect later
  */
 export const listCurrentPrices = <ThrowOnError extends boolean = false>(options?: Options<ListCurrentPricesData, ThrowOnError>): RequestResult<ListCurrentPricesResponses, ListCurrentPricesErrors, ThrowOnError> => (options?.client ?? client).get<ListCurrentPricesResponses, ListCurrentPricesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],

@@ -2090,7 +2090,12 @@ export type GetUserOverviewResponse = GetUserOverviewResponses[keyof GetUserOver
 export type ListCurrentPricesData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * true: the rules that take effect later instead of those in effect now (every such rule, soonest first, then by model)
+         */
+        upcoming?: boolean;
+    };
     url: '/api/pricing';
 };
 

@@ -217,7 +217,7 @@ export const getUserOverviewOptions = (options: Options<GetUserOverviewData>) =>
 export const listCurrentPricesQueryKey = (options?: Options<ListCurrentPricesData>) => createQueryKey('listCurrentPrices', options);
 
 /**
- * The rules in effect now, one per model
+ * The rules in effect now, one per model; with upcoming=true, the rules that take effect later
  */
 export const listCurrentPricesOptions = (options?: Options<ListCurrentPricesData>) => queryOptions<ListCurrentPricesResponse, ListCurrentPricesError, ListCurrentPricesResponse, ReturnType<typeof listCurrentPricesQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
