@@ -17,7 +17,6 @@ import { CreateUsageEventIds1732000011000 } from './1732000011000-create-usage-e
 import { CreateCreditsTakeEvents1732000012000 } from './1732000012000-create-credits-take-events.js';
 import { BatchTakeJoins1732000013000 } from './1732000013000-batch-take-joins.js';
 import { CreateCreditsHoldAndSettle1732000014000 } from './1732000014000-create-credits-hold-and-settle.js';
-import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { BatchTakeSpendWindows1732000015000 } from './1732000015000-batch-take-spend-windows.js';
 import { PerUserSessionIds1732000016000 } from './1732000016000-per-user-session-ids.js';
 import { SubscriptionsUserHistoryIdx1732000016200 } from './1732000016200-subscriptions-user-history-idx.js';
@@ -35,10 +34,11 @@ import { AuditLogAppendOnly1732000022000 } from './1732000022000-audit-log-appen
 import { CreateAuditLog1732000022100 } from './1732000022100-create-audit-log.js';
 import { CreditLedgerCreatedBrin1732000022200 } from './1732000022200-credit-ledger-created-brin.js';
 import { OneAccountByEqualityAndSpendWindow1732000023200 } from './1732000023200-one-account-by-equality-and-spend-window.js';
-import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estimate-kinds.js';
+import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
+import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */

@@ -1,8 +1,8 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
 
-import { buildAppConfig } from '../config/app-config.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
+import { buildAppConfig } from '../config/app-config.js';
 import { JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
 import type { AuthUser } from './roles.js';
 

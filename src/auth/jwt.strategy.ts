@@ -5,9 +5,9 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import { type AuthUser, normaliseRole } from './roles.js';
 
 interface AccessTokenClaims {
