@@ -38,6 +38,8 @@ import { SessionEstimateKinds1732000023300 } from './1732000023300-session-estim
 import { CreditLedgerApiKey1732000024000 } from './1732000024000-credit-ledger-api-key.js';
 import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
+import { Accounts1732000024300 } from './1732000024300-accounts.js';
+import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
 import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
 import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
@@ -84,6 +86,8 @@ export const MIGRATIONS = [
   CreditLedgerApiKey1732000024000,
   OneDecision1732000024100,
   MovementsInTheEngine1732000024200,
+  Accounts1732000024300,
+  LockTheAccount1732000024400,
   OneUsageRollupFunction1732000026000,
   WhoActed1732000027000,
   ProviderUsage1732000029000,

@@ -1,3 +1,5 @@
+import { Account } from './accounts/entities/account.entity.js';
+import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
@@ -15,13 +17,13 @@ import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
 import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
 import { UsageRecord } from './usage/entities/usage-record.entity.js';
-import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
 export const ENTITIES = [
   UserAccount,
+  Account,
   CreditAllocation,
   CreditLedgerEntry,
   CreditHold,

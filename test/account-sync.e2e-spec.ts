@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { AuthUser } from '../src/auth/roles.js';
 import { AccountsService } from '../src/accounts/accounts.service.js';
+import type { AuthUser } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 /** Waits (bounded) for something another connection makes true: a notification's arrival. */

@@ -3,11 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
+import { Account } from './entities/account.entity.js';
 import { UserAccount } from './entities/user-account.entity.js';
 
 /** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserAccount])],
+  imports: [TypeOrmModule.forFeature([UserAccount, Account])],
   providers: [AccountsService, AccountsRepository],
   exports: [AccountsService],
 })

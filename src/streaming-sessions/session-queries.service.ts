@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import { StreamingSessionsRepository, toSessionDto } from './streaming-sessions.repository.js';
 

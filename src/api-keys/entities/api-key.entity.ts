@@ -1,7 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-import type { Scope } from '../../auth/roles.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import type { Scope } from '../../auth/roles.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })

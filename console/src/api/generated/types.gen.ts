@@ -564,6 +564,10 @@ export type LedgerEntryDto = {
     balanceAfter: number;
     sessionId: string | null;
     usageRecordId: string | null;
+    /**
+     * The API key the entry was made through; null for a JWT or a job
+     */
+    apiKeyId: string | null;
     createdBy: string;
     createdAt: string;
 };

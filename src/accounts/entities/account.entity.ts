@@ -1,0 +1,37 @@
+import { Check, Column, Entity, ForeignKey, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+import { UserAccount } from './user-account.entity.js';
+
+/** What pays: a user now, an organisation next (docs/money.md "The account"). */
+export type AccountKind = 'user' | 'org';
+
+/**
+ * The money engine's account (migration 1732000024300): a surrogate key, its kind and its owner. Its
+ * row is what the account lock (credits_lock_accounts()) locks. Every user has one (a trigger on
+ * user_accounts makes it); an organisation will be one more row of kind `org`, so user ids and org
+ * ids may be equal without meaning the same account.
+ */
+@Entity({ name: 'accounts' })
+@Check('accounts_kind_check', `kind IN ('user', 'org')`)
+@Check('accounts_owner_check', `(kind = 'user') = (user_id IS NOT NULL)`)
+@Unique('accounts_user_id_key', ['userId'])
+export class Account {
+  @PrimaryGeneratedColumn('identity', {
+    name: 'account_id',
+    type: 'bigint',
+    generatedIdentity: 'ALWAYS',
+    primaryKeyConstraintName: 'accounts_pkey',
+  })
+  accountId: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  kind: AccountKind;
+
+  /** The user whose account it is (kind `user`); null for an organisation's. */
+  @ForeignKey(() => UserAccount, { name: 'accounts_user_id_fkey' })
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}
