@@ -15,6 +15,7 @@ import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
 import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
+import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
@@ -23,6 +24,7 @@ import { SessionSettlementsRepository, settledColumns, type SettlingRow } from '
 import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
 import {
   type DueSession,
+  estimateColumn,
   type SessionRow,
   StreamingSessionsRepository,
   toSessionDto,
@@ -215,11 +217,7 @@ export class StreamingSessionsService {
         // The estimate's kinds when it was given split (all five or none), as finalize records them.
         tokens: {
           tokens: due.estimated_tokens,
-          inputTokens: due.estimated_input_tokens,
-          outputTokens: due.estimated_output_tokens,
-          cacheReadTokens: due.estimated_cache_read_tokens,
-          cacheWriteTokens: due.estimated_cache_write_tokens,
-          reasoningTokens: due.estimated_reasoning_tokens,
+          ...perField((kind) => due[estimateColumn(kind)]),
         },
         createdBy: 'system',
         metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },

@@ -1,4 +1,5 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import { perField } from '../pricing/token-kinds.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
 import { metadataProblem } from './dto/record-usage.dto.js';
 
@@ -13,11 +14,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   modelId: text(100),
   credits: count(MAX_CREDITS),
   tokens: count(MAX_TOKENS),
-  inputTokens: count(MAX_TOKENS),
-  outputTokens: count(MAX_TOKENS),
-  cacheReadTokens: count(MAX_TOKENS),
-  cacheWriteTokens: count(MAX_TOKENS),
-  reasoningTokens: count(MAX_TOKENS),
+  ...perField(() => count(MAX_TOKENS)),
   metadata: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && metadataProblem(v) === null,
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;

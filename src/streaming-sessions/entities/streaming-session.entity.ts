@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import type { TokenFields } from '../../pricing/token-kinds.js';
 import { UserAccount } from '../../users/entities/user-account.entity.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
@@ -16,13 +17,10 @@ export interface SessionSettlement {
 }
 
 /** The counts a settlement was asked with: the total, and each kind when split (settlements before token kinds lack the new ones). */
-export interface SettlementTokens {
+export interface SettlementTokens extends Partial<TokenFields<number | null>> {
   tokens: number;
   inputTokens: number | null;
   outputTokens: number | null;
-  cacheReadTokens?: number | null;
-  cacheWriteTokens?: number | null;
-  reasoningTokens?: number | null;
 }
 
 export type SettlementRequest =
