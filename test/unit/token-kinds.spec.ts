@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { getMetadataArgsStorage } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 
@@ -16,6 +19,7 @@ import { RecordUsageDto, UsageRecordResponseDto } from '../../src/usage/dto/reco
 import { TokensByKindDto } from '../../src/usage/dto/usage-stats.dto.js';
 import { UsageDailyTotal } from '../../src/usage/entities/usage-daily-total.entity.js';
 import { UsageRecord } from '../../src/usage/entities/usage-record.entity.js';
+import { root, sourceFiles } from '../support/sources.js';
 
 /**
  * One list per column family (issue 32): the token kinds' fields, columns and mappers are derived
@@ -79,5 +83,17 @@ describe('token kinds: one list', () => {
     expect(columns(PricingRule)).toEqual(
       expect.arrayContaining(prices.flatMap((p) => [`${p}_price_per_1k_tokens`, `provider_${p}_cost_per_1k_tokens`])),
     );
+  });
+
+  it('the SQL functions that count tokens by kind count every kind', () => {
+    const files = sourceFiles('src', (name) => name.endsWith('.sql'))
+      .filter((file) => file.split(path.sep).includes('sql'))
+      .map((file) => ({ file, text: readFileSync(path.join(root, file), 'utf8') }))
+      .filter(({ text }) => TOKEN_COLUMNS.some((column) => text.includes(column)));
+    expect(files.map((f) => path.basename(f.file))).toContain('usage_rollup_compact.sql');
+    const missing = files.flatMap(({ file, text }) =>
+      TOKEN_COLUMNS.filter((column) => !text.includes(column)).map((column) => `${file}: ${column}`),
+    );
+    expect(missing).toEqual([]);
   });
 });
