@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
+import type { DueSession } from '../src/streaming-sessions/streaming-sessions.repository.js';
+import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
@@ -97,9 +99,16 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed(settle, 'POST /api/streaming-sessions/abort', () =>
       post('/api/streaming-sessions/abort', { sessionId: second.sessionId, tokensGenerated: 100 }).expect(200),
     );
+    // The job's settlement of one due session (SessionExpiryJob → StreamingSessionsService.expire),
+    // called for this session alone: another spec's job run may settle it first, and the statement
+    // is sent all the same.
     await expireSessionNow(t.db, third.sessionId);
+    const { rows } = await t.db.query<DueSession>(
+      `SELECT * FROM streaming_sessions WHERE session_id = $1 AND user_id = $2`,
+      [third.sessionId, u.id],
+    );
     await composed('src/streaming-sessions/queries/expire.sql', 'the streaming-sessions-expiry job', () =>
-      t.app.get(SessionExpiryJob).expireAbandoned(),
+      t.app.get(DataSource).transaction((m) => t.app.get(StreamingSessionsService).expire(m, rows[0])),
     );
   });
   afterAll(async () => {
