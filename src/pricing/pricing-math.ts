@@ -2,6 +2,10 @@
  * Exact price arithmetic. Prices are NUMERIC(10,4): they are handled as integers scaled by 10^4
  * (BigInt), so `0.07 × 100,000 tokens` is exactly 7 credits, never 8.
  */
+import { perKind, TOKEN_KINDS, tokenField, type TokenKind } from './token-kinds.js';
+
+export { TOKEN_KINDS, type TokenKind } from './token-kinds.js';
+
 export const PRICE_SCALE = 10_000n;
 /** A non-negative decimal with at most 4 places that fits NUMERIC(10,4). */
 export const PRICE_PATTERN = /^\d{1,6}(\.\d{1,4})?$/;
@@ -30,9 +34,6 @@ export function normalisePrice(value: string | number): string {
   return formatPrice(parsePrice(typeof value === 'number' ? String(value) : value));
 }
 
-/** The kinds of tokens LLM providers bill apart (CONTRACT "Token kinds"). */
-export const TOKEN_KINDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
-export type TokenKind = (typeof TOKEN_KINDS)[number];
 /** A count per kind; the prompt is input + cacheRead + cacheWrite. */
 export type TokenKinds = Record<TokenKind, number>;
 /** A price (or provider cost) per 1,000 tokens of each kind, 4-place decimal strings. */
@@ -46,12 +47,12 @@ export interface RulePrices extends KindPrices {
 
 /** One price for every kind, no tier: the default price of a model without a rule. */
 export function flatPrices(price: string): RulePrices {
-  return { input: price, output: price, cacheRead: price, cacheWrite: price, reasoning: price, longContext: null };
+  return { ...perKind(() => price), longContext: null };
 }
 
 /** Only input and output counted: a single count (all input) or the old split. */
 export function kindsOf(input: number, output = 0): TokenKinds {
-  return { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+  return { ...perKind(() => 0), input, output };
 }
 
 function tokenCount(n: number, name: string): bigint {
@@ -69,7 +70,7 @@ export function pricesFor(tokens: TokenKinds, prices: RulePrices): KindPrices {
 /** Σ tokens of each kind × its price (prices scaled by 10^4). */
 function weighted(tokens: TokenKinds, prices: KindPrices): bigint {
   let sum = 0n;
-  for (const kind of TOKEN_KINDS) sum += tokenCount(tokens[kind], `${kind}Tokens`) * parsePrice(prices[kind]);
+  for (const kind of TOKEN_KINDS) sum += tokenCount(tokens[kind], tokenField(kind)) * parsePrice(prices[kind]);
   return sum;
 }
 

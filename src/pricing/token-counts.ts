@@ -1,27 +1,20 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
-import { kindsOf, TOKEN_KINDS, type TokenKind, type TokenKinds } from './pricing-math.js';
+import { kindsOf, type TokenKinds } from './pricing-math.js';
+import {
+  MODEL_ONLY_KINDS,
+  perField,
+  TOKEN_KINDS,
+  type TokenField,
+  tokenField,
+  type TokenFields,
+} from './token-kinds.js';
 
 /** The per-kind token fields of a request body (each optional, each ≥ 0). */
-export interface TokenKindFields {
-  inputTokens?: number;
-  outputTokens?: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  reasoningTokens?: number;
-}
+export type TokenKindFields = Partial<TokenFields<number>>;
 
-/** The body field of each kind. */
-export const KIND_FIELDS: Record<TokenKind, keyof TokenKindFields> = {
-  input: 'inputTokens',
-  output: 'outputTokens',
-  cacheRead: 'cacheReadTokens',
-  cacheWrite: 'cacheWriteTokens',
-  reasoning: 'reasoningTokens',
-};
-
-/** The kinds only a model's rule prices apart (input and output alone may be metered without one). */
-export const MODEL_KINDS = ['cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
+/** The fields of the kinds only a model's rule prices apart (MODEL_ONLY_KINDS). */
+export const MODEL_KINDS: readonly TokenField[] = TOKEN_KINDS.filter((kind) => MODEL_ONLY_KINDS[kind]).map(tokenField);
 
 export interface TokenCounts {
   /** The tokens as priced: a single count is all input. */
@@ -32,22 +25,16 @@ export interface TokenCounts {
 }
 
 /** The per-kind fields of a record or a settlement: each kind's count, or null each when none was split. */
-export type SplitFields = { [F in keyof TokenKindFields]-?: number | null };
+export type SplitFields = TokenFields<number | null>;
 
 /** A split's counts as those fields (null each for a single count, which records keep as the total). */
 export function splitFields(split: TokenKinds | null): SplitFields {
-  return {
-    inputTokens: split?.input ?? null,
-    outputTokens: split?.output ?? null,
-    cacheReadTokens: split?.cacheRead ?? null,
-    cacheWriteTokens: split?.cacheWrite ?? null,
-    reasoningTokens: split?.reasoning ?? null,
-  };
+  return perField((kind) => split?.[kind] ?? null);
 }
 
 /** Whether the body gives any per-kind count. */
 export function hasKinds(fields: TokenKindFields): boolean {
-  return TOKEN_KINDS.some((kind) => fields[KIND_FIELDS[kind]] !== undefined);
+  return TOKEN_KINDS.some((kind) => fields[tokenField(kind)] !== undefined);
 }
 
 /**
@@ -63,7 +50,7 @@ export function tokenCounts(single: number | undefined, fields: TokenKindFields,
     const split = {} as TokenKinds;
     let total = 0;
     for (const kind of TOKEN_KINDS) {
-      split[kind] = fields[KIND_FIELDS[kind]] ?? 0;
+      split[kind] = fields[tokenField(kind)] ?? 0;
       total += split[kind];
     }
     if (total > MAX_TOKENS)

@@ -4,10 +4,11 @@ import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { creditsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
+import { perKind, TOKEN_KINDS } from '../pricing/token-kinds.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
 import type { SessionStatus, SettlementRequest } from './entities/streaming-session.entity.js';
 import type { SettledSession } from './settlement.js';
-import type { SessionRow } from './streaming-sessions.repository.js';
+import { estimateColumn, type SessionRow } from './streaming-sessions.repository.js';
 
 /**
  * The streaming module's parts of a settlement statement (CreditsService.settleSession): the CTE
@@ -46,13 +47,9 @@ export interface SettlementWrite {
  * An expired session's estimate, as its provider cost: each kind of a split estimate; one count
  * (all five NULL) as input, as it was priced.
  */
-const ESTIMATE_KINDS: SqlKinds = {
-  input: 'COALESCE(ss.estimated_input_tokens, ss.estimated_tokens)',
-  output: 'COALESCE(ss.estimated_output_tokens, 0)',
-  cacheRead: 'COALESCE(ss.estimated_cache_read_tokens, 0)',
-  cacheWrite: 'COALESCE(ss.estimated_cache_write_tokens, 0)',
-  reasoning: 'COALESCE(ss.estimated_reasoning_tokens, 0)',
-};
+const ESTIMATE_KINDS: SqlKinds = perKind(
+  (kind) => `COALESCE(ss.${estimateColumn(kind)}, ${kind === 'input' ? 'ss.estimated_tokens' : '0'})`,
+);
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
@@ -90,35 +87,22 @@ export class SessionSettlementsRepository {
     fallbackPrice: string | null,
     caller: { userId: string; apiKeyId: string | null },
   ): SqlPart {
-    const kinds: SqlKinds = {
-      input: '$3::int',
-      output: '$4::int',
-      cacheRead: '$5::int',
-      cacheWrite: '$6::int',
-      reasoning: '$7::int',
-    };
+    // $1 session, $2 user, one per kind, the fallback price, then the caller and its key.
+    const kinds: SqlKinds = perKind((kind) => `$${3 + TOKEN_KINDS.indexOf(kind)}::int`);
+    const fallback = `$${3 + TOKEN_KINDS.length}::numeric`;
+    const callerId = `$${4 + TOKEN_KINDS.length}::varchar`;
+    const callerKey = `$${5 + TOKEN_KINDS.length}::uuid`;
     return {
-      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, $9::varchar AS caller_id, $10::uuid AS caller_key,
+      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${callerId} AS caller_id, ${callerKey} AS caller_key,
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
              CROSS JOIN LATERAL (
-               SELECT ${creditsSql('r', kinds, '$8::numeric')} AS charge,
+               SELECT ${creditsSql('r', kinds, fallback)} AS charge,
                       ${providerCostSql('r', kinds)} AS provider_cost) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
-      params: [
-        sessionId,
-        userId,
-        tokens.input,
-        tokens.output,
-        tokens.cacheRead,
-        tokens.cacheWrite,
-        tokens.reasoning,
-        fallbackPrice,
-        caller.userId,
-        caller.apiKeyId,
-      ],
+      params: [sessionId, userId, ...TOKEN_KINDS.map((kind) => tokens[kind]), fallbackPrice, caller.userId, caller.apiKeyId],
     };
   }
 

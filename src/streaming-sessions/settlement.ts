@@ -1,6 +1,7 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import { MODEL_KINDS } from '../pricing/token-counts.js';
+import { TOKEN_FIELDS } from '../pricing/token-kinds.js';
 import type { AbortResponseDto, FinalizeResponseDto } from './dto/session-responses.dto.js';
 import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
 
@@ -24,14 +25,8 @@ export function holdFor(estimatedCredits: number): number {
   return hold;
 }
 
-const COUNTS = [
-  'tokens',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'reasoningTokens',
-] as const;
+const COUNTS = ['tokens', ...TOKEN_FIELDS] as const;
+/** The kinds added after the first settlements were stored (migration 1732000021000). */
 const NEW_KINDS: readonly string[] = MODEL_KINDS;
 
 /**

@@ -6,6 +6,14 @@ import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
+import {
+  kindList,
+  TOKEN_KINDS,
+  type TokenColumn,
+  tokenColumn,
+  tokenField,
+  type TokenKind,
+} from '../pricing/token-kinds.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 
@@ -58,13 +66,13 @@ export interface NewSession {
 }
 
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
-const ESTIMATE_KIND_COLUMNS = `estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
-  estimated_cache_write_tokens, estimated_reasoning_tokens`;
+const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
   started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
-  $8::timestamptz, $9::uuid, $10::int, $11::int, $12::int, $13::int, $14::int, $15::varchar, $16::uuid`;
+  $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
+  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -78,28 +86,26 @@ function sessionParams(s: NewSession): unknown[] {
     s.startedAt,
     s.expiresAt,
     s.pricingRuleId,
-    estimate.inputTokens,
-    estimate.outputTokens,
-    estimate.cacheReadTokens,
-    estimate.cacheWriteTokens,
-    estimate.reasoningTokens,
+    ...TOKEN_KINDS.map((kind) => estimate[tokenField(kind)]),
     s.openedBy,
     s.openedByApiKeyId,
   ];
 }
 
+/** A column of the estimate's kinds: `estimated_cache_read_tokens`. */
+export function estimateColumn<K extends TokenKind>(kind: K): `estimated_${TokenColumn<K>}` {
+  return `estimated_${tokenColumn(kind)}`;
+}
+
+/** The estimate's kinds: all five, or all null (estimated with one count). */
+export type EstimateColumns = { [K in TokenKind as `estimated_${TokenColumn<K>}`]: number | null };
+
 /** A session due for expiry, as the job reads it before locking it. */
-export interface DueSession {
+export interface DueSession extends EstimateColumns {
   session_id: string;
   user_id: string;
   model_id: string;
   estimated_tokens: number;
-  /** The estimate's kinds: all five, or all null (estimated with one count). */
-  estimated_input_tokens: number | null;
-  estimated_output_tokens: number | null;
-  estimated_cache_read_tokens: number | null;
-  estimated_cache_write_tokens: number | null;
-  estimated_reasoning_tokens: number | null;
   started_at: Date;
 }
 

@@ -16,6 +16,7 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
 import { meteredCounts, type ProviderUsage, type Termination, type UsageSource } from '../pricing/provider-usage.js';
 import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
+import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
@@ -24,6 +25,7 @@ import { SessionSettlementsRepository, settledColumns, type SettlingRow } from '
 import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
 import {
   type DueSession,
+  estimateColumn,
   type SessionRow,
   StreamingSessionsRepository,
   toSessionDto,
@@ -250,11 +252,7 @@ export class StreamingSessionsService {
         // The estimate's kinds when it was given split (all five or none), as finalize records them.
         tokens: {
           tokens: due.estimated_tokens,
-          inputTokens: due.estimated_input_tokens,
-          outputTokens: due.estimated_output_tokens,
-          cacheReadTokens: due.estimated_cache_read_tokens,
-          cacheWriteTokens: due.estimated_cache_write_tokens,
-          reasoningTokens: due.estimated_reasoning_tokens,
+          ...perField((kind) => due[estimateColumn(kind)]),
         },
         source: { usageSource: 'estimated', termination: null, providerUsage: null },
         createdBy: 'system',

@@ -1,6 +1,7 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { isModelId } from '../common/validation/ids.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
+import { perField } from '../pricing/token-kinds.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
 import { metadataProblem } from './dto/record-usage.dto.js';
 
@@ -15,11 +16,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   modelId: isModelId,
   credits: count(MAX_CREDITS),
   tokens: count(MAX_TOKENS),
-  inputTokens: count(MAX_TOKENS),
-  outputTokens: count(MAX_TOKENS),
-  cacheReadTokens: count(MAX_TOKENS),
-  cacheWriteTokens: count(MAX_TOKENS),
-  reasoningTokens: count(MAX_TOKENS),
+  ...perField(() => count(MAX_TOKENS)),
   metadata: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && metadataProblem(v) === null,
   providerUsage: (v) => !('problem' in mapProviderUsage(v)),
 };

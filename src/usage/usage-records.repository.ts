@@ -11,6 +11,16 @@ import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
+import {
+  kindList,
+  perColumn,
+  perField,
+  TOKEN_KINDS,
+  tokenColumn,
+  type TokenColumns,
+  tokenField,
+  type TokenFields,
+} from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
@@ -18,7 +28,7 @@ export type BillingStatus = 'billed' | 'needs_review';
 export type ReviewStatus = 'open' | 'resolved';
 
 /** A usage record as stored (camelCase); `providerCost` is a decimal string. */
-export interface UsageRecordRow {
+export interface UsageRecordRow extends TokenFields<number | null> {
   id: string;
   userId: string;
   timestamp: Date;
@@ -27,11 +37,6 @@ export interface UsageRecordRow {
   credits: number;
   modelId: string | null;
   tokens: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  cacheReadTokens: number | null;
-  cacheWriteTokens: number | null;
-  reasoningTokens: number | null;
   metadata: Record<string, unknown> | null;
   pricingRuleId: string | null;
   providerCost: string | null;
@@ -47,18 +52,13 @@ export interface UsageRecordRow {
   actorId: string | null;
 }
 
-export interface CreateUsageRecordInput {
+export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
   userId: string;
   service: string;
   operation: string;
   credits: number;
   modelId?: string | null;
   tokens?: number | null;
-  inputTokens?: number | null;
-  outputTokens?: number | null;
-  cacheReadTokens?: number | null;
-  cacheWriteTokens?: number | null;
-  reasoningTokens?: number | null;
   metadata?: object;
   pricingRuleId?: string | null;
   providerCost?: string | null;
@@ -78,8 +78,7 @@ export interface CreateUsageRecordInput {
 }
 
 /** A record's token counts: the total and each kind (null: not given). */
-type TokenColumn =
-  'tokens' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens';
+type TokenCountField = 'tokens' | keyof TokenFields<number>;
 /** Where a record's counts came from and how its stream ended. */
 type SourceColumn = 'usageSource' | 'termination' | 'providerUsage';
 
@@ -118,7 +117,7 @@ export interface RecordsCursor {
   close(): Promise<void>;
 }
 
-export interface RecordSqlRow {
+export interface RecordSqlRow extends TokenColumns<number | null> {
   id: string;
   user_id: string;
   timestamp: Date;
@@ -128,11 +127,6 @@ export interface RecordSqlRow {
   credits: number;
   model_id: string | null;
   tokens: number | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cache_read_tokens: number | null;
-  cache_write_tokens: number | null;
-  reasoning_tokens: number | null;
   metadata: Record<string, unknown> | null;
   pricing_rule_id: string | null;
   provider_cost: string | null;
@@ -146,7 +140,7 @@ export interface RecordSqlRow {
 }
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id,
+  ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
   api_key_id, actor_id`;
 
@@ -159,7 +153,7 @@ function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus
   return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
 }
 
-/** The 23 values of a usage_records row, in column order (a shortfall opens a review). */
+/** The values of a usage_records row, in INSERT_COLUMNS order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   const { billingStatus, reviewStatus } = statusOf(input);
   return [
@@ -170,17 +164,13 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.credits,
     input.modelId ?? null,
     input.tokens ?? null,
-    input.inputTokens ?? null,
-    input.outputTokens ?? null,
     input.metadata === undefined ? null : JSON.stringify(input.metadata),
     input.pricingRuleId ?? null,
     input.providerCost ?? null,
     billingStatus,
     input.shortfall ?? 0,
     reviewStatus,
-    input.cacheReadTokens ?? null,
-    input.cacheWriteTokens ?? null,
-    input.reasoningTokens ?? null,
+    ...TOKEN_KINDS.map((kind) => input[tokenField(kind)] ?? null),
     input.usageSource ?? 'reported',
     input.termination ?? null,
     input.providerUsage ? JSON.stringify(input.providerUsage) : null,
@@ -214,11 +204,7 @@ export function insertedRecord(
     credits: input.credits,
     modelId: input.modelId ?? null,
     tokens: input.tokens ?? null,
-    inputTokens: input.inputTokens ?? null,
-    outputTokens: input.outputTokens ?? null,
-    cacheReadTokens: input.cacheReadTokens ?? null,
-    cacheWriteTokens: input.cacheWriteTokens ?? null,
-    reasoningTokens: input.reasoningTokens ?? null,
+    ...perField((kind) => input[tokenField(kind)] ?? null),
     metadata: row.metadata,
     pricingRuleId: input.pricingRuleId ?? null,
     providerCost: input.providerCost ?? null,
@@ -241,11 +227,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     credits: r.credits,
     modelId: r.model_id,
     tokens: r.tokens,
-    inputTokens: r.input_tokens,
-    outputTokens: r.output_tokens,
-    cacheReadTokens: r.cache_read_tokens,
-    cacheWriteTokens: r.cache_write_tokens,
-    reasoningTokens: r.reasoning_tokens,
+    ...perField((kind) => r[tokenColumn(kind)]),
     metadata: r.metadata,
     pricingRuleId: r.pricing_rule_id,
     providerCost: r.provider_cost,
@@ -270,11 +252,7 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     credits: row.credits,
     modelId: row.modelId,
     tokens: row.tokens,
-    inputTokens: row.inputTokens,
-    outputTokens: row.outputTokens,
-    cacheReadTokens: row.cacheReadTokens,
-    cacheWriteTokens: row.cacheWriteTokens,
-    reasoningTokens: row.reasoningTokens,
+    ...perField((kind) => row[tokenField(kind)]),
     metadata: row.metadata,
     pricingRuleId: row.pricingRuleId,
     billingStatus: row.billingStatus,
@@ -287,13 +265,19 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
   };
 }
 
-const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                        metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
-                        cache_read_tokens, cache_write_tokens, reasoning_tokens, usage_source, termination, provider_usage,
-                        api_key_id, actor_id`;
-const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::int, $9::int,
-                       $10::jsonb, $11::uuid, $12::numeric, $13::varchar, $14::int, $15::varchar, $16::int, $17::int, $18::int,
-                       $19::varchar, $20::varchar, $21::jsonb, $22::uuid, $23::varchar`;
+/** The columns recordParams fills: the record's own, one per token kind, then where it came from and who wrote it. */
+const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, metadata, pricing_rule_id,
+                        provider_cost, billing_status, shortfall, review_status, ${kindList(tokenColumn)},
+                        usage_source, termination, provider_usage, api_key_id, actor_id`;
+const KINDS = TOKEN_KINDS.length;
+const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::jsonb,
+                       $9::uuid, $10::numeric, $11::varchar, $12::int, $13::varchar,
+                       ${TOKEN_KINDS.map((_, i) => `$${14 + i}::int`).join(', ')},
+                       $${14 + KINDS}::varchar, $${15 + KINDS}::varchar, $${16 + KINDS}::jsonb, $${17 + KINDS}::uuid,
+                       $${18 + KINDS}::varchar`;
+
+/** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source. */
+const KNOWN_PARAMS = 4 + KINDS + 3;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -305,12 +289,11 @@ const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int,
 const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
-                                      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                                      reasoning_tokens, metadata, pricing_rule_id, provider_cost,
+                                      ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
                                       actor_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
-                   r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
+                   ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id
               FROM batch_input i
@@ -351,29 +334,26 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenColumn | SourceColumn>> & { metadata: object },
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenCountField | SourceColumn>> & { metadata: object },
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;
     return {
       sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
-                   $3::int, $4::int, $5::int, $6::jsonb || ${shiftParams(sql.metadata.sql, 12)}, ${sql.pricingRuleId},
+                   $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END, $7::int, $8::int, $9::int,
-                   $10::varchar, $11::varchar, $12::jsonb, ${sql.apiKeyId}, ${sql.actorId}
+                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
+                   ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
+                   $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId}
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
         known.id,
         known.service,
         known.tokens,
-        known.inputTokens,
-        known.outputTokens,
         JSON.stringify(known.metadata),
-        known.cacheReadTokens,
-        known.cacheWriteTokens,
-        known.reasoningTokens,
+        ...TOKEN_KINDS.map((kind) => known[tokenField(kind)]),
         known.usageSource,
         known.termination,
         known.providerUsage ? JSON.stringify(known.providerUsage) : null,
@@ -402,11 +382,7 @@ export class UsageRecordsRepository {
       credits: input.credits,
       model_id: input.modelId ?? undefined,
       tokens: input.tokens ?? undefined,
-      input_tokens: input.inputTokens ?? undefined,
-      output_tokens: input.outputTokens ?? undefined,
-      cache_read_tokens: input.cacheReadTokens ?? undefined,
-      cache_write_tokens: input.cacheWriteTokens ?? undefined,
-      reasoning_tokens: input.reasoningTokens ?? undefined,
+      ...perColumn((kind) => input[tokenField(kind)] ?? undefined),
       metadata: input.metadata ?? undefined,
       pricing_rule_id: input.pricingRuleId ?? undefined,
       provider_cost: input.providerCost ?? undefined,

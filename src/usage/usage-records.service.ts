@@ -8,6 +8,7 @@ import { parseDateRange } from '../common/validation/date-range.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { TOKEN_COLUMNS, TOKEN_FIELDS } from '../pricing/token-kinds.js';
 import { CsvExportStream } from './csv-export-stream.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { ExportSlots } from './export-slots.js';
@@ -38,11 +39,7 @@ const CSV_COLUMNS = [
   'credits',
   'modelId',
   'tokens',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'reasoningTokens',
+  ...TOKEN_FIELDS,
   'billingStatus',
   'apiKeyId',
   'actorId',
@@ -63,11 +60,7 @@ function csvRow(r: RecordSqlRow): string {
     csvNumber(r.credits),
     csvText(r.model_id),
     csvNumber(r.tokens),
-    csvNumber(r.input_tokens),
-    csvNumber(r.output_tokens),
-    csvNumber(r.cache_read_tokens),
-    csvNumber(r.cache_write_tokens),
-    csvNumber(r.reasoning_tokens),
+    ...TOKEN_COLUMNS.map((column) => csvNumber(r[column])),
     csvText(r.billing_status),
     csvText(r.api_key_id),
     csvText(r.actor_id),

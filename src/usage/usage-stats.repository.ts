@@ -4,10 +4,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { queryReplica } from '../database/replica-reads.js';
+import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
 import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
 
 /** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */
-export interface AggRow {
+export interface AggRow extends Partial<TokenColumns<string | null>> {
   kind: 'service' | 'day' | 'model' | 'user' | 'total';
   key: string | null;
   /** bigint and numeric aggregates arrive as strings. */
@@ -15,23 +16,19 @@ export interface AggRow {
   credits: string;
   provider_cost: string | null;
   user_count?: string;
-  /** Token counts per kind (the total row only; bigint sums as strings). */
-  input_tokens?: string | null;
-  output_tokens?: string | null;
-  cache_read_tokens?: string | null;
-  cache_write_tokens?: string | null;
-  reasoning_tokens?: string | null;
+  // The token counts per kind: the total row only, bigint sums as strings.
 }
 
 /** A record's tokens of each kind; without a split its `tokens` are input (they were priced at the input price). */
-const RECORD_KINDS = `COALESCE(input_tokens, tokens, 0)::bigint AS input_tokens, COALESCE(output_tokens, 0)::bigint AS output_tokens,
-  COALESCE(cache_read_tokens, 0)::bigint AS cache_read_tokens, COALESCE(cache_write_tokens, 0)::bigint AS cache_write_tokens,
-  COALESCE(reasoning_tokens, 0)::bigint AS reasoning_tokens`;
-const KINDS = 'input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens';
+const RECORD_KINDS = kindList(
+  (kind) => `COALESCE(${tokenColumn(kind)}${kind === 'input' ? ', tokens' : ''}, 0)::bigint AS ${tokenColumn(kind)}`,
+);
+const KINDS = kindList(tokenColumn);
 /** The sums of the kinds, on the total row of a GROUPING SETS query only. */
-const KIND_SUMS = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens']
-  .map((c) => `CASE WHEN GROUPING(service, day, model_key) = 7 THEN sum(${c}) END AS ${c}`)
-  .join(', ');
+const KIND_SUMS = kindList(
+  (kind) =>
+    `CASE WHEN GROUPING(service, day, model_key) = 7 THEN sum(${tokenColumn(kind)}) END AS ${tokenColumn(kind)}`,
+);
 
 /**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
@@ -153,8 +150,7 @@ export class UsageStatsRepository {
          HAVING sum(records) > 0 OR GROUPING(service, day, model_key) = 7
        )
        SELECT 'user' AS kind, user_id AS key, records, credits, NULL AS provider_cost, user_count,
-              NULL AS input_tokens, NULL AS output_tokens, NULL AS cache_read_tokens, NULL AS cache_write_tokens,
-              NULL AS reasoning_tokens, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
+              ${kindList((kind) => `NULL AS ${tokenColumn(kind)}`)}, row_number() OVER (ORDER BY credits DESC, user_id) AS ord
          FROM top_users
        UNION ALL
        SELECT kind, key, records, credits, provider_cost, NULL, ${KINDS}, NULL FROM dims

@@ -5,6 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
 import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';
@@ -99,13 +100,7 @@ function keyed<T>(): Record<string, T> {
 
 /** The window's tokens of each kind, from the total row. */
 function tokensByKind(total: AggRow | undefined): TokensByKindDto {
-  return {
-    input: toCount(total?.input_tokens ?? 0),
-    output: toCount(total?.output_tokens ?? 0),
-    cacheRead: toCount(total?.cache_read_tokens ?? 0),
-    cacheWrite: toCount(total?.cache_write_tokens ?? 0),
-    reasoning: toCount(total?.reasoning_tokens ?? 0),
-  };
+  return perKind((kind) => toCount(total?.[tokenColumn(kind)] ?? 0));
 }
 
 function toMap(rows: AggRow[], kind: AggRow['kind']): Record<string, number> {

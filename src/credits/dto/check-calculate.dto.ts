@@ -8,6 +8,15 @@ import { IsModelId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import { hasKinds } from '../../pricing/token-counts.js';
+import { TOKEN_FIELDS } from '../../pricing/token-kinds.js';
+
+/** `tokens` refuses every kind's count beside it. */
+function NotTogetherWithKinds() {
+  return (object: object, propertyName: string) => {
+    // In the order stacked decorators registered them (the last one first).
+    for (const field of [...TOKEN_FIELDS].reverse()) NotTogetherWith(field)(object, propertyName);
+  };
+}
 
 @FlatBody()
 export class CheckCreditsDto {
@@ -55,11 +64,7 @@ export class CalculateCreditsDto {
   @IsInt()
   @Min(0)
   @Max(MAX_TOKENS)
-  @NotTogetherWith('inputTokens')
-  @NotTogetherWith('outputTokens')
-  @NotTogetherWith('cacheReadTokens')
-  @NotTogetherWith('cacheWriteTokens')
-  @NotTogetherWith('reasoningTokens')
+  @NotTogetherWithKinds()
   tokens?: number;
 
   @ApiPropertyOptional({

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import type { TokenFields } from '../../pricing/token-kinds.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -16,13 +17,10 @@ export interface SessionSettlement {
 }
 
 /** The counts a settlement was asked with: the total, and each kind when split (settlements before token kinds lack the new ones). */
-export interface SettlementTokens {
+export interface SettlementTokens extends Partial<TokenFields<number | null>> {
   tokens: number;
   inputTokens: number | null;
   outputTokens: number | null;
-  cacheReadTokens?: number | null;
-  cacheWriteTokens?: number | null;
-  reasoningTokens?: number | null;
 }
 
 /**

@@ -5,8 +5,7 @@
 WITH batch_input AS MATERIALIZED (SELECT $1::varchar AS owner, $2::jsonb AS events),
 events AS MATERIALIZED (SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c),
 records AS (INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
-                                      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                                      reasoning_tokens, metadata, pricing_rule_id, provider_cost,
+                                      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,

@@ -1,0 +1,69 @@
+/**
+ * The kinds of tokens LLM providers bill apart (CONTRACT "Token kinds"): the one list every field,
+ * column, mapper and answer of a per-kind count is derived from. A new kind is one entry here (and
+ * in each `Record<TokenKind, …>` the compiler then asks for: its price default, its docs), plus its
+ * migration and the entity columns, which describe the tables exactly (docs/architecture.md
+ * "Token kinds: one list").
+ */
+export const TOKEN_KINDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** `cacheRead` → `cache_read`. */
+type Snake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}`
+  : S;
+
+/** A kind's count in a request or an answer: `cacheReadTokens`. */
+export type TokenField<K extends TokenKind = TokenKind> = `${K}Tokens`;
+/** A kind's count in a table: `cache_read_tokens`. */
+export type TokenColumn<K extends TokenKind = TokenKind> = `${Snake<K>}_tokens`;
+
+/** One value per kind field (`{ inputTokens: V, …, reasoningTokens: V }`). */
+export type TokenFields<V> = { [K in TokenKind as TokenField<K>]: V };
+/** One value per kind column (`{ input_tokens: V, …, reasoning_tokens: V }`). */
+export type TokenColumns<V> = { [K in TokenKind as TokenColumn<K>]: V };
+
+export function tokenField<K extends TokenKind>(kind: K): TokenField<K> {
+  return `${kind}Tokens`;
+}
+
+export function tokenColumn<K extends TokenKind>(kind: K): TokenColumn<K> {
+  return `${kind.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_tokens` as TokenColumn<K>;
+}
+
+/** Every kind's field, in TOKEN_KINDS order. */
+export const TOKEN_FIELDS: readonly TokenField[] = TOKEN_KINDS.map(tokenField);
+/** Every kind's column, in TOKEN_KINDS order. */
+export const TOKEN_COLUMNS: readonly TokenColumn[] = TOKEN_KINDS.map(tokenColumn);
+
+/** `value(kind)` for every kind. */
+export function perKind<V>(value: (kind: TokenKind) => V): Record<TokenKind, V> {
+  return Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, value(kind)])) as Record<TokenKind, V>;
+}
+
+/** `value(kind)` under every kind's field. */
+export function perField<V>(value: (kind: TokenKind) => V): TokenFields<V> {
+  return Object.fromEntries(TOKEN_KINDS.map((kind) => [tokenField(kind), value(kind)])) as TokenFields<V>;
+}
+
+/** `value(kind)` under every kind's column. */
+export function perColumn<V>(value: (kind: TokenKind) => V): TokenColumns<V> {
+  return Object.fromEntries(TOKEN_KINDS.map((kind) => [tokenColumn(kind), value(kind)])) as TokenColumns<V>;
+}
+
+/** `field(kind)` of every kind joined by `, ` in TOKEN_KINDS order: a column or value list of SQL. */
+export function kindList(field: (kind: TokenKind) => string): string {
+  return TOKEN_KINDS.map(field).join(', ');
+}
+
+/**
+ * Kinds only a model's rule prices apart: a record that gives them needs a `modelId` (input and
+ * output alone may be metered with `credits` or the default price).
+ */
+export const MODEL_ONLY_KINDS: Record<TokenKind, boolean> = {
+  input: false,
+  output: false,
+  cacheRead: true,
+  cacheWrite: true,
+  reasoning: true,
+};

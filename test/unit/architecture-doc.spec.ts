@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { root, sourceFiles } from '../support/sources.js';
+
+/**
+ * docs/architecture.md true to the code where it lists things: every folder of src/ is described
+ * (as `src/<folder>/`), and the jobs table names exactly the jobs the code runs (MetricsService.runJob).
+ */
+const doc = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+
+describe('docs/architecture.md', () => {
+  it('describes every folder of src/', () => {
+    const folders = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `src/${e.name}/`);
+    expect(folders).toContain('src/credits/');
+    expect(folders.filter((folder) => !doc.includes(`\`${folder}\``))).toEqual([]);
+  });
+
+  it('lists exactly the jobs the code runs', () => {
+    const code = sourceFiles('src', (name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+      .map((file) => readFileSync(path.join(root, file), 'utf8'))
+      .join('\n');
+    const run = [...code.matchAll(/runJob\(\s*'([a-z-]+)'/g)].map((m) => m[1]).sort();
+    const jobs = doc.slice(doc.indexOf('## Jobs'), doc.indexOf('\n## ', doc.indexOf('## Jobs') + 1));
+    const listed = [...jobs.matchAll(/^\| `([a-z-]+)`/gm)].map((m) => m[1]).sort();
+    expect(run).toContain('credits-expiry');
+    expect(listed).toEqual(run);
+  });
+});
