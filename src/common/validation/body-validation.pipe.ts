@@ -1,6 +1,8 @@
 import { type ArgumentMetadata, Injectable, type Type, ValidationPipe } from '@nestjs/common';
 import { validateSync } from 'class-validator';
 
+import { keepRuleLookups } from './rule-lookups.js';
+
 const FLAT = Symbol('flat-body');
 
 /**
@@ -27,6 +29,7 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export class BodyValidationPipe extends ValidationPipe {
   constructor() {
     super({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+    keepRuleLookups();
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
