@@ -26,6 +26,7 @@ import {
 } from './lib.mjs';
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
 import { runPairs } from './pair.mjs';
+import { createBenchRule, providerUsageRounds } from './provider-usage.mjs';
 import { printReport, SCENARIO } from './report.mjs';
 import { createKeys, createServiceKey, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, webhookRounds } from './webhooks.mjs';
@@ -60,6 +61,7 @@ const tpcb = () => {
   const out = pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url]);
   pgbenchRuns.push(Number(/tps = ([\d.]+)/.exec(out)[1]));
 };
+let providerSummary;
 try {
   if (hasPgbench()) {
     scratch = await freshDatabase(server.url, 'accounting_pgbench');
@@ -176,6 +178,23 @@ try {
     ...latencySummary(hooks.latencies),
   };
 
+  // A record priced from the provider's usage object against the same call as token kinds
+  // (bench/provider-usage.mjs): interleaved rounds, compared by Node CPU per request.
+  log(`running records from token kinds and from providerUsage in ${WEBHOOK_ROUNDS} interleaved rounds...`);
+  await createBenchRule(service.base, meter);
+  const providerRounds = await providerUsageRounds(
+    (body) =>
+      measure(
+        { method: 'POST', path: '/api/usage/record', body: () => ({ userId: randomId(), ...body }), auth: () => meter },
+        WEBHOOK_WINDOW,
+      ),
+    WEBHOOK_ROUNDS,
+  );
+  const kindsRow = combinedRow(SCENARIO.recordKinds, providerRounds.kinds);
+  const providerRow = combinedRow(SCENARIO.recordProvider, providerRounds.provider);
+  results.push(kindsRow, providerRow);
+  providerSummary = { cpuRatio: providerRow['CPU µs/req'] / kindsRow['CPU µs/req'] };
+
   // Spend controls: records through users' API keys without, then with a budget and an hourly limit
   // per user, metered as a gateway does it: the service names the user and the key (apiKeyId).
   log('creating bench API keys...');
@@ -245,6 +264,7 @@ const figures = {
   spend: spendSummary,
   batch: batchSummary,
   money: moneySummary,
+  providerUsage: providerSummary,
 };
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
 printReport(figures, process.env.BENCH_BASELINE);
