@@ -522,6 +522,34 @@ describe('the client kit, on real SDKs and the real service', () => {
     expect(replay.requests.length - calls).toBe(settled.length); // the refused never reached the provider
   });
 
+  it('openai.chat without the kit’s params: no usage chunk, finalized with the kit’s own counts', async () => {
+    replay.behaviour = 'complete';
+    const userId = await newUser(100_000);
+    const stream = await meter.stream(
+      { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE },
+      ({ signal }) =>
+        openai.chat.completions.create(
+          { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }], stream: true },
+          { signal },
+        ),
+    );
+    const chunks: any[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.some((c) => c.usage)).toBe(false);
+    expect(await stream.settled).toMatchObject({ status: 'completed' });
+    expect(proxy.of('finalize', stream.sessionId).map((r) => r.body)).toEqual([
+      {
+        userId,
+        sessionId: stream.sessionId,
+        termination: 'completed',
+        inputTokens: ESTIMATE.inputTokens,
+        outputTokens: 7,
+      },
+    ]);
+    const records = await recordOf(userId, stream.sessionId);
+    expect(records[0]).toMatchObject({ usageSource: 'reported', termination: 'completed' });
+  });
+
   it('a provider usage object the service refuses (400): settled with the kit’s own counts, not left open', async () => {
     replay.behaviour = 'complete';
     const driver = drivers.find((d) => d.format === 'gemini')!;
