@@ -1,4 +1,4 @@
-// npm run bench:instructions -- <balance|check|record> [requests]: the built service's CPU
+// npm run bench:instructions -- <balance|check|record|recordKinds|recordProvider> [requests]: the built service's CPU
 // instructions per request, counted by valgrind's callgrind. On a shared VM the service's CPU time
 // per request moves by ±15 % from one 5 s window to the next, more than most single changes to the
 // request path; the instruction count of the same requests mostly repeats within 1–2 % (balance),
@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, seedUsers, startServer, startService, userIds } from './lib.mjs';
+import { BODIES, createBenchRule } from './provider-usage.mjs';
 
 const SCENARIOS = {
   balance: { method: 'GET', path: '/api/credits/balance' },
@@ -27,6 +28,10 @@ const SCENARIOS = {
     body: { service: 'bench', operation: 'op', credits: 1 },
     meters: true,
   },
+  // The same call priced from token kinds and from the provider's usage object: run each a few times
+  // and compare (docs/provider-usage.md "Cost").
+  recordKinds: { method: 'POST', path: '/api/usage/record', body: BODIES.kinds, meters: true, rule: true },
+  recordProvider: { method: 'POST', path: '/api/usage/record', body: BODIES.provider, meters: true, rule: true },
 };
 const [name = 'balance', count = '2000'] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
@@ -59,6 +64,7 @@ try {
   const ids = userIds(1000);
   const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
   const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
+  if (scenario.rule) await createBenchRule(service.base, meter);
   let next = 0;
   /** The next user in a fixed order: their token, or (metering) the service's naming them. */
   const request = () => {

@@ -10,6 +10,9 @@ export const SCENARIO = {
   pair: 'POST /api/streaming-sessions/initialize + finalize (per pair)',
   // Rate and CPU per event; latency and non-2xx per 1,000-event request.
   batch: 'POST /api/usage/records/batch (per event; latency per batch)',
+  // The same call recorded from token kinds and from the provider's usage object (interleaved rounds).
+  recordKinds: 'POST /api/usage/record (token kinds, rounds)',
+  recordProvider: 'POST /api/usage/record (providerUsage, rounds)',
 };
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
@@ -90,6 +93,12 @@ function targets(r, rows) {
       w.p99 !== null && w.p99 <= 2000 && w.delivered === w.emitted,
     ),
     target('spend controls (key budget + hourly)', '≥ 90 % keys without', pct(r.spend.vsKey), r.spend.vsKey >= 0.9),
+    target(
+      'record from providerUsage, Node CPU',
+      '≤ 1.05× token kinds',
+      times(r.providerUsage.cpuRatio),
+      r.providerUsage.cpuRatio <= 1.05,
+    ),
     target('non-2xx over all measured runs', '0', String(failed), failed === 0),
     target('money after the run', 'clean', clean ? 'clean' : 'NOT CLEAN', clean),
   ];

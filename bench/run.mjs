@@ -21,6 +21,7 @@ import {
 } from './lib.mjs';
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
 import { runPairs } from './pair.mjs';
+import { createBenchRule, providerUsageRounds } from './provider-usage.mjs';
 import { printReport, SCENARIO } from './report.mjs';
 import { createKeys, createServiceKey, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
 import { latencySummary, webhookRounds } from './webhooks.mjs';
@@ -46,6 +47,7 @@ let webhookSummary;
 let spendSummary;
 let batchSummary;
 let moneySummary;
+let providerSummary;
 try {
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
@@ -156,6 +158,23 @@ try {
     ...latencySummary(hooks.latencies),
   };
 
+  // A record priced from the provider's usage object against the same call as token kinds
+  // (bench/provider-usage.mjs): interleaved rounds, compared by Node CPU per request.
+  log(`running records from token kinds and from providerUsage in ${WEBHOOK_ROUNDS} interleaved rounds...`);
+  await createBenchRule(service.base, meter);
+  const providerRounds = await providerUsageRounds(
+    (body) =>
+      measure(
+        { method: 'POST', path: '/api/usage/record', body: () => ({ userId: randomId(), ...body }), auth: () => meter },
+        WEBHOOK_WINDOW,
+      ),
+    WEBHOOK_ROUNDS,
+  );
+  const kindsRow = combinedRow(SCENARIO.recordKinds, providerRounds.kinds);
+  const providerRow = combinedRow(SCENARIO.recordProvider, providerRounds.provider);
+  results.push(kindsRow, providerRow);
+  providerSummary = { cpuRatio: providerRow['CPU µs/req'] / kindsRow['CPU µs/req'] };
+
   // Spend controls: records through users' API keys without, then with a budget and an hourly limit
   // per user, metered as a gateway does it: the service names the user and the key (apiKeyId).
   log('creating bench API keys...');
@@ -231,4 +250,5 @@ printReport({
   spend: spendSummary,
   batch: batchSummary,
   money: moneySummary,
+  providerUsage: providerSummary,
 });

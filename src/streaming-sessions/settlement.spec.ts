@@ -35,6 +35,14 @@ describe('streaming settlement helpers', () => {
     expect(sameRequest(split, { ...kinds, cacheReadTokens: 3 })).toBe(false);
     const single = { ...fin, cacheReadTokens: null, cacheWriteTokens: null, reasoningTokens: null };
     expect(sameRequest(fin, single)).toBe(true);
+    // Provider usage: the same counts from a providerUsage, or with another termination, are another
+    // request; a settlement stored before either (no field) had neither.
+    const provider = { ...kinds, format: 'anthropic', termination: 'completed' };
+    expect(sameRequest(provider, { ...provider })).toBe(true);
+    expect(sameRequest(provider, { ...provider, format: null })).toBe(false);
+    expect(sameRequest(provider, { ...provider, format: 'gemini' })).toBe(false);
+    expect(sameRequest(provider, { ...provider, termination: 'max_tokens' })).toBe(false);
+    expect(sameRequest(kinds, { ...kinds, format: null, termination: null })).toBe(true);
   });
 });
 
