@@ -185,10 +185,9 @@ async function openStream<Chunk>(
   accepted = true;
   if (controller.signal.aborted) void settle('client_abort');
 
-  let started = false;
+  // One iterator for the stream's life: reading it again continues where it stopped (SDK streams
+  // are read once, too).
   async function* iterate(): AsyncGenerator<Chunk, void, undefined> {
-    if (started) throw new MeterError('a metered stream can be read once');
-    started = true;
     iterating = true;
     let finished = false;
     let failed = false;

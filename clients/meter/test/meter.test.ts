@@ -522,6 +522,55 @@ describe('the client kit, on real SDKs and the real service', () => {
     expect(replay.requests.length - calls).toBe(settled.length); // the refused never reached the provider
   });
 
+  it('openai.chat without the kit’s params: no usage chunk, finalized with the kit’s own counts', async () => {
+    replay.behaviour = 'complete';
+    const userId = await newUser(100_000);
+    const stream = await meter.stream(
+      { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE },
+      ({ signal }) =>
+        openai.chat.completions.create(
+          { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }], stream: true },
+          { signal },
+        ),
+    );
+    const chunks: any[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.some((c) => c.usage)).toBe(false);
+    expect(await stream.settled).toMatchObject({ status: 'completed' });
+    expect(proxy.of('finalize', stream.sessionId).map((r) => r.body)).toEqual([
+      {
+        userId,
+        sessionId: stream.sessionId,
+        termination: 'completed',
+        inputTokens: ESTIMATE.inputTokens,
+        outputTokens: 7,
+      },
+    ]);
+    const records = await recordOf(userId, stream.sessionId);
+    expect(records[0]).toMatchObject({ usageSource: 'reported', termination: 'completed' });
+  });
+
+  it('anthropic through messages.stream() (the SDK helper): the same events, settled the same', async () => {
+    replay.behaviour = 'complete';
+    const userId = await newUser(100_000);
+    const stream = await meter.stream(
+      { userId, modelId: model, format: 'anthropic', estimate: ESTIMATE },
+      ({ signal }) =>
+        anthropic.messages.stream(
+          { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello!' }] },
+          { signal },
+        ),
+    );
+    const types: string[] = [];
+    for await (const event of stream) types.push((event as { type: string }).type);
+    expect(types[0]).toBe('message_start');
+    expect(types.at(-1)).toBe('message_stop');
+    expect(await stream.settled).toMatchObject({
+      status: 'completed',
+      actualCredits: creditsOf(kindsOf('anthropic', RECORDINGS.anthropic.usage)),
+    });
+  });
+
   it('a provider usage object the service refuses (400): settled with the kit’s own counts, not left open', async () => {
     replay.behaviour = 'complete';
     const driver = drivers.find((d) => d.format === 'gemini')!;
@@ -629,6 +678,32 @@ describe('the client kit, on real SDKs and the real service', () => {
       expect(records[0]).toMatchObject({
         credits: creditsOf(kindsOf('openai.chat', RECORDINGS['openai.chat'].usage)),
         usageSource: 'provider',
+      });
+    });
+
+    it('streamText on the Responses API (openai(…)): settled from its response.usage', async () => {
+      replay.behaviour = 'complete';
+      const userId = await newUser(100_000);
+      const middleware = meterMiddleware(meter, {
+        userId,
+        modelId: model,
+        format: 'openai.responses',
+        estimate: ESTIMATE,
+      });
+      const result = streamText({
+        model: wrapLanguageModel({ model: provider().responses('gpt-4.1'), middleware }),
+        prompt: 'Hello!',
+        maxRetries: 0,
+      });
+      expect(await result.text).toBe('Hi there! How can I assist you today?');
+      const stream = await middleware.last;
+      expect(await middleware.settled).toMatchObject({
+        status: 'completed',
+        actualCredits: creditsOf(kindsOf('openai.responses', RECORDINGS['openai.responses'].usage)),
+      });
+      expect(proxy.of('finalize', stream.sessionId)[0]!.body.providerUsage).toEqual({
+        format: 'openai.responses',
+        usage: RECORDINGS['openai.responses'].usage,
       });
     });
 

@@ -85,7 +85,11 @@ export class ReplayServer {
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const events = this.behaviour === 'hang' ? recording.events.slice(0, recording.stopAfter) : recording.events;
+    let events = this.behaviour === 'hang' ? recording.events.slice(0, recording.stopAfter) : recording.events;
+    // OpenAI sends Chat Completions usage only when the request asks for it.
+    if (provider === 'openai.chat' && entry.body?.stream_options?.include_usage !== true) {
+      events = events.filter((e) => e.data === '[DONE]' || JSON.parse(e.data).usage == null);
+    }
     for (const event of events) {
       if (res.destroyed) return;
       res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${event.data}\n\n`);
