@@ -2291,7 +2291,7 @@ export type ImportPricingErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Request body too large (BODY_LIMIT)
+     * Body over BATCH_BODY_LIMIT (default 2 MB: a sheet of 500 rules with every price fits)
      */
     413: ErrorResponseDto;
     /**
