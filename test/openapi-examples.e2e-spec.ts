@@ -91,7 +91,7 @@ async function shortfallRecord(): Promise<Record<string, string>> {
 
 async function webhook(): Promise<Record<string, string>> {
   const res = await send('post', '/api/webhooks', {
-    body: { url: 'https://hooks.example.com/fixture', events: ['*'] },
+    body: { url: 'https://example.com/webhooks/fixture', events: ['*'] },
   });
   if (res.status !== 201) throw new Error(`fixture webhook: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id as string };

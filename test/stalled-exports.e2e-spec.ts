@@ -64,7 +64,7 @@ describe('ten stalled exports, a small request pool', () => {
   let port: number;
   let owner: { id: string; jwt: string };
   const sockets: Socket[] = [];
-  const supervisors = Array.from({ length: 4 }, () => token({ sub: uniqueId('stall-sup'), role: 'supervisor' }));
+  const supervisors = Array.from({ length: 8 }, () => token({ sub: uniqueId('stall-sup'), role: 'supervisor' }));
 
   beforeAll(async () => {
     // The incident's pool of 4; room for all ten exports; no stall timeout within the test.
@@ -77,11 +77,12 @@ describe('ten stalled exports, a small request pool', () => {
   });
 
   it('other routes and readiness keep answering; a third export of one user is 429 with Retry-After', async () => {
-    // The owner twice, four supervisors (who may export anyone's records) twice each: ten exports.
-    for (let i = 0; i < 2; i++) {
-      sockets.push(stalledClient(port, '/api/usage/records/export', owner.jwt));
-      for (const jwt of supervisors)
-        sockets.push(stalledClient(port, `/api/usage/records/export?userId=${owner.id}`, jwt));
+    // The owner twice, eight supervisors (who may export anyone's records) once each: ten exports.
+    // (A second export per user comes only from half the pool: see the pool of 4 below.)
+    for (let i = 0; i < 2; i++) sockets.push(stalledClient(port, '/api/usage/records/export', owner.jwt));
+    await until('the owner’s two exports hold their transaction', () => exportsHolding(t) === 2);
+    for (const jwt of supervisors) {
+      sockets.push(stalledClient(port, `/api/usage/records/export?userId=${owner.id}`, jwt));
     }
     await until('ten exports hold their transaction', () => exportsHolding(t) === 10);
 
@@ -123,13 +124,53 @@ describe('ten stalled exports, a small request pool', () => {
     }
     expect(exportsHolding(t)).toBe(10);
 
-    // A client that goes away gives its export back at once: the owner may export again.
+    // Clients that go away give their exports back at once: the owner may export again. (Both of the
+    // owner's: with one left and the pool this full, a second export of the owner waits its turn.)
     sockets[0].destroy();
-    await until('the export of the client that left is closed', () => exportsHolding(t) === 9);
+    sockets[1].destroy();
+    await until('the exports of the clients that left are closed', () => exportsHolding(t) === 8);
     const again = await t.http.get('/api/usage/records/export?service=nothing-here').set(bearer(owner.jwt));
     expect(again.status).toBe(200);
     expect(again.text).toMatch(/^id,userId,timestamp,/);
 
+    for (const s of sockets) s.destroy();
+    await until('every export connection is back', () => exportsHolding(t) === 0);
+  });
+});
+
+describe('a pool of 4: two users with two stalled exports each', () => {
+  let t: TestApp;
+  let port: number;
+  let owner: { id: string; jwt: string };
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ EXPORT_POOL_SIZE: '4', EXPORT_STALL_TIMEOUT_MS: '60000' });
+    ({ port, owner } = await serve(t));
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await t?.close();
+  });
+
+  it('do not starve everyone else’s exports: the second user’s second is 429, a third user still exports', async () => {
+    // Issue 36: A and B with two stalled exports each held the whole pool; every other export waited
+    // 5 s for a connection and got 503.
+    const [a, b, c] = Array.from({ length: 3 }, () => token({ sub: uniqueId('fair-sup'), role: 'supervisor' }));
+    const path = `/api/usage/records/export?userId=${owner.id}`;
+    sockets.push(stalledClient(port, path, a), stalledClient(port, path, a));
+    await until('A’s two exports hold their transaction', () => exportsHolding(t) === 2);
+    sockets.push(stalledClient(port, path, b));
+    await until('B’s first export holds its transaction', () => exportsHolding(t) === 3);
+    const second = await t.http.get(path).set(bearer(b));
+    expect(second.status).toBe(429);
+    expect(second.body).toMatchObject({ code: 'TOO_MANY_EXPORTS', retryAfter: 60 });
+    expect(exportsHolding(t)).toBe(3);
+    // A third user's export gets the connection that is left, at once.
+    const started = Date.now();
+    const other = await t.http.get(`/api/usage/records/export?userId=${owner.id}&service=nothing-here`).set(bearer(c));
+    expect(other.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2000);
     for (const s of sockets) s.destroy();
     await until('every export connection is back', () => exportsHolding(t) === 0);
   });

@@ -35,7 +35,13 @@ describe('webhook URL safety', () => {
       socket.destroy();
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    t = await startTestApp({ DATABASE_URL: own.url, WEBHOOK_ALLOW_PRIVATE_URLS: 'false' });
+    // The counting listener's port is allowed (the rebinding test names it); any other is refused.
+    const allowedPorts = `443,${(listener.address() as { port: number }).port}`;
+    t = await startTestApp({
+      DATABASE_URL: own.url,
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'false',
+      WEBHOOK_ALLOWED_PORTS: allowedPorts,
+    });
     t.app.get(WebhookResolver).resolve = async (host) => {
       const answers = dns[host];
       if (!answers) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
@@ -74,6 +80,10 @@ describe('webhook URL safety', () => {
     ['https://localhost/hook', /public address/],
     ['https://user:pw@hooks.example.test/hook', /credentials/],
     ['https://unknown.example.test/hook', /does not resolve/],
+    // Issue 36: any port was accepted; only WEBHOOK_ALLOWED_PORTS (default 443) are.
+    ['https://93.184.216.34:22/hook', /must use port 443/],
+    ['https://93.184.216.34:6379/hook', /must use port 443/],
+    ['https://93.184.216.34:80/hook', /must use port 443/],
   ])('refuses %s at creation (400, nothing stored)', async (url, message) => {
     const res = await t.http
       .post('/api/webhooks')

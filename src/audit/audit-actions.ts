@@ -37,10 +37,38 @@ export const AUDIT_TARGET_TYPES = [...new Set(Object.values(AUDIT_ACTIONS))] as 
 /** Keys that never reach an entry, wherever they appear in `before`/`after` (secrets, key material). */
 export const SECRET_KEYS = new Set(['secret', 'secretEncrypted', 'key', 'keyHash', 'hash', 'plaintext']);
 
-/** A copy of `value` as JSON with every secret key removed, at any depth. */
+/** What stands in an entry for a value taken out of a URL. */
+export const REDACTED = 'REDACTED';
+
+/**
+ * A URL as an entry may show it: the values of its query parameters, its user info and its fragment
+ * replaced (`?token=…`, `https://user:pw@…`: secrets that receivers put in webhook URLs; issue 36).
+ * The scheme, host, port, path and parameter names stay, enough to tell which endpoint changed.
+ * Text that is not an http(s) URL is returned as it is.
+ */
+export function redactUrl(text: string): string {
+  if (!/^https?:\/\//i.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  if (!url.search && !url.username && !url.password && !url.hash) return text;
+  if (url.username) url.username = REDACTED;
+  if (url.password) url.password = REDACTED;
+  if (url.hash) url.hash = REDACTED;
+  const names = [...url.searchParams.keys()];
+  url.search = '';
+  for (const name of names) url.searchParams.append(name, REDACTED);
+  return url.toString();
+}
+
+/** A copy of `value` as JSON with every secret key removed, and URLs redacted, at any depth. */
 export function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return redactUrl(value);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {

@@ -136,6 +136,21 @@ describe('JWT_MAX_TTL_SECONDS (default 86400): a token living longer is a 401', 
     expect(await jwt.validate({ sub: 'a', type: 'access', ...times() })).toMatchObject({ userId: 'a' });
   });
 
+  it('refuses an iat more than a minute in the future (clock skew leeway), accepts one within it', async () => {
+    // Issue 36: a future iat was accepted; it makes exp − iat look short for a token minted ahead.
+    const { jwt, synced } = strategy();
+    await expect(jwt.validate({ sub: 'a', type: 'access', iat: now() + 61, exp: now() + 3600 })).rejects.toThrow(
+      /issued in the future/,
+    );
+    await expect(jwt.validate({ sub: 'a', type: 'access', iat: now() + 3600, exp: now() + 7200 })).rejects.toThrow(
+      /issued in the future/,
+    );
+    expect(synced).toEqual([]);
+    expect(await jwt.validate({ sub: 'a', type: 'access', iat: now() + 30, exp: now() + 3600 })).toMatchObject({
+      userId: 'a',
+    });
+  });
+
   it('follows the configured maximum', async () => {
     const { jwt } = strategy({ JWT_MAX_TTL_SECONDS: '600' });
     await expect(jwt.validate({ sub: 'a', type: 'access', iat: now(), exp: now() + 601 })).rejects.toThrow(

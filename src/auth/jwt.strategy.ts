@@ -31,6 +31,12 @@ interface AccessTokenClaims {
   username?: unknown;
 }
 
+/**
+ * How far in the future a token's `iat` may lie: the clock skew between the authentication service
+ * and this one (NTP keeps it well under a second; a minute covers a badly kept host).
+ */
+export const IAT_LEEWAY_SECONDS = 60;
+
 /** Where the token is read from; the cache below is keyed by exactly what this returns. */
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
@@ -62,6 +68,9 @@ export function timeClaimsProblem(claims: TimeClaims, clock: number, maxTtlSecon
     return 'Token not active yet';
   }
   if (claims.iat !== undefined && typeof claims.iat !== 'number') return 'Token iat invalid';
+  // Issued in the future: a token minted ahead of time (or by a clock far ahead) would otherwise
+  // stay valid past the lifetime it appears to have. Clocks may differ by IAT_LEEWAY_SECONDS.
+  if (typeof claims.iat === 'number' && claims.iat > clock + IAT_LEEWAY_SECONDS) return 'Token issued in the future';
   const lifetime = Math.max(claims.exp - clock, typeof claims.iat === 'number' ? claims.exp - claims.iat : 0);
   if (lifetime > maxTtlSeconds) return `Token lifetime exceeds the maximum of ${maxTtlSeconds} seconds`;
   return null;

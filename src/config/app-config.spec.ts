@@ -315,11 +315,75 @@ describe('the webhook settings', () => {
     });
     expect(config.webhooks).toEqual({
       allowPrivateUrls: true,
+      allowedPorts: [443],
       secretKey: 'k'.repeat(40),
       usingDevelopmentKey: false,
       workerEnabled: false,
       concurrency: 4,
       pollIntervalMs: 250,
+    });
+  });
+});
+
+describe('issue 36: attribution, throttling and operations', () => {
+  const PROD = { NODE_ENV: 'production', DATABASE_URL: 'postgres://svc@db/acc', ...SECRETS };
+
+  it('throttles service principals at 100 × THROTTLE_LIMIT and anonymous callers at 600 by default', () => {
+    expect(buildAppConfig({}).throttle).toMatchObject({ limit: 1000, serviceLimit: 100_000, anonymousLimit: 600 });
+    expect(buildAppConfig({ THROTTLE_LIMIT: '20' }).throttle.serviceLimit).toBe(2000);
+    expect(
+      buildAppConfig({ THROTTLE_LIMIT: '20', SERVICE_THROTTLE_LIMIT: '50', ANONYMOUS_THROTTLE_LIMIT: '7' }).throttle,
+    ).toMatchObject({ limit: 20, serviceLimit: 50, anonymousLimit: 7 });
+    expect(problemsOf({ SERVICE_THROTTLE_LIMIT: '0' })).toEqual([expect.stringMatching(/SERVICE_THROTTLE_LIMIT/)]);
+  });
+
+  it('SERVICE_KEY_MAX_DAYS: 365 by default, 1–3650', () => {
+    expect(buildAppConfig({}).serviceKeyMaxDays).toBe(365);
+    expect(buildAppConfig({ SERVICE_KEY_MAX_DAYS: '30' }).serviceKeyMaxDays).toBe(30);
+    expect(problemsOf({ SERVICE_KEY_MAX_DAYS: '0' })).toEqual([expect.stringMatching(/SERVICE_KEY_MAX_DAYS/)]);
+  });
+
+  it('PRICING_STRICT defaults to true in production only; it can still be set either way', () => {
+    expect(buildAppConfig(PROD).pricing.strict).toBe(true);
+    expect(buildAppConfig({ ...PROD, PRICING_STRICT: 'false' }).pricing.strict).toBe(false);
+    expect(buildAppConfig({}).pricing.strict).toBe(false);
+    expect(buildAppConfig({ PRICING_STRICT: 'true' }).pricing.strict).toBe(true);
+  });
+
+  it('WEBHOOK_ALLOW_PRIVATE_URLS=true stops start-up in production; WEBHOOK_ALLOWED_PORTS is a port list', () => {
+    expect(problemsOf({ ...PROD, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' })).toEqual([
+      expect.stringMatching(/WEBHOOK_ALLOW_PRIVATE_URLS=true is refused with NODE_ENV=production/),
+    ]);
+    expect(buildAppConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).webhooks.allowPrivateUrls).toBe(true);
+    expect(buildAppConfig({}).webhooks.allowedPorts).toEqual([443]);
+    expect(buildAppConfig({ WEBHOOK_ALLOWED_PORTS: '443, 8443' }).webhooks.allowedPorts).toEqual([443, 8443]);
+    expect(problemsOf({ WEBHOOK_ALLOWED_PORTS: '443,99999' })).toEqual([
+      expect.stringMatching(/WEBHOOK_ALLOWED_PORTS/),
+    ]);
+  });
+
+  it('DATABASE_MIGRATION_URL: another role than DATABASE_URL, next to a configured database', () => {
+    const both = buildAppConfig({ ...PROD, DATABASE_MIGRATION_URL: 'postgres://owner:pw@db/acc' });
+    expect(both.database).toMatchObject({ url: 'postgres://svc@db/acc', migrationUrl: 'postgres://owner:pw@db/acc' });
+    expect(buildAppConfig(PROD).database.migrationUrl).toBeNull();
+    expect(problemsOf({ ...PROD, DATABASE_MIGRATION_URL: 'postgres://svc:other@db/acc' })).toEqual([
+      expect.stringMatching(/must log in as another role than DATABASE_URL/),
+    ]);
+    expect(problemsOf({ DATABASE_MIGRATION_URL: 'postgres://owner@db/acc' })).toEqual([
+      expect.stringMatching(/needs DATABASE_URL or DB_HOST/),
+    ]);
+    expect(problemsOf({ ...PROD, DATABASE_MIGRATION_URL: 'mysql://owner@db/acc' })).toEqual([
+      expect.stringMatching(/DATABASE_MIGRATION_URL must be a postgres/),
+    ]);
+    // The embedded database hands both in itself.
+    const embedded = buildAppConfig(
+      {},
+      { embeddedDatabaseUrl: 'postgres://svc@x/a', embeddedMigrationUrl: 'postgres://o@x/a' },
+    );
+    expect(embedded.database).toMatchObject({
+      embedded: true,
+      url: 'postgres://svc@x/a',
+      migrationUrl: 'postgres://o@x/a',
     });
   });
 });

@@ -128,8 +128,10 @@ export interface CsvExportsConfig {
 }
 
 export interface WebhooksConfig {
-  /** WEBHOOK_ALLOW_PRIVATE_URLS: http and loopback/private addresses allowed (development, tests). */
+  /** WEBHOOK_ALLOW_PRIVATE_URLS: http, any port and loopback/private addresses allowed (development, tests). */
   allowPrivateUrls: boolean;
+  /** WEBHOOK_ALLOWED_PORTS: the ports a webhook URL may name when private URLs are not allowed (default 443). */
+  allowedPorts: number[];
   /** WEBHOOK_SECRET_KEY: encrypts endpoint secrets at rest (AES-256-GCM, key derived with HKDF). */
   secretKey: string;
   usingDevelopmentKey: boolean;
@@ -241,10 +243,30 @@ function jwtConfig(read: EnvReader, developmentAllowed: boolean): JwtConfig {
   };
 }
 
-function webhooksConfig(read: EnvReader, developmentAllowed: boolean): WebhooksConfig {
+/** A comma list of TCP ports (1–65535). */
+function ports(read: EnvReader, name: string, fallback: number[]): number[] {
+  const value = read.raw(name);
+  if (value === undefined) return fallback;
+  const parts = value.split(',').map((p) => p.trim());
+  if (!parts.every((p) => /^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535)) {
+    read.problems.push(`${name} must be a comma list of ports (1–65535), e.g. 443,8443 (got "${value}")`);
+    return fallback;
+  }
+  return [...new Set(parts.map(Number))];
+}
+
+function webhooksConfig(read: EnvReader, developmentAllowed: boolean, nodeEnv: NodeEnv): WebhooksConfig {
   const key = requiredSecret(read, 'WEBHOOK_SECRET_KEY', DEVELOPMENT_WEBHOOK_SECRET_KEY, developmentAllowed);
+  const allowPrivateUrls = read.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false);
+  // In production it would let any admin (or a stolen admin token) aim deliveries at internal services.
+  if (allowPrivateUrls && nodeEnv === 'production') {
+    read.problems.push(
+      'WEBHOOK_ALLOW_PRIVATE_URLS=true is refused with NODE_ENV=production: webhooks would reach internal addresses',
+    );
+  }
   return {
-    allowPrivateUrls: read.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    allowPrivateUrls,
+    allowedPorts: ports(read, 'WEBHOOK_ALLOWED_PORTS', [443]),
     secretKey: key.value,
     usingDevelopmentKey: key.development,
     workerEnabled: read.bool('WEBHOOK_WORKER_ENABLED', true),
@@ -346,7 +368,7 @@ function databaseConfig(read: EnvReader, embedded: { url?: string; migrationUrl?
   return {
     url: external ?? embedded.url ?? null,
     embedded: external === null,
-    migrationUrl: external === null ? (embedded.migrationUrl ?? null) : migrationUrl(read, external),
+    migrationUrl: migrationUrl(read, external) ?? (external === null ? (embedded.migrationUrl ?? null) : null),
     readUrl: readUrl(read, external),
     dataDir: read.string('DATA_DIR', './data'),
     migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
@@ -432,7 +454,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     serviceKeyMaxDays: read.int('SERVICE_KEY_MAX_DAYS', 365, 1, 3650),
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
-    webhooks: webhooksConfig(read, developmentSecrets),
+    webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     version: options.version ?? '0.0.0',
   };
   read.throwIfProblems();

@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -159,6 +160,10 @@ export class PricingController {
 
   @IdempotentPost('import', { readsBody: PriceSheetBodyInterceptor })
   @Auth('admin')
+  @ApiPayloadTooLargeResponse({
+    description: 'Body over BATCH_BODY_LIMIT (default 2 MB: a sheet of 500 rules with every price fits)',
+    type: ErrorResponseDto,
+  })
   @ApiOperation({
     operationId: 'importPricing',
     summary: 'Load a price sheet: every rule from the same instant, all or none (admin)',

@@ -71,13 +71,15 @@ function csvRow(r: RecordSqlRow): string {
 /** Reading records back: the JSON list and the CSV export, with one filter for both. */
 @Injectable()
 export class UsageRecordsService {
-  private readonly exports = new ExportSlots(EXPORTS_PER_USER);
+  private readonly exports: ExportSlots;
 
   constructor(
     private readonly records: UsageRecordsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.exports = new ExportSlots(EXPORTS_PER_USER, config.csvExports.poolSize);
+  }
 
   /**
    * The filter of both the JSON list and the CSV export, so both refuse the same input (dates,
@@ -117,10 +119,10 @@ export class UsageRecordsService {
   async streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Promise<CsvExportStream> {
     const filter = this.recordsFilter(caller, query);
     const { stallTimeoutMs } = this.config.csvExports;
-    const giveBack = this.exports.take(caller.userId);
+    const { giveBack, refused } = this.exports.tryTake(caller.userId);
     if (!giveBack) {
       this.metrics.csvExportEnded('refused');
-      throw new TooManyExportsError(this.exports.perUser, Math.ceil(stallTimeoutMs / 1000));
+      throw new TooManyExportsError(this.exports.perUser, Math.ceil(stallTimeoutMs / 1000), refused === 'pool');
     }
     const cursor = await this.records.openCursor(filter).catch((error: unknown) => {
       giveBack();

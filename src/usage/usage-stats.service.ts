@@ -10,6 +10,14 @@ import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsRespon
 import { toRecordDto, toRow } from './usage-records.repository.js';
 import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';
 
+/**
+ * The most keys a statistics map answers (byService, byDay, byModel, byUser, marginByModel): the rest
+ * are summed under OTHER_KEY. Ten thousand model names made a 2.2 MB answer (issue 36).
+ */
+export const STATS_MAP_LIMIT = 1000;
+/** The key of what a capped map leaves out (model ids cannot hold spaces; `(other)` reads as what it is). */
+export const OTHER_KEY = '(other)';
+
 /** pg returns bigint/numeric aggregates as strings: the one place they become numbers. */
 const toCount = (value: string | number | null): number => Number(value ?? 0);
 
@@ -42,7 +50,7 @@ export class UsageStatsService {
       totalRecords: toCount(total?.records ?? 0),
       totalCredits: toCount(total?.credits ?? 0),
       byService: toMap(aggs, 'service'),
-      byDay: toMap(aggs, 'day'),
+      byDay: toMap(aggs, 'day', 'latest'),
       byModel: toMap(aggs, 'model'),
       tokensByKind: tokensByKind(total),
       recentActivity: recent.map((r) => toRecordDto(toRow(r))),
@@ -59,9 +67,16 @@ export class UsageStatsService {
     const rows = await this.stats.systemAggregates(range, query.topUsers ?? 100);
     const total = rows.find((r) => r.kind === 'total');
     const marginByModel = keyed<{ credits: number; providerCost: string | null }>();
-    for (const r of rows) {
-      if (r.kind === 'model' && r.key !== null)
-        marginByModel[r.key] = { credits: toCount(r.credits), providerCost: r.provider_cost };
+    const [kept, rest] = capped(rows.filter((r) => r.kind === 'model' && r.key !== null));
+    for (const r of kept) marginByModel[r.key!] = { credits: toCount(r.credits), providerCost: r.provider_cost };
+    if (rest.length > 0) {
+      marginByModel[OTHER_KEY] = {
+        credits: rest.reduce((sum, r) => sum + toCount(r.credits), marginByModel[OTHER_KEY]?.credits ?? 0),
+        providerCost: rest.reduce<string | null>(
+          (sum, r) => addDecimals(sum, r.provider_cost),
+          marginByModel[OTHER_KEY]?.providerCost ?? null,
+        ),
+      };
     }
     const firstUser = rows.find((r) => r.kind === 'user');
     return {
@@ -70,7 +85,7 @@ export class UsageStatsService {
       userCount: toCount(firstUser?.user_count ?? 0),
       byUser: toMap(rows, 'user'),
       byService: toMap(rows, 'service'),
-      byDay: toMap(rows, 'day'),
+      byDay: toMap(rows, 'day', 'latest'),
       byModel: toMap(rows, 'model'),
       tokensByKind: tokensByKind(total),
       providerCost: total?.provider_cost ?? '0',
@@ -103,8 +118,40 @@ function tokensByKind(total: AggRow | undefined): TokensByKindDto {
   return perKind((kind) => toCount(total?.[tokenColumn(kind)] ?? 0));
 }
 
-function toMap(rows: AggRow[], kind: AggRow['kind']): Record<string, number> {
+/**
+ * The rows a map shows (at most STATS_MAP_LIMIT: the most credits first, or for days the latest) and
+ * the rest, which it sums under OTHER_KEY.
+ */
+function capped(rows: AggRow[], keep: 'credits' | 'latest' = 'credits'): [AggRow[], AggRow[]] {
+  if (rows.length <= STATS_MAP_LIMIT) return [rows, []];
+  const order =
+    keep === 'latest'
+      ? (a: AggRow, b: AggRow) => (a.key! < b.key! ? 1 : -1)
+      : (a: AggRow, b: AggRow) => toCount(b.credits) - toCount(a.credits) || (a.key! < b.key! ? -1 : 1);
+  const sorted = [...rows].sort(order);
+  return [sorted.slice(0, STATS_MAP_LIMIT), sorted.slice(STATS_MAP_LIMIT)];
+}
+
+function toMap(rows: AggRow[], kind: AggRow['kind'], keep: 'credits' | 'latest' = 'credits'): Record<string, number> {
   const map = keyed<number>();
-  for (const r of rows) if (r.kind === kind && r.key !== null) map[r.key] = toCount(r.credits);
+  const [kept, rest] = capped(
+    rows.filter((r) => r.kind === kind && r.key !== null),
+    keep,
+  );
+  for (const r of kept) map[r.key!] = toCount(r.credits);
+  if (rest.length > 0) map[OTHER_KEY] = rest.reduce((sum, r) => sum + toCount(r.credits), map[OTHER_KEY] ?? 0);
   return map;
+}
+
+/** Exact sum of two non-negative decimal strings (numeric from PostgreSQL); null counts as nothing. */
+export function addDecimals(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const [ai, af = ''] = a.split('.');
+  const [bi, bf = ''] = b.split('.');
+  const scale = Math.max(af.length, bf.length);
+  const sum = BigInt(ai + af.padEnd(scale, '0')) + BigInt(bi + bf.padEnd(scale, '0'));
+  if (scale === 0) return sum.toString();
+  const digits = sum.toString().padStart(scale + 1, '0');
+  return `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }

@@ -16,8 +16,13 @@ export class UrlRefusedError extends Error {
   }
 }
 
-/** The URL's shape: absolute, https (http too when private URLs are allowed), no credentials. */
-export function parseWebhookUrl(raw: string, allowPrivate: boolean): URL {
+/**
+ * The URL's shape: absolute, https (http too when private URLs are allowed), no credentials, and on
+ * https's own port unless private URLs are allowed: an admin-chosen port on a public host is how a
+ * webhook reaches a service that was never meant to receive one (a database, an admin interface
+ * exposed on another port), and real receivers listen on 443.
+ */
+export function parseWebhookUrl(raw: string, allowPrivate: boolean, allowedPorts: number[] = [443]): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -29,6 +34,11 @@ export function parseWebhookUrl(raw: string, allowPrivate: boolean): URL {
     throw new UrlRefusedError(`url must be ${allowPrivate ? 'http or https' : 'https'}`);
   if (url.username || url.password) throw new UrlRefusedError('url must not contain credentials');
   if (!url.hostname) throw new UrlRefusedError('url must name a host');
+  // The URL parser drops a scheme's default port (https://h:443/ → port ''), so '' is 443 here.
+  const port = url.port === '' ? 443 : Number(url.port);
+  if (!allowPrivate && !allowedPorts.includes(port)) {
+    throw new UrlRefusedError(`url must use port ${allowedPorts.join(' or ')} (WEBHOOK_ALLOWED_PORTS)`);
+  }
   return url;
 }
 
@@ -57,8 +67,13 @@ export async function publicAddressesOf(
 }
 
 /** The check at creation or update: shape, then (unless private URLs are allowed) the addresses now. */
-export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolve: Resolver): Promise<string> {
-  const url = parseWebhookUrl(raw, allowPrivate);
+export async function checkWebhookUrl(
+  raw: string,
+  allowPrivate: boolean,
+  resolve: Resolver,
+  allowedPorts: number[] = [443],
+): Promise<string> {
+  const url = parseWebhookUrl(raw, allowPrivate, allowedPorts);
   if (!allowPrivate) await publicAddressesOf(bareHost(url), resolve);
   return url.toString();
 }

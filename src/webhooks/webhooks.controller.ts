@@ -64,12 +64,12 @@ export class WebhooksController {
       alerts: {
         summary: 'Balance alerts and grants',
         value: {
-          url: 'https://hooks.example.com/accounting',
+          url: 'https://example.com/webhooks/accounting',
           events: ['balance.low', 'balance.depleted', 'credits.granted'],
           description: 'Billing alerts for the ops channel',
         },
       },
-      everything: { summary: 'Every event', value: { url: 'https://hooks.example.com/all', events: ['*'] } },
+      everything: { summary: 'Every event', value: { url: 'https://example.com/webhooks/all', events: ['*'] } },
     },
   })
   @ApiCreatedResponse({ type: CreatedWebhookResponseDto })

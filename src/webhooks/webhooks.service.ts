@@ -80,7 +80,8 @@ export class WebhooksService {
 
   private async checkUrl(url: string): Promise<string> {
     try {
-      return await checkWebhookUrl(url, this.config.webhooks.allowPrivateUrls, this.resolver.resolve);
+      const { allowPrivateUrls, allowedPorts } = this.config.webhooks;
+      return await checkWebhookUrl(url, allowPrivateUrls, this.resolver.resolve, allowedPorts);
     } catch (error) {
       if (error instanceof UrlRefusedError) throw new DomainError('VALIDATION', error.message);
       throw error;

@@ -70,10 +70,14 @@ export class SpendRateLimitedError extends DomainError {
 
 /** The caller already has as many CSV exports streaming as one user may (nothing was opened). */
 export class TooManyExportsError extends DomainError {
-  constructor(limit: number, retryAfterSeconds: number) {
-    super('TOO_MANY_EXPORTS', `At most ${limit} CSV exports per user at a time; retry when one has finished`, {
-      retryAfter: retryAfterSeconds,
-    });
+  constructor(limit: number, retryAfterSeconds: number, poolShared = false) {
+    super(
+      'TOO_MANY_EXPORTS',
+      poolShared
+        ? 'You have a CSV export running and the export connections are shared: retry when it has finished'
+        : `At most ${limit} CSV exports per user at a time; retry when one has finished`,
+      { retryAfter: retryAfterSeconds },
+    );
   }
 }
 

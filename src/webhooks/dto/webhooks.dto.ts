@@ -25,7 +25,7 @@ const URL_DOC =
 const EVENTS_DOC = 'Event types to receive, or ["*"] for every type';
 
 export class CreateWebhookDto {
-  @ApiProperty({ example: 'https://hooks.example.com/accounting', maxLength: 2048, description: URL_DOC })
+  @ApiProperty({ example: 'https://example.com/webhooks/accounting', maxLength: 2048, description: URL_DOC })
   @IsString()
   @MinLength(1)
   @MaxLength(2048)
@@ -52,7 +52,7 @@ export class CreateWebhookDto {
 }
 
 export class UpdateWebhookDto {
-  @ApiPropertyOptional({ example: 'https://hooks.example.com/accounting-v2', maxLength: 2048, description: URL_DOC })
+  @ApiPropertyOptional({ example: 'https://example.com/webhooks/accounting-v2', maxLength: 2048, description: URL_DOC })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -87,7 +87,7 @@ export class WebhookResponseDto {
   @ApiProperty({ example: '0b8f3c1e-5d2a-4f7b-9e61-2c4d8a9b7f10', format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: 'https://hooks.example.com/accounting' })
+  @ApiProperty({ example: 'https://example.com/webhooks/accounting' })
   url: string;
 
   @ApiProperty({ enum: SUBSCRIBABLE, isArray: true, example: ['balance.low', 'credits.granted'] })

@@ -860,6 +860,14 @@ export type UsageRecordResponseDto = {
      * The review of a shortfall the balance could not cover (see the review queue): null when the record has none, `open` while it waits for an admin, `resolved` once written off or collected
      */
     reviewStatus: 'open' | 'resolved' | null;
+    /**
+     * The API key that wrote the record (a service key, or the user’s own key); null when a JWT wrote it, for a session that expired without a key, and on records from before this was kept
+     */
+    apiKeyId: string | null;
+    /**
+     * Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s owner (e.g. the admin who created the service key); null when the billed user wrote it
+     */
+    actorId: string | null;
 };
 
 export type BatchEventDto = {
@@ -1420,6 +1428,10 @@ export type CreatedApiKeyResponseDto = {
      */
     periodResetsAt: string | null;
     /**
+     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key keeps working after its creator is demoted; this shows which keys an operator should review
+     */
+    creatorIsAdmin?: boolean;
+    /**
      * The key itself. Shown only in this response: store it now, it cannot be retrieved later. `null` when the response is an idempotent replay (Idempotent-Replayed: true): the key is never stored.
      */
     key: string | null;
@@ -1464,6 +1476,10 @@ export type ApiKeyResponseDto = {
      * When the current period ends and spending counts from 0 again (null: no limit, or total)
      */
     periodResetsAt: string | null;
+    /**
+     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key keeps working after its creator is demoted; this shows which keys an operator should review
+     */
+    creatorIsAdmin?: boolean;
 };
 
 export type ApiKeyListResponseDto = {
@@ -1747,7 +1763,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -2341,7 +2357,7 @@ export type ImportPricingErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Request body too large (BODY_LIMIT)
+     * Body over BATCH_BODY_LIMIT (default 2 MB: a sheet of 500 rules with every price fits)
      */
     413: ErrorResponseDto;
     /**
@@ -5365,7 +5381,7 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
         targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
         targetId?: string;
         /**
