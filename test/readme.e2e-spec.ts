@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type FreshCopy, freshCopy, ROOT, type StartedCopy, startCopy, withTimeout } from './support/fresh-copy.js';
+import { type FreshCopy, freshCopy, ROOT, startCopy, type StartedCopy, withTimeout } from './support/fresh-copy.js';
 
 /**
  * The README's walkthrough, as a newcomer pastes it: every ```bash block after a `<!-- walkthrough
