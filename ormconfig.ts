@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/app-config.js';
 import { buildDataSourceOptions } from './src/database/data-source-options.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedded-postgres.js';
+import { fallbackDataDir } from './src/database/embedded-postgres-root.js';
 import { ENTITIES } from './src/entities.js';
 
 /**
@@ -15,9 +16,17 @@ import { ENTITIES } from './src/entities.js';
  */
 const database = buildDatabaseConfig(process.env);
 const dataDir = `${database.dataDir}/postgres`;
-let url = database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
+// As root with the default DATA_DIR, the service may keep its data under /var/lib/accounting-service
+// (embedded-postgres-root.ts): look there too.
+const dataDirChosen = Boolean(process.env.DATA_DIR);
+const moved = process.getuid?.() === 0 && !dataDirChosen ? fallbackDataDir(dataDir) : null;
+let url =
+  database.url ??
+  runningEmbeddedUrl(dataDir, 'accounting') ??
+  (moved ? runningEmbeddedUrl(moved, 'accounting') : null) ??
+  undefined;
 if (!url) {
-  const embedded = await startEmbeddedPostgres({ dataDir, database: 'accounting' });
+  const embedded = await startEmbeddedPostgres({ dataDir, database: 'accounting', dataDirChosen });
   url = embedded.url;
   // The CLI ends with process.exit(): no asynchronous hook would run, so signal the server at exit.
   process.once('exit', () => embedded.stopNow());

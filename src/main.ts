@@ -21,8 +21,8 @@ import { drainAndClose } from './health/graceful-shutdown.js';
  *   SHUTDOWN_GRACE_MS (readiness 503, requests still served), then does the same.
  */
 
-/** Exit code of a start interrupted by Ctrl-C, as shells report a process ended by SIGINT. */
-const INTERRUPTED = 130;
+/** Exit codes of a start interrupted by a signal, as shells report a process ended by it. */
+const INTERRUPTED = { SIGINT: 130, SIGTERM: 143 } as const;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -72,7 +72,7 @@ async function bootstrap(): Promise<void> {
       phase = 'stopping';
       log.info(`${signal} received while starting: stopped`);
       root.level = 'silent';
-      await stopNow(INTERRUPTED);
+      await stopNow(INTERRUPTED[signal]);
       return;
     }
     phase = 'stopping';

@@ -39,7 +39,9 @@ describe('Swagger UI: where it is served', () => {
   });
 
   it('in production with SWAGGER_ENABLED=true, and by default elsewhere: served with its own CSP and no persisted token', async () => {
-    for (const env of [{ NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }, { NODE_ENV: 'test' }]) {
+    for (const env of [{ NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }, { NODE_ENV: 'test' }] as Array<
+      Record<string, string>
+    >) {
       const t = await start(env);
       const page = await t.http.get('/api/docs/');
       expect(page.status).toBe(200);

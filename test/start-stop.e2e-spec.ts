@@ -10,8 +10,8 @@ import {
   freshCopy,
   postgresUnder,
   serviceLines,
-  type StartedCopy,
   startCopy,
+  type StartedCopy,
   withTimeout,
 } from './support/fresh-copy.js';
 

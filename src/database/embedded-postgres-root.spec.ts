@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-
 import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
 
 import { fallbackDataDir, pathsDownTo, planForRoot } from './embedded-postgres-root.js';
 
