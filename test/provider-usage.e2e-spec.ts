@@ -75,6 +75,7 @@ const CALLS = {
 } as const;
 type Call = (typeof CALLS)[keyof typeof CALLS];
 const providerUsage = (call: Call) => ({ format: call.format, usage: call.usage });
+const total = (call: Call) => Object.values(call.kinds).reduce((a: number, b: number) => a + b, 0);
 
 /**
  * Provider usage (CONTRACT "Provider usage: bill what the provider reported"): each provider's usage
@@ -139,7 +140,7 @@ describe('provider usage', () => {
       expect(res.body).toMatchObject({
         credits: call.credits,
         ...call.kinds,
-        tokens: Object.values(call.kinds).reduce((a, b) => a + b, 0),
+        tokens: total(call),
         usageSource: 'provider',
         termination: null,
         providerUsage: providerUsage(call),
@@ -192,7 +193,7 @@ describe('provider usage', () => {
       calls.map((call) => ({
         service: 'chat',
         credits: call.credits,
-        tokens: Object.values(call.kinds).reduce((a, b) => a + b, 0),
+        tokens: total(call),
         ...columns(call),
         usage_source: 'provider',
         termination: null,
@@ -262,6 +263,21 @@ describe('provider usage', () => {
       ['chat-streaming-aborted', 0, 'reported', null],
     ]);
     expect(rows[0]).toMatchObject({ ...columns(CALLS.anthropic), provider_usage: providerUsage(CALLS.anthropic) });
+  });
+
+  it('a shortfall from provider usage reaches the review queue with its source and termination', async () => {
+    const u = await f.newUser({ credits: 4 });
+    const sessionId = await session(u);
+    const fin = await post('/api/streaming-sessions/finalize', u.auth, {
+      sessionId,
+      providerUsage: providerUsage(CALLS.gemini),
+      termination: 'completed',
+    }).expect(200);
+    // 21 charged against a hold of 4 and nothing else: 17 short.
+    expect(fin.body).toMatchObject({ actualCredits: CALLS.gemini.credits, shortfall: 17 });
+    const queue = await t.http.get('/api/credits/review?limit=500').set(admin).expect(200);
+    const item = queue.body.items.find((i: { userId: string }) => i.userId === u.id);
+    expect(item).toMatchObject({ shortfall: 17, credits: 4, usageSource: 'provider', termination: 'completed' });
   });
 
   it('an expired session is recorded as estimated', async () => {

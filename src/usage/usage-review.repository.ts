@@ -19,10 +19,12 @@ export interface ReviewRow {
   resolved_by: string | null;
   resolved_at: Date | null;
   resolution_note: string | null;
+  usage_source: 'provider' | 'reported' | 'estimated';
+  termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
 }
 
 const REVIEW_COLUMNS = `id, user_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
-  credits, shortfall, review_status, resolution, resolved_by, resolved_at, resolution_note`;
+  credits, shortfall, review_status, resolution, resolved_by, resolved_at, resolution_note, usage_source, termination`;
 
 /** usage_records' review queue: shortfalls waiting for a person, and their resolution. */
 @Injectable()

@@ -27,6 +27,8 @@ function toItem(row: ReviewRow): ReviewItemDto {
     resolvedBy: row.resolved_by,
     resolvedAt: row.resolved_at?.toISOString() ?? null,
     note: row.resolution_note,
+    usageSource: row.usage_source,
+    termination: row.termination,
   };
 }
 

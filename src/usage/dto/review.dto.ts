@@ -3,6 +3,7 @@ import { IsIn, IsString, MaxLength } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { type Termination, TERMINATIONS, USAGE_SOURCES, type UsageSource } from '../../pricing/provider-usage.js';
 
 export const REVIEW_STATUSES = ['open', 'resolved'] as const;
 export const REVIEW_ACTIONS = ['write_off', 'collect'] as const;
@@ -70,6 +71,21 @@ export class ReviewItemDto {
 
   @ApiProperty({ type: String, nullable: true, example: null })
   note: string | null;
+
+  @ApiProperty({
+    enum: USAGE_SOURCES,
+    example: 'provider',
+    description: 'Where the record’s counts came from (see listUsageRecords)',
+  })
+  usageSource: UsageSource;
+
+  @ApiProperty({
+    enum: [...TERMINATIONS, null],
+    nullable: true,
+    example: 'max_tokens',
+    description: 'How the session’s stream ended, as reported (null: not reported)',
+  })
+  termination: Termination | null;
 }
 
 export class DebtorDto {

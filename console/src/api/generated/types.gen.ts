@@ -1091,6 +1091,14 @@ export type ReviewItemDto = {
     resolvedBy: string | null;
     resolvedAt: string | null;
     note: string | null;
+    /**
+     * Where the record’s counts came from (see listUsageRecords)
+     */
+    usageSource: 'provider' | 'reported' | 'estimated';
+    /**
+     * How the session’s stream ended, as reported (null: not reported)
+     */
+    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
 };
 
 export type DebtorDto = {
