@@ -358,7 +358,10 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await create.getByLabel('URL').fill(url);
     // Subscribed to its own test events only: a '*' endpoint would collect every event the specs
     // running alongside emit on the shared database, and its test delivery could leave the first page.
-    await create.getByLabel('Events').click({ force: true }); // the pills' box takes the click
+    // The pills' box takes the click (hence force, which skips the wait for a still element): first
+    // let the dialog finish opening, or the click lands where the field is not yet.
+    await settled(page);
+    await create.getByLabel('Events').click({ force: true });
     await page.getByRole('option', { name: '*', exact: true }).click(); // picked by default: unpicks it
     await page.getByRole('option', { name: 'webhook.test' }).click();
     await create.getByLabel('URL').click(); // closes the list
@@ -669,6 +672,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .expect(201);
     await signIn(page, supervisor());
     await page.getByRole('link', { name: 'Users' }).click();
+    // Clicked at once (the user is on the unfiltered first page): the search box's write to the URL,
+    // due once typing pauses, must not take the operator back to the list.
     await page.getByLabel('Search users').fill(funded);
     await page.getByRole('link', { name: funded }).click();
     await page.getByRole('heading', { level: 1, name: funded }).waitFor();
@@ -677,6 +682,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     expect(await page.getByRole('button', { name: 'Void' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Grant credits' }).count()).toBe(1);
     await shot(page, 'supervisor-user');
+    expect(new URL(page.url()).pathname).toBe(`/admin/users/${funded}`);
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByText('managed by admins').waitFor();
     for (const name of ['New webhook', 'Send test', 'Rotate secret', 'Resend', 'Pause']) {
@@ -753,9 +759,14 @@ async function signIn(page: Page, accessToken: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  // A dialog fades in: shoot once no transition or animation is running, not halfway through one.
+/** Once no transition or animation runs (a dialog fades and scales in). */
+async function settled(page: Page): Promise<void> {
   await expect.poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  // A dialog fades in: shoot once it is settled, not halfway through.
+  await settled(page);
   // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });

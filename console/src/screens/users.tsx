@@ -1,8 +1,8 @@
 import { Group, Select, Switch, Table, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { Link, useNavigate, useSearch } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { Link, useNavigate, useRouter, useSearch } from '@tanstack/react-router';
+import { useEffect, useRef, useState } from 'react';
 
 import { listPlansOptions, listUsersInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { cursorPaging, pagesOf } from '../components/data-table';
@@ -35,11 +35,16 @@ export function UsersScreen() {
   const navigate = useNavigate({ from: '/users' });
   const [text, setText] = useState(search.search ?? '');
   const [debounced] = useDebouncedValue(text, 250);
+  // The box is written to the URL once typing pauses, but only while the browser is still on this
+  // list: a user's link (or any link) clicked within the pause must not be replaced by the list again.
+  const router = useRouter();
+  const listPath = useRef(router.history.location.pathname);
   useEffect(() => {
+    if (router.history.location.pathname !== listPath.current) return;
     if ((debounced || undefined) !== search.search) {
       void navigate({ search: (s) => ({ ...s, search: debounced || undefined }), replace: true });
     }
-  }, [debounced, search.search, navigate]);
+  }, [debounced, search.search, navigate, router]);
 
   const query = { search: search.search, sort: search.sort, hasDebt: search.hasDebt, planId: search.planId };
   const users = useInfiniteQuery({
