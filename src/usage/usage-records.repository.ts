@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -10,73 +8,36 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import {
   kindList,
   perColumn,
-  perField,
   TOKEN_KINDS,
   tokenColumn,
-  type TokenColumns,
   tokenField,
   type TokenFields,
 } from '../pricing/token-kinds.js';
-import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import {
+  type CreateUsageRecordInput,
+  recordParams,
+  type RecordSqlRow,
+  toRow,
+  type UsageRecordRow,
+} from './usage-record-rows.js';
 
-/** usage_records: its statements, the row types and their mappers (one place). */
-export type BillingStatus = 'billed' | 'needs_review';
-export type ReviewStatus = 'open' | 'resolved';
+export {
+  type BillingStatus,
+  type CreateUsageRecordInput,
+  insertedRecord,
+  type InsertedRecordSqlRow,
+  recordParams,
+  type RecordSqlRow,
+  type ReviewStatus,
+  toRecordDto,
+  toRow,
+  type UsageRecordRow,
+} from './usage-record-rows.js';
 
-/** A usage record as stored (camelCase); `providerCost` is a decimal string. */
-export interface UsageRecordRow extends TokenFields<number | null> {
-  id: string;
-  userId: string;
-  timestamp: Date;
-  service: string;
-  operation: string;
-  credits: number;
-  modelId: string | null;
-  tokens: number | null;
-  metadata: Record<string, unknown> | null;
-  pricingRuleId: string | null;
-  providerCost: string | null;
-  billingStatus: BillingStatus;
-  /** The review of a shortfall: null (none), open, or resolved. */
-  reviewStatus: ReviewStatus | null;
-  usageSource: UsageSource;
-  termination: Termination | null;
-  providerUsage: ProviderUsage | null;
-  /** The API key that wrote it (null: a JWT, the system, or before this was kept). */
-  apiKeyId: string | null;
-  /** Who wrote it when not the billed user: the JWT's user or the key's owner. */
-  actorId: string | null;
-}
-
-export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
-  userId: string;
-  service: string;
-  operation: string;
-  credits: number;
-  modelId?: string | null;
-  tokens?: number | null;
-  metadata?: object;
-  pricingRuleId?: string | null;
-  providerCost?: string | null;
-  billingStatus?: BillingStatus;
-  /** What could not be collected: the record goes to the review queue. */
-  shortfall?: number;
-  /** The API key that wrote it. */
-  apiKeyId?: string | null;
-  /** Who wrote it, when not the billed user. */
-  actorId?: string | null;
-  id?: string;
-  /** Default `reported`. */
-  usageSource?: UsageSource;
-  termination?: Termination | null;
-  /** The providerUsage as sent (usageSource `provider`). */
-  providerUsage?: ProviderUsage | null;
-}
-
+/** usage_records: its statements (the row types and their mappers: usage-record-rows.ts). */
 /** A record's token counts: the total and each kind (null: not given). */
 type TokenCountField = 'tokens' | keyof TokenFields<number>;
 /** Where a record's counts came from and how its stream ended. */
@@ -117,28 +78,6 @@ export interface RecordsCursor {
   close(): Promise<void>;
 }
 
-export interface RecordSqlRow extends TokenColumns<number | null> {
-  id: string;
-  user_id: string;
-  timestamp: Date;
-  ts_key: string;
-  service: string;
-  operation: string;
-  credits: number;
-  model_id: string | null;
-  tokens: number | null;
-  metadata: Record<string, unknown> | null;
-  pricing_rule_id: string | null;
-  provider_cost: string | null;
-  billing_status: BillingStatus;
-  review_status: ReviewStatus | null;
-  usage_source: UsageSource;
-  termination: Termination | null;
-  provider_usage: ProviderUsage | null;
-  api_key_id: string | null;
-  actor_id: string | null;
-}
-
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
@@ -146,125 +85,6 @@ export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT 
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
-
-/** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
-function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus; reviewStatus: ReviewStatus | null } {
-  const shortfall = input.shortfall ?? 0;
-  return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
-}
-
-/** The values of a usage_records row, in INSERT_COLUMNS order (a shortfall opens a review). */
-export function recordParams(input: CreateUsageRecordInput): unknown[] {
-  const { billingStatus, reviewStatus } = statusOf(input);
-  return [
-    input.id ?? randomUUID(),
-    input.userId,
-    input.service,
-    input.operation,
-    input.credits,
-    input.modelId ?? null,
-    input.tokens ?? null,
-    input.metadata === undefined ? null : JSON.stringify(input.metadata),
-    input.pricingRuleId ?? null,
-    input.providerCost ?? null,
-    billingStatus,
-    input.shortfall ?? 0,
-    reviewStatus,
-    ...TOKEN_KINDS.map((kind) => input[tokenField(kind)] ?? null),
-    input.usageSource ?? 'reported',
-    input.termination ?? null,
-    input.providerUsage ? JSON.stringify(input.providerUsage) : null,
-    input.apiKeyId ?? null,
-    input.actorId ?? null,
-  ];
-}
-
-/**
- * What the record's INSERT after a debit returns: only what the database sets (its clock) or
- * rewrites (the metadata and the provider's usage, stored as jsonb); the rest is what was inserted. Every column more is
- * parsed and mapped on every metered debit, the route every chat message calls.
- */
-export interface InsertedRecordSqlRow {
-  timestamp: Date;
-  metadata: Record<string, unknown> | null;
-  provider_usage: ProviderUsage | null;
-}
-
-/** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
-export function insertedRecord(
-  input: CreateUsageRecordInput & { id: string },
-  row: InsertedRecordSqlRow,
-): UsageRecordRow {
-  return {
-    id: input.id,
-    userId: input.userId,
-    timestamp: row.timestamp,
-    service: input.service,
-    operation: input.operation,
-    credits: input.credits,
-    modelId: input.modelId ?? null,
-    tokens: input.tokens ?? null,
-    ...perField((kind) => input[tokenField(kind)] ?? null),
-    metadata: row.metadata,
-    pricingRuleId: input.pricingRuleId ?? null,
-    providerCost: input.providerCost ?? null,
-    ...statusOf(input),
-    usageSource: input.usageSource ?? 'reported',
-    termination: input.termination ?? null,
-    providerUsage: row.provider_usage,
-    apiKeyId: input.apiKeyId ?? null,
-    actorId: input.actorId ?? null,
-  };
-}
-
-export function toRow(r: RecordSqlRow): UsageRecordRow {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    timestamp: r.timestamp,
-    service: r.service,
-    operation: r.operation,
-    credits: r.credits,
-    modelId: r.model_id,
-    tokens: r.tokens,
-    ...perField((kind) => r[tokenColumn(kind)]),
-    metadata: r.metadata,
-    pricingRuleId: r.pricing_rule_id,
-    providerCost: r.provider_cost,
-    billingStatus: r.billing_status,
-    reviewStatus: r.review_status,
-    usageSource: r.usage_source,
-    termination: r.termination,
-    providerUsage: r.provider_usage,
-    apiKeyId: r.api_key_id,
-    actorId: r.actor_id,
-  };
-}
-
-/** The public shape of a record (provider cost is internal: it appears only in admin margins). */
-export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
-  return {
-    id: row.id,
-    userId: row.userId,
-    timestamp: row.timestamp.toISOString(),
-    service: row.service,
-    operation: row.operation,
-    credits: row.credits,
-    modelId: row.modelId,
-    tokens: row.tokens,
-    ...perField((kind) => row[tokenField(kind)]),
-    metadata: row.metadata,
-    pricingRuleId: row.pricingRuleId,
-    billingStatus: row.billingStatus,
-    reviewStatus: row.reviewStatus,
-    usageSource: row.usageSource,
-    termination: row.termination,
-    providerUsage: row.providerUsage,
-    apiKeyId: row.apiKeyId,
-    actorId: row.actorId,
-  };
-}
-
 /** The columns recordParams fills: the record's own, one per token kind, then where it came from and who wrote it. */
 const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, metadata, pricing_rule_id,
                         provider_cost, billing_status, shortfall, review_status, ${kindList(tokenColumn)},
@@ -334,7 +154,9 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    */
   insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenCountField | SourceColumn>> & { metadata: object },
+    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenCountField | SourceColumn>> & {
+      metadata: object;
+    },
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;

@@ -18,8 +18,8 @@ import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
-  type InsertedRecordSqlRow,
   insertedRecord,
+  type InsertedRecordSqlRow,
   toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';

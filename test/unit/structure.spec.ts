@@ -12,14 +12,6 @@ import { root, sourceFiles } from '../support/sources.js';
  * with the imports that make them.
  */
 
-/**
- * Imports known to close a cycle, each to be removed by the change that removes it (issue 32, the
- * engine branch): the credit entities' relations to plans and api-keys, and the low-level accounts
- * module still living in users/ (which imports credits and plans for its routes). Each entry must
- * still be needed: once a cycle is gone its exception fails the test below, so the list only shrinks.
- */
-const KNOWN_CYCLE_EDGES = ['credits -> plans', 'credits -> api-keys', 'credits -> users', 'plans -> users'];
-
 const MAX_LINES = 400;
 
 describe('structure of src/', () => {
@@ -43,15 +35,10 @@ describe('structure of src/', () => {
   });
 
   it('has no import cycle between folders (npm run cycles shows them)', () => {
-    const cycles = folderCycles(graph, KNOWN_CYCLE_EDGES).map(
+    const cycles = folderCycles(graph).map(
       ({ folders, edges }) => `${folders.join(', ')}:\n${edges.map((e) => `  ${e.edge} (${e.imports[0]})`).join('\n')}`,
     );
     expect(cycles).toEqual([]);
-  });
-
-  it.each(KNOWN_CYCLE_EDGES)('still needs the known exception %s (else remove it from the list)', (edge) => {
-    const others = KNOWN_CYCLE_EDGES.filter((e) => e !== edge);
-    expect(folderCycles(graph, others)).not.toEqual([]);
   });
 
   it(`has no file over ${MAX_LINES} lines`, () => {

@@ -106,6 +106,15 @@ export class UsageRecord {
   @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
   reasoningTokens: number | null;
 
+  // Who acted (migration 1732000027000): null on records before it.
+  /** The API key that wrote the record (null: a JWT, or the system). */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId: string | null;
+
+  /** The principal that wrote it when not the billed user (a JWT's user, a key's owner). */
+  @Column({ name: 'actor_id', type: 'varchar', length: 50, nullable: true })
+  actorId: string | null;
+
   // Provider usage (migration 1732000029000): where the counts came from, how a stream ended, and the
   // provider's usage object as sent (records before it: reported, or estimated for an expiry).
   @Column({ name: 'usage_source', type: 'varchar', length: 10, default: 'reported' })
@@ -116,13 +125,4 @@ export class UsageRecord {
 
   @Column({ name: 'provider_usage', type: 'jsonb', nullable: true })
   providerUsage: { format: string; usage: Record<string, unknown> } | null;
-
-  // Who acted (migration 1732000027000): null on records before it.
-  /** The API key that wrote the record (null: a JWT, or the system). */
-  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
-  apiKeyId: string | null;
-
-  /** The principal that wrote it when not the billed user (a JWT's user, a key's owner). */
-  @Column({ name: 'actor_id', type: 'varchar', length: 50, nullable: true })
-  actorId: string | null;
 }
