@@ -177,12 +177,28 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
   };
 }
 
-/** The columns recordParams fills: the record's own, then one per token kind. */
-const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, metadata, pricing_rule_id,
-                        provider_cost, billing_status, shortfall, review_status, ${kindList(tokenColumn)}`;
-const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::jsonb,
-                       $9::uuid, $10::numeric, $11::varchar, $12::int, $13::varchar,
-                       ${TOKEN_KINDS.map((_, i) => `$${14 + i}::int`).join(', ')}`;
+/**
+ * The columns recordParams fills, with their types: the record's own, then one per token kind. A new
+ * column is one entry here and its value in recordParams; the placeholders follow.
+ */
+const INSERTED: [column: string, type: string][] = [
+  ['id', 'uuid'],
+  ['user_id', 'varchar'],
+  ['service', 'varchar'],
+  ['operation', 'varchar'],
+  ['credits', 'int'],
+  ['model_id', 'varchar'],
+  ['tokens', 'int'],
+  ['metadata', 'jsonb'],
+  ['pricing_rule_id', 'uuid'],
+  ['provider_cost', 'numeric'],
+  ['billing_status', 'varchar'],
+  ['shortfall', 'int'],
+  ['review_status', 'varchar'],
+  ...TOKEN_KINDS.map((kind): [string, string] => [tokenColumn(kind), 'int']),
+];
+const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
+const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
 
 /** The parameters insertInStatement knows beforehand: id, service, tokens, metadata and one per kind. */
 const KNOWN_PARAMS = 4 + TOKEN_KINDS.length;
