@@ -8,14 +8,7 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import {
-  kindList,
-  perColumn,
-  TOKEN_KINDS,
-  tokenColumn,
-  tokenField,
-  type TokenFields,
-} from '../pricing/token-kinds.js';
+import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import {
   type CreateUsageRecordInput,
   recordParams,
@@ -85,16 +78,35 @@ export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT 
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
-/** The columns recordParams fills: the record's own, one per token kind, then where it came from and who wrote it. */
-const INSERT_COLUMNS = `id, user_id, service, operation, credits, model_id, tokens, metadata, pricing_rule_id,
-                        provider_cost, billing_status, shortfall, review_status, ${kindList(tokenColumn)},
-                        usage_source, termination, provider_usage, api_key_id, actor_id`;
+
+/**
+ * The columns recordParams fills, with their types: the record's own, then one per token kind, where the counts
+ * came from and who wrote it. A new column is one entry here and its value in recordParams; the placeholders follow.
+ */
+const INSERTED: [column: string, type: string][] = [
+  ['id', 'uuid'],
+  ['user_id', 'varchar'],
+  ['service', 'varchar'],
+  ['operation', 'varchar'],
+  ['credits', 'int'],
+  ['model_id', 'varchar'],
+  ['tokens', 'int'],
+  ['metadata', 'jsonb'],
+  ['pricing_rule_id', 'uuid'],
+  ['provider_cost', 'numeric'],
+  ['billing_status', 'varchar'],
+  ['shortfall', 'int'],
+  ['review_status', 'varchar'],
+  ...TOKEN_KINDS.map((kind): [string, string] => [tokenColumn(kind), 'int']),
+  ['usage_source', 'varchar'],
+  ['termination', 'varchar'],
+  ['provider_usage', 'jsonb'],
+  ['api_key_id', 'uuid'],
+  ['actor_id', 'varchar'],
+];
+const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
+const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
 const KINDS = TOKEN_KINDS.length;
-const INSERT_VALUES = `$1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::int, $6::varchar, $7::int, $8::jsonb,
-                       $9::uuid, $10::numeric, $11::varchar, $12::int, $13::varchar,
-                       ${TOKEN_KINDS.map((_, i) => `$${14 + i}::int`).join(', ')},
-                       $${14 + KINDS}::varchar, $${15 + KINDS}::varchar, $${16 + KINDS}::jsonb, $${17 + KINDS}::uuid,
-                       $${18 + KINDS}::varchar`;
 
 /** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source. */
 const KNOWN_PARAMS = 4 + KINDS + 3;

@@ -7,7 +7,8 @@ import { root, sourceFiles } from '../support/sources.js';
 
 /**
  * docs/architecture.md true to the code where it lists things: every folder of src/ is described
- * (as `src/<folder>/`), and the jobs table names exactly the jobs the code runs (MetricsService.runJob).
+ * (as `src/<folder>/`), every file of the composition root is named, and the jobs table names exactly
+ * the jobs the code runs (MetricsService.runJob).
  */
 const doc = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
 
@@ -18,6 +19,14 @@ describe('docs/architecture.md', () => {
       .map((e) => `src/${e.name}/`);
     expect(folders).toContain('src/credits/');
     expect(folders.filter((folder) => !doc.includes(`\`${folder}\``))).toEqual([]);
+  });
+
+  it('names every file of the composition root (directly in src/)', () => {
+    const files = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts'))
+      .map((e) => e.name);
+    expect(files).toContain('app.module.ts');
+    expect(files.filter((file) => !doc.includes(`\`${file}\``))).toEqual([]);
   });
 
   it('lists exactly the jobs the code runs', () => {
