@@ -96,7 +96,8 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed(settle, 'POST /api/streaming-sessions/finalize', () =>
       post('/api/streaming-sessions/finalize', { sessionId: first!.sessionId, actualTokens: 500 }).expect(200),
     );
-    await composed(settle, 'POST /api/streaming-sessions/abort', () =>
+    // An abort carries its audit part (written only when another credential than the opener aborts).
+    await composed('src/streaming-sessions/queries/abort.sql', 'POST /api/streaming-sessions/abort', () =>
       post('/api/streaming-sessions/abort', { sessionId: second.sessionId, tokensGenerated: 100 }).expect(200),
     );
     // The job's settlement of one due session (SessionExpiryJob → StreamingSessionsService.expire),

@@ -6,10 +6,12 @@ WITH batch_input AS MATERIALIZED (SELECT $1::varchar AS owner, $2::jsonb AS even
 events AS MATERIALIZED (SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c),
 records AS (INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id, provider_cost,
-                                      billing_status, shortfall, review_status)
+                                      billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
+                                      actor_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
-                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
