@@ -40,6 +40,7 @@ import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
 import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
+import { ExpiryRoundsByDueAllocations1732000024500 } from './1732000024500-expiry-rounds-by-due-allocations.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -85,4 +86,5 @@ export const MIGRATIONS = [
   MovementsInTheEngine1732000024200,
   Accounts1732000024300,
   LockTheAccount1732000024400,
+  ExpiryRoundsByDueAllocations1732000024500,
 ];
