@@ -41,6 +41,7 @@ import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-
 import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
 import { ExpiryRoundsByDueAllocations1732000024500 } from './1732000024500-expiry-rounds-by-due-allocations.js';
+import { LockABudgetedKey1732000024600 } from './1732000024600-lock-a-budgeted-key.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -87,4 +88,5 @@ export const MIGRATIONS = [
   Accounts1732000024300,
   LockTheAccount1732000024400,
   ExpiryRoundsByDueAllocations1732000024500,
+  LockABudgetedKey1732000024600,
 ];
