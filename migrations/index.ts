@@ -40,6 +40,8 @@ import { OneDecision1732000024100 } from './1732000024100-one-decision.js';
 import { MovementsInTheEngine1732000024200 } from './1732000024200-movements-in-the-engine.js';
 import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
+import { ExpiryRoundsByDueAllocations1732000024500 } from './1732000024500-expiry-rounds-by-due-allocations.js';
+import { LockABudgetedKey1732000024600 } from './1732000024600-lock-a-budgeted-key.js';
 import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
 import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
@@ -88,6 +90,8 @@ export const MIGRATIONS = [
   MovementsInTheEngine1732000024200,
   Accounts1732000024300,
   LockTheAccount1732000024400,
+  ExpiryRoundsByDueAllocations1732000024500,
+  LockABudgetedKey1732000024600,
   OneUsageRollupFunction1732000026000,
   WhoActed1732000027000,
   ProviderUsage1732000029000,

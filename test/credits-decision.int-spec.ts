@@ -253,4 +253,42 @@ describe('one decision: credits_take() = credits_take_events()', () => {
       await db.query('ROLLBACK');
     }
   });
+
+  /**
+   * A key's budget is one cap whichever account it charges: a service's key recording for many users
+   * takes its row lock after each account's, so parallel takes on different accounts cannot all pass.
+   */
+  it('parallel takes through one budgeted key for different accounts: exactly the budget passes', async () => {
+    const setup: Setup = {
+      allocations: [{ credits: 50, hours: 5 }],
+      overdraft: 0,
+      debt: 0,
+      thresholds: null,
+      hourly: null,
+      window: { age: 0, buckets: Array.from({ length: 60 }, () => 0) },
+      key: { budget: 10, spent: 0 },
+    };
+    const owner = await account(setup, 'kp');
+    const accounts: string[] = [];
+    for (let i = 0; i < 10; i++) accounts.push((await account({ ...setup, key: null }, `kp${i}`)).id);
+    const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const { rows } = await pool.query<{ out_status: string }>(
+            `SELECT out_status FROM credits_take($1, 1, 'debit', 'strict', NULL, NULL, 'test', $2, NULL, '{}')`,
+            [accounts[i % accounts.length], owner.key],
+          );
+          return rows[0].out_status;
+        }),
+      );
+      expect(outcomes.filter((o) => o === 'ok')).toHaveLength(10);
+      expect(outcomes.filter((o) => o !== 'ok').every((o) => o === 'key_limit')).toBe(true);
+      expect(await q(`SELECT spent::int FROM credit_key_spend WHERE api_key_id = $1`, [owner.key])).toEqual([
+        { spent: 10 },
+      ]);
+    } finally {
+      await pool.end();
+    }
+  });
 });

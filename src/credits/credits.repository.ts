@@ -291,11 +291,11 @@ export class CreditsRepository {
   }
 
   /** One round of the expiry job (credits_expire_due()): its own statement, so its own transaction. */
-  async expireDue(accounts: number, thresholds: number[]) {
-    const rows: { out_accounts: number; out_expired: number; out_credits: string }[] = await this.dataSource.query(
+  async expireDue(batch: number, thresholds: number[]) {
+    const rows: { out_due: number; out_expired: number; out_credits: string }[] = await this.dataSource.query(
       `SELECT * FROM credits_expire_due($1, $2)`,
-      [accounts, thresholds],
+      [batch, thresholds],
     );
-    return { accounts: rows[0].out_accounts, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
+    return { due: rows[0].out_due, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
   }
 }

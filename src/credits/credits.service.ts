@@ -29,8 +29,8 @@ import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
 import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
 
-/** Accounts per round of the expiry job (credits_expire_due() locks them together). */
-const EXPIRY_ACCOUNTS = 100;
+/** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
+const EXPIRY_BATCH = 500;
 
 /**
  * The ONE way credits move (docs/money.md). Every movement happens inside the caller's transaction
@@ -278,17 +278,18 @@ export class CreditsService {
   }
 
   /**
-   * The expiry job's work through credits_expire_due(): every account with allocations due, up to
-   * EXPIRY_ACCOUNTS at a time, each round ONE statement under those accounts' locks (so its balance
-   * alerts and a take's are decided one after the other). Answers the number of `expire` entries.
+   * The expiry job's work through credits_expire_due(): every account with allocations due, those of
+   * the EXPIRY_BATCH soonest-expired at a time, each round ONE statement under those accounts' locks
+   * (so its balance alerts and a take's are decided one after the other). Answers the number of
+   * `expire` entries.
    */
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const round = await this.repo.expireDue(EXPIRY_ACCOUNTS, this.config.credits.lowBalanceThresholds);
+      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds);
       this.metrics.creditsMoved('expire', round.credits);
       total += round.expired;
-      if (round.accounts < EXPIRY_ACCOUNTS) return total;
+      if (round.due < EXPIRY_BATCH) return total;
     }
   }
 }

@@ -1,31 +1,34 @@
-CREATE OR REPLACE FUNCTION public.credits_expire_due(p_accounts integer, p_thresholds integer[])
- RETURNS TABLE(out_accounts integer, out_expired integer, out_credits bigint)
+CREATE OR REPLACE FUNCTION public.credits_expire_due(p_batch integer, p_thresholds integer[])
+ RETURNS TABLE(out_due integer, out_expired integer, out_credits bigint)
  LANGUAGE plpgsql
 AS $function$
-  -- One round of the expiry job, under the account lock like every movement: up to p_accounts
-  -- accounts with allocations due (expired, not yet processed), locked in id order; then every due
+  -- One round of the expiry job, under the account lock like every movement: the accounts of the
+  -- p_batch soonest-expired allocations due (expired, not yet processed), locked in id order; then every due
   -- allocation of theirs gets one `expire` line when it still has credits (credit_ledger_write()
   -- empties it), is marked processed (expiry_done, also when nothing was left), and tells
   -- credits.expired; then each account's balance alerts for what expired (the balance had dropped
   -- when the allocations expired; the job tells it now, under the lock, so a take's alerts and the
   -- job's cannot both send one). A plan period's allocation waits for its renewal, which may roll
-  -- some of it over. Answers how many accounts it chose (fewer than p_accounts: none left), entries
-  -- and credits.
+  -- some of it over. Answers how many due allocations chose the accounts (fewer than p_batch: none
+  -- left), the entries and the credits.
   DECLARE
     v_accounts varchar[];
+    v_due integer;
     v_ids uuid[];
     v_users varchar[];
     v_amounts integer[];
     v_balances bigint[];
     v_n integer;
   BEGIN
-    SELECT array_agg(d.user_id ORDER BY d.user_id) INTO v_accounts
-      FROM (SELECT DISTINCT c.user_id FROM credit_allocations c
+    -- The accounts of the p_batch soonest-expired allocations due (the job's index on expires_at
+    -- finds them without reading the whole backlog).
+    SELECT array_agg(DISTINCT d.user_id ORDER BY d.user_id), count(*) INTO v_accounts, v_due
+      FROM (SELECT c.user_id FROM credit_allocations c
              WHERE c.expires_at <= now() AND NOT c.expiry_done
                AND NOT (c.source = 'plan' AND EXISTS (
                      SELECT 1 FROM subscriptions s
                       WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
-             ORDER BY c.user_id LIMIT p_accounts) d;
+             ORDER BY c.expires_at LIMIT p_batch) d;
     IF v_accounts IS NULL THEN
       RETURN QUERY SELECT 0, 0, 0::bigint;
       RETURN;
@@ -62,6 +65,6 @@ AS $function$
                  FROM unnest(v_users, v_amounts, v_balances) AS e(user_id, amount, balance_after)
                 GROUP BY e.user_id ORDER BY e.user_id) g;
     END IF;
-    RETURN QUERY SELECT cardinality(v_accounts), v_n,
+    RETURN QUERY SELECT v_due, v_n,
                         COALESCE((SELECT -sum(x) FROM unnest(v_amounts) x), 0)::bigint;
   END $function$;

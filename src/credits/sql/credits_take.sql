@@ -50,7 +50,11 @@ AS $function$
     -- spends now: an up_to overrun is never refused but still counts; a collected shortfall is old
     -- usage and stays out of it).
     IF p_api_key_id IS NOT NULL THEN
-      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period FROM api_keys k WHERE k.id = p_api_key_id;
+      -- A budgeted key's row locked (after the account, as the batch does): a key that charges many
+      -- accounts (a service's ingest key) has its budget decided by one take at a time, not by each
+      -- under its own account's lock.
+      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
+        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_key_spent(p_api_key_id, v_key_period);

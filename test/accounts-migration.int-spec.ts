@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import { Accounts1732000024300 } from '../migrations/1732000024300-accounts.js';
+import { MIGRATIONS } from '../migrations/index.js';
+import { buildDatabaseConfig } from '../src/config/app-config.js';
+import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+
+/**
+ * Migration 1732000024300 makes every existing user a user account, and the lock (1732000024400)
+ * takes those rows: a database with users and credits from before takes and locks as before, every
+ * user created afterwards gets an account, and the migrations go down and up again.
+ */
+describe('the accounts migration', () => {
+  const name = `accounting_accounts_${randomBytes(4).toString('hex')}`;
+  const server = () => new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  let url: string;
+  let db: pg.Pool;
+
+  const dataSource = (migrations: typeof MIGRATIONS) =>
+    new DataSource({
+      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
+      migrations,
+      migrationsRun: false,
+    });
+  const migrate = async (migrations: typeof MIGRATIONS) => {
+    const ds = dataSource(migrations);
+    await ds.initialize();
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await ds.destroy();
+    }
+  };
+  const revert = async (times: number) => {
+    const ds = dataSource(MIGRATIONS);
+    await ds.initialize();
+    try {
+      for (let i = 0; i < times; i++) await ds.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await ds.destroy();
+    }
+  };
+
+  beforeAll(async () => {
+    const admin = server();
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(inject('adminDatabaseUrl'));
+    u.pathname = `/${name}`;
+    url = u.toString();
+    db = new pg.Pool({ connectionString: url, max: 2 });
+  });
+  afterAll(async () => {
+    await db?.end();
+    const admin = server();
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  const take = async (userId: string, credits: number) =>
+    (
+      await db.query<{ out_status: string; out_balance_after: string }>(
+        `SELECT out_status, out_balance_after FROM credits_take($1, $2, 'debit', 'strict', NULL, NULL, 'test', NULL,
+                                                                 NULL, '{}')`,
+        [userId, credits],
+      )
+    ).rows[0];
+
+  it('makes every user an account, locks it, and goes down and up again', async () => {
+    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(Accounts1732000024300));
+    await migrate(before);
+    await db.query(`INSERT INTO user_accounts (user_id, created_at) VALUES ('first', now() - interval '2 days'),
+                                                                            ('second', now() - interval '1 day')`);
+    await db.query(
+      `INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at)
+       VALUES ('first', 10, 10, 'test', now() + interval '5 days')`,
+    );
+
+    await migrate(MIGRATIONS);
+    const accounts = await db.query(`SELECT account_id::int AS id, kind, user_id FROM accounts ORDER BY account_id`);
+    // In the order the users were created (the migrations' own `system` user, made just now, last).
+    expect(accounts.rows.map((r) => [r.kind, r.user_id])).toEqual([
+      ['user', 'first'],
+      ['user', 'second'],
+      ['user', 'system'],
+    ]);
+    expect(await take('first', 4)).toEqual({ out_status: 'ok', out_balance_after: '6' });
+    // A user made afterwards has an account at once, whoever inserts the row.
+    await db.query(`INSERT INTO user_accounts (user_id) VALUES ('later')`);
+    expect((await db.query(`SELECT kind FROM accounts WHERE user_id = 'later'`)).rows).toEqual([{ kind: 'user' }]);
+    expect(await take('later', 0)).toEqual({ out_status: 'ok', out_balance_after: '0' });
+    // No account, no take: the lock finds nothing to lock.
+    expect((await take('nobody', 1)).out_status).toBe('no_account');
+    // An org account needs no user, a user account needs one.
+    await db.query(`INSERT INTO accounts (kind) VALUES ('org')`);
+    await expect(db.query(`INSERT INTO accounts (kind) VALUES ('user')`)).rejects.toThrow(/accounts_owner_check/);
+
+    // Down (with every migration after it): the lock back on user_accounts, the table gone; the take
+    // still works.
+    await revert(MIGRATIONS.length - MIGRATIONS.indexOf(Accounts1732000024300));
+    expect((await db.query(`SELECT to_regclass('accounts') AS t`)).rows[0].t).toBeNull();
+    expect(await take('first', 1)).toEqual({ out_status: 'ok', out_balance_after: '5' });
+    await migrate(MIGRATIONS);
+    expect((await db.query(`SELECT count(*)::int AS n FROM accounts`)).rows[0].n).toBe(4);
+    expect(await take('first', 1)).toEqual({ out_status: 'ok', out_balance_after: '4' });
+  });
+});
