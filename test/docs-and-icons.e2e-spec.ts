@@ -19,8 +19,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('Swagger UI: where it is served', () => {
   const apps: TestApp[] = [];
+  // The harness allows private webhook URLs, which production refuses: these apps send no webhooks.
   const start = async (env: Record<string, string>) => {
-    const t = await startTestApp(env);
+    const t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'false', ...env });
     apps.push(t);
     return t;
   };
