@@ -61,7 +61,9 @@ describe('docs/scale.md and the schema', () => {
     await db.connect();
     tables = (
       await db.query<{ relname: string }>(
-        `SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace ORDER BY 1`,
+        // test_markers: the test-only route's table (test/support/global-setup.ts), not the service's.
+        `SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace
+            AND relname <> 'test_markers' ORDER BY 1`,
       )
     ).rows.map((r) => r.relname);
     columns = new Map();

@@ -56,6 +56,9 @@ async function createTestDatabase(): Promise<TestDatabase> {
   const password = randomBytes(12).toString('hex');
   await withClient(scratch.databaseUrl, async (client) => {
     await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    // The test-only marker route's table (test/support/test-only.controller.ts): made by the owner,
+    // since the service's role may create no table.
+    await client.query(`CREATE TABLE test_markers (user_id text, at timestamptz DEFAULT now())`);
     for (const statement of serviceRoleGrants(role)) await client.query(statement);
   });
   const service = new URL(scratch.databaseUrl);

@@ -62,7 +62,6 @@ export class TestOnlyController {
   @Auth()
   async marker(@CurrentUser() user: AuthUser, @Headers('x-test-die-at-commit') die?: string): Promise<unknown> {
     return this.tx.run(async (m) => {
-      await m.query(`CREATE TABLE IF NOT EXISTS test_markers (user_id text, at timestamptz DEFAULT now())`);
       await m.query(`INSERT INTO test_markers (user_id) VALUES ($1)`, [user.userId]);
       if (die === '1') {
         await m.query(`CREATE TEMP TABLE commit_bomb (x int) ON COMMIT DROP`);
