@@ -81,4 +81,38 @@ describe('ledger attribution', () => {
     for (const id of [overrun, refunded]) expect(new Set(lines(id).map((e) => e.apiKeyId))).toEqual(new Set([key.id]));
     await expectInvariants(t, users);
   });
+
+  it('a service key’s debit names the service key, or the user’s key it named', async () => {
+    const u = await f.newUser({ credits: 100 });
+    const admin = bearer(tokenFor('admin', 'attribution-service-admin'));
+    await t.http.get('/api/users/me').set(admin).expect(200);
+    const service = await t.http
+      .post('/api/api-keys')
+      .set(admin)
+      .send({ name: 'gateway', permissions: ['usage:ingest'] });
+    expect(service.status, JSON.stringify(service.body)).toBe(201);
+    const userKey = await t.http.post('/api/api-keys').set(u.auth).send({ name: 'user key' });
+    expect(userKey.status, JSON.stringify(userKey.body)).toBe(201);
+
+    const record = (body: Record<string, unknown>) =>
+      t.http
+        .post('/api/usage/record')
+        .set('X-API-Key', service.body.key)
+        .send({ userId: u.id, service: 'chat', operation: 'completion', credits: 2, ...body });
+    const own = await record({});
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    const named = await record({ apiKeyId: userKey.body.id });
+    expect(named.status, JSON.stringify(named.body)).toBe(201);
+
+    const { rows } = await t.db.query<{ usage_record_id: string; api_key_id: string | null }>(
+      `SELECT usage_record_id, api_key_id FROM credit_ledger WHERE usage_record_id = ANY($1::uuid[])`,
+      [[own.body.id, named.body.id]],
+    );
+    expect(rows.filter((r) => r.usage_record_id === own.body.id).map((r) => r.api_key_id)).toEqual([service.body.id]);
+    expect(rows.filter((r) => r.usage_record_id === named.body.id).map((r) => r.api_key_id)).toEqual([userKey.body.id]);
+    // The record names the key that wrote it either way.
+    expect(own.body.apiKeyId).toBe(service.body.id);
+    expect(named.body.apiKeyId).toBe(service.body.id);
+    await expectInvariants(t, users);
+  });
 });

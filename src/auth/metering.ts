@@ -25,7 +25,10 @@ export function assertMayMeter(user: AuthUser, trust: MeteringTrust): void {
 /** Whom a metering write bills, through which of their API keys, and who wrote it. */
 export interface BilledParty {
   userId: string;
-  /** The billed user's key whose budget the usage counts against (null: none). */
+  /**
+   * The key the usage goes through, whose budget counts it and which the ledger names: the billed
+   * user's key a service principal named, else the caller's own key (null: a JWT, naming none).
+   */
   apiKeyId: string | null;
   /** The principal that wrote it (the ledger's `created_by`). */
   createdBy: string;
@@ -53,7 +56,8 @@ export interface NamedParty {
 
 /**
  * The billed party before the named key is checked: a service principal bills `userId` (a service key
- * must name it; an admin's token without it meters the admin's own account) through the named key;
+ * must name it; an admin's token without it meters the admin's own account) through the named key, or
+ * its own;
  * anyone else bills their own account through the key they called with and may name neither.
  */
 export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
@@ -75,5 +79,8 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
     throw new DomainError('VALIDATION', 'A service key must name the billed user with userId');
   }
   const userId = named.userId ?? caller.userId;
-  return { userId, apiKeyId: named.apiKeyId ?? null, createdBy: caller.userId, actor: actorOf(caller, userId) };
+  // A service key that names no key of the user's is itself the key the debit is made by (as in a
+  // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
+  const apiKeyId = named.apiKeyId ?? caller.apiKeyId ?? null;
+  return { userId, apiKeyId, createdBy: caller.userId, actor: actorOf(caller, userId) };
 }
