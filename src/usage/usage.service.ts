@@ -15,8 +15,8 @@ import { hasKinds, MODEL_KINDS, splitFields, tokenCounts } from '../pricing/toke
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
-  type InsertedRecordSqlRow,
   insertedRecord,
+  type InsertedRecordSqlRow,
   toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
