@@ -11,6 +11,7 @@ import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { statusOf } from './inserted-record.js';
 
 /** usage_records: its statements, the row types and their mappers (one place). */
 export type BillingStatus = 'billed' | 'needs_review';
@@ -125,12 +126,6 @@ export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
 
-/** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
-function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus; reviewStatus: ReviewStatus | null } {
-  const shortfall = input.shortfall ?? 0;
-  return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
-}
-
 /** The 18 values of a usage_records row, in column order (a shortfall opens a review). */
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   const { billingStatus, reviewStatus } = statusOf(input);
@@ -154,42 +149,6 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.cacheWriteTokens ?? null,
     input.reasoningTokens ?? null,
   ];
-}
-
-/**
- * What the record's INSERT after a debit returns: only what the database sets (its clock) or
- * rewrites (the metadata, stored as jsonb); the rest is what was inserted. Every column more is
- * parsed and mapped on every metered debit, the route every chat message calls.
- */
-export interface InsertedRecordSqlRow {
-  timestamp: Date;
-  metadata: Record<string, unknown> | null;
-}
-
-/** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
-export function insertedRecord(
-  input: CreateUsageRecordInput & { id: string },
-  row: InsertedRecordSqlRow,
-): UsageRecordRow {
-  return {
-    id: input.id,
-    userId: input.userId,
-    timestamp: row.timestamp,
-    service: input.service,
-    operation: input.operation,
-    credits: input.credits,
-    modelId: input.modelId ?? null,
-    tokens: input.tokens ?? null,
-    inputTokens: input.inputTokens ?? null,
-    outputTokens: input.outputTokens ?? null,
-    cacheReadTokens: input.cacheReadTokens ?? null,
-    cacheWriteTokens: input.cacheWriteTokens ?? null,
-    reasoningTokens: input.reasoningTokens ?? null,
-    metadata: row.metadata,
-    pricingRuleId: input.pricingRuleId ?? null,
-    providerCost: input.providerCost ?? null,
-    ...statusOf(input),
-  };
 }
 
 export function toRow(r: RecordSqlRow): UsageRecordRow {

@@ -13,13 +13,8 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { hasKinds, MODEL_KINDS, splitFields, tokenCounts } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
-import {
-  type CreateUsageRecordInput,
-  insertedRecord,
-  type InsertedRecordSqlRow,
-  toRecordDto,
-  UsageRecordsRepository,
-} from './usage-records.repository.js';
+import { insertedRecord, type InsertedRecordSqlRow } from './inserted-record.js';
+import { type CreateUsageRecordInput, toRecordDto, UsageRecordsRepository } from './usage-records.repository.js';
 
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
 function checkRecordInput(input: CreateUsageRecordInput): void {
