@@ -55,7 +55,7 @@ const service = await startService(
       `--callgrind-out-file=${out}/callgrind.%p`,
       '--smc-check=all-non-file',
     ],
-    readyWithinMs: 180_000,
+    readyWithinMs: Number(process.env.INSTRUCTIONS_READY_MS ?? 600_000),
   },
 );
 try {

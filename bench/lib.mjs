@@ -124,7 +124,7 @@ export async function startService(databaseUrl, env = {}, { under = [], readyWit
       // not listening yet
     }
     if (Date.now() > deadline) {
-      // Not left running (under valgrind it would go on eating the CPU other runs measure).
+      // Not left running (under valgrind it would hold a core until killed by hand).
       child.kill('SIGKILL');
       throw new Error('service did not become ready');
     }

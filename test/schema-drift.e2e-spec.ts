@@ -58,13 +58,13 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':
-    'CREATE TRIGGER usage_rollup_insert AFTER INSERT ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta(\'1\')',
+    "CREATE TRIGGER usage_rollup_insert AFTER INSERT ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('1')",
   'trigger usage_records.usage_rollup_delete':
-    'CREATE TRIGGER usage_rollup_delete AFTER DELETE ON public.usage_records REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta(\'-1\')',
+    "CREATE TRIGGER usage_rollup_delete AFTER DELETE ON public.usage_records REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('-1')",
   'trigger usage_records.usage_rollup_update_old':
-    'CREATE TRIGGER usage_rollup_update_old AFTER UPDATE ON public.usage_records REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta(\'-1\')',
+    "CREATE TRIGGER usage_rollup_update_old AFTER UPDATE ON public.usage_records REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('-1')",
   'trigger usage_records.usage_rollup_update_new':
-    'CREATE TRIGGER usage_rollup_update_new AFTER UPDATE ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta(\'1\')',
+    "CREATE TRIGGER usage_rollup_update_new AFTER UPDATE ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('1')",
   'trigger usage_records.usage_rollup_truncate':
     'CREATE TRIGGER usage_rollup_truncate AFTER TRUNCATE ON public.usage_records FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_truncate()',
 };
