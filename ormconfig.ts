@@ -9,13 +9,14 @@ import { ENTITIES } from './src/entities.js';
 
 /**
  * DataSource for the TypeORM CLI (`npm run migration:run|revert|generate`), built by the same
- * options builder as the app. Without DATABASE_URL/DB_HOST it uses the embedded database in DATA_DIR:
+ * options builder as the app, on DATABASE_MIGRATION_URL (the tables' owner) when set. Without DATABASE_URL/DB_HOST it uses the embedded database in DATA_DIR:
  * the server of the running service when there is one, else one started for the command and stopped
  * when it exits.
  */
 const database = buildDatabaseConfig(process.env);
 const dataDir = `${database.dataDir}/postgres`;
-let url = database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
+// With two roles (docs/operations.md), the CLI migrates as the tables' owner.
+let url = database.migrationUrl ?? database.url ?? runningEmbeddedUrl(dataDir, 'accounting') ?? undefined;
 if (!url) {
   const embedded = await startEmbeddedPostgres({ dataDir, database: 'accounting' });
   url = embedded.url;
