@@ -44,9 +44,10 @@ const CSV_COLUMNS = [
   'cacheWriteTokens',
   'reasoningTokens',
   'billingStatus',
+  'metadata',
+  // Who acted (issue 36): last, so the columns readers already know keep their places.
   'apiKeyId',
   'actorId',
-  'metadata',
 ];
 const CSV_BATCH = 1000;
 /** Exports one user may have streaming at once (per instance). */
@@ -69,9 +70,9 @@ function csvRow(r: RecordSqlRow): string {
     csvNumber(r.cache_write_tokens),
     csvNumber(r.reasoning_tokens),
     csvText(r.billing_status),
+    csvText(r.metadata),
     csvText(r.api_key_id),
     csvText(r.actor_id),
-    csvText(r.metadata),
   ]);
 }
 
