@@ -103,7 +103,8 @@ describe('the token kinds migration', () => {
 
     // Records: as they were, the new kinds absent.
     const records = (await db.query(`SELECT * FROM usage_records ORDER BY "timestamp"`)).rows;
-    const NEW = ['cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens'];
+    // The token kinds, and the columns later migrations add (who acted: 1732000027000).
+    const NEW = ['cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'api_key_id', 'actor_id'];
     const withoutNew = (r: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(r).filter(([k]) => !NEW.includes(k)));
     expect(records.slice(0, 4).map(withoutNew)).toEqual(recordsBefore);

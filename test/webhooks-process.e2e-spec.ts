@@ -32,7 +32,8 @@ describe('webhook delivery across a SIGKILL', () => {
 
   function startServer(env: Record<string, string>): ServiceProcess {
     const server = spawnService(mainJs, root, {
-      NODE_ENV: 'production',
+      // Not production: the receiver is on 127.0.0.1, which production refuses (WEBHOOK_ALLOW_PRIVATE_URLS).
+      NODE_ENV: 'test',
       JWT_ACCESS_SECRET: SECRET,
       WEBHOOK_SECRET_KEY: SECRET,
       DATABASE_URL: own.url,

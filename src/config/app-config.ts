@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 
+import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
-import { roleOf } from './role-of.js';
 
+export type { DatabaseConfig } from './database-config.js';
 export { ConfigValidationError } from './env-reader.js';
 
 /**
@@ -10,27 +11,6 @@ export { ConfigValidationError } from './env-reader.js';
  * `buildAppConfig` is pure so it can be unit-tested and shared with `ormconfig.ts`.
  */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface DatabaseConfig {
-  /** Connection URL; null means "start the embedded PostgreSQL" (main.ts then passes its URL in). */
-  url: string | null;
-  /** Neither DATABASE_URL nor DB_HOST is set: the service runs on its own embedded PostgreSQL. */
-  embedded: boolean;
-  /**
-   * DATABASE_MIGRATION_URL: the tables' owner, through which migrations run and the service's role
-   * (`url`) is granted what it needs (null: migrations run through `url`, which then owns the tables).
-   * The embedded database sets both up itself.
-   */
-  migrationUrl: string | null;
-  /** DB_READ_URL: a streaming replica for statistics, record lists and CSV exports (null: the primary). */
-  readUrl: string | null;
-  dataDir: string;
-  migrationsRun: boolean;
-  poolSize: number;
-  statementTimeoutMs: number;
-  lockTimeoutMs: number;
-  idleInTransactionTimeoutMs: number;
-}
 
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -141,33 +121,6 @@ export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-key-change-me-0123456789';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function databaseUrl(read: EnvReader): string | null {
-  const url = read.raw('DATABASE_URL');
-  if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      read.problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
-    }
-    return url;
-  }
-  const host = read.raw('DB_HOST');
-  if (!host) return null;
-  const port = read.int('DB_PORT', 5432, 1, 65535);
-  const name = read.string('DB_NAME', 'accounting');
-  const user = read.string('DB_USER', 'postgres');
-  const password = read.raw('DB_PASSWORD');
-  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
-  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
-}
-
-/** DB_READ_URL: only next to a primary URL (the embedded database has no replica). */
-function readUrl(read: EnvReader, primary: string | null): string | null {
-  const url = read.raw('DB_READ_URL');
-  if (!url) return null;
-  if (!/^postgres(ql)?:\/\//.test(url)) read.problems.push('DB_READ_URL must be a postgres:// or postgresql:// URL');
-  else if (!primary) read.problems.push('DB_READ_URL needs DATABASE_URL or DB_HOST (the primary) as well');
-  return url;
-}
 
 function redisUrl(read: EnvReader): string | null {
   const url = read.raw('REDIS_URL');
@@ -337,39 +290,6 @@ function throttleConfig(read: EnvReader): ThrottleConfig {
     serviceLimit: read.int('SERVICE_THROTTLE_LIMIT', Math.min(100 * limit, 1_000_000_000), 1, 1_000_000_000),
     anonymousLimit: read.int('ANONYMOUS_THROTTLE_LIMIT', 600, 1, 10_000_000),
     authFailureLimit: read.int('THROTTLE_AUTH_FAILURE_LIMIT', 30, 1, 10_000_000),
-  };
-}
-
-/** DATABASE_MIGRATION_URL: only next to a configured database, and as another role than DATABASE_URL's. */
-function migrationUrl(read: EnvReader, primary: string | null): string | null {
-  const url = read.raw('DATABASE_MIGRATION_URL');
-  if (!url) return null;
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    read.problems.push('DATABASE_MIGRATION_URL must be a postgres:// or postgresql:// URL');
-  } else if (!primary) {
-    read.problems.push("DATABASE_MIGRATION_URL needs DATABASE_URL or DB_HOST (the service's own role) as well");
-  } else if (roleOf(url) === roleOf(primary)) {
-    read.problems.push(
-      'DATABASE_MIGRATION_URL must log in as another role than DATABASE_URL: the owner of the tables migrates, ' +
-        'the service connects as a role that owns nothing',
-    );
-  }
-  return url;
-}
-
-function databaseConfig(read: EnvReader, embedded: { url?: string; migrationUrl?: string } = {}): DatabaseConfig {
-  const external = databaseUrl(read);
-  return {
-    url: external ?? embedded.url ?? null,
-    embedded: external === null,
-    migrationUrl: migrationUrl(read, external) ?? (external === null ? (embedded.migrationUrl ?? null) : null),
-    readUrl: readUrl(read, external),
-    dataDir: read.string('DATA_DIR', './data'),
-    migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
-    poolSize: read.int('DB_POOL_SIZE', 20, 1, 500),
-    statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15000, 0, 3_600_000),
-    lockTimeoutMs: read.int('DB_LOCK_TIMEOUT_MS', 10000, 0, 3_600_000),
-    idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3_600_000),
   };
 }
 
