@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { TestOnlyModule } from './support/test-only.controller.js';
@@ -7,7 +7,8 @@ import { TestOnlyModule } from './support/test-only.controller.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({}, { modules: [TestOnlyModule] });
+  // As the tables' owner: the test-only marker route creates its own table (DDL the service role may not run).
+  t = await startTestApp({ DATABASE_URL: inject('databaseUrl') }, { modules: [TestOnlyModule] });
 });
 afterAll(() => t?.close());
 

@@ -497,7 +497,7 @@ describe('usage', () => {
       const lines = (res.body as string).split('\r\n').filter(Boolean);
       expect(lines[0]).toBe(
         'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,' +
-          'cacheWriteTokens,reasoningTokens,billingStatus,apiKeyId,actorId,metadata',
+          'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId',
       );
       expect(lines).toHaveLength(2501);
       expect(lines[1]).toMatch(

@@ -124,14 +124,15 @@ describe('who acted (METERING_TRUST=service)', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('batch records name the key and the writer', async () => {
+  it('batch records name the key and the writer; events naming credits are audited, priced ones not', async () => {
     const u = await f.newUser({ credits: 100 });
-    const res = await post('usage/records/batch', key(service), {
+    const batch = {
       events: [
         { eventId: `b-${randomUUID()}`, userId: u.id, service: 'chat', operation: 'c', credits: 2 },
         { eventId: `b-${randomUUID()}`, userId: u.id, service: 'chat', operation: 'c', modelId: model, tokens: 1000 },
       ],
-    }).expect(200);
+    };
+    const res = await post('usage/records/batch', key(service), batch).expect(200);
     expect(res.body.created).toBe(2);
     const { rows } = await t.db.query(
       `SELECT api_key_id, actor_id FROM usage_records WHERE user_id = $1 ORDER BY credits`,
@@ -141,6 +142,17 @@ describe('who acted (METERING_TRUST=service)', () => {
       { api_key_id: service.id, actor_id: admin.id },
       { api_key_id: service.id, actor_id: admin.id },
     ]);
+    const [named, priced] = res.body.results as { usageRecordId: string }[];
+    expect(await entries('usage.record', named.usageRecordId)).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ apiKeyId: service.id }),
+        after: expect.objectContaining({ userId: u.id, credits: 2, apiKeyId: service.id }),
+      }),
+    ]);
+    expect(await entries('usage.record', priced.usageRecordId)).toEqual([]);
+    // The same batch again: duplicates, nothing more audited.
+    await post('usage/records/batch', key(service), batch).expect(200);
+    expect(await entries('usage.record', named.usageRecordId)).toHaveLength(1);
   });
 
   describe('aborts', () => {

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import type { EntityManager } from 'typeorm';
 
-import { billedParty } from '../auth/metering.js';
+import { AuditService } from '../audit/audit.service.js';
+import { billedParty, isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -20,7 +22,29 @@ import { UsageService } from './usage.service.js';
 import type { CreateUsageRecordInput } from './usage-records.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
 
-type Prepared = { index: number; eventId: string; input: CreateUsageRecordInput & { id: string } };
+type Prepared = {
+  index: number;
+  eventId: string;
+  input: CreateUsageRecordInput & { id: string };
+  /** Credits named outright by a service principal for another account: audited (`usage.record`). */
+  audited: boolean;
+};
+
+/** What a batch event's audit entry shows of the record it created. */
+function batchRecordView(input: CreateUsageRecordInput & { id: string }, eventId: string): object {
+  return {
+    id: input.id,
+    eventId,
+    userId: input.userId,
+    service: input.service,
+    operation: input.operation,
+    credits: input.credits,
+    modelId: input.modelId ?? null,
+    metadata: input.metadata ?? null,
+    apiKeyId: input.apiKeyId ?? null,
+    actorId: input.actorId ?? null,
+  };
+}
 
 /** The messages of class-validator's errors, nested ones included. */
 function messages(errors: ValidationError[]): string[] {
@@ -41,6 +65,7 @@ export class UsageBatchService {
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly records: UsageRecordsRepository,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   async recordBatch(caller: AuthUser, body: RecordBatchDto): Promise<RecordBatchResponseDto> {
@@ -68,14 +93,33 @@ export class UsageBatchService {
       accepted.push({ index, ...prepared });
     }
 
+    const take = (manager: EntityManager) =>
+      this.credits.debitAndInsertMany(
+        manager,
+        { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+        this.records.batchParts(caller.userId, accepted),
+      );
+    // Events naming credits for other accounts are audited in the batch's transaction (one per record
+    // created); a batch without any stays ONE statement.
     const outcomes =
       accepted.length === 0
         ? []
-        : await this.credits.debitAndInsertMany(
-            this.tx.statementManager,
-            { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-            this.records.batchParts(caller.userId, accepted),
-          );
+        : accepted.some((a) => a.audited)
+          ? await this.tx.run(async (manager) => {
+              const taken = await take(manager);
+              for (const [i, outcome] of taken.entries()) {
+                const { input, eventId, audited } = accepted[i];
+                if (!audited || outcome.status !== 'created') continue;
+                await this.audit.record(manager, {
+                  action: 'usage.record',
+                  targetId: input.id,
+                  before: null,
+                  after: batchRecordView(input, eventId),
+                });
+              }
+              return taken;
+            })
+          : await take(this.tx.statementManager);
     outcomes.forEach((outcome, i) => {
       results[accepted[i].index] = this.result(accepted[i], outcome);
     });
@@ -108,7 +152,8 @@ export class UsageBatchService {
     try {
       // The event's billed user (CONTRACT "Who may meter"); the batch counts against the calling key.
       const billed = billedParty(caller, { userId });
-      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor) };
+      const audited = record.credits !== undefined && billed.userId !== caller.userId && isServicePrincipal(caller);
+      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor), audited };
     } catch (error) {
       if (error instanceof DomainError) return error.message;
       throw error;

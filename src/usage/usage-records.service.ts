@@ -41,9 +41,10 @@ const CSV_COLUMNS = [
   'tokens',
   ...TOKEN_FIELDS,
   'billingStatus',
+  'metadata',
+  // Who acted (issue 36): last, so the columns readers already know keep their places.
   'apiKeyId',
   'actorId',
-  'metadata',
 ];
 const CSV_BATCH = 1000;
 /** Exports one user may have streaming at once (per instance). */
@@ -62,9 +63,9 @@ function csvRow(r: RecordSqlRow): string {
     csvNumber(r.tokens),
     ...TOKEN_COLUMNS.map((column) => csvNumber(r[column])),
     csvText(r.billing_status),
+    csvText(r.metadata),
     csvText(r.api_key_id),
     csvText(r.actor_id),
-    csvText(r.metadata),
   ]);
 }
 
