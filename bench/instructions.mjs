@@ -107,7 +107,11 @@ try {
   }
   const failed = warm.non2xx + warm.errors + measured.non2xx + measured.errors;
   if (failed > 0 || instructions === 0)
-    throw new Error(`${failed} requests failed, ${instructions} instructions counted`);
+    throw new Error(
+      `${failed} requests failed (warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors of which ${warm.timeouts} ` +
+        `timeouts; measured: ${measured.non2xx} non-2xx, ${measured.errors} errors of which ${measured.timeouts} ` +
+        `timeouts), ${instructions} instructions counted`,
+    );
   console.log(
     `${scenario.method} ${scenario.path}: ${Math.round(instructions / measured.requests.total / 1000)} k instructions per request (${measured.requests.total} requests counted)`,
   );

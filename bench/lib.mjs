@@ -123,7 +123,11 @@ export async function startService(databaseUrl, env = {}, { under = [], readyWit
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('service did not become ready');
+    if (Date.now() > deadline) {
+      // Not left running (under valgrind it would go on eating the CPU other runs measure).
+      child.kill('SIGKILL');
+      throw new Error('service did not become ready');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

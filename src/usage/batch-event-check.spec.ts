@@ -19,6 +19,14 @@ const anyValue = fc.oneof(
   fc.integer({ min: -2, max: 5 }),
   fc.constantFrom(2_147_483_647, 2_147_483_648, 1.5, -0, Number.NaN, Infinity),
   fc.constantFrom(null, true, [], {}, { conversationId: 'c-1' }, { big: 'x'.repeat(17_000) }, ['x']),
+  // Provider usage: valid, a bad count, a part beyond its total, an unknown format, too large.
+  fc.constantFrom(
+    { format: 'anthropic', usage: { input_tokens: 10, output_tokens: 5 } },
+    { format: 'openai.chat', usage: { prompt_tokens: 10, prompt_tokens_details: { cached_tokens: 11 } } },
+    { format: 'gemini', usage: { promptTokenCount: -1 } },
+    { format: 'mistral', usage: {} },
+    { format: 'anthropic', usage: { input_tokens: 1, pad: 'x'.repeat(4100) } },
+  ),
 );
 const KEYS = [
   'eventId',
@@ -31,6 +39,7 @@ const KEYS = [
   'inputTokens',
   'outputTokens',
   'metadata',
+  'providerUsage',
   'other',
 ];
 // As JSON.parse makes them: plain objects (fast-check's own have no prototype).
@@ -66,7 +75,8 @@ describe('quickBatchEvent', () => {
       { numRuns: 5000 },
     );
     expect(accepted).toBeGreaterThan(1000);
-  });
+    // 5,000 full validations: about 3 s alone, more on a machine shared by several test runs.
+  }, 20_000);
 
   it('takes the common event, and answers the object it was given', () => {
     fc.assert(
