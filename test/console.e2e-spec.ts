@@ -27,6 +27,11 @@ const adminId = uniqueId('cadmin');
 const supervisorId = uniqueId('csuper');
 const customerId = uniqueId('ccust');
 const admin = () => token({ sub: adminId, role: 'admin' });
+/**
+ * expect.poll as patient as Playwright's own waits (setDefaultTimeout below), not vitest's 1 s: a
+ * page loaded cold while the machine's two cores are busy takes seconds to show its first figures.
+ */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 const PROVIDER_USAGE = {
   format: 'anthropic',
   usage: { input_tokens: 42, output_tokens: 99, cache_creation_input_tokens: 7, cache_read_input_tokens: 8 },
@@ -128,17 +133,17 @@ describe.skipIf(!available)('Admin console in a browser', () => {
   it('signs in, finds a user, grants once on a double click, voids with a reason, downloads the CSV', async () => {
     const { page, context, errors, sent } = await openConsole();
     await signIn(page, admin());
-    await expect.poll(() => page.getByRole('link', { name: 'Audit log' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('link', { name: 'Audit log' }).isVisible()).toBe(true);
     await shot(page, 'overview');
 
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByLabel('Search users').fill(customerId);
     await page.getByRole('link', { name: customerId }).waitFor();
-    await expect.poll(() => new URL(page.url()).searchParams.get('search')).toBe(customerId); // filters live in the URL
+    await poll(() => new URL(page.url()).searchParams.get('search')).toBe(customerId); // filters live in the URL
     await shot(page, 'users');
     await page.getByRole('link', { name: customerId }).click();
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(customerId);
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(customerId);
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
     await shot(page, 'user');
 
     await page.getByRole('button', { name: 'Grant credits' }).click();
@@ -149,7 +154,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const beforeGrant = sent.length;
     await grant.getByRole('button', { name: 'Grant' }).dblclick();
     await grant.waitFor({ state: 'detached' });
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('250');
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('250');
     // Every request of the dialog's opening carried its one key.
     const grantKeys = keysSent(sent, 'POST', '/api/credits/allocate');
     expect(grantKeys.length).toBeGreaterThanOrEqual(1);
@@ -174,10 +179,10 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await shot(page, 'void-dialog');
     await voidDialog.getByRole('button', { name: 'Void allocation' }).click();
     await voidDialog.waitFor({ state: 'detached' });
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('0');
     await page.getByRole('tab', { name: 'Ledger' }).click();
     const voidRow = page.getByRole('table', { name: 'Ledger' }).getByRole('row').filter({ hasText: 'void' });
-    await expect.poll(() => voidRow.count()).toBe(1);
+    await poll(() => voidRow.count()).toBe(1);
     expect(await voidRow.textContent()).toContain('-250');
     await shot(page, 'ledger');
 
@@ -222,7 +227,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByLabel('Target id').fill(granted[0].id);
     await page.getByRole('button', { name: 'Filter' }).click();
     const entries = page.getByRole('table', { name: 'Audit entries' });
-    await expect.poll(() => entries.getByRole('row').filter({ hasText: 'credits.void' }).count()).toBe(1);
+    await poll(() => entries.getByRole('row').filter({ hasText: 'credits.void' }).count()).toBe(1);
     expect(await entries.getByRole('row').filter({ hasText: 'credits.allocate' }).count()).toBe(1);
     expect(await entries.getByRole('row').filter({ hasText: 'granted by mistake' }).count()).toBe(1);
     // What changed, not whole objects: the void's changed fields, the grant's fields set; no nulls.
@@ -382,7 +387,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const deliveries = async () =>
       (await t.http.get(`/api/webhooks/${hook.id}/deliveries`).set(bearer(admin())).expect(200)).body.items as any[];
     // The test event, once for the double click, and nothing else.
-    await expect.poll(async () => (await deliveries()).map((d) => d.type)).toEqual(['webhook.test']);
+    await poll(async () => (await deliveries()).map((d) => d.type)).toEqual(['webhook.test']);
     const [testDelivery] = await deliveries();
     // The delivery worker is off in tests: fail the delivery as the worker would after its last attempt.
     await t.db.query(
@@ -403,7 +408,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const rotate = page.getByRole('dialog');
     await rotate.getByRole('button', { name: 'Rotate' }).dblclick();
     await rotate.waitFor({ state: 'detached' });
-    await expect.poll(() => page.getByLabel('Signing secret', { exact: true }).textContent()).not.toBe(firstSecret);
+    await poll(() => page.getByLabel('Signing secret', { exact: true }).textContent()).not.toBe(firstSecret);
     const rotations = await t.http
       .get(`/api/audit?action=webhook.rotate_secret&targetId=${hook.id}`)
       .set(bearer(admin()))
@@ -433,7 +438,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByRole('dialog').getByText('get no further grants').waitFor();
     await shot(page, 'plan-deactivate-dialog');
     await page.getByRole('dialog').getByRole('button', { name: 'Deactivate plan' }).click();
-    await expect.poll(() => planRow.getByRole('cell').nth(stateColumn).textContent()).toBe('inactive');
+    await poll(() => planRow.getByRole('cell').nth(stateColumn).textContent()).toBe('inactive');
     expect(await planRow.getByRole('button', { name: 'Activate' }).count()).toBe(1);
     const deactivated = await t.http.get('/api/plans').set(bearer(admin())).expect(200);
     expect(deactivated.body.items.find((p: any) => p.id === planId)).toMatchObject({ isActive: false });
@@ -465,7 +470,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const { page, context, errors } = await openConsole();
     await signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${holder}`);
-    await expect.poll(() => page.getByLabel('Held credits').textContent()).toBe(String(session.body.allocatedCredits));
+    await poll(() => page.getByLabel('Held credits').textContent()).toBe(String(session.body.allocatedCredits));
 
     await page.getByRole('tab', { name: 'API keys' }).click();
     const keyRow = page.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'gateway' });
@@ -477,7 +482,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await shot(page, 'key-budget-dialog');
     await budget.getByRole('button', { name: 'Save budget' }).click();
     await budget.waitFor({ state: 'detached' });
-    await expect.poll(() => keyRow.textContent()).toContain('0 of 100 / day');
+    await poll(() => keyRow.textContent()).toContain('0 of 100 / day');
     // Revoking asks first: cancelled, the key stays active; confirmed, it is revoked.
     await keyRow.getByRole('button', { name: 'Revoke' }).click();
     const revoke = page.getByRole('dialog');
@@ -488,7 +493,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     expect(await keyRow.textContent()).toContain('active');
     await keyRow.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
-    await expect.poll(() => keyRow.textContent()).toContain('revoked');
+    await poll(() => keyRow.textContent()).toContain('revoked');
     const keys = await t.http.get(`/api/api-keys?userId=${holder}`).set(bearer(admin())).expect(200);
     expect(keys.body.items).toEqual([
       expect.objectContaining({ id: key.body.id, isActive: false, creditLimit: 100, limitPeriod: 'day' }),
@@ -522,8 +527,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await shot(page, 'session-abort-dialog');
     await abort.getByRole('button', { name: 'Abort session' }).dblclick();
     await abort.waitFor({ state: 'detached' });
-    await expect.poll(() => sessionRow.count()).toBe(0);
-    await expect.poll(() => page.getByLabel('Held credits').textContent()).toBe('0');
+    await poll(() => sessionRow.count()).toBe(0);
+    await poll(() => page.getByLabel('Held credits').textContent()).toBe('0');
     expect(await page.getByLabel('Available credits').textContent()).toBe('100');
     const stored = await t.db.query(`SELECT status, actual_credits FROM streaming_sessions WHERE session_id = $1`, [
       session.body.sessionId,
@@ -568,15 +573,15 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     const { page, context, errors } = await openConsole();
     await signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${member}`);
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('45');
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('45');
 
     await page.getByRole('tab', { name: 'Ledger' }).click();
     const ledger = page.getByRole('table', { name: 'Ledger' }).getByRole('row');
-    await expect.poll(() => ledger.count()).toBe(1 + 50);
+    await poll(() => ledger.count()).toBe(1 + 50);
     await page.getByRole('button', { name: 'Load more' }).click();
-    await expect.poll(() => ledger.count()).toBe(1 + 56);
+    await poll(() => ledger.count()).toBe(1 + 56);
     expect(await ledger.filter({ hasText: 'grant' }).count()).toBe(1);
-    await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     await shot(page, 'ledger-all-pages');
 
     await page.getByRole('tab', { name: 'Plan' }).click();
@@ -590,7 +595,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await subscribe.getByRole('button', { name: 'Subscribe' }).click();
     await subscribe.waitFor({ state: 'detached' });
     await panel.getByText(`Plan ${planId}, period`).waitFor();
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('75');
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('75');
     await shot(page, 'plan');
     const subscribed = await t.http.get(`/api/users/${member}/subscription`).set(bearer(admin())).expect(200);
     expect(subscribed.body).toMatchObject({ planId });
@@ -603,7 +608,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     // threshold of 100, the allocation; nobody else's.
     await page.getByRole('tab', { name: 'Events' }).click();
     const userEvents = page.getByRole('table', { name: 'Events' }).getByRole('row');
-    await expect.poll(() => userEvents.count()).toBe(1 + 3);
+    await poll(() => userEvents.count()).toBe(1 + 3);
     const texts = (await userEvents.allTextContents()).slice(1);
     expect(texts.map((text) => /credits\.granted|balance\.low/.exec(text)?.[0])).toEqual([
       'credits.granted',
@@ -677,7 +682,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await page.getByLabel('Search users').fill(funded);
     await page.getByRole('link', { name: funded }).click();
     await page.getByRole('heading', { level: 1, name: funded }).waitFor();
-    await expect.poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
     await page.getByRole('table').getByRole('row').filter({ hasText: '40' }).waitFor();
     expect(await page.getByRole('button', { name: 'Void' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Grant credits' }).count()).toBe(1);
@@ -761,7 +766,7 @@ async function signIn(page: Page, accessToken: string): Promise<void> {
 
 /** Once no transition or animation runs (a dialog fades and scales in). */
 async function settled(page: Page): Promise<void> {
-  await expect.poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
+  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
