@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 
-import { type DatabaseConfig,databaseConfig } from './database-config.js';
+import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';

@@ -102,7 +102,14 @@ export class SessionSettlementsRepository {
                       ${providerCostSql('r', kinds)} AS provider_cost) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
-      params: [sessionId, userId, ...TOKEN_KINDS.map((kind) => tokens[kind]), fallbackPrice, caller.userId, caller.apiKeyId],
+      params: [
+        sessionId,
+        userId,
+        ...TOKEN_KINDS.map((kind) => tokens[kind]),
+        fallbackPrice,
+        caller.userId,
+        caller.apiKeyId,
+      ],
     };
   }
 

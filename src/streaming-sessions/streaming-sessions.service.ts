@@ -184,7 +184,9 @@ export class StreamingSessionsService {
     // An abort by another credential than the one that opened the session (a stuck session, stopped by
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
     const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
-    return abortAnswer(await this.settleByCaller(caller, billed, dto.sessionId, { request, tokens, source }, 'aborted', audit));
+    return abortAnswer(
+      await this.settleByCaller(caller, billed, dto.sessionId, { request, tokens, source }, 'aborted', audit),
+    );
   }
 
   /**
