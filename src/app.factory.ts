@@ -13,6 +13,7 @@ import {
 } from './admin/console-static.js';
 import { AppModule } from './app.module.js';
 import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
+import { BATCH_ROUTE, PRICE_SHEET_ROUTE } from './common/http/deferred-routes.js';
 import { requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
@@ -21,8 +22,6 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
-import { PRICE_SHEET_ROUTE } from './pricing/price-sheet-body.interceptor.js';
-import { BATCH_ROUTE } from './usage/batch-body.interceptor.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */
@@ -96,9 +95,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(FAVICON_PATH, faviconMiddleware(consoleDir));
   app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
-  // authentication, by its route (BatchBodyInterceptor); every other body here, up to BODY_LIMIT.
+  // authentication, by its route (DeferredBodyInterceptor); every other body here, up to BODY_LIMIT.
   app.use(BATCH_ROUTE, deferBody);
-  // A price sheet of 500 rules does not fit either (PriceSheetBodyInterceptor reads it after authentication).
+  // A price sheet of 500 rules does not fit either (DeferredBodyInterceptor reads it after authentication).
   app.use(PRICE_SHEET_ROUTE, deferBody);
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);

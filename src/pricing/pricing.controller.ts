@@ -16,6 +16,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { plainErrorExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { DeferredBodyInterceptor } from '../common/http/deferred-body.interceptor.js';
 import { toDate } from '../common/validation/dates.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
@@ -27,7 +28,6 @@ import {
   PricingRuleListResponseDto,
   PricingRuleResponseDto,
 } from './dto/pricing.dto.js';
-import { PriceSheetBodyInterceptor } from './price-sheet-body.interceptor.js';
 import { PricingService } from './pricing.service.js';
 
 const MODEL_PARAM = { name: 'modelId', example: 'anthropic.claude-3-haiku-20240307-v1:0' };
@@ -158,7 +158,7 @@ export class PricingController {
     });
   }
 
-  @IdempotentPost('import', { readsBody: PriceSheetBodyInterceptor })
+  @IdempotentPost('import', { readsBody: DeferredBodyInterceptor })
   @Auth('admin')
   @ApiPayloadTooLargeResponse({
     description: 'Body over BATCH_BODY_LIMIT (default 2 MB: a sheet of 500 rules with every price fits)',

@@ -20,11 +20,11 @@ import type { AuthUser } from '../auth/roles.js';
 import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
+import { DeferredBodyInterceptor } from '../common/http/deferred-body.interceptor.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
-import { BatchBodyInterceptor } from './batch-body.interceptor.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
 import { ExportStalledError } from './csv-export-stream.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
@@ -157,7 +157,7 @@ export class UsageController {
     return record;
   }
 
-  @IdempotentPost('records/batch', { readsBody: BatchBodyInterceptor })
+  @IdempotentPost('records/batch', { readsBody: DeferredBodyInterceptor })
   @HttpCode(200)
   @Auth('user', { scope: 'usage:write', meters: true })
   @ApiOperation({
