@@ -54,10 +54,10 @@ export class CreditTablesByAccount1732000024900 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // Only user accounts' money can go back to being keyed by the user id.
+    // Only user accounts' money can go back to being keyed by the user id (an organisation's account
+    // with no money stays, of kind org, without its org id).
     const [{ n }]: { n: string }[] = await q.query(
-      `SELECT (SELECT count(*) FROM accounts WHERE kind <> 'user')
-            + (SELECT count(*) FROM credit_allocations WHERE user_id IS NULL)
+      `SELECT (SELECT count(*) FROM credit_allocations WHERE user_id IS NULL)
             + (SELECT count(*) FROM credit_ledger WHERE user_id IS NULL)
             + (SELECT count(*) FROM credit_holds WHERE user_id IS NULL)
             + (SELECT count(*) FROM credit_accounts WHERE user_id IS NULL) AS n`,
