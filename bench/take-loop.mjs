@@ -19,7 +19,10 @@ async function prepared(undoCount) {
   const scratch = await createScratchDatabase({ serverUrl, prefix: 'take_loop' });
   if (undoCount > 0) {
     const ds = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }), url: scratch.databaseUrl }),
+      ...buildDataSourceOptions({
+        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
+        url: scratch.databaseUrl,
+      }),
       migrationsRun: false,
     });
     await ds.initialize();
@@ -29,7 +32,9 @@ async function prepared(undoCount) {
   const client = new pg.Client({ connectionString: scratch.databaseUrl });
   await client.connect();
   await client.query(`INSERT INTO user_accounts (user_id) VALUES ('bench')`);
-  await client.query(`SELECT 1 FROM credits_grant('bench', 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`);
+  await client.query(
+    `SELECT 1 FROM credits_grant('bench', 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+  );
   const [{ pid }] = (await client.query(`SELECT pg_backend_pid() AS pid`)).rows;
   return { scratch, client, pid, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
 }
