@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
 import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
 import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
+import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
 
 const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
 const serverUrl = process.env.TEST_DATABASE_URL;
