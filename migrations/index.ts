@@ -42,6 +42,8 @@ import { Accounts1732000024300 } from './1732000024300-accounts.js';
 import { LockTheAccount1732000024400 } from './1732000024400-lock-the-account.js';
 import { ExpiryRoundsByDueAllocations1732000024500 } from './1732000024500-expiry-rounds-by-due-allocations.js';
 import { LockABudgetedKey1732000024600 } from './1732000024600-lock-a-budgeted-key.js';
+import { CreditTablesByAccount1732000024900 } from './1732000024900-credit-tables-by-account.js';
+import { CreditsByAccount1732000024950 } from './1732000024950-credits-by-account.js';
 import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
 import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
@@ -92,6 +94,8 @@ export const MIGRATIONS = [
   LockTheAccount1732000024400,
   ExpiryRoundsByDueAllocations1732000024500,
   LockABudgetedKey1732000024600,
+  CreditTablesByAccount1732000024900,
+  CreditsByAccount1732000024950,
   OneUsageRollupFunction1732000026000,
   WhoActed1732000027000,
   ProviderUsage1732000029000,

@@ -99,9 +99,17 @@ describe('the accounts migration', () => {
     expect(await take('later', 0)).toEqual({ out_status: 'ok', out_balance_after: '0' });
     // No account, no take: the lock finds nothing to lock.
     expect((await take('nobody', 1)).out_status).toBe('no_account');
-    // An org account needs no user, a user account needs one.
-    await db.query(`INSERT INTO accounts (kind) VALUES ('org')`);
+    // An org account needs an org id and no user, a user account a user (migration 1732000024900).
+    await db.query(`INSERT INTO accounts (kind, org_id) VALUES ('org', 'acme')`);
+    await expect(db.query(`INSERT INTO accounts (kind) VALUES ('org')`)).rejects.toThrow(/accounts_owner_check/);
     await expect(db.query(`INSERT INTO accounts (kind) VALUES ('user')`)).rejects.toThrow(/accounts_owner_check/);
+    // The money made before the accounts is keyed by the user's account.
+    expect(
+      (
+        await db.query(`SELECT count(*)::int AS n FROM credit_allocations c JOIN accounts a USING (account_id)
+                        WHERE a.user_id = 'first' AND c.user_id = 'first'`)
+      ).rows[0].n,
+    ).toBe(1);
 
     // Down (with every migration after it): the lock back on user_accounts, the table gone; the take
     // still works.

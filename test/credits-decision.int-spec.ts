@@ -76,15 +76,16 @@ describe('one decision: credits_take() = credits_take_events()', () => {
   /** An account with the setup's state, and (with a budget) a key of its own with the same budget and spend. */
   async function account(setup: Setup, tag: string): Promise<{ id: string; key: string | null }> {
     const id = `dec-${tag}-${randomUUID().slice(0, 8)}`;
+    // The user first: its account (accounts_for_user()) exists once that statement has ended.
+    await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [id]);
     const [{ key }] = await q<{ key: string | null }>(
-      `WITH account AS (INSERT INTO user_accounts (user_id) VALUES ($1)),
-       credit AS (
-         INSERT INTO credit_accounts (user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
+      `WITH credit AS (
+         INSERT INTO credit_accounts (account_id, user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
                                       spend_minute, spend_window)
-         VALUES ($1, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
+         VALUES (credit_account_of('user', $1), $1, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
        allocations AS (
-         INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at)
-         SELECT $1, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
+         INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at)
+         SELECT credit_account_of('user', $1), $1, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
            FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
        key AS (
          INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period)

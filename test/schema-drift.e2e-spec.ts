@@ -19,8 +19,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // An index method other than B-tree.
   'index credit_ledger_created_brin':
     'CREATE INDEX credit_ledger_created_brin ON public.credit_ledger USING brin (created_at)',
-  'index credit_ledger_user_idx':
-    'CREATE INDEX credit_ledger_user_idx ON public.credit_ledger USING btree (user_id, id DESC)',
+  'index credit_ledger_account_idx':
+    'CREATE INDEX credit_ledger_account_idx ON public.credit_ledger USING btree (account_id, id DESC)',
   'index pricing_rules_model_idx':
     'CREATE INDEX pricing_rules_model_idx ON public.pricing_rules USING btree (model_id, effective_from DESC)',
   'index usage_records_review_queue_idx':

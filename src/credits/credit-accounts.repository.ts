@@ -19,21 +19,29 @@ export class CreditAccountsRepository {
 
   /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */
   async upsertSettings(manager: EntityManager, userId: string, settings: CreditSettings): Promise<CreditAccount> {
-    await manager.createQueryBuilder().insert().into(CreditAccount).values({ userId }).orIgnore().execute();
+    // Keyed by the account (credit_accounts.account_id); a user's row also carries its user id.
+    await manager.query(
+      `INSERT INTO credit_accounts (account_id, user_id)
+       SELECT a.account_id, a.user_id FROM accounts a WHERE a.user_id = $1
+       ON CONFLICT DO NOTHING`,
+      [userId],
+    );
     if (Object.keys(settings).length > 0)
       await manager.update(CreditAccount, { userId }, { ...settings, updatedAt: () => 'now()' });
     return manager.findOneByOrFail(CreditAccount, { userId });
   }
 
   /** Users with debt, largest first. */
-  debtors(limit: number): Promise<Pick<CreditAccount, 'userId' | 'debt'>[]> {
-    return this.accounts
+  async debtors(limit: number): Promise<{ userId: string; debt: number }[]> {
+    const rows = await this.accounts
       .createQueryBuilder('c')
       .select(['c.userId', 'c.debt'])
       .where('c.debt > 0')
+      .andWhere('c.userId IS NOT NULL')
       .orderBy('c.debt', 'DESC')
       .addOrderBy('c.userId')
       .limit(limit)
       .getMany();
+    return rows.map((r) => ({ userId: r.userId ?? '', debt: r.debt }));
   }
 }

@@ -18,14 +18,14 @@ export class CreditReadsRepository {
     userId: string,
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
     return manager.query(
-      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE user_id = $1), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
-                WHERE user_id = $1 AND settled_at IS NULL) h
+                WHERE account_id = credit_account_of('user', $1) AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
              FROM credit_allocations
-            WHERE user_id = $1 AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = credit_account_of('user', $1) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       [userId],
     );
@@ -37,8 +37,9 @@ export class CreditReadsRepository {
    */
   async spendable(manager: EntityManager, userId: string): Promise<number> {
     const rows: { n: string }[] = await manager.query(
-      `SELECT (credit_available($1)
-               + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts WHERE user_id = $1), 0))::bigint AS n`,
+      `SELECT (credit_available(credit_account_of('user', $1))
+               + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
+                            WHERE account_id = credit_account_of('user', $1)), 0))::bigint AS n`,
       [userId],
     );
     return Number(rows[0].n);
@@ -53,7 +54,7 @@ export class CreditReadsRepository {
   async planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
     const rows: { n: string }[] = await manager.query(
       `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE user_id = $1 AND source = 'plan' AND expires_at > $2`,
+        WHERE account_id = credit_account_of('user', $1) AND source = 'plan' AND expires_at > $2`,
       [userId, at],
     );
     return Number(rows[0].n);
@@ -67,7 +68,7 @@ export class CreditReadsRepository {
     limit: number;
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
     const params: unknown[] = [query.userId];
-    const where = ['user_id = $1'];
+    const where = ["account_id = credit_account_of('user', $1)"];
     if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
     if (query.after) {
       params.push(query.after.t, query.after.id);
@@ -92,7 +93,7 @@ export class CreditReadsRepository {
     limit: number;
   }): Promise<LedgerRow[]> {
     const params: unknown[] = [query.userId];
-    const where = ['user_id = $1', ...rangeSql(query.range, 'created_at', params)];
+    const where = ["account_id = credit_account_of('user', $1)", ...rangeSql(query.range, 'created_at', params)];
     if (query.kind !== undefined) {
       params.push(query.kind);
       where.push(`kind = $${params.length}`);
@@ -236,12 +237,13 @@ export class CreditReadsRepository {
     );
     const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
       `WITH owed AS (
-         SELECT user_id,
+         SELECT account_id,
                 (-COALESCE(SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
                  + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0))::bigint AS n
-           FROM credit_ledger WHERE kind IN ('overdraft', 'repay') GROUP BY user_id)
-       SELECT COALESCE(c.user_id, o.user_id) AS user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
-         FROM credit_accounts c FULL JOIN owed o ON o.user_id = c.user_id
+           FROM credit_ledger WHERE kind IN ('overdraft', 'repay') GROUP BY account_id)
+       SELECT a.user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
+         FROM credit_accounts c FULL JOIN owed o ON o.account_id = c.account_id
+         JOIN accounts a ON a.account_id = COALESCE(c.account_id, o.account_id)
         WHERE COALESCE(c.debt, 0) <> COALESCE(o.n, 0)`,
     );
     const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
@@ -249,9 +251,9 @@ export class CreditReadsRepository {
         `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
            LEFT JOIN credit_ledger l
-                  ON l.session_id = h.session_id AND l.user_id = h.user_id AND l.kind IN ('hold', 'release')
+                  ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
           WHERE h.settled_at IS NULL
-          GROUP BY h.session_id, h.user_id
+          GROUP BY h.session_id, h.account_id
          HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
       );
     return {

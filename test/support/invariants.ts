@@ -12,7 +12,7 @@ import { bearer, token } from './app.js';
  *   afterEach(() => expectInvariants(t, users));
  */
 export interface InvariantViolations {
-  /** 1: an allocation below zero, or a user whose credits in use exceed what was granted. */
+  /** 1: an allocation below zero, a user whose credits in use exceed what was granted, or a credit row not keyed by its account. */
   negativeOrOverspent: unknown[];
   /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation. */
   allocationMismatch: unknown[];
@@ -42,21 +42,34 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
      -- voids, rollovers, repayments) can never exceed what was granted. (Overdraft entries are not
      -- on an allocation: they are the debt, checked below.)
-     SELECT 'overspent', user_id, NULL, SUM(amount)
-       FROM credit_ledger WHERE user_id = ANY($1)
-      GROUP BY user_id
+     SELECT 'overspent', (array_agg(user_id))[1], NULL, SUM(amount)
+       FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
+      GROUP BY account_id
      HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'overdraft')), 0)
             > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)
      UNION ALL
      -- A user's debt is what overdraft entries borrowed minus what repay entries paid back.
      SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
        FROM unnest($1::varchar[]) AS u(user_id)
-       LEFT JOIN credit_accounts c ON c.user_id = u.user_id
+       LEFT JOIN credit_accounts c ON c.account_id = credit_account_of('user', u.user_id)
       WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
-                                     FROM credit_ledger l WHERE l.user_id = u.user_id)
+                                     FROM credit_ledger l WHERE l.account_id = credit_account_of('user', u.user_id))
      UNION ALL
-     SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0`,
+     SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0
+     UNION ALL
+     -- The account key (docs/money.md "The account and its lock"): every credit row of these users is
+     -- their account's, and every ledger line on an allocation is that allocation's account's.
+     SELECT 'wrong_account', x.user_id, x.ref, x.account_id
+       FROM (SELECT user_id, id::text AS ref, account_id FROM credit_allocations WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, id::text, account_id FROM credit_ledger WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, session_id, account_id FROM credit_holds WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, NULL, account_id FROM credit_accounts WHERE user_id = ANY($1)) x
+      WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.user_id)
+     UNION ALL
+     SELECT 'ledger_account', l.user_id, l.id::text, l.account_id
+       FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
+      WHERE l.user_id = ANY($1) AND l.account_id <> a.account_id`,
     users,
   );
 

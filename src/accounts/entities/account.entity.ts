@@ -8,13 +8,14 @@ export type AccountKind = 'user' | 'org';
 /**
  * The money engine's account (migration 1732000024300): a surrogate key, its kind and its owner. Its
  * row is what the account lock (credits_lock_accounts()) locks. Every user has one (a trigger on
- * user_accounts makes it); an organisation will be one more row of kind `org`, so user ids and org
- * ids may be equal without meaning the same account.
+ * user_accounts makes it); an organisation's is one more row of kind `org`, named by its `org_id`, so
+ * user ids and org ids may be equal without meaning the same account.
  */
 @Entity({ name: 'accounts' })
 @Check('accounts_kind_check', `kind IN ('user', 'org')`)
-@Check('accounts_owner_check', `(kind = 'user') = (user_id IS NOT NULL)`)
+@Check('accounts_owner_check', `(kind = 'user') = (user_id IS NOT NULL) AND (kind = 'org') = (org_id IS NOT NULL)`)
 @Unique('accounts_user_id_key', ['userId'])
+@Unique('accounts_org_id_key', ['orgId'])
 export class Account {
   @PrimaryGeneratedColumn('identity', {
     name: 'account_id',
@@ -34,4 +35,8 @@ export class Account {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** The organisation whose account it is (kind `org`, migration 1732000024900); null for a user's. */
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
 }

@@ -1,9 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
- * A user's money settings and state beyond the allocations (migration 1732000009000); no row means
+ * An account's money settings and state beyond the allocations (migration 1732000009000); no row means
  * every default. `spendWindow` holds 60 per-minute buckets (slot = minute mod 60) of the credits
  * spent in the trailing hour, `spendMinute` the minute of the newest one.
  */
@@ -11,11 +12,13 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Check('credit_accounts_debt_check', `debt >= 0`)
 @Check('credit_accounts_overdraft_check', `overdraft_limit >= 0`)
 @Check('credit_accounts_rate_check', `max_credits_per_hour >= 1`)
-@Index('credit_accounts_debt_idx', ['userId'], { where: 'debt > 0' })
+@Index('credit_accounts_debt_idx', ['accountId'], { where: 'debt > 0' })
+@Unique('credit_accounts_user_id_key', ['userId'])
 export class CreditAccount {
+  /** The account's user (a user account's); null for an organisation's. */
   @ForeignKey(() => UserAccount, { name: 'credit_accounts_user_id_fkey' })
-  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_accounts_pkey' })
-  userId: string;
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
 
   @Column({ type: 'integer', default: 0 })
   debt: number;
@@ -47,4 +50,9 @@ export class CreditAccount {
    */
   @Column({ name: 'alerts_armed_up_to', type: 'bigint', nullable: true })
   alertsArmedUpTo: string | null;
+
+  /** The account (migration 1732000024900): the key. */
+  @ForeignKey(() => Account, { name: 'credit_accounts_account_id_fkey' })
+  @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_accounts_pkey' })
+  accountId: string;
 }

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /** Where an allocation came from: an allocate call, a plan's period grant, or a rollover. */
@@ -13,7 +14,7 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Entity({ name: 'credit_allocations' })
 @Check('credit_allocations_total_check', `total_credits >= 1`)
 @Check('credit_allocations_remaining_check', `0 <= remaining_credits AND remaining_credits <= total_credits`)
-@Index('credit_allocations_user_expiry_idx', ['userId', 'expiresAt'])
+@Index('credit_allocations_account_expiry_idx', ['accountId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
 @Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover')`)
@@ -31,9 +32,10 @@ export class CreditAllocation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_allocations_pkey' })
   id: string;
 
+  /** The account's user (a user account's); null for an organisation's. */
   @ForeignKey(() => UserAccount, { name: 'credit_allocations_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50 })
-  userId: string;
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
 
   @Column({ name: 'total_credits', type: 'integer' })
   totalCredits: number;
@@ -84,4 +86,9 @@ export class CreditAllocation {
   /** Set once the credits.expiring notice job has considered it (migration 1732000010500). */
   @Column({ name: 'expiring_notified', type: 'boolean', default: false })
   expiringNotified: boolean;
+
+  /** The account it belongs to (migration 1732000024900): the engine's key. */
+  @ForeignKey(() => Account, { name: 'credit_allocations_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }

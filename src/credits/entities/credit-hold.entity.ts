@@ -1,18 +1,20 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })
 @Check('credit_holds_outstanding_check', `outstanding >= 0`)
-@Index('credit_holds_user_idx', ['userId'], { where: 'settled_at IS NULL' })
+@Index('credit_holds_account_idx', ['accountId'], { where: 'settled_at IS NULL' })
 export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
   sessionId: string;
 
+  /** The account's user (a user account's); null for an organisation's. */
   @ForeignKey(() => UserAccount, { name: 'credit_holds_user_id_fkey' })
-  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_holds_pkey' })
-  userId: string;
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
 
   @Column({ type: 'integer' })
   outstanding: number;
@@ -29,4 +31,9 @@ export class CreditHold {
 
   @Column({ name: 'key_period_start', type: 'timestamptz', nullable: true })
   keyPeriodStart: Date | null;
+
+  /** The account that holds (migration 1732000024900): session ids are unique per account. */
+  @ForeignKey(() => Account, { name: 'credit_holds_account_id_fkey' })
+  @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_holds_pkey' })
+  accountId: string;
 }

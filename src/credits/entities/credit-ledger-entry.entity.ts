@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import type { LedgerKind } from '../credit-views.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 
@@ -16,7 +17,8 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 // (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
 @Check('credit_ledger_allocation_check', `(kind = 'overdraft') = (allocation_id IS NULL)`)
-@Index('credit_ledger_user_idx', { synchronize: false })
+// (account_id, id DESC) (migration 1732000024900): @Index has no order.
+@Index('credit_ledger_account_idx', { synchronize: false })
 // BRIN on created_at (migration 1732000022200), for the summary's time range: @Index has no method.
 @Index('credit_ledger_created_brin', { synchronize: false })
 @Index('credit_ledger_allocation_idx', ['allocationId'])
@@ -26,8 +28,9 @@ export class CreditLedgerEntry {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'credit_ledger_pkey' })
   id: string;
 
-  @Column({ name: 'user_id', type: 'varchar', length: 50 })
-  userId: string;
+  /** The account's user (a user account's); null for an organisation's. */
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
 
   @ForeignKey(() => CreditAllocation, { name: 'credit_ledger_allocation_id_fkey' })
   /** Null only for `overdraft` entries: credits spent beyond the balance, owed as debt. */
@@ -58,4 +61,9 @@ export class CreditLedgerEntry {
   /** The API key the movement was made through (null: a JWT, a job). No foreign key: the ledger outlives keys. */
   @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
   apiKeyId: string | null;
+
+  /** The account the movement is of (migration 1732000024900): the engine's key. */
+  @ForeignKey(() => Account, { name: 'credit_ledger_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }

@@ -1,5 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids character varying[])
- RETURNS TABLE(out_id uuid, out_account_id character varying, out_remaining integer)
+CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids bigint[])
+ RETURNS TABLE(out_id uuid, out_account_id bigint, out_remaining integer)
  LANGUAGE plpgsql
 AS $function$
   -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
@@ -8,17 +8,17 @@ AS $function$
   BEGIN
     IF cardinality(p_account_ids) = 1 THEN
       RETURN QUERY
-        SELECT a.id, a.user_id, a.remaining_credits
+        SELECT a.id, a.account_id, a.remaining_credits
           FROM credit_allocations a
-         WHERE a.user_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         WHERE a.account_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
          ORDER BY a.expires_at, a.allocated_at, a.id
            FOR UPDATE OF a;
     ELSE
       RETURN QUERY
-        SELECT a.id, a.user_id, a.remaining_credits
+        SELECT a.id, a.account_id, a.remaining_credits
           FROM credit_allocations a
-         WHERE a.user_id = ANY (p_account_ids) AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
-         ORDER BY a.user_id, a.expires_at, a.allocated_at, a.id
+         WHERE a.account_id = ANY (p_account_ids) AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         ORDER BY a.account_id, a.expires_at, a.allocated_at, a.id
            FOR UPDATE OF a;
     END IF;
   END $function$;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_available(p_account_id character varying)
+CREATE OR REPLACE FUNCTION public.credit_available(p_account_id bigint)
  RETURNS bigint
  LANGUAGE plpgsql
  STABLE
@@ -8,5 +8,5 @@ AS $function$
   BEGIN
     RETURN (SELECT COALESCE(sum(a.remaining_credits), 0)::bigint
               FROM credit_allocations a
-             WHERE a.user_id = p_account_id AND credit_allocation_live(a.expires_at));
+             WHERE a.account_id = p_account_id AND credit_allocation_live(a.expires_at));
   END $function$;

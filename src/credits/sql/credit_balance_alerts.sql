@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_balance_alerts(p_account_id character varying, p_before bigint, p_after bigint, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credit_balance_alerts(p_account_id bigint, p_before bigint, p_after bigint, p_thresholds integer[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -14,6 +14,7 @@ AS $function$
         v_crossed integer[] := '{}';
         v_depleted boolean := p_before > 0 AND p_after <= 0;
         v_armed bigint;
+        v_user varchar;
       BEGIN
         IF p_after >= p_before THEN RETURN; END IF;
         FOREACH t IN ARRAY COALESCE(p_thresholds, '{}') LOOP
@@ -23,19 +24,22 @@ AS $function$
         END LOOP;
         -- Most movements cross nothing: they read and write nothing more.
         IF cardinality(v_crossed) = 0 AND NOT v_depleted THEN RETURN; END IF;
-        SELECT c.alerts_armed_up_to INTO v_armed FROM credit_accounts c WHERE c.user_id = p_account_id;
+        SELECT c.alerts_armed_up_to INTO v_armed FROM credit_accounts c WHERE c.account_id = p_account_id;
+        -- The events name the account's user (an organisation's account has none yet: its events are the
+        -- organisations work's).
+        SELECT a.user_id INTO v_user FROM accounts a WHERE a.account_id = p_account_id;
         FOREACH t IN ARRAY v_crossed LOOP
           IF v_armed IS NULL OR t <= v_armed THEN
-            PERFORM emit_event('balance.low', p_account_id,
-              jsonb_build_object('userId', p_account_id, 'threshold', t, 'balance', p_after));
+            PERFORM emit_event('balance.low', v_user,
+              jsonb_build_object('userId', v_user, 'threshold', t, 'balance', p_after));
           END IF;
         END LOOP;
         IF v_depleted AND (v_armed IS NULL OR v_armed >= 1) THEN
-          PERFORM emit_event('balance.depleted', p_account_id, jsonb_build_object('userId', p_account_id));
+          PERFORM emit_event('balance.depleted', v_user, jsonb_build_object('userId', v_user));
         END IF;
         IF v_armed IS NULL OR v_armed > p_after THEN
-          INSERT INTO credit_accounts AS c (user_id, alerts_armed_up_to) VALUES (p_account_id, p_after)
-          ON CONFLICT (user_id) DO UPDATE
+          INSERT INTO credit_accounts AS c (account_id, user_id, alerts_armed_up_to) VALUES (p_account_id, v_user, p_after)
+          ON CONFLICT (account_id) DO UPDATE
             SET alerts_armed_up_to = LEAST(c.alerts_armed_up_to, EXCLUDED.alerts_armed_up_to), updated_at = now();
         END IF;
       END $function$;

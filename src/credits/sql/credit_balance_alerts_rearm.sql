@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_balance_alerts_rearm(p_account_id character varying, p_balance bigint)
+CREATE OR REPLACE FUNCTION public.credit_balance_alerts_rearm(p_account_id bigint, p_balance bigint)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -8,5 +8,5 @@ AS $function$
       -- balance.low at will by holding and aborting.
       BEGIN
         UPDATE credit_accounts c SET alerts_armed_up_to = p_balance, updated_at = now()
-         WHERE c.user_id = p_account_id AND c.alerts_armed_up_to < p_balance;
+         WHERE c.account_id = p_account_id AND c.alerts_armed_up_to < p_balance;
       END $function$;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_key_spend_add(p_account_id character varying, p_api_key_id uuid, p_limit integer, p_period character varying, p_period_start timestamp with time zone, p_spent_before bigint, p_charged bigint)
+CREATE OR REPLACE FUNCTION public.credit_key_spend_add(p_account_id bigint, p_api_key_id uuid, p_limit integer, p_period character varying, p_period_start timestamp with time zone, p_spent_before bigint, p_charged bigint)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

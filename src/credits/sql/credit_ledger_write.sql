@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts character varying[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)
+CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -19,11 +19,12 @@ AS $function$
              WHERE l.allocation_id IS NOT NULL
              GROUP BY l.allocation_id) m
      WHERE c.id = m.allocation_id AND m.net <> 0;
-    INSERT INTO credit_ledger (user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
+    INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
                                api_key_id, created_by)
-    SELECT l.account_id, l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
+    SELECT l.account_id, u.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
            p_api_key_id, p_created_by
       FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
            WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+      JOIN accounts u ON u.account_id = l.account_id
      ORDER BY l.ord;
   END $function$;

@@ -12,18 +12,19 @@ AS $function$
   -- some of it over. Answers how many due allocations chose the accounts (fewer than p_batch: none
   -- left), the entries and the credits.
   DECLARE
-    v_accounts varchar[];
+    v_accounts bigint[];
     v_due integer;
     v_ids uuid[];
-    v_users varchar[];
+    v_account_ids bigint[];
+    v_user_ids varchar[];
     v_amounts integer[];
     v_balances bigint[];
     v_n integer;
   BEGIN
     -- The accounts of the p_batch soonest-expired allocations due (the job's index on expires_at
     -- finds them without reading the whole backlog).
-    SELECT array_agg(DISTINCT d.user_id ORDER BY d.user_id), count(*) INTO v_accounts, v_due
-      FROM (SELECT c.user_id FROM credit_allocations c
+    SELECT array_agg(DISTINCT d.account_id ORDER BY d.account_id), count(*) INTO v_accounts, v_due
+      FROM (SELECT c.account_id FROM credit_allocations c
              WHERE c.expires_at <= now() AND NOT c.expiry_done
                AND NOT (c.source = 'plan' AND EXISTS (
                      SELECT 1 FROM subscriptions s
@@ -33,37 +34,38 @@ AS $function$
       RETURN QUERY SELECT 0, 0, 0::bigint;
       RETURN;
     END IF;
-    PERFORM 1 FROM credits_lock_accounts(v_accounts);
+    PERFORM 1 FROM credits_lock_account_ids(v_accounts);
 
     WITH due AS (
-      SELECT c.id, c.user_id, c.remaining_credits, c.expires_at, c.allocated_at FROM credit_allocations c
-       WHERE c.user_id = ANY (v_accounts) AND c.expires_at <= now() AND NOT c.expiry_done
+      SELECT c.id, c.account_id, c.user_id, c.remaining_credits, c.expires_at, c.allocated_at FROM credit_allocations c
+       WHERE c.account_id = ANY (v_accounts) AND c.expires_at <= now() AND NOT c.expiry_done
          AND NOT (c.source = 'plan' AND EXISTS (
                SELECT 1 FROM subscriptions s
                 WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
-       ORDER BY c.user_id, c.expires_at, c.allocated_at, c.id
+       ORDER BY c.account_id, c.expires_at, c.allocated_at, c.id
          FOR UPDATE OF c),
     marked AS (UPDATE credit_allocations a SET expiry_done = true FROM due WHERE a.id = due.id)
-    SELECT array_agg(due.id ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
-           array_agg(due.user_id ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
-           array_agg(-due.remaining_credits ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id),
-           array_agg(credit_available(due.user_id) ORDER BY due.user_id, due.expires_at, due.allocated_at, due.id)
-      INTO v_ids, v_users, v_amounts, v_balances
+    SELECT array_agg(due.id ORDER BY due.account_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(due.account_id ORDER BY due.account_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(due.user_id ORDER BY due.account_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(-due.remaining_credits ORDER BY due.account_id, due.expires_at, due.allocated_at, due.id),
+           array_agg(credit_available(due.account_id) ORDER BY due.account_id, due.expires_at, due.allocated_at, due.id)
+      INTO v_ids, v_account_ids, v_user_ids, v_amounts, v_balances
       FROM due WHERE due.remaining_credits > 0;
     v_n := COALESCE(cardinality(v_ids), 0);
     IF v_n > 0 THEN
       -- Expired allocations are out of the balance already: each line leaves it as it is.
-      PERFORM credit_ledger_write(v_users, v_ids, array_fill('expire'::varchar, ARRAY[v_n]), v_amounts, v_balances,
+      PERFORM credit_ledger_write(v_account_ids, v_ids, array_fill('expire'::varchar, ARRAY[v_n]), v_amounts, v_balances,
                                   array_fill(NULL::uuid, ARRAY[v_n]), NULL, NULL, 'system');
       PERFORM emit_event('credits.expired', e.user_id,
                          jsonb_build_object('userId', e.user_id, 'allocationId', e.id, 'credits', -e.amount))
-         FROM unnest(v_users, v_ids, v_amounts) WITH ORDINALITY AS e(user_id, id, amount, ord)
+         FROM unnest(v_user_ids, v_ids, v_amounts) WITH ORDINALITY AS e(user_id, id, amount, ord)
         ORDER BY e.ord;
-      PERFORM credit_balance_alerts(g.user_id, g.after + g.expired, g.after,
-                COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.user_id = g.user_id), p_thresholds))
-         FROM (SELECT e.user_id, min(e.balance_after) AS after, -sum(e.amount) AS expired
-                 FROM unnest(v_users, v_amounts, v_balances) AS e(user_id, amount, balance_after)
-                GROUP BY e.user_id ORDER BY e.user_id) g;
+      PERFORM credit_balance_alerts(g.account_id, g.after + g.expired, g.after,
+                COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = g.account_id), p_thresholds))
+         FROM (SELECT e.account_id, min(e.balance_after) AS after, -sum(e.amount) AS expired
+                 FROM unnest(v_account_ids, v_amounts, v_balances) AS e(account_id, amount, balance_after)
+                GROUP BY e.account_id ORDER BY e.account_id) g;
     END IF;
     RETURN QUERY SELECT v_due, v_n,
                         COALESCE((SELECT -sum(x) FROM unnest(v_amounts) x), 0)::bigint;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id character varying, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id bigint, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid)
  RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -25,7 +25,7 @@ AS $function$
       SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
              credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-       WHERE l.session_id = p_session_id AND l.user_id = p_account_id AND l.kind IN ('hold', 'release')
+       WHERE l.session_id = p_session_id AND l.account_id = p_account_id AND l.kind IN ('hold', 'release')
        GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
       HAVING SUM(l.amount) < 0
        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -12,17 +12,21 @@ AS $function$
     v_balance bigint;
     v_repay integer;
     v_live boolean;
+    v_account bigint;
+    v_user varchar;
   BEGIN
-    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
+    SELECT l.out_account_id, l.out_user_id INTO v_account, v_user
+      FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    IF v_account IS NULL THEN
       RETURN;
     END IF;
-    v_balance := credit_available(p_account_id);
+    v_balance := credit_available(v_account);
     -- Inserted empty: the grant line puts its credits in (credit_ledger_write() applies every line).
     -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
     -- allowance) are spent in the order they were made.
-    INSERT INTO credit_allocations (user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
+    INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
                                     source, plan_id, subscription_id, period_start, allocated_at)
-    VALUES (p_account_id, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
+    VALUES (v_account, v_user, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
             p_plan_id, p_subscription_id, p_period_start, clock_timestamp())
     ON CONFLICT (subscription_id, period_start, source) WHERE subscription_id IS NOT NULL DO NOTHING
     RETURNING * INTO a;
@@ -30,22 +34,22 @@ AS $function$
       RETURN;
     END IF;
     v_live := credit_allocation_live(a.expires_at);
-    SELECT LEAST(c.debt, p_credits) INTO v_repay FROM credit_accounts c WHERE c.user_id = p_account_id AND c.debt > 0;
+    SELECT LEAST(c.debt, p_credits) INTO v_repay FROM credit_accounts c WHERE c.account_id = v_account AND c.debt > 0;
     v_repay := COALESCE(v_repay, 0);
     IF v_repay > 0 THEN
-      PERFORM credit_ledger_write(ARRAY[p_account_id, p_account_id], ARRAY[a.id, a.id], ARRAY['grant', 'repay']::varchar[],
+      PERFORM credit_ledger_write(ARRAY[v_account, v_account], ARRAY[a.id, a.id], ARRAY['grant', 'repay']::varchar[],
                                   ARRAY[p_credits, -v_repay],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
                                         v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
                                   ARRAY[NULL, NULL]::uuid[], NULL, NULL, p_allocated_by);
-      UPDATE credit_accounts c SET debt = c.debt - v_repay, updated_at = now() WHERE c.user_id = p_account_id;
+      UPDATE credit_accounts c SET debt = c.debt - v_repay, updated_at = now() WHERE c.account_id = v_account;
     ELSE
-      PERFORM credit_ledger_write(ARRAY[p_account_id], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
+      PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
                                   ARRAY[NULL]::uuid[], NULL, NULL, p_allocated_by);
     END IF;
     IF p_rearm THEN
-      PERFORM credit_balance_alerts_rearm(p_account_id, credit_available(p_account_id));
+      PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
     END IF;
     RETURN QUERY SELECT * FROM credit_allocations c WHERE c.id = a.id;
   END $function$;

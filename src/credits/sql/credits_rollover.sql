@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credits_rollover(p_owner_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_account_kind character varying DEFAULT 'user'::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -12,25 +12,27 @@ AS $function$
     created credit_allocations%ROWTYPE;
     v_amount integer;
     v_balance bigint;
+    v_account bigint;
   BEGIN
-    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
+    SELECT l.out_account_id INTO v_account FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    IF v_account IS NULL THEN
       RETURN;
     END IF;
-    SELECT * INTO old FROM credit_allocations c WHERE c.id = p_from AND c.user_id = p_account_id FOR UPDATE;
+    SELECT * INTO old FROM credit_allocations c WHERE c.id = p_from AND c.account_id = v_account FOR UPDATE;
     v_amount := LEAST(old.remaining_credits, p_cap);
     IF old.id IS NULL OR v_amount IS NULL OR v_amount <= 0 THEN
       RETURN;
     END IF;
     SELECT * INTO created
-      FROM credits_grant(p_account_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
-                         p_plan_id, p_subscription_id, p_period_start, false);
+      FROM credits_grant(p_owner_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
+                         p_plan_id, p_subscription_id, p_period_start, false, p_account_kind);
     IF created.id IS NULL THEN
       RETURN;
     END IF;
-    v_balance := credit_available(p_account_id);
-    PERFORM credit_ledger_write(ARRAY[p_account_id], ARRAY[old.id], ARRAY['rollover']::varchar[], ARRAY[-v_amount],
+    v_balance := credit_available(v_account);
+    PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[old.id], ARRAY['rollover']::varchar[], ARRAY[-v_amount],
                                 ARRAY[v_balance - CASE WHEN credit_allocation_live(old.expires_at) THEN v_amount ELSE 0 END],
                                 ARRAY[NULL]::uuid[], NULL, NULL, 'system');
-    PERFORM credit_balance_alerts_rearm(p_account_id, credit_available(p_account_id));
+    PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
     RETURN NEXT created;
   END $function$;

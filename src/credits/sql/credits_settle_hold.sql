@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid)
  RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -14,10 +14,10 @@ AS $function$
     IF p_charge IS NULL OR p_charge < 0 THEN
       RAISE EXCEPTION 'credits_settle_hold: charge must be a non-negative integer';
     END IF;
-    PERFORM 1 FROM credits_lock_accounts(ARRAY[p_account_id]);
-    -- Session ids belong to their user: (session_id, user_id) names the hold.
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[p_account_id]);
+    -- Session ids belong to their account: (session_id, account_id) names the hold.
     SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id INTO v_outstanding, v_settled, v_key
-      FROM credit_holds c WHERE c.session_id = p_session_id AND c.user_id = p_account_id FOR UPDATE;
+      FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = p_account_id FOR UPDATE;
     v_found := FOUND;
     IF v_found AND v_settled THEN
       RETURN QUERY SELECT 'already_settled'::varchar, 0::bigint, 0::bigint, NULL::uuid, 0::bigint, 0::bigint, 0::bigint;
@@ -29,10 +29,11 @@ AS $function$
     IF v_refund > 0 THEN
       UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_refund, 0)
         FROM credit_holds c
-       WHERE c.session_id = p_session_id AND c.user_id = p_account_id
+       WHERE c.session_id = p_session_id AND c.account_id = p_account_id
          AND s.api_key_id = c.api_key_id AND s.period_start = c.key_period_start;
     END IF;
-    INSERT INTO credit_holds (session_id, user_id, outstanding, settled_at) VALUES (p_session_id, p_account_id, 0, now())
-    ON CONFLICT (session_id, user_id) DO UPDATE SET outstanding = 0, settled_at = now();
+    INSERT INTO credit_holds (session_id, account_id, user_id, outstanding, settled_at)
+    SELECT p_session_id, a.account_id, a.user_id, 0, now() FROM accounts a WHERE a.account_id = p_account_id
+    ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = 0, settled_at = now();
     RETURN QUERY SELECT 'ok'::varchar, v_held, v_refund, v_key, g.out_released, g.out_expired, g.out_voided;
   END $function$;

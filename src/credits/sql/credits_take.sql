@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take(p_account_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_take(p_owner_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
@@ -9,6 +9,8 @@ AS $function$
   -- credit_fifo_walk() and counts the key's spend with credit_key_spend_add().
   DECLARE
     acc credit_accounts%ROWTYPE;
+    v_account bigint;
+    v_user varchar;
     v_strict boolean := p_mode = 'strict';
     v_status varchar;
     v_available bigint := 0;
@@ -38,13 +40,16 @@ AS $function$
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_take: amount must be a non-negative integer';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM credits_lock_accounts(ARRAY[p_account_id])) THEN
+    -- The account named by (p_account_kind, p_owner_id), locked; the engine works on its id.
+    SELECT l.out_account_id, l.out_user_id INTO v_account, v_user
+      FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    IF v_account IS NULL THEN
       -- A service principal named a user who has no account: nothing to take from, nothing written.
       RETURN QUERY SELECT 'no_account'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                           '[]'::jsonb, NULL::integer;
       RETURN;
     END IF;
-    SELECT * INTO acc FROM credit_accounts c WHERE c.user_id = p_account_id;
+    SELECT * INTO acc FROM credit_accounts c WHERE c.account_id = v_account;
 
     -- The caps: the calling key's budget, then the account's hourly window (read for every take that
     -- spends now: an up_to overrun is never refused but still counts; a collected shortfall is old
@@ -71,7 +76,7 @@ AS $function$
     SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
            COALESCE(sum(f.out_remaining), 0)::bigint
       INTO v_ids, v_rem, v_available
-      FROM credit_allocations_fifo(ARRAY[p_account_id]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord);
+      FROM credit_allocations_fifo(ARRAY[v_account]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord);
     IF p_mode = 'collect' THEN
       v_headroom := p_amount; -- a reviewed shortfall: what the balance cannot pay is debt, whatever the limit
     ELSIF p_kind = 'debit' THEN
@@ -106,7 +111,7 @@ AS $function$
       l_alloc[n] := NULL; l_kind[n] := 'overdraft'; l_amount[n] := -v_new_debt; l_balance[n] := v_available - v_collected;
     END IF;
     IF n > 0 THEN
-      PERFORM credit_ledger_write(array_fill(p_account_id, ARRAY[n]), l_alloc, l_kind, l_amount, l_balance,
+      PERFORM credit_ledger_write(array_fill(v_account, ARRAY[n]), l_alloc, l_kind, l_amount, l_balance,
                                   array_fill(p_usage_record_id, ARRAY[n]), p_session_id, p_api_key_id, p_created_by);
     END IF;
 
@@ -114,10 +119,10 @@ AS $function$
       IF v_window IS NOT NULL THEN
         v_window[(v_minute % 60) + 1] := v_window[(v_minute % 60) + 1] + v_collected + v_new_debt;
       END IF;
-      INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
-      VALUES (p_account_id, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
+      INSERT INTO credit_accounts AS c (account_id, user_id, debt, spend_minute, spend_window)
+      VALUES (v_account, v_user, v_new_debt, CASE WHEN v_window IS NULL THEN 0 ELSE v_minute END,
               COALESCE(v_window, array_fill(0, ARRAY[60])))
-      ON CONFLICT (user_id) DO UPDATE
+      ON CONFLICT (account_id) DO UPDATE
         SET debt = c.debt + v_new_debt,
             spend_minute = CASE WHEN v_window IS NULL THEN c.spend_minute ELSE v_minute END,
             spend_window = COALESCE(v_window, c.spend_window),
@@ -125,12 +130,12 @@ AS $function$
     END IF;
 
     IF v_key_limit IS NOT NULL THEN
-      PERFORM credit_key_spend_add(p_account_id, p_api_key_id, v_key_limit, v_key_period, v_key_start, v_key_spent,
+      PERFORM credit_key_spend_add(v_account, p_api_key_id, v_key_limit, v_key_period, v_key_start, v_key_spent,
                                    v_collected + v_new_debt);
     END IF;
 
     IF v_collected > 0 THEN
-      PERFORM credit_balance_alerts(p_account_id, v_available, v_available - v_collected,
+      PERFORM credit_balance_alerts(v_account, v_available, v_available - v_collected,
                                     COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
 

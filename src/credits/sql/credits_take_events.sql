@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[])
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying)
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
@@ -12,7 +12,7 @@ AS $function$
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
     e_retry integer[];
     -- per user, in user-id order
-    u_id varchar[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
+    u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
     -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
     u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
@@ -20,7 +20,7 @@ AS $function$
     a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0;
-    l_user varchar[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
+    l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
     l_balance bigint[] := '{}'; l_record uuid[] := '{}';
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
@@ -44,24 +44,26 @@ AS $function$
     -- Every account of the batch, locked in id order: one account's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
-    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord) INTO u_known
+    -- The accounts the events name (by p_account_kind and owner id), locked; the engine works on their ids.
+    SELECT array_agg(l.out_account_id IS NOT NULL ORDER BY u.ord), array_agg(l.out_account_id ORDER BY u.ord)
+      INTO u_known, u_acc
       FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN credits_lock_accounts(u_id) AS l(id) ON l.id = u.user_id;
+      LEFT JOIN credits_lock_accounts(p_account_kind, u_id) AS l ON l.out_owner_id = u.user_id;
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
            array_agg(credit_headroom(c.overdraft_limit, c.debt) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord)
       INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated
-      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN credit_accounts c ON c.user_id = u.user_id;
+      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+      LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
     IF EXISTS (SELECT 1 FROM unnest(u_limit) x WHERE x IS NOT NULL) THEN
       -- What each limited user spent in the last hour, read as credits_take() reads the window.
       SELECT array_agg(COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute)) x),
                                 0)::bigint ORDER BY u.ord)
         INTO u_used
-        FROM unnest(u_id, u_limit) WITH ORDINALITY AS u(user_id, lim, ord)
-        LEFT JOIN credit_accounts c ON c.user_id = u.user_id AND u.lim IS NOT NULL;
+        FROM unnest(u_acc, u_limit) WITH ORDINALITY AS u(account_id, lim, ord)
+        LEFT JOIN credit_accounts c ON c.account_id = u.account_id AND u.lim IS NOT NULL;
     END IF;
     -- The caller's key budget, as credits_take() reads it; the key row locked, so two batches through
     -- one key (an ingest key records for many users) decide against each other's spend.
@@ -76,8 +78,8 @@ AS $function$
     SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
            array_agg(u.ord::int ORDER BY f.ord)
       INTO a_id, a_rem, a_u
-      FROM credit_allocations_fifo(u_id) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
-      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = f.out_account_id;
+      FROM credit_allocations_fifo(u_acc) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
+      JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = f.out_account_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
     -- Each user's first allocation and balance.
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
@@ -107,7 +109,7 @@ AS $function$
           -- The window the retry is read from: the stored buckets still in the hour, and what this batch
           -- has spent this minute.
           SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
-            FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.user_id = e_user[i];
+            FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.account_id = u_acc[u];
           w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
           e_retry[i] := credit_spend_retry_after(w, v_minute, v_amount, u_limit[u]);
         ELSIF v_status = 'insufficient' THEN
@@ -124,7 +126,7 @@ AS $function$
         a_rem[j] := a_rem[j] - v_parts[k];
         v_bal := v_bal - v_parts[k];
         l_n := l_n + 1;
-        l_user[l_n] := e_user[i]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_parts[k];
+        l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_parts[k];
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
       END LOOP;
       WHILE u_ptr[u] BETWEEN 1 AND u_last[u] AND a_rem[u_ptr[u]] = 0 LOOP
@@ -133,7 +135,7 @@ AS $function$
       v_od := v_amount - (u_avail[u] - v_bal);
       IF v_od > 0 THEN
         l_n := l_n + 1;
-        l_user[l_n] := e_user[i]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
+        l_user[l_n] := u_acc[u]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
         u_head[u] := u_head[u] - v_od;
         u_debt[u] := u_debt[u] + v_od;
@@ -145,21 +147,23 @@ AS $function$
         u_used[u] := u_used[u] + v_amount; u_rated[u] := true;
       END IF;
       IF v_key_limit IS NOT NULL THEN
-        PERFORM credit_key_limit_event(e_user[i], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
+        PERFORM credit_key_limit_event(u_acc[u], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
         v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
       END IF;
     END LOOP;
 
     PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by);
-    INSERT INTO credit_accounts AS c (user_id, debt)
-    SELECT d.user_id, d.debt FROM unnest(u_id, u_debt, u_rated) AS d(user_id, debt, rated) WHERE d.debt > 0 AND NOT d.rated
-    ON CONFLICT (user_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
-    INSERT INTO credit_accounts AS c (user_id, debt, spend_minute, spend_window)
-    SELECT d.user_id, d.debt, v_minute,
+    INSERT INTO credit_accounts AS c (account_id, user_id, debt)
+    SELECT d.account_id, a.user_id, d.debt FROM unnest(u_acc, u_debt, u_rated) AS d(account_id, debt, rated)
+      JOIN accounts a ON a.account_id = d.account_id WHERE d.debt > 0 AND NOT d.rated
+    ON CONFLICT (account_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
+    INSERT INTO credit_accounts AS c (account_id, user_id, debt, spend_minute, spend_window)
+    SELECT d.account_id, a.user_id, d.debt, v_minute,
            (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
               FROM generate_series(1, 60) AS s(slot))
-      FROM unnest(u_id, u_debt, u_rated, u_added) AS d(user_id, debt, rated, added) WHERE d.rated
-    ON CONFLICT (user_id) DO UPDATE
+      FROM unnest(u_acc, u_debt, u_rated, u_added) AS d(account_id, debt, rated, added)
+      JOIN accounts a ON a.account_id = d.account_id WHERE d.rated
+    ON CONFLICT (account_id) DO UPDATE
       SET debt = c.debt + EXCLUDED.debt, spend_minute = EXCLUDED.spend_minute,
           -- the stored buckets still in the hour, plus what this batch spent this minute
           spend_window = (SELECT array_agg(x.kept + x.added ORDER BY x.slot)
@@ -173,10 +177,10 @@ AS $function$
 
     -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts() as
     -- for a single take (it also keeps which thresholds are armed).
-    PERFORM credit_balance_alerts(mv.user_id, mv.before, mv.after, mv.thresholds)
-       FROM (SELECT e.user_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
-               FROM unnest(e_user, e_before, e_balance, e_status) WITH ORDINALITY AS e(user_id, before, after, status, ord)
-               LEFT JOIN credit_accounts c ON c.user_id = e.user_id
+    PERFORM credit_balance_alerts(mv.account_id, mv.before, mv.after, mv.thresholds)
+       FROM (SELECT u_acc[e.u] AS account_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
+               FROM unnest(e_u, e_before, e_balance, e_status) WITH ORDINALITY AS e(u, before, after, status, ord)
+               LEFT JOIN credit_accounts c ON c.account_id = u_acc[e.u]
               WHERE e.status = 'ok' AND e.after < e.before
               ORDER BY e.ord) mv;
 

@@ -7,16 +7,16 @@ AS $function$
   -- kept. Voiding again moves nothing. Answers the allocation as it stands after; no row when there
   -- is no such allocation.
   DECLARE
-    v_account varchar;
+    v_account bigint;
     a credit_allocations%ROWTYPE;
     v_balance bigint;
     v_after bigint;
   BEGIN
-    SELECT c.user_id INTO v_account FROM credit_allocations c WHERE c.id = p_allocation_id;
+    SELECT c.account_id INTO v_account FROM credit_allocations c WHERE c.id = p_allocation_id;
     IF NOT FOUND THEN
       RETURN;
     END IF;
-    PERFORM 1 FROM credits_lock_accounts(ARRAY[v_account]);
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id FOR UPDATE;
     IF a.voided_at IS NULL OR a.remaining_credits > 0 THEN
       IF a.remaining_credits > 0 THEN
@@ -26,7 +26,7 @@ AS $function$
                                     ARRAY[v_after], ARRAY[NULL]::uuid[], NULL, NULL, p_voided_by);
         IF v_after < v_balance THEN
           PERFORM credit_balance_alerts(v_account, v_balance, v_after,
-                    COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.user_id = v_account), p_thresholds));
+                    COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = v_account), p_thresholds));
         END IF;
       END IF;
       UPDATE credit_allocations c

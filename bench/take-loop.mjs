@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// node bench/take-loop.mjs [undo] [calls] [rounds] (after `nest build`): the PostgreSQL backend's CPU
+// time per self-committing `SELECT * FROM credits_take(…)` of one credit (docs/money.md), on a scratch
+// database migrated to the end, and, with `undo` = N > 0, on a second one with its last N migrations
+// undone (the engine before them), alternated A B A B. Needs TEST_DATABASE_URL's server.
+import { readFileSync } from 'node:fs';
+
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+
+import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
+import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
+import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+
+const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+async function prepared(undoCount) {
+  const scratch = await createScratchDatabase({ serverUrl, prefix: 'take_loop' });
+  if (undoCount > 0) {
+    const ds = new DataSource({
+      ...buildDataSourceOptions({
+        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
+        url: scratch.databaseUrl,
+      }),
+      migrationsRun: false,
+    });
+    await ds.initialize();
+    for (let i = 0; i < undoCount; i++) await ds.undoLastMigration({ transaction: 'each' });
+    await ds.destroy();
+  }
+  const client = new pg.Client({ connectionString: scratch.databaseUrl });
+  await client.connect();
+  await client.query(`INSERT INTO user_accounts (user_id) VALUES ('bench')`);
+  await client.query(
+    `SELECT 1 FROM credits_grant('bench', 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+  );
+  const [{ pid }] = (await client.query(`SELECT pg_backend_pid() AS pid`)).rows;
+  return { scratch, client, pid, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+}
+
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+};
+
+async function loop(db) {
+  const sql = `SELECT * FROM credits_take('bench', 1, 'debit', 'strict', NULL, NULL, 'bench', NULL, NULL, '{}')`;
+  for (let i = 0; i < 200; i++) await db.client.query(sql);
+  const before = cpu(db.pid);
+  for (let i = 0; i < Number(calls); i++) await db.client.query(sql);
+  return ((cpu(db.pid) - before) / Number(calls)) * 1e6;
+}
+
+const dbs = [await prepared(0)];
+if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
+try {
+  for (let r = 0; r < Number(rounds); r++) {
+    const line = [];
+    for (const db of [...dbs].reverse()) line.push(`${db.label}: ${(await loop(db)).toFixed(0)} µs`);
+    console.log(line.join('  '));
+  }
+} finally {
+  for (const db of dbs) {
+    await db.client.end();
+    await db.scratch.drop();
+  }
+}
