@@ -32,8 +32,14 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly known = new Map<string, string>();
   /** The syncs in flight: their own NOTIFY (or another's of the same token) changes nothing known. */
   private readonly writing = new Map<string, string>();
-  /** Bumped whenever something is forgotten: a sync that raced with it does not remember its result. */
+  /** Bumped whenever everything is forgotten: a sync that raced with it does not remember its result. */
   private generation = 0;
+  /**
+   * Accounts another writer changed while this instance was writing them: that sync does not remember
+   * its result (which write came last is unknown). Per account, so the steady NOTIFYs of other
+   * accounts' writes never keep an instance from remembering the one it just wrote.
+   */
+  private readonly raced = new Set<string>();
   private readonly listener: ChannelListener;
 
   constructor(
@@ -74,13 +80,15 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     const fingerprint = fingerprintOf(user);
     if (this.knows(user.userId, fingerprint)) return;
     const generation = this.generation;
+    this.raced.delete(user.userId);
     this.writing.set(user.userId, fingerprint);
     try {
       await this.users.upsertFromToken(user, fingerprint);
     } finally {
       if (this.writing.get(user.userId) === fingerprint) this.writing.delete(user.userId);
     }
-    if (!this.listener.listening || generation !== this.generation) return;
+    const raced = this.raced.delete(user.userId);
+    if (!this.listener.listening || generation !== this.generation || raced) return;
     this.known.delete(user.userId);
     if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
     this.known.set(user.userId, fingerprint);
@@ -97,11 +105,12 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     if (typeof note.u !== 'string') return this.forgetAll();
     if (this.known.get(note.u) === note.f || this.writing.get(note.u) === note.f) return;
     this.known.delete(note.u);
-    this.generation++;
+    if (this.writing.has(note.u)) this.raced.add(note.u);
   }
 
   private forgetAll(): void {
     this.known.clear();
+    this.raced.clear();
     this.generation++;
   }
 
