@@ -47,6 +47,7 @@ import { CreditsByAccount1732000024950 } from './1732000024950-credits-by-accoun
 import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-rollup-function.js';
 import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
+import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -99,4 +100,5 @@ export const MIGRATIONS = [
   OneUsageRollupFunction1732000026000,
   WhoActed1732000027000,
   ProviderUsage1732000029000,
+  CreateOrgs1732000030000,
 ];

@@ -1,4 +1,5 @@
 import { Account } from './accounts/entities/account.entity.js';
+import { Org } from './accounts/entities/org.entity.js';
 import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
@@ -9,6 +10,7 @@ import { CreditKeySpend } from './credits/entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
+import { OrgMember } from './orgs/entities/org-member.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
@@ -24,6 +26,8 @@ import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity.js'
 export const ENTITIES = [
   UserAccount,
   Account,
+  Org,
+  OrgMember,
   CreditAllocation,
   CreditLedgerEntry,
   CreditHold,

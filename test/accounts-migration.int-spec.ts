@@ -99,8 +99,13 @@ describe('the accounts migration', () => {
     expect(await take('later', 0)).toEqual({ out_status: 'ok', out_balance_after: '0' });
     // No account, no take: the lock finds nothing to lock.
     expect((await take('nobody', 1)).out_status).toBe('no_account');
-    // An org account needs an org id and no user, a user account a user (migration 1732000024900).
-    await db.query(`INSERT INTO accounts (kind, org_id) VALUES ('org', 'acme')`);
+    // An org account needs an org id and no user, a user account a user (migration 1732000024900);
+    // an organisation's row opens its account, and an org account names an existing org (1732000030000).
+    await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'admin')`);
+    expect((await db.query(`SELECT kind FROM accounts WHERE org_id = 'acme'`)).rows).toEqual([{ kind: 'org' }]);
+    await expect(db.query(`INSERT INTO accounts (kind, org_id) VALUES ('org', 'ghost')`)).rejects.toThrow(
+      /accounts_org_id_fkey/,
+    );
     await expect(db.query(`INSERT INTO accounts (kind) VALUES ('org')`)).rejects.toThrow(/accounts_owner_check/);
     await expect(db.query(`INSERT INTO accounts (kind) VALUES ('user')`)).rejects.toThrow(/accounts_owner_check/);
     // The money made before the accounts is keyed by the user's account.

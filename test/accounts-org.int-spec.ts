@@ -22,8 +22,10 @@ describe('an organisation account in the engine', () => {
   beforeAll(async () => {
     // The same id as a user's: two accounts, neither the other's.
     await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [org]);
+    // Creating the organisation opens its account (the accounts_for_org trigger).
+    await q(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [org]);
     [{ account_id: accountId }] = await q<{ account_id: string }>(
-      `INSERT INTO accounts (kind, org_id) VALUES ('org', $1) RETURNING account_id::text`,
+      `SELECT account_id::text FROM accounts WHERE kind = 'org' AND org_id = $1`,
       [org],
     );
     const [grant] = await q(

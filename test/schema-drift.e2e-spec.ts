@@ -55,6 +55,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()',
   'trigger user_accounts.accounts_for_user':
     'CREATE TRIGGER accounts_for_user AFTER INSERT ON public.user_accounts FOR EACH ROW EXECUTE FUNCTION accounts_for_user()',
+  'trigger orgs.accounts_for_org':
+    'CREATE TRIGGER accounts_for_org AFTER INSERT ON public.orgs FOR EACH ROW EXECUTE FUNCTION accounts_for_org()',
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
+import { Org } from './org.entity.js';
 import { UserAccount } from './user-account.entity.js';
 
 /** What pays: a user now, an organisation next (docs/money.md "The account"). */
@@ -37,6 +38,7 @@ export class Account {
   createdAt: Date;
 
   /** The organisation whose account it is (kind `org`, migration 1732000024900); null for a user's. */
+  @ForeignKey(() => Org, { name: 'accounts_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
 }
