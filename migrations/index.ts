@@ -48,6 +48,7 @@ import { OneUsageRollupFunction1732000026000 } from './1732000026000-one-usage-r
 import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
+import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -101,4 +102,5 @@ export const MIGRATIONS = [
   WhoActed1732000027000,
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
+  OrgSpending1732000030100,
 ];

@@ -11,6 +11,7 @@ import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity
 import { EventRecord } from './events/entities/event.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { OrgMember } from './orgs/entities/org-member.entity.js';
+import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   Account,
   Org,
   OrgMember,
+  OrgMemberSpend,
   CreditAllocation,
   CreditLedgerEntry,
   CreditHold,

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import type { TokenFields } from '../../pricing/token-kinds.js';
 
@@ -155,4 +156,9 @@ export class StreamingSession {
 
   @Column({ name: 'opened_by_api_key_id', type: 'uuid', nullable: true })
   openedByApiKeyId: string | null;
+
+  /** The organisation that pays, when the session was opened for it (`userId` is then the member). */
+  @ForeignKey(() => Org, { name: 'streaming_sessions_org_id_fkey' })
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
 }

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
@@ -20,6 +21,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 // test/schema-drift.e2e-spec.ts checks them.
 @Index('usage_records_user_time_idx', { synchronize: false })
 @Index('usage_records_time_idx', { synchronize: false })
+@Index('usage_records_org_time_idx', ['orgId', 'timestamp'], { where: 'org_id IS NOT NULL' })
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
@@ -125,4 +127,9 @@ export class UsageRecord {
 
   @Column({ name: 'provider_usage', type: 'jsonb', nullable: true })
   providerUsage: { format: string; usage: Record<string, unknown> } | null;
+
+  /** The organisation charged, when the user used it as a member (then `userId` names the member). */
+  @ForeignKey(() => Org, { name: 'usage_records_org_id_fkey' })
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
 }
