@@ -49,8 +49,7 @@ import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
-import { LedgerWriterGenericPlan1732000036000 } from './1732000036000-ledger-writer-generic-plan.js';
-import { LedgerWriterUserByKey1732000036100 } from './1732000036100-ledger-writer-user-by-key.js';
+import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -105,6 +104,5 @@ export const MIGRATIONS = [
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
-  LedgerWriterGenericPlan1732000036000,
-  LedgerWriterUserByKey1732000036100,
+  LedgerWriterPlans1732000036000,
 ];

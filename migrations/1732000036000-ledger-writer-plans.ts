@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * text as it is from this migration on (up) and as it was before (down). Never edit; change the file
  * and generate another.
  */
-export class LedgerWriterGenericPlan1732000036000 implements MigrationInterface {
-  name = 'LedgerWriterGenericPlan1732000036000';
+export class LedgerWriterPlans1732000036000 implements MigrationInterface {
+  name = 'LedgerWriterPlans1732000036000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)
@@ -21,16 +21,16 @@ AS $function$
   -- same call (a late release and its expire on one allocation net to nothing; a grant applies its
   -- +total to the allocation it inserted empty; credits put back clear expiry_done), then the lines are appended in array order. The
   -- caller holds the accounts' lock and has locked the allocations.
-  --
-  -- The UPDATE's \`LIMIT cardinality(p_allocations)\` never cuts a row (there are never more
-  -- allocations than lines); it is there for the plan. PL/pgSQL keeps a statement's generic plan only
-  -- while it costs no more than the plans made for each call's values, and without a LIMIT the
-  -- generic plan sizes unnest() at 10 rows: a sequential scan of credit_allocations with a hash join,
-  -- costlier than the one-row index lookup planned for a take of one allocation. So every take
-  -- planned the UPDATE afresh (about a sixth of a record's CPU in PostgreSQL). A LIMIT it cannot
-  -- read makes the generic plan expect a row or so, an index lookup per allocation: kept for good
-  -- and as fast for the batch's thousand allocations as the hash join was.
   BEGIN
+    -- The LIMITs (\`cardinality(…)\` of the arrays the rows come from) never cut a row: they are there
+    -- for the plans. PL/pgSQL keeps a statement's generic plan only while it costs no more than the
+    -- plans made for each call's values, and the generic plan sizes unnest() at 10 rows: for the
+    -- UPDATE a sequential scan of credit_allocations with a hash join, for the INSERT a hash join
+    -- over accounts, each dearer than the one-row index lookups planned for a take of one
+    -- allocation, so every take planned both afresh (about a sixth of a record's CPU in PostgreSQL)
+    -- or ran the hash join over every account (about a tenth more under the bench, and more the more
+    -- accounts there are). A LIMIT the planner cannot read makes the generic plan expect a row or so:
+    -- index lookups by key, kept for good, and as fast for the batch's thousand lines.
     UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + m.net,
            -- credits put back make an expired allocation due for the expiry job again
            expiry_done = c.expiry_done AND m.net < 0
@@ -44,8 +44,9 @@ AS $function$
                                api_key_id, created_by)
     SELECT l.account_id, u.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
            p_api_key_id, p_created_by
-      FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
-           WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+      FROM (SELECT * FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
+                          WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
+             LIMIT cardinality(p_accounts)) l
       JOIN accounts u ON u.account_id = l.account_id
      ORDER BY l.ord;
   END $function$`);
