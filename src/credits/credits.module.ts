@@ -6,6 +6,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { AutoRechargeController } from './auto-recharge.controller.js';
+import { AutoRechargeRepository } from './auto-recharge.repository.js';
+import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -46,7 +49,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController, CreditTransfersController],
+  controllers: [CreditsController, CreditLimitsController, CreditTransfersController, AutoRechargeController],
   providers: [
     CreditsService,
     CreditAdminService,
@@ -62,6 +65,8 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountLocksRepository,
     CreditTransfersRepository,
     CreditTransfersService,
+    AutoRechargeRepository,
+    AutoRechargeService,
   ],
   exports: [
     CreditsService,
@@ -69,6 +74,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditAccountsRepository,
     CreditLimitsService,
     AccountLocksRepository,
+    AutoRechargeService,
   ],
 })
 export class CreditsModule {}

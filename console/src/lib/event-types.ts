@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'session.expired',
   'api_key.limit_reached',
   'subscription.renewed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 
