@@ -333,6 +333,35 @@ describe('credit transfers', () => {
     ]);
   });
 
+  it('balance alerts: a spend’s for the source, a grant’s re-arming for the destination', async () => {
+    const a = await f.newUser({ credits: 100 });
+    const b = await f.newUser({ credits: 100 });
+    for (const u of [a, b]) {
+      await t.http
+        .put(`/api/credits/alerts/${u.id}`)
+        .set(bearer(adminJwt))
+        .send({ thresholds: [50] })
+        .expect(200);
+    }
+    const low = async (userId: string) =>
+      (
+        await t.db.query(
+          `SELECT data FROM events WHERE user_id = $1 AND type = 'balance.low' ORDER BY created_at, id`,
+          [userId],
+        )
+      ).rows.map((r: { data: unknown }) => r.data);
+    await transfer({ from: { userId: a.id }, to: { userId: b.id }, credits: 60 }).expect(201); // a 40, b 160
+    expect(await low(a.id)).toEqual([{ userId: a.id, threshold: 50, balance: 40 }]);
+    await transfer({ from: { userId: b.id }, to: { userId: a.id }, credits: 20 }).expect(201); // a 60, b 140
+    await transfer({ from: { userId: a.id }, to: { userId: b.id }, credits: 15 }).expect(201); // a 45
+    // Arrived credits lifted a back to the threshold, so crossing it again alerts again; b never crossed.
+    expect(await low(a.id)).toEqual([
+      { userId: a.id, threshold: 50, balance: 40 },
+      { userId: a.id, threshold: 50, balance: 45 },
+    ]);
+    expect(await low(b.id)).toEqual([]);
+  });
+
   it('credits arriving at an account in debt repay it first, as a grant does', async () => {
     const debtor = await f.newUser({ credits: 5 });
     await t.http.put(`/api/credits/limits/${debtor.id}`).set(bearer(adminJwt)).send({ overdraftLimit: 20 }).expect(200);

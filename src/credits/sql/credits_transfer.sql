@@ -66,7 +66,8 @@ AS $function$
 
     v_parts := credit_fifo_walk(v_rem, p_credits);
     n := cardinality(v_parts);
-    v_from_before := credit_available(v_from);
+    -- The source's balance as a take counts it (what its FIFO may spend), the destination's as a grant.
+    v_from_before := v_available;
     v_from_after := v_from_before;
     v_to_after := credit_available(v_to);
     SELECT c.debt INTO v_debt FROM credit_accounts c WHERE c.account_id = v_to;
