@@ -7,11 +7,14 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
-import type { AccountRef, TransferView } from './credit-views.js';
+import type { TransferView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 
-/** `{userId}` or `{orgId}` (the DTOs have checked that exactly one is given) as the engine names it. */
-export function accountName(ref: { userId?: string; orgId?: string }): AccountName {
+/** An account as a request names it: exactly one of the two ids (the DTOs check it). */
+type AccountRefInput = { userId?: string; orgId?: string };
+
+/** `{userId}` or `{orgId}` as the engine names it; anything else is a 400. */
+export function accountName(ref: AccountRefInput): AccountName {
   if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', ownerId: ref.userId };
   if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', ownerId: ref.orgId };
   throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
@@ -35,7 +38,7 @@ export class CreditTransfersService {
    */
   transfer(
     caller: AuthUser,
-    body: { from: AccountRef | object; to: AccountRef | object; credits: number; reason?: string },
+    body: { from: AccountRefInput; to: AccountRefInput; credits: number; reason?: string },
   ): Promise<TransferView> {
     const from = accountName(body.from);
     const to = accountName(body.to);
