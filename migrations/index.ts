@@ -49,6 +49,8 @@ import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
+import { CreditTransfers1732000033000 } from './1732000033000-credit-transfers.js';
+import { CreditsTransfer1732000033100 } from './1732000033100-credits-transfer.js';
 import { AutoRecharge1732000035000 } from './1732000035000-auto-recharge.js';
 import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharge-functions.js';
 
@@ -105,6 +107,8 @@ export const MIGRATIONS = [
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
+  CreditTransfers1732000033000,
+  CreditsTransfer1732000033100,
   AutoRecharge1732000035000,
   AutoRechargeFunctions1732000035100,
 ];
