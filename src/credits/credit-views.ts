@@ -11,6 +11,10 @@ export const LEDGER_KINDS = [
   'rollover',
   'repay',
   'overdraft',
+  'refund',
+  'debt',
+  'freeze',
+  'unfreeze',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
