@@ -50,6 +50,7 @@ import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
 import { CreatePurchases1732000034000 } from './1732000034000-create-purchases.js';
+import { PurchaseMovements1732000034100 } from './1732000034100-purchase-movements.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -105,4 +106,5 @@ export const MIGRATIONS = [
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
   CreatePurchases1732000034000,
+  PurchaseMovements1732000034100,
 ];

@@ -23,6 +23,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
+import { PurchasesModule } from './purchases/purchases.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
@@ -63,6 +64,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         PlansModule,
+        PurchasesModule,
         EventsModule,
         WebhooksModule,
         AuditModule,

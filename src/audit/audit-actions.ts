@@ -26,6 +26,12 @@ export const AUDIT_ACTIONS = {
   'webhook.rotate_secret': 'webhook',
   'webhook.retry': 'webhook_delivery',
   'session.abort': 'streaming_session',
+  'purchase.create': 'purchase',
+  'purchase.paid': 'purchase',
+  'purchase.fail': 'purchase',
+  'purchase.expire': 'purchase',
+  'purchase.refund': 'purchase',
+  'purchase.provider_event': 'purchase',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

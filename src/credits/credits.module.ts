@@ -13,6 +13,8 @@ import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditPurchasesService } from './credit-purchases.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditsController } from './credits.controller.js';
@@ -47,8 +49,11 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditExpiryJob,
     CreditsBatchRepository,
     AccountLocksRepository,
+    CreditPurchasesService,
+    CreditPurchasesRepository,
   ],
   exports: [
+    CreditPurchasesService,
     CreditsService,
     CreditQueriesService,
     CreditAccountsRepository,
