@@ -230,16 +230,16 @@ export class PurchaseRefundsService {
     credits: number,
     what: { origin: 'provider' | 'chargeback'; amount: string },
   ): Promise<{ taken: number; debt: number }> {
-    const taken =
-      credits > 0
-        ? await this.credits.takeBack(manager, {
-            allocationId,
-            credits,
-            allowDebt: true,
-            debtBefore: row.debt_created,
-            createdBy: actor.createdBy,
-          })
-        : { taken: 0, debt: 0 };
+    if (credits <= 0) return { taken: 0, debt: 0 };
+    const taken = await this.credits.takeBack(manager, {
+      allocationId,
+      credits,
+      allowDebt: true,
+      debtBefore: row.debt_created,
+      createdBy: actor.createdBy,
+    });
+    // What was neither left nor spent (it expired, or was voided) is not owed: nothing to record then.
+    if (taken.taken === 0 && taken.debt === 0) return taken;
     const refund = await this.repo.insertRefund(manager, {
       purchaseId: row.id,
       origin: what.origin,

@@ -132,11 +132,10 @@ export class PurchasesRepository {
 
   /** The purchase locked (FOR UPDATE): its state changes one at a time, before the account lock. */
   async lock(manager: EntityManager, id: string): Promise<PurchaseRow | null> {
-    const rows: PurchaseRow[] = await manager.query(
-      `SELECT ${PURCHASE_COLUMNS} FROM purchases p WHERE p.id = $1 FOR UPDATE OF p`,
-      [id],
-    );
-    return rows[0] ?? null;
+    const locked: unknown[] = await manager.query(`SELECT 1 FROM purchases WHERE id = $1 FOR UPDATE`, [id]);
+    // Read in a statement of its own, after the lock: a waiter's snapshot must see the allocation the
+    // holder granted (a subquery of the locking statement would still read the older snapshot).
+    return locked.length > 0 ? this.find(manager, id) : null;
   }
 
   /** The purchase a provider's payment id names (Stripe: the payment intent kept at payment). */
