@@ -108,6 +108,15 @@ async function failedDelivery(): Promise<Record<string, string>> {
   return { id: rows[0].id as string };
 }
 
+/** A purchase of the caller's, pending or paid (the purchase routes' examples name one by id). */
+async function purchase(paid: boolean): Promise<Record<string, string>> {
+  const res = await send('post', '/api/purchases', {
+    body: { userId: CALLER, credits: 1000, amount: '10.00', currency: 'usd', provider: 'stripe' },
+  }).expect(201);
+  if (paid) await send('post', `/api/purchases/${res.body.id}/paid`, { body: {} }).expect(200);
+  return { id: res.body.id as string };
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -131,6 +140,13 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   testWebhook: webhook,
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
+  getPurchase: () => purchase(true),
+  getPurchaseRefundable: () => purchase(true),
+  markPurchasePaid: () => purchase(false),
+  failPurchase: () => purchase(false),
+  expirePurchase: () => purchase(false),
+  refundPurchase: () => purchase(true),
+  purchaseProviderEvent: () => purchase(true),
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

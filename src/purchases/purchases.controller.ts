@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -49,6 +50,19 @@ export class PurchasesController {
     operationId: 'createPurchase',
     summary: 'Create a purchase, pending payment (service principals)',
     description: `${SERVICE_ONLY} Nothing is granted until it is paid.`,
+  })
+  @ApiBody({
+    type: CreatePurchaseDto,
+    examples: {
+      user: {
+        summary: 'A user buys 1,000 credits for 10.00 USD',
+        value: { userId: 'alice', credits: 1000, amount: '10.00', currency: 'usd', provider: 'stripe' },
+      },
+      shortExpiry: {
+        summary: 'Credits that expire after 90 days',
+        value: { userId: 'alice', credits: 500, amount: '4.50', currency: 'eur', provider: 'paddle', expiryDays: 90 },
+      },
+    },
   })
   @ApiCreatedResponse({ type: PurchaseResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
@@ -114,6 +128,14 @@ export class PurchasesController {
     summary: 'The purchase was paid: grant its one allocation (service principals)',
     description: `${SERVICE_ONLY} Paid again answers the same view and grants nothing.`,
   })
+  @ApiBody({
+    type: MarkPaidDto,
+    required: false,
+    examples: {
+      withPayment: { summary: 'With the provider’s payment id', value: { providerPaymentId: 'pi_3Nabc' } },
+      bare: { summary: 'Nothing more to say', value: {} },
+    },
+  })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
@@ -141,6 +163,14 @@ export class PurchasesController {
     operationId: 'failPurchase',
     summary: 'The payment failed (service principals)',
     description: SERVICE_ONLY,
+  })
+  @ApiBody({
+    type: ClosePurchaseDto,
+    required: false,
+    examples: {
+      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
+      bare: { summary: 'No reason', value: {} },
+    },
   })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
@@ -173,6 +203,14 @@ export class PurchasesController {
     operationId: 'expirePurchase',
     summary: 'The checkout expired unpaid (service principals)',
     description: SERVICE_ONLY,
+  })
+  @ApiBody({
+    type: ClosePurchaseDto,
+    required: false,
+    examples: {
+      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
+      bare: { summary: 'No reason', value: {} },
+    },
   })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
@@ -207,6 +245,14 @@ export class PurchasesController {
       'The credits leave the purchase’s allocation (a `refund` ledger entry); `purchase.refunded` tells the ' +
       'platform to pay `amount` back.',
   })
+  @ApiBody({
+    type: RefundPurchaseDto,
+    required: false,
+    examples: {
+      some: { summary: '400 credits, with a reason', value: { credits: 400, reason: 'Customer asked' } },
+      all: { summary: 'All that is refundable', value: {} },
+    },
+  })
   @ApiParam(ID)
   @ApiCreatedResponse({ type: RefundResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
@@ -240,6 +286,13 @@ export class PurchasesController {
     description:
       `${SERVICE_ONLY} \`refunded\` takes back ceil(credits × amountRefunded / amount) less what was taken back ` +
       'already (the spent part as debt); a repeated or lower cumulative amount changes nothing.',
+  })
+  @ApiBody({
+    type: ProviderEventDto,
+    examples: {
+      refunded: { summary: 'The provider refunded 4.00 so far', value: { type: 'refunded', amountRefunded: '4.00' } },
+      disputed: { summary: 'A dispute opened', value: { type: 'dispute_opened' } },
+    },
   })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
