@@ -13,6 +13,10 @@ export const EVENT_TYPES = [
   'session.expired',
   'api_key.limit_reached',
   'subscription.renewed',
+  'purchase.paid',
+  'purchase.refunded',
+  'purchase.disputed',
+  'purchase.dispute_closed',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 
