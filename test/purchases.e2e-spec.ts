@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -312,8 +313,18 @@ describe('purchases', () => {
     const opened = await providerEvent(p.id, { type: 'dispute_opened' }).expect(200);
     expect(opened.body).toMatchObject({ status: 'disputed', disputedCredits: 800 });
     expect(await balance(u)).toMatchObject({ totalCredits: 0 });
-    // frozen credits cannot be spent
+    // frozen credits cannot be spent, held or batched
     expect((await spend(u, 1)).status).toBe(402);
+    const hold = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ modelId: 'purchases-model', estimatedTokens: 1000 });
+    expect(hold.status).toBe(402);
+    const batch = await t.http
+      .post('/api/usage/records/batch')
+      .set(u.auth)
+      .send({ events: [{ eventId: uniqueId('ev'), service: 'chat', operation: 'c', credits: 1 }] });
+    expect(batch.body).toMatchObject({ created: 0, rejected: 1, results: [{ status: 'insufficient_credits' }] });
     expect((await t.http.get(`/api/purchases/${p.id}/refundable`).set(u.auth).expect(200)).body.credits).toBe(0);
     const won = await providerEvent(p.id, { type: 'dispute_won' }).expect(200);
     expect(won.body).toMatchObject({ status: 'paid', disputedCredits: 0 });
@@ -349,6 +360,27 @@ describe('purchases', () => {
       ['purchase.disputed', null, 800, null],
       ['purchase.dispute_closed', 'lost', 800, 200],
     ]);
+    await expectInvariants(t, [u.id]);
+  });
+
+  it('credits unfrozen after their allocation expired leave again at once', async () => {
+    const u = await f.newUser();
+    const p = await paidPurchase(u);
+    await providerEvent(p.id, { type: 'dispute_opened' }).expect(200);
+    await expireAllocationNow(t.db, p.allocationId);
+    const won = await providerEvent(p.id, { type: 'dispute_won' }).expect(200);
+    expect(won.body).toMatchObject({ status: 'paid', disputedCredits: 0 });
+    expect((await balance(u)).totalCredits).toBe(0);
+    expect((await ledgerOf(p.allocationId)).map((l) => `${l.kind} ${l.amount}`)).toEqual([
+      'grant 1000',
+      'freeze -1000',
+      'unfreeze 1000',
+      'expire -1000',
+    ]);
+    // expired unused, never spent: a later chargeback makes no debt
+    const lost = await providerEvent(p.id, { type: 'dispute_lost' }).expect(200);
+    expect(lost.body).toMatchObject({ status: 'charged_back', refundedCredits: 0, debtCreated: 0 });
+    expect(await balance(u)).toMatchObject({ totalCredits: 0, debt: 0 });
     await expectInvariants(t, [u.id]);
   });
 
