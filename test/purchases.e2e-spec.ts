@@ -458,6 +458,13 @@ describe('purchases', () => {
     expect((await balance(bob)).totalCredits).toBe(0);
     const row = await t.db.query(`SELECT status FROM purchases WHERE id = $1`, [pending.body.id]);
     expect(row.rows[0].status).toBe('pending_payment');
+    // the platform's service key (usage:ingest, made by an admin) may: it is a service principal
+    const serviceKey = await f.apiKey(
+      { auth: bearer(tokenFor('admin', 'purchases-key-admin')) },
+      { name: 'platform', permissions: ['usage:ingest'] },
+    );
+    await t.http.post(`/api/purchases/${pending.body.id}/paid`).set('X-API-Key', serviceKey.key).send({}).expect(200);
+    expect((await balance(bob)).totalCredits).toBe(1000);
   });
 
   it('answers bad input with a 4xx and changes nothing', async () => {
