@@ -424,6 +424,41 @@ describe('purchases', () => {
     expect((await create({ orgId: 'no-such-org-here' }).expect(404)).body.code).toBe('NOT_FOUND');
   });
 
+  it('a purchase made for an auto-recharge attempt closes it when paid', async () => {
+    const u = await f.newUser();
+    const other = await f.newUser();
+    const attempt = async (userId: string, status = 'open') =>
+      (
+        await t.db.query(
+          `INSERT INTO auto_recharge_attempts (account_id, credits, status, closed_at)
+           VALUES (credit_account_of('user', $1), 1000, $2::varchar, CASE WHEN $2::varchar = 'open' THEN NULL ELSE now() END) RETURNING id`,
+          [userId, status],
+        )
+      ).rows[0].id as string;
+    const open = await attempt(u.id);
+    const created = await create({ userId: u.id, autoRechargeAttemptId: open }).expect(201);
+    expect(created.body.autoRechargeAttemptId).toBe(open);
+    const status = async (id: string) =>
+      (await t.db.query(`SELECT status FROM auto_recharge_attempts WHERE id = $1`, [id])).rows[0].status;
+    expect(await status(open)).toBe('open');
+    await t.http.post(`/api/purchases/${created.body.id}/paid`).set(service).send({}).expect(200);
+    expect(await status(open)).toBe('succeeded');
+    expect((await balance(u)).totalCredits).toBe(1000);
+    // another account's attempt → 404; a closed one → 409; nothing created
+    const before = (await t.db.query(`SELECT count(*)::int AS n FROM purchases WHERE user_id = $1`, [u.id])).rows[0].n;
+    await create({ userId: u.id, autoRechargeAttemptId: await attempt(other.id) }).expect(404);
+    expect((await create({ userId: u.id, autoRechargeAttemptId: open }).expect(409)).body.code).toBe(
+      'AUTO_RECHARGE_ATTEMPT_CLOSED',
+    );
+    const failed = await attempt(u.id, 'failed');
+    expect((await create({ userId: u.id, autoRechargeAttemptId: failed }).expect(409)).body.code).toBe(
+      'AUTO_RECHARGE_ATTEMPT_CLOSED',
+    );
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM purchases WHERE user_id = $1`, [u.id])).rows[0].n).toBe(
+      before,
+    );
+  });
+
   it('a user reads only their own purchases and settles none', async () => {
     const alice = await f.newUser();
     const bob = await f.newUser();

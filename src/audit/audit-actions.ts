@@ -32,6 +32,8 @@ export const AUDIT_ACTIONS = {
   'purchase.expire': 'purchase',
   'purchase.refund': 'purchase',
   'purchase.provider_event': 'purchase',
+  'auto_recharge.set': 'account',
+  'auto_recharge.fail': 'auto_recharge_attempt',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AccountKind } from './credit-purchases.service.js';
+import type { AccountKind } from '../accounts/entities/account.entity.js';
 
 /** The engine's purchase movements (src/credits/sql/): grant, take back, freeze. */
 @Injectable()

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountKind } from '../accounts/entities/account.entity.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
@@ -8,9 +9,6 @@ import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import type { LedgerKind } from './credit-views.js';
-
-/** Who pays: a user's account or an organisation's. */
-export type AccountKind = 'user' | 'org';
 
 /** What a take-back did: credits that left the allocation, credits made debt, what it had before. */
 export interface TakenBack {

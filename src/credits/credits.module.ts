@@ -6,6 +6,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { AutoRechargeController } from './auto-recharge.controller.js';
+import { AutoRechargeRepository } from './auto-recharge.repository.js';
+import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -35,7 +38,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController],
+  controllers: [CreditsController, CreditLimitsController, AutoRechargeController],
   providers: [
     CreditsService,
     CreditAdminService,
@@ -51,6 +54,8 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     AccountLocksRepository,
     CreditPurchasesService,
     CreditPurchasesRepository,
+    AutoRechargeRepository,
+    AutoRechargeService,
   ],
   exports: [
     CreditPurchasesService,
@@ -59,6 +64,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditAccountsRepository,
     CreditLimitsService,
     AccountLocksRepository,
+    AutoRechargeService,
   ],
 })
 export class CreditsModule {}

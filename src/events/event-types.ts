@@ -47,6 +47,13 @@ export interface EventPayloads {
     credits: number;
     debt: number;
   };
+  /**
+   * A charge left the account below its auto-recharge threshold and an attempt opened: the platform
+   * charges the customer and creates the purchase with this `attemptId` (docs/auto-recharge.md).
+   */
+  'auto_recharge.requested': { attemptId: string; userId?: string; orgId?: string; credits: number };
+  /** The third failed attempt in a row turned auto-recharge off (`attemptId`: the last one). */
+  'auto_recharge.disabled': { attemptId: string; userId?: string; orgId?: string; consecutiveFailures: number };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
@@ -73,6 +80,8 @@ export const EVENT_TYPES = [
   'purchase.refunded',
   'purchase.disputed',
   'purchase.dispute_closed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

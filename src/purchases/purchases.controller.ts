@@ -72,13 +72,18 @@ export class PurchasesController {
     examples: notFoundExample('User'),
   })
   @ApiConflictResponse({
-    description: 'The `(provider, providerRef)` is taken',
+    description: 'The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open',
     type: ErrorResponseDto,
     examples: {
       exists: domainErrorExample(
         'PURCHASE_EXISTS',
         'A purchase of provider stripe has this providerRef already',
         'A providerRef used before',
+      ),
+      attemptClosed: domainErrorExample(
+        'AUTO_RECHARGE_ATTEMPT_CLOSED',
+        'This auto-recharge attempt has failed',
+        'An autoRechargeAttemptId that is no longer open',
       ),
     },
   })

@@ -7,6 +7,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
+import { AutoRechargeService } from '../credits/auto-recharge.service.js';
 import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
@@ -57,6 +58,7 @@ export class PurchasesService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
   ) {}
 
   create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -69,6 +71,13 @@ export class PurchasesService {
       const kind = body.orgId !== undefined ? 'org' : 'user';
       const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
       if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+      if (body.autoRechargeAttemptId !== undefined) {
+        // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
+        await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, {
+          kind,
+          ownerId: (body.orgId ?? body.userId)!,
+        });
+      }
       const row = await this.repo.insert(manager, {
         accountId,
         userId: body.userId ?? null,
@@ -142,13 +151,17 @@ export class PurchasesService {
   }
 
   /**
-   * ── AUTO-RECHARGE HOOK (integrator: wire it here, and only here) ──
+   * ── AUTO-RECHARGE HOOK (the one place) ──
    * A paid purchase created with `autoRechargeAttemptId` closes that attempt as succeeded, in this
-   * transaction (after the grant, before purchase.paid). The auto-recharge module provides the call,
-   * e.g. `await this.autoRecharge.attemptPaid(manager, row.auto_recharge_attempt_id, row.id)`.
+   * transaction, after the grant (AutoRechargeService.succeedAttempt(), auto_recharge_succeed()). It
+   * never refuses the payment: an attempt failed meanwhile stays failed, and the credits were paid for.
    */
-  private async closeAutoRechargeAttempt(_manager: EntityManager, row: PurchaseRow): Promise<void> {
+  private async closeAutoRechargeAttempt(manager: EntityManager, row: PurchaseRow): Promise<void> {
     if (row.auto_recharge_attempt_id === null) return;
+    await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, {
+      kind: row.org_id !== null ? 'org' : 'user',
+      ownerId: (row.org_id ?? row.user_id)!,
+    });
   }
 
   /** Failed or expired: from pending_payment only; nothing is granted. */

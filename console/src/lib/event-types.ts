@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'purchase.refunded',
   'purchase.disputed',
   'purchase.dispute_closed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 
