@@ -51,6 +51,8 @@ import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
 import { CreditTransfers1732000033000 } from './1732000033000-credit-transfers.js';
 import { CreditsTransfer1732000033100 } from './1732000033100-credits-transfer.js';
+import { CreatePurchases1732000034000 } from './1732000034000-create-purchases.js';
+import { PurchaseMovements1732000034100 } from './1732000034100-purchase-movements.js';
 import { AutoRecharge1732000035000 } from './1732000035000-auto-recharge.js';
 import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharge-functions.js';
 
@@ -109,6 +111,8 @@ export const MIGRATIONS = [
   OrgSpending1732000030100,
   CreditTransfers1732000033000,
   CreditsTransfer1732000033100,
+  CreatePurchases1732000034000,
+  PurchaseMovements1732000034100,
   AutoRecharge1732000035000,
   AutoRechargeFunctions1732000035100,
 ];

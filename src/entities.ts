@@ -19,6 +19,9 @@ import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
+import { Purchase } from './purchases/entities/purchase.entity.js';
+import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
+import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
 import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
 import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
@@ -57,4 +60,7 @@ export const ENTITIES = [
   WebhookEndpoint,
   WebhookDelivery,
   AuditEntry,
+  Purchase,
+  PurchaseRefund,
+  PurchaseProviderEvent,
 ];

@@ -117,6 +117,15 @@ async function transferAccounts(): Promise<Record<string, string>> {
   return {};
 }
 
+/** A purchase of the caller's, pending or paid (the purchase routes' examples name one by id). */
+async function purchase(paid: boolean): Promise<Record<string, string>> {
+  const res = await send('post', '/api/purchases', {
+    body: { userId: CALLER, credits: 1000, amount: '10.00', currency: 'usd', provider: 'stripe' },
+  }).expect(201);
+  if (paid) await send('post', `/api/purchases/${res.body.id}/paid`, { body: {} }).expect(200);
+  return { id: res.body.id as string };
+}
+
 /** The organisation the auto-recharge examples name. */
 async function ensureOrg(): Promise<Record<string, string>> {
   await t.db.query(
@@ -163,6 +172,13 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
   transferCredits: transferAccounts,
+  getPurchase: () => purchase(true),
+  getPurchaseRefundable: () => purchase(true),
+  markPurchasePaid: () => purchase(false),
+  failPurchase: () => purchase(false),
+  expirePurchase: () => purchase(false),
+  refundPurchase: () => purchase(true),
+  purchaseProviderEvent: () => purchase(true),
   setAutoRecharge: ensureOrg,
   failAutoRechargeAttempt: openAttempt,
 };

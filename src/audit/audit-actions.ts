@@ -27,6 +27,12 @@ export const AUDIT_ACTIONS = {
   'webhook.rotate_secret': 'webhook',
   'webhook.retry': 'webhook_delivery',
   'session.abort': 'streaming_session',
+  'purchase.create': 'purchase',
+  'purchase.paid': 'purchase',
+  'purchase.fail': 'purchase',
+  'purchase.expire': 'purchase',
+  'purchase.refund': 'purchase',
+  'purchase.provider_event': 'purchase',
   'auto_recharge.set': 'account',
   'auto_recharge.fail': 'auto_recharge_attempt',
 } as const;

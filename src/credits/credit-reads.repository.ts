@@ -271,9 +271,9 @@ export class CreditReadsRepository {
     const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
       `WITH owed AS (
          SELECT account_id,
-                (-COALESCE(SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
+                (-COALESCE(SUM(amount) FILTER (WHERE kind IN ('overdraft', 'debt')), 0)
                  + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0))::bigint AS n
-           FROM credit_ledger WHERE kind IN ('overdraft', 'repay') GROUP BY account_id)
+           FROM credit_ledger WHERE kind IN ('overdraft', 'debt', 'repay') GROUP BY account_id)
        SELECT a.user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
          FROM credit_accounts c FULL JOIN owed o ON o.account_id = c.account_id
          JOIN accounts a ON a.account_id = COALESCE(c.account_id, o.account_id)

@@ -13,6 +13,10 @@ export const LEDGER_KINDS = [
   'overdraft',
   'transfer_out',
   'transfer_in',
+  'refund',
+  'debt',
+  'freeze',
+  'unfreeze',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 

@@ -16,6 +16,8 @@ import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditPurchasesService } from './credit-purchases.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditTransfersController } from './credit-transfers.controller.js';
@@ -65,10 +67,13 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountLocksRepository,
     CreditTransfersRepository,
     CreditTransfersService,
+    CreditPurchasesService,
+    CreditPurchasesRepository,
     AutoRechargeRepository,
     AutoRechargeService,
   ],
   exports: [
+    CreditPurchasesService,
     CreditsService,
     CreditQueriesService,
     CreditAccountsRepository,

@@ -17,6 +17,36 @@ export interface EventPayloads {
   'session.expired': { userId: string; sessionId: string; charged: number };
   'api_key.limit_reached': { userId: string; apiKeyId: string; creditLimit: number; limitPeriod: string };
   'subscription.renewed': { userId: string; planId: string; allocationId: string };
+  /** A purchase was paid: its allocation was granted. */
+  'purchase.paid': PurchaseEventAccount & {
+    purchaseId: string;
+    allocationId: string;
+    credits: number;
+    amount: string;
+    currency: string;
+  };
+  /**
+   * Credits were taken back from a purchase: `origin` admin (the platform must pay `amount` back) or
+   * provider (the provider refunded it already); `debt` is what was already spent and is now owed.
+   */
+  'purchase.refunded': PurchaseEventAccount & {
+    purchaseId: string;
+    refundId: string;
+    origin: 'admin' | 'provider';
+    credits: number;
+    debt: number;
+    amount: string;
+    currency: string;
+  };
+  /** A dispute opened: `credits` of the purchase's allocation are frozen. */
+  'purchase.disputed': PurchaseEventAccount & { purchaseId: string; credits: number };
+  /** A dispute closed: won (the credits are back) or lost (taken back; `debt` is what was spent). */
+  'purchase.dispute_closed': PurchaseEventAccount & {
+    purchaseId: string;
+    outcome: 'won' | 'lost';
+    credits: number;
+    debt: number;
+  };
   /**
    * A charge left the account below its auto-recharge threshold and an attempt opened: the platform
    * charges the customer and creates the purchase with this `attemptId` (docs/auto-recharge.md).
@@ -27,6 +57,12 @@ export interface EventPayloads {
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
+
+/** The account a purchase event concerns: a user's (`userId`) or an organisation's (`orgId`); the other is null. */
+export type PurchaseEventAccount = {
+  userId: string | null;
+  orgId: string | null;
+};
 
 export type EventType = keyof EventPayloads;
 
@@ -40,6 +76,10 @@ export const EVENT_TYPES = [
   'session.expired',
   'api_key.limit_reached',
   'subscription.renewed',
+  'purchase.paid',
+  'purchase.refunded',
+  'purchase.disputed',
+  'purchase.dispute_closed',
   'auto_recharge.requested',
   'auto_recharge.disabled',
   'webhook.test',

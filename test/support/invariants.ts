@@ -40,19 +40,21 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
-     -- voids, rollovers, repayments, transfers out) can never exceed what was granted or transferred
-     -- in. (Overdraft entries are not on an allocation: they are the debt, checked below.)
+     -- voids, rollovers, repayments, transfers out, refunds, freezes net of unfreezes) can never exceed
+     -- what was granted or transferred in. (Overdraft and debt entries are not on an allocation: they
+     -- are the debt, checked below.)
      SELECT 'overspent', (array_agg(user_id))[1], NULL, SUM(amount)
        FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
-     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft')), 0)
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft', 'debt')), 0)
             > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in')), 0)
      UNION ALL
-     -- A user's debt is what overdraft entries borrowed minus what repay entries paid back.
+     -- A user's debt is what overdraft entries borrowed, plus what debt entries made owed (purchase
+     -- credits taken back after they were spent), minus what repay entries paid back.
      SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
        FROM unnest($1::varchar[]) AS u(user_id)
        LEFT JOIN credit_accounts c ON c.account_id = credit_account_of('user', u.user_id)
-      WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
+      WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind IN ('overdraft', 'debt')), 0)
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
                                      FROM credit_ledger l WHERE l.account_id = credit_account_of('user', u.user_id))
      UNION ALL

@@ -372,7 +372,7 @@ export type ActiveAllocationDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
      * The plan, for plan and rollover
      */
@@ -503,7 +503,7 @@ export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
      * The plan, for plan and rollover
      */
@@ -553,7 +553,7 @@ export type LedgerEntryDto = {
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in';
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -625,7 +625,7 @@ export type CreditSummaryResponseDto = {
 
 export type ReconcileMismatchDto = {
     /**
-     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
      */
     problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
     userId: string;
@@ -1767,9 +1767,135 @@ export type SubscriptionResponseDto = {
     nextGrantAt: string | null;
 };
 
+export type CreatePurchaseDto = {
+    /**
+     * The buying user (or orgId)
+     */
+    userId?: string;
+    /**
+     * The buying organisation (or userId)
+     */
+    orgId?: string;
+    credits: number;
+    /**
+     * What the buyer pays: > 0, at most 2 decimal places
+     */
+    amount: string;
+    /**
+     * ISO 4217, 3 lowercase letters
+     */
+    currency: string;
+    provider: string;
+    /**
+     * The provider’s reference (a Checkout Session id); unique per provider
+     */
+    providerRef?: string;
+    expiryDays?: number;
+    /**
+     * The auto-recharge attempt this purchase pays (closed when it is paid)
+     */
+    autoRechargeAttemptId?: string;
+};
+
+export type PurchaseResponseDto = {
+    id: string;
+    /**
+     * The buying user (null for an org)
+     */
+    userId: string | null;
+    /**
+     * The buying org (null for a user)
+     */
+    orgId: string | null;
+    credits: number;
+    amount: string;
+    currency: string;
+    provider: string;
+    providerRef: string | null;
+    /**
+     * Set at payment
+     */
+    providerPaymentId: string | null;
+    status: 'pending_payment' | 'paid' | 'failed' | 'expired' | 'partially_refunded' | 'refunded' | 'disputed' | 'charged_back';
+    allocationId: string | null;
+    /**
+     * Credits taken back from the purchase’s allocation
+     */
+    refundedCredits: number;
+    /**
+     * What was refunded (admin refunds, or the provider’s cumulative)
+     */
+    refundedAmount: string;
+    /**
+     * Credits a dispute froze (not spendable, not in the balance)
+     */
+    disputedCredits: number;
+    /**
+     * Credits already spent when taken back: made the account’s debt
+     */
+    debtCreated: number;
+    autoRechargeAttemptId: string | null;
+    createdAt: string;
+    paidAt: string | null;
+};
+
+export type PurchaseListResponseDto = {
+    items: Array<PurchaseResponseDto>;
+    nextCursor: string | null;
+};
+
+export type RefundableResponseDto = {
+    /**
+     * The purchase allocation’s remaining credits
+     */
+    credits: number;
+    /**
+     * Their share of the amount, rounded down to the cent
+     */
+    amount: string;
+};
+
+export type MarkPaidDto = {
+    /**
+     * The provider’s payment id
+     */
+    providerPaymentId?: string;
+};
+
+export type ClosePurchaseDto = {
+    reason?: string;
+};
+
+export type RefundPurchaseDto = {
+    /**
+     * Default: all refundable
+     */
+    credits?: number;
+    reason?: string;
+};
+
+export type RefundResponseDto = {
+    id: string;
+    purchaseId: string;
+    credits: number;
+    /**
+     * What the platform pays back
+     */
+    amount: string;
+    createdAt: string;
+};
+
+export type ProviderEventDto = {
+    type: 'refunded' | 'dispute_opened' | 'dispute_won' | 'dispute_lost';
+    /**
+     * With `refunded` only: the cumulative amount refunded, as providers report it
+     */
+    amountRefunded?: string;
+};
+
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -1792,14 +1918,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1817,7 +1943,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1841,7 +1967,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -1917,7 +2043,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'account' | 'auto_recharge_attempt';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
     id: string;
 };
 
@@ -1925,7 +2051,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'auto_recharge.set' | 'auto_recharge.fail';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -2981,7 +3107,7 @@ export type ListLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -5263,6 +5389,565 @@ export type PutSubscriptionResponses = {
 
 export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
+export type ListPurchasesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Whose purchases (default: the caller’s)
+         */
+        userId?: string;
+        /**
+         * An org’s purchases (its readers, staff)
+         */
+        orgId?: string;
+        status?: 'pending_payment' | 'paid' | 'failed' | 'expired' | 'partially_refunded' | 'refunded' | 'disputed' | 'charged_back';
+    };
+    url: '/api/purchases';
+};
+
+export type ListPurchasesErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPurchasesError = ListPurchasesErrors[keyof ListPurchasesErrors];
+
+export type ListPurchasesResponses = {
+    200: PurchaseListResponseDto;
+};
+
+export type ListPurchasesResponse = ListPurchasesResponses[keyof ListPurchasesResponses];
+
+export type CreatePurchaseData = {
+    body: CreatePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/purchases';
+};
+
+export type CreatePurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or org
+     */
+    404: ErrorResponseDto;
+    /**
+     * The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePurchaseError = CreatePurchaseErrors[keyof CreatePurchaseErrors];
+
+export type CreatePurchaseResponses = {
+    201: PurchaseResponseDto;
+};
+
+export type CreatePurchaseResponse = CreatePurchaseResponses[keyof CreatePurchaseResponses];
+
+export type GetPurchaseData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}';
+};
+
+export type GetPurchaseErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetPurchaseError = GetPurchaseErrors[keyof GetPurchaseErrors];
+
+export type GetPurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type GetPurchaseResponse = GetPurchaseResponses[keyof GetPurchaseResponses];
+
+export type GetPurchaseRefundableData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/refundable';
+};
+
+export type GetPurchaseRefundableErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetPurchaseRefundableError = GetPurchaseRefundableErrors[keyof GetPurchaseRefundableErrors];
+
+export type GetPurchaseRefundableResponses = {
+    200: RefundableResponseDto;
+};
+
+export type GetPurchaseRefundableResponse = GetPurchaseRefundableResponses[keyof GetPurchaseRefundableResponses];
+
+export type MarkPurchasePaidData = {
+    body?: MarkPaidDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/paid';
+};
+
+export type MarkPurchasePaidErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase failed or expired; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type MarkPurchasePaidError = MarkPurchasePaidErrors[keyof MarkPurchasePaidErrors];
+
+export type MarkPurchasePaidResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type MarkPurchasePaidResponse = MarkPurchasePaidResponses[keyof MarkPurchasePaidResponses];
+
+export type FailPurchaseData = {
+    body?: ClosePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/fail';
+};
+
+export type FailPurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase is not pending payment; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type FailPurchaseError = FailPurchaseErrors[keyof FailPurchaseErrors];
+
+export type FailPurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type FailPurchaseResponse = FailPurchaseResponses[keyof FailPurchaseResponses];
+
+export type ExpirePurchaseData = {
+    body?: ClosePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/expire';
+};
+
+export type ExpirePurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase is not pending payment; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ExpirePurchaseError = ExpirePurchaseErrors[keyof ExpirePurchaseErrors];
+
+export type ExpirePurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type ExpirePurchaseResponse = ExpirePurchaseResponses[keyof ExpirePurchaseResponses];
+
+export type RefundPurchaseData = {
+    body?: RefundPurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/refunds';
+};
+
+export type RefundPurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * More credits than the allocation still has; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RefundPurchaseError = RefundPurchaseErrors[keyof RefundPurchaseErrors];
+
+export type RefundPurchaseResponses = {
+    201: RefundResponseDto;
+};
+
+export type RefundPurchaseResponse = RefundPurchaseResponses[keyof RefundPurchaseResponses];
+
+export type PurchaseProviderEventData = {
+    body: ProviderEventDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/provider-events';
+};
+
+export type PurchaseProviderEventErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase was never paid; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PurchaseProviderEventError = PurchaseProviderEventErrors[keyof PurchaseProviderEventErrors];
+
+export type PurchaseProviderEventResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type PurchaseProviderEventResponse = PurchaseProviderEventResponses[keyof PurchaseProviderEventResponses];
+
 export type ListEventsData = {
     body?: never;
     path?: never;
@@ -5272,7 +5957,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -5858,8 +6543,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'auto_recharge.set' | 'auto_recharge.fail';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'account' | 'auto_recharge_attempt';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
