@@ -1,15 +1,17 @@
-CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE
     t record;
+  -- An organisation's hold names the member (p_member_id): it counts against their limit like a
+  -- debit (credits_take()), and its settlement gives the unused part back off their counter.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
     END IF;
     SELECT * INTO t FROM credits_take(p_owner_id, p_amount, 'hold', 'strict', p_session_id, NULL, p_created_by,
-                                      p_api_key_id, p_rate_default, p_thresholds, p_account_kind);
+                                      p_api_key_id, p_rate_default, p_thresholds, p_account_kind, p_member_id);
     IF t.out_status = 'ok' THEN
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
