@@ -9,6 +9,22 @@ export class OrgMemberCaps1732000032100 implements MigrationInterface {
   name = 'OrgMemberCaps1732000032100';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_key_limit_event(p_account_id bigint, p_api_key_id uuid, p_limit integer, p_period character varying, p_spent_before bigint, p_charged bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- api_key.limit_reached, sent by the charge that takes a key's spend in its period from below its
+  -- limit to the limit or past it (once per period: later charges start at or past it). Charging an
+  -- organisation, it names the org and the key's owner (the account has no user).
+  BEGIN
+    IF p_spent_before < p_limit AND p_spent_before + p_charged >= p_limit THEN
+      PERFORM emit_event('api_key.limit_reached', COALESCE(u.user_id, k.user_id), jsonb_build_object(
+        'userId', COALESCE(u.user_id, k.user_id), 'apiKeyId', p_api_key_id, 'creditLimit', p_limit,
+        'limitPeriod', p_period)
+        || CASE WHEN u.org_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('orgId', u.org_id) END)
+        FROM accounts u LEFT JOIN api_keys k ON k.id = p_api_key_id WHERE u.account_id = p_account_id;
+    END IF;
+  END $function$`);
     await q.query(
       `DROP FUNCTION credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)`,
     );
@@ -115,7 +131,8 @@ AS $function$
   DECLARE
     t record;
   -- An organisation's hold names the member (p_member_id): it counts against their limit like a
-  -- debit (credits_take()), and its settlement gives the unused part back off their counter.
+  -- debit (credits_take()), and its settlement gives the unused part back off their counter; the
+  -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
@@ -127,7 +144,7 @@ AS $function$
       -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
       -- to that period only.
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
-      SELECT p_session_id, a.account_id, a.user_id, p_amount, k.id, s.period_start
+      SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, k.id, s.period_start
         FROM accounts a, (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
        WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
@@ -1277,6 +1294,19 @@ AS $function$
            WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
       JOIN accounts u ON u.account_id = l.account_id
      ORDER BY l.ord;
+  END $function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_key_limit_event(p_account_id bigint, p_api_key_id uuid, p_limit integer, p_period character varying, p_spent_before bigint, p_charged bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- api_key.limit_reached, sent by the charge that takes a key's spend in its period from below its
+  -- limit to the limit or past it (once per period: later charges start at or past it).
+  BEGIN
+    IF p_spent_before < p_limit AND p_spent_before + p_charged >= p_limit THEN
+      PERFORM emit_event('api_key.limit_reached', u.user_id, jsonb_build_object(
+        'userId', u.user_id, 'apiKeyId', p_api_key_id, 'creditLimit', p_limit, 'limitPeriod', p_period))
+        FROM accounts u WHERE u.account_id = p_account_id;
+    END IF;
   END $function$`);
   }
 }

@@ -5,7 +5,8 @@ AS $function$
   DECLARE
     t record;
   -- An organisation's hold names the member (p_member_id): it counts against their limit like a
-  -- debit (credits_take()), and its settlement gives the unused part back off their counter.
+  -- debit (credits_take()), and its settlement gives the unused part back off their counter; the
+  -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
@@ -17,7 +18,7 @@ AS $function$
       -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
       -- to that period only.
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
-      SELECT p_session_id, a.account_id, a.user_id, p_amount, k.id, s.period_start
+      SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, k.id, s.period_start
         FROM accounts a, (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
        WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
