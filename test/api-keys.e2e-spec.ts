@@ -435,6 +435,7 @@ describe('api keys', () => {
         keyId: valid.id,
         userId: alice.id,
         permissions: ['usage:write'],
+        orgId: null,
       });
       expect((await verify(`acs_live_${Buffer.alloc(32, 1).toString('base64url')}`)).body).toEqual({
         valid: false,

@@ -4,6 +4,7 @@ import { StreamingSessionsService } from '../src/streaming-sessions/streaming-se
 import { startTestApp, TEST_INTERNAL_API_KEY, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { expectOrgInvariants } from './support/org-invariants.js';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 const INTERNAL = { 'X-Internal-Api-Key': TEST_INTERNAL_API_KEY };
@@ -18,18 +19,23 @@ describe('organisations pay for their members', () => {
   let t: TestApp;
   let f: Fixtures;
   const users: string[] = [];
+  const orgs: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApp();
     f = new Fixtures(t, { users, prefix: 'om' });
   });
-  afterEach(() => expectInvariants(t, users));
+  afterEach(async () => {
+    await expectInvariants(t, users);
+    await expectOrgInvariants(t, orgs);
+  });
   afterAll(() => t.close());
 
   /** An org with `credits` in its pool and members with a daily limit (null: none). */
   async function newOrg(credits: number, members: [FixtureUser, number | null][]): Promise<string> {
     const orgId = uniqueId('org').toLowerCase();
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    orgs.push(orgId);
     for (const [m, limit] of members) await setMember(orgId, m.id, limit);
     if (credits > 0) {
       await t.db.query(
