@@ -747,6 +747,42 @@ export type KeyLimitExceededResponseDto = {
     requiredCredits: number;
 };
 
+export type MemberLimitExceededResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * Credits the refused request needed
+     */
+    requiredCredits: number;
+    /**
+     * The member's spend limit in credits
+     */
+    limit: number;
+    /**
+     * What the member spent from the org in the current period of the limit, open holds included
+     */
+    spentInPeriod: number;
+    /**
+     * When the period ends (UTC)
+     */
+    resetsAt: string;
+};
+
 export type ProviderUsageDto = {
     /**
      * Whose usage object `usage` is
@@ -769,6 +805,10 @@ export type RecordUsageDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -868,6 +908,10 @@ export type UsageRecordResponseDto = {
      * Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s owner (e.g. the admin who created the service key); null when the billed user wrote it
      */
     actorId: string | null;
+    /**
+     * The organisation that paid for the usage (`userId` is then the member who used it); null when the user’s own account paid
+     */
+    orgId: string | null;
 };
 
 export type BatchEventDto = {
@@ -875,6 +919,10 @@ export type BatchEventDto = {
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
      */
     userId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -1168,6 +1216,10 @@ export type InitializeSessionDto = {
      */
     reasoningTokens?: number;
     /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
+    /**
      * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
     sessionId?: string;
@@ -1181,6 +1233,10 @@ export type InitializeSessionDto = {
 export type SessionResponseDto = {
     sessionId: string;
     userId: string;
+    /**
+     * The organisation the session holds and settles on (userId: the member); null: the user’s account
+     */
+    orgId: string | null;
     modelId: string;
     /**
      * The estimate priced at the rule in effect at startedAt
@@ -1386,6 +1442,10 @@ export type CreateApiKeyDto = {
      * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Only with creditLimit; default: total
      */
     limitPeriod?: 'day' | 'week' | 'month' | 'total';
+    /**
+     * A key of a membership: it charges this organisation on behalf of its creator, who must be an active member (403 `NOT_A_MEMBER`); it stops working (401) when the creator is removed from the org. Default: the key charges its creator's own account
+     */
+    orgId?: string;
 };
 
 export type CreatedApiKeyResponseDto = {
@@ -1395,6 +1455,10 @@ export type CreatedApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1444,6 +1508,10 @@ export type ApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1506,9 +1574,13 @@ export type VerifyApiKeyResponseDto = {
      */
     permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     /**
+     * When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)
+     */
+    orgId?: string | null;
+    /**
      * When not valid
      */
-    reason?: 'unknown' | 'revoked' | 'expired';
+    reason?: 'unknown' | 'revoked' | 'expired' | 'not_a_member';
 };
 
 export type UpdateApiKeyDto = {
@@ -1607,7 +1679,7 @@ export type SubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -1630,14 +1702,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1655,7 +1727,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1679,7 +1751,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -3202,9 +3274,9 @@ export type RecordUsageErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was recorded
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was recorded
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -3776,9 +3848,9 @@ export type InitializeSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was written
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was written
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -4795,7 +4867,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
