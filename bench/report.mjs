@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 export const SCENARIO = {
   balance: 'GET /api/credits/balance',
   record: 'POST /api/usage/record (random user)',
+  // The same record paid by an organisation (5 orgs of 40 members, a member limit on each).
+  recordOrg: 'POST /api/usage/record (org members: 5 orgs × 40)',
   // Rate, latency and CPU per pair; non-2xx counts requests.
   pair: 'POST /api/streaming-sessions/initialize + finalize (per pair)',
   // Rate and CPU per event; latency and non-2xx per 1,000-event request.
