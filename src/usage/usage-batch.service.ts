@@ -43,6 +43,7 @@ function batchRecordView(input: CreateUsageRecordInput & { id: string }, eventId
     metadata: input.metadata ?? null,
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
+    orgId: input.orgId ?? null,
   };
 }
 
