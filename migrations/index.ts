@@ -51,6 +51,10 @@ import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
 import { OrgMetering1732000032000 } from './1732000032000-org-metering.js';
 import { OrgMemberCaps1732000032100 } from './1732000032100-org-member-caps.js';
+import { AutoRecharge1732000035000 } from './1732000035000-auto-recharge.js';
+import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharge-functions.js';
+import { OrgMeteringAfterAutoRecharge1732000035800 } from './1732000035800-org-metering-after-auto-recharge.js';
+import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-merge-org-metering-and-auto-recharge.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -107,4 +111,8 @@ export const MIGRATIONS = [
   OrgSpending1732000030100,
   OrgMetering1732000032000,
   OrgMemberCaps1732000032100,
+  AutoRecharge1732000035000,
+  AutoRechargeFunctions1732000035100,
+  OrgMeteringAfterAutoRecharge1732000035800,
+  MergeOrgMeteringAndAutoRecharge1732000035900,
 ];

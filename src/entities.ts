@@ -3,6 +3,8 @@ import { Org } from './accounts/entities/org.entity.js';
 import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
+import { AutoRechargeAttempt } from './credits/entities/auto-recharge-attempt.entity.js';
+import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
@@ -35,6 +37,8 @@ export const ENTITIES = [
   CreditHold,
   CreditAccount,
   CreditKeySpend,
+  AutoRechargeSettings,
+  AutoRechargeAttempt,
   PricingRule,
   ApiKey,
   StreamingSession,

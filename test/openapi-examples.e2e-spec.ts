@@ -108,6 +108,28 @@ async function failedDelivery(): Promise<Record<string, string>> {
   return { id: rows[0].id as string };
 }
 
+/** The organisation the auto-recharge examples name. */
+async function ensureOrg(): Promise<Record<string, string>> {
+  await t.db.query(
+    `INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'fixture') ON CONFLICT DO NOTHING`,
+  );
+  return {};
+}
+
+/** An open auto-recharge attempt of the caller's account (as a take below its threshold opens one). */
+async function openAttempt(): Promise<Record<string, string>> {
+  await t.db.query(
+    `UPDATE auto_recharge_attempts SET status = 'failed', closed_at = now()
+      WHERE account_id = credit_account_of('user', $1) AND status = 'open'`,
+    [CALLER],
+  );
+  const { rows } = await t.db.query(
+    `INSERT INTO auto_recharge_attempts (account_id, credits) VALUES (credit_account_of('user', $1), 1000) RETURNING id`,
+    [CALLER],
+  );
+  return { id: rows[0].id as string };
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -131,6 +153,8 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   testWebhook: webhook,
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
+  setAutoRecharge: ensureOrg,
+  failAutoRechargeAttempt: openAttempt,
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

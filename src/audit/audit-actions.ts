@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = {
   'webhook.rotate_secret': 'webhook',
   'webhook.retry': 'webhook_delivery',
   'session.abort': 'streaming_session',
+  'auto_recharge.set': 'account',
+  'auto_recharge.fail': 'auto_recharge_attempt',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

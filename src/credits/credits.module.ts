@@ -6,6 +6,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { AutoRechargeController } from './auto-recharge.controller.js';
+import { AutoRechargeRepository } from './auto-recharge.repository.js';
+import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -33,7 +36,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController],
+  controllers: [CreditsController, CreditLimitsController, AutoRechargeController],
   providers: [
     CreditsService,
     CreditAdminService,
@@ -47,6 +50,8 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditExpiryJob,
     CreditsBatchRepository,
     AccountLocksRepository,
+    AutoRechargeRepository,
+    AutoRechargeService,
   ],
   exports: [
     CreditsService,
@@ -54,6 +59,7 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditAccountsRepository,
     CreditLimitsService,
     AccountLocksRepository,
+    AutoRechargeService,
   ],
 })
 export class CreditsModule {}

@@ -27,6 +27,13 @@ export interface EventPayloads {
   /** A member's spend from their organisation first reached their limit in the period (once per period). */
   'org.member_limit_reached': { orgId: string; userId: string; limit: number; spentInPeriod: number; period: string };
   'subscription.renewed': { userId: string; planId: string; allocationId: string };
+  /**
+   * A charge left the account below its auto-recharge threshold and an attempt opened: the platform
+   * charges the customer and creates the purchase with this `attemptId` (docs/auto-recharge.md).
+   */
+  'auto_recharge.requested': { attemptId: string; userId?: string; orgId?: string; credits: number };
+  /** The third failed attempt in a row turned auto-recharge off (`attemptId`: the last one). */
+  'auto_recharge.disabled': { attemptId: string; userId?: string; orgId?: string; consecutiveFailures: number };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
@@ -44,6 +51,8 @@ export const EVENT_TYPES = [
   'api_key.limit_reached',
   'org.member_limit_reached',
   'subscription.renewed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

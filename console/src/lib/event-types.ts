@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   'api_key.limit_reached',
   'org.member_limit_reached',
   'subscription.renewed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

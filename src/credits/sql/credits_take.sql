@@ -170,6 +170,7 @@ AS $function$
       PERFORM credit_balance_alerts(v_account, v_available, v_available - v_collected,
                                     COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
+    IF acc.recharge_below > v_available - v_collected AND v_collected + v_new_debt > 0 THEN PERFORM auto_recharge_check(v_account, v_available - v_collected); END IF;
 
     RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_collected, v_new_debt, v_available - v_collected,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('allocationId', v_ids[t.ord], 'amount', t.amount) ORDER BY t.ord)

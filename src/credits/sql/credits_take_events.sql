@@ -232,6 +232,7 @@ AS $function$
                LEFT JOIN credit_accounts c ON c.account_id = u_acc[e.u]
               WHERE e.status = 'ok' AND e.after < e.before
               ORDER BY e.ord) mv;
+    PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
 
     RETURN QUERY
       SELECT g.i, e_status[g.i],

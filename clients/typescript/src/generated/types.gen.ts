@@ -693,6 +693,109 @@ export type PutAlertThresholdsDto = {
     thresholds: Array<number>;
 };
 
+export type PutAutoRechargeDto = {
+    /**
+     * A user’s account (not with orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (not with userId)
+     */
+    orgId?: string;
+    /**
+     * false turns auto-recharge off (the figures are kept)
+     */
+    enabled: boolean;
+    /**
+     * A charge that leaves the available credits (held ones excluded) below this opens an attempt
+     */
+    belowCredits: number;
+    /**
+     * Credits per attempt
+     */
+    rechargeCredits: number;
+    /**
+     * At most this many credits of attempts that did not fail per UTC calendar month (absent or null: no cap); at least rechargeCredits
+     */
+    maxCreditsPerMonth?: number | null;
+    /**
+     * No attempt opens within this many minutes of the opening of the last one (failed ones included)
+     */
+    minIntervalMinutes?: number;
+};
+
+export type AutoRechargeAttemptDto = {
+    id: string;
+    credits: number;
+    status: 'open' | 'succeeded' | 'failed';
+    openedAt: string;
+    closedAt: string | null;
+};
+
+export type AutoRechargeResponseDto = {
+    /**
+     * A user’s account (absent for an organisation’s)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (absent for a user’s)
+     */
+    orgId?: string;
+    enabled: boolean;
+    /**
+     * null: never set
+     */
+    belowCredits: number | null;
+    /**
+     * null: never set
+     */
+    rechargeCredits: number | null;
+    /**
+     * null: no monthly cap
+     */
+    maxCreditsPerMonth: number | null;
+    minIntervalMinutes: number;
+    /**
+     * Failed attempts since the last success or change of the settings (3 turn auto-recharge off)
+     */
+    consecutiveFailures: number;
+    /**
+     * The 50 newest attempts, newest first
+     */
+    attempts: Array<AutoRechargeAttemptDto>;
+};
+
+export type FailAutoRechargeAttemptDto = {
+    /**
+     * Why the payment failed
+     */
+    reason?: string;
+};
+
+export type AutoRechargeAttemptResponseDto = {
+    id: string;
+    credits: number;
+    status: 'open' | 'succeeded' | 'failed';
+    openedAt: string;
+    closedAt: string | null;
+    /**
+     * A user’s account (absent for an organisation’s)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (absent for a user’s)
+     */
+    orgId?: string;
+    /**
+     * Why it failed
+     */
+    reason: string | null;
+    /**
+     * Whether the account’s auto-recharge is still on (the third failure in a row turns it off)
+     */
+    autoRechargeEnabled: boolean;
+};
+
 export type ModelMarginDto = {
     credits: number;
     /**
@@ -1679,7 +1782,7 @@ export type SubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -1702,14 +1805,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1727,7 +1830,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1751,7 +1854,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -1827,7 +1930,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'account' | 'auto_recharge_attempt';
     id: string;
 };
 
@@ -1835,7 +1938,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'auto_recharge.set' | 'auto_recharge.fail';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3250,6 +3353,187 @@ export type SetAlertThresholdsResponses = {
 };
 
 export type SetAlertThresholdsResponse = SetAlertThresholdsResponses[keyof SetAlertThresholdsResponses];
+
+export type GetAutoRechargeData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A user’s account (not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s account (not with userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/credits/auto-recharge';
+};
+
+export type GetAutoRechargeErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAutoRechargeError = GetAutoRechargeErrors[keyof GetAutoRechargeErrors];
+
+export type GetAutoRechargeResponses = {
+    200: AutoRechargeResponseDto;
+};
+
+export type GetAutoRechargeResponse = GetAutoRechargeResponses[keyof GetAutoRechargeResponses];
+
+export type SetAutoRechargeData = {
+    body: PutAutoRechargeDto;
+    path?: never;
+    query?: never;
+    url: '/api/credits/auto-recharge';
+};
+
+export type SetAutoRechargeErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetAutoRechargeError = SetAutoRechargeErrors[keyof SetAutoRechargeErrors];
+
+export type SetAutoRechargeResponses = {
+    200: AutoRechargeResponseDto;
+};
+
+export type SetAutoRechargeResponse = SetAutoRechargeResponses[keyof SetAutoRechargeResponses];
+
+export type FailAutoRechargeAttemptData = {
+    body?: FailAutoRechargeAttemptDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/credits/auto-recharge/attempts/{id}/fail';
+};
+
+export type FailAutoRechargeAttemptErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Not a service principal (an admin token, or an API key with usage:ingest): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown attempt
+     */
+    404: ErrorResponseDto;
+    /**
+     * The attempt succeeded (its purchase was paid): `code` AUTO_RECHARGE_ATTEMPT_CLOSED; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type FailAutoRechargeAttemptError = FailAutoRechargeAttemptErrors[keyof FailAutoRechargeAttemptErrors];
+
+export type FailAutoRechargeAttemptResponses = {
+    200: AutoRechargeAttemptResponseDto;
+};
+
+export type FailAutoRechargeAttemptResponse = FailAutoRechargeAttemptResponses[keyof FailAutoRechargeAttemptResponses];
 
 export type RecordUsageData = {
     body: RecordUsageDto;
@@ -4867,7 +5151,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -5453,8 +5737,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
-        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'auto_recharge.set' | 'auto_recharge.fail';
+        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'account' | 'auto_recharge_attempt';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createWebhook, deleteSubscription, deleteWebhook, exportUsageRecordsCsv, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listReviewQueue, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, type Options, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setCreditLimits, testWebhook, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createWebhook, deleteSubscription, deleteWebhook, exportUsageRecordsCsv, failAutoRechargeAttempt, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listReviewQueue, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, type Options, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, testWebhook, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -614,6 +614,64 @@ export const setAlertThresholdsMutation = (options?: Partial<Options<SetAlertThr
     const mutationOptions: UseMutationOptions<SetAlertThresholdsResponse, SetAlertThresholdsError, Options<SetAlertThresholdsData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await setAlertThresholds({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getAutoRechargeQueryKey = (options?: Options<GetAutoRechargeData>) => createQueryKey('getAutoRecharge', options);
+
+/**
+ * An account’s auto-recharge settings and its recent attempts, newest first
+ *
+ * Without userId or orgId: the caller’s own account. Never set: `enabled: false` with null figures.
+ */
+export const getAutoRechargeOptions = (options?: Options<GetAutoRechargeData>) => queryOptions<GetAutoRechargeResponse, GetAutoRechargeError, GetAutoRechargeResponse, ReturnType<typeof getAutoRechargeQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getAutoRecharge({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getAutoRechargeQueryKey(options)
+});
+
+/**
+ * Set an account’s auto-recharge (supervisor, the user for their own, an org’s managers)
+ *
+ * Replaces the settings (the failures in a row back to 0). While enabled, a charge that leaves the account’s available credits below `belowCredits` opens one attempt and emits `auto_recharge.requested`.
+ */
+export const setAutoRechargeMutation = (options?: Partial<Options<SetAutoRechargeData>>): UseMutationOptions<SetAutoRechargeResponse, SetAutoRechargeError, Options<SetAutoRechargeData>> => {
+    const mutationOptions: UseMutationOptions<SetAutoRechargeResponse, SetAutoRechargeError, Options<SetAutoRechargeData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await setAutoRecharge({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Fail an open auto-recharge attempt: its payment could not be collected (service principal)
+ *
+ * After 3 failed attempts in a row auto-recharge turns itself off and emits `auto_recharge.disabled`. Failing a failed attempt again answers it and changes nothing.
+ */
+export const failAutoRechargeAttemptMutation = (options?: Partial<Options<FailAutoRechargeAttemptData>>): UseMutationOptions<FailAutoRechargeAttemptResponse, FailAutoRechargeAttemptError, Options<FailAutoRechargeAttemptData>> => {
+    const mutationOptions: UseMutationOptions<FailAutoRechargeAttemptResponse, FailAutoRechargeAttemptError, Options<FailAutoRechargeAttemptData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await failAutoRechargeAttempt({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
