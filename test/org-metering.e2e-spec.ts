@@ -173,6 +173,32 @@ describe('organisations pay for their members', () => {
     ]);
   });
 
+  it('two members of one org cannot share a session id: the second initialize is 409 and moves nothing', async () => {
+    const [a, b] = [await f.newUser(), await f.newUser()];
+    const orgId = await newOrg(100, [
+      [a, null],
+      [b, null],
+    ]);
+    const sessionId = uniqueId('shared');
+    const init = (m: FixtureUser) =>
+      t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(m.auth)
+        .send({ modelId: HAIKU, estimatedTokens: 20_000, sessionId, orgId });
+    await init(a).expect(201);
+    expect((await init(b).expect(409)).body.code).toBe('SESSION_EXISTS');
+    expect(await pool(orgId)).toBe(94);
+    expect(await spent(orgId, b.id)).toBe(0);
+    // a's session settles on its own hold only.
+    await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(a.auth)
+      .send({ sessionId, actualTokens: 8000 })
+      .expect(200);
+    expect(await pool(orgId)).toBe(98);
+    expect(await spent(orgId, a.id)).toBe(2);
+  });
+
   it('a batch mixes the member’s own events and the org’s, each decided on its payer', async () => {
     const m = await f.newUser({ credits: 4 });
     const orgId = await newOrg(100, [[m, 10]]);
