@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { startTestApp, TEST_INTERNAL_API_KEY, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
@@ -171,6 +172,57 @@ describe('organisations pay for their members', () => {
       { user_id: m.id, org_id: orgId, credits: 2 },
       { user_id: m.id, org_id: orgId, credits: 12 },
     ]);
+  });
+
+  it('two members of one org cannot share a session id: the second initialize is 409 and moves nothing', async () => {
+    const [a, b] = [await f.newUser(), await f.newUser()];
+    const orgId = await newOrg(100, [
+      [a, null],
+      [b, null],
+    ]);
+    const sessionId = uniqueId('shared');
+    const init = (m: FixtureUser) =>
+      t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(m.auth)
+        .send({ modelId: HAIKU, estimatedTokens: 20_000, sessionId, orgId });
+    await init(a).expect(201);
+    expect((await init(b).expect(409)).body.code).toBe('SESSION_EXISTS');
+    expect(await pool(orgId)).toBe(94);
+    expect(await spent(orgId, b.id)).toBe(0);
+    // a's session settles on its own hold only.
+    await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(a.auth)
+      .send({ sessionId, actualTokens: 8000 })
+      .expect(200);
+    expect(await pool(orgId)).toBe(98);
+    expect(await spent(orgId, a.id)).toBe(2);
+  });
+
+  it('an abandoned org session expires on the org: charged its estimate, counted on the member', async () => {
+    const m = await f.newUser();
+    const orgId = await newOrg(100, [[m, 50]]);
+    const sessionId = uniqueId('exp');
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(m.auth)
+      .send({ modelId: HAIKU, estimatedTokens: 20_000, sessionId, orgId })
+      .expect(201);
+    await t.db.query(
+      `UPDATE streaming_sessions SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
+        WHERE session_id = $1 AND user_id = $2`,
+      [sessionId, m.id],
+    );
+    expect(await t.app.get(SessionExpiryJob).expireAbandoned()).toBeGreaterThanOrEqual(1);
+    // Estimate 5 of a hold of 6.
+    expect(await pool(orgId)).toBe(95);
+    expect(await spent(orgId, m.id)).toBe(5);
+    const { rows } = await t.db.query(
+      `SELECT data FROM events WHERE type = 'session.expired' AND data->>'sessionId' = $1`,
+      [sessionId],
+    );
+    expect(rows).toEqual([{ data: { userId: m.id, sessionId, charged: 5, orgId } }]);
   });
 
   it('a batch mixes the member’s own events and the org’s, each decided on its payer', async () => {

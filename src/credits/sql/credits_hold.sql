@@ -21,10 +21,12 @@ AS $function$
       SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, k.id, s.period_start
         FROM accounts a, (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
        WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
+      -- An organisation's session ids are its members' (unique per member, not per account): a hold
+      -- row of the org for this id is another member's session (or an earlier one), never topped up.
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
-       WHERE h.settled_at IS NULL;
+       WHERE h.settled_at IS NULL AND p_member_id IS NULL;
       IF NOT FOUND THEN
-        RAISE EXCEPTION 'credits_hold: session % of % has a settled hold', p_session_id, p_owner_id
+        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_owner_id
           USING ERRCODE = 'unique_violation';
       END IF;
     END IF;
