@@ -36,7 +36,14 @@ import {
 } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
-import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
+import {
+  checkAmount,
+  checkSettled,
+  givenBackByKind,
+  memberLimitError,
+  takeResult,
+  toSettlement,
+} from './credits-results.js';
 
 /** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
 const EXPIRY_BATCH = 500;
@@ -63,11 +70,27 @@ export class CreditsService {
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
-  private taken(row: TakeRow, amount: number, kind: 'debit' | 'hold') {
-    const result = takeResult(row, amount);
+  private async taken(
+    row: TakeRow,
+    amount: number,
+    kind: 'debit' | 'hold',
+    who: { userId: string; orgId?: string | null } | null = null,
+  ) {
+    // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
+    const member =
+      row.out_status === 'member_limit' && who?.orgId
+        ? await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        : null;
+    const result = takeResult(row, amount, who, member);
     this.moved(kind, result.collected);
     this.moved('overdraft', result.debt);
     return result;
+  }
+
+  /** MEMBER_LIMIT_EXCEEDED for a charge of `amount` by `userId` to `orgId`, with where their limit stands now. */
+  async memberLimitRefusal(amount: number, orgId: string, userId: string): Promise<DomainError> {
+    const member = await this.repo.memberLimit(this.tx.statementManager, orgId, userId);
+    return memberLimitError(amount, member);
   }
 
   /** Counts credits moved by ledger kind once (and only if) the movement commits. */
@@ -93,7 +116,7 @@ export class CreditsService {
    */
   async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
     const spec = this.spec(userId, amount, { kind: 'debit', mode: 'collect' }, refs);
-    const { collected, debt } = this.taken(await this.repo.take(manager, spec), amount, 'debit');
+    const { collected, debt } = await this.taken(await this.repo.take(manager, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -108,12 +131,15 @@ export class CreditsService {
    */
   async debitAndInsert<R>(
     manager: EntityManager,
-    debit: { userId: string; amount: number; refs: SpendRefs },
+    debit: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs },
     then: InsertAfterTake,
   ): Promise<{ balanceAfter: number; debt: number; row: R }> {
-    const spec = this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs);
+    const spec = {
+      ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs),
+      orgId: debit.orgId ?? null,
+    };
     const result = await this.repo.takeAndInsert<R>(manager, spec, then);
-    const { balanceAfter, debt } = this.taken(result, debit.amount, 'debit');
+    const { balanceAfter, debt } = await this.taken(result, debit.amount, 'debit', debit);
     return { balanceAfter, debt, row: result.row as R };
   }
 
@@ -159,12 +185,13 @@ export class CreditsService {
    */
   async holdAndInsert<R>(
     manager: EntityManager,
-    hold: { userId: string; amount: number; refs: SpendRefs & { sessionId: string } },
+    hold: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs & { sessionId: string } },
     then: InsertAfterHold,
   ): Promise<{ row: R } | null> {
-    const result = await this.holds.holdAndInsert<R>(manager, this.holdSpec(hold.userId, hold.amount, hold.refs), then);
+    const spec = { ...this.holdSpec(hold.userId, hold.amount, hold.refs), orgId: hold.orgId ?? null };
+    const result = await this.holds.holdAndInsert<R>(manager, spec, then);
     if (result === 'taken') return null;
-    this.taken(result, hold.amount, 'hold');
+    await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };
   }
 

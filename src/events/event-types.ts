@@ -12,10 +12,20 @@ export interface EventPayloads {
   /** Once per allocation with credits left, `CREDITS_EXPIRING_NOTICE_HOURS` before it expires. */
   'credits.expiring': { userId: string; allocationId: string; remainingCredits: number; expiresAt: string };
   'credits.expired': { userId: string; allocationId: string; credits: number };
-  'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number };
+  /** `orgId` when an organisation paid (`userId`: the member). */
+  'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };
   /** A streaming session was settled by the expiry job; `charged` is what its settlement charged. */
-  'session.expired': { userId: string; sessionId: string; charged: number };
-  'api_key.limit_reached': { userId: string; apiKeyId: string; creditLimit: number; limitPeriod: string };
+  'session.expired': { userId: string; sessionId: string; charged: number; orgId?: string };
+  /** `orgId` when the key charged an organisation (`userId`: the key's owner). */
+  'api_key.limit_reached': {
+    userId: string;
+    apiKeyId: string;
+    creditLimit: number;
+    limitPeriod: string;
+    orgId?: string;
+  };
+  /** A member's spend from their organisation first reached their limit in the period (once per period). */
+  'org.member_limit_reached': { orgId: string; userId: string; limit: number; spentInPeriod: number; period: string };
   'subscription.renewed': { userId: string; planId: string; allocationId: string };
   /** A purchase was paid: its allocation was granted. */
   'purchase.paid': PurchaseEventAccount & {
@@ -75,6 +85,7 @@ export const EVENT_TYPES = [
   'usage.needs_review',
   'session.expired',
   'api_key.limit_reached',
+  'org.member_limit_reached',
   'subscription.renewed',
   'purchase.paid',
   'purchase.refunded',

@@ -45,7 +45,7 @@ export class PurchasesController {
   ) {}
 
   @IdempotentPost()
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'createPurchase',
     summary: 'Create a purchase, pending payment (service principals)',
@@ -127,7 +127,7 @@ export class PurchasesController {
 
   @IdempotentPost(':id/paid')
   @HttpCode(200)
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'markPurchasePaid',
     summary: 'The purchase was paid: grant its one allocation (service principals)',
@@ -163,7 +163,7 @@ export class PurchasesController {
 
   @IdempotentPost(':id/fail')
   @HttpCode(200)
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'failPurchase',
     summary: 'The payment failed (service principals)',
@@ -203,7 +203,7 @@ export class PurchasesController {
 
   @IdempotentPost(':id/expire')
   @HttpCode(200)
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'expirePurchase',
     summary: 'The checkout expired unpaid (service principals)',
@@ -284,7 +284,7 @@ export class PurchasesController {
 
   @IdempotentPost(':id/provider-events')
   @HttpCode(200)
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'purchaseProviderEvent',
     summary: 'What the payment provider reported: a refund, a dispute (service principals)',

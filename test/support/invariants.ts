@@ -61,13 +61,16 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
      SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0
      UNION ALL
      -- The account key (docs/money.md "The account and its lock"): every credit row of these users is
-     -- their account's, and every ledger line on an allocation is that allocation's account's.
+     -- their account's, or (ledger lines and holds naming a member) an organisation's they are a member
+     -- of, and every ledger line on an allocation is that allocation's account's.
      SELECT 'wrong_account', x.user_id, x.ref, x.account_id
-       FROM (SELECT user_id, id::text AS ref, account_id FROM credit_allocations WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, id::text, account_id FROM credit_ledger WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, session_id, account_id FROM credit_holds WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, NULL, account_id FROM credit_accounts WHERE user_id = ANY($1)) x
+       FROM (SELECT user_id, id::text AS ref, account_id, false AS spent FROM credit_allocations WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, id::text, account_id, true FROM credit_ledger WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, session_id, account_id, true FROM credit_holds WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, NULL, account_id, false FROM credit_accounts WHERE user_id = ANY($1)) x
       WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.user_id)
+        AND NOT (x.spent AND EXISTS (SELECT 1 FROM accounts o JOIN org_members m ON m.org_id = o.org_id
+                                      WHERE o.account_id = x.account_id AND m.user_id = x.user_id))
      UNION ALL
      SELECT 'ledger_account', l.user_id, l.id::text, l.account_id
        FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
@@ -129,7 +132,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
       WHERE l.user_id = ANY($1)
         AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
           OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h
-                                                             WHERE h.session_id = l.session_id AND h.user_id = l.user_id)))`,
+                                                             WHERE h.session_id = l.session_id AND h.account_id = l.account_id)))`,
     users,
   );
 
@@ -137,7 +140,10 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT s.session_id, s.status, s.usage_record_id, h.settled_at AS hold_settled_at,
             (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) AS records
-       FROM streaming_sessions s LEFT JOIN credit_holds h ON h.session_id = s.session_id AND h.user_id = s.user_id
+       FROM streaming_sessions s
+       LEFT JOIN credit_holds h ON h.session_id = s.session_id
+             AND h.account_id = credit_account_of(CASE WHEN s.org_id IS NULL THEN 'user' ELSE 'org' END,
+                                                  COALESCE(s.org_id, s.user_id))
       WHERE s.user_id = ANY($1)
         AND CASE WHEN s.status = 'active'
                  THEN (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 0

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'usage.needs_review',
   'session.expired',
   'api_key.limit_reached',
+  'org.member_limit_reached',
   'subscription.renewed',
   'purchase.paid',
   'purchase.refunded',

@@ -909,6 +909,42 @@ export type KeyLimitExceededResponseDto = {
     requiredCredits: number;
 };
 
+export type MemberLimitExceededResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * Credits the refused request needed
+     */
+    requiredCredits: number;
+    /**
+     * The member's spend limit in credits
+     */
+    limit: number;
+    /**
+     * What the member spent from the org in the current period of the limit, open holds included
+     */
+    spentInPeriod: number;
+    /**
+     * When the period ends (UTC)
+     */
+    resetsAt: string;
+};
+
 export type ProviderUsageDto = {
     /**
      * Whose usage object `usage` is
@@ -931,6 +967,10 @@ export type RecordUsageDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -1030,6 +1070,10 @@ export type UsageRecordResponseDto = {
      * Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s owner (e.g. the admin who created the service key); null when the billed user wrote it
      */
     actorId: string | null;
+    /**
+     * The organisation that paid for the usage (`userId` is then the member who used it); null when the user’s own account paid
+     */
+    orgId: string | null;
 };
 
 export type BatchEventDto = {
@@ -1037,6 +1081,10 @@ export type BatchEventDto = {
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
      */
     userId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -1330,6 +1378,10 @@ export type InitializeSessionDto = {
      */
     reasoningTokens?: number;
     /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
+    /**
      * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
     sessionId?: string;
@@ -1343,6 +1395,10 @@ export type InitializeSessionDto = {
 export type SessionResponseDto = {
     sessionId: string;
     userId: string;
+    /**
+     * The organisation the session holds and settles on (userId: the member); null: the user’s account
+     */
+    orgId: string | null;
     modelId: string;
     /**
      * The estimate priced at the rule in effect at startedAt
@@ -1548,6 +1604,10 @@ export type CreateApiKeyDto = {
      * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Only with creditLimit; default: total
      */
     limitPeriod?: 'day' | 'week' | 'month' | 'total';
+    /**
+     * A key of a membership: it charges this organisation on behalf of its creator, who must be an active member (403 `NOT_A_MEMBER`); it stops working (401) when the creator is removed from the org. Default: the key charges its creator's own account
+     */
+    orgId?: string;
 };
 
 export type CreatedApiKeyResponseDto = {
@@ -1557,6 +1617,10 @@ export type CreatedApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1606,6 +1670,10 @@ export type ApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1668,9 +1736,13 @@ export type VerifyApiKeyResponseDto = {
      */
     permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     /**
+     * When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)
+     */
+    orgId?: string | null;
+    /**
      * When not valid
      */
-    reason?: 'unknown' | 'revoked' | 'expired';
+    reason?: 'unknown' | 'revoked' | 'expired' | 'not_a_member';
 };
 
 export type UpdateApiKeyDto = {
@@ -1895,7 +1967,7 @@ export type ProviderEventDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -1918,14 +1990,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1943,7 +2015,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1967,7 +2039,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -3805,9 +3877,9 @@ export type RecordUsageErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was recorded
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was recorded
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -4379,9 +4451,9 @@ export type InitializeSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was written
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was written
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -5473,7 +5545,7 @@ export type CreatePurchaseErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: any valid key.
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ErrorResponseDto;
     /**
@@ -5643,7 +5715,7 @@ export type MarkPurchasePaidErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: any valid key.
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ErrorResponseDto;
     /**
@@ -5709,7 +5781,7 @@ export type FailPurchaseErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: any valid key.
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ErrorResponseDto;
     /**
@@ -5775,7 +5847,7 @@ export type ExpirePurchaseErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: any valid key.
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ErrorResponseDto;
     /**
@@ -5907,7 +5979,7 @@ export type PurchaseProviderEventErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: any valid key.
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ErrorResponseDto;
     /**
@@ -5957,7 +6029,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
