@@ -67,6 +67,14 @@ export async function moneyChecks(service, db) {
               WHERE r.service = 'bench' AND r.credits <> COALESCE((SELECT -sum(l.amount) FROM credit_ledger l
                                             WHERE l.usage_record_id = r.id AND l.kind IN ('debit', 'overdraft')), 0)
             ) AS unbalanced_records,
+            -- every org member's counter = what their lines on the org spent (bench/orgs.mjs)
+            (SELECT count(*)::int FROM org_members m
+              WHERE (SELECT COALESCE(sum(spent), 0) FROM org_member_spend s
+                      WHERE s.org_id = m.org_id AND s.user_id = m.user_id)
+                    <> (SELECT COALESCE(-sum(l.amount), 0) FROM credit_ledger l
+                         WHERE l.account_id = credit_account_of('org', m.org_id) AND l.user_id = m.user_id
+                           AND l.kind IN ('debit', 'hold', 'release', 'overdraft'))
+            ) AS member_counters_off,
             (SELECT count(*)::int FROM usage_records) AS records`,
   );
   return { mismatches: reconcile.mismatches.length, checkedAllocations: reconcile.checkedAllocations, ...rows[0] };

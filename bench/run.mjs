@@ -1,6 +1,6 @@
 // npm run bench: the built service on a fresh database, 1,000 users with credits; pgbench TPC-B on
 // the same server; autocannon (32 connections × 10 s per scenario after a warm-up) on balance, check,
-// record (random user, one user), streaming pairs, record with and without a webhook in interleaved
+// record (random user, one user, members of a few organisations), streaming pairs, record with and without a webhook in interleaved
 // rounds, records through API keys without and with spend controls, batch ingestion; then the money
 // checks and pgbench TPC-B again. Every row carries the service's own CPU per request
 // (bench/measure.mjs) and its rate against the mean of the two TPC-B runs; bench/report.mjs prints
@@ -25,6 +25,7 @@ import {
   userIds,
 } from './lib.mjs';
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
+import { seedOrgs } from './orgs.mjs';
 import { runPairs } from './pair.mjs';
 import { createBenchRule, providerUsageRounds } from './provider-usage.mjs';
 import { printReport, SCENARIO } from './report.mjs';
@@ -87,6 +88,8 @@ try {
   // billed user authenticates as cheaply as the user's own JWT did (both verified once, then cached).
   const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
   const serviceKey = await createServiceKey(service);
+  // 5 organisations of 40 members each (the first 200 users): their records charge the org's pool.
+  const orgMembers = await seedOrgs(db, { orgs: 5, members: 40, credits: 2_000_000_000 });
 
   const scenarios = [
     { name: SCENARIO.balance, method: 'GET', path: '/api/credits/balance', auth: random },
@@ -96,6 +99,17 @@ try {
       method: 'POST',
       path: '/api/usage/record',
       body: () => ({ userId: randomId(), service: 'bench', operation: 'op', credits: 1 }),
+      auth: () => meter,
+    },
+    {
+      // Beside the user record: the same record paid by an org, its member's limit read and counted.
+      name: SCENARIO.recordOrg,
+      method: 'POST',
+      path: '/api/usage/record',
+      body: () => {
+        const m = orgMembers[Math.floor(Math.random() * orgMembers.length)];
+        return { userId: m.userId, orgId: m.orgId, service: 'bench', operation: 'op', credits: 1 };
+      },
       auth: () => meter,
     },
     {

@@ -49,6 +49,16 @@ import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
+import { OrgMetering1732000032000 } from './1732000032000-org-metering.js';
+import { OrgMemberCaps1732000032100 } from './1732000032100-org-member-caps.js';
+import { CreditTransfers1732000033000 } from './1732000033000-credit-transfers.js';
+import { CreditsTransfer1732000033100 } from './1732000033100-credits-transfer.js';
+import { CreatePurchases1732000034000 } from './1732000034000-create-purchases.js';
+import { PurchaseMovements1732000034100 } from './1732000034100-purchase-movements.js';
+import { AutoRecharge1732000035000 } from './1732000035000-auto-recharge.js';
+import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharge-functions.js';
+import { OrgMeteringAfterAutoRecharge1732000035800 } from './1732000035800-org-metering-after-auto-recharge.js';
+import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-merge-org-metering-and-auto-recharge.js';
 import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -104,5 +114,15 @@ export const MIGRATIONS = [
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
+  OrgMetering1732000032000,
+  OrgMemberCaps1732000032100,
+  CreditTransfers1732000033000,
+  CreditsTransfer1732000033100,
+  CreatePurchases1732000034000,
+  PurchaseMovements1732000034100,
+  AutoRecharge1732000035000,
+  AutoRechargeFunctions1732000035100,
+  OrgMeteringAfterAutoRecharge1732000035800,
+  MergeOrgMeteringAndAutoRecharge1732000035900,
   LedgerWriterPlans1732000036000,
 ];

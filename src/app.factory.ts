@@ -22,6 +22,8 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
+import { stripeRawBody } from './purchases/stripe/raw-body.js';
+import { STRIPE_WEBHOOK_ROUTE } from './purchases/stripe/stripe-events.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */
@@ -99,6 +101,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(BATCH_ROUTE, deferBody);
   // A price sheet of 500 rules does not fit either (DeferredBodyInterceptor reads it after authentication).
   app.use(PRICE_SHEET_ROUTE, deferBody);
+  // Stripe signs the exact bytes: its webhook's body is kept raw (src/purchases/stripe/raw-body.ts).
+  app.use(STRIPE_WEBHOOK_ROUTE, stripeRawBody(config.bodyLimit));
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');

@@ -24,6 +24,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
+import { PurchasesModule } from './purchases/purchases.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -63,6 +64,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         PlansModule,
+        PurchasesModule,
         EventsModule,
         WebhooksModule,
         AuditModule,

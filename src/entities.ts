@@ -3,11 +3,15 @@ import { Org } from './accounts/entities/org.entity.js';
 import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
+import { AutoRechargeAttempt } from './credits/entities/auto-recharge-attempt.entity.js';
+import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
 import { CreditKeySpend } from './credits/entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
+import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
+import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { OrgMember } from './orgs/entities/org-member.entity.js';
@@ -15,6 +19,9 @@ import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
+import { Purchase } from './purchases/entities/purchase.entity.js';
+import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
+import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
 import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
 import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
@@ -35,6 +42,10 @@ export const ENTITIES = [
   CreditHold,
   CreditAccount,
   CreditKeySpend,
+  CreditTransfer,
+  CreditTransferLot,
+  AutoRechargeSettings,
+  AutoRechargeAttempt,
   PricingRule,
   ApiKey,
   StreamingSession,
@@ -49,4 +60,7 @@ export const ENTITIES = [
   WebhookEndpoint,
   WebhookDelivery,
   AuditEntry,
+  Purchase,
+  PurchaseRefund,
+  PurchaseProviderEvent,
 ];

@@ -240,13 +240,21 @@ describe('api keys', () => {
       const admin = principal('admin');
       const only = new Map<Scope, string>();
       const allBut = new Map<Scope, string>();
-      // usage:ingest is admin-only and no route requires it alone (it widens usage:write).
+      // usage:ingest is admin-only: it widens usage:write, and the routes only a service principal may
+      // call (failing an auto-recharge attempt) require it. Its keys are an admin's.
       for (const scope of DEFAULT_SCOPES) {
         only.set(scope, (await f.apiKey(owner, { name: `only ${scope}`, permissions: [scope] })).key);
         allBut.set(
           scope,
           (await f.apiKey(owner, { name: `all but ${scope}`, permissions: DEFAULT_SCOPES.filter((s) => s !== scope) }))
             .key,
+        );
+      }
+      for (const scope of SCOPES.filter((s) => !DEFAULT_SCOPES.includes(s))) {
+        only.set(scope, (await f.apiKey(admin, { name: `only ${scope}`, permissions: [scope] })).key);
+        allBut.set(
+          scope,
+          (await f.apiKey(admin, { name: `all but ${scope}`, permissions: SCOPES.filter((s) => s !== scope) })).key,
         );
       }
       const fullKeys = [(await f.apiKey(owner)).key, (await f.apiKey(admin)).key];
@@ -435,6 +443,7 @@ describe('api keys', () => {
         keyId: valid.id,
         userId: alice.id,
         permissions: ['usage:write'],
+        orgId: null,
       });
       expect((await verify(`acs_live_${Buffer.alloc(32, 1).toString('base64url')}`)).body).toEqual({
         valid: false,

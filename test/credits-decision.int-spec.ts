@@ -16,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
  * budgets passed and lowered below their spend, hourly windows prefilled past their limit, overdraft
  * used up and debt above the limit, 0-credit events everywhere.
  *
+ * An account may be an organisation's (issue 33), charged on behalf of a member whose spend limit
+ * (with what they spent today, at, under or past it) is one more cap, or who was removed.
+ *
  * The seed is printed; replay a failure with DECISION_SEED=<seed> (and DECISION_RUNS=<n>).
  */
 const SEED = Number(process.env.DECISION_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -30,6 +33,8 @@ interface Setup {
   hourly: number | null;
   window: { age: number; buckets: number[] };
   key: { budget: number; spent: number } | null;
+  /** An organisation's account, charged for a member with a daily limit (null: none) and today's spend. */
+  member: { limit: number | null; spent: number; removed: boolean } | null;
 }
 
 const setups: fc.Arbitrary<Setup> = fc.record({
@@ -55,6 +60,14 @@ const setups: fc.Arbitrary<Setup> = fc.record({
     nil: null,
     freq: 2,
   }),
+  member: fc.option(
+    fc.record({
+      limit: fc.option(fc.integer({ min: 0, max: 60 }), { nil: null, freq: 4 }),
+      spent: fc.integer({ min: 0, max: 70 }),
+      removed: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
+    }),
+    { nil: null, freq: 2 },
+  ),
 });
 const amounts = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 14 })), { minLength: 1, maxLength: 14 });
 
@@ -73,23 +86,45 @@ describe('one decision: credits_take() = credits_take_events()', () => {
   const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await db.query<T>(sql, params)).rows;
 
-  /** An account with the setup's state, and (with a budget) a key of its own with the same budget and spend. */
-  async function account(setup: Setup, tag: string): Promise<{ id: string; key: string | null }> {
+  /**
+   * An account with the setup's state, and (with a budget) a key of its own with the same budget and spend;
+   * with a member, an organisation's account, its member (limit, today's spend) and the key theirs, of the org.
+   */
+  async function account(
+    setup: Setup,
+    tag: string,
+  ): Promise<{ id: string; key: string | null; kind: 'user' | 'org'; member: string | null }> {
     const id = `dec-${tag}-${randomUUID().slice(0, 8)}`;
+    const kind = setup.member ? 'org' : 'user';
+    const member = setup.member ? `${id}-m` : null;
     // The user first: its account (accounts_for_user()) exists once that statement has ended.
-    await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [id]);
+    await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [member ?? id]);
+    if (setup.member) {
+      await q(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'test')`, [id]);
+      await q(
+        `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period, removed_at)
+         VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE 'day' END,
+                 CASE WHEN $4 THEN now() END)`,
+        [id, member, setup.member.limit, setup.member.removed],
+      );
+      await q(
+        `INSERT INTO org_member_spend (org_id, user_id, day, spent) VALUES ($1, $2, (now() AT TIME ZONE 'UTC')::date, $3)`,
+        [id, member, setup.member.spent],
+      );
+    }
     const [{ key }] = await q<{ key: string | null }>(
       `WITH credit AS (
          INSERT INTO credit_accounts (account_id, user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
                                       spend_minute, spend_window)
-         VALUES (credit_account_of('user', $1), $1, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
+         VALUES (credit_account_of($12, $1), $13, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
        allocations AS (
          INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at)
-         SELECT credit_account_of('user', $1), $1, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
+         SELECT credit_account_of($12, $1), $13, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
            FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
        key AS (
-         INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period)
-         SELECT $1, 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test', $10, 'day'
+         INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period, org_id)
+         SELECT COALESCE($14, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test', $10, 'day',
+                CASE WHEN $14::varchar IS NOT NULL THEN $1 END
           WHERE $10::int IS NOT NULL
          RETURNING id),
        spend AS (
@@ -108,34 +143,47 @@ describe('one decision: credits_take() = credits_take_events()', () => {
         setup.allocations.map((a) => a.hours),
         setup.key?.budget ?? null,
         setup.key?.spent ?? null,
+        kind,
+        member ? null : id,
+        member,
       ],
     );
-    return { id, key };
+    return { id, key, kind, member };
   }
 
-  /** An account's money, in terms that do not depend on ids. */
-  async function state(id: string, key: string | null) {
+  /**
+   * An account's money, in terms that do not depend on ids (an organisation's: its lines naming the
+   * member, the member's spend today, the events naming the member; the org's balance alerts name no
+   * user and are left out).
+   */
+  async function state(a: { id: string; key: string | null; kind: string; member: string | null }) {
     const [row] = await q(
       `SELECT
          (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'amount', amount, 'after', balance_after,
-                                                     'viaKey', api_key_id IS NOT NULL) ORDER BY id), '[]')
-            FROM credit_ledger WHERE user_id = $1) AS ledger,
-         (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations WHERE user_id = $1) AS allocations,
+                                                     'viaKey', api_key_id IS NOT NULL, 'named', user_id IS NOT NULL)
+                                   ORDER BY id), '[]')
+            FROM credit_ledger WHERE account_id = credit_account_of($3, $1)) AS ledger,
+         (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations
+           WHERE account_id = credit_account_of($3, $1)) AS allocations,
          (SELECT json_build_object('debt', debt, 'minute', spend_minute, 'window', spend_window)
-            FROM credit_accounts WHERE user_id = $1) AS account,
-         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId')
+            FROM credit_accounts WHERE account_id = credit_account_of($3, $1)) AS account,
+         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId' - 'orgId')
                           ORDER BY created_at, type DESC, (data->>'threshold')::int DESC)
-            FROM events WHERE user_id = $1) AS events,
-         (SELECT spent FROM credit_key_spend WHERE api_key_id = $2) AS key_spend`,
-      [id, key],
+            FROM events WHERE user_id = COALESCE($4, $1)) AS events,
+         (SELECT spent FROM credit_key_spend WHERE api_key_id = $2) AS key_spend,
+         (SELECT json_agg(spent) FROM org_member_spend WHERE org_id = $1 AND user_id = $4) AS member_spend`,
+      [a.id, a.key, a.kind, a.member],
     );
     return row;
   }
 
-  const single = async (id: string, key: string | null, credits: number): Promise<Outcome> => {
+  const single = async (
+    a: { id: string; key: string | null; kind?: string; member?: string | null },
+    credits: number,
+  ): Promise<Outcome> => {
     const [r] = await q<Record<string, string>>(
-      `SELECT * FROM credits_take($1, $2, 'debit', 'strict', NULL, $3, 'test', $4, NULL, $5)`,
-      [id, credits, randomUUID(), key, THRESHOLDS],
+      `SELECT * FROM credits_take($1, $2, 'debit', 'strict', NULL, $3, 'test', $4, NULL, $5, $6, $7)`,
+      [a.id, credits, randomUUID(), a.key, THRESHOLDS, a.kind ?? 'user', a.member ?? null],
     );
     return outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance_after, r.out_available, r.out_headroom);
   };
@@ -174,7 +222,7 @@ describe('one decision: credits_take() = credits_take_events()', () => {
           try {
             const one = await account(setup, 's');
             const singles: Outcome[] = [];
-            for (const credits of events) singles.push(await single(one.id, one.key, credits));
+            for (const credits of events) singles.push(await single(one, credits));
 
             // The batch: the same events for `left`; without a key, interleaved with the same for `right`
             // (a key's budget is shared by every account it charges for, so through a key `left` alone).
@@ -187,11 +235,20 @@ describe('one decision: credits_take() = credits_take_events()', () => {
               if (queues[side].shift() === undefined) break;
               order.push(side);
             }
-            const ids = order.map((side) => (side === 'left' ? left.id : right!.id));
+            const of = (side: 'left' | 'right') => (side === 'left' ? left : right!);
+            const ids = order.map((side) => of(side).id);
             const credits = order.map((side, i) => events[order.slice(0, i).filter((s) => s === side).length]);
             const rows = await q<Record<string, string>>(
-              `SELECT * FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5) ORDER BY out_ord`,
-              [left.key, THRESHOLDS, ids, credits, ids.map(() => randomUUID())],
+              `SELECT * FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5, 'user', $6, $7) ORDER BY out_ord`,
+              [
+                left.key,
+                THRESHOLDS,
+                ids,
+                credits,
+                ids.map(() => randomUUID()),
+                order.map((side) => of(side).kind),
+                order.map((side) => of(side).member),
+              ],
             );
             const batchOf = (side: 'left' | 'right') =>
               rows
@@ -200,9 +257,9 @@ describe('one decision: credits_take() = credits_take_events()', () => {
             expect(batchOf('left')).toEqual(singles);
             if (right) expect(batchOf('right')).toEqual(singles);
 
-            const expected = await state(one.id, one.key);
-            expect(await state(left.id, left.key)).toEqual(expected);
-            if (right) expect(await state(right.id, null)).toEqual(expected);
+            const expected = await state(one);
+            expect(await state(left)).toEqual(expected);
+            if (right) expect(await state({ ...right, key: null })).toEqual(expected);
             for (const o of singles) seen.set(o.status, (seen.get(o.status) ?? 0) + 1);
             if (singles.some((o) => o.debt > 0)) seen.set('debt', (seen.get('debt') ?? 0) + 1);
           } finally {
@@ -215,7 +272,7 @@ describe('one decision: credits_take() = credits_take_events()', () => {
     // The generator reaches every outcome, so the comparison means something for each.
     console.log('outcomes seen:', Object.fromEntries(seen));
     if (RUNS >= 500)
-      for (const status of ['ok', 'key_limit', 'rate_limited', 'insufficient', 'debt'])
+      for (const status of ['ok', 'key_limit', 'member_limit', 'not_a_member', 'rate_limited', 'insufficient', 'debt'])
         expect(seen.get(status) ?? 0).toBeGreaterThan(0);
   }, 600_000);
 
@@ -234,9 +291,10 @@ describe('one decision: credits_take() = credits_take_events()', () => {
         hourly: 2,
         window: { age: 0, buckets: Array.from({ length: 60 }, (_, i) => (i < 3 ? 1 : 0)) },
         key: { budget: 3, spent: 9 },
+        member: null,
       };
       const a = await account(setup, 'z');
-      expect(await single(a.id, a.key, 0)).toEqual({ status: 'ok', collected: 0, debt: 0, balance: 5 });
+      expect(await single(a, 0)).toEqual({ status: 'ok', collected: 0, debt: 0, balance: 5 });
       const rows = await q<{ out_status: string }>(
         `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5)`,
         [a.key, THRESHOLDS, [a.id, a.id], [0, 1], [randomUUID(), randomUUID()]],
@@ -268,6 +326,7 @@ describe('one decision: credits_take() = credits_take_events()', () => {
       hourly: null,
       window: { age: 0, buckets: Array.from({ length: 60 }, () => 0) },
       key: { budget: 10, spent: 0 },
+      member: null,
     };
     const owner = await account(setup, 'kp');
     const accounts: string[] = [];

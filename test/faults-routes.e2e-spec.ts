@@ -101,6 +101,47 @@ describe('a connection lost in the middle of a money route', () => {
     expect(await usageRows(u.id)).toBe(1);
   });
 
+  it('a record charged to an org inside an Idempotency-Key transaction: 503, pool and member counter untouched; the retry runs once', async () => {
+    const m = await f.newUser({ credits: 10 });
+    const orgId = uniqueId('orgf').toLowerCase();
+    await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    await t.db.query(
+      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period) VALUES ($1, $2, 'member', 20, 'day')`,
+      [orgId, m.id],
+    );
+    await t.db.query(
+      `SELECT 1 FROM credits_grant($1, 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+      [orgId],
+    );
+    const money = async () =>
+      (
+        await t.db.query(
+          `SELECT credit_available(credit_account_of('org', $1))::int AS pool,
+                  org_member_spent($1, $2, 'day', now())::int AS spent,
+                  (SELECT count(*)::int FROM usage_records WHERE org_id = $1) AS records`,
+          [orgId, m.id],
+        )
+      ).rows[0];
+    const key = uniqueId('orgrec');
+    const record = () =>
+      t.http
+        .post('/api/usage/record')
+        .set(bearer(m.jwt))
+        .set('Idempotency-Key', key)
+        .send({ service: 'chat', operation: 'completion', credits: 7, orgId });
+    // The org account's row: the take's lock waits behind it.
+    const lost = await killWhileBlocked('SELECT 1 FROM accounts WHERE org_id = $1 FOR UPDATE', [orgId], record);
+    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expect(await money()).toEqual({ pool: 100, spent: 0, records: 0 });
+
+    const retry = await record();
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(retry.body).toMatchObject({ orgId, userId: m.id, credits: 7 });
+    expect((await record()).headers['idempotent-replayed']).toBe('true');
+    expect(await money()).toEqual({ pool: 93, spent: 7, records: 1 });
+    expect(await f.available(m.id)).toBe(10);
+  });
+
   it('record as one self-committing statement: 503 OUTCOME_UNKNOWN (it could have committed), nothing written here', async () => {
     const u = await f.newUser({ credits: 100 });
     const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], () =>

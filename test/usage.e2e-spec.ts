@@ -497,12 +497,12 @@ describe('usage', () => {
       const lines = (res.body as string).split('\r\n').filter(Boolean);
       expect(lines[0]).toBe(
         'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,' +
-          'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId',
+          'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId,orgId',
       );
       expect(lines).toHaveLength(2501);
       expect(lines[1]).toMatch(
         new RegExp(
-          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,,,,"billed",,,$`,
+          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,,,,"billed",,,,$`,
         ),
       );
       expect(lines[2500]).toContain(',"op-1",1,');

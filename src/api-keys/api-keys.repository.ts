@@ -26,6 +26,10 @@ export interface KeyLookup {
   id: string;
   userId: string;
   permissions: string[];
+  /** The organisation a key of a membership charges (null: the owner's account). */
+  orgId: string | null;
+  /** A key of a membership whose owner is no longer an active member of the org. */
+  notMember: boolean;
   revoked: boolean;
   expired: boolean;
   /** `last_used` is older than a minute (or unset): worth recording this use. */
@@ -36,10 +40,14 @@ export interface KeyLookup {
 
 export type NewApiKey = Pick<
   ApiKey,
-  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'creditLimit' | 'limitPeriod'
+  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'creditLimit' | 'limitPeriod' | 'orgId'
 >;
 
 export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod'>>;
+
+/** A key of a membership (k) whose owner is not an active member of its org any more: it stops working. */
+const NOT_MEMBER_SQL = `(k.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_members m
+  WHERE m.org_id = k.org_id AND m.user_id = k.user_id AND m.removed_at IS NULL))`;
 
 /** api_keys: TypeORM for the key's own rows, SQL for the authentication lookup (a join, every request). */
 @Injectable()
@@ -121,7 +129,8 @@ export class ApiKeysRepository {
 
   async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {
     const rows: KeyLookup[] = await manager.query(
-      `SELECT k.id, k.user_id AS "userId", k.permissions,
+      `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId",
+              ${NOT_MEMBER_SQL} AS "notMember",
               k.revoked_at IS NOT NULL AS revoked,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
               (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS "touchDue",
@@ -185,13 +194,29 @@ export class ApiKeysRepository {
     }));
   }
 
-  /** A key's owner and whether it may still be used (for a service principal naming it); null if none. */
-  async ownerOf(manager: EntityManager, id: string): Promise<{ userId: string; active: boolean } | null> {
-    const rows: { userId: string; active: boolean }[] = await manager.query(
-      `SELECT k.user_id AS "userId", k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
+  /**
+   * A key's owner, its organisation and whether it may still be used (for a service principal naming it);
+   * null if none. A key of a membership whose owner left is active here: the charge answers NOT_A_MEMBER.
+   */
+  async ownerOf(
+    manager: EntityManager,
+    id: string,
+  ): Promise<{ userId: string; orgId: string | null; active: boolean } | null> {
+    const rows: { userId: string; orgId: string | null; active: boolean }[] = await manager.query(
+      `SELECT k.user_id AS "userId", k.org_id AS "orgId",
+              k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
          FROM api_keys k WHERE k.id = $1`,
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /** Whether `userId` is an active member of `orgId` (a key of a membership needs one). */
+  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL`,
+      [orgId, userId],
+    );
+    return rows.length > 0;
   }
 }

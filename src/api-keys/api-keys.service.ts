@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -58,6 +58,7 @@ function toDto({ key, active, spentInPeriod, periodEndsAt, creatorIsAdmin }: Sto
     id: key.id,
     userId: key.userId,
     name: key.name,
+    orgId: key.orgId,
     prefix: key.prefix,
     permissions: knownScopes(key.permissions),
     createdAt: key.createdAt.toISOString(),
@@ -106,6 +107,9 @@ export class ApiKeysService {
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
+      if (dto.orgId !== undefined && !(await this.keys.isActiveMember(manager, dto.orgId, owner.userId))) {
+        throw new NotAMemberError(dto.orgId, owner.userId);
+      }
       const held = await this.keys.countActiveForCreate(manager, owner.userId);
       if (held >= this.config.maxApiKeysPerUser) {
         throw new DomainError(
@@ -121,6 +125,7 @@ export class ApiKeysService {
         permissions,
         expiresAt,
         ...budget,
+        orgId: dto.orgId ?? null,
       });
       if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, inserted);
       return inserted;
@@ -253,7 +258,9 @@ export class ApiKeysService {
           ? 'API key revoked'
           : check.reason === 'expired'
             ? 'API key expired'
-            : 'Invalid API key',
+            : check.reason === 'not_a_member'
+              ? 'API key of an organisation its owner is no longer a member of'
+              : 'Invalid API key',
       );
     }
     const { row } = check;
@@ -265,6 +272,7 @@ export class ApiKeysService {
       via: 'api-key',
       scopes: knownScopes(row.permissions),
       apiKeyId: row.id,
+      ...(row.orgId === null ? {} : { orgId: row.orgId }),
     };
   }
 
@@ -277,6 +285,7 @@ export class ApiKeysService {
       keyId: check.row.id,
       userId: check.row.userId,
       permissions: knownScopes(check.row.permissions),
+      orgId: check.row.orgId,
     };
   }
 
@@ -287,6 +296,7 @@ export class ApiKeysService {
     if (!row) return { valid: false, reason: 'unknown' };
     if (row.revoked) return { valid: false, reason: 'revoked' };
     if (row.expired) return { valid: false, reason: 'expired' };
+    if (row.notMember) return { valid: false, reason: 'not_a_member' };
     if (row.touchDue) this.touch(row.id);
     return { valid: true, row };
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { type BilledParty, billedParty, type NamedParty } from '../auth/metering.js';
+import { type BilledParty, billedParty, type NamedParty, payingOrg } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
@@ -27,6 +27,7 @@ export class MeteringService {
       throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
     }
     if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
-    return party;
+    // A key of a membership charges its organisation (another org named → NOT_A_MEMBER).
+    return { ...party, orgId: payingOrg(named.orgId, key.orgId, party.userId) };
   }
 }

@@ -7,6 +7,7 @@
 export const AUDIT_ACTIONS = {
   'credits.allocate': 'allocation',
   'credits.void': 'allocation',
+  'credits.transfer': 'credit_transfer',
   'credits.limits.set': 'user',
   'credits.alerts.set': 'user',
   'usage.resolve': 'usage_record',
@@ -26,6 +27,14 @@ export const AUDIT_ACTIONS = {
   'webhook.rotate_secret': 'webhook',
   'webhook.retry': 'webhook_delivery',
   'session.abort': 'streaming_session',
+  'purchase.create': 'purchase',
+  'purchase.paid': 'purchase',
+  'purchase.fail': 'purchase',
+  'purchase.expire': 'purchase',
+  'purchase.refund': 'purchase',
+  'purchase.provider_event': 'purchase',
+  'auto_recharge.set': 'account',
+  'auto_recharge.fail': 'auto_recharge_attempt',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -9,7 +9,7 @@ import type { SqlPart } from '../database/statement-parts.js';
 export interface AuditInsert {
   actorUserId: string;
   actorRole: string;
-  actorVia: 'jwt' | 'api-key';
+  actorVia: 'jwt' | 'api-key' | 'webhook';
   actorApiKeyId: string | null;
   action: string;
   targetType: string;

@@ -23,6 +23,11 @@ export interface AuditChange {
    * service key whose owner has since become a user).
    */
   whoever?: boolean;
+  /**
+   * A change no authenticated caller made, by a verified outside party (a payment provider's signed
+   * webhook): recorded with this actor (`actorRole` "system") instead of the request's.
+   */
+  system?: { actorUserId: string; actorVia: 'webhook' };
 }
 
 /**
@@ -68,8 +73,11 @@ export class AuditService {
   /** The entry `record` writes for this request's actor; null when it writes none. */
   private entry(change: AuditChange): AuditInsert | null {
     const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
-    const actor = req?.user;
-    if (!actor || !(change.whoever || isAuditedActor(actor))) return null;
+    const caller = req?.user;
+    const actor = change.system
+      ? { userId: change.system.actorUserId, role: 'system', via: change.system.actorVia, apiKeyId: undefined }
+      : caller;
+    if (!actor || !(change.system || change.whoever || (caller && isAuditedActor(caller)))) return null;
     return {
       actorUserId: actor.userId,
       actorRole: actor.role,
@@ -80,7 +88,7 @@ export class AuditService {
       targetId: change.targetId,
       before: change.before === null ? null : withoutSecrets(change.before),
       after: change.after === null ? null : withoutSecrets(change.after),
-      requestId: req.id ?? null,
+      requestId: req?.id ?? null,
     };
   }
 

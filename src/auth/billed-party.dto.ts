@@ -1,8 +1,28 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsUUID } from 'class-validator';
 
-import { IsUserId } from '../common/validation/ids.js';
+import { IsOrgId, IsUserId } from '../common/validation/ids.js';
 import { IsOptional } from '../common/validation/optional.js';
+
+/**
+ * `orgId` of a metering write that opens a charge (record, batch event, initialize): the organisation
+ * pays, `userId` (or the caller) names the member who used it (CONTRACT "Organisations").
+ */
+export function PaidByOrg(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      example: 'acme',
+      description:
+        'The organisation that pays, on behalf of the billed user, who must be an active member of it (403 ' +
+        '`NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 ' +
+        '`MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a ' +
+        'membership, else the user’s own account pays.',
+    }),
+    IsOptional(),
+    IsOrgId(),
+  );
+}
 
 /**
  * The billed party of a metering write (CONTRACT "Who may meter"): only service principals name it.

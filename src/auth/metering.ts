@@ -1,4 +1,4 @@
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
 import type { MeteringTrust } from '../config/app-config.js';
 import type { AuthUser } from './roles.js';
 
@@ -24,7 +24,10 @@ export function assertMayMeter(user: AuthUser, trust: MeteringTrust): void {
 
 /** Whom a metering write bills, through which of their API keys, and who wrote it. */
 export interface BilledParty {
+  /** The billed user; with `orgId`, the member who used what the organisation pays for. */
   userId: string;
+  /** The organisation that pays (the engine checks that `userId` is an active member); null: the user's account. */
+  orgId: string | null;
   /**
    * The key the usage goes through, whose budget counts it and which the ledger names: the billed
    * user's key a service principal named, else the caller's own key (null: a JWT, naming none).
@@ -52,6 +55,16 @@ export function actorOf(caller: AuthUser, userId: string): Actor {
 export interface NamedParty {
   userId?: string;
   apiKeyId?: string;
+  orgId?: string;
+}
+
+/**
+ * The organisation a write charges: the one named, else the one the key of a membership charges. A
+ * key of one organisation naming another → NOT_A_MEMBER (the key's owner acts only for its org).
+ */
+export function payingOrg(named: string | undefined, keyOrg: string | null | undefined, userId: string): string | null {
+  if (keyOrg && named !== undefined && named !== keyOrg) throw new NotAMemberError(named, userId);
+  return named ?? keyOrg ?? null;
 }
 
 /**
@@ -70,6 +83,7 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
     }
     return {
       userId: caller.userId,
+      orgId: payingOrg(named.orgId, caller.orgId, caller.userId),
       apiKeyId: caller.apiKeyId ?? null,
       createdBy: caller.userId,
       actor: actorOf(caller, caller.userId),
@@ -82,5 +96,5 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
   // A service key that names no key of the user's is itself the key the debit is made by (as in a
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
   const apiKeyId = named.apiKeyId ?? caller.apiKeyId ?? null;
-  return { userId, apiKeyId, createdBy: caller.userId, actor: actorOf(caller, userId) };
+  return { userId, orgId: named.orgId ?? null, apiKeyId, createdBy: caller.userId, actor: actorOf(caller, userId) };
 }

@@ -44,4 +44,6 @@ export interface AuthUser {
   via: 'jwt' | 'api-key';
   scopes?: Scope[];
   apiKeyId?: string;
+  /** A key of a membership: the organisation it charges on behalf of its owner (CONTRACT "Organisations"). */
+  orgId?: string;
 }

@@ -71,6 +71,8 @@ export interface AppConfig {
   /** REDIS_URL: rate-limit counters shared by every instance (null: per instance, in memory). */
   redisUrl: string | null;
   webhooks: WebhooksConfig;
+  /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
+  stripeWebhookSecret: string | null;
   version: string;
 }
 
@@ -175,6 +177,14 @@ function optionalSecret(read: EnvReader, name: string): string | null {
   if (value !== undefined && value.length < MIN_SECRET_LENGTH)
     read.problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters when set`);
   return value ?? null;
+}
+
+/** STRIPE_WEBHOOK_SECRET: the endpoint's signing secret from Stripe (`whsec_…`); a header value, so no spaces. */
+function stripeWebhookSecret(read: EnvReader): string | null {
+  const secret = read.raw('STRIPE_WEBHOOK_SECRET');
+  if (secret !== undefined && !/^whsec_\S+$/.test(secret))
+    read.problems.push('STRIPE_WEBHOOK_SECRET must be the endpoint secret Stripe shows (whsec_…, no spaces)');
+  return secret || null;
 }
 
 /** METRICS_TOKEN guards the metrics; it travels in an Authorization header, so no spaces. */
@@ -364,6 +374,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     metricsToken: metricsToken(read),
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
+    stripeWebhookSecret: stripeWebhookSecret(read),
     version: options.version ?? '0.0.0',
   };
   read.throwIfProblems();

@@ -3,7 +3,7 @@ import { type EntityManager, QueryFailedError } from 'typeorm';
 
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
-import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
+import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
 /** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
 export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
@@ -34,7 +34,8 @@ export interface SettlementRow extends GivenBack {
 
 /**
  * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
- * locked, with at least the columns `user_id`, `session_id`, `charge` (≤ the integer range when
+ * locked, with at least the columns `user_id`, `org_id` (the organisation that pays, or null),
+ * `session_id`, `charge` (≤ the integer range when
  * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
  * of `writes` (CTEs `write_1`…) runs only when the settlement happened: it may read `settling` and
  * `settled` (credits_settle()'s row, `out_*` columns) and answers at most one row (an INSERT/UPDATE
@@ -47,21 +48,27 @@ export interface SettleStatement {
   writes: SqlPart[];
 }
 
-const HOLD_PARAMS = 7;
-/** credits_hold() with its amount given as `amount`: $1 user, $3 session, $4 created by, $5 key, $6, $7 defaults. */
-const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[])`;
+const HOLD_PARAMS = 9;
+/**
+ * credits_hold() with its amount given as `amount`: $1 owner (user or org), $3 session, $4 created by, $5 key,
+ * $6, $7 defaults, $8 account kind, $9 the org's member.
+ */
+const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8, $9)`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
 
 function holdParams(hold: HoldSpec): unknown[] {
+  const who = payer(hold);
   return [
-    hold.userId,
+    who.owner,
     hold.amount,
     hold.refs.sessionId,
     hold.refs.createdBy,
     hold.apiKeyId ?? null,
     hold.rateDefault,
     hold.thresholds,
+    who.kind,
+    who.member,
   ];
 }
 
@@ -134,10 +141,12 @@ export class CreditHoldsRepository {
         {
           name: 'settle_outcome',
           sql: `SELECT k.*
-                  FROM (SELECT settling.user_id, settling.session_id, settling.charge::int AS charge
+                  FROM (SELECT settling.user_id, settling.org_id, settling.session_id, settling.charge::int AS charge
                           FROM settling WHERE settling.settle) to_settle,
-                       LATERAL credits_settle(to_settle.user_id, to_settle.session_id, to_settle.charge,
-                                              $1, $2::uuid, $3::int, $4::int[]) k`,
+                       LATERAL credits_settle(COALESCE(to_settle.org_id, to_settle.user_id), to_settle.session_id,
+                                              to_settle.charge, $1, $2::uuid, $3::int, $4::int[],
+                                              CASE WHEN to_settle.org_id IS NULL THEN 'user' ELSE 'org' END,
+                                              CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END) k`,
           params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
           materialized: true,
         },

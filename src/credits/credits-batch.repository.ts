@@ -21,7 +21,8 @@ export interface BatchTakeStatement {
    */
   events: string;
   /**
-   * CTE `records`, before any account lock: an INSERT … RETURNING `id`, `account_id`, `amount`, one
+   * CTE `records`, before any account lock: an INSERT … RETURNING `id`, `account_id` (the owner id),
+   * `amount`, `kind` (`user` or `org`) and `member` (an org's: the member who spent, else null), one
    * row per new event: the record its ledger lines will point at, whose account pays what.
    */
   records: string;
@@ -35,7 +36,16 @@ export interface BatchTakeStatement {
 /** One row of a batch take statement, per event. */
 export interface BatchTakeRow {
   out_ord: number;
-  out_status: 'ok' | 'duplicate' | 'unknown_user' | 'no_account' | 'insufficient' | 'key_limit' | 'rate_limited';
+  out_status:
+    | 'ok'
+    | 'duplicate'
+    | 'unknown_user'
+    | 'no_account'
+    | 'not_a_member'
+    | 'insufficient'
+    | 'key_limit'
+    | 'member_limit'
+    | 'rate_limited';
   out_usage_record_id: string | null;
   out_collected: string;
   out_debt: string;
@@ -53,11 +63,14 @@ export interface BatchTakeRow {
 const TAKES = `SELECT k.*
   FROM (SELECT array_agg((m.by_id -> e.out_usage_record_id::text ->> 0)::varchar ORDER BY e.out_ord) AS accounts,
                array_agg((m.by_id -> e.out_usage_record_id::text ->> 1)::int ORDER BY e.out_ord) AS amounts,
-               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records
-          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount)) AS by_id
+               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records,
+               array_agg((m.by_id -> e.out_usage_record_id::text ->> 2)::varchar ORDER BY e.out_ord) AS kinds,
+               array_agg((m.by_id -> e.out_usage_record_id::text ->> 3)::varchar ORDER BY e.out_ord) AS members
+          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount, r.kind, r.member)) AS by_id
                   FROM records r) m
           JOIN events e ON e.out_status = 'new') i,
-       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records) k`;
+       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, 'user', i.kinds,
+                                   i.members) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /** Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else. */
 const OUTCOMES = `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,

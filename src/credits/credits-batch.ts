@@ -2,6 +2,8 @@ import {
   type DomainError,
   InsufficientCreditsError,
   KeyLimitExceededError,
+  MemberLimitExceededError,
+  NotAMemberError,
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
@@ -34,6 +36,11 @@ export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome 
       return { status: 'refused', error: new InsufficientCreditsError(amount, balance) };
     case 'key_limit':
       return { status: 'refused', error: new KeyLimitExceededError(amount) };
+    // The batch answers an event's refusal by its code: the member's limit state is the single route's.
+    case 'member_limit':
+      return { status: 'refused', error: new MemberLimitExceededError(amount, 0, 0, '') };
+    case 'not_a_member':
+      return { status: 'refused', error: new NotAMemberError('', '') };
     case 'rate_limited':
       return { status: 'refused', error: new SpendRateLimitedError(row.out_retry_after ?? 3600) };
   }

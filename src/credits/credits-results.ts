@@ -2,6 +2,8 @@ import {
   DomainError,
   InsufficientCreditsError,
   KeyLimitExceededError,
+  MemberLimitExceededError,
+  NotAMemberError,
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
@@ -16,9 +18,39 @@ export function checkAmount(amount: number): void {
     throw new DomainError('VALIDATION', 'amount must be a non-negative integer');
 }
 
-/** credits_take's row as numbers; a refusal becomes its error (nothing was written). */
-export function takeResult(row: TakeRow, amount: number) {
+/** What a member's limit stood at when a charge to their organisation was refused (MEMBER_LIMIT_EXCEEDED). */
+export interface MemberLimitState {
+  limit: number;
+  spentInPeriod: number;
+  resetsAt: string;
+}
+
+/** MEMBER_LIMIT_EXCEEDED for a charge of `amount`, with the member's limit as read after the refusal. */
+export function memberLimitError(amount: number, member: MemberLimitState | null): MemberLimitExceededError {
+  // A limit removed between the refusal and the read: what was refused is all that is known.
+  return new MemberLimitExceededError(
+    amount,
+    member?.limit ?? 0,
+    member?.spentInPeriod ?? 0,
+    member?.resetsAt ?? new Date().toISOString(),
+  );
+}
+
+/**
+ * credits_take's row as numbers; a refusal becomes its error (nothing was written). An organisation's
+ * refusals name the org and member (`who`) and the member's limit (`member`, read after the refusal).
+ */
+export function takeResult(
+  row: TakeRow,
+  amount: number,
+  who: { orgId?: string | null; userId: string } | null = null,
+  member: MemberLimitState | null = null,
+) {
   switch (row.out_status) {
+    case 'not_a_member':
+      throw new NotAMemberError(who?.orgId ?? '', who?.userId ?? '');
+    case 'member_limit':
+      throw memberLimitError(amount, member);
     case 'insufficient':
       throw new InsufficientCreditsError(amount, Number(row.out_available) + Number(row.out_headroom));
     case 'key_limit':

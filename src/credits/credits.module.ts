@@ -6,6 +6,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { AutoRechargeController } from './auto-recharge.controller.js';
+import { AutoRechargeRepository } from './auto-recharge.repository.js';
+import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -13,8 +16,13 @@ import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditPurchasesService } from './credit-purchases.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
+import { CreditTransfersController } from './credit-transfers.controller.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
+import { CreditTransfersService } from './credit-transfers.service.js';
 import { CreditsController } from './credits.controller.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
@@ -24,16 +32,26 @@ import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
 import { CreditKeySpend } from './entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
+import { CreditTransfer } from './entities/credit-transfer.entity.js';
+import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
 
 @Module({
   imports: [
     AuditModule,
     EventsModule,
-    TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold, CreditAccount, CreditKeySpend]),
+    TypeOrmModule.forFeature([
+      CreditAllocation,
+      CreditLedgerEntry,
+      CreditHold,
+      CreditAccount,
+      CreditKeySpend,
+      CreditTransfer,
+      CreditTransferLot,
+    ]),
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController],
+  controllers: [CreditsController, CreditLimitsController, CreditTransfersController, AutoRechargeController],
   providers: [
     CreditsService,
     CreditAdminService,
@@ -47,13 +65,21 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditExpiryJob,
     CreditsBatchRepository,
     AccountLocksRepository,
+    CreditTransfersRepository,
+    CreditTransfersService,
+    CreditPurchasesService,
+    CreditPurchasesRepository,
+    AutoRechargeRepository,
+    AutoRechargeService,
   ],
   exports: [
+    CreditPurchasesService,
     CreditsService,
     CreditQueriesService,
     CreditAccountsRepository,
     CreditLimitsService,
     AccountLocksRepository,
+    AutoRechargeService,
   ],
 })
 export class CreditsModule {}

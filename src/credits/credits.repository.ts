@@ -44,7 +44,7 @@ export interface LedgerRow {
 
 /** What credits_take answers (migration 1732000009000). */
 export interface TakeRow {
-  out_status: 'ok' | 'insufficient' | 'key_limit' | 'rate_limited' | 'no_account';
+  out_status: 'ok' | 'insufficient' | 'key_limit' | 'member_limit' | 'rate_limited' | 'no_account' | 'not_a_member';
   /** The balance before the take. */
   out_available: string;
   /** What the overdraft could still cover (debits only). */
@@ -60,7 +60,10 @@ export interface TakeRow {
 
 /** What a take is, besides its amount: the ledger references and the spend controls in play. */
 export interface TakeSpec {
+  /** The user whose account pays; with `orgId`, the member who spent from the organisation's. */
   userId: string;
+  /** The organisation that pays (its account), on behalf of the member `userId`; absent: the user's own. */
+  orgId?: string | null;
   amount: number;
   kind: 'debit' | 'hold';
   /**
@@ -79,16 +82,29 @@ export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits
   source, plan_id, period_start, voided_at, voided_by, void_reason`;
 
 /**
- * The FIFO take as a FROM item: $1 user, $2 amount, $3 kind, $4 mode, $5 session id, $6 usage record
- * id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds.
+ * The FIFO take as a FROM item: $1 owner (user or org), $2 amount, $3 kind, $4 mode, $5 session id, $6
+ * usage record id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds,
+ * $11 account kind, $12 the org's member (null for a user's account).
  */
-const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[])`;
+const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[], $11, $12)`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance_after, taken.out_parts, taken.out_retry_after`;
 
+/** Who pays: the owner id, the account kind and the member (an organisation's charge), as the engine takes them. */
+export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): {
+  owner: string;
+  kind: 'user' | 'org';
+  member: string | null;
+} {
+  return take.orgId
+    ? { owner: take.orgId, kind: 'org', member: take.userId }
+    : { owner: take.userId, kind: 'user', member: null };
+}
+
 function takeParams(take: TakeSpec): unknown[] {
+  const who = payer(take);
   return [
-    take.userId,
+    who.owner,
     take.amount,
     take.kind,
     take.mode,
@@ -98,6 +114,8 @@ function takeParams(take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
+    who.kind,
+    who.member,
   ];
 }
 
@@ -175,6 +193,27 @@ export class CreditsRepository {
   async available(manager: EntityManager, userId: string): Promise<number> {
     const rows: { n: string }[] = await manager.query(`SELECT credit_available($1) AS n`, [userId]);
     return Number(rows[0].n);
+  }
+
+  /**
+   * A member's spend limit as a refusal reports it: the limit, what they spent from the org in its
+   * current period (open holds included) and when the period ends (null: no membership or no limit).
+   */
+  async memberLimit(
+    manager: EntityManager,
+    orgId: string,
+    userId: string,
+  ): Promise<{ limit: number; spentInPeriod: number; resetsAt: string } | null> {
+    const rows: { limit: string; spent: string; resets_at: Date }[] = await manager.query(
+      `SELECT m.spend_limit AS limit, org_member_spent(m.org_id, m.user_id, m.spend_limit_period, now()) AS spent,
+              credit_key_period_end(m.spend_limit_period, now()) AS resets_at
+         FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2 AND m.spend_limit IS NOT NULL`,
+      [orgId, userId],
+    );
+    const row = rows[0];
+    return row
+      ? { limit: Number(row.limit), spentInPeriod: Number(row.spent), resetsAt: row.resets_at.toISOString() }
+      : null;
   }
 
   /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */

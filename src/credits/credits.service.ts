@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,7 +16,16 @@ import {
   type InsertAfterHold,
   type SettleStatement,
 } from './credit-holds.repository.js';
-import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, Settlement, SpendRefs } from './credit-views.js';
+import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import type {
+  AllocationView,
+  GrantInput,
+  LedgerKind,
+  LedgerRefs,
+  Settlement,
+  SpendRefs,
+  TransferView,
+} from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
@@ -27,7 +36,14 @@ import {
 } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
-import { checkAmount, checkSettled, givenBackByKind, takeResult, toSettlement } from './credits-results.js';
+import {
+  checkAmount,
+  checkSettled,
+  givenBackByKind,
+  memberLimitError,
+  takeResult,
+  toSettlement,
+} from './credits-results.js';
 
 /** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
 const EXPIRY_BATCH = 500;
@@ -50,14 +66,31 @@ export class CreditsService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly batchRepo: CreditsBatchRepository,
+    private readonly transfers: CreditTransfersRepository,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
-  private taken(row: TakeRow, amount: number, kind: 'debit' | 'hold') {
-    const result = takeResult(row, amount);
+  private async taken(
+    row: TakeRow,
+    amount: number,
+    kind: 'debit' | 'hold',
+    who: { userId: string; orgId?: string | null } | null = null,
+  ) {
+    // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
+    const member =
+      row.out_status === 'member_limit' && who?.orgId
+        ? await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        : null;
+    const result = takeResult(row, amount, who, member);
     this.moved(kind, result.collected);
     this.moved('overdraft', result.debt);
     return result;
+  }
+
+  /** MEMBER_LIMIT_EXCEEDED for a charge of `amount` by `userId` to `orgId`, with where their limit stands now. */
+  async memberLimitRefusal(amount: number, orgId: string, userId: string): Promise<DomainError> {
+    const member = await this.repo.memberLimit(this.tx.statementManager, orgId, userId);
+    return memberLimitError(amount, member);
   }
 
   /** Counts credits moved by ledger kind once (and only if) the movement commits. */
@@ -83,7 +116,7 @@ export class CreditsService {
    */
   async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
     const spec = this.spec(userId, amount, { kind: 'debit', mode: 'collect' }, refs);
-    const { collected, debt } = this.taken(await this.repo.take(manager, spec), amount, 'debit');
+    const { collected, debt } = await this.taken(await this.repo.take(manager, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -98,12 +131,15 @@ export class CreditsService {
    */
   async debitAndInsert<R>(
     manager: EntityManager,
-    debit: { userId: string; amount: number; refs: SpendRefs },
+    debit: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs },
     then: InsertAfterTake,
   ): Promise<{ balanceAfter: number; debt: number; row: R }> {
-    const spec = this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs);
+    const spec = {
+      ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs),
+      orgId: debit.orgId ?? null,
+    };
     const result = await this.repo.takeAndInsert<R>(manager, spec, then);
-    const { balanceAfter, debt } = this.taken(result, debit.amount, 'debit');
+    const { balanceAfter, debt } = await this.taken(result, debit.amount, 'debit', debit);
     return { balanceAfter, debt, row: result.row as R };
   }
 
@@ -149,12 +185,13 @@ export class CreditsService {
    */
   async holdAndInsert<R>(
     manager: EntityManager,
-    hold: { userId: string; amount: number; refs: SpendRefs & { sessionId: string } },
+    hold: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs & { sessionId: string } },
     then: InsertAfterHold,
   ): Promise<{ row: R } | null> {
-    const result = await this.holds.holdAndInsert<R>(manager, this.holdSpec(hold.userId, hold.amount, hold.refs), then);
+    const spec = { ...this.holdSpec(hold.userId, hold.amount, hold.refs), orgId: hold.orgId ?? null };
+    const result = await this.holds.holdAndInsert<R>(manager, spec, then);
     if (result === 'taken') return null;
-    this.taken(result, hold.amount, 'hold');
+    await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };
   }
 
@@ -251,6 +288,42 @@ export class CreditsService {
     if (!created) return null;
     this.moved('rollover', created.total_credits);
     return this.granted(manager, created);
+  }
+
+  /**
+   * Moves `credits` from one account to another (credits_transfer(), both accounts locked in account id
+   * order): soonest-expiring first from what the source may spend (held credits and the overdraft
+   * never move), each part arriving as a new allocation (`source: transfer`) with the expiry of the one
+   * it left. Short → INSUFFICIENT_CREDITS, an unknown account → 404, the same account → 400; nothing
+   * written then. A user's new allocations tell `credits.granted` as every new allocation does.
+   */
+  async transfer(
+    manager: EntityManager,
+    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+  ): Promise<TransferView> {
+    checkAmount(input.credits);
+    const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
+    const unknown = (a: AccountName) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
+    if (row.out_status === 'no_source') throw unknown(input.from);
+    if (row.out_status === 'no_destination') throw unknown(input.to);
+    if (row.out_status === 'same_account')
+      throw new DomainError('VALIDATION', 'from and to must be different accounts');
+    if (row.out_status === 'insufficient') throw new InsufficientCreditsError(input.credits, Number(row.out_available));
+    const view = (await this.transfers.find(manager, row.out_transfer_id!))!;
+    this.moved('transfer_out', input.credits);
+    this.moved('transfer_in', input.credits);
+    if ('userId' in view.to) {
+      for (const lot of view.lots) {
+        await this.events.emit(manager, 'credits.granted', {
+          userId: view.to.userId,
+          allocationId: lot.toAllocationId,
+          credits: lot.credits,
+          expiresAt: lot.expiresAt,
+          source: 'transfer',
+        });
+      }
+    }
+    return view;
   }
 
   /**

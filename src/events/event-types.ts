@@ -12,14 +12,67 @@ export interface EventPayloads {
   /** Once per allocation with credits left, `CREDITS_EXPIRING_NOTICE_HOURS` before it expires. */
   'credits.expiring': { userId: string; allocationId: string; remainingCredits: number; expiresAt: string };
   'credits.expired': { userId: string; allocationId: string; credits: number };
-  'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number };
+  /** `orgId` when an organisation paid (`userId`: the member). */
+  'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };
   /** A streaming session was settled by the expiry job; `charged` is what its settlement charged. */
-  'session.expired': { userId: string; sessionId: string; charged: number };
-  'api_key.limit_reached': { userId: string; apiKeyId: string; creditLimit: number; limitPeriod: string };
+  'session.expired': { userId: string; sessionId: string; charged: number; orgId?: string };
+  /** `orgId` when the key charged an organisation (`userId`: the key's owner). */
+  'api_key.limit_reached': {
+    userId: string;
+    apiKeyId: string;
+    creditLimit: number;
+    limitPeriod: string;
+    orgId?: string;
+  };
+  /** A member's spend from their organisation first reached their limit in the period (once per period). */
+  'org.member_limit_reached': { orgId: string; userId: string; limit: number; spentInPeriod: number; period: string };
   'subscription.renewed': { userId: string; planId: string; allocationId: string };
+  /** A purchase was paid: its allocation was granted. */
+  'purchase.paid': PurchaseEventAccount & {
+    purchaseId: string;
+    allocationId: string;
+    credits: number;
+    amount: string;
+    currency: string;
+  };
+  /**
+   * Credits were taken back from a purchase: `origin` admin (the platform must pay `amount` back) or
+   * provider (the provider refunded it already); `debt` is what was already spent and is now owed.
+   */
+  'purchase.refunded': PurchaseEventAccount & {
+    purchaseId: string;
+    refundId: string;
+    origin: 'admin' | 'provider';
+    credits: number;
+    debt: number;
+    amount: string;
+    currency: string;
+  };
+  /** A dispute opened: `credits` of the purchase's allocation are frozen. */
+  'purchase.disputed': PurchaseEventAccount & { purchaseId: string; credits: number };
+  /** A dispute closed: won (the credits are back) or lost (taken back; `debt` is what was spent). */
+  'purchase.dispute_closed': PurchaseEventAccount & {
+    purchaseId: string;
+    outcome: 'won' | 'lost';
+    credits: number;
+    debt: number;
+  };
+  /**
+   * A charge left the account below its auto-recharge threshold and an attempt opened: the platform
+   * charges the customer and creates the purchase with this `attemptId` (docs/auto-recharge.md).
+   */
+  'auto_recharge.requested': { attemptId: string; userId?: string; orgId?: string; credits: number };
+  /** The third failed attempt in a row turned auto-recharge off (`attemptId`: the last one). */
+  'auto_recharge.disabled': { attemptId: string; userId?: string; orgId?: string; consecutiveFailures: number };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
+
+/** The account a purchase event concerns: a user's (`userId`) or an organisation's (`orgId`); the other is null. */
+export type PurchaseEventAccount = {
+  userId: string | null;
+  orgId: string | null;
+};
 
 export type EventType = keyof EventPayloads;
 
@@ -32,7 +85,14 @@ export const EVENT_TYPES = [
   'usage.needs_review',
   'session.expired',
   'api_key.limit_reached',
+  'org.member_limit_reached',
   'subscription.renewed',
+  'purchase.paid',
+  'purchase.refunded',
+  'purchase.disputed',
+  'purchase.dispute_closed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

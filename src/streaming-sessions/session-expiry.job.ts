@@ -71,6 +71,7 @@ export class SessionExpiryJob {
         userId: settled.user_id,
         sessionId: settled.session_id,
         charged: settled.actual_credits - settled.shortfall,
+        ...(settled.org_id ? { orgId: settled.org_id } : {}),
       });
       return true;
     });

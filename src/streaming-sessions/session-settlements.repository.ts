@@ -51,9 +51,12 @@ const ESTIMATE_KINDS: SqlKinds = perKind(
   (kind) => `COALESCE(ss.${estimateColumn(kind)}, ${kind === 'input' ? 'ss.estimated_tokens' : '0'})`,
 );
 
+/** No token of any kind (a released session's cost). */
+const NOTHING: SqlKinds = perKind(() => '0');
+
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
-  ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id`;
+  ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
@@ -132,6 +135,22 @@ export class SessionSettlementsRepository {
   }
 
   /**
+   * An open session of `orgId`'s member, locked, charged nothing (a release: cut off before any token),
+   * settled by `by`; not when it is settled already or not the org's.
+   */
+  lockToRelease(sessionId: string, userId: string, orgId: string, by: string): SqlPart {
+    return {
+      sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, $4::varchar AS caller_id, NULL::uuid AS caller_key,
+                   ${providerCostSql('r', NOTHING)} AS provider_cost, ss.status = 'active' AS settle
+              FROM streaming_sessions ss
+              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar AND ss.org_id = $3::varchar
+               FOR UPDATE OF ss`,
+      params: [sessionId, userId, orgId, by],
+    };
+  }
+
+  /**
    * The usage record's values that only the statement knows, as SQL over `s` and `x` (for
    * UsageService.insertInStatement): credits = what was collected, the charge less the shortfall.
    */
@@ -148,6 +167,8 @@ export class SessionSettlementsRepository {
       // The settling credential (an expiry: the one that opened it).
       apiKeyId: 'settling.caller_key',
       actorId: 'NULLIF(settling.caller_id, settling.user_id)',
+      // The organisation that held for it pays the record too; user_id stays the member.
+      orgId: 'settling.org_id',
       metadata: {
         sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settling.charge,
                 'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
@@ -199,7 +220,8 @@ export class SessionSettlementsRepository {
   needsReview(usageRecordId: string): SqlPart {
     return {
       sql: `SELECT emit_event('usage.needs_review', settling.user_id,
-                     jsonb_build_object('userId', settling.user_id, 'usageRecordId', $1::uuid, 'shortfall', settled.out_shortfall))
+                     jsonb_build_object('userId', settling.user_id, 'usageRecordId', $1::uuid, 'shortfall', settled.out_shortfall)
+                     || CASE WHEN settling.org_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('orgId', settling.org_id) END)
                      AS review_event_id
               FROM settling, settled WHERE settled.out_shortfall > 0`,
       params: [usageRecordId],

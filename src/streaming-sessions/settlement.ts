@@ -55,6 +55,8 @@ export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean
 export interface SettledSession {
   session_id: string;
   user_id: string;
+  /** The organisation that paid (null: the user's account); optional for answers built without it. */
+  org_id?: string | null;
   status: Exclude<SessionStatus, 'active'>;
   estimated_credits: number;
   allocated_credits: number;

@@ -29,15 +29,18 @@ export interface SessionRow {
   started_at: Date;
   expires_at: Date;
   settlement: SessionSettlement | null;
+  /** The organisation the session holds and settles on (user_id: the member); null: the user's account. */
+  org_id: string | null;
 }
 
 const SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits,
-  status, started_at, expires_at, settlement`;
+  status, started_at, expires_at, settlement, org_id`;
 
 export function toSessionDto(row: SessionRow): SessionResponseDto {
   return {
     sessionId: row.session_id,
     userId: row.user_id,
+    orgId: row.org_id,
     modelId: row.model_id,
     estimatedCredits: row.estimated_credits,
     allocatedCredits: row.allocated_credits,
@@ -63,16 +66,18 @@ export interface NewSession {
   /** The credential that opens it: its user (a JWT's, a key's owner) and its key (null: a JWT). */
   openedBy: string;
   openedByApiKeyId: string | null;
+  /** The organisation that holds and settles (userId: the member); null: the user's own account. */
+  orgId: string | null;
 }
 
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
 const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
-  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id`;
+  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
   $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
-  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid`;
+  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -89,6 +94,7 @@ function sessionParams(s: NewSession): unknown[] {
     ...TOKEN_KINDS.map((kind) => estimate[tokenField(kind)]),
     s.openedBy,
     s.openedByApiKeyId,
+    s.orgId,
   ];
 }
 
@@ -157,6 +163,16 @@ export class StreamingSessionsRepository {
         ORDER BY started_at, session_id, user_id
         LIMIT $${params.length}`,
       params,
+    );
+  }
+
+  /** A member's open sessions on an organisation, oldest first (read without locks; each is locked to settle). */
+  openOrgSessions(manager: EntityManager, orgId: string, userId: string): Promise<{ session_id: string }[]> {
+    return manager.query(
+      `SELECT session_id FROM streaming_sessions
+        WHERE user_id = $1 AND org_id = $2 AND status = 'active'
+        ORDER BY started_at, session_id`,
+      [userId, orgId],
     );
   }
 

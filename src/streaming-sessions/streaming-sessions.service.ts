@@ -131,6 +131,7 @@ export class StreamingSessionsService {
       pricingRuleId: quote.pricingRuleId,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
+      orgId: billed.orgId,
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
@@ -144,6 +145,8 @@ export class StreamingSessionsService {
       this.tx.statementManager,
       {
         userId: billed.userId,
+        // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
+        orgId: billed.orgId,
         amount: allocatedCredits,
         refs: { createdBy: billed.createdBy, sessionId, apiKeyId: billed.apiKeyId },
       },
@@ -263,6 +266,41 @@ export class StreamingSessionsService {
       settledAt,
     );
     return row?.settle ? settledColumns(row) : null;
+  }
+
+  /**
+   * A member leaving an organisation with their sessions released (CONTRACT "Leaving",
+   * `sessions=release`): each of `userId`'s open sessions on `orgId` is aborted as cut off before any
+   * token, one settlement statement each: nothing is charged, the hold goes back to the org's pool and
+   * off the member's counter, and a later finalize of it answers 409 (ALREADY_SETTLED). Answers how
+   * many it settled (one settled meanwhile by its own finalize or the expiry job is not counted). Call
+   * it once the membership is removed, so no new session opens meanwhile (initialize refuses a removed
+   * member under the org account's lock); `manager`: the caller's transaction, if any.
+   */
+  async releaseMemberSessions(
+    orgId: string,
+    userId: string,
+    by = 'system',
+    manager: EntityManager = this.tx.statementManager,
+  ): Promise<number> {
+    let released = 0;
+    for (const { session_id: sessionId } of await this.sessions.openOrgSessions(manager, orgId, userId)) {
+      const row = await this.settle(
+        manager,
+        'streaming_session_release',
+        this.settlements.lockToRelease(sessionId, userId, orgId, by),
+        {
+          status: 'aborted',
+          request: { kind: 'abort', ...settlementTokens(tokenCounts(0, {}, '')), format: null, termination: null },
+          tokens: settlementTokens(tokenCounts(0, {}, '')),
+          source: { usageSource: 'estimated', termination: null, providerUsage: null },
+          createdBy: by,
+          metadata: { sessionId, tokens: 0, releasedFrom: orgId },
+        },
+      );
+      if (row?.settle) released++;
+    }
+    return released;
   }
 
   /**

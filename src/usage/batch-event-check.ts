@@ -1,5 +1,5 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
-import { isModelId } from '../common/validation/ids.js';
+import { isModelId, isOrgId } from '../common/validation/ids.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
 import { perField } from '../pricing/token-kinds.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
@@ -11,6 +11,7 @@ const count = (max: number) => (v: unknown) => Number.isInteger(v) && (v as numb
 const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   eventId: text(100),
   userId: text(50),
+  orgId: isOrgId,
   service: text(50),
   operation: text(100),
   modelId: isModelId,

@@ -43,6 +43,7 @@ function batchRecordView(input: CreateUsageRecordInput & { id: string }, eventId
     metadata: input.metadata ?? null,
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
+    orgId: input.orgId ?? null,
   };
 }
 
@@ -148,12 +149,13 @@ export class UsageBatchService {
       const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
       if (errors.length > 0) return errors.join('; ');
     }
-    const { eventId, userId, ...record } = event;
+    const { eventId, userId, orgId, ...record } = event;
     try {
-      // The event's billed user (CONTRACT "Who may meter"); the batch counts against the calling key.
-      const billed = billedParty(caller, { userId });
+      // The event's billed user (CONTRACT "Who may meter") and the org that pays for them, if one does (the
+      // engine checks the membership per event); the batch counts against the calling key.
+      const billed = billedParty(caller, { userId, orgId });
       const audited = record.credits !== undefined && billed.userId !== caller.userId && isServicePrincipal(caller);
-      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor), audited };
+      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId), audited };
     } catch (error) {
       if (error instanceof DomainError) return error.message;
       throw error;
@@ -172,6 +174,10 @@ export class UsageBatchService {
       case 'refused': {
         const { code, message } = outcome.error;
         if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
+        if (code === 'NOT_A_MEMBER') {
+          const { userId, orgId } = item.input;
+          return { eventId, status: 'invalid', error: `NOT_A_MEMBER: ${userId} is not an active member of ${orgId}` };
+        }
         return code === 'NOT_FOUND'
           ? { eventId, status: 'invalid', error: message }
           : { eventId, status: 'insufficient_credits', credits: item.input.credits, error: code };

@@ -38,6 +38,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   apiKeyId: string | null;
   /** Who wrote it when not the billed user: the JWT's user or the key's owner. */
   actorId: string | null;
+  /** The organisation that paid (userId: the member who used it); null: the user's own account. */
+  orgId: string | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -63,6 +65,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   termination?: Termination | null;
   /** The providerUsage as sent (usageSource `provider`). */
   providerUsage?: ProviderUsage | null;
+  /** The organisation that pays, on behalf of the member `userId`. */
+  orgId?: string | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -85,6 +89,7 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   provider_usage: ProviderUsage | null;
   api_key_id: string | null;
   actor_id: string | null;
+  org_id: string | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -116,6 +121,7 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.providerUsage ? JSON.stringify(input.providerUsage) : null,
     input.apiKeyId ?? null,
     input.actorId ?? null,
+    input.orgId ?? null,
   ];
 }
 
@@ -174,6 +180,7 @@ export function insertedRecord(
     providerUsage: row.provider_usage,
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
+    orgId: input.orgId ?? null,
   };
 }
 
@@ -198,6 +205,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     providerUsage: r.provider_usage,
     apiKeyId: r.api_key_id,
     actorId: r.actor_id,
+    orgId: r.org_id,
   };
 }
 
@@ -222,5 +230,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     providerUsage: row.providerUsage,
     apiKeyId: row.apiKeyId,
     actorId: row.actorId,
+    orgId: row.orgId,
   };
 }

@@ -52,6 +52,8 @@ export interface RecordInStatement {
   /** The API key that wrote it (uuid) and who, when not the billed user (varchar). */
   apiKeyId: string;
   actorId: string;
+  /** The organisation that paid (varchar, null: the user's own account). */
+  orgId: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -76,7 +78,7 @@ export interface RecordsCursor {
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id`;
+  api_key_id, actor_id, org_id`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -105,6 +107,7 @@ const INSERTED: [column: string, type: string][] = [
   ['provider_usage', 'jsonb'],
   ['api_key_id', 'uuid'],
   ['actor_id', 'varchar'],
+  ['org_id', 'varchar'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
 const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
@@ -125,16 +128,18 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id)
+                                      actor_id, org_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
-                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
              ORDER BY r.ordinality
-            RETURNING id, user_id AS account_id, credits AS amount`,
+            RETURNING id, COALESCE(org_id, user_id) AS account_id, credits AS amount,
+                      CASE WHEN org_id IS NULL THEN 'user' ELSE 'org' END AS kind,
+                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member`,
   // One row always (an aggregate), also when nothing was refused.
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
                                         array_agg(e.out_usage_record_id))
@@ -181,7 +186,8 @@ export class UsageRecordsRepository {
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
-                   $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId}
+                   $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
+                   ${sql.orgId}
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -227,6 +233,7 @@ export class UsageRecordsRepository {
       provider_usage: input.providerUsage ?? undefined,
       api_key_id: input.apiKeyId ?? undefined,
       actor_id: input.actorId ?? undefined,
+      org_id: input.orgId ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),

@@ -45,6 +45,8 @@ const CSV_COLUMNS = [
   // Who acted (issue 36): last, so the columns readers already know keep their places.
   'apiKeyId',
   'actorId',
+  // The organisation that paid (issue 33; userId is then the member who used it): last again.
+  'orgId',
 ];
 const CSV_BATCH = 1000;
 /** Exports one user may have streaming at once (per instance). */
@@ -66,6 +68,7 @@ function csvRow(r: RecordSqlRow): string {
     csvText(r.metadata),
     csvText(r.api_key_id),
     csvText(r.actor_id),
+    csvText(r.org_id),
   ]);
 }
 

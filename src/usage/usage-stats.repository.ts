@@ -169,6 +169,8 @@ export class UsageStatsRepository {
 
 function userRange(userId: string, range: DateRange): { where: string; params: unknown[] } {
   const params: unknown[] = [userId];
-  const where = [`user_id = $1`, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
+  // A user's own usage: what their account paid. What they used from an organisation is the org's (its
+  // stats count it by member), not theirs.
+  const where = [`user_id = $1`, `org_id IS NULL`, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
   return { where, params };
 }

@@ -61,8 +61,9 @@ export class UsageService {
    */
   async prepare(
     userId: string,
-    dto: RecordUsageDto,
+    dto: Omit<RecordUsageDto, 'orgId'>,
     actor: Actor | null = null,
+    orgId: string | null = null,
   ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
@@ -108,6 +109,7 @@ export class UsageService {
       providerUsage: dto.providerUsage ?? null,
       apiKeyId: actor?.apiKeyId ?? null,
       actorId: actor?.actorId ?? null,
+      orgId,
     };
     checkRecordInput(input);
     return input;
@@ -122,7 +124,7 @@ export class UsageService {
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const billed = await this.metering.billed(caller, dto);
     const userId = billed.userId;
-    const input = await this.prepare(userId, dto, billed.actor);
+    const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
     // Credits named outright by a service principal for another account: nothing priced them, so the
     // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
     // without an eventId in the debit's own statement.
@@ -162,6 +164,7 @@ export class UsageService {
       manager,
       {
         userId,
+        orgId: billed.orgId,
         amount: input.credits,
         refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       },
@@ -200,7 +203,13 @@ export class UsageService {
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       this.records.batchParts(billed.createdBy, [{ eventId, input }]),
     );
-    if (outcome.status === 'refused') throw outcome.error;
+    if (outcome.status === 'refused') {
+      // The member's limit as the single take reports it (the batch answers refusals by code).
+      if (outcome.error.code === 'MEMBER_LIMIT_EXCEEDED' && billed.orgId) {
+        throw await this.credits.memberLimitRefusal(input.credits, billed.orgId, billed.userId);
+      }
+      throw outcome.error;
+    }
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
     if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
     return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };

@@ -14,7 +14,7 @@ import { bearer, token } from './app.js';
 export interface InvariantViolations {
   /** 1: an allocation below zero, a user whose credits in use exceed what was granted, or a credit row not keyed by its account. */
   negativeOrOverspent: unknown[];
-  /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation. */
+  /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation (transfer_in funds a transfer's). */
   allocationMismatch: unknown[];
   /** 3: per user, credits that left balances (debit/hold/release) ≠ Σ usage credits + active holds. */
   unaccountedPerUser: unknown[];
@@ -40,32 +40,37 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
-     -- voids, rollovers, repayments) can never exceed what was granted. (Overdraft entries are not
-     -- on an allocation: they are the debt, checked below.)
+     -- voids, rollovers, repayments, transfers out, refunds, freezes net of unfreezes) can never exceed
+     -- what was granted or transferred in. (Overdraft and debt entries are not on an allocation: they
+     -- are the debt, checked below.)
      SELECT 'overspent', (array_agg(user_id))[1], NULL, SUM(amount)
        FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
-     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'overdraft')), 0)
-            > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft', 'debt')), 0)
+            > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in')), 0)
      UNION ALL
-     -- A user's debt is what overdraft entries borrowed minus what repay entries paid back.
+     -- A user's debt is what overdraft entries borrowed, plus what debt entries made owed (purchase
+     -- credits taken back after they were spent), minus what repay entries paid back.
      SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
        FROM unnest($1::varchar[]) AS u(user_id)
        LEFT JOIN credit_accounts c ON c.account_id = credit_account_of('user', u.user_id)
-      WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
+      WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind IN ('overdraft', 'debt')), 0)
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
                                      FROM credit_ledger l WHERE l.account_id = credit_account_of('user', u.user_id))
      UNION ALL
      SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0
      UNION ALL
      -- The account key (docs/money.md "The account and its lock"): every credit row of these users is
-     -- their account's, and every ledger line on an allocation is that allocation's account's.
+     -- their account's, or (ledger lines and holds naming a member) an organisation's they are a member
+     -- of, and every ledger line on an allocation is that allocation's account's.
      SELECT 'wrong_account', x.user_id, x.ref, x.account_id
-       FROM (SELECT user_id, id::text AS ref, account_id FROM credit_allocations WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, id::text, account_id FROM credit_ledger WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, session_id, account_id FROM credit_holds WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, NULL, account_id FROM credit_accounts WHERE user_id = ANY($1)) x
+       FROM (SELECT user_id, id::text AS ref, account_id, false AS spent FROM credit_allocations WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, id::text, account_id, true FROM credit_ledger WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, session_id, account_id, true FROM credit_holds WHERE user_id = ANY($1)
+             UNION ALL SELECT user_id, NULL, account_id, false FROM credit_accounts WHERE user_id = ANY($1)) x
       WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.user_id)
+        AND NOT (x.spent AND EXISTS (SELECT 1 FROM accounts o JOIN org_members m ON m.org_id = o.org_id
+                                      WHERE o.account_id = x.account_id AND m.user_id = x.user_id))
      UNION ALL
      SELECT 'ledger_account', l.user_id, l.id::text, l.account_id
        FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
@@ -75,12 +80,15 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
 
   const allocationMismatch = await rows(
     db,
+    // The funding entry is the grant, or a transfer's lot's transfer_in.
     `SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
-            COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved
-       FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
+            COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved
+       FROM credit_allocations a
+      CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+       LEFT JOIN credit_ledger l ON l.allocation_id = a.id
       WHERE a.user_id = ANY($1)
-      GROUP BY a.id
-     HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0)`,
+      GROUP BY a.id, f.kind
+     HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0)`,
     users,
   );
 
@@ -124,7 +132,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
       WHERE l.user_id = ANY($1)
         AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
           OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h
-                                                             WHERE h.session_id = l.session_id AND h.user_id = l.user_id)))`,
+                                                             WHERE h.session_id = l.session_id AND h.account_id = l.account_id)))`,
     users,
   );
 
@@ -132,7 +140,10 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT s.session_id, s.status, s.usage_record_id, h.settled_at AS hold_settled_at,
             (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) AS records
-       FROM streaming_sessions s LEFT JOIN credit_holds h ON h.session_id = s.session_id AND h.user_id = s.user_id
+       FROM streaming_sessions s
+       LEFT JOIN credit_holds h ON h.session_id = s.session_id
+             AND h.account_id = credit_account_of(CASE WHEN s.org_id IS NULL THEN 'user' ELSE 'org' END,
+                                                  COALESCE(s.org_id, s.user_id))
       WHERE s.user_id = ANY($1)
         AND CASE WHEN s.status = 'active'
                  THEN (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 0

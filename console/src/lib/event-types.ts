@@ -12,7 +12,14 @@ export const EVENT_TYPES = [
   'usage.needs_review',
   'session.expired',
   'api_key.limit_reached',
+  'org.member_limit_reached',
   'subscription.renewed',
+  'purchase.paid',
+  'purchase.refunded',
+  'purchase.disputed',
+  'purchase.dispute_closed',
+  'auto_recharge.requested',
+  'auto_recharge.disabled',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

@@ -5,6 +5,7 @@ import {
   getCreditLimitsQueryKey,
   getCreditSummaryQueryKey,
   getPricingHistoryQueryKey,
+  getPurchaseRefundableQueryKey,
   getUserOverviewQueryKey,
   listAllActiveSessionsQueryKey,
   listAllocationsQueryKey,
@@ -14,6 +15,7 @@ import {
   listEventsQueryKey,
   listLedgerQueryKey,
   listPlansQueryKey,
+  listPurchasesQueryKey,
   listReviewQueueQueryKey,
   listUsageRecordsQueryKey,
   listUserActiveSessionsQueryKey,
@@ -44,8 +46,18 @@ export function userCreditsChanged(userId: string): QueryKey[] {
   ];
 }
 
+/** Whose purchases: a user's or an organisation's (the Purchases tab of either page). */
+export type PurchaseAccount = { userId: string } | { orgId: string };
+
 export const affected = {
   userCredits: userCreditsChanged,
+  /** A purchase refunded: the account's purchases, their quotes and (a user's) credits. */
+  purchases: (account: PurchaseAccount): QueryKey[] => [
+    listPurchasesQueryKey({ query: account }),
+    // without a path: a partial key that matches every purchase's quote
+    getPurchaseRefundableQueryKey({} as Parameters<typeof getPurchaseRefundableQueryKey>[0]),
+    ...('userId' in account ? userCreditsChanged(account.userId) : [audit()]),
+  ],
   limits: (userId: string) => [
     getCreditLimitsQueryKey({ path: { userId } }),
     getUserOverviewQueryKey({ path: { userId } }),

@@ -29,6 +29,7 @@ import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
 import { EventList } from './events';
+import { Purchases } from './purchases';
 import { UserLedger, UserUsage } from './user-activity';
 import { UserLimits, UserPlan, UserSessions } from './user-details';
 import { UserApiKeys } from './user-keys';
@@ -75,6 +76,7 @@ export function UserScreen() {
           {operator.isAdmin && <Tabs.Tab value="keys">API keys</Tabs.Tab>}
           <Tabs.Tab value="limits">Limits and alerts</Tabs.Tab>
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
+          <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
           <Tabs.Tab value="sessions">Sessions</Tabs.Tab>
           {operator.isAdmin && <Tabs.Tab value="events">Events</Tabs.Tab>}
         </Tabs.List>
@@ -97,6 +99,9 @@ export function UserScreen() {
         </Tabs.Panel>
         <Tabs.Panel value="plan" pt="md">
           <UserPlan userId={userId} />
+        </Tabs.Panel>
+        <Tabs.Panel value="purchases" pt="md">
+          <Purchases account={{ userId }} />
         </Tabs.Panel>
         <Tabs.Panel value="sessions" pt="md">
           <UserSessions userId={userId} />

@@ -16,7 +16,7 @@ import { type Scope, SCOPES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
 
@@ -78,6 +78,17 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsIn(KEY_LIMIT_PERIODS)
   limitPeriod?: KeyLimitPeriod;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description:
+      'A key of a membership: it charges this organisation on behalf of its creator, who must be an active member ' +
+      '(403 `NOT_A_MEMBER`); it stops working (401) when the creator is removed from the org. Default: the key ' +
+      "charges its creator's own account",
+  })
+  @IsOptional()
+  @IsOrgId()
+  orgId?: string;
 }
 
 export class UpdateApiKeyDto {
@@ -125,6 +136,14 @@ export class ApiKeyResponseDto {
 
   @ApiProperty({ example: 'billing-dashboard' })
   name: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The organisation the key charges on behalf of its owner (null: the owner’s own account)',
+  })
+  orgId: string | null;
 
   @ApiProperty({ example: 'acs_live_Q2x9bVR', description: 'The first characters of the key, to recognise it' })
   prefix: string;
@@ -234,7 +253,7 @@ export class VerifyApiKeyDto {
   key: string;
 }
 
-export const INVALID_KEY_REASONS = ['unknown', 'revoked', 'expired'] as const;
+export const INVALID_KEY_REASONS = ['unknown', 'revoked', 'expired', 'not_a_member'] as const;
 export type InvalidKeyReason = (typeof INVALID_KEY_REASONS)[number];
 
 export class VerifyApiKeyResponseDto {
@@ -249,6 +268,14 @@ export class VerifyApiKeyResponseDto {
 
   @ApiPropertyOptional({ enum: SCOPES, isArray: true, example: ['credits:read'], description: 'When valid' })
   permissions?: Scope[];
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)',
+  })
+  orgId?: string | null;
 
   @ApiPropertyOptional({ enum: INVALID_KEY_REASONS, example: 'revoked', description: 'When not valid' })
   reason?: InvalidKeyReason;

@@ -12,6 +12,8 @@ import type { Scope } from '../../auth/roles.js';
 // (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
 @Index('api_keys_user_idx', { synchronize: false })
+// A key of a membership (migration 1732000032000): its creator is (was) a member of the org it charges.
+@ForeignKey('OrgMember', ['orgId', 'userId'], ['orgId', 'userId'], { name: 'api_keys_org_member_fkey' })
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'api_keys_pkey' })
   id: string;
@@ -51,6 +53,10 @@ export class ApiKey {
 
   @Column({ name: 'limit_period', type: 'varchar', length: 5, nullable: true })
   limitPeriod: KeyLimitPeriod | null;
+
+  /** The organisation the key charges on behalf of its creator (null: the creator's own account). */
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
 }
 
 export const KEY_LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;

@@ -5,6 +5,7 @@
 export const DOMAIN_ERROR_STATUS = {
   INSUFFICIENT_CREDITS: 402,
   KEY_LIMIT_EXCEEDED: 402,
+  MEMBER_LIMIT_EXCEEDED: 402,
   SPEND_RATE_LIMITED: 429,
   TOO_MANY_EXPORTS: 429,
   NOT_FOUND: 404,
@@ -18,6 +19,12 @@ export const DOMAIN_ERROR_STATUS = {
   WEBHOOK_INACTIVE: 409,
   API_KEY_QUOTA: 409,
   ALREADY_SETTLED: 409,
+  PURCHASE_EXISTS: 409,
+  PURCHASE_NOT_PAYABLE: 409,
+  PURCHASE_NOT_PENDING: 409,
+  PURCHASE_NOT_PAID: 409,
+  REFUND_EXCEEDS_REFUNDABLE: 409,
+  AUTO_RECHARGE_ATTEMPT_CLOSED: 409,
   IDEMPOTENCY_IN_FLIGHT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   PRICING_UNKNOWN_MODEL: 422,
@@ -26,6 +33,7 @@ export const DOMAIN_ERROR_STATUS = {
   METERING_REQUIRES_SERVICE: 403,
   API_KEY_MISMATCH: 400,
   SELF_GRANT_FORBIDDEN: 403,
+  NOT_A_MEMBER: 403,
   DATABASE_UNAVAILABLE: 503,
   OUTCOME_UNKNOWN: 503,
   EXPORTS_BUSY: 503,
@@ -58,6 +66,28 @@ export class InsufficientCreditsError extends DomainError {
 export class KeyLimitExceededError extends DomainError {
   constructor(requiredCredits: number) {
     super('KEY_LIMIT_EXCEEDED', 'This API key’s credit limit for the period would be exceeded', { requiredCredits });
+  }
+}
+
+/**
+ * An organisation member's spend limit for its period would be exceeded (nothing was written): the
+ * limit, what the member spent from the org in the period (open holds included) and when it resets.
+ */
+export class MemberLimitExceededError extends DomainError {
+  constructor(requiredCredits: number, limit: number, spentInPeriod: number, resetsAt: string) {
+    super('MEMBER_LIMIT_EXCEEDED', 'Your spend limit in this organisation for the period would be exceeded', {
+      requiredCredits,
+      limit,
+      spentInPeriod,
+      resetsAt,
+    });
+  }
+}
+
+/** A charge to an organisation by someone who is not an active member of it (nothing was written). */
+export class NotAMemberError extends DomainError {
+  constructor(orgId: string, userId: string) {
+    super('NOT_A_MEMBER', `${userId} is not an active member of organisation ${orgId}`, { orgId });
   }
 }
 

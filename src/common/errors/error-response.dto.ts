@@ -38,6 +38,24 @@ export class KeyLimitExceededResponseDto extends ErrorResponseDto {
   requiredCredits: number;
 }
 
+/** 402 with `code: "MEMBER_LIMIT_EXCEEDED"`: the org member's spend limit for its period would be exceeded. */
+export class MemberLimitExceededResponseDto extends ErrorResponseDto {
+  @ApiProperty({ example: 5, description: 'Credits the refused request needed' })
+  requiredCredits: number;
+
+  @ApiProperty({ example: 500, description: "The member's spend limit in credits" })
+  limit: number;
+
+  @ApiProperty({
+    example: 498,
+    description: 'What the member spent from the org in the current period of the limit, open holds included',
+  })
+  spentInPeriod: number;
+
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'When the period ends (UTC)' })
+  resetsAt: string;
+}
+
 /** 409 of finalize and abort: ALREADY_SETTLED names the session and how it was settled. */
 export class SettlementConflictResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', description: 'With ALREADY_SETTLED' })

@@ -55,4 +55,12 @@ export class CreditAccount {
   @ForeignKey(() => Account, { name: 'credit_accounts_account_id_fkey' })
   @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_accounts_pkey' })
   accountId: string;
+
+  /**
+   * The auto-recharge threshold while auto-recharge is enabled, else null (migration 1732000035000):
+   * what a take reads to decide whether to call auto_recharge_check(), so an account without
+   * auto-recharge pays nothing for it.
+   */
+  @Column({ name: 'recharge_below', type: 'integer', nullable: true })
+  rechargeBelow: number | null;
 }

@@ -1,10 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
-/** Where an allocation came from: an allocate call, a plan's period grant, or a rollover. */
-export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover'] as const;
+/** Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's lot, or a paid purchase. */
+export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover', 'transfer', 'purchase'] as const;
 export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 
 /**
@@ -17,12 +17,16 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Index('credit_allocations_account_expiry_idx', ['accountId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
-@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover')`)
+@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover', 'transfer', 'purchase')`)
 @Check(
   'credit_allocations_plan_check',
-  `(source = 'manual' AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
-   OR (source <> 'manual' AND subscription_id IS NOT NULL AND plan_id IS NOT NULL AND period_start IS NOT NULL)`,
+  `(source IN ('manual', 'transfer', 'purchase') AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
+   OR (source IN ('plan', 'rollover') AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
+       AND period_start IS NOT NULL)`,
 )
+@Check('credit_allocations_purchase_check', `(source = 'purchase') = (purchase_id IS NOT NULL)`)
+// One allocation per purchase, whatever the code does (migration 1732000034000).
+@Unique('credit_allocations_purchase_id_key', ['purchaseId'])
 // A period's grant and its rollover exist at most once (migration 1732000008000).
 @Index('credit_allocations_period_idx', ['subscriptionId', 'periodStart', 'source'], {
   unique: true,
@@ -91,4 +95,9 @@ export class CreditAllocation {
   @ForeignKey(() => Account, { name: 'credit_allocations_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
+
+  /** The purchase it was granted for (migration 1732000034000); unique. By entity name: credits does not import purchases. */
+  @ForeignKey('Purchase', { name: 'credit_allocations_purchase_id_fkey' })
+  @Column({ name: 'purchase_id', type: 'uuid', nullable: true })
+  purchaseId: string | null;
 }

@@ -8,15 +8,17 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Entity({ name: 'credit_ledger' })
 @Check(
   'credit_ledger_kind_check',
-  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft')`,
+  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft', 'transfer_out',
+   'transfer_in', 'refund', 'debt', 'freeze', 'unfreeze')`,
 )
 @Check(
   'credit_ledger_sign_check',
-  `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
+  `(kind IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount >= 0)
+   OR (kind NOT IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount <= 0)`,
 )
 // (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
-@Check('credit_ledger_allocation_check', `(kind = 'overdraft') = (allocation_id IS NULL)`)
+@Check('credit_ledger_allocation_check', `(kind IN ('overdraft', 'debt')) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.
 @Index('credit_ledger_account_idx', { synchronize: false })
 // BRIN on created_at (migration 1732000022200), for the summary's time range: @Index has no method.
@@ -37,7 +39,8 @@ export class CreditLedgerEntry {
   @Column({ name: 'allocation_id', type: 'uuid', nullable: true })
   allocationId: string | null;
 
-  @Column({ type: 'varchar', length: 10 })
+  /** 20 characters since migration 1732000033000 (`transfer_out`). */
+  @Column({ type: 'varchar', length: 20 })
   kind: LedgerKind;
 
   @Column({ type: 'integer' })

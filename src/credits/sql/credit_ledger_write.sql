@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying)
+CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying, p_members character varying[] DEFAULT NULL::character varying[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -6,7 +6,8 @@ AS $function$
   -- account p_accounts[i] on allocation p_allocations[i] (NULL: an overdraft), of kind p_kinds[i] and
   -- signed amount p_amounts[i], the account's available balance just after it p_balances[i], for the
   -- usage record p_usage_records[i]; the session, the API key it was made through and who made it
-  -- are the movement's. Every line's amount is applied to its allocation's remaining_credits in the
+  -- are the movement's. An organisation's lines name the member who spent (p_members[i]) as their
+  -- user_id (the account says who paid); a user's lines name the user. Every line's amount is applied to its allocation's remaining_credits in the
   -- same call (a late release and its expire on one allocation net to nothing; a grant applies its
   -- +total to the allocation it inserted empty; credits put back clear expiry_done), then the lines are appended in array order. The
   -- caller holds the accounts' lock and has locked the allocations.
@@ -31,7 +32,7 @@ AS $function$
      WHERE c.id = m.allocation_id AND m.net <> 0;
     INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
                                api_key_id, created_by)
-    SELECT l.account_id, u.user_id, l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
+    SELECT l.account_id, COALESCE(u.user_id, p_members[l.ord]), l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
            p_api_key_id, p_created_by
       FROM (SELECT * FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
                           WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)

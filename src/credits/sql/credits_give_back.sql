@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id bigint, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id bigint, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -49,7 +49,7 @@ AS $function$
 
     PERFORM credit_ledger_write(array_fill(p_account_id, ARRAY[cardinality(v_ids)]), v_ids, v_kinds, v_amounts, v_balances,
                                 array_fill(p_usage_record_id, ARRAY[cardinality(v_ids)]), p_session_id, p_api_key_id,
-                                p_created_by);
+                                p_created_by, array_fill(p_member_id, ARRAY[cardinality(v_ids)]));
 
     RETURN QUERY
       SELECT COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'release'), 0)::bigint,

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -6,7 +6,8 @@ AS $function$
   -- repays the account's debt as far as it goes (a `repay` line on it, the debt lowered), then the
   -- balance alerts armed again up to the balance it left (p_rearm; a rollover re-arms after its own
   -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
-  -- or rollover exists already (credit_allocations_period_idx) or the account does not.
+  -- or rollover exists already (credit_allocations_period_idx), the purchase p_purchase_id has its
+  -- allocation already (credit_allocations_purchase_id_key: one per purchase), or the account does not.
   DECLARE
     a credit_allocations%ROWTYPE;
     v_balance bigint;
@@ -25,10 +26,10 @@ AS $function$
     -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
     -- allowance) are spent in the order they were made.
     INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
-                                    source, plan_id, subscription_id, period_start, allocated_at)
+                                    source, plan_id, subscription_id, period_start, allocated_at, purchase_id)
     VALUES (v_account, v_user, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
-            p_plan_id, p_subscription_id, p_period_start, clock_timestamp())
-    ON CONFLICT (subscription_id, period_start, source) WHERE subscription_id IS NOT NULL DO NOTHING
+            p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id)
+    ON CONFLICT DO NOTHING
     RETURNING * INTO a;
     IF NOT FOUND THEN
       RETURN;

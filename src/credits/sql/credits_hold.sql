@@ -1,27 +1,32 @@
-CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE
     t record;
+  -- An organisation's hold names the member (p_member_id): it counts against their limit like a
+  -- debit (credits_take()), and its settlement gives the unused part back off their counter; the
+  -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
     END IF;
     SELECT * INTO t FROM credits_take(p_owner_id, p_amount, 'hold', 'strict', p_session_id, NULL, p_created_by,
-                                      p_api_key_id, p_rate_default, p_thresholds, p_account_kind);
+                                      p_api_key_id, p_rate_default, p_thresholds, p_account_kind, p_member_id);
     IF t.out_status = 'ok' THEN
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
       -- to that period only.
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
-      SELECT p_session_id, a.account_id, a.user_id, p_amount, k.id, s.period_start
+      SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, k.id, s.period_start
         FROM accounts a, (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
        WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
+      -- An organisation's session ids are its members' (unique per member, not per account): a hold
+      -- row of the org for this id is another member's session (or an earlier one), never topped up.
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
-       WHERE h.settled_at IS NULL;
+       WHERE h.settled_at IS NULL AND p_member_id IS NULL;
       IF NOT FOUND THEN
-        RAISE EXCEPTION 'credits_hold: session % of % has a settled hold', p_session_id, p_owner_id
+        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_owner_id
           USING ERRCODE = 'unique_violation';
       END IF;
     END IF;

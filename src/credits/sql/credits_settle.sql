@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -9,13 +9,23 @@ AS $function$
     v_collected bigint := 0;
     v_debt bigint := 0;
     v_account bigint := credit_account_of(p_account_kind, p_owner_id);
+    v_member varchar := CASE WHEN p_account_kind = 'org' THEN p_member_id END;
+    v_hold_day date;
   BEGIN
+    -- An organisation's session names its member (p_member_id): what the hold gives back comes off the
+    -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take()).
     IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
-      SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id);
+      SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id,
+                                               v_member);
       IF h.out_status <> 'ok' THEN
         RETURN QUERY SELECT h.out_status, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
                             0::bigint, 0::bigint, 0::bigint;
         RETURN;
+      END IF;
+      IF v_member IS NOT NULL AND h.out_refund > 0 THEN
+        SELECT (c.created_at AT TIME ZONE 'UTC')::date INTO v_hold_day
+          FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
+        PERFORM org_member_spend_add(p_owner_id, v_member, v_hold_day, -h.out_refund);
       END IF;
     ELSE
       -- A session without a hold row (one that held nothing before every initialize wrote one): its
@@ -28,7 +38,8 @@ AS $function$
     v_overrun := p_charge - (h.out_held - h.out_refund);
     IF v_overrun > 0 THEN
       SELECT * INTO t FROM credits_take(p_owner_id, v_overrun::int, 'debit', 'up_to', p_session_id, p_usage_record_id,
-                                        p_created_by, h.out_api_key_id, p_rate_default, p_thresholds, p_account_kind);
+                                        p_created_by, h.out_api_key_id, p_rate_default, p_thresholds, p_account_kind,
+                                        v_member);
       v_collected := t.out_collected;
       v_debt := t.out_debt;
     END IF;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid)
+CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -25,7 +25,8 @@ AS $function$
     END IF;
     v_held := COALESCE(v_outstanding, 0);
     v_refund := GREATEST(0, v_held - p_charge);
-    SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id, v_key);
+    SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id, v_key,
+                                               p_member_id);
     IF v_refund > 0 THEN
       UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_refund, 0)
         FROM credit_holds c

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take(p_owner_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_take(p_owner_id character varying, p_amount integer, p_kind character varying, p_mode character varying, p_session_id character varying, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
@@ -6,7 +6,10 @@ AS $function$
   -- settlement's overrun: balance, then overdraft) or collect (a reviewed shortfall: what the balance
   -- lacks is debt whatever the limit). It reads the caps, the balance and the headroom under the
   -- account lock, lets credit_decide() decide (the batch asks it the same per event), walks FIFO with
-  -- credit_fifo_walk() and counts the key's spend with credit_key_spend_add().
+  -- credit_fifo_walk() and counts the key's spend with credit_key_spend_add(). An organisation's
+  -- charge names the member (p_member_id): an active member for a new charge (else 'not_a_member'),
+  -- whose spend limit is one more cap, its counter (org_member_spend) read and counted here under the
+  -- organisation account's lock.
   DECLARE
     acc credit_accounts%ROWTYPE;
     v_account bigint;
@@ -33,6 +36,11 @@ AS $function$
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     v_window integer[];
     v_used bigint := 0;
+    v_member boolean := false;
+    v_member_removed boolean;
+    v_member_limit bigint;
+    v_member_period varchar;
+    v_member_spent bigint := 0;
     -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
     -- start on a key budget or an hourly window that is used up, whatever its estimate.
     v_ask bigint := CASE WHEN p_kind = 'hold' THEN GREATEST(p_amount, 1) ELSE p_amount END;
@@ -50,8 +58,25 @@ AS $function$
       RETURN;
     END IF;
     SELECT * INTO acc FROM credit_accounts c WHERE c.account_id = v_account;
+    IF p_member_id IS NOT NULL AND p_account_kind = 'org' THEN
+      -- The member's limit and what they spent in its period, read under the organisation's lock (every
+      -- charge to the org takes it, so the counter moves one charge at a time). A new charge needs an
+      -- active member; what a removed member's open session still owes settles.
+      SELECT m.spend_limit, m.spend_limit_period, m.removed_at IS NOT NULL
+        INTO v_member_limit, v_member_period, v_member_removed
+        FROM org_members m WHERE m.org_id = p_owner_id AND m.user_id = p_member_id;
+      v_member := FOUND;
+      IF NOT v_member OR (v_strict AND v_member_removed) THEN
+        RETURN QUERY SELECT 'not_a_member'::varchar, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                            '[]'::jsonb, NULL::integer;
+        RETURN;
+      END IF;
+      IF v_member_limit IS NOT NULL THEN
+        v_member_spent := org_member_spent(p_owner_id, p_member_id, v_member_period, now());
+      END IF;
+    END IF;
 
-    -- The caps: the calling key's budget, then the account's hourly window (read for every take that
+    -- The caps: the calling key's budget, the member's limit, then the account's hourly window (read for every take that
     -- spends now: an up_to overrun is never refused but still counts; a collected shortfall is old
     -- usage and stays out of it).
     IF p_api_key_id IS NOT NULL THEN
@@ -83,9 +108,9 @@ AS $function$
       v_headroom := credit_headroom(acc.overdraft_limit, acc.debt);
     END IF;
 
-    v_status := credit_decide(v_strict, p_amount, v_ask, ARRAY['key_limit', 'rate_limited']::varchar[],
-                              ARRAY[v_key_spent, v_used], ARRAY[v_key_limit, v_rate_limit]::bigint[],
-                              v_available, v_headroom);
+    v_status := credit_decide(v_strict, p_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
+                              ARRAY[v_key_spent, v_member_spent, v_used],
+                              ARRAY[v_key_limit, v_member_limit, v_rate_limit]::bigint[], v_available, v_headroom);
     IF v_status <> 'ok' THEN
       RETURN QUERY SELECT v_status, v_available, v_headroom, 0::bigint, 0::bigint, v_available, '[]'::jsonb,
                           CASE WHEN v_status = 'rate_limited'
@@ -112,7 +137,8 @@ AS $function$
     END IF;
     IF n > 0 THEN
       PERFORM credit_ledger_write(array_fill(v_account, ARRAY[n]), l_alloc, l_kind, l_amount, l_balance,
-                                  array_fill(p_usage_record_id, ARRAY[n]), p_session_id, p_api_key_id, p_created_by);
+                                  array_fill(p_usage_record_id, ARRAY[n]), p_session_id, p_api_key_id, p_created_by,
+                                  CASE WHEN v_member THEN array_fill(p_member_id, ARRAY[n]) END);
     END IF;
 
     IF v_new_debt > 0 OR (v_window IS NOT NULL AND v_collected + v_new_debt > 0) THEN
@@ -134,10 +160,17 @@ AS $function$
                                    v_collected + v_new_debt);
     END IF;
 
+    IF v_member AND v_collected + v_new_debt > 0 THEN
+      PERFORM org_member_spend_add(p_owner_id, p_member_id, (now() AT TIME ZONE 'UTC')::date, v_collected + v_new_debt);
+      PERFORM org_member_limit_event(p_owner_id, p_member_id, v_member_limit, v_member_period, v_member_spent,
+                                     v_collected + v_new_debt);
+    END IF;
+
     IF v_collected > 0 THEN
       PERFORM credit_balance_alerts(v_account, v_available, v_available - v_collected,
                                     COALESCE(acc.low_balance_thresholds, p_thresholds));
     END IF;
+    IF acc.recharge_below > v_available - v_collected AND v_collected + v_new_debt > 0 THEN PERFORM auto_recharge_check(v_account, v_available - v_collected); END IF;
 
     RETURN QUERY SELECT 'ok'::varchar, v_available, v_headroom, v_collected, v_new_debt, v_available - v_collected,
       COALESCE((SELECT jsonb_agg(jsonb_build_object('allocationId', v_ids[t.ord], 'amount', t.amount) ORDER BY t.ord)

@@ -1,16 +1,23 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   -- The batch take: one strict debit per event, in array order, of whichever accounts; event i takes
   -- p_amounts[i] from p_accounts[i] and its ledger lines point at p_usage_records[i]. The caller's
-  -- statement wrote the records (and claimed the events' ids) and removes the refused ones.
+  -- statement wrote the records (and claimed the events' ids) and removes the refused ones. Event i's
+  -- account is of kind p_kinds[i] (all p_account_kind when NULL), so a batch mixes users and
+  -- organisations; an organisation's event names its member in p_members[i], whose limit is one more
+  -- cap, read and counted under the organisation's lock as credits_take() does.
   DECLARE
     n integer;
     -- per event, by position
     e_user varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[];
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
-    e_retry integer[];
+    e_retry integer[]; e_kind varchar[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
+    -- per (organisation, member) pair: active, limit, period, spent in the period (before, and so far), added
+    m_u integer[]; m_member varchar[]; m_active boolean[]; m_limit bigint[]; m_period varchar[]; m_before bigint[];
+    m_spent bigint[]; m_added bigint[]; mi integer;
+    u_kind varchar[]; u_owner varchar[];
     -- per user, in user-id order
     u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
     -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
@@ -36,19 +43,50 @@ AS $function$
       RAISE EXCEPTION 'credits_take_events: every event needs an account, a usage record and a non-negative amount';
     END IF;
 
-    SELECT array_agg(DISTINCT x ORDER BY x) INTO u_id FROM unnest(e_user) x;
+    e_kind := COALESCE(p_kinds, array_fill(p_account_kind, ARRAY[n]));
+    e_member := COALESCE(p_members, array_fill(NULL::varchar, ARRAY[n]));
+    IF cardinality(e_kind) IS DISTINCT FROM n OR cardinality(e_member) IS DISTINCT FROM n
+       OR EXISTS (SELECT 1 FROM unnest(e_kind) AS t(kd) WHERE t.kd IS NULL OR t.kd NOT IN ('user', 'org')) THEN
+      RAISE EXCEPTION 'credits_take_events: every event needs an account kind (user or org), and a member or NULL';
+    END IF;
+    -- The accounts by (kind, owner id): a user and an organisation may have the same id.
+    SELECT array_agg(DISTINCT t.kd || ':' || t.x ORDER BY t.kd || ':' || t.x) INTO u_id FROM unnest(e_kind, e_user) AS t(kd, x);
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
-      FROM unnest(e_user) WITH ORDINALITY AS e(user_id, ord)
-      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.user_id;
+      FROM unnest(e_kind, e_user) WITH ORDINALITY AS e(kind, user_id, ord)
+      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.kind || ':' || e.user_id;
+    SELECT array_agg(split_part(x, ':', 1) ORDER BY o), array_agg(substr(x, strpos(x, ':') + 1) ORDER BY o)
+      INTO u_kind, u_owner FROM unnest(u_id) WITH ORDINALITY AS t(x, o);
 
     -- Every account of the batch, locked in id order: one account's movements serialise with all
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
     -- The accounts the events name (by p_account_kind and owner id), locked; the engine works on their ids.
-    SELECT array_agg(l.out_account_id IS NOT NULL ORDER BY u.ord), array_agg(l.out_account_id ORDER BY u.ord)
-      INTO u_known, u_acc
-      FROM unnest(u_id) WITH ORDINALITY AS u(user_id, ord)
-      LEFT JOIN credits_lock_accounts(p_account_kind, u_id) AS l ON l.out_owner_id = u.user_id;
+    SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.ord) INTO u_acc
+      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord);
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
+      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+      LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;
+    -- The organisations' members of the batch, read under their organisation's lock: whether each is
+    -- active, their limit and what they spent in its period (as credits_take() reads them).
+    SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
+      FROM (SELECT DISTINCT e.u, e.member FROM unnest(e_u, e_member) AS e(u, member) WHERE e.member IS NOT NULL) d
+     WHERE u_kind[d.u] = 'org';
+    IF m_u IS NOT NULL THEN
+      SELECT array_agg(m.ord::int ORDER BY e.ord) INTO e_m
+        FROM unnest(e_u, e_member) WITH ORDINALITY AS e(u, member, ord)
+        LEFT JOIN unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord) ON m.u = e.u AND m.member = e.member;
+      SELECT array_agg(om.user_id IS NOT NULL AND om.removed_at IS NULL ORDER BY m.ord),
+             array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
+             array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
+                            ELSE org_member_spent(om.org_id, om.user_id, om.spend_limit_period, now()) END ORDER BY m.ord)
+        INTO m_active, m_limit, m_period, m_before
+        FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
+        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
+      m_spent := m_before;
+      m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
+    ELSE
+      e_m := array_fill(NULL::integer, ARRAY[n]);
+    END IF;
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
            array_agg(credit_headroom(c.overdraft_limit, c.debt) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
@@ -96,13 +134,16 @@ AS $function$
     FOR i IN 1 .. n LOOP
       u := e_u[i];
       IF NOT u_known[u] THEN e_status[i] := 'no_account'; CONTINUE; END IF;
+      mi := e_m[i];
+      IF mi IS NOT NULL AND NOT m_active[mi] THEN e_status[i] := 'not_a_member'; CONTINUE; END IF;
       v_amount := e_amount[i];
-      -- The one decision, as credits_take() asks it: the key's budget, then the hourly window (what
-      -- the stored buckets hold for the last hour plus what this batch has spent this minute), then
-      -- the balance and the overdraft headroom left by the events before.
-      v_status := credit_decide(true, v_amount, v_amount, ARRAY['key_limit', 'rate_limited']::varchar[],
-                                ARRAY[v_key_spent, u_used[u]], ARRAY[v_key_limit, u_limit[u]]::bigint[],
-                                u_avail[u], u_head[u]);
+      -- The one decision, as credits_take() asks it: the key's budget, the member's limit (what they
+      -- spent in its period, this batch's events before included), then the hourly window (what the
+      -- stored buckets hold for the last hour plus what this batch has spent this minute), then the
+      -- balance and the overdraft headroom left by the events before.
+      v_status := credit_decide(true, v_amount, v_amount, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
+                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]],
+                                ARRAY[v_key_limit, m_limit[mi], u_limit[u]]::bigint[], u_avail[u], u_head[u]);
       IF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
@@ -127,7 +168,7 @@ AS $function$
         v_bal := v_bal - v_parts[k];
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_parts[k];
-        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
       END LOOP;
       WHILE u_ptr[u] BETWEEN 1 AND u_last[u] AND a_rem[u_ptr[u]] = 0 LOOP
         u_ptr[u] := u_ptr[u] + 1;
@@ -136,7 +177,7 @@ AS $function$
       IF v_od > 0 THEN
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
-        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i];
+        l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
         u_head[u] := u_head[u] - v_od;
         u_debt[u] := u_debt[u] + v_od;
       END IF;
@@ -150,9 +191,17 @@ AS $function$
         PERFORM credit_key_limit_event(u_acc[u], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
         v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
       END IF;
+      IF mi IS NOT NULL AND v_amount > 0 THEN
+        PERFORM org_member_limit_event(u_owner[u], e_member[i], m_limit[mi], m_period[mi], m_spent[mi], v_amount);
+        m_spent[mi] := m_spent[mi] + v_amount; m_added[mi] := m_added[mi] + v_amount;
+      END IF;
     END LOOP;
 
-    PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by);
+    PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by,
+                                l_member);
+    -- The members' counters, once per member with what their events added.
+    PERFORM org_member_spend_add(u_owner[m.u], m.member, (now() AT TIME ZONE 'UTC')::date, m.added)
+       FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
     INSERT INTO credit_accounts AS c (account_id, user_id, debt)
     SELECT d.account_id, a.user_id, d.debt FROM unnest(u_acc, u_debt, u_rated) AS d(account_id, debt, rated)
       JOIN accounts a ON a.account_id = d.account_id WHERE d.debt > 0 AND NOT d.rated
@@ -183,6 +232,7 @@ AS $function$
                LEFT JOIN credit_accounts c ON c.account_id = u_acc[e.u]
               WHERE e.status = 'ok' AND e.after < e.before
               ORDER BY e.ord) mv;
+    PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
 
     RETURN QUERY
       SELECT g.i, e_status[g.i],

@@ -41,4 +41,8 @@ export class OrgMember {
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
+
+  /** The start (a UTC day) of the period org.member_limit_reached was last sent for (migration 1732000032000). */
+  @Column({ name: 'limit_reached_period', type: 'date', nullable: true })
+  limitReachedPeriod: string | null;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 
-import { BilledPartyDto } from '../../auth/billed-party.dto.js';
+import { BilledPartyDto, PaidByOrg } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsModelId } from '../../common/validation/ids.js';
@@ -62,6 +62,9 @@ export class TokenSplitDto extends BilledPartyDto {
 
 @FlatBody()
 export class InitializeSessionDto extends TokenSplitDto {
+  @PaidByOrg()
+  orgId?: string;
+
   @ApiPropertyOptional({
     example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',
     maxLength: 100,

@@ -9,6 +9,14 @@ export class SessionResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The organisation the session holds and settles on (userId: the member); null: the user’s account',
+  })
+  orgId: string | null;
+
   @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0' })
   modelId: string;
 

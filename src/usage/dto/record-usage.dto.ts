@@ -13,7 +13,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
-import { BilledPartyDto } from '../../auth/billed-party.dto.js';
+import { BilledPartyDto, PaidByOrg } from '../../auth/billed-party.dto.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
@@ -59,6 +59,9 @@ function IsMetadata(options?: ValidationOptions) {
 
 @FlatBody()
 export class RecordUsageDto extends BilledPartyDto {
+  @PaidByOrg()
+  orgId?: string;
+
   @ApiProperty({ example: 'chat', maxLength: 50, description: 'The product feature that was used' })
   @IsString()
   @IsNotEmpty()
@@ -284,6 +287,16 @@ export class UsageRecordResponseDto {
       'owner (e.g. the admin who created the service key); null when the billed user wrote it',
   })
   actorId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'The organisation that paid for the usage (`userId` is then the member who used it); null when the ' +
+      'user’s own account paid',
+  })
+  orgId: string | null;
 }
 
 export class UsageRecordListResponseDto {

@@ -7,24 +7,29 @@ events AS MATERIALIZED (SELECT c.* FROM batch_input i, LATERAL usage_events_clai
 records AS (INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id)
+                                      actor_id, org_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens,
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
-                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
               JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
              ORDER BY r.ordinality
-            RETURNING id, user_id AS account_id, credits AS amount),
+            RETURNING id, COALESCE(org_id, user_id) AS account_id, credits AS amount,
+                      CASE WHEN org_id IS NULL THEN 'user' ELSE 'org' END AS kind,
+                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member),
 takes AS MATERIALIZED (SELECT k.*
   FROM (SELECT array_agg((m.by_id -> e.out_usage_record_id::text ->> 0)::varchar ORDER BY e.out_ord) AS accounts,
                array_agg((m.by_id -> e.out_usage_record_id::text ->> 1)::int ORDER BY e.out_ord) AS amounts,
-               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records
-          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount)) AS by_id
+               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records,
+               array_agg((m.by_id -> e.out_usage_record_id::text ->> 2)::varchar ORDER BY e.out_ord) AS kinds,
+               array_agg((m.by_id -> e.out_usage_record_id::text ->> 3)::varchar ORDER BY e.out_ord) AS members
+          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount, r.kind, r.member)) AS by_id
                   FROM records r) m
           JOIN events e ON e.out_status = 'new') i,
-       LATERAL credits_take_events($3, $4::uuid, $5::int, $6::int[], i.accounts, i.amounts, i.records) k),
+       LATERAL credits_take_events($3, $4::uuid, $5::int, $6::int[], i.accounts, i.amounts, i.records, 'user', i.kinds,
+                                   i.members) k),
 refused AS (SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'),
 released AS MATERIALIZED (SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
                                         array_agg(e.out_usage_record_id))

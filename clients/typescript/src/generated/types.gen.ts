@@ -370,9 +370,9 @@ export type ImportPricingResponseDto = {
 
 export type ActiveAllocationDto = {
     /**
-     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
      * The plan, for plan and rollover
      */
@@ -501,9 +501,9 @@ export type AllocateCreditsDto = {
 
 export type AllocationResponseDto = {
     /**
-     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
      * The plan, for plan and rollover
      */
@@ -553,7 +553,7 @@ export type LedgerEntryDto = {
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -625,9 +625,9 @@ export type CreditSummaryResponseDto = {
 
 export type ReconcileMismatchDto = {
     /**
-     * remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
      */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch';
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
     userId: string;
     allocationId: string | null;
     sessionId: string | null;
@@ -693,12 +693,58 @@ export type PutAlertThresholdsDto = {
     thresholds: Array<number>;
 };
 
-export type ModelMarginDto = {
+export type AccountRefDto = {
+    /**
+     * A user’s account (not with orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (not with userId)
+     */
+    orgId?: string;
+};
+
+export type CreateTransferDto = {
+    /**
+     * Where the credits come from: `{userId}` or `{orgId}`
+     */
+    from: AccountRefDto;
+    /**
+     * Where they go: `{userId}` or `{orgId}`, another account
+     */
+    to: AccountRefDto;
+    credits: number;
+    reason?: string;
+};
+
+export type TransferLotDto = {
+    /**
+     * The allocation it left
+     */
+    fromAllocationId: string;
+    /**
+     * The allocation it arrived as (`source: transfer`)
+     */
+    toAllocationId: string;
     credits: number;
     /**
-     * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
+     * Both allocations’ expiry
      */
-    providerCost: string | null;
+    expiresAt: string;
+};
+
+export type TransferResponseDto = {
+    id: string;
+    from: AccountRefDto;
+    to: AccountRefDto;
+    credits: number;
+    reason: string | null;
+    /**
+     * One per allocation it drew on, soonest-expiring first
+     */
+    lots: Array<TransferLotDto>;
+    createdBy: string;
+    createdAt: string;
 };
 
 export type InsufficientCreditsResponseDto = {
@@ -721,6 +767,122 @@ export type InsufficientCreditsResponseDto = {
     requestId?: string;
     requiredCredits: number;
     availableCredits: number;
+};
+
+export type TransferListResponseDto = {
+    items: Array<TransferResponseDto>;
+    nextCursor: string | null;
+};
+
+export type PutAutoRechargeDto = {
+    /**
+     * A user’s account (not with orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (not with userId)
+     */
+    orgId?: string;
+    /**
+     * false turns auto-recharge off (the figures are kept)
+     */
+    enabled: boolean;
+    /**
+     * A charge that leaves the available credits (held ones excluded) below this opens an attempt
+     */
+    belowCredits: number;
+    /**
+     * Credits per attempt
+     */
+    rechargeCredits: number;
+    /**
+     * At most this many credits of attempts that did not fail per UTC calendar month (absent or null: no cap); at least rechargeCredits
+     */
+    maxCreditsPerMonth?: number | null;
+    /**
+     * No attempt opens within this many minutes of the opening of the last one (failed ones included)
+     */
+    minIntervalMinutes?: number;
+};
+
+export type AutoRechargeAttemptDto = {
+    id: string;
+    credits: number;
+    status: 'open' | 'succeeded' | 'failed';
+    openedAt: string;
+    closedAt: string | null;
+};
+
+export type AutoRechargeResponseDto = {
+    /**
+     * A user’s account (absent for an organisation’s)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (absent for a user’s)
+     */
+    orgId?: string;
+    enabled: boolean;
+    /**
+     * null: never set
+     */
+    belowCredits: number | null;
+    /**
+     * null: never set
+     */
+    rechargeCredits: number | null;
+    /**
+     * null: no monthly cap
+     */
+    maxCreditsPerMonth: number | null;
+    minIntervalMinutes: number;
+    /**
+     * Failed attempts since the last success or change of the settings (3 turn auto-recharge off)
+     */
+    consecutiveFailures: number;
+    /**
+     * The 50 newest attempts, newest first
+     */
+    attempts: Array<AutoRechargeAttemptDto>;
+};
+
+export type FailAutoRechargeAttemptDto = {
+    /**
+     * Why the payment failed
+     */
+    reason?: string;
+};
+
+export type AutoRechargeAttemptResponseDto = {
+    id: string;
+    credits: number;
+    status: 'open' | 'succeeded' | 'failed';
+    openedAt: string;
+    closedAt: string | null;
+    /**
+     * A user’s account (absent for an organisation’s)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (absent for a user’s)
+     */
+    orgId?: string;
+    /**
+     * Why it failed
+     */
+    reason: string | null;
+    /**
+     * Whether the account’s auto-recharge is still on (the third failure in a row turns it off)
+     */
+    autoRechargeEnabled: boolean;
+};
+
+export type ModelMarginDto = {
+    credits: number;
+    /**
+     * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
+     */
+    providerCost: string | null;
 };
 
 export type KeyLimitExceededResponseDto = {
@@ -747,6 +909,42 @@ export type KeyLimitExceededResponseDto = {
     requiredCredits: number;
 };
 
+export type MemberLimitExceededResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * Credits the refused request needed
+     */
+    requiredCredits: number;
+    /**
+     * The member's spend limit in credits
+     */
+    limit: number;
+    /**
+     * What the member spent from the org in the current period of the limit, open holds included
+     */
+    spentInPeriod: number;
+    /**
+     * When the period ends (UTC)
+     */
+    resetsAt: string;
+};
+
 export type ProviderUsageDto = {
     /**
      * Whose usage object `usage` is
@@ -769,6 +967,10 @@ export type RecordUsageDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -868,6 +1070,10 @@ export type UsageRecordResponseDto = {
      * Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s owner (e.g. the admin who created the service key); null when the billed user wrote it
      */
     actorId: string | null;
+    /**
+     * The organisation that paid for the usage (`userId` is then the member who used it); null when the user’s own account paid
+     */
+    orgId: string | null;
 };
 
 export type BatchEventDto = {
@@ -875,6 +1081,10 @@ export type BatchEventDto = {
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
      */
     userId?: string;
+    /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
     /**
      * The product feature that was used
      */
@@ -1168,6 +1378,10 @@ export type InitializeSessionDto = {
      */
     reasoningTokens?: number;
     /**
+     * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
+     */
+    orgId?: string;
+    /**
      * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
     sessionId?: string;
@@ -1181,6 +1395,10 @@ export type InitializeSessionDto = {
 export type SessionResponseDto = {
     sessionId: string;
     userId: string;
+    /**
+     * The organisation the session holds and settles on (userId: the member); null: the user’s account
+     */
+    orgId: string | null;
     modelId: string;
     /**
      * The estimate priced at the rule in effect at startedAt
@@ -1386,6 +1604,10 @@ export type CreateApiKeyDto = {
      * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Only with creditLimit; default: total
      */
     limitPeriod?: 'day' | 'week' | 'month' | 'total';
+    /**
+     * A key of a membership: it charges this organisation on behalf of its creator, who must be an active member (403 `NOT_A_MEMBER`); it stops working (401) when the creator is removed from the org. Default: the key charges its creator's own account
+     */
+    orgId?: string;
 };
 
 export type CreatedApiKeyResponseDto = {
@@ -1395,6 +1617,10 @@ export type CreatedApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1444,6 +1670,10 @@ export type ApiKeyResponseDto = {
      */
     userId: string;
     name: string;
+    /**
+     * The organisation the key charges on behalf of its owner (null: the owner’s own account)
+     */
+    orgId: string | null;
     /**
      * The first characters of the key, to recognise it
      */
@@ -1506,9 +1736,13 @@ export type VerifyApiKeyResponseDto = {
      */
     permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
     /**
+     * When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)
+     */
+    orgId?: string | null;
+    /**
      * When not valid
      */
-    reason?: 'unknown' | 'revoked' | 'expired';
+    reason?: 'unknown' | 'revoked' | 'expired' | 'not_a_member';
 };
 
 export type UpdateApiKeyDto = {
@@ -1605,9 +1839,135 @@ export type SubscriptionResponseDto = {
     nextGrantAt: string | null;
 };
 
+export type CreatePurchaseDto = {
+    /**
+     * The buying user (or orgId)
+     */
+    userId?: string;
+    /**
+     * The buying organisation (or userId)
+     */
+    orgId?: string;
+    credits: number;
+    /**
+     * What the buyer pays: > 0, at most 2 decimal places
+     */
+    amount: string;
+    /**
+     * ISO 4217, 3 lowercase letters
+     */
+    currency: string;
+    provider: string;
+    /**
+     * The provider’s reference (a Checkout Session id); unique per provider
+     */
+    providerRef?: string;
+    expiryDays?: number;
+    /**
+     * The auto-recharge attempt this purchase pays (closed when it is paid)
+     */
+    autoRechargeAttemptId?: string;
+};
+
+export type PurchaseResponseDto = {
+    id: string;
+    /**
+     * The buying user (null for an org)
+     */
+    userId: string | null;
+    /**
+     * The buying org (null for a user)
+     */
+    orgId: string | null;
+    credits: number;
+    amount: string;
+    currency: string;
+    provider: string;
+    providerRef: string | null;
+    /**
+     * Set at payment
+     */
+    providerPaymentId: string | null;
+    status: 'pending_payment' | 'paid' | 'failed' | 'expired' | 'partially_refunded' | 'refunded' | 'disputed' | 'charged_back';
+    allocationId: string | null;
+    /**
+     * Credits taken back from the purchase’s allocation
+     */
+    refundedCredits: number;
+    /**
+     * What was refunded (admin refunds, or the provider’s cumulative)
+     */
+    refundedAmount: string;
+    /**
+     * Credits a dispute froze (not spendable, not in the balance)
+     */
+    disputedCredits: number;
+    /**
+     * Credits already spent when taken back: made the account’s debt
+     */
+    debtCreated: number;
+    autoRechargeAttemptId: string | null;
+    createdAt: string;
+    paidAt: string | null;
+};
+
+export type PurchaseListResponseDto = {
+    items: Array<PurchaseResponseDto>;
+    nextCursor: string | null;
+};
+
+export type RefundableResponseDto = {
+    /**
+     * The purchase allocation’s remaining credits
+     */
+    credits: number;
+    /**
+     * Their share of the amount, rounded down to the cent
+     */
+    amount: string;
+};
+
+export type MarkPaidDto = {
+    /**
+     * The provider’s payment id
+     */
+    providerPaymentId?: string;
+};
+
+export type ClosePurchaseDto = {
+    reason?: string;
+};
+
+export type RefundPurchaseDto = {
+    /**
+     * Default: all refundable
+     */
+    credits?: number;
+    reason?: string;
+};
+
+export type RefundResponseDto = {
+    id: string;
+    purchaseId: string;
+    credits: number;
+    /**
+     * What the platform pays back
+     */
+    amount: string;
+    createdAt: string;
+};
+
+export type ProviderEventDto = {
+    type: 'refunded' | 'dispute_opened' | 'dispute_won' | 'dispute_lost';
+    /**
+     * With `refunded` only: the cumulative amount refunded, as providers report it
+     */
+    amountRefunded?: string;
+};
+
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -1630,14 +1990,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1655,7 +2015,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -1679,7 +2039,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -1755,7 +2115,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
     id: string;
 };
 
@@ -1763,7 +2123,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -2819,7 +3179,7 @@ export type ListLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -3179,6 +3539,321 @@ export type SetAlertThresholdsResponses = {
 
 export type SetAlertThresholdsResponse = SetAlertThresholdsResponses[keyof SetAlertThresholdsResponses];
 
+export type ListTransfersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * A user’s transfers, in and out (not with orgId; neither: every transfer)
+         */
+        userId?: string;
+        /**
+         * An organisation’s transfers, in and out (not with userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/credits/transfers';
+};
+
+export type ListTransfersErrors = {
+    /**
+     * Both userId and orgId; a bad cursor or limit
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListTransfersError = ListTransfersErrors[keyof ListTransfersErrors];
+
+export type ListTransfersResponses = {
+    200: TransferListResponseDto;
+};
+
+export type ListTransfersResponse = ListTransfersResponses[keyof ListTransfersResponses];
+
+export type TransferCreditsData = {
+    body: CreateTransferDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/credits/transfers';
+};
+
+export type TransferCreditsErrors = {
+    /**
+     * Invalid body: not exactly one of userId and orgId per side, the same account twice, credits < 1…
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * The source cannot spend that many credits now (INSUFFICIENT_CREDITS); nothing moved
+     */
+    402: InsufficientCreditsResponseDto;
+    /**
+     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type TransferCreditsError = TransferCreditsErrors[keyof TransferCreditsErrors];
+
+export type TransferCreditsResponses = {
+    201: TransferResponseDto;
+};
+
+export type TransferCreditsResponse = TransferCreditsResponses[keyof TransferCreditsResponses];
+
+export type GetAutoRechargeData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A user’s account (not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s account (not with userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/credits/auto-recharge';
+};
+
+export type GetAutoRechargeErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAutoRechargeError = GetAutoRechargeErrors[keyof GetAutoRechargeErrors];
+
+export type GetAutoRechargeResponses = {
+    200: AutoRechargeResponseDto;
+};
+
+export type GetAutoRechargeResponse = GetAutoRechargeResponses[keyof GetAutoRechargeResponses];
+
+export type SetAutoRechargeData = {
+    body: PutAutoRechargeDto;
+    path?: never;
+    query?: never;
+    url: '/api/credits/auto-recharge';
+};
+
+export type SetAutoRechargeErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetAutoRechargeError = SetAutoRechargeErrors[keyof SetAutoRechargeErrors];
+
+export type SetAutoRechargeResponses = {
+    200: AutoRechargeResponseDto;
+};
+
+export type SetAutoRechargeResponse = SetAutoRechargeResponses[keyof SetAutoRechargeResponses];
+
+export type FailAutoRechargeAttemptData = {
+    body?: FailAutoRechargeAttemptDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/credits/auto-recharge/attempts/{id}/fail';
+};
+
+export type FailAutoRechargeAttemptErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Not a service principal (an admin token, or an API key with usage:ingest): `code` FORBIDDEN
+     *
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown attempt
+     */
+    404: ErrorResponseDto;
+    /**
+     * The attempt succeeded (its purchase was paid): `code` AUTO_RECHARGE_ATTEMPT_CLOSED; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type FailAutoRechargeAttemptError = FailAutoRechargeAttemptErrors[keyof FailAutoRechargeAttemptErrors];
+
+export type FailAutoRechargeAttemptResponses = {
+    200: AutoRechargeAttemptResponseDto;
+};
+
+export type FailAutoRechargeAttemptResponse = FailAutoRechargeAttemptResponses[keyof FailAutoRechargeAttemptResponses];
+
 export type RecordUsageData = {
     body: RecordUsageDto;
     headers?: {
@@ -3202,9 +3877,9 @@ export type RecordUsageErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was recorded
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was recorded
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -3776,9 +4451,9 @@ export type InitializeSessionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED); nothing was written
+     * Not enough credits (INSUFFICIENT_CREDITS), or the API key's credit limit for its period would be exceeded (KEY_LIMIT_EXCEEDED), or, paying from an organisation, the member's spend limit for its period (MEMBER_LIMIT_EXCEEDED); nothing was written
      */
-    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto;
+    402: InsufficientCreditsResponseDto | KeyLimitExceededResponseDto | MemberLimitExceededResponseDto;
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
@@ -4786,6 +5461,565 @@ export type PutSubscriptionResponses = {
 
 export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
+export type ListPurchasesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Whose purchases (default: the caller’s)
+         */
+        userId?: string;
+        /**
+         * An org’s purchases (its readers, staff)
+         */
+        orgId?: string;
+        status?: 'pending_payment' | 'paid' | 'failed' | 'expired' | 'partially_refunded' | 'refunded' | 'disputed' | 'charged_back';
+    };
+    url: '/api/purchases';
+};
+
+export type ListPurchasesErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPurchasesError = ListPurchasesErrors[keyof ListPurchasesErrors];
+
+export type ListPurchasesResponses = {
+    200: PurchaseListResponseDto;
+};
+
+export type ListPurchasesResponse = ListPurchasesResponses[keyof ListPurchasesResponses];
+
+export type CreatePurchaseData = {
+    body: CreatePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/purchases';
+};
+
+export type CreatePurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or org
+     */
+    404: ErrorResponseDto;
+    /**
+     * The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePurchaseError = CreatePurchaseErrors[keyof CreatePurchaseErrors];
+
+export type CreatePurchaseResponses = {
+    201: PurchaseResponseDto;
+};
+
+export type CreatePurchaseResponse = CreatePurchaseResponses[keyof CreatePurchaseResponses];
+
+export type GetPurchaseData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}';
+};
+
+export type GetPurchaseErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetPurchaseError = GetPurchaseErrors[keyof GetPurchaseErrors];
+
+export type GetPurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type GetPurchaseResponse = GetPurchaseResponses[keyof GetPurchaseResponses];
+
+export type GetPurchaseRefundableData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/refundable';
+};
+
+export type GetPurchaseRefundableErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetPurchaseRefundableError = GetPurchaseRefundableErrors[keyof GetPurchaseRefundableErrors];
+
+export type GetPurchaseRefundableResponses = {
+    200: RefundableResponseDto;
+};
+
+export type GetPurchaseRefundableResponse = GetPurchaseRefundableResponses[keyof GetPurchaseRefundableResponses];
+
+export type MarkPurchasePaidData = {
+    body?: MarkPaidDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/paid';
+};
+
+export type MarkPurchasePaidErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase failed or expired; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type MarkPurchasePaidError = MarkPurchasePaidErrors[keyof MarkPurchasePaidErrors];
+
+export type MarkPurchasePaidResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type MarkPurchasePaidResponse = MarkPurchasePaidResponses[keyof MarkPurchasePaidResponses];
+
+export type FailPurchaseData = {
+    body?: ClosePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/fail';
+};
+
+export type FailPurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase is not pending payment; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type FailPurchaseError = FailPurchaseErrors[keyof FailPurchaseErrors];
+
+export type FailPurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type FailPurchaseResponse = FailPurchaseResponses[keyof FailPurchaseResponses];
+
+export type ExpirePurchaseData = {
+    body?: ClosePurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/expire';
+};
+
+export type ExpirePurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase is not pending payment; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ExpirePurchaseError = ExpirePurchaseErrors[keyof ExpirePurchaseErrors];
+
+export type ExpirePurchaseResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type ExpirePurchaseResponse = ExpirePurchaseResponses[keyof ExpirePurchaseResponses];
+
+export type RefundPurchaseData = {
+    body?: RefundPurchaseDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/refunds';
+};
+
+export type RefundPurchaseErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * More credits than the allocation still has; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RefundPurchaseError = RefundPurchaseErrors[keyof RefundPurchaseErrors];
+
+export type RefundPurchaseResponses = {
+    201: RefundResponseDto;
+};
+
+export type RefundPurchaseResponse = RefundPurchaseResponses[keyof RefundPurchaseResponses];
+
+export type PurchaseProviderEventData = {
+    body: ProviderEventDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/purchases/{id}/provider-events';
+};
+
+export type PurchaseProviderEventErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown purchase (or one the caller may not see)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The purchase was never paid; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PurchaseProviderEventError = PurchaseProviderEventErrors[keyof PurchaseProviderEventErrors];
+
+export type PurchaseProviderEventResponses = {
+    200: PurchaseResponseDto;
+};
+
+export type PurchaseProviderEventResponse = PurchaseProviderEventResponses[keyof PurchaseProviderEventResponses];
+
 export type ListEventsData = {
     body?: never;
     path?: never;
@@ -4795,7 +6029,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -5381,8 +6615,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
-        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -278,6 +278,73 @@ export const getAlertThresholds = <ThrowOnError extends boolean = false>(options
 export const setAlertThresholds = <ThrowOnError extends boolean = false>(options: Options<SetAlertThresholdsData, ThrowOnError>): RequestResult<SetAlertThresholdsResponses, SetAlertThresholdsErrors, ThrowOnError> => (options.client ?? client).put<SetAlertThresholdsResponses, SetAlertThresholdsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/credits/alerts/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * An account’s transfers, in and out, newest first (supervisor)
+ *
+ * At most one of `userId` and `orgId`; neither lists every transfer.
+ */
+export const listTransfers = <ThrowOnError extends boolean = false>(options?: Options<ListTransfersData, ThrowOnError>): RequestResult<ListTransfersResponses, ListTransfersErrors, ThrowOnError> => (options?.client ?? client).get<ListTransfersResponses, ListTransfersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/transfers',
+    ...options
+});
+
+/**
+ * Move credits from one account to another, keeping their expiry (supervisor)
+ *
+ * The credits leave the source soonest-expiring first, from what it may spend (held credits and the overdraft never move), and arrive as allocations with the same expiry dates (`source: transfer`), one per lot, through `transfer_out` / `transfer_in` ledger entries. Short → 402 and nothing moves. A supervisor may not transfer into their own account or into an organisation they are an active member of (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const transferCredits = <ThrowOnError extends boolean = false>(options: Options<TransferCreditsData, ThrowOnError>): RequestResult<TransferCreditsResponses, TransferCreditsErrors, ThrowOnError> => (options.client ?? client).post<TransferCreditsResponses, TransferCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/transfers',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * An account’s auto-recharge settings and its recent attempts, newest first
+ *
+ * Without userId or orgId: the caller’s own account. Never set: `enabled: false` with null figures.
+ */
+export const getAutoRecharge = <ThrowOnError extends boolean = false>(options?: Options<GetAutoRechargeData, ThrowOnError>): RequestResult<GetAutoRechargeResponses, GetAutoRechargeErrors, ThrowOnError> => (options?.client ?? client).get<GetAutoRechargeResponses, GetAutoRechargeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/credits/auto-recharge',
+    ...options
+});
+
+/**
+ * Set an account’s auto-recharge (supervisor, the user for their own, an org’s managers)
+ *
+ * Replaces the settings (the failures in a row back to 0). While enabled, a charge that leaves the account’s available credits below `belowCredits` opens one attempt and emits `auto_recharge.requested`.
+ */
+export const setAutoRecharge = <ThrowOnError extends boolean = false>(options: Options<SetAutoRechargeData, ThrowOnError>): RequestResult<SetAutoRechargeResponses, SetAutoRechargeErrors, ThrowOnError> => (options.client ?? client).put<SetAutoRechargeResponses, SetAutoRechargeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/auto-recharge',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Fail an open auto-recharge attempt: its payment could not be collected (service principal)
+ *
+ * After 3 failed attempts in a row auto-recharge turns itself off and emits `auto_recharge.disabled`. Failing a failed attempt again answers it and changes nothing.
+ */
+export const failAutoRechargeAttempt = <ThrowOnError extends boolean = false>(options: Options<FailAutoRechargeAttemptData, ThrowOnError>): RequestResult<FailAutoRechargeAttemptResponses, FailAutoRechargeAttemptErrors, ThrowOnError> => (options.client ?? client).post<FailAutoRechargeAttemptResponses, FailAutoRechargeAttemptErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/credits/auto-recharge/attempts/{id}/fail',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -601,6 +668,123 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
 export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/users/{userId}/subscription',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Purchases, newest first (own; an org’s for its readers; any for staff)
+ */
+export const listPurchases = <ThrowOnError extends boolean = false>(options?: Options<ListPurchasesData, ThrowOnError>): RequestResult<ListPurchasesResponses, ListPurchasesErrors, ThrowOnError> => (options?.client ?? client).get<ListPurchasesResponses, ListPurchasesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases',
+    ...options
+});
+
+/**
+ * Create a purchase, pending payment (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Nothing is granted until it is paid.
+ */
+export const createPurchase = <ThrowOnError extends boolean = false>(options: Options<CreatePurchaseData, ThrowOnError>): RequestResult<CreatePurchaseResponses, CreatePurchaseErrors, ThrowOnError> => (options.client ?? client).post<CreatePurchaseResponses, CreatePurchaseErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One purchase (own, an org reader’s, staff)
+ */
+export const getPurchase = <ThrowOnError extends boolean = false>(options: Options<GetPurchaseData, ThrowOnError>): RequestResult<GetPurchaseResponses, GetPurchaseErrors, ThrowOnError> => (options.client ?? client).get<GetPurchaseResponses, GetPurchaseErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}',
+    ...options
+});
+
+/**
+ * What could be refunded now: the allocation’s remaining credits and their share of the amount
+ */
+export const getPurchaseRefundable = <ThrowOnError extends boolean = false>(options: Options<GetPurchaseRefundableData, ThrowOnError>): RequestResult<GetPurchaseRefundableResponses, GetPurchaseRefundableErrors, ThrowOnError> => (options.client ?? client).get<GetPurchaseRefundableResponses, GetPurchaseRefundableErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}/refundable',
+    ...options
+});
+
+/**
+ * The purchase was paid: grant its one allocation (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing.
+ */
+export const markPurchasePaid = <ThrowOnError extends boolean = false>(options: Options<MarkPurchasePaidData, ThrowOnError>): RequestResult<MarkPurchasePaidResponses, MarkPurchasePaidErrors, ThrowOnError> => (options.client ?? client).post<MarkPurchasePaidResponses, MarkPurchasePaidErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}/paid',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The payment failed (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.
+ */
+export const failPurchase = <ThrowOnError extends boolean = false>(options: Options<FailPurchaseData, ThrowOnError>): RequestResult<FailPurchaseResponses, FailPurchaseErrors, ThrowOnError> => (options.client ?? client).post<FailPurchaseResponses, FailPurchaseErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}/fail',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The checkout expired unpaid (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.
+ */
+export const expirePurchase = <ThrowOnError extends boolean = false>(options: Options<ExpirePurchaseData, ThrowOnError>): RequestResult<ExpirePurchaseResponses, ExpirePurchaseErrors, ThrowOnError> => (options.client ?? client).post<ExpirePurchaseResponses, ExpirePurchaseErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}/expire',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Refund credits of a purchase (admin)
+ *
+ * The credits leave the purchase’s allocation (a `refund` ledger entry); `purchase.refunded` tells the platform to pay `amount` back.
+ */
+export const refundPurchase = <ThrowOnError extends boolean = false>(options: Options<RefundPurchaseData, ThrowOnError>): RequestResult<RefundPurchaseResponses, RefundPurchaseErrors, ThrowOnError> => (options.client ?? client).post<RefundPurchaseResponses, RefundPurchaseErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/purchases/{id}/refunds',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * What the payment provider reported: a refund, a dispute (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. `refunded` takes back ceil(credits × amountRefunded / amount) less what was taken back already (the spent part as debt); a repeated or lower cumulative amount changes nothing.
+ */
+export const purchaseProviderEvent = <ThrowOnError extends boolean = false>(options: Options<PurchaseProviderEventData, ThrowOnError>): RequestResult<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError> => (options.client ?? client).post<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/purchases/{id}/provider-events',
     ...options,
     headers: {
         'Content-Type': 'application/json',

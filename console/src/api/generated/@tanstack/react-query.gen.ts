@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createWebhook, deleteSubscription, deleteWebhook, exportUsageRecordsCsv, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listReviewQueue, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, type Options, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setCreditLimits, testWebhook, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createPurchase, createWebhook, deleteSubscription, deleteWebhook, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, refundPurchase, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -614,6 +614,135 @@ export const setAlertThresholdsMutation = (options?: Partial<Options<SetAlertThr
     const mutationOptions: UseMutationOptions<SetAlertThresholdsResponse, SetAlertThresholdsError, Options<SetAlertThresholdsData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await setAlertThresholds({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listTransfersQueryKey = (options?: Options<ListTransfersData>) => createQueryKey('listTransfers', options);
+
+/**
+ * An account’s transfers, in and out, newest first (supervisor)
+ *
+ * At most one of `userId` and `orgId`; neither lists every transfer.
+ */
+export const listTransfersOptions = (options?: Options<ListTransfersData>) => queryOptions<ListTransfersResponse, ListTransfersError, ListTransfersResponse, ReturnType<typeof listTransfersQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTransfers({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTransfersQueryKey(options)
+});
+
+export const listTransfersInfiniteQueryKey = (options?: Options<ListTransfersData>): QueryKey<Options<ListTransfersData>> => createQueryKey('listTransfers', options, true);
+
+/**
+ * An account’s transfers, in and out, newest first (supervisor)
+ *
+ * At most one of `userId` and `orgId`; neither lists every transfer.
+ */
+export const listTransfersInfiniteOptions = (options?: Options<ListTransfersData>) => {
+    const opts = infiniteQueryOptions<ListTransfersResponse, ListTransfersError, InfiniteData<ListTransfersResponse>, QueryKey<Options<ListTransfersData>>, string | Pick<QueryKey<Options<ListTransfersData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListTransfersData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listTransfers({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listTransfersInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Move credits from one account to another, keeping their expiry (supervisor)
+ *
+ * The credits leave the source soonest-expiring first, from what it may spend (held credits and the overdraft never move), and arrive as allocations with the same expiry dates (`source: transfer`), one per lot, through `transfer_out` / `transfer_in` ledger entries. Short → 402 and nothing moves. A supervisor may not transfer into their own account or into an organisation they are an active member of (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const transferCreditsMutation = (options?: Partial<Options<TransferCreditsData>>): UseMutationOptions<TransferCreditsResponse, TransferCreditsError, Options<TransferCreditsData>> => {
+    const mutationOptions: UseMutationOptions<TransferCreditsResponse, TransferCreditsError, Options<TransferCreditsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await transferCredits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getAutoRechargeQueryKey = (options?: Options<GetAutoRechargeData>) => createQueryKey('getAutoRecharge', options);
+
+/**
+ * An account’s auto-recharge settings and its recent attempts, newest first
+ *
+ * Without userId or orgId: the caller’s own account. Never set: `enabled: false` with null figures.
+ */
+export const getAutoRechargeOptions = (options?: Options<GetAutoRechargeData>) => queryOptions<GetAutoRechargeResponse, GetAutoRechargeError, GetAutoRechargeResponse, ReturnType<typeof getAutoRechargeQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getAutoRecharge({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getAutoRechargeQueryKey(options)
+});
+
+/**
+ * Set an account’s auto-recharge (supervisor, the user for their own, an org’s managers)
+ *
+ * Replaces the settings (the failures in a row back to 0). While enabled, a charge that leaves the account’s available credits below `belowCredits` opens one attempt and emits `auto_recharge.requested`.
+ */
+export const setAutoRechargeMutation = (options?: Partial<Options<SetAutoRechargeData>>): UseMutationOptions<SetAutoRechargeResponse, SetAutoRechargeError, Options<SetAutoRechargeData>> => {
+    const mutationOptions: UseMutationOptions<SetAutoRechargeResponse, SetAutoRechargeError, Options<SetAutoRechargeData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await setAutoRecharge({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Fail an open auto-recharge attempt: its payment could not be collected (service principal)
+ *
+ * After 3 failed attempts in a row auto-recharge turns itself off and emits `auto_recharge.disabled`. Failing a failed attempt again answers it and changes nothing.
+ */
+export const failAutoRechargeAttemptMutation = (options?: Partial<Options<FailAutoRechargeAttemptData>>): UseMutationOptions<FailAutoRechargeAttemptResponse, FailAutoRechargeAttemptError, Options<FailAutoRechargeAttemptData>> => {
+    const mutationOptions: UseMutationOptions<FailAutoRechargeAttemptResponse, FailAutoRechargeAttemptError, Options<FailAutoRechargeAttemptData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await failAutoRechargeAttempt({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -1366,6 +1495,204 @@ export const putSubscriptionMutation = (options?: Partial<Options<PutSubscriptio
     const mutationOptions: UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await putSubscription({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listPurchasesQueryKey = (options?: Options<ListPurchasesData>) => createQueryKey('listPurchases', options);
+
+/**
+ * Purchases, newest first (own; an org’s for its readers; any for staff)
+ */
+export const listPurchasesOptions = (options?: Options<ListPurchasesData>) => queryOptions<ListPurchasesResponse, ListPurchasesError, ListPurchasesResponse, ReturnType<typeof listPurchasesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listPurchases({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listPurchasesQueryKey(options)
+});
+
+export const listPurchasesInfiniteQueryKey = (options?: Options<ListPurchasesData>): QueryKey<Options<ListPurchasesData>> => createQueryKey('listPurchases', options, true);
+
+/**
+ * Purchases, newest first (own; an org’s for its readers; any for staff)
+ */
+export const listPurchasesInfiniteOptions = (options?: Options<ListPurchasesData>) => {
+    const opts = infiniteQueryOptions<ListPurchasesResponse, ListPurchasesError, InfiniteData<ListPurchasesResponse>, QueryKey<Options<ListPurchasesData>>, string | Pick<QueryKey<Options<ListPurchasesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListPurchasesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listPurchases({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listPurchasesInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Create a purchase, pending payment (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Nothing is granted until it is paid.
+ */
+export const createPurchaseMutation = (options?: Partial<Options<CreatePurchaseData>>): UseMutationOptions<CreatePurchaseResponse, CreatePurchaseError, Options<CreatePurchaseData>> => {
+    const mutationOptions: UseMutationOptions<CreatePurchaseResponse, CreatePurchaseError, Options<CreatePurchaseData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createPurchase({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getPurchaseQueryKey = (options: Options<GetPurchaseData>) => createQueryKey('getPurchase', options);
+
+/**
+ * One purchase (own, an org reader’s, staff)
+ */
+export const getPurchaseOptions = (options: Options<GetPurchaseData>) => queryOptions<GetPurchaseResponse, GetPurchaseError, GetPurchaseResponse, ReturnType<typeof getPurchaseQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getPurchase({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getPurchaseQueryKey(options)
+});
+
+export const getPurchaseRefundableQueryKey = (options: Options<GetPurchaseRefundableData>) => createQueryKey('getPurchaseRefundable', options);
+
+/**
+ * What could be refunded now: the allocation’s remaining credits and their share of the amount
+ */
+export const getPurchaseRefundableOptions = (options: Options<GetPurchaseRefundableData>) => queryOptions<GetPurchaseRefundableResponse, GetPurchaseRefundableError, GetPurchaseRefundableResponse, ReturnType<typeof getPurchaseRefundableQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getPurchaseRefundable({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getPurchaseRefundableQueryKey(options)
+});
+
+/**
+ * The purchase was paid: grant its one allocation (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing.
+ */
+export const markPurchasePaidMutation = (options?: Partial<Options<MarkPurchasePaidData>>): UseMutationOptions<MarkPurchasePaidResponse, MarkPurchasePaidError, Options<MarkPurchasePaidData>> => {
+    const mutationOptions: UseMutationOptions<MarkPurchasePaidResponse, MarkPurchasePaidError, Options<MarkPurchasePaidData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await markPurchasePaid({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * The payment failed (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.
+ */
+export const failPurchaseMutation = (options?: Partial<Options<FailPurchaseData>>): UseMutationOptions<FailPurchaseResponse, FailPurchaseError, Options<FailPurchaseData>> => {
+    const mutationOptions: UseMutationOptions<FailPurchaseResponse, FailPurchaseError, Options<FailPurchaseData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await failPurchase({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * The checkout expired unpaid (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.
+ */
+export const expirePurchaseMutation = (options?: Partial<Options<ExpirePurchaseData>>): UseMutationOptions<ExpirePurchaseResponse, ExpirePurchaseError, Options<ExpirePurchaseData>> => {
+    const mutationOptions: UseMutationOptions<ExpirePurchaseResponse, ExpirePurchaseError, Options<ExpirePurchaseData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await expirePurchase({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Refund credits of a purchase (admin)
+ *
+ * The credits leave the purchase’s allocation (a `refund` ledger entry); `purchase.refunded` tells the platform to pay `amount` back.
+ */
+export const refundPurchaseMutation = (options?: Partial<Options<RefundPurchaseData>>): UseMutationOptions<RefundPurchaseResponse, RefundPurchaseError, Options<RefundPurchaseData>> => {
+    const mutationOptions: UseMutationOptions<RefundPurchaseResponse, RefundPurchaseError, Options<RefundPurchaseData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await refundPurchase({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * What the payment provider reported: a refund, a dispute (service principals)
+ *
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. `refunded` takes back ceil(credits × amountRefunded / amount) less what was taken back already (the spent part as debt); a repeated or lower cumulative amount changes nothing.
+ */
+export const purchaseProviderEventMutation = (options?: Partial<Options<PurchaseProviderEventData>>): UseMutationOptions<PurchaseProviderEventResponse, PurchaseProviderEventError, Options<PurchaseProviderEventData>> => {
+    const mutationOptions: UseMutationOptions<PurchaseProviderEventResponse, PurchaseProviderEventError, Options<PurchaseProviderEventData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await purchaseProviderEvent({
                 ...options,
                 ...fnOptions,
                 throwOnError: true

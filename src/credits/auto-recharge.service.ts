@@ -1,0 +1,216 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AuditService } from '../audit/audit.service.js';
+import { mayAccessUser } from '../auth/access.js';
+import { isServicePrincipal } from '../auth/metering.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { Transactions } from '../database/transactions.js';
+import { isOrgManager, isOrgReader, type OrgRole } from '../orgs/org-roles.js';
+import {
+  type AccountName,
+  type AutoRechargeAttemptRow,
+  AutoRechargeRepository,
+  type AutoRechargeSettingsRow,
+  type SucceedOutcome,
+} from './auto-recharge.repository.js';
+import type {
+  AutoRechargeAttemptDto,
+  AutoRechargeAttemptResponseDto,
+  AutoRechargeResponseDto,
+  PutAutoRechargeDto,
+} from './dto/auto-recharge.dto.js';
+
+/** How many attempts the GET answers, newest first. */
+export const RECENT_ATTEMPTS = 50;
+export const DEFAULT_MIN_INTERVAL_MINUTES = 60;
+
+const ATTEMPT = 'Auto-recharge attempt';
+
+/**
+ * Auto-recharge (CONTRACT v4 "Buying credits", docs/auto-recharge.md): an account's settings, read and
+ * replaced under the account lock; the attempts the takes open (auto_recharge_check()), failed by the
+ * platform here and closed by the purchase made for them (`assertAttemptOpen` at its creation,
+ * `succeedAttempt` when it is paid, both in the purchase's transaction).
+ */
+@Injectable()
+export class AutoRechargeService {
+  constructor(
+    private readonly repo: AutoRechargeRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
+    const account = await this.authorised(caller, named, 'read');
+    const m = this.tx.statementManager;
+    const accountId = await this.repo.accountId(m, account);
+    if (accountId === null) throw notFound(account);
+    return this.view(
+      account,
+      await this.repo.settings(m, accountId),
+      await this.repo.attempts(m, accountId, RECENT_ATTEMPTS),
+    );
+  }
+
+  async put(caller: AuthUser, body: PutAutoRechargeDto): Promise<AutoRechargeResponseDto> {
+    if (body.userId === undefined && body.orgId === undefined) {
+      throw new DomainError('VALIDATION', 'Give userId or orgId: the account whose auto-recharge this is');
+    }
+    const maxCreditsPerMonth = body.maxCreditsPerMonth ?? null;
+    if (maxCreditsPerMonth !== null && maxCreditsPerMonth < body.rechargeCredits) {
+      throw new DomainError(
+        'VALIDATION',
+        'maxCreditsPerMonth must be at least rechargeCredits, or no attempt could open',
+      );
+    }
+    const account = await this.authorised(caller, body, 'write');
+    return this.tx.run(async (m) => {
+      const accountId = await this.repo.lock(m, account);
+      if (accountId === null) throw notFound(account);
+      const before = await this.repo.settings(m, accountId);
+      const after = await this.repo.put(
+        m,
+        accountId,
+        {
+          enabled: body.enabled,
+          belowCredits: body.belowCredits,
+          rechargeCredits: body.rechargeCredits,
+          maxCreditsPerMonth,
+          minIntervalMinutes: body.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES,
+        },
+        caller.userId,
+      );
+      // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
+      await this.audit.record(m, {
+        action: 'auto_recharge.set',
+        targetId: account.ownerId,
+        before: before && { ...owner(account), ...before },
+        after: { ...owner(account), ...after },
+        whoever: true,
+      });
+      return this.view(account, after, await this.repo.attempts(m, accountId, RECENT_ATTEMPTS));
+    });
+  }
+
+  /** The platform could not collect an attempt's payment (a service principal says so). */
+  async fail(caller: AuthUser, id: string, reason: string | null): Promise<AutoRechargeAttemptResponseDto> {
+    if (!isServicePrincipal(caller)) {
+      throw new DomainError(
+        'FORBIDDEN',
+        'Only service principals (an admin token, or an API key with usage:ingest) may fail an auto-recharge attempt',
+      );
+    }
+    return this.tx.run(async (m) => {
+      const outcome = await this.repo.fail(m, id, reason);
+      if (outcome === 'not_found') throw new NotFoundError(ATTEMPT);
+      if (outcome === 'succeeded') {
+        throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', 'This auto-recharge attempt succeeded: it cannot fail');
+      }
+      const attempt = (await this.repo.attempt(m, id)) as AutoRechargeAttemptRow;
+      const account: AccountName = { kind: attempt.kind, ownerId: attempt.ownerId };
+      const settings = await this.repo.settings(m, attempt.accountId);
+      const after = {
+        ...attemptView(attempt),
+        ...owner(account),
+        reason: attempt.reason,
+        autoRechargeEnabled: !!settings?.enabled,
+      };
+      if (outcome === 'failed') {
+        await this.audit.record(m, {
+          action: 'auto_recharge.fail',
+          targetId: id,
+          before: { ...after, status: 'open', closedAt: null, reason: null },
+          after: { ...after, consecutiveFailures: settings?.consecutiveFailures ?? 0 },
+          whoever: true,
+        });
+      }
+      return after;
+    });
+  }
+
+  /**
+   * For the purchase created with `autoRechargeAttemptId` (in its transaction): the attempt must be the
+   * account's own (else 404, as for an unknown id) and still open (else 409).
+   */
+  async assertAttemptOpen(manager: EntityManager, attemptId: string, account: AccountName): Promise<void> {
+    const attempt = await this.repo.attempt(manager, attemptId);
+    if (!attempt || attempt.kind !== account.kind || attempt.ownerId !== account.ownerId) {
+      throw new NotFoundError(ATTEMPT);
+    }
+    if (attempt.status !== 'open') {
+      throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', `This auto-recharge attempt has ${attempt.status}`);
+    }
+  }
+
+  /**
+   * The one call of the purchase's paid path (in its transaction): closes the attempt as succeeded.
+   * Never throws for the attempt's state: the purchase was paid whatever happened to it
+   * (`failed`: it was failed before the payment came; it stays failed).
+   */
+  succeedAttempt(manager: EntityManager, attemptId: string, account: AccountName): Promise<SucceedOutcome> {
+    return this.repo.succeed(manager, attemptId, account);
+  }
+
+  /**
+   * The account named, when the caller may read or change its auto-recharge: a user's own account, any
+   * account for supervisors and admins (by JWT), an organisation's for its managers (change) or its
+   * readers (read).
+   */
+  private async authorised(
+    caller: AuthUser,
+    named: { userId?: string; orgId?: string },
+    mode: 'read' | 'write',
+  ): Promise<AccountName> {
+    if (named.orgId !== undefined) {
+      const account: AccountName = { kind: 'org', ownerId: named.orgId };
+      if (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) return account;
+      const role = (await this.repo.orgRole(this.tx.statementManager, named.orgId, caller.userId)) as OrgRole | null;
+      if (mode === 'write' ? isOrgManager(role) : isOrgReader(role)) return account;
+      throw new DomainError(
+        'FORBIDDEN',
+        mode === 'write'
+          ? 'Only supervisors and the organisation’s owners and admins may set its auto-recharge'
+          : 'Only supervisors and the organisation’s owners, admins and billing members may read its auto-recharge',
+      );
+    }
+    const userId = named.userId ?? caller.userId;
+    if (!mayAccessUser(caller, userId)) {
+      throw new DomainError('FORBIDDEN', 'Only supervisors and admins may read or set another user’s auto-recharge');
+    }
+    return { kind: 'user', ownerId: userId };
+  }
+
+  private view(
+    account: AccountName,
+    settings: AutoRechargeSettingsRow | null,
+    attempts: AutoRechargeAttemptRow[],
+  ): AutoRechargeResponseDto {
+    return {
+      ...owner(account),
+      enabled: settings?.enabled ?? false,
+      belowCredits: settings?.belowCredits ?? null,
+      rechargeCredits: settings?.rechargeCredits ?? null,
+      maxCreditsPerMonth: settings?.maxCreditsPerMonth ?? null,
+      minIntervalMinutes: settings?.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES,
+      consecutiveFailures: settings?.consecutiveFailures ?? 0,
+      attempts: attempts.map(attemptView),
+    };
+  }
+}
+
+const owner = (account: AccountName): { userId: string } | { orgId: string } =>
+  account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };
+
+const notFound = (account: AccountName) => new NotFoundError(account.kind === 'org' ? 'Organisation' : 'User');
+
+function attemptView(a: AutoRechargeAttemptRow): AutoRechargeAttemptDto {
+  return {
+    id: a.id,
+    credits: a.credits,
+    status: a.status,
+    openedAt: a.openedAt.toISOString(),
+    closedAt: a.closedAt?.toISOString() ?? null,
+  };
+}

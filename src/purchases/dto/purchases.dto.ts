@@ -1,0 +1,243 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { IsUserId } from '../../common/validation/ids.js';
+import { IsOptional } from '../../common/validation/optional.js';
+import { AMOUNT_PATTERN } from '../purchase-money.js';
+import {
+  PROVIDER_EVENT_TYPES,
+  type ProviderEventType,
+  PURCHASE_STATUSES,
+  type PurchaseStatus,
+} from '../purchase-status.js';
+
+/** An org id as orgs hold it: 3–50 of a-z 0-9 - _, starting with a letter or digit. */
+const ORG_ID = /^[a-z0-9][a-z0-9_-]{2,49}$/;
+const AMOUNT_MESSAGE = 'must be a decimal string with at most 2 places, like "10.00"';
+
+export class CreatePurchaseDto {
+  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'The buying user (or orgId)' })
+  @IsOptional()
+  @IsUserId()
+  @NotTogetherWith('orgId')
+  userId?: string;
+
+  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'The buying organisation (or userId)' })
+  @IsOptional()
+  @IsString()
+  @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  orgId?: string;
+
+  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits: number;
+
+  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most 2 decimal places' })
+  @IsString()
+  @Matches(AMOUNT_PATTERN, { message: `amount ${AMOUNT_MESSAGE}` })
+  amount: string;
+
+  @ApiProperty({ example: 'usd', description: 'ISO 4217, 3 lowercase letters' })
+  @IsString()
+  @Matches(/^[a-z]{3}$/, { message: 'currency must be 3 lowercase letters (ISO 4217)' })
+  currency: string;
+
+  @ApiProperty({ example: 'stripe', minLength: 1, maxLength: 30 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(30)
+  provider: string;
+
+  @ApiPropertyOptional({
+    example: 'cs_test_a1b2c3',
+    maxLength: 255,
+    description: 'The provider’s reference (a Checkout Session id); unique per provider',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  providerRef?: string;
+
+  @ApiPropertyOptional({ type: 'integer', example: 365, minimum: 1, maximum: 3650, default: 365 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  expiryDays?: number;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '0d7c3b8e-6a51-4f0e-a0b5-8c2b7f1a9e44',
+    description: 'The auto-recharge attempt this purchase pays (closed when it is paid)',
+  })
+  @IsOptional()
+  @IsUUID()
+  autoRechargeAttemptId?: string;
+}
+
+export class PurchaseResponseDto {
+  @ApiProperty({ format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' })
+  id: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'alice', description: 'The buying user (null for an org)' })
+  userId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The buying org (null for a user)' })
+  orgId: string | null;
+
+  @ApiProperty({ example: 1000 })
+  credits: number;
+
+  @ApiProperty({ example: '10.00' })
+  amount: string;
+
+  @ApiProperty({ example: 'usd' })
+  currency: string;
+
+  @ApiProperty({ example: 'stripe' })
+  provider: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'cs_test_a1b2c3' })
+  providerRef: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'pi_3Nabc', description: 'Set at payment' })
+  providerPaymentId: string | null;
+
+  @ApiProperty({ enum: PURCHASE_STATUSES, example: 'paid' })
+  status: PurchaseStatus;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
+  allocationId: string | null;
+
+  @ApiProperty({ example: 0, description: 'Credits taken back from the purchase’s allocation' })
+  refundedCredits: number;
+
+  @ApiProperty({ example: '0.00', description: 'What was refunded (admin refunds, or the provider’s cumulative)' })
+  refundedAmount: string;
+
+  @ApiProperty({ example: 0, description: 'Credits a dispute froze (not spendable, not in the balance)' })
+  disputedCredits: number;
+
+  @ApiProperty({ example: 0, description: 'Credits already spent when taken back: made the account’s debt' })
+  debtCreated: number;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
+  autoRechargeAttemptId: string | null;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-21T12:01:00.000Z' })
+  paidAt: string | null;
+}
+
+export class PurchaseListResponseDto {
+  @ApiProperty({ type: [PurchaseResponseDto] })
+  items: PurchaseResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
+
+export class ListPurchasesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Whose purchases (default: the caller’s)' })
+  @IsOptional()
+  @IsUserId()
+  @NotTogetherWith('orgId')
+  userId?: string;
+
+  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An org’s purchases (its readers, staff)' })
+  @IsOptional()
+  @IsString()
+  @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  orgId?: string;
+
+  @ApiPropertyOptional({ enum: PURCHASE_STATUSES })
+  @IsOptional()
+  @IsIn(PURCHASE_STATUSES)
+  status?: PurchaseStatus;
+}
+
+export class MarkPaidDto {
+  @ApiPropertyOptional({ example: 'pi_3Nabc', maxLength: 255, description: 'The provider’s payment id' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  providerPaymentId?: string;
+}
+
+export class ClosePurchaseDto {
+  @ApiPropertyOptional({ example: 'card_declined', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class RefundableResponseDto {
+  @ApiProperty({ example: 600, description: 'The purchase allocation’s remaining credits' })
+  credits: number;
+
+  @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the cent' })
+  amount: string;
+}
+
+export class RefundPurchaseDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 400,
+    minimum: 1,
+    maximum: MAX_CREDITS,
+    description: 'Default: all refundable',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits?: number;
+
+  @ApiPropertyOptional({ example: 'Customer asked', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class RefundResponseDto {
+  @ApiProperty({ format: 'uuid', example: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' })
+  purchaseId: string;
+
+  @ApiProperty({ example: 400 })
+  credits: number;
+
+  @ApiProperty({ example: '4.00', description: 'What the platform pays back' })
+  amount: string;
+
+  @ApiProperty({ example: '2026-11-21T12:05:00.000Z' })
+  createdAt: string;
+}
+
+export class ProviderEventDto {
+  @ApiProperty({ enum: PROVIDER_EVENT_TYPES, example: 'refunded' })
+  @IsIn(PROVIDER_EVENT_TYPES)
+  type: ProviderEventType;
+
+  @ApiPropertyOptional({
+    example: '4.00',
+    description: 'With `refunded` only: the cumulative amount refunded, as providers report it',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(AMOUNT_PATTERN, { message: `amountRefunded ${AMOUNT_MESSAGE}` })
+  amountRefunded?: string;
+}

@@ -1,0 +1,119 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+import { Account } from '../../accounts/entities/account.entity.js';
+import { Org } from '../../accounts/entities/org.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import type { PurchaseStatus } from '../purchase-status.js';
+
+/**
+ * A purchase of credits (migration 1732000034000): its state, and what was taken back from its
+ * allocation (`refunded_credits`), made debt (`debt_created`) or frozen by a dispute. The allocation
+ * it granted is the one whose `purchase_id` is this id (unique there).
+ */
+@Entity({ name: 'purchases' })
+@Check('purchases_credits_check', `credits >= 1`)
+@Check('purchases_amount_check', `amount > 0`)
+@Check('purchases_currency_check', `currency ~ '^[a-z]{3}$'`)
+@Check('purchases_expiry_days_check', `expiry_days BETWEEN 1 AND 3650`)
+@Check(
+  'purchases_status_check',
+  `status IN
+          ('pending_payment', 'paid', 'failed', 'expired', 'partially_refunded', 'refunded', 'disputed', 'charged_back')`,
+)
+@Check('purchases_owner_check', `(user_id IS NULL) <> (org_id IS NULL)`)
+@Check(
+  'purchases_taken_check',
+  `refunded_credits >= 0 AND debt_created >= 0 AND disputed_credits >= 0
+          AND refunded_credits + debt_created <= credits`,
+)
+@Unique('purchases_provider_ref_key', ['provider', 'providerRef'])
+@Index('purchases_account_idx', ['accountId', 'createdAt', 'id'])
+@Index('purchases_created_idx', ['createdAt', 'id'])
+@Index('purchases_payment_idx', ['provider', 'providerPaymentId'], { where: 'provider_payment_id IS NOT NULL' })
+export class Purchase {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'purchases_pkey' })
+  id: string;
+
+  @ForeignKey(() => Account, { name: 'purchases_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
+
+  @ForeignKey(() => UserAccount, { name: 'purchases_user_id_fkey' })
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
+
+  @ForeignKey(() => Org, { name: 'purchases_org_id_fkey' })
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
+
+  @Column({ type: 'integer' })
+  credits: number;
+
+  @Column({ type: 'numeric', precision: 12, scale: 2 })
+  amount: string;
+
+  @Column({ type: 'varchar', length: 3 })
+  currency: string;
+
+  @Column({ type: 'varchar', length: 30 })
+  provider: string;
+
+  @Column({ name: 'provider_ref', type: 'varchar', length: 255, nullable: true })
+  providerRef: string | null;
+
+  @Column({ name: 'provider_payment_id', type: 'varchar', length: 255, nullable: true })
+  providerPaymentId: string | null;
+
+  @Column({ name: 'expiry_days', type: 'integer' })
+  expiryDays: number;
+
+  @Column({ type: 'varchar', length: 20, default: 'pending_payment' })
+  status: PurchaseStatus;
+
+  /** What a dispute returns to when it is won (`paid` or `partially_refunded`). */
+  @Column({ name: 'status_before_dispute', type: 'varchar', length: 20, nullable: true })
+  statusBeforeDispute: PurchaseStatus | null;
+
+  /** Credits taken back from the purchase's allocation (refunds, chargeback). */
+  @Column({ name: 'refunded_credits', type: 'integer', default: 0 })
+  refundedCredits: number;
+
+  /** Σ the admin refunds' amounts. */
+  @Column({ name: 'refunded_amount', type: 'numeric', precision: 12, scale: 2, default: 0 })
+  refundedAmount: string;
+
+  /** The highest cumulative refunded amount the provider reported. */
+  @Column({ name: 'provider_refunded_amount', type: 'numeric', precision: 12, scale: 2, default: 0 })
+  providerRefundedAmount: string;
+
+  @Column({ name: 'disputed_credits', type: 'integer', default: 0 })
+  disputedCredits: number;
+
+  /** Credits already spent when they were taken back: made the account's debt. */
+  @Column({ name: 'debt_created', type: 'integer', default: 0 })
+  debtCreated: number;
+
+  /** The auto-recharge attempt this purchase pays (no foreign key: that table is another module's). */
+  @Column({ name: 'auto_recharge_attempt_id', type: 'uuid', nullable: true })
+  autoRechargeAttemptId: string | null;
+
+  /** Why it failed or expired, as the caller said. */
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'paid_at', type: 'timestamptz', nullable: true })
+  paidAt: Date | null;
+
+  /** When it failed or expired. */
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

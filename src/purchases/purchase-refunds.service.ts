@@ -1,0 +1,274 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
+import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
+import { creditsForRefund, fromCents, shareOfAmount, toCents } from './purchase-money.js';
+import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';
+import {
+  accountOf,
+  type PurchaseView,
+  refundedCents,
+  type RefundView,
+  toPurchaseView,
+  toRefundView,
+} from './purchase-views.js';
+import { type PurchaseChange, type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
+import { type PurchaseActor, PurchasesService } from './purchases.service.js';
+
+/**
+ * Taking a paid purchase's credits back (CONTRACT "Buying credits"): an admin's refund (only what
+ * its allocation still has), the provider's refunds (cumulative: the spent part becomes debt), and
+ * disputes (freeze; won: unfreeze; lost: take everything back, the spent part as debt). Each in one
+ * transaction, the purchase row locked first, the credits moved by the engine under the account lock.
+ */
+@Injectable()
+export class PurchaseRefundsService {
+  constructor(
+    private readonly repo: PurchasesRepository,
+    @Inject(PurchasesService) private readonly purchases: PurchasesService,
+    @Inject(CreditPurchasesService) private readonly credits: CreditPurchasesService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(EventsService) private readonly events: EventsService,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  /** An admin's refund of `credits` (default: all refundable) from the allocation; the platform pays `amount` back. */
+  refund(actor: PurchaseActor, id: string, body: { credits?: number; reason?: string }): Promise<RefundView> {
+    return this.tx.run(async (manager) => {
+      const row = await this.purchases.locked(manager, id);
+      const allocation = PAID_STATUSES.includes(row.status) ? await this.credits.allocationOf(manager, row.id) : null;
+      const refundable = allocation?.refundable ?? 0;
+      const credits = body.credits ?? refundable;
+      const taken =
+        allocation && credits > 0 && credits <= refundable
+          ? await this.credits.takeBack(manager, {
+              allocationId: allocation.id,
+              credits,
+              allowDebt: false,
+              debtBefore: row.debt_created,
+              createdBy: actor.createdBy,
+            })
+          : null;
+      if (!taken || taken.taken !== credits) {
+        throw new DomainError(
+          'REFUND_EXCEEDS_REFUNDABLE',
+          `Only ${taken?.refundable ?? refundable} credits of this purchase are refundable`,
+          { refundableCredits: taken?.refundable ?? refundable },
+        );
+      }
+      const amount = shareOfAmount(credits, row.credits, row.amount);
+      const refund = await this.repo.insertRefund(manager, {
+        purchaseId: row.id,
+        origin: 'admin',
+        credits,
+        debt: 0,
+        amount,
+        reason: body.reason ?? null,
+        createdBy: actor.createdBy,
+      });
+      const refundedCredits = row.refunded_credits + credits;
+      const after = await this.repo.update(manager, row.id, {
+        refunded_credits: refundedCredits,
+        refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)),
+        ...statusAfterRefund(row, refundedCredits + row.debt_created >= row.credits),
+      });
+      await this.events.emit(manager, 'purchase.refunded', {
+        purchaseId: row.id,
+        ...accountOf(row),
+        refundId: refund.id,
+        origin: 'admin',
+        credits,
+        debt: 0,
+        amount,
+        currency: row.currency,
+      });
+      await this.audit.record(manager, {
+        action: 'purchase.refund',
+        targetId: row.id,
+        before: toPurchaseView(row),
+        after: { ...toPurchaseView(after), refund: toRefundView(refund) },
+      });
+      return toRefundView(refund);
+    });
+  }
+
+  /** What the provider reported about a paid purchase (its route, or a verified webhook). */
+  providerEvent(
+    actor: PurchaseActor,
+    id: string,
+    event: { type: ProviderEventType; amountRefunded?: string },
+  ): Promise<PurchaseView> {
+    if ((event.type === 'refunded') !== (event.amountRefunded !== undefined)) {
+      throw new DomainError('VALIDATION', 'amountRefunded is required with type refunded, and only with it');
+    }
+    return this.tx.run(async (manager) => {
+      const row = await this.purchases.locked(manager, id);
+      if (!PAID_STATUSES.includes(row.status)) {
+        throw new DomainError('PURCHASE_NOT_PAID', `The purchase is ${row.status}: the provider has nothing to change`);
+      }
+      const change = await this.apply(manager, actor, row, event);
+      if (!change) return toPurchaseView(row);
+      const after = await this.repo.update(manager, row.id, change);
+      await this.audit.record(manager, {
+        action: 'purchase.provider_event',
+        targetId: row.id,
+        before: toPurchaseView(row),
+        after: { ...toPurchaseView(after), event },
+        system: actor.system,
+      });
+      return toPurchaseView(after);
+    });
+  }
+
+  /** The event's movements and events; the purchase's change (null: nothing changes). */
+  private async apply(
+    manager: EntityManager,
+    actor: PurchaseActor,
+    row: PurchaseRow,
+    event: { type: ProviderEventType; amountRefunded?: string },
+  ): Promise<PurchaseChange | null> {
+    const allocation = await this.credits.allocationOf(manager, row.id);
+    if (!allocation) return null;
+    switch (event.type) {
+      case 'refunded': {
+        const reported = toCents(event.amountRefunded!);
+        if (reported > toCents(row.amount)) {
+          throw new DomainError('VALIDATION', `amountRefunded is more than the purchase's amount ${row.amount}`);
+        }
+        if (reported <= toCents(row.provider_refunded_amount)) return null;
+        const want = creditsForRefund(row.credits, event.amountRefunded!, row.amount);
+        const taken = await this.takeBack(
+          manager,
+          actor,
+          row,
+          allocation.id,
+          want - row.refunded_credits - row.debt_created,
+          {
+            origin: 'provider',
+            amount: fromCents(reported - toCents(row.provider_refunded_amount)),
+          },
+        );
+        return {
+          provider_refunded_amount: fromCents(reported),
+          refunded_credits: row.refunded_credits + taken.taken,
+          debt_created: row.debt_created + taken.debt,
+          ...statusAfterRefund(row, reported >= toCents(row.amount)),
+        };
+      }
+      case 'dispute_opened': {
+        if (row.status === 'disputed' || row.status === 'charged_back') return null;
+        const frozen = await this.credits.freeze(manager, {
+          allocationId: allocation.id,
+          freeze: true,
+          createdBy: actor.createdBy,
+        });
+        await this.events.emit(manager, 'purchase.disputed', {
+          purchaseId: row.id,
+          ...accountOf(row),
+          credits: frozen,
+        });
+        return { status: 'disputed', status_before_dispute: row.status, disputed_credits: frozen };
+      }
+      case 'dispute_won': {
+        if (row.status !== 'disputed') return null;
+        const back = await this.credits.freeze(manager, {
+          allocationId: allocation.id,
+          freeze: false,
+          createdBy: actor.createdBy,
+        });
+        await this.events.emit(manager, 'purchase.dispute_closed', {
+          purchaseId: row.id,
+          ...accountOf(row),
+          outcome: 'won',
+          credits: back,
+          debt: 0,
+        });
+        return { status: row.status_before_dispute ?? 'paid', status_before_dispute: null, disputed_credits: 0 };
+      }
+      case 'dispute_lost': {
+        if (row.status === 'charged_back') return null;
+        await this.credits.freeze(manager, { allocationId: allocation.id, freeze: false, createdBy: actor.createdBy });
+        const taken = await this.takeBack(
+          manager,
+          actor,
+          row,
+          allocation.id,
+          row.credits - row.refunded_credits - row.debt_created,
+          {
+            origin: 'chargeback',
+            amount: fromCents(toCents(row.amount) - refundedCents(row)),
+          },
+        );
+        await this.events.emit(manager, 'purchase.dispute_closed', {
+          purchaseId: row.id,
+          ...accountOf(row),
+          outcome: 'lost',
+          credits: taken.taken,
+          debt: taken.debt,
+        });
+        return {
+          status: 'charged_back',
+          status_before_dispute: null,
+          disputed_credits: 0,
+          refunded_credits: row.refunded_credits + taken.taken,
+          debt_created: row.debt_created + taken.debt,
+        };
+      }
+    }
+  }
+
+  /** Takes `credits` back (the spent part as debt) and writes its refund row; a provider's refund tells purchase.refunded. */
+  private async takeBack(
+    manager: EntityManager,
+    actor: PurchaseActor,
+    row: PurchaseRow,
+    allocationId: string,
+    credits: number,
+    what: { origin: 'provider' | 'chargeback'; amount: string },
+  ): Promise<{ taken: number; debt: number }> {
+    if (credits <= 0) return { taken: 0, debt: 0 };
+    const taken = await this.credits.takeBack(manager, {
+      allocationId,
+      credits,
+      allowDebt: true,
+      debtBefore: row.debt_created,
+      createdBy: actor.createdBy,
+    });
+    // What was neither left nor spent (it expired, or was voided) is not owed: nothing to record then.
+    if (taken.taken === 0 && taken.debt === 0) return taken;
+    const refund = await this.repo.insertRefund(manager, {
+      purchaseId: row.id,
+      origin: what.origin,
+      credits: taken.taken,
+      debt: taken.debt,
+      amount: what.amount,
+      reason: null,
+      createdBy: actor.createdBy,
+    });
+    if (what.origin === 'provider') {
+      await this.events.emit(manager, 'purchase.refunded', {
+        purchaseId: row.id,
+        ...accountOf(row),
+        refundId: refund.id,
+        origin: 'provider',
+        credits: taken.taken,
+        debt: taken.debt,
+        amount: what.amount,
+        currency: row.currency,
+      });
+    }
+    return taken;
+  }
+}
+
+/** A refund's status: refunded when all of it is, else partially; a disputed purchase stays disputed. */
+function statusAfterRefund(row: PurchaseRow, whole: boolean): PurchaseChange {
+  const status: PurchaseStatus = whole ? 'refunded' : 'partially_refunded';
+  if (row.status === 'disputed') return { status_before_dispute: status };
+  if (row.status === 'charged_back') return {};
+  return { status };
+}

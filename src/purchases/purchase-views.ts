@@ -1,0 +1,77 @@
+import type { PurchaseEventAccount } from '../events/event-types.js';
+import { fromCents, toCents } from './purchase-money.js';
+import type { PurchaseStatus } from './purchase-status.js';
+import type { PurchaseRow, RefundRow } from './purchases.repository.js';
+
+/** The purchase view (CONTRACT "Buying credits"). */
+export interface PurchaseView {
+  id: string;
+  userId: string | null;
+  orgId: string | null;
+  credits: number;
+  amount: string;
+  currency: string;
+  provider: string;
+  providerRef: string | null;
+  providerPaymentId: string | null;
+  status: PurchaseStatus;
+  allocationId: string | null;
+  refundedCredits: number;
+  refundedAmount: string;
+  disputedCredits: number;
+  debtCreated: number;
+  autoRechargeAttemptId: string | null;
+  createdAt: string;
+  paidAt: string | null;
+}
+
+export interface RefundView {
+  id: string;
+  purchaseId: string;
+  credits: number;
+  amount: string;
+  createdAt: string;
+}
+
+/** What was refunded: the admins' refunds or the provider's cumulative report, whichever is more. */
+export function refundedCents(row: PurchaseRow): bigint {
+  const own = toCents(row.refunded_amount);
+  const provider = toCents(row.provider_refunded_amount);
+  return own > provider ? own : provider;
+}
+
+export function toPurchaseView(row: PurchaseRow): PurchaseView {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    orgId: row.org_id,
+    credits: row.credits,
+    amount: row.amount,
+    currency: row.currency,
+    provider: row.provider,
+    providerRef: row.provider_ref,
+    providerPaymentId: row.provider_payment_id,
+    status: row.status,
+    allocationId: row.allocation_id,
+    refundedCredits: row.refunded_credits,
+    refundedAmount: fromCents(refundedCents(row)),
+    disputedCredits: row.disputed_credits,
+    debtCreated: row.debt_created,
+    autoRechargeAttemptId: row.auto_recharge_attempt_id,
+    createdAt: row.created_at.toISOString(),
+    paidAt: row.paid_at?.toISOString() ?? null,
+  };
+}
+
+export function toRefundView(row: RefundRow): RefundView {
+  return {
+    id: row.id,
+    purchaseId: row.purchase_id,
+    credits: row.credits,
+    amount: row.amount,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** The account a purchase event names. */
+export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: row.user_id, orgId: row.org_id });

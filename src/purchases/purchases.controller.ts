@@ -1,0 +1,325 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import {
+  ClosePurchaseDto,
+  CreatePurchaseDto,
+  ListPurchasesQueryDto,
+  MarkPaidDto,
+  ProviderEventDto,
+  PurchaseListResponseDto,
+  PurchaseResponseDto,
+  RefundableResponseDto,
+  RefundPurchaseDto,
+  RefundResponseDto,
+} from './dto/purchases.dto.js';
+import { PurchaseRefundsService } from './purchase-refunds.service.js';
+import { actorOfCaller, assertServicePrincipal, PurchasesService } from './purchases.service.js';
+
+const SERVICE_ONLY =
+  'Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.';
+const ID = { name: 'id', format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' };
+const notFound = { description: 'Unknown purchase (or one the caller may not see)', type: ErrorResponseDto };
+
+@ApiTags('purchases')
+@Controller('api/purchases')
+export class PurchasesController {
+  constructor(
+    @Inject(PurchasesService) private readonly purchases: PurchasesService,
+    @Inject(PurchaseRefundsService) private readonly refunds: PurchaseRefundsService,
+  ) {}
+
+  @IdempotentPost()
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'createPurchase',
+    summary: 'Create a purchase, pending payment (service principals)',
+    description: `${SERVICE_ONLY} Nothing is granted until it is paid.`,
+  })
+  @ApiBody({
+    type: CreatePurchaseDto,
+    examples: {
+      user: {
+        summary: 'A user buys 1,000 credits for 10.00 USD',
+        value: { userId: 'alice', credits: 1000, amount: '10.00', currency: 'usd', provider: 'stripe' },
+      },
+      shortExpiry: {
+        summary: 'Credits that expire after 90 days',
+        value: { userId: 'alice', credits: 500, amount: '4.50', currency: 'eur', provider: 'paddle', expiryDays: 90 },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: PurchaseResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown user or org',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
+  @ApiConflictResponse({
+    description: 'The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open',
+    type: ErrorResponseDto,
+    examples: {
+      exists: domainErrorExample(
+        'PURCHASE_EXISTS',
+        'A purchase of provider stripe has this providerRef already',
+        'A providerRef used before',
+      ),
+      attemptClosed: domainErrorExample(
+        'AUTO_RECHARGE_ATTEMPT_CLOSED',
+        'This auto-recharge attempt has failed',
+        'An autoRechargeAttemptId that is no longer open',
+      ),
+    },
+  })
+  create(@CurrentUser() user: AuthUser, @Body() body: CreatePurchaseDto): Promise<PurchaseResponseDto> {
+    return this.purchases.create(user, body);
+  }
+
+  @Get()
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({
+    operationId: 'listPurchases',
+    summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',
+  })
+  @ApiOkResponse({ type: PurchaseListResponseDto })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListPurchasesQueryDto): Promise<PurchaseListResponseDto> {
+    return this.purchases.list(user, query);
+  }
+
+  @Get(':id')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ operationId: 'getPurchase', summary: 'One purchase (own, an org reader’s, staff)' })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: PurchaseResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<PurchaseResponseDto> {
+    return this.purchases.get(user, id);
+  }
+
+  @Get(':id/refundable')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({
+    operationId: 'getPurchaseRefundable',
+    summary: 'What could be refunded now: the allocation’s remaining credits and their share of the amount',
+  })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: RefundableResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  refundable(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<RefundableResponseDto> {
+    return this.purchases.refundable(user, id);
+  }
+
+  @IdempotentPost(':id/paid')
+  @HttpCode(200)
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'markPurchasePaid',
+    summary: 'The purchase was paid: grant its one allocation (service principals)',
+    description: `${SERVICE_ONLY} Paid again answers the same view and grants nothing.`,
+  })
+  @ApiBody({
+    type: MarkPaidDto,
+    required: false,
+    examples: {
+      withPayment: { summary: 'With the provider’s payment id', value: { providerPaymentId: 'pi_3Nabc' } },
+      bare: { summary: 'Nothing more to say', value: {} },
+    },
+  })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: PurchaseResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @ApiConflictResponse({
+    description: 'The purchase failed or expired',
+    type: ErrorResponseDto,
+    examples: {
+      notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
+    },
+  })
+  paid(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: MarkPaidDto,
+  ): Promise<PurchaseResponseDto> {
+    assertServicePrincipal(user);
+    return this.purchases.markPaid(actorOfCaller(user), id, body.providerPaymentId ?? null);
+  }
+
+  @IdempotentPost(':id/fail')
+  @HttpCode(200)
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'failPurchase',
+    summary: 'The payment failed (service principals)',
+    description: SERVICE_ONLY,
+  })
+  @ApiBody({
+    type: ClosePurchaseDto,
+    required: false,
+    examples: {
+      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
+      bare: { summary: 'No reason', value: {} },
+    },
+  })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: PurchaseResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @ApiConflictResponse({
+    description: 'The purchase is not pending payment',
+    type: ErrorResponseDto,
+    examples: {
+      notPending: domainErrorExample(
+        'PURCHASE_NOT_PENDING',
+        'The purchase is paid, not pending_payment',
+        'A paid purchase',
+      ),
+    },
+  })
+  fail(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ClosePurchaseDto,
+  ): Promise<PurchaseResponseDto> {
+    assertServicePrincipal(user);
+    return this.purchases.close(actorOfCaller(user), id, 'failed', body.reason ?? null);
+  }
+
+  @IdempotentPost(':id/expire')
+  @HttpCode(200)
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'expirePurchase',
+    summary: 'The checkout expired unpaid (service principals)',
+    description: SERVICE_ONLY,
+  })
+  @ApiBody({
+    type: ClosePurchaseDto,
+    required: false,
+    examples: {
+      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
+      bare: { summary: 'No reason', value: {} },
+    },
+  })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: PurchaseResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @ApiConflictResponse({
+    description: 'The purchase is not pending payment',
+    type: ErrorResponseDto,
+    examples: {
+      notPending: domainErrorExample(
+        'PURCHASE_NOT_PENDING',
+        'The purchase is paid, not pending_payment',
+        'A paid purchase',
+      ),
+    },
+  })
+  expire(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ClosePurchaseDto,
+  ): Promise<PurchaseResponseDto> {
+    assertServicePrincipal(user);
+    return this.purchases.close(actorOfCaller(user), id, 'expired', body.reason ?? null);
+  }
+
+  @IdempotentPost(':id/refunds')
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'refundPurchase',
+    summary: 'Refund credits of a purchase (admin)',
+    description:
+      'The credits leave the purchase’s allocation (a `refund` ledger entry); `purchase.refunded` tells the ' +
+      'platform to pay `amount` back.',
+  })
+  @ApiBody({
+    type: RefundPurchaseDto,
+    required: false,
+    examples: {
+      some: { summary: '400 credits, with a reason', value: { credits: 400, reason: 'Customer asked' } },
+      all: { summary: 'All that is refundable', value: {} },
+    },
+  })
+  @ApiParam(ID)
+  @ApiCreatedResponse({ type: RefundResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @ApiConflictResponse({
+    description: 'More credits than the allocation still has',
+    type: ErrorResponseDto,
+    examples: {
+      exceeds: domainErrorExample(
+        'REFUND_EXCEEDS_REFUNDABLE',
+        'Only 600 credits of this purchase are refundable',
+        'More than refundable',
+        { refundableCredits: 600 },
+      ),
+    },
+  })
+  refund(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: RefundPurchaseDto,
+  ): Promise<RefundResponseDto> {
+    return this.refunds.refund(actorOfCaller(user), id, body);
+  }
+
+  @IdempotentPost(':id/provider-events')
+  @HttpCode(200)
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'purchaseProviderEvent',
+    summary: 'What the payment provider reported: a refund, a dispute (service principals)',
+    description:
+      `${SERVICE_ONLY} \`refunded\` takes back ceil(credits × amountRefunded / amount) less what was taken back ` +
+      'already (the spent part as debt); a repeated or lower cumulative amount changes nothing.',
+  })
+  @ApiBody({
+    type: ProviderEventDto,
+    examples: {
+      refunded: { summary: 'The provider refunded 4.00 so far', value: { type: 'refunded', amountRefunded: '4.00' } },
+      disputed: { summary: 'A dispute opened', value: { type: 'dispute_opened' } },
+    },
+  })
+  @ApiParam(ID)
+  @ApiOkResponse({ type: PurchaseResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @ApiConflictResponse({
+    description: 'The purchase was never paid',
+    type: ErrorResponseDto,
+    examples: {
+      notPaid: domainErrorExample(
+        'PURCHASE_NOT_PAID',
+        'The purchase is pending_payment: the provider has nothing to change',
+        'An unpaid purchase',
+      ),
+    },
+  })
+  providerEvent(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ProviderEventDto,
+  ): Promise<PurchaseResponseDto> {
+    assertServicePrincipal(user);
+    return this.refunds.providerEvent(actorOfCaller(user), id, body);
+  }
+}

@@ -1,0 +1,244 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { OrgRole } from '../orgs/org-roles.js';
+import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
+
+/** A purchase row as the queries answer it, with its allocation's id (null until paid). */
+export interface PurchaseRow {
+  id: string;
+  account_id: string;
+  user_id: string | null;
+  org_id: string | null;
+  credits: number;
+  amount: string;
+  currency: string;
+  provider: string;
+  provider_ref: string | null;
+  provider_payment_id: string | null;
+  expiry_days: number;
+  status: PurchaseStatus;
+  status_before_dispute: PurchaseStatus | null;
+  refunded_credits: number;
+  refunded_amount: string;
+  provider_refunded_amount: string;
+  disputed_credits: number;
+  debt_created: number;
+  auto_recharge_attempt_id: string | null;
+  reason: string | null;
+  created_by: string;
+  created_at: Date;
+  paid_at: Date | null;
+  closed_at: Date | null;
+  allocation_id: string | null;
+}
+
+export interface RefundRow {
+  id: string;
+  purchase_id: string;
+  origin: RefundOrigin;
+  credits: number;
+  debt: number;
+  amount: string;
+  reason: string | null;
+  created_by: string;
+  created_at: Date;
+}
+
+const PURCHASE_COLUMNS = `p.id, p.account_id, p.user_id, p.org_id, p.credits, p.amount, p.currency, p.provider, p.provider_ref,
+  p.provider_payment_id, p.expiry_days, p.status, p.status_before_dispute, p.refunded_credits, p.refunded_amount,
+  p.provider_refunded_amount, p.disputed_credits, p.debt_created, p.auto_recharge_attempt_id, p.reason, p.created_by,
+  p.created_at, p.paid_at, p.closed_at, (SELECT a.id FROM credit_allocations a WHERE a.purchase_id = p.id) AS allocation_id`;
+
+/** The columns a state change may set (snake_case as in the table). */
+export type PurchaseChange = Partial<
+  Pick<
+    PurchaseRow,
+    | 'status'
+    | 'status_before_dispute'
+    | 'provider_payment_id'
+    | 'refunded_credits'
+    | 'refunded_amount'
+    | 'provider_refunded_amount'
+    | 'disputed_credits'
+    | 'debt_created'
+    | 'reason'
+    | 'paid_at'
+    | 'closed_at'
+  >
+>;
+
+/** The purchases module's SQL: purchases, their refunds, provider event ids, and the org role read. */
+@Injectable()
+export class PurchasesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The account of a user or an org (null: none). */
+  async accountOf(manager: EntityManager, kind: 'user' | 'org', ownerId: string): Promise<string | null> {
+    const rows: { account_id: string }[] = await manager.query(
+      `SELECT account_id FROM accounts WHERE ${kind === 'user' ? 'user_id' : 'org_id'} = $1`,
+      [ownerId],
+    );
+    return rows[0]?.account_id ?? null;
+  }
+
+  /** A new purchase; null when its (provider, providerRef) is taken. */
+  async insert(
+    manager: EntityManager,
+    input: {
+      accountId: string;
+      userId: string | null;
+      orgId: string | null;
+      credits: number;
+      amount: string;
+      currency: string;
+      provider: string;
+      providerRef: string | null;
+      expiryDays: number;
+      autoRechargeAttemptId: string | null;
+      createdBy: string;
+    },
+  ): Promise<PurchaseRow | null> {
+    const rows: { id: string }[] = await manager.query(
+      `INSERT INTO purchases (account_id, user_id, org_id, credits, amount, currency, provider, provider_ref, expiry_days,
+                              auto_recharge_attempt_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id`,
+      [
+        input.accountId,
+        input.userId,
+        input.orgId,
+        input.credits,
+        input.amount,
+        input.currency,
+        input.provider,
+        input.providerRef,
+        input.expiryDays,
+        input.autoRechargeAttemptId,
+        input.createdBy,
+      ],
+    );
+    return rows[0] ? this.find(manager, rows[0].id) : null;
+  }
+
+  async find(manager: EntityManager, id: string): Promise<PurchaseRow | null> {
+    const rows: PurchaseRow[] = await manager.query(`SELECT ${PURCHASE_COLUMNS} FROM purchases p WHERE p.id = $1`, [
+      id,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** The purchase locked (FOR UPDATE): its state changes one at a time, before the account lock. */
+  async lock(manager: EntityManager, id: string): Promise<PurchaseRow | null> {
+    const locked: unknown[] = await manager.query(`SELECT 1 FROM purchases WHERE id = $1 FOR UPDATE`, [id]);
+    // Read in a statement of its own, after the lock: a waiter's snapshot must see the allocation the
+    // holder granted (a subquery of the locking statement would still read the older snapshot).
+    return locked.length > 0 ? this.find(manager, id) : null;
+  }
+
+  /** The purchase a provider's payment id names (Stripe: the payment intent kept at payment). */
+  async idByPayment(manager: EntityManager, provider: string, paymentId: string): Promise<string | null> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM purchases WHERE provider = $1 AND provider_payment_id = $2 ORDER BY created_at LIMIT 1`,
+      [provider, paymentId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async update(manager: EntityManager, id: string, change: PurchaseChange): Promise<PurchaseRow> {
+    const entries = Object.entries(change).filter(([, v]) => v !== undefined);
+    const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
+    await manager.query(`UPDATE purchases SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`, [
+      id,
+      ...entries.map(([, v]) => v),
+    ]);
+    return (await this.find(manager, id))!;
+  }
+
+  async insertRefund(
+    manager: EntityManager,
+    input: {
+      purchaseId: string;
+      origin: RefundOrigin;
+      credits: number;
+      debt: number;
+      amount: string;
+      reason: string | null;
+      createdBy: string;
+    },
+  ): Promise<RefundRow> {
+    const rows: RefundRow[] = await manager.query(
+      `INSERT INTO purchase_refunds (purchase_id, origin, credits, debt, amount, reason, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [input.purchaseId, input.origin, input.credits, input.debt, input.amount, input.reason, input.createdBy],
+    );
+    return rows[0];
+  }
+
+  /** Claims a provider event id: false when it was seen before (nothing must change then). */
+  async claimEvent(
+    manager: EntityManager,
+    input: { provider: string; eventId: string; type: string; purchaseId: string | null },
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO purchase_provider_events (provider, event_id, type, purchase_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [input.provider, input.eventId, input.type, input.purchaseId],
+    );
+    return rows.length > 0;
+  }
+
+  async eventSeen(provider: string, eventId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM purchase_provider_events WHERE provider = $1 AND event_id = $2`,
+      [provider, eventId],
+    );
+    return rows.length > 0;
+  }
+
+  /** The caller's role in the org while an active member (null: none). */
+  async orgRole(orgId: string, userId: string): Promise<OrgRole | null> {
+    const rows: { role: OrgRole }[] = await this.dataSource.query(
+      `SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL`,
+      [orgId, userId],
+    );
+    return rows[0]?.role ?? null;
+  }
+
+  /** Purchases newest first, of one account or all; the cursor keeps microseconds. */
+  async list(query: {
+    userId?: string;
+    orgId?: string;
+    status?: PurchaseStatus;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<(PurchaseRow & { cursor_t: string })[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.userId !== undefined) {
+      params.push(query.userId);
+      where.push(`p.account_id = credit_account_of('user', $${params.length})`);
+    }
+    if (query.orgId !== undefined) {
+      params.push(query.orgId);
+      where.push(`p.account_id = credit_account_of('org', $${params.length})`);
+    }
+    if (query.status !== undefined) {
+      params.push(query.status);
+      where.push(`p.status = $${params.length}`);
+    }
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(query.limit + 1);
+    return this.dataSource.query(
+      `SELECT ${PURCHASE_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_t FROM purchases p
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,236 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AuditService } from '../audit/audit.service.js';
+import { isServicePrincipal } from '../auth/metering.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
+import { isUuid } from '../common/validation/ids.js';
+import { AutoRechargeService } from '../credits/auto-recharge.service.js';
+import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
+import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
+import { isOrgReader } from '../orgs/org-roles.js';
+import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
+import { shareOfAmount, toCents } from './purchase-money.js';
+import { PAID_STATUSES } from './purchase-status.js';
+import { accountOf, type PurchaseView, toPurchaseView } from './purchase-views.js';
+import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Who changes a purchase: the caller's id for the ledger and the refund rows, and for a provider's
+ * verified webhook (no authenticated caller) the audit actor.
+ */
+export interface PurchaseActor {
+  createdBy: string;
+  system?: { actorUserId: string; actorVia: 'webhook' };
+}
+
+export const actorOfCaller = (caller: AuthUser): PurchaseActor => ({ createdBy: caller.userId });
+
+/** Only service principals create and settle purchases: the buyer never decides it paid. */
+export function assertServicePrincipal(caller: AuthUser): void {
+  if (!isServicePrincipal(caller)) {
+    throw new DomainError(
+      'FORBIDDEN',
+      'Only service principals (an admin token, or an API key with usage:ingest) may create or settle purchases',
+    );
+  }
+}
+
+/** Staff (supervisors and admins by JWT) and the service principals that create purchases read them all. */
+const mayReadAll = (caller: AuthUser): boolean =>
+  (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) || isServicePrincipal(caller);
+
+/**
+ * A purchase's life up to payment (CONTRACT "Buying credits"): created pending, then paid (its one
+ * allocation granted), failed or expired; and its reads. Every change locks the purchase row first,
+ * then (through the engine) the account: one purchase's changes happen one at a time.
+ */
+@Injectable()
+export class PurchasesService {
+  constructor(
+    private readonly repo: PurchasesRepository,
+    @Inject(CreditPurchasesService) private readonly credits: CreditPurchasesService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(EventsService) private readonly events: EventsService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
+  ) {}
+
+  create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
+    assertServicePrincipal(caller);
+    if ((body.userId === undefined) === (body.orgId === undefined)) {
+      throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
+    }
+    if (toCents(body.amount) <= 0n) throw new DomainError('VALIDATION', 'amount must be greater than 0');
+    return this.tx.run(async (manager) => {
+      const kind = body.orgId !== undefined ? 'org' : 'user';
+      const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
+      if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+      if (body.autoRechargeAttemptId !== undefined) {
+        // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
+        await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, {
+          kind,
+          ownerId: (body.orgId ?? body.userId)!,
+        });
+      }
+      const row = await this.repo.insert(manager, {
+        accountId,
+        userId: body.userId ?? null,
+        orgId: body.orgId ?? null,
+        credits: body.credits,
+        amount: body.amount,
+        currency: body.currency,
+        provider: body.provider,
+        providerRef: body.providerRef ?? null,
+        expiryDays: body.expiryDays ?? 365,
+        autoRechargeAttemptId: body.autoRechargeAttemptId ?? null,
+        createdBy: caller.userId,
+      });
+      if (!row) {
+        throw new DomainError(
+          'PURCHASE_EXISTS',
+          `A purchase of provider ${body.provider} has this providerRef already`,
+        );
+      }
+      const view = toPurchaseView(row);
+      await this.audit.record(manager, { action: 'purchase.create', targetId: row.id, before: null, after: view });
+      return view;
+    });
+  }
+
+  /**
+   * Paid: the purchase's one allocation (credits_grant() with its purchase id; the unique
+   * constraint makes a second impossible), `purchase.paid`. Paid again answers the same view.
+   */
+  markPaid(actor: PurchaseActor, id: string, providerPaymentId: string | null): Promise<PurchaseView> {
+    return this.tx.run(async (manager) => {
+      const row = await this.locked(manager, id);
+      if (PAID_STATUSES.includes(row.status)) return toPurchaseView(row);
+      if (row.status !== 'pending_payment') {
+        throw new DomainError('PURCHASE_NOT_PAYABLE', `A ${row.status} purchase cannot be paid`);
+      }
+      const allocationId = await this.credits.grant(manager, {
+        kind: row.org_id !== null ? 'org' : 'user',
+        ownerId: (row.org_id ?? row.user_id)!,
+        purchaseId: row.id,
+        credits: row.credits,
+        expiresAt: new Date(Date.now() + row.expiry_days * DAY_MS),
+        createdBy: actor.createdBy,
+      });
+      const after = await this.repo.update(manager, row.id, {
+        status: 'paid',
+        paid_at: new Date(),
+        provider_payment_id: providerPaymentId ?? row.provider_payment_id,
+      });
+      await this.closeAutoRechargeAttempt(manager, after);
+      if (allocationId) {
+        await this.events.emit(manager, 'purchase.paid', {
+          purchaseId: row.id,
+          ...accountOf(row),
+          allocationId,
+          credits: row.credits,
+          amount: row.amount,
+          currency: row.currency,
+        });
+      }
+      const view = toPurchaseView(after);
+      await this.audit.record(manager, {
+        action: 'purchase.paid',
+        targetId: row.id,
+        before: toPurchaseView(row),
+        after: view,
+        system: actor.system,
+      });
+      return view;
+    });
+  }
+
+  /**
+   * ── AUTO-RECHARGE HOOK (the one place) ──
+   * A paid purchase created with `autoRechargeAttemptId` closes that attempt as succeeded, in this
+   * transaction, after the grant (AutoRechargeService.succeedAttempt(), auto_recharge_succeed()). It
+   * never refuses the payment: an attempt failed meanwhile stays failed, and the credits were paid for.
+   */
+  private async closeAutoRechargeAttempt(manager: EntityManager, row: PurchaseRow): Promise<void> {
+    if (row.auto_recharge_attempt_id === null) return;
+    await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, {
+      kind: row.org_id !== null ? 'org' : 'user',
+      ownerId: (row.org_id ?? row.user_id)!,
+    });
+  }
+
+  /** Failed or expired: from pending_payment only; nothing is granted. */
+  close(actor: PurchaseActor, id: string, to: 'failed' | 'expired', reason: string | null): Promise<PurchaseView> {
+    return this.tx.run(async (manager) => {
+      const row = await this.locked(manager, id);
+      if (row.status !== 'pending_payment') {
+        throw new DomainError('PURCHASE_NOT_PENDING', `The purchase is ${row.status}, not pending_payment`);
+      }
+      const after = await this.repo.update(manager, row.id, { status: to, reason, closed_at: new Date() });
+      const view = toPurchaseView(after);
+      await this.audit.record(manager, {
+        action: to === 'failed' ? 'purchase.fail' : 'purchase.expire',
+        targetId: row.id,
+        before: toPurchaseView(row),
+        after: view,
+        system: actor.system,
+      });
+      return view;
+    });
+  }
+
+  async get(caller: AuthUser, id: string): Promise<PurchaseView> {
+    return toPurchaseView(await this.readable(caller, id));
+  }
+
+  /** `{credits, amount}`: the allocation's remaining credits and their share of the amount, down to the cent. */
+  async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
+    const row = await this.readable(caller, id);
+    const allocation = await this.tx.run((manager) => this.credits.allocationOf(manager, row.id));
+    const credits = allocation?.refundable ?? 0;
+    return { credits, amount: shareOfAmount(credits, row.credits, row.amount) };
+  }
+
+  async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {
+    const staff = mayReadAll(caller);
+    let userId = query.userId;
+    if (query.orgId !== undefined) {
+      if (!staff && !isOrgReader(await this.repo.orgRole(query.orgId, caller.userId))) {
+        throw new DomainError('FORBIDDEN', 'Only the org’s owners, admins and billing members may read its purchases');
+      }
+    } else if (userId === undefined) {
+      if (!staff) userId = caller.userId;
+    } else if (userId !== caller.userId && !staff) {
+      throw new DomainError('FORBIDDEN', 'Only supervisors and admins may read another user’s purchases');
+    }
+    const limit = query.limit ?? 50;
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    const rows = await this.repo.list({ userId, orgId: query.orgId, status: query.status, after, limit });
+    return toPage(rows, limit, toPurchaseView, (r) => ({ t: r.cursor_t, id: r.id }));
+  }
+
+  /** The purchase, when the caller may see it (own, org reader, staff); else 404 as for none. */
+  async readable(caller: AuthUser, id: string): Promise<PurchaseRow> {
+    const row = isUuid(id) ? await this.tx.run((manager) => this.repo.find(manager, id)) : null;
+    if (row && (await this.mayRead(caller, row))) return row;
+    throw new NotFoundError('Purchase');
+  }
+
+  private async mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
+    if (mayReadAll(caller)) return true;
+    if (row.user_id !== null) return row.user_id === caller.userId;
+    return isOrgReader(await this.repo.orgRole(row.org_id!, caller.userId));
+  }
+
+  /** The purchase locked, or 404. */
+  async locked(manager: EntityManager, id: string): Promise<PurchaseRow> {
+    const row = isUuid(id) ? await this.repo.lock(manager, id) : null;
+    if (!row) throw new NotFoundError('Purchase');
+    return row;
+  }
+}

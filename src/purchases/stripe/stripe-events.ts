@@ -1,0 +1,94 @@
+import { isUuid } from '../../common/validation/ids.js';
+import { fromMinorUnits } from '../purchase-money.js';
+import type { ProviderEventType } from '../purchase-status.js';
+
+/** The Stripe webhook's route (app.factory reads its body raw: the signature covers the exact bytes). */
+export const STRIPE_WEBHOOK_ROUTE = '/api/payments/stripe/webhook';
+
+/** The part of a Stripe event this service reads: `{id, type, data: {object}}`. */
+export interface StripeEventLike {
+  id: string;
+  type: string;
+  data: { object: unknown };
+}
+
+/** What a Stripe event means for a purchase, and how the purchase is found. */
+export type StripeAction =
+  | { action: 'paid'; purchaseId: string; paymentIntent: string | null }
+  | { action: 'fail' | 'expire'; purchaseId: string }
+  | {
+      action: 'provider';
+      paymentIntent: string;
+      event: { type: ProviderEventType; amountRefunded?: string };
+    }
+  | { action: 'ignore'; reason: string };
+
+type Obj = Record<string, unknown>;
+const asObject = (value: unknown): Obj => (value !== null && typeof value === 'object' ? (value as Obj) : {});
+
+/** An id Stripe sends either as a string or, expanded, as an object with `id`. */
+function idOf(value: unknown): string | null {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 255) return value;
+  const id = asObject(value).id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 255 ? id : null;
+}
+
+/** A Checkout Session's purchase: `client_reference_id`, else `metadata.purchaseId` (our purchase id). */
+function purchaseOf(session: Obj): string | null {
+  if (isUuid(session.client_reference_id)) return session.client_reference_id;
+  const fromMetadata = asObject(session.metadata).purchaseId;
+  return isUuid(fromMetadata) ? fromMetadata : null;
+}
+
+/**
+ * Maps the Stripe events of CONTRACT "Buying credits" (Checkout Session, Charge and Dispute objects)
+ * to purchase actions; every other type is ignored.
+ */
+export function stripeAction(event: StripeEventLike): StripeAction {
+  const object = asObject(event.data?.object);
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired': {
+      const purchaseId = purchaseOf(object);
+      if (!purchaseId) return { action: 'ignore', reason: 'no purchase id in client_reference_id or metadata' };
+      if (event.type === 'checkout.session.async_payment_failed') return { action: 'fail', purchaseId };
+      if (event.type === 'checkout.session.expired') return { action: 'expire', purchaseId };
+      // completed with an async method (a bank debit) is not paid yet: async_payment_succeeded says when
+      if (object.payment_status !== 'paid')
+        return { action: 'ignore', reason: `payment_status ${String(object.payment_status)}` };
+      return { action: 'paid', purchaseId, paymentIntent: idOf(object.payment_intent) };
+    }
+    case 'charge.refunded': {
+      const paymentIntent = idOf(object.payment_intent);
+      const refunded = object.amount_refunded;
+      const currency = object.currency;
+      if (!paymentIntent) return { action: 'ignore', reason: 'charge without payment_intent' };
+      if (!Number.isSafeInteger(refunded) || (refunded as number) < 0 || typeof currency !== 'string') {
+        return { action: 'ignore', reason: 'charge without amount_refunded' };
+      }
+      return {
+        action: 'provider',
+        paymentIntent,
+        event: { type: 'refunded', amountRefunded: fromMinorUnits(refunded as number, currency.toLowerCase()) },
+      };
+    }
+    case 'charge.dispute.created':
+    case 'charge.dispute.closed': {
+      const paymentIntent = idOf(object.payment_intent);
+      if (!paymentIntent) return { action: 'ignore', reason: 'dispute without payment_intent' };
+      if (event.type === 'charge.dispute.created') {
+        return { action: 'provider', paymentIntent, event: { type: 'dispute_opened' } };
+      }
+      // an inquiry closed without a chargeback (warning_closed) gives the credits back as a win does
+      if (object.status === 'won' || object.status === 'warning_closed') {
+        return { action: 'provider', paymentIntent, event: { type: 'dispute_won' } };
+      }
+      if (object.status === 'lost') return { action: 'provider', paymentIntent, event: { type: 'dispute_lost' } };
+      return { action: 'ignore', reason: `dispute status ${String(object.status)}` };
+    }
+    default:
+      return { action: 'ignore', reason: `event type ${event.type} is not used` };
+  }
+}

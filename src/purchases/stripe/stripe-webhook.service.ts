@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { DomainError } from '../../common/errors/domain-error.js';
+import { Transactions } from '../../database/transactions.js';
+import { PurchaseRefundsService } from '../purchase-refunds.service.js';
+import { PurchasesRepository } from '../purchases.repository.js';
+import { type PurchaseActor, PurchasesService } from '../purchases.service.js';
+import { stripeAction, type StripeEventLike } from './stripe-events.js';
+
+const STRIPE: PurchaseActor = { createdBy: 'stripe', system: { actorUserId: 'stripe', actorVia: 'webhook' } };
+
+/** What the webhook did with an event (answered with 200 in every case: Stripe must not resend it). */
+export type StripeOutcome = 'applied' | 'duplicate' | 'ignored';
+
+/**
+ * A verified Stripe event applied to its purchase once: its id is claimed in the transaction that
+ * applies it, so a redelivery (or two deliveries at once) changes nothing. An event that does not
+ * apply (unknown purchase, a state it cannot change) is still claimed and answered 200, ignored.
+ */
+@Injectable()
+export class StripeWebhookService {
+  constructor(
+    private readonly repo: PurchasesRepository,
+    @Inject(PurchasesService) private readonly purchases: PurchasesService,
+    @Inject(PurchaseRefundsService) private readonly refunds: PurchaseRefundsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+  ) {}
+
+  async handle(event: StripeEventLike): Promise<{ outcome: StripeOutcome; reason?: string }> {
+    const mapped = stripeAction(event);
+    try {
+      return await this.tx.run(async (manager) => {
+        const purchaseId =
+          mapped.action === 'ignore'
+            ? null
+            : mapped.action === 'provider'
+              ? await this.repo.idByPayment(manager, 'stripe', mapped.paymentIntent)
+              : mapped.purchaseId;
+        const claim = { provider: 'stripe', eventId: event.id, type: event.type, purchaseId };
+        if (!(await this.repo.claimEvent(manager, claim))) return { outcome: 'duplicate' as const };
+        if (mapped.action === 'ignore') return { outcome: 'ignored' as const, reason: mapped.reason };
+        if (purchaseId === null) return { outcome: 'ignored' as const, reason: 'no purchase has this payment_intent' };
+        switch (mapped.action) {
+          case 'paid':
+            await this.purchases.markPaid(STRIPE, purchaseId, mapped.paymentIntent);
+            break;
+          case 'fail':
+          case 'expire':
+            await this.purchases.close(STRIPE, purchaseId, mapped.action === 'fail' ? 'failed' : 'expired', 'stripe');
+            break;
+          case 'provider':
+            await this.refunds.providerEvent(STRIPE, purchaseId, mapped.event);
+        }
+        return { outcome: 'applied' as const };
+      });
+    } catch (error) {
+      // The purchase is not there or not in a state the event changes (a late `expired` after paid):
+      // nothing changed; the id is kept so a redelivery is answered the same.
+      if (!(error instanceof DomainError) || (error.status !== 404 && error.status !== 409 && error.status !== 400)) {
+        throw error;
+      }
+      const claimed = await this.tx.run((manager) =>
+        this.repo.claimEvent(manager, { provider: 'stripe', eventId: event.id, type: event.type, purchaseId: null }),
+      );
+      return claimed ? { outcome: 'ignored', reason: error.code } : { outcome: 'duplicate' };
+    }
+  }
+}
