@@ -49,6 +49,7 @@ import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
+import { OrgMemberFunctions1732000031000 } from './1732000031000-org-member-functions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -103,4 +104,5 @@ export const MIGRATIONS = [
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
+  OrgMemberFunctions1732000031000,
 ];

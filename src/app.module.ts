@@ -22,6 +22,7 @@ import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
@@ -63,6 +64,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         PlansModule,
+        OrgsModule,
         EventsModule,
         WebhooksModule,
         AuditModule,

@@ -39,6 +39,12 @@ export const SELF_GRANT_MESSAGES = {
   subscription: 'Supervisors may not change their own subscription',
 } as const;
 
+/** The SELF_GRANT_FORBIDDEN messages for an organisation the supervisor is a member of. */
+export const ORG_SELF_GRANT_MESSAGES: Record<keyof typeof SELF_GRANT_MESSAGES, string> = {
+  credits: 'Supervisors may not allocate credits to an organisation they are a member of',
+  subscription: 'Supervisors may not change the subscription of an organisation they are a member of',
+};
+
 /**
  * The 403s of a supervisor route that refuses the caller's own account (separation of duties), with
  * the role and API-key refusals its @Auth documents: a route's own 403 examples replace the common

@@ -1,11 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
+import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant } from '../auth/access.js';
-import type { AuthUser } from '../auth/roles.js';
+import { assertNotOwnGrant, ORG_SELF_GRANT_MESSAGES, type SELF_GRANT_MESSAGES } from '../auth/access.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditReadsRepository } from './credit-reads.repository.js';
 import type { AllocationView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 
@@ -19,16 +23,19 @@ export class CreditAdminService {
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    private readonly reads: CreditReadsRepository,
   ) {}
 
   /**
-   * A manual grant; an unknown user is created first when `email` and `username` are given. A
-   * supervisor's grant to their own account is refused before anything is written.
+   * A manual grant to a user's account, or to an organisation's (`orgId`); an unknown user is created
+   * first when `email` and `username` are given. A supervisor's grant to their own account, or to an
+   * org they are a member of, is refused before anything is written (separation of duties).
    */
   allocate(
     caller: AuthUser,
     body: {
-      userId: string;
+      userId?: string;
+      orgId?: string;
       credits: number;
       expiryDays?: number;
       expiresAt?: string;
@@ -37,18 +44,21 @@ export class CreditAdminService {
       username?: string;
     },
   ): Promise<AllocationView> {
-    assertNotOwnGrant(caller, body.userId, 'credits');
+    const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
+    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
     const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
-      if (body.email && body.username) {
+      if (account.kind === 'org') await this.assertNotOwnOrg(manager, caller, account.id, 'credits');
+      if (account.kind === 'user' && body.email && body.username) {
         await this.accounts.createIfMissing(manager, {
-          userId: body.userId,
+          userId: account.id,
           email: body.email,
           username: body.username,
         });
       }
       const granted = await this.credits.grant(manager, {
-        userId: body.userId,
+        userId: account.id,
+        accountKind: account.kind,
         credits: body.credits,
         expiresAt,
         allocatedBy: caller.userId,
@@ -62,6 +72,21 @@ export class CreditAdminService {
       });
       return granted;
     });
+  }
+
+  /**
+   * Separation of duties for organisations: below admin, a member of an org (any role) may not grant
+   * to it or change its plan (SELF_GRANT_FORBIDDEN), as nobody may for their own account.
+   */
+  async assertNotOwnOrg(
+    manager: EntityManager,
+    caller: AuthUser,
+    orgId: string,
+    what: keyof typeof SELF_GRANT_MESSAGES,
+  ): Promise<void> {
+    if (roleSatisfies(caller.role, 'admin') && caller.via === 'jwt') return;
+    if ((await this.reads.memberRole(manager, orgId, caller.userId)) === null) return;
+    throw new DomainError('SELF_GRANT_FORBIDDEN', ORG_SELF_GRANT_MESSAGES[what]);
   }
 
   void(caller: AuthUser, allocationId: string, reason: string | null): Promise<AllocationView> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
@@ -15,19 +16,19 @@ export class CreditReadsRepository {
   /** Open allocations and open holds in one statement: one snapshot and one round trip. */
   async balanceRows(
     manager: EntityManager,
-    userId: string,
+    account: AccountRef,
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
     return manager.query(
-      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of($1, $2)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
-                WHERE account_id = credit_account_of('user', $1) AND settled_at IS NULL) h
+                WHERE account_id = credit_account_of($1, $2) AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
              FROM credit_allocations
-            WHERE account_id = credit_account_of('user', $1) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = credit_account_of($1, $2) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
-      [userId],
+      [account.kind, account.id],
     );
   }
 
@@ -35,14 +36,23 @@ export class CreditReadsRepository {
    * What the user could spend now: the available balance plus what the overdraft still covers
    * (what a record of that many credits would pass, key budget and spend rate aside).
    */
-  async spendable(manager: EntityManager, userId: string): Promise<number> {
+  async spendable(manager: EntityManager, account: AccountRef): Promise<number> {
     const rows: { n: string }[] = await manager.query(
-      `SELECT (credit_available(credit_account_of('user', $1))
+      `SELECT (credit_available(credit_account_of($1, $2))
                + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
-                            WHERE account_id = credit_account_of('user', $1)), 0))::bigint AS n`,
-      [userId],
+                            WHERE account_id = credit_account_of($1, $2)), 0))::bigint AS n`,
+      [account.kind, account.id],
     );
     return Number(rows[0].n);
+  }
+
+  /** The user's role in the org while an active member, else null (org_member_role(), src/orgs/sql/). */
+  async memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
+    const rows: { role: string | null }[] = await manager.query(`SELECT org_member_role($1, $2) AS role`, [
+      orgId,
+      userId,
+    ]);
+    return rows[0].role;
   }
 
   /**
@@ -62,17 +72,17 @@ export class CreditReadsRepository {
 
   /** Allocations newest first; the cursor keeps microseconds (a JS Date would skip rows across pages). */
   async allocations(query: {
-    userId: string;
+    account: AccountRef;
     includeExpired: boolean;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
-    const params: unknown[] = [query.userId];
-    const where = ["account_id = credit_account_of('user', $1)"];
+    const params: unknown[] = [query.account.kind, query.account.id];
+    const where = ['account_id = credit_account_of($1, $2)'];
     if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
     if (query.after) {
       params.push(query.after.t, query.after.id);
-      where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
+      where.push(`(allocated_at, id) < ($3::timestamptz, $4::uuid)`);
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
@@ -85,15 +95,15 @@ export class CreditReadsRepository {
 
   /** Ledger entries newest first (id order is insertion order). */
   async ledger(query: {
-    userId: string;
+    account: AccountRef;
     kind?: LedgerKind;
     range: DateRange;
     allocationId?: string;
     afterId: string | null;
     limit: number;
   }): Promise<LedgerRow[]> {
-    const params: unknown[] = [query.userId];
-    const where = ["account_id = credit_account_of('user', $1)", ...rangeSql(query.range, 'created_at', params)];
+    const params: unknown[] = [query.account.kind, query.account.id];
+    const where = ['account_id = credit_account_of($1, $2)', ...rangeSql(query.range, 'created_at', params)];
     if (query.kind !== undefined) {
       params.push(query.kind);
       where.push(`kind = $${params.length}`);

@@ -1,3 +1,4 @@
+import type { AccountKind } from '../accounts/entities/account.entity.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
@@ -42,7 +43,10 @@ export interface SpendRefs extends LedgerRefs {
 
 export interface AllocationView {
   id: string;
-  userId: string;
+  /** The user whose account it is in; null for an organisation's allocation. */
+  userId: string | null;
+  /** The organisation whose account it is in; null for a user's allocation. */
+  orgId: string | null;
   totalCredits: number;
   remainingCredits: number;
   allocatedBy: string;
@@ -59,7 +63,9 @@ export interface AllocationView {
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
 export interface GrantInput {
+  /** The owner of the account granted to: a user id, or an org id with `accountKind: 'org'`. */
   userId: string;
+  accountKind?: AccountKind;
   credits: number;
   expiresAt: Date;
   allocatedBy: string;
@@ -84,8 +90,12 @@ export interface LedgerEntryView {
   createdAt: string;
 }
 
-export interface BalanceView {
+export interface BalanceView extends AccountBalanceView {
   userId: string;
+}
+
+/** An account's balance (a user's or an organisation's), without its owner. */
+export interface AccountBalanceView {
   totalCredits: number;
   heldCredits: number;
   debt: number;

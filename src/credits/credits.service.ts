@@ -208,7 +208,8 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
+    const kind = input.accountKind ?? 'user';
+    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const row = await this.repo.grant(manager, input);
     return row && this.granted(manager, row);
   }
@@ -220,6 +221,7 @@ export class CreditsService {
     const view = toAllocation(row);
     await this.events.emit(manager, 'credits.granted', {
       userId: view.userId,
+      ...(view.orgId !== null ? { orgId: view.orgId } : {}),
       allocationId: view.id,
       credits: view.totalCredits,
       expiresAt: view.expiresAt,
@@ -264,7 +266,8 @@ export class CreditsService {
   ): Promise<{ before: AllocationView; after: AllocationView }> {
     const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
-    await this.locks.lock(manager, found.user_id);
+    if (found.org_id !== null) await this.locks.lock(manager, found.org_id, 'org');
+    else await this.locks.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
     const before = toAllocation(row);
     if (row.voided_at !== null && row.remaining_credits === 0) return { before, after: before };

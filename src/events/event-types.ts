@@ -8,7 +8,15 @@ export interface EventPayloads {
   /** The available balance reached 0. */
   'balance.depleted': { userId: string };
   /** An allocation was granted (any source). `expiresAt` is ISO-8601 UTC. */
-  'credits.granted': { userId: string; allocationId: string; credits: number; expiresAt: string; source: string };
+  /** `orgId` (and `userId` null) when the allocation is an organisation's. */
+  'credits.granted': {
+    userId: string | null;
+    orgId?: string;
+    allocationId: string;
+    credits: number;
+    expiresAt: string;
+    source: string;
+  };
   /** Once per allocation with credits left, `CREDITS_EXPIRING_NOTICE_HOURS` before it expires. */
   'credits.expiring': { userId: string; allocationId: string; remainingCredits: number; expiresAt: string };
   'credits.expired': { userId: string; allocationId: string; credits: number };

@@ -35,3 +35,22 @@ export function IsModelId(): PropertyDecorator {
 export function IsUserId(): PropertyDecorator {
   return applyDecorators(IsString(), IsNotEmpty(), MaxLength(50));
 }
+
+/**
+ * An organisation id: 3–50 of a-z, 0-9, `-` and `_`, starting with a letter or a digit (CONTRACT
+ * "Organisations").
+ */
+export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,49}$/;
+
+export function isOrgId(value: unknown): value is string {
+  return typeof value === 'string' && ORG_ID_PATTERN.test(value);
+}
+
+export function IsOrgId(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    Matches(ORG_ID_PATTERN, {
+      message: 'orgId must be 3–50 of a-z, 0-9, - and _, starting with a letter or a digit',
+    }),
+  );
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AccountsModule } from '../accounts/accounts.module.js';
+import { Org } from '../accounts/entities/org.entity.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { OrgMember } from './entities/org-member.entity.js';
+import { OrgMemberSpend } from './entities/org-member-spend.entity.js';
+import { OrgMembersController } from './org-members.controller.js';
+import { OrgMembersService } from './org-members.service.js';
+import { OrgsController } from './orgs.controller.js';
+import { OrgsRepository } from './orgs.repository.js';
+import { OrgsService } from './orgs.service.js';
+
+/**
+ * Organisations (CONTRACT "Organisations"): the orgs, their members and roles, and the org's view of
+ * its account's money. The money itself is the credits module's (the org's account, by account kind).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Org, OrgMember, OrgMemberSpend]), AccountsModule, AuditModule],
+  controllers: [OrgsController, OrgMembersController],
+  providers: [OrgsRepository, OrgsService, OrgMembersService],
+})
+export class OrgsModule {}
