@@ -360,4 +360,61 @@ describe('organisation money', () => {
     const after = await t.http.get(`/api/orgs/${orgId}/limits`).set(owner.auth).expect(200);
     expect(after.body.overdraftLimit).toBe(300);
   });
+
+  it('subscriptions of an org: the plan grants to the pool; SoD for member supervisors; delete; audited as org', async () => {
+    const { orgId, owner } = await newOrg();
+    const planId = uniqueId('op').toLowerCase();
+    await t.http
+      .post('/api/plans')
+      .set(admin.auth)
+      .send({ id: planId, name: 'Team', credits: 700, period: 'month' })
+      .expect(201);
+    const memberSup = await f.newUser({ role: 'supervisor' });
+    await t.http.put(`/api/orgs/${orgId}/members/${memberSup.id}`).set(owner.auth).send({ role: 'member' }).expect(200);
+    const refused = await t.http.put(`/api/orgs/${orgId}/subscription`).set(memberSup.auth).send({ planId });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: 'SELF_GRANT_FORBIDDEN',
+      message: 'Supervisors may not change the subscription of an organisation they are a member of',
+    });
+    const none = await t.db.query(`SELECT count(*)::int AS n FROM subscriptions WHERE org_id = $1`, [orgId]);
+    expect(none.rows[0].n).toBe(0);
+    expect(await orgWrites(orgId)).toEqual({ allocations: 0, ledger: 0 });
+    const put = await t.http.put(`/api/orgs/${orgId}/subscription`).set(sup.auth).send({ planId });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body).toMatchObject({ orgId, planId, currentPeriodStart: expect.any(String) });
+    expect(put.body.userId).toBeUndefined();
+    const balance = await t.http.get(`/api/orgs/${orgId}/balance`).set(owner.auth).expect(200);
+    expect(balance.body.totalCredits).toBe(700);
+    expect(balance.body.activeAllocations[0]).toMatchObject({ source: 'plan', planId, credits: 700 });
+    // The same plan again grants nothing more; the owner reads it; a plain member does not.
+    await t.http.put(`/api/orgs/${orgId}/subscription`).set(admin.auth).send({ planId }).expect(200);
+    expect((await t.http.get(`/api/orgs/${orgId}/balance`).set(owner.auth)).body.totalCredits).toBe(700);
+    expect((await t.http.get(`/api/orgs/${orgId}/subscription`).set(owner.auth).expect(200)).body.planId).toBe(planId);
+    const plain = await f.newUser();
+    await t.http.put(`/api/orgs/${orgId}/members/${plain.id}`).set(owner.auth).send({ role: 'member' }).expect(200);
+    expect((await t.http.get(`/api/orgs/${orgId}/subscription`).set(plain.auth)).status).toBe(403);
+    // The owner's own account has no subscription and no credits from it.
+    expect((await t.http.get(`/api/users/${owner.id}/subscription`).set(owner.auth)).status).toBe(404);
+    expect((await t.http.delete(`/api/orgs/${orgId}/subscription`).set(memberSup.auth)).status).toBe(403);
+    const ended = await t.http.delete(`/api/orgs/${orgId}/subscription`).set(sup.auth).expect(200);
+    expect(ended.body).toMatchObject({ orgId, planId, nextGrantAt: null });
+    expect((await t.http.get(`/api/orgs/${orgId}/subscription`).set(owner.auth)).status).toBe(404);
+    expect((await t.http.delete(`/api/orgs/${orgId}/subscription`).set(sup.auth)).status).toBe(404);
+    const audit = await t.db.query(
+      `SELECT action, target_type FROM audit_log WHERE target_id = $1 AND action LIKE 'subscription.%' ORDER BY at`,
+      [orgId],
+    );
+    expect(audit.rows).toEqual([
+      { action: 'subscription.set', target_type: 'org' },
+      { action: 'subscription.delete', target_type: 'org' },
+    ]);
+    const bad = await t.http.put(`/api/orgs/${orgId}/subscription`).set(sup.auth).send({ planId: 'NOPE!' });
+    expect(bad.status).toBe(400);
+    const unknownPlan = await t.http
+      .put(`/api/orgs/${orgId}/subscription`)
+      .set(sup.auth)
+      .send({ planId: 'no-such-plan' });
+    expect(unknownPlan.status).toBe(404);
+  });
 });

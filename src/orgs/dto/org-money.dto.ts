@@ -4,6 +4,7 @@ import { ListAllocationsQueryDto } from '../../credits/dto/allocations.dto.js';
 import { BalanceResponseDto } from '../../credits/dto/balance.dto.js';
 import { LedgerQueryDto } from '../../credits/dto/ledger.dto.js';
 import { AlertThresholdsResponseDto, CreditLimitsResponseDto } from '../../credits/dto/limits.dto.js';
+import { SubscriptionResponseDto } from '../../plans/dto/subscription.dto.js';
 import { UserUsageStatsResponseDto } from '../../usage/dto/usage-stats.dto.js';
 
 /** The org's balance: the user balance's shape with `orgId` for `userId`. */
@@ -44,4 +45,9 @@ export class OrgAlertThresholdsResponseDto extends OmitType(AlertThresholdsRespo
     description: '`org`: set for this organisation (PUT); `default`: LOW_BALANCE_THRESHOLDS applies',
   })
   source: 'org' | 'default';
+}
+
+export class OrgSubscriptionResponseDto extends OmitType(SubscriptionResponseDto, ['userId'] as const) {
+  @ApiProperty({ example: 'acme' })
+  orgId: string;
 }

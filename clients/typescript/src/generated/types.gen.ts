@@ -1845,6 +1845,24 @@ export type OrgAlertThresholdsResponseDto = {
     source: 'org' | 'default';
 };
 
+export type OrgSubscriptionResponseDto = {
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+    orgId: string;
+};
+
 export type EventResponseDto = {
     id: string;
     type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
@@ -5984,6 +6002,172 @@ export type SetOrgAlertThresholdsResponses = {
 };
 
 export type SetOrgAlertThresholdsResponse = SetOrgAlertThresholdsResponses[keyof SetOrgAlertThresholdsResponses];
+
+export type DeleteOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type DeleteOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteOrgSubscriptionError = DeleteOrgSubscriptionErrors[keyof DeleteOrgSubscriptionErrors];
+
+export type DeleteOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type DeleteOrgSubscriptionResponse = DeleteOrgSubscriptionResponses[keyof DeleteOrgSubscriptionResponses];
+
+export type GetOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type GetOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgSubscriptionError = GetOrgSubscriptionErrors[keyof GetOrgSubscriptionErrors];
+
+export type GetOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type GetOrgSubscriptionResponse = GetOrgSubscriptionResponses[keyof GetOrgSubscriptionResponses];
+
+export type PutOrgSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type PutOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutOrgSubscriptionError = PutOrgSubscriptionErrors[keyof PutOrgSubscriptionErrors];
+
+export type PutOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type PutOrgSubscriptionResponse = PutOrgSubscriptionResponses[keyof PutOrgSubscriptionResponses];
 
 export type ListEventsData = {
     body?: never;
