@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { orgAccount } from '../src/accounts/account-ref.js';
 import { CLOCK, type Clock } from '../src/common/clock.js';
+import { SubscriptionsService } from '../src/plans/subscriptions.service.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, type Principal, principal } from './support/fixtures.js';
 
@@ -416,5 +418,37 @@ describe('organisation money', () => {
       .set(sup.auth)
       .send({ planId: 'no-such-plan' });
     expect(unknownPlan.status).toBe(404);
+  });
+
+  it('a renewal of an org subscription grants the next period to the org, with its rollover', async () => {
+    const { orgId } = await newOrg();
+    const planId = uniqueId('or').toLowerCase();
+    await t.http
+      .post('/api/plans')
+      .set(admin.auth)
+      .send({ id: planId, name: 'Weekly', credits: 100, period: 'week', rolloverCap: 30 })
+      .expect(201);
+    await t.http.put(`/api/orgs/${orgId}/subscription`).set(sup.auth).send({ planId }).expect(200);
+    const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE org_id = $1 AND ended_at IS NULL`, [orgId]);
+    const subscriptions = t.app.get(SubscriptionsService);
+    // Renew this subscription only (the job would renew every due one of the shared database).
+    const nextWeek = new Date(Date.now() + 7 * 86_400_000 + 60_000);
+    expect(await subscriptions.renewDue(rows[0].id, orgAccount(orgId), nextWeek)).toBe(true);
+    const { rows: allocations } = await t.db.query(
+      `SELECT source, total_credits, user_id FROM credit_allocations
+        WHERE account_id = credit_account_of('org', $1) ORDER BY allocated_at`,
+      [orgId],
+    );
+    expect(allocations).toEqual([
+      { source: 'plan', total_credits: 100, user_id: null },
+      { source: 'rollover', total_credits: 30, user_id: null },
+      { source: 'plan', total_credits: 100, user_id: null },
+    ]);
+    const renewed = await t.db.query(
+      `SELECT data FROM events WHERE type = 'subscription.renewed' AND data->>'orgId' = $1`,
+      [orgId],
+    );
+    expect(renewed.rows).toHaveLength(1);
+    expect(renewed.rows[0].data).toMatchObject({ orgId, userId: null, planId });
   });
 });
