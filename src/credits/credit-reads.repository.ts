@@ -209,29 +209,30 @@ export class CreditReadsRepository {
     const [{ n }]: { n: string }[] = await runner.query(`SELECT count(*)::bigint AS n FROM credit_allocations`);
     const allocationProblems: {
       problem: ReconcileMismatch['problem'];
-      user_id: string;
+      user_id: string | null;
+      org_id: string | null;
       allocation_id: string;
       expected: string;
       actual: string;
     }[] = await runner.query(
       `WITH sums AS (
-           SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
+           SELECT a.id, a.user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind = 'grant'), 0) AS granted,
                   COUNT(l.id) FILTER (WHERE l.kind = 'grant') AS grants
              FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
             GROUP BY a.id)
-         SELECT 'remaining_mismatch' AS problem, user_id, id AS allocation_id,
+         SELECT 'remaining_mismatch' AS problem, user_id, org_id, id AS allocation_id,
                 (total_credits + moved)::bigint AS expected, remaining_credits::bigint AS actual
            FROM sums WHERE remaining_credits <> total_credits + moved
          UNION ALL
-         SELECT 'negative_remaining', user_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
+         SELECT 'negative_remaining', user_id, org_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
          UNION ALL
-         SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
+         SELECT 'grant_mismatch', user_id, org_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
          UNION ALL
          -- a rollover allocation holds exactly what its rollover entries took from the period before
          -- (whose plan allocation ends where the rollover's period starts), and no entry lacks one
-         SELECT 'rollover_mismatch', r.user_id, r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
+         SELECT 'rollover_mismatch', r.user_id, account_org_id(r.account_id), r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
            FROM credit_allocations r
            LEFT JOIN credit_allocations o
                   ON o.subscription_id = r.subscription_id AND o.source = 'plan' AND o.expires_at = r.period_start
@@ -239,39 +240,46 @@ export class CreditReadsRepository {
           WHERE r.source = 'rollover'
           GROUP BY r.id HAVING r.total_credits <> -COALESCE(SUM(l.amount), 0)
          UNION ALL
-         SELECT 'rollover_mismatch', o.user_id, o.id, 0, -SUM(l.amount)
+         SELECT 'rollover_mismatch', o.user_id, account_org_id(o.account_id), o.id, 0, -SUM(l.amount)
            FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
           WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
           GROUP BY o.id`,
     );
-    const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
-      `WITH owed AS (
+    const debtProblems: { user_id: string | null; org_id: string | null; expected: string; actual: string }[] =
+      await runner.query(
+        `WITH owed AS (
          SELECT account_id,
                 (-COALESCE(SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
                  + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0))::bigint AS n
            FROM credit_ledger WHERE kind IN ('overdraft', 'repay') GROUP BY account_id)
-       SELECT a.user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
+       SELECT a.user_id, a.org_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
          FROM credit_accounts c FULL JOIN owed o ON o.account_id = c.account_id
          JOIN accounts a ON a.account_id = COALESCE(c.account_id, o.account_id)
         WHERE COALESCE(c.debt, 0) <> COALESCE(o.n, 0)`,
-    );
-    const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
-      await runner.query(
-        `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
+      );
+    const holdProblems: {
+      user_id: string | null;
+      org_id: string | null;
+      session_id: string;
+      expected: string;
+      actual: string;
+    }[] = await runner.query(
+      `SELECT h.session_id, h.user_id, account_org_id(h.account_id) AS org_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
            LEFT JOIN credit_ledger l
                   ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
           WHERE h.settled_at IS NULL
           GROUP BY h.session_id, h.account_id
          HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
-      );
+    );
     return {
       checkedAllocations: Number(n),
       mismatches: [
         ...allocationProblems.map((r) => ({
           problem: r.problem,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: r.allocation_id,
           sessionId: null,
           expected: Number(r.expected),
@@ -280,6 +288,7 @@ export class CreditReadsRepository {
         ...debtProblems.map((r) => ({
           problem: 'debt_mismatch' as const,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: null,
           sessionId: null,
           expected: Number(r.expected),
@@ -288,6 +297,7 @@ export class CreditReadsRepository {
         ...holdProblems.map((r) => ({
           problem: 'hold_mismatch' as const,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: null,
           sessionId: r.session_id,
           expected: Number(r.expected),

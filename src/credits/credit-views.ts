@@ -76,7 +76,8 @@ export interface GrantInput {
 
 export interface LedgerEntryView {
   id: string;
-  userId: string;
+  /** Null for lines of an organisation's account that name no member (grants, voids, expiries). */
+  userId: string | null;
   /** Null for `overdraft` entries (credits spent beyond the balance, owed as debt). */
   allocationId: string | null;
   kind: LedgerKind;
@@ -123,7 +124,9 @@ export const RECONCILE_PROBLEMS = [
 
 export interface ReconcileMismatch {
   problem: (typeof RECONCILE_PROBLEMS)[number];
-  userId: string;
+  /** Null for an organisation's account (then `orgId` names it). */
+  userId: string | null;
+  orgId: string | null;
   allocationId: string | null;
   sessionId: string | null;
   expected: number;

@@ -32,7 +32,7 @@ export interface AllocationRow {
 
 export interface LedgerRow {
   id: string;
-  user_id: string;
+  user_id: string | null;
   allocation_id: string | null;
   kind: LedgerKind;
   amount: number;

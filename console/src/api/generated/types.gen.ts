@@ -562,7 +562,10 @@ export type LedgerEntryDto = {
      * Increasing with insertion order
      */
     id: string;
-    userId: string;
+    /**
+     * The user the entry is of (null for an organisation’s grants, voids and expiries)
+     */
+    userId: string | null;
     /**
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
@@ -642,7 +645,14 @@ export type ReconcileMismatchDto = {
      * remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back
      */
     problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch';
-    userId: string;
+    /**
+     * Null for an organisation’s account
+     */
+    userId: string | null;
+    /**
+     * The organisation (null for a user’s)
+     */
+    orgId: string | null;
     allocationId: string | null;
     sessionId: string | null;
     /**
