@@ -330,4 +330,22 @@ describe('organisations', () => {
     const noScope = await f.apiKey(owner, { permissions: ['usage:read'] });
     expect((await t.http.get('/api/orgs/mine').set('X-API-Key', noScope.key)).status).toBe(403);
   });
+
+  it('hostile ids in the path are 4xx, never 5xx', async () => {
+    const owner = await f.newUser();
+    const orgId = await createOrg(owner);
+    for (const id of ['a%00b', '%E0%A4%A', 'x'.repeat(300), '%F0%9F%98%80', '..%2F..']) {
+      for (const res of [
+        await t.http.get(`/api/orgs/${id}`).set(sup.auth),
+        await t.http.get(`/api/orgs/${id}/balance`).set(sup.auth),
+        await t.http.get(`/api/orgs/${orgId}/members/${id}`).set(sup.auth),
+        await putMember(sup, orgId, id, { role: 'member' }),
+        await t.http.delete(`/api/orgs/${orgId}/members/${id}`).set(owner.auth),
+      ]) {
+        expect(res.status, `${id}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${id}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+      }
+    }
+    expect(await memberRows(orgId)).toHaveLength(1);
+  });
 });
