@@ -159,13 +159,20 @@ describe('organisation money', () => {
       .set(owner.auth)
       .send({ role: 'member', spendLimit: { credits: 100, period: 'week' } })
       .expect(200);
-    // 2026-11-23 is a Monday: the ISO week of Wednesday the 25th is [23rd, 30th).
-    await t.db.query(
-      `INSERT INTO org_member_spend (org_id, user_id, day, spent)
-       VALUES ($1, $2, '2026-11-22', 100), ($1, $2, '2026-11-23', 40), ($1, $2, '2026-11-25', 5),
-              ($1, $2, '2026-11-29', 30), ($1, $2, '2026-11-30', 1000), ($1, $2, '2026-10-31', 7)`,
-      [orgId, m.id],
-    );
+    // 2026-11-23 is a Monday: the ISO week of Wednesday the 25th is [23rd, 30th). The spend rows are
+    // written as the days pass (never a row after the clock's day), as the charges write them.
+    const spend = (rows: [string, number][]) =>
+      t.db.query(
+        `INSERT INTO org_member_spend (org_id, user_id, day, spent)
+         SELECT $1, $2, d::date, n FROM unnest($3::text[], $4::int[]) AS r(d, n)`,
+        [orgId, m.id, rows.map((r) => r[0]), rows.map((r) => r[1])],
+      );
+    await spend([
+      ['2026-10-31', 7],
+      ['2026-11-22', 100],
+      ['2026-11-23', 40],
+      ['2026-11-25', 5],
+    ]);
     const view = async () =>
       (await t.http.get(`/api/orgs/${orgId}/members/${m.id}`).set(m.auth).expect(200)).body as Record<string, unknown>;
     const put = (spendLimit: unknown) =>
@@ -174,29 +181,38 @@ describe('organisation money', () => {
     clock.now = () => Date.parse('2026-11-25T12:00:00.000Z');
     expect(await view()).toMatchObject({
       spendLimit: { credits: 100, period: 'week' },
-      spentInPeriod: 75,
+      spentInPeriod: 45,
       periodResetsAt: '2026-11-30T00:00:00.000Z',
-      availableCredits: 25,
+      availableCredits: 55,
       binding: 'member',
     });
-    // The last instant of the week, then the first of the next.
-    clock.now = () => Date.parse('2026-11-29T23:59:59.999Z');
-    expect(await view()).toMatchObject({ spentInPeriod: 75, periodResetsAt: '2026-11-30T00:00:00.000Z' });
-    clock.now = () => Date.parse('2026-11-30T00:00:00.000Z');
-    expect(await view()).toMatchObject({
-      spentInPeriod: 1000,
-      periodResetsAt: '2026-12-07T00:00:00.000Z',
-      availableCredits: 0,
-      binding: 'member',
-    });
-    // A day, then a month: the same rows counted over another period (changing it resets nothing).
-    clock.now = () => Date.parse('2026-11-25T12:00:00.000Z');
+    // A day: the same rows counted over another period (changing it resets nothing).
     expect((await put({ credits: 100, period: 'day' })).body).toMatchObject({
       spentInPeriod: 5,
       periodResetsAt: '2026-11-26T00:00:00.000Z',
       availableCredits: 95,
       binding: 'member',
     });
+    await put({ credits: 100, period: 'week' });
+    // The last instant of the week, then the first of the next.
+    await spend([['2026-11-29', 30]]);
+    clock.now = () => Date.parse('2026-11-29T23:59:59.999Z');
+    expect(await view()).toMatchObject({
+      spentInPeriod: 75,
+      periodResetsAt: '2026-11-30T00:00:00.000Z',
+      availableCredits: 25,
+    });
+    clock.now = () => Date.parse('2026-11-30T00:00:00.000Z');
+    expect(await view()).toMatchObject({
+      spentInPeriod: 0,
+      periodResetsAt: '2026-12-07T00:00:00.000Z',
+      availableCredits: 100,
+      binding: 'member',
+    });
+    await spend([['2026-11-30', 1000]]);
+    clock.now = () => Date.parse('2026-11-30T12:00:00.000Z');
+    expect(await view()).toMatchObject({ spentInPeriod: 1000, availableCredits: 0, binding: 'member' });
+    // A month: November's rows, not October's.
     expect((await put({ credits: 5000, period: 'month' })).body).toMatchObject({
       spentInPeriod: 1175,
       periodResetsAt: '2026-12-01T00:00:00.000Z',
