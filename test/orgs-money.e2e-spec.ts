@@ -420,12 +420,13 @@ describe('organisation money', () => {
     expect((await t.http.get(`/api/orgs/${orgId}/subscription`).set(owner.auth)).status).toBe(404);
     expect((await t.http.delete(`/api/orgs/${orgId}/subscription`).set(sup.auth)).status).toBe(404);
     const audit = await t.db.query(
-      `SELECT action, target_type FROM audit_log WHERE target_id = $1 AND action LIKE 'subscription.%' ORDER BY at`,
+      `SELECT action, target_type, COALESCE(after, before)->>'orgId' AS org FROM audit_log
+        WHERE target_id = $1 AND action LIKE 'subscription.%' ORDER BY at`,
       [orgId],
     );
     expect(audit.rows).toEqual([
-      { action: 'subscription.set', target_type: 'org' },
-      { action: 'subscription.delete', target_type: 'org' },
+      { action: 'subscription.set', target_type: 'org', org: orgId },
+      { action: 'subscription.delete', target_type: 'org', org: orgId },
     ]);
     const bad = await t.http.put(`/api/orgs/${orgId}/subscription`).set(sup.auth).send({ planId: 'NOPE!' });
     expect(bad.status).toBe(400);

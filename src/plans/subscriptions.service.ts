@@ -86,8 +86,8 @@ export class SubscriptionsService {
         action: 'subscription.set',
         targetId: account.id,
         targetType: account.kind,
-        before,
-        after,
+        before: before && { ...ownerFields(account), ...before },
+        after: { ...ownerFields(account), ...after },
       });
       return after;
     });
@@ -135,7 +135,7 @@ export class SubscriptionsService {
         action: 'subscription.delete',
         targetId: account.id,
         targetType: account.kind,
-        before,
+        before: { ...ownerFields(account), ...before },
         after: null,
       });
       return { ...before, nextGrantAt: null };
@@ -238,6 +238,11 @@ export class SubscriptionsService {
 /** The account a subscription is of: its user's, or its organisation's. */
 export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): AccountRef {
   return sub.orgId !== null ? orgAccount(sub.orgId) : userAccount(sub.userId!);
+}
+
+/** The owner as a subscription's answers and audit entries name it: `userId`, or `orgId` for an org. */
+function ownerFields(account: AccountRef): { userId: string } | { orgId: string } {
+  return account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
 }
 
 /** A subscription's view without its owner (a user's routes add `userId`, an org's `orgId`). */
