@@ -41,7 +41,10 @@ export class OrgsController {
   @ApiBody({
     type: CreateOrgDto,
     examples: {
-      named: { summary: 'An org with its own id', value: { orgId: 'globex', name: 'Globex Corporation', ownerUserId: 'alice' } },
+      named: {
+        summary: 'An org with its own id',
+        value: { orgId: 'globex', name: 'Globex Corporation', ownerUserId: 'alice' },
+      },
       generated: { summary: 'An org whose id is generated', value: { name: 'Acme Inc.', ownerUserId: 'alice' } },
     },
   })
