@@ -8,6 +8,8 @@ import { CreditAllocation } from './credits/entities/credit-allocation.entity.js
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
 import { CreditKeySpend } from './credits/entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
+import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
+import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { OrgMember } from './orgs/entities/org-member.entity.js';
@@ -35,6 +37,8 @@ export const ENTITIES = [
   CreditHold,
   CreditAccount,
   CreditKeySpend,
+  CreditTransfer,
+  CreditTransferLot,
   PricingRule,
   ApiKey,
   StreamingSession,

@@ -7,6 +7,7 @@
 export const AUDIT_ACTIONS = {
   'credits.allocate': 'allocation',
   'credits.void': 'allocation',
+  'credits.transfer': 'credit_transfer',
   'credits.limits.set': 'user',
   'credits.alerts.set': 'user',
   'usage.resolve': 'usage_record',

@@ -37,6 +37,8 @@ export function assertNotOwnGrant(caller: AuthUser, userId: string, what: keyof 
 export const SELF_GRANT_MESSAGES = {
   credits: 'Supervisors may not allocate credits to their own account',
   subscription: 'Supervisors may not change their own subscription',
+  transfer: 'Supervisors may not transfer credits into their own account',
+  transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
 } as const;
 
 /** The SELF_GRANT_FORBIDDEN messages for an organisation the supervisor is a member of. */

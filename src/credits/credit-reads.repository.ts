@@ -8,6 +8,34 @@ import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
 
+/**
+ * Reconcile's transfer checks (docs/money.md "Transfers"), each row a `transfer_mismatch`: a transfer
+ * allocation is exactly its lot (its credits, expiry and accounts), what left an allocation by
+ * `transfer_out` entries is what its lots took, and a transfer's lots add up to its credits.
+ */
+const TRANSFER_PROBLEMS = `
+         SELECT 'transfer_mismatch', t.user_id, t.id, COALESCE(MAX(x.credits), 0), t.total_credits
+           FROM credit_allocations t
+           LEFT JOIN (credit_transfer_lots x JOIN credit_transfers tr ON tr.id = x.transfer_id)
+                  ON x.to_allocation_id = t.id AND x.expires_at = t.expires_at AND tr.to_account_id = t.account_id
+          WHERE t.source = 'transfer'
+          GROUP BY t.id HAVING COUNT(x.transfer_id) <> 1 OR MAX(x.credits) <> t.total_credits
+         UNION ALL
+         SELECT 'transfer_mismatch', o.user_id, o.id, COALESCE(x.n, 0), COALESCE(l.n, 0)
+           FROM credit_allocations o
+           LEFT JOIN (SELECT x.from_allocation_id AS id, SUM(x.credits) AS n FROM credit_transfer_lots x
+                        JOIN credit_transfers tr ON tr.id = x.transfer_id
+                        JOIN credit_allocations f ON f.id = x.from_allocation_id AND f.account_id = tr.from_account_id
+                                                 AND f.expires_at = x.expires_at
+                       GROUP BY x.from_allocation_id) x ON x.id = o.id
+           LEFT JOIN (SELECT allocation_id AS id, -SUM(amount) AS n FROM credit_ledger WHERE kind = 'transfer_out'
+                       GROUP BY allocation_id) l ON l.id = o.id
+          WHERE (x.id IS NOT NULL OR l.id IS NOT NULL) AND COALESCE(x.n, 0) <> COALESCE(l.n, 0)
+         UNION ALL
+         SELECT 'transfer_mismatch', NULL, NULL, tr.credits, COALESCE(SUM(x.credits), 0)
+           FROM credit_transfers tr LEFT JOIN credit_transfer_lots x ON x.transfer_id = tr.id
+          GROUP BY tr.id HAVING tr.credits <> COALESCE(SUM(x.credits), 0)`;
+
 /** The credit tables' read queries for the routes (balance, lists, reconcile) and for plan grants. */
 @Injectable()
 export class CreditReadsRepository {
@@ -214,13 +242,16 @@ export class CreditReadsRepository {
       expected: string;
       actual: string;
     }[] = await runner.query(
+      // An allocation's funding entry is its `grant`, or for a transfer's lot its `transfer_in`.
       `WITH sums AS (
            SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
-                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved,
-                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind = 'grant'), 0) AS granted,
-                  COUNT(l.id) FILTER (WHERE l.kind = 'grant') AS grants
-             FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
-            GROUP BY a.id)
+                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved,
+                  COALESCE(SUM(l.amount) FILTER (WHERE l.kind = f.kind), 0) AS granted,
+                  COUNT(l.id) FILTER (WHERE l.kind = f.kind) AS grants
+             FROM credit_allocations a
+            CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+             LEFT JOIN credit_ledger l ON l.allocation_id = a.id
+            GROUP BY a.id, f.kind)
          SELECT 'remaining_mismatch' AS problem, user_id, id AS allocation_id,
                 (total_credits + moved)::bigint AS expected, remaining_credits::bigint AS actual
            FROM sums WHERE remaining_credits <> total_credits + moved
@@ -243,7 +274,9 @@ export class CreditReadsRepository {
            FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
           WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
-          GROUP BY o.id`,
+          GROUP BY o.id
+         UNION ALL
+         ${TRANSFER_PROBLEMS}`,
     );
     const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
       `WITH owed AS (

@@ -12,6 +12,8 @@ export const LEDGER_KINDS = [
   'rollover',
   'repay',
   'overdraft',
+  'transfer_out',
+  'transfer_in',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
@@ -119,6 +121,7 @@ export const RECONCILE_PROBLEMS = [
   'hold_mismatch',
   'rollover_mismatch',
   'debt_mismatch',
+  'transfer_mismatch',
 ] as const;
 
 export interface ReconcileMismatch {
@@ -143,4 +146,26 @@ export interface CreditSummaryView {
   debt: number;
   expiringWithin7Days: number;
   byDay: { date: string; granted: number; spent: number; expired: number; voided: number }[];
+}
+
+/** An account as callers name it: a user's by its user id, an organisation's by its org id. */
+export type AccountRef = { userId: string } | { orgId: string };
+
+/** One source allocation a transfer drew on, and the allocation it arrived as (same expiry). */
+export interface TransferLotView {
+  fromAllocationId: string;
+  toAllocationId: string;
+  credits: number;
+  expiresAt: string;
+}
+
+export interface TransferView {
+  id: string;
+  from: AccountRef;
+  to: AccountRef;
+  credits: number;
+  reason: string | null;
+  lots: TransferLotView[];
+  createdBy: string;
+  createdAt: string;
 }

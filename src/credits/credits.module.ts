@@ -15,6 +15,9 @@ import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
+import { CreditTransfersController } from './credit-transfers.controller.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
+import { CreditTransfersService } from './credit-transfers.service.js';
 import { CreditsController } from './credits.controller.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
@@ -24,16 +27,26 @@ import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
 import { CreditKeySpend } from './entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
+import { CreditTransfer } from './entities/credit-transfer.entity.js';
+import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
 
 @Module({
   imports: [
     AuditModule,
     EventsModule,
-    TypeOrmModule.forFeature([CreditAllocation, CreditLedgerEntry, CreditHold, CreditAccount, CreditKeySpend]),
+    TypeOrmModule.forFeature([
+      CreditAllocation,
+      CreditLedgerEntry,
+      CreditHold,
+      CreditAccount,
+      CreditKeySpend,
+      CreditTransfer,
+      CreditTransferLot,
+    ]),
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController],
+  controllers: [CreditsController, CreditLimitsController, CreditTransfersController],
   providers: [
     CreditsService,
     CreditAdminService,
@@ -47,6 +60,8 @@ import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
     CreditExpiryJob,
     CreditsBatchRepository,
     AccountLocksRepository,
+    CreditTransfersRepository,
+    CreditTransfersService,
   ],
   exports: [
     CreditsService,

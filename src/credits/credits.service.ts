@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,7 +16,16 @@ import {
   type InsertAfterHold,
   type SettleStatement,
 } from './credit-holds.repository.js';
-import type { AllocationView, GrantInput, LedgerKind, LedgerRefs, Settlement, SpendRefs } from './credit-views.js';
+import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import type {
+  AllocationView,
+  GrantInput,
+  LedgerKind,
+  LedgerRefs,
+  Settlement,
+  SpendRefs,
+  TransferView,
+} from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
@@ -50,6 +59,7 @@ export class CreditsService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly batchRepo: CreditsBatchRepository,
+    private readonly transfers: CreditTransfersRepository,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -253,6 +263,42 @@ export class CreditsService {
     if (!created) return null;
     this.moved('rollover', created.total_credits);
     return this.granted(manager, created);
+  }
+
+  /**
+   * Moves `credits` from one account to another (credits_transfer(), both accounts locked in account id
+   * order): soonest-expiring first from what the source may spend (held credits and the overdraft
+   * never move), each part arriving as a new allocation (`source: transfer`) with the expiry of the one
+   * it left. Short → INSUFFICIENT_CREDITS, an unknown account → 404, the same account → 400; nothing
+   * written then. A user's new allocations tell `credits.granted` as every new allocation does.
+   */
+  async transfer(
+    manager: EntityManager,
+    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+  ): Promise<TransferView> {
+    checkAmount(input.credits);
+    const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
+    const unknown = (a: AccountName) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
+    if (row.out_status === 'no_source') throw unknown(input.from);
+    if (row.out_status === 'no_destination') throw unknown(input.to);
+    if (row.out_status === 'same_account')
+      throw new DomainError('VALIDATION', 'from and to must be different accounts');
+    if (row.out_status === 'insufficient') throw new InsufficientCreditsError(input.credits, Number(row.out_available));
+    const view = (await this.transfers.find(manager, row.out_transfer_id!))!;
+    this.moved('transfer_out', input.credits);
+    this.moved('transfer_in', input.credits);
+    if ('userId' in view.to) {
+      for (const lot of view.lots) {
+        await this.events.emit(manager, 'credits.granted', {
+          userId: view.to.userId,
+          allocationId: lot.toAllocationId,
+          credits: lot.credits,
+          expiresAt: lot.expiresAt,
+          source: 'transfer',
+        });
+      }
+    }
+    return view;
   }
 
   /**

@@ -14,7 +14,7 @@ import { bearer, token } from './app.js';
 export interface InvariantViolations {
   /** 1: an allocation below zero, a user whose credits in use exceed what was granted, or a credit row not keyed by its account. */
   negativeOrOverspent: unknown[];
-  /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation. */
+  /** 2: remaining_credits ≠ total_credits + Σ non-grant ledger amounts of the allocation (transfer_in funds a transfer's). */
   allocationMismatch: unknown[];
   /** 3: per user, credits that left balances (debit/hold/release) ≠ Σ usage credits + active holds. */
   unaccountedPerUser: unknown[];
@@ -40,13 +40,13 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
-     -- voids, rollovers, repayments) can never exceed what was granted. (Overdraft entries are not
-     -- on an allocation: they are the debt, checked below.)
+     -- voids, rollovers, repayments, transfers out) can never exceed what was granted or transferred
+     -- in. (Overdraft entries are not on an allocation: they are the debt, checked below.)
      SELECT 'overspent', (array_agg(user_id))[1], NULL, SUM(amount)
        FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
-     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'overdraft')), 0)
-            > COALESCE(SUM(amount) FILTER (WHERE kind = 'grant'), 0)
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft')), 0)
+            > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in')), 0)
      UNION ALL
      -- A user's debt is what overdraft entries borrowed minus what repay entries paid back.
      SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
@@ -75,12 +75,15 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
 
   const allocationMismatch = await rows(
     db,
+    // The funding entry is the grant, or a transfer's lot's transfer_in.
     `SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
-            COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved
-       FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
+            COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved
+       FROM credit_allocations a
+      CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+       LEFT JOIN credit_ledger l ON l.allocation_id = a.id
       WHERE a.user_id = ANY($1)
-      GROUP BY a.id
-     HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0)`,
+      GROUP BY a.id, f.kind
+     HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0)`,
     users,
   );
 

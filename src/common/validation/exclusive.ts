@@ -15,3 +15,22 @@ export function NotTogetherWith(other: string) {
       },
     });
 }
+
+/**
+ * "Give exactly one of the two": on the field, with `ValidateIf((o, v) => v !== undefined || o[other]
+ * === undefined)` so it is checked when given or when neither is; refuses both and neither.
+ */
+export function ExactlyOneOf(other: string) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'exactlyOneOf',
+      target: object.constructor,
+      propertyName,
+      constraints: [other],
+      validator: {
+        validate: (value: unknown, args?: ValidationArguments) =>
+          (value === undefined) !== ((args?.object as Record<string, unknown>)[other] === undefined),
+        defaultMessage: (args?: ValidationArguments) => `give exactly one of ${args?.property} and ${other}`,
+      },
+    });
+}

@@ -7,10 +7,11 @@ export class ReconcileMismatchDto {
     enum: RECONCILE_PROBLEMS,
     example: 'remaining_mismatch',
     description:
-      'remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly ' +
-      'one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover ' +
+      'remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); ' +
+      'negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover ' +
       'allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ ' +
-      'what overdraft entries borrowed minus what repay entries paid back',
+      'what overdraft entries borrowed minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ ' +
+      'its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits',
   })
   problem: ReconcileMismatch['problem'];
 

@@ -3,8 +3,8 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from
 import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
-/** Where an allocation came from: an allocate call, a plan's period grant, or a rollover. */
-export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover'] as const;
+/** Where an allocation came from: an allocate call, a plan's period grant, a rollover, or a transfer's lot. */
+export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover', 'transfer'] as const;
 export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 
 /**
@@ -17,11 +17,12 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Index('credit_allocations_account_expiry_idx', ['accountId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
-@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover')`)
+@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover', 'transfer')`)
 @Check(
   'credit_allocations_plan_check',
-  `(source = 'manual' AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
-   OR (source <> 'manual' AND subscription_id IS NOT NULL AND plan_id IS NOT NULL AND period_start IS NOT NULL)`,
+  `(source IN ('manual', 'transfer') AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
+   OR (source IN ('plan', 'rollover') AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
+       AND period_start IS NOT NULL)`,
 )
 // A period's grant and its rollover exist at most once (migration 1732000008000).
 @Index('credit_allocations_period_idx', ['subscriptionId', 'periodStart', 'source'], {

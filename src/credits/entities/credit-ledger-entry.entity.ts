@@ -8,11 +8,13 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Entity({ name: 'credit_ledger' })
 @Check(
   'credit_ledger_kind_check',
-  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft')`,
+  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft', 'transfer_out',
+   'transfer_in')`,
 )
 @Check(
   'credit_ledger_sign_check',
-  `(kind IN ('grant', 'release') AND amount >= 0) OR (kind NOT IN ('grant', 'release') AND amount <= 0)`,
+  `(kind IN ('grant', 'release', 'transfer_in') AND amount >= 0)
+   OR (kind NOT IN ('grant', 'release', 'transfer_in') AND amount <= 0)`,
 )
 // (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
@@ -37,7 +39,8 @@ export class CreditLedgerEntry {
   @Column({ name: 'allocation_id', type: 'uuid', nullable: true })
   allocationId: string | null;
 
-  @Column({ type: 'varchar', length: 10 })
+  /** 20 characters since migration 1732000033000 (`transfer_out`). */
+  @Column({ type: 'varchar', length: 20 })
   kind: LedgerKind;
 
   @Column({ type: 'integer' })

@@ -372,7 +372,7 @@ export type ActiveAllocationDto = {
     /**
      * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
      */
-    source: 'manual' | 'plan' | 'rollover';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer';
     /**
      * The plan, for plan and rollover
      */
@@ -503,7 +503,7 @@ export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
      */
-    source: 'manual' | 'plan' | 'rollover';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer';
     /**
      * The plan, for plan and rollover
      */
@@ -553,7 +553,7 @@ export type LedgerEntryDto = {
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -625,9 +625,9 @@ export type CreditSummaryResponseDto = {
 
 export type ReconcileMismatchDto = {
     /**
-     * remaining_mismatch: remaining ≠ total + Σ non-grant entries; negative_remaining; grant_mismatch: not exactly one grant of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
      */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch';
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
     userId: string;
     allocationId: string | null;
     sessionId: string | null;
@@ -693,12 +693,58 @@ export type PutAlertThresholdsDto = {
     thresholds: Array<number>;
 };
 
-export type ModelMarginDto = {
+export type AccountRefDto = {
+    /**
+     * A user’s account (not with orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (not with userId)
+     */
+    orgId?: string;
+};
+
+export type CreateTransferDto = {
+    /**
+     * Where the credits come from: `{userId}` or `{orgId}`
+     */
+    from: AccountRefDto;
+    /**
+     * Where they go: `{userId}` or `{orgId}`, another account
+     */
+    to: AccountRefDto;
+    credits: number;
+    reason?: string;
+};
+
+export type TransferLotDto = {
+    /**
+     * The allocation it left
+     */
+    fromAllocationId: string;
+    /**
+     * The allocation it arrived as (`source: transfer`)
+     */
+    toAllocationId: string;
     credits: number;
     /**
-     * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
+     * Both allocations’ expiry
      */
-    providerCost: string | null;
+    expiresAt: string;
+};
+
+export type TransferResponseDto = {
+    id: string;
+    from: AccountRefDto;
+    to: AccountRefDto;
+    credits: number;
+    reason: string | null;
+    /**
+     * One per allocation it drew on, soonest-expiring first
+     */
+    lots: Array<TransferLotDto>;
+    createdBy: string;
+    createdAt: string;
 };
 
 export type InsufficientCreditsResponseDto = {
@@ -721,6 +767,19 @@ export type InsufficientCreditsResponseDto = {
     requestId?: string;
     requiredCredits: number;
     availableCredits: number;
+};
+
+export type TransferListResponseDto = {
+    items: Array<TransferResponseDto>;
+    nextCursor: string | null;
+};
+
+export type ModelMarginDto = {
+    credits: number;
+    /**
+     * Σ provider cost, an exact decimal string without trailing zeros; null when no record of the model has one
+     */
+    providerCost: string | null;
 };
 
 export type KeyLimitExceededResponseDto = {
@@ -1755,7 +1814,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
     id: string;
 };
 
@@ -1763,7 +1822,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -2819,7 +2878,7 @@ export type ListLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -3178,6 +3237,140 @@ export type SetAlertThresholdsResponses = {
 };
 
 export type SetAlertThresholdsResponse = SetAlertThresholdsResponses[keyof SetAlertThresholdsResponses];
+
+export type ListTransfersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * A user’s transfers, either way (not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s transfers (not with userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/credits/transfers';
+};
+
+export type ListTransfersErrors = {
+    /**
+     * Not exactly one of userId and orgId; a bad cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListTransfersError = ListTransfersErrors[keyof ListTransfersErrors];
+
+export type ListTransfersResponses = {
+    200: TransferListResponseDto;
+};
+
+export type ListTransfersResponse = ListTransfersResponses[keyof ListTransfersResponses];
+
+export type TransferCreditsData = {
+    body: CreateTransferDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/credits/transfers';
+};
+
+export type TransferCreditsErrors = {
+    /**
+     * Invalid body: not exactly one of userId and orgId per side, the same account twice, credits < 1…
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * The source cannot spend that many credits now (INSUFFICIENT_CREDITS); nothing moved
+     */
+    402: InsufficientCreditsResponseDto;
+    /**
+     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type TransferCreditsError = TransferCreditsErrors[keyof TransferCreditsErrors];
+
+export type TransferCreditsResponses = {
+    201: TransferResponseDto;
+};
+
+export type TransferCreditsResponse = TransferCreditsResponses[keyof TransferCreditsResponses];
 
 export type RecordUsageData = {
     body: RecordUsageDto;
@@ -5381,8 +5574,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
-        targetType?: 'allocation' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

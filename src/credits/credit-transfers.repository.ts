@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { AccountRef, TransferView } from './credit-views.js';
+
+/** An account named by kind and owner id, as the engine's functions take it. */
+export interface AccountName {
+  kind: 'user' | 'org';
+  ownerId: string;
+}
+
+/** What credits_transfer() answers (migration 1732000033100). */
+export interface TransferRow {
+  out_status: 'ok' | 'insufficient' | 'no_source' | 'no_destination' | 'same_account';
+  out_available: string;
+  out_transfer_id: string | null;
+}
+
+interface TransferViewRow {
+  id: string;
+  credits: number;
+  reason: string | null;
+  created_by: string;
+  created_at: Date;
+  cursor_t: string;
+  from_kind: 'user' | 'org';
+  from_owner: string;
+  to_kind: 'user' | 'org';
+  to_owner: string;
+  lots: { fromAllocationId: string; toAllocationId: string; credits: number; expiresAt: string }[];
+}
+
+const accountRef = (kind: 'user' | 'org', owner: string): AccountRef =>
+  kind === 'user' ? { userId: owner } : { orgId: owner };
+
+function toTransfer(row: TransferViewRow): TransferView {
+  return {
+    id: row.id,
+    from: accountRef(row.from_kind, row.from_owner),
+    to: accountRef(row.to_kind, row.to_owner),
+    credits: row.credits,
+    reason: row.reason,
+    lots: row.lots.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** A transfer with its accounts' owners and its lots in order, as one row. */
+const TRANSFER_VIEW = `
+  SELECT t.id, t.credits, t.reason, t.created_by, t.created_at, ${cursorTimestampSql('t.created_at')} AS cursor_t,
+         fa.kind AS from_kind, COALESCE(fa.user_id, fa.org_id) AS from_owner,
+         ta.kind AS to_kind, COALESCE(ta.user_id, ta.org_id) AS to_owner,
+         (SELECT json_agg(json_build_object('fromAllocationId', x.from_allocation_id, 'toAllocationId', x.to_allocation_id,
+                                            'credits', x.credits, 'expiresAt', x.expires_at) ORDER BY x.lot)
+            FROM credit_transfer_lots x WHERE x.transfer_id = t.id) AS lots
+    FROM credit_transfers t
+    JOIN accounts fa ON fa.account_id = t.from_account_id
+    JOIN accounts ta ON ta.account_id = t.to_account_id`;
+
+/** The transfers' statements (docs/money.md "Transfers"): the engine's credits_transfer() and the reads. */
+@Injectable()
+export class CreditTransfersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async transfer(
+    manager: EntityManager,
+    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+    thresholds: number[],
+  ): Promise<TransferRow> {
+    const rows: TransferRow[] = await manager.query(
+      `SELECT out_status, out_available, out_transfer_id
+         FROM credits_transfer($1, $2, $3, $4, $5::int, $6, $7, $8::int[])`,
+      [
+        input.from.kind,
+        input.from.ownerId,
+        input.to.kind,
+        input.to.ownerId,
+        input.credits,
+        input.reason,
+        input.createdBy,
+        thresholds,
+      ],
+    );
+    return rows[0];
+  }
+
+  async find(manager: EntityManager, id: string): Promise<TransferView | null> {
+    const rows: TransferViewRow[] = await manager.query(`${TRANSFER_VIEW} WHERE t.id = $1`, [id]);
+    return rows.length ? toTransfer(rows[0]) : null;
+  }
+
+  /** The account's transfers, either way, newest first (ties: id); limit + 1 rows for the page. */
+  async list(query: {
+    account: AccountName;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<(TransferView & { cursorT: string })[]> {
+    const params: unknown[] = [query.account.kind, query.account.ownerId];
+    const where = [`(t.from_account_id = credit_account_of($1, $2) OR t.to_account_id = credit_account_of($1, $2))`];
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      where.push(`(t.created_at, t.id) < ($3::timestamptz, $4::uuid)`);
+    }
+    params.push(query.limit + 1);
+    const rows: TransferViewRow[] = await this.dataSource.query(
+      `${TRANSFER_VIEW} WHERE ${where.join(' AND ')}
+        ORDER BY t.created_at DESC, t.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ ...toTransfer(r), cursorT: r.cursor_t }));
+  }
+
+  /** Whether the account exists (a user's or an organisation's). */
+  async accountExists(account: AccountName): Promise<boolean> {
+    const rows: { id: string | null }[] = await this.dataSource.query(`SELECT credit_account_of($1, $2) AS id`, [
+      account.kind,
+      account.ownerId,
+    ]);
+    return rows[0].id !== null;
+  }
+
+  /** Whether the user is an active member of the organisation (separation of duties). */
+  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM org_members WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL`,
+      [orgId, userId],
+    );
+    return rows.length > 0;
+  }
+}

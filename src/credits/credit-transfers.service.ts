@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { AuditService } from '../audit/audit.service.js';
+import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
+import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import type { AccountRef, TransferView } from './credit-views.js';
+import { CreditsService } from './credits.service.js';
+
+/** `{userId}` or `{orgId}` (the DTOs have checked that exactly one is given) as the engine names it. */
+export function accountName(ref: { userId?: string; orgId?: string }): AccountName {
+  if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', ownerId: ref.userId };
+  if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', ownerId: ref.orgId };
+  throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
+}
+
+const sameAccount = (a: AccountName, b: AccountName) => a.kind === b.kind && a.ownerId === b.ownerId;
+
+/** Transfers between accounts (CONTRACT "Organisations", Transfers): supervisors, audited. */
+@Injectable()
+export class CreditTransfersService {
+  constructor(
+    private readonly credits: CreditsService,
+    private readonly repo: CreditTransfersRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * One transfer in one transaction, with its audit entry. Separation of duties: below admin, nobody
+   * transfers into their own account or into an organisation they are an active member of.
+   */
+  transfer(
+    caller: AuthUser,
+    body: { from: AccountRef | object; to: AccountRef | object; credits: number; reason?: string },
+  ): Promise<TransferView> {
+    const from = accountName(body.from);
+    const to = accountName(body.to);
+    if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
+    if (to.kind === 'user') assertNotOwnGrant(caller, to.ownerId, 'transfer');
+    return this.tx.run(async (manager) => {
+      if (
+        to.kind === 'org' &&
+        !roleSatisfies(caller.role, 'admin') &&
+        (await this.repo.isActiveMember(manager, to.ownerId, caller.userId))
+      ) {
+        throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
+      }
+      const view = await this.credits.transfer(manager, {
+        from,
+        to,
+        credits: body.credits,
+        reason: body.reason ?? null,
+        createdBy: caller.userId,
+      });
+      await this.audit.record(manager, { action: 'credits.transfer', targetId: view.id, before: null, after: view });
+      return view;
+    });
+  }
+
+  /** An account's transfers, either way, newest first. Unknown account → 404. */
+  async list(query: { userId?: string; orgId?: string; limit?: number; cursor?: string }): Promise<Page<TransferView>> {
+    const account = accountName(query);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    if (!(await this.repo.accountExists(account))) {
+      throw new NotFoundError(account.kind === 'user' ? 'User' : 'Organisation');
+    }
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.repo.list({ account, after, limit });
+    return toPage(
+      rows,
+      limit,
+      ({ cursorT: _, ...view }) => view,
+      (r) => ({ t: r.cursorT, id: r.id }),
+    );
+  }
+}
