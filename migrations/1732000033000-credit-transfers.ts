@@ -53,6 +53,8 @@ export class CreditTransfers1732000033000 implements MigrationInterface {
     // An account's transfers, either way, newest first (GET /api/credits/transfers).
     await q.query(`CREATE INDEX credit_transfers_from_idx ON credit_transfers (from_account_id, created_at, id)`);
     await q.query(`CREATE INDEX credit_transfers_to_idx ON credit_transfers (to_account_id, created_at, id)`);
+    // Every transfer, newest first (the list without an account).
+    await q.query(`CREATE INDEX credit_transfers_created_idx ON credit_transfers (created_at, id)`);
     await q.query(`
       CREATE TABLE credit_transfer_lots (
         transfer_id uuid NOT NULL CONSTRAINT credit_transfer_lots_transfer_id_fkey REFERENCES credit_transfers (id),

@@ -108,6 +108,15 @@ async function failedDelivery(): Promise<Record<string, string>> {
   return { id: rows[0].id as string };
 }
 
+/** The accounts the transfer examples name: bob, and the organisation acme (the orgs' routes aside). */
+async function transferAccounts(): Promise<Record<string, string>> {
+  await t.db.query(
+    `INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'examples') ON CONFLICT DO NOTHING`,
+  );
+  await send('get', '/api/users/me', { headers: bearer(token({ sub: 'bob' })) }).expect(200);
+  return {};
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -131,6 +140,7 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   testWebhook: webhook,
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
+  transferCredits: transferAccounts,
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {
@@ -323,8 +333,18 @@ describe('the OpenAPI examples', () => {
         // A metering example that names its billed user is a service principal's call: it bills the
         // broke user so (the account exists once the user has made a request).
         const named = typeof body === 'object' && body !== null && 'userId' in body;
-        if (named) await send('get', '/api/users/me', { headers: broke }).expect(200);
-        const res = await send(method, url, named ? { body: { ...body, userId: brokeId } } : { headers: broke, body });
+        // A transfer's example names its source: the broke user's account pays.
+        const source = typeof body === 'object' && body !== null && 'from' in body;
+        if (named || source) await send('get', '/api/users/me', { headers: broke }).expect(200);
+        const res = await send(
+          method,
+          url,
+          named
+            ? { body: { ...body, userId: brokeId } }
+            : source
+              ? { body: { ...body, from: { userId: brokeId } } }
+              : { headers: broke, body },
+        );
         compare(located, '402', 'as a caller without credits', res);
       }
 
@@ -417,6 +437,8 @@ function unknownTarget(located: Located, body: Body | undefined, pathValues: Rec
     const { email: _e, username: _u, ...rest } = body;
     return { what: 'an unknown user', url: urlOf(located), body: { ...rest, userId: uniqueId('nobody') } };
   }
+  if (body && 'from' in body)
+    return { what: 'an unknown source', url: urlOf(located), body: { ...body, from: { userId: uniqueId('nobody') } } };
   if (body && 'sessionId' in body)
     return { what: 'an unknown session', url: urlOf(located), body: { ...body, sessionId: uniqueId('nosession') } };
   if (located.op.parameters?.some((p) => p.name === 'userId' && p.in === 'query'))

@@ -97,10 +97,10 @@ export class CreditTransfersController {
   @ApiOperation({
     operationId: 'listTransfers',
     summary: 'An account’s transfers, in and out, newest first (supervisor)',
-    description: 'Give exactly one of `userId` and `orgId`.',
+    description: 'At most one of `userId` and `orgId`; neither lists every transfer.',
   })
   @ApiOkResponse({ type: TransferListResponseDto })
-  @ApiBadRequestResponse({ description: 'Not exactly one of userId and orgId; a bad cursor', type: ErrorResponseDto })
+  @ApiBadRequestResponse({ description: 'Both userId and orgId; a bad cursor or limit', type: ErrorResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown user or organisation', type: ErrorResponseDto, examples: notFound })
   list(@Query() query: ListTransfersQueryDto): Promise<TransferListResponseDto> {
     return this.transfers.list(query);

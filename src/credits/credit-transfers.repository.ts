@@ -92,21 +92,28 @@ export class CreditTransfersRepository {
     return rows.length ? toTransfer(rows[0]) : null;
   }
 
-  /** The account's transfers, either way, newest first (ties: id); limit + 1 rows for the page. */
+  /**
+   * The account's transfers, either way (null: every transfer), newest first (ties: id); limit + 1 rows
+   * for the page.
+   */
   async list(query: {
-    account: AccountName;
+    account: AccountName | null;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(TransferView & { cursorT: string })[]> {
-    const params: unknown[] = [query.account.kind, query.account.ownerId];
-    const where = [`(t.from_account_id = credit_account_of($1, $2) OR t.to_account_id = credit_account_of($1, $2))`];
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.account) {
+      params.push(query.account.kind, query.account.ownerId);
+      where.push(`(t.from_account_id = credit_account_of($1, $2) OR t.to_account_id = credit_account_of($1, $2))`);
+    }
     if (query.after) {
       params.push(query.after.t, query.after.id);
-      where.push(`(t.created_at, t.id) < ($3::timestamptz, $4::uuid)`);
+      where.push(`(t.created_at, t.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(query.limit + 1);
     const rows: TransferViewRow[] = await this.dataSource.query(
-      `${TRANSFER_VIEW} WHERE ${where.join(' AND ')}
+      `${TRANSFER_VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY t.created_at DESC, t.id DESC LIMIT $${params.length}`,
       params,
     );

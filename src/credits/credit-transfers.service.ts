@@ -61,11 +61,11 @@ export class CreditTransfersService {
     });
   }
 
-  /** An account's transfers, either way, newest first. Unknown account → 404. */
+  /** An account's transfers, either way, or every transfer, newest first. Unknown account → 404. */
   async list(query: { userId?: string; orgId?: string; limit?: number; cursor?: string }): Promise<Page<TransferView>> {
-    const account = accountName(query);
+    const account = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    if (!(await this.repo.accountExists(account))) {
+    if (account && !(await this.repo.accountExists(account))) {
       throw new NotFoundError(account.kind === 'user' ? 'User' : 'Organisation');
     }
     const limit = query.limit ?? DEFAULT_LIMIT;

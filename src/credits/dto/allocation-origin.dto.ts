@@ -7,7 +7,9 @@ export class AllocationOriginDto {
   @ApiProperty({
     enum: ALLOCATION_SOURCES,
     example: 'manual',
-    description: 'manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)',
+    description:
+      'manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer ' +
+      '(a lot of a transfer from another account, its expiry kept)',
   })
   source: AllocationSource;
 

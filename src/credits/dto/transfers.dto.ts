@@ -14,7 +14,7 @@ import {
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
-import { ExactlyOneOf } from '../../common/validation/exclusive.js';
+import { ExactlyOneOf, NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
@@ -139,14 +139,18 @@ export class ListTransfersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     example: 'alice',
     maxLength: 50,
-    description: 'A user’s transfers, either way (not with orgId)',
+    description: 'A user’s transfers, in and out (not with orgId; neither: every transfer)',
   })
-  @ValidateIf((o: ListTransfersQueryDto, v: unknown) => v !== undefined || o.orgId === undefined)
-  @ExactlyOneOf('orgId')
+  @IsOptional()
   @IsUserId()
+  @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An organisation’s transfers (not with userId)' })
+  @ApiPropertyOptional({
+    example: 'acme',
+    maxLength: 50,
+    description: 'An organisation’s transfers, in and out (not with userId)',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()

@@ -11,6 +11,7 @@ import { Account } from '../../accounts/entities/account.entity.js';
 @Check('credit_transfers_accounts_check', `from_account_id <> to_account_id`)
 @Index('credit_transfers_from_idx', ['fromAccountId', 'createdAt', 'id'])
 @Index('credit_transfers_to_idx', ['toAccountId', 'createdAt', 'id'])
+@Index('credit_transfers_created_idx', ['createdAt', 'id'])
 export class CreditTransfer {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_transfers_pkey' })
   id: string;

@@ -288,7 +288,7 @@ export const setAlertThresholds = <ThrowOnError extends boolean = false>(options
 /**
  * An account’s transfers, in and out, newest first (supervisor)
  *
- * Give exactly one of `userId` and `orgId`.
+ * At most one of `userId` and `orgId`; neither lists every transfer.
  */
 export const listTransfers = <ThrowOnError extends boolean = false>(options?: Options<ListTransfersData, ThrowOnError>): RequestResult<ListTransfersResponses, ListTransfersErrors, ThrowOnError> => (options?.client ?? client).get<ListTransfersResponses, ListTransfersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -370,7 +370,7 @@ export type ImportPricingResponseDto = {
 
 export type ActiveAllocationDto = {
     /**
-     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer';
     /**
@@ -501,7 +501,7 @@ export type AllocateCreditsDto = {
 
 export type AllocationResponseDto = {
     /**
-     * manual (allocate), plan (a period’s allowance) or rollover (unused credits of the period before)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer';
     /**
@@ -3248,11 +3248,11 @@ export type ListTransfersData = {
          */
         cursor?: string;
         /**
-         * A user’s transfers, either way (not with orgId)
+         * A user’s transfers, in and out (not with orgId; neither: every transfer)
          */
         userId?: string;
         /**
-         * An organisation’s transfers (not with userId)
+         * An organisation’s transfers, in and out (not with userId)
          */
         orgId?: string;
     };
@@ -3261,7 +3261,7 @@ export type ListTransfersData = {
 
 export type ListTransfersErrors = {
     /**
-     * Not exactly one of userId and orgId; a bad cursor
+     * Both userId and orgId; a bad cursor or limit
      */
     400: ErrorResponseDto;
     /**

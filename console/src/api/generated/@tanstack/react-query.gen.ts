@@ -629,7 +629,7 @@ export const listTransfersQueryKey = (options?: Options<ListTransfersData>) => c
 /**
  * An account’s transfers, in and out, newest first (supervisor)
  *
- * Give exactly one of `userId` and `orgId`.
+ * At most one of `userId` and `orgId`; neither lists every transfer.
  */
 export const listTransfersOptions = (options?: Options<ListTransfersData>) => queryOptions<ListTransfersResponse, ListTransfersError, ListTransfersResponse, ReturnType<typeof listTransfersQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -649,7 +649,7 @@ export const listTransfersInfiniteQueryKey = (options?: Options<ListTransfersDat
 /**
  * An account’s transfers, in and out, newest first (supervisor)
  *
- * Give exactly one of `userId` and `orgId`.
+ * At most one of `userId` and `orgId`; neither lists every transfer.
  */
 export const listTransfersInfiniteOptions = (options?: Options<ListTransfersData>) => {
     const opts = infiniteQueryOptions<ListTransfersResponse, ListTransfersError, InfiniteData<ListTransfersResponse>, QueryKey<Options<ListTransfersData>>, string | Pick<QueryKey<Options<ListTransfersData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
