@@ -45,6 +45,8 @@ export const SELF_GRANT_MESSAGES = {
 export const ORG_SELF_GRANT_MESSAGES: Record<keyof typeof SELF_GRANT_MESSAGES, string> = {
   credits: 'Supervisors may not allocate credits to an organisation they are a member of',
   subscription: 'Supervisors may not change the subscription of an organisation they are a member of',
+  transfer: 'Supervisors may not transfer credits into an organisation they are a member of',
+  transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
 };
 
 /**

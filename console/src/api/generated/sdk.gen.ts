@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgData, GetOrgErrors, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -632,6 +632,92 @@ export const putSubscription = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgs = <ThrowOnError extends boolean = false>(options?: Options<ListOrgsData, ThrowOnError>): RequestResult<ListOrgsResponses, ListOrgsErrors, ThrowOnError> => (options?.client ?? client).get<ListOrgsResponses, ListOrgsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs',
+    ...options
+});
+
+/**
+ * Create an organisation: an account that pays for its members (supervisor)
+ *
+ * The owner (an existing user) becomes its first member, role owner. Without orgId one is generated (`org-` and 12 hex digits).
+ */
+export const createOrg = <ThrowOnError extends boolean = false>(options: Options<CreateOrgData, ThrowOnError>): RequestResult<CreateOrgResponses, CreateOrgErrors, ThrowOnError> => (options.client ?? client).post<CreateOrgResponses, CreateOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The caller’s active memberships, with their roles
+ */
+export const listMyOrgs = <ThrowOnError extends boolean = false>(options?: Options<ListMyOrgsData, ThrowOnError>): RequestResult<ListMyOrgsResponses, ListMyOrgsErrors, ThrowOnError> => (options?.client ?? client).get<ListMyOrgsResponses, ListMyOrgsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/orgs/mine',
+    ...options
+});
+
+/**
+ * An organisation: its pool’s available, held and owed credits, its member count (members, staff)
+ */
+export const getOrg = <ThrowOnError extends boolean = false>(options: Options<GetOrgData, ThrowOnError>): RequestResult<GetOrgResponses, GetOrgErrors, ThrowOnError> => (options.client ?? client).get<GetOrgResponses, GetOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}',
+    ...options
+});
+
+/**
+ * Remove a member (org owners and admins, staff; a member leaving on their own)
+ *
+ * The member meters nothing more on the org; records and ledger entries keep their id; debt stays with the org. `sessions=drain` (default) lets their open org sessions settle normally; `sessions=release` aborts each at once, nothing charged. Removing the last owner → 409 LAST_OWNER.
+ */
+export const removeOrgMember = <ThrowOnError extends boolean = false>(options: Options<RemoveOrgMemberData, ThrowOnError>): RequestResult<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError> => (options.client ?? client).delete<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options
+});
+
+/**
+ * One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)
+ */
+export const getOrgMember = <ThrowOnError extends boolean = false>(options: Options<GetOrgMemberData, ThrowOnError>): RequestResult<GetOrgMemberResponses, GetOrgMemberErrors, ThrowOnError> => (options.client ?? client).get<GetOrgMemberResponses, GetOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options
+});
+
+/**
+ * Add a member or change their role and spend limit (org owners and admins, staff)
+ *
+ * Adds the user (an existing user, else 404), brings back a removed member, or updates. Omitting `spendLimit` keeps the current one; null removes it. Changing a limit never resets what was spent in the period. An org admin may neither make nor change an owner (403 ORG_ROLE_FORBIDDEN); demoting the last owner → 409 LAST_OWNER.
+ */
+export const putOrgMember = <ThrowOnError extends boolean = false>(options: Options<PutOrgMemberData, ThrowOnError>): RequestResult<PutOrgMemberResponses, PutOrgMemberErrors, ThrowOnError> => (options.client ?? client).put<PutOrgMemberResponses, PutOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembers = <ThrowOnError extends boolean = false>(options: Options<ListOrgMembersData, ThrowOnError>): RequestResult<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError> => (options.client ?? client).get<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members',
+    ...options
 });
 
 /**

@@ -481,7 +481,14 @@ export type CalculateCreditsResponseDto = {
 };
 
 export type AllocateCreditsDto = {
-    userId: string;
+    /**
+     * The user granted to (give exactly one of userId and orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
+     */
+    orgId?: string;
     credits: number;
     /**
      * Days until expiry (not with expiresAt)
@@ -513,7 +520,14 @@ export type AllocationResponseDto = {
      */
     periodStart: string | null;
     id: string;
-    userId: string;
+    /**
+     * The user whose allocation it is (null for an organisation’s)
+     */
+    userId: string | null;
+    /**
+     * The organisation whose allocation it is (null for a user’s)
+     */
+    orgId: string | null;
     totalCredits: number;
     remainingCredits: number;
     allocatedBy: string;
@@ -1664,6 +1678,145 @@ export type SubscriptionResponseDto = {
     nextGrantAt: string | null;
 };
 
+export type CreateOrgDto = {
+    /**
+     * 3–50 of a-z, 0-9, - and _, starting with a letter or a digit; generated when absent
+     */
+    orgId?: string;
+    name: string;
+    /**
+     * An existing user: the first member, role owner
+     */
+    ownerUserId: string;
+};
+
+export type OrgResponseDto = {
+    orgId: string;
+    name: string;
+    createdAt: string;
+    /**
+     * Active members
+     */
+    memberCount: number;
+    /**
+     * Credits the pool holds now (holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    heldCredits: number;
+    /**
+     * Credits the org owes (spent through its overdraft)
+     */
+    debt: number;
+};
+
+export type OrgListResponseDto = {
+    items: Array<OrgResponseDto>;
+    nextCursor: string | null;
+};
+
+export type MyOrgDto = {
+    orgId: string;
+    name: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+};
+
+export type MyOrgsResponseDto = {
+    /**
+     * The caller’s active memberships
+     */
+    items: Array<MyOrgDto>;
+};
+
+export type SpendLimitDto = {
+    credits: number;
+    /**
+     * UTC day, ISO week (from Monday) or month
+     */
+    period: 'day' | 'week' | 'month';
+};
+
+export type PutMemberDto = {
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    /**
+     * What the member may spend from the org per period; null removes the limit; absent keeps it
+     */
+    spendLimit?: SpendLimitDto | null;
+};
+
+export type MemberResponseDto = {
+    orgId: string;
+    userId: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    joinedAt: string;
+    /**
+     * When the member was removed
+     */
+    removedAt: string | null;
+    /**
+     * Null: no limit of their own
+     */
+    spendLimit: SpendLimitDto | null;
+    /**
+     * Spent from the org in the limit’s current UTC period (held credits of open sessions included); null without a limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the limit’s period ends and its spend counts from 0 again; null without a limit
+     */
+    periodResetsAt: string | null;
+    /**
+     * What the member could spend from the org now: the smaller of the pool’s spendable credits (balance and overdraft) and what their limit leaves; 0 once removed
+     */
+    availableCredits: number;
+    /**
+     * Which of the two decides availableCredits
+     */
+    binding: 'pool' | 'member';
+};
+
+export type MemberListResponseDto = {
+    items: Array<MemberResponseDto>;
+    nextCursor: string | null;
+};
+
+export type RemovedMemberResponseDto = {
+    orgId: string;
+    userId: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    joinedAt: string;
+    /**
+     * When the member was removed
+     */
+    removedAt: string | null;
+    /**
+     * Null: no limit of their own
+     */
+    spendLimit: SpendLimitDto | null;
+    /**
+     * Spent from the org in the limit’s current UTC period (held credits of open sessions included); null without a limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the limit’s period ends and its spend counts from 0 again; null without a limit
+     */
+    periodResetsAt: string | null;
+    /**
+     * What the member could spend from the org now: the smaller of the pool’s spendable credits (balance and overdraft) and what their limit leaves; 0 once removed
+     */
+    availableCredits: number;
+    /**
+     * Which of the two decides availableCredits
+     */
+    binding: 'pool' | 'member';
+    /**
+     * Open org sessions of the member aborted at once (sessions=release); 0 with drain
+     */
+    releasedSessions: number;
+};
+
 export type EventResponseDto = {
     id: string;
     type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
@@ -1814,7 +1967,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'org';
     id: string;
 };
 
@@ -1822,7 +1975,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -4979,6 +5132,466 @@ export type PutSubscriptionResponses = {
 
 export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
+export type ListOrgsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Case-insensitive match on org id or name
+         */
+        search?: string;
+    };
+    url: '/api/orgs';
+};
+
+export type ListOrgsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgsError = ListOrgsErrors[keyof ListOrgsErrors];
+
+export type ListOrgsResponses = {
+    200: OrgListResponseDto;
+};
+
+export type ListOrgsResponse = ListOrgsResponses[keyof ListOrgsResponses];
+
+export type CreateOrgData = {
+    body: CreateOrgDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/orgs';
+};
+
+export type CreateOrgErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown owner
+     */
+    404: ErrorResponseDto;
+    /**
+     * The org id is taken; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateOrgError = CreateOrgErrors[keyof CreateOrgErrors];
+
+export type CreateOrgResponses = {
+    201: OrgResponseDto;
+};
+
+export type CreateOrgResponse = CreateOrgResponses[keyof CreateOrgResponses];
+
+export type ListMyOrgsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/orgs/mine';
+};
+
+export type ListMyOrgsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListMyOrgsError = ListMyOrgsErrors[keyof ListMyOrgsErrors];
+
+export type ListMyOrgsResponses = {
+    200: MyOrgsResponseDto;
+};
+
+export type ListMyOrgsResponse = ListMyOrgsResponses[keyof ListMyOrgsResponses];
+
+export type GetOrgData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}';
+};
+
+export type GetOrgErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgError = GetOrgErrors[keyof GetOrgErrors];
+
+export type GetOrgResponses = {
+    200: OrgResponseDto;
+};
+
+export type GetOrgResponse = GetOrgResponses[keyof GetOrgResponses];
+
+export type RemoveOrgMemberData = {
+    body?: never;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: {
+        /**
+         * drain: the member’s open org sessions settle normally; release: each is aborted at once, nothing charged
+         */
+        sessions?: 'drain' | 'release';
+    };
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type RemoveOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The last owner would go
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RemoveOrgMemberError = RemoveOrgMemberErrors[keyof RemoveOrgMemberErrors];
+
+export type RemoveOrgMemberResponses = {
+    200: RemovedMemberResponseDto;
+};
+
+export type RemoveOrgMemberResponse = RemoveOrgMemberResponses[keyof RemoveOrgMemberResponses];
+
+export type GetOrgMemberData = {
+    body?: never;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type GetOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgMemberError = GetOrgMemberErrors[keyof GetOrgMemberErrors];
+
+export type GetOrgMemberResponses = {
+    200: MemberResponseDto;
+};
+
+export type GetOrgMemberResponse = GetOrgMemberResponses[keyof GetOrgMemberResponses];
+
+export type PutOrgMemberData = {
+    body: PutMemberDto;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type PutOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The last owner would go
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutOrgMemberError = PutOrgMemberErrors[keyof PutOrgMemberErrors];
+
+export type PutOrgMemberResponses = {
+    200: MemberResponseDto;
+};
+
+export type PutOrgMemberResponse = PutOrgMemberResponses[keyof PutOrgMemberResponses];
+
+export type ListOrgMembersData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Also list removed members
+         */
+        includeRemoved?: boolean;
+    };
+    url: '/api/orgs/{orgId}/members';
+};
+
+export type ListOrgMembersErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgMembersError = ListOrgMembersErrors[keyof ListOrgMembersErrors];
+
+export type ListOrgMembersResponses = {
+    200: MemberListResponseDto;
+};
+
+export type ListOrgMembersResponse = ListOrgMembersResponses[keyof ListOrgMembersResponses];
+
 export type ListEventsData = {
     body?: never;
     path?: never;
@@ -5574,8 +6187,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'org';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

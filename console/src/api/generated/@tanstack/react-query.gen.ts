@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createWebhook, deleteSubscription, deleteWebhook, exportUsageRecordsCsv, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, type Options, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setCreditLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPlan, createPricingRule, createWebhook, deleteSubscription, deleteWebhook, exportUsageRecordsCsv, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getOrg, getOrgMember, getPricingHistory, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listOrgMembers, listOrgs, listPlans, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, type Options, putOrgMember, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setCreditLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetOrgData, GetOrgError, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListPlansData, ListPlansError, ListPlansResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1445,6 +1445,213 @@ export const putSubscriptionMutation = (options?: Partial<Options<PutSubscriptio
         }
     };
     return mutationOptions;
+};
+
+export const listOrgsQueryKey = (options?: Options<ListOrgsData>) => createQueryKey('listOrgs', options);
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgsOptions = (options?: Options<ListOrgsData>) => queryOptions<ListOrgsResponse, ListOrgsError, ListOrgsResponse, ReturnType<typeof listOrgsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgs({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgsQueryKey(options)
+});
+
+export const listOrgsInfiniteQueryKey = (options?: Options<ListOrgsData>): QueryKey<Options<ListOrgsData>> => createQueryKey('listOrgs', options, true);
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgsInfiniteOptions = (options?: Options<ListOrgsData>) => {
+    const opts = infiniteQueryOptions<ListOrgsResponse, ListOrgsError, InfiniteData<ListOrgsResponse>, QueryKey<Options<ListOrgsData>>, string | Pick<QueryKey<Options<ListOrgsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgs({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Create an organisation: an account that pays for its members (supervisor)
+ *
+ * The owner (an existing user) becomes its first member, role owner. Without orgId one is generated (`org-` and 12 hex digits).
+ */
+export const createOrgMutation = (options?: Partial<Options<CreateOrgData>>): UseMutationOptions<CreateOrgResponse, CreateOrgError, Options<CreateOrgData>> => {
+    const mutationOptions: UseMutationOptions<CreateOrgResponse, CreateOrgError, Options<CreateOrgData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createOrg({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listMyOrgsQueryKey = (options?: Options<ListMyOrgsData>) => createQueryKey('listMyOrgs', options);
+
+/**
+ * The caller’s active memberships, with their roles
+ */
+export const listMyOrgsOptions = (options?: Options<ListMyOrgsData>) => queryOptions<ListMyOrgsResponse, ListMyOrgsError, ListMyOrgsResponse, ReturnType<typeof listMyOrgsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listMyOrgs({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMyOrgsQueryKey(options)
+});
+
+export const getOrgQueryKey = (options: Options<GetOrgData>) => createQueryKey('getOrg', options);
+
+/**
+ * An organisation: its pool’s available, held and owed credits, its member count (members, staff)
+ */
+export const getOrgOptions = (options: Options<GetOrgData>) => queryOptions<GetOrgResponse, GetOrgError, GetOrgResponse, ReturnType<typeof getOrgQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrg({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgQueryKey(options)
+});
+
+/**
+ * Remove a member (org owners and admins, staff; a member leaving on their own)
+ *
+ * The member meters nothing more on the org; records and ledger entries keep their id; debt stays with the org. `sessions=drain` (default) lets their open org sessions settle normally; `sessions=release` aborts each at once, nothing charged. Removing the last owner → 409 LAST_OWNER.
+ */
+export const removeOrgMemberMutation = (options?: Partial<Options<RemoveOrgMemberData>>): UseMutationOptions<RemoveOrgMemberResponse, RemoveOrgMemberError, Options<RemoveOrgMemberData>> => {
+    const mutationOptions: UseMutationOptions<RemoveOrgMemberResponse, RemoveOrgMemberError, Options<RemoveOrgMemberData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await removeOrgMember({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getOrgMemberQueryKey = (options: Options<GetOrgMemberData>) => createQueryKey('getOrgMember', options);
+
+/**
+ * One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)
+ */
+export const getOrgMemberOptions = (options: Options<GetOrgMemberData>) => queryOptions<GetOrgMemberResponse, GetOrgMemberError, GetOrgMemberResponse, ReturnType<typeof getOrgMemberQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgMember({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgMemberQueryKey(options)
+});
+
+/**
+ * Add a member or change their role and spend limit (org owners and admins, staff)
+ *
+ * Adds the user (an existing user, else 404), brings back a removed member, or updates. Omitting `spendLimit` keeps the current one; null removes it. Changing a limit never resets what was spent in the period. An org admin may neither make nor change an owner (403 ORG_ROLE_FORBIDDEN); demoting the last owner → 409 LAST_OWNER.
+ */
+export const putOrgMemberMutation = (options?: Partial<Options<PutOrgMemberData>>): UseMutationOptions<PutOrgMemberResponse, PutOrgMemberError, Options<PutOrgMemberData>> => {
+    const mutationOptions: UseMutationOptions<PutOrgMemberResponse, PutOrgMemberError, Options<PutOrgMemberData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await putOrgMember({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listOrgMembersQueryKey = (options: Options<ListOrgMembersData>) => createQueryKey('listOrgMembers', options);
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembersOptions = (options: Options<ListOrgMembersData>) => queryOptions<ListOrgMembersResponse, ListOrgMembersError, ListOrgMembersResponse, ReturnType<typeof listOrgMembersQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgMembers({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgMembersQueryKey(options)
+});
+
+export const listOrgMembersInfiniteQueryKey = (options: Options<ListOrgMembersData>): QueryKey<Options<ListOrgMembersData>> => createQueryKey('listOrgMembers', options, true);
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembersInfiniteOptions = (options: Options<ListOrgMembersData>) => {
+    const opts = infiniteQueryOptions<ListOrgMembersResponse, ListOrgMembersError, InfiniteData<ListOrgMembersResponse>, QueryKey<Options<ListOrgMembersData>>, string | Pick<QueryKey<Options<ListOrgMembersData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgMembersData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgMembers({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgMembersInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
 };
 
 export const listEventsQueryKey = (options?: Options<ListEventsData>) => createQueryKey('listEvents', options);
