@@ -4,6 +4,8 @@ import {
   getAlertThresholdsQueryKey,
   getCreditLimitsQueryKey,
   getCreditSummaryQueryKey,
+  getOrgMemberQueryKey,
+  getOrgQueryKey,
   getPricingHistoryQueryKey,
   getUserOverviewQueryKey,
   listAllActiveSessionsQueryKey,
@@ -13,14 +15,18 @@ import {
   listCurrentPricesQueryKey,
   listEventsQueryKey,
   listLedgerQueryKey,
+  listOrgMembersQueryKey,
+  listOrgsQueryKey,
   listPlansQueryKey,
   listReviewQueueQueryKey,
+  listTransfersQueryKey,
   listUsageRecordsQueryKey,
   listUserActiveSessionsQueryKey,
   listUsersQueryKey,
   listWebhookDeliveriesQueryKey,
   listWebhooksQueryKey,
 } from '../api/generated/@tanstack/react-query.gen';
+import type { Account } from './account';
 
 /**
  * What each change can alter, as query keys. A key matches every query that starts with it (TanStack
@@ -44,8 +50,39 @@ export function userCreditsChanged(userId: string): QueryKey[] {
   ];
 }
 
+/** An org's pool moved: its figures, its members' available credits (the pool may bind), its lists. */
+export function orgCreditsChanged(orgId: string): QueryKey[] {
+  return [
+    getOrgQueryKey({ path: { orgId } }),
+    listOrgMembersQueryKey({ path: { orgId } }),
+    ['org', orgId], // the org's allocations and usage (api/org-reads.ts)
+    listOrgsQueryKey(), // the pool columns
+    listTransfersQueryKey(),
+    getCreditSummaryQueryKey(),
+    listEventsQueryKey(),
+    audit(),
+  ];
+}
+
+/** A user's or an org's credits moved. */
+export function accountCreditsChanged(account: Account): QueryKey[] {
+  return account.orgId !== undefined
+    ? orgCreditsChanged(account.orgId)
+    : [...userCreditsChanged(account.userId), listTransfersQueryKey()];
+}
+
 export const affected = {
   userCredits: userCreditsChanged,
+  accountCredits: accountCreditsChanged,
+  /** Both sides of a transfer. */
+  transfer: (from: Account, to: Account) => [...accountCreditsChanged(from), ...accountCreditsChanged(to)],
+  member: (orgId: string, userId: string) => [
+    listOrgMembersQueryKey({ path: { orgId } }),
+    getOrgMemberQueryKey({ path: { orgId, userId } }),
+    getOrgQueryKey({ path: { orgId } }), // memberCount
+    listOrgsQueryKey(),
+    audit(),
+  ],
   limits: (userId: string) => [
     getCreditLimitsQueryKey({ path: { userId } }),
     getUserOverviewQueryKey({ path: { userId } }),
