@@ -127,6 +127,7 @@ export function OrgMembers({ orgId }: { orgId: string }) {
         title={member ? `Member ${member.userId} of ${orgId}` : `Add a member to ${orgId}`}
         dialog={editing}
         submitLabel={member ? 'Save member' : 'Add member'}
+        size="lg"
         pending={put.isPending}
         error={put.error}
         onSubmit={() =>
@@ -154,25 +155,24 @@ export function OrgMembers({ orgId }: { orgId: string }) {
           onChange={(value) => value && setRole(value as Role)}
           allowDeselect={false}
         />
-        <Group grow align="start">
-          <NumberInput
-            label="Spend limit (credits; empty: none)"
-            value={limit}
-            onChange={setLimit}
-            min={0}
-            allowDecimal={false}
-            allowNegative={false}
-            data-autofocus={member ? true : undefined}
-          />
-          <Select
-            label="Limit period (UTC)"
-            data={PERIODS}
-            value={period}
-            onChange={(value) => value && setPeriod(value as Period)}
-            allowDeselect={false}
-            disabled={limit === ''}
-          />
-        </Group>
+        <NumberInput
+          label="Spend limit (credits)"
+          description="Empty: no limit of their own"
+          value={limit}
+          onChange={setLimit}
+          min={0}
+          allowDecimal={false}
+          allowNegative={false}
+          data-autofocus={member ? true : undefined}
+        />
+        <Select
+          label="Limit period (UTC)"
+          data={PERIODS}
+          value={period}
+          onChange={(value) => value && setPeriod(value as Period)}
+          allowDeselect={false}
+          disabled={limit === ''}
+        />
         {member?.spentInPeriod != null && (
           <Text size="xs" c="dimmed">
             Changing the limit keeps what was spent in the current period ({credits(member.spentInPeriod)} so far).
@@ -183,6 +183,7 @@ export function OrgMembers({ orgId }: { orgId: string }) {
         title={`Remove ${leaving?.userId ?? ''} from ${orgId}`}
         dialog={removing}
         submitLabel="Remove member"
+        size="lg"
         color="red"
         pending={remove.isPending}
         error={remove.error}

@@ -1,4 +1,4 @@
-import { Button, Group, NumberInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Input, NumberInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 
@@ -53,6 +53,7 @@ export function TransferCredits({ account }: { account: Account }) {
         title={`Transfer credits ${direction === 'out' ? 'from' : 'to'} ${here}`}
         dialog={dialog}
         submitLabel="Transfer"
+        size="lg"
         pending={transfer.isPending}
         error={transfer.error}
         onSubmit={() =>
@@ -68,9 +69,7 @@ export function TransferCredits({ account }: { account: Account }) {
         }
       >
         <Stack gap={4}>
-          <Text size="sm" fw={500} id="transfer-direction">
-            Direction
-          </Text>
+          <Input.Label id="transfer-direction">Direction</Input.Label>
           <SegmentedControl
             aria-labelledby="transfer-direction"
             value={direction}
@@ -83,9 +82,7 @@ export function TransferCredits({ account }: { account: Account }) {
         </Stack>
         <Group align="end" wrap="nowrap">
           <Stack gap={4}>
-            <Text size="sm" fw={500} id="transfer-kind">
-              {direction === 'out' ? 'To' : 'From'}
-            </Text>
+            <Input.Label id="transfer-kind">{direction === 'out' ? 'To' : 'From'}</Input.Label>
             <SegmentedControl
               aria-labelledby="transfer-kind"
               value={kind}
