@@ -117,6 +117,15 @@ async function transferAccounts(): Promise<Record<string, string>> {
   return {};
 }
 
+/** The org the org examples speak of (acme, owned by the caller) with bob, a user, as a member when `member`. */
+async function ensureOrg(member: boolean): Promise<Record<string, string>> {
+  await send('get', '/api/users/me', { headers: bearer(token({ sub: 'bob' })) }).expect(200);
+  const org = await send('post', '/api/orgs', { body: { orgId: 'acme', name: 'Acme Inc.', ownerUserId: CALLER } });
+  if (org.status !== 201 && org.body?.code !== 'ORG_EXISTS') throw new Error(`fixture org: ${org.status}`);
+  if (member) await send('put', '/api/orgs/acme/members/bob', { body: { role: 'member' } }).expect(200);
+  return {};
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -141,6 +150,9 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
   transferCredits: transferAccounts,
+  putOrgMember: () => ensureOrg(false),
+  getOrgMember: () => ensureOrg(true),
+  removeOrgMember: () => ensureOrg(true),
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {
