@@ -176,7 +176,7 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
     await short.getByLabel('Organisation id').fill(orgId);
     await short.getByLabel('Credits').fill('5000');
     await short.getByRole('button', { name: 'Transfer' }).click();
-    await short.getByRole('alert').waitFor();
+    await poll(() => short.getByRole('alert').textContent()).toBe('Insufficient credits: 5,000 needed, 250 available');
     await shot(page, 'orgs-transfer-refused');
     await short.getByRole('button', { name: 'Cancel' }).click();
     expect(await page.getByLabel('Available credits').textContent()).toBe('250');
