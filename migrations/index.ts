@@ -50,6 +50,7 @@ import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
 import { OrgMemberFunctions1732000031000 } from './1732000031000-org-member-functions.js';
+import { OrgSubscriptions1732000031100 } from './1732000031100-org-subscriptions.js';
 import { CreditTransfers1732000033000 } from './1732000033000-credit-transfers.js';
 import { CreditsTransfer1732000033100 } from './1732000033100-credits-transfer.js';
 
@@ -107,6 +108,7 @@ export const MIGRATIONS = [
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
   OrgMemberFunctions1732000031000,
+  OrgSubscriptions1732000031100,
   CreditTransfers1732000033000,
   CreditsTransfer1732000033100,
 ];

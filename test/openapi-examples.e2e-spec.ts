@@ -126,6 +126,13 @@ async function ensureOrg(member: boolean): Promise<Record<string, string>> {
   return {};
 }
 
+async function ensureOrgSubscription(): Promise<Record<string, string>> {
+  await ensurePlan();
+  await ensureOrg(false);
+  await send('put', '/api/orgs/acme/subscription', { body: { planId: 'pro' } }).expect(200);
+  return {};
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -153,6 +160,9 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   putOrgMember: () => ensureOrg(false),
   getOrgMember: () => ensureOrg(true),
   removeOrgMember: () => ensureOrg(true),
+  putOrgSubscription: async () => (await ensurePlan(), ensureOrg(false)),
+  getOrgSubscription: ensureOrgSubscription,
+  deleteOrgSubscription: ensureOrgSubscription,
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

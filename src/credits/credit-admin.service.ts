@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
 import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant, ORG_SELF_GRANT_MESSAGES, type SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { type AuthUser, roleSatisfies } from '../auth/roles.js';
-import { DomainError } from '../common/errors/domain-error.js';
+import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
+import type { AuthUser } from '../auth/roles.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
@@ -48,7 +46,8 @@ export class CreditAdminService {
     if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
     const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
-      if (account.kind === 'org') await this.assertNotOwnOrg(manager, caller, account.id, 'credits');
+      if (account.kind === 'org')
+        assertNotOwnOrgGrant(caller, await this.reads.memberRole(manager, account.id, caller.userId), 'credits');
       if (account.kind === 'user' && body.email && body.username) {
         await this.accounts.createIfMissing(manager, {
           userId: account.id,
@@ -72,21 +71,6 @@ export class CreditAdminService {
       });
       return granted;
     });
-  }
-
-  /**
-   * Separation of duties for organisations: below admin, a member of an org (any role) may not grant
-   * to it or change its plan (SELF_GRANT_FORBIDDEN), as nobody may for their own account.
-   */
-  async assertNotOwnOrg(
-    manager: EntityManager,
-    caller: AuthUser,
-    orgId: string,
-    what: keyof typeof SELF_GRANT_MESSAGES,
-  ): Promise<void> {
-    if (roleSatisfies(caller.role, 'admin') && caller.via === 'jwt') return;
-    if ((await this.reads.memberRole(manager, orgId, caller.userId)) === null) return;
-    throw new DomainError('SELF_GRANT_FORBIDDEN', ORG_SELF_GRANT_MESSAGES[what]);
   }
 
   void(caller: AuthUser, allocationId: string, reason: string | null): Promise<AllocationView> {

@@ -43,8 +43,13 @@ export class CreditQueriesService {
    * a new plan allowance grants only what it adds to that. Read it under the user's account lock
    * (`AccountLocksRepository.lock`) in the transaction that grants, so no concurrent grant can slip in.
    */
-  planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, userId, at);
+  planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
+    return this.reads.planCreditsInForce(manager, account, at);
+  }
+
+  /** The user's role while an active member of the org, else null (for separation of duties). */
+  memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
+    return this.reads.memberRole(manager, orgId, userId);
   }
 
   /** The available balance plus what the account's overdraft still covers. */

@@ -89,11 +89,11 @@ export class CreditReadsRepository {
    * once its period has begun, so these are the ones whose period holds `at`; not testing the start
    * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
    */
-  async planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
+  async planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
     const rows: { n: string }[] = await manager.query(
       `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND source = 'plan' AND expires_at > $2`,
-      [userId, at],
+        WHERE account_id = credit_account_of($3, $1) AND source = 'plan' AND expires_at > $2`,
+      [account.id, at, account.kind],
     );
     return Number(rows[0].n);
   }

@@ -234,10 +234,17 @@ export class CreditsRepository {
   /** A plan period's rollover through credits_rollover(): the new allocation, or null. */
   async rollover(
     manager: EntityManager,
-    input: { userId: string; from: string; cap: number; expiresAt: Date; plan: NonNullable<GrantInput['plan']> },
+    input: {
+      userId: string;
+      accountKind: NonNullable<GrantInput['accountKind']>;
+      from: string;
+      cap: number;
+      expiresAt: Date;
+      plan: NonNullable<GrantInput['plan']>;
+    },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         input.userId,
         input.from,
@@ -246,6 +253,7 @@ export class CreditsRepository {
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
+        input.accountKind,
       ],
     );
     return rows[0] ?? null;

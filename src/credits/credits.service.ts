@@ -248,13 +248,22 @@ export class CreditsService {
    */
   async rollover(
     manager: EntityManager,
-    input: { userId: string; cap: number; from: Date; into: NonNullable<GrantInput['plan']>; expiresAt: Date },
+    input: {
+      userId: string;
+      accountKind?: GrantInput['accountKind'];
+      cap: number;
+      from: Date;
+      into: NonNullable<GrantInput['plan']>;
+      expiresAt: Date;
+    },
   ): Promise<AllocationView | null> {
-    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
+    const kind = input.accountKind ?? 'user';
+    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
       userId: input.userId,
+      accountKind: kind,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,

@@ -24,7 +24,8 @@ export interface EventPayloads {
   /** A streaming session was settled by the expiry job; `charged` is what its settlement charged. */
   'session.expired': { userId: string; sessionId: string; charged: number };
   'api_key.limit_reached': { userId: string; apiKeyId: string; creditLimit: number; limitPeriod: string };
-  'subscription.renewed': { userId: string; planId: string; allocationId: string };
+  /** `orgId` (and `userId` null) when the subscription is an organisation's. */
+  'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }

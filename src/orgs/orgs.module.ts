@@ -4,10 +4,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { Org } from '../accounts/entities/org.entity.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { CreditsModule } from '../credits/credits.module.js';
+import { PlansModule } from '../plans/plans.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { OrgMember } from './entities/org-member.entity.js';
 import { OrgMemberSpend } from './entities/org-member-spend.entity.js';
 import { OrgMembersController } from './org-members.controller.js';
 import { OrgMembersService } from './org-members.service.js';
+import { OrgMoneyController } from './org-money.controller.js';
+import { OrgPlanController } from './org-plan.controller.js';
 import { OrgsController } from './orgs.controller.js';
 import { OrgsRepository } from './orgs.repository.js';
 import { OrgsService } from './orgs.service.js';
@@ -17,8 +22,15 @@ import { OrgsService } from './orgs.service.js';
  * its account's money. The money itself is the credits module's (the org's account, by account kind).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Org, OrgMember, OrgMemberSpend]), AccountsModule, AuditModule],
-  controllers: [OrgsController, OrgMembersController],
+  imports: [
+    TypeOrmModule.forFeature([Org, OrgMember, OrgMemberSpend]),
+    AccountsModule,
+    AuditModule,
+    CreditsModule,
+    UsageModule,
+    PlansModule,
+  ],
+  controllers: [OrgsController, OrgMembersController, OrgMoneyController, OrgPlanController],
   providers: [OrgsRepository, OrgsService, OrgMembersService],
 })
 export class OrgsModule {}

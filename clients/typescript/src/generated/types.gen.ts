@@ -1817,6 +1817,111 @@ export type RemovedMemberResponseDto = {
     releasedSessions: number;
 };
 
+export type OrgBalanceResponseDto = {
+    /**
+     * Credits the user can spend now (unexpired allocations, holds already excluded); inside `activeAllocations`, `totalCredits` means what each allocation originally granted
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    heldCredits: number;
+    /**
+     * Credits owed: spent through the overdraft; the next grant repays them first
+     */
+    debt: number;
+    /**
+     * Unexpired allocations with credits left, soonest expiry first
+     */
+    activeAllocations: Array<ActiveAllocationDto>;
+    orgId: string;
+};
+
+export type OrgUsageStatsResponseDto = {
+    totalRecords: number;
+    totalCredits: number;
+    /**
+     * Credits per service
+     */
+    byService: {
+        [key: string]: number;
+    };
+    /**
+     * Credits per UTC day (YYYY-MM-DD)
+     */
+    byDay: {
+        [key: string]: number;
+    };
+    /**
+     * Credits per modelId; records of services chat/chat-streaming without a model count under their operation
+     */
+    byModel: {
+        [key: string]: number;
+    };
+    /**
+     * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
+     */
+    tokensByKind: TokensByKindDto;
+    /**
+     * The 10 newest records of the window, newest first
+     */
+    recentActivity: Array<UsageRecordResponseDto>;
+    orgId: string;
+    /**
+     * Credits charged to the org per member (the user who used them)
+     */
+    byMember: {
+        [key: string]: number;
+    };
+};
+
+export type OrgLimitsResponseDto = {
+    overdraftLimit: number;
+    /**
+     * The user’s own hourly limit (null: the default applies)
+     */
+    maxCreditsPerHour: number | null;
+    /**
+     * The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)
+     */
+    effectiveMaxCreditsPerHour: number | null;
+    /**
+     * Owed: repaid first by the next grant
+     */
+    debt: number;
+    orgId: string;
+};
+
+export type OrgAlertThresholdsResponseDto = {
+    /**
+     * Largest first
+     */
+    thresholds: Array<number>;
+    orgId: string;
+    /**
+     * `org`: set for this organisation (PUT); `default`: LOW_BALANCE_THRESHOLDS applies
+     */
+    source: 'org' | 'default';
+};
+
+export type OrgSubscriptionResponseDto = {
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+    orgId: string;
+};
+
 export type EventResponseDto = {
     id: string;
     type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'subscription.renewed' | 'webhook.test';
@@ -5591,6 +5696,671 @@ export type ListOrgMembersResponses = {
 };
 
 export type ListOrgMembersResponse = ListOrgMembersResponses[keyof ListOrgMembersResponses];
+
+export type GetOrgBalanceData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/balance';
+};
+
+export type GetOrgBalanceErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgBalanceError = GetOrgBalanceErrors[keyof GetOrgBalanceErrors];
+
+export type GetOrgBalanceResponses = {
+    200: OrgBalanceResponseDto;
+};
+
+export type GetOrgBalanceResponse = GetOrgBalanceResponses[keyof GetOrgBalanceResponses];
+
+export type ListOrgAllocationsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Also list expired allocations
+         */
+        includeExpired?: boolean;
+    };
+    url: '/api/orgs/{orgId}/allocations';
+};
+
+export type ListOrgAllocationsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgAllocationsError = ListOrgAllocationsErrors[keyof ListOrgAllocationsErrors];
+
+export type ListOrgAllocationsResponses = {
+    200: AllocationListResponseDto;
+};
+
+export type ListOrgAllocationsResponse = ListOrgAllocationsResponses[keyof ListOrgAllocationsResponses];
+
+export type ListOrgLedgerData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Only entries of this kind
+         */
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in';
+        /**
+         * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Entries at or before; a date-only value includes that UTC day
+         */
+        to?: string;
+        /**
+         * Only entries of this allocation
+         */
+        allocationId?: string;
+    };
+    url: '/api/orgs/{orgId}/ledger';
+};
+
+export type ListOrgLedgerErrors = {
+    /**
+     * Bad filter, date or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgLedgerError = ListOrgLedgerErrors[keyof ListOrgLedgerErrors];
+
+export type ListOrgLedgerResponses = {
+    200: LedgerListResponseDto;
+};
+
+export type ListOrgLedgerResponse = ListOrgLedgerResponses[keyof ListOrgLedgerResponses];
+
+export type GetOrgUsageStatsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        startDate?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        endDate?: string;
+    };
+    url: '/api/orgs/{orgId}/usage/stats';
+};
+
+export type GetOrgUsageStatsErrors = {
+    /**
+     * Bad date, or startDate after endDate
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgUsageStatsError = GetOrgUsageStatsErrors[keyof GetOrgUsageStatsErrors];
+
+export type GetOrgUsageStatsResponses = {
+    200: OrgUsageStatsResponseDto;
+};
+
+export type GetOrgUsageStatsResponse = GetOrgUsageStatsResponses[keyof GetOrgUsageStatsResponses];
+
+export type ListOrgUsageRecordsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        startDate?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        endDate?: string;
+        /**
+         * Default: the caller. Another user needs supervisor or admin.
+         */
+        userId?: string;
+        service?: string;
+        /**
+         * Deprecated: `csv` answers text/csv here for existing callers; use GET /api/usage/records/export (exportUsageRecordsCsv)
+         *
+         * @deprecated
+         */
+        format?: 'json' | 'csv';
+    };
+    url: '/api/orgs/{orgId}/usage/records';
+};
+
+export type ListOrgUsageRecordsErrors = {
+    /**
+     * Bad filter, date or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     *
+     * With format=csv: TOO_MANY_EXPORTS: the caller already has 2 exports streaming; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable (DATABASE_UNAVAILABLE: nothing changed; retry), or With format=csv: EXPORTS_BUSY: every export connection (EXPORT_POOL_SIZE) stayed in use for 5 s; see Retry-After
+     */
+    503: RetryLaterResponseDto;
+};
+
+export type ListOrgUsageRecordsError = ListOrgUsageRecordsErrors[keyof ListOrgUsageRecordsErrors];
+
+export type ListOrgUsageRecordsResponses = {
+    /**
+     * A page of records (or the CSV export)
+     */
+    200: UsageRecordListResponseDto;
+};
+
+export type ListOrgUsageRecordsResponse = ListOrgUsageRecordsResponses[keyof ListOrgUsageRecordsResponses];
+
+export type GetOrgLimitsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/limits';
+};
+
+export type GetOrgLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgLimitsError = GetOrgLimitsErrors[keyof GetOrgLimitsErrors];
+
+export type GetOrgLimitsResponses = {
+    200: OrgLimitsResponseDto;
+};
+
+export type GetOrgLimitsResponse = GetOrgLimitsResponses[keyof GetOrgLimitsResponses];
+
+export type SetOrgLimitsData = {
+    body: PutCreditLimitsDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/limits';
+};
+
+export type SetOrgLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetOrgLimitsError = SetOrgLimitsErrors[keyof SetOrgLimitsErrors];
+
+export type SetOrgLimitsResponses = {
+    200: OrgLimitsResponseDto;
+};
+
+export type SetOrgLimitsResponse = SetOrgLimitsResponses[keyof SetOrgLimitsResponses];
+
+export type SetOrgAlertThresholdsData = {
+    body: PutAlertThresholdsDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/alerts';
+};
+
+export type SetOrgAlertThresholdsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetOrgAlertThresholdsError = SetOrgAlertThresholdsErrors[keyof SetOrgAlertThresholdsErrors];
+
+export type SetOrgAlertThresholdsResponses = {
+    200: OrgAlertThresholdsResponseDto;
+};
+
+export type SetOrgAlertThresholdsResponse = SetOrgAlertThresholdsResponses[keyof SetOrgAlertThresholdsResponses];
+
+export type DeleteOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type DeleteOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteOrgSubscriptionError = DeleteOrgSubscriptionErrors[keyof DeleteOrgSubscriptionErrors];
+
+export type DeleteOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type DeleteOrgSubscriptionResponse = DeleteOrgSubscriptionResponses[keyof DeleteOrgSubscriptionResponses];
+
+export type GetOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type GetOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgSubscriptionError = GetOrgSubscriptionErrors[keyof GetOrgSubscriptionErrors];
+
+export type GetOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type GetOrgSubscriptionResponse = GetOrgSubscriptionResponses[keyof GetOrgSubscriptionResponses];
+
+export type PutOrgSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type PutOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutOrgSubscriptionError = PutOrgSubscriptionErrors[keyof PutOrgSubscriptionErrors];
+
+export type PutOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type PutOrgSubscriptionResponse = PutOrgSubscriptionResponses[keyof PutOrgSubscriptionResponses];
 
 export type ListEventsData = {
     body?: never;

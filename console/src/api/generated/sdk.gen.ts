@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgData, GetOrgErrors, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -718,6 +718,127 @@ export const listOrgMembers = <ThrowOnError extends boolean = false>(options: Op
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/orgs/{orgId}/members',
     ...options
+});
+
+/**
+ * The org pool’s available, held and owed credits and its active allocations (org readers, staff)
+ */
+export const getOrgBalance = <ThrowOnError extends boolean = false>(options: Options<GetOrgBalanceData, ThrowOnError>): RequestResult<GetOrgBalanceResponses, GetOrgBalanceErrors, ThrowOnError> => (options.client ?? client).get<GetOrgBalanceResponses, GetOrgBalanceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/balance',
+    ...options
+});
+
+/**
+ * The org’s allocations, newest first (org readers, staff)
+ */
+export const listOrgAllocations = <ThrowOnError extends boolean = false>(options: Options<ListOrgAllocationsData, ThrowOnError>): RequestResult<ListOrgAllocationsResponses, ListOrgAllocationsErrors, ThrowOnError> => (options.client ?? client).get<ListOrgAllocationsResponses, ListOrgAllocationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/allocations',
+    ...options
+});
+
+/**
+ * The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)
+ */
+export const listOrgLedger = <ThrowOnError extends boolean = false>(options: Options<ListOrgLedgerData, ThrowOnError>): RequestResult<ListOrgLedgerResponses, ListOrgLedgerErrors, ThrowOnError> => (options.client ?? client).get<ListOrgLedgerResponses, ListOrgLedgerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/ledger',
+    ...options
+});
+
+/**
+ * Statistics of the usage charged to the org, with credits per member (org readers, staff)
+ */
+export const getOrgUsageStats = <ThrowOnError extends boolean = false>(options: Options<GetOrgUsageStatsData, ThrowOnError>): RequestResult<GetOrgUsageStatsResponses, GetOrgUsageStatsErrors, ThrowOnError> => (options.client ?? client).get<GetOrgUsageStatsResponses, GetOrgUsageStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/usage/stats',
+    ...options
+});
+
+/**
+ * The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)
+ *
+ * Filters and paging as listUsageRecords; `format=csv` streams every matching record as text/csv.
+ */
+export const listOrgUsageRecords = <ThrowOnError extends boolean = false>(options: Options<ListOrgUsageRecordsData, ThrowOnError>): RequestResult<ListOrgUsageRecordsResponses, ListOrgUsageRecordsErrors, ThrowOnError> => (options.client ?? client).get<ListOrgUsageRecordsResponses, ListOrgUsageRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/usage/records',
+    ...options
+});
+
+/**
+ * The org account’s overdraft, hourly spend limit and debt (org readers, staff)
+ */
+export const getOrgLimits = <ThrowOnError extends boolean = false>(options: Options<GetOrgLimitsData, ThrowOnError>): RequestResult<GetOrgLimitsResponses, GetOrgLimitsErrors, ThrowOnError> => (options.client ?? client).get<GetOrgLimitsResponses, GetOrgLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/limits',
+    ...options
+});
+
+/**
+ * Set the org account’s overdraft and hourly spend limit (supervisor)
+ *
+ * As PUT /api/credits/limits/:userId, for the org’s account. Fields left out keep their value.
+ */
+export const setOrgLimits = <ThrowOnError extends boolean = false>(options: Options<SetOrgLimitsData, ThrowOnError>): RequestResult<SetOrgLimitsResponses, SetOrgLimitsErrors, ThrowOnError> => (options.client ?? client).put<SetOrgLimitsResponses, SetOrgLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/limits',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set the org’s low-balance alert thresholds (supervisor)
+ *
+ * As PUT /api/credits/alerts/:userId, for the org’s account; an empty list turns balance.low off.
+ */
+export const setOrgAlertThresholds = <ThrowOnError extends boolean = false>(options: Options<SetOrgAlertThresholdsData, ThrowOnError>): RequestResult<SetOrgAlertThresholdsResponses, SetOrgAlertThresholdsErrors, ThrowOnError> => (options.client ?? client).put<SetOrgAlertThresholdsResponses, SetOrgAlertThresholdsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/alerts',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End an organisation’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteOrgSubscriptionData, ThrowOnError>): RequestResult<DeleteOrgSubscriptionResponses, DeleteOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteOrgSubscriptionResponses, DeleteOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
+    ...options
+});
+
+/**
+ * An organisation’s live subscription (org readers, staff)
+ */
+export const getOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<GetOrgSubscriptionData, ThrowOnError>): RequestResult<GetOrgSubscriptionResponses, GetOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetOrgSubscriptionResponses, GetOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
+    ...options
+});
+
+/**
+ * Subscribe an organisation to a plan (supervisor)
+ *
+ * As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<PutOrgSubscriptionData, ThrowOnError>): RequestResult<PutOrgSubscriptionResponses, PutOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutOrgSubscriptionResponses, PutOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
