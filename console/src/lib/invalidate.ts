@@ -4,6 +4,7 @@ import {
   getAlertThresholdsQueryKey,
   getCreditLimitsQueryKey,
   getCreditSummaryQueryKey,
+  getOrgBalanceQueryKey,
   getOrgMemberQueryKey,
   getOrgQueryKey,
   getPricingHistoryQueryKey,
@@ -15,6 +16,8 @@ import {
   listCurrentPricesQueryKey,
   listEventsQueryKey,
   listLedgerQueryKey,
+  listOrgAllocationsQueryKey,
+  listOrgLedgerQueryKey,
   listOrgMembersQueryKey,
   listOrgsQueryKey,
   listPlansQueryKey,
@@ -55,7 +58,9 @@ export function orgCreditsChanged(orgId: string): QueryKey[] {
   return [
     getOrgQueryKey({ path: { orgId } }),
     listOrgMembersQueryKey({ path: { orgId } }),
-    ['org', orgId], // the org's allocations and usage (api/org-reads.ts)
+    listOrgAllocationsQueryKey({ path: { orgId } }),
+    listOrgLedgerQueryKey({ path: { orgId } }),
+    getOrgBalanceQueryKey({ path: { orgId } }),
     listOrgsQueryKey(), // the pool columns
     listTransfersQueryKey(),
     getCreditSummaryQueryKey(),

@@ -84,6 +84,9 @@ export function GrantCredits({ account }: { account: Account }) {
   );
 }
 
+/** A UTC instant on one line, whatever the voided note beside it takes. */
+const NO_WRAP = { whiteSpace: 'nowrap' } as const;
+
 /** An account's allocations, each with its Void action (admins) and dialog. */
 export function AllocationTable({ account, items }: { account: Account; items: Allocation[] }) {
   const operator = useOperator();
@@ -125,8 +128,8 @@ export function AllocationTable({ account, items }: { account: Account; items: A
               <Table.Td>{allocation.source}</Table.Td>
               <Table.Td ta="right">{credits(allocation.totalCredits)}</Table.Td>
               <Table.Td ta="right">{credits(allocation.remainingCredits)}</Table.Td>
-              <Table.Td>{utc(allocation.allocatedAt)}</Table.Td>
-              <Table.Td>{utc(allocation.expiresAt)}</Table.Td>
+              <Table.Td style={NO_WRAP}>{utc(allocation.allocatedAt)}</Table.Td>
+              <Table.Td style={NO_WRAP}>{utc(allocation.expiresAt)}</Table.Td>
               <Table.Td>{allocation.notes ?? ''}</Table.Td>
               <Table.Td>
                 {allocation.voidedAt ? (

@@ -2,8 +2,11 @@ import { Alert, Group, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/cor
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
 
-import { getOrgOptions } from '../api/generated/@tanstack/react-query.gen';
-import { orgAllocationsOptions, orgUsageStatsOptions } from '../api/org-reads';
+import {
+  getOrgOptions,
+  getOrgUsageStatsOptions,
+  listOrgAllocationsOptions,
+} from '../api/generated/@tanstack/react-query.gen';
 import { DataTable } from '../components/data-table';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
@@ -69,7 +72,9 @@ export function OrgScreen() {
 }
 
 function OrgAllocations({ orgId }: { orgId: string }) {
-  const allocations = useQuery(orgAllocationsOptions(orgId));
+  const allocations = useQuery(
+    listOrgAllocationsOptions({ path: { orgId }, query: { includeExpired: true, limit: 500 } }),
+  );
   if (allocations.isError) return <Failed error={allocations.error} />;
   const items = (allocations.data?.items ?? []) as Allocation[];
   return (
@@ -82,7 +87,7 @@ function OrgAllocations({ orgId }: { orgId: string }) {
 
 function UsageByMember({ orgId }: { orgId: string }) {
   const startDate = utcDaysAgo(29);
-  const stats = useQuery(orgUsageStatsOptions(orgId, startDate));
+  const stats = useQuery(getOrgUsageStatsOptions({ path: { orgId }, query: { startDate } }));
   if (stats.isError) return <Failed error={stats.error} />;
   const rows = Object.entries(stats.data?.byMember ?? {})
     .map(([userId, spent]) => ({ userId, spent }))
