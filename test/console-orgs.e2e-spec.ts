@@ -29,6 +29,7 @@ const memberId = uniqueId('omember');
 const orgId = uniqueId('acme').toLowerCase();
 const otherOrgId = uniqueId('globex').toLowerCase();
 const admin = () => token({ sub: adminId, role: 'admin' });
+const supervisor = () => token({ sub: uniqueId('osuper'), role: 'supervisor' });
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
 describe.skipIf(!available)('Console: organisations in a browser', () => {
@@ -216,6 +217,28 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
     // The browser logs the refused transfer's 402 itself.
     expect(errors.filter((e) => !/status of 402/.test(e))).toEqual([]);
   }, 120_000);
+
+  it('a supervisor sees the org page and its actions, but no Void', async () => {
+    await t.http
+      .post('/api/credits/allocate')
+      .set(bearer(admin()))
+      .send({ orgId: otherOrgId, credits: 40, notes: 'for the supervisor' })
+      .expect(201);
+    const { page, errors } = await openConsole();
+    await signIn(page, supervisor());
+    await page.goto(`${baseUrl}/admin/orgs/${otherOrgId}`);
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
+    await page.getByRole('tab', { name: 'Allocations' }).click();
+    const row = page
+      .getByRole('table', { name: 'Allocations' })
+      .getByRole('row')
+      .filter({ hasText: 'for the supervisor' });
+    await row.waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Grant credits' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Transfer credits' }).isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
 
 async function openConsole(): Promise<{ page: Page; errors: string[] }> {
