@@ -214,6 +214,29 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
     await poll(() => returned.textContent()).toContain('returned by mistake');
     await shot(page, 'orgs-allocations');
 
+    // Add a member (a billing member, no limit), then remove them.
+    await page.getByRole('tab', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const add = page.getByRole('dialog');
+    await add.getByLabel('User id').fill(adminId);
+    await add.getByLabel('Role').click();
+    await page.getByRole('option', { name: 'billing' }).click();
+    await shot(page, 'orgs-add-member-dialog');
+    await add.getByRole('button', { name: 'Add member' }).click();
+    await add.waitFor({ state: 'detached' });
+    const added = page.getByRole('table', { name: 'Members' }).getByRole('row').filter({ hasText: adminId });
+    await poll(() => added.textContent()).toContain('billing');
+    await added.getByRole('button', { name: 'Remove' }).click();
+    const remove = page.getByRole('dialog');
+    await shot(page, 'orgs-remove-member-dialog');
+    await remove.getByRole('button', { name: 'Remove member' }).click();
+    await remove.waitFor({ state: 'detached' });
+    await poll(() => added.count()).toBe(0);
+    const removed = await t.http.get(`/api/orgs/${orgId}/members?includeRemoved=true`).set(bearer(admin())).expect(200);
+    expect(removed.body.items.find((m: { userId: string }) => m.userId === adminId)?.removedAt).toEqual(
+      expect.any(String),
+    );
+
     // The browser logs the refused transfer's 402 itself.
     expect(errors.filter((e) => !/status of 402/.test(e))).toEqual([]);
   }, 120_000);
