@@ -49,6 +49,8 @@ import { WhoActed1732000027000 } from './1732000027000-who-acted.js';
 import { ProviderUsage1732000029000 } from './1732000029000-provider-usage.js';
 import { CreateOrgs1732000030000 } from './1732000030000-create-orgs.js';
 import { OrgSpending1732000030100 } from './1732000030100-org-spending.js';
+import { OrgMemberFunctions1732000031000 } from './1732000031000-org-member-functions.js';
+import { OrgSubscriptions1732000031100 } from './1732000031100-org-subscriptions.js';
 import { OrgMetering1732000032000 } from './1732000032000-org-metering.js';
 import { OrgMemberCaps1732000032100 } from './1732000032100-org-member-caps.js';
 import { CreditTransfers1732000033000 } from './1732000033000-credit-transfers.js';
@@ -114,6 +116,8 @@ export const MIGRATIONS = [
   ProviderUsage1732000029000,
   CreateOrgs1732000030000,
   OrgSpending1732000030100,
+  OrgMemberFunctions1732000031000,
+  OrgSubscriptions1732000031100,
   OrgMetering1732000032000,
   OrgMemberCaps1732000032100,
   CreditTransfers1732000033000,

@@ -22,6 +22,7 @@ import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
@@ -65,6 +66,7 @@ export class AppModule {
         ApiKeysModule,
         PlansModule,
         PurchasesModule,
+        OrgsModule,
         EventsModule,
         WebhooksModule,
         AuditModule,

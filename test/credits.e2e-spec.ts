@@ -28,6 +28,7 @@ describe('credits', () => {
     expect(res.body).toEqual({
       id: expect.any(String),
       userId: u.id,
+      orgId: null,
       totalCredits: 100,
       remainingCredits: 100,
       allocatedBy: 'credits-supervisor',

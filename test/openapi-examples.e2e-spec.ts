@@ -108,15 +108,6 @@ async function failedDelivery(): Promise<Record<string, string>> {
   return { id: rows[0].id as string };
 }
 
-/** The accounts the transfer examples name: bob, and the organisation acme (the orgs' routes aside). */
-async function transferAccounts(): Promise<Record<string, string>> {
-  await t.db.query(
-    `INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'examples') ON CONFLICT DO NOTHING`,
-  );
-  await send('get', '/api/users/me', { headers: bearer(token({ sub: 'bob' })) }).expect(200);
-  return {};
-}
-
 /** A purchase of the caller's, pending or paid (the purchase routes' examples name one by id). */
 async function purchase(paid: boolean): Promise<Record<string, string>> {
   const res = await send('post', '/api/purchases', {
@@ -124,14 +115,6 @@ async function purchase(paid: boolean): Promise<Record<string, string>> {
   }).expect(201);
   if (paid) await send('post', `/api/purchases/${res.body.id}/paid`, { body: {} }).expect(200);
   return { id: res.body.id as string };
-}
-
-/** The organisation the auto-recharge examples name. */
-async function ensureOrg(): Promise<Record<string, string>> {
-  await t.db.query(
-    `INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'fixture') ON CONFLICT DO NOTHING`,
-  );
-  return {};
 }
 
 /** An open auto-recharge attempt of the caller's account (as a take below its threshold opens one). */
@@ -146,6 +129,22 @@ async function openAttempt(): Promise<Record<string, string>> {
     [CALLER],
   );
   return { id: rows[0].id as string };
+}
+
+/** The org the org examples speak of (acme, owned by the caller) with bob, a user, as a member when `member`. */
+async function ensureOrg(member: boolean): Promise<Record<string, string>> {
+  await send('get', '/api/users/me', { headers: bearer(token({ sub: 'bob' })) }).expect(200);
+  const org = await send('post', '/api/orgs', { body: { orgId: 'acme', name: 'Acme Inc.', ownerUserId: CALLER } });
+  if (org.status !== 201 && org.body?.code !== 'ORG_EXISTS') throw new Error(`fixture org: ${org.status}`);
+  if (member) await send('put', '/api/orgs/acme/members/bob', { body: { role: 'member' } }).expect(200);
+  return {};
+}
+
+async function ensureOrgSubscription(): Promise<Record<string, string>> {
+  await ensurePlan();
+  await ensureOrg(false);
+  await send('put', '/api/orgs/acme/subscription', { body: { planId: 'pro' } }).expect(200);
+  return {};
 }
 
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
@@ -171,7 +170,7 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   testWebhook: webhook,
   listWebhookDeliveries: webhook,
   retryWebhookDelivery: failedDelivery,
-  transferCredits: transferAccounts,
+  transferCredits: () => ensureOrg(false),
   getPurchase: () => purchase(true),
   getPurchaseRefundable: () => purchase(true),
   markPurchasePaid: () => purchase(false),
@@ -179,8 +178,14 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   expirePurchase: () => purchase(false),
   refundPurchase: () => purchase(true),
   purchaseProviderEvent: () => purchase(true),
-  setAutoRecharge: ensureOrg,
+  setAutoRecharge: () => ensureOrg(false),
   failAutoRechargeAttempt: openAttempt,
+  putOrgMember: () => ensureOrg(false),
+  getOrgMember: () => ensureOrg(true),
+  removeOrgMember: () => ensureOrg(true),
+  putOrgSubscription: async () => (await ensurePlan(), ensureOrg(false)),
+  getOrgSubscription: ensureOrgSubscription,
+  deleteOrgSubscription: ensureOrgSubscription,
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

@@ -8,6 +8,7 @@ import { useOperator } from './auth';
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/users', label: 'Users' },
+  { to: '/orgs', label: 'Organisations' },
   { to: '/review', label: 'Review queue' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/plans', label: 'Plans' },

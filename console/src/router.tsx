@@ -4,6 +4,8 @@ import { createRootRouteWithContext, createRoute, createRouter } from '@tanstack
 import { Layout } from './layout';
 import { AuditScreen, auditSearch } from './screens/audit';
 import { EventsScreen } from './screens/events';
+import { OrgScreen } from './screens/org';
+import { OrgsScreen, orgsSearch } from './screens/orgs';
 import { OverviewScreen } from './screens/overview';
 import { PlansScreen } from './screens/plans';
 import { PricingScreen } from './screens/pricing';
@@ -23,6 +25,13 @@ export const routes = {
     component: UsersScreen,
   }),
   user: createRoute({ getParentRoute: () => root, path: '/users/$userId', component: UserScreen }),
+  orgs: createRoute({
+    getParentRoute: () => root,
+    path: '/orgs',
+    validateSearch: orgsSearch,
+    component: OrgsScreen,
+  }),
+  org: createRoute({ getParentRoute: () => root, path: '/orgs/$orgId', component: OrgScreen }),
   review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
   pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
   plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),

@@ -35,7 +35,17 @@ export const AUDIT_ACTIONS = {
   'purchase.provider_event': 'purchase',
   'auto_recharge.set': 'account',
   'auto_recharge.fail': 'auto_recharge_attempt',
+  'org.create': 'org',
+  'org.member.set': 'org',
+  'org.member.remove': 'org',
+  'org.limits.set': 'org',
 } as const;
+
+/**
+ * Actions on an account's money settings or plan whose target is an organisation when the account is
+ * one (`target.type` `org`, the org id): CONTRACT v4 "the v3 actions on org accounts".
+ */
+export const ACCOUNT_TARGETS = ['user', 'org'] as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 export type AuditTargetType = (typeof AUDIT_ACTIONS)[AuditAction];

@@ -9,7 +9,7 @@ import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
-import { AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
+import { type ACCOUNT_TARGETS, AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
 import type { AuditEntryDto } from './dto/audit.dto.js';
 
 /** A change to record: what was done to which object, and the object before and after (null: none). */
@@ -18,6 +18,11 @@ export interface AuditChange {
   targetId: string;
   before: object | null;
   after: object | null;
+  /**
+   * The target's type when it is not the action's own: an action on an account's settings or plan
+   * (its target type `user`) done to an organisation's account names the org (`org`).
+   */
+  targetType?: (typeof ACCOUNT_TARGETS)[number];
   /**
    * Audited whoever makes it, an ordinary user too: a change to what only the audited may create (a
    * service key whose owner has since become a user).
@@ -84,7 +89,7 @@ export class AuditService {
       actorVia: actor.via,
       actorApiKeyId: actor.apiKeyId ?? null,
       action: change.action,
-      targetType: AUDIT_ACTIONS[change.action],
+      targetType: change.targetType ?? AUDIT_ACTIONS[change.action],
       targetId: change.targetId,
       before: change.before === null ? null : withoutSecrets(change.before),
       after: change.after === null ? null : withoutSecrets(change.after),

@@ -42,6 +42,27 @@ export const SELF_GRANT_MESSAGES = {
 } as const;
 
 /**
+ * Separation of duties for organisations: below admin, an active member of the org (any role:
+ * `role` is theirs, null when not a member) may not grant to it or change its plan.
+ */
+export function assertNotOwnOrgGrant(
+  caller: AuthUser,
+  role: string | null,
+  what: keyof typeof SELF_GRANT_MESSAGES,
+): void {
+  if (role === null || roleSatisfies(caller.role, 'admin')) return;
+  throw new DomainError('SELF_GRANT_FORBIDDEN', ORG_SELF_GRANT_MESSAGES[what]);
+}
+
+/** The SELF_GRANT_FORBIDDEN messages for an organisation the supervisor is a member of. */
+export const ORG_SELF_GRANT_MESSAGES: Record<keyof typeof SELF_GRANT_MESSAGES, string> = {
+  credits: 'Supervisors may not allocate credits to an organisation they are a member of',
+  subscription: 'Supervisors may not change the subscription of an organisation they are a member of',
+  transfer: 'Supervisors may not transfer credits into an organisation they are a member of',
+  transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
+};
+
+/**
  * The 403s of a supervisor route that refuses the caller's own account (separation of duties), with
  * the role and API-key refusals its @Auth documents: a route's own 403 examples replace the common
  * ones (document-rules.ts), so they are repeated here.

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountKind } from '../accounts/entities/account.entity.js';
+
 /**
  * The account lock (docs/money.md "Locking"), credits_lock_accounts(): every movement of credits, and
  * every change of what a movement reads (money settings, subscriptions), takes it first in its
@@ -9,10 +11,14 @@ import type { EntityManager } from 'typeorm';
  */
 @Injectable()
 export class AccountLocksRepository {
-  /** Locks the user's account until the transaction ends; false when it does not exist. */
-  async lock(manager: EntityManager, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM credits_lock_accounts('user', ARRAY[$1]::varchar[])`, [
-      userId,
+  /**
+   * Locks the owner's account (a user's by default, an org's with kind `org`) until the transaction
+   * ends; false when it does not exist.
+   */
+  async lock(manager: EntityManager, ownerId: string, kind: AccountKind = 'user'): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM credits_lock_accounts($2, ARRAY[$1]::varchar[])`, [
+      ownerId,
+      kind,
     ]);
     return rows.length > 0;
   }

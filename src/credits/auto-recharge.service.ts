@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { isOrgManager, isOrgReader, type OrgRole } from '../accounts/org-roles.js';
 import { AuditService } from '../audit/audit.service.js';
 import { mayAccessUser } from '../auth/access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
-import { isOrgManager, isOrgReader, type OrgRole } from '../orgs/org-roles.js';
 import {
   type AccountName,
   type AutoRechargeAttemptRow,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 
 export type CreditSettings = Partial<
@@ -13,22 +14,34 @@ export type CreditSettings = Partial<
 export class CreditAccountsRepository {
   constructor(@InjectRepository(CreditAccount) private readonly accounts: Repository<CreditAccount>) {}
 
-  find(userId: string, manager?: EntityManager): Promise<CreditAccount | null> {
-    return (manager ?? this.accounts.manager).findOneBy(CreditAccount, { userId });
+  /** The account's settings row (a user's or an org's); null when it has none (all defaults). */
+  async find(account: AccountRef, manager: EntityManager = this.accounts.manager): Promise<CreditAccount | null> {
+    const accountId = await this.accountIdOf(manager, account);
+    return accountId === null ? null : manager.findOneBy(CreditAccount, { accountId });
   }
 
   /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */
-  async upsertSettings(manager: EntityManager, userId: string, settings: CreditSettings): Promise<CreditAccount> {
+  async upsertSettings(manager: EntityManager, account: AccountRef, settings: CreditSettings): Promise<CreditAccount> {
     // Keyed by the account (credit_accounts.account_id); a user's row also carries its user id.
-    await manager.query(
+    const rows: { account_id: string }[] = await manager.query(
       `INSERT INTO credit_accounts (account_id, user_id)
-       SELECT a.account_id, a.user_id FROM accounts a WHERE a.user_id = $1
-       ON CONFLICT DO NOTHING`,
-      [userId],
+       SELECT a.account_id, a.user_id FROM accounts a WHERE a.account_id = credit_account_of($1, $2)
+       ON CONFLICT DO NOTHING RETURNING account_id`,
+      [account.kind, account.id],
     );
+    const accountId = rows[0]?.account_id ?? (await this.accountIdOf(manager, account));
+    if (accountId === null) throw new Error(`No account for ${account.kind} ${account.id}`);
     if (Object.keys(settings).length > 0)
-      await manager.update(CreditAccount, { userId }, { ...settings, updatedAt: () => 'now()' });
-    return manager.findOneByOrFail(CreditAccount, { userId });
+      await manager.update(CreditAccount, { accountId }, { ...settings, updatedAt: () => 'now()' });
+    return manager.findOneByOrFail(CreditAccount, { accountId });
+  }
+
+  private async accountIdOf(manager: EntityManager, account: AccountRef): Promise<string | null> {
+    const rows: { id: string | null }[] = await manager.query(`SELECT credit_account_of($1, $2) AS id`, [
+      account.kind,
+      account.id,
+    ]);
+    return rows[0].id;
   }
 
   /** Users with debt, largest first. */

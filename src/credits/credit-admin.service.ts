@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant } from '../auth/access.js';
+import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditReadsRepository } from './credit-reads.repository.js';
 import type { AllocationView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 
@@ -19,16 +21,19 @@ export class CreditAdminService {
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    private readonly reads: CreditReadsRepository,
   ) {}
 
   /**
-   * A manual grant; an unknown user is created first when `email` and `username` are given. A
-   * supervisor's grant to their own account is refused before anything is written.
+   * A manual grant to a user's account, or to an organisation's (`orgId`); an unknown user is created
+   * first when `email` and `username` are given. A supervisor's grant to their own account, or to an
+   * org they are a member of, is refused before anything is written (separation of duties).
    */
   allocate(
     caller: AuthUser,
     body: {
-      userId: string;
+      userId?: string;
+      orgId?: string;
       credits: number;
       expiryDays?: number;
       expiresAt?: string;
@@ -37,18 +42,22 @@ export class CreditAdminService {
       username?: string;
     },
   ): Promise<AllocationView> {
-    assertNotOwnGrant(caller, body.userId, 'credits');
+    const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
+    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
     const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
-      if (body.email && body.username) {
+      if (account.kind === 'org')
+        assertNotOwnOrgGrant(caller, await this.reads.memberRole(manager, account.id, caller.userId), 'credits');
+      if (account.kind === 'user' && body.email && body.username) {
         await this.accounts.createIfMissing(manager, {
-          userId: body.userId,
+          userId: account.id,
           email: body.email,
           username: body.username,
         });
       }
       const granted = await this.credits.grant(manager, {
-        userId: body.userId,
+        userId: account.id,
+        accountKind: account.kind,
         credits: body.credits,
         expiresAt,
         allocatedBy: caller.userId,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { type AccountRef, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit-actions.js';
@@ -12,9 +13,17 @@ import { CreditAccountsRepository, type CreditSettings } from './credit-accounts
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from './dto/limits.dto.js';
 import type { CreditAccount } from './entities/credit-account.entity.js';
 
+/** An account's limits without its owner (a user's routes add `userId`, an org's `orgId`). */
+export type AccountLimitsView = Omit<CreditLimitsResponseDto, 'userId'>;
+/** An account's alert thresholds: its own (`own`) or the defaults. */
+export interface AccountAlertsView {
+  thresholds: number[];
+  own: boolean;
+}
+
 /**
- * A user's spend controls and alert thresholds (docs/money.md "Spend controls"). Settings change
- * under the user's account lock, so no movement sees half of a change.
+ * An account's spend controls and alert thresholds (docs/money.md "Spend controls"), a user's or an
+ * organisation's. Settings change under the account lock, so no movement sees half of a change.
  */
 @Injectable()
 export class CreditLimitsService {
@@ -29,46 +38,73 @@ export class CreditLimitsService {
 
   async get(userId: string): Promise<CreditLimitsResponseDto> {
     if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
-    return this.limitsView(userId, await this.accounts.find(userId, this.tx.statementManager));
+    return { userId, ...(await this.limitsOf(userAccount(userId))) };
+  }
+
+  /** The account's limits (it must exist: the caller checked). */
+  async limitsOf(account: AccountRef): Promise<AccountLimitsView> {
+    return this.limitsView(await this.accounts.find(account, this.tx.statementManager));
   }
 
   async put(
     userId: string,
     body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
   ): Promise<CreditLimitsResponseDto> {
+    return { userId, ...(await this.putFor(userAccount(userId), body, 'credits.limits.set')) };
+  }
+
+  /** Sets the account's limits (fields left out keep their value), audited as `action`. */
+  async putFor(
+    account: AccountRef,
+    body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
+    action: AuditAction,
+  ): Promise<AccountLimitsView> {
     const settings: CreditSettings = {};
     if (body.overdraftLimit !== undefined) settings.overdraftLimit = body.overdraftLimit;
     if (body.maxCreditsPerHour !== undefined) settings.maxCreditsPerHour = body.maxCreditsPerHour;
-    return this.limitsView(userId, await this.update(userId, settings, 'credits.limits.set'));
+    return this.limitsView(await this.update(account, settings, action));
   }
 
   async putAlerts(userId: string, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
+    const view = await this.putAlertsFor(userAccount(userId), thresholds);
+    return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
+  }
+
+  /** Replaces the account's low-balance thresholds (largest first, no repeats). */
+  async putAlertsFor(account: AccountRef, thresholds: number[]): Promise<AccountAlertsView> {
     const unique = [...new Set(thresholds)].sort((a, b) => b - a);
-    const row = await this.update(userId, { lowBalanceThresholds: unique }, 'credits.alerts.set');
-    return this.alertsView(userId, row);
+    const row = await this.update(account, { lowBalanceThresholds: unique }, 'credits.alerts.set');
+    return this.alertsView(row);
   }
 
   /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
   async getAlerts(userId: string): Promise<AlertThresholdsResponseDto> {
     if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
-    return this.alertsView(userId, await this.accounts.find(userId, this.tx.statementManager));
+    const view = await this.alertsOf(userAccount(userId));
+    return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
-  private alertsView(userId: string, row: CreditAccount | null): AlertThresholdsResponseDto {
+  async alertsOf(account: AccountRef): Promise<AccountAlertsView> {
+    return this.alertsView(await this.accounts.find(account, this.tx.statementManager));
+  }
+
+  private alertsView(row: CreditAccount | null): AccountAlertsView {
     const own = row?.lowBalanceThresholds ?? null;
-    if (own !== null) return { userId, thresholds: own, source: 'user' };
-    const defaults = [...this.config.credits.lowBalanceThresholds].sort((a, b) => b - a);
-    return { userId, thresholds: defaults, source: 'default' };
+    if (own !== null) return { thresholds: own, own: true };
+    return { thresholds: [...this.config.credits.lowBalanceThresholds].sort((a, b) => b - a), own: false };
   }
 
-  private update(userId: string, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {
+  /** One settings change under the account lock, audited (an org's account names the org as target). */
+  private update(account: AccountRef, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {
     return this.tx.run(async (m) => {
-      if (!(await this.locks.lock(m, userId))) throw new NotFoundError('User');
-      const before = await this.accounts.find(userId, m);
-      const after = await this.accounts.upsertSettings(m, userId, settings);
+      if (!(await this.locks.lock(m, account.id, account.kind)))
+        throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
+      const before = await this.accounts.find(account, m);
+      const after = await this.accounts.upsertSettings(m, account, settings);
       await this.audit.record(m, {
         action,
-        targetId: userId,
+        targetId: account.id,
+        targetType: account.kind,
         before: settingsView(before),
         after: settingsView(after),
       });
@@ -76,10 +112,9 @@ export class CreditLimitsService {
     });
   }
 
-  private limitsView(userId: string, row: CreditAccount | null): CreditLimitsResponseDto {
+  private limitsView(row: CreditAccount | null): AccountLimitsView {
     const own = row?.maxCreditsPerHour ?? null;
     return {
-      userId,
       overdraftLimit: row?.overdraftLimit ?? 0,
       maxCreditsPerHour: own,
       effectiveMaxCreditsPerHour: own ?? this.config.credits.spendRatePerHour,
@@ -88,7 +123,7 @@ export class CreditLimitsService {
   }
 }
 
-/** What the audit log keeps of a user's settings (absent row: the defaults, shown as null). */
+/** What the audit log keeps of an account's settings (absent row: the defaults, shown as null). */
 function settingsView(row: CreditAccount | null) {
   return {
     overdraftLimit: row?.overdraftLimit ?? 0,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { type AccountRef, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -8,6 +9,7 @@ import { parseDateRange } from '../common/validation/date-range.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import type {
+  AccountBalanceView,
   AllocationView,
   BalanceView,
   CreditSummaryView,
@@ -41,20 +43,29 @@ export class CreditQueriesService {
    * a new plan allowance grants only what it adds to that. Read it under the user's account lock
    * (`AccountLocksRepository.lock`) in the transaction that grants, so no concurrent grant can slip in.
    */
-  planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, userId, at);
+  planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
+    return this.reads.planCreditsInForce(manager, account, at);
   }
 
-  /** The available balance plus what the user's overdraft still covers. */
-  spendable(userId: string): Promise<number> {
-    return this.reads.spendable(this.readManager, userId);
+  /** The user's role while an active member of the org, else null (for separation of duties). */
+  memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
+    return this.reads.memberRole(manager, orgId, userId);
+  }
+
+  /** The available balance plus what the account's overdraft still covers. */
+  spendable(account: AccountRef): Promise<number> {
+    return this.reads.spendable(this.readManager, account);
   }
 
   async balance(userId: string): Promise<BalanceView> {
-    const rows = await this.reads.balanceRows(this.readManager, userId);
+    return { userId, ...(await this.accountBalance(userAccount(userId))) };
+  }
+
+  /** An account's balance (a user's or an organisation's): what GET …/balance answers beside its owner. */
+  async accountBalance(account: AccountRef): Promise<AccountBalanceView> {
+    const rows = await this.reads.balanceRows(this.readManager, account);
     const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
     return {
-      userId,
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
       heldCredits: Number(rows[0].held),
       debt: rows[0].debt,
@@ -78,14 +89,14 @@ export class CreditQueriesService {
 
   /** Allocations newest first; expired ones only with includeExpired. */
   async listAllocations(query: {
-    userId: string;
+    account: AccountRef;
     includeExpired?: boolean;
     limit?: number;
     cursor?: string;
   }): Promise<Page<AllocationView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.reads.allocations({
-      userId: query.userId,
+      account: query.account,
       includeExpired: query.includeExpired ?? false,
       after: decodeTimeCursor(query.cursor, 'uuid'),
       limit,
@@ -93,9 +104,9 @@ export class CreditQueriesService {
     return toPage(rows, limit, toAllocation, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
-  /** The user's ledger, newest first, filtered by kind, time (inclusive bounds) and allocation. */
+  /** The account's ledger, newest first, filtered by kind, time (inclusive bounds) and allocation. */
   async listLedger(query: {
-    userId: string;
+    account: AccountRef;
     kind?: LedgerKind;
     from?: string;
     to?: string;
@@ -106,7 +117,7 @@ export class CreditQueriesService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeIdCursor(query.cursor);
     const rows = await this.reads.ledger({
-      userId: query.userId,
+      account: query.account,
       kind: query.kind,
       range: parseDateRange(query.from, query.to, ['from', 'to']),
       allocationId: query.allocationId,

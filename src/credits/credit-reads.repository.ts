@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
@@ -13,14 +14,14 @@ import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credit
  * `transfer_out` entries is what its lots took, and a transfer's lots add up to its credits.
  */
 const TRANSFER_PROBLEMS = `
-         SELECT 'transfer_mismatch', t.user_id, t.id, COALESCE(MAX(x.credits), 0), t.total_credits
+         SELECT 'transfer_mismatch', t.user_id, account_org_id(t.account_id), t.id, COALESCE(MAX(x.credits), 0), t.total_credits
            FROM credit_allocations t
            LEFT JOIN (credit_transfer_lots x JOIN credit_transfers tr ON tr.id = x.transfer_id)
                   ON x.to_allocation_id = t.id AND x.expires_at = t.expires_at AND tr.to_account_id = t.account_id
           WHERE t.source = 'transfer'
           GROUP BY t.id HAVING COUNT(x.transfer_id) <> 1 OR MAX(x.credits) <> t.total_credits
          UNION ALL
-         SELECT 'transfer_mismatch', o.user_id, o.id, COALESCE(x.n, 0), COALESCE(l.n, 0)
+         SELECT 'transfer_mismatch', o.user_id, account_org_id(o.account_id), o.id, COALESCE(x.n, 0), COALESCE(l.n, 0)
            FROM credit_allocations o
            LEFT JOIN (SELECT x.from_allocation_id AS id, SUM(x.credits) AS n FROM credit_transfer_lots x
                         JOIN credit_transfers tr ON tr.id = x.transfer_id
@@ -31,7 +32,7 @@ const TRANSFER_PROBLEMS = `
                        GROUP BY allocation_id) l ON l.id = o.id
           WHERE (x.id IS NOT NULL OR l.id IS NOT NULL) AND COALESCE(x.n, 0) <> COALESCE(l.n, 0)
          UNION ALL
-         SELECT 'transfer_mismatch', NULL, NULL, tr.credits, COALESCE(SUM(x.credits), 0)
+         SELECT 'transfer_mismatch', NULL, NULL, NULL, tr.credits, COALESCE(SUM(x.credits), 0)
            FROM credit_transfers tr LEFT JOIN credit_transfer_lots x ON x.transfer_id = tr.id
           GROUP BY tr.id HAVING tr.credits <> COALESCE(SUM(x.credits), 0)`;
 
@@ -43,19 +44,19 @@ export class CreditReadsRepository {
   /** Open allocations and open holds in one statement: one snapshot and one round trip. */
   async balanceRows(
     manager: EntityManager,
-    userId: string,
+    account: AccountRef,
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
     return manager.query(
-      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of($1, $2)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
-                WHERE account_id = credit_account_of('user', $1) AND settled_at IS NULL) h
+                WHERE account_id = credit_account_of($1, $2) AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
              FROM credit_allocations
-            WHERE account_id = credit_account_of('user', $1) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = credit_account_of($1, $2) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
-      [userId],
+      [account.kind, account.id],
     );
   }
 
@@ -63,14 +64,23 @@ export class CreditReadsRepository {
    * What the user could spend now: the available balance plus what the overdraft still covers
    * (what a record of that many credits would pass, key budget and spend rate aside).
    */
-  async spendable(manager: EntityManager, userId: string): Promise<number> {
+  async spendable(manager: EntityManager, account: AccountRef): Promise<number> {
     const rows: { n: string }[] = await manager.query(
-      `SELECT (credit_available(credit_account_of('user', $1))
+      `SELECT (credit_available(credit_account_of($1, $2))
                + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
-                            WHERE account_id = credit_account_of('user', $1)), 0))::bigint AS n`,
-      [userId],
+                            WHERE account_id = credit_account_of($1, $2)), 0))::bigint AS n`,
+      [account.kind, account.id],
     );
     return Number(rows[0].n);
+  }
+
+  /** The user's role in the org while an active member, else null (org_member_role(), src/orgs/sql/). */
+  async memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
+    const rows: { role: string | null }[] = await manager.query(`SELECT org_member_role($1, $2) AS role`, [
+      orgId,
+      userId,
+    ]);
+    return rows[0].role;
   }
 
   /**
@@ -79,28 +89,28 @@ export class CreditReadsRepository {
    * once its period has begun, so these are the ones whose period holds `at`; not testing the start
    * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
    */
-  async planCreditsInForce(manager: EntityManager, userId: string, at: Date): Promise<number> {
+  async planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
     const rows: { n: string }[] = await manager.query(
       `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND source = 'plan' AND expires_at > $2`,
-      [userId, at],
+        WHERE account_id = credit_account_of($3, $1) AND source = 'plan' AND expires_at > $2`,
+      [account.id, at, account.kind],
     );
     return Number(rows[0].n);
   }
 
   /** Allocations newest first; the cursor keeps microseconds (a JS Date would skip rows across pages). */
   async allocations(query: {
-    userId: string;
+    account: AccountRef;
     includeExpired: boolean;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
-    const params: unknown[] = [query.userId];
-    const where = ["account_id = credit_account_of('user', $1)"];
+    const params: unknown[] = [query.account.kind, query.account.id];
+    const where = ['account_id = credit_account_of($1, $2)'];
     if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
     if (query.after) {
       params.push(query.after.t, query.after.id);
-      where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
+      where.push(`(allocated_at, id) < ($3::timestamptz, $4::uuid)`);
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
@@ -113,15 +123,15 @@ export class CreditReadsRepository {
 
   /** Ledger entries newest first (id order is insertion order). */
   async ledger(query: {
-    userId: string;
+    account: AccountRef;
     kind?: LedgerKind;
     range: DateRange;
     allocationId?: string;
     afterId: string | null;
     limit: number;
   }): Promise<LedgerRow[]> {
-    const params: unknown[] = [query.userId];
-    const where = ["account_id = credit_account_of('user', $1)", ...rangeSql(query.range, 'created_at', params)];
+    const params: unknown[] = [query.account.kind, query.account.id];
+    const where = ['account_id = credit_account_of($1, $2)', ...rangeSql(query.range, 'created_at', params)];
     if (query.kind !== undefined) {
       params.push(query.kind);
       where.push(`kind = $${params.length}`);
@@ -227,14 +237,15 @@ export class CreditReadsRepository {
     const [{ n }]: { n: string }[] = await runner.query(`SELECT count(*)::bigint AS n FROM credit_allocations`);
     const allocationProblems: {
       problem: ReconcileMismatch['problem'];
-      user_id: string;
+      user_id: string | null;
+      org_id: string | null;
       allocation_id: string;
       expected: string;
       actual: string;
     }[] = await runner.query(
       // An allocation's funding entry is its `grant`, or for a transfer's lot its `transfer_in`.
       `WITH sums AS (
-           SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
+           SELECT a.id, a.user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind = f.kind), 0) AS granted,
                   COUNT(l.id) FILTER (WHERE l.kind = f.kind) AS grants
@@ -242,17 +253,17 @@ export class CreditReadsRepository {
             CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
              LEFT JOIN credit_ledger l ON l.allocation_id = a.id
             GROUP BY a.id, f.kind)
-         SELECT 'remaining_mismatch' AS problem, user_id, id AS allocation_id,
+         SELECT 'remaining_mismatch' AS problem, user_id, org_id, id AS allocation_id,
                 (total_credits + moved)::bigint AS expected, remaining_credits::bigint AS actual
            FROM sums WHERE remaining_credits <> total_credits + moved
          UNION ALL
-         SELECT 'negative_remaining', user_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
+         SELECT 'negative_remaining', user_id, org_id, id, 0, remaining_credits FROM sums WHERE remaining_credits < 0
          UNION ALL
-         SELECT 'grant_mismatch', user_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
+         SELECT 'grant_mismatch', user_id, org_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
          UNION ALL
          -- a rollover allocation holds exactly what its rollover entries took from the period before
          -- (whose plan allocation ends where the rollover's period starts), and no entry lacks one
-         SELECT 'rollover_mismatch', r.user_id, r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
+         SELECT 'rollover_mismatch', r.user_id, account_org_id(r.account_id), r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
            FROM credit_allocations r
            LEFT JOIN credit_allocations o
                   ON o.subscription_id = r.subscription_id AND o.source = 'plan' AND o.expires_at = r.period_start
@@ -260,7 +271,7 @@ export class CreditReadsRepository {
           WHERE r.source = 'rollover'
           GROUP BY r.id HAVING r.total_credits <> -COALESCE(SUM(l.amount), 0)
          UNION ALL
-         SELECT 'rollover_mismatch', o.user_id, o.id, 0, -SUM(l.amount)
+         SELECT 'rollover_mismatch', o.user_id, account_org_id(o.account_id), o.id, 0, -SUM(l.amount)
            FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
           WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
@@ -268,33 +279,40 @@ export class CreditReadsRepository {
          UNION ALL
          ${TRANSFER_PROBLEMS}`,
     );
-    const debtProblems: { user_id: string; expected: string; actual: string }[] = await runner.query(
-      `WITH owed AS (
+    const debtProblems: { user_id: string | null; org_id: string | null; expected: string; actual: string }[] =
+      await runner.query(
+        `WITH owed AS (
          SELECT account_id,
                 (-COALESCE(SUM(amount) FILTER (WHERE kind IN ('overdraft', 'debt')), 0)
                  + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0))::bigint AS n
            FROM credit_ledger WHERE kind IN ('overdraft', 'debt', 'repay') GROUP BY account_id)
-       SELECT a.user_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
+       SELECT a.user_id, a.org_id, COALESCE(o.n, 0) AS expected, COALESCE(c.debt, 0)::bigint AS actual
          FROM credit_accounts c FULL JOIN owed o ON o.account_id = c.account_id
          JOIN accounts a ON a.account_id = COALESCE(c.account_id, o.account_id)
         WHERE COALESCE(c.debt, 0) <> COALESCE(o.n, 0)`,
-    );
-    const holdProblems: { user_id: string; session_id: string; expected: string; actual: string }[] =
-      await runner.query(
-        `SELECT h.session_id, h.user_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
+      );
+    const holdProblems: {
+      user_id: string | null;
+      org_id: string | null;
+      session_id: string;
+      expected: string;
+      actual: string;
+    }[] = await runner.query(
+      `SELECT h.session_id, h.user_id, account_org_id(h.account_id) AS org_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
            LEFT JOIN credit_ledger l
                   ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
           WHERE h.settled_at IS NULL
           GROUP BY h.session_id, h.account_id
          HAVING h.outstanding <> -COALESCE(SUM(l.amount), 0)`,
-      );
+    );
     return {
       checkedAllocations: Number(n),
       mismatches: [
         ...allocationProblems.map((r) => ({
           problem: r.problem,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: r.allocation_id,
           sessionId: null,
           expected: Number(r.expected),
@@ -303,6 +321,7 @@ export class CreditReadsRepository {
         ...debtProblems.map((r) => ({
           problem: 'debt_mismatch' as const,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: null,
           sessionId: null,
           expected: Number(r.expected),
@@ -311,6 +330,7 @@ export class CreditReadsRepository {
         ...holdProblems.map((r) => ({
           problem: 'hold_mismatch' as const,
           userId: r.user_id,
+          orgId: r.org_id,
           allocationId: null,
           sessionId: r.session_id,
           expected: Number(r.expected),

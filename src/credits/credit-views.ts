@@ -1,3 +1,4 @@
+import type { AccountKind } from '../accounts/entities/account.entity.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
@@ -48,7 +49,10 @@ export interface SpendRefs extends LedgerRefs {
 
 export interface AllocationView {
   id: string;
-  userId: string;
+  /** The user whose account it is in; null for an organisation's allocation. */
+  userId: string | null;
+  /** The organisation whose account it is in; null for a user's allocation. */
+  orgId: string | null;
   totalCredits: number;
   remainingCredits: number;
   allocatedBy: string;
@@ -65,7 +69,9 @@ export interface AllocationView {
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
 export interface GrantInput {
+  /** The owner of the account granted to: a user id, or an org id with `accountKind: 'org'`. */
   userId: string;
+  accountKind?: AccountKind;
   credits: number;
   expiresAt: Date;
   allocatedBy: string;
@@ -76,7 +82,8 @@ export interface GrantInput {
 
 export interface LedgerEntryView {
   id: string;
-  userId: string;
+  /** Null for lines of an organisation's account that name no member (grants, voids, expiries). */
+  userId: string | null;
   /** Null for `overdraft` entries (credits spent beyond the balance, owed as debt). */
   allocationId: string | null;
   kind: LedgerKind;
@@ -90,8 +97,12 @@ export interface LedgerEntryView {
   createdAt: string;
 }
 
-export interface BalanceView {
+export interface BalanceView extends AccountBalanceView {
   userId: string;
+}
+
+/** An account's balance (a user's or an organisation's), without its owner. */
+export interface AccountBalanceView {
   totalCredits: number;
   heldCredits: number;
   debt: number;
@@ -120,7 +131,9 @@ export const RECONCILE_PROBLEMS = [
 
 export interface ReconcileMismatch {
   problem: (typeof RECONCILE_PROBLEMS)[number];
-  userId: string;
+  /** Null for an organisation's account (then `orgId` names it). */
+  userId: string | null;
+  orgId: string | null;
   allocationId: string | null;
   sessionId: string | null;
   expected: number;

@@ -14,6 +14,8 @@ import type { AllocationSource } from './entities/credit-allocation.entity.js';
 export interface AllocationRow {
   id: string;
   user_id: string;
+  /** The org whose account it is (null for a user's): account_org_id(). */
+  org_id: string | null;
   total_credits: number;
   remaining_credits: number;
   allocated_by: string;
@@ -30,7 +32,7 @@ export interface AllocationRow {
 
 export interface LedgerRow {
   id: string;
-  user_id: string;
+  user_id: string | null;
   allocation_id: string | null;
   kind: LedgerKind;
   amount: number;
@@ -78,7 +80,7 @@ export interface TakeSpec {
   thresholds: number[];
 }
 
-export const ALLOCATION_COLUMNS = `id, user_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
+export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS org_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
   source, plan_id, period_start, voided_at, voided_by, void_reason`;
 
 /**
@@ -123,6 +125,7 @@ export function toAllocation(row: AllocationRow): AllocationView {
   return {
     id: row.id,
     userId: row.user_id,
+    orgId: row.org_id,
     totalCredits: row.total_credits,
     remainingCredits: row.remaining_credits,
     allocatedBy: row.allocated_by,
@@ -256,7 +259,7 @@ export class CreditsRepository {
    */
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         input.userId,
         input.credits,
@@ -268,6 +271,7 @@ export class CreditsRepository {
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
         rearm,
+        input.accountKind ?? 'user',
       ],
     );
     return rows[0] ?? null;
@@ -276,10 +280,17 @@ export class CreditsRepository {
   /** A plan period's rollover through credits_rollover(): the new allocation, or null. */
   async rollover(
     manager: EntityManager,
-    input: { userId: string; from: string; cap: number; expiresAt: Date; plan: NonNullable<GrantInput['plan']> },
+    input: {
+      userId: string;
+      accountKind: NonNullable<GrantInput['accountKind']>;
+      from: string;
+      cap: number;
+      expiresAt: Date;
+      plan: NonNullable<GrantInput['plan']>;
+    },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         input.userId,
         input.from,
@@ -288,6 +299,7 @@ export class CreditsRepository {
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
+        input.accountKind,
       ],
     );
     return rows[0] ?? null;

@@ -245,7 +245,8 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
+    const kind = input.accountKind ?? 'user';
+    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const row = await this.repo.grant(manager, input);
     return row && this.granted(manager, row);
   }
@@ -257,6 +258,7 @@ export class CreditsService {
     const view = toAllocation(row);
     await this.events.emit(manager, 'credits.granted', {
       userId: view.userId,
+      ...(view.orgId !== null ? { orgId: view.orgId } : {}),
       allocationId: view.id,
       credits: view.totalCredits,
       expiresAt: view.expiresAt,
@@ -273,13 +275,22 @@ export class CreditsService {
    */
   async rollover(
     manager: EntityManager,
-    input: { userId: string; cap: number; from: Date; into: NonNullable<GrantInput['plan']>; expiresAt: Date },
+    input: {
+      userId: string;
+      accountKind?: GrantInput['accountKind'];
+      cap: number;
+      from: Date;
+      into: NonNullable<GrantInput['plan']>;
+      expiresAt: Date;
+    },
   ): Promise<AllocationView | null> {
-    if (!(await this.locks.lock(manager, input.userId))) throw new NotFoundError('User');
+    const kind = input.accountKind ?? 'user';
+    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
       userId: input.userId,
+      accountKind: kind,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,
@@ -337,7 +348,8 @@ export class CreditsService {
   ): Promise<{ before: AllocationView; after: AllocationView }> {
     const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
-    await this.locks.lock(manager, found.user_id);
+    if (found.org_id !== null) await this.locks.lock(manager, found.org_id, 'org');
+    else await this.locks.lock(manager, found.user_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
     const before = toAllocation(row);
     if (row.voided_at !== null && row.remaining_credits === 0) return { before, after: before };

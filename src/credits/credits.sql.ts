@@ -1,19 +1,32 @@
+import type { AccountKind } from '../accounts/entities/account.entity.js';
+
 /**
- * A user's available credits as a SQL expression (unexpired allocations' remaining credits; held
+ * An account's available credits as a SQL expression (unexpired allocations' remaining credits; held
  * credits are already out of them), for modules that report a balance next to other columns: the
- * credits module's one rule, credit_available() (src/credits/sql/).
+ * credits module's one rule, credit_available() (src/credits/sql/). The account is named by its
+ * owner (`ownerExpr`, a user id or, with kind `org`, an org id).
  */
-export function availableCreditsSql(userIdExpr: string): string {
-  return `credit_available(credit_account_of('user', ${userIdExpr}))`;
+export function availableCreditsSql(ownerExpr: string, kind: AccountKind = 'user'): string {
+  return `credit_available(credit_account_of('${kind}', ${ownerExpr}))`;
 }
 
-/** Credits held by the user's open streaming holds (already out of the available credits). */
-export function heldCreditsSql(userIdExpr: string): string {
+/** Credits held by the account's open streaming holds (already out of the available credits). */
+export function heldCreditsSql(ownerExpr: string, kind: AccountKind = 'user'): string {
   return `(SELECT COALESCE(SUM(ch.outstanding), 0)::bigint FROM credit_holds ch
-            WHERE ch.account_id = credit_account_of('user', ${userIdExpr}) AND ch.settled_at IS NULL)`;
+            WHERE ch.account_id = credit_account_of('${kind}', ${ownerExpr}) AND ch.settled_at IS NULL)`;
 }
 
-/** What the user owes (credits spent beyond the balance through the overdraft); 0 without settings. */
-export function debtSql(userIdExpr: string): string {
-  return `COALESCE((SELECT cc.debt FROM credit_accounts cc WHERE cc.account_id = credit_account_of('user', ${userIdExpr})), 0)::bigint`;
+/** What the account owes (credits spent beyond the balance through the overdraft); 0 without settings. */
+export function debtSql(ownerExpr: string, kind: AccountKind = 'user'): string {
+  return `COALESCE((SELECT cc.debt FROM credit_accounts cc WHERE cc.account_id = credit_account_of('${kind}', ${ownerExpr})), 0)::bigint`;
+}
+
+/**
+ * What the account could spend now: its available credits plus what its overdraft still covers
+ * (credit_headroom()), as /check's spendable and the charges' decision count it.
+ */
+export function spendableCreditsSql(ownerExpr: string, kind: AccountKind = 'user'): string {
+  return `(${availableCreditsSql(ownerExpr, kind)}
+           + COALESCE((SELECT credit_headroom(cc.overdraft_limit, cc.debt) FROM credit_accounts cc
+                        WHERE cc.account_id = credit_account_of('${kind}', ${ownerExpr})), 0))::bigint`;
 }

@@ -8,7 +8,15 @@ export interface EventPayloads {
   /** The available balance reached 0. */
   'balance.depleted': { userId: string };
   /** An allocation was granted (any source). `expiresAt` is ISO-8601 UTC. */
-  'credits.granted': { userId: string; allocationId: string; credits: number; expiresAt: string; source: string };
+  /** `orgId` (and `userId` null) when the allocation is an organisation's. */
+  'credits.granted': {
+    userId: string | null;
+    orgId?: string;
+    allocationId: string;
+    credits: number;
+    expiresAt: string;
+    source: string;
+  };
   /** Once per allocation with credits left, `CREDITS_EXPIRING_NOTICE_HOURS` before it expires. */
   'credits.expiring': { userId: string; allocationId: string; remainingCredits: number; expiresAt: string };
   'credits.expired': { userId: string; allocationId: string; credits: number };
@@ -26,7 +34,8 @@ export interface EventPayloads {
   };
   /** A member's spend from their organisation first reached their limit in the period (once per period). */
   'org.member_limit_reached': { orgId: string; userId: string; limit: number; spentInPeriod: number; period: string };
-  'subscription.renewed': { userId: string; planId: string; allocationId: string };
+  /** `orgId` (and `userId` null) when the subscription is an organisation's. */
+  'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
   /** A purchase was paid: its allocation was granted. */
   'purchase.paid': PurchaseEventAccount & {
     purchaseId: string;

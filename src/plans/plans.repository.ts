@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
@@ -60,31 +61,37 @@ export class PlansRepository {
     return manager.findOneBy(Plan, { id });
   }
 
-  /** The user's live subscription, locked for the caller's transaction. */
-  lockLiveSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
+  /** The account's live subscription (a user's or an org's), locked for the caller's transaction. */
+  lockLiveSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { userId, endedAt: IsNull() },
+      where: { ...ownerOf(account), endedAt: IsNull() },
       lock: { mode: 'pessimistic_write' },
     });
   }
 
-  findLiveSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
-    return manager.findOneBy(Subscription, { userId, endedAt: IsNull() });
+  findLiveSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
+    return manager.findOneBy(Subscription, { ...ownerOf(account), endedAt: IsNull() });
   }
 
-  /** The user's subscription that ended last (null: none ever ended). */
-  lastEndedSubscription(manager: EntityManager, userId: string): Promise<Subscription | null> {
+  /** The account's subscription that ended last (null: none ever ended). */
+  lastEndedSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { userId, endedAt: Not(IsNull()) },
+      where: { ...ownerOf(account), endedAt: Not(IsNull()) },
       order: { endedAt: 'DESC' },
     });
   }
 
   async insertSubscription(
     manager: EntityManager,
-    sub: Pick<Subscription, 'userId' | 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
+    account: AccountRef,
+    sub: Pick<Subscription, 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
   ): Promise<Subscription> {
-    const { identifiers } = await manager.insert(Subscription, sub);
+    const { identifiers } = await manager.insert(Subscription, {
+      ...sub,
+      userId: null,
+      orgId: null,
+      ...ownerOf(account),
+    });
     return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
   }
 
@@ -97,9 +104,9 @@ export class PlansRepository {
   }
 
   /** Live subscriptions whose next period has started (the renewal job's work), oldest due first. */
-  async dueSubscriptions(asOf: Date, limit: number): Promise<Pick<Subscription, 'id' | 'userId'>[]> {
+  async dueSubscriptions(asOf: Date, limit: number): Promise<Pick<Subscription, 'id' | 'userId' | 'orgId'>[]> {
     return this.subscriptions.find({
-      select: { id: true, userId: true },
+      select: { id: true, userId: true, orgId: true },
       where: { endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
       order: { nextGrantAt: 'ASC' },
       take: limit,
@@ -113,4 +120,9 @@ export class PlansRepository {
       lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
     });
   }
+}
+
+/** The subscription columns that name the account: user_id, or org_id for an organisation. */
+function ownerOf(account: AccountRef): { userId: string } | { orgId: string } {
+  return account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
 }

@@ -3,7 +3,7 @@ import { Interval } from '@nestjs/schedule';
 
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
-import { SubscriptionsService } from './subscriptions.service.js';
+import { accountOf, SubscriptionsService } from './subscriptions.service.js';
 
 /** Often enough that a period's grant arrives within 60 s of its start. */
 const RENEWAL_INTERVAL_MS = 15_000;
@@ -40,7 +40,7 @@ export class SubscriptionRenewalJob {
       const due = (await this.repo.dueSubscriptions(asOf, BATCH)).filter((s) => !seen.has(s.id));
       for (const sub of due) {
         seen.add(sub.id);
-        if (await this.subscriptions.renewDue(sub.id, sub.userId, asOf)) renewed++;
+        if (await this.subscriptions.renewDue(sub.id, accountOf(sub), asOf)) renewed++;
       }
       if (due.length < BATCH) return renewed;
     }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant } from '../auth/access.js';
+import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
@@ -45,33 +46,49 @@ export class SubscriptionsService {
    * new plan adds to the allowance already granted in it.
    */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
-    assertNotOwnGrant(caller, userId, 'subscription');
+    return { userId, ...(await this.putFor(caller, userAccount(userId), dto)) };
+  }
+
+  /**
+   * `put` for any account, a user's or an organisation's. Separation of duties: a supervisor may
+   * change neither their own plan nor that of an org they are an active member of.
+   */
+  async putFor(caller: AuthUser, account: AccountRef, dto: PutSubscriptionDto): Promise<SubscriptionView> {
+    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
     const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
     if (startsAt && startsAt.getTime() < Date.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
-      if (!(await this.locks.lock(m, userId))) throw new NotFoundError('User');
+      if (account.kind === 'org')
+        assertNotOwnOrgGrant(caller, await this.creditQueries.memberRole(m, account.id, caller.userId), 'subscription');
+      if (!(await this.locks.lock(m, account.id, account.kind)))
+        throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date();
       const plan = await this.repo.findPlan(m, dto.planId);
       if (!plan) throw new NotFoundError('Plan');
-      const live = await this.repo.lockLiveSubscription(m, userId);
-      if (live?.planId === plan.id) return toSubscriptionDto(live, plan, now);
+      const live = await this.repo.lockLiveSubscription(m, account);
+      if (live?.planId === plan.id) return subscriptionView(live, plan, now);
       if (!plan.isActive) throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
-      const anchor = startsAt ?? (await this.keptAnchor(m, userId, live, now)) ?? now;
+      const anchor = startsAt ?? (await this.keptAnchor(m, account, live, now)) ?? now;
       const livePlan = live && (await this.repo.findPlan(m, live.planId));
-      const before = live && livePlan ? toSubscriptionDto(live, livePlan, now) : null;
+      const before = live && livePlan ? subscriptionView(live, livePlan, now) : null;
       if (live) await this.repo.endSubscription(m, live.id, caller.userId);
-      const created = await this.repo.insertSubscription(m, {
-        userId,
+      const created = await this.repo.insertSubscription(m, account, {
         planId: plan.id,
         startsAt: anchor,
         nextGrantAt: anchor,
         createdBy: caller.userId,
       });
       const renewed = await this.renew(m, created, plan, now, caller.userId, 'change');
-      const after = toSubscriptionDto(renewed, plan, now);
-      await this.audit.record(m, { action: 'subscription.set', targetId: userId, before, after });
+      const after = subscriptionView(renewed, plan, now);
+      await this.audit.record(m, {
+        action: 'subscription.set',
+        targetId: account.id,
+        targetType: account.kind,
+        before: before && { ...ownerFields(account), ...before },
+        after: { ...ownerFields(account), ...after },
+      });
       return after;
     });
   }
@@ -84,25 +101,43 @@ export class SubscriptionsService {
 
   /** The user's live subscription; null when none. */
   async find(userId: string): Promise<SubscriptionResponseDto | null> {
+    const view = await this.findFor(userAccount(userId));
+    return view && { userId, ...view };
+  }
+
+  /** The account's live subscription; null when none. */
+  async findFor(account: AccountRef): Promise<SubscriptionView | null> {
     const now = new Date();
     const manager = this.tx.statementManager;
-    const sub = await this.repo.findLiveSubscription(manager, userId);
+    const sub = await this.repo.findLiveSubscription(manager, account);
     const plan = sub && (await this.repo.findPlan(manager, sub.planId));
-    return sub && plan ? toSubscriptionDto(sub, plan, now) : null;
+    return sub && plan ? subscriptionView(sub, plan, now) : null;
   }
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
   async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
-    assertNotOwnGrant(caller, userId, 'subscription');
+    return { userId, ...(await this.removeFor(caller, userAccount(userId))) };
+  }
+
+  async removeFor(caller: AuthUser, account: AccountRef): Promise<SubscriptionView> {
+    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
     const now = new Date();
     return this.tx.run(async (m) => {
-      await this.locks.lock(m, userId);
-      const live = await this.repo.lockLiveSubscription(m, userId);
+      if (account.kind === 'org')
+        assertNotOwnOrgGrant(caller, await this.creditQueries.memberRole(m, account.id, caller.userId), 'subscription');
+      await this.locks.lock(m, account.id, account.kind);
+      const live = await this.repo.lockLiveSubscription(m, account);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan) throw new NotFoundError('Subscription');
       await this.repo.endSubscription(m, live.id, caller.userId);
-      const before = toSubscriptionDto(live, plan, now);
-      await this.audit.record(m, { action: 'subscription.delete', targetId: userId, before, after: null });
+      const before = subscriptionView(live, plan, now);
+      await this.audit.record(m, {
+        action: 'subscription.delete',
+        targetId: account.id,
+        targetType: account.kind,
+        before: { ...ownerFields(account), ...before },
+        after: null,
+      });
       return { ...before, nextGrantAt: null };
     });
   }
@@ -113,8 +148,8 @@ export class SubscriptionsService {
    * (after a DELETE or to another plan) then stays in the same period, whose allowance was granted
    * already, instead of starting a new one; the next period starts when it would have anyway.
    */
-  private async keptAnchor(m: EntityManager, userId: string, live: Subscription | null, now: Date) {
-    const previous = live ?? (await this.repo.lastEndedSubscription(m, userId));
+  private async keptAnchor(m: EntityManager, account: AccountRef, live: Subscription | null, now: Date) {
+    const previous = live ?? (await this.repo.lastEndedSubscription(m, account));
     const plan = previous && (await this.repo.findPlan(m, previous.planId));
     const period = previous && plan && periodAt(previous.startsAt, plan.period, now);
     if (!previous || !period) return null;
@@ -126,9 +161,9 @@ export class SubscriptionsService {
    * One due subscription of the renewal job, in its own transaction: false when it was not due any
    * more or another instance holds it.
    */
-  renewDue(id: string, userId: string, asOf: Date): Promise<boolean> {
+  renewDue(id: string, account: AccountRef, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
-      await this.locks.lock(m, userId);
+      await this.locks.lock(m, account.id, account.kind);
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
@@ -159,23 +194,26 @@ export class SubscriptionsService {
   ) {
     const period = periodAt(sub.startsAt, plan.period, asOf);
     if (!period) return sub;
+    const account = accountOf(sub);
     if (plan.isActive) {
       const into = { planId: plan.id, subscriptionId: sub.id, periodStart: period.start };
       if (period.index > 0 && plan.rolloverCap > 0) {
         const from = periodStart(sub.startsAt, plan.period, period.index - 1);
         await this.credits.rollover(m, {
-          userId: sub.userId,
+          userId: account.id,
+          accountKind: account.kind,
           cap: plan.rolloverCap,
           from,
           into,
           expiresAt: period.end,
         });
       }
-      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, sub.userId, asOf));
+      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, account, asOf));
       const granted =
         credits > 0
           ? await this.credits.grantOnce(m, {
-              userId: sub.userId,
+              userId: account.id,
+              accountKind: account.kind,
               credits,
               expiresAt: period.end,
               allocatedBy: by,
@@ -187,6 +225,7 @@ export class SubscriptionsService {
       if (granted && cause === 'renewal' && period.index > 0)
         await this.events.emit(m, 'subscription.renewed', {
           userId: sub.userId,
+          ...(sub.orgId !== null ? { orgId: sub.orgId } : {}),
           planId: plan.id,
           allocationId: granted.id,
         });
@@ -196,10 +235,22 @@ export class SubscriptionsService {
   }
 }
 
-export function toSubscriptionDto(sub: Subscription, plan: Plan, now: Date): SubscriptionResponseDto {
+/** The account a subscription is of: its user's, or its organisation's. */
+export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): AccountRef {
+  return sub.orgId !== null ? orgAccount(sub.orgId) : userAccount(sub.userId!);
+}
+
+/** The owner as a subscription's answers and audit entries name it: `userId`, or `orgId` for an org. */
+function ownerFields(account: AccountRef): { userId: string } | { orgId: string } {
+  return account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
+}
+
+/** A subscription's view without its owner (a user's routes add `userId`, an org's `orgId`). */
+export type SubscriptionView = Omit<SubscriptionResponseDto, 'userId'>;
+
+export function subscriptionView(sub: Subscription, plan: Plan, now: Date): SubscriptionView {
   const period = periodAt(sub.startsAt, plan.period, now);
   return {
-    userId: sub.userId,
     planId: sub.planId,
     startsAt: sub.startsAt.toISOString(),
     currentPeriodStart: period?.start.toISOString() ?? null,

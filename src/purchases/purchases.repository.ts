@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { OrgRole } from '../orgs/org-roles.js';
 import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
 
 /** A purchase row as the queries answer it, with its allocation's id (null until paid). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { isOrgReader } from '../accounts/org-roles.js';
 import { AuditService } from '../audit/audit.service.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
@@ -11,7 +12,6 @@ import { AutoRechargeService } from '../credits/auto-recharge.service.js';
 import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
-import { isOrgReader } from '../orgs/org-roles.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { shareOfAmount, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';

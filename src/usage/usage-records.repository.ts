@@ -61,6 +61,8 @@ export interface RecordInStatement {
 /** Which records a list or export reads; `after` is the keyset cursor (newest first). */
 export interface RecordsFilter {
   userId?: string;
+  /** Only the records charged to this organisation (usage_records.org_id). */
+  orgId?: string;
   service?: string;
   range: DateRange;
   after: { t: string; id: string } | null;
@@ -306,6 +308,10 @@ function filterSql(filter: RecordsFilter): { where: string; params: unknown[] } 
   if (filter.userId !== undefined) {
     params.push(filter.userId);
     conditions.push(`user_id = $${params.length}`);
+  }
+  if (filter.orgId !== undefined) {
+    params.push(filter.orgId);
+    conditions.push(`org_id = $${params.length}`);
   }
   if (filter.service !== undefined) {
     params.push(filter.service);

@@ -99,9 +99,23 @@ export class UsageRecordsService {
     return { userId, service: query.service, range, after };
   }
 
+  /**
+   * The filter of an organisation's records: those charged to it, of one member when `userId` is
+   * given. Who may read them the org routes decided (org readers, staff).
+   */
+  private orgFilter(orgId: string, query: RecordsQuery): RecordsFilter {
+    const range = parseDateRange(query.startDate, query.endDate);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    return { orgId, userId: query.userId, service: query.service, range, after };
+  }
+
   /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
-  async listRecords(caller: AuthUser, query: RecordsQuery & { limit?: number }): Promise<Page<UsageRecordResponseDto>> {
-    const filter = this.recordsFilter(caller, query);
+  async listRecords(
+    caller: AuthUser,
+    query: RecordsQuery & { limit?: number },
+    orgId?: string,
+  ): Promise<Page<UsageRecordResponseDto>> {
+    const filter = orgId === undefined ? this.recordsFilter(caller, query) : this.orgFilter(orgId, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.records.list(filter, limit + 1);
     // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip or repeat rows).
@@ -120,8 +134,8 @@ export class UsageRecordsService {
    * is checked, the caller's export slot taken and the cursor opened before the answer starts, so bad
    * input, a third export of one user (429) and database errors are clean error responses.
    */
-  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery): Promise<CsvExportStream> {
-    const filter = this.recordsFilter(caller, query);
+  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery, orgId?: string): Promise<CsvExportStream> {
+    const filter = orgId === undefined ? this.recordsFilter(caller, query) : this.orgFilter(orgId, query);
     const { stallTimeoutMs } = this.config.csvExports;
     const { giveBack, refused } = this.exports.tryTake(caller.userId);
     if (!giveBack) {

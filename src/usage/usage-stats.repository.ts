@@ -30,6 +30,12 @@ const KIND_SUMS = kindList(
     `CASE WHEN GROUPING(service, day, model_key) = 7 THEN sum(${tokenColumn(kind)}) END AS ${tokenColumn(kind)}`,
 );
 
+/** KIND_SUMS when the grouping sets add the member (user_id): the total row is all five grouped. */
+const KIND_SUMS_WITH_MEMBER = kindList(
+  (kind) =>
+    `CASE WHEN GROUPING(service, day, model_key, user_id) = 15 THEN sum(${tokenColumn(kind)}) END AS ${tokenColumn(kind)}`,
+);
+
 /**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
  * (migration 1732000002100) plus the partial edge days. Only aggregates leave the database. The
@@ -43,27 +49,32 @@ export class UsageStatsRepository {
     return this.dataSource.manager;
   }
 
-  /** Every breakdown of a user's records in the range, in one pass (GROUPING SETS). */
-  userAggregates(userId: string, range: DateRange): Promise<AggRow[]> {
-    const { where, params } = userRange(userId, range);
+  /**
+   * Every breakdown of an account's records in the range, in one pass (GROUPING SETS): a user's, or
+   * an organisation's (the records charged to it), which adds a breakdown by member (`user`).
+   */
+  userAggregates(subject: StatsSubject, range: DateRange): Promise<AggRow[]> {
+    const { where, params } = subjectRange(subject, range);
+    const byMember = subject.kind === 'org';
     return queryReplica(
       this.dataSource,
       `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
-                     WHEN GROUPING(model_key) = 0 THEN 'model' ELSE 'total' END AS kind,
-                COALESCE(service, day, model_key) AS key, count(*) AS records, COALESCE(sum(credits), 0) AS credits,
-                NULL AS provider_cost, ${KIND_SUMS}
+                     WHEN GROUPING(model_key) = 0 THEN 'model' ${byMember ? `WHEN GROUPING(user_id) = 0 THEN 'user'` : ''}
+                     ELSE 'total' END AS kind,
+                COALESCE(service, day, model_key${byMember ? ', user_id' : ''}) AS key, count(*) AS records,
+                COALESCE(sum(credits), 0) AS credits, NULL AS provider_cost, ${byMember ? KIND_SUMS_WITH_MEMBER : KIND_SUMS}
            FROM (SELECT service, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                        ${MODEL_KEY_SQL} AS model_key, credits, ${RECORD_KINDS}
+                        ${MODEL_KEY_SQL} AS model_key, user_id, credits, ${RECORD_KINDS}
                    FROM usage_records WHERE ${where}) r
-          GROUP BY GROUPING SETS ((service), (day), (model_key), ())
+          GROUP BY GROUPING SETS ((service), (day), (model_key), ${byMember ? '(user_id), ' : ''}())
           ORDER BY kind, key`,
       params,
     );
   }
 
-  /** A user's newest records in the range. */
-  recentRecords(userId: string, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
-    const { where, params } = userRange(userId, range);
+  /** An account's newest records in the range. */
+  recentRecords(subject: StatsSubject, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
+    const { where, params } = subjectRange(subject, range);
     return queryReplica(
       this.dataSource,
       `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE ${where}
@@ -167,10 +178,18 @@ export class UsageStatsRepository {
   }
 }
 
-function userRange(userId: string, range: DateRange): { where: string; params: unknown[] } {
-  const params: unknown[] = [userId];
+/** Whose records the statistics count: a user's (user_id) or those charged to an org (org_id). */
+export interface StatsSubject {
+  kind: 'user' | 'org';
+  id: string;
+}
+
+function subjectRange(subject: StatsSubject, range: DateRange): { where: string; params: unknown[] } {
+  const params: unknown[] = [subject.id];
+  const column = subject.kind === 'org' ? 'org_id' : 'user_id';
   // A user's own usage: what their account paid. What they used from an organisation is the org's (its
   // stats count it by member), not theirs.
-  const where = [`user_id = $1`, `org_id IS NULL`, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
+  const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
+  const where = [`${column} = $1`, ...own, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
   return { where, params };
 }

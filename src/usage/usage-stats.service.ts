@@ -3,12 +3,18 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { AccountsService } from '../accounts/accounts.service.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { parseDateRange } from '../common/validation/date-range.js';
+import { type DateRange, parseDateRange } from '../common/validation/date-range.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
-import { type AggRow, UsageStatsRepository } from './usage-stats.repository.js';
+import { type AggRow, type StatsSubject, UsageStatsRepository } from './usage-stats.repository.js';
+
+/** An organisation's statistics: the user shape with `orgId` for `userId`, and credits per member. */
+export type OrgUsageStats = Omit<UserUsageStatsResponseDto, 'userId'> & {
+  orgId: string;
+  byMember: Record<string, number>;
+};
 
 /**
  * The most keys a statistics map answers (byService, byDay, byModel, byUser, marginByModel): the rest
@@ -40,13 +46,28 @@ export class UsageStatsService {
   ): Promise<UserUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
     if (mustExist && !(await this.accounts.exists(this.stats.reader, userId))) throw new NotFoundError('User');
+    const { aggs: _aggs, ...stats } = await this.accountStats({ kind: 'user', id: userId }, range);
+    return { userId, ...stats };
+  }
+
+  /**
+   * The statistics of the records charged to an organisation: the user shape with `orgId` and
+   * `byMember` (credits per member). Who may read them the org routes decided.
+   */
+  async orgStats(orgId: string, query: { startDate?: string; endDate?: string }): Promise<OrgUsageStats> {
+    const range = parseDateRange(query.startDate, query.endDate);
+    const { aggs, ...stats } = await this.accountStats({ kind: 'org', id: orgId }, range);
+    return { orgId, ...stats, byMember: toMap(aggs, 'user') };
+  }
+
+  private async accountStats(subject: StatsSubject, range: DateRange) {
     const [aggs, recent] = await Promise.all([
-      this.stats.userAggregates(userId, range),
-      this.stats.recentRecords(userId, range, 10),
+      this.stats.userAggregates(subject, range),
+      this.stats.recentRecords(subject, range, 10),
     ]);
     const total = aggs.find((a) => a.kind === 'total');
     return {
-      userId,
+      aggs,
       totalRecords: toCount(total?.records ?? 0),
       totalCredits: toCount(total?.credits ?? 0),
       byService: toMap(aggs, 'service'),

@@ -26,7 +26,7 @@ import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
-import { ExportStalledError } from './csv-export-stream.js';
+import { csvExportFile } from './csv-export-file.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
   DateRangeQueryDto,
@@ -328,16 +328,6 @@ export class UsageController {
   }
 
   private async csv(user: AuthUser, query: ExportRecordsQueryDto): Promise<StreamableFile> {
-    const file = new StreamableFile(await this.recordList.streamRecordsCsv(user, query), {
-      type: 'text/csv; charset=utf-8',
-      disposition: 'attachment; filename="usage-records.csv"',
-    });
-    // A failure mid-stream cuts the response off (Nest's handler); a client that stopped reading is
-    // its own fault, not the service's.
-    return file.setErrorLogger((err) =>
-      err instanceof ExportStalledError
-        ? this.logger.warn({ msg: 'CSV export ended: its client stopped reading', stallTimeoutMs: err.stallTimeoutMs })
-        : this.logger.error({ msg: 'CSV export failed mid-stream', err }),
-    );
+    return csvExportFile(await this.recordList.streamRecordsCsv(user, query), this.logger);
   }
 }

@@ -42,6 +42,6 @@ import { UsageStatsService } from './usage-stats.service.js';
     UsageReviewRepository,
     UsageReviewService,
   ],
-  exports: [UsageService],
+  exports: [UsageService, UsageStatsService, UsageRecordsService],
 })
 export class UsageModule {}

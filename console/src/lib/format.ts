@@ -26,7 +26,15 @@ export function errorMessage(error: unknown): string {
   if (error && typeof error === 'object' && 'message' in error) {
     const message = (error as { message: unknown }).message;
     if (Array.isArray(message)) return message.join('; ');
-    if (typeof message === 'string') return message;
+    if (typeof message === 'string')
+      return message + shortBy(error as { requiredCredits?: unknown; availableCredits?: unknown });
   }
   return String(error);
+}
+
+/** A 402's figures (`requiredCredits`, `availableCredits`), when the body has them. */
+function shortBy(body: { requiredCredits?: unknown; availableCredits?: unknown }): string {
+  const { requiredCredits: required, availableCredits: available } = body;
+  if (typeof required !== 'number' || typeof available !== 'number') return '';
+  return `: ${credits(required)} needed, ${credits(available)} available`;
 }

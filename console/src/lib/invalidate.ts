@@ -4,6 +4,9 @@ import {
   getAlertThresholdsQueryKey,
   getCreditLimitsQueryKey,
   getCreditSummaryQueryKey,
+  getOrgBalanceQueryKey,
+  getOrgMemberQueryKey,
+  getOrgQueryKey,
   getPricingHistoryQueryKey,
   getPurchaseRefundableQueryKey,
   getUserOverviewQueryKey,
@@ -14,15 +17,21 @@ import {
   listCurrentPricesQueryKey,
   listEventsQueryKey,
   listLedgerQueryKey,
+  listOrgAllocationsQueryKey,
+  listOrgLedgerQueryKey,
+  listOrgMembersQueryKey,
+  listOrgsQueryKey,
   listPlansQueryKey,
   listPurchasesQueryKey,
   listReviewQueueQueryKey,
+  listTransfersQueryKey,
   listUsageRecordsQueryKey,
   listUserActiveSessionsQueryKey,
   listUsersQueryKey,
   listWebhookDeliveriesQueryKey,
   listWebhooksQueryKey,
 } from '../api/generated/@tanstack/react-query.gen';
+import { type Account, accountRef } from './account';
 
 /**
  * What each change can alter, as query keys. A key matches every query that starts with it (TanStack
@@ -46,17 +55,47 @@ export function userCreditsChanged(userId: string): QueryKey[] {
   ];
 }
 
-/** Whose purchases: a user's or an organisation's (the Purchases tab of either page). */
-export type PurchaseAccount = { userId: string } | { orgId: string };
+/** An org's pool moved: its figures, its members' available credits (the pool may bind), its lists. */
+export function orgCreditsChanged(orgId: string): QueryKey[] {
+  return [
+    getOrgQueryKey({ path: { orgId } }),
+    listOrgMembersQueryKey({ path: { orgId } }),
+    listOrgAllocationsQueryKey({ path: { orgId } }),
+    listOrgLedgerQueryKey({ path: { orgId } }),
+    getOrgBalanceQueryKey({ path: { orgId } }),
+    listOrgsQueryKey(), // the pool columns
+    listTransfersQueryKey(),
+    getCreditSummaryQueryKey(),
+    listEventsQueryKey(),
+    audit(),
+  ];
+}
+
+/** A user's or an org's credits moved. */
+export function accountCreditsChanged(account: Account): QueryKey[] {
+  return account.orgId !== undefined
+    ? orgCreditsChanged(account.orgId)
+    : [...userCreditsChanged(account.userId), listTransfersQueryKey()];
+}
 
 export const affected = {
   userCredits: userCreditsChanged,
-  /** A purchase refunded: the account's purchases, their quotes and (a user's) credits. */
-  purchases: (account: PurchaseAccount): QueryKey[] => [
-    listPurchasesQueryKey({ query: account }),
+  accountCredits: accountCreditsChanged,
+  /** A purchase refunded: the account's purchases, their quotes and the account's credits. */
+  purchases: (account: Account): QueryKey[] => [
+    listPurchasesQueryKey({ query: accountRef(account) }),
     // without a path: a partial key that matches every purchase's quote
     getPurchaseRefundableQueryKey({} as Parameters<typeof getPurchaseRefundableQueryKey>[0]),
-    ...('userId' in account ? userCreditsChanged(account.userId) : [audit()]),
+    ...accountCreditsChanged(account),
+  ],
+  /** Both sides of a transfer. */
+  transfer: (from: Account, to: Account) => [...accountCreditsChanged(from), ...accountCreditsChanged(to)],
+  member: (orgId: string, userId: string) => [
+    listOrgMembersQueryKey({ path: { orgId } }),
+    getOrgMemberQueryKey({ path: { orgId, userId } }),
+    getOrgQueryKey({ path: { orgId } }), // memberCount
+    listOrgsQueryKey(),
+    audit(),
   ],
   limits: (userId: string) => [
     getCreditLimitsQueryKey({ path: { userId } }),

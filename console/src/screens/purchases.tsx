@@ -10,9 +10,10 @@ import {
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog } from '../components/action-dialog';
+import type { Account } from '../lib/account';
 import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
-import { affected, type PurchaseAccount, useInvalidate } from '../lib/invalidate';
+import { affected, useInvalidate } from '../lib/invalidate';
 
 /** The statuses in which a purchase has an allocation that may still hold refundable credits. */
 const REFUNDABLE_STATUSES = new Set(['paid', 'partially_refunded', 'disputed']);
@@ -34,7 +35,7 @@ const STATUS_COLOR: Record<string, string> = {
  * action (POST /api/purchases/:id/refunds: the credits leave the purchase's allocation and
  * purchase.refunded tells the platform to pay the amount back).
  */
-export function Purchases({ account }: { account: PurchaseAccount }) {
+export function Purchases({ account }: { account: Account }) {
   const operator = useOperator();
   const purchases = useQuery(listPurchasesOptions({ query: { ...account, limit: 500 } }));
   const invalidate = useInvalidate();

@@ -1,20 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 
 export class AllocateCreditsDto {
-  @ApiProperty({ example: 'alice', maxLength: 50 })
+  @ApiPropertyOptional({
+    example: 'alice',
+    maxLength: 50,
+    description: 'The user granted to (give exactly one of userId and orgId)',
+  })
+  // Required unless orgId is given: exactly one of the two names the account.
+  @ValidateIf((o: AllocateCreditsDto) => o.userId !== undefined || o.orgId === undefined)
   @IsUserId()
-  userId: string;
+  @NotTogetherWith('orgId')
+  userId?: string;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    maxLength: 50,
+    description: 'The organisation granted to, instead of a user (give exactly one of userId and orgId)',
+  })
+  @IsOptional()
+  @IsOrgId()
+  @NotTogetherWith('email')
+  @NotTogetherWith('username')
+  orgId?: string;
 
   @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
@@ -73,8 +91,21 @@ export class AllocationResponseDto extends AllocationOriginDto {
   @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: 'alice' })
-  userId: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'alice',
+    description: 'The user whose allocation it is (null for an organisation’s)',
+  })
+  userId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The organisation whose allocation it is (null for a user’s)',
+  })
+  orgId: string | null;
 
   @ApiProperty({ example: 1000 })
   totalCredits: number;

@@ -52,8 +52,13 @@ export class LedgerEntryDto {
   @ApiProperty({ example: '1042', description: 'Increasing with insertion order' })
   id: string;
 
-  @ApiProperty({ example: 'alice' })
-  userId: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'alice',
+    description: 'The user the entry is of (null for an organisation’s grants, voids and expiries)',
+  })
+  userId: string | null;
 
   @ApiProperty({
     type: String,

@@ -16,8 +16,11 @@ export class ReconcileMismatchDto {
   })
   problem: ReconcileMismatch['problem'];
 
-  @ApiProperty({ example: 'alice' })
-  userId: string;
+  @ApiProperty({ type: String, nullable: true, example: 'alice', description: 'Null for an organisation’s account' })
+  userId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The organisation (null for a user’s)' })
+  orgId: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   allocationId: string | null;

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -785,6 +785,213 @@ export const refundPurchase = <ThrowOnError extends boolean = false>(options: Op
 export const purchaseProviderEvent = <ThrowOnError extends boolean = false>(options: Options<PurchaseProviderEventData, ThrowOnError>): RequestResult<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError> => (options.client ?? client).post<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/api/purchases/{id}/provider-events',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgs = <ThrowOnError extends boolean = false>(options?: Options<ListOrgsData, ThrowOnError>): RequestResult<ListOrgsResponses, ListOrgsErrors, ThrowOnError> => (options?.client ?? client).get<ListOrgsResponses, ListOrgsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs',
+    ...options
+});
+
+/**
+ * Create an organisation: an account that pays for its members (supervisor)
+ *
+ * The owner (an existing user) becomes its first member, role owner. Without orgId one is generated (`org-` and 12 hex digits).
+ */
+export const createOrg = <ThrowOnError extends boolean = false>(options: Options<CreateOrgData, ThrowOnError>): RequestResult<CreateOrgResponses, CreateOrgErrors, ThrowOnError> => (options.client ?? client).post<CreateOrgResponses, CreateOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The caller’s active memberships, with their roles
+ */
+export const listMyOrgs = <ThrowOnError extends boolean = false>(options?: Options<ListMyOrgsData, ThrowOnError>): RequestResult<ListMyOrgsResponses, ListMyOrgsErrors, ThrowOnError> => (options?.client ?? client).get<ListMyOrgsResponses, ListMyOrgsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/orgs/mine',
+    ...options
+});
+
+/**
+ * An organisation: its pool’s available, held and owed credits, its member count (members, staff)
+ */
+export const getOrg = <ThrowOnError extends boolean = false>(options: Options<GetOrgData, ThrowOnError>): RequestResult<GetOrgResponses, GetOrgErrors, ThrowOnError> => (options.client ?? client).get<GetOrgResponses, GetOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}',
+    ...options
+});
+
+/**
+ * Remove a member (org owners and admins, staff; a member leaving on their own)
+ *
+ * The member meters nothing more on the org; records and ledger entries keep their id; debt stays with the org. `sessions=drain` (default) lets their open org sessions settle normally; `sessions=release` aborts each at once, nothing charged. Removing the last owner → 409 LAST_OWNER.
+ */
+export const removeOrgMember = <ThrowOnError extends boolean = false>(options: Options<RemoveOrgMemberData, ThrowOnError>): RequestResult<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError> => (options.client ?? client).delete<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options
+});
+
+/**
+ * One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)
+ */
+export const getOrgMember = <ThrowOnError extends boolean = false>(options: Options<GetOrgMemberData, ThrowOnError>): RequestResult<GetOrgMemberResponses, GetOrgMemberErrors, ThrowOnError> => (options.client ?? client).get<GetOrgMemberResponses, GetOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options
+});
+
+/**
+ * Add a member or change their role and spend limit (org owners and admins, staff)
+ *
+ * Adds the user (an existing user, else 404), brings back a removed member, or updates. Omitting `spendLimit` keeps the current one; null removes it. Changing a limit never resets what was spent in the period. An org admin may neither make nor change an owner (403 ORG_ROLE_FORBIDDEN); demoting the last owner → 409 LAST_OWNER.
+ */
+export const putOrgMember = <ThrowOnError extends boolean = false>(options: Options<PutOrgMemberData, ThrowOnError>): RequestResult<PutOrgMemberResponses, PutOrgMemberErrors, ThrowOnError> => (options.client ?? client).put<PutOrgMemberResponses, PutOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembers = <ThrowOnError extends boolean = false>(options: Options<ListOrgMembersData, ThrowOnError>): RequestResult<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError> => (options.client ?? client).get<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/members',
+    ...options
+});
+
+/**
+ * The org pool’s available, held and owed credits and its active allocations (org readers, staff)
+ */
+export const getOrgBalance = <ThrowOnError extends boolean = false>(options: Options<GetOrgBalanceData, ThrowOnError>): RequestResult<GetOrgBalanceResponses, GetOrgBalanceErrors, ThrowOnError> => (options.client ?? client).get<GetOrgBalanceResponses, GetOrgBalanceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/balance',
+    ...options
+});
+
+/**
+ * The org’s allocations, newest first (org readers, staff)
+ */
+export const listOrgAllocations = <ThrowOnError extends boolean = false>(options: Options<ListOrgAllocationsData, ThrowOnError>): RequestResult<ListOrgAllocationsResponses, ListOrgAllocationsErrors, ThrowOnError> => (options.client ?? client).get<ListOrgAllocationsResponses, ListOrgAllocationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/allocations',
+    ...options
+});
+
+/**
+ * The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)
+ */
+export const listOrgLedger = <ThrowOnError extends boolean = false>(options: Options<ListOrgLedgerData, ThrowOnError>): RequestResult<ListOrgLedgerResponses, ListOrgLedgerErrors, ThrowOnError> => (options.client ?? client).get<ListOrgLedgerResponses, ListOrgLedgerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/ledger',
+    ...options
+});
+
+/**
+ * Statistics of the usage charged to the org, with credits per member (org readers, staff)
+ */
+export const getOrgUsageStats = <ThrowOnError extends boolean = false>(options: Options<GetOrgUsageStatsData, ThrowOnError>): RequestResult<GetOrgUsageStatsResponses, GetOrgUsageStatsErrors, ThrowOnError> => (options.client ?? client).get<GetOrgUsageStatsResponses, GetOrgUsageStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/usage/stats',
+    ...options
+});
+
+/**
+ * The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)
+ *
+ * Filters and paging as listUsageRecords; `format=csv` streams every matching record as text/csv.
+ */
+export const listOrgUsageRecords = <ThrowOnError extends boolean = false>(options: Options<ListOrgUsageRecordsData, ThrowOnError>): RequestResult<ListOrgUsageRecordsResponses, ListOrgUsageRecordsErrors, ThrowOnError> => (options.client ?? client).get<ListOrgUsageRecordsResponses, ListOrgUsageRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/usage/records',
+    ...options
+});
+
+/**
+ * The org account’s overdraft, hourly spend limit and debt (org readers, staff)
+ */
+export const getOrgLimits = <ThrowOnError extends boolean = false>(options: Options<GetOrgLimitsData, ThrowOnError>): RequestResult<GetOrgLimitsResponses, GetOrgLimitsErrors, ThrowOnError> => (options.client ?? client).get<GetOrgLimitsResponses, GetOrgLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/limits',
+    ...options
+});
+
+/**
+ * Set the org account’s overdraft and hourly spend limit (supervisor)
+ *
+ * As PUT /api/credits/limits/:userId, for the org’s account. Fields left out keep their value.
+ */
+export const setOrgLimits = <ThrowOnError extends boolean = false>(options: Options<SetOrgLimitsData, ThrowOnError>): RequestResult<SetOrgLimitsResponses, SetOrgLimitsErrors, ThrowOnError> => (options.client ?? client).put<SetOrgLimitsResponses, SetOrgLimitsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/limits',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set the org’s low-balance alert thresholds (supervisor)
+ *
+ * As PUT /api/credits/alerts/:userId, for the org’s account; an empty list turns balance.low off.
+ */
+export const setOrgAlertThresholds = <ThrowOnError extends boolean = false>(options: Options<SetOrgAlertThresholdsData, ThrowOnError>): RequestResult<SetOrgAlertThresholdsResponses, SetOrgAlertThresholdsErrors, ThrowOnError> => (options.client ?? client).put<SetOrgAlertThresholdsResponses, SetOrgAlertThresholdsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/alerts',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End an organisation’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteOrgSubscriptionData, ThrowOnError>): RequestResult<DeleteOrgSubscriptionResponses, DeleteOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteOrgSubscriptionResponses, DeleteOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
+    ...options
+});
+
+/**
+ * An organisation’s live subscription (org readers, staff)
+ */
+export const getOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<GetOrgSubscriptionData, ThrowOnError>): RequestResult<GetOrgSubscriptionResponses, GetOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetOrgSubscriptionResponses, GetOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
+    ...options
+});
+
+/**
+ * Subscribe an organisation to a plan (supervisor)
+ *
+ * As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putOrgSubscription = <ThrowOnError extends boolean = false>(options: Options<PutOrgSubscriptionData, ThrowOnError>): RequestResult<PutOrgSubscriptionResponses, PutOrgSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutOrgSubscriptionResponses, PutOrgSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/subscription',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -481,7 +481,14 @@ export type CalculateCreditsResponseDto = {
 };
 
 export type AllocateCreditsDto = {
-    userId: string;
+    /**
+     * The user granted to (give exactly one of userId and orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
+     */
+    orgId?: string;
     credits: number;
     /**
      * Days until expiry (not with expiresAt)
@@ -513,7 +520,14 @@ export type AllocationResponseDto = {
      */
     periodStart: string | null;
     id: string;
-    userId: string;
+    /**
+     * The user whose allocation it is (null for an organisation’s)
+     */
+    userId: string | null;
+    /**
+     * The organisation whose allocation it is (null for a user’s)
+     */
+    orgId: string | null;
     totalCredits: number;
     remainingCredits: number;
     allocatedBy: string;
@@ -548,7 +562,10 @@ export type LedgerEntryDto = {
      * Increasing with insertion order
      */
     id: string;
-    userId: string;
+    /**
+     * The user the entry is of (null for an organisation’s grants, voids and expiries)
+     */
+    userId: string | null;
     /**
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
@@ -628,7 +645,14 @@ export type ReconcileMismatchDto = {
      * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
      */
     problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
-    userId: string;
+    /**
+     * Null for an organisation’s account
+     */
+    userId: string | null;
+    /**
+     * The organisation (null for a user’s)
+     */
+    orgId: string | null;
     allocationId: string | null;
     sessionId: string | null;
     /**
@@ -1965,6 +1989,250 @@ export type ProviderEventDto = {
     amountRefunded?: string;
 };
 
+export type CreateOrgDto = {
+    /**
+     * 3–50 of a-z, 0-9, - and _, starting with a letter or a digit; generated when absent
+     */
+    orgId?: string;
+    name: string;
+    /**
+     * An existing user: the first member, role owner
+     */
+    ownerUserId: string;
+};
+
+export type OrgResponseDto = {
+    orgId: string;
+    name: string;
+    createdAt: string;
+    /**
+     * Active members
+     */
+    memberCount: number;
+    /**
+     * Credits the pool holds now (holds excluded)
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    heldCredits: number;
+    /**
+     * Credits the org owes (spent through its overdraft)
+     */
+    debt: number;
+};
+
+export type OrgListResponseDto = {
+    items: Array<OrgResponseDto>;
+    nextCursor: string | null;
+};
+
+export type MyOrgDto = {
+    orgId: string;
+    name: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+};
+
+export type MyOrgsResponseDto = {
+    /**
+     * The caller’s active memberships
+     */
+    items: Array<MyOrgDto>;
+};
+
+export type SpendLimitDto = {
+    credits: number;
+    /**
+     * UTC day, ISO week (from Monday) or month
+     */
+    period: 'day' | 'week' | 'month';
+};
+
+export type PutMemberDto = {
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    /**
+     * What the member may spend from the org per period; null removes the limit; absent keeps it
+     */
+    spendLimit?: SpendLimitDto | null;
+};
+
+export type MemberResponseDto = {
+    orgId: string;
+    userId: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    joinedAt: string;
+    /**
+     * When the member was removed
+     */
+    removedAt: string | null;
+    /**
+     * Null: no limit of their own
+     */
+    spendLimit: SpendLimitDto | null;
+    /**
+     * Spent from the org in the limit’s current UTC period (held credits of open sessions included); null without a limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the limit’s period ends and its spend counts from 0 again; null without a limit
+     */
+    periodResetsAt: string | null;
+    /**
+     * What the member could spend from the org now: the smaller of the pool’s spendable credits (balance and overdraft) and what their limit leaves; 0 once removed
+     */
+    availableCredits: number;
+    /**
+     * Which of the two decides availableCredits
+     */
+    binding: 'pool' | 'member';
+};
+
+export type MemberListResponseDto = {
+    items: Array<MemberResponseDto>;
+    nextCursor: string | null;
+};
+
+export type RemovedMemberResponseDto = {
+    orgId: string;
+    userId: string;
+    role: 'owner' | 'admin' | 'billing' | 'member';
+    joinedAt: string;
+    /**
+     * When the member was removed
+     */
+    removedAt: string | null;
+    /**
+     * Null: no limit of their own
+     */
+    spendLimit: SpendLimitDto | null;
+    /**
+     * Spent from the org in the limit’s current UTC period (held credits of open sessions included); null without a limit
+     */
+    spentInPeriod: number | null;
+    /**
+     * When the limit’s period ends and its spend counts from 0 again; null without a limit
+     */
+    periodResetsAt: string | null;
+    /**
+     * What the member could spend from the org now: the smaller of the pool’s spendable credits (balance and overdraft) and what their limit leaves; 0 once removed
+     */
+    availableCredits: number;
+    /**
+     * Which of the two decides availableCredits
+     */
+    binding: 'pool' | 'member';
+    /**
+     * Open org sessions of the member aborted at once (sessions=release); 0 with drain
+     */
+    releasedSessions: number;
+};
+
+export type OrgBalanceResponseDto = {
+    /**
+     * Credits the user can spend now (unexpired allocations, holds already excluded); inside `activeAllocations`, `totalCredits` means what each allocation originally granted
+     */
+    totalCredits: number;
+    /**
+     * Credits held by active streaming sessions
+     */
+    heldCredits: number;
+    /**
+     * Credits owed: spent through the overdraft; the next grant repays them first
+     */
+    debt: number;
+    /**
+     * Unexpired allocations with credits left, soonest expiry first
+     */
+    activeAllocations: Array<ActiveAllocationDto>;
+    orgId: string;
+};
+
+export type OrgUsageStatsResponseDto = {
+    totalRecords: number;
+    totalCredits: number;
+    /**
+     * Credits per service
+     */
+    byService: {
+        [key: string]: number;
+    };
+    /**
+     * Credits per UTC day (YYYY-MM-DD)
+     */
+    byDay: {
+        [key: string]: number;
+    };
+    /**
+     * Credits per modelId; records of services chat/chat-streaming without a model count under their operation
+     */
+    byModel: {
+        [key: string]: number;
+    };
+    /**
+     * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
+     */
+    tokensByKind: TokensByKindDto;
+    /**
+     * The 10 newest records of the window, newest first
+     */
+    recentActivity: Array<UsageRecordResponseDto>;
+    orgId: string;
+    /**
+     * Credits charged to the org per member (the user who used them)
+     */
+    byMember: {
+        [key: string]: number;
+    };
+};
+
+export type OrgLimitsResponseDto = {
+    overdraftLimit: number;
+    /**
+     * The user’s own hourly limit (null: the default applies)
+     */
+    maxCreditsPerHour: number | null;
+    /**
+     * The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)
+     */
+    effectiveMaxCreditsPerHour: number | null;
+    /**
+     * Owed: repaid first by the next grant
+     */
+    debt: number;
+    orgId: string;
+};
+
+export type OrgAlertThresholdsResponseDto = {
+    /**
+     * Largest first
+     */
+    thresholds: Array<number>;
+    orgId: string;
+    /**
+     * `org`: set for this organisation (PUT); `default`: LOW_BALANCE_THRESHOLDS applies
+     */
+    source: 'org' | 'default';
+};
+
+export type OrgSubscriptionResponseDto = {
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+    orgId: string;
+};
+
 export type EventResponseDto = {
     id: string;
     type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
@@ -2115,7 +2383,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt' | 'org';
     id: string;
 };
 
@@ -2123,7 +2391,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -6020,6 +6288,1131 @@ export type PurchaseProviderEventResponses = {
 
 export type PurchaseProviderEventResponse = PurchaseProviderEventResponses[keyof PurchaseProviderEventResponses];
 
+export type ListOrgsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Case-insensitive match on org id or name
+         */
+        search?: string;
+    };
+    url: '/api/orgs';
+};
+
+export type ListOrgsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgsError = ListOrgsErrors[keyof ListOrgsErrors];
+
+export type ListOrgsResponses = {
+    200: OrgListResponseDto;
+};
+
+export type ListOrgsResponse = ListOrgsResponses[keyof ListOrgsResponses];
+
+export type CreateOrgData = {
+    body: CreateOrgDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/orgs';
+};
+
+export type CreateOrgErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown owner
+     */
+    404: ErrorResponseDto;
+    /**
+     * The org id is taken; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateOrgError = CreateOrgErrors[keyof CreateOrgErrors];
+
+export type CreateOrgResponses = {
+    201: OrgResponseDto;
+};
+
+export type CreateOrgResponse = CreateOrgResponses[keyof CreateOrgResponses];
+
+export type ListMyOrgsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/orgs/mine';
+};
+
+export type ListMyOrgsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListMyOrgsError = ListMyOrgsErrors[keyof ListMyOrgsErrors];
+
+export type ListMyOrgsResponses = {
+    200: MyOrgsResponseDto;
+};
+
+export type ListMyOrgsResponse = ListMyOrgsResponses[keyof ListMyOrgsResponses];
+
+export type GetOrgData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}';
+};
+
+export type GetOrgErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgError = GetOrgErrors[keyof GetOrgErrors];
+
+export type GetOrgResponses = {
+    200: OrgResponseDto;
+};
+
+export type GetOrgResponse = GetOrgResponses[keyof GetOrgResponses];
+
+export type RemoveOrgMemberData = {
+    body?: never;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: {
+        /**
+         * drain: the member’s open org sessions settle normally; release: each is aborted at once, nothing charged
+         */
+        sessions?: 'drain' | 'release';
+    };
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type RemoveOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The last owner would go
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RemoveOrgMemberError = RemoveOrgMemberErrors[keyof RemoveOrgMemberErrors];
+
+export type RemoveOrgMemberResponses = {
+    200: RemovedMemberResponseDto;
+};
+
+export type RemoveOrgMemberResponse = RemoveOrgMemberResponses[keyof RemoveOrgMemberResponses];
+
+export type GetOrgMemberData = {
+    body?: never;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type GetOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgMemberError = GetOrgMemberErrors[keyof GetOrgMemberErrors];
+
+export type GetOrgMemberResponses = {
+    200: MemberResponseDto;
+};
+
+export type GetOrgMemberResponse = GetOrgMemberResponses[keyof GetOrgMemberResponses];
+
+export type PutOrgMemberData = {
+    body: PutMemberDto;
+    path: {
+        orgId: string;
+        userId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/members/{userId}';
+};
+
+export type PutOrgMemberErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The last owner would go
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutOrgMemberError = PutOrgMemberErrors[keyof PutOrgMemberErrors];
+
+export type PutOrgMemberResponses = {
+    200: MemberResponseDto;
+};
+
+export type PutOrgMemberResponse = PutOrgMemberResponses[keyof PutOrgMemberResponses];
+
+export type ListOrgMembersData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Also list removed members
+         */
+        includeRemoved?: boolean;
+    };
+    url: '/api/orgs/{orgId}/members';
+};
+
+export type ListOrgMembersErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgMembersError = ListOrgMembersErrors[keyof ListOrgMembersErrors];
+
+export type ListOrgMembersResponses = {
+    200: MemberListResponseDto;
+};
+
+export type ListOrgMembersResponse = ListOrgMembersResponses[keyof ListOrgMembersResponses];
+
+export type GetOrgBalanceData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/balance';
+};
+
+export type GetOrgBalanceErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgBalanceError = GetOrgBalanceErrors[keyof GetOrgBalanceErrors];
+
+export type GetOrgBalanceResponses = {
+    200: OrgBalanceResponseDto;
+};
+
+export type GetOrgBalanceResponse = GetOrgBalanceResponses[keyof GetOrgBalanceResponses];
+
+export type ListOrgAllocationsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Also list expired allocations
+         */
+        includeExpired?: boolean;
+    };
+    url: '/api/orgs/{orgId}/allocations';
+};
+
+export type ListOrgAllocationsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgAllocationsError = ListOrgAllocationsErrors[keyof ListOrgAllocationsErrors];
+
+export type ListOrgAllocationsResponses = {
+    200: AllocationListResponseDto;
+};
+
+export type ListOrgAllocationsResponse = ListOrgAllocationsResponses[keyof ListOrgAllocationsResponses];
+
+export type ListOrgLedgerData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Only entries of this kind
+         */
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
+        /**
+         * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        from?: string;
+        /**
+         * Entries at or before; a date-only value includes that UTC day
+         */
+        to?: string;
+        /**
+         * Only entries of this allocation
+         */
+        allocationId?: string;
+    };
+    url: '/api/orgs/{orgId}/ledger';
+};
+
+export type ListOrgLedgerErrors = {
+    /**
+     * Bad filter, date or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListOrgLedgerError = ListOrgLedgerErrors[keyof ListOrgLedgerErrors];
+
+export type ListOrgLedgerResponses = {
+    200: LedgerListResponseDto;
+};
+
+export type ListOrgLedgerResponse = ListOrgLedgerResponses[keyof ListOrgLedgerResponses];
+
+export type GetOrgUsageStatsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        startDate?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        endDate?: string;
+    };
+    url: '/api/orgs/{orgId}/usage/stats';
+};
+
+export type GetOrgUsageStatsErrors = {
+    /**
+     * Bad date, or startDate after endDate
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgUsageStatsError = GetOrgUsageStatsErrors[keyof GetOrgUsageStatsErrors];
+
+export type GetOrgUsageStatsResponses = {
+    200: OrgUsageStatsResponseDto;
+};
+
+export type GetOrgUsageStatsResponse = GetOrgUsageStatsResponses[keyof GetOrgUsageStatsResponses];
+
+export type ListOrgUsageRecordsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
+         */
+        startDate?: string;
+        /**
+         * Inclusive; a date-only value includes that whole UTC day
+         */
+        endDate?: string;
+        /**
+         * Default: the caller. Another user needs supervisor or admin.
+         */
+        userId?: string;
+        service?: string;
+        /**
+         * Deprecated: `csv` answers text/csv here for existing callers; use GET /api/usage/records/export (exportUsageRecordsCsv)
+         *
+         * @deprecated
+         */
+        format?: 'json' | 'csv';
+    };
+    url: '/api/orgs/{orgId}/usage/records';
+};
+
+export type ListOrgUsageRecordsErrors = {
+    /**
+     * Bad filter, date or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     *
+     * With format=csv: TOO_MANY_EXPORTS: the caller already has 2 exports streaming; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable (DATABASE_UNAVAILABLE: nothing changed; retry), or With format=csv: EXPORTS_BUSY: every export connection (EXPORT_POOL_SIZE) stayed in use for 5 s; see Retry-After
+     */
+    503: RetryLaterResponseDto;
+};
+
+export type ListOrgUsageRecordsError = ListOrgUsageRecordsErrors[keyof ListOrgUsageRecordsErrors];
+
+export type ListOrgUsageRecordsResponses = {
+    /**
+     * A page of records (or the CSV export)
+     */
+    200: UsageRecordListResponseDto;
+};
+
+export type ListOrgUsageRecordsResponse = ListOrgUsageRecordsResponses[keyof ListOrgUsageRecordsResponses];
+
+export type GetOrgLimitsData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/limits';
+};
+
+export type GetOrgLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgLimitsError = GetOrgLimitsErrors[keyof GetOrgLimitsErrors];
+
+export type GetOrgLimitsResponses = {
+    200: OrgLimitsResponseDto;
+};
+
+export type GetOrgLimitsResponse = GetOrgLimitsResponses[keyof GetOrgLimitsResponses];
+
+export type SetOrgLimitsData = {
+    body: PutCreditLimitsDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/limits';
+};
+
+export type SetOrgLimitsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetOrgLimitsError = SetOrgLimitsErrors[keyof SetOrgLimitsErrors];
+
+export type SetOrgLimitsResponses = {
+    200: OrgLimitsResponseDto;
+};
+
+export type SetOrgLimitsResponse = SetOrgLimitsResponses[keyof SetOrgLimitsResponses];
+
+export type SetOrgAlertThresholdsData = {
+    body: PutAlertThresholdsDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/alerts';
+};
+
+export type SetOrgAlertThresholdsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetOrgAlertThresholdsError = SetOrgAlertThresholdsErrors[keyof SetOrgAlertThresholdsErrors];
+
+export type SetOrgAlertThresholdsResponses = {
+    200: OrgAlertThresholdsResponseDto;
+};
+
+export type SetOrgAlertThresholdsResponse = SetOrgAlertThresholdsResponses[keyof SetOrgAlertThresholdsResponses];
+
+export type DeleteOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type DeleteOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteOrgSubscriptionError = DeleteOrgSubscriptionErrors[keyof DeleteOrgSubscriptionErrors];
+
+export type DeleteOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type DeleteOrgSubscriptionResponse = DeleteOrgSubscriptionResponses[keyof DeleteOrgSubscriptionResponses];
+
+export type GetOrgSubscriptionData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type GetOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgSubscriptionError = GetOrgSubscriptionErrors[keyof GetOrgSubscriptionErrors];
+
+export type GetOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type GetOrgSubscriptionResponse = GetOrgSubscriptionResponses[keyof GetOrgSubscriptionResponses];
+
+export type PutOrgSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription';
+};
+
+export type PutOrgSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutOrgSubscriptionError = PutOrgSubscriptionErrors[keyof PutOrgSubscriptionErrors];
+
+export type PutOrgSubscriptionResponses = {
+    200: OrgSubscriptionResponseDto;
+};
+
+export type PutOrgSubscriptionResponse = PutOrgSubscriptionResponses[keyof PutOrgSubscriptionResponses];
+
 export type ListEventsData = {
     body?: never;
     path?: never;
@@ -6615,8 +8008,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt' | 'org';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createPlan, createPricingRule, createPurchase, createWebhook, deleteSubscription, deleteWebhook, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listPlans, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, refundPurchase, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPlan, createPricingRule, createPurchase, createWebhook, deleteOrgSubscription, deleteSubscription, deleteWebhook, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPlans, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1693,6 +1693,509 @@ export const purchaseProviderEventMutation = (options?: Partial<Options<Purchase
     const mutationOptions: UseMutationOptions<PurchaseProviderEventResponse, PurchaseProviderEventError, Options<PurchaseProviderEventData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await purchaseProviderEvent({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listOrgsQueryKey = (options?: Options<ListOrgsData>) => createQueryKey('listOrgs', options);
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgsOptions = (options?: Options<ListOrgsData>) => queryOptions<ListOrgsResponse, ListOrgsError, ListOrgsResponse, ReturnType<typeof listOrgsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgs({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgsQueryKey(options)
+});
+
+export const listOrgsInfiniteQueryKey = (options?: Options<ListOrgsData>): QueryKey<Options<ListOrgsData>> => createQueryKey('listOrgs', options, true);
+
+/**
+ * Organisations with their pools, oldest first (supervisor)
+ */
+export const listOrgsInfiniteOptions = (options?: Options<ListOrgsData>) => {
+    const opts = infiniteQueryOptions<ListOrgsResponse, ListOrgsError, InfiniteData<ListOrgsResponse>, QueryKey<Options<ListOrgsData>>, string | Pick<QueryKey<Options<ListOrgsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgs({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Create an organisation: an account that pays for its members (supervisor)
+ *
+ * The owner (an existing user) becomes its first member, role owner. Without orgId one is generated (`org-` and 12 hex digits).
+ */
+export const createOrgMutation = (options?: Partial<Options<CreateOrgData>>): UseMutationOptions<CreateOrgResponse, CreateOrgError, Options<CreateOrgData>> => {
+    const mutationOptions: UseMutationOptions<CreateOrgResponse, CreateOrgError, Options<CreateOrgData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createOrg({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listMyOrgsQueryKey = (options?: Options<ListMyOrgsData>) => createQueryKey('listMyOrgs', options);
+
+/**
+ * The caller’s active memberships, with their roles
+ */
+export const listMyOrgsOptions = (options?: Options<ListMyOrgsData>) => queryOptions<ListMyOrgsResponse, ListMyOrgsError, ListMyOrgsResponse, ReturnType<typeof listMyOrgsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listMyOrgs({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMyOrgsQueryKey(options)
+});
+
+export const getOrgQueryKey = (options: Options<GetOrgData>) => createQueryKey('getOrg', options);
+
+/**
+ * An organisation: its pool’s available, held and owed credits, its member count (members, staff)
+ */
+export const getOrgOptions = (options: Options<GetOrgData>) => queryOptions<GetOrgResponse, GetOrgError, GetOrgResponse, ReturnType<typeof getOrgQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrg({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgQueryKey(options)
+});
+
+/**
+ * Remove a member (org owners and admins, staff; a member leaving on their own)
+ *
+ * The member meters nothing more on the org; records and ledger entries keep their id; debt stays with the org. `sessions=drain` (default) lets their open org sessions settle normally; `sessions=release` aborts each at once, nothing charged. Removing the last owner → 409 LAST_OWNER.
+ */
+export const removeOrgMemberMutation = (options?: Partial<Options<RemoveOrgMemberData>>): UseMutationOptions<RemoveOrgMemberResponse, RemoveOrgMemberError, Options<RemoveOrgMemberData>> => {
+    const mutationOptions: UseMutationOptions<RemoveOrgMemberResponse, RemoveOrgMemberError, Options<RemoveOrgMemberData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await removeOrgMember({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getOrgMemberQueryKey = (options: Options<GetOrgMemberData>) => createQueryKey('getOrgMember', options);
+
+/**
+ * One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)
+ */
+export const getOrgMemberOptions = (options: Options<GetOrgMemberData>) => queryOptions<GetOrgMemberResponse, GetOrgMemberError, GetOrgMemberResponse, ReturnType<typeof getOrgMemberQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgMember({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgMemberQueryKey(options)
+});
+
+/**
+ * Add a member or change their role and spend limit (org owners and admins, staff)
+ *
+ * Adds the user (an existing user, else 404), brings back a removed member, or updates. Omitting `spendLimit` keeps the current one; null removes it. Changing a limit never resets what was spent in the period. An org admin may neither make nor change an owner (403 ORG_ROLE_FORBIDDEN); demoting the last owner → 409 LAST_OWNER.
+ */
+export const putOrgMemberMutation = (options?: Partial<Options<PutOrgMemberData>>): UseMutationOptions<PutOrgMemberResponse, PutOrgMemberError, Options<PutOrgMemberData>> => {
+    const mutationOptions: UseMutationOptions<PutOrgMemberResponse, PutOrgMemberError, Options<PutOrgMemberData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await putOrgMember({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listOrgMembersQueryKey = (options: Options<ListOrgMembersData>) => createQueryKey('listOrgMembers', options);
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembersOptions = (options: Options<ListOrgMembersData>) => queryOptions<ListOrgMembersResponse, ListOrgMembersError, ListOrgMembersResponse, ReturnType<typeof listOrgMembersQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgMembers({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgMembersQueryKey(options)
+});
+
+export const listOrgMembersInfiniteQueryKey = (options: Options<ListOrgMembersData>): QueryKey<Options<ListOrgMembersData>> => createQueryKey('listOrgMembers', options, true);
+
+/**
+ * An organisation’s members with their limits and spend, by user id (org readers, staff)
+ */
+export const listOrgMembersInfiniteOptions = (options: Options<ListOrgMembersData>) => {
+    const opts = infiniteQueryOptions<ListOrgMembersResponse, ListOrgMembersError, InfiniteData<ListOrgMembersResponse>, QueryKey<Options<ListOrgMembersData>>, string | Pick<QueryKey<Options<ListOrgMembersData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgMembersData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgMembers({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgMembersInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const getOrgBalanceQueryKey = (options: Options<GetOrgBalanceData>) => createQueryKey('getOrgBalance', options);
+
+/**
+ * The org pool’s available, held and owed credits and its active allocations (org readers, staff)
+ */
+export const getOrgBalanceOptions = (options: Options<GetOrgBalanceData>) => queryOptions<GetOrgBalanceResponse, GetOrgBalanceError, GetOrgBalanceResponse, ReturnType<typeof getOrgBalanceQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgBalance({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgBalanceQueryKey(options)
+});
+
+export const listOrgAllocationsQueryKey = (options: Options<ListOrgAllocationsData>) => createQueryKey('listOrgAllocations', options);
+
+/**
+ * The org’s allocations, newest first (org readers, staff)
+ */
+export const listOrgAllocationsOptions = (options: Options<ListOrgAllocationsData>) => queryOptions<ListOrgAllocationsResponse, ListOrgAllocationsError, ListOrgAllocationsResponse, ReturnType<typeof listOrgAllocationsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgAllocations({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgAllocationsQueryKey(options)
+});
+
+export const listOrgAllocationsInfiniteQueryKey = (options: Options<ListOrgAllocationsData>): QueryKey<Options<ListOrgAllocationsData>> => createQueryKey('listOrgAllocations', options, true);
+
+/**
+ * The org’s allocations, newest first (org readers, staff)
+ */
+export const listOrgAllocationsInfiniteOptions = (options: Options<ListOrgAllocationsData>) => {
+    const opts = infiniteQueryOptions<ListOrgAllocationsResponse, ListOrgAllocationsError, InfiniteData<ListOrgAllocationsResponse>, QueryKey<Options<ListOrgAllocationsData>>, string | Pick<QueryKey<Options<ListOrgAllocationsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgAllocationsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgAllocations({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgAllocationsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const listOrgLedgerQueryKey = (options: Options<ListOrgLedgerData>) => createQueryKey('listOrgLedger', options);
+
+/**
+ * The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)
+ */
+export const listOrgLedgerOptions = (options: Options<ListOrgLedgerData>) => queryOptions<ListOrgLedgerResponse, ListOrgLedgerError, ListOrgLedgerResponse, ReturnType<typeof listOrgLedgerQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgLedger({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgLedgerQueryKey(options)
+});
+
+export const listOrgLedgerInfiniteQueryKey = (options: Options<ListOrgLedgerData>): QueryKey<Options<ListOrgLedgerData>> => createQueryKey('listOrgLedger', options, true);
+
+/**
+ * The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)
+ */
+export const listOrgLedgerInfiniteOptions = (options: Options<ListOrgLedgerData>) => {
+    const opts = infiniteQueryOptions<ListOrgLedgerResponse, ListOrgLedgerError, InfiniteData<ListOrgLedgerResponse>, QueryKey<Options<ListOrgLedgerData>>, string | Pick<QueryKey<Options<ListOrgLedgerData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgLedgerData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgLedger({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgLedgerInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const getOrgUsageStatsQueryKey = (options: Options<GetOrgUsageStatsData>) => createQueryKey('getOrgUsageStats', options);
+
+/**
+ * Statistics of the usage charged to the org, with credits per member (org readers, staff)
+ */
+export const getOrgUsageStatsOptions = (options: Options<GetOrgUsageStatsData>) => queryOptions<GetOrgUsageStatsResponse, GetOrgUsageStatsError, GetOrgUsageStatsResponse, ReturnType<typeof getOrgUsageStatsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgUsageStats({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgUsageStatsQueryKey(options)
+});
+
+export const listOrgUsageRecordsQueryKey = (options: Options<ListOrgUsageRecordsData>) => createQueryKey('listOrgUsageRecords', options);
+
+/**
+ * The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)
+ *
+ * Filters and paging as listUsageRecords; `format=csv` streams every matching record as text/csv.
+ */
+export const listOrgUsageRecordsOptions = (options: Options<ListOrgUsageRecordsData>) => queryOptions<ListOrgUsageRecordsResponse, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ReturnType<typeof listOrgUsageRecordsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listOrgUsageRecords({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listOrgUsageRecordsQueryKey(options)
+});
+
+export const listOrgUsageRecordsInfiniteQueryKey = (options: Options<ListOrgUsageRecordsData>): QueryKey<Options<ListOrgUsageRecordsData>> => createQueryKey('listOrgUsageRecords', options, true);
+
+/**
+ * The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)
+ *
+ * Filters and paging as listUsageRecords; `format=csv` streams every matching record as text/csv.
+ */
+export const listOrgUsageRecordsInfiniteOptions = (options: Options<ListOrgUsageRecordsData>) => {
+    const opts = infiniteQueryOptions<ListOrgUsageRecordsResponse, ListOrgUsageRecordsError, InfiniteData<ListOrgUsageRecordsResponse>, QueryKey<Options<ListOrgUsageRecordsData>>, string | Pick<QueryKey<Options<ListOrgUsageRecordsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOrgUsageRecordsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOrgUsageRecords({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOrgUsageRecordsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const getOrgLimitsQueryKey = (options: Options<GetOrgLimitsData>) => createQueryKey('getOrgLimits', options);
+
+/**
+ * The org account’s overdraft, hourly spend limit and debt (org readers, staff)
+ */
+export const getOrgLimitsOptions = (options: Options<GetOrgLimitsData>) => queryOptions<GetOrgLimitsResponse, GetOrgLimitsError, GetOrgLimitsResponse, ReturnType<typeof getOrgLimitsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgLimits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgLimitsQueryKey(options)
+});
+
+/**
+ * Set the org account’s overdraft and hourly spend limit (supervisor)
+ *
+ * As PUT /api/credits/limits/:userId, for the org’s account. Fields left out keep their value.
+ */
+export const setOrgLimitsMutation = (options?: Partial<Options<SetOrgLimitsData>>): UseMutationOptions<SetOrgLimitsResponse, SetOrgLimitsError, Options<SetOrgLimitsData>> => {
+    const mutationOptions: UseMutationOptions<SetOrgLimitsResponse, SetOrgLimitsError, Options<SetOrgLimitsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await setOrgLimits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Set the org’s low-balance alert thresholds (supervisor)
+ *
+ * As PUT /api/credits/alerts/:userId, for the org’s account; an empty list turns balance.low off.
+ */
+export const setOrgAlertThresholdsMutation = (options?: Partial<Options<SetOrgAlertThresholdsData>>): UseMutationOptions<SetOrgAlertThresholdsResponse, SetOrgAlertThresholdsError, Options<SetOrgAlertThresholdsData>> => {
+    const mutationOptions: UseMutationOptions<SetOrgAlertThresholdsResponse, SetOrgAlertThresholdsError, Options<SetOrgAlertThresholdsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await setOrgAlertThresholds({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * End an organisation’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteOrgSubscriptionMutation = (options?: Partial<Options<DeleteOrgSubscriptionData>>): UseMutationOptions<DeleteOrgSubscriptionResponse, DeleteOrgSubscriptionError, Options<DeleteOrgSubscriptionData>> => {
+    const mutationOptions: UseMutationOptions<DeleteOrgSubscriptionResponse, DeleteOrgSubscriptionError, Options<DeleteOrgSubscriptionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await deleteOrgSubscription({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getOrgSubscriptionQueryKey = (options: Options<GetOrgSubscriptionData>) => createQueryKey('getOrgSubscription', options);
+
+/**
+ * An organisation’s live subscription (org readers, staff)
+ */
+export const getOrgSubscriptionOptions = (options: Options<GetOrgSubscriptionData>) => queryOptions<GetOrgSubscriptionResponse, GetOrgSubscriptionError, GetOrgSubscriptionResponse, ReturnType<typeof getOrgSubscriptionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgSubscription({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgSubscriptionQueryKey(options)
+});
+
+/**
+ * Subscribe an organisation to a plan (supervisor)
+ *
+ * As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putOrgSubscriptionMutation = (options?: Partial<Options<PutOrgSubscriptionData>>): UseMutationOptions<PutOrgSubscriptionResponse, PutOrgSubscriptionError, Options<PutOrgSubscriptionData>> => {
+    const mutationOptions: UseMutationOptions<PutOrgSubscriptionResponse, PutOrgSubscriptionError, Options<PutOrgSubscriptionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await putOrgSubscription({
                 ...options,
                 ...fnOptions,
                 throwOnError: true

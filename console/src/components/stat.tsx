@@ -1,0 +1,17 @@
+import { Card, Text } from '@mantine/core';
+
+import { credits } from '../lib/format';
+
+/** A figure in credits under its label (the label is also its accessible name). */
+export function Stat({ label, value }: { label: string; value: number | undefined }) {
+  return (
+    <Card withBorder>
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      <Text size="xl" fw={700} aria-label={label}>
+        {credits(value)}
+      </Text>
+    </Card>
+  );
+}

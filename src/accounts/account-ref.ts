@@ -1,0 +1,14 @@
+import type { AccountKind } from './entities/account.entity.js';
+
+/**
+ * An account as callers name it: its kind and its owner's id (a user id, an org id). User ids and org
+ * ids may be equal without meaning the same account, so the kind always goes with the id. The engine
+ * turns it into the account id (credit_account_of()).
+ */
+export interface AccountRef {
+  kind: AccountKind;
+  id: string;
+}
+
+export const userAccount = (userId: string): AccountRef => ({ kind: 'user', id: userId });
+export const orgAccount = (orgId: string): AccountRef => ({ kind: 'org', id: orgId });

@@ -1,0 +1,184 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AccountsService } from '../accounts/accounts.service.js';
+import type { OrgRole } from '../accounts/org-roles.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
+import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
+import { assertOrgAccess, isStaff, type OrgStanding } from './org-access.js';
+import { type MemberRow, OrgsRepository } from './orgs.repository.js';
+import { OrgsService } from './orgs.service.js';
+
+/**
+ * Memberships (CONTRACT "Organisations"): org managers (owners, admins) and staff add, change and
+ * remove members; an org admin never makes or changes an owner; the last owner stays. Every change
+ * locks the org's row first, so two changes of one org never both pass the last-owner rule.
+ */
+@Injectable()
+export class OrgMembersService {
+  constructor(
+    private readonly repo: OrgsRepository,
+    private readonly orgs: OrgsService,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
+  ) {}
+
+  /** The instant the member views are computed at (the app's clock: tests set it). */
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  async put(caller: AuthUser, orgId: string, userId: string, body: PutMemberDto): Promise<MemberResponseDto> {
+    return this.tx.run(async (m) => {
+      const standing = await this.lockAndCheck(m, caller, orgId, 'manager', 'change its members');
+      if (!(await this.accounts.exists(m, userId))) throw new NotFoundError('User');
+      const current = await this.repo.lockMember(m, orgId, userId);
+      const active = current !== null && current.removed_at === null;
+      const wasOwner = active && current.role === 'owner';
+      if (!standing.staff && standing.role !== 'owner' && (body.role === 'owner' || wasOwner))
+        throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
+      if (wasOwner && body.role !== 'owner') await this.assertNotLastOwner(m, orgId, userId);
+      const before = current && (await this.repo.findMember(m, orgId, userId, this.now()));
+      await this.repo.upsertMember(m, {
+        orgId,
+        userId,
+        role: body.role,
+        keepLimit: body.spendLimit === undefined,
+        spendLimit: body.spendLimit?.credits ?? null,
+        period: body.spendLimit?.period ?? null,
+      });
+      const after = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      await this.audit.record(m, {
+        action: 'org.member.set',
+        targetId: orgId,
+        before: before && toMemberView(before),
+        after,
+        whoever: true,
+      });
+      return after;
+    });
+  }
+
+  /** One member's view: for that member, the org's readers and staff. */
+  async get(caller: AuthUser, orgId: string, userId: string): Promise<MemberResponseDto> {
+    const manager = this.tx.statementManager;
+    if (caller.userId === userId && !isStaff(caller)) await this.orgs.access(caller, orgId, 'member', 'read it');
+    else await this.orgs.access(caller, orgId, 'reader', 'read its members');
+    const row = await this.repo.findMember(manager, orgId, userId, this.now());
+    if (!row) throw new NotFoundError('Member');
+    return toMemberView(row);
+  }
+
+  async list(
+    caller: AuthUser,
+    orgId: string,
+    query: { includeRemoved?: boolean; limit?: number; cursor?: string },
+  ): Promise<Page<MemberResponseDto>> {
+    await this.orgs.access(caller, orgId, 'reader', 'read its members');
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.repo.listMembers({
+      orgId,
+      includeRemoved: query.includeRemoved ?? false,
+      afterUserId: decodeIdCursor(query.cursor, 'text')?.id ?? null,
+      limit,
+      at: this.now(),
+    });
+    return toPage(rows, limit, toMemberView, (r) => ({ id: r.user_id }));
+  }
+
+  /**
+   * Removes a member (managers, staff, or the member leaving on their own): they meter nothing more
+   * on the org; what they spent and their records stay. `release` aborts their open org sessions at
+   * once (see releaseSessions); `drain` lets them settle.
+   */
+  remove(
+    caller: AuthUser,
+    orgId: string,
+    userId: string,
+    sessions: 'drain' | 'release',
+  ): Promise<RemovedMemberResponseDto> {
+    return this.tx.run(async (m) => {
+      const leaving = caller.userId === userId;
+      const standing = await this.lockAndCheck(m, caller, orgId, leaving ? 'member' : 'manager', 'remove its members');
+      const current = await this.repo.lockMember(m, orgId, userId);
+      if (!current || current.removed_at !== null) throw new NotFoundError('Member');
+      if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')
+        throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
+      if (current.role === 'owner') await this.assertNotLastOwner(m, orgId, userId);
+      const before = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      await this.repo.removeMember(m, orgId, userId);
+      const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
+      const after = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      await this.audit.record(m, {
+        action: 'org.member.remove',
+        targetId: orgId,
+        before,
+        after: { ...after, sessions, releasedSessions },
+        whoever: true,
+      });
+      return { ...after, releasedSessions };
+    });
+  }
+
+  /**
+   * `sessions=release`: aborts each open org session of the member at once, as cut off before any
+   * token (nothing charged, the hold back to the pool and off the member's counter), in this
+   * transaction, and answers how many (StreamingSessionsService.releaseMemberSessions()).
+   */
+  private releaseSessions(m: EntityManager, caller: AuthUser, orgId: string, userId: string): Promise<number> {
+    return this.streaming.releaseMemberSessions(orgId, userId, caller.userId, m);
+  }
+
+  /** Locks the org's row, then checks the caller's standing in the same transaction. */
+  private async lockAndCheck(
+    m: EntityManager,
+    caller: AuthUser,
+    orgId: string,
+    need: 'member' | 'manager',
+    what: string,
+  ): Promise<OrgStanding> {
+    if (!(await this.repo.lockOrg(m, orgId))) throw new NotFoundError('Org');
+    const standing: OrgStanding = { staff: isStaff(caller), role: await this.repo.roleOf(m, orgId, caller.userId) };
+    assertOrgAccess(standing, need, what);
+    return standing;
+  }
+
+  private async assertNotLastOwner(m: EntityManager, orgId: string, userId: string): Promise<void> {
+    if ((await this.repo.otherOwners(m, orgId, userId)) === 0)
+      throw new DomainError('LAST_OWNER', 'An organisation keeps at least one owner');
+  }
+}
+
+/**
+ * The member view: what the member could spend from the org now is the smaller of the pool's
+ * spendable credits and what their limit leaves in its period (never below 0); `binding` names the
+ * smaller (the pool on a tie). A removed member can spend nothing from the org.
+ */
+export function toMemberView(r: MemberRow): MemberResponseDto {
+  const pool = Math.max(Number(r.pool), 0);
+  const limit = r.spend_limit === null ? null : Number(r.spend_limit);
+  const spent = r.spent === null ? null : Number(r.spent);
+  const left = limit === null ? null : Math.max(limit - (spent ?? 0), 0);
+  const memberBinds = left !== null && left < pool;
+  return {
+    orgId: r.org_id,
+    userId: r.user_id,
+    role: r.role as OrgRole,
+    joinedAt: r.joined_at.toISOString(),
+    removedAt: r.removed_at?.toISOString() ?? null,
+    spendLimit: limit === null ? null : { credits: limit, period: r.spend_limit_period! },
+    spentInPeriod: spent,
+    periodResetsAt: r.resets_at?.toISOString() ?? null,
+    availableCredits: r.removed_at !== null ? 0 : memberBinds ? left : pool,
+    binding: r.removed_at !== null || memberBinds ? 'member' : 'pool',
+  };
+}

@@ -1,0 +1,205 @@
+import { Body, Controller, Get, Logger, Param, Put, Query, StreamableFile } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+
+import { orgAccount } from '../accounts/account-ref.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { CreditLimitsService } from '../credits/credit-limits.service.js';
+import { CreditQueriesService } from '../credits/credit-queries.service.js';
+import { AllocationListResponseDto } from '../credits/dto/allocations.dto.js';
+import { LedgerListResponseDto } from '../credits/dto/ledger.dto.js';
+import { PutAlertThresholdsDto, PutCreditLimitsDto } from '../credits/dto/limits.dto.js';
+import { ApiCsvExportRefusals } from '../usage/csv-export.decorator.js';
+import { csvExportFile } from '../usage/csv-export-file.js';
+import { DateRangeQueryDto, ListRecordsQueryDto, UsageRecordListResponseDto } from '../usage/dto/record-usage.dto.js';
+import { UsageRecordsService } from '../usage/usage-records.service.js';
+import { UsageStatsService } from '../usage/usage-stats.service.js';
+import {
+  OrgAlertThresholdsResponseDto,
+  OrgAllocationsQueryDto,
+  OrgBalanceResponseDto,
+  OrgLedgerQueryDto,
+  OrgLimitsResponseDto,
+  OrgUsageStatsResponseDto,
+} from './dto/org-money.dto.js';
+import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
+import { OrgsService } from './orgs.service.js';
+
+const READ_MONEY = 'read its money and usage';
+
+/**
+ * An organisation's account, read and set through the routes users have (CONTRACT "Organisations"):
+ * the same services, given the org's account. Reads for org readers (owners, admins, billing) and
+ * staff; settings for staff.
+ */
+@ApiTags('orgs')
+@Controller('api/orgs/:orgId')
+export class OrgMoneyController {
+  private readonly logger = new Logger('UsageExport');
+
+  constructor(
+    private readonly orgs: OrgsService,
+    private readonly credits: CreditQueriesService,
+    private readonly limits: CreditLimitsService,
+    private readonly stats: UsageStatsService,
+    private readonly records: UsageRecordsService,
+  ) {}
+
+  @Get('balance')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getOrgBalance',
+    summary: 'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: OrgBalanceResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async balance(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    return { orgId, ...(await this.credits.accountBalance(orgAccount(orgId))) };
+  }
+
+  @Get('allocations')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'listOrgAllocations',
+    summary: 'The org’s allocations, newest first (org readers, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: AllocationListResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async allocations(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Query() query: OrgAllocationsQueryDto,
+  ): Promise<AllocationListResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    return this.credits.listAllocations({ ...query, account: orgAccount(orgId) });
+  }
+
+  @Get('ledger')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'listOrgLedger',
+    summary: 'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: LedgerListResponseDto })
+  @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async ledger(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Query() query: OrgLedgerQueryDto,
+  ): Promise<LedgerListResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    return this.credits.listLedger({ ...query, account: orgAccount(orgId) });
+  }
+
+  @Get('usage/stats')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getOrgUsageStats',
+    summary: 'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: OrgUsageStatsResponseDto })
+  @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async usageStats(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Query() query: DateRangeQueryDto,
+  ): Promise<OrgUsageStatsResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    return this.stats.orgStats(orgId, query);
+  }
+
+  @Get('usage/records')
+  // Above @Auth: applied after it, so its 429 schema (with retryAfter) is the one documented.
+  @ApiCsvExportRefusals('With format=csv: ')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'listOrgUsageRecords',
+    summary: 'The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)',
+    description: 'Filters and paging as listUsageRecords; `format=csv` streams every matching record as text/csv.',
+  })
+  @ApiProduces('application/json', 'text/csv')
+  @OrgRoute()
+  @ApiOkResponse({ type: UsageRecordListResponseDto, description: 'A page of records (or the CSV export)' })
+  @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async usageRecords(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Query() query: ListRecordsQueryDto,
+  ): Promise<UsageRecordListResponseDto | StreamableFile> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    if (query.format === 'csv')
+      return csvExportFile(await this.records.streamRecordsCsv(user, query, orgId), this.logger);
+    return this.records.listRecords(user, query, orgId);
+  }
+
+  @Put('limits')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'setOrgLimits',
+    summary: 'Set the org account’s overdraft and hourly spend limit (supervisor)',
+    description: 'As PUT /api/credits/limits/:userId, for the org’s account. Fields left out keep their value.',
+  })
+  @OrgRoute()
+  @ApiBody({
+    type: PutCreditLimitsDto,
+    examples: {
+      overdraft: { summary: 'Let the org owe up to 1,000 credits', value: { overdraftLimit: 1000 } },
+      hourly: { summary: 'At most 5,000 credits in any hour', value: { maxCreditsPerHour: 5000 } },
+    },
+  })
+  @ApiOkResponse({ type: OrgLimitsResponseDto })
+  async setLimits(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Body() body: PutCreditLimitsDto,
+  ): Promise<OrgLimitsResponseDto> {
+    await this.orgs.access(user, orgId, 'manager', 'set its limits');
+    return { orgId, ...(await this.limits.putFor(orgAccount(orgId), body, 'org.limits.set')) };
+  }
+
+  @Get('limits')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getOrgLimits',
+    summary: 'The org account’s overdraft, hourly spend limit and debt (org readers, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: OrgLimitsResponseDto })
+  @OrgRoleForbidden(READ_MONEY)
+  async getLimits(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgLimitsResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+    return { orgId, ...(await this.limits.limitsOf(orgAccount(orgId))) };
+  }
+
+  @Put('alerts')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'setOrgAlertThresholds',
+    summary: 'Set the org’s low-balance alert thresholds (supervisor)',
+    description: 'As PUT /api/credits/alerts/:userId, for the org’s account; an empty list turns balance.low off.',
+  })
+  @OrgRoute()
+  @ApiBody({
+    type: PutAlertThresholdsDto,
+    examples: { two: { summary: 'Tell at 5,000 and at 500 credits', value: { thresholds: [5000, 500] } } },
+  })
+  @ApiOkResponse({ type: OrgAlertThresholdsResponseDto })
+  async setAlerts(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Body() body: PutAlertThresholdsDto,
+  ): Promise<OrgAlertThresholdsResponseDto> {
+    await this.orgs.access(user, orgId, 'manager', 'set its alerts');
+    const view = await this.limits.putAlertsFor(orgAccount(orgId), body.thresholds);
+    return { orgId, thresholds: view.thresholds, source: view.own ? 'org' : 'default' };
+  }
+}

@@ -1,0 +1,112 @@
+import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { orgAccount } from '../accounts/account-ref.js';
+import { ORG_SELF_GRANT_MESSAGES } from '../auth/access.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
+import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PutSubscriptionDto } from '../plans/dto/subscription.dto.js';
+import { SubscriptionsService } from '../plans/subscriptions.service.js';
+import { OrgSubscriptionResponseDto } from './dto/org-money.dto.js';
+import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
+import { OrgsService } from './orgs.service.js';
+
+const SUBSCRIPTION_NOT_FOUND = {
+  noSubscription: domainErrorExample('NOT_FOUND', 'Subscription not found', 'The org has no live subscription'),
+};
+const ORG_SELF_GRANT = {
+  description:
+    'A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation ' +
+    'of duties; admins may)',
+  type: ErrorResponseDto,
+  examples: {
+    ...commonErrorExamples(403, { post: false, role: 'supervisor' }),
+    selfGrant: domainErrorExample(
+      'SELF_GRANT_FORBIDDEN',
+      ORG_SELF_GRANT_MESSAGES.subscription,
+      'A supervisor who is a member of the org (admins may)',
+    ),
+  },
+};
+
+/** An organisation's plan: the subscription routes of a user, for the org's account. */
+@ApiTags('orgs')
+@Controller('api/orgs/:orgId/subscription')
+export class OrgPlanController {
+  constructor(
+    private readonly orgs: OrgsService,
+    private readonly subscriptions: SubscriptionsService,
+  ) {}
+
+  @Put()
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'putOrgSubscription',
+    summary: 'Subscribe an organisation to a plan (supervisor)',
+    description:
+      'As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s ' +
+      'pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
+  })
+  @OrgRoute({
+    unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
+  })
+  @ApiBody({ type: PutSubscriptionDto, examples: { now: { summary: 'Subscribe now', value: { planId: 'pro' } } } })
+  @ApiOkResponse({ type: OrgSubscriptionResponseDto })
+  @ApiConflictResponse({
+    description: 'The plan is deactivated',
+    type: ErrorResponseDto,
+    examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
+  })
+  @ApiForbiddenResponse(ORG_SELF_GRANT)
+  async put(
+    @CurrentUser() user: AuthUser,
+    @Param('orgId') orgId: string,
+    @Body() body: PutSubscriptionDto,
+  ): Promise<OrgSubscriptionResponseDto> {
+    await this.orgs.access(user, orgId, 'manager', 'change its plan');
+    return { orgId, ...(await this.subscriptions.putFor(user, orgAccount(orgId), body)) };
+  }
+
+  @Get()
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getOrgSubscription',
+    summary: 'An organisation’s live subscription (org readers, staff)',
+  })
+  @OrgRoute(SUBSCRIPTION_NOT_FOUND)
+  @ApiOkResponse({ type: OrgSubscriptionResponseDto })
+  @OrgRoleForbidden('read its money and usage')
+  async get(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
+    await this.orgs.access(user, orgId, 'reader', 'read its money and usage');
+    const found = await this.subscriptions.findFor(orgAccount(orgId));
+    if (!found) throw new NotFoundError('Subscription');
+    return { orgId, ...found };
+  }
+
+  @Delete()
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'deleteOrgSubscription',
+    summary: 'End an organisation’s subscription (supervisor)',
+    description:
+      'No further grants; credits already granted stay until they expire. A supervisor who is a member of the ' +
+      'org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
+  })
+  @OrgRoute(SUBSCRIPTION_NOT_FOUND)
+  @ApiOkResponse({ type: OrgSubscriptionResponseDto })
+  @ApiForbiddenResponse(ORG_SELF_GRANT)
+  async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
+    await this.orgs.access(user, orgId, 'manager', 'change its plan');
+    return { orgId, ...(await this.subscriptions.removeFor(user, orgAccount(orgId))) };
+  }
+}

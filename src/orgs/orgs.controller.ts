@@ -1,0 +1,93 @@
+import { Body, Controller, Get, Param, Query } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import {
+  CreateOrgDto,
+  ListOrgsQueryDto,
+  MyOrgsResponseDto,
+  OrgListResponseDto,
+  OrgResponseDto,
+} from './dto/org.dto.js';
+import { OrgRoute } from './org-docs.js';
+import { OrgsService } from './orgs.service.js';
+
+@ApiTags('orgs')
+@Controller('api/orgs')
+export class OrgsController {
+  constructor(private readonly orgs: OrgsService) {}
+
+  @IdempotentPost()
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'createOrg',
+    summary: 'Create an organisation: an account that pays for its members (supervisor)',
+    description:
+      'The owner (an existing user) becomes its first member, role owner. Without orgId one is generated ' +
+      '(`org-` and 12 hex digits).',
+  })
+  @ApiBody({
+    type: CreateOrgDto,
+    examples: {
+      named: {
+        summary: 'An org with its own id',
+        value: { orgId: 'globex', name: 'Globex Corporation', ownerUserId: 'alice' },
+      },
+      generated: { summary: 'An org whose id is generated', value: { name: 'Acme Inc.', ownerUserId: 'alice' } },
+    },
+  })
+  @ApiCreatedResponse({ type: OrgResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown owner', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiConflictResponse({
+    description: 'The org id is taken',
+    type: ErrorResponseDto,
+    examples: { exists: domainErrorExample('ORG_EXISTS', 'Org acme exists already', 'The id is taken') },
+  })
+  create(@CurrentUser() user: AuthUser, @Body() body: CreateOrgDto): Promise<OrgResponseDto> {
+    return this.orgs.create(user, body);
+  }
+
+  @Get()
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'listOrgs',
+    summary: 'Organisations with their pools, oldest first (supervisor)',
+  })
+  @ApiOkResponse({ type: OrgListResponseDto })
+  list(@Query() query: ListOrgsQueryDto): Promise<OrgListResponseDto> {
+    return this.orgs.list(query);
+  }
+
+  // Declared before :orgId: a static path, so the parameter route never takes "mine".
+  @Get('mine')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ operationId: 'listMyOrgs', summary: 'The caller’s active memberships, with their roles' })
+  @ApiOkResponse({ type: MyOrgsResponseDto })
+  mine(@CurrentUser() user: AuthUser): Promise<MyOrgsResponseDto> {
+    return this.orgs.mine(user.userId);
+  }
+
+  @Get(':orgId')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getOrg',
+    summary: 'An organisation: its pool’s available, held and owed credits, its member count (members, staff)',
+  })
+  @OrgRoute()
+  @ApiOkResponse({ type: OrgResponseDto })
+  get(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgResponseDto> {
+    return this.orgs.get(user, orgId);
+  }
+}

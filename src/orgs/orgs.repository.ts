@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
+import { cursorTimestampSql } from '../common/http/pagination.js';
+import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/credits.sql.js';
+
+/** An organisation with its pool's money and its active members' count. */
+export interface OrgRow {
+  org_id: string;
+  name: string;
+  created_at: Date;
+  created_t: string;
+  member_count: string;
+  total_credits: string;
+  held_credits: string;
+  debt: string;
+}
+
+/** A membership with what its member spent in the limit's period and what the pool could pay. */
+export interface MemberRow {
+  org_id: string;
+  user_id: string;
+  role: OrgRole;
+  joined_at: Date;
+  removed_at: Date | null;
+  spend_limit: string | null;
+  spend_limit_period: SpendLimitPeriod | null;
+  /** org_member_spent() of the limit's period (null without a limit). */
+  spent: string | null;
+  resets_at: Date | null;
+  /** The pool's spendable credits (balance and overdraft). */
+  pool: string;
+}
+
+const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.created_at')} AS created_t,
+  (SELECT count(*) FROM org_members om WHERE om.org_id = o.org_id AND om.removed_at IS NULL)::bigint AS member_count,
+  ${availableCreditsSql('o.org_id', 'org')} AS total_credits,
+  ${heldCreditsSql('o.org_id', 'org')} AS held_credits,
+  ${debtSql('o.org_id', 'org')} AS debt`;
+
+/**
+ * A membership as the member view shows it, at `$at` (the app's clock): org_member_spent() over the
+ * limit's UTC period (src/orgs/sql/), its end (the key budgets' period rule) and the pool's spendable
+ * credits (the credits module's rule).
+ */
+const memberColumns = (at: string) => `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at, m.spend_limit,
+  m.spend_limit_period,
+  CASE WHEN m.spend_limit_period IS NOT NULL
+       THEN org_member_spent(m.org_id, m.user_id, m.spend_limit_period, ${at}::timestamptz) END AS spent,
+  credit_key_period_end(m.spend_limit_period, ${at}::timestamptz) AS resets_at,
+  ${spendableCreditsSql('m.org_id', 'org')} AS pool`;
+
+/** The organisation tables' SQL (orgs, org_members): the org routes' reads and membership writes. */
+@Injectable()
+export class OrgsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get reader(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /** Inserts the org (its trigger opens its account); false when the id is taken. */
+  async insertOrg(m: EntityManager, org: { orgId: string; name: string; createdBy: string }): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING RETURNING org_id`,
+      [org.orgId, org.name, org.createdBy],
+    );
+    return rows.length > 0;
+  }
+
+  async findOrg(m: EntityManager, orgId: string): Promise<OrgRow | null> {
+    const rows: OrgRow[] = await m.query(`SELECT ${ORG_COLUMNS} FROM orgs o WHERE o.org_id = $1`, [orgId]);
+    return rows[0] ?? null;
+  }
+
+  async orgExists(m: EntityManager, orgId: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1`, [orgId]);
+    return rows.length > 0;
+  }
+
+  /** Locks the org's row: membership changes of one org serialise (the last owner stays). */
+  async lockOrg(m: EntityManager, orgId: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR UPDATE`, [orgId]);
+    return rows.length > 0;
+  }
+
+  /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */
+  async listOrgs(query: {
+    search?: string;
+    after: { t: string; id: string } | null;
+    limit: number;
+  }): Promise<OrgRow[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.search) {
+      params.push(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(o.org_id ILIKE $${params.length} OR o.name ILIKE $${params.length})`);
+    }
+    if (query.after) {
+      params.push(query.after.t, query.after.id);
+      where.push(`(o.created_at, o.org_id) > ($${params.length - 1}::timestamptz, $${params.length}::varchar)`);
+    }
+    params.push(query.limit + 1);
+    return this.dataSource.query(
+      `SELECT ${ORG_COLUMNS} FROM orgs o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY o.created_at, o.org_id LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /** The user's active memberships, oldest first. */
+  async memberships(userId: string): Promise<{ org_id: string; name: string; role: OrgRole }[]> {
+    return this.dataSource.query(
+      `SELECT m.org_id, o.name, m.role FROM org_members m JOIN orgs o ON o.org_id = m.org_id
+        WHERE m.user_id = $1 AND m.removed_at IS NULL ORDER BY m.joined_at, m.org_id`,
+      [userId],
+    );
+  }
+
+  /** The user's role while an active member of the org, else null (org_member_role()). */
+  async roleOf(m: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
+    const rows: { role: OrgRole | null }[] = await m.query(`SELECT org_member_role($1, $2) AS role`, [orgId, userId]);
+    return rows[0].role;
+  }
+
+  async findMember(m: EntityManager, orgId: string, userId: string, at: Date): Promise<MemberRow | null> {
+    const rows: MemberRow[] = await m.query(
+      `SELECT ${memberColumns('$3')} FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2`,
+      [orgId, userId, at],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The membership row itself, locked for a change (null: never a member). */
+  async lockMember(
+    m: EntityManager,
+    orgId: string,
+    userId: string,
+  ): Promise<{ role: OrgRole; removed_at: Date | null } | null> {
+    const rows: { role: OrgRole; removed_at: Date | null }[] = await m.query(
+      `SELECT role, removed_at FROM org_members WHERE org_id = $1 AND user_id = $2 FOR UPDATE`,
+      [orgId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Active owners of the org other than `userId`. */
+  async otherOwners(m: EntityManager, orgId: string, userId: string): Promise<number> {
+    const rows: { n: number }[] = await m.query(
+      `SELECT count(*)::int AS n FROM org_members
+        WHERE org_id = $1 AND user_id <> $2 AND role = 'owner' AND removed_at IS NULL`,
+      [orgId, userId],
+    );
+    return rows[0].n;
+  }
+
+  /** Members by user id, active ones only unless `includeRemoved`. */
+  async listMembers(query: {
+    orgId: string;
+    includeRemoved: boolean;
+    afterUserId: string | null;
+    limit: number;
+    at: Date;
+  }): Promise<MemberRow[]> {
+    const params: unknown[] = [query.orgId, query.at];
+    const where = ['m.org_id = $1'];
+    if (!query.includeRemoved) where.push('m.removed_at IS NULL');
+    if (query.afterUserId !== null) {
+      params.push(query.afterUserId);
+      where.push(`m.user_id > $${params.length}::varchar`);
+    }
+    params.push(query.limit + 1);
+    return this.dataSource.query(
+      `SELECT ${memberColumns('$2')} FROM org_members m WHERE ${where.join(' AND ')}
+        ORDER BY m.user_id LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /**
+   * Adds the member, or changes their role (and their limit unless `keepLimit`); a removed member
+   * comes back with a new `joined_at`. What they spent stays counted (org_member_spend keeps its rows).
+   */
+  async upsertMember(
+    m: EntityManager,
+    member: {
+      orgId: string;
+      userId: string;
+      role: OrgRole;
+      keepLimit: boolean;
+      spendLimit: number | null;
+      period: SpendLimitPeriod | null;
+    },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
+       VALUES ($1, $2, $3, CASE WHEN $4 THEN NULL ELSE $5::bigint END, CASE WHEN $4 THEN NULL ELSE $6::varchar END)
+       ON CONFLICT (org_id, user_id) DO UPDATE
+         SET role = EXCLUDED.role,
+             spend_limit = CASE WHEN $4 THEN org_members.spend_limit ELSE EXCLUDED.spend_limit END,
+             spend_limit_period = CASE WHEN $4 THEN org_members.spend_limit_period ELSE EXCLUDED.spend_limit_period END,
+             joined_at = CASE WHEN org_members.removed_at IS NULL THEN org_members.joined_at ELSE now() END,
+             removed_at = NULL,
+             updated_at = now()`,
+      [member.orgId, member.userId, member.role, member.keepLimit, member.spendLimit, member.period],
+    );
+  }
+
+  async removeMember(m: EntityManager, orgId: string, userId: string): Promise<void> {
+    await m.query(`UPDATE org_members SET removed_at = now(), updated_at = now() WHERE org_id = $1 AND user_id = $2`, [
+      orgId,
+      userId,
+    ]);
+  }
+}

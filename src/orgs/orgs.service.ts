@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AccountsService } from '../accounts/accounts.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
+import type { MyOrgsResponseDto, OrgResponseDto } from './dto/org.dto.js';
+import { assertOrgAccess, isStaff, type OrgNeed, type OrgStanding } from './org-access.js';
+import { type OrgRow, OrgsRepository } from './orgs.repository.js';
+
+/** Organisations themselves: creating one with its owner, the lists, the org view, access. */
+@Injectable()
+export class OrgsService {
+  constructor(
+    private readonly repo: OrgsRepository,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Creates the org (its account is opened by the orgs table's trigger, in the same transaction) with
+   * `ownerUserId` as its first member, role owner. An unknown owner → 404; a taken id → 409.
+   */
+  create(caller: AuthUser, body: { orgId?: string; name: string; ownerUserId: string }): Promise<OrgResponseDto> {
+    const orgId = body.orgId ?? `org-${randomBytes(6).toString('hex')}`;
+    return this.tx.run(async (m) => {
+      if (!(await this.accounts.exists(m, body.ownerUserId))) throw new NotFoundError('User');
+      if (!(await this.repo.insertOrg(m, { orgId, name: body.name, createdBy: caller.userId })))
+        throw new DomainError('ORG_EXISTS', `Org ${orgId} exists already`);
+      await this.repo.upsertMember(m, {
+        orgId,
+        userId: body.ownerUserId,
+        role: 'owner',
+        keepLimit: false,
+        spendLimit: null,
+        period: null,
+      });
+      const view = toOrgView((await this.repo.findOrg(m, orgId))!);
+      await this.audit.record(m, {
+        action: 'org.create',
+        targetId: orgId,
+        before: null,
+        after: { ...view, ownerUserId: body.ownerUserId },
+      });
+      return view;
+    });
+  }
+
+  async list(query: { search?: string; limit?: number; cursor?: string }): Promise<Page<OrgResponseDto>> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.repo.listOrgs({
+      search: query.search,
+      after: decodeTimeCursor(query.cursor, 'text'),
+      limit,
+    });
+    return toPage(rows, limit, toOrgView, (r) => ({ t: r.created_t, id: r.org_id }));
+  }
+
+  async mine(userId: string): Promise<MyOrgsResponseDto> {
+    const rows = await this.repo.memberships(userId);
+    return { items: rows.map((r) => ({ orgId: r.org_id, name: r.name, role: r.role })) };
+  }
+
+  /** The org view, for its members and staff. */
+  async get(caller: AuthUser, orgId: string): Promise<OrgResponseDto> {
+    await this.access(caller, orgId, 'member', 'read it');
+    const row = await this.repo.findOrg(this.tx.statementManager, orgId);
+    if (!row) throw new NotFoundError('Org');
+    return toOrgView(row);
+  }
+
+  /**
+   * The caller's standing in the org, checked against `need` (org-access.ts): an unknown org and an
+   * org the caller is not a member of are both 404.
+   */
+  async access(
+    caller: AuthUser,
+    orgId: string,
+    need: OrgNeed,
+    what: string,
+    manager: EntityManager = this.tx.statementManager,
+  ): Promise<OrgStanding> {
+    const staff = isStaff(caller);
+    if (staff) {
+      if (!(await this.repo.orgExists(manager, orgId))) throw new NotFoundError('Org');
+      return { staff, role: await this.repo.roleOf(manager, orgId, caller.userId) };
+    }
+    const standing = { staff, role: await this.repo.roleOf(manager, orgId, caller.userId) };
+    assertOrgAccess(standing, need, what);
+    return standing;
+  }
+}
+
+export function toOrgView(r: OrgRow): OrgResponseDto {
+  return {
+    orgId: r.org_id,
+    name: r.name,
+    createdAt: r.created_at.toISOString(),
+    memberCount: Number(r.member_count),
+    totalCredits: Number(r.total_credits),
+    heldCredits: Number(r.held_credits),
+    debt: Number(r.debt),
+  };
+}
