@@ -172,6 +172,9 @@ export async function seedUsers(db, n, credits) {
       [n, credits],
     );
   }
+  // Statistics, as a database in service has them (autovacuum's) and as pgbench -i leaves its own:
+  // without them the service's first plans (kept per connection) scan the tables just seeded.
+  await db.query('ANALYZE');
 }
 
 /** An access token as the authentication service issues them (the service's JWT format). */

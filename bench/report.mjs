@@ -150,7 +150,7 @@ export function printReport(r, baselinePath) {
   );
   console.log(
     `\nBenchmark: ${r.connections} connections × ${r.duration} s per scenario, ${r.users} users, ` +
-      'built service (NODE_ENV=production); CPU µs/req: the service process over the measured window; ' +
+      'built service (NODE_ENV=test, as production otherwise); CPU µs/req: the service process over the measured window; ' +
       '× TPC-B: the rate over pgbench TPC-B on the same server in this run\n',
   );
   console.table(

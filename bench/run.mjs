@@ -44,8 +44,16 @@ const WEBHOOK_WINDOW = Math.max(1, Math.round(DURATION / 2));
 const server = await startServer();
 log(`database server: ${server.kind}`);
 const database = await freshDatabase(server.url, 'accounting_bench');
-// Private URLs: the webhook scenario's receiver is on 127.0.0.1.
-const service = await startService(database.url, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
+// Private URLs: the webhook scenario's receiver is on 127.0.0.1. The service refuses them with
+// NODE_ENV=production, so it runs as `test` with what production defaults to set outright (strict
+// pricing, no Swagger UI, JSON logs): NODE_ENV changes nothing else (src/config/app-config.ts).
+const service = await startService(database.url, {
+  NODE_ENV: 'test',
+  PRICING_STRICT: 'true',
+  SWAGGER_ENABLED: 'false',
+  LOG_FORMAT: 'json',
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+});
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const results = [];
 let pgbenchTps = null;

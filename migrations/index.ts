@@ -61,6 +61,7 @@ import { AutoRecharge1732000035000 } from './1732000035000-auto-recharge.js';
 import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharge-functions.js';
 import { OrgMeteringAfterAutoRecharge1732000035800 } from './1732000035800-org-metering-after-auto-recharge.js';
 import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-merge-org-metering-and-auto-recharge.js';
+import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -127,4 +128,5 @@ export const MIGRATIONS = [
   AutoRechargeFunctions1732000035100,
   OrgMeteringAfterAutoRecharge1732000035800,
   MergeOrgMeteringAndAutoRecharge1732000035900,
+  LedgerWriterPlans1732000036000,
 ];

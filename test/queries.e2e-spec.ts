@@ -8,7 +8,7 @@ import type { DueSession } from '../src/streaming-sessions/streaming-sessions.re
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
-import { Fixtures, type FixtureUser } from './support/fixtures.js';
+import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 import { root, sourceFiles } from './support/sources.js';
 import { recordSent, type SentStatement } from './support/statements.js';
@@ -77,6 +77,20 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed('src/usage/queries/record.sql', 'POST /api/usage/record (without eventId)', () =>
       post('/api/usage/record', { ...usage, credits: 1 }).expect(201),
     );
+    // Credits named by a service principal for another account: the audit entry in the same statement.
+    const admin = principal('admin', 'queries-admin');
+    await t.http.get('/api/users/me').set(admin.auth).expect(200);
+    users.push(admin.id);
+    await composed(
+      'src/usage/queries/record-audited.sql',
+      'POST /api/usage/record (credits named by a service principal for another account, without eventId)',
+      () =>
+        t.http
+          .post('/api/usage/record')
+          .set(admin.auth)
+          .send({ ...usage, userId: u.id, credits: 1 })
+          .expect(201),
+    );
     await composed('src/usage/queries/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
     );
@@ -119,7 +133,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
 
   it('each request sent its statement', () => {
     expect(queries.map((q) => q.file)).toEqual(expect.arrayContaining(['src/usage/queries/record.sql']));
-    expect(queries).toHaveLength(6);
+    expect(queries).toHaveLength(7);
   });
 
   it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {

@@ -63,6 +63,8 @@ describe('who acted (METERING_TRUST=service)', () => {
       before: null,
       after: { userId: u.id, credits: 30, apiKeyId: service.id, actorId: admin.id },
     });
+    // The entry's `after` is the record as answered, to the millisecond of its timestamp.
+    expect(entry.after).toEqual(res.body);
     // The views show it: the list, and the CSV export.
     const list = await t.http.get(`/api/usage/records?userId=${u.id}`).set(admin.auth).expect(200);
     expect(list.body.items).toEqual([
@@ -101,6 +103,7 @@ describe('who acted (METERING_TRUST=service)', () => {
     expect(res.body).toMatchObject({ apiKeyId: null, actorId: admin.id });
     const [entry] = await entries('usage.record', res.body.id);
     expect(entry).toMatchObject({ actor: { userId: admin.id, role: 'admin', via: 'jwt' }, after: { credits: 9 } });
+    expect(entry.after).toEqual(res.body);
     expect(entry.actor.apiKeyId).toBeUndefined();
 
     const self = principal('admin', 'who-self');
@@ -110,6 +113,33 @@ describe('who acted (METERING_TRUST=service)', () => {
     const own = await post('usage/record', self.auth, { service: 'chat', operation: 'c', credits: 3 }).expect(201);
     expect(own.body).toMatchObject({ userId: self.id, apiKeyId: null, actorId: null });
     expect(await entries('usage.record', own.body.id)).toEqual([]);
+  });
+
+  it('the entry of a record with metadata is the answer without its secrets, written with the record', async () => {
+    const u = await f.newUser({ credits: 100 });
+    const metadata = {
+      note: 'n',
+      key: 'sk-live-1',
+      nested: { hash: 'h', n: 1.5, big: 9007199254740991, url: 'https://me:pw@example.com/p?q=1' },
+      list: [1, 'x', { plaintext: 'p' }],
+    };
+    const res = await post('usage/record', key(service), {
+      userId: u.id,
+      service: 'chat',
+      operation: 'c',
+      credits: 7,
+      metadata,
+    }).expect(201);
+    expect(res.body.metadata).toEqual(metadata);
+    const [entry] = await entries('usage.record', res.body.id);
+    expect(entry.after).toEqual({
+      ...res.body,
+      metadata: {
+        note: 'n',
+        nested: { n: 1.5, big: 9007199254740991, url: 'https://REDACTED:REDACTED@example.com/p?q=REDACTED' },
+        list: [1, 'x', {}],
+      },
+    });
   });
 
   it('a refused record writes no entry', async () => {

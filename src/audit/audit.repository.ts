@@ -58,19 +58,24 @@ export class AuditRepository {
       `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type, target_id,
                               before, after, request_id)
        VALUES (date_trunc('milliseconds', now()), $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)`,
-      [
-        e.actorUserId,
-        e.actorRole,
-        e.actorVia,
-        e.actorApiKeyId,
-        e.action,
-        e.targetType,
-        e.targetId,
-        e.before === null ? null : JSON.stringify(e.before),
-        e.after === null ? null : JSON.stringify(e.after),
-        e.requestId,
-      ],
+      insertParams(e),
     );
+  }
+
+  /**
+   * `insert` inside another module's statement, once for each row of `sql.from`, with `sql.patch`
+   * (a jsonb object in that statement's SQL) merged over `after`.
+   */
+  insertOver(e: AuditInsert, sql: { from: string; patch: string }): SqlPart {
+    return {
+      sql: `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type,
+                                   target_id, before, after, request_id)
+            SELECT date_trunc('milliseconds', now()), $1::varchar, $2::varchar, $3::varchar, $4::uuid, $5::varchar,
+                   $6::varchar, $7::varchar, $8::jsonb, $9::jsonb || ${sql.patch}, $10::varchar
+              FROM ${sql.from}
+            RETURNING id AS audit_entry_id`,
+      params: insertParams(e),
+    };
   }
 
   /**
@@ -120,4 +125,19 @@ export class AuditRepository {
       params,
     );
   }
+}
+
+function insertParams(e: AuditInsert): unknown[] {
+  return [
+    e.actorUserId,
+    e.actorRole,
+    e.actorVia,
+    e.actorApiKeyId,
+    e.action,
+    e.targetType,
+    e.targetId,
+    e.before === null ? null : JSON.stringify(e.before),
+    e.after === null ? null : JSON.stringify(e.after),
+    e.requestId,
+  ];
 }

@@ -8,7 +8,7 @@ import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.j
 import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import type { SqlPart } from '../database/statement-parts.js';
-import { AuditRepository, type AuditSqlRow } from './audit.repository.js';
+import { type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
 import { type ACCOUNT_TARGETS, AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
 import type { AuditEntryDto } from './dto/audit.dto.js';
 
@@ -59,13 +59,31 @@ export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
   async record(manager: EntityManager, change: AuditChange): Promise<void> {
+    const entry = this.entry(change);
+    if (entry) await this.audit.insert(manager, entry);
+  }
+
+  /**
+   * `record` as a part of another module's statement, for a change whose `after` the statement
+   * completes: `sql.patch` (a jsonb object in SQL over `sql.from`: what only the statement knows,
+   * such as the database's clock) is merged over `change.after`, and the entry is written for each
+   * row of `sql.from` (none: nothing happened, nothing recorded). Null when `record` would write
+   * nothing. One statement instead of a transaction of three around it.
+   */
+  recordInStatement(change: AuditChange, sql: { from: string; patch: string }): SqlPart | null {
+    const entry = this.entry(change);
+    return entry && this.audit.insertOver(entry, sql);
+  }
+
+  /** The entry `record` writes for this request's actor; null when it writes none. */
+  private entry(change: AuditChange): AuditInsert | null {
     const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
     const caller = req?.user;
     const actor = change.system
       ? { userId: change.system.actorUserId, role: 'system', via: change.system.actorVia, apiKeyId: undefined }
       : caller;
-    if (!actor || !(change.system || change.whoever || (caller && isAuditedActor(caller)))) return;
-    await this.audit.insert(manager, {
+    if (!actor || !(change.system || change.whoever || (caller && isAuditedActor(caller)))) return null;
+    return {
       actorUserId: actor.userId,
       actorRole: actor.role,
       actorVia: actor.via,
@@ -76,7 +94,7 @@ export class AuditService {
       before: change.before === null ? null : withoutSecrets(change.before),
       after: change.after === null ? null : withoutSecrets(change.after),
       requestId: req?.id ?? null,
-    });
+    };
   }
 
   /**

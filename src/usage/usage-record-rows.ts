@@ -136,6 +136,26 @@ export interface InsertedRecordSqlRow {
   provider_usage: ProviderUsage | null;
 }
 
+/**
+ * What insertAfterDebit()'s RETURNING gives for `input` but the timestamp (its placeholder: the
+ * epoch): the metadata and the provider's usage as stored (a JSON round trip, as jsonb's).
+ */
+export function storedAs(input: CreateUsageRecordInput): InsertedRecordSqlRow {
+  const json = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  return {
+    timestamp: new Date(0),
+    metadata: input.metadata === undefined ? null : json(input.metadata as Record<string, unknown>),
+    provider_usage: input.providerUsage ? json(input.providerUsage) : null,
+  };
+}
+
+/**
+ * The inserted record's timestamp (CTE `inserted`) as a jsonb object `{timestamp}`, as the route
+ * answers it: Date#toISOString of what node-postgres parsed, whose milliseconds are truncated, as
+ * to_char's MS are.
+ */
+export const INSERTED_TIMESTAMP = `jsonb_build_object('timestamp', to_char(inserted."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+
 /** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
 export function insertedRecord(
   input: CreateUsageRecordInput & { id: string },

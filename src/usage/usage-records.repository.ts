@@ -20,11 +20,13 @@ import {
 export {
   type BillingStatus,
   type CreateUsageRecordInput,
+  INSERTED_TIMESTAMP,
   insertedRecord,
   type InsertedRecordSqlRow,
   recordParams,
   type RecordSqlRow,
   type ReviewStatus,
+  storedAs,
   toRecordDto,
   toRow,
   type UsageRecordRow,

@@ -9,6 +9,7 @@ import { type Actor, type BilledParty, isServicePrincipal } from '../auth/meteri
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
+import type { InsertAfterTake } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
@@ -18,8 +19,10 @@ import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
+  INSERTED_TIMESTAMP,
   insertedRecord,
   type InsertedRecordSqlRow,
+  storedAs,
   toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
@@ -123,8 +126,10 @@ export class UsageService {
     const userId = billed.userId;
     const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
     // Credits named outright by a service principal for another account: nothing priced them, so the
-    // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction.
+    // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
+    // without an eventId in the debit's own statement.
     if (dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller)) {
+      if (dto.eventId === undefined) return this.recordIn(this.tx.statementManager, billed, undefined, input, true);
       return this.tx.run(async (manager) => {
         const recorded = await this.recordIn(manager, billed, dto.eventId, input);
         if (!recorded.replayed) {
@@ -146,6 +151,7 @@ export class UsageService {
     billed: BilledParty,
     eventId: string | undefined,
     input: CreateUsageRecordInput & { id: string },
+    audited = false,
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const userId = billed.userId;
     if (eventId !== undefined) return this.recordOnce(manager, billed, eventId, input);
@@ -162,9 +168,24 @@ export class UsageService {
         amount: input.credits,
         refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       },
-      this.records.insertAfterDebit(input),
+      audited ? this.withEntry(input) : this.records.insertAfterDebit(input),
     );
     return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+  }
+
+  /**
+   * The record's INSERT with its audit entry (`usage.record`) in the same statement: the entry's
+   * `after` is the record as the route answers it, the timestamp (the database's clock) added by
+   * the statement.
+   */
+  private withEntry(input: CreateUsageRecordInput & { id: string }): InsertAfterTake {
+    const then = this.records.insertAfterDebit(input);
+    const after = toRecordDto(insertedRecord(input, storedAs(input)));
+    const alongside = this.audit.recordInStatement(
+      { action: 'usage.record', targetId: input.id, before: null, after },
+      { from: 'inserted', patch: INSERTED_TIMESTAMP },
+    );
+    return alongside ? { ...then, name: `${then.name}_audited`, alongside } : then;
   }
 
   /**
