@@ -363,6 +363,50 @@ describe('purchases', () => {
     await expectInvariants(t, [u.id]);
   });
 
+  it('a provider refund during a dispute takes back from the frozen credits; the rest stays frozen', async () => {
+    const u = await f.newUser();
+    const p = await paidPurchase(u); // 1,000 credits for 10.00
+    await spend(u, 700).expect(201);
+    await providerEvent(p.id, { type: 'dispute_opened' }).expect(200);
+    // 5.00 of 10.00 refunded: ceil(1000 × 5 / 10) = 500 taken back, 300 from what is left, 200 spent → debt.
+    const refunded = await providerEvent(p.id, { type: 'refunded', amountRefunded: '5.00' }).expect(200);
+    expect(refunded.body).toMatchObject({
+      status: 'disputed',
+      refundedCredits: 300,
+      debtCreated: 200,
+      disputedCredits: 0,
+      refundedAmount: '5.00',
+    });
+    expect(await balance(u)).toMatchObject({ totalCredits: 0, debt: 200 });
+    // The same cumulative amount again changes nothing; won gives back what stayed frozen (nothing).
+    await providerEvent(p.id, { type: 'refunded', amountRefunded: '5.00' }).expect(200);
+    const won = await providerEvent(p.id, { type: 'dispute_won' }).expect(200);
+    expect(won.body).toMatchObject({ status: 'partially_refunded', refundedCredits: 300, debtCreated: 200 });
+    expect((await t.http.get(`/api/purchases/${p.id}/refundable`).set(u.auth).expect(200)).body).toEqual({
+      credits: 0,
+      amount: '0.00',
+    });
+    await expectInvariants(t, [u.id]);
+  });
+
+  it('a provider refund during a dispute of an unspent purchase refreezes what is left', async () => {
+    const u = await f.newUser();
+    const p = await paidPurchase(u);
+    await providerEvent(p.id, { type: 'dispute_opened' }).expect(200);
+    const refunded = await providerEvent(p.id, { type: 'refunded', amountRefunded: '4.00' }).expect(200);
+    expect(refunded.body).toMatchObject({
+      status: 'disputed',
+      refundedCredits: 400,
+      debtCreated: 0,
+      disputedCredits: 600,
+    });
+    expect(await balance(u)).toMatchObject({ totalCredits: 0, debt: 0 });
+    const won = await providerEvent(p.id, { type: 'dispute_won' }).expect(200);
+    expect(won.body).toMatchObject({ status: 'partially_refunded', disputedCredits: 0 });
+    expect((await balance(u)).totalCredits).toBe(600);
+    await expectInvariants(t, [u.id]);
+  });
+
   it('credits unfrozen after their allocation expired leave again at once', async () => {
     const u = await f.newUser();
     const p = await paidPurchase(u);

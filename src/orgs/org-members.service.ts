@@ -109,6 +109,10 @@ export class OrgMembersService {
     return this.tx.run(async (m) => {
       const leaving = caller.userId === userId;
       const standing = await this.lockAndCheck(m, caller, orgId, leaving ? 'member' : 'manager', 'remove its members');
+      // The org's account lock too, before the member's row: a charge in flight for this member (it
+      // holds the account lock) commits first, so `release` sees the session it opened, and a charge
+      // after it sees the member removed.
+      await this.repo.lockAccount(m, orgId);
       const current = await this.repo.lockMember(m, orgId, userId);
       if (!current || current.removed_at !== null) throw new NotFoundError('Member');
       if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')

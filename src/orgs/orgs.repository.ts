@@ -82,8 +82,13 @@ export class OrgsRepository {
 
   /** Locks the org's row: membership changes of one org serialise (the last owner stays). */
   async lockOrg(m: EntityManager, orgId: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR UPDATE`, [orgId]);
+    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR NO KEY UPDATE`, [orgId]);
     return rows.length > 0;
+  }
+
+  /** Takes the org account's lock (the engine's, credits_lock_accounts()), as every charge to it does. */
+  async lockAccount(m: EntityManager, orgId: string): Promise<void> {
+    await m.query(`SELECT 1 FROM credits_lock_accounts('org', ARRAY[$1]::varchar[])`, [orgId]);
   }
 
   /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */
@@ -140,7 +145,7 @@ export class OrgsRepository {
     userId: string,
   ): Promise<{ role: OrgRole; removed_at: Date | null } | null> {
     const rows: { role: OrgRole; removed_at: Date | null }[] = await m.query(
-      `SELECT role, removed_at FROM org_members WHERE org_id = $1 AND user_id = $2 FOR UPDATE`,
+      `SELECT role, removed_at FROM org_members WHERE org_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
       [orgId, userId],
     );
     return rows[0] ?? null;

@@ -141,6 +141,16 @@ export class PurchaseRefundsService {
         }
         if (reported <= toCents(row.provider_refunded_amount)) return null;
         const want = creditsForRefund(row.credits, event.amountRefunded!, row.amount);
+        // During a dispute the allocation's credits are frozen (out of its remaining): the refund
+        // takes back from them, and what is left is frozen again.
+        const disputed = row.status === 'disputed';
+        if (disputed) {
+          await this.credits.freeze(manager, {
+            allocationId: allocation.id,
+            freeze: false,
+            createdBy: actor.createdBy,
+          });
+        }
         const taken = await this.takeBack(
           manager,
           actor,
@@ -152,10 +162,18 @@ export class PurchaseRefundsService {
             amount: fromCents(reported - toCents(row.provider_refunded_amount)),
           },
         );
+        const refrozen = disputed
+          ? await this.credits.freeze(manager, {
+              allocationId: allocation.id,
+              freeze: true,
+              createdBy: actor.createdBy,
+            })
+          : null;
         return {
           provider_refunded_amount: fromCents(reported),
           refunded_credits: row.refunded_credits + taken.taken,
           debt_created: row.debt_created + taken.debt,
+          ...(refrozen === null ? {} : { disputed_credits: refrozen }),
           ...statusAfterRefund(row, reported >= toCents(row.amount)),
         };
       }
