@@ -164,6 +164,21 @@ describe('the Stripe webhook', () => {
     ]);
   });
 
+  it('a paid session of another amount or currency grants nothing (a cheaper link naming the purchase)', async () => {
+    const u = await f.newUser();
+    const id = await pending(u); // 10.00 usd
+    for (const fields of [{ amount_total: 100 }, { currency: 'eur' }, { amount_total: 100_000, currency: 'jpy' }]) {
+      const res = await deliver(stripeEvent('checkout.session.completed', checkoutSession(id, fields))).expect(200);
+      expect(res.body).toMatchObject({ received: true, outcome: 'ignored' });
+    }
+    expect(await purchase(id)).toMatchObject({ status: 'pending_payment', allocationId: null });
+    expect(await total(u)).toBe(0);
+    // The session of the purchase's own price pays it.
+    await deliver(stripeEvent('checkout.session.completed', checkoutSession(id))).expect(200);
+    expect(await purchase(id)).toMatchObject({ status: 'paid' });
+    expect(await total(u)).toBe(1000);
+  });
+
   it('a bad or stale signature is a 400 and writes nothing', async () => {
     const u = await f.newUser();
     const id = await pending(u);

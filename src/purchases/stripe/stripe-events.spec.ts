@@ -13,9 +13,16 @@ describe('stripeAction', () => {
           client_reference_id: PURCHASE,
           payment_status: 'paid',
           payment_intent: 'pi_1',
+          amount_total: 1000,
+          currency: 'usd',
         }),
       ),
-    ).toEqual({ action: 'paid', purchaseId: PURCHASE, paymentIntent: 'pi_1' });
+    ).toEqual({
+      action: 'paid',
+      purchaseId: PURCHASE,
+      paymentIntent: 'pi_1',
+      paid: { amount: '10.00', currency: 'usd' },
+    });
     expect(
       stripeAction(
         event('checkout.session.async_payment_succeeded', {
@@ -23,9 +30,26 @@ describe('stripeAction', () => {
           metadata: { purchaseId: PURCHASE },
           payment_status: 'paid',
           payment_intent: { id: 'pi_2', object: 'payment_intent' },
+          amount_total: 500,
+          currency: 'JPY',
         }),
       ),
-    ).toEqual({ action: 'paid', purchaseId: PURCHASE, paymentIntent: 'pi_2' });
+    ).toEqual({
+      action: 'paid',
+      purchaseId: PURCHASE,
+      paymentIntent: 'pi_2',
+      paid: { amount: '500.00', currency: 'jpy' },
+    });
+    // A paid session must say what it charged (and through which payment intent), else nothing is paid.
+    expect(
+      stripeAction(
+        event('checkout.session.completed', {
+          client_reference_id: PURCHASE,
+          payment_status: 'paid',
+          payment_intent: 'pi_3',
+        }),
+      ),
+    ).toMatchObject({ action: 'ignore' });
     expect(
       stripeAction(event('checkout.session.completed', { client_reference_id: PURCHASE, payment_status: 'unpaid' })),
     ).toMatchObject({ action: 'ignore' });

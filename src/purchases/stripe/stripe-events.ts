@@ -14,7 +14,13 @@ export interface StripeEventLike {
 
 /** What a Stripe event means for a purchase, and how the purchase is found. */
 export type StripeAction =
-  | { action: 'paid'; purchaseId: string; paymentIntent: string | null }
+  | {
+      action: 'paid';
+      purchaseId: string;
+      paymentIntent: string;
+      /** What the session charged (`amount_total`, `currency`): it must be the purchase's. */
+      paid: { amount: string; currency: string };
+    }
   | { action: 'fail' | 'expire'; purchaseId: string }
   | {
       action: 'provider';
@@ -58,7 +64,19 @@ export function stripeAction(event: StripeEventLike): StripeAction {
       // completed with an async method (a bank debit) is not paid yet: async_payment_succeeded says when
       if (object.payment_status !== 'paid')
         return { action: 'ignore', reason: `payment_status ${String(object.payment_status)}` };
-      return { action: 'paid', purchaseId, paymentIntent: idOf(object.payment_intent) };
+      const paymentIntent = idOf(object.payment_intent);
+      const total = object.amount_total;
+      const currency = typeof object.currency === 'string' ? object.currency.toLowerCase() : null;
+      if (!paymentIntent) return { action: 'ignore', reason: 'paid session without payment_intent' };
+      if (!Number.isSafeInteger(total) || (total as number) < 0 || !currency) {
+        return { action: 'ignore', reason: 'paid session without amount_total and currency' };
+      }
+      return {
+        action: 'paid',
+        purchaseId,
+        paymentIntent,
+        paid: { amount: fromMinorUnits(total as number, currency), currency },
+      };
     }
     case 'charge.refunded': {
       const paymentIntent = idOf(object.payment_intent);

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { DomainError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
+import { toCents } from '../purchase-money.js';
 import { PurchaseRefundsService } from '../purchase-refunds.service.js';
 import { PurchasesRepository } from '../purchases.repository.js';
 import { type PurchaseActor, PurchasesService } from '../purchases.service.js';
@@ -41,9 +42,19 @@ export class StripeWebhookService {
         if (mapped.action === 'ignore') return { outcome: 'ignored' as const, reason: mapped.reason };
         if (purchaseId === null) return { outcome: 'ignored' as const, reason: 'no purchase has this payment_intent' };
         switch (mapped.action) {
-          case 'paid':
+          case 'paid': {
+            // A session pays this purchase only for its amount in its currency: a Checkout Session or
+            // Payment Link of another price naming the purchase's id grants nothing.
+            const row = await this.repo.find(manager, purchaseId);
+            if (row && (toCents(row.amount) !== toCents(mapped.paid.amount) || row.currency !== mapped.paid.currency)) {
+              return {
+                outcome: 'ignored' as const,
+                reason: `paid ${mapped.paid.amount} ${mapped.paid.currency}, not the purchase's ${row.amount} ${row.currency}`,
+              };
+            }
             await this.purchases.markPaid(STRIPE, purchaseId, mapped.paymentIntent);
             break;
+          }
           case 'fail':
           case 'expire':
             await this.purchases.close(STRIPE, purchaseId, mapped.action === 'fail' ? 'failed' : 'expired', 'stripe');
