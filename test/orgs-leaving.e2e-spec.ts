@@ -112,5 +112,15 @@ describe('a member leaving an organisation', () => {
     expect(pool.rows[0].n).toBe(100 - charged);
     const rec = await t.db.query(`SELECT user_id, org_id FROM usage_records WHERE org_id = $1`, [orgId]);
     expect(rec.rows).toEqual([{ user_id: m.id, org_id: orgId }]);
+    // The org's ledger names the org on every line and the member on the lines they spent.
+    const ledger = await t.http.get(`/api/orgs/${orgId}/ledger`).set(owner.auth).expect(200);
+    const lines = (ledger.body.items as { kind: string; orgId: string; userId: string | null }[]).map((e) => [
+      e.kind,
+      e.orgId,
+      e.userId,
+    ]);
+    expect(lines.filter(([kind]) => kind !== 'grant')).toEqual(expect.arrayContaining([['hold', orgId, m.id]]));
+    expect(lines.every(([, org]) => org === orgId)).toBe(true);
+    expect(lines.filter(([kind]) => kind !== 'grant').every(([, , user]) => user === m.id)).toBe(true);
   });
 });

@@ -94,6 +94,11 @@ describe('organisation money', () => {
       ['void', -500],
       ['grant', 500],
     ]);
+    // The org's lines name the org; no member spent them.
+    expect(ledger.body.items.map((e: { orgId: string; userId: string | null }) => [e.orgId, e.userId])).toEqual([
+      [orgId, null],
+      [orgId, null],
+    ]);
     const voids = await t.http.get(`/api/orgs/${orgId}/ledger`).query({ kind: 'void' }).set(owner.auth).expect(200);
     expect(voids.body.items).toHaveLength(1);
     expect((await t.http.get(`/api/orgs/${orgId}/balance`).set(owner.auth).expect(200)).body).toEqual({

@@ -146,8 +146,8 @@ export class CreditReadsRepository {
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
-      `SELECT id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id, api_key_id, created_by,
-              created_at
+      `SELECT id, user_id, account_org_id(account_id) AS org_id, allocation_id, kind, amount, balance_after, session_id,
+              usage_record_id, api_key_id, created_by, created_at
          FROM credit_ledger WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );

@@ -84,6 +84,8 @@ export interface LedgerEntryView {
   id: string;
   /** Null for lines of an organisation's account that name no member (grants, voids, expiries). */
   userId: string | null;
+  /** The organisation whose account the entry is in (`userId` then names the member); null for a user's. */
+  orgId: string | null;
   /** Null for `overdraft` entries (credits spent beyond the balance, owed as debt). */
   allocationId: string | null;
   kind: LedgerKind;

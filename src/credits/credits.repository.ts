@@ -33,6 +33,7 @@ export interface AllocationRow {
 export interface LedgerRow {
   id: string;
   user_id: string | null;
+  org_id: string | null;
   allocation_id: string | null;
   kind: LedgerKind;
   amount: number;
@@ -145,6 +146,7 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
   return {
     id: String(row.id),
     userId: row.user_id,
+    orgId: row.org_id,
     allocationId: row.allocation_id,
     kind: row.kind,
     amount: row.amount,

@@ -63,6 +63,15 @@ export class LedgerEntryDto {
   @ApiProperty({
     type: String,
     nullable: true,
+    example: null,
+    description:
+      'The organisation whose account the entry is in (then `userId`, when set, is the member who spent); null for a user’s',
+  })
+  orgId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
     example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a',
     format: 'uuid',
     description: 'Null for overdraft entries: credits spent beyond the balance, owed as debt',

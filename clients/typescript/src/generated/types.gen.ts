@@ -567,6 +567,10 @@ export type LedgerEntryDto = {
      */
     userId: string | null;
     /**
+     * The organisation whose account the entry is in (then `userId`, when set, is the member who spent); null for a user’s
+     */
+    orgId: string | null;
+    /**
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
