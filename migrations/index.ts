@@ -62,6 +62,7 @@ import { AutoRechargeFunctions1732000035100 } from './1732000035100-auto-recharg
 import { OrgMeteringAfterAutoRecharge1732000035800 } from './1732000035800-org-metering-after-auto-recharge.js';
 import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-merge-org-metering-and-auto-recharge.js';
 import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
+import { OrgBalanceAlerts1732000037000 } from './1732000037000-org-balance-alerts.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -129,4 +130,5 @@ export const MIGRATIONS = [
   OrgMeteringAfterAutoRecharge1732000035800,
   MergeOrgMeteringAndAutoRecharge1732000035900,
   LedgerWriterPlans1732000036000,
+  OrgBalanceAlerts1732000037000,
 ];

@@ -123,4 +123,30 @@ describe('a member leaving an organisation', () => {
     expect(lines.every(([, org]) => org === orgId)).toBe(true);
     expect(lines.filter(([kind]) => kind !== 'grant').every(([, , user]) => user === m.id)).toBe(true);
   });
+
+  it('the org’s balance alerts name the org: balance.low and balance.depleted with orgId', async () => {
+    const [owner, m] = [await f.newUser(), await f.newUser()];
+    const orgId = await newOrg(owner, m);
+    await t.http
+      .put(`/api/orgs/${orgId}/alerts`)
+      .set(ADMIN)
+      .send({ thresholds: [50] })
+      .expect(200);
+    const spend = (credits: number) =>
+      t.http
+        .post('/api/usage/record')
+        .set(owner.auth)
+        .send({ service: 'chat', operation: 'completion', credits, orgId })
+        .expect(201);
+    await spend(60);
+    await spend(40);
+    const { rows } = await t.db.query(
+      `SELECT type, user_id, data FROM events WHERE type LIKE 'balance.%' AND data->>'orgId' = $1 ORDER BY created_at, id`,
+      [orgId],
+    );
+    expect(rows).toEqual([
+      { type: 'balance.low', user_id: null, data: { userId: null, orgId, threshold: 50, balance: 40 } },
+      { type: 'balance.depleted', user_id: null, data: { userId: null, orgId } },
+    ]);
+  });
 });

@@ -4,9 +4,10 @@
  */
 export interface EventPayloads {
   /** The available balance went from at least `threshold` to below it (once per crossing). */
-  'balance.low': { userId: string; threshold: number; balance: number };
+  /** An organisation's account: `orgId`, and `userId` null. */
+  'balance.low': { userId: string | null; orgId?: string; threshold: number; balance: number };
   /** The available balance reached 0. */
-  'balance.depleted': { userId: string };
+  'balance.depleted': { userId: string | null; orgId?: string };
   /** An allocation was granted (any source). `expiresAt` is ISO-8601 UTC. */
   /** `orgId` (and `userId` null) when the allocation is an organisation's. */
   'credits.granted': {
