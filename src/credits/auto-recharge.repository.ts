@@ -145,10 +145,9 @@ export class AutoRechargeRepository {
 
   /** The caller's role in the organisation while an active member, else null. */
   async orgRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
-    const rows = (await manager.query(
-      `SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL`,
-      [orgId, userId],
-    )) as Array<{ role: string }>;
+    const rows = (await manager.query(`SELECT org_member_role($1, $2) AS role`, [orgId, userId])) as Array<{
+      role: string;
+    }>;
     return rows[0]?.role ?? null;
   }
 }

@@ -131,10 +131,7 @@ export class CreditTransfersRepository {
 
   /** Whether the user is an active member of the organisation (separation of duties). */
   async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `SELECT 1 FROM org_members WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL`,
-      [orgId, userId],
-    );
+    const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);
     return rows.length > 0;
   }
 }

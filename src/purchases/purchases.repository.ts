@@ -200,10 +200,10 @@ export class PurchasesRepository {
 
   /** The caller's role in the org while an active member (null: none). */
   async orgRole(orgId: string, userId: string): Promise<OrgRole | null> {
-    const rows: { role: OrgRole }[] = await this.dataSource.query(
-      `SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL`,
-      [orgId, userId],
-    );
+    const rows: { role: OrgRole }[] = await this.dataSource.query(`SELECT org_member_role($1, $2) AS role`, [
+      orgId,
+      userId,
+    ]);
     return rows[0]?.role ?? null;
   }
 
