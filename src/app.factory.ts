@@ -106,6 +106,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');
+  // No ETag: every answer is live money state that no client revalidates, and Express would hash
+  // every body (SHA-1) to make one.
+  app.set('etag', false);
   // Behind a gateway the socket address is the gateway's: TRUST_PROXY says which X-Forwarded-For hops to believe.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');

@@ -85,13 +85,14 @@ export function redactUrl(text: string): string {
 
 /** A copy of `value` as JSON with every secret key removed, and URLs redacted, at any depth. */
 export function withoutSecrets(value: unknown): unknown {
+  // Scalars first: most of an entry (every metered record an admin names has one) is ids and numbers.
+  if (typeof value !== 'object' || value === null) return typeof value === 'string' ? redactUrl(value) : value;
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string') return redactUrl(value);
-  if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!SECRET_KEYS.has(k) && v !== undefined) out[k] = withoutSecrets(v);
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== undefined && !SECRET_KEYS.has(k)) out[k] = withoutSecrets(v);
   }
   return out;
 }

@@ -27,8 +27,13 @@ export function tokenField<K extends TokenKind>(kind: K): TokenField<K> {
   return `${kind}Tokens`;
 }
 
+/** Each kind's column, worked out once (the metered debit's mappers ask for it per record). */
+const COLUMN_OF = new Map<TokenKind, string>(
+  TOKEN_KINDS.map((kind) => [kind, `${kind.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_tokens`]),
+);
+
 export function tokenColumn<K extends TokenKind>(kind: K): TokenColumn<K> {
-  return `${kind.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_tokens` as TokenColumn<K>;
+  return COLUMN_OF.get(kind) as TokenColumn<K>;
 }
 
 /** Every kind's field, in TOKEN_KINDS order. */
@@ -41,14 +46,21 @@ export function perKind<V>(value: (kind: TokenKind) => V): Record<TokenKind, V> 
   return Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, value(kind)])) as Record<TokenKind, V>;
 }
 
+/** `value(kind)` under each of `names` (one per kind, in TOKEN_KINDS order). A plain loop: records map every kind on the metered debit's path. */
+function perName<V>(names: readonly string[], value: (kind: TokenKind) => V): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (let i = 0; i < TOKEN_KINDS.length; i++) out[names[i]] = value(TOKEN_KINDS[i]);
+  return out;
+}
+
 /** `value(kind)` under every kind's field. */
 export function perField<V>(value: (kind: TokenKind) => V): TokenFields<V> {
-  return Object.fromEntries(TOKEN_KINDS.map((kind) => [tokenField(kind), value(kind)])) as TokenFields<V>;
+  return perName(TOKEN_FIELDS, value) as TokenFields<V>;
 }
 
 /** `value(kind)` under every kind's column. */
 export function perColumn<V>(value: (kind: TokenKind) => V): TokenColumns<V> {
-  return Object.fromEntries(TOKEN_KINDS.map((kind) => [tokenColumn(kind), value(kind)])) as TokenColumns<V>;
+  return perName(TOKEN_COLUMNS, value) as TokenColumns<V>;
 }
 
 /** `field(kind)` of every kind joined by `, ` in TOKEN_KINDS order: a column or value list of SQL. */
