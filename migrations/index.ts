@@ -63,6 +63,7 @@ import { OrgMeteringAfterAutoRecharge1732000035800 } from './1732000035800-org-m
 import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-merge-org-metering-and-auto-recharge.js';
 import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
 import { OrgBalanceAlerts1732000037000 } from './1732000037000-org-balance-alerts.js';
+import { BatchTakeLookups1732000038000 } from './1732000038000-batch-take-lookups.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -131,4 +132,5 @@ export const MIGRATIONS = [
   MergeOrgMeteringAndAutoRecharge1732000035900,
   LedgerWriterPlans1732000036000,
   OrgBalanceAlerts1732000037000,
+  BatchTakeLookups1732000038000,
 ];

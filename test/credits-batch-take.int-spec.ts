@@ -333,7 +333,7 @@ describe('batch take = single takes', () => {
           const outcomes = await credits.debitAndInsertMany(
             manager,
             { createdBy: admin.userId },
-            records.batchParts(admin.userId, items),
+            records.batchParts(admin.userId, items, { label: 'usage_batch' }),
           );
           // Across a minute boundary the two runs meet different windows, rightly: not comparable.
           fc.pre((await minuteNow()) === before);

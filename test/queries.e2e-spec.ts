@@ -1,11 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuthUser } from '../src/auth/roles.js';
+import { createRootLogger, requestLogging } from '../src/common/logging/logger.js';
 import type { DueSession } from '../src/streaming-sessions/streaming-sessions.repository.js';
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
+import { UsageService } from '../src/usage/usage.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
@@ -22,6 +26,17 @@ import { recordSent, type SentStatement } from './support/statements.js';
  * run it after changing any part, or after merging a branch that did, and commit what it writes.
  */
 const UPDATE = process.env.QUERIES_UPDATE === '1';
+
+/** `work` as if a request of `caller` ran it: the audit log reads its actor from the request's context. */
+function inRequest<T>(caller: AuthUser, work: () => Promise<T>): Promise<T> {
+  const req = { headers: {}, method: 'POST', originalUrl: '/api/usage/record', user: caller } as unknown as Request;
+  const res = { setHeader: () => undefined, on: () => undefined } as unknown as Response;
+  return new Promise<T>((resolve, reject) => {
+    requestLogging(createRootLogger('silent'))(req, res, () => {
+      work().then(resolve, reject);
+    });
+  });
+}
 const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 
 interface Query {
@@ -91,6 +106,25 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
           .send({ ...usage, userId: u.id, credits: 1 })
           .expect(201),
     );
+    // Records that arrive together (src/usage/coalesced-records.ts): two records of one writer
+    // submitted in one turn of the event loop share one batch take statement. Sent through the
+    // service in a request's context (its actor is the audit entry's), so the two meet for certain.
+    const usageService = t.app.get(UsageService);
+    const adminUser: AuthUser = { userId: admin.id, role: 'admin', email: null, username: null, via: 'jwt' };
+    const together = (caller: AuthUser, userId?: string) =>
+      inRequest(caller, () =>
+        Promise.all(
+          [1, 2].map(() => usageService.record(caller, { ...usage, ...(userId ? { userId } : {}), credits: 1 })),
+        ),
+      );
+    await composed('src/usage/queries/records-together.sql', 'POST /api/usage/record (records arriving together)', () =>
+      together({ userId: u.id, role: 'user', email: null, username: null, via: 'jwt' }),
+    );
+    await composed(
+      'src/usage/queries/records-together-audited.sql',
+      'POST /api/usage/record (records arriving together, credits named by a service principal for another account)',
+      () => together(adminUser, u.id),
+    );
     await composed('src/usage/queries/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
     );
@@ -133,7 +167,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
 
   it('each request sent its statement', () => {
     expect(queries.map((q) => q.file)).toEqual(expect.arrayContaining(['src/usage/queries/record.sql']));
-    expect(queries).toHaveLength(7);
+    expect(queries).toHaveLength(9);
   });
 
   it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {

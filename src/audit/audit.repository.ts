@@ -79,6 +79,42 @@ export class AuditRepository {
   }
 
   /**
+   * Many entries inside another module's statement (ONE INSERT however many): each entry is written
+   * when `sql.from` has a row whose `sql.targetKey` equals its target id, with `sql.patch` (a jsonb
+   * object in that statement's SQL, over `from`'s row; none: `after` as given) merged over `after`.
+   * The entries go as one jsonb parameter, in their order.
+   */
+  insertManyOver(entries: AuditInsert[], sql: { from: string; targetKey: string; patch?: string }): SqlPart {
+    const rows = entries.map((e) => ({
+      actor_user_id: e.actorUserId,
+      actor_role: e.actorRole,
+      actor_via: e.actorVia,
+      actor_api_key_id: e.actorApiKeyId ?? undefined,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId,
+      before: e.before ?? undefined,
+      after: e.after ?? undefined,
+      request_id: e.requestId ?? undefined,
+    }));
+    return {
+      sql: `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type,
+                                   target_id, before, after, request_id)
+            SELECT date_trunc('milliseconds', now()), e.actor_user_id, e.actor_role, e.actor_via, e.actor_api_key_id,
+                   e.action, e.target_type, e.target_id, e.before, e.after${sql.patch ? ` || ${sql.patch}` : ''}, e.request_id
+              FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (actor_user_id varchar, actor_role varchar, actor_via varchar,
+                                actor_api_key_id uuid, action varchar, target_type varchar, target_id varchar,
+                                before jsonb, after jsonb, request_id varchar)) WITH ORDINALITY
+                   AS e(actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type, target_id,
+                        before, after, request_id, ord)
+              JOIN ${sql.from} ON ${sql.targetKey} = e.target_id
+             ORDER BY e.ord
+            RETURNING id AS audit_entry_id`,
+      params: [JSON.stringify(rows)],
+    };
+  }
+
+  /**
    * The entry's INSERT inside another module's statement: the actor and action as parameters, the
    * target and `after` as that statement's SQL, written only for the rows of `from` that `where` keeps.
    */

@@ -66,13 +66,33 @@ export class AuditService {
   /**
    * `record` as a part of another module's statement, for a change whose `after` the statement
    * completes: `sql.patch` (a jsonb object in SQL over `sql.from`: what only the statement knows,
-   * such as the database's clock) is merged over `change.after`, and the entry is written for each
-   * row of `sql.from` (none: nothing happened, nothing recorded). Null when `record` would write
-   * nothing. One statement instead of a transaction of three around it.
+   * such as the database's clock) is merged over the entry's `after`, and the entry is written for
+   * each row of `sql.from` (none: nothing happened, nothing recorded). The entry is made earlier by
+   * `entryFor`, in its request's context. One statement instead of a transaction of three around it.
    */
-  recordInStatement(change: AuditChange, sql: { from: string; patch: string }): SqlPart | null {
-    const entry = this.entry(change);
-    return entry && this.audit.insertOver(entry, sql);
+  entryInStatement(entry: AuditInsert, sql: { from: string; patch: string }): SqlPart {
+    return this.audit.insertOver(entry, sql);
+  }
+
+  /**
+   * `entryInStatement` for many changes of one statement (a batch's records): the entries are made
+   * now, each with this request's actor, and written in ONE INSERT for the rows of `sql.from` whose
+   * `sql.targetKey` names their target. Null when there is nothing to write.
+   */
+  recordManyInStatement(
+    entries: (AuditInsert | null)[],
+    sql: { from: string; targetKey: string; patch?: string },
+  ): SqlPart | null {
+    const kept = entries.filter((e): e is AuditInsert => e !== null);
+    return kept.length === 0 ? null : this.audit.insertManyOver(kept, sql);
+  }
+
+  /**
+   * The entry `record` would write for this change by this request's actor, made now (in the
+   * request's context) to be written later by `recordManyInStatement`; null when it writes none.
+   */
+  entryFor(change: AuditChange): AuditInsert | null {
+    return this.entry(change);
   }
 
   /** The entry `record` writes for this request's actor; null when it writes none. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { type NamedPart, type SqlPart, withParts } from '../database/statement-parts.js';
+import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
 
 /**
@@ -31,6 +31,19 @@ export interface BatchTakeStatement {
    * event the take refused) and undoes what `events` and `records` wrote for them.
    */
   release: string;
+  /**
+   * Optional CTE `alongside`, after the take: what the caller writes with the events the take let
+   * through (it reads `records` and `takes`: `out_usage_record_id`, `out_status` 'ok'), such as
+   * their audit entries.
+   */
+  alongside?: SqlPart | null;
+  /**
+   * Optional columns of each created event's record in its outcome row: a select list over `r`, a
+   * row of `records` (whose RETURNING must give them), NULL for the other events.
+   */
+  answer?: string;
+  /** The prepared statement's label (its name: the label and a hash of the text). */
+  label: string;
 }
 
 /** One row of a batch take statement, per event. */
@@ -72,15 +85,25 @@ const TAKES = `SELECT k.*
        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, 'user', i.kinds,
                                    i.members) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
-/** Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else. */
-const OUTCOMES = `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
+/**
+ * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
+ * `answer`, those columns of a created event's record.
+ */
+function outcomes(answer: string | undefined): string {
+  return `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
        CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END AS out_usage_record_id,
        COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
-       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after
+       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after${answer ? `, ${answer}` : ''}
   FROM events e
-  LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id
+  LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id${
+    answer
+      ? `
+  LEFT JOIN records r ON t.out_status = 'ok' AND r.id = t.out_usage_record_id`
+      : ''
+  }
  CROSS JOIN released
  ORDER BY e.out_ord`;
+}
 
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
@@ -89,7 +112,7 @@ export class CreditsBatchRepository {
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
     statement: BatchTakeStatement,
-  ): Promise<BatchTakeRow[]> {
+  ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
     const part = (name: string, sql: string, materialized = false): NamedPart => ({
       name,
       sql,
@@ -110,10 +133,11 @@ export class CreditsBatchRepository {
         takes,
         part('refused', REFUSED),
         part('released', statement.release, true),
+        ...(statement.alongside ? [{ name: 'alongside', ...statement.alongside }] : []),
       ],
-      { sql: OUTCOMES, params: [] },
+      { sql: outcomes(statement.answer), params: [] },
     );
-    const rows: BatchTakeRow[] = await manager.query(sql, params);
-    return rows;
+    // Named: PostgreSQL parses and plans each shape once per connection (a record's small batches too).
+    return queryPrepared(manager, statement.label, { sql, params });
   }
 }

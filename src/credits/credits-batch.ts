@@ -11,7 +11,15 @@ import type { BatchTakeRow } from './credits-batch.repository.js';
 
 /** What happened to one event of a batch take. */
 export type BatchOutcome =
-  | { status: 'created'; usageRecordId: string; balanceAfter: number; collected: number; debt: number }
+  | {
+      status: 'created';
+      usageRecordId: string;
+      balanceAfter: number;
+      collected: number;
+      debt: number;
+      /** The outcome row, with the caller's `answer` columns. */
+      row: BatchTakeRow;
+    }
   | { status: 'duplicate'; usageRecordId: string | null }
   | { status: 'refused'; error: DomainError };
 
@@ -26,6 +34,7 @@ export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome 
         balanceAfter: balance,
         collected: Number(row.out_collected),
         debt: Number(row.out_debt),
+        row,
       };
     case 'duplicate':
       return { status: 'duplicate', usageRecordId: row.out_usage_record_id };

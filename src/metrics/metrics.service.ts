@@ -38,6 +38,12 @@ export class MetricsService {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  private readonly recordsTogether = new Histogram({
+    name: 'accounting_records_per_statement',
+    help: 'Metered records (POST /api/usage/record) sent per statement: 1 alone, more when they arrived together',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
   private readonly insufficient = new Counter({
     name: 'accounting_insufficient_credits_total',
     help: 'Requests refused because the balance was short (402 INSUFFICIENT_CREDITS)',
@@ -113,6 +119,11 @@ export class MetricsService {
   /** Credits that moved through a ledger entry of `kind`; call after the movement committed. */
   creditsMoved(kind: string, amount: number): void {
     if (amount !== 0) this.credits.inc({ kind }, Math.abs(amount));
+  }
+
+  /** One statement of the metered debit and how many records it carried. */
+  recordsPerStatement(records: number): void {
+    this.recordsTogether.observe(records);
   }
 
   insufficientCredits(): void {

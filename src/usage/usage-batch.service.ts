@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { billedParty, isServicePrincipal } from '../auth/metering.js';
@@ -20,7 +19,7 @@ import {
 } from './dto/record-batch.dto.js';
 import { UsageService } from './usage.service.js';
 import type { CreateUsageRecordInput } from './usage-records.repository.js';
-import { UsageRecordsRepository } from './usage-records.repository.js';
+import { CREATED_RECORDS, UsageRecordsRepository } from './usage-records.repository.js';
 
 type Prepared = {
   index: number;
@@ -94,33 +93,29 @@ export class UsageBatchService {
       accepted.push({ index, ...prepared });
     }
 
-    const take = (manager: EntityManager) =>
-      this.credits.debitAndInsertMany(
-        manager,
-        { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-        this.records.batchParts(caller.userId, accepted),
-      );
-    // Events naming credits for other accounts are audited in the batch's transaction (one per record
-    // created); a batch without any stays ONE statement.
+    // Events naming credits for other accounts are audited (one `usage.record` entry per record
+    // created), their entries written by the batch's own statement: it stays ONE statement.
+    const alongside = this.audit.recordManyInStatement(
+      accepted.map(({ input, eventId, audited }) =>
+        audited
+          ? this.audit.entryFor({
+              action: 'usage.record',
+              targetId: input.id,
+              before: null,
+              after: batchRecordView(input, eventId),
+            })
+          : null,
+      ),
+      { from: CREATED_RECORDS.from, targetKey: CREATED_RECORDS.key },
+    );
     const outcomes =
       accepted.length === 0
         ? []
-        : accepted.some((a) => a.audited)
-          ? await this.tx.run(async (manager) => {
-              const taken = await take(manager);
-              for (const [i, outcome] of taken.entries()) {
-                const { input, eventId, audited } = accepted[i];
-                if (!audited || outcome.status !== 'created') continue;
-                await this.audit.record(manager, {
-                  action: 'usage.record',
-                  targetId: input.id,
-                  before: null,
-                  after: batchRecordView(input, eventId),
-                });
-              }
-              return taken;
-            })
-          : await take(this.tx.statementManager);
+        : await this.credits.debitAndInsertMany(
+            this.tx.statementManager,
+            { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
+            this.records.batchParts(caller.userId, accepted, { label: 'usage_batch', alongside }),
+          );
     outcomes.forEach((outcome, i) => {
       results[accepted[i].index] = this.result(accepted[i], outcome);
     });

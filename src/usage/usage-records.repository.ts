@@ -8,9 +8,11 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
+import type { ProviderUsage } from '../pricing/provider-usage.js';
 import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import {
   type CreateUsageRecordInput,
+  INSERTED_TIMESTAMP,
   recordParams,
   type RecordSqlRow,
   toRow,
@@ -141,12 +143,31 @@ const BATCH_PARTS = {
              ORDER BY r.ordinality
             RETURNING id, COALESCE(org_id, user_id) AS account_id, credits AS amount,
                       CASE WHEN org_id IS NULL THEN 'user' ELSE 'org' END AS kind,
-                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member`,
+                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member,
+                      "timestamp", metadata, provider_usage`,
   // One row always (an aggregate), also when nothing was refused.
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
                                         array_agg(e.out_usage_record_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
-} satisfies Omit<BatchTakeStatement, 'amounts' | 'input'>;
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'input' | 'label'>;
+
+/** What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`). */
+const RECORD_ANSWER = `r."timestamp" AS record_timestamp, r.metadata AS record_metadata, r.provider_usage AS record_provider_usage`;
+
+/** The created events' rows of a batch statement, as its `alongside` part reads them (`r`: a record). */
+export const CREATED_RECORDS = {
+  from: `takes t JOIN records r ON t.out_status = 'ok' AND r.id = t.out_usage_record_id`,
+  key: 'r.id::text',
+  /** The record's timestamp as insertedRecord() answers it (INSERTED_TIMESTAMP of `r`). */
+  timestamp: INSERTED_TIMESTAMP.replace('inserted."timestamp"', 'r."timestamp"'),
+};
+
+/** A created event's record as a batch outcome row carries it (with BatchParts `answer`). */
+export interface RecordAnswerSqlRow {
+  record_timestamp: Date;
+  record_metadata: Record<string, unknown> | null;
+  record_provider_usage: ProviderUsage | null;
+}
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -214,6 +235,7 @@ export class UsageRecordsRepository {
   batchParts(
     owner: string,
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
+    extras: { label: string; alongside?: SqlPart | null; answer?: boolean },
   ): BatchTakeStatement {
     // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
     // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
@@ -241,6 +263,9 @@ export class UsageRecordsRepository {
       amounts: items.map(({ input }) => input.credits),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
+      label: extras.label,
+      alongside: extras.alongside ?? null,
+      answer: extras.answer ? RECORD_ANSWER : undefined,
     };
   }
 

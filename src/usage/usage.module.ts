@@ -6,6 +6,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { CoalescedRecords } from './coalesced-records.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
@@ -31,6 +32,7 @@ import { UsageStatsService } from './usage-stats.service.js';
   ],
   controllers: [UsageController, UsageReviewController],
   providers: [
+    CoalescedRecords,
     UsageService,
     UsageBatchService,
     UsageEventIdsRepository,

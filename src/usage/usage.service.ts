@@ -4,7 +4,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
-import { AuditService } from '../audit/audit.service.js';
+import type { AuditInsert } from '../audit/audit.repository.js';
+import { type AuditChange, AuditService } from '../audit/audit.service.js';
 import { type Actor, type BilledParty, isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -16,6 +17,7 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
+import { CoalescedRecords } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -38,6 +40,20 @@ function checkRecordInput(input: CreateUsageRecordInput): void {
   }
 }
 
+/**
+ * The `usage.record` entry of credits named by a service principal for another account: `after` is
+ * the record as the route answers it, but for the timestamp, which the statement that writes the
+ * entry adds (the database's clock).
+ */
+function recordEntry(input: CreateUsageRecordInput & { id: string }): AuditChange {
+  return {
+    action: 'usage.record',
+    targetId: input.id,
+    before: null,
+    after: toRecordDto(insertedRecord(input, storedAs(input))),
+  };
+}
+
 /** Recording usage: the metered debit of POST /api/usage/record, and records for other modules. */
 @Injectable()
 export class UsageService {
@@ -48,6 +64,7 @@ export class UsageService {
     private readonly records: UsageRecordsRepository,
     private readonly metering: MeteringService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CoalescedRecords) private readonly coalesced: CoalescedRecords,
   ) {}
 
   /** A record's INSERT inside another module's statement: see UsageRecordsRepository.insertInStatement. */
@@ -128,8 +145,20 @@ export class UsageService {
     // Credits named outright by a service principal for another account: nothing priced them, so the
     // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
     // without an eventId in the debit's own statement.
-    if (dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller)) {
-      if (dto.eventId === undefined) return this.recordIn(this.tx.statementManager, billed, undefined, input, true);
+    const audited = dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller);
+    // Without an eventId and outside a request's transaction: sent with the records that arrive with it.
+    if (dto.eventId === undefined && !this.tx.inTransaction) {
+      // The entry made here, in the request's context; the statement that carries it is chosen later.
+      const entry = audited ? this.audit.entryFor(recordEntry(input)) : null;
+      return this.coalesced.record(billed, input, entry, () =>
+        this.recordIn(this.tx.statementManager, billed, undefined, input, entry),
+      );
+    }
+    if (audited) {
+      if (dto.eventId === undefined) {
+        const entry = this.audit.entryFor(recordEntry(input));
+        return this.recordIn(this.tx.statementManager, billed, undefined, input, entry);
+      }
       return this.tx.run(async (manager) => {
         const recorded = await this.recordIn(manager, billed, dto.eventId, input);
         if (!recorded.replayed) {
@@ -151,7 +180,7 @@ export class UsageService {
     billed: BilledParty,
     eventId: string | undefined,
     input: CreateUsageRecordInput & { id: string },
-    audited = false,
+    entry: AuditInsert | null = null,
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const userId = billed.userId;
     if (eventId !== undefined) return this.recordOnce(manager, billed, eventId, input);
@@ -168,24 +197,20 @@ export class UsageService {
         amount: input.credits,
         refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       },
-      audited ? this.withEntry(input) : this.records.insertAfterDebit(input),
+      this.withEntry(input, entry),
     );
     return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
   }
 
   /**
-   * The record's INSERT with its audit entry (`usage.record`) in the same statement: the entry's
-   * `after` is the record as the route answers it, the timestamp (the database's clock) added by
-   * the statement.
+   * The record's INSERT, with its audit entry (`usage.record`, made by recordEntry()) in the same
+   * statement when there is one: the timestamp (the database's clock) added by the statement.
    */
-  private withEntry(input: CreateUsageRecordInput & { id: string }): InsertAfterTake {
+  private withEntry(input: CreateUsageRecordInput & { id: string }, entry: AuditInsert | null): InsertAfterTake {
     const then = this.records.insertAfterDebit(input);
-    const after = toRecordDto(insertedRecord(input, storedAs(input)));
-    const alongside = this.audit.recordInStatement(
-      { action: 'usage.record', targetId: input.id, before: null, after },
-      { from: 'inserted', patch: INSERTED_TIMESTAMP },
-    );
-    return alongside ? { ...then, name: `${then.name}_audited`, alongside } : then;
+    if (!entry) return then;
+    const alongside = this.audit.entryInStatement(entry, { from: 'inserted', patch: INSERTED_TIMESTAMP });
+    return { ...then, name: `${then.name}_audited`, alongside };
   }
 
   /**
@@ -201,7 +226,7 @@ export class UsageService {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.batchParts(billed.createdBy, [{ eventId, input }]),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event' }),
     );
     if (outcome.status === 'refused') {
       // The member's limit as the single take reports it (the batch answers refusals by code).

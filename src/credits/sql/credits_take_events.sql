@@ -61,8 +61,12 @@ AS $function$
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
     -- The accounts the events name (by p_account_kind and owner id), locked; the engine works on their ids.
-    SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.ord) INTO u_acc
-      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord);
+    -- (Joined, not credit_account_of() per account: a function call each, about a tenth of a
+    -- 1,000-event batch's take.)
+    SELECT array_agg(COALESCE(au.account_id, ao.account_id) ORDER BY u.ord) INTO u_acc
+      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord)
+      LEFT JOIN accounts au ON u.kind = 'user' AND au.user_id = u.owner
+      LEFT JOIN accounts ao ON u.kind = 'org' AND ao.org_id = u.owner;
     SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;

@@ -40,15 +40,17 @@ AS $function$
       LEFT JOIN claimed c ON c.event_id = e.event_id;
 
     -- A statement of its own, so a duplicate's first record is read in a snapshot that sees the batch
-    -- that claimed it and committed while this one waited.
+    -- that claimed it and committed while this one waited. Read by key for the duplicates only: a
+    -- join here read every id of the owner (a hash join over all of them) at every batch.
     RETURN QUERY
       SELECT e.ord::int, e.event_id,
              (CASE WHEN NOT e.known THEN 'unknown_user'
                    WHEN e.event_id IS NULL OR e.claimed THEN 'new'
                    ELSE 'duplicate' END)::varchar,
-             CASE WHEN NOT e.known THEN NULL WHEN e.event_id IS NULL OR e.claimed THEN e.id ELSE f.usage_record_id END
+             CASE WHEN NOT e.known THEN NULL
+                  WHEN e.event_id IS NULL OR e.claimed THEN e.id
+                  ELSE (SELECT f.usage_record_id FROM usage_event_ids f WHERE f.owner = p_owner AND f.event_id = e.event_id)
+             END
         FROM unnest(e_event, e_record, e_known, e_claimed) WITH ORDINALITY AS e(event_id, id, known, claimed, ord)
-        LEFT JOIN usage_event_ids f
-          ON e.known AND NOT e.claimed AND f.owner = p_owner AND f.event_id = e.event_id
        ORDER BY e.ord;
   END $function$;

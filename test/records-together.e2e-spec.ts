@@ -1,0 +1,94 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { MetricsService } from '../src/metrics/metrics.service.js';
+import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
+
+/**
+ * Records that arrive together go out in one statement (src/usage/coalesced-records.ts): each is
+ * still all or nothing on its own, answered as if it had come alone, and one record's fault fails
+ * that record only.
+ */
+describe('records that arrive together', () => {
+  let t: TestApp;
+  const users: string[] = [];
+  let f: Fixtures;
+  const meter = tokenFor('admin', 'together-meter');
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    f = new Fixtures(t, { users });
+  });
+  afterEach(() => expectInvariants(t, users));
+  afterAll(() => t.close());
+
+  const record = (body: Record<string, unknown>) =>
+    t.http
+      .post('/api/usage/record')
+      .set(bearer(meter))
+      .send({ operation: 'op', ...body });
+
+  it('shares statements among many users yet answers and charges each record as alone', async () => {
+    const us = await Promise.all(Array.from({ length: 8 }, () => f.newUser({ credits: [5] })));
+    // 8 users × 7 records of 1 credit, all at once: 5 each succeed, 2 each get 402.
+    const sent = us.flatMap((u) =>
+      Array.from({ length: 7 }, () => ({ u, r: record({ userId: u.id, service: 'together', credits: 1 }) })),
+    );
+    const answers = await Promise.all(sent.map(async ({ u, r }) => ({ u, res: await r })));
+    for (const u of us) {
+      const mine = answers.filter((a) => a.u === u).map((a) => a.res);
+      expect(mine.filter((r) => r.status === 201)).toHaveLength(5);
+      const refused = mine.filter((r) => r.status === 402);
+      expect(refused).toHaveLength(2);
+      for (const r of refused) expect(r.body).toMatchObject({ requiredCredits: 1, availableCredits: 0 });
+      for (const r of mine.filter((x) => x.status === 201)) {
+        expect(r.body).toMatchObject({ userId: u.id, credits: 1, service: 'together', actorId: 'together-meter' });
+        expect(Number.isNaN(Date.parse(r.body.timestamp))).toBe(false);
+      }
+      expect(await f.available(u.id)).toBe(0);
+    }
+    // They did arrive together: some statement carried more than one record.
+    const histogram = await t.app
+      .get(MetricsService)
+      .registry.getSingleMetric('accounting_records_per_statement')!
+      .get();
+    const bucket = (le: number | string) =>
+      histogram.values.find(
+        (v) => (v as { metricName?: string }).metricName?.endsWith('_bucket') && v.labels.le === le,
+      )!.value;
+    expect(bucket('+Inf') - bucket(1)).toBeGreaterThan(0);
+    // Every record created has its audit entry (credits named by a service principal), equal to the answer.
+    const created = answers.filter((a) => a.res.status === 201).map((a) => a.res.body);
+    const { rows } = await t.db.query(
+      `SELECT target_id, after FROM audit_log WHERE action = 'usage.record' AND target_id = ANY($1)`,
+      [created.map((r) => r.id)],
+    );
+    expect(rows).toHaveLength(created.length);
+    for (const row of rows) expect(row.after).toEqual(created.find((r) => r.id === row.target_id));
+  });
+
+  it('one record the database refuses fails alone: the others arriving with it are recorded', async () => {
+    // A fault in one record's row only (a trigger of this test's own): its statement fails as a
+    // whole, and every record it carried is sent again alone.
+    await t.db.query(`CREATE OR REPLACE FUNCTION test_refuse_faulty_record() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'faulty record'; END $$`);
+    await t.db.query(`CREATE TRIGGER test_refuse_faulty_record BEFORE INSERT ON usage_records FOR EACH ROW
+      WHEN (NEW.service = 'together-faulty') EXECUTE FUNCTION test_refuse_faulty_record()`);
+    try {
+      const us = await Promise.all(Array.from({ length: 6 }, () => f.newUser({ credits: [10] })));
+      const sends = us.flatMap((u, i) =>
+        Array.from({ length: 4 }, (_, k) =>
+          record({ userId: u.id, service: i === 2 && k === 1 ? 'together-faulty' : 'together', credits: 2 }),
+        ),
+      );
+      const statuses = (await Promise.all(sends)).map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(23);
+      expect(statuses.filter((s) => s === 500)).toHaveLength(1);
+      for (const [i, u] of us.entries()) expect(await f.available(u.id)).toBe(i === 2 ? 4 : 2);
+    } finally {
+      await t.db.query(`DROP TRIGGER IF EXISTS test_refuse_faulty_record ON usage_records`);
+      await t.db.query(`DROP FUNCTION IF EXISTS test_refuse_faulty_record()`);
+    }
+  });
+});
