@@ -64,6 +64,7 @@ import { MergeOrgMeteringAndAutoRecharge1732000035900 } from './1732000035900-me
 import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-plans.js';
 import { OrgBalanceAlerts1732000037000 } from './1732000037000-org-balance-alerts.js';
 import { BatchTakeLookups1732000038000 } from './1732000038000-batch-take-lookups.js';
+import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-together-statements.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -133,4 +134,5 @@ export const MIGRATIONS = [
   LedgerWriterPlans1732000036000,
   OrgBalanceAlerts1732000037000,
   BatchTakeLookups1732000038000,
+  RecordsTogetherStatements1732000038100,
 ];

@@ -36,9 +36,15 @@ interface Pending {
 /** What a statement answered for one record: its outcome in a batch, or its answer when it went alone. */
 type Settled = { batch: BatchOutcome } | { alone: Recorded };
 
-/** Records per statement, and statements in flight per writer (createdBy and key). */
+/**
+ * Records per statement, and statements in flight per writer (createdBy and key). One in flight:
+ * measured against two under the bench's 32 connections, the records wait for one statement instead
+ * of sharing two, so each statement carries twice as many, and both PostgreSQL's and Node's CPU per
+ * record fell by a fifth or more (docs/benchmarks.md). A writer's statements never run beside each
+ * other, and writers (lanes) do.
+ */
 const MAX_BATCH = 64;
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 1;
 
 /**
  * Whether a statement's error left nothing written: the server answered it (an SQLSTATE, the

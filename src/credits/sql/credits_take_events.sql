@@ -22,6 +22,7 @@ AS $function$
     u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
     -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
     u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
+    v_recharge boolean; v_debts boolean := false; v_rated boolean := false;
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     -- the users' live allocations, by user, then FIFO
     a_id uuid[]; a_rem integer[]; a_u integer[];
@@ -61,12 +62,13 @@ AS $function$
     -- others (single routes lock the same row), and two batches take their locks in the same order.
     -- The settings are read under the lock.
     -- The accounts the events name (by p_account_kind and owner id), locked; the engine works on their ids.
-    -- (Joined, not credit_account_of() per account: a function call each, about a tenth of a
-    -- 1,000-event batch's take.)
-    SELECT array_agg(COALESCE(au.account_id, ao.account_id) ORDER BY u.ord) INTO u_acc
-      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord)
-      LEFT JOIN accounts au ON u.kind = 'user' AND au.user_id = u.owner
-      LEFT JOIN accounts ao ON u.kind = 'org' AND ao.org_id = u.owner;
+    -- credit_account_of()'s lookups written out: called per account it was a function call each
+    -- (about a tenth of a 1,000-event batch's take); a join instead was planned as a sequential scan
+    -- of every account. A subquery per account is an index lookup whatever the plan.
+    SELECT array_agg(CASE u.kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = u.owner)
+                                 WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.owner) END
+                     ORDER BY u.ord) INTO u_acc
+      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord);
     SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;
@@ -94,8 +96,9 @@ AS $function$
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
            array_agg(credit_headroom(c.overdraft_limit, c.debt) ORDER BY u.ord),
            array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
-           array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord)
-      INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated
+           array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord),
+           bool_or(c.recharge_below IS NOT NULL)
+      INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated, v_recharge
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
@@ -184,12 +187,13 @@ AS $function$
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
         u_head[u] := u_head[u] - v_od;
         u_debt[u] := u_debt[u] + v_od;
+        v_debts := true;
       END IF;
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_amount - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       IF u_limit[u] IS NOT NULL AND v_amount > 0 THEN
         u_added[u] := u_added[u] + v_amount;
-        u_used[u] := u_used[u] + v_amount; u_rated[u] := true;
+        u_used[u] := u_used[u] + v_amount; u_rated[u] := true; v_rated := true;
       END IF;
       IF v_key_limit IS NOT NULL THEN
         PERFORM credit_key_limit_event(u_acc[u], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
@@ -203,13 +207,21 @@ AS $function$
 
     PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by,
                                 l_member);
+    -- What follows writes only when there is something to write: each statement costs its start-up
+    -- whether or not it finds rows, and a few events' batch (records that arrive together) pays them
+    -- all for a handful of records.
     -- The members' counters, once per member with what their events added.
-    PERFORM org_member_spend_add(u_owner[m.u], m.member, (now() AT TIME ZONE 'UTC')::date, m.added)
-       FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
+    IF m_u IS NOT NULL THEN
+      PERFORM org_member_spend_add(u_owner[m.u], m.member, (now() AT TIME ZONE 'UTC')::date, m.added)
+         FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
+    END IF;
+    IF v_debts THEN
     INSERT INTO credit_accounts AS c (account_id, user_id, debt)
     SELECT d.account_id, a.user_id, d.debt FROM unnest(u_acc, u_debt, u_rated) AS d(account_id, debt, rated)
       JOIN accounts a ON a.account_id = d.account_id WHERE d.debt > 0 AND NOT d.rated
     ON CONFLICT (account_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
+    END IF;
+    IF v_rated THEN
     INSERT INTO credit_accounts AS c (account_id, user_id, debt, spend_minute, spend_window)
     SELECT d.account_id, a.user_id, d.debt, v_minute,
            (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
@@ -223,6 +235,7 @@ AS $function$
                             FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute), EXCLUDED.spend_window)
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
+    END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
       PERFORM credit_key_spend_add(NULL, p_api_key_id, v_key_limit, v_key_period, v_key_start, 0, v_key_charged);
@@ -235,8 +248,12 @@ AS $function$
                FROM unnest(e_u, e_before, e_balance, e_status) WITH ORDINALITY AS e(u, before, after, status, ord)
                LEFT JOIN credit_accounts c ON c.account_id = u_acc[e.u]
               WHERE e.status = 'ok' AND e.after < e.before
-              ORDER BY e.ord) mv;
+              ORDER BY e.ord) mv
+      -- only the movements that cross a threshold or reach 0: for the others the function does nothing
+      WHERE (mv.before > 0 AND mv.after <= 0) OR EXISTS (SELECT 1 FROM unnest(mv.thresholds) t WHERE mv.before >= t AND mv.after < t);
+    IF v_recharge THEN
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
+    END IF;
 
     RETURN QUERY
       SELECT g.i, e_status[g.i],

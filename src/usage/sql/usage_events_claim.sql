@@ -9,24 +9,33 @@ AS $function$
   DECLARE
     n integer;
     e_user varchar[]; e_event varchar[]; e_record uuid[]; e_known boolean[]; e_claimed boolean[];
+    v_incomplete boolean; v_ids integer; v_distinct integer;
   BEGIN
+    -- One statement reads the events and checks them (each statement costs its start-up, and records
+    -- that arrive together send a few events at a time).
     SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
-           array_agg(x.id ORDER BY x.ord), array_agg(a.user_id IS NOT NULL ORDER BY x.ord)
-      INTO n, e_user, e_event, e_record, e_known
+           array_agg(x.id ORDER BY x.ord),
+           -- a lookup per event (a join was planned as a scan of every user, hashed, at every call)
+           array_agg(EXISTS (SELECT 1 FROM user_accounts a WHERE a.user_id = x.user_id) ORDER BY x.ord),
+           bool_or(x.user_id IS NULL OR x.id IS NULL), count(x.event_id)::int, count(DISTINCT x.event_id)::int
+      INTO n, e_user, e_event, e_record, e_known, v_incomplete, v_ids, v_distinct
       FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, id uuid))
-           WITH ORDINALITY AS x(user_id, event_id, id, ord)
-      LEFT JOIN user_accounts a ON a.user_id = x.user_id;
+           WITH ORDINALITY AS x(user_id, event_id, id, ord);
     IF n = 0 THEN RETURN; END IF;
-    IF EXISTS (SELECT 1 FROM unnest(e_user, e_record) AS x(user_id, id) WHERE x.user_id IS NULL OR x.id IS NULL) THEN
+    IF v_incomplete THEN
       RAISE EXCEPTION 'usage_events_claim: every event needs a user and a record id';
     END IF;
-    IF (SELECT count(DISTINCT x) FROM unnest(e_event) x) <> (SELECT count(x) FROM unnest(e_event) x) THEN
+    IF v_distinct <> v_ids THEN
       RAISE EXCEPTION 'usage_events_claim: event ids must be unique within a batch';
     END IF;
 
     -- Claimed in id order, before the statement locks any account: a batch waiting for another's claim
     -- holds no account lock, and claims never wait in a cycle, so claiming cannot deadlock. An id
     -- already taken, by an earlier batch or one committing meanwhile, is a duplicate.
+    IF v_ids = 0 THEN
+      -- No event ids (records that arrive together): nothing to claim.
+      e_claimed := array_fill(false, ARRAY[n]);
+    ELSE
     WITH claimed AS (
       INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
       SELECT p_owner, e.event_id, e.id
@@ -38,6 +47,7 @@ AS $function$
     SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
       FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
       LEFT JOIN claimed c ON c.event_id = e.event_id;
+    END IF;
 
     -- A statement of its own, so a duplicate's first record is read in a snapshot that sees the batch
     -- that claimed it and committed while this one waited. Read by key for the duplicates only: a
