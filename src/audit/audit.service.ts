@@ -75,14 +75,12 @@ export class AuditService {
   }
 
   /**
-   * `entryInStatement` for many changes of one statement (a batch's records): the entries are made
-   * now, each with this request's actor, and written in ONE INSERT for the rows of `sql.from` whose
-   * `sql.targetKey` names their target. Null when there is nothing to write.
+   * `entryInStatement` for many changes of one statement (a batch's records): entries made earlier by
+   * `entryFor`, written in ONE INSERT, those whose target id is a key of `sql.written`, with
+   * `sql.patches` merged over their `after` (AuditRepository.insertManyOver). Null when there is
+   * nothing to write.
    */
-  recordManyInStatement(
-    entries: (AuditInsert | null)[],
-    sql: { from: string; targetKey: string; patch?: string },
-  ): SqlPart | null {
+  recordManyInStatement(entries: (AuditInsert | null)[], sql: { written: string; patches?: string }): SqlPart | null {
     const kept = entries.filter((e): e is AuditInsert => e !== null);
     return kept.length === 0 ? null : this.audit.insertManyOver(kept, sql);
   }

@@ -138,7 +138,7 @@ export class CoalescedRecords {
     const { createdBy, apiKeyId } = items[0].billed;
     const alongside = this.audit.recordManyInStatement(
       items.map((p) => p.entry),
-      { from: CREATED_RECORDS.from, targetKey: CREATED_RECORDS.key, patch: CREATED_RECORDS.timestamp },
+      { written: CREATED_RECORDS.written, patches: CREATED_RECORDS.timestamps },
     );
     const outcomes = await this.credits.debitAndInsertMany(
       this.tx.statementManager,

@@ -106,7 +106,7 @@ export class UsageBatchService {
             })
           : null,
       ),
-      { from: CREATED_RECORDS.from, targetKey: CREATED_RECORDS.key },
+      { written: CREATED_RECORDS.written },
     );
     const outcomes =
       accepted.length === 0

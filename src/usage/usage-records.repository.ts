@@ -154,12 +154,15 @@ const BATCH_PARTS = {
 /** What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`). */
 const RECORD_ANSWER = `r."timestamp" AS record_timestamp, r.metadata AS record_metadata, r.provider_usage AS record_provider_usage`;
 
-/** The created events' rows of a batch statement, as its `alongside` part reads them (`r`: a record). */
+/**
+ * What a batch statement's `alongside` part reads of the events it created (`takes`, `records`), as
+ * jsonb objects keyed by record id, built in one pass each (no join of the two CTEs: the planner
+ * cannot size them). `written`: the created records' ids; `timestamps`: each record's
+ * `{timestamp}` as insertedRecord() answers it (INSERTED_TIMESTAMP of the record).
+ */
 export const CREATED_RECORDS = {
-  from: `takes t JOIN records r ON t.out_status = 'ok' AND r.id = t.out_usage_record_id`,
-  key: 'r.id::text',
-  /** The record's timestamp as insertedRecord() answers it (INSERTED_TIMESTAMP of `r`). */
-  timestamp: INSERTED_TIMESTAMP.replace('inserted."timestamp"', 'r."timestamp"'),
+  written: `SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok'`,
+  timestamps: `SELECT jsonb_object_agg(r.id::text, ${INSERTED_TIMESTAMP.replace('inserted."timestamp"', 'r."timestamp"')}) FROM records r`,
 };
 
 /** A created event's record as a batch outcome row carries it (with BatchParts `answer`). */
