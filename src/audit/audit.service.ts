@@ -59,7 +59,7 @@ export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
   async record(manager: EntityManager, change: AuditChange): Promise<void> {
-    const entry = this.entry(change);
+    const entry = this.entryFor(change);
     if (entry) await this.audit.insert(manager, entry);
   }
 
@@ -86,15 +86,11 @@ export class AuditService {
   }
 
   /**
-   * The entry `record` would write for this change by this request's actor, made now (in the
-   * request's context) to be written later by `recordManyInStatement`; null when it writes none.
+   * The entry `record` writes for this change by this request's actor; null when it writes none.
+   * Made in the request's context, it may be written later, by `entryInStatement` or
+   * `recordManyInStatement`.
    */
   entryFor(change: AuditChange): AuditInsert | null {
-    return this.entry(change);
-  }
-
-  /** The entry `record` writes for this request's actor; null when it writes none. */
-  private entry(change: AuditChange): AuditInsert | null {
     const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
     const caller = req?.user;
     const actor = change.system

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { DomainError, InsufficientCreditsError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, InsufficientCreditsError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -87,10 +87,23 @@ export class CreditsService {
     return result;
   }
 
-  /** MEMBER_LIMIT_EXCEEDED for a charge of `amount` by `userId` to `orgId`, with where their limit stands now. */
-  async memberLimitRefusal(amount: number, orgId: string, userId: string): Promise<DomainError> {
-    const member = await this.repo.memberLimit(this.tx.statementManager, orgId, userId);
-    return memberLimitError(amount, member);
+  /**
+   * A batch take's refusal of a charge of `amount` as the single take reports it: the batch answers
+   * a member's refusals by code (toBatchOutcome), the single take says whose they are, and where the
+   * member's limit stands (read now, after the refusal). Other refusals are the same either way.
+   */
+  async singleRefusal(
+    error: DomainError,
+    amount: number,
+    who: { orgId: string | null; userId: string },
+  ): Promise<DomainError> {
+    if (!who.orgId) return error;
+    if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
+      const member = await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId);
+      return memberLimitError(amount, member);
+    }
+    if (error.code === 'NOT_A_MEMBER') return new NotAMemberError(who.orgId, who.userId);
+    return error;
   }
 
   /** Counts credits moved by ledger kind once (and only if) the movement commits. */

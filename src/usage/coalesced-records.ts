@@ -5,7 +5,7 @@ import type { AuditInsert } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import { connectionProblem } from '../common/errors/connection-errors.js';
-import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { BatchOutcome } from '../credits/credits-batch.js';
 import { Coalescer } from '../database/coalescer.js';
@@ -111,13 +111,7 @@ export class CoalescedRecords {
       return { record: toRecordDto(insertedRecord(input, stored)), replayed: false };
     }
     if (outcome.status === 'duplicate') throw new Error('a record without an eventId came back as a duplicate');
-    // The refusals the single take reports with who was charged: the member and their organisation.
-    const { orgId, userId } = billed;
-    if (orgId && outcome.error.code === 'MEMBER_LIMIT_EXCEEDED') {
-      throw await this.credits.memberLimitRefusal(input.credits, orgId, userId);
-    }
-    if (orgId && outcome.error.code === 'NOT_A_MEMBER') throw new NotAMemberError(orgId, userId);
-    throw outcome.error;
+    throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
   }
 
   /**

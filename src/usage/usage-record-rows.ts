@@ -154,7 +154,12 @@ export function storedAs(input: CreateUsageRecordInput): InsertedRecordSqlRow {
  * answers it: Date#toISOString of what node-postgres parsed, whose milliseconds are truncated, as
  * to_char's MS are.
  */
-export const INSERTED_TIMESTAMP = `jsonb_build_object('timestamp', to_char(inserted."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+export const INSERTED_TIMESTAMP = timestampObject('inserted."timestamp"');
+
+/** `{timestamp}` of a record's timestamp column (SQL), as the route answers it (see INSERTED_TIMESTAMP). */
+export function timestampObject(column: string): string {
+  return `jsonb_build_object('timestamp', to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+}
 
 /** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
 export function insertedRecord(

@@ -12,9 +12,9 @@ import type { ProviderUsage } from '../pricing/provider-usage.js';
 import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import {
   type CreateUsageRecordInput,
-  INSERTED_TIMESTAMP,
   recordParams,
   type RecordSqlRow,
+  timestampObject,
   toRow,
   type UsageRecordRow,
 } from './usage-record-rows.js';
@@ -158,11 +158,11 @@ const RECORD_ANSWER = `r."timestamp" AS record_timestamp, r.metadata AS record_m
  * What a batch statement's `alongside` part reads of the events it created (`takes`, `records`), as
  * jsonb objects keyed by record id, built in one pass each (no join of the two CTEs: the planner
  * cannot size them). `written`: the created records' ids; `timestamps`: each record's
- * `{timestamp}` as insertedRecord() answers it (INSERTED_TIMESTAMP of the record).
+ * `{timestamp}` as insertedRecord() answers it (timestampObject()).
  */
 export const CREATED_RECORDS = {
   written: `SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok'`,
-  timestamps: `SELECT jsonb_object_agg(r.id::text, ${INSERTED_TIMESTAMP.replace('inserted."timestamp"', 'r."timestamp"')}) FROM records r`,
+  timestamps: `SELECT jsonb_object_agg(r.id::text, ${timestampObject('r."timestamp"')}) FROM records r`,
 };
 
 /** A created event's record as a batch outcome row carries it (with BatchParts `answer`). */

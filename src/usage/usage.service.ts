@@ -146,19 +146,14 @@ export class UsageService {
     // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
     // without an eventId in the debit's own statement.
     const audited = dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller);
-    // Without an eventId and outside a request's transaction: sent with the records that arrive with it.
-    if (dto.eventId === undefined && !this.tx.inTransaction) {
+    if (dto.eventId === undefined) {
       // The entry made here, in the request's context; the statement that carries it is chosen later.
       const entry = audited ? this.audit.entryFor(recordEntry(input)) : null;
-      return this.coalesced.record(billed, input, entry, () =>
-        this.recordIn(this.tx.statementManager, billed, undefined, input, entry),
-      );
+      const alone = () => this.recordIn(this.tx.statementManager, billed, undefined, input, entry);
+      // Outside a request's transaction: sent with the records that arrive with it.
+      return this.tx.inTransaction ? alone() : this.coalesced.record(billed, input, entry, alone);
     }
     if (audited) {
-      if (dto.eventId === undefined) {
-        const entry = this.audit.entryFor(recordEntry(input));
-        return this.recordIn(this.tx.statementManager, billed, undefined, input, entry);
-      }
       return this.tx.run(async (manager) => {
         const recorded = await this.recordIn(manager, billed, dto.eventId, input);
         if (!recorded.replayed) {
@@ -228,13 +223,7 @@ export class UsageService {
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event' }),
     );
-    if (outcome.status === 'refused') {
-      // The member's limit as the single take reports it (the batch answers refusals by code).
-      if (outcome.error.code === 'MEMBER_LIMIT_EXCEEDED' && billed.orgId) {
-        throw await this.credits.memberLimitRefusal(input.credits, billed.orgId, billed.userId);
-      }
-      throw outcome.error;
-    }
+    if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
     if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
     return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };
