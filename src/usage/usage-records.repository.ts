@@ -143,22 +143,26 @@ const BATCH_PARTS = {
              ORDER BY r.ordinality
             RETURNING id, COALESCE(org_id, user_id) AS account_id, credits AS amount,
                       CASE WHEN org_id IS NULL THEN 'user' ELSE 'org' END AS kind,
-                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member,
-                      "timestamp", metadata, provider_usage`,
+                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member`,
   // One row always (an aggregate), also when nothing was refused.
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
                                         array_agg(e.out_usage_record_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'input' | 'label'>;
 
-/** What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`). */
+/**
+ * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), and
+ * what `records` returns for it only then: a batch's metadata (up to 16 KB an event) is not kept in
+ * the statement for nothing.
+ */
 const RECORD_ANSWER = `r."timestamp" AS record_timestamp, r.metadata AS record_metadata, r.provider_usage AS record_provider_usage`;
+const ANSWERED_COLUMNS = `,\n                      "timestamp", metadata, provider_usage`;
 
 /**
  * What a batch statement's `alongside` part reads of the events it created (`takes`, `records`), as
  * jsonb objects keyed by record id, built in one pass each (no join of the two CTEs: the planner
- * cannot size them). `written`: the created records' ids; `timestamps`: each record's
- * `{timestamp}` as insertedRecord() answers it (timestampObject()).
+ * cannot size them). `written`: the created records' ids; `timestamps` (with batchParts `answer`):
+ * each record's `{timestamp}` as insertedRecord() answers it (timestampObject()).
  */
 export const CREATED_RECORDS = {
   written: `SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok'`,
@@ -266,6 +270,7 @@ export class UsageRecordsRepository {
       amounts: items.map(({ input }) => input.credits),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
+      records: extras.answer ? BATCH_PARTS.records + ANSWERED_COLUMNS : BATCH_PARTS.records,
       label: extras.label,
       alongside: extras.alongside ?? null,
       answer: extras.answer ? RECORD_ANSWER : undefined,
