@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { DomainError, InsufficientCreditsError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import {
+  DomainError,
+  InsufficientCreditsError,
+  NotAMemberError,
+  NotFoundError,
+} from '../common/errors/domain-error.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
