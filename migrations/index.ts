@@ -65,6 +65,8 @@ import { LedgerWriterPlans1732000036000 } from './1732000036000-ledger-writer-pl
 import { OrgBalanceAlerts1732000037000 } from './1732000037000-org-balance-alerts.js';
 import { BatchTakeLookups1732000038000 } from './1732000038000-batch-take-lookups.js';
 import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-together-statements.js';
+import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
+import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -135,4 +137,6 @@ export const MIGRATIONS = [
   OrgBalanceAlerts1732000037000,
   BatchTakeLookups1732000038000,
   RecordsTogetherStatements1732000038100,
+  TimeOrderedUuid1732000038200,
+  TimeOrderedIds1732000038300,
 ];

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -6,6 +9,8 @@ import { buildDatabaseConfig } from '../src/config/app-config.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { ENTITIES } from '../src/entities.js';
 import { schemaCatalog } from './support/schema-catalog.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 /**
  * What the migrations create that TypeORM 1.1 cannot describe, exactly as PostgreSQL prints it. The
@@ -134,8 +139,10 @@ describe('schema drift', () => {
     const fromEntities = new DataSource(optionsFor(entitiesUrl));
     await fromEntities.initialize();
     try {
-      // The one extension the entities need (the pricing exclusion constraint); a migration installs it.
+      // The one extension the entities need (the pricing exclusion constraint) and the one function
+      // their defaults call (time-ordered ids); migrations install both.
       await fromEntities.query(`CREATE EXTENSION btree_gist`);
+      await fromEntities.query(readFileSync(path.join(ROOT, 'src/database/sql/uuid_v7.sql'), 'utf8'));
       await fromEntities.synchronize();
     } finally {
       await fromEntities.destroy();

@@ -8,6 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -319,7 +320,7 @@ export class StreamingSessionsService {
     settledAt = new Date(),
     extraWrites: SqlPart[] = [],
   ): Promise<SettlingRow | null> {
-    const usageRecordId = randomUUID();
+    const usageRecordId = timeOrderedId();
     const record = this.usage.insertInStatement(
       {
         id: usageRecordId,

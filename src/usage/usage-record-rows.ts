@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import {
   perField,
@@ -102,7 +101,7 @@ function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus
 export function recordParams(input: CreateUsageRecordInput): unknown[] {
   const { billingStatus, reviewStatus } = statusOf(input);
   return [
-    input.id ?? randomUUID(),
+    input.id ?? timeOrderedId(),
     input.userId,
     input.service,
     input.operation,

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -9,6 +7,7 @@ import { type AuditChange, AuditService } from '../audit/audit.service.js';
 import { type Actor, type BilledParty, isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { InsertAfterTake } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -111,7 +110,7 @@ export class UsageService {
       providerCost = quote.providerCost;
     }
     const input = {
-      id: randomUUID(),
+      id: timeOrderedId(),
       userId,
       service: dto.service,
       operation: dto.operation,

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One audit entry (migration 1732000022100): append-only, the database refuses UPDATE, DELETE and
@@ -10,7 +10,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('audit_log_action_time_idx', ['action', 'at', 'id'])
 @Index('audit_log_target_time_idx', ['targetType', 'targetId', 'at', 'id'])
 export class AuditEntry {
-  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'audit_log_pkey' })
+  /** Time-ordered (uuid_v7(); migration 1732000038300): the table only grows. */
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'audit_log_pkey' })
   id: string;
 
   @Column({ type: 'timestamptz', default: () => 'now()' })

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
@@ -34,7 +34,8 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 )
 @Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
 export class UsageRecord {
-  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'usage_records_pkey' })
+  /** Time-ordered (uuid_v7(); migration 1732000038300): the table only grows. */
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'usage_records_pkey' })
   id: string;
 
   @ForeignKey(() => UserAccount, { name: 'usage_records_user_id_fkey' })

@@ -1,0 +1,80 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
+
+/**
+ * The tables that only grow get time-ordered ids (docs/money.md, "Ids in time order"): usage records
+ * made by the service (src/common/time-ordered-id.ts) and every row that takes the database's default
+ * (uuid_v7()) are version 7 UUIDs whose first 48 bits are the time they were made, in milliseconds.
+ */
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const millisOf = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+
+describe('time-ordered ids', () => {
+  let t: TestApp;
+  const users: string[] = [];
+  let f: Fixtures;
+  const meter = tokenFor('admin', 'ordered-meter');
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    f = new Fixtures(t, { users });
+  });
+  afterEach(() => expectInvariants(t, users));
+  afterAll(() => t.close());
+
+  const auditIdsOf = async (targetId: string) =>
+    (await t.db.query<{ id: string }>('SELECT id FROM audit_log WHERE target_id = $1', [targetId])).rows.map(
+      (r) => r.id,
+    );
+
+  it('a record and its audit entry are version 7, made when the record was', async () => {
+    const u = await f.newUser({ credits: 10 });
+    const before = Date.now();
+    const res = await t.http
+      .post('/api/usage/record')
+      .set(bearer(meter))
+      .send({ userId: u.id, service: 'ordered', operation: 'op', credits: 2 })
+      .expect(201);
+    const after = Date.now();
+    expect(res.body.id).toMatch(V7);
+    expect(millisOf(res.body.id)).toBeGreaterThanOrEqual(before);
+    expect(millisOf(res.body.id)).toBeLessThanOrEqual(after);
+    const [entry] = await auditIdsOf(res.body.id);
+    expect(entry).toMatch(V7);
+    // The entry's id is the database's (uuid_v7()), on the database's clock: the same machine here.
+    expect(Math.abs(millisOf(entry) - millisOf(res.body.id))).toBeLessThan(5_000);
+  });
+
+  it("a batch's records are version 7, in the order they were made", async () => {
+    const u = await f.newUser({ credits: 10 });
+    const events = Array.from({ length: 5 }, (_, i) => ({
+      eventId: uniqueId(`ordered-${i}`),
+      userId: u.id,
+      service: 'ordered',
+      operation: 'op',
+      credits: 1,
+    }));
+    const res = await t.http.post('/api/usage/records/batch').set(bearer(meter)).send({ events }).expect(200);
+    const ids: string[] = res.body.results.map((r: { usageRecordId: string }) => r.usageRecordId);
+    for (const id of ids) expect(id).toMatch(V7);
+    const times = ids.map(millisOf);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    for (const id of ids) expect(await auditIdsOf(id)).toEqual([expect.stringMatching(V7)]);
+  });
+
+  it("rows that take the database's default are version 7 too (an allocation's audit entry)", async () => {
+    const u = await f.newUser();
+    const allocation = await f.grant(u.id, 7);
+    const [entry] = await auditIdsOf(allocation.id);
+    expect(entry).toMatch(V7);
+    // uuid_v7() reads the clock when it runs: its time is the statement's, to the millisecond.
+    const { rows } = await t.db.query<{ id: string; at: Date }>(
+      `SELECT uuid_v7()::text AS id, date_trunc('milliseconds', clock_timestamp()) AS at`,
+    );
+    expect(rows[0].id).toMatch(V7);
+    expect(Math.abs(millisOf(rows[0].id) - rows[0].at.getTime())).toBeLessThanOrEqual(1);
+  });
+});
