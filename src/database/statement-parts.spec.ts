@@ -11,6 +11,13 @@ describe('preparedName', () => {
     expect(preparedName('usage_record_with_debit', 'SELECT 2')).not.toBe(name);
   });
 
+  it('keeps each sender its own name for a text two of them send, whichever sends first', () => {
+    const text = 'SELECT 4';
+    expect(preparedName('usage_record_event', text)).toMatch(/^usage_record_event_/);
+    expect(preparedName('usage_batch', text)).toMatch(/^usage_batch_/);
+    expect(preparedName('usage_record_event', text)).toMatch(/^usage_record_event_/);
+  });
+
   it('stays within the 63 bytes PostgreSQL keeps of a name for the labels in use', () => {
     expect(preparedName('streaming_session_with_hold', 'SELECT 3').length).toBeLessThanOrEqual(63);
   });

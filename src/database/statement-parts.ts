@@ -43,7 +43,11 @@ export function withParts(parts: NamedPart[], last: SqlPart): SqlPart {
   return { sql: `WITH ${ctes.join(',\n')}\n${place(last)}`, params };
 }
 
-/** Prepared names by statement text: each text is hashed once per process. */
+/**
+ * Prepared names by label and statement text: each text is hashed once per process. By both: two
+ * senders of one text (the batch route and a record with an eventId) keep their own names, whichever
+ * sends first.
+ */
 const names = new Map<string, string>();
 
 /**
@@ -54,10 +58,11 @@ const names = new Map<string, string>();
  * `npm run queries:generate`) show each name with its text.
  */
 export function preparedName(label: string, sql: string): string {
-  let name = names.get(sql);
+  const key = `${label}\0${sql}`;
+  let name = names.get(key);
   if (name === undefined) {
     name = `${label}_${createHash('sha256').update(sql).digest('hex').slice(0, 12)}`;
-    names.set(sql, name);
+    names.set(key, name);
   }
   return name;
 }
