@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { REFUSED_SERVICE } from './support/refused-records.js';
 
 const BATCH = '/api/usage/records/batch';
 type Result = { eventId: string; status: string; usageRecordId?: string };
@@ -59,19 +60,9 @@ describe('a batch in parts', () => {
 
   it('a part the database refuses fails the request; the other part stays recorded, and a resend completes it', async () => {
     const us = await Promise.all(Array.from({ length: 16 }, () => f.newUser({ credits: 10 })));
-    await t.db.query(`CREATE OR REPLACE FUNCTION test_refuse_faulty_part() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'faulty record'; END $$`);
-    await t.db.query(`CREATE TRIGGER test_refuse_faulty_part BEFORE INSERT ON usage_records FOR EACH ROW
-      WHEN (NEW.service = 'parts-faulty') EXECUTE FUNCTION test_refuse_faulty_part()`);
     // User 0's third event is refused by the database: its part's statement fails as a whole.
-    const events = eventsFor(us, (u, k) => (u === 0 && k === 2 ? 'parts-faulty' : 'parts'));
-    let first;
-    try {
-      first = await send(events);
-    } finally {
-      await t.db.query(`DROP TRIGGER IF EXISTS test_refuse_faulty_part ON usage_records`);
-      await t.db.query(`DROP FUNCTION IF EXISTS test_refuse_faulty_part()`);
-    }
+    const events = eventsFor(us, (u, k) => (u === 0 && k === 2 ? REFUSED_SERVICE : 'parts'));
+    const first = await send(events);
     expect(first.status).toBe(500);
     expect(JSON.stringify(first.body)).not.toMatch(/faulty record|INSERT|trigger/);
     const charged = await Promise.all(us.map((u) => f.available(u.id)));
@@ -81,25 +72,17 @@ describe('a batch in parts', () => {
     const recorded = charged.filter((c) => c === 2).length;
     expect(recorded).toBeGreaterThan(0);
     expect(recorded).toBeLessThan(16);
-    // The same batch again: what the other part recorded comes back as duplicates, the rest is created.
-    const again = await send(events).expect(200);
+    // The batch again, its faulty event mended (the same ids): what the other part recorded comes
+    // back as duplicates, the rest is created.
+    const again = await send(events.map((e) => ({ ...e, service: 'parts' }))).expect(200);
     expect(again.body).toMatchObject({ created: (16 - recorded) * 8, duplicates: recorded * 8, rejected: 0 });
     for (const u of us) expect(await f.available(u.id)).toBe(2);
   });
 
   it('with an Idempotency-Key, the batch is one statement of its transaction: all or nothing', async () => {
     const us = await Promise.all(Array.from({ length: 16 }, () => f.newUser({ credits: 10 })));
-    await t.db.query(`CREATE OR REPLACE FUNCTION test_refuse_faulty_whole() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'faulty record'; END $$`);
-    await t.db.query(`CREATE TRIGGER test_refuse_faulty_whole BEFORE INSERT ON usage_records FOR EACH ROW
-      WHEN (NEW.service = 'parts-faulty') EXECUTE FUNCTION test_refuse_faulty_whole()`);
-    const faulty = eventsFor(us, (u, k) => (u === 0 && k === 2 ? 'parts-faulty' : 'parts'));
-    try {
-      await send(faulty, { 'Idempotency-Key': uniqueId('parts-key') }).expect(500);
-    } finally {
-      await t.db.query(`DROP TRIGGER IF EXISTS test_refuse_faulty_whole ON usage_records`);
-      await t.db.query(`DROP FUNCTION IF EXISTS test_refuse_faulty_whole()`);
-    }
+    const faulty = eventsFor(us, (u, k) => (u === 0 && k === 2 ? REFUSED_SERVICE : 'parts'));
+    await send(faulty, { 'Idempotency-Key': uniqueId('parts-key') }).expect(500);
     for (const u of us) expect(await f.available(u.id)).toBe(10);
     const res = await send(eventsFor(us), { 'Idempotency-Key': uniqueId('parts-key') }).expect(200);
     expect(res.body.created).toBe(128);

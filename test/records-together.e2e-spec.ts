@@ -4,6 +4,7 @@ import { MetricsService } from '../src/metrics/metrics.service.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { REFUSED_SERVICE } from './support/refused-records.js';
 
 /**
  * Records that arrive together go out in one statement (src/usage/coalesced-records.ts): each is
@@ -69,26 +70,17 @@ describe('records that arrive together', () => {
   });
 
   it('one record the database refuses fails alone: the others arriving with it are recorded', async () => {
-    // A fault in one record's row only (a trigger of this test's own): its statement fails as a
-    // whole, and every record it carried is sent again alone.
-    await t.db.query(`CREATE OR REPLACE FUNCTION test_refuse_faulty_record() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'faulty record'; END $$`);
-    await t.db.query(`CREATE TRIGGER test_refuse_faulty_record BEFORE INSERT ON usage_records FOR EACH ROW
-      WHEN (NEW.service = 'together-faulty') EXECUTE FUNCTION test_refuse_faulty_record()`);
-    try {
-      const us = await Promise.all(Array.from({ length: 6 }, () => f.newUser({ credits: [10] })));
-      const sends = us.flatMap((u, i) =>
-        Array.from({ length: 4 }, (_, k) =>
-          record({ userId: u.id, service: i === 2 && k === 1 ? 'together-faulty' : 'together', credits: 2 }),
-        ),
-      );
-      const statuses = (await Promise.all(sends)).map((r) => r.status);
-      expect(statuses.filter((s) => s === 201)).toHaveLength(23);
-      expect(statuses.filter((s) => s === 500)).toHaveLength(1);
-      for (const [i, u] of us.entries()) expect(await f.available(u.id)).toBe(i === 2 ? 4 : 2);
-    } finally {
-      await t.db.query(`DROP TRIGGER IF EXISTS test_refuse_faulty_record ON usage_records`);
-      await t.db.query(`DROP FUNCTION IF EXISTS test_refuse_faulty_record()`);
-    }
+    // A fault in one record's row only (the run's database refuses REFUSED_SERVICE's records): its
+    // statement fails as a whole, and every record it carried is sent again alone.
+    const us = await Promise.all(Array.from({ length: 6 }, () => f.newUser({ credits: [10] })));
+    const sends = us.flatMap((u, i) =>
+      Array.from({ length: 4 }, (_, k) =>
+        record({ userId: u.id, service: i === 2 && k === 1 ? REFUSED_SERVICE : 'together', credits: 2 }),
+      ),
+    );
+    const statuses = (await Promise.all(sends)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(23);
+    expect(statuses.filter((s) => s === 500)).toHaveLength(1);
+    for (const [i, u] of us.entries()) expect(await f.available(u.id)).toBe(i === 2 ? 4 : 2);
   });
 });

@@ -5,6 +5,7 @@ import type { TestProject } from 'vitest/node';
 
 import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import { serviceRoleGrants } from '../../src/database/service-role.js';
+import { REFUSED_SERVICE } from './refused-records.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -59,6 +60,16 @@ async function createTestDatabase(): Promise<TestDatabase> {
     // The test-only marker route's table (test/support/test-only.controller.ts): made by the owner,
     // since the service's role may create no table.
     await client.query(`CREATE TABLE test_markers (user_id text, at timestamptz DEFAULT now())`);
+    // The database's refusal of one record (test/support/refused-records.ts): a usage record whose
+    // service starts with REFUSED_SERVICE fails its statement. Made once, here, not by the specs: a
+    // spec that created and dropped a trigger on usage_records while others ran took the table's
+    // exclusive lock in the middle of their statements (a deadlock could pick one of them).
+    await client.query(`CREATE SCHEMA test_support`);
+    await client.query(`CREATE FUNCTION test_support.refuse_record() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'faulty record'; END $$`);
+    await client.query(`CREATE TRIGGER test_support_refuse_record BEFORE INSERT ON usage_records FOR EACH ROW
+      WHEN (NEW.service LIKE '${REFUSED_SERVICE}%') EXECUTE FUNCTION test_support.refuse_record()`);
+    await client.query(`GRANT USAGE ON SCHEMA test_support TO ${role}`);
     for (const statement of serviceRoleGrants(role)) await client.query(statement);
   });
   const service = new URL(scratch.databaseUrl);
