@@ -44,11 +44,12 @@ export function withParts(parts: NamedPart[], last: SqlPart): SqlPart {
 }
 
 /**
- * Prepared names by label and statement text: each text is hashed once per process. By both: two
+ * Prepared names by label, then statement text: each text is hashed once per process. By both: two
  * senders of one text (the batch route and a record with an eventId) keep their own names, whichever
- * sends first.
+ * sends first. Two maps, not one keyed by label + text: a text is a few kilobytes, and a string made
+ * of both at every call would be hashed again at every call.
  */
-const names = new Map<string, string>();
+const names = new Map<string, Map<string, string>>();
 
 /**
  * The name a statement is prepared under: its label and a hash of its text
@@ -58,11 +59,12 @@ const names = new Map<string, string>();
  * `npm run queries:generate`) show each name with its text.
  */
 export function preparedName(label: string, sql: string): string {
-  const key = `${label}\0${sql}`;
-  let name = names.get(key);
+  let byText = names.get(label);
+  if (byText === undefined) names.set(label, (byText = new Map()));
+  let name = byText.get(sql);
   if (name === undefined) {
     name = `${label}_${createHash('sha256').update(sql).digest('hex').slice(0, 12)}`;
-    names.set(key, name);
+    byText.set(sql, name);
   }
   return name;
 }
