@@ -16,7 +16,7 @@ import {
   CREATED_RECORDS,
   type CreateUsageRecordInput,
   insertedRecord,
-  type RecordAnswerSqlRow,
+  type InsertedRecordSqlRow,
   toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
@@ -102,13 +102,9 @@ export class CoalescedRecords {
     if ('alone' in settled) return settled.alone;
     const outcome = settled.batch;
     if (outcome.status === 'created') {
-      const row = outcome.row as unknown as RecordAnswerSqlRow;
-      const stored = {
-        timestamp: row.record_timestamp,
-        metadata: row.record_metadata,
-        provider_usage: row.record_provider_usage,
-      };
-      return { record: toRecordDto(insertedRecord(input, stored)), replayed: false };
+      // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
+      const row = outcome.row as unknown as InsertedRecordSqlRow;
+      return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
     }
     if (outcome.status === 'duplicate') throw new Error('a record without an eventId came back as a duplicate');
     throw await this.credits.singleRefusal(outcome.error, input.credits, billed);

@@ -8,7 +8,6 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { ProviderUsage } from '../pricing/provider-usage.js';
 import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import {
   type CreateUsageRecordInput,
@@ -151,11 +150,12 @@ const BATCH_PARTS = {
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'input' | 'label'>;
 
 /**
- * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), and
- * what `records` returns for it only then: a batch's metadata (up to 16 KB an event) is not kept in
- * the statement for nothing.
+ * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
+ * the names of an InsertedRecordSqlRow, so insertedRecord() reads the row as it is; and what
+ * `records` returns for it only then: a batch's metadata (up to 16 KB an event) is not kept in the
+ * statement for nothing.
  */
-const RECORD_ANSWER = `r."timestamp" AS record_timestamp, r.metadata AS record_metadata, r.provider_usage AS record_provider_usage`;
+const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage`;
 const ANSWERED_COLUMNS = `,\n                      "timestamp", metadata, provider_usage`;
 
 /**
@@ -168,13 +168,6 @@ export const CREATED_RECORDS = {
   written: `SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok'`,
   timestamps: `SELECT jsonb_object_agg(r.id::text, ${timestampObject('r."timestamp"')}) FROM records r`,
 };
-
-/** A created event's record as a batch outcome row carries it (with BatchParts `answer`). */
-export interface RecordAnswerSqlRow {
-  record_timestamp: Date;
-  record_metadata: Record<string, unknown> | null;
-  record_provider_usage: ProviderUsage | null;
-}
 
 @Injectable()
 export class UsageRecordsRepository {
