@@ -11,7 +11,18 @@ import path from 'node:path';
 
 import pg from 'pg';
 
-import { freshDatabase, hasPgbench, log, pgbench, seedUsers, startServer, startService } from './lib.mjs';
+import {
+  freshDatabase,
+  hasPgbench,
+  log,
+  pgbench,
+  seedUsers,
+  startServer,
+  startService,
+  tpcb,
+  tpcbDatabase,
+  tpsOf,
+} from './lib.mjs';
 
 const USERS = 1000;
 const EVENTS = 1000;
@@ -56,21 +67,16 @@ const database = await freshDatabase(server.url, 'accounting_floor');
 const service = await startService(database.url, { NODE_ENV: 'test' });
 await service.stop();
 const db = new pg.Pool({ connectionString: database.url, max: 1 });
-const scratch = await freshDatabase(server.url, 'accounting_floor_pgbench');
+let scratch = null;
 const dir = path.join(tmpdir(), `accounting-floor-${process.pid}`);
 const files = { v7: `${dir}-v7.sql`, v4: `${dir}-v4.sql` };
 writeFileSync(files.v7, script('uuid_v7()'));
 writeFileSync(files.v4, script('gen_random_uuid()'));
-const tps = (out) => Number(/tps = ([\d.]+)/.exec(out)[1]);
 try {
   await seedUsers(db, USERS, 1_000_000);
-  log('pgbench -i -s 32 ...');
-  pgbench(['-i', '-q', '-s', '32', scratch.url]);
-  const tpcb = [];
-  const runTpcb = () => {
-    log(`pgbench TPC-B -c 32 -j 2 -T ${DURATION} ...`);
-    tpcb.push(tps(pgbench(['-c', '32', '-j', '2', '-T', String(DURATION), scratch.url])));
-  };
+  scratch = await tpcbDatabase(server.url, 'accounting_floor_pgbench');
+  const tpcbRuns = [];
+  const runTpcb = () => tpcbRuns.push(tpcb(scratch.url, { connections: 32, duration: DURATION }));
   runTpcb();
   const floor = { v7: [], v4: [] };
   for (const ids of ['v7', 'v4', 'v7', 'v4']) {
@@ -88,13 +94,13 @@ try {
       files[ids],
       database.url,
     ]);
-    floor[ids].push(Math.round(tps(out) * EVENTS));
+    floor[ids].push(Math.round(tpsOf(out) * EVENTS));
   }
   runTpcb();
-  const tpcbMean = tpcb.reduce((a, b) => a + b, 0) / tpcb.length;
+  const tpcbMean = tpcbRuns.reduce((a, b) => a + b, 0) / tpcbRuns.length;
   const mean = (xs) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
   const ratio = (x) => `${(x / tpcbMean).toFixed(2)}×`;
-  console.log(`\npgbench TPC-B: ${tpcb.map(Math.round).join(' / ')} tps (mean ${Math.round(tpcbMean)})`);
+  console.log(`\npgbench TPC-B: ${tpcbRuns.map(Math.round).join(' / ')} tps (mean ${Math.round(tpcbMean)})`);
   console.log(
     `Batch target (issue 32): ${TARGET}× TPC-B = ${Math.round(TARGET * tpcbMean).toLocaleString('en')} events/s`,
   );
@@ -119,6 +125,6 @@ try {
 } finally {
   await db.end();
   await database.drop();
-  await scratch.drop();
+  await scratch?.drop();
   await server.stop();
 }

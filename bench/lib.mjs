@@ -202,3 +202,23 @@ export function pgbench(args, env = {}) {
     maxBuffer: 64 * 1024 * 1024,
   });
 }
+
+/** The transactions per second a pgbench run printed. */
+export const tpsOf = (out) => Number(/tps = ([\d.]+)/.exec(out)[1]);
+
+/**
+ * pgbench TPC-B on a database `pgbench -i -s 32` made (`tpcbDatabase`), as every bench compares with
+ * it: `connections` clients on 2 threads for `duration` seconds; its tps.
+ */
+export function tpcb(url, { connections, duration }) {
+  log(`pgbench TPC-B -c ${connections} -j 2 -T ${duration} ...`);
+  return tpsOf(pgbench(['-c', String(connections), '-j', '2', '-T', String(duration), url]));
+}
+
+/** A fresh database with pgbench's TPC-B tables at scale 32 (`tpcb` runs on it). */
+export async function tpcbDatabase(serverUrl, prefix) {
+  const db = await freshDatabase(serverUrl, prefix);
+  log('pgbench -i -s 32 ...');
+  pgbench(['-i', '-q', '-s', '32', db.url]);
+  return db;
+}

@@ -18,10 +18,11 @@ import {
   freshDatabase,
   hasPgbench,
   log,
-  pgbench,
   seedUsers,
   startServer,
   startService,
+  tpcb,
+  tpcbDatabase,
   userIds,
 } from './lib.mjs';
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
@@ -65,18 +66,12 @@ let batchSummary;
 let moneySummary;
 // pgbench TPC-B on the same server, run before the scenarios and after them: the mean is what every
 // rate is compared with (a single 10 s run moves by ±15 % on a shared machine).
-const tpcb = () => {
-  log(`pgbench TPC-B -c ${CONNECTIONS} -j 2 -T ${DURATION} ...`);
-  const out = pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url]);
-  pgbenchRuns.push(Number(/tps = ([\d.]+)/.exec(out)[1]));
-};
+const runTpcb = () => pgbenchRuns.push(tpcb(scratch.url, { connections: CONNECTIONS, duration: DURATION }));
 let providerSummary;
 try {
   if (hasPgbench()) {
-    scratch = await freshDatabase(server.url, 'accounting_pgbench');
-    log('pgbench -i -s 32 ...');
-    pgbench(['-i', '-q', '-s', '32', scratch.url]);
-    tpcb();
+    scratch = await tpcbDatabase(server.url, 'accounting_pgbench');
+    runTpcb();
   }
   await seedUsers(db, USERS, 1_000_000);
   const ids = userIds(USERS);
@@ -264,7 +259,7 @@ try {
   log(`after the run: ${JSON.stringify(moneySummary)}`);
 
   if (scratch) {
-    tpcb();
+    runTpcb();
     pgbenchTps = pgbenchRuns.reduce((sum, x) => sum + x, 0) / pgbenchRuns.length;
   }
 } finally {
