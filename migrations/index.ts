@@ -67,6 +67,7 @@ import { BatchTakeLookups1732000038000 } from './1732000038000-batch-take-lookup
 import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-together-statements.js';
 import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
 import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
+import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not-inlined.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -139,4 +140,5 @@ export const MIGRATIONS = [
   RecordsTogetherStatements1732000038100,
   TimeOrderedUuid1732000038200,
   TimeOrderedIds1732000038300,
+  AccountOfNotInlined1732000038400,
 ];
