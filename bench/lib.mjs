@@ -89,15 +89,16 @@ export async function freshDatabase(serverUrl, prefix) {
 
 /**
  * Starts dist/src/main.js (migrations run at start-up) and waits until it is ready. `under` runs it
- * under another program (e.g. valgrind and its flags), which then needs a longer `readyWithinMs`.
+ * under another program (e.g. valgrind and its flags), which then needs a longer `readyWithinMs`;
+ * `root` is the build to start (another commit's, bench/builds.mjs), this checkout by default.
  */
-export async function startService(databaseUrl, env = {}, { under = [], readyWithinMs = 60_000 } = {}) {
+export async function startService(databaseUrl, env = {}, { under = [], readyWithinMs = 60_000, root = ROOT } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const command = [...under, process.execPath, ...nodeArgs, path.join(ROOT, 'dist/src/main.js')];
+  const command = [...under, process.execPath, ...nodeArgs, path.join(root, 'dist/src/main.js')];
   const child = spawn(command[0], command.slice(1), {
-    cwd: ROOT,
+    cwd: root,
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -201,6 +202,16 @@ export function pgbench(args, env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   });
+}
+
+/**
+ * pgbench's built-in select-only script (`-S`: one primary-key read of pgbench_accounts a
+ * transaction) on a `tpcbDatabase`: the database's own read limit, what the service's reads compare
+ * with.
+ */
+export function selectOnly(url, { connections, duration }) {
+  log(`pgbench -S -c ${connections} -j 2 -T ${duration} ...`);
+  return tpsOf(pgbench(['-S', '-c', String(connections), '-j', '2', '-T', String(duration), url]));
 }
 
 /** The transactions per second a pgbench run printed. */
