@@ -46,7 +46,7 @@ const mayReadAll = (caller: AuthUser): boolean =>
   (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) || isServicePrincipal(caller);
 
 /**
- * A purchase's life up to payment (CONTRACT "Buying credits"): created pending, then paid (its one
+ * A purchase's life up to payment (docs/purchases.md "The purchase"): created pending, then paid (its one
  * allocation granted), failed or expired; and its reads. Every change locks the purchase row first,
  * then (through the engine) the account: one purchase's changes happen one at a time.
  */

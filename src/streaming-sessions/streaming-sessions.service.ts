@@ -141,7 +141,7 @@ export class StreamingSessionsService {
     // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
     // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
     // row ties the session to the key it counts against, and a used-up key budget or hourly
-    // window refuses it (CONTRACT "Who may meter": spend controls count everything a session spends).
+    // window refuses it (docs/trust-model.md: spend controls count everything a session spends).
     const held = await this.credits.holdAndInsert<SessionRow>(
       this.tx.statementManager,
       {
@@ -270,7 +270,7 @@ export class StreamingSessionsService {
   }
 
   /**
-   * A member leaving an organisation with their sessions released (CONTRACT "Leaving",
+   * A member leaving an organisation with their sessions released (docs/orgs.md "Leaving",
    * `sessions=release`): each of `userId`'s open sessions on `orgId` is aborted as cut off before any
    * token, one settlement statement each: nothing is charged, the hold goes back to the org's pool and
    * off the member's counter, and a later finalize of it answers 409 (ALREADY_SETTLED). Answers how
