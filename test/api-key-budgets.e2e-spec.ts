@@ -9,7 +9,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * API key budgets (CONTRACT "Spend controls"): a key's credit limit per UTC period, counted by the
+ * API key budgets (docs/spend-controls.md): a key's credit limit per UTC period, counted by the
  * credits module in credit_key_spend. Prices: a model of this file at 10 credits per 1k tokens, so
  * a session of 1000 estimated tokens holds 12 and settles 450 tokens at 5, 2000 at 20.
  */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 
-/** CONTRACT v3: at most MAX_API_KEYS_PER_USER active keys per user, else 409 API_KEY_QUOTA. */
+/** docs/api-keys.md: at most MAX_API_KEYS_PER_USER active keys per user, else 409 API_KEY_QUOTA. */
 describe('API key quota', () => {
   let t: TestApp;
   let f: Fixtures;

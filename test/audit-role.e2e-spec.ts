@@ -6,7 +6,7 @@ import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/a
 import { Fixtures, tokenFor } from './support/fixtures.js';
 
 // Issue 36: the service's own database role owned audit_log, so `ALTER TABLE audit_log DISABLE
-// TRIGGER …; DELETE` worked. CONTRACT v4 "The audit log holds whatever role connects": the service
+// TRIGGER …; DELETE` worked. docs/operations.md "Two database roles": the service
 // connects as a role that owns nothing (the apps of the test run do, test/support/app.ts), the owner
 // migrates through DATABASE_MIGRATION_URL and grants it only what it needs.
 

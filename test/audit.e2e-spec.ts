@@ -17,7 +17,7 @@ interface AuditEntry {
 const MODEL = 'anthropic.claude-instant-v1';
 
 /**
- * The audit log (CONTRACT "Audit log"): every change by a supervisor, an admin or a service key
+ * The audit log (docs/audit.md): every change by a supervisor, an admin or a service key
  * writes exactly one entry in its own transaction, with what the object was before and after and no
  * secret; users' own changes and metering write none; the table refuses UPDATE, DELETE and TRUNCATE.
  * METERING_TRUST=service, as in production, so a service principal meters and aborts for a user.

@@ -9,7 +9,7 @@ import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Auto-recharge over HTTP (CONTRACT v4 "Buying credits", docs/auto-recharge.md): who may set and read
+ * Auto-recharge over HTTP (docs/auto-recharge.md): who may set and read
  * it, bad input changing nothing, the attempt a crossing charge opens (exactly one for parallel
  * records), the fail route for service principals, and three failures in a row turning it off. The
  * engine's rules (interval, monthly cap, batch, hold, overrun, orgs) are in test/auto-recharge.int-spec.ts.

@@ -10,7 +10,7 @@ const adminJwt = tokenFor('admin', 'transfers-admin');
 const DAY = 86_400_000;
 
 /**
- * Credit transfers (CONTRACT "Organisations", Transfers; docs/money.md "Transfers"): over HTTP, on
+ * Credit transfers (docs/money.md "Transfers"): over HTTP, on
  * the real engine. Each lot keeps its expiry, only what the source may spend moves (never held
  * credits, never the overdraft), a refusal moves nothing, parallel transfers never overspend, and
  * separation of duties holds for users and organisations.

@@ -9,7 +9,7 @@ import { buildDatabaseConfig } from '../src/config/app-config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { migrateAsOwner } from '../src/database/service-role.js';
 
-// CONTRACT v4 "The audit log holds whatever role connects": the embedded database (npm start without a
+// docs/operations.md "Two database roles", without configuration: the embedded database (npm start without a
 // database configured) sets both roles up itself: its superuser migrates, the service connects as
 // accounting_service, which owns nothing.
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, TEST_JWT_SECRET, type TestApp, token, uniqueId } from './support/app.js';
 
 /**
- * CONTRACT v3 "Fail closed": a token living longer than JWT_MAX_TTL_SECONDS (default a day) is a 401
+ * Fail closed (docs/trust-model.md "Who is calling (auth)"): a token living longer than JWT_MAX_TTL_SECONDS (default a day) is a 401
  * (a 100-year token was accepted), and with JWT_ISSUER / JWT_AUDIENCE set, `iss` / `aud` must match.
  * Each refused token is sent twice: the second request would be served by the accepted-token cache
  * if the first had put it there. Every refusal creates no account.

@@ -7,7 +7,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Attribution on the ledger (CONTRACT "Attribution, throttling and operations", "Who acted"): every
+ * Attribution on the ledger (docs/audit.md "Who acted, beyond the audit log"): every
  * ledger entry made through an API key carries its `apiKeyId`, a record's debits, a hold's lines and
  * its settlement's releases and overrun alike; entries made with a JWT or by a job carry null.
  */

@@ -9,7 +9,7 @@ import { expectInvariants } from './support/invariants.js';
 const admin = bearer(tokenFor('admin', 'metering-admin'));
 
 /**
- * METERING_TRUST=service, the default (CONTRACT v3 "Who may meter"): the attacks an ordinary user
+ * METERING_TRUST=service, the default (docs/trust-model.md "Who may meter (the trust model)"): the attacks an ordinary user
  * could make on what they are charged, each now refused, and the service principals' metering.
  * Prices: this file's model at 3 credits per 1k tokens, so 1000 tokens → 3 (hold 4), 100,000 → 300.
  */

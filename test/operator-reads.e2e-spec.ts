@@ -17,7 +17,7 @@ interface ListItem {
 }
 
 /**
- * The reads operators need (CONTRACT "Reads for operators"): a user's overview, the user list's sorts
+ * The reads operators need (docs/operators.md): a user's overview, the user list's sorts
  * and filters on cursors, alert thresholds, ledger filters, the liability summary, void details.
  * Its own database, so the summary's totals are exactly what this file did.
  */

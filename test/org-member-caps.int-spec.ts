@@ -4,8 +4,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 /**
- * A member's spend limit as one more cap of the engine (docs/money.md "One decision"; CONTRACT
- * "Organisations", "Limits stack, atomically"): read and counted under the organisation account's
+ * A member's spend limit as one more cap of the engine (docs/money.md "One decision"; docs/orgs.md
+ * "Paying from an organisation"): read and counted under the organisation account's
  * lock in the take, the hold, the settlement and the batch, so parallel charges never pass it
  * together; the pool, the key budget and the hourly window stack with it, and the refusal names the
  * one that binds.

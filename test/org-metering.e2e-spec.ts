@@ -11,8 +11,8 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 const INTERNAL = { 'X-Internal-Api-Key': TEST_INTERNAL_API_KEY };
 
 /**
- * Paying from an organisation (CONTRACT "Organisations": "Paying from an org", "Limits stack,
- * atomically", "API keys of a membership", "Leaving"), over HTTP with the users trust of the test app
+ * Paying from an organisation (docs/orgs.md "Paying from an organisation": the member limit stacking
+ * atomically with the other caps, keys of a membership, leaving), over HTTP with the users trust of the test app
  * (a member meters their own org usage by sending `orgId`). Orgs and members are made by SQL: their
  * routes are another branch's.
  */

@@ -9,7 +9,7 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ADMIN = bearer(token({ sub: 'leaving-admin', role: 'admin' }));
 
 /**
- * Leaving an organisation through its route (CONTRACT "Organisations", "Leaving"):
+ * Leaving an organisation through its route (docs/orgs.md "Leaving"):
  * `DELETE /api/orgs/:orgId/members/:userId?sessions=release` aborts the member's open org sessions
  * at once (nothing charged, the holds back to the pool and off the member's counter, a later
  * finalize 409); `drain` (the default) lets them settle on the org. Either way the member meters

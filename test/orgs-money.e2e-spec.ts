@@ -7,7 +7,7 @@ import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, type Principal, principal } from './support/fixtures.js';
 
 /**
- * An organisation's money over HTTP (CONTRACT v4 "Organisations"): grants to an org and their void,
+ * An organisation's money over HTTP (docs/orgs.md "The org's money"): grants to an org and their void,
  * ledger and reconcile; the org's balance, allocations, ledger, usage and settings through the user
  * routes' services; the member view's exact numbers (spentInPeriod, periodResetsAt, availableCredits,
  * binding) on the app's clock, across an ISO week boundary; separation of duties for org members.

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type Principal, principal } from './support/fixtures.js';
 
 /**
- * Organisations and their members over HTTP (CONTRACT v4 "Organisations"): creating and reading orgs,
+ * Organisations and their members over HTTP (docs/orgs.md): creating and reading orgs,
  * the member routes' role rules (org managers, readers, ORG_ROLE_FORBIDDEN, LAST_OWNER), removal and
  * re-adding, and bad input that changes nothing.
  */

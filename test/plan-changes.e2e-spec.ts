@@ -8,7 +8,7 @@ import { Fixtures, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Plan changes never mint credits (CONTRACT v3): within one period, whatever PUTs and DELETEs of
+ * Plan changes never mint credits (docs/plans.md): within one period, whatever PUTs and DELETEs of
  * /api/users/:userId/subscription happen, the plan allocations granted total at most the largest
  * `credits` among the plans held. An upgrade grants the difference at once; a downgrade, or the
  * same plan again after a DELETE, grants nothing more until the next period, which grants in full.

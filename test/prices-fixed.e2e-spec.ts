@@ -8,8 +8,8 @@ import { expectInvariants } from './support/invariants.js';
 
 // Issue 36: prices could start in the past (moving billed records outside the rule that priced
 // them); unknown model ids (case, trailing space, zero-width variants of a priced model) were billed
-// at the default in production; a 500-rule price sheet was refused with 413. CONTRACT v4 "Prices are
-// fixed once used".
+// at the default in production; a 500-rule price sheet was refused with 413. Prices are fixed once
+// used (docs/pricing.md).
 
 const MINUTE = 60_000;
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';

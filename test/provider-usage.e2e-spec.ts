@@ -11,7 +11,7 @@ const admin = bearer(tokenFor('admin', 'provider-usage-admin'));
 
 /**
  * Usage objects as the providers published them (sources: src/pricing/provider-usage.spec.ts), each
- * with its kinds under the contract's table and its exact price at the rule below:
+ * with its kinds under the table of docs/provider-usage.md "The mapping" and its exact price at the rule below:
  * input 3, output 15, cache read 0.3, cache write 3.75, reasoning 12 credits per 1,000 tokens.
  */
 const CALLS = {
@@ -78,7 +78,7 @@ const providerUsage = (call: Call) => ({ format: call.format, usage: call.usage 
 const total = (call: Call) => Object.values(call.kinds).reduce((a: number, b: number) => a + b, 0);
 
 /**
- * Provider usage (CONTRACT "Provider usage: bill what the provider reported"): each provider's usage
+ * Provider usage (docs/provider-usage.md): each provider's usage
  * object costs exactly its kinds through record, batch, finalize and abort; records keep where the
  * counts came from, how the stream ended and the object as sent; bad usage writes nothing.
  */

@@ -6,7 +6,7 @@ import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Buying credits (CONTRACT "Buying credits"; docs/purchases.md): a purchase grants one allocation,
+ * Buying credits (docs/purchases.md): a purchase grants one allocation,
  * once, when paid; refunds take back what is left and make the spent part debt; disputes freeze.
  */
 describe('purchases', () => {

@@ -5,7 +5,7 @@ import { expectCreditInvariants } from './support/credit-invariants.js';
 import { Fixtures, type Principal, principal } from './support/fixtures.js';
 
 /**
- * Separation of duties (CONTRACT v3): a supervisor may not allocate credits to, or change the
+ * Separation of duties (docs/credits.md): a supervisor may not allocate credits to, or change the
  * subscription of, their own account → 403 SELF_GRANT_FORBIDDEN with nothing written. Admins may;
  * supervisors still may for everyone else.
  */

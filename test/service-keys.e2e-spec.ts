@@ -5,7 +5,7 @@ import { type CreatedApiKey, Fixtures, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Service keys (CONTRACT v3 "Who may meter"): an API key with `usage:ingest`, created only by an
+ * Service keys (docs/trust-model.md "Who may meter (the trust model)"): an API key with `usage:ingest`, created only by an
  * admin, holds the privilege itself until revoked or expired; admins list them across owners.
  */
 describe('service keys', () => {

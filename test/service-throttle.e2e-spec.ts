@@ -10,7 +10,7 @@ import { TestRedis } from './support/redis-server.js';
 // Issue 36: under METERING_TRUST=service one service key meters every user, and it shared one
 // principal's throttle (20 threads of finalize/abort: 980 × 200, then 2,329 × 429); thirty wrong
 // X-API-Key guesses from the gateway's address locked the valid service key out too; requests
-// without any credential were never throttled. CONTRACT v4 "Service traffic is not the users' traffic".
+// without any credential were never throttled. docs/operations.md "Rate limits: who counts against what".
 
 const LIMIT = 20;
 const AUTH_FAILURES = 30;

@@ -94,7 +94,7 @@ describe('streaming sessions', () => {
       await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
       await init(a.jwt, { sessionId, estimatedTokens: 1000 }).expect(409);
       expect(await f.available(a.id)).toBe(38);
-      // Session ids belong to their user (CONTRACT v3): b's session of the same id is b's own.
+      // Session ids belong to their user (docs/trust-model.md): b's session of the same id is b's own.
       const other = await init(b.jwt, { sessionId, estimatedTokens: 1000 }).expect(201);
       expect(other.body).toMatchObject({ sessionId, userId: b.id, allocatedCredits: 12 });
       expect(await f.available(b.id)).toBe(38);

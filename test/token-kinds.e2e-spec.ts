@@ -28,7 +28,7 @@ const CACHED_RECORD = {
 };
 
 /**
- * Token kinds (CONTRACT "Token kinds"): a rule priced like a current model, charged exactly through
+ * Token kinds (docs/money.md "Units and arithmetic"): a rule priced like a current model, charged exactly through
  * every route that takes token counts; the long-context tier; bad input; price sheets; what records,
  * exports and statistics keep.
  */

@@ -259,7 +259,7 @@ describe('batch ingestion', () => {
       expect((await recordsOf(target.id)).map((r) => r.event_id).filter((e) => e?.startsWith('no-'))).toEqual([]);
     });
 
-    // CONTRACT v3: a service key holds the privilege itself, whatever later happens to its creator's role
+    // docs/trust-model.md: a service key holds the privilege itself, whatever later happens to its creator's role
     // (it counted only while the owner was an admin before: a demotion now changes nothing; revoke it).
     it('only an admin may create a key with usage:ingest, and it keeps working after its creator is demoted', async () => {
       const user = await f.newUser();

@@ -173,7 +173,7 @@ describe('usage', () => {
     });
 
     it.each([
-      // userId and apiKeyId are fields of the body, for service principals only (CONTRACT "Who may meter").
+      // userId and apiKeyId are fields of the body, for service principals only (docs/trust-model.md).
       [{ userId: 'someone-else' }, /only by a service principal/],
       [{ apiKeyId: randomUUID() }, /only by a service principal/],
       [{ timestamp: '2001-01-01T00:00:00Z' }, /should not exist/],

@@ -7,7 +7,7 @@ import { type CreatedApiKey, Fixtures, type Principal, principal } from './suppo
 import { expectInvariants } from './support/invariants.js';
 
 // Issue 36, "Debits nobody can attribute": a record of `credits` by an admin JWT or any service key
-// wrote no audit entry, and nothing named the key. CONTRACT v4 "Who acted": records carry the
+// wrote no audit entry, and nothing named the key. docs/audit.md "Who acted, beyond the audit log": records carry the
 // writing key (`apiKeyId`) and, when the writer is not the billed user, who it was (`actorId`);
 // credits named outright for another account are audited (`usage.record`); an abort by another
 // credential than the session's opener is audited (`session.abort`), the opener's own is not.

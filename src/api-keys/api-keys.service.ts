@@ -136,7 +136,7 @@ export class ApiKeysService {
   }
 
   /**
-   * Service keys age (CONTRACT v4): one expires at most SERVICE_KEY_MAX_DAYS after it is created
+   * Service keys age (docs/operations.md "Giving the chat backend its service key"): one expires at most SERVICE_KEY_MAX_DAYS after it is created
    * (a leaked or forgotten key stops by itself). Without `expiresAt` it gets that expiry; a later
    * one is refused. (Scopes cannot be changed after creation, so "given that scope later" cannot
    * happen: a key becomes a service key only by being created as one.)

@@ -7,7 +7,7 @@ import { Transactions } from '../database/transactions.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 
 /**
- * Whom a metering write bills (CONTRACT "Who may meter"). A service principal may attribute usage to
+ * Whom a metering write bills (docs/trust-model.md). A service principal may attribute usage to
  * one of the billed user's keys (`apiKeyId`), which then counts against that key's budget as if the
  * key had called: the key must be the user's and still usable, else 400 and nothing is written.
  */

@@ -1,5 +1,5 @@
 /**
- * Every action the audit log records (CONTRACT "Audit log"), with the type of object it targets.
+ * Every action the audit log records (docs/audit.md "Actions"), with the type of object it targets.
  * `pricing.import` is written by the pricing import route; `usage.record` when a service principal
  * names the credits of another account's record; `session.abort` when a session is aborted by
  * another credential than the one that opened it.
@@ -43,7 +43,7 @@ export const AUDIT_ACTIONS = {
 
 /**
  * Actions on an account's money settings or plan whose target is an organisation when the account is
- * one (`target.type` `org`, the org id): CONTRACT v4 "the v3 actions on org accounts".
+ * one (`target.type` `org`, the org id): docs/orgs.md "Audit".
  */
 export const ACCOUNT_TARGETS = ['user', 'org'] as const;
 

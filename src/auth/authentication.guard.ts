@@ -72,7 +72,7 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
    * Runs the strategies; a presented API key is an attempt at a secret (counted when wrong). While the
    * caller's address is blocked for guessing, every key is refused with a 429 — except a valid service
    * key: the gateway that meters every user shares its address with whoever guesses from behind it,
-   * and must not be locked out by them (CONTRACT "Service traffic is not the users' traffic"). A
+   * and must not be locked out by them (docs/operations.md "Rate limits: who counts against what"). A
    * service key has 256 bits of entropy: letting it through tells a guesser nothing it could use.
    */
   protected async authenticate(context: ExecutionContext): Promise<boolean> {

@@ -7,7 +7,7 @@ import { IsOptional } from '../common/validation/optional.js';
 
 /**
  * `orgId` of a metering write that opens a charge (record, batch event, initialize): the organisation
- * pays, `userId` (or the caller) names the member who used it (CONTRACT "Organisations").
+ * pays, `userId` (or the caller) names the member who used it (docs/orgs.md "Paying from an organisation").
  */
 export function PaidByOrg(): PropertyDecorator {
   return applyDecorators(
@@ -25,7 +25,7 @@ export function PaidByOrg(): PropertyDecorator {
 }
 
 /**
- * The billed party of a metering write (CONTRACT "Who may meter"): only service principals name it.
+ * The billed party of a metering write (docs/trust-model.md): only service principals name it.
  * Record, batch events and the streaming session bodies extend this.
  */
 export class BilledPartyDto {

@@ -3,7 +3,7 @@ import type { MeteringTrust } from '../config/app-config.js';
 import type { AuthUser } from './roles.js';
 
 /**
- * Service principals (CONTRACT "Who may meter"): an admin's JWT, or an API key holding the
+ * Service principals (docs/trust-model.md): an admin's JWT, or an API key holding the
  * `usage:ingest` scope (a service key: only an admin can give a key that scope). They may meter any
  * user's usage, naming the user; under METERING_TRUST=service nobody else may meter at all.
  */
@@ -39,7 +39,7 @@ export interface BilledParty {
   actor: Actor;
 }
 
-/** Who acted (CONTRACT v4 "Who acted"): the key that wrote a record, and its writer when not the billed user. */
+/** Who acted (docs/audit.md "Who acted, beyond the audit log"): the key that wrote a record, and its writer when not the billed user. */
 export interface Actor {
   apiKeyId: string | null;
   /** The JWT's user or the key's owner; null when that is the billed user. */

@@ -26,7 +26,7 @@ export type Scope = (typeof SCOPES)[number];
 
 /**
  * `usage:ingest` makes a key a service key: a service principal that meters any user's usage, naming
- * the user (CONTRACT "Who may meter"). Only an admin may give a key that scope; the key holds the
+ * the user (docs/trust-model.md). Only an admin may give a key that scope; the key holds the
  * privilege itself, whatever later happens to its creator's role, until it is revoked or expires.
  */
 export const ADMIN_ONLY_SCOPES: readonly Scope[] = ['usage:ingest'];
@@ -44,6 +44,6 @@ export interface AuthUser {
   via: 'jwt' | 'api-key';
   scopes?: Scope[];
   apiKeyId?: string;
-  /** A key of a membership: the organisation it charges on behalf of its owner (CONTRACT "Organisations"). */
+  /** A key of a membership: the organisation it charges on behalf of its owner (docs/api-keys.md). */
   orgId?: string;
 }

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
 
 /**
- * The account lock (docs/money.md "Locking"), credits_lock_accounts(): every movement of credits, and
+ * The account lock (docs/money.md "The account lock"), credits_lock_accounts(): every movement of credits, and
  * every change of what a movement reads (money settings, subscriptions), takes it first in its
  * transaction. One account's movements serialise; different accounts never wait on each other. Callers
  * name an account by its kind and owner id (a user's account by its user id).

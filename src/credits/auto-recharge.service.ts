@@ -29,7 +29,7 @@ export const DEFAULT_MIN_INTERVAL_MINUTES = 60;
 const ATTEMPT = 'Auto-recharge attempt';
 
 /**
- * Auto-recharge (CONTRACT v4 "Buying credits", docs/auto-recharge.md): an account's settings, read and
+ * Auto-recharge (docs/auto-recharge.md): an account's settings, read and
  * replaced under the account lock; the attempts the takes open (auto_recharge_check()), failed by the
  * platform here and closed by the purchase made for them (`assertAttemptOpen` at its creation,
  * `succeedAttempt` when it is paid, both in the purchase's transaction).

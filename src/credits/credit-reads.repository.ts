@@ -154,7 +154,7 @@ export class CreditReadsRepository {
   }
 
   /**
-   * The liability summary at `now` (CONTRACT "Reads for operators"): what is available, held, owed
+   * The liability summary at `now` (docs/operators.md): what is available, held, owed
    * and expiring within 7 days, and per UTC day of the 30 ending with `now`'s day the credits granted,
    * spent (debits, holds net of releases, overdraft), expired and voided, from the ledger.
    */

@@ -22,7 +22,7 @@ export function accountName(ref: AccountRefInput): AccountName {
 
 const sameAccount = (a: AccountName, b: AccountName) => a.kind === b.kind && a.ownerId === b.ownerId;
 
-/** Transfers between accounts (CONTRACT "Organisations", Transfers): supervisors, audited. */
+/** Transfers between accounts (docs/money.md "Transfers"): supervisors, audited. */
 @Injectable()
 export class CreditTransfersService {
   constructor(

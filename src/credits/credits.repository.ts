@@ -195,11 +195,6 @@ export class CreditsRepository {
     return this.dataSource.manager;
   }
 
-  async available(manager: EntityManager, userId: string): Promise<number> {
-    const rows: { n: string }[] = await manager.query(`SELECT credit_available($1) AS n`, [userId]);
-    return Number(rows[0].n);
-  }
-
   /**
    * A member's spend limit as a refusal reports it: the limit, what they spent from the org in its
    * current period (open holds included) and when the period ends (null: no membership or no limit).

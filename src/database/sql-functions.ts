@@ -4,7 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 
 /**
- * The money engine's source of truth (docs/architecture.md "SQL functions"): every live function and
+ * The money engine's source of truth (docs/configuration.md "SQL functions"): every live function and
  * trigger function has a file `src/<module>/sql/<name>.sql` holding its `CREATE OR REPLACE FUNCTION`
  * text as `pg_get_functiondef()` prints it. A test compares the files with the migrated database;
  * `npm run migration:functions` turns edited files into a migration.

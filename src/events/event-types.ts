@@ -1,6 +1,5 @@
 /**
- * Every event the service emits and its `data`, exactly as the contract lists them ("Webhooks and
- * alerts"). The event JSON delivered and listed is `{id, type, createdAt, data}`.
+ * Every event the service emits and its `data`, exactly as docs/webhooks.md "Events" lists them. The event JSON delivered and listed is `{id, type, createdAt, data}`.
  */
 export interface EventPayloads {
   /** The available balance went from at least `threshold` to below it (once per crossing). */

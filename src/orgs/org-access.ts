@@ -3,10 +3,10 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 
 /**
- * Who may do what with an organisation (CONTRACT "Organisations"): staff (supervisors and admins,
+ * Who may do what with an organisation (docs/orgs.md "Roles and who may do what"): staff (supervisors and admins,
  * by JWT) everything the org routes allow; members by their org role. A caller who is not an active
  * member gets 404, exactly as for an org that does not exist: org ids are not probed through the
- * API (CONTRACT conventions, "404 also for another user's object that the caller may not see"). A
+ * API (docs/errors.md, `NOT_FOUND`: another user's object the caller may not see is a 404). A
  * member whose role is too low gets 403 FORBIDDEN: they know the org exists.
  */
 export type OrgNeed = 'member' | 'reader' | 'manager';

@@ -16,7 +16,7 @@ import { type MemberRow, OrgsRepository } from './orgs.repository.js';
 import { OrgsService } from './orgs.service.js';
 
 /**
- * Memberships (CONTRACT "Organisations"): org managers (owners, admins) and staff add, change and
+ * Memberships (docs/orgs.md "Roles and who may do what"): org managers (owners, admins) and staff add, change and
  * remove members; an org admin never makes or changes an owner; the last owner stays. Every change
  * locks the org's row first, so two changes of one org never both pass the last-owner rule.
  */

@@ -29,7 +29,7 @@ import { OrgsService } from './orgs.service.js';
 const READ_MONEY = 'read its money and usage';
 
 /**
- * An organisation's account, read and set through the routes users have (CONTRACT "Organisations"):
+ * An organisation's account, read and set through the routes users have (docs/orgs.md "The org's money"):
  * the same services, given the org's account. Reads for org readers (owners, admins, billing) and
  * staff; settings for staff.
  */

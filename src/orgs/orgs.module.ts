@@ -19,7 +19,7 @@ import { OrgsRepository } from './orgs.repository.js';
 import { OrgsService } from './orgs.service.js';
 
 /**
- * Organisations (CONTRACT "Organisations"): the orgs, their members and roles, and the org's view of
+ * Organisations (docs/orgs.md): the orgs, their members and roles, and the org's view of
  * its account's money. The money itself is the credits module's (the org's account, by account kind).
  */
 @Module({

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
+import { CLOCK, type Clock } from '../common/clock.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
 import { accountOf, SubscriptionsService } from './subscriptions.service.js';
@@ -21,6 +22,7 @@ export class SubscriptionRenewalJob {
     private readonly repo: PlansRepository,
     private readonly subscriptions: SubscriptionsService,
     private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Interval('subscription-renewal', RENEWAL_INTERVAL_MS)
@@ -33,7 +35,7 @@ export class SubscriptionRenewalJob {
   }
 
   /** Renews everything due at `asOf`; answers how many subscriptions it renewed. */
-  async run(asOf: Date = new Date()): Promise<number> {
+  async run(asOf: Date = new Date(this.clock.now())): Promise<number> {
     const seen = new Set<string>();
     let renewed = 0;
     for (;;) {

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { AccountLocksRepository } from '../credits/account-locks.repository.js';
@@ -38,6 +39,7 @@ export class SubscriptionsService {
     private readonly locks: AccountLocksRepository,
     private readonly events: EventsService,
     private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -56,7 +58,7 @@ export class SubscriptionsService {
   async putFor(caller: AuthUser, account: AccountRef, dto: PutSubscriptionDto): Promise<SubscriptionView> {
     if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
     const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
-    if (startsAt && startsAt.getTime() < Date.now() - STARTS_AT_TOLERANCE_MS)
+    if (startsAt && startsAt.getTime() < this.clock.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
       if (account.kind === 'org')
@@ -64,7 +66,7 @@ export class SubscriptionsService {
       if (!(await this.locks.lock(m, account.id, account.kind)))
         throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
-      const now = new Date();
+      const now = new Date(this.clock.now());
       const plan = await this.repo.findPlan(m, dto.planId);
       if (!plan) throw new NotFoundError('Plan');
       const live = await this.repo.lockLiveSubscription(m, account);
@@ -107,7 +109,7 @@ export class SubscriptionsService {
 
   /** The account's live subscription; null when none. */
   async findFor(account: AccountRef): Promise<SubscriptionView | null> {
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const manager = this.tx.statementManager;
     const sub = await this.repo.findLiveSubscription(manager, account);
     const plan = sub && (await this.repo.findPlan(manager, sub.planId));
@@ -121,7 +123,7 @@ export class SubscriptionsService {
 
   async removeFor(caller: AuthUser, account: AccountRef): Promise<SubscriptionView> {
     if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
-    const now = new Date();
+    const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
       if (account.kind === 'org')
         assertNotOwnOrgGrant(caller, await this.creditQueries.memberRole(m, account.id, caller.userId), 'subscription');

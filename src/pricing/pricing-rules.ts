@@ -4,7 +4,7 @@ import type { PricingRule } from './entities/pricing-rule.entity.js';
 import type { KindPrices, RulePrices } from './pricing-math.js';
 import { normalisePrice } from './pricing-math.js';
 
-/** A rule's prices as stored: the columns a rule sets (NULL: the contract's default). */
+/** A rule's prices as stored: the columns a rule sets (NULL: the default of docs/money.md "Units and arithmetic"). */
 export type RulePriceColumns = Pick<
   PricingRule,
   | 'pricePer1kTokens'

@@ -165,7 +165,7 @@ export class PricingService implements OnApplicationBootstrap {
   }
 
   /**
-   * Prices are fixed once used (CONTRACT v4): a rule may not start in the past, or records already
+   * Prices are fixed once used (docs/pricing.md): a rule may not start in the past, or records already
    * billed would fall inside a rule they were not priced at. A minute of leeway covers the clock
    * skew between the caller and the service (and "now" as the caller wrote it).
    */

@@ -13,7 +13,7 @@ import { TOKEN_KINDS, type TokenKind } from './pricing-math.js';
 /** SQL expressions of the token count of each kind (integers). */
 export type SqlKinds = Record<TokenKind, string>;
 
-/** The price of each kind at the rule `r` (defaults as the contract says; no rule: the default price). */
+/** The price of each kind at the rule `r` (defaults as docs/money.md "Units and arithmetic" says; no rule: the default price). */
 function kindPricesSql(r: string, defaultPrice: string): Record<TokenKind, string> {
   return {
     input: `COALESCE(${r}.price_per_1k_tokens, ${defaultPrice})`,

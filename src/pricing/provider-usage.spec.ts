@@ -4,7 +4,7 @@ import { calculateCredits, type RulePrices } from './pricing-math.js';
 import { mapProviderUsage, meteredCounts, PROVIDER_USAGE_FORMATS } from './provider-usage.js';
 
 /**
- * The mapping of each provider's usage object to the token kinds (CONTRACT "Provider usage"), on
+ * The mapping of each provider's usage object to the token kinds (docs/provider-usage.md "The mapping"), on
  * usage objects as the providers published them. Where each comes from:
  *
  * - OPENAI_CHAT_CACHED: OpenAI's prompt caching guide (platform.openai.com/docs/guides/prompt-caching),

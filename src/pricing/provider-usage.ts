@@ -4,7 +4,7 @@ import type { TokenKinds } from './pricing-math.js';
 import { hasKinds, type TokenCounts, tokenCounts, type TokenKindFields } from './token-counts.js';
 
 /**
- * Provider usage (CONTRACT "Provider usage: bill what the provider reported"; docs/provider-usage.md):
+ * Provider usage (docs/provider-usage.md):
  * a provider's own usage object mapped to the five token kinds, here and nowhere else. Each format
  * names the counts it reads; a count it names but the object lacks (or has as null) counts 0, any
  * other field is ignored. A count that is negative, not an integer, or larger than the total it is
@@ -19,7 +19,7 @@ export interface ProviderUsage {
 /** The most a providerUsage may take as JSON (a usage object is a few hundred bytes). */
 export const PROVIDER_USAGE_MAX_BYTES = 4096;
 
-/** Where a record's token counts came from (CONTRACT: `usageSource`). */
+/** Where a record's token counts came from (`usageSource`, docs/provider-usage.md "What a record keeps"). */
 export const USAGE_SOURCES = ['provider', 'reported', 'estimated'] as const;
 export type UsageSource = (typeof USAGE_SOURCES)[number];
 /** How a streamed answer ended, as finalize and abort report it. */
@@ -54,7 +54,7 @@ function less(whole: number, wholeName: string, part: number, partName: string):
   return whole - part;
 }
 
-/** The contract's table, one function per format. */
+/** The table of docs/provider-usage.md "The mapping", one function per format. */
 const MAPPINGS: Record<ProviderUsageFormat, (u: Record<string, unknown>) => TokenKinds> = {
   // cached_tokens are part of prompt_tokens; reasoning_tokens part of completion_tokens.
   'openai.chat': (u) => {

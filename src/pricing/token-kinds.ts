@@ -1,5 +1,5 @@
 /**
- * The kinds of tokens LLM providers bill apart (CONTRACT "Token kinds"): the one list every field,
+ * The kinds of tokens LLM providers bill apart (docs/money.md "Units and arithmetic"): the one list every field,
  * column, mapper and answer of a per-kind count is derived from. A new kind is one entry here (and
  * in each `Record<TokenKind, …>` the compiler then asks for: its price default, its docs), plus its
  * migration and the entity columns, which describe the tables exactly (docs/architecture.md

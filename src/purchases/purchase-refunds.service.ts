@@ -20,7 +20,7 @@ import { type PurchaseChange, type PurchaseRow, PurchasesRepository } from './pu
 import { type PurchaseActor, PurchasesService } from './purchases.service.js';
 
 /**
- * Taking a paid purchase's credits back (CONTRACT "Buying credits"): an admin's refund (only what
+ * Taking a paid purchase's credits back (docs/purchases.md "Taking credits back"): an admin's refund (only what
  * its allocation still has), the provider's refunds (cumulative: the spent part becomes debt), and
  * disputes (freeze; won: unfreeze; lost: take everything back, the spent part as debt). Each in one
  * transaction, the purchase row locked first, the credits moved by the engine under the account lock.

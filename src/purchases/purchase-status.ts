@@ -1,4 +1,4 @@
-/** A purchase's states (CONTRACT "Buying credits"): pending until the provider says paid, failed or expired. */
+/** A purchase's states (docs/purchases.md "The purchase"): pending until the provider says paid, failed or expired. */
 export const PURCHASE_STATUSES = [
   'pending_payment',
   'paid',

@@ -3,7 +3,7 @@ import { fromCents, toCents } from './purchase-money.js';
 import type { PurchaseStatus } from './purchase-status.js';
 import type { PurchaseRow, RefundRow } from './purchases.repository.js';
 
-/** The purchase view (CONTRACT "Buying credits"). */
+/** The purchase view (docs/purchases.md "The purchase"). */
 export interface PurchaseView {
   id: string;
   userId: string | null;

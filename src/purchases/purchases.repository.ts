@@ -190,14 +190,6 @@ export class PurchasesRepository {
     return rows.length > 0;
   }
 
-  async eventSeen(provider: string, eventId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM purchase_provider_events WHERE provider = $1 AND event_id = $2`,
-      [provider, eventId],
-    );
-    return rows.length > 0;
-  }
-
   /** The caller's role in the org while an active member (null: none). */
   async orgRole(orgId: string, userId: string): Promise<OrgRole | null> {
     const rows: { role: OrgRole }[] = await this.dataSource.query(`SELECT org_member_role($1, $2) AS role`, [

@@ -5,6 +5,7 @@ import { isOrgReader } from '../accounts/org-roles.js';
 import { AuditService } from '../audit/audit.service.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
@@ -46,7 +47,7 @@ const mayReadAll = (caller: AuthUser): boolean =>
   (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) || isServicePrincipal(caller);
 
 /**
- * A purchase's life up to payment (CONTRACT "Buying credits"): created pending, then paid (its one
+ * A purchase's life up to payment (docs/purchases.md "The purchase"): created pending, then paid (its one
  * allocation granted), failed or expired; and its reads. Every change locks the purchase row first,
  * then (through the engine) the account: one purchase's changes happen one at a time.
  */
@@ -59,6 +60,7 @@ export class PurchasesService {
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -114,17 +116,18 @@ export class PurchasesService {
       if (row.status !== 'pending_payment') {
         throw new DomainError('PURCHASE_NOT_PAYABLE', `A ${row.status} purchase cannot be paid`);
       }
+      const now = this.clock.now();
       const allocationId = await this.credits.grant(manager, {
         kind: row.org_id !== null ? 'org' : 'user',
         ownerId: (row.org_id ?? row.user_id)!,
         purchaseId: row.id,
         credits: row.credits,
-        expiresAt: new Date(Date.now() + row.expiry_days * DAY_MS),
+        expiresAt: new Date(now + row.expiry_days * DAY_MS),
         createdBy: actor.createdBy,
       });
       const after = await this.repo.update(manager, row.id, {
         status: 'paid',
-        paid_at: new Date(),
+        paid_at: new Date(now),
         provider_payment_id: providerPaymentId ?? row.provider_payment_id,
       });
       await this.closeAutoRechargeAttempt(manager, after);
@@ -171,7 +174,11 @@ export class PurchasesService {
       if (row.status !== 'pending_payment') {
         throw new DomainError('PURCHASE_NOT_PENDING', `The purchase is ${row.status}, not pending_payment`);
       }
-      const after = await this.repo.update(manager, row.id, { status: to, reason, closed_at: new Date() });
+      const after = await this.repo.update(manager, row.id, {
+        status: to,
+        reason,
+        closed_at: new Date(this.clock.now()),
+      });
       const view = toPurchaseView(after);
       await this.audit.record(manager, {
         action: to === 'failed' ? 'purchase.fail' : 'purchase.expire',

@@ -198,7 +198,7 @@ export class SessionSettlementsRepository {
 
   /**
    * The audit entry of an abort by another credential than the one that opened the session
-   * (CONTRACT v4 "Who acted"): its SQL over `settling` and `settled`, for AuditService.inStatement.
+   * (docs/audit.md "Who acted, beyond the audit log"): its SQL over `settling` and `settled`, for AuditService.inStatement.
    * Sessions opened before the opener was kept: audited when the caller is not the billed user.
    */
   abortAudit(): { from: string; where: string; targetId: string; before: string; after: string } {

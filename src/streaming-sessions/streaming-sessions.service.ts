@@ -7,6 +7,7 @@ import { MeteringService } from '../api-keys/metering.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -107,13 +108,14 @@ export class StreamingSessionsService {
     private readonly metering: MeteringService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
     const billed = await this.metering.billed(caller, dto);
     const tokens = tokenCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const sessionId = dto.sessionId ?? randomUUID();
-    const startedAt = new Date();
+    const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt);
     const estimatedCredits = quote.credits;
@@ -141,7 +143,7 @@ export class StreamingSessionsService {
     // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
     // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
     // row ties the session to the key it counts against, and a used-up key budget or hourly
-    // window refuses it (CONTRACT "Who may meter": spend controls count everything a session spends).
+    // window refuses it (docs/trust-model.md: spend controls count everything a session spends).
     const held = await this.credits.holdAndInsert<SessionRow>(
       this.tx.statementManager,
       {
@@ -232,7 +234,14 @@ export class StreamingSessionsService {
       },
     };
     const name = audit ? 'streaming_session_abort' : 'streaming_session_settle';
-    const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(), audit ? [audit] : []);
+    const row = await this.settle(
+      this.tx.statementManager,
+      name,
+      session,
+      plan,
+      new Date(this.clock.now()),
+      audit ? [audit] : [],
+    );
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
     if (row.settle && settled) return settled;
@@ -247,7 +256,7 @@ export class StreamingSessionsService {
    * worker has it locked.
    */
   async expire(m: EntityManager, due: DueSession): Promise<SettledSession | null> {
-    const settledAt = new Date();
+    const settledAt = new Date(this.clock.now());
     const row = await this.settle(
       m,
       'streaming_session_expire',
@@ -270,7 +279,7 @@ export class StreamingSessionsService {
   }
 
   /**
-   * A member leaving an organisation with their sessions released (CONTRACT "Leaving",
+   * A member leaving an organisation with their sessions released (docs/orgs.md "Leaving",
    * `sessions=release`): each of `userId`'s open sessions on `orgId` is aborted as cut off before any
    * token, one settlement statement each: nothing is charged, the hold goes back to the org's pool and
    * off the member's counter, and a later finalize of it answers 409 (ALREADY_SETTLED). Answers how
@@ -317,7 +326,7 @@ export class StreamingSessionsService {
     name: string,
     session: SqlPart,
     plan: SettlementPlan,
-    settledAt = new Date(),
+    settledAt = new Date(this.clock.now()),
     extraWrites: SqlPart[] = [],
   ): Promise<SettlingRow | null> {
     const usageRecordId = timeOrderedId();

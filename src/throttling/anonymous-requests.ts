@@ -14,7 +14,7 @@ export function presentsCredential(req: Request): boolean {
 }
 
 /**
- * Requests that carry no credential at all (CONTRACT "Service traffic is not the users' traffic"):
+ * Requests that carry no credential at all (docs/operations.md "Rate limits: who counts against what"):
  * ANONYMOUS_THROTTLE_LIMIT per THROTTLE_TTL_SECONDS per client address (`req.ip`, as TRUST_PROXY
  * says), whatever route they ask for, before authentication refuses them: a flood of anonymous
  * requests is a 429 once over the limit, not an endless stream of 401s. Routes that skip throttling

@@ -13,7 +13,7 @@ const THROTTLER = 'auth-failure';
  * THROTTLE_TTL_SECONDS (in Redis with REDIS_URL, else in memory). Over the limit the address is
  * blocked until its window ends, and while it is, every attempt with such a secret is a 429, the right
  * one too, so a guesser cannot learn which guess was right from the one answer that is not a 429. The
- * one exception is a valid service key (CONTRACT v4: the gateway that meters everyone shares its
+ * one exception is a valid service key (docs/operations.md "Rate limits: who counts against what": the gateway that meters everyone shares its
  * address with whoever guesses behind it): the key is therefore checked before the block is applied,
  * and a right service key passes. Service keys are 256-bit random strings: guessing one is not a
  * question of attempts per minute.

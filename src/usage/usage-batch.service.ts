@@ -191,7 +191,7 @@ export class UsageBatchService {
     }
     const { eventId, userId, orgId, ...record } = event;
     try {
-      // The event's billed user (CONTRACT "Who may meter") and the org that pays for them, if one does (the
+      // The event's billed user (docs/trust-model.md) and the org that pays for them, if one does (the
       // engine checks the membership per event); the batch counts against the calling key.
       const billed = billedParty(caller, { userId, orgId });
       const audited = record.credits !== undefined && billed.userId !== caller.userId && isServicePrincipal(caller);

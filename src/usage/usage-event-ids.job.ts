@@ -4,7 +4,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 
-/** The contract keeps event ids at least 35 days; older ones are deleted. */
+/** Batch event ids are kept at least 35 days (docs/usage.md "Batch ingestion"); older ones are deleted. */
 export const EVENT_ID_RETENTION_DAYS = 35;
 const CLEANUP_BATCH = 10_000;
 

@@ -142,7 +142,7 @@ export class UsageService {
     const userId = billed.userId;
     const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
     // Credits named outright by a service principal for another account: nothing priced them, so the
-    // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
+    // entry says who debited how much (docs/audit.md "Actions"); recorded in the debit's transaction,
     // without an eventId in the debit's own statement.
     const audited = dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller);
     if (dto.eventId === undefined) {

@@ -254,12 +254,4 @@ export class WebhookDeliveriesRepository {
       params,
     );
   }
-
-  /** Deliveries waiting for an attempt (the pending gauge). */
-  async pendingCount(): Promise<number> {
-    const rows: { n: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`,
-    );
-    return rows[0].n;
-  }
 }

@@ -8,7 +8,7 @@ import { root, sourceFiles } from '../support/sources.js';
 
 /**
  * The shape of src/ (docs/architecture.md "Layers"): no two folders import each other, directly or
- * round a longer path, and no file is over 400 lines (STYLE.md). `npm run cycles` prints the cycles
+ * round a longer path, and no file is over 400 lines (docs/development.md). `npm run cycles` prints the cycles
  * with the imports that make them.
  */
 

@@ -5,7 +5,7 @@
  * back on when the provider reported no usage before the stop). Chunks are read, never changed.
  */
 
-/** `providerUsage.format` as the service accepts it (CONTRACT.md, "Provider usage"). */
+/** `providerUsage.format` as the service accepts it (docs/provider-usage.md "Where it is accepted"). */
 export type UsageFormat = 'openai.chat' | 'openai.responses' | 'anthropic' | 'gemini';
 
 export const USAGE_FORMATS: readonly UsageFormat[] = ['openai.chat', 'openai.responses', 'anthropic', 'gemini'];

@@ -10,7 +10,7 @@ import {
 } from '../../typescript/src/index.js';
 import type { Termination, UsageFormat } from './formats.js';
 
-/** The initialize answer (CONTRACT.md, "Streaming sessions"). */
+/** The initialize answer (docs/streaming-sessions.md). */
 export interface MeterSession {
   sessionId: string;
   userId: string;

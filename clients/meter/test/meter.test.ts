@@ -38,7 +38,7 @@ import { ServiceProxy } from './service-proxy.js';
  * settles on the real service, built and started on a database of its own (METERING_TRUST=service,
  * the default: a service key with `usage:ingest` meters for the users). Every address is 127.0.0.1.
  *
- * Needs the service side of CONTRACT.md "Provider usage": `providerUsage` and `termination` on
+ * Needs the service side of docs/provider-usage.md: `providerUsage` and `termination` on
  * finalize/abort, and `usageSource`/`termination`/`providerUsage` on record views.
  */
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -49,7 +49,7 @@ const mainJs = path.join(outDir, 'src', 'main.js');
 const PRICE = { input: 20, output: 80, cacheRead: 5, cacheWrite: 25, reasoning: 100 };
 const ESTIMATE = { inputTokens: 3000, outputTokens: 1000 };
 
-/** The contract's table ("Provider usage"), written out again here to check the service against it. */
+/** The table of docs/provider-usage.md "The mapping", written out again here to check the service against it. */
 function kindsOf(format: UsageFormat, u: any) {
   switch (format) {
     case 'openai.chat': {

@@ -11,7 +11,7 @@ import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
 
-/** Allocation views add the void details in the contract's version 3. */
+/** Allocation views carry the void details since version 3 of the API. */
 export type Allocation = AllocationResponseDto & {
   voidedAt?: string | null;
   voidedBy?: string | null;

@@ -37,8 +37,7 @@ export function IsUserId(): PropertyDecorator {
 }
 
 /**
- * An organisation id: 3–50 of a-z, 0-9, `-` and `_`, starting with a letter or a digit (CONTRACT
- * "Organisations").
+ * An organisation id: 3–50 of a-z, 0-9, `-` and `_`, starting with a letter or a digit (docs/orgs.md).
  */
 export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,49}$/;
 

@@ -47,7 +47,7 @@ function purchaseOf(session: Obj): string | null {
 }
 
 /**
- * Maps the Stripe events of CONTRACT "Buying credits" (Checkout Session, Charge and Dispute objects)
+ * Maps the Stripe events of docs/purchases.md "Stripe" (Checkout Session, Charge and Dispute objects)
  * to purchase actions; every other type is ignored.
  */
 export function stripeAction(event: StripeEventLike): StripeAction {
