@@ -1,5 +1,5 @@
 // The organisation scenario of npm run bench: records charged to a few organisations by many of their
-// members (CONTRACT "Organisations"), metered as the gateway does it (a service principal naming the
+// members (docs/orgs.md), metered as the gateway does it (a service principal naming the
 // member and the org), beside the user record. Every org charge takes the org account's lock, reads
 // the membership and the member's limit and counts the member's spend, so it measures what member
 // caps cost, and that a few accounts shared by many members serialise on their lock.
