@@ -260,7 +260,9 @@ export class ApiKeysService {
             ? 'API key expired'
             : check.reason === 'not_a_member'
               ? 'API key of an organisation its owner is no longer a member of'
-              : 'Invalid API key',
+              : check.reason === 'creator_not_admin'
+                ? 'Service key of a creator who is no longer an admin'
+                : 'Invalid API key',
       );
     }
     const { row } = check;
@@ -297,6 +299,9 @@ export class ApiKeysService {
     if (row.revoked) return { valid: false, reason: 'revoked' };
     if (row.expired) return { valid: false, reason: 'expired' };
     if (row.notMember) return { valid: false, reason: 'not_a_member' };
+    // A service key's privilege is its creator's: it works only while they are an admin (a demoted
+    // admin's key could otherwise still meter anyone and create and pay purchases).
+    if (row.creatorNotAdmin) return { valid: false, reason: 'creator_not_admin' };
     if (row.touchDue) this.touch(row.id);
     return { valid: true, row };
   }
