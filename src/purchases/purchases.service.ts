@@ -15,7 +15,7 @@ import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { shareOfAmount, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
-import { accountOf, type PurchaseView, toPurchaseView } from './purchase-views.js';
+import { accountOf, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
 import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -192,7 +192,7 @@ export class PurchasesService {
   async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
     const row = await this.readable(caller, id);
     const allocation = await this.tx.run((manager) => this.credits.allocationOf(manager, row.id));
-    const credits = allocation?.refundable ?? 0;
+    const credits = refundableCredits(row, allocation?.refundable ?? 0);
     return { credits, amount: shareOfAmount(credits, row.credits, row.amount) };
   }
 
