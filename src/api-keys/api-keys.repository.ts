@@ -217,6 +217,15 @@ export class ApiKeysRepository {
     return rows[0] ?? null;
   }
 
+  /** Revokes the member's keys of the org (at their removal); answers how many were still unrevoked. */
+  async revokeOrgKeys(manager: EntityManager, orgId: string, userId: string): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
+      [orgId, userId],
+    );
+    return rows.length;
+  }
+
   /** Whether `userId` is an active member of `orgId` (a key of a membership needs one). */
   async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
     const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);

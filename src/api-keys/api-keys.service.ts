@@ -278,6 +278,14 @@ export class ApiKeysService {
     };
   }
 
+  /**
+   * A member removed from an org (in the removal's transaction): their keys of that org are revoked,
+   * so they stay dead if the member is added again (a key is a credential given for one membership).
+   */
+  revokeOrgKeys(manager: EntityManager, orgId: string, userId: string): Promise<number> {
+    return this.keys.revokeOrgKeys(manager, orgId, userId);
+  }
+
   /** For other services holding a key on a user's behalf (POST /api/api-keys/verify). */
   async verify(key: string): Promise<VerifyApiKeyResponseDto> {
     const check = await this.check(key);
