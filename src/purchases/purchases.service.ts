@@ -114,6 +114,14 @@ export class PurchasesService {
       if (row.status !== 'pending_payment') {
         throw new DomainError('PURCHASE_NOT_PAYABLE', `A ${row.status} purchase cannot be paid`);
       }
+      // One payment pays one purchase (also a unique index, for two at once): a payment id seen on
+      // another purchase would let one charge grant twice.
+      if (providerPaymentId !== null && (await this.repo.idByPayment(manager, row.provider, providerPaymentId))) {
+        throw new DomainError(
+          'PURCHASE_EXISTS',
+          `Payment ${providerPaymentId} of ${row.provider} paid another purchase`,
+        );
+      }
       const allocationId = await this.credits.grant(manager, {
         kind: row.org_id !== null ? 'org' : 'user',
         ownerId: (row.org_id ?? row.user_id)!,
