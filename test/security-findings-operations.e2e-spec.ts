@@ -23,6 +23,39 @@ describe('security findings: operations', () => {
   });
   afterAll(() => t?.close());
 
+  describe('finding: provider usage without counts', () => {
+    it('a usage object with none of its format’s count fields is a 400 (it billed 0), nothing written', async () => {
+      const u = await f.newUser({ credits: 100 });
+      const modelId = uniqueId('sfo-model');
+      await t.http.post('/api/pricing').set(admin.auth).send({ modelId, pricePer1kTokens: '1000' }).expect(201);
+      const send = (usage: Record<string, unknown>) =>
+        t.http
+          .post('/api/usage/record')
+          .set(u.auth)
+          .send({ service: 'chat', operation: 'c', modelId, providerUsage: { format: 'anthropic', usage } });
+      for (const usage of [{}, { prompt_tokens: 500, completion_tokens: 200 }]) {
+        const res = await send(usage);
+        expect(res.status, JSON.stringify(usage)).toBe(400);
+        expect(JSON.stringify(res.body.message)).toMatch(/none of the anthropic format's token counts/);
+      }
+      const session = await t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(u.auth)
+        .send({ modelId, estimatedTokens: 10 })
+        .expect(201);
+      await t.http
+        .post('/api/streaming-sessions/finalize')
+        .set(u.auth)
+        .send({ sessionId: session.body.sessionId, providerUsage: { format: 'openai.chat', usage: { total: 9 } } })
+        .expect(400);
+      const written = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [u.id]);
+      expect(written.rows[0].n).toBe(0);
+      await send({ input_tokens: 7, output_tokens: 0 }).expect(201);
+      // 12 still held by the open session, 7 billed.
+      expect(await f.available(u.id)).toBe(100 - 12 - 7);
+    });
+  });
+
   describe('finding: auto-recharge storms', () => {
     const put = (caller: { Authorization: string }, body: Record<string, unknown>) =>
       t.http.put('/api/credits/auto-recharge').set(caller).send(body);
