@@ -68,6 +68,9 @@ import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-
 import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
 import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
 import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not-inlined.js';
+import { SecurityFindings1732000041000 } from './1732000041000-security-findings.js';
+import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
+import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -141,4 +144,7 @@ export const MIGRATIONS = [
   TimeOrderedUuid1732000038200,
   TimeOrderedIds1732000038300,
   AccountOfNotInlined1732000038400,
+  SecurityFindings1732000041000,
+  RefundHeldCredits1732000041100,
+  MemberCapsAtSettlement1732000041200,
 ];

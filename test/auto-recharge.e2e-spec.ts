@@ -158,7 +158,8 @@ describe('auto-recharge', () => {
 
   it('the fail route is for service principals; three failures in a row turn auto-recharge off', async () => {
     const u = await f.newUser({ credits: 1000 });
-    await put(u.auth, {
+    // An interval of 0 is staff's to set (a user's own is at least 5 minutes).
+    await put(supervisor.auth, {
       userId: u.id,
       enabled: true,
       belowCredits: 1000,
@@ -262,7 +263,13 @@ describe('auto-recharge', () => {
     const manager = t.app.get(DataSource).manager;
     const u = await f.newUser({ credits: 100 });
     const other = await f.newUser();
-    await put(u.auth, { userId: u.id, enabled: true, belowCredits: 100, rechargeCredits: 300, minIntervalMinutes: 0 });
+    await put(supervisor.auth, {
+      userId: u.id,
+      enabled: true,
+      belowCredits: 100,
+      rechargeCredits: 300,
+      minIntervalMinutes: 0,
+    }).expect(200);
     await f.recordUsage(u, 1).expect(201);
     const first = (await get(u.auth)).body.attempts[0].id as string;
     await failAttempt({ 'X-API-Key': serviceKey }, first).expect(200);

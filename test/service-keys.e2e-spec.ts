@@ -6,7 +6,7 @@ import { expectInvariants } from './support/invariants.js';
 
 /**
  * Service keys (docs/trust-model.md "Who may meter (the trust model)"): an API key with `usage:ingest`, created only by an
- * admin, holds the privilege itself until revoked or expired; admins list them across owners.
+ * admin, works while its creator is an admin, until revoked or expired; admins list them across owners.
  */
 describe('service keys', () => {
   let t: TestApp;
@@ -28,7 +28,7 @@ describe('service keys', () => {
       .set({ 'X-API-Key': key.key })
       .send({ userId, service: 'chat', operation: 'c', credits });
 
-  it('keeps metering after its creating admin is demoted, until revoked', async () => {
+  it('meters while its creating admin is an admin, stops (401) once demoted, and after a revocation', async () => {
     const target = await f.newUser({ credits: 50 });
     const creator = principal('admin', 'svc-admin');
     await t.http.get('/api/users/me').set(creator.auth).expect(200);
@@ -45,9 +45,12 @@ describe('service keys', () => {
       .post('/api/api-keys/verify')
       .set(bearer(token({ role: 'admin' })))
       .send({ key: key.key });
-    expect(verified.body).toMatchObject({ valid: true, permissions: ['usage:ingest'] });
+    expect(verified.body).toEqual({ valid: false, reason: 'creator_not_admin' });
+    await record(key, target.id, 6).expect(401);
+    expect(await f.available(target.id)).toBe(45);
+    // An admin again: the key meters again, until it is revoked.
+    await t.http.get('/api/users/me').set(creator.auth).expect(200);
     await record(key, target.id, 6).expect(201);
-    expect(await f.available(target.id)).toBe(39);
     await t.http
       .delete(`/api/api-keys/${key.id}`)
       .set(bearer(token({ role: 'admin' })))

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
-import type { Scope } from '../auth/roles.js';
+import { ADMIN_ONLY_SCOPES, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
@@ -30,6 +30,8 @@ export interface KeyLookup {
   orgId: string | null;
   /** A key of a membership whose owner is no longer an active member of the org. */
   notMember: boolean;
+  /** A service key whose creator (its owner) is no longer an admin. */
+  creatorNotAdmin: boolean;
   revoked: boolean;
   expired: boolean;
   /** `last_used` is older than a minute (or unset): worth recording this use. */
@@ -134,6 +136,7 @@ export class ApiKeysRepository {
     const rows: KeyLookup[] = await manager.query(
       `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId",
               ${NOT_MEMBER_SQL} AS "notMember",
+              (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin') AS "creatorNotAdmin",
               k.revoked_at IS NOT NULL AS revoked,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
               (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS "touchDue",
@@ -141,7 +144,7 @@ export class ApiKeysRepository {
          FROM api_keys k
          JOIN user_accounts u ON u.user_id = k.user_id
         WHERE k.key_hash = $1`,
-      [keyHash],
+      [keyHash, ADMIN_ONLY_SCOPES],
     );
     return rows[0] ?? null;
   }
@@ -212,6 +215,15 @@ export class ApiKeysRepository {
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /** Revokes the member's keys of the org (at their removal); answers how many were still unrevoked. */
+  async revokeOrgKeys(manager: EntityManager, orgId: string, userId: string): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
+      [orgId, userId],
+    );
+    return rows.length;
   }
 
   /** Whether `userId` is an active member of `orgId` (a key of a membership needs one). */

@@ -260,7 +260,9 @@ export class ApiKeysService {
             ? 'API key expired'
             : check.reason === 'not_a_member'
               ? 'API key of an organisation its owner is no longer a member of'
-              : 'Invalid API key',
+              : check.reason === 'creator_not_admin'
+                ? 'Service key of a creator who is no longer an admin'
+                : 'Invalid API key',
       );
     }
     const { row } = check;
@@ -274,6 +276,14 @@ export class ApiKeysService {
       apiKeyId: row.id,
       ...(row.orgId === null ? {} : { orgId: row.orgId }),
     };
+  }
+
+  /**
+   * A member removed from an org (in the removal's transaction): their keys of that org are revoked,
+   * so they stay dead if the member is added again (a key is a credential given for one membership).
+   */
+  revokeOrgKeys(manager: EntityManager, orgId: string, userId: string): Promise<number> {
+    return this.keys.revokeOrgKeys(manager, orgId, userId);
   }
 
   /** For other services holding a key on a user's behalf (POST /api/api-keys/verify). */
@@ -297,6 +307,9 @@ export class ApiKeysService {
     if (row.revoked) return { valid: false, reason: 'revoked' };
     if (row.expired) return { valid: false, reason: 'expired' };
     if (row.notMember) return { valid: false, reason: 'not_a_member' };
+    // A service key's privilege is its creator's: it works only while they are an admin (a demoted
+    // admin's key could otherwise still meter anyone and create and pay purchases).
+    if (row.creatorNotAdmin) return { valid: false, reason: 'creator_not_admin' };
     if (row.touchDue) this.touch(row.id);
     return { valid: true, row };
   }

@@ -77,14 +77,16 @@ export class AutoRechargeRepository {
   }
 
   /**
-   * Replaces the settings (the failures in a row back to 0) and the takes' threshold with them: the
-   * threshold while enabled, else null. Call under the account lock.
+   * Replaces the settings and the takes' threshold with them: the threshold while enabled, else null.
+   * The failures in a row are kept (a PUT never resets them: a user could otherwise retry a declined
+   * card for ever) unless `resetFailures` (staff turning it back on). Call under the account lock.
    */
   async put(
     manager: EntityManager,
     accountId: string,
     s: Omit<AutoRechargeSettingsRow, 'consecutiveFailures'>,
     updatedBy: string,
+    resetFailures: boolean,
   ): Promise<AutoRechargeSettingsRow> {
     const rows = (await manager.query(
       `INSERT INTO auto_recharge_settings AS s (account_id, enabled, below_credits, recharge_credits,
@@ -94,10 +96,20 @@ export class AutoRechargeRepository {
        ON CONFLICT (account_id) DO UPDATE
          SET enabled = EXCLUDED.enabled, below_credits = EXCLUDED.below_credits,
              recharge_credits = EXCLUDED.recharge_credits, max_credits_per_month = EXCLUDED.max_credits_per_month,
-             min_interval_minutes = EXCLUDED.min_interval_minutes, consecutive_failures = 0,
+             min_interval_minutes = EXCLUDED.min_interval_minutes,
+             consecutive_failures = CASE WHEN $8 THEN 0 ELSE s.consecutive_failures END,
              updated_by = EXCLUDED.updated_by, updated_at = now()
        RETURNING ${SETTINGS_COLUMNS}`,
-      [accountId, s.enabled, s.belowCredits, s.rechargeCredits, s.maxCreditsPerMonth, s.minIntervalMinutes, updatedBy],
+      [
+        accountId,
+        s.enabled,
+        s.belowCredits,
+        s.rechargeCredits,
+        s.maxCreditsPerMonth,
+        s.minIntervalMinutes,
+        updatedBy,
+        resetFailures,
+      ],
     )) as AutoRechargeSettingsRow[];
     await manager.query(
       `INSERT INTO credit_accounts AS c (account_id, user_id, recharge_below)

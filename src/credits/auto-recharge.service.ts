@@ -25,6 +25,13 @@ import type {
 /** How many attempts the GET answers, newest first. */
 export const RECENT_ATTEMPTS = 50;
 export const DEFAULT_MIN_INTERVAL_MINUTES = 60;
+/**
+ * The shortest interval the account's own user or an org manager may set: a shorter one let a user's
+ * token try a card every few seconds through the platform (card testing). Staff may set any.
+ */
+export const MIN_OWN_INTERVAL_MINUTES = 5;
+/** The failures in a row after which auto-recharge turns itself off (auto_recharge_fail()). */
+export const FAILURES_TO_DISABLE = 3;
 
 const ATTEMPT = 'Auto-recharge attempt';
 
@@ -65,11 +72,29 @@ export class AutoRechargeService {
         'maxCreditsPerMonth must be at least rechargeCredits, or no attempt could open',
       );
     }
+    const minIntervalMinutes = body.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES;
+    const staff = isStaff(caller);
+    if (!staff && minIntervalMinutes < MIN_OWN_INTERVAL_MINUTES) {
+      throw new DomainError(
+        'VALIDATION',
+        `minIntervalMinutes must be at least ${MIN_OWN_INTERVAL_MINUTES} (only supervisors and admins may set less)`,
+      );
+    }
     const account = await this.authorised(caller, body, 'write');
     return this.tx.run(async (m) => {
       const accountId = await this.repo.lock(m, account);
       if (accountId === null) throw notFound(account);
       const before = await this.repo.settings(m, accountId);
+      // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
+      // try again (with a fresh count); anyone else may still change it while it stays off.
+      const turnedOff = before !== null && !before.enabled && before.consecutiveFailures >= FAILURES_TO_DISABLE;
+      if (turnedOff && body.enabled && !staff) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `Auto-recharge turned itself off after ${FAILURES_TO_DISABLE} failed attempts in a row: ` +
+            'only supervisors and admins may turn it back on',
+        );
+      }
       const after = await this.repo.put(
         m,
         accountId,
@@ -78,9 +103,10 @@ export class AutoRechargeService {
           belowCredits: body.belowCredits,
           rechargeCredits: body.rechargeCredits,
           maxCreditsPerMonth,
-          minIntervalMinutes: body.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES,
+          minIntervalMinutes,
         },
         caller.userId,
+        turnedOff && body.enabled,
       );
       // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
       await this.audit.record(m, {
@@ -165,7 +191,7 @@ export class AutoRechargeService {
   ): Promise<AccountName> {
     if (named.orgId !== undefined) {
       const account: AccountName = { kind: 'org', ownerId: named.orgId };
-      if (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) return account;
+      if (isStaff(caller)) return account;
       const role = (await this.repo.orgRole(this.tx.statementManager, named.orgId, caller.userId)) as OrgRole | null;
       if (mode === 'write' ? isOrgManager(role) : isOrgReader(role)) return account;
       throw new DomainError(
@@ -199,6 +225,9 @@ export class AutoRechargeService {
     };
   }
 }
+
+/** Supervisors and admins by JWT. */
+const isStaff = (caller: AuthUser): boolean => caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor');
 
 const owner = (account: AccountName): { userId: string } | { orgId: string } =>
   account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };

@@ -277,6 +277,12 @@ export class CreditReadsRepository {
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
           GROUP BY o.id
          UNION ALL
+         -- a wholly refunded or charged-back purchase's lot has no credits left (a session's settlement
+         -- once gave held ones back to it after the refund, spendable again: docs/purchases.md)
+         SELECT 'purchase_mismatch', a.user_id, account_org_id(a.account_id), a.id, 0, a.remaining_credits
+           FROM credit_allocations a JOIN purchases p ON p.id = a.purchase_id
+          WHERE p.status IN ('refunded', 'charged_back') AND a.remaining_credits > 0
+         UNION ALL
          ${TRANSFER_PROBLEMS}`,
     );
     const debtProblems: { user_id: string | null; org_id: string | null; expected: string; actual: string }[] =

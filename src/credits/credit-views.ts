@@ -127,6 +127,7 @@ export const RECONCILE_PROBLEMS = [
   'grant_mismatch',
   'hold_mismatch',
   'rollover_mismatch',
+  'purchase_mismatch',
   'debt_mismatch',
   'transfer_mismatch',
 ] as const;

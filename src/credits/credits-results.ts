@@ -58,6 +58,8 @@ export function takeResult(
     case 'rate_limited':
       throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
     case 'no_account':
+      // An organisation that does not exist answers as one the user is not a member of: no org-id oracle.
+      if (who?.orgId) throw new NotAMemberError(who.orgId, who.userId);
       throw new NotFoundError('User');
     case 'ok':
       return {

@@ -107,7 +107,8 @@ export class CreditsService {
       const member = await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId);
       return memberLimitError(amount, member);
     }
-    if (error.code === 'NOT_A_MEMBER') return new NotAMemberError(who.orgId, who.userId);
+    // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
+    if (error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') return new NotAMemberError(who.orgId, who.userId);
     return error;
   }
 

@@ -3,8 +3,9 @@ import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
 import type { OrgRole } from '../accounts/org-roles.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { AuthUser } from '../auth/roles.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -12,7 +13,7 @@ import { Transactions } from '../database/transactions.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
 import { assertOrgAccess, isStaff, type OrgStanding } from './org-access.js';
-import { type MemberRow, OrgsRepository } from './orgs.repository.js';
+import { type LockedMember, type MemberRow, OrgsRepository } from './orgs.repository.js';
 import { OrgsService } from './orgs.service.js';
 
 /**
@@ -30,6 +31,7 @@ export class OrgMembersService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
+    @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
   ) {}
 
   /** The instant the member views are computed at (the app's clock: tests set it). */
@@ -46,6 +48,7 @@ export class OrgMembersService {
       const wasOwner = active && current.role === 'owner';
       if (!standing.staff && standing.role !== 'owner' && (body.role === 'owner' || wasOwner))
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
+      assertMayChangeMember(caller, standing, userId, current, body);
       if (wasOwner && body.role !== 'owner') await this.assertNotLastOwner(m, orgId, userId);
       const before = current && (await this.repo.findMember(m, orgId, userId, this.now()));
       await this.repo.upsertMember(m, {
@@ -120,13 +123,14 @@ export class OrgMembersService {
       if (current.role === 'owner') await this.assertNotLastOwner(m, orgId, userId);
       const before = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
       await this.repo.removeMember(m, orgId, userId);
+      const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
       const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
       const after = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
       await this.audit.record(m, {
         action: 'org.member.remove',
         targetId: orgId,
         before,
-        after: { ...after, sessions, releasedSessions },
+        after: { ...after, sessions, releasedSessions, revokedKeys },
         whoever: true,
       });
       return { ...after, releasedSessions };
@@ -160,6 +164,38 @@ export class OrgMembersService {
     if ((await this.repo.otherOwners(m, orgId, userId)) === 0)
       throw new DomainError('LAST_OWNER', 'An organisation keeps at least one owner');
   }
+}
+
+/**
+ * The rules of a membership change that guard the pool (docs/orgs.md): below admin, nobody makes
+ * themself a member (a supervisor could fund an org, join it and spend it: separation of duties);
+ * nobody changes their own spend limit (an org admin lifted theirs), and only owners and staff change
+ * an admin's.
+ */
+function assertMayChangeMember(
+  caller: AuthUser,
+  standing: OrgStanding,
+  userId: string,
+  current: LockedMember | null,
+  body: PutMemberDto,
+): void {
+  const self = caller.userId === userId;
+  const active = current !== null && current.removed_at === null;
+  if (self && !active && !roleSatisfies(caller.role, 'admin')) {
+    throw new DomainError('SELF_GRANT_FORBIDDEN', 'Supervisors may not add themselves to an organisation');
+  }
+  if (body.spendLimit === undefined || sameLimit(current, body.spendLimit)) return;
+  if (self) throw new DomainError('SELF_GRANT_FORBIDDEN', 'Nobody may change their own spend limit in an organisation');
+  const admin = (active && current.role === 'admin') || body.role === 'admin';
+  if (admin && !standing.staff && standing.role !== 'owner') {
+    throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may change an org admin’s spend limit');
+  }
+}
+
+function sameLimit(current: LockedMember | null, limit: PutMemberDto['spendLimit']): boolean {
+  const credits = current?.spend_limit === null || current === null ? null : Number(current.spend_limit);
+  if (limit === null || limit === undefined) return credits === null;
+  return credits === limit.credits && current?.spend_limit_period === limit.period;
 }
 
 /**

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { Org } from '../accounts/entities/org.entity.js';
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PlansModule } from '../plans/plans.module.js';
@@ -26,6 +27,7 @@ import { OrgsService } from './orgs.service.js';
   imports: [
     TypeOrmModule.forFeature([Org, OrgMember, OrgMemberSpend]),
     AccountsModule,
+    ApiKeysModule,
     AuditModule,
     CreditsModule,
     UsageModule,

@@ -19,6 +19,14 @@ export interface OrgRow {
 }
 
 /** A membership with what its member spent in the limit's period and what the pool could pay. */
+/** A membership row as a change reads it (locked). */
+export interface LockedMember {
+  role: OrgRole;
+  removed_at: Date | null;
+  spend_limit: number | null;
+  spend_limit_period: SpendLimitPeriod | null;
+}
+
 export interface MemberRow {
   org_id: string;
   user_id: string;
@@ -139,13 +147,10 @@ export class OrgsRepository {
   }
 
   /** The membership row itself, locked for a change (null: never a member). */
-  async lockMember(
-    m: EntityManager,
-    orgId: string,
-    userId: string,
-  ): Promise<{ role: OrgRole; removed_at: Date | null } | null> {
-    const rows: { role: OrgRole; removed_at: Date | null }[] = await m.query(
-      `SELECT role, removed_at FROM org_members WHERE org_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
+  async lockMember(m: EntityManager, orgId: string, userId: string): Promise<LockedMember | null> {
+    const rows: LockedMember[] = await m.query(
+      `SELECT role, removed_at, spend_limit, spend_limit_period
+         FROM org_members WHERE org_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
       [orgId, userId],
     );
     return rows[0] ?? null;

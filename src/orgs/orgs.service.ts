@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { AuthUser } from '../auth/roles.js';
+import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
@@ -31,6 +31,10 @@ export class OrgsService {
     const orgId = body.orgId ?? `org-${randomBytes(6).toString('hex')}`;
     return this.tx.run(async (m) => {
       if (!(await this.accounts.exists(m, body.ownerUserId))) throw new NotFoundError('User');
+      // Separation of duties: a supervisor may not make an org of their own (and fund and spend it).
+      if (body.ownerUserId === caller.userId && !roleSatisfies(caller.role, 'admin')) {
+        throw new DomainError('SELF_GRANT_FORBIDDEN', 'Supervisors may not create an organisation they own');
+      }
       if (!(await this.repo.insertOrg(m, { orgId, name: body.name, createdBy: caller.userId })))
         throw new DomainError('ORG_EXISTS', `Org ${orgId} exists already`);
       await this.repo.upsertMember(m, {

@@ -220,7 +220,24 @@ describe('provider usage → token kinds', () => {
       output: 2,
       reasoning: 0,
     });
-    expect(kinds('gemini', {})).toEqual({ input: 0, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 });
+    expect(kinds('gemini', { candidatesTokenCount: 0 })).toEqual({
+      input: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      output: 0,
+      reasoning: 0,
+    });
+  });
+
+  it('refuses a usage object with none of its format’s counts (it billed 0)', () => {
+    for (const [format, usage] of [
+      ['gemini', {}],
+      ['anthropic', { prompt_tokens: 10, completion_tokens: 5 }],
+      ['openai.chat', { input_tokens: 10, output_tokens: 5 }],
+      ['openai.responses', { total_tokens: 15, input_tokens_details: null }],
+    ] as const) {
+      expect(problem({ format, usage }), format).toMatch(/has none of the .* format's token counts/);
+    }
   });
 
   it('refuses negative, fractional and non-numeric counts, and a part larger than its total', () => {

@@ -7,7 +7,7 @@ import { hasKinds, type TokenCounts, tokenCounts, type TokenKindFields } from '.
  * Provider usage (docs/provider-usage.md):
  * a provider's own usage object mapped to the five token kinds, here and nowhere else. Each format
  * names the counts it reads; a count it names but the object lacks (or has as null) counts 0, any
- * other field is ignored. A count that is negative, not an integer, or larger than the total it is
+ * other field is ignored, but an object with none of them is refused. A count that is negative, not an integer, or larger than the total it is
  * part of is refused: it would bill a negative kind.
  */
 export const PROVIDER_USAGE_FORMATS = ['openai.chat', 'openai.responses', 'anthropic', 'gemini'] as const;
@@ -31,15 +31,36 @@ class UsageProblem extends Error {}
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** The count at `path` (`usage.a.b`): 0 when it or an object on the way is absent or null. */
-function count(usage: Record<string, unknown>, ...path: string[]): number {
+/**
+ * Reads a usage object's counts: `count(...path)` is the count at `path` (`usage.a.b`), 0 when it or
+ * an object on the way is absent or null; `found` says whether any count read was there at all.
+ */
+interface Counts {
+  count: (...path: string[]) => number;
+  found: () => boolean;
+}
+
+function counts(usage: Record<string, unknown>): Counts {
+  let found = false;
+  return {
+    count: (...path) => {
+      const n = count(usage, path);
+      if (n !== null) found = true;
+      return n ?? 0;
+    },
+    found: () => found,
+  };
+}
+
+/** The count at `path`, or null when it or an object on the way is absent or null. */
+function count(usage: Record<string, unknown>, path: string[]): number | null {
   let value: unknown = usage;
   for (const [i, key] of path.entries()) {
-    if (value === undefined || value === null) return 0;
+    if (value === undefined || value === null) return null;
     if (!isObject(value)) throw new UsageProblem(`usage.${path.slice(0, i).join('.')} must be an object`);
     value = Object.hasOwn(value, key) ? value[key] : undefined;
   }
-  if (value === undefined || value === null) return 0;
+  if (value === undefined || value === null) return null;
   if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_TOKENS)
     throw new UsageProblem(`usage.${path.join('.')} must be an integer from 0 to ${MAX_TOKENS}`);
   return value as number;
@@ -55,17 +76,17 @@ function less(whole: number, wholeName: string, part: number, partName: string):
 }
 
 /** The table of docs/provider-usage.md "The mapping", one function per format. */
-const MAPPINGS: Record<ProviderUsageFormat, (u: Record<string, unknown>) => TokenKinds> = {
+const MAPPINGS: Record<ProviderUsageFormat, (u: Counts) => TokenKinds> = {
   // cached_tokens are part of prompt_tokens; reasoning_tokens part of completion_tokens.
   'openai.chat': (u) => {
-    const cacheRead = count(u, 'prompt_tokens_details', 'cached_tokens');
-    const reasoning = count(u, 'completion_tokens_details', 'reasoning_tokens');
+    const cacheRead = u.count('prompt_tokens_details', 'cached_tokens');
+    const reasoning = u.count('completion_tokens_details', 'reasoning_tokens');
     return {
-      input: less(count(u, 'prompt_tokens'), 'prompt_tokens', cacheRead, 'prompt_tokens_details.cached_tokens'),
+      input: less(u.count('prompt_tokens'), 'prompt_tokens', cacheRead, 'prompt_tokens_details.cached_tokens'),
       cacheRead,
       cacheWrite: 0,
       output: less(
-        count(u, 'completion_tokens'),
+        u.count('completion_tokens'),
         'completion_tokens',
         reasoning,
         'completion_tokens_details.reasoning_tokens',
@@ -75,34 +96,34 @@ const MAPPINGS: Record<ProviderUsageFormat, (u: Record<string, unknown>) => Toke
   },
   // The same overlaps under the Responses API's names.
   'openai.responses': (u) => {
-    const cacheRead = count(u, 'input_tokens_details', 'cached_tokens');
-    const reasoning = count(u, 'output_tokens_details', 'reasoning_tokens');
+    const cacheRead = u.count('input_tokens_details', 'cached_tokens');
+    const reasoning = u.count('output_tokens_details', 'reasoning_tokens');
     return {
-      input: less(count(u, 'input_tokens'), 'input_tokens', cacheRead, 'input_tokens_details.cached_tokens'),
+      input: less(u.count('input_tokens'), 'input_tokens', cacheRead, 'input_tokens_details.cached_tokens'),
       cacheRead,
       cacheWrite: 0,
-      output: less(count(u, 'output_tokens'), 'output_tokens', reasoning, 'output_tokens_details.reasoning_tokens'),
+      output: less(u.count('output_tokens'), 'output_tokens', reasoning, 'output_tokens_details.reasoning_tokens'),
       reasoning,
     };
   },
   // Anthropic's input_tokens exclude cache reads and writes: four disjoint counts; thinking is output.
   anthropic: (u) => ({
-    input: count(u, 'input_tokens'),
-    cacheRead: count(u, 'cache_read_input_tokens'),
-    cacheWrite: count(u, 'cache_creation_input_tokens'),
-    output: count(u, 'output_tokens'),
+    input: u.count('input_tokens'),
+    cacheRead: u.count('cache_read_input_tokens'),
+    cacheWrite: u.count('cache_creation_input_tokens'),
+    output: u.count('output_tokens'),
     reasoning: 0,
   }),
   // cachedContentTokenCount is part of promptTokenCount; tool-use prompts and thoughts are apart.
   gemini: (u) => {
-    const cacheRead = count(u, 'cachedContentTokenCount');
-    const prompt = less(count(u, 'promptTokenCount'), 'promptTokenCount', cacheRead, 'cachedContentTokenCount');
+    const cacheRead = u.count('cachedContentTokenCount');
+    const prompt = less(u.count('promptTokenCount'), 'promptTokenCount', cacheRead, 'cachedContentTokenCount');
     return {
-      input: prompt + count(u, 'toolUsePromptTokenCount'),
+      input: prompt + u.count('toolUsePromptTokenCount'),
       cacheRead,
       cacheWrite: 0,
-      output: count(u, 'candidatesTokenCount'),
-      reasoning: count(u, 'thoughtsTokenCount'),
+      output: u.count('candidatesTokenCount'),
+      reasoning: u.count('thoughtsTokenCount'),
     };
   },
 };
@@ -119,7 +140,11 @@ export function mapProviderUsage(value: unknown): { kinds: TokenKinds; total: nu
   if (Buffer.byteLength(JSON.stringify(value), 'utf8') > PROVIDER_USAGE_MAX_BYTES)
     return { problem: `providerUsage must be at most ${PROVIDER_USAGE_MAX_BYTES} bytes as JSON` };
   try {
-    const kinds = MAPPINGS[format as ProviderUsageFormat](usage);
+    const read = counts(usage);
+    const kinds = MAPPINGS[format as ProviderUsageFormat](read);
+    // An object without any count this format reads is not the provider's usage (a wrong format, a
+    // wrapper, a typo): billing it as 0 tokens would let any such record through for free.
+    if (!read.found()) return { problem: `providerUsage.usage has none of the ${format} format's token counts` };
     const total = kinds.input + kinds.output + kinds.cacheRead + kinds.cacheWrite + kinds.reasoning;
     if (total > MAX_TOKENS) return { problem: `The token counts of all kinds together must not exceed ${MAX_TOKENS}` };
     return { kinds, total };

@@ -11,6 +11,7 @@ import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './pu
 import {
   accountOf,
   type PurchaseView,
+  refundableCredits,
   refundedCents,
   type RefundView,
   toPurchaseView,
@@ -41,7 +42,7 @@ export class PurchaseRefundsService {
     return this.tx.run(async (manager) => {
       const row = await this.purchases.locked(manager, id);
       const allocation = PAID_STATUSES.includes(row.status) ? await this.credits.allocationOf(manager, row.id) : null;
-      const refundable = allocation?.refundable ?? 0;
+      const refundable = refundableCredits(row, allocation?.refundable ?? 0);
       const credits = body.credits ?? refundable;
       const taken =
         allocation && credits > 0 && credits <= refundable
@@ -54,11 +55,12 @@ export class PurchaseRefundsService {
             })
           : null;
       if (!taken || taken.taken !== credits) {
-        throw new DomainError(
-          'REFUND_EXCEEDS_REFUNDABLE',
-          `Only ${taken?.refundable ?? refundable} credits of this purchase are refundable`,
-          { refundableCredits: taken?.refundable ?? refundable },
-        );
+        // taken.refundable is the lot's free credits read under the account lock (a charge may have
+        // spent some since they were read above).
+        const left = Math.min(taken?.refundable ?? refundable, refundable);
+        throw new DomainError('REFUND_EXCEEDS_REFUNDABLE', `Only ${left} credits of this purchase are refundable`, {
+          refundableCredits: left,
+        });
       }
       const amount = shareOfAmount(credits, row.credits, row.amount);
       const refund = await this.repo.insertRefund(manager, {

@@ -75,3 +75,14 @@ export function toRefundView(row: RefundRow): RefundView {
 
 /** The account a purchase event names. */
 export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: row.user_id, orgId: row.org_id });
+
+/**
+ * The credits of a purchase still refundable: the free credits its lot has (`free`), never more than
+ * the purchase has not yet given back, and none once it is wholly refunded or charged back. The lot
+ * alone could say more (credits a session gave back after a refund took them, before those were
+ * taken from holds too); the purchase's own figures bound it, so a refund never passes its credits.
+ */
+export function refundableCredits(row: PurchaseRow, free: number): number {
+  if (row.status === 'refunded' || row.status === 'charged_back') return 0;
+  return Math.max(0, Math.min(free, row.credits - row.refunded_credits - row.debt_created));
+}

@@ -47,9 +47,18 @@ export interface RefundRow {
   created_at: Date;
 }
 
+/**
+ * During a dispute, what its lot has frozen now (a read of the credits module's ledger): the credits
+ * frozen when it opened plus those sessions gave back to the lot since (frozen as they arrived).
+ */
+const DISPUTED_CREDITS = `CASE WHEN p.status = 'disputed' THEN
+    (SELECT COALESCE(-sum(l.amount), 0)::int FROM credit_allocations a JOIN credit_ledger l ON l.allocation_id = a.id
+      WHERE a.purchase_id = p.id AND l.kind IN ('freeze', 'unfreeze'))
+  ELSE p.disputed_credits END AS disputed_credits`;
+
 const PURCHASE_COLUMNS = `p.id, p.account_id, p.user_id, p.org_id, p.credits, p.amount, p.currency, p.provider, p.provider_ref,
   p.provider_payment_id, p.expiry_days, p.status, p.status_before_dispute, p.refunded_credits, p.refunded_amount,
-  p.provider_refunded_amount, p.disputed_credits, p.debt_created, p.auto_recharge_attempt_id, p.reason, p.created_by,
+  p.provider_refunded_amount, ${DISPUTED_CREDITS}, p.debt_created, p.auto_recharge_attempt_id, p.reason, p.created_by,
   p.created_at, p.paid_at, p.closed_at, (SELECT a.id FROM credit_allocations a WHERE a.purchase_id = p.id) AS allocation_id`;
 
 /** The columns a state change may set (snake_case as in the table). */

@@ -16,7 +16,7 @@ import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { shareOfAmount, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
-import { accountOf, type PurchaseView, toPurchaseView } from './purchase-views.js';
+import { accountOf, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
 import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -116,6 +116,14 @@ export class PurchasesService {
       if (row.status !== 'pending_payment') {
         throw new DomainError('PURCHASE_NOT_PAYABLE', `A ${row.status} purchase cannot be paid`);
       }
+      // One payment pays one purchase (also a unique index, for two at once): a payment id seen on
+      // another purchase would let one charge grant twice.
+      if (providerPaymentId !== null && (await this.repo.idByPayment(manager, row.provider, providerPaymentId))) {
+        throw new DomainError(
+          'PURCHASE_EXISTS',
+          `Payment ${providerPaymentId} of ${row.provider} paid another purchase`,
+        );
+      }
       const now = this.clock.now();
       const allocationId = await this.credits.grant(manager, {
         kind: row.org_id !== null ? 'org' : 'user',
@@ -199,7 +207,7 @@ export class PurchasesService {
   async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
     const row = await this.readable(caller, id);
     const allocation = await this.tx.run((manager) => this.credits.allocationOf(manager, row.id));
-    const credits = allocation?.refundable ?? 0;
+    const credits = refundableCredits(row, allocation?.refundable ?? 0);
     return { credits, amount: shareOfAmount(credits, row.credits, row.amount) };
   }
 

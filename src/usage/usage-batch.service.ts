@@ -214,7 +214,8 @@ export class UsageBatchService {
       case 'refused': {
         const { code, message } = outcome.error;
         if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
-        if (code === 'NOT_A_MEMBER') {
+        // An event naming an org that does not exist answers as one whose member the user is not.
+        if (code === 'NOT_A_MEMBER' || (code === 'NOT_FOUND' && item.input.orgId)) {
           const { userId, orgId } = item.input;
           return { eventId, status: 'invalid', error: `NOT_A_MEMBER: ${userId} is not an active member of ${orgId}` };
         }

@@ -199,7 +199,7 @@ export class ApiKeyResponseDto {
     example: true,
     description:
       'Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key ' +
-      'keeps working after its creator is demoted; this shows which keys an operator should review',
+      'works only while its creator is an admin (401 after a demotion); this shows which keys stopped so',
   })
   creatorIsAdmin?: boolean;
 }
@@ -253,7 +253,7 @@ export class VerifyApiKeyDto {
   key: string;
 }
 
-export const INVALID_KEY_REASONS = ['unknown', 'revoked', 'expired', 'not_a_member'] as const;
+export const INVALID_KEY_REASONS = ['unknown', 'revoked', 'expired', 'not_a_member', 'creator_not_admin'] as const;
 export type InvalidKeyReason = (typeof INVALID_KEY_REASONS)[number];
 
 export class VerifyApiKeyResponseDto {

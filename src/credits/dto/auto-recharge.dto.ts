@@ -76,7 +76,9 @@ export class PutAutoRechargeDto extends AutoRechargeAccountDto {
     default: 60,
     minimum: 0,
     maximum: MAX_RECHARGE_INTERVAL_MINUTES,
-    description: 'No attempt opens within this many minutes of the opening of the last one (failed ones included)',
+    description:
+      'No attempt opens within this many minutes of the opening of the last one (failed ones included). ' +
+      'At least 5 unless a supervisor or admin sets it',
   })
   @IsOptional()
   @IsInt()

@@ -12,7 +12,8 @@ export class ReconcileMismatchDto {
       'allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ ' +
       'what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they ' +
       'were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ ' +
-      'its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits',
+      'its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; ' +
+      'purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits',
   })
   problem: ReconcileMismatch['problem'];
 

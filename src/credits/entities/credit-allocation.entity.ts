@@ -100,4 +100,8 @@ export class CreditAllocation {
   @ForeignKey('Purchase', { name: 'credit_allocations_purchase_id_fkey' })
   @Column({ name: 'purchase_id', type: 'uuid', nullable: true })
   purchaseId: string | null;
+
+  /** A purchase's lot under dispute: credits a session gives back to it are frozen as they arrive. */
+  @Column({ type: 'boolean', default: false })
+  frozen: boolean;
 }

@@ -6,6 +6,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })
 @Check('credit_holds_outstanding_check', `outstanding >= 0`)
+@Check('credit_holds_taken_back_check', `taken_back >= 0`)
 @Index('credit_holds_account_idx', ['accountId'], { where: 'settled_at IS NULL' })
 export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
@@ -36,4 +37,8 @@ export class CreditHold {
   @ForeignKey(() => Account, { name: 'credit_holds_account_id_fkey' })
   @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_holds_pkey' })
   accountId: string;
+
+  /** What a refund or a lost dispute took back from this hold (docs/purchases.md "Taking credits back"). */
+  @Column({ name: 'taken_back', type: 'integer', default: 0 })
+  takenBack: number;
 }

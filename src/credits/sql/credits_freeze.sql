@@ -8,7 +8,10 @@ AS $function$
   -- reads: all of them read remaining_credits) leaves them alone without a test of its own; what is
   -- frozen is −Σ its freeze and unfreeze lines. Unfreezing puts them back through one `unfreeze` line;
   -- when the allocation expired or was voided meanwhile they leave again at once (`expire` / `void`),
-  -- as a late release does. Answers the credits frozen or unfrozen.
+  -- as a late release does. The allocation's `frozen` flag says a dispute is open: credits an open
+  -- session gives back to it meanwhile are frozen as they arrive (credits_give_back()), so what was
+  -- held when the dispute opened never becomes spendable during it either; unfreezing puts those back
+  -- too (they are freeze lines). Answers the credits frozen or unfrozen.
   DECLARE
     a credit_allocations%ROWTYPE;
     v_n integer;
@@ -24,6 +27,7 @@ AS $function$
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id FOR UPDATE;
     v_live := credit_allocation_live(a.expires_at) AND a.voided_at IS NULL;
     v_balance := credit_available(a.account_id);
+    UPDATE credit_allocations c SET frozen = p_freeze WHERE c.id = a.id AND c.frozen IS DISTINCT FROM p_freeze;
     IF p_freeze THEN
       v_n := CASE WHEN v_live THEN a.remaining_credits ELSE 0 END;
       IF v_n > 0 THEN

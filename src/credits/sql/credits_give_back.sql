@@ -23,24 +23,27 @@ AS $function$
     -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
     FOR r IN
       SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
-             credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided
+             credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided,
+             a.frozen
         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
        WHERE l.session_id = p_session_id AND l.account_id = p_account_id AND l.kind IN ('hold', 'release')
-       GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at
+       GROUP BY l.allocation_id, a.expires_at, a.allocated_at, a.voided_at, a.frozen
       HAVING SUM(l.amount) < 0
        ORDER BY a.expires_at DESC, a.allocated_at DESC, l.allocation_id DESC
     LOOP
       EXIT WHEN v_left = 0;
       v_give := LEAST(v_left, r.outstanding);
       v_left := v_left - v_give;
-      IF r.live THEN v_balance := v_balance + v_give; END IF;
+      IF r.live AND NOT r.frozen THEN v_balance := v_balance + v_give; END IF;
       v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || v_give;
       v_balances := v_balances || v_balance; v_kinds := v_kinds || 'release'::varchar;
-      IF NOT r.live THEN
-        -- Dead credits never look spendable: they leave again at once.
+      IF NOT r.live OR r.frozen THEN
+        -- Dead credits never look spendable: they leave again at once. So do credits coming back to
+        -- a lot under dispute: frozen with the rest of it (credits_freeze()).
         v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || -v_give;
         v_balances := v_balances || v_balance;
-        v_kinds := v_kinds || CASE WHEN r.voided THEN 'void' ELSE 'expire' END::varchar;
+        v_kinds := v_kinds || CASE WHEN NOT r.live AND r.voided THEN 'void'
+                                   WHEN NOT r.live THEN 'expire' ELSE 'freeze' END::varchar;
       END IF;
     END LOOP;
     IF v_left > 0 THEN

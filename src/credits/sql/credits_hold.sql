@@ -29,6 +29,12 @@ AS $function$
         RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_owner_id
           USING ERRCODE = 'unique_violation';
       END IF;
+      -- A member's open session counts at least one credit against their limit while it is open (its
+      -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
+      -- used-up limit's check together and each overrun it at settlement.
+      IF p_amount = 0 AND p_account_kind = 'org' AND p_member_id IS NOT NULL THEN
+        PERFORM org_member_spend_add(p_owner_id, p_member_id, (now() AT TIME ZONE 'UTC')::date, 1);
+      END IF;
     END IF;
     RETURN QUERY SELECT t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt,
                         t.out_balance_after, t.out_parts, t.out_retry_after;

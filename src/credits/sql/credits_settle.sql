@@ -6,6 +6,8 @@ AS $function$
     h record;
     t record;
     v_overrun bigint;
+    v_cut bigint := 0;
+    v_for_review bigint := 0;
     v_collected bigint := 0;
     v_debt bigint := 0;
     v_account bigint := credit_account_of(p_account_kind, p_owner_id);
@@ -22,10 +24,16 @@ AS $function$
                             0::bigint, 0::bigint, 0::bigint;
         RETURN;
       END IF;
-      IF v_member IS NOT NULL AND h.out_refund > 0 THEN
+      -- Credits a refund or a lost dispute took back from this hold (credits_take_back()): the session
+      -- settles against what is left, and what it used of them is a shortfall for review, never taken
+      -- from the account's other credits behind the reviewer's back.
+      SELECT c.taken_back INTO v_cut FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
+      -- A hold of 0 counted one credit against the member's limit while open (credits_hold()): back.
+      IF v_member IS NOT NULL AND (h.out_refund > 0 OR (h.out_held = 0 AND v_cut = 0)) THEN
         SELECT (c.created_at AT TIME ZONE 'UTC')::date INTO v_hold_day
           FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
-        PERFORM org_member_spend_add(p_owner_id, v_member, v_hold_day, -h.out_refund);
+        PERFORM org_member_spend_add(p_owner_id, v_member, v_hold_day,
+                                     CASE WHEN h.out_held = 0 AND v_cut = 0 THEN -1 ELSE -h.out_refund END);
       END IF;
     ELSE
       -- A session without a hold row (one that held nothing before every initialize wrote one): its
@@ -36,6 +44,14 @@ AS $function$
     -- The overrun is owed, not asked: neither the key budget nor the spend rate refuses it (up_to),
     -- and it counts against the key the hold counted against.
     v_overrun := p_charge - (h.out_held - h.out_refund);
+    v_for_review := LEAST(GREATEST(v_overrun, 0), v_cut);
+    v_overrun := v_overrun - v_for_review;
+    -- A member removed while the session was open (sessions=drain) settles it, but the org pays at
+    -- most the hold it agreed to: what the session used beyond it is a shortfall for review.
+    IF v_member IS NOT NULL AND v_overrun > 0 AND org_member_role(p_owner_id, v_member) IS NULL THEN
+      v_for_review := v_for_review + v_overrun;
+      v_overrun := 0;
+    END IF;
     IF v_overrun > 0 THEN
       SELECT * INTO t FROM credits_take(p_owner_id, v_overrun::int, 'debit', 'up_to', p_session_id, p_usage_record_id,
                                         p_created_by, h.out_api_key_id, p_rate_default, p_thresholds, p_account_kind,
@@ -44,5 +60,6 @@ AS $function$
       v_debt := t.out_debt;
     END IF;
     RETURN QUERY SELECT 'ok'::varchar, h.out_held, h.out_held - h.out_refund, h.out_refund, v_collected, v_debt,
-                        GREATEST(v_overrun, 0) - v_collected - v_debt, h.out_released, h.out_expired, h.out_voided;
+                        GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review, h.out_released, h.out_expired,
+                        h.out_voided;
   END $function$;

@@ -29,7 +29,10 @@ import type { PurchaseStatus } from '../purchase-status.js';
 @Unique('purchases_provider_ref_key', ['provider', 'providerRef'])
 @Index('purchases_account_idx', ['accountId', 'createdAt', 'id'])
 @Index('purchases_created_idx', ['createdAt', 'id'])
-@Index('purchases_payment_idx', ['provider', 'providerPaymentId'], { where: 'provider_payment_id IS NOT NULL' })
+@Index('purchases_payment_key', ['provider', 'providerPaymentId'], {
+  unique: true,
+  where: 'provider_payment_id IS NOT NULL',
+})
 export class Purchase {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'purchases_pkey' })
   id: string;

@@ -1,5 +1,6 @@
 import { Controller, Headers, HttpCode, Inject, NotFoundException, Req } from '@nestjs/common';
 import { ApiExcludeController, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import Stripe from 'stripe';
 
@@ -39,6 +40,10 @@ export class StripeWebhookController {
   @IdempotentPost('webhook')
   @HttpCode(200)
   @Public()
+  // Stripe sends no credential of ours and delivers from a few addresses: counted as anonymous
+  // traffic, a busy shop's payments would be refused with 429 (and a neighbour's flood could block
+  // them). Its signature is checked first, with an HMAC, before anything else is read.
+  @SkipThrottle()
   async receive(
     @Req() req: Request,
     @Headers('stripe-signature') signature: string | undefined,

@@ -41,11 +41,16 @@ export class StripeWebhookService {
         if (!(await this.repo.claimEvent(manager, claim))) return { outcome: 'duplicate' as const };
         if (mapped.action === 'ignore') return { outcome: 'ignored' as const, reason: mapped.reason };
         if (purchaseId === null) return { outcome: 'ignored' as const, reason: 'no purchase has this payment_intent' };
+        // Stripe's events change Stripe's purchases only: a session naming the id of a purchase of
+        // another provider (made to be paid elsewhere, or not at all) grants nothing.
+        const row = await this.repo.find(manager, purchaseId);
+        if (row && row.provider !== 'stripe') {
+          return { outcome: 'ignored' as const, reason: `purchase of provider ${row.provider}, not stripe` };
+        }
         switch (mapped.action) {
           case 'paid': {
             // A session pays this purchase only for its amount in its currency: a Checkout Session or
             // Payment Link of another price naming the purchase's id grants nothing.
-            const row = await this.repo.find(manager, purchaseId);
             if (row && (toCents(row.amount) !== toCents(mapped.paid.amount) || row.currency !== mapped.paid.currency)) {
               return {
                 outcome: 'ignored' as const,
