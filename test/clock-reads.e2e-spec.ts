@@ -6,10 +6,11 @@ import { freezeClock } from './support/clock.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 
 /**
- * Purchases, subscriptions and streaming sessions read the time through the app's `Clock`
- * (src/common/clock.ts), like the rest of the service, so a test sets it instead of waiting. Before,
- * each read `Date.now()`: with the clock set an hour ahead, a purchase was still paid, a plan still
- * anchored and a session still started at the wall clock's time.
+ * Purchases, subscriptions, streaming sessions, grants, price rules and API keys read the time through
+ * the app's `Clock` (src/common/clock.ts), like the rest of the service, so a test sets it instead of
+ * waiting. Before, each read `Date.now()`: with the clock set an hour ahead, a purchase was still paid,
+ * a plan still anchored, a session still started, a grant still dated and a key's expiry still checked
+ * at the wall clock's time.
  */
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -103,5 +104,32 @@ describe('clock reads of purchases, subscriptions and streaming sessions', () =>
       [sessionId, u.id],
     );
     expect(settled.rows[0].settled_at.toISOString()).toBe(at(clock.now()));
+  });
+
+  it('a grant expires, a price rule starts and API keys expire by the clock', async () => {
+    const u = await f.newUser();
+    const grant = await f.grant(u.id, 10);
+    expect(grant.expiresAt).toBe(at(clock.now() + 30 * DAY));
+
+    const rule = await t.http
+      .post('/api/pricing')
+      .set(admin)
+      .send({ modelId: uniqueId('clock-model'), pricePer1kTokens: '1' })
+      .expect(201);
+    expect(rule.body.effectiveFrom).toBe(at(clock.now()));
+
+    // Half an hour after the wall clock is half an hour before the app's clock: not in the future.
+    const stale = await t.http
+      .post('/api/api-keys')
+      .set(u.auth)
+      .send({ name: 'stale', permissions: ['credits:read'], expiresAt: at(Date.now() + HOUR / 2) });
+    expect(stale.status).toBe(400);
+    expect(stale.body.message).toMatch(/expiresAt must be in the future/);
+    const serviceKey = await t.http
+      .post('/api/api-keys')
+      .set(admin)
+      .send({ name: 'gateway', permissions: ['usage:ingest'] })
+      .expect(201);
+    expect(serviceKey.body.expiresAt).toBe(at(clock.now() + 365 * DAY));
   });
 });

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
@@ -87,13 +88,14 @@ export class ApiKeysService {
     private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays'>,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     let expiresAt: Date | null = null;
     if (dto.expiresAt !== undefined) {
       expiresAt = toDate(dto.expiresAt);
-      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) {
+      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= this.clock.now()) {
         throw new DomainError('VALIDATION', 'expiresAt must be in the future');
       }
     }
@@ -142,7 +144,7 @@ export class ApiKeysService {
    * happen: a key becomes a service key only by being created as one.)
    */
   private serviceKeyExpiry(requested: Date | null): Date {
-    const latest = new Date(Date.now() + this.config.serviceKeyMaxDays * 86_400_000);
+    const latest = new Date(this.clock.now() + this.config.serviceKeyMaxDays * 86_400_000);
     if (requested === null) return latest;
     if (requested.getTime() > latest.getTime()) {
       throw new DomainError(
@@ -319,7 +321,7 @@ export class ApiKeysService {
    * key (the in-memory map skips bursts, the WHERE clause other instances' recent writes).
    */
   private touch(id: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const last = this.touched.get(id);
     if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
     this.touched.delete(id);

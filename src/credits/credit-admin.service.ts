@@ -5,6 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
@@ -22,6 +23,7 @@ export class CreditAdminService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     private readonly reads: CreditReadsRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -44,7 +46,9 @@ export class CreditAdminService {
   ): Promise<AllocationView> {
     const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
     if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
-    const expiresAt = body.expiresAt ? toDate(body.expiresAt) : new Date(Date.now() + (body.expiryDays ?? 30) * DAY_MS);
+    const expiresAt = body.expiresAt
+      ? toDate(body.expiresAt)
+      : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       if (account.kind === 'org')
         assertNotOwnOrgGrant(caller, await this.reads.memberRole(manager, account.id, caller.userId), 'credits');

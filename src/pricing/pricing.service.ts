@@ -91,7 +91,7 @@ export class PricingService implements OnApplicationBootstrap {
   }
 
   /** Prices tokens of each kind exactly with the rule in effect at `at` (default now). */
-  async quote(modelId: string, tokens: TokenKinds, at: Date = new Date()): Promise<Quote> {
+  async quote(modelId: string, tokens: TokenKinds, at: Date = new Date(this.clock.now())): Promise<Quote> {
     const { rule, fallback } = await this.ruleOrFallback(modelId, at);
     const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     const credits = calculateCredits(tokens, prices);
@@ -111,7 +111,7 @@ export class PricingService implements OnApplicationBootstrap {
   }
 
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
-  async priceAt(modelId: string, at: Date = new Date()): Promise<PriceView> {
+  async priceAt(modelId: string, at: Date = new Date(this.clock.now())): Promise<PriceView> {
     const { rule, fallback } = await this.ruleOrFallback(modelId, at);
     const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     return {
@@ -154,7 +154,7 @@ export class PricingService implements OnApplicationBootstrap {
 
   /** The rules in effect now, one per model, ordered by model id. */
   async current(): Promise<PricingRuleView[]> {
-    const now = Date.now();
+    const now = this.clock.now();
     const byModel = await this.rules();
     const result: PricingRuleView[] = [];
     for (const modelId of [...byModel.keys()].sort()) {
@@ -208,7 +208,7 @@ export class PricingService implements OnApplicationBootstrap {
     createdBy: string;
   }): Promise<PricingRuleView> {
     const columns = ruleColumns(input.fields);
-    const from = input.effectiveFrom ?? new Date();
+    const from = input.effectiveFrom ?? new Date(this.clock.now());
     this.assertNotPast(from);
     if (input.effectiveTo && input.effectiveTo.getTime() <= from.getTime()) {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
@@ -250,7 +250,7 @@ export class PricingService implements OnApplicationBootstrap {
     effectiveFrom?: Date;
     createdBy: string;
   }): Promise<{ effectiveFrom: string; created: number; unchanged: number; items: PricingRuleView[] }> {
-    const at = input.effectiveFrom ?? new Date();
+    const at = input.effectiveFrom ?? new Date(this.clock.now());
     this.assertNotPast(at);
     const seen = new Map<string, number>();
     const sheet = input.rules.map((fields, index) => {

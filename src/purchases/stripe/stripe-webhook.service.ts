@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { DomainError } from '../../common/errors/domain-error.js';
+import { DomainError, type DomainErrorCode } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
 import { toCents } from '../purchase-money.js';
 import { PurchaseRefundsService } from '../purchase-refunds.service.js';
@@ -9,6 +9,26 @@ import { type PurchaseActor, PurchasesService } from '../purchases.service.js';
 import { stripeAction, type StripeEventLike } from './stripe-events.js';
 
 const STRIPE: PurchaseActor = { createdBy: 'stripe', system: { actorUserId: 'stripe', actorVia: 'webhook' } };
+
+/**
+ * The refusals that mean an event does not apply to its purchase as it stands: the purchase is not
+ * there, or in a state the event cannot change (a late `expired` after paid, a refund beyond what is
+ * refundable). Such an event is answered 200 and ignored, for good. Chosen by code, not by HTTP
+ * status: a transient refusal that happens to be a 409 (`IDEMPOTENCY_IN_FLIGHT`), or a code whose
+ * status changes one day, must not swallow an event; it fails the request and Stripe delivers it again.
+ */
+export const EVENT_DOES_NOT_APPLY: ReadonlySet<DomainErrorCode> = new Set<DomainErrorCode>([
+  'NOT_FOUND',
+  'PURCHASE_NOT_PAYABLE',
+  'PURCHASE_NOT_PENDING',
+  'PURCHASE_NOT_PAID',
+  'REFUND_EXCEEDS_REFUNDABLE',
+  'AUTO_RECHARGE_ATTEMPT_CLOSED',
+  'VALIDATION',
+]);
+
+export const doesNotApply = (error: unknown): error is DomainError =>
+  error instanceof DomainError && EVENT_DOES_NOT_APPLY.has(error.code);
 
 /** What the webhook did with an event (answered with 200 in every case: Stripe must not resend it). */
 export type StripeOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -70,11 +90,8 @@ export class StripeWebhookService {
         return { outcome: 'applied' as const };
       });
     } catch (error) {
-      // The purchase is not there or not in a state the event changes (a late `expired` after paid):
-      // nothing changed; the id is kept so a redelivery is answered the same.
-      if (!(error instanceof DomainError) || (error.status !== 404 && error.status !== 409 && error.status !== 400)) {
-        throw error;
-      }
+      // Nothing changed; the id of an event that does not apply is kept so a redelivery is answered the same.
+      if (!doesNotApply(error)) throw error;
       const claimed = await this.tx.run((manager) =>
         this.repo.claimEvent(manager, { provider: 'stripe', eventId: event.id, type: event.type, purchaseId: null }),
       );
