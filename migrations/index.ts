@@ -71,6 +71,7 @@ import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not
 import { SecurityFindings1732000041000 } from './1732000041000-security-findings.js';
 import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
+import { PurchaseLinesNameTheKey1732000041300 } from './1732000041300-purchase-lines-name-the-key.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -147,4 +148,5 @@ export const MIGRATIONS = [
   SecurityFindings1732000041000,
   RefundHeldCredits1732000041100,
   MemberCapsAtSettlement1732000041200,
+  PurchaseLinesNameTheKey1732000041300,
 ];

@@ -7,6 +7,7 @@ import { createRootLogger } from './common/logging/logger.js';
 import { checkDatabase, checkPortFree, portProblem, StartupError } from './common/startup/startup-checks.js';
 import { type AppConfig, buildAppConfig, ConfigValidationError } from './config/app-config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 
 /**
@@ -116,6 +117,7 @@ async function bootstrap(): Promise<void> {
       });
     } else if (config.database.url) {
       await checkDatabase(config.database.url, process.env.DATABASE_URL ? 'DATABASE_URL' : 'DB_HOST');
+      if (config.database.migrationUrl) await checkServiceRole(config.database.url, config.database.migrationUrl);
     }
     app = await createApp({
       embeddedDatabaseUrl: embedded?.serviceUrl,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -124,6 +124,35 @@ describe('security findings: operations', () => {
       await f.recordUsage(u, 1).expect(201);
       expect((await get(u)).attempts.filter((a) => a.status === 'open')).toHaveLength(1);
       await expectInvariants(t, [u.id]);
+    });
+  });
+
+  describe('finding: unverifiable Authorization headers', () => {
+    let small: TestApp;
+    beforeAll(async () => {
+      small = await startTestApp({ ANONYMOUS_THROTTLE_LIMIT: '3' });
+    });
+    afterAll(() => small?.close());
+    const me = (headers: Record<string, string>) => small.http.get('/api/users/me').set(headers);
+
+    it('count in the address’s bucket of requests without credentials; a bearer token stays a 401', async () => {
+      // Tokens this service signed (expired ones included) are clients that must refresh: not counted.
+      const expired = bearer(token({ sub: 'sfo-expired' }, { expiresIn: -60 }));
+      for (let i = 0; i < 5; i++) expect((await me(expired)).status).toBe(401);
+      expect((await me({})).status).toBe(401);
+      // Made-up headers are anonymous traffic: once the address is over the limit, 429.
+      const made = [];
+      for (let i = 0; i < 4; i++) made.push((await me({ Authorization: 'Basic Zm9vOmJhcg==' })).status);
+      expect(made).toContain(429);
+      const anonymous = await me({});
+      expect(anonymous.status).toBe(429);
+      expect(anonymous.headers['retry-after']).toBeDefined();
+      // A bearer token is always answered 401 (never 429), signed here or not.
+      expect((await me(bearer('not.a.token'))).status).toBe(401);
+      expect(
+        (await me(bearer(token({ sub: 'sfo-x' }, { secret: 'another-secret-that-is-long-enough-012345' })))).status,
+      ).toBe(401);
+      expect((await me(bearer(token({ sub: 'sfo-valid' })))).status).toBe(200);
     });
   });
 });

@@ -1,4 +1,12 @@
-import { ExecutionContext, HttpException, Inject, Injectable, type Type, UnauthorizedException } from '@nestjs/common';
+import {
+  ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  type Type,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
@@ -59,6 +67,23 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return this.authenticate(context);
   }
 
+  /**
+   * A refused Authorization header that this service did not sign (garbage, another scheme, another
+   * key) is counted in its address's bucket of requests without credentials: otherwise any made-up
+   * header was a way round ANONYMOUS_THROTTLE_LIMIT. Once the address is over it, such a header that
+   * is not even a bearer token is a 429; a bearer token stays a 401 (a failed JWT always is: clients
+   * refresh their token on it).
+   */
+  private async countUnverifiable(req: Request, res: Response): Promise<void> {
+    const header = req.headers.authorization;
+    if (header === undefined || header === '' || this.jwtStrategy()?.signedHere(req)) return;
+    const blockedFor = await this.anonymous.count(req);
+    if (blockedFor > 0 && !/^bearer\s/i.test(header)) {
+      res.setHeader('Retry-After', String(blockedFor));
+      throw new HttpException('Too many requests without credentials from this address', HttpStatus.TOO_MANY_REQUESTS);
+    }
+  }
+
   private skipsThrottling(context: ExecutionContext): boolean {
     return (
       this.reflector.getAllAndOverride<boolean | undefined>(SKIP_THROTTLE, [
@@ -87,6 +112,7 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     } catch (error) {
       if (error instanceof UnauthorizedException && keyPresented) await this.attempts.failed(req);
       if (blockedFor > 0 && error instanceof HttpException) refuseBlocked(res, blockedFor);
+      if (error instanceof UnauthorizedException && !keyPresented) await this.countUnverifiable(req, res);
       throw error;
     }
     const user = req.user as AuthUser | undefined;

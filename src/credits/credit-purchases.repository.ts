@@ -55,25 +55,35 @@ export class CreditPurchasesRepository {
       allowDebt: boolean;
       debtBefore: number;
       createdBy: string;
+      apiKeyId: string | null;
       thresholds: number[];
     },
   ): Promise<{ taken: number; debt: number; refundable: number }> {
     const rows: { out_taken: number; out_debt: number; out_refundable: number }[] = await manager.query(
-      `SELECT * FROM credits_take_back($1, $2, $3, $4, $5, $6)`,
-      [input.allocationId, input.credits, input.allowDebt, input.debtBefore, input.createdBy, input.thresholds],
+      `SELECT * FROM credits_take_back($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        input.allocationId,
+        input.credits,
+        input.allowDebt,
+        input.debtBefore,
+        input.createdBy,
+        input.thresholds,
+        input.apiKeyId,
+      ],
     );
     return { taken: rows[0].out_taken, debt: rows[0].out_debt, refundable: rows[0].out_refundable };
   }
 
   async freeze(
     manager: EntityManager,
-    input: { allocationId: string; freeze: boolean; createdBy: string; thresholds: number[] },
+    input: { allocationId: string; freeze: boolean; createdBy: string; apiKeyId: string | null; thresholds: number[] },
   ): Promise<number> {
-    const rows: { n: number }[] = await manager.query(`SELECT credits_freeze($1, $2, $3, $4) AS n`, [
+    const rows: { n: number }[] = await manager.query(`SELECT credits_freeze($1, $2, $3, $4, $5) AS n`, [
       input.allocationId,
       input.freeze,
       input.createdBy,
       input.thresholds,
+      input.apiKeyId,
     ]);
     return rows[0].n;
   }

@@ -77,7 +77,15 @@ export class CreditPurchasesService {
    */
   async takeBack(
     manager: EntityManager,
-    input: { allocationId: string; credits: number; allowDebt: boolean; debtBefore: number; createdBy: string },
+    input: {
+      allocationId: string;
+      credits: number;
+      allowDebt: boolean;
+      debtBefore: number;
+      createdBy: string;
+      /** The API key that acted (a service key), named on the lines. */
+      apiKeyId: string | null;
+    },
   ): Promise<TakenBack> {
     const result = await this.repo.takeBack(manager, {
       ...input,
@@ -91,7 +99,7 @@ export class CreditPurchasesService {
   /** Freezes (a dispute opened) or unfreezes the allocation's credits; answers how many. */
   async freeze(
     manager: EntityManager,
-    input: { allocationId: string; freeze: boolean; createdBy: string },
+    input: { allocationId: string; freeze: boolean; createdBy: string; apiKeyId: string | null },
   ): Promise<number> {
     const n = await this.repo.freeze(manager, { ...input, thresholds: this.config.credits.lowBalanceThresholds });
     this.moved(input.freeze ? 'freeze' : 'unfreeze', n);

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 
+import { databaseProblem, StartupError } from '../common/startup/startup-checks.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { roleOf } from '../config/role-of.js';
 import { buildDataSourceOptions } from './data-source-options.js';
@@ -41,10 +43,71 @@ export function serviceRoleGrants(role: string): string[] {
 }
 
 /**
+ * What makes DATABASE_URL's role unfit to be the service's, as the owner's connection (`query`) sees
+ * it, or null: a superuser; the tables' owner (of audit_log, else the migrating role before the first
+ * migration); a member of that owner (it could SET ROLE to it, then disable the audit log's trigger);
+ * CREATEROLE (it could grant itself that membership). One sentence for a person at a terminal.
+ */
+export async function serviceRoleProblem(
+  query: (sql: string, params: unknown[]) => Promise<unknown[]>,
+  role: string,
+): Promise<StartupError | null> {
+  const [found] = (await query(
+    `WITH owner AS (
+       SELECT COALESCE((SELECT c.relowner FROM pg_class c
+                         WHERE c.relname = 'audit_log' AND c.relnamespace = 'public'::regnamespace),
+                       (SELECT oid FROM pg_roles WHERE rolname = current_user)) AS oid)
+     SELECT r.rolsuper AS superuser, r.rolcreaterole AS createrole, r.oid = owner.oid AS owns,
+            pg_has_role(r.oid, owner.oid, 'MEMBER') AS member
+       FROM pg_roles r, owner WHERE r.rolname = $1`,
+    [role],
+  )) as Array<{ superuser: boolean; createrole: boolean; owns: boolean; member: boolean }>;
+  if (!found)
+    return new StartupError(`DATABASE_URL's role "${role}" does not exist: create it or correct DATABASE_URL.`);
+  const what = found.superuser
+    ? 'is a superuser'
+    : found.owns
+      ? 'owns the tables'
+      : found.member
+        ? 'is a member of the role that owns the tables'
+        : found.createrole
+          ? 'may create roles (CREATEROLE), so it could make itself a member of the tables’ owner'
+          : null;
+  if (what === null) return null;
+  return new StartupError(
+    `DATABASE_URL's role "${role}" ${what}: connect the service as a role that owns nothing, is no member ` +
+      'of the owner and has neither SUPERUSER nor CREATEROLE (docs/operations.md, "Two database roles").',
+  );
+}
+
+/**
+ * Before anything starts (main.ts): refuses DATABASE_URL's role in one sentence, through the owner's
+ * connection, when serviceRoleProblem() finds it unfit. Nest would print a stack for the same refusal
+ * made while the app starts (migrateAsOwner, which checks it again under its lock).
+ */
+export async function checkServiceRole(url: string, migrationUrl: string): Promise<void> {
+  const role = roleOf(url);
+  if (!role) return; // migrateAsOwner says what is wrong
+  const client = new pg.Client({ connectionString: migrationUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw databaseProblem(migrationUrl, 'DATABASE_MIGRATION_URL', error);
+  }
+  try {
+    const problem = await serviceRoleProblem(async (sql, params) => (await client.query(sql, params)).rows, role);
+    if (problem) throw problem;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * With DATABASE_MIGRATION_URL (the tables' owner): migrates through it when DB_MIGRATIONS_RUN, then
  * grants the service's role (DATABASE_URL's) what it needs and nothing more, in one transaction under
- * an advisory lock. Refuses to go on when the service's role turns out to own the tables, or to be a
- * superuser: the audit log would then be only as safe as that role.
+ * an advisory lock. Refuses to go on when the service's role is unfit (serviceRoleProblem()): the
+ * audit log would then be only as safe as that role.
  */
 export async function migrateAsOwner(database: DatabaseConfig & { url: string; migrationUrl: string }): Promise<void> {
   const logger = new Logger('Database');
@@ -63,19 +126,8 @@ export async function migrateAsOwner(database: DatabaseConfig & { url: string; m
     }
     await owner.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(${GRANT_LOCK})`);
-      const [found] = (await manager.query(
-        `SELECT r.rolsuper AS superuser,
-                EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid AND c.relname = 'audit_log') AS owns
-           FROM pg_roles r WHERE r.rolname = $1`,
-        [role],
-      )) as Array<{ superuser: boolean; owns: boolean }>;
-      if (!found) throw new Error(`DATABASE_URL's role "${role}" does not exist`);
-      if (found.superuser || found.owns) {
-        throw new Error(
-          `DATABASE_URL's role "${role}" is ${found.superuser ? 'a superuser' : 'the owner of the tables'}: ` +
-            'the service must connect as a role that owns nothing (docs/operations.md, "Two database roles")',
-        );
-      }
+      const problem = await serviceRoleProblem((sql, params) => manager.query(sql, params), role);
+      if (problem) throw problem;
       for (const statement of serviceRoleGrants(role)) await manager.query(statement);
     });
   } finally {

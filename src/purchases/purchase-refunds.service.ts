@@ -52,6 +52,7 @@ export class PurchaseRefundsService {
               allowDebt: false,
               debtBefore: row.debt_created,
               createdBy: actor.createdBy,
+              apiKeyId: actor.apiKeyId ?? null,
             })
           : null;
       if (!taken || taken.taken !== credits) {
@@ -151,6 +152,7 @@ export class PurchaseRefundsService {
             allocationId: allocation.id,
             freeze: false,
             createdBy: actor.createdBy,
+            apiKeyId: actor.apiKeyId ?? null,
           });
         }
         const taken = await this.takeBack(
@@ -169,6 +171,7 @@ export class PurchaseRefundsService {
               allocationId: allocation.id,
               freeze: true,
               createdBy: actor.createdBy,
+              apiKeyId: actor.apiKeyId ?? null,
             })
           : null;
         return {
@@ -185,6 +188,7 @@ export class PurchaseRefundsService {
           allocationId: allocation.id,
           freeze: true,
           createdBy: actor.createdBy,
+          apiKeyId: actor.apiKeyId ?? null,
         });
         await this.events.emit(manager, 'purchase.disputed', {
           purchaseId: row.id,
@@ -199,6 +203,7 @@ export class PurchaseRefundsService {
           allocationId: allocation.id,
           freeze: false,
           createdBy: actor.createdBy,
+          apiKeyId: actor.apiKeyId ?? null,
         });
         await this.events.emit(manager, 'purchase.dispute_closed', {
           purchaseId: row.id,
@@ -211,7 +216,12 @@ export class PurchaseRefundsService {
       }
       case 'dispute_lost': {
         if (row.status === 'charged_back') return null;
-        await this.credits.freeze(manager, { allocationId: allocation.id, freeze: false, createdBy: actor.createdBy });
+        await this.credits.freeze(manager, {
+          allocationId: allocation.id,
+          freeze: false,
+          createdBy: actor.createdBy,
+          apiKeyId: actor.apiKeyId ?? null,
+        });
         const taken = await this.takeBack(
           manager,
           actor,
@@ -257,6 +267,7 @@ export class PurchaseRefundsService {
       allowDebt: true,
       debtBefore: row.debt_created,
       createdBy: actor.createdBy,
+      apiKeyId: actor.apiKeyId ?? null,
     });
     // What was neither left nor spent (it expired, or was voided) is not owed: nothing to record then.
     if (taken.taken === 0 && taken.debt === 0) return taken;

@@ -27,10 +27,15 @@ const DAY_MS = 86_400_000;
  */
 export interface PurchaseActor {
   createdBy: string;
+  /** The API key the caller used (a service key), named on the ledger lines its refunds and disputes write. */
+  apiKeyId?: string | null;
   system?: { actorUserId: string; actorVia: 'webhook' };
 }
 
-export const actorOfCaller = (caller: AuthUser): PurchaseActor => ({ createdBy: caller.userId });
+export const actorOfCaller = (caller: AuthUser): PurchaseActor => ({
+  createdBy: caller.userId,
+  apiKeyId: caller.apiKeyId ?? null,
+});
 
 /** Only service principals create and settle purchases: the buyer never decides it paid. */
 export function assertServicePrincipal(caller: AuthUser): void {

@@ -43,10 +43,11 @@ export async function checkPortFree(port: number): Promise<void> {
 }
 
 /** Which variables named the database, for the sentence's fix. */
-export type DatabaseSource = 'DATABASE_URL' | 'DB_HOST';
+export type DatabaseSource = 'DATABASE_URL' | 'DB_HOST' | 'DATABASE_MIGRATION_URL';
 
 const FIX: Record<DatabaseSource, string> = {
   DATABASE_URL: 'DATABASE_URL',
+  DATABASE_MIGRATION_URL: 'DATABASE_MIGRATION_URL',
   DB_HOST: 'DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD',
 };
 
@@ -77,7 +78,7 @@ export function databaseProblem(url: string, source: DatabaseSource, error: unkn
   const target = targetOf(url);
   if (!target) {
     return new StartupError(
-      `${source === 'DATABASE_URL' ? 'DATABASE_URL is' : 'The database settings are'} not a valid URL: ` +
+      `${source === 'DB_HOST' ? 'The database settings are' : `${source} is`} not a valid URL: ` +
         'write it as postgres://user:password@host:5432/database.',
     );
   }

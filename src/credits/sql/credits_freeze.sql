@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_freeze(p_allocation_id uuid, p_freeze boolean, p_created_by character varying, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_freeze(p_allocation_id uuid, p_freeze boolean, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid)
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$
@@ -11,7 +11,8 @@ AS $function$
   -- as a late release does. The allocation's `frozen` flag says a dispute is open: credits an open
   -- session gives back to it meanwhile are frozen as they arrive (credits_give_back()), so what was
   -- held when the dispute opened never becomes spendable during it either; unfreezing puts those back
-  -- too (they are freeze lines). Answers the credits frozen or unfrozen.
+  -- too (they are freeze lines). Its lines name the API key that acted (p_api_key_id). Answers the
+  -- credits frozen or unfrozen.
   DECLARE
     a credit_allocations%ROWTYPE;
     v_n integer;
@@ -32,7 +33,7 @@ AS $function$
       v_n := CASE WHEN v_live THEN a.remaining_credits ELSE 0 END;
       IF v_n > 0 THEN
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['freeze']::varchar[], ARRAY[-v_n],
-                                    ARRAY[v_balance - v_n], ARRAY[NULL]::uuid[], NULL, NULL, p_created_by);
+                                    ARRAY[v_balance - v_n], ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_created_by);
         v_thresholds := COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = a.account_id),
                                  p_thresholds);
         PERFORM credit_balance_alerts(a.account_id, v_balance, v_balance - v_n, v_thresholds);
@@ -44,11 +45,11 @@ AS $function$
     IF v_n > 0 THEN
       IF v_live THEN
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['unfreeze']::varchar[], ARRAY[v_n],
-                                    ARRAY[v_balance + v_n], ARRAY[NULL]::uuid[], NULL, NULL, p_created_by);
+                                    ARRAY[v_balance + v_n], ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_created_by);
       ELSE
         PERFORM credit_ledger_write(ARRAY[a.account_id, a.account_id], ARRAY[a.id, a.id],
                                     ARRAY['unfreeze', CASE WHEN a.voided_at IS NULL THEN 'expire' ELSE 'void' END]::varchar[],
-                                    ARRAY[v_n, -v_n], ARRAY[v_balance, v_balance], ARRAY[NULL, NULL]::uuid[], NULL, NULL,
+                                    ARRAY[v_n, -v_n], ARRAY[v_balance, v_balance], ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id,
                                     p_created_by);
       END IF;
     END IF;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer, p_created_by character varying, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid)
  RETURNS TABLE(out_taken integer, out_debt integer, out_refundable integer)
  LANGUAGE plpgsql
 AS $function$
@@ -19,7 +19,8 @@ AS $function$
   --    made (p_debt_before): expired credits were never spent, so they are not owed.
   -- Without p_allow_debt (an admin's refund) a take of more than the allocation's free credits writes
   -- nothing (out_taken 0). Answers what left the allocation, the debt made, and what the allocation
-  -- had free before (its refundable credits).
+  -- had free before (its refundable credits). The refund and debt lines name the API key that acted
+  -- (p_api_key_id: a service key reporting the provider's refund); a hold's release keeps its hold's.
   DECLARE
     a credit_allocations%ROWTYPE;
     h record;
@@ -114,7 +115,7 @@ AS $function$
       v_amounts := v_amounts || -v_debt; v_balances := v_balances || v_after;
     END IF;
     PERFORM credit_ledger_write(v_accounts, v_ids, v_kinds, v_amounts, v_balances,
-                                array_fill(NULL::uuid, ARRAY[cardinality(v_ids)]), NULL, NULL, p_created_by);
+                                array_fill(NULL::uuid, ARRAY[cardinality(v_ids)]), NULL, p_api_key_id, p_created_by);
     IF v_debt > 0 THEN
       INSERT INTO credit_accounts AS c (account_id, user_id, debt) VALUES (a.account_id, a.user_id, v_debt)
       ON CONFLICT (account_id) DO UPDATE SET debt = c.debt + v_debt, updated_at = now();

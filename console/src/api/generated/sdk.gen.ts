@@ -325,7 +325,7 @@ export const getAutoRecharge = <ThrowOnError extends boolean = false>(options?: 
 /**
  * Set an account’s auto-recharge (supervisor, the user for their own, an org’s managers)
  *
- * Replaces the settings (the failures in a row back to 0). While enabled, a charge that leaves the account’s available credits below `belowCredits` opens one attempt and emits `auto_recharge.requested`.
+ * Replaces the settings; the failures in a row are kept. While enabled, a charge that leaves the account’s available credits below `belowCredits` opens one attempt and emits `auto_recharge.requested`. The account’s own user and org managers set `minIntervalMinutes` ≥ 5 (staff any ≥ 0). Once it turned itself off after 3 failures in a row, only staff turn it back on (403 otherwise), with a fresh count.
  */
 export const setAutoRecharge = <ThrowOnError extends boolean = false>(options: Options<SetAutoRechargeData, ThrowOnError>): RequestResult<SetAutoRechargeResponses, SetAutoRechargeErrors, ThrowOnError> => (options.client ?? client).put<SetAutoRechargeResponses, SetAutoRechargeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

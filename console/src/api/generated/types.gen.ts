@@ -646,9 +646,9 @@ export type CreditSummaryResponseDto = {
 
 export type ReconcileMismatchDto = {
     /**
-     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
      */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
     /**
      * Null for an organisation’s account
      */
@@ -828,7 +828,7 @@ export type PutAutoRechargeDto = {
      */
     maxCreditsPerMonth?: number | null;
     /**
-     * No attempt opens within this many minutes of the opening of the last one (failed ones included)
+     * No attempt opens within this many minutes of the opening of the last one (failed ones included). At least 5 unless a supervisor or admin sets it
      */
     minIntervalMinutes?: number;
 };
@@ -1682,7 +1682,7 @@ export type CreatedApiKeyResponseDto = {
      */
     periodResetsAt: string | null;
     /**
-     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key keeps working after its creator is demoted; this shows which keys an operator should review
+     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key works only while its creator is an admin (401 after a demotion); this shows which keys stopped so
      */
     creatorIsAdmin?: boolean;
     /**
@@ -1735,7 +1735,7 @@ export type ApiKeyResponseDto = {
      */
     periodResetsAt: string | null;
     /**
-     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key keeps working after its creator is demoted; this shows which keys an operator should review
+     * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key works only while its creator is an admin (401 after a demotion); this shows which keys stopped so
      */
     creatorIsAdmin?: boolean;
 };
@@ -1770,7 +1770,7 @@ export type VerifyApiKeyResponseDto = {
     /**
      * When not valid
      */
-    reason?: 'unknown' | 'revoked' | 'expired' | 'not_a_member';
+    reason?: 'unknown' | 'revoked' | 'expired' | 'not_a_member' | 'creator_not_admin';
 };
 
 export type UpdateApiKeyDto = {
