@@ -9,6 +9,8 @@ export interface PurchaseView {
   userId: string | null;
   orgId: string | null;
   credits: number;
+  packageId: string | null;
+  bonusCredits: number;
   amount: string;
   currency: string;
   provider: string;
@@ -46,6 +48,8 @@ export function toPurchaseView(row: PurchaseRow): PurchaseView {
     userId: row.user_id,
     orgId: row.org_id,
     credits: row.credits,
+    packageId: row.package_id,
+    bonusCredits: row.bonus_credits,
     amount: row.amount,
     currency: row.currency,
     provider: row.provider,
@@ -72,6 +76,10 @@ export function toRefundView(row: RefundRow): RefundView {
     createdAt: row.created_at.toISOString(),
   };
 }
+
+/** What the purchase's allocation is granted: its credits and its package's bonus. */
+export const grantedCredits = (row: Pick<PurchaseRow, 'credits' | 'bonus_credits'>): number =>
+  row.credits + row.bonus_credits;
 
 /** The account a purchase event names. */
 export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: row.user_id, orgId: row.org_id });
