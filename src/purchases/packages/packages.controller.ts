@@ -45,7 +45,7 @@ export class PackagesController {
       starter: {
         summary: '1,000 credits and 100 bonus credits for 10.00 USD',
         value: {
-          packageId: 'starter',
+          packageId: 'starter-2026',
           name: 'Starter',
           credits: 1000,
           bonusCredits: 100,
