@@ -72,6 +72,7 @@ import { SecurityFindings1732000041000 } from './1732000041000-security-findings
 import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
 import { PurchaseLinesNameTheKey1732000041300 } from './1732000041300-purchase-lines-name-the-key.js';
+import { Selling1732000047000 } from './1732000047000-selling.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -149,4 +150,5 @@ export const MIGRATIONS = [
   RefundHeldCredits1732000041100,
   MemberCapsAtSettlement1732000041200,
   PurchaseLinesNameTheKey1732000041300,
+  Selling1732000047000,
 ];

@@ -25,6 +25,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
+import { PromotionsModule } from './promotions/promotions.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
@@ -66,6 +67,7 @@ export class AppModule {
         ApiKeysModule,
         PlansModule,
         PurchasesModule,
+        PromotionsModule,
         OrgsModule,
         EventsModule,
         WebhooksModule,

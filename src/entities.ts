@@ -19,6 +19,10 @@ import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
+import { Promotion } from './promotions/entities/promotion.entity.js';
+import { PromotionFailure } from './promotions/entities/promotion-failure.entity.js';
+import { PromotionRedemption } from './promotions/entities/promotion-redemption.entity.js';
+import { Package } from './purchases/entities/package.entity.js';
 import { Purchase } from './purchases/entities/purchase.entity.js';
 import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
 import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
@@ -63,4 +67,8 @@ export const ENTITIES = [
   Purchase,
   PurchaseRefund,
   PurchaseProviderEvent,
+  Package,
+  Promotion,
+  PromotionRedemption,
+  PromotionFailure,
 ];

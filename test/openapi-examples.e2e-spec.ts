@@ -147,6 +147,36 @@ async function ensureOrgSubscription(): Promise<Record<string, string>> {
   return {};
 }
 
+/** The package the purchase and package examples name (starter), on sale. */
+async function ensurePackage(): Promise<Record<string, string>> {
+  const res = await send('post', '/api/packages', {
+    body: {
+      packageId: 'starter',
+      name: 'Starter',
+      credits: 1000,
+      bonusCredits: 100,
+      price: { amount: '10.00', currency: 'usd' },
+    },
+  });
+  if (res.status !== 201 && res.body?.code !== 'PACKAGE_EXISTS') throw new Error(`fixture package: ${res.status}`);
+  await send('patch', '/api/packages/starter', { body: { active: true } }).expect(200);
+  return {};
+}
+
+/**
+ * The code the promotion examples name, redeemable by the caller as often as the examples send it,
+ * and the caller's refused redemptions (the error checks provoke some) forgotten.
+ */
+async function ensurePromotion(): Promise<Record<string, string>> {
+  const res = await send('post', '/api/promotions', { body: { code: 'LAUNCH-2026', credits: 500, expiryDays: 30 } });
+  if (res.status !== 201 && res.body?.code !== 'PROMOTION_EXISTS') throw new Error(`fixture promotion: ${res.status}`);
+  await t.db.query(
+    `UPDATE promotions SET active = true, per_account = 1000000, max_redemptions = NULL WHERE code = 'LAUNCH-2026'`,
+  );
+  await t.db.query(`DELETE FROM promotion_failures WHERE principal = $1`, [`user:${CALLER}`]);
+  return {};
+}
+
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -178,6 +208,11 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   expirePurchase: () => purchase(false),
   refundPurchase: () => purchase(true),
   purchaseProviderEvent: () => purchase(true),
+  createPurchase: ensurePackage,
+  updatePackage: ensurePackage,
+  updatePromotion: ensurePromotion,
+  listPromotionRedemptions: ensurePromotion,
+  redeemPromotion: ensurePromotion,
   setAutoRecharge: () => ensureOrg(false),
   failAutoRechargeAttempt: openAttempt,
   putOrgMember: () => ensureOrg(false),

@@ -55,6 +55,8 @@ describe('purchases', () => {
       userId: u.id,
       orgId: null,
       credits: 1000,
+      packageId: null,
+      bonusCredits: 0,
       amount: '10.00',
       currency: 'usd',
       provider: 'stripe',

@@ -12,6 +12,8 @@ const NAV = [
   { to: '/review', label: 'Review queue' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/plans', label: 'Plans' },
+  { to: '/packages', label: 'Packages' },
+  { to: '/promotions', label: 'Promotions' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/events', label: 'Events' },
   { to: '/audit', label: 'Audit log' },

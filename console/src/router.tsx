@@ -7,8 +7,10 @@ import { EventsScreen } from './screens/events';
 import { OrgScreen } from './screens/org';
 import { OrgsScreen, orgsSearch } from './screens/orgs';
 import { OverviewScreen } from './screens/overview';
+import { PackagesScreen } from './screens/packages';
 import { PlansScreen } from './screens/plans';
 import { PricingScreen } from './screens/pricing';
+import { PromotionsScreen } from './screens/promotions';
 import { ReviewScreen } from './screens/review';
 import { UserScreen } from './screens/user';
 import { UsersScreen, usersSearch } from './screens/users';
@@ -35,6 +37,8 @@ export const routes = {
   review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
   pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
   plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),
+  packages: createRoute({ getParentRoute: () => root, path: '/packages', component: PackagesScreen }),
+  promotions: createRoute({ getParentRoute: () => root, path: '/promotions', component: PromotionsScreen }),
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
   events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
   audit: createRoute({

@@ -27,10 +27,11 @@ export class AccountsRepository {
    * Creates the account or refreshes what its token says (an absent email or username keeps the
    * stored one); writes nothing, and takes no lock, when nothing changed (the account row is the
    * money path's lock). A write notifies ACCOUNT_CHANNEL with `{u, f}` (the user, the token's
-   * `fingerprint`), so other instances drop what they remembered of the account.
+   * `fingerprint`), so other instances drop what they remembered of the account. Answers whether
+   * this statement created it (an insert leaves `xmax` 0; an update of an existing row does not).
    */
-  async upsertFromToken(account: AccountFields, fingerprint: string): Promise<void> {
-    await this.accounts.query(
+  async upsertFromToken(account: AccountFields, fingerprint: string, manager?: EntityManager): Promise<boolean> {
+    const rows: { created: boolean }[] = await (manager ?? this.accounts.manager).query(
       `WITH cur AS (SELECT email, username, role FROM user_accounts WHERE user_id = $1::varchar),
             w AS (
               INSERT INTO user_accounts (user_id, email, username, role)
@@ -46,21 +47,25 @@ export class AccountsRepository {
               WHERE (user_accounts.email, user_accounts.username, user_accounts.role)
                     IS DISTINCT FROM (COALESCE(EXCLUDED.email, user_accounts.email),
                                       COALESCE(EXCLUDED.username, user_accounts.username), EXCLUDED.role)
-              RETURNING user_id)
-       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text) FROM w`,
+              RETURNING user_id, (xmax = 0) AS created)
+       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text), w.created FROM w`,
       [account.userId, account.email, account.username, account.role, fingerprint],
     );
+    return rows[0]?.created === true;
   }
 
-  async insertIfMissing(manager: EntityManager, account: AccountFields): Promise<void> {
-    await manager
+  /** Inserts the account unless it exists; answers whether it did. */
+  async insertIfMissing(manager: EntityManager, account: AccountFields): Promise<boolean> {
+    const result = await manager
       .createQueryBuilder()
       .insert()
       .into(UserAccount)
       .values(account)
       .orIgnore()
+      .returning('user_id')
       .updateEntity(false)
       .execute();
+    return (result.raw as unknown[]).length > 0;
   }
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {

@@ -11,9 +11,16 @@ import type { AuthUser, Role } from '../auth/roles.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
+import { Transactions } from '../database/transactions.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 
 const CACHE_LIMIT = 10_000;
+
+/**
+ * What another module does when a user's account is created, inside the creating transaction (the
+ * promotions module grants signup credits): both commit, or neither.
+ */
+export type UserCreatedHook = (manager: EntityManager, userId: string) => Promise<void>;
 
 /** What of a token the account keeps: role, email, username. */
 const fingerprintOf = (user: Pick<AuthUser, 'email' | 'username' | 'role'>) =>
@@ -41,10 +48,12 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    */
   private readonly raced = new Set<string>();
   private readonly listener: ChannelListener;
+  private userCreated: UserCreatedHook | null = null;
 
   constructor(
     private readonly users: AccountsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(Transactions) private readonly tx: Transactions,
   ) {
     this.listener = new ChannelListener({
       url: config.database.url ?? null,
@@ -55,6 +64,14 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
       onListening: () => this.forgetAll(),
       onLost: () => this.forgetAll(),
     });
+  }
+
+  /**
+   * Registers what happens when a user's account is created (one hook: the module above that needs
+   * it registers at its start, before any request). Accounts imports no feature module.
+   */
+  onUserCreated(hook: UserCreatedHook): void {
+    this.userCreated = hook;
   }
 
   /** Waits for the first LISTEN, so that the cache works from the first request. */
@@ -83,7 +100,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     this.raced.delete(user.userId);
     this.writing.set(user.userId, fingerprint);
     try {
-      await this.users.upsertFromToken(user, fingerprint);
+      await this.upsert(user, fingerprint);
     } finally {
       if (this.writing.get(user.userId) === fingerprint) this.writing.delete(user.userId);
     }
@@ -92,6 +109,18 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     this.known.delete(user.userId);
     if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
     this.known.set(user.userId, fingerprint);
+  }
+
+  /**
+   * The token's upsert; with a created-hook, in one transaction with it. Instances seeing a new
+   * user's first requests at once: one insert wins, the others wait for it and then find the row.
+   */
+  private async upsert(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>, fingerprint: string) {
+    const hook = this.userCreated;
+    if (!hook) return void (await this.users.upsertFromToken(user, fingerprint));
+    await this.tx.run(async (manager) => {
+      if (await this.users.upsertFromToken(user, fingerprint, manager)) await hook(manager, user.userId);
+    });
   }
 
   /** Another write of an account (this instance's own included): forget it unless it wrote what we know. */
@@ -119,7 +148,8 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     manager: EntityManager,
     account: { userId: string; email: string | null; username: string | null; role?: Role },
   ): Promise<void> {
-    await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
+    const created = await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
+    if (created && this.userCreated) await this.userCreated(manager, account.userId);
   }
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type SellingConfig, sellingConfig } from './selling-config.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';
 export { ConfigValidationError } from './env-reader.js';
@@ -73,6 +74,7 @@ export interface AppConfig {
   webhooks: WebhooksConfig;
   /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
   stripeWebhookSecret: string | null;
+  selling: SellingConfig;
   version: string;
 }
 
@@ -375,6 +377,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     stripeWebhookSecret: stripeWebhookSecret(read),
+    selling: sellingConfig(read),
     version: options.version ?? '0.0.0',
   };
   read.throwIfProblems();

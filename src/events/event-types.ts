@@ -73,6 +73,19 @@ export interface EventPayloads {
   'auto_recharge.requested': { attemptId: string; userId?: string; orgId?: string; credits: number };
   /** The third failed attempt in a row turned auto-recharge off (`attemptId`: the last one). */
   'auto_recharge.disabled': { attemptId: string; userId?: string; orgId?: string; consecutiveFailures: number };
+  /**
+   * A promotion code was redeemed: its allocation (`source: "promotion"`) was granted. `orgId` (and
+   * `userId` null) when an organisation's account redeemed it.
+   */
+  'promotion.redeemed': {
+    userId: string | null;
+    orgId?: string;
+    code: string;
+    redemptionId: string;
+    allocationId: string;
+    credits: number;
+    expiresAt: string;
+  };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
@@ -102,6 +115,7 @@ export const EVENT_TYPES = [
   'purchase.dispute_closed',
   'auto_recharge.requested',
   'auto_recharge.disabled',
+  'promotion.redeemed',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

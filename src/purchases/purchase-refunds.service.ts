@@ -10,6 +10,7 @@ import { creditsForRefund, fromCents, shareOfAmount, toCents } from './purchase-
 import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';
 import {
   accountOf,
+  grantedCredits,
   type PurchaseView,
   refundableCredits,
   refundedCents,
@@ -63,7 +64,7 @@ export class PurchaseRefundsService {
           refundableCredits: left,
         });
       }
-      const amount = shareOfAmount(credits, row.credits, row.amount);
+      const amount = shareOfAmount(credits, grantedCredits(row), row.amount);
       const refund = await this.repo.insertRefund(manager, {
         purchaseId: row.id,
         origin: 'admin',
@@ -77,7 +78,7 @@ export class PurchaseRefundsService {
       const after = await this.repo.update(manager, row.id, {
         refunded_credits: refundedCredits,
         refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)),
-        ...statusAfterRefund(row, refundedCredits + row.debt_created >= row.credits),
+        ...statusAfterRefund(row, refundedCredits + row.debt_created >= grantedCredits(row)),
       });
       await this.events.emit(manager, 'purchase.refunded', {
         purchaseId: row.id,
@@ -143,7 +144,7 @@ export class PurchaseRefundsService {
           throw new DomainError('VALIDATION', `amountRefunded is more than the purchase's amount ${row.amount}`);
         }
         if (reported <= toCents(row.provider_refunded_amount)) return null;
-        const want = creditsForRefund(row.credits, event.amountRefunded!, row.amount);
+        const want = creditsForRefund(grantedCredits(row), event.amountRefunded!, row.amount);
         // During a dispute the allocation's credits are frozen (out of its remaining): the refund
         // takes back from them, and what is left is frozen again.
         const disputed = row.status === 'disputed';
@@ -227,7 +228,7 @@ export class PurchaseRefundsService {
           actor,
           row,
           allocation.id,
-          row.credits - row.refunded_credits - row.debt_created,
+          grantedCredits(row) - row.refunded_credits - row.debt_created,
           {
             origin: 'chargeback',
             amount: fromCents(toCents(row.amount) - refundedCents(row)),

@@ -9,6 +9,8 @@ export interface PurchaseView {
   userId: string | null;
   orgId: string | null;
   credits: number;
+  packageId: string | null;
+  bonusCredits: number;
   amount: string;
   currency: string;
   provider: string;
@@ -46,6 +48,8 @@ export function toPurchaseView(row: PurchaseRow): PurchaseView {
     userId: row.user_id,
     orgId: row.org_id,
     credits: row.credits,
+    packageId: row.package_id,
+    bonusCredits: row.bonus_credits,
     amount: row.amount,
     currency: row.currency,
     provider: row.provider,
@@ -73,6 +77,10 @@ export function toRefundView(row: RefundRow): RefundView {
   };
 }
 
+/** What the purchase's allocation is granted: its credits and its package's bonus. */
+export const grantedCredits = (row: Pick<PurchaseRow, 'credits' | 'bonus_credits'>): number =>
+  row.credits + row.bonus_credits;
+
 /** The account a purchase event names. */
 export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: row.user_id, orgId: row.org_id });
 
@@ -84,5 +92,5 @@ export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: 
  */
 export function refundableCredits(row: PurchaseRow, free: number): number {
   if (row.status === 'refunded' || row.status === 'charged_back') return 0;
-  return Math.max(0, Math.min(free, row.credits - row.refunded_credits - row.debt_created));
+  return Math.max(0, Math.min(free, grantedCredits(row) - row.refunded_credits - row.debt_created));
 }

@@ -9,6 +9,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
@@ -62,14 +63,32 @@ export class PurchasesController {
         summary: 'Credits that expire after 90 days',
         value: { userId: 'alice', credits: 500, amount: '4.50', currency: 'eur', provider: 'paddle', expiryDays: 90 },
       },
+      package: {
+        summary: 'A user buys the package starter (its credits, bonus, price and expiry)',
+        value: { userId: 'alice', packageId: 'starter', provider: 'stripe' },
+      },
     },
   })
   @ApiCreatedResponse({ type: PurchaseResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   @ApiNotFoundResponse({
-    description: 'Unknown user or org',
+    description: 'Unknown user or org, or a package that is unknown or off sale',
     type: ErrorResponseDto,
-    examples: notFoundExample('User'),
+    examples: {
+      ...notFoundExample('User'),
+      package: domainErrorExample('PACKAGE_NOT_FOUND', 'No such package on sale', 'An unknown or inactive packageId'),
+    },
+  })
+  @ApiUnprocessableEntityResponse({
+    description: 'PRICE_BELOW_PACKAGES: a price per credit below the lowest of the packages on sale in its currency',
+    type: ErrorResponseDto,
+    examples: {
+      belowPackages: domainErrorExample(
+        'PRICE_BELOW_PACKAGES',
+        'This price per credit is below the lowest of the packages on sale in usd',
+        'Cheaper per credit than every package on sale',
+      ),
+    },
   })
   @ApiConflictResponse({
     description: 'The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open',

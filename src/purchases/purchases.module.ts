@@ -4,9 +4,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
+import { Package } from './entities/package.entity.js';
 import { Purchase } from './entities/purchase.entity.js';
 import { PurchaseProviderEvent } from './entities/purchase-provider-event.entity.js';
 import { PurchaseRefund } from './entities/purchase-refund.entity.js';
+import { PackagesController } from './packages/packages.controller.js';
+import { PackagesRepository } from './packages/packages.repository.js';
+import { PackagesService } from './packages/packages.service.js';
 import { PurchaseRefundsService } from './purchase-refunds.service.js';
 import { PurchasesController } from './purchases.controller.js';
 import { PurchasesRepository } from './purchases.repository.js';
@@ -16,13 +20,20 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Purchase, PurchaseRefund, PurchaseProviderEvent]),
+    TypeOrmModule.forFeature([Purchase, PurchaseRefund, PurchaseProviderEvent, Package]),
     AuditModule,
     CreditsModule,
     EventsModule,
   ],
-  controllers: [PurchasesController, StripeWebhookController],
-  providers: [PurchasesRepository, PurchasesService, PurchaseRefundsService, StripeWebhookService],
+  controllers: [PurchasesController, StripeWebhookController, PackagesController],
+  providers: [
+    PurchasesRepository,
+    PurchasesService,
+    PurchaseRefundsService,
+    StripeWebhookService,
+    PackagesRepository,
+    PackagesService,
+  ],
   exports: [PurchasesService],
 })
 export class PurchasesModule {}

@@ -19,6 +19,8 @@ export interface PurchaseRow {
   provider_ref: string | null;
   provider_payment_id: string | null;
   expiry_days: number;
+  package_id: string | null;
+  bonus_credits: number;
   status: PurchaseStatus;
   status_before_dispute: PurchaseStatus | null;
   refunded_credits: number;
@@ -57,8 +59,9 @@ const DISPUTED_CREDITS = `CASE WHEN p.status = 'disputed' THEN
   ELSE p.disputed_credits END AS disputed_credits`;
 
 const PURCHASE_COLUMNS = `p.id, p.account_id, p.user_id, p.org_id, p.credits, p.amount, p.currency, p.provider, p.provider_ref,
-  p.provider_payment_id, p.expiry_days, p.status, p.status_before_dispute, p.refunded_credits, p.refunded_amount,
-  p.provider_refunded_amount, ${DISPUTED_CREDITS}, p.debt_created, p.auto_recharge_attempt_id, p.reason, p.created_by,
+  p.provider_payment_id, p.expiry_days, p.package_id, p.bonus_credits, p.status, p.status_before_dispute, p.refunded_credits,
+  p.refunded_amount, p.provider_refunded_amount, ${DISPUTED_CREDITS}, p.debt_created, p.auto_recharge_attempt_id, p.reason,
+  p.created_by,
   p.created_at, p.paid_at, p.closed_at, (SELECT a.id FROM credit_allocations a WHERE a.purchase_id = p.id) AS allocation_id`;
 
 /** The columns a state change may set (snake_case as in the table). */
@@ -106,14 +109,16 @@ export class PurchasesRepository {
       provider: string;
       providerRef: string | null;
       expiryDays: number;
+      packageId: string | null;
+      bonusCredits: number;
       autoRechargeAttemptId: string | null;
       createdBy: string;
     },
   ): Promise<PurchaseRow | null> {
     const rows: { id: string }[] = await manager.query(
       `INSERT INTO purchases (account_id, user_id, org_id, credits, amount, currency, provider, provider_ref, expiry_days,
-                              auto_recharge_attempt_id, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              auto_recharge_attempt_id, created_by, package_id, bonus_credits)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id`,
       [
         input.accountId,
@@ -127,6 +132,8 @@ export class PurchasesRepository {
         input.expiryDays,
         input.autoRechargeAttemptId,
         input.createdBy,
+        input.packageId,
+        input.bonusCredits,
       ],
     );
     return rows[0] ? this.find(manager, rows[0].id) : null;

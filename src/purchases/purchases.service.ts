@@ -14,9 +14,10 @@ import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
+import { PackagesService } from './packages/packages.service.js';
 import { shareOfAmount, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
-import { accountOf, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
+import { accountOf, grantedCredits, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
 import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -66,6 +67,7 @@ export class PurchasesService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PackagesService) private readonly packages: PackagesService,
   ) {}
 
   create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -73,11 +75,14 @@ export class PurchasesService {
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
-    if (toCents(body.amount) <= 0n) throw new DomainError('VALIDATION', 'amount must be greater than 0');
+    if (body.amount !== undefined && toCents(body.amount) <= 0n) {
+      throw new DomainError('VALIDATION', 'amount must be greater than 0');
+    }
     return this.tx.run(async (manager) => {
       const kind = body.orgId !== undefined ? 'org' : 'user';
       const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
       if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+      const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
         await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, {
@@ -89,12 +94,9 @@ export class PurchasesService {
         accountId,
         userId: body.userId ?? null,
         orgId: body.orgId ?? null,
-        credits: body.credits,
-        amount: body.amount,
-        currency: body.currency,
+        ...sold,
         provider: body.provider,
         providerRef: body.providerRef ?? null,
-        expiryDays: body.expiryDays ?? 365,
         autoRechargeAttemptId: body.autoRechargeAttemptId ?? null,
         createdBy: caller.userId,
       });
@@ -108,6 +110,27 @@ export class PurchasesService {
       await this.audit.record(manager, { action: 'purchase.create', targetId: row.id, before: null, after: view });
       return view;
     });
+  }
+
+  /**
+   * What is sold: the package's credits, bonus, price and expiry (on sale, else PACKAGE_NOT_FOUND), or
+   * the caller's own, at no less per credit than the packages on sale in its currency.
+   */
+  private async sold(manager: EntityManager, body: CreatePurchaseDto) {
+    if (body.packageId !== undefined) {
+      const p = await this.packages.onSale(manager, body.packageId);
+      return {
+        packageId: p.packageId,
+        credits: p.credits,
+        bonusCredits: p.bonusCredits,
+        amount: p.amount,
+        currency: p.currency,
+        expiryDays: p.expiryDays,
+      };
+    }
+    const own = { credits: body.credits!, amount: body.amount!, currency: body.currency! };
+    await this.packages.assertAtLeastFloor(manager, own);
+    return { ...own, packageId: null, bonusCredits: 0, expiryDays: body.expiryDays ?? 365 };
   }
 
   /**
@@ -134,7 +157,7 @@ export class PurchasesService {
         kind: row.org_id !== null ? 'org' : 'user',
         ownerId: (row.org_id ?? row.user_id)!,
         purchaseId: row.id,
-        credits: row.credits,
+        credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
         createdBy: actor.createdBy,
       });
@@ -213,7 +236,7 @@ export class PurchasesService {
     const row = await this.readable(caller, id);
     const allocation = await this.tx.run((manager) => this.credits.allocationOf(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
-    return { credits, amount: shareOfAmount(credits, row.credits, row.amount) };
+    return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount) };
   }
 
   async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {

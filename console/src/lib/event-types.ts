@@ -20,6 +20,7 @@ export const EVENT_TYPES = [
   'purchase.dispute_closed',
   'auto_recharge.requested',
   'auto_recharge.disabled',
+  'promotion.redeemed',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

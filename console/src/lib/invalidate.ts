@@ -21,7 +21,9 @@ import {
   listOrgLedgerQueryKey,
   listOrgMembersQueryKey,
   listOrgsQueryKey,
+  listPackagesQueryKey,
   listPlansQueryKey,
+  listPromotionsQueryKey,
   listPurchasesQueryKey,
   listReviewQueueQueryKey,
   listTransfersQueryKey,
@@ -126,6 +128,8 @@ export const affected = {
     audit(),
   ],
   plans: () => [listPlansQueryKey(), audit()],
+  packages: () => [listPackagesQueryKey(), audit()],
+  promotions: () => [listPromotionsQueryKey(), audit()],
   webhooks: () => [listWebhooksQueryKey(), audit()],
   deliveries: (webhookId: string) => [listWebhookDeliveriesQueryKey({ path: { id: webhookId } }), audit()],
 };

@@ -3,8 +3,19 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Uniqu
 import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
-/** Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's lot, or a paid purchase. */
-export const ALLOCATION_SOURCES = ['manual', 'plan', 'rollover', 'transfer', 'purchase'] as const;
+/**
+ * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
+ * lot, a paid purchase, a promotion code, or the credits a new user receives (promotional, both).
+ */
+export const ALLOCATION_SOURCES = [
+  'manual',
+  'plan',
+  'rollover',
+  'transfer',
+  'purchase',
+  'promotion',
+  'signup',
+] as const;
 export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 
 /**
@@ -17,13 +28,19 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Index('credit_allocations_account_expiry_idx', ['accountId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
-@Check('credit_allocations_source_check', `source IN ('manual', 'plan', 'rollover', 'transfer', 'purchase')`)
+@Check(
+  'credit_allocations_source_check',
+  `source IN ('manual', 'plan', 'rollover', 'transfer', 'purchase', 'promotion', 'signup')`,
+)
 @Check(
   'credit_allocations_plan_check',
-  `(source IN ('manual', 'transfer', 'purchase') AND subscription_id IS NULL AND plan_id IS NULL AND period_start IS NULL)
+  `(source IN ('manual', 'transfer', 'purchase', 'promotion', 'signup') AND subscription_id IS NULL
+       AND plan_id IS NULL AND period_start IS NULL)
    OR (source IN ('plan', 'rollover') AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
        AND period_start IS NOT NULL)`,
 )
+// A user's signup credits exist at most once, whatever the code does (migration 1732000047000).
+@Index('credit_allocations_signup_idx', ['accountId'], { unique: true, where: "source = 'signup'" })
 @Check('credit_allocations_purchase_check', `(source = 'purchase') = (purchase_id IS NOT NULL)`)
 // One allocation per purchase, whatever the code does (migration 1732000034000).
 @Unique('credit_allocations_purchase_id_key', ['purchaseId'])

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
 import { AMOUNT_PATTERN } from '../purchase-money.js';
 import {
   PROVIDER_EVENT_TYPES,
@@ -17,6 +18,8 @@ import {
 /** An org id as orgs hold it: 3–50 of a-z 0-9 - _, starting with a letter or digit. */
 const ORG_ID = /^[a-z0-9][a-z0-9_-]{2,49}$/;
 const AMOUNT_MESSAGE = 'must be a decimal string with at most 2 places, like "10.00"';
+/** Checked when no package is named, or when given anyway (packageId then refuses the pair). */
+const withoutPackage = (o: { packageId?: unknown }, value: unknown) => o.packageId === undefined || value !== undefined;
 
 export class CreatePurchaseDto {
   @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'The buying user (or orgId)' })
@@ -31,21 +34,52 @@ export class CreatePurchaseDto {
   @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
   orgId?: string;
 
-  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @ApiPropertyOptional({
+    example: 'starter',
+    minLength: 3,
+    maxLength: 50,
+    description:
+      'A package on sale, instead of `credits`, `amount`, `currency` and `expiryDays`: the purchase is the ' +
+      'package’s, and its bonus credits are granted with them',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(PACKAGE_ID, { message: PACKAGE_ID_MESSAGE })
+  @NotTogetherWith('credits')
+  @NotTogetherWith('amount')
+  @NotTogetherWith('currency')
+  @NotTogetherWith('expiryDays')
+  packageId?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 1000,
+    minimum: 1,
+    maximum: MAX_CREDITS,
+    description: 'Required without `packageId`',
+  })
+  @ValidateIf(withoutPackage)
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
-  credits: number;
+  credits?: number;
 
-  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most 2 decimal places' })
+  @ApiPropertyOptional({
+    example: '10.00',
+    description:
+      'What the buyer pays: > 0, at most 2 decimal places (required without `packageId`). With packages on ' +
+      'sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)',
+  })
+  @ValidateIf(withoutPackage)
   @IsString()
   @Matches(AMOUNT_PATTERN, { message: `amount ${AMOUNT_MESSAGE}` })
-  amount: string;
+  amount?: string;
 
-  @ApiProperty({ example: 'usd', description: 'ISO 4217, 3 lowercase letters' })
+  @ApiPropertyOptional({ example: 'usd', description: 'ISO 4217, 3 lowercase letters (required without `packageId`)' })
+  @ValidateIf(withoutPackage)
   @IsString()
   @Matches(/^[a-z]{3}$/, { message: 'currency must be 3 lowercase letters (ISO 4217)' })
-  currency: string;
+  currency?: string;
 
   @ApiProperty({ example: 'stripe', minLength: 1, maxLength: 30 })
   @IsString()
@@ -93,6 +127,17 @@ export class PurchaseResponseDto {
 
   @ApiProperty({ example: 1000 })
   credits: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The package bought (null: priced by its caller)',
+  })
+  packageId: string | null;
+
+  @ApiProperty({ example: 0, description: 'The package’s bonus, granted with `credits` in the same allocation' })
+  bonusCredits: number;
 
   @ApiProperty({ example: '10.00' })
   amount: string;

@@ -4,6 +4,7 @@ import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import type { PurchaseStatus } from '../purchase-status.js';
+import { Package } from './package.entity.js';
 
 /**
  * A purchase of credits (migration 1732000034000): its state, and what was taken back from its
@@ -24,8 +25,9 @@ import type { PurchaseStatus } from '../purchase-status.js';
 @Check(
   'purchases_taken_check',
   `refunded_credits >= 0 AND debt_created >= 0 AND disputed_credits >= 0
-          AND refunded_credits + debt_created <= credits`,
+          AND refunded_credits + debt_created <= credits + bonus_credits`,
 )
+@Check('purchases_bonus_credits_check', `bonus_credits >= 0`)
 @Unique('purchases_provider_ref_key', ['provider', 'providerRef'])
 @Index('purchases_account_idx', ['accountId', 'createdAt', 'id'])
 @Index('purchases_created_idx', ['createdAt', 'id'])
@@ -119,4 +121,13 @@ export class Purchase {
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
+
+  /** The package bought (migration 1732000047000); null for a purchase priced by the caller. */
+  @ForeignKey(() => Package, { name: 'purchases_package_id_fkey' })
+  @Column({ name: 'package_id', type: 'varchar', length: 50, nullable: true })
+  packageId: string | null;
+
+  /** The package's bonus: granted with `credits`, in the same allocation. */
+  @Column({ name: 'bonus_credits', type: 'integer', default: 0 })
+  bonusCredits: number;
 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePackageData, CreatePackageErrors, CreatePackageResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPackagesData, ListPackagesErrors, ListPackagesResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPromotionRedemptionsData, ListPromotionRedemptionsErrors, ListPromotionRedemptionsResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RedeemPromotionData, RedeemPromotionErrors, RedeemPromotionResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePackageData, UpdatePackageErrors, UpdatePackageResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -785,6 +785,106 @@ export const refundPurchase = <ThrowOnError extends boolean = false>(options: Op
 export const purchaseProviderEvent = <ThrowOnError extends boolean = false>(options: Options<PurchaseProviderEventData, ThrowOnError>): RequestResult<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError> => (options.client ?? client).post<PurchaseProviderEventResponses, PurchaseProviderEventErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/api/purchases/{id}/provider-events',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The packages on sale, by id (any authenticated caller)
+ *
+ * Staff may add `includeInactive=true` to see those taken off sale too.
+ */
+export const listPackages = <ThrowOnError extends boolean = false>(options?: Options<ListPackagesData, ThrowOnError>): RequestResult<ListPackagesResponses, ListPackagesErrors, ThrowOnError> => (options?.client ?? client).get<ListPackagesResponses, ListPackagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/packages',
+    ...options
+});
+
+/**
+ * Put a package of credits on sale (admin)
+ *
+ * Its credits and price never change: to change them, make a new package and take this one off sale. Once a currency has packages on sale, a purchase in it that names its own price must cost at least their lowest price per credit, `price ÷ (credits + bonusCredits)`.
+ */
+export const createPackage = <ThrowOnError extends boolean = false>(options: Options<CreatePackageData, ThrowOnError>): RequestResult<CreatePackageResponses, CreatePackageErrors, ThrowOnError> => (options.client ?? client).post<CreatePackageResponses, CreatePackageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/packages',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rename a package, or take it off sale and back (admin)
+ *
+ * Only `name` and `active` change; purchases made from it keep what they were sold.
+ */
+export const updatePackage = <ThrowOnError extends boolean = false>(options: Options<UpdatePackageData, ThrowOnError>): RequestResult<UpdatePackageResponses, UpdatePackageErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePackageResponses, UpdatePackageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/packages/{packageId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Promotion codes, newest first (supervisor)
+ */
+export const listPromotions = <ThrowOnError extends boolean = false>(options?: Options<ListPromotionsData, ThrowOnError>): RequestResult<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError> => (options?.client ?? client).get<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/promotions',
+    ...options
+});
+
+/**
+ * Create a promotion code (admin)
+ */
+export const createPromotion = <ThrowOnError extends boolean = false>(options: Options<CreatePromotionData, ThrowOnError>): RequestResult<CreatePromotionResponses, CreatePromotionErrors, ThrowOnError> => (options.client ?? client).post<CreatePromotionResponses, CreatePromotionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/promotions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Switch a promotion code off or on (admin)
+ */
+export const updatePromotion = <ThrowOnError extends boolean = false>(options: Options<UpdatePromotionData, ThrowOnError>): RequestResult<UpdatePromotionResponses, UpdatePromotionErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePromotionResponses, UpdatePromotionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/promotions/{code}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A code’s redemptions, newest first (supervisor)
+ */
+export const listPromotionRedemptions = <ThrowOnError extends boolean = false>(options: Options<ListPromotionRedemptionsData, ThrowOnError>): RequestResult<ListPromotionRedemptionsResponses, ListPromotionRedemptionsErrors, ThrowOnError> => (options.client ?? client).get<ListPromotionRedemptionsResponses, ListPromotionRedemptionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/promotions/{code}/redemptions',
+    ...options
+});
+
+/**
+ * Redeem a promotion code: one promotional allocation
+ *
+ * For the caller’s own account, or with `orgId` for an org they own or administer. Service principals (an admin token, an API key with `usage:ingest`) redeem for the user (`userId`) or org (`orgId`) they name.
+ */
+export const redeemPromotion = <ThrowOnError extends boolean = false>(options: Options<RedeemPromotionData, ThrowOnError>): RequestResult<RedeemPromotionResponses, RedeemPromotionErrors, ThrowOnError> => (options.client ?? client).post<RedeemPromotionResponses, RedeemPromotionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/promotions/redeem',
     ...options,
     headers: {
         'Content-Type': 'application/json',

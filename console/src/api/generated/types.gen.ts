@@ -372,7 +372,7 @@ export type ActiveAllocationDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
     /**
      * The plan, for plan and rollover
      */
@@ -510,7 +510,7 @@ export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
     /**
      * The plan, for plan and rollover
      */
@@ -1876,15 +1876,22 @@ export type CreatePurchaseDto = {
      * The buying organisation (or userId)
      */
     orgId?: string;
-    credits: number;
     /**
-     * What the buyer pays: > 0, at most 2 decimal places
+     * A package on sale, instead of `credits`, `amount`, `currency` and `expiryDays`: the purchase is the package’s, and its bonus credits are granted with them
      */
-    amount: string;
+    packageId?: string;
     /**
-     * ISO 4217, 3 lowercase letters
+     * Required without `packageId`
      */
-    currency: string;
+    credits?: number;
+    /**
+     * What the buyer pays: > 0, at most 2 decimal places (required without `packageId`). With packages on sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)
+     */
+    amount?: string;
+    /**
+     * ISO 4217, 3 lowercase letters (required without `packageId`)
+     */
+    currency?: string;
     provider: string;
     /**
      * The provider’s reference (a Checkout Session id); unique per provider
@@ -1908,6 +1915,14 @@ export type PurchaseResponseDto = {
      */
     orgId: string | null;
     credits: number;
+    /**
+     * The package bought (null: priced by its caller)
+     */
+    packageId: string | null;
+    /**
+     * The package’s bonus, granted with `credits` in the same allocation
+     */
+    bonusCredits: number;
     amount: string;
     currency: string;
     provider: string;
@@ -1991,6 +2006,169 @@ export type ProviderEventDto = {
      * With `refunded` only: the cumulative amount refunded, as providers report it
      */
     amountRefunded?: string;
+};
+
+export type PackagePriceDto = {
+    /**
+     * What the buyer pays: > 0, at most 2 decimal places
+     */
+    amount: string;
+    /**
+     * ISO 4217, 3 lowercase letters
+     */
+    currency: string;
+};
+
+export type CreatePackageDto = {
+    /**
+     * 3–50 of a-z 0-9 - _
+     */
+    packageId: string;
+    name: string;
+    credits: number;
+    /**
+     * Granted with `credits`, in the same allocation
+     */
+    bonusCredits?: number;
+    price: PackagePriceDto;
+    expiryDays?: number;
+    /**
+     * On sale (listed, purchasable)
+     */
+    active?: boolean;
+};
+
+export type PackageResponseDto = {
+    packageId: string;
+    name: string;
+    credits: number;
+    bonusCredits: number;
+    price: PackagePriceDto;
+    expiryDays: number;
+    active: boolean;
+    createdAt: string;
+};
+
+export type PackageListResponseDto = {
+    items: Array<PackageResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdatePackageDto = {
+    name?: string;
+    /**
+     * false takes it off sale; its purchases stand
+     */
+    active?: boolean;
+};
+
+export type CreatePromotionDto = {
+    /**
+     * A-Z 0-9 -, compared without case
+     */
+    code: string;
+    credits: number;
+    /**
+     * The granted allocation’s
+     */
+    expiryDays: number;
+    /**
+     * Redeemable from (default: now)
+     */
+    startsAt?: string;
+    /**
+     * Redeemable until, excluded (default: never ends)
+     */
+    endsAt?: string;
+    /**
+     * Across all accounts (default: no limit)
+     */
+    maxRedemptions?: number;
+    /**
+     * Redemptions per account
+     */
+    perAccount?: number;
+    /**
+     * Which accounts may redeem it
+     */
+    accounts?: 'users' | 'orgs' | 'any';
+    /**
+     * Only accounts created at most this many days before the redemption
+     */
+    newAccountsWithinDays?: number;
+};
+
+export type PromotionResponseDto = {
+    code: string;
+    credits: number;
+    expiryDays: number;
+    startsAt: string | null;
+    endsAt: string | null;
+    maxRedemptions: number | null;
+    perAccount: number;
+    accounts: 'users' | 'orgs' | 'any';
+    newAccountsWithinDays: number | null;
+    active: boolean;
+    /**
+     * Redemptions so far
+     */
+    redemptions: number;
+    createdAt: string;
+};
+
+export type PromotionListResponseDto = {
+    items: Array<PromotionResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdatePromotionDto = {
+    /**
+     * false: no longer redeemable (404 to whoever tries)
+     */
+    active: boolean;
+};
+
+export type RedemptionViewDto = {
+    redemptionId: string;
+    code: string;
+    allocationId: string;
+    credits: number;
+    expiresAt: string;
+    userId: string | null;
+    orgId: string | null;
+    /**
+     * Who redeemed it (the user, or the service principal)
+     */
+    redeemedBy: string;
+    createdAt: string;
+};
+
+export type RedemptionListResponseDto = {
+    items: Array<RedemptionViewDto>;
+    nextCursor: string | null;
+};
+
+export type RedeemPromotionDto = {
+    /**
+     * Compared without case
+     */
+    code: string;
+    /**
+     * Redeem for this org (its owners and admins; service principals)
+     */
+    orgId?: string;
+    /**
+     * Service principals only: the user redeeming
+     */
+    userId?: string;
+};
+
+export type RedemptionResponseDto = {
+    redemptionId: string;
+    code: string;
+    allocationId: string;
+    credits: number;
+    expiresAt: string;
 };
 
 export type CreateOrgDto = {
@@ -2239,7 +2417,7 @@ export type OrgSubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -2262,14 +2440,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -2287,7 +2465,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -2311,7 +2489,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -2387,7 +2565,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt' | 'org';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt' | 'org';
     id: string;
 };
 
@@ -2395,7 +2573,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -5821,7 +5999,7 @@ export type CreatePurchaseErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or org
+     * Unknown user or org, or a package that is unknown or off sale
      */
     404: ErrorResponseDto;
     /**
@@ -5837,7 +6015,7 @@ export type CreatePurchaseErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * This Idempotency-Key was already used with a different request
+     * PRICE_BELOW_PACKAGES: a price per credit below the lowest of the packages on sale in its currency; or: This Idempotency-Key was already used with a different request
      */
     422: ErrorResponseDto;
     /**
@@ -6291,6 +6469,474 @@ export type PurchaseProviderEventResponses = {
 };
 
 export type PurchaseProviderEventResponse = PurchaseProviderEventResponses[keyof PurchaseProviderEventResponses];
+
+export type ListPackagesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * Only packages in this currency
+         */
+        currency?: string;
+        /**
+         * Staff only: list packages taken off sale too (the console does)
+         */
+        includeInactive?: boolean;
+    };
+    url: '/api/packages';
+};
+
+export type ListPackagesErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPackagesError = ListPackagesErrors[keyof ListPackagesErrors];
+
+export type ListPackagesResponses = {
+    200: PackageListResponseDto;
+};
+
+export type ListPackagesResponse = ListPackagesResponses[keyof ListPackagesResponses];
+
+export type CreatePackageData = {
+    body: CreatePackageDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/packages';
+};
+
+export type CreatePackageErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A package with this id exists; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePackageError = CreatePackageErrors[keyof CreatePackageErrors];
+
+export type CreatePackageResponses = {
+    201: PackageResponseDto;
+};
+
+export type CreatePackageResponse = CreatePackageResponses[keyof CreatePackageResponses];
+
+export type UpdatePackageData = {
+    body: UpdatePackageDto;
+    path: {
+        packageId: string;
+    };
+    query?: never;
+    url: '/api/packages/{packageId}';
+};
+
+export type UpdatePackageErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown package
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdatePackageError = UpdatePackageErrors[keyof UpdatePackageErrors];
+
+export type UpdatePackageResponses = {
+    200: PackageResponseDto;
+};
+
+export type UpdatePackageResponse = UpdatePackageResponses[keyof UpdatePackageResponses];
+
+export type ListPromotionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/promotions';
+};
+
+export type ListPromotionsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPromotionsError = ListPromotionsErrors[keyof ListPromotionsErrors];
+
+export type ListPromotionsResponses = {
+    200: PromotionListResponseDto;
+};
+
+export type ListPromotionsResponse = ListPromotionsResponses[keyof ListPromotionsResponses];
+
+export type CreatePromotionData = {
+    body: CreatePromotionDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/promotions';
+};
+
+export type CreatePromotionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * The code exists (in any case); or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePromotionError = CreatePromotionErrors[keyof CreatePromotionErrors];
+
+export type CreatePromotionResponses = {
+    201: PromotionResponseDto;
+};
+
+export type CreatePromotionResponse = CreatePromotionResponses[keyof CreatePromotionResponses];
+
+export type UpdatePromotionData = {
+    body: UpdatePromotionDto;
+    path: {
+        /**
+         * Compared without case
+         */
+        code: string;
+    };
+    query?: never;
+    url: '/api/promotions/{code}';
+};
+
+export type UpdatePromotionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown promotion code
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdatePromotionError = UpdatePromotionErrors[keyof UpdatePromotionErrors];
+
+export type UpdatePromotionResponses = {
+    200: PromotionResponseDto;
+};
+
+export type UpdatePromotionResponse = UpdatePromotionResponses[keyof UpdatePromotionResponses];
+
+export type ListPromotionRedemptionsData = {
+    body?: never;
+    path: {
+        /**
+         * Compared without case
+         */
+        code: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/promotions/{code}/redemptions';
+};
+
+export type ListPromotionRedemptionsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown promotion code
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPromotionRedemptionsError = ListPromotionRedemptionsErrors[keyof ListPromotionRedemptionsErrors];
+
+export type ListPromotionRedemptionsResponses = {
+    200: RedemptionListResponseDto;
+};
+
+export type ListPromotionRedemptionsResponse = ListPromotionRedemptionsResponses[keyof ListPromotionRedemptionsResponses];
+
+export type RedeemPromotionData = {
+    body: RedeemPromotionDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/promotions/redeem';
+};
+
+export type RedeemPromotionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     *
+     * PROMOTION_NOT_ELIGIBLE: the account is of a kind the code is not for, or older than its `newAccountsWithinDays`; FORBIDDEN: another user’s account (service principals only), or an org the caller does not manage
+     */
+    403: ErrorResponseDto;
+    /**
+     * The code is unknown, switched off, not started or ended (one answer for all four); or an unknown account
+     */
+    404: ErrorResponseDto;
+    /**
+     * Every redemption of the code is used, or this account’s `perAccount` is; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     *
+     * PROMOTION_FAILURE_LIMIT: PROMOTION_FAILURE_LIMIT refused redemptions (403, 404, 409) within the hour; until that hour ends (see Retry-After). Or over THROTTLE_LIMIT
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type RedeemPromotionError = RedeemPromotionErrors[keyof RedeemPromotionErrors];
+
+export type RedeemPromotionResponses = {
+    201: RedemptionResponseDto;
+};
+
+export type RedeemPromotionResponse = RedeemPromotionResponses[keyof RedeemPromotionResponses];
 
 export type ListOrgsData = {
     body?: never;
@@ -7426,7 +8072,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -8012,8 +8658,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'account' | 'auto_recharge_attempt' | 'org';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt' | 'org';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPlan, createPricingRule, createPurchase, createWebhook, deleteOrgSubscription, deleteSubscription, deleteWebhook, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPlans, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, testWebhook, transferCredits, updateApiKey, updatePlan, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPackage, createPlan, createPricingRule, createPromotion, createPurchase, createWebhook, deleteOrgSubscription, deleteSubscription, deleteWebhook, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, testWebhook, transferCredits, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1693,6 +1693,245 @@ export const purchaseProviderEventMutation = (options?: Partial<Options<Purchase
     const mutationOptions: UseMutationOptions<PurchaseProviderEventResponse, PurchaseProviderEventError, Options<PurchaseProviderEventData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await purchaseProviderEvent({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listPackagesQueryKey = (options?: Options<ListPackagesData>) => createQueryKey('listPackages', options);
+
+/**
+ * The packages on sale, by id (any authenticated caller)
+ *
+ * Staff may add `includeInactive=true` to see those taken off sale too.
+ */
+export const listPackagesOptions = (options?: Options<ListPackagesData>) => queryOptions<ListPackagesResponse, ListPackagesError, ListPackagesResponse, ReturnType<typeof listPackagesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listPackages({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listPackagesQueryKey(options)
+});
+
+export const listPackagesInfiniteQueryKey = (options?: Options<ListPackagesData>): QueryKey<Options<ListPackagesData>> => createQueryKey('listPackages', options, true);
+
+/**
+ * The packages on sale, by id (any authenticated caller)
+ *
+ * Staff may add `includeInactive=true` to see those taken off sale too.
+ */
+export const listPackagesInfiniteOptions = (options?: Options<ListPackagesData>) => {
+    const opts = infiniteQueryOptions<ListPackagesResponse, ListPackagesError, InfiniteData<ListPackagesResponse>, QueryKey<Options<ListPackagesData>>, string | Pick<QueryKey<Options<ListPackagesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListPackagesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listPackages({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listPackagesInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Put a package of credits on sale (admin)
+ *
+ * Its credits and price never change: to change them, make a new package and take this one off sale. Once a currency has packages on sale, a purchase in it that names its own price must cost at least their lowest price per credit, `price ÷ (credits + bonusCredits)`.
+ */
+export const createPackageMutation = (options?: Partial<Options<CreatePackageData>>): UseMutationOptions<CreatePackageResponse, CreatePackageError, Options<CreatePackageData>> => {
+    const mutationOptions: UseMutationOptions<CreatePackageResponse, CreatePackageError, Options<CreatePackageData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createPackage({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Rename a package, or take it off sale and back (admin)
+ *
+ * Only `name` and `active` change; purchases made from it keep what they were sold.
+ */
+export const updatePackageMutation = (options?: Partial<Options<UpdatePackageData>>): UseMutationOptions<UpdatePackageResponse, UpdatePackageError, Options<UpdatePackageData>> => {
+    const mutationOptions: UseMutationOptions<UpdatePackageResponse, UpdatePackageError, Options<UpdatePackageData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updatePackage({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listPromotionsQueryKey = (options?: Options<ListPromotionsData>) => createQueryKey('listPromotions', options);
+
+/**
+ * Promotion codes, newest first (supervisor)
+ */
+export const listPromotionsOptions = (options?: Options<ListPromotionsData>) => queryOptions<ListPromotionsResponse, ListPromotionsError, ListPromotionsResponse, ReturnType<typeof listPromotionsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listPromotions({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listPromotionsQueryKey(options)
+});
+
+export const listPromotionsInfiniteQueryKey = (options?: Options<ListPromotionsData>): QueryKey<Options<ListPromotionsData>> => createQueryKey('listPromotions', options, true);
+
+/**
+ * Promotion codes, newest first (supervisor)
+ */
+export const listPromotionsInfiniteOptions = (options?: Options<ListPromotionsData>) => {
+    const opts = infiniteQueryOptions<ListPromotionsResponse, ListPromotionsError, InfiniteData<ListPromotionsResponse>, QueryKey<Options<ListPromotionsData>>, string | Pick<QueryKey<Options<ListPromotionsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListPromotionsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listPromotions({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listPromotionsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Create a promotion code (admin)
+ */
+export const createPromotionMutation = (options?: Partial<Options<CreatePromotionData>>): UseMutationOptions<CreatePromotionResponse, CreatePromotionError, Options<CreatePromotionData>> => {
+    const mutationOptions: UseMutationOptions<CreatePromotionResponse, CreatePromotionError, Options<CreatePromotionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createPromotion({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Switch a promotion code off or on (admin)
+ */
+export const updatePromotionMutation = (options?: Partial<Options<UpdatePromotionData>>): UseMutationOptions<UpdatePromotionResponse, UpdatePromotionError, Options<UpdatePromotionData>> => {
+    const mutationOptions: UseMutationOptions<UpdatePromotionResponse, UpdatePromotionError, Options<UpdatePromotionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updatePromotion({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listPromotionRedemptionsQueryKey = (options: Options<ListPromotionRedemptionsData>) => createQueryKey('listPromotionRedemptions', options);
+
+/**
+ * A code’s redemptions, newest first (supervisor)
+ */
+export const listPromotionRedemptionsOptions = (options: Options<ListPromotionRedemptionsData>) => queryOptions<ListPromotionRedemptionsResponse, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ReturnType<typeof listPromotionRedemptionsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listPromotionRedemptions({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listPromotionRedemptionsQueryKey(options)
+});
+
+export const listPromotionRedemptionsInfiniteQueryKey = (options: Options<ListPromotionRedemptionsData>): QueryKey<Options<ListPromotionRedemptionsData>> => createQueryKey('listPromotionRedemptions', options, true);
+
+/**
+ * A code’s redemptions, newest first (supervisor)
+ */
+export const listPromotionRedemptionsInfiniteOptions = (options: Options<ListPromotionRedemptionsData>) => {
+    const opts = infiniteQueryOptions<ListPromotionRedemptionsResponse, ListPromotionRedemptionsError, InfiniteData<ListPromotionRedemptionsResponse>, QueryKey<Options<ListPromotionRedemptionsData>>, string | Pick<QueryKey<Options<ListPromotionRedemptionsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListPromotionRedemptionsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listPromotionRedemptions({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listPromotionRedemptionsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Redeem a promotion code: one promotional allocation
+ *
+ * For the caller’s own account, or with `orgId` for an org they own or administer. Service principals (an admin token, an API key with `usage:ingest`) redeem for the user (`userId`) or org (`orgId`) they name.
+ */
+export const redeemPromotionMutation = (options?: Partial<Options<RedeemPromotionData>>): UseMutationOptions<RedeemPromotionResponse, RedeemPromotionError, Options<RedeemPromotionData>> => {
+    const mutationOptions: UseMutationOptions<RedeemPromotionResponse, RedeemPromotionError, Options<RedeemPromotionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await redeemPromotion({
                 ...options,
                 ...fnOptions,
                 throwOnError: true

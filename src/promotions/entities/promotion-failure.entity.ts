@@ -1,0 +1,17 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * A principal's refused redemptions in its current hour (migration 1732000047000): the hour starts
+ * at the first refusal after the previous one ended.
+ */
+@Entity({ name: 'promotion_failures' })
+export class PromotionFailure {
+  @PrimaryColumn({ type: 'varchar', length: 120, primaryKeyConstraintName: 'promotion_failures_pkey' })
+  principal: string;
+
+  @Column({ name: 'window_start', type: 'timestamptz' })
+  windowStart: Date;
+
+  @Column({ type: 'integer' })
+  failures: number;
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { AccountKind } from '../accounts/entities/account.entity.js';
+import { isOrgManager } from '../accounts/org-roles.js';
+import { isServicePrincipal } from '../auth/metering.js';
+import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { CreditsService } from '../credits/credits.service.js';
+import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
+import type { RedeemPromotionDto, RedemptionResponseDto } from './dto/promotions.dto.js';
+import type { Promotion } from './entities/promotion.entity.js';
+import { PROMOTION_NOT_FOUND_MESSAGE } from './promotion-views.js';
+import { PromotionsRepository, type RedeemingAccount } from './promotions.repository.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** The refusals a guesser learns something from: they count against the hour's limit. */
+const REFUSALS = new Set([403, 404, 409]);
+
+interface Target {
+  kind: AccountKind;
+  ownerId: string;
+  /** Whose refusals these are: the user who types codes (for a service principal, the account it names). */
+  principal: string;
+}
+
+/**
+ * Redeeming a promotion code (docs/selling.md). The code's row is locked first, then (in the grant)
+ * the account: every redemption of a code is decided and counted one at a time, so parallel
+ * redemptions never pass `maxRedemptions` or `perAccount`. Refusals are counted per principal in
+ * a statement of their own; past PROMOTION_FAILURE_LIMIT in an hour, 429 until that hour ends.
+ */
+@Injectable()
+export class PromotionRedemptionsService {
+  constructor(
+    private readonly repo: PromotionsRepository,
+    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(EventsService) private readonly events: EventsService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
+    const target = this.targetOf(caller, body);
+    const now = new Date(this.clock.now());
+    const limit = this.config.selling.promotionFailureLimit;
+    const seen = await this.repo.failures(target.principal, now);
+    if (seen && seen.failures >= limit) throw this.tooMany(seen.windowStart, now);
+    try {
+      return await this.tx.run((manager) => this.redeemIn(manager, caller, target, body.code, now));
+    } catch (error) {
+      if (!(error instanceof DomainError) || !REFUSALS.has(error.status)) throw error;
+      const counted = await this.repo.addFailure(target.principal, now);
+      // Parallel guesses each count: those past the limit learn nothing more than a 429.
+      if (counted.failures > limit) throw this.tooMany(counted.windowStart, now);
+      throw error;
+    }
+  }
+
+  private tooMany(windowStart: Date, now: Date): DomainError {
+    const retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + HOUR_MS - now.getTime()) / 1000));
+    return new DomainError('PROMOTION_FAILURE_LIMIT', 'Too many refused promotion code redemptions; retry later', {
+      retryAfter,
+    });
+  }
+
+  /** Whose account: the caller's own, an org they manage, or (a service principal) the one it names. */
+  private targetOf(caller: AuthUser, body: RedeemPromotionDto): Target {
+    const service = isServicePrincipal(caller);
+    if (body.userId !== undefined && body.userId !== caller.userId && !service) {
+      throw new DomainError('FORBIDDEN', 'Only service principals may redeem a code for another user');
+    }
+    if (body.orgId !== undefined) {
+      return { kind: 'org', ownerId: body.orgId, principal: service ? `org:${body.orgId}` : `user:${caller.userId}` };
+    }
+    const userId = body.userId ?? caller.userId;
+    return { kind: 'user', ownerId: userId, principal: `user:${service ? userId : caller.userId}` };
+  }
+
+  private async redeemIn(
+    manager: EntityManager,
+    caller: AuthUser,
+    target: Target,
+    code: string,
+    now: Date,
+  ): Promise<RedemptionResponseDto> {
+    if (target.kind === 'org' && !isServicePrincipal(caller)) {
+      const role = await this.repo.orgRole(target.ownerId, caller.userId);
+      if (role === null) throw new NotFoundError('Org');
+      if (!isOrgManager(role)) {
+        throw new DomainError('FORBIDDEN', 'Only the org’s owners and admins may redeem codes for it');
+      }
+    }
+    const promotion = await this.repo.lock(manager, code.toUpperCase());
+    if (!promotion || !redeemableAt(promotion, now)) {
+      throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
+    }
+    const account = await this.repo.account(manager, target.kind, target.ownerId);
+    if (!account) throw new NotFoundError(target.kind === 'org' ? 'Org' : 'User');
+    assertEligible(promotion, target.kind, account, now);
+    const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
+    if (redeemed >= promotion.perAccount) {
+      throw new DomainError('PROMOTION_ALREADY_REDEEMED', 'This account has redeemed this code as often as it may');
+    }
+    if (promotion.maxRedemptions !== null && promotion.redemptions >= promotion.maxRedemptions) {
+      throw new DomainError('PROMOTION_EXHAUSTED', 'Every redemption of this code has been used');
+    }
+    const allocation = await this.credits.grantOnce(manager, {
+      userId: target.ownerId,
+      accountKind: target.kind,
+      credits: promotion.credits,
+      expiresAt: new Date(now.getTime() + promotion.expiryDays * DAY_MS),
+      allocatedBy: caller.userId,
+      notes: `promotion ${promotion.code}`,
+      source: 'promotion',
+    });
+    if (!allocation) throw new Error('A promotion grant wrote no allocation');
+    const redemption = await this.repo.insertRedemption(manager, {
+      code: promotion.code,
+      accountId: account.accountId,
+      userId: target.kind === 'user' ? target.ownerId : null,
+      orgId: target.kind === 'org' ? target.ownerId : null,
+      seq: redeemed + 1,
+      allocationId: allocation.id,
+      credits: promotion.credits,
+      expiresAt: new Date(allocation.expiresAt),
+      redeemedBy: caller.userId,
+    });
+    await this.repo.countRedeemed(manager, promotion.code);
+    const answer: RedemptionResponseDto = {
+      redemptionId: redemption.id,
+      code: promotion.code,
+      allocationId: allocation.id,
+      credits: promotion.credits,
+      expiresAt: allocation.expiresAt,
+    };
+    await this.events.emit(manager, 'promotion.redeemed', {
+      userId: target.kind === 'user' ? target.ownerId : null,
+      ...(target.kind === 'org' ? { orgId: target.ownerId } : {}),
+      ...answer,
+    });
+    return answer;
+  }
+}
+
+/** Active, started and not ended: otherwise the code does not exist as far as anyone can tell. */
+function redeemableAt(p: Promotion, now: Date): boolean {
+  return p.active && (p.startsAt === null || p.startsAt <= now) && (p.endsAt === null || now < p.endsAt);
+}
+
+function assertEligible(p: Promotion, kind: AccountKind, account: RedeemingAccount, now: Date): void {
+  const kindFits = p.accounts === 'any' || (p.accounts === 'users') === (kind === 'user');
+  const newEnough =
+    p.newAccountsWithinDays === null || account.createdAt.getTime() + p.newAccountsWithinDays * DAY_MS >= now.getTime();
+  if (!kindFits || !newEnough) {
+    throw new DomainError('PROMOTION_NOT_ELIGIBLE', 'This account may not redeem this code');
+  }
+}

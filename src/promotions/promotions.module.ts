@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AccountsModule } from '../accounts/accounts.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { CreditsModule } from '../credits/credits.module.js';
+import { EventsModule } from '../events/events.module.js';
+import { Promotion } from './entities/promotion.entity.js';
+import { PromotionFailure } from './entities/promotion-failure.entity.js';
+import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
+import { PromotionRedemptionsService } from './promotion-redemptions.service.js';
+import { PromotionsController } from './promotions.controller.js';
+import { PromotionsRepository } from './promotions.repository.js';
+import { PromotionsService } from './promotions.service.js';
+import { SignupCreditsService } from './signup-credits.service.js';
+
+/** Promotion codes and signup credits: promotional grants, each through the credits module. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Promotion, PromotionRedemption, PromotionFailure]),
+    AccountsModule,
+    AuditModule,
+    CreditsModule,
+    EventsModule,
+  ],
+  controllers: [PromotionsController],
+  providers: [PromotionsRepository, PromotionsService, PromotionRedemptionsService, SignupCreditsService],
+})
+export class PromotionsModule {}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AccountsService } from '../accounts/accounts.service.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { CreditsService } from '../credits/credits.service.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Signup credits (docs/selling.md): with SIGNUP_CREDITS > 0, a user's account receives one
+ * promotional allocation in the transaction that creates it. Exactly once per user id: only the
+ * instance whose insert made the account grants, and credit_allocations_signup_idx (one `signup`
+ * allocation per account) refuses a second whatever the code does.
+ */
+@Injectable()
+export class SignupCreditsService implements OnModuleInit {
+  constructor(
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.config.selling.signupCredits > 0)
+      this.accounts.onUserCreated((manager, userId) => this.grant(manager, userId));
+  }
+
+  private async grant(manager: EntityManager, userId: string): Promise<void> {
+    const { signupCredits, signupCreditsExpiryDays } = this.config.selling;
+    await this.credits.grantOnce(manager, {
+      userId,
+      accountKind: 'user',
+      credits: signupCredits,
+      expiresAt: new Date(this.clock.now() + signupCreditsExpiryDays * DAY_MS),
+      allocatedBy: 'signup',
+      notes: 'signup credits',
+      source: 'signup',
+    });
+  }
+}

@@ -1,0 +1,155 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsDefined,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { toBoolean } from '../../common/validation/booleans.js';
+import { IsOptional } from '../../common/validation/optional.js';
+import { AMOUNT_PATTERN } from '../purchase-money.js';
+
+/** A package id: 3–50 of a-z 0-9 - _. */
+export const PACKAGE_ID = /^[a-z0-9_-]{3,50}$/;
+export const PACKAGE_ID_MESSAGE = 'packageId must be 3–50 of a-z 0-9 - _';
+const CURRENCY = /^[a-z]{3}$/;
+
+export class PackagePriceDto {
+  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most 2 decimal places' })
+  @IsString()
+  @Matches(AMOUNT_PATTERN, { message: 'price.amount must be a decimal string with at most 2 places, like "10.00"' })
+  amount: string;
+
+  @ApiProperty({ example: 'usd', description: 'ISO 4217, 3 lowercase letters' })
+  @IsString()
+  @Matches(CURRENCY, { message: 'price.currency must be 3 lowercase letters (ISO 4217)' })
+  currency: string;
+}
+
+export class CreatePackageDto {
+  @ApiProperty({ example: 'starter', minLength: 3, maxLength: 50, description: '3–50 of a-z 0-9 - _' })
+  @IsString()
+  @Matches(PACKAGE_ID, { message: PACKAGE_ID_MESSAGE })
+  packageId: string;
+
+  @ApiProperty({ example: 'Starter', minLength: 1, maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+
+  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CREDITS)
+  credits: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 100,
+    minimum: 0,
+    maximum: MAX_CREDITS,
+    default: 0,
+    description: 'Granted with `credits`, in the same allocation',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CREDITS)
+  bonusCredits?: number;
+
+  @ApiProperty({ type: PackagePriceDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PackagePriceDto)
+  price: PackagePriceDto;
+
+  @ApiPropertyOptional({ type: 'integer', example: 365, minimum: 1, maximum: 3650, default: 365 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  expiryDays?: number;
+
+  @ApiPropertyOptional({ example: true, default: true, description: 'On sale (listed, purchasable)' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class UpdatePackageDto {
+  @ApiPropertyOptional({ example: 'Starter (2026)', minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: false, description: 'false takes it off sale; its purchases stand' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class ListPackagesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'usd', description: 'Only packages in this currency' })
+  @IsOptional()
+  @IsString()
+  @Matches(CURRENCY, { message: 'currency must be 3 lowercase letters (ISO 4217)' })
+  currency?: string;
+
+  @ApiPropertyOptional({
+    example: false,
+    description: 'Staff only: list packages taken off sale too (the console does)',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  includeInactive?: boolean;
+}
+
+export class PackageResponseDto {
+  @ApiProperty({ example: 'starter' })
+  packageId: string;
+
+  @ApiProperty({ example: 'Starter' })
+  name: string;
+
+  @ApiProperty({ example: 1000 })
+  credits: number;
+
+  @ApiProperty({ example: 100 })
+  bonusCredits: number;
+
+  @ApiProperty({ type: PackagePriceDto })
+  price: PackagePriceDto;
+
+  @ApiProperty({ example: 365 })
+  expiryDays: number;
+
+  @ApiProperty({ example: true })
+  active: boolean;
+
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  createdAt: string;
+}
+
+export class PackageListResponseDto {
+  @ApiProperty({ type: [PackageResponseDto] })
+  items: PackageResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}
