@@ -154,6 +154,12 @@ describe('packages', () => {
     expect(rows[0]).toEqual({ total_credits: 1250, source: 'purchase', days: 90 });
     const balance = await t.http.get('/api/credits/balance').set(u.auth).expect(200);
     expect(balance.body.totalCredits).toBe(1250);
+    const paidEvents = await t.db.query(
+      `SELECT data->'credits' AS credits, data->'bonusCredits' AS bonus FROM events
+        WHERE type = 'purchase.paid' AND data->>'purchaseId' = $1`,
+      [created.body.id],
+    );
+    expect(paidEvents.rows).toEqual([{ credits: 1000, bonus: 250 }]);
     // All of it is refundable, for all of the price: the bonus is part of what was paid for.
     const refundable = await t.http.get(`/api/purchases/${created.body.id}/refundable`).set(u.auth).expect(200);
     expect(refundable.body).toEqual({ credits: 1250, amount: '12.50' });

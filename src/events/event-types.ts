@@ -41,6 +41,8 @@ export interface EventPayloads {
     purchaseId: string;
     allocationId: string;
     credits: number;
+    /** A package's bonus, granted in the same allocation (absent when there is none). */
+    bonusCredits?: number;
     amount: string;
     currency: string;
   };

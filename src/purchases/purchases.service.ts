@@ -173,6 +173,8 @@ export class PurchasesService {
           ...accountOf(row),
           allocationId,
           credits: row.credits,
+          // A package's bonus came in the same allocation: a receipt says so.
+          ...(row.bonus_credits > 0 ? { bonusCredits: row.bonus_credits } : {}),
           amount: row.amount,
           currency: row.currency,
         });
