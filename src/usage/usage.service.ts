@@ -160,7 +160,10 @@ export class UsageService {
 
   /**
    * A record with an event id: the batch take with one event, in the writer's event-id namespace (the
-   * caller's, as in a batch: a service's ids are its own whichever user they bill).
+   * caller's, as in a batch: a service's ids are its own whichever user they bill). A created record
+   * is answered from the statement (what it stored: its timestamp, metadata and provider usage), as
+   * records that arrive together are: one round trip. Only a duplicate reads the first record back,
+   * in a statement of its own, which sees the batch that claimed the id and committed meanwhile.
    */
   private async recordOnce(
     manager: EntityManager,
@@ -171,12 +174,16 @@ export class UsageService {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event' }),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event', answer: true }),
     );
     if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
+    if (outcome.status === 'created') {
+      const row = outcome.row as unknown as InsertedRecordSqlRow;
+      return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+    }
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
     if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
-    return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };
+    return { record: toRecordDto(row), replayed: true };
   }
 }
 
