@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { type ModelAccount, takeStrictDebit } from './support/take-model.js';
+
 /**
  * The one decision, held to itself over thousands of generated accounts: the single take
  * (credits_take(), one call per event, as a record makes it) and the batch take (credits_take_events(),
@@ -18,6 +20,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
  *
  * An account may be an organisation's (issue 33), charged on behalf of a member whose spend limit
  * (with what they spent today, at, under or past it) is one more cap, or who was removed.
+ *
+ * Both are also held to a model written in TypeScript (test/support/take-model.ts): the outcome of
+ * every event, the allocations and the debt left.
  *
  * The seed is printed; replay a failure with DECISION_SEED=<seed> (and DECISION_RUNS=<n>).
  */
@@ -70,6 +75,28 @@ const setups: fc.Arbitrary<Setup> = fc.record({
   ),
 });
 const amounts = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 14 })), { minLength: 1, maxLength: 14 });
+
+/** The setup as the model sees it at minute `now` (the transaction's: now() does not move in it). */
+function modelOf(setup: Setup, now: number): ModelAccount {
+  // The window as credit_spend_window() reads it: the slots of the minutes since its newest bucket are cleared.
+  const newest = now - setup.window.age;
+  const cleared = new Set<number>();
+  for (let m = newest + 1; m <= Math.min(now, newest + 60); m++) cleared.add(m % 60);
+  const windowUsed = setup.window.buckets.reduce((sum, n, slot) => sum + (cleared.has(slot) ? 0 : n), 0);
+  return {
+    // Spent soonest expiry first: each expires `hours` and its position in seconds from now.
+    allocations: setup.allocations
+      .map((a, i) => ({ credits: a.credits, at: a.hours * 3600 + i + 1 }))
+      .sort((x, y) => x.at - y.at)
+      .map((a) => a.credits),
+    overdraftLimit: setup.overdraft,
+    debt: setup.debt,
+    hourly: setup.hourly,
+    windowUsed,
+    key: setup.key ? { ...setup.key } : null,
+    member: setup.member ? { ...setup.member } : null,
+  };
+}
 
 interface Outcome {
   status: string;
@@ -223,6 +250,17 @@ describe('one decision: credits_take() = credits_take_events()', () => {
             const one = await account(setup, 's');
             const singles: Outcome[] = [];
             for (const credits of events) singles.push(await single(one, credits));
+            // The model: the same outcomes, allocations and debt.
+            const [{ minute }] = await q<{ minute: string }>(
+              `SELECT floor(extract(epoch FROM now()) / 60)::bigint AS minute`,
+            );
+            const model = modelOf(setup, Number(minute));
+            expect(singles).toEqual(events.map((credits) => takeStrictDebit(model, credits)));
+            const after = await state(one);
+            expect({ allocations: after.allocations ?? [], debt: Number(after.account.debt) }).toEqual({
+              allocations: model.allocations,
+              debt: model.debt,
+            });
 
             // The batch: the same events for `left`; without a key, interleaved with the same for `right`
             // (a key's budget is shared by every account it charges for, so through a key `left` alone).
