@@ -26,22 +26,45 @@ export interface ModelOutcome {
   balance: number;
 }
 
+/** What a take asks: a debit or a hold, strict (all or nothing), up_to (an overrun) or collect (a review). */
+export interface ModelTake {
+  amount: number;
+  kind: 'debit' | 'hold';
+  mode: 'strict' | 'up_to' | 'collect';
+}
+
 /** A strict debit of `amount` from `a`, which it changes as the engine's take would. */
 export function takeStrictDebit(a: ModelAccount, amount: number): ModelOutcome {
+  return take(a, { amount, kind: 'debit', mode: 'strict' });
+}
+
+/**
+ * One take from `a`, which it changes as credits_take() would. Only strict takes are decided (an
+ * overrun or a collected shortfall is owed); a hold asks the caps for at least one credit and never
+ * overdraws; a collect overdraws whatever the limit and stays out of the hourly window.
+ */
+export function take(a: ModelAccount, t: ModelTake): ModelOutcome {
+  const { amount, kind, mode } = t;
+  const strict = mode === 'strict';
   const refused = (status: string, balance = 0): ModelOutcome => ({ status, collected: 0, debt: 0, balance });
-  if (a.member && a.member.removed) return refused('not_a_member');
+  // A removed member owes what their open sessions still settle, but starts nothing new.
+  if (a.member && a.member.removed && strict) return refused('not_a_member');
   const available = a.allocations.reduce((sum, n) => sum + n, 0);
-  const headroom = Math.max(a.overdraftLimit - a.debt, 0);
-  // The caps in order; a charge that asks nothing passes them all.
-  if (amount > 0) {
-    const caps: [string, number, number | null][] = [
-      ['key_limit', a.key?.spent ?? 0, a.key?.budget ?? null],
-      ['member_limit', a.member?.spent ?? 0, a.member?.limit ?? null],
-      ['rate_limited', a.windowUsed, a.hourly],
-    ];
-    for (const [code, used, limit] of caps) if (limit !== null && used + amount > limit) return refused(code);
+  const headroom = mode === 'collect' ? amount : kind === 'debit' ? Math.max(a.overdraftLimit - a.debt, 0) : 0;
+  const ask = kind === 'hold' ? Math.max(amount, 1) : amount;
+  const windowed = a.hourly !== null && ask > 0 && mode !== 'collect';
+  if (strict) {
+    // The caps in order; a charge that asks nothing passes them all.
+    if (ask > 0) {
+      const caps: [string, number, number | null][] = [
+        ['key_limit', a.key?.spent ?? 0, a.key?.budget ?? null],
+        ['member_limit', a.member?.spent ?? 0, a.member?.limit ?? null],
+        ['rate_limited', a.windowUsed, windowed ? a.hourly : null],
+      ];
+      for (const [code, used, limit] of caps) if (limit !== null && used + ask > limit) return refused(code);
+    }
+    if (available + headroom < amount) return refused('insufficient', available + headroom);
   }
-  if (available + headroom < amount) return refused('insufficient', available + headroom);
   let left = Math.min(amount, available);
   const collected = left;
   for (let i = 0; i < a.allocations.length && left > 0; i++) {
@@ -49,10 +72,11 @@ export function takeStrictDebit(a: ModelAccount, amount: number): ModelOutcome {
     a.allocations[i] -= part;
     left -= part;
   }
-  const debt = amount - collected;
+  const debt = Math.min(amount - collected, headroom);
+  const spent = collected + debt;
   a.debt += debt;
-  if (a.hourly !== null && amount > 0) a.windowUsed += amount;
-  if (a.key) a.key.spent += amount;
-  if (a.member) a.member.spent += amount;
+  if (windowed) a.windowUsed += spent;
+  if (a.key) a.key.spent += spent;
+  if (a.member) a.member.spent += spent;
   return { status: 'ok', collected, debt, balance: available - collected };
 }
