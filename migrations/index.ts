@@ -68,6 +68,8 @@ import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-
 import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
 import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
 import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not-inlined.js';
+import { MeteringAuditTrail1732000040000 } from './1732000040000-metering-audit-trail.js';
+import { MeteringAuditTrailFunctions1732000040100 } from './1732000040100-metering-audit-trail-functions.js';
 import { SecurityFindings1732000041000 } from './1732000041000-security-findings.js';
 import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
@@ -146,6 +148,8 @@ export const MIGRATIONS = [
   TimeOrderedUuid1732000038200,
   TimeOrderedIds1732000038300,
   AccountOfNotInlined1732000038400,
+  MeteringAuditTrail1732000040000,
+  MeteringAuditTrailFunctions1732000040100,
   SecurityFindings1732000041000,
   RefundHeldCredits1732000041100,
   MemberCapsAtSettlement1732000041200,

@@ -241,6 +241,22 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     for (const text of [voided, allocated]) expect(text).not.toContain('null');
     for (const row of await entries.getByRole('row').all()) expect((await row.boundingBox())!.height).toBeLessThan(100);
     await shot(page, 'audit');
+    // A record naming credits for another account is its own entry: it keeps no role, only how it was written.
+    const named = await t.http
+      .post('/api/usage/record')
+      .set(bearer(admin()))
+      .send({ userId: customerId, service: 'chat', operation: 'named by the console test', credits: 0 })
+      .expect(201);
+    await page.getByLabel('Target id').fill(customerId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const recorded = entries.getByRole('row').filter({ hasText: 'usage.record' });
+    await poll(() => recorded.count()).toBe(1);
+    const recordRow = await recorded.textContent();
+    expect(recordRow).toContain('(jwt)');
+    expect(recordRow).toContain('named by the console test');
+    expect(recordRow).not.toContain('undefined');
+    expect(named.body.credits).toBe(0);
+    await shot(page, 'audit-record');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { caseAccounts, modelOf, type Setup, setups } from './support/take-cases.js';
+import { takeStrictDebit } from './support/take-model.js';
+
 /**
  * The one decision, held to itself over thousands of generated accounts: the single take
  * (credits_take(), one call per event, as a record makes it) and the batch take (credits_take_events(),
@@ -19,56 +22,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
  * An account may be an organisation's (issue 33), charged on behalf of a member whose spend limit
  * (with what they spent today, at, under or past it) is one more cap, or who was removed.
  *
+ * Both are also held to a model written in TypeScript (test/support/take-model.ts): the outcome of
+ * every event, the allocations and the debt left.
+ *
  * The seed is printed; replay a failure with DECISION_SEED=<seed> (and DECISION_RUNS=<n>).
  */
 const SEED = Number(process.env.DECISION_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.DECISION_RUNS ?? 2000);
 const THRESHOLDS = [10, 3];
 
-interface Setup {
-  allocations: { credits: number; hours: number }[];
-  overdraft: number;
-  debt: number;
-  thresholds: number[] | null;
-  hourly: number | null;
-  window: { age: number; buckets: number[] };
-  key: { budget: number; spent: number } | null;
-  /** An organisation's account, charged for a member with a daily limit (null: none) and today's spend. */
-  member: { limit: number | null; spent: number; removed: boolean } | null;
-}
-
-const setups: fc.Arbitrary<Setup> = fc.record({
-  allocations: fc.array(
-    fc.record({ credits: fc.integer({ min: 1, max: 30 }), hours: fc.integer({ min: 1, max: 200 }) }),
-    {
-      maxLength: 4,
-    },
-  ),
-  overdraft: fc.constantFrom(0, 0, 4, 15),
-  // Debt may exceed the overdraft limit (a limit lowered after the debt): no headroom then.
-  debt: fc.constantFrom(0, 0, 0, 3, 20),
-  thresholds: fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 3 }), { nil: null }),
-  hourly: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null, freq: 2 }),
-  // What the window already holds: minutes since its newest bucket (this minute, within the hour, at
-  // and past its edge) and 60 buckets, sometimes past the limit on their own.
-  window: fc.record({
-    age: fc.constantFrom(0, 1, 30, 59, 60, 61, 500),
-    buckets: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 60, maxLength: 60 }),
-  }),
-  // A key's budget, with what it spent this period already: at, under or over it (lowered below it).
-  key: fc.option(fc.record({ budget: fc.integer({ min: 1, max: 60 }), spent: fc.integer({ min: 0, max: 70 }) }), {
-    nil: null,
-    freq: 2,
-  }),
-  member: fc.option(
-    fc.record({
-      limit: fc.option(fc.integer({ min: 0, max: 60 }), { nil: null, freq: 4 }),
-      spent: fc.integer({ min: 0, max: 70 }),
-      removed: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
-    }),
-    { nil: null, freq: 2 },
-  ),
-});
 const amounts = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 14 })), { minLength: 1, maxLength: 14 });
 
 interface Outcome {
@@ -85,97 +47,7 @@ describe('one decision: credits_take() = credits_take_events()', () => {
 
   const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await db.query<T>(sql, params)).rows;
-
-  /**
-   * An account with the setup's state, and (with a budget) a key of its own with the same budget and spend;
-   * with a member, an organisation's account, its member (limit, today's spend) and the key theirs, of the org.
-   */
-  async function account(
-    setup: Setup,
-    tag: string,
-  ): Promise<{ id: string; key: string | null; kind: 'user' | 'org'; member: string | null }> {
-    const id = `dec-${tag}-${randomUUID().slice(0, 8)}`;
-    const kind = setup.member ? 'org' : 'user';
-    const member = setup.member ? `${id}-m` : null;
-    // The user first: its account (accounts_for_user()) exists once that statement has ended.
-    await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [member ?? id]);
-    if (setup.member) {
-      await q(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'test')`, [id]);
-      await q(
-        `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period, removed_at)
-         VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE 'day' END,
-                 CASE WHEN $4 THEN now() END)`,
-        [id, member, setup.member.limit, setup.member.removed],
-      );
-      await q(
-        `INSERT INTO org_member_spend (org_id, user_id, day, spent) VALUES ($1, $2, (now() AT TIME ZONE 'UTC')::date, $3)`,
-        [id, member, setup.member.spent],
-      );
-    }
-    const [{ key }] = await q<{ key: string | null }>(
-      `WITH credit AS (
-         INSERT INTO credit_accounts (account_id, user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
-                                      spend_minute, spend_window)
-         VALUES (credit_account_of($12, $1), $13, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
-       allocations AS (
-         INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at)
-         SELECT credit_account_of($12, $1), $13, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
-           FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
-       key AS (
-         INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period, org_id)
-         SELECT COALESCE($14, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test', $10, 'day',
-                CASE WHEN $14::varchar IS NOT NULL THEN $1 END
-          WHERE $10::int IS NOT NULL
-         RETURNING id),
-       spend AS (
-         INSERT INTO credit_key_spend (api_key_id, period_start, spent)
-         SELECT key.id, credit_key_period_start('day', now()), $11 FROM key)
-       SELECT (SELECT id FROM key) AS key`,
-      [
-        id,
-        setup.debt,
-        setup.overdraft,
-        setup.hourly,
-        setup.thresholds,
-        setup.window.age,
-        setup.window.buckets,
-        setup.allocations.map((a) => a.credits),
-        setup.allocations.map((a) => a.hours),
-        setup.key?.budget ?? null,
-        setup.key?.spent ?? null,
-        kind,
-        member ? null : id,
-        member,
-      ],
-    );
-    return { id, key, kind, member };
-  }
-
-  /**
-   * An account's money, in terms that do not depend on ids (an organisation's: its lines naming the
-   * member, the member's spend today, the events naming the member; the org's balance alerts name no
-   * user and are left out).
-   */
-  async function state(a: { id: string; key: string | null; kind: string; member: string | null }) {
-    const [row] = await q(
-      `SELECT
-         (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'amount', amount, 'after', balance_after,
-                                                     'viaKey', api_key_id IS NOT NULL, 'named', user_id IS NOT NULL)
-                                   ORDER BY id), '[]')
-            FROM credit_ledger WHERE account_id = credit_account_of($3, $1)) AS ledger,
-         (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations
-           WHERE account_id = credit_account_of($3, $1)) AS allocations,
-         (SELECT json_build_object('debt', debt, 'minute', spend_minute, 'window', spend_window)
-            FROM credit_accounts WHERE account_id = credit_account_of($3, $1)) AS account,
-         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId' - 'orgId')
-                          ORDER BY created_at, type DESC, (data->>'threshold')::int DESC)
-            FROM events WHERE user_id = COALESCE($4, $1)) AS events,
-         (SELECT spent FROM credit_key_spend WHERE api_key_id = $2) AS key_spend,
-         (SELECT json_agg(spent) FROM org_member_spend WHERE org_id = $1 AND user_id = $4) AS member_spend`,
-      [a.id, a.key, a.kind, a.member],
-    );
-    return row;
-  }
+  const { account, state } = caseAccounts(q);
 
   const single = async (
     a: { id: string; key: string | null; kind?: string; member?: string | null },
@@ -223,6 +95,17 @@ describe('one decision: credits_take() = credits_take_events()', () => {
             const one = await account(setup, 's');
             const singles: Outcome[] = [];
             for (const credits of events) singles.push(await single(one, credits));
+            // The model: the same outcomes, allocations and debt.
+            const [{ minute }] = await q<{ minute: string }>(
+              `SELECT floor(extract(epoch FROM now()) / 60)::bigint AS minute`,
+            );
+            const model = modelOf(setup, Number(minute));
+            expect(singles).toEqual(events.map((credits) => takeStrictDebit(model, credits)));
+            const after = await state(one);
+            expect({ allocations: after.allocations ?? [], debt: Number(after.account.debt) }).toEqual({
+              allocations: model.allocations,
+              debt: model.debt,
+            });
 
             // The batch: the same events for `left`; without a key, interleaved with the same for `right`
             // (a key's budget is shared by every account it charges for, so through a key `left` alone).

@@ -92,12 +92,13 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed('src/usage/queries/record.sql', 'POST /api/usage/record (without eventId)', () =>
       post('/api/usage/record', { ...usage, credits: 1 }).expect(201),
     );
-    // Credits named by a service principal for another account: the audit entry in the same statement.
+    // Credits named by a service principal for another account: the record is its own audit entry,
+    // sent by the same statement as any record (nothing written beside it).
     const admin = principal('admin', 'queries-admin');
     await t.http.get('/api/users/me').set(admin.auth).expect(200);
     users.push(admin.id);
     await composed(
-      'src/usage/queries/record-audited.sql',
+      'src/usage/queries/record.sql',
       'POST /api/usage/record (credits named by a service principal for another account, without eventId)',
       () =>
         t.http
@@ -108,7 +109,8 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     );
     // Records that arrive together (src/usage/coalesced-records.ts): two records of one writer
     // submitted in one turn of the event loop share one batch take statement. Sent through the
-    // service in a request's context (its actor is the audit entry's), so the two meet for certain.
+    // service in a request's context (a record that is an audit entry keeps its request id), so the
+    // two meet for certain.
     const usageService = t.app.get(UsageService);
     const adminUser: AuthUser = { userId: admin.id, role: 'admin', email: null, username: null, via: 'jwt' };
     const together = (caller: AuthUser, userId?: string) =>
@@ -121,7 +123,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
       together({ userId: u.id, role: 'user', email: null, username: null, via: 'jwt' }),
     );
     await composed(
-      'src/usage/queries/records-together-audited.sql',
+      'src/usage/queries/records-together.sql',
       'POST /api/usage/record (records arriving together, credits named by a service principal for another account)',
       () => together(adminUser, u.id),
     );

@@ -59,14 +59,20 @@ describe('records that arrive together', () => {
         (v) => (v as { metricName?: string }).metricName?.endsWith('_bucket') && v.labels.le === le,
       )!.value;
     expect(bucket('+Inf') - bucket(1)).toBeGreaterThan(0);
-    // Every record created has its audit entry (credits named by a service principal), equal to the answer.
-    const created = answers.filter((a) => a.res.status === 201).map((a) => a.res.body);
+    // Every record created is its own audit entry (credits named by a service principal): kept with
+    // its request's id, and nothing written to audit_log.
+    const created = answers.filter((a) => a.res.status === 201).map((a) => a.res);
     const { rows } = await t.db.query(
-      `SELECT target_id, after FROM audit_log WHERE action = 'usage.record' AND target_id = ANY($1)`,
-      [created.map((r) => r.id)],
+      `SELECT id, request_id FROM usage_records WHERE id = ANY($1) AND credits_named AND actor_id IS NOT NULL`,
+      [created.map((r) => r.body.id)],
     );
     expect(rows).toHaveLength(created.length);
-    for (const row of rows) expect(row.after).toEqual(created.find((r) => r.id === row.target_id));
+    for (const row of rows)
+      expect(row.request_id).toBe(created.find((r) => r.body.id === row.id)!.headers['x-request-id']);
+    const logged = await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE target_id = ANY($1)`, [
+      created.map((r) => r.body.id),
+    ]);
+    expect(logged.rows[0].n).toBe(0);
   });
 
   it('one record the database refuses fails alone: the others arriving with it are recorded', async () => {

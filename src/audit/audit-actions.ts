@@ -1,8 +1,9 @@
 /**
  * Every action the audit log records (docs/audit.md "Actions"), with the type of object it targets.
- * `pricing.import` is written by the pricing import route; `usage.record` when a service principal
- * names the credits of another account's record; `session.abort` when a session is aborted by
- * another credential than the one that opened it.
+ * `pricing.import` is written by the pricing import route; `usage.record` is a usage record itself
+ * (credits named by a service principal for another account: metering is its own audit trail), its
+ * target the account charged (`user` or `org`; entries written before it: `usage_record`);
+ * `session.abort` when a session is aborted by another credential than the one that opened it.
  */
 export const AUDIT_ACTIONS = {
   'credits.allocate': 'allocation',
@@ -11,7 +12,7 @@ export const AUDIT_ACTIONS = {
   'credits.limits.set': 'user',
   'credits.alerts.set': 'user',
   'usage.resolve': 'usage_record',
-  'usage.record': 'usage_record',
+  'usage.record': 'user',
   'pricing.create': 'pricing_rule',
   'pricing.import': 'pricing_import',
   'plan.create': 'plan',

@@ -32,7 +32,8 @@ export interface AuditSqlRow {
   id: string;
   at: string;
   actor_user_id: string;
-  actor_role: string;
+  /** Null on the entries another module's rows are (they keep no role). */
+  actor_role: string | null;
   actor_via: 'jwt' | 'api-key';
   actor_api_key_id: string | null;
   action: string;
@@ -43,6 +44,14 @@ export interface AuditSqlRow {
   request_id: string | null;
   t_key: string;
 }
+
+/**
+ * Entries another module's rows are themselves (a usage record naming credits for another account):
+ * SQL of those matching `filter`, with the columns of an AuditSqlRow and `sort_at` (timestamptz:
+ * the instant `at` shows, to the microsecond), its values appended to `params`, keyset-limited by
+ * `filter.after` on (`sort_at`, `id`) and ordered by the caller; null when the filter keeps none.
+ */
+export type AuditEntrySource = (filter: AuditFilter, params: unknown[]) => string | null;
 
 /** audit_log: appended in the caller's transaction, read newest first. Nothing here updates or deletes. */
 @Injectable()
@@ -60,63 +69,6 @@ export class AuditRepository {
        VALUES (date_trunc('milliseconds', now()), $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)`,
       insertParams(e),
     );
-  }
-
-  /**
-   * `insert` inside another module's statement, once for each row of `sql.from`, with `sql.patch`
-   * (a jsonb object in that statement's SQL) merged over `after`.
-   */
-  insertOver(e: AuditInsert, sql: { from: string; patch: string }): SqlPart {
-    return {
-      sql: `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type,
-                                   target_id, before, after, request_id)
-            SELECT date_trunc('milliseconds', now()), $1::varchar, $2::varchar, $3::varchar, $4::uuid, $5::varchar,
-                   $6::varchar, $7::varchar, $8::jsonb, $9::jsonb || ${sql.patch}, $10::varchar
-              FROM ${sql.from}
-            RETURNING id AS audit_entry_id`,
-      params: insertParams(e),
-    };
-  }
-
-  /**
-   * Many entries inside another module's statement (ONE INSERT however many): each entry is written
-   * when its target id is a key of `sql.written` (SQL answering one jsonb object, over that
-   * statement's CTEs), with `sql.patches` (SQL answering a jsonb object of jsonb objects by target
-   * id: what only the statement knows, such as the database's clock; none: `after` as given) merged
-   * over `after`. The entries go as one jsonb parameter, in their order. Lookups in objects, not a
-   * join: the planner cannot size a statement's CTEs, and joined a 1,000-entry batch to its records
-   * by a nested loop (a million comparisons, more than the rest of the batch's statement).
-   */
-  insertManyOver(entries: AuditInsert[], sql: { written: string; patches?: string }): SqlPart {
-    const rows = entries.map((e) => ({
-      actor_user_id: e.actorUserId,
-      actor_role: e.actorRole,
-      actor_via: e.actorVia,
-      actor_api_key_id: e.actorApiKeyId ?? undefined,
-      action: e.action,
-      target_type: e.targetType,
-      target_id: e.targetId,
-      before: e.before ?? undefined,
-      after: e.after ?? undefined,
-      request_id: e.requestId ?? undefined,
-    }));
-    // Uncorrelated subqueries: each object is built once for the statement (an InitPlan).
-    const patched = sql.patches ? ` || ((${sql.patches}) -> e.target_id)` : '';
-    return {
-      sql: `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type,
-                                   target_id, before, after, request_id)
-            SELECT date_trunc('milliseconds', now()), e.actor_user_id, e.actor_role, e.actor_via, e.actor_api_key_id,
-                   e.action, e.target_type, e.target_id, e.before, e.after${patched}, e.request_id
-              FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (actor_user_id varchar, actor_role varchar, actor_via varchar,
-                                actor_api_key_id uuid, action varchar, target_type varchar, target_id varchar,
-                                before jsonb, after jsonb, request_id varchar)) WITH ORDINALITY
-                   AS e(actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type, target_id,
-                        before, after, request_id, ord)
-             WHERE (${sql.written}) ? e.target_id
-             ORDER BY e.ord
-            RETURNING id AS audit_entry_id`,
-      params: [JSON.stringify(rows)],
-    };
   }
 
   /**
@@ -138,7 +90,11 @@ export class AuditRepository {
     };
   }
 
-  list(filter: AuditFilter, limit: number): Promise<AuditSqlRow[]> {
+  /**
+   * The entries of audit_log and of every source, newest first, merged in ONE statement: each part
+   * reads at most `limit + 1` entries through its own index, the merge keeps the newest of them.
+   */
+  list(filter: AuditFilter, limit: number, sources: readonly AuditEntrySource[] = []): Promise<AuditSqlRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     const add = (sql: (n: number) => string, value: unknown) => {
@@ -154,17 +110,19 @@ export class AuditRepository {
       params.push(filter.after.t, filter.after.id);
       where.push(`(a.at, a.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
-    params.push(limit + 1);
-    return this.dataSource.query(
-      `SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
+    const logged = `SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
               a.actor_user_id, a.actor_role, a.actor_via, a.actor_api_key_id, a.action, a.target_type, a.target_id,
-              a.before, a.after, a.request_id, ${cursorTimestampSql('a.at')} AS t_key
+              a.before, a.after, a.request_id, ${cursorTimestampSql('a.at')} AS t_key, a.at AS sort_at
          FROM audit_log a
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY a.at DESC, a.id DESC
-        LIMIT $${params.length}`,
-      params,
-    );
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const parts = [logged, ...sources.map((source) => source(filter, params)).filter((sql) => sql !== null)];
+    params.push(limit + 1);
+    const take = `ORDER BY sort_at DESC, id DESC LIMIT $${params.length}`;
+    const sql =
+      parts.length === 1
+        ? `${parts[0]} ${take}`
+        : `SELECT * FROM (${parts.map((part) => `(${part} ${take})`).join(' UNION ALL ')}) e ${take}`;
+    return this.dataSource.query(sql, params);
   }
 }
 

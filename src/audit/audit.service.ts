@@ -8,7 +8,7 @@ import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.j
 import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import type { SqlPart } from '../database/statement-parts.js';
-import { type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
+import { type AuditEntrySource, type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
 import { type ACCOUNT_TARGETS, AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
 import type { AuditEntryDto } from './dto/audit.dto.js';
 
@@ -56,7 +56,18 @@ export function isAuditedActor(actor: AuthUser): boolean {
  */
 @Injectable()
 export class AuditService {
+  private readonly sources: AuditEntrySource[] = [];
+
   constructor(private readonly audit: AuditRepository) {}
+
+  /**
+   * Adds entries another module's rows are themselves (usage records naming credits for another
+   * account) to what `list` answers; the module supplies their SQL, so audit reads no table of its own
+   * accord. Called once by that module when it starts.
+   */
+  addSource(source: AuditEntrySource): void {
+    this.sources.push(source);
+  }
 
   async record(manager: EntityManager, change: AuditChange): Promise<void> {
     const entry = this.entryFor(change);
@@ -64,31 +75,7 @@ export class AuditService {
   }
 
   /**
-   * `record` as a part of another module's statement, for a change whose `after` the statement
-   * completes: `sql.patch` (a jsonb object in SQL over `sql.from`: what only the statement knows,
-   * such as the database's clock) is merged over the entry's `after`, and the entry is written for
-   * each row of `sql.from` (none: nothing happened, nothing recorded). The entry is made earlier by
-   * `entryFor`, in its request's context. One statement instead of a transaction of three around it.
-   */
-  entryInStatement(entry: AuditInsert, sql: { from: string; patch: string }): SqlPart {
-    return this.audit.insertOver(entry, sql);
-  }
-
-  /**
-   * `entryInStatement` for many changes of one statement (a batch's records): entries made earlier by
-   * `entryFor`, written in ONE INSERT, those whose target id is a key of `sql.written`, with
-   * `sql.patches` merged over their `after` (AuditRepository.insertManyOver). Null when there is
-   * nothing to write.
-   */
-  recordManyInStatement(entries: (AuditInsert | null)[], sql: { written: string; patches?: string }): SqlPart | null {
-    const kept = entries.filter((e): e is AuditInsert => e !== null);
-    return kept.length === 0 ? null : this.audit.insertManyOver(kept, sql);
-  }
-
-  /**
    * The entry `record` writes for this change by this request's actor; null when it writes none.
-   * Made in the request's context, it may be written later, by `entryInStatement` or
-   * `recordManyInStatement`.
    */
   entryFor(change: AuditChange): AuditInsert | null {
     const req = currentRequest() as (Request & { user?: AuthUser; id?: string }) | undefined;
@@ -161,6 +148,7 @@ export class AuditService {
         after,
       },
       limit,
+      this.sources,
     );
     return toPage(rows, limit, toAuditEntry, (r) => ({ t: r.t_key, id: r.id }));
   }
@@ -172,7 +160,7 @@ function toAuditEntry(r: AuditSqlRow): AuditEntryDto {
     at: r.at,
     actor: {
       userId: r.actor_user_id,
-      role: r.actor_role,
+      ...(r.actor_role !== null ? { role: r.actor_role } : {}),
       via: r.actor_via,
       ...(r.actor_api_key_id ? { apiKeyId: r.actor_api_key_id } : {}),
     },

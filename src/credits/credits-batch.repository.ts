@@ -21,22 +21,22 @@ export interface BatchTakeStatement {
    */
   events: string;
   /**
-   * CTE `records`, before any account lock: an INSERT … RETURNING `id`, `account_id` (the owner id),
-   * `amount`, `kind` (`user` or `org`) and `member` (an org's: the member who spent, else null), one
-   * row per new event: the record its ledger lines will point at, whose account pays what.
+   * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
+   * record its ledger lines will point at), `account_id` (the owner id), `amount`, `kind` (`user` or
+   * `org`) and `member` (an org's: the member who spent, else null): whose account pays what.
+   */
+  charges: string;
+  /**
+   * CTE `records`, after the take: an INSERT … RETURNING `id` of the records of the events the take
+   * let through (it reads `takes`: `out_usage_record_id`, `out_status` 'ok'). A record is written
+   * once: a refused event never writes one.
    */
   records: string;
   /**
    * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new
-   * event the take refused) and undoes what `events` and `records` wrote for them.
+   * event the take refused) and undoes what `events` claimed for them.
    */
   release: string;
-  /**
-   * Optional CTE `alongside`, after the take: what the caller writes with the events the take let
-   * through (it reads `records` and `takes`: `out_usage_record_id`, `out_status` 'ok'), such as
-   * their audit entries.
-   */
-  alongside?: SqlPart | null;
   /**
    * Optional columns of each created event's record in its outcome row: a select list over `r`, a
    * row of `records` (whose RETURNING must give them), NULL for the other events.
@@ -66,22 +66,12 @@ export interface BatchTakeRow {
   out_retry_after: number | null;
 }
 
-/**
- * The take: credits_take_events() over `records` in event order, so the records exist (and the ids
- * are claimed) before it locks the accounts. `released` reads it, so it runs after it. The records
- * are put in event order through one object keyed by record id, not a join: the planner cannot know
- * a CTE's size and joined a 1,000-event batch's records to its events by a nested loop (a million
- * comparisons, 150 ms of a 240 ms batch); the lookup is the same work whatever the plan.
- */
+/** The take: credits_take_events() over `charges` in event order. */
 const TAKES = `SELECT k.*
-  FROM (SELECT array_agg((m.by_id -> e.out_usage_record_id::text ->> 0)::varchar ORDER BY e.out_ord) AS accounts,
-               array_agg((m.by_id -> e.out_usage_record_id::text ->> 1)::int ORDER BY e.out_ord) AS amounts,
-               array_agg(e.out_usage_record_id ORDER BY e.out_ord) AS records,
-               array_agg((m.by_id -> e.out_usage_record_id::text ->> 2)::varchar ORDER BY e.out_ord) AS kinds,
-               array_agg((m.by_id -> e.out_usage_record_id::text ->> 3)::varchar ORDER BY e.out_ord) AS members
-          FROM (SELECT jsonb_object_agg(r.id::text, jsonb_build_array(r.account_id, r.amount, r.kind, r.member)) AS by_id
-                  FROM records r) m
-          JOIN events e ON e.out_status = 'new') i,
+  FROM (SELECT array_agg(c.account_id ORDER BY c.ord) AS accounts, array_agg(c.amount ORDER BY c.ord) AS amounts,
+               array_agg(c.id ORDER BY c.ord) AS records, array_agg(c.kind ORDER BY c.ord) AS kinds,
+               array_agg(c.member ORDER BY c.ord) AS members
+          FROM charges c) i,
        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, 'user', i.kinds,
                                    i.members) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
@@ -129,11 +119,11 @@ export class CreditsBatchRepository {
       [
         { name: 'batch_input', ...statement.input, materialized: true },
         part('events', statement.events, true),
-        part('records', statement.records),
+        part('charges', statement.charges),
         takes,
+        part('records', statement.records),
         part('refused', REFUSED),
         part('released', statement.release, true),
-        ...(statement.alongside ? [{ name: 'alongside', ...statement.alongside }] : []),
       ],
       { sql: outcomes(statement.answer), params: [] },
     );

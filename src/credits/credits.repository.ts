@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { queryParts, type SqlPart } from '../database/statement-parts.js';
+import { queryParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -179,12 +179,6 @@ export interface InsertAfterTake {
   /** Columns to return from the inserted row. */
   returning: string;
   params: unknown[];
-  /**
-   * Another INSERT in the same statement over the rows of `inserted` (the CTE of the insert above;
-   * none when the take refused), such as the audit entry of the change: CTE `alongside`. A statement
-   * with it is another shape of parts, so it has its own `name`.
-   */
-  alongside?: SqlPart;
 }
 
 @Injectable()
@@ -241,7 +235,6 @@ export class CreditsRepository {
           sql: `${then.insert} FROM taken WHERE taken.out_status = 'ok' RETURNING ${then.returning}`,
           params: then.params,
         },
-        ...(then.alongside ? [{ name: 'alongside', ...then.alongside }] : []),
       ],
       { sql: `SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`, params: [] },
     );

@@ -14,6 +14,21 @@ import { buildDataSourceOptions } from './data-source-options.js';
  */
 export const APPEND_ONLY_TABLES = ['audit_log', 'credit_ledger'] as const;
 
+/**
+ * A usage record is written once (metering is its own audit trail): the service inserts and reads
+ * records and may update only these columns, their review state. Its credits, token counts, account,
+ * attribution and request id stay as written; a collect adds to the credits only through
+ * usage_record_resolve(), which runs as the tables' owner.
+ */
+export const RECORD_REVIEW_COLUMNS = [
+  'billing_status',
+  'review_status',
+  'resolution',
+  'resolved_by',
+  'resolved_at',
+  'resolution_note',
+] as const;
+
 /** Serialises the grant step of instances starting together (concurrent GRANTs on one table fail). */
 const GRANT_LOCK = `hashtext('accounting-service:grant-service-role')`;
 
@@ -21,7 +36,8 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * What the service's own role (DATABASE_URL) may do, granted by the tables' owner after migrating:
- * read and write every table of the schema, except the append-only ones (read and insert only), run
+ * read and write every table of the schema, except the append-only ones (read and insert only) and
+ * the usage records (read, insert, and update their review state only), run
  * its functions, use its sequences; nothing else (no TRUNCATE, no DDL: it owns nothing). Revoked
  * first, so a role that had more (a former owner's grants) keeps only this. The default privileges
  * cover the tables a later migration adds before the next start applies this again.
@@ -33,6 +49,8 @@ export function serviceRoleGrants(role: string): string[] {
     `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`,
     ...APPEND_ONLY_TABLES.map((table) => `REVOKE UPDATE, DELETE ON ${table} FROM ${r}`),
+    `REVOKE UPDATE, DELETE ON usage_records FROM ${r}`,
+    `GRANT UPDATE (${RECORD_REVIEW_COLUMNS.join(', ')}) ON usage_records TO ${r}`,
     // TypeORM's record of the migrations: the service reads it at most.
     `REVOKE INSERT, UPDATE, DELETE ON migrations FROM ${r}`,
     `GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${r}`,

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 
-import type { AuditInsert } from '../audit/audit.repository.js';
-import { AuditService } from '../audit/audit.service.js';
 import type { BilledParty } from '../auth/metering.js';
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -13,7 +11,6 @@ import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
-  CREATED_RECORDS,
   type CreateUsageRecordInput,
   insertedRecord,
   type InsertedRecordSqlRow,
@@ -27,8 +24,6 @@ type Recorded = { record: UsageRecordResponseDto; replayed: boolean };
 interface Pending {
   billed: BilledParty;
   input: CreateUsageRecordInput & { id: string };
-  /** Its `usage.record` audit entry (made in its request's context), or null. */
-  entry: AuditInsert | null;
   /** The record as one alone sends it (the single take's statement), in its request's context. */
   alone: () => Promise<Recorded>;
 }
@@ -77,26 +72,21 @@ export class CoalescedRecords {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
-    @Inject(AuditService) private readonly audit: AuditService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   /**
-   * The record debited and inserted; a refusal throws the single take's error. `entry`: its
-   * `usage.record` audit entry, which commits with it (the database's timestamp added). `alone`
-   * sends it by the single take's statement, when nothing arrived with it; it must not depend on
+   * The record debited and inserted; a refusal throws the single take's error. `alone` sends it by the single take's statement, when nothing arrived with it; it must not depend on
    * the request's async context (it runs in whichever request's turn sends it).
    */
   async record(
     billed: BilledParty,
     input: CreateUsageRecordInput & { id: string },
-    entry: AuditInsert | null,
     alone: () => Promise<Recorded>,
   ): Promise<Recorded> {
     const settled = await this.coalescer.submit(`${billed.createdBy}\u0000${billed.apiKeyId ?? ''}`, {
       billed,
       input,
-      entry,
       alone,
     });
     if ('alone' in settled) return settled.alone;
@@ -111,7 +101,7 @@ export class CoalescedRecords {
   }
 
   /**
-   * One batch take statement for records of one writer, their audit entries in it; a record alone
+   * One batch take statement for records of one writer; a record alone
    * (nothing arrived with it) goes by the single take's statement, which costs one record less.
    */
   private async send(items: Pending[]): Promise<(Settled | Error)[]> {
@@ -126,17 +116,13 @@ export class CoalescedRecords {
       }
     }
     const { createdBy, apiKeyId } = items[0].billed;
-    const alongside = this.audit.recordManyInStatement(
-      items.map((p) => p.entry),
-      { written: CREATED_RECORDS.written, patches: CREATED_RECORDS.timestamps },
-    );
     const outcomes = await this.credits.debitAndInsertMany(
       this.tx.statementManager,
       { createdBy, apiKeyId },
       this.records.batchParts(
         createdBy,
         items.map((p) => ({ eventId: null, input: p.input })),
-        { label: 'usage_records', alongside, answer: true },
+        { label: 'usage_records', answer: true },
       ),
     );
     return outcomes.map((batch) => ({ batch }));

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { AuditService } from '../audit/audit.service.js';
-import { billedParty, isServicePrincipal } from '../auth/metering.js';
+import { billedParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -19,32 +18,13 @@ import {
 } from './dto/record-batch.dto.js';
 import { UsageService } from './usage.service.js';
 import type { CreateUsageRecordInput } from './usage-records.repository.js';
-import { CREATED_RECORDS, UsageRecordsRepository } from './usage-records.repository.js';
+import { UsageRecordsRepository } from './usage-records.repository.js';
 
 type Prepared = {
   index: number;
   eventId: string;
   input: CreateUsageRecordInput & { id: string };
-  /** Credits named outright by a service principal for another account: audited (`usage.record`). */
-  audited: boolean;
 };
-
-/** What a batch event's audit entry shows of the record it created. */
-function batchRecordView(input: CreateUsageRecordInput & { id: string }, eventId: string): object {
-  return {
-    id: input.id,
-    eventId,
-    userId: input.userId,
-    service: input.service,
-    operation: input.operation,
-    credits: input.credits,
-    modelId: input.modelId ?? null,
-    metadata: input.metadata ?? null,
-    apiKeyId: input.apiKeyId ?? null,
-    actorId: input.actorId ?? null,
-    orgId: input.orgId ?? null,
-  };
-}
 
 /**
  * How many statements a batch outside a transaction is written in, side by side (each account's
@@ -97,7 +77,6 @@ export class UsageBatchService {
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly records: UsageRecordsRepository,
-    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   async recordBatch(caller: AuthUser, body: RecordBatchDto): Promise<RecordBatchResponseDto> {
@@ -155,28 +134,16 @@ export class UsageBatchService {
     return { created, duplicates, rejected: results.length - created - duplicates, results };
   }
 
-  /** One part's events through the credits module's batch take, in ONE statement with their audit entries. */
+  /**
+   * One part's events through the credits module's batch take, in ONE statement. A record naming
+   * credits for another account is its own audit entry (docs/audit.md): nothing more is written.
+   */
   private async takePart(caller: AuthUser, part: Prepared[]): Promise<BatchOutcome[]> {
     if (part.length === 0) return [];
-    // Events naming credits for other accounts are audited (one `usage.record` entry per record
-    // created), their entries written by the part's own statement.
-    const alongside = this.audit.recordManyInStatement(
-      part.map(({ input, eventId, audited }) =>
-        audited
-          ? this.audit.entryFor({
-              action: 'usage.record',
-              targetId: input.id,
-              before: null,
-              after: batchRecordView(input, eventId),
-            })
-          : null,
-      ),
-      { written: CREATED_RECORDS.written },
-    );
     return this.credits.debitAndInsertMany(
       this.tx.statementManager,
       { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-      this.records.batchParts(caller.userId, part, { label: 'usage_batch', alongside }),
+      this.records.batchParts(caller.userId, part, { label: 'usage_batch' }),
     );
   }
 
@@ -194,8 +161,7 @@ export class UsageBatchService {
       // The event's billed user (docs/trust-model.md) and the org that pays for them, if one does (the
       // engine checks the membership per event); the batch counts against the calling key.
       const billed = billedParty(caller, { userId, orgId });
-      const audited = record.credits !== undefined && billed.userId !== caller.userId && isServicePrincipal(caller);
-      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId), audited };
+      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId) };
     } catch (error) {
       if (error instanceof DomainError) return error.message;
       throw error;

@@ -66,6 +66,10 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   providerUsage?: ProviderUsage | null;
   /** The organisation that pays, on behalf of the member `userId`. */
   orgId?: string | null;
+  /** The credits were given, not priced from tokens. */
+  creditsNamed?: boolean;
+  /** The request that wrote it, kept when the record is an audit entry (credits named, `actorId` set). */
+  requestId?: string | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -121,6 +125,8 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.apiKeyId ?? null,
     input.actorId ?? null,
     input.orgId ?? null,
+    input.creditsNamed ?? false,
+    input.requestId ?? null,
   ];
 }
 
@@ -133,31 +139,6 @@ export interface InsertedRecordSqlRow {
   timestamp: Date;
   metadata: Record<string, unknown> | null;
   provider_usage: ProviderUsage | null;
-}
-
-/**
- * What insertAfterDebit()'s RETURNING gives for `input` but the timestamp (its placeholder: the
- * epoch): the metadata and the provider's usage as stored (a JSON round trip, as jsonb's).
- */
-export function storedAs(input: CreateUsageRecordInput): InsertedRecordSqlRow {
-  const json = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-  return {
-    timestamp: new Date(0),
-    metadata: input.metadata === undefined ? null : json(input.metadata as Record<string, unknown>),
-    provider_usage: input.providerUsage ? json(input.providerUsage) : null,
-  };
-}
-
-/**
- * The inserted record's timestamp (CTE `inserted`) as a jsonb object `{timestamp}`, as the route
- * answers it: Date#toISOString of what node-postgres parsed, whose milliseconds are truncated, as
- * to_char's MS are.
- */
-export const INSERTED_TIMESTAMP = timestampObject('inserted."timestamp"');
-
-/** `{timestamp}` of a record's timestamp column (SQL), as the route answers it (see INSERTED_TIMESTAMP). */
-export function timestampObject(column: string): string {
-  return `jsonb_build_object('timestamp', to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
 }
 
 /** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */

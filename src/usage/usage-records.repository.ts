@@ -13,7 +13,6 @@ import {
   type CreateUsageRecordInput,
   recordParams,
   type RecordSqlRow,
-  timestampObject,
   toRow,
   type UsageRecordRow,
 } from './usage-record-rows.js';
@@ -21,13 +20,11 @@ import {
 export {
   type BillingStatus,
   type CreateUsageRecordInput,
-  INSERTED_TIMESTAMP,
   insertedRecord,
   type InsertedRecordSqlRow,
   recordParams,
   type RecordSqlRow,
   type ReviewStatus,
-  storedAs,
   toRecordDto,
   toRow,
   type UsageRecordRow,
@@ -111,6 +108,8 @@ const INSERTED: [column: string, type: string][] = [
   ['api_key_id', 'uuid'],
   ['actor_id', 'varchar'],
   ['org_id', 'varchar'],
+  ['credits_named', 'boolean'],
+  ['request_id', 'varchar'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
 const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
@@ -121,32 +120,40 @@ const KNOWN_PARAMS = 4 + KINDS + 3;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
- * Records carry clock time, so a batch's records list (newest first) in the order they apply; they
- * are inserted before the take locks any account (their foreign key takes KEY SHARE on the account
- * rows, which the take's NO KEY UPDATE locks never block), which keeps the largest insert out of the
- * time the accounts are held.
+ * Records carry clock time, so a batch's records list (newest first) in the order they apply. A
+ * record is written once, so only the events the take let through insert one (found through one
+ * object keyed by record id, not a join: the planner cannot size a statement's CTEs); a refused
+ * event gives its id back.
  */
 const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
+  charges: `SELECT e.out_ord AS ord, r.id, COALESCE(r.org_id, r.user_id) AS account_id, r.credits AS amount,
+                   (CASE WHEN r.org_id IS NULL THEN 'user' ELSE 'org' END)::varchar AS kind,
+                   CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member
+              FROM batch_input i
+             CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(i.events) AS (id uuid, user_id varchar, org_id varchar,
+                                                                           credits int))
+                   WITH ORDINALITY AS r(id, user_id, org_id, credits, ord)
+              JOIN events e ON e.out_ord = r.ord AND e.out_status = 'new'`,
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id, org_id)
+                                      actor_id, org_id, credits_named, request_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
-                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
+                   COALESCE(r.credits_named, false), r.request_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
-              JOIN events e ON e.out_ord = r.ordinality AND e.out_status = 'new'
+             WHERE (SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok')
+                   ? r.id::text
              ORDER BY r.ordinality
-            RETURNING id, COALESCE(org_id, user_id) AS account_id, credits AS amount,
-                      CASE WHEN org_id IS NULL THEN 'user' ELSE 'org' END AS kind,
-                      CASE WHEN org_id IS NOT NULL THEN user_id END AS member`,
+            RETURNING id`,
   // One row always (an aggregate), also when nothing was refused.
-  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
-                                        array_agg(e.out_usage_record_id))
-              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id`,
+  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
+              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
+             WHERE e.out_event_id IS NOT NULL`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'input' | 'label'>;
 
 /**
@@ -156,18 +163,7 @@ const BATCH_PARTS = {
  * statement for nothing.
  */
 const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage`;
-const ANSWERED_COLUMNS = `,\n                      "timestamp", metadata, provider_usage`;
-
-/**
- * What a batch statement's `alongside` part reads of the events it created (`takes`, `records`), as
- * jsonb objects keyed by record id, built in one pass each (no join of the two CTEs: the planner
- * cannot size them). `written`: the created records' ids; `timestamps` (with batchParts `answer`):
- * each record's `{timestamp}` as insertedRecord() answers it (timestampObject()).
- */
-export const CREATED_RECORDS = {
-  written: `SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok'`,
-  timestamps: `SELECT jsonb_object_agg(r.id::text, ${timestampObject('r."timestamp"')}) FROM records r`,
-};
+const ANSWERED_COLUMNS = `, "timestamp", metadata, provider_usage`;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -194,6 +190,7 @@ export class UsageRecordsRepository {
    * A record's INSERT inside another module's statement (a streaming settlement, through
    * CreditsService.settleSession): what is known beforehand as parameters, the rest as that
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
+   * A settlement is priced from tokens: it names no credits and is no audit entry.
    */
   insertInStatement(
     known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenCountField | SourceColumn>> & {
@@ -210,7 +207,7 @@ export class UsageRecordsRepository {
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
                    $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
-                   ${sql.orgId}
+                   ${sql.orgId}, false, NULL
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -229,13 +226,14 @@ export class UsageRecordsRepository {
 
   /**
    * The usage module's parts of a batch take (CreditsService.debitAndInsertMany): each event's id
-   * claimed in `owner`'s namespace (usage_events_claim()), the records of the new events inserted,
-   * and, after the take, the refused events' records and ids removed again (usage_events_release()).
+   * claimed in `owner`'s namespace (usage_events_claim()), what each new event charges, and, after
+   * the take, the records of the events it let through inserted and the refused events' ids given
+   * back (usage_events_release()).
    */
   batchParts(
     owner: string,
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
-    extras: { label: string; alongside?: SqlPart | null; answer?: boolean },
+    extras: { label: string; answer?: boolean },
   ): BatchTakeStatement {
     // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
     // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
@@ -258,6 +256,8 @@ export class UsageRecordsRepository {
       api_key_id: input.apiKeyId ?? undefined,
       actor_id: input.actorId ?? undefined,
       org_id: input.orgId ?? undefined,
+      credits_named: input.creditsNamed || undefined,
+      request_id: input.requestId ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),
@@ -265,7 +265,6 @@ export class UsageRecordsRepository {
       ...BATCH_PARTS,
       records: extras.answer ? BATCH_PARTS.records + ANSWERED_COLUMNS : BATCH_PARTS.records,
       label: extras.label,
-      alongside: extras.alongside ?? null,
       answer: extras.answer ? RECORD_ANSWER : undefined,
     };
   }

@@ -59,19 +59,20 @@ export class UsageReviewRepository {
     return rows[0] ?? null;
   }
 
-  /** Marks the record resolved; a collect adds what it collected to the record's credits. */
+  /**
+   * Marks the record resolved; a collect adds what it collected to the record's credits, through
+   * usage_record_resolve(): the service's role may not update a record's credits itself.
+   */
   async resolve(
     manager: EntityManager,
     id: string,
     resolution: { action: 'write_off' | 'collect'; by: string; note: string | null; collected: number },
   ): Promise<ReviewRow> {
-    // TypeORM answers an UPDATE … RETURNING as [rows, affected].
-    const [rows]: [ReviewRow[], number] = await manager.query(
-      `UPDATE usage_records SET review_status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = now(),
-              resolution_note = $4, credits = credits + $5
-        WHERE id = $1 RETURNING ${REVIEW_COLUMNS}`,
+    const rows: ReviewRow[] = await manager.query(
+      `SELECT ${REVIEW_COLUMNS} FROM usage_record_resolve($1, $2, $3, $4, $5)`,
       [id, resolution.action, resolution.by, resolution.note, resolution.collected],
     );
+    if (!rows[0]) throw new Error(`usage record ${id} had no open review to resolve`);
     return rows[0];
   }
 }

@@ -10,6 +10,7 @@ import { CoalescedRecords } from './coalesced-records.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
+import { UsageAuditEntries } from './usage-audit.repository.js';
 import { UsageBatchService } from './usage-batch.service.js';
 import { UsageEventIdsJob } from './usage-event-ids.job.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
@@ -33,6 +34,7 @@ import { UsageStatsService } from './usage-stats.service.js';
   controllers: [UsageController, UsageReviewController],
   providers: [
     CoalescedRecords,
+    UsageAuditEntries,
     UsageService,
     UsageBatchService,
     UsageEventIdsRepository,

@@ -2,14 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { MeteringService } from '../api-keys/metering.service.js';
-import type { AuditInsert } from '../audit/audit.repository.js';
-import { type AuditChange, AuditService } from '../audit/audit.service.js';
-import { type Actor, type BilledParty, isServicePrincipal } from '../auth/metering.js';
+import { type Actor, type BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { currentRequest } from '../common/logging/logger.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
-import type { InsertAfterTake } from '../credits/credits.repository.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
@@ -20,10 +18,8 @@ import { CoalescedRecords } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
-  INSERTED_TIMESTAMP,
   insertedRecord,
   type InsertedRecordSqlRow,
-  storedAs,
   toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
@@ -39,20 +35,6 @@ function checkRecordInput(input: CreateUsageRecordInput): void {
   }
 }
 
-/**
- * The `usage.record` entry of credits named by a service principal for another account: `after` is
- * the record as the route answers it, but for the timestamp, which the statement that writes the
- * entry adds (the database's clock).
- */
-function recordEntry(input: CreateUsageRecordInput & { id: string }): AuditChange {
-  return {
-    action: 'usage.record',
-    targetId: input.id,
-    before: null,
-    after: toRecordDto(insertedRecord(input, storedAs(input))),
-  };
-}
-
 /** Recording usage: the metered debit of POST /api/usage/record, and records for other modules. */
 @Injectable()
 export class UsageService {
@@ -62,7 +44,6 @@ export class UsageService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
     private readonly metering: MeteringService,
-    @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CoalescedRecords) private readonly coalesced: CoalescedRecords,
   ) {}
 
@@ -126,6 +107,8 @@ export class UsageService {
       apiKeyId: actor?.apiKeyId ?? null,
       actorId: actor?.actorId ?? null,
       orgId,
+      creditsNamed: dto.credits !== undefined,
+      requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
     };
     checkRecordInput(input);
     return input;
@@ -141,30 +124,10 @@ export class UsageService {
     const billed = await this.metering.billed(caller, dto);
     const userId = billed.userId;
     const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
-    // Credits named outright by a service principal for another account: nothing priced them, so the
-    // entry says who debited how much (docs/audit.md "Actions"); recorded in the debit's transaction,
-    // without an eventId in the debit's own statement.
-    const audited = dto.credits !== undefined && userId !== caller.userId && isServicePrincipal(caller);
     if (dto.eventId === undefined) {
-      // The entry made here, in the request's context; the statement that carries it is chosen later.
-      const entry = audited ? this.audit.entryFor(recordEntry(input)) : null;
-      const alone = () => this.recordIn(this.tx.statementManager, billed, undefined, input, entry);
+      const alone = () => this.recordIn(this.tx.statementManager, billed, undefined, input);
       // Outside a request's transaction: sent with the records that arrive with it.
-      return this.tx.inTransaction ? alone() : this.coalesced.record(billed, input, entry, alone);
-    }
-    if (audited) {
-      return this.tx.run(async (manager) => {
-        const recorded = await this.recordIn(manager, billed, dto.eventId, input);
-        if (!recorded.replayed) {
-          await this.audit.record(manager, {
-            action: 'usage.record',
-            targetId: recorded.record.id,
-            before: null,
-            after: recorded.record,
-          });
-        }
-        return recorded;
-      });
+      return this.tx.inTransaction ? alone() : this.coalesced.record(billed, input, alone);
     }
     return this.recordIn(this.tx.statementManager, billed, dto.eventId, input);
   }
@@ -174,7 +137,6 @@ export class UsageService {
     billed: BilledParty,
     eventId: string | undefined,
     input: CreateUsageRecordInput & { id: string },
-    entry: AuditInsert | null = null,
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const userId = billed.userId;
     if (eventId !== undefined) return this.recordOnce(manager, billed, eventId, input);
@@ -191,25 +153,17 @@ export class UsageService {
         amount: input.credits,
         refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
       },
-      this.withEntry(input, entry),
+      this.records.insertAfterDebit(input),
     );
     return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
   }
 
   /**
-   * The record's INSERT, with its audit entry (`usage.record`, made by recordEntry()) in the same
-   * statement when there is one: the timestamp (the database's clock) added by the statement.
-   */
-  private withEntry(input: CreateUsageRecordInput & { id: string }, entry: AuditInsert | null): InsertAfterTake {
-    const then = this.records.insertAfterDebit(input);
-    if (!entry) return then;
-    const alongside = this.audit.entryInStatement(entry, { from: 'inserted', patch: INSERTED_TIMESTAMP });
-    return { ...then, name: `${then.name}_audited`, alongside };
-  }
-
-  /**
    * A record with an event id: the batch take with one event, in the writer's event-id namespace (the
-   * caller's, as in a batch: a service's ids are its own whichever user they bill).
+   * caller's, as in a batch: a service's ids are its own whichever user they bill). A created record
+   * is answered from the statement (what it stored: its timestamp, metadata and provider usage), as
+   * records that arrive together are: one round trip. Only a duplicate reads the first record back,
+   * in a statement of its own, which sees the batch that claimed the id and committed meanwhile.
    */
   private async recordOnce(
     manager: EntityManager,
@@ -220,11 +174,23 @@ export class UsageService {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event' }),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event', answer: true }),
     );
     if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
+    if (outcome.status === 'created') {
+      const row = outcome.row as unknown as InsertedRecordSqlRow;
+      return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+    }
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
     if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
-    return { record: toRecordDto(row), replayed: outcome.status === 'duplicate' };
+    return { record: toRecordDto(row), replayed: true };
   }
+}
+
+/**
+ * The X-Request-Id of the request being served, which a record that is an audit entry keeps (credits
+ * named by a principal for another account: metering is its own audit trail, docs/audit.md).
+ */
+function requestIdNow(): string | null {
+  return (currentRequest() as { id?: string } | undefined)?.id ?? null;
 }

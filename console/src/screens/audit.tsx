@@ -125,7 +125,11 @@ export function AuditScreen() {
         rowKey={(row) => row.id}
         columns={[
           { label: 'At (UTC)', render: (row) => utc(row.at) },
-          { label: 'Actor', render: (row) => `${row.actor.userId} (${row.actor.role}, ${row.actor.via})` },
+          {
+            label: 'Actor',
+            // A usage record that is its own entry keeps no role: only how it was written.
+            render: (row) => `${row.actor.userId} (${[row.actor.role, row.actor.via].filter(Boolean).join(', ')})`,
+          },
           { label: 'Action', render: (row) => row.action },
           { label: 'Target', render: (row) => `${row.target.type} ${row.target.id}` },
           { label: 'Change', render: (row) => <ChangeCell entry={row} /> },

@@ -51,8 +51,13 @@ export class AuditActorDto {
   @ApiProperty({ example: 'ops-admin' })
   userId: string;
 
-  @ApiProperty({ enum: ROLES, example: 'admin', description: 'The role at the time of the change' })
-  role: string;
+  @ApiPropertyOptional({
+    enum: ROLES,
+    example: 'admin',
+    description:
+      'The role at the time of the change; absent on `usage.record` entries, which are the usage records themselves',
+  })
+  role?: string;
 
   @ApiProperty({ enum: ['jwt', 'api-key'], example: 'jwt' })
   via: 'jwt' | 'api-key';

@@ -4,7 +4,8 @@ CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character var
 AS $function$
   -- The batch take: one strict debit per event, in array order, of whichever accounts; event i takes
   -- p_amounts[i] from p_accounts[i] and its ledger lines point at p_usage_records[i]. The caller's
-  -- statement wrote the records (and claimed the events' ids) and removes the refused ones. Event i's
+  -- statement claimed the events' ids, writes the records of the events let through and gives the
+  -- refused ones' ids back. Event i's
   -- account is of kind p_kinds[i] (all p_account_kind when NULL), so a batch mixes users and
   -- organisations; an organisation's event names its member in p_members[i], whose limit is one more
   -- cap, read and counted under the organisation's lock as credits_take() does.

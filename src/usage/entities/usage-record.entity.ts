@@ -24,6 +24,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Index('usage_records_org_time_idx', ['orgId', 'timestamp'], { where: 'org_id IS NOT NULL' })
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 @Index('usage_records_review_queue_idx', { synchronize: false })
+@Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
 @Check('usage_records_review_status_check', `review_status IN ('open', 'resolved')`)
 @Check('usage_records_resolution_check', `resolution IN ('write_off', 'collect')`)
@@ -133,4 +134,14 @@ export class UsageRecord {
   @ForeignKey(() => Org, { name: 'usage_records_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
+
+  // Metering is its own audit trail (migration 1732000040000): a record that names credits, written by
+  // a principal for another account (`actorId` set), is the `usage.record` audit entry itself.
+  /** The credits were given in the body, not priced from tokens. */
+  @Column({ name: 'credits_named', type: 'boolean', default: false })
+  creditsNamed: boolean;
+
+  /** The X-Request-Id that wrote it, kept on the records that are audit entries (null elsewhere). */
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId: string | null;
 }

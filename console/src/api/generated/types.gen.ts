@@ -2554,9 +2554,9 @@ export type AcceptedRetryResponseDto = {
 export type AuditActorDto = {
     userId: string;
     /**
-     * The role at the time of the change
+     * The role at the time of the change; absent on `usage.record` entries, which are the usage records themselves
      */
-    role: 'user' | 'supervisor' | 'admin';
+    role?: 'user' | 'supervisor' | 'admin';
     via: 'jwt' | 'api-key';
     /**
      * When via is api-key
