@@ -158,6 +158,9 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   getApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
   revokeApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
   updateApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+  endPortalSession: async () => ({
+    id: (await send('post', '/api/portal/sessions', { body: { userId: CALLER } })).body.id,
+  }),
   updatePlan: async () => (await ensurePlan(), {}),
   putSubscription: async () => (await ensurePlan(), {}),
   getSubscription: ensureSubscription,
