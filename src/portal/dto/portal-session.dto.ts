@@ -61,9 +61,9 @@ export class CurrentPortalSessionResponseDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    enum: ['owner', 'admin', 'billing', 'member'],
     example: null,
-    description: 'The user’s role in `orgId` now (null: a user session, or no longer a member)',
+    description:
+      'The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)',
   })
   orgRole: string | null;
 

@@ -2453,9 +2453,9 @@ export type CurrentPortalSessionResponseDto = {
      */
     orgId: string | null;
     /**
-     * The user’s role in `orgId` now (null: a user session, or no longer a member)
+     * The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)
      */
-    orgRole: 'owner' | 'admin' | 'billing' | 'member';
+    orgRole: string | null;
     expiresAt: string;
 };
 
