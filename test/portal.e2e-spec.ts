@@ -231,7 +231,7 @@ describe('Portal sessions', () => {
       .set('Origin', 'http://127.0.0.1:10')
       .set('Access-Control-Request-Method', 'GET');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
-    const page = await t.http.get('/portal');
+    const page = await t.http.get('/portal').expect(200);
     expect(page.headers['content-security-policy']).toContain(`frame-ancestors 'self' ${ALLOWED}`);
     expect(page.headers['x-frame-options']).toBeUndefined();
     const embed = await t.http.get('/portal/embed.js').set('Origin', ALLOWED);

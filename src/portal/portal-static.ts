@@ -65,7 +65,14 @@ export function portalMiddleware(portalDir: string, allowedOrigins: readonly str
   router.use('/assets', (_req: Request, res: Response) => {
     res.status(404).type('text/plain').send('Not found\n');
   });
-  router.use(express.static(dir, { index: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
+  // No redirect of /portal to /portal/: the page answers at both, with the portal's own headers.
+  router.use(
+    express.static(dir, {
+      index: false,
+      redirect: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+    }),
+  );
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     res.setHeader('Cache-Control', 'no-cache');
