@@ -16,6 +16,7 @@ export default tseslint.config(
       'coverage/',
       'clients/',
       'console/dist/',
+      'console/dist-portal/',
       'console/src/api/generated/',
     ],
   },

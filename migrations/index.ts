@@ -74,6 +74,7 @@ import { SecurityFindings1732000041000 } from './1732000041000-security-findings
 import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
 import { PurchaseLinesNameTheKey1732000041300 } from './1732000041300-purchase-lines-name-the-key.js';
+import { PortalSessions1732000045000 } from './1732000045000-portal-sessions.js';
 import { Selling1732000047000 } from './1732000047000-selling.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -154,5 +155,6 @@ export const MIGRATIONS = [
   RefundHeldCredits1732000041100,
   MemberCapsAtSettlement1732000041200,
   PurchaseLinesNameTheKey1732000041300,
+  PortalSessions1732000045000,
   Selling1732000047000,
 ];

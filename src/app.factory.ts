@@ -22,6 +22,7 @@ import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger } from './openapi/openapi.js';
+import { corsOrigins, defaultPortalDir, PORTAL_PATH, portalMiddleware } from './portal/portal-static.js';
 import { stripeRawBody } from './purchases/stripe/raw-body.js';
 import { STRIPE_WEBHOOK_ROUTE } from './purchases/stripe/stripe-events.js';
 
@@ -95,7 +96,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const consoleDir = { ...process.env, ...env }.CONSOLE_DIR ?? defaultConsoleDir();
   app.use(CONSOLE_PATH, consoleMiddleware(consoleDir));
   app.use(FAVICON_PATH, faviconMiddleware(consoleDir));
-  app.enableCors({ origin: config.corsOrigin, exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
+  // The end users' portal (src/portal/): its page, and embed.js for the PORTAL_ALLOWED_ORIGINS.
+  const portalDir = { ...process.env, ...env }.PORTAL_DIR ?? defaultPortalDir();
+  app.use(PORTAL_PATH, portalMiddleware(portalDir, config.portal.allowedOrigins));
+  app.enableCors({
+    origin: corsOrigins(config.corsOrigin, config.portal.allowedOrigins),
+    exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
+  });
   // Batch ingestion carries up to 1,000 events (BATCH_BODY_LIMIT): its body is read after
   // authentication, by its route (DeferredBodyInterceptor); every other body here, up to BODY_LIMIT.
   app.use(BATCH_ROUTE, deferBody);

@@ -24,6 +24,8 @@ import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
+import { PortalModule } from './portal/portal.module.js';
+import { PortalAccessGuard } from './portal/portal-access.guard.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
@@ -72,11 +74,14 @@ export class AppModule {
         EventsModule,
         WebhooksModule,
         AuditModule,
+        PortalModule,
       ],
       providers: [
         // Order matters: who is calling, then may they, then how often.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
+        // A portal token: only its routes, only its account (src/portal/portal-routes.ts).
+        { provide: APP_GUARD, useClass: PortalAccessGuard },
         { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },

@@ -18,6 +18,7 @@ import { OrgMember } from './orgs/entities/org-member.entity.js';
 import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
+import { PortalSession } from './portal/entities/portal-session.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
 import { Promotion } from './promotions/entities/promotion.entity.js';
 import { PromotionFailure } from './promotions/entities/promotion-failure.entity.js';
@@ -51,6 +52,7 @@ export const ENTITIES = [
   AutoRechargeSettings,
   AutoRechargeAttempt,
   PricingRule,
+  PortalSession,
   ApiKey,
   StreamingSession,
   UsageRecord,

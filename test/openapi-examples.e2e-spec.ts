@@ -178,6 +178,12 @@ async function ensurePromotion(): Promise<Record<string, string>> {
 }
 
 /** State an operation's examples refer to; returns path parameters to use instead of their examples. */
+/** Operations that answer their success only to a credential of their own: a portal session's read. */
+const CALLERS: Record<string, () => Promise<Headers>> = {
+  getPortalSession: async () =>
+    bearer((await send('post', '/api/portal/sessions', { body: { userId: CALLER } })).body.token as string),
+};
+
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
   abortSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -188,6 +194,9 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   getApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
   revokeApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
   updateApiKey: async () => ({ id: (await send('post', '/api/api-keys', { body: { name: 'fixture' } })).body.id }),
+  endPortalSession: async () => ({
+    id: (await send('post', '/api/portal/sessions', { body: { userId: CALLER } })).body.id,
+  }),
   updatePlan: async () => (await ensurePlan(), {}),
   putSubscription: async () => (await ensurePlan(), {}),
   getSubscription: ensureSubscription,
@@ -270,7 +279,8 @@ describe('the OpenAPI examples', () => {
       for (const [name, example] of examples) {
         const body = example?.value as Body | undefined;
         const pathValues = (await FIXTURES[located.op.operationId]?.(body)) ?? {};
-        const res = await send(located.method, urlOf(located, pathValues), { body });
+        const headers = await CALLERS[located.op.operationId]?.();
+        const res = await send(located.method, urlOf(located, pathValues), { body, headers });
         sent++;
         const where = `${located.name} example ${name}`;
         if (res.status !== expected) {

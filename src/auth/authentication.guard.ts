@@ -23,9 +23,10 @@ import { CachedReflector } from './route-metadata.js';
 /**
  * Passport strategies tried in order; the first that authenticates wins. The API-key strategy
  * `fail()`s when there is no X-API-Key header (so the JWT is tried) and errors with a 401 when there
- * is one that is not valid (a bad key is refused even next to a good token).
+ * is one that is not valid (a bad key is refused even next to a good token). The portal strategy
+ * (src/portal/) takes only bearers shaped as portal tokens (`acp_…`) and passes every other one on.
  */
-export const AUTH_STRATEGIES = ['api-key', 'jwt'];
+export const AUTH_STRATEGIES = ['api-key', 'portal', 'jwt'];
 
 /** The metadata `@SkipThrottle()` sets for the default throttler (@nestjs/throttler's THROTTLER_SKIP + name). */
 const SKIP_THROTTLE = 'THROTTLER:SKIPdefault';

@@ -46,4 +46,9 @@ export interface AuthUser {
   apiKeyId?: string;
   /** A key of a membership: the organisation it charges on behalf of its owner (docs/api-keys.md). */
   orgId?: string;
+  /**
+   * A portal session's token (src/portal/): the user's, with role `user`, limited to one account (their
+   * own, or `orgId`'s) and the routes the portal's guard lets through.
+   */
+  portal?: { sessionId: string; orgId: string | null };
 }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type PortalConfig, portalConfig, publicUrl } from './portal-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';
@@ -25,6 +26,9 @@ export type MeteringTrust = (typeof METERING_TRUSTS)[number];
 export interface AppConfig {
   nodeEnv: NodeEnv;
   port: number;
+  /** PUBLIC_URL: the service's address as users reach it (default `http://localhost:<PORT>`). */
+  publicUrl: string;
+  portal: PortalConfig;
   database: DatabaseConfig;
   jwt: JwtConfig;
   /** INTERNAL_API_KEY: the service-to-service key of POST /api/api-keys/verify (null: admins only). */
@@ -335,9 +339,12 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     migrationUrl: options.embeddedMigrationUrl,
   });
   const developmentSecrets = mayUseDevelopmentSecrets(nodeEnv, database);
+  const port = read.int('PORT', 3001, 0, 65535);
   const config: AppConfig = {
     nodeEnv,
-    port: read.int('PORT', 3001, 0, 65535),
+    port,
+    publicUrl: publicUrl(read, port),
+    portal: portalConfig(read),
     database,
     jwt: jwtConfig(read, developmentSecrets),
     internalApiKey: optionalSecret(read, 'INTERNAL_API_KEY'),

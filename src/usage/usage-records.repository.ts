@@ -62,6 +62,7 @@ export interface RecordsFilter {
   /** Only the records charged to this organisation (usage_records.org_id). */
   orgId?: string;
   service?: string;
+  modelId?: string;
   range: DateRange;
   after: { t: string; id: string } | null;
 }
@@ -341,6 +342,10 @@ function filterSql(filter: RecordsFilter): { where: string; params: unknown[] } 
   if (filter.service !== undefined) {
     params.push(filter.service);
     conditions.push(`service = $${params.length}`);
+  }
+  if (filter.modelId !== undefined) {
+    params.push(filter.modelId);
+    conditions.push(`model_id = $${params.length}`);
   }
   conditions.push(...rangeSql(filter.range, '"timestamp"', params));
   if (filter.after) {

@@ -25,6 +25,7 @@ import {
 interface RecordsQuery {
   userId?: string;
   service?: string;
+  modelId?: string;
   startDate?: string;
   endDate?: string;
   cursor?: string;
@@ -96,7 +97,7 @@ export class UsageRecordsService {
     // Without userId: everyone's records for those who may read anyone's, else the caller's own.
     const userId = query.userId ?? (mayAccessUser(caller, undefined) ? undefined : caller.userId);
     if (userId !== undefined) assertMayAccessUser(caller, userId, 'usage');
-    return { userId, service: query.service, range, after };
+    return { userId, service: query.service, modelId: query.modelId, range, after };
   }
 
   /**
@@ -106,7 +107,7 @@ export class UsageRecordsService {
   private orgFilter(orgId: string, query: RecordsQuery): RecordsFilter {
     const range = parseDateRange(query.startDate, query.endDate);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    return { orgId, userId: query.userId, service: query.service, range, after };
+    return { orgId, userId: query.userId, service: query.service, modelId: query.modelId, range, after };
   }
 
   /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */

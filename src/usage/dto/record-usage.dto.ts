@@ -18,8 +18,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsUserId } from '../../common/validation/ids.js';
-import { IsModelId } from '../../common/validation/ids.js';
+import { IsModelId, IsUserId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
@@ -354,6 +353,15 @@ export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRang
   @IsString()
   @MaxLength(50)
   service?: string;
+
+  @ApiPropertyOptional({
+    example: 'anthropic.claude-3-haiku-20240307-v1:0',
+    maxLength: 100,
+    description: 'Only the records of this model',
+  })
+  @IsOptional()
+  @IsModelId()
+  modelId?: string;
 
   @ApiPropertyOptional({
     enum: ['json', 'csv'],

@@ -2598,6 +2598,45 @@ export type AuditListResponseDto = {
     nextCursor: string | null;
 };
 
+export type CreatePortalSessionDto = {
+    /**
+     * The user the portal is for
+     */
+    userId: string;
+    /**
+     * An organisation the user is an active member of: the session then reaches only that org’s account, as the user’s role in it allows
+     */
+    orgId?: string;
+    ttlSeconds?: number;
+};
+
+export type PortalSessionResponseDto = {
+    id: string;
+    /**
+     * Where to send the user: the token rides in the fragment, which never reaches a server log
+     */
+    url: string;
+    /**
+     * Sent as `Authorization: Bearer <token>` (the embeddable elements take it as their `token` attribute). Shown only here: an idempotent replay answers without it
+     */
+    token: string;
+    expiresAt: string;
+};
+
+export type CurrentPortalSessionResponseDto = {
+    id: string;
+    userId: string;
+    /**
+     * The org whose account it reaches
+     */
+    orgId: string | null;
+    /**
+     * The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)
+     */
+    orgRole: string | null;
+    expiresAt: string;
+};
+
 export type GetLivenessData = {
     body?: never;
     path?: never;
@@ -4637,6 +4676,10 @@ export type ListUsageRecordsData = {
         userId?: string;
         service?: string;
         /**
+         * Only the records of this model
+         */
+        modelId?: string;
+        /**
          * Deprecated: `csv` answers text/csv here for existing callers; use GET /api/usage/records/export (exportUsageRecordsCsv)
          *
          * @deprecated
@@ -4711,6 +4754,10 @@ export type ExportUsageRecordsCsvData = {
          */
         userId?: string;
         service?: string;
+        /**
+         * Only the records of this model
+         */
+        modelId?: string;
     };
     url: '/api/usage/records/export';
 };
@@ -7680,6 +7727,10 @@ export type ListOrgUsageRecordsData = {
         userId?: string;
         service?: string;
         /**
+         * Only the records of this model
+         */
+        modelId?: string;
+        /**
          * Deprecated: `csv` answers text/csv here for existing callers; use GET /api/usage/records/export (exportUsageRecordsCsv)
          *
          * @deprecated
@@ -8711,3 +8762,174 @@ export type ListAuditEntriesResponses = {
 };
 
 export type ListAuditEntriesResponse = ListAuditEntriesResponses[keyof ListAuditEntriesResponses];
+
+export type CreatePortalSessionData = {
+    body: CreatePortalSessionDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/portal/sessions';
+};
+
+export type CreatePortalSessionErrors = {
+    /**
+     * Invalid body (ttlSeconds outside 60–3600)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Not a service principal, or the user is not an active member of `orgId`. Service principals only (an admin token, or an API key with `usage:ingest`): the platform’s backend, never the user.
+     *
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreatePortalSessionError = CreatePortalSessionErrors[keyof CreatePortalSessionErrors];
+
+export type CreatePortalSessionResponses = {
+    201: PortalSessionResponseDto;
+};
+
+export type CreatePortalSessionResponse = CreatePortalSessionResponses[keyof CreatePortalSessionResponses];
+
+export type GetPortalSessionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/portal/session';
+};
+
+export type GetPortalSessionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Not called with a portal token
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetPortalSessionError = GetPortalSessionErrors[keyof GetPortalSessionErrors];
+
+export type GetPortalSessionResponses = {
+    200: CurrentPortalSessionResponseDto;
+};
+
+export type GetPortalSessionResponse = GetPortalSessionResponses[keyof GetPortalSessionResponses];
+
+export type EndPortalSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/portal/sessions/{id}';
+};
+
+export type EndPortalSessionErrors = {
+    /**
+     * The id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown session
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type EndPortalSessionError = EndPortalSessionErrors[keyof EndPortalSessionErrors];
+
+export type EndPortalSessionResponses = {
+    /**
+     * Ended
+     */
+    204: void;
+};
+
+export type EndPortalSessionResponse = EndPortalSessionResponses[keyof EndPortalSessionResponses];

@@ -1,0 +1,30 @@
+import './portal.css';
+
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { App } from './app';
+import { configureClient, takeTokenFromUrl } from './session';
+
+takeTokenFromUrl();
+configureClient();
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A 4xx does not change by asking again; a 401 ends the page (session.ts).
+      retry: (count, error) => (error as { statusCode?: number } | null)?.statusCode === undefined && count < 2,
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

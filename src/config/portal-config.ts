@@ -1,0 +1,54 @@
+import type { EnvReader } from './env-reader.js';
+
+export interface PortalConfig {
+  /**
+   * PORTAL_ALLOWED_ORIGINS: origins (`https://app.example`) whose pages may load /portal/embed.js, call
+   * the API from the browser (CORS) and frame the portal (`frame-ancestors`). Empty: none but this one.
+   */
+  allowedOrigins: string[];
+}
+
+/** An origin as browsers send it: scheme, host and port only, no path, no trailing slash. */
+function asOrigin(value: string): string | null {
+  try {
+    const url = new URL(value);
+    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== value) return null;
+    return url.origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * PUBLIC_URL: the service's address as its users reach it (portal session URLs are made from it),
+ * default `http://localhost:<PORT>`; no trailing slash is kept.
+ */
+export function publicUrl(read: EnvReader, port: number): string {
+  const value = read.raw('PUBLIC_URL');
+  if (value === undefined) return `http://localhost:${port}`;
+  try {
+    const url = new URL(value);
+    if (['http:', 'https:'].includes(url.protocol) && !url.search && !url.hash) return value.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  read.problems.push(`PUBLIC_URL must be an http(s) URL without query or fragment (got "${value}")`);
+  return `http://localhost:${port}`;
+}
+
+export function portalConfig(read: EnvReader): PortalConfig {
+  const value = read.raw('PORTAL_ALLOWED_ORIGINS');
+  if (value === undefined) return { allowedOrigins: [] };
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = entries.filter((e) => asOrigin(e) === null);
+  if (bad.length > 0) {
+    read.problems.push(
+      `PORTAL_ALLOWED_ORIGINS must be a comma list of origins like https://app.example (got "${bad.join('", "')}")`,
+    );
+    return { allowedOrigins: [] };
+  }
+  return { allowedOrigins: entries };
+}

@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+
+export class CreatePortalSessionDto {
+  @ApiProperty({ example: 'alice', maxLength: 50, description: 'The user the portal is for' })
+  @IsUserId()
+  userId: string;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description:
+      'An organisation the user is an active member of: the session then reaches only that org’s account, ' +
+      'as the user’s role in it allows',
+  })
+  @IsOptional()
+  @IsOrgId()
+  orgId?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 60, maximum: 3600, default: 900, example: 900 })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  ttlSeconds?: number;
+}
+
+export class PortalSessionResponseDto {
+  @ApiProperty({ example: '0193a1f0-7c1e-7a34-9d2b-5f3c2e1a9b70', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({
+    example: 'https://credits.example.com/portal#token=acp_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v',
+    description: 'Where to send the user: the token rides in the fragment, which never reaches a server log',
+  })
+  url: string;
+
+  @ApiProperty({
+    example: 'acp_Q2x9bVRk1mN3aF0pL7sT4uW8yZ2cE5gH6jK9oP1rS3v',
+    description:
+      'Sent as `Authorization: Bearer <token>` (the embeddable elements take it as their `token` attribute). ' +
+      'Shown only here: an idempotent replay answers without it',
+  })
+  token: string;
+
+  @ApiProperty({ example: '2026-11-24T10:15:00.000Z', format: 'date-time' })
+  expiresAt: string;
+}
+
+export class CurrentPortalSessionResponseDto {
+  @ApiProperty({ example: '0193a1f0-7c1e-7a34-9d2b-5f3c2e1a9b70', format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'alice' })
+  userId: string;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The org whose account it reaches' })
+  orgId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)',
+  })
+  orgRole: string | null;
+
+  @ApiProperty({ example: '2026-11-24T10:15:00.000Z', format: 'date-time' })
+  expiresAt: string;
+}

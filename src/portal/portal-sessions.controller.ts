@@ -1,0 +1,113 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { commonErrorExamples, domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import {
+  CreatePortalSessionDto,
+  CurrentPortalSessionResponseDto,
+  PortalSessionResponseDto,
+} from './dto/portal-session.dto.js';
+import { PortalSessionsService, SERVICE_PRINCIPALS_ONLY } from './portal-sessions.service.js';
+
+const SERVICE_ONLY =
+  'Service principals only (an admin token, or an API key with `usage:ingest`): the platform’s backend, ' +
+  'never the user.';
+
+/** The platform's backend opens a portal for one of its users, and may end it early. */
+@ApiTags('portal')
+@Controller('api/portal')
+export class PortalSessionsController {
+  constructor(private readonly sessions: PortalSessionsService) {}
+
+  @IdempotentPost('sessions')
+  @Auth('user', { scope: 'usage:ingest' })
+  // The token is a credential: a replay answers without it (and without the URL that carries it).
+  @IdempotencyRedact('token', 'url')
+  @ApiOperation({
+    operationId: 'createPortalSession',
+    summary: 'Open a portal session for a user: a token limited to one account, and the portal’s URL',
+    description:
+      `${SERVICE_ONLY} The token reaches the account’s reads, the user’s own API keys and promotion ` +
+      'redemptions (docs/portal.md); with `orgId`, only that org’s account, as the user’s role in it allows.',
+  })
+  @ApiBody({
+    type: CreatePortalSessionDto,
+    examples: {
+      user: { summary: 'A user’s own credits for 15 minutes', value: { userId: 'alice' } },
+      short: { summary: 'A session of 5 minutes', value: { userId: 'alice', ttlSeconds: 300 } },
+    },
+  })
+  @ApiCreatedResponse({ type: PortalSessionResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (ttlSeconds outside 60–3600)', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiForbiddenResponse({
+    description: `Not a service principal, or the user is not an active member of \`orgId\`. ${SERVICE_ONLY}`,
+    type: ErrorResponseDto,
+    examples: {
+      ...commonErrorExamples(403, { post: true, scope: 'usage:ingest' }),
+      notService: domainErrorExample('FORBIDDEN', SERVICE_PRINCIPALS_ONLY, 'A user’s or a supervisor’s token'),
+      notAMember: domainErrorExample(
+        'NOT_A_MEMBER',
+        'alice is not an active member of organisation acme',
+        'orgId names an org the user is not an active member of',
+        { orgId: 'acme' },
+      ),
+    },
+  })
+  create(@CurrentUser() user: AuthUser, @Body() body: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
+    return this.sessions.create(user, body);
+  }
+
+  @Get('session')
+  @Auth('user')
+  @ApiOperation({
+    operationId: 'getPortalSession',
+    summary: 'The caller’s portal session: whose, which account, until when (portal tokens only)',
+    description: 'What the portal page asks first, to know which tabs to show. Any other caller: 404.',
+  })
+  @ApiOkResponse({ type: CurrentPortalSessionResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Not called with a portal token',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Portal session'),
+  })
+  current(@CurrentUser() user: AuthUser): Promise<CurrentPortalSessionResponseDto> {
+    return this.sessions.current(user);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'endPortalSession',
+    summary: 'End a portal session: its token is refused (401) from the next request on',
+    description: `${SERVICE_ONLY} Ending an ended session again answers 204.`,
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '0193a1f0-7c1e-7a34-9d2b-5f3c2e1a9b70' })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown session',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Portal session'),
+  })
+  async end(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.sessions.end(user, id);
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** What authentication needs of a session, in one indexed lookup by the token's digest. */
+export interface PortalSessionLookup {
+  id: string;
+  userId: string;
+  orgId: string | null;
+  email: string | null;
+  username: string | null;
+  /** Ended, or past `expires_at` at the instant asked. */
+  over: boolean;
+}
+
+export interface NewPortalSession {
+  tokenHash: Buffer;
+  userId: string;
+  orgId: string | null;
+  createdBy: string;
+  createdByKeyId: string | null;
+  expiresAt: Date;
+}
+
+/** portal_sessions: the mint, the end, and the lookup every portal request makes. */
+@Injectable()
+export class PortalSessionsRepository {
+  async userExists(manager: EntityManager, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [userId]);
+    return rows.length > 0;
+  }
+
+  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);
+    return rows.length > 0;
+  }
+
+  async insert(manager: EntityManager, s: NewPortalSession): Promise<{ id: string; expiresAt: Date }> {
+    const rows: Array<{ id: string; expires_at: Date }> = await manager.query(
+      `INSERT INTO portal_sessions (token_hash, user_id, org_id, created_by, created_by_key_id, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at`,
+      [s.tokenHash, s.userId, s.orgId, s.createdBy, s.createdByKeyId, s.expiresAt],
+    );
+    return { id: rows[0].id, expiresAt: rows[0].expires_at };
+  }
+
+  /** Ends a session (again: no change); false when there is none with that id. */
+  async end(manager: EntityManager, id: string, at: Date): Promise<boolean> {
+    // Wrapped in a SELECT: a bare UPDATE's answer through TypeORM is [rows, count], not the rows.
+    const rows: Array<{ n: number }> = await manager.query(
+      `WITH ended AS (UPDATE portal_sessions SET ended_at = COALESCE(ended_at, $2) WHERE id = $1 RETURNING 1)
+       SELECT count(*)::int AS n FROM ended`,
+      [id, at],
+    );
+    return rows[0].n > 0;
+  }
+
+  /** A live session as its page sees it, with the user's role in its org now. */
+  async current(
+    manager: EntityManager,
+    id: string,
+  ): Promise<{ userId: string; orgId: string | null; orgRole: string | null; expiresAt: Date } | null> {
+    const rows: Array<{ user_id: string; org_id: string | null; org_role: string | null; expires_at: Date }> =
+      await manager.query(
+        `SELECT user_id, org_id, CASE WHEN org_id IS NULL THEN NULL ELSE org_member_role(org_id, user_id) END AS org_role,
+                expires_at
+           FROM portal_sessions WHERE id = $1`,
+        [id],
+      );
+    const row = rows[0];
+    return row ? { userId: row.user_id, orgId: row.org_id, orgRole: row.org_role, expiresAt: row.expires_at } : null;
+  }
+
+  async lookup(manager: EntityManager, tokenHash: Buffer, at: Date): Promise<PortalSessionLookup | null> {
+    const rows: Array<{
+      id: string;
+      user_id: string;
+      org_id: string | null;
+      email: string | null;
+      username: string | null;
+      over: boolean;
+    }> = await manager.query(
+      `SELECT s.id, s.user_id, s.org_id, u.email, u.username,
+              (s.ended_at IS NOT NULL OR s.expires_at <= $2) AS over
+         FROM portal_sessions s JOIN user_accounts u ON u.user_id = s.user_id
+        WHERE s.token_hash = $1`,
+      [tokenHash, at],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      orgId: row.org_id,
+      email: row.email,
+      username: row.username,
+      over: row.over,
+    };
+  }
+}

@@ -1,0 +1,99 @@
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+
+import { isServicePrincipal } from '../auth/metering.js';
+import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
+import type {
+  CreatePortalSessionDto,
+  CurrentPortalSessionResponseDto,
+  PortalSessionResponseDto,
+} from './dto/portal-session.dto.js';
+import { PortalSessionsRepository } from './portal-sessions.repository.js';
+import { generatePortalToken, hashPortalToken, looksLikePortalToken, portalUrl } from './portal-token.js';
+
+export const DEFAULT_PORTAL_TTL_SECONDS = 900;
+
+export const SERVICE_PRINCIPALS_ONLY =
+  'Only service principals (an admin token, or an API key with usage:ingest) may open or end portal sessions';
+
+/** Minting, ending and authenticating portal sessions. */
+@Injectable()
+export class PortalSessionsService {
+  constructor(
+    private readonly sessions: PortalSessionsRepository,
+    private readonly transactions: Transactions,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl'>,
+  ) {}
+
+  async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
+    assertServicePrincipal(caller);
+    return this.transactions.run(async (manager) => {
+      if (!(await this.sessions.userExists(manager, dto.userId))) throw new NotFoundError('User');
+      if (dto.orgId !== undefined && !(await this.sessions.isActiveMember(manager, dto.orgId, dto.userId))) {
+        throw new NotAMemberError(dto.orgId, dto.userId);
+      }
+      const token = generatePortalToken();
+      const ttl = dto.ttlSeconds ?? DEFAULT_PORTAL_TTL_SECONDS;
+      const { id, expiresAt } = await this.sessions.insert(manager, {
+        tokenHash: hashPortalToken(token),
+        userId: dto.userId,
+        orgId: dto.orgId ?? null,
+        createdBy: caller.userId,
+        createdByKeyId: caller.apiKeyId ?? null,
+        expiresAt: new Date(this.clock.now() + ttl * 1000),
+      });
+      return { id, url: portalUrl(this.config.publicUrl, token), token, expiresAt: expiresAt.toISOString() };
+    });
+  }
+
+  async end(caller: AuthUser, id: string): Promise<void> {
+    assertServicePrincipal(caller);
+    const ended = await this.sessions.end(this.transactions.statementManager, id, new Date(this.clock.now()));
+    if (!ended) throw new NotFoundError('Portal session');
+  }
+
+  /** The caller's own portal session (a portal token's), else 404: no other caller has one. */
+  async current(caller: AuthUser): Promise<CurrentPortalSessionResponseDto> {
+    const found = caller.portal
+      ? await this.sessions.current(this.transactions.statementManager, caller.portal.sessionId)
+      : null;
+    if (!found) throw new NotFoundError('Portal session');
+    return { id: caller.portal!.sessionId, ...found, expiresAt: found.expiresAt.toISOString() };
+  }
+
+  /**
+   * The caller a portal token stands for, or null when the bearer is no portal token (the JWT
+   * strategy then reads it). A portal token that is unknown, ended or expired is a 401 here.
+   */
+  async authenticate(bearer: string | undefined): Promise<AuthUser | null> {
+    if (bearer === undefined || !bearer.startsWith('acp_')) return null;
+    const found = looksLikePortalToken(bearer)
+      ? await this.sessions.lookup(
+          this.transactions.statementManager,
+          hashPortalToken(bearer),
+          new Date(this.clock.now()),
+        )
+      : null;
+    if (!found || found.over) throw new UnauthorizedException('This portal session has ended or expired');
+    return {
+      userId: found.userId,
+      // The token is the user's with the least role, whatever their JWTs say: staff routes stay out.
+      role: 'user',
+      email: found.email,
+      username: found.username,
+      via: 'jwt',
+      portal: { sessionId: found.id, orgId: found.orgId },
+    };
+  }
+}
+
+function assertServicePrincipal(caller: AuthUser): void {
+  if (!isServicePrincipal(caller)) {
+    throw new DomainError('FORBIDDEN', SERVICE_PRINCIPALS_ONLY);
+  }
+}

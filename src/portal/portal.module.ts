@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+
+import { PortalStrategy } from './portal.strategy.js';
+import { PortalSessionsController } from './portal-sessions.controller.js';
+import { PortalSessionsRepository } from './portal-sessions.repository.js';
+import { PortalSessionsService } from './portal-sessions.service.js';
+
+/**
+ * Portal sessions (`/api/portal/sessions`) and the `portal` passport strategy behind the global
+ * AuthenticationGuard. The page itself is static (portal-static.ts); the guard that holds a portal
+ * token to its routes is global (PortalAccessGuard, registered by the composition root).
+ */
+@Module({
+  controllers: [PortalSessionsController],
+  providers: [PortalSessionsRepository, PortalSessionsService, PortalStrategy],
+})
+export class PortalModule {}

@@ -1,0 +1,244 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import {
+  buildPortal,
+  CHROMIUM,
+  chromiumAvailable,
+  openPage,
+  PORTAL_SHOTS,
+  seriousViolations,
+} from './support/portal-browser.js';
+
+/**
+ * The portal page in Chromium for a user, an org member and an org reader: every tab at 375 and
+ * 1280 px, light and dark, axe-core clean, its figures the API's; the keyboard alone; an ended
+ * session shows one sentence. Screenshots land in test-results/portal/.
+ */
+if (!chromiumAvailable) console.warn(`portal browser test skipped: no Chromium at ${CHROMIUM}`);
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+let portalDir: string;
+const adminId = uniqueId('ppadmin');
+const userId = uniqueId('ppuser');
+const memberId = uniqueId('ppmember');
+const readerId = uniqueId('ppreader');
+const orgId = uniqueId('pporg').toLowerCase();
+const admin = bearer(token({ sub: adminId, role: 'admin' }));
+const as = (sub: string) => bearer(token({ sub }));
+const ENDED = 'Your session has ended or expired: open this page again from the app that sent you here.';
+
+async function mint(body: { userId: string; orgId?: string }) {
+  const res = await t.http.post('/api/portal/sessions').set(admin).send(body).expect(201);
+  expect(res.body.url).toMatch(/\/portal#token=acp_/);
+  return {
+    id: res.body.id as string,
+    url: `${baseUrl}/portal#token=${res.body.token}`,
+    token: res.body.token as string,
+  };
+}
+
+const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, ''));
+
+async function tabs(page: Page): Promise<string[]> {
+  return page.getByRole('tab').allTextContents();
+}
+
+describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
+  beforeAll(async () => {
+    portalDir = buildPortal();
+    mkdirSync(PORTAL_SHOTS, { recursive: true });
+    t = await startTestApp({ PORTAL_DIR: portalDir });
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    for (const id of [adminId, userId, memberId, readerId]) await t.http.get('/api/users/me').set(as(id)).expect(200);
+    await t.http.get('/api/users/me').set(admin).expect(200);
+    const grant = (body: object) => t.http.post('/api/credits/allocate').set(admin).send(body).expect(201);
+    await grant({ userId, credits: 12_500, expiryDays: 400, notes: 'Annual plan' });
+    await grant({ userId, credits: 300, expiryDays: 10, notes: 'Welcome credits' });
+    for (const [i, model] of ['portal-model-a', 'portal-model-b', 'portal-model-a'].entries()) {
+      await t.http
+        .post('/api/usage/record')
+        .set(as(userId))
+        .send({
+          service: i === 1 ? 'embeddings' : 'chat',
+          operation: 'reply',
+          modelId: model,
+          inputTokens: 1500 + i,
+          outputTokens: 500,
+          cacheReadTokens: 200,
+        })
+        .expect(201);
+    }
+    const purchase = await t.http
+      .post('/api/purchases')
+      .set(admin)
+      .send({ userId, credits: 1000, amount: '9.99', currency: 'eur', provider: 'paddle' })
+      .expect(201);
+    await t.http.post(`/api/purchases/${purchase.body.id}/paid`).set(admin).send({}).expect(200);
+    await t.http.post('/api/orgs').set(admin).send({ orgId, name: 'Portal Org', ownerUserId: readerId }).expect(201);
+    await t.http
+      .put(`/api/orgs/${orgId}/members/${memberId}`)
+      .set(admin)
+      .send({ role: 'member', spendLimit: { credits: 500, period: 'month' } })
+      .expect(200);
+    await grant({ orgId, credits: 5000, expiryDays: 30 });
+    await t.http
+      .post('/api/usage/record')
+      .set(as(memberId))
+      .send({ orgId, service: 'chat', operation: 'reply', modelId: 'portal-model-a', credits: 42 })
+      .expect(201);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    if (portalDir) rmSync(portalDir, { recursive: true, force: true });
+  });
+
+  const personas = [
+    { name: 'user', who: () => ({ userId }), tabs: ['Balance', 'Usage', 'Purchases', 'API keys'] },
+    { name: 'member', who: () => ({ userId: memberId, orgId }), tabs: ['Balance', 'API keys', 'Organisation'] },
+    {
+      name: 'reader',
+      who: () => ({ userId: readerId, orgId }),
+      tabs: ['Balance', 'Usage', 'Purchases', 'API keys', 'Organisation'],
+    },
+  ];
+  for (const persona of personas) {
+    it(`every tab for the ${persona.name}, at 375 and 1280 px, light and dark, axe-clean`, async () => {
+      const session = await mint(persona.who());
+      for (const width of [375, 1280]) {
+        for (const scheme of ['light', 'dark'] as const) {
+          const { page, context, errors } = await openPage(browser, { width, scheme });
+          await page.goto(session.url);
+          await page.getByRole('tab', { name: 'Balance' }).waitFor();
+          // The token left the address bar at once.
+          expect(page.url()).not.toContain('token=');
+          expect(await tabs(page)).toEqual(persona.tabs);
+          for (const tab of persona.tabs) {
+            await page.getByRole('tab', { name: tab }).click();
+            await poll(() => page.getByRole('tabpanel').getByRole('heading').first().isVisible()).toBe(true);
+            await poll(() => page.getByText('Loading…').count()).toBe(0);
+            const name = `${persona.name}-${tab.toLowerCase().replace(/ /g, '-')}-${width}-${scheme}`;
+            await page.screenshot({ path: join(PORTAL_SHOTS, `${name}.png`), fullPage: true });
+            expect([name, await seriousViolations(page)]).toEqual([name, []]);
+          }
+          expect(errors).toEqual([]);
+          await context.close();
+        }
+      }
+    }, 240_000);
+  }
+
+  it('shows the API’s figures for the same account: balance, lots soonest first, usage, purchases', async () => {
+    const session = await mint({ userId });
+    const { page, context } = await openPage(browser, { width: 1280, scheme: 'light', locale: 'de-DE' });
+    await page.goto(session.url);
+    const balance = (await t.http.get('/api/credits/balance').set(as(userId)).expect(200)).body;
+    await poll(() => page.getByTestId('available').textContent()).toBe(
+      new Intl.NumberFormat('de-DE').format(balance.totalCredits),
+    );
+    expect(digits(await page.getByTestId('held').textContent())).toBe(balance.heldCredits);
+    const soonest = page.locator('tr.soonest');
+    expect(await page.locator('tr.soonest').count()).toBe(1);
+    expect(await soonest.getByText('Expires soonest').isVisible()).toBe(true);
+    expect(digits(await soonest.locator('td').first().textContent())).toBe(balance.activeAllocations[0].credits);
+    expect(await page.getByRole('img', { name: /Daily usage over the last 30 UTC days/ }).isVisible()).toBe(true);
+    const stats = (await t.http.get('/api/usage/stats').set(as(userId)).expect(200)).body;
+    await poll(() => page.getByText(/Daily usage over the last 30 UTC days/).textContent()).toContain(
+      `${new Intl.NumberFormat('de-DE').format(stats.totalCredits)} credits in all`,
+    );
+
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    const records = (await t.http.get('/api/usage/records').set(as(userId)).expect(200)).body.items;
+    await poll(() => page.getByRole('region', { name: 'Usage records' }).locator('tbody tr').count()).toBe(
+      records.length,
+    );
+    expect(await page.getByText('in 1.502 · out 500 · cache read 200').isVisible()).toBe(true);
+    await page.getByLabel('Model').fill('portal-model-b');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await poll(() => page.getByRole('region', { name: 'Usage records' }).locator('tbody tr').count()).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = await (await download.createReadStream()).toArray();
+    const api = await t.http.get('/api/usage/records/export?modelId=portal-model-b').set(as(userId)).expect(200);
+    expect(Buffer.concat(csv).toString()).toBe(api.text);
+
+    await page.getByRole('tab', { name: 'Purchases' }).click();
+    await poll(() => page.getByRole('region', { name: 'Purchases' }).textContent()).toContain('9,99');
+    expect(await page.getByRole('region', { name: 'Purchases' }).textContent()).toContain('Paid');
+    await context.close();
+  });
+
+  it('works with the keyboard alone: tabs, filters, a key created with a budget and revoked', async () => {
+    const session = await mint({ userId });
+    const { page, context } = await openPage(browser, { width: 1280, scheme: 'dark' });
+    await page.goto(session.url);
+    await page.getByRole('tab', { name: 'Balance' }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    await page.keyboard.press('Tab');
+    await poll(focused).toBe('Balance');
+    await page.keyboard.press('ArrowRight');
+    await poll(focused).toBe('Usage');
+    await poll(() => page.getByRole('heading', { name: 'Usage' }).isVisible()).toBe(true);
+    await page.keyboard.press('End');
+    await poll(focused).toBe('API keys');
+    await page.keyboard.press('Tab'); // the panel
+    await page.keyboard.press('Tab'); // Name
+    await page.keyboard.type('keyboard key');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab'); // scopes: read credits, read usage, record usage
+    await page.keyboard.press('Space'); // + usage:write
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab'); // budget
+    await page.keyboard.type('250');
+    await page.keyboard.press('Enter');
+    const secret = page.getByTestId('new-key');
+    await poll(() => secret.textContent()).toMatch(/^acs_live_/);
+    const keys = (await t.http.get('/api/api-keys').set(as(userId)).expect(200)).body.items;
+    const made = keys.find((k: { name: string }) => k.name === 'keyboard key');
+    expect(made).toMatchObject({
+      permissions: ['credits:read', 'usage:read', 'usage:write'],
+      creditLimit: 250,
+      limitPeriod: 'month',
+    });
+    await page.getByRole('button', { name: 'Revoke keyboard key' }).focus();
+    await page.keyboard.press('Enter');
+    await poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    await page.keyboard.press('Tab');
+    await poll(focused).toBe('Revoke key');
+    await page.keyboard.press('Enter');
+    await poll(async () => (await t.http.get(`/api/api-keys/${made.id}`).set(as(userId))).body.isActive).toBe(false);
+    await page.screenshot({ path: join(PORTAL_SHOTS, 'keyboard-keys-1280-dark.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('an ended or expired session shows one sentence and no data', async () => {
+    const session = await mint({ userId });
+    const { page, context } = await openPage(browser, { width: 375, scheme: 'light' });
+    await page.goto(session.url);
+    await page.getByTestId('available').waitFor();
+    await t.http.delete(`/api/portal/sessions/${session.id}`).set(admin).expect(204);
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    await poll(() => page.locator('body').innerText()).toBe(ENDED);
+    await page.screenshot({ path: join(PORTAL_SHOTS, 'ended-375-light.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const expired = await mint({ userId });
+    await t.db.query(`UPDATE portal_sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    await page.goto(expired.url);
+    await poll(() => page.locator('body').innerText()).toBe(ENDED);
+    await page.goto(`${baseUrl}/portal`);
+    await poll(() => page.locator('body').innerText()).toBe(ENDED);
+    await context.close();
+  });
+});

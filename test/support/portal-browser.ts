@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+/** The portal in Chromium: its build, pages that collect errors, and axe-core run inside the page. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumAvailable = existsSync(CHROMIUM);
+export const PORTAL_SHOTS =
+  process.env.PORTAL_SHOTS_DIR ?? join(import.meta.dirname, '..', '..', 'test-results', 'portal');
+
+const axeSource = (): string => {
+  const require = createRequire(import.meta.url);
+  return require('axe-core').source as string;
+};
+
+/** A fresh build of the portal and embed.js for this run (a few seconds): never a stale bundle. */
+export function buildPortal(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portal-'));
+  const vite = join('node_modules', 'vite', 'bin', 'vite.js');
+  for (const config of ['console/vite.portal.config.ts', 'console/vite.embed.config.ts']) {
+    execFileSync(process.execPath, [vite, 'build', '--config', config, '--outDir', dir, '--logLevel', 'warn'], {
+      stdio: 'inherit',
+    });
+  }
+  return dir;
+}
+
+export interface PortalPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors, page errors and requests to hosts other than 127.0.0.1. */
+  errors: string[];
+}
+
+export async function openPage(
+  browser: Browser,
+  options: { width: number; scheme: 'light' | 'dark'; locale?: string },
+): Promise<PortalPage> {
+  const context = await browser.newContext({
+    viewport: { width: options.width, height: 800 },
+    colorScheme: options.scheme,
+    locale: options.locale ?? 'en-US',
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+    errors.push(`request to another host: ${url.href}`);
+    return route.abort();
+  });
+  return { page, context, errors };
+}
+
+/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  // Through the DevTools protocol, not a <script>: the portal's CSP refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource());
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown[] }> } }).axe;
+    const result = await axe.run({ resultTypes: ['violations'] });
+    return result.violations as Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
