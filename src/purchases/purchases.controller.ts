@@ -150,7 +150,9 @@ export class PurchasesController {
   @ApiOperation({
     operationId: 'markPurchasePaid',
     summary: 'The purchase was paid: grant its one allocation (service principals)',
-    description: `${SERVICE_ONLY} Paid again answers the same view and grants nothing.`,
+    description:
+      `${SERVICE_ONLY} Paid again answers the same view and grants nothing. A providerPaymentId that paid ` +
+      'another purchase of the provider → 409 PURCHASE_EXISTS.',
   })
   @ApiBody({
     type: MarkPaidDto,
@@ -165,10 +167,15 @@ export class PurchasesController {
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
   @ApiConflictResponse({
-    description: 'The purchase failed or expired',
+    description: 'The purchase failed or expired, or its payment paid another purchase',
     type: ErrorResponseDto,
     examples: {
       notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
+      paymentUsed: domainErrorExample(
+        'PURCHASE_EXISTS',
+        'Payment pi_3Nabc of stripe paid another purchase',
+        'A providerPaymentId another purchase of the provider has',
+      ),
     },
   })
   paid(

@@ -720,7 +720,7 @@ export const getPurchaseRefundable = <ThrowOnError extends boolean = false>(opti
 /**
  * The purchase was paid: grant its one allocation (service principals)
  *
- * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing.
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing. A providerPaymentId that paid another purchase of the provider → 409 PURCHASE_EXISTS.
  */
 export const markPurchasePaid = <ThrowOnError extends boolean = false>(options: Options<MarkPurchasePaidData, ThrowOnError>): RequestResult<MarkPurchasePaidResponses, MarkPurchasePaidErrors, ThrowOnError> => (options.client ?? client).post<MarkPurchasePaidResponses, MarkPurchasePaidErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],

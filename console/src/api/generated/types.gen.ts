@@ -6220,7 +6220,7 @@ export type MarkPurchasePaidErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The purchase failed or expired; or: A request with this Idempotency-Key is still in progress
+     * The purchase failed or expired, or its payment paid another purchase; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**

@@ -1611,7 +1611,7 @@ export const getPurchaseRefundableOptions = (options: Options<GetPurchaseRefunda
 /**
  * The purchase was paid: grant its one allocation (service principals)
  *
- * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing.
+ * Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN. Paid again answers the same view and grants nothing. A providerPaymentId that paid another purchase of the provider → 409 PURCHASE_EXISTS.
  */
 export const markPurchasePaidMutation = (options?: Partial<Options<MarkPurchasePaidData>>): UseMutationOptions<MarkPurchasePaidResponse, MarkPurchasePaidError, Options<MarkPurchasePaidData>> => {
     const mutationOptions: UseMutationOptions<MarkPurchasePaidResponse, MarkPurchasePaidError, Options<MarkPurchasePaidData>> = {
