@@ -370,7 +370,7 @@ export type ImportPricingResponseDto = {
 
 export type ActiveAllocationDto = {
     /**
-     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
@@ -381,6 +381,10 @@ export type ActiveAllocationDto = {
      * Start of the subscription period the credits belong to, for plan and rollover
      */
     periodStart: string | null;
+    /**
+     * The purchase that granted it, for purchase (null otherwise)
+     */
+    purchaseId: string | null;
     id: string;
     /**
      * Credits left in this allocation
@@ -508,7 +512,7 @@ export type AllocateCreditsDto = {
 
 export type AllocationResponseDto = {
     /**
-     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase';
     /**
@@ -519,6 +523,10 @@ export type AllocationResponseDto = {
      * Start of the subscription period the credits belong to, for plan and rollover
      */
     periodStart: string | null;
+    /**
+     * The purchase that granted it, for purchase (null otherwise)
+     */
+    purchaseId: string | null;
     id: string;
     /**
      * The user whose allocation it is (null for an organisation’s)
