@@ -260,6 +260,9 @@ describe('buildAppConfig', () => {
       ['TRUST_PROXY', '10.0.0.0/33'],
       ['TRUST_PROXY', '10.0.0.0/8/8'],
       ['TRUST_PROXY', 'true'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0.0/33'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0.0/8,intranet'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0/8'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
       ['EXPORT_POOL_SIZE', '0'],
       ['EXPORT_POOL_SIZE', '101'],
@@ -316,12 +319,31 @@ describe('the webhook settings', () => {
     expect(config.webhooks).toEqual({
       allowPrivateUrls: true,
       allowedPorts: [443],
+      allowedNetworks: [],
       secretKey: 'k'.repeat(40),
       usingDevelopmentKey: false,
       workerEnabled: false,
       concurrency: 4,
       pollIntervalMs: 250,
     });
+  });
+});
+
+describe('WEBHOOK_ALLOWED_NETWORKS', () => {
+  it('reads a comma list of IPv4 and IPv6 CIDRs and single addresses; default none', () => {
+    expect(buildAppConfig({}).webhooks.allowedNetworks).toEqual([]);
+    expect(
+      buildAppConfig({ WEBHOOK_ALLOWED_NETWORKS: ' 10.0.0.0/8, fd00::/8 ,192.168.1.7' }).webhooks.allowedNetworks,
+    ).toEqual(['10.0.0.0/8', 'fd00::/8', '192.168.1.7']);
+  });
+
+  it('refuses a bad entry in every NODE_ENV, naming the variable', () => {
+    for (const NODE_ENV of ['production', 'test']) {
+      const env = { NODE_ENV, DATABASE_URL: 'postgres://svc@db/acc', ...SECRETS };
+      expect(() => buildAppConfig({ ...env, WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/8,10.1/16' })).toThrow(
+        /WEBHOOK_ALLOWED_NETWORKS must be a comma list of CIDRs such as 10.0.0.0\/8 \(got "10.1\/16"\)/,
+      );
+    }
   });
 });
 
