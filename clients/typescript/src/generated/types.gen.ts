@@ -2722,11 +2722,11 @@ export type GetUserOverviewErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3091,11 +3091,11 @@ export type GetUserBalanceErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3341,11 +3341,11 @@ export type ListAllocationsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user (supervisors)
+     * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3486,11 +3486,11 @@ export type ListLedgerErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user (supervisors)
+     * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3630,11 +3630,11 @@ export type GetCreditLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3682,11 +3682,11 @@ export type SetCreditLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role admin or higher. API keys: not accepted.
+     * Requires staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3734,11 +3734,11 @@ export type GetAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3786,11 +3786,11 @@ export type SetAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3850,11 +3850,11 @@ export type ListTransfersErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3910,13 +3910,13 @@ export type TransferCreditsErrors = {
      */
     402: InsufficientCreditsResponseDto;
     /**
-     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may); an organisation that does not exist: `code` NOT_A_MEMBER, as for any write naming an org
      *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user
      */
     404: ErrorResponseDto;
     /**
@@ -3981,11 +3981,11 @@ export type GetAutoRechargeErrors = {
     /**
      * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
      *
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4352,11 +4352,11 @@ export type GetUserUsageStatsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4486,9 +4486,13 @@ export type ListUsageRecordsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4555,9 +4559,13 @@ export type ExportUsageRecordsCsvErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5033,11 +5041,11 @@ export type ListUserActiveSessionsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5097,9 +5105,13 @@ export type ListApiKeysErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the user themself, or staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5598,11 +5610,11 @@ export type DeleteSubscriptionErrors = {
     /**
      * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * No live subscription
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5650,11 +5662,11 @@ export type GetSubscriptionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * No live subscription
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5704,11 +5716,11 @@ export type PutSubscriptionErrors = {
     /**
      * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or plan
+     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5773,9 +5785,13 @@ export type ListPurchasesErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, service principals, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -6485,11 +6501,11 @@ export type GetOrgErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's members and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6545,11 +6561,11 @@ export type RemoveOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6604,11 +6620,11 @@ export type GetOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6659,11 +6675,11 @@ export type PutOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6727,11 +6743,11 @@ export type ListOrgMembersErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6781,11 +6797,11 @@ export type GetOrgBalanceErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6845,11 +6861,11 @@ export type ListOrgAllocationsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6921,11 +6937,11 @@ export type ListOrgLedgerErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6984,11 +7000,11 @@ export type GetOrgUsageStatsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7063,11 +7079,11 @@ export type ListOrgUsageRecordsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7122,11 +7138,11 @@ export type GetOrgLimitsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7174,11 +7190,11 @@ export type SetOrgLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7226,11 +7242,11 @@ export type SetOrgAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7280,11 +7296,11 @@ export type DeleteOrgSubscriptionErrors = {
     /**
      * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7334,11 +7350,11 @@ export type GetOrgSubscriptionErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7388,11 +7404,11 @@ export type PutOrgSubscriptionErrors = {
     /**
      * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
