@@ -58,7 +58,7 @@ export class AppModule {
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         AccountsModule,
-        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService }),
+        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService, orgStanding: AccountsService }),
         IdempotencyModule,
         HealthModule,
         UsersModule,

@@ -95,12 +95,12 @@ describe('auto-recharge', () => {
     expect(off).toBeNull();
   });
 
-  it('another user’s: 403 for a user, allowed for a supervisor; unknown user 404', async () => {
+  it('another user’s: 404 for a user (as for none), allowed for a supervisor; unknown user 404', async () => {
     const owner = await f.newUser();
     const other = await f.newUser();
     const body = { userId: owner.id, enabled: true, belowCredits: 10, rechargeCredits: 50 };
-    expect((await put(other.auth, body).expect(403)).body.code).toBe('FORBIDDEN');
-    expect((await get(other.auth, { userId: owner.id }).expect(403)).body.code).toBe('FORBIDDEN');
+    expect((await put(other.auth, body).expect(404)).body.code).toBe('NOT_FOUND');
+    expect((await get(other.auth, { userId: owner.id }).expect(404)).body.code).toBe('NOT_FOUND');
     expect((await get(owner.auth)).body.enabled).toBe(false);
     await put(supervisor.auth, body).expect(200);
     expect((await get(owner.auth)).body).toMatchObject({ enabled: true, belowCredits: 10, rechargeCredits: 50 });

@@ -262,6 +262,72 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
     expect(await page.getByRole('button', { name: 'Transfer credits' }).isVisible()).toBe(true);
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('the org page: allocations and purchases by cursor (Load more), ledger, limits and plan tabs', async () => {
+    const paged = uniqueId('paged').toLowerCase();
+    await t.http
+      .post('/api/orgs')
+      .set(bearer(admin()))
+      .send({ orgId: paged, name: 'Paged', ownerUserId: ownerId })
+      .expect(201);
+    // One more than a page (50) of allocations, purchases and grant lines.
+    for (let i = 1; i <= 51; i++) {
+      const purchase = await t.http
+        .post('/api/purchases')
+        .set(bearer(admin()))
+        .send({ orgId: paged, credits: i, amount: '1.00', currency: 'usd', provider: 'manual' })
+        .expect(201);
+      await t.http.post(`/api/purchases/${purchase.body.id}/paid`).set(bearer(admin())).send({}).expect(200);
+    }
+    await t.http.put(`/api/orgs/${paged}/limits`).set(bearer(admin())).send({ overdraftLimit: 500 }).expect(200);
+    const { page, errors } = await openConsole();
+    await signIn(page, admin());
+    await page.goto(`${baseUrl}/admin/orgs/${paged}`);
+    await poll(() => page.getByLabel('Available credits').textContent()).toBe('1,326');
+
+    const rowsOf = (name: string) => page.getByRole('table', { name }).getByRole('row');
+    await page.getByRole('tab', { name: 'Allocations' }).click();
+    await poll(() => rowsOf('Allocations').count()).toBe(51); // a header and the first 50
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await poll(() => rowsOf('Allocations').count()).toBe(52);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+
+    await page.getByRole('tab', { name: 'Purchases' }).click();
+    await poll(() => rowsOf('Purchases').count()).toBe(51);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await poll(() => rowsOf('Purchases').count()).toBe(52);
+
+    await page.getByRole('tab', { name: 'Ledger' }).click();
+    await poll(() => rowsOf('Ledger').count()).toBe(51);
+    expect(await rowsOf('Ledger').nth(1).textContent()).toContain('grant');
+    await shot(page, 'orgs-ledger');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await poll(() => rowsOf('Ledger').count()).toBe(52);
+
+    await page.getByRole('tab', { name: 'Limits' }).click();
+    await page.getByText('Overdraft limit: 500').waitFor();
+    expect(await page.getByText('Debt: 0').count()).toBe(1);
+    await shot(page, 'orgs-limits');
+
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    await page.getByText('No plan.').waitFor();
+    await t.http
+      .post('/api/plans')
+      .set(bearer(admin()))
+      .send({ id: `${paged}-plan`, name: 'Team', credits: 100, period: 'month' })
+      .expect(201);
+    await t.http
+      .put(`/api/orgs/${paged}/subscription`)
+      .set(bearer(admin()))
+      .send({ planId: `${paged}-plan` })
+      .expect(200);
+    await page.getByRole('tab', { name: 'Limits' }).click();
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    await page.getByText(`Plan ${paged}-plan`, { exact: false }).waitFor();
+    await shot(page, 'orgs-plan');
+    // "No plan." is the API's 404 for the org's subscription, which the browser logs itself.
+    expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+  }, 180_000);
 });
 
 async function openConsole(): Promise<{ page: Page; errors: string[] }> {

@@ -542,8 +542,9 @@ describe('credit transfers', () => {
       [{ from: { orgId }, to: { orgId }, credits: 1 }, 400],
       [{ from: { userId: 'nobody-' + randomUUID() }, to: v, credits: 1 }, 404],
       [{ from: u, to: { userId: 'nobody-' + randomUUID() }, credits: 1 }, 404],
-      [{ from: u, to: { orgId: 'no-such-org' }, credits: 1 }, 404],
-      [{ from: { orgId: 'no-such-org' }, to: v, credits: 1 }, 404],
+      // An org that does not exist: NOT_A_MEMBER, as every write naming an org answers.
+      [{ from: u, to: { orgId: 'no-such-org' }, credits: 1 }, 403],
+      [{ from: { orgId: 'no-such-org' }, to: v, credits: 1 }, 403],
       [{ from: { orgId }, to: v, credits: 1 }, 402],
     ];
     for (const [body, status] of cases) {
@@ -552,9 +553,7 @@ describe('credit transfers', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/credits_transfer|SELECT|at .*\.js/);
     }
     expect((await transfer({ from: { userId: 'nobody-x' }, to: v, credits: 1 })).body.message).toBe('User not found');
-    expect((await transfer({ from: u, to: { orgId: 'no-such-org' }, credits: 1 })).body.message).toBe(
-      'Organisation not found',
-    );
+    expect((await transfer({ from: u, to: { orgId: 'no-such-org' }, credits: 1 })).body.code).toBe('NOT_A_MEMBER');
     // Who may: supervisors and admins; a user's token or API key may not, nor no credentials.
     await transfer({ from: u, to: v, credits: 1 }, user).expect(403);
     await transfer({ from: { userId: user.id }, to: v, credits: 1 }, user).expect(403);

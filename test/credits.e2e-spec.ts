@@ -38,6 +38,7 @@ describe('credits', () => {
       source: 'manual',
       planId: null,
       periodStart: null,
+      purchaseId: null,
       voidedAt: null,
       voidedBy: null,
       voidReason: null,
@@ -62,6 +63,7 @@ describe('credits', () => {
           source: 'manual',
           planId: null,
           periodStart: null,
+          purchaseId: null,
         },
       ],
     });
@@ -281,9 +283,10 @@ describe('credits', () => {
     const bob = await f.newUser();
     await f.allocate(bob.id, { credits: 10 }).expect(201);
     await t.http.post('/api/credits/allocate').set(alice.auth).send({ userId: alice.id, credits: 10 }).expect(403);
-    await t.http.get(`/api/credits/balance/${bob.id}`).set(alice.auth).expect(403);
-    await t.http.get(`/api/credits/allocations?userId=${bob.id}`).set(alice.auth).expect(403);
-    await t.http.get(`/api/credits/ledger?userId=${bob.id}`).set(alice.auth).expect(403);
+    // Another user's account is one alice may not see: 404, as for no such user.
+    await t.http.get(`/api/credits/balance/${bob.id}`).set(alice.auth).expect(404);
+    await t.http.get(`/api/credits/allocations?userId=${bob.id}`).set(alice.auth).expect(404);
+    await t.http.get(`/api/credits/ledger?userId=${bob.id}`).set(alice.auth).expect(404);
     await t.http.get('/api/credits/reconcile').set(alice.auth).expect(403);
     await t.http.get('/api/credits/reconcile').set(supervisor).expect(403);
     // Own data through userId works; supervisors read anyone's.

@@ -78,7 +78,9 @@ describe('operator reads', () => {
         .get(`/api/users/${uniqueId('nobody')}`)
         .set(supervisor.auth)
         .expect(404);
-      await t.http.get(`/api/users/${admin.id}`).set(user.auth).expect(403);
+      // Another user's account is one a user may not see (404); their own needs supervisor (403).
+      await t.http.get(`/api/users/${admin.id}`).set(user.auth).expect(404);
+      await t.http.get(`/api/users/${user.id}`).set(user.auth).expect(403);
     });
   });
 
@@ -94,7 +96,7 @@ describe('operator reads', () => {
         .expect(200);
       const after = await t.http.get(`/api/credits/alerts/${u.id}`).set(supervisor.auth).expect(200);
       expect(after.body).toEqual({ userId: u.id, thresholds: [500, 5], source: 'user' });
-      await t.http.get(`/api/credits/alerts/${u.id}`).set(user.auth).expect(403);
+      await t.http.get(`/api/credits/alerts/${u.id}`).set(user.auth).expect(404);
       await t.http
         .get(`/api/credits/alerts/${uniqueId('nobody')}`)
         .set(supervisor.auth)
@@ -243,7 +245,7 @@ describe('operator reads', () => {
       // Another user's allocation id filters the caller's own ledger: nothing.
       const other = await f.newUser({ credits: 5 });
       expect(await ledger({ allocationId: other.allocationIds[0] })).toEqual([]);
-      await t.http.get('/api/credits/ledger').query({ userId: other.id }).set(u.auth).expect(403);
+      await t.http.get('/api/credits/ledger').query({ userId: other.id }).set(u.auth).expect(404);
       for (const query of [
         { kind: 'gift' },
         { allocationId: 'nope' },

@@ -191,7 +191,8 @@ describe('plans and subscriptions', () => {
       const self = bearer(token({ sub: userId }));
       expect((await t.http.put(`/api/users/${userId}/subscription`).set(self).send({ planId })).status).toBe(403);
       await subscribe(userId, planId).expect(200);
-      expect((await t.http.get(`/api/users/${userId}/subscription`).set(other)).status).toBe(403);
+      // Another user's account: not found to whoever may not see it.
+      expect((await t.http.get(`/api/users/${userId}/subscription`).set(other)).status).toBe(404);
       expect((await t.http.get(`/api/users/${userId}/subscription`).set(supervisor())).status).toBe(200);
       expect((await t.http.delete(`/api/users/${userId}/subscription`).set(self)).status).toBe(403);
       expect((await t.http.get(`/api/users/${userId}/subscription`)).status).toBe(401);

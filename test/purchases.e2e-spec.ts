@@ -458,16 +458,18 @@ describe('purchases', () => {
     for (const other of [member, outsider]) {
       await t.http.get(`/api/purchases/${created.body.id}`).set(other.auth).expect(404);
       await t.http.get(`/api/purchases/${created.body.id}/refundable`).set(other.auth).expect(404);
-      await t.http.get(`/api/purchases?orgId=${org}`).set(other.auth).expect(403);
     }
+    // Naming the org (the access rule): a member below billing → 403, an outsider → 404 as for no org.
+    await t.http.get(`/api/purchases?orgId=${org}`).set(member.auth).expect(403);
+    await t.http.get(`/api/purchases?orgId=${org}`).set(outsider.auth).expect(404);
     // the org's own purchases are not a member's
     expect((await t.http.get('/api/purchases').set(owner.auth).expect(200)).body.items).toEqual([]);
     // a refund by the provider takes from the org's pool
     await providerEvent(created.body.id, { type: 'refunded', amountRefunded: '1.00' }).expect(200);
     const after = await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [org]);
     expect(after.rows[0].n).toBe(100);
-    // an unknown org → 404
-    expect((await create({ orgId: 'no-such-org-here' }).expect(404)).body.code).toBe('NOT_FOUND');
+    // an unknown org → 403 NOT_A_MEMBER, as every write naming an org answers
+    expect((await create({ orgId: 'no-such-org-here' }).expect(403)).body.code).toBe('NOT_A_MEMBER');
   });
 
   it('a purchase made for an auto-recharge attempt closes it when paid', async () => {
@@ -511,8 +513,9 @@ describe('purchases', () => {
     const p = await paidPurchase(alice);
     await t.http.get(`/api/purchases/${p.id}`).set(bob.auth).expect(404);
     await t.http.get(`/api/purchases/${p.id}/refundable`).set(bob.auth).expect(404);
-    expect((await t.http.get(`/api/purchases?userId=${alice.id}`).set(bob.auth).expect(403)).body.code).toBe(
-      'FORBIDDEN',
+    // Another user's account is one bob may not see: 404, as for no such user.
+    expect((await t.http.get(`/api/purchases?userId=${alice.id}`).set(bob.auth).expect(404)).body.code).toBe(
+      'NOT_FOUND',
     );
     expect((await t.http.get('/api/purchases').set(bob.auth).expect(200)).body.items).toEqual([]);
     const own = await t.http.get('/api/purchases').set(alice.auth).expect(200);

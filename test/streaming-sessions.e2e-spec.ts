@@ -520,7 +520,8 @@ describe('streaming sessions', () => {
       } while (cursor);
       expect(ids).toEqual(expect.arrayContaining([sa.sessionId, sb.sessionId]));
 
-      await t.http.get(`/api/streaming-sessions/active/${a.id}`).set(bearer(b.jwt)).expect(403);
+      // b may not see a's account (404); a sees their own but the route needs supervisor (403).
+      await t.http.get(`/api/streaming-sessions/active/${a.id}`).set(bearer(b.jwt)).expect(404);
       await t.http.get(`/api/streaming-sessions/active/${a.id}`).set(bearer(a.jwt)).expect(403);
       const bySupervisor = await t.http
         .get(`/api/streaming-sessions/active/${a.id}`)

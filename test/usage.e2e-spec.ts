@@ -319,12 +319,14 @@ describe('usage', () => {
       expect(res.body.totalRecords).toBe(12);
     });
 
-    it('stats/:userId is for supervisors and admins; users get 403, unknown users 404', async () => {
+    it('stats/:userId is for supervisors and admins; users get 404 for another’s, 403 for their own', async () => {
       const viaSupervisor = await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(supervisor)).expect(200);
       expect(viaSupervisor.body).toMatchObject({ userId: fx.id, totalCredits: 46 });
       await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(admin)).expect(200);
       const other = await f.newUser();
-      await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(other.jwt)).expect(403);
+      // Another user's account: 404 (as for none); the user's own needs supervisor on this route: 403.
+      await t.http.get(`/api/usage/stats/${fx.id}`).set(bearer(other.jwt)).expect(404);
+      await t.http.get(`/api/usage/stats/${other.id}`).set(bearer(other.jwt)).expect(403);
       await t.http
         .get(`/api/usage/stats/${uniqueId('nobody')}`)
         .set(bearer(supervisor))
@@ -466,7 +468,7 @@ describe('usage', () => {
         .expect(200);
       expect(chat.body.items.map((r: { operation: string }) => r.operation)).toEqual(['a']);
       // BOLA: another user's records need supervisor.
-      await t.http.get(`/api/usage/records?userId=${other.id}`).set(bearer(u.jwt)).expect(403);
+      await t.http.get(`/api/usage/records?userId=${other.id}`).set(bearer(u.jwt)).expect(404);
       const sup = await t.http.get(`/api/usage/records?userId=${other.id}`).set(bearer(supervisor)).expect(200);
       expect(sup.body.items.map((r: { operation: string }) => r.operation)).toEqual(['x']);
       await t.http.get('/api/usage/records?cursor=not-a-cursor').set(bearer(u.jwt)).expect(400);
@@ -509,7 +511,7 @@ describe('usage', () => {
       expect(lines[2500]).toContain('"{""note"":""a, \\""quoted\\"" value""}"');
       // Another user's export is refused the same way as the list.
       const other = await f.newUser();
-      await t.http.get(`/api/usage/records?format=csv&userId=${u.id}`).set(bearer(other.jwt)).expect(403);
+      await t.http.get(`/api/usage/records?format=csv&userId=${u.id}`).set(bearer(other.jwt)).expect(404);
     });
   });
 });

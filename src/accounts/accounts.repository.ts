@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
+import type { OrgStanding } from '../auth/account-access.js';
+import type { OrgRole } from '../auth/org-roles.js';
 import type { Role } from '../auth/roles.js';
 import { UserAccount } from './entities/user-account.entity.js';
 
@@ -70,5 +72,18 @@ export class AccountsRepository {
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return manager.existsBy(UserAccount, { userId });
+  }
+
+  userExists(userId: string): Promise<boolean> {
+    return this.accounts.existsBy({ userId });
+  }
+
+  /** Whether the org exists and the user's active role in it (org_member_role(): null unless a member). */
+  async orgStanding(orgId: string, userId: string): Promise<OrgStanding> {
+    const rows: { exists: boolean; role: OrgRole | null }[] = await this.accounts.query(
+      `SELECT EXISTS (SELECT 1 FROM orgs WHERE org_id = $1) AS exists, org_member_role($1, $2) AS role`,
+      [orgId, userId],
+    );
+    return { exists: rows[0].exists, role: rows[0].role };
   }
 }

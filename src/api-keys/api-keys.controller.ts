@@ -107,7 +107,7 @@ export class ApiKeysController {
   }
 
   @Get()
-  @Auth('user')
+  @Auth('user', { account: { user: 'holder', staff: 'admin' } })
   @ApiOperation({
     operationId: 'listApiKeys',
     summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves",

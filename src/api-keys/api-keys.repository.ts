@@ -225,10 +225,4 @@ export class ApiKeysRepository {
     );
     return rows.length;
   }
-
-  /** Whether `userId` is an active member of `orgId` (a key of a membership needs one). */
-  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);
-    return rows.length > 0;
-  }
 }

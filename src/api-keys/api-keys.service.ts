@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
+import { isStaff, ORG_STANDING, type OrgStandingReader, requireOrgForWrite } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -89,6 +89,7 @@ export class ApiKeysService {
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
   ) {}
 
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -109,9 +110,9 @@ export class ApiKeysService {
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
-      if (dto.orgId !== undefined && !(await this.keys.isActiveMember(manager, dto.orgId, owner.userId))) {
-        throw new NotAMemberError(dto.orgId, owner.userId);
-      }
+      // A key of a membership: its creator must be an active member (an unknown org answers the same).
+      if (dto.orgId !== undefined)
+        requireOrgForWrite(await this.orgs.orgStanding(dto.orgId, owner.userId), dto.orgId, owner.userId, true);
       const held = await this.keys.countActiveForCreate(manager, owner.userId);
       if (held >= this.config.maxApiKeysPerUser) {
         throw new DomainError(
@@ -165,10 +166,10 @@ export class ApiKeysService {
     caller: AuthUser,
     query: { userId?: string; scope?: Scope; limit?: number; cursor?: string },
   ): Promise<Page<ApiKeyResponseDto>> {
-    if (query.scope !== undefined && !mayAccessUser(caller, undefined, 'admin'))
+    if (query.scope !== undefined && !isStaff(caller, 'admin'))
       throw new DomainError('FORBIDDEN', 'Only admins may list keys by scope');
+    // Whose keys a caller may name the access rule decided (src/auth/account-access.ts).
     const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
-    if (userId !== undefined) assertMayAccessUser(caller, userId, 'API keys', 'admin');
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const rows = await this.keys.list({ userId, scope: query.scope, after, limit: limit + 1 });
@@ -347,6 +348,6 @@ export class ApiKeysService {
 
   /** Admins see every key; everyone else only their own (another user's key is "not found"). */
   private ownerFilter(caller: AuthUser): string | null {
-    return mayAccessUser(caller, undefined, 'admin') ? null : caller.userId;
+    return isStaff(caller, 'admin') ? null : caller.userId;
   }
 }

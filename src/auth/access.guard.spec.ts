@@ -40,9 +40,12 @@ function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
+/** No org exists: these routes name none (account-access.spec.ts tests the account rule). */
+const NO_ORGS = { orgStanding: async () => ({ exists: false, role: null }), userExists: async () => false };
+
 const guards: Record<MeteringTrust, AccessGuard> = {
-  users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }),
-  service: new AccessGuard(new CachedReflector(), { meteringTrust: 'service' }),
+  users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS),
+  service: new AccessGuard(new CachedReflector(), { meteringTrust: 'service' }, NO_ORGS),
 };
 const allowed = (handler: keyof Routes, user?: AuthUser, trust: MeteringTrust = 'users') => {
   try {

@@ -1,8 +1,10 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 
+import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AUTH_RULE, type AuthRule } from './auth.decorator.js';
+import { type NamedAccounts, ORG_STANDING, type OrgStandingReader, requireAccess } from './account-access.js';
+import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
@@ -16,14 +18,16 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: CachedReflector,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
+    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule =
       this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [context.getHandler(), context.getClass()]) ??
       DEFAULT_RULE;
     if (rule.public) return true;
-    const user = context.switchToHttp().getRequest().user as AuthUser | undefined;
+    const request = context.switchToHttp().getRequest();
+    const user = request.user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
     if (rule.meters) assertMayMeter(user, this.config.meteringTrust);
 
@@ -35,11 +39,41 @@ export class AccessGuard implements CanActivate {
       if (rule.apiKeyScope !== 'any' && !serviceKey && !user.scopes?.includes(rule.apiKeyScope)) {
         throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
       }
-      return true;
+      return rule.account ? this.account(user, request, rule) : true;
     }
+    // A route naming an account answers 404 to whoever may not see it before any role is judged.
+    if (rule.account) return this.account(user, request, rule);
     if (!roleSatisfies(user.role, rule.role)) {
       throw new ForbiddenException(`Requires role ${rule.role}`);
     }
     return true;
   }
+
+  private async account(
+    user: AuthUser,
+    request: { params?: Record<string, unknown>; query?: Record<string, unknown> },
+    rule: AuthRule,
+  ): Promise<boolean> {
+    const account = rule.account!;
+    const named: NamedAccounts = { userId: namedIn(request, 'userId'), orgId: namedIn(request, 'orgId') };
+    if ((account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined)) {
+      // Decided now, answered after validation (AnswerAccess): bad input is a 400 whoever asks.
+      try {
+        await requireAccess(user, named, account, rule.role, this.orgs);
+      } catch (refusal) {
+        (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
+      }
+    } else if (!roleSatisfies(user.role, rule.role)) {
+      // No account named: the caller's own, or every account's (staff lists), behind the route's role.
+      throw new ForbiddenException(`Requires role ${rule.role}`);
+    }
+    return true;
+  }
+}
+
+/** The account a request names in its path, else its query (a repeated query field is refused). */
+function namedIn(request: { params?: Record<string, unknown>; query?: Record<string, unknown> }, name: string) {
+  const value = request.params?.[name] ?? request.query?.[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new DomainError('VALIDATION', `${name} must be given once`);
 }

@@ -9,6 +9,8 @@ import {
 } from '@nestjs/swagger';
 
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { currentRequest } from '../common/logging/logger.js';
+import { type AccountRule, staffRoleOf } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';
@@ -18,6 +20,8 @@ export const API_KEY_SCHEME = 'api-key';
 export const INTERNAL_API_KEY_SCHEME = 'internal-api-key';
 /** OpenAPI extension naming the scope an API key needs for an operation (absent: keys refused). */
 export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
+/** OpenAPI extension holding the account rule of a route that names an account (account-access.ts). */
+export const ACCOUNT_ACCESS_EXTENSION = 'x-account-access';
 
 export interface AuthRule {
   public?: true;
@@ -30,6 +34,32 @@ export interface AuthRule {
    * service principals may call it; a service key's `usage:ingest` stands for the scope.
    */
   meters?: true;
+  /** The route names an account (`userId`, `orgId`): who sees it and who may use the route on it. */
+  account?: AccountRule;
+}
+
+/** Where the access guard leaves the account rule's refusal for AnswerAccess. */
+export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
+
+/**
+ * Answers the access guard's refusal of a route naming an account (404 / 403) once the validation
+ * pipe has passed the request, just before the handler: a malformed request is a 400 to everyone,
+ * and nothing of the route runs for a refused caller. Keeps the handler's own metadata.
+ */
+function AnswerAccess(): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    const handler = descriptor.value as (...args: unknown[]) => unknown;
+    const answered = function (this: unknown, ...args: unknown[]) {
+      const refusal = (currentRequest() as Record<symbol, unknown> | undefined)?.[ACCESS_REFUSAL];
+      if (refusal) throw refusal;
+      return handler.apply(this, args);
+    };
+    for (const key of Reflect.getMetadataKeys(handler))
+      Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), answered);
+    Object.defineProperty(answered, 'name', { value: handler.name });
+    descriptor.value = answered;
+    return descriptor;
+  };
 }
 
 /** No authentication: the only way out of the global guard. */
@@ -41,14 +71,22 @@ export function Public(): MethodDecorator & ClassDecorator {
  * A route's whole access rule in one place: who may call it, which API-key scope it needs, and the
  * matching OpenAPI security and 401/403 documentation, so docs and enforcement cannot drift apart.
  */
-export function Auth(role: Role = 'user', options: { scope?: Scope | 'any'; meters?: true } = {}) {
+export function Auth(
+  role: Role = 'user',
+  options: { scope?: Scope | 'any'; meters?: true; account?: AccountRule } = {},
+) {
   const rule: AuthRule = {
     role,
     apiKeyScope: role === 'user' ? options.scope : undefined,
     ...(options.meters ? { meters: true } : {}),
+    ...(options.account ? { account: options.account } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
-  const who = role === 'user' ? 'any authenticated caller' : `role ${role} or higher`;
+  const who = options.account
+    ? accountWho(options.account, role)
+    : role === 'user'
+      ? 'any authenticated caller'
+      : `role ${role} or higher`;
   const keys = keysAllowed
     ? rule.apiKeyScope === 'any'
       ? 'API keys: any valid key.'
@@ -59,13 +97,31 @@ export function Auth(role: Role = 'user', options: { scope?: Scope | 'any'; mete
       '`usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.'
     : '';
   return applyDecorators(
+    ...(options.account ? [AnswerAccess()] : []),
     SetMetadata(AUTH_RULE, rule),
     ApiBearerAuth(BEARER_SCHEME),
     ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME), ApiExtension(REQUIRED_SCOPE_EXTENSION, rule.apiKeyScope)] : []),
+    ...(options.account
+      ? [ApiExtension(ACCOUNT_ACCESS_EXTENSION, { ...options.account, staff: staffRoleOf(options.account, role) })]
+      : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ErrorResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),
   );
+}
+
+/** Who may use a route naming an account, as its 403 says (the role names the staff role). */
+function accountWho(account: AccountRule, role: Role): string {
+  const staff = staffRoleOf(account, role);
+  const others = [
+    account.user === 'holder' ? 'the user themself' : null,
+    account.org && account.org !== 'staff' ? `the org's ${account.org}s and above` : null,
+    account.services ? 'service principals' : null,
+  ].filter(Boolean);
+  // Worded without "role <name>" unless a role refusal can happen: the document's common 403
+  // examples are derived from that phrase (document-rules.ts adds the account rule's own).
+  const base = `staff from ${staff} up on any account`;
+  return `${others.length ? `${others.join(', ')}, or ` : ''}${base} (a caller who may not see the account gets 404)`;
 }
 
 /** The authenticated caller (set by the global authentication guard). */

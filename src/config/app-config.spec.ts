@@ -260,6 +260,9 @@ describe('buildAppConfig', () => {
       ['TRUST_PROXY', '10.0.0.0/33'],
       ['TRUST_PROXY', '10.0.0.0/8/8'],
       ['TRUST_PROXY', 'true'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0.0/33'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0.0/8,intranet'],
+      ['WEBHOOK_ALLOWED_NETWORKS', '10.0.0/8'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
       ['EXPORT_POOL_SIZE', '0'],
       ['EXPORT_POOL_SIZE', '101'],
@@ -316,6 +319,7 @@ describe('the webhook settings', () => {
     expect(config.webhooks).toEqual({
       allowPrivateUrls: true,
       allowedPorts: [443],
+      allowedNetworks: [],
       secretKey: 'k'.repeat(40),
       usingDevelopmentKey: false,
       workerEnabled: false,

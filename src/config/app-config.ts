@@ -1,7 +1,6 @@
-import { isIP } from 'node:net';
-
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig, publicUrl } from './portal-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
 
@@ -120,6 +119,11 @@ export interface WebhooksConfig {
   allowPrivateUrls: boolean;
   /** WEBHOOK_ALLOWED_PORTS: the ports a webhook URL may name when private URLs are not allowed (default 443). */
   allowedPorts: number[];
+  /**
+   * WEBHOOK_ALLOWED_NETWORKS: CIDRs of the operator's own networks; an endpoint whose addresses all fall
+   * in them is allowed in every NODE_ENV, over http or https, on any port (default: none).
+   */
+  allowedNetworks: string[];
   /** WEBHOOK_SECRET_KEY: encrypts endpoint secrets at rest (AES-256-GCM, key derived with HKDF). */
   secretKey: string;
   usingDevelopmentKey: boolean;
@@ -236,6 +240,7 @@ function webhooksConfig(read: EnvReader, developmentAllowed: boolean, nodeEnv: N
   return {
     allowPrivateUrls,
     allowedPorts: ports(read, 'WEBHOOK_ALLOWED_PORTS', [443]),
+    allowedNetworks: networks(read, 'WEBHOOK_ALLOWED_NETWORKS'),
     secretKey: key.value,
     usingDevelopmentKey: key.development,
     workerEnabled: read.bool('WEBHOOK_WORKER_ENABLED', true),
@@ -276,14 +281,6 @@ function thresholds(read: EnvReader): number[] {
 }
 
 const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
-
-/** An address or CIDR that Express (proxy-addr) accepts: a bad one would crash start-up later, unnamed. */
-function isAddressOrCidr(entry: string): boolean {
-  const [address, prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
-}
 
 /**
  * TRUST_PROXY: unset/false = the socket's address is the client; a hop count (e.g. 1 behind one

@@ -15,7 +15,7 @@ import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { AutoRechargeService } from './auto-recharge.service.js';
+import { AUTO_RECHARGE_READERS, AutoRechargeService } from './auto-recharge.service.js';
 import {
   AutoRechargeAccountDto,
   AutoRechargeAttemptResponseDto,
@@ -84,7 +84,7 @@ export class AutoRechargeController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: AUTO_RECHARGE_READERS })
   @ApiOperation({
     operationId: 'getAutoRecharge',
     summary: 'An account’s auto-recharge settings and its recent attempts, newest first',

@@ -154,12 +154,4 @@ export class AutoRechargeRepository {
     ])) as Array<{ status: SucceedOutcome }>;
     return rows[0].status;
   }
-
-  /** The caller's role in the organisation while an active member, else null. */
-  async orgRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
-    const rows = (await manager.query(`SELECT org_member_role($1, $2) AS role`, [orgId, userId])) as Array<{
-      role: string;
-    }>;
-    return rows[0]?.role ?? null;
-  }
 }

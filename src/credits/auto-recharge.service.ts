@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { isOrgManager, isOrgReader, type OrgRole } from '../accounts/org-roles.js';
 import { AuditService } from '../audit/audit.service.js';
-import { mayAccessUser } from '../auth/access.js';
+import {
+  type AccountRule,
+  isStaff,
+  ORG_STANDING,
+  type OrgStandingReader,
+  requireAccess,
+} from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
-import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
 import {
@@ -41,12 +46,18 @@ const ATTEMPT = 'Auto-recharge attempt';
  * platform here and closed by the purchase made for them (`assertAttemptOpen` at its creation,
  * `succeedAttempt` when it is paid, both in the purchase's transaction).
  */
+/** Who reads an account's auto-recharge: the user, the org's readers, staff. */
+export const AUTO_RECHARGE_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its auto-recharge' };
+/** Who sets it: the user, the org's owners and admins, staff. */
+const AUTO_RECHARGE_WRITERS: AccountRule = { user: 'holder', org: 'manager', what: 'set its auto-recharge' };
+
 @Injectable()
 export class AutoRechargeService {
   constructor(
     private readonly repo: AutoRechargeRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
   ) {}
 
   async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
@@ -189,23 +200,11 @@ export class AutoRechargeService {
     named: { userId?: string; orgId?: string },
     mode: 'read' | 'write',
   ): Promise<AccountName> {
-    if (named.orgId !== undefined) {
-      const account: AccountName = { kind: 'org', ownerId: named.orgId };
-      if (isStaff(caller)) return account;
-      const role = (await this.repo.orgRole(this.tx.statementManager, named.orgId, caller.userId)) as OrgRole | null;
-      if (mode === 'write' ? isOrgManager(role) : isOrgReader(role)) return account;
-      throw new DomainError(
-        'FORBIDDEN',
-        mode === 'write'
-          ? 'Only supervisors and the organisation’s owners and admins may set its auto-recharge'
-          : 'Only supervisors and the organisation’s owners, admins and billing members may read its auto-recharge',
-      );
-    }
-    const userId = named.userId ?? caller.userId;
-    if (!mayAccessUser(caller, userId)) {
-      throw new DomainError('FORBIDDEN', 'Only supervisors and admins may read or set another user’s auto-recharge');
-    }
-    return { kind: 'user', ownerId: userId };
+    // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
+    // body of a PUT names its account here.
+    if (mode === 'write') await requireAccess(caller, named, AUTO_RECHARGE_WRITERS, 'user', this.orgs);
+    if (named.orgId !== undefined) return { kind: 'org', ownerId: named.orgId };
+    return { kind: 'user', ownerId: named.userId ?? caller.userId };
   }
 
   private view(
@@ -225,9 +224,6 @@ export class AutoRechargeService {
     };
   }
 }
-
-/** Supervisors and admins by JWT. */
-const isStaff = (caller: AuthUser): boolean => caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor');
 
 const owner = (account: AccountName): { userId: string } | { orgId: string } =>
   account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };

@@ -18,7 +18,7 @@ export class CreditLimitsController {
   constructor(private readonly limits: CreditLimitsService) {}
 
   @Put('limits/:userId')
-  @Auth('admin')
+  @Auth('admin', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'setCreditLimits',
     summary: 'Set a user’s overdraft and hourly spend limit (admin)',
@@ -43,7 +43,7 @@ export class CreditLimitsController {
   }
 
   @Get('limits/:userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'getCreditLimits',
     summary: 'A user’s overdraft, hourly spend limit and debt (supervisor)',
@@ -56,7 +56,7 @@ export class CreditLimitsController {
   }
 
   @Get('alerts/:userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'getAlertThresholds',
     summary: 'A user’s low-balance alert thresholds in force (supervisor)',
@@ -70,7 +70,7 @@ export class CreditLimitsController {
   }
 
   @Put('alerts/:userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'setAlertThresholds',
     summary: 'Set a user’s low-balance alert thresholds (supervisor)',

@@ -79,6 +79,7 @@ export class CreditQueriesService {
         source: a.source,
         planId: a.plan_id,
         periodStart: a.period_start?.toISOString() ?? null,
+        purchaseId: a.purchase_id,
       })),
     };
   }

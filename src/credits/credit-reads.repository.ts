@@ -48,11 +48,11 @@ export class CreditReadsRepository {
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
     return manager.query(
       `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of($1, $2)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
-              a.source, a.plan_id, a.period_start
+              a.source, a.plan_id, a.period_start, a.purchase_id
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
                 WHERE account_id = credit_account_of($1, $2) AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
-           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start
+           SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start, purchase_id
              FROM credit_allocations
             WHERE account_id = credit_account_of($1, $2) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,

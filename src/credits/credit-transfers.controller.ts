@@ -27,7 +27,7 @@ import {
 
 const notFound: NamedExamples = {
   unknownUser: domainErrorExample('NOT_FOUND', 'User not found', 'Unknown user'),
-  unknownOrg: domainErrorExample('NOT_FOUND', 'Organisation not found', 'Unknown organisation'),
+  unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown organisation'),
 };
 
 @ApiTags('credits')
@@ -68,7 +68,11 @@ export class CreditTransfersController {
       sameAccount: domainErrorExample('VALIDATION', 'from and to must be different accounts', 'The same account twice'),
     },
   })
-  @ApiNotFoundResponse({ description: 'Unknown user or organisation', type: ErrorResponseDto, examples: notFound })
+  @ApiNotFoundResponse({
+    description: 'Unknown user',
+    type: ErrorResponseDto,
+    examples: { unknownUser: notFound.unknownUser },
+  })
   @ApiPaymentRequiredResponse({
     description: 'The source cannot spend that many credits now (INSUFFICIENT_CREDITS); nothing moved',
     type: InsufficientCreditsResponseDto,
@@ -77,10 +81,17 @@ export class CreditTransfersController {
   @ApiForbiddenResponse({
     description:
       'A supervisor naming their own account or an organisation they are a member of as `to`: `code` ' +
-      'SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)',
+      'SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may); an organisation that does not ' +
+      'exist: `code` NOT_A_MEMBER, as for any write naming an org',
     type: ErrorResponseDto,
     examples: {
       ...selfGrantForbiddenExamples('transfer'),
+      unknownOrg: domainErrorExample(
+        'NOT_A_MEMBER',
+        'sup-ada is not an active member of organisation acme',
+        'An organisation that does not exist (the same answer as to a non-member)',
+        { orgId: 'acme' },
+      ),
       selfGrantOrg: domainErrorExample(
         'SELF_GRANT_FORBIDDEN',
         SELF_GRANT_MESSAGES.transferToOrg,
@@ -93,7 +104,7 @@ export class CreditTransfersController {
   }
 
   @Get('transfers')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff', org: 'staff' } })
   @ApiOperation({
     operationId: 'listTransfers',
     summary: 'An account’s transfers, in and out, newest first (supervisor)',

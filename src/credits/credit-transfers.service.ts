@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
+import { ORG_STANDING, type OrgStandingReader, requireOrgForWrite } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -30,13 +31,14 @@ export class CreditTransfersService {
     private readonly repo: CreditTransfersRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
   ) {}
 
   /**
    * One transfer in one transaction, with its audit entry. Separation of duties: below admin, nobody
    * transfers into their own account or into an organisation they are an active member of.
    */
-  transfer(
+  async transfer(
     caller: AuthUser,
     body: { from: AccountRefInput; to: AccountRefInput; credits: number; reason?: string },
   ): Promise<TransferView> {
@@ -44,6 +46,15 @@ export class CreditTransfersService {
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (to.kind === 'user') assertNotOwnGrant(caller, to.ownerId, 'transfer');
+    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
+    for (const side of [from, to])
+      if (side.kind === 'org')
+        requireOrgForWrite(
+          await this.orgs.orgStanding(side.ownerId, caller.userId),
+          side.ownerId,
+          caller.userId,
+          false,
+        );
     return this.tx.run(async (manager) => {
       if (
         to.kind === 'org' &&

@@ -62,6 +62,7 @@ export interface AllocationView {
   source: AllocationSource;
   planId: string | null;
   periodStart: string | null;
+  purchaseId: string | null;
   voidedAt: string | null;
   voidedBy: string | null;
   voidReason: string | null;
@@ -118,6 +119,7 @@ export interface AccountBalanceView {
     source: AllocationSource;
     planId: string | null;
     periodStart: string | null;
+    purchaseId: string | null;
   }[];
 }
 

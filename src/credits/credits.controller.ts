@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 
 import { userAccount } from '../accounts/account-ref.js';
-import { assertMayAccessUser, SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
+import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
@@ -64,7 +64,7 @@ export class CreditsController {
   }
 
   @Get('balance/:userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({ operationId: 'getUserBalance', summary: 'A user’s balance (supervisor)' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: BalanceResponseDto })
@@ -183,7 +183,7 @@ export class CreditsController {
   }
 
   @Get('allocations')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: { user: 'holder' } })
   @ApiOperation({
     operationId: 'listAllocations',
     summary: 'Allocations, newest first (own; any user’s for supervisors)',
@@ -237,7 +237,7 @@ export class CreditsController {
   }
 
   @Get('ledger')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: { user: 'holder' } })
   @ApiOperation({
     operationId: 'listLedger',
     summary: 'Ledger entries, newest first (own; any user’s for supervisors)',
@@ -272,10 +272,9 @@ export class CreditsController {
     return this.queries.reconcile();
   }
 
-  /** "U (own) / S (any)": someone else's data needs supervisor (403), and must exist (404). */
+  /** The caller's own account, or the one named (the access rule let the caller reach it), which must exist. */
   private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
     if (requested === undefined || requested === user.userId) return user.userId;
-    assertMayAccessUser(user, requested, 'credits');
     if (!(await this.queries.userExists(requested))) throw new NotFoundError('User');
     return requested;
   }

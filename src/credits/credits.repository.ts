@@ -25,6 +25,7 @@ export interface AllocationRow {
   source: AllocationSource;
   plan_id: string | null;
   period_start: Date | null;
+  purchase_id: string | null;
   voided_at: Date | null;
   voided_by: string | null;
   void_reason: string | null;
@@ -82,7 +83,7 @@ export interface TakeSpec {
 }
 
 export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS org_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
-  source, plan_id, period_start, voided_at, voided_by, void_reason`;
+  source, plan_id, period_start, purchase_id, voided_at, voided_by, void_reason`;
 
 /**
  * The FIFO take as a FROM item: $1 owner (user or org), $2 amount, $3 kind, $4 mode, $5 session id, $6
@@ -136,6 +137,7 @@ export function toAllocation(row: AllocationRow): AllocationView {
     source: row.source,
     planId: row.plan_id,
     periodStart: row.period_start?.toISOString() ?? null,
+    purchaseId: row.purchase_id,
     voidedAt: row.voided_at?.toISOString() ?? null,
     voidedBy: row.voided_by,
     voidReason: row.void_reason,

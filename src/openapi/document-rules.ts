@@ -1,7 +1,13 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 
-import { REQUIRED_SCOPE_EXTENSION } from '../auth/auth.decorator.js';
-import { commonErrorExamples, type NamedExamples } from '../common/errors/error-examples.js';
+import { type AccountRule, orgRoleRefusal } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS_EXTENSION, REQUIRED_SCOPE_EXTENSION } from '../auth/auth.decorator.js';
+import {
+  commonErrorExamples,
+  domainErrorExample,
+  type NamedExamples,
+  plainErrorExample,
+} from '../common/errors/error-examples.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -22,6 +28,7 @@ export function applyDocumentRules(document: OpenAPIObject): OpenAPIObject {
       if (method === 'post') withIdempotencyHeader(op);
       op.security ??= [];
       withErrorExamples(op, method === 'post');
+      withAccountAnswers(op);
     }
   }
   requiredWithoutDefaults(document);
@@ -82,6 +89,46 @@ function addErrorResponse(op: OperationObject, status: string, description: stri
     return;
   }
   op.responses[status] = { description, content: { 'application/json': { schema: ERROR_SCHEMA } } };
+}
+
+/**
+ * A route naming an account answers what the access rule answers (src/auth/account-access.ts): 404
+ * to a caller who may not see the account, 403 `Requires role …` to one who sees it below the role.
+ */
+function withAccountAnswers(op: OperationObject): void {
+  const rule = (op as unknown as Record<string, unknown>)[ACCOUNT_ACCESS_EXTENSION] as
+    (AccountRule & { staff: string }) | undefined;
+  if (!rule) return;
+  addErrorResponse(op, '404', 'An account the caller may not see (as one that does not exist)');
+  const notFound = {
+    ...(rule.user
+      ? { userNotVisible: domainErrorExample('NOT_FOUND', 'User not found', 'Another user’s account') }
+      : {}),
+    ...(rule.org
+      ? { orgNotVisible: domainErrorExample('NOT_FOUND', 'Org not found', 'An org the caller is not a member of') }
+      : {}),
+  };
+  addExamples(op, '404', notFound);
+  if ((rule.org === 'reader' || rule.org === 'manager') && rule.what)
+    addExamples(op, '403', {
+      accountOrgRole: domainErrorExample(
+        'FORBIDDEN',
+        orgRoleRefusal(rule.org, rule.what),
+        'A member whose org role is too low',
+      ),
+    });
+  if (rule.user === 'staff' || rule.org === 'staff' || rule.staff === 'admin')
+    addExamples(op, '403', {
+      accountRole: plainErrorExample(403, `Requires role ${rule.staff}`, `Sees the account, below role ${rule.staff}`),
+    });
+}
+
+/** Adds named examples to an error response's JSON body, beside the route's own. */
+function addExamples(op: OperationObject, status: string, examples: NamedExamples): void {
+  const response = op.responses[status] as { content?: Record<string, { examples?: NamedExamples }> } | undefined;
+  const media = response?.content?.['application/json'];
+  if (!media) return;
+  media.examples = { ...(media.examples ?? {}), ...examples };
 }
 
 /** Statuses whose route-specific examples replace the common ones rather than join them. */

@@ -4,7 +4,7 @@ import { ApiForbiddenResponse, ApiNotFoundResponse, ApiParam } from '@nestjs/swa
 import { commonErrorExamples, domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 
-/** The org routes' shared OpenAPI parts: the path's orgId and the answers of the access rule (org-access.ts). */
+/** The org routes' shared OpenAPI parts: the path's orgId and the answers of the access rule (src/auth/account-access.ts). */
 export const ORG_NOT_FOUND: NamedExamples = {
   notFound: domainErrorExample(
     'NOT_FOUND',

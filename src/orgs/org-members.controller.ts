@@ -50,7 +50,7 @@ export class OrgMembersController {
   constructor(private readonly members: OrgMembersService) {}
 
   @Put(':userId')
-  @Auth('user')
+  @Auth('user', { account: { org: 'manager', what: 'change its members' } })
   @ApiOperation({
     operationId: 'putOrgMember',
     summary: 'Add a member or change their role and spend limit (org owners and admins, staff)',
@@ -86,7 +86,7 @@ export class OrgMembersController {
   }
 
   @Get()
-  @Auth('user')
+  @Auth('user', { account: { org: 'reader', what: 'read its members' } })
   @ApiOperation({
     operationId: 'listOrgMembers',
     summary: 'An organisation’s members with their limits and spend, by user id (org readers, staff)',
@@ -94,16 +94,12 @@ export class OrgMembersController {
   @OrgRoute()
   @ApiOkResponse({ type: MemberListResponseDto })
   @OrgRoleForbidden('read its members')
-  list(
-    @CurrentUser() user: AuthUser,
-    @Param('orgId') orgId: string,
-    @Query() query: ListMembersQueryDto,
-  ): Promise<MemberListResponseDto> {
-    return this.members.list(user, orgId, query);
+  list(@Param('orgId') orgId: string, @Query() query: ListMembersQueryDto): Promise<MemberListResponseDto> {
+    return this.members.list(orgId, query);
   }
 
   @Get(':userId')
-  @Auth('user')
+  @Auth('user', { account: { org: 'reader', what: 'read its members', selfMember: true } })
   @ApiOperation({
     operationId: 'getOrgMember',
     summary: 'One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)',
@@ -112,16 +108,12 @@ export class OrgMembersController {
   @ApiParam({ name: 'userId', example: 'bob' })
   @ApiOkResponse({ type: MemberResponseDto })
   @OrgRoleForbidden('read its members')
-  get(
-    @CurrentUser() user: AuthUser,
-    @Param('orgId') orgId: string,
-    @Param('userId') userId: string,
-  ): Promise<MemberResponseDto> {
-    return this.members.get(user, orgId, userId);
+  get(@Param('orgId') orgId: string, @Param('userId') userId: string): Promise<MemberResponseDto> {
+    return this.members.get(orgId, userId);
   }
 
   @Delete(':userId')
-  @Auth('user')
+  @Auth('user', { account: { org: 'manager', what: 'remove its members', selfMember: true } })
   @ApiOperation({
     operationId: 'removeOrgMember',
     summary: 'Remove a member (org owners and admins, staff; a member leaving on their own)',

@@ -5,6 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import type { OrgRole } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { decideOrgAccess, isStaff } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -12,9 +13,7 @@ import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http
 import { Transactions } from '../database/transactions.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
-import { assertOrgAccess, isStaff, type OrgStanding } from './org-access.js';
 import { type LockedMember, type MemberRow, OrgsRepository } from './orgs.repository.js';
-import { OrgsService } from './orgs.service.js';
 
 /**
  * Memberships (docs/orgs.md "Roles and who may do what"): org managers (owners, admins) and staff add, change and
@@ -25,7 +24,6 @@ import { OrgsService } from './orgs.service.js';
 export class OrgMembersService {
   constructor(
     private readonly repo: OrgsRepository,
-    private readonly orgs: OrgsService,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -72,21 +70,17 @@ export class OrgMembersService {
   }
 
   /** One member's view: for that member, the org's readers and staff. */
-  async get(caller: AuthUser, orgId: string, userId: string): Promise<MemberResponseDto> {
+  async get(orgId: string, userId: string): Promise<MemberResponseDto> {
     const manager = this.tx.statementManager;
-    if (caller.userId === userId && !isStaff(caller)) await this.orgs.access(caller, orgId, 'member', 'read it');
-    else await this.orgs.access(caller, orgId, 'reader', 'read its members');
     const row = await this.repo.findMember(manager, orgId, userId, this.now());
     if (!row) throw new NotFoundError('Member');
     return toMemberView(row);
   }
 
   async list(
-    caller: AuthUser,
     orgId: string,
     query: { includeRemoved?: boolean; limit?: number; cursor?: string },
   ): Promise<Page<MemberResponseDto>> {
-    await this.orgs.access(caller, orgId, 'reader', 'read its members');
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.repo.listMembers({
       orgId,
@@ -155,15 +149,22 @@ export class OrgMembersService {
     what: string,
   ): Promise<OrgStanding> {
     if (!(await this.repo.lockOrg(m, orgId))) throw new NotFoundError('Org');
-    const standing: OrgStanding = { staff: isStaff(caller), role: await this.repo.roleOf(m, orgId, caller.userId) };
-    assertOrgAccess(standing, need, what);
-    return standing;
+    const role = await this.repo.roleOf(m, orgId, caller.userId);
+    // The access guard decided before the lock; under it, the same rule again (a demotion in between).
+    decideOrgAccess(caller, { exists: true, role }, { org: need, what }, 'supervisor');
+    return { staff: isStaff(caller), role };
   }
 
   private async assertNotLastOwner(m: EntityManager, orgId: string, userId: string): Promise<void> {
     if ((await this.repo.otherOwners(m, orgId, userId)) === 0)
       throw new DomainError('LAST_OWNER', 'An organisation keeps at least one owner');
   }
+}
+
+/** The caller's standing in the org: staff, or their active role (null: neither). */
+interface OrgStanding {
+  staff: boolean;
+  role: OrgRole | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Logger, Param, Put, Query, StreamableFile } from
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
 import { orgAccount } from '../accounts/account-ref.js';
+import type { AccountRule } from '../auth/account-access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -24,9 +25,10 @@ import {
   OrgUsageStatsResponseDto,
 } from './dto/org-money.dto.js';
 import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
-import { OrgsService } from './orgs.service.js';
 
 const READ_MONEY = 'read its money and usage';
+/** The org's readers (owners, admins, billing) and staff read its money; outsiders get 404. */
+const READERS: AccountRule = { org: 'reader', what: READ_MONEY };
 
 /**
  * An organisation's account, read and set through the routes users have (docs/orgs.md "The org's money"):
@@ -39,7 +41,6 @@ export class OrgMoneyController {
   private readonly logger = new Logger('UsageExport');
 
   constructor(
-    private readonly orgs: OrgsService,
     private readonly credits: CreditQueriesService,
     private readonly limits: CreditLimitsService,
     private readonly stats: UsageStatsService,
@@ -47,7 +48,7 @@ export class OrgMoneyController {
   ) {}
 
   @Get('balance')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'getOrgBalance',
     summary: 'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
@@ -55,13 +56,12 @@ export class OrgMoneyController {
   @OrgRoute()
   @ApiOkResponse({ type: OrgBalanceResponseDto })
   @OrgRoleForbidden(READ_MONEY)
-  async balance(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+  async balance(@Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
     return { orgId, ...(await this.credits.accountBalance(orgAccount(orgId))) };
   }
 
   @Get('allocations')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'listOrgAllocations',
     summary: 'The org’s allocations, newest first (org readers, staff)',
@@ -74,12 +74,11 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Query() query: OrgAllocationsQueryDto,
   ): Promise<AllocationListResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
     return this.credits.listAllocations({ ...query, account: orgAccount(orgId) });
   }
 
   @Get('ledger')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'listOrgLedger',
     summary: 'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
@@ -93,12 +92,11 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Query() query: OrgLedgerQueryDto,
   ): Promise<LedgerListResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
     return this.credits.listLedger({ ...query, account: orgAccount(orgId) });
   }
 
   @Get('usage/stats')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'getOrgUsageStats',
     summary: 'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
@@ -112,14 +110,13 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Query() query: DateRangeQueryDto,
   ): Promise<OrgUsageStatsResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
     return this.stats.orgStats(orgId, query);
   }
 
   @Get('usage/records')
   // Above @Auth: applied after it, so its 429 schema (with retryAfter) is the one documented.
   @ApiCsvExportRefusals('With format=csv: ')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'listOrgUsageRecords',
     summary: 'The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)',
@@ -135,14 +132,13 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Query() query: ListRecordsQueryDto,
   ): Promise<UsageRecordListResponseDto | StreamableFile> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
     if (query.format === 'csv')
       return csvExportFile(await this.records.streamRecordsCsv(user, query, orgId), this.logger);
     return this.records.listRecords(user, query, orgId);
   }
 
   @Put('limits')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { org: 'staff' } })
   @ApiOperation({
     operationId: 'setOrgLimits',
     summary: 'Set the org account’s overdraft and hourly spend limit (supervisor)',
@@ -162,12 +158,11 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Body() body: PutCreditLimitsDto,
   ): Promise<OrgLimitsResponseDto> {
-    await this.orgs.access(user, orgId, 'manager', 'set its limits');
     return { orgId, ...(await this.limits.putFor(orgAccount(orgId), body, 'org.limits.set')) };
   }
 
   @Get('limits')
-  @Auth('user')
+  @Auth('user', { account: READERS })
   @ApiOperation({
     operationId: 'getOrgLimits',
     summary: 'The org account’s overdraft, hourly spend limit and debt (org readers, staff)',
@@ -175,13 +170,12 @@ export class OrgMoneyController {
   @OrgRoute()
   @ApiOkResponse({ type: OrgLimitsResponseDto })
   @OrgRoleForbidden(READ_MONEY)
-  async getLimits(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgLimitsResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', READ_MONEY);
+  async getLimits(@Param('orgId') orgId: string): Promise<OrgLimitsResponseDto> {
     return { orgId, ...(await this.limits.limitsOf(orgAccount(orgId))) };
   }
 
   @Put('alerts')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { org: 'staff' } })
   @ApiOperation({
     operationId: 'setOrgAlertThresholds',
     summary: 'Set the org’s low-balance alert thresholds (supervisor)',
@@ -198,7 +192,6 @@ export class OrgMoneyController {
     @Param('orgId') orgId: string,
     @Body() body: PutAlertThresholdsDto,
   ): Promise<OrgAlertThresholdsResponseDto> {
-    await this.orgs.access(user, orgId, 'manager', 'set its alerts');
     const view = await this.limits.putAlertsFor(orgAccount(orgId), body.thresholds);
     return { orgId, thresholds: view.thresholds, source: view.own ? 'org' : 'default' };
   }

@@ -19,7 +19,6 @@ import { PutSubscriptionDto } from '../plans/dto/subscription.dto.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import { OrgSubscriptionResponseDto } from './dto/org-money.dto.js';
 import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
-import { OrgsService } from './orgs.service.js';
 
 const SUBSCRIPTION_NOT_FOUND = {
   noSubscription: domainErrorExample('NOT_FOUND', 'Subscription not found', 'The org has no live subscription'),
@@ -43,13 +42,10 @@ const ORG_SELF_GRANT = {
 @ApiTags('orgs')
 @Controller('api/orgs/:orgId/subscription')
 export class OrgPlanController {
-  constructor(
-    private readonly orgs: OrgsService,
-    private readonly subscriptions: SubscriptionsService,
-  ) {}
+  constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Put()
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { org: 'staff' } })
   @ApiOperation({
     operationId: 'putOrgSubscription',
     summary: 'Subscribe an organisation to a plan (supervisor)',
@@ -73,12 +69,11 @@ export class OrgPlanController {
     @Param('orgId') orgId: string,
     @Body() body: PutSubscriptionDto,
   ): Promise<OrgSubscriptionResponseDto> {
-    await this.orgs.access(user, orgId, 'manager', 'change its plan');
     return { orgId, ...(await this.subscriptions.putFor(user, orgAccount(orgId), body)) };
   }
 
   @Get()
-  @Auth('user')
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' } })
   @ApiOperation({
     operationId: 'getOrgSubscription',
     summary: 'An organisation’s live subscription (org readers, staff)',
@@ -86,15 +81,14 @@ export class OrgPlanController {
   @OrgRoute(SUBSCRIPTION_NOT_FOUND)
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @OrgRoleForbidden('read its money and usage')
-  async get(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    await this.orgs.access(user, orgId, 'reader', 'read its money and usage');
+  async get(@Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
     const found = await this.subscriptions.findFor(orgAccount(orgId));
     if (!found) throw new NotFoundError('Subscription');
     return { orgId, ...found };
   }
 
   @Delete()
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { org: 'staff' } })
   @ApiOperation({
     operationId: 'deleteOrgSubscription',
     summary: 'End an organisation’s subscription (supervisor)',
@@ -106,7 +100,6 @@ export class OrgPlanController {
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @ApiForbiddenResponse(ORG_SELF_GRANT)
   async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    await this.orgs.access(user, orgId, 'manager', 'change its plan');
     return { orgId, ...(await this.subscriptions.removeFor(user, orgAccount(orgId))) };
   }
 }

@@ -80,14 +80,14 @@ export class OrgsController {
   }
 
   @Get(':orgId')
-  @Auth('user')
+  @Auth('user', { account: { org: 'member' } })
   @ApiOperation({
     operationId: 'getOrg',
     summary: 'An organisation: its pool’s available, held and owed credits, its member count (members, staff)',
   })
   @OrgRoute()
   @ApiOkResponse({ type: OrgResponseDto })
-  get(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgResponseDto> {
-    return this.orgs.get(user, orgId);
+  get(@Param('orgId') orgId: string): Promise<OrgResponseDto> {
+    return this.orgs.get(orgId);
   }
 }

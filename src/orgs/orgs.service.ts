@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -10,7 +9,6 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import type { MyOrgsResponseDto, OrgResponseDto } from './dto/org.dto.js';
-import { assertOrgAccess, isStaff, type OrgNeed, type OrgStanding } from './org-access.js';
 import { type OrgRow, OrgsRepository } from './orgs.repository.js';
 
 /** Organisations themselves: creating one with its owner, the lists, the org view, access. */
@@ -71,33 +69,11 @@ export class OrgsService {
     return { items: rows.map((r) => ({ orgId: r.org_id, name: r.name, role: r.role })) };
   }
 
-  /** The org view, for its members and staff. */
-  async get(caller: AuthUser, orgId: string): Promise<OrgResponseDto> {
-    await this.access(caller, orgId, 'member', 'read it');
+  /** The org view, for its members and staff (the access rule decided who). */
+  async get(orgId: string): Promise<OrgResponseDto> {
     const row = await this.repo.findOrg(this.tx.statementManager, orgId);
     if (!row) throw new NotFoundError('Org');
     return toOrgView(row);
-  }
-
-  /**
-   * The caller's standing in the org, checked against `need` (org-access.ts): an unknown org and an
-   * org the caller is not a member of are both 404.
-   */
-  async access(
-    caller: AuthUser,
-    orgId: string,
-    need: OrgNeed,
-    what: string,
-    manager: EntityManager = this.tx.statementManager,
-  ): Promise<OrgStanding> {
-    const staff = isStaff(caller);
-    if (staff) {
-      if (!(await this.repo.orgExists(manager, orgId))) throw new NotFoundError('Org');
-      return { staff, role: await this.repo.roleOf(manager, orgId, caller.userId) };
-    }
-    const standing = { staff, role: await this.repo.roleOf(manager, orgId, caller.userId) };
-    assertOrgAccess(standing, need, what);
-    return standing;
   }
 }
 

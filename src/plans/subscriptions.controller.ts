@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { assertMayAccessUser, SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
+import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
@@ -24,7 +24,7 @@ export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Put()
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'putSubscription',
     summary: 'Subscribe a user to a plan (supervisor)',
@@ -76,7 +76,7 @@ export class SubscriptionsController {
   }
 
   @Get()
-  @Auth('user')
+  @Auth('user', { account: { user: 'holder' } })
   @ApiOperation({ operationId: 'getSubscription', summary: 'A user’s subscription (own; any user’s for supervisors)' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
@@ -85,13 +85,12 @@ export class SubscriptionsController {
     type: ErrorResponseDto,
     examples: notFoundExample('Subscription'),
   })
-  get(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
-    assertMayAccessUser(user, userId, 'subscription');
+  get(@Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.get(userId);
   }
 
   @Delete()
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'deleteSubscription',
     summary: 'End a user’s subscription (supervisor)',

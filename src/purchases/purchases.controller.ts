@@ -30,7 +30,7 @@ import {
   RefundResponseDto,
 } from './dto/purchases.dto.js';
 import { PurchaseRefundsService } from './purchase-refunds.service.js';
-import { actorOfCaller, assertServicePrincipal, PurchasesService } from './purchases.service.js';
+import { actorOfCaller, assertServicePrincipal, PURCHASE_READERS, PurchasesService } from './purchases.service.js';
 
 const SERVICE_ONLY =
   'Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.';
@@ -111,7 +111,7 @@ export class PurchasesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS })
   @ApiOperation({
     operationId: 'listPurchases',
     summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
 
@@ -204,15 +203,6 @@ export class PurchasesRepository {
       [input.provider, input.eventId, input.type, input.purchaseId],
     );
     return rows.length > 0;
-  }
-
-  /** The caller's role in the org while an active member (null: none). */
-  async orgRole(orgId: string, userId: string): Promise<OrgRole | null> {
-    const rows: { role: OrgRole }[] = await this.dataSource.query(`SELECT org_member_role($1, $2) AS role`, [
-      orgId,
-      userId,
-    ]);
-    return rows[0]?.role ?? null;
   }
 
   /** Purchases newest first, of one account or all; the cursor keeps microseconds. */

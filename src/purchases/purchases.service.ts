@@ -1,10 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { isOrgReader } from '../accounts/org-roles.js';
 import { AuditService } from '../audit/audit.service.js';
+import {
+  type AccountRule,
+  mayReach,
+  ORG_STANDING,
+  type OrgStandingReader,
+  requireOrgForWrite,
+  seesAll,
+} from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
-import { type AuthUser, roleSatisfies } from '../auth/roles.js';
+import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
@@ -48,9 +55,16 @@ export function assertServicePrincipal(caller: AuthUser): void {
   }
 }
 
-/** Staff (supervisors and admins by JWT) and the service principals that create purchases read them all. */
-const mayReadAll = (caller: AuthUser): boolean =>
-  (caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor')) || isServicePrincipal(caller);
+/**
+ * Who reads an account's purchases: the user, the org's readers, staff, and the service principals
+ * that create purchases (src/auth/account-access.ts).
+ */
+export const PURCHASE_READERS: AccountRule = {
+  user: 'holder',
+  org: 'reader',
+  what: 'read its purchases',
+  services: true,
+};
 
 /**
  * A purchase's life up to payment (docs/purchases.md "The purchase"): created pending, then paid (its one
@@ -68,9 +82,10 @@ export class PurchasesService {
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
+    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
   ) {}
 
-  create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
+  async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
     assertServicePrincipal(caller);
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
@@ -78,6 +93,9 @@ export class PurchasesService {
     if (body.amount !== undefined && toCents(body.amount) <= 0n) {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
+    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
+    if (body.orgId !== undefined)
+      requireOrgForWrite(await this.orgs.orgStanding(body.orgId, caller.userId), body.orgId, caller.userId, false);
     return this.tx.run(async (manager) => {
       const kind = body.orgId !== undefined ? 'org' : 'user';
       const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
@@ -242,17 +260,10 @@ export class PurchasesService {
   }
 
   async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {
-    const staff = mayReadAll(caller);
-    let userId = query.userId;
-    if (query.orgId !== undefined) {
-      if (!staff && !isOrgReader(await this.repo.orgRole(query.orgId, caller.userId))) {
-        throw new DomainError('FORBIDDEN', 'Only the org’s owners, admins and billing members may read its purchases');
-      }
-    } else if (userId === undefined) {
-      if (!staff) userId = caller.userId;
-    } else if (userId !== caller.userId && !staff) {
-      throw new DomainError('FORBIDDEN', 'Only supervisors and admins may read another user’s purchases');
-    }
+    // Whose purchases a caller may name the access rule decided (PURCHASE_READERS); naming none
+    // lists the caller's own, or everyone's for staff and service principals.
+    const own = query.userId === undefined && query.orgId === undefined && !seesAll(caller, PURCHASE_READERS);
+    const userId = own ? caller.userId : query.userId;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const rows = await this.repo.list({ userId, orgId: query.orgId, status: query.status, after, limit });
@@ -266,10 +277,9 @@ export class PurchasesService {
     throw new NotFoundError('Purchase');
   }
 
-  private async mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
-    if (mayReadAll(caller)) return true;
-    if (row.user_id !== null) return row.user_id === caller.userId;
-    return isOrgReader(await this.repo.orgRole(row.org_id!, caller.userId));
+  private mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
+    const named = row.user_id !== null ? { userId: row.user_id } : { orgId: row.org_id! };
+    return mayReach(caller, named, PURCHASE_READERS, this.orgs);
   }
 
   /** The purchase locked, or 404. */

@@ -266,7 +266,7 @@ export class StreamingSessionsController {
   }
 
   @Get('active/:userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({ operationId: 'listUserActiveSessions', summary: 'One user’s active sessions, oldest first' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SessionListResponseDto })

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { assertMayAccessUser, mayAccessUser } from '../auth/access.js';
+import { isStaff } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { TooManyExportsError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -95,8 +95,8 @@ export class UsageRecordsService {
     const range = parseDateRange(query.startDate, query.endDate);
     const after = decodeTimeCursor(query.cursor, 'uuid');
     // Without userId: everyone's records for those who may read anyone's, else the caller's own.
-    const userId = query.userId ?? (mayAccessUser(caller, undefined) ? undefined : caller.userId);
-    if (userId !== undefined) assertMayAccessUser(caller, userId, 'usage');
+    // Whose records a caller may name the access rule decided (src/auth/account-access.ts).
+    const userId = query.userId ?? (isStaff(caller) ? undefined : caller.userId);
     return { userId, service: query.service, modelId: query.modelId, range, after };
   }
 

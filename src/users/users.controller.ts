@@ -37,7 +37,7 @@ export class UsersController {
   }
 
   @Get(':userId')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'getUserOverview',
     summary: 'One user at a glance (supervisor)',

@@ -83,10 +83,13 @@ function isatapIpv4(address: string): string | null {
   return isatap ? b.slice(12).join('.') : null;
 }
 
-/** Exported for its unit test. */
-export function embeddedIpv4ForTest(address: string): string | null {
+/** The IPv4 address an IPv6 literal stands for (mapped, NAT64), else null. */
+export function ipv4InIpv6(address: string): string | null {
   return isIP(address) === 6 ? embeddedIpv4(address) : null;
 }
+
+/** Exported for its unit test. */
+export const embeddedIpv4ForTest = ipv4InIpv6;
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { AllowedNetworks } from './allowed-networks.js';
 import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import {
   type ClaimedDelivery,
@@ -43,6 +44,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private readonly listener: ChannelListener;
   /** Connections to receivers kept open between attempts (closed when the worker stops). */
   private readonly agents: WebhookAgents;
+  private readonly networks: AllowedNetworks;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -53,6 +55,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     private readonly metrics: MetricsService,
   ) {
     this.agents = webhookAgents(config.webhooks.concurrency);
+    this.networks = new AllowedNetworks(config.webhooks.allowedNetworks);
     this.listener = new ChannelListener({
       url: config.database.url ?? null,
       channel: DELIVERY_CHANNEL,
@@ -177,6 +180,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         );
         outcome = await postWebhook(claim.url, headers, claim.body, {
           allowPrivate: this.config.webhooks.allowPrivateUrls,
+          networks: this.networks,
           resolve: this.resolver.resolve,
           agents: this.agents,
         });

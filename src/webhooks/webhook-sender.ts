@@ -3,7 +3,8 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 
 import { bareHost, isPublicAddress } from './address-policy.js';
-import { guardedLookup, type Resolver, systemResolver } from './webhook-url.js';
+import type { AllowedNetworks } from './allowed-networks.js';
+import { guardedLookup, NO_NETWORKS, type Resolver, systemResolver } from './webhook-url.js';
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
 /** At most this much of an answer's body is read (kept as the start of lastError). */
@@ -18,6 +19,8 @@ export interface AttemptOutcome {
 
 export interface SendOptions {
   allowPrivate: boolean;
+  /** WEBHOOK_ALLOWED_NETWORKS: receivers there are reached over http too. */
+  networks?: AllowedNetworks;
   resolve?: Resolver;
   timeoutMs?: number;
   /** Keep-alive agents to reuse connections with (default: a new connection per attempt). */
@@ -55,15 +58,20 @@ export async function postWebhook(
   const url = new URL(target);
   const resolve = options.resolve ?? systemResolver;
   const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const networks = options.networks ?? NO_NETWORKS;
+  const secure = url.protocol === 'https:';
   if (!options.allowPrivate) {
     // An IP literal never goes through `lookup`: it is checked here; names as the socket connects.
     const host = bareHost(url);
+    const literal = isIP(host) !== 0;
     const refusal =
-      url.protocol !== 'https:'
-        ? 'url must be https'
-        : isIP(host) !== 0 && !isPublicAddress(host)
-          ? `${host} is not a public address`
-          : null;
+      literal && networks.covers(host)
+        ? null
+        : !secure && (literal || networks.empty)
+          ? 'url must be https'
+          : literal && !isPublicAddress(host)
+            ? `${host} is not a public address`
+            : null;
     if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}` };
   }
   const client = url.protocol === 'https:' ? https : http;
@@ -94,7 +102,7 @@ export async function postWebhook(
           'content-length': String(payload.length),
           'user-agent': 'accounting-service-webhooks/1',
         },
-        ...(options.allowPrivate ? {} : { lookup: guardedLookup(resolve) }),
+        ...(options.allowPrivate ? {} : { lookup: guardedLookup(resolve, networks, !secure) }),
       },
       (response) => {
         const status = response.statusCode ?? 0;

@@ -2,6 +2,10 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 
 import { bareHost, isPublicAddress } from './address-policy.js';
+import { AllowedNetworks } from './allowed-networks.js';
+
+/** No WEBHOOK_ALLOWED_NETWORKS: the public rules alone. */
+export const NO_NETWORKS = new AllowedNetworks();
 
 /** Resolves a host name to every address it has (tests replace it to play a rebinding DNS). */
 export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
@@ -42,39 +46,73 @@ export function parseWebhookUrl(raw: string, allowPrivate: boolean, allowedPorts
   return url;
 }
 
+/** Every address a host stands for (an IP literal is its own address). */
+async function addressesOf(host: string, resolve: Resolver): Promise<Array<{ address: string; family: number }>> {
+  const family = isIP(host);
+  if (family !== 0) return [{ address: host, family }];
+  let addresses: Array<{ address: string; family: number }>;
+  try {
+    addresses = await resolve(host);
+  } catch {
+    throw new UrlRefusedError(`url host ${host} does not resolve`);
+  }
+  if (addresses.length === 0) throw new UrlRefusedError(`url host ${host} does not resolve`);
+  return addresses;
+}
+
 /** Every address the host stands for must be public (an IP literal is its own address). */
 export async function publicAddressesOf(
   host: string,
   resolve: Resolver,
 ): Promise<Array<{ address: string; family: number }>> {
-  const family = isIP(host);
-  let addresses: Array<{ address: string; family: number }>;
-  if (family !== 0) addresses = [{ address: host, family }];
-  else {
-    try {
-      addresses = await resolve(host);
-    } catch {
-      throw new UrlRefusedError(`url host ${host} does not resolve`);
-    }
-  }
-  if (addresses.length === 0) throw new UrlRefusedError(`url host ${host} does not resolve`);
+  const addresses = await addressesOf(host, resolve);
   if (addresses.some((a) => !isPublicAddress(a.address)))
     // What an internal name resolves to is not the caller's business: the message never names it.
     throw new UrlRefusedError(
-      family !== 0 ? `url host ${host} is not a public address` : `url host ${host} resolves to a non-public address`,
+      isIP(host) !== 0
+        ? `url host ${host} is not a public address`
+        : `url host ${host} resolves to a non-public address`,
     );
   return addresses;
 }
 
-/** The check at creation or update: shape, then (unless private URLs are allowed) the addresses now. */
+/**
+ * The addresses a delivery may connect to: all inside WEBHOOK_ALLOWED_NETWORKS, else all public.
+ * `insideOnly` (an http URL): only the operator's networks will do.
+ */
+export async function reachableAddressesOf(
+  host: string,
+  resolve: Resolver,
+  networks: AllowedNetworks,
+  insideOnly = false,
+): Promise<Array<{ address: string; family: number }>> {
+  const addresses = await addressesOf(host, resolve);
+  if (networks.coversAll(addresses)) return addresses;
+  if (insideOnly) throw new UrlRefusedError(`url host ${host} is outside WEBHOOK_ALLOWED_NETWORKS: url must be https`);
+  return publicAddressesOf(host, resolve);
+}
+
+/**
+ * The check at creation or update: shape, then (unless private URLs are allowed) the addresses now.
+ * An endpoint whose addresses all fall in WEBHOOK_ALLOWED_NETWORKS may use http and any port; any
+ * other keeps the public rules (https, WEBHOOK_ALLOWED_PORTS, public addresses).
+ */
 export async function checkWebhookUrl(
   raw: string,
   allowPrivate: boolean,
   resolve: Resolver,
   allowedPorts: number[] = [443],
+  networks: AllowedNetworks = NO_NETWORKS,
 ): Promise<string> {
-  const url = parseWebhookUrl(raw, allowPrivate, allowedPorts);
-  if (!allowPrivate) await publicAddressesOf(bareHost(url), resolve);
+  if (allowPrivate || networks.empty) {
+    const url = parseWebhookUrl(raw, allowPrivate, allowedPorts);
+    if (!allowPrivate) await publicAddressesOf(bareHost(url), resolve);
+    return url.toString();
+  }
+  const url = parseWebhookUrl(raw, true);
+  if (networks.coversAll(await addressesOf(bareHost(url), resolve))) return url.toString();
+  parseWebhookUrl(raw, false, allowedPorts);
+  await publicAddressesOf(bareHost(url), resolve);
   return url.toString();
 }
 
@@ -83,9 +121,13 @@ export async function checkWebhookUrl(
  * name that resolved to a public address at creation and to a private one now (DNS rebinding) is
  * refused before any byte is sent.
  */
-export function guardedLookup(resolve: Resolver): LookupFunction {
+export function guardedLookup(
+  resolve: Resolver,
+  networks: AllowedNetworks = NO_NETWORKS,
+  insideOnly = false,
+): LookupFunction {
   return (hostname, options, callback) => {
-    publicAddressesOf(hostname, resolve).then(
+    reachableAddressesOf(hostname, resolve, networks, insideOnly).then(
       (addresses) => {
         const wanted =
           options.family === 4 || options.family === 6

@@ -10,6 +10,7 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import { AllowedNetworks } from './allowed-networks.js';
 import type {
   AcceptedRetryResponseDto,
   AcceptedTestResponseDto,
@@ -65,6 +66,7 @@ function toDeliveryView(r: DeliverySqlRow): DeliveryResponseDto {
 export class WebhooksService {
   private readonly logger = new Logger('Webhooks');
   readonly secrets: SecretBox;
+  private readonly networks: AllowedNetworks;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -76,12 +78,13 @@ export class WebhooksService {
     private readonly audit: AuditService,
   ) {
     this.secrets = new SecretBox(config.webhooks.secretKey);
+    this.networks = new AllowedNetworks(config.webhooks.allowedNetworks);
   }
 
   private async checkUrl(url: string): Promise<string> {
     try {
       const { allowPrivateUrls, allowedPorts } = this.config.webhooks;
-      return await checkWebhookUrl(url, allowPrivateUrls, this.resolver.resolve, allowedPorts);
+      return await checkWebhookUrl(url, allowPrivateUrls, this.resolver.resolve, allowedPorts, this.networks);
     } catch (error) {
       if (error instanceof UrlRefusedError) throw new DomainError('VALIDATION', error.message);
       throw error;

@@ -1,16 +1,18 @@
 import { Alert, Group, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
 
 import {
   getOrgOptions,
   getOrgUsageStatsOptions,
-  listOrgAllocationsOptions,
+  listOrgAllocationsInfiniteOptions,
 } from '../api/generated/@tanstack/react-query.gen';
-import { DataTable } from '../components/data-table';
+import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
+import { OrgLedger, OrgLimits, OrgPlan } from './org-account';
 import { OrgMembers } from './org-members';
 import { Purchases } from './purchases';
 import { TransferCredits, Transfers } from './transfer-credits';
@@ -53,8 +55,11 @@ export function OrgScreen() {
           <Tabs.Tab value="members">Members</Tabs.Tab>
           <Tabs.Tab value="usage">Usage by member</Tabs.Tab>
           <Tabs.Tab value="allocations">Allocations</Tabs.Tab>
+          <Tabs.Tab value="ledger">Ledger</Tabs.Tab>
           <Tabs.Tab value="transfers">Transfers</Tabs.Tab>
           <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
+          <Tabs.Tab value="limits">Limits</Tabs.Tab>
+          <Tabs.Tab value="plan">Plan</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <OrgMembers orgId={orgId} />
@@ -65,11 +70,20 @@ export function OrgScreen() {
         <Tabs.Panel value="allocations" pt="md">
           <OrgAllocations orgId={orgId} />
         </Tabs.Panel>
+        <Tabs.Panel value="ledger" pt="md">
+          <OrgLedger orgId={orgId} />
+        </Tabs.Panel>
         <Tabs.Panel value="transfers" pt="md">
           <Transfers query={{ orgId }} />
         </Tabs.Panel>
         <Tabs.Panel value="purchases" pt="md">
           <Purchases account={{ orgId }} />
+        </Tabs.Panel>
+        <Tabs.Panel value="limits" pt="md">
+          <OrgLimits orgId={orgId} />
+        </Tabs.Panel>
+        <Tabs.Panel value="plan" pt="md">
+          <OrgPlan orgId={orgId} />
         </Tabs.Panel>
       </Tabs>
     </Stack>
@@ -77,15 +91,16 @@ export function OrgScreen() {
 }
 
 function OrgAllocations({ orgId }: { orgId: string }) {
-  const allocations = useQuery(
-    listOrgAllocationsOptions({ path: { orgId }, query: { includeExpired: true, limit: 500 } }),
-  );
+  const allocations = useInfiniteQuery({
+    ...listOrgAllocationsInfiniteOptions({ path: { orgId }, query: { includeExpired: true } }),
+    ...cursorPaging,
+  });
   if (allocations.isError) return <Failed error={allocations.error} />;
-  const items = (allocations.data?.items ?? []) as Allocation[];
+  const items = pagesOf(allocations.data) as Allocation[];
   return (
     <>
       <AllocationTable account={{ orgId }} items={items} />
-      {allocations.isSuccess && items.length === 0 && <Empty />}
+      <LoadMore {...allocations} empty={allocations.isSuccess && items.length === 0} />
     </>
   );
 }

@@ -1,15 +1,17 @@
 import { Badge, Button, NumberInput, Table, Text, Textarea } from '@mantine/core';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import type { PurchaseResponseDto } from '../api/generated';
 import {
   getPurchaseRefundableOptions,
-  listPurchasesOptions,
+  listPurchasesInfiniteOptions,
   refundPurchaseMutation,
 } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
 import { ActionDialog } from '../components/action-dialog';
+import { cursorPaging, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
 import type { Account } from '../lib/account';
 import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
@@ -37,7 +39,7 @@ const STATUS_COLOR: Record<string, string> = {
  */
 export function Purchases({ account }: { account: Account }) {
   const operator = useOperator();
-  const purchases = useQuery(listPurchasesOptions({ query: { ...account, limit: 500 } }));
+  const purchases = useInfiniteQuery({ ...listPurchasesInfiniteOptions({ query: { ...account } }), ...cursorPaging });
   const invalidate = useInvalidate();
   const [amount, setAmount] = useState<string | number>('');
   const [reason, setReason] = useState('');
@@ -54,7 +56,7 @@ export function Purchases({ account }: { account: Account }) {
     setReason('');
   });
   const target = refunding.subject;
-  const items = purchases.data?.items ?? [];
+  const items = pagesOf(purchases.data);
   if (purchases.isSuccess && items.length === 0) return <Text c="dimmed">No purchases.</Text>;
   return (
     <>
@@ -114,6 +116,7 @@ export function Purchases({ account }: { account: Account }) {
           ))}
         </Table.Tbody>
       </Table>
+      <LoadMore {...purchases} />
       <ActionDialog
         title={`Refund credits of the purchase of ${credits(target?.credits)} credits`}
         dialog={refunding}

@@ -1,9 +1,11 @@
 import { Group, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useParams } from '@tanstack/react-router';
 
-import { getUserOverviewOptions, listAllocationsOptions } from '../api/generated/@tanstack/react-query.gen';
+import { getUserOverviewOptions, listAllocationsInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { useOperator } from '../auth';
+import { cursorPaging, pagesOf } from '../components/data-table';
+import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { utc } from '../lib/format';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
@@ -97,6 +99,15 @@ export function UserScreen() {
 }
 
 function Allocations({ userId }: { userId: string }) {
-  const allocations = useQuery(listAllocationsOptions({ query: { userId, includeExpired: true, limit: 500 } }));
-  return <AllocationTable account={{ userId }} items={(allocations.data?.items ?? []) as Allocation[]} />;
+  const allocations = useInfiniteQuery({
+    ...listAllocationsInfiniteOptions({ query: { userId, includeExpired: true } }),
+    ...cursorPaging,
+  });
+  const items = pagesOf(allocations.data) as Allocation[];
+  return (
+    <>
+      <AllocationTable account={{ userId }} items={items} />
+      <LoadMore {...allocations} empty={allocations.isSuccess && items.length === 0} />
+    </>
+  );
 }

@@ -8,8 +8,8 @@ export class AllocationOriginDto {
     enum: ALLOCATION_SOURCES,
     example: 'manual',
     description:
-      'manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer ' +
-      '(a lot of a transfer from another account, its expiry kept)',
+      'manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer ' +
+      '(a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)',
   })
   source: AllocationSource;
 
@@ -23,4 +23,13 @@ export class AllocationOriginDto {
     description: 'Start of the subscription period the credits belong to, for plan and rollover',
   })
   periodStart: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: null,
+    description: 'The purchase that granted it, for purchase (null otherwise)',
+  })
+  purchaseId: string | null;
 }

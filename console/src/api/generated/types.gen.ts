@@ -370,7 +370,7 @@ export type ImportPricingResponseDto = {
 
 export type ActiveAllocationDto = {
     /**
-     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
     /**
@@ -381,6 +381,10 @@ export type ActiveAllocationDto = {
      * Start of the subscription period the credits belong to, for plan and rollover
      */
     periodStart: string | null;
+    /**
+     * The purchase that granted it, for purchase (null otherwise)
+     */
+    purchaseId: string | null;
     id: string;
     /**
      * Credits left in this allocation
@@ -508,7 +512,7 @@ export type AllocateCreditsDto = {
 
 export type AllocationResponseDto = {
     /**
-     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before) or transfer (a lot of a transfer from another account, its expiry kept)
+     * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
     source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
     /**
@@ -519,6 +523,10 @@ export type AllocationResponseDto = {
      * Start of the subscription period the credits belong to, for plan and rollover
      */
     periodStart: string | null;
+    /**
+     * The purchase that granted it, for purchase (null otherwise)
+     */
+    purchaseId: string | null;
     id: string;
     /**
      * The user whose allocation it is (null for an organisation’s)
@@ -2931,11 +2939,11 @@ export type GetUserOverviewErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3300,11 +3308,11 @@ export type GetUserBalanceErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3550,11 +3558,11 @@ export type ListAllocationsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user (supervisors)
+     * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3695,11 +3703,11 @@ export type ListLedgerErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user (supervisors)
+     * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3839,11 +3847,11 @@ export type GetCreditLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3891,11 +3899,11 @@ export type SetCreditLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role admin or higher. API keys: not accepted.
+     * Requires staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3943,11 +3951,11 @@ export type GetAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -3995,11 +4003,11 @@ export type SetAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4059,11 +4067,11 @@ export type ListTransfersErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4119,13 +4127,13 @@ export type TransferCreditsErrors = {
      */
     402: InsufficientCreditsResponseDto;
     /**
-     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     * A supervisor naming their own account or an organisation they are a member of as `to`: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may); an organisation that does not exist: `code` NOT_A_MEMBER, as for any write naming an org
      *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user
      */
     404: ErrorResponseDto;
     /**
@@ -4190,11 +4198,11 @@ export type GetAutoRechargeErrors = {
     /**
      * Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) or reader (GET): `code` FORBIDDEN
      *
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or organisation
+     * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4561,11 +4569,11 @@ export type GetUserUsageStatsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -4699,9 +4707,13 @@ export type ListUsageRecordsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4772,9 +4784,13 @@ export type ExportUsageRecordsCsvErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `usage:read`.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5250,11 +5266,11 @@ export type ListUserActiveSessionsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5314,9 +5330,13 @@ export type ListApiKeysErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the user themself, or staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5815,11 +5835,11 @@ export type DeleteSubscriptionErrors = {
     /**
      * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * No live subscription
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5867,11 +5887,11 @@ export type GetSubscriptionErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * No live subscription
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5921,11 +5941,11 @@ export type PutSubscriptionErrors = {
     /**
      * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user or plan
+     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -5990,9 +6010,13 @@ export type ListPurchasesErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, service principals, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7170,11 +7194,11 @@ export type GetOrgErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's members and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7230,11 +7254,11 @@ export type RemoveOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7289,11 +7313,11 @@ export type GetOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7344,11 +7368,11 @@ export type PutOrgMemberErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7412,11 +7436,11 @@ export type ListOrgMembersErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7466,11 +7490,11 @@ export type GetOrgBalanceErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7530,11 +7554,11 @@ export type ListOrgAllocationsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7606,11 +7630,11 @@ export type ListOrgLedgerErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7669,11 +7693,11 @@ export type GetOrgUsageStatsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7752,11 +7776,11 @@ export type ListOrgUsageRecordsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7811,11 +7835,11 @@ export type GetOrgLimitsErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7863,11 +7887,11 @@ export type SetOrgLimitsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7915,11 +7939,11 @@ export type SetOrgAlertThresholdsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -7969,11 +7993,11 @@ export type DeleteOrgSubscriptionErrors = {
     /**
      * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -8023,11 +8047,11 @@ export type GetOrgSubscriptionErrors = {
     /**
      * A member below the org role the route needs; API keys are not accepted
      *
-     * Requires any authenticated caller. API keys: not accepted.
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -8077,11 +8101,11 @@ export type PutOrgSubscriptionErrors = {
     /**
      * A supervisor who is an active member of the org: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
      *
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**

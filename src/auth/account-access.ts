@@ -1,0 +1,166 @@
+import { ForbiddenException } from '@nestjs/common';
+
+import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import { isServicePrincipal } from './metering.js';
+import { isOrgManager, isOrgReader, type OrgRole } from './org-roles.js';
+import { type AuthUser, type Role, roleSatisfies } from './roles.js';
+
+/**
+ * The one access rule: may this caller reach this account, and with which role (docs/trust-model.md,
+ * "Who may reach an account"). Every route that names an account in its path or query declares its
+ * rule with `@Auth(role, { account })` and the access guard applies it before the handler runs;
+ * a service deciding again under a lock, or for an account named in a body, calls the same functions.
+ *
+ * 1. Who sees an account: staff (a supervisor's or admin's JWT) every existing one, a user their own,
+ *    an active member their org's, and service principals every one where the rule says `services`.
+ *    Anyone else gets 404, as for an account that does not exist: ids cannot be probed.
+ * 2. Who may use the route on it: the route's staff role, or the user themself (`user: 'holder'`), or
+ *    members from the rule's org role up. A caller who sees the account but falls short gets 403.
+ */
+export interface AccountRule {
+  /** The `userId` parameter (path, else query) names a user's account; `holder`: that user may too. */
+  user?: 'holder' | 'staff';
+  /** The `orgId` parameter names an org's account; members from this org role up may use the route. */
+  org?: OrgReach;
+  /** What an org route lets its members do, for the 403 ("read its money and usage"). */
+  what?: string;
+  /** The lowest role that may use the route on every account (default: the route's, at least supervisor). */
+  staff?: Role;
+  /** Service principals see and use every account (purchases, which they create). */
+  services?: true;
+  /** An active member naming themself in `userId` may (their own member view; leaving). */
+  selfMember?: true;
+}
+
+export type OrgReach = 'member' | 'reader' | 'manager' | 'staff';
+
+/** Whether an org exists and the caller's active role in it (null: not a member). */
+export interface OrgStanding {
+  exists: boolean;
+  role: OrgRole | null;
+}
+
+/** Reads who exists and who belongs where (the accounts module provides it: auth imports no feature). */
+export interface OrgStandingReader {
+  orgStanding(orgId: string, userId: string): Promise<OrgStanding>;
+  userExists(userId: string): Promise<boolean>;
+}
+export const ORG_STANDING = Symbol('ORG_STANDING');
+
+/** The accounts a request names: `userId` and `orgId` from its path or query. */
+export interface NamedAccounts {
+  userId?: string;
+  orgId?: string;
+}
+
+const REACH_TEXT: Record<'reader' | 'manager', string> = {
+  reader: "the organisation's owners, admins and billing members",
+  manager: "the organisation's owners and admins",
+};
+
+/** Staff: a supervisor's or an admin's JWT (an API key acts as its owner with role user). */
+export const isStaff = (caller: AuthUser, role: Role = 'supervisor'): boolean =>
+  caller.via === 'jwt' && roleSatisfies(caller.role, role);
+
+/** Whether the caller sees every account under `rule` (staff; service principals where it says so). */
+export const seesAll = (caller: AuthUser, rule: AccountRule): boolean =>
+  isStaff(caller) || (rule.services === true && isServicePrincipal(caller));
+
+const usesAll = (caller: AuthUser, rule: AccountRule, staff: Role): boolean =>
+  (caller.via === 'jwt' && roleSatisfies(caller.role, staff)) || (rule.services === true && isServicePrincipal(caller));
+
+const meets = (role: OrgRole | null, reach: OrgReach): boolean =>
+  role !== null &&
+  (reach === 'member' || (reach === 'reader' && isOrgReader(role)) || (reach === 'manager' && isOrgManager(role)));
+
+/** The lowest role that uses a route on every account: the rule's, else the route's, at least supervisor. */
+export const staffRoleOf = (rule: AccountRule, routeRole: Role): Role =>
+  rule.staff ?? (roleSatisfies(routeRole, 'supervisor') ? routeRole : 'supervisor');
+
+/**
+ * A user's account: 404 unless the caller sees it (`exists`: whether the user has an account, read
+ * only for those who see every account), 403 unless they may use the route on it.
+ */
+export function decideUserAccess(
+  caller: AuthUser,
+  userId: string,
+  rule: AccountRule,
+  staff: Role,
+  exists = true,
+): void {
+  if (caller.userId !== userId && !(seesAll(caller, rule) && exists)) throw new NotFoundError('User');
+  if (usesAll(caller, rule, staff) || (rule.user === 'holder' && caller.userId === userId)) return;
+  throw new ForbiddenException(`Requires role ${staff}`);
+}
+
+/**
+ * An org's account: 404 for an unknown org and for a caller who is neither a member nor sees every
+ * account, 403 for a member whose role is too low. `namesSelf`: the request's `userId` is the caller.
+ */
+export function decideOrgAccess(
+  caller: AuthUser,
+  standing: OrgStanding,
+  rule: AccountRule,
+  staff: Role,
+  namesSelf = false,
+): void {
+  if (!standing.exists || (standing.role === null && !seesAll(caller, rule))) throw new NotFoundError('Org');
+  if (usesAll(caller, rule, staff)) return;
+  if (rule.selfMember && namesSelf && standing.role !== null) return;
+  const reach = rule.org ?? 'staff';
+  if (meets(standing.role, reach)) return;
+  if (reach === 'staff' || reach === 'member' || !rule.what) throw new ForbiddenException(`Requires role ${staff}`);
+  throw new DomainError('FORBIDDEN', orgRoleRefusal(reach, rule.what));
+}
+
+/** The 403 of a member below the route's org role (also the OpenAPI example's message). */
+export const orgRoleRefusal = (reach: 'reader' | 'manager', what: string): string =>
+  `Only ${REACH_TEXT[reach]} may ${what}`;
+
+/** The rule for every account the request names (the guard's call). */
+export async function requireAccess(
+  caller: AuthUser,
+  named: NamedAccounts,
+  rule: AccountRule,
+  routeRole: Role,
+  orgs: OrgStandingReader,
+): Promise<void> {
+  const staff = staffRoleOf(rule, routeRole);
+  // A route that takes either names one account: both at once is bad input, not a question of access.
+  if (rule.user && rule.org && named.userId !== undefined && named.orgId !== undefined)
+    throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
+  if (rule.org && named.orgId !== undefined) {
+    const standing = await orgs.orgStanding(named.orgId, caller.userId);
+    decideOrgAccess(caller, standing, rule, staff, named.userId === caller.userId);
+  }
+  if (rule.user && named.userId !== undefined) {
+    const other = named.userId !== caller.userId && seesAll(caller, rule);
+    decideUserAccess(caller, named.userId, rule, staff, !other || (await orgs.userExists(named.userId)));
+  }
+}
+
+/** `requireAccess` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
+export async function mayReach(
+  caller: AuthUser,
+  named: NamedAccounts,
+  rule: AccountRule,
+  orgs: OrgStandingReader,
+): Promise<boolean> {
+  try {
+    await requireAccess(caller, named, rule, 'user', orgs);
+    return true;
+  } catch (error) {
+    if (error instanceof ForbiddenException || (error instanceof DomainError && error.code !== 'VALIDATION'))
+      return false;
+    throw error;
+  }
+}
+
+/**
+ * A write naming an org in its body (metering, transfers, purchases, redemptions, API keys): an org
+ * that does not exist and one the acting user must be, and is not, an active member of are the same
+ * 403 NOT_A_MEMBER, so the answer tells nobody which org ids exist. `member`: the user must belong.
+ */
+export function requireOrgForWrite(standing: OrgStanding, orgId: string, userId: string, member: boolean): void {
+  if (!standing.exists || (member && standing.role === null)) throw new NotAMemberError(orgId, userId);
+}
