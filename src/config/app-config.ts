@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';
 export { ConfigValidationError } from './env-reader.js';
@@ -44,8 +45,8 @@ export interface AppConfig {
     spendRatePerHour: number | null;
     /** LOW_BALANCE_THRESHOLDS: balance.low thresholds unless set per user. */
     lowBalanceThresholds: number[];
-    /** CREDITS_EXPIRING_NOTICE_HOURS: how long before expiry credits.expiring is sent. */
-    expiringNoticeHours: number;
+    /** CREDITS_EXPIRING_NOTICE_HOURS: the lead times (hours, longest first) of the credits.expiring notices. */
+    expiringNoticeHours: number[];
   };
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -73,6 +74,9 @@ export interface AppConfig {
   webhooks: WebhooksConfig;
   /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
   stripeWebhookSecret: string | null;
+  /** PUBLIC_URL: the service's address as users reach it, without a trailing slash. */
+  publicUrl: string;
+  mail: MailConfig;
   version: string;
 }
 
@@ -358,7 +362,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
         ? read.int('SPEND_RATE_LIMIT_PER_HOUR', 0, 1, 2_147_483_647)
         : null,
       lowBalanceThresholds: thresholds(read),
-      expiringNoticeHours: read.int('CREDITS_EXPIRING_NOTICE_HOURS', 72, 1, 24 * 3650),
+      expiringNoticeHours: noticeHours(read),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
@@ -375,8 +379,11 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     redisUrl: redisUrl(read),
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     stripeWebhookSecret: stripeWebhookSecret(read),
+    publicUrl: '',
+    mail: mailConfig(read),
     version: options.version ?? '0.0.0',
   };
+  config.publicUrl = publicUrl(read, config.port);
   read.throwIfProblems();
   return config;
 }
