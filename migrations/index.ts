@@ -68,6 +68,9 @@ import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-
 import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
 import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
 import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not-inlined.js';
+import { EmailNotifications1732000046000 } from './1732000046000-email-notifications.js';
+import { EmailNoticeFunctions1732000046100 } from './1732000046100-email-notice-functions.js';
+import { EmailNotificationsTrigger1732000046200 } from './1732000046200-email-notifications-trigger.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -141,4 +144,7 @@ export const MIGRATIONS = [
   TimeOrderedUuid1732000038200,
   TimeOrderedIds1732000038300,
   AccountOfNotInlined1732000038400,
+  EmailNotifications1732000046000,
+  EmailNoticeFunctions1732000046100,
+  EmailNotificationsTrigger1732000046200,
 ];
