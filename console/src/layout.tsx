@@ -14,6 +14,7 @@ const NAV = [
   { to: '/plans', label: 'Plans' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/events', label: 'Events' },
+  { to: '/emails', label: 'Emails' },
   { to: '/audit', label: 'Audit log' },
 ] as const;
 
