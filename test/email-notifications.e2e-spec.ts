@@ -239,6 +239,38 @@ describe('email notifications over SMTP', () => {
     }
   });
 
+  it("an organisation's low balance goes to its owners and billing members; a member's limit to the member", async () => {
+    const [owner, billing, member] = await Promise.all([newUser(), newUser(), newUser()]);
+    const orgId = uniqueId('mailorg').toLowerCase();
+    await t.http
+      .post('/api/orgs')
+      .set(admin())
+      .send({ orgId, name: 'Mail Org', ownerUserId: owner.userId })
+      .expect(201);
+    for (const [who, role] of [
+      [billing, 'billing'],
+      [member, 'member'],
+    ] as const)
+      await t.http.put(`/api/orgs/${orgId}/members/${who.userId}`).set(admin()).send({ role }).expect(200);
+    await t.http
+      .put(`/api/orgs/${orgId}/members/${member.userId}`)
+      .set(admin())
+      .send({ role: 'member', spendLimit: { credits: 30, period: 'day' } })
+      .expect(200);
+    await t.http.post('/api/credits/allocate').set(admin()).send({ orgId, credits: 70 }).expect(201);
+    await t.http
+      .post('/api/usage/record')
+      .set(member.auth)
+      .send({ service: 'chat', operation: 'completion', credits: 30, orgId })
+      .expect(201);
+    await worker.runDue();
+    const subjects = (who: { email: string }) => sink.to(who.email).map((m) => m.subject);
+    expect(subjects(owner)).toEqual(["Acme Chat: Mail Org's balance is below 50 credits"]);
+    expect(subjects(billing)).toEqual(["Acme Chat: Mail Org's balance is below 50 credits"]);
+    expect(subjects(member)).toEqual(['Acme Chat: you reached your spending limit in Mail Org']);
+    expect(sink.to(member.email)[0].text).toContain('reaching your limit of 30 credits');
+  });
+
   it('preferences: own only, every kind listed, unknown kinds refused; the list is for supervisors', async () => {
     const u = await newUser();
     const got = await t.http.get('/api/notifications/preferences').set(u.auth).expect(200);
