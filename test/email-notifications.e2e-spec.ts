@@ -291,6 +291,8 @@ describe('email notifications over SMTP', () => {
       .set(u.auth)
       .send({ email: { 'balance.low': 'no' } })
       .expect(400);
+    await t.http.put('/api/notifications/preferences').set(u.auth).send({}).expect(400);
+    await t.http.put('/api/notifications/preferences').set(u.auth).send({ email: null }).expect(400);
     await t.http.get('/api/notifications').set(u.auth).expect(403);
     await t.http.get('/api/notifications?status=lost').set(admin()).expect(400);
     await t.http.post('/api/notifications/unsubscribe/not-a-token').expect(400);

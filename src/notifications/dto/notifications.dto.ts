@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsObject, ValidateNested } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsUserId } from '../../common/validation/ids.js';
@@ -26,6 +26,8 @@ export class PutPreferencesDto {
     description: 'Kinds of email turned on (true) or off (false); kinds left out keep their setting',
     example: { 'balance.low': false },
   })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => EmailPreferencesDto)
   email: EmailPreferencesDto;
