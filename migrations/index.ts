@@ -75,6 +75,9 @@ import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-cred
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
 import { PurchaseLinesNameTheKey1732000041300 } from './1732000041300-purchase-lines-name-the-key.js';
 import { PortalSessions1732000045000 } from './1732000045000-portal-sessions.js';
+import { EmailNotifications1732000046000 } from './1732000046000-email-notifications.js';
+import { EmailNoticeFunctions1732000046100 } from './1732000046100-email-notice-functions.js';
+import { EmailNotificationsTrigger1732000046200 } from './1732000046200-email-notifications-trigger.js';
 import { Selling1732000047000 } from './1732000047000-selling.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -156,5 +159,8 @@ export const MIGRATIONS = [
   MemberCapsAtSettlement1732000041200,
   PurchaseLinesNameTheKey1732000041300,
   PortalSessions1732000045000,
+  EmailNotifications1732000046000,
+  EmailNoticeFunctions1732000046100,
+  EmailNotificationsTrigger1732000046200,
   Selling1732000047000,
 ];

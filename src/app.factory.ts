@@ -14,13 +14,14 @@ import {
 import { AppModule } from './app.module.js';
 import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
 import { BATCH_ROUTE, PRICE_SHEET_ROUTE } from './common/http/deferred-routes.js';
-import { requestShape } from './common/http/request-shape.js';
+import { formBody, requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { UNSUBSCRIBE_ROUTE } from './notifications/notifications.controller.js';
 import { setupSwagger } from './openapi/openapi.js';
 import { corsOrigins, defaultPortalDir, PORTAL_PATH, portalMiddleware } from './portal/portal-static.js';
 import { stripeRawBody } from './purchases/stripe/raw-body.js';
@@ -110,6 +111,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(PRICE_SHEET_ROUTE, deferBody);
   // Stripe signs the exact bytes: its webhook's body is kept raw (src/purchases/stripe/raw-body.ts).
   app.use(STRIPE_WEBHOOK_ROUTE, stripeRawBody(config.bodyLimit));
+  // One-click unsubscribe (RFC 8058): mail clients POST a small form, not JSON.
+  app.use(UNSUBSCRIBE_ROUTE, formBody('4kb'));
   app.use(jsonUnlessDeferred(config.bodyLimit));
   app.use(requestShape);
   app.set('query parser', 'simple');

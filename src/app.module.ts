@@ -22,6 +22,7 @@ import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
@@ -73,6 +74,7 @@ export class AppModule {
         OrgsModule,
         EventsModule,
         WebhooksModule,
+        NotificationsModule,
         AuditModule,
         PortalModule,
       ],

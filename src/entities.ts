@@ -14,6 +14,8 @@ import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
+import { EmailNotification } from './notifications/entities/email-notification.entity.js';
+import { NotificationPreference } from './notifications/entities/notification-preference.entity.js';
 import { OrgMember } from './orgs/entities/org-member.entity.js';
 import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
@@ -64,6 +66,8 @@ export const ENTITIES = [
   Subscription,
   EventRecord,
   WebhookEndpoint,
+  EmailNotification,
+  NotificationPreference,
   WebhookDelivery,
   AuditEntry,
   Purchase,

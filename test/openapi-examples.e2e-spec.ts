@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DOMAIN_ERROR_STATUS } from '../src/common/errors/domain-error.js';
 import { REASON_PHRASE } from '../src/common/errors/error-examples.js';
+import { EmailWorker } from '../src/notifications/email.worker.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import {
   type Body,
@@ -177,13 +178,23 @@ async function ensurePromotion(): Promise<Record<string, string>> {
   return {};
 }
 
-/** State an operation's examples refer to; returns path parameters to use instead of their examples. */
+/** An email of the caller's (queued by the event's trigger), and a valid unsubscribe link's token. */
+async function email(): Promise<Record<string, string>> {
+  const { rows: events } = await t.db.query(
+    `SELECT emit_event('balance.depleted', $1::varchar, jsonb_build_object('userId', $1::varchar)) AS id`,
+    [CALLER],
+  );
+  const { rows } = await t.db.query(`SELECT id FROM email_notifications WHERE event_id = $1`, [events[0].id]);
+  return { id: rows[0].id as string };
+}
+
 /** Operations that answer their success only to a credential of their own: a portal session's read. */
 const CALLERS: Record<string, () => Promise<Headers>> = {
   getPortalSession: async () =>
     bearer((await send('post', '/api/portal/sessions', { body: { userId: CALLER } })).body.token as string),
 };
 
+/** State an operation's examples refer to; returns path parameters to use instead of their examples. */
 const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string, string>>> = {
   finalizeSession: async (body) => (await ensureSession(body?.sessionId), {}),
   abortSession: async (body) => (await ensureSession(body?.sessionId), {}),
@@ -230,6 +241,8 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   putOrgSubscription: async () => (await ensurePlan(), ensureOrg(false)),
   getOrgSubscription: ensureOrgSubscription,
   deleteOrgSubscription: ensureOrgSubscription,
+  getNotification: email,
+  unsubscribeEmail: async () => ({ token: t.app.get(EmailWorker).tokens.sign(CALLER, 'balance.low') }),
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

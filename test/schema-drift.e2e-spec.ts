@@ -74,6 +74,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     "CREATE TRIGGER usage_rollup_update_new AFTER UPDATE ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('1')",
   'trigger usage_records.usage_rollup_truncate':
     'CREATE TRIGGER usage_rollup_truncate AFTER TRUNCATE ON public.usage_records FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_truncate()',
+  'trigger events.email_notifications_queue':
+    "CREATE TRIGGER email_notifications_queue AFTER INSERT ON public.events FOR EACH ROW WHEN (((new.type)::text = ANY ((ARRAY['credits.expiring'::character varying, 'balance.low'::character varying, 'balance.depleted'::character varying, 'purchase.paid'::character varying, 'purchase.refunded'::character varying, 'promotion.redeemed'::character varying, 'auto_recharge.disabled'::character varying, 'org.member_limit_reached'::character varying])::text[]))) EXECUTE FUNCTION email_notifications_queue()",
 };
 
 function optionsFor(url: string) {

@@ -83,9 +83,12 @@ describe('credit events over webhooks', () => {
     expect(rows.map((r: { type: string }) => r.type)).toEqual(['credits.granted']);
   });
 
-  it('credits.expiring once, CREDITS_EXPIRING_NOTICE_HOURS before; credits.expired when it expires', async () => {
-    const soon = new Date(Date.now() + 2 * 3_600_000).toISOString();
-    const u = await newUser(30, { expiresAt: soon });
+  it('credits.expiring once per lead time of CREDITS_EXPIRING_NOTICE_HOURS; credits.expired when it expires', async () => {
+    // Made 2 days before it expires (the 168-hour notice was past already), then 12 hours before.
+    const u = await newUser(30, { expiresAt: new Date(Date.now() + 2 * DAY).toISOString() });
+    await passTime(t.db, u.userId, 1.5 * DAY);
+    const { rows: lot } = await t.db.query(`SELECT expires_at FROM credit_allocations WHERE id = $1`, [u.allocationId]);
+    const soon = (lot[0].expires_at as Date).toISOString();
     const far = await newUser(30, { expiryDays: 365 });
     const job = t.app.get(CreditExpiryJob);
     await job.noticeExpiring();
@@ -96,6 +99,7 @@ describe('credit events over webhooks', () => {
       allocationId: u.allocationId,
       remainingCredits: 30,
       expiresAt: soon,
+      leadHours: 24,
     });
     const { rows } = await t.db.query(
       `SELECT user_id, count(*)::int AS n FROM events WHERE type = 'credits.expiring' AND user_id = ANY($1) GROUP BY user_id`,

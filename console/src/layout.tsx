@@ -16,6 +16,7 @@ const NAV = [
   { to: '/promotions', label: 'Promotions' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/events', label: 'Events' },
+  { to: '/emails', label: 'Emails' },
   { to: '/audit', label: 'Audit log' },
 ] as const;
 

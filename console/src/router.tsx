@@ -3,6 +3,7 @@ import { createRootRouteWithContext, createRoute, createRouter } from '@tanstack
 
 import { Layout } from './layout';
 import { AuditScreen, auditSearch } from './screens/audit';
+import { EmailsScreen, emailsSearch } from './screens/emails';
 import { EventsScreen } from './screens/events';
 import { OrgScreen } from './screens/org';
 import { OrgsScreen, orgsSearch } from './screens/orgs';
@@ -41,6 +42,12 @@ export const routes = {
   promotions: createRoute({ getParentRoute: () => root, path: '/promotions', component: PromotionsScreen }),
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
   events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
+  emails: createRoute({
+    getParentRoute: () => root,
+    path: '/emails',
+    validateSearch: emailsSearch,
+    component: EmailsScreen,
+  }),
   audit: createRoute({
     getParentRoute: () => root,
     path: '/audit',

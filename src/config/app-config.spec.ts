@@ -69,15 +69,15 @@ describe('buildAppConfig', () => {
     expect(buildAppConfig({}).credits).toEqual({
       spendRatePerHour: null,
       lowBalanceThresholds: [100],
-      expiringNoticeHours: 72,
+      expiringNoticeHours: [168, 24],
     });
     expect(
       buildAppConfig({
         SPEND_RATE_LIMIT_PER_HOUR: '5000',
         LOW_BALANCE_THRESHOLDS: '10, 1000,0,10',
-        CREDITS_EXPIRING_NOTICE_HOURS: '24',
+        CREDITS_EXPIRING_NOTICE_HOURS: '24, 72',
       }).credits,
-    ).toEqual({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: 24 });
+    ).toEqual({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: [72, 24] });
     expect(buildAppConfig({ LOW_BALANCE_THRESHOLDS: '' }).credits.lowBalanceThresholds).toEqual([]);
     for (const bad of [
       { SPEND_RATE_LIMIT_PER_HOUR: '0' },
@@ -86,6 +86,7 @@ describe('buildAppConfig', () => {
       { LOW_BALANCE_THRESHOLDS: '1,2,3,4,5,6,7,8,9,10,11' },
       { LOW_BALANCE_THRESHOLDS: '99999999999' },
       { CREDITS_EXPIRING_NOTICE_HOURS: '0' },
+      { CREDITS_EXPIRING_NOTICE_HOURS: '168,x' },
     ]) {
       expect(() => buildAppConfig(bad), JSON.stringify(bad)).toThrow(Object.keys(bad)[0]);
     }

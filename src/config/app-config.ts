@@ -1,7 +1,8 @@
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
-import { type PortalConfig, portalConfig, publicUrl } from './portal-config.js';
+import { type PortalConfig, portalConfig } from './portal-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';
@@ -48,8 +49,8 @@ export interface AppConfig {
     spendRatePerHour: number | null;
     /** LOW_BALANCE_THRESHOLDS: balance.low thresholds unless set per user. */
     lowBalanceThresholds: number[];
-    /** CREDITS_EXPIRING_NOTICE_HOURS: how long before expiry credits.expiring is sent. */
-    expiringNoticeHours: number;
+    /** CREDITS_EXPIRING_NOTICE_HOURS: the lead times (hours, longest first) of the credits.expiring notices. */
+    expiringNoticeHours: number[];
   };
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -78,6 +79,7 @@ export interface AppConfig {
   /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
   stripeWebhookSecret: string | null;
   selling: SellingConfig;
+  mail: MailConfig;
   version: string;
 }
 
@@ -364,7 +366,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
         ? read.int('SPEND_RATE_LIMIT_PER_HOUR', 0, 1, 2_147_483_647)
         : null,
       lowBalanceThresholds: thresholds(read),
-      expiringNoticeHours: read.int('CREDITS_EXPIRING_NOTICE_HOURS', 72, 1, 24 * 3650),
+      expiringNoticeHours: noticeHours(read),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
@@ -382,6 +384,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     stripeWebhookSecret: stripeWebhookSecret(read),
     selling: sellingConfig(read),
+    mail: mailConfig(read),
     version: options.version ?? '0.0.0',
   };
   read.throwIfProblems();

@@ -19,23 +19,6 @@ function asOrigin(value: string): string | null {
   }
 }
 
-/**
- * PUBLIC_URL: the service's address as its users reach it (portal session URLs are made from it),
- * default `http://localhost:<PORT>`; no trailing slash is kept.
- */
-export function publicUrl(read: EnvReader, port: number): string {
-  const value = read.raw('PUBLIC_URL');
-  if (value === undefined) return `http://localhost:${port}`;
-  try {
-    const url = new URL(value);
-    if (['http:', 'https:'].includes(url.protocol) && !url.search && !url.hash) return value.replace(/\/+$/, '');
-  } catch {
-    // reported below
-  }
-  read.problems.push(`PUBLIC_URL must be an http(s) URL without query or fragment (got "${value}")`);
-  return `http://localhost:${port}`;
-}
-
 export function portalConfig(read: EnvReader): PortalConfig {
   const value = read.raw('PORTAL_ALLOWED_ORIGINS');
   if (value === undefined) return { allowedOrigins: [] };

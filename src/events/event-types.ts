@@ -17,8 +17,18 @@ export interface EventPayloads {
     expiresAt: string;
     source: string;
   };
-  /** Once per allocation with credits left, `CREDITS_EXPIRING_NOTICE_HOURS` before it expires. */
-  'credits.expiring': { userId: string; allocationId: string; remainingCredits: number; expiresAt: string };
+  /**
+   * Once per allocation and lead time of `CREDITS_EXPIRING_NOTICE_HOURS` (`leadHours`) while it has
+   * credits left; an organisation's: `orgId`, and `userId` null.
+   */
+  'credits.expiring': {
+    userId: string | null;
+    orgId?: string;
+    allocationId: string;
+    remainingCredits: number;
+    expiresAt: string;
+    leadHours: number;
+  };
   'credits.expired': { userId: string; allocationId: string; credits: number };
   /** `orgId` when an organisation paid (`userId`: the member). */
   'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };

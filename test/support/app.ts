@@ -64,6 +64,8 @@ export async function startTestApp(
       ANONYMOUS_THROTTLE_LIMIT: '10000000',
       // Spec files share the database: only the webhook specs deliver (to their own receivers).
       WEBHOOK_WORKER_ENABLED: 'false',
+      // Likewise for emails: only the email specs make and send them (to their own SMTP servers).
+      EMAIL_WORKER_ENABLED: 'false',
       // No DNS lookups of webhook URLs (the fuzz test posts example hosts): tests talk to 127.0.0.1
       // only. test/webhooks-ssrf.e2e-spec.ts turns the check on, with a fake resolver.
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 
 /**
  * How deep a JSON body may nest. Real bodies (usage `metadata` included) stay far below it; a body of
@@ -26,6 +26,23 @@ function hasBody(req: Request): boolean {
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
+const FORM_TYPE = /^(?:application\/x-www-form-urlencoded|multipart\/form-data)\s*(?:;|$)/i;
+
+/** Requests whose route takes a form body (formBody marked them). */
+const formRequests = new WeakSet<Request>();
+
+/**
+ * Middleware for a route that mail clients POST a form to (RFC 8058's one-click unsubscribe sends
+ * `List-Unsubscribe=One-Click` form-encoded, or as multipart): a form up to `limit` is accepted there
+ * instead of JSON (a multipart body is not read: such a route needs nothing from its body).
+ */
+export function formBody(limit: string): RequestHandler {
+  const parse = express.urlencoded({ extended: false, limit });
+  return (req, res, next) => {
+    formRequests.add(req);
+    parse(req, res, next);
+  };
+}
 
 /**
  * Before validation: a body must be JSON (415 otherwise); the query string must be well-formed
@@ -34,7 +51,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
  * values likewise. Iterative, so no input can exhaust the stack.
  */
 export function requestShape(req: Request, _res: Response, next: NextFunction): void {
-  if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+  const type = req.headers['content-type'] ?? '';
+  if (hasBody(req) && !JSON_TYPE.test(type) && !(formRequests.has(req) && FORM_TYPE.test(type))) {
     next(new RequestShapeError(415, 'Content-Type must be application/json'));
     return;
   }

@@ -104,7 +104,7 @@ export class CreditAllocation {
   @Column({ name: 'period_start', type: 'timestamptz', nullable: true })
   periodStart: Date | null;
 
-  /** Set once the credits.expiring notice job has considered it (migration 1732000010500). */
+  /** Set once the credits.expiring notice job has considered it at its shortest lead time (migrations 1732000010500, 1732000046000). */
   @Column({ name: 'expiring_notified', type: 'boolean', default: false })
   expiringNotified: boolean;
 
@@ -121,4 +121,8 @@ export class CreditAllocation {
   /** A purchase's lot under dispute: credits a session gives back to it are frozen as they arrive. */
   @Column({ type: 'boolean', default: false })
   frozen: boolean;
+
+  /** The shortest credits.expiring lead time (hours) it has been considered at; null: none yet (migration 1732000046000). */
+  @Column({ name: 'expiring_notice_hours', type: 'integer', nullable: true })
+  expiringNoticeHours: number | null;
 }

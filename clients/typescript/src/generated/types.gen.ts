@@ -2559,6 +2559,94 @@ export type AcceptedRetryResponseDto = {
     status: string;
 };
 
+export type EmailPreferencesDto = {
+    'credits.expiring'?: boolean;
+    'balance.low'?: boolean;
+    'balance.depleted'?: boolean;
+    'purchase.paid'?: boolean;
+    'purchase.refunded'?: boolean;
+    'promotion.redeemed'?: boolean;
+    'auto_recharge.disabled'?: boolean;
+    'org.member_limit_reached'?: boolean;
+};
+
+export type PreferencesResponseDto = {
+    /**
+     * Every kind of email and whether this user receives it (default true)
+     */
+    email: EmailPreferencesDto;
+};
+
+export type PutPreferencesDto = {
+    /**
+     * Kinds of email turned on (true) or off (false); kinds left out keep their setting
+     */
+    email: EmailPreferencesDto;
+};
+
+export type NotificationResponseDto = {
+    id: string;
+    /**
+     * The recipient
+     */
+    userId: string;
+    /**
+     * The event type it tells of
+     */
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    /**
+     * Null until made
+     */
+    to: string | null;
+    subject: string | null;
+    /**
+     * pending (to be sent or retried), sent, failed (no address, or 3 days of failed attempts), suppressed (the user turned the kind off), kept (no SMTP_URL: made, not sent)
+     */
+    status: 'pending' | 'sent' | 'failed' | 'suppressed' | 'kept';
+    attempts: number;
+    createdAt: string;
+    sentAt: string | null;
+    lastError: string | null;
+};
+
+export type NotificationListResponseDto = {
+    items: Array<NotificationResponseDto>;
+    nextCursor: string | null;
+};
+
+export type NotificationDetailResponseDto = {
+    id: string;
+    /**
+     * The recipient
+     */
+    userId: string;
+    /**
+     * The event type it tells of
+     */
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    /**
+     * Null until made
+     */
+    to: string | null;
+    subject: string | null;
+    /**
+     * pending (to be sent or retried), sent, failed (no address, or 3 days of failed attempts), suppressed (the user turned the kind off), kept (no SMTP_URL: made, not sent)
+     */
+    status: 'pending' | 'sent' | 'failed' | 'suppressed' | 'kept';
+    attempts: number;
+    createdAt: string;
+    sentAt: string | null;
+    lastError: string | null;
+    text: string | null;
+    html: string | null;
+};
+
+export type UnsubscribedResponseDto = {
+    userId: string;
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    email: boolean;
+};
+
 export type AuditActorDto = {
     userId: string;
     /**
@@ -8719,6 +8807,257 @@ export type RetryWebhookDeliveryResponses = {
 };
 
 export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
+
+export type GetNotificationPreferencesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/notifications/preferences';
+};
+
+export type GetNotificationPreferencesErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetNotificationPreferencesError = GetNotificationPreferencesErrors[keyof GetNotificationPreferencesErrors];
+
+export type GetNotificationPreferencesResponses = {
+    200: PreferencesResponseDto;
+};
+
+export type GetNotificationPreferencesResponse = GetNotificationPreferencesResponses[keyof GetNotificationPreferencesResponses];
+
+export type PutNotificationPreferencesData = {
+    body: PutPreferencesDto;
+    path?: never;
+    query?: never;
+    url: '/api/notifications/preferences';
+};
+
+export type PutNotificationPreferencesErrors = {
+    /**
+     * An unknown kind or a value that is not a boolean
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutNotificationPreferencesError = PutNotificationPreferencesErrors[keyof PutNotificationPreferencesErrors];
+
+export type PutNotificationPreferencesResponses = {
+    200: PreferencesResponseDto;
+};
+
+export type PutNotificationPreferencesResponse = PutNotificationPreferencesResponses[keyof PutNotificationPreferencesResponses];
+
+export type ListNotificationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        userId?: string;
+        status?: 'pending' | 'sent' | 'failed' | 'suppressed' | 'kept';
+    };
+    url: '/api/notifications';
+};
+
+export type ListNotificationsErrors = {
+    /**
+     * Invalid query or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListNotificationsError = ListNotificationsErrors[keyof ListNotificationsErrors];
+
+export type ListNotificationsResponses = {
+    200: NotificationListResponseDto;
+};
+
+export type ListNotificationsResponse = ListNotificationsResponses[keyof ListNotificationsResponses];
+
+export type GetNotificationData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/notifications/{id}';
+};
+
+export type GetNotificationErrors = {
+    /**
+     * The id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such email
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetNotificationError = GetNotificationErrors[keyof GetNotificationErrors];
+
+export type GetNotificationResponses = {
+    200: NotificationDetailResponseDto;
+};
+
+export type GetNotificationResponse = GetNotificationResponses[keyof GetNotificationResponses];
+
+export type UnsubscribeEmailData = {
+    body?: never;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The signed part of the link
+         */
+        token: string;
+    };
+    query?: never;
+    url: '/api/notifications/unsubscribe/{token}';
+};
+
+export type UnsubscribeEmailErrors = {
+    /**
+     * A forged, altered or truncated link
+     */
+    400: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UnsubscribeEmailError = UnsubscribeEmailErrors[keyof UnsubscribeEmailErrors];
+
+export type UnsubscribeEmailResponses = {
+    200: UnsubscribedResponseDto;
+};
+
+export type UnsubscribeEmailResponse = UnsubscribeEmailResponses[keyof UnsubscribeEmailResponses];
 
 export type ListAuditEntriesData = {
     body?: never;

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createWebhook, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, testWebhook, transferCredits, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createApiKey, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createWebhook, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getNotification, getNotificationPreferences, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listNotifications, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putNotificationPreferences, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, testWebhook, transferCredits, unsubscribeEmail, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetNotificationData, GetNotificationError, GetNotificationPreferencesData, GetNotificationPreferencesError, GetNotificationPreferencesResponse, GetNotificationResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListNotificationsData, ListNotificationsError, ListNotificationsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutNotificationPreferencesData, PutNotificationPreferencesError, PutNotificationPreferencesResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UnsubscribeEmailData, UnsubscribeEmailError, UnsubscribeEmailResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -2711,6 +2711,136 @@ export const retryWebhookDeliveryMutation = (options?: Partial<Options<RetryWebh
     const mutationOptions: UseMutationOptions<RetryWebhookDeliveryResponse, RetryWebhookDeliveryError, Options<RetryWebhookDeliveryData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await retryWebhookDelivery({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getNotificationPreferencesQueryKey = (options?: Options<GetNotificationPreferencesData>) => createQueryKey('getNotificationPreferences', options);
+
+/**
+ * The caller's email preferences
+ *
+ * Every kind of email and whether the caller receives it; a kind never set is on.
+ */
+export const getNotificationPreferencesOptions = (options?: Options<GetNotificationPreferencesData>) => queryOptions<GetNotificationPreferencesResponse, GetNotificationPreferencesError, GetNotificationPreferencesResponse, ReturnType<typeof getNotificationPreferencesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getNotificationPreferences({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getNotificationPreferencesQueryKey(options)
+});
+
+/**
+ * Turn kinds of email on or off for the caller
+ *
+ * Kinds left out keep their setting. Answers every kind as it now is.
+ */
+export const putNotificationPreferencesMutation = (options?: Partial<Options<PutNotificationPreferencesData>>): UseMutationOptions<PutNotificationPreferencesResponse, PutNotificationPreferencesError, Options<PutNotificationPreferencesData>> => {
+    const mutationOptions: UseMutationOptions<PutNotificationPreferencesResponse, PutNotificationPreferencesError, Options<PutNotificationPreferencesData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await putNotificationPreferences({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listNotificationsQueryKey = (options?: Options<ListNotificationsData>) => createQueryKey('listNotifications', options);
+
+/**
+ * Emails, newest first
+ *
+ * Every email made from an event, one per event and recipient, whatever became of it: `kept` when the service runs without SMTP_URL.
+ */
+export const listNotificationsOptions = (options?: Options<ListNotificationsData>) => queryOptions<ListNotificationsResponse, ListNotificationsError, ListNotificationsResponse, ReturnType<typeof listNotificationsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listNotifications({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listNotificationsQueryKey(options)
+});
+
+export const listNotificationsInfiniteQueryKey = (options?: Options<ListNotificationsData>): QueryKey<Options<ListNotificationsData>> => createQueryKey('listNotifications', options, true);
+
+/**
+ * Emails, newest first
+ *
+ * Every email made from an event, one per event and recipient, whatever became of it: `kept` when the service runs without SMTP_URL.
+ */
+export const listNotificationsInfiniteOptions = (options?: Options<ListNotificationsData>) => {
+    const opts = infiniteQueryOptions<ListNotificationsResponse, ListNotificationsError, InfiniteData<ListNotificationsResponse>, QueryKey<Options<ListNotificationsData>>, string | Pick<QueryKey<Options<ListNotificationsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListNotificationsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listNotifications({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listNotificationsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const getNotificationQueryKey = (options: Options<GetNotificationData>) => createQueryKey('getNotification', options);
+
+/**
+ * One email with its text and HTML parts
+ *
+ * The parts are null until the email is made (a pending email not yet attempted).
+ */
+export const getNotificationOptions = (options: Options<GetNotificationData>) => queryOptions<GetNotificationResponse, GetNotificationError, GetNotificationResponse, ReturnType<typeof getNotificationQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getNotification({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getNotificationQueryKey(options)
+});
+
+/**
+ * One-click unsubscribe (RFC 8058)
+ *
+ * The address in an email's `List-Unsubscribe` header: turns that kind of email off for the user it was sent to, without signing in. The body mail clients send (`List-Unsubscribe=One-Click`, form-encoded) is accepted and not needed.
+ */
+export const unsubscribeEmailMutation = (options?: Partial<Options<UnsubscribeEmailData>>): UseMutationOptions<UnsubscribeEmailResponse, UnsubscribeEmailError, Options<UnsubscribeEmailData>> => {
+    const mutationOptions: UseMutationOptions<UnsubscribeEmailResponse, UnsubscribeEmailError, Options<UnsubscribeEmailData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await unsubscribeEmail({
                 ...options,
                 ...fnOptions,
                 throwOnError: true

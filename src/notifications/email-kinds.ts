@@ -1,0 +1,21 @@
+/**
+ * The events that email, in the order the preferences list them. The trigger that queues emails
+ * (migration 1732000046200) fires for exactly these types; `promotion.redeemed` comes from the
+ * promotions module, rendered from its data `{code, credits, expiresAt}`.
+ */
+export const EMAIL_KINDS = [
+  'credits.expiring',
+  'balance.low',
+  'balance.depleted',
+  'purchase.paid',
+  'purchase.refunded',
+  'promotion.redeemed',
+  'auto_recharge.disabled',
+  'org.member_limit_reached',
+] as const;
+
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+export function isEmailKind(value: unknown): value is EmailKind {
+  return typeof value === 'string' && (EMAIL_KINDS as readonly string[]).includes(value);
+}

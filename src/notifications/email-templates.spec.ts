@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+
+import { EMAIL_KINDS } from './email-kinds.js';
+import { type EmailInput, EmailTemplates, formatLead, formatUtc } from './email-templates.js';
+import { UnsubscribeTokens } from './unsubscribe-token.js';
+
+const templates = new EmailTemplates();
+const base: Omit<EmailInput, 'kind' | 'data'> = {
+  platformName: 'Acme <Chat>',
+  unsubscribeUrl: 'https://chat.example.com/api/notifications/unsubscribe/x.y',
+  recipientName: 'bob',
+  orgName: null,
+  allocationExpiresAt: null,
+};
+
+describe('email templates', () => {
+  it('every kind makes a subject, a text and an HTML part naming the platform', () => {
+    for (const kind of EMAIL_KINDS) {
+      const made = templates.render({ ...base, kind, data: { userId: 'bob', orgId: 'acme' } });
+      expect(made.subject, kind).toContain('Acme <Chat>');
+      expect(made.text, kind).toContain('Acme <Chat>');
+      expect(made.text, kind).toContain(base.unsubscribeUrl);
+      // The HTML part escapes what it is given.
+      expect(made.html, kind).toContain('Acme &lt;Chat&gt;');
+      expect(made.html, kind).not.toContain('Acme <Chat>');
+    }
+  });
+
+  it('promotion.redeemed from its data: code, credits, expiry', () => {
+    const made = templates.render({
+      ...base,
+      kind: 'promotion.redeemed',
+      data: { userId: 'bob', code: 'LAUNCH-2026', credits: 500, expiresAt: '2027-01-31T00:00:00.000Z' },
+    });
+    expect(made.subject).toBe('Acme <Chat>: code LAUNCH-2026 gave you 500 credits');
+    expect(made.text).toContain('The code LAUNCH-2026 added 500 credits to your account');
+    expect(made.text).toContain('2027-01-31 00:00 UTC');
+    expect(made.html).toContain('<strong>LAUNCH-2026</strong>');
+  });
+
+  it("an organisation's account is named; a value cannot inject markup", () => {
+    const made = templates.render({
+      ...base,
+      kind: 'balance.low',
+      orgName: 'Evil <script>alert(1)</script>',
+      data: { userId: null, orgId: 'evil', threshold: 100, balance: 99 },
+    });
+    expect(made.subject).toContain("Evil <script>alert(1)</script>'s balance is below 100 credits");
+    expect(made.html).not.toContain('<script>');
+    expect(made.html).toContain('the account of Evil &lt;script&gt;');
+  });
+
+  it('formats times in UTC and lead times in days or hours', () => {
+    expect(formatUtc('2026-12-01T12:34:56.789Z')).toBe('2026-12-01 12:34 UTC');
+    expect(formatUtc('not a date')).toBeNull();
+    expect([formatLead(168), formatLead(24), formatLead(36), formatLead(1)]).toEqual([
+      '7 days',
+      '1 day',
+      '36 hours',
+      '1 hour',
+    ]);
+  });
+});
+
+describe('unsubscribe tokens', () => {
+  const tokens = new UnsubscribeTokens('a-secret-of-at-least-thirty-two-characters');
+
+  it('name the user and the kind they were made for', () => {
+    const token = tokens.sign('bob', 'balance.low');
+    expect(tokens.verify(token)).toEqual({ userId: 'bob', kind: 'balance.low' });
+  });
+
+  it('refuse an altered, forged or foreign token', () => {
+    const token = tokens.sign('bob', 'balance.low');
+    const [payload, mac] = token.split('.');
+    const other = Buffer.from(JSON.stringify(['alice', 'balance.low'])).toString('base64url');
+    expect(tokens.verify(`${other}.${mac}`)).toBeNull();
+    expect(tokens.verify(`${payload}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
+    expect(tokens.verify(`${payload}.`)).toBeNull();
+    expect(tokens.verify('')).toBeNull();
+    expect(new UnsubscribeTokens('another-secret-of-thirty-two-characters!').verify(token)).toBeNull();
+    const unknownKind = Buffer.from(JSON.stringify(['bob', 'webhook.test'])).toString('base64url');
+    expect(new UnsubscribeTokens('x'.repeat(32)).verify(`${unknownKind}.${'A'.repeat(43)}`)).toBeNull();
+  });
+});

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import Handlebars from 'handlebars';
+
+import { EMAIL_KINDS, type EmailKind } from './email-kinds.js';
+
+/** The template files: `<kind>.subject.hbs`, `<kind>.text.hbs`, `<kind>.html.hbs`, and the two layouts. */
+export const TEMPLATE_DIR = fileURLToPath(new URL('./templates/', import.meta.url));
+
+/** What one email is made from: the event and who it goes to. */
+export interface EmailInput {
+  kind: EmailKind;
+  /** The event's data, as stored. */
+  data: Record<string, unknown>;
+  platformName: string;
+  unsubscribeUrl: string;
+  /** The recipient's username, else their user id. */
+  recipientName: string;
+  /** The organisation's name when the event is about an organisation's account (or a member's limit in it). */
+  orgName: string | null;
+  /** purchase.paid: when the purchase's allocation expires. */
+  allocationExpiresAt: Date | null;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** `2026-12-01 12:00 UTC`: exact, unambiguous, the same for every reader. */
+export function formatUtc(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const date = value instanceof Date ? value : new Date(String(value));
+  if (Number.isNaN(date.getTime())) return null;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A lead time in whole days when it is one (168 → "7 days"), else in hours. */
+export function formatLead(hours: unknown): string {
+  const h = Number(hours);
+  if (!Number.isInteger(h) || h <= 0) return '';
+  if (h % 24 === 0) return h === 24 ? '1 day' : `${h / 24} days`;
+  return h === 1 ? '1 hour' : `${h} hours`;
+}
+
+/** The event's figures, as the templates show them (integers as integers, amounts as the API's strings). */
+function figuresOf(input: EmailInput): Record<string, unknown> {
+  const { data } = input;
+  const figures: Record<string, unknown> = { ...data };
+  if ('expiresAt' in data) figures.expiresAt = formatUtc(data.expiresAt);
+  if (input.kind === 'credits.expiring') figures.lead = formatLead(data.leadHours);
+  if (input.kind === 'purchase.paid') figures.expiresAt = formatUtc(input.allocationExpiresAt);
+  if (input.kind === 'purchase.refunded') figures.adminRefund = data.origin === 'admin';
+  return figures;
+}
+
+/**
+ * Makes emails from the template files with Handlebars: the HTML part escapes every value, the text
+ * part and the subject take them as they are. The same data fills all three.
+ */
+export class EmailTemplates {
+  private readonly htmlEngine = Handlebars.create();
+  private readonly textEngine = Handlebars.create();
+  private readonly compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+  constructor(dir: string = TEMPLATE_DIR) {
+    const read = (name: string) => readFileSync(`${dir}${name}`, 'utf8');
+    this.htmlEngine.registerPartial('layoutHtml', read('layout.html.hbs'));
+    this.textEngine.registerPartial('layoutText', read('layout.text.hbs'));
+    // Read and compiled at start: a missing or broken template stops start-up, not an email.
+    for (const kind of EMAIL_KINDS) {
+      this.compiled.set(`${kind}.html`, this.htmlEngine.compile(read(`${kind}.html.hbs`)));
+      this.compiled.set(`${kind}.text`, this.textEngine.compile(read(`${kind}.text.hbs`), { noEscape: true }));
+      this.compiled.set(`${kind}.subject`, this.textEngine.compile(read(`${kind}.subject.hbs`), { noEscape: true }));
+    }
+  }
+
+  render(input: EmailInput): RenderedEmail {
+    const isOrg = input.orgName !== null && input.kind !== 'org.member_limit_reached';
+    const context = {
+      platformName: input.platformName,
+      unsubscribeUrl: input.unsubscribeUrl,
+      recipientName: input.recipientName,
+      orgName: input.orgName ?? String(input.data.orgId ?? ''),
+      accountLabel: isOrg ? `${input.orgName}'s` : 'your',
+      accountPhrase: isOrg ? `the account of ${input.orgName}` : 'your account',
+      figures: figuresOf(input),
+    };
+    const template = (part: string) => this.compiled.get(`${input.kind}.${part}`)!;
+    const subject = template('subject')(context).replace(/\s+/g, ' ').trim();
+    const text = template('text')({ ...context, subject });
+    const html = template('html')({ ...context, subject });
+    return { subject, text: text.replace(/\n{3,}/g, '\n\n').trim() + '\n', html };
+  }
+}
