@@ -68,6 +68,8 @@ import { RecordsTogetherStatements1732000038100 } from './1732000038100-records-
 import { TimeOrderedUuid1732000038200 } from './1732000038200-time-ordered-uuid.js';
 import { TimeOrderedIds1732000038300 } from './1732000038300-time-ordered-ids.js';
 import { AccountOfNotInlined1732000038400 } from './1732000038400-account-of-not-inlined.js';
+import { PricingChangedNotify1732000044000 } from './1732000044000-pricing-changed-notify.js';
+import { PricingByAccount1732000044100 } from './1732000044100-pricing-by-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -141,4 +143,6 @@ export const MIGRATIONS = [
   TimeOrderedUuid1732000038200,
   TimeOrderedIds1732000038300,
   AccountOfNotInlined1732000038400,
+  PricingChangedNotify1732000044000,
+  PricingByAccount1732000044100,
 ];

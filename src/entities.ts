@@ -18,6 +18,7 @@ import { OrgMember } from './orgs/entities/org-member.entity.js';
 import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
+import { AccountPrice } from './pricing/entities/account-price.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
 import { Purchase } from './purchases/entities/purchase.entity.js';
 import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
@@ -47,6 +48,7 @@ export const ENTITIES = [
   AutoRechargeSettings,
   AutoRechargeAttempt,
   PricingRule,
+  AccountPrice,
   ApiKey,
   StreamingSession,
   UsageRecord,

@@ -46,4 +46,6 @@ export interface AuthUser {
   apiKeyId?: string;
   /** A key of a membership: the organisation it charges on behalf of its owner (CONTRACT "Organisations"). */
   orgId?: string;
+  /** The models the API key may meter (absent or null: every model; docs/pricing.md). */
+  models?: string[] | null;
 }

@@ -67,6 +67,26 @@ export class OrgsService {
     return { items: rows.map((r) => ({ orgId: r.org_id, name: r.name, role: r.role })) };
   }
 
+  /**
+   * Which models the org's members may meter on its account (staff): audited; every instance's pricing
+   * cache hears of it through the table's NOTIFY (docs/pricing.md "Model entitlements").
+   */
+  async setModels(orgId: string, models: string[] | null | undefined): Promise<OrgResponseDto> {
+    if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
+    return this.tx.run(async (m) => {
+      const before = await this.repo.findOrg(m, orgId);
+      if (!before || !(await this.repo.setModels(m, orgId, models))) throw new NotFoundError('Org');
+      const after = toOrgView((await this.repo.findOrg(m, orgId))!);
+      await this.audit.record(m, {
+        action: 'org.models.set',
+        targetId: orgId,
+        before: { models: before.models },
+        after: { models: after.models },
+      });
+      return after;
+    });
+  }
+
   /** The org view, for its members and staff. */
   async get(caller: AuthUser, orgId: string): Promise<OrgResponseDto> {
     await this.access(caller, orgId, 'member', 'read it');
@@ -106,5 +126,6 @@ export function toOrgView(r: OrgRow): OrgResponseDto {
     totalCredits: Number(r.total_credits),
     heldCredits: Number(r.held_credits),
     debt: Number(r.debt),
+    models: r.models,
   };
 }

@@ -195,8 +195,11 @@ export class UsageBatchService {
       // engine checks the membership per event); the batch counts against the calling key.
       const billed = billedParty(caller, { userId, orgId });
       const audited = record.credits !== undefined && billed.userId !== caller.userId && isServicePrincipal(caller);
-      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId), audited };
+      const input = await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId, billed.keyModels);
+      return { eventId, input, audited };
     } catch (error) {
+      // Refusals with a code of their own say it first, as NOT_A_MEMBER does (docs/errors.md).
+      if (error instanceof DomainError && error.code === 'MODEL_NOT_ENTITLED') return `${error.code}: ${error.message}`;
       if (error instanceof DomainError) return error.message;
       throw error;
     }

@@ -39,6 +39,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   actorId: string | null;
   /** The organisation that paid (userId: the member who used it); null: the user's own account. */
   orgId: string | null;
+  /** The account price that priced it with the rule; null: none. */
+  accountPriceId: string | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -66,6 +68,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   providerUsage?: ProviderUsage | null;
   /** The organisation that pays, on behalf of the member `userId`. */
   orgId?: string | null;
+  /** The account price that priced it with the rule. */
+  accountPriceId?: string | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -89,6 +93,7 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   api_key_id: string | null;
   actor_id: string | null;
   org_id: string | null;
+  account_price_id: string | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -121,6 +126,7 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.apiKeyId ?? null,
     input.actorId ?? null,
     input.orgId ?? null,
+    input.accountPriceId ?? null,
   ];
 }
 
@@ -185,6 +191,7 @@ export function insertedRecord(
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
     orgId: input.orgId ?? null,
+    accountPriceId: input.accountPriceId ?? null,
   };
 }
 
@@ -210,6 +217,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     apiKeyId: r.api_key_id,
     actorId: r.actor_id,
     orgId: r.org_id,
+    accountPriceId: r.account_price_id,
   };
 }
 
@@ -235,5 +243,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     apiKeyId: row.apiKeyId,
     actorId: row.actorId,
     orgId: row.orgId,
+    accountPriceId: row.accountPriceId,
   };
 }

@@ -72,14 +72,17 @@ export class UsageService {
   }
 
   /**
-   * Checks a record's fields and prices it (when no credits are given) at the price in effect: the
-   * record to insert, with its id chosen first so the debit's ledger entries can point at it.
+   * Checks a record's fields and prices it (when no credits are given) at the price in effect for its
+   * account (an account price over the model's rule): the record to insert, with its id chosen first
+   * so the debit's ledger entries can point at it. A model that a list in force does not allow (the
+   * keys' `keyModels`, the paying org's, the plan's) → MODEL_NOT_ENTITLED, from the cache: no statement.
    */
   async prepare(
     userId: string,
     dto: Omit<RecordUsageDto, 'orgId'>,
     actor: Actor | null = null,
     orgId: string | null = null,
+    keyModels: BilledParty['keyModels'] = [],
   ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
@@ -94,8 +97,11 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'cacheReadTokens, cacheWriteTokens and reasoningTokens need a modelId');
     }
 
+    const party = { userId, orgId };
+    if (dto.modelId) await this.pricing.assertEntitled(dto.modelId, party, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
+    let accountPriceId: string | null = null;
     let providerCost: string | null = null;
     if (credits === undefined) {
       if (!dto.modelId || counts === null) {
@@ -104,9 +110,10 @@ export class UsageService {
           'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, new Date(), party);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
+      accountPriceId = quote.accountPriceId;
       providerCost = quote.providerCost;
     }
     const input = {
@@ -126,6 +133,7 @@ export class UsageService {
       apiKeyId: actor?.apiKeyId ?? null,
       actorId: actor?.actorId ?? null,
       orgId,
+      accountPriceId,
     };
     checkRecordInput(input);
     return input;
@@ -140,7 +148,7 @@ export class UsageService {
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const billed = await this.metering.billed(caller, dto);
     const userId = billed.userId;
-    const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
+    const input = await this.prepare(userId, dto, billed.actor, billed.orgId, billed.keyModels);
     // Credits named outright by a service principal for another account: nothing priced them, so the
     // entry says who debited how much (CONTRACT v4 "Who acted"); recorded in the debit's transaction,
     // without an eventId in the debit's own statement.
