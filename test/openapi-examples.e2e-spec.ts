@@ -186,6 +186,12 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   putOrgSubscription: async () => (await ensurePlan(), ensureOrg(false)),
   getOrgSubscription: ensureOrgSubscription,
   deleteOrgSubscription: ensureOrgSubscription,
+  setOrgModels: () => ensureOrg(false),
+  deleteAccountPrice: async () => {
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const body = { userId: CALLER, modelId: `fixture-${randomUUID()}`, discountPercent: '1', effectiveFrom: later };
+    return { id: (await send('post', '/api/pricing/accounts', { body })).body.id };
+  },
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

@@ -88,6 +88,16 @@ export class OrgsController {
     summary: 'Which models the org’s members may meter on its account (supervisor); null: every model',
   })
   @OrgRoute()
+  @ApiBody({
+    type: OrgModelsDto,
+    examples: {
+      anthropic: {
+        summary: 'Only Anthropic models and one OpenAI model',
+        value: { models: ['anthropic.*', 'gpt-4o-mini'] },
+      },
+      every: { summary: 'Every model (clears the list)', value: { models: null } },
+    },
+  })
   @ApiOkResponse({ type: OrgResponseDto })
   @ApiBadRequestResponse({
     description: 'An empty list, or a pattern that is not a model id or prefix*',

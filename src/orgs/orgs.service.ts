@@ -72,10 +72,11 @@ export class OrgsService {
    * cache hears of it through the table's NOTIFY (docs/pricing.md "Model entitlements").
    */
   async setModels(orgId: string, models: string[] | null | undefined): Promise<OrgResponseDto> {
-    if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
     return this.tx.run(async (m) => {
       const before = await this.repo.findOrg(m, orgId);
-      if (!before || !(await this.repo.setModels(m, orgId, models))) throw new NotFoundError('Org');
+      if (!before) throw new NotFoundError('Org');
+      if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
+      await this.repo.setModels(m, orgId, models);
       const after = toOrgView((await this.repo.findOrg(m, orgId))!);
       await this.audit.record(m, {
         action: 'org.models.set',

@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 
@@ -50,7 +51,7 @@ export class AccountPricesController {
       discount: {
         summary: '12.5 % off every Anthropic model from 2099',
         value: {
-          userId: 'user-123',
+          userId: 'alice',
           modelId: 'anthropic.*',
           discountPercent: '12.5',
           effectiveFrom: '2099-01-01T00:00:00.000Z',
@@ -81,10 +82,10 @@ export class AccountPricesController {
   @Auth('supervisor')
   @ApiOperation({
     operationId: 'listAccountPrices',
-    summary: 'An account’s prices, newest effectiveFrom first (supervisor)',
+    summary: 'An account’s prices (neither userId nor orgId: every account’s), newest effectiveFrom first (supervisor)',
   })
   @ApiOkResponse({ type: AccountPriceListResponseDto })
-  @ApiBadRequestResponse({ description: 'Give exactly one of userId and orgId', type: ErrorResponseDto })
+  @ApiBadRequestResponse({ description: 'userId and orgId together', type: ErrorResponseDto })
   async list(@Query() query: AccountPricesQueryDto): Promise<AccountPriceListResponseDto> {
     return { items: await this.accountPrices.list(query), nextCursor: null };
   }
@@ -96,6 +97,7 @@ export class AccountPricesController {
     operationId: 'deleteAccountPrice',
     summary: 'Delete an account price that has not started (admin)',
   })
+  @ApiParam({ name: 'id', example: '0193a0c2-7f00-7000-8000-000000000001' })
   @ApiOkResponse({ type: AccountPriceResponseDto, description: 'The deleted price' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
   @ApiNotFoundResponse({

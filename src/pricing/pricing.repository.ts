@@ -66,7 +66,8 @@ export class PricingRepository {
 
   /** An account's prices, newest effectiveFrom first. */
   accountPricesOf(owner: { userId?: string; orgId?: string }): Promise<AccountPrice[]> {
-    const where = owner.orgId !== undefined ? { orgId: owner.orgId } : { userId: owner.userId };
+    const where =
+      owner.orgId !== undefined ? { orgId: owner.orgId } : owner.userId !== undefined ? { userId: owner.userId } : {};
     return this.accountPrices.find({ where, order: { effectiveFrom: 'DESC', modelId: 'ASC' } });
   }
 

@@ -4,12 +4,14 @@ import { Link, useParams } from '@tanstack/react-router';
 
 import {
   getOrgOptions,
+  getOrgSubscriptionOptions,
   getOrgUsageStatsOptions,
   listOrgAllocationsOptions,
 } from '../api/generated/@tanstack/react-query.gen';
 import { DataTable } from '../components/data-table';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { OrgMembers } from './org-members';
 import { Purchases } from './purchases';
@@ -55,6 +57,7 @@ export function OrgScreen() {
           <Tabs.Tab value="allocations">Allocations</Tabs.Tab>
           <Tabs.Tab value="transfers">Transfers</Tabs.Tab>
           <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
+          <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <OrgMembers orgId={orgId} />
@@ -71,9 +74,18 @@ export function OrgScreen() {
         <Tabs.Panel value="purchases" pt="md">
           <Purchases account={{ orgId }} />
         </Tabs.Panel>
+        <Tabs.Panel value="pricing" pt="md">
+          <OrgPricing orgId={orgId} models={org.data?.models} />
+        </Tabs.Panel>
       </Tabs>
     </Stack>
   );
+}
+
+function OrgPricing({ orgId, models }: { orgId: string; models: string[] | null | undefined }) {
+  // A 404 here is "no live subscription": the org has no plan.
+  const subscription = useQuery({ ...getOrgSubscriptionOptions({ path: { orgId } }), retry: false });
+  return <AccountPricing account={{ orgId }} planId={subscription.data?.planId ?? null} orgModels={models} />;
 }
 
 function OrgAllocations({ orgId }: { orgId: string }) {

@@ -4,7 +4,7 @@ import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { ExactlyOneOf } from '../../common/validation/exclusive.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { MODEL_PATTERN } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -114,13 +114,15 @@ export class CreateAccountPriceDto {
 }
 
 export class AccountPricesQueryDto {
-  @ApiPropertyOptional({ example: 'user-123' })
+  @ApiPropertyOptional({
+    description: 'The user whose own account’s prices to list (or orgId; neither: every account’s)',
+  })
   @IsOptional()
   @IsUserId()
-  @ExactlyOneOf('orgId')
+  @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme' })
+  @ApiPropertyOptional({ description: 'The organisation whose prices to list (or userId)' })
   @IsOptional()
   @IsOrgId()
   orgId?: string;
