@@ -162,6 +162,22 @@ describe('pricing by account', () => {
     expect(again.body).toMatchObject({ credits: 4, accountPriceId: exact.body.id });
     const list = await t.http.get(`/api/pricing/accounts?userId=${user.id}`).set(admin);
     expect(list.body.items.map((p: { id: string }) => p.id).sort()).toEqual([created.body.id, exact.body.id].sort());
+    // A session holds and settles at the account price: 8,000 tokens at 0.5 (the exact id's price) = 4.
+    const sessionId = uniqueId('s');
+    const init = await post('/api/streaming-sessions/initialize', {
+      userId: user.id,
+      sessionId,
+      modelId: model,
+      estimatedTokens: 8000,
+    });
+    expect(init.body).toMatchObject({ estimatedCredits: 4 });
+    const done = await post('/api/streaming-sessions/finalize', { userId: user.id, sessionId, actualTokens: 6000 });
+    expect(done.body).toMatchObject({ status: 'completed', actualCredits: 3 });
+    const settled = await t.db.query(
+      `SELECT credits, account_price_id FROM usage_records WHERE user_id = $1 AND service = 'chat-streaming'`,
+      [user.id],
+    );
+    expect(settled.rows).toEqual([{ credits: 3, account_price_id: exact.body.id }]);
     // Started: cannot be deleted.
     const del = await t.http.delete(`/api/pricing/accounts/${created.body.id}`).set(admin);
     expect(del.status).toBe(409);
