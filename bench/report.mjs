@@ -110,6 +110,22 @@ function targets(r, rows) {
       times(r.providerUsage.cpuRatio),
       r.providerUsage.cpuRatio <= 1.05,
     ),
+    ...(r.pricing
+      ? [
+          target(
+            'record with an account price in force',
+            '≥ 95 % without',
+            pct(r.pricing.accountPriceRatio),
+            r.pricing.accountPriceRatio >= 0.95,
+          ),
+          target(
+            'simulation over 1,000,000 records',
+            '< 5 s',
+            `${r.pricing.simulation.seconds.toFixed(2)} s`,
+            r.pricing.simulation.seconds < 5 && r.pricing.simulation.records === 1_000_000,
+          ),
+        ]
+      : []),
     target('non-2xx over all measured runs', '0', String(failed), failed === 0),
     target('money after the run', 'clean', clean ? 'clean' : 'NOT CLEAN', clean),
   ];

@@ -28,6 +28,7 @@ import {
 import { combinedRow, requestRow, row, withCpu } from './measure.mjs';
 import { seedOrgs } from './orgs.mjs';
 import { runPairs } from './pair.mjs';
+import { pricedRecord, seedAccountPrices, seedRecords, simulate } from './pricing.mjs';
 import { createBenchRule, providerUsageRounds } from './provider-usage.mjs';
 import { printReport, SCENARIO } from './report.mjs';
 import { createKeys, createServiceKey, limitSpendRate, unlimitSpendRate } from './spend-controls.mjs';
@@ -68,6 +69,7 @@ let moneySummary;
 // rate is compared with (a single 10 s run moves by ±15 % on a shared machine).
 const runTpcb = () => pgbenchRuns.push(tpcb(scratch.url, { connections: CONNECTIONS, duration: DURATION }));
 let providerSummary;
+let pricingSummary;
 try {
   if (hasPgbench()) {
     scratch = await tpcbDatabase(server.url, 'accounting_pgbench');
@@ -212,6 +214,31 @@ try {
   results.push(kindsRow, providerRow);
   providerSummary = { cpuRatio: providerRow['CPU µs/req'] / kindsRow['CPU µs/req'] };
 
+  // Pricing by account (bench/pricing.mjs): the record route priced for users with an account price in
+  // force and for users without one, in interleaved rounds compared by summed requests; then one
+  // simulation over 1,000,000 records (target under 5 s).
+  log(`running priced records with and without an account price in ${WEBHOOK_ROUNDS} interleaved rounds...`);
+  await seedAccountPrices(service, db, meter);
+  const priced = (discounted) => ({
+    method: 'POST',
+    path: '/api/usage/record',
+    body: pricedRecord(discounted, USERS),
+    auth: () => meter,
+  });
+  const accountRounds = { without: [], with: [] };
+  for (let i = 0; i < WEBHOOK_ROUNDS; i++) {
+    accountRounds.without.push(await measure(priced(false), WEBHOOK_WINDOW));
+    accountRounds.with.push(await measure(priced(true), WEBHOOK_WINDOW));
+  }
+  results.push(combinedRow('POST /api/usage/record (priced, no account price)', accountRounds.without));
+  results.push(combinedRow('POST /api/usage/record (priced, account price in force)', accountRounds.with));
+  const summed = (windows) => windows.reduce((sum, w) => sum + w.result.requests.total, 0);
+  log('seeding 1,000,000 records for the simulation...');
+  await seedRecords(db, 1_000_000, USERS);
+  const simulation = await simulate(service, meter);
+  log(`simulation over ${simulation.records} records: ${simulation.seconds.toFixed(2)} s`);
+  pricingSummary = { accountPriceRatio: summed(accountRounds.with) / summed(accountRounds.without), simulation };
+
   // Spend controls: records through users' API keys without, then with a budget and an hourly limit
   // per user, metered as a gateway does it: the service names the user and the key (apiKeyId).
   log('creating bench API keys...');
@@ -282,6 +309,7 @@ const figures = {
   batch: batchSummary,
   money: moneySummary,
   providerUsage: providerSummary,
+  pricing: pricingSummary,
 };
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
 printReport(figures, process.env.BENCH_BASELINE);

@@ -74,6 +74,8 @@ import { SecurityFindings1732000041000 } from './1732000041000-security-findings
 import { RefundHeldCredits1732000041100 } from './1732000041100-refund-held-credits.js';
 import { MemberCapsAtSettlement1732000041200 } from './1732000041200-member-caps-at-settlement.js';
 import { PurchaseLinesNameTheKey1732000041300 } from './1732000041300-purchase-lines-name-the-key.js';
+import { PricingChangedNotify1732000044000 } from './1732000044000-pricing-changed-notify.js';
+import { PricingByAccount1732000044100 } from './1732000044100-pricing-by-account.js';
 import { PortalSessions1732000045000 } from './1732000045000-portal-sessions.js';
 import { EmailNotifications1732000046000 } from './1732000046000-email-notifications.js';
 import { EmailNoticeFunctions1732000046100 } from './1732000046100-email-notice-functions.js';
@@ -158,6 +160,8 @@ export const MIGRATIONS = [
   RefundHeldCredits1732000041100,
   MemberCapsAtSettlement1732000041200,
   PurchaseLinesNameTheKey1732000041300,
+  PricingChangedNotify1732000044000,
+  PricingByAccount1732000044100,
   PortalSessions1732000045000,
   EmailNotifications1732000046000,
   EmailNoticeFunctions1732000046100,

@@ -21,6 +21,7 @@ import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PortalSession } from './portal/entities/portal-session.entity.js';
+import { AccountPrice } from './pricing/entities/account-price.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
 import { Promotion } from './promotions/entities/promotion.entity.js';
 import { PromotionFailure } from './promotions/entities/promotion-failure.entity.js';
@@ -55,6 +56,7 @@ export const ENTITIES = [
   AutoRechargeAttempt,
   PricingRule,
   PortalSession,
+  AccountPrice,
   ApiKey,
   StreamingSession,
   UsageRecord,

@@ -243,6 +243,12 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   deleteOrgSubscription: ensureOrgSubscription,
   getNotification: email,
   unsubscribeEmail: async () => ({ token: t.app.get(EmailWorker).tokens.sign(CALLER, 'balance.low') }),
+  setOrgModels: () => ensureOrg(false),
+  deleteAccountPrice: async () => {
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const body = { userId: CALLER, modelId: `fixture-${randomUUID()}`, discountPercent: '1', effectiveFrom: later };
+    return { id: (await send('post', '/api/pricing/accounts', { body })).body.id };
+  },
 };
 
 function urlOf(located: Located, pathValues: Record<string, string> = {}, query = ''): string {

@@ -60,6 +60,7 @@ describe('organisations', () => {
       totalCredits: 0,
       heldCredits: 0,
       debt: 0,
+      models: null,
     });
     const { rows } = await t.db.query(`SELECT kind FROM accounts WHERE org_id = $1`, [orgId]);
     expect(rows).toEqual([{ kind: 'org' }]);

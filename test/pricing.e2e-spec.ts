@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { PricingService } from '../src/pricing/pricing.service.js';
+import { PricingCache } from '../src/pricing/pricing-cache.js';
 import { kindsOf } from '../src/pricing/pricing-math.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock } from './support/clock.js';
@@ -230,10 +231,30 @@ describe('pricing', () => {
     await t.http.get('/api/pricing').expect(401);
   });
 
+  it('another instance hears of a new rule at once (NOTIFY), its TTL far off', async () => {
+    const other = await startTestApp({ PRICING_CACHE_TTL_MS: '3600000' });
+    try {
+      freezeClock(other);
+      other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
+      const m = model();
+      expect((await other.http.get(`/api/pricing/${m}`).set(user).expect(200)).body.source).toBe('default');
+      await createRule({ modelId: m, pricePer1kTokens: '0.5' }).expect(201);
+      // The clock stands still and the TTL is an hour: only the notification can bring the rule.
+      await vi.waitFor(async () => {
+        const after = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
+        expect(after.body).toMatchObject({ source: 'rule', pricePer1kTokens: '0.5000' });
+      }, 10_000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('another instance sees a new rule once its cache TTL has passed', async () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '300' });
     try {
       const clock = freezeClock(other);
+      // An instance that missed the notification (its LISTEN connection lost): the TTL bounds staleness.
+      await other.app.get(PricingCache).beforeApplicationShutdown();
       other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
       const m = model();
       const before = await other.http.get(`/api/pricing/${m}`).set(user).expect(200);
@@ -253,6 +274,8 @@ describe('pricing', () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '2000' });
     try {
       const clock = freezeClock(other);
+      // An instance that missed the notification (its LISTEN connection lost): the TTL bounds staleness.
+      await other.app.get(PricingCache).beforeApplicationShutdown();
       other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
       const m = model();
       await other.http.get(`/api/pricing/${m}`).set(user).expect(200); // loads

@@ -58,6 +58,16 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()',
   'trigger audit_log.audit_log_no_truncate':
     'CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()',
+  'trigger account_prices.account_prices_pricing_changed':
+    'CREATE TRIGGER account_prices_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.account_prices FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger orgs.orgs_pricing_changed':
+    'CREATE TRIGGER orgs_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.orgs FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger plans.plans_pricing_changed':
+    'CREATE TRIGGER plans_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.plans FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger pricing_rules.pricing_rules_pricing_changed':
+    'CREATE TRIGGER pricing_rules_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.pricing_rules FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger subscriptions.subscriptions_pricing_changed':
+    'CREATE TRIGGER subscriptions_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
   'trigger user_accounts.accounts_for_user':
     'CREATE TRIGGER accounts_for_user AFTER INSERT ON public.user_accounts FOR EACH ROW EXECUTE FUNCTION accounts_for_user()',
   'trigger orgs.accounts_for_org':

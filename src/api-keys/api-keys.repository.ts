@@ -36,16 +36,27 @@ export interface KeyLookup {
   expired: boolean;
   /** `last_used` is older than a minute (or unset): worth recording this use. */
   touchDue: boolean;
+  /** The models the key may meter (null: every model). */
+  models: string[] | null;
   email: string | null;
   username: string | null;
 }
 
 export type NewApiKey = Pick<
   ApiKey,
-  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'creditLimit' | 'limitPeriod' | 'orgId'
+  | 'userId'
+  | 'name'
+  | 'keyHash'
+  | 'prefix'
+  | 'permissions'
+  | 'expiresAt'
+  | 'creditLimit'
+  | 'limitPeriod'
+  | 'orgId'
+  | 'models'
 >;
 
-export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod'>>;
+export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod' | 'models'>>;
 
 /**
  * A key of a membership (k) whose owner is not an active member of its org any more: it stops working.
@@ -134,7 +145,7 @@ export class ApiKeysRepository {
 
   async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {
     const rows: KeyLookup[] = await manager.query(
-      `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId",
+      `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
               ${NOT_MEMBER_SQL} AS "notMember",
               (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin') AS "creatorNotAdmin",
               k.revoked_at IS NOT NULL AS revoked,
@@ -207,13 +218,14 @@ export class ApiKeysRepository {
   async ownerOf(
     manager: EntityManager,
     id: string,
-  ): Promise<{ userId: string; orgId: string | null; active: boolean } | null> {
-    const rows: { userId: string; orgId: string | null; active: boolean }[] = await manager.query(
-      `SELECT k.user_id AS "userId", k.org_id AS "orgId",
+  ): Promise<{ userId: string; orgId: string | null; active: boolean; models: string[] | null } | null> {
+    const rows: { userId: string; orgId: string | null; active: boolean; models: string[] | null }[] =
+      await manager.query(
+        `SELECT k.user_id AS "userId", k.org_id AS "orgId", k.models,
               k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
          FROM api_keys k WHERE k.id = $1`,
-      [id],
-    );
+        [id],
+      );
     return rows[0] ?? null;
   }
 

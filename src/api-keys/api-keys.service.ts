@@ -71,6 +71,7 @@ function toDto({ key, active, spentInPeriod, periodEndsAt, creatorIsAdmin }: Sto
     limitPeriod: period,
     spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
     periodResetsAt: period === null ? null : iso(periodEndsAt),
+    models: key.models,
     ...(isServiceKey(key) ? { creatorIsAdmin } : {}),
   };
 }
@@ -129,6 +130,7 @@ export class ApiKeysService {
         expiresAt,
         ...budget,
         orgId: dto.orgId ?? null,
+        models: dto.models ?? null,
       });
       if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, inserted);
       return inserted;
@@ -187,19 +189,24 @@ export class ApiKeysService {
    * counter is the credits module's and is left alone); a new period counts from its own start.
    */
   async update(caller: AuthUser, id: string, dto: UpdateApiKeyDto): Promise<ApiKeyResponseDto> {
-    if (dto.name === undefined && dto.creditLimit === undefined && dto.limitPeriod === undefined) {
-      throw new DomainError('VALIDATION', 'Give at least one of name, creditLimit, limitPeriod');
+    if (
+      dto.name === undefined &&
+      dto.creditLimit === undefined &&
+      dto.limitPeriod === undefined &&
+      dto.models === undefined
+    ) {
+      throw new DomainError('VALIDATION', 'Give at least one of name, creditLimit, limitPeriod, models');
     }
     const stored = await this.tx.run(async (manager) => {
       const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
       if (!key) throw new NotFoundError('API key');
       const budget = budgetAfter(key, dto);
       const before = await this.keys.find(manager, id, null);
-      const after = await this.keys.update(
-        manager,
-        id,
-        dto.name === undefined ? budget : { name: dto.name, ...budget },
-      );
+      const after = await this.keys.update(manager, id, {
+        ...budget,
+        ...(dto.name === undefined ? {} : { name: dto.name }),
+        ...(dto.models === undefined ? {} : { models: dto.models }),
+      });
       if (auditedKeyChange(caller, key)) await this.audited(manager, 'api_key.update', before, after);
       return after;
     });
@@ -278,6 +285,7 @@ export class ApiKeysService {
       scopes: knownScopes(row.permissions),
       apiKeyId: row.id,
       ...(row.orgId === null ? {} : { orgId: row.orgId }),
+      ...(row.models === null ? {} : { models: row.models }),
     };
   }
 

@@ -28,6 +28,10 @@ export class MeteringService {
     }
     if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
     // A key of a membership charges its organisation (another org named → NOT_A_MEMBER).
-    return { ...party, orgId: payingOrg(named.orgId, key.orgId, party.userId) };
+    return {
+      ...party,
+      orgId: payingOrg(named.orgId, key.orgId, party.userId),
+      keyModels: [...party.keyModels, key.models],
+    };
   }
 }

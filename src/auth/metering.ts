@@ -37,6 +37,11 @@ export interface BilledParty {
   createdBy: string;
   /** The credential that wrote it: its API key (null: a JWT), and its user when not the billed one. */
   actor: Actor;
+  /**
+   * The model lists of the API keys the write goes through (the calling key's, a named key's; null:
+   * every model): each must allow the model it names (docs/pricing.md "Model entitlements").
+   */
+  keyModels: (readonly string[] | null)[];
 }
 
 /** Who acted (docs/audit.md "Who acted, beyond the audit log"): the key that wrote a record, and its writer when not the billed user. */
@@ -87,6 +92,7 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
       apiKeyId: caller.apiKeyId ?? null,
       createdBy: caller.userId,
       actor: actorOf(caller, caller.userId),
+      keyModels: [caller.models ?? null],
     };
   }
   if (named.userId === undefined && caller.via === 'api-key') {
@@ -96,5 +102,12 @@ export function billedParty(caller: AuthUser, named: NamedParty): BilledParty {
   // A service key that names no key of the user's is itself the key the debit is made by (as in a
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
   const apiKeyId = named.apiKeyId ?? caller.apiKeyId ?? null;
-  return { userId, orgId: named.orgId ?? null, apiKeyId, createdBy: caller.userId, actor: actorOf(caller, userId) };
+  return {
+    userId,
+    orgId: named.orgId ?? null,
+    apiKeyId,
+    createdBy: caller.userId,
+    actor: actorOf(caller, userId),
+    keyModels: [caller.models ?? null],
+  };
 }

@@ -51,4 +51,6 @@ export interface AuthUser {
    * own, or `orgId`'s) and the routes the portal's guard lets through.
    */
   portal?: { sessionId: string; orgId: string | null };
+  /** The models the API key may meter (absent or null: every model; docs/pricing.md). */
+  models?: string[] | null;
 }

@@ -21,10 +21,10 @@ import { notFoundExample, unknownModelExample } from '../common/errors/error-exa
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
-import { PricingService } from '../pricing/pricing.service.js';
 import { tokenCounts } from '../pricing/token-counts.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
+import { CreditQuotesService } from './credit-quotes.service.js';
 import {
   AllocateCreditsDto,
   AllocationListResponseDto,
@@ -49,7 +49,7 @@ export class CreditsController {
   constructor(
     @Inject(CreditAdminService) private readonly admin: CreditAdminService,
     @Inject(CreditQueriesService) private readonly queries: CreditQueriesService,
-    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(CreditQuotesService) private readonly quotes: CreditQuotesService,
   ) {}
 
   @Get('balance')
@@ -118,14 +118,22 @@ export class CreditsController {
   })
   @ApiOkResponse({ type: CalculateCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'userId or orgId names an account the caller may not see',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
   @ApiUnprocessableEntityResponse({
     description: 'Unknown model while PRICING_STRICT=true',
     type: UnprocessableResponseDto,
     examples: unknownModelExample,
   })
-  async calculate(@Body() body: CalculateCreditsDto): Promise<CalculateCreditsResponseDto> {
+  async calculate(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: CalculateCreditsDto,
+  ): Promise<CalculateCreditsResponseDto> {
     const counts = tokenCounts(body.tokens, body, 'tokens');
-    const quote = await this.pricing.quote(body.modelId, counts.kinds);
+    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body);
     return {
       modelId: body.modelId,
       tokens: counts.total,
@@ -133,6 +141,9 @@ export class CreditsController {
       pricePer1kTokens: quote.pricePer1kTokens,
       outputPricePer1kTokens: quote.outputPricePer1kTokens,
       source: quote.source,
+      entitled: quote.entitled,
+      accountPriceId: quote.accountPriceId,
+      discountPercent: quote.discountPercent,
     };
   }
 

@@ -19,6 +19,7 @@ import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import { CreditPurchasesService } from './credit-purchases.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
+import { CreditQuotesService } from './credit-quotes.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import { CreditTransfersController } from './credit-transfers.controller.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
@@ -62,6 +63,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditJobsRepository,
     CreditReadsRepository,
     CreditQueriesService,
+    CreditQuotesService,
     CreditExpiryJob,
     CreditsBatchRepository,
     AccountLocksRepository,

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -19,6 +20,7 @@ import {
   ListOrgsQueryDto,
   MyOrgsResponseDto,
   OrgListResponseDto,
+  OrgModelsDto,
   OrgResponseDto,
 } from './dto/org.dto.js';
 import { OrgRoute } from './org-docs.js';
@@ -77,6 +79,32 @@ export class OrgsController {
   @ApiOkResponse({ type: MyOrgsResponseDto })
   mine(@CurrentUser() user: AuthUser): Promise<MyOrgsResponseDto> {
     return this.orgs.mine(user.userId);
+  }
+
+  @Put(':orgId/models')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'setOrgModels',
+    summary: 'Which models the org’s members may meter on its account (supervisor); null: every model',
+  })
+  @OrgRoute()
+  @ApiBody({
+    type: OrgModelsDto,
+    examples: {
+      anthropic: {
+        summary: 'Only Anthropic models and one OpenAI model',
+        value: { models: ['anthropic.*', 'gpt-4o-mini'] },
+      },
+      every: { summary: 'Every model (clears the list)', value: { models: null } },
+    },
+  })
+  @ApiOkResponse({ type: OrgResponseDto })
+  @ApiBadRequestResponse({
+    description: 'An empty list, or a pattern that is not a model id or prefix*',
+    type: ErrorResponseDto,
+  })
+  setModels(@Param('orgId') orgId: string, @Body() body: OrgModelsDto): Promise<OrgResponseDto> {
+    return this.orgs.setModels(orgId, body.models);
   }
 
   @Get(':orgId')

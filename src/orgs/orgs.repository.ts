@@ -16,6 +16,7 @@ export interface OrgRow {
   total_credits: string;
   held_credits: string;
   debt: string;
+  models: string[] | null;
 }
 
 /** A membership with what its member spent in the limit's period and what the pool could pay. */
@@ -46,7 +47,7 @@ const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.cre
   (SELECT count(*) FROM org_members om WHERE om.org_id = o.org_id AND om.removed_at IS NULL)::bigint AS member_count,
   ${availableCreditsSql('o.org_id', 'org')} AS total_credits,
   ${heldCreditsSql('o.org_id', 'org')} AS held_credits,
-  ${debtSql('o.org_id', 'org')} AS debt`;
+  ${debtSql('o.org_id', 'org')} AS debt, o.models`;
 
 /**
  * A membership as the member view shows it, at `$at` (the app's clock): org_member_spent() over the
@@ -81,6 +82,12 @@ export class OrgsRepository {
   async findOrg(m: EntityManager, orgId: string): Promise<OrgRow | null> {
     const rows: OrgRow[] = await m.query(`SELECT ${ORG_COLUMNS} FROM orgs o WHERE o.org_id = $1`, [orgId]);
     return rows[0] ?? null;
+  }
+
+  /** Sets the org's model list (null: every model); false when there is no such org. */
+  async setModels(m: EntityManager, orgId: string, models: string[] | null): Promise<boolean> {
+    const rows: unknown[] = await m.query(`UPDATE orgs SET models = $2 WHERE org_id = $1 RETURNING 1`, [orgId, models]);
+    return rows.length > 0;
   }
 
   async orgExists(m: EntityManager, orgId: string): Promise<boolean> {

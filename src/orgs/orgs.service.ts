@@ -69,6 +69,27 @@ export class OrgsService {
     return { items: rows.map((r) => ({ orgId: r.org_id, name: r.name, role: r.role })) };
   }
 
+  /**
+   * Which models the org's members may meter on its account (staff): audited; every instance's pricing
+   * cache hears of it through the table's NOTIFY (docs/pricing.md "Model entitlements").
+   */
+  async setModels(orgId: string, models: string[] | null | undefined): Promise<OrgResponseDto> {
+    return this.tx.run(async (m) => {
+      const before = await this.repo.findOrg(m, orgId);
+      if (!before) throw new NotFoundError('Org');
+      if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
+      await this.repo.setModels(m, orgId, models);
+      const after = toOrgView((await this.repo.findOrg(m, orgId))!);
+      await this.audit.record(m, {
+        action: 'org.models.set',
+        targetId: orgId,
+        before: { models: before.models },
+        after: { models: after.models },
+      });
+      return after;
+    });
+  }
+
   /** The org view, for its members and staff (the access rule decided who). */
   async get(orgId: string): Promise<OrgResponseDto> {
     const row = await this.repo.findOrg(this.tx.statementManager, orgId);
@@ -86,5 +107,6 @@ export function toOrgView(r: OrgRow): OrgResponseDto {
     totalCredits: Number(r.total_credits),
     heldCredits: Number(r.held_credits),
     debt: Number(r.debt),
+    models: r.models,
   };
 }

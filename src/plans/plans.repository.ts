@@ -6,8 +6,9 @@ import type { AccountRef } from '../accounts/account-ref.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
-export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'>;
-export type PlanChanges = Partial<Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive'>>;
+export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'> &
+  Partial<Pick<Plan, 'models'>>;
+export type PlanChanges = Partial<Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models'>>;
 
 /** plans and subscriptions, through TypeORM (plain CRUD; the money moves in the credits module). */
 @Injectable()

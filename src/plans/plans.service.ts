@@ -16,6 +16,7 @@ export function toPlanDto(plan: Plan): PlanResponseDto {
     period: plan.period,
     rolloverCap: plan.rolloverCap,
     isActive: plan.isActive,
+    models: plan.models,
     createdAt: plan.createdAt.toISOString(),
   };
 }

@@ -74,13 +74,27 @@ function weighted(tokens: TokenKinds, prices: KindPrices): bigint {
   return sum;
 }
 
+/** A factor on every price, scaled by 10^4: `(100 − discountPercent) / 100`; FULL_PRICE is 1. */
+export const FULL_PRICE = PRICE_SCALE;
+
+/** "12.5" (a discount percent, at most 2 places) → 8750n: the factor `(100 − 12.5) / 100` scaled by 10^4. */
+export function discountFactor(discountPercent: string): bigint {
+  const text = discountPercent.trim();
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text)) throw new Error(`not a percent: ${discountPercent}`);
+  const [whole, fraction = ''] = text.split('.');
+  const hundredths = BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'));
+  if (hundredths > 10_000n) throw new Error(`not a percent: ${discountPercent}`);
+  return 10_000n - hundredths;
+}
+
 /**
- * credits = ceil(Σ tokens of each kind × its price / 1000), exactly, one rounding per request.
- * Returns a bigint so callers decide what to do with results beyond the integer range.
+ * credits = ceil(Σ tokens of each kind × its price × factor / 1000), exactly, one rounding per
+ * request (a discount scales the sum, never each kind apart). Returns a bigint so callers decide
+ * what to do with results beyond the integer range.
  */
-export function calculateCredits(tokens: TokenKinds, prices: RulePrices): bigint {
-  const numerator = weighted(tokens, pricesFor(tokens, prices));
-  const denominator = 1000n * PRICE_SCALE;
+export function calculateCredits(tokens: TokenKinds, prices: RulePrices, factor: bigint = FULL_PRICE): bigint {
+  const numerator = weighted(tokens, pricesFor(tokens, prices)) * factor;
+  const denominator = 1000n * PRICE_SCALE * FULL_PRICE;
   return (numerator + denominator - 1n) / denominator;
 }
 

@@ -2,15 +2,21 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuditModule } from '../audit/audit.module.js';
+import { AccountPricesController } from './account-prices.controller.js';
+import { AccountPricesService } from './account-prices.service.js';
+import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingController } from './pricing.controller.js';
 import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';
+import { PricingCache } from './pricing-cache.js';
+import { SimulationsService } from './simulations.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PricingRule]), AuditModule],
-  controllers: [PricingController],
-  providers: [PricingService, PricingRepository],
-  exports: [PricingService],
+  imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule],
+  // AccountPricesController first: its `accounts` routes before PricingController's `:modelId`.
+  controllers: [AccountPricesController, PricingController],
+  providers: [PricingService, PricingRepository, PricingCache, AccountPricesService, SimulationsService],
+  exports: [PricingService, SimulationsService],
 })
 export class PricingModule {}

@@ -2,16 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
+import type { SqlPart } from '../database/statement-parts.js';
+import type { ModelList } from './account-prices.js';
+import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import type { RulePriceColumns } from './pricing-rules.js';
+import type { SimulationRow } from './simulations.js';
 
 export type NewPricingRule = RulePriceColumns &
   Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
 
-/** pricing_rules through TypeORM; numeric prices arrive as decimal strings, never floats. */
+export type NewAccountPrice = Omit<AccountPrice, 'id' | 'createdAt'>;
+
+/** The channel `pricing_changed_notify()` announces a change of what pricing caches on. */
+export const PRICING_CHANNEL = 'pricing_changed';
+
+/** pricing_rules and account_prices; numeric prices arrive as decimal strings, never floats. */
 @Injectable()
 export class PricingRepository {
-  constructor(@InjectRepository(PricingRule) private readonly rules: Repository<PricingRule>) {}
+  constructor(
+    @InjectRepository(PricingRule) private readonly rules: Repository<PricingRule>,
+    @InjectRepository(AccountPrice) private readonly accountPrices: Repository<AccountPrice>,
+  ) {}
 
   /** Every rule, by model, newest effectiveFrom first. */
   all(): Promise<PricingRule[]> {
@@ -45,5 +57,77 @@ export class PricingRepository {
   async insert(manager: EntityManager, rule: NewPricingRule): Promise<PricingRule> {
     const { identifiers } = await manager.insert(PricingRule, rule);
     return manager.findOneByOrFail(PricingRule, { id: identifiers[0].id as string });
+  }
+
+  /** Every account price (ended ones too: few, and a simulation's past may need them). */
+  allAccountPrices(): Promise<AccountPrice[]> {
+    return this.accountPrices.find({ order: { effectiveFrom: 'DESC' } });
+  }
+
+  /** An account's prices, newest effectiveFrom first. */
+  accountPricesOf(owner: { userId?: string; orgId?: string }): Promise<AccountPrice[]> {
+    const where =
+      owner.orgId !== undefined ? { orgId: owner.orgId } : owner.userId !== undefined ? { userId: owner.userId } : {};
+    return this.accountPrices.find({ where, order: { effectiveFrom: 'DESC', modelId: 'ASC' } });
+  }
+
+  /** Serialises account price changes of one account and pattern until the transaction ends. */
+  async lockAccountPattern(manager: EntityManager, key: string, modelId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('account_prices:' || $1), hashtext($2))`, [
+      key,
+      modelId,
+    ]);
+  }
+
+  /** Ends the account's open price of the pattern at `at`, if it started before then. */
+  async closeOpenAccountPrice(
+    manager: EntityManager,
+    owner: { userId: string | null; orgId: string | null },
+    modelId: string,
+    at: Date,
+  ): Promise<void> {
+    await manager.update(
+      AccountPrice,
+      {
+        userId: owner.userId ?? IsNull(),
+        orgId: owner.orgId ?? IsNull(),
+        modelId,
+        effectiveTo: IsNull(),
+        effectiveFrom: LessThan(at),
+      },
+      { effectiveTo: at },
+    );
+  }
+
+  async insertAccountPrice(manager: EntityManager, price: NewAccountPrice): Promise<AccountPrice> {
+    const { identifiers } = await manager.insert(AccountPrice, price);
+    return manager.findOneByOrFail(AccountPrice, { id: identifiers[0].id as string });
+  }
+
+  lockAccountPrice(manager: EntityManager, id: string): Promise<AccountPrice | null> {
+    return manager.findOne(AccountPrice, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async deleteAccountPrice(manager: EntityManager, id: string): Promise<void> {
+    await manager.delete(AccountPrice, { id });
+  }
+
+  /**
+   * The model lists that limit an account beyond its keys': an organisation's own, and the plan of
+   * each live subscription whose plan has one. Only set lists are read, so this stays small.
+   */
+  async modelLists(): Promise<{ key: string; models: ModelList }[]> {
+    return this.rules.query(
+      `SELECT 'org:' || o.org_id AS key, o.models FROM orgs o WHERE o.models IS NOT NULL
+       UNION ALL
+       SELECT CASE WHEN s.org_id IS NULL THEN 'user:' || s.user_id ELSE 'org:' || s.org_id END, p.models
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+        WHERE s.ended_at IS NULL AND p.models IS NOT NULL`,
+    );
+  }
+
+  /** A simulation's one statement (simulations.ts simulationSql): read only. */
+  simulate(statement: SqlPart): Promise<SimulationRow[]> {
+    return this.rules.query(statement.sql, statement.params);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -7,9 +7,18 @@ import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import {
+  accountKey,
+  accountPriceAt,
+  type AccountPriceView,
+  applyAccountPrice,
+  entitled,
+  type ModelList,
+} from './account-prices.js';
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
+import { type CachedRule, PricingCache } from './pricing-cache.js';
 import {
   calculateCredits,
   flatPrices,
@@ -22,9 +31,19 @@ import { type PricingRuleView, ruleColumns, rulePrices, samePrices, toView } fro
 
 export type { PricingRuleView } from './pricing-rules.js';
 
+/** The account a write bills (an org's when it pays): whose prices and model lists apply. */
+export interface PricedParty {
+  userId: string;
+  orgId?: string | null;
+}
+
 export interface Quote {
   modelId: string;
   credits: number;
+  /** The account price applied over the rule (null: none). */
+  accountPriceId: string | null;
+  /** Its discount, when it is one ("12.50"); the prices below are the rule's, before it. */
+  discountPercent: string | null;
   pricePer1kTokens: string;
   outputPricePer1kTokens: string;
   pricingRuleId: string | null;
@@ -55,29 +74,23 @@ export function unknownModel(modelId: string): DomainError {
   return new DomainError('PRICING_UNKNOWN_MODEL', `No price for model ${modelId}`, { modelId });
 }
 
-/** A rule as the cache keeps it: times as epoch ms for cheap comparisons. */
-interface CachedRule {
-  view: PricingRuleView;
-  from: number;
-  to: number;
-}
-
-/**
- * Effective-dated prices per model. All rules are small, so they are cached in memory: reloaded
- * after `PRICING_CACHE_TTL_MS` (bounds staleness across instances) and at once after a change here.
- */
 /** How far before now a new rule's effectiveFrom may lie (clock skew; "now" as the caller wrote it). */
 export const PAST_EFFECTIVE_FROM_LEEWAY_MS = 60_000;
 
-@Injectable()
-export class PricingService implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Pricing');
-  private cache: { byModel: Map<string, CachedRule[]>; loadedAt: number } | null = null;
-  private loading: Promise<Map<string, CachedRule[]>> | null = null;
-  /** Bumped on every change, so a load that started before it never caches stale rules. */
-  private generation = 0;
+/** Whether the party's every model list in force allows a model (MODEL_NOT_ENTITLED otherwise). */
+export function notEntitled(modelId: string): DomainError {
+  return new DomainError('MODEL_NOT_ENTITLED', `The account may not use model ${modelId}`, { modelId });
+}
 
+/**
+ * Effective-dated prices per model, and per account over them; which models an account may use. What
+ * a metered write needs is cached in memory (PricingCache), so pricing and checking it make no
+ * statement of their own.
+ */
+@Injectable()
+export class PricingService {
   constructor(
+    private readonly cache: PricingCache,
     private readonly repository: PricingRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -85,16 +98,22 @@ export class PricingService implements OnApplicationBootstrap {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Warm the cache so the first priced requests do not wait for it. */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing warm-up failed', err: String(err) }));
-  }
-
-  /** Prices tokens of each kind exactly with the rule in effect at `at` (default now). */
-  async quote(modelId: string, tokens: TokenKinds, at: Date = new Date(this.clock.now())): Promise<Quote> {
-    const { rule, fallback } = await this.ruleOrFallback(modelId, at);
-    const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
-    const credits = calculateCredits(tokens, prices);
+  /**
+   * Prices tokens of each kind exactly with the rule in effect at `at` (default now) and, for a
+   * party, the account price in force over it (docs/pricing.md "Account prices").
+   */
+  async quote(
+    modelId: string,
+    tokens: TokenKinds,
+    at: Date = new Date(this.clock.now()),
+    party: PricedParty | null = null,
+  ): Promise<Quote> {
+    const snapshot = await this.cache.snapshot();
+    const { rule, fallback } = this.ruleOrFallback(snapshot.rules, modelId, at);
+    const accountPrice =
+      party === null ? null : accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, at.getTime());
+    const { prices, factor } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices(fallback!), accountPrice);
+    const credits = calculateCredits(tokens, prices, factor);
     if (credits > BigInt(MAX_CREDITS))
       throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
     const costs = rule?.providerCost ?? null;
@@ -102,6 +121,8 @@ export class PricingService implements OnApplicationBootstrap {
     return {
       modelId,
       credits: Number(credits),
+      accountPriceId: accountPrice?.id ?? null,
+      discountPercent: accountPrice?.discountPercent ?? null,
       pricePer1kTokens: billed.input,
       outputPricePer1kTokens: billed.output,
       pricingRuleId: rule?.id ?? null,
@@ -110,9 +131,35 @@ export class PricingService implements OnApplicationBootstrap {
     };
   }
 
+  /**
+   * Whether every model list in force for a write allows the model: the keys' it goes through
+   * (`keyLists`), the paying org's own, and the paying account's plan's.
+   */
+  async entitled(modelId: string, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<boolean> {
+    if (!entitled(modelId, keyLists)) return false;
+    const lists = (await this.cache.snapshot()).modelLists.get(accountKey(party));
+    return lists === undefined || entitled(modelId, lists);
+  }
+
+  /** MODEL_NOT_ENTITLED (403) unless `entitled()`. */
+  async assertEntitled(modelId: string, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<void> {
+    if (!(await this.entitled(modelId, party, keyLists))) throw notEntitled(modelId);
+  }
+
+  /** The account price in force now for an account's model, if any. */
+  async accountPriceNow(modelId: string, party: PricedParty): Promise<AccountPriceView | null> {
+    const snapshot = await this.cache.snapshot();
+    return accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, this.clock.now());
+  }
+
+  /** The model lists in force for an account beyond its keys' (its org's own, its plan's). */
+  async modelListsOf(party: PricedParty): Promise<ModelList[]> {
+    return (await this.cache.snapshot()).modelLists.get(accountKey(party)) ?? [];
+  }
+
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
   async priceAt(modelId: string, at: Date = new Date(this.clock.now())): Promise<PriceView> {
-    const { rule, fallback } = await this.ruleOrFallback(modelId, at);
+    const { rule, fallback } = this.ruleOrFallback((await this.cache.snapshot()).rules, modelId, at);
     const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     return {
       modelId,
@@ -133,11 +180,12 @@ export class PricingService implements OnApplicationBootstrap {
   }
 
   /** The model's rule at `at`, or the fallback price (422 in strict mode). */
-  private async ruleOrFallback(
+  private ruleOrFallback(
+    byModel: Map<string, CachedRule[]>,
     modelId: string,
     at: Date,
-  ): Promise<{ rule: PricingRuleView; fallback: null } | { rule: null; fallback: string }> {
-    const rule = this.ruleAt(await this.rules(), modelId, at.getTime());
+  ): { rule: PricingRuleView; fallback: null } | { rule: null; fallback: string } {
+    const rule = this.ruleAt(byModel, modelId, at.getTime());
     if (rule) return { rule, fallback: null };
     const fallback = this.fallbackPrice();
     if (fallback === null) throw unknownModel(modelId);
@@ -155,7 +203,7 @@ export class PricingService implements OnApplicationBootstrap {
   /** The rules in effect now, one per model, ordered by model id. */
   async current(): Promise<PricingRuleView[]> {
     const now = this.clock.now();
-    const byModel = await this.rules();
+    const byModel = (await this.cache.snapshot()).rules;
     const result: PricingRuleView[] = [];
     for (const modelId of [...byModel.keys()].sort()) {
       const rule = this.ruleAt(byModel, modelId, now);
@@ -169,7 +217,7 @@ export class PricingService implements OnApplicationBootstrap {
    * billed would fall inside a rule they were not priced at. A minute of leeway covers the clock
    * skew between the caller and the service (and "now" as the caller wrote it).
    */
-  private assertNotPast(effectiveFrom: Date): void {
+  assertNotPast(effectiveFrom: Date): void {
     const earliest = this.clock.now() - PAST_EFFECTIVE_FROM_LEEWAY_MS;
     if (effectiveFrom.getTime() < earliest) {
       throw new DomainError(
@@ -186,7 +234,7 @@ export class PricingService implements OnApplicationBootstrap {
    */
   async upcoming(): Promise<PricingRuleView[]> {
     const now = this.clock.now();
-    const byModel = await this.rules();
+    const byModel = (await this.cache.snapshot()).rules;
     const later = [...byModel.values()].flat().filter((rule) => rule.from > now);
     later.sort((a, b) => a.from - b.from || a.view.modelId.localeCompare(b.view.modelId));
     return later.map((rule) => rule.view);
@@ -305,9 +353,7 @@ export class PricingService implements OnApplicationBootstrap {
 
   /** Forget the cached rules (next read reloads). */
   invalidate(): void {
-    this.generation++;
-    this.cache = null;
-    this.loading = null;
+    this.cache.invalidate();
   }
 
   private ruleAt(byModel: Map<string, CachedRule[]>, modelId: string, t: number): PricingRuleView | null {
@@ -316,49 +362,5 @@ export class PricingService implements OnApplicationBootstrap {
       if (rule.from <= t && t < rule.to) return rule.view;
     }
     return null;
-  }
-
-  private async rules(): Promise<Map<string, CachedRule[]>> {
-    const ttl = this.config.pricing.cacheTtlMs;
-    const age = this.cache ? this.clock.now() - this.cache.loadedAt : Number.POSITIVE_INFINITY;
-    if (this.cache && age < ttl) {
-      // Refresh ahead in the background during the second half of the TTL, so requests under steady
-      // load never wait for a load (one waiting inside an Idempotency-Key transaction would hold a
-      // pool connection while needing another); staleness stays bounded by the TTL.
-      if (age >= ttl / 2) {
-        this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing refresh failed', err: String(err) }));
-      }
-      return this.cache.byModel;
-    }
-    return this.reload();
-  }
-
-  /** One load at a time; concurrent callers share it. */
-  private reload(): Promise<Map<string, CachedRule[]>> {
-    if (!this.loading) {
-      const loading = this.load().finally(() => {
-        if (this.loading === loading) this.loading = null;
-      });
-      this.loading = loading;
-    }
-    return this.loading;
-  }
-
-  private async load(): Promise<Map<string, CachedRule[]>> {
-    const startedAt = this.clock.now();
-    const generation = this.generation;
-    const rules = await this.repository.all();
-    const byModel = new Map<string, CachedRule[]>();
-    for (const rule of rules) {
-      const list = byModel.get(rule.modelId) ?? [];
-      list.push({
-        view: toView(rule),
-        from: rule.effectiveFrom.getTime(),
-        to: rule.effectiveTo?.getTime() ?? Number.POSITIVE_INFINITY,
-      });
-      byModel.set(rule.modelId, list);
-    }
-    if (generation === this.generation) this.cache = { byModel, loadedAt: startedAt };
-    return byModel;
   }
 }

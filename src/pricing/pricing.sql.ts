@@ -4,8 +4,9 @@
  * settles it). `rule` is the alias of a pricing_rules row, all NULL when there is none (the
  * default price applies); the other arguments are SQL expressions.
  *
- * Exact in numeric: prices have 4 places and dividing by 1000 is multiplying by 0.001, so nothing
- * is ever rounded but the final ceil (a numeric division would round to its own scale).
+ * Exact in numeric: prices have 4 places, a discount 2, and dividing by 100 or 1000 is multiplying by
+ * 0.01 or 0.001, so nothing is ever rounded but the final ceil (a numeric division would round to its
+ * own scale).
  * test/pricing-sql.int-spec.ts compares them with pricing-math.ts.
  */
 import { TOKEN_KINDS, type TokenKind } from './pricing-math.js';
@@ -24,18 +25,37 @@ function kindPricesSql(r: string, defaultPrice: string): Record<TokenKind, strin
   };
 }
 
+/** Each kind's price column, in pricing_rules and account_prices alike. */
+const PRICE_COLUMN: Record<TokenKind, string> = {
+  input: 'price_per_1k_tokens',
+  output: 'output_price_per_1k_tokens',
+  cacheRead: 'cache_read_price_per_1k_tokens',
+  cacheWrite: 'cache_write_price_per_1k_tokens',
+  reasoning: 'reasoning_price_per_1k_tokens',
+};
+
 /**
- * credits = ceil(Σ tokens of each kind × its price / 1000); numeric, may exceed integer. When the
- * rule has a long-context tier and the prompt (input + cache read + cache write) exceeds it, input
- * and output cost the tier's prices.
+ * credits = ceil(Σ tokens of each kind × its price × factor / 1000); numeric, may exceed integer. When
+ * the rule has a long-context tier and the prompt (input + cache read + cache write) exceeds it, input
+ * and output cost the tier's prices. With `accountPrice` (the alias of an account_prices row, all NULL
+ * when none applies; account-prices.ts applyAccountPrice is its TypeScript twin): the kinds it prices
+ * replace the rule's, its tier the rule's, and its discount is the factor `(100 − discount) / 100` on
+ * the sum, so the credits are rounded up once.
  */
-export function creditsSql(rule: string, tokens: SqlKinds, defaultPrice: string): string {
+export function creditsSql(rule: string, tokens: SqlKinds, defaultPrice: string, accountPrice?: string): string {
   const price = kindPricesSql(rule, defaultPrice);
-  const long = `${rule}.long_context_threshold IS NOT NULL
-    AND ${tokens.input}::bigint + ${tokens.cacheRead}::bigint + ${tokens.cacheWrite}::bigint > ${rule}.long_context_threshold`;
-  price.input = `CASE WHEN ${long} THEN ${rule}.long_context_price_per_1k_tokens ELSE ${price.input} END`;
-  price.output = `CASE WHEN ${long} THEN ${rule}.long_context_output_price_per_1k_tokens ELSE ${price.output} END`;
-  return `ceil((${weightedSql(tokens, price)}) * 0.001)`;
+  const tier = (column: string) =>
+    accountPrice ? `COALESCE(${accountPrice}.${column}, ${rule}.${column})` : `${rule}.${column}`;
+  if (accountPrice) {
+    for (const kind of TOKEN_KINDS) price[kind] = `COALESCE(${accountPrice}.${PRICE_COLUMN[kind]}, ${price[kind]})`;
+  }
+  const threshold = tier('long_context_threshold');
+  const long = `${threshold} IS NOT NULL
+    AND ${tokens.input}::bigint + ${tokens.cacheRead}::bigint + ${tokens.cacheWrite}::bigint > ${threshold}`;
+  price.input = `CASE WHEN ${long} THEN ${tier('long_context_price_per_1k_tokens')} ELSE ${price.input} END`;
+  price.output = `CASE WHEN ${long} THEN ${tier('long_context_output_price_per_1k_tokens')} ELSE ${price.output} END`;
+  const factor = accountPrice ? ` * ((100 - COALESCE(${accountPrice}.discount_percent, 0)) * 0.01)` : '';
+  return `ceil((${weightedSql(tokens, price)})${factor} * 0.001)`;
 }
 
 /**

@@ -55,7 +55,7 @@ const ESTIMATE_KINDS: SqlKinds = perKind(
 const NOTHING: SqlKinds = perKind(() => '0');
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
-  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id,
+  ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id, ss.account_price_id,
   ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
@@ -80,7 +80,8 @@ export function settledColumns(row: SettlingRow): SettledSession | null {
 export class SessionSettlementsRepository {
   /**
    * The caller's session locked (FOR UPDATE), its tokens priced at the session's rule (the one in
-   * effect when it started, fixed at initialize; the fallback price when it had none), to settle
+   * effect when it started, fixed at initialize; the fallback price when it had none) and its account
+   * price (the one in force then, if any), to settle
    * when active, priced and within the credit range.
    */
   lockToSettle(
@@ -100,8 +101,9 @@ export class SessionSettlementsRepository {
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+              LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              CROSS JOIN LATERAL (
-               SELECT ${creditsSql('r', kinds, fallback)} AS charge,
+               SELECT ${creditsSql('r', kinds, fallback, 'ap')} AS charge,
                       ${providerCostSql('r', kinds)} AS provider_cost) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
@@ -162,6 +164,7 @@ export class SessionSettlementsRepository {
       modelId: 'settling.model_id',
       credits: 'settling.charge - settled.out_shortfall',
       pricingRuleId: 'settling.pricing_rule_id',
+      accountPriceId: 'settling.account_price_id',
       providerCost: 'settling.provider_cost',
       shortfall: 'settled.out_shortfall',
       // The settling credential (an expiry: the one that opened it).

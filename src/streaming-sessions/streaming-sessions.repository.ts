@@ -63,6 +63,8 @@ export interface NewSession {
   startedAt: Date;
   expiresAt: Date;
   pricingRuleId: string | null;
+  /** The account price in force over the rule when it started: its settlement is priced with both. */
+  accountPriceId: string | null;
   /** The credential that opens it: its user (a JWT's, a key's owner) and its key (null: a JWT). */
   openedBy: string;
   openedByApiKeyId: string | null;
@@ -74,10 +76,12 @@ export interface NewSession {
 const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
-  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id`;
+  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id,
+  account_price_id`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
   $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
-  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar`;
+  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar,
+  $${13 + TOKEN_KINDS.length}::uuid`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -95,6 +99,7 @@ function sessionParams(s: NewSession): unknown[] {
     s.openedBy,
     s.openedByApiKeyId,
     s.orgId,
+    s.accountPriceId,
   ];
 }
 

@@ -117,7 +117,10 @@ export class StreamingSessionsService {
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
-    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt);
+    // What the account may use and pays, from the pricing cache: no statement of its own.
+    const party = { userId: billed.userId, orgId: billed.orgId };
+    await this.pricing.assertEntitled(dto.modelId, party, billed.keyModels);
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party);
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
@@ -132,6 +135,7 @@ export class StreamingSessionsService {
       startedAt,
       expiresAt,
       pricingRuleId: quote.pricingRuleId,
+      accountPriceId: quote.accountPriceId,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
       orgId: billed.orgId,

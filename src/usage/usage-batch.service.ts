@@ -161,8 +161,13 @@ export class UsageBatchService {
       // The event's billed user (docs/trust-model.md) and the org that pays for them, if one does (the
       // engine checks the membership per event); the batch counts against the calling key.
       const billed = billedParty(caller, { userId, orgId });
-      return { eventId, input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId) };
+      return {
+        eventId,
+        input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId, billed.keyModels),
+      };
     } catch (error) {
+      // Refusals with a code of their own say it first, as NOT_A_MEMBER does (docs/errors.md).
+      if (error instanceof DomainError && error.code === 'MODEL_NOT_ENTITLED') return `${error.code}: ${error.message}`;
       if (error instanceof DomainError) return error.message;
       throw error;
     }

@@ -39,6 +39,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   actorId: string | null;
   /** The organisation that paid (userId: the member who used it); null: the user's own account. */
   orgId: string | null;
+  /** The account price that priced it with the rule; null: none. */
+  accountPriceId: string | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -70,6 +72,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   creditsNamed?: boolean;
   /** The request that wrote it, kept when the record is an audit entry (credits named, `actorId` set). */
   requestId?: string | null;
+  /** The account price that priced it with the rule. */
+  accountPriceId?: string | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -93,6 +97,7 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   api_key_id: string | null;
   actor_id: string | null;
   org_id: string | null;
+  account_price_id: string | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -127,6 +132,7 @@ export function recordParams(input: CreateUsageRecordInput): unknown[] {
     input.orgId ?? null,
     input.creditsNamed ?? false,
     input.requestId ?? null,
+    input.accountPriceId ?? null,
   ];
 }
 
@@ -166,6 +172,7 @@ export function insertedRecord(
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
     orgId: input.orgId ?? null,
+    accountPriceId: input.accountPriceId ?? null,
   };
 }
 
@@ -191,6 +198,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     apiKeyId: r.api_key_id,
     actorId: r.actor_id,
     orgId: r.org_id,
+    accountPriceId: r.account_price_id,
   };
 }
 
@@ -216,5 +224,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     apiKeyId: row.apiKeyId,
     actorId: row.actorId,
     orgId: row.orgId,
+    accountPriceId: row.accountPriceId,
   };
 }

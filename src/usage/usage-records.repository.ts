@@ -52,6 +52,8 @@ export interface RecordInStatement {
   actorId: string;
   /** The organisation that paid (varchar, null: the user's own account). */
   orgId: string;
+  /** The account price that priced it with the rule (uuid; absent: none). */
+  accountPriceId?: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -79,7 +81,7 @@ export interface RecordsCursor {
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id, org_id`;
+  api_key_id, actor_id, org_id, account_price_id`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -111,6 +113,7 @@ const INSERTED: [column: string, type: string][] = [
   ['org_id', 'varchar'],
   ['credits_named', 'boolean'],
   ['request_id', 'varchar'],
+  ['account_price_id', 'uuid'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
 const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
@@ -139,12 +142,12 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id, org_id, credits_named, request_id)
+                                      actor_id, org_id, credits_named, request_id, account_price_id)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
-                   COALESCE(r.credits_named, false), r.request_id
+                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
              WHERE (SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok')
@@ -208,7 +211,7 @@ export class UsageRecordsRepository {
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
                    $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
-                   ${sql.orgId}, false, NULL
+                   ${sql.orgId}, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -259,6 +262,7 @@ export class UsageRecordsRepository {
       org_id: input.orgId ?? undefined,
       credits_named: input.creditsNamed || undefined,
       request_id: input.requestId ?? undefined,
+      account_price_id: input.accountPriceId ?? undefined,
     }));
     return {
       amounts: items.map(({ input }) => input.credits),

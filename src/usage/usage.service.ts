@@ -53,14 +53,17 @@ export class UsageService {
   }
 
   /**
-   * Checks a record's fields and prices it (when no credits are given) at the price in effect: the
-   * record to insert, with its id chosen first so the debit's ledger entries can point at it.
+   * Checks a record's fields and prices it (when no credits are given) at the price in effect for its
+   * account (an account price over the model's rule): the record to insert, with its id chosen first
+   * so the debit's ledger entries can point at it. A model that a list in force does not allow (the
+   * keys' `keyModels`, the paying org's, the plan's) → MODEL_NOT_ENTITLED, from the cache: no statement.
    */
   async prepare(
     userId: string,
     dto: Omit<RecordUsageDto, 'orgId'>,
     actor: Actor | null = null,
     orgId: string | null = null,
+    keyModels: BilledParty['keyModels'] = [],
   ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
@@ -75,8 +78,11 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'cacheReadTokens, cacheWriteTokens and reasoningTokens need a modelId');
     }
 
+    const party = { userId, orgId };
+    if (dto.modelId) await this.pricing.assertEntitled(dto.modelId, party, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
+    let accountPriceId: string | null = null;
     let providerCost: string | null = null;
     if (credits === undefined) {
       if (!dto.modelId || counts === null) {
@@ -85,9 +91,10 @@ export class UsageService {
           'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, new Date(), party);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
+      accountPriceId = quote.accountPriceId;
       providerCost = quote.providerCost;
     }
     const input = {
@@ -109,6 +116,7 @@ export class UsageService {
       orgId,
       creditsNamed: dto.credits !== undefined,
       requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
+      accountPriceId,
     };
     checkRecordInput(input);
     return input;
@@ -123,7 +131,7 @@ export class UsageService {
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const billed = await this.metering.billed(caller, dto);
     const userId = billed.userId;
-    const input = await this.prepare(userId, dto, billed.actor, billed.orgId);
+    const input = await this.prepare(userId, dto, billed.actor, billed.orgId, billed.keyModels);
     if (dto.eventId === undefined) {
       const alone = () => this.recordIn(this.tx.statementManager, billed, undefined, input);
       // Outside a request's transaction: sent with the records that arrive with it.

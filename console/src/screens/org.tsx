@@ -4,6 +4,7 @@ import { Link, useParams } from '@tanstack/react-router';
 
 import {
   getOrgOptions,
+  getOrgSubscriptionOptions,
   getOrgUsageStatsOptions,
   listOrgAllocationsInfiniteOptions,
 } from '../api/generated/@tanstack/react-query.gen';
@@ -11,6 +12,7 @@ import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { OrgLedger, OrgLimits, OrgPlan } from './org-account';
 import { OrgMembers } from './org-members';
@@ -60,6 +62,7 @@ export function OrgScreen() {
           <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
           <Tabs.Tab value="limits">Limits</Tabs.Tab>
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
+          <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <OrgMembers orgId={orgId} />
@@ -85,9 +88,18 @@ export function OrgScreen() {
         <Tabs.Panel value="plan" pt="md">
           <OrgPlan orgId={orgId} />
         </Tabs.Panel>
+        <Tabs.Panel value="pricing" pt="md">
+          <OrgPricing orgId={orgId} models={org.data?.models} />
+        </Tabs.Panel>
       </Tabs>
     </Stack>
   );
+}
+
+function OrgPricing({ orgId, models }: { orgId: string; models: string[] | null | undefined }) {
+  // A 404 here is "no live subscription": the org has no plan.
+  const subscription = useQuery({ ...getOrgSubscriptionOptions({ path: { orgId } }), retry: false });
+  return <AccountPricing account={{ orgId }} planId={subscription.data?.planId ?? null} orgModels={models} />;
 }
 
 function OrgAllocations({ orgId }: { orgId: string }) {

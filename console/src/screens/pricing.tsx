@@ -16,6 +16,7 @@ import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
+import { Simulation } from './pricing-simulation';
 
 type Rule = PricingRuleResponseDto;
 
@@ -160,6 +161,7 @@ export function PricingScreen() {
         </Group>
       </form>
       {model && <History modelId={model} />}
+      <Simulation current={current.data?.items ?? []} />
     </Stack>
   );
 }

@@ -8,6 +8,7 @@ import { cursorPaging, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { utc } from '../lib/format';
+import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { EventList } from './events';
 import { Purchases } from './purchases';
@@ -55,6 +56,7 @@ export function UserScreen() {
           {operator.isAdmin && <Tabs.Tab value="keys">API keys</Tabs.Tab>}
           <Tabs.Tab value="limits">Limits and alerts</Tabs.Tab>
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
+          <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
           <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
           <Tabs.Tab value="sessions">Sessions</Tabs.Tab>
           {operator.isAdmin && <Tabs.Tab value="events">Events</Tabs.Tab>}
@@ -81,6 +83,9 @@ export function UserScreen() {
         </Tabs.Panel>
         <Tabs.Panel value="plan" pt="md">
           <UserPlan userId={userId} />
+        </Tabs.Panel>
+        <Tabs.Panel value="pricing" pt="md">
+          <AccountPricing account={{ userId }} planId={user?.subscription?.planId} />
         </Tabs.Panel>
         <Tabs.Panel value="purchases" pt="md">
           <Purchases account={{ userId }} />

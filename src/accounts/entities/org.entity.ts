@@ -15,4 +15,8 @@ export class Org {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** The models it may meter (exact ids, or prefixes ending in `*`); null: every model (docs/pricing.md). */
+  @Column({ type: 'text', array: true, nullable: true })
+  models: string[] | null;
 }

@@ -17,6 +17,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
 
@@ -89,6 +90,9 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsOrgId()
   orgId?: string;
+
+  @ModelPatterns()
+  models?: string[] | null;
 }
 
 export class UpdateApiKeyDto {
@@ -125,6 +129,9 @@ export class UpdateApiKeyDto {
   @IsOptional()
   @IsIn(KEY_LIMIT_PERIODS)
   limitPeriod?: KeyLimitPeriod;
+
+  @ModelPatterns()
+  models?: string[] | null;
 }
 
 export class ApiKeyResponseDto {
@@ -194,6 +201,14 @@ export class ApiKeyResponseDto {
     description: 'When the current period ends and spending counts from 0 again (null: no limit, or total)',
   })
   periodResetsAt: string | null;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: null,
+    description: 'The models the key may meter (exact ids, or prefixes ending in `*`); null: every model',
+  })
+  models: string[] | null;
 
   @ApiPropertyOptional({
     example: true,

@@ -57,6 +57,10 @@ export class ApiKey {
   /** The organisation the key charges on behalf of its creator (null: the creator's own account). */
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
+
+  /** The models it may meter (exact ids, or prefixes ending in `*`); null: every model (docs/pricing.md). */
+  @Column({ type: 'text', array: true, nullable: true })
+  models: string[] | null;
 }
 
 export const KEY_LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;

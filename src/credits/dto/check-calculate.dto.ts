@@ -4,7 +4,7 @@ import { IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsModelId } from '../../common/validation/ids.js';
+import { IsModelId, IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import { hasKinds } from '../../pricing/token-counts.js';
@@ -101,6 +101,25 @@ export class CalculateCreditsDto {
 
   @TokenCount(0, KIND_DOCS.reasoning)
   reasoningTokens?: number;
+
+  @ApiPropertyOptional({
+    example: 'user-123',
+    description:
+      'Price for this user’s account (staff: any; others: only their own, else 404): its account price and model lists apply',
+  })
+  @IsOptional()
+  @IsUserId()
+  userId?: string;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description:
+      'Price for this organisation’s account (staff: any; others: an org they are an active member of, else 404)',
+  })
+  @IsOptional()
+  @IsOrgId()
+  @NotTogetherWith('userId')
+  orgId?: string;
 }
 
 export class CalculateCreditsResponseDto {
@@ -124,4 +143,29 @@ export class CalculateCreditsResponseDto {
 
   @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })
   source: 'rule' | 'default';
+
+  @ApiProperty({
+    example: true,
+    description:
+      'Whether the account may meter the model: every list in force allows it (the calling API key’s, the paying ' +
+      'org’s, the plan’s); a write of it would be refused with 403 MODEL_NOT_ENTITLED',
+  })
+  entitled: boolean;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: null,
+    description: 'The account price applied over the rule (null: none)',
+  })
+  accountPriceId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The account price’s discount ("12.50"); the prices shown are the rule’s, before it',
+  })
+  discountPercent: string | null;
 }

@@ -4,6 +4,7 @@ import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { ORG_ROLES, type OrgRole } from '../../accounts/org-roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 export class CreateOrgDto {
@@ -48,6 +49,19 @@ export class OrgResponseDto {
 
   @ApiProperty({ type: 'integer', example: 0, description: 'Credits the org owes (spent through its overdraft)' })
   debt: number;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: null,
+    description: 'The models its members may meter on its account (PUT …/models); null: every model',
+  })
+  models: string[] | null;
+}
+
+export class OrgModelsDto {
+  @ModelPatterns()
+  models: string[] | null;
 }
 
 export class OrgListResponseDto {

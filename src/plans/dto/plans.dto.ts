@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, 
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
 
@@ -41,6 +42,9 @@ export class CreatePlanDto {
   @Min(0)
   @Max(MAX_CREDITS)
   rolloverCap?: number;
+
+  @ModelPatterns()
+  models?: string[] | null;
 }
 
 export class UpdatePlanDto {
@@ -69,6 +73,9 @@ export class UpdatePlanDto {
   @IsOptional()
   @IsBoolean()
   isActive?: boolean;
+
+  @ModelPatterns()
+  models?: string[] | null;
 }
 
 export class PlanResponseDto {
@@ -89,6 +96,14 @@ export class PlanResponseDto {
 
   @ApiProperty({ example: true })
   isActive: boolean;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: null,
+    description: 'The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model',
+  })
+  models: string[] | null;
 
   @ApiProperty({ example: '2026-11-22T12:00:00.000Z' })
   createdAt: string;

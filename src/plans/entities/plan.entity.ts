@@ -35,4 +35,8 @@ export class Plan {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** The models it may meter (exact ids, or prefixes ending in `*`); null: every model (docs/pricing.md). */
+  @Column({ type: 'text', array: true, nullable: true })
+  models: string[] | null;
 }

@@ -32,7 +32,7 @@ const PRICE_MESSAGE = (field: string) =>
   `${field} must be a decimal ≥ 0 with at most 4 places (string or number, below 1,000,000)`;
 
 /** A price field of a rule: string or number, ≥ 0, at most 4 places; optional unless `required`. */
-function Price(field: string, example: string, description: string, required = false): PropertyDecorator {
+export function Price(field: string, example: string, description: string, required = false): PropertyDecorator {
   const doc = { oneOf: [{ type: 'string' }, { type: 'number' }], example, description };
   return applyDecorators(
     required ? ApiProperty(doc) : ApiPropertyOptional(doc),

@@ -161,4 +161,8 @@ export class StreamingSession {
   @ForeignKey(() => Org, { name: 'streaming_sessions_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
+
+  /** The account price that prices it with the model's rule (migration 1732000044000); null: none. */
+  @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
+  accountPriceId: string | null;
 }

@@ -296,6 +296,17 @@ export class UsageRecordResponseDto {
       'user’s own account paid',
   })
   orgId: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: null,
+    description:
+      'The account price that priced the record with its pricing rule (docs/pricing.md "Account prices"); null ' +
+      'when none was in force for the account and model',
+  })
+  accountPriceId: string | null;
 }
 
 export class UsageRecordListResponseDto {

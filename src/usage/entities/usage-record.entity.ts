@@ -144,4 +144,8 @@ export class UsageRecord {
   /** The X-Request-Id that wrote it, kept on the records that are audit entries (null elsewhere). */
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId: string | null;
+
+  /** The account price that priced it with the model's rule (migration 1732000044000); null: none. */
+  @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
+  accountPriceId: string | null;
 }

@@ -112,6 +112,216 @@ export type UserOverviewDto = {
     alertThresholds: Array<number>;
 };
 
+export type CreateAccountPriceDto = {
+    /**
+     * The user whose own account it prices (or orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation whose account it prices (or userId)
+     */
+    orgId?: string;
+    /**
+     * A model id, or a prefix ending in `*`: an exact id wins over a prefix, a longer prefix over a shorter
+     */
+    modelId: string;
+    /**
+     * A discount on every per-kind price of the model’s rule (0–100, at most 2 places); or per-kind prices
+     */
+    discountPercent?: string | number;
+    /**
+     * Replaces the rule’s input price
+     */
+    pricePer1kTokens?: string | number;
+    /**
+     * Replaces the rule’s output price
+     */
+    outputPricePer1kTokens?: string | number;
+    /**
+     * Replaces the rule’s cache-read price
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Replaces the rule’s cache-write price
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Replaces the rule’s reasoning price
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * A long-context tier replacing the rule’s (with both tier prices)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * When it starts: not earlier than now − 60 s (records already billed keep their price)
+     */
+    effectiveFrom: string;
+    /**
+     * When it ends (exclusive); absent = open
+     */
+    effectiveTo?: string;
+    notes?: string;
+};
+
+export type AccountPriceResponseDto = {
+    id: string;
+    userId: string | null;
+    orgId: string | null;
+    modelId: string;
+    /**
+     * The discount on every per-kind price of the rule; null when the price gives per-kind prices
+     */
+    discountPercent: string | null;
+    pricePer1kTokens: string | null;
+    outputPricePer1kTokens: string | null;
+    cacheReadPricePer1kTokens: string | null;
+    cacheWritePricePer1kTokens: string | null;
+    reasoningPricePer1kTokens: string | null;
+    longContextThreshold: string | null;
+    longContextPricePer1kTokens: string | null;
+    longContextOutputPricePer1kTokens: string | null;
+    effectiveFrom: string;
+    effectiveTo: string | null;
+    notes: string | null;
+    createdBy: string;
+    createdAt: string;
+};
+
+export type AccountPriceListResponseDto = {
+    items: Array<AccountPriceResponseDto>;
+    /**
+     * Always null: one page
+     */
+    nextCursor: string | null;
+};
+
+export type ProviderCostDto = {
+    /**
+     * Input tokens
+     */
+    input: string | number;
+    /**
+     * Output tokens (default: input)
+     */
+    output?: string | number;
+    /**
+     * Cache-read tokens (default: input)
+     */
+    cacheRead?: string | number;
+    /**
+     * Cache-write tokens (default: input)
+     */
+    cacheWrite?: string | number;
+    /**
+     * Reasoning tokens (default: output)
+     */
+    reasoning?: string | number;
+};
+
+export type PricingRuleFieldsDto = {
+    modelId: string;
+    /**
+     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
+     */
+    pricePer1kTokens: string | number;
+    /**
+     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
+     */
+    outputPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
+     */
+    providerCostPer1kTokens?: string | number;
+    /**
+     * The provider’s cost per kind (margin reports)
+     */
+    providerCost?: ProviderCostDto;
+};
+
+export type SimulationDto = {
+    /**
+     * Start of the range (inclusive)
+     */
+    from: string;
+    /**
+     * End of the range (exclusive)
+     */
+    to: string;
+    /**
+     * The rules to price with, as in a price sheet (no dates); models without one keep their price
+     */
+    rules: Array<PricingRuleFieldsDto>;
+    /**
+     * Only this user’s own account’s records
+     */
+    userId?: string;
+    /**
+     * Only this organisation’s records
+     */
+    orgId?: string;
+    groupBy: 'model' | 'account' | 'day';
+};
+
+export type SimulationRowDto = {
+    /**
+     * The model, account or UTC day
+     */
+    key: string;
+    records: number;
+    actualCredits: number;
+    simulatedCredits: number;
+};
+
+export type SimulationResponseDto = {
+    records: number;
+    /**
+     * Σ credits the records were billed
+     */
+    actualCredits: number;
+    /**
+     * Σ credits under the given rules
+     */
+    simulatedCredits: number;
+    /**
+     * simulatedCredits − actualCredits
+     */
+    difference: number;
+    rows: Array<SimulationRowDto>;
+};
+
 export type PricingRuleResponseDto = {
     id: string;
     modelId: string;
@@ -225,29 +435,6 @@ export type UnprocessableResponseDto = {
     modelId?: string;
 };
 
-export type ProviderCostDto = {
-    /**
-     * Input tokens
-     */
-    input: string | number;
-    /**
-     * Output tokens (default: input)
-     */
-    output?: string | number;
-    /**
-     * Cache-read tokens (default: input)
-     */
-    cacheRead?: string | number;
-    /**
-     * Cache-write tokens (default: input)
-     */
-    cacheWrite?: string | number;
-    /**
-     * Reasoning tokens (default: output)
-     */
-    reasoning?: string | number;
-};
-
 export type CreatePricingRuleDto = {
     modelId: string;
     /**
@@ -298,50 +485,6 @@ export type CreatePricingRuleDto = {
      * End of the rule (exclusive); absent = open-ended
      */
     effectiveTo?: string;
-};
-
-export type PricingRuleFieldsDto = {
-    modelId: string;
-    /**
-     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
-     */
-    pricePer1kTokens: string | number;
-    /**
-     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
-     */
-    outputPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
-     */
-    cacheReadPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
-     */
-    cacheWritePricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
-     */
-    reasoningPricePer1kTokens?: string | number;
-    /**
-     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
-     */
-    longContextThreshold?: number;
-    /**
-     * Input price above longContextThreshold
-     */
-    longContextPricePer1kTokens?: string | number;
-    /**
-     * Output price above longContextThreshold
-     */
-    longContextOutputPricePer1kTokens?: string | number;
-    /**
-     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
-     */
-    providerCostPer1kTokens?: string | number;
-    /**
-     * The provider’s cost per kind (margin reports)
-     */
-    providerCost?: ProviderCostDto;
 };
 
 export type ImportPricingDto = {
@@ -461,6 +604,14 @@ export type CalculateCreditsDto = {
      * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens
      */
     reasoningTokens?: number;
+    /**
+     * Price for this user’s account (staff: any; others: only their own, else 404): its account price and model lists apply
+     */
+    userId?: string;
+    /**
+     * Price for this organisation’s account (staff: any; others: an org they are an active member of, else 404)
+     */
+    orgId?: string;
 };
 
 export type CalculateCreditsResponseDto = {
@@ -482,6 +633,18 @@ export type CalculateCreditsResponseDto = {
      */
     outputPricePer1kTokens: string;
     source: 'rule' | 'default';
+    /**
+     * Whether the account may meter the model: every list in force allows it (the calling API key’s, the paying org’s, the plan’s); a write of it would be refused with 403 MODEL_NOT_ENTITLED
+     */
+    entitled: boolean;
+    /**
+     * The account price applied over the rule (null: none)
+     */
+    accountPriceId: string | null;
+    /**
+     * The account price’s discount ("12.50"); the prices shown are the rule’s, before it
+     */
+    discountPercent: string | null;
 };
 
 export type AllocateCreditsDto = {
@@ -1110,6 +1273,10 @@ export type UsageRecordResponseDto = {
      * The organisation that paid for the usage (`userId` is then the member who used it); null when the user’s own account paid
      */
     orgId: string | null;
+    /**
+     * The account price that priced the record with its pricing rule (docs/pricing.md "Account prices"); null when none was in force for the account and model
+     */
+    accountPriceId: string | null;
 };
 
 export type BatchEventDto = {
@@ -1644,6 +1811,10 @@ export type CreateApiKeyDto = {
      * A key of a membership: it charges this organisation on behalf of its creator, who must be an active member (403 `NOT_A_MEMBER`); it stops working (401) when the creator is removed from the org. Default: the key charges its creator's own account
      */
     orgId?: string;
+    /**
+     * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
+     */
+    models?: Array<string> | null;
 };
 
 export type CreatedApiKeyResponseDto = {
@@ -1689,6 +1860,10 @@ export type CreatedApiKeyResponseDto = {
      * When the current period ends and spending counts from 0 again (null: no limit, or total)
      */
     periodResetsAt: string | null;
+    /**
+     * The models the key may meter (exact ids, or prefixes ending in `*`); null: every model
+     */
+    models: Array<string> | null;
     /**
      * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key works only while its creator is an admin (401 after a demotion); this shows which keys stopped so
      */
@@ -1743,6 +1918,10 @@ export type ApiKeyResponseDto = {
      */
     periodResetsAt: string | null;
     /**
+     * The models the key may meter (exact ids, or prefixes ending in `*`); null: every model
+     */
+    models: Array<string> | null;
+    /**
      * Service keys (`usage:ingest`) only: whether the key’s creator (its owner) is still an admin. A service key works only while its creator is an admin (401 after a demotion); this shows which keys stopped so
      */
     creatorIsAdmin?: boolean;
@@ -1791,6 +1970,10 @@ export type UpdateApiKeyDto = {
      * The UTC calendar period the limit counts over: day (from 00:00), week (from Monday), month (from the 1st) or total (never resets). Needs a limit (given here or already set); a new limit without it keeps the key's period (total for a key that had none). A new period counts from its own start
      */
     limitPeriod?: 'day' | 'week' | 'month' | 'total';
+    /**
+     * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
+     */
+    models?: Array<string> | null;
 };
 
 export type CreatePlanDto = {
@@ -1808,6 +1991,10 @@ export type CreatePlanDto = {
      * Unused credits of a period that move to the next one (default 0: none)
      */
     rolloverCap?: number;
+    /**
+     * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
+     */
+    models?: Array<string> | null;
 };
 
 export type PlanResponseDto = {
@@ -1817,6 +2004,10 @@ export type PlanResponseDto = {
     period: 'day' | 'week' | 'month';
     rolloverCap: number;
     isActive: boolean;
+    /**
+     * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
+     */
+    models: Array<string> | null;
     createdAt: string;
 };
 
@@ -1827,6 +2018,10 @@ export type PlanWithCountResponseDto = {
     period: 'day' | 'week' | 'month';
     rolloverCap: number;
     isActive: boolean;
+    /**
+     * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
+     */
+    models: Array<string> | null;
     createdAt: string;
     /**
      * Live subscriptions
@@ -1847,6 +2042,10 @@ export type UpdatePlanDto = {
      * false: subscribers get no further grants
      */
     isActive?: boolean;
+    /**
+     * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
+     */
+    models?: Array<string> | null;
 };
 
 export type PutSubscriptionDto = {
@@ -2211,6 +2410,10 @@ export type OrgResponseDto = {
      * Credits the org owes (spent through its overdraft)
      */
     debt: number;
+    /**
+     * The models its members may meter on its account (PUT …/models); null: every model
+     */
+    models: Array<string> | null;
 };
 
 export type OrgListResponseDto = {
@@ -2229,6 +2432,13 @@ export type MyOrgsResponseDto = {
      * The caller’s active memberships
      */
     items: Array<MyOrgDto>;
+};
+
+export type OrgModelsDto = {
+    /**
+     * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
+     */
+    models?: Array<string> | null;
 };
 
 export type SpendLimitDto = {
@@ -2661,7 +2871,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt' | 'org';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt';
     id: string;
 };
 
@@ -2669,7 +2879,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3059,6 +3269,244 @@ export type GetUserOverviewResponses = {
 };
 
 export type GetUserOverviewResponse = GetUserOverviewResponses[keyof GetUserOverviewResponses];
+
+export type ListAccountPricesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The user whose own account’s prices to list (or orgId; neither: every account’s)
+         */
+        userId?: string;
+        /**
+         * The organisation whose prices to list (or userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/pricing/accounts';
+};
+
+export type ListAccountPricesErrors = {
+    /**
+     * userId and orgId together
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListAccountPricesError = ListAccountPricesErrors[keyof ListAccountPricesErrors];
+
+export type ListAccountPricesResponses = {
+    200: AccountPriceListResponseDto;
+};
+
+export type ListAccountPricesResponse = ListAccountPricesResponses[keyof ListAccountPricesResponses];
+
+export type CreateAccountPriceData = {
+    body: CreateAccountPriceDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/accounts';
+};
+
+export type CreateAccountPriceErrors = {
+    /**
+     * Invalid body: both forms or neither, an effectiveFrom in the past, userId and orgId together…
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * It would overlap another price of the account and pattern; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateAccountPriceError = CreateAccountPriceErrors[keyof CreateAccountPriceErrors];
+
+export type CreateAccountPriceResponses = {
+    201: AccountPriceResponseDto;
+};
+
+export type CreateAccountPriceResponse = CreateAccountPriceResponses[keyof CreateAccountPriceResponses];
+
+export type DeleteAccountPriceData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/pricing/accounts/{id}';
+};
+
+export type DeleteAccountPriceErrors = {
+    /**
+     * The id is not a UUID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown account price
+     */
+    404: ErrorResponseDto;
+    /**
+     * It has started: writes may have been priced with it
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteAccountPriceError = DeleteAccountPriceErrors[keyof DeleteAccountPriceErrors];
+
+export type DeleteAccountPriceResponses = {
+    /**
+     * The deleted price
+     */
+    200: AccountPriceResponseDto;
+};
+
+export type DeleteAccountPriceResponse = DeleteAccountPriceResponses[keyof DeleteAccountPriceResponses];
+
+export type SimulatePricingData = {
+    body: SimulationDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/simulations';
+};
+
+export type SimulatePricingErrors = {
+    /**
+     * Invalid body (to ≤ from, a rule invalid…)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SimulatePricingError = SimulatePricingErrors[keyof SimulatePricingErrors];
+
+export type SimulatePricingResponses = {
+    200: SimulationResponseDto;
+};
+
+export type SimulatePricingResponse = SimulatePricingResponses[keyof SimulatePricingResponses];
 
 export type ListCurrentPricesData = {
     body?: never;
@@ -3515,6 +3963,10 @@ export type CalculateCreditsErrors = {
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
     403: ErrorResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see
+     */
+    404: ErrorResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -7263,6 +7715,58 @@ export type ListMyOrgsResponses = {
 
 export type ListMyOrgsResponse = ListMyOrgsResponses[keyof ListMyOrgsResponses];
 
+export type SetOrgModelsData = {
+    body: OrgModelsDto;
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/models';
+};
+
+export type SetOrgModelsErrors = {
+    /**
+     * An empty list, or a pattern that is not a model id or prefix*
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetOrgModelsError = SetOrgModelsErrors[keyof SetOrgModelsErrors];
+
+export type SetOrgModelsResponses = {
+    200: OrgResponseDto;
+};
+
+export type SetOrgModelsResponse = SetOrgModelsResponses[keyof SetOrgModelsResponses];
+
 export type GetOrgData = {
     body?: never;
     path: {
@@ -9072,8 +9576,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt' | 'org';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

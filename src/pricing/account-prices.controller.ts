@@ -1,0 +1,153 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { AccountPricesService } from './account-prices.service.js';
+import {
+  AccountPriceListResponseDto,
+  AccountPriceResponseDto,
+  AccountPricesQueryDto,
+  CreateAccountPriceDto,
+} from './dto/account-prices.dto.js';
+import { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
+import { SimulationsService } from './simulations.service.js';
+
+/** Prices by account and simulations (docs/pricing.md); registered before PricingController's `:modelId`. */
+@ApiTags('pricing')
+@Controller('api/pricing')
+export class AccountPricesController {
+  constructor(
+    @Inject(AccountPricesService) private readonly accountPrices: AccountPricesService,
+    @Inject(SimulationsService) private readonly simulations: SimulationsService,
+  ) {}
+
+  @IdempotentPost('accounts')
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'createAccountPrice',
+    summary: 'Give an account its own price for a model or a prefix (admin)',
+    description:
+      'A discount on every per-kind price of the model’s rule, or per-kind prices replacing the rule’s (the kinds ' +
+      'not given keep the rule’s). Effective-dated: `effectiveFrom` is required and not earlier than now − 60 s; ' +
+      'the account’s open price of the same pattern is closed there.',
+  })
+  @ApiBody({
+    type: CreateAccountPriceDto,
+    examples: {
+      discount: {
+        summary: '12.5 % off every Anthropic model from 2099',
+        value: {
+          userId: 'alice',
+          modelId: 'anthropic.*',
+          discountPercent: '12.5',
+          effectiveFrom: '2099-01-01T00:00:00.000Z',
+        },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: AccountPriceResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body: both forms or neither, an effectiveFrom in the past, userId and orgId together…',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundResponse({
+    description: 'Unknown user or organisation',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
+  @ApiConflictResponse({
+    description: 'It would overlap another price of the account and pattern',
+    type: ErrorResponseDto,
+    examples: { overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another price') },
+  })
+  create(@CurrentUser() user: AuthUser, @Body() body: CreateAccountPriceDto): Promise<AccountPriceResponseDto> {
+    return this.accountPrices.create(body, user.userId);
+  }
+
+  @Get('accounts')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'listAccountPrices',
+    summary: 'An account’s prices (neither userId nor orgId: every account’s), newest effectiveFrom first (supervisor)',
+  })
+  @ApiOkResponse({ type: AccountPriceListResponseDto })
+  @ApiBadRequestResponse({ description: 'userId and orgId together', type: ErrorResponseDto })
+  async list(@Query() query: AccountPricesQueryDto): Promise<AccountPriceListResponseDto> {
+    return { items: await this.accountPrices.list(query), nextCursor: null };
+  }
+
+  @Delete('accounts/:id')
+  @Auth('admin')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'deleteAccountPrice',
+    summary: 'Delete an account price that has not started (admin)',
+  })
+  @ApiParam({ name: 'id', example: '0193a0c2-7f00-7000-8000-000000000001' })
+  @ApiOkResponse({ type: AccountPriceResponseDto, description: 'The deleted price' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'Unknown account price',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Account price'),
+  })
+  @ApiConflictResponse({
+    description: 'It has started: writes may have been priced with it',
+    type: ErrorResponseDto,
+    examples: {
+      started: domainErrorExample(
+        'ACCOUNT_PRICE_STARTED',
+        'This account price has started: writes may have been priced with it. End it with a new one instead',
+        'Already in force',
+      ),
+    },
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string): Promise<AccountPriceResponseDto> {
+    return this.accountPrices.delete(id);
+  }
+
+  @IdempotentPost('simulations')
+  @Auth('supervisor')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'simulatePricing',
+    summary: 'What a range of records would have cost under other rules; writes nothing (supervisor)',
+    description:
+      'Every record of [from, to) that the service priced is priced again as if the given rules had been in force ' +
+      'for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records ' +
+      'that named credits, were priced at the default price, or whose model has no rule here count as billed.',
+  })
+  @ApiBody({
+    type: SimulationDto,
+    examples: {
+      haiku: {
+        summary: 'Last month with a cheaper Haiku, by model',
+        value: {
+          from: '2026-10-01T00:00:00.000Z',
+          to: '2026-11-01T00:00:00.000Z',
+          rules: [{ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', pricePer1kTokens: '0.2' }],
+          groupBy: 'model',
+        },
+      },
+    },
+  })
+  @ApiOkResponse({ type: SimulationResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (to ≤ from, a rule invalid…)', type: ErrorResponseDto })
+  simulate(@Body() body: SimulationDto): Promise<SimulationResponseDto> {
+    return this.simulations.simulate(body);
+  }
+}

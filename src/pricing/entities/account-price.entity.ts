@@ -1,0 +1,95 @@
+import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+
+import { Org } from '../../accounts/entities/org.entity.js';
+import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+
+/**
+ * An account's own price for a model (or a prefix ending in `*`) over [effectiveFrom, effectiveTo):
+ * a discount on every per-kind price of the model's rule, or per-kind prices that replace the rule's
+ * (docs/pricing.md "Account prices"). One account's prices of one model never overlap (EXCLUDE).
+ */
+@Entity({ name: 'account_prices' })
+@Check('account_prices_owner_check', `(user_id IS NULL) <> (org_id IS NULL)`)
+@Check('account_prices_discount_check', `discount_percent >= 0 AND discount_percent <= 100`)
+@Check(
+  'account_prices_form_check',
+  `(discount_percent IS NULL) <> (price_per_1k_tokens IS NULL AND output_price_per_1k_tokens IS NULL
+        AND cache_read_price_per_1k_tokens IS NULL AND cache_write_price_per_1k_tokens IS NULL
+        AND reasoning_price_per_1k_tokens IS NULL AND long_context_threshold IS NULL)`,
+)
+@Check(
+  'account_prices_long_context_check',
+  `(long_context_threshold IS NULL) = (long_context_price_per_1k_tokens IS NULL)
+        AND (long_context_threshold IS NULL) = (long_context_output_price_per_1k_tokens IS NULL)`,
+)
+@Check(
+  'account_prices_prices_check',
+  `price_per_1k_tokens >= 0 AND output_price_per_1k_tokens >= 0 AND cache_read_price_per_1k_tokens >= 0
+        AND cache_write_price_per_1k_tokens >= 0 AND reasoning_price_per_1k_tokens >= 0 AND long_context_threshold >= 0
+        AND long_context_price_per_1k_tokens >= 0 AND long_context_output_price_per_1k_tokens >= 0`,
+)
+@Check('account_prices_period_check', `effective_to IS NULL OR effective_to > effective_from`)
+@Exclusion(
+  'account_prices_no_overlap',
+  `USING gist (COALESCE(user_id, '') WITH =, COALESCE(org_id, '') WITH =, model_id WITH =, tstzrange(effective_from, effective_to, '[)') WITH &&)`,
+)
+@Index('account_prices_user_idx', ['userId'])
+@Index('account_prices_org_idx', ['orgId'])
+export class AccountPrice {
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'account_prices_pkey' })
+  id: string;
+
+  @ForeignKey(() => UserAccount, { name: 'account_prices_user_id_fkey' })
+  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
+  userId: string | null;
+
+  @ForeignKey(() => Org, { name: 'account_prices_org_id_fkey' })
+  @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
+  orgId: string | null;
+
+  /** An exact model id, or a prefix ending in `*`. */
+  @Column({ name: 'model_id', type: 'varchar', length: 100 })
+  modelId: string;
+
+  @Column({ name: 'discount_percent', type: 'numeric', precision: 5, scale: 2, nullable: true })
+  discountPercent: string | null;
+
+  @Column({ name: 'price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  pricePer1kTokens: string | null;
+
+  @Column({ name: 'output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  outputPricePer1kTokens: string | null;
+
+  @Column({ name: 'cache_read_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  cacheReadPricePer1kTokens: string | null;
+
+  @Column({ name: 'cache_write_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  cacheWritePricePer1kTokens: string | null;
+
+  @Column({ name: 'reasoning_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  reasoningPricePer1kTokens: string | null;
+
+  @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
+  longContextThreshold: number | null;
+
+  @Column({ name: 'long_context_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  longContextPricePer1kTokens: string | null;
+
+  @Column({ name: 'long_context_output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  longContextOutputPricePer1kTokens: string | null;
+
+  @Column({ name: 'effective_from', type: 'timestamptz' })
+  effectiveFrom: Date;
+
+  @Column({ name: 'effective_to', type: 'timestamptz', nullable: true })
+  effectiveTo: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  notes: string | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

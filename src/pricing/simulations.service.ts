@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+
+import { DomainError } from '../common/errors/domain-error.js';
+import { toDate } from '../common/validation/dates.js';
+import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
+import { PricingRepository } from './pricing.repository.js';
+import { ruleColumns } from './pricing-rules.js';
+import { type SimulationGroup, simulationSql } from './simulations.js';
+
+/** POST /api/pricing/simulations: what a range of records would have cost under other rules. */
+@Injectable()
+export class SimulationsService {
+  constructor(private readonly repository: PricingRepository) {}
+
+  async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
+    if (dto.userId !== undefined && dto.orgId !== undefined) {
+      throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
+    }
+    const from = toDate(dto.from);
+    const to = toDate(dto.to);
+    if (to.getTime() <= from.getTime()) throw new DomainError('VALIDATION', 'to must be after from');
+    const seen = new Set<string>();
+    const rules = dto.rules.map((fields, index) => {
+      const where = `rules[${index}] (${fields.modelId})`;
+      if (seen.has(fields.modelId)) throw new DomainError('VALIDATION', `${where}: the model is given twice`);
+      seen.add(fields.modelId);
+      return { modelId: fields.modelId, ...ruleColumns(fields, where) };
+    });
+    return this.run({ from, to, rules, userId: dto.userId, orgId: dto.orgId, groupBy: dto.groupBy });
+  }
+
+  /** The statement run and summed (`record` grouping: one row per record, for tests). */
+  async run(input: Parameters<typeof simulationSql>[0] & { groupBy: SimulationGroup }): Promise<SimulationResponseDto> {
+    const rows = (await this.repository.simulate(simulationSql(input))).map((r) => ({
+      key: r.key,
+      records: Number(r.records),
+      actualCredits: Number(r.actual_credits),
+      simulatedCredits: Number(r.simulated_credits),
+    }));
+    const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((n, row) => n + pick(row), 0);
+    const actualCredits = sum((r) => r.actualCredits);
+    const simulatedCredits = sum((r) => r.simulatedCredits);
+    return {
+      records: sum((r) => r.records),
+      actualCredits,
+      simulatedCredits,
+      difference: simulatedCredits - actualCredits,
+      rows,
+    };
+  }
+}

@@ -1,0 +1,92 @@
+import type { SqlPart } from '../database/statement-parts.js';
+import { creditsSql, type SqlKinds } from './pricing.sql.js';
+import type { RulePriceColumns } from './pricing-rules.js';
+import { perKind, tokenColumn } from './token-kinds.js';
+
+export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
+export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';
+
+/** A simulation's question: the records of [from, to), of one account or all, re-priced with `rules`. */
+export interface SimulationInput {
+  from: Date;
+  to: Date;
+  rules: (RulePriceColumns & { modelId: string })[];
+  userId?: string;
+  orgId?: string;
+  groupBy: SimulationGroup;
+}
+
+export interface SimulationRow {
+  key: string;
+  records: string;
+  actual_credits: string;
+  simulated_credits: string;
+}
+
+/**
+ * A record's counts of each kind as pricing saw them: a single count (no split) is all input, as
+ * token-counts.ts prices it.
+ */
+const RECORD_KINDS: SqlKinds = perKind((kind) =>
+  kind === 'input' ? `COALESCE(u.input_tokens, u.tokens, 0)` : `COALESCE(u.${tokenColumn(kind)}, 0)`,
+);
+
+/** The simulated rules' columns, as jsonb_to_recordset reads them. */
+const SIM_COLUMNS = `model_id varchar, price_per_1k_tokens numeric, output_price_per_1k_tokens numeric,
+  cache_read_price_per_1k_tokens numeric, cache_write_price_per_1k_tokens numeric, reasoning_price_per_1k_tokens numeric,
+  long_context_threshold int, long_context_price_per_1k_tokens numeric, long_context_output_price_per_1k_tokens numeric`;
+
+const KEYS: Record<SimulationGroup, string> = {
+  model: `COALESCE(u.model_id, u.operation)`,
+  account: `CASE WHEN u.org_id IS NULL THEN 'user:' || u.user_id ELSE 'org:' || u.org_id END`,
+  day: `to_char(u."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  record: `u.id::text`,
+};
+
+/**
+ * ONE aggregate statement over the range (the database streams the records through it; none reaches
+ * Node): each record the service priced (it names a rule or an account price) whose model has a
+ * simulated rule is priced again by creditsSql() — the arithmetic a settlement prices with, which
+ * test/pricing-simulation.int-spec.ts holds equal to the live TypeScript price record by record —
+ * with its account price applied over the simulated rule; what its settlement could not collect
+ * (its shortfall) stays uncollected. Every other record (credits named, default-priced, a model
+ * without a simulated rule) counts with its own credits. It writes nothing.
+ */
+export function simulationSql(input: SimulationInput): SqlPart {
+  const rules = input.rules.map((r) => ({
+    model_id: r.modelId,
+    price_per_1k_tokens: r.pricePer1kTokens,
+    output_price_per_1k_tokens: r.outputPricePer1kTokens,
+    cache_read_price_per_1k_tokens: r.cacheReadPricePer1kTokens,
+    cache_write_price_per_1k_tokens: r.cacheWritePricePer1kTokens,
+    reasoning_price_per_1k_tokens: r.reasoningPricePer1kTokens,
+    long_context_threshold: r.longContextThreshold,
+    long_context_price_per_1k_tokens: r.longContextPricePer1kTokens,
+    long_context_output_price_per_1k_tokens: r.longContextOutputPricePer1kTokens,
+  }));
+  const params: unknown[] = [input.from, input.to, JSON.stringify(rules)];
+  let account = '';
+  if (input.orgId !== undefined) {
+    params.push(input.orgId);
+    account = `AND u.org_id = $4::varchar`;
+  } else if (input.userId !== undefined) {
+    params.push(input.userId);
+    account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
+  }
+  const repriced = `(${creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap')} - u.shortfall)`;
+  return {
+    sql: `WITH sim AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(${SIM_COLUMNS}))
+          SELECT ${KEYS[input.groupBy]} AS key, count(*)::text AS records,
+                 COALESCE(sum(u.credits), 0)::text AS actual_credits,
+                 COALESCE(sum(CASE WHEN s.model_id IS NOT NULL
+                                    AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)
+                                   THEN GREATEST(${repriced}, 0) ELSE u.credits END), 0)::text AS simulated_credits
+            FROM usage_records u
+            LEFT JOIN sim s ON s.model_id = u.model_id
+            LEFT JOIN account_prices ap ON ap.id = u.account_price_id
+           WHERE u."timestamp" >= $1::timestamptz AND u."timestamp" < $2::timestamptz ${account}
+           GROUP BY 1
+           ORDER BY 1`,
+    params,
+  };
+}

@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+
+/**
+ * The console's pricing by account in a real browser (as test/console.e2e-spec.ts): an account's prices
+ * and model lists on its page, and a simulation run from the Pricing screen. Screenshots land in
+ * test-results/console/ (pricing-*.png).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+let consoleDir: string;
+const adminId = uniqueId('padmin');
+const userId = uniqueId('puser');
+const orgId = uniqueId('porg').toLowerCase();
+const model = uniqueId('anthropic.console');
+const admin = () => token({ sub: adminId, role: 'admin' });
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+describe.skipIf(!available)('Console: pricing by account in a browser', () => {
+  beforeAll(async () => {
+    consoleDir = mkdtempSync(join(tmpdir(), 'console-pricing-'));
+    execFileSync(
+      process.execPath,
+      [
+        join('node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'console/vite.config.ts',
+        '--outDir',
+        consoleDir,
+        '--logLevel',
+        'warn',
+      ],
+      { stdio: 'inherit' },
+    );
+    mkdirSync(SHOTS, { recursive: true });
+    t = await startTestApp({ CONSOLE_DIR: consoleDir });
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    const as = bearer(admin());
+    await t.http.get('/api/users/me').set(as).expect(200);
+    await t.http
+      .post('/api/credits/allocate')
+      .set(as)
+      .send({ userId, credits: 1000, email: `${userId}@example.com`, username: userId })
+      .expect(201);
+    await t.http.post('/api/orgs').set(as).send({ orgId, name: 'Pricing Org', ownerUserId: userId }).expect(201);
+    const planId = uniqueId('pplan')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '');
+    await t.http
+      .post('/api/plans')
+      .set(as)
+      .send({ id: planId, name: 'Research', credits: 100, period: 'month', models: ['anthropic.*', 'mistral.*'] })
+      .expect(201);
+    await t.http.put(`/api/orgs/${orgId}/subscription`).set(as).send({ planId }).expect(200);
+    await t.http
+      .put(`/api/orgs/${orgId}/models`)
+      .set(as)
+      .send({ models: ['anthropic.*', 'mistral.large'] })
+      .expect(200);
+    await t.http.post('/api/pricing').set(as).send({ modelId: model, pricePer1kTokens: '2' }).expect(201);
+    await t.http
+      .post('/api/pricing/accounts')
+      .set(as)
+      .send({
+        userId,
+        modelId: 'anthropic.*',
+        discountPercent: '12.5',
+        effectiveFrom: new Date().toISOString(),
+        notes: 'Contract 118',
+      })
+      .expect(201);
+    for (const tokens of [1000, 2500, 4000]) {
+      await t.http
+        .post('/api/usage/record')
+        .set(as)
+        .send({ userId, service: 'chat', operation: 'c', modelId: model, tokens })
+        .expect(201);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+  });
+
+  it("shows an account's prices and model lists, and runs a simulation from the Pricing screen", async () => {
+    const { page, errors } = await openConsole();
+    await signIn(page, admin());
+
+    await page.goto(`${baseUrl}/admin/users/${userId}`);
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(userId);
+    await page.getByRole('tab', { name: 'Pricing' }).click();
+    const prices = page.getByRole('table', { name: 'Account prices' });
+    const row = prices.getByRole('row').filter({ hasText: 'anthropic.*' });
+    await poll(() => row.textContent()).toContain('12.50 % off the rule');
+    expect(await row.textContent()).toContain('Contract 118');
+    await shot(page, 'pricing-user');
+
+    await page.goto(`${baseUrl}/admin/orgs/${orgId}`);
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(orgId);
+    await page.getByRole('tab', { name: 'Pricing' }).click();
+    await page.getByText("The organisation's list:").waitFor();
+    await poll(() => page.getByText('mistral.large', { exact: true }).count()).toBe(1);
+    await poll(() => page.getByText('mistral.*', { exact: true }).count()).toBe(1);
+    await page.getByText('No account price: every model costs its rule.').waitFor();
+    await shot(page, 'pricing-org');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Pricing' }).click();
+    await page.getByRole('heading', { name: 'Simulate a price change' }).waitFor();
+    const rules = page.getByLabel('Rules to simulate');
+    await poll(() => rules.inputValue()).toContain(model);
+    // The rules in force: 1,000, 2,500 and 4,000 tokens at 2 × 0.875 were billed 2 + 5 + 7 = 14, and cost that again.
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    const table = page.getByRole('table', { name: 'Simulation' });
+    const line = table.getByRole('row').filter({ hasText: model });
+    await poll(() => line.textContent()).toBe(`${model}314140`);
+    await poll(() => page.getByLabel('Difference').textContent()).toBe('0');
+    await shot(page, 'pricing-simulation-same');
+    // Half the price: at 1 × 0.875 they cost 1 + 3 + 4 = 8, rounded up once each.
+    await rules.fill(JSON.stringify([{ modelId: model, pricePer1kTokens: '1' }]));
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await poll(() => line.textContent()).toBe(`${model}3148-6`);
+    await shot(page, 'pricing-simulation-cheaper');
+    const records = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [userId]);
+    expect(records.rows[0].n).toBe(3);
+    expect(errors).toEqual([]);
+  });
+});
+
+async function openConsole(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+    errors.push(`request to another host: ${url.href}`);
+    return route.abort();
+  });
+  return { page, errors };
+}
+
+async function signIn(page: Page, accessToken: string): Promise<void> {
+  await page.goto(`${baseUrl}/admin/`);
+  await page.getByLabel('Access token').fill(accessToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
