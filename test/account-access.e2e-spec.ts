@@ -5,7 +5,7 @@ import { Fixtures, type Principal, principal } from './support/fixtures.js';
 import { errorExamples, type OpenApiDocument, operationsOf, sameError } from './support/openapi-document.js';
 
 /**
- * One access rule, route by route (docs/trust-model.md, "Who may reach an account"): every route
+ * One access rule, route by route (docs/trust-model.md, "Who may reach an account (the one access rule)"): every route
  * that names an account in its path or query, found in the OpenAPI document, is called on a user's
  * account (alice's) or an org's (acme's) by an outsider, the account's holder or a member below the
  * route's org role, an org reader, a supervisor and an admin, under both trust modes. An outsider

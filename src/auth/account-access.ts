@@ -7,7 +7,7 @@ import { type AuthUser, type Role, roleSatisfies } from './roles.js';
 
 /**
  * The one access rule: may this caller reach this account, and with which role (docs/trust-model.md,
- * "Who may reach an account"). Every route that names an account in its path or query declares its
+ * "Who may reach an account (the one access rule)"). Every route that names an account in its path or query declares its
  * rule with `@Auth(role, { account })` and the access guard applies it before the handler runs;
  * a service deciding again under a lock, or for an account named in a body, calls the same functions.
  *

@@ -91,7 +91,7 @@ export class UsageService {
           'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds, new Date(), party);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, undefined, party);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       accountPriceId = quote.accountPriceId;
