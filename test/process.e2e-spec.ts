@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
@@ -6,13 +6,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { DEVELOPMENT_JWT_SECRET } from '../src/config/app-config.js';
 import { uniqueId } from './support/app.js';
+import { buildServer } from './support/build-server.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 
 /**
@@ -61,21 +61,7 @@ describe('the built server', () => {
   beforeAll(async () => {
     // main.js is what matters here, not type errors (npm run check has those): --noCheck emits the
     // same files without checking, a second faster.
-    await promisify(execFile)(
-      process.execPath,
-      [
-        path.join(root, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        outDir,
-        '--noCheck',
-      ],
-      {
-        cwd: root,
-      },
-    ).catch(() => undefined);
-    if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
+    await buildServer(outDir);
   }, 120_000);
   afterAll(async () => {
     for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StartupError } from '../src/common/startup/startup-checks.js';
 import { checkServiceRole } from '../src/database/service-role.js';
 import { uniqueId } from './support/app.js';
+import { buildServer } from './support/build-server.js';
 import { spawnService } from './support/service-process.js';
 
 // The security review's findings about start-up (docs/operations.md, "Two database roles"): the role
@@ -73,12 +71,7 @@ describe('security findings: start-up', () => {
 
   describe('finding: superuser DATABASE_URL', () => {
     beforeAll(async () => {
-      await promisify(execFile)(
-        process.execPath,
-        [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
-        { cwd: root },
-      );
-      if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
+      await buildServer(outDir, { check: true });
     }, 240_000);
 
     it('is refused in one sentence, without a stack, and nothing starts', async () => {

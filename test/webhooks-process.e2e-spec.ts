@@ -1,13 +1,12 @@
-import { type ChildProcess, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { buildServer } from './support/build-server.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
@@ -59,16 +58,8 @@ describe('webhook delivery across a SIGKILL', () => {
     (await own.db.query(`SELECT status, attempts FROM webhook_deliveries WHERE event_id = $1`, [eventId])).rows[0];
 
   beforeAll(async () => {
-    const [database] = await Promise.all([
-      ownDatabase('wh_process'),
-      promisify(execFile)(
-        process.execPath,
-        [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
-        { cwd: root },
-      ).catch(() => undefined),
-    ]);
+    const [database] = await Promise.all([ownDatabase('wh_process'), buildServer(outDir, { check: true })]);
     own = database;
-    if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
     receiver = await WebhookReceiver.start();
   }, 180_000);
   afterAll(async () => {

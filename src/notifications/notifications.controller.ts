@@ -70,7 +70,7 @@ export class NotificationsController {
   }
 
   @Get()
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'listNotifications',
     summary: 'Emails, newest first',

@@ -82,7 +82,7 @@ export class OrgsController {
   }
 
   @Put(':orgId/models')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { org: 'staff' } })
   @ApiOperation({
     operationId: 'setOrgModels',
     summary: 'Which models the org’s members may meter on its account (supervisor); null: every model',

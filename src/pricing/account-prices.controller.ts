@@ -79,7 +79,7 @@ export class AccountPricesController {
   }
 
   @Get('accounts')
-  @Auth('supervisor')
+  @Auth('supervisor', { account: { user: 'staff', org: 'staff' } })
   @ApiOperation({
     operationId: 'listAccountPrices',
     summary: 'An account’s prices (neither userId nor orgId: every account’s), newest effectiveFrom first (supervisor)',

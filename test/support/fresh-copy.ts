@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+
+import { buildServer } from './build-server.js';
 
 /**
  * A fresh copy of the service as a newcomer's clone would be after `npm ci && npm run build`: the
@@ -23,19 +24,7 @@ export interface FreshCopy {
 export async function freshCopy(options: { parent?: string; mode?: number } = {}): Promise<FreshCopy> {
   const dir = await mkdtemp(path.join(options.parent ?? tmpdir(), 'accounting-copy-'));
   await chmod(dir, options.mode ?? 0o755);
-  await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      'tsconfig.build.json',
-      '--outDir',
-      path.join(dir, 'dist'),
-      '--noCheck',
-    ],
-    { cwd: ROOT },
-  ).catch(() => undefined);
-  if (!existsSync(path.join(dir, 'dist', 'src', 'main.js'))) throw new Error(`build failed in ${dir}`);
+  await buildServer(path.join(dir, 'dist'));
   await copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   const modules = path.join(dir, 'node_modules');
   await mkdir(modules);

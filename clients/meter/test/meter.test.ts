@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
@@ -15,6 +12,7 @@ import OpenAI from 'openai';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { buildServer } from '../../../test/support/build-server.js';
 import { type OwnDatabase, ownDatabase } from '../../../test/support/own-database.js';
 import { type ServiceProcess, spawnService } from '../../../test/support/service-process.js';
 import { expectInvariants } from '../../../test/support/invariants.js';
@@ -220,16 +218,8 @@ describe('the client kit, on real SDKs and the real service', () => {
   ];
 
   beforeAll(async () => {
-    const [database] = await Promise.all([
-      ownDatabase('kit'),
-      promisify(execFile)(
-        process.execPath,
-        [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
-        { cwd: root },
-      ).catch(() => undefined),
-    ]);
+    const [database] = await Promise.all([ownDatabase('kit'), buildServer(outDir, { check: true })]);
     own = database;
-    if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
     service = spawnService(mainJs, root, {
       NODE_ENV: 'test',
       DATABASE_URL: own.url,

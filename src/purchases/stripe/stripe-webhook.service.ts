@@ -13,7 +13,7 @@ const STRIPE: PurchaseActor = { createdBy: 'stripe', system: { actorUserId: 'str
 /**
  * The refusals that mean an event does not apply to its purchase as it stands: the purchase is not
  * there, or in a state the event cannot change (a late `expired` after paid, a refund beyond what is
- * refundable). Such an event is answered 200 and ignored, for good. Chosen by code, not by HTTP
+ * refundable, a payment that paid another purchase already). Such an event is answered 200 and ignored, for good. Chosen by code, not by HTTP
  * status: a transient refusal that happens to be a 409 (`IDEMPOTENCY_IN_FLIGHT`), or a code whose
  * status changes one day, must not swallow an event; it fails the request and Stripe delivers it again.
  */
@@ -23,6 +23,7 @@ export const EVENT_DOES_NOT_APPLY: ReadonlySet<DomainErrorCode> = new Set<Domain
   'PURCHASE_NOT_PENDING',
   'PURCHASE_NOT_PAID',
   'REFUND_EXCEEDS_REFUNDABLE',
+  'PURCHASE_EXISTS',
   'AUTO_RECHARGE_ATTEMPT_CLOSED',
   'VALIDATION',
 ]);

@@ -3296,9 +3296,13 @@ export type ListAccountPricesErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7734,11 +7738,11 @@ export type SetOrgModelsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown org, or the caller is not an active member of it
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -9429,9 +9433,13 @@ export type ListNotificationsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role supervisor or higher. API keys: not accepted.
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
