@@ -31,6 +31,11 @@ import {
  * (an operationId) replay or narrow a run.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20);
+/**
+ * The whole walk is one test (the operations are known only once the app answers its document), so
+ * its time grows with the API: 2 × RUNS requests per operation, about 170 operations, a few ms each.
+ */
+const FUZZ_TIMEOUT_MS = 240_000;
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ONLY = process.env.FUZZ_OPERATION;
 
@@ -142,39 +147,43 @@ const operations = () =>
   );
 
 describe('schema-driven fuzzing of every operation', () => {
-  it('answers valid and invalid requests with documented statuses and schemas, never 5xx; refusals move nothing', async () => {
-    const failures: string[] = [];
-    for (const { path, method, op } of operations()) {
-      const params = Object.fromEntries(
-        (op.parameters ?? [])
-          .filter((p) => p.in === 'path' || p.in === 'query')
-          .map((p) => [p.name, parameter(p.name, p.schema, doc.components.schemas, p.in === 'path')]),
-      );
-      const bodySchema = op.requestBody?.content['application/json']?.schema;
-      const bodies = bodySchema
-        ? fc.oneof(valid(bodySchema, doc.components.schemas), mutated(bodySchema, doc.components.schemas))
-        : fc.constant(undefined);
-      const mutates = method !== 'get';
-      try {
-        await fc.assert(
-          fc.asyncProperty(fc.record(params), bodies, async (values, body) => {
-            const before = mutates ? await money() : '';
-            const { res, sent } = await send(method, path, op, values, body);
-            const problem = check(op, res, sent);
-            if (problem) throw new Error(problem);
-            if (mutates && res.status >= 400 && (await money()) !== before)
-              throw new Error(`a refused request changed money: ${sent.method} ${sent.url} → ${res.status}`);
-          }),
-          { seed: SEED, numRuns: RUNS * 2, endOnFailure: true },
+  it(
+    'answers valid and invalid requests with documented statuses and schemas, never 5xx; refusals move nothing',
+    async () => {
+      const failures: string[] = [];
+      for (const { path, method, op } of operations()) {
+        const params = Object.fromEntries(
+          (op.parameters ?? [])
+            .filter((p) => p.in === 'path' || p.in === 'query')
+            .map((p) => [p.name, parameter(p.name, p.schema, doc.components.schemas, p.in === 'path')]),
         );
-      } catch (error) {
-        const cause = (error as Error & { cause?: Error }).cause?.message;
-        const counterexample = /Counterexample: .*/.exec((error as Error).message)?.[0];
-        failures.push(`${op.operationId}: ${cause ?? (error as Error).message} (${counterexample})`);
+        const bodySchema = op.requestBody?.content['application/json']?.schema;
+        const bodies = bodySchema
+          ? fc.oneof(valid(bodySchema, doc.components.schemas), mutated(bodySchema, doc.components.schemas))
+          : fc.constant(undefined);
+        const mutates = method !== 'get';
+        try {
+          await fc.assert(
+            fc.asyncProperty(fc.record(params), bodies, async (values, body) => {
+              const before = mutates ? await money() : '';
+              const { res, sent } = await send(method, path, op, values, body);
+              const problem = check(op, res, sent);
+              if (problem) throw new Error(problem);
+              if (mutates && res.status >= 400 && (await money()) !== before)
+                throw new Error(`a refused request changed money: ${sent.method} ${sent.url} → ${res.status}`);
+            }),
+            { seed: SEED, numRuns: RUNS * 2, endOnFailure: true },
+          );
+        } catch (error) {
+          const cause = (error as Error & { cause?: Error }).cause?.message;
+          const counterexample = /Counterexample: .*/.exec((error as Error).message)?.[0];
+          failures.push(`${op.operationId}: ${cause ?? (error as Error).message} (${counterexample})`);
+        }
       }
-    }
-    expect(failures, `replay with FUZZ_SEED=${SEED}`).toEqual([]);
-  });
+      expect(failures, `replay with FUZZ_SEED=${SEED}`).toEqual([]);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('refuses integer, enum, date and boolean query values not written as their rule says, and bad escapes', async () => {
     const failures: string[] = [];

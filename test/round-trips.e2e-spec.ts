@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { root } from './support/sources.js';
 import { recordSent } from './support/statements.js';
 
@@ -51,6 +52,7 @@ function documented(): Map<string, Count> {
 
 describe('round trips of the hot routes', () => {
   let t: TestApp;
+  let own: OwnDatabase;
   let f: Fixtures;
   const users: string[] = [];
   const meter = principal('admin', 'trips-meter');
@@ -62,9 +64,16 @@ describe('round trips of the hot routes', () => {
   const measured = new Map<string, Count & { sent: string[] }>();
 
   beforeAll(async () => {
-    // Nothing else may send statements while one is counted: no jobs, no pricing reload. Metering by
-    // service principals, as `npm run bench` does.
-    t = await startTestApp({ JOBS_ENABLED: 'false', PRICING_CACHE_TTL_MS: '3600000', METERING_TRUST: 'service' });
+    // Nothing else may send statements while one is counted: no jobs, no pricing reload, and a
+    // database of its own (another spec file's pricing change, announced by NOTIFY, would make the
+    // next request here reload the pricing cache). Metering by service principals, as `npm run bench` does.
+    own = await ownDatabase('round_trips');
+    t = await startTestApp({
+      DATABASE_URL: own.url,
+      JOBS_ENABLED: 'false',
+      PRICING_CACHE_TTL_MS: '3600000',
+      METERING_TRUST: 'service',
+    });
     f = new Fixtures(t, { users, prefix: 'trips' });
     await t.http.get('/api/users/me').set(meter.auth).expect(200);
     serviceKey = await f.apiKey(meter, { name: 'trips-gateway', permissions: ['usage:ingest'] });
@@ -85,7 +94,10 @@ describe('round trips of the hot routes', () => {
     await t.http.get(`/api/pricing/${SONNET}`).set(u.auth).expect(200);
   });
   afterEach(() => expectInvariants(t, users));
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await own?.drop();
+  });
 
   const meterPost = (route: string, body: object) => t.http.post(route).set(meter.auth).send(body);
   const record = (body: object = {}) =>

@@ -8,6 +8,7 @@ import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { recordStatements } from './support/statements.js';
 
 /**
@@ -24,18 +25,25 @@ const DEAR = `one-statement-dear-${randomUUID().slice(0, 8)}`;
 
 describe('streaming sessions in one statement', () => {
   let t: TestApp;
+  let own: OwnDatabase;
   const users: string[] = [];
   let f: Fixtures;
 
   beforeAll(async () => {
-    // Nothing else may send statements while one is counted: no jobs, no pricing reload.
-    t = await startTestApp({ JOBS_ENABLED: 'false', PRICING_CACHE_TTL_MS: '3600000' });
+    // Nothing else may send statements while one is counted: no jobs, no pricing reload, and a
+    // database of its own (a pricing change of another spec file, announced by NOTIFY, would make the
+    // next request here reload the pricing cache).
+    own = await ownDatabase('one_statement');
+    t = await startTestApp({ DATABASE_URL: own.url, JOBS_ENABLED: 'false', PRICING_CACHE_TTL_MS: '3600000' });
     f = new Fixtures(t, { users });
     await t.http.post('/api/pricing').set(admin).send({ modelId: DEAR, pricePer1kTokens: '2000' }).expect(201);
     // Rules cached before anything is counted.
     await t.http.get(`/api/pricing/${SONNET}`).set(admin).expect(200);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await own?.drop();
+  });
   afterEach(() => expectInvariants(t, users));
 
   const post = (u: FixtureUser, route: string, body: Record<string, unknown>, key?: string) => {
