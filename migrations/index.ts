@@ -81,6 +81,7 @@ import { EmailNotifications1732000046000 } from './1732000046000-email-notificat
 import { EmailNoticeFunctions1732000046100 } from './1732000046100-email-notice-functions.js';
 import { EmailNotificationsTrigger1732000046200 } from './1732000046200-email-notifications-trigger.js';
 import { Selling1732000047000 } from './1732000047000-selling.js';
+import { GrantNamesTheKey1732000048000 } from './1732000048000-grant-names-the-key.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -167,4 +168,5 @@ export const MIGRATIONS = [
   EmailNoticeFunctions1732000046100,
   EmailNotificationsTrigger1732000046200,
   Selling1732000047000,
+  GrantNamesTheKey1732000048000,
 ];

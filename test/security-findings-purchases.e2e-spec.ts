@@ -273,7 +273,7 @@ describe('security findings: purchases', () => {
   });
 
   describe('finding: ledger lines name the key that acted', () => {
-    it('a service key’s refund, dispute and chargeback lines carry its apiKeyId', async () => {
+    it('a service key’s grant, refund, dispute and chargeback lines carry its apiKeyId', async () => {
       const admin = principal('admin', 'sfp-keyed');
       await t.http.get('/api/users/me').set(admin.auth).expect(200);
       const key = await f.apiKey(admin, { name: 'billing', permissions: ['usage:ingest'] });
@@ -284,7 +284,7 @@ describe('security findings: purchases', () => {
         .set(viaKey)
         .send({ userId: u.id, credits: 1000, amount: '10.00', currency: 'usd', provider: 'stripe' })
         .expect(201);
-      await t.http.post(`/api/purchases/${created.body.id}/paid`).set(service).send({}).expect(200);
+      await t.http.post(`/api/purchases/${created.body.id}/paid`).set(viaKey).send({}).expect(200);
       await f.recordUsage(u, 100).expect(201);
       const event = (body: object) =>
         t.http.post(`/api/purchases/${created.body.id}/provider-events`).set(viaKey).send(body).expect(200);
@@ -293,11 +293,11 @@ describe('security findings: purchases', () => {
       await event({ type: 'dispute_lost' });
       const { rows } = await t.db.query(
         `SELECT kind, api_key_id FROM credit_ledger
-          WHERE account_id = credit_account_of('user', $1) AND kind IN ('refund', 'debt', 'freeze', 'unfreeze')
+          WHERE account_id = credit_account_of('user', $1) AND kind IN ('grant', 'refund', 'debt', 'freeze', 'unfreeze')
           ORDER BY id`,
         [u.id],
       );
-      expect(rows.map((r) => r.kind)).toEqual(['refund', 'freeze', 'unfreeze', 'refund', 'debt']);
+      expect(rows.map((r) => r.kind)).toEqual(['grant', 'refund', 'freeze', 'unfreeze', 'refund', 'debt']);
       expect(rows.every((r) => r.api_key_id === key.id)).toBe(true);
       await expectInvariants(t, [u.id]);
     });

@@ -66,6 +66,7 @@ export class CreditAdminService {
         expiresAt,
         allocatedBy: caller.userId,
         notes: body.notes ?? null,
+        apiKeyId: caller.apiKeyId ?? null,
       });
       await this.audit.record(manager, {
         action: 'credits.allocate',

@@ -20,13 +20,23 @@ export class CreditPurchasesRepository {
       credits: number;
       expiresAt: Date;
       createdBy: string;
+      apiKeyId: string | null;
       notes: string;
     },
   ): Promise<{ id: string; remaining_credits: number; expires_at: Date } | null> {
     const rows: { id: string; remaining_credits: number; expires_at: Date }[] = await manager.query(
       `SELECT id, remaining_credits, expires_at
-         FROM credits_grant($1, $2, $3, $4, $5, 'purchase', NULL, NULL, NULL, true, $6, $7::uuid)`,
-      [input.ownerId, input.credits, input.createdBy, input.expiresAt, input.notes, input.kind, input.purchaseId],
+         FROM credits_grant($1, $2, $3, $4, $5, 'purchase', NULL, NULL, NULL, true, $6, $7::uuid, $8::uuid)`,
+      [
+        input.ownerId,
+        input.credits,
+        input.createdBy,
+        input.expiresAt,
+        input.notes,
+        input.kind,
+        input.purchaseId,
+        input.apiKeyId,
+      ],
     );
     return rows[0] ?? null;
   }

@@ -47,6 +47,8 @@ export class CreditPurchasesService {
       credits: number;
       expiresAt: Date;
       createdBy: string;
+      /** The API key that marked the purchase paid: its grant and repay lines name it. */
+      apiKeyId: string | null;
     },
   ): Promise<string | null> {
     const row = await this.repo.grant(manager, { ...input, notes: `purchase ${input.purchaseId}` });

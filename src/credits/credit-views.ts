@@ -79,6 +79,8 @@ export interface GrantInput {
   notes?: string | null;
   source?: AllocationSource;
   plan?: { planId: string; subscriptionId: string; periodStart: Date };
+  /** The API key that made the grant (its ledger lines name it); null or absent: a JWT or a job. */
+  apiKeyId?: string | null;
 }
 
 export interface LedgerEntryView {

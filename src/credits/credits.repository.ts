@@ -251,7 +251,7 @@ export class CreditsRepository {
    */
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12::uuid)`,
       [
         input.userId,
         input.credits,
@@ -264,6 +264,7 @@ export class CreditsRepository {
         input.plan?.periodStart ?? null,
         rearm,
         input.accountKind ?? 'user',
+        input.apiKeyId ?? null,
       ],
     );
     return rows[0] ?? null;

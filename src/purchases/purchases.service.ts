@@ -178,6 +178,7 @@ export class PurchasesService {
         credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
         createdBy: actor.createdBy,
+        apiKeyId: actor.apiKeyId ?? null,
       });
       const after = await this.repo.update(manager, row.id, {
         status: 'paid',

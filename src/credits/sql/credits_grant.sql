@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -8,6 +8,8 @@ AS $function$
   -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
   -- or rollover exists already (credit_allocations_period_idx), the purchase p_purchase_id has its
   -- allocation already (credit_allocations_purchase_id_key: one per purchase), or the account does not.
+  -- Its lines name the API key that acted (p_api_key_id: a purchase marked paid, a grant made
+  -- through a service key).
   DECLARE
     a credit_allocations%ROWTYPE;
     v_balance bigint;
@@ -42,12 +44,12 @@ AS $function$
                                   ARRAY[p_credits, -v_repay],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
                                         v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
-                                  ARRAY[NULL, NULL]::uuid[], NULL, NULL, p_allocated_by);
+                                  ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
       UPDATE credit_accounts c SET debt = c.debt - v_repay, updated_at = now() WHERE c.account_id = v_account;
     ELSE
       PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
-                                  ARRAY[NULL]::uuid[], NULL, NULL, p_allocated_by);
+                                  ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
     END IF;
     IF p_rearm THEN
       PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
