@@ -91,6 +91,17 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
       .send({ role: 'member', spendLimit: { credits: 500, period: 'month' } })
       .expect(200);
     await grant({ orgId, credits: 5000, expiryDays: 30 });
+    // On sale, yet this app names no PORTAL_BUY_URL: the portal offers no purchase.
+    await t.http
+      .post('/api/packages')
+      .set(admin)
+      .send({
+        packageId: uniqueId('pp-pkg'),
+        name: 'Portal pack',
+        credits: 100,
+        price: { amount: '1.00', currency: 'eur' },
+      })
+      .expect(201);
     await t.http
       .post('/api/usage/record')
       .set(as(memberId))
@@ -178,6 +189,8 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     await page.getByRole('tab', { name: 'Purchases' }).click();
     await poll(() => page.getByRole('region', { name: 'Purchases' }).textContent()).toContain('9,99');
     expect(await page.getByRole('region', { name: 'Purchases' }).textContent()).toContain('Paid');
+    expect(await page.getByRole('link', { name: /Buy credits/ }).count()).toBe(0);
+    expect((await t.http.get('/api/portal/session').set(bearer(session.token)).expect(200)).body.buyUrl).toBeNull();
     await context.close();
   });
 
@@ -241,4 +254,76 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     await poll(() => page.locator('body').innerText()).toBe(ENDED);
     await context.close();
   });
+});
+
+describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BUY_URL set)', () => {
+  const BUY = 'https://app.example/checkout?src=portal';
+  const buyer = uniqueId('ppbuyer');
+  const buyOrg = uniqueId('ppbuyorg').toLowerCase();
+  const packageId = uniqueId('pp-buy').toLowerCase();
+  let app: TestApp;
+  let dir: string;
+  let url: string;
+  let chrome: Browser;
+
+  beforeAll(async () => {
+    dir = buildPortal();
+    app = await startTestApp({ PORTAL_DIR: dir, PORTAL_BUY_URL: BUY });
+    await app.app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;
+    await app.http.get('/api/users/me').set(as(buyer)).expect(200);
+    await app.http.get('/api/users/me').set(admin).expect(200);
+    await app.http
+      .post('/api/packages')
+      .set(admin)
+      .send({
+        packageId,
+        name: 'Team pack',
+        credits: 5000,
+        bonusCredits: 500,
+        price: { amount: '49.00', currency: 'eur' },
+      })
+      .expect(201);
+    await app.http
+      .post('/api/orgs')
+      .set(admin)
+      .send({ orgId: buyOrg, name: 'Buy Org', ownerUserId: buyer })
+      .expect(201);
+    chrome = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 180_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await app?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const who of [{ name: 'user' }, { name: 'org', org: true }]) {
+    it(`links each package to the app’s checkout for a ${who.name} session, at 375 and 1280 px, axe-clean`, async () => {
+      const body = who.org ? { userId: buyer, orgId: buyOrg } : { userId: buyer };
+      const minted = (await app.http.post('/api/portal/sessions').set(admin).send(body).expect(201)).body;
+      expect((await app.http.get('/api/portal/session').set(bearer(minted.token)).expect(200)).body.buyUrl).toBe(BUY);
+      for (const width of [375, 1280]) {
+        const { page, context, errors } = await openPage(chrome, { width, scheme: 'light', locale: 'de-DE' });
+        await page.goto(`${url}/portal#token=${minted.token}`);
+        await page.getByRole('tab', { name: 'Purchases' }).click();
+        const link = page.getByRole('link', { name: 'Buy credits: Team pack, 49,00 €' });
+        await poll(() => link.count()).toBe(1);
+        const href = new URL((await link.getAttribute('href'))!);
+        expect(`${href.origin}${href.pathname}`).toBe('https://app.example/checkout');
+        expect(Object.fromEntries(href.searchParams)).toEqual(
+          who.org ? { src: 'portal', orgId: buyOrg, packageId } : { src: 'portal', userId: buyer, packageId },
+        );
+        const card = page.locator('li.package', { has: link });
+        expect(await card.textContent()).toContain('5.000 credits + 500 bonus');
+        // Reachable by keyboard: focus lands on it and Enter would follow it.
+        await link.focus();
+        expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('A');
+        await poll(() => page.getByText('Loading…').count()).toBe(0);
+        await page.screenshot({ path: join(PORTAL_SHOTS, `buy-${who.name}-purchases-${width}.png`), fullPage: true });
+        expect(await seriousViolations(page)).toEqual([]);
+        expect(errors).toEqual([]);
+        await context.close();
+      }
+    }, 120_000);
+  }
 });

@@ -176,7 +176,14 @@ describe('Portal sessions', () => {
   it('with orgId reaches only that org, as the member’s role allows', async () => {
     const member = await portal({ userId, orgId });
     const session = await t.http.get('/api/portal/session').set(member.auth).expect(200);
-    expect(session.body).toEqual({ id: member.id, userId, orgId, orgRole: 'member', expiresAt: member.expiresAt });
+    expect(session.body).toEqual({
+      id: member.id,
+      userId,
+      orgId,
+      orgRole: 'member',
+      expiresAt: member.expiresAt,
+      buyUrl: null, // this app names no PORTAL_BUY_URL
+    });
     await t.http.get('/api/portal/session').set(asUser(userId)).expect(404);
     await t.http.get(`/api/orgs/${orgId}`).set(member.auth).expect(200);
     const own = await t.http.get(`/api/orgs/${orgId}/members/${userId}`).set(member.auth).expect(200);

@@ -6,6 +6,11 @@ export interface PortalConfig {
    * the API from the browser (CORS) and frame the portal (`frame-ancestors`). Empty: none but this one.
    */
   allowedOrigins: string[];
+  /**
+   * PORTAL_BUY_URL: the app's own checkout page (http or https). Set, the portal's Purchases tab links
+   * each active package to it with `userId` (or `orgId`) and `packageId` added; absent, no such links.
+   */
+  buyUrl: string | null;
 }
 
 /** An origin as browsers send it: scheme, host and port only, no path, no trailing slash. */
@@ -20,8 +25,25 @@ function asOrigin(value: string): string | null {
 }
 
 export function portalConfig(read: EnvReader): PortalConfig {
+  return { allowedOrigins: allowedOrigins(read), buyUrl: buyUrl(read) };
+}
+
+function buyUrl(read: EnvReader): string | null {
+  const value = read.raw('PORTAL_BUY_URL');
+  if (value === undefined || value.trim() === '') return null;
+  try {
+    const url = new URL(value.trim());
+    if (['http:', 'https:'].includes(url.protocol)) return url.href;
+  } catch {
+    // reported below, as every other malformed setting
+  }
+  read.problems.push(`PORTAL_BUY_URL must be an http(s) URL like https://app.example/buy (got "${value}")`);
+  return null;
+}
+
+function allowedOrigins(read: EnvReader): string[] {
   const value = read.raw('PORTAL_ALLOWED_ORIGINS');
-  if (value === undefined) return { allowedOrigins: [] };
+  if (value === undefined) return [];
   const entries = value
     .split(',')
     .map((e) => e.trim())
@@ -31,7 +53,7 @@ export function portalConfig(read: EnvReader): PortalConfig {
     read.problems.push(
       `PORTAL_ALLOWED_ORIGINS must be a comma list of origins like https://app.example (got "${bad.join('", "')}")`,
     );
-    return { allowedOrigins: [] };
+    return [];
   }
-  return { allowedOrigins: entries };
+  return entries;
 }

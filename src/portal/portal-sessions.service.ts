@@ -27,7 +27,7 @@ export class PortalSessionsService {
     private readonly sessions: PortalSessionsRepository,
     private readonly transactions: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal'>,
   ) {}
 
   async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
@@ -63,7 +63,12 @@ export class PortalSessionsService {
       ? await this.sessions.current(this.transactions.statementManager, caller.portal.sessionId)
       : null;
     if (!found) throw new NotFoundError('Portal session');
-    return { id: caller.portal!.sessionId, ...found, expiresAt: found.expiresAt.toISOString() };
+    return {
+      id: caller.portal!.sessionId,
+      ...found,
+      expiresAt: found.expiresAt.toISOString(),
+      buyUrl: this.config.portal.buyUrl,
+    };
   }
 
   /**

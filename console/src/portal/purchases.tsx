@@ -3,6 +3,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { listPurchasesInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import type { PurchaseResponseDto } from '../api/generated/types.gen';
 import type { PortalSession } from './account';
+import { BuyCredits } from './buy';
 import { credits, date, money } from './format';
 import { cursorPaging, LoadMore, pagesOf } from './paging';
 import { Failed, Loading } from './status';
@@ -67,6 +68,7 @@ export function PurchasesTab({ session }: { session: PortalSession }) {
         </div>
       )}
       <LoadMore query={purchases} />
+      {session.buyUrl !== null && <BuyCredits session={session} buyUrl={session.buyUrl} />}
     </>
   );
 }

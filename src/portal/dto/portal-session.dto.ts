@@ -69,4 +69,13 @@ export class CurrentPortalSessionResponseDto {
 
   @ApiProperty({ example: '2026-11-24T10:15:00.000Z', format: 'date-time' })
   expiresAt: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://app.example/buy',
+    description:
+      'Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase',
+  })
+  buyUrl: string | null;
 }

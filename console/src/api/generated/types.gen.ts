@@ -2941,6 +2941,10 @@ export type CurrentPortalSessionResponseDto = {
      */
     orgRole: string | null;
     expiresAt: string;
+    /**
+     * Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase
+     */
+    buyUrl: string | null;
 };
 
 export type GetLivenessData = {
