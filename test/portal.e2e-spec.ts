@@ -173,6 +173,30 @@ describe('Portal sessions', () => {
       .expect(403);
   });
 
+  it('redeems a promotion for its own account only: for another account 403, nothing granted', async () => {
+    const code = `PORTAL-${uniqueId('p')
+      .replace(/[^a-z0-9]/gi, '')
+      .toUpperCase()}`.slice(0, 40);
+    await t.http
+      .post('/api/promotions')
+      .set(admin)
+      .send({ code, credits: 7, expiryDays: 30, accounts: 'any', perAccount: 5 })
+      .expect(201);
+    const mine = await portal({ userId });
+    const org = await portal({ userId, orgId });
+    const granted = async () =>
+      (await t.db.query(`SELECT count(*)::int AS n FROM promotion_redemptions WHERE code = $1`, [code])).rows[0].n;
+    // Another org (the user is not in it), the org of the user's own session, and the user's own
+    // account from an org session: each is someone else's account for that token.
+    await t.http.post('/api/promotions/redeem').set(mine.auth).send({ code, orgId: otherOrg }).expect(403);
+    await t.http.post('/api/promotions/redeem').set(mine.auth).send({ code, orgId }).expect(403);
+    await t.http.post('/api/promotions/redeem').set(org.auth).send({ code }).expect(403);
+    expect(await granted()).toBe(0);
+    const redeemed = await t.http.post('/api/promotions/redeem').set(mine.auth).send({ code }).expect(201);
+    expect(redeemed.body).toMatchObject({ code, credits: 7 });
+    expect(await granted()).toBe(1);
+  });
+
   it('with orgId reaches only that org, as the member’s role allows', async () => {
     const member = await portal({ userId, orgId });
     const session = await t.http.get('/api/portal/session').set(member.auth).expect(200);
