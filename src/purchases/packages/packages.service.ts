@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../../audit/audit.service.js';
-import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
+import { isStaff } from '../../auth/account-access.js';
+import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { Transactions } from '../../database/transactions.js';
@@ -81,8 +82,7 @@ export class PackagesService {
   }
 
   async list(caller: AuthUser, query: ListPackagesQueryDto): Promise<Page<PackageResponseDto>> {
-    const staff = caller.via === 'jwt' && roleSatisfies(caller.role, 'supervisor');
-    if (query.includeInactive && !staff) {
+    if (query.includeInactive && !isStaff(caller)) {
       throw new DomainError('FORBIDDEN', 'Only supervisors and admins may list packages taken off sale');
     }
     const limit = query.limit ?? DEFAULT_LIMIT;
