@@ -34,9 +34,14 @@ describe('streaming sessions in one statement', () => {
     // database of its own (a pricing change of another spec file, announced by NOTIFY, would make the
     // next request here reload the pricing cache).
     own = await ownDatabase('one_statement');
-    t = await startTestApp({ DATABASE_URL: own.url, JOBS_ENABLED: 'false', PRICING_CACHE_TTL_MS: '3600000' });
+    const env = { DATABASE_URL: own.url, JOBS_ENABLED: 'false', PRICING_CACHE_TTL_MS: '3600000' };
+    // The rule is made by an app of its own, closed before the counted one starts: the counted app
+    // must not hear the rule's NOTIFY after it warmed its cache (it would reload inside a count).
+    const setup = await startTestApp(env);
+    await setup.http.post('/api/pricing').set(admin).send({ modelId: DEAR, pricePer1kTokens: '2000' }).expect(201);
+    await setup.close();
+    t = await startTestApp(env);
     f = new Fixtures(t, { users });
-    await t.http.post('/api/pricing').set(admin).send({ modelId: DEAR, pricePer1kTokens: '2000' }).expect(201);
     // Rules cached before anything is counted.
     await t.http.get(`/api/pricing/${SONNET}`).set(admin).expect(200);
   });
