@@ -82,4 +82,17 @@ describe('unsubscribe tokens', () => {
     const unknownKind = Buffer.from(JSON.stringify(['bob', 'webhook.test'])).toString('base64url');
     expect(new UnsubscribeTokens('x'.repeat(32)).verify(`${unknownKind}.${'A'.repeat(43)}`)).toBeNull();
   });
+
+  it('accept only the spelling they were written in: the last character\'s unused bits are not free', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const user of ['bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan']) {
+      const token = tokens.sign(user, 'balance.low');
+      const last = alphabet.indexOf(token.at(-1)!);
+      // The three other characters with the same top four bits decode to the same 32 bytes.
+      for (let low = 0; low < 4; low += 1) {
+        const spelling = token.slice(0, -1) + alphabet[(last & ~3) | low];
+        expect(tokens.verify(spelling)).toEqual(spelling === token ? { userId: user, kind: 'balance.low' } : null);
+      }
+    }
+  });
 });
