@@ -5,3 +5,4 @@ export function folderCycles(
   edges: Map<string, string[]>,
   ignore?: string[],
 ): { folders: string[]; edges: { edge: string; imports: string[] }[] }[];
+export function sqlBackEdges(root?: string): { edge: string; references: string[] }[];

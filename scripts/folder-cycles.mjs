@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // npm run cycles: the import cycles between the folders of src/ (src/credits, src/usage…; the files
-// directly in src/ are the composition root, "(root)"), each with the imports that make it.
-// test/unit/structure.spec.ts fails on any of them; this prints them.
+// directly in src/ are the composition root, "(root)"), each with the imports that make it, then the
+// SQL references (a table or function of another folder named in SQL: scripts/sql-references.mjs) that
+// point back up the imports, each closing a cycle through SQL. test/unit/structure.spec.ts fails on
+// an import cycle and on a SQL reference back up that it does not list; this prints them.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { sqlGraph } from './sql-references.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -100,15 +104,52 @@ export function folderCycles(edges, ignore = []) {
     }));
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const cycles = folderCycles(folderGraph());
-  if (cycles.length === 0) console.log('No import cycle between the folders of src/.');
+/**
+ * The SQL references that point back up the import graph: `from -> to` where `to` imports its way to
+ * `from`. Each closes a cycle that imports alone do not show.
+ */
+export function sqlBackEdges(root = ROOT) {
+  const imports = folderGraph(root);
+  const next = new Map();
+  for (const key of imports.keys()) {
+    const [from, to] = key.split(' -> ');
+    next.set(from, [...(next.get(from) ?? []), to]);
+  }
+  const reaches = (from, to) => {
+    const seen = new Set([from]);
+    const stack = [from];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (v === to) return true;
+      for (const w of next.get(v) ?? []) if (!seen.has(w) && seen.add(w)) stack.push(w);
+    }
+    return false;
+  };
+  return [...sqlGraph(root)]
+    .filter(([key]) => reaches(key.split(' -> ')[1], key.split(' -> ')[0]))
+    .map(([edge, references]) => ({ edge, references }))
+    .sort((a, b) => a.edge.localeCompare(b.edge));
+}
+
+function printCycles(cycles, what) {
+  if (cycles.length === 0) console.log(`No cycle of ${what} between the folders of src/.`);
   for (const { folders, edges } of cycles) {
-    console.log(`A cycle of ${folders.length} folders: ${folders.join(', ')}`);
+    console.log(`A cycle of ${what}, ${folders.length} folders: ${folders.join(', ')}`);
     for (const { edge, imports } of edges) {
       console.log(`  ${edge}`);
       for (const line of imports) console.log(`      ${line}`);
     }
   }
-  process.exitCode = cycles.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const cycles = folderCycles(folderGraph());
+  printCycles(cycles, 'imports');
+  const back = sqlBackEdges();
+  if (back.length === 0) console.log('No SQL reference points back up the imports.');
+  for (const { edge, references } of back) {
+    console.log(`SQL reference back up the imports: ${edge}`);
+    for (const line of references) console.log(`      ${line}`);
+  }
+  process.exitCode = cycles.length === 0 && back.length === 0 ? 0 : 1;
 }

@@ -12,8 +12,8 @@ import {
   faviconMiddleware,
 } from './admin/console-static.js';
 import { AppModule } from './app.module.js';
-import { deferBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
-import { BATCH_ROUTE, PRICE_SHEET_ROUTE } from './common/http/deferred-routes.js';
+import { deferBody, deferCsvBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
+import { BATCH_ROUTE, PRICE_SHEET_ROUTE, RECONCILIATIONS_ROUTE } from './common/http/deferred-routes.js';
 import { formBody, requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
@@ -109,6 +109,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(BATCH_ROUTE, deferBody);
   // A price sheet of 500 rules does not fit either (DeferredBodyInterceptor reads it after authentication).
   app.use(PRICE_SHEET_ROUTE, deferBody);
+  // Stripe's payout reconciliation report is CSV (up to 20 MB), read by its route after authentication.
+  app.use(RECONCILIATIONS_ROUTE, deferCsvBody);
   // Stripe signs the exact bytes: its webhook's body is kept raw (src/purchases/stripe/raw-body.ts).
   app.use(STRIPE_WEBHOOK_ROUTE, stripeRawBody(config.bodyLimit));
   // One-click unsubscribe (RFC 8058): mail clients POST a small form, not JSON.

@@ -19,6 +19,9 @@ import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
+import { FinanceModule } from './finance/finance.module.js';
+import { ReconciliationsModule } from './finance/reconciliations.module.js';
+import { StatementsModule } from './finance/statements.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -70,7 +73,10 @@ export class AppModule {
         ApiKeysModule,
         PlansModule,
         PurchasesModule,
+        FinanceModule,
         PromotionsModule,
+        ReconciliationsModule,
+        StatementsModule,
         OrgsModule,
         EventsModule,
         WebhooksModule,

@@ -1,5 +1,6 @@
 import { Account } from './accounts/entities/account.entity.js';
 import { Org } from './accounts/entities/org.entity.js';
+import { OrgMember } from './accounts/entities/org-member.entity.js';
 import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
@@ -7,17 +8,18 @@ import { AutoRechargeAttempt } from './credits/entities/auto-recharge-attempt.en
 import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
+import { CreditCapSpend } from './credits/entities/credit-cap-spend.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
-import { CreditKeySpend } from './credits/entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
+import { WebhookDelivery } from './events/entities/webhook-delivery.entity.js';
+import { WebhookEndpoint } from './events/entities/webhook-endpoint.entity.js';
+import { Reconciliation } from './finance/entities/reconciliation.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { EmailNotification } from './notifications/entities/email-notification.entity.js';
 import { NotificationPreference } from './notifications/entities/notification-preference.entity.js';
-import { OrgMember } from './orgs/entities/org-member.entity.js';
-import { OrgMemberSpend } from './orgs/entities/org-member-spend.entity.js';
 import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PortalSession } from './portal/entities/portal-session.entity.js';
@@ -35,8 +37,6 @@ import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
 import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
 import { UsageRecord } from './usage/entities/usage-record.entity.js';
-import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
-import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
 export const ENTITIES = [
@@ -44,12 +44,11 @@ export const ENTITIES = [
   Account,
   Org,
   OrgMember,
-  OrgMemberSpend,
   CreditAllocation,
   CreditLedgerEntry,
   CreditHold,
   CreditAccount,
-  CreditKeySpend,
+  CreditCapSpend,
   CreditTransfer,
   CreditTransferLot,
   AutoRechargeSettings,
@@ -79,4 +78,5 @@ export const ENTITIES = [
   Promotion,
   PromotionRedemption,
   PromotionFailure,
+  Reconciliation,
 ];

@@ -57,6 +57,8 @@ const addExtra = async ({ t, users, orgId }: Ctx) => {
 const TABLE: Record<string, Case[]> = {
   getUserOverview: [{ on: 'user', answers: staffOnly }],
   getUserBalance: [{ on: 'user', answers: staffOnly }],
+  getUserStatement: [{ on: 'user', answers: staffOnly }],
+  getOrgStatement: [{ on: 'org', answers: orgReaders }],
   listAllocations: [{ on: 'user', query: 'userId', answers: holderToo }],
   listLedger: [{ on: 'user', query: 'userId', answers: holderToo }],
   getCreditLimits: [{ on: 'user', answers: staffOnly }],

@@ -54,10 +54,11 @@ describe('an organisation account in the engine', () => {
 
   it('charges the org through a take, a batch and a hold settled with an overrun', async () => {
     const [take] = await q(
-      `SELECT out_status, out_balance_after::int FROM credits_take($1, 10, 'debit', 'strict', NULL, NULL, 'm1', NULL, NULL, '{}', 'org')`,
+      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[10],
+              ARRAY[NULL::uuid], 'org')`,
       [org],
     );
-    expect(take).toEqual({ out_status: 'ok', out_balance_after: 90 });
+    expect(take).toEqual({ out_status: 'ok', out_balance: 90 });
     const events = await q(
       `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1, $1]::varchar[],
               ARRAY[5, 7], ARRAY[gen_random_uuid(), gen_random_uuid()], 'org') ORDER BY out_ord`,
@@ -97,7 +98,7 @@ describe('an organisation account in the engine', () => {
     const results = await Promise.all(
       Array.from({ length: 16 }, () =>
         q<{ out_status: string }>(
-          `SELECT out_status FROM credits_take($1, 7, 'debit', 'strict', NULL, NULL, 'm2', NULL, NULL, '{}', 'org')`,
+          `SELECT out_status FROM credits_take_events('m2', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[7], ARRAY[NULL::uuid], 'org')`,
           [org],
         ),
       ),

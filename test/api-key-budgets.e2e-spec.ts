@@ -10,7 +10,7 @@ import { expectInvariants } from './support/invariants.js';
 
 /**
  * API key budgets (docs/spend-controls.md): a key's credit limit per UTC period, counted by the
- * credits module in credit_key_spend. Prices: a model of this file at 10 credits per 1k tokens, so
+ * credits module in credit_cap_spend. Prices: a model of this file at 10 credits per 1k tokens, so
  * a session of 1000 estimated tokens holds 12 and settles 450 tokens at 5, 2000 at 20.
  */
 describe('api key budgets', () => {
@@ -186,7 +186,8 @@ describe('api key budgets', () => {
         await record(k.key, 3).expect(201);
         expectKeyLimit(await record(k.key, 1));
         await t.db.query(
-          `UPDATE credit_key_spend SET period_start = period_start - CAST($2 AS interval) WHERE api_key_id = $1`,
+          `UPDATE credit_cap_spend SET period_start = period_start - CAST($2 AS interval)
+            WHERE subject_kind = 'key' AND subject_id = $1`,
           [k.id, back],
         );
         expect((await view(u.jwt, k.id)).spentInPeriod, limitPeriod).toBe(0);

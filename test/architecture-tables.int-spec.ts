@@ -4,6 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { sqlOwners } from '../scripts/sql-references.mjs';
+
 /**
  * docs/architecture.md names the module that owns every table of the migrated schema, in its table
  * "Who owns each table", and names no table the schema lacks: a table added without saying which module
@@ -50,5 +52,15 @@ describe('docs/architecture.md: the owner of every table', () => {
     expect([...owners.keys()].filter((t) => !tables.includes(t))).toEqual([]);
     const folders = new Set(readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8').match(/`src\/[a-z-]+\/`/g));
     expect([...owners].filter(([, module]) => !folders.has(`\`src/${module}/\``))).toEqual([]);
+  });
+
+  it("names as each table's module the folder of its entity", () => {
+    const owners = tableOwners(readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8'));
+    const entityFolders = sqlOwners(ROOT).tables;
+    expect(entityFolders.get('credit_ledger')).toBe('credits');
+    const differ = [...entityFolders]
+      .filter(([table, folder]) => owners.get(table) !== folder)
+      .map(([table, folder]) => `${table}: entity in src/${folder}/, docs say ${owners.get(table)}`);
+    expect(differ).toEqual([]);
   });
 });

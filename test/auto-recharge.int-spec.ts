@@ -67,7 +67,8 @@ describe('auto-recharge in the engine', () => {
   const take = async (a: Acc, credits: number) =>
     (
       await q<{ out_status: string; out_balance_after: number }>(
-        `SELECT out_status, out_balance_after::int FROM credits_take($1, $2, 'debit', 'strict', NULL, NULL, 'test', NULL, NULL, '{}', $3)`,
+        `SELECT out_status, out_balance::int AS out_balance_after
+           FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[NULL::uuid], $3)`,
         [a.id, credits, a.kind],
       )
     )[0];

@@ -187,7 +187,8 @@ describe('batch take = single takes', () => {
           for (const userId of batchUsers) expect(await state(userId)).toEqual(expected);
           if (who.single.apiKeyId && who.batch.apiKeyId) {
             const spent = await t.db.query(
-              `SELECT api_key_id, spent::int FROM credit_key_spend WHERE api_key_id = ANY($1::uuid[])`,
+              `SELECT subject_id AS api_key_id, spent::int FROM credit_cap_spend
+                WHERE subject_kind = 'key' AND subject_id = ANY($1::varchar[])`,
               [[who.single.apiKeyId, who.batch.apiKeyId]],
             );
             const of = (id: string) => spent.rows.find((r) => r.api_key_id === id)?.spent ?? 0;

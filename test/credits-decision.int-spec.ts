@@ -8,11 +8,11 @@ import { caseAccounts, modelOf, type Setup, setups } from './support/take-cases.
 import { takeStrictDebit } from './support/take-model.js';
 
 /**
- * The one decision, held to itself over thousands of generated accounts: the single take
- * (credits_take(), one call per event, as a record makes it) and the batch take (credits_take_events(),
- * every event in one call, interleaved with another account's) must decide every event alike and leave
- * the same ledger, allocations, debt, spend window, key spend and events. Both decide through
- * credit_decide(); this is what keeps them there.
+ * The one take, held to itself over thousands of generated accounts: a record alone (a batch of one,
+ * one call per event) and a batch (credits_take_events(), every event in one call, interleaved with
+ * another account's) must decide every event alike and leave the same ledger, allocations, debt, spend
+ * window, key spend and events: what the batch carries from one event to the next (balance, headroom,
+ * counters) is what the database holds between two calls.
  *
  * Unlike test/credits-batch-take.int-spec.ts (the routes, a few dozen cases), this calls the functions
  * on a migrated database, each case in a transaction rolled back, so it can push every limit: key
@@ -40,7 +40,7 @@ interface Outcome {
   balance: number;
 }
 
-describe('one decision: credits_take() = credits_take_events()', () => {
+describe('one take: a batch = its events one at a time', () => {
   const db = new pg.Client({ connectionString: inject('databaseUrl') });
   beforeAll(() => db.connect());
   afterAll(() => db.end());
@@ -54,10 +54,11 @@ describe('one decision: credits_take() = credits_take_events()', () => {
     credits: number,
   ): Promise<Outcome> => {
     const [r] = await q<Record<string, string>>(
-      `SELECT * FROM credits_take($1, $2, 'debit', 'strict', NULL, $3, 'test', $4, NULL, $5, $6, $7)`,
+      `SELECT * FROM credits_take_events('test', $4, NULL, $5, ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[$3::uuid], $6,
+                                         NULL, ARRAY[$7::varchar])`,
       [a.id, credits, randomUUID(), a.key, THRESHOLDS, a.kind ?? 'user', a.member ?? null],
     );
-    return outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance_after, r.out_available, r.out_headroom);
+    return outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance, r.out_available, r.out_headroom);
   };
   const outcome = (
     status: string,
@@ -190,7 +191,9 @@ describe('one decision: credits_take() = credits_take_events()', () => {
       expect(hold.out_status).toBe('key_limit');
       // Nothing moved: no ledger line, the key's spend as it was.
       expect(await q(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [a.id])).toEqual([{ n: 0 }]);
-      expect(await q(`SELECT spent::int FROM credit_key_spend WHERE api_key_id = $1`, [a.key])).toEqual([{ spent: 9 }]);
+      expect(
+        await q(`SELECT spent::int FROM credit_cap_spend WHERE subject_kind = 'key' AND subject_id = $1`, [a.key]),
+      ).toEqual([{ spent: 9 }]);
     } finally {
       await db.query('ROLLBACK');
     }
@@ -219,7 +222,7 @@ describe('one decision: credits_take() = credits_take_events()', () => {
       const outcomes = await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
           const { rows } = await pool.query<{ out_status: string }>(
-            `SELECT out_status FROM credits_take($1, 1, 'debit', 'strict', NULL, NULL, 'test', $2, NULL, '{}')`,
+            `SELECT out_status FROM credits_take_events('test', $2, NULL, '{}', ARRAY[$1::varchar], ARRAY[1], ARRAY[NULL::uuid])`,
             [accounts[i % accounts.length], owner.key],
           );
           return rows[0].out_status;
@@ -227,9 +230,9 @@ describe('one decision: credits_take() = credits_take_events()', () => {
       );
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(10);
       expect(outcomes.filter((o) => o !== 'ok').every((o) => o === 'key_limit')).toBe(true);
-      expect(await q(`SELECT spent::int FROM credit_key_spend WHERE api_key_id = $1`, [owner.key])).toEqual([
-        { spent: 10 },
-      ]);
+      expect(
+        await q(`SELECT spent::int FROM credit_cap_spend WHERE subject_kind = 'key' AND subject_id = $1`, [owner.key]),
+      ).toEqual([{ spent: 10 }]);
     } finally {
       await pool.end();
     }

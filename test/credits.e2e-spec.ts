@@ -42,6 +42,10 @@ describe('credits', () => {
       voidedAt: null,
       voidedBy: null,
       voidReason: null,
+      // An allocation without a value is promotional (docs/finance.md).
+      value: null,
+      valueRemaining: null,
+      promotional: true,
     });
     const days = (Date.parse(res.body.expiresAt) - Date.parse(res.body.allocatedAt)) / DAY;
     expect(days).toBeCloseTo(30, 1);

@@ -117,7 +117,7 @@ describe('a connection lost in the middle of a money route', () => {
       (
         await t.db.query(
           `SELECT credit_available(credit_account_of('org', $1))::int AS pool,
-                  org_member_spent($1, $2, 'day', now())::int AS spent,
+                  credit_cap_spent('member', $2, credit_account_of('org', $1), 'day', now())::int AS spent,
                   (SELECT count(*)::int FROM usage_records WHERE org_id = $1) AS records`,
           [orgId, m.id],
         )

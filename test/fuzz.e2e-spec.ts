@@ -201,13 +201,27 @@ describe('schema-driven fuzzing of every operation', () => {
           .filter((p) => p.in === 'path')
           .map((p) => [p.name, valid(p.schema ?? { type: 'string' }, doc.components.schemas, p.name).map(String)]),
       );
-      const urlOf = (values: Record<string, string>, query: string) =>
-        `${Object.entries(values).reduce((url, [name, v]) => url.replace(`{${name}}`, pathSegment(v)), path)}?${query}`;
+      // A required query parameter (a roll-forward's currency, from and to) is sent with its documented
+      // example beside the one probed, which replaces it: the examples are valid together, where values
+      // drawn one by one need not be (a `from` after the example's `to`).
+      const required = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required);
+      const exampleOf = (name: string) => {
+        const p = required.find((r) => r.name === name) as { example?: unknown; schema?: { example?: unknown } };
+        return p?.example ?? p?.schema?.example;
+      };
+      const urlOf = (values: Record<string, string>, name: string, value: string) =>
+        `${Object.entries(values).reduce((url, [n, v]) => url.replace(`{${n}}`, pathSegment(v)), path)}?${[
+          ...required
+            .filter((r) => r.name !== name)
+            .map((r) => `${r.name}=${encodeURIComponent(String(exampleOf(r.name)))}`),
+          `${name}=${value}`,
+        ].join('&')}`;
       // The control: each parameter with a value its rule allows is not refused.
       const [values] = fc.sample(fc.record(pathValues), { seed: SEED, numRuns: 1 });
       for (const { name, schema } of typed) {
-        const [good] = fc.sample(valid(schema, doc.components.schemas, name), { seed: SEED, numRuns: 1 });
-        const url = urlOf(values, `${name}=${encodeURIComponent(String(good))}`);
+        const [sampled] = fc.sample(valid(schema, doc.components.schemas, name), { seed: SEED, numRuns: 1 });
+        const good = exampleOf(name) ?? sampled;
+        const url = urlOf(values, name, encodeURIComponent(String(good)));
         const res = await t.http[method as 'get'](url).set(admin);
         if (res.status === 400) failures.push(`${op.operationId}: a valid value was refused: ${url} → 400`);
       }
@@ -217,7 +231,7 @@ describe('schema-driven fuzzing of every operation', () => {
       try {
         await fc.assert(
           fc.asyncProperty(fc.record(pathValues), broken, async (values, { name, value }) => {
-            const url = urlOf(values, `${name}=${value}`);
+            const url = urlOf(values, name, value);
             const res = await t.http[method as 'get'](url).set(admin);
             // Exactly 400: another 4xx (a 404 for the fuzzer's made-up webhook id) comes from a
             // handler, which runs only once the query passed validation.

@@ -40,12 +40,20 @@ describe('member limits in the engine', () => {
   const take = async (orgId: string, member: string, amount: number, key: string | null = null) =>
     (
       await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take($1, $2, 'debit', 'strict', NULL, NULL, $3, $4::uuid, NULL, '{}', 'org', $3)`,
+        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int],
+                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$3::varchar])`,
         [orgId, amount, member, key],
       )
     )[0].out_status;
   const spent = async (orgId: string, member: string) =>
-    Number((await q<{ n: string }>(`SELECT org_member_spent($1, $2, 'day', now()) AS n`, [orgId, member]))[0].n);
+    Number(
+      (
+        await q<{ n: string }>(
+          `SELECT credit_cap_spent('member', $2, credit_account_of('org', $1), 'day', now()) AS n`,
+          [orgId, member],
+        )
+      )[0].n,
+    );
   const pool = async (orgId: string) =>
     Number((await q<{ n: string }>(`SELECT credit_available(credit_account_of('org', $1)) AS n`, [orgId]))[0].n);
   const limitEvents = async (orgId: string) =>
@@ -253,13 +261,18 @@ describe('member limits in the engine', () => {
       ['2026-07-13', 1000],
       ['2026-07-15', 10000],
     ] as const) {
-      await q(`INSERT INTO org_member_spend (org_id, user_id, day, spent) VALUES ($1, $2, $3, $4)`, [o, m, day, n]);
+      await q(
+        `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
+         VALUES ('member', $2, credit_account_of('org', $1), $3::timestamp AT TIME ZONE 'UTC', $4)`,
+        [o, m, day, n],
+      );
     }
     const at = '2026-07-15T23:59:59Z';
     const [r] = await q<{ day: string; week: string; month: string; sunday: string }>(
-      `SELECT org_member_spent($1, $2, 'day', $3) AS day, org_member_spent($1, $2, 'week', $3) AS week,
-              org_member_spent($1, $2, 'month', $3) AS month,
-              org_member_spent($1, $2, 'week', '2026-07-12T12:00:00Z') AS sunday`,
+      `SELECT credit_cap_spent('member', $2, o.id, 'day', $3) AS day, credit_cap_spent('member', $2, o.id, 'week', $3) AS week,
+              credit_cap_spent('member', $2, o.id, 'month', $3) AS month,
+              credit_cap_spent('member', $2, o.id, 'week', '2026-07-12T12:00:00Z') AS sunday
+         FROM (SELECT credit_account_of('org', $1) AS id) o`,
       [o, m, at],
     );
     expect(r).toEqual({ day: '10000', week: '11000', month: '11110', sunday: '100' });

@@ -122,10 +122,10 @@ describe('organisations and users metered on two instances at once', () => {
       expect(rows[0].n).toBeGreaterThanOrEqual(0);
     }
     const { rows: over } = await a.db.query(
-      `SELECT m.org_id, m.user_id, m.spend_limit, org_member_spent(m.org_id, m.user_id, 'day', now()) AS spent
+      `SELECT m.org_id, m.user_id, m.spend_limit, credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), 'day', now()) AS spent
          FROM org_members m
         WHERE m.org_id = ANY($1) AND m.spend_limit IS NOT NULL
-          AND org_member_spent(m.org_id, m.user_id, 'day', now()) > m.spend_limit`,
+          AND credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), 'day', now()) > m.spend_limit`,
       [orgs],
     );
     expect(over).toEqual([]);

@@ -61,7 +61,13 @@ describe('organisations pay for their members', () => {
     Number((await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [orgId])).rows[0].n);
   const spent = async (orgId: string, userId: string, period = 'day') =>
     Number(
-      (await t.db.query(`SELECT org_member_spent($1, $2, $3, now())::int AS n`, [orgId, userId, period])).rows[0].n,
+      (
+        await t.db.query(`SELECT credit_cap_spent('member', $2, credit_account_of('org', $1), $3, now())::int AS n`, [
+          orgId,
+          userId,
+          period,
+        ])
+      ).rows[0].n,
     );
   const record = (m: Pick<FixtureUser, 'auth'>, credits: number, body: Record<string, unknown> = {}) =>
     t.http

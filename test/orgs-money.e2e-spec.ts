@@ -168,8 +168,9 @@ describe('organisation money', () => {
     // written as the days pass (never a row after the clock's day), as the charges write them.
     const spend = (rows: [string, number][]) =>
       t.db.query(
-        `INSERT INTO org_member_spend (org_id, user_id, day, spent)
-         SELECT $1, $2, d::date, n FROM unnest($3::text[], $4::int[]) AS r(d, n)`,
+        `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
+         SELECT 'member', $2, credit_account_of('org', $1), d::timestamp AT TIME ZONE 'UTC', n
+           FROM unnest($3::text[], $4::int[]) AS r(d, n)`,
         [orgId, m.id, rows.map((r) => r[0]), rows.map((r) => r[1])],
       );
     await spend([

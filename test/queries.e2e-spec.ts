@@ -108,7 +108,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
           .expect(201),
     );
     // Records that arrive together (src/usage/coalesced-records.ts): two records of one writer
-    // submitted in one turn of the event loop share one batch take statement. Sent through the
+    // submitted in one turn of the event loop share one statement, the one a record alone sends. Sent through the
     // service in a request's context (a record that is an audit entry keeps its request id), so the
     // two meet for certain.
     const usageService = t.app.get(UsageService);
@@ -119,13 +119,17 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
           [1, 2].map(() => usageService.record(caller, { ...usage, ...(userId ? { userId } : {}), credits: 1 })),
         ),
       );
-    await composed('src/usage/queries/records-together.sql', 'POST /api/usage/record (records arriving together)', () =>
+    await composed('src/usage/queries/record.sql', 'POST /api/usage/record (records arriving together)', () =>
       together({ userId: u.id, role: 'user', email: null, username: null, via: 'jwt' }),
     );
     await composed(
-      'src/usage/queries/records-together.sql',
+      'src/usage/queries/record.sql',
       'POST /api/usage/record (records arriving together, credits named by a service principal for another account)',
       () => together(adminUser, u.id),
+    );
+    // A record with an eventId: the same statement again (a record is a batch of one, whatever it carries).
+    await composed('src/usage/queries/record.sql', 'POST /api/usage/record (with eventId)', () =>
+      post('/api/usage/record', { ...usage, eventId: 'queries-record-1', credits: 1 }).expect(201),
     );
     await composed('src/usage/queries/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
@@ -169,7 +173,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
 
   it('each request sent its statement', () => {
     expect(queries.map((q) => q.file)).toEqual(expect.arrayContaining(['src/usage/queries/record.sql']));
-    expect(queries).toHaveLength(9);
+    expect(queries).toHaveLength(10);
   });
 
   it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {

@@ -26,6 +26,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE INDEX credit_ledger_created_brin ON public.credit_ledger USING brin (created_at)',
   'index credit_ledger_account_idx':
     'CREATE INDEX credit_ledger_account_idx ON public.credit_ledger USING btree (account_id, id DESC)',
+  'index credit_ledger_finance_idx':
+    'CREATE INDEX credit_ledger_finance_idx ON public.credit_ledger USING btree (currency, COALESCE(booked_at, created_at)) INCLUDE (category, value_minor, amount, account_id) WHERE (category IS NOT NULL)',
+  'index credit_ledger_frozen_idx':
+    "CREATE INDEX credit_ledger_frozen_idx ON public.credit_ledger USING btree (currency, created_at) INCLUDE (value_minor, account_id) WHERE (((kind)::text = ANY ((ARRAY['freeze'::character varying, 'unfreeze'::character varying])::text[])) AND (currency IS NOT NULL))",
   'index pricing_rules_model_idx':
     'CREATE INDEX pricing_rules_model_idx ON public.pricing_rules USING btree (model_id, effective_from DESC)',
   'index usage_records_review_queue_idx':
@@ -60,10 +64,18 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()',
   'trigger account_prices.account_prices_pricing_changed':
     'CREATE TRIGGER account_prices_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.account_prices FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger orgs.orgs_pricing_changed':
-    'CREATE TRIGGER orgs_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.orgs FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger plans.plans_pricing_changed':
-    'CREATE TRIGGER plans_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.plans FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger orgs.orgs_pricing_changed_delete':
+    'CREATE TRIGGER orgs_pricing_changed_delete AFTER DELETE ON public.orgs FOR EACH ROW WHEN ((old.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger orgs.orgs_pricing_changed_insert':
+    'CREATE TRIGGER orgs_pricing_changed_insert AFTER INSERT ON public.orgs FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger orgs.orgs_pricing_changed_update':
+    'CREATE TRIGGER orgs_pricing_changed_update AFTER UPDATE OF models ON public.orgs FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger plans.plans_pricing_changed_delete':
+    'CREATE TRIGGER plans_pricing_changed_delete AFTER DELETE ON public.plans FOR EACH ROW WHEN ((old.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger plans.plans_pricing_changed_insert':
+    'CREATE TRIGGER plans_pricing_changed_insert AFTER INSERT ON public.plans FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger plans.plans_pricing_changed_update':
+    'CREATE TRIGGER plans_pricing_changed_update AFTER UPDATE OF models ON public.plans FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
   'trigger pricing_rules.pricing_rules_pricing_changed':
     'CREATE TRIGGER pricing_rules_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.pricing_rules FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
   'trigger subscriptions.subscriptions_pricing_changed':

@@ -229,7 +229,7 @@ describe('security findings: purchases', () => {
       // release did), planted through the ledger's own writer so every other check still agrees.
       await t.db.query(
         `SELECT credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['unfreeze']::varchar[], ARRAY[958],
-                                    ARRAY[958::bigint], ARRAY[NULL]::uuid[], NULL, NULL, 'test')
+                                    ARRAY[958::bigint], ARRAY[NULL]::uuid[], NULL, NULL, 'test', NULL, ARRAY[0::bigint])
            FROM credit_allocations a WHERE a.id = $1`,
         [p.allocationId],
       );

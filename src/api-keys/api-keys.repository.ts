@@ -116,7 +116,8 @@ export class ApiKeysRepository {
 
   /**
    * One key (of `owner`, if given), locked until the transaction ends, so concurrent changes apply
-   * one after the other. FOR NO KEY UPDATE: credit_key_spend's foreign key check is not held up.
+   * one after the other. FOR NO KEY UPDATE, as a take locks a budgeted key: a change and a take through
+   * the key wait for each other, and foreign keys to the key are not held up.
    */
   lockForUpdate(manager: EntityManager, id: string, owner: string | null): Promise<ApiKey | null> {
     const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
@@ -182,7 +183,7 @@ export class ApiKeysRepository {
         // The credits module's rules (src/credits/sql/): what the budget counted in its current period
         // (a read of the credits module's counter, only src/credits/ writes it), and when that ends.
         .addSelect(
-          'CASE WHEN k.credit_limit IS NOT NULL THEN credit_key_spent(k.id, k.limit_period) END',
+          `CASE WHEN k.credit_limit IS NOT NULL THEN credit_cap_spent('key', k.id::varchar, NULL, k.limit_period, now()) END`,
           'spent_in_period',
         )
         .addSelect(

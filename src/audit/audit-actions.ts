@@ -41,6 +41,7 @@ export const AUDIT_ACTIONS = {
   'package.update': 'package',
   'promotion.create': 'promotion',
   'promotion.update': 'promotion',
+  'finance.reconciliation.create': 'reconciliation',
   'auto_recharge.set': 'account',
   'auto_recharge.fail': 'auto_recharge_attempt',
   'org.create': 'org',

@@ -11,6 +11,7 @@ import { Transactions } from '../database/transactions.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 import type { AllocationView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
+import { toMinor } from './currencies.js';
 
 const DAY_MS = 86_400_000;
 
@@ -42,6 +43,7 @@ export class CreditAdminService {
       notes?: string;
       email?: string;
       username?: string;
+      value?: { amount: string; currency: string };
     },
   ): Promise<AllocationView> {
     const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
@@ -67,6 +69,9 @@ export class CreditAdminService {
         allocatedBy: caller.userId,
         notes: body.notes ?? null,
         apiKeyId: caller.apiKeyId ?? null,
+        value: body.value
+          ? { minor: toMinor(body.value.amount, body.value.currency), currency: body.value.currency }
+          : null,
       });
       await this.audit.record(manager, {
         action: 'credits.allocate',

@@ -1,54 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AccountKind } from '../accounts/entities/account.entity.js';
+import type { FreezeInput, TakeBackInput, TakenBack } from './credit-views.js';
 
-/** The engine's purchase movements (src/credits/sql/): grant, take back, freeze. */
+/** A purchase's allocation: its free credits and their money (0 once expired), what a dispute froze. */
+export interface AllocationOfPurchase {
+  id: string;
+  refundable: number;
+  /** The money of the refundable credits, minor units (null: no value, an allocation older than values). */
+  refundable_minor: string | null;
+  frozen: number;
+}
+
+/**
+ * The engine's movements of a purchase's allocation (src/credits/sql/): take back, freeze. Its grant is
+ * every grant's (CreditsRepository.grant() with the purchase id and its value).
+ */
 @Injectable()
 export class CreditPurchasesRepository {
-  /**
-   * credits_grant() for a purchase: the allocation (source `purchase`), its `grant` line and the repay
-   * of the account's debt, under the account lock. Null when the purchase has its allocation already
-   * (credit_allocations_purchase_id_key decides) or the account does not exist.
-   */
-  async grant(
-    manager: EntityManager,
-    input: {
-      kind: AccountKind;
-      ownerId: string;
-      purchaseId: string;
-      credits: number;
-      expiresAt: Date;
-      createdBy: string;
-      apiKeyId: string | null;
-      notes: string;
-    },
-  ): Promise<{ id: string; remaining_credits: number; expires_at: Date } | null> {
-    const rows: { id: string; remaining_credits: number; expires_at: Date }[] = await manager.query(
-      `SELECT id, remaining_credits, expires_at
-         FROM credits_grant($1, $2, $3, $4, $5, 'purchase', NULL, NULL, NULL, true, $6, $7::uuid, $8::uuid)`,
-      [
-        input.ownerId,
-        input.credits,
-        input.createdBy,
-        input.expiresAt,
-        input.notes,
-        input.kind,
-        input.purchaseId,
-        input.apiKeyId,
-      ],
-    );
-    return rows[0] ?? null;
-  }
-
   /** The purchase's allocation: its id and what it has left that could be spent (0 once expired). */
-  async allocationOf(
-    manager: EntityManager,
-    purchaseId: string,
-  ): Promise<{ id: string; refundable: number; frozen: number } | null> {
-    const rows: { id: string; refundable: number; frozen: number }[] = await manager.query(
+  async allocationOf(manager: EntityManager, purchaseId: string): Promise<AllocationOfPurchase | null> {
+    const rows: AllocationOfPurchase[] = await manager.query(
       `SELECT a.id,
               CASE WHEN credit_allocation_live(a.expires_at) THEN a.remaining_credits ELSE 0 END AS refundable,
+              CASE WHEN credit_allocation_live(a.expires_at) THEN a.value_remaining_minor ELSE 0 END AS refundable_minor,
               COALESCE((SELECT -sum(l.amount) FROM credit_ledger l
                          WHERE l.allocation_id = a.id AND l.kind IN ('freeze', 'unfreeze')), 0)::int AS frozen
          FROM credit_allocations a WHERE a.purchase_id = $1`,
@@ -57,20 +32,9 @@ export class CreditPurchasesRepository {
     return rows[0] ?? null;
   }
 
-  async takeBack(
-    manager: EntityManager,
-    input: {
-      allocationId: string;
-      credits: number;
-      allowDebt: boolean;
-      debtBefore: number;
-      createdBy: string;
-      apiKeyId: string | null;
-      thresholds: number[];
-    },
-  ): Promise<{ taken: number; debt: number; refundable: number }> {
+  async takeBack(manager: EntityManager, input: TakeBackInput & { thresholds: number[] }): Promise<TakenBack> {
     const rows: { out_taken: number; out_debt: number; out_refundable: number }[] = await manager.query(
-      `SELECT * FROM credits_take_back($1, $2, $3, $4, $5, $6, $7)`,
+      `SELECT * FROM credits_take_back($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         input.allocationId,
         input.credits,
@@ -79,15 +43,23 @@ export class CreditPurchasesRepository {
         input.createdBy,
         input.thresholds,
         input.apiKeyId,
+        input.chargeback ?? false,
       ],
     );
     return { taken: rows[0].out_taken, debt: rows[0].out_debt, refundable: rows[0].out_refundable };
   }
 
-  async freeze(
-    manager: EntityManager,
-    input: { allocationId: string; freeze: boolean; createdBy: string; apiKeyId: string | null; thresholds: number[] },
-  ): Promise<number> {
+  /** The money the allocation's latest refund line took (minor units, positive); 0n when none. */
+  async lastRefundMinor(manager: EntityManager, allocationId: string): Promise<bigint> {
+    const rows: { v: string | null }[] = await manager.query(
+      `SELECT -l.value_minor AS v FROM credit_ledger l
+        WHERE l.allocation_id = $1 AND l.kind = 'refund' ORDER BY l.id DESC LIMIT 1`,
+      [allocationId],
+    );
+    return BigInt(rows[0]?.v ?? 0);
+  }
+
+  async freeze(manager: EntityManager, input: FreezeInput & { thresholds: number[] }): Promise<number> {
     const rows: { n: number }[] = await manager.query(`SELECT credits_freeze($1, $2, $3, $4, $5) AS n`, [
       input.allocationId,
       input.freeze,

@@ -7,6 +7,7 @@ import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
+import { accountIdSql } from './credits.sql.js';
 
 /**
  * Reconcile's transfer checks (docs/money.md "Transfers"), each row a `transfer_mismatch`: a transfer
@@ -46,17 +47,18 @@ export class CreditReadsRepository {
     manager: EntityManager,
     account: AccountRef,
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
+    const accountId = accountIdSql('$1', account.kind);
     return manager.query(
-      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of($1, $2)), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = ${accountId}), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start, a.purchase_id
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
-                WHERE account_id = credit_account_of($1, $2) AND settled_at IS NULL) h
+                WHERE account_id = ${accountId} AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start, purchase_id
              FROM credit_allocations
-            WHERE account_id = credit_account_of($1, $2) AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = ${accountId} AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
-      [account.kind, account.id],
+      [account.id],
     );
   }
 
@@ -65,16 +67,17 @@ export class CreditReadsRepository {
    * (what a record of that many credits would pass, key budget and spend rate aside).
    */
   async spendable(manager: EntityManager, account: AccountRef): Promise<number> {
+    const accountId = accountIdSql('$1', account.kind);
     const rows: { n: string }[] = await manager.query(
-      `SELECT (credit_available(credit_account_of($1, $2))
+      `SELECT (credit_available(${accountId})
                + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
-                            WHERE account_id = credit_account_of($1, $2)), 0))::bigint AS n`,
-      [account.kind, account.id],
+                            WHERE account_id = ${accountId}), 0))::bigint AS n`,
+      [account.id],
     );
     return Number(rows[0].n);
   }
 
-  /** The user's role in the org while an active member, else null (org_member_role(), src/orgs/sql/). */
+  /** The user's role in the org while an active member, else null (org_member_role(), src/accounts/sql/). */
   async memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
     const rows: { role: string | null }[] = await manager.query(`SELECT org_member_role($1, $2) AS role`, [
       orgId,
@@ -147,7 +150,7 @@ export class CreditReadsRepository {
     params.push(query.limit + 1);
     return this.dataSource.query(
       `SELECT id, user_id, account_org_id(account_id) AS org_id, allocation_id, kind, amount, balance_after, session_id,
-              usage_record_id, api_key_id, created_by, created_at
+              usage_record_id, api_key_id, created_by, created_at, value_minor, currency
          FROM credit_ledger WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );

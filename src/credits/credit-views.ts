@@ -1,4 +1,5 @@
 import type { AccountKind } from '../accounts/entities/account.entity.js';
+import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
@@ -20,6 +21,21 @@ export const LEDGER_KINDS = [
   'unfreeze',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** A ledger line's finance category (docs/finance.md); `granted` is a promotional allocation's grant. */
+export const FINANCE_CATEGORIES = [
+  'purchased',
+  'sold',
+  'granted',
+  'recognized',
+  'expired',
+  'refunded',
+  'charged_back',
+  'voided',
+  'transferred_in',
+  'transferred_out',
+] as const;
+export type FinanceCategory = (typeof FINANCE_CATEGORIES)[number];
 
 /** Who and what a ledger entry points at. */
 export interface LedgerRefs {
@@ -66,6 +82,11 @@ export interface AllocationView {
   voidedAt: string | null;
   voidedBy: string | null;
   voidReason: string | null;
+  /** The money paid for its credits (docs/finance.md); null: promotional. */
+  value: MoneyView | null;
+  /** The money of its credits left, in the currency's minor unit places; null: promotional. */
+  valueRemaining: string | null;
+  promotional: boolean;
 }
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
@@ -81,6 +102,47 @@ export interface GrantInput {
   plan?: { planId: string; subscriptionId: string; periodStart: Date };
   /** The API key that made the grant (its ledger lines name it); null or absent: a JWT or a job. */
   apiKeyId?: string | null;
+  /** The paid purchase it is the one allocation of (`source: 'purchase'`): a second grant makes nothing. */
+  purchaseId?: string;
+  /** What its credits are worth (a valued allocation, docs/finance.md); absent: promotional. */
+  value?: { minor: bigint; currency: string } | null;
+}
+
+/** A plan period's rollover (credits_rollover()): up to `cap` of the period from `from` into the next. */
+export interface RolloverInput {
+  userId: string;
+  accountKind?: GrantInput['accountKind'];
+  cap: number;
+  from: Date;
+  into: NonNullable<GrantInput['plan']>;
+  expiresAt: Date;
+}
+
+/** Credits taken back from a purchase's allocation; the lines name who acted (and the API key). */
+export interface TakeBackInput {
+  allocationId: string;
+  credits: number;
+  allowDebt: boolean;
+  debtBefore: number;
+  createdBy: string;
+  apiKeyId: string | null;
+  /** A lost dispute: its money leaves as charged_back, not refunded (docs/finance.md). */
+  chargeback?: boolean;
+}
+
+/** A purchase's allocation frozen (`freeze`) or unfrozen for a dispute. */
+export interface FreezeInput {
+  allocationId: string;
+  freeze: boolean;
+  createdBy: string;
+  apiKeyId: string | null;
+}
+
+/** What a take-back did: credits that left the allocation, credits made debt, what it had before. */
+export interface TakenBack {
+  taken: number;
+  debt: number;
+  refundable: number;
 }
 
 export interface LedgerEntryView {
@@ -100,6 +162,9 @@ export interface LedgerEntryView {
   apiKeyId: string | null;
   createdBy: string;
   createdAt: string;
+  /** The money it moved on a valued allocation, signed like `amount` (docs/finance.md); absent otherwise. */
+  value?: string;
+  currency?: string;
 }
 
 export interface BalanceView extends AccountBalanceView {

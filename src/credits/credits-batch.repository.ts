@@ -5,9 +5,10 @@ import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../datab
 import type { TakeSpec } from './credits.repository.js';
 
 /**
- * A batch take statement (CreditsService.debitAndInsertMany) built around credits_take_events(): the
- * caller's parts and the take as named CTEs of ONE statement, in the order they run. The caller's
- * parts read the CTEs before them by name.
+ * A batch take statement (CreditsService.debitAndInsertMany) built around the one take,
+ * credits_take_events(): the caller's parts and the take (a strict debit per event) as named CTEs of
+ * ONE statement, in the order they run; a record alone is a batch of one. The caller's parts read the
+ * CTEs before them by name.
  */
 export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */

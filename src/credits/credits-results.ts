@@ -37,7 +37,7 @@ export function memberLimitError(amount: number, member: MemberLimitState | null
 }
 
 /**
- * credits_take's row as numbers; a refusal becomes its error (nothing was written). An organisation's
+ * The one take's row (one event) as numbers; a refusal becomes its error (nothing was written). An organisation's
  * refusals name the org and member (`who`) and the member's limit (`member`, read after the refusal).
  */
 export function takeResult(

@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
-import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { AutoRechargeController } from './auto-recharge.controller.js';
@@ -12,12 +11,12 @@ import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
+import { CreditFinanceRepository } from './credit-finance.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
-import { CreditPurchasesService } from './credit-purchases.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
@@ -30,8 +29,8 @@ import { CreditsService } from './credits.service.js';
 import { CreditsBatchRepository } from './credits-batch.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
+import { CreditCapSpend } from './entities/credit-cap-spend.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
-import { CreditKeySpend } from './entities/credit-key-spend.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from './entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
@@ -39,13 +38,12 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
 @Module({
   imports: [
     AuditModule,
-    EventsModule,
     TypeOrmModule.forFeature([
       CreditAllocation,
       CreditLedgerEntry,
       CreditHold,
       CreditAccount,
-      CreditKeySpend,
+      CreditCapSpend,
       CreditTransfer,
       CreditTransferLot,
     ]),
@@ -69,19 +67,19 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountLocksRepository,
     CreditTransfersRepository,
     CreditTransfersService,
-    CreditPurchasesService,
     CreditPurchasesRepository,
+    CreditFinanceRepository,
     AutoRechargeRepository,
     AutoRechargeService,
   ],
   exports: [
-    CreditPurchasesService,
     CreditsService,
     CreditQueriesService,
     CreditAccountsRepository,
     CreditLimitsService,
     AccountLocksRepository,
     AutoRechargeService,
+    CreditFinanceRepository,
   ],
 })
 export class CreditsModule {}

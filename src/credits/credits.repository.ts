@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { queryParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /**
  * Every SQL statement that reads or writes the credit tables (credit_allocations, credit_ledger,
- * credit_holds) and the `credits_take()` function, with their row mappers. Only the credits module
+ * credit_holds) and the one take (`credits_take_events()`) for one event, with their row mappers. Only the credits module
  * uses it; the rules live in CreditsService (docs/money.md).
  */
 export interface AllocationRow {
@@ -29,6 +29,10 @@ export interface AllocationRow {
   voided_at: Date | null;
   voided_by: string | null;
   void_reason: string | null;
+  /** Its money (docs/finance.md), null on a promotional allocation. */
+  value_minor: string | null;
+  value_remaining_minor: string | null;
+  currency: string | null;
 }
 
 export interface LedgerRow {
@@ -44,9 +48,11 @@ export interface LedgerRow {
   api_key_id: string | null;
   created_by: string;
   created_at: Date;
+  value_minor: string | null;
+  currency: string | null;
 }
 
-/** What credits_take answers (migration 1732000009000). */
+/** What the one take (credits_take_events()) answers for one event. */
 export interface TakeRow {
   out_status: 'ok' | 'insufficient' | 'key_limit' | 'member_limit' | 'rate_limited' | 'no_account' | 'not_a_member';
   /** The balance before the take. */
@@ -83,16 +89,18 @@ export interface TakeSpec {
 }
 
 export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS org_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
-  source, plan_id, period_start, purchase_id, voided_at, voided_by, void_reason`;
+  source, plan_id, period_start, purchase_id, voided_at, voided_by, void_reason, value_minor, value_remaining_minor, currency`;
 
 /**
- * The FIFO take as a FROM item: $1 owner (user or org), $2 amount, $3 kind, $4 mode, $5 session id, $6
- * usage record id, $7 created by, $8 API key, $9 default hourly limit, $10 default alert thresholds,
- * $11 account kind, $12 the org's member (null for a user's account).
+ * The one take (credits_take_events()) with one event, as a FROM item: $1 owner (user or org), $2
+ * amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7 created by, $8 API key, $9 default
+ * hourly limit, $10 default alert thresholds, $11 account kind, $12 the org's member (null for a
+ * user's account).
  */
-const CREDITS_TAKE = `credits_take($1, $2::int, $3, $4, $5, $6::uuid, $7, $8::uuid, $9::int, $10::int[], $11, $12)`;
+const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[$1::varchar], ARRAY[$2::int],
+  ARRAY[$6::uuid], $11, NULL, ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
-  taken.out_balance_after, taken.out_parts, taken.out_retry_after`;
+  taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
 /** Who pays: the owner id, the account kind and the member (an organisation's charge), as the engine takes them. */
 export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): {
@@ -141,6 +149,20 @@ export function toAllocation(row: AllocationRow): AllocationView {
     voidedAt: row.voided_at?.toISOString() ?? null,
     voidedBy: row.voided_by,
     voidReason: row.void_reason,
+    ...allocationMoney(row),
+  };
+}
+
+/** An allocation's money as the API shows it (docs/finance.md): promotional when it has none. */
+export function allocationMoney(
+  row: Pick<AllocationRow, 'value_minor' | 'value_remaining_minor' | 'currency'>,
+): Pick<AllocationView, 'value' | 'valueRemaining' | 'promotional'> {
+  if (row.value_minor === null || row.currency === null)
+    return { value: null, valueRemaining: null, promotional: true };
+  return {
+    value: { amount: fromMinor(row.value_minor, row.currency), currency: row.currency },
+    valueRemaining: fromMinor(row.value_remaining_minor ?? 0, row.currency),
+    promotional: false,
   };
 }
 
@@ -158,6 +180,9 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
     apiKeyId: row.api_key_id,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
+    ...(row.currency !== null && row.value_minor !== null
+      ? { value: fromMinor(row.value_minor, row.currency), currency: row.currency }
+      : {}),
   };
 }
 
@@ -172,9 +197,9 @@ export function splitOutColumns<T>(row: Record<string, unknown>): { out: T; rest
   return { out: out as T, rest };
 }
 
-/** An INSERT … that runs in the take's statement, only when the take happened (see takeAndInsert). */
+/** An INSERT … that runs in the take's statement, only when the take happened (a hold's: InsertAfterHold). */
 export interface InsertAfterTake {
-  /** The prepared statement's label (`usage_record_with_debit`); its name adds a hash of the text. */
+  /** The prepared statement's label; its name adds a hash of the text. */
   name: string;
   /** `INSERT INTO table (columns) SELECT <values>`; its `$1…$n` are `params`. */
   insert: string;
@@ -201,7 +226,9 @@ export class CreditsRepository {
     userId: string,
   ): Promise<{ limit: number; spentInPeriod: number; resetsAt: string } | null> {
     const rows: { limit: string; spent: string; resets_at: Date }[] = await manager.query(
-      `SELECT m.spend_limit AS limit, org_member_spent(m.org_id, m.user_id, m.spend_limit_period, now()) AS spent,
+      `SELECT m.spend_limit AS limit,
+              credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), m.spend_limit_period, now())
+                AS spent,
               credit_key_period_end(m.spend_limit_period, now()) AS resets_at
          FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2 AND m.spend_limit IS NOT NULL`,
       [orgId, userId],
@@ -214,44 +241,20 @@ export class CreditsRepository {
 
   /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */
   async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
-    const rows: TakeRow[] = await manager.query(`SELECT * FROM ${CREDITS_TAKE}`, takeParams(take));
+    const rows: TakeRow[] = await manager.query(`SELECT ${TAKE_COLUMNS} FROM ${CREDITS_TAKE} taken`, takeParams(take));
     return rows[0];
   }
 
   /**
-   * A strict debit and an INSERT in ONE statement, as a named (prepared) statement: the take is the
-   * CTE `taken`, the insert (`inserted`) runs only when it succeeded.
-   */
-  async takeAndInsert<R>(
-    manager: EntityManager,
-    take: TakeSpec,
-    then: InsertAfterTake,
-  ): Promise<TakeRow & { row: R | null }> {
-    const rows = await queryParts<Record<string, unknown>>(
-      manager,
-      then.name,
-      [
-        { name: 'taken', sql: `SELECT * FROM ${CREDITS_TAKE}`, params: takeParams(take), materialized: true },
-        {
-          name: 'inserted',
-          sql: `${then.insert} FROM taken WHERE taken.out_status = 'ok' RETURNING ${then.returning}`,
-          params: then.params,
-        },
-      ],
-      { sql: `SELECT ${TAKE_COLUMNS}, inserted.* FROM taken LEFT JOIN inserted ON true`, params: [] },
-    );
-    const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
-    return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
-  }
-
-  /**
    * A grant through credits_grant(): under the account lock, the allocation, its `grant` line and the
-   * repay of the account's debt, the alerts armed again (`rearm`). Answers the allocation after the
-   * repay; null when a plan period's grant (or rollover) exists already.
+   * repay of the account's debt, the alerts armed again (`rearm`), credits.granted told. Answers the
+   * allocation after the repay; null when a plan period's grant (or rollover) or the purchase's
+   * allocation exists already.
    */
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12::uuid)`,
+      `SELECT ${ALLOCATION_COLUMNS}
+         FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid, $13::uuid, $14::bigint, $15)`,
       [
         input.userId,
         input.credits,
@@ -264,7 +267,10 @@ export class CreditsRepository {
         input.plan?.periodStart ?? null,
         rearm,
         input.accountKind ?? 'user',
+        input.purchaseId ?? null,
         input.apiKeyId ?? null,
+        input.value ? input.value.minor.toString() : null,
+        input.value?.currency ?? null,
       ],
     );
     return rows[0] ?? null;

@@ -11,7 +11,6 @@ import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
-import { EventsService } from '../events/events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import {
@@ -21,20 +20,24 @@ import {
   type InsertAfterHold,
   type SettleStatement,
 } from './credit-holds.repository.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
+  FreezeInput,
   GrantInput,
   LedgerKind,
   LedgerRefs,
+  RolloverInput,
   Settlement,
   SpendRefs,
+  TakeBackInput,
+  TakenBack,
   TransferView,
 } from './credit-views.js';
 import {
   type AllocationRow,
   CreditsRepository,
-  type InsertAfterTake,
   type TakeRow,
   type TakeSpec,
   toAllocation,
@@ -67,11 +70,11 @@ export class CreditsService {
     private readonly holds: CreditHoldsRepository,
     @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(EventsService) private readonly events: EventsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly batchRepo: CreditsBatchRepository,
     private readonly transfers: CreditTransfersRepository,
+    private readonly purchases: CreditPurchasesRepository,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -140,33 +143,12 @@ export class CreditsService {
   }
 
   /**
-   * A strict debit and an INSERT in ONE statement (one round trip; its own transaction when the
-   * manager is the pool's). The debit takes `amount` credits, soonest-expiring allocations first
-   * (ties: oldest allocation), and what the balance lacks from the user's overdraft as debt: one
-   * `debit` entry per allocation touched (and one `overdraft` entry for the debt). The row is
-   * inserted only when the debit happened; short, over the key's budget or over the hourly spend
-   * limit → its error, nothing written. The metered record uses it: the ledger entries point at the
-   * record (`refs.usageRecordId`) inserted with them.
-   */
-  async debitAndInsert<R>(
-    manager: EntityManager,
-    debit: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs },
-    then: InsertAfterTake,
-  ): Promise<{ balanceAfter: number; debt: number; row: R }> {
-    const spec = {
-      ...this.spec(debit.userId, debit.amount, { kind: 'debit', mode: 'strict' }, debit.refs),
-      orgId: debit.orgId ?? null,
-    };
-    const result = await this.repo.takeAndInsert<R>(manager, spec, then);
-    const { balanceAfter, debt } = await this.taken(result, debit.amount, 'debit', debit);
-    return { balanceAfter, debt, row: result.row as R };
-  }
-
-  /**
-   * `debitAndInsert` for many events, of any users, in ONE statement (one round trip): the caller's
-   * parts decide which events apply (`events`: a duplicate or an unknown user moves nothing) and write
-   * their rows (`records`); then every account is locked (user-id order) and per event in array order
-   * the same strict debit as `debitAndInsert` is made; the caller's `release` undoes its rows of the
+   * Strict debits and their rows (a metered record each) for many events, of any accounts, in ONE
+   * statement (one round trip; a record alone is a batch of one): the caller's parts decide which
+   * events apply (`events`: a duplicate or an unknown user moves nothing) and write their rows
+   * (`records`); then every account is locked (account-id order) and per event in array order the
+   * one take (credits_take_events()) makes a strict debit: soonest-expiring allocations first (ties:
+   * oldest), what the balance lacks from the overdraft as debt, the ledger lines pointing at the row; the caller's `release` undoes its rows of the
    * events refused. A refusal (its error, not thrown) moves nothing for that event only; the later
    * events still apply.
    */
@@ -258,32 +240,23 @@ export class CreditsService {
   }
 
   /**
-   * A grant that exists at most once: a plan period's grant or rollover (`input.plan`) that was
-   * already made answers null and writes nothing (the unique period index decides, so concurrent
-   * attempts and other instances cannot grant twice). credits_grant() repays the debt first and arms
+   * A grant that exists at most once: a plan period's grant or rollover (`input.plan`), or a paid
+   * purchase's allocation (`input.purchaseId`), that was already made answers null and writes nothing
+   * (a unique index decides, so concurrent attempts and other instances cannot grant twice). credits_grant() repays the debt first and arms
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
     const kind = input.accountKind ?? 'user';
     if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const row = await this.repo.grant(manager, input);
-    return row && this.granted(manager, row);
+    return row && this.granted(row);
   }
 
-  /** What every new allocation tells once its grant is written: its metrics and credits.granted. */
-  private async granted(manager: EntityManager, row: AllocationRow): Promise<AllocationView> {
+  /** A new allocation's metrics, once its grant commits (credits_grant() told credits.granted). */
+  private granted(row: AllocationRow): AllocationView {
     this.moved('grant', row.total_credits);
     this.moved('repay', row.total_credits - row.remaining_credits);
-    const view = toAllocation(row);
-    await this.events.emit(manager, 'credits.granted', {
-      userId: view.userId,
-      ...(view.orgId !== null ? { orgId: view.orgId } : {}),
-      allocationId: view.id,
-      credits: view.totalCredits,
-      expiresAt: view.expiresAt,
-      source: view.source,
-    });
-    return view;
+    return toAllocation(row);
   }
 
   /**
@@ -292,17 +265,7 @@ export class CreditsService {
    * takes them out of the old allocation, a `grant` entry puts them in the new one
    * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
-  async rollover(
-    manager: EntityManager,
-    input: {
-      userId: string;
-      accountKind?: GrantInput['accountKind'];
-      cap: number;
-      from: Date;
-      into: NonNullable<GrantInput['plan']>;
-      expiresAt: Date;
-    },
-  ): Promise<AllocationView | null> {
+  async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
     const kind = input.accountKind ?? 'user';
     if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
@@ -317,7 +280,7 @@ export class CreditsService {
     });
     if (!created) return null;
     this.moved('rollover', created.total_credits);
-    return this.granted(manager, created);
+    return this.granted(created);
   }
 
   /**
@@ -325,7 +288,7 @@ export class CreditsService {
    * order): soonest-expiring first from what the source may spend (held credits and the overdraft
    * never move), each part arriving as a new allocation (`source: transfer`) with the expiry of the one
    * it left. Short → INSUFFICIENT_CREDITS, an unknown account → 404, the same account → 400; nothing
-   * written then. A user's new allocations tell `credits.granted` as every new allocation does.
+   * written then. The new allocations tell `credits.granted` as every new allocation does.
    */
   async transfer(
     manager: EntityManager,
@@ -342,17 +305,6 @@ export class CreditsService {
     const view = (await this.transfers.find(manager, row.out_transfer_id!))!;
     this.moved('transfer_out', input.credits);
     this.moved('transfer_in', input.credits);
-    if ('userId' in view.to) {
-      for (const lot of view.lots) {
-        await this.events.emit(manager, 'credits.granted', {
-          userId: view.to.userId,
-          allocationId: lot.toAllocationId,
-          credits: lot.credits,
-          expiresAt: lot.expiresAt,
-          source: 'transfer',
-        });
-      }
-    }
     return view;
   }
 
@@ -395,5 +347,33 @@ export class CreditsService {
       total += round.expired;
       if (round.due < EXPIRY_BATCH) return total;
     }
+  }
+
+  /** A purchase's allocation: its live remaining credits and what a dispute froze of it. */
+  purchaseAllocation(manager: EntityManager, purchaseId: string) {
+    return this.purchases.allocationOf(manager, purchaseId);
+  }
+
+  /**
+   * Takes credits back from a purchase's allocation (credits_take_back()): what it has left (`refund`),
+   * then with `allowDebt` what was spent of it as debt; without it, more than it has writes nothing.
+   */
+  async takeBack(manager: EntityManager, input: TakeBackInput): Promise<TakenBack> {
+    const result = await this.purchases.takeBack(manager, { ...input, thresholds: this.controls().thresholds });
+    this.moved('refund', result.taken);
+    this.moved('debt', result.debt);
+    return result;
+  }
+
+  /** The money the allocation's latest refund took, minor units (the rule's share: docs/finance.md). */
+  lastRefundMinor(manager: EntityManager, allocationId: string): Promise<bigint> {
+    return this.purchases.lastRefundMinor(manager, allocationId);
+  }
+
+  /** Freezes (a dispute opened) or unfreezes a purchase allocation's credits (credits_freeze()). */
+  async freeze(manager: EntityManager, input: FreezeInput): Promise<number> {
+    const n = await this.purchases.freeze(manager, { ...input, thresholds: this.controls().thresholds });
+    this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
+    return n;
   }
 }

@@ -1,5 +1,21 @@
 import type { AccountKind } from '../accounts/entities/account.entity.js';
 
+/** The column of `accounts` that holds each kind of owner (its unique index is the lookup). */
+const OWNER_COLUMN: Record<AccountKind, string> = { user: 'user_id', org: 'org_id' };
+
+/**
+ * The account id an owner names, as a SQL expression: what credit_account_of(kind, owner) answers
+ * (src/credits/sql/), written out as the one index lookup it is, for a route's read whose account
+ * kind is known when the statement is written. PostgreSQL never inlines credit_account_of() (its
+ * body has subqueries) and plans its body again in every statement that calls it: three calls were
+ * half the database time of GET /api/credits/balance (docs/benchmarks.md "Issue 42: where the
+ * reads' time went"). `ownerExpr` is a parameter or a column; `kind` only picks one of two fixed
+ * column names, so no caller's text reaches the statement.
+ */
+export function accountIdSql(ownerExpr: string, kind: AccountKind): string {
+  return `(SELECT account_id FROM accounts WHERE ${OWNER_COLUMN[kind]} = ${ownerExpr})`;
+}
+
 /**
  * An account's available credits as a SQL expression (unexpired allocations' remaining credits; held
  * credits are already out of them), for modules that report a balance next to other columns: the

@@ -53,7 +53,7 @@ const names = new Map<string, Map<string, string>>();
 
 /**
  * The name a statement is prepared under: its label and a hash of its text
- * (`usage_record_with_debit_4f1c2a9b0e7d`). A changed text is a new name by itself, so two versions
+ * (`usage_record_4a239bf9251a`). A changed text is a new name by itself, so two versions
  * of a statement never share one (node-postgres refuses a name with another text on a connection),
  * and no name is bumped by hand. The committed snapshots (`src/<module>/queries/*.sql`,
  * `npm run queries:generate`) show each name with its text.

@@ -1,5 +1,8 @@
 /**
  * Every event the service emits and its `data`, exactly as docs/webhooks.md "Events" lists them. The event JSON delivered and listed is `{id, type, createdAt, data}`.
+ * The events of credit movements (credits.*, balance.*) are emitted by the engine's SQL functions
+ * through credit_event(), which names the account: a user's `{userId}`, an organisation's
+ * `{userId: null, orgId}`.
  */
 export interface EventPayloads {
   /** The available balance went from at least `threshold` to below it (once per crossing). */
@@ -7,8 +10,10 @@ export interface EventPayloads {
   'balance.low': { userId: string | null; orgId?: string; threshold: number; balance: number };
   /** The available balance reached 0. */
   'balance.depleted': { userId: string | null; orgId?: string };
-  /** An allocation was granted (any source). `expiresAt` is ISO-8601 UTC. */
-  /** `orgId` (and `userId` null) when the allocation is an organisation's. */
+  /**
+   * An allocation was granted (any source: a transfer's lots and a purchase too). `expiresAt` is
+   * ISO-8601 UTC. `orgId` (and `userId` null) when the allocation is an organisation's.
+   */
   'credits.granted': {
     userId: string | null;
     orgId?: string;
@@ -29,7 +34,8 @@ export interface EventPayloads {
     expiresAt: string;
     leadHours: number;
   };
-  'credits.expired': { userId: string; allocationId: string; credits: number };
+  /** An allocation's remaining credits expired; an organisation's: `orgId`, and `userId` null. */
+  'credits.expired': { userId: string | null; orgId?: string; allocationId: string; credits: number };
   /** `orgId` when an organisation paid (`userId`: the member). */
   'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };
   /** A streaming session was settled by the expiry job; `charged` is what its settlement charged. */

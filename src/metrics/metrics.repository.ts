@@ -20,32 +20,13 @@ interface PgPool {
   options: { max?: number };
 }
 
-/** The gauges read at scrape time: two cheap counts and the pools' counters. */
+/** The pools' counters, read at scrape time. */
 @Injectable()
 export class MetricsRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly exportConnections: ExportConnections,
   ) {}
-
-  /**
-   * Active streaming sessions and pending webhook deliveries, in one round trip when the webhook
-   * table exists; 0 pending while it does not (the table arrives with the webhooks feature).
-   */
-  async workload(): Promise<{ activeSessions: number; webhookPending: number }> {
-    const [row]: { active: string; webhooks: boolean }[] = await this.dataSource.query(
-      `SELECT (SELECT count(*) FROM streaming_sessions WHERE status = 'active') AS active,
-              to_regclass('webhook_deliveries') IS NOT NULL AS webhooks`,
-    );
-    let webhookPending = 0;
-    if (row.webhooks) {
-      const [pending]: { n: string }[] = await this.dataSource.query(
-        `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'`,
-      );
-      webhookPending = Number(pending.n);
-    }
-    return { activeSessions: Number(row.active), webhookPending };
-  }
 
   /** The primary's pool, with DB_READ_URL the replica's, and the CSV exports' once one ran. */
   pools(): PoolStats[] {

@@ -4,10 +4,7 @@ import type { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 
 // The repository only feeds the scrape-time gauges; these specs exercise the counters.
-const noDatabase = {
-  workload: () => Promise.reject(new Error('no database in a unit spec')),
-  pools: () => [],
-} as unknown as MetricsRepository;
+const noDatabase = { pools: () => [] } as unknown as MetricsRepository;
 
 async function value(metrics: MetricsService, name: string, labels: Record<string, string> = {}) {
   const metric = metrics.registry.getSingleMetric(name);
@@ -52,11 +49,14 @@ describe('MetricsService', () => {
     expect(await value(metrics, 'accounting_credits_total', { kind: 'expire' })).toBe(undefined);
   });
 
-  it('a scrape still answers when the workload gauges cannot be read', async () => {
+  it('a scrape still answers when a workload gauge cannot be read, and reads the others', async () => {
     const metrics = new MetricsService(noDatabase);
+    metrics.readAtScrape('activeSessions', () => Promise.reject(new Error('no database in a unit spec')));
+    metrics.readAtScrape('webhookPending', () => Promise.resolve(3));
     metrics.webhookDelivery('succeeded');
     const text = await metrics.render();
     expect(text).toContain('accounting_webhook_deliveries_total{result="succeeded"} 1');
     expect(text).toContain('accounting_active_sessions 0');
+    expect(text).toContain('accounting_webhook_pending 3');
   });
 });

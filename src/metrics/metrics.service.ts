@@ -12,10 +12,13 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 type HttpChild = ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>;
 
+/** A gauge another module reads for the scrape (MetricsService.readAtScrape). */
+export type ScrapeGauge = 'activeSessions' | 'webhookPending';
+
 /**
  * The service's Prometheus metrics, one registry per application (tests run several apps in one
  * process). Counters are per process, as Prometheus expects; the workload gauges are read from the
- * database when scraped.
+ * database when scraped, each by the module whose table it counts.
  */
 @Injectable()
 export class MetricsService {
@@ -101,8 +104,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** The gauges read at scrape time from other modules' tables, each registered by its module. */
+  private readonly scrapeReaders = new Map<ScrapeGauge, () => Promise<number>>();
+
   constructor(private readonly repository: MetricsRepository) {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * How `gauge` is read when /metrics is scraped: by the module that owns what it counts (streaming
+   * sessions count their active sessions, webhooks their pending deliveries), so metrics, which every
+   * module imports, reads no other module's table.
+   */
+  readAtScrape(gauge: ScrapeGauge, read: () => Promise<number>): void {
+    this.scrapeReaders.set(gauge, read);
   }
 
   /** One HTTP request; `route` is the matched template (or UNMATCHED_ROUTE). The hot path: no allocation but the key. */
@@ -167,12 +182,16 @@ export class MetricsService {
 
   /** The Prometheus text: the database gauges are refreshed first (kept at their last value if that fails). */
   async render(): Promise<string> {
-    try {
-      const { activeSessions, webhookPending } = await this.repository.workload();
-      this.activeSessions.set(activeSessions);
-      this.webhookPending.set(webhookPending);
-    } catch (error) {
-      this.logger.warn({ msg: 'metrics: workload gauges not refreshed', err: (error as Error).message });
+    const gauges: Record<ScrapeGauge, Gauge> = {
+      activeSessions: this.activeSessions,
+      webhookPending: this.webhookPending,
+    };
+    for (const [gauge, read] of this.scrapeReaders) {
+      try {
+        gauges[gauge].set(await read());
+      } catch (error) {
+        this.logger.warn({ msg: 'metrics: gauge not refreshed', gauge, err: (error as Error).message });
+      }
     }
     for (const p of this.repository.pools()) {
       this.poolMax.set({ pool: p.pool }, p.max);

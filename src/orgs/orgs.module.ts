@@ -3,14 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { Org } from '../accounts/entities/org.entity.js';
+import { OrgMember } from '../accounts/entities/org-member.entity.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { StreamingSessionsModule } from '../streaming-sessions/streaming-sessions.module.js';
 import { UsageModule } from '../usage/usage.module.js';
-import { OrgMember } from './entities/org-member.entity.js';
-import { OrgMemberSpend } from './entities/org-member-spend.entity.js';
 import { OrgMembersController } from './org-members.controller.js';
 import { OrgMembersService } from './org-members.service.js';
 import { OrgMoneyController } from './org-money.controller.js';
@@ -25,7 +24,7 @@ import { OrgsService } from './orgs.service.js';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Org, OrgMember, OrgMemberSpend]),
+    TypeOrmModule.forFeature([Org, OrgMember]),
     AccountsModule,
     ApiKeysModule,
     AuditModule,

@@ -36,7 +36,7 @@ export interface MemberRow {
   removed_at: Date | null;
   spend_limit: string | null;
   spend_limit_period: SpendLimitPeriod | null;
-  /** org_member_spent() of the limit's period (null without a limit). */
+  /** credit_cap_spent() of the limit's period (null without a limit). */
   spent: string | null;
   resets_at: Date | null;
   /** The pool's spendable credits (balance and overdraft). */
@@ -50,14 +50,15 @@ const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.cre
   ${debtSql('o.org_id', 'org')} AS debt, o.models`;
 
 /**
- * A membership as the member view shows it, at `$at` (the app's clock): org_member_spent() over the
- * limit's UTC period (src/orgs/sql/), its end (the key budgets' period rule) and the pool's spendable
+ * A membership as the member view shows it, at `$at` (the app's clock): credit_cap_spent() over the
+ * limit's UTC period (src/credits/sql/), its end (the key budgets' period rule) and the pool's spendable
  * credits (the credits module's rule).
  */
 const memberColumns = (at: string) => `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at, m.spend_limit,
   m.spend_limit_period,
   CASE WHEN m.spend_limit_period IS NOT NULL
-       THEN org_member_spent(m.org_id, m.user_id, m.spend_limit_period, ${at}::timestamptz) END AS spent,
+       THEN credit_cap_spent('member', m.user_id, (SELECT a.account_id FROM accounts a WHERE a.org_id = m.org_id),
+                             m.spend_limit_period, ${at}::timestamptz) END AS spent,
   credit_key_period_end(m.spend_limit_period, ${at}::timestamptz) AS resets_at,
   ${spendableCreditsSql('m.org_id', 'org')} AS pool`;
 
@@ -198,7 +199,7 @@ export class OrgsRepository {
 
   /**
    * Adds the member, or changes their role (and their limit unless `keepLimit`); a removed member
-   * comes back with a new `joined_at`. What they spent stays counted (org_member_spend keeps its rows).
+   * comes back with a new `joined_at`. What they spent stays counted (the credits module keeps their spend).
    */
   async upsertMember(
     m: EntityManager,

@@ -23,17 +23,12 @@ import {
   AccountPricesQueryDto,
   CreateAccountPriceDto,
 } from './dto/account-prices.dto.js';
-import { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
-import { SimulationsService } from './simulations.service.js';
 
-/** Prices by account and simulations (docs/pricing.md); registered before PricingController's `:modelId`. */
+/** Prices by account (docs/pricing.md); registered before PricingController's `:modelId`. */
 @ApiTags('pricing')
 @Controller('api/pricing')
 export class AccountPricesController {
-  constructor(
-    @Inject(AccountPricesService) private readonly accountPrices: AccountPricesService,
-    @Inject(SimulationsService) private readonly simulations: SimulationsService,
-  ) {}
+  constructor(@Inject(AccountPricesService) private readonly accountPrices: AccountPricesService) {}
 
   @IdempotentPost('accounts')
   @Auth('admin')
@@ -118,36 +113,5 @@ export class AccountPricesController {
   })
   delete(@Param('id', new ParseUUIDPipe()) id: string): Promise<AccountPriceResponseDto> {
     return this.accountPrices.delete(id);
-  }
-
-  @IdempotentPost('simulations')
-  @Auth('supervisor')
-  @HttpCode(200)
-  @ApiOperation({
-    operationId: 'simulatePricing',
-    summary: 'What a range of records would have cost under other rules; writes nothing (supervisor)',
-    description:
-      'Every record of [from, to) that the service priced is priced again as if the given rules had been in force ' +
-      'for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records ' +
-      'that named credits, were priced at the default price, or whose model has no rule here count as billed.',
-  })
-  @ApiBody({
-    type: SimulationDto,
-    examples: {
-      haiku: {
-        summary: 'Last month with a cheaper Haiku, by model',
-        value: {
-          from: '2026-10-01T00:00:00.000Z',
-          to: '2026-11-01T00:00:00.000Z',
-          rules: [{ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', pricePer1kTokens: '0.2' }],
-          groupBy: 'model',
-        },
-      },
-    },
-  })
-  @ApiOkResponse({ type: SimulationResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (to ≤ from, a rule invalid…)', type: ErrorResponseDto })
-  simulate(@Body() body: SimulationDto): Promise<SimulationResponseDto> {
-    return this.simulations.simulate(body);
   }
 }

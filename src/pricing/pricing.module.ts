@@ -10,13 +10,12 @@ import { PricingController } from './pricing.controller.js';
 import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';
 import { PricingCache } from './pricing-cache.js';
-import { SimulationsService } from './simulations.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule],
   // AccountPricesController first: its `accounts` routes before PricingController's `:modelId`.
   controllers: [AccountPricesController, PricingController],
-  providers: [PricingService, PricingRepository, PricingCache, AccountPricesService, SimulationsService],
-  exports: [PricingService, SimulationsService],
+  providers: [PricingService, PricingRepository, PricingCache, AccountPricesService],
+  exports: [PricingService],
 })
 export class PricingModule {}

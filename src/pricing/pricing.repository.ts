@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
-import type { SqlPart } from '../database/statement-parts.js';
 import type { ModelList } from './account-prices.js';
 import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import type { RulePriceColumns } from './pricing-rules.js';
-import type { SimulationRow } from './simulations.js';
 
 export type NewPricingRule = RulePriceColumns &
   Pick<PricingRule, 'modelId' | 'effectiveFrom' | 'effectiveTo' | 'createdBy'>;
@@ -113,21 +111,10 @@ export class PricingRepository {
   }
 
   /**
-   * The model lists that limit an account beyond its keys': an organisation's own, and the plan of
-   * each live subscription whose plan has one. Only set lists are read, so this stays small.
+   * The organisations' own model lists (only set ones, so this stays small); a plan's list comes from
+   * the plans module (PricingService.addModelLists).
    */
   async modelLists(): Promise<{ key: string; models: ModelList }[]> {
-    return this.rules.query(
-      `SELECT 'org:' || o.org_id AS key, o.models FROM orgs o WHERE o.models IS NOT NULL
-       UNION ALL
-       SELECT CASE WHEN s.org_id IS NULL THEN 'user:' || s.user_id ELSE 'org:' || s.org_id END, p.models
-         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
-        WHERE s.ended_at IS NULL AND p.models IS NOT NULL`,
-    );
-  }
-
-  /** A simulation's one statement (simulations.ts simulationSql): read only. */
-  simulate(statement: SqlPart): Promise<SimulationRow[]> {
-    return this.rules.query(statement.sql, statement.params);
+    return this.rules.query(`SELECT 'org:' || o.org_id AS key, o.models FROM orgs o WHERE o.models IS NOT NULL`);
   }
 }

@@ -18,7 +18,7 @@ import {
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
-import { type CachedRule, PricingCache } from './pricing-cache.js';
+import { type CachedRule, type ModelListSource, PricingCache } from './pricing-cache.js';
 import {
   calculateCredits,
   flatPrices,
@@ -349,6 +349,11 @@ export class PricingService {
     } finally {
       this.invalidate();
     }
+  }
+
+  /** A module above pricing adds the model lists it keeps (PricingCache.addModelLists). */
+  addModelLists(source: ModelListSource): void {
+    this.cache.addModelLists(source);
   }
 
   /** Forget the cached rules (next read reloads). */

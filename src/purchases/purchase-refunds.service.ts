@@ -3,10 +3,10 @@ import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
+import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
-import { creditsForRefund, fromCents, shareOfAmount, toCents } from './purchase-money.js';
+import { amountOfMinor, creditsForRefund, fromCents, toCents } from './purchase-money.js';
 import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';
 import {
   accountOf,
@@ -32,7 +32,7 @@ export class PurchaseRefundsService {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(PurchasesService) private readonly purchases: PurchasesService,
-    @Inject(CreditPurchasesService) private readonly credits: CreditPurchasesService,
+    @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -42,7 +42,9 @@ export class PurchaseRefundsService {
   refund(actor: PurchaseActor, id: string, body: { credits?: number; reason?: string }): Promise<RefundView> {
     return this.tx.run(async (manager) => {
       const row = await this.purchases.locked(manager, id);
-      const allocation = PAID_STATUSES.includes(row.status) ? await this.credits.allocationOf(manager, row.id) : null;
+      const allocation = PAID_STATUSES.includes(row.status)
+        ? await this.credits.purchaseAllocation(manager, row.id)
+        : null;
       const refundable = refundableCredits(row, allocation?.refundable ?? 0);
       const credits = body.credits ?? refundable;
       const taken =
@@ -64,7 +66,8 @@ export class PurchaseRefundsService {
           refundableCredits: left,
         });
       }
-      const amount = shareOfAmount(credits, grantedCredits(row), row.amount);
+      // The money the refund line took by the rule (docs/finance.md), so a purchase's money adds up.
+      const amount = amountOfMinor(await this.credits.lastRefundMinor(manager, allocation!.id), row.currency);
       const refund = await this.repo.insertRefund(manager, {
         purchaseId: row.id,
         origin: 'admin',
@@ -135,7 +138,7 @@ export class PurchaseRefundsService {
     row: PurchaseRow,
     event: { type: ProviderEventType; amountRefunded?: string },
   ): Promise<PurchaseChange | null> {
-    const allocation = await this.credits.allocationOf(manager, row.id);
+    const allocation = await this.credits.purchaseAllocation(manager, row.id);
     if (!allocation) return null;
     switch (event.type) {
       case 'refunded': {
@@ -265,6 +268,7 @@ export class PurchaseRefundsService {
     const taken = await this.credits.takeBack(manager, {
       allocationId,
       credits,
+      chargeback: what.origin === 'chargeback',
       allowDebt: true,
       debtBefore: row.debt_created,
       createdBy: actor.createdBy,

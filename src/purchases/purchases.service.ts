@@ -17,12 +17,13 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
 import { AutoRechargeService } from '../credits/auto-recharge.service.js';
-import { CreditPurchasesService } from '../credits/credit-purchases.service.js';
+import { CreditsService } from '../credits/credits.service.js';
+import { toMinor } from '../credits/currencies.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { PackagesService } from './packages/packages.service.js';
-import { shareOfAmount, toCents } from './purchase-money.js';
+import { amountOfMinor, shareOfAmount, shareOfValue, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
 import { accountOf, grantedCredits, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
 import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
@@ -75,7 +76,7 @@ export const PURCHASE_READERS: AccountRule = {
 export class PurchasesService {
   constructor(
     private readonly repo: PurchasesRepository,
-    @Inject(CreditPurchasesService) private readonly credits: CreditPurchasesService,
+    @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -171,15 +172,20 @@ export class PurchasesService {
         );
       }
       const now = this.clock.now();
-      const allocationId = await this.credits.grant(manager, {
-        kind: row.org_id !== null ? 'org' : 'user',
-        ownerId: (row.org_id ?? row.user_id)!,
-        purchaseId: row.id,
+      const allocation = await this.credits.grantOnce(manager, {
+        userId: (row.org_id ?? row.user_id)!,
+        accountKind: row.org_id !== null ? 'org' : 'user',
         credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
-        createdBy: actor.createdBy,
+        allocatedBy: actor.createdBy,
+        notes: `purchase ${row.id}`,
+        source: 'purchase',
+        purchaseId: row.id,
         apiKeyId: actor.apiKeyId ?? null,
+        // The lot is worth what was paid for it (docs/finance.md).
+        value: { minor: toMinor(row.amount, row.currency), currency: row.currency },
       });
+      const allocationId = allocation?.id ?? null;
       const after = await this.repo.update(manager, row.id, {
         status: 'paid',
         paid_at: new Date(now),
@@ -252,12 +258,19 @@ export class PurchasesService {
     return toPurchaseView(await this.readable(caller, id));
   }
 
-  /** `{credits, amount}`: the allocation's remaining credits and their share of the amount, down to the cent. */
+  /**
+   * `{credits, amount}`: the allocation's refundable credits and their money by the rule
+   * (docs/finance.md): all of the lot's valueRemaining when they are all its credits left.
+   */
   async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
     const row = await this.readable(caller, id);
-    const allocation = await this.tx.run((manager) => this.credits.allocationOf(manager, row.id));
+    const allocation = await this.tx.run((manager) => this.credits.purchaseAllocation(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
-    return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount) };
+    if (allocation?.refundable_minor == null) {
+      return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount) };
+    }
+    const money = shareOfValue(BigInt(allocation.refundable_minor), credits, allocation.refundable);
+    return { credits, amount: amountOfMinor(money, row.currency) };
   }
 
   async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {

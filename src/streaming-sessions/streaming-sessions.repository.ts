@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
 import {
@@ -122,8 +123,21 @@ export interface DueSession extends EstimateColumns {
 
 /** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */
 @Injectable()
-export class StreamingSessionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class StreamingSessionsRepository implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** The active sessions gauge of /metrics is counted here, from this module's table. */
+  onModuleInit(): void {
+    this.metrics.readAtScrape('activeSessions', async () => {
+      const [row]: { n: string }[] = await this.dataSource.query(
+        `SELECT count(*) AS n FROM streaming_sessions WHERE status = 'active'`,
+      );
+      return Number(row.n);
+    });
+  }
 
   get reader(): EntityManager {
     return this.dataSource.manager;

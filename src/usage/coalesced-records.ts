@@ -3,7 +3,6 @@ import { QueryFailedError } from 'typeorm';
 
 import type { BilledParty } from '../auth/metering.js';
 import { connectionProblem } from '../common/errors/connection-errors.js';
-import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { BatchOutcome } from '../credits/credits-batch.js';
 import { Coalescer } from '../database/coalescer.js';
@@ -24,12 +23,14 @@ type Recorded = { record: UsageRecordResponseDto; replayed: boolean };
 interface Pending {
   billed: BilledParty;
   input: CreateUsageRecordInput & { id: string };
-  /** The record as one alone sends it (the single take's statement), in its request's context. */
-  alone: () => Promise<Recorded>;
 }
 
-/** What a statement answered for one record: its outcome in a batch, or its answer when it went alone. */
-type Settled = { batch: BatchOutcome } | { alone: Recorded };
+/**
+ * The record statement's label: a record alone, records that arrive together and a record with an
+ * eventId send the same statement (the batch take's, a batch of one or more), so it is prepared once
+ * per connection.
+ */
+export const RECORD_STATEMENT = 'usage_record';
 
 /**
  * Records per statement, and statements in flight per writer (createdBy and key). One in flight:
@@ -62,7 +63,7 @@ export function statementRolledBack(error: unknown): boolean {
  */
 @Injectable()
 export class CoalescedRecords {
-  private readonly coalescer = new Coalescer<Pending, Settled>((_key, items) => this.send(items), {
+  private readonly coalescer = new Coalescer<Pending, BatchOutcome>((_key, items) => this.send(items), {
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
     retryAlone: statementRolledBack,
@@ -76,21 +77,11 @@ export class CoalescedRecords {
   ) {}
 
   /**
-   * The record debited and inserted; a refusal throws the single take's error. `alone` sends it by the single take's statement, when nothing arrived with it; it must not depend on
-   * the request's async context (it runs in whichever request's turn sends it).
+   * The record debited and inserted; a refusal throws the single record's error. It runs in whichever
+   * request's turn sends the statement, so nothing it does depends on the request's async context.
    */
-  async record(
-    billed: BilledParty,
-    input: CreateUsageRecordInput & { id: string },
-    alone: () => Promise<Recorded>,
-  ): Promise<Recorded> {
-    const settled = await this.coalescer.submit(`${billed.createdBy}\u0000${billed.apiKeyId ?? ''}`, {
-      billed,
-      input,
-      alone,
-    });
-    if ('alone' in settled) return settled.alone;
-    const outcome = settled.batch;
+  async record(billed: BilledParty, input: CreateUsageRecordInput & { id: string }): Promise<Recorded> {
+    const outcome = await this.coalescer.submit(`${billed.createdBy}\u0000${billed.apiKeyId ?? ''}`, { billed, input });
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
       const row = outcome.row as unknown as InsertedRecordSqlRow;
@@ -100,31 +91,18 @@ export class CoalescedRecords {
     throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
   }
 
-  /**
-   * One batch take statement for records of one writer; a record alone
-   * (nothing arrived with it) goes by the single take's statement, which costs one record less.
-   */
-  private async send(items: Pending[]): Promise<(Settled | Error)[]> {
+  /** One batch take statement for the records of one writer: one record alone is a batch of one. */
+  private async send(items: Pending[]): Promise<BatchOutcome[]> {
     this.metrics.recordsPerStatement(items.length);
-    if (items.length === 1) {
-      try {
-        return [{ alone: await items[0].alone() }];
-      } catch (error) {
-        // A refusal is that record's answer; a failed statement is the coalescer's to handle.
-        if (error instanceof DomainError) return [error];
-        throw error;
-      }
-    }
     const { createdBy, apiKeyId } = items[0].billed;
-    const outcomes = await this.credits.debitAndInsertMany(
+    return this.credits.debitAndInsertMany(
       this.tx.statementManager,
       { createdBy, apiKeyId },
       this.records.batchParts(
         createdBy,
         items.map((p) => ({ eventId: null, input: p.input })),
-        { label: 'usage_records', answer: true },
+        { label: RECORD_STATEMENT, answer: true },
       ),
     );
-    return outcomes.map((batch) => ({ batch }));
   }
 }

@@ -1,13 +1,5 @@
-import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
-import {
-  perField,
-  TOKEN_KINDS,
-  tokenColumn,
-  type TokenColumns,
-  tokenField,
-  type TokenFields,
-} from '../pricing/token-kinds.js';
+import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** A usage record's row types and their mappers: as stored, as inserted, as answered. */
@@ -106,38 +98,8 @@ function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus
   return { billingStatus: input.billingStatus ?? 'billed', reviewStatus: shortfall > 0 ? 'open' : null };
 }
 
-/** The values of a usage_records row, in INSERT_COLUMNS order (a shortfall opens a review). */
-export function recordParams(input: CreateUsageRecordInput): unknown[] {
-  const { billingStatus, reviewStatus } = statusOf(input);
-  return [
-    input.id ?? timeOrderedId(),
-    input.userId,
-    input.service,
-    input.operation,
-    input.credits,
-    input.modelId ?? null,
-    input.tokens ?? null,
-    input.metadata === undefined ? null : JSON.stringify(input.metadata),
-    input.pricingRuleId ?? null,
-    input.providerCost ?? null,
-    billingStatus,
-    input.shortfall ?? 0,
-    reviewStatus,
-    ...TOKEN_KINDS.map((kind) => input[tokenField(kind)] ?? null),
-    input.usageSource ?? 'reported',
-    input.termination ?? null,
-    input.providerUsage ? JSON.stringify(input.providerUsage) : null,
-    input.apiKeyId ?? null,
-    input.actorId ?? null,
-    input.orgId ?? null,
-    input.creditsNamed ?? false,
-    input.requestId ?? null,
-    input.accountPriceId ?? null,
-  ];
-}
-
 /**
- * What the record's INSERT after a debit returns: only what the database sets (its clock) or
+ * What the record's INSERT in the take's statement returns: only what the database sets (its clock) or
  * rewrites (the metadata and the provider's usage, stored as jsonb); the rest is what was inserted. Every column more is
  * parsed and mapped on every metered debit, the route every chat message calls.
  */
@@ -147,7 +109,7 @@ export interface InsertedRecordSqlRow {
   provider_usage: ProviderUsage | null;
 }
 
-/** The row insertAfterDebit() wrote: its input, as recordParams() stores it, and what it returned. */
+/** The record a take's statement wrote: its input, and what the INSERT returned. */
 export function insertedRecord(
   input: CreateUsageRecordInput & { id: string },
   row: InsertedRecordSqlRow,

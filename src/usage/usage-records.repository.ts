@@ -3,26 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import type { InsertAfterTake } from '../credits/credits.repository.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
-import {
-  type CreateUsageRecordInput,
-  recordParams,
-  type RecordSqlRow,
-  toRow,
-  type UsageRecordRow,
-} from './usage-record-rows.js';
+import { type CreateUsageRecordInput, type RecordSqlRow, toRow, type UsageRecordRow } from './usage-record-rows.js';
 
 export {
   type BillingStatus,
   type CreateUsageRecordInput,
   insertedRecord,
   type InsertedRecordSqlRow,
-  recordParams,
   type RecordSqlRow,
   type ReviewStatus,
   toRecordDto,
@@ -116,7 +108,6 @@ const INSERTED: [column: string, type: string][] = [
   ['account_price_id', 'uuid'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
-const INSERT_VALUES = INSERTED.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
 const KINDS = TOKEN_KINDS.length;
 
 /** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source. */
@@ -175,20 +166,6 @@ export class UsageRecordsRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly exportConnections: ExportConnections,
   ) {}
-
-  /**
-   * The record's INSERT for CreditsService.debitAndInsert: inserted in the debit's statement, only
-   * when the debit happened. A named statement, so PostgreSQL parses and plans it once per connection.
-   * It returns an InsertedRecordSqlRow; insertedRecord() makes the row of it.
-   */
-  insertAfterDebit(input: CreateUsageRecordInput & { id: string }): InsertAfterTake {
-    return {
-      name: 'usage_record_with_debit',
-      insert: `INSERT INTO usage_records (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES}`,
-      returning: `"timestamp", metadata, provider_usage`,
-      params: recordParams(input),
-    };
-  }
 
   /**
    * A record's INSERT inside another module's statement (a streaming settlement, through

@@ -4,7 +4,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { queryReplica } from '../database/replica-reads.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
+import type { SimulationRow } from './simulations.js';
 import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
 
 /** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */
@@ -44,6 +46,11 @@ const KIND_SUMS_WITH_MEMBER = kindList(
 @Injectable()
 export class UsageStatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** A simulation's one statement (simulations.ts simulationSql): read only. */
+  simulate(statement: SqlPart): Promise<SimulationRow[]> {
+    return this.dataSource.query(statement.sql, statement.params);
+  }
 
   get reader(): EntityManager {
     return this.dataSource.manager;

@@ -8,6 +8,8 @@ import { CreditsModule } from '../credits/credits.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { CoalescedRecords } from './coalesced-records.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
+import { SimulationsController } from './simulations.controller.js';
+import { SimulationsService } from './simulations.service.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 import { UsageAuditEntries } from './usage-audit.repository.js';
@@ -31,7 +33,7 @@ import { UsageStatsService } from './usage-stats.service.js';
     PricingModule,
     AccountsModule,
   ],
-  controllers: [UsageController, UsageReviewController],
+  controllers: [UsageController, UsageReviewController, SimulationsController],
   providers: [
     CoalescedRecords,
     UsageAuditEntries,
@@ -43,6 +45,7 @@ import { UsageStatsService } from './usage-stats.service.js';
     UsageRecordsService,
     UsageStatsRepository,
     UsageStatsService,
+    SimulationsService,
     UsageReviewRepository,
     UsageReviewService,
   ],

@@ -14,7 +14,7 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
-import { CoalescedRecords } from './coalesced-records.js';
+import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {
   type CreateUsageRecordInput,
@@ -130,59 +130,34 @@ export class UsageService {
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const billed = await this.metering.billed(caller, dto);
-    const userId = billed.userId;
-    const input = await this.prepare(userId, dto, billed.actor, billed.orgId, billed.keyModels);
-    if (dto.eventId === undefined) {
-      const alone = () => this.recordIn(this.tx.statementManager, billed, undefined, input);
-      // Outside a request's transaction: sent with the records that arrive with it.
-      return this.tx.inTransaction ? alone() : this.coalesced.record(billed, input, alone);
-    }
-    return this.recordIn(this.tx.statementManager, billed, dto.eventId, input);
-  }
-
-  private async recordIn(
-    manager: EntityManager,
-    billed: BilledParty,
-    eventId: string | undefined,
-    input: CreateUsageRecordInput & { id: string },
-  ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const userId = billed.userId;
-    if (eventId !== undefined) return this.recordOnce(manager, billed, eventId, input);
-    // ONE statement, so it is its own transaction (or joins the request's idempotency transaction):
-    // the credits module's take locks the account row, then the allocations, debits FIFO with ledger
-    // entries that point at the record, and the record is inserted only when the debit happened.
-    // Short → nothing is written and InsufficientCreditsError (402). Credits 0 → the record alone (the
-    // take moves nothing, and answers 404 for a user without an account, whom a service may name).
-    const { row } = await this.credits.debitAndInsert<InsertedRecordSqlRow>(
-      manager,
-      {
-        userId,
-        orgId: billed.orgId,
-        amount: input.credits,
-        refs: { usageRecordId: input.id, createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      },
-      this.records.insertAfterDebit(input),
-    );
-    return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+    const input = await this.prepare(billed.userId, dto, billed.actor, billed.orgId, billed.keyModels);
+    // Outside a request's transaction, a record without an eventId goes with the records that arrive
+    // with it: the same statement, with more events.
+    if (dto.eventId === undefined && !this.tx.inTransaction) return this.coalesced.record(billed, input);
+    return this.recordOne(this.tx.statementManager, billed, dto.eventId ?? null, input);
   }
 
   /**
-   * A record with an event id: the batch take with one event, in the writer's event-id namespace (the
-   * caller's, as in a batch: a service's ids are its own whichever user they bill). A created record
-   * is answered from the statement (what it stored: its timestamp, metadata and provider usage), as
-   * records that arrive together are: one round trip. Only a duplicate reads the first record back,
-   * in a statement of its own, which sees the batch that claimed the id and committed meanwhile.
+   * A record as a batch of one (docs/money.md "The take"): the batch take's statement with one event,
+   * in the writer's event-id namespace (the caller's, as in a batch: a service's ids are its own
+   * whichever user they bill), with or without an eventId. ONE statement, so it is its own
+   * transaction (or joins the request's idempotency transaction): the take locks the account, debits
+   * FIFO with ledger lines that point at the record, and the record is inserted only when the debit
+   * happened; a refusal writes nothing and throws its error. A created record is answered from the
+   * statement (its timestamp, metadata and provider usage): one round trip. Only a duplicate reads the
+   * first record back, in a statement of its own, which sees the batch that claimed the id and
+   * committed meanwhile.
    */
-  private async recordOnce(
+  private async recordOne(
     manager: EntityManager,
     billed: BilledParty,
-    eventId: string,
+    eventId: string | null,
     input: CreateUsageRecordInput & { id: string },
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
       { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: 'usage_record_event', answer: true }),
+      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: RECORD_STATEMENT, answer: true }),
     );
     if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
     if (outcome.status === 'created') {

@@ -1,11 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { DeliveryStatus } from '../events/entities/webhook-delivery.entity.js';
 import type { EventType } from '../events/event-types.js';
 import { EVENT_CREATED_AT_SQL } from '../events/events.repository.js';
-import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /** The channel emit_event() notifies at commit when it queued deliveries. */
 export const DELIVERY_CHANNEL = 'webhook_deliveries';
@@ -65,8 +66,21 @@ export interface DeliverySqlRow {
 
 /** webhook_deliveries: claims, outcomes, the log, retries and the test event. */
 @Injectable()
-export class WebhookDeliveriesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class WebhookDeliveriesRepository implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** The pending deliveries gauge of /metrics is counted here, from this module's table. */
+  onModuleInit(): void {
+    this.metrics.readAtScrape('webhookPending', async () => {
+      const [row]: { n: string }[] = await this.dataSource.query(
+        `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'`,
+      );
+      return Number(row.n);
+    });
+  }
 
   /**
    * Claims up to `limit` due deliveries for one attempt each: SKIP LOCKED so instances never take the

@@ -2,10 +2,10 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuditModule } from '../audit/audit.module.js';
+import { WebhookDelivery } from '../events/entities/webhook-delivery.entity.js';
+import { WebhookEndpoint } from '../events/entities/webhook-endpoint.entity.js';
 import { EventsModule } from '../events/events.module.js';
 import { WebhookDeliveryWorker } from './delivery.worker.js';
-import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
-import { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
 import { WebhookResolver } from './webhook-runtime.js';

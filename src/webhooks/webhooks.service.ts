@@ -10,6 +10,7 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import type { WebhookEndpoint } from '../events/entities/webhook-endpoint.entity.js';
 import { AllowedNetworks } from './allowed-networks.js';
 import type {
   AcceptedRetryResponseDto,
@@ -22,7 +23,6 @@ import type {
   UpdateWebhookDto,
   WebhookResponseDto,
 } from './dto/webhooks.dto.js';
-import type { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
 import { SecretBox } from './secret-box.js';
 import { type DeliverySqlRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 import { type EndpointPatch, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';

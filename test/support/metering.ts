@@ -46,7 +46,7 @@ export class Metering {
     return this.t.app.get(StreamingSessionsService);
   }
 
-  /** A usage record of `credits`: the strict debit and the record in one statement (debitAndInsert). */
+  /** A usage record of `credits`: the strict debit and the record in one statement (a batch of one). */
   record(userId: string, credits: number) {
     return this.t.app.get(UsageService).record(asUser(userId), { service: 'chat', operation: 'completion', credits });
   }

@@ -89,6 +89,10 @@ export function resolve(schema: Schema, components: Components): Schema {
 function stringFor(name: string, schema: Schema): fc.Arbitrary<string> {
   if (schema.enum) return fc.constantFrom(...(schema.enum as string[]));
   if (/userId$/i.test(name)) return fc.constantFrom(...FUZZ_USERS);
+  if (schema.format === 'date')
+    return fc
+      .date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 10));
   if (/date|At$|effective|^from$|^to$/i.test(name) || schema.format === 'date-time')
     return fc
       .date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true })

@@ -89,7 +89,9 @@ export type Body = Record<string, unknown>;
 
 /** An operation's named request examples. */
 export function requestExamples(located: Located): [string, NamedExample][] {
-  return Object.entries(located.op.requestBody?.content['application/json']?.examples ?? {});
+  const content = located.op.requestBody?.content;
+  // A report route takes text/csv (its examples are strings, sent as such by the specs).
+  return Object.entries((content?.['application/json'] ?? content?.['text/csv'])?.examples ?? {});
 }
 
 /** The named examples of one of its error statuses. */
@@ -116,5 +118,5 @@ export function bumped(value: Body): Body {
 
 /** The example with a new sessionId where it names one (ids are single-use). */
 export function freshIds(value: Body): Body {
-  return 'sessionId' in value ? { ...value, sessionId: uniqueId('chat') } : value;
+  return typeof value === 'object' && 'sessionId' in value ? { ...value, sessionId: uniqueId('chat') } : value;
 }

@@ -7,7 +7,7 @@ import { bearer, type TestApp, token } from './app.js';
  * checks users'): every allocation's remaining = total + Σ its non-grant ledger amounts, never
  * negative; nothing spent beyond what was granted (overdraft apart); the debt is what overdraft lines
  * borrowed less what repay lines paid back; every line that spent names an active or former member;
- * each member's counter (org_member_spend, all days) is what their lines spent (debits, holds net of
+ * each member's counter (credit_cap_spend, all days) is what their lines spent (debits, holds net of
  * releases, overdraft); reconcile reports nothing on these accounts.
  */
 export async function checkOrgInvariants(t: Pick<TestApp, 'db' | 'http'>, orgIds: string[]) {
@@ -43,7 +43,9 @@ export async function checkOrgInvariants(t: Pick<TestApp, 'db' | 'http'>, orgIds
        SELECT a.org_id, l.user_id, -SUM(l.amount) AS n FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id
         WHERE l.account_id IN ${accounts} AND l.kind IN ('debit', 'hold', 'release', 'overdraft')
         GROUP BY a.org_id, l.user_id),
-     counted AS (SELECT org_id, user_id, SUM(spent) AS n FROM org_member_spend WHERE org_id = ANY($1) GROUP BY 1, 2)
+     counted AS (SELECT a.org_id, s.subject_id AS user_id, SUM(s.spent) AS n
+                  FROM credit_cap_spend s JOIN accounts a ON a.account_id = s.account_id
+                 WHERE s.subject_kind = 'member' AND a.org_id = ANY($1) GROUP BY 1, 2)
      SELECT COALESCE(l.org_id, c.org_id) AS org_id, COALESCE(l.user_id, c.user_id) AS user_id,
             COALESCE(l.n, 0)::int AS spent_by_ledger, COALESCE(c.n, 0)::int AS counted
        FROM lines l FULL JOIN counted c ON c.org_id = l.org_id AND c.user_id = l.user_id

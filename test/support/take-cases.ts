@@ -21,6 +21,8 @@ export interface Setup {
   key: { budget: number; spent: number } | null;
   /** An organisation's account, charged for a member with a daily limit (null: none) and today's spend. */
   member: { limit: number | null; spent: number; removed: boolean } | null;
+  /** Auto-recharge on, asking for credits below `below` (absent or null: off). */
+  recharge?: { below: number } | null;
 }
 
 export const setups: fc.Arbitrary<Setup> = fc.record({
@@ -54,10 +56,14 @@ export const setups: fc.Arbitrary<Setup> = fc.record({
     }),
     { nil: null, freq: 2 },
   ),
+  recharge: fc.option(fc.record({ below: fc.integer({ min: 1, max: 40 }) }), { nil: null, freq: 2 }),
 });
 
-export /** The setup as the model sees it at minute `now` (the transaction's: now() does not move in it). */
-function modelOf(setup: Setup, now: number): ModelAccount {
+/**
+ * The setup as the model sees it at minute `now` (the transaction's: now() does not move in it), with
+ * the alert thresholds the take is given for an account without its own.
+ */
+export function modelOf(setup: Setup, now: number, defaultThresholds: number[] = []): ModelAccount {
   // The window as credit_spend_window() reads it: the slots of the minutes since its newest bucket are cleared.
   const newest = now - setup.window.age;
   const cleared = new Set<number>();
@@ -75,6 +81,11 @@ function modelOf(setup: Setup, now: number): ModelAccount {
     windowUsed,
     key: setup.key ? { ...setup.key } : null,
     member: setup.member ? { ...setup.member } : null,
+    thresholds: setup.thresholds ?? defaultThresholds,
+    armedUpTo: null,
+    rechargeBelow: setup.recharge?.below ?? null,
+    rechargeOpen: false,
+    events: [],
   };
 }
 
@@ -113,15 +124,20 @@ export function caseAccounts(q: Query) {
         [id, member, setup.member.limit, setup.member.removed],
       );
       await q(
-        `INSERT INTO org_member_spend (org_id, user_id, day, spent) VALUES ($1, $2, (now() AT TIME ZONE 'UTC')::date, $3)`,
+        `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
+         VALUES ('member', $2, credit_account_of('org', $1), date_trunc('day', now(), 'UTC'), $3)`,
         [id, member, setup.member.spent],
       );
     }
     const [{ key }] = await q<{ key: string | null }>(
       `WITH credit AS (
          INSERT INTO credit_accounts (account_id, user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
-                                      spend_minute, spend_window)
-         VALUES (credit_account_of($12, $1), $13, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7)),
+                                      spend_minute, spend_window, recharge_below)
+         VALUES (credit_account_of($12, $1), $13, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7, $15)),
+       recharge AS (
+         INSERT INTO auto_recharge_settings (account_id, enabled, below_credits, recharge_credits, min_interval_minutes,
+                                             consecutive_failures, updated_by)
+         SELECT credit_account_of($12, $1), true, $15, 50, 60, 0, 'test' WHERE $15::int IS NOT NULL),
        allocations AS (
          INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at)
          SELECT credit_account_of($12, $1), $13, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
@@ -133,8 +149,8 @@ export function caseAccounts(q: Query) {
           WHERE $10::int IS NOT NULL
          RETURNING id),
        spend AS (
-         INSERT INTO credit_key_spend (api_key_id, period_start, spent)
-         SELECT key.id, credit_key_period_start('day', now()), $11 FROM key)
+         INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
+         SELECT 'key', key.id, 0, credit_key_period_start('day', now()), $11 FROM key)
        SELECT (SELECT id FROM key) AS key`,
       [
         id,
@@ -151,6 +167,7 @@ export function caseAccounts(q: Query) {
         kind,
         member ? null : id,
         member,
+        setup.recharge?.below ?? null,
       ],
     );
     return { id, key, kind, member };
@@ -172,11 +189,12 @@ export function caseAccounts(q: Query) {
            WHERE account_id = credit_account_of($3, $1)) AS allocations,
          (SELECT json_build_object('debt', debt, 'minute', spend_minute, 'window', spend_window)
             FROM credit_accounts WHERE account_id = credit_account_of($3, $1)) AS account,
-         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId' - 'orgId')
+         (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId' - 'orgId' - 'attemptId')
                           ORDER BY created_at, type DESC, (data->>'threshold')::int DESC)
             FROM events WHERE user_id = COALESCE($4, $1)) AS events,
-         (SELECT spent FROM credit_key_spend WHERE api_key_id = $2) AS key_spend,
-         (SELECT json_agg(spent) FROM org_member_spend WHERE org_id = $1 AND user_id = $4) AS member_spend`,
+         (SELECT spent FROM credit_cap_spend WHERE subject_kind = 'key' AND subject_id = $2::varchar) AS key_spend,
+         (SELECT json_agg(spent) FROM credit_cap_spend
+           WHERE subject_kind = 'member' AND subject_id = $4 AND account_id = credit_account_of($3, $1)) AS member_spend`,
       [a.id, a.key, a.kind, a.member],
     );
     return row;

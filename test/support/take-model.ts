@@ -1,8 +1,10 @@
 /**
- * The take as plain arithmetic (docs/money.md "One decision"), for property tests of the engine: what
- * a run of strict debits does to one account, decided as credit_decide() decides and walked as
- * credit_fifo_walk() walks, with nothing read from the database. The engine's SQL is held to it over
- * generated cases (test/credits-decision.int-spec.ts); it knows nothing of ids, events or alerts.
+ * The take as plain arithmetic (docs/money.md "The take"), for property tests of the engine: what a
+ * run of debits and holds of every mode does to one account, decided as credit_decide() decides and
+ * walked as credit_fifo_walk() walks, with the balance alerts and the auto-recharge request they
+ * send, nothing read from the database. The one take (credits_take_events()) is held to it over
+ * generated cases (test/take-model.int-spec.ts, test/credits-decision.int-spec.ts); it knows
+ * nothing of ids.
  */
 export interface ModelAccount {
   /** Remaining credits of the live allocations, in the order they are spent (soonest expiry first). */
@@ -16,6 +18,36 @@ export interface ModelAccount {
   key: { budget: number; spent: number } | null;
   /** An organisation's member: its limit (null: none), spent in the period, removed. */
   member: { limit: number | null; spent: number; removed: boolean } | null;
+  /** The low-balance thresholds, and the highest one still armed (null: all). */
+  thresholds: number[];
+  armedUpTo: number | null;
+  /** Auto-recharge's `below` (null: off), and whether an attempt is open (one at a time). */
+  rechargeBelow: number | null;
+  rechargeOpen: boolean;
+  /** The events the takes sent, in order. */
+  events: ModelEvent[];
+}
+
+/** An event a take sends about the account's balance. */
+export type ModelEvent =
+  | { type: 'balance.low'; threshold: number; balance: number }
+  | { type: 'balance.depleted' }
+  | { type: 'auto_recharge.requested' };
+
+/**
+ * The alerts of a movement from `before` down to `after`, as credit_balance_alerts() sends them:
+ * balance.low per threshold crossed, balance.depleted on reaching 0, each only while armed; a
+ * crossing disarms the thresholds above the balance (a grant, never made here, arms them again).
+ */
+function alerts(a: ModelAccount, before: number, after: number): void {
+  if (after >= before) return;
+  const crossed = a.thresholds.filter((t) => before >= t && after < t);
+  const depleted = before > 0 && after <= 0;
+  if (crossed.length === 0 && !depleted) return;
+  for (const t of crossed)
+    if (a.armedUpTo === null || t <= a.armedUpTo) a.events.push({ type: 'balance.low', threshold: t, balance: after });
+  if (depleted && (a.armedUpTo === null || a.armedUpTo >= 1)) a.events.push({ type: 'balance.depleted' });
+  if (a.armedUpTo === null || a.armedUpTo > after) a.armedUpTo = after;
 }
 
 export interface ModelOutcome {
@@ -39,7 +71,7 @@ export function takeStrictDebit(a: ModelAccount, amount: number): ModelOutcome {
 }
 
 /**
- * One take from `a`, which it changes as credits_take() would. Only strict takes are decided (an
+ * One take from `a`, which it changes as the one take would. Only strict takes are decided (an
  * overrun or a collected shortfall is owed); a hold asks the caps for at least one credit and never
  * overdraws; a collect overdraws whatever the limit and stays out of the hourly window.
  */
@@ -74,9 +106,16 @@ export function take(a: ModelAccount, t: ModelTake): ModelOutcome {
   }
   const debt = Math.min(amount - collected, headroom);
   const spent = collected + debt;
+  const after = available - collected;
   a.debt += debt;
   if (windowed) a.windowUsed += spent;
   if (a.key) a.key.spent += spent;
   if (a.member) a.member.spent += spent;
-  return { status: 'ok', collected, debt, balance: available - collected };
+  alerts(a, available, after);
+  // A charge that leaves the balance below auto-recharge's `below` asks for one (none while one is open).
+  if (a.rechargeBelow !== null && spent > 0 && after < a.rechargeBelow && !a.rechargeOpen) {
+    a.rechargeOpen = true;
+    a.events.push({ type: 'auto_recharge.requested' });
+  }
+  return { status: 'ok', collected, debt, balance: after };
 }

@@ -6,10 +6,10 @@ import { linesMatching, sourceFiles } from '../support/sources.js';
 
 /**
  * One money path (docs/money.md): only the credits module writes the credit tables (credit_*) or calls
- * credits_take(), in TypeScript or in a function file; every other module moves credits through
+ * the one take (credits_take_events()), in TypeScript or in a function file; every other module moves credits through
  * CreditsService. Migrations create them.
  */
-const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take\s*\(/i;
+const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take_events\s*\(/i;
 
 // The snapshots of composed statements (src/*/queries/*.sql) are not code: their parts are.
 const sources = (dir: string) =>
@@ -18,7 +18,7 @@ const sources = (dir: string) =>
   );
 
 describe('the money path', () => {
-  it('no file outside src/credits/ writes a credit table or calls credits_take', () => {
+  it('no file outside src/credits/ writes a credit table or calls the take', () => {
     const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
     const offenders = linesMatching(outside, WRITES);
     expect(offenders).toEqual([]);
@@ -27,13 +27,13 @@ describe('the money path', () => {
   it('the check recognises a write (so an empty result means something)', () => {
     expect(WRITES.test('INSERT INTO credit_ledger (user_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('UPDATE "credit_allocations" SET remaining_credits = 0')).toBe(true);
-    expect(WRITES.test('SELECT * FROM credits_take($1, $2)')).toBe(true);
-    expect(WRITES.test('UPDATE credit_key_spend SET spent = 0')).toBe(true);
+    expect(WRITES.test('SELECT * FROM credits_take_events($1, $2)')).toBe(true);
+    expect(WRITES.test('UPDATE credit_cap_spend SET spent = 0')).toBe(true);
     expect(WRITES.test('INSERT INTO credit_accounts (user_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
-    expect(WRITES.test('SELECT spent FROM credit_key_spend s WHERE s.api_key_id = k.id')).toBe(false);
+    expect(WRITES.test('SELECT spent FROM credit_cap_spend s WHERE s.subject_id = k.id::varchar')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
-    expect(sources('src').some((f) => f.endsWith('credits_take.sql'))).toBe(true);
+    expect(sources('src').some((f) => f.endsWith('credits_take_events.sql'))).toBe(true);
   });
 
   /**
@@ -69,5 +69,27 @@ describe('the money path', () => {
       REMAINING_SET.test('UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount'),
     ).toBe(true);
     expect(REMAINING_SET.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
+  });
+
+  /**
+   * Caps owned by credits (docs/spend-controls.md): the one spend counter of every cap is read and
+   * written only inside src/credits/; other modules read a cap's spend through credit_cap_spent() and
+   * never count or send a cap's event themselves.
+   */
+  const CAP_COUNTER = /\bcredit_cap_spend\b|\bcredit_cap_spend_add\s*\(|\bcredit_cap_limit_event\s*\(/i;
+
+  it('no file outside src/credits/ reads or writes the caps’ spend counter', () => {
+    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+    expect(linesMatching(outside, CAP_COUNTER)).toEqual([]);
+    // the credits module does (so the empty answer means something)
+    const inside = sources(`src${path.sep}credits`);
+    expect(linesMatching(inside, CAP_COUNTER).length).toBeGreaterThan(3);
+  });
+
+  it('the caps check recognises the counter and its writers, not the read', () => {
+    expect(CAP_COUNTER.test('SELECT spent FROM credit_cap_spend s')).toBe(true);
+    expect(CAP_COUNTER.test("PERFORM credit_cap_spend_add('member', m, a, d, 1)")).toBe(true);
+    expect(CAP_COUNTER.test("PERFORM credit_cap_limit_event('key', k, a, l, p, s, c)")).toBe(true);
+    expect(CAP_COUNTER.test("SELECT credit_cap_spent('key', k.id::varchar, NULL, k.limit_period, now())")).toBe(false);
   });
 });

@@ -47,7 +47,7 @@ export class ApiKey {
   @Column({ name: 'last_used', type: 'timestamptz', nullable: true })
   lastUsed: Date | null;
 
-  /** A credit budget per period (with `limitPeriod`); what was spent is in credit_key_spend. */
+  /** A credit budget per period (with `limitPeriod`); what was spent, credit_cap_spent() (credits). */
   @Column({ name: 'credit_limit', type: 'integer', nullable: true })
   creditLimit: number | null;
 

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 
-import { bodyProblem, RequestShapeError } from './request-shape.js';
+import { acceptCsv, bodyProblem, CSV_TYPE, RequestShapeError } from './request-shape.js';
 
 /** Requests whose body waits for authentication (deferBody marked them). */
 const deferred = new WeakSet<Request>();
@@ -14,6 +14,17 @@ const deferred = new WeakSet<Request>();
 export function deferBody(req: Request, _res: Response, next: NextFunction): void {
   deferred.add(req);
   next();
+}
+
+/**
+ * Middleware for a route that takes a `text/csv` body (a provider's report, megabytes long): a POST
+ * of CSV is accepted and deferred like deferBody's, its route reading it after authentication. Any
+ * other request goes on as everywhere (a JSON body parsed up to BODY_LIMIT, other types 415).
+ */
+export function deferCsvBody(req: Request, res: Response, next: NextFunction): void {
+  if (req.method !== 'POST' || !CSV_TYPE.test(req.headers['content-type'] ?? '')) return next();
+  acceptCsv(req);
+  deferBody(req, res, next);
 }
 
 /** The app's JSON parser (BODY_LIMIT), for every body that is not deferred. */

@@ -5,3 +5,6 @@
  */
 export const BATCH_ROUTE = '/api/usage/records/batch';
 export const PRICE_SHEET_ROUTE = '/api/pricing/import';
+
+/** Stripe's payout reconciliation report: `text/csv` up to 20 MB, read once its caller is an admin. */
+export const RECONCILIATIONS_ROUTE = '/api/finance/reconciliations';

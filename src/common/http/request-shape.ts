@@ -44,6 +44,16 @@ export function formBody(limit: string): RequestHandler {
   };
 }
 
+export const CSV_TYPE = /^text\/csv\s*(?:;|$)/i;
+
+/** Requests whose route takes a CSV body (deferCsvBody marked them). */
+const csvRequests = new WeakSet<Request>();
+
+/** Lets this request's `text/csv` body past the JSON-only rule (its route reads it itself). */
+export function acceptCsv(req: Request): void {
+  csvRequests.add(req);
+}
+
 /**
  * Before validation: a body must be JSON (415 otherwise); the query string must be well-formed
  * percent-encoding; a parsed body must not nest deeper than MAX_JSON_DEPTH, hold invalid UTF-16 (lone
@@ -52,7 +62,12 @@ export function formBody(limit: string): RequestHandler {
  */
 export function requestShape(req: Request, _res: Response, next: NextFunction): void {
   const type = req.headers['content-type'] ?? '';
-  if (hasBody(req) && !JSON_TYPE.test(type) && !(formRequests.has(req) && FORM_TYPE.test(type))) {
+  if (
+    hasBody(req) &&
+    !JSON_TYPE.test(type) &&
+    !(formRequests.has(req) && FORM_TYPE.test(type)) &&
+    !(csvRequests.has(req) && CSV_TYPE.test(type))
+  ) {
     next(new RequestShapeError(415, 'Content-Type must be application/json'));
     return;
   }

@@ -8,6 +8,8 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Check('credit_holds_outstanding_check', `outstanding >= 0`)
 @Check('credit_holds_taken_back_check', `taken_back >= 0`)
 @Index('credit_holds_account_idx', ['accountId'], { where: 'settled_at IS NULL' })
+// The settlements of a period: when a hold's used credits are recognized (migration 1732000052000).
+@Index('credit_holds_settled_idx', ['settledAt'], { where: 'settled_at IS NOT NULL' })
 export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
   sessionId: string;

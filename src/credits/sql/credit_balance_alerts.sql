@@ -15,8 +15,6 @@ AS $function$
         v_depleted boolean := p_before > 0 AND p_after <= 0;
         v_armed bigint;
         v_user varchar;
-        v_org varchar;
-        v_whose jsonb;
       BEGIN
         IF p_after >= p_before THEN RETURN; END IF;
         FOREACH t IN ARRAY COALESCE(p_thresholds, '{}') LOOP
@@ -27,20 +25,17 @@ AS $function$
         -- Most movements cross nothing: they read and write nothing more.
         IF cardinality(v_crossed) = 0 AND NOT v_depleted THEN RETURN; END IF;
         SELECT c.alerts_armed_up_to INTO v_armed FROM credit_accounts c WHERE c.account_id = p_account_id;
-        -- The events name the account: its user, or for an organisation's account its orgId (userId null).
-        SELECT a.user_id, a.org_id INTO v_user, v_org FROM accounts a WHERE a.account_id = p_account_id;
-        v_whose := CASE WHEN v_org IS NULL THEN jsonb_build_object('userId', v_user)
-                        ELSE jsonb_build_object('userId', v_user, 'orgId', v_org) END;
+        -- The events name the account (credit_event()): its user, or an organisation's orgId (userId null).
         FOREACH t IN ARRAY v_crossed LOOP
           IF v_armed IS NULL OR t <= v_armed THEN
-            PERFORM emit_event('balance.low', v_user,
-              v_whose || jsonb_build_object('threshold', t, 'balance', p_after));
+            PERFORM credit_event('balance.low', p_account_id, jsonb_build_object('threshold', t, 'balance', p_after));
           END IF;
         END LOOP;
         IF v_depleted AND (v_armed IS NULL OR v_armed >= 1) THEN
-          PERFORM emit_event('balance.depleted', v_user, v_whose);
+          PERFORM credit_event('balance.depleted', p_account_id, '{}'::jsonb);
         END IF;
         IF v_armed IS NULL OR v_armed > p_after THEN
+          SELECT a.user_id INTO v_user FROM accounts a WHERE a.account_id = p_account_id;
           INSERT INTO credit_accounts AS c (account_id, user_id, alerts_armed_up_to) VALUES (p_account_id, v_user, p_after)
           ON CONFLICT (account_id) DO UPDATE
             SET alerts_armed_up_to = LEAST(c.alerts_armed_up_to, EXCLUDED.alerts_armed_up_to), updated_at = now();

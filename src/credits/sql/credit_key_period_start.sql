@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION public.credit_key_period_start(p_period character var
  STABLE
 AS $function$
   -- When the key budget's period containing p_at (callers pass now()) began: the UTC calendar day,
-  -- week (Monday) or month; -infinity for `total` (it never resets). credit_key_spend counts from it.
+  -- week (Monday) or month; -infinity for `total` (it never resets). A key's credit_cap_spend bucket starts at it.
   SELECT CASE p_period
            WHEN 'day' THEN date_trunc('day', p_at, 'UTC')
            WHEN 'week' THEN date_trunc('week', p_at, 'UTC')

@@ -18,7 +18,7 @@ AS $function$
     v_n integer;
     v_live boolean;
     v_balance bigint;
-    v_thresholds integer[];
+    v_value bigint;
   BEGIN
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id;
     IF NOT FOUND THEN
@@ -34,23 +34,23 @@ AS $function$
       IF v_n > 0 THEN
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['freeze']::varchar[], ARRAY[-v_n],
                                     ARRAY[v_balance - v_n], ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_created_by);
-        v_thresholds := COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = a.account_id),
-                                 p_thresholds);
-        PERFORM credit_balance_alerts(a.account_id, v_balance, v_balance - v_n, v_thresholds);
+        PERFORM credit_balance_alerts(a.account_id, v_balance, v_balance - v_n, credit_thresholds(a.account_id, p_thresholds));
       END IF;
       RETURN v_n;
     END IF;
-    SELECT COALESCE(-sum(l.amount), 0)::integer INTO v_n FROM credit_ledger l
+    -- The frozen credits and their money (docs/finance.md: frozen money stays in the liability).
+    SELECT COALESCE(-sum(l.amount), 0)::integer, (-sum(l.value_minor))::bigint INTO v_n, v_value FROM credit_ledger l
      WHERE l.allocation_id = a.id AND l.kind IN ('freeze', 'unfreeze');
     IF v_n > 0 THEN
       IF v_live THEN
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['unfreeze']::varchar[], ARRAY[v_n],
-                                    ARRAY[v_balance + v_n], ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_created_by);
+                                    ARRAY[v_balance + v_n], ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_created_by, NULL,
+                                    ARRAY[v_value]);
       ELSE
         PERFORM credit_ledger_write(ARRAY[a.account_id, a.account_id], ARRAY[a.id, a.id],
                                     ARRAY['unfreeze', CASE WHEN a.voided_at IS NULL THEN 'expire' ELSE 'void' END]::varchar[],
                                     ARRAY[v_n, -v_n], ARRAY[v_balance, v_balance], ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id,
-                                    p_created_by);
+                                    p_created_by, NULL, ARRAY[v_value, NULL]);
       END IF;
     END IF;
     RETURN v_n;

@@ -11,6 +11,7 @@ AS $function$
     v_amounts integer[] := '{}';
     v_balances bigint[] := '{}';
     v_kinds varchar[] := '{}';
+    v_values bigint[] := '{}';
   BEGIN
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_give_back: amount must be a non-negative integer';
@@ -22,7 +23,7 @@ AS $function$
     v_balance := credit_available(p_account_id);
     -- What the session still holds per allocation, latest expiry first (ties: newest allocation).
     FOR r IN
-      SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding,
+      SELECT l.allocation_id, (-SUM(l.amount))::bigint AS outstanding, (-SUM(l.value_minor))::bigint AS held_value,
              credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided,
              a.frozen
         FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
@@ -37,11 +38,13 @@ AS $function$
       IF r.live AND NOT r.frozen THEN v_balance := v_balance + v_give; END IF;
       v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || v_give;
       v_balances := v_balances || v_balance; v_kinds := v_kinds || 'release'::varchar;
+      -- The money held for the lot that the credits kept do not take (docs/finance.md) goes back with them.
+      v_values := v_values || (r.held_value - credit_value_share(r.held_value, r.outstanding - v_give, r.outstanding));
       IF NOT r.live OR r.frozen THEN
         -- Dead credits never look spendable: they leave again at once. So do credits coming back to
         -- a lot under dispute: frozen with the rest of it (credits_freeze()).
         v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || -v_give;
-        v_balances := v_balances || v_balance;
+        v_balances := v_balances || v_balance; v_values := v_values || NULL::bigint;
         v_kinds := v_kinds || CASE WHEN NOT r.live AND r.voided THEN 'void'
                                    WHEN NOT r.live THEN 'expire' ELSE 'freeze' END::varchar;
       END IF;
@@ -52,7 +55,7 @@ AS $function$
 
     PERFORM credit_ledger_write(array_fill(p_account_id, ARRAY[cardinality(v_ids)]), v_ids, v_kinds, v_amounts, v_balances,
                                 array_fill(p_usage_record_id, ARRAY[cardinality(v_ids)]), p_session_id, p_api_key_id,
-                                p_created_by, array_fill(p_member_id, ARRAY[cardinality(v_ids)]));
+                                p_created_by, array_fill(p_member_id, ARRAY[cardinality(v_ids)]), v_values);
 
     RETURN QUERY
       SELECT COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'release'), 0)::bigint,

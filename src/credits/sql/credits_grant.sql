@@ -1,15 +1,18 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
   -- A grant: under the account lock, a new allocation with its `grant` line (+total), which first
-  -- repays the account's debt as far as it goes (a `repay` line on it, the debt lowered), then the
+  -- repays the account's debt as far as it goes (a `repay` line on it, which lowers the debt), then the
   -- balance alerts armed again up to the balance it left (p_rearm; a rollover re-arms after its own
   -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
   -- or rollover exists already (credit_allocations_period_idx), the purchase p_purchase_id has its
   -- allocation already (credit_allocations_purchase_id_key: one per purchase), or the account does not.
   -- Its lines name the API key that acted (p_api_key_id: a purchase marked paid, a grant made
-  -- through a service key).
+  -- through a service key). The new allocation tells credits.granted (credit_granted_events()). A
+  -- valued allocation (docs/finance.md) is worth p_value_minor minor units of
+  -- p_currency (a purchase's amount, an allocation's value, a priced plan's price, what a rollover
+  -- keeps); its grant line brings that money in, its repay takes its share out as revenue.
   DECLARE
     a credit_allocations%ROWTYPE;
     v_balance bigint;
@@ -28,9 +31,11 @@ AS $function$
     -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
     -- allowance) are spent in the order they were made.
     INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
-                                    source, plan_id, subscription_id, period_start, allocated_at, purchase_id)
+                                    source, plan_id, subscription_id, period_start, allocated_at, purchase_id,
+                                    value_minor, value_remaining_minor, currency)
     VALUES (v_account, v_user, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
-            p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id)
+            p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id,
+            p_value_minor, CASE WHEN p_value_minor IS NOT NULL THEN 0 END, CASE WHEN p_value_minor IS NOT NULL THEN p_currency END)
     ON CONFLICT DO NOTHING
     RETURNING * INTO a;
     IF NOT FOUND THEN
@@ -45,7 +50,6 @@ AS $function$
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
                                         v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
                                   ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
-      UPDATE credit_accounts c SET debt = c.debt - v_repay, updated_at = now() WHERE c.account_id = v_account;
     ELSE
       PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
@@ -54,5 +58,6 @@ AS $function$
     IF p_rearm THEN
       PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
     END IF;
+    PERFORM credit_granted_events(ARRAY[a.id]);
     RETURN QUERY SELECT * FROM credit_allocations c WHERE c.id = a.id;
   END $function$;

@@ -5,21 +5,25 @@ AS $function$
   DECLARE
     t record;
   -- An organisation's hold names the member (p_member_id): it counts against their limit like a
-  -- debit (credits_take()), and its settlement gives the unused part back off their counter; the
+  -- debit (credits_take_events()), and its settlement gives the unused part back off their counter; the
   -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
     END IF;
-    SELECT * INTO t FROM credits_take(p_owner_id, p_amount, 'hold', 'strict', p_session_id, NULL, p_created_by,
-                                      p_api_key_id, p_rate_default, p_thresholds, p_account_kind, p_member_id);
+    -- The one take, a batch of one strict hold.
+    SELECT * INTO t FROM credits_take_events(p_created_by, p_api_key_id, p_rate_default, p_thresholds, ARRAY[p_owner_id],
+                                             ARRAY[p_amount], ARRAY[NULL::uuid], p_account_kind, NULL, ARRAY[p_member_id],
+                                             ARRAY['hold'], ARRAY['strict'], ARRAY[p_session_id]);
     IF t.out_status = 'ok' THEN
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
-      -- the key's period as credits_take() just counted it, so a settlement gives the unused part back
+      -- the key's period as the take just counted it, so a settlement gives the unused part back
       -- to that period only.
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
-      SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, k.id, s.period_start
-        FROM accounts a, (SELECT p_api_key_id AS id) k LEFT JOIN credit_key_spend s ON s.api_key_id = k.id
+      SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, p_api_key_id,
+             (SELECT max(s.period_start) FROM credit_cap_spend s
+               WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0)
+        FROM accounts a
        WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
       -- An organisation's session ids are its members' (unique per member, not per account): a hold
       -- row of the org for this id is another member's session (or an earlier one), never topped up.
@@ -33,9 +37,11 @@ AS $function$
       -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
       -- used-up limit's check together and each overrun it at settlement.
       IF p_amount = 0 AND p_account_kind = 'org' AND p_member_id IS NOT NULL THEN
-        PERFORM org_member_spend_add(p_owner_id, p_member_id, (now() AT TIME ZONE 'UTC')::date, 1);
+        PERFORM credit_cap_spend_add('member', p_member_id, credit_account_of(p_account_kind, p_owner_id),
+                                     date_trunc('day', now(), 'UTC'), 1);
       END IF;
     END IF;
     RETURN QUERY SELECT t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt,
-                        t.out_balance_after, t.out_parts, t.out_retry_after;
+                        CASE WHEN t.out_status = 'ok' THEN t.out_balance ELSE t.out_available END, t.out_parts,
+                        t.out_retry_after;
   END $function$;

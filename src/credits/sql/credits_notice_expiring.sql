@@ -7,9 +7,10 @@ AS $function$
   -- (expiring_notice_hours): it is considered at the shortest lead time now reached (a run that came
   -- late sends one notice, not one per missed lead time), and once the shortest of all is considered
   -- it is done (expiring_notified). It gets its event, with leadHours, when it has credits left and
-  -- that lead time had not already passed when it was allocated. Rows a movement or another instance
-  -- holds are skipped (the next run gets them). It moves no credits, so it takes no account lock; it
-  -- is here so that only the engine's functions write the credit tables.
+  -- that lead time had not already passed when it was allocated, naming the account as every
+  -- movement's event does (credit_event()). Rows a movement or another instance holds are skipped
+  -- (the next run gets them). It moves no credits, so it takes no account lock; it is here so that
+  -- only the engine's functions write the credit tables.
   DECLARE
     v_processed integer;
     v_told integer;
@@ -17,7 +18,7 @@ AS $function$
     v_shortest integer := (SELECT min(h) FROM unnest(p_hours) h);
   BEGIN
     WITH due AS (
-      SELECT c.id, c.user_id, c.account_id, c.remaining_credits, c.expires_at, c.allocated_at,
+      SELECT c.id, c.account_id, c.remaining_credits, c.expires_at, c.allocated_at,
              (SELECT min(h) FROM unnest(p_hours) h
                WHERE c.expires_at <= now() + make_interval(hours => h)
                  AND h < COALESCE(c.expiring_notice_hours, 2147483647)) AS lead
@@ -34,12 +35,11 @@ AS $function$
          SET expiring_notice_hours = due.lead, expiring_notified = (due.lead <= v_shortest)
         FROM due WHERE a.id = due.id RETURNING a.id),
     told AS (
-      SELECT emit_event('credits.expiring', due.user_id,
-               jsonb_strip_nulls(jsonb_build_object('orgId', acc.org_id)) || jsonb_build_object(
-                 'userId', due.user_id, 'allocationId', due.id, 'remainingCredits', due.remaining_credits,
-                 'expiresAt', to_char(due.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                 'leadHours', due.lead))
-        FROM due JOIN accounts acc ON acc.account_id = due.account_id
+      SELECT credit_event('credits.expiring', due.account_id, jsonb_build_object(
+               'allocationId', due.id, 'remainingCredits', due.remaining_credits,
+               'expiresAt', to_char(due.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'leadHours', due.lead))
+        FROM due
        WHERE due.remaining_credits > 0
          AND due.expires_at - make_interval(hours => due.lead) >= due.allocated_at)
     SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM told) INTO v_processed, v_told;

@@ -5,7 +5,8 @@ AS $function$
   -- A plan renewal's rollover, under the account lock: up to p_cap of what the period's allocation
   -- p_from has left moves to a new allocation (source rollover, keyed like the period's grant,
   -- through credits_grant()): a `rollover` line takes them out of the old one, the grant's line puts
-  -- them in the new one; then the balance alerts are armed again. Answers the new allocation; no row
+  -- them in the new one, with the money they leave with (credit_value_share(), as the rollover line
+  -- takes it out); then the balance alerts are armed again. Answers the new allocation; no row
   -- when there is nothing to roll over or it was rolled over already.
   DECLARE
     old credit_allocations%ROWTYPE;
@@ -25,7 +26,8 @@ AS $function$
     END IF;
     SELECT * INTO created
       FROM credits_grant(p_owner_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
-                         p_plan_id, p_subscription_id, p_period_start, false, p_account_kind);
+                         p_plan_id, p_subscription_id, p_period_start, false, p_account_kind, NULL, NULL,
+                         credit_value_share(old.value_remaining_minor, v_amount, old.remaining_credits), old.currency);
     IF created.id IS NULL THEN
       RETURN;
     END IF;

@@ -12,10 +12,10 @@ AS $function$
     v_debt bigint := 0;
     v_account bigint := credit_account_of(p_account_kind, p_owner_id);
     v_member varchar := CASE WHEN p_account_kind = 'org' THEN p_member_id END;
-    v_hold_day date;
+    v_hold_day timestamptz;
   BEGIN
     -- An organisation's session names its member (p_member_id): what the hold gives back comes off the
-    -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take()).
+    -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take_events()).
     IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
       SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id,
                                                v_member);
@@ -30,9 +30,9 @@ AS $function$
       SELECT c.taken_back INTO v_cut FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
       -- A hold of 0 counted one credit against the member's limit while open (credits_hold()): back.
       IF v_member IS NOT NULL AND (h.out_refund > 0 OR (h.out_held = 0 AND v_cut = 0)) THEN
-        SELECT (c.created_at AT TIME ZONE 'UTC')::date INTO v_hold_day
+        SELECT date_trunc('day', c.created_at, 'UTC') INTO v_hold_day
           FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
-        PERFORM org_member_spend_add(p_owner_id, v_member, v_hold_day,
+        PERFORM credit_cap_spend_add('member', v_member, v_account, v_hold_day,
                                      CASE WHEN h.out_held = 0 AND v_cut = 0 THEN -1 ELSE -h.out_refund END);
       END IF;
     ELSE
@@ -53,9 +53,10 @@ AS $function$
       v_overrun := 0;
     END IF;
     IF v_overrun > 0 THEN
-      SELECT * INTO t FROM credits_take(p_owner_id, v_overrun::int, 'debit', 'up_to', p_session_id, p_usage_record_id,
-                                        p_created_by, h.out_api_key_id, p_rate_default, p_thresholds, p_account_kind,
-                                        v_member);
+      SELECT * INTO t FROM credits_take_events(p_created_by, h.out_api_key_id, p_rate_default, p_thresholds,
+                                               ARRAY[p_owner_id], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
+                                               p_account_kind, NULL, ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
+                                               ARRAY[p_session_id]);
       v_collected := t.out_collected;
       v_debt := t.out_debt;
     END IF;

@@ -28,10 +28,12 @@ AS $function$
     SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id, v_key,
                                                p_member_id);
     IF v_refund > 0 THEN
-      UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_refund, 0)
+      -- back to the key's bucket of the period the hold counted in (a later period's is not touched)
+      UPDATE credit_cap_spend s SET spent = GREATEST(s.spent - v_refund, 0)
         FROM credit_holds c
        WHERE c.session_id = p_session_id AND c.account_id = p_account_id
-         AND s.api_key_id = c.api_key_id AND s.period_start = c.key_period_start;
+         AND s.subject_kind = 'key' AND s.subject_id = c.api_key_id::varchar AND s.account_id = 0
+         AND s.period_start = c.key_period_start;
     END IF;
     INSERT INTO credit_holds (session_id, account_id, user_id, outstanding, settled_at)
     SELECT p_session_id, a.account_id, a.user_id, 0, now() FROM accounts a WHERE a.account_id = p_account_id

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid, p_chargeback boolean DEFAULT false)
  RETURNS TABLE(out_taken integer, out_debt integer, out_refundable integer)
  LANGUAGE plpgsql
 AS $function$
@@ -13,7 +13,7 @@ AS $function$
   --    settlement would give them back to the lot after the refund, spendable again;
   -- 1 and 2 leave through one `refund` line;
   -- 3. with p_allow_debt, of the rest, what was already spent from it becomes the account's debt
-  --    through one `debt` line (no allocation, like `overdraft`; credit_accounts.debt raised), never a
+  --    through one `debt` line (no allocation, like `overdraft`; the writer raises the debt), never a
   --    silent loss. "Spent" is what left the allocation other than by expiry, void, refund or freeze
   --    (debits, holds still open or kept, repays, transfers), less the debt earlier take-backs of it
   --    made (p_debt_before): expired credits were never spent, so they are not owed.
@@ -21,6 +21,9 @@ AS $function$
   -- nothing (out_taken 0). Answers what left the allocation, the debt made, and what the allocation
   -- had free before (its refundable credits). The refund and debt lines name the API key that acted
   -- (p_api_key_id: a service key reporting the provider's refund); a hold's release keeps its hold's.
+  -- Money follows the rule (docs/finance.md): a release brings back the money held for the credits
+  -- it gives back, the refund line takes its share of the lot's; its category is charged_back for a
+  -- lost dispute (p_chargeback), else refunded.
   DECLARE
     a credit_allocations%ROWTYPE;
     h record;
@@ -40,6 +43,7 @@ AS $function$
     v_kinds varchar[] := '{}';
     v_amounts integer[] := '{}';
     v_balances bigint[] := '{}';
+    v_categories varchar[] := '{}';
   BEGIN
     IF p_credits IS NULL OR p_credits < 0 THEN
       RAISE EXCEPTION 'credits_take_back: credits must be a non-negative integer';
@@ -70,7 +74,7 @@ AS $function$
       -- The open holds of the account hold the account lock's row too: no settlement runs meanwhile.
       FOR h IN
         SELECT c.session_id, c.user_id, c.api_key_id, c.key_period_start, c.created_at,
-               (-sum(l.amount))::integer AS on_lot
+               (-sum(l.amount))::integer AS on_lot, (-sum(l.value_minor))::bigint AS on_lot_value
           FROM credit_holds c
           JOIN credit_ledger l ON l.session_id = c.session_id AND l.account_id = c.account_id
                               AND l.allocation_id = a.id AND l.kind IN ('hold', 'release')
@@ -86,15 +90,17 @@ AS $function$
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['release']::varchar[], ARRAY[v_give],
                                     ARRAY[CASE WHEN v_spendable THEN v_after + v_held ELSE v_after END],
                                     ARRAY[NULL]::uuid[], h.session_id, h.api_key_id, p_created_by,
-                                    ARRAY[h.user_id]::varchar[]);
+                                    ARRAY[h.user_id]::varchar[],
+                                    ARRAY[h.on_lot_value - credit_value_share(h.on_lot_value, h.on_lot - v_give, h.on_lot)]);
         UPDATE credit_holds c SET outstanding = c.outstanding - v_give, taken_back = c.taken_back + v_give
          WHERE c.session_id = h.session_id AND c.account_id = a.account_id;
         IF h.api_key_id IS NOT NULL THEN
-          UPDATE credit_key_spend s SET spent = GREATEST(s.spent - v_give, 0)
-           WHERE s.api_key_id = h.api_key_id AND s.period_start = h.key_period_start;
+          UPDATE credit_cap_spend s SET spent = GREATEST(s.spent - v_give, 0)
+           WHERE s.subject_kind = 'key' AND s.subject_id = h.api_key_id::varchar AND s.account_id = 0
+             AND s.period_start = h.key_period_start;
         END IF;
         IF v_org IS NOT NULL AND h.user_id IS NOT NULL THEN
-          PERFORM org_member_spend_add(v_org, h.user_id, (h.created_at AT TIME ZONE 'UTC')::date, -v_give);
+          PERFORM credit_cap_spend_add('member', h.user_id, a.account_id, date_trunc('day', h.created_at, 'UTC'), -v_give);
         END IF;
       END LOOP;
     END IF;
@@ -109,21 +115,18 @@ AS $function$
     IF v_take + v_held > 0 THEN
       v_accounts := v_accounts || a.account_id; v_ids := v_ids || a.id; v_kinds := v_kinds || 'refund'::varchar;
       v_amounts := v_amounts || -(v_take + v_held); v_balances := v_balances || v_after;
+      v_categories := v_categories || CASE WHEN p_chargeback THEN 'charged_back' ELSE 'refunded' END::varchar;
     END IF;
     IF v_debt > 0 THEN
       v_accounts := v_accounts || a.account_id; v_ids := v_ids || NULL::uuid; v_kinds := v_kinds || 'debt'::varchar;
       v_amounts := v_amounts || -v_debt; v_balances := v_balances || v_after;
+      v_categories := v_categories || NULL::varchar;
     END IF;
     PERFORM credit_ledger_write(v_accounts, v_ids, v_kinds, v_amounts, v_balances,
-                                array_fill(NULL::uuid, ARRAY[cardinality(v_ids)]), NULL, p_api_key_id, p_created_by);
-    IF v_debt > 0 THEN
-      INSERT INTO credit_accounts AS c (account_id, user_id, debt) VALUES (a.account_id, a.user_id, v_debt)
-      ON CONFLICT (account_id) DO UPDATE SET debt = c.debt + v_debt, updated_at = now();
-    END IF;
+                                array_fill(NULL::uuid, ARRAY[cardinality(v_ids)]), NULL, p_api_key_id, p_created_by, NULL,
+                                NULL, v_categories);
     IF v_after < v_balance THEN
-      PERFORM credit_balance_alerts(a.account_id, v_balance, v_after,
-                COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = a.account_id),
-                         p_thresholds));
+      PERFORM credit_balance_alerts(a.account_id, v_balance, v_after, credit_thresholds(a.account_id, p_thresholds));
     END IF;
     RETURN QUERY SELECT v_take + v_held, v_debt, v_refundable;
   END $function$;

@@ -1,56 +1,92 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[])
- RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer)
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
+ RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
-  -- The batch take: one strict debit per event, in array order, of whichever accounts; event i takes
-  -- p_amounts[i] from p_accounts[i] and its ledger lines point at p_usage_records[i]. The caller's
-  -- statement claimed the events' ids, writes the records of the events let through and gives the
-  -- refused ones' ids back. Event i's
-  -- account is of kind p_kinds[i] (all p_account_kind when NULL), so a batch mixes users and
-  -- organisations; an organisation's event names its member in p_members[i], whose limit is one more
-  -- cap, read and counted under the organisation's lock as credits_take() does.
+  -- The one take (docs/money.md "The take"): every debit and hold of credits, a batch of events in
+  -- array order, of whichever accounts; a single record, hold, settlement overrun or collected
+  -- shortfall is a batch of one. Event i takes p_amounts[i] from the account of kind p_kinds[i] (all
+  -- p_account_kind when NULL: 'user' or 'org') and owner p_accounts[i]; it is a p_takes[i] ('debit',
+  -- the default, or 'hold') in mode p_modes[i] ('strict', the default: all or nothing; 'up_to': a
+  -- settlement's overrun, the balance then the overdraft; 'collect': a reviewed shortfall, what the
+  -- balance lacks is debt whatever the limit), for session p_sessions[i] (NULL: none); its ledger
+  -- lines point at p_usage_records[i] (NULL: none, a hold's). An organisation's event names its
+  -- member in p_members[i]: an active member for a strict take (else 'not_a_member'; what a removed
+  -- member's open session still owes settles), whose limit is one more cap, read and counted under
+  -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
+  -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
+  -- apply. Every decision is credit_decide()'s.
   DECLARE
     n integer;
     -- per event, by position
     e_user varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[];
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
     e_retry integer[]; e_kind varchar[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
-    -- per (organisation, member) pair: active, limit, period, spent in the period (before, and so far), added
-    m_u integer[]; m_member varchar[]; m_active boolean[]; m_limit bigint[]; m_period varchar[]; m_before bigint[];
-    m_spent bigint[]; m_added bigint[]; mi integer;
+    e_take varchar[]; e_mode varchar[]; e_session varchar[]; e_avail bigint[]; e_head bigint[]; e_parts jsonb[];
+    -- per (organisation, member) pair: found, removed, limit, period, spent in the period (before, and so far), added
+    m_u integer[]; m_member varchar[]; m_found boolean[]; m_removed boolean[]; m_limit bigint[]; m_period varchar[];
+    m_before bigint[]; m_spent bigint[]; m_added bigint[]; mi integer;
     u_kind varchar[]; u_owner varchar[];
-    -- per user, in user-id order
-    u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_head bigint[]; u_debt bigint[]; u_ptr integer[]; u_last integer[];
-    -- per user: hourly limit, spend window (flat: 60 slots a user, as credit_accounts keeps them), its sum
-    u_limit integer[]; u_minute bigint[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
-    v_recharge boolean; v_debts boolean := false; v_rated boolean := false;
+    -- per account, in (kind, owner) order
+    u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
+    u_ptr integer[]; u_last integer[];
+    -- per account: hourly limit, spend window (flat: 60 slots an account, as credit_accounts keeps them), its sum
+    u_limit integer[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
+    v_recharge boolean; v_rated boolean := false;
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
-    -- the users' live allocations, by user, then FIFO
+    -- the accounts' live allocations, by account, then FIFO
     a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0;
     l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
-    l_balance bigint[] := '{}'; l_record uuid[] := '{}';
+    l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}';
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
     i integer; u integer; j integer;
-    v_amount integer; v_od integer; v_bal bigint; v_status varchar; v_parts integer[]; k integer;
+    v_amount integer; v_ask bigint; v_strict boolean; v_windowed boolean; v_headroom bigint; v_od bigint;
+    v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
+    -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
+    acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false;
+    v_acc bigint; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
   BEGIN
     e_user := p_accounts; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_user), 0);
     IF n = 0 THEN RETURN; END IF;
-    IF cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
-       OR EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_record) AS x(amount, user_id, id)
-                   WHERE x.amount IS NULL OR x.amount < 0 OR x.user_id IS NULL OR x.id IS NULL) THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs an account, a usage record and a non-negative amount';
-    END IF;
-
     e_kind := COALESCE(p_kinds, array_fill(p_account_kind, ARRAY[n]));
     e_member := COALESCE(p_members, array_fill(NULL::varchar, ARRAY[n]));
-    IF cardinality(e_kind) IS DISTINCT FROM n OR cardinality(e_member) IS DISTINCT FROM n
-       OR EXISTS (SELECT 1 FROM unnest(e_kind) AS t(kd) WHERE t.kd IS NULL OR t.kd NOT IN ('user', 'org')) THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs an account kind (user or org), and a member or NULL';
+    e_take := COALESCE(p_takes, array_fill('debit'::varchar, ARRAY[n]));
+    e_mode := COALESCE(p_modes, array_fill('strict'::varchar, ARRAY[n]));
+    e_session := COALESCE(p_sessions, array_fill(NULL::varchar, ARRAY[n]));
+    -- The input checked. Every statement costs its start-up whatever its size, and a record is a batch
+    -- of one: a batch of one is checked, resolved and locked by expressions and scalar lookups (no
+    -- statement over its arrays), the same steps as a batch's.
+    v_bad := cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
+             OR cardinality(e_kind) IS DISTINCT FROM n OR cardinality(e_member) IS DISTINCT FROM n
+             OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
+             OR cardinality(e_session) IS DISTINCT FROM n;
+    IF NOT v_bad AND n = 1 THEN
+      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_user[1] IS NULL OR e_kind[1] IS NULL
+               OR e_kind[1] NOT IN ('user', 'org') OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
+               OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
+    ELSIF NOT v_bad THEN
+      v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_kind, e_take, e_mode) AS x(amount, owner, kd, tk, md)
+                        WHERE x.amount IS NULL OR x.amount < 0 OR x.owner IS NULL OR x.kd IS NULL
+                           OR x.kd NOT IN ('user', 'org') OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
+                           OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
     END IF;
+    IF v_bad THEN
+      RAISE EXCEPTION 'credits_take_events: every event needs an account (kind user or org), a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
+    END IF;
+    IF n = 1 THEN
+      -- One account, looked up and locked by equality (credits_lock_accounts()).
+      u_id := ARRAY[e_kind[1] || ':' || e_user[1]]; e_u := ARRAY[1]; u_kind := e_kind; u_owner := e_user;
+      SELECT l.out_account_id INTO v_acc FROM credits_lock_accounts(e_kind[1], e_user) l;
+      u_acc := ARRAY[v_acc]; u_known := ARRAY[v_acc IS NOT NULL];
+      IF e_member[1] IS NOT NULL AND e_kind[1] = 'org' THEN
+        m_u := ARRAY[1]; m_member := e_member; e_m := ARRAY[1];
+      ELSE
+        e_m := ARRAY[NULL::integer];
+      END IF;
+    ELSE
     -- The accounts by (kind, owner id): a user and an organisation may have the same id.
     SELECT array_agg(DISTINCT t.kd || ':' || t.x ORDER BY t.kd || ':' || t.x) INTO u_id FROM unnest(e_kind, e_user) AS t(kd, x);
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
@@ -59,10 +95,9 @@ AS $function$
     SELECT array_agg(split_part(x, ':', 1) ORDER BY o), array_agg(substr(x, strpos(x, ':') + 1) ORDER BY o)
       INTO u_kind, u_owner FROM unnest(u_id) WITH ORDINALITY AS t(x, o);
 
-    -- Every account of the batch, locked in id order: one account's movements serialise with all
-    -- others (single routes lock the same row), and two batches take their locks in the same order.
-    -- The settings are read under the lock.
-    -- The accounts the events name (by p_account_kind and owner id), locked; the engine works on their ids.
+    -- Every account of the batch, locked in account id order (credits_lock_account_ids(), the order of
+    -- every movement's lock): one account's movements serialise with all others, and two batches take
+    -- their locks in the same order. The settings are read under the lock.
     -- credit_account_of()'s lookups written out: called per account it was a function call each
     -- (about a tenth of a 1,000-event batch's take); a join instead was planned as a sequential scan
     -- of every account. A subquery per account is an index lookup whatever the plan.
@@ -74,7 +109,7 @@ AS $function$
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
-    -- active, their limit and what they spent in its period (as credits_take() reads them).
+    -- one (and removed), their limit and what they spent in its period.
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
       FROM (SELECT DISTINCT e.u, e.member FROM unnest(e_u, e_member) AS e(u, member) WHERE e.member IS NOT NULL) d
      WHERE u_kind[d.u] = 'org';
@@ -82,52 +117,73 @@ AS $function$
       SELECT array_agg(m.ord::int ORDER BY e.ord) INTO e_m
         FROM unnest(e_u, e_member) WITH ORDINALITY AS e(u, member, ord)
         LEFT JOIN unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord) ON m.u = e.u AND m.member = e.member;
-      SELECT array_agg(om.user_id IS NOT NULL AND om.removed_at IS NULL ORDER BY m.ord),
+    ELSE
+      e_m := array_fill(NULL::integer, ARRAY[n]);
+    END IF;
+    END IF;
+    IF m_u IS NOT NULL THEN
+      SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
              array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
              array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
-                            ELSE org_member_spent(om.org_id, om.user_id, om.spend_limit_period, now()) END ORDER BY m.ord)
-        INTO m_active, m_limit, m_period, m_before
+                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], om.spend_limit_period, now()) END
+                       ORDER BY m.ord)
+        INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
         LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
-    ELSE
-      e_m := array_fill(NULL::integer, ARRAY[n]);
     END IF;
+    -- The accounts' settings, read under the lock; for an account with an hourly limit, what it spent
+    -- in the last hour (the stored buckets still in the hour).
+    IF n = 1 THEN
+      SELECT * INTO acc FROM credit_accounts c WHERE c.account_id = v_acc;
+      u_limit := ARRAY[COALESCE(acc.max_credits_per_hour, p_rate_default)]; u_overdraft := ARRAY[acc.overdraft_limit];
+      u_owed := ARRAY[COALESCE(acc.debt, 0)]; u_used := ARRAY[0::bigint];
+      u_rated := ARRAY[false]; v_recharge := acc.recharge_below IS NOT NULL;
+      v_thresholds := COALESCE(acc.low_balance_thresholds, p_thresholds);
+      IF u_limit[1] IS NOT NULL THEN
+        u_used[1] := (SELECT COALESCE(sum(x), 0) FROM unnest(credit_spend_window(acc.spend_window, acc.spend_minute, v_minute)) x);
+      END IF;
+    ELSE
     SELECT array_agg(COALESCE(c.max_credits_per_hour, p_rate_default) ORDER BY u.ord),
-           array_agg(credit_headroom(c.overdraft_limit, c.debt) ORDER BY u.ord),
-           array_agg(0::bigint ORDER BY u.ord), array_agg(COALESCE(c.spend_minute, 0) ORDER BY u.ord),
-           array_agg(0::bigint ORDER BY u.ord), array_agg(false ORDER BY u.ord),
-           bool_or(c.recharge_below IS NOT NULL)
-      INTO u_limit, u_head, u_debt, u_minute, u_used, u_rated, v_recharge
+           array_agg(c.overdraft_limit ORDER BY u.ord), array_agg(COALESCE(c.debt, 0) ORDER BY u.ord),
+           array_agg(CASE WHEN COALESCE(c.max_credits_per_hour, p_rate_default) IS NULL THEN 0
+                          ELSE COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute,
+                                                                                       v_minute)) x), 0) END::bigint
+                     ORDER BY u.ord),
+           array_agg(false ORDER BY u.ord), bool_or(c.recharge_below IS NOT NULL)
+      INTO u_limit, u_overdraft, u_owed, u_used, u_rated, v_recharge
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
-    u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
-    IF EXISTS (SELECT 1 FROM unnest(u_limit) x WHERE x IS NOT NULL) THEN
-      -- What each limited user spent in the last hour, read as credits_take() reads the window.
-      SELECT array_agg(COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute)) x),
-                                0)::bigint ORDER BY u.ord)
-        INTO u_used
-        FROM unnest(u_acc, u_limit) WITH ORDINALITY AS u(account_id, lim, ord)
-        LEFT JOIN credit_accounts c ON c.account_id = u.account_id AND u.lim IS NOT NULL;
     END IF;
-    -- The caller's key budget, as credits_take() reads it; the key row locked, so two batches through
-    -- one key (an ingest key records for many users) decide against each other's spend.
-    SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
-      FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
-    IF v_key_limit IS NOT NULL THEN
-      v_key_start := credit_key_period_start(v_key_period, now());
-      v_key_spent := credit_key_spent(p_api_key_id, v_key_period);
+    u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
+    -- The caller's key budget; the key row locked after the accounts, so takes through one key (an
+    -- ingest key records for many accounts) decide against each other's spend, one at a time.
+    IF p_api_key_id IS NOT NULL THEN
+      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
+        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+      IF v_key_limit IS NOT NULL THEN
+        v_key_start := credit_key_period_start(v_key_period, now());
+        v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
+      END IF;
     END IF;
 
-    -- The users' live allocations, locked, soonest-expiring first (ties: oldest), grouped by user.
+    -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
+    -- with each account's first and last allocation and its balance.
+    IF cardinality(u_id) = 1 THEN
+      SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
+             COALESCE(sum(f.out_remaining), 0)::bigint, count(*)::int
+        INTO a_id, a_rem, v_total, v_count
+        FROM credit_allocations_fifo(u_acc) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord);
+      a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
+      u_ptr := ARRAY[LEAST(v_count, 1)]; u_last := ARRAY[v_count]; u_avail := ARRAY[v_total];
+    ELSE
     SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
            array_agg(u.ord::int ORDER BY f.ord)
       INTO a_id, a_rem, a_u
       FROM credit_allocations_fifo(u_acc) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
       JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = f.out_account_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
-    -- Each user's first allocation and balance.
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
            array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
       INTO u_ptr, u_last, u_avail
@@ -135,23 +191,38 @@ AS $function$
       LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
+    END IF;
 
     e_status := array_fill(NULL::varchar, ARRAY[n]);
     e_collected := array_fill(0::bigint, ARRAY[n]); e_debt := e_collected; e_balance := e_collected;
-    e_before := e_collected; e_retry := array_fill(NULL::integer, ARRAY[n]);
+    e_before := e_collected; e_avail := e_collected; e_head := e_collected;
+    e_retry := array_fill(NULL::integer, ARRAY[n]); e_parts := array_fill('[]'::jsonb, ARRAY[n]);
     FOR i IN 1 .. n LOOP
       u := e_u[i];
       IF NOT u_known[u] THEN e_status[i] := 'no_account'; CONTINUE; END IF;
+      v_strict := e_mode[i] = 'strict';
       mi := e_m[i];
-      IF mi IS NOT NULL AND NOT m_active[mi] THEN e_status[i] := 'not_a_member'; CONTINUE; END IF;
+      IF mi IS NOT NULL AND (NOT m_found[mi] OR (v_strict AND m_removed[mi])) THEN
+        e_status[i] := 'not_a_member'; CONTINUE;
+      END IF;
       v_amount := e_amount[i];
-      -- The one decision, as credits_take() asks it: the key's budget, the member's limit (what they
-      -- spent in its period, this batch's events before included), then the hourly window (what the
-      -- stored buckets hold for the last hour plus what this batch has spent this minute), then the
-      -- balance and the overdraft headroom left by the events before.
-      v_status := credit_decide(true, v_amount, v_amount, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
+      -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
+      -- start on a key budget or an hourly window that is used up, whatever its estimate.
+      v_ask := CASE WHEN e_take[i] = 'hold' THEN GREATEST(v_amount, 1) ELSE v_amount END;
+      -- The hourly window counts what spends now: an up_to overrun is never refused but still counts;
+      -- a collected shortfall is old usage and stays out of it.
+      v_windowed := u_limit[u] IS NOT NULL AND v_ask > 0 AND e_mode[i] <> 'collect';
+      -- A reviewed shortfall is debt whatever the limit; a hold never overdraws.
+      v_headroom := CASE WHEN e_mode[i] = 'collect' THEN v_amount
+                         WHEN e_take[i] = 'debit' THEN credit_headroom(u_overdraft[u], u_owed[u]) ELSE 0 END;
+      -- The one decision: the key's budget, the member's limit (what they spent in its period, this
+      -- batch's events before included), then the hourly window (the stored buckets for the last hour
+      -- plus what this batch has spent this minute), then the balance and headroom the events before left.
+      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
                                 ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]],
-                                ARRAY[v_key_limit, m_limit[mi], u_limit[u]]::bigint[], u_avail[u], u_head[u]);
+                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[],
+                                u_avail[u], v_headroom);
+      e_avail[i] := u_avail[u]; e_head[i] := v_headroom;
       IF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
@@ -160,77 +231,104 @@ AS $function$
           SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
             FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.account_id = u_acc[u];
           w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
-          e_retry[i] := credit_spend_retry_after(w, v_minute, v_amount, u_limit[u]);
+          e_retry[i] := credit_spend_retry_after(w, v_minute, v_ask, u_limit[u]);
         ELSIF v_status = 'insufficient' THEN
-          e_balance[i] := u_avail[u] + u_head[u];
+          e_balance[i] := u_avail[u] + v_headroom;
         END IF;
         CONTINUE;
       END IF;
       v_bal := u_avail[u];
       e_before[i] := v_bal;
-      -- FIFO over the user's allocations still holding credits (from u_ptr), as credits_take() walks.
-      v_parts := credit_fifo_walk(a_rem[u_ptr[u]:u_last[u]], LEAST(v_amount, v_bal));
+      -- FIFO over the account's allocations still holding credits (from u_ptr); one ledger line per
+      -- allocation touched, counting down from the balance found.
+      v_parts := credit_fifo_walk(a_rem[u_ptr[u]:u_last[u]], LEAST(v_amount, v_bal)::int);
+      v_hold_parts := '[]'::jsonb;
       FOR k IN 1 .. cardinality(v_parts) LOOP
         j := u_ptr[u] + k - 1;
         a_rem[j] := a_rem[j] - v_parts[k];
         v_bal := v_bal - v_parts[k];
         l_n := l_n + 1;
-        l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := 'debit'; l_amount[l_n] := -v_parts[k];
+        l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := e_take[i]; l_amount[l_n] := -v_parts[k];
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
+        l_session[l_n] := e_session[i];
+        -- what a hold keeps of each allocation (a settlement gives it back to the same rows)
+        IF e_take[i] = 'hold' THEN
+          v_hold_parts := v_hold_parts || jsonb_build_object('allocationId', a_id[j], 'amount', v_parts[k]);
+        END IF;
       END LOOP;
       WHILE u_ptr[u] BETWEEN 1 AND u_last[u] AND a_rem[u_ptr[u]] = 0 LOOP
         u_ptr[u] := u_ptr[u] + 1;
       END LOOP;
-      v_od := v_amount - (u_avail[u] - v_bal);
+      -- What the balance lacks within the headroom: one overdraft line (no allocation) at the balance left.
+      v_od := LEAST(v_amount - (u_avail[u] - v_bal), v_headroom);
       IF v_od > 0 THEN
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
-        u_head[u] := u_head[u] - v_od;
-        u_debt[u] := u_debt[u] + v_od;
-        v_debts := true;
+        l_session[l_n] := e_session[i];
+        u_owed[u] := u_owed[u] + v_od;
+      ELSE
+        v_od := 0;
       END IF;
+      v_spent := u_avail[u] - v_bal + v_od;
+      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below)
+      IF v_bal < u_avail[u] THEN v_alerts := true; END IF;
       u_avail[u] := v_bal;
-      e_status[i] := 'ok'; e_collected[i] := v_amount - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
-      IF u_limit[u] IS NOT NULL AND v_amount > 0 THEN
-        u_added[u] := u_added[u] + v_amount;
-        u_used[u] := u_used[u] + v_amount; u_rated[u] := true; v_rated := true;
+      e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
+      e_parts[i] := v_hold_parts;
+      IF v_windowed AND v_spent > 0 THEN
+        u_added[u] := u_added[u] + v_spent;
+        u_used[u] := u_used[u] + v_spent; u_rated[u] := true; v_rated := true;
       END IF;
       IF v_key_limit IS NOT NULL THEN
-        PERFORM credit_key_limit_event(u_acc[u], p_api_key_id, v_key_limit, v_key_period, v_key_spent, v_amount);
-        v_key_spent := v_key_spent + v_amount; v_key_charged := v_key_charged + v_amount; v_key_used := true;
+        PERFORM credit_cap_limit_event('key', p_api_key_id::varchar, u_acc[u], v_key_limit, v_key_period, v_key_spent, v_spent);
+        v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
-      IF mi IS NOT NULL AND v_amount > 0 THEN
-        PERFORM org_member_limit_event(u_owner[u], e_member[i], m_limit[mi], m_period[mi], m_spent[mi], v_amount);
-        m_spent[mi] := m_spent[mi] + v_amount; m_added[mi] := m_added[mi] + v_amount;
+      IF mi IS NOT NULL AND v_spent > 0 THEN
+        PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
+        m_spent[mi] := m_spent[mi] + v_spent; m_added[mi] := m_added[mi] + v_spent;
       END IF;
     END LOOP;
 
-    PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, NULL, p_api_key_id, p_created_by,
-                                l_member);
+    -- The lines, by the one writer: one call for the usual batch (one session, or none); lines of
+    -- several sessions grouped by session, each group in the order it happened.
+    IF l_n > 0 THEN
+      v_one_session := n = 1;
+      IF NOT v_one_session THEN
+        v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
+      END IF;
+      IF v_one_session THEN
+        PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
+                                    p_created_by, l_member);
+      ELSE
+        PERFORM credit_ledger_write(g.accounts, g.allocations, g.kinds, g.amounts, g.balances, g.records, g.session,
+                                    p_api_key_id, p_created_by, g.members)
+           FROM (SELECT l.session, min(l.i) AS first, array_agg(l_user[l.i] ORDER BY l.i) AS accounts,
+                        array_agg(l_alloc[l.i] ORDER BY l.i) AS allocations, array_agg(l_kind[l.i] ORDER BY l.i) AS kinds,
+                        array_agg(l_amount[l.i] ORDER BY l.i) AS amounts, array_agg(l_balance[l.i] ORDER BY l.i) AS balances,
+                        array_agg(l_record[l.i] ORDER BY l.i) AS records, array_agg(l_member[l.i] ORDER BY l.i) AS members
+                   FROM unnest(l_session) WITH ORDINALITY AS l(session, i)
+                  GROUP BY l.session
+                  ORDER BY min(l.i)) g;
+      END IF;
+    END IF;
     -- What follows writes only when there is something to write: each statement costs its start-up
-    -- whether or not it finds rows, and a few events' batch (records that arrive together) pays them
-    -- all for a handful of records.
+    -- whether or not it finds rows, and a record (a batch of one) pays them all.
     -- The members' counters, once per member with what their events added.
     IF m_u IS NOT NULL THEN
-      PERFORM org_member_spend_add(u_owner[m.u], m.member, (now() AT TIME ZONE 'UTC')::date, m.added)
+      PERFORM credit_cap_spend_add('member', m.member, u_acc[m.u], date_trunc('day', now(), 'UTC'), m.added)
          FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
     END IF;
-    IF v_debts THEN
-    INSERT INTO credit_accounts AS c (account_id, user_id, debt)
-    SELECT d.account_id, a.user_id, d.debt FROM unnest(u_acc, u_debt, u_rated) AS d(account_id, debt, rated)
-      JOIN accounts a ON a.account_id = d.account_id WHERE d.debt > 0 AND NOT d.rated
-    ON CONFLICT (account_id) DO UPDATE SET debt = c.debt + EXCLUDED.debt, updated_at = now();
-    END IF;
+    -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
     IF v_rated THEN
-    INSERT INTO credit_accounts AS c (account_id, user_id, debt, spend_minute, spend_window)
-    SELECT d.account_id, a.user_id, d.debt, v_minute,
+    INSERT INTO credit_accounts AS c (account_id, user_id, spend_minute, spend_window)
+    SELECT d.account_id, a.user_id, v_minute,
            (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
               FROM generate_series(1, 60) AS s(slot))
-      FROM unnest(u_acc, u_debt, u_rated, u_added) AS d(account_id, debt, rated, added)
+      FROM unnest(u_acc, u_rated, u_added) AS d(account_id, rated, added)
       JOIN accounts a ON a.account_id = d.account_id WHERE d.rated
     ON CONFLICT (account_id) DO UPDATE
-      SET debt = c.debt + EXCLUDED.debt, spend_minute = EXCLUDED.spend_minute,
+      SET spend_minute = EXCLUDED.spend_minute,
           -- the stored buckets still in the hour, plus what this batch spent this minute
           spend_window = (SELECT array_agg(x.kept + x.added ORDER BY x.slot)
                             FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, v_minute), EXCLUDED.spend_window)
@@ -239,11 +337,14 @@ AS $function$
     END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
-      PERFORM credit_key_spend_add(NULL, p_api_key_id, v_key_limit, v_key_period, v_key_start, 0, v_key_charged);
+      PERFORM credit_cap_spend_add('key', p_api_key_id::varchar, NULL, v_key_start, v_key_charged);
     END IF;
 
-    -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts() as
-    -- for a single take (it also keeps which thresholds are armed).
+    -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts()
+    -- (it also keeps which thresholds are armed).
+    IF v_alerts AND n = 1 THEN
+      PERFORM credit_balance_alerts(v_acc, e_before[1], e_balance[1], v_thresholds);
+    ELSIF v_alerts THEN
     PERFORM credit_balance_alerts(mv.account_id, mv.before, mv.after, mv.thresholds)
        FROM (SELECT u_acc[e.u] AS account_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
                FROM unnest(e_u, e_before, e_balance, e_status) WITH ORDINALITY AS e(u, before, after, status, ord)
@@ -252,13 +353,21 @@ AS $function$
               ORDER BY e.ord) mv
       -- only the movements that cross a threshold or reach 0: for the others the function does nothing
       WHERE (mv.before > 0 AND mv.after <= 0) OR EXISTS (SELECT 1 FROM unnest(mv.thresholds) t WHERE mv.before >= t AND mv.after < t);
+    END IF;
     IF v_recharge THEN
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
     END IF;
 
+    IF n = 1 THEN
+      -- a batch of one's row, without a statement
+      out_ord := 1; out_status := e_status[1]; out_usage_record_id := e_record[1]; out_collected := e_collected[1];
+      out_debt := e_debt[1]; out_balance := e_balance[1]; out_retry_after := e_retry[1]; out_available := e_avail[1];
+      out_headroom := e_head[1]; out_parts := e_parts[1];
+      RETURN NEXT;
+      RETURN;
+    END IF;
     RETURN QUERY
-      SELECT g.i, e_status[g.i],
-             e_record[g.i],
-             e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i]
+      SELECT g.i, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
+             e_avail[g.i], e_head[g.i], e_parts[g.i]
         FROM generate_series(1, n) AS g(i);
   END $function$;

@@ -9,9 +9,11 @@ AS $function$
   -- credit_ledger_write() under both accounts' locks, taken in account id order. What may move is
   -- what a take may spend from the allocations (credit_allocations_fifo(): live, credits left), so
   -- held credits and the overdraft never move. Each new allocation first repays the destination's
-  -- debt, as a grant does; the source's balance alerts are a take's, the destination's re-arm a
-  -- grant's. Answers ok with the transfer's id, or insufficient (out_available: what could move),
-  -- no_source, no_destination or same_account with nothing written.
+  -- debt, as a grant does, and tells credits.granted, as every new allocation does, whether the
+  -- destination is a user or an organisation; the source's balance alerts are a take's, the
+  -- destination's re-arm a grant's. Answers ok with the transfer's id, or insufficient
+  -- (out_available: what could move), no_source, no_destination or same_account with nothing
+  -- written.
   DECLARE
     v_from bigint := credit_account_of(p_from_kind, p_from_owner);
     v_to bigint := credit_account_of(p_to_kind, p_to_owner);
@@ -19,6 +21,8 @@ AS $function$
     v_ids uuid[];
     v_rem integer[];
     v_expiries timestamptz[];
+    v_values bigint[];
+    v_currencies varchar[];
     v_available bigint;
     v_parts integer[];
     n integer;
@@ -55,8 +59,9 @@ AS $function$
     SELECT a.user_id INTO v_to_user FROM accounts a WHERE a.account_id = v_to;
 
     SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
-           COALESCE(array_agg(a.expires_at ORDER BY f.ord), '{}'), COALESCE(sum(f.out_remaining), 0)::bigint
-      INTO v_ids, v_rem, v_expiries, v_available
+           COALESCE(array_agg(a.expires_at ORDER BY f.ord), '{}'), COALESCE(sum(f.out_remaining), 0)::bigint,
+           array_agg(a.value_remaining_minor ORDER BY f.ord), array_agg(a.currency ORDER BY f.ord)
+      INTO v_ids, v_rem, v_expiries, v_available, v_values, v_currencies
       FROM credit_allocations_fifo(ARRAY[v_from]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
       JOIN credit_allocations a ON a.id = f.out_id;
     IF v_available < p_credits THEN
@@ -74,10 +79,14 @@ AS $function$
     v_debt := COALESCE(v_debt, 0);
     FOR i IN 1 .. n LOOP
       -- Inserted empty: its transfer_in line puts the credits in (credit_ledger_write() applies every
-      -- line). Clock time, so the lots are spent in the order they arrived when expiries tie.
+      -- line). Clock time, so the lots are spent in the order they arrived when expiries tie. Valued
+      -- at the money that leaves its source with its credits (credit_value_share(), as the
+      -- transfer_out line takes it), in the source's currency.
       INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
-                                      notes, source, allocated_at)
-      VALUES (v_to, v_to_user, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp())
+                                      notes, source, allocated_at, value_minor, value_remaining_minor, currency)
+      VALUES (v_to, v_to_user, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp(),
+              credit_value_share(v_values[i], v_parts[i], v_rem[i]), CASE WHEN v_values[i] IS NOT NULL THEN 0 END,
+              v_currencies[i])
       RETURNING id INTO v_id;
       v_new[i] := v_id;
       v_from_after := v_from_after - v_parts[i];
@@ -99,9 +108,6 @@ AS $function$
     END LOOP;
     PERFORM credit_ledger_write(l_account, l_alloc, l_kind, l_amount, l_balance, array_fill(NULL::uuid, ARRAY[k]),
                                 NULL, NULL, p_created_by);
-    IF v_repaid > 0 THEN
-      UPDATE credit_accounts c SET debt = c.debt - v_repaid, updated_at = now() WHERE c.account_id = v_to;
-    END IF;
 
     INSERT INTO credit_transfers (from_account_id, to_account_id, credits, reason, created_by, created_at)
     VALUES (v_from, v_to, p_credits, p_reason, p_created_by, clock_timestamp())
@@ -109,9 +115,9 @@ AS $function$
     INSERT INTO credit_transfer_lots (transfer_id, lot, from_allocation_id, to_allocation_id, credits, expires_at)
     SELECT v_transfer, t.ord, v_ids[t.ord], v_new[t.ord], t.part, v_expiries[t.ord]
       FROM unnest(v_parts) WITH ORDINALITY AS t(part, ord);
+    PERFORM credit_granted_events(v_new);
 
-    PERFORM credit_balance_alerts(v_from, v_from_before, v_from_after,
-              COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = v_from), p_thresholds));
+    PERFORM credit_balance_alerts(v_from, v_from_before, v_from_after, credit_thresholds(v_from, p_thresholds));
     PERFORM credit_balance_alerts_rearm(v_to, v_to_after);
     RETURN QUERY SELECT 'ok'::varchar, v_available, v_transfer;
   END $function$;

@@ -25,8 +25,7 @@ AS $function$
         PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['void']::varchar[], ARRAY[-a.remaining_credits],
                                     ARRAY[v_after], ARRAY[NULL]::uuid[], NULL, NULL, p_voided_by);
         IF v_after < v_balance THEN
-          PERFORM credit_balance_alerts(v_account, v_balance, v_after,
-                    COALESCE((SELECT c.low_balance_thresholds FROM credit_accounts c WHERE c.account_id = v_account), p_thresholds));
+          PERFORM credit_balance_alerts(v_account, v_balance, v_after, credit_thresholds(v_account, p_thresholds));
         END IF;
       END IF;
       UPDATE credit_allocations c

@@ -14,8 +14,8 @@ import {
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../events/entities/webhook-delivery.entity.js';
 import { EVENT_TYPES } from '../../events/event-types.js';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../entities/webhook-delivery.entity.js';
 
 export const SUBSCRIBABLE = [...EVENT_TYPES, '*'] as const;
 

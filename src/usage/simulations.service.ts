@@ -2,15 +2,18 @@ import { Injectable } from '@nestjs/common';
 
 import { DomainError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { ruleColumns } from '../pricing/pricing-rules.js';
 import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
-import { PricingRepository } from './pricing.repository.js';
-import { ruleColumns } from './pricing-rules.js';
 import { type SimulationGroup, simulationSql } from './simulations.js';
+import { UsageStatsRepository } from './usage-stats.repository.js';
 
-/** POST /api/pricing/simulations: what a range of records would have cost under other rules. */
+/**
+ * POST /api/pricing/simulations: what a range of records would have cost under other rules. It lives
+ * with the records it reads (usage), pricing them with pricing's one SQL rule (creditsSql()).
+ */
 @Injectable()
 export class SimulationsService {
-  constructor(private readonly repository: PricingRepository) {}
+  constructor(private readonly repository: UsageStatsRepository) {}
 
   async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
     if (dto.userId !== undefined && dto.orgId !== undefined) {

@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
-import { EventRecord } from '../../events/entities/event.entity.js';
+import { EventRecord } from './event.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;

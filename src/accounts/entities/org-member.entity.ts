@@ -1,8 +1,8 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-import { Org } from '../../accounts/entities/org.entity.js';
-import { UserAccount } from '../../accounts/entities/user-account.entity.js';
-import type { OrgRole, SpendLimitPeriod } from '../../accounts/org-roles.js';
+import type { OrgRole, SpendLimitPeriod } from '../org-roles.js';
+import { Org } from './org.entity.js';
+import { UserAccount } from './user-account.entity.js';
 
 /**
  * A membership (migration 1732000030000): the member's role and spend limit. The limit is a counter

@@ -1,7 +1,7 @@
 import type { SqlPart } from '../database/statement-parts.js';
-import { creditsSql, type SqlKinds } from './pricing.sql.js';
-import type { RulePriceColumns } from './pricing-rules.js';
-import { perKind, tokenColumn } from './token-kinds.js';
+import { creditsSql, type SqlKinds } from '../pricing/pricing.sql.js';
+import type { RulePriceColumns } from '../pricing/pricing-rules.js';
+import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 
 export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
 export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';

@@ -5,8 +5,8 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, ValidateNested } from 'class
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from '../../pricing/dto/pricing.dto.js';
 import { SIMULATION_GROUPS } from '../simulations.js';
-import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from './pricing.dto.js';
 
 export class SimulationDto {
   @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'Start of the range (inclusive)' })
