@@ -82,6 +82,16 @@ import { EmailNoticeFunctions1732000046100 } from './1732000046100-email-notice-
 import { EmailNotificationsTrigger1732000046200 } from './1732000046200-email-notifications-trigger.js';
 import { Selling1732000047000 } from './1732000047000-selling.js';
 import { GrantNamesTheKey1732000048000 } from './1732000048000-grant-names-the-key.js';
+import { PricingNotifyOnModelLists1732000049000 } from './1732000049000-pricing-notify-on-model-lists.js';
+import { EventsFromTheEngine1732000051000 } from './1732000051000-events-from-the-engine.js';
+import { DerivedStateInTheWriter1732000051100 } from './1732000051100-derived-state-in-the-writer.js';
+import { OneTake1732000051990 } from './1732000051990-one-take.js';
+import { ValuedAllocations1732000052000 } from './1732000052000-valued-allocations.js';
+import { FinanceReconciliations1732000053000 } from './1732000053000-finance-reconciliations.js';
+import { CapSpendCounter1732000055000 } from './1732000055000-cap-spend-counter.js';
+import { CapSpendFunctions1732000055100 } from './1732000055100-cap-spend-functions.js';
+import { DropKeyAndMemberSpend1732000055200 } from './1732000055200-drop-key-and-member-spend.js';
+import { ValuedMoney1732000056200 } from './1732000056200-valued-money.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -169,4 +179,14 @@ export const MIGRATIONS = [
   EmailNotificationsTrigger1732000046200,
   Selling1732000047000,
   GrantNamesTheKey1732000048000,
+  PricingNotifyOnModelLists1732000049000,
+  EventsFromTheEngine1732000051000,
+  DerivedStateInTheWriter1732000051100,
+  OneTake1732000051990,
+  ValuedAllocations1732000052000,
+  FinanceReconciliations1732000053000,
+  CapSpendCounter1732000055000,
+  CapSpendFunctions1732000055100,
+  DropKeyAndMemberSpend1732000055200,
+  ValuedMoney1732000056200,
 ];

@@ -14,6 +14,7 @@ const NAV = [
   { to: '/plans', label: 'Plans' },
   { to: '/packages', label: 'Packages' },
   { to: '/promotions', label: 'Promotions' },
+  { to: '/finance', label: 'Finance' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/events', label: 'Events' },
   { to: '/emails', label: 'Emails' },

@@ -5,6 +5,7 @@ import { Layout } from './layout';
 import { AuditScreen, auditSearch } from './screens/audit';
 import { EmailsScreen, emailsSearch } from './screens/emails';
 import { EventsScreen } from './screens/events';
+import { FinanceScreen } from './screens/finance';
 import { OrgScreen } from './screens/org';
 import { OrgsScreen, orgsSearch } from './screens/orgs';
 import { OverviewScreen } from './screens/overview';
@@ -42,6 +43,7 @@ export const routes = {
   promotions: createRoute({ getParentRoute: () => root, path: '/promotions', component: PromotionsScreen }),
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
   events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
+  finance: createRoute({ getParentRoute: () => root, path: '/finance', component: FinanceScreen }),
   emails: createRoute({
     getParentRoute: () => root,
     path: '/emails',

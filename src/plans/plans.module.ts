@@ -5,6 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
+import { PricingModule } from '../pricing/pricing.module.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 import { PlansController } from './plans.controller.js';
@@ -15,7 +16,14 @@ import { SubscriptionsController } from './subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Plan, Subscription]), AuditModule, CreditsModule, AccountsModule, EventsModule],
+  imports: [
+    TypeOrmModule.forFeature([Plan, Subscription]),
+    AuditModule,
+    CreditsModule,
+    AccountsModule,
+    EventsModule,
+    PricingModule,
+  ],
   controllers: [PlansController, SubscriptionsController],
   providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
   exports: [SubscriptionsService],

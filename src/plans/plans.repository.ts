@@ -7,8 +7,10 @@ import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
 export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'> &
-  Partial<Pick<Plan, 'models'>>;
-export type PlanChanges = Partial<Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models'>>;
+  Partial<Pick<Plan, 'models' | 'priceMinor' | 'priceCurrency'>>;
+export type PlanChanges = Partial<
+  Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models' | 'priceMinor' | 'priceCurrency'>
+>;
 
 /** plans and subscriptions, through TypeORM (plain CRUD; the money moves in the credits module). */
 @Injectable()
@@ -17,6 +19,18 @@ export class PlansRepository {
     @InjectRepository(Plan) private readonly plans: Repository<Plan>,
     @InjectRepository(Subscription) private readonly subscriptions: Repository<Subscription>,
   ) {}
+
+  /**
+   * The model list of each live subscription's plan that has one, by the subscriber's account key
+   * (`user:<id>`, `org:<id>`): what pricing checks a metered model against beside the org's own list.
+   */
+  modelLists(): Promise<{ key: string; models: string[] }[]> {
+    return this.subscriptions.query(
+      `SELECT CASE WHEN s.org_id IS NULL THEN 'user:' || s.user_id ELSE 'org:' || s.org_id END AS key, p.models
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+        WHERE s.ended_at IS NULL AND p.models IS NOT NULL`,
+    );
+  }
 
   /** Inserts the plan and answers it as stored; null when the id is taken. */
   async insertPlan(manager: EntityManager, plan: NewPlan): Promise<Plan | null> {

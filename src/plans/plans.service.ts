@@ -1,9 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { fromMinor, toMinor } from '../credits/currencies.js';
 import { Transactions } from '../database/transactions.js';
+import { PricingService } from '../pricing/pricing.service.js';
 import type { CreatePlanDto, PlanResponseDto, PlanWithCountResponseDto, UpdatePlanDto } from './dto/plans.dto.js';
 import type { Plan } from './entities/plan.entity.js';
 import { PlansRepository } from './plans.repository.js';
@@ -16,23 +18,45 @@ export function toPlanDto(plan: Plan): PlanResponseDto {
     period: plan.period,
     rolloverCap: plan.rolloverCap,
     isActive: plan.isActive,
+    price:
+      plan.priceMinor !== null && plan.priceCurrency !== null
+        ? { amount: fromMinor(plan.priceMinor, plan.priceCurrency), currency: plan.priceCurrency }
+        : null,
     models: plan.models,
     createdAt: plan.createdAt.toISOString(),
   };
 }
 
+/** A plan's price as its columns (minor units, docs/finance.md); null clears it. */
+function priceColumns(price: { amount: string; currency: string } | null): Pick<Plan, 'priceMinor' | 'priceCurrency'> {
+  if (price === null) return { priceMinor: null, priceCurrency: null };
+  return { priceMinor: toMinor(price.amount, price.currency).toString(), priceCurrency: price.currency };
+}
+
 /** The plan catalogue (admin): what each period grants. Granting itself is SubscriptionsService's. */
 @Injectable()
-export class PlansService {
+export class PlansService implements OnModuleInit {
   constructor(
     private readonly repo: PlansRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    private readonly pricing: PricingService,
   ) {}
+
+  /** A plan's model list limits its subscribers' metering: pricing reads the lists from here. */
+  onModuleInit(): void {
+    this.pricing.addModelLists(() => this.repo.modelLists());
+  }
 
   create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
     return this.tx.run(async (manager) => {
-      const plan = await this.repo.insertPlan(manager, { ...dto, rolloverCap: dto.rolloverCap ?? 0, createdBy });
+      const { price, ...rest } = dto;
+      const plan = await this.repo.insertPlan(manager, {
+        ...rest,
+        ...priceColumns(price ?? null),
+        rolloverCap: dto.rolloverCap ?? 0,
+        createdBy,
+      });
       if (!plan) throw new DomainError('PLAN_EXISTS', `Plan ${dto.id} already exists`);
       const after = toPlanDto(plan);
       await this.audit.record(manager, { action: 'plan.create', targetId: plan.id, before: null, after });
@@ -58,7 +82,9 @@ export class PlansService {
       const old = await this.repo.lockPlan(manager, id);
       if (!old) throw new NotFoundError('Plan');
       const before = toPlanDto(old);
-      const after = toPlanDto((await this.repo.updatePlan(manager, id, dto)) ?? old);
+      const { price, ...rest } = dto;
+      const changes = price === undefined ? rest : { ...rest, ...priceColumns(price) };
+      const after = toPlanDto((await this.repo.updatePlan(manager, id, changes)) ?? old);
       await this.audit.record(manager, { action: 'plan.update', targetId: id, before, after });
       return after;
     });

@@ -222,6 +222,14 @@ export class SubscriptionsService {
               notes: credits < plan.credits ? `Plan ${plan.id} (${credits} of ${plan.credits})` : `Plan ${plan.id}`,
               source: 'plan',
               plan: into,
+              // The allowance is worth the plan's price (its share when only part of it is granted).
+              value:
+                plan.priceMinor !== null && plan.priceCurrency !== null
+                  ? {
+                      minor: (BigInt(plan.priceMinor) * BigInt(credits)) / BigInt(plan.credits),
+                      currency: plan.priceCurrency,
+                    }
+                  : null,
             })
           : null;
       if (granted && cause === 'renewal' && period.index > 0)

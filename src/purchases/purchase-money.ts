@@ -1,3 +1,5 @@
+import { minorUnits } from '../credits/currencies.js';
+
 /**
  * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most 2 places,
  * handled as BigInt cents; no floating point anywhere.
@@ -22,6 +24,21 @@ export function fromCents(cents: bigint): string {
 /** The share of `amount` that `credits` of a purchase of `total` credits are worth, rounded down to the cent. */
 export function shareOfAmount(credits: number, total: number, amount: string): string {
   return fromCents((BigInt(credits) * toCents(amount)) / BigInt(total));
+}
+
+/**
+ * Money in the currency's minor units (docs/finance.md) as a purchase amount of 2 places: a
+ * zero-place currency's units become whole amounts, a three-place one's are cut to the cent.
+ */
+export function amountOfMinor(minor: bigint, currency: string): string {
+  const places = BigInt(minorUnits(currency) ?? 2);
+  return fromCents(places <= 2n ? minor * 10n ** (2n - places) : minor / 10n ** (places - 2n));
+}
+
+/** The share of a lot's money left `valueMinor` that `credits` of its `remaining` take (credit_value_share()). */
+export function shareOfValue(valueMinor: bigint, credits: number, remaining: number): bigint {
+  if (credits >= remaining) return valueMinor;
+  return (valueMinor * BigInt(credits)) / BigInt(remaining);
 }
 
 /** The credits a cumulative refund of `refunded` out of `amount` takes back: ceil(total × refunded / amount). */

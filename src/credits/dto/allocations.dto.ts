@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
@@ -10,6 +10,7 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
+import { IsMoney, MoneyDto } from './money.dto.js';
 
 export class AllocateCreditsDto {
   @ApiPropertyOptional({
@@ -85,6 +86,16 @@ export class AllocateCreditsDto {
   @IsNotEmpty()
   @MaxLength(255)
   username?: string;
+
+  @ApiPropertyOptional({
+    type: MoneyDto,
+    description:
+      'What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is ' +
+      'valued (docs/finance.md). Absent: promotional.',
+  })
+  @IsOptional()
+  @IsMoney()
+  value?: MoneyDto;
 }
 
 export class AllocationResponseDto extends AllocationOriginDto {
@@ -133,6 +144,25 @@ export class AllocationResponseDto extends AllocationOriginDto {
 
   @ApiProperty({ type: String, nullable: true, example: null, description: 'The reason given (null unless given)' })
   voidReason: string | null;
+
+  @ApiProperty({
+    // OpenAPI 3.0 has no nullable $ref: null is its own branch (as UserOverviewDto's subscription).
+    anyOf: [{ $ref: getSchemaPath(MoneyDto) }, { type: 'object', nullable: true, enum: [null] }],
+    example: { amount: '10.00', currency: 'usd' },
+    description: 'The money paid for its credits (null: promotional)',
+  })
+  value: MoneyDto | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '7.50',
+    description: 'The money of its credits left, in the currency’s minor unit places (null: promotional)',
+  })
+  valueRemaining: string | null;
+
+  @ApiProperty({ example: false, description: 'True when it has no value (grants without value, promotions, signup)' })
+  promotional: boolean;
 }
 
 export class AllocationListResponseDto {

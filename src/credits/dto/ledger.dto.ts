@@ -107,6 +107,17 @@ export class LedgerEntryDto {
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
+
+  @ApiPropertyOptional({
+    example: '-3.33',
+    description:
+      'The money it moved on a valued allocation, signed like amount, in the currency’s minor unit places ' +
+      '(docs/finance.md); absent on a promotional one',
+  })
+  value?: string;
+
+  @ApiPropertyOptional({ example: 'usd', description: 'The currency of value (ISO 4217); absent with it' })
+  currency?: string;
 }
 
 export class LedgerListResponseDto {

@@ -49,6 +49,12 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
   unique: true,
   where: 'subscription_id IS NOT NULL',
 })
+// A promotional allocation has no money; a valued one never has more left than it was worth.
+@Check(
+  'credit_allocations_value_check',
+  `(value_minor IS NULL AND value_remaining_minor IS NULL AND currency IS NULL)
+        OR (value_minor >= 0 AND value_remaining_minor BETWEEN 0 AND value_minor AND currency ~ '^[a-z]{3}$')`,
+)
 export class CreditAllocation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_allocations_pkey' })
   id: string;
@@ -125,4 +131,15 @@ export class CreditAllocation {
   /** The shortest credits.expiring lead time (hours) it has been considered at; null: none yet (migration 1732000046000). */
   @Column({ name: 'expiring_notice_hours', type: 'integer', nullable: true })
   expiringNoticeHours: number | null;
+
+  /** What its credits were worth when allocated, in the currency's minor units; null: promotional (migration 1732000052000). */
+  @Column({ name: 'value_minor', type: 'bigint', nullable: true })
+  valueMinor: string | null;
+
+  /** The money of its credits left (credit_ledger_write() keeps it with remaining_credits). */
+  @Column({ name: 'value_remaining_minor', type: 'bigint', nullable: true })
+  valueRemainingMinor: string | null;
+
+  @Column({ type: 'varchar', length: 3, nullable: true })
+  currency: string | null;
 }

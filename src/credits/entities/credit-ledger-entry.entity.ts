@@ -1,7 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import type { LedgerKind } from '../credit-views.js';
+import type { FinanceCategory, LedgerKind } from '../credit-views.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 
 /** Append-only (a trigger refuses UPDATE and DELETE): one signed movement of one allocation. */
@@ -23,6 +23,17 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Index('credit_ledger_account_idx', { synchronize: false })
 // BRIN on created_at (migration 1732000022200), for the summary's time range: @Index has no method.
 @Index('credit_ledger_created_brin', { synchronize: false })
+// (currency, COALESCE(booked_at, created_at)) INCLUDE (…) WHERE category IS NOT NULL (migration
+// 1732000052000): the roll-forward's; @Index has no expressions or INCLUDE.
+@Index('credit_ledger_finance_idx', { synchronize: false })
+// (currency, created_at) INCLUDE (value_minor, account_id) of freeze and unfreeze lines: the disputed money.
+@Index('credit_ledger_frozen_idx', { synchronize: false })
+@Check(
+  'credit_ledger_category_check',
+  `category IN ('purchased', 'sold', 'granted', 'recognized', 'expired', 'refunded', 'charged_back', 'voided',
+  'transferred_in', 'transferred_out')`,
+)
+@Check('credit_ledger_value_check', `(value_minor IS NULL) = (currency IS NULL)`)
 @Index('credit_ledger_allocation_idx', ['allocationId'])
 @Index('credit_ledger_session_idx', ['sessionId'], { where: 'session_id IS NOT NULL' })
 @Index('credit_ledger_usage_idx', ['usageRecordId'], { where: 'usage_record_id IS NOT NULL' })
@@ -69,4 +80,19 @@ export class CreditLedgerEntry {
   @ForeignKey(() => Account, { name: 'credit_ledger_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
+
+  /** The money the line moved, in the currency's minor units, signed like `amount`; null on a promotional lot (migration 1732000052000). */
+  @Column({ name: 'value_minor', type: 'bigint', nullable: true })
+  valueMinor: string | null;
+
+  @Column({ type: 'varchar', length: 3, nullable: true })
+  currency: string | null;
+
+  /** The finance category (docs/finance.md); null for a movement inside the liability (hold, release, freeze, rollover). */
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  category: FinanceCategory | null;
+
+  /** When finance books it, when not created_at: an expiry's expires_at (the expiry job's lines). */
+  @Column({ name: 'booked_at', type: 'timestamptz', nullable: true })
+  bookedAt: Date | null;
 }

@@ -1,10 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
-import { IsOptional } from '../../common/validation/optional.js';
+import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
+import { IsMoney, MoneyDto } from '../../credits/dto/money.dto.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
 
 export class CreatePlanDto {
@@ -43,6 +44,14 @@ export class CreatePlanDto {
   @Max(MAX_CREDITS)
   rolloverCap?: number;
 
+  @ApiPropertyOptional({
+    type: MoneyDto,
+    description: 'What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md)',
+  })
+  @IsOptional()
+  @IsMoney()
+  price?: MoneyDto;
+
   @ModelPatterns()
   models?: string[] | null;
 }
@@ -74,6 +83,15 @@ export class UpdatePlanDto {
   @IsBoolean()
   isActive?: boolean;
 
+  @ApiPropertyOptional({
+    type: MoneyDto,
+    nullable: true,
+    description: 'The price from each subscriber’s next period; null: no price (promotional allowances)',
+  })
+  @IsOptionalOrNull()
+  @IsMoney()
+  price?: MoneyDto | null;
+
   @ModelPatterns()
   models?: string[] | null;
 }
@@ -96,6 +114,14 @@ export class PlanResponseDto {
 
   @ApiProperty({ example: true })
   isActive: boolean;
+
+  @ApiProperty({
+    // OpenAPI 3.0 has no nullable $ref: null is its own branch (as UserOverviewDto's subscription).
+    anyOf: [{ $ref: getSchemaPath(MoneyDto) }, { type: 'object', nullable: true, enum: [null] }],
+    example: { amount: '49.00', currency: 'usd' },
+    description: 'What a period’s allowance costs (null: none, its allowances are promotional)',
+  })
+  price: MoneyDto | null;
 
   @ApiProperty({
     type: [String],

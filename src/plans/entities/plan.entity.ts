@@ -8,6 +8,10 @@ import type { PlanPeriod } from '../periods.js';
 @Check('plans_credits_check', `credits >= 1`)
 @Check('plans_period_check', `period IN ('day', 'week', 'month')`)
 @Check('plans_rollover_cap_check', `rollover_cap >= 0`)
+@Check(
+  'plans_price_check',
+  `(price_minor IS NULL AND price_currency IS NULL) OR (price_minor > 0 AND price_currency ~ '^[a-z]{3}$')`,
+)
 export class Plan {
   @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'plans_pkey' })
   id: string;
@@ -39,4 +43,11 @@ export class Plan {
   /** The models it may meter (exact ids, or prefixes ending in `*`); null: every model (docs/pricing.md). */
   @Column({ type: 'text', array: true, nullable: true })
   models: string[] | null;
+
+  /** What a period's allowance costs, in the currency's minor units; null: promotional (migration 1732000052000). */
+  @Column({ name: 'price_minor', type: 'bigint', nullable: true })
+  priceMinor: string | null;
+
+  @Column({ name: 'price_currency', type: 'varchar', length: 3, nullable: true })
+  priceCurrency: string | null;
 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateAccountPriceData, CreateAccountPriceErrors, CreateAccountPriceResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePackageData, CreatePackageErrors, CreatePackageResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePortalSessionData, CreatePortalSessionErrors, CreatePortalSessionResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountPriceData, DeleteAccountPriceErrors, DeleteAccountPriceResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, EndPortalSessionData, EndPortalSessionErrors, EndPortalSessionResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetNotificationData, GetNotificationErrors, GetNotificationPreferencesData, GetNotificationPreferencesErrors, GetNotificationPreferencesResponses, GetNotificationResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPortalSessionData, GetPortalSessionErrors, GetPortalSessionResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListAccountPricesData, ListAccountPricesErrors, ListAccountPricesResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListNotificationsData, ListNotificationsErrors, ListNotificationsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPackagesData, ListPackagesErrors, ListPackagesResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPromotionRedemptionsData, ListPromotionRedemptionsErrors, ListPromotionRedemptionsResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutNotificationPreferencesData, PutNotificationPreferencesErrors, PutNotificationPreferencesResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RedeemPromotionData, RedeemPromotionErrors, RedeemPromotionResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, SetOrgModelsData, SetOrgModelsErrors, SetOrgModelsResponses, SimulatePricingData, SimulatePricingErrors, SimulatePricingResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UnsubscribeEmailData, UnsubscribeEmailErrors, UnsubscribeEmailResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePackageData, UpdatePackageErrors, UpdatePackageResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateAccountPriceData, CreateAccountPriceErrors, CreateAccountPriceResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePackageData, CreatePackageErrors, CreatePackageResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePortalSessionData, CreatePortalSessionErrors, CreatePortalSessionResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateReconciliationData, CreateReconciliationErrors, CreateReconciliationResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountPriceData, DeleteAccountPriceErrors, DeleteAccountPriceResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, EndPortalSessionData, EndPortalSessionErrors, EndPortalSessionResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetFinanceLiabilityData, GetFinanceLiabilityErrors, GetFinanceLiabilityResponses, GetFinanceRollForwardData, GetFinanceRollForwardErrors, GetFinanceRollForwardResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetNotificationData, GetNotificationErrors, GetNotificationPreferencesData, GetNotificationPreferencesErrors, GetNotificationPreferencesResponses, GetNotificationResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgStatementData, GetOrgStatementErrors, GetOrgStatementResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPortalSessionData, GetPortalSessionErrors, GetPortalSessionResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReconciliationData, GetReconciliationErrors, GetReconciliationResponses, GetStatementData, GetStatementErrors, GetStatementResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserStatementData, GetUserStatementErrors, GetUserStatementResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListAccountPricesData, ListAccountPricesErrors, ListAccountPricesResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListNotificationsData, ListNotificationsErrors, ListNotificationsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPackagesData, ListPackagesErrors, ListPackagesResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPromotionRedemptionsData, ListPromotionRedemptionsErrors, ListPromotionRedemptionsResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReconciliationsData, ListReconciliationsErrors, ListReconciliationsResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutNotificationPreferencesData, PutNotificationPreferencesErrors, PutNotificationPreferencesResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RedeemPromotionData, RedeemPromotionErrors, RedeemPromotionResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, SetOrgModelsData, SetOrgModelsErrors, SetOrgModelsResponses, SimulatePricingData, SimulatePricingErrors, SimulatePricingResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UnsubscribeEmailData, UnsubscribeEmailErrors, UnsubscribeEmailResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePackageData, UpdatePackageErrors, UpdatePackageResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -97,21 +97,6 @@ export const deleteAccountPrice = <ThrowOnError extends boolean = false>(options
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/pricing/accounts/{id}',
     ...options
-});
-
-/**
- * What a range of records would have cost under other rules; writes nothing (supervisor)
- *
- * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
- */
-export const simulatePricing = <ThrowOnError extends boolean = false>(options: Options<SimulatePricingData, ThrowOnError>): RequestResult<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError> => (options.client ?? client).post<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/pricing/simulations',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
 });
 
 /**
@@ -506,6 +491,21 @@ export const resolveUsageRecord = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * What a range of records would have cost under other rules; writes nothing (supervisor)
+ *
+ * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
+ */
+export const simulatePricing = <ThrowOnError extends boolean = false>(options: Options<SimulatePricingData, ThrowOnError>): RequestResult<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError> => (options.client ?? client).post<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/pricing/simulations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Start a streaming session: hold ceil(estimatedCredits × 6/5) credits
  *
  * Prices the estimate at the model’s current rule and holds 120 % of it (rounded up) from the allocations that expire soonest. The session is settled by finalize or abort, or expired (charged its estimate) after STREAMING_SESSION_TTL_SECONDS.
@@ -882,6 +882,28 @@ export const updatePackage = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
+ *
+ * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds each account; `format=csv` answers text/csv.
+ */
+export const getFinanceRollForward = <ThrowOnError extends boolean = false>(options: Options<GetFinanceRollForwardData, ThrowOnError>): RequestResult<GetFinanceRollForwardResponses, GetFinanceRollForwardErrors, ThrowOnError> => (options.client ?? client).get<GetFinanceRollForwardResponses, GetFinanceRollForwardErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/finance/rollforward',
+    ...options
+});
+
+/**
+ * Every account’s valued credits and their money at an instant (supervisor)
+ *
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ */
+export const getFinanceLiability = <ThrowOnError extends boolean = false>(options: Options<GetFinanceLiabilityData, ThrowOnError>): RequestResult<GetFinanceLiabilityResponses, GetFinanceLiabilityErrors, ThrowOnError> => (options.client ?? client).get<GetFinanceLiabilityResponses, GetFinanceLiabilityErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/finance/liability',
+    ...options
+});
+
+/**
  * Promotion codes, newest first (supervisor)
  */
 export const listPromotions = <ThrowOnError extends boolean = false>(options?: Options<ListPromotionsData, ThrowOnError>): RequestResult<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError> => (options?.client ?? client).get<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError>({
@@ -938,6 +960,73 @@ export const redeemPromotion = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The reconciliations, newest first (supervisor)
+ */
+export const listReconciliations = <ThrowOnError extends boolean = false>(options?: Options<ListReconciliationsData, ThrowOnError>): RequestResult<ListReconciliationsResponses, ListReconciliationsErrors, ThrowOnError> => (options?.client ?? client).get<ListReconciliationsResponses, ListReconciliationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/finance/reconciliations',
+    ...options
+});
+
+/**
+ * Reconcile a Stripe payout reconciliation report with the purchases (admin)
+ *
+ * The body is Stripe’s itemized payout reconciliation report as CSV (`payout_reconciliation.itemized`, at most 20 MB); other columns than the required ones are ignored. A `charge` row matches the Stripe purchase paid with its payment intent when its gross is the purchase’s amount; a purchase’s `refund` rows match when their −gross adds up to its refunded amount; a `dispute` row matches a lost dispute. Other rows (fees, payouts) are counted. `missing`: Stripe purchases paid within the charge rows’ time span that no row names. The same report again → 200 with the reconciliation made the first time.
+ */
+export const createReconciliation = <ThrowOnError extends boolean = false>(options: Options<CreateReconciliationData, ThrowOnError>): RequestResult<CreateReconciliationResponses, CreateReconciliationErrors, ThrowOnError> => (options.client ?? client).post<CreateReconciliationResponses, CreateReconciliationErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/finance/reconciliations',
+    ...options,
+    headers: {
+        'Content-Type': 'text/csv',
+        ...options.headers
+    }
+});
+
+/**
+ * One reconciliation and its unmatched items (supervisor)
+ */
+export const getReconciliation = <ThrowOnError extends boolean = false>(options: Options<GetReconciliationData, ThrowOnError>): RequestResult<GetReconciliationResponses, GetReconciliationErrors, ThrowOnError> => (options.client ?? client).get<GetReconciliationResponses, GetReconciliationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/finance/reconciliations/{id}',
+    ...options
+});
+
+/**
+ * The caller’s statement of a month
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getStatement = <ThrowOnError extends boolean = false>(options?: Options<GetStatementData, ThrowOnError>): RequestResult<GetStatementResponses, GetStatementErrors, ThrowOnError> => (options?.client ?? client).get<GetStatementResponses, GetStatementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/credits/statement',
+    ...options
+});
+
+/**
+ * A user’s statement of a month (supervisor)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getUserStatement = <ThrowOnError extends boolean = false>(options: Options<GetUserStatementData, ThrowOnError>): RequestResult<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError> => (options.client ?? client).get<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/statement/{userId}',
+    ...options
+});
+
+/**
+ * An organisation’s statement of a month (org readers, staff)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getOrgStatement = <ThrowOnError extends boolean = false>(options: Options<GetOrgStatementData, ThrowOnError>): RequestResult<GetOrgStatementResponses, GetOrgStatementErrors, ThrowOnError> => (options.client ?? client).get<GetOrgStatementResponses, GetOrgStatementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/orgs/{orgId}/statement',
+    ...options
 });
 
 /**

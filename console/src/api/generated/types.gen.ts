@@ -204,124 +204,6 @@ export type AccountPriceListResponseDto = {
     nextCursor: string | null;
 };
 
-export type ProviderCostDto = {
-    /**
-     * Input tokens
-     */
-    input: string | number;
-    /**
-     * Output tokens (default: input)
-     */
-    output?: string | number;
-    /**
-     * Cache-read tokens (default: input)
-     */
-    cacheRead?: string | number;
-    /**
-     * Cache-write tokens (default: input)
-     */
-    cacheWrite?: string | number;
-    /**
-     * Reasoning tokens (default: output)
-     */
-    reasoning?: string | number;
-};
-
-export type PricingRuleFieldsDto = {
-    modelId: string;
-    /**
-     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
-     */
-    pricePer1kTokens: string | number;
-    /**
-     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
-     */
-    outputPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
-     */
-    cacheReadPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
-     */
-    cacheWritePricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
-     */
-    reasoningPricePer1kTokens?: string | number;
-    /**
-     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
-     */
-    longContextThreshold?: number;
-    /**
-     * Input price above longContextThreshold
-     */
-    longContextPricePer1kTokens?: string | number;
-    /**
-     * Output price above longContextThreshold
-     */
-    longContextOutputPricePer1kTokens?: string | number;
-    /**
-     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
-     */
-    providerCostPer1kTokens?: string | number;
-    /**
-     * The provider’s cost per kind (margin reports)
-     */
-    providerCost?: ProviderCostDto;
-};
-
-export type SimulationDto = {
-    /**
-     * Start of the range (inclusive)
-     */
-    from: string;
-    /**
-     * End of the range (exclusive)
-     */
-    to: string;
-    /**
-     * The rules to price with, as in a price sheet (no dates); models without one keep their price
-     */
-    rules: Array<PricingRuleFieldsDto>;
-    /**
-     * Only this user’s own account’s records
-     */
-    userId?: string;
-    /**
-     * Only this organisation’s records
-     */
-    orgId?: string;
-    groupBy: 'model' | 'account' | 'day';
-};
-
-export type SimulationRowDto = {
-    /**
-     * The model, account or UTC day
-     */
-    key: string;
-    records: number;
-    actualCredits: number;
-    simulatedCredits: number;
-};
-
-export type SimulationResponseDto = {
-    records: number;
-    /**
-     * Σ credits the records were billed
-     */
-    actualCredits: number;
-    /**
-     * Σ credits under the given rules
-     */
-    simulatedCredits: number;
-    /**
-     * simulatedCredits − actualCredits
-     */
-    difference: number;
-    rows: Array<SimulationRowDto>;
-};
-
 export type PricingRuleResponseDto = {
     id: string;
     modelId: string;
@@ -435,6 +317,29 @@ export type UnprocessableResponseDto = {
     modelId?: string;
 };
 
+export type ProviderCostDto = {
+    /**
+     * Input tokens
+     */
+    input: string | number;
+    /**
+     * Output tokens (default: input)
+     */
+    output?: string | number;
+    /**
+     * Cache-read tokens (default: input)
+     */
+    cacheRead?: string | number;
+    /**
+     * Cache-write tokens (default: input)
+     */
+    cacheWrite?: string | number;
+    /**
+     * Reasoning tokens (default: output)
+     */
+    reasoning?: string | number;
+};
+
 export type CreatePricingRuleDto = {
     modelId: string;
     /**
@@ -485,6 +390,50 @@ export type CreatePricingRuleDto = {
      * End of the rule (exclusive); absent = open-ended
      */
     effectiveTo?: string;
+};
+
+export type PricingRuleFieldsDto = {
+    modelId: string;
+    /**
+     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
+     */
+    pricePer1kTokens: string | number;
+    /**
+     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
+     */
+    outputPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
+     */
+    providerCostPer1kTokens?: string | number;
+    /**
+     * The provider’s cost per kind (margin reports)
+     */
+    providerCost?: ProviderCostDto;
 };
 
 export type ImportPricingDto = {
@@ -647,6 +596,17 @@ export type CalculateCreditsResponseDto = {
     discountPercent: string | null;
 };
 
+export type MoneyDto = {
+    /**
+     * More than 0, at most the currency’s minor unit places
+     */
+    amount: string;
+    /**
+     * ISO 4217, lowercase
+     */
+    currency: string;
+};
+
 export type AllocateCreditsDto = {
     /**
      * The user granted to (give exactly one of userId and orgId)
@@ -671,6 +631,10 @@ export type AllocateCreditsDto = {
      */
     email?: string;
     username?: string;
+    /**
+     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
+     */
+    value?: MoneyDto;
 };
 
 export type AllocationResponseDto = {
@@ -717,6 +681,18 @@ export type AllocationResponseDto = {
      * The reason given (null unless given)
      */
     voidReason: string | null;
+    /**
+     * The money paid for its credits (null: promotional)
+     */
+    value: MoneyDto | null;
+    /**
+     * The money of its credits left, in the currency’s minor unit places (null: promotional)
+     */
+    valueRemaining: string | null;
+    /**
+     * True when it has no value (grants without value, promotions, signup)
+     */
+    promotional: boolean;
 };
 
 export type AllocationListResponseDto = {
@@ -762,6 +738,14 @@ export type LedgerEntryDto = {
     apiKeyId: string | null;
     createdBy: string;
     createdAt: string;
+    /**
+     * The money it moved on a valued allocation, signed like amount, in the currency’s minor unit places (docs/finance.md); absent on a promotional one
+     */
+    value?: string;
+    /**
+     * The currency of value (ISO 4217); absent with it
+     */
+    currency?: string;
 };
 
 export type LedgerListResponseDto = {
@@ -1551,6 +1535,57 @@ export type ResolveRecordDto = {
     note?: string;
 };
 
+export type SimulationDto = {
+    /**
+     * Start of the range (inclusive)
+     */
+    from: string;
+    /**
+     * End of the range (exclusive)
+     */
+    to: string;
+    /**
+     * The rules to price with, as in a price sheet (no dates); models without one keep their price
+     */
+    rules: Array<PricingRuleFieldsDto>;
+    /**
+     * Only this user’s own account’s records
+     */
+    userId?: string;
+    /**
+     * Only this organisation’s records
+     */
+    orgId?: string;
+    groupBy: 'model' | 'account' | 'day';
+};
+
+export type SimulationRowDto = {
+    /**
+     * The model, account or UTC day
+     */
+    key: string;
+    records: number;
+    actualCredits: number;
+    simulatedCredits: number;
+};
+
+export type SimulationResponseDto = {
+    records: number;
+    /**
+     * Σ credits the records were billed
+     */
+    actualCredits: number;
+    /**
+     * Σ credits under the given rules
+     */
+    simulatedCredits: number;
+    /**
+     * simulatedCredits − actualCredits
+     */
+    difference: number;
+    rows: Array<SimulationRowDto>;
+};
+
 export type InitializeSessionDto = {
     /**
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
@@ -1992,6 +2027,10 @@ export type CreatePlanDto = {
      */
     rolloverCap?: number;
     /**
+     * What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md)
+     */
+    price?: MoneyDto;
+    /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
     models?: Array<string> | null;
@@ -2004,6 +2043,10 @@ export type PlanResponseDto = {
     period: 'day' | 'week' | 'month';
     rolloverCap: number;
     isActive: boolean;
+    /**
+     * What a period’s allowance costs (null: none, its allowances are promotional)
+     */
+    price: MoneyDto | null;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -2018,6 +2061,10 @@ export type PlanWithCountResponseDto = {
     period: 'day' | 'week' | 'month';
     rolloverCap: number;
     isActive: boolean;
+    /**
+     * What a period’s allowance costs (null: none, its allowances are promotional)
+     */
+    price: MoneyDto | null;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -2042,6 +2089,10 @@ export type UpdatePlanDto = {
      * false: subscribers get no further grants
      */
     isActive?: boolean;
+    /**
+     * The price from each subscriber’s next period; null: no price (promotional allowances)
+     */
+    price?: MoneyDto | null;
     /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
@@ -2269,6 +2320,129 @@ export type UpdatePackageDto = {
     active?: boolean;
 };
 
+export type PeriodFiguresDto = {
+    /**
+     * The liability at the start
+     */
+    opening: string;
+    purchased: string;
+    sold: string;
+    /**
+     * Revenue: credits consumed
+     */
+    recognized: string;
+    /**
+     * Breakage: credits expired unused
+     */
+    expired: string;
+    refunded: string;
+    chargedBack: string;
+    voided: string;
+    transferredIn: string;
+    transferredOut: string;
+    /**
+     * The liability at the end
+     */
+    closing: string;
+    /**
+     * The part of closing frozen by open disputes
+     */
+    disputed: string;
+    start: string;
+    end: string;
+};
+
+export type MoneyFiguresDto = {
+    /**
+     * The liability at the start
+     */
+    opening: string;
+    purchased: string;
+    sold: string;
+    /**
+     * Revenue: credits consumed
+     */
+    recognized: string;
+    /**
+     * Breakage: credits expired unused
+     */
+    expired: string;
+    refunded: string;
+    chargedBack: string;
+    voided: string;
+    transferredIn: string;
+    transferredOut: string;
+    /**
+     * The liability at the end
+     */
+    closing: string;
+    /**
+     * The part of closing frozen by open disputes
+     */
+    disputed: string;
+};
+
+export type PromotionalFiguresDto = {
+    opening: number;
+    granted: number;
+    consumed: number;
+    expired: number;
+    voided: number;
+    transferredIn: number;
+    transferredOut: number;
+    closing: number;
+};
+
+export type AccountRollForwardDto = {
+    /**
+     * A user’s account (else orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (else userId)
+     */
+    orgId?: string;
+    periods: Array<PeriodFiguresDto>;
+    totals: MoneyFiguresDto;
+    promotional: PromotionalFiguresDto;
+};
+
+export type RollForwardResponseDto = {
+    currency: string;
+    interval: 'month' | 'day';
+    periods: Array<PeriodFiguresDto>;
+    totals: MoneyFiguresDto;
+    /**
+     * Credits of promotional allocations (not money)
+     */
+    promotional: PromotionalFiguresDto;
+    /**
+     * With groupBy=account
+     */
+    accounts?: Array<AccountRollForwardDto>;
+};
+
+export type LiabilityAccountDto = {
+    userId?: string;
+    orgId?: string;
+    /**
+     * Valued credits left (held and disputed ones included)
+     */
+    credits: number;
+    value: string;
+};
+
+export type LiabilityResponseDto = {
+    at: string;
+    currency: string;
+    /**
+     * All accounts’ money: the roll-forward’s closing at that instant
+     */
+    total: string;
+    accounts: Array<LiabilityAccountDto>;
+    nextCursor: string | null;
+};
+
 export type CreatePromotionDto = {
     /**
      * A-Z 0-9 -, compared without case
@@ -2376,6 +2550,126 @@ export type RedemptionResponseDto = {
     allocationId: string;
     credits: number;
     expiresAt: string;
+};
+
+export type MismatchedItemDto = {
+    balanceTransactionId: string;
+    /**
+     * `charge`, `refund` or `dispute`
+     */
+    category: string;
+    purchaseId: string;
+    /**
+     * A charge: the purchase’s amount; refunds: its refunded amount; a dispute: `charged_back` (a lost dispute)
+     */
+    expected: string;
+    /**
+     * A charge: the row’s gross; refunds: −Σ gross of the purchase’s refund rows; a dispute: its status
+     */
+    got: string;
+};
+
+export type UnknownItemDto = {
+    balanceTransactionId: string;
+    category: string;
+    gross: string;
+    paymentIntentId: string | null;
+};
+
+export type MissingItemDto = {
+    purchaseId: string;
+    amount: string;
+    paidAt: string;
+};
+
+export type ReconciliationResponseDto = {
+    id: string;
+    /**
+     * The automatic payouts the rows belong to
+     */
+    payouts: Array<string>;
+    /**
+     * Rows of the report
+     */
+    rows: number;
+    /**
+     * Charge, refund and dispute rows that matched
+     */
+    matched: number;
+    mismatched: Array<MismatchedItemDto>;
+    /**
+     * Charge, refund and dispute rows no Stripe purchase was paid with
+     */
+    unknown: Array<UnknownItemDto>;
+    /**
+     * Stripe purchases paid within the charge rows’ time span that no row names
+     */
+    missing: Array<MissingItemDto>;
+    createdBy: string;
+    createdAt: string;
+};
+
+export type ReconciliationListResponseDto = {
+    items: Array<ReconciliationResponseDto>;
+    nextCursor: string | null;
+};
+
+export type StatementLineDto = {
+    /**
+     * The UTC day
+     */
+    date: string;
+    kind: 'purchase' | 'grant' | 'plan' | 'promotion' | 'transfer_in' | 'transfer_out' | 'usage' | 'expiry' | 'refund' | 'chargeback' | 'void' | 'debt';
+    /**
+     * Signed: what the line added to the credits
+     */
+    credits: number;
+    /**
+     * The money of the line’s credits (decimal, signed like them), when they were paid for; absent for promotional credits, and on a usage line whose credits came from lots of several currencies
+     */
+    value?: string;
+    /**
+     * The currency of `value`
+     */
+    currency?: string;
+    description: string;
+};
+
+export type StatementUsageDto = {
+    /**
+     * Credits of the month’s usage records by service
+     */
+    byService: {
+        [key: string]: number;
+    };
+    /**
+     * By model (`none`: records without one)
+     */
+    byModel: {
+        [key: string]: number;
+    };
+};
+
+export type StatementResponseDto = {
+    /**
+     * A user’s account (or orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (or userId)
+     */
+    orgId?: string;
+    month: string;
+    /**
+     * Credits at the start of the month
+     */
+    openingCredits: number;
+    /**
+     * Credits at the end of the month (now, for the current one): openingCredits + Σ lines’ credits. Credits held by an open session still count: a hold has not consumed them
+     */
+    closingCredits: number;
+    lines: Array<StatementLineDto>;
+    usage: StatementUsageDto;
 };
 
 export type CreateOrgDto = {
@@ -2871,7 +3165,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt';
     id: string;
 };
 
@@ -2879,7 +3173,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3455,66 +3749,6 @@ export type DeleteAccountPriceResponses = {
 };
 
 export type DeleteAccountPriceResponse = DeleteAccountPriceResponses[keyof DeleteAccountPriceResponses];
-
-export type SimulatePricingData = {
-    body: SimulationDto;
-    headers?: {
-        /**
-         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
-         */
-        'Idempotency-Key'?: string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/pricing/simulations';
-};
-
-export type SimulatePricingErrors = {
-    /**
-     * Invalid body (to ≤ from, a rule invalid…)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role supervisor or higher. API keys: not accepted.
-     */
-    403: ErrorResponseDto;
-    /**
-     * A request with this Idempotency-Key is still in progress
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * This Idempotency-Key was already used with a different request
-     */
-    422: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: ErrorResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type SimulatePricingError = SimulatePricingErrors[keyof SimulatePricingErrors];
-
-export type SimulatePricingResponses = {
-    200: SimulationResponseDto;
-};
-
-export type SimulatePricingResponse = SimulatePricingResponses[keyof SimulatePricingResponses];
 
 export type ListCurrentPricesData = {
     body?: never;
@@ -5489,6 +5723,66 @@ export type ResolveUsageRecordResponses = {
 
 export type ResolveUsageRecordResponse = ResolveUsageRecordResponses[keyof ResolveUsageRecordResponses];
 
+export type SimulatePricingData = {
+    body: SimulationDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/simulations';
+};
+
+export type SimulatePricingErrors = {
+    /**
+     * Invalid body (to ≤ from, a rule invalid…)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SimulatePricingError = SimulatePricingErrors[keyof SimulatePricingErrors];
+
+export type SimulatePricingResponses = {
+    200: SimulationResponseDto;
+};
+
+export type SimulatePricingResponse = SimulatePricingResponses[keyof SimulatePricingResponses];
+
 export type InitializeSessionData = {
     body: InitializeSessionDto;
     headers?: {
@@ -7261,6 +7555,132 @@ export type UpdatePackageResponses = {
 
 export type UpdatePackageResponse = UpdatePackageResponses[keyof UpdatePackageResponses];
 
+export type GetFinanceRollForwardData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * ISO 4217 code, lowercase
+         */
+        currency: string;
+        /**
+         * The first UTC day (YYYY-MM-DD)
+         */
+        from: string;
+        /**
+         * The UTC day after the last one (exclusive; at most 366 days)
+         */
+        to: string;
+        interval?: 'month' | 'day';
+        /**
+         * Each account’s figures too
+         */
+        groupBy?: 'account';
+        format?: 'json' | 'csv';
+    };
+    url: '/api/finance/rollforward';
+};
+
+export type GetFinanceRollForwardErrors = {
+    /**
+     * Bad currency, dates or range
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetFinanceRollForwardError = GetFinanceRollForwardErrors[keyof GetFinanceRollForwardErrors];
+
+export type GetFinanceRollForwardResponses = {
+    200: RollForwardResponseDto;
+};
+
+export type GetFinanceRollForwardResponse = GetFinanceRollForwardResponses[keyof GetFinanceRollForwardResponses];
+
+export type GetFinanceLiabilityData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * ISO 4217 code, lowercase
+         */
+        currency: string;
+        /**
+         * The instant (default: now)
+         */
+        at?: string;
+        /**
+         * nextCursor of the previous page
+         */
+        cursor?: string;
+        limit?: number;
+        format?: 'json' | 'csv';
+    };
+    url: '/api/finance/liability';
+};
+
+export type GetFinanceLiabilityErrors = {
+    /**
+     * Bad currency, instant or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetFinanceLiabilityError = GetFinanceLiabilityErrors[keyof GetFinanceLiabilityErrors];
+
+export type GetFinanceLiabilityResponses = {
+    200: LiabilityResponseDto;
+};
+
+export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
 export type ListPromotionsData = {
     body?: never;
     path?: never;
@@ -7556,6 +7976,354 @@ export type RedeemPromotionResponses = {
 };
 
 export type RedeemPromotionResponse = RedeemPromotionResponses[keyof RedeemPromotionResponses];
+
+export type ListReconciliationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/finance/reconciliations';
+};
+
+export type ListReconciliationsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListReconciliationsError = ListReconciliationsErrors[keyof ListReconciliationsErrors];
+
+export type ListReconciliationsResponses = {
+    200: ReconciliationListResponseDto;
+};
+
+export type ListReconciliationsResponse = ListReconciliationsResponses[keyof ListReconciliationsResponses];
+
+export type CreateReconciliationData = {
+    body: string;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/finance/reconciliations';
+};
+
+export type CreateReconciliationErrors = {
+    /**
+     * Not CSV, required columns missing (named), or a row that is not valid (its line named)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * A report over 20 MB
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateReconciliationError = CreateReconciliationErrors[keyof CreateReconciliationErrors];
+
+export type CreateReconciliationResponses = {
+    /**
+     * Replayed report: this report was reconciled before, and this is that reconciliation
+     */
+    200: ReconciliationResponseDto;
+    /**
+     * A new reconciliation
+     */
+    201: ReconciliationResponseDto;
+};
+
+export type CreateReconciliationResponse = CreateReconciliationResponses[keyof CreateReconciliationResponses];
+
+export type GetReconciliationData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/finance/reconciliations/{id}';
+};
+
+export type GetReconciliationErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown reconciliation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetReconciliationError = GetReconciliationErrors[keyof GetReconciliationErrors];
+
+export type GetReconciliationResponses = {
+    200: ReconciliationResponseDto;
+};
+
+export type GetReconciliationResponse = GetReconciliationResponses[keyof GetReconciliationResponses];
+
+export type GetStatementData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
+         */
+        month?: string;
+        format?: 'json' | 'csv' | 'pdf';
+    };
+    url: '/api/credits/statement';
+};
+
+export type GetStatementErrors = {
+    /**
+     * month is not YYYY-MM, or has not begun
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetStatementError = GetStatementErrors[keyof GetStatementErrors];
+
+export type GetStatementResponses = {
+    /**
+     * The statement (JSON; text/csv or application/pdf with `format`)
+     */
+    200: StatementResponseDto;
+};
+
+export type GetStatementResponse = GetStatementResponses[keyof GetStatementResponses];
+
+export type GetUserStatementData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: {
+        /**
+         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
+         */
+        month?: string;
+        format?: 'json' | 'csv' | 'pdf';
+    };
+    url: '/api/credits/statement/{userId}';
+};
+
+export type GetUserStatementErrors = {
+    /**
+     * month is not YYYY-MM, or has not begun
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetUserStatementError = GetUserStatementErrors[keyof GetUserStatementErrors];
+
+export type GetUserStatementResponses = {
+    /**
+     * The statement (JSON; text/csv or application/pdf with `format`)
+     */
+    200: StatementResponseDto;
+};
+
+export type GetUserStatementResponse = GetUserStatementResponses[keyof GetUserStatementResponses];
+
+export type GetOrgStatementData = {
+    body?: never;
+    path: {
+        orgId: string;
+    };
+    query?: {
+        /**
+         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
+         */
+        month?: string;
+        format?: 'json' | 'csv' | 'pdf';
+    };
+    url: '/api/orgs/{orgId}/statement';
+};
+
+export type GetOrgStatementErrors = {
+    /**
+     * month is not YYYY-MM, or has not begun
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetOrgStatementError = GetOrgStatementErrors[keyof GetOrgStatementErrors];
+
+export type GetOrgStatementResponses = {
+    /**
+     * The statement (JSON; text/csv or application/pdf with `format`)
+     */
+    200: StatementResponseDto;
+};
+
+export type GetOrgStatementResponse = GetOrgStatementResponses[keyof GetOrgStatementResponses];
 
 export type ListOrgsData = {
     body?: never;
@@ -9588,8 +10356,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'account' | 'auto_recharge_attempt';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

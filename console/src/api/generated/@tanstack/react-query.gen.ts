@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createAccountPrice, createApiKey, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createWebhook, deleteAccountPrice, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getLiveness, getMe, getModelPrice, getNotification, getNotificationPreferences, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserUsageStats, getWebhook, importPricing, initializeSession, listAccountPrices, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listNotifications, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putNotificationPreferences, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, setOrgModels, simulatePricing, testWebhook, transferCredits, unsubscribeEmail, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateAccountPriceData, CreateAccountPriceError, CreateAccountPriceResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteAccountPriceData, DeleteAccountPriceError, DeleteAccountPriceResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetNotificationData, GetNotificationError, GetNotificationPreferencesData, GetNotificationPreferencesError, GetNotificationPreferencesResponse, GetNotificationResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListAccountPricesData, ListAccountPricesError, ListAccountPricesResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListNotificationsData, ListNotificationsError, ListNotificationsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutNotificationPreferencesData, PutNotificationPreferencesError, PutNotificationPreferencesResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, SetOrgModelsData, SetOrgModelsError, SetOrgModelsResponse, SimulatePricingData, SimulatePricingError, SimulatePricingResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UnsubscribeEmailData, UnsubscribeEmailError, UnsubscribeEmailResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, createAccountPrice, createApiKey, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createReconciliation, createWebhook, deleteAccountPrice, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getFinanceLiability, getFinanceRollForward, getLiveness, getMe, getModelPrice, getNotification, getNotificationPreferences, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgStatement, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getReconciliation, getStatement, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserStatement, getUserUsageStats, getWebhook, importPricing, initializeSession, listAccountPrices, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listLedger, listMyOrgs, listNotifications, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReconciliations, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putNotificationPreferences, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, setOrgModels, simulatePricing, testWebhook, transferCredits, unsubscribeEmail, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateAccountPriceData, CreateAccountPriceError, CreateAccountPriceResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateReconciliationData, CreateReconciliationError, CreateReconciliationResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteAccountPriceData, DeleteAccountPriceError, DeleteAccountPriceResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetFinanceLiabilityData, GetFinanceLiabilityError, GetFinanceLiabilityResponse, GetFinanceRollForwardData, GetFinanceRollForwardError, GetFinanceRollForwardResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetNotificationData, GetNotificationError, GetNotificationPreferencesData, GetNotificationPreferencesError, GetNotificationPreferencesResponse, GetNotificationResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgStatementData, GetOrgStatementError, GetOrgStatementResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetReconciliationData, GetReconciliationError, GetReconciliationResponse, GetStatementData, GetStatementError, GetStatementResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserStatementData, GetUserStatementError, GetUserStatementResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListAccountPricesData, ListAccountPricesError, ListAccountPricesResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListNotificationsData, ListNotificationsError, ListNotificationsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReconciliationsData, ListReconciliationsError, ListReconciliationsResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutNotificationPreferencesData, PutNotificationPreferencesError, PutNotificationPreferencesResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, SetOrgModelsData, SetOrgModelsError, SetOrgModelsResponse, SimulatePricingData, SimulatePricingError, SimulatePricingResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UnsubscribeEmailData, UnsubscribeEmailError, UnsubscribeEmailResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -258,25 +258,6 @@ export const deleteAccountPriceMutation = (options?: Partial<Options<DeleteAccou
     const mutationOptions: UseMutationOptions<DeleteAccountPriceResponse, DeleteAccountPriceError, Options<DeleteAccountPriceData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await deleteAccountPrice({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
-/**
- * What a range of records would have cost under other rules; writes nothing (supervisor)
- *
- * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
- */
-export const simulatePricingMutation = (options?: Partial<Options<SimulatePricingData>>): UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> => {
-    const mutationOptions: UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await simulatePricing({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -1094,6 +1075,25 @@ export const resolveUsageRecordMutation = (options?: Partial<Options<ResolveUsag
 };
 
 /**
+ * What a range of records would have cost under other rules; writes nothing (supervisor)
+ *
+ * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
+ */
+export const simulatePricingMutation = (options?: Partial<Options<SimulatePricingData>>): UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> => {
+    const mutationOptions: UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await simulatePricing({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
  * Start a streaming session: hold ceil(estimatedCredits × 6/5) credits
  *
  * Prices the estimate at the model’s current rule and holds 120 % of it (rounded up) from the allocations that expire soonest. The session is settled by finalize or abort, or expired (charged its estimate) after STREAMING_SESSION_TTL_SECONDS.
@@ -1866,6 +1866,78 @@ export const updatePackageMutation = (options?: Partial<Options<UpdatePackageDat
     return mutationOptions;
 };
 
+export const getFinanceRollForwardQueryKey = (options: Options<GetFinanceRollForwardData>) => createQueryKey('getFinanceRollForward', options);
+
+/**
+ * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
+ *
+ * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds each account; `format=csv` answers text/csv.
+ */
+export const getFinanceRollForwardOptions = (options: Options<GetFinanceRollForwardData>) => queryOptions<GetFinanceRollForwardResponse, GetFinanceRollForwardError, GetFinanceRollForwardResponse, ReturnType<typeof getFinanceRollForwardQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getFinanceRollForward({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getFinanceRollForwardQueryKey(options)
+});
+
+export const getFinanceLiabilityQueryKey = (options: Options<GetFinanceLiabilityData>) => createQueryKey('getFinanceLiability', options);
+
+/**
+ * Every account’s valued credits and their money at an instant (supervisor)
+ *
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ */
+export const getFinanceLiabilityOptions = (options: Options<GetFinanceLiabilityData>) => queryOptions<GetFinanceLiabilityResponse, GetFinanceLiabilityError, GetFinanceLiabilityResponse, ReturnType<typeof getFinanceLiabilityQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getFinanceLiability({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getFinanceLiabilityQueryKey(options)
+});
+
+export const getFinanceLiabilityInfiniteQueryKey = (options: Options<GetFinanceLiabilityData>): QueryKey<Options<GetFinanceLiabilityData>> => createQueryKey('getFinanceLiability', options, true);
+
+/**
+ * Every account’s valued credits and their money at an instant (supervisor)
+ *
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ */
+export const getFinanceLiabilityInfiniteOptions = (options: Options<GetFinanceLiabilityData>) => {
+    const opts = infiniteQueryOptions<GetFinanceLiabilityResponse, GetFinanceLiabilityError, InfiniteData<GetFinanceLiabilityResponse>, QueryKey<Options<GetFinanceLiabilityData>>, string | Pick<QueryKey<Options<GetFinanceLiabilityData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<GetFinanceLiabilityData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await getFinanceLiability({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: getFinanceLiabilityInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
 export const listPromotionsQueryKey = (options?: Options<ListPromotionsData>) => createQueryKey('listPromotions', options);
 
 /**
@@ -2014,6 +2086,151 @@ export const redeemPromotionMutation = (options?: Partial<Options<RedeemPromotio
     };
     return mutationOptions;
 };
+
+export const listReconciliationsQueryKey = (options?: Options<ListReconciliationsData>) => createQueryKey('listReconciliations', options);
+
+/**
+ * The reconciliations, newest first (supervisor)
+ */
+export const listReconciliationsOptions = (options?: Options<ListReconciliationsData>) => queryOptions<ListReconciliationsResponse, ListReconciliationsError, ListReconciliationsResponse, ReturnType<typeof listReconciliationsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listReconciliations({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listReconciliationsQueryKey(options)
+});
+
+export const listReconciliationsInfiniteQueryKey = (options?: Options<ListReconciliationsData>): QueryKey<Options<ListReconciliationsData>> => createQueryKey('listReconciliations', options, true);
+
+/**
+ * The reconciliations, newest first (supervisor)
+ */
+export const listReconciliationsInfiniteOptions = (options?: Options<ListReconciliationsData>) => {
+    const opts = infiniteQueryOptions<ListReconciliationsResponse, ListReconciliationsError, InfiniteData<ListReconciliationsResponse>, QueryKey<Options<ListReconciliationsData>>, string | Pick<QueryKey<Options<ListReconciliationsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListReconciliationsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listReconciliations({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listReconciliationsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Reconcile a Stripe payout reconciliation report with the purchases (admin)
+ *
+ * The body is Stripe’s itemized payout reconciliation report as CSV (`payout_reconciliation.itemized`, at most 20 MB); other columns than the required ones are ignored. A `charge` row matches the Stripe purchase paid with its payment intent when its gross is the purchase’s amount; a purchase’s `refund` rows match when their −gross adds up to its refunded amount; a `dispute` row matches a lost dispute. Other rows (fees, payouts) are counted. `missing`: Stripe purchases paid within the charge rows’ time span that no row names. The same report again → 200 with the reconciliation made the first time.
+ */
+export const createReconciliationMutation = (options?: Partial<Options<CreateReconciliationData>>): UseMutationOptions<CreateReconciliationResponse, CreateReconciliationError, Options<CreateReconciliationData>> => {
+    const mutationOptions: UseMutationOptions<CreateReconciliationResponse, CreateReconciliationError, Options<CreateReconciliationData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createReconciliation({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getReconciliationQueryKey = (options: Options<GetReconciliationData>) => createQueryKey('getReconciliation', options);
+
+/**
+ * One reconciliation and its unmatched items (supervisor)
+ */
+export const getReconciliationOptions = (options: Options<GetReconciliationData>) => queryOptions<GetReconciliationResponse, GetReconciliationError, GetReconciliationResponse, ReturnType<typeof getReconciliationQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getReconciliation({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getReconciliationQueryKey(options)
+});
+
+export const getStatementQueryKey = (options?: Options<GetStatementData>) => createQueryKey('getStatement', options);
+
+/**
+ * The caller’s statement of a month
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getStatementOptions = (options?: Options<GetStatementData>) => queryOptions<GetStatementResponse, GetStatementError, GetStatementResponse, ReturnType<typeof getStatementQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getStatement({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getStatementQueryKey(options)
+});
+
+export const getUserStatementQueryKey = (options: Options<GetUserStatementData>) => createQueryKey('getUserStatement', options);
+
+/**
+ * A user’s statement of a month (supervisor)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getUserStatementOptions = (options: Options<GetUserStatementData>) => queryOptions<GetUserStatementResponse, GetUserStatementError, GetUserStatementResponse, ReturnType<typeof getUserStatementQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getUserStatement({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getUserStatementQueryKey(options)
+});
+
+export const getOrgStatementQueryKey = (options: Options<GetOrgStatementData>) => createQueryKey('getOrgStatement', options);
+
+/**
+ * An organisation’s statement of a month (org readers, staff)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getOrgStatementOptions = (options: Options<GetOrgStatementData>) => queryOptions<GetOrgStatementResponse, GetOrgStatementError, GetOrgStatementResponse, ReturnType<typeof getOrgStatementQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOrgStatement({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOrgStatementQueryKey(options)
+});
 
 export const listOrgsQueryKey = (options?: Options<ListOrgsData>) => createQueryKey('listOrgs', options);
 

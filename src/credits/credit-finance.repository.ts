@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+/** One sum of movements: of a period (null: booked before the range) and an account (null: all). */
+export interface MovementSum {
+  period: Date | null;
+  account_id: string | null;
+  promotional: boolean;
+  category: string;
+  value: string | null;
+  credits: string;
+}
+
+/** What a dispute froze, summed like MovementSum (valued lots only). */
+export interface FrozenSum {
+  period: Date | null;
+  account_id: string | null;
+  value: string;
+}
+
+/**
+ * The movements finance counts (docs/finance.md), for currency $1 booked before $2: every categorized
+ * ledger line at its booking instant (an expiry at its allocation's expires_at), and the hold and
+ * release lines of each settled session as `recognized` at its settlement (a hold has not consumed
+ * anything until then). Valued lines of the currency, and promotional lines (no currency) when $3.
+ * Each branch reads an index: credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's
+ * session index.
+ */
+const MOVEMENTS = `
+  SELECT COALESCE(l.booked_at, l.created_at) AS at, l.account_id, false AS promotional, l.category,
+         l.value_minor, l.amount
+    FROM credit_ledger l
+   WHERE l.category IS NOT NULL AND l.currency = $1 AND COALESCE(l.booked_at, l.created_at) < $2
+  UNION ALL
+  SELECT COALESCE(l.booked_at, l.created_at), l.account_id, true, l.category, NULL, l.amount
+    FROM credit_ledger l
+   WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND COALESCE(l.booked_at, l.created_at) < $2
+  UNION ALL
+  SELECT h.settled_at, l.account_id, l.currency IS NULL, 'recognized', l.value_minor, l.amount
+    FROM credit_holds h
+    JOIN credit_ledger l ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
+   WHERE h.settled_at < $2 AND (l.currency = $1 OR ($3 AND l.currency IS NULL))`;
+
+/** The reads of the finance reports over the ledger (the figures: the finance module). */
+@Injectable()
+export class CreditFinanceRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * The movements of `currency` before `to` summed by period (the one of `starts`, ascending, each
+   * runs to the next; those before the first: period null, the opening), by category, valued and
+   * promotional apart, by account when `byAccount`.
+   */
+  movements(input: {
+    currency: string;
+    starts: Date[];
+    to: Date;
+    byAccount: boolean;
+    promotional: boolean;
+  }): Promise<MovementSum[]> {
+    // width_bucket() over the periods' starts: a binary search per line (0: before the first, the
+    // opening), much cheaper than truncating each instant in a time zone.
+    return this.dataSource.query(
+      `SELECT ($4::timestamptz[])[NULLIF(b.bucket, 0)] AS period, b.account_id, b.promotional, b.category,
+              b.value, b.credits
+         FROM (SELECT width_bucket(m.at, $4::timestamptz[]) AS bucket, CASE WHEN $5 THEN m.account_id END AS account_id,
+                      m.promotional, m.category, sum(m.value_minor)::text AS value, sum(m.amount)::text AS credits
+                 FROM (${MOVEMENTS}) m
+                GROUP BY 1, 2, 3, 4) b`,
+      [input.currency, input.to, input.promotional, input.starts, input.byAccount],
+    );
+  }
+
+  /** The money disputes froze of `currency` by period (null: before the first start), as movements() sums. */
+  frozen(input: { currency: string; starts: Date[]; to: Date; byAccount: boolean }) {
+    return this.dataSource.query<FrozenSum[]>(
+      `SELECT ($3::timestamptz[])[NULLIF(width_bucket(l.created_at, $3::timestamptz[]), 0)] AS period,
+              CASE WHEN $4 THEN l.account_id END AS account_id, (-sum(l.value_minor))::text AS value
+         FROM credit_ledger l
+        WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND l.created_at < $2
+        GROUP BY 1, 2`,
+      [input.currency, input.to, input.starts, input.byAccount],
+    );
+  }
+
+  /** Each account's valued credits and money of `currency` left at `at` (the movements before it). */
+  liability(currency: string, at: Date): Promise<{ account_id: string; credits: string; value: string }[]> {
+    return this.dataSource.query(
+      `SELECT m.account_id, sum(m.amount)::text AS credits, sum(m.value_minor)::text AS value
+         FROM (${MOVEMENTS}) m
+        WHERE NOT m.promotional
+        GROUP BY m.account_id
+       HAVING sum(m.amount) <> 0 OR sum(m.value_minor) <> 0
+        ORDER BY m.account_id`,
+      [currency, at, false],
+    );
+  }
+
+  /** Who the accounts are: a user's id or an organisation's. */
+  owners(accountIds: string[]): Promise<{ account_id: string; user_id: string | null; org_id: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT a.account_id, a.user_id, a.org_id FROM accounts a WHERE a.account_id = ANY ($1::bigint[])`,
+      [accountIds],
+    );
+  }
+}

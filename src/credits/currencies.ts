@@ -1,0 +1,62 @@
+/**
+ * ISO 4217 currencies and their minor units (docs/finance.md): the codes a value or a plan's price may
+ * name, lowercase. Amounts are decimal strings handled as BigInt minor units; no floating point.
+ * The list is ISO 4217's current codes (funds and precious metals left out: they price no credits).
+ */
+const ZERO_PLACES = 'bif clp djf gnf isk jpy kmf krw pyg rwf ugx uyi vnd vuv xaf xof xpf';
+const THREE_PLACES = 'bhd iqd jod kwd lyd omr tnd';
+const FOUR_PLACES = 'clf uyw';
+const TWO_PLACES =
+  'aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bmd bnd bob bov brl bsd btn bwp byn bzd cad cdf che chf chw ' +
+  'cny cop cou crc cuc cup cve czk dkk dop dzd egp ern etb eur fjd fkp gbp gel ghs gip gmd gtq gyd hkd hnl htg huf idr ' +
+  'ils inr irr jmd kes kgs khr kpw kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mru mur mvr mwk mxn mxv myr ' +
+  'mzn nad ngn nio nok npr nzd pab pen pgk php pkr pln qar ron rsd rub sar sbd scr sdg sek sgd shp sle sll sos srd ssp ' +
+  'stn svc syp szl thb tjs tmt top try ttd twd tzs uah usd usn uyu uzs ved ves wst xcd xcg yer zar zmw zwg zwl';
+
+const MINOR_UNITS: ReadonlyMap<string, number> = new Map([
+  ...TWO_PLACES.split(' ').map((c) => [c, 2] as const),
+  ...ZERO_PLACES.split(' ').map((c) => [c, 0] as const),
+  ...THREE_PLACES.split(' ').map((c) => [c, 3] as const),
+  ...FOUR_PLACES.split(' ').map((c) => [c, 4] as const),
+]);
+
+/** The currency's minor unit places, or undefined when ISO 4217 does not list the code. */
+export function minorUnits(currency: string): number | undefined {
+  return MINOR_UNITS.get(currency);
+}
+
+/** Why `{amount, currency}` is not a valid money value (amount > 0, at most the currency's places), or null. */
+export function moneyProblem(money: { amount?: unknown; currency?: unknown }): string | null {
+  const places = typeof money.currency === 'string' ? minorUnits(money.currency) : undefined;
+  if (places === undefined) return 'currency must be an ISO 4217 code in lowercase (usd, eur, jpy, …)';
+  const pattern = places === 0 ? /^\d{1,15}$/ : new RegExp(`^\\d{1,15}(\\.\\d{1,${places}})?$`);
+  if (typeof money.amount !== 'string' || !pattern.test(money.amount)) {
+    return `amount must be a decimal string with at most ${places} decimal places for ${String(money.currency)}`;
+  }
+  if (toMinor(money.amount, money.currency as string) <= 0n) return 'amount must be more than 0';
+  return null;
+}
+
+/** "120.5" usd → 12050n. The caller has checked it (moneyProblem()); extra places are cut. */
+export function toMinor(amount: string, currency: string): bigint {
+  const places = minorUnits(currency) ?? 2;
+  const [whole, fraction = ''] = amount.split('.');
+  return BigInt(whole) * 10n ** BigInt(places) + BigInt(fraction.slice(0, places).padEnd(places, '0') || '0');
+}
+
+/** 12050n usd → "120.50"; -5n → "-0.05". */
+export function fromMinor(minor: bigint | string | number, currency: string): string {
+  const places = BigInt(minorUnits(currency) ?? 2);
+  const n = BigInt(minor);
+  const abs = n < 0n ? -n : n;
+  const unit = 10n ** places;
+  const whole = (abs / unit).toString();
+  const text = places === 0n ? whole : `${whole}.${(abs % unit).toString().padStart(Number(places), '0')}`;
+  return n < 0n ? `-${text}` : text;
+}
+
+/** A money value as the API shows it. */
+export interface MoneyView {
+  amount: string;
+  currency: string;
+}

@@ -1,0 +1,173 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsString, Matches } from 'class-validator';
+
+import { IsInstant } from '../../common/validation/dates.js';
+import { IsOptional } from '../../common/validation/optional.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class RollForwardQueryDto {
+  @ApiProperty({ example: 'usd', description: 'ISO 4217 code, lowercase' })
+  @IsString()
+  @Matches(/^[a-z]{3}$/, { message: 'currency must be an ISO 4217 code in lowercase' })
+  currency: string;
+
+  @ApiProperty({ format: 'date', example: '2026-01-01', description: 'The first UTC day (YYYY-MM-DD)' })
+  @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
+  from: string;
+
+  @ApiProperty({
+    format: 'date',
+    example: '2026-04-01',
+    description: 'The UTC day after the last one (exclusive; at most 366 days)',
+  })
+  @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
+  to: string;
+
+  @ApiPropertyOptional({ enum: ['month', 'day'], default: 'month' })
+  @IsOptional()
+  @IsIn(['month', 'day'])
+  interval?: 'month' | 'day';
+
+  @ApiPropertyOptional({ enum: ['account'], description: 'Each account’s figures too' })
+  @IsOptional()
+  @IsIn(['account'])
+  groupBy?: 'account';
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class LiabilityQueryDto {
+  @ApiProperty({ example: 'usd', description: 'ISO 4217 code, lowercase' })
+  @IsString()
+  @Matches(/^[a-z]{3}$/, { message: 'currency must be an ISO 4217 code in lowercase' })
+  currency: string;
+
+  @ApiPropertyOptional({ example: '2026-03-31T23:59:59Z', description: 'The instant (default: now)' })
+  @IsOptional()
+  @IsInstant()
+  at?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Matches(/^(1000|[1-9]\d{0,2})$/, { message: 'limit must be an integer from 1 to 1000' })
+  limit?: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class MoneyFiguresDto {
+  @ApiProperty({ example: '1200.00', description: 'The liability at the start' })
+  opening: string;
+  @ApiProperty({ example: '500.00' })
+  purchased: string;
+  @ApiProperty({ example: '0.00' })
+  sold: string;
+  @ApiProperty({ example: '412.37', description: 'Revenue: credits consumed' })
+  recognized: string;
+  @ApiProperty({ example: '12.50', description: 'Breakage: credits expired unused' })
+  expired: string;
+  @ApiProperty({ example: '6.67' })
+  refunded: string;
+  @ApiProperty({ example: '0.00' })
+  chargedBack: string;
+  @ApiProperty({ example: '0.00' })
+  voided: string;
+  @ApiProperty({ example: '4.00' })
+  transferredIn: string;
+  @ApiProperty({ example: '4.00' })
+  transferredOut: string;
+  @ApiProperty({ example: '1268.46', description: 'The liability at the end' })
+  closing: string;
+  @ApiProperty({ example: '9.00', description: 'The part of closing frozen by open disputes' })
+  disputed: string;
+}
+
+export class PeriodFiguresDto extends MoneyFiguresDto {
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  start: string;
+  @ApiProperty({ example: '2026-02-01T00:00:00.000Z' })
+  end: string;
+}
+
+export class PromotionalFiguresDto {
+  @ApiProperty({ example: 5000 })
+  opening: number;
+  @ApiProperty({ example: 1000 })
+  granted: number;
+  @ApiProperty({ example: 800 })
+  consumed: number;
+  @ApiProperty({ example: 100 })
+  expired: number;
+  @ApiProperty({ example: 0 })
+  voided: number;
+  @ApiProperty({ example: 0 })
+  transferredIn: number;
+  @ApiProperty({ example: 0 })
+  transferredOut: number;
+  @ApiProperty({ example: 5100 })
+  closing: number;
+}
+
+export class AccountRollForwardDto {
+  @ApiPropertyOptional({ example: 'alice', description: 'A user’s account (else orgId)' })
+  userId?: string;
+  @ApiPropertyOptional({ example: 'acme', description: 'An organisation’s account (else userId)' })
+  orgId?: string;
+  @ApiProperty({ type: [PeriodFiguresDto] })
+  periods: PeriodFiguresDto[];
+  @ApiProperty({ type: MoneyFiguresDto })
+  totals: MoneyFiguresDto;
+  @ApiProperty({ type: PromotionalFiguresDto })
+  promotional: PromotionalFiguresDto;
+}
+
+export class RollForwardResponseDto {
+  @ApiProperty({ example: 'usd' })
+  currency: string;
+  @ApiProperty({ enum: ['month', 'day'], example: 'month' })
+  interval: 'month' | 'day';
+  @ApiProperty({ type: [PeriodFiguresDto] })
+  periods: PeriodFiguresDto[];
+  @ApiProperty({ type: MoneyFiguresDto })
+  totals: MoneyFiguresDto;
+  @ApiProperty({ type: PromotionalFiguresDto, description: 'Credits of promotional allocations (not money)' })
+  promotional: PromotionalFiguresDto;
+  @ApiPropertyOptional({ type: [AccountRollForwardDto], description: 'With groupBy=account' })
+  accounts?: AccountRollForwardDto[];
+}
+
+export class LiabilityAccountDto {
+  @ApiPropertyOptional({ example: 'alice' })
+  userId?: string;
+  @ApiPropertyOptional({ example: 'acme' })
+  orgId?: string;
+  @ApiProperty({ example: 667, description: 'Valued credits left (held and disputed ones included)' })
+  credits: number;
+  @ApiProperty({ example: '6.67' })
+  value: string;
+}
+
+export class LiabilityResponseDto {
+  @ApiProperty({ example: '2026-03-31T23:59:59.000Z' })
+  at: string;
+  @ApiProperty({ example: 'usd' })
+  currency: string;
+  @ApiProperty({ example: '1268.46', description: 'All accounts’ money: the roll-forward’s closing at that instant' })
+  total: string;
+  @ApiProperty({ type: [LiabilityAccountDto] })
+  accounts: LiabilityAccountDto[];
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}

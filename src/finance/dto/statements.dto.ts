@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsString, Matches } from 'class-validator';
+
+import { IsOptional } from '../../common/validation/optional.js';
+import { STATEMENT_KINDS, type StatementKind } from '../statement-lines.js';
+
+export const STATEMENT_FORMATS = ['json', 'csv', 'pdf'] as const;
+export type StatementFormat = (typeof STATEMENT_FORMATS)[number];
+
+export class StatementQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-11',
+    pattern: '^\\d{4}-(0[1-9]|1[0-2])$',
+    description: 'The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{4}-(0[1-9]|1[0-2])$/, { message: 'month must be YYYY-MM' })
+  month?: string;
+
+  @ApiPropertyOptional({ enum: STATEMENT_FORMATS, default: 'json', example: 'json' })
+  @IsOptional()
+  @IsIn(STATEMENT_FORMATS)
+  format?: StatementFormat;
+}
+
+export class StatementLineDto {
+  @ApiProperty({ format: 'date', example: '2026-11-03', description: 'The UTC day' })
+  date: string;
+
+  @ApiProperty({ enum: STATEMENT_KINDS, example: 'usage' })
+  kind: StatementKind;
+
+  @ApiProperty({ type: 'integer', example: -333, description: 'Signed: what the line added to the credits' })
+  credits: number;
+
+  @ApiPropertyOptional({
+    example: '-3.33',
+    description:
+      'The money of the line’s credits (decimal, signed like them), when they were paid for; absent for ' +
+      'promotional credits, and on a usage line whose credits came from lots of several currencies',
+  })
+  value?: string;
+
+  @ApiPropertyOptional({ example: 'usd', description: 'The currency of `value`' })
+  currency?: string;
+
+  @ApiProperty({ example: 'Usage on 2026-11-03 (UTC)' })
+  description: string;
+}
+
+export class StatementUsageDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { chat: 333 },
+    description: 'Credits of the month’s usage records by service',
+  })
+  byService: Record<string, number>;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { 'anthropic.claude-sonnet-4-5': 333 },
+    description: 'By model (`none`: records without one)',
+  })
+  byModel: Record<string, number>;
+}
+
+export class StatementResponseDto {
+  @ApiPropertyOptional({ example: 'alice', description: 'A user’s account (or orgId)' })
+  userId?: string;
+
+  @ApiPropertyOptional({ example: 'acme', description: 'An organisation’s account (or userId)' })
+  orgId?: string;
+
+  @ApiProperty({ example: '2026-11' })
+  month: string;
+
+  @ApiProperty({ type: 'integer', example: 0, description: 'Credits at the start of the month' })
+  openingCredits: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 667,
+    description:
+      'Credits at the end of the month (now, for the current one): openingCredits + Σ lines’ credits. ' +
+      'Credits held by an open session still count: a hold has not consumed them',
+  })
+  closingCredits: number;
+
+  @ApiProperty({ type: [StatementLineDto] })
+  lines: StatementLineDto[];
+
+  @ApiProperty({ type: StatementUsageDto })
+  usage: StatementUsageDto;
+}

@@ -1,0 +1,101 @@
+import { applyDecorators, Controller, Get, Inject, Param, Query, StreamableFile } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { StatementQueryDto, StatementResponseDto } from './dto/statements.dto.js';
+import { statementCsv } from './statement-lines.js';
+import { statementPdf } from './statement-pdf.js';
+import { StatementsService } from './statements.service.js';
+
+const DESCRIPTION =
+  'One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, ' +
+  '`transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing ' +
+  'that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; ' +
+  'credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, ' +
+  'closing), `format=pdf` application/pdf.';
+
+/** What the three statement routes document alike. */
+const documented = (operationId: string, summary: string) =>
+  applyDecorators(
+    ApiOperation({ operationId, summary, description: DESCRIPTION }),
+    ApiProduces('application/json', 'text/csv', 'application/pdf'),
+    ApiOkResponse({
+      type: StatementResponseDto,
+      description: 'The statement (JSON; text/csv or application/pdf with `format`)',
+    }),
+    ApiBadRequestResponse({
+      description: 'month is not YYYY-MM, or has not begun',
+      type: ErrorResponseDto,
+      examples: {
+        notBegun: domainErrorExample('VALIDATION', 'The month 2099-01 has not begun', 'A month in the future'),
+        notAMonth: plainErrorExample(400, ['month must be YYYY-MM'], 'A month that is not YYYY-MM'),
+      },
+    }),
+  );
+
+/** Monthly statements: the caller's own, a user's (staff), an organisation's (its readers, staff). */
+@ApiTags('credits')
+@Controller('api')
+export class StatementsController {
+  constructor(
+    private readonly statements: StatementsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('credits/statement')
+  @Auth('user', { scope: 'credits:read' })
+  @documented('getStatement', 'The caller’s statement of a month')
+  own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
+    return this.answer(userAccount(user.userId), query);
+  }
+
+  @Get('credits/statement/:userId')
+  @Auth('supervisor', { account: { user: 'staff' } })
+  @documented('getUserStatement', 'A user’s statement of a month (supervisor)')
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  ofUser(@Param('userId') userId: string, @Query() query: StatementQueryDto) {
+    return this.answer(userAccount(userId), query);
+  }
+
+  @Get('orgs/:orgId/statement')
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' } })
+  @documented('getOrgStatement', 'An organisation’s statement of a month (org readers, staff)')
+  @ApiTags('orgs')
+  @ApiParam({ name: 'orgId', example: 'acme' })
+  ofOrg(@Param('orgId') orgId: string, @Query() query: StatementQueryDto) {
+    return this.answer(orgAccount(orgId), query);
+  }
+
+  private async answer(account: AccountRef, query: StatementQueryDto): Promise<StatementResponseDto | StreamableFile> {
+    const statement = await this.statements.statement(account, query.month);
+    const name = `statement-${account.id}-${statement.month}`;
+    if (query.format === 'csv') {
+      return new StreamableFile(Buffer.from(statementCsv(statement), 'utf8'), {
+        type: 'text/csv; charset=utf-8',
+        disposition: `attachment; filename="${name}.csv"`,
+      });
+    }
+    if (query.format === 'pdf') {
+      return new StreamableFile(await statementPdf(this.config.mail.platformName, statement), {
+        type: 'application/pdf',
+        disposition: `attachment; filename="${name}.pdf"`,
+      });
+    }
+    return statement;
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+
+import { StatementsController } from './statements.controller.js';
+import { StatementsRepository } from './statements.repository.js';
+import { StatementsService } from './statements.service.js';
+
+/** Monthly statements of an account, in JSON, CSV and PDF (docs/statements.md). */
+@Module({
+  controllers: [StatementsController],
+  providers: [StatementsRepository, StatementsService],
+})
+export class StatementsModule {}
