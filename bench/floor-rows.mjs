@@ -1,7 +1,7 @@
 // The write floor of a batch event: pgbench writing exactly the rows (and so the index entries,
 // foreign-key checks and triggers) that POST /api/usage/records/batch writes for one event — its
-// usage record, its event id, its ledger line and its `usage.record` audit entry — into the real
-// tables, 1,000 events a transaction, with no lock, decision, allocation update or service. What the
+// usage record, its event id and its ledger line — into the real tables (no audit entry: metering is
+// its own audit trail, the record is the `usage.record` entry, docs/audit.md), 1,000 events a transaction, with no lock, decision, allocation update or service. What the
 // batch can reach at most on the machine it runs on. npm run bench:floor (floor.mjs) and the
 // versions run of npm run bench (versions.mjs) both measure it here, so they write the same rows.
 import { writeFileSync } from 'node:fs';
@@ -28,16 +28,8 @@ l AS (
   INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
   SELECT a.account_id, r.user_id, al.id, 'debit', -1, 0, r.id, 'bench-admin'
     FROM r JOIN accounts a ON a.user_id = r.user_id JOIN credit_allocations al ON al.account_id = a.account_id
-  RETURNING 1),
-au AS (
-  INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, action, target_type, target_id, after, request_id)
-  SELECT date_trunc('milliseconds', now()), 'bench-admin', 'admin', 'jwt', 'usage.record', 'usage_record', r.id::text,
-         jsonb_build_object('id', r.id, 'userId', r.user_id, 'actorId', 'bench-admin', 'credits', 1, 'eventId',
-                            'floor-' || r.id, 'service', 'bench', 'operation', 'op', 'orgId', NULL, 'modelId', NULL,
-                            'apiKeyId', NULL, 'metadata', NULL),
-         gen_random_uuid()::text
-    FROM r RETURNING 1)
-SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l) + (SELECT count(*) FROM au);
+  RETURNING 1)
+SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l);
 `;
 
 /**

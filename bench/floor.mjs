@@ -1,6 +1,6 @@
 // npm run bench:floor: how many batch events per second the database can take when it does nothing but
-// write the rows the contract asks of each one — its usage record, its event id, its ledger line and
-// its `usage.record` audit entry, into the real tables with their indexes, foreign keys and triggers —
+// write the rows each one needs — its usage record, its event id and its ledger line (metering is its
+// own audit trail: no audit entry), into the real tables with their indexes, foreign keys and triggers —
 // 1,000 events a transaction, with no lock, no decision, no allocation update and no service. That is
 // a ceiling for POST /api/usage/records/batch, printed beside pgbench TPC-B measured in the same run
 // (as npm run bench measures it) and issue 32's batch target (8× TPC-B). Runs A B A B: the rows with

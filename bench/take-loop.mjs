@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // node bench/take-loop.mjs [undo] [calls] [rounds] (after `nest build`): the PostgreSQL backend's CPU
-// time per self-committing `SELECT * FROM credits_take(…)` of one credit (docs/money.md), on a scratch
+// time per self-committing take of one credit (`credits_take_events(…)` with one event, docs/money.md
+// "The take"; `credits_take(…)` on a database from before the one take), on a scratch
 // database migrated to the end, and, with `undo` = N > 0, on a second one with its last N migrations
 // undone (the engine before them), alternated A B A B. Needs TEST_DATABASE_URL's server.
 import { readFileSync } from 'node:fs';
@@ -35,8 +36,14 @@ async function prepared(undoCount) {
   await client.query(
     `SELECT 1 FROM credits_grant('bench', 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
   );
-  const [{ pid }] = (await client.query(`SELECT pg_backend_pid() AS pid`)).rows;
-  return { scratch, client, pid, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+  const [{ pid, single }] = (
+    await client.query(`SELECT pg_backend_pid() AS pid, to_regproc('credits_take') IS NOT NULL AS single`)
+  ).rows;
+  // The take the schema has: the single take before the one take (migration 1732000051990) dropped it.
+  const take = single
+    ? `SELECT * FROM credits_take('bench', 1, 'debit', 'strict', NULL, NULL, 'bench', NULL, NULL, '{}')`
+    : `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY['bench']::varchar[], ARRAY[1], ARRAY[NULL::uuid])`;
+  return { scratch, client, pid, take, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
 }
 
 const cpu = (pid) => {
@@ -45,7 +52,7 @@ const cpu = (pid) => {
 };
 
 async function loop(db) {
-  const sql = `SELECT * FROM credits_take('bench', 1, 'debit', 'strict', NULL, NULL, 'bench', NULL, NULL, '{}')`;
+  const sql = db.take;
   for (let i = 0; i < 200; i++) await db.client.query(sql);
   const before = cpu(db.pid);
   for (let i = 0; i < Number(calls); i++) await db.client.query(sql);

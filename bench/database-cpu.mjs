@@ -1,0 +1,105 @@
+// npm run bench:database-cpu -- <balance|check|record> [requests] [build folder]: the database's CPU
+// per request of a hot route. bench:instructions counts the service's Node instructions only; what a
+// route costs PostgreSQL (planning and running its statement) is not in them, and round 4's reads
+// lost their speed there (docs/benchmarks.md "Issue 42: where the reads' time went"). This sums the
+// CPU time (utime + stime, /proc) of the database processes serving the service's connections across
+// the measured requests: CPU time, not wall time, so it moves far less with the machine's load than a
+// rate does (a few per cent; the kernel counts in 10 ms ticks, hence thousands of requests). The third
+// argument is another commit's build (bench/builds.mjs), seeded by its own bench/lib.mjs. Needs the
+// database server on this machine (it reads /proc).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
+
+const SCENARIOS = {
+  balance: { method: 'GET', path: '/api/credits/balance' },
+  check: { method: 'POST', path: '/api/credits/check', body: { credits: 1 } },
+  record: {
+    method: 'POST',
+    path: '/api/usage/record',
+    body: { service: 'bench', operation: 'op', credits: 1 },
+    meters: true,
+  },
+};
+const [name = 'balance', count = '5000', build] = process.argv.slice(2);
+const scenario = SCENARIOS[name];
+if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
+const REQUESTS = Number(count);
+const root = build ? path.resolve(build) : ROOT;
+const { seedUsers } = await import(path.join(root, 'bench/lib.mjs'));
+
+/** CPU milliseconds used so far by each of these processes (a process that has gone counts 0). */
+function cpuOf(pids) {
+  const ms = new Map();
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      ms.set(pid, 0);
+    }
+  }
+  return ms;
+}
+
+const server = await startServer();
+const database = await freshDatabase(server.url, 'accounting_database_cpu');
+const db = new pg.Pool({ connectionString: database.url, max: 1 });
+const service = await startService(database.url, { JOBS_ENABLED: 'false' }, { root });
+try {
+  await seedUsers(db, 1000, 1_000_000_000);
+  const ids = userIds(1000);
+  const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
+  const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
+  let next = 0;
+  const request = () => {
+    const i = (next++ * 7919) % ids.length;
+    return scenario.meters
+      ? { authorization: meter, body: JSON.stringify({ userId: ids[i], ...scenario.body }) }
+      : { authorization: tokens[i], body: scenario.body ? JSON.stringify(scenario.body) : undefined };
+  };
+  const run = (amount) =>
+    autocannon({
+      url: service.base,
+      connections: 8,
+      amount,
+      timeout: 60,
+      requests: [
+        {
+          method: scenario.method,
+          path: scenario.path,
+          setupRequest: (req) => {
+            const { authorization, body } = request();
+            return { ...req, headers: { 'content-type': 'application/json', authorization }, body };
+          },
+        },
+      ],
+    });
+  // The warm-up opens the pool's connections and creates every account, so the measured window
+  // holds only the route's own statements.
+  log(`warming up (${REQUESTS} requests, not measured)...`);
+  await run(REQUESTS);
+  const { rows } = await db.query(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  const pids = rows.map((r) => r.pid);
+  const before = cpuOf(pids);
+  log(`measuring ${REQUESTS} requests over ${pids.length} database connections...`);
+  const measured = await run(REQUESTS);
+  const after = cpuOf(pids);
+  const failed = measured.non2xx + measured.errors + measured.timeouts;
+  if (failed > 0) throw new Error(`${failed} measured requests failed`);
+  const ms = pids.reduce((sum, pid) => sum + Math.max(after.get(pid) - before.get(pid), 0), 0);
+  console.log(
+    `${scenario.method} ${scenario.path}: ${Math.round((ms * 1000) / measured.requests.total)} µs database CPU per request (${measured.requests.total} requests)`,
+  );
+} finally {
+  await service.stop();
+  await db.end();
+  await database.drop();
+  await server.stop();
+}
