@@ -111,6 +111,7 @@ describe('finance: the money rule over a million operations', () => {
       for (const w of workers) for (const [op, n] of w.counts) counts.set(op, (counts.get(op) ?? 0) + n);
       console.log(
         `finance money: ${rounds} rounds, ${samples.length} samples, ${Date.now() - clock} ms;`,
+        `lots expired by age: ${workers.reduce((n, w) => n + w.aged, 0)};`,
         `purchase calls the service refused: ${workers.reduce((n, w) => n + w.purchases.refused, 0)}`,
         Object.fromEntries(counts),
       );

@@ -11,6 +11,8 @@ import type { FinancePurchases } from './finance-purchases.js';
  */
 export const CURRENCIES = ['usd', 'eur'] as const;
 const RATE = 2_000_000_000;
+/** The rounds a lot lives (age()): each account keeps a few live lots, whatever the count. */
+const LIFETIME = 8;
 
 export const OPERATIONS = [
   ['record', 40],
@@ -50,6 +52,10 @@ export class FinanceWorker {
   /** The open session of each account of the slice that holds one. */
   private readonly sessions = new Map<number, string>();
   readonly counts = new Map<Operation, number>();
+  /** Lots expired by age (age()), besides the `expire` operations. */
+  aged = 0;
+  /** When each round started (the database's clock). */
+  private readonly starts: Date[] = [];
 
   /** `owners` and `accountIds` are every account's; this worker's are the indexes [from, to). */
   constructor(
@@ -90,7 +96,28 @@ export class FinanceWorker {
       this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
     }
     for (const [op, members] of groups) await this.run(op, members, r);
+    await this.age();
     return end - this.from;
+  }
+
+  /**
+   * Time passing: a lot lives LIFETIME rounds, then expires (its money is breakage). Without it the
+   * lots grew without bound (grants bring more credits than records spend), and every take read and
+   * locked all of its account's live lots: each round dearer than the one before.
+   */
+  private async age(): Promise<void> {
+    const [{ at }] = await this.q<{ at: Date }>(`SELECT now() AS at`);
+    this.starts.push(at);
+    if (this.starts.length <= LIFETIME) return;
+    const rows = await this.q<{ n: string }>(
+      `WITH due AS (UPDATE credit_allocations a SET expires_at = now()
+                     WHERE a.account_id = ANY ($1::bigint[]) AND a.allocated_at < $2 AND a.expires_at > now()
+                       AND a.remaining_credits > 0 RETURNING 1)
+       SELECT count(*)::text AS n FROM due`,
+      [this.accountIds.slice(this.from, this.to), this.starts[this.starts.length - 1 - LIFETIME]],
+    );
+    await this.q(`SELECT * FROM credits_expire_due(100000, '{}')`);
+    this.aged += Number(rows[0].n);
   }
 
   /** Settles every open session at nothing used (an abort). */
@@ -163,7 +190,7 @@ export class FinanceWorker {
         );
         return;
       case 'expire':
-        // The slice's due lots only: the expiry job locks the accounts of every lot due.
+        // Only the slice's lots are made due; the expiry job then locks the accounts of every lot due.
         await this.q(
           `UPDATE credit_allocations a SET expires_at = now()
              FROM (SELECT DISTINCT ON (c.account_id) c.id FROM credit_allocations c
