@@ -21,7 +21,6 @@ const MAX_LINES = 400;
  */
 const SQL_BACK_EDGES_LEFT = [
   'credits -> plans', // credits_expire_due() skips a running subscription's allowance (subscriptions)
-  'credits -> purchases', // the refundable credits of a purchase's lot read its purchase
 ];
 
 describe('structure of src/', () => {
