@@ -262,7 +262,7 @@ describe('finance: the money rule over a million operations', () => {
               WHERE a.id = d.id`,
             [keys],
           );
-          await q(`SELECT * FROM credits_expire_due(100000, '{}')`);
+          await q(`SELECT * FROM credits_expire_due(100000, '{}', '{}', '{}')`);
           return;
         case 'refund': {
           const lots = await lotsOf(keys, 'NOT a.frozen AND a.value_minor IS NOT NULL');

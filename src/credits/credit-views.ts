@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+
 import type { AccountKind } from '../accounts/entities/account.entity.js';
 import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
@@ -211,6 +213,12 @@ export interface ReconcileMismatch {
   expected: number;
   actual: number;
 }
+
+/**
+ * A reconcile check a module above credits owns (purchases: a refunded purchase's lot keeps no
+ * credits), read with `manager` in reconcile's one REPEATABLE READ snapshot.
+ */
+export type ReconcileCheck = (manager: EntityManager) => Promise<ReconcileMismatch[]>;
 
 /** How much of a take came from each allocation. */
 export interface TakePart {

@@ -2,9 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
+
+/** No subscription's renewal is due: what the expiry job reads before a module hands it its part. */
+const NO_RENEWALS: SqlPart = {
+  sql: 'SELECT NULL::uuid AS subscription_id, NULL::timestamptz AS next_grant_at WHERE false',
+  params: [],
+};
 
 /**
  * Every SQL statement that reads or writes the credit tables (credit_allocations, credit_ledger,
@@ -347,11 +354,19 @@ export class CreditsRepository {
     return rows[0];
   }
 
-  /** One round of the expiry job (credits_expire_due()): its own statement, so its own transaction. */
-  async expireDue(batch: number, thresholds: number[]) {
+  /**
+   * One round of the expiry job (credits_expire_due()): its own statement, so its own transaction.
+   * `renewing` (CreditsService.awaitRenewals) is its CTE `renewing`, handed to the function as arrays.
+   */
+  async expireDue(batch: number, thresholds: number[], renewing: SqlPart = NO_RENEWALS) {
+    const statement = withParts([{ name: 'renewing', ...renewing }], {
+      sql: `SELECT d.* FROM (SELECT array_agg(subscription_id) AS ids, array_agg(next_grant_at) AS due FROM renewing) r
+             CROSS JOIN LATERAL credits_expire_due($1, $2, r.ids, r.due) d`,
+      params: [batch, thresholds],
+    });
     const rows: { out_due: number; out_expired: number; out_credits: string }[] = await this.dataSource.query(
-      `SELECT * FROM credits_expire_due($1, $2)`,
-      [batch, thresholds],
+      statement.sql,
+      statement.params,
     );
     return { due: rows[0].out_due, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
   }

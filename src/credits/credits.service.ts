@@ -10,6 +10,7 @@ import {
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
@@ -65,6 +66,8 @@ const EXPIRY_BATCH = 500;
  */
 @Injectable()
 export class CreditsService {
+  private renewing: SqlPart | undefined;
+
   constructor(
     private readonly repo: CreditsRepository,
     private readonly holds: CreditHoldsRepository,
@@ -334,6 +337,15 @@ export class CreditsService {
   }
 
   /**
+   * A plan period's allocation waits past its expiry for its renewal (which may roll some over): the
+   * plans module hands the expiry job `renewing`, a part answering `(subscription_id, next_grant_at)`
+   * of each live subscription whose next grant is due, read in the job's own statement.
+   */
+  awaitRenewals(renewing: SqlPart): void {
+    this.renewing = renewing;
+  }
+
+  /**
    * The expiry job's work through credits_expire_due(): every account with allocations due, those of
    * the EXPIRY_BATCH soonest-expired at a time, each round ONE statement under those accounts' locks
    * (so its balance alerts and a take's are decided one after the other). Answers the number of
@@ -342,7 +354,7 @@ export class CreditsService {
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds);
+      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, this.renewing);
       this.metrics.creditsMoved('expire', round.credits);
       total += round.expired;
       if (round.due < EXPIRY_BATCH) return total;
