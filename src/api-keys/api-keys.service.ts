@@ -105,10 +105,8 @@ export class ApiKeysService {
 
   /** The keys with their budgets (one read of the credits module's caps). */
   private async withCaps(manager: EntityManager, stored: StoredApiKey[]): Promise<KeyView[]> {
-    const caps = await this.caps.keyCaps(
-      manager,
-      stored.map((s) => s.key.id),
-    );
+    const ids = stored.map((s) => s.key.id);
+    const caps = await this.caps.keyCaps(manager, ids);
     return stored.map((s) => ({ ...s, cap: caps.get(s.key.id) ?? null }));
   }
 

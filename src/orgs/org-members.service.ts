@@ -36,12 +36,8 @@ export class OrgMembersService {
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
   private async withCaps(m: EntityManager, orgId: string, rows: MemberRow[]): Promise<MemberView[]> {
-    const caps = await this.caps.memberCaps(
-      m,
-      orgId,
-      rows.map((r) => r.user_id),
-      this.now(),
-    );
+    const ids = rows.map((r) => r.user_id);
+    const caps = await this.caps.memberCaps(m, orgId, ids, this.now());
     return rows.map((r) => ({ ...r, cap: caps.get(r.user_id) ?? null }));
   }
 
