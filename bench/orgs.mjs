@@ -13,9 +13,12 @@ export async function seedOrgs(db, { orgs, members, credits }) {
     // Members bench-((o-1)·members+1)…: each with a daily limit far above what a run spends, so the
     // cap is read and counted on every record without refusing any.
     const { rows } = await db.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-       SELECT $1, 'bench-' || g, 'member', 1000000000, 'day' FROM generate_series($2::int, $3::int) g
-       RETURNING user_id`,
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role)
+                  SELECT $1, 'bench-' || g, 'member' FROM generate_series($2::int, $3::int) g
+                  RETURNING user_id),
+       cap AS (INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+               SELECT 'member', m.user_id, credit_account_of('org', $1), 1000000000, 'day' FROM m)
+       SELECT user_id FROM m`,
       [orgId, (o - 1) * members + 1, o * members],
     );
     await db.query(

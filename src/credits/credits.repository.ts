@@ -233,11 +233,11 @@ export class CreditsRepository {
     userId: string,
   ): Promise<{ limit: number; spentInPeriod: number; resetsAt: string } | null> {
     const rows: { limit: string; spent: string; resets_at: Date }[] = await manager.query(
-      `SELECT m.spend_limit AS limit,
-              credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), m.spend_limit_period, now())
-                AS spent,
-              credit_key_period_end(m.spend_limit_period, now()) AS resets_at
-         FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2 AND m.spend_limit IS NOT NULL`,
+      `SELECT c.credit_limit AS limit, credit_cap_spent('member', c.subject_id, c.account_id, c.period, now()) AS spent,
+              credit_key_period_end(c.period, now()) AS resets_at
+         FROM credit_caps c
+        WHERE c.subject_kind = 'member' AND c.subject_id = $2 AND c.account_id = credit_account_of('org', $1)
+          AND c.credit_limit IS NOT NULL`,
       [orgId, userId],
     );
     const row = rows[0];

@@ -123,13 +123,16 @@ AS $function$
     END IF;
     IF m_u IS NOT NULL THEN
       SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
-             array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
-             array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
-                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], om.spend_limit_period, now()) END
+             array_agg(cap.credit_limit ORDER BY m.ord), array_agg(cap.period ORDER BY m.ord),
+             array_agg(CASE WHEN cap.credit_limit IS NULL THEN 0
+                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) END
                        ORDER BY m.ord)
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
-        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
+        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member
+        -- the member's limit (credit_caps), one primary-key lookup
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m.member
+                                 AND cap.account_id = u_acc[m.u];
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
     END IF;
@@ -157,11 +160,13 @@ AS $function$
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     END IF;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
-    -- The caller's key budget; the key row locked after the accounts, so takes through one key (an
+    -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
     -- ingest key records for many accounts) decide against each other's spend, one at a time.
     IF p_api_key_id IS NOT NULL THEN
-      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
-        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+      SELECT c.credit_limit, c.period INTO v_key_limit, v_key_period
+        FROM credit_caps c
+       WHERE c.subject_kind = 'key' AND c.subject_id = p_api_key_id::varchar AND c.account_id = 0
+         AND c.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
