@@ -1,21 +1,9 @@
-import { rmSync } from 'node:fs';
-
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { passTime } from './support/clock.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
@@ -26,20 +14,17 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 const DAY = 86_400_000;
 
 let own: OwnDatabase;
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('eadmin');
 const userId = uniqueId('ereader');
 
 describe.skipIf(!chromiumAvailable)('the Emails screen without SMTP_URL', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole();
     // Its own database: the email worker runs, as in npm start, and makes every email due there.
     own = await ownDatabase('console_emails');
-    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir, EMAIL_WORKER_ENABLED: 'true' });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start({ DATABASE_URL: own.url, EMAIL_WORKER_ENABLED: 'true' });
+    ({ t } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http
@@ -49,18 +34,15 @@ describe.skipIf(!chromiumAvailable)('the Emails screen without SMTP_URL', () => 
     await t.http.post('/api/credits/allocate').set(admin).send({ userId, credits: 250, expiryDays: 2 }).expect(201);
     await passTime(t.db, userId, 1.5 * DAY); // 12 hours left: the 24-hour notice
     expect(await t.app.get(CreditExpiryJob).noticeExpiring()).toBe(1);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await served?.close();
     await own?.drop();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
   it('lists the expiry email as kept and shows what it says', async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: adminId, role: 'admin' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Emails' }).click();
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Emails');
     const table = page.getByRole('table', { name: 'Emails' });

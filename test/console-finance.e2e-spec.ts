@@ -2,20 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { deliverStripe, paidSession, STRIPE_SECRET, stripeEvent } from './support/stripe.js';
 
@@ -28,32 +18,27 @@ const HEADER =
   'automatic_payout_id,balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,payment_intent_id';
 
 let own: OwnDatabase;
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
-let consoleDir: string;
 let workDir: string;
 const adminId = uniqueId('fadmin');
 
 describe.skipIf(!chromiumAvailable)('the Finance page', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole();
     workDir = mkdtempSync(join(tmpdir(), 'finance-'));
     // Its own database: the report's missing purchases are every Stripe purchase paid in its span.
     own = await ownDatabase('console_finance');
-    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start({ DATABASE_URL: own.url, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
+    ({ t } = served);
     await t.http
       .get('/api/users/me')
       .set(bearer(token({ sub: adminId, role: 'admin' })))
       .expect(200);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await served?.close();
     await own?.drop();
-    for (const dir of [consoleDir, workDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   /** A Stripe purchase of 10.00 usd paid by a signed Checkout Session event. */
@@ -90,8 +75,8 @@ describe.skipIf(!chromiumAvailable)('the Finance page', () => {
     const file = join(workDir, 'payout_reconciliation_itemized.csv');
     writeFileSync(file, `${report}\n`);
 
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: adminId, role: 'admin' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Finance' }).click();
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Finance');
     await page.getByRole('button', { name: 'Upload a payout report' }).click();
@@ -164,8 +149,8 @@ describe.skipIf(!chromiumAvailable)('the Finance page', () => {
 });
 
 async function openConsoleAt(path: string) {
-  const opened = await openConsole(browser);
-  await signIn(opened.page, baseUrl, token({ sub: adminId, role: 'admin' }));
+  const opened = await served.open();
+  await served.signIn(opened.page, token({ sub: adminId, role: 'admin' }));
   await opened.page.getByRole('navigation').getByRole('link', { name: path }).click();
   await poll(() => opened.page.getByRole('heading', { level: 1 }).textContent()).toBe(path);
   return opened;

@@ -1,19 +1,7 @@
-import { rmSync } from 'node:fs';
-
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Organisations screens in a real browser (as test/console.e2e-spec.ts: Debian's
@@ -21,10 +9,9 @@ import {
  * Screenshots land in test-results/console/ (orgs-*.png).
  */
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('oadmin');
 const ownerId = uniqueId('oowner');
 const memberId = uniqueId('omember');
@@ -35,9 +22,8 @@ const supervisor = () => token({ sub: uniqueId('osuper'), role: 'supervisor' });
 
 describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole('console-orgs-');
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start({}, 'console-orgs-');
+    ({ t, baseUrl } = served);
     for (const sub of [adminId, ownerId, memberId]) {
       await t.http
         .get('/api/users/me')
@@ -67,17 +53,14 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
               ($3, $1, 'embed', 'vector', 8, 'm2', now() - interval '1 hour')`,
       [orgId, memberId, ownerId],
     );
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('lists and searches orgs, grants to one, sets a member limit, transfers to a user', async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.getByRole('navigation').getByRole('link', { name: 'Organisations' }).click();
     await page.getByRole('heading', { level: 1, name: 'Organisations' }).waitFor();
     await page.getByRole('link', { name: otherOrgId }).waitFor();
@@ -232,8 +215,8 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
       .set(bearer(admin()))
       .send({ orgId: otherOrgId, credits: 40, notes: 'for the supervisor' })
       .expect(201);
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, supervisor());
+    const { page, errors } = await served.open();
+    await served.signIn(page, supervisor());
     await page.goto(`${baseUrl}/admin/orgs/${otherOrgId}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
     await page.getByRole('tab', { name: 'Allocations' }).click();
@@ -265,8 +248,8 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
       await t.http.post(`/api/purchases/${purchase.body.id}/paid`).set(bearer(admin())).send({}).expect(200);
     }
     await t.http.put(`/api/orgs/${paged}/limits`).set(bearer(admin())).send({ overdraftLimit: 500 }).expect(200);
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/orgs/${paged}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('1,326');
 

@@ -1,19 +1,7 @@
-import { rmSync } from 'node:fs';
-
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
@@ -22,12 +10,10 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * test-results/console/ (pricing-*.png).
  */
 
-let t: TestApp;
-
 let own: OwnDatabase;
-let browser: Browser;
+let served: ServedConsole;
+let t: TestApp;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('padmin');
 const userId = uniqueId('puser');
 const orgId = uniqueId('porg').toLowerCase();
@@ -36,12 +22,11 @@ const admin = () => token({ sub: adminId, role: 'admin' });
 
 describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole('console-pricing-');
     // A database of its own: the simulation runs over every record of its range, and other spec files
     // write records and change rules on the shared database meanwhile.
     own = await ownDatabase('console_pricing');
-    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-pricing-');
+    ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
     await t.http
@@ -83,18 +68,15 @@ describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', 
         .send({ userId, service: 'chat', operation: 'c', modelId: model, tokens })
         .expect(201);
     }
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await served?.close();
     await own?.drop();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
   it("shows an account's prices and model lists, and runs a simulation from the Pricing screen", async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
 
     await page.goto(`${baseUrl}/admin/users/${userId}`);
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(userId);

@@ -1,20 +1,7 @@
-import { rmSync } from 'node:fs';
-
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  keysSent,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Purchases tab in a real browser (Debian's chromium, playwright-core), as
@@ -22,10 +9,9 @@ import {
  * 127.0.0.1 is reachable from the page. Screenshots land in test-results/console/.
  */
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('padmin');
 const supervisorId = uniqueId('psuper');
 const buyerId = uniqueId('pbuyer');
@@ -34,9 +20,8 @@ describe.skipIf(!chromiumAvailable)('the Purchases tab in a browser', () => {
   let paidId: string;
 
   beforeAll(async () => {
-    consoleDir = buildConsole();
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http
@@ -59,17 +44,14 @@ describe.skipIf(!chromiumAvailable)('the Purchases tab in a browser', () => {
       .set(buyer)
       .send({ service: 'chat', operation: 'c', credits: 400 })
       .expect(201);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('shows status and refundable, and refunds once (admin)', async () => {
-    const { page, errors, sent } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: adminId, role: 'admin' }));
+    const { page, errors, sent } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.goto(`${baseUrl}/admin/users/${buyerId}`);
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(buyerId);
     await page.getByRole('tab', { name: 'Purchases' }).click();
@@ -102,8 +84,8 @@ describe.skipIf(!chromiumAvailable)('the Purchases tab in a browser', () => {
   });
 
   it('shows a supervisor no Refund action', async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: supervisorId, role: 'supervisor' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
     await page.goto(`${baseUrl}/admin/users/${buyerId}`);
     await page.getByRole('tab', { name: 'Purchases' }).click();
     const table = page.getByRole('table', { name: 'Purchases' });

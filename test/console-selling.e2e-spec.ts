@@ -1,21 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { rmSync } from 'node:fs';
 
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  keysSent,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Packages and Promotions screens in a real browser (Debian's chromium,
@@ -24,10 +12,9 @@ import {
  * in test-results/console/.
  */
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('sadmin');
 const supervisorId = uniqueId('ssuper');
 // A currency of this spec's own: packages in usd would put a floor under other specs' purchases.
@@ -37,9 +24,8 @@ const CODE = `WELCOME-${uniqueId('').slice(2).toUpperCase()}`;
 
 describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a browser', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole();
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     await t.http
       .get('/api/users/me')
       .set(bearer(token({ sub: adminId, role: 'admin' })))
@@ -48,17 +34,14 @@ describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a br
       .get('/api/users/me')
       .set(bearer(token({ sub: supervisorId, role: 'supervisor' })))
       .expect(200);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('an admin puts a package on sale and takes it off', async () => {
-    const { page, errors, sent } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: adminId, role: 'admin' }));
+    const { page, errors, sent } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Packages' }).click();
     await page.getByRole('button', { name: 'New package' }).click();
     const dialog = page.getByRole('dialog');
@@ -96,8 +79,8 @@ describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a br
   });
 
   it('an admin creates a code, reads its redemptions and disables it', async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: adminId, role: 'admin' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Promotions' }).click();
     await page.getByRole('button', { name: 'New promotion' }).click();
     const dialog = page.getByRole('dialog');
@@ -141,8 +124,8 @@ describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a br
   });
 
   it('shows a supervisor the lists without the actions', async () => {
-    const { page, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, token({ sub: supervisorId, role: 'supervisor' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
     await page.goto(`${baseUrl}/admin/packages`);
     const packages = page.getByRole('table', { name: 'Packages' });
     await poll(() => packages.textContent()).toContain(PACKAGE_ID);

@@ -1,21 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildConsole,
-  chromiumAvailable,
-  keysSent,
-  launchChromium,
-  listenLocally,
-  openConsole,
-  poll,
-  settled,
-  shot,
-  signIn,
-} from './support/console-browser.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, settled, shot } from './support/console-browser.js';
 
 /**
  * The admin console in a real browser (Debian's chromium, driven by playwright-core), served by the
@@ -23,10 +11,9 @@ import {
  * or a CSP violation fails the test. Screenshots of each screen land in test-results/console/.
  */
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('cadmin');
 const supervisorId = uniqueId('csuper');
 const customerId = uniqueId('ccust');
@@ -39,9 +26,8 @@ const supervisor = () => token({ sub: supervisorId, role: 'supervisor' });
 
 describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   beforeAll(async () => {
-    consoleDir = buildConsole();
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    baseUrl = await listenLocally(t);
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     await t.http.get('/api/users/me').set(bearer(admin())).expect(200);
     await t.http.get('/api/users/me').set(bearer(supervisor())).expect(200);
     await t.http
@@ -90,12 +76,9 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
       .set(customer)
       .send({ sessionId: init.body.sessionId, actualTokens: 50_000, termination: 'max_tokens' })
       .expect(200);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('serves /admin with a strict CSP, immutable hashed assets and the SPA fallback; the API is untouched', async () => {
@@ -113,8 +96,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   });
 
   it('signs in, finds a user, grants once on a double click, voids with a reason, downloads the CSV', async () => {
-    const { page, context, errors, sent } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, context, errors, sent } = await served.open();
+    await served.signIn(page, admin());
     await poll(() => page.getByRole('link', { name: 'Audit log' }).isVisible()).toBe(true);
     await shot(page, 'overview');
 
@@ -244,8 +227,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   });
 
   it('resolves a review item, creates a price rule, a webhook (resending a delivery) and a plan', async () => {
-    const { page, context, errors, sent } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, context, errors, sent } = await served.open();
+    await served.signIn(page, admin());
 
     await page.getByRole('link', { name: 'Review queue' }).click();
     const item = page.getByRole('row').filter({ hasText: customerId });
@@ -465,8 +448,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
       .set(own)
       .send({ modelId: 'console-test-model', estimatedTokens: 1000 })
       .expect(201);
-    const { page, context, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${holder}`);
     await poll(() => page.getByLabel('Held credits').textContent()).toBe(String(session.body.allocatedCredits));
 
@@ -568,8 +551,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
       .set(bearer(token({ sub: member })))
       .send({ events })
       .expect(200);
-    const { page, context, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${member}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('45');
 
@@ -631,8 +614,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
       .set(bearer(token({ sub: heavy })))
       .send({ service: 'chat', operation: 'bulk', credits: 25_000 })
       .expect(201);
-    const { page, context, errors } = await openConsole(browser);
-    await signIn(page, baseUrl, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     // The y axis is as wide as its widest label in the axis font, ticks and gap included (it was a
     // fixed 50 px: "25,000" showed as "5,000").
     const yAxisFits = (chart: string) =>
@@ -659,7 +642,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   });
 
   it('a supervisor is offered no void and no webhook actions; a user-role token is told it needs more', async () => {
-    const { page, context, errors } = await openConsole(browser);
+    const { page, context, errors } = await served.open();
     await page.goto(`${baseUrl}/admin/`);
     await page.getByLabel('Access token').fill(token({ sub: customerId }));
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -673,7 +656,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
       .set(bearer(admin()))
       .send({ userId: funded, credits: 40, email: `${funded}@example.com`, username: funded })
       .expect(201);
-    await signIn(page, baseUrl, supervisor());
+    await served.signIn(page, supervisor());
     await page.getByRole('link', { name: 'Users' }).click();
     // Clicked at once (the user is on the unfiltered first page): the search box's write to the URL,
     // due once typing pauses, must not take the operator back to the list.
@@ -696,7 +679,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   });
 
   it('an expired token leads to one sign-in page, with no loop', async () => {
-    const { page, context, errors } = await openConsole(browser);
+    const { page, context, errors } = await served.open();
     const expired = token({ sub: adminId, role: 'admin' }, { expiresIn: -60 });
     const calls: string[] = [];
     page.on('request', (request) => {

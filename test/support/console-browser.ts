@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,18 +7,17 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-import type { TestApp } from './app.js';
-import { CHROMIUM, chromiumAvailable } from './portal-browser.js';
+import { startTestApp, type TestApp } from './app.js';
+import { CHROMIUM, chromiumAvailable, refuseOtherHosts } from './portal-browser.js';
 
 export { chromiumAvailable };
 
 /**
  * The admin console in Chromium (Debian's chromium, driven by playwright-core), served by the app
  * itself at /admin from a fresh build: its build, pages that collect errors and the requests they
- * send, sign-in and screenshots. Only 127.0.0.1 is reachable from a page.
+ * send, sign-in and screenshots. Only 127.0.0.1 is reachable from a page. Said once in each spec
+ * file that imports this module: its describe block is skipped without Chromium.
  */
-
-// Once in each spec file that imports this module: its describe block is skipped without Chromium.
 if (!chromiumAvailable) {
   console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 }
@@ -27,35 +26,66 @@ export const CONSOLE_SHOTS =
   process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', '..', 'test-results', 'console');
 
 /**
- * expect.poll as patient as Playwright's own waits (setDefaultTimeout below), not vitest's 1 s: a
+ * expect.poll as patient as Playwright's own waits (setDefaultTimeout in openConsole), not vitest's 1 s: a
  * page loaded cold while the machine's two cores are busy takes seconds to show its first figures.
  */
 export const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
 /**
- * A fresh build of console/ for this run (a few seconds) in a new temporary folder named after
- * `prefix`: a test never sees a stale bundle. Makes the screenshot folder too.
+ * The app serving a fresh build of console/ at /admin (a few seconds to build: a test never sees a
+ * stale bundle) on a free port of 127.0.0.1, the only host a page may reach, and a Chromium to read
+ * it with. Makes the screenshot folder too.
  */
-export function buildConsole(prefix = 'console-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const vite = join('node_modules', 'vite', 'bin', 'vite.js');
-  execFileSync(
-    process.execPath,
-    [vite, 'build', '--config', 'console/vite.config.ts', '--outDir', dir, '--logLevel', 'warn'],
-    { stdio: 'inherit' },
-  );
-  mkdirSync(CONSOLE_SHOTS, { recursive: true });
-  return dir;
-}
+export class ServedConsole {
+  private constructor(
+    readonly t: TestApp,
+    readonly baseUrl: string,
+    readonly browser: Browser,
+    private readonly dir: string,
+  ) {}
 
-/** The app listening on a free port of 127.0.0.1, the only host a page may reach: its base URL. */
-export async function listenLocally(t: TestApp): Promise<string> {
-  await t.app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-}
+  /** `env` is the test app's (CONSOLE_DIR set to the build); `prefix` names the build's temporary folder. */
+  static async start(env: Record<string, string> = {}, prefix = 'console-'): Promise<ServedConsole> {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    let t: TestApp | undefined;
+    try {
+      const vite = join('node_modules', 'vite', 'bin', 'vite.js');
+      execFileSync(
+        process.execPath,
+        [vite, 'build', '--config', 'console/vite.config.ts', '--outDir', dir, '--logLevel', 'warn'],
+        { stdio: 'inherit' },
+      );
+      mkdirSync(CONSOLE_SHOTS, { recursive: true });
+      t = await startTestApp({ ...env, CONSOLE_DIR: dir });
+      await t.app.listen(0, '127.0.0.1');
+      const baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      return new ServedConsole(t, baseUrl, browser, dir);
+    } catch (error) {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  /** A page of its own (see openConsole). */
+  open(): Promise<ConsolePage> {
+    return openConsole(this.browser);
+  }
+
+  /** Signs in with an access token; resolves once the navigation shows. */
+  async signIn(page: Page, accessToken: string): Promise<void> {
+    await page.goto(`${this.baseUrl}/admin/`);
+    await page.getByLabel('Access token').fill(accessToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await this.t.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** A request the page sent to the API: what it changed or read, and the key it carried. */
@@ -78,7 +108,7 @@ export interface ConsolePage {
  * A page in a context of its own, 1400×900. Downloads are accepted (Playwright's default, said
  * aloud): the CSV exports are read from them.
  */
-export async function openConsole(browser: Browser): Promise<ConsolePage> {
+async function openConsole(browser: Browser): Promise<ConsolePage> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
@@ -93,26 +123,13 @@ export async function openConsole(browser: Browser): Promise<ConsolePage> {
     if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
+  await refuseOtherHosts(page, errors);
   return { page, context, errors, sent };
 }
 
 /** The Idempotency-Keys of the requests sent to a path with a method, in order. */
 export function keysSent(sent: Sent[], method: string, path: string): Array<string | undefined> {
   return sent.filter((s) => s.method === method && s.path === path).map((s) => s.key);
-}
-
-/** Signs in on the console at `baseUrl` with an access token; resolves once the navigation shows. */
-export async function signIn(page: Page, baseUrl: string, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
 }
 
 /** Once no transition or animation runs (a dialog fades and scales in). */
