@@ -4,6 +4,7 @@ CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_a
 AS $function$
   DECLARE
     t record;
+    v_account bigint;
   -- An organisation's hold names the member (p_member_id): it counts against their limit like a
   -- debit (credits_take_events()), and its settlement gives the unused part back off their counter; the
   -- hold row names the member as its user_id, as the ledger lines do.
@@ -16,15 +17,20 @@ AS $function$
                                              ARRAY[p_amount], ARRAY[NULL::uuid], p_account_kind, NULL, ARRAY[p_member_id],
                                              ARRAY['hold'], ARRAY['strict'], ARRAY[p_session_id]);
     IF t.out_status = 'ok' THEN
+      -- credit_account_of()'s lookup written out: PostgreSQL never inlines that function, so a call
+      -- is planned again at every hold; this statement's plan is kept for the connection.
+      v_account := CASE p_account_kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = p_owner_id)
+                                       WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = p_owner_id) END;
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as the take just counted it, so a settlement gives the unused part back
-      -- to that period only.
+      -- to that period only (a hold without a key reads no counter).
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
       SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, p_api_key_id,
-             (SELECT max(s.period_start) FROM credit_cap_spend s
-               WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0)
+             CASE WHEN p_api_key_id IS NOT NULL
+                  THEN (SELECT max(s.period_start) FROM credit_cap_spend s
+                         WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0) END
         FROM accounts a
-       WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
+       WHERE a.account_id = v_account
       -- An organisation's session ids are its members' (unique per member, not per account): a hold
       -- row of the org for this id is another member's session (or an earlier one), never topped up.
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
@@ -37,7 +43,7 @@ AS $function$
       -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
       -- used-up limit's check together and each overrun it at settlement.
       IF p_amount = 0 AND p_account_kind = 'org' AND p_member_id IS NOT NULL THEN
-        PERFORM credit_cap_spend_add('member', p_member_id, credit_account_of(p_account_kind, p_owner_id),
+        PERFORM credit_cap_spend_add('member', p_member_id, v_account,
                                      date_trunc('day', now(), 'UTC'), 1);
       END IF;
     END IF;

@@ -10,10 +10,14 @@ AS $function$
     v_for_review bigint := 0;
     v_collected bigint := 0;
     v_debt bigint := 0;
-    v_account bigint := credit_account_of(p_account_kind, p_owner_id);
+    v_account bigint;
     v_member varchar := CASE WHEN p_account_kind = 'org' THEN p_member_id END;
     v_hold_day timestamptz;
   BEGIN
+    -- credit_account_of()'s lookup written out: PostgreSQL never inlines that function, so a call is
+    -- planned again at every settlement; this statement's plan is kept for the connection.
+    v_account := CASE p_account_kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = p_owner_id)
+                                     WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = p_owner_id) END;
     -- An organisation's session names its member (p_member_id): what the hold gives back comes off the
     -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take_events()).
     IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
