@@ -92,6 +92,7 @@ import { CapSpendCounter1732000055000 } from './1732000055000-cap-spend-counter.
 import { CapSpendFunctions1732000055100 } from './1732000055100-cap-spend-functions.js';
 import { DropKeyAndMemberSpend1732000055200 } from './1732000055200-drop-key-and-member-spend.js';
 import { ValuedMoney1732000056200 } from './1732000056200-valued-money.js';
+import { OneAccountId1732000061000 } from './1732000061000-one-account-id.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -189,4 +190,5 @@ export const MIGRATIONS = [
   CapSpendFunctions1732000055100,
   DropKeyAndMemberSpend1732000055200,
   ValuedMoney1732000056200,
+  OneAccountId1732000061000,
 ];

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { AccountRef, TransferView } from './credit-views.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 
 /** An account named by kind and owner id, as the engine's functions take it. */
 export interface AccountName {
@@ -72,7 +73,8 @@ export class CreditTransfersRepository {
   ): Promise<TransferRow> {
     const rows: TransferRow[] = await manager.query(
       `SELECT out_status, out_available, out_transfer_id
-         FROM credits_transfer($1, $2, $3, $4, $5::int, $6, $7, $8::int[])`,
+         FROM credits_transfer(${accountIdOfKindSql('$2::varchar', '$1')}, ${accountIdOfKindSql('$4::varchar', '$3')},
+                               $5::int, $6, $7, $8::int[])`,
       [
         input.from.kind,
         input.from.ownerId,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -95,10 +96,10 @@ export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS or
  * The one take (credits_take_events()) with one event, as a FROM item: $1 owner (user or org), $2
  * amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7 created by, $8 API key, $9 default
  * hourly limit, $10 default alert thresholds, $11 account kind, $12 the org's member (null for a
- * user's account).
+ * user's account). The owner is resolved to its account id in the statement (accountIdOfKindSql()).
  */
-const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[$1::varchar], ARRAY[$2::int],
-  ARRAY[$6::uuid], $11, NULL, ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
+const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[${accountIdOfKindSql('$1::varchar', '$11')}],
+  ARRAY[$2::int], ARRAY[$6::uuid], ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
@@ -254,7 +255,8 @@ export class CreditsRepository {
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
       `SELECT ${ALLOCATION_COLUMNS}
-         FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid, $13::uuid, $14::bigint, $15)`,
+         FROM credits_grant(${accountIdOfKindSql('$1::varchar', '$11')}, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                            $12::uuid, $13::uuid, $14::bigint, $15)`,
       [
         input.userId,
         input.credits,
@@ -289,7 +291,7 @@ export class CreditsRepository {
     },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover(${accountIdOfKindSql('$1::varchar', '$8')}, $2, $3, $4, $5, $6, $7)`,
       [
         input.userId,
         input.from,
