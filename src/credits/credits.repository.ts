@@ -258,7 +258,7 @@ export class CreditsRepository {
          FROM credits_grant(${accountIdOfKindSql('$1::varchar', '$11')}, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                             $12::uuid, $13::uuid, $14::bigint, $15)`,
       [
-        input.userId,
+        input.account.id,
         input.credits,
         input.allocatedBy,
         input.expiresAt,
@@ -268,7 +268,7 @@ export class CreditsRepository {
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
         rearm,
-        input.accountKind ?? 'user',
+        input.account.kind,
         input.purchaseId ?? null,
         input.apiKeyId ?? null,
         input.value ? input.value.minor.toString() : null,
@@ -282,8 +282,7 @@ export class CreditsRepository {
   async rollover(
     manager: EntityManager,
     input: {
-      userId: string;
-      accountKind: NonNullable<GrantInput['accountKind']>;
+      account: GrantInput['account'];
       from: string;
       cap: number;
       expiresAt: Date;
@@ -293,14 +292,14 @@ export class CreditsRepository {
     const rows: AllocationRow[] = await manager.query(
       `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover(${accountIdOfKindSql('$1::varchar', '$8')}, $2, $3, $4, $5, $6, $7)`,
       [
-        input.userId,
+        input.account.id,
         input.from,
         input.cap,
         input.expiresAt,
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
-        input.accountKind,
+        input.account.kind,
       ],
     );
     return rows[0] ?? null;

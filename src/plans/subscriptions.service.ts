@@ -202,8 +202,7 @@ export class SubscriptionsService {
       if (period.index > 0 && plan.rolloverCap > 0) {
         const from = periodStart(sub.startsAt, plan.period, period.index - 1);
         await this.credits.rollover(m, {
-          userId: account.id,
-          accountKind: account.kind,
+          account,
           cap: plan.rolloverCap,
           from,
           into,
@@ -214,8 +213,7 @@ export class SubscriptionsService {
       const granted =
         credits > 0
           ? await this.credits.grantOnce(m, {
-              userId: account.id,
-              accountKind: account.kind,
+              account,
               credits,
               expiresAt: period.end,
               allocatedBy: by,
