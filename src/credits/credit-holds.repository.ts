@@ -62,14 +62,14 @@ const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, he
 function holdParams(hold: HoldSpec): unknown[] {
   const who = payer(hold);
   return [
-    who.owner,
+    who.account.id,
     hold.amount,
     hold.refs.sessionId,
     hold.refs.createdBy,
     hold.apiKeyId ?? null,
     hold.rateDefault,
     hold.thresholds,
-    who.kind,
+    who.account.kind,
     who.member,
   ];
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import { accountIdOfKindSql } from './credits.sql.js';
 import { fromMinor } from './currencies.js';
@@ -103,21 +104,20 @@ const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARR
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
-/** Who pays: the owner id, the account kind and the member (an organisation's charge), as the engine takes them. */
-export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): {
-  owner: string;
-  kind: 'user' | 'org';
-  member: string | null;
-} {
+/**
+ * Who pays: the account (an organisation's when the charge names one, else the user's) and the
+ * member who spent (an organisation's charge only), as the statements resolve them for the engine.
+ */
+export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: AccountRef; member: string | null } {
   return take.orgId
-    ? { owner: take.orgId, kind: 'org', member: take.userId }
-    : { owner: take.userId, kind: 'user', member: null };
+    ? { account: orgAccount(take.orgId), member: take.userId }
+    : { account: userAccount(take.userId), member: null };
 }
 
 function takeParams(take: TakeSpec): unknown[] {
   const who = payer(take);
   return [
-    who.owner,
+    who.account.id,
     take.amount,
     take.kind,
     take.mode,
@@ -127,7 +127,7 @@ function takeParams(take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
-    who.kind,
+    who.account.kind,
     who.member,
   ];
 }
