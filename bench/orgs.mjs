@@ -21,9 +21,18 @@ export async function seedOrgs(db, { orgs, members, credits }) {
        SELECT user_id FROM m`,
       [orgId, (o - 1) * members + 1, o * members],
     );
+    // The engine takes account ids from migration 1732000061000 on, (owner, kind) before.
+    const byId = (
+      await db.query(
+        `SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS x`,
+      )
+    ).rows[0].x;
     await db.query(
-      `SELECT 1 FROM credits_grant($1, $2, 'bench', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                   false, 'org')`,
+      byId
+        ? `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), $2, 'bench',
+                                       now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`
+        : `SELECT 1 FROM credits_grant($1, $2, 'bench', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                       false, 'org')`,
       [orgId, credits],
     );
     for (const { user_id: userId } of rows) result.push({ orgId, userId });

@@ -95,8 +95,8 @@ import { ValuedMoney1732000056200 } from './1732000056200-valued-money.js';
 import { CreditCaps1732000060000 } from './1732000060000-credit-caps.js';
 import { CapsInCreditCaps1732000060100 } from './1732000060100-caps-in-credit-caps.js';
 import { DropKeyAndMemberLimits1732000060200 } from './1732000060200-drop-key-and-member-limits.js';
-import { EngineSpeed1732000063000 } from './1732000063000-engine-speed.js';
 import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-waits-for-renewals-due.js';
+import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -197,6 +197,6 @@ export const MIGRATIONS = [
   CreditCaps1732000060000,
   CapsInCreditCaps1732000060100,
   DropKeyAndMemberLimits1732000060200,
-  EngineSpeed1732000063000,
   ExpiryWaitsForRenewalsDue1732000064000,
+  OneAccountIdCapsAndSpeed1732000065000,
 ];

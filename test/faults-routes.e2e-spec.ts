@@ -112,7 +112,7 @@ describe('a connection lost in the middle of a money route', () => {
       [orgId, m.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant($1, 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [orgId],
     );
     const money = async () =>

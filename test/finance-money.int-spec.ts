@@ -193,7 +193,6 @@ describe('finance: the money rule over a million operations', () => {
     }
 
     async function run(op: Operation, members: number[], r: number): Promise<void> {
-      const who = members.map((i) => owners[i]);
       const keys = members.map((i) => accountIds[i]);
       const n = members.map(() => rnd.int(1, 40));
       switch (op) {
@@ -202,28 +201,28 @@ describe('finance: the money rule over a million operations', () => {
             members.length,
           ]);
           await q(
-            `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::varchar[], $2::int[], $3::uuid[])`,
-            [who, n, ids.map((x) => x.id)],
+            `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::bigint[], $2::int[], $3::uuid[])`,
+            [keys, n, ids.map((x) => x.id)],
           );
           return;
         }
         case 'collect':
           await q(
-            `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::varchar[], $2::int[],
-                      (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::varchar[]))), 'user',
-                      NULL, NULL, NULL, array_fill('collect'::varchar, ARRAY[cardinality($1::varchar[])]))`,
-            [who, n],
+            `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::bigint[], $2::int[],
+                      (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::bigint[]))),
+                      NULL, NULL, array_fill('collect'::varchar, ARRAY[cardinality($1::bigint[])]))`,
+            [keys, n],
           );
           return;
         case 'grantValued':
         case 'grantPromo': {
           const valued = op === 'grantValued';
           await q(
-            `SELECT count(*) FROM unnest($1::varchar[], $2::int[], $3::bigint[], $4::varchar[]) x(o, n, v, c),
+            `SELECT count(*) FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::varchar[]) x(o, n, v, c),
                     LATERAL credits_grant(x.o, x.n, 'prop', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                          false, 'user', NULL, NULL, x.v, x.c) g`,
+                                          false, NULL, NULL, x.v, x.c) g`,
             [
-              who,
+              keys,
               n.map((k) => k * 25),
               members.map(() => (valued ? rnd.int(1, 5000) : null)),
               members.map(() => (valued ? CURRENCIES[rnd.int(0, 1)] : null)),
@@ -234,9 +233,9 @@ describe('finance: the money rule over a million operations', () => {
         case 'hold': {
           const sids = members.map((i) => `s${r}-${i}`);
           const rows = await q<{ ok: boolean }>(
-            `SELECT h.out_status = 'ok' AS ok FROM unnest($1::varchar[], $2::int[], $3::varchar[]) WITH ORDINALITY x(o, n, s, k),
+            `SELECT h.out_status = 'ok' AS ok FROM unnest($1::bigint[], $2::int[], $3::varchar[]) WITH ORDINALITY x(o, n, s, k),
                     LATERAL credits_hold(x.o, x.n, x.s, 'prop', NULL, ${RATE}, '{}') h ORDER BY x.k`,
-            [who, n, sids],
+            [keys, n, sids],
           );
           rows.forEach((row, k) => row.ok && sessions.set(members[k], sids[k]));
           return;
@@ -248,9 +247,9 @@ describe('finance: the money rule over a million operations', () => {
         }
         case 'transfer':
           await q(
-            `SELECT count(*) FROM unnest($1::varchar[], $2::varchar[], $3::int[]) x(f, t, n),
-                    LATERAL credits_transfer('user', x.f, 'user', x.t, x.n, NULL, 'prop', '{}') m`,
-            [who, members.map(() => owners[rnd.int(0, ACCOUNTS - 1)]), n],
+            `SELECT count(*) FROM unnest($1::bigint[], $2::bigint[], $3::int[]) x(f, t, n),
+                    LATERAL credits_transfer(x.f, x.t, x.n, NULL, 'prop', '{}') m`,
+            [keys, members.map(() => accountIds[rnd.int(0, ACCOUNTS - 1)]), n],
           );
           return;
         case 'expire':
@@ -302,9 +301,9 @@ describe('finance: the money rule over a million operations', () => {
     /** Settles the members' open sessions at these charges (0: nothing used, an abort). */
     async function settle(members: number[], charges: number[]): Promise<void> {
       await q(
-        `SELECT count(*) FROM unnest($1::varchar[], $2::varchar[], $3::int[]) x(o, s, c),
+        `SELECT count(*) FROM unnest($1::bigint[], $2::varchar[], $3::int[]) x(o, s, c),
                 LATERAL credits_settle(x.o, x.s, x.c, 'prop', NULL, ${RATE}, '{}') t`,
-        [members.map((i) => owners[i]), members.map((i) => sessions.get(i)!), charges],
+        [members.map((i) => accountIds[i]), members.map((i) => sessions.get(i)!), charges],
       );
       for (const i of members) sessions.delete(i);
     }

@@ -32,7 +32,7 @@ describe('member limits in the engine', () => {
     }
     if (credits > 0) {
       await q(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
         [id, credits],
       );
     }
@@ -41,8 +41,8 @@ describe('member limits in the engine', () => {
   const take = async (orgId: string, member: string, amount: number, key: string | null = null) =>
     (
       await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int],
-                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$3::varchar])`,
+        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[credit_account_of('org', $1)],
+                                                    ARRAY[$2::int], ARRAY[NULL::uuid], ARRAY[$3::varchar])`,
         [orgId, amount, member, key],
       )
     )[0].out_status;
@@ -102,14 +102,14 @@ describe('member limits in the engine', () => {
     const hold = async (session: string, amount: number) =>
       (
         await q<{ out_status: string }>(
-          `SELECT out_status FROM credits_hold($1, $2, $3, $4, NULL, NULL, '{}', 'org', $4)`,
+          `SELECT out_status FROM credits_hold(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, amount, session, m],
         )
       )[0].out_status;
     const settle = async (session: string, charge: number) =>
       (
         await q<{ out_status: string; out_refund: string; out_collected: string }>(
-          `SELECT out_status, out_refund, out_collected FROM credits_settle($1, $2, $3, $4, NULL, NULL, '{}', 'org', $4)`,
+          `SELECT out_status, out_refund, out_collected FROM credits_settle(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, session, charge, m],
         )
       )[0];
@@ -205,7 +205,7 @@ describe('member limits in the engine', () => {
     const solo = u('solo');
     await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [solo]);
     await q(
-      `SELECT 1 FROM credits_grant($1, 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+      `SELECT 1 FROM credits_grant(credit_account_of('user', $1), 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [solo],
     );
     // The same id as a user and as an org never mix: the user `o` has no account.
@@ -219,8 +219,12 @@ describe('member limits in the engine', () => {
       ['org', o, a, 4],
     ];
     const rows = await q<{ out_status: string; out_balance: string }>(
-      `SELECT out_status, out_balance FROM credits_take_events('svc', NULL, NULL, '{}', $1::varchar[], $2::int[],
-              (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, $5)), 'user', $3::varchar[], $4::varchar[])
+      `SELECT out_status, out_balance
+         FROM credits_take_events('svc', NULL, NULL, '{}',
+                                  (SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.i)
+                                     FROM unnest($3::varchar[], $1::varchar[]) WITH ORDINALITY AS u(kind, owner, i)),
+                                  $2::int[], (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, $5)),
+                                  $4::varchar[])
         ORDER BY out_ord`,
       [
         events.map((e) => e[1]),

@@ -50,8 +50,8 @@ describe('organisations and users metered on two instances at once', () => {
         );
       }
       await a.db.query(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                     false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                     false)`,
         [orgId, pools[o]],
       );
     }

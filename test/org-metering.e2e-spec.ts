@@ -40,8 +40,8 @@ describe('organisations pay for their members', () => {
     for (const [m, limit] of members) await setMember(orgId, m.id, limit);
     if (credits > 0) {
       await t.db.query(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                     false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                     false)`,
         [orgId, credits],
       );
     }

@@ -89,8 +89,8 @@ describe('round trips of the hot routes', () => {
       [orgId, member.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant($1, 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                   false, 'org')`,
+      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                   false)`,
       [orgId],
     );
     await t.http.get(`/api/pricing/${SONNET}`).set(u.auth).expect(200);

@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -102,28 +104,27 @@ export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS or
  * The one take (credits_take_events()) with one event, as a FROM item: $1 owner (user or org), $2
  * amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7 created by, $8 API key, $9 default
  * hourly limit, $10 default alert thresholds, $11 account kind, $12 the org's member (null for a
- * user's account).
+ * user's account). The owner is resolved to its account id in the statement (accountIdOfKindSql()).
  */
-const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[$1::varchar], ARRAY[$2::int],
-  ARRAY[$6::uuid], $11, NULL, ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
+const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[${accountIdOfKindSql('$1::varchar', '$11')}],
+  ARRAY[$2::int], ARRAY[$6::uuid], ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
-/** Who pays: the owner id, the account kind and the member (an organisation's charge), as the engine takes them. */
-export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): {
-  owner: string;
-  kind: 'user' | 'org';
-  member: string | null;
-} {
+/**
+ * Who pays: the account (an organisation's when the charge names one, else the user's) and the
+ * member who spent (an organisation's charge only), as the statements resolve them for the engine.
+ */
+export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: AccountRef; member: string | null } {
   return take.orgId
-    ? { owner: take.orgId, kind: 'org', member: take.userId }
-    : { owner: take.userId, kind: 'user', member: null };
+    ? { account: orgAccount(take.orgId), member: take.userId }
+    : { account: userAccount(take.userId), member: null };
 }
 
 function takeParams(take: TakeSpec): unknown[] {
   const who = payer(take);
   return [
-    who.owner,
+    who.account.id,
     take.amount,
     take.kind,
     take.mode,
@@ -133,7 +134,7 @@ function takeParams(take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
-    who.kind,
+    who.account.kind,
     who.member,
   ];
 }
@@ -261,9 +262,10 @@ export class CreditsRepository {
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
       `SELECT ${ALLOCATION_COLUMNS}
-         FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid, $13::uuid, $14::bigint, $15)`,
+         FROM credits_grant(${accountIdOfKindSql('$1::varchar', '$11')}, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                            $12::uuid, $13::uuid, $14::bigint, $15)`,
       [
-        input.userId,
+        input.account.id,
         input.credits,
         input.allocatedBy,
         input.expiresAt,
@@ -273,7 +275,7 @@ export class CreditsRepository {
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
         rearm,
-        input.accountKind ?? 'user',
+        input.account.kind,
         input.purchaseId ?? null,
         input.apiKeyId ?? null,
         input.value ? input.value.minor.toString() : null,
@@ -287,8 +289,7 @@ export class CreditsRepository {
   async rollover(
     manager: EntityManager,
     input: {
-      userId: string;
-      accountKind: NonNullable<GrantInput['accountKind']>;
+      account: GrantInput['account'];
       from: string;
       cap: number;
       expiresAt: Date;
@@ -296,16 +297,16 @@ export class CreditsRepository {
     },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover(${accountIdOfKindSql('$1::varchar', '$8')}, $2, $3, $4, $5, $6, $7)`,
       [
-        input.userId,
+        input.account.id,
         input.from,
         input.cap,
         input.expiresAt,
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
-        input.accountKind,
+        input.account.kind,
       ],
     );
     return rows[0] ?? null;

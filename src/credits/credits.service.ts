@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -22,7 +23,7 @@ import {
   type SettleStatement,
 } from './credit-holds.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
-import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
   FreezeInput,
@@ -249,8 +250,8 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    const kind = input.accountKind ?? 'user';
-    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+    const { kind, id } = input.account;
+    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const row = await this.repo.grant(manager, input);
     return row && this.granted(row);
   }
@@ -269,13 +270,12 @@ export class CreditsService {
    * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
   async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
-    const kind = input.accountKind ?? 'user';
-    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+    const { kind, id } = input.account;
+    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
-      userId: input.userId,
-      accountKind: kind,
+      account: input.account,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,
@@ -295,11 +295,11 @@ export class CreditsService {
    */
   async transfer(
     manager: EntityManager,
-    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+    input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
   ): Promise<TransferView> {
     checkAmount(input.credits);
     const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
-    const unknown = (a: AccountName) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
+    const unknown = (a: AccountRef) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
     if (row.out_status === 'no_source') throw unknown(input.from);
     if (row.out_status === 'no_destination') throw unknown(input.to);
     if (row.out_status === 'same_account')

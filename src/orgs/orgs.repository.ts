@@ -4,7 +4,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/credits.sql.js';
+import {
+  accountIdSql,
+  availableCreditsSql,
+  debtSql,
+  heldCreditsSql,
+  spendableCreditsSql,
+} from '../credits/credits.sql.js';
 
 /** An organisation with its pool's money and its active members' count. */
 export interface OrgRow {
@@ -86,9 +92,9 @@ export class OrgsRepository {
     return rows.length > 0;
   }
 
-  /** Takes the org account's lock (the engine's, credits_lock_accounts()), as every charge to it does. */
+  /** Takes the org account's lock (the engine's, credits_lock_account_ids()), as every charge to it does. */
   async lockAccount(m: EntityManager, orgId: string): Promise<void> {
-    await m.query(`SELECT 1 FROM credits_lock_accounts('org', ARRAY[$1]::varchar[])`, [orgId]);
+    await m.query(`SELECT 1 FROM credits_lock_account_ids(ARRAY[${accountIdSql('$1::varchar', 'org')}])`, [orgId]);
   }
 
   /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */

@@ -207,8 +207,7 @@ export class SubscriptionsService implements OnModuleInit {
       if (period.index > 0 && plan.rolloverCap > 0) {
         const from = periodStart(sub.startsAt, plan.period, period.index - 1);
         await this.credits.rollover(m, {
-          userId: account.id,
-          accountKind: account.kind,
+          account,
           cap: plan.rolloverCap,
           from,
           into,
@@ -219,8 +218,7 @@ export class SubscriptionsService implements OnModuleInit {
       const granted =
         credits > 0
           ? await this.credits.grantOnce(m, {
-              userId: account.id,
-              accountKind: account.kind,
+              account,
               credits,
               expiresAt: period.end,
               allocatedBy: by,

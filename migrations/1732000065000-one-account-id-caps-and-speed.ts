@@ -5,10 +5,65 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * text as it is from this migration on (up) and as it was before (down). Never edit; change the file
  * and generate another.
  */
-export class EngineSpeed1732000063000 implements MigrationInterface {
-  name = 'EngineSpeed1732000063000';
+export class OneAccountIdCapsAndSpeed1732000065000 implements MigrationInterface {
+  name = 'OneAccountIdCapsAndSpeed1732000065000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION credits_lock_accounts(p_kind character varying, p_owner_ids character varying[])`);
+    await q.query(
+      `DROP FUNCTION auto_recharge_succeed(p_attempt_id uuid, p_owner_id character varying, p_account_kind character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.auto_recharge_succeed(p_attempt_id uuid, p_account_id bigint)
+ RETURNS character varying
+ LANGUAGE plpgsql
+AS $function$
+  -- Closes an auto-recharge attempt whose purchase was paid: called once from the purchase's paid path,
+  -- in its transaction. The account is locked (as every auto-recharge change is: the takes open
+  -- attempts under the same lock). Answers 'succeeded' (closed now, the failures in a row back to 0),
+  -- 'already_succeeded', 'failed' (failed before its purchase was paid: it stays failed) or 'not_found'
+  -- (unknown, or another account's).
+  DECLARE
+    v_account bigint;
+    v_status varchar;
+  BEGIN
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
+    SELECT a.status INTO v_status FROM auto_recharge_attempts a
+     WHERE a.id = p_attempt_id AND a.account_id = v_account FOR UPDATE;
+    IF v_status IS NULL THEN
+      RETURN 'not_found';
+    ELSIF v_status = 'succeeded' THEN
+      RETURN 'already_succeeded';
+    ELSIF v_status = 'failed' THEN
+      RETURN 'failed';
+    END IF;
+    UPDATE auto_recharge_attempts SET status = 'succeeded', closed_at = now() WHERE id = p_attempt_id;
+    UPDATE auto_recharge_settings SET consecutive_failures = 0 WHERE account_id = v_account;
+    RETURN 'succeeded';
+  END $function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids bigint[])
+ RETURNS TABLE(out_id uuid, out_account_id bigint, out_remaining integer)
+ LANGUAGE plpgsql
+AS $function$
+  -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
+  -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
+  -- One account is looked up by equality, as credits_lock_account_ids() says why.
+  BEGIN
+    IF cardinality(p_account_ids) = 1 THEN
+      RETURN QUERY
+        SELECT a.id, a.account_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.account_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         ORDER BY a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    ELSE
+      RETURN QUERY
+        SELECT a.id, a.account_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.account_id = ANY (p_account_ids) AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         ORDER BY a.account_id, a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    END IF;
+  END $function$`);
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_cap_spent(p_kind character varying, p_subject character varying, p_account_id bigint, p_period character varying, p_at timestamp with time zone)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -166,14 +221,82 @@ AS $function$
        WHERE m.debt > 0 AND NOT EXISTS (SELECT 1 FROM updated d WHERE d.account_id = m.account_id);
     END IF;
   END $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
+    await q.query(
+      `DROP FUNCTION credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying, p_purchase_id uuid, p_api_key_id uuid, p_value_minor bigint, p_currency character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
+ RETURNS SETOF credit_allocations
+ LANGUAGE plpgsql
+AS $function$
+  -- A grant to account p_account_id (the caller resolved its owner): under the account lock, a new
+  -- allocation with its \`grant\` line (+total), which first
+  -- repays the account's debt as far as it goes (a \`repay\` line on it, which lowers the debt), then the
+  -- balance alerts armed again up to the balance it left (p_rearm; a rollover re-arms after its own
+  -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
+  -- or rollover exists already (credit_allocations_period_idx), the purchase p_purchase_id has its
+  -- allocation already (credit_allocations_purchase_id_key: one per purchase), or the account does not.
+  -- Its lines name the API key that acted (p_api_key_id: a purchase marked paid, a grant made
+  -- through a service key). The new allocation tells credits.granted (credit_granted_events()). A
+  -- valued allocation (docs/finance.md) is worth p_value_minor minor units of
+  -- p_currency (a purchase's amount, an allocation's value, a priced plan's price, what a rollover
+  -- keeps); its grant line brings that money in, its repay takes its share out as revenue.
+  DECLARE
+    a credit_allocations%ROWTYPE;
+    v_balance bigint;
+    v_repay integer;
+    v_live boolean;
+    v_account bigint;
+  BEGIN
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
+    IF v_account IS NULL THEN
+      RETURN;
+    END IF;
+    v_balance := credit_available(v_account);
+    -- Inserted empty: the grant line puts its credits in (credit_ledger_write() applies every line).
+    -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
+    -- allowance) are spent in the order they were made.
+    INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
+                                    source, plan_id, subscription_id, period_start, allocated_at, purchase_id,
+                                    value_minor, value_remaining_minor, currency)
+    VALUES (v_account, (SELECT o.user_id FROM accounts o WHERE o.account_id = v_account), p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
+            p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id,
+            p_value_minor, CASE WHEN p_value_minor IS NOT NULL THEN 0 END, CASE WHEN p_value_minor IS NOT NULL THEN p_currency END)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO a;
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+    v_live := credit_allocation_live(a.expires_at);
+    SELECT LEAST(c.debt, p_credits) INTO v_repay FROM credit_accounts c WHERE c.account_id = v_account AND c.debt > 0;
+    v_repay := COALESCE(v_repay, 0);
+    IF v_repay > 0 THEN
+      PERFORM credit_ledger_write(ARRAY[v_account, v_account], ARRAY[a.id, a.id], ARRAY['grant', 'repay']::varchar[],
+                                  ARRAY[p_credits, -v_repay],
+                                  ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
+                                        v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
+                                  ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+    ELSE
+      PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
+                                  ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
+                                  ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+    END IF;
+    IF p_rearm THEN
+      PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
+    END IF;
+    PERFORM credit_granted_events(ARRAY[a.id]);
+    RETURN QUERY SELECT * FROM credit_allocations c WHERE c.id = a.id;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying, p_member_id character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_hold(p_account_id bigint, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE
     t record;
-    v_account bigint;
-  -- An organisation's hold names the member (p_member_id): it counts against their limit like a
+  -- A hold on account p_account_id. An organisation's hold names the member (p_member_id; null for a
+  -- user's account): it counts against their limit like a
   -- debit (credits_take_events()), and its settlement gives the unused part back off their counter; the
   -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
@@ -181,14 +304,10 @@ AS $function$
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
     END IF;
     -- The one take, a batch of one strict hold.
-    SELECT * INTO t FROM credits_take_events(p_created_by, p_api_key_id, p_rate_default, p_thresholds, ARRAY[p_owner_id],
-                                             ARRAY[p_amount], ARRAY[NULL::uuid], p_account_kind, NULL, ARRAY[p_member_id],
+    SELECT * INTO t FROM credits_take_events(p_created_by, p_api_key_id, p_rate_default, p_thresholds, ARRAY[p_account_id],
+                                             ARRAY[p_amount], ARRAY[NULL::uuid], ARRAY[p_member_id],
                                              ARRAY['hold'], ARRAY['strict'], ARRAY[p_session_id]);
     IF t.out_status = 'ok' THEN
-      -- credit_account_of()'s lookup written out: PostgreSQL never inlines that function, so a call
-      -- is planned again at every hold; this statement's plan is kept for the connection.
-      v_account := CASE p_account_kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = p_owner_id)
-                                       WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = p_owner_id) END;
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as the take just counted it, so a settlement gives the unused part back
       -- to that period only (a hold without a key reads no counter).
@@ -198,20 +317,20 @@ AS $function$
                   THEN (SELECT max(s.period_start) FROM credit_cap_spend s
                          WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0) END
         FROM accounts a
-       WHERE a.account_id = v_account
+       WHERE a.account_id = p_account_id
       -- An organisation's session ids are its members' (unique per member, not per account): a hold
       -- row of the org for this id is another member's session (or an earlier one), never topped up.
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
        WHERE h.settled_at IS NULL AND p_member_id IS NULL;
       IF NOT FOUND THEN
-        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_owner_id
+        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_account_id
           USING ERRCODE = 'unique_violation';
       END IF;
       -- A member's open session counts at least one credit against their limit while it is open (its
       -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
       -- used-up limit's check together and each overrun it at settlement.
-      IF p_amount = 0 AND p_account_kind = 'org' AND p_member_id IS NOT NULL THEN
-        PERFORM credit_cap_spend_add('member', p_member_id, v_account,
+      IF p_amount = 0 AND p_member_id IS NOT NULL THEN
+        PERFORM credit_cap_spend_add('member', p_member_id, p_account_id,
                                      date_trunc('day', now(), 'UTC'), 1);
       END IF;
     END IF;
@@ -219,7 +338,80 @@ AS $function$
                         CASE WHEN t.out_status = 'ok' THEN t.out_balance ELSE t.out_available END, t.out_parts,
                         t.out_retry_after;
   END $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_lock_account_ids(p_account_ids bigint[])
+ RETURNS SETOF bigint
+ LANGUAGE plpgsql
+AS $function$
+  -- The account lock every movement of credits takes first (docs/money.md "The account lock"): the
+  -- accounts' rows (\`accounts\`, src/accounts/), in account id order, so one account's movements
+  -- serialise, different accounts never wait on each other, and two statements locking several
+  -- accounts never deadlock. Answers the ids that name an account (NULL and unknown ids: no row).
+  -- Callers resolve an owner to its account id at the edge (credit_account_of()); the engine works on
+  -- account ids only. NO KEY UPDATE: rows that will reference an account (KEY SHARE) are not blocked.
+  -- PL/pgSQL, so its plans are kept per connection (a LANGUAGE sql function is planned again at every
+  -- call from another function).
+  --
+  -- One account (every take but the batch's) is looked up by equality: PostgreSQL plans \`= ANY\` of an
+  -- array parameter again at every call, because it cannot size the array, and that planning cost
+  -- the single take about a tenth of its time under the lock.
+  BEGIN
+    IF cardinality(p_account_ids) = 1 THEN
+      RETURN QUERY
+        SELECT a.account_id FROM accounts a WHERE a.account_id = p_account_ids[1] FOR NO KEY UPDATE OF a;
+    ELSE
+      RETURN QUERY
+        SELECT a.account_id FROM accounts a WHERE a.account_id = ANY (p_account_ids)
+         ORDER BY a.account_id
+           FOR NO KEY UPDATE OF a;
+    END IF;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_rollover(p_owner_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_account_kind character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id bigint, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
+ RETURNS SETOF credit_allocations
+ LANGUAGE plpgsql
+AS $function$
+  -- A plan renewal's rollover, under the account lock: up to p_cap of what the period's allocation
+  -- p_from has left moves to a new allocation (source rollover, keyed like the period's grant,
+  -- through credits_grant()): a \`rollover\` line takes them out of the old one, the grant's line puts
+  -- them in the new one, with the money they leave with (credit_value_share(), as the rollover line
+  -- takes it out); then the balance alerts are armed again. Answers the new allocation; no row
+  -- when there is nothing to roll over or it was rolled over already.
+  DECLARE
+    old credit_allocations%ROWTYPE;
+    created credit_allocations%ROWTYPE;
+    v_amount integer;
+    v_balance bigint;
+    v_account bigint;
+  BEGIN
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
+    IF v_account IS NULL THEN
+      RETURN;
+    END IF;
+    SELECT * INTO old FROM credit_allocations c WHERE c.id = p_from AND c.account_id = v_account FOR UPDATE;
+    v_amount := LEAST(old.remaining_credits, p_cap);
+    IF old.id IS NULL OR v_amount IS NULL OR v_amount <= 0 THEN
+      RETURN;
+    END IF;
+    SELECT * INTO created
+      FROM credits_grant(v_account, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
+                         p_plan_id, p_subscription_id, p_period_start, false, NULL, NULL,
+                         credit_value_share(old.value_remaining_minor, v_amount, old.remaining_credits), old.currency);
+    IF created.id IS NULL THEN
+      RETURN;
+    END IF;
+    v_balance := credit_available(v_account);
+    PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[old.id], ARRAY['rollover']::varchar[], ARRAY[-v_amount],
+                                ARRAY[v_balance - CASE WHEN credit_allocation_live(old.expires_at) THEN v_amount ELSE 0 END],
+                                ARRAY[NULL]::uuid[], NULL, NULL, 'system');
+    PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
+    RETURN NEXT created;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying, p_member_id character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -231,16 +423,13 @@ AS $function$
     v_for_review bigint := 0;
     v_collected bigint := 0;
     v_debt bigint := 0;
-    v_account bigint;
-    v_member varchar := CASE WHEN p_account_kind = 'org' THEN p_member_id END;
+    v_account bigint := p_account_id;
+    v_member varchar := p_member_id;
     v_hold_day timestamptz;
   BEGIN
-    -- credit_account_of()'s lookup written out: PostgreSQL never inlines that function, so a call is
-    -- planned again at every settlement; this statement's plan is kept for the connection.
-    v_account := CASE p_account_kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = p_owner_id)
-                                     WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = p_owner_id) END;
-    -- An organisation's session names its member (p_member_id): what the hold gives back comes off the
-    -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take_events()).
+    -- The session of account p_account_id. An organisation's session names its member (p_member_id;
+    -- null for a user's account): what the hold gives back comes off the member's counter on the day
+    -- the hold counted, and the overrun counts like a debit (credits_take_events()).
     IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
       SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id,
                                                v_member);
@@ -273,14 +462,14 @@ AS $function$
     v_overrun := v_overrun - v_for_review;
     -- A member removed while the session was open (sessions=drain) settles it, but the org pays at
     -- most the hold it agreed to: what the session used beyond it is a shortfall for review.
-    IF v_member IS NOT NULL AND v_overrun > 0 AND org_member_role(p_owner_id, v_member) IS NULL THEN
+    IF v_member IS NOT NULL AND v_overrun > 0 AND org_member_role(account_org_id(v_account), v_member) IS NULL THEN
       v_for_review := v_for_review + v_overrun;
       v_overrun := 0;
     END IF;
     IF v_overrun > 0 THEN
       SELECT * INTO t FROM credits_take_events(p_created_by, h.out_api_key_id, p_rate_default, p_thresholds,
-                                               ARRAY[p_owner_id], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
-                                               p_account_kind, NULL, ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
+                                               ARRAY[v_account], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
+                                               ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
                                                ARRAY[p_session_id]);
       v_collected := t.out_collected;
       v_debt := t.out_debt;
@@ -289,14 +478,17 @@ AS $function$
                         GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review, h.out_released, h.out_expired,
                         h.out_voided;
   END $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
+    await q.query(
+      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying, p_kinds character varying[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[])`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
   -- The one take (docs/money.md "The take"): every debit and hold of credits, a batch of events in
   -- array order, of whichever accounts; a single record, hold, settlement overrun or collected
-  -- shortfall is a batch of one. Event i takes p_amounts[i] from the account of kind p_kinds[i] (all
-  -- p_account_kind when NULL: 'user' or 'org') and owner p_accounts[i]; it is a p_takes[i] ('debit',
+  -- shortfall is a batch of one. Event i takes p_amounts[i] from account p_account_ids[i]
+  -- (accounts.account_id, resolved by the caller; NULL or an unknown id: no_account); it is a p_takes[i] ('debit',
   -- the default, or 'hold') in mode p_modes[i] ('strict', the default: all or nothing; 'up_to': a
   -- settlement's overrun, the balance then the overdraft; 'collect': a reviewed shortfall, what the
   -- balance lacks is debt whatever the limit), for session p_sessions[i] (NULL: none); its ledger
@@ -309,16 +501,15 @@ AS $function$
   DECLARE
     n integer;
     -- per event, by position
-    e_user varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[];
+    e_acc bigint[]; e_amount integer[]; e_record uuid[]; e_u integer[];
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
-    e_retry integer[]; e_kind varchar[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
+    e_retry integer[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
     e_take varchar[]; e_mode varchar[]; e_session varchar[]; e_avail bigint[]; e_head bigint[]; e_parts jsonb[];
     -- per (organisation, member) pair: found, removed, limit, period, spent in the period (before, and so far), added
     m_u integer[]; m_member varchar[]; m_found boolean[]; m_removed boolean[]; m_limit bigint[]; m_period varchar[];
     m_before bigint[]; m_spent bigint[]; m_added bigint[]; mi integer;
-    u_kind varchar[]; u_owner varchar[];
-    -- per account, in (kind, owner) order
-    u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
+    -- per account, in account id order: its id, its organisation (null: a user's account)
+    u_acc bigint[]; u_org varchar[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
     u_ptr integer[]; u_last integer[];
     -- per account: hourly limit, spend window (flat: 60 slots an account, as credit_accounts keeps them), its sum
     u_limit integer[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
@@ -337,12 +528,11 @@ AS $function$
     v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
     -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false;
-    v_acc bigint; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
+    v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
   BEGIN
-    e_user := p_accounts; e_amount := p_amounts; e_record := p_usage_records;
-    n := COALESCE(cardinality(e_user), 0);
+    e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
+    n := COALESCE(cardinality(e_acc), 0);
     IF n = 0 THEN RETURN; END IF;
-    e_kind := COALESCE(p_kinds, array_fill(p_account_kind, ARRAY[n]));
     e_member := COALESCE(p_members, array_fill(NULL::varchar, ARRAY[n]));
     e_take := COALESCE(p_takes, array_fill('debit'::varchar, ARRAY[n]));
     e_mode := COALESCE(p_modes, array_fill('strict'::varchar, ARRAY[n]));
@@ -351,59 +541,57 @@ AS $function$
     -- of one: a batch of one is checked, resolved and locked by expressions and scalar lookups (no
     -- statement over its arrays), the same steps as a batch's.
     v_bad := cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
-             OR cardinality(e_kind) IS DISTINCT FROM n OR cardinality(e_member) IS DISTINCT FROM n
+             OR cardinality(e_member) IS DISTINCT FROM n
              OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
              OR cardinality(e_session) IS DISTINCT FROM n;
     IF NOT v_bad AND n = 1 THEN
-      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_user[1] IS NULL OR e_kind[1] IS NULL
-               OR e_kind[1] NOT IN ('user', 'org') OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
+      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
                OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
     ELSIF NOT v_bad THEN
-      v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_kind, e_take, e_mode) AS x(amount, owner, kd, tk, md)
-                        WHERE x.amount IS NULL OR x.amount < 0 OR x.owner IS NULL OR x.kd IS NULL
-                           OR x.kd NOT IN ('user', 'org') OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
+      v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_take, e_mode) AS x(amount, tk, md)
+                        WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
                            OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
     END IF;
     IF v_bad THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs an account (kind user or org), a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
+      RAISE EXCEPTION 'credits_take_events: every event needs a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
     END IF;
     IF n = 1 THEN
-      -- One account, looked up and locked by equality (credits_lock_accounts()).
-      u_id := ARRAY[e_kind[1] || ':' || e_user[1]]; e_u := ARRAY[1]; u_kind := e_kind; u_owner := e_user;
-      SELECT l.out_account_id INTO v_acc FROM credits_lock_accounts(e_kind[1], e_user) l;
+      -- One account, locked by equality (credits_lock_account_ids()); its organisation read only for a
+      -- member's event (a user's record pays no lookup for it).
+      e_u := ARRAY[1];
+      SELECT l.id INTO v_acc FROM credits_lock_account_ids(e_acc) l(id);
       u_acc := ARRAY[v_acc]; u_known := ARRAY[v_acc IS NOT NULL];
-      IF e_member[1] IS NOT NULL AND e_kind[1] = 'org' THEN
+      IF e_member[1] IS NOT NULL AND v_acc IS NOT NULL THEN
+        v_org := account_org_id(v_acc);
+      END IF;
+      u_org := ARRAY[v_org];
+      IF v_org IS NOT NULL THEN
         m_u := ARRAY[1]; m_member := e_member; e_m := ARRAY[1];
       ELSE
         e_m := ARRAY[NULL::integer];
       END IF;
     ELSE
-    -- The accounts by (kind, owner id): a user and an organisation may have the same id.
-    SELECT array_agg(DISTINCT t.kd || ':' || t.x ORDER BY t.kd || ':' || t.x) INTO u_id FROM unnest(e_kind, e_user) AS t(kd, x);
+    -- The batch's accounts, each once, in account id order (an event without one counts as account 0,
+    -- which no account has).
+    SELECT array_agg(DISTINCT COALESCE(t.x, 0) ORDER BY COALESCE(t.x, 0)) INTO u_acc FROM unnest(e_acc) AS t(x);
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
-      FROM unnest(e_kind, e_user) WITH ORDINALITY AS e(kind, user_id, ord)
-      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.kind || ':' || e.user_id;
-    SELECT array_agg(split_part(x, ':', 1) ORDER BY o), array_agg(substr(x, strpos(x, ':') + 1) ORDER BY o)
-      INTO u_kind, u_owner FROM unnest(u_id) WITH ORDINALITY AS t(x, o);
+      FROM unnest(e_acc) WITH ORDINALITY AS e(account_id, ord)
+      JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = COALESCE(e.account_id, 0);
 
     -- Every account of the batch, locked in account id order (credits_lock_account_ids(), the order of
     -- every movement's lock): one account's movements serialise with all others, and two batches take
-    -- their locks in the same order. The settings are read under the lock.
-    -- credit_account_of()'s lookups written out: called per account it was a function call each
-    -- (about a tenth of a 1,000-event batch's take); a join instead was planned as a sequential scan
-    -- of every account. A subquery per account is an index lookup whatever the plan.
-    SELECT array_agg(CASE u.kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = u.owner)
-                                 WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.owner) END
-                     ORDER BY u.ord) INTO u_acc
-      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord);
-    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
+    -- their locks in the same order; with each its organisation (null: a user's). The settings are
+    -- read under the lock.
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
+           array_agg(account_org_id(l.id) ORDER BY u.ord)
+      INTO u_known, u_acc, u_org
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
-      LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;
+      LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
     -- one (and removed), their limit and what they spent in its period.
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
       FROM (SELECT DISTINCT e.u, e.member FROM unnest(e_u, e_member) AS e(u, member) WHERE e.member IS NOT NULL) d
-     WHERE u_kind[d.u] = 'org';
+     WHERE u_org[d.u] IS NOT NULL;
     IF m_u IS NOT NULL THEN
       SELECT array_agg(m.ord::int ORDER BY e.ord) INTO e_m
         FROM unnest(e_u, e_member) WITH ORDINALITY AS e(u, member, ord)
@@ -415,23 +603,29 @@ AS $function$
     IF m_u IS NOT NULL AND n = 1 THEN
       -- A batch of one's member by equality: the statement over unnest() below is planned for ten
       -- rows, and for one it cost an organisation's record more than the rest of its member cap.
-      SELECT ARRAY[om.user_id IS NOT NULL], ARRAY[om.removed_at IS NOT NULL], ARRAY[om.spend_limit],
-             ARRAY[om.spend_limit_period],
-             ARRAY[CASE WHEN om.spend_limit IS NULL THEN 0
-                        ELSE credit_cap_spent('member', om.user_id, v_acc, om.spend_limit_period, now()) END]
+      SELECT ARRAY[om.user_id IS NOT NULL], ARRAY[om.removed_at IS NOT NULL], ARRAY[cap.credit_limit],
+             ARRAY[cap.period],
+             ARRAY[CASE WHEN cap.credit_limit IS NULL THEN 0
+                        ELSE credit_cap_spent('member', om.user_id, v_acc, cap.period, now()) END]
         INTO m_found, m_removed, m_limit, m_period, m_before
-        FROM (SELECT 1) one LEFT JOIN org_members om ON om.org_id = u_owner[1] AND om.user_id = m_member[1];
+        FROM (SELECT 1) one
+        LEFT JOIN org_members om ON om.org_id = u_org[1] AND om.user_id = m_member[1]
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m_member[1]
+                                 AND cap.account_id = v_acc;
       m_spent := m_before;
       m_added := ARRAY[0::bigint];
     ELSIF m_u IS NOT NULL THEN
       SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
-             array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
-             array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
-                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], om.spend_limit_period, now()) END
+             array_agg(cap.credit_limit ORDER BY m.ord), array_agg(cap.period ORDER BY m.ord),
+             array_agg(CASE WHEN cap.credit_limit IS NULL THEN 0
+                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) END
                        ORDER BY m.ord)
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
-        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
+        LEFT JOIN org_members om ON om.org_id = u_org[m.u] AND om.user_id = m.member
+        -- the member's limit (credit_caps), one primary-key lookup
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m.member
+                                 AND cap.account_id = u_acc[m.u];
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
     END IF;
@@ -458,12 +652,14 @@ AS $function$
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     END IF;
-    u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
-    -- The caller's key budget; the key row locked after the accounts, so takes through one key (an
+    u_added := array_fill(0::bigint, ARRAY[cardinality(u_acc)]);
+    -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
     -- ingest key records for many accounts) decide against each other's spend, one at a time.
     IF p_api_key_id IS NOT NULL THEN
-      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
-        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+      SELECT c.credit_limit, c.period INTO v_key_limit, v_key_period
+        FROM credit_caps c
+       WHERE c.subject_kind = 'key' AND c.subject_id = p_api_key_id::varchar AND c.account_id = 0
+         AND c.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
@@ -472,7 +668,7 @@ AS $function$
 
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
-    IF cardinality(u_id) = 1 THEN
+    IF cardinality(u_acc) = 1 THEN
       SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
              COALESCE(sum(f.out_remaining), 0)::bigint, count(*)::int
         INTO a_id, a_rem, v_total, v_count
@@ -489,7 +685,7 @@ AS $function$
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
            array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
       INTO u_ptr, u_last, u_avail
-      FROM generate_series(1, cardinality(u_id)) AS u(ord)
+      FROM generate_series(1, cardinality(u_acc)) AS u(ord)
       LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
@@ -684,9 +880,318 @@ AS $function$
              e_avail[g.i], e_head[g.i], e_parts[g.i]
         FROM generate_series(1, n) AS g(i);
   END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_transfer(p_from_kind character varying, p_from_owner character varying, p_to_kind character varying, p_to_owner character varying, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_account_id bigint, p_to_account_id bigint, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])
+ RETURNS TABLE(out_status character varying, out_available bigint, out_transfer_id uuid)
+ LANGUAGE plpgsql
+AS $function$
+  -- A transfer (docs/money.md "Transfers"): p_credits leave the allocations of the source account
+  -- (p_from_account_id) for the destination (p_to_account_id), soonest-expiring first, and each part arrives on the destination as a new allocation (source
+  -- 'transfer') with the expiry of the one it left: a transfer_out line on the allocation it left and
+  -- the transfer_in line that fills the new one (as a grant line fills a granted one), written by
+  -- credit_ledger_write() under both accounts' locks, taken in account id order. What may move is
+  -- what a take may spend from the allocations (credit_allocations_fifo(): live, credits left), so
+  -- held credits and the overdraft never move. Each new allocation first repays the destination's
+  -- debt, as a grant does, and tells credits.granted, as every new allocation does, whether the
+  -- destination is a user or an organisation; the source's balance alerts are a take's, the
+  -- destination's re-arm a grant's. Answers ok with the transfer's id, or insufficient
+  -- (out_available: what could move), no_source, no_destination or same_account with nothing
+  -- written.
+  DECLARE
+    v_from bigint;
+    v_to bigint;
+    v_locked bigint[];
+    v_to_user varchar;
+    v_ids uuid[];
+    v_rem integer[];
+    v_expiries timestamptz[];
+    v_values bigint[];
+    v_currencies varchar[];
+    v_available bigint;
+    v_parts integer[];
+    n integer;
+    v_from_before bigint;
+    v_from_after bigint;
+    v_to_after bigint;
+    v_debt integer;
+    v_repay integer;
+    v_repaid integer := 0;
+    v_transfer uuid;
+    v_new uuid[] := '{}';
+    v_id uuid;
+    l_account bigint[] := '{}';
+    l_alloc uuid[] := '{}';
+    l_kind varchar[] := '{}';
+    l_amount integer[] := '{}';
+    l_balance bigint[] := '{}';
+    k integer := 0;
+  BEGIN
+    IF p_credits IS NULL OR p_credits < 1 THEN
+      RAISE EXCEPTION 'credits_transfer: credits must be a positive integer';
+    END IF;
+    -- Both accounts locked first, in account id order (credits_lock_account_ids()); an id that names
+    -- no account (or NULL) is a missing source or destination.
+    SELECT COALESCE(array_agg(l.id), '{}') INTO v_locked
+      FROM credits_lock_account_ids(ARRAY[p_from_account_id, p_to_account_id]) l(id);
+    v_from := CASE WHEN p_from_account_id = ANY (v_locked) THEN p_from_account_id END;
+    v_to := CASE WHEN p_to_account_id = ANY (v_locked) THEN p_to_account_id END;
+    IF v_from IS NULL THEN
+      RETURN QUERY SELECT 'no_source'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    ELSIF v_to IS NULL THEN
+      RETURN QUERY SELECT 'no_destination'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    ELSIF v_from = v_to THEN
+      RETURN QUERY SELECT 'same_account'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    END IF;
+    SELECT a.user_id INTO v_to_user FROM accounts a WHERE a.account_id = v_to;
+
+    SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
+           COALESCE(array_agg(a.expires_at ORDER BY f.ord), '{}'), COALESCE(sum(f.out_remaining), 0)::bigint,
+           array_agg(a.value_remaining_minor ORDER BY f.ord), array_agg(a.currency ORDER BY f.ord)
+      INTO v_ids, v_rem, v_expiries, v_available, v_values, v_currencies
+      FROM credit_allocations_fifo(ARRAY[v_from]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
+      JOIN credit_allocations a ON a.id = f.out_id;
+    IF v_available < p_credits THEN
+      RETURN QUERY SELECT 'insufficient'::varchar, v_available, NULL::uuid;
+      RETURN;
+    END IF;
+
+    v_parts := credit_fifo_walk(v_rem, p_credits);
+    n := cardinality(v_parts);
+    -- The source's balance as a take counts it (what its FIFO may spend), the destination's as a grant.
+    v_from_before := v_available;
+    v_from_after := v_from_before;
+    v_to_after := credit_available(v_to);
+    SELECT c.debt INTO v_debt FROM credit_accounts c WHERE c.account_id = v_to;
+    v_debt := COALESCE(v_debt, 0);
+    FOR i IN 1 .. n LOOP
+      -- Inserted empty: its transfer_in line puts the credits in (credit_ledger_write() applies every
+      -- line). Clock time, so the lots are spent in the order they arrived when expiries tie. Valued
+      -- at the money that leaves its source with its credits (credit_value_share(), as the
+      -- transfer_out line takes it), in the source's currency.
+      INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
+                                      notes, source, allocated_at, value_minor, value_remaining_minor, currency)
+      VALUES (v_to, v_to_user, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp(),
+              credit_value_share(v_values[i], v_parts[i], v_rem[i]), CASE WHEN v_values[i] IS NOT NULL THEN 0 END,
+              v_currencies[i])
+      RETURNING id INTO v_id;
+      v_new[i] := v_id;
+      v_from_after := v_from_after - v_parts[i];
+      v_to_after := v_to_after + v_parts[i];
+      k := k + 1;
+      l_account[k] := v_from; l_alloc[k] := v_ids[i]; l_kind[k] := 'transfer_out';
+      l_amount[k] := -v_parts[i]; l_balance[k] := v_from_after;
+      k := k + 1;
+      l_account[k] := v_to; l_alloc[k] := v_new[i]; l_kind[k] := 'transfer_in';
+      l_amount[k] := v_parts[i]; l_balance[k] := v_to_after;
+      v_repay := LEAST(v_debt - v_repaid, v_parts[i]);
+      IF v_repay > 0 THEN
+        v_repaid := v_repaid + v_repay;
+        v_to_after := v_to_after - v_repay;
+        k := k + 1;
+        l_account[k] := v_to; l_alloc[k] := v_new[i]; l_kind[k] := 'repay';
+        l_amount[k] := -v_repay; l_balance[k] := v_to_after;
+      END IF;
+    END LOOP;
+    PERFORM credit_ledger_write(l_account, l_alloc, l_kind, l_amount, l_balance, array_fill(NULL::uuid, ARRAY[k]),
+                                NULL, NULL, p_created_by);
+
+    INSERT INTO credit_transfers (from_account_id, to_account_id, credits, reason, created_by, created_at)
+    VALUES (v_from, v_to, p_credits, p_reason, p_created_by, clock_timestamp())
+    RETURNING id INTO v_transfer;
+    INSERT INTO credit_transfer_lots (transfer_id, lot, from_allocation_id, to_allocation_id, credits, expires_at)
+    SELECT v_transfer, t.ord, v_ids[t.ord], v_new[t.ord], t.part, v_expiries[t.ord]
+      FROM unnest(v_parts) WITH ORDINALITY AS t(part, ord);
+    PERFORM credit_granted_events(v_new);
+
+    PERFORM credit_balance_alerts(v_from, v_from_before, v_from_after, credit_thresholds(v_from, p_thresholds));
+    PERFORM credit_balance_alerts_rearm(v_to, v_to_after);
+    RETURN QUERY SELECT 'ok'::varchar, v_available, v_transfer;
+  END $function$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_lock_accounts(p_kind character varying, p_owner_ids character varying[])
+ RETURNS TABLE(out_account_id bigint, out_owner_id character varying, out_user_id character varying)
+ LANGUAGE plpgsql
+AS $function$
+  -- The account lock every movement of credits takes first (docs/money.md "The account lock"): the
+  -- accounts' rows (\`accounts\`, src/accounts/), in account id order, so one account's movements
+  -- serialise, different accounts never wait on each other, and two statements locking several
+  -- accounts never deadlock. Callers name accounts by kind ('user', 'org') and owner ids (user ids,
+  -- org ids); it answers, for those that exist, the account id the engine works on, the owner id and
+  -- the account's user id (null for an organisation). NO KEY UPDATE: rows that will reference an
+  -- account (KEY SHARE) are not blocked. PL/pgSQL, so its plans are kept per connection (a LANGUAGE
+  -- sql function is planned again at every call from another function). credits_lock_account_ids()
+  -- locks by account id (the expiry job, a void), in the same order.
+  --
+  -- One account (every take but the batch's) is looked up by equality: PostgreSQL plans \`= ANY\` of an
+  -- array parameter again at every call, because it cannot size the array, and that planning cost
+  -- the single take about a tenth of its time under the lock.
+  BEGIN
+    IF cardinality(p_owner_ids) = 1 THEN
+      IF p_kind = 'user' THEN
+        RETURN QUERY
+          SELECT a.account_id, a.user_id, a.user_id
+            FROM accounts a
+           WHERE a.user_id = p_owner_ids[1]
+             FOR NO KEY UPDATE OF a;
+      ELSIF p_kind = 'org' THEN
+        RETURN QUERY
+          SELECT a.account_id, a.org_id, a.user_id
+            FROM accounts a
+           WHERE a.org_id = p_owner_ids[1]
+             FOR NO KEY UPDATE OF a;
+      END IF;
+    ELSIF p_kind = 'user' THEN
+      RETURN QUERY
+        SELECT a.account_id, a.user_id, a.user_id
+          FROM accounts a
+         WHERE a.user_id = ANY (p_owner_ids)
+         ORDER BY a.account_id
+           FOR NO KEY UPDATE OF a;
+    ELSIF p_kind = 'org' THEN
+      RETURN QUERY
+        SELECT a.account_id, a.org_id, a.user_id
+          FROM accounts a
+         WHERE a.org_id = ANY (p_owner_ids)
+         ORDER BY a.account_id
+           FOR NO KEY UPDATE OF a;
+    END IF;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_transfer(p_from_account_id bigint, p_to_account_id bigint, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_kind character varying, p_from_owner character varying, p_to_kind character varying, p_to_owner character varying, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])
+ RETURNS TABLE(out_status character varying, out_available bigint, out_transfer_id uuid)
+ LANGUAGE plpgsql
+AS $function$
+  -- A transfer (docs/money.md "Transfers"): p_credits leave the source account's allocations,
+  -- soonest-expiring first, and each part arrives on the destination as a new allocation (source
+  -- 'transfer') with the expiry of the one it left: a transfer_out line on the allocation it left and
+  -- the transfer_in line that fills the new one (as a grant line fills a granted one), written by
+  -- credit_ledger_write() under both accounts' locks, taken in account id order. What may move is
+  -- what a take may spend from the allocations (credit_allocations_fifo(): live, credits left), so
+  -- held credits and the overdraft never move. Each new allocation first repays the destination's
+  -- debt, as a grant does, and tells credits.granted, as every new allocation does, whether the
+  -- destination is a user or an organisation; the source's balance alerts are a take's, the
+  -- destination's re-arm a grant's. Answers ok with the transfer's id, or insufficient
+  -- (out_available: what could move), no_source, no_destination or same_account with nothing
+  -- written.
+  DECLARE
+    v_from bigint := credit_account_of(p_from_kind, p_from_owner);
+    v_to bigint := credit_account_of(p_to_kind, p_to_owner);
+    v_to_user varchar;
+    v_ids uuid[];
+    v_rem integer[];
+    v_expiries timestamptz[];
+    v_values bigint[];
+    v_currencies varchar[];
+    v_available bigint;
+    v_parts integer[];
+    n integer;
+    v_from_before bigint;
+    v_from_after bigint;
+    v_to_after bigint;
+    v_debt integer;
+    v_repay integer;
+    v_repaid integer := 0;
+    v_transfer uuid;
+    v_new uuid[] := '{}';
+    v_id uuid;
+    l_account bigint[] := '{}';
+    l_alloc uuid[] := '{}';
+    l_kind varchar[] := '{}';
+    l_amount integer[] := '{}';
+    l_balance bigint[] := '{}';
+    k integer := 0;
+  BEGIN
+    IF p_credits IS NULL OR p_credits < 1 THEN
+      RAISE EXCEPTION 'credits_transfer: credits must be a positive integer';
+    END IF;
+    IF v_from IS NULL THEN
+      RETURN QUERY SELECT 'no_source'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    ELSIF v_to IS NULL THEN
+      RETURN QUERY SELECT 'no_destination'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    ELSIF v_from = v_to THEN
+      RETURN QUERY SELECT 'same_account'::varchar, 0::bigint, NULL::uuid;
+      RETURN;
+    END IF;
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_from, v_to]);
+    SELECT a.user_id INTO v_to_user FROM accounts a WHERE a.account_id = v_to;
+
+    SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
+           COALESCE(array_agg(a.expires_at ORDER BY f.ord), '{}'), COALESCE(sum(f.out_remaining), 0)::bigint,
+           array_agg(a.value_remaining_minor ORDER BY f.ord), array_agg(a.currency ORDER BY f.ord)
+      INTO v_ids, v_rem, v_expiries, v_available, v_values, v_currencies
+      FROM credit_allocations_fifo(ARRAY[v_from]) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
+      JOIN credit_allocations a ON a.id = f.out_id;
+    IF v_available < p_credits THEN
+      RETURN QUERY SELECT 'insufficient'::varchar, v_available, NULL::uuid;
+      RETURN;
+    END IF;
+
+    v_parts := credit_fifo_walk(v_rem, p_credits);
+    n := cardinality(v_parts);
+    -- The source's balance as a take counts it (what its FIFO may spend), the destination's as a grant.
+    v_from_before := v_available;
+    v_from_after := v_from_before;
+    v_to_after := credit_available(v_to);
+    SELECT c.debt INTO v_debt FROM credit_accounts c WHERE c.account_id = v_to;
+    v_debt := COALESCE(v_debt, 0);
+    FOR i IN 1 .. n LOOP
+      -- Inserted empty: its transfer_in line puts the credits in (credit_ledger_write() applies every
+      -- line). Clock time, so the lots are spent in the order they arrived when expiries tie. Valued
+      -- at the money that leaves its source with its credits (credit_value_share(), as the
+      -- transfer_out line takes it), in the source's currency.
+      INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
+                                      notes, source, allocated_at, value_minor, value_remaining_minor, currency)
+      VALUES (v_to, v_to_user, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp(),
+              credit_value_share(v_values[i], v_parts[i], v_rem[i]), CASE WHEN v_values[i] IS NOT NULL THEN 0 END,
+              v_currencies[i])
+      RETURNING id INTO v_id;
+      v_new[i] := v_id;
+      v_from_after := v_from_after - v_parts[i];
+      v_to_after := v_to_after + v_parts[i];
+      k := k + 1;
+      l_account[k] := v_from; l_alloc[k] := v_ids[i]; l_kind[k] := 'transfer_out';
+      l_amount[k] := -v_parts[i]; l_balance[k] := v_from_after;
+      k := k + 1;
+      l_account[k] := v_to; l_alloc[k] := v_new[i]; l_kind[k] := 'transfer_in';
+      l_amount[k] := v_parts[i]; l_balance[k] := v_to_after;
+      v_repay := LEAST(v_debt - v_repaid, v_parts[i]);
+      IF v_repay > 0 THEN
+        v_repaid := v_repaid + v_repay;
+        v_to_after := v_to_after - v_repay;
+        k := k + 1;
+        l_account[k] := v_to; l_alloc[k] := v_new[i]; l_kind[k] := 'repay';
+        l_amount[k] := -v_repay; l_balance[k] := v_to_after;
+      END IF;
+    END LOOP;
+    PERFORM credit_ledger_write(l_account, l_alloc, l_kind, l_amount, l_balance, array_fill(NULL::uuid, ARRAY[k]),
+                                NULL, NULL, p_created_by);
+
+    INSERT INTO credit_transfers (from_account_id, to_account_id, credits, reason, created_by, created_at)
+    VALUES (v_from, v_to, p_credits, p_reason, p_created_by, clock_timestamp())
+    RETURNING id INTO v_transfer;
+    INSERT INTO credit_transfer_lots (transfer_id, lot, from_allocation_id, to_allocation_id, credits, expires_at)
+    SELECT v_transfer, t.ord, v_ids[t.ord], v_new[t.ord], t.part, v_expiries[t.ord]
+      FROM unnest(v_parts) WITH ORDINALITY AS t(part, ord);
+    PERFORM credit_granted_events(v_new);
+
+    PERFORM credit_balance_alerts(v_from, v_from_before, v_from_after, credit_thresholds(v_from, p_thresholds));
+    PERFORM credit_balance_alerts_rearm(v_to, v_to_after);
+    RETURN QUERY SELECT 'ok'::varchar, v_available, v_transfer;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[])`,
+    );
     await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
@@ -812,13 +1317,16 @@ AS $function$
     END IF;
     IF m_u IS NOT NULL THEN
       SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
-             array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
-             array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
-                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], om.spend_limit_period, now()) END
+             array_agg(cap.credit_limit ORDER BY m.ord), array_agg(cap.period ORDER BY m.ord),
+             array_agg(CASE WHEN cap.credit_limit IS NULL THEN 0
+                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) END
                        ORDER BY m.ord)
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
-        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
+        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member
+        -- the member's limit (credit_caps), one primary-key lookup
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m.member
+                                 AND cap.account_id = u_acc[m.u];
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
     END IF;
@@ -846,11 +1354,13 @@ AS $function$
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     END IF;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
-    -- The caller's key budget; the key row locked after the accounts, so takes through one key (an
+    -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
     -- ingest key records for many accounts) decide against each other's spend, one at a time.
     IF p_api_key_id IS NOT NULL THEN
-      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
-        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+      SELECT c.credit_limit, c.period INTO v_key_limit, v_key_period
+        FROM credit_caps c
+       WHERE c.subject_kind = 'key' AND c.subject_id = p_api_key_id::varchar AND c.account_id = 0
+         AND c.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
@@ -1060,6 +1570,9 @@ AS $function$
              e_avail[g.i], e_head[g.i], e_parts[g.i]
         FROM generate_series(1, n) AS g(i);
   END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying)`,
+    );
     await q.query(`CREATE OR REPLACE FUNCTION public.credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
@@ -1126,6 +1639,69 @@ AS $function$
                         GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review, h.out_released, h.out_expired,
                         h.out_voided;
   END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_rollover(p_account_id bigint, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_rollover(p_owner_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_account_kind character varying DEFAULT 'user'::character varying)
+ RETURNS SETOF credit_allocations
+ LANGUAGE plpgsql
+AS $function$
+  -- A plan renewal's rollover, under the account lock: up to p_cap of what the period's allocation
+  -- p_from has left moves to a new allocation (source rollover, keyed like the period's grant,
+  -- through credits_grant()): a \`rollover\` line takes them out of the old one, the grant's line puts
+  -- them in the new one, with the money they leave with (credit_value_share(), as the rollover line
+  -- takes it out); then the balance alerts are armed again. Answers the new allocation; no row
+  -- when there is nothing to roll over or it was rolled over already.
+  DECLARE
+    old credit_allocations%ROWTYPE;
+    created credit_allocations%ROWTYPE;
+    v_amount integer;
+    v_balance bigint;
+    v_account bigint;
+  BEGIN
+    SELECT l.out_account_id INTO v_account FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    IF v_account IS NULL THEN
+      RETURN;
+    END IF;
+    SELECT * INTO old FROM credit_allocations c WHERE c.id = p_from AND c.account_id = v_account FOR UPDATE;
+    v_amount := LEAST(old.remaining_credits, p_cap);
+    IF old.id IS NULL OR v_amount IS NULL OR v_amount <= 0 THEN
+      RETURN;
+    END IF;
+    SELECT * INTO created
+      FROM credits_grant(p_owner_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
+                         p_plan_id, p_subscription_id, p_period_start, false, p_account_kind, NULL, NULL,
+                         credit_value_share(old.value_remaining_minor, v_amount, old.remaining_credits), old.currency);
+    IF created.id IS NULL THEN
+      RETURN;
+    END IF;
+    v_balance := credit_available(v_account);
+    PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[old.id], ARRAY['rollover']::varchar[], ARRAY[-v_amount],
+                                ARRAY[v_balance - CASE WHEN credit_allocation_live(old.expires_at) THEN v_amount ELSE 0 END],
+                                ARRAY[NULL]::uuid[], NULL, NULL, 'system');
+    PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
+    RETURN NEXT created;
+  END $function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_lock_account_ids(p_account_ids bigint[])
+ RETURNS SETOF bigint
+ LANGUAGE plpgsql
+AS $function$
+  -- The account lock (credits_lock_accounts()) for callers that already hold account ids (the expiry
+  -- job, a void, a settlement): the rows in account id order, answering the ids that exist.
+  BEGIN
+    IF cardinality(p_account_ids) = 1 THEN
+      RETURN QUERY
+        SELECT a.account_id FROM accounts a WHERE a.account_id = p_account_ids[1] FOR NO KEY UPDATE OF a;
+    ELSE
+      RETURN QUERY
+        SELECT a.account_id FROM accounts a WHERE a.account_id = ANY (p_account_ids)
+         ORDER BY a.account_id
+           FOR NO KEY UPDATE OF a;
+    END IF;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_hold(p_account_id bigint, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying)`,
+    );
     await q.query(`CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
@@ -1172,6 +1748,72 @@ AS $function$
     RETURN QUERY SELECT t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt,
                         CASE WHEN t.out_status = 'ok' THEN t.out_balance ELSE t.out_available END, t.out_parts,
                         t.out_retry_after;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid, p_api_key_id uuid, p_value_minor bigint, p_currency character varying)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
+ RETURNS SETOF credit_allocations
+ LANGUAGE plpgsql
+AS $function$
+  -- A grant: under the account lock, a new allocation with its \`grant\` line (+total), which first
+  -- repays the account's debt as far as it goes (a \`repay\` line on it, which lowers the debt), then the
+  -- balance alerts armed again up to the balance it left (p_rearm; a rollover re-arms after its own
+  -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
+  -- or rollover exists already (credit_allocations_period_idx), the purchase p_purchase_id has its
+  -- allocation already (credit_allocations_purchase_id_key: one per purchase), or the account does not.
+  -- Its lines name the API key that acted (p_api_key_id: a purchase marked paid, a grant made
+  -- through a service key). The new allocation tells credits.granted (credit_granted_events()). A
+  -- valued allocation (docs/finance.md) is worth p_value_minor minor units of
+  -- p_currency (a purchase's amount, an allocation's value, a priced plan's price, what a rollover
+  -- keeps); its grant line brings that money in, its repay takes its share out as revenue.
+  DECLARE
+    a credit_allocations%ROWTYPE;
+    v_balance bigint;
+    v_repay integer;
+    v_live boolean;
+    v_account bigint;
+    v_user varchar;
+  BEGIN
+    SELECT l.out_account_id, l.out_user_id INTO v_account, v_user
+      FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    IF v_account IS NULL THEN
+      RETURN;
+    END IF;
+    v_balance := credit_available(v_account);
+    -- Inserted empty: the grant line puts its credits in (credit_ledger_write() applies every line).
+    -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
+    -- allowance) are spent in the order they were made.
+    INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
+                                    source, plan_id, subscription_id, period_start, allocated_at, purchase_id,
+                                    value_minor, value_remaining_minor, currency)
+    VALUES (v_account, v_user, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
+            p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id,
+            p_value_minor, CASE WHEN p_value_minor IS NOT NULL THEN 0 END, CASE WHEN p_value_minor IS NOT NULL THEN p_currency END)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO a;
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+    v_live := credit_allocation_live(a.expires_at);
+    SELECT LEAST(c.debt, p_credits) INTO v_repay FROM credit_accounts c WHERE c.account_id = v_account AND c.debt > 0;
+    v_repay := COALESCE(v_repay, 0);
+    IF v_repay > 0 THEN
+      PERFORM credit_ledger_write(ARRAY[v_account, v_account], ARRAY[a.id, a.id], ARRAY['grant', 'repay']::varchar[],
+                                  ARRAY[p_credits, -v_repay],
+                                  ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
+                                        v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
+                                  ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+    ELSE
+      PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
+                                  ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
+                                  ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+    END IF;
+    IF p_rearm THEN
+      PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));
+    END IF;
+    PERFORM credit_granted_events(ARRAY[a.id]);
+    RETURN QUERY SELECT * FROM credit_allocations c WHERE c.id = a.id;
   END $function$`);
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying, p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[], p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[])
  RETURNS void
@@ -1321,5 +1963,57 @@ AS $function$
      AND s.period_start >= credit_key_period_start(COALESCE(p_period, 'day'), p_at)
      AND s.period_start <= CASE p_kind WHEN 'key' THEN credit_key_period_start(p_period, p_at) ELSE p_at END
 $function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids bigint[])
+ RETURNS TABLE(out_id uuid, out_account_id bigint, out_remaining integer)
+ LANGUAGE plpgsql
+AS $function$
+  -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
+  -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
+  -- One account is looked up by equality, as credits_lock_accounts() says why.
+  BEGIN
+    IF cardinality(p_account_ids) = 1 THEN
+      RETURN QUERY
+        SELECT a.id, a.account_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.account_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         ORDER BY a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    ELSE
+      RETURN QUERY
+        SELECT a.id, a.account_id, a.remaining_credits
+          FROM credit_allocations a
+         WHERE a.account_id = ANY (p_account_ids) AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+         ORDER BY a.account_id, a.expires_at, a.allocated_at, a.id
+           FOR UPDATE OF a;
+    END IF;
+  END $function$`);
+    await q.query(`DROP FUNCTION auto_recharge_succeed(p_attempt_id uuid, p_account_id bigint)`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.auto_recharge_succeed(p_attempt_id uuid, p_owner_id character varying, p_account_kind character varying DEFAULT 'user'::character varying)
+ RETURNS character varying
+ LANGUAGE plpgsql
+AS $function$
+  -- Closes an auto-recharge attempt whose purchase was paid: called once from the purchase's paid path,
+  -- in its transaction. The account is locked (as every auto-recharge change is: the takes open
+  -- attempts under the same lock). Answers 'succeeded' (closed now, the failures in a row back to 0),
+  -- 'already_succeeded', 'failed' (failed before its purchase was paid: it stays failed) or 'not_found'
+  -- (unknown, or another account's).
+  DECLARE
+    v_account bigint;
+    v_status varchar;
+  BEGIN
+    SELECT l.out_account_id INTO v_account FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    SELECT a.status INTO v_status FROM auto_recharge_attempts a
+     WHERE a.id = p_attempt_id AND a.account_id = v_account FOR UPDATE;
+    IF v_status IS NULL THEN
+      RETURN 'not_found';
+    ELSIF v_status = 'succeeded' THEN
+      RETURN 'already_succeeded';
+    ELSIF v_status = 'failed' THEN
+      RETURN 'failed';
+    END IF;
+    UPDATE auto_recharge_attempts SET status = 'succeeded', closed_at = now() WHERE id = p_attempt_id;
+    UPDATE auto_recharge_settings SET consecutive_failures = 0 WHERE account_id = v_account;
+    RETURN 'succeeded';
+  END $function$`);
   }
 }
