@@ -87,8 +87,10 @@ describe('the credit caps migration', () => {
   const take = async (orgId: string, member: string, credits: number, key: string | null) =>
     (
       await db.query<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events('test', $4, NULL, '{}', ARRAY[$1::varchar], ARRAY[$3::int],
-                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
+        // the engine as the last migration leaves it: entered by the organisation's account id
+        `SELECT out_status FROM credits_take_events('test', $4, NULL, '{}',
+                                                    ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)],
+                                                    ARRAY[$3::int], ARRAY[NULL::uuid], ARRAY[$2::varchar])`,
         [orgId, member, credits, key],
       )
     ).rows[0].out_status;
