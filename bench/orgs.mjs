@@ -13,14 +13,26 @@ export async function seedOrgs(db, { orgs, members, credits }) {
     // Members bench-((o-1)·members+1)…: each with a daily limit far above what a run spends, so the
     // cap is read and counted on every record without refusing any.
     const { rows } = await db.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-       SELECT $1, 'bench-' || g, 'member', 1000000000, 'day' FROM generate_series($2::int, $3::int) g
-       RETURNING user_id`,
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role)
+                  SELECT $1, 'bench-' || g, 'member' FROM generate_series($2::int, $3::int) g
+                  RETURNING user_id),
+       cap AS (INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+               SELECT 'member', m.user_id, credit_account_of('org', $1), 1000000000, 'day' FROM m)
+       SELECT user_id FROM m`,
       [orgId, (o - 1) * members + 1, o * members],
     );
+    // The engine takes account ids from migration 1732000061000 on, (owner, kind) before.
+    const byId = (
+      await db.query(
+        `SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS x`,
+      )
+    ).rows[0].x;
     await db.query(
-      `SELECT 1 FROM credits_grant($1, $2, 'bench', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                   false, 'org')`,
+      byId
+        ? `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), $2, 'bench',
+                                       now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`
+        : `SELECT 1 FROM credits_grant($1, $2, 'bench', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                       false, 'org')`,
       [orgId, credits],
     );
     for (const { user_id: userId } of rows) result.push({ orgId, userId });

@@ -33,16 +33,25 @@ async function prepared(undoCount) {
   const client = new pg.Client({ connectionString: scratch.databaseUrl });
   await client.connect();
   await client.query(`INSERT INTO user_accounts (user_id) VALUES ('bench')`);
-  await client.query(
-    `SELECT 1 FROM credits_grant('bench', 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
-  );
-  const [{ pid, single }] = (
-    await client.query(`SELECT pg_backend_pid() AS pid, to_regproc('credits_take') IS NOT NULL AS single`)
+  const [{ pid, single, byId }] = (
+    await client.query(
+      `SELECT pg_backend_pid() AS pid, to_regproc('credits_take') IS NOT NULL AS single,
+              EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS "byId"`,
+    )
   ).rows;
+  // The engine takes account ids from migration 1732000061000 on, owner ids before.
+  const account = byId ? `(SELECT account_id FROM accounts WHERE user_id = 'bench')` : `'bench'`;
+  await client.query(
+    `SELECT 1 FROM credits_grant(${account}, 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+  );
   // The take the schema has: the single take before the one take (migration 1732000051990) dropped it.
+  // The account id is looked up once here: the loop times the take alone.
+  const accountId = byId ? (await client.query(`SELECT ${account}::text AS id`)).rows[0].id : null;
   const take = single
     ? `SELECT * FROM credits_take('bench', 1, 'debit', 'strict', NULL, NULL, 'bench', NULL, NULL, '{}')`
-    : `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY['bench']::varchar[], ARRAY[1], ARRAY[NULL::uuid])`;
+    : byId
+      ? `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY[${accountId}]::bigint[], ARRAY[1], ARRAY[NULL::uuid])`
+      : `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY['bench']::varchar[], ARRAY[1], ARRAY[NULL::uuid])`;
   return { scratch, client, pid, take, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
 }
 

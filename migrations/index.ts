@@ -92,6 +92,11 @@ import { CapSpendCounter1732000055000 } from './1732000055000-cap-spend-counter.
 import { CapSpendFunctions1732000055100 } from './1732000055100-cap-spend-functions.js';
 import { DropKeyAndMemberSpend1732000055200 } from './1732000055200-drop-key-and-member-spend.js';
 import { ValuedMoney1732000056200 } from './1732000056200-valued-money.js';
+import { CreditCaps1732000060000 } from './1732000060000-credit-caps.js';
+import { CapsInCreditCaps1732000060100 } from './1732000060100-caps-in-credit-caps.js';
+import { DropKeyAndMemberLimits1732000060200 } from './1732000060200-drop-key-and-member-limits.js';
+import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-waits-for-renewals-due.js';
+import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -189,4 +194,9 @@ export const MIGRATIONS = [
   CapSpendFunctions1732000055100,
   DropKeyAndMemberSpend1732000055200,
   ValuedMoney1732000056200,
+  CreditCaps1732000060000,
+  CapsInCreditCaps1732000060100,
+  DropKeyAndMemberLimits1732000060200,
+  ExpiryWaitsForRenewalsDue1732000064000,
+  OneAccountIdCapsAndSpeed1732000065000,
 ];

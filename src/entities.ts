@@ -8,6 +8,7 @@ import { AutoRechargeAttempt } from './credits/entities/auto-recharge-attempt.en
 import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
+import { CreditCap } from './credits/entities/credit-cap.entity.js';
 import { CreditCapSpend } from './credits/entities/credit-cap-spend.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
@@ -48,6 +49,7 @@ export const ENTITIES = [
   CreditLedgerEntry,
   CreditHold,
   CreditAccount,
+  CreditCap,
   CreditCapSpend,
   CreditTransfer,
   CreditTransferLot,

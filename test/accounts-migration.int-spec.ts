@@ -67,15 +67,23 @@ describe('the accounts migration', () => {
 
   /**
    * A strict debit by the take the schema at hand has: credits_take() before the one take (migration
-   * 1732000051990 dropped it), then credits_take_events() with one event.
+   * 1732000051990 dropped it), then credits_take_events() with one event, by owner id until migration
+   * 1732000061000 made it take account ids.
    */
   const take = async (userId: string, credits: number) => {
-    const { rows } = await db.query<{ single: boolean }>(`SELECT to_regproc('credits_take') IS NOT NULL AS single`);
+    const { rows } = await db.query<{ single: boolean; by_id: boolean }>(
+      `SELECT to_regproc('credits_take') IS NOT NULL AS single,
+              EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_take_events' AND 'p_account_ids' = ANY (proargnames)) AS by_id`,
+    );
     const sql = rows[0].single
       ? `SELECT out_status, out_balance_after FROM credits_take($1, $2, 'debit', 'strict', NULL, NULL, 'test', NULL,
                                                                  NULL, '{}')`
-      : `SELECT out_status, out_balance AS out_balance_after
-           FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[NULL::uuid])`;
+      : rows[0].by_id
+        ? `SELECT out_status, out_balance AS out_balance_after
+             FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[credit_account_of('user', $1)], ARRAY[$2::int],
+                                      ARRAY[NULL::uuid])`
+        : `SELECT out_status, out_balance AS out_balance_after
+             FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[NULL::uuid])`;
     return (await db.query<{ out_status: string; out_balance_after: string }>(sql, [userId, credits])).rows[0];
   };
 

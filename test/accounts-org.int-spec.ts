@@ -30,7 +30,7 @@ describe('an organisation account in the engine', () => {
     );
     const [grant] = await q(
       `SELECT id, user_id, account_id::text, remaining_credits
-         FROM credits_grant($1, 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+         FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [org],
     );
     expect(grant).toMatchObject({ user_id: null, account_id: accountId, remaining_credits: 100 });
@@ -54,14 +54,15 @@ describe('an organisation account in the engine', () => {
 
   it('charges the org through a take, a batch and a hold settled with an overrun', async () => {
     const [take] = await q(
-      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[10],
-              ARRAY[NULL::uuid], 'org')`,
+      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[credit_account_of('org', $1)],
+              ARRAY[10], ARRAY[NULL::uuid])`,
       [org],
     );
     expect(take).toEqual({ out_status: 'ok', out_balance: 90 });
     const events = await q(
-      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1, $1]::varchar[],
-              ARRAY[5, 7], ARRAY[gen_random_uuid(), gen_random_uuid()], 'org') ORDER BY out_ord`,
+      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}',
+              ARRAY[credit_account_of('org', $1), credit_account_of('org', $1)], ARRAY[5, 7],
+              ARRAY[gen_random_uuid(), gen_random_uuid()]) ORDER BY out_ord`,
       [org],
     );
     expect(events).toEqual([
@@ -69,16 +70,16 @@ describe('an organisation account in the engine', () => {
       { out_status: 'ok', out_balance: 78 },
     ]);
     const session = `s-${randomUUID()}`;
-    const [hold] = await q(`SELECT out_status FROM credits_hold($1, 20, $2, 'm1', NULL, NULL, '{}', 'org')`, [
-      org,
-      session,
-    ]);
+    const [hold] = await q(
+      `SELECT out_status FROM credits_hold(credit_account_of('org', $1), 20, $2, 'm1', NULL, NULL, '{}')`,
+      [org, session],
+    );
     expect(hold).toEqual({ out_status: 'ok' });
     expect(
       await q(`SELECT user_id, account_id::text, outstanding FROM credit_holds WHERE session_id = $1`, [session]),
     ).toEqual([{ user_id: null, account_id: accountId, outstanding: 20 }]);
     const [settled] = await q(
-      `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle($1, $2, 25, 'm1', NULL, NULL, '{}', 'org')`,
+      `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle(credit_account_of('org', $1), $2, 25, 'm1', NULL, NULL, '{}')`,
       [org, session],
     );
     expect(settled).toEqual({ out_status: 'ok', out_kept: 20, out_collected: 5 });
@@ -98,7 +99,8 @@ describe('an organisation account in the engine', () => {
     const results = await Promise.all(
       Array.from({ length: 16 }, () =>
         q<{ out_status: string }>(
-          `SELECT out_status FROM credits_take_events('m2', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[7], ARRAY[NULL::uuid], 'org')`,
+          `SELECT out_status FROM credits_take_events('m2', NULL, NULL, '{}', ARRAY[credit_account_of('org', $1)], ARRAY[7],
+                                                      ARRAY[NULL::uuid])`,
           [org],
         ),
       ),

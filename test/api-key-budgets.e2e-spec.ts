@@ -247,7 +247,11 @@ describe('api key budgets', () => {
       expect(removed.body).toMatchObject({ creditLimit: null, limitPeriod: null, spentInPeriod: null });
       expect(removed.body.periodResetsAt).toBeNull();
       await record(k.key, 50).expect(201);
-      const { rows } = await t.db.query(`SELECT credit_limit, limit_period FROM api_keys WHERE id = $1`, [k.id]);
+      const { rows } = await t.db.query(
+        `SELECT c.credit_limit::int AS credit_limit, c.period AS limit_period FROM credit_caps c
+          WHERE c.subject_kind = 'key' AND c.subject_id = $1 AND c.account_id = 0`,
+        [k.id],
+      );
       expect(rows[0]).toEqual({ credit_limit: null, limit_period: null });
     });
 
@@ -336,7 +340,9 @@ describe('api key budgets', () => {
         expect(res.body.statusCode).toBe(400);
       }
       const { rows } = await t.db.query(
-        `SELECT name, credit_limit, limit_period, permissions FROM api_keys WHERE user_id = $1 ORDER BY created_at`,
+        `SELECT k.name, c.credit_limit::int AS credit_limit, c.period AS limit_period, k.permissions FROM api_keys k
+           LEFT JOIN credit_caps c ON c.subject_kind = 'key' AND c.subject_id = k.id::varchar AND c.account_id = 0
+          WHERE k.user_id = $1 ORDER BY k.created_at`,
         [u.id],
       );
       expect(rows.map((r) => [r.name, r.credit_limit, r.limit_period, r.permissions.length])).toEqual([

@@ -275,12 +275,12 @@ describe('auto-recharge', () => {
     await failAttempt({ 'X-API-Key': serviceKey }, first).expect(200);
     await f.recordUsage(u, 1).expect(201);
     const id = (await get(u.auth)).body.attempts[0].id as string;
-    const mine = { kind: 'user' as const, ownerId: u.id };
+    const mine = { kind: 'user' as const, id: u.id };
 
     await expect(service.assertAttemptOpen(manager, id, mine)).resolves.toBeUndefined();
     for (const account of [
-      { kind: 'user' as const, ownerId: other.id },
-      { kind: 'org' as const, ownerId: u.id },
+      { kind: 'user' as const, id: other.id },
+      { kind: 'org' as const, id: u.id },
     ]) {
       await expect(service.assertAttemptOpen(manager, id, account)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await service.succeedAttempt(manager, id, account)).toBe('not_found');

@@ -36,7 +36,7 @@ describe('auto-recharge in the engine', () => {
       [kind, id],
     );
     await q(
-      `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false, $3)`,
+      `SELECT 1 FROM credits_grant(credit_account_of($3, $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
       [id, credits, kind],
     );
     if (settings) await set(accountId, settings);
@@ -68,8 +68,8 @@ describe('auto-recharge in the engine', () => {
     (
       await q<{ out_status: string; out_balance_after: number }>(
         `SELECT out_status, out_balance::int AS out_balance_after
-           FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[NULL::uuid], $3)`,
-        [a.id, credits, a.kind],
+           FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::bigint], ARRAY[$2::int], ARRAY[NULL::uuid])`,
+        [a.accountId, credits],
       )
     )[0];
 
@@ -97,7 +97,13 @@ describe('auto-recharge in the engine', () => {
     )[0];
 
   const succeed = async (attemptId: string, a: Acc) =>
-    (await q<{ s: string }>(`SELECT auto_recharge_succeed($1, $2, $3) AS s`, [attemptId, a.id, a.kind]))[0].s;
+    (
+      await q<{ s: string }>(`SELECT auto_recharge_succeed($1, credit_account_of($3, $2)) AS s`, [
+        attemptId,
+        a.id,
+        a.kind,
+      ])
+    )[0].s;
 
   /** As if the account's attempts had opened `minutes` earlier. */
   const backdate = (a: Acc, minutes: number) =>
@@ -248,11 +254,11 @@ describe('auto-recharge in the engine', () => {
     const a = await account('user', 100, { below: 50, recharge: 200 });
     const b = await account('user', 100, { below: 50, recharge: 300 });
     const c = await account('user', 100, { below: 50, recharge: 400 });
-    const ids = [a.id, a.id, a.id, b.id, c.id];
+    const ids = [a.accountId, a.accountId, a.accountId, b.accountId, c.accountId];
     const amounts = [20, 20, 20, 10, 0];
     const rows = await q<{ out_status: string }>(
-      `SELECT out_status FROM credits_take_events('test', NULL, NULL, '{}', $1::varchar[], $2::int[],
-              ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 5)), 'user') ORDER BY out_ord`,
+      `SELECT out_status FROM credits_take_events('test', NULL, NULL, '{}', $1::bigint[], $2::int[],
+              ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 5))) ORDER BY out_ord`,
       [ids, amounts],
     );
     expect(rows.map((r) => r.out_status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
@@ -266,7 +272,7 @@ describe('auto-recharge in the engine', () => {
     const a = await account('user', 100, { below: 50, recharge: 200 });
     const session = `s-${randomUUID()}`;
     const [hold] = await q(`SELECT out_status FROM credits_hold($1, 60, $2, 'test', NULL, NULL, '{}')`, [
-      a.id,
+      a.accountId,
       session,
     ]);
     expect(hold).toEqual({ out_status: 'ok' });
@@ -274,12 +280,12 @@ describe('auto-recharge in the engine', () => {
 
     const b = await account('user', 100, null);
     const s2 = `s-${randomUUID()}`;
-    await q(`SELECT out_status FROM credits_hold($1, 10, $2, 'test', NULL, NULL, '{}')`, [b.id, s2]);
+    await q(`SELECT out_status FROM credits_hold($1, 10, $2, 'test', NULL, NULL, '{}')`, [b.accountId, s2]);
     await set(b.accountId, { below: 50, recharge: 300 });
     expect(await attempts(b)).toEqual([]);
     const [settled] = await q(
       `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle($1, $2, 70, 'test', NULL, NULL, '{}')`,
-      [b.id, s2],
+      [b.accountId, s2],
     );
     expect(settled).toEqual({ out_status: 'ok', out_kept: 10, out_collected: 60 });
     expect((await attempts(b)).map((x) => x.credits)).toEqual([300]);
@@ -288,9 +294,9 @@ describe('auto-recharge in the engine', () => {
   it('an organisation’s account: its takes open its attempts, and the events name the org', async () => {
     const o = await account('org', 100, { below: 50, recharge: 500 });
     const rows = await q<{ out_status: string }>(
-      `SELECT out_status FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1, $1]::varchar[], ARRAY[30, 30],
-              ARRAY[gen_random_uuid(), gen_random_uuid()], 'org') ORDER BY out_ord`,
-      [o.id],
+      `SELECT out_status FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[$1, $1]::bigint[], ARRAY[30, 30],
+              ARRAY[gen_random_uuid(), gen_random_uuid()]) ORDER BY out_ord`,
+      [o.accountId],
     );
     expect(rows.map((r) => r.out_status)).toEqual(['ok', 'ok']);
     const [attempt] = await attempts(o);

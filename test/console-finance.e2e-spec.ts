@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { deliverStripe, paidSession, STRIPE_SECRET, stripeEvent } from './support/stripe.js';
 
@@ -16,57 +14,31 @@ import { deliverStripe, paidSession, STRIPE_SECRET, stripeEvent } from './suppor
  * a Stripe payout report made from the test's own purchases and reads what did not match.
  * Screenshots land in test-results/console/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console finance test skipped: no Chromium at ${CHROMIUM}`);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 const HEADER =
   'automatic_payout_id,balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,payment_intent_id';
 
 let own: OwnDatabase;
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
-let consoleDir: string;
 let workDir: string;
 const adminId = uniqueId('fadmin');
 
-describe.skipIf(!available)('the Finance page', () => {
+describe.skipIf(!chromiumAvailable)('the Finance page', () => {
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
     workDir = mkdtempSync(join(tmpdir(), 'finance-'));
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
     // Its own database: the report's missing purchases are every Stripe purchase paid in its span.
     own = await ownDatabase('console_finance');
-    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start({ DATABASE_URL: own.url, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
+    ({ t } = served);
     await t.http
       .get('/api/users/me')
       .set(bearer(token({ sub: adminId, role: 'admin' })))
       .expect(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await served?.close();
     await own?.drop();
-    for (const dir of [consoleDir, workDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   /** A Stripe purchase of 10.00 usd paid by a signed Checkout Session event. */
@@ -103,8 +75,8 @@ describe.skipIf(!available)('the Finance page', () => {
     const file = join(workDir, 'payout_reconciliation_itemized.csv');
     writeFileSync(file, `${report}\n`);
 
-    const { page, errors } = await openConsole();
-    await signIn(page, token({ sub: adminId, role: 'admin' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Finance' }).click();
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Finance');
     await page.getByRole('button', { name: 'Upload a payout report' }).click();
@@ -177,40 +149,9 @@ describe.skipIf(!available)('the Finance page', () => {
 });
 
 async function openConsoleAt(path: string) {
-  const opened = await openConsole();
-  await signIn(opened.page, token({ sub: adminId, role: 'admin' }));
+  const opened = await served.open();
+  await served.signIn(opened.page, token({ sub: adminId, role: 'admin' }));
   await opened.page.getByRole('navigation').getByRole('link', { name: path }).click();
   await poll(() => opened.page.getByRole('heading', { level: 1 }).textContent()).toBe(path);
   return opened;
-}
-
-async function openConsole() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, context, errors };
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }

@@ -1,28 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Organisations screens in a real browser (as test/console.e2e-spec.ts: Debian's
  * chromium, the app serving a fresh build at /admin, only 127.0.0.1 reachable, console errors fail).
  * Screenshots land in test-results/console/ (orgs-*.png).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('oadmin');
 const ownerId = uniqueId('oowner');
 const memberId = uniqueId('omember');
@@ -30,29 +19,11 @@ const orgId = uniqueId('acme').toLowerCase();
 const otherOrgId = uniqueId('globex').toLowerCase();
 const admin = () => token({ sub: adminId, role: 'admin' });
 const supervisor = () => token({ sub: uniqueId('osuper'), role: 'supervisor' });
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
-describe.skipIf(!available)('Console: organisations in a browser', () => {
+describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () => {
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-orgs-'));
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start({}, 'console-orgs-');
+    ({ t, baseUrl } = served);
     for (const sub of [adminId, ownerId, memberId]) {
       await t.http
         .get('/api/users/me')
@@ -82,17 +53,14 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
               ($3, $1, 'embed', 'vector', 8, 'm2', now() - interval '1 hour')`,
       [orgId, memberId, ownerId],
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('lists and searches orgs, grants to one, sets a member limit, transfers to a user', async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.getByRole('navigation').getByRole('link', { name: 'Organisations' }).click();
     await page.getByRole('heading', { level: 1, name: 'Organisations' }).waitFor();
     await page.getByRole('link', { name: otherOrgId }).waitFor();
@@ -247,8 +215,8 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
       .set(bearer(admin()))
       .send({ orgId: otherOrgId, credits: 40, notes: 'for the supervisor' })
       .expect(201);
-    const { page, errors } = await openConsole();
-    await signIn(page, supervisor());
+    const { page, errors } = await served.open();
+    await served.signIn(page, supervisor());
     await page.goto(`${baseUrl}/admin/orgs/${otherOrgId}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('40');
     await page.getByRole('tab', { name: 'Allocations' }).click();
@@ -280,8 +248,8 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
       await t.http.post(`/api/purchases/${purchase.body.id}/paid`).set(bearer(admin())).send({}).expect(200);
     }
     await t.http.put(`/api/orgs/${paged}/limits`).set(bearer(admin())).send({ overdraftLimit: 500 }).expect(200);
-    const { page, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/orgs/${paged}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('1,326');
 
@@ -329,35 +297,3 @@ describe.skipIf(!available)('Console: organisations in a browser', () => {
     expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
   }, 180_000);
 });
-
-async function openConsole(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, errors };
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  // A dialog fades in: shoot once no animation runs, from the top (see console.e2e-spec.ts).
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}

@@ -1,13 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
@@ -15,47 +9,24 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * and model lists on its page, and a simulation run from the Pricing screen. Screenshots land in
  * test-results/console/ (pricing-*.png).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
-
-let t: TestApp;
 
 let own: OwnDatabase;
-let browser: Browser;
+let served: ServedConsole;
+let t: TestApp;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('padmin');
 const userId = uniqueId('puser');
 const orgId = uniqueId('porg').toLowerCase();
 const model = uniqueId('anthropic.console');
 const admin = () => token({ sub: adminId, role: 'admin' });
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
-describe.skipIf(!available)('Console: pricing by account in a browser', () => {
+describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', () => {
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-pricing-'));
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
     // A database of its own: the simulation runs over every record of its range, and other spec files
     // write records and change rules on the shared database meanwhile.
     own = await ownDatabase('console_pricing');
-    t = await startTestApp({ DATABASE_URL: own.url, CONSOLE_DIR: consoleDir });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-pricing-');
+    ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
     await t.http
@@ -97,18 +68,15 @@ describe.skipIf(!available)('Console: pricing by account in a browser', () => {
         .send({ userId, service: 'chat', operation: 'c', modelId: model, tokens })
         .expect(201);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await served?.close();
     await own?.drop();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
   it("shows an account's prices and model lists, and runs a simulation from the Pricing screen", async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, errors } = await served.open();
+    await served.signIn(page, admin());
 
     await page.goto(`${baseUrl}/admin/users/${userId}`);
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(userId);
@@ -149,34 +117,3 @@ describe.skipIf(!available)('Console: pricing by account in a browser', () => {
     expect(errors).toEqual([]);
   });
 });
-
-async function openConsole(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, errors };
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}

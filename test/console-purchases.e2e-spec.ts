@@ -1,56 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Purchases tab in a real browser (Debian's chromium, playwright-core), as
  * test/console.e2e-spec.ts drives the rest: status, refundable quote, an admin's Refund. Only
  * 127.0.0.1 is reachable from the page. Screenshots land in test-results/console/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console purchases test skipped: no Chromium at ${CHROMIUM}`);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('padmin');
 const supervisorId = uniqueId('psuper');
 const buyerId = uniqueId('pbuyer');
 
-describe.skipIf(!available)('the Purchases tab in a browser', () => {
+describe.skipIf(!chromiumAvailable)('the Purchases tab in a browser', () => {
   let paidId: string;
 
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http
@@ -73,17 +44,14 @@ describe.skipIf(!available)('the Purchases tab in a browser', () => {
       .set(buyer)
       .send({ service: 'chat', operation: 'c', credits: 400 })
       .expect(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('shows status and refundable, and refunds once (admin)', async () => {
-    const { page, errors, keys } = await openConsole();
-    await signIn(page, token({ sub: adminId, role: 'admin' }));
+    const { page, errors, sent } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.goto(`${baseUrl}/admin/users/${buyerId}`);
     await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(buyerId);
     await page.getByRole('tab', { name: 'Purchases' }).click();
@@ -108,7 +76,7 @@ describe.skipIf(!available)('the Purchases tab in a browser', () => {
     expect(await paidRow.textContent()).toContain('100 (1.00)');
     await shot(page, 'purchases-refunded');
     // a double click sends one key: one refund
-    const refundKeys = keys.filter((k) => k.path === `/api/purchases/${paidId}/refunds`).map((k) => k.key);
+    const refundKeys = keysSent(sent, 'POST', `/api/purchases/${paidId}/refunds`);
     expect(new Set(refundKeys).size).toBe(1);
     const refunds = await t.db.query(`SELECT credits, amount FROM purchase_refunds WHERE purchase_id = $1`, [paidId]);
     expect(refunds.rows).toEqual([{ credits: 100, amount: '1.00' }]);
@@ -116,8 +84,8 @@ describe.skipIf(!available)('the Purchases tab in a browser', () => {
   });
 
   it('shows a supervisor no Refund action', async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
     await page.goto(`${baseUrl}/admin/users/${buyerId}`);
     await page.getByRole('tab', { name: 'Purchases' }).click();
     const table = page.getByRole('table', { name: 'Purchases' });
@@ -126,39 +94,3 @@ describe.skipIf(!available)('the Purchases tab in a browser', () => {
     expect(errors).toEqual([]);
   });
 });
-
-async function openConsole() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  const keys: { path: string; key: string | undefined }[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (request.method() === 'POST') keys.push({ path: url.pathname, key: request.headers()['idempotency-key'] });
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, context, errors, keys };
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}

@@ -1,14 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
 
 /**
  * The console's Packages and Promotions screens in a real browser (Debian's chromium,
@@ -16,16 +11,10 @@ import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/a
  * reads its redemptions and disables it; a supervisor reads without the actions. Screenshots land
  * in test-results/console/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console selling test skipped: no Chromium at ${CHROMIUM}`);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('sadmin');
 const supervisorId = uniqueId('ssuper');
 // A currency of this spec's own: packages in usd would put a floor under other specs' purchases.
@@ -33,27 +22,10 @@ const CURRENCY = `x${String.fromCharCode(97 + randomInt(26))}${String.fromCharCo
 const PACKAGE_ID = uniqueId('pack').toLowerCase();
 const CODE = `WELCOME-${uniqueId('').slice(2).toUpperCase()}`;
 
-describe.skipIf(!available)('the Packages and Promotions screens in a browser', () => {
+describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a browser', () => {
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     await t.http
       .get('/api/users/me')
       .set(bearer(token({ sub: adminId, role: 'admin' })))
@@ -62,17 +34,14 @@ describe.skipIf(!available)('the Packages and Promotions screens in a browser', 
       .get('/api/users/me')
       .set(bearer(token({ sub: supervisorId, role: 'supervisor' })))
       .expect(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('an admin puts a package on sale and takes it off', async () => {
-    const { page, errors, keys } = await openConsole();
-    await signIn(page, token({ sub: adminId, role: 'admin' }));
+    const { page, errors, sent } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Packages' }).click();
     await page.getByRole('button', { name: 'New package' }).click();
     const dialog = page.getByRole('dialog');
@@ -92,7 +61,7 @@ describe.skipIf(!available)('the Packages and Promotions screens in a browser', 
     expect(await row.textContent()).toContain('1,000');
     await shot(page, 'packages');
     // a double click sends one key: one package
-    const createKeys = keys.filter((k) => k.path === '/api/packages').map((k) => k.key);
+    const createKeys = keysSent(sent, 'POST', '/api/packages');
     expect(new Set(createKeys).size).toBe(1);
     const { rows } = await t.db.query(
       `SELECT credits, bonus_credits, amount, currency, active FROM packages WHERE package_id = $1`,
@@ -110,8 +79,8 @@ describe.skipIf(!available)('the Packages and Promotions screens in a browser', 
   });
 
   it('an admin creates a code, reads its redemptions and disables it', async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page, token({ sub: adminId, role: 'admin' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
     await page.getByRole('navigation').getByRole('link', { name: 'Promotions' }).click();
     await page.getByRole('button', { name: 'New promotion' }).click();
     const dialog = page.getByRole('dialog');
@@ -155,8 +124,8 @@ describe.skipIf(!available)('the Packages and Promotions screens in a browser', 
   });
 
   it('shows a supervisor the lists without the actions', async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
+    const { page, errors } = await served.open();
+    await served.signIn(page, token({ sub: supervisorId, role: 'supervisor' }));
     await page.goto(`${baseUrl}/admin/packages`);
     const packages = page.getByRole('table', { name: 'Packages' });
     await poll(() => packages.textContent()).toContain(PACKAGE_ID);
@@ -172,39 +141,3 @@ describe.skipIf(!available)('the Packages and Promotions screens in a browser', 
     expect(errors).toEqual([]);
   });
 });
-
-async function openConsole() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  const keys: { path: string; key: string | undefined }[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (request.method() === 'POST') keys.push({ path: url.pathname, key: request.headers()['idempotency-key'] });
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, context, errors, keys };
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}

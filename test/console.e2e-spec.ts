@@ -1,65 +1,33 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, type TestApp, token, uniqueId } from './support/app.js';
+import { chromiumAvailable, keysSent, poll, ServedConsole, settled, shot } from './support/console-browser.js';
 
 /**
  * The admin console in a real browser (Debian's chromium, driven by playwright-core), served by the
  * app itself at /admin from a fresh build. Only 127.0.0.1 is reachable from the page; a console error
  * or a CSP violation fails the test. Screenshots of each screen land in test-results/console/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-const SHOTS = process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', 'test-results', 'console');
 
+let served: ServedConsole;
 let t: TestApp;
-let browser: Browser;
 let baseUrl: string;
-let consoleDir: string;
 const adminId = uniqueId('cadmin');
 const supervisorId = uniqueId('csuper');
 const customerId = uniqueId('ccust');
 const admin = () => token({ sub: adminId, role: 'admin' });
-/**
- * expect.poll as patient as Playwright's own waits (setDefaultTimeout below), not vitest's 1 s: a
- * page loaded cold while the machine's two cores are busy takes seconds to show its first figures.
- */
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 const PROVIDER_USAGE = {
   format: 'anthropic',
   usage: { input_tokens: 42, output_tokens: 99, cache_creation_input_tokens: 7, cache_read_input_tokens: 8 },
 };
 const supervisor = () => token({ sub: supervisorId, role: 'supervisor' });
 
-describe.skipIf(!available)('Admin console in a browser', () => {
+describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'console-'));
-    // A fresh build of console/ for this run (a few seconds): the test never sees a stale bundle.
-    execFileSync(
-      process.execPath,
-      [
-        join('node_modules', 'vite', 'bin', 'vite.js'),
-        'build',
-        '--config',
-        'console/vite.config.ts',
-        '--outDir',
-        consoleDir,
-        '--logLevel',
-        'warn',
-      ],
-      { stdio: 'inherit' },
-    );
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp({ CONSOLE_DIR: consoleDir });
-    await t.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    served = await ServedConsole.start();
+    ({ t, baseUrl } = served);
     await t.http.get('/api/users/me').set(bearer(admin())).expect(200);
     await t.http.get('/api/users/me').set(bearer(supervisor())).expect(200);
     await t.http
@@ -108,12 +76,9 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .set(customer)
       .send({ sessionId: init.body.sessionId, actualTokens: 50_000, termination: 'max_tokens' })
       .expect(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await served?.close();
   });
 
   it('serves /admin with a strict CSP, immutable hashed assets and the SPA fallback; the API is untouched', async () => {
@@ -131,8 +96,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
   });
 
   it('signs in, finds a user, grants once on a double click, voids with a reason, downloads the CSV', async () => {
-    const { page, context, errors, sent } = await openConsole();
-    await signIn(page, admin());
+    const { page, context, errors, sent } = await served.open();
+    await served.signIn(page, admin());
     await poll(() => page.getByRole('link', { name: 'Audit log' }).isVisible()).toBe(true);
     await shot(page, 'overview');
 
@@ -262,8 +227,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
   });
 
   it('resolves a review item, creates a price rule, a webhook (resending a delivery) and a plan', async () => {
-    const { page, context, errors, sent } = await openConsole();
-    await signIn(page, admin());
+    const { page, context, errors, sent } = await served.open();
+    await served.signIn(page, admin());
 
     await page.getByRole('link', { name: 'Review queue' }).click();
     const item = page.getByRole('row').filter({ hasText: customerId });
@@ -483,8 +448,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .set(own)
       .send({ modelId: 'console-test-model', estimatedTokens: 1000 })
       .expect(201);
-    const { page, context, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${holder}`);
     await poll(() => page.getByLabel('Held credits').textContent()).toBe(String(session.body.allocatedCredits));
 
@@ -586,8 +551,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .set(bearer(token({ sub: member })))
       .send({ events })
       .expect(200);
-    const { page, context, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     await page.goto(`${baseUrl}/admin/users/${member}`);
     await poll(() => page.getByLabel('Available credits').textContent()).toBe('45');
 
@@ -649,8 +614,8 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .set(bearer(token({ sub: heavy })))
       .send({ service: 'chat', operation: 'bulk', credits: 25_000 })
       .expect(201);
-    const { page, context, errors } = await openConsole();
-    await signIn(page, admin());
+    const { page, context, errors } = await served.open();
+    await served.signIn(page, admin());
     // The y axis is as wide as its widest label in the axis font, ticks and gap included (it was a
     // fixed 50 px: "25,000" showed as "5,000").
     const yAxisFits = (chart: string) =>
@@ -677,7 +642,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
   });
 
   it('a supervisor is offered no void and no webhook actions; a user-role token is told it needs more', async () => {
-    const { page, context, errors } = await openConsole();
+    const { page, context, errors } = await served.open();
     await page.goto(`${baseUrl}/admin/`);
     await page.getByLabel('Access token').fill(token({ sub: customerId }));
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -691,7 +656,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
       .set(bearer(admin()))
       .send({ userId: funded, credits: 40, email: `${funded}@example.com`, username: funded })
       .expect(201);
-    await signIn(page, supervisor());
+    await served.signIn(page, supervisor());
     await page.getByRole('link', { name: 'Users' }).click();
     // Clicked at once (the user is on the unfiltered first page): the search box's write to the URL,
     // due once typing pauses, must not take the operator back to the list.
@@ -714,7 +679,7 @@ describe.skipIf(!available)('Admin console in a browser', () => {
   });
 
   it('an expired token leads to one sign-in page, with no loop', async () => {
-    const { page, context, errors } = await openConsole();
+    const { page, context, errors } = await served.open();
     const expired = token({ sub: adminId, role: 'admin' }, { expiresIn: -60 });
     const calls: string[] = [];
     page.on('request', (request) => {
@@ -736,59 +701,3 @@ describe.skipIf(!available)('Admin console in a browser', () => {
     await context.close();
   });
 });
-
-/** A request the page sent to the API: what it changed or read, and the key it carried. */
-interface Sent {
-  method: string;
-  path: string;
-  key: string | undefined;
-}
-
-async function openConsole(): Promise<{ page: Page; context: BrowserContext; errors: string[]; sent: Sent[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  const sent: Sent[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/')) return;
-    sent.push({ method: request.method(), path: url.pathname, key: request.headers()['idempotency-key'] });
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
-    errors.push(`request to another host: ${url.href}`);
-    return route.abort();
-  });
-  return { page, context, errors, sent };
-}
-
-/** The Idempotency-Keys of the changes sent to a path, in order. */
-function keysSent(sent: Sent[], method: string, path: string): Array<string | undefined> {
-  return sent.filter((s) => s.method === method && s.path === path).map((s) => s.key);
-}
-
-async function signIn(page: Page, accessToken: string): Promise<void> {
-  await page.goto(`${baseUrl}/admin/`);
-  await page.getByLabel('Access token').fill(accessToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
-}
-
-/** Once no transition or animation runs (a dialog fades and scales in). */
-async function settled(page: Page): Promise<void> {
-  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  // A dialog fades in: shoot once it is settled, not halfway through.
-  await settled(page);
-  // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}

@@ -54,8 +54,8 @@ describe('one take: a batch = its events one at a time', () => {
     credits: number,
   ): Promise<Outcome> => {
     const [r] = await q<Record<string, string>>(
-      `SELECT * FROM credits_take_events('test', $4, NULL, $5, ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[$3::uuid], $6,
-                                         NULL, ARRAY[$7::varchar])`,
+      `SELECT * FROM credits_take_events('test', $4, NULL, $5, ARRAY[credit_account_of($6, $1)], ARRAY[$2::int],
+                                         ARRAY[$3::uuid], ARRAY[$7::varchar])`,
       [a.id, credits, randomUUID(), a.key, THRESHOLDS, a.kind ?? 'user', a.member ?? null],
     );
     return outcome(r.out_status, r.out_collected, r.out_debt, r.out_balance, r.out_available, r.out_headroom);
@@ -123,7 +123,10 @@ describe('one take: a batch = its events one at a time', () => {
             const ids = order.map((side) => of(side).id);
             const credits = order.map((side, i) => events[order.slice(0, i).filter((s) => s === side).length]);
             const rows = await q<Record<string, string>>(
-              `SELECT * FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5, 'user', $6, $7) ORDER BY out_ord`,
+              `SELECT * FROM credits_take_events('test', $1, NULL, $2,
+                                                 (SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.i)
+                                                    FROM unnest($6::varchar[], $3::varchar[]) WITH ORDINALITY AS u(kind, owner, i)),
+                                                 $4, $5, $7) ORDER BY out_ord`,
               [
                 left.key,
                 THRESHOLDS,
@@ -180,12 +183,12 @@ describe('one take: a batch = its events one at a time', () => {
       const a = await account(setup, 'z');
       expect(await single(a, 0)).toEqual({ status: 'ok', collected: 0, debt: 0, balance: 5 });
       const rows = await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, $3, $4, $5)`,
-        [a.key, THRESHOLDS, [a.id, a.id], [0, 1], [randomUUID(), randomUUID()]],
+        `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, ARRAY[credit_account_of('user', $3), credit_account_of('user', $3)], $4, $5)`,
+        [a.key, THRESHOLDS, a.id, [0, 1], [randomUUID(), randomUUID()]],
       );
       expect(rows.map((r) => r.out_status)).toEqual(['ok', 'key_limit']);
       const [hold] = await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_hold($1, 0, 'zero-hold', 'test', $2, NULL, $3)`,
+        `SELECT out_status FROM credits_hold(credit_account_of('user', $1), 0, 'zero-hold', 'test', $2, NULL, $3)`,
         [a.id, a.key, THRESHOLDS],
       );
       expect(hold.out_status).toBe('key_limit');
@@ -222,7 +225,8 @@ describe('one take: a batch = its events one at a time', () => {
       const outcomes = await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
           const { rows } = await pool.query<{ out_status: string }>(
-            `SELECT out_status FROM credits_take_events('test', $2, NULL, '{}', ARRAY[$1::varchar], ARRAY[1], ARRAY[NULL::uuid])`,
+            `SELECT out_status FROM credits_take_events('test', $2, NULL, '{}', ARRAY[credit_account_of('user', $1)], ARRAY[1],
+                                                        ARRAY[NULL::uuid])`,
             [accounts[i % accounts.length], owner.key],
           );
           return rows[0].out_status;

@@ -106,11 +106,13 @@ describe('a connection lost in the middle of a money route', () => {
     const orgId = uniqueId('orgf').toLowerCase();
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
     await t.db.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period) VALUES ($1, $2, 'member', 20, 'day')`,
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
+       INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+       VALUES ('member', $2, credit_account_of('org', $1), 20, 'day')`,
       [orgId, m.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant($1, 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [orgId],
     );
     const money = async () =>

@@ -226,8 +226,8 @@ describe('metering is its own audit trail', () => {
       await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
       await t.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, m.id]);
       await t.db.query(
-        `SELECT 1 FROM credits_grant($1, 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                     false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                     false)`,
         [orgId],
       );
       // An admin's token this time: via jwt, no key.

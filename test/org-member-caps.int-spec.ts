@@ -24,14 +24,15 @@ describe('member limits in the engine', () => {
     for (const [user, limit] of Object.entries(members)) {
       await q(`INSERT INTO user_accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, [user]);
       await q(
-        `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-         VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE 'day' END)`,
+        `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
+         INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+         SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
         [id, user, limit],
       );
     }
     if (credits > 0) {
       await q(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
         [id, credits],
       );
     }
@@ -40,8 +41,8 @@ describe('member limits in the engine', () => {
   const take = async (orgId: string, member: string, amount: number, key: string | null = null) =>
     (
       await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int],
-                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$3::varchar])`,
+        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[credit_account_of('org', $1)],
+                                                    ARRAY[$2::int], ARRAY[NULL::uuid], ARRAY[$3::varchar])`,
         [orgId, amount, member, key],
       )
     )[0].out_status;
@@ -101,14 +102,14 @@ describe('member limits in the engine', () => {
     const hold = async (session: string, amount: number) =>
       (
         await q<{ out_status: string }>(
-          `SELECT out_status FROM credits_hold($1, $2, $3, $4, NULL, NULL, '{}', 'org', $4)`,
+          `SELECT out_status FROM credits_hold(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, amount, session, m],
         )
       )[0].out_status;
     const settle = async (session: string, charge: number) =>
       (
         await q<{ out_status: string; out_refund: string; out_collected: string }>(
-          `SELECT out_status, out_refund, out_collected FROM credits_settle($1, $2, $3, $4, NULL, NULL, '{}', 'org', $4)`,
+          `SELECT out_status, out_refund, out_collected FROM credits_settle(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, session, charge, m],
         )
       )[0];
@@ -126,7 +127,11 @@ describe('member limits in the engine', () => {
     expect(await take(o, m, 1)).toBe('member_limit');
     expect(await limitEvents(o)).toHaveLength(1);
     // A released hold (charge 0) comes back off the counter.
-    await q(`UPDATE org_members SET spend_limit = 200 WHERE org_id = $1 AND user_id = $2`, [o, m]);
+    await q(
+      `UPDATE credit_caps SET credit_limit = 200
+        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = credit_account_of('org', $1)`,
+      [o, m],
+    );
     expect(await hold(s3, 30)).toBe('ok');
     expect(await spent(o, m)).toBe(140);
     expect(await settle(s3, 0)).toMatchObject({ out_status: 'ok', out_refund: '30' });
@@ -161,8 +166,10 @@ describe('member limits in the engine', () => {
     const m = u('stack');
     const o = await org(1000, { [m]: 30 });
     const [{ id: key }] = await q<{ id: string }>(
-      `INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period, org_id)
-       VALUES ($1, 'k', sha256(gen_random_uuid()::text::bytea), 'ak_x', 20, 'day', $2) RETURNING id`,
+      `WITH k AS (INSERT INTO api_keys (user_id, name, key_hash, prefix, org_id)
+                  VALUES ($1, 'k', sha256(gen_random_uuid()::text::bytea), 'ak_x', $2) RETURNING id, user_id)
+       INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period, owner_id)
+       SELECT 'key', k.id, 0, 20, 'day', k.user_id FROM k RETURNING subject_id AS id`,
       [m, o],
     );
     await q(
@@ -180,10 +187,11 @@ describe('member limits in the engine', () => {
     expect(await take(o, m, 6)).toBe('member_limit');
     expect(await spent(o, m)).toBe(25);
     // the pool binds after every cap
-    await q(`UPDATE org_members SET spend_limit = NULL, spend_limit_period = NULL WHERE org_id = $1 AND user_id = $2`, [
-      o,
-      m,
-    ]);
+    await q(
+      `UPDATE credit_caps SET credit_limit = NULL, period = NULL
+        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = credit_account_of('org', $1)`,
+      [o, m],
+    );
     await q(`UPDATE credit_accounts SET max_credits_per_hour = NULL WHERE account_id = credit_account_of('org', $1)`, [
       o,
     ]);
@@ -197,7 +205,7 @@ describe('member limits in the engine', () => {
     const solo = u('solo');
     await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [solo]);
     await q(
-      `SELECT 1 FROM credits_grant($1, 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+      `SELECT 1 FROM credits_grant(credit_account_of('user', $1), 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [solo],
     );
     // The same id as a user and as an org never mix: the user `o` has no account.
@@ -211,8 +219,12 @@ describe('member limits in the engine', () => {
       ['org', o, a, 4],
     ];
     const rows = await q<{ out_status: string; out_balance: string }>(
-      `SELECT out_status, out_balance FROM credits_take_events('svc', NULL, NULL, '{}', $1::varchar[], $2::int[],
-              (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, $5)), 'user', $3::varchar[], $4::varchar[])
+      `SELECT out_status, out_balance
+         FROM credits_take_events('svc', NULL, NULL, '{}',
+                                  (SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.i)
+                                     FROM unnest($3::varchar[], $1::varchar[]) WITH ORDINALITY AS u(kind, owner, i)),
+                                  $2::int[], (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, $5)),
+                                  $4::varchar[])
         ORDER BY out_ord`,
       [
         events.map((e) => e[1]),

@@ -43,14 +43,15 @@ describe('organisations and users metered on two instances at once', () => {
       await a.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
       for (let j = 0; j < 3; j++) {
         await a.db.query(
-          `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-           VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE 'day' END)`,
+          `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
+           INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+           SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
           [orgId, members[o * 3 + j].id, limits[j]],
         );
       }
       await a.db.query(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                     false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                     false)`,
         [orgId, pools[o]],
       );
     }
@@ -122,10 +123,12 @@ describe('organisations and users metered on two instances at once', () => {
       expect(rows[0].n).toBeGreaterThanOrEqual(0);
     }
     const { rows: over } = await a.db.query(
-      `SELECT m.org_id, m.user_id, m.spend_limit, credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), 'day', now()) AS spent
+      `SELECT m.org_id, m.user_id, c.credit_limit, credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) AS spent
          FROM org_members m
-        WHERE m.org_id = ANY($1) AND m.spend_limit IS NOT NULL
-          AND credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), 'day', now()) > m.spend_limit`,
+         JOIN credit_caps c ON c.subject_kind = 'member' AND c.subject_id = m.user_id
+                           AND c.account_id = credit_account_of('org', m.org_id)
+        WHERE m.org_id = ANY($1) AND c.credit_limit IS NOT NULL
+          AND credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) > c.credit_limit`,
       [orgs],
     );
     expect(over).toEqual([]);

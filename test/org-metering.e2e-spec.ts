@@ -40,8 +40,8 @@ describe('organisations pay for their members', () => {
     for (const [m, limit] of members) await setMember(orgId, m.id, limit);
     if (credits > 0) {
       await t.db.query(
-        `SELECT 1 FROM credits_grant($1, $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                     false, 'org')`,
+        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                     false)`,
         [orgId, credits],
       );
     }
@@ -49,10 +49,12 @@ describe('organisations pay for their members', () => {
   }
   const setMember = (orgId: string, userId: string, limit: number | null, period = 'day') =>
     t.db.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-       VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE $4 END)
-       ON CONFLICT (org_id, user_id) DO UPDATE
-         SET spend_limit = EXCLUDED.spend_limit, spend_limit_period = EXCLUDED.spend_limit_period, removed_at = NULL`,
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')
+                  ON CONFLICT (org_id, user_id) DO UPDATE SET removed_at = NULL)
+       INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+       VALUES ('member', $2, credit_account_of('org', $1), $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE $4 END)
+       ON CONFLICT (subject_kind, subject_id, account_id) DO UPDATE
+         SET credit_limit = EXCLUDED.credit_limit, period = EXCLUDED.period`,
       [orgId, userId, limit, period],
     );
   const remove = (orgId: string, userId: string) =>

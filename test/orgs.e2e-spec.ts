@@ -37,8 +37,12 @@ describe('organisations', () => {
 
   async function memberRows(orgId: string) {
     const { rows } = await t.db.query(
-      `SELECT user_id, role, spend_limit::int AS spend_limit, spend_limit_period, removed_at IS NOT NULL AS removed
-         FROM org_members WHERE org_id = $1 ORDER BY user_id`,
+      `SELECT m.user_id, m.role, c.credit_limit::int AS spend_limit, c.period AS spend_limit_period,
+              m.removed_at IS NOT NULL AS removed
+         FROM org_members m
+         LEFT JOIN credit_caps c ON c.subject_kind = 'member' AND c.subject_id = m.user_id
+                                AND c.account_id = credit_account_of('org', m.org_id)
+        WHERE m.org_id = $1 ORDER BY m.user_id`,
       [orgId],
     );
     return rows;

@@ -434,6 +434,37 @@ describe('plans and subscriptions', () => {
         ['plan', 100],
       ]);
     });
+
+    it('only the period a due renewal follows waits: an ended subscription’s and an older period’s expire', async () => {
+      const planId = await newPlan({ credits: 100, rolloverCap: 0 });
+      const ended = await newUser();
+      await subscribe(ended, planId).expect(200);
+      await t.http.delete(`/api/users/${ended}/subscription`).set(supervisor()).expect(200);
+      const behind = await newUser();
+      await subscribe(behind, planId).expect(200);
+      await passTime(t.db, behind, DAY + 60_000);
+      await renew();
+      // Periods 0 and 1 are both over now, and period 2's renewal is due: period 1 waits for it.
+      await Promise.all([passTime(t.db, ended, DAY + 60_000), passTime(t.db, behind, DAY)]);
+      // Hold the live subscription's row so the scheduler's renewal run skips it here (NO KEY UPDATE:
+      // the expiry's writes to its allocations still check their foreign key to it).
+      const blocker = await t.db.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL FOR NO KEY UPDATE', [
+          behind,
+        ]);
+        await t.app.get(CreditExpiryJob).expireDue();
+        expect((await allocations(ended)).map((r) => [r.source, r.remaining_credits])).toEqual([['plan', 0]]);
+        expect((await allocations(behind)).map((r) => [r.source, r.remaining_credits])).toEqual([
+          ['plan', 0],
+          ['plan', 100],
+        ]);
+      } finally {
+        await blocker.query('ROLLBACK');
+        blocker.release();
+      }
+    });
   });
 
   it('invariants and reconcile hold after plan grants, rollovers, debits, holds and expiry', async () => {

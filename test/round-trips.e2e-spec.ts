@@ -83,12 +83,14 @@ describe('round trips of the hot routes', () => {
     orgId = uniqueId('trips-org').toLowerCase();
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
     await t.db.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period) VALUES ($1, $2, 'member', 1000000, 'day')`,
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
+       INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+       VALUES ('member', $2, credit_account_of('org', $1), 1000000, 'day')`,
       [orgId, member.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant($1, 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                   false, 'org')`,
+      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+                                   false)`,
       [orgId],
     );
     await t.http.get(`/api/pricing/${SONNET}`).set(u.auth).expect(200);

@@ -96,7 +96,7 @@ describe('signup credits', () => {
       .set(bearer(token({ sub: id })))
       .expect(200);
     const again = await a.db.query(
-      `SELECT * FROM credits_grant($1, 250, 'signup', now() + interval '1 day', NULL, 'signup', NULL, NULL, NULL, true)`,
+      `SELECT * FROM credits_grant(credit_account_of('user', $1), 250, 'signup', now() + interval '1 day', NULL, 'signup', NULL, NULL, NULL, true)`,
       [id],
     );
     expect(again.rows).toEqual([]);

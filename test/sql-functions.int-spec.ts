@@ -34,6 +34,32 @@ describe('SQL functions as source files', () => {
     expect(names).toEqual(expect.arrayContaining(['credits_take_events', 'credits_hold', 'credits_settle']));
   });
 
+  it('takes accounts by id: no credits_* engine function has a (kind, owner) parameter', () => {
+    // docs/money.md "The account and its lock": the edge resolves an owner to its account id once;
+    // an engine function that took a kind or an owner again would resolve it a second time.
+    const engine = live.filter((f) => f.name.startsWith('credits_'));
+    expect(engine.length).toBeGreaterThan(10);
+    const offending = engine.flatMap((f) =>
+      f.identity
+        .slice(f.identity.indexOf('(') + 1, -1)
+        .split(', ')
+        .filter((arg) => /^p_\w*(kind|owner)\w* /.test(arg) || /^p_\w*account\w* (character varying|text)/.test(arg))
+        .map((arg) => `${f.name}: ${arg}`),
+    );
+    expect(offending).toEqual([]);
+    // and each one that names an account takes its id
+    const withAccount = engine.filter((f) => /p_\w*account_ids? bigint/.test(f.identity)).map((f) => f.name);
+    expect(withAccount).toEqual(
+      expect.arrayContaining([
+        'credits_grant',
+        'credits_hold',
+        'credits_rollover',
+        'credits_settle',
+        'credits_take_events',
+      ]),
+    );
+  });
+
   it('has no overloaded function (a file names one function)', () => {
     const names = live.map((f) => f.name);
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);

@@ -50,11 +50,12 @@ describe('the take = the model', () => {
   /** The one take over `asked` in one call: event i's row, in order (holds of sessions s-`first + i`). */
   const takeAll = (a: CaseAccount, asked: ModelTake[], first = 0) =>
     q<Record<string, string>>(
-      `SELECT * FROM credits_take_events('test', $1, NULL, '{}', $2::varchar[], $3::int[], $4::uuid[], $5, NULL,
-                                         $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[]) ORDER BY out_ord`,
+      `SELECT * FROM credits_take_events('test', $1, NULL, '{}', array_fill(credit_account_of($5, $2), ARRAY[$10::int]),
+                                         $3::int[], $4::uuid[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[])
+        ORDER BY out_ord`,
       [
         a.key,
-        asked.map(() => a.id),
+        a.id,
         asked.map((t) => t.amount),
         asked.map((t) => (t.kind === 'hold' ? null : randomUUID())),
         a.kind,
@@ -62,6 +63,7 @@ describe('the take = the model', () => {
         asked.map((t) => t.kind),
         asked.map((t) => t.mode),
         asked.map((t, i) => (t.kind === 'hold' ? `s-${first + i}` : null)),
+        asked.length,
       ],
     );
   const outcomeOf = (r: Record<string, string>): ModelOutcome => {

@@ -3,7 +3,8 @@ import type { AccountKind } from './entities/account.entity.js';
 /**
  * An account as callers name it: its kind and its owner's id (a user id, an org id). User ids and org
  * ids may be equal without meaning the same account, so the kind always goes with the id. The engine
- * turns it into the account id (credit_account_of()).
+ * takes the account id (`accounts.account_id`) only: a statement resolves the owner to it at the edge,
+ * in the statement that calls the engine (docs/money.md "The account lock").
  */
 export interface AccountRef {
   kind: AccountKind;

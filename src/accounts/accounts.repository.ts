@@ -19,7 +19,7 @@ export const ACCOUNT_CHANNEL = 'accounting_account_synced';
 
 /**
  * The account rows (user_accounts): TypeORM for the plain reads and inserts, SQL for the token upsert.
- * The money path locks them through the credits module (credits_lock_accounts()).
+ * The money path locks them through the credits module (credits_lock_account_ids()).
  */
 @Injectable()
 export class AccountsRepository {

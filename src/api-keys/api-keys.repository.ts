@@ -13,10 +13,6 @@ export interface StoredApiKey {
   active: boolean;
   /** created_at with microseconds, for the keyset cursor (a JS Date would round it). */
   cursorT: string;
-  /** What the key's budget counted in its current period (null: no budget). */
-  spentInPeriod: number | null;
-  /** When the budget's current period ends (null: no budget, or `total`), by the database's clock. */
-  periodEndsAt: Date | null;
   /** Whether the key's owner (its creator) is an admin now. */
   creatorIsAdmin: boolean;
 }
@@ -44,19 +40,10 @@ export interface KeyLookup {
 
 export type NewApiKey = Pick<
   ApiKey,
-  | 'userId'
-  | 'name'
-  | 'keyHash'
-  | 'prefix'
-  | 'permissions'
-  | 'expiresAt'
-  | 'creditLimit'
-  | 'limitPeriod'
-  | 'orgId'
-  | 'models'
+  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'orgId' | 'models'
 >;
 
-export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'creditLimit' | 'limitPeriod' | 'models'>>;
+export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'models'>>;
 
 /**
  * A key of a membership (k) whose owner is not an active member of its org any more: it stops working.
@@ -116,8 +103,8 @@ export class ApiKeysRepository {
 
   /**
    * One key (of `owner`, if given), locked until the transaction ends, so concurrent changes apply
-   * one after the other. FOR NO KEY UPDATE, as a take locks a budgeted key: a change and a take through
-   * the key wait for each other, and foreign keys to the key are not held up.
+   * one after the other. FOR NO KEY UPDATE: foreign keys to the key are not held up. (A take locks
+   * the key's cap row, which a change of its budget writes: the two wait for each other.)
    */
   lockForUpdate(manager: EntityManager, id: string, owner: string | null): Promise<ApiKey | null> {
     const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
@@ -128,7 +115,7 @@ export class ApiKeysRepository {
   }
 
   async update(manager: EntityManager, id: string, changes: ApiKeyChanges): Promise<StoredApiKey> {
-    await manager.getRepository(ApiKey).update({ id }, changes);
+    if (Object.keys(changes).length > 0) await manager.getRepository(ApiKey).update({ id }, changes);
     return (await this.find(manager, id, null))!;
   }
 
@@ -173,32 +160,18 @@ export class ApiKeysRepository {
   }
 
   private select(manager: EntityManager): SelectQueryBuilder<ApiKey> {
-    return (
-      manager
-        .getRepository(ApiKey)
-        .createQueryBuilder('k')
-        .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
-        .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
-        .addSelect(`(SELECT u.role = 'admin' FROM user_accounts u WHERE u.user_id = k.user_id)`, 'creator_is_admin')
-        // The credits module's rules (src/credits/sql/): what the budget counted in its current period
-        // (a read of the credits module's counter, only src/credits/ writes it), and when that ends.
-        .addSelect(
-          `CASE WHEN k.credit_limit IS NOT NULL THEN credit_cap_spent('key', k.id::varchar, NULL, k.limit_period, now()) END`,
-          'spent_in_period',
-        )
-        .addSelect(
-          'CASE WHEN k.credit_limit IS NOT NULL THEN credit_key_period_end(k.limit_period, now()) END',
-          'period_ends_at',
-        )
-    );
+    return manager
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .addSelect('(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))', 'active')
+      .addSelect(cursorTimestampSql('k.created_at'), 'cursor_t')
+      .addSelect(`(SELECT u.role = 'admin' FROM user_accounts u WHERE u.user_id = k.user_id)`, 'creator_is_admin');
   }
 
   private async read(qb: SelectQueryBuilder<ApiKey>): Promise<StoredApiKey[]> {
     const { entities, raw } = await qb.getRawAndEntities<{
       active: boolean;
       cursor_t: string;
-      spent_in_period: string | null;
-      period_ends_at: Date | null;
       creator_is_admin: boolean | null;
     }>();
     // One row per key (no joins), so entities and raw rows line up.
@@ -206,8 +179,6 @@ export class ApiKeysRepository {
       key,
       active: raw[i].active,
       cursorT: raw[i].cursor_t,
-      spentInPeriod: raw[i].spent_in_period === null ? null : Number(raw[i].spent_in_period),
-      periodEndsAt: raw[i].period_ends_at,
       creatorIsAdmin: raw[i].creator_is_admin === true,
     }));
   }

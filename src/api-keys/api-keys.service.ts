@@ -10,6 +10,7 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { ApiKeysRepository, type KeyLookup, type StoredApiKey } from './api-keys.repository.js';
@@ -21,8 +22,8 @@ import type {
   UpdateApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
-import type { ApiKey } from './entities/api-key.entity.js';
-import { budgetAfter } from './key-budget.js';
+import type { ApiKey, KeyLimitPeriod } from './entities/api-key.entity.js';
+import { budgetAfter, type KeyBudget } from './key-budget.js';
 
 /** A service key: one with a scope only admins may give (it meters any user). */
 function isServiceKey(key: ApiKey): boolean {
@@ -53,8 +54,17 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const knownScopes = (values: string[]): Scope[] =>
   values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
-function toDto({ key, active, spentInPeriod, periodEndsAt, creatorIsAdmin }: StoredApiKey): ApiKeyResponseDto {
-  const period = key.creditLimit === null ? null : key.limitPeriod;
+/** A key with its budget (the credits module's cap: null without one). */
+interface KeyView extends StoredApiKey {
+  cap: CapRow | null;
+}
+
+const budgetOf = (cap: CapRow | null): KeyBudget =>
+  cap === null
+    ? { creditLimit: null, limitPeriod: null }
+    : { creditLimit: cap.limit, limitPeriod: cap.period as KeyLimitPeriod };
+
+function toDto({ key, active, cap, creatorIsAdmin }: KeyView): ApiKeyResponseDto {
   return {
     id: key.id,
     userId: key.userId,
@@ -67,10 +77,9 @@ function toDto({ key, active, spentInPeriod, periodEndsAt, creatorIsAdmin }: Sto
     lastUsed: iso(key.lastUsed),
     revokedAt: iso(key.revokedAt),
     isActive: active,
-    creditLimit: key.creditLimit,
-    limitPeriod: period,
-    spentInPeriod: period === null ? null : (spentInPeriod ?? 0),
-    periodResetsAt: period === null ? null : iso(periodEndsAt),
+    ...budgetOf(cap),
+    spentInPeriod: cap === null ? null : cap.spentInPeriod,
+    periodResetsAt: cap === null ? null : iso(cap.resetsAt),
     models: key.models,
     ...(isServiceKey(key) ? { creatorIsAdmin } : {}),
   };
@@ -91,7 +100,29 @@ export class ApiKeysService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(CreditCapsService) private readonly caps: CreditCapsService,
   ) {}
+
+  /** The keys with their budgets (one read of the credits module's caps). */
+  private async withCaps(manager: EntityManager, stored: StoredApiKey[]): Promise<KeyView[]> {
+    const ids = stored.map((s) => s.key.id);
+    const caps = await this.caps.keyCaps(manager, ids);
+    return stored.map((s) => ({ ...s, cap: caps.get(s.key.id) ?? null }));
+  }
+
+  private async viewOf(manager: EntityManager, stored: StoredApiKey): Promise<KeyView> {
+    return (await this.withCaps(manager, [stored]))[0];
+  }
+
+  /** Sets the key's budget in the credits module (null limit: none). */
+  private setBudget(manager: EntityManager, key: ApiKey, budget: KeyBudget): Promise<void> {
+    return this.caps.setKeyCap(
+      manager,
+      key.id,
+      key.userId,
+      budget.creditLimit === null ? null : { credits: budget.creditLimit, period: budget.limitPeriod! },
+    );
+  }
 
   async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     let expiresAt: Date | null = null;
@@ -128,12 +159,13 @@ export class ApiKeysService {
         prefix: displayPrefix(key),
         permissions,
         expiresAt,
-        ...budget,
         orgId: dto.orgId ?? null,
         models: dto.models ?? null,
       });
-      if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, inserted);
-      return inserted;
+      if (budget.creditLimit !== null) await this.setBudget(manager, inserted.key, budget);
+      const view = await this.viewOf(manager, inserted);
+      if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, view);
+      return view;
     });
     const created = toDto(stored);
     this.logger.log({ msg: 'api key created', keyId: created.id, userId: created.userId, prefix: created.prefix });
@@ -175,13 +207,15 @@ export class ApiKeysService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const rows = await this.keys.list({ userId, scope: query.scope, after, limit: limit + 1 });
-    return toPage(rows, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
+    const views = await this.withCaps(this.tx.statementManager, rows);
+    return toPage(views, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
 
   async get(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
-    const found = await this.keys.find(this.tx.statementManager, id, this.ownerFilter(caller));
+    const manager = this.tx.statementManager;
+    const found = await this.keys.find(manager, id, this.ownerFilter(caller));
     if (!found) throw new NotFoundError('API key');
-    return toDto(found);
+    return toDto(await this.viewOf(manager, found));
   }
 
   /**
@@ -200,13 +234,16 @@ export class ApiKeysService {
     const stored = await this.tx.run(async (manager) => {
       const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
       if (!key) throw new NotFoundError('API key');
-      const budget = budgetAfter(key, dto);
-      const before = await this.keys.find(manager, id, null);
-      const after = await this.keys.update(manager, id, {
-        ...budget,
+      const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
+      const current = budgetOf(before.cap);
+      const budget = budgetAfter(current, dto);
+      if (budget.creditLimit !== current.creditLimit || budget.limitPeriod !== current.limitPeriod)
+        await this.setBudget(manager, key, budget);
+      const updated = await this.keys.update(manager, id, {
         ...(dto.name === undefined ? {} : { name: dto.name }),
         ...(dto.models === undefined ? {} : { models: dto.models }),
       });
+      const after = await this.viewOf(manager, updated);
       if (auditedKeyChange(caller, key)) await this.audited(manager, 'api_key.update', before, after);
       return after;
     });
@@ -227,8 +264,8 @@ export class ApiKeysService {
     const found = await this.tx.run(async (manager) => {
       const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
       if (!key) return null;
-      const before = await this.keys.find(manager, id, null);
-      const after = await this.keys.revoke(manager, id, null);
+      const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
+      const after = await this.viewOf(manager, (await this.keys.revoke(manager, id, null))!);
       if (key.revokedAt === null && auditedKeyChange(caller, key)) {
         await this.audited(manager, 'api_key.revoke', before, after);
       }
@@ -243,8 +280,8 @@ export class ApiKeysService {
   private audited(
     manager: EntityManager,
     action: 'api_key.create' | 'api_key.update' | 'api_key.revoke',
-    before: StoredApiKey | null,
-    after: StoredApiKey | null,
+    before: KeyView | null,
+    after: KeyView | null,
   ): Promise<void> {
     const stored = (after ?? before)!;
     return this.audit.record(manager, {

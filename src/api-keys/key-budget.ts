@@ -1,7 +1,7 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import type { KeyLimitPeriod } from './entities/api-key.entity.js';
 
-/** A key's budget: both set or both null (the table's api_keys_limit_check). */
+/** A key's budget: both set or both null (credit_caps_limit_pair_check: the credits module keeps it). */
 export interface KeyBudget {
   creditLimit: number | null;
   limitPeriod: KeyLimitPeriod | null;

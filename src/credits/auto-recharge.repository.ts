@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 import type { AutoRechargeAttemptStatus } from './entities/auto-recharge-attempt.entity.js';
-
-/** An account as the routes name it: its kind and its owner (a user id or an org id). */
-export interface AccountName {
-  kind: AccountKind;
-  ownerId: string;
-}
 
 export interface AutoRechargeSettingsRow {
   enabled: boolean;
@@ -51,19 +47,19 @@ const ATTEMPT_COLUMNS = `a.id, a.account_id::text AS "accountId", c.kind, COALES
  */
 @Injectable()
 export class AutoRechargeRepository {
-  /** Locks the account (credits_lock_accounts()) until the transaction ends; its id, or null when unknown. */
-  async lock(manager: EntityManager, account: AccountName): Promise<string | null> {
+  /** Locks the account (credits_lock_account_ids()) until the transaction ends; its id, or null when unknown. */
+  async lock(manager: EntityManager, account: AccountRef): Promise<string | null> {
     const rows = (await manager.query(
-      `SELECT out_account_id::text AS id FROM credits_lock_accounts($1, ARRAY[$2]::varchar[])`,
-      [account.kind, account.ownerId],
+      `SELECT l.id::text AS id FROM credits_lock_account_ids(ARRAY[${accountIdOfKindSql('$2::varchar', '$1')}]) l(id)`,
+      [account.kind, account.id],
     )) as Array<{ id: string }>;
     return rows[0]?.id ?? null;
   }
 
-  async accountId(manager: EntityManager, account: AccountName): Promise<string | null> {
+  async accountId(manager: EntityManager, account: AccountRef): Promise<string | null> {
     const rows = (await manager.query(`SELECT credit_account_of($1, $2)::text AS id`, [
       account.kind,
-      account.ownerId,
+      account.id,
     ])) as Array<{ id: string | null }>;
     return rows[0]?.id ?? null;
   }
@@ -146,12 +142,11 @@ export class AutoRechargeRepository {
     return rows[0].status;
   }
 
-  async succeed(manager: EntityManager, id: string, account: AccountName): Promise<SucceedOutcome> {
-    const rows = (await manager.query(`SELECT auto_recharge_succeed($1, $2, $3) AS status`, [
-      id,
-      account.ownerId,
-      account.kind,
-    ])) as Array<{ status: SucceedOutcome }>;
+  async succeed(manager: EntityManager, id: string, account: AccountRef): Promise<SucceedOutcome> {
+    const rows = (await manager.query(
+      `SELECT auto_recharge_succeed($1, ${accountIdOfKindSql('$2::varchar', '$3')}) AS status`,
+      [id, account.id, account.kind],
+    )) as Array<{ status: SucceedOutcome }>;
     return rows[0].status;
   }
 }

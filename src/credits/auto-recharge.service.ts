@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   type AccountRule,
@@ -14,7 +15,6 @@ import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
 import {
-  type AccountName,
   type AutoRechargeAttemptRow,
   AutoRechargeRepository,
   type AutoRechargeSettingsRow,
@@ -122,7 +122,7 @@ export class AutoRechargeService {
       // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
       await this.audit.record(m, {
         action: 'auto_recharge.set',
-        targetId: account.ownerId,
+        targetId: account.id,
         before: before && { ...owner(account), ...before },
         after: { ...owner(account), ...after },
         whoever: true,
@@ -146,7 +146,7 @@ export class AutoRechargeService {
         throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', 'This auto-recharge attempt succeeded: it cannot fail');
       }
       const attempt = (await this.repo.attempt(m, id)) as AutoRechargeAttemptRow;
-      const account: AccountName = { kind: attempt.kind, ownerId: attempt.ownerId };
+      const account: AccountRef = { kind: attempt.kind, id: attempt.ownerId };
       const settings = await this.repo.settings(m, attempt.accountId);
       const after = {
         ...attemptView(attempt),
@@ -171,9 +171,9 @@ export class AutoRechargeService {
    * For the purchase created with `autoRechargeAttemptId` (in its transaction): the attempt must be the
    * account's own (else 404, as for an unknown id) and still open (else 409).
    */
-  async assertAttemptOpen(manager: EntityManager, attemptId: string, account: AccountName): Promise<void> {
+  async assertAttemptOpen(manager: EntityManager, attemptId: string, account: AccountRef): Promise<void> {
     const attempt = await this.repo.attempt(manager, attemptId);
-    if (!attempt || attempt.kind !== account.kind || attempt.ownerId !== account.ownerId) {
+    if (!attempt || attempt.kind !== account.kind || attempt.ownerId !== account.id) {
       throw new NotFoundError(ATTEMPT);
     }
     if (attempt.status !== 'open') {
@@ -186,7 +186,7 @@ export class AutoRechargeService {
    * Never throws for the attempt's state: the purchase was paid whatever happened to it
    * (`failed`: it was failed before the payment came; it stays failed).
    */
-  succeedAttempt(manager: EntityManager, attemptId: string, account: AccountName): Promise<SucceedOutcome> {
+  succeedAttempt(manager: EntityManager, attemptId: string, account: AccountRef): Promise<SucceedOutcome> {
     return this.repo.succeed(manager, attemptId, account);
   }
 
@@ -199,16 +199,16 @@ export class AutoRechargeService {
     caller: AuthUser,
     named: { userId?: string; orgId?: string },
     mode: 'read' | 'write',
-  ): Promise<AccountName> {
+  ): Promise<AccountRef> {
     // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
     // body of a PUT names its account here.
     if (mode === 'write') await requireAccess(caller, named, AUTO_RECHARGE_WRITERS, 'user', this.orgs);
-    if (named.orgId !== undefined) return { kind: 'org', ownerId: named.orgId };
-    return { kind: 'user', ownerId: named.userId ?? caller.userId };
+    if (named.orgId !== undefined) return { kind: 'org', id: named.orgId };
+    return { kind: 'user', id: named.userId ?? caller.userId };
   }
 
   private view(
-    account: AccountName,
+    account: AccountRef,
     settings: AutoRechargeSettingsRow | null,
     attempts: AutoRechargeAttemptRow[],
   ): AutoRechargeResponseDto {
@@ -225,10 +225,10 @@ export class AutoRechargeService {
   }
 }
 
-const owner = (account: AccountName): { userId: string } | { orgId: string } =>
-  account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };
+const owner = (account: AccountRef): { userId: string } | { orgId: string } =>
+  account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
 
-const notFound = (account: AccountName) => new NotFoundError(account.kind === 'org' ? 'Organisation' : 'User');
+const notFound = (account: AccountRef) => new NotFoundError(account.kind === 'org' ? 'Organisation' : 'User');
 
 function attemptView(a: AutoRechargeAttemptRow): AutoRechargeAttemptDto {
   return {

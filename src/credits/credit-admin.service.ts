@@ -62,8 +62,7 @@ export class CreditAdminService {
         });
       }
       const granted = await this.credits.grant(manager, {
-        userId: account.id,
-        accountKind: account.kind,
+        account,
         credits: body.credits,
         expiresAt,
         allocatedBy: caller.userId,

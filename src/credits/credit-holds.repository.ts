@@ -4,6 +4,7 @@ import { type EntityManager, QueryFailedError } from 'typeorm';
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
+import { accountIdOfKindSql, accountIdSql } from './credits.sql.js';
 
 /** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
 export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
@@ -51,23 +52,24 @@ export interface SettleStatement {
 const HOLD_PARAMS = 9;
 /**
  * credits_hold() with its amount given as `amount`: $1 owner (user or org), $3 session, $4 created by, $5 key,
- * $6, $7 defaults, $8 account kind, $9 the org's member.
+ * $6, $7 defaults, $8 account kind, $9 the org's member; the owner resolved to its account id in the statement.
  */
-const creditsHold = (amount: string) => `credits_hold($1, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8, $9)`;
+const creditsHold = (amount: string) =>
+  `credits_hold(${accountIdOfKindSql('$1::varchar', '$8')}, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $9)`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
 
 function holdParams(hold: HoldSpec): unknown[] {
   const who = payer(hold);
   return [
-    who.owner,
+    who.account.id,
     hold.amount,
     hold.refs.sessionId,
     hold.refs.createdBy,
     hold.apiKeyId ?? null,
     hold.rateDefault,
     hold.thresholds,
-    who.kind,
+    who.account.kind,
     who.member,
   ];
 }
@@ -143,9 +145,10 @@ export class CreditHoldsRepository {
           sql: `SELECT k.*
                   FROM (SELECT settling.user_id, settling.org_id, settling.session_id, settling.charge::int AS charge
                           FROM settling WHERE settling.settle) to_settle,
-                       LATERAL credits_settle(COALESCE(to_settle.org_id, to_settle.user_id), to_settle.session_id,
-                                              to_settle.charge, $1, $2::uuid, $3::int, $4::int[],
-                                              CASE WHEN to_settle.org_id IS NULL THEN 'user' ELSE 'org' END,
+                       LATERAL credits_settle(CASE WHEN to_settle.org_id IS NULL
+                                                   THEN ${accountIdSql('to_settle.user_id', 'user')}
+                                                   ELSE ${accountIdSql('to_settle.org_id', 'org')} END,
+                                              to_settle.session_id, to_settle.charge, $1, $2::uuid, $3::int, $4::int[],
                                               CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END) k`,
           params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
           materialized: true,

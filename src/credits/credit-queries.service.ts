@@ -15,6 +15,7 @@ import type {
   CreditSummaryView,
   LedgerEntryView,
   LedgerKind,
+  ReconcileCheck,
   ReconcileMismatch,
 } from './credit-views.js';
 import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from './credits.repository.js';
@@ -22,6 +23,9 @@ import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } fr
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
 @Injectable()
 export class CreditQueriesService {
+  /** The reconcile checks other modules registered (addReconcileCheck). */
+  private readonly reconcileChecks: ReconcileCheck[] = [];
+
   constructor(
     private readonly reads: CreditReadsRepository,
     private readonly credits: CreditsRepository,
@@ -133,7 +137,15 @@ export class CreditQueriesService {
     return this.reads.summary(new Date(this.clock.now()));
   }
 
+  /**
+   * Adds a check of a module above credits to reconcile (purchases registers its refunded lots), so
+   * credits reads no table of theirs; it runs in reconcile's snapshot, after the credit checks.
+   */
+  addReconcileCheck(check: ReconcileCheck): void {
+    this.reconcileChecks.push(check);
+  }
+
   reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
-    return this.reads.reconcile();
+    return this.reads.reconcile(this.reconcileChecks);
   }
 }

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccountRef } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import type { CreditSummaryView, LedgerKind, ReconcileMismatch } from './credit-views.js';
+import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
 import { accountIdSql } from './credits.sql.js';
 
@@ -218,14 +218,16 @@ export class CreditReadsRepository {
   /**
    * Invariant 2 (docs/invariants.md) per allocation (remaining = total + Σ non-grant entries, exactly one grant of
    * +total, remaining never negative) and every unsettled hold equal to what its hold/release entries
-   * still hold, in ONE REPEATABLE READ snapshot so concurrent writers never show as false mismatches.
+   * still hold, in ONE REPEATABLE READ snapshot so concurrent writers never show as false mismatches;
+   * `checks` (those modules above credits registered: CreditQueriesService.addReconcileCheck) run in it too.
    */
-  async reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
+  async reconcile(checks: ReconcileCheck[]): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction('REPEATABLE READ');
       const result = await this.reconcileIn(runner);
+      for (const check of checks) result.mismatches.push(...(await check(runner.manager)));
       await runner.commitTransaction();
       return result;
     } catch (error) {
@@ -236,7 +238,9 @@ export class CreditReadsRepository {
     }
   }
 
-  private async reconcileIn(runner: QueryRunner) {
+  private async reconcileIn(
+    runner: QueryRunner,
+  ): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
     const [{ n }]: { n: string }[] = await runner.query(`SELECT count(*)::bigint AS n FROM credit_allocations`);
     const allocationProblems: {
       problem: ReconcileMismatch['problem'];
@@ -279,12 +283,6 @@ export class CreditReadsRepository {
           WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
           GROUP BY o.id
-         UNION ALL
-         -- a wholly refunded or charged-back purchase's lot has no credits left (a session's settlement
-         -- once gave held ones back to it after the refund, spendable again: docs/purchases.md)
-         SELECT 'purchase_mismatch', a.user_id, account_org_id(a.account_id), a.id, 0, a.remaining_credits
-           FROM credit_allocations a JOIN purchases p ON p.id = a.purchase_id
-          WHERE p.status IN ('refunded', 'charged_back') AND a.remaining_credits > 0
          UNION ALL
          ${TRANSFER_PROBLEMS}`,
     );

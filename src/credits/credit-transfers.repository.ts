@@ -2,14 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { AccountRef, TransferView } from './credit-views.js';
-
-/** An account named by kind and owner id, as the engine's functions take it. */
-export interface AccountName {
-  kind: 'user' | 'org';
-  ownerId: string;
-}
+import type { AccountOwner, TransferView } from './credit-views.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 
 /** What credits_transfer() answers (migration 1732000033100). */
 export interface TransferRow {
@@ -32,14 +28,14 @@ interface TransferViewRow {
   lots: { fromAllocationId: string; toAllocationId: string; credits: number; expiresAt: string }[];
 }
 
-const accountRef = (kind: 'user' | 'org', owner: string): AccountRef =>
+const accountOwner = (kind: 'user' | 'org', owner: string): AccountOwner =>
   kind === 'user' ? { userId: owner } : { orgId: owner };
 
 function toTransfer(row: TransferViewRow): TransferView {
   return {
     id: row.id,
-    from: accountRef(row.from_kind, row.from_owner),
-    to: accountRef(row.to_kind, row.to_owner),
+    from: accountOwner(row.from_kind, row.from_owner),
+    to: accountOwner(row.to_kind, row.to_owner),
     credits: row.credits,
     reason: row.reason,
     lots: row.lots.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
@@ -67,17 +63,18 @@ export class CreditTransfersRepository {
 
   async transfer(
     manager: EntityManager,
-    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+    input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
     thresholds: number[],
   ): Promise<TransferRow> {
     const rows: TransferRow[] = await manager.query(
       `SELECT out_status, out_available, out_transfer_id
-         FROM credits_transfer($1, $2, $3, $4, $5::int, $6, $7, $8::int[])`,
+         FROM credits_transfer(${accountIdOfKindSql('$2::varchar', '$1')}, ${accountIdOfKindSql('$4::varchar', '$3')},
+                               $5::int, $6, $7, $8::int[])`,
       [
         input.from.kind,
-        input.from.ownerId,
+        input.from.id,
         input.to.kind,
-        input.to.ownerId,
+        input.to.id,
         input.credits,
         input.reason,
         input.createdBy,
@@ -97,14 +94,14 @@ export class CreditTransfersRepository {
    * for the page.
    */
   async list(query: {
-    account: AccountName | null;
+    account: AccountRef | null;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(TransferView & { cursorT: string })[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.account) {
-      params.push(query.account.kind, query.account.ownerId);
+      params.push(query.account.kind, query.account.id);
       where.push(`(t.from_account_id = credit_account_of($1, $2) OR t.to_account_id = credit_account_of($1, $2))`);
     }
     if (query.after) {
@@ -121,10 +118,10 @@ export class CreditTransfersRepository {
   }
 
   /** Whether the account exists (a user's or an organisation's). */
-  async accountExists(account: AccountName): Promise<boolean> {
+  async accountExists(account: AccountRef): Promise<boolean> {
     const rows: { id: string | null }[] = await this.dataSource.query(`SELECT credit_account_of($1, $2) AS id`, [
       account.kind,
-      account.ownerId,
+      account.id,
     ]);
     return rows[0].id !== null;
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
 import { ORG_STANDING, type OrgStandingReader, requireOrgForWrite } from '../auth/account-access.js';
@@ -7,7 +8,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
-import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type { TransferView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 
@@ -15,13 +16,13 @@ import { CreditsService } from './credits.service.js';
 type AccountRefInput = { userId?: string; orgId?: string };
 
 /** `{userId}` or `{orgId}` as the engine names it; anything else is a 400. */
-export function accountName(ref: AccountRefInput): AccountName {
-  if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', ownerId: ref.userId };
-  if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', ownerId: ref.orgId };
+export function accountName(ref: AccountRefInput): AccountRef {
+  if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', id: ref.userId };
+  if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', id: ref.orgId };
   throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
 }
 
-const sameAccount = (a: AccountName, b: AccountName) => a.kind === b.kind && a.ownerId === b.ownerId;
+const sameAccount = (a: AccountRef, b: AccountRef) => a.kind === b.kind && a.id === b.id;
 
 /** Transfers between accounts (docs/money.md "Transfers"): supervisors, audited. */
 @Injectable()
@@ -45,21 +46,16 @@ export class CreditTransfersService {
     const from = accountName(body.from);
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
-    if (to.kind === 'user') assertNotOwnGrant(caller, to.ownerId, 'transfer');
+    if (to.kind === 'user') assertNotOwnGrant(caller, to.id, 'transfer');
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
     for (const side of [from, to])
       if (side.kind === 'org')
-        requireOrgForWrite(
-          await this.orgs.orgStanding(side.ownerId, caller.userId),
-          side.ownerId,
-          caller.userId,
-          false,
-        );
+        requireOrgForWrite(await this.orgs.orgStanding(side.id, caller.userId), side.id, caller.userId, false);
     return this.tx.run(async (manager) => {
       if (
         to.kind === 'org' &&
         !roleSatisfies(caller.role, 'admin') &&
-        (await this.repo.isActiveMember(manager, to.ownerId, caller.userId))
+        (await this.repo.isActiveMember(manager, to.id, caller.userId))
       ) {
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
       }

@@ -1,4 +1,6 @@
-import type { AccountKind } from '../accounts/entities/account.entity.js';
+import type { EntityManager } from 'typeorm';
+
+import type { AccountRef } from '../accounts/account-ref.js';
 import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -91,9 +93,8 @@ export interface AllocationView {
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
 export interface GrantInput {
-  /** The owner of the account granted to: a user id, or an org id with `accountKind: 'org'`. */
-  userId: string;
-  accountKind?: AccountKind;
+  /** The account granted to (a user's or an organisation's). */
+  account: AccountRef;
   credits: number;
   expiresAt: Date;
   allocatedBy: string;
@@ -110,8 +111,7 @@ export interface GrantInput {
 
 /** A plan period's rollover (credits_rollover()): up to `cap` of the period from `from` into the next. */
 export interface RolloverInput {
-  userId: string;
-  accountKind?: GrantInput['accountKind'];
+  account: AccountRef;
   cap: number;
   from: Date;
   into: NonNullable<GrantInput['plan']>;
@@ -212,6 +212,12 @@ export interface ReconcileMismatch {
   actual: number;
 }
 
+/**
+ * A reconcile check a module above credits owns (purchases: a refunded purchase's lot keeps no
+ * credits), read with `manager` in reconcile's one REPEATABLE READ snapshot.
+ */
+export type ReconcileCheck = (manager: EntityManager) => Promise<ReconcileMismatch[]>;
+
 /** How much of a take came from each allocation. */
 export interface TakePart {
   allocationId: string;
@@ -228,7 +234,7 @@ export interface CreditSummaryView {
 }
 
 /** An account as callers name it: a user's by its user id, an organisation's by its org id. */
-export type AccountRef = { userId: string } | { orgId: string };
+export type AccountOwner = { userId: string } | { orgId: string };
 
 /** One source allocation a transfer drew on, and the allocation it arrived as (same expiry). */
 export interface TransferLotView {
@@ -240,8 +246,8 @@ export interface TransferLotView {
 
 export interface TransferView {
   id: string;
-  from: AccountRef;
-  to: AccountRef;
+  from: AccountOwner;
+  to: AccountOwner;
   credits: number;
   reason: string | null;
   lots: TransferLotView[];

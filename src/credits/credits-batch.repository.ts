@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
+import { accountIdSql } from './credits.sql.js';
 
 /**
  * A batch take statement (CreditsService.debitAndInsertMany) built around the one take,
@@ -67,14 +68,18 @@ export interface BatchTakeRow {
   out_retry_after: number | null;
 }
 
-/** The take: credits_take_events() over `charges` in event order. */
+/**
+ * The take: credits_take_events() over `charges` in event order, each owner resolved to its account
+ * id here. A subquery per event is an index lookup whatever the plan (a join with `accounts` was
+ * planned as a sequential scan of every account).
+ */
 const TAKES = `SELECT k.*
-  FROM (SELECT array_agg(c.account_id ORDER BY c.ord) AS accounts, array_agg(c.amount ORDER BY c.ord) AS amounts,
-               array_agg(c.id ORDER BY c.ord) AS records, array_agg(c.kind ORDER BY c.ord) AS kinds,
+  FROM (SELECT array_agg(CASE c.kind WHEN 'user' THEN ${accountIdSql('c.account_id', 'user')}
+                                     WHEN 'org' THEN ${accountIdSql('c.account_id', 'org')} END ORDER BY c.ord) AS accounts,
+               array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
                array_agg(c.member ORDER BY c.ord) AS members
           FROM charges c) i,
-       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, 'user', i.kinds,
-                                   i.members) k`;
+       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /**
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with

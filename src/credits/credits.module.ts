@@ -10,6 +10,8 @@ import { AutoRechargeRepository } from './auto-recharge.repository.js';
 import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
+import { CreditCapsRepository } from './credit-caps.repository.js';
+import { CreditCapsService } from './credit-caps.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { CreditFinanceRepository } from './credit-finance.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
@@ -29,6 +31,7 @@ import { CreditsService } from './credits.service.js';
 import { CreditsBatchRepository } from './credits-batch.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
+import { CreditCap } from './entities/credit-cap.entity.js';
 import { CreditCapSpend } from './entities/credit-cap-spend.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
@@ -43,6 +46,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
       CreditLedgerEntry,
       CreditHold,
       CreditAccount,
+      CreditCap,
       CreditCapSpend,
       CreditTransfer,
       CreditTransferLot,
@@ -71,8 +75,11 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditFinanceRepository,
     AutoRechargeRepository,
     AutoRechargeService,
+    CreditCapsRepository,
+    CreditCapsService,
   ],
   exports: [
+    CreditCapsService,
     CreditsService,
     CreditQueriesService,
     CreditAccountsRepository,

@@ -2,9 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
+import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import { accountIdOfKindSql } from './credits.sql.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
+
+/** No subscription's renewal is due: what the expiry job reads before a module hands it its part. */
+const NO_RENEWALS: SqlPart = {
+  sql: 'SELECT NULL::uuid AS subscription_id, NULL::timestamptz AS next_grant_at WHERE false',
+  params: [],
+};
 
 /**
  * Every SQL statement that reads or writes the credit tables (credit_allocations, credit_ledger,
@@ -95,28 +104,27 @@ export const ALLOCATION_COLUMNS = `id, user_id, account_org_id(account_id) AS or
  * The one take (credits_take_events()) with one event, as a FROM item: $1 owner (user or org), $2
  * amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7 created by, $8 API key, $9 default
  * hourly limit, $10 default alert thresholds, $11 account kind, $12 the org's member (null for a
- * user's account).
+ * user's account). The owner is resolved to its account id in the statement (accountIdOfKindSql()).
  */
-const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[$1::varchar], ARRAY[$2::int],
-  ARRAY[$6::uuid], $11, NULL, ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
+const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[${accountIdOfKindSql('$1::varchar', '$11')}],
+  ARRAY[$2::int], ARRAY[$6::uuid], ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
-/** Who pays: the owner id, the account kind and the member (an organisation's charge), as the engine takes them. */
-export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): {
-  owner: string;
-  kind: 'user' | 'org';
-  member: string | null;
-} {
+/**
+ * Who pays: the account (an organisation's when the charge names one, else the user's) and the
+ * member who spent (an organisation's charge only), as the statements resolve them for the engine.
+ */
+export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: AccountRef; member: string | null } {
   return take.orgId
-    ? { owner: take.orgId, kind: 'org', member: take.userId }
-    : { owner: take.userId, kind: 'user', member: null };
+    ? { account: orgAccount(take.orgId), member: take.userId }
+    : { account: userAccount(take.userId), member: null };
 }
 
 function takeParams(take: TakeSpec): unknown[] {
   const who = payer(take);
   return [
-    who.owner,
+    who.account.id,
     take.amount,
     take.kind,
     take.mode,
@@ -126,7 +134,7 @@ function takeParams(take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
-    who.kind,
+    who.account.kind,
     who.member,
   ];
 }
@@ -226,11 +234,11 @@ export class CreditsRepository {
     userId: string,
   ): Promise<{ limit: number; spentInPeriod: number; resetsAt: string } | null> {
     const rows: { limit: string; spent: string; resets_at: Date }[] = await manager.query(
-      `SELECT m.spend_limit AS limit,
-              credit_cap_spent('member', m.user_id, credit_account_of('org', m.org_id), m.spend_limit_period, now())
-                AS spent,
-              credit_key_period_end(m.spend_limit_period, now()) AS resets_at
-         FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2 AND m.spend_limit IS NOT NULL`,
+      `SELECT c.credit_limit AS limit, credit_cap_spent('member', c.subject_id, c.account_id, c.period, now()) AS spent,
+              credit_key_period_end(c.period, now()) AS resets_at
+         FROM credit_caps c
+        WHERE c.subject_kind = 'member' AND c.subject_id = $2 AND c.account_id = credit_account_of('org', $1)
+          AND c.credit_limit IS NOT NULL`,
       [orgId, userId],
     );
     const row = rows[0];
@@ -254,9 +262,10 @@ export class CreditsRepository {
   async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
       `SELECT ${ALLOCATION_COLUMNS}
-         FROM credits_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid, $13::uuid, $14::bigint, $15)`,
+         FROM credits_grant(${accountIdOfKindSql('$1::varchar', '$11')}, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                            $12::uuid, $13::uuid, $14::bigint, $15)`,
       [
-        input.userId,
+        input.account.id,
         input.credits,
         input.allocatedBy,
         input.expiresAt,
@@ -266,7 +275,7 @@ export class CreditsRepository {
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
         rearm,
-        input.accountKind ?? 'user',
+        input.account.kind,
         input.purchaseId ?? null,
         input.apiKeyId ?? null,
         input.value ? input.value.minor.toString() : null,
@@ -280,8 +289,7 @@ export class CreditsRepository {
   async rollover(
     manager: EntityManager,
     input: {
-      userId: string;
-      accountKind: NonNullable<GrantInput['accountKind']>;
+      account: GrantInput['account'];
       from: string;
       cap: number;
       expiresAt: Date;
@@ -289,16 +297,16 @@ export class CreditsRepository {
     },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover(${accountIdOfKindSql('$1::varchar', '$8')}, $2, $3, $4, $5, $6, $7)`,
       [
-        input.userId,
+        input.account.id,
         input.from,
         input.cap,
         input.expiresAt,
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
-        input.accountKind,
+        input.account.kind,
       ],
     );
     return rows[0] ?? null;
@@ -347,11 +355,19 @@ export class CreditsRepository {
     return rows[0];
   }
 
-  /** One round of the expiry job (credits_expire_due()): its own statement, so its own transaction. */
-  async expireDue(batch: number, thresholds: number[]) {
+  /**
+   * One round of the expiry job (credits_expire_due()): its own statement, so its own transaction.
+   * `renewing` (CreditsService.awaitRenewals) is its CTE `renewing`, handed to the function as arrays.
+   */
+  async expireDue(batch: number, thresholds: number[], renewing: SqlPart = NO_RENEWALS) {
+    const statement = withParts([{ name: 'renewing', ...renewing }], {
+      sql: `SELECT d.* FROM (SELECT array_agg(subscription_id) AS ids, array_agg(next_grant_at) AS due FROM renewing) r
+             CROSS JOIN LATERAL credits_expire_due($1, $2, r.ids, r.due) d`,
+      params: [batch, thresholds],
+    });
     const rows: { out_due: number; out_expired: number; out_credits: string }[] = await this.dataSource.query(
-      `SELECT * FROM credits_expire_due($1, $2)`,
-      [batch, thresholds],
+      statement.sql,
+      statement.params,
     );
     return { due: rows[0].out_due, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -10,6 +11,7 @@ import {
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
@@ -21,7 +23,7 @@ import {
   type SettleStatement,
 } from './credit-holds.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
-import { type AccountName, CreditTransfersRepository } from './credit-transfers.repository.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
   FreezeInput,
@@ -65,6 +67,8 @@ const EXPIRY_BATCH = 500;
  */
 @Injectable()
 export class CreditsService {
+  private renewing: SqlPart | undefined;
+
   constructor(
     private readonly repo: CreditsRepository,
     private readonly holds: CreditHoldsRepository,
@@ -246,8 +250,8 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    const kind = input.accountKind ?? 'user';
-    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+    const { kind, id } = input.account;
+    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const row = await this.repo.grant(manager, input);
     return row && this.granted(row);
   }
@@ -266,13 +270,12 @@ export class CreditsService {
    * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
   async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
-    const kind = input.accountKind ?? 'user';
-    if (!(await this.locks.lock(manager, input.userId, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+    const { kind, id } = input.account;
+    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
-      userId: input.userId,
-      accountKind: kind,
+      account: input.account,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,
@@ -292,11 +295,11 @@ export class CreditsService {
    */
   async transfer(
     manager: EntityManager,
-    input: { from: AccountName; to: AccountName; credits: number; reason: string | null; createdBy: string },
+    input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
   ): Promise<TransferView> {
     checkAmount(input.credits);
     const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
-    const unknown = (a: AccountName) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
+    const unknown = (a: AccountRef) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
     if (row.out_status === 'no_source') throw unknown(input.from);
     if (row.out_status === 'no_destination') throw unknown(input.to);
     if (row.out_status === 'same_account')
@@ -334,6 +337,15 @@ export class CreditsService {
   }
 
   /**
+   * A plan period's allocation waits past its expiry for its renewal (which may roll some over): the
+   * plans module hands the expiry job `renewing`, a part answering `(subscription_id, next_grant_at)`
+   * of each live subscription whose next grant is due, read in the job's own statement.
+   */
+  awaitRenewals(renewing: SqlPart): void {
+    this.renewing = renewing;
+  }
+
+  /**
    * The expiry job's work through credits_expire_due(): every account with allocations due, those of
    * the EXPIRY_BATCH soonest-expired at a time, each round ONE statement under those accounts' locks
    * (so its balance alerts and a take's are decided one after the other). Answers the number of
@@ -342,7 +354,7 @@ export class CreditsService {
   async expireDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds);
+      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, this.renewing);
       this.metrics.creditsMoved('expire', round.credits);
       total += round.expired;
       if (round.due < EXPIRY_BATCH) return total;

@@ -17,6 +17,19 @@ export function accountIdSql(ownerExpr: string, kind: AccountKind): string {
 }
 
 /**
+ * The account id an owner names when its kind is known only when the statement runs (`kindExpr`, a
+ * parameter or column holding 'user' or 'org'): how a statement resolves the account it hands to an
+ * engine function (src/credits/sql/), which takes account ids only. Each branch is the one index
+ * lookup of accountIdSql(); the other one is cut off by its constant condition. NULL when the owner
+ * has no account (the engine answers no_account, no_source, … for it).
+ */
+export function accountIdOfKindSql(ownerExpr: string, kindExpr: string): string {
+  return `(SELECT a.account_id FROM accounts a WHERE a.user_id = ${ownerExpr} AND ${kindExpr}::varchar = 'user'
+           UNION ALL
+           SELECT a.account_id FROM accounts a WHERE a.org_id = ${ownerExpr} AND ${kindExpr}::varchar = 'org')`;
+}
+
+/**
  * An account's available credits as a SQL expression (unexpired allocations' remaining credits; held
  * credits are already out of them), for modules that report a balance next to other columns: the
  * credits module's one rule, credit_available() (src/credits/sql/). The account is named by its

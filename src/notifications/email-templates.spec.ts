@@ -83,7 +83,7 @@ describe('unsubscribe tokens', () => {
     expect(new UnsubscribeTokens('x'.repeat(32)).verify(`${unknownKind}.${'A'.repeat(43)}`)).toBeNull();
   });
 
-  it('accept only the spelling they were written in: the last character\'s unused bits are not free', () => {
+  it("accept only the spelling they were written in: the last character's unused bits are not free", () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     for (const user of ['bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan']) {
       const token = tokens.sign(user, 'balance.low');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
-import type { OrgRole } from '../accounts/org-roles.js';
+import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decideOrgAccess, isStaff } from '../auth/account-access.js';
@@ -10,6 +10,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
@@ -30,7 +31,21 @@ export class OrgMembersService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
+    @Inject(CreditCapsService) private readonly caps: CreditCapsService,
   ) {}
+
+  /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
+  private async withCaps(m: EntityManager, orgId: string, rows: MemberRow[]): Promise<MemberView[]> {
+    const ids = rows.map((r) => r.user_id);
+    const caps = await this.caps.memberCaps(m, orgId, ids, this.now());
+    return rows.map((r) => ({ ...r, cap: caps.get(r.user_id) ?? null }));
+  }
+
+  /** One membership's view (null: never a member). */
+  private async memberView(m: EntityManager, orgId: string, userId: string): Promise<MemberView | null> {
+    const row = await this.repo.findMember(m, orgId, userId);
+    return row && (await this.withCaps(m, orgId, [row]))[0];
+  }
 
   /** The instant the member views are computed at (the app's clock: tests set it). */
   private now(): Date {
@@ -46,18 +61,12 @@ export class OrgMembersService {
       const wasOwner = active && current.role === 'owner';
       if (!standing.staff && standing.role !== 'owner' && (body.role === 'owner' || wasOwner))
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
-      assertMayChangeMember(caller, standing, userId, current, body);
+      const before = current && (await this.memberView(m, orgId, userId));
+      assertMayChangeMember(caller, standing, userId, current, before?.cap ?? null, body);
       if (wasOwner && body.role !== 'owner') await this.assertNotLastOwner(m, orgId, userId);
-      const before = current && (await this.repo.findMember(m, orgId, userId, this.now()));
-      await this.repo.upsertMember(m, {
-        orgId,
-        userId,
-        role: body.role,
-        keepLimit: body.spendLimit === undefined,
-        spendLimit: body.spendLimit?.credits ?? null,
-        period: body.spendLimit?.period ?? null,
-      });
-      const after = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      await this.repo.upsertMember(m, { orgId, userId, role: body.role });
+      if (body.spendLimit !== undefined) await this.caps.setMemberCap(m, orgId, userId, body.spendLimit);
+      const after = toMemberView((await this.memberView(m, orgId, userId))!);
       await this.audit.record(m, {
         action: 'org.member.set',
         targetId: orgId,
@@ -71,8 +80,7 @@ export class OrgMembersService {
 
   /** One member's view: for that member, the org's readers and staff. */
   async get(orgId: string, userId: string): Promise<MemberResponseDto> {
-    const manager = this.tx.statementManager;
-    const row = await this.repo.findMember(manager, orgId, userId, this.now());
+    const row = await this.memberView(this.tx.statementManager, orgId, userId);
     if (!row) throw new NotFoundError('Member');
     return toMemberView(row);
   }
@@ -87,9 +95,9 @@ export class OrgMembersService {
       includeRemoved: query.includeRemoved ?? false,
       afterUserId: decodeIdCursor(query.cursor, 'text')?.id ?? null,
       limit,
-      at: this.now(),
     });
-    return toPage(rows, limit, toMemberView, (r) => ({ id: r.user_id }));
+    const views = await this.withCaps(this.tx.statementManager, orgId, rows);
+    return toPage(views, limit, toMemberView, (r) => ({ id: r.user_id }));
   }
 
   /**
@@ -115,11 +123,11 @@ export class OrgMembersService {
       if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
       if (current.role === 'owner') await this.assertNotLastOwner(m, orgId, userId);
-      const before = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      const before = toMemberView((await this.memberView(m, orgId, userId))!);
       await this.repo.removeMember(m, orgId, userId);
       const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
       const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
-      const after = toMemberView((await this.repo.findMember(m, orgId, userId, this.now()))!);
+      const after = toMemberView((await this.memberView(m, orgId, userId))!);
       await this.audit.record(m, {
         action: 'org.member.remove',
         targetId: orgId,
@@ -178,6 +186,7 @@ function assertMayChangeMember(
   standing: OrgStanding,
   userId: string,
   current: LockedMember | null,
+  cap: CapRow | null,
   body: PutMemberDto,
 ): void {
   const self = caller.userId === userId;
@@ -185,7 +194,7 @@ function assertMayChangeMember(
   if (self && !active && !roleSatisfies(caller.role, 'admin')) {
     throw new DomainError('SELF_GRANT_FORBIDDEN', 'Supervisors may not add themselves to an organisation');
   }
-  if (body.spendLimit === undefined || sameLimit(current, body.spendLimit)) return;
+  if (body.spendLimit === undefined || sameLimit(cap, body.spendLimit)) return;
   if (self) throw new DomainError('SELF_GRANT_FORBIDDEN', 'Nobody may change their own spend limit in an organisation');
   const admin = (active && current.role === 'admin') || body.role === 'admin';
   if (admin && !standing.staff && standing.role !== 'owner') {
@@ -193,10 +202,14 @@ function assertMayChangeMember(
   }
 }
 
-function sameLimit(current: LockedMember | null, limit: PutMemberDto['spendLimit']): boolean {
-  const credits = current?.spend_limit === null || current === null ? null : Number(current.spend_limit);
-  if (limit === null || limit === undefined) return credits === null;
-  return credits === limit.credits && current?.spend_limit_period === limit.period;
+function sameLimit(cap: CapRow | null, limit: PutMemberDto['spendLimit']): boolean {
+  if (limit === null || limit === undefined) return cap === null;
+  return cap?.limit === limit.credits && cap.period === limit.period;
+}
+
+/** A membership with its limit (null: none) and what was spent in its current period. */
+interface MemberView extends MemberRow {
+  cap: CapRow | null;
 }
 
 /**
@@ -204,11 +217,10 @@ function sameLimit(current: LockedMember | null, limit: PutMemberDto['spendLimit
  * spendable credits and what their limit leaves in its period (never below 0); `binding` names the
  * smaller (the pool on a tie). A removed member can spend nothing from the org.
  */
-export function toMemberView(r: MemberRow): MemberResponseDto {
+export function toMemberView(r: MemberView): MemberResponseDto {
   const pool = Math.max(Number(r.pool), 0);
-  const limit = r.spend_limit === null ? null : Number(r.spend_limit);
-  const spent = r.spent === null ? null : Number(r.spent);
-  const left = limit === null ? null : Math.max(limit - (spent ?? 0), 0);
+  const limit = r.cap?.limit ?? null;
+  const left = r.cap === null ? null : Math.max(r.cap.limit - r.cap.spentInPeriod, 0);
   const memberBinds = left !== null && left < pool;
   return {
     orgId: r.org_id,
@@ -216,9 +228,9 @@ export function toMemberView(r: MemberRow): MemberResponseDto {
     role: r.role as OrgRole,
     joinedAt: r.joined_at.toISOString(),
     removedAt: r.removed_at?.toISOString() ?? null,
-    spendLimit: limit === null ? null : { credits: limit, period: r.spend_limit_period! },
-    spentInPeriod: spent,
-    periodResetsAt: r.resets_at?.toISOString() ?? null,
+    spendLimit: limit === null ? null : { credits: limit, period: r.cap!.period as SpendLimitPeriod },
+    spentInPeriod: r.cap?.spentInPeriod ?? null,
+    periodResetsAt: r.cap?.resetsAt?.toISOString() ?? null,
     availableCredits: r.removed_at !== null ? 0 : memberBinds ? left : pool,
     binding: r.removed_at !== null || memberBinds ? 'member' : 'pool',
   };

@@ -2,9 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
+import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/credits.sql.js';
+import {
+  accountIdSql,
+  availableCreditsSql,
+  debtSql,
+  heldCreditsSql,
+  spendableCreditsSql,
+} from '../credits/credits.sql.js';
 
 /** An organisation with its pool's money and its active members' count. */
 export interface OrgRow {
@@ -19,26 +25,19 @@ export interface OrgRow {
   models: string[] | null;
 }
 
-/** A membership with what its member spent in the limit's period and what the pool could pay. */
 /** A membership row as a change reads it (locked). */
 export interface LockedMember {
   role: OrgRole;
   removed_at: Date | null;
-  spend_limit: number | null;
-  spend_limit_period: SpendLimitPeriod | null;
 }
 
+/** A membership with what the pool could pay (its limit is the credits module's: CreditCapsService). */
 export interface MemberRow {
   org_id: string;
   user_id: string;
   role: OrgRole;
   joined_at: Date;
   removed_at: Date | null;
-  spend_limit: string | null;
-  spend_limit_period: SpendLimitPeriod | null;
-  /** credit_cap_spent() of the limit's period (null without a limit). */
-  spent: string | null;
-  resets_at: Date | null;
   /** The pool's spendable credits (balance and overdraft). */
   pool: string;
 }
@@ -49,17 +48,8 @@ const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.cre
   ${heldCreditsSql('o.org_id', 'org')} AS held_credits,
   ${debtSql('o.org_id', 'org')} AS debt, o.models`;
 
-/**
- * A membership as the member view shows it, at `$at` (the app's clock): credit_cap_spent() over the
- * limit's UTC period (src/credits/sql/), its end (the key budgets' period rule) and the pool's spendable
- * credits (the credits module's rule).
- */
-const memberColumns = (at: string) => `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at, m.spend_limit,
-  m.spend_limit_period,
-  CASE WHEN m.spend_limit_period IS NOT NULL
-       THEN credit_cap_spent('member', m.user_id, (SELECT a.account_id FROM accounts a WHERE a.org_id = m.org_id),
-                             m.spend_limit_period, ${at}::timestamptz) END AS spent,
-  credit_key_period_end(m.spend_limit_period, ${at}::timestamptz) AS resets_at,
+/** A membership as the member view shows it: with the pool's spendable credits (the credits module's rule). */
+const MEMBER_COLUMNS = `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at,
   ${spendableCreditsSql('m.org_id', 'org')} AS pool`;
 
 /** The organisation tables' SQL (orgs, org_members): the org routes' reads and membership writes. */
@@ -102,9 +92,9 @@ export class OrgsRepository {
     return rows.length > 0;
   }
 
-  /** Takes the org account's lock (the engine's, credits_lock_accounts()), as every charge to it does. */
+  /** Takes the org account's lock (the engine's, credits_lock_account_ids()), as every charge to it does. */
   async lockAccount(m: EntityManager, orgId: string): Promise<void> {
-    await m.query(`SELECT 1 FROM credits_lock_accounts('org', ARRAY[$1]::varchar[])`, [orgId]);
+    await m.query(`SELECT 1 FROM credits_lock_account_ids(ARRAY[${accountIdSql('$1::varchar', 'org')}])`, [orgId]);
   }
 
   /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */
@@ -146,10 +136,10 @@ export class OrgsRepository {
     return rows[0].role;
   }
 
-  async findMember(m: EntityManager, orgId: string, userId: string, at: Date): Promise<MemberRow | null> {
+  async findMember(m: EntityManager, orgId: string, userId: string): Promise<MemberRow | null> {
     const rows: MemberRow[] = await m.query(
-      `SELECT ${memberColumns('$3')} FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2`,
-      [orgId, userId, at],
+      `SELECT ${MEMBER_COLUMNS} FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2`,
+      [orgId, userId],
     );
     return rows[0] ?? null;
   }
@@ -157,8 +147,7 @@ export class OrgsRepository {
   /** The membership row itself, locked for a change (null: never a member). */
   async lockMember(m: EntityManager, orgId: string, userId: string): Promise<LockedMember | null> {
     const rows: LockedMember[] = await m.query(
-      `SELECT role, removed_at, spend_limit, spend_limit_period
-         FROM org_members WHERE org_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
+      `SELECT role, removed_at FROM org_members WHERE org_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
       [orgId, userId],
     );
     return rows[0] ?? null;
@@ -180,9 +169,8 @@ export class OrgsRepository {
     includeRemoved: boolean;
     afterUserId: string | null;
     limit: number;
-    at: Date;
   }): Promise<MemberRow[]> {
-    const params: unknown[] = [query.orgId, query.at];
+    const params: unknown[] = [query.orgId];
     const where = ['m.org_id = $1'];
     if (!query.includeRemoved) where.push('m.removed_at IS NULL');
     if (query.afterUserId !== null) {
@@ -191,38 +179,25 @@ export class OrgsRepository {
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
-      `SELECT ${memberColumns('$2')} FROM org_members m WHERE ${where.join(' AND ')}
+      `SELECT ${MEMBER_COLUMNS} FROM org_members m WHERE ${where.join(' AND ')}
         ORDER BY m.user_id LIMIT $${params.length}`,
       params,
     );
   }
 
   /**
-   * Adds the member, or changes their role (and their limit unless `keepLimit`); a removed member
-   * comes back with a new `joined_at`. What they spent stays counted (the credits module keeps their spend).
+   * Adds the member, or changes their role; a removed member comes back with a new `joined_at`. Their
+   * limit, and what they spent, are the credits module's (CreditCapsService).
    */
-  async upsertMember(
-    m: EntityManager,
-    member: {
-      orgId: string;
-      userId: string;
-      role: OrgRole;
-      keepLimit: boolean;
-      spendLimit: number | null;
-      period: SpendLimitPeriod | null;
-    },
-  ): Promise<void> {
+  async upsertMember(m: EntityManager, member: { orgId: string; userId: string; role: OrgRole }): Promise<void> {
     await m.query(
-      `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period)
-       VALUES ($1, $2, $3, CASE WHEN $4 THEN NULL ELSE $5::bigint END, CASE WHEN $4 THEN NULL ELSE $6::varchar END)
+      `INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (org_id, user_id) DO UPDATE
          SET role = EXCLUDED.role,
-             spend_limit = CASE WHEN $4 THEN org_members.spend_limit ELSE EXCLUDED.spend_limit END,
-             spend_limit_period = CASE WHEN $4 THEN org_members.spend_limit_period ELSE EXCLUDED.spend_limit_period END,
              joined_at = CASE WHEN org_members.removed_at IS NULL THEN org_members.joined_at ELSE now() END,
              removed_at = NULL,
              updated_at = now()`,
-      [member.orgId, member.userId, member.role, member.keepLimit, member.spendLimit, member.period],
+      [member.orgId, member.userId, member.role],
     );
   }
 

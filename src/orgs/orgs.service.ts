@@ -35,14 +35,7 @@ export class OrgsService {
       }
       if (!(await this.repo.insertOrg(m, { orgId, name: body.name, createdBy: caller.userId })))
         throw new DomainError('ORG_EXISTS', `Org ${orgId} exists already`);
-      await this.repo.upsertMember(m, {
-        orgId,
-        userId: body.ownerUserId,
-        role: 'owner',
-        keepLimit: false,
-        spendLimit: null,
-        period: null,
-      });
+      await this.repo.upsertMember(m, { orgId, userId: body.ownerUserId, role: 'owner' });
       const view = toOrgView((await this.repo.findOrg(m, orgId))!);
       await this.audit.record(m, {
         action: 'org.create',

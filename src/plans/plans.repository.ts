@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
 import type { AccountRef } from '../accounts/account-ref.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
@@ -116,6 +117,18 @@ export class PlansRepository {
 
   async setNextGrantAt(manager: EntityManager, id: string, nextGrantAt: Date): Promise<void> {
     await manager.update(Subscription, { id }, { nextGrantAt });
+  }
+
+  /**
+   * The credits expiry job's part (CreditsService.awaitRenewals): each live subscription whose next
+   * grant is due, with it, as of the job's statement (`now()`): its plan periods ending at or after
+   * that grant wait for the renewal.
+   */
+  renewalsDue(): SqlPart {
+    return {
+      sql: `SELECT id AS subscription_id, next_grant_at FROM subscriptions WHERE ended_at IS NULL AND next_grant_at <= now()`,
+      params: [],
+    };
   }
 
   /** Live subscriptions whose next period has started (the renewal job's work), oldest due first. */

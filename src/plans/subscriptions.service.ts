@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
@@ -30,7 +30,7 @@ const STARTS_AT_TOLERANCE_MS = 60_000;
  * then the subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
  */
 @Injectable()
-export class SubscriptionsService {
+export class SubscriptionsService implements OnModuleInit {
   constructor(
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
@@ -41,6 +41,11 @@ export class SubscriptionsService {
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** The credits expiry job leaves a period's allowance to its renewal: it reads the renewals due from here. */
+  onModuleInit(): void {
+    this.credits.awaitRenewals(this.repo.renewalsDue());
+  }
 
   /**
    * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it.
@@ -202,8 +207,7 @@ export class SubscriptionsService {
       if (period.index > 0 && plan.rolloverCap > 0) {
         const from = periodStart(sub.startsAt, plan.period, period.index - 1);
         await this.credits.rollover(m, {
-          userId: account.id,
-          accountKind: account.kind,
+          account,
           cap: plan.rolloverCap,
           from,
           into,
@@ -214,8 +218,7 @@ export class SubscriptionsService {
       const granted =
         credits > 0
           ? await this.credits.grantOnce(m, {
-              userId: account.id,
-              accountKind: account.kind,
+              account,
               credits,
               expiresAt: period.end,
               allocatedBy: by,

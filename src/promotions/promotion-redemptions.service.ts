@@ -112,8 +112,7 @@ export class PromotionRedemptionsService {
       throw new DomainError('PROMOTION_EXHAUSTED', 'Every redemption of this code has been used');
     }
     const allocation = await this.credits.grantOnce(manager, {
-      userId: target.ownerId,
-      accountKind: target.kind,
+      account: { kind: target.kind, id: target.ownerId },
       credits: promotion.credits,
       expiresAt: new Date(now.getTime() + promotion.expiryDays * DAY_MS),
       allocatedBy: caller.userId,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -32,8 +33,7 @@ export class SignupCreditsService implements OnModuleInit {
   private async grant(manager: EntityManager, userId: string): Promise<void> {
     const { signupCredits, signupCreditsExpiryDays } = this.config.selling;
     await this.credits.grantOnce(manager, {
-      userId,
-      accountKind: 'user',
+      account: userAccount(userId),
       credits: signupCredits,
       expiresAt: new Date(this.clock.now() + signupCreditsExpiryDays * DAY_MS),
       allocatedBy: 'signup',

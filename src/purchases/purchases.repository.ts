@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import type { ReconcileMismatch } from '../credits/credit-views.js';
 import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
 
 /** A purchase row as the queries answer it, with its allocation's id (null until paid). */
@@ -238,5 +239,28 @@ export class PurchasesRepository {
         ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
       params,
     );
+  }
+
+  /**
+   * Reconcile's purchase check (registered with the credits module): a wholly refunded or
+   * charged-back purchase's lot has no credits left (a session's settlement once gave held ones back
+   * to it after the refund, spendable again: docs/purchases.md). Read with reconcile's `manager`.
+   */
+  async refundedLotsWithCredits(manager: EntityManager): Promise<ReconcileMismatch[]> {
+    const rows: { user_id: string | null; org_id: string | null; allocation_id: string; remaining: number }[] =
+      await manager.query(
+        `SELECT p.user_id, p.org_id, a.id AS allocation_id, a.remaining_credits AS remaining
+           FROM purchases p JOIN credit_allocations a ON a.purchase_id = p.id
+          WHERE p.status IN ('refunded', 'charged_back') AND a.remaining_credits > 0`,
+      );
+    return rows.map((r) => ({
+      problem: 'purchase_mismatch',
+      userId: r.user_id,
+      orgId: r.org_id,
+      allocationId: r.allocation_id,
+      sessionId: null,
+      expected: 0,
+      actual: Number(r.remaining),
+    }));
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   type AccountRule,
@@ -106,7 +107,7 @@ export class PurchasesService {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
         await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, {
           kind,
-          ownerId: (body.orgId ?? body.userId)!,
+          id: (body.orgId ?? body.userId)!,
         });
       }
       const row = await this.repo.insert(manager, {
@@ -173,8 +174,7 @@ export class PurchasesService {
       }
       const now = this.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
-        userId: (row.org_id ?? row.user_id)!,
-        accountKind: row.org_id !== null ? 'org' : 'user',
+        account: row.org_id !== null ? orgAccount(row.org_id) : userAccount(row.user_id!),
         credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
         allocatedBy: actor.createdBy,
@@ -226,7 +226,7 @@ export class PurchasesService {
     if (row.auto_recharge_attempt_id === null) return;
     await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, {
       kind: row.org_id !== null ? 'org' : 'user',
-      ownerId: (row.org_id ?? row.user_id)!,
+      id: (row.org_id ?? row.user_id)!,
     });
   }
 

@@ -116,7 +116,7 @@ export class FinanceWorker {
        SELECT count(*)::text AS n FROM due`,
       [this.accountIds.slice(this.from, this.to), this.starts[this.starts.length - 1 - LIFETIME]],
     );
-    await this.q(`SELECT * FROM credits_expire_due(100000, '{}')`);
+    await this.q(`SELECT * FROM credits_expire_due(100000, '{}', '{}', '{}')`);
     this.aged += Number(rows[0].n);
   }
 
@@ -137,28 +137,28 @@ export class FinanceWorker {
     switch (op) {
       case 'record':
         await this.q(
-          `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::varchar[], $2::int[],
-                    (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::varchar[]))))`,
-          [who, n],
+          `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::bigint[], $2::int[],
+                    (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::bigint[]))))`,
+          [keys, n],
         );
         return;
       case 'collect':
         await this.q(
-          `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::varchar[], $2::int[],
-                    (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::varchar[]))), 'user',
-                    NULL, NULL, NULL, array_fill('collect'::varchar, ARRAY[cardinality($1::varchar[])]))`,
-          [who, n],
+          `SELECT count(*) FROM credits_take_events('prop', NULL, ${RATE}, '{}', $1::bigint[], $2::int[],
+                    (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, cardinality($1::bigint[]))),
+                    NULL, NULL, array_fill('collect'::varchar, ARRAY[cardinality($1::bigint[])]))`,
+          [keys, n],
         );
         return;
       case 'grantValued':
       case 'grantPromo': {
         const valued = op === 'grantValued';
         await this.q(
-          `SELECT count(*) FROM unnest($1::varchar[], $2::int[], $3::bigint[], $4::varchar[]) x(o, n, v, c),
+          `SELECT count(*) FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::varchar[]) x(o, n, v, c),
                   LATERAL credits_grant(x.o, x.n, 'prop', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
-                                        false, 'user', NULL, NULL, x.v, x.c) g`,
+                                        false, NULL, NULL, x.v, x.c) g`,
           [
-            who,
+            keys,
             n.map((k) => k * 25),
             members.map(() => (valued ? rnd.int(1, 5000) : null)),
             members.map(() => (valued ? CURRENCIES[rnd.int(0, 1)] : null)),
@@ -169,9 +169,9 @@ export class FinanceWorker {
       case 'hold': {
         const sids = members.map((i) => `s${r}-${i}`);
         const rows = await this.q<{ ok: boolean }>(
-          `SELECT h.out_status = 'ok' AS ok FROM unnest($1::varchar[], $2::int[], $3::varchar[]) WITH ORDINALITY x(o, n, s, k),
+          `SELECT h.out_status = 'ok' AS ok FROM unnest($1::bigint[], $2::int[], $3::varchar[]) WITH ORDINALITY x(o, n, s, k),
                   LATERAL credits_hold(x.o, x.n, x.s, 'prop', NULL, ${RATE}, '{}') h ORDER BY x.k`,
-          [who, n, sids],
+          [keys, n, sids],
         );
         rows.forEach((row, k) => row.ok && this.sessions.set(members[k], sids[k]));
         return;
@@ -184,9 +184,9 @@ export class FinanceWorker {
         return;
       case 'transfer':
         await this.q(
-          `SELECT count(*) FROM unnest($1::varchar[], $2::varchar[], $3::int[]) x(f, t, n),
-                  LATERAL credits_transfer('user', x.f, 'user', x.t, x.n, NULL, 'prop', '{}') m`,
-          [who, members.map(() => this.owners[rnd.int(this.from, this.to - 1)]), n],
+          `SELECT count(*) FROM unnest($1::bigint[], $2::bigint[], $3::int[]) x(f, t, n),
+                  LATERAL credits_transfer(x.f, x.t, x.n, NULL, 'prop', '{}') m`,
+          [keys, members.map(() => this.accountIds[rnd.int(this.from, this.to - 1)]), n],
         );
         return;
       case 'expire':
@@ -199,7 +199,7 @@ export class FinanceWorker {
             WHERE a.id = d.id`,
           [keys],
         );
-        await this.q(`SELECT * FROM credits_expire_due(100000, '{}')`);
+        await this.q(`SELECT * FROM credits_expire_due(100000, '{}', '{}', '{}')`);
         return;
       case 'refund': {
         const lots = await this.lotsOf(keys, 'NOT a.frozen AND a.value_minor IS NOT NULL');
@@ -255,9 +255,9 @@ export class FinanceWorker {
   /** Settles the members' open sessions at these charges (0: nothing used, an abort). */
   private async settle(members: number[], charges: number[]): Promise<void> {
     await this.q(
-      `SELECT count(*) FROM unnest($1::varchar[], $2::varchar[], $3::int[]) x(o, s, c),
+      `SELECT count(*) FROM unnest($1::bigint[], $2::varchar[], $3::int[]) x(o, s, c),
               LATERAL credits_settle(x.o, x.s, x.c, 'prop', NULL, ${RATE}, '{}') t`,
-      [members.map((i) => this.owners[i]), members.map((i) => this.sessions.get(i)!), charges],
+      [members.map((i) => this.accountIds[i]), members.map((i) => this.sessions.get(i)!), charges],
     );
     for (const i of members) this.sessions.delete(i);
   }

@@ -53,13 +53,18 @@ export async function openPage(
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
+  await refuseOtherHosts(page, errors);
+  return { page, context, errors };
+}
+
+/** Lets the page reach 127.0.0.1 (and blob:, data:) only; any other request is refused and noted. */
+export async function refuseOtherHosts(page: Page, errors: string[]): Promise<void> {
   await page.route('**/*', (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
     errors.push(`request to another host: ${url.href}`);
     return route.abort();
   });
-  return { page, context, errors };
 }
 
 /** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */

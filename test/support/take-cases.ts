@@ -118,9 +118,10 @@ export function caseAccounts(q: Query) {
     if (setup.member) {
       await q(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'test')`, [id]);
       await q(
-        `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period, removed_at)
-         VALUES ($1, $2, 'member', $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE 'day' END,
-                 CASE WHEN $4 THEN now() END)`,
+        `WITH m AS (INSERT INTO org_members (org_id, user_id, role, removed_at)
+                    VALUES ($1, $2, 'member', CASE WHEN $4 THEN now() END))
+         INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+         SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
         [id, member, setup.member.limit, setup.member.removed],
       );
       await q(
@@ -143,11 +144,14 @@ export function caseAccounts(q: Query) {
          SELECT credit_account_of($12, $1), $13, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
            FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
        key AS (
-         INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period, org_id)
-         SELECT COALESCE($14, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test', $10, 'day',
+         INSERT INTO api_keys (user_id, name, key_hash, prefix, org_id)
+         SELECT COALESCE($14, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test',
                 CASE WHEN $14::varchar IS NOT NULL THEN $1 END
           WHERE $10::int IS NOT NULL
-         RETURNING id),
+         RETURNING id, user_id),
+       cap AS (
+         INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period, owner_id)
+         SELECT 'key', key.id, 0, $10, 'day', key.user_id FROM key),
        spend AS (
          INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
          SELECT 'key', key.id, 0, credit_key_period_start('day', now()), $11 FROM key)

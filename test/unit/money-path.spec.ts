@@ -86,6 +86,22 @@ describe('the money path', () => {
     expect(linesMatching(inside, CAP_COUNTER).length).toBeGreaterThan(3);
   });
 
+  /**
+   * The caps' limits (credit_caps) are the credits module's too: API keys and orgs set and read them,
+   * and what was spent against them, only through CreditCapsService.
+   */
+  const CAP_LIMITS = /\bcredit_caps\b|\bcredit_cap_spent\s*\(/i;
+
+  it('no file outside src/credits/ reads or writes the caps’ limits or reads their spend', () => {
+    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+    expect(linesMatching(outside, CAP_LIMITS)).toEqual([]);
+    const inside = sources(`src${path.sep}credits`);
+    expect(linesMatching(inside, CAP_LIMITS).length).toBeGreaterThan(3);
+    expect(CAP_LIMITS.test('SELECT c.credit_limit FROM credit_caps c')).toBe(true);
+    expect(CAP_LIMITS.test('credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, now())')).toBe(true);
+    expect(CAP_LIMITS.test('SELECT spent FROM credit_cap_spend s')).toBe(false);
+  });
+
   it('the caps check recognises the counter and its writers, not the read', () => {
     expect(CAP_COUNTER.test('SELECT spent FROM credit_cap_spend s')).toBe(true);
     expect(CAP_COUNTER.test("PERFORM credit_cap_spend_add('member', m, a, d, 1)")).toBe(true);

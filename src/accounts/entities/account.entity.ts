@@ -8,7 +8,7 @@ export type AccountKind = 'user' | 'org';
 
 /**
  * The money engine's account (migration 1732000024300): a surrogate key, its kind and its owner. Its
- * row is what the account lock (credits_lock_accounts()) locks. Every user has one (a trigger on
+ * row is what the account lock (credits_lock_account_ids()) locks. Every user has one (a trigger on
  * user_accounts makes it); an organisation's is one more row of kind `org`, named by its `org_id`, so
  * user ids and org ids may be equal without meaning the same account.
  */

@@ -6,9 +6,6 @@ import type { Scope } from '../../auth/roles.js';
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })
 @Check('api_keys_key_hash_length', `octet_length(key_hash) = 32`)
-@Check('api_keys_credit_limit_check', `credit_limit >= 1`)
-@Check('api_keys_limit_period_check', `limit_period IN ('day', 'week', 'month', 'total')`)
-@Check('api_keys_limit_check', `(credit_limit IS NULL) = (limit_period IS NULL)`)
 // (user_id, created_at DESC, id DESC): descending keys TypeORM cannot describe; the migration keeps it,
 // test/schema-drift.e2e-spec.ts checks it.
 @Index('api_keys_user_idx', { synchronize: false })
@@ -47,13 +44,6 @@ export class ApiKey {
   @Column({ name: 'last_used', type: 'timestamptz', nullable: true })
   lastUsed: Date | null;
 
-  /** A credit budget per period (with `limitPeriod`); what was spent, credit_cap_spent() (credits). */
-  @Column({ name: 'credit_limit', type: 'integer', nullable: true })
-  creditLimit: number | null;
-
-  @Column({ name: 'limit_period', type: 'varchar', length: 5, nullable: true })
-  limitPeriod: KeyLimitPeriod | null;
-
   /** The organisation the key charges on behalf of its creator (null: the creator's own account). */
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
@@ -63,5 +53,6 @@ export class ApiKey {
   models: string[] | null;
 }
 
+/** A key's budget periods (its budget is the credits module's cap, CreditCapsService). */
 export const KEY_LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;
 export type KeyLimitPeriod = (typeof KEY_LIMIT_PERIODS)[number];

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.auto_recharge_succeed(p_attempt_id uuid, p_owner_id character varying, p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.auto_recharge_succeed(p_attempt_id uuid, p_account_id bigint)
  RETURNS character varying
  LANGUAGE plpgsql
 AS $function$
@@ -11,7 +11,7 @@ AS $function$
     v_account bigint;
     v_status varchar;
   BEGIN
-    SELECT l.out_account_id INTO v_account FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
     SELECT a.status INTO v_status FROM auto_recharge_attempts a
      WHERE a.id = p_attempt_id AND a.account_id = v_account FOR UPDATE;
     IF v_status IS NULL THEN

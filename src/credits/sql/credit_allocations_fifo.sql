@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION public.credit_allocations_fifo(p_account_ids bigint[]
 AS $function$
   -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
   -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
-  -- One account is looked up by equality, as credits_lock_accounts() says why.
+  -- One account is looked up by equality, as credits_lock_account_ids() says why.
   BEGIN
     IF cardinality(p_account_ids) = 1 THEN
       RETURN QUERY

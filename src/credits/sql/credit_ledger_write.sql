@@ -37,11 +37,17 @@ AS $function$
     -- index lookups by key, kept for good, and as fast for the batch's thousand lines.
     -- The valued allocations of the lines as they stand before them (credits and money left, original
     -- value, currency). The caller has locked them; a promotional take reads one index entry more.
+    -- Joined to the lines' allocation ids (with the LIMIT above), not `c.id = ANY (p_allocations)`:
+    -- PostgreSQL cannot size an array parameter, so it planned that statement afresh at every call,
+    -- about a tenth of a hold's or a record's take (docs/benchmarks.md "Issue 42: where the streaming
+    -- pair's time went").
     SELECT array_agg(c.id), array_agg(c.remaining_credits), array_agg(c.value_remaining_minor), array_agg(c.value_minor),
            array_agg(c.currency)
       INTO v_ids, v_r, v_v, v_orig, v_cur
-      FROM credit_allocations c
-     WHERE c.id = ANY (p_allocations) AND c.value_remaining_minor IS NOT NULL;
+      FROM (SELECT DISTINCT l.id FROM unnest(p_allocations) AS l(id) WHERE l.id IS NOT NULL
+             LIMIT cardinality(p_allocations)) l
+      JOIN credit_allocations c ON c.id = l.id
+     WHERE c.value_remaining_minor IS NOT NULL;
     IF v_ids IS NOT NULL THEN
       -- The money rule, line by line in array order (credit_value_share()): credits leaving take their
       -- share of the money left; a grant or a transfer's arrival fills its new lot with its value;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_expire_due(p_batch integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_expire_due(p_batch integer, p_thresholds integer[], p_renewing uuid[], p_renewing_due timestamp with time zone[])
  RETURNS TABLE(out_due integer, out_expired integer, out_credits bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -9,9 +9,12 @@ AS $function$
   -- credits.expired, naming the account as every movement's event does (credit_event()); then each
   -- account's balance alerts for what expired (the balance had dropped when the allocations
   -- expired; the job tells it now, under the lock, so a take's alerts and the job's cannot both
-  -- send one). A plan period's allocation waits for its renewal, which may roll
-  -- some of it over. Answers how many due allocations chose the accounts (fewer than p_batch: none
-  -- left), the entries and the credits.
+  -- send one). A plan period's allocation waits for its renewal, which may roll some of it over:
+  -- p_renewing are the subscriptions whose renewal is due (live, next grant at p_renewing_due, not
+  -- after now()), as the plans module tells them (CreditsService.expireDue composes its part), and an
+  -- allocation of one of them whose period ends at or after that next grant is not due yet; the
+  -- credits module reads no plans table. Answers how many due allocations chose the accounts (fewer
+  -- than p_batch: none left), the entries and the credits.
   DECLARE
     v_accounts bigint[];
     v_due integer;
@@ -28,8 +31,8 @@ AS $function$
       FROM (SELECT c.account_id FROM credit_allocations c
              WHERE c.expires_at <= now() AND NOT c.expiry_done
                AND NOT (c.source = 'plan' AND EXISTS (
-                     SELECT 1 FROM subscriptions s
-                      WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
+                     SELECT 1 FROM unnest(p_renewing, p_renewing_due) r(subscription_id, next_grant_at)
+                      WHERE r.subscription_id = c.subscription_id AND r.next_grant_at <= c.expires_at))
              ORDER BY c.expires_at LIMIT p_batch) d;
     IF v_accounts IS NULL THEN
       RETURN QUERY SELECT 0, 0, 0::bigint;
@@ -41,8 +44,8 @@ AS $function$
       SELECT c.id, c.account_id, c.remaining_credits, c.expires_at, c.allocated_at FROM credit_allocations c
        WHERE c.account_id = ANY (v_accounts) AND c.expires_at <= now() AND NOT c.expiry_done
          AND NOT (c.source = 'plan' AND EXISTS (
-               SELECT 1 FROM subscriptions s
-                WHERE s.id = c.subscription_id AND s.ended_at IS NULL AND s.next_grant_at <= c.expires_at))
+               SELECT 1 FROM unnest(p_renewing, p_renewing_due) r(subscription_id, next_grant_at)
+                WHERE r.subscription_id = c.subscription_id AND r.next_grant_at <= c.expires_at))
        ORDER BY c.account_id, c.expires_at, c.allocated_at, c.id
          FOR UPDATE OF c),
     marked AS (UPDATE credit_allocations a SET expiry_done = true FROM due WHERE a.id = due.id)

@@ -1,8 +1,9 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_owner_id character varying, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_account_kind character varying DEFAULT 'user'::character varying, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
-  -- A grant: under the account lock, a new allocation with its `grant` line (+total), which first
+  -- A grant to account p_account_id (the caller resolved its owner): under the account lock, a new
+  -- allocation with its `grant` line (+total), which first
   -- repays the account's debt as far as it goes (a `repay` line on it, which lowers the debt), then the
   -- balance alerts armed again up to the balance it left (p_rearm; a rollover re-arms after its own
   -- line). Answers the allocation as it stands after the repay; no row when a plan period's grant
@@ -19,10 +20,8 @@ AS $function$
     v_repay integer;
     v_live boolean;
     v_account bigint;
-    v_user varchar;
   BEGIN
-    SELECT l.out_account_id, l.out_user_id INTO v_account, v_user
-      FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
     IF v_account IS NULL THEN
       RETURN;
     END IF;
@@ -33,7 +32,7 @@ AS $function$
     INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
                                     source, plan_id, subscription_id, period_start, allocated_at, purchase_id,
                                     value_minor, value_remaining_minor, currency)
-    VALUES (v_account, v_user, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
+    VALUES (v_account, (SELECT o.user_id FROM accounts o WHERE o.account_id = v_account), p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
             p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id,
             p_value_minor, CASE WHEN p_value_minor IS NOT NULL THEN 0 END, CASE WHEN p_value_minor IS NOT NULL THEN p_currency END)
     ON CONFLICT DO NOTHING

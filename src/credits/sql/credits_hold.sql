@@ -1,10 +1,11 @@
-CREATE OR REPLACE FUNCTION public.credits_hold(p_owner_id character varying, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
+CREATE OR REPLACE FUNCTION public.credits_hold(p_account_id bigint, p_amount integer, p_session_id character varying, p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE
     t record;
-  -- An organisation's hold names the member (p_member_id): it counts against their limit like a
+  -- A hold on account p_account_id. An organisation's hold names the member (p_member_id; null for a
+  -- user's account): it counts against their limit like a
   -- debit (credits_take_events()), and its settlement gives the unused part back off their counter; the
   -- hold row names the member as its user_id, as the ledger lines do.
   BEGIN
@@ -12,32 +13,33 @@ AS $function$
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
     END IF;
     -- The one take, a batch of one strict hold.
-    SELECT * INTO t FROM credits_take_events(p_created_by, p_api_key_id, p_rate_default, p_thresholds, ARRAY[p_owner_id],
-                                             ARRAY[p_amount], ARRAY[NULL::uuid], p_account_kind, NULL, ARRAY[p_member_id],
+    SELECT * INTO t FROM credits_take_events(p_created_by, p_api_key_id, p_rate_default, p_thresholds, ARRAY[p_account_id],
+                                             ARRAY[p_amount], ARRAY[NULL::uuid], ARRAY[p_member_id],
                                              ARRAY['hold'], ARRAY['strict'], ARRAY[p_session_id]);
     IF t.out_status = 'ok' THEN
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as the take just counted it, so a settlement gives the unused part back
-      -- to that period only.
+      -- to that period only (a hold without a key reads no counter).
       INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
       SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, p_api_key_id,
-             (SELECT max(s.period_start) FROM credit_cap_spend s
-               WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0)
+             CASE WHEN p_api_key_id IS NOT NULL
+                  THEN (SELECT max(s.period_start) FROM credit_cap_spend s
+                         WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0) END
         FROM accounts a
-       WHERE a.account_id = credit_account_of(p_account_kind, p_owner_id)
+       WHERE a.account_id = p_account_id
       -- An organisation's session ids are its members' (unique per member, not per account): a hold
       -- row of the org for this id is another member's session (or an earlier one), never topped up.
       ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = h.outstanding + EXCLUDED.outstanding
        WHERE h.settled_at IS NULL AND p_member_id IS NULL;
       IF NOT FOUND THEN
-        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_owner_id
+        RAISE EXCEPTION 'credits_hold: session % of % has a hold already', p_session_id, p_account_id
           USING ERRCODE = 'unique_violation';
       END IF;
       -- A member's open session counts at least one credit against their limit while it is open (its
       -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
       -- used-up limit's check together and each overrun it at settlement.
-      IF p_amount = 0 AND p_account_kind = 'org' AND p_member_id IS NOT NULL THEN
-        PERFORM credit_cap_spend_add('member', p_member_id, credit_account_of(p_account_kind, p_owner_id),
+      IF p_amount = 0 AND p_member_id IS NOT NULL THEN
+        PERFORM credit_cap_spend_add('member', p_member_id, p_account_id,
                                      date_trunc('day', now(), 'UTC'), 1);
       END IF;
     END IF;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_rollover(p_owner_id character varying, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_account_kind character varying DEFAULT 'user'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id bigint, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -15,7 +15,7 @@ AS $function$
     v_balance bigint;
     v_account bigint;
   BEGIN
-    SELECT l.out_account_id INTO v_account FROM credits_lock_accounts(p_account_kind, ARRAY[p_owner_id]) l;
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
     IF v_account IS NULL THEN
       RETURN;
     END IF;
@@ -25,8 +25,8 @@ AS $function$
       RETURN;
     END IF;
     SELECT * INTO created
-      FROM credits_grant(p_owner_id, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
-                         p_plan_id, p_subscription_id, p_period_start, false, p_account_kind, NULL, NULL,
+      FROM credits_grant(v_account, v_amount, 'system', p_expires_at, 'Rolled over from ' || old.id, 'rollover',
+                         p_plan_id, p_subscription_id, p_period_start, false, NULL, NULL,
                          credit_value_share(old.value_remaining_minor, v_amount, old.remaining_credits), old.currency);
     IF created.id IS NULL THEN
       RETURN;

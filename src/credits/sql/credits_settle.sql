@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_settle(p_owner_id character varying, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_account_kind character varying DEFAULT 'user'::character varying, p_member_id character varying DEFAULT NULL::character varying)
+CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -10,12 +10,13 @@ AS $function$
     v_for_review bigint := 0;
     v_collected bigint := 0;
     v_debt bigint := 0;
-    v_account bigint := credit_account_of(p_account_kind, p_owner_id);
-    v_member varchar := CASE WHEN p_account_kind = 'org' THEN p_member_id END;
+    v_account bigint := p_account_id;
+    v_member varchar := p_member_id;
     v_hold_day timestamptz;
   BEGIN
-    -- An organisation's session names its member (p_member_id): what the hold gives back comes off the
-    -- member's counter on the day the hold counted, and the overrun counts like a debit (credits_take_events()).
+    -- The session of account p_account_id. An organisation's session names its member (p_member_id;
+    -- null for a user's account): what the hold gives back comes off the member's counter on the day
+    -- the hold counted, and the overrun counts like a debit (credits_take_events()).
     IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
       SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id,
                                                v_member);
@@ -48,14 +49,14 @@ AS $function$
     v_overrun := v_overrun - v_for_review;
     -- A member removed while the session was open (sessions=drain) settles it, but the org pays at
     -- most the hold it agreed to: what the session used beyond it is a shortfall for review.
-    IF v_member IS NOT NULL AND v_overrun > 0 AND org_member_role(p_owner_id, v_member) IS NULL THEN
+    IF v_member IS NOT NULL AND v_overrun > 0 AND org_member_role(account_org_id(v_account), v_member) IS NULL THEN
       v_for_review := v_for_review + v_overrun;
       v_overrun := 0;
     END IF;
     IF v_overrun > 0 THEN
       SELECT * INTO t FROM credits_take_events(p_created_by, h.out_api_key_id, p_rate_default, p_thresholds,
-                                               ARRAY[p_owner_id], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
-                                               p_account_kind, NULL, ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
+                                               ARRAY[v_account], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
+                                               ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
                                                ARRAY[p_session_id]);
       v_collected := t.out_collected;
       v_debt := t.out_debt;

@@ -1,11 +1,11 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_accounts character varying[], p_amounts integer[], p_usage_records uuid[], p_account_kind character varying DEFAULT 'user'::character varying, p_kinds character varying[] DEFAULT NULL::character varying[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
   -- The one take (docs/money.md "The take"): every debit and hold of credits, a batch of events in
   -- array order, of whichever accounts; a single record, hold, settlement overrun or collected
-  -- shortfall is a batch of one. Event i takes p_amounts[i] from the account of kind p_kinds[i] (all
-  -- p_account_kind when NULL: 'user' or 'org') and owner p_accounts[i]; it is a p_takes[i] ('debit',
+  -- shortfall is a batch of one. Event i takes p_amounts[i] from account p_account_ids[i]
+  -- (accounts.account_id, resolved by the caller; NULL or an unknown id: no_account); it is a p_takes[i] ('debit',
   -- the default, or 'hold') in mode p_modes[i] ('strict', the default: all or nothing; 'up_to': a
   -- settlement's overrun, the balance then the overdraft; 'collect': a reviewed shortfall, what the
   -- balance lacks is debt whatever the limit), for session p_sessions[i] (NULL: none); its ledger
@@ -18,16 +18,15 @@ AS $function$
   DECLARE
     n integer;
     -- per event, by position
-    e_user varchar[]; e_amount integer[]; e_record uuid[]; e_u integer[];
+    e_acc bigint[]; e_amount integer[]; e_record uuid[]; e_u integer[];
     e_status varchar[]; e_collected bigint[]; e_debt bigint[]; e_before bigint[]; e_balance bigint[];
-    e_retry integer[]; e_kind varchar[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
+    e_retry integer[]; e_member varchar[]; e_m integer[]; l_member varchar[] := '{}';
     e_take varchar[]; e_mode varchar[]; e_session varchar[]; e_avail bigint[]; e_head bigint[]; e_parts jsonb[];
     -- per (organisation, member) pair: found, removed, limit, period, spent in the period (before, and so far), added
     m_u integer[]; m_member varchar[]; m_found boolean[]; m_removed boolean[]; m_limit bigint[]; m_period varchar[];
     m_before bigint[]; m_spent bigint[]; m_added bigint[]; mi integer;
-    u_kind varchar[]; u_owner varchar[];
-    -- per account, in (kind, owner) order
-    u_id varchar[]; u_acc bigint[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
+    -- per account, in account id order: its id, its organisation (null: a user's account)
+    u_acc bigint[]; u_org varchar[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
     u_ptr integer[]; u_last integer[];
     -- per account: hourly limit, spend window (flat: 60 slots an account, as credit_accounts keeps them), its sum
     u_limit integer[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
@@ -46,12 +45,11 @@ AS $function$
     v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
     -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false;
-    v_acc bigint; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
+    v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
   BEGIN
-    e_user := p_accounts; e_amount := p_amounts; e_record := p_usage_records;
-    n := COALESCE(cardinality(e_user), 0);
+    e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
+    n := COALESCE(cardinality(e_acc), 0);
     IF n = 0 THEN RETURN; END IF;
-    e_kind := COALESCE(p_kinds, array_fill(p_account_kind, ARRAY[n]));
     e_member := COALESCE(p_members, array_fill(NULL::varchar, ARRAY[n]));
     e_take := COALESCE(p_takes, array_fill('debit'::varchar, ARRAY[n]));
     e_mode := COALESCE(p_modes, array_fill('strict'::varchar, ARRAY[n]));
@@ -60,59 +58,57 @@ AS $function$
     -- of one: a batch of one is checked, resolved and locked by expressions and scalar lookups (no
     -- statement over its arrays), the same steps as a batch's.
     v_bad := cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
-             OR cardinality(e_kind) IS DISTINCT FROM n OR cardinality(e_member) IS DISTINCT FROM n
+             OR cardinality(e_member) IS DISTINCT FROM n
              OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
              OR cardinality(e_session) IS DISTINCT FROM n;
     IF NOT v_bad AND n = 1 THEN
-      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_user[1] IS NULL OR e_kind[1] IS NULL
-               OR e_kind[1] NOT IN ('user', 'org') OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
+      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
                OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
     ELSIF NOT v_bad THEN
-      v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_user, e_kind, e_take, e_mode) AS x(amount, owner, kd, tk, md)
-                        WHERE x.amount IS NULL OR x.amount < 0 OR x.owner IS NULL OR x.kd IS NULL
-                           OR x.kd NOT IN ('user', 'org') OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
+      v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_take, e_mode) AS x(amount, tk, md)
+                        WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
                            OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
     END IF;
     IF v_bad THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs an account (kind user or org), a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
+      RAISE EXCEPTION 'credits_take_events: every event needs a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
     END IF;
     IF n = 1 THEN
-      -- One account, looked up and locked by equality (credits_lock_accounts()).
-      u_id := ARRAY[e_kind[1] || ':' || e_user[1]]; e_u := ARRAY[1]; u_kind := e_kind; u_owner := e_user;
-      SELECT l.out_account_id INTO v_acc FROM credits_lock_accounts(e_kind[1], e_user) l;
+      -- One account, locked by equality (credits_lock_account_ids()); its organisation read only for a
+      -- member's event (a user's record pays no lookup for it).
+      e_u := ARRAY[1];
+      SELECT l.id INTO v_acc FROM credits_lock_account_ids(e_acc) l(id);
       u_acc := ARRAY[v_acc]; u_known := ARRAY[v_acc IS NOT NULL];
-      IF e_member[1] IS NOT NULL AND e_kind[1] = 'org' THEN
+      IF e_member[1] IS NOT NULL AND v_acc IS NOT NULL THEN
+        v_org := account_org_id(v_acc);
+      END IF;
+      u_org := ARRAY[v_org];
+      IF v_org IS NOT NULL THEN
         m_u := ARRAY[1]; m_member := e_member; e_m := ARRAY[1];
       ELSE
         e_m := ARRAY[NULL::integer];
       END IF;
     ELSE
-    -- The accounts by (kind, owner id): a user and an organisation may have the same id.
-    SELECT array_agg(DISTINCT t.kd || ':' || t.x ORDER BY t.kd || ':' || t.x) INTO u_id FROM unnest(e_kind, e_user) AS t(kd, x);
+    -- The batch's accounts, each once, in account id order (an event without one counts as account 0,
+    -- which no account has).
+    SELECT array_agg(DISTINCT COALESCE(t.x, 0) ORDER BY COALESCE(t.x, 0)) INTO u_acc FROM unnest(e_acc) AS t(x);
     SELECT array_agg(u.ord::int ORDER BY e.ord) INTO e_u
-      FROM unnest(e_kind, e_user) WITH ORDINALITY AS e(kind, user_id, ord)
-      JOIN unnest(u_id) WITH ORDINALITY AS u(user_id, ord) ON u.user_id = e.kind || ':' || e.user_id;
-    SELECT array_agg(split_part(x, ':', 1) ORDER BY o), array_agg(substr(x, strpos(x, ':') + 1) ORDER BY o)
-      INTO u_kind, u_owner FROM unnest(u_id) WITH ORDINALITY AS t(x, o);
+      FROM unnest(e_acc) WITH ORDINALITY AS e(account_id, ord)
+      JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = COALESCE(e.account_id, 0);
 
     -- Every account of the batch, locked in account id order (credits_lock_account_ids(), the order of
     -- every movement's lock): one account's movements serialise with all others, and two batches take
-    -- their locks in the same order. The settings are read under the lock.
-    -- credit_account_of()'s lookups written out: called per account it was a function call each
-    -- (about a tenth of a 1,000-event batch's take); a join instead was planned as a sequential scan
-    -- of every account. A subquery per account is an index lookup whatever the plan.
-    SELECT array_agg(CASE u.kind WHEN 'user' THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = u.owner)
-                                 WHEN 'org' THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.owner) END
-                     ORDER BY u.ord) INTO u_acc
-      FROM unnest(u_kind, u_owner) WITH ORDINALITY AS u(kind, owner, ord);
-    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
+    -- their locks in the same order; with each its organisation (null: a user's). The settings are
+    -- read under the lock.
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
+           array_agg(account_org_id(l.id) ORDER BY u.ord)
+      INTO u_known, u_acc, u_org
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
-      LEFT JOIN credits_lock_account_ids(array_remove(u_acc, NULL)) AS l(id) ON l.id = u.account_id;
+      LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
     -- one (and removed), their limit and what they spent in its period.
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
       FROM (SELECT DISTINCT e.u, e.member FROM unnest(e_u, e_member) AS e(u, member) WHERE e.member IS NOT NULL) d
-     WHERE u_kind[d.u] = 'org';
+     WHERE u_org[d.u] IS NOT NULL;
     IF m_u IS NOT NULL THEN
       SELECT array_agg(m.ord::int ORDER BY e.ord) INTO e_m
         FROM unnest(e_u, e_member) WITH ORDINALITY AS e(u, member, ord)
@@ -121,15 +117,32 @@ AS $function$
       e_m := array_fill(NULL::integer, ARRAY[n]);
     END IF;
     END IF;
-    IF m_u IS NOT NULL THEN
+    IF m_u IS NOT NULL AND n = 1 THEN
+      -- A batch of one's member by equality: the statement over unnest() below is planned for ten
+      -- rows, and for one it cost an organisation's record more than the rest of its member cap.
+      SELECT ARRAY[om.user_id IS NOT NULL], ARRAY[om.removed_at IS NOT NULL], ARRAY[cap.credit_limit],
+             ARRAY[cap.period],
+             ARRAY[CASE WHEN cap.credit_limit IS NULL THEN 0
+                        ELSE credit_cap_spent('member', om.user_id, v_acc, cap.period, now()) END]
+        INTO m_found, m_removed, m_limit, m_period, m_before
+        FROM (SELECT 1) one
+        LEFT JOIN org_members om ON om.org_id = u_org[1] AND om.user_id = m_member[1]
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m_member[1]
+                                 AND cap.account_id = v_acc;
+      m_spent := m_before;
+      m_added := ARRAY[0::bigint];
+    ELSIF m_u IS NOT NULL THEN
       SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
-             array_agg(om.spend_limit ORDER BY m.ord), array_agg(om.spend_limit_period ORDER BY m.ord),
-             array_agg(CASE WHEN om.spend_limit IS NULL THEN 0
-                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], om.spend_limit_period, now()) END
+             array_agg(cap.credit_limit ORDER BY m.ord), array_agg(cap.period ORDER BY m.ord),
+             array_agg(CASE WHEN cap.credit_limit IS NULL THEN 0
+                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) END
                        ORDER BY m.ord)
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
-        LEFT JOIN org_members om ON om.org_id = u_owner[m.u] AND om.user_id = m.member;
+        LEFT JOIN org_members om ON om.org_id = u_org[m.u] AND om.user_id = m.member
+        -- the member's limit (credit_caps), one primary-key lookup
+        LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m.member
+                                 AND cap.account_id = u_acc[m.u];
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
     END IF;
@@ -156,12 +169,14 @@ AS $function$
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
     END IF;
-    u_added := array_fill(0::bigint, ARRAY[cardinality(u_id)]);
-    -- The caller's key budget; the key row locked after the accounts, so takes through one key (an
+    u_added := array_fill(0::bigint, ARRAY[cardinality(u_acc)]);
+    -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
     -- ingest key records for many accounts) decide against each other's spend, one at a time.
     IF p_api_key_id IS NOT NULL THEN
-      SELECT k.credit_limit, k.limit_period INTO v_key_limit, v_key_period
-        FROM api_keys k WHERE k.id = p_api_key_id AND k.credit_limit IS NOT NULL FOR NO KEY UPDATE;
+      SELECT c.credit_limit, c.period INTO v_key_limit, v_key_period
+        FROM credit_caps c
+       WHERE c.subject_kind = 'key' AND c.subject_id = p_api_key_id::varchar AND c.account_id = 0
+         AND c.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
         v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
@@ -170,7 +185,7 @@ AS $function$
 
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
-    IF cardinality(u_id) = 1 THEN
+    IF cardinality(u_acc) = 1 THEN
       SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord),
              COALESCE(sum(f.out_remaining), 0)::bigint, count(*)::int
         INTO a_id, a_rem, v_total, v_count
@@ -187,7 +202,7 @@ AS $function$
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
            array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
       INTO u_ptr, u_last, u_avail
-      FROM generate_series(1, cardinality(u_id)) AS u(ord)
+      FROM generate_series(1, cardinality(u_acc)) AS u(ord)
       LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
@@ -280,12 +295,19 @@ AS $function$
         u_added[u] := u_added[u] + v_spent;
         u_used[u] := u_used[u] + v_spent; u_rated[u] := true; v_rated := true;
       END IF;
+      -- Only a charge that takes a cap's spend to its limit can send the cap's event
+      -- (credit_cap_limit_event() decides whether it does): the others make no call.
       IF v_key_limit IS NOT NULL THEN
-        PERFORM credit_cap_limit_event('key', p_api_key_id::varchar, u_acc[u], v_key_limit, v_key_period, v_key_spent, v_spent);
+        IF v_spent > 0 AND v_key_spent + v_spent >= v_key_limit THEN
+          PERFORM credit_cap_limit_event('key', p_api_key_id::varchar, u_acc[u], v_key_limit, v_key_period, v_key_spent,
+                                         v_spent);
+        END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
       IF mi IS NOT NULL AND v_spent > 0 THEN
-        PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
+        IF m_spent[mi] + v_spent >= m_limit[mi] THEN
+          PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
+        END IF;
         m_spent[mi] := m_spent[mi] + v_spent; m_added[mi] := m_added[mi] + v_spent;
       END IF;
     END LOOP;
@@ -315,7 +337,11 @@ AS $function$
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
     -- The members' counters, once per member with what their events added.
-    IF m_u IS NOT NULL THEN
+    IF m_u IS NOT NULL AND n = 1 THEN
+      IF m_added[1] > 0 THEN
+        PERFORM credit_cap_spend_add('member', m_member[1], v_acc, date_trunc('day', now(), 'UTC'), m_added[1]);
+      END IF;
+    ELSIF m_u IS NOT NULL THEN
       PERFORM credit_cap_spend_add('member', m.member, u_acc[m.u], date_trunc('day', now(), 'UTC'), m.added)
          FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
     END IF;

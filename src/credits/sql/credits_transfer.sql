@@ -1,9 +1,9 @@
-CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_kind character varying, p_from_owner character varying, p_to_kind character varying, p_to_owner character varying, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_account_id bigint, p_to_account_id bigint, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])
  RETURNS TABLE(out_status character varying, out_available bigint, out_transfer_id uuid)
  LANGUAGE plpgsql
 AS $function$
-  -- A transfer (docs/money.md "Transfers"): p_credits leave the source account's allocations,
-  -- soonest-expiring first, and each part arrives on the destination as a new allocation (source
+  -- A transfer (docs/money.md "Transfers"): p_credits leave the allocations of the source account
+  -- (p_from_account_id) for the destination (p_to_account_id), soonest-expiring first, and each part arrives on the destination as a new allocation (source
   -- 'transfer') with the expiry of the one it left: a transfer_out line on the allocation it left and
   -- the transfer_in line that fills the new one (as a grant line fills a granted one), written by
   -- credit_ledger_write() under both accounts' locks, taken in account id order. What may move is
@@ -15,8 +15,9 @@ AS $function$
   -- (out_available: what could move), no_source, no_destination or same_account with nothing
   -- written.
   DECLARE
-    v_from bigint := credit_account_of(p_from_kind, p_from_owner);
-    v_to bigint := credit_account_of(p_to_kind, p_to_owner);
+    v_from bigint;
+    v_to bigint;
+    v_locked bigint[];
     v_to_user varchar;
     v_ids uuid[];
     v_rem integer[];
@@ -45,6 +46,12 @@ AS $function$
     IF p_credits IS NULL OR p_credits < 1 THEN
       RAISE EXCEPTION 'credits_transfer: credits must be a positive integer';
     END IF;
+    -- Both accounts locked first, in account id order (credits_lock_account_ids()); an id that names
+    -- no account (or NULL) is a missing source or destination.
+    SELECT COALESCE(array_agg(l.id), '{}') INTO v_locked
+      FROM credits_lock_account_ids(ARRAY[p_from_account_id, p_to_account_id]) l(id);
+    v_from := CASE WHEN p_from_account_id = ANY (v_locked) THEN p_from_account_id END;
+    v_to := CASE WHEN p_to_account_id = ANY (v_locked) THEN p_to_account_id END;
     IF v_from IS NULL THEN
       RETURN QUERY SELECT 'no_source'::varchar, 0::bigint, NULL::uuid;
       RETURN;
@@ -55,7 +62,6 @@ AS $function$
       RETURN QUERY SELECT 'same_account'::varchar, 0::bigint, NULL::uuid;
       RETURN;
     END IF;
-    PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_from, v_to]);
     SELECT a.user_id INTO v_to_user FROM accounts a WHERE a.account_id = v_to;
 
     SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),

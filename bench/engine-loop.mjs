@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// node bench/engine-loop.mjs [undo] [calls] [rounds] (after `nest build`): the PostgreSQL backend's CPU
+// time per self-committing call of the engine functions behind the hot write routes, on a scratch
+// database migrated to the end and seeded like `npm run bench` (1,000 users, 5 organisations of 40
+// members with a daily limit), and, with `undo` = N > 0, on a second one with its last N migrations
+// undone (the engine before them), alternated A B A B. The calls, each on a random account:
+// `credits_hold()` of one credit and its `credits_settle()` (the streaming pair's engine side), a
+// user's take of one credit and an org member's (`credits_take_events()` with one event, as the record
+// route sends it). CPU time, not wall time: a loaded machine moves it far less than a rate
+// (docs/benchmarks.md "Issue 42: where the streaming pair's time went"). Needs TEST_DATABASE_URL's
+// server on this machine (it reads /proc).
+import { readFileSync } from 'node:fs';
+
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+
+import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
+import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
+import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { seedUsers } from './lib.mjs';
+import { seedOrgs } from './orgs.mjs';
+
+const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
+const serverUrl = process.env.TEST_DATABASE_URL;
+const USERS = 1000;
+const ORGS = 5;
+const MEMBERS = 40;
+
+const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
+const member = (i) => ((i * 7919) % (ORGS * MEMBERS)) + 1;
+const CALLS = {
+  hold: (i, tag) => ({
+    text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
+    values: [user(i), `${tag}-${i}`],
+  }),
+  settle: (i, tag) => ({
+    text: `SELECT * FROM credits_settle($1, $2, 1, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
+    values: [user(i), `${tag}-${i}`],
+  }),
+  'user take': (i) => ({
+    text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
+                                             ARRAY[NULL::uuid], 'user', NULL, ARRAY[NULL::varchar])`,
+    values: [user(i)],
+  }),
+  'member take': (i) => ({
+    text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
+                                             ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
+    values: [`bench-org-${Math.ceil(member(i) / MEMBERS)}`, `bench-${member(i)}`],
+  }),
+};
+
+async function prepared(undoCount) {
+  const scratch = await createScratchDatabase({ serverUrl, prefix: 'engine_loop' });
+  if (undoCount > 0) {
+    const ds = new DataSource({
+      ...buildDataSourceOptions({
+        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
+        url: scratch.databaseUrl,
+      }),
+      migrationsRun: false,
+    });
+    await ds.initialize();
+    for (let i = 0; i < undoCount; i++) await ds.undoLastMigration({ transaction: 'each' });
+    await ds.destroy();
+  }
+  const client = new pg.Client({ connectionString: scratch.databaseUrl });
+  await client.connect();
+  await seedUsers(client, USERS, 1_000_000_000);
+  await seedOrgs(client, { orgs: ORGS, members: MEMBERS, credits: 1_000_000_000 });
+  await client.query('ANALYZE');
+  await client.query('SET synchronous_commit = off');
+  const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+  return { scratch, client, pid, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+}
+
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+};
+
+let round = 0;
+/** µs of backend CPU per call of each kind; the holds are settled by the settle loop that follows. */
+async function loops(db) {
+  const out = {};
+  const tag = `r${round++}`;
+  for (const [name, call] of Object.entries(CALLS)) {
+    const warm = `${tag}w`;
+    for (let i = 0; i < 200; i++) await db.client.query({ name, ...call(i, warm) });
+    if (name === 'hold') for (let i = 0; i < 200; i++) await db.client.query(CALLS.settle(i, warm));
+    const before = cpu(db.pid);
+    for (let i = 0; i < Number(calls); i++) await db.client.query({ name, ...call(i, tag) });
+    out[name] = ((cpu(db.pid) - before) / Number(calls)) * 1e6;
+  }
+  return out;
+}
+
+const dbs = [await prepared(0)];
+if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
+try {
+  for (let r = 0; r < Number(rounds); r++) {
+    for (const db of [...dbs].reverse()) {
+      const us = await loops(db);
+      console.log(
+        `${db.label}: ${Object.entries(us)
+          .map(([k, v]) => `${k} ${v.toFixed(0)} µs`)
+          .join(', ')}`,
+      );
+    }
+  }
+} finally {
+  for (const db of dbs) {
+    await db.client.end();
+    await db.scratch.drop();
+  }
+}

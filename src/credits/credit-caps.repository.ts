@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** Whose cap: a budgeted API key (its budget spans every account it charges) or an org's member. */
+export type CapSubject = { kind: 'key' } | { kind: 'member'; orgId: string };
+
+/** A cap's limit with what its subject spent in the limit's current period. */
+export interface CapRow {
+  limit: number;
+  period: string;
+  /** credit_cap_spent() of the period (open holds included). */
+  spentInPeriod: number;
+  /** When the period ends (null: `total`, it never does). */
+  resetsAt: Date | null;
+}
+
+interface RawCap {
+  subject_id: string;
+  credit_limit: string;
+  period: string;
+  spent: string;
+  resets_at: Date | null;
+}
+
+/** The cap's account: 0 for a key, the organisation's account for a member (credit_caps' key). */
+const ACCOUNT_SQL = `CASE WHEN $1::varchar = 'key' THEN 0 ELSE credit_account_of('org', $2::varchar) END`;
+
+const orgOf = (subject: CapSubject): string | null => (subject.kind === 'member' ? subject.orgId : null);
+
+/** credit_caps: the limits of every cap (docs/spend-controls.md); their spend is credit_cap_spend's. */
+@Injectable()
+export class CreditCapsRepository {
+  /** Sets the subject's limit (replacing one); what it spent stays counted. `ownerId`: a key's owner. */
+  async set(
+    m: EntityManager,
+    subject: CapSubject,
+    subjectId: string,
+    limit: { credits: number; period: string; ownerId: string | null },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period, owner_id)
+       VALUES ($1, $3, ${ACCOUNT_SQL}, $4, $5, $6)
+       ON CONFLICT (subject_kind, subject_id, account_id) DO UPDATE
+         SET credit_limit = EXCLUDED.credit_limit, period = EXCLUDED.period, updated_at = now()`,
+      [subject.kind, orgOf(subject), subjectId, limit.credits, limit.period, limit.ownerId],
+    );
+  }
+
+  /**
+   * Removes the subject's limit. The row stays (a member's limit_reached_period: a limit set again in
+   * the same period sends no second event).
+   */
+  async clear(m: EntityManager, subject: CapSubject, subjectId: string): Promise<void> {
+    await m.query(
+      `UPDATE credit_caps SET credit_limit = NULL, period = NULL, updated_at = now()
+        WHERE subject_kind = $1 AND subject_id = $3 AND account_id = ${ACCOUNT_SQL} AND credit_limit IS NOT NULL`,
+      [subject.kind, orgOf(subject), subjectId],
+    );
+  }
+
+  /**
+   * The limits of these subjects that have one, by subject id, with what each spent in its current
+   * period at `at` (null: the database's clock).
+   */
+  async find(
+    m: EntityManager,
+    subject: CapSubject,
+    subjectIds: string[],
+    at: Date | null,
+  ): Promise<Map<string, CapRow>> {
+    if (subjectIds.length === 0) return new Map();
+    const rows: RawCap[] = await m.query(
+      `SELECT c.subject_id, c.credit_limit, c.period,
+              credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, COALESCE($4::timestamptz, now())) AS spent,
+              credit_key_period_end(c.period, COALESCE($4::timestamptz, now())) AS resets_at
+         FROM credit_caps c
+        WHERE c.subject_kind = $1 AND c.subject_id = ANY($3::varchar[]) AND c.account_id = ${ACCOUNT_SQL}
+          AND c.credit_limit IS NOT NULL`,
+      [subject.kind, orgOf(subject), subjectIds, at],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.subject_id,
+        { limit: Number(r.credit_limit), period: r.period, spentInPeriod: Number(r.spent), resetsAt: r.resets_at },
+      ]),
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { type CapRow, CreditCapsRepository } from './credit-caps.repository.js';
+
+export type { CapRow } from './credit-caps.repository.js';
+
+/** A limit as its owner sets it: credits per period (a key's periods include `total`). */
+export interface CapLimit {
+  credits: number;
+  period: string;
+}
+
+/**
+ * The limits of the caps (docs/spend-controls.md), owned by the credits module: API keys and orgs set,
+ * clear and read them here, in their own transaction (`m`); the engine's functions read them under the
+ * account's lock. Setting or clearing a limit never resets what was spent.
+ */
+@Injectable()
+export class CreditCapsService {
+  constructor(private readonly repo: CreditCapsRepository) {}
+
+  /** The budgets of these keys that have one, with what each counted in its period now. */
+  keyCaps(m: EntityManager, keyIds: string[]): Promise<Map<string, CapRow>> {
+    return this.repo.find(m, { kind: 'key' }, keyIds, null);
+  }
+
+  /** Sets (or, with null, removes) the budget of a key of `ownerId` (its limit event names them). */
+  setKeyCap(m: EntityManager, keyId: string, ownerId: string, limit: CapLimit | null): Promise<void> {
+    return limit === null
+      ? this.repo.clear(m, { kind: 'key' }, keyId)
+      : this.repo.set(m, { kind: 'key' }, keyId, { ...limit, ownerId });
+  }
+
+  /** The limits of these members of the org that have one, with what each spent in its period at `at`. */
+  memberCaps(m: EntityManager, orgId: string, userIds: string[], at: Date | null): Promise<Map<string, CapRow>> {
+    return this.repo.find(m, { kind: 'member', orgId }, userIds, at);
+  }
+
+  /** Sets (or, with null, removes) a member's spend limit in the org. */
+  setMemberCap(m: EntityManager, orgId: string, userId: string, limit: CapLimit | null): Promise<void> {
+    return limit === null
+      ? this.repo.clear(m, { kind: 'member', orgId }, userId)
+      : this.repo.set(m, { kind: 'member', orgId }, userId, { ...limit, ownerId: null });
+  }
+}

@@ -1,0 +1,147 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+import { startTestApp, type TestApp } from './app.js';
+import { CHROMIUM, chromiumAvailable, refuseOtherHosts } from './portal-browser.js';
+
+export { chromiumAvailable };
+
+/**
+ * The admin console in Chromium (Debian's chromium, driven by playwright-core), served by the app
+ * itself at /admin from a fresh build: its build, pages that collect errors and the requests they
+ * send, sign-in and screenshots. Only 127.0.0.1 is reachable from a page. Said once in each spec
+ * file that imports this module: its describe block is skipped without Chromium.
+ */
+if (!chromiumAvailable) {
+  console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+export const CONSOLE_SHOTS =
+  process.env.CONSOLE_SHOTS_DIR ?? join(import.meta.dirname, '..', '..', 'test-results', 'console');
+
+/**
+ * expect.poll as patient as Playwright's own waits (setDefaultTimeout in openConsole), not vitest's 1 s: a
+ * page loaded cold while the machine's two cores are busy takes seconds to show its first figures.
+ */
+export const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+/**
+ * The app serving a fresh build of console/ at /admin (a few seconds to build: a test never sees a
+ * stale bundle) on a free port of 127.0.0.1, the only host a page may reach, and a Chromium to read
+ * it with. Makes the screenshot folder too.
+ */
+export class ServedConsole {
+  private constructor(
+    readonly t: TestApp,
+    readonly baseUrl: string,
+    readonly browser: Browser,
+    private readonly dir: string,
+  ) {}
+
+  /** `env` is the test app's (CONSOLE_DIR set to the build); `prefix` names the build's temporary folder. */
+  static async start(env: Record<string, string> = {}, prefix = 'console-'): Promise<ServedConsole> {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    let t: TestApp | undefined;
+    try {
+      const vite = join('node_modules', 'vite', 'bin', 'vite.js');
+      execFileSync(
+        process.execPath,
+        [vite, 'build', '--config', 'console/vite.config.ts', '--outDir', dir, '--logLevel', 'warn'],
+        { stdio: 'inherit' },
+      );
+      mkdirSync(CONSOLE_SHOTS, { recursive: true });
+      t = await startTestApp({ ...env, CONSOLE_DIR: dir });
+      await t.app.listen(0, '127.0.0.1');
+      const baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      return new ServedConsole(t, baseUrl, browser, dir);
+    } catch (error) {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** A page of its own (see openConsole). */
+  open(): Promise<ConsolePage> {
+    return openConsole(this.browser);
+  }
+
+  /** Signs in with an access token; resolves once the navigation shows. */
+  async signIn(page: Page, accessToken: string): Promise<void> {
+    await page.goto(`${this.baseUrl}/admin/`);
+    await page.getByLabel('Access token').fill(accessToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).waitFor();
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await this.t.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A request the page sent to the API: what it changed or read, and the key it carried. */
+export interface Sent {
+  method: string;
+  path: string;
+  key: string | undefined;
+}
+
+export interface ConsolePage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and warnings, page errors and requests to hosts other than 127.0.0.1. */
+  errors: string[];
+  /** Every request the page sent to /api/, in order. */
+  sent: Sent[];
+}
+
+/**
+ * A page in a context of its own, 1400×900. Downloads are accepted (Playwright's default, said
+ * aloud): the CSV exports are read from them.
+ */
+async function openConsole(browser: Browser): Promise<ConsolePage> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  const sent: Sent[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith('/api/')) return;
+    sent.push({ method: request.method(), path: url.pathname, key: request.headers()['idempotency-key'] });
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await refuseOtherHosts(page, errors);
+  return { page, context, errors, sent };
+}
+
+/** The Idempotency-Keys of the requests sent to a path with a method, in order. */
+export function keysSent(sent: Sent[], method: string, path: string): Array<string | undefined> {
+  return sent.filter((s) => s.method === method && s.path === path).map((s) => s.key);
+}
+
+/** Once no transition or animation runs (a dialog fades and scales in). */
+export async function settled(page: Page): Promise<void> {
+  await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
+}
+
+/** A full-page screenshot `<name>.png` in CONSOLE_SHOTS. */
+export async function shot(page: Page, name: string): Promise<void> {
+  // A dialog fades in: shoot once it is settled, not halfway through.
+  await settled(page);
+  // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(CONSOLE_SHOTS, `${name}.png`), fullPage: true });
+}
