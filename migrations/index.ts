@@ -97,6 +97,7 @@ import { CapsInCreditCaps1732000060100 } from './1732000060100-caps-in-credit-ca
 import { DropKeyAndMemberLimits1732000060200 } from './1732000060200-drop-key-and-member-limits.js';
 import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-waits-for-renewals-due.js';
 import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
+import { ValuedLinesBySubscript1732000066000 } from './1732000066000-valued-lines-by-subscript.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -199,4 +200,5 @@ export const MIGRATIONS = [
   DropKeyAndMemberLimits1732000060200,
   ExpiryWaitsForRenewalsDue1732000064000,
   OneAccountIdCapsAndSpeed1732000065000,
+  ValuedLinesBySubscript1732000066000,
 ];

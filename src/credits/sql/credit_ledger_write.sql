@@ -15,7 +15,11 @@ AS $function$
   -- moves on a valued allocation (docs/finance.md: value_minor, currency; p_values[i] when the caller
   -- knows it and the rule cannot), its finance category and its booking instant (p_booked_at[i]).
   DECLARE
+    v_first integer[];
+    v_valued boolean;
     v_ids uuid[];
+    v_at integer[];
+    v_left bigint[];
     v_r bigint[];
     v_v bigint[];
     v_orig bigint[];
@@ -36,25 +40,34 @@ AS $function$
     -- accounts there are). A LIMIT the planner cannot read makes the generic plan expect a row or so:
     -- index lookups by key, kept for good, and as fast for the batch's thousand lines.
     -- The valued allocations of the lines as they stand before them (credits and money left, original
-    -- value, currency). The caller has locked them; a promotional take reads one index entry more.
-    -- Joined to the lines' allocation ids (with the LIMIT above), not `c.id = ANY (p_allocations)`:
-    -- PostgreSQL cannot size an array parameter, so it planned that statement afresh at every call,
-    -- about a tenth of a hold's or a record's take (docs/benchmarks.md "Issue 42: where the streaming
-    -- pair's time went").
-    SELECT array_agg(c.id), array_agg(c.remaining_credits), array_agg(c.value_remaining_minor), array_agg(c.value_minor),
-           array_agg(c.currency)
-      INTO v_ids, v_r, v_v, v_orig, v_cur
-      FROM (SELECT DISTINCT l.id FROM unnest(p_allocations) AS l(id) WHERE l.id IS NOT NULL
+    -- value, currency), one element per line, with the line that first names the same allocation
+    -- (v_first[i]): the rule below keeps each allocation's running state at that line's index, so a
+    -- line finds its allocation by one subscript, not by searching (array_position() over a batch's
+    -- thousand lots was a search per line, a fifth of a valued batch). The caller has locked them; a
+    -- promotional take reads one index entry more. Per line with the LIMIT above, not
+    -- `c.id = ANY (p_allocations)`: PostgreSQL cannot size an array parameter, so it planned that
+    -- statement afresh at every call, about a tenth of a hold's or a record's take
+    -- (docs/benchmarks.md "Issue 42: where the streaming pair's time went").
+    SELECT array_agg(l.first ORDER BY l.ord), array_agg(c.remaining_credits ORDER BY l.ord),
+           array_agg(c.value_remaining_minor ORDER BY l.ord), array_agg(c.value_minor ORDER BY l.ord),
+           array_agg(c.currency ORDER BY l.ord), bool_or(c.id IS NOT NULL)
+      INTO v_first, v_r, v_v, v_orig, v_cur, v_valued
+      FROM (SELECT l.id, l.ord::int AS ord, min(l.ord::int) OVER (PARTITION BY l.id) AS first
+              FROM unnest(p_allocations) WITH ORDINALITY AS l(id, ord)
              LIMIT cardinality(p_allocations)) l
-      JOIN credit_allocations c ON c.id = l.id
-     WHERE c.value_remaining_minor IS NOT NULL;
-    IF v_ids IS NOT NULL THEN
+      LEFT JOIN credit_allocations c ON c.id = l.id AND c.value_remaining_minor IS NOT NULL;
+    IF v_valued THEN
       -- The money rule, line by line in array order (credit_value_share()): credits leaving take their
       -- share of the money left; a grant or a transfer's arrival fills its new lot with its value;
       -- credits coming back (a release, an unfreeze) bring the money their caller says.
       FOR i IN 1 .. cardinality(p_allocations) LOOP
-        j := array_position(v_ids, p_allocations[i]);
-        CONTINUE WHEN j IS NULL;
+        CONTINUE WHEN v_v[i] IS NULL;
+        j := v_first[i];
+        IF j = i THEN
+          -- the allocation's first line: its money left goes to the UPDATE below
+          v_ids := v_ids || p_allocations[i];
+          v_at := v_at || i;
+        END IF;
         v_n := p_amounts[i];
         IF p_values[i] IS NOT NULL THEN
           v_val := p_values[i];
@@ -75,6 +88,8 @@ AS $function$
         v_values[i] := v_val;
         v_currencies[i] := v_cur[j];
       END LOOP;
+      -- each valued allocation's money left, after all its lines
+      SELECT array_agg(v_v[a.i] ORDER BY a.k) INTO v_left FROM unnest(v_at) WITH ORDINALITY AS a(i, k);
     END IF;
     -- One UPDATE per allocation, credits and money together: a second one would recheck its foreign
     -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold.
@@ -87,7 +102,7 @@ AS $function$
              WHERE l.allocation_id IS NOT NULL
              GROUP BY l.allocation_id
              LIMIT cardinality(p_allocations)) m
-      LEFT JOIN (SELECT * FROM unnest(v_ids, v_v) AS s(id, value_left) LIMIT cardinality(v_ids)) v ON v.id = m.allocation_id
+      LEFT JOIN (SELECT * FROM unnest(v_ids, v_left) AS s(id, value_left) LIMIT cardinality(v_ids)) v ON v.id = m.allocation_id
      WHERE c.id = m.allocation_id AND (m.net <> 0 OR v.value_left IS DISTINCT FROM c.value_remaining_minor);
     -- Each line's finance category (docs/finance.md): from its kind, a grant's from its allocation; a
     -- caller's (p_categories[i]) first. Movements inside the liability have none.
