@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
-
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Accounts1732000024300 } from '../migrations/1732000024300-accounts.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { MigrationDatabase } from './support/migration-database.js';
 
 /**
  * Migration 1732000024300 makes every existing user a user account, and the lock (1732000024400)
@@ -15,55 +11,16 @@ import { buildDataSourceOptions } from '../src/database/data-source-options.js';
  * user created afterwards gets an account, and the migrations go down and up again.
  */
 describe('the accounts migration', () => {
-  const name = `accounting_accounts_${randomBytes(4).toString('hex')}`;
-  const server = () => new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-  let url: string;
+  let own: MigrationDatabase;
   let db: pg.Pool;
-
-  const dataSource = (migrations: typeof MIGRATIONS) =>
-    new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrations,
-      migrationsRun: false,
-    });
-  const migrate = async (migrations: typeof MIGRATIONS) => {
-    const ds = dataSource(migrations);
-    await ds.initialize();
-    try {
-      await ds.runMigrations({ transaction: 'each' });
-    } finally {
-      await ds.destroy();
-    }
-  };
-  const revert = async (times: number) => {
-    const ds = dataSource(MIGRATIONS);
-    await ds.initialize();
-    try {
-      for (let i = 0; i < times; i++) await ds.undoLastMigration({ transaction: 'each' });
-    } finally {
-      await ds.destroy();
-    }
-  };
+  const migrate = (migrations: typeof MIGRATIONS) => own.migrate(migrations);
+  const revert = (times: number) => own.revert(times);
 
   beforeAll(async () => {
-    const admin = server();
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(inject('adminDatabaseUrl'));
-    u.pathname = `/${name}`;
-    url = u.toString();
-    db = new pg.Pool({ connectionString: url, max: 2 });
-    // DROP … WITH (FORCE) may reach a connection still closing: its error then is no test's failure.
-    db.on('error', () => undefined);
+    own = await MigrationDatabase.create('accounting_accounts');
+    db = own.db;
   });
-  afterAll(async () => {
-    await db?.end();
-    const admin = server();
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(() => own?.close());
 
   /**
    * A strict debit by the take the schema at hand has: credits_take() before the one take (migration

@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
-
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ProviderUsage1732000029000 } from '../migrations/1732000029000-provider-usage.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { MigrationDatabase } from './support/migration-database.js';
 
 /**
  * Migration 1732000029000 gives every existing record a usage source: `estimated` for expired
@@ -15,42 +11,15 @@ import { buildDataSourceOptions } from '../src/database/data-source-options.js';
  * provider usage; and every figure of the rollups stays as it was.
  */
 describe('the provider usage migration', () => {
-  const name = `accounting_pu_${randomBytes(4).toString('hex')}`;
-  const server = () => new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-  let url: string;
+  let own: MigrationDatabase;
   let db: pg.Pool;
-
-  const migrate = async (migrations: typeof MIGRATIONS) => {
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrations,
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await dataSource.destroy();
-    }
-  };
+  const migrate = (migrations: typeof MIGRATIONS) => own.migrate(migrations);
 
   beforeAll(async () => {
-    const admin = server();
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(inject('adminDatabaseUrl'));
-    u.pathname = `/${name}`;
-    url = u.toString();
-    db = new pg.Pool({ connectionString: url, max: 2 });
+    own = await MigrationDatabase.create('accounting_pu');
+    db = own.db;
   });
-  afterAll(async () => {
-    await db?.end();
-    const admin = server();
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(() => own?.close());
 
   it('marks what was estimated, keeps the rest reported, and changes no figure', async () => {
     const at = MIGRATIONS.indexOf(ProviderUsage1732000029000);
@@ -105,17 +74,7 @@ describe('the provider usage migration', () => {
 
     // And it reverts cleanly (with every migration after it).
     const after = MIGRATIONS.length - MIGRATIONS.indexOf(ProviderUsage1732000029000);
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrations: MIGRATIONS,
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      for (let i = 0; i < after; i++) await dataSource.undoLastMigration({ transaction: 'each' });
-    } finally {
-      await dataSource.destroy();
-    }
+    await own.revert(after);
     const cols = await db.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'usage_records' AND column_name = 'usage_source'`,
     );

@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
-
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TokenKinds1732000021000 } from '../migrations/1732000021000-token-kinds.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { creditsSql, providerCostSql } from '../src/pricing/pricing.sql.js';
+import { MigrationDatabase } from './support/migration-database.js';
 
 /**
  * Migration 1732000021000 keeps every existing rule, record and figure: a database with rules,
@@ -16,42 +12,15 @@ import { creditsSql, providerCostSql } from '../src/pricing/pricing.sql.js';
  * counts the same afterwards, and its rollups count each record's tokens (a single count as input).
  */
 describe('the token kinds migration', () => {
-  const name = `accounting_kinds_${randomBytes(4).toString('hex')}`;
-  const server = () => new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-  let url: string;
+  let own: MigrationDatabase;
   let db: pg.Pool;
-
-  const migrate = async (migrations: typeof MIGRATIONS) => {
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrations,
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await dataSource.destroy();
-    }
-  };
+  const migrate = (migrations: typeof MIGRATIONS) => own.migrate(migrations);
 
   beforeAll(async () => {
-    const admin = server();
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(inject('adminDatabaseUrl'));
-    u.pathname = `/${name}`;
-    url = u.toString();
-    db = new pg.Pool({ connectionString: url, max: 2 });
+    own = await MigrationDatabase.create('accounting_kinds');
+    db = own.db;
   });
-  afterAll(async () => {
-    await db?.end();
-    const admin = server();
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(() => own?.close());
 
   it('prices, costs and counts what was there as before', async () => {
     const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(TokenKinds1732000021000));
