@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { type CapRow, CreditCapsRepository } from './credit-caps.repository.js';
+import type { MemberLimitState } from './credits-results.js';
 
 export type { CapRow } from './credit-caps.repository.js';
 
@@ -35,6 +36,16 @@ export class CreditCapsService {
   /** The limits of these members of the org that have one, with what each spent in its period at `at`. */
   memberCaps(m: EntityManager, orgId: string, userIds: string[], at: Date | null): Promise<Map<string, CapRow>> {
     return this.repo.find(m, { kind: 'member', orgId }, userIds, at);
+  }
+
+  /**
+   * A member's limit as a refusal reports it: the limit, what they spent from the org in its current
+   * period (open holds included) and when the period ends; null without a limit.
+   */
+  async memberLimit(m: EntityManager, orgId: string, userId: string): Promise<MemberLimitState | null> {
+    const cap = (await this.memberCaps(m, orgId, [userId], null)).get(userId);
+    // A member's periods (day, week, month) always end.
+    return cap ? { limit: cap.limit, spentInPeriod: cap.spentInPeriod, resetsAt: cap.resetsAt!.toISOString() } : null;
   }
 
   /** Sets (or, with null, removes) a member's spend limit in the org. */

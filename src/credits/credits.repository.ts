@@ -224,29 +224,6 @@ export class CreditsRepository {
     return this.dataSource.manager;
   }
 
-  /**
-   * A member's spend limit as a refusal reports it: the limit, what they spent from the org in its
-   * current period (open holds included) and when the period ends (null: no membership or no limit).
-   */
-  async memberLimit(
-    manager: EntityManager,
-    orgId: string,
-    userId: string,
-  ): Promise<{ limit: number; spentInPeriod: number; resetsAt: string } | null> {
-    const rows: { limit: string; spent: string; resets_at: Date }[] = await manager.query(
-      `SELECT c.credit_limit AS limit, credit_cap_spent('member', c.subject_id, c.account_id, c.period, now()) AS spent,
-              credit_key_period_end(c.period, now()) AS resets_at
-         FROM credit_caps c
-        WHERE c.subject_kind = 'member' AND c.subject_id = $2 AND c.account_id = credit_account_of('org', $1)
-          AND c.credit_limit IS NOT NULL`,
-      [orgId, userId],
-    );
-    const row = rows[0];
-    return row
-      ? { limit: Number(row.limit), spentInPeriod: Number(row.spent), resetsAt: row.resets_at.toISOString() }
-      : null;
-  }
-
   /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */
   async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
     const rows: TakeRow[] = await manager.query(`SELECT ${TAKE_COLUMNS} FROM ${CREDITS_TAKE} taken`, takeParams(take));

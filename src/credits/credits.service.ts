@@ -15,6 +15,7 @@ import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { CreditCapsService } from './credit-caps.service.js';
 import {
   CreditHoldsRepository,
   type GivenBack,
@@ -79,6 +80,7 @@ export class CreditsService {
     private readonly batchRepo: CreditsBatchRepository,
     private readonly transfers: CreditTransfersRepository,
     private readonly purchases: CreditPurchasesRepository,
+    private readonly caps: CreditCapsService,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -91,7 +93,7 @@ export class CreditsService {
     // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
     const member =
       row.out_status === 'member_limit' && who?.orgId
-        ? await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        ? await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId)
         : null;
     const result = takeResult(row, amount, who, member);
     this.moved(kind, result.collected);
@@ -111,7 +113,7 @@ export class CreditsService {
   ): Promise<DomainError> {
     if (!who.orgId) return error;
     if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
-      const member = await this.repo.memberLimit(this.tx.statementManager, who.orgId, who.userId);
+      const member = await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId);
       return memberLimitError(amount, member);
     }
     // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
