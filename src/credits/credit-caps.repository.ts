@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { accountIdSql } from './credits.sql.js';
+
 /** Whose cap: a budgeted API key (its budget spans every account it charges) or an org's member. */
 export type CapSubject = { kind: 'key' } | { kind: 'member'; orgId: string };
 
@@ -23,7 +25,7 @@ interface RawCap {
 }
 
 /** The cap's account: 0 for a key, the organisation's account for a member (credit_caps' key). */
-const ACCOUNT_SQL = `CASE WHEN $1::varchar = 'key' THEN 0 ELSE credit_account_of('org', $2::varchar) END`;
+const ACCOUNT_SQL = `CASE WHEN $1::varchar = 'key' THEN 0 ELSE ${accountIdSql('$2::varchar', 'org')} END`;
 
 const orgOf = (subject: CapSubject): string | null => (subject.kind === 'member' ? subject.orgId : null);
 
