@@ -9,74 +9,82 @@
 // route sends it). CPU time, not wall time: a loaded machine moves it far less than a rate
 // (docs/benchmarks.md "Issue 42: where the streaming pair's time went"). Needs TEST_DATABASE_URL's
 // server on this machine (it reads /proc).
-import { readFileSync } from 'node:fs';
-
-import pg from 'pg';
-import { DataSource } from 'typeorm';
-
-import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
-import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
-import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { backendCpu, engineScratch } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';
 import { seedOrgs } from './orgs.mjs';
 
 const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
-const serverUrl = process.env.TEST_DATABASE_URL;
 const USERS = 1000;
 const ORGS = 5;
 const MEMBERS = 40;
 
 const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
 const member = (i) => ((i * 7919) % (ORGS * MEMBERS)) + 1;
+const org = (i) => `bench-org-${Math.ceil(member(i) / MEMBERS)}`;
+// Each call as the engine of the database takes it: by account id (`byId`, its ids read once when
+// seeded, so the loop times the engine alone) or, on a database from before, by owner and kind.
 const CALLS = {
-  hold: (i, tag) => ({
-    text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
-    values: [user(i), `${tag}-${i}`],
-  }),
-  settle: (i, tag) => ({
-    text: `SELECT * FROM credits_settle($1, $2, 1, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
-    values: [user(i), `${tag}-${i}`],
-  }),
-  'user take': (i) => ({
-    text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
-                                             ARRAY[NULL::uuid], 'user', NULL, ARRAY[NULL::varchar])`,
-    values: [user(i)],
-  }),
-  'member take': (i) => ({
-    text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
-                                             ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
-    values: [`bench-org-${Math.ceil(member(i) / MEMBERS)}`, `bench-${member(i)}`],
-  }),
+  hold: (db, i, tag) =>
+    db.byId
+      ? {
+          text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', NULL)`,
+          values: [db.ids.get(user(i)), `${tag}-${i}`],
+        }
+      : {
+          text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
+          values: [user(i), `${tag}-${i}`],
+        },
+  settle: (db, i, tag) =>
+    db.byId
+      ? {
+          text: `SELECT * FROM credits_settle($1, $2, 1, 'bench', NULL, NULL, '{1000,10,0}', NULL)`,
+          values: [db.ids.get(user(i)), `${tag}-${i}`],
+        }
+      : {
+          text: `SELECT * FROM credits_settle($1, $2, 1, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
+          values: [user(i), `${tag}-${i}`],
+        },
+  'user take': (db, i) =>
+    db.byId
+      ? {
+          text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::bigint], ARRAY[1],
+                                                   ARRAY[NULL::uuid], ARRAY[NULL::varchar])`,
+          values: [db.ids.get(user(i))],
+        }
+      : {
+          text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
+                                                   ARRAY[NULL::uuid], 'user', NULL, ARRAY[NULL::varchar])`,
+          values: [user(i)],
+        },
+  'member take': (db, i) =>
+    db.byId
+      ? {
+          text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::bigint], ARRAY[1],
+                                                   ARRAY[NULL::uuid], ARRAY[$2::varchar])`,
+          values: [db.ids.get(org(i)), `bench-${member(i)}`],
+        }
+      : {
+          text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::varchar], ARRAY[1],
+                                                   ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
+          values: [org(i), `bench-${member(i)}`],
+        },
 };
 
 async function prepared(undoCount) {
-  const scratch = await createScratchDatabase({ serverUrl, prefix: 'engine_loop' });
-  if (undoCount > 0) {
-    const ds = new DataSource({
-      ...buildDataSourceOptions({
-        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
-        url: scratch.databaseUrl,
-      }),
-      migrationsRun: false,
-    });
-    await ds.initialize();
-    for (let i = 0; i < undoCount; i++) await ds.undoLastMigration({ transaction: 'each' });
-    await ds.destroy();
-  }
-  const client = new pg.Client({ connectionString: scratch.databaseUrl });
-  await client.connect();
+  const { scratch, client, pid, byId, label } = await engineScratch('engine_loop', undoCount);
   await seedUsers(client, USERS, 1_000_000_000);
   await seedOrgs(client, { orgs: ORGS, members: MEMBERS, credits: 1_000_000_000 });
   await client.query('ANALYZE');
   await client.query('SET synchronous_commit = off');
-  const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
-  return { scratch, client, pid, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+  const ids = byId
+    ? new Map(
+        (
+          await client.query(`SELECT COALESCE(user_id, org_id) AS owner, account_id::text AS id FROM accounts`)
+        ).rows.map((r) => [r.owner, r.id]),
+      )
+    : null;
+  return { scratch, client, pid, byId, ids, label };
 }
-
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-};
 
 let round = 0;
 /** µs of backend CPU per call of each kind; the holds are settled by the settle loop that follows. */
@@ -85,11 +93,11 @@ async function loops(db) {
   const tag = `r${round++}`;
   for (const [name, call] of Object.entries(CALLS)) {
     const warm = `${tag}w`;
-    for (let i = 0; i < 200; i++) await db.client.query({ name, ...call(i, warm) });
-    if (name === 'hold') for (let i = 0; i < 200; i++) await db.client.query(CALLS.settle(i, warm));
-    const before = cpu(db.pid);
-    for (let i = 0; i < Number(calls); i++) await db.client.query({ name, ...call(i, tag) });
-    out[name] = ((cpu(db.pid) - before) / Number(calls)) * 1e6;
+    for (let i = 0; i < 200; i++) await db.client.query({ name, ...call(db, i, warm) });
+    if (name === 'hold') for (let i = 0; i < 200; i++) await db.client.query(CALLS.settle(db, i, warm));
+    const before = backendCpu(db.pid);
+    for (let i = 0; i < Number(calls); i++) await db.client.query({ name, ...call(db, i, tag) });
+    out[name] = ((backendCpu(db.pid) - before) / Number(calls)) * 1e6;
   }
   return out;
 }

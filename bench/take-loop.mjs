@@ -4,42 +4,15 @@
 // "The take"; `credits_take(…)` on a database from before the one take), on a scratch
 // database migrated to the end, and, with `undo` = N > 0, on a second one with its last N migrations
 // undone (the engine before them), alternated A B A B. Needs TEST_DATABASE_URL's server.
-import { readFileSync } from 'node:fs';
-
-import pg from 'pg';
-import { DataSource } from 'typeorm';
-
-import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
-import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
-import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { backendCpu, engineScratch } from './engine-scratch.mjs';
 
 const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
-const serverUrl = process.env.TEST_DATABASE_URL;
 
 async function prepared(undoCount) {
-  const scratch = await createScratchDatabase({ serverUrl, prefix: 'take_loop' });
-  if (undoCount > 0) {
-    const ds = new DataSource({
-      ...buildDataSourceOptions({
-        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
-        url: scratch.databaseUrl,
-      }),
-      migrationsRun: false,
-    });
-    await ds.initialize();
-    for (let i = 0; i < undoCount; i++) await ds.undoLastMigration({ transaction: 'each' });
-    await ds.destroy();
-  }
-  const client = new pg.Client({ connectionString: scratch.databaseUrl });
-  await client.connect();
+  const { scratch, client, pid, byId, label } = await engineScratch('take_loop', undoCount);
   await client.query(`INSERT INTO user_accounts (user_id) VALUES ('bench')`);
-  const [{ pid, single, byId }] = (
-    await client.query(
-      `SELECT pg_backend_pid() AS pid, to_regproc('credits_take') IS NOT NULL AS single,
-              EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS "byId"`,
-    )
-  ).rows;
-  // The engine takes account ids from migration 1732000061000 on, owner ids before.
+  const [{ single }] = (await client.query(`SELECT to_regproc('credits_take') IS NOT NULL AS single`)).rows;
+  // The engine takes account ids from migration 1732000065000 on, owner ids before.
   const account = byId ? `(SELECT account_id FROM accounts WHERE user_id = 'bench')` : `'bench'`;
   await client.query(
     `SELECT 1 FROM credits_grant(${account}, 1000000, 'bench', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
@@ -52,20 +25,15 @@ async function prepared(undoCount) {
     : byId
       ? `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY[${accountId}]::bigint[], ARRAY[1], ARRAY[NULL::uuid])`
       : `SELECT * FROM credits_take_events('bench', NULL, NULL, '{}', ARRAY['bench']::varchar[], ARRAY[1], ARRAY[NULL::uuid])`;
-  return { scratch, client, pid, take, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+  return { scratch, client, pid, take, label };
 }
-
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-};
 
 async function loop(db) {
   const sql = db.take;
   for (let i = 0; i < 200; i++) await db.client.query(sql);
-  const before = cpu(db.pid);
+  const before = backendCpu(db.pid);
   for (let i = 0; i < Number(calls); i++) await db.client.query(sql);
-  return ((cpu(db.pid) - before) / Number(calls)) * 1e6;
+  return ((backendCpu(db.pid) - before) / Number(calls)) * 1e6;
 }
 
 const dbs = [await prepared(0)];

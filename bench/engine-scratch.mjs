@@ -1,0 +1,47 @@
+// The scratch databases of the engine loops (bench/engine-loop.mjs, bench/take-loop.mjs): migrated to
+// the end, or with their last N migrations undone (the engine before them), and the backend CPU time
+// of a connection to one, read from /proc (the server must run on this machine).
+import { readFileSync } from 'node:fs';
+
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+
+import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
+import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
+import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+
+/**
+ * A scratch database on TEST_DATABASE_URL's server with its last `undoCount` migrations undone, one
+ * connection to it, its backend's pid, and whether its engine takes account ids (`byId`: from the
+ * merge of the one account id on; owner ids before).
+ */
+export async function engineScratch(prefix, undoCount) {
+  const scratch = await createScratchDatabase({ serverUrl: process.env.TEST_DATABASE_URL, prefix });
+  if (undoCount > 0) {
+    const ds = new DataSource({
+      ...buildDataSourceOptions({
+        ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
+        url: scratch.databaseUrl,
+      }),
+      migrationsRun: false,
+    });
+    await ds.initialize();
+    for (let i = 0; i < undoCount; i++) await ds.undoLastMigration({ transaction: 'each' });
+    await ds.destroy();
+  }
+  const client = new pg.Client({ connectionString: scratch.databaseUrl });
+  await client.connect();
+  const [{ pid, byId }] = (
+    await client.query(
+      `SELECT pg_backend_pid() AS pid,
+              EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS "byId"`,
+    )
+  ).rows;
+  return { scratch, client, pid, byId, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+}
+
+/** Seconds of CPU (user + system) the backend `pid` has used. */
+export function backendCpu(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+}
