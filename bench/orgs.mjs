@@ -21,7 +21,7 @@ export async function seedOrgs(db, { orgs, members, credits }) {
        SELECT user_id FROM m`,
       [orgId, (o - 1) * members + 1, o * members],
     );
-    // The engine takes account ids from migration 1732000061000 on, (owner, kind) before.
+    // The engine takes account ids from migration 1732000065000 on, (owner, kind) before.
     const byId = (
       await db.query(
         `SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS x`,

@@ -25,7 +25,7 @@ describe('the accounts migration', () => {
   /**
    * A strict debit by the take the schema at hand has: credits_take() before the one take (migration
    * 1732000051990 dropped it), then credits_take_events() with one event, by owner id until migration
-   * 1732000061000 made it take account ids.
+   * 1732000065000 made it take account ids.
    */
   const take = async (userId: string, credits: number) => {
     const { rows } = await db.query<{ single: boolean; by_id: boolean }>(
