@@ -164,11 +164,11 @@ export async function seedUsers(db, n, credits) {
   if (credits > 0) {
     await db.query(
       `WITH a AS (
-         INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
-         SELECT c.account_id, c.user_id, $2, $2, 'system', now() + interval '30 days', 'bench'
+         INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
+         SELECT c.account_id, $2, $2, 'system', now() + interval '30 days', 'bench'
            FROM generate_series(1, $1) g JOIN accounts c ON c.user_id = 'bench-' || g
-         RETURNING id, account_id, user_id, total_credits)
-       INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, created_by)
+         RETURNING id, account_id, account_user_id(account_id) AS user_id, total_credits)
+       INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, created_by)
        SELECT account_id, user_id, id, 'grant', total_credits, total_credits, 'system' FROM a`,
       [n, credits],
     );
