@@ -44,11 +44,9 @@ AS $function$
     v_amount integer; v_ask bigint; v_strict boolean; v_windowed boolean; v_headroom bigint; v_od bigint;
     v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
     -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
-    acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false;
-    -- a batch's: whether any event names a member; per account, whether it has thresholds of its
-    -- own; the highest of the default thresholds
-    v_members boolean; u_own_thresholds boolean[]; v_top_threshold integer;
+    acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
+    v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -101,9 +99,7 @@ AS $function$
     -- Every account of the batch, locked in account id order (credits_lock_account_ids(), the order of
     -- every movement's lock): one account's movements serialise with all others, and two batches take
     -- their locks in the same order; with each its organisation (null: a user's), read only when an
-    -- event names a member (only a member's event asks for it: a batch of users' records, the usual
-    -- one, pays no lookup per account). The settings are read under the lock.
-    v_members := cardinality(array_remove(e_member, NULL)) > 0;
+    -- event names a member (a batch of users' records pays no lookup). Settings read under the lock.
     SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
            array_agg(CASE WHEN v_members THEN account_org_id(l.id) END ORDER BY u.ord)
       INTO u_known, u_acc, u_org
@@ -111,11 +107,9 @@ AS $function$
       LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
     -- one (and removed), their limit and what they spent in its period.
-    IF v_members THEN
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
       FROM (SELECT DISTINCT e.u, e.member FROM unnest(e_u, e_member) AS e(u, member) WHERE e.member IS NOT NULL) d
      WHERE u_org[d.u] IS NOT NULL;
-    END IF;
     IF m_u IS NOT NULL THEN
       SELECT array_agg(m.ord::int ORDER BY e.ord) INTO e_m
         FROM unnest(e_u, e_member) WITH ORDINALITY AS e(u, member, ord)
@@ -171,12 +165,11 @@ AS $function$
                           ELSE COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute,
                                                                                        v_minute)) x), 0) END::bigint
                      ORDER BY u.ord),
-           array_agg(false ORDER BY u.ord), bool_or(c.recharge_below IS NOT NULL),
-           array_agg(c.low_balance_thresholds IS NOT NULL ORDER BY u.ord)
-      INTO u_limit, u_overdraft, u_owed, u_used, u_rated, v_recharge, u_own_thresholds
+           array_agg(false ORDER BY u.ord), bool_or(c.recharge_below IS NOT NULL), max((SELECT max(t) FROM unnest(c.low_balance_thresholds) t))
+      INTO u_limit, u_overdraft, u_owed, u_used, u_rated, v_recharge, v_top_threshold
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
-    v_top_threshold := (SELECT max(t) FROM unnest(p_thresholds) t);
+    v_top_threshold := GREATEST(v_top_threshold, (SELECT max(t) FROM unnest(p_thresholds) t)); -- any account's top threshold
     END IF;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_acc)]);
     -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
@@ -295,15 +288,8 @@ AS $function$
         v_od := 0;
       END IF;
       v_spent := u_avail[u] - v_bal + v_od;
-      -- A movement that lowered the balance may alert (credit_balance_alerts() decides, below). In a
-      -- batch, only one that may cross a threshold or reach 0 counts: it ends below the highest
-      -- default threshold, its account has thresholds of its own, or it reaches 0 (a superset of the
-      -- movements the alerts' statement keeps). A batch whose balances all stay above the thresholds
-      -- sends no statement for its alerts.
-      IF v_bal < u_avail[u] AND (n = 1 OR u_own_thresholds[u] OR v_bal < v_top_threshold
-                                 OR (u_avail[u] > 0 AND v_bal <= 0)) THEN
-        v_alerts := true;
-      END IF;
+      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below); in a batch, only one ending below a threshold or at 0
+      IF v_bal < u_avail[u] AND (n = 1 OR v_bal < v_top_threshold OR (u_avail[u] > 0 AND v_bal <= 0)) THEN v_alerts := true; END IF;
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       e_parts[i] := v_hold_parts;
@@ -363,12 +349,11 @@ AS $function$
     END IF;
     -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
     IF v_rated THEN
-    INSERT INTO credit_accounts AS c (account_id, user_id, spend_minute, spend_window)
-    SELECT d.account_id, a.user_id, v_minute,
+    INSERT INTO credit_accounts AS c (account_id, spend_minute, spend_window)
+    SELECT d.account_id, v_minute,
            (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
               FROM generate_series(1, 60) AS s(slot))
-      FROM unnest(u_acc, u_rated, u_added) AS d(account_id, rated, added)
-      JOIN accounts a ON a.account_id = d.account_id WHERE d.rated
+      FROM unnest(u_acc, u_rated, u_added) AS d(account_id, rated, added) WHERE d.rated
     ON CONFLICT (account_id) DO UPDATE
       SET spend_minute = EXCLUDED.spend_minute,
           -- the stored buckets still in the hour, plus what this batch spent this minute
