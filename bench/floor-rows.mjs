@@ -1,9 +1,13 @@
 // The write floor of a batch event: pgbench writing exactly the rows (and so the index entries,
 // foreign-key checks and triggers) that POST /api/usage/records/batch writes for one event — its
-// usage record, its event id and its ledger line — into the real tables (no audit entry: metering is
-// its own audit trail, the record is the `usage.record` entry, docs/audit.md), 1,000 events a transaction, with no lock, decision, allocation update or service. What the
-// batch can reach at most on the machine it runs on. npm run bench:floor (floor.mjs) and the
-// versions run of npm run bench (versions.mjs) both measure it here, so they write the same rows.
+// usage record, its event id and its ledger line — into the real tables, 1,000 events a
+// transaction, with no lock, decision, allocation update or service. What the batch can reach at
+// most on the machine it runs on. The rows carry what the bench's batch events carry that puts them
+// in an index: the record's credits are named by an admin (`credits_named`, with the request's id:
+// metering is its own audit trail, docs/audit.md, so it has an entry in usage_records_audit_idx)
+// and the ledger line is a debit recognised as revenue (`category`, so it has one in
+// credit_ledger_finance_idx). npm run bench:floor (floor.mjs) and the versions run of npm run bench
+// (versions.mjs) both measure it here, so they write the same rows.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,21 +16,22 @@ import { log, pgbench, tpsOf } from './lib.mjs';
 
 export const FLOOR_EVENTS = 1000;
 
-/** One transaction of FLOOR_EVENTS events of random users among bench-1…bench-`users`. */
-export const floorScript = (idFunction, users) => `
+/** One transaction of `events` events of random users among bench-1…bench-`users`. */
+export const floorScript = (idFunction, users, events = FLOOR_EVENTS) => `
 WITH r AS (
   INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, billing_status, shortfall,
-                             usage_source, actor_id)
+                             usage_source, actor_id, credits_named, request_id)
   SELECT ${idFunction}, 'bench-' || (1 + floor(random() * ${users})::int), clock_timestamp(), 'bench', 'op', 1,
-         'billed', 0, 'reported', 'bench-admin'
-    FROM generate_series(1, ${FLOOR_EVENTS})
+         'billed', 0, 'reported', 'bench-admin', true, '00000000-0000-4000-8000-000000000000'
+    FROM generate_series(1, ${events})
   RETURNING id, user_id),
 e AS (
   INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
   SELECT 'bench-admin', 'floor-' || r.id, r.id FROM r RETURNING 1),
 l AS (
-  INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
-  SELECT a.account_id, r.user_id, al.id, 'debit', -1, 0, r.id, 'bench-admin'
+  INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by,
+                             category)
+  SELECT a.account_id, r.user_id, al.id, 'debit', -1, 0, r.id, 'bench-admin', 'recognized'
     FROM r JOIN accounts a ON a.user_id = r.user_id JOIN credit_allocations al ON al.account_id = a.account_id
   RETURNING 1)
 SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l);

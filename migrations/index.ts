@@ -100,6 +100,7 @@ import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-accou
 import { ValuedLinesBySubscript1732000066000 } from './1732000066000-valued-lines-by-subscript.js';
 import { MemberColumns1732000070000 } from './1732000070000-member-columns.js';
 import { MemberColumnsFunctions1732000071000 } from './1732000071000-member-columns-functions.js';
+import { BatchReadsOnlyWhatItUses1732000100000 } from './1732000100000-batch-reads-only-what-it-uses.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -205,4 +206,5 @@ export const MIGRATIONS = [
   ValuedLinesBySubscript1732000066000,
   MemberColumns1732000070000,
   MemberColumnsFunctions1732000071000,
+  BatchReadsOnlyWhatItUses1732000100000,
 ];

@@ -4,6 +4,7 @@ import { kindsOf, type TokenKinds } from './pricing-math.js';
 import {
   MODEL_ONLY_KINDS,
   perField,
+  TOKEN_FIELDS,
   TOKEN_KINDS,
   type TokenField,
   tokenField,
@@ -27,14 +28,17 @@ export interface TokenCounts {
 /** The per-kind fields of a record or a settlement: each kind's count, or null each when none was split. */
 export type SplitFields = TokenFields<number | null>;
 
+/** Null under every kind's field: made once, as every record without a split (a batch's thousand) has it. */
+const NO_SPLIT: Readonly<SplitFields> = Object.freeze(perField(() => null));
+
 /** A split's counts as those fields (null each for a single count, which records keep as the total). */
-export function splitFields(split: TokenKinds | null): SplitFields {
-  return perField((kind) => split?.[kind] ?? null);
+export function splitFields(split: TokenKinds | null): Readonly<SplitFields> {
+  return split === null ? NO_SPLIT : perField((kind) => split[kind] ?? null);
 }
 
 /** Whether the body gives any per-kind count. */
 export function hasKinds(fields: TokenKindFields): boolean {
-  return TOKEN_KINDS.some((kind) => fields[tokenField(kind)] !== undefined);
+  return TOKEN_FIELDS.some((field) => fields[field] !== undefined);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { BatchTakeStatement } from '../credits/credits-batch.repository.js'
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import { kindList, perColumn, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import { kindList, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import { type CreateUsageRecordInput, type RecordSqlRow, toRow, type UsageRecordRow } from './usage-record-rows.js';
 
 export {
@@ -108,6 +108,25 @@ const INSERTED: [column: string, type: string][] = [
   ['account_price_id', 'uuid'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
+
+/** The columns a batch event sends as they are (when not null), each with its input field. */
+const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
+  ['service', 'service'],
+  ['operation', 'operation'],
+  ['credits', 'credits'],
+  ['model_id', 'modelId'],
+  ['tokens', 'tokens'],
+  ...TOKEN_KINDS.map((kind): [string, keyof CreateUsageRecordInput] => [tokenColumn(kind), tokenField(kind)]),
+  ['metadata', 'metadata'],
+  ['pricing_rule_id', 'pricingRuleId'],
+  ['provider_cost', 'providerCost'],
+  ['provider_usage', 'providerUsage'],
+  ['api_key_id', 'apiKeyId'],
+  ['actor_id', 'actorId'],
+  ['org_id', 'orgId'],
+  ['request_id', 'requestId'],
+  ['account_price_id', 'accountPriceId'],
+];
 const KINDS = TOKEN_KINDS.length;
 
 /** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source. */
@@ -216,31 +235,22 @@ export class UsageRecordsRepository {
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
     extras: { label: string; answer?: boolean },
   ): BatchTakeStatement {
-    // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out
-    // (JSON.stringify drops undefined), which keeps the payload PostgreSQL parses small.
-    const events = items.map(({ eventId, input }) => ({
-      id: input.id,
-      user_id: input.userId,
-      event_id: eventId ?? undefined,
-      service: input.service,
-      operation: input.operation,
-      credits: input.credits,
-      model_id: input.modelId ?? undefined,
-      tokens: input.tokens ?? undefined,
-      ...perColumn((kind) => input[tokenField(kind)] ?? undefined),
-      metadata: input.metadata ?? undefined,
-      pricing_rule_id: input.pricingRuleId ?? undefined,
-      provider_cost: input.providerCost ?? undefined,
-      // Omitted for the common `reported` (the INSERT defaults it), like the nulls above.
-      usage_source: input.usageSource === 'reported' ? undefined : input.usageSource,
-      provider_usage: input.providerUsage ?? undefined,
-      api_key_id: input.apiKeyId ?? undefined,
-      actor_id: input.actorId ?? undefined,
-      org_id: input.orgId ?? undefined,
-      credits_named: input.creditsNamed || undefined,
-      request_id: input.requestId ?? undefined,
-      account_price_id: input.accountPriceId ?? undefined,
-    }));
+    // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out,
+    // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
+    // batch builds a thousand of these, and an object literal of every column spread with the token
+    // kinds' was a tenth of the batch's Node CPU, with its garbage.
+    const events = items.map(({ eventId, input }) => {
+      const event: Record<string, unknown> = { id: input.id, user_id: input.userId };
+      if (eventId !== null) event.event_id = eventId;
+      for (const [column, field] of EVENT_FIELDS) {
+        const value = input[field];
+        if (value !== undefined && value !== null) event[column] = value;
+      }
+      // Omitted for the common `reported` (the INSERT defaults it), and credits_named when false.
+      if (input.usageSource !== undefined && input.usageSource !== 'reported') event.usage_source = input.usageSource;
+      if (input.creditsNamed) event.credits_named = true;
+      return event;
+    });
     return {
       amounts: items.map(({ input }) => input.credits),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },

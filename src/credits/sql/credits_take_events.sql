@@ -44,8 +44,9 @@ AS $function$
     v_amount integer; v_ask bigint; v_strict boolean; v_windowed boolean; v_headroom bigint; v_od bigint;
     v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
     -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
-    acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false;
+    acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
+    v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -97,10 +98,10 @@ AS $function$
 
     -- Every account of the batch, locked in account id order (credits_lock_account_ids(), the order of
     -- every movement's lock): one account's movements serialise with all others, and two batches take
-    -- their locks in the same order; with each its organisation (null: a user's). The settings are
-    -- read under the lock.
+    -- their locks in the same order; with each its organisation (null: a user's), read only when an
+    -- event names a member (a batch of users' records pays no lookup). Settings read under the lock.
     SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
-           array_agg(account_org_id(l.id) ORDER BY u.ord)
+           array_agg(CASE WHEN v_members THEN account_org_id(l.id) END ORDER BY u.ord)
       INTO u_known, u_acc, u_org
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
@@ -164,10 +165,11 @@ AS $function$
                           ELSE COALESCE((SELECT sum(x) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute,
                                                                                        v_minute)) x), 0) END::bigint
                      ORDER BY u.ord),
-           array_agg(false ORDER BY u.ord), bool_or(c.recharge_below IS NOT NULL)
-      INTO u_limit, u_overdraft, u_owed, u_used, u_rated, v_recharge
+           array_agg(false ORDER BY u.ord), bool_or(c.recharge_below IS NOT NULL), max((SELECT max(t) FROM unnest(c.low_balance_thresholds) t))
+      INTO u_limit, u_overdraft, u_owed, u_used, u_rated, v_recharge, v_top_threshold
       FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN credit_accounts c ON c.account_id = u.account_id;
+    v_top_threshold := GREATEST(v_top_threshold, (SELECT max(t) FROM unnest(p_thresholds) t)); -- any account's top threshold
     END IF;
     u_added := array_fill(0::bigint, ARRAY[cardinality(u_acc)]);
     -- The caller's key budget; its cap row locked after the accounts, so takes through one key (an
@@ -286,8 +288,8 @@ AS $function$
         v_od := 0;
       END IF;
       v_spent := u_avail[u] - v_bal + v_od;
-      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below)
-      IF v_bal < u_avail[u] THEN v_alerts := true; END IF;
+      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below); in a batch, only one ending below a threshold or at 0
+      IF v_bal < u_avail[u] AND (n = 1 OR v_bal < v_top_threshold OR (u_avail[u] > 0 AND v_bal <= 0)) THEN v_alerts := true; END IF;
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       e_parts[i] := v_hold_parts;

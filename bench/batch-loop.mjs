@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// node bench/batch-loop.mjs [undo] [statements] [rounds] [events] (after `nest build`): the PostgreSQL
+// backend's CPU time per event of the batch route's statement (src/usage/queries/batch.sql, or the
+// file BATCH_SQL names: another checkout's, to compare statement shapes) beside the write floor's
+// (bench/floor-rows.mjs: the rows alone), each a transaction of `events` events (500: a 1,000-event
+// batch goes out in BATCH_PARTS = 2 statements) for random users among 1,000 seeded as `npm run bench`
+// seeds them, every event with its eventId and its credits named by an admin, as bench/batch.mjs
+// sends them. On a scratch database migrated to the end and, with `undo` = N > 0, on a second one with
+// its last N migrations undone, alternated A B A B. CPU time, not wall time: a loaded machine moves it
+// far less than a rate (docs/benchmarks.md "The batch"). Needs TEST_DATABASE_URL's server on this
+// machine (it reads /proc).
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { backendCpu, engineScratch } from './engine-scratch.mjs';
+import { floorScript } from './floor-rows.mjs';
+import { seedUsers } from './lib.mjs';
+
+const [undo = '0', statements = '40', rounds = '3', events = '500'] = process.argv.slice(2);
+const USERS = 1000;
+const batchSql = readFileSync(
+  process.env.BATCH_SQL ?? new URL('../src/usage/queries/batch.sql', import.meta.url),
+  'utf8',
+)
+  .split('\n')
+  .filter((line) => !line.startsWith('--'))
+  .join('\n');
+
+let next = 0;
+/** A time-ordered id as the service makes one (src/common/time-ordered-id.ts). */
+const recordId = () => {
+  const time = Date.now().toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+};
+/** The events' JSON as UsageRecordsRepository.batchParts() sends it for the bench's batch. */
+const payload = (n) =>
+  JSON.stringify(
+    Array.from({ length: n }, () => ({
+      id: recordId(),
+      user_id: `bench-${1 + Math.floor(Math.random() * USERS)}`,
+      event_id: `loop-${next++}`,
+      service: 'bench',
+      operation: 'op',
+      credits: 1,
+      actor_id: 'bench-admin',
+      credits_named: true,
+      request_id: randomUUID(),
+    })),
+  );
+
+async function prepared(undoCount) {
+  const db = await engineScratch('batch_loop', undoCount);
+  await seedUsers(db.client, USERS, 1_000_000);
+  db.floor = floorScript('uuid_v7()', USERS, Number(events));
+  return db;
+}
+
+/** Backend CPU µs per event of `count` statements, each made by `next()`. */
+async function perEvent(db, count, next) {
+  const before = backendCpu(db.pid);
+  for (let i = 0; i < count; i++) await db.client.query(next());
+  return ((backendCpu(db.pid) - before) / (count * Number(events))) * 1e6;
+}
+
+const batch = () => ({
+  name: 'batch_loop',
+  text: batchSql,
+  values: ['bench-admin', payload(Number(events)), 'bench-admin', null, null, [100]],
+});
+const floor = (db) => () => db.floor;
+
+const dbs = [await prepared(0)];
+if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
+try {
+  for (const db of dbs) {
+    await perEvent(db, 5, batch);
+    await perEvent(db, 5, floor(db));
+  }
+  for (let r = 0; r < Number(rounds); r++) {
+    const line = [];
+    for (const db of r % 2 ? [...dbs].reverse() : dbs) {
+      const b = await perEvent(db, Number(statements), batch);
+      const f = await perEvent(db, Number(statements), floor(db));
+      line.push(`${db.label}: batch ${b.toFixed(1)} µs, floor ${f.toFixed(1)} µs an event`);
+    }
+    console.log(line.join('  '));
+  }
+} finally {
+  for (const db of dbs) {
+    await db.client.end();
+    await db.scratch.drop();
+  }
+}
