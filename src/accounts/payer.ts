@@ -72,9 +72,9 @@ function payingOrg(named: string | undefined, keyOrg: string | null | undefined,
   return named ?? keyOrg ?? null;
 }
 
-function payer(userId: string, orgId: string | null, rest: Omit<Payer, 'account' | 'userId' | 'orgId'>): Payer {
-  return { account: orgId === null ? userAccount(userId) : orgAccount(orgId), userId, orgId, ...rest };
-}
+/** The account that pays: the organisation's when one does, else the billed user's own. */
+const accountOf = (userId: string, orgId: string | null): AccountRef =>
+  orgId === null ? userAccount(userId) : orgAccount(orgId);
 
 /**
  * The payer of a write that names no key (a batch event names none): a service principal bills
@@ -90,12 +90,16 @@ export function payerOf(caller: AuthUser, named: NamedParty): Payer {
         'userId and apiKeyId may be given only by a service principal (an admin token, or an API key with usage:ingest)',
       );
     }
-    return payer(caller.userId, payingOrg(named.orgId, caller.orgId, caller.userId), {
+    const orgId = payingOrg(named.orgId, caller.orgId, caller.userId);
+    return {
+      account: accountOf(caller.userId, orgId),
+      userId: caller.userId,
+      orgId,
       apiKeyId: caller.apiKeyId ?? null,
       createdBy: caller.userId,
       actor: actorOf(caller, caller.userId),
       keyModels: [caller.models ?? null],
-    });
+    };
   }
   if (named.userId === undefined && caller.via === 'api-key') {
     throw new DomainError('VALIDATION', 'A service key must name the billed user with userId');
@@ -103,12 +107,16 @@ export function payerOf(caller: AuthUser, named: NamedParty): Payer {
   const userId = named.userId ?? caller.userId;
   // A service key that names no key of the user's is itself the key the debit is made by (as in a
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
-  return payer(userId, named.orgId ?? null, {
+  const orgId = named.orgId ?? null;
+  return {
+    account: accountOf(userId, orgId),
+    userId,
+    orgId,
     apiKeyId: named.apiKeyId ?? caller.apiKeyId ?? null,
     createdBy: caller.userId,
     actor: actorOf(caller, userId),
     keyModels: [caller.models ?? null],
-  });
+  };
 }
 
 /**
@@ -122,11 +130,6 @@ export function throughNamedKey(party: Payer, named: NamedParty, key: NamedKey |
     throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
   }
   if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
-  const { apiKeyId, createdBy, actor, keyModels } = party;
-  return payer(party.userId, payingOrg(named.orgId, key.orgId, party.userId), {
-    apiKeyId,
-    createdBy,
-    actor,
-    keyModels: [...keyModels, key.models],
-  });
+  const orgId = payingOrg(named.orgId, key.orgId, party.userId);
+  return { ...party, account: accountOf(party.userId, orgId), orgId, keyModels: [...party.keyModels, key.models] };
 }
