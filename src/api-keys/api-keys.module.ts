@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { NAMED_KEYS, PayerService } from '../accounts/payer.service.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
@@ -9,13 +10,23 @@ import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
-import { MeteringService } from './metering.service.js';
 
-/** API keys: management routes, and the 'api-key' passport strategy behind the global guard. */
+/**
+ * API keys: management routes, and the 'api-key' passport strategy behind the global guard. The
+ * accounts module's PayerService (who pays for a metering write) is provided here, where the keys it
+ * reads are: a module below this one cannot import it.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey]), AuditModule, CreditsModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiKeysRepository, ApiKeyStrategy, InternalOrAdminGuard, MeteringService],
-  exports: [ApiKeysService, MeteringService],
+  providers: [
+    ApiKeysService,
+    ApiKeysRepository,
+    ApiKeyStrategy,
+    InternalOrAdminGuard,
+    PayerService,
+    { provide: NAMED_KEYS, useExisting: ApiKeysRepository },
+  ],
+  exports: [ApiKeysService, PayerService],
 })
 export class ApiKeysModule {}

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
+import type { NamedKey } from '../accounts/payer.js';
+import type { NamedKeys } from '../accounts/payer.service.js';
 import { ADMIN_ONLY_SCOPES, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { ApiKey } from './entities/api-key.entity.js';
@@ -54,7 +56,7 @@ const NOT_MEMBER_SQL = `(k.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_
 
 /** api_keys: TypeORM for the key's own rows, SQL for the authentication lookup (a join, every request). */
 @Injectable()
-export class ApiKeysRepository {
+export class ApiKeysRepository implements NamedKeys {
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
   async insert(manager: EntityManager, values: NewApiKey): Promise<StoredApiKey> {
@@ -184,20 +186,16 @@ export class ApiKeysRepository {
   }
 
   /**
-   * A key's owner, its organisation and whether it may still be used (for a service principal naming it);
-   * null if none. A key of a membership whose owner left is active here: the charge answers NOT_A_MEMBER.
+   * A key's owner, its organisation, its models and whether it may still be used, for the payer of a
+   * write whose service principal names it (src/accounts/payer.ts); null if none.
    */
-  async ownerOf(
-    manager: EntityManager,
-    id: string,
-  ): Promise<{ userId: string; orgId: string | null; active: boolean; models: string[] | null } | null> {
-    const rows: { userId: string; orgId: string | null; active: boolean; models: string[] | null }[] =
-      await manager.query(
-        `SELECT k.user_id AS "userId", k.org_id AS "orgId", k.models,
+  async ownerOf(manager: EntityManager, id: string): Promise<NamedKey | null> {
+    const rows: NamedKey[] = await manager.query(
+      `SELECT k.user_id AS "userId", k.org_id AS "orgId", k.models,
               k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
          FROM api_keys k WHERE k.id = $1`,
-        [id],
-      );
+      [id],
+    );
     return rows[0] ?? null;
   }
 

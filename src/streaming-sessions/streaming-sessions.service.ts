@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { MeteringService } from '../api-keys/metering.service.js';
+import type { Payer } from '../accounts/payer.js';
+import { PayerService } from '../accounts/payer.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { BilledParty } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -105,28 +105,28 @@ export class StreamingSessionsService {
     private readonly credits: CreditsService,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
-    private readonly metering: MeteringService,
+    private readonly payers: PayerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
-    const billed = await this.metering.billed(caller, dto);
+    const payer = await this.payers.payer(caller, dto);
     const tokens = tokenCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
-    const party = { userId: billed.userId, orgId: billed.orgId };
-    await this.pricing.assertEntitled(dto.modelId, party, billed.keyModels);
+    const party = { userId: payer.userId, orgId: payer.orgId };
+    await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party);
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {
       sessionId,
-      userId: billed.userId,
+      userId: payer.userId,
       modelId: dto.modelId,
       estimatedTokens: tokens.total,
       estimateSplit: tokens.split,
@@ -138,7 +138,7 @@ export class StreamingSessionsService {
       accountPriceId: quote.accountPriceId,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
-      orgId: billed.orgId,
+      orgId: payer.orgId,
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
@@ -151,11 +151,11 @@ export class StreamingSessionsService {
     const held = await this.credits.holdAndInsert<SessionRow>(
       this.tx.statementManager,
       {
-        userId: billed.userId,
+        userId: payer.userId,
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
-        orgId: billed.orgId,
+        orgId: payer.orgId,
         amount: allocatedCredits,
-        refs: { createdBy: billed.createdBy, sessionId, apiKeyId: billed.apiKeyId },
+        refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
       },
       this.sessions.insertAfterHold(session),
     );
@@ -175,7 +175,7 @@ export class StreamingSessionsService {
     };
     const settled = await this.settleByCaller(
       caller,
-      await this.metering.billed(caller, dto),
+      await this.payers.payer(caller, dto),
       dto.sessionId,
       { request, tokens, source },
       success ? 'completed' : 'failed',
@@ -190,12 +190,12 @@ export class StreamingSessionsService {
     const tokens = counted ? meteredCounts(dto.tokensGenerated, dto, 'tokensGenerated') : tokenCounts(0, {}, '');
     const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens), ...requestSource(dto) };
     const source = sourceOf(dto, counted);
-    const billed = await this.metering.billed(caller, dto);
+    const payer = await this.payers.payer(caller, dto);
     // An abort by another credential than the one that opened the session (a stuck session, stopped by
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
     const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
     return abortAnswer(
-      await this.settleByCaller(caller, billed, dto.sessionId, { request, tokens, source }, 'aborted', audit),
+      await this.settleByCaller(caller, payer, dto.sessionId, { request, tokens, source }, 'aborted', audit),
     );
   }
 
@@ -208,29 +208,23 @@ export class StreamingSessionsService {
    */
   private async settleByCaller(
     caller: AuthUser,
-    billed: BilledParty,
+    payer: Payer,
     sessionId: string,
     { request, tokens, source }: { request: SettlementRequest; tokens: TokenCounts; source: SettlementSource },
     status: SettledStatus,
     audit: SqlPart | null = null,
   ): Promise<SettledSession> {
-    const session = this.settlements.lockToSettle(
-      sessionId,
-      billed.userId,
-      tokens.kinds,
-      this.pricing.fallbackPrice(),
-      {
-        userId: caller.userId,
-        apiKeyId: caller.apiKeyId ?? null,
-      },
-    );
+    const session = this.settlements.lockToSettle(sessionId, payer.userId, tokens.kinds, this.pricing.fallbackPrice(), {
+      userId: caller.userId,
+      apiKeyId: caller.apiKeyId ?? null,
+    });
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
       request,
       tokens: counts,
       source,
-      createdBy: billed.createdBy,
+      createdBy: payer.createdBy,
       metadata: {
         sessionId,
         tokens: tokens.total,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 
-import type { BilledParty } from '../auth/metering.js';
+import type { Payer } from '../accounts/payer.js';
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { BatchOutcome } from '../credits/credits-batch.js';
@@ -21,7 +21,7 @@ import {
 type Recorded = { record: UsageRecordResponseDto; replayed: boolean };
 
 interface Pending {
-  billed: BilledParty;
+  payer: Payer;
   input: CreateUsageRecordInput & { id: string };
 }
 
@@ -80,21 +80,21 @@ export class CoalescedRecords {
    * The record debited and inserted; a refusal throws the single record's error. It runs in whichever
    * request's turn sends the statement, so nothing it does depends on the request's async context.
    */
-  async record(billed: BilledParty, input: CreateUsageRecordInput & { id: string }): Promise<Recorded> {
-    const outcome = await this.coalescer.submit(`${billed.createdBy}\u0000${billed.apiKeyId ?? ''}`, { billed, input });
+  async record(payer: Payer, input: CreateUsageRecordInput & { id: string }): Promise<Recorded> {
+    const outcome = await this.coalescer.submit(`${payer.createdBy}\u0000${payer.apiKeyId ?? ''}`, { payer, input });
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
       const row = outcome.row as unknown as InsertedRecordSqlRow;
       return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
     }
     if (outcome.status === 'duplicate') throw new Error('a record without an eventId came back as a duplicate');
-    throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
+    throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
   }
 
   /** One batch take statement for the records of one writer: one record alone is a batch of one. */
   private async send(items: Pending[]): Promise<BatchOutcome[]> {
     this.metrics.recordsPerStatement(items.length);
-    const { createdBy, apiKeyId } = items[0].billed;
+    const { createdBy, apiKeyId } = items[0].payer;
     return this.credits.debitAndInsertMany(
       this.tx.statementManager,
       { createdBy, apiKeyId },

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { billedParty } from '../auth/metering.js';
+import { payerOf } from '../accounts/payer.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -158,12 +158,13 @@ export class UsageBatchService {
     }
     const { eventId, userId, orgId, ...record } = event;
     try {
-      // The event's billed user (docs/trust-model.md) and the org that pays for them, if one does (the
-      // engine checks the membership per event); the batch counts against the calling key.
-      const billed = billedParty(caller, { userId, orgId });
+      // The event's payer (docs/trust-model.md): the billed user and the org that pays for them, if one
+      // does (the engine checks the membership per event); a batch event names no key, so the batch
+      // counts against the calling key.
+      const payer = payerOf(caller, { userId, orgId });
       return {
         eventId,
-        input: await this.usage.prepare(billed.userId, record, billed.actor, billed.orgId, billed.keyModels),
+        input: await this.usage.prepare(payer.userId, record, payer.actor, payer.orgId, payer.keyModels),
       };
     } catch (error) {
       // Refusals with a code of their own say it first, as NOT_A_MEMBER does (docs/errors.md).

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { MeteringService } from '../api-keys/metering.service.js';
-import { type Actor, type BilledParty } from '../auth/metering.js';
+import type { Actor, Payer } from '../accounts/payer.js';
+import { PayerService } from '../accounts/payer.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { currentRequest } from '../common/logging/logger.js';
@@ -43,7 +43,7 @@ export class UsageService {
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
-    private readonly metering: MeteringService,
+    private readonly payers: PayerService,
     @Inject(CoalescedRecords) private readonly coalesced: CoalescedRecords,
   ) {}
 
@@ -63,7 +63,7 @@ export class UsageService {
     dto: Omit<RecordUsageDto, 'orgId'>,
     actor: Actor | null = null,
     orgId: string | null = null,
-    keyModels: BilledParty['keyModels'] = [],
+    keyModels: Payer['keyModels'] = [],
   ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
@@ -129,12 +129,12 @@ export class UsageService {
    * (`replayed`).
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const billed = await this.metering.billed(caller, dto);
-    const input = await this.prepare(billed.userId, dto, billed.actor, billed.orgId, billed.keyModels);
+    const payer = await this.payers.payer(caller, dto);
+    const input = await this.prepare(payer.userId, dto, payer.actor, payer.orgId, payer.keyModels);
     // Outside a request's transaction, a record without an eventId goes with the records that arrive
     // with it: the same statement, with more events.
-    if (dto.eventId === undefined && !this.tx.inTransaction) return this.coalesced.record(billed, input);
-    return this.recordOne(this.tx.statementManager, billed, dto.eventId ?? null, input);
+    if (dto.eventId === undefined && !this.tx.inTransaction) return this.coalesced.record(payer, input);
+    return this.recordOne(this.tx.statementManager, payer, dto.eventId ?? null, input);
   }
 
   /**
@@ -150,16 +150,16 @@ export class UsageService {
    */
   private async recordOne(
     manager: EntityManager,
-    billed: BilledParty,
+    payer: Payer,
     eventId: string | null,
     input: CreateUsageRecordInput & { id: string },
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
-      { createdBy: billed.createdBy, apiKeyId: billed.apiKeyId },
-      this.records.batchParts(billed.createdBy, [{ eventId, input }], { label: RECORD_STATEMENT, answer: true }),
+      { createdBy: payer.createdBy, apiKeyId: payer.apiKeyId },
+      this.records.batchParts(payer.createdBy, [{ eventId, input }], { label: RECORD_STATEMENT, answer: true }),
     );
-    if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, billed);
+    if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
     if (outcome.status === 'created') {
       const row = outcome.row as unknown as InsertedRecordSqlRow;
       return { record: toRecordDto(insertedRecord(input, row)), replayed: false };

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+
+import type { AuthUser } from '../auth/roles.js';
+import { type NamedKey, payerOf, throughNamedKey } from './payer.js';
+
+const jwt = (userId: string, role: AuthUser['role'] = 'user'): AuthUser => ({
+  userId,
+  role,
+  email: null,
+  username: null,
+  via: 'jwt',
+});
+const key = (userId: string, extra: Partial<AuthUser> = {}): AuthUser => ({
+  ...jwt(userId),
+  via: 'api-key',
+  apiKeyId: `key-of-${userId}`,
+  scopes: ['usage:write'],
+  ...extra,
+});
+const serviceKey = key('svc', { scopes: ['usage:ingest'], models: ['m-1'] });
+const aliceKey: NamedKey = { userId: 'alice', orgId: null, active: true, models: ['m-2'] };
+
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return 'none';
+};
+
+describe('payerOf', () => {
+  it('bills the caller’s own account through its key when the caller is no service principal', () => {
+    expect(payerOf(key('bob'), {})).toEqual({
+      account: { kind: 'user', id: 'bob' },
+      userId: 'bob',
+      orgId: null,
+      apiKeyId: 'key-of-bob',
+      createdBy: 'bob',
+      actor: { apiKeyId: 'key-of-bob', actorId: null },
+      keyModels: [null],
+    });
+  });
+
+  it('lets no one but a service principal name the billed user or a key', () => {
+    expect(code(() => payerOf(jwt('bob'), { userId: 'alice' }))).toBe('VALIDATION');
+    expect(code(() => payerOf(key('bob'), { apiKeyId: 'k' }))).toBe('VALIDATION');
+  });
+
+  it('has a service key name the billed user, and an admin token meter its own account without one', () => {
+    expect(code(() => payerOf(serviceKey, {}))).toBe('VALIDATION');
+    expect(payerOf(jwt('root', 'admin'), {}).account).toEqual({ kind: 'user', id: 'root' });
+  });
+
+  it('bills the user a service key names, through the service key, with the writer as actor', () => {
+    const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
+    expect(payer).toMatchObject({
+      account: { kind: 'org', id: 'acme' },
+      userId: 'alice',
+      orgId: 'acme',
+      apiKeyId: 'key-of-svc',
+      createdBy: 'svc',
+      actor: { apiKeyId: 'key-of-svc', actorId: 'svc' },
+      keyModels: [['m-1']],
+    });
+  });
+
+  it('charges the organisation of a membership’s key, and refuses another org it names', () => {
+    const member = key('bob', { orgId: 'acme' });
+    expect(payerOf(member, {}).account).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerOf(member, { orgId: 'acme' }).orgId).toBe('acme');
+    expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
+  });
+});
+
+describe('throughNamedKey', () => {
+  const named = { userId: 'alice', apiKeyId: 'k-alice' };
+  const party = payerOf(serviceKey, named);
+
+  it('goes through the named key: its id, and its models beside the caller’s', () => {
+    expect(throughNamedKey(party, named, aliceKey)).toMatchObject({
+      account: { kind: 'user', id: 'alice' },
+      apiKeyId: 'k-alice',
+      keyModels: [['m-1'], ['m-2']],
+    });
+  });
+
+  it('answers an unknown key, another user’s and a revoked one with API_KEY_MISMATCH', () => {
+    expect(code(() => throughNamedKey(party, named, null))).toBe('API_KEY_MISMATCH');
+    expect(code(() => throughNamedKey(party, named, { ...aliceKey, userId: 'bob' }))).toBe('API_KEY_MISMATCH');
+    expect(code(() => throughNamedKey(party, named, { ...aliceKey, active: false }))).toBe('API_KEY_MISMATCH');
+  });
+
+  it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
+    const orgKey = { ...aliceKey, orgId: 'acme' };
+    expect(throughNamedKey(party, named, orgKey).account).toEqual({ kind: 'org', id: 'acme' });
+    const other = { ...named, orgId: 'other' };
+    expect(code(() => throughNamedKey(payerOf(serviceKey, other), other, orgKey))).toBe('NOT_A_MEMBER');
+  });
+});

@@ -1,0 +1,135 @@
+import { isServicePrincipal } from '../auth/metering.js';
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
+import { type AccountRef, orgAccount, userAccount } from './account-ref.js';
+
+/**
+ * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account,
+ * the billed user, the key it goes through and who wrote it. Every metering route (a record, records
+ * that arrive together, a batch event, a session's initialize, finalize and abort) takes it from here.
+ */
+export interface Payer {
+  /** The account that pays: the billed user's own, or the organisation's. */
+  account: AccountRef;
+  /** The billed user: the account's owner, or (`orgId` set) the member who used what the organisation pays for. */
+  userId: string;
+  /**
+   * The organisation that pays (the engine checks that `userId` is an active member); null: the user's
+   * account. `account` says the same: this is the `{userId, orgId}` the pricing and credits modules take.
+   */
+  orgId: string | null;
+  /**
+   * The key the usage goes through, whose budget counts it and which the ledger names: the billed
+   * user's key a service principal named, else the caller's own key (null: a JWT, naming none).
+   */
+  apiKeyId: string | null;
+  /** The principal that wrote it (the ledger's `created_by`). */
+  createdBy: string;
+  /** The credential that wrote it: its API key (null: a JWT), and its user when not the billed one. */
+  actor: Actor;
+  /**
+   * The model lists of the API keys the write goes through (the calling key's, a named key's; null:
+   * every model): each must allow the model it names (docs/pricing.md "Model entitlements").
+   */
+  keyModels: (readonly string[] | null)[];
+}
+
+/** Who acted (docs/audit.md "Who acted, beyond the audit log"): the key that wrote a record, and its writer when not the billed user. */
+export interface Actor {
+  apiKeyId: string | null;
+  /** The JWT's user or the key's owner; null when that is the billed user. */
+  actorId: string | null;
+}
+
+/** What a metering body may say about whom it bills. */
+export interface NamedParty {
+  userId?: string;
+  apiKeyId?: string;
+  orgId?: string;
+}
+
+/** What the payer needs to know of a key a service principal names (`apiKeyId`), as the keys' module reads it. */
+export interface NamedKey {
+  userId: string;
+  /** A key of a membership: the organisation it charges. */
+  orgId: string | null;
+  /** Neither revoked nor expired. A key of a membership whose owner left is active: the charge answers NOT_A_MEMBER. */
+  active: boolean;
+  models: string[] | null;
+}
+
+/** The actor of a write by `caller` billed to `userId`. */
+export function actorOf(caller: AuthUser, userId: string): Actor {
+  return { apiKeyId: caller.apiKeyId ?? null, actorId: caller.userId === userId ? null : caller.userId };
+}
+
+/**
+ * The organisation a write charges: the one named, else the one the key of a membership charges. A
+ * key of one organisation naming another → NOT_A_MEMBER (the key's owner acts only for its org).
+ */
+function payingOrg(named: string | undefined, keyOrg: string | null | undefined, userId: string): string | null {
+  if (keyOrg && named !== undefined && named !== keyOrg) throw new NotAMemberError(named, userId);
+  return named ?? keyOrg ?? null;
+}
+
+/** The account that pays: the organisation's when one does, else the billed user's own. */
+const accountOf = (userId: string, orgId: string | null): AccountRef =>
+  orgId === null ? userAccount(userId) : orgAccount(orgId);
+
+/**
+ * The payer of a write that names no key (a batch event names none): a service principal bills
+ * `userId` (a service key must name it; an admin's token without it meters the admin's own account)
+ * through its own key; anyone else bills their own account through the key they called with and may
+ * name neither a user nor a key.
+ */
+export function payerOf(caller: AuthUser, named: NamedParty): Payer {
+  if (!isServicePrincipal(caller)) {
+    if (named.userId !== undefined || named.apiKeyId !== undefined) {
+      throw new DomainError(
+        'VALIDATION',
+        'userId and apiKeyId may be given only by a service principal (an admin token, or an API key with usage:ingest)',
+      );
+    }
+    const orgId = payingOrg(named.orgId, caller.orgId, caller.userId);
+    return {
+      account: accountOf(caller.userId, orgId),
+      userId: caller.userId,
+      orgId,
+      apiKeyId: caller.apiKeyId ?? null,
+      createdBy: caller.userId,
+      actor: actorOf(caller, caller.userId),
+      keyModels: [caller.models ?? null],
+    };
+  }
+  if (named.userId === undefined && caller.via === 'api-key') {
+    throw new DomainError('VALIDATION', 'A service key must name the billed user with userId');
+  }
+  const userId = named.userId ?? caller.userId;
+  // A service key that names no key of the user's is itself the key the debit is made by (as in a
+  // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
+  const orgId = named.orgId ?? null;
+  return {
+    account: accountOf(userId, orgId),
+    userId,
+    orgId,
+    apiKeyId: named.apiKeyId ?? caller.apiKeyId ?? null,
+    createdBy: caller.userId,
+    actor: actorOf(caller, userId),
+    keyModels: [caller.models ?? null],
+  };
+}
+
+/**
+ * The payer through the billed user's key that a service principal named (`named.apiKeyId`, read as
+ * `key`): it counts against that key's budget as if the key had called, and a key of a membership
+ * charges its organisation (another org named → NOT_A_MEMBER). Another user's key and an unknown one
+ * answer alike (the answer tells nobody which ids exist); a revoked or expired one is refused too.
+ */
+export function throughNamedKey(party: Payer, named: NamedParty, key: NamedKey | null): Payer {
+  if (!key || key.userId !== party.userId) {
+    throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
+  }
+  if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
+  const orgId = payingOrg(named.orgId, key.orgId, party.userId);
+  return { ...party, account: accountOf(party.userId, orgId), orgId, keyModels: [...party.keyModels, key.models] };
+}
