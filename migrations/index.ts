@@ -98,6 +98,7 @@ import { DropKeyAndMemberLimits1732000060200 } from './1732000060200-drop-key-an
 import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-waits-for-renewals-due.js';
 import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
 import { ValuedLinesBySubscript1732000066000 } from './1732000066000-valued-lines-by-subscript.js';
+import { LedgerMoneyLeftBySubscript1732000090000 } from './1732000090000-ledger-money-left-by-subscript.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -201,4 +202,5 @@ export const MIGRATIONS = [
   ExpiryWaitsForRenewalsDue1732000064000,
   OneAccountIdCapsAndSpeed1732000065000,
   ValuedLinesBySubscript1732000066000,
+  LedgerMoneyLeftBySubscript1732000090000,
 ];

@@ -17,9 +17,6 @@ AS $function$
   DECLARE
     v_first integer[];
     v_valued boolean;
-    v_ids uuid[];
-    v_at integer[];
-    v_left bigint[];
     v_r bigint[];
     v_v bigint[];
     v_orig bigint[];
@@ -63,11 +60,6 @@ AS $function$
       FOR i IN 1 .. cardinality(p_allocations) LOOP
         CONTINUE WHEN v_v[i] IS NULL;
         j := v_first[i];
-        IF j = i THEN
-          -- the allocation's first line: its money left goes to the UPDATE below
-          v_ids := v_ids || p_allocations[i];
-          v_at := v_at || i;
-        END IF;
         v_n := p_amounts[i];
         IF p_values[i] IS NOT NULL THEN
           v_val := p_values[i];
@@ -88,22 +80,23 @@ AS $function$
         v_values[i] := v_val;
         v_currencies[i] := v_cur[j];
       END LOOP;
-      -- each valued allocation's money left, after all its lines
-      SELECT array_agg(v_v[a.i] ORDER BY a.k) INTO v_left FROM unnest(v_at) WITH ORDINALITY AS a(i, k);
     END IF;
     -- One UPDATE per allocation, credits and money together: a second one would recheck its foreign
-    -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold.
+    -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold. A
+    -- valued allocation's money left is the rule's state at its first line (v_v[m.first]), by
+    -- subscript: a join to a list of the allocations' money was planned for the row or so its LIMIT
+    -- shows, as a nested loop, one pass over the list per allocation (a batch part's 400 lots:
+    -- 150,000 rows, 30 of a valued 1,000-event batch's 72 ms of PostgreSQL CPU).
     UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + m.net,
            -- credits put back make an expired allocation due for the expiry job again
            expiry_done = CASE WHEN m.net = 0 THEN c.expiry_done ELSE c.expiry_done AND m.net < 0 END,
-           value_remaining_minor = COALESCE(v.value_left, c.value_remaining_minor)
-      FROM (SELECT l.allocation_id, sum(l.amount)::int AS net
-              FROM unnest(p_allocations, p_amounts) AS l(allocation_id, amount)
+           value_remaining_minor = COALESCE(v_v[m.first], c.value_remaining_minor)
+      FROM (SELECT l.allocation_id, sum(l.amount)::int AS net, min(l.ord)::int AS first
+              FROM unnest(p_allocations, p_amounts) WITH ORDINALITY AS l(allocation_id, amount, ord)
              WHERE l.allocation_id IS NOT NULL
              GROUP BY l.allocation_id
              LIMIT cardinality(p_allocations)) m
-      LEFT JOIN (SELECT * FROM unnest(v_ids, v_left) AS s(id, value_left) LIMIT cardinality(v_ids)) v ON v.id = m.allocation_id
-     WHERE c.id = m.allocation_id AND (m.net <> 0 OR v.value_left IS DISTINCT FROM c.value_remaining_minor);
+     WHERE c.id = m.allocation_id AND (m.net <> 0 OR v_v[m.first] IS DISTINCT FROM c.value_remaining_minor);
     -- Each line's finance category (docs/finance.md): from its kind, a grant's from its allocation; a
     -- caller's (p_categories[i]) first. Movements inside the liability have none.
     INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
