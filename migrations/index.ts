@@ -99,6 +99,7 @@ import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-w
 import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
 import { ValuedLinesBySubscript1732000066000 } from './1732000066000-valued-lines-by-subscript.js';
 import { LedgerMoneyLeftBySubscript1732000090000 } from './1732000090000-ledger-money-left-by-subscript.js';
+import { LedgerMoneyRuleSetBased1732000091000 } from './1732000091000-ledger-money-rule-set-based.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -203,4 +204,5 @@ export const MIGRATIONS = [
   OneAccountIdCapsAndSpeed1732000065000,
   ValuedLinesBySubscript1732000066000,
   LedgerMoneyLeftBySubscript1732000090000,
+  LedgerMoneyRuleSetBased1732000091000,
 ];
