@@ -160,11 +160,11 @@ describe('the money rule: the writer = the rule line by line', () => {
     const ids: string[] = [];
     for (const lot of lots) {
       const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
+        `INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at,
                                          value_minor, value_remaining_minor, currency)
-         VALUES ($1, $2, $3, $4, 'test', now() + interval '1 day', $5, $6, CASE WHEN $5::bigint IS NOT NULL THEN 'usd' END)
+         VALUES ($1, $2, $3, 'test', now() + interval '1 day', $4, $5, CASE WHEN $4::bigint IS NOT NULL THEN 'usd' END)
          RETURNING id`,
-        [account, user, lot.total, lot.remaining, lot.value?.toString() ?? null, lot.left?.toString() ?? null],
+        [account, lot.total, lot.remaining, lot.value?.toString() ?? null, lot.left?.toString() ?? null],
       );
       ids.push(rows[0].id);
     }
