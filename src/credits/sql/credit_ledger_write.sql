@@ -16,18 +16,17 @@ AS $function$
   -- knows it and the rule cannot), its finance category and its booking instant (p_booked_at[i]).
   DECLARE
     v_first integer[];
-    v_valued boolean;
-    v_ids uuid[];
-    v_at integer[];
-    v_left bigint[];
+    v_walk integer[];
     v_r bigint[];
     v_v bigint[];
     v_orig bigint[];
-    v_cur varchar[];
     v_values bigint[];
     v_currencies varchar[];
-    v_n integer;
+    v_left bigint[];
+    v_bad integer;
+    v_bad_r bigint;
     v_val bigint;
+    i integer;
     j integer;
   BEGIN
     -- The LIMITs (`cardinality(…)` of the arrays the rows come from) never cut a row: they are there
@@ -39,71 +38,85 @@ AS $function$
     -- or ran the hash join over every account (about a tenth more under the bench, and more the more
     -- accounts there are). A LIMIT the planner cannot read makes the generic plan expect a row or so:
     -- index lookups by key, kept for good, and as fast for the batch's thousand lines.
-    -- The valued allocations of the lines as they stand before them (credits and money left, original
-    -- value, currency), one element per line, with the line that first names the same allocation
-    -- (v_first[i]): the rule below keeps each allocation's running state at that line's index, so a
-    -- line finds its allocation by one subscript, not by searching (array_position() over a batch's
-    -- thousand lots was a search per line, a fifth of a valued batch). The caller has locked them; a
-    -- promotional take reads one index entry more. Per line with the LIMIT above, not
+    -- The money rule (credit_line_value()), line by line in array order: each line on a valued
+    -- allocation moves money by the allocation's credits and money left after its lines before. The
+    -- rule is sequential within an allocation (2 minor units over 4 credits taken 1, 1, 2 move 0, 0,
+    -- 2: no sum over the lines before gives it, and its nested rounding has no closed form over a run
+    -- of lines) and nothing across them. So a line whose allocation the call names once (a record;
+    -- most of a batch of many users' events) has its money from the allocation as it stands, in the
+    -- statement that reads it; only the lines of an allocation named more than once (v_walk) are
+    -- walked below. Per line (v_values, the money it moves; v_left, its allocation's money left after
+    -- it; null where the walk decides or the allocation is promotional), with the first line of the
+    -- first kind the rule refuses (v_bad: a negative money left, money left on no credits, credits
+    -- back without their money) and the credits it would leave (v_bad_r). The allocations read as
+    -- they stand (credits and money left, original value, currency), with each line's allocation's
+    -- first line (v_first[i]), where the walk keeps the allocation's running state. The caller has
+    -- locked them; a promotional take reads one index entry more. Per line with the LIMIT above, not
     -- `c.id = ANY (p_allocations)`: PostgreSQL cannot size an array parameter, so it planned that
     -- statement afresh at every call, about a tenth of a hold's or a record's take
     -- (docs/benchmarks.md "Issue 42: where the streaming pair's time went").
     SELECT array_agg(l.first ORDER BY l.ord), array_agg(c.remaining_credits ORDER BY l.ord),
            array_agg(c.value_remaining_minor ORDER BY l.ord), array_agg(c.value_minor ORDER BY l.ord),
-           array_agg(c.currency ORDER BY l.ord), bool_or(c.id IS NOT NULL)
-      INTO v_first, v_r, v_v, v_orig, v_cur, v_valued
-      FROM (SELECT l.id, l.ord::int AS ord, min(l.ord::int) OVER (PARTITION BY l.id) AS first
+           array_agg(c.currency ORDER BY l.ord),
+           array_agg(l.ord ORDER BY l.ord) FILTER (WHERE c.id IS NOT NULL AND (l.prev IS NOT NULL OR l.next IS NOT NULL)),
+           array_agg(o.val ORDER BY l.ord), array_agg(o.v ORDER BY l.ord),
+           (array_agg(l.ord ORDER BY l.ord) FILTER (WHERE o.bad))[1], (array_agg(o.r ORDER BY l.ord) FILTER (WHERE o.bad))[1]
+      INTO v_first, v_r, v_v, v_orig, v_currencies, v_walk, v_values, v_left, v_bad, v_bad_r
+      FROM (SELECT l.id, l.ord::int AS ord, first_value(l.ord::int) OVER w AS first, lag(l.ord::int) OVER w AS prev,
+                   lead(l.ord::int) OVER w AS next
               FROM unnest(p_allocations) WITH ORDINALITY AS l(id, ord)
+            WINDOW w AS (PARTITION BY l.id ORDER BY l.ord)
              LIMIT cardinality(p_allocations)) l
-      LEFT JOIN credit_allocations c ON c.id = l.id AND c.value_remaining_minor IS NOT NULL;
-    IF v_valued THEN
-      -- The money rule, line by line in array order (credit_value_share()): credits leaving take their
-      -- share of the money left; a grant or a transfer's arrival fills its new lot with its value;
-      -- credits coming back (a release, an unfreeze) bring the money their caller says.
-      FOR i IN 1 .. cardinality(p_allocations) LOOP
-        CONTINUE WHEN v_v[i] IS NULL;
-        j := v_first[i];
-        IF j = i THEN
-          -- the allocation's first line: its money left goes to the UPDATE below
-          v_ids := v_ids || p_allocations[i];
-          v_at := v_at || i;
-        END IF;
-        v_n := p_amounts[i];
-        IF p_values[i] IS NOT NULL THEN
-          v_val := p_values[i];
-        ELSIF v_n <= 0 THEN
-          v_val := -credit_value_share(v_v[j], -v_n, v_r[j]);
-        ELSIF p_kinds[i] IN ('grant', 'transfer_in') THEN
-          v_val := v_orig[j];
-        ELSE
-          RAISE EXCEPTION 'credit_ledger_write: % credits back to the valued allocation % without their money',
-            v_n, p_allocations[i];
-        END IF;
-        v_r[j] := v_r[j] + v_n;
-        v_v[j] := v_v[j] + v_val;
-        IF v_v[j] < 0 OR (v_r[j] = 0 AND v_v[j] <> 0) THEN
-          RAISE EXCEPTION 'credit_ledger_write: allocation % would keep % minor units for % credits',
-            p_allocations[i], v_v[j], v_r[j];
-        END IF;
-        v_values[i] := v_val;
-        v_currencies[i] := v_cur[j];
-      END LOOP;
-      -- each valued allocation's money left, after all its lines
-      SELECT array_agg(v_v[a.i] ORDER BY a.k) INTO v_left FROM unnest(v_at) WITH ORDINALITY AS a(i, k);
+      LEFT JOIN credit_allocations c ON c.id = l.id AND c.value_remaining_minor IS NOT NULL
+      -- (credits as bigint: a grant's line and the credits left may add up past an integer)
+      LEFT JOIN LATERAL (SELECT x.val, c.value_remaining_minor + x.val AS v, c.remaining_credits::bigint + p_amounts[l.ord] AS r,
+                                x.val IS NULL OR c.value_remaining_minor + x.val < 0
+                                OR (c.remaining_credits::bigint + p_amounts[l.ord] = 0 AND c.value_remaining_minor + x.val <> 0) AS bad
+                           FROM (SELECT credit_line_value(c.value_remaining_minor, c.remaining_credits, p_amounts[l.ord], p_kinds[l.ord],
+                                                          p_values[l.ord], c.value_minor) AS val
+                                  WHERE c.id IS NOT NULL AND l.prev IS NULL AND l.next IS NULL OFFSET 0) x) o ON true;
+    -- The lines of allocations named more than once, in array order, each on its allocation's state
+    -- after the lines before (kept at its first line, j), up to the first line refused. Tried in SQL
+    -- too (a recursive statement walking every allocation at once, a step per line of the most-named
+    -- one): exact, but a step cost more than a line here, and one user's batch is a thousand steps
+    -- (docs/benchmarks.md "What value tracking costs the record and the batch").
+    FOREACH i IN ARRAY COALESCE(v_walk, '{}') LOOP
+      EXIT WHEN i > v_bad;
+      j := v_first[i];
+      v_val := credit_line_value(v_v[j], v_r[j], p_amounts[i], p_kinds[i], p_values[i], v_orig[i]);
+      v_r[j] := v_r[j] + p_amounts[i];
+      v_v[j] := v_v[j] + v_val;
+      v_values[i] := v_val;
+      v_left[i] := v_v[j];
+      IF v_val IS NULL OR v_v[j] < 0 OR (v_r[j] = 0 AND v_v[j] <> 0) THEN
+        v_bad := i;
+        v_bad_r := v_r[j];
+        EXIT;
+      END IF;
+    END LOOP;
+    IF v_bad IS NOT NULL AND v_left[v_bad] IS NULL THEN
+      RAISE EXCEPTION 'credit_ledger_write: % credits back to the valued allocation % without their money',
+        p_amounts[v_bad], p_allocations[v_bad];
+    ELSIF v_bad IS NOT NULL THEN
+      RAISE EXCEPTION 'credit_ledger_write: allocation % would keep % minor units for % credits',
+        p_allocations[v_bad], v_left[v_bad], v_bad_r;
     END IF;
     -- One UPDATE per allocation, credits and money together: a second one would recheck its foreign
-    -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold.
+    -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold. A
+    -- valued allocation's money left is the rule's after its last line (v_left[m.last]), by
+    -- subscript: a join to a list of the allocations' money was planned for the row or so its LIMIT
+    -- shows, as a nested loop, one pass over the list per allocation (a batch part's 400 lots:
+    -- 150,000 rows, 30 of a valued 1,000-event batch's 72 ms of PostgreSQL CPU).
     UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + m.net,
            -- credits put back make an expired allocation due for the expiry job again
            expiry_done = CASE WHEN m.net = 0 THEN c.expiry_done ELSE c.expiry_done AND m.net < 0 END,
-           value_remaining_minor = COALESCE(v.value_left, c.value_remaining_minor)
-      FROM (SELECT l.allocation_id, sum(l.amount)::int AS net
-              FROM unnest(p_allocations, p_amounts) AS l(allocation_id, amount)
+           value_remaining_minor = COALESCE(v_left[m.last], c.value_remaining_minor)
+      FROM (SELECT l.allocation_id, sum(l.amount)::int AS net, max(l.ord)::int AS last
+              FROM unnest(p_allocations, p_amounts) WITH ORDINALITY AS l(allocation_id, amount, ord)
              WHERE l.allocation_id IS NOT NULL
              GROUP BY l.allocation_id
              LIMIT cardinality(p_allocations)) m
-      LEFT JOIN (SELECT * FROM unnest(v_ids, v_left) AS s(id, value_left) LIMIT cardinality(v_ids)) v ON v.id = m.allocation_id
-     WHERE c.id = m.allocation_id AND (m.net <> 0 OR v.value_left IS DISTINCT FROM c.value_remaining_minor);
+     WHERE c.id = m.allocation_id AND (m.net <> 0 OR v_left[m.last] IS DISTINCT FROM c.value_remaining_minor);
     -- Each line's finance category (docs/finance.md): from its kind, a grant's from its allocation; a
     -- caller's (p_categories[i]) first. Movements inside the liability have none.
     INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
