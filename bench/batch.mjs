@@ -72,7 +72,7 @@ export async function moneyChecks(service, db) {
               WHERE (SELECT COALESCE(sum(spent), 0) FROM org_member_spend s
                       WHERE s.org_id = m.org_id AND s.user_id = m.user_id)
                     <> (SELECT COALESCE(-sum(l.amount), 0) FROM credit_ledger l
-                         WHERE l.account_id = credit_account_of('org', m.org_id) AND l.user_id = m.user_id
+                         WHERE l.account_id = credit_account_of('org', m.org_id) AND l.member_id = m.user_id
                            AND l.kind IN ('debit', 'hold', 'release', 'overdraft'))
             ) AS member_counters_off,
             (SELECT count(*)::int FROM usage_records) AS records`,

@@ -25,7 +25,7 @@ e AS (
   INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
   SELECT 'bench-admin', 'floor-' || r.id, r.id FROM r RETURNING 1),
 l AS (
-  INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
+  INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, usage_record_id, created_by)
   SELECT a.account_id, r.user_id, al.id, 'debit', -1, 0, r.id, 'bench-admin'
     FROM r JOIN accounts a ON a.user_id = r.user_id JOIN credit_allocations al ON al.account_id = a.account_id
   RETURNING 1)

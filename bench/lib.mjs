@@ -162,14 +162,22 @@ export async function seedUsers(db, n, credits) {
     [n],
   );
   if (credits > 0) {
+    // engine-loop.mjs and take-loop.mjs seed a database with the last migrations undone too: before
+    // migration 1732000070000 the ledger named the user in user_id and the allocation repeated it.
+    const { rows } = await db.query(
+      `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                       WHERE table_name = 'credit_ledger' AND column_name = 'member_id') AS renamed`,
+    );
+    const [owner, person] = rows[0].renamed ? ['', 'member_id'] : ['user_id, ', 'user_id'];
     await db.query(
       `WITH a AS (
-         INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
-         SELECT c.account_id, c.user_id, $2, $2, 'system', now() + interval '30 days', 'bench'
+         INSERT INTO credit_allocations (account_id, ${owner}total_credits, remaining_credits, allocated_by, expires_at, notes)
+         SELECT c.account_id, ${owner ? 'c.user_id, ' : ''}$2, $2, 'system', now() + interval '30 days', 'bench'
            FROM generate_series(1, $1) g JOIN accounts c ON c.user_id = 'bench-' || g
-         RETURNING id, account_id, user_id, total_credits)
-       INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, created_by)
-       SELECT account_id, user_id, id, 'grant', total_credits, total_credits, 'system' FROM a`,
+         RETURNING id, account_id, total_credits)
+       INSERT INTO credit_ledger (account_id, ${person}, allocation_id, kind, amount, balance_after, created_by)
+       SELECT a.account_id, c.user_id, a.id, 'grant', a.total_credits, a.total_credits, 'system'
+         FROM a JOIN accounts c ON c.account_id = a.account_id`,
       [n, credits],
     );
   }

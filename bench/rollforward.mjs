@@ -28,25 +28,26 @@ try {
   // Each user's lot: 1,000,000 credits sold for 10,000.00 usd, its grant line at the month's start.
   await db.query(
     `WITH a AS (
-       INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
+       INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at,
                                        value_minor, value_remaining_minor, currency, allocated_at)
-       SELECT c.account_id, c.user_id, 1000000, 1000000, 'bench', now() + interval '60 days', 1000000, 1000000, 'usd',
+       SELECT c.account_id, 1000000, 1000000, 'bench', now() + interval '60 days', 1000000, 1000000, 'usd',
               date_trunc('month', now())
          FROM accounts c WHERE c.user_id LIKE 'rf-%'
-       RETURNING id, account_id, user_id, allocated_at)
-     INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, created_by, created_at,
+       RETURNING id, account_id, account_user_id(account_id) AS user_id, allocated_at)
+     INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, created_by, created_at,
                                 value_minor, currency, category)
      SELECT account_id, user_id, id, 'grant', 1000000, 1000000, 'bench', allocated_at, 1000000, 'usd', 'sold' FROM a`,
   );
   // The records' debit lines, spread over the month so far, 1 to 5 credits (a cent each).
   await db.query(
-    `INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, created_by, created_at,
+    `INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, created_by, created_at,
                                 value_minor, currency, category)
-     SELECT a.account_id, a.user_id, a.id, 'debit', -n, 0, 'bench',
+     SELECT a.account_id, c.user_id, a.id, 'debit', -n, 0, 'bench',
             date_trunc('month', now()) + (now() - date_trunc('month', now())) * (g::float8 / $1), -n, 'usd', 'recognized'
        FROM generate_series(1, $1) g
        CROSS JOIN LATERAL (SELECT 1 + g % 5 AS n) k
-       JOIN credit_allocations a ON a.user_id = 'rf-' || (1 + g % $2)`,
+       JOIN accounts c ON c.user_id = 'rf-' || (1 + g % $2)
+       JOIN credit_allocations a ON a.account_id = c.account_id`,
     [RECORDS, USERS],
   );
   await db.query('VACUUM ANALYZE credit_ledger');

@@ -36,8 +36,8 @@ export async function createServiceKey(service) {
 /** Every bench user gets an hourly spend limit far above what the run spends. */
 export async function limitSpendRate(db, userIds, perHour) {
   await db.query(
-    `INSERT INTO credit_accounts (account_id, user_id, max_credits_per_hour)
-     SELECT a.account_id, a.user_id, $2 FROM accounts a WHERE a.user_id = ANY ($1::varchar[])
+    `INSERT INTO credit_accounts (account_id, max_credits_per_hour)
+     SELECT a.account_id, $2 FROM accounts a WHERE a.user_id = ANY ($1::varchar[])
      ON CONFLICT (account_id) DO UPDATE SET max_credits_per_hour = EXCLUDED.max_credits_per_hour`,
     [userIds, perHour],
   );

@@ -98,6 +98,8 @@ import { DropKeyAndMemberLimits1732000060200 } from './1732000060200-drop-key-an
 import { ExpiryWaitsForRenewalsDue1732000064000 } from './1732000064000-expiry-waits-for-renewals-due.js';
 import { OneAccountIdCapsAndSpeed1732000065000 } from './1732000065000-one-account-id-caps-and-speed.js';
 import { ValuedLinesBySubscript1732000066000 } from './1732000066000-valued-lines-by-subscript.js';
+import { MemberColumns1732000070000 } from './1732000070000-member-columns.js';
+import { MemberColumnsFunctions1732000071000 } from './1732000071000-member-columns-functions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -201,4 +203,6 @@ export const MIGRATIONS = [
   ExpiryWaitsForRenewalsDue1732000064000,
   OneAccountIdCapsAndSpeed1732000065000,
   ValuedLinesBySubscript1732000066000,
+  MemberColumns1732000070000,
+  MemberColumnsFunctions1732000071000,
 ];

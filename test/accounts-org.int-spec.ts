@@ -29,7 +29,7 @@ describe('an organisation account in the engine', () => {
       [org],
     );
     const [grant] = await q(
-      `SELECT id, user_id, account_id::text, remaining_credits
+      `SELECT id, account_user_id(account_id) AS user_id, account_id::text, remaining_credits
          FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [org],
     );
@@ -76,8 +76,8 @@ describe('an organisation account in the engine', () => {
     );
     expect(hold).toEqual({ out_status: 'ok' });
     expect(
-      await q(`SELECT user_id, account_id::text, outstanding FROM credit_holds WHERE session_id = $1`, [session]),
-    ).toEqual([{ user_id: null, account_id: accountId, outstanding: 20 }]);
+      await q(`SELECT member_id, account_id::text, outstanding FROM credit_holds WHERE session_id = $1`, [session]),
+    ).toEqual([{ member_id: null, account_id: accountId, outstanding: 20 }]);
     const [settled] = await q(
       `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle(credit_account_of('org', $1), $2, 25, 'm1', NULL, NULL, '{}')`,
       [org, session],
@@ -85,13 +85,13 @@ describe('an organisation account in the engine', () => {
     expect(settled).toEqual({ out_status: 'ok', out_kept: 20, out_collected: 5 });
     expect(await balance('org')).toBe(100 - 10 - 12 - 25);
     // Every line is the org account's, none a user's; the same-named user was never charged.
-    const lines = await q<{ account_id: string; user_id: string | null; n: number }>(
-      `SELECT account_id::text, user_id, count(*)::int AS n FROM credit_ledger
+    const lines = await q<{ account_id: string; member_id: string | null; n: number }>(
+      `SELECT account_id::text, member_id, count(*)::int AS n FROM credit_ledger
         WHERE account_id IN (credit_account_of('org', $1), credit_account_of('user', $1))
-        GROUP BY account_id, user_id`,
+        GROUP BY account_id, member_id`,
       [org],
     );
-    expect(lines).toEqual([{ account_id: accountId, user_id: null, n: 6 }]);
+    expect(lines).toEqual([{ account_id: accountId, member_id: null, n: 6 }]);
   });
 
   it('parallel takes from the org never spend more than it has', async () => {

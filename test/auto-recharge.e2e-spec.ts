@@ -81,7 +81,9 @@ describe('auto-recharge', () => {
     expect(res.body).toEqual(view);
     expect((await get(u.auth, { userId: u.id }).expect(200)).body).toEqual(view);
     const [{ recharge_below }] = (
-      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE user_id = $1`, [u.id])
+      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`, [
+        u.id,
+      ])
     ).rows;
     expect(recharge_below).toBe(100);
     const entries = await auditOf('auto_recharge.set', u.id);
@@ -90,7 +92,9 @@ describe('auto-recharge', () => {
     // Off: the threshold leaves the takes.
     await put(u.auth, { userId: u.id, enabled: false, belowCredits: 100, rechargeCredits: 1000 }).expect(200);
     const [{ recharge_below: off }] = (
-      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE user_id = $1`, [u.id])
+      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`, [
+        u.id,
+      ])
     ).rows;
     expect(off).toBeNull();
   });

@@ -264,7 +264,7 @@ describe('credit transfers', () => {
       [18, expiries.get(alice.allocationIds[1])],
     ]);
     const { rows: orgAllocations } = await t.db.query(
-      `SELECT id, user_id, source, total_credits, remaining_credits, expires_at FROM credit_allocations
+      `SELECT id, account_user_id(account_id) AS user_id, source, total_credits, remaining_credits, expires_at FROM credit_allocations
         WHERE account_id = credit_account_of('org', $1) ORDER BY expires_at`,
       [orgId],
     );

@@ -65,16 +65,16 @@ describe('batch take = single takes', () => {
   /** What a user's money looks like, in terms that do not depend on ids or times. */
   async function state(userId: string) {
     const ledger = await t.db.query(
-      `SELECT kind, amount, balance_after::int AS after FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant'
+      `SELECT kind, amount, balance_after::int AS after FROM credit_ledger WHERE member_id = $1 AND kind <> 'grant'
         ORDER BY id`,
       [userId],
     );
     const allocations = await t.db.query(
-      `SELECT remaining_credits AS remaining FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at`,
+      `SELECT remaining_credits AS remaining FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at`,
       [userId],
     );
     const debt = await t.db.query(
-      `SELECT COALESCE(max(debt), 0)::int AS debt FROM credit_accounts WHERE user_id = $1`,
+      `SELECT COALESCE(max(debt), 0)::int AS debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
       [userId],
     );
     const alerts = await t.db.query(
@@ -286,7 +286,7 @@ describe('batch take = single takes', () => {
       (
         await t.db.query(
           `SELECT floor(extract(epoch FROM now()) / 60)::bigint - spend_minute AS age, spend_window
-             FROM credit_accounts WHERE user_id = $1`,
+             FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
           [userId],
         )
       ).rows[0];
@@ -311,7 +311,7 @@ describe('batch take = single takes', () => {
           await t.db.query(
             `UPDATE credit_accounts SET spend_minute = floor(extract(epoch FROM now()) / 60)::bigint - $2::int,
                     spend_window = $3::int[]
-              WHERE user_id = ANY($1::varchar[])`,
+              WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)`,
             [[single, viaBatch], age, buckets],
           );
 

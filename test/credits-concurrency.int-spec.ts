@@ -46,13 +46,13 @@ describe('credits under concurrency', () => {
       .expect(200);
     expect(balance.body.totalCredits).toBe(0);
     const debits = await t.db.query(
-      `SELECT count(*)::int AS n, SUM(amount)::int AS s FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`,
+      `SELECT count(*)::int AS n, SUM(amount)::int AS s FROM credit_ledger WHERE member_id = $1 AND kind = 'debit'`,
       [user],
     );
     expect(debits.rows[0]).toEqual({ n: 20, s: -20 });
     // Every entry's balance_after is unique and steps down by one: the debits serialised.
     const after = await t.db.query(
-      `SELECT balance_after::int AS b FROM credit_ledger WHERE user_id = $1 AND kind = 'debit' ORDER BY id`,
+      `SELECT balance_after::int AS b FROM credit_ledger WHERE member_id = $1 AND kind = 'debit' ORDER BY id`,
       [user],
     );
     expect(after.rows.map((r) => r.b)).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
@@ -140,7 +140,7 @@ describe('credits under concurrency', () => {
       .expect(200);
     expect(balance.body.heldCredits).toBe(0);
     const expired = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND expires_at <= now() AND remaining_credits > 0`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND expires_at <= now() AND remaining_credits > 0`,
       [user],
     );
     expect(expired.rows[0].n).toBe(0);

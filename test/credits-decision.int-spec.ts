@@ -193,7 +193,7 @@ describe('one take: a batch = its events one at a time', () => {
       );
       expect(hold.out_status).toBe('key_limit');
       // Nothing moved: no ledger line, the key's spend as it was.
-      expect(await q(`SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1`, [a.id])).toEqual([{ n: 0 }]);
+      expect(await q(`SELECT count(*)::int AS n FROM credit_ledger WHERE member_id = $1`, [a.id])).toEqual([{ n: 0 }]);
       expect(
         await q(`SELECT spent::int FROM credit_cap_spend WHERE subject_kind = 'key' AND subject_id = $1`, [a.key]),
       ).toEqual([{ spent: 9 }]);

@@ -53,7 +53,7 @@ describe('the expiry job under the account lock', () => {
       await waitingOnLock('credits_expire_due');
       // The job has written nothing while the movement holds the lock.
       const during = await t.db.query(
-        `SELECT count(*)::int AS n FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`,
+        `SELECT count(*)::int AS n FROM credit_ledger WHERE member_id = $1 AND kind = 'expire'`,
         [u.id],
       );
       expect(during.rows[0].n).toBe(0);
@@ -64,7 +64,7 @@ describe('the expiry job under the account lock', () => {
     }
 
     const expired = await t.db.query(
-      `SELECT amount, balance_after::int AS after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`,
+      `SELECT amount, balance_after::int AS after FROM credit_ledger WHERE member_id = $1 AND kind = 'expire'`,
       [u.id],
     );
     // The expire entry carries the balance after the movement (14), read under the lock.

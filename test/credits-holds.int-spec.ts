@@ -58,10 +58,13 @@ describe('credit holds', () => {
     const after = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
     expect(after).toMatchObject({ totalCredits: 17, heldCredits: 0 });
     // No new allocation rows were created by the refunds.
-    const rows = await t.db.query(`SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1`, [u.id]);
+    const rows = await t.db.query(
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      [u.id],
+    );
     expect(rows.rows[0].n).toBe(2);
     const entries = await t.db.query(
-      `SELECT kind, allocation_id, amount, balance_after::int AS b, session_id FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant' ORDER BY id`,
+      `SELECT kind, allocation_id, amount, balance_after::int AS b, session_id FROM credit_ledger WHERE member_id = $1 AND kind <> 'grant' ORDER BY id`,
       [u.id],
     );
     expect(entries.rows.map((r) => [r.kind, r.allocation_id, r.amount, r.b, r.session_id])).toEqual([
@@ -121,7 +124,7 @@ describe('credit holds', () => {
       const refused = await failure(foreign);
       expect([refused.code, refused.status]).toEqual(['NOT_FOUND', 404]);
     }
-    const hold = `SELECT outstanding FROM credit_holds WHERE session_id = $1 AND user_id = $2`;
+    const hold = `SELECT outstanding FROM credit_holds WHERE session_id = $1 AND member_id = $2`;
     expect((await t.db.query(hold, [session, u.id])).rows).toEqual([{ outstanding: 4 }]);
     expect(await f.ledger(other.id)).toEqual([]);
     // Nothing gives back more than is held: an abort that used nothing returns exactly the 4.

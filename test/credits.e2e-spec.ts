@@ -122,7 +122,7 @@ describe('credits', () => {
     const written = async () =>
       (
         await t.db.query(
-          `SELECT (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS entries,
+          `SELECT (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS entries,
                   (SELECT count(*) FROM usage_records WHERE user_id = $1)::int AS records`,
           [u.id],
         )
@@ -213,14 +213,17 @@ describe('credits', () => {
     await t.app.get(CreditExpiryJob).expireDue();
     await t.app.get(CreditExpiryJob).expireDue();
     const expires = await t.db.query(
-      `SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE user_id = $1 AND kind = 'expire'`,
+      `SELECT allocation_id, amount, balance_after FROM credit_ledger WHERE member_id = $1 AND kind = 'expire'`,
       [u.id],
     );
     expect(expires.rows).toEqual([{ allocation_id: shortLived.id, amount: -25, balance_after: '5' }]);
     const row = await t.db.query(`SELECT remaining_credits FROM credit_allocations WHERE id = $1`, [shortLived.id]);
     expect(row.rows[0].remaining_credits).toBe(0);
     // Processed allocations leave the job's index (expiry_done); unexpired ones stay in it.
-    const done = await t.db.query(`SELECT id, expiry_done FROM credit_allocations WHERE user_id = $1`, [u.id]);
+    const done = await t.db.query(
+      `SELECT id, expiry_done FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      [u.id],
+    );
     expect(
       Object.fromEntries(done.rows.map((r: { id: string; expiry_done: boolean }) => [r.id, r.expiry_done])),
     ).toEqual({
@@ -324,7 +327,7 @@ describe('credits', () => {
     const res = await f.allocate(u.id, body).expect(400);
     expect(Array.isArray(res.body.message)).toBe(true);
     const rows = await t.db.query(
-      `SELECT (SELECT count(*) FROM credit_allocations WHERE user_id = $1)::int AS a, (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS l`,
+      `SELECT (SELECT count(*) FROM credit_allocations WHERE account_id = credit_account_of('user', $1))::int AS a, (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS l`,
       [u.id],
     );
     expect(rows.rows[0]).toEqual({ a: 0, l: 0 });
@@ -336,16 +339,19 @@ describe('credits', () => {
     await f.allocate('a\u0000b', { credits: 5 }).expect(400);
     await t.http.get('/api/credits/balance/a%00b').set(supervisor).expect(400);
     await t.http.get('/api/users').query({ search: 'a\u0000b' }).set(supervisor).expect(400);
-    const rows = await t.db.query(`SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1`, [u.id]);
+    const rows = await t.db.query(
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      [u.id],
+    );
     expect(rows.rows[0].n).toBe(0);
   });
 
   it('the ledger is append-only', async () => {
     const u = await f.newUser();
     await f.allocate(u.id, { credits: 3 }).expect(201);
-    await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE user_id = $1`, [u.id])).rejects.toThrow(
+    await expect(t.db.query(`UPDATE credit_ledger SET amount = 1000 WHERE member_id = $1`, [u.id])).rejects.toThrow(
       /append-only/,
     );
-    await expect(t.db.query(`DELETE FROM credit_ledger WHERE user_id = $1`, [u.id])).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`DELETE FROM credit_ledger WHERE member_id = $1`, [u.id])).rejects.toThrow(/append-only/);
   });
 });

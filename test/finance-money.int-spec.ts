@@ -122,7 +122,7 @@ describe('finance: the money rule over a million operations', () => {
          LEFT JOIN (SELECT l.allocation_id, sum(l.value_minor) AS v,
                            sum(l.value_minor) FILTER (WHERE l.kind IN ('grant', 'transfer_in')) AS filled
                       FROM credit_ledger l GROUP BY l.allocation_id) s ON s.allocation_id = a.id
-        WHERE a.user_id LIKE $1 AND a.value_minor IS NOT NULL
+        WHERE account_user_id(a.account_id) LIKE $1 AND a.value_minor IS NOT NULL
           AND (s.v IS DISTINCT FROM a.value_remaining_minor OR s.filled IS DISTINCT FROM a.value_minor
                OR (a.remaining_credits = 0 AND a.value_remaining_minor <> 0))`,
         [`${prefix}%`],
@@ -224,15 +224,15 @@ describe('finance: the money rule over a million operations', () => {
         const rows = await q<{ account_id: string; currency: string; credits: string; value: string }>(
           `SELECT s.account_id, s.currency, sum(s.credits)::text AS credits, sum(s.value)::text AS value FROM (
            SELECT a.account_id, a.currency, a.remaining_credits::bigint AS credits, a.value_remaining_minor AS value
-             FROM credit_allocations a WHERE a.user_id LIKE $1 AND a.currency IS NOT NULL
+             FROM credit_allocations a WHERE account_user_id(a.account_id) LIKE $1 AND a.currency IS NOT NULL
            UNION ALL
            SELECT l.account_id, l.currency, -l.amount, -l.value_minor
              FROM credit_holds h JOIN credit_ledger l ON l.session_id = h.session_id AND l.account_id = h.account_id
                                                       AND l.kind IN ('hold', 'release')
-            WHERE h.settled_at IS NULL AND h.user_id LIKE $1 AND l.currency IS NOT NULL
+            WHERE h.settled_at IS NULL AND h.member_id LIKE $1 AND l.currency IS NOT NULL
            UNION ALL
            SELECT l.account_id, l.currency, -l.amount, -l.value_minor
-             FROM credit_ledger l WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency IS NOT NULL AND l.user_id LIKE $1
+             FROM credit_ledger l WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency IS NOT NULL AND l.member_id LIKE $1
          ) s GROUP BY s.account_id, s.currency`,
           [`${prefix}%`],
         );

@@ -76,8 +76,8 @@ afterAll(() => t?.close());
 /** Money of the fuzzer's own users: credits left, ledger entries, usage records. */
 async function money(): Promise<string> {
   const { rows } = await t.db.query(
-    `SELECT (SELECT coalesce(sum(remaining_credits), 0) FROM credit_allocations WHERE user_id LIKE 'fuzz-%') AS credits,
-            (SELECT count(*) FROM credit_ledger WHERE user_id LIKE 'fuzz-%') AS ledger,
+    `SELECT (SELECT coalesce(sum(remaining_credits), 0) FROM credit_allocations WHERE account_user_id(account_id) LIKE 'fuzz-%') AS credits,
+            (SELECT count(*) FROM credit_ledger WHERE member_id LIKE 'fuzz-%') AS ledger,
             (SELECT count(*) FROM usage_records WHERE user_id LIKE 'fuzz-%') AS records`,
   );
   return JSON.stringify(rows[0]);

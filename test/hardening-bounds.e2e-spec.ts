@@ -33,9 +33,9 @@ async function perTokenModel(creditsPerToken = 1): Promise<string> {
 async function sessionsOf(userId: string) {
   const { rows } = await t.db.query(
     `SELECT (SELECT count(*)::int FROM streaming_sessions WHERE user_id = $1) AS sessions,
-            (SELECT count(*)::int FROM credit_holds WHERE user_id = $1) AS holds,
+            (SELECT count(*)::int FROM credit_holds WHERE member_id = $1) AS holds,
             (SELECT count(*)::int FROM usage_records WHERE user_id = $1) AS records,
-            (SELECT count(*)::int FROM credit_ledger WHERE user_id = $1) AS ledger`,
+            (SELECT count(*)::int FROM credit_ledger WHERE member_id = $1) AS ledger`,
     [userId],
   );
   return rows[0] as { sessions: number; holds: number; records: number; ledger: number };

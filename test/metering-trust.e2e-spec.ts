@@ -30,7 +30,7 @@ describe('metering trust: service (default)', () => {
     const { rows } = await t.db.query(
       `SELECT (SELECT count(*)::int FROM usage_records WHERE user_id = $1) AS records,
               (SELECT count(*)::int FROM streaming_sessions WHERE user_id = $1) AS sessions,
-              (SELECT count(*)::int FROM credit_ledger WHERE user_id = $1) AS entries`,
+              (SELECT count(*)::int FROM credit_ledger WHERE member_id = $1) AS entries`,
       [userId],
     );
     return rows[0];
@@ -121,7 +121,7 @@ describe('metering trust: service (default)', () => {
       expect(batch.body.results[1].error).toMatch(/must name the billed user/);
       expect(await f.available(u.id)).toBe(91);
       const { rows } = await t.db.query(
-        `SELECT DISTINCT created_by FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`,
+        `SELECT DISTINCT created_by FROM credit_ledger WHERE member_id = $1 AND kind = 'debit'`,
         [u.id],
       );
       expect(rows).toEqual([{ created_by: 'metering-admin' }]);

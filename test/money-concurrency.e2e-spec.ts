@@ -84,7 +84,10 @@ describe('money paths under concurrency (HTTP)', () => {
 
     const admin = bearer(adminJwt);
     const [toVoid] = (
-      await t.db.query(`SELECT id FROM credit_allocations WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [u.id])
+      await t.db.query(
+        `SELECT id FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at DESC LIMIT 1`,
+        [u.id],
+      )
     ).rows;
     const responses = await Promise.all([
       ...Array.from({ length: 20 }, () => record(u.jwt, 3)),
@@ -101,8 +104,8 @@ describe('money paths under concurrency (HTTP)', () => {
 
     // Whatever interleaving happened: balance = granted − everything that left.
     const { rows } = await t.db.query(
-      `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE user_id = $1)::int AS granted,
-              (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE user_id = $1 AND kind <> 'grant')::int AS left_balance`,
+      `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE account_id = credit_account_of('user', $1))::int AS granted,
+              (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE member_id = $1 AND kind <> 'grant')::int AS left_balance`,
       [u.id],
     );
     expect(await f.available(u.id)).toBe(rows[0].granted - rows[0].left_balance);
@@ -133,7 +136,7 @@ describe('money paths under concurrency (HTTP)', () => {
     const res = await record(token({ sub: ghost }), 1);
     expect(res.status).toBe(402);
     const { rows } = await t.db.query(
-      `SELECT (SELECT count(*) FROM usage_records WHERE user_id = $1)::int AS records, (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS entries`,
+      `SELECT (SELECT count(*) FROM usage_records WHERE user_id = $1)::int AS records, (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS entries`,
       [ghost],
     );
     expect(rows[0]).toEqual({ records: 0, entries: 0 });

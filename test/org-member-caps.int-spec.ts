@@ -76,12 +76,12 @@ describe('member limits in the engine', () => {
       { data: { orgId: o, userId: m, limit: 50, spentInPeriod: 50, period: 'day' } },
     ]);
     // The ledger names the member on the org account's lines.
-    const [line] = await q<{ user_id: string; n: number }>(
-      `SELECT user_id, count(*)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
-          AND kind = 'debit' GROUP BY user_id`,
+    const [line] = await q<{ member_id: string; n: number }>(
+      `SELECT member_id, count(*)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
+          AND kind = 'debit' GROUP BY member_id`,
       [o],
     );
-    expect(line).toEqual({ user_id: m, n: 10 });
+    expect(line).toEqual({ member_id: m, n: 10 });
     // A 0-credit charge is never refused by the cap.
     expect(await take(o, m, 0)).toBe('ok');
   });
@@ -145,11 +145,11 @@ describe('member limits in the engine', () => {
     expect(await settle(s4, 12)).toMatchObject({ out_status: 'ok', out_collected: '0' });
     expect(await spent(o, m)).toBe(120);
     expect(await pool(o)).toBe(1000 - 40 - 70 - 10);
-    const lines = await q<{ user_id: string | null }>(
-      `SELECT DISTINCT user_id FROM credit_ledger WHERE account_id = credit_account_of('org', $1) AND kind <> 'grant'`,
+    const lines = await q<{ member_id: string | null }>(
+      `SELECT DISTINCT member_id FROM credit_ledger WHERE account_id = credit_account_of('org', $1) AND kind <> 'grant'`,
       [o],
     );
-    expect(lines).toEqual([{ user_id: m }]);
+    expect(lines).toEqual([{ member_id: m }]);
   });
 
   it('not a member: nothing taken', async () => {
@@ -249,16 +249,16 @@ describe('member limits in the engine', () => {
     expect(await limitEvents(o)).toEqual([
       { data: { orgId: o, userId: a, limit: 10, spentInPeriod: 10, period: 'day' } },
     ]);
-    const lines = await q<{ user_id: string; n: number }>(
-      `SELECT user_id, sum(-amount)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
-          AND kind = 'debit' GROUP BY user_id ORDER BY user_id`,
+    const lines = await q<{ member_id: string; n: number }>(
+      `SELECT member_id, sum(-amount)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
+          AND kind = 'debit' GROUP BY member_id ORDER BY member_id`,
       [o],
     );
     expect(lines).toEqual(
       [
-        { user_id: a, n: 10 },
-        { user_id: b, n: 7 },
-      ].sort((x, y) => (x.user_id < y.user_id ? -1 : 1)),
+        { member_id: a, n: 10 },
+        { member_id: b, n: 7 },
+      ].sort((x, y) => (x.member_id < y.member_id ? -1 : 1)),
     );
   });
 

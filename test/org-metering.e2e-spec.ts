@@ -106,11 +106,11 @@ describe('organisations pay for their members', () => {
     // The member's own account paid nothing; their ledger lines on the org name them.
     expect(await f.available(m.id)).toBe(7);
     const { rows: lines } = await t.db.query(
-      `SELECT user_id, sum(-amount)::int AS n FROM credit_ledger
-        WHERE account_id = credit_account_of('org', $1) AND kind = 'debit' GROUP BY user_id`,
+      `SELECT member_id, sum(-amount)::int AS n FROM credit_ledger
+        WHERE account_id = credit_account_of('org', $1) AND kind = 'debit' GROUP BY member_id`,
       [orgId],
     );
-    expect(lines).toEqual([{ user_id: m.id, n: 50 }]);
+    expect(lines).toEqual([{ member_id: m.id, n: 50 }]);
     const { rows: events } = await t.db.query(
       `SELECT user_id, data FROM events WHERE type = 'org.member_limit_reached' AND data->>'orgId' = $1`,
       [orgId],

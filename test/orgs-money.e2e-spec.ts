@@ -342,7 +342,7 @@ describe('organisation money', () => {
     expect((await t.http.get(`/api/orgs/${orgId}/limits`).set(owner.auth).expect(200)).body).toEqual(set.body);
     // The org's own rows: its credit account, not the owner's.
     const { rows } = await t.db.query(
-      `SELECT overdraft_limit, max_credits_per_hour, user_id FROM credit_accounts WHERE account_id = credit_account_of('org', $1)`,
+      `SELECT overdraft_limit, max_credits_per_hour, account_user_id(account_id) AS user_id FROM credit_accounts WHERE account_id = credit_account_of('org', $1)`,
       [orgId],
     );
     expect(rows).toEqual([{ overdraft_limit: 300, max_credits_per_hour: 1000, user_id: null }]);
@@ -458,7 +458,7 @@ describe('organisation money', () => {
     const nextWeek = new Date(Date.now() + 7 * 86_400_000 + 60_000);
     expect(await subscriptions.renewDue(rows[0].id, orgAccount(orgId), nextWeek)).toBe(true);
     const { rows: allocations } = await t.db.query(
-      `SELECT source, total_credits, user_id FROM credit_allocations
+      `SELECT source, total_credits, account_user_id(account_id) AS user_id FROM credit_allocations
         WHERE account_id = credit_account_of('org', $1) ORDER BY allocated_at`,
       [orgId],
     );

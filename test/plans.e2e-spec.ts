@@ -49,7 +49,7 @@ describe('plans and subscriptions', () => {
   async function allocations(userId: string) {
     const { rows } = await t.db.query(
       `SELECT id, source, plan_id, period_start, total_credits, remaining_credits, expires_at
-         FROM credit_allocations WHERE user_id = $1 ORDER BY allocated_at, id`,
+         FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY allocated_at, id`,
       [userId],
     );
     return rows as {
@@ -366,7 +366,7 @@ describe('plans and subscriptions', () => {
       await t.app.get(CreditExpiryJob).expireDue();
       const rows = await allocations(userId);
       const { rows: ledger } = await t.db.query(
-        `SELECT kind, amount, allocation_id FROM credit_ledger WHERE user_id = $1 ORDER BY id`,
+        `SELECT kind, amount, allocation_id FROM credit_ledger WHERE member_id = $1 ORDER BY id`,
         [userId],
       );
       return { userId, rows, ledger: ledger as { kind: string; amount: number; allocation_id: string }[] };

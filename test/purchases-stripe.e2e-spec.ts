@@ -130,7 +130,7 @@ describe('the Stripe webhook', () => {
     (
       await t.db.query(
         `SELECT (SELECT count(*) FROM purchase_provider_events WHERE event_id = $2)::int AS events,
-                (SELECT count(*) FROM credit_ledger WHERE user_id = $1)::int AS ledger,
+                (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS ledger,
                 (SELECT count(*) FROM purchases WHERE user_id = $1 AND status <> 'pending_payment')::int AS settled,
                 (SELECT count(*) FROM audit_log WHERE actor_user_id = 'stripe' AND target_id IN
                    (SELECT id::text FROM purchases WHERE user_id = $1))::int AS audited`,

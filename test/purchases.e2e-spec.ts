@@ -131,8 +131,8 @@ describe('purchases', () => {
     // The constraint, not the code, keeps it to one: a second allocation for the purchase is refused.
     await expect(
       t.db.query(
-        `INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, source, purchase_id)
-         SELECT account_id, user_id, 1, 0, 'x', now() + interval '1 day', 'purchase', purchase_id
+        `INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at, source, purchase_id)
+         SELECT account_id, 1, 0, 'x', now() + interval '1 day', 'purchase', purchase_id
            FROM credit_allocations WHERE purchase_id = $1`,
         [two.body.id],
       ),
@@ -201,7 +201,7 @@ describe('purchases', () => {
       { kind: 'refund', amount: -300 },
     ]);
     const debt = await t.db.query(
-      `SELECT kind, amount, allocation_id FROM credit_ledger WHERE user_id = $1 AND kind = 'debt'`,
+      `SELECT kind, amount, allocation_id FROM credit_ledger WHERE member_id = $1 AND kind = 'debt'`,
       [b.id],
     );
     expect(debt.rows).toEqual([{ kind: 'debt', amount: -100, allocation_id: null }]);
@@ -628,7 +628,7 @@ describe('purchases', () => {
     await Promise.all(work);
     for (const u of buyers) {
       const rows = await t.db.query(
-        `SELECT count(*)::int AS n FROM credit_allocations WHERE user_id = $1 AND source = 'purchase'`,
+        `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND source = 'purchase'`,
         [u.id],
       );
       expect(rows.rows[0].n).toBe(2);
@@ -651,9 +651,10 @@ describe('purchases', () => {
       expect(r.refunded_credits, r.id).toBe(r.refund_entries);
       expect(r.debt_created, r.id).toBe(r.refund_debt);
     }
-    const debts = await t.db.query(`SELECT sum(debt)::int AS n FROM credit_accounts WHERE user_id = ANY($1)`, [
-      buyers.map((u) => u.id),
-    ]);
+    const debts = await t.db.query(
+      `SELECT sum(debt)::int AS n FROM credit_accounts WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)`,
+      [buyers.map((u) => u.id)],
+    );
     expect(debts.rows[0].n).toBeGreaterThan(0);
   });
 });

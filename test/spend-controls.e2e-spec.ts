@@ -51,7 +51,7 @@ describe('spend controls', () => {
 
   async function ledger(userId: string) {
     const { rows } = await t.db.query(
-      `SELECT kind, amount, allocation_id, usage_record_id FROM credit_ledger WHERE user_id = $1 ORDER BY id`,
+      `SELECT kind, amount, allocation_id, usage_record_id FROM credit_ledger WHERE member_id = $1 ORDER BY id`,
       [userId],
     );
     return rows as { kind: string; amount: number; allocation_id: string | null; usage_record_id: string | null }[];
@@ -106,7 +106,10 @@ describe('spend controls', () => {
         (await t.http.put('/api/credits/limits/nobody-here').set(admin()).send({ overdraftLimit: 1 })).status,
       ).toBe(404);
       expect((await t.http.get('/api/credits/limits/nobody-here').set(supervisor())).status).toBe(404);
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM credit_accounts WHERE user_id = $1`, [userId]);
+      const { rows } = await t.db.query(
+        `SELECT count(*)::int AS n FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
+        [userId],
+      );
       expect(rows[0].n).toBe(0);
     });
   });
@@ -195,7 +198,7 @@ describe('spend controls', () => {
       expect(await balance(userId)).toMatchObject({ totalCredits: 13, debt: 0 });
       const { rows } = await t.db.query(
         `SELECT a.source, l.amount FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-          WHERE l.user_id = $1 AND l.kind = 'repay' ORDER BY l.id`,
+          WHERE l.member_id = $1 AND l.kind = 'repay' ORDER BY l.id`,
         [userId],
       );
       expect(rows).toEqual([
@@ -345,19 +348,22 @@ describe('spend controls', () => {
       // As if those 4 had been spent 59 minutes ago, and 5 more just now.
       await t.db.query(
         `UPDATE credit_accounts SET spend_window = array_fill(0, ARRAY[60]), spend_minute = floor(extract(epoch FROM now()) / 60)
-          WHERE user_id = $1`,
+          WHERE account_id = credit_account_of('user', $1)`,
         [userId],
       );
       await t.db.query(
         `UPDATE credit_accounts SET spend_window[((spend_minute - 59) % 60) + 1] = 4, spend_window[(spend_minute % 60) + 1] = 5
-          WHERE user_id = $1`,
+          WHERE account_id = credit_account_of('user', $1)`,
         [userId],
       );
       const limited = await record(userId, 3);
       expect(limited.status).toBe(429);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       expect((await record(userId, 1)).status).toBe(201);
-      await t.db.query(`UPDATE credit_accounts SET spend_minute = spend_minute - 60 WHERE user_id = $1`, [userId]);
+      await t.db.query(
+        `UPDATE credit_accounts SET spend_minute = spend_minute - 60 WHERE account_id = credit_account_of('user', $1)`,
+        [userId],
+      );
       expect((await record(userId, 10)).status).toBe(201);
       expect((await record(userId, 1)).status).toBe(429);
     });

@@ -20,7 +20,7 @@ describe('usage', () => {
   async function counts(userId: string) {
     const r = await t.db.query(
       `SELECT (SELECT count(*)::int FROM usage_records WHERE user_id = $1) AS records,
-              (SELECT count(*)::int FROM credit_ledger WHERE user_id = $1) AS entries`,
+              (SELECT count(*)::int FROM credit_ledger WHERE member_id = $1) AS entries`,
       [userId],
     );
     return r.rows[0] as { records: number; entries: number };
@@ -54,7 +54,7 @@ describe('usage', () => {
       });
       expect(new Date(res.body.timestamp).toISOString()).toBe(res.body.timestamp);
       const ledger = await t.db.query(
-        `SELECT kind, amount, usage_record_id FROM credit_ledger WHERE user_id = $1 AND kind = 'debit'`,
+        `SELECT kind, amount, usage_record_id FROM credit_ledger WHERE member_id = $1 AND kind = 'debit'`,
         [u.id],
       );
       expect(ledger.rows).toEqual([{ kind: 'debit', amount: -30, usage_record_id: res.body.id }]);

@@ -11,12 +11,13 @@ export async function verify({ databaseUrl, baseUrl, adminJwt, load, users, gran
 
   const balances = await query(
     databaseUrl,
-    `SELECT a.user_id,
+    `SELECT o.user_id,
             sum(a.total_credits)::bigint AS granted,
             sum(a.remaining_credits)::bigint AS remaining,
             min(a.remaining_credits) AS lowest,
-            (SELECT COALESCE(sum(u.credits), 0)::bigint FROM usage_records u WHERE u.user_id = a.user_id) AS used
-       FROM credit_allocations a WHERE a.user_id = ANY($1) GROUP BY a.user_id`,
+            (SELECT COALESCE(sum(u.credits), 0)::bigint FROM usage_records u WHERE u.user_id = o.user_id) AS used
+       FROM credit_allocations a JOIN accounts o ON o.account_id = a.account_id
+      WHERE o.user_id = ANY($1) GROUP BY o.user_id`,
     [users],
   );
   const spentMismatch = balances.filter((b) => Number(b.granted) - Number(b.remaining) !== Number(b.used));

@@ -108,8 +108,7 @@ export class AutoRechargeRepository {
       ],
     )) as AutoRechargeSettingsRow[];
     await manager.query(
-      `INSERT INTO credit_accounts AS c (account_id, user_id, recharge_below)
-       SELECT a.account_id, a.user_id, $2 FROM accounts a WHERE a.account_id = $1
+      `INSERT INTO credit_accounts AS c (account_id, recharge_below) VALUES ($1, $2)
        ON CONFLICT (account_id) DO UPDATE SET recharge_below = EXCLUDED.recharge_below, updated_at = now()`,
       [accountId, s.enabled ? s.belowCredits : null],
     );

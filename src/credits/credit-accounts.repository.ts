@@ -22,10 +22,10 @@ export class CreditAccountsRepository {
 
   /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */
   async upsertSettings(manager: EntityManager, account: AccountRef, settings: CreditSettings): Promise<CreditAccount> {
-    // Keyed by the account (credit_accounts.account_id); a user's row also carries its user id.
+    // Keyed by the account (credit_accounts.account_id), which alone says whose it is.
     const rows: { account_id: string }[] = await manager.query(
-      `INSERT INTO credit_accounts (account_id, user_id)
-       SELECT a.account_id, a.user_id FROM accounts a WHERE a.account_id = credit_account_of($1, $2)
+      `INSERT INTO credit_accounts (account_id)
+       SELECT a.account_id FROM accounts a WHERE a.account_id = credit_account_of($1, $2)
        ON CONFLICT DO NOTHING RETURNING account_id`,
       [account.kind, account.id],
     );
@@ -46,15 +46,12 @@ export class CreditAccountsRepository {
 
   /** Users with debt, largest first. */
   async debtors(limit: number): Promise<{ userId: string; debt: number }[]> {
-    const rows = await this.accounts
-      .createQueryBuilder('c')
-      .select(['c.userId', 'c.debt'])
-      .where('c.debt > 0')
-      .andWhere('c.userId IS NOT NULL')
-      .orderBy('c.debt', 'DESC')
-      .addOrderBy('c.userId')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => ({ userId: r.userId ?? '', debt: r.debt }));
+    const rows: { user_id: string; debt: number }[] = await this.accounts.query(
+      `SELECT a.user_id, c.debt FROM credit_accounts c JOIN accounts a ON a.account_id = c.account_id
+        WHERE c.debt > 0 AND a.user_id IS NOT NULL
+        ORDER BY c.debt DESC, a.user_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ userId: r.user_id, debt: r.debt }));
   }
 }

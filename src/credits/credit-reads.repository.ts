@@ -16,14 +16,14 @@ import { accountIdSql } from './credits.sql.js';
  * `transfer_out` entries is what its lots took, and a transfer's lots add up to its credits.
  */
 const TRANSFER_PROBLEMS = `
-         SELECT 'transfer_mismatch', t.user_id, account_org_id(t.account_id), t.id, COALESCE(MAX(x.credits), 0), t.total_credits
+         SELECT 'transfer_mismatch', account_user_id(t.account_id), account_org_id(t.account_id), t.id, COALESCE(MAX(x.credits), 0), t.total_credits
            FROM credit_allocations t
            LEFT JOIN (credit_transfer_lots x JOIN credit_transfers tr ON tr.id = x.transfer_id)
                   ON x.to_allocation_id = t.id AND x.expires_at = t.expires_at AND tr.to_account_id = t.account_id
           WHERE t.source = 'transfer'
           GROUP BY t.id HAVING COUNT(x.transfer_id) <> 1 OR MAX(x.credits) <> t.total_credits
          UNION ALL
-         SELECT 'transfer_mismatch', o.user_id, account_org_id(o.account_id), o.id, COALESCE(x.n, 0), COALESCE(l.n, 0)
+         SELECT 'transfer_mismatch', account_user_id(o.account_id), account_org_id(o.account_id), o.id, COALESCE(x.n, 0), COALESCE(l.n, 0)
            FROM credit_allocations o
            LEFT JOIN (SELECT x.from_allocation_id AS id, SUM(x.credits) AS n FROM credit_transfer_lots x
                         JOIN credit_transfers tr ON tr.id = x.transfer_id
@@ -155,7 +155,7 @@ export class CreditReadsRepository {
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
-      `SELECT id, user_id, account_org_id(account_id) AS org_id, allocation_id, kind, amount, balance_after, session_id,
+      `SELECT id, member_id AS user_id, account_org_id(account_id) AS org_id, allocation_id, kind, amount, balance_after, session_id,
               usage_record_id, api_key_id, created_by, created_at, value_minor, currency
          FROM credit_ledger WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
@@ -258,7 +258,7 @@ export class CreditReadsRepository {
     }[] = await runner.query(
       // An allocation's funding entry is its `grant`, or for a transfer's lot its `transfer_in`.
       `WITH sums AS (
-           SELECT a.id, a.user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
+           SELECT a.id, account_user_id(a.account_id) AS user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind = f.kind), 0) AS granted,
                   COUNT(l.id) FILTER (WHERE l.kind = f.kind) AS grants
@@ -276,7 +276,7 @@ export class CreditReadsRepository {
          UNION ALL
          -- a rollover allocation holds exactly what its rollover entries took from the period before
          -- (whose plan allocation ends where the rollover's period starts), and no entry lacks one
-         SELECT 'rollover_mismatch', r.user_id, account_org_id(r.account_id), r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
+         SELECT 'rollover_mismatch', account_user_id(r.account_id), account_org_id(r.account_id), r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
            FROM credit_allocations r
            LEFT JOIN credit_allocations o
                   ON o.subscription_id = r.subscription_id AND o.source = 'plan' AND o.expires_at = r.period_start
@@ -284,7 +284,7 @@ export class CreditReadsRepository {
           WHERE r.source = 'rollover'
           GROUP BY r.id HAVING r.total_credits <> -COALESCE(SUM(l.amount), 0)
          UNION ALL
-         SELECT 'rollover_mismatch', o.user_id, account_org_id(o.account_id), o.id, 0, -SUM(l.amount)
+         SELECT 'rollover_mismatch', account_user_id(o.account_id), account_org_id(o.account_id), o.id, 0, -SUM(l.amount)
            FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
           WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
@@ -311,7 +311,7 @@ export class CreditReadsRepository {
       expected: string;
       actual: string;
     }[] = await runner.query(
-      `SELECT h.session_id, h.user_id, account_org_id(h.account_id) AS org_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
+      `SELECT h.session_id, h.member_id AS user_id, account_org_id(h.account_id) AS org_id, h.outstanding::bigint AS actual, (-COALESCE(SUM(l.amount), 0))::bigint AS expected
            FROM credit_holds h
            LEFT JOIN credit_ledger l
                   ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')

@@ -149,7 +149,7 @@ export class Fixtures {
   async available(userId: string): Promise<number> {
     const { rows } = await this.t.db.query(
       `SELECT COALESCE(SUM(remaining_credits), 0)::bigint::text AS n FROM credit_allocations
-        WHERE user_id = $1 AND expires_at > now()`,
+        WHERE account_id = credit_account_of('user', $1) AND expires_at > now()`,
       [userId],
     );
     return Number(rows[0].n);
@@ -158,7 +158,7 @@ export class Fixtures {
   /** The user's ledger entries, oldest first. */
   async ledger(userId: string): Promise<LedgerRow[]> {
     const { rows } = await this.t.db.query(
-      `SELECT id, allocation_id, kind, amount, session_id, usage_record_id FROM credit_ledger WHERE user_id = $1 ORDER BY id`,
+      `SELECT id, allocation_id, kind, amount, session_id, usage_record_id FROM credit_ledger WHERE member_id = $1 ORDER BY id`,
       [userId],
     );
     return rows;

@@ -36,14 +36,15 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
   const { db } = t;
   const negativeOrOverspent = await rows(
     db,
-    `SELECT 'negative' AS problem, user_id, id::text AS ref, remaining_credits AS value
-       FROM credit_allocations WHERE user_id = ANY($1) AND remaining_credits < 0
+    `SELECT 'negative' AS problem, account_user_id(account_id) AS user_id, id::text AS ref, remaining_credits AS value
+       FROM credit_allocations
+      WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
      -- voids, rollovers, repayments, transfers out, refunds, freezes net of unfreezes) can never exceed
      -- what was granted or transferred in. (Overdraft and debt entries are not on an allocation: they
      -- are the debt, checked below.)
-     SELECT 'overspent', (array_agg(user_id))[1], NULL, SUM(amount)
+     SELECT 'overspent', account_user_id(account_id), NULL, SUM(amount)
        FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
      HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft', 'debt')), 0)
@@ -58,35 +59,35 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
                                      FROM credit_ledger l WHERE l.account_id = credit_account_of('user', u.user_id))
      UNION ALL
-     SELECT 'negative_debt', user_id, NULL, debt FROM credit_accounts WHERE user_id = ANY($1) AND debt < 0
+     SELECT 'negative_debt', account_user_id(account_id), NULL, debt FROM credit_accounts
+      WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u) AND debt < 0
      UNION ALL
-     -- The account key (docs/money.md "The account and its lock"): every credit row of these users is
-     -- their account's, or (ledger lines and holds naming a member) an organisation's they are a member
-     -- of, and every ledger line on an allocation is that allocation's account's.
-     SELECT 'wrong_account', x.user_id, x.ref, x.account_id
-       FROM (SELECT user_id, id::text AS ref, account_id, false AS spent FROM credit_allocations WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, id::text, account_id, true FROM credit_ledger WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, session_id, account_id, true FROM credit_holds WHERE user_id = ANY($1)
-             UNION ALL SELECT user_id, NULL, account_id, false FROM credit_accounts WHERE user_id = ANY($1)) x
-      WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.user_id)
-        AND NOT (x.spent AND EXISTS (SELECT 1 FROM accounts o JOIN org_members m ON m.org_id = o.org_id
-                                      WHERE o.account_id = x.account_id AND m.user_id = x.user_id))
+     -- The account key (docs/money.md "The account and its lock"): every ledger line and hold naming
+     -- these users as their member is their account's or an organisation's they are a member of (an
+     -- allocation or a settings row names no one but its account), and every ledger line on an
+     -- allocation is that allocation's account's.
+     SELECT 'wrong_account', x.member_id, x.ref, x.account_id
+       FROM (SELECT member_id, id::text AS ref, account_id FROM credit_ledger WHERE member_id = ANY($1)
+             UNION ALL SELECT member_id, session_id, account_id FROM credit_holds WHERE member_id = ANY($1)) x
+      WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.member_id)
+        AND NOT EXISTS (SELECT 1 FROM accounts o JOIN org_members m ON m.org_id = o.org_id
+                         WHERE o.account_id = x.account_id AND m.user_id = x.member_id)
      UNION ALL
-     SELECT 'ledger_account', l.user_id, l.id::text, l.account_id
+     SELECT 'ledger_account', l.member_id, l.id::text, l.account_id
        FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-      WHERE l.user_id = ANY($1) AND l.account_id <> a.account_id`,
+      WHERE l.member_id = ANY($1) AND l.account_id <> a.account_id`,
     users,
   );
 
   const allocationMismatch = await rows(
     db,
     // The funding entry is the grant, or a transfer's lot's transfer_in.
-    `SELECT a.id, a.user_id, a.total_credits, a.remaining_credits,
+    `SELECT a.id, account_user_id(a.account_id) AS user_id, a.total_credits, a.remaining_credits,
             COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved
        FROM credit_allocations a
       CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
        LEFT JOIN credit_ledger l ON l.allocation_id = a.id
-      WHERE a.user_id = ANY($1)
+      WHERE a.account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
       GROUP BY a.id, f.kind
      HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0)`,
     users,
@@ -98,12 +99,12 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `WITH u AS (SELECT unnest($1::varchar[]) AS user_id),
      moved AS (
-       SELECT user_id, -SUM(amount) AS n FROM credit_ledger
-        WHERE user_id = ANY($1) AND kind IN ('debit', 'hold', 'release', 'overdraft') GROUP BY user_id),
+       SELECT member_id AS user_id, -SUM(amount) AS n FROM credit_ledger
+        WHERE member_id = ANY($1) AND kind IN ('debit', 'hold', 'release', 'overdraft') GROUP BY member_id),
      billed AS (SELECT user_id, SUM(credits) AS n FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id),
      held AS (
-       SELECT user_id, SUM(outstanding) AS n FROM credit_holds
-        WHERE user_id = ANY($1) AND settled_at IS NULL GROUP BY user_id)
+       SELECT member_id AS user_id, SUM(outstanding) AS n FROM credit_holds
+        WHERE member_id = ANY($1) AND settled_at IS NULL GROUP BY member_id)
      SELECT u.user_id, COALESCE(moved.n, 0) AS left_balances, COALESCE(billed.n, 0) AS usage_credits, COALESCE(held.n, 0) AS active_holds
        FROM u LEFT JOIN moved USING (user_id) LEFT JOIN billed USING (user_id) LEFT JOIN held USING (user_id)
       WHERE COALESCE(moved.n, 0) <> COALESCE(billed.n, 0) + COALESCE(held.n, 0)`,
@@ -119,7 +120,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(amount), 0) AS n FROM credit_ledger
                            WHERE usage_record_id = r.id AND kind IN ('debit', 'overdraft')) d ON true
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(l.amount), 0) AS n FROM streaming_sessions s
-                            JOIN credit_ledger l ON l.session_id = s.session_id AND l.user_id = s.user_id
+                            JOIN credit_ledger l ON l.session_id = s.session_id AND l.member_id = s.user_id
                                                 AND l.kind IN ('hold', 'release')
                            WHERE s.usage_record_id = r.id) h ON true
       WHERE r.user_id = ANY($1) AND r.credits <> d.n + h.n`,
@@ -128,8 +129,8 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
 
   const orphanMovements = await rows(
     db,
-    `SELECT l.id, l.user_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
-      WHERE l.user_id = ANY($1)
+    `SELECT l.id, l.member_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
+      WHERE l.member_id = ANY($1)
         AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
           OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h
                                                              WHERE h.session_id = l.session_id AND h.account_id = l.account_id)))`,

@@ -34,15 +34,15 @@ export async function checkOrgInvariants(t: Pick<TestApp, 'db' | 'http'>, orgIds
                                      FROM credit_ledger l WHERE l.account_id = credit_account_of('org', o))`,
   );
   const strangers = await q(
-    `SELECT l.id, l.user_id FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id
+    `SELECT l.id, l.member_id FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id
       WHERE l.account_id IN ${accounts} AND l.kind IN ('debit', 'hold', 'release', 'overdraft')
-        AND NOT EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = a.org_id AND m.user_id = l.user_id)`,
+        AND NOT EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = a.org_id AND m.user_id = l.member_id)`,
   );
   const counters = await q(
     `WITH lines AS (
-       SELECT a.org_id, l.user_id, -SUM(l.amount) AS n FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id
+       SELECT a.org_id, l.member_id AS user_id, -SUM(l.amount) AS n FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id
         WHERE l.account_id IN ${accounts} AND l.kind IN ('debit', 'hold', 'release', 'overdraft')
-        GROUP BY a.org_id, l.user_id),
+        GROUP BY a.org_id, l.member_id),
      counted AS (SELECT a.org_id, s.subject_id AS user_id, SUM(s.spent) AS n
                   FROM credit_cap_spend s JOIN accounts a ON a.account_id = s.account_id
                  WHERE s.subject_kind = 'member' AND a.org_id = ANY($1) GROUP BY 1, 2)

@@ -132,21 +132,21 @@ export function caseAccounts(q: Query) {
     }
     const [{ key }] = await q<{ key: string | null }>(
       `WITH credit AS (
-         INSERT INTO credit_accounts (account_id, user_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
+         INSERT INTO credit_accounts (account_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
                                       spend_minute, spend_window, recharge_below)
-         VALUES (credit_account_of($12, $1), $13, $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7, $15)),
+         VALUES (credit_account_of($12, $1), $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7, $14)),
        recharge AS (
          INSERT INTO auto_recharge_settings (account_id, enabled, below_credits, recharge_credits, min_interval_minutes,
                                              consecutive_failures, updated_by)
-         SELECT credit_account_of($12, $1), true, $15, 50, 60, 0, 'test' WHERE $15::int IS NOT NULL),
+         SELECT credit_account_of($12, $1), true, $14, 50, 60, 0, 'test' WHERE $14::int IS NOT NULL),
        allocations AS (
-         INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at)
-         SELECT credit_account_of($12, $1), $13, a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
+         INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at)
+         SELECT credit_account_of($12, $1), a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
            FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
        key AS (
          INSERT INTO api_keys (user_id, name, key_hash, prefix, org_id)
-         SELECT COALESCE($14, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test',
-                CASE WHEN $14::varchar IS NOT NULL THEN $1 END
+         SELECT COALESCE($13, $1), 'k', decode(md5(random()::text) || md5(random()::text), 'hex'), 'ak_test',
+                CASE WHEN $13::varchar IS NOT NULL THEN $1 END
           WHERE $10::int IS NOT NULL
          RETURNING id, user_id),
        cap AS (
@@ -169,7 +169,6 @@ export function caseAccounts(q: Query) {
         setup.key?.budget ?? null,
         setup.key?.spent ?? null,
         kind,
-        member ? null : id,
         member,
         setup.recharge?.below ?? null,
       ],
@@ -186,7 +185,7 @@ export function caseAccounts(q: Query) {
     const [row] = await q(
       `SELECT
          (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'amount', amount, 'after', balance_after,
-                                                     'viaKey', api_key_id IS NOT NULL, 'named', user_id IS NOT NULL)
+                                                     'viaKey', api_key_id IS NOT NULL, 'named', member_id IS NOT NULL)
                                    ORDER BY id), '[]')
             FROM credit_ledger WHERE account_id = credit_account_of($3, $1)) AS ledger,
          (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations

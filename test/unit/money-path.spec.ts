@@ -25,11 +25,11 @@ describe('the money path', () => {
   });
 
   it('the check recognises a write (so an empty result means something)', () => {
-    expect(WRITES.test('INSERT INTO credit_ledger (user_id) VALUES ($1)')).toBe(true);
+    expect(WRITES.test('INSERT INTO credit_ledger (member_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('UPDATE "credit_allocations" SET remaining_credits = 0')).toBe(true);
     expect(WRITES.test('SELECT * FROM credits_take_events($1, $2)')).toBe(true);
     expect(WRITES.test('UPDATE credit_cap_spend SET spent = 0')).toBe(true);
-    expect(WRITES.test('INSERT INTO credit_accounts (user_id) VALUES ($1)')).toBe(true);
+    expect(WRITES.test('INSERT INTO credit_accounts (account_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
     expect(WRITES.test('SELECT spent FROM credit_cap_spend s WHERE s.subject_id = k.id::varchar')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
@@ -63,8 +63,8 @@ describe('the money path', () => {
 
   it('the engine check recognises the writes it forbids', () => {
     expect(LEDGER_OR_ALLOCATIONS.test('UPDATE credit_allocations a SET expiring_notified = true')).toBe(true);
-    expect(LEDGER_OR_ALLOCATIONS.test('INSERT INTO "credit_ledger" (user_id) VALUES ($1)')).toBe(true);
-    expect(LEDGER_OR_ALLOCATIONS.test('INSERT INTO credit_accounts (user_id) VALUES ($1)')).toBe(false);
+    expect(LEDGER_OR_ALLOCATIONS.test('INSERT INTO "credit_ledger" (member_id) VALUES ($1)')).toBe(true);
+    expect(LEDGER_OR_ALLOCATIONS.test('INSERT INTO credit_accounts (account_id) VALUES ($1)')).toBe(false);
     expect(
       REMAINING_SET.test('UPDATE credit_allocations c SET remaining_credits = c.remaining_credits - v.amount'),
     ).toBe(true);

@@ -1,7 +1,6 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
  * An account's money settings and state beyond the allocations (migration 1732000009000); no row means
@@ -13,13 +12,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Check('credit_accounts_overdraft_check', `overdraft_limit >= 0`)
 @Check('credit_accounts_rate_check', `max_credits_per_hour >= 1`)
 @Index('credit_accounts_debt_idx', ['accountId'], { where: 'debt > 0' })
-@Unique('credit_accounts_user_id_key', ['userId'])
 export class CreditAccount {
-  /** The account's user (a user account's); null for an organisation's. */
-  @ForeignKey(() => UserAccount, { name: 'credit_accounts_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
-  userId: string | null;
-
   @Column({ type: 'integer', default: 0 })
   debt: number;
 

@@ -1,7 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
 /**
  * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
@@ -59,11 +58,6 @@ export class CreditAllocation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_allocations_pkey' })
   id: string;
 
-  /** The account's user (a user account's); null for an organisation's. */
-  @ForeignKey(() => UserAccount, { name: 'credit_allocations_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
-  userId: string | null;
-
   @Column({ name: 'total_credits', type: 'integer' })
   totalCredits: number;
 
@@ -114,7 +108,7 @@ export class CreditAllocation {
   @Column({ name: 'expiring_notified', type: 'boolean', default: false })
   expiringNotified: boolean;
 
-  /** The account it belongs to (migration 1732000024900): the engine's key. */
+  /** The account it belongs to (migration 1732000024900): the engine's key, and its only owner (accounts). */
   @ForeignKey(() => Account, { name: 'credit_allocations_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;

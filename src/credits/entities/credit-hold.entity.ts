@@ -14,10 +14,13 @@ export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
   sessionId: string;
 
-  /** The account's user (a user account's); null for an organisation's. */
-  @ForeignKey(() => UserAccount, { name: 'credit_holds_user_id_fkey' })
-  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
-  userId: string | null;
+  /**
+   * Whose session it is (migration 1732000070000): an organisation's member, a user account's user;
+   * null only for a settlement with no hold on an organisation's account whose member is unknown.
+   */
+  @ForeignKey(() => UserAccount, { name: 'credit_holds_member_id_fkey' })
+  @Column({ name: 'member_id', type: 'varchar', length: 50, nullable: true })
+  memberId: string | null;
 
   @Column({ type: 'integer' })
   outstanding: number;

@@ -16,8 +16,6 @@ import { CreditAllocation } from './credit-allocation.entity.js';
   `(kind IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount >= 0)
    OR (kind NOT IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount <= 0)`,
 )
-// (user_id, id DESC): a descending key TypeORM cannot describe; the migration keeps it,
-// test/schema-drift.e2e-spec.ts checks it.
 @Check('credit_ledger_allocation_check', `(kind IN ('overdraft', 'debt')) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.
 @Index('credit_ledger_account_idx', { synchronize: false })
@@ -41,9 +39,13 @@ export class CreditLedgerEntry {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'credit_ledger_pkey' })
   id: string;
 
-  /** The account's user (a user account's); null for an organisation's. */
-  @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
-  userId: string | null;
+  /**
+   * The person the line is of (migration 1732000070000, was user_id): on an organisation's account the
+   * member who spent (null for the organisation's own movements: grants, transfers, expiries); on a
+   * user's account its user, every line. The account (account_id) says who paid. No foreign key.
+   */
+  @Column({ name: 'member_id', type: 'varchar', length: 50, nullable: true })
+  memberId: string | null;
 
   @ForeignKey(() => CreditAllocation, { name: 'credit_ledger_allocation_id_fkey' })
   /** Null only for `overdraft` entries: credits spent beyond the balance, owed as debt. */

@@ -14,7 +14,6 @@ AS $function$
         v_crossed integer[] := '{}';
         v_depleted boolean := p_before > 0 AND p_after <= 0;
         v_armed bigint;
-        v_user varchar;
       BEGIN
         IF p_after >= p_before THEN RETURN; END IF;
         FOREACH t IN ARRAY COALESCE(p_thresholds, '{}') LOOP
@@ -35,8 +34,7 @@ AS $function$
           PERFORM credit_event('balance.depleted', p_account_id, '{}'::jsonb);
         END IF;
         IF v_armed IS NULL OR v_armed > p_after THEN
-          SELECT a.user_id INTO v_user FROM accounts a WHERE a.account_id = p_account_id;
-          INSERT INTO credit_accounts AS c (account_id, user_id, alerts_armed_up_to) VALUES (p_account_id, v_user, p_after)
+          INSERT INTO credit_accounts AS c (account_id, alerts_armed_up_to) VALUES (p_account_id, p_after)
           ON CONFLICT (account_id) DO UPDATE
             SET alerts_armed_up_to = LEAST(c.alerts_armed_up_to, EXCLUDED.alerts_armed_up_to), updated_at = now();
         END IF;

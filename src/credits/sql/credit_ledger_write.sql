@@ -7,7 +7,7 @@ AS $function$
   -- signed amount p_amounts[i], the account's available balance just after it p_balances[i], for the
   -- usage record p_usage_records[i]; the session, the API key it was made through and who made it
   -- are the movement's. An organisation's lines name the member who spent (p_members[i]) as their
-  -- user_id (the account says who paid); a user's lines name the user. Every line's amount is applied to its allocation's remaining_credits in the
+  -- member_id (the account says who paid); a user's lines name the user. Every line's amount is applied to its allocation's remaining_credits in the
   -- same call (a late release and its expire on one allocation net to nothing; a grant applies its
   -- +total to the allocation it inserted empty; credits put back clear expiry_done), then the lines are appended in array order. The
   -- caller holds the accounts' lock and has locked the allocations. The accounts' debt follows
@@ -106,7 +106,7 @@ AS $function$
      WHERE c.id = m.allocation_id AND (m.net <> 0 OR v.value_left IS DISTINCT FROM c.value_remaining_minor);
     -- Each line's finance category (docs/finance.md): from its kind, a grant's from its allocation; a
     -- caller's (p_categories[i]) first. Movements inside the liability have none.
-    INSERT INTO credit_ledger (account_id, user_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
+    INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
                                api_key_id, created_by, value_minor, currency, category, booked_at)
     SELECT l.account_id, COALESCE(u.user_id, p_members[l.ord]), l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
            p_api_key_id, p_created_by, v_values[l.ord], v_currencies[l.ord],
@@ -143,8 +143,8 @@ AS $function$
         UPDATE credit_accounts c SET debt = c.debt + m.debt, updated_at = now()
           FROM moved m WHERE c.account_id = m.account_id AND m.debt <> 0
         RETURNING c.account_id)
-      INSERT INTO credit_accounts (account_id, user_id, debt)
-      SELECT m.account_id, (SELECT u.user_id FROM accounts u WHERE u.account_id = m.account_id), m.debt
+      INSERT INTO credit_accounts (account_id, debt)
+      SELECT m.account_id, m.debt
         FROM moved m
        WHERE m.debt > 0 AND NOT EXISTS (SELECT 1 FROM updated d WHERE d.account_id = m.account_id);
     END IF;

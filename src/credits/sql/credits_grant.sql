@@ -29,10 +29,10 @@ AS $function$
     -- Inserted empty: the grant line puts its credits in (credit_ledger_write() applies every line).
     -- Clock time, not the transaction's: two grants of one transaction (a rollover, then the period's
     -- allowance) are spent in the order they were made.
-    INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
+    INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at, notes,
                                     source, plan_id, subscription_id, period_start, allocated_at, purchase_id,
                                     value_minor, value_remaining_minor, currency)
-    VALUES (v_account, (SELECT o.user_id FROM accounts o WHERE o.account_id = v_account), p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
+    VALUES (v_account, p_credits, 0, p_allocated_by, p_expires_at, p_notes, COALESCE(p_source, 'manual'),
             p_plan_id, p_subscription_id, p_period_start, clock_timestamp(), p_purchase_id,
             p_value_minor, CASE WHEN p_value_minor IS NOT NULL THEN 0 END, CASE WHEN p_value_minor IS NOT NULL THEN p_currency END)
     ON CONFLICT DO NOTHING

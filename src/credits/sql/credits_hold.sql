@@ -7,7 +7,7 @@ AS $function$
   -- A hold on account p_account_id. An organisation's hold names the member (p_member_id; null for a
   -- user's account): it counts against their limit like a
   -- debit (credits_take_events()), and its settlement gives the unused part back off their counter; the
-  -- hold row names the member as its user_id, as the ledger lines do.
+  -- hold row names the member as its member_id, as the ledger lines do.
   BEGIN
     IF p_session_id IS NULL THEN
       RAISE EXCEPTION 'credits_hold: a hold needs a session';
@@ -20,7 +20,7 @@ AS $function$
       -- The key the hold was made through (its settlement's lines and overrun are the key's too), and
       -- the key's period as the take just counted it, so a settlement gives the unused part back
       -- to that period only (a hold without a key reads no counter).
-      INSERT INTO credit_holds AS h (session_id, account_id, user_id, outstanding, api_key_id, key_period_start)
+      INSERT INTO credit_holds AS h (session_id, account_id, member_id, outstanding, api_key_id, key_period_start)
       SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), p_amount, p_api_key_id,
              CASE WHEN p_api_key_id IS NOT NULL
                   THEN (SELECT max(s.period_start) FROM credit_cap_spend s

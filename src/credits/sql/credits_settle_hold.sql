@@ -35,8 +35,8 @@ AS $function$
          AND s.subject_kind = 'key' AND s.subject_id = c.api_key_id::varchar AND s.account_id = 0
          AND s.period_start = c.key_period_start;
     END IF;
-    INSERT INTO credit_holds (session_id, account_id, user_id, outstanding, settled_at)
-    SELECT p_session_id, a.account_id, a.user_id, 0, now() FROM accounts a WHERE a.account_id = p_account_id
+    INSERT INTO credit_holds (session_id, account_id, member_id, outstanding, settled_at)
+    SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), 0, now() FROM accounts a WHERE a.account_id = p_account_id
     ON CONFLICT (session_id, account_id) DO UPDATE SET outstanding = 0, settled_at = now();
     RETURN QUERY SELECT 'ok'::varchar, v_held, v_refund, v_key, g.out_released, g.out_expired, g.out_voided;
   END $function$;

@@ -73,7 +73,7 @@ AS $function$
       v_org := account_org_id(a.account_id);
       -- The open holds of the account hold the account lock's row too: no settlement runs meanwhile.
       FOR h IN
-        SELECT c.session_id, c.user_id, c.api_key_id, c.key_period_start, c.created_at,
+        SELECT c.session_id, c.member_id, c.api_key_id, c.key_period_start, c.created_at,
                (-sum(l.amount))::integer AS on_lot, (-sum(l.value_minor))::bigint AS on_lot_value
           FROM credit_holds c
           JOIN credit_ledger l ON l.session_id = c.session_id AND l.account_id = c.account_id
@@ -90,7 +90,7 @@ AS $function$
         PERFORM credit_ledger_write(ARRAY[a.account_id], ARRAY[a.id], ARRAY['release']::varchar[], ARRAY[v_give],
                                     ARRAY[CASE WHEN v_spendable THEN v_after + v_held ELSE v_after END],
                                     ARRAY[NULL]::uuid[], h.session_id, h.api_key_id, p_created_by,
-                                    ARRAY[h.user_id]::varchar[],
+                                    ARRAY[h.member_id]::varchar[],
                                     ARRAY[h.on_lot_value - credit_value_share(h.on_lot_value, h.on_lot - v_give, h.on_lot)]);
         UPDATE credit_holds c SET outstanding = c.outstanding - v_give, taken_back = c.taken_back + v_give
          WHERE c.session_id = h.session_id AND c.account_id = a.account_id;
@@ -99,8 +99,8 @@ AS $function$
            WHERE s.subject_kind = 'key' AND s.subject_id = h.api_key_id::varchar AND s.account_id = 0
              AND s.period_start = h.key_period_start;
         END IF;
-        IF v_org IS NOT NULL AND h.user_id IS NOT NULL THEN
-          PERFORM credit_cap_spend_add('member', h.user_id, a.account_id, date_trunc('day', h.created_at, 'UTC'), -v_give);
+        IF v_org IS NOT NULL AND h.member_id IS NOT NULL THEN
+          PERFORM credit_cap_spend_add('member', h.member_id, a.account_id, date_trunc('day', h.created_at, 'UTC'), -v_give);
         END IF;
       END LOOP;
     END IF;

@@ -347,12 +347,11 @@ AS $function$
     END IF;
     -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
     IF v_rated THEN
-    INSERT INTO credit_accounts AS c (account_id, user_id, spend_minute, spend_window)
-    SELECT d.account_id, a.user_id, v_minute,
+    INSERT INTO credit_accounts AS c (account_id, spend_minute, spend_window)
+    SELECT d.account_id, v_minute,
            (SELECT array_agg((CASE WHEN s.slot = (v_minute % 60) + 1 THEN d.added ELSE 0 END)::int ORDER BY s.slot)
               FROM generate_series(1, 60) AS s(slot))
-      FROM unnest(u_acc, u_rated, u_added) AS d(account_id, rated, added)
-      JOIN accounts a ON a.account_id = d.account_id WHERE d.rated
+      FROM unnest(u_acc, u_rated, u_added) AS d(account_id, rated, added) WHERE d.rated
     ON CONFLICT (account_id) DO UPDATE
       SET spend_minute = EXCLUDED.spend_minute,
           -- the stored buckets still in the hour, plus what this batch spent this minute

@@ -18,7 +18,6 @@ AS $function$
     v_from bigint;
     v_to bigint;
     v_locked bigint[];
-    v_to_user varchar;
     v_ids uuid[];
     v_rem integer[];
     v_expiries timestamptz[];
@@ -62,8 +61,6 @@ AS $function$
       RETURN QUERY SELECT 'same_account'::varchar, 0::bigint, NULL::uuid;
       RETURN;
     END IF;
-    SELECT a.user_id INTO v_to_user FROM accounts a WHERE a.account_id = v_to;
-
     SELECT COALESCE(array_agg(f.out_id ORDER BY f.ord), '{}'), COALESCE(array_agg(f.out_remaining ORDER BY f.ord), '{}'),
            COALESCE(array_agg(a.expires_at ORDER BY f.ord), '{}'), COALESCE(sum(f.out_remaining), 0)::bigint,
            array_agg(a.value_remaining_minor ORDER BY f.ord), array_agg(a.currency ORDER BY f.ord)
@@ -88,9 +85,9 @@ AS $function$
       -- line). Clock time, so the lots are spent in the order they arrived when expiries tie. Valued
       -- at the money that leaves its source with its credits (credit_value_share(), as the
       -- transfer_out line takes it), in the source's currency.
-      INSERT INTO credit_allocations (account_id, user_id, total_credits, remaining_credits, allocated_by, expires_at,
+      INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at,
                                       notes, source, allocated_at, value_minor, value_remaining_minor, currency)
-      VALUES (v_to, v_to_user, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp(),
+      VALUES (v_to, v_parts[i], 0, p_created_by, v_expiries[i], p_reason, 'transfer', clock_timestamp(),
               credit_value_share(v_values[i], v_parts[i], v_rem[i]), CASE WHEN v_values[i] IS NOT NULL THEN 0 END,
               v_currencies[i])
       RETURNING id INTO v_id;
