@@ -1,4 +1,4 @@
-// npm run bench:database-cpu -- <balance|check|record> [requests] [build folder]: the database's CPU
+// npm run bench:database-cpu -- <balance|check|record|pair> [requests] [build folder]: the database's CPU
 // per request of a hot route. bench:instructions counts the service's Node instructions only; what a
 // route costs PostgreSQL (planning and running its statement) is not in them, and round 4's reads
 // lost their speed there (docs/benchmarks.md "Issue 42: where the reads' time went"). This sums the
@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
+import { withCpu } from './measure.mjs';
 
 const SCENARIOS = {
   balance: { method: 'GET', path: '/api/credits/balance' },
@@ -24,7 +25,10 @@ const SCENARIOS = {
     body: { service: 'bench', operation: 'op', credits: 1 },
     meters: true,
   },
+  // initialize + finalize of one session, as bench/pair.mjs sends them; counted per pair.
+  pair: { pair: true, meters: true },
 };
+const PAIR_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const [name = 'balance', count = '5000', build] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
 if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -62,22 +66,54 @@ try {
       ? { authorization: meter, body: JSON.stringify({ userId: ids[i], ...scenario.body }) }
       : { authorization: tokens[i], body: scenario.body ? JSON.stringify(scenario.body) : undefined };
   };
+  const pairRequests = [
+    {
+      method: 'POST',
+      path: '/api/streaming-sessions/initialize',
+      setupRequest: (req, context) => {
+        context.userId = ids[(next++ * 7919) % ids.length];
+        const body = { userId: context.userId, modelId: PAIR_MODEL, estimatedTokens: 2000 };
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: meter },
+          body: JSON.stringify(body),
+        };
+      },
+      onResponse: (status, body, context) => {
+        context.sessionId = status === 201 ? JSON.parse(body).sessionId : undefined;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/streaming-sessions/finalize',
+      setupRequest: (req, context) => {
+        const body = { userId: context.userId, sessionId: context.sessionId, actualTokens: 1500 };
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: meter },
+          body: JSON.stringify(body),
+        };
+      },
+    },
+  ];
   const run = (amount) =>
     autocannon({
       url: service.base,
       connections: 8,
-      amount,
+      amount: scenario.pair ? amount * 2 : amount,
       timeout: 60,
-      requests: [
-        {
-          method: scenario.method,
-          path: scenario.path,
-          setupRequest: (req) => {
-            const { authorization, body } = request();
-            return { ...req, headers: { 'content-type': 'application/json', authorization }, body };
-          },
-        },
-      ],
+      requests: scenario.pair
+        ? pairRequests
+        : [
+            {
+              method: scenario.method,
+              path: scenario.path,
+              setupRequest: (req) => {
+                const { authorization, body } = request();
+                return { ...req, headers: { 'content-type': 'application/json', authorization }, body };
+              },
+            },
+          ],
     });
   // The warm-up opens the pool's connections and creates every account, so the measured window
   // holds only the route's own statements.
@@ -89,13 +125,15 @@ try {
   const pids = rows.map((r) => r.pid);
   const before = cpuOf(pids);
   log(`measuring ${REQUESTS} requests over ${pids.length} database connections...`);
-  const measured = await run(REQUESTS);
+  const { result: measured, cpuMicros: nodeMicros } = await withCpu(service, () => run(REQUESTS));
   const after = cpuOf(pids);
   const failed = measured.non2xx + measured.errors + measured.timeouts;
   if (failed > 0) throw new Error(`${failed} measured requests failed`);
   const ms = pids.reduce((sum, pid) => sum + Math.max(after.get(pid) - before.get(pid), 0), 0);
+  const per = scenario.pair ? measured.requests.total / 2 : measured.requests.total;
+  const what = scenario.pair ? 'streaming pair (initialize + finalize)' : `${scenario.method} ${scenario.path}`;
   console.log(
-    `${scenario.method} ${scenario.path}: ${Math.round((ms * 1000) / measured.requests.total)} µs database CPU per request (${measured.requests.total} requests)`,
+    `${what}: ${Math.round((ms * 1000) / per)} µs database CPU and ${Math.round(nodeMicros / per)} µs the service's CPU per ${scenario.pair ? 'pair' : 'request'} (${per} ${scenario.pair ? 'pairs' : 'requests'})`,
   );
 } finally {
   await service.stop();
