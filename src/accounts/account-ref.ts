@@ -13,3 +13,7 @@ export interface AccountRef {
 
 export const userAccount = (userId: string): AccountRef => ({ kind: 'user', id: userId });
 export const orgAccount = (orgId: string): AccountRef => ({ kind: 'org', id: orgId });
+
+/** The account of a row or a charge that names an organisation or, without one, its user. */
+export const ownerAccount = (orgId: string | null, userId: string): AccountRef =>
+  orgId === null ? userAccount(userId) : orgAccount(orgId);

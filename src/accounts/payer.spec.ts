@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../auth/roles.js';
-import { type NamedKey, payerOf, throughNamedKey } from './payer.js';
+import { type NamedKey, payerAccount, payerOf, throughNamedKey } from './payer.js';
 
 const jwt = (userId: string, role: AuthUser['role'] = 'user'): AuthUser => ({
   userId,
@@ -31,8 +31,9 @@ const code = (f: () => unknown) => {
 
 describe('payerOf', () => {
   it('bills the caller’s own account through its key when the caller is no service principal', () => {
-    expect(payerOf(key('bob'), {})).toEqual({
-      account: { kind: 'user', id: 'bob' },
+    const payer = payerOf(key('bob'), {});
+    expect(payerAccount(payer)).toEqual({ kind: 'user', id: 'bob' });
+    expect(payer).toEqual({
       userId: 'bob',
       orgId: null,
       apiKeyId: 'key-of-bob',
@@ -49,13 +50,13 @@ describe('payerOf', () => {
 
   it('has a service key name the billed user, and an admin token meter its own account without one', () => {
     expect(code(() => payerOf(serviceKey, {}))).toBe('VALIDATION');
-    expect(payerOf(jwt('root', 'admin'), {}).account).toEqual({ kind: 'user', id: 'root' });
+    expect(payerAccount(payerOf(jwt('root', 'admin'), {}))).toEqual({ kind: 'user', id: 'root' });
   });
 
   it('bills the user a service key names, through the service key, with the writer as actor', () => {
     const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
+    expect(payerAccount(payer)).toEqual({ kind: 'org', id: 'acme' });
     expect(payer).toMatchObject({
-      account: { kind: 'org', id: 'acme' },
       userId: 'alice',
       orgId: 'acme',
       apiKeyId: 'key-of-svc',
@@ -67,7 +68,7 @@ describe('payerOf', () => {
 
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
-    expect(payerOf(member, {}).account).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerAccount(payerOf(member, {}))).toEqual({ kind: 'org', id: 'acme' });
     expect(payerOf(member, { orgId: 'acme' }).orgId).toBe('acme');
     expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
   });
@@ -78,8 +79,9 @@ describe('throughNamedKey', () => {
   const party = payerOf(serviceKey, named);
 
   it('goes through the named key: its id, and its models beside the caller’s', () => {
-    expect(throughNamedKey(party, named, aliceKey)).toMatchObject({
-      account: { kind: 'user', id: 'alice' },
+    const payer = throughNamedKey(party, named, aliceKey);
+    expect(payerAccount(payer)).toEqual({ kind: 'user', id: 'alice' });
+    expect(payer).toMatchObject({
       apiKeyId: 'k-alice',
       keyModels: [['m-1'], ['m-2']],
     });
@@ -93,7 +95,7 @@ describe('throughNamedKey', () => {
 
   it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
     const orgKey = { ...aliceKey, orgId: 'acme' };
-    expect(throughNamedKey(party, named, orgKey).account).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerAccount(throughNamedKey(party, named, orgKey))).toEqual({ kind: 'org', id: 'acme' });
     const other = { ...named, orgId: 'other' };
     expect(code(() => throughNamedKey(payerOf(serviceKey, other), other, orgKey))).toBe('NOT_A_MEMBER');
   });

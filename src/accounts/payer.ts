@@ -1,21 +1,20 @@
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
-import { type AccountRef, orgAccount, userAccount } from './account-ref.js';
+import { type AccountRef, ownerAccount } from './account-ref.js';
 
 /**
- * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account,
- * the billed user, the key it goes through and who wrote it. Every metering route (a record, records
- * that arrive together, a batch event, a session's initialize, finalize and abort) takes it from here.
+ * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account
+ * (payerAccount()), the billed user, the key it goes through and who wrote it. Every metering route (a
+ * record, records that arrive together, a batch event, a session's initialize, finalize and abort)
+ * takes it from here.
  */
 export interface Payer {
-  /** The account that pays: the billed user's own, or the organisation's. */
-  account: AccountRef;
   /** The billed user: the account's owner, or (`orgId` set) the member who used what the organisation pays for. */
   userId: string;
   /**
    * The organisation that pays (the engine checks that `userId` is an active member); null: the user's
-   * account. `account` says the same: this is the `{userId, orgId}` the pricing and credits modules take.
+   * account. With `userId`, the `{userId, orgId}` the pricing and credits modules take.
    */
   orgId: string | null;
   /**
@@ -73,8 +72,8 @@ function payingOrg(named: string | undefined, keyOrg: string | null | undefined,
 }
 
 /** The account that pays: the organisation's when one does, else the billed user's own. */
-const accountOf = (userId: string, orgId: string | null): AccountRef =>
-  orgId === null ? userAccount(userId) : orgAccount(orgId);
+export const payerAccount = (payer: Pick<Payer, 'userId' | 'orgId'>): AccountRef =>
+  ownerAccount(payer.orgId, payer.userId);
 
 /**
  * The payer of a write that names no key (a batch event names none): a service principal bills
@@ -92,7 +91,6 @@ export function payerOf(caller: AuthUser, named: NamedParty): Payer {
     }
     const orgId = payingOrg(named.orgId, caller.orgId, caller.userId);
     return {
-      account: accountOf(caller.userId, orgId),
       userId: caller.userId,
       orgId,
       apiKeyId: caller.apiKeyId ?? null,
@@ -109,7 +107,6 @@ export function payerOf(caller: AuthUser, named: NamedParty): Payer {
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
   const orgId = named.orgId ?? null;
   return {
-    account: accountOf(userId, orgId),
     userId,
     orgId,
     apiKeyId: named.apiKeyId ?? caller.apiKeyId ?? null,
@@ -131,5 +128,5 @@ export function throughNamedKey(party: Payer, named: NamedParty, key: NamedKey |
   }
   if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
   const orgId = payingOrg(named.orgId, key.orgId, party.userId);
-  return { ...party, account: accountOf(party.userId, orgId), orgId, keyModels: [...party.keyModels, key.models] };
+  return { ...party, orgId, keyModels: [...party.keyModels, key.models] };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
+import { type AccountRef, ownerAccount, userAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -250,7 +250,7 @@ export class SubscriptionsService implements OnModuleInit {
 
 /** The account a subscription is of: its user's, or its organisation's. */
 export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): AccountRef {
-  return sub.orgId !== null ? orgAccount(sub.orgId) : userAccount(sub.userId!);
+  return ownerAccount(sub.orgId, sub.userId!);
 }
 
 /** The owner as a subscription's answers and audit entries name it: `userId`, or `orgId` for an org. */

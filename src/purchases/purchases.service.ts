@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { orgAccount, userAccount } from '../accounts/account-ref.js';
+import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   type AccountRule,
@@ -174,7 +174,7 @@ export class PurchasesService {
       }
       const now = this.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
-        account: row.org_id !== null ? orgAccount(row.org_id) : userAccount(row.user_id!),
+        account: ownerAccount(row.org_id, row.user_id!),
         credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
         allocatedBy: actor.createdBy,
