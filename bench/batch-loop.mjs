@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import { backendCpu, engineScratch } from './engine-scratch.mjs';
+import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { floorScript } from './floor-rows.mjs';
 import { seedUsers } from './lib.mjs';
 
@@ -69,9 +69,7 @@ const batch = () => ({
 });
 const floor = (db) => () => db.floor;
 
-const dbs = [await prepared(0)];
-if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
-try {
+await withScratches(prepared, undo, async (dbs) => {
   for (const db of dbs) {
     await perEvent(db, 5, batch);
     await perEvent(db, 5, floor(db));
@@ -85,9 +83,4 @@ try {
     }
     console.log(line.join('  '));
   }
-} finally {
-  for (const db of dbs) {
-    await db.client.end();
-    await db.scratch.drop();
-  }
-}
+});

@@ -9,7 +9,7 @@
 // route sends it). CPU time, not wall time: a loaded machine moves it far less than a rate
 // (docs/benchmarks.md "Issue 42: where the streaming pair's time went"). Needs TEST_DATABASE_URL's
 // server on this machine (it reads /proc).
-import { backendCpu, engineScratch } from './engine-scratch.mjs';
+import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';
 import { seedOrgs } from './orgs.mjs';
 
@@ -102,9 +102,7 @@ async function loops(db) {
   return out;
 }
 
-const dbs = [await prepared(0)];
-if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
-try {
+await withScratches(prepared, undo, async (dbs) => {
   for (let r = 0; r < Number(rounds); r++) {
     for (const db of [...dbs].reverse()) {
       const us = await loops(db);
@@ -115,9 +113,4 @@ try {
       );
     }
   }
-} finally {
-  for (const db of dbs) {
-    await db.client.end();
-    await db.scratch.drop();
-  }
-}
+});

@@ -1,6 +1,7 @@
-// The scratch databases of the engine loops (bench/engine-loop.mjs, bench/take-loop.mjs): migrated to
-// the end, or with their last N migrations undone (the engine before them), and the backend CPU time
-// of a connection to one, read from /proc (the server must run on this machine).
+// The scratch databases of the engine loops (bench/engine-loop.mjs, take-loop.mjs, batch-loop.mjs,
+// finance-batch-loop.mjs): migrated to the end, or with their last N migrations undone (the engine
+// before them), and the backend CPU time of a connection to one, read from /proc (the server must run
+// on this machine).
 import { readFileSync } from 'node:fs';
 
 import pg from 'pg';
@@ -38,6 +39,23 @@ export async function engineScratch(prefix, undoCount) {
     )
   ).rows;
   return { scratch, client, pid, byId, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+}
+
+/**
+ * `work(dbs)` on the head's scratch database made by `prepare(0)` and, when `undo` > 0, a second one
+ * made by `prepare(undo)` (the head's first); both closed and dropped afterwards, whatever happens.
+ */
+export async function withScratches(prepare, undo, work) {
+  const dbs = [await prepare(0)];
+  try {
+    if (Number(undo) > 0) dbs.push(await prepare(Number(undo)));
+    await work(dbs);
+  } finally {
+    for (const db of dbs) {
+      await db.client.end();
+      await db.scratch.drop();
+    }
+  }
 }
 
 /** Seconds of CPU (user + system) the backend `pid` has used. */

@@ -11,7 +11,7 @@
 // lot is touched 0 to 6 times in a statement (`spread` < 1,000 draws them from fewer users: 1, one
 // user's lot touched by every event). CPU time, not wall time (docs/benchmarks.md "What
 // value tracking costs the record and the batch"). Needs TEST_DATABASE_URL's server on this machine.
-import { backendCpu, engineScratch } from './engine-scratch.mjs';
+import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';
 
 const [undo = '0', batches = '40', rounds = '3', value = '1000000000', spread = '1000'] = process.argv.slice(2);
@@ -79,9 +79,7 @@ async function loop(db, side, seed) {
   return ((backendCpu(db.pid) - before) / Number(batches)) * 1e6;
 }
 
-const dbs = [await prepared(0)];
-if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
-try {
+await withScratches(prepared, undo, async (dbs) => {
   for (let r = 0; r < Number(rounds); r++) {
     const line = [];
     for (const db of r % 2 === 0 ? [...dbs].reverse() : dbs) {
@@ -95,9 +93,4 @@ try {
     }
     console.log(line.join('  '));
   }
-} finally {
-  for (const db of dbs) {
-    await db.client.end();
-    await db.scratch.drop();
-  }
-}
+});

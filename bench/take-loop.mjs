@@ -4,7 +4,7 @@
 // "The take"; `credits_take(…)` on a database from before the one take), on a scratch
 // database migrated to the end, and, with `undo` = N > 0, on a second one with its last N migrations
 // undone (the engine before them), alternated A B A B. Needs TEST_DATABASE_URL's server.
-import { backendCpu, engineScratch } from './engine-scratch.mjs';
+import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 
 const [undo = '0', calls = '3000', rounds = '3'] = process.argv.slice(2);
 
@@ -36,17 +36,10 @@ async function loop(db) {
   return ((backendCpu(db.pid) - before) / Number(calls)) * 1e6;
 }
 
-const dbs = [await prepared(0)];
-if (Number(undo) > 0) dbs.push(await prepared(Number(undo)));
-try {
+await withScratches(prepared, undo, async (dbs) => {
   for (let r = 0; r < Number(rounds); r++) {
     const line = [];
     for (const db of [...dbs].reverse()) line.push(`${db.label}: ${(await loop(db)).toFixed(0)} µs`);
     console.log(line.join('  '));
   }
-} finally {
-  for (const db of dbs) {
-    await db.client.end();
-    await db.scratch.drop();
-  }
-}
+});
