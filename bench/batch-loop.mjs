@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { timeOrderedId } from '../dist/src/common/time-ordered-id.js';
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { floorScript } from './floor-rows.mjs';
 import { seedUsers } from './lib.mjs';
@@ -27,16 +28,11 @@ const batchSql = readFileSync(
   .join('\n');
 
 let next = 0;
-/** A time-ordered id as the service makes one (src/common/time-ordered-id.ts). */
-const recordId = () => {
-  const time = Date.now().toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
-};
 /** The events' JSON as UsageRecordsRepository.batchParts() sends it for the bench's batch. */
 const payload = (n) =>
   JSON.stringify(
     Array.from({ length: n }, () => ({
-      id: recordId(),
+      id: timeOrderedId(),
       user_id: `bench-${1 + Math.floor(Math.random() * USERS)}`,
       event_id: `loop-${next++}`,
       service: 'bench',
