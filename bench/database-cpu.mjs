@@ -15,6 +15,7 @@ import pg from 'pg';
 
 import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
 import { withCpu } from './measure.mjs';
+import { pairRequests } from './pair.mjs';
 
 const SCENARIOS = {
   balance: { method: 'GET', path: '/api/credits/balance' },
@@ -25,10 +26,9 @@ const SCENARIOS = {
     body: { service: 'bench', operation: 'op', credits: 1 },
     meters: true,
   },
-  // initialize + finalize of one session, as bench/pair.mjs sends them; counted per pair.
+  // initialize + finalize of one session, as bench/pair.mjs sends them (pairRequests()); counted per pair.
   pair: { pair: true, meters: true },
 };
-const PAIR_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const [name = 'balance', count = '5000', build] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
 if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -66,36 +66,6 @@ try {
       ? { authorization: meter, body: JSON.stringify({ userId: ids[i], ...scenario.body }) }
       : { authorization: tokens[i], body: scenario.body ? JSON.stringify(scenario.body) : undefined };
   };
-  const pairRequests = [
-    {
-      method: 'POST',
-      path: '/api/streaming-sessions/initialize',
-      setupRequest: (req, context) => {
-        context.userId = ids[(next++ * 7919) % ids.length];
-        const body = { userId: context.userId, modelId: PAIR_MODEL, estimatedTokens: 2000 };
-        return {
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify(body),
-        };
-      },
-      onResponse: (status, body, context) => {
-        context.sessionId = status === 201 ? JSON.parse(body).sessionId : undefined;
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/streaming-sessions/finalize',
-      setupRequest: (req, context) => {
-        const body = { userId: context.userId, sessionId: context.sessionId, actualTokens: 1500 };
-        return {
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify(body),
-        };
-      },
-    },
-  ];
   const run = (amount) =>
     autocannon({
       url: service.base,
@@ -103,7 +73,7 @@ try {
       amount: scenario.pair ? amount * 2 : amount,
       timeout: 60,
       requests: scenario.pair
-        ? pairRequests
+        ? pairRequests(meter, () => ids[(next++ * 7919) % ids.length])
         : [
             {
               method: scenario.method,

@@ -11,6 +11,45 @@ const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const json = { 'content-type': 'application/json' };
 
 /**
+ * autocannon's request list of one pair, metered by the service principal `authorization` ("Bearer
+ * …") for the user `user()` picks: initialize, then finalize of the session it answered, then
+ * `finalized(context)`. autocannon keeps one context per connection, reset when its request list
+ * starts over: the user and the session of the pair in flight, and when it started.
+ */
+export function pairRequests(authorization, user, finalized = () => {}) {
+  return [
+    {
+      method: 'POST',
+      path: '/api/streaming-sessions/initialize',
+      setupRequest: (req, context) => {
+        context.userId = user();
+        context.started = performance.now();
+        return {
+          ...req,
+          headers: { ...json, authorization },
+          body: JSON.stringify({ userId: context.userId, modelId: MODEL, estimatedTokens: 2000 }),
+        };
+      },
+      onResponse: (status, body, context) => {
+        if (status === 201) context.sessionId = JSON.parse(body).sessionId;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/streaming-sessions/finalize',
+      // No session (initialize failed, counted as non-2xx): start the next pair instead.
+      setupRequest: (req, context) =>
+        context.sessionId && {
+          ...req,
+          headers: { ...json, authorization },
+          body: JSON.stringify({ userId: context.userId, sessionId: context.sessionId, actualTokens: 1500 }),
+        },
+      onResponse: (status, body, context) => finalized(context),
+    },
+  ];
+}
+
+/**
  * Pairs for `duration` seconds (after 2 s of warm-up) on `connections` connections, metered by the
  * service principal `authorization` ("Bearer …"); `user()` picks the billed user per pair. Returns the pairs completed, pairs/s, the pair's latency (initialize
  * sent → finalize answered), failures and the service's CPU over the window.
@@ -23,41 +62,10 @@ export async function runPairs(service, authorization, user, connections, durati
       url: service.base,
       connections,
       duration: seconds,
-      // autocannon keeps one context per connection, reset when its request list starts over: the
-      // user and the session of the pair in flight.
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/streaming-sessions/initialize',
-          setupRequest: (req, context) => {
-            context.userId = user();
-            context.started = performance.now();
-            return {
-              ...req,
-              headers: { ...json, authorization },
-              body: JSON.stringify({ userId: context.userId, modelId: MODEL, estimatedTokens: 2000 }),
-            };
-          },
-          onResponse: (status, body, context) => {
-            if (status === 201) context.sessionId = JSON.parse(body).sessionId;
-          },
-        },
-        {
-          method: 'POST',
-          path: '/api/streaming-sessions/finalize',
-          // No session (initialize failed, counted as non-2xx): start the next pair instead.
-          setupRequest: (req, context) =>
-            context.sessionId && {
-              ...req,
-              headers: { ...json, authorization },
-              body: JSON.stringify({ userId: context.userId, sessionId: context.sessionId, actualTokens: 1500 }),
-            },
-          onResponse: (status, body, context) => {
-            pairs++;
-            latencies.push(performance.now() - context.started);
-          },
-        },
-      ],
+      requests: pairRequests(authorization, user, (context) => {
+        pairs++;
+        latencies.push(performance.now() - context.started);
+      }),
     });
   await run(2);
   latencies = [];
