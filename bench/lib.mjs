@@ -183,6 +183,17 @@ export async function seedUsers(db, n, credits) {
   }
   // Statistics, as a database in service has them (autovacuum's) and as pgbench -i leaves its own:
   // without them the service's first plans (kept per connection) scan the tables just seeded.
+  await statisticsNow(db);
+}
+
+/**
+ * The database's statistics brought up to date, as autovacuum keeps them on a database in service.
+ * A connection plans a function's statement once, with the table as big as it is then; a bench
+ * database grows by thousands of rows a window, and autovacuum analyzes it whenever its minute comes
+ * round, in one build's window or another's. So every measured window starts from fresh statistics
+ * (docs/benchmarks.md "Statistics before every window").
+ */
+export async function statisticsNow(db) {
   await db.query('ANALYZE');
 }
 

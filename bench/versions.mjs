@@ -27,6 +27,7 @@ import {
   selectOnly,
   startServer,
   startService,
+  statisticsNow,
   tpcb,
   tpcbDatabase,
   userIds,
@@ -143,6 +144,7 @@ async function prepare(v) {
 
 /** One measured window of `scenario` on build `v`: its rate (per request, pair or event) and Node CPU. */
 async function measure(v, scenario, duration) {
+  await statisticsNow(v.pool);
   if (scenario === VERSION_SCENARIO.pair) {
     const s = await runPairs(v.service, meter, () => pick(ids), CONNECTIONS, duration);
     return { rate: s.pairsPerSecond, cpuMicros: s.pairs > 0 ? s.cpuMicros / s.pairs : null, failed: s.failed };
