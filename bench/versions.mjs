@@ -47,6 +47,15 @@ const USERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+// BENCH_SCENARIOS=balance,check: only these scenarios (VERSION_SCENARIO's keys); all by default.
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? Object.keys(VERSION_SCENARIO).join(','))
+  .split(',')
+  .filter(Boolean)
+  .map((key) => {
+    if (!(key in VERSION_SCENARIO))
+      throw new Error(`BENCH_SCENARIOS: unknown ${key}, one of ${Object.keys(VERSION_SCENARIO)}`);
+    return VERSION_SCENARIO[key];
+  });
 const FLOOR_CLIENTS = 2;
 
 const ids = userIds(USERS);
@@ -81,8 +90,7 @@ try {
   references();
 
   for (const v of versions) await prepare(v);
-  const scenarios = Object.values(VERSION_SCENARIO);
-  for (const scenario of scenarios) {
+  for (const scenario of SCENARIOS) {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const v of versions) {
         if (scenario === VERSION_SCENARIO.recordOrg && v.orgMembers.length === 0) continue;
@@ -136,7 +144,7 @@ async function prepare(v) {
   for (const id of ids) {
     await fetch(`${v.service.base}/api/credits/balance`, { headers: { authorization: `Bearer ${accessToken(id)}` } });
   }
-  for (const scenario of Object.values(VERSION_SCENARIO)) {
+  for (const scenario of SCENARIOS) {
     if (scenario === VERSION_SCENARIO.recordOrg && v.orgMembers.length === 0) continue;
     await measure(v, scenario, 2);
   }
