@@ -6,7 +6,8 @@
 // undone (the engine before them), alternated A B A B. The calls, each on a random account:
 // `credits_hold()` of one credit and its `credits_settle()` (the streaming pair's engine side), a
 // user's take of one credit and an org member's (`credits_take_events()` with one event, as the record
-// route sends it). CPU time, not wall time: a loaded machine moves it far less than a rate
+// route sends it; with ENGINE_LOOP_TOGETHER=1 also 32 users' and 32 members' events in one take, as
+// records that arrive together are). CPU time, not wall time: a loaded machine moves it far less than a rate
 // (docs/benchmarks.md "Issue 42: where the streaming pair's time went"). Needs TEST_DATABASE_URL's
 // server on this machine (it reads /proc).
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
@@ -68,7 +69,37 @@ const CALLS = {
                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
           values: [org(i), `bench-${member(i)}`],
         },
+  // 32 events in one statement, as the record route sends records that arrive together
+  // (docs/money.md "Records that arrive together"): 32 users' records, and 32 org members'.
+  ...(process.env.ENGINE_LOOP_TOGETHER
+    ? {
+        'users ×32': (db, i) =>
+          together(
+            db,
+            i,
+            (k) => db.ids.get(user(k)),
+            () => null,
+          ),
+        'members ×32': (db, i) =>
+          together(
+            db,
+            i,
+            (k) => db.ids.get(org(k)),
+            (k) => `bench-${member(k)}`,
+          ),
+      }
+    : {}),
 };
+
+/** A take of 32 events, i·32 … i·32+31, on the accounts (and members) given (account ids only). */
+function together(db, i, account, memberOf) {
+  const ks = Array.from({ length: 32 }, (_, k) => i * 32 + k);
+  return {
+    text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', $1::bigint[], array_fill(1, ARRAY[32]),
+                                             array_fill(NULL::uuid, ARRAY[32]), $2::varchar[])`,
+    values: [ks.map(account), ks.map(memberOf)],
+  };
+}
 
 async function prepared(undoCount) {
   const { scratch, client, pid, byId, label } = await engineScratch('engine_loop', undoCount);

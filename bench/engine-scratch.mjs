@@ -14,11 +14,19 @@ import { createScratchDatabase } from '../dist/src/database/scratch-database.js'
 /**
  * A scratch database on TEST_DATABASE_URL's server with its last `undoCount` migrations undone, one
  * connection to it, its backend's pid, and whether its engine takes account ids (`byId`: from the
- * merge of the one account id on; owner ids before).
+ * merge of the one account id on; owner ids before). `undoCount` may instead be `{ edited: files }`:
+ * migrated to the end, then those SQL files run (an edited function, timed before its migration is
+ * made).
  */
 export async function engineScratch(prefix, undoCount) {
   const scratch = await createScratchDatabase({ serverUrl: process.env.TEST_DATABASE_URL, prefix });
-  if (undoCount > 0) {
+  const edited = typeof undoCount === 'object' ? undoCount.edited : null;
+  if (edited) {
+    const client = new pg.Client({ connectionString: scratch.databaseUrl });
+    await client.connect();
+    for (const file of edited) await client.query(readFileSync(file, 'utf8'));
+    await client.end();
+  } else if (undoCount > 0) {
     const ds = new DataSource({
       ...buildDataSourceOptions({
         ...buildDatabaseConfig({ DATABASE_URL: scratch.databaseUrl }),
@@ -38,17 +46,21 @@ export async function engineScratch(prefix, undoCount) {
               EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credits_grant' AND 'p_account_id' = ANY (proargnames)) AS "byId"`,
     )
   ).rows;
-  return { scratch, client, pid, byId, label: undoCount > 0 ? `undo ${undoCount}` : 'head' };
+  const label = edited ? 'edited' : undoCount > 0 ? `undo ${undoCount}` : 'head';
+  return { scratch, client, pid, byId, label };
 }
 
 /**
  * `work(dbs)` on the head's scratch database made by `prepare(0)` and, when `undo` > 0, a second one
- * made by `prepare(undo)` (the head's first); both closed and dropped afterwards, whatever happens.
+ * made by `prepare(undo)` (the head's first); with ENGINE_EDITED=<file.sql,…>, one more made by
+ * `prepare({ edited })`: the head with those files run (src/<module>/sql/ files as edited, say). All
+ * closed and dropped afterwards, whatever happens.
  */
 export async function withScratches(prepare, undo, work) {
   const dbs = [await prepare(0)];
   try {
     if (Number(undo) > 0) dbs.push(await prepare(Number(undo)));
+    if (process.env.ENGINE_EDITED) dbs.push(await prepare({ edited: process.env.ENGINE_EDITED.split(',') }));
     await work(dbs);
   } finally {
     for (const db of dbs) {

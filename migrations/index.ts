@@ -102,6 +102,7 @@ import { MemberColumns1732000070000 } from './1732000070000-member-columns.js';
 import { MemberColumnsFunctions1732000071000 } from './1732000071000-member-columns-functions.js';
 import { BatchReadsOnlyWhatItUses1732000100000 } from './1732000100000-batch-reads-only-what-it-uses.js';
 import { LedgerMoneyRuleFromTheRead1732000110000 } from './1732000110000-ledger-money-rule-from-the-read.js';
+import { MemberCapsInOneStatement1732000120000 } from './1732000120000-member-caps-in-one-statement.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -209,4 +210,5 @@ export const MIGRATIONS = [
   MemberColumnsFunctions1732000071000,
   BatchReadsOnlyWhatItUses1732000100000,
   LedgerMoneyRuleFromTheRead1732000110000,
+  MemberCapsInOneStatement1732000120000,
 ];

@@ -123,12 +123,12 @@ describe('organisations and users metered on two instances at once', () => {
       expect(rows[0].n).toBeGreaterThanOrEqual(0);
     }
     const { rows: over } = await a.db.query(
-      `SELECT m.org_id, m.user_id, c.credit_limit, credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) AS spent
+      `SELECT m.org_id, m.user_id, c.credit_limit, sp.spent
          FROM org_members m
          JOIN credit_caps c ON c.subject_kind = 'member' AND c.subject_id = m.user_id
                            AND c.account_id = credit_account_of('org', m.org_id)
-        WHERE m.org_id = ANY($1) AND c.credit_limit IS NOT NULL
-          AND credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) > c.credit_limit`,
+         CROSS JOIN LATERAL credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) sp
+        WHERE m.org_id = ANY($1) AND c.credit_limit IS NOT NULL AND sp.spent > c.credit_limit`,
       [orgs],
     );
     expect(over).toEqual([]);

@@ -72,10 +72,10 @@ export class CreditCapsRepository {
   ): Promise<Map<string, CapRow>> {
     if (subjectIds.length === 0) return new Map();
     const rows: RawCap[] = await m.query(
-      `SELECT c.subject_id, c.credit_limit, c.period,
-              credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, COALESCE($4::timestamptz, now())) AS spent,
+      `SELECT c.subject_id, c.credit_limit, c.period, sp.spent,
               credit_key_period_end(c.period, COALESCE($4::timestamptz, now())) AS resets_at
          FROM credit_caps c
+         CROSS JOIN LATERAL credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, COALESCE($4::timestamptz, now())) sp
         WHERE c.subject_kind = $1 AND c.subject_id = ANY($3::varchar[]) AND c.account_id = ${ACCOUNT_SQL}
           AND c.credit_limit IS NOT NULL`,
       [subject.kind, orgOf(subject), subjectIds, at],

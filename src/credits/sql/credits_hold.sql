@@ -39,8 +39,8 @@ AS $function$
       -- settlement gives it back, credits_settle()): zero-estimate sessions would otherwise all pass a
       -- used-up limit's check together and each overrun it at settlement.
       IF p_amount = 0 AND p_member_id IS NOT NULL THEN
-        PERFORM credit_cap_spend_add('member', p_member_id, p_account_id,
-                                     date_trunc('day', now(), 'UTC'), 1);
+        PERFORM credit_cap_spend_add('member', ARRAY[p_member_id], ARRAY[p_account_id],
+                                     date_trunc('day', now(), 'UTC'), ARRAY[1::bigint]);
       END IF;
     END IF;
     RETURN QUERY SELECT t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt,

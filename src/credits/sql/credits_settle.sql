@@ -33,8 +33,8 @@ AS $function$
       IF v_member IS NOT NULL AND (h.out_refund > 0 OR (h.out_held = 0 AND v_cut = 0)) THEN
         SELECT date_trunc('day', c.created_at, 'UTC') INTO v_hold_day
           FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
-        PERFORM credit_cap_spend_add('member', v_member, v_account, v_hold_day,
-                                     CASE WHEN h.out_held = 0 AND v_cut = 0 THEN -1 ELSE -h.out_refund END);
+        PERFORM credit_cap_spend_add('member', ARRAY[v_member], ARRAY[v_account], v_hold_day,
+                                     ARRAY[CASE WHEN h.out_held = 0 AND v_cut = 0 THEN -1 ELSE -h.out_refund END]::bigint[]);
       END IF;
     ELSE
       -- A session without a hold row (one that held nothing before every initialize wrote one): its

@@ -100,7 +100,8 @@ AS $function$
              AND s.period_start = h.key_period_start;
         END IF;
         IF v_org IS NOT NULL AND h.member_id IS NOT NULL THEN
-          PERFORM credit_cap_spend_add('member', h.member_id, a.account_id, date_trunc('day', h.created_at, 'UTC'), -v_give);
+          PERFORM credit_cap_spend_add('member', ARRAY[h.member_id], ARRAY[a.account_id], date_trunc('day', h.created_at, 'UTC'),
+                                       ARRAY[-v_give]::bigint[]);
         END IF;
       END LOOP;
     END IF;

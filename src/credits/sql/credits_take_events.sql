@@ -123,27 +123,27 @@ AS $function$
       -- rows, and for one it cost an organisation's record more than the rest of its member cap.
       SELECT ARRAY[om.user_id IS NOT NULL], ARRAY[om.removed_at IS NOT NULL], ARRAY[cap.credit_limit],
              ARRAY[cap.period],
-             ARRAY[CASE WHEN cap.credit_limit IS NULL THEN 0
-                        ELSE credit_cap_spent('member', om.user_id, v_acc, cap.period, now()) END]
+             ARRAY[COALESCE(sp.spent, 0)]
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM (SELECT 1) one
         LEFT JOIN org_members om ON om.org_id = u_org[1] AND om.user_id = m_member[1]
         LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m_member[1]
-                                 AND cap.account_id = v_acc;
+                                 AND cap.account_id = v_acc
+        LEFT JOIN LATERAL credit_cap_spent('member', om.user_id, v_acc, cap.period, now()) sp ON cap.credit_limit IS NOT NULL;
       m_spent := m_before;
       m_added := ARRAY[0::bigint];
     ELSIF m_u IS NOT NULL THEN
       SELECT array_agg(om.user_id IS NOT NULL ORDER BY m.ord), array_agg(om.removed_at IS NOT NULL ORDER BY m.ord),
              array_agg(cap.credit_limit ORDER BY m.ord), array_agg(cap.period ORDER BY m.ord),
-             array_agg(CASE WHEN cap.credit_limit IS NULL THEN 0
-                            ELSE credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) END
-                       ORDER BY m.ord)
+             array_agg(COALESCE(sp.spent, 0) ORDER BY m.ord)
         INTO m_found, m_removed, m_limit, m_period, m_before
         FROM unnest(m_u, m_member) WITH ORDINALITY AS m(u, member, ord)
         LEFT JOIN org_members om ON om.org_id = u_org[m.u] AND om.user_id = m.member
-        -- the member's limit (credit_caps), one primary-key lookup
+        -- the member's limit (credit_caps), one primary-key lookup, and what they spent in its period
         LEFT JOIN credit_caps cap ON cap.subject_kind = 'member' AND cap.subject_id = m.member
-                                 AND cap.account_id = u_acc[m.u];
+                                 AND cap.account_id = u_acc[m.u]
+        LEFT JOIN LATERAL credit_cap_spent('member', om.user_id, u_acc[m.u], cap.period, now()) sp
+               ON cap.credit_limit IS NOT NULL;
       m_spent := m_before;
       m_added := array_fill(0::bigint, ARRAY[cardinality(m_u)]);
     END IF;
@@ -181,7 +181,7 @@ AS $function$
          AND c.credit_limit IS NOT NULL FOR NO KEY UPDATE;
       IF v_key_limit IS NOT NULL THEN
         v_key_start := credit_key_period_start(v_key_period, now());
-        v_key_spent := credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now());
+        SELECT sp.spent INTO v_key_spent FROM credit_cap_spent('key', p_api_key_id::varchar, NULL, v_key_period, now()) sp;
       END IF;
     END IF;
 
@@ -341,11 +341,13 @@ AS $function$
     -- The members' counters, once per member with what their events added.
     IF m_u IS NOT NULL AND n = 1 THEN
       IF m_added[1] > 0 THEN
-        PERFORM credit_cap_spend_add('member', m_member[1], v_acc, date_trunc('day', now(), 'UTC'), m_added[1]);
+        PERFORM credit_cap_spend_add('member', m_member, ARRAY[v_acc], date_trunc('day', now(), 'UTC'), m_added);
       END IF;
     ELSIF m_u IS NOT NULL THEN
-      PERFORM credit_cap_spend_add('member', m.member, u_acc[m.u], date_trunc('day', now(), 'UTC'), m.added)
-         FROM unnest(m_u, m_member, m_added) AS m(u, member, added) WHERE m.added > 0;
+      -- (every member once: m_u, m_member are the batch's distinct pairs)
+      PERFORM credit_cap_spend_add('member', m_member, (SELECT array_agg(u_acc[x.u] ORDER BY x.ord)
+                                                          FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)),
+                                   date_trunc('day', now(), 'UTC'), m_added);
     END IF;
     -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
     IF v_rated THEN
@@ -364,7 +366,7 @@ AS $function$
     END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
-      PERFORM credit_cap_spend_add('key', p_api_key_id::varchar, NULL, v_key_start, v_key_charged);
+      PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[v_key_charged]);
     END IF;
 
     -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts()
