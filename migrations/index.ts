@@ -103,6 +103,7 @@ import { MemberColumnsFunctions1732000071000 } from './1732000071000-member-colu
 import { BatchReadsOnlyWhatItUses1732000100000 } from './1732000100000-batch-reads-only-what-it-uses.js';
 import { LedgerMoneyRuleFromTheRead1732000110000 } from './1732000110000-ledger-money-rule-from-the-read.js';
 import { MemberCapsInOneStatement1732000120000 } from './1732000120000-member-caps-in-one-statement.js';
+import { LedgerWriterLineAlone1732000130000 } from './1732000130000-ledger-writer-line-alone.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -211,4 +212,5 @@ export const MIGRATIONS = [
   BatchReadsOnlyWhatItUses1732000100000,
   LedgerMoneyRuleFromTheRead1732000110000,
   MemberCapsInOneStatement1732000120000,
+  LedgerWriterLineAlone1732000130000,
 ];

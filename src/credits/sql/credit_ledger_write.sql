@@ -28,7 +28,46 @@ AS $function$
     v_val bigint;
     i integer;
     j integer;
+    -- a line alone: its allocation as it stands (credits and money left, value, currency, source)
+    v_rem bigint; v_had bigint; v_value bigint; v_currency varchar; v_source varchar; v_now bigint;
   BEGIN
+    -- A line alone (a hold, a record alone, a settlement's one lot, a grant, a void, an expiry of one
+    -- lot): the same steps as below, by expressions and lookups by key. Every statement costs its
+    -- start-up whatever its size, and the statements below over the arrays (window functions, a
+    -- grouping, a join) cost a line alone more than its rows: about half of the writer's CPU in the
+    -- streaming pair, whose hold and settlement write a line each (docs/benchmarks.md "A line
+    -- alone").
+    IF cardinality(p_accounts) = 1 THEN
+      IF p_allocations[1] IS NOT NULL THEN
+        SELECT c.remaining_credits, c.value_remaining_minor, c.value_minor, c.currency, c.source
+          INTO v_rem, v_had, v_value, v_currency, v_source
+          FROM credit_allocations c WHERE c.id = p_allocations[1];
+        -- the money rule on a valued allocation (the credits as bigint, as below)
+        IF v_had IS NOT NULL THEN
+          v_val := credit_line_value(v_had, v_rem, p_amounts[1], p_kinds[1], p_values[1], v_value);
+          v_now := v_had + v_val;
+          IF v_val IS NULL THEN
+            RAISE EXCEPTION 'credit_ledger_write: % credits back to the valued allocation % without their money',
+              p_amounts[1], p_allocations[1];
+          ELSIF v_now < 0 OR (v_rem + p_amounts[1] = 0 AND v_now <> 0) THEN
+            RAISE EXCEPTION 'credit_ledger_write: allocation % would keep % minor units for % credits',
+              p_allocations[1], v_now, v_rem + p_amounts[1];
+          END IF;
+        END IF;
+        IF p_amounts[1] <> 0 OR v_now IS DISTINCT FROM v_had THEN
+          UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + p_amounts[1],
+                 expiry_done = CASE WHEN p_amounts[1] = 0 THEN c.expiry_done ELSE c.expiry_done AND p_amounts[1] < 0 END,
+                 value_remaining_minor = COALESCE(v_now, c.value_remaining_minor)
+           WHERE c.id = p_allocations[1];
+        END IF;
+      END IF;
+      INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
+                                 api_key_id, created_by, value_minor, currency, category, booked_at)
+      SELECT u.account_id, COALESCE(u.user_id, p_members[1]), p_allocations[1], p_kinds[1], p_amounts[1], p_balances[1],
+             p_session_id, p_usage_records[1], p_api_key_id, p_created_by, v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
+             COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1]
+        FROM accounts u WHERE u.account_id = p_accounts[1];
+    ELSE
     -- The LIMITs (`cardinality(…)` of the arrays the rows come from) never cut a row: they are there
     -- for the plans. PL/pgSQL keeps a statement's generic plan only while it costs no more than the
     -- plans made for each call's values, and the generic plan sizes unnest() at 10 rows: for the
@@ -124,21 +163,17 @@ AS $function$
     SELECT l.account_id, COALESCE(u.user_id, p_members[l.ord]), l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
            p_api_key_id, p_created_by, v_values[l.ord], v_currencies[l.ord],
            COALESCE(p_categories[l.ord],
-                    CASE l.kind WHEN 'debit' THEN 'recognized' WHEN 'repay' THEN 'recognized' WHEN 'expire' THEN 'expired'
-                                WHEN 'void' THEN 'voided' WHEN 'refund' THEN 'refunded'
-                                WHEN 'transfer_out' THEN 'transferred_out' WHEN 'transfer_in' THEN 'transferred_in'
-                                WHEN 'grant' THEN (SELECT CASE WHEN a.source = 'rollover' THEN NULL
-                                                               WHEN a.source = 'purchase' THEN 'purchased'
-                                                               WHEN a.value_minor IS NOT NULL THEN 'sold'
-                                                               ELSE 'granted' END
-                                                     FROM credit_allocations a WHERE a.id = l.allocation_id)
-                    END),
+                    CASE WHEN l.kind = 'grant'
+                         THEN (SELECT credit_line_category(l.kind, a.source, a.value_minor)
+                                 FROM credit_allocations a WHERE a.id = l.allocation_id)
+                         ELSE credit_line_category(l.kind, NULL, NULL) END),
            p_booked_at[l.ord]
       FROM (SELECT * FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
                           WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
              LIMIT cardinality(p_accounts)) l
       JOIN accounts u ON u.account_id = l.account_id
      ORDER BY l.ord;
+    END IF;
     -- The debt is derived state of the lines (docs/money.md "The ledger"): an overdraft or a debt
     -- line (no allocation) adds what it took, a repay line takes off what it paid back, so the debt
     -- is the sum of those lines by construction. Only a movement with such a line pays for the
