@@ -162,7 +162,7 @@ export class AccountPriceResponseDto {
   @nullable(null)
   reasoningPricePer1kTokens: string | null;
 
-  @nullable(null)
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no long-context tier' })
   longContextThreshold: number | null;
 
   @nullable(null)

@@ -186,7 +186,10 @@ export type AccountPriceResponseDto = {
     cacheReadPricePer1kTokens: string | null;
     cacheWritePricePer1kTokens: string | null;
     reasoningPricePer1kTokens: string | null;
-    longContextThreshold: string | null;
+    /**
+     * null: no long-context tier
+     */
+    longContextThreshold: number | null;
     longContextPricePer1kTokens: string | null;
     longContextOutputPricePer1kTokens: string | null;
     effectiveFrom: string;
