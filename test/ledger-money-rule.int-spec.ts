@@ -237,25 +237,31 @@ describe('the money rule: the writer = the rule line by line', () => {
     }
   });
 
+  /** A generated case written in a transaction rolled back, and held to the sequential rule. */
+  async function asTheRule(c: Case): Promise<{ lots: Lot[]; lines: Line[]; outcome: Outcome }> {
+    const { lots, lines } = build(c);
+    await db.query('BEGIN');
+    try {
+      const { ids, outcome } = await written(lots, lines);
+      expect(outcome).toEqual(sequential(lots, lines, ids));
+      return { lots, lines, outcome };
+    } finally {
+      await db.query('ROLLBACK');
+    }
+  }
+
   it(`gives every line the rule's money over ${RUNS} generated calls (seed ${SEED})`, async () => {
     console.log(`money rule: seed ${SEED}, ${RUNS} runs (replay: MONEY_RULE_SEED=${SEED})`);
     const touched = new Map<number, number>();
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
-        const { lots, lines } = build(c);
-        await db.query('BEGIN');
-        try {
-          const { ids, outcome } = await written(lots, lines);
-          expect(outcome).toEqual(sequential(lots, lines, ids));
-          if ('error' in outcome) refused++;
-          const counts = new Map<number, number>();
-          for (const l of lines)
-            if (l.lot !== null && lots[l.lot].value !== null) counts.set(l.lot, (counts.get(l.lot) ?? 0) + 1);
-          for (const n of counts.values()) touched.set(n, (touched.get(n) ?? 0) + 1);
-        } finally {
-          await db.query('ROLLBACK');
-        }
+        const { lots, lines, outcome } = await asTheRule(c);
+        if ('error' in outcome) refused++;
+        const counts = new Map<number, number>();
+        for (const l of lines)
+          if (l.lot !== null && lots[l.lot].value !== null) counts.set(l.lot, (counts.get(l.lot) ?? 0) + 1);
+        for (const n of counts.values()) touched.set(n, (touched.get(n) ?? 0) + 1);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -275,16 +281,9 @@ describe('the money rule: the writer = the rule line by line', () => {
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(casesOf({ minLength: 1, maxLength: 1 }), async (c) => {
-        const { lots, lines } = build(c);
-        await db.query('BEGIN');
-        try {
-          const { ids, outcome } = await written(lots, lines);
-          expect(outcome).toEqual(sequential(lots, lines, ids));
-          if ('error' in outcome) refused++;
-          else if (outcome.lines[0] !== null) valued++;
-        } finally {
-          await db.query('ROLLBACK');
-        }
+        const { outcome } = await asTheRule(c);
+        if ('error' in outcome) refused++;
+        else if (outcome.lines[0] !== null) valued++;
       }),
       { seed: SEED, numRuns: RUNS },
     );

@@ -338,15 +338,10 @@ AS $function$
     END IF;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
-    -- The members' counters, once per member with what their events added.
-    IF m_u IS NOT NULL AND n = 1 THEN
-      IF m_added[1] > 0 THEN
-        PERFORM credit_cap_spend_add('member', m_member, ARRAY[v_acc], date_trunc('day', now(), 'UTC'), m_added);
-      END IF;
-    ELSIF m_u IS NOT NULL THEN
-      -- (every member once: m_u, m_member are the batch's distinct pairs)
-      PERFORM credit_cap_spend_add('member', m_member, (SELECT array_agg(u_acc[x.u] ORDER BY x.ord)
-                                                          FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)),
+    -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their events added.
+    IF m_u IS NOT NULL AND 0 < ANY (m_added) THEN
+      PERFORM credit_cap_spend_add('member', m_member, CASE WHEN n = 1 THEN ARRAY[v_acc] ELSE
+                                     (SELECT array_agg(u_acc[x.u] ORDER BY x.ord) FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)) END,
                                    date_trunc('day', now(), 'UTC'), m_added);
     END IF;
     -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
