@@ -2,9 +2,9 @@
 // project (BENCH_VERSIONS, default round 3's e2b60bd and round 4's ea41367), each built from git in a
 // folder of its own (bench/builds.mjs), on the same machine in one run. Every build runs on a fresh
 // database of the same server, seeded by its own bench helpers (1,000 users, 5 organisations of 40
-// members where the build has organisations), all started side by side; each scenario is measured
-// build after build in BENCH_ROUNDS rounds (A B C A B C), so a shared machine's drift falls on every
-// build alike. pgbench TPC-B, pgbench -S (the database's own read limit) and the batch's write floor
+// members where the build has organisations), all started side by side; in each of BENCH_ROUNDS
+// rounds every scenario is measured build after build (A B C), so a shared machine's drift falls on
+// every build alike, and on a build's scenarios alike. pgbench TPC-B, pgbench -S (the database's own read limit) and the batch's write floor
 // (bench/floor-rows.mjs) are measured before and after the scenarios, their means compared with.
 // BENCH_VERSIONS=none skips it; BENCH_VERSIONS_JSON=<file> writes the figures there.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -90,8 +90,11 @@ try {
   references();
 
   for (const v of versions) await prepare(v);
-  for (const scenario of SCENARIOS) {
-    for (let round = 1; round <= ROUNDS; round++) {
+  // Round after round, each scenario of every build: the builds of a scenario side by side (A B C),
+  // and a build's scenarios too, so a ratio within a build (an org member's record over a user's)
+  // compares windows a minute apart, not a run's start with its end.
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
       for (const v of versions) {
         if (scenario === VERSION_SCENARIO.recordOrg && v.orgMembers.length === 0) continue;
         log(`${scenario}, round ${round}: ${v.label} ...`);
