@@ -104,6 +104,7 @@ import { BatchReadsOnlyWhatItUses1732000100000 } from './1732000100000-batch-rea
 import { LedgerMoneyRuleFromTheRead1732000110000 } from './1732000110000-ledger-money-rule-from-the-read.js';
 import { MemberCapsInOneStatement1732000120000 } from './1732000120000-member-caps-in-one-statement.js';
 import { LedgerWriterLineAlone1732000130000 } from './1732000130000-ledger-writer-line-alone.js';
+import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-refusal-rule-key-give-backs.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -213,4 +214,5 @@ export const MIGRATIONS = [
   LedgerMoneyRuleFromTheRead1732000110000,
   MemberCapsInOneStatement1732000120000,
   LedgerWriterLineAlone1732000130000,
+  OneRefusalRuleKeyGiveBacks1732000140000,
 ];

@@ -31,8 +31,10 @@ AS $function$
     -- a line alone: its allocation as it stands (credits and money left, value, currency, source)
     v_rem bigint; v_had bigint; v_value bigint; v_currency varchar; v_source varchar; v_now bigint;
   BEGIN
-    -- A line alone (a hold, a record alone, a settlement's one lot, a grant, a void, an expiry of one
-    -- lot): the same steps as below, by expressions and lookups by key. Every statement costs its
+    -- The lines' allocations read and the money rule applied (up to the first line refused), then
+    -- the allocations and the lines written; each step in two shapes. A line alone (a hold, a record
+    -- alone, a settlement's one lot, a grant, a void, an expiry of one lot): the same steps by
+    -- expressions and lookups by key. Every statement costs its
     -- start-up whatever its size, and the statements below over the arrays (window functions, a
     -- grouping, a join) cost a line alone more than its rows: about half of the writer's CPU in the
     -- streaming pair, whose hold and settlement write a line each (docs/benchmarks.md "A line
@@ -46,27 +48,13 @@ AS $function$
         IF v_had IS NOT NULL THEN
           v_val := credit_line_value(v_had, v_rem, p_amounts[1], p_kinds[1], p_values[1], v_value);
           v_now := v_had + v_val;
-          IF v_val IS NULL THEN
-            RAISE EXCEPTION 'credit_ledger_write: % credits back to the valued allocation % without their money',
-              p_amounts[1], p_allocations[1];
-          ELSIF v_now < 0 OR (v_rem + p_amounts[1] = 0 AND v_now <> 0) THEN
-            RAISE EXCEPTION 'credit_ledger_write: allocation % would keep % minor units for % credits',
-              p_allocations[1], v_now, v_rem + p_amounts[1];
+          IF credit_line_refused(v_val, v_now, v_rem + p_amounts[1]) THEN
+            v_bad := 1;
+            v_bad_r := v_rem + p_amounts[1];
           END IF;
         END IF;
-        IF p_amounts[1] <> 0 OR v_now IS DISTINCT FROM v_had THEN
-          UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + p_amounts[1],
-                 expiry_done = CASE WHEN p_amounts[1] = 0 THEN c.expiry_done ELSE c.expiry_done AND p_amounts[1] < 0 END,
-                 value_remaining_minor = COALESCE(v_now, c.value_remaining_minor)
-           WHERE c.id = p_allocations[1];
-        END IF;
       END IF;
-      INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
-                                 api_key_id, created_by, value_minor, currency, category, booked_at)
-      SELECT u.account_id, COALESCE(u.user_id, p_members[1]), p_allocations[1], p_kinds[1], p_amounts[1], p_balances[1],
-             p_session_id, p_usage_records[1], p_api_key_id, p_created_by, v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
-             COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1]
-        FROM accounts u WHERE u.account_id = p_accounts[1];
+      v_left := ARRAY[v_now];
     ELSE
     -- The LIMITs (`cardinality(…)` of the arrays the rows come from) never cut a row: they are there
     -- for the plans. PL/pgSQL keeps a statement's generic plan only while it costs no more than the
@@ -109,8 +97,8 @@ AS $function$
       LEFT JOIN credit_allocations c ON c.id = l.id AND c.value_remaining_minor IS NOT NULL
       -- (credits as bigint: a grant's line and the credits left may add up past an integer)
       LEFT JOIN LATERAL (SELECT x.val, c.value_remaining_minor + x.val AS v, c.remaining_credits::bigint + p_amounts[l.ord] AS r,
-                                x.val IS NULL OR c.value_remaining_minor + x.val < 0
-                                OR (c.remaining_credits::bigint + p_amounts[l.ord] = 0 AND c.value_remaining_minor + x.val <> 0) AS bad
+                                credit_line_refused(x.val, c.value_remaining_minor + x.val,
+                                                    c.remaining_credits::bigint + p_amounts[l.ord]) AS bad
                            FROM (SELECT credit_line_value(c.value_remaining_minor, c.remaining_credits, p_amounts[l.ord], p_kinds[l.ord],
                                                           p_values[l.ord], c.value_minor) AS val
                                   WHERE c.id IS NOT NULL AND l.prev IS NULL AND l.next IS NULL OFFSET 0) x) o ON true;
@@ -127,12 +115,14 @@ AS $function$
       v_v[j] := v_v[j] + v_val;
       v_values[i] := v_val;
       v_left[i] := v_v[j];
-      IF v_val IS NULL OR v_v[j] < 0 OR (v_r[j] = 0 AND v_v[j] <> 0) THEN
+      IF credit_line_refused(v_val, v_v[j], v_r[j]) THEN
         v_bad := i;
         v_bad_r := v_r[j];
         EXIT;
       END IF;
     END LOOP;
+    END IF;
+    -- The first line refused, on either path.
     IF v_bad IS NOT NULL AND v_left[v_bad] IS NULL THEN
       RAISE EXCEPTION 'credit_ledger_write: % credits back to the valued allocation % without their money',
         p_amounts[v_bad], p_allocations[v_bad];
@@ -140,6 +130,21 @@ AS $function$
       RAISE EXCEPTION 'credit_ledger_write: allocation % would keep % minor units for % credits',
         p_allocations[v_bad], v_left[v_bad], v_bad_r;
     END IF;
+    IF cardinality(p_accounts) = 1 THEN
+      -- a line alone: its allocation and its line, by key
+      IF p_allocations[1] IS NOT NULL AND (p_amounts[1] <> 0 OR v_now IS DISTINCT FROM v_had) THEN
+        UPDATE credit_allocations c SET remaining_credits = c.remaining_credits + p_amounts[1],
+               expiry_done = CASE WHEN p_amounts[1] = 0 THEN c.expiry_done ELSE c.expiry_done AND p_amounts[1] < 0 END,
+               value_remaining_minor = COALESCE(v_now, c.value_remaining_minor)
+         WHERE c.id = p_allocations[1];
+      END IF;
+      INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
+                                 api_key_id, created_by, value_minor, currency, category, booked_at)
+      SELECT u.account_id, COALESCE(u.user_id, p_members[1]), p_allocations[1], p_kinds[1], p_amounts[1], p_balances[1],
+             p_session_id, p_usage_records[1], p_api_key_id, p_created_by, v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
+             COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1]
+        FROM accounts u WHERE u.account_id = p_accounts[1];
+    ELSE
     -- One UPDATE per allocation, credits and money together: a second one would recheck its foreign
     -- keys (a row this transaction wrote), taking a share lock on the purchase a refund may hold. A
     -- valued allocation's money left is the rule's after its last line (v_left[m.last]), by

@@ -8,6 +8,7 @@ AS $function$
     v_outstanding integer;
     v_settled boolean;
     v_key uuid;
+    v_key_start timestamptz;
     v_held bigint := 0;
     v_refund bigint;
   BEGIN
@@ -16,7 +17,8 @@ AS $function$
     END IF;
     PERFORM 1 FROM credits_lock_account_ids(ARRAY[p_account_id]);
     -- Session ids belong to their account: (session_id, account_id) names the hold.
-    SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id INTO v_outstanding, v_settled, v_key
+    SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id, c.key_period_start
+      INTO v_outstanding, v_settled, v_key, v_key_start
       FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = p_account_id FOR UPDATE;
     v_found := FOUND;
     IF v_found AND v_settled THEN
@@ -27,13 +29,9 @@ AS $function$
     v_refund := GREATEST(0, v_held - p_charge);
     SELECT * INTO g FROM credits_give_back(p_account_id, p_session_id, v_refund::int, p_created_by, p_usage_record_id, v_key,
                                                p_member_id);
-    IF v_refund > 0 THEN
+    IF v_refund > 0 AND v_key IS NOT NULL THEN
       -- back to the key's bucket of the period the hold counted in (a later period's is not touched)
-      UPDATE credit_cap_spend s SET spent = GREATEST(s.spent - v_refund, 0)
-        FROM credit_holds c
-       WHERE c.session_id = p_session_id AND c.account_id = p_account_id
-         AND s.subject_kind = 'key' AND s.subject_id = c.api_key_id::varchar AND s.account_id = 0
-         AND s.period_start = c.key_period_start;
+      PERFORM credit_cap_spend_add('key', ARRAY[v_key::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[-v_refund]);
     END IF;
     INSERT INTO credit_holds (session_id, account_id, member_id, outstanding, settled_at)
     SELECT p_session_id, a.account_id, COALESCE(a.user_id, p_member_id), 0, now() FROM accounts a WHERE a.account_id = p_account_id

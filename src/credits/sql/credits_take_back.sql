@@ -95,9 +95,8 @@ AS $function$
         UPDATE credit_holds c SET outstanding = c.outstanding - v_give, taken_back = c.taken_back + v_give
          WHERE c.session_id = h.session_id AND c.account_id = a.account_id;
         IF h.api_key_id IS NOT NULL THEN
-          UPDATE credit_cap_spend s SET spent = GREATEST(s.spent - v_give, 0)
-           WHERE s.subject_kind = 'key' AND s.subject_id = h.api_key_id::varchar AND s.account_id = 0
-             AND s.period_start = h.key_period_start;
+          PERFORM credit_cap_spend_add('key', ARRAY[h.api_key_id::varchar], ARRAY[NULL::bigint], h.key_period_start,
+                                       ARRAY[-v_give]::bigint[]);
         END IF;
         IF v_org IS NOT NULL AND h.member_id IS NOT NULL THEN
           PERFORM credit_cap_spend_add('member', ARRAY[h.member_id], ARRAY[a.account_id], date_trunc('day', h.created_at, 'UTC'),

@@ -338,7 +338,8 @@ AS $function$
     END IF;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
-    -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their events added.
+    -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their
+    -- events added; their accounts by a statement, a batch of one's without.
     IF m_u IS NOT NULL AND 0 < ANY (m_added) THEN
       PERFORM credit_cap_spend_add('member', m_member, CASE WHEN n = 1 THEN ARRAY[v_acc] ELSE
                                      (SELECT array_agg(u_acc[x.u] ORDER BY x.ord) FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)) END,
