@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 /**
- * A budgeted key's spend given back (docs/spend-controls.md "One counter for every cap"): a hold
+ * A budgeted key's spend given back (docs/spend-controls.md "Spend controls": one counter for every cap): a hold
  * through the key counts its held credits in the key's bucket of the period it was made in; a
  * settlement that uses less, and a take-back of the hold's credits (a refund or a lost dispute of the
  * purchase they were held from), give them back to that bucket through credit_cap_spend_add(), never
