@@ -105,6 +105,7 @@ import { LedgerMoneyRuleFromTheRead1732000110000 } from './1732000110000-ledger-
 import { MemberCapsInOneStatement1732000120000 } from './1732000120000-member-caps-in-one-statement.js';
 import { LedgerWriterLineAlone1732000130000 } from './1732000130000-ledger-writer-line-alone.js';
 import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-refusal-rule-key-give-backs.js';
+import { SettleInFewerStatements1732000150000 } from './1732000150000-settle-in-fewer-statements.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -215,4 +216,5 @@ export const MIGRATIONS = [
   MemberCapsInOneStatement1732000120000,
   LedgerWriterLineAlone1732000130000,
   OneRefusalRuleKeyGiveBacks1732000140000,
+  SettleInFewerStatements1732000150000,
 ];

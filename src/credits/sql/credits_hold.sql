@@ -43,7 +43,9 @@ AS $function$
                                      date_trunc('day', now(), 'UTC'), ARRAY[1::bigint]);
       END IF;
     END IF;
-    RETURN QUERY SELECT t.out_status, t.out_available, t.out_headroom, t.out_collected, t.out_debt,
-                        CASE WHEN t.out_status = 'ok' THEN t.out_balance ELSE t.out_available END, t.out_parts,
-                        t.out_retry_after;
+    out_status := t.out_status; out_available := t.out_available; out_headroom := t.out_headroom;
+    out_collected := t.out_collected; out_debt := t.out_debt;
+    out_balance_after := CASE WHEN t.out_status = 'ok' THEN t.out_balance ELSE t.out_available END;
+    out_parts := t.out_parts; out_retry_after := t.out_retry_after;
+    RETURN NEXT;
   END $function$;

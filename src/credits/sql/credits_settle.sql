@@ -12,35 +12,31 @@ AS $function$
     v_debt bigint := 0;
     v_account bigint := p_account_id;
     v_member varchar := p_member_id;
-    v_hold_day timestamptz;
   BEGIN
     -- The session of account p_account_id. An organisation's session names its member (p_member_id;
     -- null for a user's account): what the hold gives back comes off the member's counter on the day
     -- the hold counted, and the overrun counts like a debit (credits_take_events()).
-    IF EXISTS (SELECT 1 FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account) THEN
-      SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id,
-                                               v_member);
-      IF h.out_status <> 'ok' THEN
-        RETURN QUERY SELECT h.out_status, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
-                            0::bigint, 0::bigint, 0::bigint;
-        RETURN;
-      END IF;
+    -- The hold settled first (credits_settle_hold(): the account locked, the hold read once, what it
+    -- kept beyond the charge given back). A session without a hold row (one that held nothing before
+    -- every initialize wrote one): its whole charge is the overrun.
+    SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id, v_member);
+    IF h.out_status = 'no_hold' THEN
+      h.out_status := 'ok';
+    ELSIF h.out_status <> 'ok' THEN
+      out_status := h.out_status; out_held := 0; out_kept := 0; out_refund := 0; out_collected := 0; out_debt := 0;
+      out_shortfall := 0; out_released := 0; out_expired := 0; out_voided := 0;
+      RETURN NEXT;
+      RETURN;
+    ELSE
       -- Credits a refund or a lost dispute took back from this hold (credits_take_back()): the session
       -- settles against what is left, and what it used of them is a shortfall for review, never taken
       -- from the account's other credits behind the reviewer's back.
-      SELECT c.taken_back INTO v_cut FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
+      v_cut := h.out_taken_back;
       -- A hold of 0 counted one credit against the member's limit while open (credits_hold()): back.
       IF v_member IS NOT NULL AND (h.out_refund > 0 OR (h.out_held = 0 AND v_cut = 0)) THEN
-        SELECT date_trunc('day', c.created_at, 'UTC') INTO v_hold_day
-          FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
-        PERFORM credit_cap_spend_add('member', ARRAY[v_member], ARRAY[v_account], v_hold_day,
+        PERFORM credit_cap_spend_add('member', ARRAY[v_member], ARRAY[v_account], date_trunc('day', h.out_held_at, 'UTC'),
                                      ARRAY[CASE WHEN h.out_held = 0 AND v_cut = 0 THEN -1 ELSE -h.out_refund END]::bigint[]);
       END IF;
-    ELSE
-      -- A session without a hold row (one that held nothing before every initialize wrote one): its
-      -- whole charge is the overrun.
-      SELECT 'ok'::varchar AS out_status, 0::bigint AS out_held, 0::bigint AS out_refund, NULL::uuid AS out_api_key_id,
-             0::bigint AS out_released, 0::bigint AS out_expired, 0::bigint AS out_voided INTO h;
     END IF;
     -- The overrun is owed, not asked: neither the key budget nor the spend rate refuses it (up_to),
     -- and it counts against the key the hold counted against.
@@ -61,7 +57,9 @@ AS $function$
       v_collected := t.out_collected;
       v_debt := t.out_debt;
     END IF;
-    RETURN QUERY SELECT 'ok'::varchar, h.out_held, h.out_held - h.out_refund, h.out_refund, v_collected, v_debt,
-                        GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review, h.out_released, h.out_expired,
-                        h.out_voided;
+    out_status := 'ok'; out_held := h.out_held; out_kept := h.out_held - h.out_refund; out_refund := h.out_refund;
+    out_collected := v_collected; out_debt := v_debt;
+    out_shortfall := GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review;
+    out_released := h.out_released; out_expired := h.out_expired; out_voided := h.out_voided;
+    RETURN NEXT;
   END $function$;

@@ -155,6 +155,7 @@ AS $function$
       u_owed := ARRAY[COALESCE(acc.debt, 0)]; u_used := ARRAY[0::bigint];
       u_rated := ARRAY[false]; v_recharge := acc.recharge_below IS NOT NULL;
       v_thresholds := COALESCE(acc.low_balance_thresholds, p_thresholds);
+      FOREACH k IN ARRAY COALESCE(v_thresholds, '{}') LOOP v_top_threshold := GREATEST(v_top_threshold, k); END LOOP;
       IF u_limit[1] IS NOT NULL THEN
         u_used[1] := (SELECT COALESCE(sum(x), 0) FROM unnest(credit_spend_window(acc.spend_window, acc.spend_minute, v_minute)) x);
       END IF;
@@ -288,8 +289,8 @@ AS $function$
         v_od := 0;
       END IF;
       v_spent := u_avail[u] - v_bal + v_od;
-      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below); in a batch, only one ending below a threshold or at 0
-      IF v_bal < u_avail[u] AND (n = 1 OR v_bal < v_top_threshold OR (u_avail[u] > 0 AND v_bal <= 0)) THEN v_alerts := true; END IF;
+      -- a movement that lowered the balance may alert (credit_balance_alerts() decides, below): only one ending below a threshold or at 0
+      IF v_bal < u_avail[u] AND (v_bal < v_top_threshold OR (u_avail[u] > 0 AND v_bal <= 0)) THEN v_alerts := true; END IF;
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       e_parts[i] := v_hold_parts;
