@@ -2,19 +2,21 @@
 // node bench/batch-loop.mjs [undo] [statements] [rounds] [events] (after `nest build`): the PostgreSQL
 // backend's CPU time per event of the batch route's statement (src/usage/queries/batch.sql, or the
 // file BATCH_SQL names: another checkout's, to compare statement shapes) beside the write floor's
-// (bench/floor-rows.mjs: the rows alone), each a transaction of `events` events (500: a 1,000-event
-// batch goes out in BATCH_PARTS = 2 statements) for random users among 1,000 seeded as `npm run bench`
-// seeds them, every event with its eventId and its credits named by an admin, as bench/batch.mjs
-// sends them. On a scratch database migrated to the end and, with `undo` = N > 0, on a second one with
-// its last N migrations undone, alternated A B A B. CPU time, not wall time: a loaded machine moves it
-// far less than a rate (docs/benchmarks.md "The batch"). Needs TEST_DATABASE_URL's server on this
-// machine (it reads /proc).
+// (bench/floor-rows.mjs: the rows alone) and the floor locked (the same rows with the events' accounts
+// locked and their allocations lowered, as the engine must: lockedFloorScript()), each a transaction
+// of `events` events (500: a 1,000-event batch goes out in BATCH_PARTS = 2 statements) for random
+// users among 1,000 seeded as `npm run bench` seeds them, every event with its eventId and its
+// credits named by an admin, as bench/batch.mjs sends them. On a scratch database migrated to the end
+// and, with `undo` = N > 0, on a second one with its last N migrations undone, alternated A B A B. CPU
+// time, not wall time: a loaded machine moves it far less than a rate (docs/benchmarks.md "The batch
+// against its floor, piece by piece"). Needs TEST_DATABASE_URL's server on this machine (it reads
+// /proc).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { timeOrderedId } from '../dist/src/common/time-ordered-id.js';
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
-import { floorScript } from './floor-rows.mjs';
+import { floorScript, lockedFloorScript } from './floor-rows.mjs';
 import { seedUsers } from './lib.mjs';
 
 const [undo = '0', statements = '40', rounds = '3', events = '500'] = process.argv.slice(2);
@@ -48,6 +50,7 @@ async function prepared(undoCount) {
   const db = await engineScratch('batch_loop', undoCount);
   await seedUsers(db.client, USERS, 1_000_000);
   db.floor = floorScript('uuid_v7()', USERS, Number(events));
+  db.locked = lockedFloorScript('uuid_v7()', USERS, Number(events));
   return db;
 }
 
@@ -64,18 +67,23 @@ const batch = () => ({
   values: ['bench-admin', payload(Number(events)), 'bench-admin', null, null, [100]],
 });
 const floor = (db) => () => db.floor;
+const locked = (db) => () => db.locked;
 
 await withScratches(prepared, undo, async (dbs) => {
   for (const db of dbs) {
     await perEvent(db, 5, batch);
     await perEvent(db, 5, floor(db));
+    await perEvent(db, 5, locked(db));
   }
   for (let r = 0; r < Number(rounds); r++) {
     const line = [];
     for (const db of r % 2 ? [...dbs].reverse() : dbs) {
       const b = await perEvent(db, Number(statements), batch);
       const f = await perEvent(db, Number(statements), floor(db));
-      line.push(`${db.label}: batch ${b.toFixed(1)} µs, floor ${f.toFixed(1)} µs an event`);
+      const k = await perEvent(db, Number(statements), locked(db));
+      line.push(
+        `${db.label}: batch ${b.toFixed(1)} µs, floor ${f.toFixed(1)}, floor locked ${k.toFixed(1)} µs an event`,
+      );
     }
     console.log(line.join('  '));
   }

@@ -38,6 +38,27 @@ SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l);
 `;
 
 /**
+ * The floor's rows with what the engine must also do to them for the same events, and no more: the
+ * events' accounts locked in account id order (FOR NO KEY UPDATE, as credits_lock_account_ids()
+ * locks them) and each account's allocation lowered by its events' credits (one UPDATE per
+ * allocation, as credit_ledger_write() groups them). No decision, no PL/pgSQL, no JSON: what any
+ * design of this schema writes (bench/batch-loop.mjs prints it beside the batch and the floor).
+ */
+export const lockedFloorScript = (idFunction, users, events = FLOOR_EVENTS) =>
+  floorScript(idFunction, users, events).replace(
+    /SELECT \(SELECT count\(\*\) FROM e\) \+ \(SELECT count\(\*\) FROM l\);\s*$/,
+    `,
+k AS (SELECT a.account_id FROM accounts a WHERE a.user_id IN (SELECT user_id FROM r) ORDER BY a.account_id
+        FOR NO KEY UPDATE),
+u AS (UPDATE credit_allocations al SET remaining_credits = al.remaining_credits - x.n
+        FROM (SELECT a.account_id, count(*)::int AS n FROM r JOIN accounts a ON a.user_id = r.user_id GROUP BY 1) x
+       WHERE al.account_id = x.account_id
+      RETURNING 1)
+SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l) + (SELECT count(*) FROM u) + (SELECT count(*) FROM k);
+`,
+  );
+
+/**
  * Events per second that `clients` pgbench clients write for `duration` seconds into the database at
  * `url` (migrated, with users bench-1…bench-`users` seeded), ids made by `idFunction`.
  */
