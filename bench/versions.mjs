@@ -3,7 +3,7 @@
 // folder of its own (bench/builds.mjs), on the same machine in one run. Every build runs on a fresh
 // database of the same server, seeded by its own bench helpers (1,000 users, 5 organisations of 40
 // members where the build has organisations), all started side by side; in each of BENCH_ROUNDS
-// rounds every scenario is measured build after build (A B C), so a shared machine's drift falls on
+// rounds every scenario is measured build after build (A B C, then C B A), so a shared machine's drift falls on
 // every build alike, and on a build's scenarios alike. pgbench TPC-B, pgbench -S (the database's own read limit) and the batch's write floor
 // (bench/floor-rows.mjs) are measured before and after the scenarios, their means compared with.
 // BENCH_VERSIONS=none skips it; BENCH_VERSIONS_JSON=<file> writes the figures there.
@@ -90,12 +90,14 @@ try {
   references();
 
   for (const v of versions) await prepare(v);
-  // Round after round, each scenario of every build: the builds of a scenario side by side (A B C),
-  // and a build's scenarios too, so a ratio within a build (an org member's record over a user's)
-  // compares windows a minute apart, not a run's start with its end.
+  // Round after round, each scenario of every build: the builds of a scenario side by side, A B C in
+  // odd rounds and C B A in even ones (a machine that speeds up or slows down over the run favours no
+  // build: in a fixed order the last build always ran latest), and a build's scenarios too, so a
+  // ratio within a build (an org member's record over a user's) compares windows a minute apart, not
+  // a run's start with its end.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
-      for (const v of versions) {
+      for (const v of round % 2 ? versions : [...versions].reverse()) {
         if (scenario === VERSION_SCENARIO.recordOrg && v.orgMembers.length === 0) continue;
         log(`${scenario}, round ${round}: ${v.label} ...`);
         (v.results[scenario] ??= []).push(await measure(v, scenario, DURATION));
