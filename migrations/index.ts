@@ -106,6 +106,7 @@ import { MemberCapsInOneStatement1732000120000 } from './1732000120000-member-ca
 import { LedgerWriterLineAlone1732000130000 } from './1732000130000-ledger-writer-line-alone.js';
 import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-refusal-rule-key-give-backs.js';
 import { SettleInFewerStatements1732000150000 } from './1732000150000-settle-in-fewer-statements.js';
+import { SettleBranches1732000160000 } from './1732000160000-settle-branches.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -217,4 +218,5 @@ export const MIGRATIONS = [
   LedgerWriterLineAlone1732000130000,
   OneRefusalRuleKeyGiveBacks1732000140000,
   SettleInFewerStatements1732000150000,
+  SettleBranches1732000160000,
 ];

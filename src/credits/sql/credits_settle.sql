@@ -20,14 +20,12 @@ AS $function$
     -- kept beyond the charge given back). A session without a hold row (one that held nothing before
     -- every initialize wrote one): its whole charge is the overrun.
     SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id, v_member);
-    IF h.out_status = 'no_hold' THEN
-      h.out_status := 'ok';
-    ELSIF h.out_status <> 'ok' THEN
+    IF h.out_status NOT IN ('ok', 'no_hold') THEN
       out_status := h.out_status; out_held := 0; out_kept := 0; out_refund := 0; out_collected := 0; out_debt := 0;
       out_shortfall := 0; out_released := 0; out_expired := 0; out_voided := 0;
       RETURN NEXT;
       RETURN;
-    ELSE
+    ELSIF h.out_status = 'ok' THEN
       -- Credits a refund or a lost dispute took back from this hold (credits_take_back()): the session
       -- settles against what is left, and what it used of them is a shortfall for review, never taken
       -- from the account's other credits behind the reviewer's back.
