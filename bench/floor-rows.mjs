@@ -16,8 +16,8 @@ import { log, pgbench, tpsOf } from './lib.mjs';
 
 export const FLOOR_EVENTS = 1000;
 
-/** One transaction of `events` events of random users among bench-1…bench-`users`. */
-export const floorScript = (idFunction, users, events = FLOOR_EVENTS) => `
+/** The floor's rows as the CTEs r (records), e (event ids) and l (ledger lines) of one statement. */
+const floorRows = (idFunction, users, events) => `
 WITH r AS (
   INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, billing_status, shortfall,
                              usage_source, actor_id, credits_named, request_id)
@@ -33,7 +33,10 @@ l AS (
                              category)
   SELECT a.account_id, r.user_id, al.id, 'debit', -1, 0, r.id, 'bench-admin', 'recognized'
     FROM r JOIN accounts a ON a.user_id = r.user_id JOIN credit_allocations al ON al.account_id = a.account_id
-  RETURNING 1)
+  RETURNING 1)`;
+
+/** One transaction of `events` events of random users among bench-1…bench-`users`. */
+export const floorScript = (idFunction, users, events = FLOOR_EVENTS) => `${floorRows(idFunction, users, events)}
 SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l);
 `;
 
@@ -44,10 +47,7 @@ SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l);
  * allocation, as credit_ledger_write() groups them). No decision, no PL/pgSQL, no JSON: what any
  * design of this schema writes (bench/batch-loop.mjs prints it beside the batch and the floor).
  */
-export const lockedFloorScript = (idFunction, users, events = FLOOR_EVENTS) =>
-  floorScript(idFunction, users, events).replace(
-    /SELECT \(SELECT count\(\*\) FROM e\) \+ \(SELECT count\(\*\) FROM l\);\s*$/,
-    `,
+export const lockedFloorScript = (idFunction, users, events = FLOOR_EVENTS) => `${floorRows(idFunction, users, events)},
 k AS (SELECT a.account_id FROM accounts a WHERE a.user_id IN (SELECT user_id FROM r) ORDER BY a.account_id
         FOR NO KEY UPDATE),
 u AS (UPDATE credit_allocations al SET remaining_credits = al.remaining_credits - x.n
@@ -55,8 +55,7 @@ u AS (UPDATE credit_allocations al SET remaining_credits = al.remaining_credits 
        WHERE al.account_id = x.account_id
       RETURNING 1)
 SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM l) + (SELECT count(*) FROM u) + (SELECT count(*) FROM k);
-`,
-  );
+`;
 
 /**
  * Events per second that `clients` pgbench clients write for `duration` seconds into the database at
