@@ -107,6 +107,7 @@ import { LedgerWriterLineAlone1732000130000 } from './1732000130000-ledger-write
 import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-refusal-rule-key-give-backs.js';
 import { SettleInFewerStatements1732000150000 } from './1732000150000-settle-in-fewer-statements.js';
 import { SettleBranches1732000160000 } from './1732000160000-settle-branches.js';
+import { CompactChecks1732000170000 } from './1732000170000-compact-checks.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -219,4 +220,5 @@ export const MIGRATIONS = [
   OneRefusalRuleKeyGiveBacks1732000140000,
   SettleInFewerStatements1732000150000,
   SettleBranches1732000160000,
+  CompactChecks1732000170000,
 ];

@@ -29,13 +29,13 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
 @Check(
   'credit_allocations_source_check',
-  `source IN ('manual', 'plan', 'rollover', 'transfer', 'purchase', 'promotion', 'signup')`,
+  `source::text = ANY ('{manual,plan,rollover,transfer,purchase,promotion,signup}'::text[])`,
 )
 @Check(
   'credit_allocations_plan_check',
-  `(source IN ('manual', 'transfer', 'purchase', 'promotion', 'signup') AND subscription_id IS NULL
+  `(source::text = ANY ('{manual,transfer,purchase,promotion,signup}'::text[]) AND subscription_id IS NULL
        AND plan_id IS NULL AND period_start IS NULL)
-   OR (source IN ('plan', 'rollover') AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
+   OR (source::text = ANY ('{plan,rollover}'::text[]) AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
        AND period_start IS NOT NULL)`,
 )
 // A user's signup credits exist at most once, whatever the code does (migration 1732000047000).

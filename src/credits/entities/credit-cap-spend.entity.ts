@@ -8,7 +8,7 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
  * the payer's pool, never a wallet.
  */
 @Entity({ name: 'credit_cap_spend' })
-@Check('credit_cap_spend_subject_kind_check', `subject_kind IN ('key', 'member')`)
+@Check('credit_cap_spend_subject_kind_check', `subject_kind::text = ANY ('{key,member}'::text[])`)
 @Check('credit_cap_spend_spent_check', `spent >= 0`)
 export class CreditCapSpend {
   /** `key` (subjectId: the API key's id) or `member` (subjectId: the member's user id). */

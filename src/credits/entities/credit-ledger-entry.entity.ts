@@ -8,15 +8,14 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Entity({ name: 'credit_ledger' })
 @Check(
   'credit_ledger_kind_check',
-  `kind IN ('grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft', 'transfer_out',
-   'transfer_in', 'refund', 'debt', 'freeze', 'unfreeze')`,
+  `kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,refund,debt,freeze,unfreeze}'::text[])`,
 )
 @Check(
   'credit_ledger_sign_check',
-  `(kind IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount >= 0)
-   OR (kind NOT IN ('grant', 'release', 'transfer_in', 'unfreeze') AND amount <= 0)`,
+  `(kind::text = ANY ('{grant,release,transfer_in,unfreeze}'::text[]) AND amount >= 0)
+   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze}'::text[]) AND amount <= 0)`,
 )
-@Check('credit_ledger_allocation_check', `(kind IN ('overdraft', 'debt')) = (allocation_id IS NULL)`)
+@Check('credit_ledger_allocation_check', `(kind::text = ANY ('{overdraft,debt}'::text[])) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.
 @Index('credit_ledger_account_idx', { synchronize: false })
 // BRIN on created_at (migration 1732000022200), for the summary's time range: @Index has no method.
@@ -28,8 +27,7 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Index('credit_ledger_frozen_idx', { synchronize: false })
 @Check(
   'credit_ledger_category_check',
-  `category IN ('purchased', 'sold', 'granted', 'recognized', 'expired', 'refunded', 'charged_back', 'voided',
-  'transferred_in', 'transferred_out')`,
+  `category::text = ANY ('{purchased,sold,granted,recognized,expired,refunded,charged_back,voided,transferred_in,transferred_out}'::text[])`,
 )
 @Check('credit_ledger_value_check', `(value_minor IS NULL) = (currency IS NULL)`)
 @Index('credit_ledger_allocation_idx', ['allocationId'])

@@ -43,7 +43,7 @@ export type SettlementRequest =
 @Entity({ name: 'streaming_sessions' })
 @Check('streaming_sessions_estimated_tokens_check', `estimated_tokens >= 0`)
 @Check('streaming_sessions_estimated_credits_check', `estimated_credits >= 0`)
-@Check('streaming_sessions_status_check', `status IN ('active', 'completed', 'failed', 'aborted', 'expired')`)
+@Check('streaming_sessions_status_check', `status::text = ANY ('{active,completed,failed,aborted,expired}'::text[])`)
 @Check('streaming_sessions_actual_tokens_check', `actual_tokens >= 0`)
 @Check('streaming_sessions_actual_credits_check', `actual_credits >= 0`)
 @Check('streaming_sessions_refund_check', `refund >= 0`)

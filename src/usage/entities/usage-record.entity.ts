@@ -16,7 +16,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Check('usage_records_cache_write_tokens_check', `cache_write_tokens >= 0`)
 @Check('usage_records_reasoning_tokens_check', `reasoning_tokens >= 0`)
 @Check('usage_records_provider_cost_check', `provider_cost >= 0`)
-@Check('usage_records_billing_status_check', `billing_status IN ('billed', 'needs_review')`)
+@Check('usage_records_billing_status_check', `billing_status::text = ANY ('{billed,needs_review}'::text[])`)
 // Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
 // test/schema-drift.e2e-spec.ts checks them.
 @Index('usage_records_user_time_idx', { synchronize: false })
@@ -26,12 +26,12 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
-@Check('usage_records_review_status_check', `review_status IN ('open', 'resolved')`)
-@Check('usage_records_resolution_check', `resolution IN ('write_off', 'collect')`)
-@Check('usage_records_usage_source_check', `usage_source IN ('provider', 'reported', 'estimated')`)
+@Check('usage_records_review_status_check', `review_status::text = ANY ('{open,resolved}'::text[])`)
+@Check('usage_records_resolution_check', `resolution::text = ANY ('{write_off,collect}'::text[])`)
+@Check('usage_records_usage_source_check', `usage_source::text = ANY ('{provider,reported,estimated}'::text[])`)
 @Check(
   'usage_records_termination_check',
-  `termination IN ('completed', 'max_tokens', 'client_abort', 'upstream_error')`,
+  `termination::text = ANY ('{completed,max_tokens,client_abort,upstream_error}'::text[])`,
 )
 @Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
 export class UsageRecord {
