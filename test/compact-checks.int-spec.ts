@@ -7,8 +7,8 @@ import { CHECKS } from '../migrations/1732000170000-compact-checks.js';
  * The tables every metered movement writes (a record, a hold, a settlement, a batch) keep the lists
  * of their CHECK constraints as one array constant (migration 1732000170000): PostgreSQL reads
  * every check of a table back from its stored text at each statement that writes the table, and an
- * `IN ('a', 'b', …)` list is stored as one cast constant per value, about a tenth of a take's CPU
- * (docs/benchmarks.md "The checks every statement reads").
+ * `IN ('a', 'b', …)` list is stored as one cast constant per value. The checks were about a sixth
+ * of a take's CPU (docs/benchmarks.md "The checks every statement reads").
  */
 const HOT_TABLES = [
   'credit_ledger',
