@@ -1,6 +1,8 @@
 // The batch scenario of npm run bench: 4 clients sending 1,000-event batches spread over every seeded
 // user (an admin records for them), each event with its own eventId; then the money invariants and
 // reconcile, which must be clean after the load.
+import { randomUUID } from 'node:crypto';
+
 import autocannon from 'autocannon';
 
 import { accessToken } from './lib.mjs';
@@ -9,14 +11,30 @@ import { failures, withCpu } from './measure.mjs';
 export const BATCH_EVENTS = 1000;
 const CLIENTS = 4;
 
-/** Batches for `duration` seconds (after 2 s of warm-up); events/s, latency of a batch, the service's Node CPU per event. */
-export async function runBatches(service, userIds, duration) {
+/**
+ * Every event id this process sends, in every call and every round: an id sent again is answered as
+ * a duplicate (no take, no record), far cheaper than a new event, so a window that repeated an
+ * earlier window's ids would measure duplicates (the versions run's second round did until round 5's
+ * eighth session).
+ */
+const RUN = randomUUID().slice(0, 8);
+let sent = 0;
+
+/** The usage records in the database behind `db` (a pg client or pool). */
+const recordCount = async (db) => Number((await db.query('SELECT count(*) AS n FROM usage_records')).rows[0].n);
+
+/**
+ * Batches for `duration` seconds (after 2 s of warm-up); events/s, latency of a batch, the service's
+ * Node CPU per event. With `db` (the service's database) it also counts the records the batches
+ * wrote: `notCreated` is the events sent, warm-up included, that wrote no record (a duplicate or a
+ * refusal), which must be 0 for the rate to be that of new events.
+ */
+export async function runBatches(service, userIds, duration, db) {
   const authorization = `Bearer ${accessToken('bench-admin', 'admin')}`;
-  let next = 0;
   const body = () =>
     JSON.stringify({
       events: Array.from({ length: BATCH_EVENTS }, () => ({
-        eventId: `bench-${next++}`,
+        eventId: `bench-${RUN}-${sent++}`,
         service: 'bench',
         operation: 'op',
         credits: 1,
@@ -40,10 +58,16 @@ export async function runBatches(service, userIds, duration) {
         },
       ],
     });
-  await run(2);
+  const before = db ? await recordCount(db) : null;
+  const warm = await run(2);
   const { result, cpuMicros } = await withCpu(service, () => run(duration));
   const events = result.requests.total * BATCH_EVENTS;
+  // A batch still in flight when autocannon stops is not in its totals but may write its records.
+  const notCreated = db
+    ? Math.max(0, (warm.requests.total + result.requests.total) * BATCH_EVENTS - ((await recordCount(db)) - before))
+    : null;
   return {
+    notCreated,
     eventsPerSecond: Math.round(result.requests.average * BATCH_EVENTS),
     events,
     p50: result.latency.p50,

@@ -271,7 +271,7 @@ try {
   // Batch ingestion: 4 clients sending 1,000-event batches spread over every user, none with an
   // hourly limit any more (plain ingestion, as pgbench's plain transactions); then the money checks.
   log(`running batch ingestion (4 clients × 1,000 events, ${DURATION} s)...`);
-  batchSummary = await runBatches(service, ids, DURATION);
+  batchSummary = await runBatches(service, ids, DURATION, db);
   results.push(
     row(SCENARIO.batch, {
       rate: batchSummary.eventsPerSecond,
@@ -279,7 +279,7 @@ try {
       p99: batchSummary.p99,
       cpuMicros: batchSummary.cpuMicros,
       units: batchSummary.events,
-      failed: batchSummary.errors,
+      failed: batchSummary.errors + batchSummary.notCreated,
     }),
   );
   moneySummary = await moneyChecks(service, db);

@@ -163,8 +163,8 @@ async function measure(v, scenario, duration) {
     return { rate: s.pairsPerSecond, cpuMicros: s.pairs > 0 ? s.cpuMicros / s.pairs : null, failed: s.failed };
   }
   if (scenario === VERSION_SCENARIO.batch) {
-    const s = await runBatches(v.service, ids, duration);
-    return { rate: s.eventsPerSecond, cpuMicros: s.cpuMicrosPerEvent, failed: s.errors };
+    const s = await runBatches(v.service, ids, duration, v.pool);
+    return { rate: s.eventsPerSecond, cpuMicros: s.cpuMicrosPerEvent, failed: s.errors + s.notCreated };
   }
   const request = {
     [VERSION_SCENARIO.balance]: () => ({ method: 'GET', path: '/api/credits/balance', auth: pick(tokens) }),
