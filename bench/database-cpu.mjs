@@ -7,14 +7,13 @@
 // rate does (a few per cent; the kernel counts in 10 ms ticks, hence thousands of requests). The third
 // argument is another commit's build (bench/builds.mjs), seeded by its own bench/lib.mjs. Needs the
 // database server on this machine (it reads /proc).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, ROOT, startServer, startService, statisticsNow, userIds } from './lib.mjs';
-import { withCpu } from './measure.mjs';
+import { withCpu, withDatabaseCpu } from './measure.mjs';
 import { pairRequests } from './pair.mjs';
 
 const SCENARIOS = {
@@ -35,20 +34,6 @@ if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(S
 const REQUESTS = Number(count);
 const root = build ? path.resolve(build) : ROOT;
 const { seedUsers } = await import(path.join(root, 'bench/lib.mjs'));
-
-/** CPU milliseconds used so far by each of these processes (a process that has gone counts 0). */
-function cpuOf(pids) {
-  const ms = new Map();
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      ms.set(pid, 0);
-    }
-  }
-  return ms;
-}
 
 const server = await startServer();
 const database = await freshDatabase(server.url, 'accounting_database_cpu');
@@ -91,21 +76,17 @@ try {
   await run(REQUESTS);
   // The warm-up's rows counted, so no plan is made for the tables as the seed left them.
   await statisticsNow(db);
-  const { rows } = await db.query(
-    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-  );
-  const pids = rows.map((r) => r.pid);
-  const before = cpuOf(pids);
-  log(`measuring ${REQUESTS} requests over ${pids.length} database connections...`);
-  const { result: measured, cpuMicros: nodeMicros } = await withCpu(service, () => run(REQUESTS));
-  const after = cpuOf(pids);
+  log(`measuring ${REQUESTS} requests...`);
+  const {
+    result: { result: measured, cpuMicros: nodeMicros },
+    cpuMicros: databaseMicros,
+  } = await withDatabaseCpu(db, () => withCpu(service, () => run(REQUESTS)));
   const failed = measured.non2xx + measured.errors + measured.timeouts;
   if (failed > 0) throw new Error(`${failed} measured requests failed`);
-  const ms = pids.reduce((sum, pid) => sum + Math.max(after.get(pid) - before.get(pid), 0), 0);
   const per = scenario.pair ? measured.requests.total / 2 : measured.requests.total;
   const what = scenario.pair ? 'streaming pair (initialize + finalize)' : `${scenario.method} ${scenario.path}`;
   console.log(
-    `${what}: ${Math.round((ms * 1000) / per)} µs database CPU and ${Math.round(nodeMicros / per)} µs the service's CPU per ${scenario.pair ? 'pair' : 'request'} (${per} ${scenario.pair ? 'pairs' : 'requests'})`,
+    `${what}: ${Math.round(databaseMicros / per)} µs database CPU and ${Math.round(nodeMicros / per)} µs the service's CPU per ${scenario.pair ? 'pair' : 'request'} (${per} ${scenario.pair ? 'pairs' : 'requests'})`,
   );
 } finally {
   await service.stop();

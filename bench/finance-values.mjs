@@ -5,8 +5,9 @@
 // two interleaved; one round unmeasured, then BENCH_ROUNDS interleaved rounds (default 8, the side
 // that goes first alternating) of BENCH_DURATION / 2 seconds each: POST /api/usage/record and
 // POST /api/usage/records/batch for each side, compared by summed requests and by the service's Node
-// CPU per request, as npm run bench compares them. The target: valued / promotional no lower than
-// the noise (about 0.95). BENCH_FINANCE=none skips it.
+// CPU per request, as npm run bench compares them, and by the database's CPU per request (its
+// backends serving the service, from /proc: far steadier than a rate). The target: valued /
+// promotional no lower than the noise (about 0.95 by requests). BENCH_FINANCE=none skips it.
 import { randomUUID } from 'node:crypto';
 
 import autocannon from 'autocannon';
@@ -14,7 +15,7 @@ import pg from 'pg';
 
 import { BATCH_EVENTS } from './batch.mjs';
 import { accessToken, freshDatabase, log, seedUsers, startServer, startService } from './lib.mjs';
-import { combinedRow, withCpu } from './measure.mjs';
+import { combinedRow, withCpu, withDatabaseCpu } from './measure.mjs';
 
 if (process.env.BENCH_FINANCE === 'none') {
   log('BENCH_FINANCE=none: the value-tracking run is skipped');
@@ -114,6 +115,7 @@ try {
   // it), about a fifth below that side's other windows.
   log('warming up (one round, unmeasured)...');
   for (const [, , run] of scenarios) await run(WINDOW);
+  // The database's CPU a request too (its backends serving the service): far steadier than a rate.
   const windows = new Map(scenarios.map(([kind, valued]) => [`${kind} ${valued}`, []]));
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1} of ${ROUNDS}...`);
@@ -121,7 +123,10 @@ try {
       // The side measured first alternates, so a machine slowing down during a round favours neither.
       for (const valued of i % 2 === 0 ? [true, false] : [false, true]) {
         const [, , run] = scenarios.find(([k, v]) => k === kind && v === valued);
-        windows.get(`${kind} ${valued}`).push(await withCpu(service, () => run(WINDOW)));
+        const { result, cpuMicros: databaseMicros } = await withDatabaseCpu(db, () =>
+          withCpu(service, () => run(WINDOW)),
+        );
+        windows.get(`${kind} ${valued}`).push({ ...result, databaseMicros });
       }
     }
   }
@@ -130,12 +135,17 @@ try {
     combinedRow(`${name[kind]} (${valued ? 'valued lots' : 'promotional lots'})`, windows.get(`${kind} ${valued}`)),
   );
   console.table(rows);
-  const summed = (w) => w.reduce((sum, x) => sum + x.result.requests.total, 0);
+  const summed = (w, f = (x) => x.result.requests.total) => w.reduce((sum, x) => sum + f(x), 0);
+  /** The database's CPU µs a request over a side's windows. */
+  const database = (w) => summed(w, (x) => x.databaseMicros) / summed(w);
   for (const [k, kind] of ['record', 'batch'].entries()) {
-    const ratio = summed(windows.get(`${kind} true`)) / summed(windows.get(`${kind} false`));
+    const [valued, promotional] = [windows.get(`${kind} true`), windows.get(`${kind} false`)];
+    const ratio = summed(valued) / summed(promotional);
     const cpu = rows[2 * k]['CPU µs/req'] / rows[2 * k + 1]['CPU µs/req'];
     console.log(
-      `${kind}: valued / promotional ${ratio.toFixed(3)} by requests, ${cpu.toFixed(3)} by Node CPU per request`,
+      `${kind}: valued / promotional ${ratio.toFixed(3)} by requests, ${cpu.toFixed(3)} by Node CPU per request, ` +
+        `${(database(valued) / database(promotional)).toFixed(3)} by database CPU per request ` +
+        `(${Math.round(database(valued))} against ${Math.round(database(promotional))} µs)`,
     );
   }
 } finally {

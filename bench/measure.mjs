@@ -1,6 +1,8 @@
 // The service's Node CPU over a measured window. On a 2-core machine that the service, PostgreSQL and
 // the load generator share, req/s moves with whatever else runs; the CPU the service itself spent
 // per request moves much less, so it is the figure to compare between runs.
+import { readFileSync } from 'node:fs';
+
 import { METRICS_TOKEN } from './lib.mjs';
 
 /**
@@ -29,6 +31,49 @@ export async function withCpu(service, work) {
   const result = await work();
   const cpuMicros = ((await cpuSeconds(service)) - before) * 1e6;
   return { result, cpuMicros };
+}
+
+/**
+ * CPU milliseconds (utime + stime, /proc) used so far by each of these processes (a process that has
+ * gone counts 0): the database's backends, which the service's own CPU does not include. The kernel
+ * counts in 10 ms ticks, so a figure per request needs thousands of requests. Needs the database
+ * server on this machine.
+ */
+export function processCpuMs(pids) {
+  const ms = new Map();
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      ms.set(pid, 0);
+    }
+  }
+  return ms;
+}
+
+/** The pids of the database's backends serving `db`'s database, other than `db`'s own connection. */
+async function backendPids(db) {
+  const { rows } = await db.query(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  return rows.map((r) => r.pid);
+}
+
+/**
+ * Runs `work`; returns its result and the CPU µs that the database's backends serving `db`'s
+ * database (other than `db`'s own) spent over it. A pool closes idle connections and opens new ones,
+ * so the backends are listed before and after: one that started meanwhile counts from 0; one that
+ * ended meanwhile (a connection idle past the pool's timeout, so idle in the window) counts nothing.
+ */
+export async function withDatabaseCpu(db, work) {
+  const first = await backendPids(db);
+  const before = processCpuMs(first);
+  const result = await work();
+  const pids = [...new Set([...first, ...(await backendPids(db))])];
+  const after = processCpuMs(pids);
+  const ms = pids.reduce((sum, pid) => sum + Math.max(after.get(pid) - (before.get(pid) ?? 0), 0), 0);
+  return { result, cpuMicros: ms * 1000 };
 }
 
 /** The p-th percentile of ascending `sorted` (null when empty). */
