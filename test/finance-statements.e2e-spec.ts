@@ -138,6 +138,10 @@ describe('monthly statements', () => {
       expect(shown).toEqual(
         json.lines.map((l: Line) => [l.date, l.kind, l.credits, l.value ?? null, l.currency ?? null]),
       );
+      // an allocation's or a purchase's id is never broken across lines (it is what a reader copies)
+      const ids = json.lines.map((l: { description: string }) => /\S{30,}$/.exec(l.description)?.[0]).filter(Boolean);
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) expect(text).toContain(id.replace(/\)$/, ''));
       if (process.env.STATEMENT_PNG)
         execFileSync('pdftoppm', ['-png', '-r', '80', '-singlefile', file, process.env.STATEMENT_PNG]);
     },

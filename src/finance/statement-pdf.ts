@@ -32,7 +32,14 @@ function row(doc: PDFKit.PDFDocument, cells: [string, string, string, string, st
   doc.text(cells[1], COLUMNS.kind, y, { width: 75, lineBreak: false });
   doc.text(cells[2], COLUMNS.credits, y, { width: NUMBER_WIDTH, align: 'right', lineBreak: false });
   doc.text(cells[3], COLUMNS.value, y, { width: NUMBER_WIDTH + 20, align: 'right', lineBreak: false });
-  doc.text(cells[4], COLUMNS.description, y, { width: doc.page.width - COLUMNS.description - MARGIN });
+  // A size smaller, so an allocation's or a purchase's id (36 characters) fits on one line of the
+  // column; when the whole description does not, the id starts the next line, whole (left to
+  // pdfkit, a line would end at one of its hyphens).
+  if (!bold) doc.fontSize(8);
+  const width = doc.page.width - COLUMNS.description - MARGIN;
+  const text = doc.widthOfString(cells[4]) > width ? cells[4].replace(/ (?=\S{30,}$)/, '\n') : cells[4];
+  doc.text(text, COLUMNS.description, y, { width });
+  doc.fontSize(9);
   doc.moveDown(0.3);
 }
 
