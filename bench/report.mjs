@@ -122,7 +122,7 @@ function targets(r, rows) {
             'simulation over 1,000,000 records',
             '< 5 s',
             `${r.pricing.simulation.seconds.toFixed(2)} s`,
-            r.pricing.simulation.seconds < 5 && r.pricing.simulation.records === 1_000_000,
+            r.pricing.simulation.seconds < 5 && r.pricing.simulation.records >= 1_000_000,
           ),
         ]
       : []),
