@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
 import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
 import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { processCpuSeconds } from './measure.mjs';
 
 /**
  * A scratch database on TEST_DATABASE_URL's server with its last `undoCount` migrations undone, one
@@ -71,7 +72,4 @@ export async function withScratches(prepare, undo, work) {
 }
 
 /** Seconds of CPU (user + system) the backend `pid` has used. */
-export function backendCpu(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-}
+export const backendCpu = processCpuSeconds;

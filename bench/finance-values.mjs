@@ -115,7 +115,6 @@ try {
   // it), about a fifth below that side's other windows.
   log('warming up (one round, unmeasured)...');
   for (const [, , run] of scenarios) await run(WINDOW);
-  // The database's CPU a request too (its backends serving the service): far steadier than a rate.
   const windows = new Map(scenarios.map(([kind, valued]) => [`${kind} ${valued}`, []]));
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1} of ${ROUNDS}...`);
@@ -123,6 +122,7 @@ try {
       // The side measured first alternates, so a machine slowing down during a round favours neither.
       for (const valued of i % 2 === 0 ? [true, false] : [false, true]) {
         const [, , run] = scenarios.find(([k, v]) => k === kind && v === valued);
+        // The database's CPU a request too (its backends serving the service): far steadier than a rate.
         const { result, cpuMicros: databaseMicros } = await withDatabaseCpu(db, () =>
           withCpu(service, () => run(WINDOW)),
         );

@@ -34,17 +34,21 @@ export async function withCpu(service, work) {
 }
 
 /**
- * CPU milliseconds (utime + stime, /proc) used so far by each of these processes (a process that has
- * gone counts 0): the database's backends, which the service's own CPU does not include. The kernel
- * counts in 10 ms ticks, so a figure per request needs thousands of requests. Needs the database
- * server on this machine.
+ * Seconds of CPU (utime + stime, /proc) the process `pid` has used so far; throws when it has gone.
+ * The kernel counts in ticks of 10 ms, so a figure per request or call needs thousands of them.
+ * Reads this machine's /proc: the database server must run here to read its backends'.
  */
-export function processCpuMs(pids) {
+export function processCpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU milliseconds used so far by each of these processes (a process that has gone counts 0). */
+function processCpuMs(pids) {
   const ms = new Map();
   for (const pid of pids) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+      ms.set(pid, processCpuSeconds(pid) * 1000);
     } catch {
       ms.set(pid, 0);
     }
