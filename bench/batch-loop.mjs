@@ -3,7 +3,9 @@
 // backend's CPU time per event of the batch route's statement (src/usage/queries/batch.sql, or the
 // file BATCH_SQL names: another checkout's, to compare statement shapes) beside the write floor's
 // (bench/floor-rows.mjs: the rows alone) and the floor locked (the same rows with the events' accounts
-// locked and their allocations lowered, as the engine must: lockedFloorScript()), each a transaction
+// locked and their allocations lowered, as the engine must: lockedFloorScript()) and a lower bound of a
+// take written as set statements with no loop (bench/set-take.sql: what it leaves out is listed there),
+// each a transaction
 // of `events` events (500: a 1,000-event batch goes out in BATCH_PARTS = 2 statements) for random
 // users among 1,000 seeded as `npm run bench` seeds them, every event with its eventId and its
 // credits named by an admin, as bench/batch.mjs sends them. On a scratch database migrated to the end
@@ -21,13 +23,14 @@ import { seedUsers } from './lib.mjs';
 
 const [undo = '0', statements = '40', rounds = '3', events = '500'] = process.argv.slice(2);
 const USERS = 1000;
-const batchSql = readFileSync(
-  process.env.BATCH_SQL ?? new URL('../src/usage/queries/batch.sql', import.meta.url),
-  'utf8',
-)
-  .split('\n')
-  .filter((line) => !line.startsWith('--'))
-  .join('\n');
+/** A statement's text without its comment lines. */
+const sqlOf = (file) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
+const batchSql = sqlOf(process.env.BATCH_SQL ?? new URL('../src/usage/queries/batch.sql', import.meta.url));
+const setTakeSql = sqlOf(new URL('./set-take.sql', import.meta.url));
 
 let next = 0;
 /** The events' JSON as UsageRecordsRepository.batchParts() sends it for the bench's batch. */
@@ -66,6 +69,7 @@ const batch = () => ({
   text: batchSql,
   values: ['bench-admin', payload(Number(events)), 'bench-admin', null, null, [100]],
 });
+const setTake = () => ({ name: 'set_take', text: setTakeSql, values: ['bench-admin', payload(Number(events))] });
 const floor = (db) => () => db.floor;
 const locked = (db) => () => db.locked;
 
@@ -74,6 +78,7 @@ await withScratches(prepared, undo, async (dbs) => {
     await perEvent(db, 5, batch);
     await perEvent(db, 5, floor(db));
     await perEvent(db, 5, locked(db));
+    await perEvent(db, 5, setTake);
   }
   for (let r = 0; r < Number(rounds); r++) {
     const line = [];
@@ -81,8 +86,10 @@ await withScratches(prepared, undo, async (dbs) => {
       const b = await perEvent(db, Number(statements), batch);
       const f = await perEvent(db, Number(statements), floor(db));
       const k = await perEvent(db, Number(statements), locked(db));
+      const t = await perEvent(db, Number(statements), setTake);
       line.push(
-        `${db.label}: batch ${b.toFixed(1)} µs, floor ${f.toFixed(1)}, floor locked ${k.toFixed(1)} µs an event`,
+        `${db.label}: batch ${b.toFixed(1)} µs, floor ${f.toFixed(1)}, floor locked ${k.toFixed(1)}, ` +
+          `set take ${t.toFixed(1)} µs an event`,
       );
     }
     console.log(line.join('  '));
