@@ -21,7 +21,7 @@ const RUN = randomUUID().slice(0, 8);
 let sent = 0;
 
 /** The usage records in the database behind `db` (a pg client or pool). */
-const recordCount = async (db) => Number((await db.query('SELECT count(*) AS n FROM usage_records')).rows[0].n);
+export const recordCount = async (db) => Number((await db.query('SELECT count(*) AS n FROM usage_records')).rows[0].n);
 
 /**
  * Batches for `duration` seconds (after 2 s of warm-up); events/s, latency of a batch, the service's

@@ -1,6 +1,6 @@
 // npm run bench:database-cpu -- <balance|check|record|pair|batch> [requests] [build folder]: the
 // database's CPU per request of a hot route (batch: per event of bench/batch.mjs's batches, sent for
-// `requests` seconds, with the database's idle share). bench:instructions counts the service's Node instructions only; what a
+// `requests` seconds, with the machine's idle share). bench:instructions counts the service's Node instructions only; what a
 // route costs PostgreSQL (planning and running its statement) is not in them, and round 4's reads
 // lost their speed there (docs/benchmarks.md "Issue 42: where the reads' time went"). This sums the
 // CPU time (utime + stime, /proc) of the database processes serving the service's connections across
@@ -8,15 +8,14 @@
 // rate does (a few per cent; the kernel counts in 10 ms ticks, hence thousands of requests). The third
 // argument is another commit's build (bench/builds.mjs), seeded by its own bench/lib.mjs. Needs the
 // database server on this machine (it reads /proc).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-import { runBatches } from './batch.mjs';
+import { recordCount, runBatches } from './batch.mjs';
 import { accessToken, freshDatabase, log, ROOT, startServer, startService, statisticsNow, userIds } from './lib.mjs';
-import { withCpu, withDatabaseCpu } from './measure.mjs';
+import { machineTicks, withCpu, withDatabaseCpu } from './measure.mjs';
 import { pairRequests } from './pair.mjs';
 
 const SCENARIOS = {
@@ -104,12 +103,6 @@ try {
   await server.stop();
 }
 
-/** The machine's CPU ticks so far, all and idle (idle and iowait), from /proc/stat. */
-function machineTicks() {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return { all: fields.reduce((a, b) => a + b, 0), idle: fields[3] + fields[4] };
-}
-
 /**
  * bench/batch.mjs's batches for `seconds` (after 5 s unmeasured): the database's CPU per event written
  * (over the call's 2 s warm-up too, so divided by every record written meanwhile), the service's per
@@ -120,14 +113,13 @@ async function measureBatches(service, ids, db, seconds) {
   await runBatches(service, ids, 5);
   await statisticsNow(db);
   log(`measuring ${seconds} s of batches...`);
-  const written = async () => Number((await db.query('SELECT count(*) AS n FROM usage_records')).rows[0].n);
-  const before = await written();
+  const before = await recordCount(db);
   const ticks = machineTicks();
   const { result: batches, cpuMicros: databaseMicros } = await withDatabaseCpu(db, () =>
     runBatches(service, ids, seconds),
   );
   const after = machineTicks();
-  const events = (await written()) - before;
+  const events = (await recordCount(db)) - before;
   if (batches.errors > 0) throw new Error(`${batches.errors} measured batches failed`);
   const idle = (after.idle - ticks.idle) / (after.all - ticks.all);
   console.log(

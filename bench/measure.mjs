@@ -43,6 +43,12 @@ export function processCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The machine's CPU ticks so far, all and idle (idle and iowait), from /proc/stat. */
+export function machineTicks() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return { all: fields.reduce((a, b) => a + b, 0), idle: fields[3] + fields[4] };
+}
+
 /** CPU milliseconds used so far by each of these processes (a process that has gone counts 0). */
 function processCpuMs(pids) {
   const ms = new Map();
