@@ -2,7 +2,7 @@
 // database's CPU per request of a hot route (batch: per event of bench/batch.mjs's batches, sent for
 // `requests` seconds, with the machine's idle share). bench:instructions counts the service's Node instructions only; what a
 // route costs PostgreSQL (planning and running its statement) is not in them, and round 4's reads
-// lost their speed there (docs/benchmarks.md "Issue 42: where the reads' time went"). This sums the
+// lost their speed there (docs/benchmarks.md "Where the reads' time went"). This sums the
 // CPU time (utime + stime, /proc) of the database processes serving the service's connections across
 // the measured requests: CPU time, not wall time, so it moves far less with the machine's load than a
 // rate does (a few per cent; the kernel counts in 10 ms ticks, hence thousands of requests). The third

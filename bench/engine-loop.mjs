@@ -8,7 +8,7 @@
 // user's take of one credit and an org member's (`credits_take_events()` with one event, as the record
 // route sends it; with ENGINE_LOOP_TOGETHER=1 also 32 users' and 32 members' events in one take, as
 // records that arrive together are). CPU time, not wall time: a loaded machine moves it far less than a rate
-// (docs/benchmarks.md "Issue 42: where the streaming pair's time went"). Needs TEST_DATABASE_URL's
+// (docs/benchmarks.md "Where the streaming pair's time went"). Needs TEST_DATABASE_URL's
 // server on this machine (it reads /proc).
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';

@@ -1,5 +1,5 @@
 -- A lower bound of a set-based take (bench/batch-loop.mjs prints it beside the batch, the floor and
--- the floor locked; docs/benchmarks.md "A take without a loop, measured (ninth session)"). Not the
+-- the floor locked; docs/benchmarks.md "A take without a loop, measured"). Not the
 -- service's: what the batch route's statement would cost if the engine were written as set
 -- statements with no PL/pgSQL at all, for the bench's events only (debits with their credits named,
 -- users' accounts, promotional lots). It claims the events' ids, locks their accounts in account id

@@ -8,7 +8,7 @@ const OWNER_COLUMN: Record<AccountKind, string> = { user: 'user_id', org: 'org_i
  * (src/credits/sql/), written out as the one index lookup it is, for a route's read whose account
  * kind is known when the statement is written. PostgreSQL never inlines credit_account_of() (its
  * body has subqueries) and plans its body again in every statement that calls it: three calls were
- * half the database time of GET /api/credits/balance (docs/benchmarks.md "Issue 42: where the
+ * half the database time of GET /api/credits/balance (docs/benchmarks.md "Where the
  * reads' time went"). `ownerExpr` is a parameter or a column; `kind` only picks one of two fixed
  * column names, so no caller's text reaches the statement.
  */
