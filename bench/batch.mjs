@@ -14,8 +14,7 @@ const CLIENTS = 4;
 /**
  * Every event id this process sends, in every call and every round: an id sent again is answered as
  * a duplicate (no take, no record), far cheaper than a new event, so a window that repeated an
- * earlier window's ids would measure duplicates (the versions run's second round did until round 5's
- * eighth session).
+ * earlier window's ids would measure duplicates.
  */
 const RUN = randomUUID().slice(0, 8);
 let sent = 0;

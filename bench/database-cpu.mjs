@@ -1,8 +1,8 @@
 // npm run bench:database-cpu -- <balance|check|record|pair|batch> [requests] [build folder]: the
 // database's CPU per request of a hot route (batch: per event of bench/batch.mjs's batches, sent for
 // `requests` seconds, with the machine's idle share). bench:instructions counts the service's Node instructions only; what a
-// route costs PostgreSQL (planning and running its statement) is not in them, and round 4's reads
-// lost their speed there (docs/benchmarks.md "Where the reads' time went"). This sums the
+// route costs PostgreSQL (planning and running its statement) is not in them, and that is where
+// the reads once lost their speed (docs/benchmarks.md "Where the reads' time went"). This sums the
 // CPU time (utime + stime, /proc) of the database processes serving the service's connections across
 // the measured requests: CPU time, not wall time, so it moves far less with the machine's load than a
 // rate does (a few per cent; the kernel counts in 10 ms ticks, hence thousands of requests). The third

@@ -111,8 +111,8 @@ try {
     ['batch', false, batch(false)],
   ];
   // A whole round unmeasured first: the first window after a short warm-up ran while the database
-  // still digested the warm-up's batches, and it was always the valued side's (round 1 starts with
-  // it), about a fifth below that side's other windows.
+  // still digested the warm-up's batches, and it was always the valued side's (the first round starts
+  // with it), about a fifth below that side's other windows.
   log('warming up (one round, unmeasured)...');
   for (const [, , run] of scenarios) await run(WINDOW);
   const windows = new Map(scenarios.map(([kind, valued]) => [`${kind} ${valued}`, []]));

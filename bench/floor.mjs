@@ -3,7 +3,7 @@
 // own audit trail: no audit entry), into the real tables with their indexes, foreign keys and triggers —
 // 1,000 events a transaction, with no lock, no decision, no allocation update and no service. That is
 // a ceiling for POST /api/usage/records/batch, printed beside pgbench TPC-B measured in the same run
-// (as npm run bench measures it) and issue 32's batch target (8× TPC-B). Runs A B A B: the rows with
+// (as npm run bench measures it) and the batch target (8× TPC-B). Runs A B A B: the rows with
 // time-ordered ids (uuid_v7(), the schema's default) and with random ones (gen_random_uuid()).
 import pg from 'pg';
 
@@ -45,9 +45,7 @@ try {
   const mean = (xs) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
   const ratio = (x) => `${(x / tpcbMean).toFixed(2)}×`;
   console.log(`\npgbench TPC-B: ${tpcbRuns.map(Math.round).join(' / ')} tps (mean ${Math.round(tpcbMean)})`);
-  console.log(
-    `Batch target (issue 32): ${TARGET}× TPC-B = ${Math.round(TARGET * tpcbMean).toLocaleString('en')} events/s`,
-  );
+  console.log(`Batch target: ${TARGET}× TPC-B = ${Math.round(TARGET * tpcbMean).toLocaleString('en')} events/s`);
   console.table([
     {
       ids: 'time-ordered (uuid_v7)',

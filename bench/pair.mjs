@@ -1,7 +1,7 @@
 // The streaming-pair scenario of npm run bench: each autocannon connection starts a session
 // (POST /api/streaming-sessions/initialize, a hold) for a random user, then settles it
 // (POST /api/streaming-sessions/finalize) with the sessionId the service returned, as one chat
-// answer does. Issue 15: a pair costs at most 2× a record in the same run.
+// answer does. The target: a pair costs at most 2× a record in the same run.
 import autocannon from 'autocannon';
 
 import { failures, percentile, withCpu } from './measure.mjs';

@@ -1,6 +1,6 @@
 // What npm run bench prints once the run is over: the results table (every row's rate also as a
 // multiple of pgbench TPC-B on the same server), the comparisons with pgbench, one line per composite
-// scenario, a Targets table of issues 13, 15 and 32 with the measured figure and whether each target
+// scenario, a Targets table with the measured figure and whether each target
 // is met, and, given the figures of another build's run (BENCH_BASELINE), each row against it.
 import { readFileSync } from 'node:fs';
 
@@ -134,8 +134,8 @@ function targets(r, rows) {
 /**
  * Each row of this run against the same row of `baseline` (another build's BENCH_JSON, same machine):
  * the rate as a multiple of each run's own TPC-B, which takes out most of what a shared machine's
- * load does to both, and the Node CPU per request. Issue 32: balance, check and the streaming pairs
- * no slower than before.
+ * load does to both, and the Node CPU per request. The target: balance, check and the streaming pairs
+ * no slower than the baseline.
  */
 function baselineRows(r, baseline) {
   const change = (now, before) =>
@@ -173,11 +173,11 @@ export function printReport(r, baselinePath) {
     r.results.map((x) => ({ ...x, '× TPC-B': r.pgbenchTps ? Number((x['req/s'] / r.pgbenchTps).toFixed(2)) : null })),
   );
   printScenarioLines(r, rows);
-  console.log('\nTargets (issues 13, 15 and 32)');
+  console.log('\nTargets');
   console.table(targets(r, rows));
   if (baselinePath) {
     const baseline = JSON.parse(readFileSync(baselinePath, 'utf8'));
-    console.log(`\nAgainst ${baselinePath} (issue 32: balance, check and streaming pairs no slower)`);
+    console.log(`\nAgainst ${baselinePath} (balance, check and streaming pairs no slower)`);
     console.table(baselineRows(r, baseline));
   }
 }

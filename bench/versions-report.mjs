@@ -2,7 +2,7 @@
 // run (pgbench TPC-B, pgbench -S, the batch's write floor), one row per scenario with every build's
 // rate in each round, this checkout against each earlier build, and each rate against its reference
 // (reads against pgbench -S, one-request writes against TPC-B, the batch against its floor); then the
-// targets of the engine round (this checkout against round 3's e2b60bd and round 4's ea41367).
+// targets (this checkout against e2b60bd and ea41367, the default BENCH_VERSIONS).
 
 /** Scenario names, as versions.mjs measures them and the targets look them up. */
 export const VERSION_SCENARIO = {
@@ -15,8 +15,8 @@ export const VERSION_SCENARIO = {
   batch: 'POST /api/usage/records/batch (per event)',
 };
 
-const ROUND_3 = 'e2b60bd';
-const ROUND_4 = 'ea41367';
+const OLDER = 'e2b60bd';
+const OLD = 'ea41367';
 const READS = new Set([VERSION_SCENARIO.balance, VERSION_SCENARIO.check]);
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -70,8 +70,8 @@ export function printVersions(r, scenarios = VERSION_SCENARIO) {
 
   const failed = r.versions.flatMap((v) => Object.values(v.results).flat()).reduce((sum, x) => sum + x.failed, 0);
   const byLabel = (label) => r.versions.find((v) => v.label === label);
-  const round3 = byLabel(ROUND_3);
-  const round4 = byLabel(ROUND_4);
+  const older = byLabel(OLDER);
+  const old = byLabel(OLD);
   const target = (name, goal, value, least) => ({
     target: name,
     goal,
@@ -82,11 +82,11 @@ export function printVersions(r, scenarios = VERSION_SCENARIO) {
   const vs = (v, scenario) => (v ? ratio(rate(current, scenario), rate(v, scenario)) : null);
   const S = VERSION_SCENARIO;
   console.table([
-    target('balance vs round 3', '≥ 1.00×', vs(round3, S.balance), 1),
-    target('balance vs round 4', '≥ 1.40×', vs(round4, S.balance), 1.4),
-    target('check vs round 3', '≥ 1.00×', vs(round3, S.check), 1),
-    target('check vs round 4', '≥ 1.40×', vs(round4, S.check), 1.4),
-    target('streaming pairs vs round 3', '≥ 1.00×', vs(round3, S.pair), 1),
+    target(`balance vs ${OLDER}`, '≥ 1.00×', vs(older, S.balance), 1),
+    target(`balance vs ${OLD}`, '≥ 1.40×', vs(old, S.balance), 1.4),
+    target(`check vs ${OLDER}`, '≥ 1.00×', vs(older, S.check), 1),
+    target(`check vs ${OLD}`, '≥ 1.40×', vs(old, S.check), 1.4),
+    target(`streaming pairs vs ${OLDER}`, '≥ 1.00×', vs(older, S.pair), 1),
     target('record (random user) vs TPC-B', '≥ 0.60×', ratio(rate(current, S.record), r.tpcbMean), 0.6),
     target(
       'org member record vs user record',
@@ -96,7 +96,7 @@ export function printVersions(r, scenarios = VERSION_SCENARIO) {
     ),
     target('batch vs its write floor', '≥ 0.75×', ratio(rate(current, S.batch), r.floorMean), 0.75),
     // One user's records serialise on its lock: "no slower" within the ±5 % a window moves by here.
-    target('hot user vs round 4', '≥ 0.95×', vs(round4, S.hot), 0.95),
+    target(`hot user vs ${OLD}`, '≥ 0.95×', vs(old, S.hot), 0.95),
     {
       target: 'non-2xx answers and batch events not written, every build and window',
       goal: '0',

@@ -1,5 +1,5 @@
 // The versions run of npm run bench (after run.mjs): this checkout against earlier commits of the
-// project (BENCH_VERSIONS, default round 3's e2b60bd and round 4's ea41367), each built from git in a
+// project (BENCH_VERSIONS, default e2b60bd and ea41367), each built from git in a
 // folder of its own (bench/builds.mjs), on the same machine in one run. Every build runs on a fresh
 // database of the same server, seeded by its own bench helpers (1,000 users, 5 organisations of 40
 // members where the build has organisations), all started side by side; in each of BENCH_ROUNDS

@@ -29,7 +29,7 @@ describe('failed credentials are throttled per address', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     await t.http.post('/api/api-keys/verify').set('X-Internal-Api-Key', 'wrong').send({ key: badKey }).expect(429);
     await t.http.get('/api/users/me').set(badJwt).expect(401);
-    // Version 3: the block is checked before the key, so the right key is refused too (guessing
+    // The block is checked before the key, so the right key is refused too (guessing
     // cannot go on); JWTs are not counted or blocked.
     await t.http.get('/api/users/me').set('X-API-Key', created.body.key).expect(429);
     await t.http

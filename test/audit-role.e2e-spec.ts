@@ -5,8 +5,8 @@ import { inject } from 'vitest';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 
-// Issue 36: the service's own database role owned audit_log, so `ALTER TABLE audit_log DISABLE
-// TRIGGER …; DELETE` worked. docs/operations.md "Two database roles": the service
+// Were the service's own database role the owner of audit_log, `ALTER TABLE audit_log DISABLE
+// TRIGGER …; DELETE` would work. docs/operations.md "Two database roles": the service
 // connects as a role that owns nothing (the apps of the test run do, test/support/app.ts), the owner
 // migrates through DATABASE_MIGRATION_URL and grants it only what it needs.
 

@@ -136,7 +136,7 @@ describe('audit log', () => {
       expect(resolve.after).toMatchObject({ reviewStatus: 'resolved', note: 'promo' });
 
       // Metering by a service principal is not audited; an operator aborting a session another
-      // credential opened is (v4: the opener's own abort is metering, test/who-acted.e2e-spec.ts).
+      // credential opened is (the opener's own abort is metering, test/who-acted.e2e-spec.ts).
       const backend = await f.apiKey(admin, { name: 'chat backend', permissions: ['usage:ingest'] });
       secrets.push(backend.key);
       const stuck = await t.http

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock } from './support/clock.js';
 
-// Issue 9: after 30 failures a minute from one address an expired token got 429. A failed JWT is
-// always a 401; only guessing of secrets (API keys, the internal key, the metrics token) is
-// throttled, per client address (TRUST_PROXY decides which). Version 3: once blocked, every such
-// secret from that address is a 429, the right one too, until the block ends.
+// A failed JWT is always a 401, however many fail from one address; only guessing of secrets
+// (API keys, the internal key, the metrics token) is throttled, per client address (TRUST_PROXY
+// decides which). Once blocked, every such secret from that address is a 429, the right one too, until the block ends.
 
 const PRODUCTION_LIMIT = '30';
 const badKey = (fill: number) => `acs_live_${Buffer.alloc(32, fill).toString('base64url')}`;

@@ -19,7 +19,7 @@ import { takeStrictDebit } from './support/take-model.js';
  * budgets passed and lowered below their spend, hourly windows prefilled past their limit, overdraft
  * used up and debt above the limit, 0-credit events everywhere.
  *
- * An account may be an organisation's (issue 33), charged on behalf of a member whose spend limit
+ * An account may be an organisation's, charged on behalf of a member whose spend limit
  * (with what they spent today, at, under or past it) is one more cap, or who was removed.
  *
  * Both are also held to a model written in TypeScript (test/support/take-model.ts): the outcome of

@@ -5,8 +5,8 @@ import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 import { PgFaultProxy } from './support/pg-fault-proxy.js';
 
-// Issue 9: during a database restart a record answered 503 "please retry" although the record and its
-// idempotency key had committed, so a client retrying without a key was charged twice. The app here
+// During a database restart a record must not answer 503 "please retry" once the record and its
+// idempotency key have committed, or a client retrying without a key is charged twice. The app here
 // reaches PostgreSQL through a proxy that cuts the connection after the server committed and before
 // the answer arrives.
 

@@ -9,8 +9,8 @@ import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { PgFaultProxy } from './support/pg-fault-proxy.js';
 
-// Issue 9 for the CSV export: the header row went out before the database was asked anything, so an
-// export during an outage was a 200 instead of a 503.
+// The CSV export asks the database before its header row goes out, so an export during an
+// outage is a 503, not a 200.
 
 let t: TestApp;
 let proxy: PgFaultProxy;

@@ -8,7 +8,7 @@ import { expectInvariants } from './support/invariants.js';
 
 const adminJwt = tokenFor('admin', 'streaming-admin');
 
-// Issue 9, on the real money routes: a connection lost in the middle of record, initialize,
+// On the real money routes: a connection lost in the middle of record, initialize,
 // finalize, void or the idempotency store is a clean 503 that moved nothing, never a 500.
 
 let t: TestApp;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { TestOnlyModule } from './support/test-only.controller.js';
 
-// Issue 9: a lost database connection is a clean 503 that says whether the change may have committed.
+// A lost database connection is a clean 503 that says whether the change may have committed.
 
 let t: TestApp;
 beforeAll(async () => {

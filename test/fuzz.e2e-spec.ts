@@ -18,7 +18,7 @@ import {
 } from './support/openapi-arbitraries.js';
 
 /**
- * Issue 9's schema-driven fuzz test: every operation of the generated OpenAPI document gets
+ * The schema-driven fuzz test: every operation of the generated OpenAPI document gets
  * schema-valid and schema-invalid requests (wrong types, missing and extra fields, boundaries, odd and
  * long strings, deep nesting, forged cursors, odd dates). Whatever comes back must be no 5xx, a status
  * the document lists for the operation, a JSON body that matches the documented schema, and a refused

@@ -5,7 +5,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 
 const adminJwt = tokenFor('admin', 'streaming-admin');
 
-// Issue 9: derived amounts stay in the credit range, one date rule for every date field, and the CSV
+// Derived amounts stay in the credit range, one date rule for every date field, and the CSV
 // export refuses what the JSON list refuses. Every refused request changes nothing.
 
 let t: TestApp;

@@ -5,7 +5,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 
 const adminJwt = tokenFor('admin', 'streaming-admin');
 
-// Issue 9: bad input of any shape is a 400 (or 415) that changes nothing, never a 500.
+// Bad input of any shape is a 400 (or 415) that changes nothing, never a 500.
 
 let t: TestApp;
 const users: string[] = [];

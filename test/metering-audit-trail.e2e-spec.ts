@@ -7,7 +7,7 @@ import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, type FixtureUser, principal, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
-// Issue 42, "Metering is its own audit trail": a usage record is written once. The service's
+// "Metering is its own audit trail": a usage record is written once. The service's
 // database role may insert and read records and update only their review state; a record naming
 // credits for another account writes no audit_log row, and GET /api/audit answers it from the record.
 

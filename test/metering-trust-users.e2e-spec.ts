@@ -8,7 +8,7 @@ import { expectInvariants } from './support/invariants.js';
 
 const admin = bearer(tokenFor('admin', 'metering-users-admin'));
 
-/** METERING_TRUST=users: the v1/v2 behaviour, where the two modes differ. */
+/** METERING_TRUST=users (every caller meters its own account), where the two modes differ. */
 describe('metering trust: users', () => {
   let t: TestApp;
   let f: Fixtures;

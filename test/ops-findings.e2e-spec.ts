@@ -7,7 +7,7 @@ import { Fixtures, tokenFor } from './support/fixtures.js';
 import { type OpenApiDocument, operationsOf, requestExamples } from './support/openapi-document.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
-// Issue 36, the smaller findings, each played again: stats maps were unbounded (10,000 model names →
+// The smaller findings, each played again: stats maps were unbounded (10,000 model names →
 // 2.2 MB); a webhook URL's ?token= appeared in the audit log; a client's X-Request-Id was stored as
 // sent; the OpenAPI example for creating a webhook named a host that resolves nowhere.
 

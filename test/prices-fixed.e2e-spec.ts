@@ -6,7 +6,7 @@ import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
-// Issue 36: prices could start in the past (moving billed records outside the rule that priced
+// Prices could start in the past (moving billed records outside the rule that priced
 // them); unknown model ids (case, trailing space, zero-width variants of a priced model) were billed
 // at the default in production; a 500-rule price sheet was refused with 413. Prices are fixed once
 // used (docs/pricing.md).

@@ -98,7 +98,7 @@ describe('pricing', () => {
   });
 
   it('a new rule closes the open one at its effectiveFrom; history is newest first', async () => {
-    // Rules never start in the past (issue 36): the switch is set up ahead of time.
+    // Rules never start in the past: the switch is set up ahead of time.
     const m = model();
     const first = (
       await createRule({

@@ -19,7 +19,7 @@ import { root, sourceFiles } from './support/sources.js';
 import { recordSent, type SentStatement } from './support/statements.js';
 
 /**
- * Statements you can read (issue 32): every statement composed from several modules' parts at run
+ * Statements you can read: every statement composed from several modules' parts at run
  * time (src/database/statement-parts.ts) is committed as the text the code sends, in
  * `src/<module>/queries/<name>.sql`, as immich keeps its query files. Each request below runs
  * once; the one composed statement it sends (the one that starts with `WITH`, else its one named

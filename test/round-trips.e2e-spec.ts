@@ -13,7 +13,7 @@ import { root } from './support/sources.js';
 import { recordSent } from './support/statements.js';
 
 /**
- * Issue 42: the engine got slower without anyone noticing, so the database work of each hot route is
+ * A slower engine must not go unnoticed, so the database work of each hot route is
  * counted here and held to docs/benchmarks.md ("Round trips of the hot routes"): round trips (every
  * query node-postgres sends waits for its answer) and statements (those that are not transaction
  * control: BEGIN, COMMIT, …). A rise fails; so does a fall until the table says it, so the numbers

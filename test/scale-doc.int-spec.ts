@@ -40,7 +40,7 @@ function placements(): Row[] {
 }
 
 /**
- * The account's column: `account_id`, or `user_id` where issue 32's rename (engine branch) has not
+ * The account's column: `account_id`, or `user_id` where the rename to `account_id` has not
  * reached a table yet.
  */
 function keyColumn(row: Row, columns: Set<string>): string | null {

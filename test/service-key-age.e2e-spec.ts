@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { Fixtures, principal } from './support/fixtures.js';
 
-// Issue 36: a service key never expired, and its creator demoted still metered. Service keys age
+// A service key must not live forever, nor meter once its creator is demoted. Service keys age
 // (docs/operations.md "Giving the chat backend its service key"): at most SERVICE_KEY_MAX_DAYS (default 365) after its creation; the admin list
 // shows whether each creator is still an admin.
 

@@ -7,7 +7,7 @@ import { type CreatedApiKey, Fixtures, principal, tokenFor } from './support/fix
 import { expectInvariants } from './support/invariants.js';
 import { TestRedis } from './support/redis-server.js';
 
-// Issue 36: under METERING_TRUST=service one service key meters every user, and it shared one
+// Under METERING_TRUST=service one service key meters every user, and it shared one
 // principal's throttle (20 threads of finalize/abort: 980 × 200, then 2,329 × 429); thirty wrong
 // X-API-Key guesses from the gateway's address locked the valid service key out too; requests
 // without any credential were never throttled. docs/operations.md "Rate limits: who counts against what".

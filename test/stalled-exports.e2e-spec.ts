@@ -154,8 +154,8 @@ describe('a pool of 4: two users with two stalled exports each', () => {
   });
 
   it('do not starve everyone else’s exports: the second user’s second is 429, a third user still exports', async () => {
-    // Issue 36: A and B with two stalled exports each held the whole pool; every other export waited
-    // 5 s for a connection and got 503.
+    // A and B with two stalled exports each must not hold the whole pool, leaving every other export
+    // to wait 5 s for a connection and get 503.
     const [a, b, c] = Array.from({ length: 3 }, () => token({ sub: uniqueId('fair-sup'), role: 'supervisor' }));
     const path = `/api/usage/records/export?userId=${owner.id}`;
     sockets.push(stalledClient(port, path, a), stalledClient(port, path, a));

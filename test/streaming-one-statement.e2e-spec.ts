@@ -12,7 +12,7 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { recordStatements } from './support/statements.js';
 
 /**
- * Issue 15: initialize, finalize and abort are ONE statement each (one round trip), like record:
+ * Initialize, finalize and abort are ONE statement each (one round trip), like record:
  * self-committing, or inside the request's Idempotency-Key transaction. The statements are counted
  * as node-postgres sends them.
  *

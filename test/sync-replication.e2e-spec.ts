@@ -6,7 +6,7 @@ import { Fixtures } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 import { pgBinariesAvailable, PrimaryWithReplica } from './support/pg-cluster.js';
 
-// Issue 24: `npm run test:ha` lost acknowledged writes when a standby was promoted after the primary
+// `npm run test:ha` once lost acknowledged writes when a standby was promoted after the primary
 // crashed. A change the primary had committed locally, but no standby had received, was answered
 // 201 anyway by an Idempotency-Key replay on the restarted old primary: a read-only transaction,
 // whose COMMIT waits for no standby. Likewise a COMMIT whose wait for the synchronous standby is

@@ -51,7 +51,7 @@ describe('CSV export cells', () => {
       await t.http
         .post('/api/usage/record')
         .set(u.auth)
-        // Model ids hold no whitespace (issue 36): their cells get the formula triggers without it.
+        // Model ids hold no whitespace: their cells get the formula triggers without it.
         .send({
           service: text,
           operation: text,

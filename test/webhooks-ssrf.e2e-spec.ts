@@ -80,7 +80,7 @@ describe('webhook URL safety', () => {
     ['https://localhost/hook', /public address/],
     ['https://user:pw@hooks.example.test/hook', /credentials/],
     ['https://unknown.example.test/hook', /does not resolve/],
-    // Issue 36: any port was accepted; only WEBHOOK_ALLOWED_PORTS (default 443) are.
+    // Any port was accepted; only WEBHOOK_ALLOWED_PORTS (default 443) are.
     ['https://93.184.216.34:22/hook', /must use port 443/],
     ['https://93.184.216.34:6379/hook', /must use port 443/],
     ['https://93.184.216.34:80/hook', /must use port 443/],

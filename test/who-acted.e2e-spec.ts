@@ -6,12 +6,12 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { type CreatedApiKey, Fixtures, type Principal, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
-// Issue 36, "Debits nobody can attribute": a record of `credits` by an admin JWT or any service key
+// "Debits nobody can attribute": a record of `credits` by an admin JWT or any service key
 // wrote no audit entry, and nothing named the key. docs/audit.md "Who acted, beyond the audit log": records carry the
 // writing key (`apiKeyId`) and, when the writer is not the billed user, who it was (`actorId`);
 // credits named outright for another account are audited (`usage.record`); an abort by another
 // credential than the session's opener is audited (`session.abort`), the opener's own is not.
-// Version 5, "Metering is its own audit trail": the `usage.record` entry is read from the record
+// "Metering is its own audit trail": the `usage.record` entry is read from the record
 // itself (target: the account charged), not written to audit_log (test/metering-audit-trail.e2e-spec.ts).
 
 describe('who acted (METERING_TRUST=service)', () => {

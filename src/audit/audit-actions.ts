@@ -70,7 +70,7 @@ export const REDACTED = 'REDACTED';
 
 /**
  * A URL as an entry may show it: the values of its query parameters, its user info and its fragment
- * replaced (`?token=…`, `https://user:pw@…`: secrets that receivers put in webhook URLs; issue 36).
+ * replaced (`?token=…`, `https://user:pw@…`: secrets that receivers put in webhook URLs).
  * The scheme, host, port, path and parameter names stay, enough to tell which endpoint changed.
  * Text that is not an http(s) URL is returned as it is.
  */

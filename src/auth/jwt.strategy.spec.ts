@@ -137,7 +137,7 @@ describe('JWT_MAX_TTL_SECONDS (default 86400): a token living longer is a 401', 
   });
 
   it('refuses an iat more than a minute in the future (clock skew leeway), accepts one within it', async () => {
-    // Issue 36: a future iat was accepted; it makes exp − iat look short for a token minted ahead.
+    // A future iat is refused: it would make exp − iat look short for a token minted ahead.
     const { jwt, synced } = strategy();
     await expect(jwt.validate({ sub: 'a', type: 'access', iat: now() + 61, exp: now() + 3600 })).rejects.toThrow(
       /issued in the future/,

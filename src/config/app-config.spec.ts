@@ -330,7 +330,7 @@ describe('the webhook settings', () => {
   });
 });
 
-describe('issue 36: attribution, throttling and operations', () => {
+describe('attribution, throttling and operations', () => {
   const PROD = { NODE_ENV: 'production', DATABASE_URL: 'postgres://svc@db/acc', ...SECRETS };
 
   it('throttles service principals at 100 × THROTTLE_LIMIT and anonymous callers at 600 by default', () => {

@@ -39,7 +39,7 @@ export interface AppConfig {
   /**
    * METERING_TRUST: who may record usage and open or settle sessions. `service` (default): service
    * principals only (admin JWTs, keys with usage:ingest), naming the billed user; `users`: every
-   * caller meters its own account (the v1/v2 behaviour).
+   * caller meters its own account.
    */
   meteringTrust: MeteringTrust;
   csvExports: CsvExportsConfig;

@@ -1,7 +1,7 @@
 /**
  * How many CSV exports each user has streaming on this instance, and in all: an export holds a
  * connection of the exports' pool (EXPORT_POOL_SIZE) for as long as its client reads, so one user must
- * not be able to take them all, nor two users with two stalled exports each (issue 36). A user's
+ * not be able to take them all, nor two users with two stalled exports each. A user's
  * first export takes any free connection; a further one (up to `perUser`) only while the exports in
  * all then hold at most half the pool: the other half stays for other users' first exports.
  */

@@ -43,10 +43,10 @@ const CSV_COLUMNS = [
   ...TOKEN_FIELDS,
   'billingStatus',
   'metadata',
-  // Who acted (issue 36): last, so the columns readers already know keep their places.
+  // Who acted: last, so the columns readers already know keep their places.
   'apiKeyId',
   'actorId',
-  // The organisation that paid (issue 33; userId is then the member who used it): last again.
+  // The organisation that paid (userId is then the member who used it): last again.
   'orgId',
 ];
 const CSV_BATCH = 1000;

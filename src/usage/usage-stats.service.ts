@@ -18,7 +18,7 @@ export type OrgUsageStats = Omit<UserUsageStatsResponseDto, 'userId'> & {
 
 /**
  * The most keys a statistics map answers (byService, byDay, byModel, byUser, marginByModel): the rest
- * are summed under OTHER_KEY. Ten thousand model names made a 2.2 MB answer (issue 36).
+ * are summed under OTHER_KEY. Ten thousand model names would make a 2.2 MB answer.
  */
 export const STATS_MAP_LIMIT = 1000;
 /** The key of what a capped map leaves out (model ids cannot hold spaces; `(other)` reads as what it is). */

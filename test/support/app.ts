@@ -69,7 +69,7 @@ export async function startTestApp(
       // No DNS lookups of webhook URLs (the fuzz test posts example hosts): tests talk to 127.0.0.1
       // only. test/webhooks-ssrf.e2e-spec.ts turns the check on, with a fake resolver.
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      // The specs written for v1/v2 meter with the billed user's own token or key: the behaviour
+      // The specs written for METERING_TRUST=users meter with the billed user's own token or key: the behaviour
       // METERING_TRUST=users keeps. test/metering-trust*.e2e-spec.ts test both modes side by side.
       METERING_TRUST: 'users',
       ...env,

@@ -22,7 +22,7 @@ import { UsageRecord } from '../../src/usage/entities/usage-record.entity.js';
 import { root, sourceFiles } from '../support/sources.js';
 
 /**
- * One list per column family (issue 32): the token kinds' fields, columns and mappers are derived
+ * One list per column family: the token kinds' fields, columns and mappers are derived
  * from TOKEN_KINDS (src/pricing/token-kinds.ts). What cannot be derived — the request and answer
  * DTOs (each kind its own documented property) and the entities (which describe the tables exactly)
  * — is held to the list here, so a new kind fails this test until every one of them has it.

@@ -11,7 +11,7 @@ import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
 
-/** Allocation views carry the void details since version 3 of the API. */
+/** Allocation views carry the void details. */
 export type Allocation = AllocationResponseDto & {
   voidedAt?: string | null;
   voidedBy?: string | null;

@@ -1,7 +1,7 @@
 /**
  * The routes whose JSON body waits for authentication (app.factory marks them with `deferBody`; their
  * handlers read it with DeferredBodyInterceptor, up to BATCH_BODY_LIMIT): batch ingestion (1,000
- * events) and the price sheet import (500 rules, about 200 KB; issue 36: it was refused with 413).
+ * events) and the price sheet import (500 rules, about 200 KB, more than the default limit).
  */
 export const BATCH_ROUTE = '/api/usage/records/batch';
 export const PRICE_SHEET_ROUTE = '/api/pricing/import';

@@ -12,7 +12,7 @@ export function isUuid(value: unknown): value is string {
  * A model id: 1–100 characters, none of them whitespace, a control character or an invisible format
  * character (zero-width space, joiners, BOM, bidi marks). Such ids are never a provider's model:
  * `"gpt-4o "` or `"gpt\u200b-4o"` would otherwise look like a priced model to a person and be billed
- * as an unknown one (issue 36).
+ * as an unknown one.
  */
 export const MODEL_ID_PATTERN = /^[^\s\p{Cc}\p{Cf}]{1,100}$/u;
 
