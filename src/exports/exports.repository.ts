@@ -1,8 +1,13 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 
+import { moneySql } from '../credits/currencies.js';
 import type { ExportPartStatus } from './entities/export-part.entity.js';
 import type { ExportRunStatus, ExportTrigger } from './entities/export-run.entity.js';
 import type { ExportColumn, ExportDataset } from './export-datasets.js';
@@ -34,17 +39,11 @@ export interface ExportPartRow {
 /** Which rows a part holds, and the files' name. */
 export type PartRange = Pick<ExportPartRow, 'export_id' | 'run_id' | 'dataset' | 'from_xid' | 'to_xid'>;
 
-/** A row as text, column by column in the dataset's order, and its UTC day. */
-export interface ExportRowText {
-  values: (string | null)[];
-  day: string;
-}
-
 /** `to_char` of a timestamptz as DuckDB reads a TIMESTAMPTZ, at microseconds, in UTC. */
 const utcText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'`;
 
 function columnSql(column: ExportColumn): string {
-  if (column.money) return `${column.money.minor}::text`;
+  if (column.money) return `${moneySql(column.money.minor, column.money.currency)}::text`;
   const source = column.sql ?? `"${column.name}"`;
   return column.type === 'TIMESTAMPTZ' ? utcText(source) : `${source}::text`;
 }
@@ -63,42 +62,57 @@ export class ExportsRepository {
   }
 
   /**
-   * The oldest transaction still running (or the next one to start): every transaction below it has
-   * ended, and none that starts later can insert a row whose created_xid is below it.
+   * The horizon: every transaction of this database below it has ended, and none that starts later can
+   * get an id below it. The oldest transaction still running in this database (its sessions' own
+   * transaction ids among the snapshot's running ones, and its prepared transactions), else the next id
+   * to be given. Only this database's transactions can insert its rows, so a long transaction of
+   * another database on the same server holds nothing back. When a session of this database is one
+   * this role may not see (another role's), the server-wide oldest running transaction is used.
    */
   async horizon(client: pg.Client): Promise<string> {
-    const { rows } = await client.query<{ xid: string }>(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xid`);
+    const { rows } = await client.query<{ xid: string }>(
+      `WITH s AS (SELECT pg_current_snapshot() AS snap),
+            here AS (SELECT backend_xid, query FROM pg_stat_activity
+                      WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())),
+            mine AS (SELECT backend_xid::text::bigint AS xid FROM here WHERE backend_xid IS NOT NULL
+                     UNION ALL
+                     SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database = current_database())
+       SELECT CASE
+                WHEN EXISTS (SELECT 1 FROM here WHERE query = '<insufficient privilege>')
+                  THEN pg_snapshot_xmin(s.snap)::text
+                ELSE coalesce(
+                  (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) x
+                    WHERE x::text::bigint % 4294967296 IN (SELECT xid FROM mine)),
+                  pg_snapshot_xmax(s.snap)::text::bigint)::text
+              END AS xid
+         FROM s`,
+    );
     return rows[0].xid;
   }
 
   /**
-   * Opens a cursor over the dataset's rows of [fromXid, toXid) in a read-only repeatable-read
-   * transaction on `client`; `fetch` reads the next `size` rows (fewer at the end). Rows from before
-   * the exports (no created_xid) belong to the range that starts at 0.
+   * Writes the dataset's rows of [fromXid, toXid) to `file` as CSV (each column as text, in the
+   * dataset's order, then the row's UTC day), read in one repeatable-read snapshot on `client`. Rows
+   * from before the exports (no created_xid) belong to the range that starts at 0. Answers the rows.
    */
-  async openRows(client: pg.Client, dataset: ExportDataset, fromXid: string, toXid: string): Promise<void> {
+  async copyRows(client: pg.Client, dataset: ExportDataset, range: PartRange, file: string): Promise<number> {
     const columns = dataset.columns.map(columnSql);
-    const money = dataset.columns.flatMap((c) => (c.money ? [`${c.money.currency}::text`] : []));
     const day = `to_char(${dataset.dateColumn} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
-    const legacy = fromXid === '0' ? ' OR created_xid IS NULL' : '';
+    const legacy = range.from_xid === '0' ? ' OR created_xid IS NULL' : '';
+    const from = BigInt(range.from_xid).toString();
+    const to = BigInt(range.to_xid).toString();
+    const select = `SELECT ${[...columns, day].join(', ')} FROM ${dataset.table}
+       WHERE (created_xid >= ${from} AND created_xid < ${to})${legacy} ORDER BY ${dataset.orderBy}`;
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query(
-      `DECLARE export_rows NO SCROLL CURSOR FOR
-         SELECT ARRAY[${[...columns, ...money, day].join(', ')}] AS v
-           FROM ${dataset.table}
-          WHERE (created_xid >= $1::bigint AND created_xid < $2::bigint)${legacy}
-          ORDER BY ${dataset.orderBy}`,
-      [fromXid, toXid],
-    );
-  }
-
-  async fetchRows(client: pg.Client, size: number): Promise<(string | null)[][]> {
-    const { rows } = await client.query<{ v: (string | null)[] }>(`FETCH ${size} FROM export_rows`);
-    return rows.map((r) => r.v);
-  }
-
-  async closeRows(client: pg.Client): Promise<void> {
-    await client.query('COMMIT');
+    try {
+      const stream = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
+      await pipeline(stream, createWriteStream(file));
+      await client.query('COMMIT');
+      return Number(stream.rowCount ?? 0);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   async insertRun(trigger: ExportTrigger, createdBy: string | null, now: Date): Promise<ExportRunRow> {

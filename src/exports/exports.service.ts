@@ -1,3 +1,6 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
@@ -13,10 +16,8 @@ import { Transactions } from '../database/transactions.js';
 import type { ExportTrigger } from './entities/export-run.entity.js';
 import { EXPORT_DATASETS, type ExportDataset } from './export-datasets.js';
 import { type ExportRunRow, ExportsRepository, type PartRange } from './exports.repository.js';
-import { ParquetPartWriter, removePartFiles } from './parquet-files.js';
+import { partScratch, removePartFiles, writePartFiles } from './parquet-files.js';
 
-/** Rows read from the database at a time. */
-const FETCH = 5000;
 /** A run's statements may take this long (one sorted range of a large table): its own session only. */
 const RUN_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 
@@ -128,21 +129,16 @@ export class ExportsService implements OnApplicationShutdown {
       };
       await this.repo.insertPart(part);
     }
-    const writer = new ParquetPartWriter(dir, dataset, part.export_id);
+    const scratch = partScratch(dir, part.export_id);
+    await mkdir(scratch, { recursive: true });
     try {
-      await writer.open();
-      await this.repo.openRows(client, dataset, part.from_xid, part.to_xid);
-      for (;;) {
-        const rows = await this.repo.fetchRows(client, FETCH);
-        writer.append(rows);
-        if (rows.length < FETCH) break;
-      }
-      await this.repo.closeRows(client);
-      const files = await writer.finish();
+      const csv = path.join(scratch, 'rows.csv');
+      await this.repo.copyRows(client, dataset, part, csv);
+      const files = await writePartFiles(dir, dataset, part.export_id, csv);
       const rows = files.reduce((sum, f) => sum + f.rows, 0);
       await this.repo.finishPart(part.export_id, runId, rows, files.length, this.now());
     } finally {
-      writer.close();
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
