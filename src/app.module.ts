@@ -19,6 +19,7 @@ import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
+import { ExportsModule } from './exports/exports.module.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
 import { StatementsModule } from './finance/statements.module.js';
@@ -76,6 +77,7 @@ export class AppModule {
         FinanceModule,
         PromotionsModule,
         ReconciliationsModule,
+        ExportsModule,
         StatementsModule,
         OrgsModule,
         EventsModule,

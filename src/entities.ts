@@ -17,6 +17,8 @@ import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity
 import { EventRecord } from './events/entities/event.entity.js';
 import { WebhookDelivery } from './events/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './events/entities/webhook-endpoint.entity.js';
+import { ExportPart } from './exports/entities/export-part.entity.js';
+import { ExportRun } from './exports/entities/export-run.entity.js';
 import { Reconciliation } from './finance/entities/reconciliation.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { EmailNotification } from './notifications/entities/email-notification.entity.js';
@@ -81,4 +83,6 @@ export const ENTITIES = [
   PromotionRedemption,
   PromotionFailure,
   Reconciliation,
+  ExportRun,
+  ExportPart,
 ];

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,6 +37,7 @@ const caller = bearer(token({ sub: CALLER, role: 'admin', email: 'alice@example.
 
 let t: TestApp;
 let own: OwnDatabase;
+let exportDir: string;
 let doc: OpenApiDocument;
 let ops: Located[];
 let schemas: SchemaValidator;
@@ -285,7 +289,9 @@ beforeAll(async () => {
   // A database of its own: the examples put a package priced in usd on sale, which is a floor under
   // every usd purchase (docs/selling.md), and other spec files buy in usd on the shared database.
   own = await ownDatabase('openapi_examples');
-  t = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '10000000' });
+  // Exports on, so POST /api/exports/run can answer its documented 202 (into a directory of its own).
+  exportDir = await mkdtemp(path.join(tmpdir(), 'accounting-examples-exports-'));
+  t = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '10000000', EXPORT_DIR: exportDir });
   doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
   ops = operationsOf(doc);
   schemas = new SchemaValidator(doc);
@@ -295,6 +301,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
+  if (exportDir) await rm(exportDir, { recursive: true, force: true });
   await own?.drop();
 });
 

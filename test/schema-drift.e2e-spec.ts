@@ -24,6 +24,14 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // An index method other than B-tree.
   'index credit_ledger_created_brin':
     'CREATE INDEX credit_ledger_created_brin ON public.credit_ledger USING brin (created_at)',
+  'index usage_records_created_xid_brin':
+    'CREATE INDEX usage_records_created_xid_brin ON public.usage_records USING brin (created_xid)',
+  'index credit_ledger_created_xid_brin':
+    'CREATE INDEX credit_ledger_created_xid_brin ON public.credit_ledger USING brin (created_xid)',
+  'index credit_allocations_created_xid_brin':
+    'CREATE INDEX credit_allocations_created_xid_brin ON public.credit_allocations USING brin (created_xid)',
+  'index purchases_created_xid_brin':
+    'CREATE INDEX purchases_created_xid_brin ON public.purchases USING brin (created_xid)',
   'index credit_ledger_account_idx':
     'CREATE INDEX credit_ledger_account_idx ON public.credit_ledger USING btree (account_id, id DESC)',
   'index credit_ledger_finance_idx':

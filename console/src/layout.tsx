@@ -15,6 +15,7 @@ const NAV = [
   { to: '/packages', label: 'Packages' },
   { to: '/promotions', label: 'Promotions' },
   { to: '/finance', label: 'Finance' },
+  { to: '/exports', label: 'Exports' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/events', label: 'Events' },
   { to: '/emails', label: 'Emails' },

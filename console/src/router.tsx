@@ -5,6 +5,7 @@ import { Layout } from './layout';
 import { AuditScreen, auditSearch } from './screens/audit';
 import { EmailsScreen, emailsSearch } from './screens/emails';
 import { EventsScreen } from './screens/events';
+import { ExportsScreen } from './screens/exports';
 import { FinanceScreen } from './screens/finance';
 import { OrgScreen } from './screens/org';
 import { OrgsScreen, orgsSearch } from './screens/orgs';
@@ -44,6 +45,7 @@ export const routes = {
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),
   events: createRoute({ getParentRoute: () => root, path: '/events', component: EventsScreen }),
   finance: createRoute({ getParentRoute: () => root, path: '/finance', component: FinanceScreen }),
+  exports: createRoute({ getParentRoute: () => root, path: '/exports', component: ExportsScreen }),
   emails: createRoute({
     getParentRoute: () => root,
     path: '/emails',

@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = {
   'promotion.create': 'promotion',
   'promotion.update': 'promotion',
   'finance.reconciliation.create': 'reconciliation',
+  'export.run': 'export_run',
   'auto_recharge.set': 'account',
   'auto_recharge.fail': 'auto_recharge_attempt',
   'org.create': 'org',

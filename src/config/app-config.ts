@@ -1,5 +1,6 @@
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
 import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig } from './portal-config.js';
@@ -29,6 +30,7 @@ export interface AppConfig {
   /** PUBLIC_URL: the service's address as users reach it (default `http://localhost:<PORT>`). */
   publicUrl: string;
   portal: PortalConfig;
+  parquetExports: ParquetExportConfig;
   database: DatabaseConfig;
   jwt: JwtConfig;
   /** INTERNAL_API_KEY: the service-to-service key of POST /api/api-keys/verify (null: admins only). */
@@ -344,6 +346,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     port,
     publicUrl: publicUrl(read, port),
     portal: portalConfig(read),
+    parquetExports: parquetExportConfig(read),
     database,
     jwt: jwtConfig(read, developmentSecrets),
     internalApiKey: optionalSecret(read, 'INTERNAL_API_KEY'),

@@ -20,6 +20,20 @@ const MINOR_UNITS: ReadonlyMap<string, number> = new Map([
   ...FOUR_PLACES.split(' ').map((c) => [c, 4] as const),
 ]);
 
+/**
+ * SQL for the money `minor` of `currency` as an exact decimal with 4 places (every currency has at
+ * most 4): the minor units divided by the currency's unit, in `numeric`.
+ */
+export function moneySql(minor: string, currency: string): string {
+  const byPlaces = new Map<number, string[]>();
+  for (const [code, places] of MINOR_UNITS) byPlaces.set(places, [...(byPlaces.get(places) ?? []), code]);
+  const cases = [...byPlaces]
+    .filter(([places]) => places !== 2)
+    .map(([places, codes]) => `WHEN ${currency} IN (${codes.map((c) => `'${c}'`).join(', ')}) THEN ${10 ** places}`)
+    .join(' ');
+  return `round(${minor}::numeric / CASE ${cases} ELSE 100 END, 4)`;
+}
+
 /** The currency's minor unit places, or undefined when ISO 4217 does not list the code. */
 export function minorUnits(currency: string): number | undefined {
   return MINOR_UNITS.get(currency);

@@ -127,3 +127,69 @@ export class PrimaryWithReplica {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A throwaway PostgreSQL server of a spec's own, on a free 127.0.0.1 port, that the spec may restart
+ * (immediate shutdown: what a crash of the server does to its clients) without touching the run's
+ * shared server. `stop()` removes it.
+ */
+export class ThrowawayServer {
+  private constructor(
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  url(database = 'accounting'): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  private get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  static async start(): Promise<ThrowawayServer> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'accounting-server-'));
+    await chmod(dir, 0o755);
+    if (asRoot) {
+      const { stdout } = await run('id', ['-u', 'postgres']);
+      const { stdout: gid } = await run('id', ['-g', 'postgres']);
+      await chown(dir, Number(stdout), Number(gid));
+    }
+    const server = new ThrowawayServer(dir, await freePort());
+    try {
+      await pgRun('initdb', ['-D', server.dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+      await server.startServer();
+      const admin = new pg.Client({ connectionString: server.url('postgres') });
+      await admin.connect();
+      await admin.query('CREATE DATABASE accounting');
+      await admin.end();
+      return server;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+
+  private startServer(): Promise<void> {
+    const options = [
+      `-p ${this.port}`,
+      "-c listen_addresses='127.0.0.1'",
+      `-c unix_socket_directories='${this.dir}'`,
+      '-c fsync=off',
+      '-c full_page_writes=off',
+    ].join(' ');
+    return pgRun('pg_ctl', ['-D', this.dataDir, '-o', options, '-l', `${this.dataDir}.log`, '-w', '-t', '60', 'start']);
+  }
+
+  /** Stops the server as a crash would (every connection cut, recovery at the next start) and starts it. */
+  async restart(): Promise<void> {
+    await pgRun('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
+    await this.startServer();
+  }
+
+  async stop(): Promise<void> {
+    if (existsSync(path.join(this.dataDir, 'postmaster.pid')))
+      await pgRun('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

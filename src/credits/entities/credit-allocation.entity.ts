@@ -54,6 +54,8 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
   `(value_minor IS NULL AND value_remaining_minor IS NULL AND currency IS NULL)
         OR (value_minor >= 0 AND value_remaining_minor BETWEEN 0 AND value_minor AND currency ~ '^[a-z]{3}$')`,
 )
+// BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
+@Index('credit_allocations_created_xid_brin', { synchronize: false })
 export class CreditAllocation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'credit_allocations_pkey' })
   id: string;
@@ -136,4 +138,16 @@ export class CreditAllocation {
 
   @Column({ type: 'varchar', length: 3, nullable: true })
   currency: string | null;
+
+  /**
+   * The transaction that inserted the row (migration 1732000600000): what places it in exactly one
+   * Parquet export (docs/exports.md). Null for rows older than the exports.
+   */
+  @Column({
+    name: 'created_xid',
+    type: 'bigint',
+    nullable: true,
+    default: () => 'txid_current()',
+  })
+  createdXid: string | null;
 }

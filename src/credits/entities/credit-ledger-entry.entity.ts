@@ -33,6 +33,8 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Index('credit_ledger_allocation_idx', ['allocationId'])
 @Index('credit_ledger_session_idx', ['sessionId'], { where: 'session_id IS NOT NULL' })
 @Index('credit_ledger_usage_idx', ['usageRecordId'], { where: 'usage_record_id IS NOT NULL' })
+// BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
+@Index('credit_ledger_created_xid_brin', { synchronize: false })
 export class CreditLedgerEntry {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'credit_ledger_pkey' })
   id: string;
@@ -95,4 +97,16 @@ export class CreditLedgerEntry {
   /** When finance books it, when not created_at: an expiry's expires_at (the expiry job's lines). */
   @Column({ name: 'booked_at', type: 'timestamptz', nullable: true })
   bookedAt: Date | null;
+
+  /**
+   * The transaction that inserted the row (migration 1732000600000): what places it in exactly one
+   * Parquet export (docs/exports.md). Null for rows older than the exports.
+   */
+  @Column({
+    name: 'created_xid',
+    type: 'bigint',
+    nullable: true,
+    default: () => 'txid_current()',
+  })
+  createdXid: string | null;
 }

@@ -35,6 +35,8 @@ import { Package } from './package.entity.js';
   unique: true,
   where: 'provider_payment_id IS NOT NULL',
 })
+// BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
+@Index('purchases_created_xid_brin', { synchronize: false })
 export class Purchase {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'purchases_pkey' })
   id: string;
@@ -130,4 +132,16 @@ export class Purchase {
   /** The package's bonus: granted with `credits`, in the same allocation. */
   @Column({ name: 'bonus_credits', type: 'integer', default: 0 })
   bonusCredits: number;
+
+  /**
+   * The transaction that inserted the row (migration 1732000600000): what places it in exactly one
+   * Parquet export (docs/exports.md). Null for rows older than the exports.
+   */
+  @Column({
+    name: 'created_xid',
+    type: 'bigint',
+    nullable: true,
+    default: () => 'txid_current()',
+  })
+  createdXid: string | null;
 }

@@ -34,6 +34,8 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
   `termination::text = ANY ('{completed,max_tokens,client_abort,upstream_error}'::text[])`,
 )
 @Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
+// BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
+@Index('usage_records_created_xid_brin', { synchronize: false })
 export class UsageRecord {
   /** Time-ordered (uuid_v7(); migration 1732000038300): the table only grows. */
   @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'usage_records_pkey' })
@@ -148,4 +150,16 @@ export class UsageRecord {
   /** The account price that priced it with the model's rule (migration 1732000044000); null: none. */
   @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
   accountPriceId: string | null;
+
+  /**
+   * The transaction that inserted the row (migration 1732000600000): what places it in exactly one
+   * Parquet export (docs/exports.md). Null for rows older than the exports.
+   */
+  @Column({
+    name: 'created_xid',
+    type: 'bigint',
+    nullable: true,
+    default: () => 'txid_current()',
+  })
+  createdXid: string | null;
 }
