@@ -9,7 +9,7 @@ const admin = bearer(tokenFor('admin', 'review-org-admin'));
 const supervisor = bearer(tokenFor('supervisor', 'review-org-sup'));
 
 /**
- * A reviewed shortfall is collected from the account that paid the record (docs/usage.md "Review"):
+ * A reviewed shortfall is collected from the account that paid the record (docs/usage.md):
  * a member's session an organisation paid leaves 25 credits under review; collecting them takes them
  * from the organisation's account (its balance, then debt), the member named on the lines, and never
  * from the member's own account.

@@ -2271,7 +2271,7 @@ export type ProviderEventDto = {
 
 export type PackagePriceDto = {
     /**
-     * What the buyer pays: > 0, at most 2 decimal places
+     * What the buyer pays: > 0, at most the currency’s places and 2
      */
     amount: string;
     /**
