@@ -8047,7 +8047,7 @@ export type CreateReconciliationData = {
 
 export type CreateReconciliationErrors = {
     /**
-     * Not CSV, required columns missing (named), or a row that is not valid (its line named)
+     * Not CSV, required columns missing (named), a row that is not valid (its line named), or more than 200,000 rows
      */
     400: ErrorResponseDto;
     /**
