@@ -1,9 +1,8 @@
-import { randomInt } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
+import { currencyDrawer, twoPlaceCurrencies } from './support/currencies.js';
 
 /**
  * The console's Packages and Promotions screens in a real browser (Debian's chromium,
@@ -18,8 +17,8 @@ let baseUrl: string;
 const adminId = uniqueId('sadmin');
 const supervisorId = uniqueId('ssuper');
 // A currency of this spec's own: packages in usd would put a floor under other specs' purchases.
-// xz + a letter: test/selling-packages.e2e-spec.ts draws its currencies from the other x.. codes.
-const CURRENCY = `xz${String.fromCharCode(97 + randomInt(26))}`;
+// An ISO 4217 code of 2 places from n to z: test/selling-packages.e2e-spec.ts draws from a to m.
+const CURRENCY = currencyDrawer(twoPlaceCurrencies('n', 'z'))();
 const PACKAGE_ID = uniqueId('pack').toLowerCase();
 const CODE = `WELCOME-${uniqueId('').slice(2).toUpperCase()}`;
 

@@ -1,9 +1,7 @@
-import { randomInt } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { minorUnits } from '../src/credits/currencies.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { currencyDrawer, twoPlaceCurrencies } from './support/currencies.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -27,19 +25,12 @@ describe('packages', () => {
   afterAll(() => t.close());
 
   /**
-   * A currency no other spec uses and no other test of this one (x + two letters, the first of them
-   * not z: test/console-selling.e2e-spec.ts draws xz…). Drawn at random and never twice: a code drawn
-   * again would find another test's packages, a floor the test does not expect. Never one ISO 4217
-   * lists (xaf, xof and xpf have no minor unit, xcd and xcg two): a lot's money is in its currency's
-   * minor units, so in xaf a price of 12.50 is worth 12.
+   * A currency no other spec uses and no other test of this one: ISO 4217 codes of 2 places from a
+   * to m (test/console-selling.e2e-spec.ts draws from n to z), never one a spec names, never twice.
+   * Every body's money names a currency ISO 4217 lists, and 2 places keep a price of 12.50 worth
+   * 12.50.
    */
-  const drawn = new Set<string>();
-  const currency = (): string => {
-    const code = `x${String.fromCharCode(97 + randomInt(25))}${String.fromCharCode(97 + randomInt(26))}`;
-    if (drawn.has(code) || minorUnits(code) !== undefined) return currency();
-    drawn.add(code);
-    return code;
-  };
+  const currency = currencyDrawer(twoPlaceCurrencies('a', 'm'));
   let n = 0;
   const createPackage = (body: Record<string, unknown>) =>
     t.http

@@ -140,10 +140,16 @@ export class CreditsService {
 
   /**
    * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
-   * the overdraft limit (the review queue's `collect`).
+   * the overdraft limit (the review queue's `collect`). From the account that paid the record: the
+   * organisation's (`orgId`, the member `userId` spent it) or the user's own.
    */
-  async collect(manager: EntityManager, userId: string, amount: number, refs: LedgerRefs) {
-    const spec = this.spec(userId, amount, { kind: 'debit', mode: 'collect' }, refs);
+  async collect(
+    manager: EntityManager,
+    who: { userId: string; orgId: string | null },
+    amount: number,
+    refs: LedgerRefs,
+  ) {
+    const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
     const { collected, debt } = await this.taken(await this.repo.take(manager, spec), amount, 'debit');
     return { collected, debt };
   }

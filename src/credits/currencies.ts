@@ -39,13 +39,36 @@ export function minorUnits(currency: string): number | undefined {
   return MINOR_UNITS.get(currency);
 }
 
-/** Why `{amount, currency}` is not a valid money value (amount > 0, at most the currency's places), or null. */
-export function moneyProblem(money: { amount?: unknown; currency?: unknown }): string | null {
-  const places = typeof money.currency === 'string' ? minorUnits(money.currency) : undefined;
-  if (places === undefined) return 'currency must be an ISO 4217 code in lowercase (usd, eur, jpy, …)';
-  const pattern = places === 0 ? /^\d{1,15}$/ : new RegExp(`^\\d{1,15}(\\.\\d{1,${places}})?$`);
+/**
+ * Where a money value is stored beyond the rule: a `numeric(12,2)` column (purchases, packages) takes
+ * at most 2 places and 10 whole digits, so a kwd amount of 3 places is refused there, never cut.
+ */
+export interface MoneyLimits {
+  places?: number;
+  digits?: number;
+}
+
+/** The ISO 4217 currency problem of `currency`, or null. */
+export function currencyProblem(currency: unknown): string | null {
+  return typeof currency === 'string' && minorUnits(currency) !== undefined
+    ? null
+    : 'currency must be an ISO 4217 code in lowercase (usd, eur, jpy, …)';
+}
+
+/**
+ * The one money rule of every body (docs/finance.md): why `{amount, currency}` is not a valid money
+ * value, or null. An ISO 4217 currency, an amount > 0 of at most the currency's minor places (and at
+ * most `limits` where it is stored): "0.50" jpy is refused, nothing is rounded.
+ */
+export function moneyProblem(money: { amount?: unknown; currency?: unknown }, limits: MoneyLimits = {}): string | null {
+  const currency = currencyProblem(money.currency);
+  if (currency !== null) return currency;
+  const places = Math.min(minorUnits(money.currency as string)!, limits.places ?? Infinity);
+  const digits = limits.digits ?? 15;
+  const pattern =
+    places === 0 ? new RegExp(`^\\d{1,${digits}}$`) : new RegExp(`^\\d{1,${digits}}(\\.\\d{1,${places}})?$`);
   if (typeof money.amount !== 'string' || !pattern.test(money.amount)) {
-    return `amount must be a decimal string with at most ${places} decimal places for ${String(money.currency)}`;
+    return `amount must be a decimal string of at most ${digits} digits and ${places} decimal places for ${String(money.currency)}`;
   }
   if (toMinor(money.amount, money.currency as string) <= 0n) return 'amount must be more than 0';
   return null;

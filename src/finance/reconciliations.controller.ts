@@ -60,7 +60,8 @@ export class ReconciliationsController {
     description: 'Replayed report: this report was reconciled before, and this is that reconciliation',
   })
   @ApiBadRequestResponse({
-    description: 'Not CSV, required columns missing (named), or a row that is not valid (its line named)',
+    description:
+      'Not CSV, required columns missing (named), a row that is not valid (its line named), or more than 200,000 rows',
     type: ErrorResponseDto,
     examples: {
       columns: domainErrorExample(
@@ -69,6 +70,12 @@ export class ReconciliationsController {
         'Required columns missing',
       ),
       notCsv: domainErrorExample('VALIDATION', 'The body must be the report as text/csv', 'A body that is not CSV'),
+      tooLarge: domainErrorExample(
+        'REPORT_TOO_LARGE',
+        'The report has more than 200000 rows: split it by payout',
+        'More than 200,000 rows',
+        { maxRows: 200_000 },
+      ),
     },
   })
   @ApiPayloadTooLargeResponse({ description: 'A report over 20 MB', type: ErrorResponseDto })

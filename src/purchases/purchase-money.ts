@@ -1,4 +1,4 @@
-import { minorUnits } from '../credits/currencies.js';
+import { minorUnits, type MoneyLimits } from '../credits/currencies.js';
 
 /**
  * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most 2 places,
@@ -7,6 +7,12 @@ import { minorUnits } from '../credits/currencies.js';
 
 /** A decimal amount: digits, at most 2 places ("10", "10.5", "10.00"). */
 export const AMOUNT_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
+
+/**
+ * Where a purchase's or a package's money is stored (numeric(12,2)): beyond the one money rule
+ * (moneyProblem()), at most 2 places and 10 whole digits.
+ */
+export const PURCHASE_MONEY: MoneyLimits = { places: 2, digits: 10 };
 
 /** "10.5" → 1050n. The caller has checked AMOUNT_PATTERN. */
 export function toCents(amount: string): bigint {

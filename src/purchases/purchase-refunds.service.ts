@@ -88,7 +88,7 @@ export class PurchaseRefundsService implements OnModuleInit {
       const after = await this.repo.update(manager, row.id, {
         refunded_credits: refundedCredits,
         refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)),
-        ...statusAfterRefund(row, refundedCredits + row.debt_created >= grantedCredits(row)),
+        ...statusAfterRefund(row, { refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)) }),
       });
       await this.events.emit(manager, 'purchase.refunded', {
         purchaseId: row.id,
@@ -190,7 +190,7 @@ export class PurchaseRefundsService implements OnModuleInit {
           refunded_credits: row.refunded_credits + taken.taken,
           debt_created: row.debt_created + taken.debt,
           ...(refrozen === null ? {} : { disputed_credits: refrozen }),
-          ...statusAfterRefund(row, reported >= toCents(row.amount)),
+          ...statusAfterRefund(row, { provider_refunded_amount: fromCents(reported) }),
         };
       }
       case 'dispute_opened': {
@@ -308,8 +308,16 @@ export class PurchaseRefundsService implements OnModuleInit {
   }
 }
 
-/** A refund's status: refunded when all of it is, else partially; a disputed purchase stays disputed. */
-function statusAfterRefund(row: PurchaseRow, whole: boolean): PurchaseChange {
+/**
+ * A refund's status (docs/purchases.md): `refunded` when the purchase's refunded amount after it (the
+ * view's `refundedAmount`) equals its amount, else `partially_refunded`; so a purchase some of whose
+ * credits were spent stays partially refunded after the rest is. A disputed purchase stays disputed.
+ */
+function statusAfterRefund(
+  row: PurchaseRow,
+  change: Partial<Pick<PurchaseRow, 'refunded_amount' | 'provider_refunded_amount'>>,
+): PurchaseChange {
+  const whole = refundedCents({ ...row, ...change }) >= toCents(row.amount);
   const status: PurchaseStatus = whole ? 'refunded' : 'partially_refunded';
   if (row.status === 'disputed') return { status_before_dispute: status };
   if (row.status === 'charged_back') return {};

@@ -48,9 +48,11 @@ const KEYS: Record<SimulationGroup, string> = {
  * Node): each record the service priced (it names a rule or an account price) whose model has a
  * simulated rule is priced again by creditsSql() — the arithmetic a settlement prices with, which
  * test/pricing-simulation.int-spec.ts holds equal to the live TypeScript price record by record —
- * with its account price applied over the simulated rule; what its settlement could not collect
- * (its shortfall) stays uncollected. Every other record (credits named, default-priced, a model
- * without a simulated rule) counts with its own credits. It writes nothing.
+ * with its account price applied over the simulated rule, from its counts whatever it was charged.
+ * A record's actual credits are its price: the credits taken plus a settlement's shortfall that no
+ * review collected (open, or written off; a collect adds the shortfall to its credits), so the rules
+ * in force answer a difference of 0 on a record under review too. Every other record (credits named,
+ * default-priced, a model without a simulated rule) counts with its actual credits. It writes nothing.
  */
 export function simulationSql(input: SimulationInput): SqlPart {
   const rules = input.rules.map((r) => ({
@@ -73,14 +75,15 @@ export function simulationSql(input: SimulationInput): SqlPart {
     params.push(input.userId);
     account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
   }
-  const repriced = `(${creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap')} - u.shortfall)`;
+  const repriced = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap');
+  const actual = `(u.credits + CASE WHEN u.resolution = 'collect' THEN 0 ELSE u.shortfall END)`;
   return {
     sql: `WITH sim AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(${SIM_COLUMNS}))
           SELECT ${KEYS[input.groupBy]} AS key, count(*)::text AS records,
-                 COALESCE(sum(u.credits), 0)::text AS actual_credits,
+                 COALESCE(sum(${actual}), 0)::text AS actual_credits,
                  COALESCE(sum(CASE WHEN s.model_id IS NOT NULL
                                     AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)
-                                   THEN GREATEST(${repriced}, 0) ELSE u.credits END), 0)::text AS simulated_credits
+                                   THEN ${repriced} ELSE ${actual} END), 0)::text AS simulated_credits
             FROM usage_records u
             LEFT JOIN sim s ON s.model_id = u.model_id
             LEFT JOIN account_prices ap ON ap.id = u.account_price_id

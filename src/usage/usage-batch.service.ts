@@ -167,9 +167,7 @@ export class UsageBatchService {
         input: await this.usage.prepare(payer.userId, record, payer.actor, payer.orgId, payer.keyModels),
       };
     } catch (error) {
-      // Refusals with a code of their own say it first, as NOT_A_MEMBER does (docs/errors.md).
-      if (error instanceof DomainError && error.code === 'MODEL_NOT_ENTITLED') return `${error.code}: ${error.message}`;
-      if (error instanceof DomainError) return error.message;
+      if (error instanceof DomainError) return refusal(error);
       throw error;
     }
   }
@@ -184,7 +182,7 @@ export class UsageBatchService {
           ? { eventId, status: 'duplicate', usageRecordId: outcome.usageRecordId }
           : { eventId, status: 'duplicate' };
       case 'refused': {
-        const { code, message } = outcome.error;
+        const { code } = outcome.error;
         if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
         // An event naming an org that does not exist answers as one whose member the user is not.
         if (code === 'NOT_A_MEMBER' || (code === 'NOT_FOUND' && item.input.orgId)) {
@@ -192,9 +190,14 @@ export class UsageBatchService {
           return { eventId, status: 'invalid', error: `NOT_A_MEMBER: ${userId} is not an active member of ${orgId}` };
         }
         return code === 'NOT_FOUND'
-          ? { eventId, status: 'invalid', error: message }
-          : { eventId, status: 'insufficient_credits', credits: item.input.credits, error: code };
+          ? { eventId, status: 'invalid', error: refusal(outcome.error) }
+          : { eventId, status: 'insufficient_credits', credits: item.input.credits, error: refusal(outcome.error) };
       }
     }
   }
+}
+
+/** A refused event's `error`: its code, then what it says (docs/errors.md "The batch route"). */
+function refusal(error: DomainError): string {
+  return `${error.code}: ${error.message}`;
 }

@@ -8,6 +8,8 @@ import { cursorTimestampSql } from '../common/http/pagination.js';
 export interface ReviewRow {
   id: string;
   user_id: string;
+  /** The organisation that paid the record (its account), null: the user's own. */
+  org_id: string | null;
   timestamp: Date;
   cursor_t: string;
   service: string;
@@ -23,7 +25,7 @@ export interface ReviewRow {
   termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
 }
 
-const REVIEW_COLUMNS = `id, user_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
+const REVIEW_COLUMNS = `id, user_id, org_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
   credits, shortfall, review_status, resolution, resolved_by, resolved_at, resolution_note, usage_source, termination`;
 
 /** usage_records' review queue: shortfalls waiting for a person, and their resolution. */

@@ -67,7 +67,7 @@ export class UsageReviewService {
       if (row.review_status !== 'open') throw new DomainError('REVIEW_NOT_OPEN', 'This record has nothing to review');
       let collected = 0;
       if (dto.action === 'collect' && row.shortfall > 0) {
-        const taken = await this.credits.collect(m, row.user_id, row.shortfall, {
+        const taken = await this.credits.collect(m, { userId: row.user_id, orgId: row.org_id }, row.shortfall, {
           createdBy: caller.userId,
           usageRecordId: row.id,
         });

@@ -1,33 +1,92 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { Type } from 'class-transformer';
+import { Allow, IsObject, ValidateBy, ValidateNested, type ValidationOptions } from 'class-validator';
 
-import { moneyProblem } from '../currencies.js';
+import { currencyProblem, type MoneyLimits, moneyProblem } from '../currencies.js';
 
-/** Money as the API takes and shows it (docs/finance.md): a decimal string and an ISO 4217 code. */
+/**
+ * Money as the API takes and shows it (docs/finance.md): a decimal string and an ISO 4217 code. Its
+ * fields are checked together by the one money rule (IsMoney); @Allow() lets them through the
+ * whitelist, which refuses any other field inside it.
+ */
 export class MoneyDto {
   @ApiProperty({
     example: '120.00',
     pattern: '^\\d{1,15}(\\.\\d{1,4})?$',
     description: 'More than 0, at most the currency’s minor unit places',
   })
+  @Allow()
   amount: string;
 
   @ApiProperty({ example: 'usd', pattern: '^[a-z]{3}$', description: 'ISO 4217, lowercase' })
+  @Allow()
   currency: string;
 }
 
-/** `{amount, currency}`: an ISO 4217 currency and an amount > 0 of at most its minor unit places. */
-export function IsMoney(options?: ValidationOptions): PropertyDecorator {
+/**
+ * `{amount, currency}` in a body, by the one money rule (moneyProblem()): an ISO 4217 currency and an
+ * amount > 0 of at most its minor places (and `limits` where it is stored); a field other than the
+ * two → 400. `type`: the class the body's object is (its OpenAPI schema), MoneyDto by default.
+ */
+export function IsMoney(
+  limits: MoneyLimits = {},
+  type: new () => object = MoneyDto,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return applyDecorators(
+    IsObject(options),
+    ValidateNested(options),
+    Type(() => type),
+    ValidateBy(
+      {
+        name: 'isMoney',
+        validator: {
+          validate: (value: unknown) =>
+            typeof value === 'object' && value !== null && moneyProblem(value, limits) === null,
+          defaultMessage: (args) => {
+            const value: unknown = args?.value;
+            const problem =
+              typeof value === 'object' && value !== null ? moneyProblem(value, limits) : 'must be an object';
+            return `${args?.property ?? 'value'}: ${problem ?? 'invalid'}`;
+          },
+        },
+      },
+      options,
+    ),
+  );
+}
+
+/** A currency in a body: an ISO 4217 code in lowercase (the one money rule's currency). */
+export function IsCurrency(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'isMoney',
+      name: 'isCurrency',
       validator: {
-        validate: (value: unknown) => typeof value === 'object' && value !== null && moneyProblem(value) === null,
-        defaultMessage: (args) => {
-          const value: unknown = args?.value;
-          const problem = typeof value === 'object' && value !== null ? moneyProblem(value) : 'must be an object';
-          return `${args?.property ?? 'value'}: ${problem ?? 'invalid'}`;
-        },
+        validate: (value: unknown) => currencyProblem(value) === null,
+        defaultMessage: (args) => currencyProblem(args?.value) ?? `${args?.property ?? 'currency'} is invalid`,
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * An amount beside its currency in the same body (`{amount, currency}` flat, as a purchase has them),
+ * by the one money rule; the currency's own problem is the currency field's to report (IsCurrency).
+ */
+export function IsAmountOf(currencyProperty: string, limits: MoneyLimits = {}, options?: ValidationOptions) {
+  const currencyOf = (object: unknown) => (object as Record<string, unknown>)[currencyProperty];
+  const problem = (amount: unknown, object: unknown) =>
+    currencyProblem(currencyOf(object)) !== null
+      ? null
+      : moneyProblem({ amount, currency: currencyOf(object) }, limits);
+  return ValidateBy(
+    {
+      name: 'isAmountOf',
+      validator: {
+        validate: (value: unknown, args) => problem(value, args?.object) === null,
+        defaultMessage: (args) => problem(args?.value, args?.object) ?? `${args?.property ?? 'amount'} is invalid`,
       },
     },
     options,

@@ -6,8 +6,9 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { IsAmountOf, IsCurrency } from '../../credits/dto/money.dto.js';
 import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
-import { AMOUNT_PATTERN } from '../purchase-money.js';
+import { AMOUNT_PATTERN, PURCHASE_MONEY } from '../purchase-money.js';
 import {
   PROVIDER_EVENT_TYPES,
   type ProviderEventType,
@@ -72,13 +73,13 @@ export class CreatePurchaseDto {
   })
   @ValidateIf(withoutPackage)
   @IsString()
-  @Matches(AMOUNT_PATTERN, { message: `amount ${AMOUNT_MESSAGE}` })
+  @IsAmountOf('currency', PURCHASE_MONEY)
   amount?: string;
 
   @ApiPropertyOptional({ example: 'usd', description: 'ISO 4217, 3 lowercase letters (required without `packageId`)' })
   @ValidateIf(withoutPackage)
   @IsString()
-  @Matches(/^[a-z]{3}$/, { message: 'currency must be 3 lowercase letters (ISO 4217)' })
+  @IsCurrency()
   currency?: string;
 
   @ApiProperty({ example: 'stripe', minLength: 1, maxLength: 30 })

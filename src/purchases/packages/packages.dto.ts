@@ -1,39 +1,37 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
+  Allow,
   IsBoolean,
   IsDefined,
   IsInt,
   IsNotEmpty,
-  IsObject,
   IsString,
   Matches,
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { AMOUNT_PATTERN } from '../purchase-money.js';
+import { IsCurrency, IsMoney } from '../../credits/dto/money.dto.js';
+import { PURCHASE_MONEY } from '../purchase-money.js';
 
 /** A package id: 3–50 of a-z 0-9 - _. */
 export const PACKAGE_ID = /^[a-z0-9_-]{3,50}$/;
 export const PACKAGE_ID_MESSAGE = 'packageId must be 3–50 of a-z 0-9 - _';
-const CURRENCY = /^[a-z]{3}$/;
 
+/** A package's price: money by the one rule (IsMoney), stored as a purchase's amount (2 places). */
 export class PackagePriceDto {
-  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most 2 decimal places' })
-  @IsString()
-  @Matches(AMOUNT_PATTERN, { message: 'price.amount must be a decimal string with at most 2 places, like "10.00"' })
+  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most the currency’s places and 2' })
+  @Allow()
   amount: string;
 
   @ApiProperty({ example: 'usd', description: 'ISO 4217, 3 lowercase letters' })
-  @IsString()
-  @Matches(CURRENCY, { message: 'price.currency must be 3 lowercase letters (ISO 4217)' })
+  @Allow()
   currency: string;
 }
 
@@ -71,9 +69,7 @@ export class CreatePackageDto {
 
   @ApiProperty({ type: PackagePriceDto })
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => PackagePriceDto)
+  @IsMoney(PURCHASE_MONEY, PackagePriceDto)
   price: PackagePriceDto;
 
   @ApiPropertyOptional({ type: 'integer', example: 365, minimum: 1, maximum: 3650, default: 365 })
@@ -107,7 +103,7 @@ export class ListPackagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'usd', description: 'Only packages in this currency' })
   @IsOptional()
   @IsString()
-  @Matches(CURRENCY, { message: 'currency must be 3 lowercase letters (ISO 4217)' })
+  @IsCurrency()
   currency?: string;
 
   @ApiPropertyOptional({

@@ -62,10 +62,11 @@ export class BatchEventResultDto {
   credits?: number;
 
   @ApiPropertyOptional({
-    example: 'INSUFFICIENT_CREDITS',
+    example: 'INSUFFICIENT_CREDITS: Insufficient credits',
     description:
-      '`insufficient_credits`: INSUFFICIENT_CREDITS, KEY_LIMIT_EXCEEDED (the API key’s budget) or SPEND_RATE_LIMITED ' +
-      '(the hourly spend limit; retry later); `invalid`: what is wrong with the event',
+      'A refusal with a code says `CODE: message`. `insufficient_credits`: INSUFFICIENT_CREDITS, ' +
+      'KEY_LIMIT_EXCEEDED (the API key’s budget), MEMBER_LIMIT_EXCEEDED or SPEND_RATE_LIMITED (the hourly spend ' +
+      'limit; retry later); `invalid`: what is wrong with the event (NOT_A_MEMBER, MODEL_NOT_ENTITLED, …)',
   })
   error?: string;
 }

@@ -1347,7 +1347,7 @@ export type BatchEventResultDto = {
      */
     credits?: number;
     /**
-     * `insufficient_credits`: INSUFFICIENT_CREDITS, KEY_LIMIT_EXCEEDED (the API key’s budget) or SPEND_RATE_LIMITED (the hourly spend limit; retry later); `invalid`: what is wrong with the event
+     * A refusal with a code says `CODE: message`. `insufficient_credits`: INSUFFICIENT_CREDITS, KEY_LIMIT_EXCEEDED (the API key’s budget), MEMBER_LIMIT_EXCEEDED or SPEND_RATE_LIMITED (the hourly spend limit; retry later); `invalid`: what is wrong with the event (NOT_A_MEMBER, MODEL_NOT_ENTITLED, …)
      */
     error?: string;
 };
@@ -2271,7 +2271,7 @@ export type ProviderEventDto = {
 
 export type PackagePriceDto = {
     /**
-     * What the buyer pays: > 0, at most 2 decimal places
+     * What the buyer pays: > 0, at most the currency’s places and 2
      */
     amount: string;
     /**
@@ -8087,7 +8087,7 @@ export type CreateReconciliationData = {
 
 export type CreateReconciliationErrors = {
     /**
-     * Not CSV, required columns missing (named), or a row that is not valid (its line named)
+     * Not CSV, required columns missing (named), a row that is not valid (its line named), or more than 200,000 rows
      */
     400: ErrorResponseDto;
     /**
