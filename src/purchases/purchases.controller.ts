@@ -111,7 +111,7 @@ export class PurchasesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS })
+  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'listPurchases',
     summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',
@@ -122,7 +122,7 @@ export class PurchasesController {
   }
 
   @Get(':id')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({ operationId: 'getPurchase', summary: 'One purchase (own, an org reader’s, staff)' })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
@@ -132,7 +132,7 @@ export class PurchasesController {
   }
 
   @Get(':id/refundable')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({
     operationId: 'getPurchaseRefundable',
     summary: 'What could be refunded now: the allocation’s remaining credits and their share of the amount',

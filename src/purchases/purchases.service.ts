@@ -3,14 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import {
-  type AccountRule,
-  mayReach,
-  ORG_STANDING,
-  type OrgStandingReader,
-  requireOrgForWrite,
-  seesAll,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, seesAll } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -84,7 +77,7 @@ export class PurchasesService {
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -96,8 +89,7 @@ export class PurchasesService {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
-    if (body.orgId !== undefined)
-      requireOrgForWrite(await this.orgs.orgStanding(body.orgId, caller.userId), body.orgId, caller.userId, false);
+    if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.tx.run(async (manager) => {
       const kind = body.orgId !== undefined ? 'org' : 'user';
       const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
@@ -293,7 +285,7 @@ export class PurchasesService {
 
   private mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
     const named = row.user_id !== null ? { userId: row.user_id } : { orgId: row.org_id! };
-    return mayReach(caller, named, PURCHASE_READERS, this.orgs);
+    return this.access.mayReach(caller, named, PURCHASE_READERS);
   }
 
   /** The purchase locked, or 404. */
