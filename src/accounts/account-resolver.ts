@@ -62,6 +62,11 @@ export class AccountResolver implements AccountAccess {
     return resolved(owner, read.accountId, owner.kind === 'org' ? caller.userId : null);
   }
 
+  async account(owner: Owner): Promise<ResolvedAccount | null> {
+    const read = await this.accounts.standing(owner.kind, owner.id, '');
+    return read.accountId ? resolved(owner, read.accountId, null) : null;
+  }
+
   async forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
     if (orgId === undefined) return this.own({ ...caller, orgId: undefined });

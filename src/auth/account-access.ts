@@ -79,6 +79,8 @@ export interface AccountAccess {
   mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
   own(caller: AuthUser): Promise<ResolvedAccount>;
+  /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
+  account(owner: { kind: 'user' | 'org'; id: string }): Promise<ResolvedAccount | null>;
   /** The account a write names in its body (an org, else the caller's own), per `need`. */
   forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount>;
 }

@@ -10,7 +10,7 @@ import {
 
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { currentRequest } from '../common/logging/logger.js';
-import { type AccountRule, type PortalReach, staffRoleOf } from './account-access.js';
+import { type AccountRule, type PortalReach, type ResolvedAccount, staffRoleOf } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';
@@ -131,6 +131,15 @@ function accountWho(account: AccountRule, role: Role): string {
   const base = `staff from ${staff} up on any account`;
   return `${others.length ? `${others.join(', ')}, or ` : ''}${base} (a caller who may not see the account gets 404)`;
 }
+
+/**
+ * The account the route names in its path or query, as the access guard resolved it under the route's
+ * account rule (null: it names none). Handlers take it instead of resolving the owner again.
+ */
+export const NamedAccount = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
+    (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | undefined>)[RESOLVED_ACCOUNT] ?? null,
+);
 
 /** The authenticated caller (set by the global authentication guard). */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {

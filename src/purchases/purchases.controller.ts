@@ -12,7 +12,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -117,8 +118,12 @@ export class PurchasesController {
     summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',
   })
   @ApiOkResponse({ type: PurchaseListResponseDto })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListPurchasesQueryDto): Promise<PurchaseListResponseDto> {
-    return this.purchases.list(user, query);
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListPurchasesQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<PurchaseListResponseDto> {
+    return this.purchases.list(user, query, account);
   }
 
   @Get(':id')

@@ -3,7 +3,13 @@ import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, seesAll } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  type ResolvedAccount,
+  seesAll,
+} from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -92,7 +98,7 @@ export class PurchasesService {
     if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.tx.run(async (manager) => {
       const kind = body.orgId !== undefined ? 'org' : 'user';
-      const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
+      const accountId = (await this.access.account({ kind, id: (body.orgId ?? body.userId)! }))?.accountId;
       if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
       const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
@@ -265,14 +271,22 @@ export class PurchasesService {
     return { credits, amount: amountOfMinor(money, row.currency) };
   }
 
-  async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {
-    // Whose purchases a caller may name the access rule decided (PURCHASE_READERS); naming none
-    // lists the caller's own, or everyone's for staff and service principals.
-    const own = query.userId === undefined && query.orgId === undefined && !seesAll(caller, PURCHASE_READERS);
-    const userId = own ? caller.userId : query.userId;
+  /**
+   * `named`: the account the query names, resolved by the access guard under PURCHASE_READERS; naming
+   * none lists the caller's own, or everyone's for staff and service principals.
+   */
+  async list(
+    caller: AuthUser,
+    query: ListPurchasesQueryDto,
+    named: ResolvedAccount | null,
+  ): Promise<Page<PurchaseView>> {
+    const naming = query.userId !== undefined || query.orgId !== undefined;
+    const own = !naming && !seesAll(caller, PURCHASE_READERS);
+    const account = own ? await this.access.account({ kind: 'user', id: caller.userId }) : named;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const rows = await this.repo.list({ userId, orgId: query.orgId, status: query.status, after, limit });
+    if ((own || naming) && !account) return toPage([], limit, toPurchaseView, () => ({ t: '', id: '' }));
+    const rows = await this.repo.list({ accountId: account?.accountId, status: query.status, after, limit });
     return toPage(rows, limit, toPurchaseView, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
