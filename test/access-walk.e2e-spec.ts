@@ -7,7 +7,7 @@ import { type Located, type OpenApiDocument, operationsOf, requestExamples } fro
 
 /**
  * The one access rule, walked over every operation of the OpenAPI document by callers who are
- * strangers to the account it names (docs/trust-model.md "Who may reach an account"): an outsider's
+ * strangers to the account it names (docs/trust-model.md "Who may reach an account (the one access rule)"): an outsider's
  * JWT, an org member of too low a role, a user's portal token and an org's portal token (both of
  * another user and org), and another user's API key. Each answer is held to the rule: 404 for an
  * account (or an object of one) the caller may not see, 403 for a role too low, a staff route, a
