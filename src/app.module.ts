@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 
+import { AccountResolver } from './accounts/account-resolver.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
@@ -30,7 +31,6 @@ import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
-import { PortalAccessGuard } from './portal/portal-access.guard.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
@@ -63,7 +63,7 @@ export class AppModule {
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         AccountsModule,
-        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService, orgStanding: AccountsService }),
+        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService, accountAccess: AccountResolver }),
         IdempotencyModule,
         HealthModule,
         UsersModule,
@@ -91,7 +91,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
         // A portal token: only its routes, only its account (src/portal/portal-routes.ts).
-        { provide: APP_GUARD, useClass: PortalAccessGuard },
         { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },

@@ -215,7 +215,8 @@ describe('promotion codes', () => {
     const member = await f.newUser();
     await t.http.put(`/api/orgs/${org}/members/${member.id}`).set(u.auth).send({ role: 'member' }).expect(200);
     await redeem(member.auth, { code: forOrgs, orgId: org }).expect(403);
-    await redeem(old.auth, { code: forOrgs, orgId: org }).expect(404);
+    // A write naming an org: a non-member is told NOT_A_MEMBER (403), as for an org that does not exist.
+    expect((await redeem(old.auth, { code: forOrgs, orgId: org }).expect(403)).body.code).toBe('NOT_A_MEMBER');
     const owned = await redeem(u.auth, { code: forOrgs, orgId: org }).expect(201);
     await redeem(admin, { code: forAny, orgId: org }).expect(201);
     await redeem(admin, { code: forAny, userId: u.id }).expect(201);

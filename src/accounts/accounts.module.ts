@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountResolver } from './account-resolver.js';
 import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
 import { Account } from './entities/account.entity.js';
@@ -9,7 +10,7 @@ import { UserAccount } from './entities/user-account.entity.js';
 /** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserAccount, Account])],
-  providers: [AccountsService, AccountsRepository],
-  exports: [AccountsService],
+  providers: [AccountsService, AccountsRepository, AccountResolver],
+  exports: [AccountsService, AccountResolver],
 })
 export class AccountsModule {}

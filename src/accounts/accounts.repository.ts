@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
-import type { OrgStanding } from '../auth/account-access.js';
 import type { OrgRole } from '../auth/org-roles.js';
 import type { Role } from '../auth/roles.js';
 import { UserAccount } from './entities/user-account.entity.js';
@@ -74,16 +73,22 @@ export class AccountsRepository {
     return manager.existsBy(UserAccount, { userId });
   }
 
-  userExists(userId: string): Promise<boolean> {
-    return this.accounts.existsBy({ userId });
-  }
-
-  /** Whether the org exists and the user's active role in it (org_member_role(): null unless a member). */
-  async orgStanding(orgId: string, userId: string): Promise<OrgStanding> {
-    const rows: { exists: boolean; role: OrgRole | null }[] = await this.accounts.query(
-      `SELECT EXISTS (SELECT 1 FROM orgs WHERE org_id = $1) AS exists, org_member_role($1, $2) AS role`,
-      [orgId, userId],
+  /**
+   * The account an owner names and, for an org's, the user's active role in it (org_member_role():
+   * null unless a member), in one statement: what the access rule reads (account-resolver.ts).
+   */
+  async standing(
+    kind: 'user' | 'org',
+    ownerId: string,
+    userId: string,
+  ): Promise<{ accountId: string | null; role: OrgRole | null }> {
+    const rows: { accountId: string | null; role: OrgRole | null }[] = await this.accounts.query(
+      kind === 'org'
+        ? `SELECT (SELECT a.account_id::text FROM accounts a JOIN orgs o ON o.org_id = a.org_id WHERE a.org_id = $1)
+                    AS "accountId", org_member_role($1, $2) AS role`
+        : `SELECT (SELECT account_id::text FROM accounts WHERE user_id = $1) AS "accountId", NULL AS role`,
+      kind === 'org' ? [ownerId, userId] : [ownerId],
     );
-    return { exists: rows[0].exists, role: rows[0].role };
+    return rows[0];
   }
 }

@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { OrgStanding } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -155,15 +154,5 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return this.users.exists(manager, userId);
-  }
-
-  /** Whether the user has an account (the access rule asks, for staff naming another user). */
-  userExists(userId: string): Promise<boolean> {
-    return this.users.userExists(userId);
-  }
-
-  /** The access rule's one read (src/auth/account-access.ts): does the org exist, what is the user's role. */
-  orgStanding(orgId: string, userId: string): Promise<OrgStanding> {
-    return this.users.orgStanding(orgId, userId);
   }
 }

@@ -42,7 +42,7 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @IdempotentPost()
-  @Auth('user')
+  @Auth('user', { portal: 'any' })
   @IdempotencyRedact('key')
   @ApiOperation({
     operationId: 'createApiKey',
@@ -107,7 +107,7 @@ export class ApiKeysController {
   }
 
   @Get()
-  @Auth('user', { account: { user: 'holder', staff: 'admin' } })
+  @Auth('user', { account: { user: 'holder', staff: 'admin' }, portal: 'any' })
   @ApiOperation({
     operationId: 'listApiKeys',
     summary: "List the caller's API keys (admins: any user's), newest first, without the keys themselves",
@@ -168,7 +168,7 @@ export class ApiKeysController {
   }
 
   @Get(':id')
-  @Auth('user')
+  @Auth('user', { portal: 'any' })
   @ApiOperation({
     operationId: 'getApiKey',
     summary: 'One API key of the caller (admins: any), without the key itself',
@@ -221,7 +221,7 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
-  @Auth('user')
+  @Auth('user', { portal: 'any' })
   @ApiOperation({
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key of the caller (admins: any); effective on the next request',

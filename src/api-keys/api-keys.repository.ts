@@ -51,6 +51,21 @@ export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'models'>>;
  * A key of a membership (k) whose owner is not an active member of its org any more: it stops working.
  * org_member_role()'s rule, written as an anti-join because it runs in every key's authentication lookup.
  */
+/**
+ * Whose keys a caller reaches: a user's, and with `orgId` only that org's (null: the personal ones),
+ * as the one resolver gives a portal session's account (src/accounts/account-resolver.ts).
+ */
+export interface KeyOwner {
+  userId: string;
+  orgId?: string | null;
+}
+
+function ownedBy<T extends object>(qb: SelectQueryBuilder<T>, user: string, org: string, owner: KeyOwner): void {
+  qb.andWhere(`${user} = :ownerUserId`, { ownerUserId: owner.userId });
+  if (owner.orgId === null) qb.andWhere(`${org} IS NULL`);
+  else if (owner.orgId !== undefined) qb.andWhere(`${org} = :ownerOrgId`, { ownerOrgId: owner.orgId });
+}
+
 const NOT_MEMBER_SQL = `(k.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_members m
   WHERE m.org_id = k.org_id AND m.user_id = k.user_id AND m.removed_at IS NULL))`;
 
@@ -81,10 +96,10 @@ export class ApiKeysRepository implements NamedKeys {
     return rows[0].n;
   }
 
-  /** One key; with `owner`, only if it is that user's. */
-  async find(manager: EntityManager, id: string, owner: string | null): Promise<StoredApiKey | null> {
+  /** One key; with `owner`, only if it is that user's (and, `orgId` given, of that org or none). */
+  async find(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<StoredApiKey | null> {
     const qb = this.select(manager).where('k.id = :id', { id });
-    if (owner !== null) qb.andWhere('k.userId = :owner', { owner });
+    if (owner !== null) ownedBy(qb, 'k.userId', 'k.orgId', owner);
     const [found] = await this.read(qb);
     return found ?? null;
   }
@@ -92,12 +107,14 @@ export class ApiKeysRepository implements NamedKeys {
   /** A user's keys (or, without `userId`, everyone's), with `scope` if given; newest first, after the cursor. */
   list(query: {
     userId?: string;
+    /** Only the keys of this org (null: the personal ones); absent: all. */
+    orgId?: string | null;
     scope?: Scope;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<StoredApiKey[]> {
     const qb = this.select(this.keys.manager).where('true');
-    if (query.userId !== undefined) qb.andWhere('k.userId = :userId', { userId: query.userId });
+    if (query.userId !== undefined) ownedBy(qb, 'k.userId', 'k.orgId', { userId: query.userId, orgId: query.orgId });
     if (query.scope !== undefined) qb.andWhere(':scope = ANY(k.permissions)', { scope: query.scope });
     if (query.after) qb.andWhere('(k.createdAt, k.id) < (CAST(:t AS timestamptz), CAST(:id AS uuid))', query.after);
     return this.read(qb.orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC').limit(query.limit));
@@ -108,11 +125,11 @@ export class ApiKeysRepository implements NamedKeys {
    * one after the other. FOR NO KEY UPDATE: foreign keys to the key are not held up. (A take locks
    * the key's cap row, which a change of its budget writes: the two wait for each other.)
    */
-  lockForUpdate(manager: EntityManager, id: string, owner: string | null): Promise<ApiKey | null> {
+  lockForUpdate(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<ApiKey | null> {
     const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
       id,
     });
-    if (owner !== null) qb.andWhere('k.userId = :owner', { owner });
+    if (owner !== null) ownedBy(qb, 'k.userId', 'k.orgId', owner);
     return qb.getOne();
   }
 
@@ -121,16 +138,15 @@ export class ApiKeysRepository implements NamedKeys {
     return (await this.find(manager, id, null))!;
   }
 
-  /** Sets revoked_at unless already set; null when there is no such key (of `owner`). */
-  async revoke(manager: EntityManager, id: string, owner: string | null): Promise<StoredApiKey | null> {
+  /** Sets revoked_at unless already set; null when there is no such key (the caller found it under its owner's lock). */
+  async revoke(manager: EntityManager, id: string): Promise<StoredApiKey | null> {
     const update = manager
       .createQueryBuilder()
       .update(ApiKey)
       .set({ revokedAt: () => 'COALESCE(revoked_at, now())' })
       .where('id = :id', { id });
-    if (owner !== null) update.andWhere('user_id = :owner', { owner });
     const { affected } = await update.execute();
-    return affected ? this.find(manager, id, owner) : null;
+    return affected ? this.find(manager, id, null) : null;
   }
 
   async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import { isStaff, ORG_STANDING, type OrgStandingReader, requireOrgForWrite } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff, portalKeyOrg } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -13,7 +13,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
-import { ApiKeysRepository, type KeyLookup, type StoredApiKey } from './api-keys.repository.js';
+import { ApiKeysRepository, type KeyLookup, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
 import type {
   ApiKeyResponseDto,
   CreateApiKeyDto,
@@ -99,7 +99,7 @@ export class ApiKeysService {
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CreditCapsService) private readonly caps: CreditCapsService,
   ) {}
 
@@ -142,9 +142,8 @@ export class ApiKeysService {
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
-      // A key of a membership: its creator must be an active member (an unknown org answers the same).
-      if (dto.orgId !== undefined)
-        requireOrgForWrite(await this.orgs.orgStanding(dto.orgId, owner.userId), dto.orgId, owner.userId, true);
+      // A key of a membership: its creator must be an active member; a portal token its session's only.
+      if (dto.orgId !== undefined || owner.portal) await this.access.forWrite(owner, dto.orgId, { member: true });
       const held = await this.keys.countActiveForCreate(manager, owner.userId);
       if (held >= this.config.maxApiKeysPerUser) {
         throw new DomainError(
@@ -202,11 +201,13 @@ export class ApiKeysService {
   ): Promise<Page<ApiKeyResponseDto>> {
     if (query.scope !== undefined && !isStaff(caller, 'admin'))
       throw new DomainError('FORBIDDEN', 'Only admins may list keys by scope');
-    // Whose keys a caller may name the access rule decided (src/auth/account-access.ts).
+    // Whose keys a caller may name the access rule decided (src/auth/account-access.ts); a portal
+    // session reaches its account's only.
     const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const rows = await this.keys.list({ userId, scope: query.scope, after, limit: limit + 1 });
+    const orgId = portalKeyOrg(caller);
+    const rows = await this.keys.list({ userId, orgId, scope: query.scope, after, limit: limit + 1 });
     const views = await this.withCaps(this.tx.statementManager, rows);
     return toPage(views, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
@@ -265,7 +266,7 @@ export class ApiKeysService {
       const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
       if (!key) return null;
       const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
-      const after = await this.viewOf(manager, (await this.keys.revoke(manager, id, null))!);
+      const after = await this.viewOf(manager, (await this.keys.revoke(manager, id))!);
       if (key.revokedAt === null && auditedKeyChange(caller, key)) {
         await this.audited(manager, 'api_key.revoke', before, after);
       }
@@ -391,8 +392,9 @@ export class ApiKeysService {
     await Promise.all(this.touching);
   }
 
-  /** Admins see every key; everyone else only their own (another user's key is "not found"). */
-  private ownerFilter(caller: AuthUser): string | null {
-    return isStaff(caller, 'admin') ? null : caller.userId;
+  /** Admins see every key; others their own (another's is "not found"); a portal session its account's. */
+  private ownerFilter(caller: AuthUser): KeyOwner | null {
+    if (isStaff(caller, 'admin')) return null;
+    return { userId: caller.userId, orgId: portalKeyOrg(caller) };
   }
 }

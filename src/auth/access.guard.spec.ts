@@ -40,8 +40,8 @@ function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
-/** No org exists: these routes name none (account-access.spec.ts tests the account rule). */
-const NO_ORGS = { orgStanding: async () => ({ exists: false, role: null }), userExists: async () => false };
+/** These routes name no account (account-access.spec.ts tests the account rule). */
+const NO_ORGS = { resolve: async () => null };
 
 const guards: Record<MeteringTrust, AccessGuard> = {
   users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS),

@@ -3,8 +3,8 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable }
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { type NamedAccounts, ORG_STANDING, type OrgStandingReader, requireAccess } from './account-access.js';
-import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule } from './auth.decorator.js';
+import { ACCOUNT_ACCESS, type AccountAccess, decidePortal, type NamedAccounts } from './account-access.js';
+import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
@@ -18,7 +18,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: CachedReflector,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve'>,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -29,6 +29,8 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest();
     const user = request.user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
+    // A portal token is a caller held to one account: the rule's option, decided before any role.
+    if (user.portal) decidePortal(user, rule.portal, portalTarget(request, rule));
     if (rule.meters) assertMayMeter(user, this.config.meteringTrust);
 
     if (user.via === 'api-key') {
@@ -59,7 +61,12 @@ export class AccessGuard implements CanActivate {
     if ((account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined)) {
       // Decided now, answered after validation (AnswerAccess): bad input is a 400 whoever asks.
       try {
-        await requireAccess(user, named, account, rule.role, this.orgs);
+        (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = await this.access.resolve(
+          user,
+          named,
+          account,
+          rule.role,
+        );
       } catch (refusal) {
         (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
       }
@@ -69,6 +76,22 @@ export class AccessGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * The account a request names for the portal's reach: by its account rule (an org route's `orgId`, a
+ * user route's `userId`), else the query's `userId` or `orgId` (a route reading the caller's own).
+ */
+function portalTarget(
+  request: { params?: Record<string, unknown>; query?: Record<string, unknown> },
+  rule: AuthRule,
+): { kind: 'user' | 'org'; id: string } | null {
+  const userId = namedIn(request, 'userId');
+  const orgId = namedIn(request, 'orgId');
+  const account = rule.account;
+  if (orgId !== undefined && (!account || account.org)) return { kind: 'org', id: orgId };
+  if (userId !== undefined && (!account || account.user)) return { kind: 'user', id: userId };
+  return null;
 }
 
 /** The account a request names in its path, else its query (a repeated query field is refused). */

@@ -45,7 +45,46 @@ export interface OrgStandingReader {
   orgStanding(orgId: string, userId: string): Promise<OrgStanding>;
   userExists(userId: string): Promise<boolean>;
 }
-export const ORG_STANDING = Symbol('ORG_STANDING');
+
+/** An account the rule let the caller reach, as the engine names it (src/accounts/account-resolver.ts resolves it). */
+export interface ResolvedAccount {
+  /** `accounts.account_id`: the engine's key. */
+  accountId: string;
+  kind: 'user' | 'org';
+  /** The user id or the org id that names the account. */
+  ownerId: string;
+  /** An org's account reached as one of its active members: that member (the caller); else null. */
+  memberId: string | null;
+}
+
+/**
+ * What a write naming an account in its body needs (the resolver's `forWrite`): `member`: the caller
+ * must be an active member of the org it names; `org`/`what`: and of this role, for the 403.
+ */
+export interface WriteNeed {
+  member: boolean;
+  org?: 'reader' | 'manager';
+  what?: string;
+}
+
+/**
+ * The one resolver (src/accounts/account-resolver.ts): turns what a caller names into the account the
+ * engine takes, applying this rule in the same call. Auth imports no feature: the composition root
+ * binds it to ACCOUNT_ACCESS.
+ */
+export interface AccountAccess {
+  /** The account the request names under `rule` (null: it names none), or the rule's 404 / 403. */
+  resolve(caller: AuthUser, named: NamedAccounts, rule: AccountRule, routeRole?: Role): Promise<ResolvedAccount | null>;
+  /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
+  mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean>;
+  /** The caller's own account: a portal session's, an org key's org, else the user's. */
+  own(caller: AuthUser): Promise<ResolvedAccount>;
+  /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
+  account(owner: { kind: 'user' | 'org'; id: string }): Promise<ResolvedAccount | null>;
+  /** The account a write names in its body (an org, else the caller's own), per `need`. */
+  forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount>;
+}
+export const ACCOUNT_ACCESS = Symbol('ACCOUNT_ACCESS');
 
 /** The accounts a request names: `userId` and `orgId` from its path or query. */
 export interface NamedAccounts {
@@ -146,8 +185,13 @@ export async function mayReach(
   rule: AccountRule,
   orgs: OrgStandingReader,
 ): Promise<boolean> {
+  return reachable(() => requireAccess(caller, named, rule, 'user', orgs));
+}
+
+/** Whether `decide` lets the caller in: its 404 or 403 is no; bad input stays an error. */
+export async function reachable(decide: () => Promise<unknown>): Promise<boolean> {
   try {
-    await requireAccess(caller, named, rule, 'user', orgs);
+    await decide();
     return true;
   } catch (error) {
     if (error instanceof ForbiddenException || (error instanceof DomainError && error.code !== 'VALIDATION'))
@@ -157,10 +201,75 @@ export async function mayReach(
 }
 
 /**
+ * What a portal token may do on a route: absent, nothing (403, fail closed: a new route stays out
+ * until its `@Auth` says `portal`). `any`: the route reaches no account by its path or query (the
+ * caller, prices, packages; API keys and redemptions, whose service asks the resolver for the
+ * session's account). `own`: the route reads the account it names, or the caller's own when it names
+ * none, and that must be the session's.
+ */
+export type PortalReach = 'any' | 'own';
+
+/** A portal session's one account: the org's when the session names one, else the user's. */
+export const portalAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: string } | null =>
+  caller.portal
+    ? caller.portal.orgId === null
+      ? { kind: 'user', id: caller.userId }
+      : { kind: 'org', id: caller.portal.orgId }
+    : null;
+
+/** Whose API keys a portal session reaches: its org's (the id), or the user's personal ones (null); other callers: undefined, every key of theirs. */
+export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
+  const session = portalAccount(caller);
+  return session ? (session.kind === 'org' ? session.id : null) : undefined;
+};
+
+/**
+ * A portal token on a route: refused (403) unless the route lets portal tokens in; on an `own` route,
+ * the account it names (`target`, null: the caller's own user account) must be the session's, else
+ * 404 as for any outsider. Other callers pass.
+ */
+export function decidePortal(
+  caller: AuthUser,
+  reach: PortalReach | undefined,
+  target: { kind: 'user' | 'org'; id: string } | null,
+): void {
+  const session = portalAccount(caller);
+  if (!session) return;
+  if (!reach) throw new DomainError('FORBIDDEN', 'A portal session cannot call this route');
+  if (reach === 'any') return;
+  const named = target ?? { kind: 'user', id: caller.userId };
+  if (named.kind !== session.kind || named.id !== session.id)
+    throw new NotFoundError(named.kind === 'org' ? 'Org' : 'Account');
+}
+
+/**
+ * A portal token writing for an account named in a body (an org, else the user's own): only the
+ * session's, else 403 (a write for an account the caller may not act for).
+ */
+export function decidePortalWrite(caller: AuthUser, orgId: string | undefined): void {
+  const session = portalAccount(caller);
+  if (!session || (orgId === undefined ? session.kind === 'user' : session.kind === 'org' && session.id === orgId))
+    return;
+  throw new DomainError(
+    'FORBIDDEN',
+    session.kind === 'user'
+      ? 'A portal session of a user acts for the user’s own account only'
+      : `A portal session of organisation ${session.id} acts for that organisation only: name it as orgId`,
+  );
+}
+
+/**
  * A write naming an org in its body (metering, transfers, purchases, redemptions, API keys): an org
  * that does not exist and one the acting user must be, and is not, an active member of are the same
  * 403 NOT_A_MEMBER, so the answer tells nobody which org ids exist. `member`: the user must belong.
  */
 export function requireOrgForWrite(standing: OrgStanding, orgId: string, userId: string, member: boolean): void {
   if (!standing.exists || (member && standing.role === null)) throw new NotAMemberError(orgId, userId);
+}
+
+/** `requireOrgForWrite`, then the member's role against what the write needs (403 FORBIDDEN below it). */
+export function decideOrgWrite(standing: OrgStanding, orgId: string, userId: string, need: WriteNeed): void {
+  requireOrgForWrite(standing, orgId, userId, need.member);
+  if (need.member && need.org && !meets(standing.role, need.org))
+    throw new DomainError('FORBIDDEN', orgRoleRefusal(need.org, need.what ?? 'act for it'));
 }

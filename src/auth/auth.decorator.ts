@@ -10,7 +10,7 @@ import {
 
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { currentRequest } from '../common/logging/logger.js';
-import { type AccountRule, staffRoleOf } from './account-access.js';
+import { type AccountRule, type PortalReach, type ResolvedAccount, staffRoleOf } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';
@@ -22,6 +22,8 @@ export const INTERNAL_API_KEY_SCHEME = 'internal-api-key';
 export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
 /** OpenAPI extension holding the account rule of a route that names an account (account-access.ts). */
 export const ACCOUNT_ACCESS_EXTENSION = 'x-account-access';
+/** OpenAPI extension saying what a portal token may do on an operation (absent: refused, 403). */
+export const PORTAL_EXTENSION = 'x-portal';
 
 export interface AuthRule {
   public?: true;
@@ -36,10 +38,14 @@ export interface AuthRule {
   meters?: true;
   /** The route names an account (`userId`, `orgId`): who sees it and who may use the route on it. */
   account?: AccountRule;
+  /** What a portal token may do here (account-access.ts `PortalReach`); absent: refused. */
+  portal?: PortalReach;
 }
 
 /** Where the access guard leaves the account rule's refusal for AnswerAccess. */
 export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
+/** Where the access guard leaves the account it resolved (ResolvedAccount) for the handler. */
+export const RESOLVED_ACCOUNT = Symbol('RESOLVED_ACCOUNT');
 
 /**
  * Answers the access guard's refusal of a route naming an account (404 / 403) once the validation
@@ -73,13 +79,14 @@ export function Public(): MethodDecorator & ClassDecorator {
  */
 export function Auth(
   role: Role = 'user',
-  options: { scope?: Scope | 'any'; meters?: true; account?: AccountRule } = {},
+  options: { scope?: Scope | 'any'; meters?: true; account?: AccountRule; portal?: PortalReach } = {},
 ) {
   const rule: AuthRule = {
     role,
     apiKeyScope: role === 'user' ? options.scope : undefined,
     ...(options.meters ? { meters: true } : {}),
     ...(options.account ? { account: options.account } : {}),
+    ...(options.portal ? { portal: options.portal } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account
@@ -104,6 +111,7 @@ export function Auth(
     ...(options.account
       ? [ApiExtension(ACCOUNT_ACCESS_EXTENSION, { ...options.account, staff: staffRoleOf(options.account, role) })]
       : []),
+    ...(options.portal ? [ApiExtension(PORTAL_EXTENSION, options.portal)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ErrorResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),
@@ -123,6 +131,15 @@ function accountWho(account: AccountRule, role: Role): string {
   const base = `staff from ${staff} up on any account`;
   return `${others.length ? `${others.join(', ')}, or ` : ''}${base} (a caller who may not see the account gets 404)`;
 }
+
+/**
+ * The account the route names in its path or query, as the access guard resolved it under the route's
+ * account rule (null: it names none). Handlers take it instead of resolving the owner again.
+ */
+export const NamedAccount = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
+    (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | undefined>)[RESOLVED_ACCOUNT] ?? null,
+);
 
 /** The authenticated caller (set by the global authentication guard). */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {

@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 
-import { ORG_STANDING, type OrgStandingReader } from './account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from './account-access.js';
 import { ACCOUNT_SYNC, type AccountSync, JwtStrategy } from './jwt.strategy.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -11,8 +11,8 @@ import { CachedReflector } from './route-metadata.js';
  * built in other modules too (InternalOrAdminGuard).
  *
  * The accounts the JWT strategy keeps in sync are handed down by the composition root
- * and the org standings the access rule reads (`AuthModule.forRoot({ imports: [AccountsModule],
- * accountSync: AccountsService, orgStanding: AccountsService })`): every feature
+ * and the one resolver that applies the access rule (`AuthModule.forRoot({ imports: [AccountsModule],
+ * accountSync: AccountsService, accountAccess: AccountResolver })`): every feature
  * imports auth (roles, `@Auth()`), so auth imports none of them (docs/architecture.md "Layers").
  */
 @Global()
@@ -21,7 +21,7 @@ export class AuthModule {
   static forRoot(accounts: {
     imports: Type[];
     accountSync: Type<AccountSync>;
-    orgStanding: Type<OrgStandingReader>;
+    accountAccess: Type<AccountAccess>;
   }): DynamicModule {
     return {
       module: AuthModule,
@@ -30,9 +30,9 @@ export class AuthModule {
         JwtStrategy,
         CachedReflector,
         { provide: ACCOUNT_SYNC, useExisting: accounts.accountSync },
-        { provide: ORG_STANDING, useExisting: accounts.orgStanding },
+        { provide: ACCOUNT_ACCESS, useExisting: accounts.accountAccess },
       ],
-      exports: [CachedReflector, ORG_STANDING],
+      exports: [CachedReflector, ACCOUNT_ACCESS],
     };
   }
 }

@@ -3,13 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import {
-  type AccountRule,
-  isStaff,
-  ORG_STANDING,
-  type OrgStandingReader,
-  requireAccess,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, isStaff } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -57,7 +51,7 @@ export class AutoRechargeService {
     private readonly repo: AutoRechargeRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
@@ -202,7 +196,7 @@ export class AutoRechargeService {
   ): Promise<AccountRef> {
     // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
     // body of a PUT names its account here.
-    if (mode === 'write') await requireAccess(caller, named, AUTO_RECHARGE_WRITERS, 'user', this.orgs);
+    if (mode === 'write') await this.access.resolve(caller, named, AUTO_RECHARGE_WRITERS);
     if (named.orgId !== undefined) return { kind: 'org', id: named.orgId };
     return { kind: 'user', id: named.userId ?? caller.userId };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { type AccountRule, ORG_STANDING, type OrgStandingReader, requireAccess } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { PricingService, type Quote } from '../pricing/pricing.service.js';
@@ -18,7 +18,7 @@ const QUOTE_ACCOUNTS: AccountRule = { user: 'holder', org: 'member', what: 'pric
 export class CreditQuotesService {
   constructor(
     @Inject(PricingService) private readonly pricing: PricingService,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async quote(
@@ -46,8 +46,8 @@ export class CreditQuotesService {
     }
     if (named.userId === undefined && named.orgId === undefined)
       return { userId: caller.userId, orgId: caller.orgId ?? null };
-    // The one access rule (src/auth/account-access.ts): staff any account, a user their own, a member their org's.
-    await requireAccess(caller, named, QUOTE_ACCOUNTS, 'user', this.orgs);
+    // The one resolver and its rule (src/accounts/account-resolver.ts): staff any account, a user their own, a member their org's.
+    await this.access.resolve(caller, named, QUOTE_ACCOUNTS);
     return { userId: named.userId ?? caller.userId, orgId: named.orgId ?? null };
   }
 }

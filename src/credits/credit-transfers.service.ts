@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { ORG_STANDING, type OrgStandingReader, requireOrgForWrite } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -32,7 +32,7 @@ export class CreditTransfersService {
     private readonly repo: CreditTransfersRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /**
@@ -49,8 +49,7 @@ export class CreditTransfersService {
     if (to.kind === 'user') assertNotOwnGrant(caller, to.id, 'transfer');
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
     for (const side of [from, to])
-      if (side.kind === 'org')
-        requireOrgForWrite(await this.orgs.orgStanding(side.id, caller.userId), side.id, caller.userId, false);
+      if (side.kind === 'org') await this.access.forWrite(caller, side.id, { member: false });
     return this.tx.run(async (manager) => {
       if (
         to.kind === 'org' &&

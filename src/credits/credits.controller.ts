@@ -53,7 +53,7 @@ export class CreditsController {
   ) {}
 
   @Get('balance')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'own' })
   @ApiOperation({
     operationId: 'getBalance',
     summary: 'The caller’s available credits, held credits and active allocations',
@@ -76,7 +76,7 @@ export class CreditsController {
 
   @IdempotentPost('check')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'own' })
   @ApiOperation({
     operationId: 'checkCredits',
     summary: 'Whether the caller has at least `credits` available (changes nothing)',
@@ -94,7 +94,7 @@ export class CreditsController {
 
   @IdempotentPost('calculate')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',
@@ -194,7 +194,7 @@ export class CreditsController {
   }
 
   @Get('allocations')
-  @Auth('user', { scope: 'credits:read', account: { user: 'holder' } })
+  @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' })
   @ApiOperation({
     operationId: 'listAllocations',
     summary: 'Allocations, newest first (own; any user’s for supervisors)',
@@ -248,7 +248,7 @@ export class CreditsController {
   }
 
   @Get('ledger')
-  @Auth('user', { scope: 'credits:read', account: { user: 'holder' } })
+  @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' })
   @ApiOperation({
     operationId: 'listLedger',
     summary: 'Ledger entries, newest first (own; any user’s for supervisors)',

@@ -57,7 +57,7 @@ export class StatementsController {
   ) {}
 
   @Get('credits/statement')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'own' })
   @documented('getStatement', 'The caller’s statement of a month')
   own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
     return this.answer(userAccount(user.userId), query);
@@ -73,7 +73,7 @@ export class StatementsController {
   }
 
   @Get('orgs/:orgId/statement')
-  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' } })
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' }, portal: 'own' })
   @documented('getOrgStatement', 'An organisation’s statement of a month (org readers, staff)')
   @ApiTags('orgs')
   @ApiParam({ name: 'orgId', example: 'acme' })

@@ -86,7 +86,7 @@ export class OrgMembersController {
   }
 
   @Get()
-  @Auth('user', { account: { org: 'reader', what: 'read its members' } })
+  @Auth('user', { account: { org: 'reader', what: 'read its members' }, portal: 'own' })
   @ApiOperation({
     operationId: 'listOrgMembers',
     summary: 'An organisation’s members with their limits and spend, by user id (org readers, staff)',
@@ -99,7 +99,7 @@ export class OrgMembersController {
   }
 
   @Get(':userId')
-  @Auth('user', { account: { org: 'reader', what: 'read its members', selfMember: true } })
+  @Auth('user', { account: { org: 'reader', what: 'read its members', selfMember: true }, portal: 'own' })
   @ApiOperation({
     operationId: 'getOrgMember',
     summary: 'One member: role, limit, spent in period, what they can spend now (that member, org readers, staff)',

@@ -48,7 +48,7 @@ export class OrgMoneyController {
   ) {}
 
   @Get('balance')
-  @Auth('user', { account: READERS })
+  @Auth('user', { account: READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'getOrgBalance',
     summary: 'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
@@ -61,7 +61,7 @@ export class OrgMoneyController {
   }
 
   @Get('allocations')
-  @Auth('user', { account: READERS })
+  @Auth('user', { account: READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'listOrgAllocations',
     summary: 'The org’s allocations, newest first (org readers, staff)',
@@ -78,7 +78,7 @@ export class OrgMoneyController {
   }
 
   @Get('ledger')
-  @Auth('user', { account: READERS })
+  @Auth('user', { account: READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'listOrgLedger',
     summary: 'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
@@ -96,7 +96,7 @@ export class OrgMoneyController {
   }
 
   @Get('usage/stats')
-  @Auth('user', { account: READERS })
+  @Auth('user', { account: READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'getOrgUsageStats',
     summary: 'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
@@ -116,7 +116,7 @@ export class OrgMoneyController {
   @Get('usage/records')
   // Above @Auth: applied after it, so its 429 schema (with retryAfter) is the one documented.
   @ApiCsvExportRefusals('With format=csv: ')
-  @Auth('user', { account: READERS })
+  @Auth('user', { account: READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'listOrgUsageRecords',
     summary: 'The usage records charged to the org, newest first; `userId` picks one member (org readers, staff)',

@@ -108,7 +108,7 @@ export class OrgsController {
   }
 
   @Get(':orgId')
-  @Auth('user', { account: { org: 'member' } })
+  @Auth('user', { account: { org: 'member' }, portal: 'own' })
   @ApiOperation({
     operationId: 'getOrg',
     summary: 'An organisation: its pool’s available, held and owed credits, its member count (members, staff)',

@@ -75,7 +75,7 @@ export class PortalSessionsController {
   }
 
   @Get('session')
-  @Auth('user')
+  @Auth('user', { portal: 'any' })
   @ApiOperation({
     operationId: 'getPortalSession',
     summary: 'The caller’s portal session: whose, which account, until when (portal tokens only)',

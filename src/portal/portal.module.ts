@@ -7,8 +7,8 @@ import { PortalSessionsService } from './portal-sessions.service.js';
 
 /**
  * Portal sessions (`/api/portal/sessions`) and the `portal` passport strategy behind the global
- * AuthenticationGuard. The page itself is static (portal-static.ts); the guard that holds a portal
- * token to its routes is global (PortalAccessGuard, registered by the composition root).
+ * AuthenticationGuard. The page itself is static (portal-static.ts). What a portal token reaches is
+ * an option of the one access rule: each route's `@Auth(…, { portal })` (src/auth/account-access.ts).
  */
 @Module({
   controllers: [PortalSessionsController],

@@ -38,7 +38,7 @@ export class PricingController {
   constructor(@Inject(PricingService) private readonly pricing: PricingService) {}
 
   @Get()
-  @Auth('user', { scope: 'pricing:read' })
+  @Auth('user', { scope: 'pricing:read', portal: 'any' })
   @ApiOperation({
     operationId: 'listCurrentPrices',
     summary: 'The rules in effect now, one per model; with upcoming=true, the rules that take effect later',
@@ -58,7 +58,7 @@ export class PricingController {
   }
 
   @Get(':modelId')
-  @Auth('user', { scope: 'pricing:read' })
+  @Auth('user', { scope: 'pricing:read', portal: 'any' })
   @ApiOperation({
     operationId: 'getModelPrice',
     summary: 'A model’s price now: its rule, or the default price (source "default")',

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import { isOrgManager } from '../accounts/org-roles.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type WriteNeed } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -21,6 +21,8 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** The refusals a guesser learns something from: they count against the hour's limit. */
 const REFUSALS = new Set([403, 404, 409]);
+/** Who may redeem for an org a body names: its owners and admins; a service principal any existing org. */
+const MANAGERS: WriteNeed = { member: true, org: 'manager', what: 'redeem codes for it' };
 
 interface Target {
   kind: AccountKind;
@@ -44,6 +46,7 @@ export class PromotionRedemptionsService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
@@ -90,13 +93,16 @@ export class PromotionRedemptionsService {
     code: string,
     now: Date,
   ): Promise<RedemptionResponseDto> {
-    if (target.kind === 'org' && !isServicePrincipal(caller)) {
-      const role = await this.repo.orgRole(target.ownerId, caller.userId);
-      if (role === null) throw new NotFoundError('Org');
-      if (!isOrgManager(role)) {
-        throw new DomainError('FORBIDDEN', 'Only the org’s owners and admins may redeem codes for it');
-      }
-    }
+    // The one access rule for a write naming an account (src/accounts/account-resolver.ts): a portal
+    // token for its session's account only; an org that does not exist, or of which the caller is no
+    // active member, 403 NOT_A_MEMBER; a member below its managers, 403.
+    const service = isServicePrincipal(caller);
+    if (target.kind === 'org' || caller.portal)
+      await this.access.forWrite(
+        caller,
+        target.kind === 'org' ? target.ownerId : undefined,
+        service ? { member: false } : MANAGERS,
+      );
     const promotion = await this.repo.lock(manager, code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);

@@ -13,6 +13,7 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 
+import { orgRoleRefusal } from '../auth/account-access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
@@ -126,7 +127,9 @@ export class PromotionsController {
   @ApiForbiddenResponse({
     description:
       'PROMOTION_NOT_ELIGIBLE: the account is of a kind the code is not for, or older than its `newAccountsWithinDays`; ' +
-      'FORBIDDEN: another user’s account (service principals only), or an org the caller does not manage',
+      'FORBIDDEN: another user’s account (service principals only), an org the caller does not manage, or ' +
+      'another account than a portal token’s; NOT_A_MEMBER: an org the caller is no active member of, or none ' +
+      'by that id',
     type: ErrorResponseDto,
     examples: {
       ...commonErrorExamples(403, { post: true, scope: 'usage:ingest' }),
@@ -137,8 +140,14 @@ export class PromotionsController {
       ),
       notManager: domainErrorExample(
         'FORBIDDEN',
-        'Only the org’s owners and admins may redeem codes for it',
+        orgRoleRefusal('manager', 'redeem codes for it'),
         'An org member who does not manage it',
+      ),
+      notAMember: domainErrorExample(
+        'NOT_A_MEMBER',
+        'alice is not an active member of organisation acme',
+        'An org the caller is not an active member of, or none by that id',
+        { orgId: 'acme' },
       ),
     },
   })
@@ -157,7 +166,7 @@ export class PromotionsController {
     },
   })
   @IdempotentPost('redeem')
-  @Auth('user', { scope: 'usage:ingest' })
+  @Auth('user', { scope: 'usage:ingest', portal: 'any' })
   @ApiOperation({
     operationId: 'redeemPromotion',
     summary: 'Redeem a promotion code: one promotional allocation',
@@ -174,11 +183,10 @@ export class PromotionsController {
   @ApiCreatedResponse({ type: RedemptionResponseDto })
   @ApiNotFoundResponse({
     description:
-      'The code is unknown, switched off, not started or ended (one answer for all four); or an unknown account',
+      'The code is unknown, switched off, not started or ended (one answer for all four); or an unknown user',
     type: ErrorResponseDto,
     examples: {
       notFound: domainErrorExample('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE, 'No redeemable code'),
-      org: domainErrorExample('NOT_FOUND', 'Org not found', 'An org the caller is not a member of'),
     },
   })
   @ApiConflictResponse({

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
@@ -174,15 +173,6 @@ export class PromotionsRepository {
       .execute();
     const r = result.raw[0] as { id: string; created_at: Date };
     return Object.assign(new PromotionRedemption(), input, { id: r.id, createdAt: r.created_at });
-  }
-
-  /** The caller's role in the org while an active member (null: none). */
-  async orgRole(orgId: string, userId: string): Promise<OrgRole | null> {
-    const rows: { role: OrgRole }[] = await this.dataSource.query(`SELECT org_member_role($1, $2) AS role`, [
-      orgId,
-      userId,
-    ]);
-    return rows[0]?.role ?? null;
   }
 
   /** The principal's refused redemptions in its hour (null: none, or its hour ended before `now`). */

@@ -12,7 +12,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -111,18 +112,22 @@ export class PurchasesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS })
+  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS, portal: 'own' })
   @ApiOperation({
     operationId: 'listPurchases',
     summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',
   })
   @ApiOkResponse({ type: PurchaseListResponseDto })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListPurchasesQueryDto): Promise<PurchaseListResponseDto> {
-    return this.purchases.list(user, query);
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListPurchasesQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<PurchaseListResponseDto> {
+    return this.purchases.list(user, query, account);
   }
 
   @Get(':id')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({ operationId: 'getPurchase', summary: 'One purchase (own, an org reader’s, staff)' })
   @ApiParam(ID)
   @ApiOkResponse({ type: PurchaseResponseDto })
@@ -132,7 +137,7 @@ export class PurchasesController {
   }
 
   @Get(':id/refundable')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({
     operationId: 'getPurchaseRefundable',
     summary: 'What could be refunded now: the allocation’s remaining credits and their share of the amount',

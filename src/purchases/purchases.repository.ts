@@ -87,15 +87,6 @@ export type PurchaseChange = Partial<
 export class PurchasesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The account of a user or an org (null: none). */
-  async accountOf(manager: EntityManager, kind: 'user' | 'org', ownerId: string): Promise<string | null> {
-    const rows: { account_id: string }[] = await manager.query(
-      `SELECT account_id FROM accounts WHERE ${kind === 'user' ? 'user_id' : 'org_id'} = $1`,
-      [ownerId],
-    );
-    return rows[0]?.account_id ?? null;
-  }
-
   /** A new purchase; null when its (provider, providerRef) is taken. */
   async insert(
     manager: EntityManager,
@@ -208,21 +199,17 @@ export class PurchasesRepository {
 
   /** Purchases newest first, of one account or all; the cursor keeps microseconds. */
   async list(query: {
-    userId?: string;
-    orgId?: string;
+    /** The account's (resolved at the edge: src/accounts/account-resolver.ts); absent: every account's. */
+    accountId?: string;
     status?: PurchaseStatus;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(PurchaseRow & { cursor_t: string })[]> {
     const params: unknown[] = [];
     const where: string[] = [];
-    if (query.userId !== undefined) {
-      params.push(query.userId);
-      where.push(`p.account_id = credit_account_of('user', $${params.length})`);
-    }
-    if (query.orgId !== undefined) {
-      params.push(query.orgId);
-      where.push(`p.account_id = credit_account_of('org', $${params.length})`);
+    if (query.accountId !== undefined) {
+      params.push(query.accountId);
+      where.push(`p.account_id = $${params.length}::bigint`);
     }
     if (query.status !== undefined) {
       params.push(query.status);

@@ -4,11 +4,10 @@ import type { EntityManager } from 'typeorm';
 import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
   type AccountRule,
-  mayReach,
-  ORG_STANDING,
-  type OrgStandingReader,
-  requireOrgForWrite,
+  type ResolvedAccount,
   seesAll,
 } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
@@ -84,7 +83,7 @@ export class PurchasesService {
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
-    @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -96,11 +95,10 @@ export class PurchasesService {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
-    if (body.orgId !== undefined)
-      requireOrgForWrite(await this.orgs.orgStanding(body.orgId, caller.userId), body.orgId, caller.userId, false);
+    if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.tx.run(async (manager) => {
       const kind = body.orgId !== undefined ? 'org' : 'user';
-      const accountId = await this.repo.accountOf(manager, kind, (body.orgId ?? body.userId)!);
+      const accountId = (await this.access.account({ kind, id: (body.orgId ?? body.userId)! }))?.accountId;
       if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
       const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
@@ -273,14 +271,22 @@ export class PurchasesService {
     return { credits, amount: amountOfMinor(money, row.currency) };
   }
 
-  async list(caller: AuthUser, query: ListPurchasesQueryDto): Promise<Page<PurchaseView>> {
-    // Whose purchases a caller may name the access rule decided (PURCHASE_READERS); naming none
-    // lists the caller's own, or everyone's for staff and service principals.
-    const own = query.userId === undefined && query.orgId === undefined && !seesAll(caller, PURCHASE_READERS);
-    const userId = own ? caller.userId : query.userId;
+  /**
+   * `named`: the account the query names, resolved by the access guard under PURCHASE_READERS; naming
+   * none lists the caller's own, or everyone's for staff and service principals.
+   */
+  async list(
+    caller: AuthUser,
+    query: ListPurchasesQueryDto,
+    named: ResolvedAccount | null,
+  ): Promise<Page<PurchaseView>> {
+    const naming = query.userId !== undefined || query.orgId !== undefined;
+    const own = !naming && !seesAll(caller, PURCHASE_READERS);
+    const account = own ? await this.access.account({ kind: 'user', id: caller.userId }) : named;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const rows = await this.repo.list({ userId, orgId: query.orgId, status: query.status, after, limit });
+    if ((own || naming) && !account) return toPage([], limit, toPurchaseView, () => ({ t: '', id: '' }));
+    const rows = await this.repo.list({ accountId: account?.accountId, status: query.status, after, limit });
     return toPage(rows, limit, toPurchaseView, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
@@ -293,7 +299,7 @@ export class PurchasesService {
 
   private mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
     const named = row.user_id !== null ? { userId: row.user_id } : { orgId: row.org_id! };
-    return mayReach(caller, named, PURCHASE_READERS, this.orgs);
+    return this.access.mayReach(caller, named, PURCHASE_READERS);
   }
 
   /** The purchase locked, or 404. */

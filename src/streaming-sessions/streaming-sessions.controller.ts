@@ -247,7 +247,7 @@ export class StreamingSessionsController {
   }
 
   @Get('active')
-  @Auth('user', { scope: 'sessions:read' })
+  @Auth('user', { scope: 'sessions:read', portal: 'own' })
   @ApiOperation({ operationId: 'listActiveSessions', summary: 'The caller’s active sessions, oldest first' })
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })

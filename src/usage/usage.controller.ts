@@ -242,7 +242,7 @@ export class UsageController {
   }
 
   @Get('stats')
-  @Auth('user', { scope: 'usage:read' })
+  @Auth('user', { scope: 'usage:read', portal: 'own' })
   @ApiOperation({ operationId: 'getUsageStats', summary: "The caller's usage statistics (aggregated by the database)" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
@@ -278,7 +278,7 @@ export class UsageController {
   @Get('records')
   // Above @Auth: applied after it, so its 429 schema (with retryAfter) is the one documented.
   @ApiCsvExportRefusals('With format=csv: ')
-  @Auth('user', { scope: 'usage:read', account: { user: 'holder' } })
+  @Auth('user', { scope: 'usage:read', account: { user: 'holder' }, portal: 'own' })
   @ApiOperation({
     operationId: 'listUsageRecords',
     summary: 'Usage records, newest first (own; supervisors and admins: any user or everyone)',
@@ -299,7 +299,7 @@ export class UsageController {
   // Declared after `records`; a static path, so no parameter route can take "export".
   @Get('records/export')
   @ApiCsvExportRefusals()
-  @Auth('user', { scope: 'usage:read', account: { user: 'holder' } })
+  @Auth('user', { scope: 'usage:read', account: { user: 'holder' }, portal: 'own' })
   @ApiOperation({
     operationId: 'exportUsageRecordsCsv',
     summary: 'Every matching usage record as CSV (own; supervisors and admins: any user or everyone)',

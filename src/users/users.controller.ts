@@ -15,7 +15,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'any', portal: 'any' })
   @ApiOperation({ operationId: 'getMe', summary: 'The calling account and its available credits' })
   @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {

@@ -75,7 +75,7 @@ export class PackagesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'any' })
+  @Auth('user', { scope: 'any', portal: 'any' })
   @ApiOperation({
     operationId: 'listPackages',
     summary: 'The packages on sale, by id (any authenticated caller)',

@@ -7977,11 +7977,11 @@ export type RedeemPromotionErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      *
-     * PROMOTION_NOT_ELIGIBLE: the account is of a kind the code is not for, or older than its `newAccountsWithinDays`; FORBIDDEN: another user’s account (service principals only), or an org the caller does not manage
+     * PROMOTION_NOT_ELIGIBLE: the account is of a kind the code is not for, or older than its `newAccountsWithinDays`; FORBIDDEN: another user’s account (service principals only), an org the caller does not manage, or another account than a portal token’s; NOT_A_MEMBER: an org the caller is no active member of, or none by that id
      */
     403: ErrorResponseDto;
     /**
-     * The code is unknown, switched off, not started or ended (one answer for all four); or an unknown account
+     * The code is unknown, switched off, not started or ended (one answer for all four); or an unknown user
      */
     404: ErrorResponseDto;
     /**

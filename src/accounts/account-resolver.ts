@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+
+import {
+  type AccountAccess,
+  type AccountRule,
+  decideOrgWrite,
+  decidePortal,
+  decidePortalWrite,
+  type NamedAccounts,
+  portalAccount,
+  reachable,
+  requireAccess,
+  type ResolvedAccount,
+  type WriteNeed,
+} from '../auth/account-access.js';
+import type { AuthUser, Role } from '../auth/roles.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
+import { AccountsRepository } from './accounts.repository.js';
+import type { AccountKind } from './entities/account.entity.js';
+
+type Owner = { kind: AccountKind; id: string };
+
+/**
+ * The one resolver (docs/trust-model.md "Who may reach an account (the one access rule)"): what a
+ * caller names (`{userId}`, `{orgId}`, a portal session, an API key, a JWT) becomes the account the
+ * engine takes, `{accountId, kind, memberId}`, and the access rule (src/auth/account-access.ts) is
+ * applied in the same call, on one statement's read (the account id and the caller's role in it).
+ * The access guard calls it for every route naming an account in its path or query; a service asks
+ * it for an account named in a body or by a row (a purchase); nothing below it resolves again.
+ */
+@Injectable()
+export class AccountResolver implements AccountAccess {
+  constructor(private readonly accounts: AccountsRepository) {}
+
+  async resolve(
+    caller: AuthUser,
+    named: NamedAccounts,
+    rule: AccountRule,
+    routeRole: Role = 'user',
+  ): Promise<ResolvedAccount | null> {
+    const owner = namedOwner(named, rule);
+    // A portal token sees its session's account only, whatever else the rule would let its user see.
+    if (owner && caller.portal) decidePortal(caller, 'own', owner);
+    const read = owner ? await this.accounts.standing(owner.kind, owner.id, caller.userId) : null;
+    const standing = { exists: read?.accountId != null, role: read?.role ?? null };
+    await requireAccess(caller, named, rule, routeRole, {
+      orgStanding: () => Promise.resolve(standing),
+      userExists: () => Promise.resolve(standing.exists),
+    });
+    if (!owner || !read?.accountId) return null;
+    return resolved(owner, read.accountId, read.role !== null ? caller.userId : null);
+  }
+
+  mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean> {
+    return reachable(() => this.resolve(caller, named, rule));
+  }
+
+  async own(caller: AuthUser): Promise<ResolvedAccount> {
+    const owner: Owner = portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : user(caller));
+    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId);
+    if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
+    return resolved(owner, read.accountId, owner.kind === 'org' ? caller.userId : null);
+  }
+
+  async account(owner: Owner): Promise<ResolvedAccount | null> {
+    const read = await this.accounts.standing(owner.kind, owner.id, '');
+    return read.accountId ? resolved(owner, read.accountId, null) : null;
+  }
+
+  async forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount> {
+    decidePortalWrite(caller, orgId);
+    if (orgId === undefined) return this.own({ ...caller, orgId: undefined });
+    const read = await this.accounts.standing('org', orgId, caller.userId);
+    decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
+    return resolved({ kind: 'org', id: orgId }, read.accountId!, read.role !== null ? caller.userId : null);
+  }
+}
+
+const user = (caller: AuthUser): Owner => ({ kind: 'user', id: caller.userId });
+
+const resolved = (owner: Owner, accountId: string, memberId: string | null): ResolvedAccount => ({
+  accountId,
+  kind: owner.kind,
+  ownerId: owner.id,
+  memberId: owner.kind === 'org' ? memberId : null,
+});
+
+/** The account a request names under its rule: an org route's `orgId`, else a user route's `userId`. */
+function namedOwner(named: NamedAccounts, rule: AccountRule): Owner | null {
+  if (rule.org && named.orgId !== undefined) return { kind: 'org', id: named.orgId };
+  if (rule.user && named.userId !== undefined) return { kind: 'user', id: named.userId };
+  return null;
+}
