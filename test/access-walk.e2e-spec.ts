@@ -128,6 +128,8 @@ const TABLE: Record<string, Row> = {
   },
   createReconciliation: { reach: 'staff' },
   listReconciliations: { reach: 'staff' },
+  runExport: { reach: 'staff' },
+  listExportRuns: { reach: 'staff' },
   getReconciliation: { reach: 'staff' },
   getStatement: { reach: 'own' },
   getUserStatement: { reach: 'user' },
