@@ -8,7 +8,8 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 // The security review's findings about heavy reads (docs/operations.md "Heavy reads", docs/finance.md):
 // W1, a roll-forward by account by day over a year of 20,000 accounts holding only signup credits
-// built every account's figures in memory (4.7 GB, 151 s, then a 500 from JSON.stringify).
+// built every account's figures in memory (4.7 GB, 151 s, then a 500 from JSON.stringify); W6, 24
+// simulations at once held the request pool and metering answered 503 while they ran.
 
 const admin = bearer(tokenFor('admin', 'sfh-admin'));
 const DAY = 86_400_000;
@@ -48,7 +49,7 @@ describe('security findings: heavy reads', () => {
     // A valued lot that expired: it moved today and holds nothing afterwards.
     const expiring = await sell(7, '7.00');
     spentOut = expiring.user;
-    await expireAllocationNow(t.db, expiring.lot);
+    await expireAllocationNow(own.db, expiring.lot);
     await t.app.get(CreditExpiryJob).expireDue();
   }, 180_000);
   afterAll(async () => {
@@ -147,6 +148,71 @@ describe('security findings: heavy reads', () => {
       expect(csv.headers['transfer-encoding']).toBe('chunked');
       expect(csv.text.trim().split('\r\n')).toHaveLength(4);
       await page({ limit: '1001' }).expect(400);
+    });
+  });
+  describe('W6: simulations at once never take metering down', () => {
+    const modelId = 'sfh.simulated-model';
+    let meterer: FixtureUser;
+
+    beforeAll(async () => {
+      const rule = await t.http.post('/api/pricing').set(admin).send({ modelId, pricePer1kTokens: '1' }).expect(201);
+      meterer = await f.newUser({ credits: 1_000_000 });
+      // Records enough that one simulation takes a while: 60,000 over the last ten days (rows, not metering).
+      await own.db.query(
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, pricing_rule_id)
+         SELECT $1, now() - (g % 864000) * interval '1 second', 'chat', 'completion', 5, $2, 5000, $3::uuid
+           FROM generate_series(1, 60000) g`,
+        [meterer.id, modelId, rule.body.id],
+      );
+      await own.db.query('ANALYZE usage_records');
+    }, 120_000);
+
+    const simulation = (days: number) => ({
+      from: new Date(Date.now() - days * DAY).toISOString(),
+      to: new Date(Date.now()).toISOString(),
+      rules: [{ modelId, pricePer1kTokens: '0.5' }],
+      groupBy: 'day',
+    });
+
+    it('24 at once: some 429 with Retry-After, no 5xx but 503 TIMEOUT, and metering meanwhile all succeeds', async () => {
+      const simulations = Promise.all(
+        Array.from({ length: 24 }, () => t.http.post('/api/pricing/simulations').set(admin).send(simulation(11))),
+      );
+      let settled = false;
+      void simulations.finally(() => (settled = true));
+      const metered: number[] = [];
+      const balances: number[] = [];
+      // Metering interleaved with the simulations, one request after another, until they are all answered.
+      while (!settled || metered.length < 10) {
+        const record = await t.http
+          .post('/api/usage/record')
+          .set(meterer.auth)
+          .send({ service: 'chat', operation: 'completion', credits: 1 });
+        metered.push(record.status);
+        balances.push((await t.http.get('/api/credits/balance').set(meterer.auth)).status);
+      }
+      const answers = await simulations;
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 429).length, statuses.join()).toBeGreaterThan(0);
+      expect(statuses.filter((s) => s === 200).length, statuses.join()).toBeGreaterThan(0);
+      for (const r of answers) {
+        expect([200, 429, 503], JSON.stringify(r.body)).toContain(r.status);
+        if (r.status === 429) {
+          expect(r.body.code).toBe('HEAVY_READS_BUSY');
+          expect(r.headers['retry-after']).toBe('5');
+        }
+        if (r.status === 503) expect(r.body.code).toBe('TIMEOUT');
+        if (r.status === 200) expect(r.body.records).toBeGreaterThanOrEqual(60_000);
+      }
+      expect(new Set(metered)).toEqual(new Set([201]));
+      expect(new Set(balances)).toEqual(new Set([200]));
+    });
+
+    it('a simulation over more than 400 days is a 400 RANGE_TOO_LONG; 400 days runs', async () => {
+      const long = await t.http.post('/api/pricing/simulations').set(admin).send(simulation(401)).expect(400);
+      expect(long.body.code).toBe('RANGE_TOO_LONG');
+      const year = await t.http.post('/api/pricing/simulations').set(admin).send(simulation(400)).expect(200);
+      expect(year.body.records).toBeGreaterThanOrEqual(60_000);
     });
   });
 });
