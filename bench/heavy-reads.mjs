@@ -72,12 +72,32 @@ try {
       `${((Date.now() - seeded) / 1000).toFixed(1)} s`,
   );
 
-  const counts = { fivexx: 0, busy: 0, timeout: 0, resets: 0 };
+  const counts = { fivexx: 0, busy: 0, timeout: 0, resets: 0, network: 0 };
   const count = (status, body) => {
     if (status === 429) counts.busy += 1;
     else if (status === 503 && body?.code === 'TIMEOUT') counts.timeout += 1;
     else if (status >= 500) counts.fivexx += 1;
   };
+
+  /**
+   * fetch(), asked again on a new socket when a kept-alive one was reset by the server as it was
+   * reused (its keep-alive timeout is 5 s, as Retry-After): not an answer of the service's.
+   */
+  async function send(url, init) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, init);
+      } catch (error) {
+        if (error.cause?.code === 'ECONNRESET') counts.resets += 1;
+        else counts.network += 1;
+        log(
+          `${init?.method ?? 'GET'} ${url.slice(service.base.length, service.base.length + 40)}: ${error.cause?.code ?? error.message}`,
+        );
+        if (attempt === 3)
+          return { status: 0, headers: new Headers(), json: async () => null, arrayBuffer: async () => null };
+      }
+    }
+  }
 
   /** LOOPS clients recording and reading balances back to back until `until()`: requests per second of each. */
   async function metering(until) {
@@ -88,7 +108,7 @@ try {
         const userId = `bench-${1 + (i % ACCOUNTS)}`;
         const user = `Bearer ${accessToken(userId)}`;
         while (!until()) {
-          const record = await fetch(`${service.base}/api/usage/record`, {
+          const record = await send(`${service.base}/api/usage/record`, {
             method: 'POST',
             headers: { Authorization: admin, 'Content-Type': 'application/json' },
             body: JSON.stringify({ userId, service: 'chat', operation: 'bench', credits: 1 }),
@@ -99,7 +119,7 @@ try {
             done.failed += 1;
             count(record.status);
           }
-          const balance = await fetch(`${service.base}/api/credits/balance`, { headers: { Authorization: user } });
+          const balance = await send(`${service.base}/api/credits/balance`, { headers: { Authorization: user } });
           await balance.arrayBuffer();
           if (balance.status === 200) done.balance += 1;
           else {
@@ -117,16 +137,7 @@ try {
   async function heavy(url, init) {
     for (;;) {
       const started = performance.now();
-      let res;
-      try {
-        res = await fetch(url, { ...init, headers: { Authorization: admin, ...init?.headers } });
-      } catch (error) {
-        // A kept-alive socket the server closed as it was reused (its keep-alive timeout is 5 s, as
-        // Retry-After): not an answer of the service's; asked again on a new socket.
-        if (error.cause?.code !== 'ECONNRESET') throw error;
-        counts.resets += 1;
-        continue;
-      }
+      const res = await send(url, { ...init, headers: { Authorization: admin, ...init?.headers } });
       const body = await res.json().catch(() => null);
       count(res.status, body);
       if (res.status === 429) {
@@ -180,6 +191,7 @@ try {
     ...Array.from({ length: ROLLFORWARDS }, (_, n) => rollForward(n + 1)),
     ...Array.from({ length: SIMULATIONS }, () => simulation()),
   ]).finally(() => (heavyDone = true));
+  reads.catch(() => undefined); // awaited below, after the metering beside it
   // For the window at least, and until the heavy reads are all answered.
   const beside = await metering(() => Date.now() > besideEnds && heavyDone);
   await reads;
@@ -200,7 +212,9 @@ try {
   console.log(
     `  5xx other than 429 and 503 TIMEOUT: ${counts.fivexx}  (429: ${counts.busy}, 503 TIMEOUT: ${counts.timeout})`,
   );
-  if (counts.resets > 0) console.log(`  kept-alive sockets reset by the server and asked again: ${counts.resets}`);
+  console.log(
+    `  sockets reset by the server (asked again): ${counts.resets}; other network failures: ${counts.network}`,
+  );
   console.log(`  service peak RSS: ${peak.toFixed(0)} MB`);
   console.log(`  roll-forward pages (by account by day, ${from} to ${to}, 1,000 accounts a page):`);
   for (const p of pages) {

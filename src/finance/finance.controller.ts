@@ -40,6 +40,8 @@ export class FinanceController {
   @ApiHeavyReadRefusals()
   async rollForward(@Query() query: RollForwardQueryDto): Promise<RollForwardResponseDto | StreamableFile> {
     if (query.format === 'csv') return csvFile(await this.finance.rollForwardCsv(query), 'rollforward.csv');
+    if (query.groupBy === 'account')
+      return streamed(await this.finance.rollForwardByAccount(query), 'application/json');
     return this.finance.rollForward(query);
   }
 
@@ -63,12 +65,14 @@ export class FinanceController {
   }
 }
 
-/** A CSV streamed as it is read; a read that fails midway breaks the transfer rather than end a short file. */
+/** A CSV streamed as it is read, to download. */
 function csvFile(stream: Readable, name: string): StreamableFile {
-  return new StreamableFile(stream, {
-    type: 'text/csv; charset=utf-8',
-    disposition: `attachment; filename="${name}"`,
-  }).setErrorHandler((_error, res) => {
+  return streamed(stream, 'text/csv', `attachment; filename="${name}"`);
+}
+
+/** A body streamed as it is read; a read that fails midway breaks the transfer rather than end a short body. */
+function streamed(stream: Readable, type: string, disposition?: string): StreamableFile {
+  return new StreamableFile(stream, { type: `${type}; charset=utf-8`, disposition }).setErrorHandler((_error, res) => {
     (res as { destroy?: () => void }).destroy?.();
   });
 }

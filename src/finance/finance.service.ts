@@ -23,6 +23,8 @@ const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;
 /** Accounts read at a time for a CSV of every account. */
 const CSV_PAGE = 1000;
+/** Accounts whose figures are built between two turns of the event loop. */
+const ACCOUNTS_AT_A_TIME = 20;
 
 /** An account as the reports name it: a user's by its id, an organisation's by its id. */
 type Owner = { userId: string } | { orgId: string };
@@ -59,21 +61,25 @@ export class FinanceService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** The roll-forward of all accounts together (without groupBy=account). */
   rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
     const plan = rollForwardPlan(query);
-    return this.heavy.run(async (db) => {
-      const response: RollForwardResponseDto = {
-        currency: plan.currency,
-        interval: plan.interval,
-        ...(await this.allAccounts(db, plan)),
-      };
-      if (plan.byAccount) {
-        const page = await this.rollForwardPage(db, plan, plan.after, plan.limit);
-        response.accounts = page.accounts;
-        response.nextCursor = page.more === null ? null : cursorOf(page.more);
-      }
-      return response;
-    });
+    return this.heavy.run(async (db) => ({
+      currency: plan.currency,
+      interval: plan.interval,
+      ...(await this.allAccounts(db, plan)),
+    }));
+  }
+
+  /**
+   * The roll-forward with a page of accounts (groupBy=account) as JSON text, streamed: each account's
+   * figures are computed, written and dropped in turn, giving the event loop back between a few, so a
+   * page of a year by day never stands in memory as a whole nor holds up the requests beside it.
+   */
+  async rollForwardByAccount(query: RollForwardQueryDto): Promise<Readable> {
+    const plan = rollForwardPlan(query);
+    const read = await this.heavy.open();
+    return heavyStream(read, (db) => this.rollForwardJson(db, plan));
   }
 
   /** The roll-forward as CSV, every account from the cursor on (groupBy=account), streamed page by page. */
@@ -118,13 +124,33 @@ export class FinanceService {
     return heavyStream(read, (db) => pages.call(this, db));
   }
 
+  private async *rollForwardJson(db: HeavyReadConnection, plan: RollForwardPlan): AsyncIterable<string> {
+    const all = await this.allAccounts(db, plan);
+    const page = await this.pageIds(db, plan, plan.after, plan.limit);
+    const head = JSON.stringify({
+      currency: plan.currency,
+      interval: plan.interval,
+      ...all,
+      nextCursor: page.more === null ? null : cursorOf(page.more),
+    });
+    yield `${head.slice(0, -1)},"accounts":[`;
+    let separator = '';
+    for await (const accounts of this.accountsOf(db, plan, page.ids)) {
+      yield separator + accounts.map((account) => JSON.stringify(account)).join(',');
+      separator = ',';
+    }
+    yield ']}';
+  }
+
   private async *rollForwardLines(db: HeavyReadConnection, plan: RollForwardPlan): AsyncIterable<string> {
     yield ROLL_FORWARD_CSV_HEADER + rollForwardCsvRows({}, (await this.allAccounts(db, plan)).periods);
     if (!plan.byAccount) return;
     let after = plan.after;
     do {
-      const page = await this.rollForwardPage(db, plan, after, CSV_PAGE);
-      yield page.accounts.map((account) => rollForwardCsvRows(account, account.periods)).join('');
+      const page = await this.pageIds(db, plan, after, CSV_PAGE);
+      for await (const accounts of this.accountsOf(db, plan, page.ids)) {
+        yield accounts.map((account) => rollForwardCsvRows(account, account.periods)).join('');
+      }
       after = page.more;
     } while (after !== null);
   }
@@ -137,32 +163,42 @@ export class FinanceService {
     return rollForwards(movements, frozen, plan.periods, plan.currency, true).get('')!;
   }
 
-  /** Up to `limit` accounts after `after` with a movement or a balance in the range, and their figures. */
-  private async rollForwardPage(
+  /** Up to `limit` accounts after `after` with a movement or a balance in the range (chosen in SQL). */
+  private async pageIds(
     db: HeavyReadConnection,
     plan: RollForwardPlan,
     after: string | null,
     limit: number,
-  ): Promise<Page<AccountRollForwardDto>> {
+  ): Promise<{ ids: string[]; more: string | null }> {
     const ids = await this.reads.rollForwardAccounts(db, { ...plan, after, limit: limit + 1 });
     const shown = ids.slice(0, limit);
-    if (shown.length === 0) return { accounts: [], more: null };
-    const input = {
-      currency: plan.currency,
-      starts: plan.periods.map((p) => p.start),
-      to: plan.to,
-      byAccount: true,
-      accounts: shown,
-    };
-    const movements = await this.reads.movements(db, { ...input, promotional: true });
-    const frozen = await this.reads.frozen(db, input);
-    const figures = rollForwards(movements, frozen, plan.periods, plan.currency);
-    const owners = await this.owners(db, shown);
-    const nothing = () => rollForwards([], [], plan.periods, plan.currency, true).get('')!;
-    return {
-      accounts: shown.map((id) => ({ ...owners.get(id)!, ...(figures.get(id) ?? nothing()) })),
-      more: ids.length > limit ? shown[shown.length - 1] : null,
-    };
+    return { ids: shown, more: ids.length > limit ? shown[shown.length - 1] : null };
+  }
+
+  /**
+   * The figures of `ids`, a few accounts at a time: their sums by period come from SQL in one read,
+   * each account's roll-forward is built only when its turn comes, and the event loop runs between.
+   */
+  private async *accountsOf(
+    db: HeavyReadConnection,
+    plan: RollForwardPlan,
+    ids: string[],
+  ): AsyncIterable<AccountRollForwardDto[]> {
+    if (ids.length === 0) return;
+    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to, byAccount: true };
+    const movements = groupBy(await this.reads.movements(db, { ...input, promotional: true, accounts: ids }));
+    const frozen = groupBy(await this.reads.frozen(db, { ...input, accounts: ids }));
+    const owners = await this.owners(db, ids);
+    for (let i = 0; i < ids.length; i += ACCOUNTS_AT_A_TIME) {
+      yield ids.slice(i, i + ACCOUNTS_AT_A_TIME).map((id) => {
+        const figures = rollForwards(movements.get(id) ?? [], frozen.get(id) ?? [], plan.periods, plan.currency);
+        return {
+          ...owners.get(id)!,
+          ...(figures.get(id) ?? rollForwards([], [], plan.periods, plan.currency, true).get('')!),
+        };
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private async liabilityPage(
@@ -198,6 +234,18 @@ export class FinanceService {
       rows.map((r) => [String(r.account_id), r.org_id !== null ? { orgId: r.org_id } : { userId: r.user_id! }]),
     );
   }
+}
+
+/** Rows by their account. */
+function groupBy<T extends { account_id: string | null }>(rows: T[]): Map<string, T[]> {
+  const byAccount = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = String(row.account_id);
+    const list = byAccount.get(key);
+    if (list) list.push(row);
+    else byAccount.set(key, [row]);
+  }
+  return byAccount;
 }
 
 function rollForwardPlan(query: RollForwardQueryDto): RollForwardPlan {
