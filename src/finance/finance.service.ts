@@ -24,7 +24,7 @@ const MAX_DAYS = 366;
 /** Accounts read at a time for a CSV of every account. */
 const CSV_PAGE = 1000;
 /** Accounts whose figures are built between two turns of the event loop. */
-const ACCOUNTS_AT_A_TIME = 20;
+const ACCOUNTS_AT_A_TIME = 2;
 
 /** An account as the reports name it: a user's by its id, an organisation's by its id. */
 type Owner = { userId: string } | { orgId: string };
