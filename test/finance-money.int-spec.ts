@@ -57,7 +57,8 @@ describe('finance: the money rule over a million operations', () => {
   });
   const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await db.query<T>(sql, params)).rows;
-  const reads = new CreditFinanceRepository({ query: (sql: string, params: unknown[]) => q(sql, params) } as never);
+  const reads = new CreditFinanceRepository();
+  const on = { query: <T>(sql: string, params: unknown[] = []) => q(sql, params) as Promise<T[]> };
 
   it(
     `keeps every minor unit over ${OPS} operations (seed ${SEED})`,
@@ -134,7 +135,7 @@ describe('finance: the money rule over a million operations', () => {
       // itself at the first and the last instant.
       const instants = samples.map((x) => x.at);
       for (const [c, currency] of CURRENCIES.entries()) {
-        const moved = await reads.movements({
+        const moved = await reads.movements(on, {
           currency,
           starts: instants,
           to: instants.at(-1)!,
@@ -159,7 +160,7 @@ describe('finance: the money rule over a million operations', () => {
           expect(owed(replayed[k]), `${currency} at ${sample.at.toISOString()}`).toEqual(owed(sample.byAccount[c]));
         }
         for (const k of new Set([0, samples.length - 1])) {
-          const rows = await reads.liability(currency, instants[k]);
+          const rows = await reads.liability(on, { currency, at: instants[k], after: null, limit: 1_000_000 });
           const read = new Map(rows.map((r) => [r.account_id, { credits: BigInt(r.credits), value: BigInt(r.value) }]));
           expect(read).toEqual(new Map([...replayed[k]].filter(([, m]) => m.credits !== 0n || m.value !== 0n)));
         }
@@ -172,8 +173,8 @@ describe('finance: the money rule over a million operations', () => {
       const periods = periodsOf(from, to, 'day');
       for (const [c, currency] of CURRENCIES.entries()) {
         const input = { currency, starts: periods.map((p) => p.start), to, byAccount: true };
-        const movements = await reads.movements({ ...input, promotional: true });
-        const frozen = await reads.frozen(input);
+        const movements = await reads.movements(on, { ...input, promotional: true });
+        const frozen = await reads.frozen(on, input);
         const each = rollForwards(movements, frozen, periods, currency);
         const all = rollForwards(
           movements.map((m) => ({ ...m, account_id: null })),

@@ -145,6 +145,49 @@ describe.skipIf(!pgBinariesAvailable)('DB_READ_URL: a streaming replica', () => 
     expect(reconcile.body.mismatches).toEqual([]);
   });
 
+  it('the heavy reads (finance reports, simulations) read the replica, on connections of their own', async () => {
+    const userId = uniqueId('replica-finance');
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub: userId })))
+      .expect(200);
+    const sell = () =>
+      t.http
+        .post('/api/credits/allocate')
+        .set(admin)
+        .send({ userId, credits: 100, value: { amount: '1.00', currency: 'chf' } })
+        .expect(201);
+    await sell();
+    await replicaCaughtUp();
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const reports = async () => {
+      const liability = await t.http.get('/api/finance/liability').query({ currency: 'chf' }).set(admin).expect(200);
+      const rollForward = await t.http
+        .get('/api/finance/rollforward')
+        .query({ currency: 'chf', from: day(Date.now() - 86_400_000), to: day(Date.now() + 86_400_000) })
+        .query({ groupBy: 'account' })
+        .set(admin)
+        .expect(200);
+      const mine = rollForward.body.accounts.find((a: { userId?: string }) => a.userId === userId);
+      return [liability.body.total, rollForward.body.totals.sold, mine.totals.sold];
+    };
+    expect(await reports()).toEqual(['1.00', '1.00', '1.00']);
+    await pauseReplay();
+    try {
+      await sell();
+      // The primary has the second sale; the reports do not see it yet.
+      expect(await reports()).toEqual(['1.00', '1.00', '1.00']);
+      const { rows } = await replica.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'accounting-heavy-reads'`,
+      );
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await replica.query(`SELECT pg_wal_replay_resume()`);
+    }
+    await replicaCaughtUp();
+    expect(await reports()).toEqual(['2.00', '2.00', '2.00']);
+  });
+
   it('reports the replica pool next to the primary one', async () => {
     const text = (await t.http.get('/metrics').set(bearer(METRICS_TOKEN)).expect(200)).text;
     expect(text).toMatch(/^accounting_db_pool_max\{pool="primary"\} 10$/m);

@@ -1,6 +1,7 @@
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
+import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js';
 import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig } from './portal-config.js';
@@ -45,6 +46,7 @@ export interface AppConfig {
    */
   meteringTrust: MeteringTrust;
   csvExports: CsvExportsConfig;
+  heavyReads: HeavyReadsConfig;
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
   credits: {
     /** SPEND_RATE_LIMIT_PER_HOUR: every user's hourly spend limit unless set per user (null: none). */
@@ -358,6 +360,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
       poolSize: read.int('EXPORT_POOL_SIZE', 4, 1, 100),
       stallTimeoutMs: read.int('EXPORT_STALL_TIMEOUT_MS', 10_000, 100, 600_000),
     },
+    heavyReads: heavyReadsConfig(read),
     pricing: {
       defaultPricePer1kTokens: decimalPrice(read, 'DEFAULT_PRICE_PER_1K_TOKENS', '1'),
       // Production refuses what it cannot price (422 PRICING_UNKNOWN_MODEL) rather than billing a default.

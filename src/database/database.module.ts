@@ -17,6 +17,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { DatabaseProbe } from './database-probe.js';
 import { ExportConnections } from './export-connections.js';
+import { HeavyReads } from './heavy-reads.js';
 import { migrateAsOwner } from './service-role.js';
 import { Transactions } from './transactions.js';
 
@@ -83,8 +84,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [PoolErrorListener, Transactions, ExportConnections, DatabaseProbe],
-      exports: [Transactions, ExportConnections, DatabaseProbe],
+      providers: [PoolErrorListener, Transactions, ExportConnections, HeavyReads, DatabaseProbe],
+      exports: [Transactions, ExportConnections, HeavyReads, DatabaseProbe],
     };
   }
 }

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -5,96 +7,266 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
 import { CreditFinanceRepository } from '../credits/credit-finance.repository.js';
 import { fromMinor, minorUnits } from '../credits/currencies.js';
+import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
 import type {
   AccountRollForwardDto,
+  LiabilityAccountDto,
   LiabilityQueryDto,
   LiabilityResponseDto,
   RollForwardQueryDto,
   RollForwardResponseDto,
 } from './dto/finance.dto.js';
-import { periodsOf, rollForwards } from './finance-figures.js';
+import { LIABILITY_CSV_HEADER, liabilityCsvRows, ROLL_FORWARD_CSV_HEADER, rollForwardCsvRows } from './finance-csv.js';
+import { periodsOf, type RollForward, rollForwards } from './finance-figures.js';
 
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;
+/** Accounts read at a time for a CSV of every account. */
+const CSV_PAGE = 1000;
+/** Accounts whose figures are built between two turns of the event loop. */
+const ACCOUNTS_AT_A_TIME = 2;
 
 /** An account as the reports name it: a user's by its id, an organisation's by its id. */
 type Owner = { userId: string } | { orgId: string };
 
+/** A roll-forward asked for, checked. */
+interface RollForwardPlan {
+  currency: string;
+  from: Date;
+  to: Date;
+  interval: 'month' | 'day';
+  periods: { start: Date; end: Date }[];
+  byAccount: boolean;
+  /** The page starts after this account (null: at the first). */
+  after: string | null;
+  limit: number;
+}
+
+/** A page of accounts and the last one shown when more follow (null: the last page). */
+interface Page<T> {
+  accounts: T[];
+  more: string | null;
+}
+
 /**
  * The finance reports (docs/finance.md): the roll-forward of the liability by month or day and the
- * liability at an instant, from the ledger's money (read through the credits module).
+ * liability at an instant, from the ledger's money (read through the credits module). Each is a heavy
+ * read (src/database/heavy-reads.ts); accounts come a page at a time, chosen and summed in SQL.
  */
 @Injectable()
 export class FinanceService {
   constructor(
     private readonly reads: CreditFinanceRepository,
+    private readonly heavy: HeavyReads,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
-    assertCurrency(query.currency);
-    const from = utcDate('from', query.from);
-    const to = utcDate('to', query.to);
-    if (to <= from) throw new DomainError('VALIDATION', 'to must be after from');
-    if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS) {
-      throw new DomainError('VALIDATION', `from and to may be at most ${MAX_DAYS} days apart`);
-    }
-    const interval = query.interval ?? 'month';
-    const byAccount = query.groupBy === 'account';
-    const periods = periodsOf(from, to, interval);
-    const input = { currency: query.currency, starts: periods.map((p) => p.start), to, byAccount };
-    const [movements, frozen] = [
-      await this.reads.movements({ ...input, promotional: true }),
-      await this.reads.frozen(input),
-    ];
-    const all = rollForwards(
-      byAccount ? movements.map((m) => ({ ...m, account_id: null })) : movements,
-      byAccount ? frozen.map((m) => ({ ...m, account_id: null })) : frozen,
-      periods,
-      query.currency,
-      true,
-    ).get('')!;
-    const response: RollForwardResponseDto = { currency: query.currency, interval, ...all };
-    if (byAccount) {
-      const accounts = rollForwards(movements, frozen, periods, query.currency);
-      const owners = await this.owners([...accounts.keys()]);
-      response.accounts = [...accounts.entries()]
-        .sort(([a], [b]) => Number(BigInt(a) - BigInt(b)))
-        .map(([id, figures]): AccountRollForwardDto => ({ ...owners.get(id)!, ...figures }));
-    }
-    return response;
+  /** The roll-forward of all accounts together (without groupBy=account). */
+  rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
+    const plan = rollForwardPlan(query);
+    return this.heavy.run(async (db) => ({
+      currency: plan.currency,
+      interval: plan.interval,
+      ...(await this.allAccounts(db, plan)),
+    }));
   }
 
-  async liability(query: LiabilityQueryDto): Promise<LiabilityResponseDto> {
+  /**
+   * The roll-forward with a page of accounts (groupBy=account) as JSON text, streamed: each account's
+   * figures are computed, written and dropped in turn, giving the event loop back between a few, so a
+   * page of a year by day never stands in memory as a whole nor holds up the requests beside it.
+   */
+  async rollForwardByAccount(query: RollForwardQueryDto): Promise<Readable> {
+    const plan = rollForwardPlan(query);
+    const read = await this.heavy.open();
+    return heavyStream(read, (db) => this.rollForwardJson(db, plan));
+  }
+
+  /** The roll-forward as CSV, every account from the cursor on (groupBy=account), streamed page by page. */
+  async rollForwardCsv(query: RollForwardQueryDto): Promise<Readable> {
+    const plan = rollForwardPlan(query);
+    const read = await this.heavy.open();
+    return heavyStream(read, (db) => this.rollForwardLines(db, plan));
+  }
+
+  liability(query: LiabilityQueryDto): Promise<LiabilityResponseDto> {
     assertCurrency(query.currency);
-    const at = query.at === undefined ? new Date(this.clock.now()) : new Date(parseInstant(query.at)!.ms);
-    const limit = Number(query.limit ?? 100);
+    const at = this.instant(query.at);
     const after = query.cursor === undefined ? null : cursorAccount(query.cursor);
-    const rows = await this.reads.liability(query.currency, at);
-    const total = rows.reduce((sum, r) => sum + BigInt(r.value), 0n);
-    const page = rows.filter((r) => after === null || BigInt(r.account_id) > after).slice(0, limit + 1);
-    const more = page.length > limit;
-    const shown = page.slice(0, limit);
-    const owners = await this.owners(shown.map((r) => r.account_id));
+    return this.heavy.run(async (db) => {
+      const total = await this.reads.liabilityTotal(db, query.currency, at);
+      const page = await this.liabilityPage(db, query.currency, at, after, Number(query.limit ?? 100));
+      return {
+        at: at.toISOString(),
+        currency: query.currency,
+        total: fromMinor(total, query.currency),
+        accounts: page.accounts,
+        nextCursor: page.more === null ? null : cursorOf(page.more),
+      };
+    });
+  }
+
+  /** The liability as CSV: every account from the cursor on, streamed page by page. */
+  async liabilityCsv(query: LiabilityQueryDto): Promise<Readable> {
+    assertCurrency(query.currency);
+    const at = this.instant(query.at);
+    const first = query.cursor === undefined ? null : cursorAccount(query.cursor);
+    const read = await this.heavy.open();
+    const pages = async function* (this: FinanceService, db: HeavyReadConnection) {
+      yield LIABILITY_CSV_HEADER;
+      let after = first;
+      do {
+        const page = await this.liabilityPage(db, query.currency, at, after, CSV_PAGE);
+        yield liabilityCsvRows(page.accounts);
+        after = page.more;
+      } while (after !== null);
+    };
+    return heavyStream(read, (db) => pages.call(this, db));
+  }
+
+  private async *rollForwardJson(db: HeavyReadConnection, plan: RollForwardPlan): AsyncIterable<string> {
+    const all = await this.allAccounts(db, plan);
+    const page = await this.pageIds(db, plan, plan.after, plan.limit);
+    const head = JSON.stringify({
+      currency: plan.currency,
+      interval: plan.interval,
+      ...all,
+      nextCursor: page.more === null ? null : cursorOf(page.more),
+    });
+    yield `${head.slice(0, -1)},"accounts":[`;
+    let separator = '';
+    for await (const accounts of this.accountsOf(db, plan, page.ids)) {
+      yield separator + accounts.map((account) => JSON.stringify(account)).join(',');
+      separator = ',';
+    }
+    yield ']}';
+  }
+
+  private async *rollForwardLines(db: HeavyReadConnection, plan: RollForwardPlan): AsyncIterable<string> {
+    yield ROLL_FORWARD_CSV_HEADER + rollForwardCsvRows({}, (await this.allAccounts(db, plan)).periods);
+    if (!plan.byAccount) return;
+    let after = plan.after;
+    do {
+      const page = await this.pageIds(db, plan, after, CSV_PAGE);
+      for await (const accounts of this.accountsOf(db, plan, page.ids)) {
+        yield accounts.map((account) => rollForwardCsvRows(account, account.periods)).join('');
+      }
+      after = page.more;
+    } while (after !== null);
+  }
+
+  /** The figures of all accounts together, summed in SQL by period. */
+  private async allAccounts(db: HeavyReadConnection, plan: RollForwardPlan): Promise<RollForward> {
+    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to, byAccount: false };
+    const movements = await this.reads.movements(db, { ...input, promotional: true });
+    const frozen = await this.reads.frozen(db, input);
+    return rollForwards(movements, frozen, plan.periods, plan.currency, true).get('')!;
+  }
+
+  /** Up to `limit` accounts after `after` with a movement or a balance in the range (chosen in SQL). */
+  private async pageIds(
+    db: HeavyReadConnection,
+    plan: RollForwardPlan,
+    after: string | null,
+    limit: number,
+  ): Promise<{ ids: string[]; more: string | null }> {
+    const ids = await this.reads.rollForwardAccounts(db, { ...plan, after, limit: limit + 1 });
+    const shown = ids.slice(0, limit);
+    return { ids: shown, more: ids.length > limit ? shown[shown.length - 1] : null };
+  }
+
+  /**
+   * The figures of `ids`, a few accounts at a time: their sums by period come from SQL in one read,
+   * each account's roll-forward is built only when its turn comes, and the event loop runs between.
+   */
+  private async *accountsOf(
+    db: HeavyReadConnection,
+    plan: RollForwardPlan,
+    ids: string[],
+  ): AsyncIterable<AccountRollForwardDto[]> {
+    if (ids.length === 0) return;
+    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to, byAccount: true };
+    const movements = groupBy(await this.reads.movements(db, { ...input, promotional: true, accounts: ids }));
+    const frozen = groupBy(await this.reads.frozen(db, { ...input, accounts: ids }));
+    const owners = await this.owners(db, ids);
+    for (let i = 0; i < ids.length; i += ACCOUNTS_AT_A_TIME) {
+      yield ids.slice(i, i + ACCOUNTS_AT_A_TIME).map((id) => {
+        const figures = rollForwards(movements.get(id) ?? [], frozen.get(id) ?? [], plan.periods, plan.currency);
+        return {
+          ...owners.get(id)!,
+          ...(figures.get(id) ?? rollForwards([], [], plan.periods, plan.currency, true).get('')!),
+        };
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async liabilityPage(
+    db: HeavyReadConnection,
+    currency: string,
+    at: Date,
+    after: string | null,
+    limit: number,
+  ): Promise<Page<LiabilityAccountDto>> {
+    const rows = await this.reads.liability(db, { currency, at, after, limit: limit + 1 });
+    const shown = rows.slice(0, limit);
+    const owners = await this.owners(
+      db,
+      shown.map((r) => r.account_id),
+    );
     return {
-      at: at.toISOString(),
-      currency: query.currency,
-      total: fromMinor(total, query.currency),
       accounts: shown.map((r) => ({
         ...owners.get(r.account_id)!,
         credits: Number(r.credits),
-        value: fromMinor(r.value, query.currency),
+        value: fromMinor(r.value, currency),
       })),
-      nextCursor: more ? Buffer.from(shown[shown.length - 1].account_id).toString('base64url') : null,
+      more: rows.length > limit ? shown[shown.length - 1].account_id : null,
     };
   }
 
-  private async owners(accountIds: string[]): Promise<Map<string, Owner>> {
-    const rows = accountIds.length > 0 ? await this.reads.owners(accountIds) : [];
+  private instant(at: string | undefined): Date {
+    return at === undefined ? new Date(this.clock.now()) : new Date(parseInstant(at)!.ms);
+  }
+
+  private async owners(db: HeavyReadConnection, accountIds: string[]): Promise<Map<string, Owner>> {
+    const rows = accountIds.length > 0 ? await this.reads.owners(db, accountIds) : [];
     return new Map(
       rows.map((r) => [String(r.account_id), r.org_id !== null ? { orgId: r.org_id } : { userId: r.user_id! }]),
     );
   }
+}
+
+/** Rows by their account. */
+function groupBy<T extends { account_id: string | null }>(rows: T[]): Map<string, T[]> {
+  const byAccount = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = String(row.account_id);
+    const list = byAccount.get(key);
+    if (list) list.push(row);
+    else byAccount.set(key, [row]);
+  }
+  return byAccount;
+}
+
+function rollForwardPlan(query: RollForwardQueryDto): RollForwardPlan {
+  assertCurrency(query.currency);
+  const from = utcDate('from', query.from);
+  const to = utcDate('to', query.to);
+  if (to <= from) throw new DomainError('VALIDATION', 'to must be after from');
+  if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS) {
+    throw new DomainError('VALIDATION', `from and to may be at most ${MAX_DAYS} days apart`);
+  }
+  const interval = query.interval ?? 'month';
+  return {
+    currency: query.currency,
+    from,
+    to,
+    interval,
+    periods: periodsOf(from, to, interval),
+    byAccount: query.groupBy === 'account',
+    after: query.cursor === undefined ? null : cursorAccount(query.cursor),
+    limit: Number(query.limit ?? 100),
+  };
 }
 
 function assertCurrency(currency: string): void {
@@ -111,8 +283,15 @@ function utcDate(name: string, value: string): Date {
   return date;
 }
 
-function cursorAccount(cursor: string): bigint {
+function cursorOf(accountId: string): string {
+  return Buffer.from(accountId).toString('base64url');
+}
+
+/** The account a cursor names (a forged one → 400). */
+function cursorAccount(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d{1,19}$/.test(text)) throw new DomainError('VALIDATION', 'cursor is not one this route gave');
-  return BigInt(text);
+  if (!/^-?\d{1,19}$/.test(text) || BigInt(text) > 9_223_372_036_854_775_807n || BigInt(text) < -(2n ** 63n)) {
+    throw new DomainError('VALIDATION', 'cursor is not one this route gave');
+  }
+  return text;
 }

@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } 
 
 import { Auth } from '../auth/auth.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiHeavyReadRefusals } from '../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
 import { SimulationsService } from './simulations.service.js';
@@ -25,7 +26,9 @@ export class SimulationsController {
     description:
       'Every record of [from, to) that the service priced is priced again as if the given rules had been in force ' +
       'for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records ' +
-      'that named credits, were priced at the default price, or whose model has no rule here count as billed.',
+      'that named credits, were priced at the default price, or whose model has no rule here count as billed. ' +
+      'At most 400 days (RANGE_TOO_LONG). A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), ' +
+      'stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).',
   })
   @ApiBody({
     type: SimulationDto,
@@ -42,7 +45,11 @@ export class SimulationsController {
     },
   })
   @ApiOkResponse({ type: SimulationResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body (to ≤ from, a rule invalid…)', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (to ≤ from, a rule invalid…); RANGE_TOO_LONG: more than 400 days',
+    type: ErrorResponseDto,
+  })
+  @ApiHeavyReadRefusals()
   simulate(@Body() body: SimulationDto): Promise<SimulationResponseDto> {
     return this.simulations.simulate(body);
   }

@@ -2,18 +2,26 @@ import { Injectable } from '@nestjs/common';
 
 import { DomainError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { HeavyReads } from '../database/heavy-reads.js';
 import { ruleColumns } from '../pricing/pricing-rules.js';
 import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
 import { type SimulationGroup, simulationSql } from './simulations.js';
 import { UsageStatsRepository } from './usage-stats.repository.js';
 
+/** The longest range a simulation reads, in days. */
+export const MAX_SIMULATION_DAYS = 400;
+
 /**
  * POST /api/pricing/simulations: what a range of records would have cost under other rules. It lives
- * with the records it reads (usage), pricing them with pricing's one SQL rule (creditsSql()).
+ * with the records it reads (usage), pricing them with pricing's one SQL rule (creditsSql()), as a
+ * heavy read (src/database/heavy-reads.ts): gated, timed, on connections of their own.
  */
 @Injectable()
 export class SimulationsService {
-  constructor(private readonly repository: UsageStatsRepository) {}
+  constructor(
+    private readonly repository: UsageStatsRepository,
+    private readonly heavy: HeavyReads,
+  ) {}
 
   async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
     if (dto.userId !== undefined && dto.orgId !== undefined) {
@@ -22,6 +30,9 @@ export class SimulationsService {
     const from = toDate(dto.from);
     const to = toDate(dto.to);
     if (to.getTime() <= from.getTime()) throw new DomainError('VALIDATION', 'to must be after from');
+    if (to.getTime() - from.getTime() > MAX_SIMULATION_DAYS * 86_400_000) {
+      throw new DomainError('RANGE_TOO_LONG', `from and to may be at most ${MAX_SIMULATION_DAYS} days apart`);
+    }
     const seen = new Set<string>();
     const rules = dto.rules.map((fields, index) => {
       const where = `rules[${index}] (${fields.modelId})`;
@@ -34,7 +45,9 @@ export class SimulationsService {
 
   /** The statement run and summed (`record` grouping: one row per record, for tests). */
   async run(input: Parameters<typeof simulationSql>[0] & { groupBy: SimulationGroup }): Promise<SimulationResponseDto> {
-    const rows = (await this.repository.simulate(simulationSql(input))).map((r) => ({
+    const statement = simulationSql(input);
+    const found = await this.heavy.run((db) => this.repository.simulate(db, statement));
+    const rows = found.map((r) => ({
       key: r.key,
       records: Number(r.records),
       actualCredits: Number(r.actual_credits),

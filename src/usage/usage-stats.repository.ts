@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+import type { HeavyReadConnection } from '../database/heavy-reads.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
@@ -47,9 +48,9 @@ const KIND_SUMS_WITH_MEMBER = kindList(
 export class UsageStatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A simulation's one statement (simulations.ts simulationSql): read only. */
-  simulate(statement: SqlPart): Promise<SimulationRow[]> {
-    return this.dataSource.query(statement.sql, statement.params);
+  /** A simulation's one statement (simulations.ts simulationSql): read only, a heavy read's. */
+  simulate(db: HeavyReadConnection, statement: SqlPart): Promise<SimulationRow[]> {
+    return db.query(statement.sql, statement.params);
   }
 
   get reader(): EntityManager {

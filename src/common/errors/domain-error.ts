@@ -8,6 +8,8 @@ export const DOMAIN_ERROR_STATUS = {
   MEMBER_LIMIT_EXCEEDED: 402,
   SPEND_RATE_LIMITED: 429,
   TOO_MANY_EXPORTS: 429,
+  HEAVY_READS_BUSY: 429,
+  RANGE_TOO_LONG: 400,
   NOT_FOUND: 404,
   SESSION_EXISTS: 409,
   PLAN_EXISTS: 409,
@@ -54,6 +56,7 @@ export const DOMAIN_ERROR_STATUS = {
   EXPORTS_BUSY: 503,
   EXPORT_RUNNING: 409,
   EXPORTS_NOT_CONFIGURED: 409,
+  TIMEOUT: 503,
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_STATUS;
@@ -132,6 +135,22 @@ export class TooManyExportsError extends DomainError {
 export class ExportsBusyError extends DomainError {
   constructor(retryAfterSeconds: number) {
     super('EXPORTS_BUSY', 'Too many CSV exports are running; please retry later', { retryAfter: retryAfterSeconds });
+  }
+}
+
+/** As many heavy reads as one instance runs at once (HEAVY_READS_CONCURRENCY) are running: nothing was started. */
+export class HeavyReadsBusyError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super('HEAVY_READS_BUSY', 'Too many reports and simulations are running; please retry later', {
+      retryAfter: retryAfterSeconds,
+    });
+  }
+}
+
+/** A heavy read ran past HEAVY_READ_TIMEOUT_SECONDS: the database cancelled it, nothing was changed. */
+export class HeavyReadTimeoutError extends DomainError {
+  constructor(seconds: number) {
+    super('TIMEOUT', `The report took longer than ${seconds} s and was stopped; narrow it (a shorter range, a page)`);
   }
 }
 

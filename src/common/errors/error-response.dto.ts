@@ -80,7 +80,7 @@ export class RetryLaterResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({
     example: 10,
     description:
-      'With TOO_MANY_EXPORTS and EXPORTS_BUSY: seconds to wait before retrying (also the Retry-After header)',
+      'With TOO_MANY_EXPORTS, EXPORTS_BUSY and HEAVY_READS_BUSY: seconds to wait before retrying (also the Retry-After header)',
   })
   retryAfter?: number;
 }

@@ -29,10 +29,29 @@ export class RollForwardQueryDto {
   @IsIn(['month', 'day'])
   interval?: 'month' | 'day';
 
-  @ApiPropertyOptional({ enum: ['account'], description: 'Each account’s figures too' })
+  @ApiPropertyOptional({
+    enum: ['account'],
+    description: 'Each account’s figures too, a page at a time: those with a movement or a balance in the range',
+  })
   @IsOptional()
   @IsIn(['account'])
   groupBy?: 'account';
+
+  @ApiPropertyOptional({ description: 'With groupBy=account: nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'With groupBy=account: accounts per page (CSV: every account from the cursor on)',
+  })
+  @IsOptional()
+  @Matches(/^(1000|[1-9]\d{0,2})$/, { message: 'limit must be an integer from 1 to 1000' })
+  limit?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
   @IsOptional()
@@ -56,7 +75,13 @@ export class LiabilityQueryDto {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'Accounts per page (CSV: every account from the cursor on)',
+  })
   @IsOptional()
   @Matches(/^(1000|[1-9]\d{0,2})$/, { message: 'limit must be an integer from 1 to 1000' })
   limit?: string;
@@ -144,8 +169,19 @@ export class RollForwardResponseDto {
   totals: MoneyFiguresDto;
   @ApiProperty({ type: PromotionalFiguresDto, description: 'Credits of promotional allocations (not money)' })
   promotional: PromotionalFiguresDto;
-  @ApiPropertyOptional({ type: [AccountRollForwardDto], description: 'With groupBy=account' })
+  @ApiPropertyOptional({
+    type: [AccountRollForwardDto],
+    description:
+      'With groupBy=account: one page of the accounts with a movement or a balance in the range, in id order',
+  })
   accounts?: AccountRollForwardDto[];
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'With groupBy=account: the cursor of the next page of accounts (null: the last page)',
+  })
+  nextCursor?: string | null;
 }
 
 export class LiabilityAccountDto {

@@ -493,7 +493,7 @@ export const resolveUsageRecord = <ThrowOnError extends boolean = false>(options
 /**
  * What a range of records would have cost under other rules; writes nothing (supervisor)
  *
- * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
+ * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed. At most 400 days (RANGE_TOO_LONG). A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
  */
 export const simulatePricing = <ThrowOnError extends boolean = false>(options: Options<SimulatePricingData, ThrowOnError>): RequestResult<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError> => (options.client ?? client).post<SimulatePricingResponses, SimulatePricingErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -884,7 +884,7 @@ export const updatePackage = <ThrowOnError extends boolean = false>(options: Opt
 /**
  * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
  *
- * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds each account; `format=csv` answers text/csv.
+ * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
  */
 export const getFinanceRollForward = <ThrowOnError extends boolean = false>(options: Options<GetFinanceRollForwardData, ThrowOnError>): RequestResult<GetFinanceRollForwardResponses, GetFinanceRollForwardErrors, ThrowOnError> => (options.client ?? client).get<GetFinanceRollForwardResponses, GetFinanceRollForwardErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -895,7 +895,7 @@ export const getFinanceRollForward = <ThrowOnError extends boolean = false>(opti
 /**
  * Every account’s valued credits and their money at an instant (supervisor)
  *
- * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged in the database by `limit` and `nextCursor`; `format=csv` streams every account from the cursor on. A heavy read (429, 503 TIMEOUT).
  */
 export const getFinanceLiability = <ThrowOnError extends boolean = false>(options: Options<GetFinanceLiabilityData, ThrowOnError>): RequestResult<GetFinanceLiabilityResponses, GetFinanceLiabilityErrors, ThrowOnError> => (options.client ?? client).get<GetFinanceLiabilityResponses, GetFinanceLiabilityErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

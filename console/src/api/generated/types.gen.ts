@@ -1471,7 +1471,7 @@ export type RetryLaterResponseDto = {
      */
     requestId?: string;
     /**
-     * With TOO_MANY_EXPORTS and EXPORTS_BUSY: seconds to wait before retrying (also the Retry-After header)
+     * With TOO_MANY_EXPORTS, EXPORTS_BUSY and HEAVY_READS_BUSY: seconds to wait before retrying (also the Retry-After header)
      */
     retryAfter?: number;
 };
@@ -2420,9 +2420,13 @@ export type RollForwardResponseDto = {
      */
     promotional: PromotionalFiguresDto;
     /**
-     * With groupBy=account
+     * With groupBy=account: one page of the accounts with a movement or a balance in the range, in id order
      */
     accounts?: Array<AccountRollForwardDto>;
+    /**
+     * With groupBy=account: the cursor of the next page of accounts (null: the last page)
+     */
+    nextCursor?: string | null;
 };
 
 export type LiabilityAccountDto = {
@@ -5781,7 +5785,7 @@ export type SimulatePricingData = {
 
 export type SimulatePricingErrors = {
     /**
-     * Invalid body (to ≤ from, a rule invalid…)
+     * Invalid body (to ≤ from, a rule invalid…); RANGE_TOO_LONG: more than 400 days
      */
     400: ErrorResponseDto;
     /**
@@ -5809,13 +5813,15 @@ export type SimulatePricingErrors = {
      */
     422: ErrorResponseDto;
     /**
+     * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
+     *
      * Rate limited; see Retry-After
      */
     429: ErrorResponseDto;
     /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
-    503: ErrorResponseDto;
+    503: RetryLaterResponseDto;
 };
 
 export type SimulatePricingError = SimulatePricingErrors[keyof SimulatePricingErrors];
@@ -7616,9 +7622,17 @@ export type GetFinanceRollForwardData = {
         to: string;
         interval?: 'month' | 'day';
         /**
-         * Each account’s figures too
+         * Each account’s figures too, a page at a time: those with a movement or a balance in the range
          */
         groupBy?: 'account';
+        /**
+         * With groupBy=account: nextCursor of the previous page
+         */
+        cursor?: string;
+        /**
+         * With groupBy=account: accounts per page (CSV: every account from the cursor on)
+         */
+        limit?: number;
         format?: 'json' | 'csv';
     };
     url: '/api/finance/rollforward';
@@ -7626,7 +7640,7 @@ export type GetFinanceRollForwardData = {
 
 export type GetFinanceRollForwardErrors = {
     /**
-     * Bad currency, dates or range
+     * Bad currency, dates, range, limit or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -7646,13 +7660,15 @@ export type GetFinanceRollForwardErrors = {
      */
     415: ErrorResponseDto;
     /**
+     * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
+     *
      * Rate limited; see Retry-After
      */
     429: ErrorResponseDto;
     /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
-    503: ErrorResponseDto;
+    503: RetryLaterResponseDto;
 };
 
 export type GetFinanceRollForwardError = GetFinanceRollForwardErrors[keyof GetFinanceRollForwardErrors];
@@ -7679,6 +7695,9 @@ export type GetFinanceLiabilityData = {
          * nextCursor of the previous page
          */
         cursor?: string;
+        /**
+         * Accounts per page (CSV: every account from the cursor on)
+         */
         limit?: number;
         format?: 'json' | 'csv';
     };
@@ -7707,13 +7726,15 @@ export type GetFinanceLiabilityErrors = {
      */
     415: ErrorResponseDto;
     /**
+     * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
+     *
      * Rate limited; see Retry-After
      */
     429: ErrorResponseDto;
     /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
-    503: ErrorResponseDto;
+    503: RetryLaterResponseDto;
 };
 
 export type GetFinanceLiabilityError = GetFinanceLiabilityErrors[keyof GetFinanceLiabilityErrors];

@@ -1077,7 +1077,7 @@ export const resolveUsageRecordMutation = (options?: Partial<Options<ResolveUsag
 /**
  * What a range of records would have cost under other rules; writes nothing (supervisor)
  *
- * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed.
+ * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed. At most 400 days (RANGE_TOO_LONG). A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
  */
 export const simulatePricingMutation = (options?: Partial<Options<SimulatePricingData>>): UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> => {
     const mutationOptions: UseMutationOptions<SimulatePricingResponse, SimulatePricingError, Options<SimulatePricingData>> = {
@@ -1871,7 +1871,7 @@ export const getFinanceRollForwardQueryKey = (options: Options<GetFinanceRollFor
 /**
  * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
  *
- * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds each account; `format=csv` answers text/csv.
+ * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
  */
 export const getFinanceRollForwardOptions = (options: Options<GetFinanceRollForwardData>) => queryOptions<GetFinanceRollForwardResponse, GetFinanceRollForwardError, GetFinanceRollForwardResponse, ReturnType<typeof getFinanceRollForwardQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -1886,12 +1886,44 @@ export const getFinanceRollForwardOptions = (options: Options<GetFinanceRollForw
     queryKey: getFinanceRollForwardQueryKey(options)
 });
 
+export const getFinanceRollForwardInfiniteQueryKey = (options: Options<GetFinanceRollForwardData>): QueryKey<Options<GetFinanceRollForwardData>> => createQueryKey('getFinanceRollForward', options, true);
+
+/**
+ * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
+ *
+ * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
+ */
+export const getFinanceRollForwardInfiniteOptions = (options: Options<GetFinanceRollForwardData>) => {
+    const opts = infiniteQueryOptions<GetFinanceRollForwardResponse, GetFinanceRollForwardError, InfiniteData<GetFinanceRollForwardResponse>, QueryKey<Options<GetFinanceRollForwardData>>, string | Pick<QueryKey<Options<GetFinanceRollForwardData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<GetFinanceRollForwardData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await getFinanceRollForward({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: getFinanceRollForwardInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
 export const getFinanceLiabilityQueryKey = (options: Options<GetFinanceLiabilityData>) => createQueryKey('getFinanceLiability', options);
 
 /**
  * Every account’s valued credits and their money at an instant (supervisor)
  *
- * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged in the database by `limit` and `nextCursor`; `format=csv` streams every account from the cursor on. A heavy read (429, 503 TIMEOUT).
  */
 export const getFinanceLiabilityOptions = (options: Options<GetFinanceLiabilityData>) => queryOptions<GetFinanceLiabilityResponse, GetFinanceLiabilityError, GetFinanceLiabilityResponse, ReturnType<typeof getFinanceLiabilityQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -1911,7 +1943,7 @@ export const getFinanceLiabilityInfiniteQueryKey = (options: Options<GetFinanceL
 /**
  * Every account’s valued credits and their money at an instant (supervisor)
  *
- * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged by `nextCursor`.
+ * From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged in the database by `limit` and `nextCursor`; `format=csv` streams every account from the cursor on. A heavy read (429, 503 TIMEOUT).
  */
 export const getFinanceLiabilityInfiniteOptions = (options: Options<GetFinanceLiabilityData>) => {
     const opts = infiniteQueryOptions<GetFinanceLiabilityResponse, GetFinanceLiabilityError, InfiniteData<GetFinanceLiabilityResponse>, QueryKey<Options<GetFinanceLiabilityData>>, string | Pick<QueryKey<Options<GetFinanceLiabilityData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
