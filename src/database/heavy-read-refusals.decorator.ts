@@ -5,8 +5,8 @@ import { domainErrorExample } from '../common/errors/error-examples.js';
 import { RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { HEAVY_READS_RETRY_AFTER_SECONDS } from './heavy-reads.js';
 
-/** The refusals of a route whose work is a heavy read (heavy-reads.ts): the gate is full, or it ran too long. */
-export function ApiHeavyReadRefusals() {
+/** The refusal of a route that takes a place among the heavy reads (heavy-reads.ts) when none is free. */
+export function ApiHeavyReadsBusy() {
   return applyDecorators(
     ApiExtraModels(RetryLaterResponseDto),
     ApiTooManyRequestsResponse({
@@ -23,6 +23,13 @@ export function ApiHeavyReadRefusals() {
         ),
       },
     }),
+  );
+}
+
+/** The refusals of a route whose work is a heavy read (heavy-reads.ts): the gate is full, or it ran too long. */
+export function ApiHeavyReadRefusals() {
+  return applyDecorators(
+    ApiHeavyReadsBusy(),
     ApiServiceUnavailableResponse({
       description:
         'TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the ' +

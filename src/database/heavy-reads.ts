@@ -107,6 +107,24 @@ export class HeavyReads implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * Takes a place only, for work that brings its own connection and runs in the background (a Parquet
+   * export: on the primary, resumable, so its own statement timeout and none of these); call the
+   * answer to give the place back (more than once is safe).
+   */
+  place(): () => void {
+    if (this.running >= this.config.heavyReads.concurrency) {
+      throw new HeavyReadsBusyError(HEAVY_READS_RETRY_AFTER_SECONDS);
+    }
+    this.running += 1;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.running -= 1;
+    };
+  }
+
   stats(): HeavyReadsStats {
     return { running: this.running, max: this.config.heavyReads.concurrency };
   }

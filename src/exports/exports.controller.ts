@@ -5,6 +5,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { ExportRunListResponseDto, ExportRunResponseDto, ListExportRunsQueryDto } from './dto/exports.dto.js';
 import { ExportRunsView } from './export-runs.view.js';
@@ -30,6 +31,7 @@ export class ExportsController {
       '`GET /api/exports` shows it finish. Every row lands in exactly one file over all runs.',
   })
   @ApiAcceptedResponse({ type: ExportRunResponseDto, description: 'The run, started' })
+  @ApiHeavyReadsBusy()
   @ApiConflictResponse({
     type: ErrorResponseDto,
     description: 'A run is already under way (on this or another instance), or EXPORT_DIR is not set',

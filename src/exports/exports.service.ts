@@ -12,6 +12,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { connectionSettings } from '../database/data-source-options.js';
+import { HeavyReads } from '../database/heavy-reads.js';
 import { Transactions } from '../database/transactions.js';
 import type { ExportTrigger } from './entities/export-run.entity.js';
 import { EXPORT_DATASETS, type ExportDataset } from './export-datasets.js';
@@ -43,6 +44,7 @@ export class ExportsService implements OnApplicationShutdown {
     private readonly repo: ExportsRepository,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
+    private readonly heavy: HeavyReads,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -56,8 +58,10 @@ export class ExportsService implements OnApplicationShutdown {
   async start(trigger: ExportTrigger, createdBy: string | null): Promise<ExportRunResult> {
     const dir = this.config.parquetExports.dir;
     if (dir === null) throw new DomainError('EXPORTS_NOT_CONFIGURED', 'Exports are off: EXPORT_DIR is not set');
-    const client = await this.connect();
+    const free = this.heavy.place();
+    let client: pg.Client | null = null;
     try {
+      client = await this.connect();
       if (!(await this.repo.tryLease(client))) {
         throw new DomainError('EXPORT_RUNNING', 'An export is running; its run is listed by GET /api/exports');
       }
@@ -74,11 +78,12 @@ export class ExportsService implements OnApplicationShutdown {
         }
         return row;
       });
-      const done = this.execute(client, dir, run);
+      const done = this.execute(client, dir, run).finally(free);
       this.current = done;
       return { run, done };
     } catch (error) {
-      await client.end().catch(() => undefined);
+      free();
+      await client?.end().catch(() => undefined);
       throw error;
     }
   }
@@ -94,7 +99,9 @@ export class ExportsService implements OnApplicationShutdown {
         await this.start('schedule', null)
       ).done;
     } catch (error) {
-      if (!(error instanceof DomainError && error.code === 'EXPORT_RUNNING')) throw error;
+      // Another instance is exporting, or this one's heavy reads are all taken: the next minute tries again.
+      const busy = error instanceof DomainError && ['EXPORT_RUNNING', 'HEAVY_READS_BUSY'].includes(error.code);
+      if (!busy) throw error;
     }
   }
 
