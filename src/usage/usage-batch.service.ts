@@ -57,6 +57,9 @@ export function partsByAccount<T extends { input: { userId: string; orgId?: stri
   return parts.filter((part) => part.length > 0);
 }
 
+/** The refusals of an event that say their code first (docs/errors.md). */
+const CODED_REFUSALS = new Set<string>(['MODEL_NOT_ENTITLED', 'UNKNOWN_SERVICE_TIER', 'UNPRICED_UNIT']);
+
 /** The messages of class-validator's errors, nested ones included. */
 function messages(errors: ValidationError[]): string[] {
   return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...messages(e.children ?? [])]);
@@ -168,7 +171,7 @@ export class UsageBatchService {
       };
     } catch (error) {
       // Refusals with a code of their own say it first, as NOT_A_MEMBER does (docs/errors.md).
-      if (error instanceof DomainError && error.code === 'MODEL_NOT_ENTITLED') return `${error.code}: ${error.message}`;
+      if (error instanceof DomainError && CODED_REFUSALS.has(error.code)) return `${error.code}: ${error.message}`;
       if (error instanceof DomainError) return error.message;
       throw error;
     }

@@ -24,6 +24,14 @@ export class ProviderUsageDto {
       'The provider’s usage object as its API returned it (OpenAI `usage`, Anthropic `usage`, Gemini `usageMetadata`)',
   })
   usage: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'flex',
+    description:
+      'The service tier the provider served the call at (OpenAI’s `service_tier`); for `anthropic` the usage’s own ' +
+      '`service_tier` counts when absent',
+  })
+  serviceTier?: string;
 }
 
 const PROVIDER_USAGE_DOC =

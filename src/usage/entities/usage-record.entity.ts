@@ -148,4 +148,13 @@ export class UsageRecord {
   /** The account price that priced it with the model's rule (migration 1732000044000); null: none. */
   @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
   accountPriceId: string | null;
+
+  // Pricing dimensions (migration 1732000400000): the service tier and the units it was priced with.
+  /** The tier named by the write (null: the base prices). */
+  @Column({ name: 'service_tier', type: 'varchar', length: 32, nullable: true })
+  serviceTier: string | null;
+
+  /** `{"<unit>": count}` (null: none). */
+  @Column({ type: 'jsonb', nullable: true })
+  units: Record<string, number> | null;
 }
