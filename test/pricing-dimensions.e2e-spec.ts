@@ -352,6 +352,33 @@ describe('pricing dimensions', () => {
     expect(dearer.body).toMatchObject({ actualCredits: 3, simulatedCredits: 7, difference: 4 });
   });
 
+  it('stats add credits by tier and counts by unit; the CSV keeps both', async () => {
+    const user = await f.newUser({ credits: 100 });
+    await record(user, { inputTokens: 4000, serviceTier: 'flex' }).expect(201); // 2
+    await record(user, { inputTokens: 1000, serviceTier: 'priority', units: { web_search_call: 3 } }).expect(201); // 4
+    await record(user, { inputTokens: 3000, units: { web_search_call: 2, 'image.1024x1024.hd': 1 } }).expect(201); // 6.1666 → 7
+    await record(user, { tokens: 2000 }).expect(201); // 2
+    const stats = await t.http.get(`/api/usage/stats/${user.id}`).set(admin);
+    expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+    expect(stats.body.totalCredits).toBe(15);
+    expect(stats.body.byServiceTier).toEqual({ default: 9, flex: 2, priority: 4 });
+    expect(stats.body.unitsByName).toEqual({ web_search_call: 5, 'image.1024x1024.hd': 1 });
+    const system = await t.http.get('/api/usage/system-stats').set(admin);
+    expect(system.status).toBe(200);
+    expect(system.body.unitsByName.web_search_call).toBeGreaterThanOrEqual(5);
+    expect(system.body.byServiceTier.flex).toBeGreaterThanOrEqual(2);
+    const csv = await t.http.get(`/api/usage/records/export?userId=${user.id}`).set(admin);
+    expect(csv.status).toBe(200);
+    const lines = (csv.text as string).split('\r\n').filter(Boolean);
+    expect(lines[0].endsWith(',orgId,serviceTier,units')).toBe(true);
+    expect(lines.slice(1).map((l) => l.slice(l.lastIndexOf(',,') + 2))).toEqual([
+      '',
+      '"{""web_search_call"":2,""image.1024x1024.hd"":1}"',
+      '"priority","{""web_search_call"":3}"',
+      '"flex",',
+    ]);
+  });
+
   function event(user: FixtureUser) {
     return { eventId: uniqueId('e'), userId: user.id, service: 'chat', operation: 'c', modelId: model, tokens: 10 };
   }

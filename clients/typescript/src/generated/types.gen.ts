@@ -1512,6 +1512,18 @@ export type UserUsageStatsResponseDto = {
      */
     tokensByKind: TokensByKindDto;
     /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
+    /**
      * The 10 newest records of the window, newest first
      */
     recentActivity: Array<UsageRecordResponseDto>;
@@ -1552,6 +1564,18 @@ export type SystemUsageStatsResponseDto = {
      * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
      */
     tokensByKind: TokensByKindDto;
+    /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
     /**
      * Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)
      */
@@ -3022,6 +3046,18 @@ export type OrgUsageStatsResponseDto = {
      * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
      */
     tokensByKind: TokensByKindDto;
+    /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
     /**
      * The 10 newest records of the window, newest first
      */
