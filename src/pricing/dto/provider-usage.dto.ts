@@ -129,7 +129,7 @@ const PROVIDER_CALLS: { name: string; summary: string; modelId: string; provider
         output_tokens: 99,
         cache_creation_input_tokens: 7,
         cache_read_input_tokens: 8,
-        server_tool_use: { web_search_requests: 1, web_fetch_requests: 2 },
+        server_tool_use: { web_search_requests: 0, web_fetch_requests: 2 },
       },
     },
   },
