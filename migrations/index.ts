@@ -108,6 +108,7 @@ import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-ref
 import { SettleInFewerStatements1732000150000 } from './1732000150000-settle-in-fewer-statements.js';
 import { SettleBranches1732000160000 } from './1732000160000-settle-branches.js';
 import { CompactChecks1732000170000 } from './1732000170000-compact-checks.js';
+import { PricingDimensions1732000400000 } from './1732000400000-pricing-dimensions.js';
 import { ParquetExports1732000600000 } from './1732000600000-parquet-exports.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -222,5 +223,6 @@ export const MIGRATIONS = [
   SettleInFewerStatements1732000150000,
   SettleBranches1732000160000,
   CompactChecks1732000170000,
+  PricingDimensions1732000400000,
   ParquetExports1732000600000,
 ];

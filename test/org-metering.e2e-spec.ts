@@ -275,9 +275,10 @@ describe('organisations pay for their members', () => {
     // CSV rows carry the org.
     const csv = await t.http.get('/api/usage/records?format=csv').set(m.auth).expect(200);
     const [header, ...lines] = csv.text.trim().split('\r\n');
-    expect(header.split(',').at(-1)).toBe('orgId');
-    expect(lines.filter((l) => l.endsWith(`,"${orgId}"`))).toHaveLength(2);
-    expect(lines.filter((l) => l.endsWith(','))).toHaveLength(1);
+    // orgId, then the service tier and the units (none here).
+    expect(header.split(',').slice(-3)).toEqual(['orgId', 'serviceTier', 'units']);
+    expect(lines.filter((l) => l.endsWith(`,"${orgId}",,`))).toHaveLength(2);
+    expect(lines.filter((l) => l.endsWith(',,,'))).toHaveLength(1);
   });
 
   it('NOT_A_MEMBER: a stranger, a removed member, another org, a key of another org: nothing written', async () => {

@@ -125,6 +125,9 @@ describe('provider usage', () => {
       cacheReadPricePer1kTokens: '0.3',
       cacheWritePricePer1kTokens: '3.75',
       reasoningPricePer1kTokens: '12',
+      // The anthropic call's web search is the unit web_search_call, which must be priced to be metered;
+      // free here, so these tests check the tokens' arithmetic (test/pricing-dimensions.e2e-spec.ts prices it).
+      unitPrices: { web_search_call: '0' },
     });
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
   });

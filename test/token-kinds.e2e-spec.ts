@@ -469,7 +469,7 @@ describe('token kinds', () => {
     const lines = (csv.text as string).split('\r\n').filter(Boolean);
     expect(lines[0]).toBe(
       'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,' +
-        'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId,orgId',
+        'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId,orgId,serviceTier,units',
     );
     expect(lines.slice(1).map((l) => l.split(',').slice(7, 13).join(','))).toEqual([
       '49,0,0,0,40,9',

@@ -69,7 +69,7 @@ describe('CSV export cells', () => {
       expect(lines.at(-1)).toContain(`,"ok;'=cmd|' /C calc'!A0","ok;'=cmd|' /C calc'!A0",1,`);
       for (const line of lines.slice(1)) {
         expect(line).toMatch(
-          /^"[0-9a-f-]{36}","views-[^"]+","[0-9T:.Z-]+","(?:[^"]|"")*","(?:[^"]|"")*",1,"(?:[^"]|"")*",,,,,,,"billed","(?:[^"]|"")*",,,$/,
+          /^"[0-9a-f-]{36}","views-[^"]+","[0-9T:.Z-]+","(?:[^"]|"")*","(?:[^"]|"")*",1,"(?:[^"]|"")*",,,,,,,"billed","(?:[^"]|"")*",,,,,$/,
         );
       }
       for (const separator of [',', ';', '\t'])

@@ -362,6 +362,8 @@ describe('usage', () => {
         byDay: { '2001-06-01': 100, '2001-06-02': 80, '2001-06-03': 30 },
         byModel: { [`m-${tag}`]: 150, 'free-chat': 30, [`e-${tag}`]: 10 },
         tokensByKind: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+        byServiceTier: { default: 210 },
+        unitsByName: {},
         providerCost: '0.751',
         marginByModel: {
           [`m-${tag}`]: { credits: 150, providerCost: '0.75' },
@@ -499,12 +501,12 @@ describe('usage', () => {
       const lines = (res.body as string).split('\r\n').filter(Boolean);
       expect(lines[0]).toBe(
         'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,' +
-          'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId,orgId',
+          'cacheWriteTokens,reasoningTokens,billingStatus,metadata,apiKeyId,actorId,orgId,serviceTier,units',
       );
       expect(lines).toHaveLength(2501);
       expect(lines[1]).toMatch(
         new RegExp(
-          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,,,,"billed",,,,$`,
+          `^"[0-9a-f-]{36}","${u.id}","2024-08-01T00:41:40.000Z","chat","op-2500",2500,"${HAIKU.replace(/\./g, '\\.')}",,,,,,,"billed",,,,,,$`,
         ),
       );
       expect(lines[2500]).toContain(',"op-1",1,');

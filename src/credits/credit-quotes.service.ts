@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { type Dimensions, NO_DIMENSIONS } from '../pricing/dimensions.js';
 import { PricingService, type Quote } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 
@@ -26,11 +27,12 @@ export class CreditQuotesService {
     modelId: string,
     tokens: TokenKinds,
     named: { userId?: string; orgId?: string },
+    dimensions: Dimensions = NO_DIMENSIONS,
   ): Promise<Quote & { entitled: boolean }> {
     const party = await this.party(caller, named);
     // The calling key's list applies as it would to a write it sent.
     const entitled = await this.pricing.entitled(modelId, party, [caller.models ?? null]);
-    return { ...(await this.pricing.quote(modelId, tokens, undefined, party)), entitled };
+    return { ...(await this.pricing.quote(modelId, tokens, undefined, party, dimensions)), entitled };
   }
 
   /**

@@ -21,7 +21,7 @@ import { notFoundExample, unknownModelExample } from '../common/errors/error-exa
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
-import { tokenCounts } from '../pricing/token-counts.js';
+import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
@@ -132,8 +132,8 @@ export class CreditsController {
     @CurrentUser() caller: AuthUser,
     @Body() body: CalculateCreditsDto,
   ): Promise<CalculateCreditsResponseDto> {
-    const counts = tokenCounts(body.tokens, body, 'tokens');
-    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body);
+    const counts = meteredCounts(body.tokens, body, 'tokens');
+    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body, meteredDimensions(body));
     return {
       modelId: body.modelId,
       tokens: counts.total,

@@ -10,6 +10,7 @@ import type { CreateAccountPriceDto } from './dto/account-prices.dto.js';
 import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';
 import { normalisePrice } from './pricing-math.js';
+import { unitPricesOf } from './pricing-rules.js';
 
 const price = (value: string | undefined): string | null => (value === undefined ? null : normalisePrice(value));
 
@@ -42,12 +43,13 @@ export class AccountPricesService {
       dto.cacheWritePricePer1kTokens,
       dto.reasoningPricePer1kTokens,
       dto.longContextThreshold,
+      dto.unitPrices && Object.keys(dto.unitPrices).length > 0 ? dto.unitPrices : undefined,
     ];
     const perKind = kinds.some((v) => v !== undefined);
     if (perKind === (dto.discountPercent !== undefined)) {
       throw new DomainError(
         'VALIDATION',
-        'Give either discountPercent or per-kind prices (pricePer1kTokens, …), not both',
+        'Give either discountPercent or per-kind prices (pricePer1kTokens, …, unitPrices), not both',
       );
     }
     const tier = [dto.longContextThreshold, dto.longContextPricePer1kTokens, dto.longContextOutputPricePer1kTokens];
@@ -81,6 +83,7 @@ export class AccountPricesService {
           longContextThreshold: dto.longContextThreshold ?? null,
           longContextPricePer1kTokens: price(dto.longContextPricePer1kTokens),
           longContextOutputPricePer1kTokens: price(dto.longContextOutputPricePer1kTokens),
+          unitPrices: unitPricesOf(dto.unitPrices, 'unitPrices'),
           effectiveFrom: from,
           effectiveTo: to,
           notes: dto.notes ?? null,

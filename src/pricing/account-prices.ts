@@ -4,8 +4,10 @@
  * a write is billed at once an account price applies over the model's rule. The live price, the quote
  * and the simulation all go through these (the simulation through their SQL twin, pricing.sql.ts).
  */
+import type { UnitPrices } from './dimensions.js';
 import type { AccountPrice } from './entities/account-price.entity.js';
 import { discountFactor, FULL_PRICE, normalisePrice, type RulePrices } from './pricing-math.js';
+import { unitPricesOf } from './pricing-rules.js';
 import type { TokenKind } from './token-kinds.js';
 
 /** Whether `pattern` names `modelId`: the same id, or a prefix of it ending in `*`. */
@@ -45,6 +47,8 @@ export interface AccountPriceView {
   longContextThreshold: number | null;
   longContextPricePer1kTokens: string | null;
   longContextOutputPricePer1kTokens: string | null;
+  /** Unit prices that replace the rule's (null: the rule's). */
+  unitPrices?: UnitPrices | null;
   effectiveFrom: string;
   effectiveTo: string | null;
   notes: string | null;
@@ -70,6 +74,7 @@ export function toAccountPriceView(row: AccountPrice): AccountPriceView {
     longContextThreshold: row.longContextThreshold,
     longContextPricePer1kTokens: price(row.longContextPricePer1kTokens),
     longContextOutputPricePer1kTokens: price(row.longContextOutputPricePer1kTokens),
+    unitPrices: unitPricesOf(row.unitPrices),
     effectiveFrom: row.effectiveFrom.toISOString(),
     effectiveTo: row.effectiveTo?.toISOString() ?? null,
     notes: row.notes,
@@ -107,7 +112,7 @@ const rank = (pattern: string) => (pattern.endsWith('*') ? pattern.length - 1 : 
 
 /**
  * The prices a write is billed at: the rule's, with an account price's per-kind prices replacing the
- * kinds it gives (and its long-context tier the rule's), or the rule's scaled by its discount — as a
+ * kinds it gives (its long-context tier the rule's, its unit prices the rule's of those units), or the rule's scaled by its discount — as a
  * factor on the sum, so the credits are still rounded up once (pricing-math.ts calculateCredits).
  */
 export function applyAccountPrice(
@@ -132,6 +137,8 @@ export function applyAccountPrice(
               input: a.longContextPricePer1kTokens!,
               output: a.longContextOutputPricePer1kTokens!,
             },
+      serviceTiers: prices.serviceTiers,
+      unitPrices: { ...prices.unitPrices, ...a.unitPrices },
     },
     factor: FULL_PRICE,
   };

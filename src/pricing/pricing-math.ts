@@ -2,6 +2,17 @@
  * Exact price arithmetic. Prices are NUMERIC(10,4): they are handled as integers scaled by 10^4
  * (BigInt), so `0.07 × 100,000 tokens` is exactly 7 credits, never 8.
  */
+import {
+  BASE_PERCENT,
+  type Dimensions,
+  isBaseTier,
+  NO_DIMENSIONS,
+  percentHundredths,
+  type ServiceTiers,
+  type UnitPrices,
+  unknownServiceTier,
+  unpricedUnit,
+} from './dimensions.js';
 import { perKind, TOKEN_KINDS, tokenField, type TokenKind } from './token-kinds.js';
 
 export { TOKEN_KINDS, type TokenKind } from './token-kinds.js';
@@ -39,15 +50,19 @@ export type TokenKinds = Record<TokenKind, number>;
 /** A price (or provider cost) per 1,000 tokens of each kind, 4-place decimal strings. */
 export type KindPrices = Record<TokenKind, string>;
 
-/** A rule's prices resolved (defaults applied): each kind's, and its long-context tier if any. */
+/** A rule's prices resolved (defaults applied): each kind's, its long-context tier if any, its service tiers and units. */
 export interface RulePrices extends KindPrices {
   /** Above `threshold` prompt tokens, input and output cost the tier's prices (cache, reasoning unchanged). */
   longContext: { threshold: number; input: string; output: string } | null;
+  /** The service tiers the rule prices (none: only the base prices). */
+  serviceTiers?: ServiceTiers;
+  /** Credits per unit of each unit the rule prices (none: no unit). */
+  unitPrices?: UnitPrices;
 }
 
-/** One price for every kind, no tier: the default price of a model without a rule. */
+/** One price for every kind, no tier, no unit: the default price of a model without a rule. */
 export function flatPrices(price: string): RulePrices {
-  return { ...perKind(() => price), longContext: null };
+  return { ...perKind(() => price), longContext: null, serviceTiers: {}, unitPrices: {} };
 }
 
 /** Only input and output counted: a single count (all input) or the old split. */
@@ -88,13 +103,52 @@ export function discountFactor(discountPercent: string): bigint {
 }
 
 /**
- * credits = ceil(Σ tokens of each kind × its price × factor / 1000), exactly, one rounding per
- * request (a discount scales the sum, never each kind apart). Returns a bigint so callers decide
- * what to do with results beyond the integer range.
+ * A service tier's factor on every price, in hundredths of a percent (10000n: the base prices); a
+ * tier the rule does not price → UNKNOWN_SERVICE_TIER.
  */
-export function calculateCredits(tokens: TokenKinds, prices: RulePrices, factor: bigint = FULL_PRICE): bigint {
-  const numerator = weighted(tokens, pricesFor(tokens, prices)) * factor;
-  const denominator = 1000n * PRICE_SCALE * FULL_PRICE;
+export function tierFactor(prices: RulePrices, tier: string | null | undefined, modelId?: string): bigint {
+  if (isBaseTier(tier)) return BASE_PERCENT;
+  const tiers = prices.serviceTiers ?? {};
+  const priced = Object.hasOwn(tiers, tier!) ? tiers[tier!] : undefined;
+  if (priced === undefined) throw unknownServiceTier(tier!, modelId);
+  return percentHundredths(priced.pricePercent);
+}
+
+/** Σ count × unit price (scaled by 10^4); a unit the rule does not price → UNPRICED_UNIT. */
+export function unitsWeighted(prices: RulePrices, units: Dimensions['units'], modelId?: string): bigint {
+  let sum = 0n;
+  for (const [unit, count] of Object.entries(units ?? {})) {
+    const priced = prices.unitPrices ?? {};
+    const price = Object.hasOwn(priced, unit) ? priced[unit] : undefined;
+    if (price === undefined) throw unpricedUnit(unit, modelId);
+    sum += tokenCount(count, `units.${unit}`) * parsePrice(price);
+  }
+  return sum;
+}
+
+/** Throws what pricing `dimensions` at `prices` would refuse (an unknown tier, an unpriced unit). */
+export function checkDimensions(prices: RulePrices, dimensions: Dimensions, modelId?: string): void {
+  tierFactor(prices, dimensions.serviceTier, modelId);
+  unitsWeighted(prices, dimensions.units, modelId);
+}
+
+/**
+ * The one price of a metered write: credits = ceil((Σ tokens of each kind × its price / 1000 +
+ * Σ count × unit price) × tier percent / 100 × factor), exactly, one rounding per request (a tier and
+ * a discount scale the sum, never each kind apart). Returns a bigint so callers decide what to do with
+ * results beyond the integer range.
+ */
+export function calculateCredits(
+  tokens: TokenKinds,
+  prices: RulePrices,
+  factor: bigint = FULL_PRICE,
+  dimensions: Dimensions = NO_DIMENSIONS,
+  modelId?: string,
+): bigint {
+  const tier = tierFactor(prices, dimensions.serviceTier, modelId);
+  const sum = weighted(tokens, pricesFor(tokens, prices)) + 1000n * unitsWeighted(prices, dimensions.units, modelId);
+  const numerator = sum * tier * factor;
+  const denominator = 1000n * PRICE_SCALE * BASE_PERCENT * FULL_PRICE;
   return (numerator + denominator - 1n) / denominator;
 }
 

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { checkServiceTiers, checkUnitPrices, type ServiceTiers, type UnitPrices } from './dimensions.js';
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import type { KindPrices, RulePrices } from './pricing-math.js';
@@ -20,7 +21,8 @@ export type RulePriceColumns = Pick<
   | 'providerCacheReadCostPer1kTokens'
   | 'providerCacheWriteCostPer1kTokens'
   | 'providerReasoningCostPer1kTokens'
->;
+> &
+  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices'>>;
 
 export const PRICE_COLUMNS = [
   'pricePer1kTokens',
@@ -44,6 +46,8 @@ export interface PricingRuleView extends RulePriceColumns {
   modelId: string;
   /** The provider's cost of each kind, defaults applied; null when the rule has none. */
   providerCost: KindPrices | null;
+  serviceTiers: ServiceTiers | null;
+  unitPrices: UnitPrices | null;
   effectiveFrom: string;
   effectiveTo: string | null;
   createdBy: string;
@@ -84,12 +88,34 @@ export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): R
     providerCacheReadCostPer1kTokens: price(cost?.cacheRead),
     providerCacheWriteCostPer1kTokens: price(cost?.cacheWrite),
     providerReasoningCostPer1kTokens: price(cost?.reasoning),
+    serviceTiers: serviceTiersOf(fields.serviceTiers, where),
+    unitPrices: unitPricesOf(fields.unitPrices, where),
   };
 }
 
-/** Whether two rules price every kind alike (prices normalised). */
+/** A rule's tiers normalised (null: none); `where` names the rule in errors. */
+export function serviceTiersOf(value: unknown, where = 'the rule'): ServiceTiers | null {
+  if (value === undefined || value === null) return null;
+  const checked = checkServiceTiers(value);
+  if ('problem' in checked) throw new DomainError('VALIDATION', `${where}: ${checked.problem}`);
+  return Object.keys(checked.tiers).length > 0 ? checked.tiers : null;
+}
+
+/** Unit prices normalised (null: none); `where` names the rule or account price in errors. */
+export function unitPricesOf(value: unknown, where = 'the rule'): UnitPrices | null {
+  if (value === undefined || value === null) return null;
+  const checked = checkUnitPrices(value);
+  if ('problem' in checked) throw new DomainError('VALIDATION', `${where}: ${checked.problem}`);
+  return Object.keys(checked.prices).length > 0 ? checked.prices : null;
+}
+
+/** Whether two rules price every kind, tier and unit alike (prices normalised). */
 export function samePrices(a: RulePriceColumns, b: RulePriceColumns): boolean {
-  return PRICE_COLUMNS.every((column) => a[column] === b[column]);
+  return (
+    PRICE_COLUMNS.every((column) => a[column] === b[column]) &&
+    JSON.stringify(serviceTiersOf(a.serviceTiers)) === JSON.stringify(serviceTiersOf(b.serviceTiers)) &&
+    JSON.stringify(unitPricesOf(a.unitPrices)) === JSON.stringify(unitPricesOf(b.unitPrices))
+  );
 }
 
 export function toView(rule: PricingRule): PricingRuleView {
@@ -98,7 +124,11 @@ export function toView(rule: PricingRule): PricingRuleView {
     const value = rule[column];
     columns[column] = column === 'longContextThreshold' || value === null ? value : normalisePrice(value);
   }
-  const view = columns as unknown as RulePriceColumns;
+  const view = {
+    ...(columns as unknown as RulePriceColumns),
+    serviceTiers: serviceTiersOf(rule.serviceTiers),
+    unitPrices: unitPricesOf(rule.unitPrices),
+  };
   return {
     id: rule.id,
     modelId: rule.modelId,
@@ -129,6 +159,8 @@ export function rulePrices(rule: RulePriceColumns): RulePrices {
             input: rule.longContextPricePer1kTokens!,
             output: rule.longContextOutputPricePer1kTokens!,
           },
+    serviceTiers: rule.serviceTiers ?? {},
+    unitPrices: rule.unitPrices ?? {},
   };
 }
 

@@ -15,12 +15,14 @@ import {
   entitled,
   type ModelList,
 } from './account-prices.js';
+import { AUTO_TIER, type Dimensions, isBaseTier, NO_DIMENSIONS, worstTier } from './dimensions.js';
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
 import { type CachedRule, type ModelListSource, PricingCache } from './pricing-cache.js';
 import {
   calculateCredits,
+  checkDimensions,
   flatPrices,
   normalisePrice,
   pricesFor,
@@ -28,6 +30,7 @@ import {
   type TokenKinds,
 } from './pricing-math.js';
 import { type PricingRuleView, ruleColumns, rulePrices, samePrices, toView } from './pricing-rules.js';
+import type { PriceView, Quote } from './pricing-views.js';
 
 export type { PricingRuleView } from './pricing-rules.js';
 
@@ -37,37 +40,7 @@ export interface PricedParty {
   orgId?: string | null;
 }
 
-export interface Quote {
-  modelId: string;
-  credits: number;
-  /** The account price applied over the rule (null: none). */
-  accountPriceId: string | null;
-  /** Its discount, when it is one ("12.50"); the prices below are the rule's, before it. */
-  discountPercent: string | null;
-  pricePer1kTokens: string;
-  outputPricePer1kTokens: string;
-  pricingRuleId: string | null;
-  providerCost: string | null;
-  source: 'rule' | 'default';
-}
-
-/** A model's price now (GET /api/pricing/:modelId): each kind's price resolved. */
-export interface PriceView {
-  modelId: string;
-  pricePer1kTokens: string;
-  outputPricePer1kTokens: string;
-  cacheReadPricePer1kTokens: string;
-  cacheWritePricePer1kTokens: string;
-  reasoningPricePer1kTokens: string;
-  longContextThreshold: number | null;
-  longContextPricePer1kTokens: string | null;
-  longContextOutputPricePer1kTokens: string | null;
-  providerCostPer1kTokens: string | null;
-  pricingRuleId: string | null;
-  source: 'rule' | 'default';
-  effectiveFrom: string | null;
-  effectiveTo: string | null;
-}
+export type { PriceView, Quote } from './pricing-views.js';
 
 /** Pricing a model that has no rule while PRICING_STRICT is on (422). */
 export function unknownModel(modelId: string): DomainError {
@@ -99,21 +72,30 @@ export class PricingService {
   ) {}
 
   /**
-   * Prices tokens of each kind exactly with the rule in effect at `at` (default now) and, for a
-   * party, the account price in force over it (docs/pricing.md "Account prices").
+   * Prices tokens of each kind, and the write's service tier and units, exactly with the rule in
+   * effect at `at` (default now) and, for a party, the account price in force over it
+   * (docs/pricing.md "Account prices", "Service tiers", "Units"). A tier the rule lacks →
+   * UNKNOWN_SERVICE_TIER, a unit it does not price → UNPRICED_UNIT. `hold`: `auto` is priced at the
+   * rule's most expensive tier (a hold at the worst case), which the quote names.
    */
   async quote(
     modelId: string,
     tokens: TokenKinds,
     at: Date = new Date(this.clock.now()),
     party: PricedParty | null = null,
+    dimensions: Dimensions = NO_DIMENSIONS,
+    hold = false,
   ): Promise<Quote> {
     const snapshot = await this.cache.snapshot();
     const { rule, fallback } = this.ruleOrFallback(snapshot.rules, modelId, at);
     const accountPrice =
       party === null ? null : accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, at.getTime());
     const { prices, factor } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices(fallback!), accountPrice);
-    const credits = calculateCredits(tokens, prices, factor);
+    const pricedAt =
+      hold && dimensions.serviceTier === AUTO_TIER
+        ? { ...dimensions, serviceTier: worstTier(prices.serviceTiers ?? {}) }
+        : dimensions;
+    const credits = calculateCredits(tokens, prices, factor, pricedAt, modelId);
     if (credits > BigInt(MAX_CREDITS))
       throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
     const costs = rule?.providerCost ?? null;
@@ -128,7 +110,22 @@ export class PricingService {
       pricingRuleId: rule?.id ?? null,
       providerCost: costs === null ? null : providerCost(tokens, costs),
       source: rule ? 'rule' : 'default',
+      serviceTier: pricedAt.serviceTier,
     };
+  }
+
+  /**
+   * What pricing `dimensions` for the model at `at` would refuse, thrown (UNKNOWN_SERVICE_TIER,
+   * UNPRICED_UNIT): a settlement's tier and units checked before its statement, at the rule and account
+   * price its session was opened with (those in force when it started).
+   */
+  async checkDimensions(modelId: string, at: Date, party: PricedParty, dimensions: Dimensions): Promise<void> {
+    if (dimensions.units === null && isBaseTier(dimensions.serviceTier)) return;
+    const snapshot = await this.cache.snapshot();
+    const rule = this.ruleAt(snapshot.rules, modelId, at.getTime());
+    const accountPrice = accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, at.getTime());
+    const { prices } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices('0'), accountPrice);
+    checkDimensions(prices, dimensions, modelId);
   }
 
   /**
@@ -172,6 +169,8 @@ export class PricingService {
       longContextPricePer1kTokens: prices.longContext?.input ?? null,
       longContextOutputPricePer1kTokens: prices.longContext?.output ?? null,
       providerCostPer1kTokens: rule?.providerCostPer1kTokens ?? null,
+      serviceTiers: rule?.serviceTiers ?? null,
+      unitPrices: rule?.unitPrices ?? null,
       pricingRuleId: rule?.id ?? null,
       source: rule ? 'rule' : 'default',
       effectiveFrom: rule?.effectiveFrom ?? null,

@@ -9,6 +9,7 @@
  * own scale).
  * test/pricing-sql.int-spec.ts compares them with pricing-math.ts.
  */
+import { AUTO_TIER, BASE_TIERS } from './dimensions.js';
 import { TOKEN_KINDS, type TokenKind } from './pricing-math.js';
 
 /** SQL expressions of the token count of each kind (integers). */
@@ -34,15 +35,60 @@ const PRICE_COLUMN: Record<TokenKind, string> = {
   reasoning: 'reasoning_price_per_1k_tokens',
 };
 
+/** SQL expressions of a write's service tier (varchar, NULL: the base prices) and units (jsonb, NULL: none). */
+export interface SqlDimensions {
+  tier: string;
+  units: string;
+}
+
+/** The tier names that are the base prices (auto too, once settled), as a SQL array. */
+const BASE_TIERS_SQL = `'{${[...BASE_TIERS, AUTO_TIER].join(',')}}'::text[]`;
+
 /**
- * credits = ceil(Σ tokens of each kind × its price × factor / 1000); numeric, may exceed integer. When
+ * The tier's factor on every price (pricePercent × 0.01; 1 for the base prices, and for a tier the rule
+ * lacks, which the live routes refuse before: dimensionProblemsSql).
+ */
+function tierFactorSql(rule: string, tier: string): string {
+  return `CASE WHEN ${tier} IS NULL OR ${tier} = ANY (${BASE_TIERS_SQL}) THEN 1
+    ELSE COALESCE((${rule}.service_tiers -> ${tier} ->> 'pricePercent')::numeric * 0.01, 1) END`;
+}
+
+/** Σ count × unit price (an account price's over the rule's; a unit neither prices counts 0, refused before). */
+function unitsSql(rule: string, units: string, accountPrice?: string): string {
+  const own = accountPrice ? `(${accountPrice}.unit_prices ->> u.key)::numeric, ` : '';
+  return `(SELECT COALESCE(sum(u.value::numeric * COALESCE(${own}(${rule}.unit_prices ->> u.key)::numeric, 0)), 0)
+             FROM jsonb_each_text(${units}) u)`;
+}
+
+/**
+ * What pricing the dimensions at the rule (and account price) would refuse, as two columns:
+ * `unknown_tier` (boolean) and `unpriced_unit` (the first unit neither prices, or NULL).
+ */
+export function dimensionProblemsSql(rule: string, dimensions: SqlDimensions, accountPrice?: string): string {
+  const { tier, units } = dimensions;
+  const own = accountPrice ? `COALESCE(${accountPrice}.unit_prices ? u.key, false) OR ` : '';
+  return `(${tier} IS NOT NULL AND NOT ${tier} = ANY (${BASE_TIERS_SQL})
+             AND NOT COALESCE(${rule}.service_tiers ? ${tier}, false)) AS unknown_tier,
+          (SELECT min(u.key) FROM jsonb_object_keys(${units}) u(key)
+            WHERE NOT (${own}COALESCE(${rule}.unit_prices ? u.key, false))) AS unpriced_unit`;
+}
+
+/**
+ * credits = ceil((Σ tokens of each kind × its price / 1000 + Σ count × unit price) × tier × factor);
+ * numeric, may exceed integer. When
  * the rule has a long-context tier and the prompt (input + cache read + cache write) exceeds it, input
  * and output cost the tier's prices. With `accountPrice` (the alias of an account_prices row, all NULL
  * when none applies; account-prices.ts applyAccountPrice is its TypeScript twin): the kinds it prices
  * replace the rule's, its tier the rule's, and its discount is the factor `(100 − discount) / 100` on
  * the sum, so the credits are rounded up once.
  */
-export function creditsSql(rule: string, tokens: SqlKinds, defaultPrice: string, accountPrice?: string): string {
+export function creditsSql(
+  rule: string,
+  tokens: SqlKinds,
+  defaultPrice: string,
+  accountPrice?: string,
+  dimensions?: SqlDimensions,
+): string {
   const price = kindPricesSql(rule, defaultPrice);
   const tier = (column: string) =>
     accountPrice ? `COALESCE(${accountPrice}.${column}, ${rule}.${column})` : `${rule}.${column}`;
@@ -55,7 +101,10 @@ export function creditsSql(rule: string, tokens: SqlKinds, defaultPrice: string,
   price.input = `CASE WHEN ${long} THEN ${tier('long_context_price_per_1k_tokens')} ELSE ${price.input} END`;
   price.output = `CASE WHEN ${long} THEN ${tier('long_context_output_price_per_1k_tokens')} ELSE ${price.output} END`;
   const factor = accountPrice ? ` * ((100 - COALESCE(${accountPrice}.discount_percent, 0)) * 0.01)` : '';
-  return `ceil((${weightedSql(tokens, price)})${factor} * 0.001)`;
+  if (!dimensions) return `ceil((${weightedSql(tokens, price)})${factor} * 0.001)`;
+  const units = unitsSql(rule, dimensions.units, accountPrice);
+  const serviceTier = tierFactorSql(rule, dimensions.tier);
+  return `ceil(((${weightedSql(tokens, price)}) * 0.001 + ${units}) * (${serviceTier})${factor})`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
+import { addUnits, type Dimensions, tierProblem, type Units, unitsOrNull } from './dimensions.js';
 import type { TokenKinds } from './pricing-math.js';
 import { hasKinds, type TokenCounts, tokenCounts, type TokenKindFields } from './token-counts.js';
 
@@ -15,6 +16,8 @@ export type ProviderUsageFormat = (typeof PROVIDER_USAGE_FORMATS)[number];
 export interface ProviderUsage {
   format: ProviderUsageFormat;
   usage: Record<string, unknown>;
+  /** The tier the provider served it at (OpenAI's `service_tier`); anthropic: the usage's own counts when absent. */
+  serviceTier?: string;
 }
 /** The most a providerUsage may take as JSON (a usage object is a few hundred bytes). */
 export const PROVIDER_USAGE_MAX_BYTES = 4096;
@@ -133,7 +136,10 @@ export function mapProviderUsage(value: unknown): { kinds: TokenKinds; total: nu
   if (!isObject(value)) return { problem: 'providerUsage must be an object {format, usage}' };
   const { format, usage } = value;
   for (const key of Object.keys(value))
-    if (key !== 'format' && key !== 'usage') return { problem: `providerUsage.${key} is not a field (format, usage)` };
+    if (key !== 'format' && key !== 'usage' && key !== 'serviceTier')
+      return { problem: `providerUsage.${key} is not a field (format, usage, serviceTier)` };
+  if (value.serviceTier !== undefined && tierProblem(value.serviceTier) !== null)
+    return { problem: `providerUsage.${tierProblem(value.serviceTier)}` };
   if (typeof format !== 'string' || !Object.hasOwn(MAPPINGS, format))
     return { problem: `providerUsage.format must be one of: ${PROVIDER_USAGE_FORMATS.join(', ')}` };
   if (!isObject(usage)) return { problem: 'providerUsage.usage must be the provider’s usage object' };
@@ -156,13 +162,17 @@ export function mapProviderUsage(value: unknown): { kinds: TokenKinds; total: nu
 
 /**
  * The counts a metering request bills: its providerUsage mapped (never beside the route's single
- * count or the counts per kind), else the one token-split rule (tokenCounts).
+ * count or the counts per kind), else the one token-split rule (tokenCounts); none (0 tokens) when
+ * only units are given.
  */
 export function meteredCounts(
   single: number | undefined,
-  fields: TokenKindFields & { providerUsage?: unknown },
+  fields: TokenKindFields & { providerUsage?: unknown; units?: unknown },
   field: string,
 ): TokenCounts {
+  // Units may stand without tokens: no token then.
+  if (fields.providerUsage === undefined && single === undefined && !hasKinds(fields) && fields.units !== undefined)
+    return tokenCounts(0, {}, field);
   if (fields.providerUsage === undefined) return tokenCounts(single, fields, field);
   if (single !== undefined || hasKinds(fields))
     throw new DomainError(
@@ -172,4 +182,43 @@ export function meteredCounts(
   const mapped = mapProviderUsage(fields.providerUsage);
   if ('problem' in mapped) throw new DomainError('VALIDATION', mapped.problem);
   return { kinds: mapped.kinds, total: mapped.total, split: mapped.kinds };
+}
+
+/**
+ * The service tier and units a provider's usage object reports beside its tokens: for `anthropic`,
+ * `service_tier` (when the providerUsage names none) and `server_tool_use.web_search_requests` as the
+ * unit `web_search_call`. Call it on a providerUsage that mapProviderUsage accepted.
+ */
+export function providerDimensions(providerUsage: ProviderUsage): Dimensions {
+  let serviceTier = providerUsage.serviceTier ?? null;
+  let units: Units | null = null;
+  if (providerUsage.format === 'anthropic') {
+    const usage = providerUsage.usage;
+    const tier = usage.service_tier;
+    if (serviceTier === null && typeof tier === 'string' && tierProblem(tier) === null) serviceTier = tier;
+    const tools = usage.server_tool_use;
+    const searches = isObject(tools) ? tools.web_search_requests : undefined;
+    if (Number.isSafeInteger(searches) && (searches as number) > 0) units = { web_search_call: searches as number };
+  }
+  return { serviceTier, units };
+}
+
+/**
+ * The service tier and units a metering request names: its own `serviceTier` and `units`, and those
+ * its providerUsage reports (units added up; two different tiers → 400).
+ */
+export function meteredDimensions(fields: {
+  serviceTier?: string;
+  units?: Units;
+  providerUsage?: unknown;
+}): Dimensions {
+  const own = { serviceTier: fields.serviceTier ?? null, units: unitsOrNull(fields.units) };
+  if (fields.providerUsage === undefined) return own;
+  const reported = providerDimensions(fields.providerUsage as ProviderUsage);
+  if (own.serviceTier !== null && reported.serviceTier !== null && own.serviceTier !== reported.serviceTier)
+    throw new DomainError(
+      'VALIDATION',
+      `serviceTier (${own.serviceTier}) and the provider usage's tier (${reported.serviceTier}) differ`,
+    );
+  return { serviceTier: own.serviceTier ?? reported.serviceTier, units: addUnits(own.units, reported.units) };
 }

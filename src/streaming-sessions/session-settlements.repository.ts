@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../database/statement-parts.js';
-import { creditsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
+import type { Dimensions } from '../pricing/dimensions.js';
+import { creditsSql, dimensionProblemsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { perKind, TOKEN_KINDS } from '../pricing/token-kinds.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
@@ -22,6 +23,9 @@ export interface SettlingRow extends SessionRow {
   charge: string | null;
   /** Whether it was settled by this statement (active, priced, within the credit range). */
   settle: boolean;
+  /** What pricing the settlement's tier and units refused (finalize and abort; absent elsewhere). */
+  unknown_tier?: boolean;
+  unpriced_unit?: string | null;
   /** The stored settlement's amounts (null while active). */
   actual_credits: number | null;
   refund: number | null;
@@ -56,7 +60,8 @@ const NOTHING: SqlKinds = perKind(() => '0');
 
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id, ss.account_price_id,
-  ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id`;
+  ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id, ss.service_tier,
+  ss.estimated_units`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
@@ -90,21 +95,26 @@ export class SessionSettlementsRepository {
     tokens: TokenKinds,
     fallbackPrice: string | null,
     caller: { userId: string; apiKeyId: string | null },
+    dimensions: Dimensions,
   ): SqlPart {
-    // $1 session, $2 user, one per kind, the fallback price, then the caller and its key.
+    // $1 session, $2 user, one per kind, the fallback price, the caller and its key, the tier and the units.
     const kinds: SqlKinds = perKind((kind) => `$${3 + TOKEN_KINDS.indexOf(kind)}::int`);
     const fallback = `$${3 + TOKEN_KINDS.length}::numeric`;
     const callerId = `$${4 + TOKEN_KINDS.length}::varchar`;
     const callerKey = `$${5 + TOKEN_KINDS.length}::uuid`;
+    const dims = { tier: `$${6 + TOKEN_KINDS.length}::varchar`, units: `$${7 + TOKEN_KINDS.length}::jsonb` };
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${callerId} AS caller_id, ${callerKey} AS caller_key,
-                   ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS} AS settle
+                   p.unknown_tier, p.unpriced_unit,
+                   ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
+                     AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              CROSS JOIN LATERAL (
-               SELECT ${creditsSql('r', kinds, fallback, 'ap')} AS charge,
-                      ${providerCostSql('r', kinds)} AS provider_cost) p
+               SELECT ${creditsSql('r', kinds, fallback, 'ap', dims)} AS charge,
+                      ${providerCostSql('r', kinds)} AS provider_cost,
+                      ${dimensionProblemsSql('r', dims, 'ap')}) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
       params: [
@@ -114,6 +124,8 @@ export class SessionSettlementsRepository {
         fallbackPrice,
         caller.userId,
         caller.apiKeyId,
+        dimensions.serviceTier,
+        dimensions.units ? JSON.stringify(dimensions.units) : null,
       ],
     };
   }

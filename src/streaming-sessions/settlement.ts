@@ -43,11 +43,18 @@ function countOf(request: SettlementTokens, field: (typeof COUNTS)[number]): num
  * A retry is the same settlement request: same route, same token counts (given the same way: the
  * same providerUsage format, or none), same termination, same outcome.
  */
+/** Two settlements' units alike, whatever order their names came in. */
+function sameUnits(a: Record<string, number> | null, b: Record<string, number> | null): boolean {
+  const names = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...names].every((name) => (a?.[name] ?? 0) === (b?.[name] ?? 0));
+}
+
 export function sameRequest(a: SettlementRequest, b: SettlementRequest): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'expire' || b.kind === 'expire') return false;
   if (COUNTS.some((field) => countOf(a, field) !== countOf(b, field))) return false;
   if ((a.format ?? null) !== (b.format ?? null) || (a.termination ?? null) !== (b.termination ?? null)) return false;
+  if ((a.serviceTier ?? null) !== (b.serviceTier ?? null) || !sameUnits(a.units ?? null, b.units ?? null)) return false;
   return a.kind === 'finalize' && b.kind === 'finalize' ? a.success === b.success : true;
 }
 

@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
 import {
@@ -32,10 +33,13 @@ export interface SessionRow {
   settlement: SessionSettlement | null;
   /** The organisation the session holds and settles on (user_id: the member); null: the user's account. */
   org_id: string | null;
+  /** The tier initialize named (auto: held at the most expensive) and the estimate's units. */
+  service_tier: string | null;
+  estimated_units: Units | null;
 }
 
 const SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits,
-  status, started_at, expires_at, settlement, org_id`;
+  status, started_at, expires_at, settlement, org_id, service_tier, estimated_units`;
 
 export function toSessionDto(row: SessionRow): SessionResponseDto {
   return {
@@ -49,6 +53,8 @@ export function toSessionDto(row: SessionRow): SessionResponseDto {
     status: row.status,
     startedAt: row.started_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
+    serviceTier: row.service_tier,
+    estimatedUnits: row.estimated_units,
   };
 }
 
@@ -66,6 +72,9 @@ export interface NewSession {
   pricingRuleId: string | null;
   /** The account price in force over the rule when it started: its settlement is priced with both. */
   accountPriceId: string | null;
+  /** The tier it was asked at (`auto`: held at the most expensive) and the estimate's units. */
+  serviceTier: string | null;
+  estimatedUnits: Units | null;
   /** The credential that opens it: its user (a JWT's, a key's owner) and its key (null: a JWT). */
   openedBy: string;
   openedByApiKeyId: string | null;
@@ -78,11 +87,11 @@ const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
   started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id,
-  account_price_id`;
+  account_price_id, service_tier, estimated_units`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
   $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
   $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar,
-  $${13 + TOKEN_KINDS.length}::uuid`;
+  $${13 + TOKEN_KINDS.length}::uuid, $${14 + TOKEN_KINDS.length}::varchar, $${15 + TOKEN_KINDS.length}::jsonb`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -101,6 +110,8 @@ function sessionParams(s: NewSession): unknown[] {
     s.openedByApiKeyId,
     s.orgId,
     s.accountPriceId,
+    s.serviceTier,
+    s.estimatedUnits ? JSON.stringify(s.estimatedUnits) : null,
   ];
 }
 
@@ -119,6 +130,8 @@ export interface DueSession extends EstimateColumns {
   model_id: string;
   estimated_tokens: number;
   started_at: Date;
+  service_tier: string | null;
+  estimated_units: Units | null;
 }
 
 /** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */
@@ -198,7 +211,8 @@ export class StreamingSessionsRepository implements OnModuleInit {
   /** Active sessions past their expiry, soonest first (read without locks; each is locked later). */
   dueForExpiry(limit: number): Promise<DueSession[]> {
     return this.dataSource.query(
-      `SELECT session_id, user_id, model_id, estimated_tokens, ${ESTIMATE_KIND_COLUMNS}, started_at FROM streaming_sessions
+      `SELECT session_id, user_id, model_id, estimated_tokens, ${ESTIMATE_KIND_COLUMNS}, started_at, service_tier,
+              estimated_units FROM streaming_sessions
         WHERE status = 'active' AND expires_at <= now()
         ORDER BY expires_at
         LIMIT $1`,

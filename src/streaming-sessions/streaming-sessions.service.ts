@@ -15,8 +15,15 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
+import { type Dimensions, NO_DIMENSIONS, type Units, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
-import { meteredCounts, type ProviderUsage, type Termination, type UsageSource } from '../pricing/provider-usage.js';
+import {
+  meteredCounts,
+  meteredDimensions,
+  type ProviderUsage,
+  type Termination,
+  type UsageSource,
+} from '../pricing/provider-usage.js';
 import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
@@ -52,20 +59,26 @@ interface SettlementSource {
   usageSource: UsageSource;
   termination: Termination | null;
   providerUsage: ProviderUsage | null;
+  serviceTier: string | null;
+  units: Units | null;
 }
+
+/** A settlement that is no caller's (an expiry, a release): no provider usage, nothing reported. */
+const ESTIMATED = { usageSource: 'estimated', termination: null, providerUsage: null } as const;
 
 /** The source of a finalize's or an abort's counts: the provider's usage, the caller's counts, or none (an abort). */
 function sourceOf(
   dto: { providerUsage?: ProviderUsage; termination?: Termination },
   counted: boolean,
+  dimensions: Dimensions,
 ): SettlementSource {
   const usageSource = dto.providerUsage !== undefined ? 'provider' : counted ? 'reported' : 'estimated';
-  return { usageSource, termination: dto.termination ?? null, providerUsage: dto.providerUsage ?? null };
+  return { usageSource, termination: dto.termination ?? null, providerUsage: dto.providerUsage ?? null, ...dimensions };
 }
 
 /** What a settlement request keeps of its source, for telling a retry from another request. */
-function requestSource(dto: { providerUsage?: ProviderUsage; termination?: Termination }) {
-  return { format: dto.providerUsage?.format ?? null, termination: dto.termination ?? null };
+function requestSource(dto: { providerUsage?: ProviderUsage; termination?: Termination }, dimensions: Dimensions) {
+  return { format: dto.providerUsage?.format ?? null, termination: dto.termination ?? null, ...dimensions };
 }
 
 /** A settlement's values known before its statement. */
@@ -113,14 +126,16 @@ export class StreamingSessionsService {
 
   async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
     const payer = await this.payers.payer(caller, dto);
-    const tokens = tokenCounts(dto.estimatedTokens, dto, 'estimatedTokens');
+    const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
+    const dimensions = meteredDimensions(dto);
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
     const party = { userId: payer.userId, orgId: payer.orgId };
     await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
-    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party);
+    // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
     const estimatedCredits = quote.credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
@@ -136,6 +151,8 @@ export class StreamingSessionsService {
       expiresAt,
       pricingRuleId: quote.pricingRuleId,
       accountPriceId: quote.accountPriceId,
+      serviceTier: dimensions.serviceTier,
+      estimatedUnits: dimensions.units,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
       orgId: payer.orgId,
@@ -165,13 +182,14 @@ export class StreamingSessionsService {
 
   async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
     const tokens = meteredCounts(dto.actualTokens, dto, 'actualTokens');
+    const dimensions = meteredDimensions(dto);
     const success = dto.success ?? true;
-    const source = sourceOf(dto, true);
+    const source = sourceOf(dto, true, dimensions);
     const request: SettlementRequest = {
       kind: 'finalize',
       success,
       ...settlementTokens(tokens),
-      ...requestSource(dto),
+      ...requestSource(dto, dimensions),
     };
     const settled = await this.settleByCaller(
       caller,
@@ -186,10 +204,16 @@ export class StreamingSessionsService {
   async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
     // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
     // tokens, recorded as `estimated`: nobody reported what was used.
-    const counted = dto.tokensGenerated !== undefined || hasKinds(dto) || dto.providerUsage !== undefined;
+    const counted =
+      dto.tokensGenerated !== undefined || hasKinds(dto) || dto.providerUsage !== undefined || dto.units !== undefined;
     const tokens = counted ? meteredCounts(dto.tokensGenerated, dto, 'tokensGenerated') : tokenCounts(0, {}, '');
-    const request: SettlementRequest = { kind: 'abort', ...settlementTokens(tokens), ...requestSource(dto) };
-    const source = sourceOf(dto, counted);
+    const dimensions = meteredDimensions(dto);
+    const request: SettlementRequest = {
+      kind: 'abort',
+      ...settlementTokens(tokens),
+      ...requestSource(dto, dimensions),
+    };
+    const source = sourceOf(dto, counted, dimensions);
     const payer = await this.payers.payer(caller, dto);
     // An abort by another credential than the one that opened the session (a stuck session, stopped by
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
@@ -214,10 +238,14 @@ export class StreamingSessionsService {
     status: SettledStatus,
     audit: SqlPart | null = null,
   ): Promise<SettledSession> {
-    const session = this.settlements.lockToSettle(sessionId, payer.userId, tokens.kinds, this.pricing.fallbackPrice(), {
-      userId: caller.userId,
-      apiKeyId: caller.apiKeyId ?? null,
-    });
+    const session = this.settlements.lockToSettle(
+      sessionId,
+      payer.userId,
+      tokens.kinds,
+      this.pricing.fallbackPrice(),
+      { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null },
+      { serviceTier: source.serviceTier, units: source.units },
+    );
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
@@ -244,6 +272,8 @@ export class StreamingSessionsService {
     const settled = settledColumns(row);
     if (row.settle && settled) return settled;
     if (settled) return this.replayOrConflict(row, settled, request);
+    if (row.unknown_tier) throw unknownServiceTier(source.serviceTier!, row.model_id);
+    if (row.unpriced_unit) throw unpricedUnit(row.unpriced_unit, row.model_id);
     if (row.charge === null) throw unknownModel(row.model_id);
     throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
   }
@@ -267,7 +297,7 @@ export class StreamingSessionsService {
           tokens: due.estimated_tokens,
           ...perField((kind) => due[estimateColumn(kind)]),
         },
-        source: { usageSource: 'estimated', termination: null, providerUsage: null },
+        source: { ...ESTIMATED, serviceTier: due.service_tier, units: due.estimated_units },
         createdBy: 'system',
         metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },
       },
@@ -301,7 +331,7 @@ export class StreamingSessionsService {
           status: 'aborted',
           request: { kind: 'abort', ...settlementTokens(tokenCounts(0, {}, '')), format: null, termination: null },
           tokens: settlementTokens(tokenCounts(0, {}, '')),
-          source: { usageSource: 'estimated', termination: null, providerUsage: null },
+          source: { ...ESTIMATED, ...NO_DIMENSIONS },
           createdBy: by,
           metadata: { sessionId, tokens: 0, releasedFrom: orgId },
         },

@@ -1,5 +1,6 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { isModelId, isOrgId } from '../common/validation/ids.js';
+import { tierProblem, unitsProblem } from '../pricing/dimensions.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
 import { perField } from '../pricing/token-kinds.js';
 import { type BatchEventDto } from './dto/record-batch.dto.js';
@@ -20,6 +21,8 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   ...perField(() => count(MAX_TOKENS)),
   metadata: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && metadataProblem(v) === null,
   providerUsage: (v) => !('problem' in mapProviderUsage(v)),
+  serviceTier: (v) => tierProblem(v) === null,
+  units: (v) => unitsProblem(v) === null,
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;
 

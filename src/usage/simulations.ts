@@ -34,7 +34,8 @@ const RECORD_KINDS: SqlKinds = perKind((kind) =>
 /** The simulated rules' columns, as jsonb_to_recordset reads them. */
 const SIM_COLUMNS = `model_id varchar, price_per_1k_tokens numeric, output_price_per_1k_tokens numeric,
   cache_read_price_per_1k_tokens numeric, cache_write_price_per_1k_tokens numeric, reasoning_price_per_1k_tokens numeric,
-  long_context_threshold int, long_context_price_per_1k_tokens numeric, long_context_output_price_per_1k_tokens numeric`;
+  long_context_threshold int, long_context_price_per_1k_tokens numeric, long_context_output_price_per_1k_tokens numeric,
+  service_tiers jsonb, unit_prices jsonb`;
 
 const KEYS: Record<SimulationGroup, string> = {
   model: `COALESCE(u.model_id, u.operation)`,
@@ -65,6 +66,8 @@ export function simulationSql(input: SimulationInput): SqlPart {
     long_context_threshold: r.longContextThreshold,
     long_context_price_per_1k_tokens: r.longContextPricePer1kTokens,
     long_context_output_price_per_1k_tokens: r.longContextOutputPricePer1kTokens,
+    service_tiers: r.serviceTiers ?? null,
+    unit_prices: r.unitPrices ?? null,
   }));
   const params: unknown[] = [input.from, input.to, JSON.stringify(rules)];
   let account = '';
@@ -75,7 +78,9 @@ export function simulationSql(input: SimulationInput): SqlPart {
     params.push(input.userId);
     account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
   }
-  const repriced = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap');
+  // Its tier and units at the simulated rule's prices (a tier it lacks: the base prices; a unit it does not price: 0).
+  const dimensions = { tier: 'u.service_tier', units: 'u.units' };
+  const repriced = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', dimensions);
   const actual = `(u.credits + CASE WHEN u.resolution = 'collect' THEN 0 ELSE u.shortfall END)`;
   return {
     sql: `WITH sim AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(${SIM_COLUMNS}))

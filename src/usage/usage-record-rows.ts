@@ -1,3 +1,4 @@
+import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -33,6 +34,9 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   orgId: string | null;
   /** The account price that priced it with the rule; null: none. */
   accountPriceId: string | null;
+  /** The service tier it was priced at (null: the base prices) and the units priced (null: none). */
+  serviceTier: string | null;
+  units: Units | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -66,6 +70,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   requestId?: string | null;
   /** The account price that priced it with the rule. */
   accountPriceId?: string | null;
+  serviceTier?: string | null;
+  units?: Units | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -90,6 +96,8 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   actor_id: string | null;
   org_id: string | null;
   account_price_id: string | null;
+  service_tier: string | null;
+  units: Units | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -135,6 +143,8 @@ export function insertedRecord(
     actorId: input.actorId ?? null,
     orgId: input.orgId ?? null,
     accountPriceId: input.accountPriceId ?? null,
+    serviceTier: input.serviceTier ?? null,
+    units: input.units ?? null,
   };
 }
 
@@ -161,6 +171,8 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     actorId: r.actor_id,
     orgId: r.org_id,
     accountPriceId: r.account_price_id,
+    serviceTier: r.service_tier,
+    units: r.units,
   };
 }
 
@@ -187,5 +199,7 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     actorId: row.actorId,
     orgId: row.orgId,
     accountPriceId: row.accountPriceId,
+    serviceTier: row.serviceTier,
+    units: row.units,
   };
 }

@@ -26,7 +26,7 @@ export {
 /** A record's token counts: the total and each kind (null: not given). */
 type TokenCountField = 'tokens' | keyof TokenFields<number>;
 /** Where a record's counts came from and how its stream ended. */
-type SourceColumn = 'usageSource' | 'termination' | 'providerUsage';
+type SourceColumn = 'usageSource' | 'termination' | 'providerUsage' | 'serviceTier' | 'units';
 
 /** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
 export interface RecordInStatement {
@@ -73,7 +73,7 @@ export interface RecordsCursor {
 export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id, org_id, account_price_id`;
+  api_key_id, actor_id, org_id, account_price_id, service_tier, units`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -106,6 +106,8 @@ const INSERTED: [column: string, type: string][] = [
   ['credits_named', 'boolean'],
   ['request_id', 'varchar'],
   ['account_price_id', 'uuid'],
+  ['service_tier', 'varchar'],
+  ['units', 'jsonb'],
 ];
 const INSERT_COLUMNS = INSERTED.map(([column]) => column).join(', ');
 
@@ -126,11 +128,13 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['org_id', 'orgId'],
   ['request_id', 'requestId'],
   ['account_price_id', 'accountPriceId'],
+  ['service_tier', 'serviceTier'],
+  ['units', 'units'],
 ];
 const KINDS = TOKEN_KINDS.length;
 
-/** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source. */
-const KNOWN_PARAMS = 4 + KINDS + 3;
+/** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source, the dimensions. */
+const KNOWN_PARAMS = 4 + KINDS + 5;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -152,12 +156,12 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id, org_id, credits_named, request_id, account_price_id)
+                                      actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units)
             SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
-                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id
+                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units
               FROM batch_input i
              CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
              WHERE (SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok')
@@ -207,7 +211,8 @@ export class UsageRecordsRepository {
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
                    $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
-                   ${sql.orgId}, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid
+                   ${sql.orgId}, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid,
+                   $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -219,6 +224,8 @@ export class UsageRecordsRepository {
         known.usageSource,
         known.termination,
         known.providerUsage ? JSON.stringify(known.providerUsage) : null,
+        known.serviceTier,
+        known.units ? JSON.stringify(known.units) : null,
         ...sql.metadata.params,
       ],
     };

@@ -48,6 +48,9 @@ const CSV_COLUMNS = [
   'actorId',
   // The organisation that paid (userId is then the member who used it): last again.
   'orgId',
+  // The service tier it was priced at and its units (JSON): last again.
+  'serviceTier',
+  'units',
 ];
 const CSV_BATCH = 1000;
 /** Exports one user may have streaming at once (per instance). */
@@ -70,6 +73,8 @@ function csvRow(r: RecordSqlRow): string {
     csvText(r.api_key_id),
     csvText(r.actor_id),
     csvText(r.org_id),
+    csvText(r.service_tier),
+    csvText(r.units),
   ]);
 }
 

@@ -179,11 +179,41 @@ export class UsageStatsRepository {
     return rows;
   }
 
+  /**
+   * Credits per named service tier and counts per unit of the window's records (an account's, or all),
+   * read from the records that carry a tier or units (a partial index on their time): the daily
+   * rollups do not keep them.
+   */
+  dimensionAggregates(range: DateRange, subject?: StatsSubject): Promise<DimensionAggRow[]> {
+    const params: unknown[] = [];
+    const { where } = subject
+      ? subjectRange(subject, range, params)
+      : { where: rangeSql(range, '"timestamp"', params).join(' AND ') || 'true' };
+    return queryReplica(
+      this.dataSource,
+      `WITH r AS (SELECT service_tier, units, credits FROM usage_records
+                   WHERE (service_tier IS NOT NULL OR units IS NOT NULL) AND ${where})
+       SELECT 'tier' AS kind, service_tier AS key, sum(credits)::text AS value
+         FROM r WHERE service_tier IS NOT NULL GROUP BY service_tier
+       UNION ALL
+       SELECT 'unit', u.key, sum(u.value::bigint)::text FROM r, jsonb_each_text(r.units) u GROUP BY u.key
+       ORDER BY 1, 2`,
+      params,
+    );
+  }
+
   /** Folds pending rollup deltas into the daily rollups; returns how many delta rows it folded. */
   async compact(): Promise<number> {
     const rows: { n: string }[] = await this.dataSource.query(`SELECT usage_rollup_compact() AS n`);
     return Number(rows[0].n);
   }
+}
+
+/** A service tier's credits or a unit's count (bigint sums as text). */
+export interface DimensionAggRow {
+  kind: 'tier' | 'unit';
+  key: string;
+  value: string;
 }
 
 /** Whose records the statistics count: a user's (user_id) or those charged to an org (org_id). */
@@ -192,12 +222,16 @@ export interface StatsSubject {
   id: string;
 }
 
-function subjectRange(subject: StatsSubject, range: DateRange): { where: string; params: unknown[] } {
-  const params: unknown[] = [subject.id];
+function subjectRange(
+  subject: StatsSubject,
+  range: DateRange,
+  params: unknown[] = [],
+): { where: string; params: unknown[] } {
+  params.push(subject.id);
   const column = subject.kind === 'org' ? 'org_id' : 'user_id';
   // A user's own usage: what their account paid. What they used from an organisation is the org's (its
   // stats count it by member), not theirs.
   const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
-  const where = [`${column} = $1`, ...own, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
+  const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
   return { where, params };
 }

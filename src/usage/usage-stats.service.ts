@@ -8,7 +8,12 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
-import { type AggRow, type StatsSubject, UsageStatsRepository } from './usage-stats.repository.js';
+import {
+  type AggRow,
+  type DimensionAggRow,
+  type StatsSubject,
+  UsageStatsRepository,
+} from './usage-stats.repository.js';
 
 /** An organisation's statistics: the user shape with `orgId` for `userId`, and credits per member. */
 export type OrgUsageStats = Omit<UserUsageStatsResponseDto, 'userId'> & {
@@ -61,9 +66,10 @@ export class UsageStatsService {
   }
 
   private async accountStats(subject: StatsSubject, range: DateRange) {
-    const [aggs, recent] = await Promise.all([
+    const [aggs, recent, dims] = await Promise.all([
       this.stats.userAggregates(subject, range),
       this.stats.recentRecords(subject, range, 10),
+      this.stats.dimensionAggregates(range, subject),
     ]);
     const total = aggs.find((a) => a.kind === 'total');
     return {
@@ -74,6 +80,7 @@ export class UsageStatsService {
       byDay: toMap(aggs, 'day', 'latest'),
       byModel: toMap(aggs, 'model'),
       tokensByKind: tokensByKind(total),
+      ...dimensionStats(toCount(total?.credits ?? 0), dims),
       recentActivity: recent.map((r) => toRecordDto(toRow(r))),
     };
   }
@@ -85,7 +92,10 @@ export class UsageStatsService {
     topUsers?: number;
   }): Promise<SystemUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
-    const rows = await this.stats.systemAggregates(range, query.topUsers ?? 100);
+    const [rows, dims] = await Promise.all([
+      this.stats.systemAggregates(range, query.topUsers ?? 100),
+      this.stats.dimensionAggregates(range),
+    ]);
     const total = rows.find((r) => r.kind === 'total');
     const marginByModel = keyed<{ credits: number; providerCost: string | null }>();
     const [kept, rest] = capped(rows.filter((r) => r.kind === 'model' && r.key !== null));
@@ -109,6 +119,7 @@ export class UsageStatsService {
       byDay: toMap(rows, 'day', 'latest'),
       byModel: toMap(rows, 'model'),
       tokensByKind: tokensByKind(total),
+      ...dimensionStats(toCount(total?.credits ?? 0), dims),
       providerCost: total?.provider_cost ?? '0',
       marginByModel,
     };
@@ -132,6 +143,29 @@ export class UsageStatsService {
  */
 function keyed<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
+}
+
+/**
+ * Credits by service tier and counts by unit: the named tiers' credits as summed, the rest of the
+ * window's credits under `default` (records without a tier).
+ */
+function dimensionStats(
+  totalCredits: number,
+  rows: DimensionAggRow[],
+): { byServiceTier: Record<string, number>; unitsByName: Record<string, number> } {
+  const byServiceTier = keyed<number>();
+  const unitsByName = keyed<number>();
+  let named = 0;
+  for (const row of rows) {
+    const value = toCount(row.value);
+    if (row.kind === 'unit') unitsByName[row.key] = value;
+    else {
+      byServiceTier[row.key] = value;
+      named += value;
+    }
+  }
+  if (totalCredits > named) byServiceTier.default = (byServiceTier.default ?? 0) + totalCredits - named;
+  return { byServiceTier, unitsByName };
 }
 
 /** The window's tokens of each kind, from the total row. */

@@ -12,7 +12,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import { meteredCounts } from '../pricing/provider-usage.js';
+import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -70,8 +70,9 @@ export class UsageService {
     const fromProvider = dto.providerUsage !== undefined;
     if (fromProvider && dto.credits !== undefined)
       throw new DomainError('VALIDATION', 'Give either credits or providerUsage, not both');
-    const given = dto.tokens !== undefined || hasKinds(dto) || fromProvider;
+    const given = dto.tokens !== undefined || hasKinds(dto) || fromProvider || dto.units !== undefined;
     const counts = given ? meteredCounts(dto.tokens, dto, 'tokens') : null;
+    const dimensions = meteredDimensions(dto);
     const tokens = counts?.total ?? null;
     // Cache and reasoning counts mean something only at a model's prices.
     if (!dto.modelId && MODEL_KINDS.some((field) => dto[field] !== undefined)) {
@@ -88,10 +89,10 @@ export class UsageService {
       if (!dto.modelId || counts === null) {
         throw new DomainError(
           'VALIDATION',
-          'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage) are required',
+          'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage, or units) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds, undefined, party);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, undefined, party, dimensions);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       accountPriceId = quote.accountPriceId;
@@ -117,6 +118,8 @@ export class UsageService {
       creditsNamed: dto.credits !== undefined,
       requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
       accountPriceId,
+      serviceTier: dimensions.serviceTier,
+      units: dimensions.units,
     };
     checkRecordInput(input);
     return input;

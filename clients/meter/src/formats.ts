@@ -22,6 +22,11 @@ export interface Reading {
   end?: Exclude<Termination, 'client_abort'>;
   /** Anthropic: the stop reason of `message_delta`, applied at `message_stop`. */
   stopReason?: string | null;
+  /**
+   * The service tier the provider says it served the request at (OpenAI's `service_tier`: `default`,
+   * `flex`, `priority`…), sent as `providerUsage.serviceTier`; Anthropic's is inside its usage object.
+   */
+  serviceTier?: string;
 }
 
 export type Reader = (chunk: unknown, reading: Reading) => void;
@@ -34,6 +39,7 @@ const nonEmpty = (value: unknown) => (typeof value === 'string' ? value.length >
 const openaiChat: Reader = (chunk, r) => {
   if (!isObject(chunk)) return;
   if (isObject(chunk.usage)) r.usage = chunk.usage;
+  if (typeof chunk.service_tier === 'string') r.serviceTier = chunk.service_tier;
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
   let output = false;
   for (const choice of choices) {
@@ -50,6 +56,7 @@ const openaiResponses: Reader = (chunk, r) => {
   if (!isObject(chunk) || typeof chunk.type !== 'string') return;
   const response = isObject(chunk.response) ? chunk.response : undefined;
   const usage = response && isObject(response.usage) ? response.usage : undefined;
+  if (response && typeof response.service_tier === 'string') r.serviceTier = response.service_tier;
   switch (chunk.type) {
     case 'response.completed':
       r.usage = usage ?? r.usage;

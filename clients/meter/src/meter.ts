@@ -19,6 +19,9 @@ import {
   type SettleBody,
 } from './service.js';
 
+/** Tiers the service prices at the base prices: the kit does not name them. */
+const BASE_TIERS = ['default', 'standard', 'auto'];
+
 export interface MeterOptions {
   /** The service's origin, `http://host:port`, without `/api`. */
   baseUrl: string;
@@ -44,6 +47,11 @@ export interface StreamOptions {
   estimate: { inputTokens: number; outputTokens: number };
   /** The session's id (unique per user); generated when absent. */
   sessionId?: string;
+  /**
+   * The service tier asked of the provider, held at (`auto`: the rule's most expensive tier); the
+   * settlement names the tier the provider reports.
+   */
+  serviceTier?: string;
   /** Stops the stream: the provider is stopped and the session aborted (`client_abort`). */
   signal?: AbortSignal;
 }
@@ -124,6 +132,7 @@ async function openStream<Chunk>(
       modelId: options.modelId,
       inputTokens,
       outputTokens,
+      ...(options.serviceTier !== undefined && { serviceTier: options.serviceTier }),
     },
     randomUUID(),
   );
@@ -141,8 +150,24 @@ async function openStream<Chunk>(
 
   /** What was seen, counted by the kit: the prompt (at its estimate) once the provider took it, and the output chunks. */
   const seen = (): Counts => ({ inputTokens: accepted ? inputTokens : 0, outputTokens: reading.outputChunks });
+  /**
+   * The tier the provider reported, else the one asked; none for the base prices (`default`,
+   * `standard`, and `auto` once served), which the service prices alike.
+   */
+  const tier = () => {
+    const named = reading.serviceTier ?? options.serviceTier;
+    return named === undefined || BASE_TIERS.includes(named) ? undefined : named;
+  };
   const counts = (): Counts =>
-    reading.usage ? { providerUsage: { format: options.format, usage: reading.usage } } : seen();
+    reading.usage
+      ? {
+          providerUsage: {
+            format: options.format,
+            usage: reading.usage,
+            ...(tier() !== undefined && { serviceTier: tier() }),
+          },
+        }
+      : { ...seen(), ...(tier() !== undefined && { serviceTier: tier() }) };
 
   /** Settles once: the first caller decides how; every later caller gets the same promise. */
   const settle = (how: Termination): Promise<MeterSettlement> => {

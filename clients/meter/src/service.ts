@@ -37,8 +37,8 @@ export interface MeterSettlement {
 }
 
 export type Counts =
-  | { providerUsage: { format: UsageFormat; usage: Record<string, unknown> } }
-  | { inputTokens: number; outputTokens: number };
+  | { providerUsage: { format: UsageFormat; usage: Record<string, unknown>; serviceTier?: string } }
+  | { inputTokens: number; outputTokens: number; serviceTier?: string };
 
 export interface InitializeBody {
   userId: string;
@@ -48,6 +48,8 @@ export interface InitializeBody {
   modelId: string;
   inputTokens: number;
   outputTokens: number;
+  /** The tier asked of the provider (`auto`: held at the most expensive). */
+  serviceTier?: string;
 }
 
 export type SettleBody = { userId: string; sessionId: string; termination: Termination } & Counts;

@@ -91,15 +91,18 @@ function kindsOf(format: UsageFormat, u: any) {
   }
 }
 
-/** ceil(Σ kind × price / 1000), in integers (prices are in tenths). */
-function creditsOf(k: { input: number; cacheRead: number; cacheWrite: number; output: number; reasoning: number }) {
+/** ceil(Σ kind × price / 1000 × percent / 100), in integers (prices are in tenths). */
+function creditsOf(
+  k: { input: number; cacheRead: number; cacheWrite: number; output: number; reasoning: number },
+  percent = 100,
+) {
   const tenths =
     k.input * PRICE.input +
     k.output * PRICE.output +
     k.cacheRead * PRICE.cacheRead +
     k.cacheWrite * PRICE.cacheWrite +
     k.reasoning * PRICE.reasoning;
-  return Math.ceil(tenths / 10_000);
+  return Math.ceil((tenths * percent) / 1_000_000);
 }
 
 const adminToken = jwt.sign({ sub: 'kit-admin', role: 'admin', type: 'access' }, TEST_JWT_SECRET, {
@@ -233,14 +236,19 @@ describe('the client kit, on real SDKs and the real service', () => {
     proxy = await ServiceProxy.start(serviceOrigin);
     replay = await ReplayServer.start();
 
-    const price = await http().post('/api/pricing').set(admin).send({
-      modelId: model,
-      pricePer1kTokens: '2',
-      outputPricePer1kTokens: '8',
-      cacheReadPricePer1kTokens: '0.5',
-      cacheWritePricePer1kTokens: '2.5',
-      reasoningPricePer1kTokens: '10',
-    });
+    const price = await http()
+      .post('/api/pricing')
+      .set(admin)
+      .send({
+        modelId: model,
+        pricePer1kTokens: '2',
+        outputPricePer1kTokens: '8',
+        cacheReadPricePer1kTokens: '0.5',
+        cacheWritePricePer1kTokens: '2.5',
+        reasoningPricePer1kTokens: '10',
+        serviceTiers: { flex: { pricePercent: 50 }, priority: { pricePercent: 200 } },
+        unitPrices: { web_search_call: 10 },
+      });
     expect(price.status, JSON.stringify(price.body)).toBe(201);
     await http().get('/api/users/me').set(admin).expect(200);
     const key = await http()
@@ -559,6 +567,60 @@ describe('the client kit, on real SDKs and the real service', () => {
       status: 'completed',
       actualCredits: creditsOf(kindsOf('anthropic', RECORDINGS.anthropic.usage)),
     });
+  });
+
+  it('an OpenAI stream served at flex: held at auto (the most expensive tier), settled at the flex price', async () => {
+    replay.behaviour = 'complete';
+    replay.rewrite = (_provider, event) => ({ ...event, service_tier: 'flex' });
+    try {
+      const userId = await newUser(100_000);
+      const before = await balanceOf(userId);
+      const driver = drivers.find((d) => d.format === 'openai.chat')!;
+      const stream = await meter.stream(
+        { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE, serviceTier: 'auto' },
+        driver.call,
+      );
+      // The estimate (3,000 × 2 + 1,000 × 8) / 1000 = 14 at priority (200 %): 28, held × 6/5.
+      expect(stream.session).toMatchObject({ estimatedCredits: 28, allocatedCredits: 34 });
+      for await (const _chunk of stream) void _chunk;
+      const settled = await stream.settled;
+      expect(proxy.of('finalize', stream.sessionId)[0]!.body.providerUsage).toMatchObject({ serviceTier: 'flex' });
+      // flex is half of every price, rounded once.
+      const kinds = kindsOf('openai.chat', RECORDINGS['openai.chat'].usage);
+      const expected = creditsOf(kinds, 50);
+      expect(expected).toBeLessThan(creditsOf(kinds));
+      expect(settled).toMatchObject({ status: 'completed', actualCredits: expected, refund: 34 - expected });
+      expect((await recordOf(userId, stream.sessionId))[0]).toMatchObject({ credits: expected, serviceTier: 'flex' });
+      expect(await balanceOf(userId)).toBe(before - expected);
+    } finally {
+      replay.rewrite = undefined;
+    }
+  });
+
+  it('an Anthropic stream with web searches: settled with web_search_call units', async () => {
+    replay.behaviour = 'complete';
+    replay.rewrite = (_provider, event) =>
+      event.type === 'message_delta'
+        ? { ...event, usage: { ...event.usage, server_tool_use: { web_search_requests: 2 } } }
+        : event;
+    try {
+      const userId = await newUser(100_000);
+      const driver = drivers.find((d) => d.format === 'anthropic')!;
+      const stream = await open(userId, driver);
+      for await (const _chunk of stream) void _chunk;
+      const settled = await stream.settled;
+      const usage = { ...RECORDINGS.anthropic.usage, server_tool_use: { web_search_requests: 2 } };
+      expect(proxy.of('finalize', stream.sessionId)[0]!.body.providerUsage).toEqual({ format: 'anthropic', usage });
+      // Two searches at 10 credits each beside the tokens, one rounding.
+      const expected = creditsOf(kindsOf('anthropic', usage)) + 20;
+      expect(settled).toMatchObject({ status: 'completed', actualCredits: expected });
+      expect((await recordOf(userId, stream.sessionId))[0]).toMatchObject({
+        credits: expected,
+        units: { web_search_call: 2 },
+      });
+    } finally {
+      replay.rewrite = undefined;
+    }
   });
 
   it('a provider usage object the service refuses (400): settled with the kit’s own counts, not left open', async () => {

@@ -31,6 +31,8 @@ export interface ReplayRequest {
 export class ReplayServer {
   readonly requests: ReplayRequest[] = [];
   behaviour: Behaviour = 'complete';
+  /** Changes each event's JSON before it is sent (a stream served at another tier, with web searches); none: as recorded. */
+  rewrite: ((provider: Provider, event: Record<string, any>) => Record<string, any>) | undefined;
   private constructor(
     private readonly server: Server,
     readonly origin: string,
@@ -92,7 +94,11 @@ export class ReplayServer {
     }
     for (const event of events) {
       if (res.destroyed) return;
-      res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${event.data}\n\n`);
+      const body =
+        this.rewrite && event.data !== '[DONE]'
+          ? JSON.stringify(this.rewrite(provider, JSON.parse(event.data)))
+          : event.data;
+      res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${body}\n\n`);
     }
     if (this.behaviour === 'hang') return; // held open: the client has to stop it
     entry.ended = true;

@@ -6,6 +6,8 @@ import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsModelId, IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import type { Units } from '../../pricing/dimensions.js';
+import { ServiceTierField, UnitsField } from '../../pricing/dto/dimensions.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import { hasKinds } from '../../pricing/token-counts.js';
 import { TOKEN_FIELDS } from '../../pricing/token-kinds.js';
@@ -60,7 +62,7 @@ export class CalculateCreditsDto {
     maximum: MAX_TOKENS,
     description: 'Token count priced at pricePer1kTokens; required unless inputTokens/outputTokens are given',
   })
-  @ValidateIf((o: CalculateCreditsDto) => o.tokens !== undefined || !hasKinds(o))
+  @ValidateIf((o: CalculateCreditsDto) => o.tokens !== undefined || (!hasKinds(o) && o.units === undefined))
   @IsInt()
   @Min(0)
   @Max(MAX_TOKENS)
@@ -101,6 +103,12 @@ export class CalculateCreditsDto {
 
   @TokenCount(0, KIND_DOCS.reasoning)
   reasoningTokens?: number;
+
+  @ServiceTierField()
+  serviceTier?: string;
+
+  @UnitsField()
+  units?: Units;
 
   @ApiPropertyOptional({
     example: 'user-123',

@@ -8,6 +8,8 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { MODEL_PATTERN } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import type { UnitPrices } from '../dimensions.js';
+import { UnitPricesAnswer, UnitPricesField } from './dimensions.dto.js';
 import { Price } from './pricing.dto.js';
 
 const percentToString = ({ value }: { value: unknown }) =>
@@ -23,6 +25,7 @@ export const ACCOUNT_PRICE_KINDS = [
   'longContextThreshold',
   'longContextPricePer1kTokens',
   'longContextOutputPricePer1kTokens',
+  'unitPrices',
 ] as const;
 
 export class CreateAccountPriceDto {
@@ -50,7 +53,8 @@ export class CreateAccountPriceDto {
   @ApiPropertyOptional({
     oneOf: [{ type: 'string' }, { type: 'number' }],
     example: '12.5',
-    description: 'A discount on every per-kind price of the model’s rule (0–100, at most 2 places); or per-kind prices',
+    description:
+      'A discount on every per-kind and unit price of the model’s rule (0–100, at most 2 places); or per-kind prices',
   })
   @IsOptional()
   @Transform(percentToString)
@@ -93,6 +97,9 @@ export class CreateAccountPriceDto {
 
   @Price('longContextOutputPricePer1kTokens', '1.5000', 'Output price above longContextThreshold')
   longContextOutputPricePer1kTokens?: string;
+
+  @UnitPricesField(true)
+  unitPrices?: Record<string, string | number>;
 
   @ApiProperty({
     example: '2026-12-01T00:00:00.000Z',
@@ -170,6 +177,9 @@ export class AccountPriceResponseDto {
 
   @nullable(null)
   longContextOutputPricePer1kTokens: string | null;
+
+  @UnitPricesAnswer('Unit prices that replace the rule’s (null: the rule’s); a discount scales the rule’s')
+  unitPrices?: UnitPrices | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;

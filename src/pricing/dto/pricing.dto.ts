@@ -21,7 +21,9 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsModelId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import type { ServiceTiers, UnitPrices } from '../dimensions.js';
 import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
+import { ServiceTiersAnswer, ServiceTiersField, UnitPricesAnswer, UnitPricesField } from './dimensions.dto.js';
 
 export const MAX_IMPORT_RULES = 500;
 
@@ -121,6 +123,12 @@ export class PricingRuleFieldsDto {
   @ValidateNested()
   @Type(() => ProviderCostDto)
   providerCost?: ProviderCostDto;
+
+  @ServiceTiersField()
+  serviceTiers?: Record<string, { pricePercent: string | number }>;
+
+  @UnitPricesField()
+  unitPrices?: Record<string, string | number>;
 }
 
 export class CreatePricingRuleDto extends PricingRuleFieldsDto {
@@ -205,6 +213,12 @@ export class PricingRuleResponseDto {
     description: 'The provider’s cost per 1,000 tokens of each kind, defaults applied; null: no provider cost',
   })
   providerCost: Record<TokenKind, string> | null;
+
+  @ServiceTiersAnswer()
+  serviceTiers: ServiceTiers | null;
+
+  @UnitPricesAnswer()
+  unitPrices: UnitPrices | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;
@@ -296,6 +310,12 @@ export class ModelPriceResponseDto {
 
   @ApiProperty({ type: String, nullable: true, example: null })
   providerCostPer1kTokens: string | null;
+
+  @ServiceTiersAnswer()
+  serviceTiers: ServiceTiers | null;
+
+  @UnitPricesAnswer()
+  unitPrices: UnitPrices | null;
 
   @ApiProperty({ type: String, nullable: true, example: '8a6f0c1e-2b3d-4e5f-9a0b-1c2d3e4f5a6b' })
   pricingRuleId: string | null;

@@ -24,6 +24,14 @@ export class ProviderUsageDto {
       'The provider’s usage object as its API returned it (OpenAI `usage`, Anthropic `usage`, Gemini `usageMetadata`)',
   })
   usage: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'flex',
+    description:
+      'The service tier the provider served the call at (OpenAI’s `service_tier`); for `anthropic` the usage’s own ' +
+      '`service_tier` counts when absent',
+  })
+  serviceTier?: string;
 }
 
 const PROVIDER_USAGE_DOC =
@@ -121,7 +129,7 @@ const PROVIDER_CALLS: { name: string; summary: string; modelId: string; provider
         output_tokens: 99,
         cache_creation_input_tokens: 7,
         cache_read_input_tokens: 8,
-        server_tool_use: { web_search_requests: 1, web_fetch_requests: 2 },
+        server_tool_use: { web_search_requests: 0, web_fetch_requests: 2 },
       },
     },
   },

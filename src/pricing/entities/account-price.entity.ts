@@ -2,6 +2,7 @@ import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } fr
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import type { UnitPrices } from '../dimensions.js';
 
 /**
  * An account's own price for a model (or a prefix ending in `*`) over [effectiveFrom, effectiveTo):
@@ -15,7 +16,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
   'account_prices_form_check',
   `(discount_percent IS NULL) <> (price_per_1k_tokens IS NULL AND output_price_per_1k_tokens IS NULL
         AND cache_read_price_per_1k_tokens IS NULL AND cache_write_price_per_1k_tokens IS NULL
-        AND reasoning_price_per_1k_tokens IS NULL AND long_context_threshold IS NULL)`,
+        AND reasoning_price_per_1k_tokens IS NULL AND long_context_threshold IS NULL AND unit_prices IS NULL)`,
 )
 @Check(
   'account_prices_long_context_check',
@@ -92,4 +93,8 @@ export class AccountPrice {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** Unit prices that replace the rule's (migration 1732000400000); null: the rule's. */
+  @Column({ name: 'unit_prices', type: 'jsonb', nullable: true })
+  unitPrices: UnitPrices | null;
 }

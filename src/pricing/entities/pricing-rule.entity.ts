@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import type { ServiceTiers, UnitPrices } from '../dimensions.js';
+
 /** A model's price for [effectiveFrom, effectiveTo); rules of one model never overlap (EXCLUDE). */
 @Entity({ name: 'pricing_rules' })
 @Check('pricing_rules_price_check', `price_per_1k_tokens >= 0`)
@@ -97,4 +99,13 @@ export class PricingRule {
   /** Prompt tokens (input + cache read + cache write) above which input and output cost the tier's prices. */
   @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
   longContextThreshold: number | null;
+
+  // Pricing dimensions (migration 1732000400000): data of the rule, priced by pricing-math.ts.
+  /** `{"<tier>": {"pricePercent": "50.00"}}`: every price of the rule at that tier × pricePercent / 100. */
+  @Column({ name: 'service_tiers', type: 'jsonb', nullable: true })
+  serviceTiers: ServiceTiers | null;
+
+  /** `{"<unit>": "10.0000"}`: credits per unit (a web search, an image). */
+  @Column({ name: 'unit_prices', type: 'jsonb', nullable: true })
+  unitPrices: UnitPrices | null;
 }

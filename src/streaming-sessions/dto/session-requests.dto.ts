@@ -1,21 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 
-import { BilledPartyDto, PaidByOrg } from '../../auth/billed-party.dto.js';
+import { PaidByOrg } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsModelId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { MeteredDimensionsDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import type { ProviderUsage, Termination } from '../../pricing/provider-usage.js';
 import { hasKinds, type TokenKindFields } from '../../pricing/token-counts.js';
 
 const SESSION_ID_PATTERN = /^\S+$/;
-const noSplit = (o: TokenKindFields) => !hasKinds(o);
-/** Neither the counts per kind nor a providerUsage: the single count is required. */
-const noSplitNorProvider = (o: TokenKindFields & { providerUsage?: unknown }) =>
-  !hasKinds(o) && o.providerUsage === undefined;
+/** Neither the counts per kind nor units (which may stand without tokens): the single count is required. */
+const noSplit = (o: TokenKindFields & { units?: unknown }) => !hasKinds(o) && o.units === undefined;
+/** Neither the counts per kind, nor units, nor a providerUsage: the single count is required. */
+const noSplitNorProvider = (o: TokenKindFields & { providerUsage?: unknown; units?: unknown }) =>
+  noSplit(o) && o.providerUsage === undefined;
 
 const SPLIT_NOTE =
   'Instead of the single count a caller may give the counts per kind (`inputTokens`, `outputTokens`, ' +
@@ -23,7 +25,7 @@ const SPLIT_NOTE =
   '`credits = ceil(Σ tokens of each kind × its price / 1000)`.';
 
 /** The counts per kind, accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
-export class TokenSplitDto extends BilledPartyDto {
+export class TokenSplitDto extends MeteredDimensionsDto {
   @ApiPropertyOptional({
     type: 'integer',
     example: 1200,

@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import type { Units } from '../../pricing/dimensions.js';
+import { ServiceTierAnswer, UnitsAnswer } from '../../pricing/dto/dimensions.dto.js';
 import { SESSION_STATUSES, type SessionStatus } from '../entities/streaming-session.entity.js';
 
 export class SessionResponseDto {
@@ -44,6 +46,15 @@ export class SessionResponseDto {
       'startedAt + STREAMING_SESSION_TTL_SECONDS; an active session is expired (charged its estimate) after it',
   })
   expiresAt: string;
+
+  @ServiceTierAnswer(
+    'The service tier initialize named (auto: held at the rule’s most expensive tier; null: the base prices); ' +
+      'the settlement’s usage record keeps the tier it was settled at',
+  )
+  serviceTier: string | null;
+
+  @UnitsAnswer('The estimate’s units, held with its tokens (null: none)')
+  estimatedUnits: Units | null;
 }
 
 export class SessionListResponseDto {

@@ -32,6 +32,9 @@ export interface SettlementSource {
   /** The providerUsage's format, when the counts were given that way. */
   format?: string | null;
   termination?: string | null;
+  /** The tier and the units it was settled with (settlements before them lack both: none). */
+  serviceTier?: string | null;
+  units?: Record<string, number> | null;
 }
 
 export type SettlementRequest =
@@ -165,4 +168,13 @@ export class StreamingSession {
   /** The account price that prices it with the model's rule (migration 1732000044000); null: none. */
   @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
   accountPriceId: string | null;
+
+  // Pricing dimensions (migration 1732000400000).
+  /** The tier initialize named (`auto`: held at the rule's most expensive tier); null: the base prices. */
+  @Column({ name: 'service_tier', type: 'varchar', length: 32, nullable: true })
+  serviceTier: string | null;
+
+  /** The estimate's units (`{"<unit>": count}`), held with its tokens; null: none. */
+  @Column({ name: 'estimated_units', type: 'jsonb', nullable: true })
+  estimatedUnits: Record<string, number> | null;
 }

@@ -13,7 +13,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
-import { BilledPartyDto, PaidByOrg } from '../../auth/billed-party.dto.js';
+import { PaidByOrg } from '../../auth/billed-party.dto.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
@@ -21,6 +21,7 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsModelId, IsUserId } from '../../common/validation/ids.js';
 import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import {
@@ -57,7 +58,7 @@ function IsMetadata(options?: ValidationOptions) {
 }
 
 @FlatBody()
-export class RecordUsageDto extends BilledPartyDto {
+export class RecordUsageDto extends MeteredDimensionsDto {
   @PaidByOrg()
   orgId?: string;
 
@@ -170,7 +171,7 @@ export class RecordUsageDto extends BilledPartyDto {
   eventId?: string;
 }
 
-export class UsageRecordResponseDto {
+export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: '0b6f3c1e-2f6a-4e8e-9a51-6f0f5c7d9a10', format: 'uuid' })
   id: string;
 

@@ -52,6 +52,15 @@ export class UserUsageStatsResponseDto {
   @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
   tokensByKind: TokensByKindDto;
 
+  @creditsMap(
+    { default: 900, flex: 100 },
+    'Credits per service tier the records were priced at (`default`: the base prices, records without a tier)',
+  )
+  byServiceTier: Record<string, number>;
+
+  @creditsMap({ web_search_call: 42 }, 'Counts of each unit the records priced (summed, not credits)')
+  unitsByName: Record<string, number>;
+
   @ApiProperty({ type: [UsageRecordResponseDto], description: 'The 10 newest records of the window, newest first' })
   recentActivity: UsageRecordResponseDto[];
 }
@@ -97,6 +106,15 @@ export class SystemUsageStatsResponseDto {
 
   @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
   tokensByKind: TokensByKindDto;
+
+  @creditsMap(
+    { default: 900, flex: 100 },
+    'Credits per service tier the records were priced at (`default`: the base prices, records without a tier)',
+  )
+  byServiceTier: Record<string, number>;
+
+  @creditsMap({ web_search_call: 42 }, 'Counts of each unit the records priced (summed, not credits)')
+  unitsByName: Record<string, number>;
 
   @ApiProperty({
     example: '1234.56',

@@ -25,6 +25,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
+@Index('usage_records_dimensions_idx', ['timestamp'], { where: 'service_tier IS NOT NULL OR units IS NOT NULL' })
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
 @Check('usage_records_review_status_check', `review_status::text = ANY ('{open,resolved}'::text[])`)
 @Check('usage_records_resolution_check', `resolution::text = ANY ('{write_off,collect}'::text[])`)
@@ -162,4 +163,12 @@ export class UsageRecord {
     default: () => 'txid_current()',
   })
   createdXid: string | null;
+  // Pricing dimensions (migration 1732000400000): the service tier and the units it was priced with.
+  /** The tier named by the write (null: the base prices). */
+  @Column({ name: 'service_tier', type: 'varchar', length: 32, nullable: true })
+  serviceTier: string | null;
+
+  /** `{"<unit>": count}` (null: none). */
+  @Column({ type: 'jsonb', nullable: true })
+  units: Record<string, number> | null;
 }

@@ -126,7 +126,7 @@ export type CreateAccountPriceDto = {
      */
     modelId: string;
     /**
-     * A discount on every per-kind price of the model’s rule (0–100, at most 2 places); or per-kind prices
+     * A discount on every per-kind and unit price of the model’s rule (0–100, at most 2 places); or per-kind prices
      */
     discountPercent?: string | number;
     /**
@@ -162,6 +162,12 @@ export type CreateAccountPriceDto = {
      */
     longContextOutputPricePer1kTokens?: string | number;
     /**
+     * Credits per unit (≥ 0, at most 4 places) of each unit (these replace the rule’s): names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     */
+    unitPrices?: {
+        [key: string]: string | number;
+    };
+    /**
      * When it starts: not earlier than now − 60 s (records already billed keep their price)
      */
     effectiveFrom: string;
@@ -192,6 +198,12 @@ export type AccountPriceResponseDto = {
     longContextThreshold: number | null;
     longContextPricePer1kTokens: string | null;
     longContextOutputPricePer1kTokens: string | null;
+    /**
+     * Unit prices that replace the rule’s (null: the rule’s); a discount scales the rule’s
+     */
+    unitPrices: {
+        [key: string]: string;
+    } | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     notes: string | null;
@@ -253,6 +265,20 @@ export type PricingRuleResponseDto = {
         cacheWrite: string;
         reasoning: string;
     } | null;
+    /**
+     * The service tiers the rule prices (percents with 2 places); null: only the base prices
+     */
+    serviceTiers: {
+        [key: string]: {
+            pricePercent: string;
+        };
+    } | null;
+    /**
+     * Credits per unit (4 places); null: no unit priced
+     */
+    unitPrices: {
+        [key: string]: string;
+    } | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     createdBy: string;
@@ -290,6 +316,20 @@ export type ModelPriceResponseDto = {
     longContextPricePer1kTokens: string | null;
     longContextOutputPricePer1kTokens: string | null;
     providerCostPer1kTokens: string | null;
+    /**
+     * The service tiers the rule prices (percents with 2 places); null: only the base prices
+     */
+    serviceTiers: {
+        [key: string]: {
+            pricePercent: string;
+        };
+    } | null;
+    /**
+     * Credits per unit (4 places); null: no unit priced
+     */
+    unitPrices: {
+        [key: string]: string;
+    } | null;
     pricingRuleId: string | null;
     source: 'rule' | 'default';
     effectiveFrom: string | null;
@@ -386,6 +426,20 @@ export type CreatePricingRuleDto = {
      */
     providerCost?: ProviderCostDto;
     /**
+     * Service tiers the rule prices: at each tier every price of the rule (tokens and units) × pricePercent / 100 (0–1000, at most 2 places). Tier names 1–32 of a-z 0-9 _ -, at most 20; default, standard and an absent tier are the base prices (auto: a hold at the most expensive tier).
+     */
+    serviceTiers?: {
+        [key: string]: {
+            pricePercent: string | number;
+        };
+    };
+    /**
+     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     */
+    unitPrices?: {
+        [key: string]: string | number;
+    };
+    /**
      * Start of the rule (default now); the open rule is closed here
      */
     effectiveFrom?: string;
@@ -437,6 +491,20 @@ export type PricingRuleFieldsDto = {
      * The provider’s cost per kind (margin reports)
      */
     providerCost?: ProviderCostDto;
+    /**
+     * Service tiers the rule prices: at each tier every price of the rule (tokens and units) × pricePercent / 100 (0–1000, at most 2 places). Tier names 1–32 of a-z 0-9 _ -, at most 20; default, standard and an absent tier are the base prices (auto: a hold at the most expensive tier).
+     */
+    serviceTiers?: {
+        [key: string]: {
+            pricePercent: string | number;
+        };
+    };
+    /**
+     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     */
+    unitPrices?: {
+        [key: string]: string | number;
+    };
 };
 
 export type ImportPricingDto = {
@@ -556,6 +624,16 @@ export type CalculateCreditsDto = {
      * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens
      */
     reasoningTokens?: number;
+    /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
     /**
      * Price for this user’s account (staff: any; others: only their own, else 404): its account price and model lists apply
      */
@@ -1142,6 +1220,10 @@ export type ProviderUsageDto = {
     usage: {
         [key: string]: unknown;
     };
+    /**
+     * The service tier the provider served the call at (OpenAI’s `service_tier`); for `anthropic` the usage’s own `service_tier` counts when absent
+     */
+    serviceTier?: string;
 };
 
 export type RecordUsageDto = {
@@ -1153,6 +1235,16 @@ export type RecordUsageDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
     /**
      * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
      */
@@ -1208,6 +1300,16 @@ export type RecordUsageDto = {
 };
 
 export type UsageRecordResponseDto = {
+    /**
+     * The service tier it was priced at (null: the base prices)
+     */
+    serviceTier: string | null;
+    /**
+     * The units priced (null: none)
+     */
+    units: {
+        [key: string]: number;
+    } | null;
     id: string;
     userId: string;
     timestamp: string;
@@ -1271,6 +1373,16 @@ export type BatchEventDto = {
      * The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a service key must. Default: the caller.
      */
     userId?: string;
+    /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
     /**
      * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
      */
@@ -1400,6 +1512,18 @@ export type UserUsageStatsResponseDto = {
      */
     tokensByKind: TokensByKindDto;
     /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
+    /**
      * The 10 newest records of the window, newest first
      */
     recentActivity: Array<UsageRecordResponseDto>;
@@ -1440,6 +1564,18 @@ export type SystemUsageStatsResponseDto = {
      * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
      */
     tokensByKind: TokensByKindDto;
+    /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
     /**
      * Σ provider cost of the window: an exact decimal string without trailing zeros ("0" when none)
      */
@@ -1599,6 +1735,16 @@ export type InitializeSessionDto = {
      */
     apiKeyId?: string;
     /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
+    /**
      * Prompt tokens (instead of the single count)
      */
     inputTokens?: number;
@@ -1659,6 +1805,16 @@ export type SessionResponseDto = {
      * startedAt + STREAMING_SESSION_TTL_SECONDS; an active session is expired (charged its estimate) after it
      */
     expiresAt: string;
+    /**
+     * The service tier initialize named (auto: held at the rule’s most expensive tier; null: the base prices); the settlement’s usage record keeps the tier it was settled at
+     */
+    serviceTier: string | null;
+    /**
+     * The estimate’s units, held with its tokens (null: none)
+     */
+    estimatedUnits: {
+        [key: string]: number;
+    } | null;
 };
 
 export type FinalizeSessionDto = {
@@ -1670,6 +1826,16 @@ export type FinalizeSessionDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
     /**
      * Prompt tokens (instead of the single count)
      */
@@ -1769,6 +1935,16 @@ export type AbortSessionDto = {
      * Service principals only: the billed user’s API key the usage went through (e.g. verified with `POST /api/api-keys/verify`). It counts against that key’s budget as if the key had called. Another user’s, an unknown, a revoked or an expired key → 400 `API_KEY_MISMATCH`.
      */
     apiKeyId?: string;
+    /**
+     * The service tier the provider served the call at (1–32 of a-z 0-9 _ -): priced at the rule’s tier; absent, default and standard are the base prices; a tier the rule does not price → 400 UNKNOWN_SERVICE_TIER. `auto`: initialize holds at the rule’s most expensive tier; elsewhere (and at settlement) the base prices.
+     */
+    serviceTier?: string;
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
     /**
      * Prompt tokens (instead of the single count)
      */
@@ -2914,6 +3090,18 @@ export type OrgUsageStatsResponseDto = {
      * Tokens of each kind in the window (a record given a single `tokens` count counts it as input); records before token kinds count 0 cache and reasoning tokens
      */
     tokensByKind: TokensByKindDto;
+    /**
+     * Credits per service tier the records were priced at (`default`: the base prices, records without a tier)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (summed, not credits)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
     /**
      * The 10 newest records of the window, newest first
      */

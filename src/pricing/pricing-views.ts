@@ -1,0 +1,37 @@
+import type { ServiceTiers, UnitPrices } from './dimensions.js';
+
+export interface Quote {
+  modelId: string;
+  credits: number;
+  /** The account price applied over the rule (null: none). */
+  accountPriceId: string | null;
+  /** Its discount, when it is one ("12.50"); the prices below are the rule's, before it. */
+  discountPercent: string | null;
+  pricePer1kTokens: string;
+  outputPricePer1kTokens: string;
+  pricingRuleId: string | null;
+  providerCost: string | null;
+  source: 'rule' | 'default';
+  /** The tier the credits were priced at (a hold of `auto`: the most expensive; null: the base prices). */
+  serviceTier: string | null;
+}
+
+/** A model's price now (GET /api/pricing/:modelId): each kind's price resolved. */
+export interface PriceView {
+  modelId: string;
+  pricePer1kTokens: string;
+  outputPricePer1kTokens: string;
+  cacheReadPricePer1kTokens: string;
+  cacheWritePricePer1kTokens: string;
+  reasoningPricePer1kTokens: string;
+  longContextThreshold: number | null;
+  longContextPricePer1kTokens: string | null;
+  longContextOutputPricePer1kTokens: string | null;
+  providerCostPer1kTokens: string | null;
+  serviceTiers: ServiceTiers | null;
+  unitPrices: UnitPrices | null;
+  pricingRuleId: string | null;
+  source: 'rule' | 'default';
+  effectiveFrom: string | null;
+  effectiveTo: string | null;
+}
