@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
+import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   type AccountRule,
@@ -85,6 +86,7 @@ export class PurchasesService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ORG_STANDING) private readonly orgs: OrgStandingReader,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -92,6 +94,7 @@ export class PurchasesService {
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
+    this.erased.assertNotErased(body.userId);
     if (body.amount !== undefined && toCents(body.amount) <= 0n) {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
