@@ -102,6 +102,10 @@ export type UserOverviewDto = {
      */
     debt: number;
     /**
+     * When the person was erased (email and username are null from then on); null: not erased
+     */
+    erasedAt: string | null;
+    /**
      * The live subscription (null: none)
      */
     subscription: SubscriptionResponseDto | null;
