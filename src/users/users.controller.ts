@@ -77,7 +77,7 @@ export class UsersController {
       'answer 401 `ACCOUNT_ERASED`; metering, grants and purchases for them 409 `ACCOUNT_ERASED`. Erasing again ' +
       'answers 200 with the first `erasedAt`. Audited `user.erase`.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiParam({ name: 'userId', example: 'frank' })
   @ApiBody({
     type: EraseUserDto,
     examples: { request: { summary: 'Say why', value: { reason: 'Erasure requested by the person (ticket 4411)' } } },

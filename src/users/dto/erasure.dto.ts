@@ -10,7 +10,7 @@ export class EraseUserDto {
 }
 
 export class ErasureResponseDto {
-  @ApiProperty({ example: 'alice', maxLength: 50 })
+  @ApiProperty({ example: 'frank', maxLength: 50 })
   userId: string;
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z', description: 'When the person was erased (the first erasure)' })
