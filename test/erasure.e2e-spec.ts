@@ -228,7 +228,13 @@ describe('erasure of a person', () => {
     });
 
     const overview = await t.http.get(`/api/users/${userId}`).set(admin).expect(200);
-    expect(overview.body).toMatchObject({ userId, email: null, username: null, totalCredits: 40 });
+    expect(overview.body).toMatchObject({
+      userId,
+      email: null,
+      username: null,
+      totalCredits: 40,
+      erasedAt: answer.erasedAt,
+    });
     expect(await mentions(own)).toEqual([]);
   });
 
