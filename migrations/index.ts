@@ -110,6 +110,8 @@ import { SettleBranches1732000160000 } from './1732000160000-settle-branches.js'
 import { CompactChecks1732000170000 } from './1732000170000-compact-checks.js';
 import { PricingDimensions1732000400000 } from './1732000400000-pricing-dimensions.js';
 import { ParquetExports1732000600000 } from './1732000600000-parquet-exports.js';
+import { ErasedAccounts1732000650000 } from './1732000650000-erasure.js';
+import { ErasureFunctions1732000651000 } from './1732000651000-erasure-functions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -225,4 +227,6 @@ export const MIGRATIONS = [
   CompactChecks1732000170000,
   PricingDimensions1732000400000,
   ParquetExports1732000600000,
+  ErasedAccounts1732000650000,
+  ErasureFunctions1732000651000,
 ];

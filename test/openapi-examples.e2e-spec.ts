@@ -298,6 +298,10 @@ beforeAll(async () => {
   await send('post', '/api/credits/allocate', {
     body: { userId: CALLER, credits: 1_000_000, email: 'alice@example.com', username: CALLER },
   }).expect(201);
+  // The person the erasure's example erases (not the caller, whom every other example needs).
+  await send('post', '/api/credits/allocate', {
+    body: { userId: 'frank', credits: 10, email: 'frank@example.com', username: 'frank' },
+  }).expect(201);
 });
 afterAll(async () => {
   await t?.close();

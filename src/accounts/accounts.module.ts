@@ -6,11 +6,12 @@ import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
 import { Account } from './entities/account.entity.js';
 import { UserAccount } from './entities/user-account.entity.js';
+import { ErasedAccounts } from './erased-accounts.js';
 
 /** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserAccount, Account])],
-  providers: [AccountsService, AccountsRepository, AccountResolver],
-  exports: [AccountsService, AccountResolver],
+  providers: [AccountsService, AccountsRepository, AccountResolver, ErasedAccounts],
+  exports: [AccountsService, AccountResolver, ErasedAccounts],
 })
 export class AccountsModule {}

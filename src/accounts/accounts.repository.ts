@@ -29,30 +29,75 @@ export class AccountsRepository {
    * stored one); writes nothing, and takes no lock, when nothing changed (the account row is the
    * money path's lock). A write notifies ACCOUNT_CHANNEL with `{u, f}` (the user, the token's
    * `fingerprint`), so other instances drop what they remembered of the account. Answers whether
-   * this statement created it (an insert leaves `xmax` 0; an update of an existing row does not).
+   * this statement created it (an insert leaves `xmax` 0; an update of an existing row does not), and
+   * whether the account was erased: then nothing is written (the token's email and username never
+   * come back, docs/erasure.md).
    */
-  async upsertFromToken(account: AccountFields, fingerprint: string, manager?: EntityManager): Promise<boolean> {
-    const rows: { created: boolean }[] = await (manager ?? this.accounts.manager).query(
-      `WITH cur AS (SELECT email, username, role FROM user_accounts WHERE user_id = $1::varchar),
+  async upsertFromToken(
+    account: AccountFields,
+    fingerprint: string,
+    manager?: EntityManager,
+  ): Promise<{ created: boolean; erased: boolean }> {
+    const rows: { created: boolean | null; erased: boolean }[] = await (manager ?? this.accounts.manager).query(
+      `WITH cur AS (SELECT email, username, role, erased_at FROM user_accounts WHERE user_id = $1::varchar),
             w AS (
               INSERT INTO user_accounts (user_id, email, username, role)
               SELECT $1::varchar, $2::varchar, $3::varchar, $4::varchar
                WHERE NOT EXISTS (SELECT 1 FROM cur
-                                  WHERE (cur.email, cur.username, cur.role)
+                                  WHERE cur.erased_at IS NOT NULL
+                                     OR (cur.email, cur.username, cur.role)
                                         IS NOT DISTINCT FROM (COALESCE($2, cur.email), COALESCE($3, cur.username), $4))
               ON CONFLICT (user_id) DO UPDATE
                 SET email = COALESCE(EXCLUDED.email, user_accounts.email),
                     username = COALESCE(EXCLUDED.username, user_accounts.username),
                     role = EXCLUDED.role,
                     updated_at = now()
-              WHERE (user_accounts.email, user_accounts.username, user_accounts.role)
+              WHERE user_accounts.erased_at IS NULL
+                AND (user_accounts.email, user_accounts.username, user_accounts.role)
                     IS DISTINCT FROM (COALESCE(EXCLUDED.email, user_accounts.email),
                                       COALESCE(EXCLUDED.username, user_accounts.username), EXCLUDED.role)
-              RETURNING user_id, (xmax = 0) AS created)
-       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text), w.created FROM w`,
+              RETURNING user_id, (xmax = 0) AS created),
+            n AS (SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'f', $5::text)::text), w.created
+                    FROM w)
+       SELECT (SELECT n.created FROM n) AS created, EXISTS (SELECT 1 FROM cur WHERE cur.erased_at IS NOT NULL) AS erased`,
       [account.userId, account.email, account.username, account.role, fingerprint],
     );
-    return rows[0]?.created === true;
+    return { created: rows[0]?.created === true, erased: rows[0]?.erased === true };
+  }
+
+  /** Every erased user (an instance reads them when it starts listening). */
+  async erasedIds(): Promise<string[]> {
+    const rows: { user_id: string }[] = await this.accounts.query(
+      `SELECT user_id FROM user_accounts WHERE erased_at IS NOT NULL`,
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The account an erasure is about, locked for it; null: no such user. */
+  async lockForErasure(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<{ email: string | null; username: string | null; erasedAt: Date | null } | null> {
+    const rows: { email: string | null; username: string | null; erased_at: Date | null }[] = await manager.query(
+      `SELECT email, username, erased_at FROM user_accounts WHERE user_id = $1 FOR UPDATE`,
+      [userId],
+    );
+    return rows[0] ? { email: rows[0].email, username: rows[0].username, erasedAt: rows[0].erased_at } : null;
+  }
+
+  /**
+   * Erases the account's person: email and username null, `erased_at` set; announced on
+   * ACCOUNT_CHANNEL with `{u, e: true}` (every instance then refuses the user). Answers `erased_at`.
+   */
+  async markErased(manager: EntityManager, userId: string): Promise<Date> {
+    const rows: { erased_at: Date }[] = await manager.query(
+      `WITH w AS (
+         UPDATE user_accounts SET email = NULL, username = NULL, erased_at = COALESCE(erased_at, now()), updated_at = now()
+          WHERE user_id = $1 RETURNING user_id, erased_at)
+       SELECT pg_notify('${ACCOUNT_CHANNEL}', json_build_object('u', w.user_id, 'e', true)::text), w.erased_at FROM w`,
+      [userId],
+    );
+    return rows[0].erased_at;
   }
 
   /** Inserts the account unless it exists; answers whether it did. */

@@ -8,11 +8,13 @@ import {
 import type { EntityManager } from 'typeorm';
 
 import type { AuthUser, Role } from '../auth/roles.js';
+import { AccountErasedError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
+import { ErasedAccounts } from './erased-accounts.js';
 
 const CACHE_LIMIT = 10_000;
 
@@ -54,6 +56,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly users: AccountsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {
     this.listener = new ChannelListener({
       url: config.database.url ?? null,
@@ -61,7 +64,10 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
       applicationName: 'accounting-accounts',
       logger: this.logger,
       onNotification: (payload) => this.changed(payload),
-      onListening: () => this.forgetAll(),
+      onListening: () => {
+        this.forgetAll();
+        void this.readErased();
+      },
       onLost: () => this.forgetAll(),
     });
   }
@@ -77,6 +83,16 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Waits for the first LISTEN, so that the cache works from the first request. */
   async onApplicationBootstrap(): Promise<void> {
     await this.listener.start();
+    await this.readErased();
+  }
+
+  /** Every erased id into memory (at start and whenever listening again: an erasure's NOTIFY may have been missed). */
+  private async readErased(): Promise<void> {
+    try {
+      for (const id of await this.users.erasedIds()) this.erased.add(id);
+    } catch (error) {
+      this.logger.warn({ msg: 'could not read the erased accounts', err: String(error) });
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -94,6 +110,8 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async syncFromToken(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): Promise<void> {
+    // An erased person's token authenticates no one (docs/erasure.md).
+    if (this.erased.has(user.userId)) throw new AccountErasedError(401);
     const fingerprint = fingerprintOf(user);
     if (this.knows(user.userId, fingerprint)) return;
     const generation = this.generation;
@@ -117,21 +135,29 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    */
   private async upsert(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>, fingerprint: string) {
     const hook = this.userCreated;
-    if (!hook) return void (await this.users.upsertFromToken(user, fingerprint));
-    await this.tx.run(async (manager) => {
-      if (await this.users.upsertFromToken(user, fingerprint, manager)) await hook(manager, user.userId);
-    });
+    const erased = hook
+      ? await this.tx.run(async (manager) => {
+          const done = await this.users.upsertFromToken(user, fingerprint, manager);
+          if (done.created) await hook(manager, user.userId);
+          return done.erased;
+        })
+      : (await this.users.upsertFromToken(user, fingerprint)).erased;
+    if (erased) {
+      this.erased.add(user.userId);
+      throw new AccountErasedError(401);
+    }
   }
 
   /** Another write of an account (this instance's own included): forget it unless it wrote what we know. */
   private changed(payload: string | undefined): void {
-    let note: { u?: unknown; f?: unknown } = {};
+    let note: { u?: unknown; f?: unknown; e?: unknown } = {};
     try {
       note = JSON.parse(payload ?? '') as typeof note;
     } catch {
       // Unreadable: forget everything rather than guess.
     }
     if (typeof note.u !== 'string') return this.forgetAll();
+    if (note.e === true) this.erased.add(note.u);
     if (this.known.get(note.u) === note.f || this.writing.get(note.u) === note.f) return;
     this.known.delete(note.u);
     if (this.writing.has(note.u)) this.raced.add(note.u);
@@ -150,6 +176,18 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   ): Promise<void> {
     const created = await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
     if (created && this.userCreated) await this.userCreated(manager, account.userId);
+  }
+
+  /** The account an erasure is about, locked; null: no such user. */
+  lockForErasure(manager: EntityManager, userId: string) {
+    return this.users.lockForErasure(manager, userId);
+  }
+
+  /** Erases the account's email and username (after every other module took the person out); answers when. */
+  async markErased(manager: EntityManager, userId: string): Promise<Date> {
+    const erasedAt = await this.users.markErased(manager, userId);
+    this.tx.afterCommit(() => this.erased.add(userId));
+    return erasedAt;
   }
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {

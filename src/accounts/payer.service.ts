@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
+import { ErasedAccounts } from './erased-accounts.js';
 import { type NamedKey, type NamedParty, type Payer, payerOf, throughNamedKey } from './payer.js';
 
 /**
@@ -24,11 +25,16 @@ export class PayerService {
   constructor(
     @Inject(NAMED_KEYS) private readonly keys: NamedKeys,
     private readonly tx: Transactions,
+    private readonly erased: ErasedAccounts,
   ) {}
 
   async payer(caller: AuthUser, named: NamedParty): Promise<Payer> {
     const party = payerOf(caller, named);
+    // An erased person is billed nothing more (docs/erasure.md): known in memory, no statement.
+    this.erased.assertNotErased(party.userId);
     if (named.apiKeyId === undefined) return party;
-    return throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
+    const through = throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
+    this.erased.assertNotErased(through.userId);
+    return through;
   }
 }

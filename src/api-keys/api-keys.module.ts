@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { NAMED_KEYS, PayerService } from '../accounts/payer.service.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
@@ -17,7 +18,7 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
  * reads are: a module below this one cannot import it.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), AuditModule, CreditsModule],
+  imports: [TypeOrmModule.forFeature([ApiKey]), AccountsModule, AuditModule, CreditsModule],
   controllers: [ApiKeysController],
   providers: [
     ApiKeysService,

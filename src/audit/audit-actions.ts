@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = {
   'plan.update': 'plan',
   'subscription.set': 'user',
   'subscription.delete': 'user',
+  'user.erase': 'user',
   'api_key.create': 'api_key',
   'api_key.update': 'api_key',
   'api_key.revoke': 'api_key',

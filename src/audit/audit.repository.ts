@@ -62,6 +62,12 @@ export class AuditRepository {
    * `at` is the transaction's time cut to milliseconds, the precision it is shown at: a time read
    * from an entry, used as a `from`/`to` bound, then finds that entry.
    */
+  /** audit_log_erase() (src/audit/sql/): the entries naming the user's email or username, rewritten. */
+  async eraseMentions(manager: EntityManager, userId: string): Promise<number> {
+    const rows: { n: number }[] = await manager.query(`SELECT audit_log_erase($1) AS n`, [userId]);
+    return rows[0].n;
+  }
+
   async insert(manager: EntityManager, e: AuditInsert): Promise<void> {
     await manager.query(
       `INSERT INTO audit_log (at, actor_user_id, actor_role, actor_via, actor_api_key_id, action, target_type, target_id,

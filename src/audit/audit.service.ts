@@ -69,6 +69,15 @@ export class AuditService {
     this.sources.push(source);
   }
 
+  /**
+   * An erasure's pass over the log (docs/erasure.md): `audit_log_erase()`, the one function that may
+   * rewrite entries, takes the user's email and username out of every entry's before/after. Run in the
+   * erasure's transaction before the account forgets them; answers how many entries it rewrote.
+   */
+  eraseMentions(manager: EntityManager, userId: string): Promise<number> {
+    return this.audit.eraseMentions(manager, userId);
+  }
+
   async record(manager: EntityManager, change: AuditChange): Promise<void> {
     const entry = this.entryFor(change);
     if (entry) await this.audit.insert(manager, entry);

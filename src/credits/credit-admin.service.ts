@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
+import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -21,6 +22,7 @@ export class CreditAdminService {
   constructor(
     private readonly credits: CreditsService,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     private readonly reads: CreditReadsRepository,
@@ -48,6 +50,7 @@ export class CreditAdminService {
   ): Promise<AllocationView> {
     const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
     if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
+    if (account.kind === 'user') this.erased.assertNotErased(account.id);
     const expiresAt = body.expiresAt
       ? toDate(body.expiresAt)
       : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);

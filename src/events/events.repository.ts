@@ -47,6 +47,18 @@ export class EventsRepository {
     return rows[0].id;
   }
 
+  /**
+   * An erasure (docs/erasure.md): every event whose data names the email or the username (json_erase(),
+   * src/accounts/sql/), so no webhook payload still to deliver carries them. Answers how many.
+   */
+  async erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE events SET data = json_erase(data, $1, $2) WHERE json_mentions(data, $1, $2) RETURNING id`,
+      [email, username],
+    );
+    return rows.length;
+  }
+
   async list(filter: EventsFilter, limit: number): Promise<EventSqlRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];

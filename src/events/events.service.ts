@@ -20,6 +20,11 @@ export class EventsService {
     return this.events.emit(manager, type, userId, data);
   }
 
+  /** An erasure: the person's email and username out of every event's data (docs/erasure.md). */
+  erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
+    return this.events.erase(manager, email, username);
+  }
+
   async list(query: { type?: string; userId?: string; cursor?: string }, limit: number): Promise<Page<EventView>> {
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const rows = await this.events.list({ type: query.type, userId: query.userId, after }, limit);

@@ -74,6 +74,16 @@ export class IdempotencyRepository {
   }
 
   /** Deletes up to `batch` keys older than `olderThanHours`; returns how many it deleted. */
+  /** An erasure (docs/erasure.md): the email and username out of every stored answer. Answers how many. */
+  async erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE idempotency_keys SET response_body = json_erase(response_body, $1, $2)
+        WHERE json_mentions(response_body, $1, $2) RETURNING 1`,
+      [email, username],
+    );
+    return rows.length;
+  }
+
   async deleteOlderThan(olderThanHours: number, batch: number): Promise<number> {
     const rows: { n: number }[] = await this.keys.query(
       `WITH doomed AS (

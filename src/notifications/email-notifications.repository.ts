@@ -210,6 +210,23 @@ export class EmailNotificationsRepository {
     );
   }
 
+  /**
+   * An erasure (docs/erasure.md): the user's emails, kept or sent, lose address, subject and bodies
+   * (and an error naming the address); one still pending is suppressed, never sent. Answers how many.
+   */
+  async erase(manager: EntityManager, userId: string, email: string | null): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE email_notifications
+          SET to_address = NULL, subject = NULL, text_body = NULL, html_body = NULL,
+              last_error = CASE WHEN strpos(lower(last_error), lower($2)) > 0 THEN NULL ELSE last_error END,
+              status = CASE WHEN status = 'pending' THEN 'suppressed' ELSE status END
+        WHERE user_id = $1 OR strpos(lower(to_address), lower($2)) > 0
+        RETURNING 1`,
+      [userId, email],
+    );
+    return rows.length;
+  }
+
   async userExists(manager: EntityManager, userId: string): Promise<boolean> {
     const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [userId]);
     return rows.length > 0;

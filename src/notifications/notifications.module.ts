@@ -17,6 +17,6 @@ import { NotificationsService } from './notifications.service.js';
   imports: [TypeOrmModule.forFeature([EmailNotification, NotificationPreference])],
   controllers: [NotificationsController],
   providers: [EmailNotificationsRepository, EmailWorker, NotificationsService],
-  exports: [EmailWorker],
+  exports: [EmailWorker, NotificationsService],
 })
 export class NotificationsModule {}

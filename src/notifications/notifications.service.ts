@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
@@ -38,6 +39,11 @@ export class NotificationsService {
     private readonly transactions: Transactions,
     private readonly worker: EmailWorker,
   ) {}
+
+  /** An erasure: the user's emails without address, subject or bodies (docs/erasure.md). */
+  erase(manager: EntityManager, userId: string, email: string | null): Promise<number> {
+    return this.emails.erase(manager, userId, email);
+  }
 
   async preferences(userId: string): Promise<{ email: Record<EmailKind, boolean> }> {
     const chosen = await this.emails.preferences(userId);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
@@ -21,6 +22,7 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
 @Module({
   imports: [
     TypeOrmModule.forFeature([Purchase, PurchaseRefund, PurchaseProviderEvent, Package]),
+    AccountsModule,
     AuditModule,
     CreditsModule,
     EventsModule,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
+import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
@@ -84,6 +85,7 @@ export class PurchasesService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -91,6 +93,7 @@ export class PurchasesService {
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
+    this.erased.assertNotErased(body.userId);
     if (body.amount !== undefined && toCents(body.amount) <= 0n) {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
+import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { payerOf } from '../accounts/payer.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -77,6 +78,7 @@ export class UsageBatchService {
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly records: UsageRecordsRepository,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {}
 
   async recordBatch(caller: AuthUser, body: RecordBatchDto): Promise<RecordBatchResponseDto> {
@@ -162,6 +164,7 @@ export class UsageBatchService {
       // does (the engine checks the membership per event); a batch event names no key, so the batch
       // counts against the calling key.
       const payer = payerOf(caller, { userId, orgId });
+      this.erased.assertNotErased(payer.userId);
       return {
         eventId,
         input: await this.usage.prepare(payer.userId, record, payer.actor, payer.orgId, payer.keyModels),

@@ -1,18 +1,32 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { notFoundExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { EraseUserDto, ErasureResponseDto } from './dto/erasure.dto.js';
 import { ListUsersQueryDto, UserListResponseDto, UserResponseDto } from './dto/user.dto.js';
 import { UserOverviewDto } from './dto/user-overview.dto.js';
+import { ErasureService } from './erasure.service.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
 @Controller('api/users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly erasure: ErasureService,
+  ) {}
 
   @Get('me')
   @Auth('user', { scope: 'any', portal: 'any' })
@@ -50,5 +64,28 @@ export class UsersController {
   @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   overview(@Param('userId') userId: string): Promise<UserOverviewDto> {
     return this.users.overview(userId);
+  }
+
+  @IdempotentPost(':userId/erasure')
+  @HttpCode(200)
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'eraseUser',
+    summary: 'Erase a person: email, username and display data out of every table (admin)',
+    description:
+      "The account id, balances, allocations, records, ledger and finance figures stay. The person's JWTs then " +
+      'answer 401 `ACCOUNT_ERASED`; metering, grants and purchases for them 409 `ACCOUNT_ERASED`. Erasing again ' +
+      'answers 200 with the first `erasedAt`. Audited `user.erase`.',
+  })
+  @ApiParam({ name: 'userId', example: 'frank' })
+  @ApiBody({
+    type: EraseUserDto,
+    examples: { request: { summary: 'Say why', value: { reason: 'Erasure requested by the person (ticket 4411)' } } },
+  })
+  @ApiOkResponse({ type: ErasureResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiBadRequestResponse({ description: 'No reason, or longer than 500', type: ErrorResponseDto })
+  erase(@Param('userId') userId: string, @Body() body: EraseUserDto): Promise<ErasureResponseDto> {
+    return this.erasure.erase(userId, body.reason);
   }
 }

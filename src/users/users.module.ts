@@ -3,17 +3,32 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { UserAccount } from '../accounts/entities/user-account.entity.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EventsModule } from '../events/events.module.js';
+import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { ErasureService } from './erasure.service.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
-/** The user routes (/api/users): the list, one user, the overview. The account rows are src/accounts/'s. */
+/**
+ * The user routes (/api/users): the list, one user, the overview, the erasure of a person (which asks
+ * each module keeping the person's email or username to take them out). The account rows are src/accounts/'s.
+ */
 @Module({
-  imports: [AccountsModule, CreditsModule, PlansModule, TypeOrmModule.forFeature([UserAccount])],
+  imports: [
+    AccountsModule,
+    AuditModule,
+    CreditsModule,
+    EventsModule,
+    NotificationsModule,
+    PlansModule,
+    TypeOrmModule.forFeature([UserAccount]),
+  ],
   controllers: [UsersController],
-  providers: [UsersService, UsersRepository],
+  providers: [UsersService, UsersRepository, ErasureService],
   exports: [UsersService],
 })
 export class UsersModule {}

@@ -15,6 +15,8 @@ export interface AccountWithCredits {
   username: string | null;
   role: Role;
   createdAt: Date;
+  /** When the person was erased (docs/erasure.md); null: not erased. */
+  erasedAt: Date | null;
   totalCredits: number;
   heldCredits: number;
   debt: number;
@@ -49,6 +51,7 @@ interface AccountSqlRow {
   username: string | null;
   role: Role;
   created_at: Date;
+  erased_at: Date | null;
   total_credits: string;
   held_credits: string;
   debt: string;
@@ -62,6 +65,7 @@ function toAccount(r: AccountSqlRow): AccountWithCredits {
     username: r.username,
     role: r.role,
     createdAt: r.created_at,
+    erasedAt: r.erased_at,
     totalCredits: Number(r.total_credits),
     heldCredits: Number(r.held_credits),
     debt: Number(r.debt),
@@ -71,7 +75,7 @@ function toAccount(r: AccountSqlRow): AccountWithCredits {
 
 /** Accounts with their money, from the credits module's SQL parts. */
 const ACCOUNTS_WITH_CREDITS = `
-  SELECT u.user_id, u.email, u.username, u.role, u.created_at, ${cursorTimestampSql('u.created_at')} AS created_t,
+  SELECT u.user_id, u.email, u.username, u.role, u.created_at, u.erased_at, ${cursorTimestampSql('u.created_at')} AS created_t,
          ${availableCreditsSql('u.user_id')} AS total_credits,
          ${heldCreditsSql('u.user_id')} AS held_credits,
          ${debtSql('u.user_id')} AS debt

@@ -64,6 +64,7 @@ export class UsersService {
     ]);
     return {
       ...toListItem(found),
+      erasedAt: found.erasedAt?.toISOString() ?? null,
       subscription,
       limits: {
         overdraftLimit: limits.overdraftLimit,

@@ -18,6 +18,8 @@ export function ActionDialog(props: {
   color?: string;
   /** Mantine's modal size (default `md`). */
   size?: string;
+  /** The submit button greyed out (what the dialog asks for is not given yet). */
+  disabled?: boolean;
   children?: ReactNode;
 }) {
   // A second click before the first request is even pending sends nothing (the key would make it
@@ -47,7 +49,7 @@ export function ActionDialog(props: {
             <Button variant="default" onClick={props.dialog.close}>
               Cancel
             </Button>
-            <Button type="submit" color={props.color} loading={props.pending}>
+            <Button type="submit" color={props.color} loading={props.pending} disabled={props.disabled}>
               {props.submitLabel}
             </Button>
           </Group>

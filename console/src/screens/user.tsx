@@ -15,6 +15,7 @@ import { Purchases } from './purchases';
 import { TransferCredits, Transfers } from './transfer-credits';
 import { UserLedger, UserUsage } from './user-activity';
 import { UserLimits, UserPlan, UserSessions } from './user-details';
+import { EraseUser } from './user-erase';
 import { UserApiKeys } from './user-keys';
 
 export function UserScreen() {
@@ -33,13 +34,18 @@ export function UserScreen() {
         <Group gap="sm">
           <TransferCredits account={{ userId }} />
           {/* Separation of duties: a supervisor may not grant to their own account (SELF_GRANT_FORBIDDEN). */}
-          {(operator.isAdmin || operator.userId !== userId) && <GrantCredits account={{ userId }} />}
+          {/* An erased person is granted nothing (409 ACCOUNT_ERASED): no Grant button. */}
+          {(operator.isAdmin || operator.userId !== userId) && user?.erasedAt == null && (
+            <GrantCredits account={{ userId }} />
+          )}
+          {operator.isAdmin && user && <EraseUser userId={userId} erased={user.erasedAt != null} />}
         </Group>
       </Group>
       {user && (
         <Text c="dimmed" size="sm">
           {user.email ?? 'no email'} · {user.username ?? 'no username'} · role {user.role} · since {utc(user.createdAt)}{' '}
           · {user.subscription ? `plan ${user.subscription.planId}` : 'no plan'}
+          {user.erasedAt != null && ` · erased ${utc(user.erasedAt)}`}
         </Text>
       )}
       <SimpleGrid cols={3}>

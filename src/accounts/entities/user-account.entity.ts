@@ -26,4 +26,9 @@ export class UserAccount {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** When the person was erased (docs/erasure.md): email and username are null from then on. */
+  @Index('user_accounts_erased_idx', { where: 'erased_at IS NOT NULL' })
+  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
+  erasedAt: Date | null;
 }

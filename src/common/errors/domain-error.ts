@@ -59,6 +59,7 @@ export const DOMAIN_ERROR_STATUS = {
   EXPORT_RUNNING: 409,
   EXPORTS_NOT_CONFIGURED: 409,
   TIMEOUT: 503,
+  ACCOUNT_ERASED: 409,
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_STATUS;
@@ -75,6 +76,20 @@ export class DomainError extends Error {
 
   get status(): number {
     return DOMAIN_ERROR_STATUS[this.code];
+  }
+}
+
+/**
+ * The person was erased (docs/erasure.md): 409 for a write that would bill, grant or sell to them, 401
+ * for their own token (it authenticates no one any more).
+ */
+export class AccountErasedError extends DomainError {
+  constructor(private readonly answer: 401 | 409 = 409) {
+    super('ACCOUNT_ERASED', answer === 401 ? 'This account was erased' : 'The account was erased');
+  }
+
+  override get status(): number {
+    return this.answer;
   }
 }
 

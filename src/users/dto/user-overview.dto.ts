@@ -26,6 +26,14 @@ export class UserLimitsDto {
 
 /** One user at a glance, for operators: the account, its money, plan, limits and alert thresholds. */
 export class UserOverviewDto extends UserListItemDto {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When the person was erased (email and username are null from then on); null: not erased',
+  })
+  erasedAt: string | null;
+
   // OpenAPI 3.0 has no nullable $ref: `nullable` beside `allOf` is read by validators as "must match
   // the schema", so null is its own branch.
   @ApiProperty({
