@@ -36,6 +36,7 @@ const TABLE: Record<string, Row> = {
   getMe: { reach: 'own' },
   listUsers: { reach: 'staff' },
   getUserOverview: { reach: 'user' },
+  eraseUser: { reach: 'staff' },
   createAccountPrice: { reach: 'staff' },
   listAccountPrices: { reach: 'org' },
   deleteAccountPrice: { reach: 'staff' },
