@@ -108,6 +108,7 @@ import { OneRefusalRuleKeyGiveBacks1732000140000 } from './1732000140000-one-ref
 import { SettleInFewerStatements1732000150000 } from './1732000150000-settle-in-fewer-statements.js';
 import { SettleBranches1732000160000 } from './1732000160000-settle-branches.js';
 import { CompactChecks1732000170000 } from './1732000170000-compact-checks.js';
+import { PortalKeyTies1732000750000 } from './1732000750000-portal-key-ties.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -221,4 +222,5 @@ export const MIGRATIONS = [
   SettleInFewerStatements1732000150000,
   SettleBranches1732000160000,
   CompactChecks1732000170000,
+  PortalKeyTies1732000750000,
 ];

@@ -42,8 +42,25 @@ export interface KeyLookup {
 
 export type NewApiKey = Pick<
   ApiKey,
-  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'orgId' | 'models'
+  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'orgId' | 'models' | 'portalSessionId'
 >;
+
+/**
+ * Whose keys a lookup may find: a user's, and with `orgId` (a portal session's account) only the keys
+ * of that org (null: the user's own account's).
+ */
+export interface KeyOwner {
+  userId: string;
+  orgId?: string | null;
+}
+
+/** Narrows a query builder (alias `k`) to `owner`'s keys. */
+function ownedBy<Q extends { andWhere(where: string, params?: object): Q }>(qb: Q, owner: KeyOwner | null): Q {
+  if (owner === null) return qb;
+  qb.andWhere('k.user_id = :owner', { owner: owner.userId });
+  if (owner.orgId === undefined) return qb;
+  return owner.orgId === null ? qb.andWhere('k.org_id IS NULL') : qb.andWhere('k.org_id = :org', { org: owner.orgId });
+}
 
 export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'models'>>;
 
@@ -81,10 +98,9 @@ export class ApiKeysRepository implements NamedKeys {
     return rows[0].n;
   }
 
-  /** One key; with `owner`, only if it is that user's. */
-  async find(manager: EntityManager, id: string, owner: string | null): Promise<StoredApiKey | null> {
-    const qb = this.select(manager).where('k.id = :id', { id });
-    if (owner !== null) qb.andWhere('k.userId = :owner', { owner });
+  /** One key; with `owner`, only if it is theirs. */
+  async find(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<StoredApiKey | null> {
+    const qb = ownedBy(this.select(manager).where('k.id = :id', { id }), owner);
     const [found] = await this.read(qb);
     return found ?? null;
   }
@@ -92,12 +108,14 @@ export class ApiKeysRepository implements NamedKeys {
   /** A user's keys (or, without `userId`, everyone's), with `scope` if given; newest first, after the cursor. */
   list(query: {
     userId?: string;
+    /** Only the keys of this org (null: of the user's own account); absent: all. */
+    orgId?: string | null;
     scope?: Scope;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<StoredApiKey[]> {
     const qb = this.select(this.keys.manager).where('true');
-    if (query.userId !== undefined) qb.andWhere('k.userId = :userId', { userId: query.userId });
+    if (query.userId !== undefined) ownedBy(qb, { userId: query.userId, orgId: query.orgId });
     if (query.scope !== undefined) qb.andWhere(':scope = ANY(k.permissions)', { scope: query.scope });
     if (query.after) qb.andWhere('(k.createdAt, k.id) < (CAST(:t AS timestamptz), CAST(:id AS uuid))', query.after);
     return this.read(qb.orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC').limit(query.limit));
@@ -108,12 +126,11 @@ export class ApiKeysRepository implements NamedKeys {
    * one after the other. FOR NO KEY UPDATE: foreign keys to the key are not held up. (A take locks
    * the key's cap row, which a change of its budget writes: the two wait for each other.)
    */
-  lockForUpdate(manager: EntityManager, id: string, owner: string | null): Promise<ApiKey | null> {
+  lockForUpdate(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<ApiKey | null> {
     const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
       id,
     });
-    if (owner !== null) qb.andWhere('k.userId = :owner', { owner });
-    return qb.getOne();
+    return ownedBy(qb, owner).getOne();
   }
 
   async update(manager: EntityManager, id: string, changes: ApiKeyChanges): Promise<StoredApiKey> {
@@ -121,16 +138,15 @@ export class ApiKeysRepository implements NamedKeys {
     return (await this.find(manager, id, null))!;
   }
 
-  /** Sets revoked_at unless already set; null when there is no such key (of `owner`). */
-  async revoke(manager: EntityManager, id: string, owner: string | null): Promise<StoredApiKey | null> {
+  /** Sets revoked_at unless already set; null when there is no such key. */
+  async revoke(manager: EntityManager, id: string): Promise<StoredApiKey | null> {
     const update = manager
       .createQueryBuilder()
       .update(ApiKey)
       .set({ revokedAt: () => 'COALESCE(revoked_at, now())' })
       .where('id = :id', { id });
-    if (owner !== null) update.andWhere('user_id = :owner', { owner });
     const { affected } = await update.execute();
-    return affected ? this.find(manager, id, owner) : null;
+    return affected ? this.find(manager, id, null) : null;
   }
 
   async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {
@@ -197,6 +213,15 @@ export class ApiKeysRepository implements NamedKeys {
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /** Revokes the keys created in a portal session; answers how many were still unrevoked. */
+  async revokePortalSessionKeys(manager: EntityManager, sessionId: string): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE portal_session_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [sessionId],
+    );
+    return rows.length;
   }
 
   /** Revokes the member's keys of the org (at their removal); answers how many were still unrevoked. */

@@ -22,6 +22,8 @@ export class PortalAccessGuard implements CanActivate {
     const path = (req.route as { path?: unknown } | undefined)?.path;
     const route = typeof path === 'string' ? PORTAL_ROUTES[`${req.method} ${path}`] : undefined;
     if (!route) throw new DomainError('FORBIDDEN', 'A portal session cannot call this route');
+    if (route.write && session.scope === 'read')
+      throw new DomainError('FORBIDDEN', 'A read-only portal session cannot change anything');
     assertReach(route, session, (req.user as AuthUser).userId, req);
     return true;
   }

@@ -10,12 +10,15 @@
  * - `account`: names its account in the query (`userId` or `orgId`), which must be the session's.
  * `body` names a write whose body may name an org (`orgId`): it must be the session's org, or absent
  * in a user session (else 403, as for a write naming an account the caller may not act for).
+ * `write` marks what changes something (`POST /api/credits/check` and `/calculate` only read).
  */
 export type PortalReach = 'any' | 'user' | 'org' | 'account';
 
 export interface PortalRoute {
   reach: PortalReach;
   bodyOrg?: true;
+  /** A write: a `read` session (what the embeddable elements hold) may not call it (403). */
+  write?: true;
 }
 
 export const PORTAL_ROUTES: Readonly<Record<string, PortalRoute>> = {
@@ -50,7 +53,7 @@ export const PORTAL_ROUTES: Readonly<Record<string, PortalRoute>> = {
 
   'GET /api/api-keys': { reach: 'any' },
   'GET /api/api-keys/:id': { reach: 'any' },
-  'POST /api/api-keys': { reach: 'any', bodyOrg: true },
-  'DELETE /api/api-keys/:id': { reach: 'any' },
-  'POST /api/promotions/redeem': { reach: 'any', bodyOrg: true },
+  'POST /api/api-keys': { reach: 'any', bodyOrg: true, write: true },
+  'DELETE /api/api-keys/:id': { reach: 'any', write: true },
+  'POST /api/promotions/redeem': { reach: 'any', bodyOrg: true, write: true },
 };

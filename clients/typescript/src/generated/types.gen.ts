@@ -1883,6 +1883,10 @@ export type CreatedApiKeyResponseDto = {
      */
     isActive: boolean;
     /**
+     * The portal session the key was created in (null: not through the portal). Ending that session revokes it
+     */
+    portalSessionId: string | null;
+    /**
      * null: no limit
      */
     creditLimit: number | null;
@@ -1939,6 +1943,10 @@ export type ApiKeyResponseDto = {
      * Neither revoked nor expired
      */
     isActive: boolean;
+    /**
+     * The portal session the key was created in (null: not through the portal). Ending that session revokes it
+     */
+    portalSessionId: string | null;
     /**
      * null: no limit
      */
@@ -3168,7 +3176,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt' | 'portal_session';
     id: string;
 };
 
@@ -3176,7 +3184,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3211,6 +3219,10 @@ export type CreatePortalSessionDto = {
      */
     orgId?: string;
     ttlSeconds?: number;
+    /**
+     * `full`: the account’s reads, the user’s API keys and redemptions; `read`: the reads only (what the embeddable elements need: a token placed in a page should be this one)
+     */
+    scope?: 'full' | 'read';
 };
 
 export type PortalSessionResponseDto = {
@@ -3237,6 +3249,10 @@ export type CurrentPortalSessionResponseDto = {
      * The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)
      */
     orgRole: string | null;
+    /**
+     * `full`: the account’s reads, the user’s API keys and redemptions; `read`: the reads only (what the embeddable elements need: a token placed in a page should be this one)
+     */
+    scope: 'full' | 'read';
     expiresAt: string;
     /**
      * Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase
@@ -10359,8 +10375,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'account' | 'auto_recharge_attempt' | 'portal_session';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
