@@ -112,6 +112,7 @@ import { PricingDimensions1732000400000 } from './1732000400000-pricing-dimensio
 import { ParquetExports1732000600000 } from './1732000600000-parquet-exports.js';
 import { ErasedAccounts1732000650000 } from './1732000650000-erasure.js';
 import { ErasureFunctions1732000651000 } from './1732000651000-erasure-functions.js';
+import { PortalKeyTies1732000750000 } from './1732000750000-portal-key-ties.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -229,4 +230,5 @@ export const MIGRATIONS = [
   ParquetExports1732000600000,
   ErasedAccounts1732000650000,
   ErasureFunctions1732000651000,
+  PortalKeyTies1732000750000,
 ];

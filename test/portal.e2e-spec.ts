@@ -204,6 +204,7 @@ describe('Portal sessions', () => {
       userId,
       orgId,
       orgRole: 'member',
+      scope: 'full',
       expiresAt: member.expiresAt,
       buyUrl: null, // this app names no PORTAL_BUY_URL
     });

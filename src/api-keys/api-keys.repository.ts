@@ -42,7 +42,7 @@ export interface KeyLookup {
 
 export type NewApiKey = Pick<
   ApiKey,
-  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'orgId' | 'models'
+  'userId' | 'name' | 'keyHash' | 'prefix' | 'permissions' | 'expiresAt' | 'orgId' | 'models' | 'portalSessionId'
 >;
 
 export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'models'>>;
@@ -213,6 +213,15 @@ export class ApiKeysRepository implements NamedKeys {
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /** Revokes the keys created in a portal session; answers how many were still unrevoked. */
+  async revokePortalSessionKeys(manager: EntityManager, sessionId: string): Promise<number> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE portal_session_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [sessionId],
+    );
+    return rows.length;
   }
 
   /** Revokes the member's keys of the org (at their removal); answers how many were still unrevoked. */

@@ -10,9 +10,10 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
+import { CreditCapsService } from '../credits/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
+import { budgetOf, isServiceKey, type KeyView, knownScopes, toDto } from './api-key-view.js';
 import { ApiKeysRepository, type KeyLookup, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
 import type {
   ApiKeyResponseDto,
@@ -22,13 +23,9 @@ import type {
   UpdateApiKeyDto,
   VerifyApiKeyResponseDto,
 } from './dto/api-key.dto.js';
-import type { ApiKey, KeyLimitPeriod } from './entities/api-key.entity.js';
+import type { ApiKey } from './entities/api-key.entity.js';
 import { budgetAfter, type KeyBudget } from './key-budget.js';
-
-/** A service key: one with a scope only admins may give (it meters any user). */
-function isServiceKey(key: ApiKey): boolean {
-  return key.permissions.some((p) => (ADMIN_ONLY_SCOPES as string[]).includes(p));
-}
+import { boundedExpiry } from './key-expiry.js';
 
 /**
  * Whose key changes the audit log records: a service key's, whoever changes it (its owner too, also
@@ -45,46 +42,6 @@ type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: Invali
 const TOUCH_INTERVAL_MS = 60_000;
 const TOUCH_MEMORY_LIMIT = 10_000;
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-/**
- * The scopes a key acts with: what it was given (admin-only ones only an admin could give). Unknown
- * strings in the column (a scope since retired) grant nothing.
- */
-const knownScopes = (values: string[]): Scope[] =>
-  values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
-
-/** A key with its budget (the credits module's cap: null without one). */
-interface KeyView extends StoredApiKey {
-  cap: CapRow | null;
-}
-
-const budgetOf = (cap: CapRow | null): KeyBudget =>
-  cap === null
-    ? { creditLimit: null, limitPeriod: null }
-    : { creditLimit: cap.limit, limitPeriod: cap.period as KeyLimitPeriod };
-
-function toDto({ key, active, cap, creatorIsAdmin }: KeyView): ApiKeyResponseDto {
-  return {
-    id: key.id,
-    userId: key.userId,
-    name: key.name,
-    orgId: key.orgId,
-    prefix: key.prefix,
-    permissions: knownScopes(key.permissions),
-    createdAt: key.createdAt.toISOString(),
-    expiresAt: iso(key.expiresAt),
-    lastUsed: iso(key.lastUsed),
-    revokedAt: iso(key.revokedAt),
-    isActive: active,
-    ...budgetOf(cap),
-    spentInPeriod: cap === null ? null : cap.spentInPeriod,
-    periodResetsAt: cap === null ? null : iso(cap.resetsAt),
-    models: key.models,
-    ...(isServiceKey(key) ? { creatorIsAdmin } : {}),
-  };
-}
-
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
@@ -96,7 +53,8 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly tx: Transactions,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays'>,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays' | 'portal'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -138,7 +96,20 @@ export class ApiKeysService {
     const adminOnly = permissions.filter((s) => ADMIN_ONLY_SCOPES.includes(s));
     if (adminOnly.length > 0 && owner.role !== 'admin')
       throw new DomainError('FORBIDDEN', `Only an admin may create a key with ${adminOnly.join(', ')}`);
-    if (adminOnly.length > 0) expiresAt = this.serviceKeyExpiry(expiresAt);
+    // Service keys age (docs/operations.md "Giving the chat backend its service key"), and so do keys
+    // made with a portal token, a token meant for a browser (docs/portal.md).
+    if (adminOnly.length > 0)
+      expiresAt = boundedExpiry(expiresAt, this.clock.now(), {
+        days: this.config.serviceKeyMaxDays,
+        what: 'A service key (usage:ingest)',
+        setting: 'SERVICE_KEY_MAX_DAYS',
+      });
+    if (owner.portal)
+      expiresAt = boundedExpiry(expiresAt, this.clock.now(), {
+        days: this.config.portal.keyMaxDays,
+        what: 'A key created through the portal',
+        setting: 'PORTAL_KEY_MAX_DAYS',
+      });
     const key = generateApiKey();
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
@@ -160,10 +131,12 @@ export class ApiKeysService {
         expiresAt,
         orgId: dto.orgId ?? null,
         models: dto.models ?? null,
+        portalSessionId: owner.portal?.sessionId ?? null,
       });
       if (budget.creditLimit !== null) await this.setBudget(manager, inserted.key, budget);
       const view = await this.viewOf(manager, inserted);
-      if (adminOnly.length > 0) await this.audited(manager, 'api_key.create', null, view);
+      // Through the portal: a token that may sit in a browser made it, so it is audited too.
+      if (adminOnly.length > 0 || owner.portal) await this.audited(manager, 'api_key.create', null, view);
       return view;
     });
     const created = toDto(stored);
@@ -172,22 +145,11 @@ export class ApiKeysService {
   }
 
   /**
-   * Service keys age (docs/operations.md "Giving the chat backend its service key"): one expires at most SERVICE_KEY_MAX_DAYS after it is created
-   * (a leaked or forgotten key stops by itself). Without `expiresAt` it gets that expiry; a later
-   * one is refused. (Scopes cannot be changed after creation, so "given that scope later" cannot
-   * happen: a key becomes a service key only by being created as one.)
+   * Revokes the keys created in a portal session (when it is ended); answers how many were still
+   * unrevoked. Run in the transaction that ends it.
    */
-  private serviceKeyExpiry(requested: Date | null): Date {
-    const latest = new Date(this.clock.now() + this.config.serviceKeyMaxDays * 86_400_000);
-    if (requested === null) return latest;
-    if (requested.getTime() > latest.getTime()) {
-      throw new DomainError(
-        'VALIDATION',
-        `A service key (usage:ingest) expires at most ${this.config.serviceKeyMaxDays} days after it is created ` +
-          `(SERVICE_KEY_MAX_DAYS): expiresAt must be on or before ${latest.toISOString()}`,
-      );
-    }
-    return requested;
+  revokePortalSessionKeys(manager: EntityManager, sessionId: string): Promise<number> {
+    return this.keys.revokePortalSessionKeys(manager, sessionId);
   }
 
   /**
@@ -290,7 +252,7 @@ export class ApiKeysService {
       targetId: stored.key.id,
       before: before && toDto(before),
       after: after && toDto(after),
-      whoever: isServiceKey(stored.key),
+      whoever: isServiceKey(stored.key) || stored.key.portalSessionId !== null,
     });
   }
 

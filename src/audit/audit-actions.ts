@@ -50,6 +50,7 @@ export const AUDIT_ACTIONS = {
   'org.member.set': 'org',
   'org.member.remove': 'org',
   'org.limits.set': 'org',
+  'portal.session.create': 'portal_session',
 } as const;
 
 /**

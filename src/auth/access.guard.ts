@@ -30,7 +30,10 @@ export class AccessGuard implements CanActivate {
     const user = request.user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
     // A portal token is a caller held to one account: the rule's option, decided before any role.
-    if (user.portal) decidePortal(user, rule.portal, portalTarget(request, rule));
+    if (user.portal) {
+      const write = !['GET', 'HEAD'].includes(request.method as string) && !rule.changesNothing;
+      decidePortal(user, rule.portal, portalTarget(request, rule), write);
+    }
     if (rule.meters) assertMayMeter(user, this.config.meteringTrust);
 
     if (user.via === 'api-key') {

@@ -224,7 +224,8 @@ export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
 };
 
 /**
- * A portal token on a route: refused (403) unless the route lets portal tokens in; on an `own` route,
+ * A portal token on a route: refused (403) unless the route lets portal tokens in, or when it `write`s
+ * and the session is a `read` one; on an `own` route,
  * the account it names (`target`, null: the caller's own user account) must be the session's, else
  * 404 as for any outsider. Other callers pass.
  */
@@ -232,10 +233,14 @@ export function decidePortal(
   caller: AuthUser,
   reach: PortalReach | undefined,
   target: { kind: 'user' | 'org'; id: string } | null,
+  write = false,
 ): void {
   const session = portalAccount(caller);
   if (!session) return;
   if (!reach) throw new DomainError('FORBIDDEN', 'A portal session cannot call this route');
+  // A `read` session (what the embeddable elements hold) reaches the reads only.
+  if (write && caller.portal?.scope === 'read')
+    throw new DomainError('FORBIDDEN', 'A read-only portal session cannot change anything');
   if (reach === 'any') return;
   const named = target ?? { kind: 'user', id: caller.userId };
   if (named.kind !== session.kind || named.id !== session.id)

@@ -40,6 +40,8 @@ export interface AuthRule {
   account?: AccountRule;
   /** What a portal token may do here (account-access.ts `PortalReach`); absent: refused. */
   portal?: PortalReach;
+  /** A POST that changes nothing (a check, a quote): a `read` portal session may call it too. */
+  changesNothing?: true;
 }
 
 /** Where the access guard leaves the account rule's refusal for AnswerAccess. */
@@ -79,7 +81,13 @@ export function Public(): MethodDecorator & ClassDecorator {
  */
 export function Auth(
   role: Role = 'user',
-  options: { scope?: Scope | 'any'; meters?: true; account?: AccountRule; portal?: PortalReach } = {},
+  options: {
+    scope?: Scope | 'any';
+    meters?: true;
+    account?: AccountRule;
+    portal?: PortalReach;
+    changesNothing?: true;
+  } = {},
 ) {
   const rule: AuthRule = {
     role,
@@ -87,6 +95,7 @@ export function Auth(
     ...(options.meters ? { meters: true } : {}),
     ...(options.account ? { account: options.account } : {}),
     ...(options.portal ? { portal: options.portal } : {}),
+    ...(options.changesNothing ? { changesNothing: true } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account

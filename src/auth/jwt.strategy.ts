@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { isEmail } from 'class-validator';
 import type { Request } from 'express';
 import jsonwebtoken from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -84,6 +85,14 @@ const optionalString = (value: unknown, max: number): string | null =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
 
 /**
+ * The `email` claim when it is ONE valid address (at most 254 characters), else null: a list
+ * (`a@x.io, b@y.io`), a display name, or a CR/LF would re-route the account's emails. Null keeps the
+ * account's last valid address (the account sync never overwrites with null).
+ */
+const oneEmail = (value: unknown): string | null =>
+  typeof value === 'string' && value.length <= 254 && isEmail(value, { allow_display_name: false }) ? value : null;
+
+/**
  * Access tokens of the authentication service: HS256 only, `type: access`, `exp` and `sub` required,
  * a lifetime of at most JWT_MAX_TTL_SECONDS, and `iss` / `aud` as JWT_ISSUER / JWT_AUDIENCE say when
  * they are set.
@@ -154,7 +163,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const user: AuthUser = {
       userId: claims.sub,
       role: normaliseRole(claims.role),
-      email: optionalString(claims.email, 255),
+      email: oneEmail(claims.email),
       username: optionalString(claims.username, 255),
       via: 'jwt',
     };

@@ -16,7 +16,15 @@ describe('portal configuration', () => {
     ).toEqual(['https://app.example', 'http://127.0.0.1:5173']);
   });
 
+  it('PORTAL_KEY_MAX_DAYS bounds the keys a portal token creates: 90 days by default', () => {
+    expect(buildAppConfig({}).portal.keyMaxDays).toBe(90);
+    expect(buildAppConfig({ PORTAL_KEY_MAX_DAYS: '7' }).portal.keyMaxDays).toBe(7);
+  });
+
   it.each([
+    ['PORTAL_KEY_MAX_DAYS', '0'],
+    ['PORTAL_KEY_MAX_DAYS', '1.5'],
+    ['PORTAL_KEY_MAX_DAYS', 'never'],
     ['PORTAL_ALLOWED_ORIGINS', 'https://app.example/'],
     ['PORTAL_ALLOWED_ORIGINS', 'app.example'],
     ['PORTAL_ALLOWED_ORIGINS', '*'],

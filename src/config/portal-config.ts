@@ -11,6 +11,11 @@ export interface PortalConfig {
    * each active package to it with `userId` (or `orgId`) and `packageId` added; absent, no such links.
    */
   buyUrl: string | null;
+  /**
+   * PORTAL_KEY_MAX_DAYS: an API key created with a portal token expires at most this many days after
+   * it is created (default 90, 1–3650).
+   */
+  keyMaxDays: number;
 }
 
 /** An origin as browsers send it: scheme, host and port only, no path, no trailing slash. */
@@ -25,7 +30,11 @@ function asOrigin(value: string): string | null {
 }
 
 export function portalConfig(read: EnvReader): PortalConfig {
-  return { allowedOrigins: allowedOrigins(read), buyUrl: buyUrl(read) };
+  return {
+    allowedOrigins: allowedOrigins(read),
+    buyUrl: buyUrl(read),
+    keyMaxDays: read.int('PORTAL_KEY_MAX_DAYS', 90, 1, 3650),
+  };
 }
 
 function buyUrl(read: EnvReader): string | null {

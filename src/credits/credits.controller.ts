@@ -76,7 +76,7 @@ export class CreditsController {
 
   @IdempotentPost('check')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'own' })
+  @Auth('user', { scope: 'credits:read', portal: 'own', changesNothing: true })
   @ApiOperation({
     operationId: 'checkCredits',
     summary: 'Whether the caller has at least `credits` available (changes nothing)',
@@ -94,7 +94,7 @@ export class CreditsController {
 
   @IdempotentPost('calculate')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'any' })
+  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true })
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',

@@ -57,8 +57,23 @@ function figuresOf(input: EmailInput): Record<string, unknown> {
 }
 
 /**
- * Makes emails from the template files with Handlebars: the HTML part escapes every value, the text
- * part and the subject take them as they are. The same data fills all three.
+ * A value as the text part and the subject may show it: control and format characters (CR, LF, tab,
+ * bidirectional overrides, line separators) become one space, so a name cannot start a line, fake a
+ * header or reorder what is read around it. Strings at any depth; other values as they are.
+ */
+export function plainText(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ');
+  if (Array.isArray(value)) return value.map(plainText);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainText(v)]));
+  }
+  return value;
+}
+
+/**
+ * Makes emails from the template files with Handlebars: the HTML part escapes every value (HTML
+ * escaping), the text part and the subject take them with control characters replaced (`plainText`).
+ * The same data fills all three.
  */
 export class EmailTemplates {
   private readonly htmlEngine = Handlebars.create();
@@ -79,7 +94,7 @@ export class EmailTemplates {
 
   render(input: EmailInput): RenderedEmail {
     const isOrg = input.orgName !== null && input.kind !== 'org.member_limit_reached';
-    const context = {
+    const context = plainText({
       platformName: input.platformName,
       unsubscribeUrl: input.unsubscribeUrl,
       recipientName: input.recipientName,
@@ -87,7 +102,7 @@ export class EmailTemplates {
       accountLabel: isOrg ? `${input.orgName}'s` : 'your',
       accountPhrase: isOrg ? `the account of ${input.orgName}` : 'your account',
       figures: figuresOf(input),
-    };
+    }) as Record<string, unknown>;
     const template = (part: string) => this.compiled.get(`${input.kind}.${part}`)!;
     const subject = template('subject')(context).replace(/\s+/g, ' ').trim();
     const text = template('text')({ ...context, subject });

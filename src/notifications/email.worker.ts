@@ -5,6 +5,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { isEmail } from 'class-validator';
 
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -140,7 +141,9 @@ export class EmailWorker implements OnApplicationBootstrap, BeforeApplicationShu
       orgName: claim.orgName,
       allocationExpiresAt: claim.allocationExpiresAt,
     });
-    return { to: claim.userEmail, ...rendered };
+    // One valid address or none: an address stored before claims were checked may be a list.
+    const to = claim.userEmail !== null && isEmail(claim.userEmail) ? claim.userEmail : null;
+    return { to, ...rendered };
   }
 
   private unsubscribeUrl(claim: Pick<ClaimedEmail, 'userId' | 'kind'>): string {

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { PortalScope } from './entities/portal-session.entity.js';
+
 /** What authentication needs of a session, in one indexed lookup by the token's digest. */
 export interface PortalSessionLookup {
   id: string;
   userId: string;
   orgId: string | null;
+  scope: PortalScope;
   email: string | null;
   username: string | null;
   /** Ended, or past `expires_at` at the instant asked. */
@@ -16,6 +19,7 @@ export interface NewPortalSession {
   tokenHash: Buffer;
   userId: string;
   orgId: string | null;
+  scope: PortalScope;
   createdBy: string;
   createdByKeyId: string | null;
   expiresAt: Date;
@@ -36,9 +40,9 @@ export class PortalSessionsRepository {
 
   async insert(manager: EntityManager, s: NewPortalSession): Promise<{ id: string; expiresAt: Date }> {
     const rows: Array<{ id: string; expires_at: Date }> = await manager.query(
-      `INSERT INTO portal_sessions (token_hash, user_id, org_id, created_by, created_by_key_id, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at`,
-      [s.tokenHash, s.userId, s.orgId, s.createdBy, s.createdByKeyId, s.expiresAt],
+      `INSERT INTO portal_sessions (token_hash, user_id, org_id, scope, created_by, created_by_key_id, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, expires_at`,
+      [s.tokenHash, s.userId, s.orgId, s.scope, s.createdBy, s.createdByKeyId, s.expiresAt],
     );
     return { id: rows[0].id, expiresAt: rows[0].expires_at };
   }
@@ -75,11 +79,12 @@ export class PortalSessionsRepository {
       id: string;
       user_id: string;
       org_id: string | null;
+      scope: PortalScope;
       email: string | null;
       username: string | null;
       over: boolean;
     }> = await manager.query(
-      `SELECT s.id, s.user_id, s.org_id, u.email, u.username,
+      `SELECT s.id, s.user_id, s.org_id, s.scope, u.email, u.username,
               (s.ended_at IS NOT NULL OR s.expires_at <= $2) AS over
          FROM portal_sessions s JOIN user_accounts u ON u.user_id = s.user_id
         WHERE s.token_hash = $1`,
@@ -91,6 +96,7 @@ export class PortalSessionsRepository {
       id: row.id,
       userId: row.user_id,
       orgId: row.org_id,
+      scope: row.scope,
       email: row.email,
       username: row.username,
       over: row.over,

@@ -1,5 +1,7 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -28,6 +30,8 @@ export class PortalSessionsService {
     private readonly transactions: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal'>,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ApiKeysService) private readonly keys: ApiKeysService,
   ) {}
 
   async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
@@ -39,13 +43,27 @@ export class PortalSessionsService {
       }
       const token = generatePortalToken();
       const ttl = dto.ttlSeconds ?? DEFAULT_PORTAL_TTL_SECONDS;
-      const { id, expiresAt } = await this.sessions.insert(manager, {
-        tokenHash: hashPortalToken(token),
+      const session = {
         userId: dto.userId,
         orgId: dto.orgId ?? null,
+        scope: dto.scope ?? 'full',
         createdBy: caller.userId,
         createdByKeyId: caller.apiKeyId ?? null,
-        expiresAt: new Date(this.clock.now() + ttl * 1000),
+      };
+      const expiry = new Date(this.clock.now() + ttl * 1000);
+      const { id, expiresAt } = await this.sessions.insert(manager, {
+        ...session,
+        tokenHash: hashPortalToken(token),
+        expiresAt: expiry,
+      });
+      // The entry's actor is the service principal (its key, if any) that minted it; never the token.
+      const after = { id, ...session, expiresAt: expiresAt.toISOString() };
+      await this.audit.record(manager, {
+        action: 'portal.session.create',
+        targetId: id,
+        before: null,
+        after,
+        whoever: true,
       });
       return { id, url: portalUrl(this.config.publicUrl, token), token, expiresAt: expiresAt.toISOString() };
     });
@@ -53,7 +71,12 @@ export class PortalSessionsService {
 
   async end(caller: AuthUser, id: string): Promise<void> {
     assertServicePrincipal(caller);
-    const ended = await this.sessions.end(this.transactions.statementManager, id, new Date(this.clock.now()));
+    // The keys made in the session die with it (docs/portal.md "Keys made in the portal").
+    const ended = await this.transactions.run(async (manager) => {
+      if (!(await this.sessions.end(manager, id, new Date(this.clock.now())))) return false;
+      await this.keys.revokePortalSessionKeys(manager, id);
+      return true;
+    });
     if (!ended) throw new NotFoundError('Portal session');
   }
 
@@ -66,6 +89,7 @@ export class PortalSessionsService {
     return {
       id: caller.portal!.sessionId,
       ...found,
+      scope: caller.portal!.scope,
       expiresAt: found.expiresAt.toISOString(),
       buyUrl: this.config.portal.buyUrl,
     };
@@ -92,7 +116,7 @@ export class PortalSessionsService {
       email: found.email,
       username: found.username,
       via: 'jwt',
-      portal: { sessionId: found.id, orgId: found.orgId },
+      portal: { sessionId: found.id, orgId: found.orgId, scope: found.scope },
     };
   }
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { PortalStrategy } from './portal.strategy.js';
 import { PortalSessionsController } from './portal-sessions.controller.js';
 import { PortalSessionsRepository } from './portal-sessions.repository.js';
@@ -11,6 +13,7 @@ import { PortalSessionsService } from './portal-sessions.service.js';
  * an option of the one access rule: each route's `@Auth(…, { portal })` (src/auth/account-access.ts).
  */
 @Module({
+  imports: [ApiKeysModule, AuditModule],
   controllers: [PortalSessionsController],
   providers: [PortalSessionsRepository, PortalSessionsService, PortalStrategy],
 })

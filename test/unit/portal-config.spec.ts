@@ -10,7 +10,7 @@ const read = (env: Record<string, string>) => {
 
 describe('PORTAL_BUY_URL', () => {
   it('is absent by default: the portal offers no purchase', () => {
-    expect(read({})).toEqual({ config: { allowedOrigins: [], buyUrl: null }, problems: [] });
+    expect(read({})).toEqual({ config: { allowedOrigins: [], buyUrl: null, keyMaxDays: 90 }, problems: [] });
   });
 
   it('keeps an http(s) URL with its own query', () => {

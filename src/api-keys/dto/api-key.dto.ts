@@ -178,6 +178,16 @@ export class ApiKeyResponseDto {
   @ApiProperty({ example: true, description: 'Neither revoked nor expired' })
   isActive: boolean;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: null,
+    description:
+      'The portal session the key was created in (null: not through the portal). Ending that session revokes it',
+  })
+  portalSessionId: string | null;
+
   @ApiProperty({ type: 'integer', nullable: true, example: 1000, description: 'null: no limit' })
   creditLimit: number | null;
 

@@ -51,6 +51,14 @@ export class ApiKey {
   /** The models it may meter (exact ids, or prefixes ending in `*`); null: every model (docs/pricing.md). */
   @Column({ type: 'text', array: true, nullable: true })
   models: string[] | null;
+
+  /**
+   * The portal session it was created in (null: not through the portal). A plain id, no foreign key:
+   * the session's row is deleted once it is over, the key still names it. Ending the session revokes it.
+   */
+  @Index('api_keys_portal_session_idx', { where: 'portal_session_id IS NOT NULL' })
+  @Column({ name: 'portal_session_id', type: 'uuid', nullable: true })
+  portalSessionId: string | null;
 }
 
 /** A key's budget periods (its budget is the credits module's cap, CreditCapsService). */

@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { PORTAL_SCOPES, type PortalScope } from '../entities/portal-session.entity.js';
+
+const SCOPE_DESCRIPTION =
+  '`full`: the account’s reads, the user’s API keys and redemptions; `read`: the reads only (what the ' +
+  'embeddable elements need: a token placed in a page should be this one)';
 
 export class CreatePortalSessionDto {
   @ApiProperty({ example: 'alice', maxLength: 50, description: 'The user the portal is for' })
@@ -24,6 +29,11 @@ export class CreatePortalSessionDto {
   @Min(60)
   @Max(3600)
   ttlSeconds?: number;
+
+  @ApiPropertyOptional({ enum: PORTAL_SCOPES, default: 'full', example: 'read', description: SCOPE_DESCRIPTION })
+  @IsOptional()
+  @IsIn(PORTAL_SCOPES)
+  scope?: PortalScope;
 }
 
 export class PortalSessionResponseDto {
@@ -66,6 +76,9 @@ export class CurrentPortalSessionResponseDto {
       'The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)',
   })
   orgRole: string | null;
+
+  @ApiProperty({ enum: PORTAL_SCOPES, example: 'full', description: SCOPE_DESCRIPTION })
+  scope: PortalScope;
 
   @ApiProperty({ example: '2026-11-24T10:15:00.000Z', format: 'date-time' })
   expiresAt: string;

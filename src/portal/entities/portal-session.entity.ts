@@ -3,12 +3,16 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 
+export const PORTAL_SCOPES = ['full', 'read'] as const;
+export type PortalScope = (typeof PORTAL_SCOPES)[number];
+
 /**
  * A portal session: a user's token limited to one account (theirs, or with `orgId` the org's), minted
  * by a service principal. Only the token's SHA-256 digest is stored, as for API keys.
  */
 @Entity({ name: 'portal_sessions' })
 @Check('portal_sessions_token_hash_length', `octet_length(token_hash) = 32`)
+@Check('portal_sessions_scope_check', `scope IN ('full', 'read')`)
 export class PortalSession {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'portal_sessions_pkey' })
   id: string;
@@ -35,9 +39,14 @@ export class PortalSession {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  @Index('portal_sessions_expires_idx')
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 
   @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
   endedAt: Date | null;
+
+  /** `full`, or `read`: the account's reads only (what the embeddable elements need). */
+  @Column({ type: 'varchar', length: 8, default: 'full' })
+  scope: PortalScope;
 }
