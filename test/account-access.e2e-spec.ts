@@ -56,6 +56,15 @@ const addExtra = async ({ t, users, orgId }: Ctx) => {
 /** Who reaches what: the rule's table, one row per operation (two when it takes userId or orgId). */
 const TABLE: Record<string, Case[]> = {
   getUserOverview: [{ on: 'user', answers: staffOnly }],
+  // On the org's member `extra` (whose own token calls nothing here): the admin erases them.
+  eraseUser: [
+    {
+      on: 'org',
+      member: 'extra',
+      answers: { low: 404, reader: 404, supervisor: 403, admin: 200 },
+      body: { reason: 'the access walk' },
+    },
+  ],
   getUserBalance: [{ on: 'user', answers: staffOnly }],
   getUserStatement: [{ on: 'user', answers: staffOnly }],
   getOrgStatement: [{ on: 'org', answers: orgReaders }],

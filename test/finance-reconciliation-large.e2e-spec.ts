@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { deliverStripe, paidSession, refundedCharge, STRIPE_SECRET, stripeEvent } from './support/stripe.js';
 
 const ROUTE = '/api/finance/reconciliations';
@@ -20,11 +21,19 @@ describe('reconciliation: large reports', () => {
   let f: Fixtures;
   const admin = bearer(tokenFor('admin', 'finance-large-admin'));
 
+  let own: OwnDatabase;
+
+  // A database of its own: `missing` lists every Stripe purchase paid within the report's time span,
+  // and other spec files pay theirs on the shared database at the same time.
   beforeAll(async () => {
-    t = await startTestApp({ STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
+    own = await ownDatabase('rcl_large');
+    t = await startTestApp({ DATABASE_URL: own.url, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
     f = new Fixtures(t, { prefix: 'rcl' });
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await own?.drop();
+  });
 
   const upload = (csv: string) => t.http.post(ROUTE).set(admin).set('Content-Type', 'text/csv').send(csv);
   const count = async () => Number((await t.db.query(`SELECT count(*) AS n FROM finance_reconciliations`)).rows[0].n);

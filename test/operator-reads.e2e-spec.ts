@@ -64,6 +64,7 @@ describe('operator reads', () => {
         username: u.id,
         role: 'user',
         createdAt: expect.any(String),
+        erasedAt: null,
         totalCredits: 140,
         heldCredits: 10,
         debt: 0,

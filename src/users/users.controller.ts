@@ -68,7 +68,7 @@ export class UsersController {
 
   @IdempotentPost(':userId/erasure')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('admin', { account: { user: 'staff' } })
   @ApiOperation({
     operationId: 'eraseUser',
     summary: 'Erase a person: email, username and display data out of every table (admin)',

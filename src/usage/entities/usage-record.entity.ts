@@ -152,6 +152,15 @@ export class UsageRecord {
   @Column({ name: 'account_price_id', type: 'uuid', nullable: true })
   accountPriceId: string | null;
 
+  // Pricing dimensions (migration 1732000400000): the service tier and the units it was priced with.
+  /** The tier named by the write (null: the base prices). */
+  @Column({ name: 'service_tier', type: 'varchar', length: 32, nullable: true })
+  serviceTier: string | null;
+
+  /** `{"<unit>": count}` (null: none). */
+  @Column({ type: 'jsonb', nullable: true })
+  units: Record<string, number> | null;
+
   /**
    * The transaction that inserted the row (migration 1732000600000): what places it in exactly one
    * Parquet export (docs/exports.md). Null for rows older than the exports.
@@ -163,12 +172,4 @@ export class UsageRecord {
     default: () => 'txid_current()',
   })
   createdXid: string | null;
-  // Pricing dimensions (migration 1732000400000): the service tier and the units it was priced with.
-  /** The tier named by the write (null: the base prices). */
-  @Column({ name: 'service_tier', type: 'varchar', length: 32, nullable: true })
-  serviceTier: string | null;
-
-  /** `{"<unit>": count}` (null: none). */
-  @Column({ type: 'jsonb', nullable: true })
-  units: Record<string, number> | null;
 }

@@ -2075,6 +2075,10 @@ export type CreatedApiKeyResponseDto = {
      */
     isActive: boolean;
     /**
+     * The portal session the key was created in (null: not through the portal). Ending that session revokes it
+     */
+    portalSessionId: string | null;
+    /**
      * null: no limit
      */
     creditLimit: number | null;
@@ -2131,6 +2135,10 @@ export type ApiKeyResponseDto = {
      * Neither revoked nor expired
      */
     isActive: boolean;
+    /**
+     * The portal session the key was created in (null: not through the portal). Ending that session revokes it
+     */
+    portalSessionId: string | null;
     /**
      * null: no limit
      */
@@ -3416,7 +3424,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session';
     id: string;
 };
 
@@ -3424,7 +3432,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3459,6 +3467,10 @@ export type CreatePortalSessionDto = {
      */
     orgId?: string;
     ttlSeconds?: number;
+    /**
+     * `full`: the account’s reads, the user’s API keys and redemptions; `read`: the reads only (what the embeddable elements need: a token placed in a page should be this one)
+     */
+    scope?: 'full' | 'read';
 };
 
 export type PortalSessionResponseDto = {
@@ -3485,6 +3497,10 @@ export type CurrentPortalSessionResponseDto = {
      * The user’s role in `orgId` now: owner, admin, billing or member (null: a user session, or no longer a member)
      */
     orgRole: string | null;
+    /**
+     * `full`: the account’s reads, the user’s API keys and redemptions; `read`: the reads only (what the embeddable elements need: a token placed in a page should be this one)
+     */
+    scope: 'full' | 'read';
     expiresAt: string;
     /**
      * Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase
@@ -3844,11 +3860,11 @@ export type EraseUserErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires role admin or higher. API keys: not accepted.
+     * Requires staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
     403: ErrorResponseDto;
     /**
-     * Unknown user
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -8525,6 +8541,8 @@ export type RunExportErrors = {
      */
     422: ErrorResponseDto;
     /**
+     * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
+     *
      * Rate limited; see Retry-After
      */
     429: ErrorResponseDto;
@@ -10805,8 +10823,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
