@@ -36,7 +36,7 @@ const TABLE: Record<string, Row> = {
   getMe: { reach: 'own' },
   listUsers: { reach: 'staff' },
   getUserOverview: { reach: 'user' },
-  eraseUser: { reach: 'staff' },
+  eraseUser: { reach: 'user', body: { reason: 'the access walk' } },
   createAccountPrice: { reach: 'staff' },
   listAccountPrices: { reach: 'org' },
   deleteAccountPrice: { reach: 'staff' },
