@@ -190,11 +190,10 @@ describe('citations of the docs', () => {
 });
 
 /**
- * The repository describes the software as it is, not how it was built: no development round
- * ("round 5", a "round-4 build"), no work session ("the eighth session", "measured in this session"),
- * no ticket number ("issue 32", "issue #9") and no numbered version of the HTTP API ("version 3:",
- * "the v1/v2 behaviour", "since version 4"): a reader has only the repository, where none of those
- * names anything. Product words stay free: portal and streaming sessions, `sessions:read`,
+ * The repository describes the software as it is, not how it was built: no numbered development
+ * round, no work session named by its ordinal or as "this" one, no ticket number and no numbered
+ * version of the HTTP API (the patterns below, with the examples each must catch in the spec that
+ * follows): a reader has only the repository, where none of those names anything. Product words stay free: portal and streaming sessions, `sessions:read`,
  * Math.round, rounding, round trips, a bench's measured rounds, UUID versions, `v1,` signatures.
  * Each pattern holds a bracket, and this file's own examples are left out of the scan.
  */
