@@ -341,15 +341,17 @@ describe('batch ingestion', () => {
     });
   });
 
-  it('the cleanup job deletes ids older than 35 days, which can then be used again', async () => {
+  // Ids are kept as long as their events are accepted: 35 days, or LATE_USAGE_DAYS (90 by default)
+  // when longer (src/usage/late-usage.spec.ts holds the rule at both ends).
+  it('the cleanup job deletes ids older than the late-usage window (90 days), which can then be used again', async () => {
     const u = await f.newUser({ credits: 100 });
     await batch(u.auth, [ev('old-1', 1), ev('old-2', 1), ev('new-1', 1)]).expect(200);
     await t.db.query(
-      `UPDATE usage_event_ids SET created_at = now() - interval '36 days' WHERE owner = $1 AND event_id LIKE 'old-%'`,
+      `UPDATE usage_event_ids SET created_at = now() - interval '91 days' WHERE owner = $1 AND event_id LIKE 'old-%'`,
       [u.id],
     );
     await t.db.query(
-      `UPDATE usage_event_ids SET created_at = now() - interval '34 days' WHERE owner = $1 AND event_id = 'new-1'`,
+      `UPDATE usage_event_ids SET created_at = now() - interval '89 days' WHERE owner = $1 AND event_id = 'new-1'`,
       [u.id],
     );
     const deleted = await t.app.get(UsageEventIdsJob).cleanup();

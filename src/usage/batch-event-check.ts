@@ -1,4 +1,5 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
+import { parseInstant } from '../common/validation/dates.js';
 import { isModelId, isOrgId } from '../common/validation/ids.js';
 import { tierProblem, unitsProblem } from '../pricing/dimensions.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
@@ -23,6 +24,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   providerUsage: (v) => !('problem' in mapProviderUsage(v)),
   serviceTier: (v) => tierProblem(v) === null,
   units: (v) => unitsProblem(v) === null,
+  occurredAt: (v) => parseInstant(v) !== null,
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;
 

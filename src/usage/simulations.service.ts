@@ -5,11 +5,37 @@ import { toDate } from '../common/validation/dates.js';
 import { HeavyReads } from '../database/heavy-reads.js';
 import { ruleColumns } from '../pricing/pricing-rules.js';
 import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
-import { type SimulationGroup, simulationSql } from './simulations.js';
+import { type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
 import { UsageStatsRepository } from './usage-stats.repository.js';
 
 /** The longest range a simulation reads, in days. */
 export const MAX_SIMULATION_DAYS = 400;
+
+/**
+ * A simulation's (or a re-rate's) range and rules checked: `to` after `from`, at most 400 days apart
+ * (RANGE_TOO_LONG), each model once, each rule's prices as a price rule takes them.
+ */
+export function simulationInput(
+  dto: Pick<SimulationDto, 'from' | 'to' | 'rules' | 'userId' | 'orgId'>,
+): Omit<SimulationInput, 'groupBy'> {
+  if (dto.userId !== undefined && dto.orgId !== undefined) {
+    throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
+  }
+  const from = toDate(dto.from);
+  const to = toDate(dto.to);
+  if (to.getTime() <= from.getTime()) throw new DomainError('VALIDATION', 'to must be after from');
+  if (to.getTime() - from.getTime() > MAX_SIMULATION_DAYS * 86_400_000) {
+    throw new DomainError('RANGE_TOO_LONG', `from and to may be at most ${MAX_SIMULATION_DAYS} days apart`);
+  }
+  const seen = new Set<string>();
+  const rules = dto.rules.map((fields, index) => {
+    const where = `rules[${index}] (${fields.modelId})`;
+    if (seen.has(fields.modelId)) throw new DomainError('VALIDATION', `${where}: the model is given twice`);
+    seen.add(fields.modelId);
+    return { modelId: fields.modelId, ...ruleColumns(fields, where) };
+  });
+  return { from, to, rules, userId: dto.userId, orgId: dto.orgId };
+}
 
 /**
  * POST /api/pricing/simulations: what a range of records would have cost under other rules. It lives
@@ -24,23 +50,7 @@ export class SimulationsService {
   ) {}
 
   async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
-    if (dto.userId !== undefined && dto.orgId !== undefined) {
-      throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
-    }
-    const from = toDate(dto.from);
-    const to = toDate(dto.to);
-    if (to.getTime() <= from.getTime()) throw new DomainError('VALIDATION', 'to must be after from');
-    if (to.getTime() - from.getTime() > MAX_SIMULATION_DAYS * 86_400_000) {
-      throw new DomainError('RANGE_TOO_LONG', `from and to may be at most ${MAX_SIMULATION_DAYS} days apart`);
-    }
-    const seen = new Set<string>();
-    const rules = dto.rules.map((fields, index) => {
-      const where = `rules[${index}] (${fields.modelId})`;
-      if (seen.has(fields.modelId)) throw new DomainError('VALIDATION', `${where}: the model is given twice`);
-      seen.add(fields.modelId);
-      return { modelId: fields.modelId, ...ruleColumns(fields, where) };
-    });
-    return this.run({ from, to, rules, userId: dto.userId, orgId: dto.orgId, groupBy: dto.groupBy });
+    return this.run({ ...simulationInput(dto), groupBy: dto.groupBy });
   }
 
   /** The statement run and summed (`record` grouping: one row per record, for tests). */

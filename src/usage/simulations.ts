@@ -40,36 +40,76 @@ const SIM_COLUMNS = `model_id varchar, price_per_1k_tokens numeric, output_price
 const KEYS: Record<SimulationGroup, string> = {
   model: `COALESCE(u.model_id, u.operation)`,
   account: `CASE WHEN u.org_id IS NULL THEN 'user:' || u.user_id ELSE 'org:' || u.org_id END`,
-  day: `to_char(u."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  day: `to_char(u.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   record: `u.id::text`,
 };
 
+/** The simulated rules as the `sim` relation reads them (jsonb_to_recordset over `rulesParam`). */
+export function simulationRulesJson(rules: SimulationInput['rules']): string {
+  return JSON.stringify(
+    rules.map((r) => ({
+      model_id: r.modelId,
+      price_per_1k_tokens: r.pricePer1kTokens,
+      output_price_per_1k_tokens: r.outputPricePer1kTokens,
+      cache_read_price_per_1k_tokens: r.cacheReadPricePer1kTokens,
+      cache_write_price_per_1k_tokens: r.cacheWritePricePer1kTokens,
+      reasoning_price_per_1k_tokens: r.reasoningPricePer1kTokens,
+      long_context_threshold: r.longContextThreshold,
+      long_context_price_per_1k_tokens: r.longContextPricePer1kTokens,
+      long_context_output_price_per_1k_tokens: r.longContextOutputPricePer1kTokens,
+      service_tiers: r.serviceTiers ?? null,
+      unit_prices: r.unitPrices ?? null,
+    })),
+  );
+}
+
 /**
- * ONE aggregate statement over the range (the database streams the records through it; none reaches
- * Node): each record the service priced (it names a rule or an account price) whose model has a
- * simulated rule is priced again by creditsSql() — the arithmetic a settlement prices with, which
+ * The one price of a record under simulated rules, shared by simulations and re-rates (so a re-rate
+ * corrects exactly what the simulation of the same body shows): over `usage_records u`, `from` joins
+ * the simulated rules (`sim`, the `rulesParam` JSON) and the record's account price; `actual` is what
+ * the record costs now, `repriced` is true when the rules price it again (the service priced it, from a
+ * rule or an account price, and its model has a simulated rule), and `simulated` is its credits under
+ * the rules (its actual credits when not repriced).
+ *
+ * Each repriced record is priced by creditsSql() — the arithmetic a settlement prices with, which
  * test/pricing-simulation.int-spec.ts holds equal to the live TypeScript price record by record —
  * with its account price applied over the simulated rule, from its counts whatever it was charged.
  * A record's actual credits are its price: the credits taken plus a settlement's shortfall that no
  * review collected (open, or written off; a collect adds the shortfall to its credits), so the rules
- * in force answer a difference of 0 on a record under review too. Every other record (credits named,
- * default-priced, a model without a simulated rule) counts with its actual credits. It writes nothing.
+ * in force answer a difference of 0 on a record under review too; its corrections' deltas move it
+ * (docs/usage.md "Corrections"), so after a re-rate its simulation answers a difference of 0. Every other record (credits named,
+ * default-priced, a model without a simulated rule) counts with its actual credits.
+ */
+export function recordPricingSql(rulesParam: string): {
+  from: string;
+  actual: string;
+  repriced: string;
+  simulated: string;
+} {
+  // Its tier and units at the simulated rule's prices (a tier it lacks: the base prices; a unit it does not price: 0).
+  const dimensions = { tier: 'u.service_tier', units: 'u.units' };
+  const credits = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', dimensions);
+  // Corrections move a record's price by their deltas (each is its net after minus before).
+  const corrected = `COALESCE((SELECT sum(c.delta) FROM usage_corrections c WHERE c.record_id = u.id), 0)`;
+  const actual = `(u.credits + CASE WHEN u.resolution = 'collect' THEN 0 ELSE u.shortfall END + ${corrected})`;
+  const repriced = `(s.model_id IS NOT NULL AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL))`;
+  return {
+    from: `usage_records u
+            LEFT JOIN (SELECT * FROM jsonb_to_recordset(${rulesParam}::jsonb) AS x(${SIM_COLUMNS})) s
+                   ON s.model_id = u.model_id
+            LEFT JOIN account_prices ap ON ap.id = u.account_price_id`,
+    actual,
+    repriced,
+    simulated: `CASE WHEN ${repriced} THEN ${credits} ELSE ${actual} END`,
+  };
+}
+
+/**
+ * ONE aggregate statement over the range (the database streams the records through it; none reaches
+ * Node), each record priced by recordPricingSql(). It writes nothing.
  */
 export function simulationSql(input: SimulationInput): SqlPart {
-  const rules = input.rules.map((r) => ({
-    model_id: r.modelId,
-    price_per_1k_tokens: r.pricePer1kTokens,
-    output_price_per_1k_tokens: r.outputPricePer1kTokens,
-    cache_read_price_per_1k_tokens: r.cacheReadPricePer1kTokens,
-    cache_write_price_per_1k_tokens: r.cacheWritePricePer1kTokens,
-    reasoning_price_per_1k_tokens: r.reasoningPricePer1kTokens,
-    long_context_threshold: r.longContextThreshold,
-    long_context_price_per_1k_tokens: r.longContextPricePer1kTokens,
-    long_context_output_price_per_1k_tokens: r.longContextOutputPricePer1kTokens,
-    service_tiers: r.serviceTiers ?? null,
-    unit_prices: r.unitPrices ?? null,
-  }));
-  const params: unknown[] = [input.from, input.to, JSON.stringify(rules)];
+  const params: unknown[] = [input.from, input.to, simulationRulesJson(input.rules)];
   let account = '';
   if (input.orgId !== undefined) {
     params.push(input.orgId);
@@ -78,21 +118,13 @@ export function simulationSql(input: SimulationInput): SqlPart {
     params.push(input.userId);
     account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
   }
-  // Its tier and units at the simulated rule's prices (a tier it lacks: the base prices; a unit it does not price: 0).
-  const dimensions = { tier: 'u.service_tier', units: 'u.units' };
-  const repriced = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', dimensions);
-  const actual = `(u.credits + CASE WHEN u.resolution = 'collect' THEN 0 ELSE u.shortfall END)`;
+  const priced = recordPricingSql('$3');
   return {
-    sql: `WITH sim AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(${SIM_COLUMNS}))
-          SELECT ${KEYS[input.groupBy]} AS key, count(*)::text AS records,
-                 COALESCE(sum(${actual}), 0)::text AS actual_credits,
-                 COALESCE(sum(CASE WHEN s.model_id IS NOT NULL
-                                    AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)
-                                   THEN ${repriced} ELSE ${actual} END), 0)::text AS simulated_credits
-            FROM usage_records u
-            LEFT JOIN sim s ON s.model_id = u.model_id
-            LEFT JOIN account_prices ap ON ap.id = u.account_price_id
-           WHERE u."timestamp" >= $1::timestamptz AND u."timestamp" < $2::timestamptz ${account}
+    sql: `SELECT ${KEYS[input.groupBy]} AS key, count(*)::text AS records,
+                 COALESCE(sum(${priced.actual}), 0)::text AS actual_credits,
+                 COALESCE(sum(${priced.simulated}), 0)::text AS simulated_credits
+            FROM ${priced.from}
+           WHERE u.occurred_at >= $1::timestamptz AND u.occurred_at < $2::timestamptz ${account}
            GROUP BY 1
            ORDER BY 1`,
     params,

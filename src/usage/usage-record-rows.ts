@@ -12,6 +12,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   id: string;
   userId: string;
   timestamp: Date;
+  /** When the usage happened (the write's occurredAt, else timestamp). */
+  occurredAt: Date;
   service: string;
   operation: string;
   credits: number;
@@ -72,12 +74,15 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   accountPriceId?: string | null;
   serviceTier?: string | null;
   units?: Units | null;
+  /** When the usage happened, as given (ISO); absent: when it is written. */
+  occurredAt?: string;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
   id: string;
   user_id: string;
   timestamp: Date;
+  occurred_at: Date;
   ts_key: string;
   service: string;
   operation: string;
@@ -126,6 +131,7 @@ export function insertedRecord(
     id: input.id,
     userId: input.userId,
     timestamp: row.timestamp,
+    occurredAt: input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt),
     service: input.service,
     operation: input.operation,
     credits: input.credits,
@@ -153,6 +159,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     id: r.id,
     userId: r.user_id,
     timestamp: r.timestamp,
+    occurredAt: r.occurred_at,
     service: r.service,
     operation: r.operation,
     credits: r.credits,
@@ -182,6 +189,7 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     id: row.id,
     userId: row.userId,
     timestamp: row.timestamp.toISOString(),
+    occurredAt: row.occurredAt.toISOString(),
     service: row.service,
     operation: row.operation,
     credits: row.credits,

@@ -70,7 +70,26 @@ export interface RecordsCursor {
   close(): Promise<void>;
 }
 
-export const RECORD_COLUMNS = `id, user_id, "timestamp", to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
+/**
+ * A record's net credits and its corrections, beside RECORD_COLUMNS: its credits, what its
+ * corrections moved (their deltas less the part that moved the open shortfall), and the shortfall its
+ * review still has open (usage_record_open_shortfall(), inline).
+ */
+const CORRECTED_COLUMNS = `credits + COALESCE((SELECT sum(c.delta - c.shortfall_delta) FROM usage_corrections c WHERE c.record_id = usage_records.id), 0)::int
+       + CASE WHEN review_status = 'open'
+              THEN shortfall + COALESCE((SELECT sum(c.review_delta) FROM usage_corrections c WHERE c.record_id = usage_records.id), 0)::int
+              ELSE 0 END AS net_credits,
+     (SELECT json_agg(json_build_object('id', c.id, 'correctionId', c.correction_id, 'delta', c.delta,
+                                        'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                      ORDER BY c.created_at, c.id)
+        FROM usage_corrections c WHERE c.record_id = usage_records.id) AS corrections`;
+
+export type CorrectedRecordSqlRow = RecordSqlRow & {
+  net_credits: number;
+  corrections: { id: string; correctionId: string; delta: number; createdAt: string }[] | null;
+};
+
+export const RECORD_COLUMNS = `id, user_id, "timestamp", occurred_at, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
   api_key_id, actor_id, org_id, account_price_id, service_tier, units`;
@@ -130,6 +149,7 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['account_price_id', 'accountPriceId'],
   ['service_tier', 'serviceTier'],
   ['units', 'units'],
+  ['occurred_at', 'occurredAt'],
 ];
 const KINDS = TOKEN_KINDS.length;
 
@@ -138,7 +158,9 @@ const KNOWN_PARAMS = 4 + KINDS + 5;
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
- * Records carry clock time, so a batch's records list (newest first) in the order they apply. A
+ * Records carry clock time, so a batch's records list (newest first) in the order they apply; an
+ * event without `occurred_at` occurred at that same instant (read once a row: the OFFSET keeps the
+ * planner from copying clock_timestamp() into both columns). A
  * record is written once, so only the events the take let through insert one (found through one
  * object keyed by record id, not a join: the planner cannot size a statement's CTEs); a refused
  * event gives its id back.
@@ -156,14 +178,18 @@ const BATCH_PARTS = {
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
-                                      actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units)
-            SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens,
+                                      actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units,
+                                      occurred_at)
+            SELECT r.id, r.user_id, r.written_at, r.service, r.operation, r.credits, r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
-                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units
-              FROM batch_input i
-             CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS r
+                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units,
+                   COALESCE(r.occurred_at, r.written_at)
+              FROM (SELECT e.*, clock_timestamp() AS written_at
+                      FROM batch_input i
+                     CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
+                    OFFSET 0) r
              WHERE (SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok')
                    ? r.id::text
              ORDER BY r.ordinality
@@ -273,12 +299,15 @@ export class UsageRecordsRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
-  /** Matching records newest first, keyset-paged on ("timestamp", id); from the replica when there is one. */
-  async list(filter: RecordsFilter, limit: number): Promise<RecordSqlRow[]> {
+  /**
+   * Matching records newest first, keyset-paged on ("timestamp", id); from the replica when there is
+   * one. Each with its net credits and its corrections (docs/usage.md "Corrections").
+   */
+  async list(filter: RecordsFilter, limit: number): Promise<CorrectedRecordSqlRow[]> {
     const { where, params } = filterSql(filter);
     return queryReplica(
       this.dataSource,
-      `SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
+      `SELECT ${RECORD_COLUMNS}, ${CORRECTED_COLUMNS} FROM usage_records ${where}
         ORDER BY "timestamp" DESC, id DESC
         LIMIT $${params.length + 1}`,
       [...params, limit],
@@ -345,7 +374,8 @@ function filterSql(filter: RecordsFilter): { where: string; params: unknown[] } 
     params.push(filter.modelId);
     conditions.push(`model_id = $${params.length}`);
   }
-  conditions.push(...rangeSql(filter.range, '"timestamp"', params));
+  // Placed at when the usage occurred; paged (and ordered) by when it was written.
+  conditions.push(...rangeSql(filter.range, 'occurred_at', params));
   if (filter.after) {
     params.push(filter.after.t, filter.after.id);
     conditions.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);

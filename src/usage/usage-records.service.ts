@@ -10,7 +10,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TOKEN_COLUMNS, TOKEN_FIELDS } from '../pricing/token-kinds.js';
 import { CsvExportStream } from './csv-export-stream.js';
-import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import type { UsageRecordViewDto } from './dto/record-view.dto.js';
 import { ExportSlots } from './export-slots.js';
 import { csvLine, csvNumber, csvText } from './usage-csv.js';
 import {
@@ -120,7 +120,7 @@ export class UsageRecordsService {
     caller: AuthUser,
     query: RecordsQuery & { limit?: number },
     orgId?: string,
-  ): Promise<Page<UsageRecordResponseDto>> {
+  ): Promise<Page<UsageRecordViewDto>> {
     const filter = orgId === undefined ? this.recordsFilter(caller, query) : this.orgFilter(orgId, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.records.list(filter, limit + 1);
@@ -128,7 +128,7 @@ export class UsageRecordsService {
     return toPage(
       rows,
       limit,
-      (r) => toRecordDto(toRow(r)),
+      (r) => ({ ...toRecordDto(toRow(r)), netCredits: r.net_credits, corrections: r.corrections ?? [] }),
       (r) => ({ t: r.ts_key, id: r.id }),
     );
   }

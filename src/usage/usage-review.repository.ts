@@ -25,8 +25,16 @@ export interface ReviewRow {
   termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
 }
 
-const REVIEW_COLUMNS = `id, user_id, org_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
-  credits, shortfall, review_status, resolution, resolved_by, resolved_at, resolution_note, usage_source, termination`;
+/**
+ * The review's columns of `from` (the records, or the row usage_record_resolve() answers); the
+ * shortfall as its corrections moved it (docs/usage.md "Corrections").
+ */
+const reviewColumns = (
+  from: string,
+) => `id, user_id, org_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
+  credits, shortfall + COALESCE((SELECT sum(c.review_delta) FROM usage_corrections c WHERE c.record_id = ${from}.id), 0)::int AS shortfall,
+  review_status, resolution, resolved_by, resolved_at, resolution_note, usage_source, termination`;
+const REVIEW_COLUMNS = reviewColumns('usage_records');
 
 /** usage_records' review queue: shortfalls waiting for a person, and their resolution. */
 @Injectable()
@@ -55,7 +63,7 @@ export class UsageReviewRepository {
 
   async lock(manager: EntityManager, id: string): Promise<ReviewRow | null> {
     const rows: ReviewRow[] = await manager.query(
-      `SELECT ${REVIEW_COLUMNS} FROM usage_records WHERE id = $1 FOR UPDATE`,
+      `SELECT ${REVIEW_COLUMNS} FROM usage_records WHERE id = $1 FOR UPDATE OF usage_records`,
       [id],
     );
     return rows[0] ?? null;
@@ -71,7 +79,7 @@ export class UsageReviewRepository {
     resolution: { action: 'write_off' | 'collect'; by: string; note: string | null; collected: number },
   ): Promise<ReviewRow> {
     const rows: ReviewRow[] = await manager.query(
-      `SELECT ${REVIEW_COLUMNS} FROM usage_record_resolve($1, $2, $3, $4, $5)`,
+      `SELECT ${reviewColumns('r')} FROM usage_record_resolve($1, $2, $3, $4, $5) r`,
       [id, resolution.action, resolution.by, resolution.note, resolution.collected],
     );
     if (!rows[0]) throw new Error(`usage record ${id} had no open review to resolve`);

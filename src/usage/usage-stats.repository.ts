@@ -40,6 +40,14 @@ const KIND_SUMS_WITH_MEMBER = kindList(
 );
 
 /**
+ * What a record's corrections moved beside its credits (their deltas less the part that moved its open
+ * shortfall): usage statistics count a record's net credits (docs/usage.md "Corrections"). The daily
+ * rollups have them through usage_rollup_correction().
+ */
+const CORRECTED_CREDITS = `COALESCE((SELECT sum(c.delta - c.shortfall_delta) FROM usage_corrections c
+                                      WHERE c.record_id = usage_records.id), 0)`;
+
+/**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups
  * (migration 1732000002100) plus the partial edge days. Only aggregates leave the database. The
  * statistics read from the DB_READ_URL replica when there is one (they may lag by its delay).
@@ -71,8 +79,8 @@ export class UsageStatsRepository {
                      ELSE 'total' END AS kind,
                 COALESCE(service, day, model_key${byMember ? ', user_id' : ''}) AS key, count(*) AS records,
                 COALESCE(sum(credits), 0) AS credits, NULL AS provider_cost, ${byMember ? KIND_SUMS_WITH_MEMBER : KIND_SUMS}
-           FROM (SELECT service, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                        ${MODEL_KEY_SQL} AS model_key, user_id, credits, ${RECORD_KINDS}
+           FROM (SELECT service, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                        ${MODEL_KEY_SQL} AS model_key, user_id, credits + ${CORRECTED_CREDITS} AS credits, ${RECORD_KINDS}
                    FROM usage_records WHERE ${where}) r
           GROUP BY GROUPING SETS ((service), (day), (model_key), ${byMember ? '(user_id), ' : ''}())
           ORDER BY kind, key`,
@@ -116,19 +124,19 @@ export class UsageStatsRepository {
       return `$${params.length}`;
     };
     const rangeConds: string[] = [];
-    if (range.start) rangeConds.push(`"timestamp" >= ${p(range.start)}::timestamptz`);
-    if (bounds.end_excl) rangeConds.push(`"timestamp" < ${p(bounds.end_excl)}::timestamptz`);
+    if (range.start) rangeConds.push(`occurred_at >= ${p(range.start)}::timestamptz`);
+    if (bounds.end_excl) rangeConds.push(`occurred_at < ${p(bounds.end_excl)}::timestamptz`);
     const fullDays: string[] = [];
     const fullTimes: string[] = [];
     if (bounds.full_from) {
       const from = p(bounds.full_from);
       fullDays.push(`day >= ${from}::date`);
-      fullTimes.push(`"timestamp" >= ${from}::timestamptz`);
+      fullTimes.push(`occurred_at >= ${from}::timestamptz`);
     }
     if (bounds.full_to) {
       const to = p(bounds.full_to);
       fullDays.push(`day < ${to}::date`);
-      fullTimes.push(`"timestamp" < ${to}::timestamptz`);
+      fullTimes.push(`occurred_at < ${to}::timestamptz`);
     }
     const inFullDays = fullDays.length ? fullDays.join(' AND ') : 'true';
     const edges = [...rangeConds, `NOT (${fullTimes.length ? fullTimes.join(' AND ') : 'true'})`].join(' AND ');
@@ -137,8 +145,9 @@ export class UsageStatsRepository {
     const rows: AggRow[] = await queryReplica(
       this.dataSource,
       `WITH edge AS (
-         SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, user_id, service,
-                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records, credits::bigint AS credits, provider_cost,
+         SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, user_id, service,
+                COALESCE(${MODEL_KEY_SQL}, '') AS model_key, 1::bigint AS records,
+                (credits + ${CORRECTED_CREDITS})::bigint AS credits, provider_cost,
                 ${RECORD_KINDS}
            FROM usage_records WHERE ${edges}
        ), pending AS (
@@ -188,7 +197,7 @@ export class UsageStatsRepository {
     const params: unknown[] = [];
     const { where } = subject
       ? subjectRange(subject, range, params)
-      : { where: rangeSql(range, '"timestamp"', params).join(' AND ') || 'true' };
+      : { where: rangeSql(range, 'occurred_at', params).join(' AND ') || 'true' };
     return queryReplica(
       this.dataSource,
       `WITH r AS (SELECT service_tier, units, credits FROM usage_records
@@ -232,6 +241,6 @@ function subjectRange(
   // A user's own usage: what their account paid. What they used from an organisation is the org's (its
   // stats count it by member), not theirs.
   const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
-  const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, '"timestamp"', params)].join(' AND ');
+  const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, 'occurred_at', params)].join(' AND ');
   return { where, params };
 }

@@ -34,10 +34,10 @@ import {
   ListRecordsQueryDto,
   RecordUsageDto,
   SystemStatsQueryDto,
-  UsageRecordListResponseDto,
   UsageRecordResponseDto,
   UserIdParamDto,
 } from './dto/record-usage.dto.js';
+import { UsageRecordListResponseDto } from './dto/record-view.dto.js';
 import { ModelMarginDto, SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { UsageService } from './usage.service.js';
 import { UsageBatchService } from './usage-batch.service.js';

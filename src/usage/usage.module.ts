@@ -5,8 +5,10 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { CoalescedRecords } from './coalesced-records.js';
+import { UsageCorrection } from './entities/usage-correction.entity.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
 import { SimulationsController } from './simulations.controller.js';
 import { SimulationsService } from './simulations.service.js';
@@ -14,6 +16,9 @@ import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 import { UsageAuditEntries } from './usage-audit.repository.js';
 import { UsageBatchService } from './usage-batch.service.js';
+import { UsageCorrectionsController } from './usage-corrections.controller.js';
+import { UsageCorrectionsRepository } from './usage-corrections.repository.js';
+import { UsageCorrectionsService } from './usage-corrections.service.js';
 import { UsageEventIdsJob } from './usage-event-ids.job.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
@@ -26,14 +31,15 @@ import { UsageStatsService } from './usage-stats.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UsageRecord]),
+    TypeOrmModule.forFeature([UsageRecord, UsageCorrection]),
     ApiKeysModule,
     AuditModule,
     CreditsModule,
     PricingModule,
     AccountsModule,
+    EventsModule,
   ],
-  controllers: [UsageController, UsageReviewController, SimulationsController],
+  controllers: [UsageController, UsageReviewController, UsageCorrectionsController, SimulationsController],
   providers: [
     CoalescedRecords,
     UsageAuditEntries,
@@ -48,7 +54,9 @@ import { UsageStatsService } from './usage-stats.service.js';
     SimulationsService,
     UsageReviewRepository,
     UsageReviewService,
+    UsageCorrectionsRepository,
+    UsageCorrectionsService,
   ],
-  exports: [UsageService, UsageStatsService, UsageRecordsService],
+  exports: [UsageService, UsageStatsService, UsageRecordsService, UsageCorrectionsService],
 })
 export class UsageModule {}

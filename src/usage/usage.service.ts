@@ -4,10 +4,13 @@ import type { EntityManager } from 'typeorm';
 import type { Actor, Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { currentRequest } from '../common/logging/logger.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
@@ -16,6 +19,7 @@ import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { occurredAtIn } from './late-usage.js';
 import {
   type CreateUsageRecordInput,
   insertedRecord,
@@ -45,6 +49,8 @@ export class UsageService {
     private readonly records: UsageRecordsRepository,
     private readonly payers: PayerService,
     @Inject(CoalescedRecords) private readonly coalesced: CoalescedRecords,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** A record's INSERT inside another module's statement: see UsageRecordsRepository.insertInStatement. */
@@ -79,6 +85,12 @@ export class UsageService {
       throw new DomainError('VALIDATION', 'cacheReadTokens, cacheWriteTokens and reasoningTokens need a modelId');
     }
 
+    // Late usage (docs/usage.md "Late usage"): priced by the rule and account price in force when it
+    // occurred; the credits are taken now, as for any record.
+    const occurred =
+      dto.occurredAt === undefined
+        ? null
+        : occurredAtIn(dto.occurredAt, this.clock.now(), this.config.corrections.lateUsageDays);
     const party = { userId, orgId };
     if (dto.modelId) await this.pricing.assertEntitled(dto.modelId, party, keyModels);
     let credits = dto.credits;
@@ -92,7 +104,8 @@ export class UsageService {
           'Without credits, modelId and tokens (or inputTokens and outputTokens, or providerUsage, or units) are required',
         );
       }
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds, undefined, party, dimensions);
+      const at = occurred === null ? undefined : new Date(occurred.ms);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, party, dimensions);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       accountPriceId = quote.accountPriceId;
@@ -120,6 +133,7 @@ export class UsageService {
       accountPriceId,
       serviceTier: dimensions.serviceTier,
       units: dimensions.units,
+      ...(occurred === null ? {} : { occurredAt: occurred.iso }),
     };
     checkRecordInput(input);
     return input;

@@ -19,7 +19,6 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsModelId, IsUserId } from '../../common/validation/ids.js';
-import { QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
@@ -32,6 +31,9 @@ import {
   type UsageSource,
 } from '../../pricing/provider-usage.js';
 import { REVIEW_STATUSES } from './review.dto.js';
+import { DateRangeQueryDto } from './usage-queries.dto.js';
+
+export { DateRangeQueryDto, SystemStatsQueryDto } from './usage-queries.dto.js';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 
@@ -169,6 +171,17 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   @IsString()
   @Length(1, 100)
   eventId?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-21T11:58:00Z',
+    description:
+      'When the usage happened (default: now). From now − LATE_USAGE_DAYS (default 90) to now + 5 minutes, else 400 ' +
+      'OCCURRED_AT_OUT_OF_RANGE. Priced by the rule and account price in force then; the credits are taken now. ' +
+      'Stats, date filters and simulations place the record here; finance books it when written (`timestamp`).',
+  })
+  @IsOptional()
+  @IsInstant()
+  occurredAt?: string;
 }
 
 export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
@@ -178,8 +191,14 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z', description: 'When the record was written' })
   timestamp: string;
+
+  @ApiProperty({
+    example: '2026-11-21T12:00:00.000Z',
+    description: 'When the usage happened: the write’s `occurredAt`, else `timestamp`',
+  })
+  occurredAt: string;
 
   @ApiProperty({ example: 'chat' })
   service: string;
@@ -187,7 +206,7 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: 'completion' })
   operation: string;
 
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ example: 12, description: 'What the record charged when it was written (it never changes)' })
   credits: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'anthropic.claude-3-haiku-20240307-v1:0' })
@@ -308,46 +327,6 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
       'when none was in force for the account and model',
   })
   accountPriceId: string | null;
-}
-
-export class UsageRecordListResponseDto {
-  @ApiProperty({ type: [UsageRecordResponseDto] })
-  items: UsageRecordResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
-
-export class DateRangeQueryDto {
-  @ApiPropertyOptional({
-    example: '2026-11-01',
-    description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
-  })
-  @IsOptional()
-  @IsInstant()
-  startDate?: string;
-
-  @ApiPropertyOptional({
-    example: '2026-11-30',
-    description: 'Inclusive; a date-only value includes that whole UTC day',
-  })
-  @IsOptional()
-  @IsInstant()
-  endDate?: string;
-}
-
-export class SystemStatsQueryDto extends DateRangeQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    example: 100,
-    minimum: 1,
-    maximum: 1000,
-    default: 100,
-    description: 'How many top users (by credits) `byUser` holds',
-  })
-  @IsOptional()
-  @QueryInteger({ min: 1, max: 1000 })
-  topUsers?: number;
 }
 
 export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRangeQueryDto) {

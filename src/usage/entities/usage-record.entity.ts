@@ -25,6 +25,7 @@ import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 @Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
+@Index('usage_records_occurred_idx', ['occurredAt', 'id'])
 @Index('usage_records_dimensions_idx', ['timestamp'], { where: 'service_tier IS NOT NULL OR units IS NOT NULL' })
 @Check('usage_records_shortfall_check', `shortfall >= 0`)
 @Check('usage_records_review_status_check', `review_status::text = ANY ('{open,resolved}'::text[])`)
@@ -172,4 +173,12 @@ export class UsageRecord {
     default: () => 'txid_current()',
   })
   createdXid: string | null;
+
+  /**
+   * When the usage happened (migration 1732000810000): the write's `occurredAt`, else `timestamp` (a row
+   * inserted without it takes its `timestamp`: the trigger usage_records_occurred_at()).
+   * Stats, lists' date filters, simulations and re-rates place the record here; money books at `timestamp`.
+   */
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt: Date;
 }

@@ -7,11 +7,12 @@ AS $function$
   -- A record is written once: the service's role may update only its review state (docs/audit.md,
   -- "Metering is its own audit trail"). A collect is the one change to a record's credits, what the
   -- review took of its shortfall: made here, as the tables' owner, once (an open review) and at most
-  -- the shortfall, so the role can do no more through it than the resolve route does.
+  -- the shortfall open (its corrections included: usage_record_open_shortfall()), so the role can do no
+  -- more through it than the resolve route does.
   UPDATE usage_records r
      SET review_status = 'resolved', resolution = p_resolution, resolved_by = p_by, resolved_at = now(),
          resolution_note = p_note, credits = r.credits + p_collected
-   WHERE r.id = p_id AND r.review_status = 'open' AND p_collected BETWEEN 0 AND r.shortfall
+   WHERE r.id = p_id AND r.review_status = 'open' AND p_collected BETWEEN 0 AND usage_record_open_shortfall(r.id)
      AND (p_resolution = 'collect' OR p_collected = 0)
   RETURNING r.*;
 $function$;

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import {
+  type CorrectionMove,
+  type CorrectionMoved,
+  CreditCorrectionsRepository,
+} from './credit-corrections.repository.js';
+
+export type CorrectionInput = Omit<CorrectionMove, 'expiryDays' | 'rateDefault' | 'thresholds'>;
+
+/**
+ * A usage correction's credits (docs/money.md "Corrections"): one call of the engine's
+ * credits_correct(), inside the caller's transaction (the usage module's, which has locked the
+ * record), under the account's lock.
+ */
+@Injectable()
+export class CreditCorrectionsService {
+  constructor(
+    private readonly repo: CreditCorrectionsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  async correct(manager: EntityManager, input: CorrectionInput): Promise<CorrectionMoved> {
+    const moved = await this.repo.correct(manager, {
+      ...input,
+      expiryDays: this.config.corrections.expiryDays,
+      rateDefault: this.config.credits.spendRatePerHour,
+      thresholds: this.config.credits.lowBalanceThresholds,
+    });
+    const credits = moved.returned + moved.regranted - moved.collected - moved.debt;
+    if (credits !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved('correction', credits));
+    return moved;
+  }
+}

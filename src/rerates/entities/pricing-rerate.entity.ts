@@ -1,0 +1,56 @@
+import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+
+export const RERATE_STATUSES = ['running', 'completed', 'failed'] as const;
+export type RerateStatus = (typeof RERATE_STATUSES)[number];
+
+/**
+ * One re-rate (migration 1732000812000): its request as given, its progress, and its cursor on the
+ * records' (occurred_at, id), moved in the transaction that writes the corrections before it.
+ */
+@Entity({ name: 'pricing_rerates' })
+@Unique('pricing_rerates_rerate_id_key', ['rerateId'])
+@Check('pricing_rerates_status_check', `status::text = ANY ('{running,completed,failed}'::text[])`)
+@Index('pricing_rerates_running_idx', ['startedAt'], { where: `status = 'running'` })
+export class PricingRerate {
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'pricing_rerates_pkey' })
+  id: string;
+
+  /** The caller's id of the re-rate: its corrections are `rerate:<rerateId>`. */
+  @Column({ name: 'rerate_id', type: 'varchar', length: 100 })
+  rerateId: string;
+
+  /** The body as checked (from, to, rules, userId, orgId, reason): a repeat must send the same. */
+  @Column({ type: 'jsonb' })
+  request: Record<string, unknown>;
+
+  @Column({ type: 'varchar', length: 10, default: 'running' })
+  status: RerateStatus;
+
+  /** Records examined, corrected, and the sum of the corrections' deltas. */
+  @Column({ type: 'bigint', default: 0 })
+  records: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  corrected: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  delta: string;
+
+  @Column({ name: 'cursor_at', type: 'timestamptz', nullable: true })
+  cursorAt: Date | null;
+
+  @Column({ name: 'cursor_id', type: 'uuid', nullable: true })
+  cursorId: string | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  startedAt: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 2000, nullable: true })
+  lastError: string | null;
+}

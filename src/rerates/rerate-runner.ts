@@ -1,0 +1,183 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import { connectionProblem } from '../common/errors/connection-errors.js';
+import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { connectionSettings } from '../database/data-source-options.js';
+import { HeavyReads } from '../database/heavy-reads.js';
+import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
+import { RecordCorrectors } from './record-correctors.js';
+import { ReratesRepository } from './rerates.repository.js';
+
+/**
+ * Records a chunk reads and corrects in one transaction: large enough that a chunk's fixed cost (the
+ * lock, the cursor, the commit) is small beside its records, small enough that a crash redoes little
+ * and the account locks the corrections take are held briefly.
+ */
+export const RERATE_CHUNK = 2000;
+
+/** The lease session's statements are short; only the chunks (on the pool) take long. */
+const LEASE_STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs re-rates (docs/pricing.md "Re-rating"): each on a lease (a session-level advisory lock of its
+ * own connection, so one instance runs it and a killed instance lets go with its connection), chunk
+ * by chunk. A chunk is one transaction: it locks the re-rate's row, reads the next records after the
+ * cursor by (occurred_at, id) priced by the simulation's rule, corrects those that differ, and moves
+ * the cursor and the counts; so a crash or a database restart anywhere leaves either the chunk whole or
+ * nothing of it, and the re-rate resumes at its cursor with no record corrected twice. A lost
+ * connection leaves the re-rate running for the job to resume; any other error fails it.
+ */
+@Injectable()
+export class RerateRunner implements OnApplicationShutdown {
+  private readonly logger = new Logger('Rerates');
+  private readonly active = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    private readonly repo: ReratesRepository,
+    private readonly tx: Transactions,
+    private readonly heavy: HeavyReads,
+    private readonly events: EventsService,
+    private readonly corrector: RecordCorrectors,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Runs the re-rate here in the background unless this instance already does, holding the heavy
+   * reads' place until it ends (`free`); resolves when it has ended here, never rejects.
+   */
+  launch(id: string, free: () => void): Promise<void> {
+    const current = this.active.get(id);
+    if (current) {
+      free();
+      return current;
+    }
+    const run = this.tx
+      .detached(() => this.execute(id))
+      .finally(() => {
+        free();
+        this.active.delete(id);
+      });
+    this.active.set(id, run);
+    return run;
+  }
+
+  /** Every running re-rate this instance does not run yet, while heavy reads have room (the job). */
+  async resume(): Promise<void> {
+    if (this.stopping) return;
+    for (const id of await this.repo.running()) {
+      if (this.active.has(id)) continue;
+      let free: () => void;
+      try {
+        free = this.heavy.place();
+      } catch {
+        return;
+      }
+      void this.launch(id, free);
+    }
+  }
+
+  /** The re-rates under way here (tests wait for them). */
+  async settled(): Promise<void> {
+    await Promise.all(this.active.values());
+  }
+
+  private async execute(id: string): Promise<void> {
+    let client: pg.Client | null = null;
+    let lost = false;
+    try {
+      client = await this.connect(() => (lost = true));
+      if (!(await this.repo.tryLease(client, id))) return;
+      for (;;) {
+        if (this.stopping || lost) return;
+        if (await this.tx.run((manager) => this.step(manager, id))) return;
+      }
+    } catch (error) {
+      if (transient(error)) {
+        this.logger.warn({ msg: 're-rate interrupted; it resumes from its cursor', rerate: id, err: String(error) });
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error({ msg: 're-rate failed', rerate: id, err: message });
+      await this.repo.fail(id, message).catch(() => undefined);
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
+  private async step(manager: EntityManager, id: string): Promise<boolean> {
+    const rerate = await this.repo.lockForChunk(manager, id);
+    if (!rerate || rerate.status !== 'running') return true;
+    const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);
+    const results =
+      chunk.changes.length === 0
+        ? []
+        : await this.corrector.correctMany(
+            manager,
+            { correctionId: `rerate:${rerate.rerateId}`, reason: rerate.request.reason, createdBy: rerate.createdBy },
+            chunk.changes.map(([recordId, credits]) => ({ recordId, credits })),
+          );
+    const moved = results.filter((r) => r.delta !== 0);
+    const done = chunk.examined < RERATE_CHUNK;
+    const row = await this.repo.advance(
+      manager,
+      id,
+      {
+        at: chunk.lastAt,
+        cursorId: chunk.lastId,
+        examined: chunk.examined,
+        corrected: moved.length,
+        delta: moved.reduce((sum, r) => sum + r.delta, 0),
+      },
+      done,
+    );
+    if (done) {
+      await this.events.emit(manager, 'pricing.rerate.completed', {
+        id: row.id,
+        rerateId: row.rerate_id,
+        records: Number(row.records),
+        corrected: Number(row.corrected),
+        delta: Number(row.delta),
+      });
+    }
+    return done;
+  }
+
+  /** The lease's own session: the advisory lock lives as long as it. */
+  private async connect(onLost: () => void): Promise<pg.Client> {
+    const { database } = this.config;
+    const url = (this.dataSource.options as { url?: string }).url ?? database.url;
+    const settings = connectionSettings(
+      { ...database, statementTimeoutMs: LEASE_STATEMENT_TIMEOUT_MS },
+      'accounting-pricing-rerates',
+    );
+    const client = new pg.Client({ connectionString: url ?? undefined, ...settings });
+    client.on('error', onLost);
+    client.on('end', onLost);
+    await client.connect();
+    return client;
+  }
+
+  /** Lets the chunks under way commit (or not) before the process goes; no new chunk starts. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.settled();
+  }
+}
+
+/** An error after which the re-rate is left running: the database went away, not the work. */
+function transient(error: unknown): boolean {
+  return (
+    error instanceof DatabaseUnavailableError ||
+    error instanceof OutcomeUnknownError ||
+    connectionProblem(error) !== null
+  );
+}

@@ -1,0 +1,107 @@
+import { Body, Controller, Get, HttpCode, Param, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { CreateRerateDto, ListReratesQueryDto, RerateListResponseDto, RerateResponseDto } from './dto/rerates.dto.js';
+import { ReratesService } from './rerates.service.js';
+
+/** Re-rates (docs/pricing.md "Re-rating"): a simulation applied, one correction a record. */
+@ApiTags('pricing')
+@Controller('api/pricing/rerates')
+export class ReratesController {
+  constructor(private readonly rerates: ReratesService) {}
+
+  @IdempotentPost()
+  @HttpCode(202)
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'createRerate',
+    summary: 'Correct a range of records to what other rules price them at (admin)',
+    description:
+      'Every record of [from, to) by occurredAt that the service priced from its counts, whose credits under the ' +
+      'given rules (priced exactly as POST /api/pricing/simulations prices them) differ from its net credits, gets ' +
+      'one correction `rerate:<rerateId>` with the reason. Records that named credits are left alone; the live ' +
+      'rules do not change. Runs in the background (202; GET /api/pricing/rerates/{id} shows its progress), ' +
+      'resumes after a restart, corrects no record twice. The same rerateId again: 200 with that re-rate. At most ' +
+      '400 days (RANGE_TOO_LONG); a heavy read (429 HEAVY_READS_BUSY when HEAVY_READS_CONCURRENCY are running).',
+  })
+  @ApiBody({
+    type: CreateRerateDto,
+    examples: {
+      haiku: {
+        summary: 'November’s Haiku records at the price that should have applied',
+        value: {
+          rerateId: 'haiku-typo-2026-11',
+          from: '2026-11-01T00:00:00.000Z',
+          to: '2026-11-21T00:00:00.000Z',
+          rules: [{ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', pricePer1kTokens: '0.25' }],
+          reason: 'Haiku input was priced at 2.5 instead of 0.25 from Nov 3',
+        },
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: RerateResponseDto, description: 'The re-rate, started' })
+  @ApiOkResponse({
+    type: RerateResponseDto,
+    description: 'Replayed: the rerateId was used before with this body; that re-rate',
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid body (to ≤ from, a rule invalid…); RANGE_TOO_LONG: more than 400 days',
+    type: ErrorResponseDto,
+  })
+  @ApiUnprocessableEntityResponse({
+    description: 'RERATE_ID_REUSED: the rerateId was used with another body',
+    type: ErrorResponseDto,
+    examples: {
+      reused: domainErrorExample(
+        'RERATE_ID_REUSED',
+        'The rerateId haiku-typo-2026-11 was used with another body',
+        'The same rerateId, other rules',
+      ),
+    },
+  })
+  @ApiHeavyReadsBusy()
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateRerateDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RerateResponseDto> {
+    const { rerate, created } = await this.rerates.start(user, body);
+    if (!created) res.status(200);
+    return rerate;
+  }
+
+  @Get()
+  @Auth('supervisor')
+  @ApiOperation({ operationId: 'listRerates', summary: 'The re-rates, newest first (supervisor)' })
+  @ApiOkResponse({ type: RerateListResponseDto })
+  list(@Query() query: ListReratesQueryDto): Promise<RerateListResponseDto> {
+    return this.rerates.list(query);
+  }
+
+  @Get(':id')
+  @Auth('supervisor')
+  @ApiOperation({ operationId: 'getRerate', summary: 'One re-rate and its progress (supervisor)' })
+  @ApiParam({ name: 'id', format: 'uuid', example: '0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a61' })
+  @ApiOkResponse({ type: RerateResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown re-rate', type: ErrorResponseDto, examples: notFoundExample('Re-rate') })
+  get(@Param('id') id: string): Promise<RerateResponseDto> {
+    return this.rerates.get(id);
+  }
+}

@@ -1,0 +1,219 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import { recordPricingSql } from '../usage/simulations.js';
+import type { RerateStatus } from './entities/pricing-rerate.entity.js';
+
+/** A re-rate as stored (bigints as text). */
+export interface RerateRow {
+  id: string;
+  rerate_id: string;
+  request: RerateRequest;
+  status: RerateStatus;
+  records: string;
+  corrected: string;
+  delta: string;
+  created_by: string;
+  started_at: Date;
+  finished_at: Date | null;
+  last_error: string | null;
+}
+
+/** What a re-rate was asked, as checked: the range, the rules as simulations take them, whose records. */
+export interface RerateRequest {
+  from: string;
+  to: string;
+  /** The simulated rules as the `sim` relation reads them (simulationRulesJson()). */
+  rules: unknown[];
+  userId: string | null;
+  orgId: string | null;
+  reason: string;
+}
+
+/** One chunk of a re-rate's records: how many were read, where the next starts, and those that differ. */
+export interface RerateChunk {
+  examined: number;
+  lastAt: string | null;
+  lastId: string | null;
+  /** `[recordId, credits under the rules]` of each record whose credits differ from its net. */
+  changes: [string, number][];
+}
+
+/** A re-rate locked for a chunk: what the chunk needs, and its cursor at full precision. */
+export interface LockedRerate {
+  rerateId: string;
+  createdBy: string;
+  status: RerateStatus;
+  request: RerateRequest;
+  at: string;
+  cursorId: string;
+}
+
+const COLUMNS = `id, rerate_id, request, status, records::text, corrected::text, delta::text, created_by, started_at,
+                 finished_at, last_error`;
+
+/** Before the first record: (occurred_at, id) greater than this is every record. */
+const START = { at: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
+
+/** pricing_rerates, and the read of a chunk of records with their credits under a re-rate's rules. */
+@Injectable()
+export class ReratesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** A new running re-rate; null when its rerateId exists (the caller reads that one). */
+  async insert(manager: EntityManager, rerateId: string, request: RerateRequest, createdBy: string) {
+    const rows: RerateRow[] = await manager.query(
+      `INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at)
+       VALUES ($1, $2::jsonb, $3, clock_timestamp())
+       ON CONFLICT (rerate_id) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [rerateId, JSON.stringify(request), createdBy],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findByRerateId(rerateId: string): Promise<RerateRow | null> {
+    const rows: RerateRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM pricing_rerates WHERE rerate_id = $1`,
+      [rerateId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async find(id: string): Promise<RerateRow | null> {
+    const rows: RerateRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM pricing_rerates WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Newest first (ids are time-ordered), keyset-paged on id. */
+  list(afterId: string | null, limit: number): Promise<RerateRow[]> {
+    return this.dataSource.query(
+      `SELECT ${COLUMNS} FROM pricing_rerates
+        WHERE $1::uuid IS NULL OR id < $1::uuid
+        ORDER BY id DESC LIMIT $2`,
+      [afterId, limit],
+    );
+  }
+
+  /** The running re-rates, oldest first: what an instance resumes. */
+  async running(): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM pricing_rerates WHERE status = 'running' ORDER BY started_at`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** A failed re-rate sent again: running again, from its cursor. */
+  async restart(id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE pricing_rerates SET status = 'running', last_error = NULL, finished_at = NULL
+        WHERE id = $1 AND status = 'failed'`,
+      [id],
+    );
+  }
+
+  /**
+   * The lease of one re-rate: a session-level advisory lock on the runner's own connection, so one
+   * instance runs it and a killed one lets go of it with its connection.
+   */
+  async tryLease(client: pg.Client, id: string): Promise<boolean> {
+    const { rows } = await client.query<{ ok: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtextextended('pricing_rerate:' || $1, 0)) AS ok`,
+      [id],
+    );
+    return rows[0].ok;
+  }
+
+  /** The re-rate locked for this chunk's transaction: its status, request and cursor (at full precision). */
+  async lockForChunk(manager: EntityManager, id: string): Promise<LockedRerate | null> {
+    const rows: (Omit<LockedRerate, 'at' | 'cursorId'> & { at: string | null; cursor_id: string | null })[] =
+      await manager.query(
+        `SELECT rerate_id AS "rerateId", created_by AS "createdBy", status, request, cursor_at::text AS at, cursor_id
+           FROM pricing_rerates WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+    const row = rows[0];
+    if (!row) return null;
+    const { cursor_id: cursorId, at, ...rest } = row;
+    return { ...rest, at: at ?? START.at, cursorId: cursorId ?? START.id };
+  }
+
+  /**
+   * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
+   * simulation's one rule (recordPricingSql()); ONE statement, one row back: the count, the last
+   * record's key and only the records whose credits under the rules differ from what they cost now.
+   */
+  async chunk(
+    manager: EntityManager,
+    request: RerateRequest,
+    cursor: { at: string; id: string },
+    limit: number,
+  ): Promise<RerateChunk> {
+    const priced = recordPricingSql('$1');
+    const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
+    let account = '';
+    if (request.orgId !== null) {
+      params.push(request.orgId);
+      account = `AND u.org_id = $7::varchar`;
+    } else if (request.userId !== null) {
+      params.push(request.userId);
+      account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    }
+    const rows: { examined: number; last_at: string | null; last_id: string | null; changes: [string, number][] }[] =
+      await manager.query(
+        `WITH chunk AS MATERIALIZED (
+           SELECT u.id, u.occurred_at, ${priced.actual} AS actual, ${priced.simulated} AS simulated
+             FROM ${priced.from}
+            WHERE u.occurred_at >= $2::timestamptz AND u.occurred_at < $3::timestamptz
+              AND (u.occurred_at, u.id) > ($4::timestamptz, $5::uuid) ${account}
+            ORDER BY u.occurred_at, u.id
+            LIMIT $6)
+         SELECT (SELECT count(*) FROM chunk)::int AS examined, l.occurred_at::text AS last_at, l.id AS last_id,
+                COALESCE((SELECT json_agg(json_build_array(c.id, c.simulated) ORDER BY c.occurred_at, c.id)
+                            FROM chunk c WHERE c.simulated <> c.actual), '[]'::json) AS changes
+           FROM (SELECT 1) one
+           LEFT JOIN LATERAL (SELECT occurred_at, id FROM chunk ORDER BY occurred_at DESC, id DESC LIMIT 1) l ON true`,
+        params,
+      );
+    const row = rows[0];
+    return {
+      examined: row.examined,
+      lastAt: row.last_at,
+      lastId: row.last_id,
+      changes: row.changes.map(([id, credits]) => [id, Number(credits)]),
+    };
+  }
+
+  /** The chunk's progress, in its transaction; `done` completes the re-rate. */
+  async advance(
+    manager: EntityManager,
+    id: string,
+    step: { at: string | null; cursorId: string | null; examined: number; corrected: number; delta: number },
+    done: boolean,
+  ): Promise<RerateRow> {
+    // In a WITH: TypeORM answers a bare UPDATE … RETURNING with [rows, count], a SELECT with its rows.
+    const rows: RerateRow[] = await manager.query(
+      `WITH w AS (
+         UPDATE pricing_rerates
+            SET cursor_at = COALESCE($2::timestamptz, cursor_at), cursor_id = COALESCE($3::uuid, cursor_id),
+                records = records + $4, corrected = corrected + $5, delta = delta + $6,
+                status = CASE WHEN $7 THEN 'completed' ELSE status END,
+                finished_at = CASE WHEN $7 THEN clock_timestamp() ELSE finished_at END
+          WHERE id = $1
+          RETURNING ${COLUMNS})
+       SELECT * FROM w`,
+      [id, step.at, step.cursorId, step.examined, step.corrected, step.delta, done],
+    );
+    return rows[0];
+  }
+
+  async fail(id: string, message: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE pricing_rerates SET status = 'failed', last_error = $2, finished_at = clock_timestamp()
+        WHERE id = $1 AND status = 'running'`,
+      [id, message.slice(0, 2000)],
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+
+import { RecordUsageDto } from './record-usage.dto.js';
+
+/**
+ * What a usage record should have cost (docs/usage.md "Corrections"): `credits` outright, or counts
+ * priced with the record's model at the rule and account price in force at the record's time (the
+ * token kinds, `tokens`, `units`), or the provider's usage object. Exactly one way.
+ */
+export class CorrectUsageDto extends PickType(RecordUsageDto, [
+  'credits',
+  'tokens',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
+  'providerUsage',
+  'units',
+] as const) {
+  @ApiProperty({
+    example: 'ticket-4711',
+    minLength: 1,
+    maxLength: 100,
+    description:
+      'The caller’s id of this correction, unique per record: the same id again answers 200 with the first ' +
+      'correction and moves nothing; with another body → 422 CORRECTION_ID_REUSED',
+  })
+  @IsString()
+  @Length(1, 100)
+  correctionId: string;
+
+  @ApiProperty({ example: 'The chat backend double-counted output tokens', minLength: 1, maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  reason: string;
+}
+
+export class UsageCorrectionResponseDto {
+  @ApiProperty({ format: 'uuid', example: '0193a8f2-6c1d-7e3a-9b2f-4d5e6f708192' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid', example: '0193a8f0-1b2c-7d3e-8f4a-5b6c7d8e9f01' })
+  recordId: string;
+
+  @ApiProperty({ example: 'ticket-4711' })
+  correctionId: string;
+
+  @ApiProperty({ example: 12, description: 'The record’s net credits before the correction' })
+  previousCredits: number;
+
+  @ApiProperty({ example: 8, description: 'Its net credits after' })
+  credits: number;
+
+  @ApiProperty({ example: -4, description: 'credits − previousCredits: negative gives back, positive takes more' })
+  delta: number;
+
+  @ApiProperty({ example: 'The chat backend double-counted output tokens' })
+  reason: string;
+
+  @ApiProperty({ example: 'admin-1' })
+  createdBy: string;
+
+  @ApiProperty({ example: '2026-11-25T12:00:00.000Z' })
+  createdAt: string;
+}

@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { RecordCorrectionDto } from './record-correction.dto.js';
+import { UsageRecordResponseDto } from './record-usage.dto.js';
+
+/** A record as the lists show it: with its net credits and its corrections (docs/usage.md "Corrections"). */
+export class UsageRecordViewDto extends UsageRecordResponseDto {
+  @ApiProperty({
+    example: 12,
+    description:
+      'What it charges now: its credits and its corrections’ deltas, with the shortfall its review still has open',
+  })
+  netCredits: number;
+
+  @ApiProperty({ type: [RecordCorrectionDto], description: 'Its corrections, oldest first' })
+  corrections: RecordCorrectionDto[];
+}
+
+export class UsageRecordListResponseDto {
+  @ApiProperty({ type: [UsageRecordViewDto] })
+  items: UsageRecordViewDto[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: string | null;
+}

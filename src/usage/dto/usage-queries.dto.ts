@@ -1,0 +1,38 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+
+import { IsInstant } from '../../common/validation/dates.js';
+import { QueryInteger } from '../../common/validation/integers.js';
+import { IsOptional } from '../../common/validation/optional.js';
+
+/** The date filters of the usage reads: records placed at their occurredAt. */
+export class DateRangeQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-11-01',
+    description: 'Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time',
+  })
+  @IsOptional()
+  @IsInstant()
+  startDate?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-30',
+    description: 'Inclusive; a date-only value includes that whole UTC day',
+  })
+  @IsOptional()
+  @IsInstant()
+  endDate?: string;
+}
+
+export class SystemStatsQueryDto extends DateRangeQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 100,
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'How many top users (by credits) `byUser` holds',
+  })
+  @IsOptional()
+  @QueryInteger({ min: 1, max: 1000 })
+  topUsers?: number;
+}

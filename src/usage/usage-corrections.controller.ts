@@ -1,0 +1,102 @@
+import { Body, Controller, Param, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
+import { UsageCorrectionsService } from './usage-corrections.service.js';
+
+@ApiTags('usage')
+@Controller('api/usage')
+export class UsageCorrectionsController {
+  constructor(private readonly corrections: UsageCorrectionsService) {}
+
+  @IdempotentPost('records/:id/corrections')
+  @Auth('user', { scope: 'usage:ingest' })
+  @ApiOperation({
+    operationId: 'correctUsageRecord',
+    summary: 'Correct what a usage record cost (supervisors, admins, service keys)',
+    description:
+      'Says what the record should have cost: `credits`, or counts (token kinds, `tokens`, `units`) priced with the ' +
+      'record’s model at the rule and account price in force at its time, or `providerUsage`. The difference from ' +
+      'its net credits moves now: less gives back (the open shortfall first, then the lots it was paid from, the ' +
+      'last first, with their money; a lot expired or voided since → a new `correction` allocation), more is taken ' +
+      'as a settlement’s overrun (balance, then overdraft, then a shortfall for review; never refused). The record ' +
+      'never changes; its view shows netCredits and its corrections. A supervisor or admin JWT, or a service key ' +
+      '(`usage:ingest`); the record’s own user gets 403, others 404.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '0193a8f0-1b2c-7d3e-8f4a-5b6c7d8e9f01' })
+  @ApiBody({
+    type: CorrectUsageDto,
+    examples: {
+      credits: {
+        summary: 'What it should have cost, in credits',
+        value: { correctionId: 'ticket-4711', reason: 'Charged twice for one answer', credits: 8 },
+      },
+      tokens: {
+        summary: 'The counts it should have had, priced as at the record’s time',
+        value: {
+          correctionId: 'recount-2026-11-25',
+          reason: 'The chat backend double-counted output tokens',
+          inputTokens: 1000,
+          outputTokens: 250,
+        },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: UsageCorrectionResponseDto, description: 'Corrected (delta 0: nothing moved)' })
+  @ApiOkResponse({
+    type: UsageCorrectionResponseDto,
+    description: 'Replayed: the correctionId was used on this record before; the first answer, nothing moved',
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid body: none or more than one way of saying the cost, counts for a record without a model',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundResponse({
+    description: 'Unknown usage record, or one the caller may not see',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Usage record'),
+  })
+  @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'The correctionId was used on this record with another body (or the Idempotency-Key with another request); ' +
+      'PRICING_UNKNOWN_MODEL when counts are priced for a model without a rule then and PRICING_STRICT is on',
+    type: UnprocessableResponseDto,
+    examples: {
+      reused: domainErrorExample(
+        'CORRECTION_ID_REUSED',
+        'This correctionId was already used with a different body',
+        'correctionId reused with another body',
+        { correctionId: 'ticket-4711' },
+      ),
+    },
+  })
+  async correct(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: CorrectUsageDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UsageCorrectionResponseDto> {
+    const { correction, replayed } = await this.corrections.correct(id, body, user);
+    if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
+    return correction;
+  }
+}

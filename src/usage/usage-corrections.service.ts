@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { AuditService } from '../audit/audit.service.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
+import { isUuid } from '../common/validation/ids.js';
+import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
+import { Transactions } from '../database/transactions.js';
+import { EventsService } from '../events/events.service.js';
+import { PricingService } from '../pricing/pricing.service.js';
+import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
+import { hasKinds } from '../pricing/token-counts.js';
+import type { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
+import {
+  type CorrectedRecordRow,
+  type CorrectionRow,
+  UsageCorrectionsRepository,
+} from './usage-corrections.repository.js';
+
+/**
+ * Who may correct a record: staff (supervisor and admin JWTs) and service principals (an admin token,
+ * a key with usage:ingest) on every account; its user sees it and gets 403, anyone else 404.
+ */
+const CORRECTORS: AccountRule = {
+  user: 'staff',
+  org: 'staff',
+  services: true,
+  staff: 'supervisor',
+  what: 'correct its usage',
+};
+
+/** The instant a record's caps counted it (its key's and member's periods): when it was written. */
+export function recordTime(record: Pick<CorrectedRecordRow, 'timestamp'>): Date {
+  return record.timestamp;
+}
+
+/** The body as the hash compares it: its fields sorted, so the same body in another order is the same. */
+function bodyHash(body: CorrectUsageDto): string {
+  const sorted = (value: unknown): unknown =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.keys(value as object)
+            .sort()
+            .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+        )
+      : value;
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(body)))
+    .digest('hex');
+}
+
+export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto {
+  return {
+    id: row.id,
+    recordId: row.record_id,
+    correctionId: row.correction_id,
+    previousCredits: row.previous_credits,
+    credits: row.credits,
+    delta: row.delta,
+    reason: row.reason,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Corrections of usage records (docs/usage.md "Corrections"): what a record should have cost, set
+ * once per correction id. The record is locked, its net read, the credits moved by the engine
+ * (credits_correct(), under the account's lock), the correction written with its event and audit
+ * entry, all in one transaction. The record itself never changes (its review state aside).
+ */
+@Injectable()
+export class UsageCorrectionsService {
+  constructor(
+    private readonly repo: UsageCorrectionsRepository,
+    @Inject(CreditCorrectionsService) private readonly credits: CreditCorrectionsService,
+    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(EventsService) private readonly events: EventsService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+  ) {}
+
+  /**
+   * Corrects record `recordId` to what `body` says it should have cost, as `actor`; `replayed` when
+   * the correction id was used on the record before (the first answer, nothing moved). A job calls it
+   * with its own actor (a service principal's AuthUser).
+   */
+  async correct(
+    recordId: string,
+    body: CorrectUsageDto,
+    actor: AuthUser,
+  ): Promise<{ correction: UsageCorrectionResponseDto; replayed: boolean }> {
+    if (!isUuid(recordId)) throw new NotFoundError('Usage record');
+    const counted =
+      body.tokens !== undefined || hasKinds(body) || body.units !== undefined || body.providerUsage !== undefined;
+    if ((body.credits !== undefined) === counted)
+      throw new DomainError(
+        'VALIDATION',
+        'Give what the record should have cost one way: credits, or token counts and/or units, or providerUsage',
+      );
+    const hash = bodyHash(body);
+    return this.tx.run(async (m) => {
+      const record = await this.repo.lockRecord(m, recordId);
+      if (!record) throw new NotFoundError('Usage record');
+      await this.access.resolve(
+        actor,
+        record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id },
+        CORRECTORS,
+        'supervisor',
+      );
+      const found = await this.repo.find(m, recordId, body.correctionId);
+      if (found) {
+        if (found.body_hash !== hash)
+          throw new DomainError('CORRECTION_ID_REUSED', 'This correctionId was already used with a different body', {
+            correctionId: body.correctionId,
+          });
+        return { correction: toCorrectionDto(found), replayed: true };
+      }
+      const credits = await this.target(record, body);
+      const previous = record.credits + record.corrected + record.open_shortfall;
+      const id = timeOrderedId();
+      const moved =
+        credits === previous
+          ? null
+          : await this.credits.correct(m, {
+              account:
+                record.org_id !== null ? { kind: 'org', id: record.org_id } : { kind: 'user', id: record.user_id },
+              usageRecordId: record.id,
+              correctionId: id,
+              sessionId: record.session_id,
+              delta: credits - previous,
+              openShortfall: record.open_shortfall,
+              memberId: record.org_id !== null ? record.user_id : null,
+              apiKeyId: record.api_key_id,
+              recordAt: recordTime(record),
+              createdBy: actor.userId,
+            });
+      const shortfall = moved?.shortfall ?? 0;
+      // A shortfall on a record whose review is not open opens it again at that amount: what the
+      // review reads (shortfall + Σ review_delta) becomes exactly it.
+      const reopens = shortfall > 0 && record.review_status !== 'open';
+      const row = await this.repo.insert(m, {
+        id,
+        recordId: record.id,
+        correctionId: body.correctionId,
+        bodyHash: hash,
+        previousCredits: previous,
+        credits,
+        shortfallDelta: shortfall,
+        reviewDelta: reopens ? shortfall - record.review_base : shortfall,
+        reason: body.reason,
+        createdBy: actor.userId,
+      });
+      if (reopens) await this.repo.openReview(m, record.id);
+      const correction = toCorrectionDto(row);
+      if (correction.delta !== 0) {
+        await this.events.emit(m, 'usage.corrected', {
+          userId: record.user_id,
+          ...(record.org_id !== null ? { orgId: record.org_id } : {}),
+          recordId: record.id,
+          correctionId: correction.correctionId,
+          delta: correction.delta,
+          credits: correction.credits,
+        });
+      }
+      await this.audit.record(m, {
+        action: 'usage.correct',
+        targetId: record.id,
+        before: { credits: previous },
+        after: { ...correction },
+      });
+      return { correction, replayed: false };
+    });
+  }
+
+  /** What the body says the record should have cost: its credits, or its counts priced at the record's time. */
+  private async target(record: CorrectedRecordRow, body: CorrectUsageDto): Promise<number> {
+    if (body.credits !== undefined) return body.credits;
+    if (record.model_id === null)
+      throw new DomainError('VALIDATION', 'The record names no model to price counts with: give credits');
+    const counts = meteredCounts(body.tokens, body, 'tokens');
+    const dimensions = meteredDimensions({ ...body, serviceTier: record.service_tier ?? undefined });
+    const party = { userId: record.user_id, orgId: record.org_id };
+    // Priced by the rule and account price in force when the usage happened.
+    const quote = await this.pricing.quote(record.model_id, counts.kinds, record.occurred_at, party, dimensions);
+    return quote.credits;
+  }
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+
+import { DatabaseUnavailableError } from '../src/common/errors/domain-error.js';
+import { HeavyReads } from '../src/database/heavy-reads.js';
+import type { RecordCorrector } from '../src/rerates/record-corrector.js';
+import { RecordCorrectors } from '../src/rerates/record-correctors.js';
+import { RERATE_CHUNK, RerateRunner } from '../src/rerates/rerate-runner.js';
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
+
+const admin = bearer(tokenFor('admin', 'rerate-admin'));
+const supervisor = bearer(tokenFor('supervisor', 'rerate-supervisor'));
+
+/**
+ * Re-rates (docs/pricing.md "Re-rating") driven over HTTP with a corrections engine of the test's own
+ * (RecordCorrectors.use): it keeps each correction in a scratch table, one row per record and
+ * correctionId (a repeat moves nothing, as the engine's), and counts every call, committed or not.
+ * That isolates what the runner owns: which records it corrects, its chunks, its cursor and counts,
+ * and its resumption after a lost connection with no record corrected twice.
+ */
+describe('pricing re-rates', () => {
+  let t: TestApp;
+  let f: Fixtures;
+  const users: string[] = [];
+  const model = uniqueId('rerate');
+  const calls = new Map<string, number>();
+  let failAtChunk: number | null = null;
+  let chunkCalls = 0;
+  const from = '2021-03-01T00:00:00.000Z';
+  const to = '2021-03-02T00:00:00.000Z';
+
+  const corrector: RecordCorrector = {
+    async correctMany(manager, correction, items) {
+      chunkCalls += 1;
+      for (const item of items) calls.set(item.recordId, (calls.get(item.recordId) ?? 0) + 1);
+      if (failAtChunk !== null && chunkCalls === failAtChunk) throw new DatabaseUnavailableError(new Error('gone'));
+      const rows: { record_id: string; delta: number }[] = await manager.query(
+        `INSERT INTO rerate_test.corrections (record_id, correction_id, delta)
+         SELECT u.id, $1, x.credits - u.credits
+           FROM jsonb_to_recordset($2::jsonb) AS x(record_id uuid, credits int)
+           JOIN usage_records u ON u.id = x.record_id
+         ON CONFLICT DO NOTHING
+         RETURNING record_id, delta`,
+        [correction.correctionId, JSON.stringify(items.map((i) => ({ record_id: i.recordId, credits: i.credits })))],
+      );
+      return rows.map((r) => ({ recordId: r.record_id, delta: r.delta }));
+    },
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    f = new Fixtures(t, { users, prefix: 'rr' });
+    // In a schema of its own: the service's tables are public's, each with its owner in the docs.
+    const role = new URL(inject('serviceDatabaseUrl')).username;
+    await t.db.query(`CREATE SCHEMA IF NOT EXISTS rerate_test`);
+    await t.db.query(
+      `CREATE TABLE IF NOT EXISTS rerate_test.corrections (record_id uuid, correction_id text, delta int,
+         PRIMARY KEY (record_id, correction_id))`,
+    );
+    await t.db.query(`GRANT USAGE ON SCHEMA rerate_test TO "${role}"`);
+    await t.db.query(`GRANT ALL ON rerate_test.corrections TO "${role}"`);
+    t.app.get(RecordCorrectors).use(corrector);
+  });
+  afterAll(() => t?.close());
+  beforeEach(() => {
+    calls.clear();
+    failAtChunk = null;
+    chunkCalls = 0;
+  });
+
+  /**
+   * `priced` records of 1,000 tokens billed 10 credits by a rule (a rule of 5 per 1,000 tokens prices
+   * them at 5), and `named` records that named 10 credits, all on 2021-03-01.
+   */
+  async function seed(u: FixtureUser, priced: number, named: number): Promise<void> {
+    await t.db.query(
+      `INSERT INTO usage_records (user_id, service, operation, credits, model_id, tokens, pricing_rule_id,
+                                  credits_named, occurred_at)
+       SELECT $1, 'chat', 'completion', 10, $2, 1000, CASE WHEN g <= $3::int THEN gen_random_uuid() END, g > $3::int,
+              $5::timestamptz + (g % 86000) * interval '1 second'
+         FROM generate_series(1, $3::int + $4::int) g`,
+      [u.id, model, priced, named, from],
+    );
+  }
+
+  const body = (u: FixtureUser, rerateId: string, price = '5') => ({
+    rerateId,
+    from,
+    to,
+    userId: u.id,
+    rules: [{ modelId: model, pricePer1kTokens: price }],
+    reason: 'the rule had a typo',
+  });
+
+  it('corrects every record priced from counts that differs, leaves named credits alone, once', async () => {
+    const u = await f.newUser();
+    await seed(u, 30, 5);
+    const rerateId = uniqueId('rr');
+    const started = await t.http.post('/api/pricing/rerates').set(admin).send(body(u, rerateId)).expect(202);
+    expect(started.body).toMatchObject({ rerateId, status: 'running', createdBy: 'rerate-admin' });
+    await t.app.get(RerateRunner).settled();
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(supervisor).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: 35, corrected: 30, delta: -150, lastError: null });
+    expect(done.body.finishedAt).not.toBeNull();
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+    expect(calls.size).toBe(30);
+
+    // The same id and body: that re-rate, nothing more; another body: 422.
+    const again = await t.http.post('/api/pricing/rerates').set(admin).send(body(u, rerateId)).expect(200);
+    expect(again.body.id).toBe(started.body.id);
+    const reused = await t.http
+      .post('/api/pricing/rerates')
+      .set(admin)
+      .send(body(u, rerateId, '6'))
+      .expect(422);
+    expect(reused.body.code).toBe('RERATE_ID_REUSED');
+
+    const listed = await t.http.get('/api/pricing/rerates?limit=500').set(supervisor).expect(200);
+    expect(listed.body.items.map((r: { id: string }) => r.id)).toContain(started.body.id);
+    const audit = await t.db.query(`SELECT 1 FROM audit_log WHERE action = 'pricing.rerate' AND target_id = $1`, [
+      started.body.id,
+    ]);
+    expect(audit.rowCount).toBe(1);
+  });
+
+  it('resumes after a lost connection at its cursor: the committed chunk is not corrected again', async () => {
+    const u = await f.newUser();
+    await seed(u, RERATE_CHUNK + 10, 0);
+    failAtChunk = 2;
+    const started = await t.http
+      .post('/api/pricing/rerates')
+      .set(admin)
+      .send(body(u, uniqueId('rr')))
+      .expect(202);
+    const runner = t.app.get(RerateRunner);
+    await runner.settled();
+    const halfway = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(halfway.body).toMatchObject({ status: 'running', records: RERATE_CHUNK, corrected: RERATE_CHUNK });
+
+    await runner.resume();
+    await runner.settled();
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: RERATE_CHUNK + 10, corrected: RERATE_CHUNK + 10 });
+    // The 10 of the chunk that rolled back were offered twice; none of the committed chunk's.
+    const twice = [...calls.values()].filter((n) => n === 2).length;
+    expect(twice).toBe(10);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM rerate_test.corrections c JOIN usage_records u ON u.id = c.record_id
+        WHERE u.user_id = $1`,
+      [u.id],
+    );
+    expect(rows[0].n).toBe(RERATE_CHUNK + 10);
+  });
+
+  it('is refused with 429 and Retry-After when the heavy reads are all taken; checks its range', async () => {
+    const u = await f.newUser();
+    const heavy = t.app.get(HeavyReads);
+    const places = [heavy.place(), heavy.place()];
+    try {
+      const busy = await t.http
+        .post('/api/pricing/rerates')
+        .set(admin)
+        .send(body(u, uniqueId('rr')))
+        .expect(429);
+      expect(busy.headers['retry-after']).toBeDefined();
+    } finally {
+      for (const free of places) free();
+    }
+    const long = { ...body(u, uniqueId('rr')), to: '2022-06-01T00:00:00.000Z' };
+    expect((await t.http.post('/api/pricing/rerates').set(admin).send(long).expect(400)).body.code).toBe(
+      'RANGE_TOO_LONG',
+    );
+    await t.http
+      .post('/api/pricing/rerates')
+      .set(supervisor)
+      .send(body(u, uniqueId('rr')))
+      .expect(403);
+    await t.http.get('/api/pricing/rerates/0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a61').set(admin).expect(404);
+  });
+});
