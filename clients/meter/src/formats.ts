@@ -27,6 +27,8 @@ export interface Reading {
    * `flex`, `priority`…), sent as `providerUsage.serviceTier`; Anthropic's is inside its usage object.
    */
   serviceTier?: string;
+  /** The model the provider says answered (`model`, Gemini's `modelVersion`, the AI SDK's `modelId`). */
+  model?: string;
 }
 
 export type Reader = (chunk: unknown, reading: Reading) => void;
@@ -40,6 +42,7 @@ const openaiChat: Reader = (chunk, r) => {
   if (!isObject(chunk)) return;
   if (isObject(chunk.usage)) r.usage = chunk.usage;
   if (typeof chunk.service_tier === 'string') r.serviceTier = chunk.service_tier;
+  if (typeof chunk.model === 'string') r.model = chunk.model;
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
   let output = false;
   for (const choice of choices) {
@@ -57,6 +60,7 @@ const openaiResponses: Reader = (chunk, r) => {
   const response = isObject(chunk.response) ? chunk.response : undefined;
   const usage = response && isObject(response.usage) ? response.usage : undefined;
   if (response && typeof response.service_tier === 'string') r.serviceTier = response.service_tier;
+  if (response && typeof response.model === 'string') r.model = response.model;
   switch (chunk.type) {
     case 'response.completed':
       r.usage = usage ?? r.usage;
@@ -87,6 +91,7 @@ const anthropic: Reader = (chunk, r) => {
   switch (chunk.type) {
     case 'message_start': {
       const message = isObject(chunk.message) ? chunk.message : {};
+      if (typeof message.model === 'string') r.model = message.model;
       if (isObject(message.usage)) r.usage = { ...message.usage };
       return;
     }
@@ -115,6 +120,7 @@ const anthropic: Reader = (chunk, r) => {
 const gemini: Reader = (chunk, r) => {
   if (!isObject(chunk)) return;
   if (isObject(chunk.usageMetadata)) r.usage = chunk.usageMetadata;
+  if (typeof chunk.modelVersion === 'string') r.model = chunk.modelVersion;
   const candidates = Array.isArray(chunk.candidates) ? (chunk.candidates as Json[]) : [];
   const first = candidates[0];
   if (!first) return;
@@ -153,6 +159,9 @@ export const aiSdkParts: Reader = (part, r) => {
       return;
     case 'error':
       r.end = 'upstream_error';
+      return;
+    case 'response-metadata':
+      if (typeof part.modelId === 'string') r.model = part.modelId;
       return;
     case 'finish': {
       const usage = isObject(part.usage) ? part.usage : {};

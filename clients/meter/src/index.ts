@@ -5,11 +5,14 @@ export {
   type Meter,
   type MeteredStream,
   type MeterOptions,
+  type ModelMismatch,
   type ProviderCall,
   type ProviderCallContext,
   type StreamOptions,
 } from './meter.js';
 export {
+  type CheckOptions,
+  type FeatureCheck,
   MeterError,
   MeterRefusedError,
   type MeterSession,

@@ -9,7 +9,9 @@ import {
   type UsageFormat,
 } from './formats.js';
 import {
+  type CheckOptions,
   type Counts,
+  type FeatureCheck,
   MeterError,
   MeterRefusedError,
   type MeterSession,
@@ -31,6 +33,27 @@ export interface MeterOptions {
   fetch?: typeof fetch;
   /** How settlements (and the hold) are retried when the service does not answer. */
   retry?: RetryOptions;
+  /**
+   * The provider's model ids (as its answers name them, e.g. `gpt-4o-2024-08-06`) → the service's
+   * pricing `modelId`. When given, each answer's model is compared with the one held for: an answer
+   * from a model that prices as another `modelId`, or from one the map does not name, is a
+   * `modelMismatch` (the session is still settled at the model it was held for: the service prices a
+   * session at its own model, and a settlement names none).
+   */
+  models?: Record<string, string>;
+  /** Called once per stream whose answer came from another model than the one held for. */
+  onModelMismatch?: (mismatch: ModelMismatch) => void;
+}
+
+/** An answer from another model than the one its session was held for. */
+export interface ModelMismatch {
+  sessionId: string;
+  /** The pricing `modelId` the session was held (and is settled) at. */
+  modelId: string;
+  /** The model the provider's answer named. */
+  providerModel: string;
+  /** What `MeterOptions.models` prices that model as; `null` when it names no such model. */
+  pricedAs: string | null;
 }
 
 export interface StreamOptions {
@@ -79,6 +102,13 @@ export interface MeteredStream<Chunk> extends AsyncIterable<Chunk> {
   readonly settled: Promise<MeterSettlement>;
   /** How the stream ended, once it did. */
   readonly termination: Termination | undefined;
+  /** The model the provider's answer named, once it did. */
+  readonly providerModel: string | undefined;
+  /**
+   * Set once the stream settled when `MeterOptions.models` is given and the answer's model prices
+   * as another `modelId` than the one held for (or is not in the map).
+   */
+  readonly modelMismatch: ModelMismatch | undefined;
   /** Stops the provider and aborts the session (`client_abort`), whether or not it is being read. */
   cancel(): Promise<MeterSettlement>;
 }
@@ -89,6 +119,13 @@ export interface Meter {
    * made), calls the provider, and returns its stream, metered.
    */
   stream<Chunk>(options: StreamOptions, call: ProviderCall<Chunk>): Promise<MeteredStream<Chunk>>;
+  /**
+   * May the account use the feature (`POST /api/entitlements/check`)? With `consume`, an allowed
+   * check also takes that many uses of a metered feature's limit. Retried like a settlement, with one
+   * `Idempotency-Key`, so a lost answer never takes twice; a service that never answers throws
+   * `MeterUnavailableError` (never a yes).
+   */
+  check(featureKey: string, options: CheckOptions): Promise<FeatureCheck>;
 }
 
 /** The kit's internals, shared with the AI SDK middleware (which reads stream parts, not chunks). */
@@ -106,13 +143,25 @@ export function createMeter(options: MeterOptions): Meter {
       }
       return meter.run(streamOptions, READERS[streamOptions.format], call);
     },
-    run: (streamOptions, reader, call) => openStream(api, streamOptions, reader, call),
+    run: (streamOptions, reader, call) => openStream(api, options, streamOptions, reader, call),
+    check: (featureKey, checkOptions) => {
+      const { userId, orgId, consume, eventId } = checkOptions;
+      const body = {
+        featureKey,
+        ...(userId !== undefined && { userId }),
+        ...(orgId !== undefined && { orgId }),
+        ...(consume !== undefined && { consume }),
+        ...(eventId !== undefined && { eventId }),
+      };
+      return api.check(body, randomUUID());
+    },
   };
   return meter;
 }
 
 async function openStream<Chunk>(
   api: SessionsApi,
+  meterOptions: Pick<MeterOptions, 'models' | 'onModelMismatch'>,
   options: StreamOptions,
   read: Reader,
   call: ProviderCall<Chunk>,
@@ -143,6 +192,7 @@ async function openStream<Chunk>(
   let accepted = false;
   let iterating = false;
   let termination: Termination | undefined;
+  let modelMismatch: ModelMismatch | undefined;
   let settlement: Promise<MeterSettlement> | undefined;
   let settleWith!: (result: Promise<MeterSettlement>) => void;
   const settled = new Promise<MeterSettlement>((resolve) => (settleWith = resolve));
@@ -174,6 +224,10 @@ async function openStream<Chunk>(
     if (settlement) return settlement;
     termination = how;
     options.signal?.removeEventListener('abort', onSignal);
+    modelMismatch = compareModel(meterOptions.models, options.modelId, reading.model, session.sessionId ?? sessionId);
+    // The caller's handler runs apart from the settlement: its failure never stops one.
+    const flagged = modelMismatch;
+    if (flagged && meterOptions.onModelMismatch) queueMicrotask(() => meterOptions.onModelMismatch!(flagged));
     const send = (body: SettleBody) =>
       how === 'completed' || how === 'max_tokens' ? api.finalize(body, randomUUID()) : api.abort(body, randomUUID());
     const head = { userId: options.userId, sessionId, termination: how };
@@ -250,6 +304,12 @@ async function openStream<Chunk>(
     get termination() {
       return termination;
     },
+    get providerModel() {
+      return reading.model;
+    },
+    get modelMismatch() {
+      return modelMismatch;
+    },
     cancel: () => {
       controller.abort();
       const result = settle('client_abort');
@@ -257,6 +317,18 @@ async function openStream<Chunk>(
       return result;
     },
   };
+}
+
+/** The answer's model against the one held for, when the kit knows how provider models price. */
+function compareModel(
+  models: Record<string, string> | undefined,
+  modelId: string,
+  providerModel: string | undefined,
+  sessionId: string,
+): ModelMismatch | undefined {
+  if (!models || providerModel === undefined) return undefined;
+  const pricedAs = Object.hasOwn(models, providerModel) ? models[providerModel]! : null;
+  return pricedAs === modelId ? undefined : { sessionId, modelId, providerModel, pricedAs };
 }
 
 const randomUUID = () => globalThis.crypto.randomUUID();

@@ -1,6 +1,8 @@
 import {
   abortSession,
   type AbortSessionData,
+  checkEntitlement,
+  type CheckEntitlementData,
   type Client,
   createAccountingClient,
   finalizeSession,
@@ -61,6 +63,37 @@ export interface RetryOptions {
   delayMs?: number;
 }
 
+/** What `meter.check` sends besides the feature: whose account, and what to consume (docs/features.md). */
+export interface CheckOptions {
+  /** The user whose grants decide (a user's own account). */
+  userId?: string;
+  /** The organisation whose grants decide (give it instead of `userId` when the org pays). */
+  orgId?: string;
+  /** Uses to take from a metered feature's limit, under the account's lock; nothing when refused. */
+  consume?: number;
+  /** The caller's id of the use (with `consume`): the same id again answers the first result and takes nothing. */
+  eventId?: string;
+}
+
+/** The check's answer, as the service gave it. */
+export interface FeatureCheck {
+  featureKey: string;
+  type: 'boolean' | 'metered' | 'config';
+  allowed: boolean;
+  /** Why not: `not_granted`, `limit_reached` or `unknown_feature`. */
+  reason?: string;
+  limit?: number;
+  used?: number;
+  remaining?: number;
+  /** When a metered feature's period ends (absent for `lifetime`). */
+  resetsAt?: string;
+  /** A config feature's value. */
+  value?: unknown;
+  [field: string]: unknown;
+}
+
+type Route = 'initialize' | 'finalize' | 'abort' | 'check';
+
 /** Every error the kit throws for the service's sake (never for the provider's). */
 export class MeterError extends Error {
   override name = 'MeterError';
@@ -69,12 +102,13 @@ export class MeterError extends Error {
 /**
  * The service refused (a 4xx answer): for `initialize`, the hold was refused and the provider was
  * never called (402 `INSUFFICIENT_CREDITS`, `KEY_LIMIT_EXCEEDED`, `MEMBER_LIMIT_EXCEEDED`, 429
- * `SPEND_RATE_LIMITED`, 403, 409 for a used session id, …).
+ * `SPEND_RATE_LIMITED`, 403, 409 for a used session id, …). For `check`, a request the service would
+ * not take (400, 403, 404); a feature the account may not use is an answer (`allowed: false`), not an error.
  */
 export class MeterRefusedError extends MeterError {
   override name = 'MeterRefusedError';
   constructor(
-    readonly route: 'initialize' | 'finalize' | 'abort',
+    readonly route: Route,
     readonly status: number,
     /** The error body's `code` when it has one (`INSUFFICIENT_CREDITS`, …). */
     readonly code: string | undefined,
@@ -88,7 +122,7 @@ export class MeterRefusedError extends MeterError {
 export class MeterUnavailableError extends MeterError {
   override name = 'MeterUnavailableError';
   constructor(
-    readonly route: 'initialize' | 'finalize' | 'abort',
+    readonly route: Route,
     readonly attempts: number,
     override readonly cause: unknown,
   ) {
@@ -101,6 +135,8 @@ type Call = (options: { client: Client; body: never; headers: Record<string, str
   error?: unknown;
   response?: Response;
 }>;
+
+export type CheckBody = CheckOptions & { featureKey: string };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -134,18 +170,20 @@ export class SessionsApi {
     return this.send('abort', abortSession as unknown as Call, checked, key);
   }
 
+  check(body: CheckBody, key: string): Promise<FeatureCheck> {
+    const checked: CheckEntitlementData['body'] = body;
+    return this.send('check', checkEntitlement as unknown as Call, checked, key);
+  }
+
   /**
    * Sends until the service answers: a network error, a 5xx (503 `OUTCOME_UNKNOWN` included) or a
    * 409 `IDEMPOTENCY_IN_FLIGHT` is retried with the same key (the service replays the first answer
    * of a request that took effect), and so is a settlement's 429 (after its `Retry-After`, at most
-   * 5 s): a settlement must land. Any other 4xx is final; for `initialize` a 429 is a refusal too.
+   * 5 s): a settlement must land. Any other 4xx is final; for `initialize` and `check` (on the
+   * caller's request path) a 429 is a refusal too. A check that never got an answer is never taken
+   * for a yes: it throws `MeterUnavailableError`.
    */
-  private async send<T>(
-    route: 'initialize' | 'finalize' | 'abort',
-    call: Call,
-    body: unknown,
-    key: string,
-  ): Promise<T> {
+  private async send<T>(route: Route, call: Call, body: unknown, key: string): Promise<T> {
     let last: unknown;
     for (let attempt = 1; ; attempt++) {
       let wait = this.delayMs * 2 ** (attempt - 1);
@@ -159,7 +197,7 @@ export class SessionsApi {
           status === undefined ||
           status >= 500 ||
           status < 300 ||
-          (status === 429 && route !== 'initialize') ||
+          (status === 429 && (route === 'finalize' || route === 'abort')) ||
           (status === 409 && code === 'IDEMPOTENCY_IN_FLIGHT');
         if (!retryable) throw new MeterRefusedError(route, status, code, result.error);
         const retryAfter = Number(result.response?.headers.get('Retry-After'));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
-import { streamText, wrapLanguageModel } from 'ai';
+import { generateText, streamText, wrapLanguageModel } from 'ai';
 import jwt from 'jsonwebtoken';
 import OpenAI from 'openai';
 import request from 'supertest';
@@ -805,6 +805,181 @@ describe('the client kit, on real SDKs and the real service', () => {
       expect(replay.requests.length).toBe(calls);
     });
   });
+  describe('W11: generateText through the AI SDK middleware is metered too', () => {
+    const provider = () => createOpenAI({ apiKey: 'sk-test', baseURL: `${replay.origin}/v1` });
+
+    it('held before the call, settled once from the answer’s provider usage', async () => {
+      replay.behaviour = 'complete';
+      const userId = await newUser(100_000);
+      const calls = replay.to('openai.chat').length;
+      const middleware = meterMiddleware(meter, { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE });
+      const result = await generateText({
+        model: wrapLanguageModel({ model: provider().chat('gpt-4o'), middleware }),
+        prompt: 'Hello!',
+        maxRetries: 0,
+      });
+      expect(result.text).toBe('Hello! How can I help?');
+      expect(replay.to('openai.chat')).toHaveLength(calls + 1);
+      expect(replay.to('openai.chat').at(-1)!.body.stream).not.toBe(true);
+      const stream = await middleware.last;
+      expect(await middleware.settled).toMatchObject({ status: 'completed' });
+      const finalize = proxy.of('finalize', stream.sessionId);
+      expect(finalize).toHaveLength(1);
+      expect(finalize[0]!.body).toMatchObject({
+        termination: 'completed',
+        providerUsage: { format: 'openai.chat', usage: { prompt_tokens: 2006, completion_tokens: 300 } },
+      });
+      const records = await recordOf(userId, stream.sessionId);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({
+        credits: creditsOf(kindsOf('openai.chat', RECORDINGS['openai.chat'].usage)),
+        usageSource: 'provider',
+      });
+    });
+
+    it('a model the account may not use: refused before the provider is called', async () => {
+      const userId = await newUser(100_000);
+      const token = jwt.sign({ sub: userId, role: 'user', type: 'access' }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        expiresIn: 600,
+      });
+      const key = await http()
+        .post('/api/api-keys')
+        .set({ Authorization: `Bearer ${token}` })
+        .send({ name: 'limited', permissions: ['usage:write'], models: ['other-models-*'] });
+      expect(key.status, JSON.stringify(key.body)).toBe(201);
+      const calls = replay.requests.length;
+      const middleware = meterMiddleware(meter, {
+        userId,
+        apiKeyId: key.body.id,
+        modelId: model,
+        format: 'openai.chat',
+        estimate: ESTIMATE,
+      });
+      const refused = await generateText({
+        model: wrapLanguageModel({ model: provider().chat('gpt-4o'), middleware }),
+        prompt: 'Hello!',
+        maxRetries: 0,
+      }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MeterRefusedError);
+      expect((refused as MeterRefusedError).code).toBe('MODEL_NOT_ENTITLED');
+      expect(replay.requests.length).toBe(calls);
+    });
+  });
+
+  describe('W11: the model the provider answered with is compared with the one held for', () => {
+    /** The models each recording's answer names, priced as the test model. */
+    const ANSWERED: Record<Provider, string> = {
+      'openai.chat': 'gpt-4o-2024-08-06',
+      'openai.responses': 'gpt-4.1-2025-04-14',
+      anthropic: 'claude-sonnet-4-5-20250929',
+      gemini: 'gemini-2.5-flash',
+    };
+    const MINI = 'gpt-4o-mini-2024-07-18';
+    const models = () => ({
+      ...Object.fromEntries(Object.values(ANSWERED).map((m) => [m, model])),
+      [MINI]: 'kit-mini',
+    });
+
+    it('each provider’s answer names its model; priced as the model held for, no mismatch', async () => {
+      replay.behaviour = 'complete';
+      const mismatches: unknown[] = [];
+      const mapped = createMeter({
+        baseUrl: proxy.origin,
+        apiKey: serviceKey,
+        models: models(),
+        onModelMismatch: (m) => void mismatches.push(m),
+      });
+      for (const driver of drivers) {
+        const userId = await newUser(100_000);
+        const stream = await mapped.stream(
+          { userId, modelId: model, format: driver.format, estimate: ESTIMATE },
+          driver.call,
+        );
+        for await (const _chunk of stream) void _chunk;
+        expect(await stream.settled).toMatchObject({ status: 'completed' });
+        expect({ format: driver.format, model: stream.providerModel }).toEqual({
+          format: driver.format,
+          model: ANSWERED[driver.provider],
+        });
+        expect(stream.modelMismatch).toBeUndefined();
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it('an answer from another model: flagged once, settled once at the model held for', async () => {
+      replay.behaviour = 'complete';
+      replay.rewrite = (provider, event) => (provider === 'openai.chat' ? { ...event, model: MINI } : event);
+      try {
+        const mismatches: unknown[] = [];
+        const mapped = createMeter({
+          baseUrl: proxy.origin,
+          apiKey: serviceKey,
+          models: models(),
+          onModelMismatch: (m) => void mismatches.push(m),
+        });
+        const userId = await newUser(100_000);
+        const driver = drivers.find((d) => d.format === 'openai.chat')!;
+        const stream = await mapped.stream(
+          { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE },
+          driver.call,
+        );
+        for await (const _chunk of stream) void _chunk;
+        const settled = await stream.settled;
+        const flagged = { sessionId: stream.sessionId, modelId: model, providerModel: MINI, pricedAs: 'kit-mini' };
+        expect(stream.modelMismatch).toEqual(flagged);
+        expect(mismatches).toEqual([flagged]);
+        expect(proxy.of('finalize', stream.sessionId)).toHaveLength(1);
+        const expected = creditsOf(kindsOf('openai.chat', RECORDINGS['openai.chat'].usage));
+        expect(settled).toMatchObject({ status: 'completed', actualCredits: expected });
+        expect((await recordOf(userId, stream.sessionId))[0]).toMatchObject({ modelId: model, credits: expected });
+        // Without a map the kit draws no conclusion: the model is read, nothing is flagged.
+        const plain = await meter.stream(
+          { userId, modelId: model, format: 'openai.chat', estimate: ESTIMATE },
+          driver.call,
+        );
+        for await (const _chunk of plain) void _chunk;
+        await plain.settled;
+        expect(plain.providerModel).toBe(MINI);
+        expect(plain.modelMismatch).toBeUndefined();
+      } finally {
+        replay.rewrite = undefined;
+      }
+    });
+
+    it('generateText answered by a model the map does not name: flagged with pricedAs null', async () => {
+      replay.behaviour = 'complete';
+      replay.rewrite = (provider, event) => (provider === 'openai.chat' ? { ...event, model: 'gpt-9-unknown' } : event);
+      try {
+        const mapped = createMeter({ baseUrl: proxy.origin, apiKey: serviceKey, models: models() });
+        const userId = await newUser(100_000);
+        const middleware = meterMiddleware(mapped, {
+          userId,
+          modelId: model,
+          format: 'openai.chat',
+          estimate: ESTIMATE,
+        });
+        const provider = createOpenAI({ apiKey: 'sk-test', baseURL: `${replay.origin}/v1` });
+        const result = await generateText({
+          model: wrapLanguageModel({ model: provider.chat('gpt-4o'), middleware }),
+          prompt: 'Hello!',
+          maxRetries: 0,
+        });
+        expect(result.response.modelId).toBe('gpt-9-unknown');
+        expect(await middleware.settled).toMatchObject({ status: 'completed' });
+        const stream = await middleware.last;
+        expect(stream.modelMismatch).toEqual({
+          sessionId: stream.sessionId,
+          modelId: model,
+          providerModel: 'gpt-9-unknown',
+          pricedAs: null,
+        });
+      } finally {
+        replay.rewrite = undefined;
+      }
+    });
+  });
+
   it('no path left a session open: every user of this file has no active session', async () => {
     expect(users.length).toBeGreaterThan(20);
     for (const userId of users) {

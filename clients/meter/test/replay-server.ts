@@ -86,6 +86,14 @@ export class ReplayServer {
       res.writeHead(recording.error.status, { 'content-type': 'application/json' }).end(recording.error.body);
       return;
     }
+    if (provider === 'openai.chat' && entry.body?.stream !== true) {
+      // A non-streaming Chat Completion: the recording's text and usage in one answer.
+      entry.ended = true;
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(chatCompletion(recording, this.rewrite)));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     let events = this.behaviour === 'hang' ? recording.events.slice(0, recording.stopAfter) : recording.events;
     // OpenAI sends Chat Completions usage only when the request asks for it.
@@ -113,4 +121,22 @@ function providerOf(method: string, path: string): Provider | undefined {
   if (path === '/v1/messages') return 'anthropic';
   if (/^\/v1(beta)?\/models\/[^/]+:streamGenerateContent$/.test(path)) return 'gemini';
   return undefined;
+}
+
+/** The Chat Completions recording as one `chat.completion` object (what `stream: false` answers), its chunks rewritten first. */
+function chatCompletion(recording: Recording, rewrite: ReplayServer['rewrite']): Record<string, unknown> {
+  const chunks = recording.events
+    .filter((e) => e.data !== '[DONE]')
+    .map((e) => JSON.parse(e.data))
+    .map((chunk) => (rewrite ? rewrite('openai.chat', chunk) : chunk));
+  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  const first = chunks[0];
+  return {
+    id: first.id,
+    object: 'chat.completion',
+    created: first.created,
+    model: first.model,
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop' }],
+    usage: recording.usage,
+  };
 }

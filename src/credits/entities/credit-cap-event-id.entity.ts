@@ -1,0 +1,62 @@
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+
+import { Account } from '../../accounts/entities/account.entity.js';
+
+/**
+ * The first answer of each consuming check that named an `eventId` (docs/features.md "Checks"), per
+ * account, cap and id: a repeat answers it again and consumes nothing. Written only by
+ * credits_feature_consume() under the account's lock; kept 35 days (the credit-cap-event-ids-cleanup job).
+ */
+@Entity({ name: 'credit_cap_event_ids' })
+@Index('credit_cap_event_ids_created_idx', ['createdAt'])
+export class CreditCapEventId {
+  @ForeignKey(() => Account, { name: 'credit_cap_event_ids_account_id_fkey' })
+  @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_cap_event_ids_pkey' })
+  accountId: string;
+
+  /** The cap's kind: `feature`. */
+  @PrimaryColumn({
+    name: 'subject_kind',
+    type: 'varchar',
+    length: 7,
+    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
+  })
+  subjectKind: string;
+
+  /** A feature's key. */
+  @PrimaryColumn({
+    name: 'subject_id',
+    type: 'varchar',
+    length: 64,
+    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
+  })
+  subjectId: string;
+
+  @PrimaryColumn({
+    name: 'event_id',
+    type: 'varchar',
+    length: 100,
+    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
+  })
+  eventId: string;
+
+  @Column({ type: 'boolean' })
+  allowed: boolean;
+
+  /** The use of the period after the check (what it answered). */
+  @Column({ type: 'bigint' })
+  used: string;
+
+  @Column({ name: 'cap_limit', type: 'bigint' })
+  capLimit: string;
+
+  /** The period's start: the answer's resetsAt follows from it (-infinity: lifetime). */
+  @Column({ name: 'period_start', type: 'timestamptz' })
+  periodStart: Date;
+
+  @Column({ type: 'varchar', length: 8 })
+  period: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,188 @@
+import { Body, Controller, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import type { AuthUser } from '../auth/roles.js';
+import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import {
+  CheckEntitlementDto,
+  CheckEntitlementResponseDto,
+  EntitlementListResponseDto,
+  EntitlementResponseDto,
+  EntitlementsQueryDto,
+  SetEntitlementDto,
+} from './dto/entitlements.dto.js';
+import { ConfigGrantDto, MeteredGrantDto } from './dto/grant.dto.js';
+import { ENTITLEMENT_READERS, EntitlementsService } from './entitlements.service.js';
+
+@ApiTags('entitlements')
+@ApiExtraModels(MeteredGrantDto, ConfigGrantDto)
+@Controller('api/entitlements')
+export class EntitlementsController {
+  constructor(private readonly entitlements: EntitlementsService) {}
+
+  @IdempotentPost('check')
+  @HttpCode(200)
+  @Auth('user', { scope: 'credits:read', serviceKeys: true })
+  @ApiOperation({
+    operationId: 'checkEntitlement',
+    summary: 'Whether an account may use a feature now; with consume, uses it',
+    description:
+      'Reads the grants as committed (an override or a plan change that has answered applies to every later ' +
+      'check, on every instance). With `consume` (metered features only), an allowed check consumes under the ' +
+      'account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated ' +
+      '`eventId` answers the first answer and consumes nothing. Service principals and staff check any account, ' +
+      'a user (or a key with `credits:read`) their own, a member their organisation’s.',
+  })
+  @ApiBody({
+    type: CheckEntitlementDto,
+    examples: {
+      consume: {
+        summary: 'Use one image generation of alice’s allowance',
+        value: { userId: 'alice', featureKey: 'image.generations', consume: 1, eventId: 'img-7f3a91' },
+      },
+      switch: { summary: 'May alice use web search?', value: { userId: 'alice', featureKey: 'web_search' } },
+    },
+  })
+  @ApiOkResponse({
+    type: CheckEntitlementResponseDto,
+    examples: {
+      allowed: {
+        summary: 'Allowed and consumed',
+        value: {
+          featureKey: 'image.generations',
+          type: 'metered',
+          allowed: true,
+          limit: 100,
+          used: 43,
+          remaining: 57,
+          resetsAt: '2026-11-23T00:00:00.000Z',
+        },
+      },
+      limitReached: {
+        summary: 'The period’s allowance is used up',
+        value: {
+          featureKey: 'image.generations',
+          type: 'metered',
+          allowed: false,
+          reason: 'limit_reached',
+          limit: 100,
+          used: 100,
+          remaining: 0,
+          resetsAt: '2026-11-23T00:00:00.000Z',
+        },
+      },
+      notGranted: {
+        summary: 'The plan does not include it',
+        value: { featureKey: 'web_search', type: 'boolean', allowed: false, reason: 'not_granted' },
+      },
+      config: {
+        summary: 'A setting',
+        value: { featureKey: 'context.window', type: 'config', allowed: true, value: 200000 },
+      },
+    },
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid body; consume on a feature that is not metered; eventId without consume',
+    type: ErrorResponseDto,
+    examples: {
+      notMetered: domainErrorExample(
+        'FEATURE_NOT_METERED',
+        'Feature web_search is boolean: only metered features consume',
+        'Only metered features consume',
+      ),
+    },
+  })
+  @ApiNotFoundResponse({
+    description: 'userId or orgId names an account the caller may not see',
+    type: ErrorResponseDto,
+    examples: {
+      ...notFoundExample('User'),
+      unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
+    },
+  })
+  check(@CurrentUser() caller: AuthUser, @Body() body: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
+    return this.entitlements.check(caller, body);
+  }
+
+  @Get()
+  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'own' })
+  @ApiOperation({
+    operationId: 'listEntitlements',
+    summary: 'Every feature as an account has it: grant, source and, metered, this period’s use',
+    description: 'Neither userId nor orgId: the caller’s own account.',
+  })
+  @ApiOkResponse({ type: EntitlementListResponseDto })
+  @ApiBadRequestResponse({ description: 'userId and orgId together; an invalid cursor', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'An account the caller may not see',
+    type: ErrorResponseDto,
+    examples: notFoundExample('User'),
+  })
+  list(
+    @CurrentUser() caller: AuthUser,
+    @NamedAccount() account: ResolvedAccount | null,
+    @Query() query: EntitlementsQueryDto,
+  ): Promise<EntitlementListResponseDto> {
+    return this.entitlements.list(caller, account, query);
+  }
+
+  @Put(':featureKey')
+  @Auth('supervisor')
+  @ApiOperation({
+    operationId: 'setEntitlement',
+    summary: 'Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)',
+    description: 'The override wins over the plan’s grant. It applies to every check from the moment this answers.',
+  })
+  @ApiParam({ name: 'featureKey', example: 'image.generations' })
+  @ApiBody({
+    type: SetEntitlementDto,
+    examples: {
+      metered: {
+        summary: '500 image generations a day',
+        value: { userId: 'alice', grant: { limit: 500, period: 'day' } },
+      },
+      none: {
+        summary: 'None at all, whatever the plan says',
+        value: { userId: 'alice', grant: { limit: 0, period: 'month' } },
+      },
+      remove: { summary: 'Back to the plan’s grant', value: { userId: 'alice', grant: null } },
+    },
+  })
+  @ApiOkResponse({ type: EntitlementResponseDto, description: 'The feature as the account now has it' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body; a grant of another shape than the feature’s type',
+    type: ErrorResponseDto,
+    examples: {
+      wrongShape: domainErrorExample(
+        'GRANT_INVALID',
+        "grant: a metered feature's grant must be {limit, period}",
+        'A grant of the wrong shape',
+      ),
+    },
+  })
+  @ApiNotFoundResponse({
+    description: 'Unknown feature, user or organisation',
+    type: ErrorResponseDto,
+    examples: notFoundExample('Feature'),
+  })
+  set(
+    @CurrentUser() caller: AuthUser,
+    @Param('featureKey') featureKey: string,
+    @Body() body: SetEntitlementDto,
+  ): Promise<EntitlementResponseDto> {
+    return this.entitlements.setOverride(caller, featureKey, body);
+  }
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { AuditService } from '../audit/audit.service.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
+import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { Transactions } from '../database/transactions.js';
+import type {
+  CheckEntitlementDto,
+  CheckEntitlementResponseDto,
+  EntitlementResponseDto,
+  SetEntitlementDto,
+} from './dto/entitlements.dto.js';
+import { type CheckRow, type EntitlementRow, FeaturesRepository } from './features.repository.js';
+import { type ConfigGrant, grantProblem, type MeteredGrant } from './grants.js';
+
+/** Who checks an account's features: service principals and staff any account's, a user their own, a member their org's. */
+export const CHECKERS: AccountRule = { user: 'holder', org: 'member', services: true, what: 'check its features' };
+/** Who reads an account's entitlements: staff, the user, the org's members (portal tokens: their session's). */
+export const ENTITLEMENT_READERS: AccountRule = { user: 'holder', org: 'member', what: 'read its features' };
+/** Who sets an override: staff (supervisor and up). */
+const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff' };
+
+/**
+ * Grants and checks (docs/features.md): an account's overrides, its entitlements, and the check, which
+ * reads the grants as committed (no cache) and consumes a metered feature through the credits module
+ * under the account's lock, in one statement.
+ */
+@Injectable()
+export class EntitlementsService {
+  constructor(
+    private readonly repo: FeaturesRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async setOverride(caller: AuthUser, featureKey: string, dto: SetEntitlementDto): Promise<EntitlementResponseDto> {
+    if ((dto.userId === undefined) === (dto.orgId === undefined))
+      throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
+    const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, OVERRIDE_SETTERS);
+    if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
+    return this.tx.run(async (m) => {
+      const feature = await this.repo.find(m, featureKey);
+      if (!feature) throw new NotFoundError('Feature');
+      const problem = dto.grant === null ? null : grantProblem(feature.type, dto.grant);
+      if (problem) throw new DomainError('GRANT_INVALID', `grant: ${problem}`);
+      const old = await this.repo.findOverride(m, account.accountId, featureKey);
+      if (dto.grant === null) await this.repo.removeOverride(m, account.accountId, featureKey);
+      else await this.repo.setOverride(m, account.accountId, featureKey, dto.grant, caller.userId);
+      await this.audit.record(m, {
+        action: 'entitlement.set',
+        targetId: account.ownerId,
+        targetType: account.kind,
+        before: { featureKey, grant: old ? old.grant : null },
+        after: { featureKey, grant: dto.grant },
+      });
+      const [row] = await this.repo.entitlements(m, {
+        accountId: account.accountId,
+        afterKey: null,
+        limit: 1,
+        at: new Date(this.clock.now()),
+        only: featureKey,
+      });
+      return toEntitlementDto(row);
+    });
+  }
+
+  async list(
+    caller: AuthUser,
+    named: ResolvedAccount | null,
+    query: { limit?: number; cursor?: string },
+  ): Promise<Page<EntitlementResponseDto>> {
+    const account = named ?? (await this.access.own(caller));
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = decodeIdCursor(query.cursor, 'text');
+    const rows = await this.repo.entitlements(this.tx.statementManager, {
+      accountId: account.accountId,
+      afterKey: after?.id ?? null,
+      limit: limit + 1,
+      at: new Date(this.clock.now()),
+    });
+    return toPage(rows, limit, toEntitlementDto, (r) => ({ id: r.featureKey }));
+  }
+
+  async check(caller: AuthUser, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
+    if (dto.eventId !== undefined && dto.consume === undefined)
+      throw new DomainError('VALIDATION', 'eventId is given with consume only');
+    const named = dto.userId !== undefined || dto.orgId !== undefined;
+    const account = named
+      ? await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS)
+      : await this.access.own(caller);
+    if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
+    const row = await this.repo.check(this.tx.statementManager, {
+      accountId: account.accountId,
+      featureKey: dto.featureKey,
+      consume: dto.consume ?? null,
+      eventId: dto.eventId ?? null,
+      at: new Date(this.clock.now()),
+    });
+    if (dto.consume !== undefined && row.type !== null && row.type !== 'metered')
+      throw new DomainError(
+        'FEATURE_NOT_METERED',
+        `Feature ${dto.featureKey} is ${row.type}: only metered features consume`,
+      );
+    return answer(dto.featureKey, row);
+  }
+}
+
+/** The check's answer from what its statement read or decided. */
+function answer(featureKey: string, row: CheckRow): CheckEntitlementResponseDto {
+  if (row.type === null) return { featureKey, type: null, allowed: false, reason: 'unknown_feature' };
+  const refused = { featureKey, type: row.type, allowed: false, reason: 'not_granted' as const };
+  const resetsAt = row.resetsAt ? row.resetsAt.toISOString() : null;
+  if (row.consumed) {
+    const { allowed, used, limit } = row.consumed;
+    return {
+      featureKey,
+      type: 'metered',
+      allowed,
+      ...(allowed ? {} : { reason: 'limit_reached' as const }),
+      limit,
+      used,
+      remaining: Math.max(limit - used, 0),
+      resetsAt,
+    };
+  }
+  if (row.grant === null) return refused;
+  switch (row.type) {
+    case 'boolean':
+      return row.grant === true ? { featureKey, type: row.type, allowed: true } : refused;
+    case 'config':
+      return { featureKey, type: row.type, allowed: true, value: (row.grant as ConfigGrant).value };
+    case 'metered': {
+      const { limit } = row.grant as MeteredGrant;
+      const used = row.used ?? 0;
+      const remaining = Math.max(limit - used, 0);
+      return {
+        featureKey,
+        type: row.type,
+        allowed: remaining > 0,
+        ...(remaining > 0 ? {} : { reason: 'limit_reached' as const }),
+        limit,
+        used,
+        remaining,
+        resetsAt,
+      };
+    }
+  }
+}
+
+export function toEntitlementDto(row: EntitlementRow): EntitlementResponseDto {
+  const base = { featureKey: row.featureKey, name: row.name, type: row.type, grant: row.grant, source: row.source };
+  if (row.type !== 'metered' || row.grant === null || row.used === null) return base;
+  const { limit } = row.grant as MeteredGrant;
+  return {
+    ...base,
+    used: row.used,
+    remaining: Math.max(limit - row.used, 0),
+    resetsAt: row.resetsAt ? new Date(row.resetsAt).toISOString() : null,
+  };
+}

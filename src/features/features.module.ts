@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AuditModule } from '../audit/audit.module.js';
+import { PlansModule } from '../plans/plans.module.js';
+import { Feature } from './entities/feature.entity.js';
+import { FeatureOverride } from './entities/feature-override.entity.js';
+import { EntitlementsController } from './entitlements.controller.js';
+import { EntitlementsService } from './entitlements.service.js';
+import { FeaturesController } from './features.controller.js';
+import { FeaturesRepository } from './features.repository.js';
+import { FeaturesService } from './features.service.js';
+
+/**
+ * Features and entitlements (docs/features.md): the catalogue, overrides, the check. Above plans (whose
+ * grants it reads, and whose grant check it provides) and credits (whose cap functions count a metered
+ * feature's use).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Feature, FeatureOverride]), AuditModule, PlansModule],
+  controllers: [FeaturesController, EntitlementsController],
+  providers: [FeaturesRepository, FeaturesService, EntitlementsService],
+})
+export class FeaturesModule {}

@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { featureUseSql } from '../credits/credits.sql.js';
+import { Feature } from './entities/feature.entity.js';
+import { FeatureOverride } from './entities/feature-override.entity.js';
+import type { FeatureType, Grant } from './grants.js';
+
+/** A feature as an account has it: the grant in force and where it comes from, with the period's use. */
+export interface EntitlementRow {
+  featureKey: string;
+  name: string;
+  type: FeatureType;
+  grant: Grant | null;
+  source: 'plan' | 'override' | null;
+  /** Metered and granted: this period's use (else null). */
+  used: number | null;
+  resetsAt: Date | null;
+}
+
+/** What a check read (and, consuming, decided under the account's lock). */
+export interface CheckRow {
+  /** null: no such feature. */
+  type: FeatureType | null;
+  grant: Grant | null;
+  /** A consuming check's decision (credits_feature_consume()); null when none was made. */
+  consumed: { allowed: boolean; used: number; limit: number; replayed: boolean } | null;
+  /** A check without consumption: the period's use (metered and granted). */
+  used: number | null;
+  resetsAt: Date | null;
+}
+
+interface RawCheck {
+  type: FeatureType | null;
+  grant: Grant | null;
+  allowed: boolean | null;
+  used: string | null;
+  cap_limit: string | null;
+  replayed: boolean | null;
+  spent: string | null;
+  resets_at: Date | null;
+}
+
+/**
+ * The grant in force of feature `f.feature_key` for account `a` (columns account_id, user_id, org_id):
+ * the account's override, else its live subscription's plan's grant. Read as committed, no cache: a
+ * revoke that has answered is what the next check reads, on every instance.
+ */
+const GRANT_SQL = `
+  SELECT o.grant_value AS override_grant,
+         COALESCE((SELECT p.features -> f.feature_key FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+                    WHERE s.user_id = a.user_id AND s.ended_at IS NULL),
+                  (SELECT p.features -> f.feature_key FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+                    WHERE s.org_id = a.org_id AND s.ended_at IS NULL)) AS plan_grant
+    FROM (SELECT NULL) one
+    LEFT JOIN feature_overrides o ON o.account_id = a.account_id AND o.feature_key = f.feature_key`;
+
+/**
+ * features and feature_overrides; the grants of plans read in place (plans.features) and a metered
+ * feature's use through the credits module's cap functions (featureUseSql(), credits_feature_consume()).
+ */
+@Injectable()
+export class FeaturesRepository {
+  /** Inserts the feature; null when the key is taken. */
+  async insert(m: EntityManager, feature: Pick<Feature, 'featureKey' | 'name' | 'type'>): Promise<Feature | null> {
+    const result = await m.createQueryBuilder().insert().into(Feature).values(feature).orIgnore().execute();
+    return result.raw.length > 0 ? m.findOneBy(Feature, { featureKey: feature.featureKey }) : null;
+  }
+
+  find(m: EntityManager, featureKey: string): Promise<Feature | null> {
+    return m.findOneBy(Feature, { featureKey });
+  }
+
+  lock(m: EntityManager, featureKey: string): Promise<Feature | null> {
+    return m.findOne(Feature, { where: { featureKey }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async rename(m: EntityManager, featureKey: string, name: string): Promise<Feature> {
+    await m.update(Feature, { featureKey }, { name });
+    return m.findOneByOrFail(Feature, { featureKey });
+  }
+
+  /** Features by key after `afterKey`, `limit` of them. */
+  list(m: EntityManager, afterKey: string | null, limit: number): Promise<Feature[]> {
+    return m.query(
+      `SELECT feature_key AS "featureKey", name, type, created_at AS "createdAt", updated_at AS "updatedAt"
+         FROM features WHERE $1::varchar IS NULL OR feature_key > $1 ORDER BY feature_key LIMIT $2`,
+      [afterKey, limit],
+    );
+  }
+
+  /** The types of these features (unknown keys absent). */
+  async types(m: EntityManager, keys: string[]): Promise<Map<string, FeatureType>> {
+    if (keys.length === 0) return new Map();
+    const rows: { feature_key: string; type: FeatureType }[] = await m.query(
+      `SELECT feature_key, type FROM features WHERE feature_key = ANY($1::varchar[])`,
+      [keys],
+    );
+    return new Map(rows.map((r) => [r.feature_key, r.type]));
+  }
+
+  /** The account's override, locked for the caller's transaction (null: none). */
+  findOverride(m: EntityManager, accountId: string, featureKey: string): Promise<FeatureOverride | null> {
+    return m.findOne(FeatureOverride, { where: { accountId, featureKey }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async setOverride(m: EntityManager, accountId: string, featureKey: string, grant: Grant, by: string): Promise<void> {
+    await m.query(
+      `INSERT INTO feature_overrides (account_id, feature_key, grant_value, updated_by) VALUES ($1, $2, $3::jsonb, $4)
+       ON CONFLICT (account_id, feature_key) DO UPDATE
+         SET grant_value = EXCLUDED.grant_value, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+      [accountId, featureKey, JSON.stringify(grant), by],
+    );
+  }
+
+  async removeOverride(m: EntityManager, accountId: string, featureKey: string): Promise<void> {
+    await m.delete(FeatureOverride, { accountId, featureKey });
+  }
+
+  /**
+   * One check, one statement: the feature, the grant in force, and for a metered grant either its use
+   * this period or, with `consume`, the decision of credits_feature_consume() under the account's lock
+   * (which also answers a repeated eventId, granted or not).
+   */
+  async check(
+    m: EntityManager,
+    q: { accountId: string; featureKey: string; consume: number | null; eventId: string | null; at: Date },
+  ): Promise<CheckRow> {
+    const [row]: RawCheck[] = await m.query(
+      `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = $1::bigint),
+            f AS (SELECT feature_key, type FROM features WHERE feature_key = $2::varchar),
+            g AS (SELECT f.type, COALESCE(x.override_grant, x.plan_grant) AS grant
+                    FROM a, f CROSS JOIN LATERAL (${GRANT_SQL}) x),
+            c AS (SELECT r.* FROM g CROSS JOIN LATERAL credits_feature_consume($1::bigint, $2::varchar,
+                    (g.grant ->> 'limit')::bigint, g.grant ->> 'period', $3::bigint, $4::varchar, $5::timestamptz) r
+                   WHERE $3::bigint IS NOT NULL AND g.type = 'metered'),
+            u AS (SELECT sp.spent FROM g CROSS JOIN LATERAL
+                    ${featureUseSql('$2::varchar', '$1::bigint', "g.grant ->> 'period'", '$5::timestamptz')} sp
+                   WHERE $3::bigint IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
+       SELECT g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
+              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, $5::timestamptz)) AS resets_at
+         FROM (SELECT 1) one LEFT JOIN g ON true LEFT JOIN c ON true LEFT JOIN u ON true`,
+      [q.accountId, q.featureKey, q.consume, q.eventId, q.at],
+    );
+    return {
+      type: row.type,
+      grant: row.grant,
+      consumed:
+        row.allowed === null
+          ? null
+          : { allowed: row.allowed, used: Number(row.used), limit: Number(row.cap_limit), replayed: row.replayed! },
+      used: row.spent === null ? null : Number(row.spent),
+      resetsAt: row.resets_at,
+    };
+  }
+
+  /** Every feature (by key, after `afterKey`) as the account has it, with a metered grant's use at `at`. */
+  async entitlements(
+    m: EntityManager,
+    q: { accountId: string; afterKey: string | null; limit: number; at: Date; only?: string },
+  ): Promise<EntitlementRow[]> {
+    const rows: (Omit<EntitlementRow, 'used'> & { used: string | null })[] = await m.query(
+      `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = $1::bigint)
+       SELECT f.feature_key AS "featureKey", f.name, f.type,
+              COALESCE(x.override_grant, x.plan_grant) AS grant,
+              CASE WHEN x.override_grant IS NOT NULL THEN 'override' WHEN x.plan_grant IS NOT NULL THEN 'plan' END AS source,
+              sp.spent AS used,
+              credit_key_period_end(COALESCE(x.override_grant, x.plan_grant) ->> 'period', $4::timestamptz) AS "resetsAt"
+         FROM a CROSS JOIN features f
+        CROSS JOIN LATERAL (${GRANT_SQL}) x
+         LEFT JOIN LATERAL ${featureUseSql('f.feature_key', 'a.account_id', "COALESCE(x.override_grant, x.plan_grant) ->> 'period'", '$4::timestamptz')} sp
+           ON f.type = 'metered' AND COALESCE(x.override_grant, x.plan_grant) IS NOT NULL
+        WHERE ($2::varchar IS NULL OR f.feature_key > $2) AND ($5::varchar IS NULL OR f.feature_key = $5)
+        ORDER BY f.feature_key LIMIT $3`,
+      [q.accountId, q.afterKey, q.limit, q.at, q.only ?? null],
+    );
+    return rows.map((r) => ({ ...r, used: r.used === null ? null : Number(r.used) }));
+  }
+}
