@@ -110,6 +110,25 @@ describe('security findings: heavy reads', () => {
       await rollForward({ ...range, cursor: Buffer.from('x1').toString('base64url') }).expect(400);
     });
 
+    it('a page holds at most 36,600 account periods: 100 accounts by day over a year, whatever the limit', async () => {
+      const year = { from: day(today() - 365 * DAY), to: day(today() + DAY), limit: '1000' };
+      const first = await rollForward(year).expect(200);
+      expect(first.body.accounts).toHaveLength(100);
+      expect(first.body.accounts[0].periods).toHaveLength(366);
+      expect(first.body.nextCursor).not.toBeNull();
+      // The next page goes on where the bound cut this one: none of its accounts again.
+      const shown = new Set((first.body.accounts as AccountFigures[]).map((a) => a.userId));
+      expect(shown.size).toBe(100);
+      const next = await rollForward({ ...year, cursor: first.body.nextCursor }).expect(200);
+      expect(next.body.accounts.length).toBeGreaterThan(0);
+      expect(next.body.accounts.length).toBeLessThanOrEqual(100);
+      expect((next.body.accounts as AccountFigures[]).filter((a) => shown.has(a.userId))).toEqual([]);
+      // A month by day: 31 periods, so the limit asked for decides.
+      const month = await rollForward({ from: day(today() - 30 * DAY), to: day(today() + DAY), limit: '1000' });
+      expect(month.status).toBe(200);
+      expect(month.body.accounts).toHaveLength(PROMOTIONAL_ONLY + 4);
+    });
+
     it('lists only accounts with a movement or a balance in the range', async () => {
       // Tomorrow on: nothing moves; the expired lot's account holds nothing, the others still do.
       const { pages } = await allPages({ from: day(today() + DAY), to: day(today() + 3 * DAY), limit: '1000' });
