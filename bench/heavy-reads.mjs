@@ -216,7 +216,7 @@ try {
     `  sockets reset by the server (asked again): ${counts.resets}; other network failures: ${counts.network}`,
   );
   console.log(`  service peak RSS: ${peak.toFixed(0)} MB`);
-  console.log(`  roll-forward pages (by account by day, ${from} to ${to}, 1,000 accounts a page):`);
+  console.log(`  roll-forward pages (by account by day, ${from} to ${to}, limit=1000 asked):`);
   for (const p of pages) {
     console.log(`    #${p.n} page ${p.page}: ${p.status}, ${p.accounts ?? '-'} accounts, ${p.ms.toFixed(0)} ms`);
   }

@@ -18,6 +18,9 @@ export const SCENARIO = {
   // The same call recorded from token kinds and from the provider's usage object (interleaved rounds).
   recordKinds: 'POST /api/usage/record (token kinds, rounds)',
   recordProvider: 'POST /api/usage/record (providerUsage, rounds)',
+  // The same call without and with a service tier and units (interleaved rounds).
+  recordPlain: 'POST /api/usage/record (tokens only, rounds)',
+  recordDimensions: 'POST /api/usage/record (tier and units, rounds)',
 };
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
@@ -110,6 +113,22 @@ function targets(r, rows) {
       times(r.providerUsage.cpuRatio),
       r.providerUsage.cpuRatio <= 1.05,
     ),
+    ...(r.dimensions
+      ? [
+          target(
+            'record with a tier and units, by requests',
+            '≥ 95 % without',
+            pct(r.dimensions.requestRatio),
+            r.dimensions.requestRatio >= 0.95,
+          ),
+          target(
+            'record with a tier and units, Node CPU',
+            '≤ 1.05× without',
+            times(r.dimensions.cpuRatio),
+            r.dimensions.cpuRatio <= 1.05,
+          ),
+        ]
+      : []),
     ...(r.pricing
       ? [
           target(

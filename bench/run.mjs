@@ -1,7 +1,8 @@
 // npm run bench: the built service on a fresh database, 1,000 users with credits; pgbench TPC-B on
 // the same server; autocannon (32 connections × 10 s per scenario after a warm-up) on balance, check,
+// feature checks without and with consumption,
 // record (random user, one user, members of a few organisations), streaming pairs, record with and without a webhook in interleaved
-// rounds, records through API keys without and with spend controls, batch ingestion; then the money
+// rounds, record with and without a service tier and units in interleaved rounds, records through API keys without and with spend controls, batch ingestion; then the money
 // checks and pgbench TPC-B again. Every row carries the service's own CPU per request
 // (bench/measure.mjs) and its rate against the mean of the two TPC-B runs; bench/report.mjs prints
 // the tables and the targets. BENCH_JSON=<file> writes the run's figures there; BENCH_BASELINE=<file>
@@ -13,6 +14,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { moneyChecks, runBatches } from './batch.mjs';
+import { createDimensionsRule, dimensionRounds, dimensionSummary } from './dimensions.mjs';
+import { featureScenarios, seedFeatures } from './features.mjs';
 import {
   accessToken,
   freshDatabase,
@@ -69,6 +72,7 @@ let moneySummary;
 // rate is compared with (a single 10 s run moves by ±15 % on a shared machine).
 const runTpcb = () => pgbenchRuns.push(tpcb(scratch.url, { connections: CONNECTIONS, duration: DURATION }));
 let providerSummary;
+let dimensionsSummary;
 let pricingSummary;
 try {
   if (hasPgbench()) {
@@ -87,10 +91,14 @@ try {
   const serviceKey = await createServiceKey(service);
   // 5 organisations of 40 members each (the first 200 users): their records charge the org's pool.
   const orgMembers = await seedOrgs(db, { orgs: 5, members: 40, credits: 2_000_000_000 });
+  // A boolean and a metered feature granted to every user (bench/features.mjs): the checks below.
+  await seedFeatures(service, db, meter);
 
   const scenarios = [
     { name: SCENARIO.balance, method: 'GET', path: '/api/credits/balance', auth: random },
     { name: 'POST /api/credits/check', method: 'POST', path: '/api/credits/check', body: { credits: 1 }, auth: random },
+    // Feature checks without consumption (against balance) and consuming one use (against record).
+    ...featureScenarios(random),
     {
       name: SCENARIO.record,
       method: 'POST',
@@ -214,6 +222,23 @@ try {
   results.push(kindsRow, providerRow);
   providerSummary = { cpuRatio: providerRow['CPU µs/req'] / kindsRow['CPU µs/req'] };
 
+  // A record with a service tier and units against the same record without them (bench/dimensions.mjs):
+  // interleaved rounds, compared by summed requests and by Node CPU per request.
+  log(`running records with and without a tier and units in ${WEBHOOK_ROUNDS} interleaved rounds...`);
+  await createDimensionsRule(service.base, meter);
+  const dimensionWindows = await dimensionRounds(
+    (body) =>
+      measure(
+        { method: 'POST', path: '/api/usage/record', body: () => ({ userId: randomId(), ...body }), auth: () => meter },
+        WEBHOOK_WINDOW,
+      ),
+    WEBHOOK_ROUNDS,
+  );
+  const plainRow = combinedRow(SCENARIO.recordPlain, dimensionWindows.plain);
+  const dimensionsRow = combinedRow(SCENARIO.recordDimensions, dimensionWindows.dimensions);
+  results.push(plainRow, dimensionsRow);
+  dimensionsSummary = dimensionSummary(dimensionWindows, plainRow, dimensionsRow);
+
   // Pricing by account (bench/pricing.mjs): the record route priced for users with an account price in
   // force and for users without one, in interleaved rounds compared by summed requests; then one
   // simulation over 1,000,000 records (target under 5 s).
@@ -309,6 +334,7 @@ const figures = {
   batch: batchSummary,
   money: moneySummary,
   providerUsage: providerSummary,
+  dimensions: dimensionsSummary,
   pricing: pricingSummary,
 };
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));

@@ -113,6 +113,16 @@ import { ParquetExports1732000600000 } from './1732000600000-parquet-exports.js'
 import { ErasedAccounts1732000650000 } from './1732000650000-erasure.js';
 import { ErasureFunctions1732000651000 } from './1732000651000-erasure-functions.js';
 import { PortalKeyTies1732000750000 } from './1732000750000-portal-key-ties.js';
+import { LateUsage1732000810000 } from './1732000810000-late-usage.js';
+import { LateUsageFunctions1732000811000 } from './1732000811000-late-usage-functions.js';
+import { PricingRerates1732000812000 } from './1732000812000-pricing-rerates.js';
+import { UsageCorrections1732000858000 } from './1732000858000-usage-corrections.js';
+import { UsageCorrectionsFunctions1732000858100 } from './1732000858100-usage-corrections-functions.js';
+import { UsageCorrectionsRollup1732000858200 } from './1732000858200-usage-corrections-rollup.js';
+import { OccurredAtOfHandWrittenRecords1732000859200 } from './1732000859200-occurred-at-of-hand-written-records.js';
+import { OccurredAtTrigger1732000859300 } from './1732000859300-occurred-at-trigger.js';
+import { Features1732000860000 } from './1732000860000-features.js';
+import { Features1732000861000 } from './1732000861000-features.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -231,4 +241,14 @@ export const MIGRATIONS = [
   ErasedAccounts1732000650000,
   ErasureFunctions1732000651000,
   PortalKeyTies1732000750000,
+  LateUsage1732000810000,
+  LateUsageFunctions1732000811000,
+  PricingRerates1732000812000,
+  UsageCorrections1732000858000,
+  UsageCorrectionsFunctions1732000858100,
+  UsageCorrectionsRollup1732000858200,
+  OccurredAtOfHandWrittenRecords1732000859200,
+  OccurredAtTrigger1732000859300,
+  Features1732000860000,
+  Features1732000861000,
 ];

@@ -21,6 +21,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
 import { ExportsModule } from './exports/exports.module.js';
+import { FeaturesModule } from './features/features.module.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
 import { StatementsModule } from './finance/statements.module.js';
@@ -34,6 +35,7 @@ import { PortalModule } from './portal/portal.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
+import { ReratesModule } from './rerates/rerates.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -62,6 +64,9 @@ export class AppModule {
         ThrottlingModule,
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
+        // Its routes before any module that imports pricing's: GET /api/pricing/rerates is not the price
+        // of a model called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
+        ReratesModule,
         AccountsModule,
         AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService, accountAccess: AccountResolver }),
         IdempotencyModule,
@@ -73,6 +78,7 @@ export class AppModule {
         StreamingSessionsModule,
         ApiKeysModule,
         PlansModule,
+        FeaturesModule,
         PurchasesModule,
         FinanceModule,
         PromotionsModule,

@@ -9,6 +9,7 @@ import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
 import { CreditCap } from './credits/entities/credit-cap.entity.js';
+import { CreditCapEventId } from './credits/entities/credit-cap-event-id.entity.js';
 import { CreditCapSpend } from './credits/entities/credit-cap-spend.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
@@ -19,6 +20,8 @@ import { WebhookDelivery } from './events/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './events/entities/webhook-endpoint.entity.js';
 import { ExportPart } from './exports/entities/export-part.entity.js';
 import { ExportRun } from './exports/entities/export-run.entity.js';
+import { Feature } from './features/entities/feature.entity.js';
+import { FeatureOverride } from './features/entities/feature-override.entity.js';
 import { Reconciliation } from './finance/entities/reconciliation.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { EmailNotification } from './notifications/entities/email-notification.entity.js';
@@ -35,7 +38,9 @@ import { Package } from './purchases/entities/package.entity.js';
 import { Purchase } from './purchases/entities/purchase.entity.js';
 import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
 import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
+import { PricingRerate } from './rerates/entities/pricing-rerate.entity.js';
 import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
+import { UsageCorrection } from './usage/entities/usage-correction.entity.js';
 import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
 import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
@@ -53,6 +58,7 @@ export const ENTITIES = [
   CreditAccount,
   CreditCap,
   CreditCapSpend,
+  CreditCapEventId,
   CreditTransfer,
   CreditTransferLot,
   AutoRechargeSettings,
@@ -63,12 +69,15 @@ export const ENTITIES = [
   ApiKey,
   StreamingSession,
   UsageRecord,
+  UsageCorrection,
   UsageDailyUser,
   UsageDailyTotal,
   UsageEventId,
   IdempotencyKey,
   Plan,
   Subscription,
+  Feature,
+  FeatureOverride,
   EventRecord,
   WebhookEndpoint,
   EmailNotification,
@@ -85,4 +94,5 @@ export const ENTITIES = [
   Reconciliation,
   ExportRun,
   ExportPart,
+  PricingRerate,
 ];

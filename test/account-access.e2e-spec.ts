@@ -82,6 +82,10 @@ const TABLE: Record<string, Case[]> = {
     { on: 'user', query: 'userId', answers: holderToo },
     { on: 'org', query: 'orgId', answers: orgReaders },
   ],
+  listEntitlements: [
+    { on: 'user', query: 'userId', answers: holderToo },
+    { on: 'org', query: 'orgId', answers: orgMembers },
+  ],
   getUserUsageStats: [{ on: 'user', answers: staffOnly }],
   listUsageRecords: [{ on: 'user', query: 'userId', answers: holderToo }],
   exportUsageRecordsCsv: [{ on: 'user', query: 'userId', answers: holderToo }],

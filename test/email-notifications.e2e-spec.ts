@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { EmailWorker } from '../src/notifications/email.worker.js';
+import { EMAIL_KINDS } from '../src/notifications/email-kinds.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { freezeClock, passTime } from './support/clock.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
@@ -274,7 +275,9 @@ describe('email notifications over SMTP', () => {
   it('preferences: own only, every kind listed, unknown kinds refused; the list is for supervisors', async () => {
     const u = await newUser();
     const got = await t.http.get('/api/notifications/preferences').set(u.auth).expect(200);
-    expect(Object.keys(got.body.email)).toHaveLength(8);
+    // Every kind that emails, feature.limit_reached included, in the preferences' order.
+    expect(Object.keys(got.body.email)).toEqual([...EMAIL_KINDS]);
+    expect(EMAIL_KINDS).toHaveLength(9);
     const put = await t.http
       .put('/api/notifications/preferences')
       .set(u.auth)

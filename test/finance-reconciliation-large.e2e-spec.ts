@@ -16,7 +16,7 @@ const HEADER =
  * results exact; 200,001 rows → 400 REPORT_TOO_LARGE and nothing written. Results are asserted, not
  * times: grouping a purchase's refund rows was quadratic and the charge span overflowed the stack.
  */
-describe('reconciliation: large reports', () => {
+describe('W4: reconciliation reads large reports in linear time, at most 200,000 rows', () => {
   let t: TestApp;
   let f: Fixtures;
   const admin = bearer(tokenFor('admin', 'finance-large-admin'));

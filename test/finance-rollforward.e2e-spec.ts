@@ -65,6 +65,7 @@ describe('finance: roll-forward and liability', () => {
       purchased: '0.00',
       sold: '20.00',
       recognized: '3.33',
+      corrected: '0.00',
       expired: '10.00',
       refunded: '0.00',
       chargedBack: '0.00',
@@ -126,10 +127,11 @@ describe('finance: roll-forward and liability', () => {
     const csv = await rollForward({ format: 'csv' }).expect(200);
     const [header, ...rows] = csv.text.trim().split('\r\n');
     expect(header).toBe(
-      'userId,orgId,start,end,opening,purchased,sold,transferredIn,recognized,expired,refunded,chargedBack,voided,transferredOut,closing,disputed',
+      'userId,orgId,start,end,opening,purchased,sold,transferredIn,recognized,expired,refunded,chargedBack,voided,transferredOut,closing,disputed,corrected',
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0].endsWith(',6.67,0.00')).toBe(true);
+    // closing, disputed, corrected
+    expect(rows[0].endsWith(',6.67,0.00,0.00'), rows[0]).toBe(true);
     await rollForward({ currency: 'xyz' }).expect(400);
     await rollForward({ from: to, to: from }).expect(400);
     await rollForward({ from: '2025-01-01', to: '2026-01-03' }).expect(400);

@@ -75,6 +75,8 @@ describe('monthly statements', () => {
     expect(res.body.usage).toEqual({
       byService: { chat: 333, 'chat-streaming': 40 },
       byModel: { none: 333, [m.model]: 40 },
+      byServiceTier: { default: 373 },
+      unitsByName: {},
     });
     // The held 120 have not been consumed: they count in the closing, not in the balance.
     const balance = (await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body;
@@ -84,6 +86,37 @@ describe('monthly statements', () => {
     expect((await statement(u.auth).expect(200)).body).toEqual(res.body);
     const ofUser = await statement(supervisor, { month: now }, `/api/credits/statement/${u.id}`).expect(200);
     expect(ofUser.body).toEqual(res.body);
+  });
+
+  it('breaks the month’s usage down by service tier (credits) and unit (counts)', async () => {
+    const model = uniqueId('openai.stm-dims');
+    await t.http
+      .post('/api/pricing')
+      .set(admin)
+      .send({
+        modelId: model,
+        pricePer1kTokens: '1',
+        serviceTiers: { flex: { pricePercent: 50 }, priority: { pricePercent: 200 } },
+        unitPrices: { web_search_call: '0.5' },
+      })
+      .expect(201);
+    const v = await f.newUser({ credits: 100 });
+    const record = (body: object) =>
+      t.http
+        .post('/api/usage/record')
+        .set(admin)
+        .send({ userId: v.id, service: 'chat', operation: 'c', modelId: model, ...body })
+        .expect(201);
+    await record({ inputTokens: 4000, serviceTier: 'flex' }); // 2
+    await record({ inputTokens: 1000, serviceTier: 'priority', units: { web_search_call: 3 } }); // (1 + 1.5) × 2 = 5
+    await record({ inputTokens: 3000, units: { web_search_call: 2 } }); // 3 + 1 = 4
+    const res = await statement(v.auth, { month: now }).expect(200);
+    expect(res.body.usage).toEqual({
+      byService: { chat: 11 },
+      byModel: { [model]: 11 },
+      byServiceTier: { default: 4, flex: 2, priority: 5 },
+      unitsByName: { web_search_call: 5 },
+    });
   });
 
   it('answers CSV with the same figures', async () => {

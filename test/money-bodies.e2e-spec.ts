@@ -11,7 +11,7 @@ const admin = bearer(tokenFor('admin', 'money-bodies-admin'));
  * that currency's minor places, nothing rounded, no other field inside a money object. The same
  * refusals from an allocation's value, a plan's price, a package's price and a purchase's amount.
  */
-describe('money in every body', () => {
+describe('W5: money in every body is one rule (ISO 4217, at most the currency’s minor places)', () => {
   let t: TestApp;
   let f: Fixtures;
   const users: string[] = [];

@@ -221,6 +221,7 @@ describe('the events of movements, for a user and for an organisation', () => {
           orgId: a.kind === 'org' ? a.orgId : null,
           allocationId: purchase.allocationId,
           credits: 1000,
+          expiresAt: await expiresAt(purchase.allocationId),
           amount: '10.00',
           currency: 'usd',
         }),

@@ -65,6 +65,14 @@ async function ensureSession(sessionId: unknown): Promise<void> {
   if (res.status !== 201 && res.body?.code !== 'SESSION_EXISTS') throw new Error(`fixture session: ${res.status}`);
 }
 
+/** The feature the feature and entitlement examples speak of (created by createFeature's example too). */
+async function ensureFeature(): Promise<void> {
+  const res = await send('post', '/api/features', {
+    body: { featureKey: 'image.generations', name: 'Image generations', type: 'metered' },
+  });
+  if (res.status !== 201 && res.body?.code !== 'FEATURE_EXISTS') throw new Error(`fixture feature: ${res.status}`);
+}
+
 /** The plan the plan and subscription examples speak of, existing and active. */
 async function ensurePlan(): Promise<void> {
   await send('post', '/api/plans', { body: { id: 'pro', name: 'Pro', credits: 5000, period: 'month' } });
@@ -96,6 +104,15 @@ async function shortfallRecord(): Promise<Record<string, string>> {
     init.body.sessionId,
   ]);
   return { id: rows[0].usage_record_id as string };
+}
+
+/** A usage record of the caller's, priced from tokens, for a correction's examples. */
+async function correctableRecord(): Promise<Record<string, string>> {
+  await send('post', '/api/credits/allocate', { body: { userId: CALLER, credits: 100 } }).expect(201);
+  const res = await send('post', '/api/usage/record', {
+    body: { service: 'chat', operation: 'completion', modelId: MODEL, tokens: 1000 },
+  }).expect(201);
+  return { id: res.body.id as string };
 }
 
 async function webhook(): Promise<Record<string, string>> {
@@ -226,10 +243,13 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
     id: (await send('post', '/api/portal/sessions', { body: { userId: CALLER } })).body.id,
   }),
   updatePlan: async () => (await ensurePlan(), {}),
+  updateFeature: async () => (await ensureFeature(), {}),
+  setEntitlement: async () => (await ensureFeature(), {}),
   putSubscription: async () => (await ensurePlan(), {}),
   getSubscription: ensureSubscription,
   deleteSubscription: ensureSubscription,
   resolveUsageRecord: shortfallRecord,
+  correctUsageRecord: correctableRecord,
   getWebhook: webhook,
   updateWebhook: webhook,
   deleteWebhook: webhook,
@@ -239,6 +259,16 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   retryWebhookDelivery: failedDelivery,
   transferCredits: () => ensureOrg(false),
   getReconciliation: reconciliation,
+  getRerate: async () => {
+    const body = {
+      rerateId: uniqueId('rerate-'),
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-11-02T00:00:00.000Z',
+      rules: [{ modelId: 'fixture-model', pricePer1kTokens: '1' }],
+      reason: 'fixture',
+    };
+    return { id: (await send('post', '/api/pricing/rerates', { body })).body.id };
+  },
   getPurchase: () => purchase(true),
   getPurchaseRefundable: () => purchase(true),
   markPurchasePaid: () => purchase(false),

@@ -116,12 +116,20 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
   });
 
   const personas = [
-    { name: 'user', who: () => ({ userId }), tabs: ['Balance', 'Usage', 'Purchases', 'API keys'] },
-    { name: 'member', who: () => ({ userId: memberId, orgId }), tabs: ['Balance', 'API keys', 'Organisation'] },
+    {
+      name: 'user',
+      who: () => ({ userId }),
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Features', 'API keys'],
+    },
+    {
+      name: 'member',
+      who: () => ({ userId: memberId, orgId }),
+      tabs: ['Balance', 'Features', 'API keys', 'Organisation'],
+    },
     {
       name: 'reader',
       who: () => ({ userId: readerId, orgId }),
-      tabs: ['Balance', 'Usage', 'Purchases', 'API keys', 'Organisation'],
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Features', 'API keys', 'Organisation'],
     },
   ];
   for (const persona of personas) {
@@ -193,6 +201,65 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     expect((await t.http.get('/api/portal/session').set(bearer(session.token)).expect(200)).body.buyUrl).toBeNull();
     await context.close();
   });
+
+  it('Statements: the month’s statement of the session’s account, its CSV and PDF the API’s', async () => {
+    const session = await mint({ userId });
+    const portal = bearer(session.token);
+    const month = new Date().toISOString().slice(0, 7);
+    const api = (await t.http.get(`/api/credits/statement?month=${month}`).set(portal).expect(200)).body;
+    expect(api.userId).toBe(userId);
+    // Another account's statement, named from this token: 404 as to any outsider; the staff route 403.
+    await t.http.get(`/api/orgs/${orgId}/statement?month=${month}`).set(portal).expect(404);
+    await t.http.get(`/api/credits/statement/${readerId}?month=${month}`).set(portal).expect(403);
+
+    const { page, context, errors } = await openPage(browser, { width: 1280, scheme: 'light', locale: 'de-DE' });
+    await page.goto(`${session.url.split('#')[0]}?tab=statements#${session.url.split('#')[1]}`);
+    await poll(() => page.getByTestId('closing').textContent()).toBe(
+      new Intl.NumberFormat('de-DE').format(api.closingCredits),
+    );
+    expect(digits(await page.getByTestId('opening').textContent())).toBe(api.openingCredits);
+    const lines = page.getByRole('region', { name: 'Statement lines' }).locator('tbody tr');
+    expect(await lines.count()).toBe(api.lines.length);
+    const region = await page.getByRole('region', { name: 'Statement lines' }).textContent();
+    for (const what of ['Grant', 'Purchase', 'Usage', '9,99']) expect(region).toContain(what);
+    expect(await page.getByRole('region', { name: 'Usage by service' }).textContent()).toContain('embeddings');
+    await page.screenshot({ path: join(PORTAL_SHOTS, 'user-statements-1280-de.png'), fullPage: true });
+
+    const downloaded = async (button: string) => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: button }).click(),
+      ]);
+      return Buffer.concat(await (await download.createReadStream()).toArray());
+    };
+    const csv = await t.http.get(`/api/credits/statement?month=${month}&format=csv`).set(portal).expect(200);
+    expect((await downloaded('Download CSV')).toString()).toBe(csv.text);
+    const pdf = await downloaded('Download PDF');
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+
+    // An earlier month: nothing moved, the figures say so.
+    const earlier = await page.getByLabel('Month (UTC)').locator('option').nth(1).getAttribute('value');
+    await page.getByLabel('Month (UTC)').selectOption(earlier!);
+    await poll(() => page.getByText('Nothing moved this month.').isVisible()).toBe(true);
+    expect(digits(await page.getByTestId('closing').textContent())).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+
+    // An org reader's session reads the org's statement.
+    const reader = await mint({ userId: readerId, orgId });
+    const orgApi = (await t.http.get(`/api/orgs/${orgId}/statement`).set(bearer(reader.token)).expect(200)).body;
+    expect(orgApi.orgId).toBe(orgId);
+    await t.http.get('/api/credits/statement').set(bearer(reader.token)).expect(404);
+    const org = await openPage(browser, { width: 375, scheme: 'dark' });
+    await org.page.goto(reader.url);
+    await org.page.getByRole('tab', { name: 'Statements' }).click();
+    await poll(() => org.page.getByTestId('closing').textContent()).toBe(
+      new Intl.NumberFormat('en-US').format(orgApi.closingCredits),
+    );
+    await org.page.screenshot({ path: join(PORTAL_SHOTS, 'reader-statements-375-dark.png'), fullPage: true });
+    expect(await seriousViolations(org.page)).toEqual([]);
+    await org.context.close();
+  }, 120_000);
 
   it('works with the keyboard alone: tabs, filters, a key created with a budget and revoked', async () => {
     const session = await mint({ userId });
@@ -311,7 +378,8 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
         const href = new URL((await link.getAttribute('href'))!);
         expect(`${href.origin}${href.pathname}`).toBe('https://app.example/checkout');
         expect(Object.fromEntries(href.searchParams)).toEqual(
-          who.org ? { src: 'portal', orgId: buyOrg, packageId } : { src: 'portal', userId: buyer, packageId },
+          // Never the user: the checkout takes the buyer from its own login.
+          who.org ? { src: 'portal', orgId: buyOrg, packageId } : { src: 'portal', packageId },
         );
         const card = page.locator('li.package', { has: link });
         expect(await card.textContent()).toContain('5.000 credits + 500 bonus');

@@ -106,7 +106,7 @@ describe('purchases', () => {
     expect(await allocationsOf(two.body.id)).toHaveLength(1);
     expect((await balance(u)).totalCredits).toBe(1500);
     const allocation = await t.db.query(
-      `SELECT source, total_credits, round(extract(epoch FROM expires_at - allocated_at) / 86400)::int AS days FROM credit_allocations WHERE purchase_id = $1`,
+      `SELECT source, total_credits, expires_at, round(extract(epoch FROM expires_at - allocated_at) / 86400)::int AS days FROM credit_allocations WHERE purchase_id = $1`,
       [two.body.id],
     );
     expect(allocation.rows[0]).toMatchObject({ source: 'purchase', total_credits: 500 });
@@ -123,6 +123,7 @@ describe('purchases', () => {
           orgId: null,
           allocationId: parallel[0].body.allocationId,
           credits: 500,
+          expiresAt: (allocation.rows[0].expires_at as Date).toISOString(),
           amount: '5.00',
           currency: 'usd',
         },

@@ -135,6 +135,25 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed('src/usage/queries/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
     );
+    // A feature check (src/features/features.repository.ts): the grant read and, consuming, the
+    // credits module's credits_feature_consume() under the account's lock, in one statement either way.
+    const featureKey = `queries.${Date.now().toString(36)}`;
+    await t.http
+      .post('/api/features')
+      .set(admin.auth)
+      .send({ featureKey, name: 'Queries', type: 'metered' })
+      .expect(201);
+    await t.http
+      .put(`/api/entitlements/${featureKey}`)
+      .set(admin.auth)
+      .send({ userId: u.id, grant: { limit: 10, period: 'month' } })
+      .expect(200);
+    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (without consume)', () =>
+      post('/api/entitlements/check', { featureKey }).expect(200),
+    );
+    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (consume, eventId)', () =>
+      post('/api/entitlements/check', { featureKey, consume: 1, eventId: 'queries-check-1' }).expect(200),
+    );
     const session = (estimatedTokens: number) =>
       post('/api/streaming-sessions/initialize', { modelId: SONNET, estimatedTokens }).expect(201);
     let first: { sessionId: string } | undefined;
@@ -178,8 +197,10 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
   });
 
   it('each request sent its statement', () => {
-    expect(queries.map((q) => q.file)).toEqual(expect.arrayContaining(['src/usage/queries/record.sql']));
-    expect(queries).toHaveLength(11);
+    expect(queries.map((q) => q.file)).toEqual(
+      expect.arrayContaining(['src/usage/queries/record.sql', 'src/features/queries/check.sql']),
+    );
+    expect(queries).toHaveLength(13);
   });
 
   it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {

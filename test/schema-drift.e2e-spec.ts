@@ -104,8 +104,12 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     "CREATE TRIGGER usage_rollup_update_new AFTER UPDATE ON public.usage_records REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_delta('1')",
   'trigger usage_records.usage_rollup_truncate':
     'CREATE TRIGGER usage_rollup_truncate AFTER TRUNCATE ON public.usage_records FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_truncate()',
+  'trigger usage_corrections.usage_corrections_rollup':
+    'CREATE TRIGGER usage_corrections_rollup AFTER INSERT ON public.usage_corrections REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_correction()',
+  'trigger usage_records.usage_records_occurred_at':
+    'CREATE TRIGGER usage_records_occurred_at BEFORE INSERT ON public.usage_records FOR EACH ROW WHEN ((new.occurred_at IS NULL)) EXECUTE FUNCTION usage_records_occurred_at()',
   'trigger events.email_notifications_queue':
-    "CREATE TRIGGER email_notifications_queue AFTER INSERT ON public.events FOR EACH ROW WHEN (((new.type)::text = ANY ((ARRAY['credits.expiring'::character varying, 'balance.low'::character varying, 'balance.depleted'::character varying, 'purchase.paid'::character varying, 'purchase.refunded'::character varying, 'promotion.redeemed'::character varying, 'auto_recharge.disabled'::character varying, 'org.member_limit_reached'::character varying])::text[]))) EXECUTE FUNCTION email_notifications_queue()",
+    "CREATE TRIGGER email_notifications_queue AFTER INSERT ON public.events FOR EACH ROW WHEN (((new.type)::text = ANY ((ARRAY['credits.expiring'::character varying, 'balance.low'::character varying, 'balance.depleted'::character varying, 'purchase.paid'::character varying, 'purchase.refunded'::character varying, 'promotion.redeemed'::character varying, 'auto_recharge.disabled'::character varying, 'org.member_limit_reached'::character varying, 'feature.limit_reached'::character varying])::text[]))) EXECUTE FUNCTION email_notifications_queue()",
 };
 
 function optionsFor(url: string) {

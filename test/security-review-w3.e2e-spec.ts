@@ -104,7 +104,7 @@ describe('W3: keys created with a portal token', () => {
     expect(JSON.stringify(created.body.items[0])).not.toContain(key.body.key);
   });
 
-  it('an org session reaches only that org’s keys, a user session only the user’s own', async () => {
+  it('W9: an org session reaches only that org’s keys (never the user’s personal ones), a user session only the user’s own', async () => {
     const userSession = await portal({ userId });
     const orgSession = await portal({ userId, orgId });
     const personal = await t.http.post('/api/api-keys').set(userSession.auth).send({ name: 'personal' }).expect(201);

@@ -80,11 +80,30 @@ describe.skipIf(!available)('Swagger UI in a browser', () => {
 
 /** Opens an operation, "Try it out", "Execute"; the status Swagger UI shows for the live answer. */
 async function execute(operation: string): Promise<string> {
-  const op = page.locator(operation);
+  const op = await reveal(operation);
   await op.locator('.opblock-summary').first().click();
   await op.getByRole('button', { name: 'Try it out' }).click();
   await op.getByRole('button', { name: 'Execute' }).click();
   const status = op.locator('.live-responses-table .response .response-col_status').first();
   await status.waitFor();
   return ((await status.textContent()) ?? '').trim();
+}
+
+/**
+ * The operation, rendered. Once the document's tags and operations number 150 or more, Swagger UI
+ * (5.x) virtualizes the list: only the operations near the viewport are in the page, the others appear
+ * as the reader scrolls. So scroll down a screen at a time (a frame each) until it is there.
+ */
+async function reveal(operation: string) {
+  const op = page.locator(operation);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (let screens = 0; (await op.count()) === 0; screens++) {
+    if (screens > 400) throw new Error(`${operation} is not in the page`);
+    await page.evaluate(() => {
+      window.scrollBy(0, window.innerHeight);
+      return new Promise((frame) => requestAnimationFrame(frame));
+    });
+  }
+  await op.scrollIntoViewIfNeeded();
+  return op;
 }

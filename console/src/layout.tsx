@@ -12,6 +12,7 @@ const NAV = [
   { to: '/review', label: 'Review queue' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/plans', label: 'Plans' },
+  { to: '/features', label: 'Features' },
   { to: '/packages', label: 'Packages' },
   { to: '/promotions', label: 'Promotions' },
   { to: '/finance', label: 'Finance' },

@@ -6,6 +6,7 @@ import { AuditScreen, auditSearch } from './screens/audit';
 import { EmailsScreen, emailsSearch } from './screens/emails';
 import { EventsScreen } from './screens/events';
 import { ExportsScreen } from './screens/exports';
+import { FeaturesScreen } from './screens/features';
 import { FinanceScreen } from './screens/finance';
 import { OrgScreen } from './screens/org';
 import { OrgsScreen, orgsSearch } from './screens/orgs';
@@ -40,6 +41,7 @@ export const routes = {
   review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
   pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
   plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),
+  features: createRoute({ getParentRoute: () => root, path: '/features', component: FeaturesScreen }),
   packages: createRoute({ getParentRoute: () => root, path: '/packages', component: PackagesScreen }),
   promotions: createRoute({ getParentRoute: () => root, path: '/promotions', component: PromotionsScreen }),
   webhooks: createRoute({ getParentRoute: () => root, path: '/webhooks', component: WebhooksScreen }),

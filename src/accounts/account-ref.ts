@@ -14,6 +14,15 @@ export interface AccountRef {
 export const userAccount = (userId: string): AccountRef => ({ kind: 'user', id: userId });
 export const orgAccount = (orgId: string): AccountRef => ({ kind: 'org', id: orgId });
 
+/**
+ * The account as the API names it in bodies and answers (the public shape): a user's `{userId}` or an
+ * organisation's `{orgId}`.
+ */
+export type PublicAccount = { userId: string } | { orgId: string };
+
+export const publicAccount = (ref: AccountRef): PublicAccount =>
+  ref.kind === 'user' ? { userId: ref.id } : { orgId: ref.id };
+
 /** The account of a row or a charge that names an organisation or, without one, its user. */
 export const ownerAccount = (orgId: string | null, userId: string): AccountRef =>
   orgId === null ? userAccount(userId) : orgAccount(orgId);

@@ -15,10 +15,8 @@ import {
 } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
+import type { AccountRef } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
-import type { AccountKind } from './entities/account.entity.js';
-
-type Owner = { kind: AccountKind; id: string };
 
 /**
  * The one resolver (docs/trust-model.md "Who may reach an account (the one access rule)"): what a
@@ -56,13 +54,14 @@ export class AccountResolver implements AccountAccess {
   }
 
   async own(caller: AuthUser): Promise<ResolvedAccount> {
-    const owner: Owner = portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : user(caller));
+    const owner: AccountRef =
+      portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : user(caller));
     const read = await this.accounts.standing(owner.kind, owner.id, caller.userId);
     if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     return resolved(owner, read.accountId, owner.kind === 'org' ? caller.userId : null);
   }
 
-  async account(owner: Owner): Promise<ResolvedAccount | null> {
+  async account(owner: AccountRef): Promise<ResolvedAccount | null> {
     const read = await this.accounts.standing(owner.kind, owner.id, '');
     return read.accountId ? resolved(owner, read.accountId, null) : null;
   }
@@ -76,9 +75,9 @@ export class AccountResolver implements AccountAccess {
   }
 }
 
-const user = (caller: AuthUser): Owner => ({ kind: 'user', id: caller.userId });
+const user = (caller: AuthUser): AccountRef => ({ kind: 'user', id: caller.userId });
 
-const resolved = (owner: Owner, accountId: string, memberId: string | null): ResolvedAccount => ({
+const resolved = (owner: AccountRef, accountId: string, memberId: string | null): ResolvedAccount => ({
   accountId,
   kind: owner.kind,
   ownerId: owner.id,
@@ -86,7 +85,7 @@ const resolved = (owner: Owner, accountId: string, memberId: string | null): Res
 });
 
 /** The account a request names under its rule: an org route's `orgId`, else a user route's `userId`. */
-function namedOwner(named: NamedAccounts, rule: AccountRule): Owner | null {
+function namedOwner(named: NamedAccounts, rule: AccountRule): AccountRef | null {
   if (rule.org && named.orgId !== undefined) return { kind: 'org', id: named.orgId };
   if (rule.user && named.userId !== undefined) return { kind: 'user', id: named.userId };
   return null;

@@ -7,11 +7,20 @@ import { AccountsService } from './accounts.service.js';
 import { Account } from './entities/account.entity.js';
 import { UserAccount } from './entities/user-account.entity.js';
 import { ErasedAccounts } from './erased-accounts.js';
+import { OrgRecordsRepository } from './org-records.repository.js';
+import { OrgRecordsService } from './org-records.service.js';
 
 /** The low-level accounts module: the account rows for other modules (auth, credits, users); no routes. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserAccount, Account])],
-  providers: [AccountsService, AccountsRepository, AccountResolver, ErasedAccounts],
-  exports: [AccountsService, AccountResolver, ErasedAccounts],
+  providers: [
+    AccountsService,
+    AccountsRepository,
+    AccountResolver,
+    ErasedAccounts,
+    OrgRecordsService,
+    OrgRecordsRepository,
+  ],
+  exports: [AccountsService, AccountResolver, ErasedAccounts, OrgRecordsService],
 })
 export class AccountsModule {}

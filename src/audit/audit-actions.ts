@@ -12,11 +12,13 @@ export const AUDIT_ACTIONS = {
   'credits.limits.set': 'user',
   'credits.alerts.set': 'user',
   'usage.resolve': 'usage_record',
+  'usage.correct': 'usage_record',
   'usage.record': 'user',
   'pricing.create': 'pricing_rule',
   'pricing.import': 'pricing_import',
   'pricing.account.create': 'account_price',
   'pricing.account.delete': 'account_price',
+  'pricing.rerate': 'pricing_rerate',
   'org.models.set': 'org',
   'plan.create': 'plan',
   'plan.update': 'plan',
@@ -51,6 +53,9 @@ export const AUDIT_ACTIONS = {
   'org.member.remove': 'org',
   'org.limits.set': 'org',
   'portal.session.create': 'portal_session',
+  'feature.create': 'feature',
+  'feature.update': 'feature',
+  'entitlement.set': 'user',
 } as const;
 
 /**

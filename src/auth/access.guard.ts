@@ -40,7 +40,7 @@ export class AccessGuard implements CanActivate {
       if (rule.role !== 'user' || rule.apiKeyScope === undefined) {
         throw new ForbiddenException('API keys cannot call this route');
       }
-      const serviceKey = rule.meters && user.scopes?.includes('usage:ingest');
+      const serviceKey = (rule.meters || rule.serviceKeys) && user.scopes?.includes('usage:ingest');
       if (rule.apiKeyScope !== 'any' && !serviceKey && !user.scopes?.includes(rule.apiKeyScope)) {
         throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
       }

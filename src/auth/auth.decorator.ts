@@ -36,6 +36,8 @@ export interface AuthRule {
    * service principals may call it; a service key's `usage:ingest` stands for the scope.
    */
   meters?: true;
+  /** A service key (`usage:ingest`) stands for the scope here too (the feature check). */
+  serviceKeys?: true;
   /** The route names an account (`userId`, `orgId`): who sees it and who may use the route on it. */
   account?: AccountRule;
   /** What a portal token may do here (account-access.ts `PortalReach`); absent: refused. */
@@ -84,6 +86,7 @@ export function Auth(
   options: {
     scope?: Scope | 'any';
     meters?: true;
+    serviceKeys?: true;
     account?: AccountRule;
     portal?: PortalReach;
     changesNothing?: true;
@@ -93,6 +96,7 @@ export function Auth(
     role,
     apiKeyScope: role === 'user' ? options.scope : undefined,
     ...(options.meters ? { meters: true } : {}),
+    ...(options.serviceKeys ? { serviceKeys: true } : {}),
     ...(options.account ? { account: options.account } : {}),
     ...(options.portal ? { portal: options.portal } : {}),
     ...(options.changesNothing ? { changesNothing: true } : {}),
@@ -106,7 +110,7 @@ export function Auth(
   const keys = keysAllowed
     ? rule.apiKeyScope === 'any'
       ? 'API keys: any valid key.'
-      : `API keys: scope \`${rule.apiKeyScope}\`.`
+      : `API keys: scope \`${rule.apiKeyScope}\`${options.serviceKeys ? ' (or a service key, `usage:ingest`)' : ''}.`
     : 'API keys: not accepted.';
   const metering = options.meters
     ? ' With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with ' +

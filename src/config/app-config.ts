@@ -1,3 +1,4 @@
+import { type CorrectionsConfig, correctionsConfig } from './corrections-config.js';
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
@@ -18,10 +19,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 /** LOG_FORMAT: `pretty` (text for a person; default in development) or `json` (one object a line; elsewhere). */
 export type LogFormat = (typeof LOG_FORMATS)[number];
-
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
-
 export const METERING_TRUSTS = ['service', 'users'] as const;
 export type MeteringTrust = (typeof METERING_TRUSTS)[number];
 
@@ -83,6 +82,7 @@ export interface AppConfig {
   /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
   stripeWebhookSecret: string | null;
   selling: SellingConfig;
+  corrections: CorrectionsConfig;
   mail: MailConfig;
   version: string;
 }
@@ -143,7 +143,6 @@ export interface WebhooksConfig {
 
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-key-change-me-0123456789';
-
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function redisUrl(read: EnvReader): string | null {
@@ -390,6 +389,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     stripeWebhookSecret: stripeWebhookSecret(read),
     selling: sellingConfig(read),
+    corrections: correctionsConfig(read),
     mail: mailConfig(read),
     version: options.version ?? '0.0.0',
   };

@@ -87,4 +87,25 @@ export class CreditCapsRepository {
       ]),
     );
   }
+
+  /**
+   * Deletes up to `batch` kept check answers (credit_cap_event_ids) older than `days` days, oldest
+   * first; rows another instance is deleting are skipped.
+   */
+  async deleteEventIdsOlderThan(m: EntityManager, days: number, batch: number): Promise<number> {
+    const rows: { n: string }[] = await m.query(
+      `WITH old AS (
+         SELECT account_id, subject_kind, subject_id, event_id FROM credit_cap_event_ids
+          WHERE created_at < now() - make_interval(days => $1)
+          ORDER BY created_at LIMIT $2
+            FOR UPDATE SKIP LOCKED),
+       gone AS (
+         DELETE FROM credit_cap_event_ids e USING old
+          WHERE e.account_id = old.account_id AND e.subject_kind = old.subject_kind
+            AND e.subject_id = old.subject_id AND e.event_id = old.event_id RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [days, batch],
+    );
+    return Number(rows[0].n);
+  }
 }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
+import { type AccountRef, type PublicAccount, publicAccount } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { AccountOwner, TransferView } from './credit-views.js';
+import type { TransferView } from './credit-views.js';
 import { accountIdOfKindSql } from './credits.sql.js';
 
 /** What credits_transfer() answers (migration 1732000033100). */
@@ -28,8 +28,7 @@ interface TransferViewRow {
   lots: { fromAllocationId: string; toAllocationId: string; credits: number; expiresAt: string }[];
 }
 
-const accountOwner = (kind: 'user' | 'org', owner: string): AccountOwner =>
-  kind === 'user' ? { userId: owner } : { orgId: owner };
+const accountOwner = (kind: 'user' | 'org', owner: string): PublicAccount => publicAccount({ kind, id: owner });
 
 function toTransfer(row: TransferViewRow): TransferView {
   return {
@@ -90,19 +89,19 @@ export class CreditTransfersRepository {
   }
 
   /**
-   * The account's transfers, either way (null: every transfer), newest first (ties: id); limit + 1 rows
-   * for the page.
+   * The account's transfers, either way (`accountId` null: every transfer), newest first (ties: id);
+   * limit + 1 rows for the page.
    */
   async list(query: {
-    account: AccountRef | null;
+    accountId: string | null;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(TransferView & { cursorT: string })[]> {
     const params: unknown[] = [];
     const where: string[] = [];
-    if (query.account) {
-      params.push(query.account.kind, query.account.id);
-      where.push(`(t.from_account_id = credit_account_of($1, $2) OR t.to_account_id = credit_account_of($1, $2))`);
+    if (query.accountId !== null) {
+      params.push(query.accountId);
+      where.push(`(t.from_account_id = $1::bigint OR t.to_account_id = $1::bigint)`);
     }
     if (query.after) {
       params.push(query.after.t, query.after.id);
@@ -115,20 +114,5 @@ export class CreditTransfersRepository {
       params,
     );
     return rows.map((r) => ({ ...toTransfer(r), cursorT: r.cursor_t }));
-  }
-
-  /** Whether the account exists (a user's or an organisation's). */
-  async accountExists(account: AccountRef): Promise<boolean> {
-    const rows: { id: string | null }[] = await this.dataSource.query(`SELECT credit_account_of($1, $2) AS id`, [
-      account.kind,
-      account.id,
-    ]);
-    return rows[0].id !== null;
-  }
-
-  /** Whether the user is an active member of the organisation (separation of duties). */
-  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);
-    return rows.length > 0;
   }
 }

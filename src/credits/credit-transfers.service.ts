@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type NamedAccounts } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -12,11 +12,8 @@ import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type { TransferView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
 
-/** An account as a request names it: exactly one of the two ids (the DTOs check it). */
-type AccountRefInput = { userId?: string; orgId?: string };
-
 /** `{userId}` or `{orgId}` as the engine names it; anything else is a 400. */
-export function accountName(ref: AccountRefInput): AccountRef {
+export function accountName(ref: NamedAccounts): AccountRef {
   if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', id: ref.userId };
   if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', id: ref.orgId };
   throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
@@ -41,23 +38,21 @@ export class CreditTransfersService {
    */
   async transfer(
     caller: AuthUser,
-    body: { from: AccountRefInput; to: AccountRefInput; credits: number; reason?: string },
+    body: { from: NamedAccounts; to: NamedAccounts; credits: number; reason?: string },
   ): Promise<TransferView> {
     const from = accountName(body.from);
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (to.kind === 'user') assertNotOwnGrant(caller, to.id, 'transfer');
-    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
-    for (const side of [from, to])
-      if (side.kind === 'org') await this.access.forWrite(caller, side.id, { member: false });
-    return this.tx.run(async (manager) => {
-      if (
-        to.kind === 'org' &&
-        !roleSatisfies(caller.role, 'admin') &&
-        (await this.repo.isActiveMember(manager, to.id, caller.userId))
-      ) {
+    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts);
+    // the resolver names the caller as the org's member when they are one (separation of duties).
+    for (const side of [from, to]) {
+      if (side.kind !== 'org') continue;
+      const org = await this.access.forWrite(caller, side.id, { member: false });
+      if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
-      }
+    }
+    return this.tx.run(async (manager) => {
       const view = await this.credits.transfer(manager, {
         from,
         to,
@@ -72,13 +67,12 @@ export class CreditTransfersService {
 
   /** An account's transfers, either way, or every transfer, newest first. Unknown account → 404. */
   async list(query: { userId?: string; orgId?: string; limit?: number; cursor?: string }): Promise<Page<TransferView>> {
-    const account = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
+    const named = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    if (account && !(await this.repo.accountExists(account))) {
-      throw new NotFoundError(account.kind === 'user' ? 'User' : 'Organisation');
-    }
+    const account = named && (await this.access.account(named));
+    if (named && !account) throw new NotFoundError(named.kind === 'user' ? 'User' : 'Organisation');
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const rows = await this.repo.list({ account, after, limit });
+    const rows = await this.repo.list({ accountId: account?.accountId ?? null, after, limit });
     return toPage(
       rows,
       limit,

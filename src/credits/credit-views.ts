@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
+import type { AccountRef, PublicAccount } from '../accounts/account-ref.js';
 import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -21,6 +21,7 @@ export const LEDGER_KINDS = [
   'debt',
   'freeze',
   'unfreeze',
+  'correction',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
@@ -36,6 +37,7 @@ export const FINANCE_CATEGORIES = [
   'voided',
   'transferred_in',
   'transferred_out',
+  'corrected',
 ] as const;
 export type FinanceCategory = (typeof FINANCE_CATEGORIES)[number];
 
@@ -233,9 +235,6 @@ export interface CreditSummaryView {
   byDay: { date: string; granted: number; spent: number; expired: number; voided: number }[];
 }
 
-/** An account as callers name it: a user's by its user id, an organisation's by its org id. */
-export type AccountOwner = { userId: string } | { orgId: string };
-
 /** One source allocation a transfer drew on, and the allocation it arrived as (same expiry). */
 export interface TransferLotView {
   fromAllocationId: string;
@@ -246,8 +245,8 @@ export interface TransferLotView {
 
 export interface TransferView {
   id: string;
-  from: AccountOwner;
-  to: AccountOwner;
+  from: PublicAccount;
+  to: PublicAccount;
   credits: number;
   reason: string | null;
   lots: TransferLotView[];

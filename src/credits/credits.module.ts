@@ -10,8 +10,11 @@ import { AutoRechargeRepository } from './auto-recharge.repository.js';
 import { AutoRechargeService } from './auto-recharge.service.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
+import { CreditCapEventIdsJob } from './credit-cap-event-ids.job.js';
 import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
+import { CreditCorrectionsRepository } from './credit-corrections.repository.js';
+import { CreditCorrectionsService } from './credit-corrections.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { CreditFinanceRepository } from './credit-finance.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
@@ -32,6 +35,7 @@ import { CreditsBatchRepository } from './credits-batch.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditCap } from './entities/credit-cap.entity.js';
+import { CreditCapEventId } from './entities/credit-cap-event-id.entity.js';
 import { CreditCapSpend } from './entities/credit-cap-spend.entity.js';
 import { CreditHold } from './entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
@@ -48,6 +52,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
       CreditAccount,
       CreditCap,
       CreditCapSpend,
+      CreditCapEventId,
       CreditTransfer,
       CreditTransferLot,
     ]),
@@ -67,6 +72,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditQueriesService,
     CreditQuotesService,
     CreditExpiryJob,
+    CreditCapEventIdsJob,
     CreditsBatchRepository,
     AccountLocksRepository,
     CreditTransfersRepository,
@@ -77,8 +83,11 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AutoRechargeService,
     CreditCapsRepository,
     CreditCapsService,
+    CreditCorrectionsRepository,
+    CreditCorrectionsService,
   ],
   exports: [
+    CreditCorrectionsService,
     CreditCapsService,
     CreditsService,
     CreditQueriesService,

@@ -59,3 +59,11 @@ export function spendableCreditsSql(ownerExpr: string, kind: AccountKind = 'user
            + COALESCE((SELECT credit_headroom(cc.overdraft_limit, cc.debt) FROM credit_accounts cc
                         WHERE cc.account_id = credit_account_of('${kind}', ${ownerExpr})), 0))::bigint`;
 }
+
+/**
+ * A metered feature's use in the period of `period` containing `at` (docs/features.md), as a table of
+ * one row (`spent`) to read in FROM: the credits module's cap counter, read for the features module's
+ * check and list statements.
+ */
+export const featureUseSql = (featureKey: string, accountId: string, period: string, at: string): string =>
+  `credit_cap_spent('feature', ${featureKey}, ${accountId}, ${period}, ${at})`;

@@ -1,12 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import pg from 'pg';
 
+import { errorText } from '../common/errors/error-text.js';
+
 /** How soon a lost LISTEN connection is opened again. */
 const LISTEN_RETRY_MS = 2000;
 /** How long one attempt to open the LISTEN connection may take. */
 const CONNECT_TIMEOUT_MS = 5000;
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export interface ChannelListenerOptions {
   /** The database to listen on (the primary: NOTIFY is sent where the write commits). */

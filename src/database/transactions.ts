@@ -77,6 +77,14 @@ export class Transactions {
     }
   }
 
+  /**
+   * Runs `work` outside the current request's transaction: work a request starts in the background (a
+   * re-rate's chunks) opens transactions of its own instead of joining the request's.
+   */
+  detached<T>(work: () => T): T {
+    return ambient.exit(work);
+  }
+
   /** Whether the current request runs in a transaction (its statements share one connection). */
   get inTransaction(): boolean {
     return ambient.getStore() !== undefined;

@@ -38,6 +38,15 @@ export interface EventPayloads {
   'credits.expired': { userId: string | null; orgId?: string; allocationId: string; credits: number };
   /** `orgId` when an organisation paid (`userId`: the member). */
   'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };
+  /** A usage record was corrected (docs/usage.md "Corrections"); `orgId` when an organisation paid (`userId`: the member). */
+  'usage.corrected': {
+    userId: string;
+    orgId?: string;
+    recordId: string;
+    correctionId: string;
+    delta: number;
+    credits: number;
+  };
   /** A streaming session was settled by the expiry job; `charged` is what its settlement charged. */
   'session.expired': { userId: string; sessionId: string; charged: number; orgId?: string };
   /** `orgId` when the key charged an organisation (`userId`: the key's owner). */
@@ -50,6 +59,11 @@ export interface EventPayloads {
   };
   /** A member's spend from their organisation first reached their limit in the period (once per period). */
   'org.member_limit_reached': { orgId: string; userId: string; limit: number; spentInPeriod: number; period: string };
+  /**
+   * A metered feature's use first reached its limit in the period (once per account, feature and
+   * period); an organisation's account: `orgId`, and `userId` null (docs/features.md).
+   */
+  'feature.limit_reached': { userId: string | null; orgId?: string; featureKey: string; limit: number; period: string };
   /** `orgId` (and `userId` null) when the subscription is an organisation's. */
   'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
   /** A purchase was paid: its allocation was granted. */
@@ -57,6 +71,8 @@ export interface EventPayloads {
     purchaseId: string;
     allocationId: string;
     credits: number;
+    /** When the purchase's allocation expires (ISO-8601 UTC): a receipt says so. */
+    expiresAt: string;
     /** A package's bonus, granted in the same allocation (absent when there is none). */
     bonusCredits?: number;
     amount: string;
@@ -104,6 +120,8 @@ export interface EventPayloads {
     credits: number;
     expiresAt: string;
   };
+  /** A re-rate finished (docs/pricing.md "Re-rating"): what it examined and corrected. */
+  'pricing.rerate.completed': { id: string; rerateId: string; records: number; corrected: number; delta: number };
   /** Sent by POST /api/webhooks/:id/test to that endpoint only. */
   'webhook.test': { webhookId: string };
 }
@@ -123,6 +141,7 @@ export const EVENT_TYPES = [
   'credits.expiring',
   'credits.expired',
   'usage.needs_review',
+  'usage.corrected',
   'session.expired',
   'api_key.limit_reached',
   'org.member_limit_reached',
@@ -134,6 +153,8 @@ export const EVENT_TYPES = [
   'auto_recharge.requested',
   'auto_recharge.disabled',
   'promotion.redeemed',
+  'pricing.rerate.completed',
+  'feature.limit_reached',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

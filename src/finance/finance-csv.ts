@@ -1,8 +1,17 @@
 import { csvLine, csvText } from '../usage/usage-csv.js';
 import type { LiabilityAccountDto, PeriodFiguresDto } from './dto/finance.dto.js';
-import { MONEY_IN, MONEY_OUT } from './finance-figures.js';
+import { MONEY_IN, MONEY_OUT, MONEY_WITHIN } from './finance-figures.js';
 
-const PERIOD_COLUMNS = ['start', 'end', 'opening', ...MONEY_IN, ...MONEY_OUT, 'closing', 'disputed'] as const;
+const PERIOD_COLUMNS = [
+  'start',
+  'end',
+  'opening',
+  ...MONEY_IN,
+  ...MONEY_OUT,
+  'closing',
+  'disputed',
+  ...MONEY_WITHIN,
+] as const;
 
 /** The roll-forward CSV's first line: rows of all accounts first, then (groupBy=account) of each. */
 export const ROLL_FORWARD_CSV_HEADER = csvLine(['userId', 'orgId', ...PERIOD_COLUMNS]);

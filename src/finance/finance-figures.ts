@@ -13,7 +13,13 @@ export const PROMOTIONAL_KEYS = [
   'transferredOut',
 ] as const;
 
-type MoneyKey = (typeof MONEY_IN)[number] | (typeof MONEY_OUT)[number];
+/**
+ * Figures beside the identity: `corrected`, the money of usage corrections (the `corrected`
+ * category), already inside `recognized`, signed like it (more taken: positive; given back: negative).
+ */
+export const MONEY_WITHIN = ['corrected'] as const;
+
+type MoneyKey = (typeof MONEY_IN)[number] | (typeof MONEY_OUT)[number] | (typeof MONEY_WITHIN)[number];
 type PromotionalKey = (typeof PROMOTIONAL_KEYS)[number];
 
 /** A ledger category as the roll-forward names it, valued and promotional. */
@@ -21,6 +27,7 @@ const MONEY_KEY: Record<string, MoneyKey> = {
   purchased: 'purchased',
   sold: 'sold',
   recognized: 'recognized',
+  corrected: 'recognized',
   expired: 'expired',
   refunded: 'refunded',
   charged_back: 'chargedBack',
@@ -31,6 +38,7 @@ const MONEY_KEY: Record<string, MoneyKey> = {
 const PROMOTIONAL_KEY: Record<string, PromotionalKey> = {
   granted: 'granted',
   recognized: 'consumed',
+  corrected: 'consumed',
   expired: 'expired',
   voided: 'voided',
   transferred_in: 'transferredIn',
@@ -84,6 +92,7 @@ class Sums {
     this.net.set(at, (this.net.get(at) ?? 0n) + value);
     const key = MONEY_KEY[row.category];
     if (key) bump(this.money, at, key, value);
+    if (row.category === 'corrected') bump(this.money, at, 'corrected', value);
   }
 
   addFrozen(row: FrozenSum): void {
@@ -128,25 +137,49 @@ export function rollForwards(
   return result;
 }
 
+/** Each period's bounds as ISO text, made once per list of periods (a page's accounts share it). */
+const isoBounds = new WeakMap<object, { start: string; end: string }[]>();
+
+function boundsOf(periods: { start: Date; end: Date }[]): { start: string; end: string }[] {
+  let bounds = isoBounds.get(periods);
+  if (!bounds) {
+    bounds = periods.map((p) => ({ start: p.start.toISOString(), end: p.end.toISOString() }));
+    isoBounds.set(periods, bounds);
+  }
+  return bounds;
+}
+
 function rollForward(sums: Sums, periods: { start: Date; end: Date }[], currency: string): RollForward {
-  const money = (n: bigint) => fromMinor(n, currency);
+  // Most of an account's periods by day are quiet: the same few amounts (zero, the balance) over and
+  // over, so each is formatted once.
+  const texts = new Map<bigint, string>();
+  const money = (n: bigint) => {
+    let text = texts.get(n);
+    if (text === undefined) {
+      text = fromMinor(n, currency);
+      texts.set(n, text);
+    }
+    return text;
+  };
+  const bounds = boundsOf(periods);
+  const none = new Map<MoneyKey, bigint>();
   let opening = sums.net.get(-1) ?? 0n;
   let disputed = sums.frozen.get(-1) ?? 0n;
   const firstOpening = opening;
   const totals = new Map<MoneyKey, bigint>();
   const rows: PeriodFigures[] = [];
-  for (const { start, end } of periods) {
+  for (const [i, { start }] of periods.entries()) {
     const at = start.getTime();
-    const moved = sums.money.get(at) ?? new Map<MoneyKey, bigint>();
+    const moved = sums.money.get(at) ?? none;
     const closing = opening + (sums.net.get(at) ?? 0n);
     disputed += sums.frozen.get(at) ?? 0n;
     const figures = {} as Record<MoneyKey, string>;
     for (const key of MONEY_IN) figures[key] = money(moved.get(key) ?? 0n);
-    for (const key of MONEY_OUT) figures[key] = money(-(moved.get(key) ?? 0n));
+    for (const key of [...MONEY_OUT, ...MONEY_WITHIN]) figures[key] = money(-(moved.get(key) ?? 0n));
     for (const [key, n] of moved) totals.set(key, (totals.get(key) ?? 0n) + n);
     rows.push({
-      start: start.toISOString(),
-      end: end.toISOString(),
+      start: bounds[i].start,
+      end: bounds[i].end,
       opening: money(opening),
       ...figures,
       closing: money(closing),
@@ -156,7 +189,7 @@ function rollForward(sums: Sums, periods: { start: Date; end: Date }[], currency
   }
   const total = {} as Record<MoneyKey, string>;
   for (const key of MONEY_IN) total[key] = money(totals.get(key) ?? 0n);
-  for (const key of MONEY_OUT) total[key] = money(-(totals.get(key) ?? 0n));
+  for (const key of [...MONEY_OUT, ...MONEY_WITHIN]) total[key] = money(-(totals.get(key) ?? 0n));
   return {
     periods: rows,
     totals: { opening: money(firstOpening), ...total, closing: money(opening), disputed: money(disputed) },

@@ -18,6 +18,7 @@ export const STATEMENT_KINDS = [
   'chargeback',
   'void',
   'debt',
+  'correction',
 ] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
@@ -34,6 +35,8 @@ export interface Movement {
   /** The money that moved with the credits, in the currency's minor units (null: promotional credits). */
   valueMinor: bigint | null;
   currency: string | null;
+  /** The usage correction the line belongs to (its lines make one statement line), else null. */
+  correctionId?: string | null;
 }
 
 export interface StatementLine {
@@ -135,13 +138,34 @@ function lineOf(m: Movement): { kind: StatementKind; description: string } | nul
 
 /**
  * The statement's lines in time order: one per movement, but usage (records, settled sessions,
- * overdrafts) summed into one line per UTC day, dated that day. Zero lines are left out.
+ * overdrafts) summed into one line per UTC day, dated that day, and a usage correction's lines into
+ * one. Zero lines are left out.
  */
 export function statementLines(movements: Movement[]): StatementLine[] {
   type Pending = StatementLine & { at: number; values: Values };
   const lines: Pending[] = [];
   const usage = new Map<string, Pending>();
+  const corrections = new Map<string, Pending>();
   for (const m of movements) {
+    if (m.correctionId) {
+      // a correction's lines (given back, taken, a dead lot's part moved to its new allocation): one line
+      let line = corrections.get(m.correctionId);
+      if (!line) {
+        line = {
+          date: day(m.at),
+          kind: 'correction',
+          credits: 0,
+          description: 'Usage correction',
+          at: m.at.getTime(),
+          values: new Map(),
+        };
+        corrections.set(m.correctionId, line);
+        lines.push(line);
+      }
+      line.credits += m.credits;
+      add(line.values, m);
+      continue;
+    }
     const line = lineOf(m);
     const date = day(m.at);
     if (line) {

@@ -9,9 +9,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { userAccount } from '../accounts/account-ref.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
 import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -54,13 +56,14 @@ export class StatementsController {
   constructor(
     private readonly statements: StatementsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   @Get('credits/statement')
   @Auth('user', { scope: 'credits:read', portal: 'own' })
   @documented('getStatement', 'The caller’s statement of a month')
-  own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
-    return this.answer(userAccount(user.userId), query);
+  async own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
+    return this.answer(await this.access.account(userAccount(user.userId)), query);
   }
 
   @Get('credits/statement/:userId')
@@ -68,8 +71,12 @@ export class StatementsController {
   @documented('getUserStatement', 'A user’s statement of a month (supervisor)')
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
-  ofUser(@Param('userId') userId: string, @Query() query: StatementQueryDto) {
-    return this.answer(userAccount(userId), query);
+  ofUser(
+    @Param('userId') _userId: string,
+    @Query() query: StatementQueryDto,
+    @NamedAccount() account: ResolvedAccount,
+  ) {
+    return this.answer(account, query);
   }
 
   @Get('orgs/:orgId/statement')
@@ -77,13 +84,18 @@ export class StatementsController {
   @documented('getOrgStatement', 'An organisation’s statement of a month (org readers, staff)')
   @ApiTags('orgs')
   @ApiParam({ name: 'orgId', example: 'acme' })
-  ofOrg(@Param('orgId') orgId: string, @Query() query: StatementQueryDto) {
-    return this.answer(orgAccount(orgId), query);
+  ofOrg(@Param('orgId') _orgId: string, @Query() query: StatementQueryDto, @NamedAccount() account: ResolvedAccount) {
+    return this.answer(account, query);
   }
 
-  private async answer(account: AccountRef, query: StatementQueryDto): Promise<StatementResponseDto | StreamableFile> {
+  /** The statement of the account the resolver gave (the guard, for a route naming one); none: 404. */
+  private async answer(
+    account: ResolvedAccount | null,
+    query: StatementQueryDto,
+  ): Promise<StatementResponseDto | StreamableFile> {
+    if (!account) throw new NotFoundError('User');
     const statement = await this.statements.statement(account, query.month);
-    const name = `statement-${account.id}-${statement.month}`;
+    const name = `statement-${account.ownerId}-${statement.month}`;
     if (query.format === 'csv') {
       return new StreamableFile(Buffer.from(statementCsv(statement), 'utf8'), {
         type: 'text/csv; charset=utf-8',

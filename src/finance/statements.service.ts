@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { AccountRef } from '../accounts/account-ref.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
 import type { StatementResponseDto } from './dto/statements.dto.js';
 import { monthBounds, monthOf, statementLines } from './statement-lines.js';
@@ -17,8 +17,11 @@ export class StatementsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** The statement of `month` (default: the current UTC month); the current one runs to now. */
-  statement(account: AccountRef, month?: string): Promise<StatementResponseDto> {
+  /**
+   * The statement of `month` (default: the current UTC month) of an account the resolver gave; the
+   * current one runs to now.
+   */
+  statement(account: ResolvedAccount, month?: string): Promise<StatementResponseDto> {
     const now = new Date(this.clock.now());
     const wanted = month ?? monthOf(now);
     const bounds = monthBounds(wanted);
@@ -28,14 +31,11 @@ export class StatementsService {
     // The opening reads only what lies before the month (it no longer changes); the closing is the
     // opening plus the lines, so the statement adds up whatever is written meanwhile.
     return this.tx.run(async (manager) => {
-      if (!(await this.repo.accountExists(manager, account))) {
-        throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
-      }
-      const openingCredits = await this.repo.creditsAt(manager, account, bounds.start);
-      const lines = statementLines(await this.repo.movements(manager, account, bounds.start, end));
+      const openingCredits = await this.repo.creditsAt(manager, account.accountId, bounds.start);
+      const lines = statementLines(await this.repo.movements(manager, account.accountId, bounds.start, end));
       const usage = await this.repo.usage(manager, account, bounds.start, end);
       return {
-        ...(account.kind === 'org' ? { orgId: account.id } : { userId: account.id }),
+        ...(account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId }),
         month: wanted,
         openingCredits,
         closingCredits: openingCredits + lines.reduce((sum, l) => sum + l.credits, 0),

@@ -1,7 +1,10 @@
+import type { EventType } from '../events/event-types.js';
+
 /**
  * The events that email, in the order the preferences list them. The trigger that queues emails
- * (migration 1732000046200) fires for exactly these types; `promotion.redeemed` comes from the
- * promotions module, rendered from its data `{code, credits, expiresAt}`.
+ * (migration 1732000046200, `feature.limit_reached` added by 1732000860000) fires for exactly these
+ * types; `promotion.redeemed` comes from the promotions module, rendered from its data
+ * `{code, credits, expiresAt}`.
  */
 export const EMAIL_KINDS = [
   'credits.expiring',
@@ -12,7 +15,8 @@ export const EMAIL_KINDS = [
   'promotion.redeemed',
   'auto_recharge.disabled',
   'org.member_limit_reached',
-] as const;
+  'feature.limit_reached',
+] as const satisfies readonly EventType[];
 
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

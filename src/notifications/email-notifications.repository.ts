@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { EmailKind } from './email-kinds.js';
+import type { EmailEvent } from './email-templates.js';
 import type { EmailStatus } from './entities/email-notification.entity.js';
 
 /** The channel the queue trigger notifies at commit. */
@@ -16,14 +17,13 @@ export interface ClaimedEmail {
   attempts: number;
   createdAt: Date;
   userId: string;
-  kind: EmailKind;
+  /** The event the email is made from, with its typed data. */
+  event: EmailEvent;
   /** What an earlier attempt made (null: not made yet). */
   made: { to: string; subject: string; text: string; html: string } | null;
-  data: Record<string, unknown>;
   userEmail: string | null;
   username: string | null;
   orgName: string | null;
-  allocationExpiresAt: Date | null;
   /** The user's preference for this kind (true unless turned off). */
   wanted: boolean;
 }
@@ -42,7 +42,6 @@ interface ClaimSqlRow {
   email: string | null;
   username: string | null;
   org_name: string | null;
-  allocation_expires_at: Date | null;
   wanted: boolean;
 }
 
@@ -97,14 +96,11 @@ export class EmailNotificationsRepository {
                    n.text_body, n.html_body
        )
        SELECT c.id, c.attempts, c.created_at, c.user_id, c.kind, c.to_address, c.subject, c.text_body,
-              c.html_body, e.data, u.email, u.username, o.name AS org_name,
-              a.expires_at AS allocation_expires_at, COALESCE(p.email, true) AS wanted
+              c.html_body, e.data, u.email, u.username, o.name AS org_name, COALESCE(p.email, true) AS wanted
          FROM claimed c
          JOIN events e ON e.id = c.event_id
          JOIN user_accounts u ON u.user_id = c.user_id
          LEFT JOIN orgs o ON o.org_id = e.data->>'orgId'
-         LEFT JOIN credit_allocations a
-           ON a.id = CASE WHEN c.kind = 'purchase.paid' THEN (e.data->>'allocationId')::uuid END
          LEFT JOIN notification_preferences p ON p.user_id = c.user_id AND p.kind = c.kind`,
       [now, limit, leaseMs],
     );
@@ -113,16 +109,15 @@ export class EmailNotificationsRepository {
       attempts: r.attempts,
       createdAt: r.created_at,
       userId: r.user_id,
-      kind: r.kind,
+      // The data was stored by EventsService.emit() from the typed payload of this kind.
+      event: { kind: r.kind, data: r.data } as EmailEvent,
       made:
         r.subject !== null && r.to_address !== null
           ? { to: r.to_address, subject: r.subject, text: r.text_body ?? '', html: r.html_body ?? '' }
           : null,
-      data: r.data,
       userEmail: r.email,
       username: r.username,
       orgName: r.org_name,
-      allocationExpiresAt: r.allocation_expires_at,
       wanted: r.wanted,
     }));
   }

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
 
 import { EMAIL_KINDS } from './email-kinds.js';
-import { type EmailInput, EmailTemplates, formatLead, formatUtc } from './email-templates.js';
+import { type EmailEvent, type EmailInput, EmailTemplates, formatLead, formatUtc } from './email-templates.js';
 import { UnsubscribeTokens } from './unsubscribe-token.js';
 
 const templates = new EmailTemplates();
-const base: Omit<EmailInput, 'kind' | 'data'> = {
+const base: Omit<EmailInput, 'event'> = {
   platformName: 'Acme <Chat>',
   unsubscribeUrl: 'https://chat.example.com/api/notifications/unsubscribe/x.y',
   recipientName: 'bob',
   orgName: null,
-  allocationExpiresAt: null,
 };
 
 describe('email templates', () => {
   it('every kind makes a subject, a text and an HTML part naming the platform', () => {
     for (const kind of EMAIL_KINDS) {
-      const made = templates.render({ ...base, kind, data: { userId: 'bob', orgId: 'acme' } });
+      // A payload missing its figures still makes an email (the templates leave them blank).
+      const event = { kind, data: { userId: 'bob', orgId: 'acme' } } as EmailEvent;
+      const made = templates.render({ ...base, event });
       expect(made.subject, kind).toContain('Acme <Chat>');
       expect(made.text, kind).toContain('Acme <Chat>');
       expect(made.text, kind).toContain(base.unsubscribeUrl);
@@ -29,8 +30,17 @@ describe('email templates', () => {
   it('promotion.redeemed from its data: code, credits, expiry', () => {
     const made = templates.render({
       ...base,
-      kind: 'promotion.redeemed',
-      data: { userId: 'bob', code: 'LAUNCH-2026', credits: 500, expiresAt: '2027-01-31T00:00:00.000Z' },
+      event: {
+        kind: 'promotion.redeemed',
+        data: {
+          userId: 'bob',
+          code: 'LAUNCH-2026',
+          redemptionId: 'r1',
+          allocationId: 'a1',
+          credits: 500,
+          expiresAt: '2027-01-31T00:00:00.000Z',
+        },
+      },
     });
     expect(made.subject).toBe('Acme <Chat>: code LAUNCH-2026 gave you 500 credits');
     expect(made.text).toContain('The code LAUNCH-2026 added 500 credits to your account');
@@ -41,13 +51,33 @@ describe('email templates', () => {
   it("an organisation's account is named; a value cannot inject markup", () => {
     const made = templates.render({
       ...base,
-      kind: 'balance.low',
       orgName: 'Evil <script>alert(1)</script>',
-      data: { userId: null, orgId: 'evil', threshold: 100, balance: 99 },
+      event: { kind: 'balance.low', data: { userId: null, orgId: 'evil', threshold: 100, balance: 99 } },
     });
     expect(made.subject).toContain("Evil <script>alert(1)</script>'s balance is below 100 credits");
     expect(made.html).not.toContain('<script>');
     expect(made.html).toContain('the account of Evil &lt;script&gt;');
+  });
+
+  it("purchase.paid shows the allocation's expiry from the event's own data", () => {
+    const made = templates.render({
+      ...base,
+      event: {
+        kind: 'purchase.paid',
+        data: {
+          purchaseId: 'p1',
+          userId: 'bob',
+          orgId: null,
+          allocationId: 'a1',
+          credits: 1000,
+          expiresAt: '2027-03-01T09:30:00.000Z',
+          amount: '10.00',
+          currency: 'usd',
+        },
+      },
+    });
+    expect(made.text).toContain('2027-03-01 09:30 UTC');
+    expect(made.html).toContain('2027-03-01 09:30 UTC');
   });
 
   it('formats times in UTC and lead times in days or hours', () => {

@@ -3,24 +3,24 @@ import { fileURLToPath } from 'node:url';
 
 import Handlebars from 'handlebars';
 
+import type { EventPayloads } from '../events/event-types.js';
 import { EMAIL_KINDS, type EmailKind } from './email-kinds.js';
 
 /** The template files: `<kind>.subject.hbs`, `<kind>.text.hbs`, `<kind>.html.hbs`, and the two layouts. */
 export const TEMPLATE_DIR = fileURLToPath(new URL('./templates/', import.meta.url));
 
+/** An email's kind with its event's data, typed as the event declares it (events/event-types.ts). */
+export type EmailEvent = { [K in EmailKind]: { kind: K; data: EventPayloads[K] } }[EmailKind];
+
 /** What one email is made from: the event and who it goes to. */
 export interface EmailInput {
-  kind: EmailKind;
-  /** The event's data, as stored. */
-  data: Record<string, unknown>;
+  event: EmailEvent;
   platformName: string;
   unsubscribeUrl: string;
   /** The recipient's username, else their user id. */
   recipientName: string;
   /** The organisation's name when the event is about an organisation's account (or a member's limit in it). */
   orgName: string | null;
-  /** purchase.paid: when the purchase's allocation expires. */
-  allocationExpiresAt: Date | null;
 }
 
 export interface RenderedEmail {
@@ -46,13 +46,15 @@ export function formatLead(hours: unknown): string {
 }
 
 /** The event's figures, as the templates show them (integers as integers, amounts as the API's strings). */
-function figuresOf(input: EmailInput): Record<string, unknown> {
-  const { data } = input;
-  const figures: Record<string, unknown> = { ...data };
-  if ('expiresAt' in data) figures.expiresAt = formatUtc(data.expiresAt);
-  if (input.kind === 'credits.expiring') figures.lead = formatLead(data.leadHours);
-  if (input.kind === 'purchase.paid') figures.expiresAt = formatUtc(input.allocationExpiresAt);
-  if (input.kind === 'purchase.refunded') figures.adminRefund = data.origin === 'admin';
+function figuresOf(input: EmailEvent): Record<string, unknown> {
+  const figures: Record<string, unknown> = { ...input.data };
+  if ('expiresAt' in input.data) figures.expiresAt = formatUtc(input.data.expiresAt);
+  if (input.kind === 'credits.expiring') figures.lead = formatLead(input.data.leadHours);
+  if (input.kind === 'purchase.refunded') figures.adminRefund = input.data.origin === 'admin';
+  if (input.kind === 'feature.limit_reached') {
+    figures.resets = input.data.period !== 'lifetime';
+    figures.periodWord = input.data.period;
+  }
   return figures;
 }
 
@@ -93,17 +95,18 @@ export class EmailTemplates {
   }
 
   render(input: EmailInput): RenderedEmail {
-    const isOrg = input.orgName !== null && input.kind !== 'org.member_limit_reached';
+    const { event } = input;
+    const isOrg = input.orgName !== null && event.kind !== 'org.member_limit_reached';
     const context = plainText({
       platformName: input.platformName,
       unsubscribeUrl: input.unsubscribeUrl,
       recipientName: input.recipientName,
-      orgName: input.orgName ?? String(input.data.orgId ?? ''),
+      orgName: input.orgName ?? ('orgId' in event.data ? (event.data.orgId ?? '') : ''),
       accountLabel: isOrg ? `${input.orgName}'s` : 'your',
       accountPhrase: isOrg ? `the account of ${input.orgName}` : 'your account',
-      figures: figuresOf(input),
+      figures: figuresOf(event),
     }) as Record<string, unknown>;
-    const template = (part: string) => this.compiled.get(`${input.kind}.${part}`)!;
+    const template = (part: string) => this.compiled.get(`${event.kind}.${part}`)!;
     const subject = template('subject')(context).replace(/\s+/g, ' ').trim();
     const text = template('text')({ ...context, subject });
     const html = template('html')({ ...context, subject });

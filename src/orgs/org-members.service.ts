@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
+import { OrgRecordsService } from '../accounts/org-records.service.js';
 import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -26,6 +27,7 @@ export class OrgMembersService {
   constructor(
     private readonly repo: OrgsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(OrgRecordsService) private readonly records: OrgRecordsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -64,7 +66,7 @@ export class OrgMembersService {
       const before = current && (await this.memberView(m, orgId, userId));
       assertMayChangeMember(caller, standing, userId, current, before?.cap ?? null, body);
       if (wasOwner && body.role !== 'owner') await this.assertNotLastOwner(m, orgId, userId);
-      await this.repo.upsertMember(m, { orgId, userId, role: body.role });
+      await this.records.putMember(m, { orgId, userId, role: body.role });
       if (body.spendLimit !== undefined) await this.caps.setMemberCap(m, orgId, userId, body.spendLimit);
       const after = toMemberView((await this.memberView(m, orgId, userId))!);
       await this.audit.record(m, {
@@ -124,7 +126,7 @@ export class OrgMembersService {
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
       if (current.role === 'owner') await this.assertNotLastOwner(m, orgId, userId);
       const before = toMemberView((await this.memberView(m, orgId, userId))!);
-      await this.repo.removeMember(m, orgId, userId);
+      await this.records.removeMember(m, orgId, userId);
       const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
       const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
       const after = toMemberView((await this.memberView(m, orgId, userId))!);

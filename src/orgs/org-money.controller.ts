@@ -13,7 +13,8 @@ import { LedgerListResponseDto } from '../credits/dto/ledger.dto.js';
 import { PutAlertThresholdsDto, PutCreditLimitsDto } from '../credits/dto/limits.dto.js';
 import { ApiCsvExportRefusals } from '../usage/csv-export.decorator.js';
 import { csvExportFile } from '../usage/csv-export-file.js';
-import { DateRangeQueryDto, ListRecordsQueryDto, UsageRecordListResponseDto } from '../usage/dto/record-usage.dto.js';
+import { DateRangeQueryDto, ListRecordsQueryDto } from '../usage/dto/record-usage.dto.js';
+import { UsageRecordListResponseDto } from '../usage/dto/record-view.dto.js';
 import { UsageRecordsService } from '../usage/usage-records.service.js';
 import { UsageStatsService } from '../usage/usage-stats.service.js';
 import {

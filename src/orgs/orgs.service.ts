@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AccountsService } from '../accounts/accounts.service.js';
+import { OrgRecordsService } from '../accounts/org-records.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -17,6 +18,7 @@ export class OrgsService {
   constructor(
     private readonly repo: OrgsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
+    @Inject(OrgRecordsService) private readonly records: OrgRecordsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
@@ -33,9 +35,8 @@ export class OrgsService {
       if (body.ownerUserId === caller.userId && !roleSatisfies(caller.role, 'admin')) {
         throw new DomainError('SELF_GRANT_FORBIDDEN', 'Supervisors may not create an organisation they own');
       }
-      if (!(await this.repo.insertOrg(m, { orgId, name: body.name, createdBy: caller.userId })))
-        throw new DomainError('ORG_EXISTS', `Org ${orgId} exists already`);
-      await this.repo.upsertMember(m, { orgId, userId: body.ownerUserId, role: 'owner' });
+      const created = { orgId, name: body.name, createdBy: caller.userId, ownerUserId: body.ownerUserId };
+      if (!(await this.records.create(m, created))) throw new DomainError('ORG_EXISTS', `Org ${orgId} exists already`);
       const view = toOrgView((await this.repo.findOrg(m, orgId))!);
       await this.audit.record(m, {
         action: 'org.create',
@@ -71,7 +72,7 @@ export class OrgsService {
       const before = await this.repo.findOrg(m, orgId);
       if (!before) throw new NotFoundError('Org');
       if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
-      await this.repo.setModels(m, orgId, models);
+      await this.records.setModels(m, orgId, models);
       const after = toOrgView((await this.repo.findOrg(m, orgId))!);
       await this.audit.record(m, {
         action: 'org.models.set',

@@ -26,6 +26,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
   ],
   controllers: [PlansController, SubscriptionsController],
   providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
-  exports: [SubscriptionsService],
+  exports: [SubscriptionsService, PlansService],
 })
 export class PlansModule {}

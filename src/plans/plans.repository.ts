@@ -8,9 +8,9 @@ import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
 export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'> &
-  Partial<Pick<Plan, 'models' | 'priceMinor' | 'priceCurrency'>>;
+  Partial<Pick<Plan, 'models' | 'priceMinor' | 'priceCurrency' | 'features'>>;
 export type PlanChanges = Partial<
-  Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models' | 'priceMinor' | 'priceCurrency'>
+  Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models' | 'priceMinor' | 'priceCurrency' | 'features'>
 >;
 
 /** plans and subscriptions, through TypeORM (plain CRUD; the money moves in the credits module). */

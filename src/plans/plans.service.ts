@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -23,6 +24,7 @@ export function toPlanDto(plan: Plan): PlanResponseDto {
         ? { amount: fromMinor(plan.priceMinor, plan.priceCurrency), currency: plan.priceCurrency }
         : null,
     models: plan.models,
+    features: plan.features,
     createdAt: plan.createdAt.toISOString(),
   };
 }
@@ -33,9 +35,14 @@ function priceColumns(price: { amount: string; currency: string } | null): Pick<
   return { priceMinor: toMinor(price.amount, price.currency).toString(), priceCurrency: price.currency };
 }
 
+/** Refuses a plan's `features` that are not grants of the catalogue (the features module provides it). */
+export type FeatureGrantCheck = (manager: EntityManager, grants: Record<string, unknown>) => Promise<void>;
+
 /** The plan catalogue (admin): what each period grants. Granting itself is SubscriptionsService's. */
 @Injectable()
 export class PlansService implements OnModuleInit {
+  private featureGrantCheck: FeatureGrantCheck | null = null;
+
   constructor(
     private readonly repo: PlansRepository,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -48,8 +55,20 @@ export class PlansService implements OnModuleInit {
     this.pricing.addModelLists(() => this.repo.modelLists());
   }
 
+  /** The features module, above plans, checks a plan's grants against its catalogue (docs/features.md). */
+  useFeatureGrantCheck(check: FeatureGrantCheck): void {
+    this.featureGrantCheck = check;
+  }
+
+  private async checkFeatures(manager: EntityManager, features: Record<string, unknown> | null | undefined) {
+    if (!features) return;
+    if (!this.featureGrantCheck) throw new DomainError('GRANT_INVALID', 'features: no feature catalogue');
+    await this.featureGrantCheck(manager, features);
+  }
+
   create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
     return this.tx.run(async (manager) => {
+      await this.checkFeatures(manager, dto.features);
       const { price, ...rest } = dto;
       const plan = await this.repo.insertPlan(manager, {
         ...rest,
@@ -81,6 +100,7 @@ export class PlansService implements OnModuleInit {
     return this.tx.run(async (manager) => {
       const old = await this.repo.lockPlan(manager, id);
       if (!old) throw new NotFoundError('Plan');
+      await this.checkFeatures(manager, dto.features);
       const before = toPlanDto(old);
       const { price, ...rest } = dto;
       const changes = price === undefined ? rest : { ...rest, ...priceColumns(price) };

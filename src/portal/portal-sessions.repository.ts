@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { PortalScope } from './entities/portal-session.entity.js';
 
@@ -28,6 +29,27 @@ export interface NewPortalSession {
 /** portal_sessions: the mint, the end, and the lookup every portal request makes. */
 @Injectable()
 export class PortalSessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Deletes up to `batch` sessions that are over at `at` (ended, or past `expires_at`): their tokens
+   * answer 401 either way, and a row kept would only grow the table. Keys made in a session name it
+   * by id only (no foreign key), so they outlive its row. Answers how many were deleted.
+   */
+  async deleteOver(at: Date, batch: number): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `WITH over AS (
+         SELECT id FROM portal_sessions
+          WHERE expires_at <= $1 OR ended_at IS NOT NULL
+          LIMIT $2
+            FOR UPDATE SKIP LOCKED),
+       gone AS (DELETE FROM portal_sessions s USING over WHERE s.id = over.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [at, batch],
+    );
+    return rows[0].n;
+  }
+
   async userExists(manager: EntityManager, userId: string): Promise<boolean> {
     const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [userId]);
     return rows.length > 0;

@@ -4,6 +4,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { PortalStrategy } from './portal.strategy.js';
 import { PortalSessionsController } from './portal-sessions.controller.js';
+import { PortalSessionsJob } from './portal-sessions.job.js';
 import { PortalSessionsRepository } from './portal-sessions.repository.js';
 import { PortalSessionsService } from './portal-sessions.service.js';
 
@@ -15,6 +16,6 @@ import { PortalSessionsService } from './portal-sessions.service.js';
 @Module({
   imports: [ApiKeysModule, AuditModule],
   controllers: [PortalSessionsController],
-  providers: [PortalSessionsRepository, PortalSessionsService, PortalStrategy],
+  providers: [PortalSessionsRepository, PortalSessionsService, PortalStrategy, PortalSessionsJob],
 })
 export class PortalModule {}

@@ -27,15 +27,20 @@ const MANAGERS: WriteNeed = { member: true, org: 'manager', what: 'redeem codes 
 interface Target {
   kind: AccountKind;
   ownerId: string;
-  /** Whose refusals these are: the user who types codes (for a service principal, the account it names). */
+}
+
+/** A refusal counter of `promotion_failures` and the refusals it allows in its hour. */
+interface Counter {
   principal: string;
+  limit: number;
 }
 
 /**
  * Redeeming a promotion code (docs/selling.md). The code's row is locked first, then (in the grant)
  * the account: every redemption of a code is decided and counted one at a time, so parallel
- * redemptions never pass `maxRedemptions` or `perAccount`. Refusals are counted per principal in
- * a statement of their own; past PROMOTION_FAILURE_LIMIT in an hour, 429 until that hour ends.
+ * redemptions never pass `maxRedemptions` or `perAccount`. Refusals are counted per account and per
+ * calling principal in statements of their own; past a counter's limit in an hour, 429 until that
+ * hour ends.
  */
 @Injectable()
 export class PromotionRedemptionsService {
@@ -52,22 +57,46 @@ export class PromotionRedemptionsService {
   async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
     const target = this.targetOf(caller, body);
     const now = new Date(this.clock.now());
-    const limit = this.config.selling.promotionFailureLimit;
-    const seen = await this.repo.failures(target.principal, now);
-    if (seen && seen.failures >= limit) throw this.tooMany(seen.windowStart, now);
+    const counters = this.countersOf(caller, target);
+    const seen = await Promise.all(counters.map((c) => this.repo.failures(c.principal, now)));
+    const full = counters.flatMap((c, i) => (seen[i] && seen[i].failures >= c.limit ? [seen[i].windowStart] : []));
+    if (full.length > 0) throw this.tooMany(full, now);
     try {
       return await this.tx.run((manager) => this.redeemIn(manager, caller, target, body.code, now));
     } catch (error) {
       if (!(error instanceof DomainError) || !REFUSALS.has(error.status)) throw error;
-      const counted = await this.repo.addFailure(target.principal, now);
-      // Parallel guesses each count: those past the limit learn nothing more than a 429.
-      if (counted.failures > limit) throw this.tooMany(counted.windowStart, now);
+      const counted = await Promise.all(counters.map((c) => this.repo.addFailure(c.principal, now)));
+      // Parallel guesses each count: those past a limit learn nothing more than a 429.
+      const over = counters.flatMap((c, i) => (counted[i].failures > c.limit ? [counted[i].windowStart] : []));
+      if (over.length > 0) throw this.tooMany(over, now);
       throw error;
     }
   }
 
-  private tooMany(windowStart: Date, now: Date): DomainError {
-    const retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + HOUR_MS - now.getTime()) / 1000));
+  /**
+   * Whose refusals these are: the account's (whoever names it), and the calling principal's (the
+   * user who types codes, the API key, or the service principal, which may name any account and so
+   * has a limit of its own across all of them). A user redeeming for their own account: one counter.
+   */
+  private countersOf(caller: AuthUser, target: Target): Counter[] {
+    const limit = this.config.selling.promotionFailureLimit;
+    const account: Counter = { principal: `${target.kind}:${target.ownerId}`, limit };
+    const service = isServicePrincipal(caller);
+    const callerCounter: Counter = caller.apiKeyId
+      ? {
+          principal: `key:${caller.apiKeyId}`,
+          limit: service ? this.config.selling.promotionServiceFailureLimit : limit,
+        }
+      : service
+        ? { principal: `service:${caller.userId}`, limit: this.config.selling.promotionServiceFailureLimit }
+        : { principal: `user:${caller.userId}`, limit };
+    return callerCounter.principal === account.principal ? [account] : [account, callerCounter];
+  }
+
+  /** 429 until the last of the full counters' hours ends. */
+  private tooMany(windowStarts: Date[], now: Date): DomainError {
+    const ends = Math.max(...windowStarts.map((w) => w.getTime() + HOUR_MS));
+    const retryAfter = Math.max(1, Math.ceil((ends - now.getTime()) / 1000));
     return new DomainError('PROMOTION_FAILURE_LIMIT', 'Too many refused promotion code redemptions; retry later', {
       retryAfter,
     });
@@ -79,11 +108,8 @@ export class PromotionRedemptionsService {
     if (body.userId !== undefined && body.userId !== caller.userId && !service) {
       throw new DomainError('FORBIDDEN', 'Only service principals may redeem a code for another user');
     }
-    if (body.orgId !== undefined) {
-      return { kind: 'org', ownerId: body.orgId, principal: service ? `org:${body.orgId}` : `user:${caller.userId}` };
-    }
-    const userId = body.userId ?? caller.userId;
-    return { kind: 'user', ownerId: userId, principal: `user:${service ? userId : caller.userId}` };
+    if (body.orgId !== undefined) return { kind: 'org', ownerId: body.orgId };
+    return { kind: 'user', ownerId: body.userId ?? caller.userId };
   }
 
   private async redeemIn(

@@ -153,8 +153,9 @@ export class PromotionsController {
   })
   @ApiTooManyRequestsResponse({
     description:
-      'PROMOTION_FAILURE_LIMIT: PROMOTION_FAILURE_LIMIT refused redemptions (403, 404, 409) within the hour; ' +
-      'until that hour ends (see Retry-After). Or over THROTTLE_LIMIT',
+      'PROMOTION_FAILURE_LIMIT: PROMOTION_FAILURE_LIMIT refused redemptions (403, 404, 409) within the hour ' +
+      'for the account, or of the calling user or key (a service principal: PROMOTION_SERVICE_FAILURE_LIMIT ' +
+      'across every account it names); until that hour ends (see Retry-After). Or over THROTTLE_LIMIT',
     type: RetryLaterResponseDto,
     examples: {
       failureLimit: domainErrorExample(

@@ -8,6 +8,7 @@ import { EventsModule } from '../events/events.module.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionFailure } from './entities/promotion-failure.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
+import { PromotionFailuresJob } from './promotion-failures.job.js';
 import { PromotionRedemptionsService } from './promotion-redemptions.service.js';
 import { PromotionsController } from './promotions.controller.js';
 import { PromotionsRepository } from './promotions.repository.js';
@@ -24,6 +25,12 @@ import { SignupCreditsService } from './signup-credits.service.js';
     EventsModule,
   ],
   controllers: [PromotionsController],
-  providers: [PromotionsRepository, PromotionsService, PromotionRedemptionsService, SignupCreditsService],
+  providers: [
+    PromotionsRepository,
+    PromotionsService,
+    PromotionRedemptionsService,
+    SignupCreditsService,
+    PromotionFailuresJob,
+  ],
 })
 export class PromotionsModule {}

@@ -201,4 +201,19 @@ export class PromotionsRepository {
     );
     return { failures: rows[0].failures, windowStart: rows[0].window_start };
   }
+
+  /**
+   * Deletes up to `batch` refusal counters whose hour started before `before` (the job passes a day
+   * ago: their hour is long over, so the next refusal would start a new one anyway). Answers how many.
+   */
+  async deleteFailuresBefore(before: Date, batch: number): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `WITH old AS (
+         SELECT principal FROM promotion_failures WHERE window_start < $1 LIMIT $2 FOR UPDATE SKIP LOCKED),
+       gone AS (DELETE FROM promotion_failures f USING old WHERE f.principal = old.principal RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [before, batch],
+    );
+    return rows[0].n;
+  }
 }

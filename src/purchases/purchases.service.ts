@@ -187,18 +187,20 @@ export class PurchasesService {
         value: { minor: toMinor(row.amount, row.currency), currency: row.currency },
       });
       const allocationId = allocation?.id ?? null;
+      const allocationExpiresAt = allocation?.expiresAt ?? null;
       const after = await this.repo.update(manager, row.id, {
         status: 'paid',
         paid_at: new Date(now),
         provider_payment_id: providerPaymentId ?? row.provider_payment_id,
       });
       await this.closeAutoRechargeAttempt(manager, after);
-      if (allocationId) {
+      if (allocationId && allocationExpiresAt) {
         await this.events.emit(manager, 'purchase.paid', {
           purchaseId: row.id,
           ...accountOf(row),
           allocationId,
           credits: row.credits,
+          expiresAt: allocationExpiresAt,
           // A package's bonus came in the same allocation: a receipt says so.
           ...(row.bonus_credits > 0 ? { bonusCredits: row.bonus_credits } : {}),
           amount: row.amount,

@@ -94,14 +94,23 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
   );
 
   // Credits leave a balance through debit/hold (released holds come back); expiries and voids are
-  // their own kinds. What left through debit/hold/release is either billed or still held.
+  // their own kinds. What left through debit/hold/release is either billed or still held. A usage
+  // correction moves credits with `correction` lines, and what a dead lot could not take back leaves
+  // it again (`expire` or `void`) for a new allocation (`grant`), all naming the correction; what they
+  // moved is the corrections' credits (their deltas less what moved the open shortfall).
   const unaccountedPerUser = await rows(
     db,
     `WITH u AS (SELECT unnest($1::varchar[]) AS user_id),
      moved AS (
        SELECT member_id AS user_id, -SUM(amount) AS n FROM credit_ledger
-        WHERE member_id = ANY($1) AND kind IN ('debit', 'hold', 'release', 'overdraft') GROUP BY member_id),
-     billed AS (SELECT user_id, SUM(credits) AS n FROM usage_records WHERE user_id = ANY($1) GROUP BY user_id),
+        WHERE member_id = ANY($1)
+          AND (kind IN ('debit', 'hold', 'release', 'overdraft', 'correction')
+               OR (kind IN ('expire', 'void', 'grant') AND correction_id IS NOT NULL))
+        GROUP BY member_id),
+     billed AS (SELECT r.user_id, SUM(r.credits + COALESCE(c.n, 0)) AS n FROM usage_records r
+                  LEFT JOIN LATERAL (SELECT SUM(x.delta - x.shortfall_delta) AS n FROM usage_corrections x
+                                      WHERE x.record_id = r.id) c ON true
+                 WHERE r.user_id = ANY($1) GROUP BY r.user_id),
      held AS (
        SELECT member_id AS user_id, SUM(outstanding) AS n FROM credit_holds
         WHERE member_id = ANY($1) AND settled_at IS NULL GROUP BY member_id)
@@ -112,18 +121,22 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
   );
 
   // Each record is paid by its own debits plus, for a streaming settlement, what its session's hold
-  // kept (hold − release). Exactly one record per session.
+  // kept (hold − release), and its corrections by their lines. Exactly one record per session.
   const usageRecordMismatch = await rows(
     db,
-    `SELECT r.id, r.user_id, r.service, r.credits, d.n AS debited, h.n AS kept_from_hold
+    `SELECT r.id, r.user_id, r.service, r.credits, c.n AS corrected, d.n AS debited, h.n AS kept_from_hold
        FROM usage_records r
+       LEFT JOIN LATERAL (SELECT COALESCE(SUM(x.delta - x.shortfall_delta), 0) AS n FROM usage_corrections x
+                           WHERE x.record_id = r.id) c ON true
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(amount), 0) AS n FROM credit_ledger
-                           WHERE usage_record_id = r.id AND kind IN ('debit', 'overdraft')) d ON true
+                           WHERE usage_record_id = r.id
+                             AND (kind IN ('debit', 'overdraft', 'correction')
+                                  OR (kind IN ('expire', 'void', 'grant') AND correction_id IS NOT NULL))) d ON true
        LEFT JOIN LATERAL (SELECT -COALESCE(SUM(l.amount), 0) AS n FROM streaming_sessions s
                             JOIN credit_ledger l ON l.session_id = s.session_id AND l.member_id = s.user_id
                                                 AND l.kind IN ('hold', 'release')
                            WHERE s.usage_record_id = r.id) h ON true
-      WHERE r.user_id = ANY($1) AND r.credits <> d.n + h.n`,
+      WHERE r.user_id = ANY($1) AND r.credits + c.n <> d.n + h.n`,
     users,
   );
 
@@ -131,7 +144,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT l.id, l.member_id, l.kind, l.amount, l.session_id, l.usage_record_id FROM credit_ledger l
       WHERE l.member_id = ANY($1)
-        AND ((l.kind IN ('debit', 'overdraft') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
+        AND ((l.kind IN ('debit', 'overdraft', 'correction') AND NOT EXISTS (SELECT 1 FROM usage_records r WHERE r.id = l.usage_record_id))
           OR (l.kind IN ('hold', 'release') AND NOT EXISTS (SELECT 1 FROM credit_holds h
                                                              WHERE h.session_id = l.session_id AND h.account_id = l.account_id)))`,
     users,

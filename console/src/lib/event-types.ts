@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'credits.expiring',
   'credits.expired',
   'usage.needs_review',
+  'usage.corrected',
   'session.expired',
   'api_key.limit_reached',
   'org.member_limit_reached',
@@ -21,6 +22,8 @@ export const EVENT_TYPES = [
   'auto_recharge.requested',
   'auto_recharge.disabled',
   'promotion.redeemed',
+  'pricing.rerate.completed',
+  'feature.limit_reached',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

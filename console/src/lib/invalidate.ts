@@ -10,12 +10,16 @@ import {
   getPricingHistoryQueryKey,
   getPurchaseRefundableQueryKey,
   getUserOverviewQueryKey,
+  getUserUsageStatsQueryKey,
+  listAccountPricesQueryKey,
   listAllActiveSessionsQueryKey,
   listAllocationsQueryKey,
   listApiKeysQueryKey,
   listAuditEntriesQueryKey,
   listCurrentPricesQueryKey,
+  listEntitlementsQueryKey,
   listEventsQueryKey,
+  listFeaturesQueryKey,
   listLedgerQueryKey,
   listOrgAllocationsQueryKey,
   listOrgLedgerQueryKey,
@@ -25,6 +29,7 @@ import {
   listPlansQueryKey,
   listPromotionsQueryKey,
   listPurchasesQueryKey,
+  listReratesQueryKey,
   listReviewQueueQueryKey,
   listTransfersQueryKey,
   listUsageRecordsQueryKey,
@@ -80,6 +85,11 @@ export function accountCreditsChanged(account: Account): QueryKey[] {
     : [...userCreditsChanged(account.userId), listTransfersQueryKey()];
 }
 
+/** A user's records moved on: their credits, the review queue and the record list. */
+function usageChanged(userId: string): QueryKey[] {
+  return [...userCreditsChanged(userId), listReviewQueueQueryKey(), listUsageRecordsQueryKey({ query: { userId } })];
+}
+
 export const affected = {
   userCredits: userCreditsChanged,
   accountCredits: accountCreditsChanged,
@@ -116,18 +126,27 @@ export const affected = {
     listAllActiveSessionsQueryKey(),
     listUsageRecordsQueryKey({ query: { userId } }),
   ],
-  review: (userId: string) => [
-    ...userCreditsChanged(userId),
-    listReviewQueueQueryKey(),
-    listUsageRecordsQueryKey({ query: { userId } }),
-  ],
+  review: (userId: string) => usageChanged(userId),
+  /** A record corrected: its row (net, corrections), the account's credits and its usage stats (net). */
+  correction: (userId: string) => [...usageChanged(userId), getUserUsageStatsQueryKey({ path: { userId } })],
+  /** A re-rate started or moved on: the list of re-rates (records it corrects are on no screen yet). */
+  rerates: () => [listReratesQueryKey(), audit()],
   apiKeys: (userId: string) => [listApiKeysQueryKey({ query: { userId } }), audit()],
   pricing: (modelIds: string[]) => [
     listCurrentPricesQueryKey(),
     ...modelIds.map((modelId) => getPricingHistoryQueryKey({ path: { modelId } })),
     audit(),
   ],
+  accountPrices: (account: { userId: string } | { orgId: string }) => [
+    listAccountPricesQueryKey({ query: account }),
+    audit(),
+  ],
   plans: () => [listPlansQueryKey(), audit()],
+  features: () => [listFeaturesQueryKey(), listEntitlementsQueryKey(), audit()], // names in every account's list
+  /** An account's override set or removed: its list of features. */
+  entitlements: (account: Account) => [listEntitlementsQueryKey({ query: accountRef(account) }), audit()],
+  /** A plan's grants changed: every subscriber's list (a partial key matches each account's). */
+  allEntitlements: () => [listEntitlementsQueryKey()],
   packages: () => [listPackagesQueryKey(), audit()],
   promotions: () => [listPromotionsQueryKey(), audit()],
   webhooks: () => [listWebhooksQueryKey(), audit()],

@@ -1,14 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 
 import { getMeOptions, getOrgOptions } from '../api/generated/@tanstack/react-query.gen';
 import { isOrgReader, loadSession, type PortalSession } from './account';
 import { BalanceTab } from './balance';
+import { FeaturesTab } from './features';
 import { dateTime } from './format';
 import { KeysTab } from './keys';
 import { OrgTab } from './org';
 import { PurchasesTab } from './purchases';
-import { hasEnded, subscribe } from './session';
+import { acceptOfferedToken, hasEnded, offeredToken, refuseOfferedToken, subscribe } from './session';
+import { StatementsTab } from './statements';
 import { type Tab, Tabs } from './tabs';
 import { UsageTab } from './usage';
 
@@ -20,7 +22,9 @@ function tabsOf(session: PortalSession): Tab[] {
   return [
     { id: 'balance', label: 'Balance' },
     ...(reader ? [{ id: 'usage', label: 'Usage' }] : []),
+    ...(reader ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(reader ? [{ id: 'purchases', label: 'Purchases' }] : []),
+    { id: 'features', label: 'Features' },
     { id: 'keys', label: 'API keys' },
     ...(session.orgId !== null ? [{ id: 'org', label: 'Organisation' }] : []),
   ];
@@ -28,7 +32,13 @@ function tabsOf(session: PortalSession): Tab[] {
 
 export function App() {
   const ended = useSyncExternalStore(subscribe, hasEnded);
-  const session = useQuery({ queryKey: ['portal-session'], queryFn: () => loadSession(), enabled: !ended });
+  const offered = useSyncExternalStore(subscribe, offeredToken);
+  const session = useQuery({
+    queryKey: ['portal-session'],
+    queryFn: () => loadSession(),
+    enabled: !ended && offered === null,
+  });
+  if (offered !== null) return <SwitchSession />;
   if (ended) {
     return (
       <main className="ended">
@@ -51,6 +61,45 @@ export function App() {
     );
   }
   return <Portal session={session.data} />;
+}
+
+/**
+ * A link brought another session's token while this tab holds one: nothing is shown or sent until the
+ * person chooses (the link may be someone else's session, handed over to catch what they do next).
+ */
+function SwitchSession() {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+  return (
+    <main className="ended">
+      <dialog
+        ref={dialog}
+        aria-labelledby="switch-heading"
+        aria-describedby="switch-text"
+        onCancel={(e) => {
+          e.preventDefault();
+          refuseOfferedToken();
+        }}
+      >
+        <h2 id="switch-heading">Open a different session?</h2>
+        <p id="switch-text">
+          The link you followed opens another portal session, perhaps of another account, in place of the one this page
+          shows. Switch only if you asked for this link in your own app.
+        </p>
+        <p className="actions">
+          <button type="button" className="secondary" autoFocus onClick={refuseOfferedToken}>
+            Keep my session
+          </button>
+          <button type="button" onClick={acceptOfferedToken}>
+            Switch to the link’s session
+          </button>
+        </p>
+      </dialog>
+    </main>
+  );
 }
 
 function Portal({ session }: { session: PortalSession }) {
@@ -81,7 +130,9 @@ function Portal({ session }: { session: PortalSession }) {
         <Tabs label="Your credits" tabs={tabs} active={active} onSelect={select}>
           {active === 'balance' && <BalanceTab session={session} />}
           {active === 'usage' && <UsageTab session={session} />}
+          {active === 'statements' && <StatementsTab session={session} />}
           {active === 'purchases' && <PurchasesTab session={session} />}
+          {active === 'features' && <FeaturesTab session={session} />}
           {active === 'keys' && <KeysTab session={session} />}
           {active === 'org' && <OrgTab session={session} />}
         </Tabs>

@@ -6,11 +6,15 @@ import { credits, money } from './format';
 import { cursorPaging, LoadMore, pagesOf } from './paging';
 import { Failed, Loading } from './status';
 
-/** The app's checkout page for one package: its own query kept, the account and the package added. */
+/**
+ * The app's checkout page for one package: its own query kept, the package added, and for an org
+ * session the org to buy for. Never the user: the checkout takes the buyer from its own login (a link
+ * that named the user would let anyone who edits it buy for, or as, someone else), and checks there
+ * that the buyer manages the org named.
+ */
 export function buyHref(buyUrl: string, session: PortalSession, packageId: string): string {
   const url = new URL(buyUrl);
-  if (session.orgId === null) url.searchParams.set('userId', session.userId);
-  else url.searchParams.set('orgId', session.orgId);
+  if (session.orgId !== null) url.searchParams.set('orgId', session.orgId);
   url.searchParams.set('packageId', packageId);
   return url.href;
 }

@@ -9,6 +9,7 @@ const dayTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeSt
 const shortDayTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 const utcShortDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 const utcDay = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+const utcMonth = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 export const credits = (n: number): string => integer.format(n);
 
@@ -21,6 +22,16 @@ export const shortDateTime = (iso: string): string => shortDayTime.format(new Da
 /** A UTC day (`YYYY-MM-DD`), short ("Nov 24") or long. */
 export const utcDayLabel = (ymd: string, long = false): string =>
   (long ? utcDay : utcShortDay).format(new Date(`${ymd}T00:00:00Z`));
+
+/** A UTC month (`YYYY-MM`): "November 2026". */
+export const utcMonthLabel = (ym: string): string => utcMonth.format(new Date(`${ym}-01T00:00:00Z`));
+
+/** The last `count` UTC months as `YYYY-MM`, the current one first. */
+export function utcMonths(count: number, today = new Date()): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - i, 1)).toISOString().slice(0, 7),
+  );
+}
 
 export function money(amount: string, currency: string): string {
   try {

@@ -8,6 +8,8 @@ import { App } from './app';
 import { configureClient, takeTokenFromUrl } from './session';
 
 takeTokenFromUrl();
+// A link followed in this tab while it is open changes only the fragment: no new page load.
+window.addEventListener('hashchange', takeTokenFromUrl);
 configureClient();
 
 const queryClient = new QueryClient({

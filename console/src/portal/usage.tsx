@@ -36,6 +36,13 @@ function tokensOf(r: UsageRecordResponseDto): string[] {
   return [r.tokens == null ? '—' : `${credits(r.tokens)} tokens`];
 }
 
+/** The tier a record was priced at and its units (`tier flex · web_search_call × 3`), or null: neither. */
+function dimensionsOf(r: UsageRecordResponseDto): string | null {
+  const units = Object.entries(r.units ?? {}).map(([name, count]) => `${name} × ${credits(count)}`);
+  const parts = [...(r.serviceTier ? [`tier ${r.serviceTier}`] : []), ...units];
+  return parts.length === 0 ? null : parts.join(' · ');
+}
+
 export function UsageTab({ session }: { session: PortalSession }) {
   const [filters, setFilters] = useState<Filters>({});
   const [draft, setDraft] = useState<Filters>({});
@@ -133,14 +140,27 @@ export function UsageTab({ session }: { session: PortalSession }) {
                 </th>
                 <th scope="col">Service</th>
                 <th scope="col">Model</th>
-                <th scope="col">Tokens</th>
+                <th scope="col">Tokens and units</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
                 <tr key={r.id}>
                   <td className="when">{shortDateTime(r.timestamp)}</td>
-                  <td className="num">{credits(r.credits)}</td>
+                  <td className="num">
+                    {credits(r.netCredits)}
+                    {r.corrections.length > 0 && (
+                      <span className="sub">
+                        {credits(r.credits)} charged,{' '}
+                        {r.corrections
+                          .map(
+                            (c) =>
+                              `${c.delta > 0 ? '+' : ''}${credits(c.delta)} corrected ${shortDateTime(c.createdAt)}`,
+                          )
+                          .join(', ')}
+                      </span>
+                    )}
+                  </td>
                   <td>
                     {r.service}
                     <span className="sub">
@@ -156,6 +176,7 @@ export function UsageTab({ session }: { session: PortalSession }) {
                         {part}
                       </span>
                     ))}
+                    {dimensionsOf(r) && <span className="sub">{dimensionsOf(r)}</span>}
                   </td>
                 </tr>
               ))}

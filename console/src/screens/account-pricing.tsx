@@ -3,14 +3,21 @@ import { useQuery } from '@tanstack/react-query';
 
 import type { AccountPriceResponseDto } from '../api/generated';
 import { listAccountPricesOptions, listPlansOptions } from '../api/generated/@tanstack/react-query.gen';
+import { useOperator } from '../auth';
 import { DataTable } from '../components/data-table';
 import { errorMessage, utc } from '../lib/format';
+import { NewAccountPrice } from './account-price-form';
+import { unitPricesText } from './pricing-dimensions';
 
 type AccountPrice = AccountPriceResponseDto;
 
-/** What an account price says: its discount, or the per-kind prices it replaces (decimal strings as given). */
+/**
+ * What an account price says: its discount (on every price of the rule, units too), or the per-kind and
+ * unit prices it replaces (decimal strings as given).
+ */
 function terms(price: AccountPrice): string {
   if (price.discountPercent !== null) return `${price.discountPercent} % off the rule`;
+  const units = unitPricesText(price.unitPrices);
   const kinds: Array<[string, string | number | null]> = [
     ['input', price.pricePer1kTokens],
     ['output', price.outputPricePer1kTokens],
@@ -22,6 +29,7 @@ function terms(price: AccountPrice): string {
   return kinds
     .filter(([, value]) => value !== null)
     .map(([label, value]) => `${label} ${value}`)
+    .concat(units === null ? [] : [`units: ${units}`])
     .join(' · ');
 }
 
@@ -59,6 +67,7 @@ export function AccountPricing({
   planId: string | null | undefined;
   orgModels?: string[] | null;
 }) {
+  const operator = useOperator();
   const prices = useQuery(listAccountPricesOptions({ query: account }));
   const plans = useQuery({ ...listPlansOptions({ query: { limit: 500 } }), enabled: !!planId });
   const plan = plans.data?.items.find((p) => p.id === planId);
@@ -72,9 +81,12 @@ export function AccountPricing({
       <Text size="xs" c="dimmed">
         API keys may narrow these further (their own lists, on the API keys tab).
       </Text>
-      <Title order={2} size="h4">
-        Account prices
-      </Title>
+      <Group justify="space-between">
+        <Title order={2} size="h4">
+          Account prices
+        </Title>
+        {operator.isAdmin && <NewAccountPrice account={account} />}
+      </Group>
       {prices.isError && (
         <Alert color="red" role="alert">
           {errorMessage(prices.error)}

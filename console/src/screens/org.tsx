@@ -12,6 +12,7 @@ import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { OrgLedger, OrgLimits, OrgPlan } from './org-account';
@@ -63,6 +64,7 @@ export function OrgScreen() {
           <Tabs.Tab value="limits">Limits</Tabs.Tab>
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
           <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
+          <Tabs.Tab value="features">Features</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <OrgMembers orgId={orgId} />
@@ -90,6 +92,9 @@ export function OrgScreen() {
         </Tabs.Panel>
         <Tabs.Panel value="pricing" pt="md">
           <OrgPricing orgId={orgId} models={org.data?.models} />
+        </Tabs.Panel>
+        <Tabs.Panel value="features" pt="md">
+          <AccountFeatures account={account} />
         </Tabs.Panel>
       </Tabs>
     </Stack>

@@ -4,9 +4,11 @@ import { useState } from 'react';
 
 import type { PricingRuleResponseDto, SimulatePricingData } from '../api/generated';
 import { simulatePricingMutation } from '../api/generated/@tanstack/react-query.gen';
+import { useOperator } from '../auth';
 import { DataTable } from '../components/data-table';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utcDaysAgo } from '../lib/format';
+import { ApplyRerateDialog, RecentRerates, RerateProgress, useApplyRerateDialog } from './pricing-rerates';
 
 type Body = SimulatePricingData['body'];
 
@@ -24,6 +26,8 @@ export function sheetOf(rules: PricingRuleResponseDto[]): string {
         longContextThreshold: rule.longContextThreshold,
         longContextPricePer1kTokens: rule.longContextPricePer1kTokens,
         longContextOutputPricePer1kTokens: rule.longContextOutputPricePer1kTokens,
+        serviceTiers: rule.serviceTiers,
+        unitPrices: rule.unitPrices,
       }).filter(([, value]) => value !== null),
     ),
   );
@@ -39,10 +43,15 @@ export function Simulation({ current }: { current: PricingRuleResponseDto[] }) {
   const [to, setTo] = useState(`${utcDaysAgo(-1)}T00:00:00Z`);
   const [groupBy, setGroupBy] = useState<Body['groupBy']>('model');
   const [rules, setRules] = useState<string | null>(null);
+  const [account, setAccount] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   const run = useMutation(simulatePricingMutation());
   const text = rules ?? sheetOf(current);
   const result = run.data;
+  const operator = useOperator();
+  // The re-rate started from this screen, whose progress shows under the simulation.
+  const [rerateId, setRerateId] = useState<string | null>(null);
+  const applying = useApplyRerateDialog((rerate) => setRerateId(rerate.id));
   return (
     <Stack gap="xs">
       <Title order={2} size="h4">
@@ -57,7 +66,9 @@ export function Simulation({ current }: { current: PricingRuleResponseDto[] }) {
           try {
             const parsed = JSON.parse(text) as Body['rules'];
             setParseError(null);
-            run.mutate({ body: { from, to, groupBy, rules: parsed } });
+            const who = account.trim();
+            const scope = who === '' ? {} : who.startsWith('org:') ? { orgId: who.slice(4) } : { userId: who };
+            run.mutate({ body: { from, to, groupBy, rules: parsed, ...scope } });
           } catch {
             setParseError('Rules: not JSON (an array of rules, as in a price sheet).');
           }
@@ -73,6 +84,13 @@ export function Simulation({ current }: { current: PricingRuleResponseDto[] }) {
               value={groupBy}
               onChange={(value) => setGroupBy((value ?? 'model') as Body['groupBy'])}
               w={140}
+            />
+            <TextInput
+              label="Account (optional)"
+              description="A user id, or org:<id>"
+              value={account}
+              onChange={(e) => setAccount(e.currentTarget.value)}
+              w={220}
             />
             <Button type="submit" loading={run.isPending}>
               Run simulation
@@ -121,8 +139,28 @@ export function Simulation({ current }: { current: PricingRuleResponseDto[] }) {
               },
             ]}
           />
+          {operator.isAdmin && run.variables && (
+            <Group>
+              <Button
+                variant="light"
+                color="orange"
+                onClick={() => {
+                  const { groupBy: _grouping, ...range } = run.variables.body;
+                  applying.dialog.open(range);
+                }}
+              >
+                Apply as re-rate
+              </Button>
+              <Text size="sm" c="dimmed">
+                Corrects every record of the range whose credits under these rules differ from its net credits.
+              </Text>
+            </Group>
+          )}
         </>
       )}
+      {rerateId && <RerateProgress id={rerateId} />}
+      <RecentRerates />
+      <ApplyRerateDialog {...applying} />
     </Stack>
   );
 }

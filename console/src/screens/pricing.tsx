@@ -16,6 +16,7 @@ import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
+import { DimensionFields, serviceTiersOf, TiersAndUnits, unitPricesOf } from './pricing-dimensions';
 import { Simulation } from './pricing-simulation';
 
 type Rule = PricingRuleResponseDto;
@@ -86,6 +87,7 @@ const ruleColumns: Column<Rule>[] = [
         ? '—'
         : `above ${credits(row.longContextThreshold)} tokens: in ${row.longContextPricePer1kTokens ?? '—'} · out ${row.longContextOutputPricePer1kTokens ?? '—'}`,
   },
+  { label: 'Tiers and units', render: (row) => <TiersAndUnits tiers={row.serviceTiers} units={row.unitPrices} /> },
   { label: 'Provider cost', render: (row) => <ProviderCost row={row} /> },
   { label: 'From (UTC)', render: (row) => utc(row.effectiveFrom) },
   { label: 'To (UTC)', render: (row) => utc(row.effectiveTo) },
@@ -117,7 +119,8 @@ export function PricingScreen() {
         )}
       </Group>
       <Text size="sm" c="dimmed">
-        Credits per 1,000 tokens of each kind. A kind a rule leaves unset costs the price named after it.
+        Credits per 1,000 tokens of each kind. A kind a rule leaves unset costs the price named after it. At a service
+        tier every price of the rule is that percent of itself; units cost the credits given for each.
       </Text>
       <Section title="Prices in effect">
         <DataTable
@@ -208,13 +211,22 @@ const EMPTY_RULE = {
   longContextPrice: '',
   longContextOutput: '',
   providerCost: '',
+  serviceTiers: '',
+  unitPrices: '',
   effectiveFrom: '',
 };
 
-/** The form's text as the API's body: empty fields are left out (the rule's defaults apply). */
-function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] {
+/**
+ * The form's text as the API's body: empty fields are left out (the rule's defaults apply). A tier or
+ * unit field that is not `name=value` pairs is the form's own error (shown under it), sent nowhere.
+ */
+function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] | { problem: string } {
   const optional = (value: string) => (value.trim() === '' ? undefined : value.trim());
   const threshold = optional(form.longContextThreshold);
+  const tiers = serviceTiersOf(form.serviceTiers);
+  if ('problem' in tiers) return tiers;
+  const units = unitPricesOf(form.unitPrices);
+  if ('problem' in units) return units;
   return {
     modelId: form.modelId.trim(),
     pricePer1kTokens: form.price.trim(),
@@ -226,6 +238,8 @@ function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] {
     longContextPricePer1kTokens: optional(form.longContextPrice),
     longContextOutputPricePer1kTokens: optional(form.longContextOutput),
     providerCostPer1kTokens: optional(form.providerCost),
+    ...tiers,
+    ...units,
     effectiveFrom: optional(form.effectiveFrom),
   };
 }
@@ -246,6 +260,7 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
     setForm(EMPTY_RULE);
     create.reset();
   });
+  const body = ruleBody(form);
   const field = (name: keyof typeof EMPTY_RULE, label: string, required = false) => (
     <TextInput
       label={label}
@@ -264,7 +279,10 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
         submitLabel="Create rule"
         pending={create.isPending}
         error={create.error}
-        onSubmit={() => create.mutate({ body: ruleBody(form), headers: dialog.headers })}
+        disabled={'problem' in body}
+        onSubmit={() => {
+          if (!('problem' in body)) create.mutate({ body, headers: dialog.headers });
+        }}
       >
         <Text size="xs" c="dimmed">
           Credits per 1,000 tokens, at most 4 decimal places. Empty: the price named in the table.
@@ -284,6 +302,10 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
           {field('longContextPrice', 'Long-context input per 1k')}
           {field('longContextOutput', 'Long-context output per 1k')}
         </Group>
+        <DimensionFields
+          tiers={{ value: form.serviceTiers, onChange: (value) => setForm({ ...form, serviceTiers: value }) }}
+          units={{ value: form.unitPrices, onChange: (value) => setForm({ ...form, unitPrices: value }) }}
+        />
         {field('providerCost', 'Provider cost per 1k tokens')}
         {field('effectiveFrom', 'Effective from (ISO-8601 UTC, empty: now)')}
       </ActionDialog>

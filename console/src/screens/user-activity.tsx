@@ -7,16 +7,19 @@ import {
   type LedgerEntryDto,
   type ProviderUsageDto,
   type UsageRecordResponseDto,
+  type UsageRecordViewDto,
 } from '../api/generated';
 import {
   getUserUsageStatsOptions,
   listLedgerInfiniteOptions,
   listUsageRecordsInfiniteOptions,
 } from '../api/generated/@tanstack/react-query.gen';
+import { useOperator } from '../auth';
 import { DailyChart } from '../components/daily-chart';
 import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { CorrectDialog, RecordCorrections, useCorrectDialog } from './record-corrections';
 
 type Kind = LedgerEntryDto['kind'];
 const KINDS: Kind[] = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
@@ -62,7 +65,9 @@ export function UserUsage({ userId }: { userId: string }) {
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const days = Array.from({ length: 30 }, (_, i) => utcDaysAgo(29 - i));
   const rows = pagesOf(records.data);
-  // The records whose provider usage is shown (expanded under their row).
+  const operator = useOperator();
+  const correcting = useCorrectDialog(userId);
+  // The records whose provider usage or corrections are shown (expanded under their row).
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const toggle = (id: string) =>
     setOpen((current) => {
@@ -101,7 +106,7 @@ export function UserUsage({ userId }: { userId: string }) {
         </Button>
         {downloadError && <Text c="red">{downloadError}</Text>}
       </Group>
-      <DataTable
+      <DataTable<UsageRecordViewDto>
         label="Usage records"
         rows={rows}
         rowKey={(row) => row.id}
@@ -111,27 +116,45 @@ export function UserUsage({ userId }: { userId: string }) {
           { label: 'Operation', render: (row) => row.operation },
           { label: 'Model', render: (row) => row.modelId ?? '—' },
           { label: 'Tokens', render: (row) => <TokenCounts record={row} /> },
+          { label: 'Tier · units', render: (row) => dimensionsText(row) },
           { label: 'Credits', render: (row) => credits(row.credits), numeric: true },
+          { label: 'Net', render: (row) => credits(row.netCredits), numeric: true },
           { label: 'Source', render: (row) => sourceText(row) },
           { label: 'Billing', render: (row) => row.billingStatus },
           {
             label: 'Details',
-            render: (row) =>
-              row.providerUsage && (
-                <Button
-                  size="compact-xs"
-                  variant="subtle"
-                  aria-expanded={open.has(row.id)}
-                  onClick={() => toggle(row.id)}
-                >
-                  Provider usage
-                </Button>
-              ),
+            render: (row) => (
+              <Group gap={4} wrap="nowrap">
+                {(row.providerUsage || row.corrections.length > 0) && (
+                  <Button
+                    size="compact-xs"
+                    variant="subtle"
+                    aria-expanded={open.has(row.id)}
+                    onClick={() => toggle(row.id)}
+                  >
+                    {row.corrections.length > 0 ? `Corrections (${row.corrections.length})` : 'Provider usage'}
+                  </Button>
+                )}
+                {operator.isAdmin && (
+                  <Button size="compact-xs" variant="light" onClick={() => correcting.dialog.open(row)}>
+                    Correct
+                  </Button>
+                )}
+              </Group>
+            ),
           },
         ]}
-        detail={(row) => row.providerUsage && open.has(row.id) && <ProviderUsage usage={row.providerUsage} />}
+        detail={(row) =>
+          open.has(row.id) && (
+            <Stack gap="xs">
+              {row.corrections.length > 0 && <RecordCorrections record={row} />}
+              {row.providerUsage && <ProviderUsage usage={row.providerUsage} />}
+            </Stack>
+          )
+        }
       />
       <LoadMore {...records} empty={records.isSuccess && rows.length === 0} />
+      <CorrectDialog {...correcting} />
     </Stack>
   );
 }
@@ -170,6 +193,16 @@ function TokenCounts({ record }: { record: UsageRecordResponseDto }) {
       ))}
     </Text>
   );
+}
+
+/**
+ * The service tier a record was priced at and its units (`flex · web_search_call × 3`); — for the base
+ * prices and no unit.
+ */
+export function dimensionsText(record: UsageRecordResponseDto): string {
+  const units = Object.entries(record.units ?? {}).map(([name, count]) => `${name} × ${credits(count)}`);
+  const parts = [...(record.serviceTier ? [record.serviceTier] : []), ...units];
+  return parts.length === 0 ? '—' : parts.join(' · ');
 }
 
 /** Where a record's counts came from (provider, reported, estimated) and how its stream ended, if told. */

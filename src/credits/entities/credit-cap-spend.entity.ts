@@ -8,19 +8,22 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
  * the payer's pool, never a wallet.
  */
 @Entity({ name: 'credit_cap_spend' })
-@Check('credit_cap_spend_subject_kind_check', `subject_kind::text = ANY ('{key,member}'::text[])`)
+@Check('credit_cap_spend_subject_kind_check', `subject_kind::text = ANY ('{key,member,feature}'::text[])`)
 @Check('credit_cap_spend_spent_check', `spent >= 0`)
 export class CreditCapSpend {
-  /** `key` (subjectId: the API key's id) or `member` (subjectId: the member's user id). */
+  /**
+   * `key` (subjectId: the API key's id), `member` (subjectId: the member's user id) or `feature`
+   * (subjectId: the feature's key; its bucket is its grant's period, `lifetime` one from -infinity).
+   */
   @PrimaryColumn({
     name: 'subject_kind',
     type: 'varchar',
-    length: 6,
+    length: 7,
     primaryKeyConstraintName: 'credit_cap_spend_pkey',
   })
-  subjectKind: 'key' | 'member';
+  subjectKind: 'key' | 'member' | 'feature';
 
-  @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_cap_spend_pkey' })
+  @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'credit_cap_spend_pkey' })
   subjectId: string;
 
   /** The account the subject spends from (a member: their organisation's); 0 for a key, whose budget spans every account it charges. */

@@ -2,14 +2,15 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * A cap's limit (migration 1732000060000): a budgeted API key's (`key`, subjectId its id, accountId 0:
- * its budget spans every account it charges) or an organisation member's (`member`, subjectId their
- * user id, accountId the org's account). Its spend is credit_cap_spend's, counted in the same buckets.
+ * its budget spans every account it charges), an organisation member's (`member`, subjectId their
+ * user id, accountId the org's account) or an account's metered feature (`feature`, subjectId its key;
+ * the limit is the feature's grant, so the row keeps only when its limit event was sent). Its spend is credit_cap_spend's, counted in the same buckets.
  * Owned by the credits module: the engine reads it under the account's lock, and API keys and orgs set
  * it through CreditCapsService. A cleared limit keeps its row (limit and period null), so a member's
  * limit_reached_period survives a limit removed and set again in one period.
  */
 @Entity({ name: 'credit_caps' })
-@Check('credit_caps_subject_kind_check', `subject_kind IN ('key', 'member')`)
+@Check('credit_caps_subject_kind_check', `subject_kind IN ('key', 'member', 'feature')`)
 @Check('credit_caps_limit_pair_check', `(credit_limit IS NULL) = (period IS NULL)`)
 // Each kind keeps its rules: a key's budget is at least 1 credit and may be `total` (never resets); a
 // member's limit may be 0 (spends nothing) and resets by day, week or month.
@@ -21,11 +22,15 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
   'credit_caps_member_check',
   `subject_kind <> 'member' OR (credit_limit >= 0 AND period IN ('day', 'week', 'month'))`,
 )
+// A feature's limit is its grant's (a plan's or an override, docs/features.md), read at each check: its
+// row keeps only limit_reached_period.
+@Check('credit_caps_feature_check', `subject_kind <> 'feature' OR (credit_limit IS NULL AND account_id <> 0)`)
 export class CreditCap {
-  @PrimaryColumn({ name: 'subject_kind', type: 'varchar', length: 6, primaryKeyConstraintName: 'credit_caps_pkey' })
-  subjectKind: 'key' | 'member';
+  @PrimaryColumn({ name: 'subject_kind', type: 'varchar', length: 7, primaryKeyConstraintName: 'credit_caps_pkey' })
+  subjectKind: 'key' | 'member' | 'feature';
 
-  @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'credit_caps_pkey' })
+  /** The key's id, the member's user id, or the feature's key. */
+  @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'credit_caps_pkey' })
   subjectId: string;
 
   /** The account the subject spends from (a member: their organisation's); 0 for a key. */
@@ -40,7 +45,10 @@ export class CreditCap {
   @Column({ type: 'varchar', length: 5, nullable: true })
   period: string | null;
 
-  /** A member's: the start (a UTC day) of the period org.member_limit_reached was last sent for. */
+  /**
+   * A member's or a feature's: the start (a UTC day; a lifetime feature's -infinity) of the period
+   * org.member_limit_reached or feature.limit_reached was last sent for.
+   */
   @Column({ name: 'limit_reached_period', type: 'date', nullable: true })
   limitReachedPeriod: string | null;
 

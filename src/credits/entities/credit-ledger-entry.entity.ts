@@ -8,12 +8,12 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Entity({ name: 'credit_ledger' })
 @Check(
   'credit_ledger_kind_check',
-  `kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,refund,debt,freeze,unfreeze}'::text[])`,
+  `kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,refund,debt,freeze,unfreeze,correction}'::text[])`,
 )
 @Check(
   'credit_ledger_sign_check',
   `(kind::text = ANY ('{grant,release,transfer_in,unfreeze}'::text[]) AND amount >= 0)
-   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze}'::text[]) AND amount <= 0)`,
+   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze,correction}'::text[]) AND amount <= 0) OR kind::text = 'correction'`,
 )
 @Check('credit_ledger_allocation_check', `(kind::text = ANY ('{overdraft,debt}'::text[])) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.
@@ -27,7 +27,7 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Index('credit_ledger_frozen_idx', { synchronize: false })
 @Check(
   'credit_ledger_category_check',
-  `category::text = ANY ('{purchased,sold,granted,recognized,expired,refunded,charged_back,voided,transferred_in,transferred_out}'::text[])`,
+  `category::text = ANY ('{purchased,sold,granted,recognized,expired,refunded,charged_back,voided,transferred_in,transferred_out,corrected}'::text[])`,
 )
 @Check('credit_ledger_value_check', `(value_minor IS NULL) = (currency IS NULL)`)
 @Index('credit_ledger_allocation_idx', ['allocationId'])
@@ -109,4 +109,8 @@ export class CreditLedgerEntry {
     default: () => 'txid_current()',
   })
   createdXid: string | null;
+
+  /** The usage correction (usage_corrections.id) a `correction` line and its companions belong to. No foreign key. */
+  @Column({ name: 'correction_id', type: 'uuid', nullable: true })
+  correctionId: string | null;
 }

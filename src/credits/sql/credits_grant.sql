@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying, p_usage_record_id uuid DEFAULT NULL::uuid, p_correction_id uuid DEFAULT NULL::uuid)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -13,7 +13,8 @@ AS $function$
   -- through a service key). The new allocation tells credits.granted (credit_granted_events()). A
   -- valued allocation (docs/finance.md) is worth p_value_minor minor units of
   -- p_currency (a purchase's amount, an allocation's value, a priced plan's price, what a rollover
-  -- keeps); its grant line brings that money in, its repay takes its share out as revenue.
+  -- keeps); its grant line brings that money in, its repay takes its share out as revenue. A usage
+  -- correction's allocation (credits_correct()) names its record and correction on its lines.
   DECLARE
     a credit_allocations%ROWTYPE;
     v_balance bigint;
@@ -48,11 +49,13 @@ AS $function$
                                   ARRAY[p_credits, -v_repay],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
                                         v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
-                                  ARRAY[NULL, NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+                                  ARRAY[p_usage_record_id, p_usage_record_id]::uuid[], NULL, p_api_key_id, p_allocated_by,
+                                  p_correction_id => p_correction_id);
     ELSE
       PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
-                                  ARRAY[NULL]::uuid[], NULL, p_api_key_id, p_allocated_by);
+                                  ARRAY[p_usage_record_id]::uuid[], NULL, p_api_key_id, p_allocated_by,
+                                  p_correction_id => p_correction_id);
     END IF;
     IF p_rearm THEN
       PERFORM credit_balance_alerts_rearm(v_account, credit_available(v_account));

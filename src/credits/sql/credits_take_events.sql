@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[])
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_correction_id uuid DEFAULT NULL::uuid)
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
@@ -14,7 +14,8 @@ AS $function$
   -- member's open session still owes settles), whose limit is one more cap, read and counted under
   -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
   -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
-  -- apply. Every decision is credit_decide()'s.
+  -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
+  -- (a debit whose lines say so, naming p_correction_id).
   DECLARE
     n integer;
     -- per event, by position
@@ -63,15 +64,15 @@ AS $function$
              OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
              OR cardinality(e_session) IS DISTINCT FROM n;
     IF NOT v_bad AND n = 1 THEN
-      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold')
+      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold', 'correction')
                OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
     ELSIF NOT v_bad THEN
       v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_take, e_mode) AS x(amount, tk, md)
-                        WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold')
+                        WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold', 'correction')
                            OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
     END IF;
     IF v_bad THEN
-      RAISE EXCEPTION 'credits_take_events: every event needs a non-negative amount, a take (debit or hold) and a mode (strict, up_to or collect)';
+      RAISE EXCEPTION 'credits_take_events: every event needs a non-negative amount, a take (debit, hold or correction) and a mode (strict, up_to or collect)';
     END IF;
     IF n = 1 THEN
       -- One account, locked by equality (credits_lock_account_ids()); its organisation read only for a
@@ -232,7 +233,7 @@ AS $function$
       v_windowed := u_limit[u] IS NOT NULL AND v_ask > 0 AND e_mode[i] <> 'collect';
       -- A reviewed shortfall is debt whatever the limit; a hold never overdraws.
       v_headroom := CASE WHEN e_mode[i] = 'collect' THEN v_amount
-                         WHEN e_take[i] = 'debit' THEN credit_headroom(u_overdraft[u], u_owed[u]) ELSE 0 END;
+                         WHEN e_take[i] <> 'hold' THEN credit_headroom(u_overdraft[u], u_owed[u]) ELSE 0 END;
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
@@ -324,10 +325,10 @@ AS $function$
       END IF;
       IF v_one_session THEN
         PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
-                                    p_created_by, l_member);
+                                    p_created_by, l_member, p_correction_id => p_correction_id);
       ELSE
         PERFORM credit_ledger_write(g.accounts, g.allocations, g.kinds, g.amounts, g.balances, g.records, g.session,
-                                    p_api_key_id, p_created_by, g.members)
+                                    p_api_key_id, p_created_by, g.members, p_correction_id => p_correction_id)
            FROM (SELECT l.session, min(l.i) AS first, array_agg(l_user[l.i] ORDER BY l.i) AS accounts,
                         array_agg(l_alloc[l.i] ORDER BY l.i) AS allocations, array_agg(l_kind[l.i] ORDER BY l.i) AS kinds,
                         array_agg(l_amount[l.i] ORDER BY l.i) AS amounts, array_agg(l_balance[l.i] ORDER BY l.i) AS balances,

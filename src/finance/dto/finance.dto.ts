@@ -47,7 +47,10 @@ export class RollForwardQueryDto {
     minimum: 1,
     maximum: 1000,
     default: 100,
-    description: 'With groupBy=account: accounts per page (CSV: every account from the cursor on)',
+    description:
+      'With groupBy=account: accounts per page (CSV: every account from the cursor on). A page also holds at ' +
+      'most 36,600 account periods (accounts × periods): by day over a year at most 100 accounts, by month ' +
+      'over a year 1,000; a larger limit gives that many and a nextCursor',
   })
   @IsOptional()
   @Matches(/^(1000|[1-9]\d{0,2})$/, { message: 'limit must be an integer from 1 to 1000' })
@@ -99,8 +102,14 @@ export class MoneyFiguresDto {
   purchased: string;
   @ApiProperty({ example: '0.00' })
   sold: string;
-  @ApiProperty({ example: '412.37', description: 'Revenue: credits consumed' })
+  @ApiProperty({ example: '412.37', description: 'Revenue: credits consumed, net of usage corrections' })
   recognized: string;
+  @ApiProperty({
+    example: '-1.20',
+    description:
+      'The money of usage corrections, already inside recognized (positive: more taken; negative: given back)',
+  })
+  corrected: string;
   @ApiProperty({ example: '12.50', description: 'Breakage: credits expired unused' })
   expired: string;
   @ApiProperty({ example: '6.67' })

@@ -65,6 +65,22 @@ export class StatementUsageDto {
     description: 'By model (`none`: records without one)',
   })
   byModel: Record<string, number>;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { default: 333 },
+    description: 'Credits by the service tier the records were priced at (`default`: the base prices)',
+  })
+  byServiceTier: Record<string, number>;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: {},
+    description: 'Counts of each unit the records priced (such as web_search_call)',
+  })
+  unitsByName: Record<string, number>;
 }
 
 export class StatementResponseDto {

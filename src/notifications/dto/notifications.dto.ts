@@ -18,6 +18,7 @@ export class EmailPreferencesDto {
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'promotion.redeemed'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'auto_recharge.disabled'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'org.member_limit_reached'?: boolean;
+  @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'feature.limit_reached'?: boolean;
 }
 
 export class PutPreferencesDto {

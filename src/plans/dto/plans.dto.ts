@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
@@ -54,6 +54,23 @@ export class CreatePlanDto {
 
   @ModelPatterns()
   models?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: {
+      web_search: true,
+      'image.generations': { limit: 100, period: 'day' },
+      'context.window': { value: 200000 },
+    },
+    description:
+      'What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` ' +
+      '(config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.',
+  })
+  @IsOptionalOrNull()
+  @IsObject()
+  features?: Record<string, boolean | object> | null;
 }
 
 export class UpdatePlanDto {
@@ -94,6 +111,23 @@ export class UpdatePlanDto {
 
   @ModelPatterns()
   models?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: {
+      web_search: true,
+      'image.generations': { limit: 100, period: 'day' },
+      'context.window': { value: 200000 },
+    },
+    description:
+      'What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` ' +
+      '(config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.',
+  })
+  @IsOptionalOrNull()
+  @IsObject()
+  features?: Record<string, boolean | object> | null;
 }
 
 export class PlanResponseDto {
@@ -130,6 +164,15 @@ export class PlanResponseDto {
     description: 'The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model',
   })
   models: string[] | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { web_search: true, 'image.generations': { limit: 100, period: 'day' } },
+    description: 'What subscribers get of each feature, by key (docs/features.md); null: none',
+  })
+  features: Record<string, boolean | object> | null;
 
   @ApiProperty({ example: '2026-11-22T12:00:00.000Z' })
   createdAt: string;

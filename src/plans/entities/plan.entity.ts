@@ -50,4 +50,8 @@ export class Plan {
 
   @Column({ name: 'price_currency', type: 'varchar', length: 3, nullable: true })
   priceCurrency: string | null;
+
+  /** What its subscribers get of each feature, `{featureKey: grant}` (docs/features.md); null: none. */
+  @Column({ type: 'jsonb', nullable: true })
+  features: Record<string, boolean | object> | null;
 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CreateAccountPriceData, CreateAccountPriceErrors, CreateAccountPriceResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePackageData, CreatePackageErrors, CreatePackageResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePortalSessionData, CreatePortalSessionErrors, CreatePortalSessionResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateReconciliationData, CreateReconciliationErrors, CreateReconciliationResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountPriceData, DeleteAccountPriceErrors, DeleteAccountPriceResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, EndPortalSessionData, EndPortalSessionErrors, EndPortalSessionResponses, EraseUserData, EraseUserErrors, EraseUserResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetFinanceLiabilityData, GetFinanceLiabilityErrors, GetFinanceLiabilityResponses, GetFinanceRollForwardData, GetFinanceRollForwardErrors, GetFinanceRollForwardResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetNotificationData, GetNotificationErrors, GetNotificationPreferencesData, GetNotificationPreferencesErrors, GetNotificationPreferencesResponses, GetNotificationResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgStatementData, GetOrgStatementErrors, GetOrgStatementResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPortalSessionData, GetPortalSessionErrors, GetPortalSessionResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReconciliationData, GetReconciliationErrors, GetReconciliationResponses, GetStatementData, GetStatementErrors, GetStatementResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserStatementData, GetUserStatementErrors, GetUserStatementResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListAccountPricesData, ListAccountPricesErrors, ListAccountPricesResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListExportRunsData, ListExportRunsErrors, ListExportRunsResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListNotificationsData, ListNotificationsErrors, ListNotificationsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPackagesData, ListPackagesErrors, ListPackagesResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPromotionRedemptionsData, ListPromotionRedemptionsErrors, ListPromotionRedemptionsResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReconciliationsData, ListReconciliationsErrors, ListReconciliationsResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutNotificationPreferencesData, PutNotificationPreferencesErrors, PutNotificationPreferencesResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RedeemPromotionData, RedeemPromotionErrors, RedeemPromotionResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, RunExportData, RunExportErrors, RunExportResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, SetOrgModelsData, SetOrgModelsErrors, SetOrgModelsResponses, SimulatePricingData, SimulatePricingErrors, SimulatePricingResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UnsubscribeEmailData, UnsubscribeEmailErrors, UnsubscribeEmailResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdatePackageData, UpdatePackageErrors, UpdatePackageResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
+import type { AbortSessionData, AbortSessionErrors, AbortSessionResponses, AllocateCreditsData, AllocateCreditsErrors, AllocateCreditsResponses, CalculateCreditsData, CalculateCreditsErrors, CalculateCreditsResponses, CheckCreditsData, CheckCreditsErrors, CheckCreditsResponses, CheckEntitlementData, CheckEntitlementErrors, CheckEntitlementResponses, CorrectUsageRecordData, CorrectUsageRecordErrors, CorrectUsageRecordResponses, CreateAccountPriceData, CreateAccountPriceErrors, CreateAccountPriceResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateFeatureData, CreateFeatureErrors, CreateFeatureResponses, CreateOrgData, CreateOrgErrors, CreateOrgResponses, CreatePackageData, CreatePackageErrors, CreatePackageResponses, CreatePlanData, CreatePlanErrors, CreatePlanResponses, CreatePortalSessionData, CreatePortalSessionErrors, CreatePortalSessionResponses, CreatePricingRuleData, CreatePricingRuleErrors, CreatePricingRuleResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreatePurchaseData, CreatePurchaseErrors, CreatePurchaseResponses, CreateReconciliationData, CreateReconciliationErrors, CreateReconciliationResponses, CreateRerateData, CreateRerateErrors, CreateRerateResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountPriceData, DeleteAccountPriceErrors, DeleteAccountPriceResponses, DeleteOrgSubscriptionData, DeleteOrgSubscriptionErrors, DeleteOrgSubscriptionResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, EndPortalSessionData, EndPortalSessionErrors, EndPortalSessionResponses, EraseUserData, EraseUserErrors, EraseUserResponses, ExpirePurchaseData, ExpirePurchaseErrors, ExpirePurchaseResponses, ExportUsageRecordsCsvData, ExportUsageRecordsCsvErrors, ExportUsageRecordsCsvResponses, FailAutoRechargeAttemptData, FailAutoRechargeAttemptErrors, FailAutoRechargeAttemptResponses, FailPurchaseData, FailPurchaseErrors, FailPurchaseResponses, FinalizeSessionData, FinalizeSessionErrors, FinalizeSessionResponses, GetAlertThresholdsData, GetAlertThresholdsErrors, GetAlertThresholdsResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetApiLivenessData, GetApiLivenessErrors, GetApiLivenessResponses, GetAutoRechargeData, GetAutoRechargeErrors, GetAutoRechargeResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCreditLimitsData, GetCreditLimitsErrors, GetCreditLimitsResponses, GetCreditSummaryData, GetCreditSummaryErrors, GetCreditSummaryResponses, GetFinanceLiabilityData, GetFinanceLiabilityErrors, GetFinanceLiabilityResponses, GetFinanceRollForwardData, GetFinanceRollForwardErrors, GetFinanceRollForwardResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetModelPriceData, GetModelPriceErrors, GetModelPriceResponses, GetNotificationData, GetNotificationErrors, GetNotificationPreferencesData, GetNotificationPreferencesErrors, GetNotificationPreferencesResponses, GetNotificationResponses, GetOrgBalanceData, GetOrgBalanceErrors, GetOrgBalanceResponses, GetOrgData, GetOrgErrors, GetOrgLimitsData, GetOrgLimitsErrors, GetOrgLimitsResponses, GetOrgMemberData, GetOrgMemberErrors, GetOrgMemberResponses, GetOrgResponses, GetOrgStatementData, GetOrgStatementErrors, GetOrgStatementResponses, GetOrgSubscriptionData, GetOrgSubscriptionErrors, GetOrgSubscriptionResponses, GetOrgUsageStatsData, GetOrgUsageStatsErrors, GetOrgUsageStatsResponses, GetPortalSessionData, GetPortalSessionErrors, GetPortalSessionResponses, GetPricingHistoryData, GetPricingHistoryErrors, GetPricingHistoryResponses, GetPurchaseData, GetPurchaseErrors, GetPurchaseRefundableData, GetPurchaseRefundableErrors, GetPurchaseRefundableResponses, GetPurchaseResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReconciliationData, GetReconciliationErrors, GetReconciliationResponses, GetRerateData, GetRerateErrors, GetRerateResponses, GetStatementData, GetStatementErrors, GetStatementResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSystemUsageStatsData, GetSystemUsageStatsErrors, GetSystemUsageStatsResponses, GetUsageStatsData, GetUsageStatsErrors, GetUsageStatsResponses, GetUserBalanceData, GetUserBalanceErrors, GetUserBalanceResponses, GetUserOverviewData, GetUserOverviewErrors, GetUserOverviewResponses, GetUserStatementData, GetUserStatementErrors, GetUserStatementResponses, GetUserUsageStatsData, GetUserUsageStatsErrors, GetUserUsageStatsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ImportPricingData, ImportPricingErrors, ImportPricingResponses, InitializeSessionData, InitializeSessionErrors, InitializeSessionResponses, ListAccountPricesData, ListAccountPricesErrors, ListAccountPricesResponses, ListActiveSessionsData, ListActiveSessionsErrors, ListActiveSessionsResponses, ListAllActiveSessionsData, ListAllActiveSessionsErrors, ListAllActiveSessionsResponses, ListAllocationsData, ListAllocationsErrors, ListAllocationsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEntriesData, ListAuditEntriesErrors, ListAuditEntriesResponses, ListCurrentPricesData, ListCurrentPricesErrors, ListCurrentPricesResponses, ListEntitlementsData, ListEntitlementsErrors, ListEntitlementsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListExportRunsData, ListExportRunsErrors, ListExportRunsResponses, ListFeaturesData, ListFeaturesErrors, ListFeaturesResponses, ListLedgerData, ListLedgerErrors, ListLedgerResponses, ListMyOrgsData, ListMyOrgsErrors, ListMyOrgsResponses, ListNotificationsData, ListNotificationsErrors, ListNotificationsResponses, ListOrgAllocationsData, ListOrgAllocationsErrors, ListOrgAllocationsResponses, ListOrgLedgerData, ListOrgLedgerErrors, ListOrgLedgerResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListOrgUsageRecordsData, ListOrgUsageRecordsErrors, ListOrgUsageRecordsResponses, ListPackagesData, ListPackagesErrors, ListPackagesResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListPromotionRedemptionsData, ListPromotionRedemptionsErrors, ListPromotionRedemptionsResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListPurchasesData, ListPurchasesErrors, ListPurchasesResponses, ListReconciliationsData, ListReconciliationsErrors, ListReconciliationsResponses, ListReratesData, ListReratesErrors, ListReratesResponses, ListReviewQueueData, ListReviewQueueErrors, ListReviewQueueResponses, ListTransfersData, ListTransfersErrors, ListTransfersResponses, ListUsageRecordsData, ListUsageRecordsErrors, ListUsageRecordsResponses, ListUserActiveSessionsData, ListUserActiveSessionsErrors, ListUserActiveSessionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MarkPurchasePaidData, MarkPurchasePaidErrors, MarkPurchasePaidResponses, PurchaseProviderEventData, PurchaseProviderEventErrors, PurchaseProviderEventResponses, PutNotificationPreferencesData, PutNotificationPreferencesErrors, PutNotificationPreferencesResponses, PutOrgMemberData, PutOrgMemberErrors, PutOrgMemberResponses, PutOrgSubscriptionData, PutOrgSubscriptionErrors, PutOrgSubscriptionResponses, PutSubscriptionData, PutSubscriptionErrors, PutSubscriptionResponses, ReconcileCreditsData, ReconcileCreditsErrors, ReconcileCreditsResponses, RecordUsageBatchData, RecordUsageBatchErrors, RecordUsageBatchResponses, RecordUsageData, RecordUsageErrors, RecordUsageResponses, RedeemPromotionData, RedeemPromotionErrors, RedeemPromotionResponses, RefundPurchaseData, RefundPurchaseErrors, RefundPurchaseResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, ResolveUsageRecordData, ResolveUsageRecordErrors, ResolveUsageRecordResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, RunExportData, RunExportErrors, RunExportResponses, SetAlertThresholdsData, SetAlertThresholdsErrors, SetAlertThresholdsResponses, SetAutoRechargeData, SetAutoRechargeErrors, SetAutoRechargeResponses, SetCreditLimitsData, SetCreditLimitsErrors, SetCreditLimitsResponses, SetEntitlementData, SetEntitlementErrors, SetEntitlementResponses, SetOrgAlertThresholdsData, SetOrgAlertThresholdsErrors, SetOrgAlertThresholdsResponses, SetOrgLimitsData, SetOrgLimitsErrors, SetOrgLimitsResponses, SetOrgModelsData, SetOrgModelsErrors, SetOrgModelsResponses, SimulatePricingData, SimulatePricingErrors, SimulatePricingResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransferCreditsData, TransferCreditsErrors, TransferCreditsResponses, UnsubscribeEmailData, UnsubscribeEmailErrors, UnsubscribeEmailResponses, UpdateApiKeyData, UpdateApiKeyErrors, UpdateApiKeyResponses, UpdateFeatureData, UpdateFeatureErrors, UpdateFeatureResponses, UpdatePackageData, UpdatePackageErrors, UpdatePackageResponses, UpdatePlanData, UpdatePlanErrors, UpdatePlanResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyApiKeyData, VerifyApiKeyErrors, VerifyApiKeyResponses, VoidAllocationData, VoidAllocationErrors, VoidAllocationResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,39 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: keyof ClientMeta extends never ? Record<string, unknown> : ClientMeta;
 };
+
+/**
+ * The re-rates, newest first (supervisor)
+ */
+export const listRerates = <ThrowOnError extends boolean = false>(options?: Options<ListReratesData, ThrowOnError>): RequestResult<ListReratesResponses, ListReratesErrors, ThrowOnError> => (options?.client ?? client).get<ListReratesResponses, ListReratesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/pricing/rerates',
+    ...options
+});
+
+/**
+ * Correct a range of records to what other rules price them at (admin)
+ *
+ * Every record of [from, to) by occurredAt that the service priced from its counts, whose credits under the given rules (priced exactly as POST /api/pricing/simulations prices them) differ from its net credits, gets one correction `rerate:<rerateId>` with the reason. Records that named credits are left alone; the live rules do not change. Runs in the background (202; GET /api/pricing/rerates/{id} shows its progress), resumes after a restart, corrects no record twice. The same rerateId again: 200 with that re-rate. At most 400 days (RANGE_TOO_LONG); a heavy read (429 HEAVY_READS_BUSY when HEAVY_READS_CONCURRENCY are running).
+ */
+export const createRerate = <ThrowOnError extends boolean = false>(options: Options<CreateRerateData, ThrowOnError>): RequestResult<CreateRerateResponses, CreateRerateErrors, ThrowOnError> => (options.client ?? client).post<CreateRerateResponses, CreateRerateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/pricing/rerates',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One re-rate and its progress (supervisor)
+ */
+export const getRerate = <ThrowOnError extends boolean = false>(options: Options<GetRerateData, ThrowOnError>): RequestResult<GetRerateResponses, GetRerateErrors, ThrowOnError> => (options.client ?? client).get<GetRerateResponses, GetRerateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/pricing/rerates/{id}',
+    ...options
+});
 
 /**
  * Liveness: the process answers
@@ -506,6 +539,21 @@ export const resolveUsageRecord = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Correct what a usage record cost (supervisors, admins, service keys)
+ *
+ * Says what the record should have cost: `credits`, or counts (token kinds, `tokens`, `units`) priced with the record’s model at the rule and account price in force at its time, or `providerUsage`. The difference from its net credits moves now: less gives back (the open shortfall first, then the lots it was paid from, the last first, with their money; a lot expired or voided since → a new `correction` allocation), more is taken as a settlement’s overrun (balance, then overdraft, then a shortfall for review; never refused). The record never changes; its view shows netCredits and its corrections. A supervisor or admin JWT, or a service key (`usage:ingest`); the record’s own user gets 403, others 404.
+ */
+export const correctUsageRecord = <ThrowOnError extends boolean = false>(options: Options<CorrectUsageRecordData, ThrowOnError>): RequestResult<CorrectUsageRecordResponses, CorrectUsageRecordErrors, ThrowOnError> => (options.client ?? client).post<CorrectUsageRecordResponses, CorrectUsageRecordErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/usage/records/{id}/corrections',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * What a range of records would have cost under other rules; writes nothing (supervisor)
  *
  * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed. At most 400 days (RANGE_TOO_LONG). A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
@@ -731,6 +779,82 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
 export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/users/{userId}/subscription',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The features, by key
+ */
+export const listFeatures = <ThrowOnError extends boolean = false>(options?: Options<ListFeaturesData, ThrowOnError>): RequestResult<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError> => (options?.client ?? client).get<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/features',
+    ...options
+});
+
+/**
+ * Create a feature: a switch, a metered allowance or a setting that plans grant (admin)
+ */
+export const createFeature = <ThrowOnError extends boolean = false>(options: Options<CreateFeatureData, ThrowOnError>): RequestResult<CreateFeatureResponses, CreateFeatureErrors, ThrowOnError> => (options.client ?? client).post<CreateFeatureResponses, CreateFeatureErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/features',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rename a feature (its key and type stay) (admin)
+ */
+export const updateFeature = <ThrowOnError extends boolean = false>(options: Options<UpdateFeatureData, ThrowOnError>): RequestResult<UpdateFeatureResponses, UpdateFeatureErrors, ThrowOnError> => (options.client ?? client).patch<UpdateFeatureResponses, UpdateFeatureErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/features/{featureKey}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Whether an account may use a feature now; with consume, uses it
+ *
+ * Reads the grants as committed (an override or a plan change that has answered applies to every later check, on every instance). With `consume` (metered features only), an allowed check consumes under the account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated `eventId` answers the first answer and consumes nothing. Service principals and staff check any account, a user (or a key with `credits:read`) their own, a member their organisation’s.
+ */
+export const checkEntitlement = <ThrowOnError extends boolean = false>(options: Options<CheckEntitlementData, ThrowOnError>): RequestResult<CheckEntitlementResponses, CheckEntitlementErrors, ThrowOnError> => (options.client ?? client).post<CheckEntitlementResponses, CheckEntitlementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/entitlements/check',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Every feature as an account has it: grant, source and, metered, this period’s use
+ *
+ * Neither userId nor orgId: the caller’s own account.
+ */
+export const listEntitlements = <ThrowOnError extends boolean = false>(options?: Options<ListEntitlementsData, ThrowOnError>): RequestResult<ListEntitlementsResponses, ListEntitlementsErrors, ThrowOnError> => (options?.client ?? client).get<ListEntitlementsResponses, ListEntitlementsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/entitlements',
+    ...options
+});
+
+/**
+ * Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)
+ *
+ * The override wins over the plan’s grant. It applies to every check from the moment this answers.
+ */
+export const setEntitlement = <ThrowOnError extends boolean = false>(options: Options<SetEntitlementData, ThrowOnError>): RequestResult<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError> => (options.client ?? client).put<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/entitlements/{featureKey}',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -4,23 +4,167 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
-export type HealthResponseDto = {
-    status: string;
-    service: string;
-    version: string;
-    timestamp: string;
+export type RetryLaterResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With TOO_MANY_EXPORTS, EXPORTS_BUSY and HEAVY_READS_BUSY: seconds to wait before retrying (also the Retry-After header)
+     */
+    retryAfter?: number;
 };
 
-export type UserResponseDto = {
-    userId: string;
-    email: string | null;
-    username: string | null;
-    role: 'user' | 'supervisor' | 'admin';
-    createdAt: string;
+export type ProviderCostDto = {
     /**
-     * Credits available now (unexpired allocations, holds excluded)
+     * Input tokens
      */
-    totalCredits: number;
+    input: string | number;
+    /**
+     * Output tokens (default: input)
+     */
+    output?: string | number;
+    /**
+     * Cache-read tokens (default: input)
+     */
+    cacheRead?: string | number;
+    /**
+     * Cache-write tokens (default: input)
+     */
+    cacheWrite?: string | number;
+    /**
+     * Reasoning tokens (default: output)
+     */
+    reasoning?: string | number;
+};
+
+export type PricingRuleFieldsDto = {
+    modelId: string;
+    /**
+     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
+     */
+    pricePer1kTokens: string | number;
+    /**
+     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
+     */
+    outputPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
+     */
+    cacheReadPricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
+     */
+    cacheWritePricePer1kTokens?: string | number;
+    /**
+     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
+     */
+    reasoningPricePer1kTokens?: string | number;
+    /**
+     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
+     */
+    longContextThreshold?: number;
+    /**
+     * Input price above longContextThreshold
+     */
+    longContextPricePer1kTokens?: string | number;
+    /**
+     * Output price above longContextThreshold
+     */
+    longContextOutputPricePer1kTokens?: string | number;
+    /**
+     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
+     */
+    providerCostPer1kTokens?: string | number;
+    /**
+     * The provider’s cost per kind (margin reports)
+     */
+    providerCost?: ProviderCostDto;
+    /**
+     * Service tiers the rule prices: at each tier every price of the rule (tokens and units) × pricePercent / 100 (0–1000, at most 2 places). Tier names 1–32 of a-z 0-9 _ -, at most 20; default, standard and an absent tier are the base prices (auto: a hold at the most expensive tier).
+     */
+    serviceTiers?: {
+        [key: string]: {
+            pricePercent: string | number;
+        };
+    };
+    /**
+     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     */
+    unitPrices?: {
+        [key: string]: string | number;
+    };
+};
+
+export type CreateRerateDto = {
+    /**
+     * Start of the range (inclusive)
+     */
+    from: string;
+    /**
+     * End of the range (exclusive)
+     */
+    to: string;
+    /**
+     * The rules to price with, as in a price sheet (no dates); models without one keep their price
+     */
+    rules: Array<PricingRuleFieldsDto>;
+    /**
+     * Only this user’s own account’s records
+     */
+    userId?: string;
+    /**
+     * Only this organisation’s records
+     */
+    orgId?: string;
+    /**
+     * Your id of the re-rate: its corrections are `rerate:<rerateId>`; the same id again answers that re-rate (200), with another body 422 RERATE_ID_REUSED
+     */
+    rerateId: string;
+    reason: string;
+};
+
+export type RerateResponseDto = {
+    id: string;
+    rerateId: string;
+    status: 'running' | 'completed' | 'failed';
+    /**
+     * Records of the range examined so far
+     */
+    records: number;
+    /**
+     * Records corrected so far (one correction each)
+     */
+    corrected: number;
+    /**
+     * Σ the corrections’ deltas (credits; negative: given back)
+     */
+    delta: number;
+    from: string;
+    to: string;
+    userId: string | null;
+    orgId: string | null;
+    reason: string;
+    createdBy: string;
+    startedAt: string;
+    finishedAt: string | null;
+    /**
+     * Why it failed (status `failed`)
+     */
+    lastError: string | null;
 };
 
 export type ErrorResponseDto = {
@@ -41,6 +185,30 @@ export type ErrorResponseDto = {
      * Correlates with the logs
      */
     requestId?: string;
+};
+
+export type RerateListResponseDto = {
+    items: Array<RerateResponseDto>;
+    nextCursor?: string | null;
+};
+
+export type HealthResponseDto = {
+    status: string;
+    service: string;
+    version: string;
+    timestamp: string;
+};
+
+export type UserResponseDto = {
+    userId: string;
+    email: string | null;
+    username: string | null;
+    role: 'user' | 'supervisor' | 'admin';
+    createdAt: string;
+    /**
+     * Credits available now (unexpired allocations, holds excluded)
+     */
+    totalCredits: number;
 };
 
 export type UserListItemDto = {
@@ -376,29 +544,6 @@ export type UnprocessableResponseDto = {
     modelId?: string;
 };
 
-export type ProviderCostDto = {
-    /**
-     * Input tokens
-     */
-    input: string | number;
-    /**
-     * Output tokens (default: input)
-     */
-    output?: string | number;
-    /**
-     * Cache-read tokens (default: input)
-     */
-    cacheRead?: string | number;
-    /**
-     * Cache-write tokens (default: input)
-     */
-    cacheWrite?: string | number;
-    /**
-     * Reasoning tokens (default: output)
-     */
-    reasoning?: string | number;
-};
-
 export type CreatePricingRuleDto = {
     modelId: string;
     /**
@@ -465,64 +610,6 @@ export type CreatePricingRuleDto = {
     effectiveTo?: string;
 };
 
-export type PricingRuleFieldsDto = {
-    modelId: string;
-    /**
-     * Credits per 1,000 (input) tokens, ≥ 0, at most 4 decimals
-     */
-    pricePer1kTokens: string | number;
-    /**
-     * Credits per 1,000 output tokens (defaults to pricePer1kTokens)
-     */
-    outputPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-read tokens (defaults to pricePer1kTokens)
-     */
-    cacheReadPricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 cache-write tokens (defaults to pricePer1kTokens)
-     */
-    cacheWritePricePer1kTokens?: string | number;
-    /**
-     * Credits per 1,000 reasoning tokens (defaults to outputPricePer1kTokens)
-     */
-    reasoningPricePer1kTokens?: string | number;
-    /**
-     * Long-context tier: when the prompt (input + cache-read + cache-write tokens) exceeds it, input and output cost longContextPricePer1kTokens and longContextOutputPricePer1kTokens (both then required)
-     */
-    longContextThreshold?: number;
-    /**
-     * Input price above longContextThreshold
-     */
-    longContextPricePer1kTokens?: string | number;
-    /**
-     * Output price above longContextThreshold
-     */
-    longContextOutputPricePer1kTokens?: string | number;
-    /**
-     * What the provider charges per 1,000 tokens (input and output); providerCost gives it per kind
-     */
-    providerCostPer1kTokens?: string | number;
-    /**
-     * The provider’s cost per kind (margin reports)
-     */
-    providerCost?: ProviderCostDto;
-    /**
-     * Service tiers the rule prices: at each tier every price of the rule (tokens and units) × pricePercent / 100 (0–1000, at most 2 places). Tier names 1–32 of a-z 0-9 _ -, at most 20; default, standard and an absent tier are the base prices (auto: a hold at the most expensive tier).
-     */
-    serviceTiers?: {
-        [key: string]: {
-            pricePercent: string | number;
-        };
-    };
-    /**
-     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
-     */
-    unitPrices?: {
-        [key: string]: string | number;
-    };
-};
-
 export type ImportPricingDto = {
     /**
      * When every rule of the sheet takes effect (default now); each model’s open rule is closed there
@@ -551,7 +638,7 @@ export type ActiveAllocationDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction';
     /**
      * The plan, for plan and rollover
      */
@@ -738,7 +825,7 @@ export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction';
     /**
      * The plan, for plan and rollover
      */
@@ -818,7 +905,7 @@ export type LedgerEntryDto = {
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -1313,6 +1400,10 @@ export type RecordUsageDto = {
      * Deduplicates: an eventId the caller used before (here or in a batch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`
      */
     eventId?: string;
+    /**
+     * When the usage happened (default: now). From now − LATE_USAGE_DAYS (default 90) to now + 5 minutes, else 400 OCCURRED_AT_OUT_OF_RANGE. Priced by the rule and account price in force then; the credits are taken now. Stats, date filters and simulations place the record here; finance books it when written (`timestamp`).
+     */
+    occurredAt?: string;
 };
 
 export type UsageRecordResponseDto = {
@@ -1328,9 +1419,19 @@ export type UsageRecordResponseDto = {
     } | null;
     id: string;
     userId: string;
+    /**
+     * When the record was written
+     */
     timestamp: string;
+    /**
+     * When the usage happened: the write’s `occurredAt`, else `timestamp`
+     */
+    occurredAt: string;
     service: string;
     operation: string;
+    /**
+     * What the record charged when it was written (it never changes)
+     */
     credits: number;
     modelId: string | null;
     tokens: number | null;
@@ -1447,6 +1548,10 @@ export type BatchEventDto = {
     metadata?: {
         [key: string]: unknown;
     };
+    /**
+     * When the usage happened (default: now). From now − LATE_USAGE_DAYS (default 90) to now + 5 minutes, else 400 OCCURRED_AT_OUT_OF_RANGE. Priced by the rule and account price in force then; the credits are taken now. Stats, date filters and simulations place the record here; finance books it when written (`timestamp`).
+     */
+    occurredAt?: string;
     /**
      * Deduplicates per caller for at least 35 days (the same namespace as recordUsage’s eventId)
      */
@@ -1604,32 +1709,102 @@ export type SystemUsageStatsResponseDto = {
     };
 };
 
-export type RetryLaterResponseDto = {
-    statusCode: number;
+export type RecordCorrectionDto = {
+    id: string;
+    correctionId: string;
+    delta: number;
+    createdAt: string;
+};
+
+export type UsageRecordViewDto = {
     /**
-     * A sentence, or for validation errors one sentence per problem
+     * The service tier it was priced at (null: the base prices)
      */
-    message: string | Array<string>;
+    serviceTier: string | null;
     /**
-     * The HTTP reason phrase of statusCode
+     * The units priced (null: none)
      */
-    error: string;
+    units: {
+        [key: string]: number;
+    } | null;
+    id: string;
+    userId: string;
     /**
-     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     * When the record was written
      */
-    code?: string;
+    timestamp: string;
     /**
-     * Correlates with the logs
+     * When the usage happened: the write’s `occurredAt`, else `timestamp`
      */
-    requestId?: string;
+    occurredAt: string;
+    service: string;
+    operation: string;
     /**
-     * With TOO_MANY_EXPORTS, EXPORTS_BUSY and HEAVY_READS_BUSY: seconds to wait before retrying (also the Retry-After header)
+     * What the record charged when it was written (it never changes)
      */
-    retryAfter?: number;
+    credits: number;
+    modelId: string | null;
+    tokens: number | null;
+    inputTokens: number | null;
+    outputTokens: number | null;
+    /**
+     * null: not given (records before token kinds too)
+     */
+    cacheReadTokens: number | null;
+    cacheWriteTokens: number | null;
+    reasoningTokens: number | null;
+    metadata: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts or credits given), `estimated` (a streaming session expired, or aborted without counts)
+     */
+    usageSource: 'provider' | 'reported' | 'estimated';
+    /**
+     * How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)
+     */
+    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
+    /**
+     * The providerUsage as sent (null when the counts were not given that way)
+     */
+    providerUsage: ProviderUsageDto | null;
+    /**
+     * The pricing rule that priced the record (null when credits were given or the default price applied)
+     */
+    pricingRuleId: string | null;
+    billingStatus: 'billed' | 'needs_review';
+    /**
+     * The review of a shortfall the balance could not cover (see the review queue): null when the record has none, `open` while it waits for an admin, `resolved` once written off or collected
+     */
+    reviewStatus: 'open' | 'resolved' | null;
+    /**
+     * The API key that wrote the record (a service key, or the user’s own key); null when a JWT wrote it, for a session that expired without a key, and on records from before this was kept
+     */
+    apiKeyId: string | null;
+    /**
+     * Who wrote the record when that principal is not the billed user: the JWT’s user or the API key’s owner (e.g. the admin who created the service key); null when the billed user wrote it
+     */
+    actorId: string | null;
+    /**
+     * The organisation that paid for the usage (`userId` is then the member who used it); null when the user’s own account paid
+     */
+    orgId: string | null;
+    /**
+     * The account price that priced the record with its pricing rule (docs/pricing.md "Account prices"); null when none was in force for the account and model
+     */
+    accountPriceId: string | null;
+    /**
+     * What it charges now: its credits and its corrections’ deltas, with the shortfall its review still has open
+     */
+    netCredits: number;
+    /**
+     * Its corrections, oldest first
+     */
+    corrections: Array<RecordCorrectionDto>;
 };
 
 export type UsageRecordListResponseDto = {
-    items: Array<UsageRecordResponseDto>;
+    items: Array<UsageRecordViewDto>;
     nextCursor: string | null;
 };
 
@@ -1688,6 +1863,73 @@ export type ResolveRecordDto = {
      */
     action: 'write_off' | 'collect';
     note?: string;
+};
+
+export type CorrectUsageDto = {
+    /**
+     * Counts of priced units beside (or instead of) tokens, at most 20 names: each × the rule’s unit price, added before the one rounding; a unit the rule does not price → 400 UNPRICED_UNIT.
+     */
+    units?: {
+        [key: string]: number;
+    };
+    /**
+     * Credits to charge. Without it, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the price in effect is applied.
+     */
+    credits?: number;
+    /**
+     * Total tokens, priced at pricePer1kTokens
+     */
+    tokens?: number;
+    /**
+     * Instead of `tokens`: input tokens (a missing outputTokens counts 0)
+     */
+    inputTokens?: number;
+    /**
+     * Instead of `tokens`: output tokens, priced at outputPricePer1kTokens (a missing inputTokens counts 0)
+     */
+    outputTokens?: number;
+    /**
+     * Prompt tokens read from the provider’s cache (Anthropic `cache_read_input_tokens`, OpenAI cached tokens), at cacheReadPricePer1kTokens; needs modelId
+     */
+    cacheReadTokens?: number;
+    /**
+     * Prompt tokens written to the provider’s cache (Anthropic `cache_creation_input_tokens`), at cacheWritePricePer1kTokens; needs modelId
+     */
+    cacheWriteTokens?: number;
+    /**
+     * Reasoning tokens, billed apart from outputTokens (send them apart when the provider counts them inside its output), at reasoningPricePer1kTokens; needs modelId
+     */
+    reasoningTokens?: number;
+    /**
+     * Instead of the token counts: the provider’s own usage object, mapped to the token kinds by the service (docs/provider-usage.md). `openai.chat`: cached_tokens are part of prompt_tokens and reasoning_tokens part of completion_tokens; `openai.responses`: the same under input/output names; `anthropic`: input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens apart; `gemini`: cachedContentTokenCount part of promptTokenCount, toolUsePromptTokenCount added to the input, thoughtsTokenCount as reasoning. A count the format names but the object lacks counts 0; other fields are ignored; a negative or fractional count, or a part larger than its total → 400. At most 4096 bytes as JSON. Not beside credits, tokens or the counts per kind; needs modelId.
+     */
+    providerUsage?: ProviderUsageDto;
+    /**
+     * The caller’s id of this correction, unique per record: the same id again answers 200 with the first correction and moves nothing; with another body → 422 CORRECTION_ID_REUSED
+     */
+    correctionId: string;
+    reason: string;
+};
+
+export type UsageCorrectionResponseDto = {
+    id: string;
+    recordId: string;
+    correctionId: string;
+    /**
+     * The record’s net credits before the correction
+     */
+    previousCredits: number;
+    /**
+     * Its net credits after
+     */
+    credits: number;
+    /**
+     * credits − previousCredits: negative gives back, positive takes more
+     */
+    delta: number;
+    reason: string;
+    createdBy: string;
+    createdAt: string;
 };
 
 export type SimulationDto = {
@@ -2237,6 +2479,12 @@ export type CreatePlanDto = {
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
     models?: Array<string> | null;
+    /**
+     * What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` (config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.
+     */
+    features?: {
+        [key: string]: unknown;
+    } | null;
 };
 
 export type PlanResponseDto = {
@@ -2254,6 +2502,12 @@ export type PlanResponseDto = {
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
     models: Array<string> | null;
+    /**
+     * What subscribers get of each feature, by key (docs/features.md); null: none
+     */
+    features: {
+        [key: string]: unknown;
+    } | null;
     createdAt: string;
 };
 
@@ -2272,6 +2526,12 @@ export type PlanWithCountResponseDto = {
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
     models: Array<string> | null;
+    /**
+     * What subscribers get of each feature, by key (docs/features.md); null: none
+     */
+    features: {
+        [key: string]: unknown;
+    } | null;
     createdAt: string;
     /**
      * Live subscriptions
@@ -2300,6 +2560,12 @@ export type UpdatePlanDto = {
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
     models?: Array<string> | null;
+    /**
+     * What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` (config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.
+     */
+    features?: {
+        [key: string]: unknown;
+    } | null;
 };
 
 export type PutSubscriptionDto = {
@@ -2326,6 +2592,150 @@ export type SubscriptionResponseDto = {
      * When the next allowance is granted (null when the plan is deactivated)
      */
     nextGrantAt: string | null;
+};
+
+export type CreateFeatureDto = {
+    /**
+     * 1–64 of a-z, 0-9, `_`, `.` and `-`; fixed once created
+     */
+    featureKey: string;
+    name: string;
+    /**
+     * boolean: on or off; metered: a limit per period, consumed by checks; config: a JSON value
+     */
+    type: 'boolean' | 'metered' | 'config';
+};
+
+export type FeatureResponseDto = {
+    featureKey: string;
+    name: string;
+    type: 'boolean' | 'metered' | 'config';
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type FeatureListResponseDto = {
+    items: Array<FeatureResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdateFeatureDto = {
+    name: string;
+};
+
+export type MeteredGrantDto = {
+    limit: number;
+    period: 'day' | 'week' | 'month' | 'lifetime';
+};
+
+export type ConfigGrantDto = {
+    /**
+     * Any JSON value (at most 1024 bytes): a number, a string, an object…
+     */
+    value: number | string | boolean | {
+        [key: string]: unknown;
+    } | Array<unknown>;
+};
+
+export type CheckEntitlementDto = {
+    /**
+     * The user whose own account is checked (or orgId; neither: the caller’s own account)
+     */
+    userId?: string;
+    /**
+     * The organisation whose account is checked (its grants)
+     */
+    orgId?: string;
+    featureKey: string;
+    /**
+     * Metered features only: uses to consume if allowed (nothing is consumed when refused)
+     */
+    consume?: number;
+    /**
+     * With consume: the use’s own id. A repeat (same account and feature, within 35 days) answers the first answer again and consumes nothing.
+     */
+    eventId?: string;
+};
+
+export type CheckEntitlementResponseDto = {
+    featureKey: string;
+    /**
+     * null: no such feature
+     */
+    type: 'boolean' | 'metered' | 'config' | null;
+    allowed: boolean;
+    /**
+     * Why not (refusals only)
+     */
+    reason?: 'not_granted' | 'limit_reached' | 'unknown_feature';
+    /**
+     * Metered: uses per period
+     */
+    limit?: number;
+    /**
+     * Metered: uses this period (this check’s included)
+     */
+    used?: number;
+    /**
+     * Metered: uses left this period
+     */
+    remaining?: number;
+    /**
+     * Metered: when the period ends and use counts from 0 again (null: lifetime, never)
+     */
+    resetsAt?: string | null;
+    /**
+     * Config: the granted value (any JSON)
+     */
+    value?: number | string | boolean | {
+        [key: string]: unknown;
+    } | Array<unknown>;
+};
+
+export type EntitlementResponseDto = {
+    featureKey: string;
+    name: string;
+    type: 'boolean' | 'metered' | 'config';
+    /**
+     * The grant in force: the override’s, else the plan’s; null: none
+     */
+    grant: boolean | MeteredGrantDto | ConfigGrantDto | null;
+    /**
+     * Where the grant comes from
+     */
+    source: 'plan' | 'override' | null;
+    /**
+     * Metered and granted: uses this period
+     */
+    used?: number;
+    /**
+     * Metered and granted: uses left this period
+     */
+    remaining?: number;
+    /**
+     * Metered and granted: when the period ends (null: lifetime)
+     */
+    resetsAt?: string | null;
+};
+
+export type EntitlementListResponseDto = {
+    items: Array<EntitlementResponseDto>;
+    nextCursor: string | null;
+};
+
+export type SetEntitlementDto = {
+    /**
+     * The user whose own account it is (or orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation whose account it is (or userId)
+     */
+    orgId?: string;
+    /**
+     * The account’s own grant, which wins over its plan’s: `true`/`false` (boolean features), `{limit, period}` (metered), `{value}` (config). null removes the override (the plan’s grant applies again).
+     */
+    grant: boolean | MeteredGrantDto | ConfigGrantDto | null;
 };
 
 export type CreatePurchaseDto = {
@@ -2531,9 +2941,13 @@ export type PeriodFiguresDto = {
     purchased: string;
     sold: string;
     /**
-     * Revenue: credits consumed
+     * Revenue: credits consumed, net of usage corrections
      */
     recognized: string;
+    /**
+     * The money of usage corrections, already inside recognized (positive: more taken; negative: given back)
+     */
+    corrected: string;
     /**
      * Breakage: credits expired unused
      */
@@ -2563,9 +2977,13 @@ export type MoneyFiguresDto = {
     purchased: string;
     sold: string;
     /**
-     * Revenue: credits consumed
+     * Revenue: credits consumed, net of usage corrections
      */
     recognized: string;
+    /**
+     * The money of usage corrections, already inside recognized (positive: more taken; negative: given back)
+     */
+    corrected: string;
     /**
      * Breakage: credits expired unused
      */
@@ -2866,7 +3284,7 @@ export type StatementLineDto = {
      * The UTC day
      */
     date: string;
-    kind: 'purchase' | 'grant' | 'plan' | 'promotion' | 'transfer_in' | 'transfer_out' | 'usage' | 'expiry' | 'refund' | 'chargeback' | 'void' | 'debt';
+    kind: 'purchase' | 'grant' | 'plan' | 'promotion' | 'transfer_in' | 'transfer_out' | 'usage' | 'expiry' | 'refund' | 'chargeback' | 'void' | 'debt' | 'correction';
     /**
      * Signed: what the line added to the credits
      */
@@ -2893,6 +3311,18 @@ export type StatementUsageDto = {
      * By model (`none`: records without one)
      */
     byModel: {
+        [key: string]: number;
+    };
+    /**
+     * Credits by the service tier the records were priced at (`default`: the base prices)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (such as web_search_call)
+     */
+    unitsByName: {
         [key: string]: number;
     };
 };
@@ -3188,7 +3618,7 @@ export type OrgSubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -3211,14 +3641,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3236,7 +3666,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3260,7 +3690,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -3331,6 +3761,7 @@ export type EmailPreferencesDto = {
     'promotion.redeemed'?: boolean;
     'auto_recharge.disabled'?: boolean;
     'org.member_limit_reached'?: boolean;
+    'feature.limit_reached'?: boolean;
 };
 
 export type PreferencesResponseDto = {
@@ -3356,7 +3787,7 @@ export type NotificationResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
     /**
      * Null until made
      */
@@ -3386,7 +3817,7 @@ export type NotificationDetailResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
     /**
      * Null until made
      */
@@ -3406,7 +3837,7 @@ export type NotificationDetailResponseDto = {
 
 export type UnsubscribedResponseDto = {
     userId: string;
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
     email: boolean;
 };
 
@@ -3424,7 +3855,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature';
     id: string;
 };
 
@@ -3432,7 +3863,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -3507,6 +3938,179 @@ export type CurrentPortalSessionResponseDto = {
      */
     buyUrl: string | null;
 };
+
+export type ListReratesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/pricing/rerates';
+};
+
+export type ListReratesErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListReratesError = ListReratesErrors[keyof ListReratesErrors];
+
+export type ListReratesResponses = {
+    200: RerateListResponseDto;
+};
+
+export type ListReratesResponse = ListReratesResponses[keyof ListReratesResponses];
+
+export type CreateRerateData = {
+    body: CreateRerateDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/rerates';
+};
+
+export type CreateRerateErrors = {
+    /**
+     * Invalid body (to ≤ from, a rule invalid…); RANGE_TOO_LONG: more than 400 days
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * RERATE_ID_REUSED: the rerateId was used with another body; or: This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
+     *
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateRerateError = CreateRerateErrors[keyof CreateRerateErrors];
+
+export type CreateRerateResponses = {
+    /**
+     * Replayed: the rerateId was used before with this body; that re-rate
+     */
+    200: RerateResponseDto;
+    /**
+     * The re-rate, started
+     */
+    202: RerateResponseDto;
+};
+
+export type CreateRerateResponse = CreateRerateResponses[keyof CreateRerateResponses];
+
+export type GetRerateData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/pricing/rerates/{id}';
+};
+
+export type GetRerateErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown re-rate
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetRerateError = GetRerateErrors[keyof GetRerateErrors];
+
+export type GetRerateResponses = {
+    200: RerateResponseDto;
+};
+
+export type GetRerateResponse = GetRerateResponses[keyof GetRerateResponses];
 
 export type GetLivenessData = {
     body?: never;
@@ -4791,7 +5395,7 @@ export type ListLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -6056,6 +6660,79 @@ export type ResolveUsageRecordResponses = {
 
 export type ResolveUsageRecordResponse = ResolveUsageRecordResponses[keyof ResolveUsageRecordResponses];
 
+export type CorrectUsageRecordData = {
+    body: CorrectUsageDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/usage/records/{id}/corrections';
+};
+
+export type CorrectUsageRecordErrors = {
+    /**
+     * Invalid body: none or more than one way of saying the cost, counts for a record without a model
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `usage:ingest`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown usage record, or one the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * The same Idempotency-Key is still in progress; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * The correctionId was used on this record with another body (or the Idempotency-Key with another request); PRICING_UNKNOWN_MODEL when counts are priced for a model without a rule then and PRICING_STRICT is on; or: This Idempotency-Key was already used with a different request
+     */
+    422: UnprocessableResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CorrectUsageRecordError = CorrectUsageRecordErrors[keyof CorrectUsageRecordErrors];
+
+export type CorrectUsageRecordResponses = {
+    /**
+     * Replayed: the correctionId was used on this record before; the first answer, nothing moved
+     */
+    200: UsageCorrectionResponseDto;
+    /**
+     * Corrected (delta 0: nothing moved)
+     */
+    201: UsageCorrectionResponseDto;
+};
+
+export type CorrectUsageRecordResponse = CorrectUsageRecordResponses[keyof CorrectUsageRecordResponses];
+
 export type SimulatePricingData = {
     body: SimulationDto;
     headers?: {
@@ -7155,6 +7832,353 @@ export type PutSubscriptionResponses = {
 
 export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
+export type ListFeaturesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/features';
+};
+
+export type ListFeaturesErrors = {
+    /**
+     * Invalid limit or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListFeaturesError = ListFeaturesErrors[keyof ListFeaturesErrors];
+
+export type ListFeaturesResponses = {
+    200: FeatureListResponseDto;
+};
+
+export type ListFeaturesResponse = ListFeaturesResponses[keyof ListFeaturesResponses];
+
+export type CreateFeatureData = {
+    body: CreateFeatureDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/features';
+};
+
+export type CreateFeatureErrors = {
+    /**
+     * Invalid body (a key outside a-z 0-9 _ . -, an unknown type…)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * A feature with this key exists; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateFeatureError = CreateFeatureErrors[keyof CreateFeatureErrors];
+
+export type CreateFeatureResponses = {
+    201: FeatureResponseDto;
+};
+
+export type CreateFeatureResponse = CreateFeatureResponses[keyof CreateFeatureResponses];
+
+export type UpdateFeatureData = {
+    body: UpdateFeatureDto;
+    path: {
+        featureKey: string;
+    };
+    query?: never;
+    url: '/api/features/{featureKey}';
+};
+
+export type UpdateFeatureErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown feature
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateFeatureError = UpdateFeatureErrors[keyof UpdateFeatureErrors];
+
+export type UpdateFeatureResponses = {
+    200: FeatureResponseDto;
+};
+
+export type UpdateFeatureResponse = UpdateFeatureResponses[keyof UpdateFeatureResponses];
+
+export type CheckEntitlementData = {
+    body: CheckEntitlementDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/entitlements/check';
+};
+
+export type CheckEntitlementErrors = {
+    /**
+     * Invalid body; consume on a feature that is not metered; eventId without consume
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read` (or a service key, `usage:ingest`).
+     */
+    403: ErrorResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CheckEntitlementError = CheckEntitlementErrors[keyof CheckEntitlementErrors];
+
+export type CheckEntitlementResponses = {
+    200: CheckEntitlementResponseDto;
+};
+
+export type CheckEntitlementResponse = CheckEntitlementResponses[keyof CheckEntitlementResponses];
+
+export type ListEntitlementsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * The user whose own account to list (or orgId)
+         */
+        userId?: string;
+        /**
+         * The organisation whose account to list (or userId)
+         */
+        orgId?: string;
+    };
+    url: '/api/entitlements';
+};
+
+export type ListEntitlementsErrors = {
+    /**
+     * userId and orgId together; an invalid cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, the org's members and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
+     */
+    403: ErrorResponseDto;
+    /**
+     * An account the caller may not see; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListEntitlementsError = ListEntitlementsErrors[keyof ListEntitlementsErrors];
+
+export type ListEntitlementsResponses = {
+    200: EntitlementListResponseDto;
+};
+
+export type ListEntitlementsResponse = ListEntitlementsResponses[keyof ListEntitlementsResponses];
+
+export type SetEntitlementData = {
+    body: SetEntitlementDto;
+    path: {
+        featureKey: string;
+    };
+    query?: never;
+    url: '/api/entitlements/{featureKey}';
+};
+
+export type SetEntitlementErrors = {
+    /**
+     * Invalid body; a grant of another shape than the feature’s type
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unknown feature, user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetEntitlementError = SetEntitlementErrors[keyof SetEntitlementErrors];
+
+export type SetEntitlementResponses = {
+    /**
+     * The feature as the account now has it
+     */
+    200: EntitlementResponseDto;
+};
+
+export type SetEntitlementResponse = SetEntitlementResponses[keyof SetEntitlementResponses];
+
 export type ListPurchasesData = {
     body?: never;
     path?: never;
@@ -7916,7 +8940,7 @@ export type GetFinanceRollForwardData = {
          */
         cursor?: string;
         /**
-         * With groupBy=account: accounts per page (CSV: every account from the cursor on)
+         * With groupBy=account: accounts per page (CSV: every account from the cursor on). A page also holds at most 36,600 account periods (accounts × periods): by day over a year at most 100 accounts, by month over a year 1,000; a larger limit gives that many and a nextCursor
          */
         limit?: number;
         format?: 'json' | 'csv';
@@ -8310,7 +9334,7 @@ export type RedeemPromotionErrors = {
     /**
      * Rate limited; see Retry-After
      *
-     * PROMOTION_FAILURE_LIMIT: PROMOTION_FAILURE_LIMIT refused redemptions (403, 404, 409) within the hour; until that hour ends (see Retry-After). Or over THROTTLE_LIMIT
+     * PROMOTION_FAILURE_LIMIT: PROMOTION_FAILURE_LIMIT refused redemptions (403, 404, 409) within the hour for the account, or of the calling user or key (a service principal: PROMOTION_SERVICE_FAILURE_LIMIT across every account it names); until that hour ends (see Retry-After). Or over THROTTLE_LIMIT
      */
     429: RetryLaterResponseDto;
     /**
@@ -9436,7 +10460,7 @@ export type ListOrgLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -9982,7 +11006,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -10823,8 +11847,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { abortSession, allocateCredits, calculateCredits, checkCredits, createAccountPrice, createApiKey, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createReconciliation, createWebhook, deleteAccountPrice, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, eraseUser, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getFinanceLiability, getFinanceRollForward, getLiveness, getMe, getModelPrice, getNotification, getNotificationPreferences, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgStatement, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getReconciliation, getStatement, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserStatement, getUserUsageStats, getWebhook, importPricing, initializeSession, listAccountPrices, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEvents, listExportRuns, listLedger, listMyOrgs, listNotifications, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReconciliations, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putNotificationPreferences, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, runExport, setAlertThresholds, setAutoRecharge, setCreditLimits, setOrgAlertThresholds, setOrgLimits, setOrgModels, simulatePricing, testWebhook, transferCredits, unsubscribeEmail, updateApiKey, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
-import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CreateAccountPriceData, CreateAccountPriceError, CreateAccountPriceResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateReconciliationData, CreateReconciliationError, CreateReconciliationResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteAccountPriceData, DeleteAccountPriceError, DeleteAccountPriceResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, EraseUserData, EraseUserError, EraseUserResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetFinanceLiabilityData, GetFinanceLiabilityError, GetFinanceLiabilityResponse, GetFinanceRollForwardData, GetFinanceRollForwardError, GetFinanceRollForwardResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetNotificationData, GetNotificationError, GetNotificationPreferencesData, GetNotificationPreferencesError, GetNotificationPreferencesResponse, GetNotificationResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgStatementData, GetOrgStatementError, GetOrgStatementResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetReconciliationData, GetReconciliationError, GetReconciliationResponse, GetStatementData, GetStatementError, GetStatementResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserStatementData, GetUserStatementError, GetUserStatementResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListAccountPricesData, ListAccountPricesError, ListAccountPricesResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEventsData, ListEventsError, ListEventsResponse, ListExportRunsData, ListExportRunsError, ListExportRunsResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListNotificationsData, ListNotificationsError, ListNotificationsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReconciliationsData, ListReconciliationsError, ListReconciliationsResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutNotificationPreferencesData, PutNotificationPreferencesError, PutNotificationPreferencesResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, RunExportData, RunExportError, RunExportResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, SetOrgModelsData, SetOrgModelsError, SetOrgModelsResponse, SimulatePricingData, SimulatePricingError, SimulatePricingResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UnsubscribeEmailData, UnsubscribeEmailError, UnsubscribeEmailResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
+import { abortSession, allocateCredits, calculateCredits, checkCredits, checkEntitlement, correctUsageRecord, createAccountPrice, createApiKey, createFeature, createOrg, createPackage, createPlan, createPortalSession, createPricingRule, createPromotion, createPurchase, createReconciliation, createRerate, createWebhook, deleteAccountPrice, deleteOrgSubscription, deleteSubscription, deleteWebhook, endPortalSession, eraseUser, expirePurchase, exportUsageRecordsCsv, failAutoRechargeAttempt, failPurchase, finalizeSession, getAlertThresholds, getApiKey, getApiLiveness, getAutoRecharge, getBalance, getCreditLimits, getCreditSummary, getFinanceLiability, getFinanceRollForward, getLiveness, getMe, getModelPrice, getNotification, getNotificationPreferences, getOrg, getOrgBalance, getOrgLimits, getOrgMember, getOrgStatement, getOrgSubscription, getOrgUsageStats, getPortalSession, getPricingHistory, getPurchase, getPurchaseRefundable, getReadiness, getReconciliation, getRerate, getStatement, getSubscription, getSystemUsageStats, getUsageStats, getUserBalance, getUserOverview, getUserStatement, getUserUsageStats, getWebhook, importPricing, initializeSession, listAccountPrices, listActiveSessions, listAllActiveSessions, listAllocations, listApiKeys, listAuditEntries, listCurrentPrices, listEntitlements, listEvents, listExportRuns, listFeatures, listLedger, listMyOrgs, listNotifications, listOrgAllocations, listOrgLedger, listOrgMembers, listOrgs, listOrgUsageRecords, listPackages, listPlans, listPromotionRedemptions, listPromotions, listPurchases, listReconciliations, listRerates, listReviewQueue, listTransfers, listUsageRecords, listUserActiveSessions, listUsers, listWebhookDeliveries, listWebhooks, markPurchasePaid, type Options, purchaseProviderEvent, putNotificationPreferences, putOrgMember, putOrgSubscription, putSubscription, reconcileCredits, recordUsage, recordUsageBatch, redeemPromotion, refundPurchase, removeOrgMember, resolveUsageRecord, retryWebhookDelivery, revokeApiKey, rotateWebhookSecret, runExport, setAlertThresholds, setAutoRecharge, setCreditLimits, setEntitlement, setOrgAlertThresholds, setOrgLimits, setOrgModels, simulatePricing, testWebhook, transferCredits, unsubscribeEmail, updateApiKey, updateFeature, updatePackage, updatePlan, updatePromotion, updateWebhook, verifyApiKey, voidAllocation } from '../sdk.gen.js';
+import type { AbortSessionData, AbortSessionError, AbortSessionResponse, AllocateCreditsData, AllocateCreditsError, AllocateCreditsResponse, CalculateCreditsData, CalculateCreditsError, CalculateCreditsResponse, CheckCreditsData, CheckCreditsError, CheckCreditsResponse, CheckEntitlementData, CheckEntitlementError, CheckEntitlementResponse, CorrectUsageRecordData, CorrectUsageRecordError, CorrectUsageRecordResponse, CreateAccountPriceData, CreateAccountPriceError, CreateAccountPriceResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateFeatureData, CreateFeatureError, CreateFeatureResponse, CreateOrgData, CreateOrgError, CreateOrgResponse, CreatePackageData, CreatePackageError, CreatePackageResponse, CreatePlanData, CreatePlanError, CreatePlanResponse, CreatePortalSessionData, CreatePortalSessionError, CreatePortalSessionResponse, CreatePricingRuleData, CreatePricingRuleError, CreatePricingRuleResponse, CreatePromotionData, CreatePromotionError, CreatePromotionResponse, CreatePurchaseData, CreatePurchaseError, CreatePurchaseResponse, CreateReconciliationData, CreateReconciliationError, CreateReconciliationResponse, CreateRerateData, CreateRerateError, CreateRerateResponse, CreateWebhookData, CreateWebhookError, CreateWebhookResponse, DeleteAccountPriceData, DeleteAccountPriceError, DeleteAccountPriceResponse, DeleteOrgSubscriptionData, DeleteOrgSubscriptionError, DeleteOrgSubscriptionResponse, DeleteSubscriptionData, DeleteSubscriptionError, DeleteSubscriptionResponse, DeleteWebhookData, DeleteWebhookError, DeleteWebhookResponse, EndPortalSessionData, EndPortalSessionError, EndPortalSessionResponse, EraseUserData, EraseUserError, EraseUserResponse, ExpirePurchaseData, ExpirePurchaseError, ExpirePurchaseResponse, ExportUsageRecordsCsvData, ExportUsageRecordsCsvError, ExportUsageRecordsCsvResponse, FailAutoRechargeAttemptData, FailAutoRechargeAttemptError, FailAutoRechargeAttemptResponse, FailPurchaseData, FailPurchaseError, FailPurchaseResponse, FinalizeSessionData, FinalizeSessionError, FinalizeSessionResponse, GetAlertThresholdsData, GetAlertThresholdsError, GetAlertThresholdsResponse, GetApiKeyData, GetApiKeyError, GetApiKeyResponse, GetApiLivenessData, GetApiLivenessError, GetApiLivenessResponse, GetAutoRechargeData, GetAutoRechargeError, GetAutoRechargeResponse, GetBalanceData, GetBalanceError, GetBalanceResponse, GetCreditLimitsData, GetCreditLimitsError, GetCreditLimitsResponse, GetCreditSummaryData, GetCreditSummaryError, GetCreditSummaryResponse, GetFinanceLiabilityData, GetFinanceLiabilityError, GetFinanceLiabilityResponse, GetFinanceRollForwardData, GetFinanceRollForwardError, GetFinanceRollForwardResponse, GetLivenessData, GetLivenessError, GetLivenessResponse, GetMeData, GetMeError, GetMeResponse, GetModelPriceData, GetModelPriceError, GetModelPriceResponse, GetNotificationData, GetNotificationError, GetNotificationPreferencesData, GetNotificationPreferencesError, GetNotificationPreferencesResponse, GetNotificationResponse, GetOrgBalanceData, GetOrgBalanceError, GetOrgBalanceResponse, GetOrgData, GetOrgError, GetOrgLimitsData, GetOrgLimitsError, GetOrgLimitsResponse, GetOrgMemberData, GetOrgMemberError, GetOrgMemberResponse, GetOrgResponse, GetOrgStatementData, GetOrgStatementError, GetOrgStatementResponse, GetOrgSubscriptionData, GetOrgSubscriptionError, GetOrgSubscriptionResponse, GetOrgUsageStatsData, GetOrgUsageStatsError, GetOrgUsageStatsResponse, GetPortalSessionData, GetPortalSessionError, GetPortalSessionResponse, GetPricingHistoryData, GetPricingHistoryError, GetPricingHistoryResponse, GetPurchaseData, GetPurchaseError, GetPurchaseRefundableData, GetPurchaseRefundableError, GetPurchaseRefundableResponse, GetPurchaseResponse, GetReadinessData, GetReadinessError, GetReadinessResponse, GetReconciliationData, GetReconciliationError, GetReconciliationResponse, GetRerateData, GetRerateError, GetRerateResponse, GetStatementData, GetStatementError, GetStatementResponse, GetSubscriptionData, GetSubscriptionError, GetSubscriptionResponse, GetSystemUsageStatsData, GetSystemUsageStatsError, GetSystemUsageStatsResponse, GetUsageStatsData, GetUsageStatsError, GetUsageStatsResponse, GetUserBalanceData, GetUserBalanceError, GetUserBalanceResponse, GetUserOverviewData, GetUserOverviewError, GetUserOverviewResponse, GetUserStatementData, GetUserStatementError, GetUserStatementResponse, GetUserUsageStatsData, GetUserUsageStatsError, GetUserUsageStatsResponse, GetWebhookData, GetWebhookError, GetWebhookResponse, ImportPricingData, ImportPricingError, ImportPricingResponse, InitializeSessionData, InitializeSessionError, InitializeSessionResponse, ListAccountPricesData, ListAccountPricesError, ListAccountPricesResponse, ListActiveSessionsData, ListActiveSessionsError, ListActiveSessionsResponse, ListAllActiveSessionsData, ListAllActiveSessionsError, ListAllActiveSessionsResponse, ListAllocationsData, ListAllocationsError, ListAllocationsResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditEntriesData, ListAuditEntriesError, ListAuditEntriesResponse, ListCurrentPricesData, ListCurrentPricesError, ListCurrentPricesResponse, ListEntitlementsData, ListEntitlementsError, ListEntitlementsResponse, ListEventsData, ListEventsError, ListEventsResponse, ListExportRunsData, ListExportRunsError, ListExportRunsResponse, ListFeaturesData, ListFeaturesError, ListFeaturesResponse, ListLedgerData, ListLedgerError, ListLedgerResponse, ListMyOrgsData, ListMyOrgsError, ListMyOrgsResponse, ListNotificationsData, ListNotificationsError, ListNotificationsResponse, ListOrgAllocationsData, ListOrgAllocationsError, ListOrgAllocationsResponse, ListOrgLedgerData, ListOrgLedgerError, ListOrgLedgerResponse, ListOrgMembersData, ListOrgMembersError, ListOrgMembersResponse, ListOrgsData, ListOrgsError, ListOrgsResponse, ListOrgUsageRecordsData, ListOrgUsageRecordsError, ListOrgUsageRecordsResponse, ListPackagesData, ListPackagesError, ListPackagesResponse, ListPlansData, ListPlansError, ListPlansResponse, ListPromotionRedemptionsData, ListPromotionRedemptionsError, ListPromotionRedemptionsResponse, ListPromotionsData, ListPromotionsError, ListPromotionsResponse, ListPurchasesData, ListPurchasesError, ListPurchasesResponse, ListReconciliationsData, ListReconciliationsError, ListReconciliationsResponse, ListReratesData, ListReratesError, ListReratesResponse, ListReviewQueueData, ListReviewQueueError, ListReviewQueueResponse, ListTransfersData, ListTransfersError, ListTransfersResponse, ListUsageRecordsData, ListUsageRecordsError, ListUsageRecordsResponse, ListUserActiveSessionsData, ListUserActiveSessionsError, ListUserActiveSessionsResponse, ListUsersData, ListUsersError, ListUsersResponse, ListWebhookDeliveriesData, ListWebhookDeliveriesError, ListWebhookDeliveriesResponse, ListWebhooksData, ListWebhooksError, ListWebhooksResponse, MarkPurchasePaidData, MarkPurchasePaidError, MarkPurchasePaidResponse, PurchaseProviderEventData, PurchaseProviderEventError, PurchaseProviderEventResponse, PutNotificationPreferencesData, PutNotificationPreferencesError, PutNotificationPreferencesResponse, PutOrgMemberData, PutOrgMemberError, PutOrgMemberResponse, PutOrgSubscriptionData, PutOrgSubscriptionError, PutOrgSubscriptionResponse, PutSubscriptionData, PutSubscriptionError, PutSubscriptionResponse, ReconcileCreditsData, ReconcileCreditsError, ReconcileCreditsResponse, RecordUsageBatchData, RecordUsageBatchError, RecordUsageBatchResponse, RecordUsageData, RecordUsageError, RecordUsageResponse, RedeemPromotionData, RedeemPromotionError, RedeemPromotionResponse, RefundPurchaseData, RefundPurchaseError, RefundPurchaseResponse, RemoveOrgMemberData, RemoveOrgMemberError, RemoveOrgMemberResponse, ResolveUsageRecordData, ResolveUsageRecordError, ResolveUsageRecordResponse, RetryWebhookDeliveryData, RetryWebhookDeliveryError, RetryWebhookDeliveryResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, RotateWebhookSecretData, RotateWebhookSecretError, RotateWebhookSecretResponse, RunExportData, RunExportError, RunExportResponse, SetAlertThresholdsData, SetAlertThresholdsError, SetAlertThresholdsResponse, SetAutoRechargeData, SetAutoRechargeError, SetAutoRechargeResponse, SetCreditLimitsData, SetCreditLimitsError, SetCreditLimitsResponse, SetEntitlementData, SetEntitlementError, SetEntitlementResponse, SetOrgAlertThresholdsData, SetOrgAlertThresholdsError, SetOrgAlertThresholdsResponse, SetOrgLimitsData, SetOrgLimitsError, SetOrgLimitsResponse, SetOrgModelsData, SetOrgModelsError, SetOrgModelsResponse, SimulatePricingData, SimulatePricingError, SimulatePricingResponse, TestWebhookData, TestWebhookError, TestWebhookResponse, TransferCreditsData, TransferCreditsError, TransferCreditsResponse, UnsubscribeEmailData, UnsubscribeEmailError, UnsubscribeEmailResponse, UpdateApiKeyData, UpdateApiKeyError, UpdateApiKeyResponse, UpdateFeatureData, UpdateFeatureError, UpdateFeatureResponse, UpdatePackageData, UpdatePackageError, UpdatePackageResponse, UpdatePlanData, UpdatePlanError, UpdatePlanResponse, UpdatePromotionData, UpdatePromotionError, UpdatePromotionResponse, UpdateWebhookData, UpdateWebhookError, UpdateWebhookResponse, VerifyApiKeyData, VerifyApiKeyError, VerifyApiKeyResponse, VoidAllocationData, VoidAllocationError, VoidAllocationResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -38,6 +38,120 @@ const createQueryKey = <TOptions extends Options>(id: string, options?: TOptions
     }
     return [params];
 };
+
+export const listReratesQueryKey = (options?: Options<ListReratesData>) => createQueryKey('listRerates', options);
+
+/**
+ * The re-rates, newest first (supervisor)
+ */
+export const listReratesOptions = (options?: Options<ListReratesData>) => queryOptions<ListReratesResponse, ListReratesError, ListReratesResponse, ReturnType<typeof listReratesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listRerates({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listReratesQueryKey(options)
+});
+
+const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
+    const params = { ...queryKey[0] };
+    if (page.body) {
+        params.body = {
+            ...queryKey[0].body as any,
+            ...page.body as any
+        };
+    }
+    if (page.headers) {
+        params.headers = {
+            ...queryKey[0].headers,
+            ...page.headers
+        };
+    }
+    if (page.path) {
+        params.path = {
+            ...queryKey[0].path as any,
+            ...page.path as any
+        };
+    }
+    if (page.query) {
+        params.query = {
+            ...queryKey[0].query as any,
+            ...page.query as any
+        };
+    }
+    return params as unknown as typeof page;
+};
+
+export const listReratesInfiniteQueryKey = (options?: Options<ListReratesData>): QueryKey<Options<ListReratesData>> => createQueryKey('listRerates', options, true);
+
+/**
+ * The re-rates, newest first (supervisor)
+ */
+export const listReratesInfiniteOptions = (options?: Options<ListReratesData>) => {
+    const opts = infiniteQueryOptions<ListReratesResponse, ListReratesError, InfiniteData<ListReratesResponse>, QueryKey<Options<ListReratesData>>, string | Pick<QueryKey<Options<ListReratesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListReratesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listRerates({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listReratesInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Correct a range of records to what other rules price them at (admin)
+ *
+ * Every record of [from, to) by occurredAt that the service priced from its counts, whose credits under the given rules (priced exactly as POST /api/pricing/simulations prices them) differ from its net credits, gets one correction `rerate:<rerateId>` with the reason. Records that named credits are left alone; the live rules do not change. Runs in the background (202; GET /api/pricing/rerates/{id} shows its progress), resumes after a restart, corrects no record twice. The same rerateId again: 200 with that re-rate. At most 400 days (RANGE_TOO_LONG); a heavy read (429 HEAVY_READS_BUSY when HEAVY_READS_CONCURRENCY are running).
+ */
+export const createRerateMutation = (options?: Partial<Options<CreateRerateData>>): UseMutationOptions<CreateRerateResponse, CreateRerateError, Options<CreateRerateData>> => {
+    const mutationOptions: UseMutationOptions<CreateRerateResponse, CreateRerateError, Options<CreateRerateData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createRerate({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getRerateQueryKey = (options: Options<GetRerateData>) => createQueryKey('getRerate', options);
+
+/**
+ * One re-rate and its progress (supervisor)
+ */
+export const getRerateOptions = (options: Options<GetRerateData>) => queryOptions<GetRerateResponse, GetRerateError, GetRerateResponse, ReturnType<typeof getRerateQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getRerate({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getRerateQueryKey(options)
+});
 
 export const getLivenessQueryKey = (options?: Options<GetLivenessData>) => createQueryKey('getLiveness', options);
 
@@ -132,35 +246,6 @@ export const listUsersOptions = (options?: Options<ListUsersData>) => queryOptio
     },
     queryKey: listUsersQueryKey(options)
 });
-
-const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
-    const params = { ...queryKey[0] };
-    if (page.body) {
-        params.body = {
-            ...queryKey[0].body as any,
-            ...page.body as any
-        };
-    }
-    if (page.headers) {
-        params.headers = {
-            ...queryKey[0].headers,
-            ...page.headers
-        };
-    }
-    if (page.path) {
-        params.path = {
-            ...queryKey[0].path as any,
-            ...page.path as any
-        };
-    }
-    if (page.query) {
-        params.query = {
-            ...queryKey[0].query as any,
-            ...page.query as any
-        };
-    }
-    return params as unknown as typeof page;
-};
 
 export const listUsersInfiniteQueryKey = (options?: Options<ListUsersData>): QueryKey<Options<ListUsersData>> => createQueryKey('listUsers', options, true);
 
@@ -1094,6 +1179,25 @@ export const resolveUsageRecordMutation = (options?: Partial<Options<ResolveUsag
 };
 
 /**
+ * Correct what a usage record cost (supervisors, admins, service keys)
+ *
+ * Says what the record should have cost: `credits`, or counts (token kinds, `tokens`, `units`) priced with the record’s model at the rule and account price in force at its time, or `providerUsage`. The difference from its net credits moves now: less gives back (the open shortfall first, then the lots it was paid from, the last first, with their money; a lot expired or voided since → a new `correction` allocation), more is taken as a settlement’s overrun (balance, then overdraft, then a shortfall for review; never refused). The record never changes; its view shows netCredits and its corrections. A supervisor or admin JWT, or a service key (`usage:ingest`); the record’s own user gets 403, others 404.
+ */
+export const correctUsageRecordMutation = (options?: Partial<Options<CorrectUsageRecordData>>): UseMutationOptions<CorrectUsageRecordResponse, CorrectUsageRecordError, Options<CorrectUsageRecordData>> => {
+    const mutationOptions: UseMutationOptions<CorrectUsageRecordResponse, CorrectUsageRecordError, Options<CorrectUsageRecordData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await correctUsageRecord({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
  * What a range of records would have cost under other rules; writes nothing (supervisor)
  *
  * Every record of [from, to) that the service priced is priced again as if the given rules had been in force for their models (its account price still applies), with live pricing’s rounding, in one SQL pass. Records that named credits, were priced at the default price, or whose model has no rule here count as billed. At most 400 days (RANGE_TOO_LONG). A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
@@ -1587,6 +1691,178 @@ export const putSubscriptionMutation = (options?: Partial<Options<PutSubscriptio
     const mutationOptions: UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await putSubscription({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listFeaturesQueryKey = (options?: Options<ListFeaturesData>) => createQueryKey('listFeatures', options);
+
+/**
+ * The features, by key
+ */
+export const listFeaturesOptions = (options?: Options<ListFeaturesData>) => queryOptions<ListFeaturesResponse, ListFeaturesError, ListFeaturesResponse, ReturnType<typeof listFeaturesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listFeatures({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listFeaturesQueryKey(options)
+});
+
+export const listFeaturesInfiniteQueryKey = (options?: Options<ListFeaturesData>): QueryKey<Options<ListFeaturesData>> => createQueryKey('listFeatures', options, true);
+
+/**
+ * The features, by key
+ */
+export const listFeaturesInfiniteOptions = (options?: Options<ListFeaturesData>) => {
+    const opts = infiniteQueryOptions<ListFeaturesResponse, ListFeaturesError, InfiniteData<ListFeaturesResponse>, QueryKey<Options<ListFeaturesData>>, string | Pick<QueryKey<Options<ListFeaturesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListFeaturesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listFeatures({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listFeaturesInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Create a feature: a switch, a metered allowance or a setting that plans grant (admin)
+ */
+export const createFeatureMutation = (options?: Partial<Options<CreateFeatureData>>): UseMutationOptions<CreateFeatureResponse, CreateFeatureError, Options<CreateFeatureData>> => {
+    const mutationOptions: UseMutationOptions<CreateFeatureResponse, CreateFeatureError, Options<CreateFeatureData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createFeature({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Rename a feature (its key and type stay) (admin)
+ */
+export const updateFeatureMutation = (options?: Partial<Options<UpdateFeatureData>>): UseMutationOptions<UpdateFeatureResponse, UpdateFeatureError, Options<UpdateFeatureData>> => {
+    const mutationOptions: UseMutationOptions<UpdateFeatureResponse, UpdateFeatureError, Options<UpdateFeatureData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updateFeature({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Whether an account may use a feature now; with consume, uses it
+ *
+ * Reads the grants as committed (an override or a plan change that has answered applies to every later check, on every instance). With `consume` (metered features only), an allowed check consumes under the account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated `eventId` answers the first answer and consumes nothing. Service principals and staff check any account, a user (or a key with `credits:read`) their own, a member their organisation’s.
+ */
+export const checkEntitlementMutation = (options?: Partial<Options<CheckEntitlementData>>): UseMutationOptions<CheckEntitlementResponse, CheckEntitlementError, Options<CheckEntitlementData>> => {
+    const mutationOptions: UseMutationOptions<CheckEntitlementResponse, CheckEntitlementError, Options<CheckEntitlementData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await checkEntitlement({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listEntitlementsQueryKey = (options?: Options<ListEntitlementsData>) => createQueryKey('listEntitlements', options);
+
+/**
+ * Every feature as an account has it: grant, source and, metered, this period’s use
+ *
+ * Neither userId nor orgId: the caller’s own account.
+ */
+export const listEntitlementsOptions = (options?: Options<ListEntitlementsData>) => queryOptions<ListEntitlementsResponse, ListEntitlementsError, ListEntitlementsResponse, ReturnType<typeof listEntitlementsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listEntitlements({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listEntitlementsQueryKey(options)
+});
+
+export const listEntitlementsInfiniteQueryKey = (options?: Options<ListEntitlementsData>): QueryKey<Options<ListEntitlementsData>> => createQueryKey('listEntitlements', options, true);
+
+/**
+ * Every feature as an account has it: grant, source and, metered, this period’s use
+ *
+ * Neither userId nor orgId: the caller’s own account.
+ */
+export const listEntitlementsInfiniteOptions = (options?: Options<ListEntitlementsData>) => {
+    const opts = infiniteQueryOptions<ListEntitlementsResponse, ListEntitlementsError, InfiniteData<ListEntitlementsResponse>, QueryKey<Options<ListEntitlementsData>>, string | Pick<QueryKey<Options<ListEntitlementsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListEntitlementsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listEntitlements({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listEntitlementsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)
+ *
+ * The override wins over the plan’s grant. It applies to every check from the moment this answers.
+ */
+export const setEntitlementMutation = (options?: Partial<Options<SetEntitlementData>>): UseMutationOptions<SetEntitlementResponse, SetEntitlementError, Options<SetEntitlementData>> => {
+    const mutationOptions: UseMutationOptions<SetEntitlementResponse, SetEntitlementError, Options<SetEntitlementData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await setEntitlement({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
