@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
  * The one rollup rule (usage_rollup_delta(), run by every statement trigger on usage_records): after
  * any mix of inserts (one row and many), updates (of counted columns, of the day, of the model key)
  * and deletes, what the rollups hold for a service (the pending deltas plus what the compaction has
- * folded) is what its live records add up to, per day and model key.
+ * folded) is what its live records add up to, per day and model key. A record counts on the UTC day it occurred (occurred_at, which a row
+ * inserted by hand without one takes from its timestamp).
  */
 describe('usage rollup triggers', () => {
   const db = new pg.Client({ connectionString: inject('databaseUrl') });
@@ -31,7 +32,7 @@ describe('usage rollup triggers', () => {
                   sum(cache_write)::bigint AS cache_write, sum(reasoning)::bigint AS reasoning`;
     const live = await db.query(
       `SELECT day, model_key, ${sums} FROM (
-         SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day,
+         SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
                 COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END, '') AS model_key,
                 credits, provider_cost, COALESCE(input_tokens, tokens, 0) AS input, COALESCE(output_tokens, 0) AS output,
                 COALESCE(cache_read_tokens, 0) AS cache_read, COALESCE(cache_write_tokens, 0) AS cache_write,
@@ -82,7 +83,7 @@ describe('usage rollup triggers', () => {
       [service],
     );
     await db.query(
-      `UPDATE usage_records SET "timestamp" = '2026-11-22 09:00Z', model_id = 'm2' WHERE service = $1 AND credits = 7`,
+      `UPDATE usage_records SET occurred_at = '2026-11-22 09:00Z', model_id = 'm2' WHERE service = $1 AND credits = 7`,
       [service],
     );
     await db.query(`DELETE FROM usage_records WHERE service = $1 AND credits = 3`, [service]);

@@ -23,4 +23,11 @@ describe('timeOrderedId', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => timeOrderedId(1_800_000_000_000)));
     expect(ids.size).toBe(1000);
   });
+
+  it('strictly increases within one millisecond, past the counter running out', () => {
+    const ids = Array.from({ length: 5000 }, () => timeOrderedId(1_900_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(5000);
+    ids.forEach((id) => expect(id).toMatch(V7));
+  });
 });
