@@ -16,10 +16,10 @@ let counter = 0;
  * millisecond; when it runs out, the time moves on by one millisecond. A clock that steps back more
  * than a second (or a time given for a test) starts afresh from that time.
  *
- * Made from Node's randomUUID() (a version 4 UUID: 122 random bits, the RFC variant) with its first 15
- * hex digits replaced by the time, the version 7 and the counter: about 0.3 µs, where the `uuid`
- * package's v7() takes about 3 µs (a fresh random buffer each call), on the route every chat message
- * calls.
+ * Made from Node's randomUUID() (a version 4 UUID: 122 random bits, the RFC variant) with its first
+ * 15 hex digits replaced by the time, the version 7 and the counter: about 0.3 µs, where the `uuid`
+ * package's version 7 function takes about 3 µs (a fresh random buffer each call), on the route
+ * every chat message calls.
  */
 export function timeOrderedId(now: number = Date.now()): string {
   const random = randomUUID();
