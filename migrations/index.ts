@@ -123,6 +123,7 @@ import { OccurredAtOfHandWrittenRecords1732000859200 } from './1732000859200-occ
 import { OccurredAtTrigger1732000859300 } from './1732000859300-occurred-at-trigger.js';
 import { Features1732000860000 } from './1732000860000-features.js';
 import { Features1732000861000 } from './1732000861000-features.js';
+import { CorrectionsExport1732000862000 } from './1732000862000-corrections-export.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -251,4 +252,5 @@ export const MIGRATIONS = [
   OccurredAtTrigger1732000859300,
   Features1732000860000,
   Features1732000861000,
+  CorrectionsExport1732000862000,
 ];

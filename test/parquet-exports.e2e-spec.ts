@@ -59,7 +59,10 @@ async function exportUntilCovered() {
   throw new Error('rows stayed above the watermark');
 }
 
-/** Valued lots in three currencies with different minor places, records, a void: every dataset has rows. */
+/**
+ * Valued lots in three currencies with different minor places, records, a void, and corrections down
+ * and up of the first records: every dataset but purchases has rows.
+ */
 async function makeActivity(records: number) {
   const users = [];
   for (const [amount, currency] of [
@@ -77,6 +80,13 @@ async function makeActivity(records: number) {
   for (let i = 0; i < records; i++) {
     const res = await f.recordUsage(users[i % users.length], 3 + (i % 5));
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    if (i < 2) {
+      const fix = await t.http
+        .post(`/api/usage/records/${res.body.id as string}/corrections`)
+        .set(admin)
+        .send({ correctionId: `fix-${i}`, reason: 'wrong token count', credits: i === 0 ? 1 : 9 });
+      expect(fix.status, JSON.stringify(fix.body)).toBe(201);
+    }
   }
 }
 
@@ -86,7 +96,12 @@ describe('an export read back with DuckDB', () => {
     await runExport();
     await exportUntilCovered();
     const written = await own.db.query(`SELECT DISTINCT dataset FROM export_parts WHERE rows > 0 ORDER BY dataset`);
-    expect(written.rows.map((r) => r.dataset)).toEqual(['allocations', 'ledger_entries', 'usage_records']);
+    expect(written.rows.map((r) => r.dataset)).toEqual([
+      'allocations',
+      'corrections',
+      'ledger_entries',
+      'usage_records',
+    ]);
 
     const records = (await own.db.query(`SELECT id::text, credits, user_id FROM usage_records ORDER BY id`)).rows;
     const exported = await readExported(dir, 'usage_records', 'id, credits, user_id');
@@ -142,6 +157,40 @@ describe('an export read back with DuckDB', () => {
         .map((l) => [l.id, l.total_credits, l.value === null ? null : minorOf(l.value as string, l.currency as string)])
         .sort(),
     ).toEqual(lots.map((l) => [l.id, l.total_credits, l.value_minor]).sort());
+
+    // Corrections, and the ledger entries that carry their credits and money, name each other.
+    const corrections = (
+      await own.db.query(
+        `SELECT c.id::text, c.record_id::text, c.correction_id, c.previous_credits, c.credits, c.delta,
+                (SELECT sum(l.amount)::int FROM credit_ledger l WHERE l.correction_id = c.id) AS moved
+           FROM usage_corrections c ORDER BY c.id`,
+      )
+    ).rows;
+    expect(corrections.map((c) => c.delta)).toEqual([-2, 5]);
+    const exportedCorrections = await readExported(
+      dir,
+      'corrections',
+      'id, record_id, correction_id, previous_credits, credits, delta',
+    );
+    expect(
+      exportedCorrections
+        .map((c) => [c.id, c.record_id, c.correction_id, c.previous_credits, c.credits, c.delta])
+        .sort(),
+    ).toEqual(
+      corrections.map((c) => [c.id, c.record_id, c.correction_id, c.previous_credits, c.credits, c.delta]).sort(),
+    );
+    const moved = await duckQuery(
+      dir,
+      `SELECT c.correction_id, sum(l.credits)::INTEGER AS moved
+         FROM read_parquet('{dir}/corrections/date=*/*.parquet') c
+         JOIN read_parquet('{dir}/ledger_entries/date=*/*.parquet') l ON l.correction_id = c.id
+        GROUP BY 1 ORDER BY 1`,
+    );
+    expect(moved.map((m) => [m.correction_id, m.moved])).toEqual(
+      corrections.map((c) => [c.correction_id, c.moved]).sort(),
+    );
+    // A correction down gives credits back (+2 to the account); one up takes more (-5).
+    expect(corrections.map((c) => c.moved)).toEqual([2, -5]);
     await expectEveryRowOnce(own.db, dir);
   });
 

@@ -59,6 +59,9 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       { name: 'actor_id', type: ID },
       { name: 'request_id', type: 'VARCHAR' },
       { name: 'metadata', type: 'JSON' },
+      { name: 'occurred_at', type: 'TIMESTAMPTZ' },
+      { name: 'service_tier', type: 'VARCHAR' },
+      { name: 'units', type: 'JSON' },
     ],
   },
   {
@@ -84,6 +87,7 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       { name: 'currency', type: 'VARCHAR' },
       { name: 'value_minor', type: 'BIGINT' },
       { name: 'value', type: 'DECIMAL(22,4)', money: { minor: 'value_minor', currency: 'currency' } },
+      { name: 'correction_id', type: ID },
     ],
   },
   {
@@ -133,6 +137,25 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       { name: 'created_at', type: 'TIMESTAMPTZ' },
       { name: 'paid_at', type: 'TIMESTAMPTZ' },
       { name: 'closed_at', type: 'TIMESTAMPTZ' },
+    ],
+  },
+  {
+    // A correction's money is on its ledger entries (`ledger_entries.correction_id` names it); the
+    // reason an operator typed stays out.
+    name: 'corrections',
+    table: 'usage_corrections',
+    dateColumn: 'created_at',
+    orderBy: 'id',
+    columns: [
+      { name: 'id', type: ID },
+      { name: 'record_id', type: ID },
+      { name: 'correction_id', type: 'VARCHAR' },
+      { name: 'previous_credits', type: 'INTEGER' },
+      { name: 'credits', type: 'INTEGER' },
+      { name: 'delta', type: 'INTEGER' },
+      { name: 'shortfall_delta', type: 'INTEGER' },
+      { name: 'created_by', type: ID },
+      { name: 'created_at', type: 'TIMESTAMPTZ' },
     ],
   },
 ];

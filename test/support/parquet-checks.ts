@@ -13,6 +13,7 @@ export const EXPORTED_TABLES = [
   { dataset: 'ledger_entries', table: 'credit_ledger', id: 'id::text' },
   { dataset: 'allocations', table: 'credit_allocations', id: 'id::text' },
   { dataset: 'purchases', table: 'purchases', id: 'id::text' },
+  { dataset: 'corrections', table: 'usage_corrections', id: 'id::text' },
 ] as const;
 
 export interface ExportRunView {

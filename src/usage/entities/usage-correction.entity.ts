@@ -13,6 +13,8 @@ import { UsageRecord } from './usage-record.entity.js';
 @Check('usage_corrections_credits_check', `credits >= 0 AND previous_credits >= 0`)
 @Check('usage_corrections_delta_check', `delta = credits - previous_credits`)
 @Index('usage_corrections_created_idx', ['createdAt'])
+// BRIN on created_xid (migration 1732000862000), for the Parquet exports: @Index has no method.
+@Index('usage_corrections_created_xid_brin', { synchronize: false })
 export class UsageCorrection {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'usage_corrections_pkey' })
   id: string;
@@ -53,4 +55,11 @@ export class UsageCorrection {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /**
+   * The transaction that inserted the row (migration 1732000862000): what places it in exactly one
+   * Parquet export (docs/exports.md). Null for corrections older than their export.
+   */
+  @Column({ name: 'created_xid', type: 'bigint', nullable: true, default: () => 'txid_current()' })
+  createdXid: string | null;
 }

@@ -3240,7 +3240,7 @@ export type ReconciliationListResponseDto = {
 };
 
 export type ExportDatasetCountDto = {
-    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases';
+    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases' | 'corrections';
     /**
      * Rows this run wrote for the dataset
      */
