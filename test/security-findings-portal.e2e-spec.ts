@@ -45,7 +45,8 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     await t.http
       .post('/api/packages')
       .set(admin)
-      .send({ packageId, name: 'Starter', credits: 1000, price: { amount: '9.00', currency: 'eur' } })
+      // Named after its id: other files' packages are on sale in the same price book.
+      .send({ packageId, name: `Starter ${packageId}`, credits: 1000, price: { amount: '9.00', currency: 'eur' } })
       .expect(201);
     chrome = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 180_000);
@@ -107,7 +108,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     const mine = await mint(victim);
     const { page, context, errors } = await openPage(chrome, { width: 375, scheme: 'dark' });
     await page.goto(`${base}/portal?tab=purchases#token=${mine}`);
-    const link = page.getByRole('link', { name: /^Buy credits: Starter/ });
+    const link = page.getByRole('link', { name: new RegExp(`^Buy credits: Starter ${packageId}`) });
     await poll(() => link.count()).toBe(1);
     expect(await page.getByRole('dialog').count()).toBe(0);
     const href = new URL((await link.getAttribute('href'))!);
