@@ -114,9 +114,11 @@ export class RerateRunner implements OnApplicationShutdown {
 
   /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
   private async step(manager: EntityManager, id: string): Promise<boolean> {
+    const started = performance.now();
     const rerate = await this.repo.lockForChunk(manager, id);
     if (!rerate || rerate.status !== 'running') return true;
     const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);
+    const read = performance.now();
     const results =
       chunk.changes.length === 0
         ? []
@@ -125,6 +127,7 @@ export class RerateRunner implements OnApplicationShutdown {
             { correctionId: `rerate:${rerate.rerateId}`, reason: rerate.request.reason, createdBy: rerate.createdBy },
             chunk.changes.map(([recordId, credits]) => ({ recordId, credits })),
           );
+    const corrected = performance.now();
     const moved = results.filter((r) => r.delta !== 0);
     const done = chunk.examined < RERATE_CHUNK;
     const row = await this.repo.advance(
@@ -139,6 +142,15 @@ export class RerateRunner implements OnApplicationShutdown {
       },
       done,
     );
+    // Where a chunk's time goes: the read of its records, and their corrections.
+    this.logger.debug({
+      msg: 're-rate chunk',
+      rerate: id,
+      examined: chunk.examined,
+      corrected: moved.length,
+      readMs: Math.round(read - started),
+      correctMs: Math.round(corrected - read),
+    });
     if (done) {
       await this.events.emit(manager, 'pricing.rerate.completed', {
         id: row.id,
