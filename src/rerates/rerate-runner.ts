@@ -21,6 +21,13 @@ import { ReratesRepository } from './rerates.repository.js';
  */
 export const RERATE_CHUNK = 2000;
 
+/**
+ * How long a chunk's statements may take (its transaction's own statement_timeout): its corrections
+ * are one statement of up to RERATE_CHUNK records, each a correction, which the pool's timeout for
+ * one request's statement would cut on a busy database and fail the re-rate.
+ */
+const CHUNK_STATEMENT_TIMEOUT_MS = 600_000;
+
 /** The lease session's statements are short; only the chunks (on the pool) take long. */
 const LEASE_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -115,6 +122,7 @@ export class RerateRunner implements OnApplicationShutdown {
   /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
   private async step(manager: EntityManager, id: string): Promise<boolean> {
     const started = performance.now();
+    await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [String(CHUNK_STATEMENT_TIMEOUT_MS)]);
     const rerate = await this.repo.lockForChunk(manager, id);
     if (!rerate || rerate.status !== 'running') return true;
     const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);
