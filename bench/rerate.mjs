@@ -3,8 +3,7 @@
 // The records are seeded by SQL (as bench/simulation.mjs seeds them) for 1,000 users whose lots pay
 // what the re-rate adds; POST /api/pricing/rerates, then its progress polled until it completes:
 // records examined per second, corrections written per second, the total time.
-// BENCH_RERATE_MAX_SECONDS stops polling after that long and prints the rates so far (a slow build);
-// BENCH_RERATE_LOG_LEVEL=debug lets the service log each chunk's times.
+// BENCH_RERATE_MAX_SECONDS stops polling after that long and prints the rates so far (a slow build).
 import { loadavg } from 'node:os';
 
 import pg from 'pg';
@@ -36,8 +35,6 @@ const service = await startService(database.url, {
   PRICING_STRICT: 'true',
   LOG_FORMAT: 'json',
   JOBS_ENABLED: 'false',
-  // BENCH_RERATE_LOG_LEVEL=debug: the service logs each chunk's read and correction times
-  ...(process.env.BENCH_RERATE_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_RERATE_LOG_LEVEL } : {}),
 });
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
