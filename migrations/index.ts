@@ -124,6 +124,7 @@ import { OccurredAtTrigger1732000859300 } from './1732000859300-occurred-at-trig
 import { Features1732000860000 } from './1732000860000-features.js';
 import { Features1732000861000 } from './1732000861000-features.js';
 import { CorrectionsExport1732000862000 } from './1732000862000-corrections-export.js';
+import { UsageRecordsCorrect1732000863000 } from './1732000863000-usage-records-correct.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -253,4 +254,5 @@ export const MIGRATIONS = [
   Features1732000860000,
   Features1732000861000,
   CorrectionsExport1732000862000,
+  UsageRecordsCorrect1732000863000,
 ];

@@ -86,6 +86,26 @@ describe('pricing re-rates through the corrections engine', () => {
       [[...named, settled]],
     );
     expect(untouched[0].n).toBe(0);
+    // Each correction as one made alone: its event, and the ledger lines that name it.
+    const { rows: corrected } = await t.db.query(
+      `SELECT data FROM events WHERE type = 'usage.corrected' AND data->>'correctionId' = $1`,
+      [`rerate:${rerateId}`],
+    );
+    expect(corrected.map((e) => e.data).sort((a, b) => a.recordId.localeCompare(b.recordId))).toEqual(
+      [...small, ...large].sort().map((recordId) => ({
+        userId: u.id,
+        recordId,
+        correctionId: `rerate:${rerateId}`,
+        ...(small.includes(recordId) ? { delta: -6, credits: 4 } : { delta: -12, credits: 8 }),
+      })),
+    );
+    const { rows: lines } = await t.db.query(
+      `SELECT c.record_id, sum(l.amount)::int AS amount FROM usage_corrections c JOIN credit_ledger l ON l.correction_id = c.id
+        WHERE c.correction_id = $1 GROUP BY c.record_id`,
+      [`rerate:${rerateId}`],
+    );
+    expect(lines).toHaveLength(8);
+    for (const l of lines) expect(l.amount).toBe(small.includes(l.record_id) ? 6 : 12);
     expect(await f.available(u.id)).toBe(before - delta);
     await expectInvariants(t, [u.id]);
 

@@ -27,13 +27,22 @@ export class CreditCorrectionsService {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
-  async correct(manager: EntityManager, input: CorrectionInput): Promise<CorrectionMoved> {
-    const moved = await this.repo.correct(manager, {
-      ...input,
+  /** What credits_correct() takes from the configuration (for a caller that calls it in its own SQL). */
+  settings(): Pick<CorrectionMove, 'expiryDays' | 'rateDefault' | 'thresholds'> {
+    return {
       expiryDays: this.config.corrections.expiryDays,
       rateDefault: this.config.credits.spendRatePerHour,
       thresholds: this.config.credits.lowBalanceThresholds,
-    });
+    };
+  }
+
+  /** Credits that corrections moved on balances (Σ |returned + regranted − collected − debt|): counted at commit. */
+  counted(credits: number): void {
+    if (credits !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved('correction', credits));
+  }
+
+  async correct(manager: EntityManager, input: CorrectionInput): Promise<CorrectionMoved> {
+    const moved = await this.repo.correct(manager, { ...input, ...this.settings() });
     const credits = moved.returned + moved.regranted - moved.collected - moved.debt;
     if (credits !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved('correction', credits));
     return moved;

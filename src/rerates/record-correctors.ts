@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AuthUser } from '../auth/roles.js';
 import { UsageCorrectionsService } from '../usage/usage-corrections.service.js';
 import type { CorrectionResult, RecordCorrection, RecordCorrector } from './record-corrector.js';
 
 /**
  * The corrections engine a re-rate writes through (RecordCorrector): the usage module's corrections,
- * one per record, each joining the chunk's transaction (the manager's ambient transaction), so the
- * re-rate's cursor commits with them. Tests may give one of their own (`use()`) to drive the runner's
- * faults.
+ * a chunk's records in ONE statement (UsageCorrectionsService.correctMany(): each record through
+ * credits_correct() under its account's lock, as a correction of one record), on the chunk's
+ * transaction (the manager), so the re-rate's cursor commits with them. Tests may give one of their
+ * own (`use()`) to drive the runner's faults.
  */
 @Injectable()
 export class RecordCorrectors implements RecordCorrector {
@@ -17,26 +17,7 @@ export class RecordCorrectors implements RecordCorrector {
 
   constructor(@Inject(UsageCorrectionsService) corrections: UsageCorrectionsService) {
     this.current = {
-      async correctMany(_manager, correction, items) {
-        // The re-rate acts as its creator did: an admin (only admins start re-rates).
-        const actor: AuthUser = {
-          userId: correction.createdBy,
-          role: 'admin',
-          email: null,
-          username: null,
-          via: 'jwt',
-        };
-        const results: CorrectionResult[] = [];
-        for (const item of items) {
-          const { correction: made } = await corrections.correct(
-            item.recordId,
-            { correctionId: correction.correctionId, reason: correction.reason, credits: item.credits },
-            actor,
-          );
-          results.push({ recordId: item.recordId, delta: made.delta });
-        }
-        return results;
-      },
+      correctMany: (manager, correction, items) => corrections.correctMany(manager, correction, items),
     };
   }
 

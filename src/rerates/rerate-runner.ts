@@ -21,6 +21,13 @@ import { ReratesRepository } from './rerates.repository.js';
  */
 export const RERATE_CHUNK = 2000;
 
+/**
+ * How long a chunk's statements may take (its transaction's own statement_timeout): its corrections
+ * are one statement of up to RERATE_CHUNK records, each a correction, which the pool's timeout for
+ * one request's statement would cut on a busy database and fail the re-rate.
+ */
+const CHUNK_STATEMENT_TIMEOUT_MS = 600_000;
+
 /** The lease session's statements are short; only the chunks (on the pool) take long. */
 const LEASE_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -114,9 +121,12 @@ export class RerateRunner implements OnApplicationShutdown {
 
   /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
   private async step(manager: EntityManager, id: string): Promise<boolean> {
+    const started = performance.now();
+    await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [String(CHUNK_STATEMENT_TIMEOUT_MS)]);
     const rerate = await this.repo.lockForChunk(manager, id);
     if (!rerate || rerate.status !== 'running') return true;
     const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);
+    const read = performance.now();
     const results =
       chunk.changes.length === 0
         ? []
@@ -125,6 +135,7 @@ export class RerateRunner implements OnApplicationShutdown {
             { correctionId: `rerate:${rerate.rerateId}`, reason: rerate.request.reason, createdBy: rerate.createdBy },
             chunk.changes.map(([recordId, credits]) => ({ recordId, credits })),
           );
+    const corrected = performance.now();
     const moved = results.filter((r) => r.delta !== 0);
     const done = chunk.examined < RERATE_CHUNK;
     const row = await this.repo.advance(
@@ -139,6 +150,15 @@ export class RerateRunner implements OnApplicationShutdown {
       },
       done,
     );
+    // Where a chunk's time goes: the read of its records, and their corrections.
+    this.logger.debug({
+      msg: 're-rate chunk',
+      rerate: id,
+      examined: chunk.examined,
+      corrected: moved.length,
+      readMs: Math.round(read - started),
+      correctMs: Math.round(corrected - read),
+    });
     if (done) {
       await this.events.emit(manager, 'pricing.rerate.completed', {
         id: row.id,

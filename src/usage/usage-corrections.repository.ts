@@ -111,6 +111,42 @@ export class UsageCorrectionsRepository {
     return rows[0];
   }
 
+  /**
+   * Many records corrected in ONE statement (usage_records_correct(), src/usage/sql/), in array order:
+   * each record's delta and the credits it moved on its account's balance.
+   */
+  async correctMany(
+    manager: EntityManager,
+    c: {
+      correctionId: string;
+      reason: string;
+      createdBy: string;
+      recordIds: string[];
+      credits: number[];
+      bodyHashes: string[];
+      expiryDays: number;
+      rateDefault: number | null;
+      thresholds: number[];
+    },
+  ): Promise<{ recordId: string; delta: number; moved: number }[]> {
+    const rows: { record_id: string; delta: number; moved: string }[] = await manager.query(
+      `SELECT out_record_id AS record_id, out_delta AS delta, out_moved::text AS moved
+         FROM usage_records_correct($1, $2, $3, $4::uuid[], $5::int[], $6::varchar[], $7, $8, $9::int[])`,
+      [
+        c.correctionId,
+        c.reason,
+        c.createdBy,
+        c.recordIds,
+        c.credits,
+        c.bodyHashes,
+        c.expiryDays,
+        c.rateDefault,
+        c.thresholds,
+      ],
+    );
+    return rows.map((r) => ({ recordId: r.record_id, delta: r.delta, moved: Number(r.moved) }));
+  }
+
   /** A shortfall a correction could not take opens the record's review (again): its review state only. */
   async openReview(manager: EntityManager, id: string): Promise<void> {
     await manager.query(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
@@ -39,7 +40,7 @@ export function recordTime(record: Pick<CorrectedRecordRow, 'timestamp'>): Date 
 }
 
 /** The body as the hash compares it: its fields sorted, so the same body in another order is the same. */
-function bodyHash(body: CorrectUsageDto): string {
+export function bodyHash(body: CorrectUsageDto): string {
   const sorted = (value: unknown): unknown =>
     value !== null && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(
@@ -176,6 +177,35 @@ export class UsageCorrectionsService {
       });
       return { correction, replayed: false };
     });
+  }
+
+  /**
+   * Many records each set to its credits by one correction (`correctionId`, `reason`) made by
+   * `createdBy`, in the caller's transaction (`manager`): a re-rate's chunk. Each is what correct()
+   * does for the body `{correctionId, reason, credits}` from a service principal, record after record,
+   * in ONE statement (usage_records_correct(), src/usage/sql/): the record locked, its net read, its
+   * credits moved by credits_correct() under its account's lock, the correction, its review and its
+   * event written; a correction id the record already has moves nothing and answers that correction.
+   * What each moved: its delta (0: nothing).
+   */
+  async correctMany(
+    manager: EntityManager,
+    correction: { correctionId: string; reason: string; createdBy: string },
+    items: { recordId: string; credits: number }[],
+  ): Promise<{ recordId: string; delta: number }[]> {
+    const rows = await this.repo.correctMany(manager, {
+      correctionId: correction.correctionId,
+      reason: correction.reason,
+      createdBy: correction.createdBy,
+      recordIds: items.map((i) => i.recordId),
+      credits: items.map((i) => i.credits),
+      bodyHashes: items.map((i) =>
+        bodyHash({ correctionId: correction.correctionId, reason: correction.reason, credits: i.credits }),
+      ),
+      ...this.credits.settings(),
+    });
+    this.credits.counted(rows.reduce((sum, r) => sum + Math.abs(r.moved), 0));
+    return rows.map((r) => ({ recordId: r.recordId, delta: r.delta }));
   }
 
   /** What the body says the record should have cost: its credits, or its counts priced at the record's time. */

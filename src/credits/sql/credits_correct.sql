@@ -54,10 +54,15 @@ AS $function$
     out_shortfall := 0; out_returned := 0; out_regranted := 0; out_repaid := 0; out_collected := 0; out_debt := 0;
     -- The key whose budget the record counted against: the one its take named (a service principal may
     -- name the user's key without calling through it), its session's hold's, else the record's own.
-    v_key := COALESCE((SELECT l.api_key_id FROM credit_ledger l
-                        WHERE l.usage_record_id = p_usage_record_id AND l.account_id = p_account_id
-                          AND l.kind IN ('debit', 'overdraft', 'release') AND l.api_key_id IS NOT NULL
-                        ORDER BY l.id LIMIT 1),
+    -- The record's lines by the record's index (OFFSET 0 keeps the ORDER BY … LIMIT out of them): in
+    -- the account's id order the plan walked the account's whole ledger back for a record with none,
+    -- a re-rate's record after record (docs/benchmarks.md "Re-rates").
+    v_key := COALESCE((SELECT x.api_key_id
+                         FROM (SELECT l.id, l.api_key_id FROM credit_ledger l
+                                WHERE l.usage_record_id = p_usage_record_id AND l.account_id = p_account_id
+                                  AND l.kind IN ('debit', 'overdraft', 'release') AND l.api_key_id IS NOT NULL
+                               OFFSET 0) x
+                        ORDER BY x.id LIMIT 1),
                       (SELECT h.api_key_id FROM credit_holds h WHERE h.session_id = p_session_id AND h.account_id = p_account_id),
                       p_api_key_id);
     IF p_delta > 0 THEN
