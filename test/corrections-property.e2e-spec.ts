@@ -20,7 +20,8 @@ import { expectInvariants } from './support/invariants.js';
  * written off since its last correction included, and the simulation of the same body at 0). After
  * each sequence: every lot's credits and money are its ledger lines' sums and never above its
  * original, no record got more back from a lot than it paid there, the account's balance is its live
- * lots' lines, each record's net (its view's) is the model's, and the account's roll-forward of the
+ * lots' lines, each record's net (its view's) is the model's, the usage statistics and the daily
+ * rollups count the nets (an open shortfall once collected), and the account's roll-forward of the
  * run closes exactly per currency with `corrected` inside `recognized`, each figure its lines', the
  * closing the lots' money left; then the invariants of docs/invariants.md.
  *
@@ -427,6 +428,21 @@ describe('corrections property', () => {
           const listed = await t.http.get('/api/usage/records').query({ limit: 100 }).set(u.auth).expect(200);
           const viewed = listed.body.items as { id: string; netCredits: number }[];
           expect(Object.fromEntries(viewed.map((r) => [r.id, r.netCredits]))).toEqual(Object.fromEntries(nets));
+          // The usage statistics count each record's net, the shortfall its review has open once collected.
+          const { rows: open } = await t.db.query(
+            `SELECT COALESCE(sum(usage_record_open_shortfall(id)) FILTER (WHERE review_status = 'open'), 0)::int AS n
+               FROM usage_records WHERE user_id = $1`,
+            [u.id],
+          );
+          const stats = await t.http.get('/api/usage/stats').set(u.auth).expect(200);
+          expect(stats.body.totalCredits).toBe([...nets.values()].reduce((a, b) => a + b, 0) - open[0].n);
+          // and so do the system's daily rollups, through their deltas
+          const { rows: rolled } = await t.db.query(
+            `SELECT (SELECT COALESCE(sum(credits), 0) FROM usage_daily_users WHERE user_id = $1)
+                  + (SELECT COALESCE(sum(credits), 0) FROM usage_rollup_pending WHERE user_id = $1) AS n`,
+            [u.id],
+          );
+          expect(Number(rolled[0].n)).toBe(stats.body.totalCredits);
 
           // The roll-forward of the run closes exactly per currency, `corrected` inside `recognized`.
           for (const currency of Object.keys(CURRENCIES) as Currency[]) {
