@@ -76,8 +76,8 @@ export function simulationRulesJson(rules: SimulationInput['rules']): string {
  * with its account price applied over the simulated rule, from its counts whatever it was charged.
  * A record's actual credits are its price: the credits taken plus a settlement's shortfall that no
  * review collected (open, or written off; a collect adds the shortfall to its credits), so the rules
- * in force answer a difference of 0 on a record under review too; its corrections' deltas move it
- * (docs/usage.md "Corrections"), so after a re-rate its simulation answers a difference of 0. Every other record (credits named,
+ * in force answer a difference of 0 on a record under review too; its corrections move it as they
+ * move its net (docs/usage.md "Corrections"), so after a re-rate its simulation answers a difference of 0. Every other record (credits named,
  * default-priced, a model without a simulated rule) counts with its actual credits.
  */
 export function recordPricingSql(rulesParam: string): {
@@ -89,9 +89,17 @@ export function recordPricingSql(rulesParam: string): {
   // Its tier and units at the simulated rule's prices (a tier it lacks: the base prices; a unit it does not price: 0).
   const dimensions = { tier: 'u.service_tier', units: 'u.units' };
   const credits = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', dimensions);
-  // Corrections move a record's price by their deltas (each is its net after minus before).
-  const corrected = `COALESCE((SELECT sum(c.delta) FROM usage_corrections c WHERE c.record_id = u.id), 0)`;
-  const actual = `(u.credits + CASE WHEN u.resolution = 'collect' THEN 0 ELSE u.shortfall END + ${corrected})`;
+  // Corrections move a record's price by what they moved (delta − shortfall_delta); its shortfall is
+  // its review's amount (the settlement's and the corrections' parts: shortfall + Σ review_delta), as
+  // the corrections service reads a record's net: counted while the review is open, and written off
+  // until a correction names the record's cost again. A collect added what it took to the record's
+  // credits: a collected review counts no more (its corrections' part was counted twice otherwise).
+  const corrections = `FROM usage_corrections c WHERE c.record_id = u.id`;
+  const corrected = `COALESCE((SELECT sum(c.delta - c.shortfall_delta) ${corrections}), 0)`;
+  const review = `(u.shortfall + COALESCE((SELECT sum(c.review_delta) ${corrections}), 0))`;
+  const counted = `(u.review_status = 'open' OR (u.review_status = 'resolved' AND u.resolution = 'write_off'
+                    AND NOT EXISTS (SELECT 1 ${corrections} AND c.created_at > u.resolved_at)))`;
+  const actual = `(u.credits + ${corrected} + CASE WHEN ${counted} THEN ${review} ELSE 0 END)`;
   const repriced = `(s.model_id IS NOT NULL AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL))`;
   return {
     from: `usage_records u
