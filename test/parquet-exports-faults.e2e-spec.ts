@@ -5,15 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { bearer, startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import { buildServer } from './support/build-server.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+import { migrate, type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { expectEveryRowOnce, waitForRuns } from './support/parquet-checks.js';
 import { pgBinariesAvailable, ThrowawayServer } from './support/pg-cluster.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
@@ -188,16 +185,7 @@ describe.skipIf(!pgBinariesAvailable)('a PostgreSQL restart during a run', () =>
   beforeAll(async () => {
     server = await ThrowawayServer.start();
     const url = server.url();
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await dataSource.destroy();
-    }
+    await migrate(url);
     dir = await mkdtemp(path.join(tmpdir(), 'accounting-exports-restart-'));
     t = await startTestApp({ DATABASE_URL: url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
     // The restart ends the spec's own idle connections too.

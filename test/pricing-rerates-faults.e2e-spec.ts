@@ -3,17 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { RERATE_CHUNK, RerateRunner } from '../src/rerates/rerate-runner.js';
 import { bearer, startTestApp, TEST_JWT_SECRET, type TestApp, uniqueId } from './support/app.js';
 import { buildServer } from './support/build-server.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+import { migrate, type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { pgBinariesAvailable, ThrowawayServer } from './support/pg-cluster.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 
@@ -292,16 +289,7 @@ describe.skipIf(!pgBinariesAvailable)(restartTitle, () => {
   beforeAll(async () => {
     server = await ThrowawayServer.start();
     const url = server.url();
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await dataSource.destroy();
-    }
+    await migrate(url);
     t = await startTestApp({ DATABASE_URL: url, JOBS_ENABLED: 'false' });
     // The restart ends the spec's own idle connections too.
     t.db.on('error', () => undefined);

@@ -7,6 +7,20 @@ import { inject } from 'vitest';
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
 
+/** Runs every migration on the database at `url`, each in its own transaction as the CLI does. */
+export async function migrate(url: string): Promise<void> {
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url }), url }),
+    migrationsRun: false,
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 export interface OwnDatabase {
   url: string;
   db: pg.Pool;
@@ -33,16 +47,7 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions({ ...buildDatabaseConfig({ DATABASE_URL: url.toString() }), url: url.toString() }),
-    migrationsRun: false,
-  });
-  await dataSource.initialize();
-  try {
-    await dataSource.runMigrations({ transaction: 'each' });
-  } finally {
-    await dataSource.destroy();
-  }
+  await migrate(url.toString());
   const db = new pg.Pool({ connectionString: url.toString(), max: 4 });
   // DROP … WITH (FORCE) may reach a connection still closing: its error then is no test's failure.
   db.on('error', () => undefined);
