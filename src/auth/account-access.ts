@@ -218,7 +218,7 @@ export const portalAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: str
     : null;
 
 /**
- * The account a caller's own is (what the resolver's `own` reads): a portal session's, an org key's
+ * The account a caller's own is (what the resolver's `own` reads): a portal token's, an org key's
  * org, else the user's.
  */
 export const ownAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: string } =>
