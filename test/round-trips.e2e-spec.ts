@@ -94,6 +94,13 @@ describe('round trips of the hot routes', () => {
       [orgId],
     );
     await t.http.get(`/api/pricing/${SONNET}`).set(u.auth).expect(200);
+    // A metered feature granted to u by an override: a check reads a grant and, consuming, counts.
+    await meterPost('/api/features', { featureKey, name: 'Trips', type: 'metered' }).expect(201);
+    await t.http
+      .put(`/api/entitlements/${featureKey}`)
+      .set(meter.auth)
+      .send({ userId: u.id, grant: { limit: 1000, period: 'month' } })
+      .expect(200);
   });
   afterEach(() => expectInvariants(t, users));
   afterAll(async () => {
@@ -102,6 +109,12 @@ describe('round trips of the hot routes', () => {
   });
 
   const meterPost = (route: string, body: object) => t.http.post(route).set(meter.auth).send(body);
+  const featureKey = `trips.${Date.now().toString(36)}`;
+  const check = (body: object = {}) =>
+    t.http
+      .post('/api/entitlements/check')
+      .set(u.auth)
+      .send({ featureKey, ...body });
   const record = (body: object = {}) =>
     meterPost('/api/usage/record', { userId: u.id, service: 'trips', operation: 'op', credits: 1, ...body });
   const batch = () =>
@@ -131,6 +144,8 @@ describe('round trips of the hot routes', () => {
   const routes: [name: string, status: number, send: () => PromiseLike<Response>][] = [
     ['GET /api/credits/balance', 200, () => t.http.get('/api/credits/balance').set(u.auth)],
     ['POST /api/credits/check', 200, () => t.http.post('/api/credits/check').set(u.auth).send({ credits: 1 })],
+    ['POST /api/entitlements/check', 200, () => check()],
+    ['POST /api/entitlements/check (consume)', 200, () => check({ consume: 1 })],
     ['POST /api/usage/record', 201, () => record()],
     ['POST /api/usage/record (eventId)', 201, () => record({ eventId: `trips-${randomUUID()}` })],
     ['POST /api/usage/record (org member)', 201, () => record({ userId: member.id, orgId })],

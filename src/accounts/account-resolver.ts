@@ -7,7 +7,7 @@ import {
   decidePortal,
   decidePortalWrite,
   type NamedAccounts,
-  portalAccount,
+  ownAccount,
   reachable,
   requireAccess,
   type ResolvedAccount,
@@ -54,8 +54,7 @@ export class AccountResolver implements AccountAccess {
   }
 
   async own(caller: AuthUser): Promise<ResolvedAccount> {
-    const owner: AccountRef =
-      portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : user(caller));
+    const owner: AccountRef = ownAccount(caller);
     const read = await this.accounts.standing(owner.kind, owner.id, caller.userId);
     if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     return resolved(owner, read.accountId, owner.kind === 'org' ? caller.userId : null);
@@ -74,8 +73,6 @@ export class AccountResolver implements AccountAccess {
     return resolved({ kind: 'org', id: orgId }, read.accountId!, read.role !== null ? caller.userId : null);
   }
 }
-
-const user = (caller: AuthUser): AccountRef => ({ kind: 'user', id: caller.userId });
 
 const resolved = (owner: AccountRef, accountId: string, memberId: string | null): ResolvedAccount => ({
   accountId,

@@ -217,6 +217,13 @@ export const portalAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: str
       : { kind: 'org', id: caller.portal.orgId }
     : null;
 
+/**
+ * The account a caller's own is (what the resolver's `own` reads): a portal token's, an org key's
+ * org, else the user's.
+ */
+export const ownAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: string } =>
+  portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : { kind: 'user', id: caller.userId });
+
 /** Whose API keys a portal session reaches: its org's (the id), or the user's personal ones (null); other callers: undefined, every key of theirs. */
 export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
   const session = portalAccount(caller);

@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  ownAccount,
+  type ResolvedAccount,
+} from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -89,18 +95,22 @@ export class EntitlementsService {
   async check(caller: AuthUser, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
-    const named = dto.userId !== undefined || dto.orgId !== undefined;
-    const account = named
-      ? await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS)
-      : await this.access.own(caller);
-    if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
+    // The caller's own account is resolved by the check's statement (no account: 404, as `own`
+    // answers); one named is resolved, and the rule applied, first.
+    let owner = ownAccount(caller);
+    if (dto.userId !== undefined || dto.orgId !== undefined) {
+      const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
+      if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
+      owner = { kind: account.kind, id: account.ownerId };
+    }
     const row = await this.repo.check(this.tx.statementManager, {
-      accountId: account.accountId,
+      account: owner,
       featureKey: dto.featureKey,
       consume: dto.consume ?? null,
       eventId: dto.eventId ?? null,
       at: new Date(this.clock.now()),
     });
+    if (!row) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     if (dto.consume !== undefined && row.type !== null && row.type !== 'metered')
       throw new DomainError(
         'FEATURE_NOT_METERED',

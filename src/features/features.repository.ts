@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { AccountRef } from '../accounts/account-ref.js';
 import { featureUseSql } from '../credits/credits.sql.js';
+import { queryPrepared } from '../database/statement-parts.js';
 import { Feature } from './entities/feature.entity.js';
 import { FeatureOverride } from './entities/feature-override.entity.js';
 import type { FeatureType, Grant } from './grants.js';
@@ -31,6 +33,7 @@ export interface CheckRow {
 }
 
 interface RawCheck {
+  account_id: string | null;
   type: FeatureType | null;
   grant: Grant | null;
   allowed: boolean | null;
@@ -54,6 +57,30 @@ const GRANT_SQL = `
                     WHERE s.org_id = a.org_id AND s.ended_at IS NULL)) AS plan_grant
     FROM (SELECT NULL) one
     LEFT JOIN feature_overrides o ON o.account_id = a.account_id AND o.feature_key = f.feature_key`;
+
+/**
+ * The check's statement: $1 the owner's id and $6 its kind ('user', 'org'), $2 the feature, $3 the
+ * uses to consume (NULL: none), $4 the eventId, $5 the app's clock. `a` is the account (no row: the
+ * owner has none), one index lookup whichever kind, the other branch cut off by its constant condition.
+ * credits_feature_consume() answers one row at most; `LIMIT 1` tells the planner so. Without it the
+ * function's default estimate (1,000 rows) made the generic plan look far dearer than a custom one,
+ * and PostgreSQL planned this statement again at every call, prepared or not.
+ */
+const CHECK_SQL = `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE user_id = $1::varchar AND $6::varchar = 'user'
+                   UNION ALL
+                   SELECT account_id, user_id, org_id FROM accounts WHERE org_id = $1::varchar AND $6::varchar = 'org'),
+            f AS (SELECT feature_key, type FROM features WHERE feature_key = $2::varchar),
+            g AS (SELECT a.account_id, f.type, COALESCE(x.override_grant, x.plan_grant) AS grant
+                    FROM a, f CROSS JOIN LATERAL (${GRANT_SQL}) x),
+            c AS (SELECT r.* FROM g CROSS JOIN LATERAL (SELECT * FROM credits_feature_consume(g.account_id, $2::varchar,
+                    (g.grant ->> 'limit')::bigint, g.grant ->> 'period', $3::bigint, $4::varchar, $5::timestamptz) LIMIT 1) r
+                   WHERE $3::bigint IS NOT NULL AND g.type = 'metered'),
+            u AS (SELECT sp.spent FROM g CROSS JOIN LATERAL
+                    ${featureUseSql('$2::varchar', 'g.account_id', "g.grant ->> 'period'", '$5::timestamptz')} sp
+                   WHERE $3::bigint IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
+       SELECT a.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
+              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, $5::timestamptz)) AS resets_at
+         FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN g ON true LEFT JOIN c ON true LEFT JOIN u ON true`;
 
 /**
  * features and feature_overrides; the grants of plans read in place (plans.features) and a metered
@@ -118,30 +145,21 @@ export class FeaturesRepository {
   }
 
   /**
-   * One check, one statement: the feature, the grant in force, and for a metered grant either its use
-   * this period or, with `consume`, the decision of credits_feature_consume() under the account's lock
-   * (which also answers a repeated eventId, granted or not).
+   * One check, one statement: the account (by its owner, resolved here as the engine's statements
+   * resolve theirs), the feature, the grant in force, and for a metered grant either its use this
+   * period or, with `consume`, the decision of credits_feature_consume() under the account's lock
+   * (which also answers a repeated eventId, granted or not). Prepared, as balance's read is. null: the
+   * owner has no account (nothing was read or consumed).
    */
   async check(
     m: EntityManager,
-    q: { accountId: string; featureKey: string; consume: number | null; eventId: string | null; at: Date },
-  ): Promise<CheckRow> {
-    const [row]: RawCheck[] = await m.query(
-      `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = $1::bigint),
-            f AS (SELECT feature_key, type FROM features WHERE feature_key = $2::varchar),
-            g AS (SELECT f.type, COALESCE(x.override_grant, x.plan_grant) AS grant
-                    FROM a, f CROSS JOIN LATERAL (${GRANT_SQL}) x),
-            c AS (SELECT r.* FROM g CROSS JOIN LATERAL credits_feature_consume($1::bigint, $2::varchar,
-                    (g.grant ->> 'limit')::bigint, g.grant ->> 'period', $3::bigint, $4::varchar, $5::timestamptz) r
-                   WHERE $3::bigint IS NOT NULL AND g.type = 'metered'),
-            u AS (SELECT sp.spent FROM g CROSS JOIN LATERAL
-                    ${featureUseSql('$2::varchar', '$1::bigint', "g.grant ->> 'period'", '$5::timestamptz')} sp
-                   WHERE $3::bigint IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
-       SELECT g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
-              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, $5::timestamptz)) AS resets_at
-         FROM (SELECT 1) one LEFT JOIN g ON true LEFT JOIN c ON true LEFT JOIN u ON true`,
-      [q.accountId, q.featureKey, q.consume, q.eventId, q.at],
-    );
+    q: { account: AccountRef; featureKey: string; consume: number | null; eventId: string | null; at: Date },
+  ): Promise<CheckRow | null> {
+    const [row] = await queryPrepared<RawCheck>(m, 'feature_check', {
+      sql: CHECK_SQL,
+      params: [q.account.id, q.featureKey, q.consume, q.eventId, q.at, q.account.kind],
+    });
+    if (row.account_id === null) return null;
     return {
       type: row.type,
       grant: row.grant,
