@@ -25,10 +25,10 @@ export interface FrozenSum {
  * release lines of each settled session as `recognized` at its settlement (a hold has not consumed
  * anything until then). Valued lines of the currency, and promotional lines (no currency) when $3.
  * Each branch reads an index: credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's
- * session index. `accounts` (a placeholder holding a bigint[]): only those accounts' lines.
+ * session index. `only` (a condition on l.account_id, e.g. ` AND l.account_id = ANY ($6::bigint[])`):
+ * only those accounts' lines, read by credit_ledger_account_idx.
  */
-function movementsSql(accounts?: string): string {
-  const only = accounts === undefined ? '' : ` AND l.account_id = ANY (${accounts}::bigint[])`;
+function movementsSql(only = ''): string {
   return `
   SELECT COALESCE(l.booked_at, l.created_at) AS at, l.account_id, false AS promotional, l.category,
          l.value_minor, l.amount
@@ -78,7 +78,7 @@ export class CreditFinanceRepository {
               b.value, b.credits
          FROM (SELECT width_bucket(m.at, $4::timestamptz[]) AS bucket, CASE WHEN $5 THEN m.account_id END AS account_id,
                       m.promotional, m.category, sum(m.value_minor)::text AS value, sum(m.amount)::text AS credits
-                 FROM (${movementsSql(input.accounts && '$6')}) m
+                 FROM (${movementsSql(input.accounts && ' AND l.account_id = ANY ($6::bigint[])')}) m
                 GROUP BY 1, 2, 3, 4) b`,
       input.accounts ? [...params, input.accounts] : params,
     );
@@ -104,7 +104,9 @@ export class CreditFinanceRepository {
   /**
    * One page of the accounts a roll-forward of `currency` over [from, to) shows: in id order after
    * `after`, at most `limit`, those with a movement in the range (valued or promotional) or something
-   * left at `from` (credits, money or promotional credits). The database sums them; only ids leave it.
+   * left at `from` (credits, money or promotional credits). The accounts are walked in id order and
+   * each one's lines summed alone (its index), until the page is full: a page reads its accounts'
+   * lines (and those of the accounts it passes over), never every account's. Only ids leave it.
    */
   rollForwardAccounts(
     db: HeavyReadConnection,
@@ -112,15 +114,16 @@ export class CreditFinanceRepository {
   ): Promise<string[]> {
     return db
       .query<{ account_id: string }>(
-        `SELECT m.account_id::text AS account_id
-           FROM (${movementsSql()}) m
-          WHERE m.account_id > $5::bigint
-          GROUP BY m.account_id
-         HAVING bool_or(m.at >= $4)
-             OR sum(m.amount) FILTER (WHERE m.at < $4 AND m.promotional) <> 0
-             OR sum(m.amount) FILTER (WHERE m.at < $4 AND NOT m.promotional) <> 0
-             OR sum(m.value_minor) FILTER (WHERE m.at < $4) <> 0
-          ORDER BY m.account_id
+        `SELECT a.account_id::text AS account_id
+           FROM accounts a
+          CROSS JOIN LATERAL (
+                SELECT bool_or(m.at >= $4)
+                    OR sum(m.amount) FILTER (WHERE m.at < $4 AND m.promotional) <> 0
+                    OR sum(m.amount) FILTER (WHERE m.at < $4 AND NOT m.promotional) <> 0
+                    OR sum(m.value_minor) FILTER (WHERE m.at < $4) <> 0 AS shown
+                  FROM (${movementsSql(' AND l.account_id = a.account_id')}) m) s
+          WHERE a.account_id > $5::bigint AND s.shown
+          ORDER BY a.account_id
           LIMIT $6`,
         [input.currency, input.to, true, input.from, input.after ?? BEFORE_FIRST, input.limit],
       )
