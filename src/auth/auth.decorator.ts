@@ -8,7 +8,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { currentRequest } from '../common/logging/logger.js';
 import { type AccountRule, type PortalReach, type ResolvedAccount, staffRoleOf } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
@@ -127,7 +127,7 @@ export function Auth(
     ...(options.portal ? [ApiExtension(PORTAL_EXTENSION, options.portal)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ErrorResponseDto }),
-    ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: RetryLaterResponseDto }),
   );
 }
 

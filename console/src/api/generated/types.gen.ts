@@ -3976,7 +3976,7 @@ export type ListReratesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4038,7 +4038,7 @@ export type CreateRerateErrors = {
      *
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4097,7 +4097,7 @@ export type GetRerateErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4304,7 +4304,7 @@ export type GetMeErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4372,7 +4372,7 @@ export type ListUsersErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4424,7 +4424,7 @@ export type GetUserOverviewErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4490,7 +4490,7 @@ export type EraseUserErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4549,7 +4549,7 @@ export type ListAccountPricesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4613,7 +4613,7 @@ export type CreateAccountPriceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4669,7 +4669,7 @@ export type DeleteAccountPriceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4723,7 +4723,7 @@ export type ListCurrentPricesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4783,7 +4783,7 @@ export type CreatePricingRuleErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4831,7 +4831,7 @@ export type GetPricingHistoryErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4883,7 +4883,7 @@ export type GetModelPriceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4943,7 +4943,7 @@ export type ImportPricingErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -4989,7 +4989,7 @@ export type GetBalanceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5041,7 +5041,7 @@ export type GetUserBalanceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5101,7 +5101,7 @@ export type CheckCreditsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5165,7 +5165,7 @@ export type CalculateCreditsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5231,7 +5231,7 @@ export type AllocateCreditsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5295,7 +5295,7 @@ export type ListAllocationsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5364,7 +5364,7 @@ export type VoidAllocationErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5440,7 +5440,7 @@ export type ListLedgerErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5486,7 +5486,7 @@ export type GetCreditSummaryErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5532,7 +5532,7 @@ export type ReconcileCreditsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5584,7 +5584,7 @@ export type GetCreditLimitsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5636,7 +5636,7 @@ export type SetCreditLimitsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5688,7 +5688,7 @@ export type GetAlertThresholdsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5740,7 +5740,7 @@ export type SetAlertThresholdsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5804,7 +5804,7 @@ export type ListTransfersErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5874,7 +5874,7 @@ export type TransferCreditsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5935,7 +5935,7 @@ export type GetAutoRechargeErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -5987,7 +5987,7 @@ export type SetAutoRechargeErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6055,7 +6055,7 @@ export type FailAutoRechargeAttemptErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6123,7 +6123,7 @@ export type RecordUsageErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6187,7 +6187,7 @@ export type RecordUsageBatchErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6245,7 +6245,7 @@ export type GetUsageStatsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6306,7 +6306,7 @@ export type GetUserUsageStatsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6365,7 +6365,7 @@ export type GetSystemUsageStatsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6579,7 +6579,7 @@ export type ListReviewQueueErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6645,7 +6645,7 @@ export type ResolveUsageRecordErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6711,7 +6711,7 @@ export type CorrectUsageRecordErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6780,7 +6780,7 @@ export type SimulatePricingErrors = {
      *
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
@@ -6848,7 +6848,7 @@ export type InitializeSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6912,7 +6912,7 @@ export type FinalizeSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -6976,7 +6976,7 @@ export type AbortSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7028,7 +7028,7 @@ export type ListActiveSessionsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7080,7 +7080,7 @@ export type ListAllActiveSessionsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7138,7 +7138,7 @@ export type ListUserActiveSessionsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7202,7 +7202,7 @@ export type ListApiKeysErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7264,7 +7264,7 @@ export type CreateApiKeyErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7379,7 +7379,7 @@ export type RevokeApiKeyErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7434,7 +7434,7 @@ export type GetApiKeyErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7486,7 +7486,7 @@ export type UpdateApiKeyErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7541,7 +7541,7 @@ export type ListPlansErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7601,7 +7601,7 @@ export type CreatePlanErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7653,7 +7653,7 @@ export type UpdatePlanErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7707,7 +7707,7 @@ export type DeleteSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7759,7 +7759,7 @@ export type GetSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7817,7 +7817,7 @@ export type PutSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7869,7 +7869,7 @@ export type ListFeaturesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7929,7 +7929,7 @@ export type CreateFeatureErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -7981,7 +7981,7 @@ export type UpdateFeatureErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8045,7 +8045,7 @@ export type CheckEntitlementErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8109,7 +8109,7 @@ export type ListEntitlementsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8161,7 +8161,7 @@ export type SetEntitlementErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8229,7 +8229,7 @@ export type ListPurchasesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8293,7 +8293,7 @@ export type CreatePurchaseErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8345,7 +8345,7 @@ export type GetPurchaseErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8397,7 +8397,7 @@ export type GetPurchaseRefundableErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8463,7 +8463,7 @@ export type MarkPurchasePaidErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8529,7 +8529,7 @@ export type FailPurchaseErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8595,7 +8595,7 @@ export type ExpirePurchaseErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8661,7 +8661,7 @@ export type RefundPurchaseErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8727,7 +8727,7 @@ export type PurchaseProviderEventErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8787,7 +8787,7 @@ export type ListPackagesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8847,7 +8847,7 @@ export type CreatePackageErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8899,7 +8899,7 @@ export type UpdatePackageErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -8974,7 +8974,7 @@ export type GetFinanceRollForwardErrors = {
      *
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
@@ -9040,7 +9040,7 @@ export type GetFinanceLiabilityErrors = {
      *
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * TIMEOUT: the read ran past HEAVY_READ_TIMEOUT_SECONDS and was cancelled in the database; or the database is unavailable (DATABASE_UNAVAILABLE)
      */
@@ -9092,7 +9092,7 @@ export type ListPromotionsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9152,7 +9152,7 @@ export type CreatePromotionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9207,7 +9207,7 @@ export type UpdatePromotionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9268,7 +9268,7 @@ export type ListPromotionRedemptionsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9388,7 +9388,7 @@ export type ListReconciliationsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9448,7 +9448,7 @@ export type CreateReconciliationErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9507,7 +9507,7 @@ export type GetReconciliationErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9569,7 +9569,7 @@ export type RunExportErrors = {
      *
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9624,7 +9624,7 @@ export type ListExportRunsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9676,7 +9676,7 @@ export type GetStatementErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9737,7 +9737,7 @@ export type GetUserStatementErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9798,7 +9798,7 @@ export type GetOrgStatementErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9857,7 +9857,7 @@ export type ListOrgsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9921,7 +9921,7 @@ export type CreateOrgErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -9967,7 +9967,7 @@ export type ListMyOrgsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10019,7 +10019,7 @@ export type SetOrgModelsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10071,7 +10071,7 @@ export type GetOrgErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10135,7 +10135,7 @@ export type RemoveOrgMemberErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10190,7 +10190,7 @@ export type GetOrgMemberErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10249,7 +10249,7 @@ export type PutOrgMemberErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10313,7 +10313,7 @@ export type ListOrgMembersErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10367,7 +10367,7 @@ export type GetOrgBalanceErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10431,7 +10431,7 @@ export type ListOrgAllocationsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10507,7 +10507,7 @@ export type ListOrgLedgerErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10570,7 +10570,7 @@ export type GetOrgUsageStatsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10712,7 +10712,7 @@ export type GetOrgLimitsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10764,7 +10764,7 @@ export type SetOrgLimitsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10816,7 +10816,7 @@ export type SetOrgAlertThresholdsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10870,7 +10870,7 @@ export type DeleteOrgSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10924,7 +10924,7 @@ export type GetOrgSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -10982,7 +10982,7 @@ export type PutOrgSubscriptionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11036,7 +11036,7 @@ export type ListEventsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11088,7 +11088,7 @@ export type ListWebhooksErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11148,7 +11148,7 @@ export type CreateWebhookErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11200,7 +11200,7 @@ export type DeleteWebhookErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11255,7 +11255,7 @@ export type GetWebhookErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11307,7 +11307,7 @@ export type UpdateWebhookErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11373,7 +11373,7 @@ export type RotateWebhookSecretErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11439,7 +11439,7 @@ export type TestWebhookErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11498,7 +11498,7 @@ export type ListWebhookDeliveriesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11564,7 +11564,7 @@ export type RetryWebhookDeliveryErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11610,7 +11610,7 @@ export type GetNotificationPreferencesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11656,7 +11656,7 @@ export type PutNotificationPreferencesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11714,7 +11714,7 @@ export type ListNotificationsErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11766,7 +11766,7 @@ export type GetNotificationErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11886,7 +11886,7 @@ export type ListAuditEntriesErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -11952,7 +11952,7 @@ export type CreatePortalSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -12002,7 +12002,7 @@ export type GetPortalSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
@@ -12054,7 +12054,7 @@ export type EndPortalSessionErrors = {
     /**
      * Rate limited; see Retry-After
      */
-    429: ErrorResponseDto;
+    429: RetryLaterResponseDto;
     /**
      * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
      */
