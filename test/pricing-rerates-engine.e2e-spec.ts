@@ -130,4 +130,82 @@ describe('pricing re-rates through the corrections engine', () => {
     );
     expect(events).toEqual([{ data: { id: started.body.id, rerateId, records: 11, corrected: 8, delta } }]);
   });
+
+  it('re-prices service tiers and units exactly, a tier or unit the new rule lacks at its base or 0', async () => {
+    const tiered = uniqueId('rerate-tiers');
+    await t.http
+      .post('/api/pricing')
+      .set(admin.auth)
+      .send({
+        modelId: tiered,
+        pricePer1kTokens: '10',
+        serviceTiers: {
+          flex: { pricePercent: '50' },
+          priority: { pricePercent: '200' },
+          batch: { pricePercent: '50' },
+        },
+        unitPrices: { web_search_call: '3', 'image.hd': '7' },
+      })
+      .expect(201);
+    const u = await f.newUser({ credits: 1000 });
+    const at = (body: Record<string, unknown>) => meter(u, { modelId: tiered, ...body });
+    // (10 + 2 × 3) × 50 % = 8; 10 × 200 % = 20; 3.33 + 3 = 6.33 → 7; 10 × 50 % = 5; 10 + 7 = 17.
+    const flex = await at({ tokens: 1000, serviceTier: 'flex', units: { web_search_call: 2 } });
+    const priority = await at({ tokens: 1000, serviceTier: 'priority' });
+    const edge = await at({ tokens: 333, units: { web_search_call: 1 } });
+    const batch = await at({ tokens: 1000, serviceTier: 'batch' });
+    const image = await at({ tokens: 1000, units: { 'image.hd': 1 } });
+    const ids = [flex, priority, edge, batch, image];
+    const { rows: billed } = await t.db.query(`SELECT id, credits FROM usage_records WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+    expect(Object.fromEntries(billed.map((r) => [r.id, r.credits]))).toEqual({
+      [flex]: 8,
+      [priority]: 20,
+      [edge]: 7,
+      [batch]: 5,
+      [image]: 17,
+    });
+    const before = await f.available(u.id);
+
+    // New prices: flex (4 + 2 × 5) × 25 % = 3.5 → 4; priority 4 × 300 % = 12; the edge 1.332 + 5 =
+    // 6.332 → 7 (unchanged: no correction); batch, a tier the rule lacks, at the base 4; the image, a
+    // unit it does not price, at 0 beside its tokens: 4.
+    const rerateId = uniqueId('rrt');
+    const started = await t.http
+      .post('/api/pricing/rerates')
+      .set(admin.auth)
+      .send({
+        rerateId,
+        from,
+        to,
+        userId: u.id,
+        rules: [
+          {
+            modelId: tiered,
+            pricePer1kTokens: '4',
+            serviceTiers: { flex: { pricePercent: '25' }, priority: { pricePercent: '300' } },
+            unitPrices: { web_search_call: '5' },
+          },
+        ],
+        reason: 'new tier and search prices',
+      })
+      .expect(202);
+    await t.app.get(RerateRunner).settled();
+    const delta = 4 - 8 + (12 - 20) + (4 - 5) + (4 - 17);
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin.auth).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: 5, corrected: 4, delta, lastError: null });
+    const { rows } = await t.db.query(
+      `SELECT record_id, previous_credits, credits FROM usage_corrections WHERE correction_id = $1`,
+      [`rerate:${rerateId}`],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.record_id, [r.previous_credits, r.credits]]))).toEqual({
+      [flex]: [8, 4],
+      [priority]: [20, 12],
+      [batch]: [5, 4],
+      [image]: [17, 4],
+    });
+    expect(await f.available(u.id)).toBe(before - delta);
+    await expectInvariants(t, [u.id]);
+  });
 });
