@@ -35,11 +35,11 @@ export interface OwnDatabase {
 export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   const base = new URL(inject('databaseUrl'));
   const name = `${base.pathname.slice(1)}_${suffix}_${randomBytes(3).toString('hex')}`;
-  const admin = async (sql: string) => {
+  const admin = async (sql: string, params: unknown[] = []) => {
     const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
     await client.connect();
     try {
-      await client.query(sql);
+      return (await client.query(sql, params)).rows;
     } finally {
       await client.end();
     }
@@ -56,6 +56,14 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
     db,
     drop: async () => {
       await db.end();
+      // A pool's end() answers before its clients' sockets have closed; DROP … WITH (FORCE) would
+      // terminate them, and a client already out of its pool has no listener for that error. So wait
+      // (up to 5 s) until the database has no sessions left, then drop (forcing only a straggler).
+      for (let i = 0; i < 100; i++) {
+        const [{ n }] = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
+        if (n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
