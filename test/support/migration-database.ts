@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { dropDatabase } from './own-database.js';
 
 type Migrations = typeof MIGRATIONS;
 
@@ -59,7 +60,7 @@ export class MigrationDatabase {
 
   async close(): Promise<void> {
     await this.db.end();
-    await MigrationDatabase.onServer(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`);
+    await dropDatabase(this.name);
   }
 
   private async withDataSource(migrations: Migrations, work: (ds: DataSource) => Promise<unknown>): Promise<void> {

@@ -7,6 +7,32 @@ import { inject } from 'vitest';
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
 
+/** One statement on the test server's admin connection; answers its rows. */
+async function admin(sql: string, params: unknown[] = []): Promise<{ n?: number }[]> {
+  const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Drops a spec's database once its sessions have closed. A pool's end() answers before its clients'
+ * sockets have closed; DROP … WITH (FORCE) would terminate them, and a client already out of its
+ * pool has no listener for that error (an uncaught 57P01). So wait (up to 5 s) until the database has
+ * no sessions left, then drop (forcing only a straggler).
+ */
+export async function dropDatabase(name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [{ n }] = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
+    if (n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
 /** Runs every migration on the database at `url`, each in its own transaction as the CLI does. */
 export async function migrate(url: string): Promise<void> {
   const dataSource = new DataSource({
@@ -35,15 +61,6 @@ export interface OwnDatabase {
 export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   const base = new URL(inject('databaseUrl'));
   const name = `${base.pathname.slice(1)}_${suffix}_${randomBytes(3).toString('hex')}`;
-  const admin = async (sql: string, params: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -56,15 +73,7 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
     db,
     drop: async () => {
       await db.end();
-      // A pool's end() answers before its clients' sockets have closed; DROP … WITH (FORCE) would
-      // terminate them, and a client already out of its pool has no listener for that error. So wait
-      // (up to 5 s) until the database has no sessions left, then drop (forcing only a straggler).
-      for (let i = 0; i < 100; i++) {
-        const [{ n }] = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
-        if (n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropDatabase(name);
     },
   };
 }
