@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLOCK, type Clock } from '../src/common/clock.js';
+import { FeaturesRepository } from '../src/features/features.repository.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 
@@ -402,6 +403,66 @@ describe('features and entitlements', () => {
     const useds = answers.filter((r) => r.body.allowed).map((r) => r.body.used as number);
     expect(new Set(useds).size).toBe(50);
     expect((await check({ userId: user.id, featureKey: metered }, t2)).body).toMatchObject({ used: 50, remaining: 0 });
+  });
+
+  it('checks that arrive together share a statement, each answered as it would be alone', async () => {
+    const metered = await feature('metered', 'tog');
+    const bool = await feature('boolean', 'tog');
+    const users = await Promise.all(Array.from({ length: 8 }, () => f.newUser()));
+    for (const u of users) await override(metered, { userId: u.id, grant: { limit: 3, period: 'day' } });
+    await override(bool, { userId: users[0].id, grant: true });
+    const repo = t.app.get(FeaturesRepository);
+    const sizes: number[] = [];
+    const checks = repo.checks.bind(repo);
+    repo.checks = (m, items) => {
+      sizes.push(items.length);
+      return checks(m, items);
+    };
+    try {
+      const stranger = bearer(tokenFor('user', uniqueId('feat-newcomer')));
+      const answers = await Promise.all([
+        // Five consuming checks of each user against a limit of 3, with their own tokens.
+        ...users.flatMap((u) =>
+          Array.from({ length: 5 }, () =>
+            check({ featureKey: metered, consume: 1 }, t, bearer(tokenFor('user', u.id))),
+          ),
+        ),
+        check({ featureKey: bool, consume: 1 }, t, bearer(tokenFor('user', users[0].id))),
+        check({ featureKey: 'f.nothing-by-this-key', consume: 1 }, t, bearer(tokenFor('user', users[1].id))),
+        check({ featureKey: metered, consume: 1 }, t, stranger),
+        check({ featureKey: bool }, t, bearer(tokenFor('user', users[0].id))),
+      ]);
+      const [notMetered, unknown, newcomer, flag] = answers.slice(-4);
+      expect(notMetered.status).toBe(400);
+      expect(notMetered.body.code).toBe('FEATURE_NOT_METERED');
+      expect(unknown.body).toEqual({
+        featureKey: 'f.nothing-by-this-key',
+        type: null,
+        allowed: false,
+        reason: 'unknown_feature',
+      });
+      // A caller first seen now: nothing granted, as alone.
+      expect(newcomer.status, JSON.stringify(newcomer.body)).toBe(200);
+      expect(newcomer.body).toMatchObject({ allowed: false, reason: 'not_granted' });
+      expect(flag.body).toEqual({ featureKey: bool, type: 'boolean', allowed: true });
+      users.forEach((u, i) => {
+        const mine = answers.slice(i * 5, i * 5 + 5);
+        expect(mine.every((r) => r.status === 200)).toBe(true);
+        // Each account's uses in their order of arrival: 1, 2, 3, then refused.
+        expect(
+          mine
+            .filter((r) => r.body.allowed)
+            .map((r) => r.body.used as number)
+            .sort(),
+        ).toEqual([1, 2, 3]);
+        expect(mine.filter((r) => r.body.reason === 'limit_reached')).toHaveLength(2);
+      });
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+    } finally {
+      repo.checks = checks;
+    }
+    for (const u of users)
+      expect((await check({ userId: u.id, featureKey: metered })).body).toMatchObject({ used: 3, remaining: 0 });
   });
 
   it('a repeated eventId answers the first answer and consumes once, also in parallel', async () => {

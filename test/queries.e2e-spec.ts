@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthUser } from '../src/auth/roles.js';
 import { createRootLogger, requestLogging } from '../src/common/logging/logger.js';
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { EntitlementsService } from '../src/features/entitlements.service.js';
 import type { DueSession } from '../src/streaming-sessions/streaming-sessions.repository.js';
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { UsageService } from '../src/usage/usage.service.js';
@@ -154,6 +155,13 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (consume, eventId)', () =>
       post('/api/entitlements/check', { featureKey, consume: 1, eventId: 'queries-check-1' }).expect(200),
     );
+    // Checks that arrive together (src/features/coalesced-checks.ts): the same statement, carrying both.
+    const userCaller: AuthUser = { userId: u.id, role: 'user', email: null, username: null, via: 'jwt' };
+    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (checks arriving together)', () =>
+      inRequest(userCaller, () =>
+        Promise.all([1, 2].map(() => t.app.get(EntitlementsService).check(userCaller, { featureKey, consume: 1 }))),
+      ),
+    );
     const session = (estimatedTokens: number) =>
       post('/api/streaming-sessions/initialize', { modelId: SONNET, estimatedTokens }).expect(201);
     let first: { sessionId: string } | undefined;
@@ -200,7 +208,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     expect(queries.map((q) => q.file)).toEqual(
       expect.arrayContaining(['src/usage/queries/record.sql', 'src/features/queries/check.sql']),
     );
-    expect(queries).toHaveLength(13);
+    expect(queries).toHaveLength(14);
   });
 
   it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {

@@ -13,6 +13,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
+import { CoalescedChecks } from './coalesced-checks.js';
 import type {
   CheckEntitlementDto,
   CheckEntitlementResponseDto,
@@ -32,7 +33,7 @@ const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff' };
 /**
  * Grants and checks (docs/features.md): an account's overrides, its entitlements, and the check, which
  * reads the grants as committed (no cache) and consumes a metered feature through the credits module
- * under the account's lock, in one statement.
+ * under the account's lock, in one statement shared by the checks that arrive together.
  */
 @Injectable()
 export class EntitlementsService {
@@ -42,6 +43,7 @@ export class EntitlementsService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly coalesced: CoalescedChecks,
   ) {}
 
   async setOverride(caller: AuthUser, featureKey: string, dto: SetEntitlementDto): Promise<EntitlementResponseDto> {
@@ -103,13 +105,17 @@ export class EntitlementsService {
       if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
       owner = { kind: account.kind, id: account.ownerId };
     }
-    const row = await this.repo.check(this.tx.statementManager, {
+    const query = {
       account: owner,
       featureKey: dto.featureKey,
       consume: dto.consume ?? null,
       eventId: dto.eventId ?? null,
       at: new Date(this.clock.now()),
-    });
+    };
+    // Inside a request's transaction (an Idempotency-Key) the check is its own statement in it.
+    const row = this.tx.inTransaction
+      ? (await this.repo.checks(this.tx.statementManager, [query]))[0]
+      : await this.coalesced.check(query);
     if (!row) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     if (dto.consume !== undefined && row.type !== null && row.type !== 'metered')
       throw new DomainError(

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuditModule } from '../audit/audit.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { CoalescedChecks } from './coalesced-checks.js';
 import { Feature } from './entities/feature.entity.js';
 import { FeatureOverride } from './entities/feature-override.entity.js';
 import { EntitlementsController } from './entitlements.controller.js';
@@ -19,6 +20,6 @@ import { FeaturesService } from './features.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Feature, FeatureOverride]), AuditModule, PlansModule],
   controllers: [FeaturesController, EntitlementsController],
-  providers: [FeaturesRepository, FeaturesService, EntitlementsService],
+  providers: [FeaturesRepository, FeaturesService, EntitlementsService, CoalescedChecks],
 })
 export class FeaturesModule {}

@@ -59,28 +59,48 @@ const GRANT_SQL = `
     LEFT JOIN feature_overrides o ON o.account_id = a.account_id AND o.feature_key = f.feature_key`;
 
 /**
- * The check's statement: $1 the owner's id and $6 its kind ('user', 'org'), $2 the feature, $3 the
- * uses to consume (NULL: none), $4 the eventId, $5 the app's clock. `a` is the account (no row: the
- * owner has none), one index lookup whichever kind, the other branch cut off by its constant condition.
- * credits_feature_consume() answers one row at most; `LIMIT 1` tells the planner so. Without it the
- * function's default estimate (1,000 rows) made the generic plan look far dearer than a custom one,
- * and PostgreSQL planned this statement again at every call, prepared or not.
+ * The checks' statement: one or more checks that arrive together (docs/features.md "Checks"), $1 a
+ * JSON array of `{owner, kind, featureKey, consume, eventId, at}` (kind 'user' or 'org'; consume and
+ * eventId null when not given; at the app's clock), answered one row a check by its place `n`. For
+ * each: the account (no row: the owner has none), one index lookup whichever kind; the feature; the
+ * grant in force; for a metered grant either its use this period or, with `consume`, the decision of
+ * credits_feature_consume() under the account's lock. The consuming checks are decided in account id
+ * order, each account's in their order of arrival, so two such statements lock accounts in the same
+ * order and never deadlock. A JSON parameter rather than arrays: its rows are estimated alike
+ * whatever it holds, so PostgreSQL keeps one generic plan. credits_feature_consume() answers one row
+ * at most; `LIMIT 1` tells the planner so (its default estimate is 1,000 rows).
  */
-const CHECK_SQL = `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE user_id = $1::varchar AND $6::varchar = 'user'
-                   UNION ALL
-                   SELECT account_id, user_id, org_id FROM accounts WHERE org_id = $1::varchar AND $6::varchar = 'org'),
-            f AS (SELECT feature_key, type FROM features WHERE feature_key = $2::varchar),
-            g AS (SELECT a.account_id, f.type, COALESCE(x.override_grant, x.plan_grant) AS grant
-                    FROM a, f CROSS JOIN LATERAL (${GRANT_SQL}) x),
-            c AS (SELECT r.* FROM g CROSS JOIN LATERAL (SELECT * FROM credits_feature_consume(g.account_id, $2::varchar,
-                    (g.grant ->> 'limit')::bigint, g.grant ->> 'period', $3::bigint, $4::varchar, $5::timestamptz) LIMIT 1) r
-                   WHERE $3::bigint IS NOT NULL AND g.type = 'metered'),
-            u AS (SELECT sp.spent FROM g CROSS JOIN LATERAL
-                    ${featureUseSql('$2::varchar', 'g.account_id', "g.grant ->> 'period'", '$5::timestamptz')} sp
-                   WHERE $3::bigint IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
-       SELECT a.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
-              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, $5::timestamptz)) AS resets_at
-         FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN g ON true LEFT JOIN c ON true LEFT JOIN u ON true`;
+const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+                       AS (owner varchar, kind varchar, "featureKey" varchar, consume bigint, "eventId" varchar, at timestamptz))
+                     WITH ORDINALITY AS i(owner, kind, feature_key, consume, event_id, at, n)),
+            g AS MATERIALIZED (SELECT i.n, i.consume, i.event_id, i.at, i.feature_key, a.account_id, f.type,
+                                      COALESCE(x.override_grant, x.plan_grant) AS grant
+                    FROM i
+                    LEFT JOIN LATERAL (SELECT account_id, user_id, org_id FROM accounts WHERE user_id = i.owner AND i.kind = 'user'
+                                        UNION ALL
+                                       SELECT account_id, user_id, org_id FROM accounts WHERE org_id = i.owner AND i.kind = 'org') a ON true
+                    LEFT JOIN features f ON f.feature_key = i.feature_key
+                    LEFT JOIN LATERAL (${GRANT_SQL}) x ON a.account_id IS NOT NULL AND f.feature_key IS NOT NULL),
+            c AS MATERIALIZED (SELECT g.n, r.* FROM (SELECT * FROM g WHERE g.consume IS NOT NULL AND g.type = 'metered'
+                                                      ORDER BY g.account_id, g.n) g
+                    CROSS JOIN LATERAL (SELECT * FROM credits_feature_consume(g.account_id, g.feature_key,
+                      (g.grant ->> 'limit')::bigint, g.grant ->> 'period', g.consume, g.event_id, g.at) LIMIT 1) r),
+            u AS (SELECT g.n, sp.spent FROM g CROSS JOIN LATERAL
+                    ${featureUseSql('g.feature_key', 'g.account_id', "g.grant ->> 'period'", 'g.at')} sp
+                   WHERE g.consume IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
+       SELECT g.n, g.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
+              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, g.at)) AS resets_at
+         FROM g LEFT JOIN c ON c.n = g.n LEFT JOIN u ON u.n = g.n
+        ORDER BY g.n`;
+
+/** One check: whose account (its owner), which feature, the uses to consume and the check's eventId, at the app's clock. */
+export interface CheckQuery {
+  account: AccountRef;
+  featureKey: string;
+  consume: number | null;
+  eventId: string | null;
+  at: Date;
+}
 
 /**
  * features and feature_overrides; the grants of plans read in place (plans.features) and a metered
@@ -145,31 +165,41 @@ export class FeaturesRepository {
   }
 
   /**
-   * One check, one statement: the account (by its owner, resolved here as the engine's statements
-   * resolve theirs), the feature, the grant in force, and for a metered grant either its use this
-   * period or, with `consume`, the decision of credits_feature_consume() under the account's lock
-   * (which also answers a repeated eventId, granted or not). Prepared, as balance's read is. null: the
-   * owner has no account (nothing was read or consumed).
+   * Checks, one statement (CHECKS_SQL): each check's row in the order given, or null when its owner
+   * has no account (nothing was read or consumed for it). Prepared, as balance's read is.
    */
-  async check(
-    m: EntityManager,
-    q: { account: AccountRef; featureKey: string; consume: number | null; eventId: string | null; at: Date },
-  ): Promise<CheckRow | null> {
-    const [row] = await queryPrepared<RawCheck>(m, 'feature_check', {
-      sql: CHECK_SQL,
-      params: [q.account.id, q.featureKey, q.consume, q.eventId, q.at, q.account.kind],
+  async checks(m: EntityManager, checks: CheckQuery[]): Promise<(CheckRow | null)[]> {
+    const items = checks.map((q) => ({
+      owner: q.account.id,
+      kind: q.account.kind,
+      featureKey: q.featureKey,
+      consume: q.consume,
+      eventId: q.eventId,
+      at: q.at.toISOString(),
+    }));
+    const rows = await queryPrepared<RawCheck>(m, 'feature_checks', {
+      sql: CHECKS_SQL,
+      params: [JSON.stringify(items)],
     });
-    if (row.account_id === null) return null;
-    return {
-      type: row.type,
-      grant: row.grant,
-      consumed:
-        row.allowed === null
-          ? null
-          : { allowed: row.allowed, used: Number(row.used), limit: Number(row.cap_limit), replayed: row.replayed! },
-      used: row.spent === null ? null : Number(row.spent),
-      resetsAt: row.resets_at,
-    };
+    return rows.map((row) =>
+      row.account_id === null
+        ? null
+        : {
+            type: row.type,
+            grant: row.grant,
+            consumed:
+              row.allowed === null
+                ? null
+                : {
+                    allowed: row.allowed,
+                    used: Number(row.used),
+                    limit: Number(row.cap_limit),
+                    replayed: row.replayed!,
+                  },
+            used: row.spent === null ? null : Number(row.spent),
+            resetsAt: row.resets_at,
+          },
+    );
   }
 
   /** Every feature (by key, after `afterKey`) as the account has it, with a metered grant's use at `at`. */

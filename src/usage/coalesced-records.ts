@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
 
 import type { Payer } from '../accounts/payer.js';
-import { connectionProblem } from '../common/errors/connection-errors.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { BatchOutcome } from '../credits/credits-batch.js';
 import { Coalescer } from '../database/coalescer.js';
+import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -41,16 +40,6 @@ export const RECORD_STATEMENT = 'usage_record';
  */
 const MAX_BATCH = 64;
 const MAX_IN_FLIGHT = 1;
-
-/**
- * Whether a statement's error left nothing written: the server answered it (an SQLSTATE, the
- * statement rolled back), not a connection lost with the statement or its commit in flight.
- */
-export function statementRolledBack(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError) || connectionProblem(error)) return false;
-  const code = (error.driverError as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
 
 /**
  * POST /api/usage/record without an eventId, outside a request's transaction (docs/money.md

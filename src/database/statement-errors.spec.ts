@@ -2,11 +2,11 @@ import { QueryFailedError } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 
 import { OutcomeUnknownError } from '../common/errors/domain-error.js';
-import { statementRolledBack } from './coalesced-records.js';
+import { statementRolledBack } from './statement-errors.js';
 
 const failed = (driverError: object) => new QueryFailedError('SELECT 1', [], driverError as Error);
 
-describe('statementRolledBack: may the records of a failed statement go again alone', () => {
+describe('statementRolledBack: may the items of a failed statement go again alone', () => {
   it('yes, when the server answered the statement with an error (it rolled back)', () => {
     expect(statementRolledBack(failed(Object.assign(new Error('faulty record'), { code: 'P0001' })))).toBe(true);
     expect(statementRolledBack(failed(Object.assign(new Error('check'), { code: '23514' })))).toBe(true);
