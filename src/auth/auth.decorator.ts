@@ -8,7 +8,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { ErrorResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, ForbiddenResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { currentRequest } from '../common/logging/logger.js';
 import { type AccountRule, type PortalReach, type ResolvedAccount, staffRoleOf } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
@@ -126,7 +126,7 @@ export function Auth(
       : []),
     ...(options.portal ? [ApiExtension(PORTAL_EXTENSION, options.portal)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
-    ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: `Requires ${who}. ${keys}${metering}`, type: ForbiddenResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After', type: RetryLaterResponseDto }),
   );
 }

@@ -15,7 +15,11 @@ import { SELF_GRANT_MESSAGES, selfGrantForbiddenExamples } from '../auth/access.
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, insufficientCreditsExample, type NamedExamples } from '../common/errors/error-examples.js';
-import { ErrorResponseDto, InsufficientCreditsResponseDto } from '../common/errors/error-response.dto.js';
+import {
+  ErrorResponseDto,
+  ForbiddenResponseDto,
+  InsufficientCreditsResponseDto,
+} from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { CreditTransfersService } from './credit-transfers.service.js';
 import {
@@ -83,7 +87,7 @@ export class CreditTransfersController {
       'A supervisor naming their own account or an organisation they are a member of as `to`: `code` ' +
       'SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may); an organisation that does not ' +
       'exist: `code` NOT_A_MEMBER, as for any write naming an org',
-    type: ErrorResponseDto,
+    type: ForbiddenResponseDto,
     examples: {
       ...selfGrantForbiddenExamples('transfer'),
       unknownOrg: domainErrorExample(

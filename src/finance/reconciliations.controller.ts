@@ -16,7 +16,7 @@ import type { Response } from 'express';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, ReconciliationRefusedResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   ListReconciliationsQueryDto,
@@ -62,7 +62,7 @@ export class ReconciliationsController {
   @ApiBadRequestResponse({
     description:
       'Not CSV, required columns missing (named), a row that is not valid (its line named), or more than 200,000 rows',
-    type: ErrorResponseDto,
+    type: ReconciliationRefusedResponseDto,
     examples: {
       columns: domainErrorExample(
         'VALIDATION',

@@ -15,7 +15,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, ForbiddenResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
@@ -58,7 +58,7 @@ export class PortalSessionsController {
   @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   @ApiForbiddenResponse({
     description: `Not a service principal, or the user is not an active member of \`orgId\`. ${SERVICE_ONLY}`,
-    type: ErrorResponseDto,
+    type: ForbiddenResponseDto,
     examples: {
       ...commonErrorExamples(403, { post: true, scope: 'usage:ingest' }),
       notService: domainErrorExample('FORBIDDEN', SERVICE_PRINCIPALS_ONLY, 'A user’s or a supervisor’s token'),

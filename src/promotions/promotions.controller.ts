@@ -17,7 +17,7 @@ import { orgRoleRefusal } from '../auth/account-access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, ForbiddenResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CreatePromotionDto,
@@ -130,7 +130,7 @@ export class PromotionsController {
       'FORBIDDEN: another user’s account (service principals only), an org the caller does not manage, or ' +
       'another account than a portal token’s; NOT_A_MEMBER: an org the caller is no active member of, or none ' +
       'by that id',
-    type: ErrorResponseDto,
+    type: ForbiddenResponseDto,
     examples: {
       ...commonErrorExamples(403, { post: true, scope: 'usage:ingest' }),
       notEligible: domainErrorExample(

@@ -16,7 +16,7 @@ import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ErrorResponseDto, RefundConflictResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   ClosePurchaseDto,
@@ -295,7 +295,7 @@ export class PurchasesController {
   @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
   @ApiConflictResponse({
     description: 'More credits than the allocation still has',
-    type: ErrorResponseDto,
+    type: RefundConflictResponseDto,
     examples: {
       exceeds: domainErrorExample(
         'REFUND_EXCEEDS_REFUNDABLE',

@@ -69,10 +69,34 @@ export class SettlementConflictResponseDto extends ErrorResponseDto {
   status?: 'completed' | 'failed' | 'aborted' | 'expired';
 }
 
-/** 422 of priced routes: PRICING_UNKNOWN_MODEL names the model. */
+/** 422: PRICING_UNKNOWN_MODEL names the model, CORRECTION_ID_REUSED the correction. */
 export class UnprocessableResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({ example: 'acme.unpriced-model', description: 'With PRICING_UNKNOWN_MODEL' })
   modelId?: string;
+
+  @ApiPropertyOptional({ example: 'ticket-4711', description: 'With CORRECTION_ID_REUSED: the correction id reused' })
+  correctionId?: string;
+}
+
+/** 403: NOT_A_MEMBER names the organisation. */
+export class ForbiddenResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({
+    example: 'acme',
+    description: 'With NOT_A_MEMBER: the organisation the caller is not an active member of',
+  })
+  orgId?: string;
+}
+
+/** 409 of a refund: REFUND_EXCEEDS_REFUNDABLE says how many credits may still be refunded. */
+export class RefundConflictResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({ example: 600, description: 'With REFUND_EXCEEDS_REFUNDABLE: the credits still refundable' })
+  refundableCredits?: number;
+}
+
+/** 400 of a reconciliation upload: REPORT_TOO_LARGE names the limit. */
+export class ReconciliationRefusedResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({ example: 200000, description: 'With REPORT_TOO_LARGE: the most rows a report may have' })
+  maxRows?: number;
 }
 
 /** 429 or 503 that may say when to retry: `retryAfter` seconds, also sent as the Retry-After header. */

@@ -187,6 +187,30 @@ export type ErrorResponseDto = {
     requestId?: string;
 };
 
+export type ForbiddenResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With NOT_A_MEMBER: the organisation the caller is not an active member of
+     */
+    orgId?: string;
+};
+
 export type RerateListResponseDto = {
     items: Array<RerateResponseDto>;
     nextCursor?: string | null;
@@ -542,6 +566,10 @@ export type UnprocessableResponseDto = {
      * With PRICING_UNKNOWN_MODEL
      */
     modelId?: string;
+    /**
+     * With CORRECTION_ID_REUSED: the correction id reused
+     */
+    correctionId?: string;
 };
 
 export type CreatePricingRuleDto = {
@@ -2871,6 +2899,30 @@ export type RefundResponseDto = {
     createdAt: string;
 };
 
+export type RefundConflictResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With REFUND_EXCEEDS_REFUNDABLE: the credits still refundable
+     */
+    refundableCredits?: number;
+};
+
 export type ProviderEventDto = {
     type: 'refunded' | 'dispute_opened' | 'dispute_won' | 'dispute_lost';
     /**
@@ -3232,6 +3284,30 @@ export type ReconciliationResponseDto = {
     missing: Array<MissingItemDto>;
     createdBy: string;
     createdAt: string;
+};
+
+export type ReconciliationRefusedResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With REPORT_TOO_LARGE: the most rows a report may have
+     */
+    maxRows?: number;
 };
 
 export type ReconciliationListResponseDto = {
@@ -3964,7 +4040,7 @@ export type ListReratesErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4016,7 +4092,7 @@ export type CreateRerateErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -4081,7 +4157,7 @@ export type GetRerateErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown re-rate
      */
@@ -4292,7 +4368,7 @@ export type GetMeErrors = {
     /**
      * Requires any authenticated caller. API keys: any valid key.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4360,7 +4436,7 @@ export type ListUsersErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4408,7 +4484,7 @@ export type GetUserOverviewErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -4466,7 +4542,7 @@ export type EraseUserErrors = {
     /**
      * Requires staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -4533,7 +4609,7 @@ export type ListAccountPricesErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -4589,7 +4665,7 @@ export type CreateAccountPriceErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or organisation
      */
@@ -4649,7 +4725,7 @@ export type DeleteAccountPriceErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown account price
      */
@@ -4711,7 +4787,7 @@ export type ListCurrentPricesErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `pricing:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4763,7 +4839,7 @@ export type CreatePricingRuleErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The rule would overlap another rule of the model; or: A request with this Idempotency-Key is still in progress
      */
@@ -4819,7 +4895,7 @@ export type GetPricingHistoryErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4867,7 +4943,7 @@ export type GetModelPriceErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `pricing:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -4923,7 +4999,7 @@ export type ImportPricingErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A rule would overlap a later rule of its model; nothing written; or: A request with this Idempotency-Key is still in progress
      */
@@ -4977,7 +5053,7 @@ export type GetBalanceErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5025,7 +5101,7 @@ export type GetUserBalanceErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -5081,7 +5157,7 @@ export type CheckCreditsErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -5141,7 +5217,7 @@ export type CalculateCreditsErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * userId or orgId names an account the caller may not see
      */
@@ -5207,7 +5283,7 @@ export type AllocateCreditsErrors = {
      *
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user and no email+username to create it
      */
@@ -5279,7 +5355,7 @@ export type ListAllocationsErrors = {
     /**
      * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
@@ -5340,7 +5416,7 @@ export type VoidAllocationErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown allocation
      */
@@ -5424,7 +5500,7 @@ export type ListLedgerErrors = {
     /**
      * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user (supervisors); or: An account the caller may not see (as one that does not exist)
      */
@@ -5474,7 +5550,7 @@ export type GetCreditSummaryErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5520,7 +5596,7 @@ export type ReconcileCreditsErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -5568,7 +5644,7 @@ export type GetCreditLimitsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -5620,7 +5696,7 @@ export type SetCreditLimitsErrors = {
     /**
      * Requires staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -5672,7 +5748,7 @@ export type GetAlertThresholdsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -5724,7 +5800,7 @@ export type SetAlertThresholdsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -5788,7 +5864,7 @@ export type ListTransfersErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
@@ -5850,7 +5926,7 @@ export type TransferCreditsErrors = {
      *
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user
      */
@@ -5919,7 +5995,7 @@ export type GetAutoRechargeErrors = {
      *
      * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or organisation; or: An account the caller may not see (as one that does not exist)
      */
@@ -5971,7 +6047,7 @@ export type SetAutoRechargeErrors = {
      *
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or organisation
      */
@@ -6031,7 +6107,7 @@ export type FailAutoRechargeAttemptErrors = {
      *
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown attempt
      */
@@ -6099,7 +6175,7 @@ export type RecordUsageErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The billed user a service principal named has no account; nothing was written
      */
@@ -6167,7 +6243,7 @@ export type RecordUsageBatchErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -6233,7 +6309,7 @@ export type GetUsageStatsErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -6290,7 +6366,7 @@ export type GetUserUsageStatsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -6353,7 +6429,7 @@ export type GetSystemUsageStatsErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -6428,7 +6504,7 @@ export type ListUsageRecordsErrors = {
     /**
      * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -6505,7 +6581,7 @@ export type ExportUsageRecordsCsvErrors = {
     /**
      * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `usage:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -6567,7 +6643,7 @@ export type ListReviewQueueErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -6621,7 +6697,7 @@ export type ResolveUsageRecordErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown usage record
      */
@@ -6687,7 +6763,7 @@ export type CorrectUsageRecordErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown usage record, or one the caller may not see
      */
@@ -6758,7 +6834,7 @@ export type SimulatePricingErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -6824,7 +6900,7 @@ export type InitializeSessionErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The billed user a service principal named has no account; nothing was written
      */
@@ -6888,7 +6964,7 @@ export type FinalizeSessionErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown session, or another user’s
      */
@@ -6952,7 +7028,7 @@ export type AbortSessionErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `sessions:write`. With METERING_TRUST=service (the default), only service principals (an admin token, or an API key with `usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown session, or another user’s
      */
@@ -7016,7 +7092,7 @@ export type ListActiveSessionsErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `sessions:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7068,7 +7144,7 @@ export type ListAllActiveSessionsErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7122,7 +7198,7 @@ export type ListUserActiveSessionsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -7186,7 +7262,7 @@ export type ListApiKeysErrors = {
     /**
      * Requires the user themself, or staff from admin up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -7244,7 +7320,7 @@ export type CreateApiKeyErrors = {
      *
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The owner already holds MAX_API_KEYS_PER_USER active keys (default 100): revoke one first; or: A request with this Idempotency-Key is still in progress
      */
@@ -7363,7 +7439,7 @@ export type RevokeApiKeyErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown, or another user's key
      */
@@ -7418,7 +7494,7 @@ export type GetApiKeyErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown, or another user's key
      */
@@ -7470,7 +7546,7 @@ export type UpdateApiKeyErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown, or another user's key
      */
@@ -7529,7 +7605,7 @@ export type ListPlansErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7581,7 +7657,7 @@ export type CreatePlanErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A plan with this id exists; or: A request with this Idempotency-Key is still in progress
      */
@@ -7637,7 +7713,7 @@ export type UpdatePlanErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown plan
      */
@@ -7691,7 +7767,7 @@ export type DeleteSubscriptionErrors = {
      *
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
@@ -7743,7 +7819,7 @@ export type GetSubscriptionErrors = {
     /**
      * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
@@ -7797,7 +7873,7 @@ export type PutSubscriptionErrors = {
      *
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
      */
@@ -7857,7 +7933,7 @@ export type ListFeaturesErrors = {
     /**
      * Requires any authenticated caller. API keys: any valid key.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -7909,7 +7985,7 @@ export type CreateFeatureErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A feature with this key exists; or: A request with this Idempotency-Key is still in progress
      */
@@ -7965,7 +8041,7 @@ export type UpdateFeatureErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown feature
      */
@@ -8021,7 +8097,7 @@ export type CheckEntitlementErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read` (or a service key, `usage:ingest`).
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * userId or orgId names an account the caller may not see
      */
@@ -8093,7 +8169,7 @@ export type ListEntitlementsErrors = {
     /**
      * Requires the user themself, the org's members and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see; or: An account the caller may not see (as one that does not exist)
      */
@@ -8145,7 +8221,7 @@ export type SetEntitlementErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown feature, user or organisation
      */
@@ -8213,7 +8289,7 @@ export type ListPurchasesErrors = {
     /**
      * Requires the user themself, the org's readers and above, service principals, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -8269,7 +8345,7 @@ export type CreatePurchaseErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user or org, or a package that is unknown or off sale
      */
@@ -8329,7 +8405,7 @@ export type GetPurchaseErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8381,7 +8457,7 @@ export type GetPurchaseRefundableErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8439,7 +8515,7 @@ export type MarkPurchasePaidErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8505,7 +8581,7 @@ export type FailPurchaseErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8571,7 +8647,7 @@ export type ExpirePurchaseErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8637,7 +8713,7 @@ export type RefundPurchaseErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8645,7 +8721,7 @@ export type RefundPurchaseErrors = {
     /**
      * More credits than the allocation still has; or: A request with this Idempotency-Key is still in progress
      */
-    409: ErrorResponseDto;
+    409: RefundConflictResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -8703,7 +8779,7 @@ export type PurchaseProviderEventErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown purchase (or one the caller may not see)
      */
@@ -8775,7 +8851,7 @@ export type ListPackagesErrors = {
     /**
      * Requires any authenticated caller. API keys: any valid key.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -8827,7 +8903,7 @@ export type CreatePackageErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A package with this id exists; or: A request with this Idempotency-Key is still in progress
      */
@@ -8883,7 +8959,7 @@ export type UpdatePackageErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown package
      */
@@ -8960,7 +9036,7 @@ export type GetFinanceRollForwardErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9026,7 +9102,7 @@ export type GetFinanceLiabilityErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9080,7 +9156,7 @@ export type ListPromotionsErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9132,7 +9208,7 @@ export type CreatePromotionErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The code exists (in any case); or: A request with this Idempotency-Key is still in progress
      */
@@ -9191,7 +9267,7 @@ export type UpdatePromotionErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown promotion code
      */
@@ -9252,7 +9328,7 @@ export type ListPromotionRedemptionsErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown promotion code
      */
@@ -9310,7 +9386,7 @@ export type RedeemPromotionErrors = {
      *
      * PROMOTION_NOT_ELIGIBLE: the account is of a kind the code is not for, or older than its `newAccountsWithinDays`; FORBIDDEN: another user’s account (service principals only), an org the caller does not manage, or another account than a portal token’s; NOT_A_MEMBER: an org the caller is no active member of, or none by that id
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * The code is unknown, switched off, not started or ended (one answer for all four); or an unknown user
      */
@@ -9376,7 +9452,7 @@ export type ListReconciliationsErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9420,7 +9496,7 @@ export type CreateReconciliationErrors = {
     /**
      * Not CSV, required columns missing (named), a row that is not valid (its line named), or more than 200,000 rows
      */
-    400: ErrorResponseDto;
+    400: ReconciliationRefusedResponseDto;
     /**
      * Missing, invalid or expired credentials
      */
@@ -9428,7 +9504,7 @@ export type CreateReconciliationErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -9491,7 +9567,7 @@ export type GetReconciliationErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown reconciliation
      */
@@ -9547,7 +9623,7 @@ export type RunExportErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A run is already under way (on this or another instance), or EXPORT_DIR is not set; or: A request with this Idempotency-Key is still in progress
      */
@@ -9612,7 +9688,7 @@ export type ListExportRunsErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9664,7 +9740,7 @@ export type GetStatementErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9721,7 +9797,7 @@ export type GetUserStatementErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user; or: An account the caller may not see (as one that does not exist)
      */
@@ -9782,7 +9858,7 @@ export type GetOrgStatementErrors = {
     /**
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -9845,7 +9921,7 @@ export type ListOrgsErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -9897,7 +9973,7 @@ export type CreateOrgErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown owner
      */
@@ -9955,7 +10031,7 @@ export type ListMyOrgsErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `credits:read`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -10003,7 +10079,7 @@ export type SetOrgModelsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10055,7 +10131,7 @@ export type GetOrgErrors = {
     /**
      * Requires the org's members and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10115,7 +10191,7 @@ export type RemoveOrgMemberErrors = {
      *
      * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10174,7 +10250,7 @@ export type GetOrgMemberErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10229,7 +10305,7 @@ export type PutOrgMemberErrors = {
      *
      * Requires the org's managers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10297,7 +10373,7 @@ export type ListOrgMembersErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10351,7 +10427,7 @@ export type GetOrgBalanceErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10415,7 +10491,7 @@ export type ListOrgAllocationsErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10491,7 +10567,7 @@ export type ListOrgLedgerErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10554,7 +10630,7 @@ export type GetOrgUsageStatsErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10637,7 +10713,7 @@ export type ListOrgUsageRecordsErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10696,7 +10772,7 @@ export type GetOrgLimitsErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10748,7 +10824,7 @@ export type SetOrgLimitsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10800,7 +10876,7 @@ export type SetOrgAlertThresholdsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10854,7 +10930,7 @@ export type DeleteOrgSubscriptionErrors = {
      *
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10908,7 +10984,7 @@ export type GetOrgSubscriptionErrors = {
      *
      * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -10962,7 +11038,7 @@ export type PutOrgSubscriptionErrors = {
      *
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
      */
@@ -11024,7 +11100,7 @@ export type ListEventsErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -11076,7 +11152,7 @@ export type ListWebhooksErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -11128,7 +11204,7 @@ export type CreateWebhookErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * A request with this Idempotency-Key is still in progress
      */
@@ -11184,7 +11260,7 @@ export type DeleteWebhookErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11239,7 +11315,7 @@ export type GetWebhookErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11291,7 +11367,7 @@ export type UpdateWebhookErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11349,7 +11425,7 @@ export type RotateWebhookSecretErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11415,7 +11491,7 @@ export type TestWebhookErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11482,7 +11558,7 @@ export type ListWebhookDeliveriesErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such webhook
      */
@@ -11540,7 +11616,7 @@ export type RetryWebhookDeliveryErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such delivery
      */
@@ -11598,7 +11674,7 @@ export type GetNotificationPreferencesErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -11644,7 +11720,7 @@ export type PutNotificationPreferencesErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -11698,7 +11774,7 @@ export type ListNotificationsErrors = {
     /**
      * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * An account the caller may not see (as one that does not exist)
      */
@@ -11750,7 +11826,7 @@ export type GetNotificationErrors = {
     /**
      * Requires role supervisor or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * No such email
      */
@@ -11874,7 +11950,7 @@ export type ListAuditEntriesErrors = {
     /**
      * Requires role admin or higher. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -11928,7 +12004,7 @@ export type CreatePortalSessionErrors = {
      *
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown user
      */
@@ -11986,7 +12062,7 @@ export type GetPortalSessionErrors = {
     /**
      * Requires any authenticated caller. API keys: not accepted.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Not called with a portal token
      */
@@ -12038,7 +12114,7 @@ export type EndPortalSessionErrors = {
     /**
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
-    403: ErrorResponseDto;
+    403: ForbiddenResponseDto;
     /**
      * Unknown session
      */
