@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLOCK, type Clock } from '../src/common/clock.js';
+import { CreditCapEventIdsJob } from '../src/credits/credit-cap-event-ids.job.js';
 import { FeaturesRepository } from '../src/features/features.repository.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
@@ -95,6 +96,87 @@ describe('features and entitlements', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(all.find((x) => x.featureKey === featureKey)).toMatchObject({ name: 'Renamed', type: 'metered' });
+  });
+
+  it('validates names (1–100) on create and rename, and audits both', async () => {
+    for (const name of ['', 'x'.repeat(101)]) {
+      const res = await t.http
+        .post('/api/features')
+        .set(admin)
+        .send({ featureKey: key('f.n'), name, type: 'boolean' });
+      expect(res.status, name).toBe(400);
+    }
+    const featureKey = await feature('boolean', 'aud');
+    for (const name of ['', 'x'.repeat(101)])
+      expect((await t.http.patch(`/api/features/${featureKey}`).set(admin).send({ name })).status).toBe(400);
+    expect((await t.http.patch(`/api/features/${featureKey}`).set(admin).send({})).status).toBe(400);
+    // Only admins create and rename.
+    expect((await t.http.patch(`/api/features/${featureKey}`).set(supervisor).send({ name: 'No' })).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .patch(`/api/features/${featureKey}`)
+          .set(admin)
+          .send({ name: 'x'.repeat(100) })
+      ).status,
+    ).toBe(200);
+    const { rows } = await t.db.query(
+      `SELECT action, before, after FROM audit_log WHERE target_id = $1 AND action LIKE 'feature.%' ORDER BY at, id`,
+      [featureKey],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['feature.create', 'feature.update']);
+    expect(rows[0]).toMatchObject({ before: null, after: { featureKey, name: 'The boolean', type: 'boolean' } });
+    expect(rows[1]).toMatchObject({ before: { name: 'The boolean' }, after: { name: 'x'.repeat(100) } });
+  });
+
+  it('portal tokens list the features and their own account’s entitlements, no other account’s', async () => {
+    const bool = await feature('boolean', 'portal');
+    const user = await f.newUser();
+    const other = await f.newUser();
+    await override(bool, { userId: user.id, grant: true });
+    const session = await t.http.post('/api/portal/sessions').set(admin).send({ userId: user.id });
+    expect(session.status, JSON.stringify(session.body)).toBe(201);
+    for (const scope of ['full', 'read']) {
+      const minted =
+        scope === 'full'
+          ? session
+          : await t.http.post('/api/portal/sessions').set(admin).send({ userId: user.id, scope });
+      const portal = bearer(minted.body.token as string);
+      const all: { featureKey: string }[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: { items: { featureKey: string }[]; nextCursor: string | null } } =
+          await t.http
+            .get('/api/features')
+            .query({ limit: 500, ...(cursor ? { cursor } : {}) })
+            .set(portal);
+        expect(page.status, scope).toBe(200);
+        all.push(...page.body.items);
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(all.some((x) => x.featureKey === bool)).toBe(true);
+      let mine: { status: number; body: { items: { featureKey: string }[]; nextCursor: string | null } };
+      let found: unknown;
+      cursor = null;
+      do {
+        mine = await t.http
+          .get('/api/entitlements')
+          .query({ limit: 500, ...(cursor ? { cursor } : {}) })
+          .set(portal);
+        expect(mine.status, scope).toBe(200);
+        found = found ?? mine.body.items.find((x) => x.featureKey === bool);
+        cursor = mine.body.nextCursor;
+      } while (cursor);
+      expect(found).toMatchObject({ grant: true, source: 'override' });
+      expect((await t.http.get('/api/entitlements').query({ userId: user.id, limit: 1 }).set(portal)).status).toBe(200);
+      expect((await t.http.get('/api/entitlements').query({ userId: other.id }).set(portal)).status).toBe(404);
+    }
+    // A user reads their own list, not another's; staff read any.
+    expect((await t.http.get('/api/entitlements').query({ userId: other.id }).set(user.auth)).status).toBe(404);
+    expect((await t.http.get('/api/entitlements').query({ userId: user.id }).set(supervisor)).status).toBe(200);
+    expect(
+      (await t.http.get('/api/entitlements').query({ userId: user.id, orgId: 'some-org' }).set(supervisor)).status,
+    ).toBe(400);
   });
 
   it('takes every grant shape of its type and refuses the others (400 GRANT_INVALID), on overrides and plans', async () => {
@@ -497,6 +579,83 @@ describe('features and entitlements', () => {
     });
   });
 
+  it('an eventId is per feature too, 1–100 characters, and kept 35 days (the clock set)', async () => {
+    const [a, b] = [await feature('metered', 'evf'), await feature('metered', 'evf')];
+    const user = await f.newUser();
+    for (const k of [a, b]) await override(k, { userId: user.id, grant: { limit: 100, period: 'lifetime' } });
+    expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'same' })).body).toMatchObject({
+      used: 1,
+    });
+    expect((await check({ userId: user.id, featureKey: b, consume: 1, eventId: 'same' })).body).toMatchObject({
+      used: 1,
+    });
+    expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'x'.repeat(100) })).status).toBe(200);
+    for (const body of [
+      { consume: 1, eventId: 'x'.repeat(101) },
+      { consume: 1, eventId: 7 },
+      { consume: 1.5 },
+      { consume: 2147483648 },
+      { consume: '1' },
+      { consume: 1, orgId: 'some-org' },
+    ])
+      expect((await check({ userId: user.id, featureKey: a, ...body })).status, JSON.stringify(body)).toBe(400);
+    expect((await check({ userId: user.id, featureKey: 'Not A Key' })).status).toBe(400);
+    expect((await check({ userId: user.id, featureKey: a })).body).toMatchObject({ used: 2 });
+
+    // Kept 35 days: an id of 34 days ago still answers its first answer; one of 36 days ago is gone
+    // once the hourly job has run, and counts again.
+    const clock = t.app.get<Clock>(CLOCK);
+    const wall = clock.now;
+    const DAY = 86_400_000;
+    try {
+      clock.now = () => wall() - 36 * DAY;
+      expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'old' })).body.used).toBe(3);
+      clock.now = () => wall() - 34 * DAY;
+      expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'recent' })).body.used).toBe(4);
+    } finally {
+      clock.now = wall;
+    }
+    await t.app.get(CreditCapEventIdsJob).cleanup();
+    expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'recent' })).body.used).toBe(4);
+    expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'old' })).body.used).toBe(5);
+    expect((await check({ userId: user.id, featureKey: a, consume: 1, eventId: 'same' })).body.used).toBe(1);
+  });
+
+  it('a plan change that has answered on one instance applies to every check on the other at once', async () => {
+    const bool = await feature('boolean', 'pch');
+    const metered = await feature('metered', 'pch');
+    const config = await feature('config', 'pch');
+    const user = await f.newUser();
+    const planId = await plan({ [bool]: true, [metered]: { limit: 1000, period: 'day' }, [config]: { value: 1 } });
+    await subscribe(user, planId);
+    expect((await check({ userId: user.id, featureKey: bool }, t2)).body.allowed).toBe(true);
+    expect((await check({ userId: user.id, featureKey: metered, consume: 1 }, t2)).body.allowed).toBe(true);
+    expect((await check({ userId: user.id, featureKey: config }, t2)).body.value).toBe(1);
+    // The plan's grants changed on t: t2's next checks answer by the new ones.
+    const patched = await t.http
+      .patch(`/api/plans/${planId}`)
+      .set(admin)
+      .send({ features: { [metered]: { limit: 1, period: 'day' }, [config]: { value: 2 } } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const after = await Promise.all([
+      ...Array.from({ length: 5 }, () => check({ userId: user.id, featureKey: bool }, t2)),
+      ...Array.from({ length: 5 }, () => check({ userId: user.id, featureKey: metered, consume: 1 }, t2)),
+      check({ userId: user.id, featureKey: config }, t2),
+    ]);
+    expect(after.slice(0, 10).filter((r) => r.body.allowed)).toHaveLength(0);
+    expect(after[5].body).toMatchObject({ reason: 'limit_reached', limit: 1 });
+    expect(after[10].body.value).toBe(2);
+    // Another plan for the user, then none: the subscription's change applies at once as well.
+    const other = await plan({ [bool]: true });
+    await subscribe(user, other);
+    expect((await check({ userId: user.id, featureKey: bool }, t2)).body.allowed).toBe(true);
+    expect((await t.http.delete(`/api/users/${user.id}/subscription`).set(admin)).status).toBeLessThan(300);
+    expect((await check({ userId: user.id, featureKey: bool }, t2)).body).toMatchObject({
+      allowed: false,
+      reason: 'not_granted',
+    });
+  });
+
   it('a revoke that has answered on one instance refuses every check on the other at once', async () => {
     const bool = await feature('boolean', 'rev');
     const metered = await feature('metered', 'rev');
@@ -559,6 +718,40 @@ describe('features and entitlements', () => {
     } finally {
       clock.now = wall;
     }
+  });
+
+  it('an org’s feature.limit_reached names the org and emails its owners, once for parallel checks', async () => {
+    const metered = await feature('metered', 'orglim');
+    const owner = await f.newUser();
+    const member = await f.newUser();
+    const orgId = key('org').replace(/[._]/g, '-').slice(0, 40);
+    expect(
+      (await t.http.post('/api/orgs').set(supervisor).send({ orgId, name: orgId, ownerUserId: owner.id })).status,
+    ).toBe(201);
+    expect(
+      (await t.http.put(`/api/orgs/${orgId}/members/${member.id}`).set(owner.auth).send({ role: 'member' })).status,
+    ).toBe(200);
+    await override(metered, { orgId, grant: { limit: 2, period: 'month' } });
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => check({ orgId, featureKey: metered, consume: 1 }, t, member.auth)),
+    );
+    expect(answers.filter((r) => r.body.allowed)).toHaveLength(2);
+    // The member's own account has no grant of it: nothing counted there.
+    expect((await check({ featureKey: metered, consume: 1 }, t, member.auth)).body).toMatchObject({
+      allowed: false,
+      reason: 'not_granted',
+    });
+    const { rows: events } = await t.db.query(
+      `SELECT id, user_id, data FROM events WHERE type = 'feature.limit_reached' AND data->>'featureKey' = $1`,
+      [metered],
+    );
+    expect(events.map((e) => e.data)).toEqual([
+      { userId: null, orgId, featureKey: metered, limit: 2, period: 'month' },
+    ]);
+    const emails = await t.db.query(`SELECT user_id, kind FROM email_notifications WHERE event_id = $1`, [
+      events[0].id,
+    ]);
+    expect(emails.rows).toEqual([{ user_id: owner.id, kind: 'feature.limit_reached' }]);
   });
 
   it('who may check: the user themself, a key with credits:read, a service key; not another user', async () => {
