@@ -1,6 +1,8 @@
 // Feature checks beside balance and record (docs/features.md): a boolean feature and a metered one
 // (a limit no run reaches, per month) granted to every bench user by an override, so a check reads
 // a grant (and, consuming, takes the account's lock and counts) rather than answering "no grant".
+import { SCENARIO } from './report.mjs';
+
 export const FEATURE_KEYS = { flag: 'bench.search', metered: 'bench.images' };
 
 /** Creates the two features through the API and grants both to every `bench-N` user. */
@@ -32,21 +34,21 @@ export async function seedFeatures(service, db, admin) {
 export function featureScenarios(random) {
   return [
     {
-      name: 'POST /api/entitlements/check (boolean)',
+      name: SCENARIO.featureCheck,
       method: 'POST',
       path: '/api/entitlements/check',
       body: { featureKey: FEATURE_KEYS.flag },
       auth: random,
     },
     {
-      name: 'POST /api/entitlements/check (metered, no consume)',
+      name: SCENARIO.featureCheckMetered,
       method: 'POST',
       path: '/api/entitlements/check',
       body: { featureKey: FEATURE_KEYS.metered },
       auth: random,
     },
     {
-      name: 'POST /api/entitlements/check (consume 1)',
+      name: SCENARIO.featureConsume,
       method: 'POST',
       path: '/api/entitlements/check',
       body: { featureKey: FEATURE_KEYS.metered, consume: 1 },

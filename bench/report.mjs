@@ -21,6 +21,11 @@ export const SCENARIO = {
   // The same call without and with a service tier and units (interleaved rounds).
   recordPlain: 'POST /api/usage/record (tokens only, rounds)',
   recordDimensions: 'POST /api/usage/record (tier and units, rounds)',
+  // Feature checks (bench/features.mjs) with the user's own token: a boolean, a metered one without
+  // consumption, and the metered one consuming one use.
+  featureCheck: 'POST /api/entitlements/check (boolean)',
+  featureCheckMetered: 'POST /api/entitlements/check (metered, no consume)',
+  featureConsume: 'POST /api/entitlements/check (consume 1)',
 };
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
@@ -145,6 +150,15 @@ function targets(r, rows) {
           ),
         ]
       : []),
+    ...[
+      ['feature check (boolean) vs balance', rows.featureCheck, balance],
+      ['feature check (metered, no consume) vs balance', rows.featureCheckMetered, balance],
+      ['feature check (consume 1) vs record', rows.featureConsume, record],
+    ]
+      .filter(([, row]) => row)
+      .map(([name, row, against]) =>
+        target(name, '≥ 0.9×', times(row['req/s'] / against['req/s']), row['req/s'] / against['req/s'] >= 0.9),
+      ),
     target('non-2xx over all measured runs', '0', String(failed), failed === 0),
     target('money after the run', 'clean', clean ? 'clean' : 'NOT CLEAN', clean),
   ];
