@@ -61,7 +61,7 @@ export function FeaturesTab({ session }: { session: PortalSession }) {
               {items.map((e) => (
                 <tr key={e.featureKey} className={e.type === 'metered' && e.remaining === 0 ? 'used-up' : undefined}>
                   <th scope="row">{e.name}</th>
-                  <td className={e.type === 'config' ? 'value' : undefined}>{allowance(e)}</td>
+                  <td className={e.type === 'config' && e.grant != null ? 'value' : undefined}>{allowance(e)}</td>
                   <td className="num">{e.type === 'metered' && e.used != null ? credits(e.used) : ''}</td>
                   <td className="num">
                     {e.type === 'metered' && e.remaining != null ? credits(e.remaining) : ''}
