@@ -143,12 +143,12 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
         .textContent(),
     ).toBe('Not included');
     // A config feature with no grant reads as words, not as a JSON value.
-    const context = table
+    const contextCell = table
       .getByRole('row', { name: /^Context window/ })
       .locator('td')
       .first();
-    expect(await context.textContent()).toBe('Not included');
-    expect(await context.getAttribute('class')).toBeNull();
+    expect(await contextCell.textContent()).toBe('Not included');
+    expect(await contextCell.getAttribute('class')).toBeNull();
     await page.screenshot({ path: '/tmp/features-ui-portal-org.png', fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
