@@ -8,7 +8,8 @@
 // alike. The build before refuses tiers and units, so its side records the same tokens without them,
 // under a rule with the same token prices. Prints each side's rate and Node CPU per request and their
 // ratios to the build before. BENCH_DIMENSIONS_JSON=<file> keeps the windows' figures;
-// BENCH_READY_SECONDS (default 300) is how long each service may take to migrate and start.
+// BENCH_READY_SECONDS (default 300) is how long each service may take to migrate and start,
+// BENCH_WARMUP_SECONDS (default 5) the warm-up of each side.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,6 +29,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const BEFORE = process.env.BENCH_BEFORE ?? 'c9da749';
 // A fresh database runs every migration at start-up: on a loaded machine that takes past a minute.
 const READY_MS = Number(process.env.BENCH_READY_SECONDS ?? 300) * 1000;
+// Seconds of warm-up a side before the rounds (the JIT's, the pools'): longer on a loaded machine.
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 
 const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
 const ids = userIds(USERS);
@@ -93,7 +96,7 @@ try {
     await b.rule(b.service.base);
   }
   log('warming up...');
-  for (const s of sides) await run(s.build.service, s.body, 2);
+  for (const s of sides) await run(s.build.service, s.body, WARMUP);
   for (const s of sides) s.windows = [];
   log(`${ROUNDS} rounds of ${WINDOW} s a side, A B C then C B A...`);
   for (let round = 1; round <= ROUNDS; round++) {
