@@ -82,6 +82,58 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     await context.close();
   });
 
+  it('changes one tier of a rule from its history, every other price and unit kept', async () => {
+    const changed = uniqueId('openai.console-change');
+    const as = bearer(admin());
+    await t.http
+      .post('/api/pricing')
+      .set(as)
+      .send({
+        modelId: changed,
+        pricePer1kTokens: '1.25',
+        outputPricePer1kTokens: '10',
+        cacheReadPricePer1kTokens: '0.125',
+        serviceTiers: { flex: { pricePercent: 50 }, priority: { pricePercent: 200 } },
+        unitPrices: { web_search_call: '10' },
+      })
+      .expect(201);
+    const { page, errors, context } = await served.open();
+    await served.signIn(page, admin());
+    await page.getByRole('navigation').getByRole('link', { name: 'Pricing' }).click();
+    await page.getByLabel('Model id').fill(changed);
+    await page.getByRole('button', { name: 'Show history' }).click();
+    await page.getByRole('button', { name: 'Change prices' }).click();
+    const dialog = page.getByRole('dialog', { name: `Change prices of ${changed}` });
+    const tiers = dialog.getByLabel('Service tiers (percent of every price)');
+    // The form starts from the rule in force: its prices, tiers and unit prices as they are.
+    await poll(() => tiers.inputValue()).toBe('flex=50.00 priority=200.00');
+    expect(await dialog.getByLabel('Unit prices (credits per unit)').inputValue()).toBe('web_search_call=10.0000');
+    expect(await dialog.getByLabel('Output price per 1k').inputValue()).toBe('10.0000');
+    await tiers.fill('flex=40 priority=200.00');
+    await shot(page, 'dimensions-change-rule');
+    await dialog.getByRole('button', { name: 'Create rule' }).click();
+    const newest = page
+      .getByRole('table', { name: `History of ${changed}` })
+      .getByRole('row')
+      .nth(1);
+    await poll(() => newest.textContent()).toContain('Tiers: flex 40.00 % · priority 200.00 %');
+    expect(await newest.textContent()).toContain('Units: web_search_call 10.0000');
+    const history = await t.http.get(`/api/pricing/${changed}/history`).set(as).expect(200);
+    expect(history.body.items).toHaveLength(2);
+    expect(history.body.items[0]).toMatchObject({
+      pricePer1kTokens: '1.2500',
+      outputPricePer1kTokens: '10.0000',
+      cacheReadPricePer1kTokens: '0.1250',
+      serviceTiers: { flex: { pricePercent: '40.00' }, priority: { pricePercent: '200.00' } },
+      unitPrices: { web_search_call: '10.0000' },
+      effectiveTo: null,
+    });
+    expect(history.body.items[1].serviceTiers.flex.pricePercent).toBe('50.00');
+    await shot(page, 'dimensions-changed-history');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('makes an account price with unit prices in its form, shown on the Pricing tab', async () => {
     const { page, errors, context } = await served.open();
     await served.signIn(page, admin());

@@ -181,9 +181,16 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 }
 
 function History({ modelId }: { modelId: string }) {
+  const operator = useOperator();
   const history = useQuery(getPricingHistoryOptions({ path: { modelId } }));
+  const latest = inForce(history.data?.items ?? []);
   return (
     <Section title={`History of ${modelId}`}>
+      {operator.isAdmin && latest && (
+        <Group>
+          <NewRule onCreated={() => undefined} from={latest} />
+        </Group>
+      )}
       {history.data?.items.length === 0 ? (
         <Text c="dimmed" size="sm">
           No rule for this model: it costs the default price.
@@ -216,6 +223,41 @@ const EMPTY_RULE = {
   effectiveFrom: '',
 };
 
+/** The rule in force now among a model's history (else its newest): what "Change prices" starts from. */
+function inForce(items: Rule[]): Rule | undefined {
+  const now = Date.now();
+  return (
+    items.find(
+      (rule) =>
+        Date.parse(rule.effectiveFrom) <= now && (rule.effectiveTo === null || Date.parse(rule.effectiveTo) > now),
+    ) ?? items[0]
+  );
+}
+
+/** A rule as the form's text: every price it sets, its tiers and unit prices as `name=value` pairs. */
+function formOf(rule: Rule): typeof EMPTY_RULE {
+  const text = (value: string | number | null | undefined) => (value == null ? '' : String(value));
+  return {
+    ...EMPTY_RULE,
+    modelId: rule.modelId,
+    price: rule.pricePer1kTokens,
+    output: text(rule.outputPricePer1kTokens),
+    cacheRead: text(rule.cacheReadPricePer1kTokens),
+    cacheWrite: text(rule.cacheWritePricePer1kTokens),
+    reasoning: text(rule.reasoningPricePer1kTokens),
+    longContextThreshold: text(rule.longContextThreshold),
+    longContextPrice: text(rule.longContextPricePer1kTokens),
+    longContextOutput: text(rule.longContextOutputPricePer1kTokens),
+    providerCost: text(rule.providerCostPer1kTokens),
+    serviceTiers: Object.entries(rule.serviceTiers ?? {})
+      .map(([name, tier]) => `${name}=${tier.pricePercent}`)
+      .join(' '),
+    unitPrices: Object.entries(rule.unitPrices ?? {})
+      .map(([name, price]) => `${name}=${price}`)
+      .join(' '),
+  };
+}
+
 /**
  * The form's text as the API's body: empty fields are left out (the rule's defaults apply). A tier or
  * unit field that is not `name=value` pairs is the form's own error (shown under it), sent nowhere.
@@ -244,9 +286,15 @@ function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] | { pr
   };
 }
 
-function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
+/**
+ * The form of a new rule: blank, or (`from`) filled with a rule's prices, tiers and unit prices, so a
+ * change of one price or one tier is a new rule from then on with the others as they were.
+ */
+function NewRule({ onCreated, from }: { onCreated: (modelId: string) => void; from?: Rule }) {
   const invalidate = useInvalidate();
-  const [form, setForm] = useState(EMPTY_RULE);
+  const start = from ? formOf(from) : EMPTY_RULE;
+  const title = from ? `Change prices of ${from.modelId}` : 'New price rule';
+  const [form, setForm] = useState(start);
   const create = useMutation({
     ...createPricingRuleMutation(),
     onSuccess: (rule) => {
@@ -255,9 +303,9 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
       void invalidate(affected.pricing([rule.modelId]));
     },
   });
-  // Each opening starts blank: a new rule never inherits the last one's values (nor its error).
+  // Each opening starts from `start`: a new rule never inherits the last one's typing (nor its error).
   const dialog = useCommandDialog(() => {
-    setForm(EMPTY_RULE);
+    setForm(start);
     create.reset();
   });
   const body = ruleBody(form);
@@ -271,9 +319,11 @@ function NewRule({ onCreated }: { onCreated: (modelId: string) => void }) {
   );
   return (
     <>
-      <Button onClick={() => dialog.open(true)}>New price rule</Button>
+      <Button variant={from ? 'light' : 'filled'} onClick={() => dialog.open(true)}>
+        {from ? 'Change prices' : 'New price rule'}
+      </Button>
       <ActionDialog
-        title="New price rule"
+        title={title}
         dialog={dialog}
         size="lg"
         submitLabel="Create rule"
