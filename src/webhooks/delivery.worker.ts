@@ -18,7 +18,7 @@ import {
   type ClaimedDelivery,
   DELIVERY_CHANNEL,
   WebhookDeliveriesRepository,
-} from './webhook-deliveries.repository.js';
+} from '../events/webhook-deliveries.repository.js';
 import { WebhookResolver } from './webhook-runtime.js';
 import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';

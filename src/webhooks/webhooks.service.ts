@@ -24,8 +24,8 @@ import type {
   WebhookResponseDto,
 } from './dto/webhooks.dto.js';
 import { SecretBox } from './secret-box.js';
-import { type DeliverySqlRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
-import { type EndpointPatch, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
+import { type DeliverySqlRow, WebhookDeliveriesRepository } from '../events/webhook-deliveries.repository.js';
+import { type EndpointPatch, WebhookEndpointsRepository } from '../events/webhook-endpoints.repository.js';
 import { WebhookResolver } from './webhook-runtime.js';
 import { generateSecret } from './webhook-signing.js';
 import { checkWebhookUrl, UrlRefusedError } from './webhook-url.js';
