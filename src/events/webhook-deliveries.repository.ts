@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import type { EventType } from './event-types.js';
 import { EVENT_CREATED_AT_SQL } from './events.repository.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 
 /** The channel emit_event() notifies at commit when it queued deliveries. */
 export const DELIVERY_CHANNEL = 'webhook_deliveries';

@@ -11,14 +11,14 @@ import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { OutboxWorker } from '../database/outbox-worker.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { AllowedNetworks } from './allowed-networks.js';
-import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import {
   type ClaimedDelivery,
   DELIVERY_CHANNEL,
   WebhookDeliveriesRepository,
 } from '../events/webhook-deliveries.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { AllowedNetworks } from './allowed-networks.js';
+import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import { WebhookResolver } from './webhook-runtime.js';
 import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
