@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { Transactions } from '../src/database/transactions.js';
 import { EventsService } from '../src/events/events.service.js';
+import { WebhookEndpointsRepository } from '../src/events/webhook-endpoints.repository.js';
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
-import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
 import { expireSessionNow } from './support/clock.js';
 import { Fixtures } from './support/fixtures.js';

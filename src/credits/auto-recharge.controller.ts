@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Put, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Put, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -27,6 +27,28 @@ import {
 const NOT_ALLOWED =
   'Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) ' +
   'or reader (GET): `code` FORBIDDEN';
+
+/** The refusals of reading and setting the settings: another's account, an unknown one. */
+const SettingsRefusals = (op: { post: boolean; scope?: string }) =>
+  applyDecorators(
+    ApiForbiddenResponse({
+      description: NOT_ALLOWED,
+      type: ErrorResponseDto,
+      examples: {
+        ...commonErrorExamples(403, op),
+        anotherUser: domainErrorExample(
+          'FORBIDDEN',
+          'Only supervisors and admins may read or set another user’s auto-recharge',
+          'A user naming another user',
+        ),
+      },
+    }),
+    ApiNotFoundResponse({
+      description: 'Unknown user or organisation',
+      type: ErrorResponseDto,
+      examples: notFoundExample('User'),
+    }),
+  );
 
 @ApiTags('credits')
 @Controller('api/credits/auto-recharge')
@@ -62,23 +84,7 @@ export class AutoRechargeController {
     },
   })
   @ApiOkResponse({ type: AutoRechargeResponseDto })
-  @ApiForbiddenResponse({
-    description: NOT_ALLOWED,
-    type: ErrorResponseDto,
-    examples: {
-      ...commonErrorExamples(403, { post: false }),
-      anotherUser: domainErrorExample(
-        'FORBIDDEN',
-        'Only supervisors and admins may read or set another user’s auto-recharge',
-        'A user naming another user',
-      ),
-    },
-  })
-  @ApiNotFoundResponse({
-    description: 'Unknown user or organisation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @SettingsRefusals({ post: false })
   put(@CurrentUser() user: AuthUser, @Body() body: PutAutoRechargeDto): Promise<AutoRechargeResponseDto> {
     return this.autoRecharge.put(user, body);
   }
@@ -91,23 +97,7 @@ export class AutoRechargeController {
     description: 'Without userId or orgId: the caller’s own account. Never set: `enabled: false` with null figures.',
   })
   @ApiOkResponse({ type: AutoRechargeResponseDto })
-  @ApiForbiddenResponse({
-    description: NOT_ALLOWED,
-    type: ErrorResponseDto,
-    examples: {
-      ...commonErrorExamples(403, { post: false, scope: 'credits:read' }),
-      anotherUser: domainErrorExample(
-        'FORBIDDEN',
-        'Only supervisors and admins may read or set another user’s auto-recharge',
-        'A user naming another user',
-      ),
-    },
-  })
-  @ApiNotFoundResponse({
-    description: 'Unknown user or organisation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @SettingsRefusals({ post: false, scope: 'credits:read' })
   get(@CurrentUser() user: AuthUser, @Query() query: AutoRechargeAccountDto): Promise<AutoRechargeResponseDto> {
     return this.autoRecharge.get(user, query);
   }

@@ -1,5 +1,6 @@
-import type { Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
+import type { Clock } from '../common/clock.js';
 import { errorText } from '../common/errors/error-text.js';
 import { ChannelListener } from './channel-listener.js';
 
@@ -15,6 +16,10 @@ export interface OutboxWorkerOptions {
   concurrency: number;
   /** The fallback poll: a lost notification, a retry coming due. */
   pollIntervalMs: number;
+  /** Started with the application (tests and tools that call `runDue()` turn it off). */
+  enabled: boolean;
+  /** The injected clock (tests set it): what is due, and when an attempt was made. */
+  clock: Clock;
 }
 
 /**
@@ -25,10 +30,11 @@ export interface OutboxWorkerOptions {
  * any transaction, and the subclass writes each outcome only while the claim is still its own. Stopped
  * on shutdown after the attempts in flight have finished.
  *
- * A subclass says what a claim is, how to claim and how to attempt one; the loop, the wake-ups and
- * the shutdown are here once.
+ * A subclass says what a claim is, how to claim and how to attempt one (its transport); the loop, the
+ * wake-ups, the start with the application and the shutdown are here once. The claim and the outcome
+ * writes share their statements (`outbox-claim.ts`), the retries their rule (`outbox-retry.ts`).
  */
-export abstract class OutboxWorker<Claim> {
+export abstract class OutboxWorker<Claim> implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -56,10 +62,20 @@ export abstract class OutboxWorker<Claim> {
   protected abstract attempt(claim: Claim): Promise<void>;
 
   /** The injected clock's time (tests set it). */
-  protected abstract now(): Date;
+  protected now(): Date {
+    return new Date(this.options.clock.now());
+  }
 
   /** Releases what the attempts held (connections, transports) once the last one has finished. */
   protected onStopped(): void {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.enabled) this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
 
   start(): void {
     if (this.running) return;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
 import type { EmailKind } from './email-kinds.js';
 import type { EmailEvent } from './email-templates.js';
 import type { EmailStatus } from './entities/email-notification.entity.js';
@@ -76,25 +77,15 @@ export class EmailNotificationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Claims up to `limit` due emails for one attempt each: SKIP LOCKED so instances never take the same
-   * row, and the due time pushed `leaseMs` ahead so no one else takes it while the attempt runs (nor
-   * after a crash, until the lease ends). Reads what the email is made from in the same statement.
+   * Claims up to `limit` due emails for one attempt each, under a lease of `leaseMs` (the outbox core's
+   * claim, `claimDueCtes()`); reads what the email is made from in the same statement.
    */
   async claimDue(now: Date, limit: number, leaseMs: number): Promise<ClaimedEmail[]> {
     const rows: ClaimSqlRow[] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT id FROM email_notifications
-          WHERE status = 'pending' AND next_attempt_at <= $1
-          ORDER BY next_attempt_at
-          LIMIT $2
-          FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         UPDATE email_notifications n
-            SET attempts = n.attempts + 1, next_attempt_at = $1::timestamptz + $3 * interval '1 millisecond'
-           FROM due WHERE n.id = due.id
-         RETURNING n.id, n.attempts, n.created_at, n.event_id, n.user_id, n.kind, n.to_address, n.subject,
-                   n.text_body, n.html_body
-       )
+      `${claimDueCtes(
+        'email_notifications',
+        'o.id, o.attempts, o.created_at, o.event_id, o.user_id, o.kind, o.to_address, o.subject, o.text_body, o.html_body',
+      )}
        SELECT c.id, c.attempts, c.created_at, c.user_id, c.kind, c.to_address, c.subject, c.text_body,
               c.html_body, e.data, u.email, u.username, o.name AS org_name, COALESCE(p.email, true) AS wanted
          FROM claimed c
@@ -128,7 +119,7 @@ export class EmailNotificationsRepository {
       `UPDATE email_notifications
           SET status = $3, to_address = $4, subject = $5, text_body = $6, html_body = $7, sent_at = $8,
               last_error = left($9, 500), next_attempt_at = $10
-        WHERE id = $1 AND attempts = $2 AND status = 'pending'
+        WHERE ${CLAIM_STILL_OWN}
        RETURNING id`,
       [
         claim.id,

@@ -1,7 +1,9 @@
+import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox-retry.js';
+
 /**
- * When a failed email is tried again: from 30 s (with ±25 % jitter, so the first retry comes within
- * a minute), doubling up to an hour, for 3 days after the email was queued; a failure after that is
- * final (`failed`).
+ * When a failed email is tried again (the outbox core's rule, `src/database/outbox-retry.ts`): from
+ * 30 s (with ±25 % jitter, so the first retry comes within a minute), doubling up to an hour, for 3
+ * days after the email was queued; a failure after that is final (`failed`).
  */
 export const EMAIL_RETRY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
 export const EMAIL_FIRST_RETRY_MS = 30_000;
@@ -12,13 +14,15 @@ export const EMAIL_MAX_RETRY_MS = 60 * 60 * 1000;
  */
 export const EMAIL_CLAIM_LEASE_MS = 10 * 60 * 1000;
 
-export function emailRetryDelayMs(attempts: number, random: () => number = Math.random): number {
-  const base = Math.min(EMAIL_FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), EMAIL_MAX_RETRY_MS);
-  return Math.round(base * (0.75 + 0.5 * random()));
-}
+export const EMAIL_RETRY: RetrySchedule = {
+  firstDelayMs: EMAIL_FIRST_RETRY_MS,
+  maxDelayMs: EMAIL_MAX_RETRY_MS,
+  windowMs: EMAIL_RETRY_WINDOW_MS,
+};
+
+export const emailRetryDelayMs = (attempts: number, random?: () => number): number =>
+  retryDelay(EMAIL_RETRY, attempts, random);
 
 /** The next attempt after a failure at `now`, or null once the window is over. */
-export function nextEmailAttempt(now: Date, queuedAt: Date, attempts: number, random?: () => number): Date | null {
-  if (now.getTime() - queuedAt.getTime() >= EMAIL_RETRY_WINDOW_MS) return null;
-  return new Date(now.getTime() + emailRetryDelayMs(attempts, random));
-}
+export const nextEmailAttempt = (now: Date, queuedAt: Date, attempts: number, random?: () => number): Date | null =>
+  nextAttempt(EMAIL_RETRY, now, queuedAt, attempts, random);

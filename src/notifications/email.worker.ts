@@ -1,10 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isEmail } from 'class-validator';
 
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -31,10 +25,7 @@ export const unsubscribePath = (token: string) => `/api/notifications/unsubscrib
  * only if the claim is still its own: one email per event and recipient across instances and restarts.
  */
 @Injectable()
-export class EmailWorker
-  extends OutboxWorker<ClaimedEmail>
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
-{
+export class EmailWorker extends OutboxWorker<ClaimedEmail> {
   private readonly mailer: Mailer | null;
   private readonly templates = new EmailTemplates();
   readonly tokens: UnsubscribeTokens;
@@ -42,7 +33,7 @@ export class EmailWorker
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly emails: EmailNotificationsRepository,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) clock: Clock,
   ) {
     super({
       url: config.database.url ?? null,
@@ -51,25 +42,15 @@ export class EmailWorker
       logger: new Logger('Email'),
       concurrency: EMAILS_IN_FLIGHT,
       pollIntervalMs: config.mail.pollIntervalMs,
+      enabled: config.mail.workerEnabled,
+      clock,
     });
     this.mailer = config.mail.smtpUrl ? new Mailer(config.mail.smtpUrl) : null;
     this.tokens = new UnsubscribeTokens(config.webhooks.secretKey);
   }
 
-  onApplicationBootstrap(): void {
-    if (this.config.mail.workerEnabled) this.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.stop();
-  }
-
   protected claimDue(now: Date, limit: number): Promise<ClaimedEmail[]> {
     return this.emails.claimDue(now, limit, EMAIL_CLAIM_LEASE_MS);
-  }
-
-  protected now(): Date {
-    return new Date(this.clock.now());
   }
 
   protected override onStopped(): void {
@@ -102,7 +83,7 @@ export class EmailWorker
         this.emails.recordOutcome(claim, {
           status,
           made,
-          sentAt: status === 'sent' ? new Date(this.clock.now()) : null,
+          sentAt: status === 'sent' ? this.now() : null,
           lastError,
           nextAttemptAt: null,
         });
@@ -119,7 +100,7 @@ export class EmailWorker
           unsubscribeUrl: this.unsubscribeUrl(claim),
         });
       } catch (error) {
-        const now = new Date(this.clock.now());
+        const now = this.now();
         const next = nextEmailAttempt(now, claim.createdAt, claim.attempts);
         await this.emails.recordOutcome(claim, {
           status: next ? 'pending' : 'failed',

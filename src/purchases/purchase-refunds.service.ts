@@ -147,6 +147,14 @@ export class PurchaseRefundsService implements OnModuleInit {
   ): Promise<PurchaseChange | null> {
     const allocation = await this.credits.purchaseAllocation(manager, row.id);
     if (!allocation) return null;
+    // A dispute freezes the allocation's credits (out of its remaining); `false` gives them back.
+    const freeze = (on: boolean) =>
+      this.credits.freeze(manager, {
+        allocationId: allocation.id,
+        freeze: on,
+        createdBy: actor.createdBy,
+        apiKeyId: actor.apiKeyId ?? null,
+      });
     switch (event.type) {
       case 'refunded': {
         const reported = toCents(event.amountRefunded!);
@@ -159,12 +167,7 @@ export class PurchaseRefundsService implements OnModuleInit {
         // takes back from them, and what is left is frozen again.
         const disputed = row.status === 'disputed';
         if (disputed) {
-          await this.credits.freeze(manager, {
-            allocationId: allocation.id,
-            freeze: false,
-            createdBy: actor.createdBy,
-            apiKeyId: actor.apiKeyId ?? null,
-          });
+          await freeze(false);
         }
         const taken = await this.takeBack(
           manager,
@@ -177,14 +180,7 @@ export class PurchaseRefundsService implements OnModuleInit {
             amount: fromCents(reported - toCents(row.provider_refunded_amount)),
           },
         );
-        const refrozen = disputed
-          ? await this.credits.freeze(manager, {
-              allocationId: allocation.id,
-              freeze: true,
-              createdBy: actor.createdBy,
-              apiKeyId: actor.apiKeyId ?? null,
-            })
-          : null;
+        const refrozen = disputed ? await freeze(true) : null;
         return {
           provider_refunded_amount: fromCents(reported),
           refunded_credits: row.refunded_credits + taken.taken,
@@ -195,12 +191,7 @@ export class PurchaseRefundsService implements OnModuleInit {
       }
       case 'dispute_opened': {
         if (row.status === 'disputed' || row.status === 'charged_back') return null;
-        const frozen = await this.credits.freeze(manager, {
-          allocationId: allocation.id,
-          freeze: true,
-          createdBy: actor.createdBy,
-          apiKeyId: actor.apiKeyId ?? null,
-        });
+        const frozen = await freeze(true);
         await this.events.emit(manager, 'purchase.disputed', {
           purchaseId: row.id,
           ...accountOf(row),
@@ -210,12 +201,7 @@ export class PurchaseRefundsService implements OnModuleInit {
       }
       case 'dispute_won': {
         if (row.status !== 'disputed') return null;
-        const back = await this.credits.freeze(manager, {
-          allocationId: allocation.id,
-          freeze: false,
-          createdBy: actor.createdBy,
-          apiKeyId: actor.apiKeyId ?? null,
-        });
+        const back = await freeze(false);
         await this.events.emit(manager, 'purchase.dispute_closed', {
           purchaseId: row.id,
           ...accountOf(row),
@@ -227,12 +213,7 @@ export class PurchaseRefundsService implements OnModuleInit {
       }
       case 'dispute_lost': {
         if (row.status === 'charged_back') return null;
-        await this.credits.freeze(manager, {
-          allocationId: allocation.id,
-          freeze: false,
-          createdBy: actor.createdBy,
-          apiKeyId: actor.apiKeyId ?? null,
-        });
+        await freeze(false);
         const taken = await this.takeBack(
           manager,
           actor,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -37,6 +37,38 @@ const SERVICE_ONLY =
   'Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.';
 const ID = { name: 'id', format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' };
 const notFound = { description: 'Unknown purchase (or one the caller may not see)', type: ErrorResponseDto };
+
+/** A route that closes a pending purchase unpaid (`fail`, `expire`): the same rule, body and answers. */
+const ClosePurchaseRoute = (path: string, operationId: string, summary: string) =>
+  applyDecorators(
+    IdempotentPost(path),
+    HttpCode(200),
+    Auth('user', { scope: 'usage:ingest' }),
+    ApiOperation({ operationId, summary, description: SERVICE_ONLY }),
+    ApiBody({
+      type: ClosePurchaseDto,
+      required: false,
+      examples: {
+        withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
+        bare: { summary: 'No reason', value: {} },
+      },
+    }),
+    ApiParam(ID),
+    ApiOkResponse({ type: PurchaseResponseDto }),
+    ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto }),
+    ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') }),
+    ApiConflictResponse({
+      description: 'The purchase is not pending payment',
+      type: ErrorResponseDto,
+      examples: {
+        notPending: domainErrorExample(
+          'PURCHASE_NOT_PENDING',
+          'The purchase is paid, not pending_payment',
+          'A paid purchase',
+        ),
+      },
+    }),
+  );
 
 @ApiTags('purchases')
 @Controller('api/purchases')
@@ -192,37 +224,7 @@ export class PurchasesController {
     return this.purchases.markPaid(actorOfCaller(user), id, body.providerPaymentId ?? null);
   }
 
-  @IdempotentPost(':id/fail')
-  @HttpCode(200)
-  @Auth('user', { scope: 'usage:ingest' })
-  @ApiOperation({
-    operationId: 'failPurchase',
-    summary: 'The payment failed (service principals)',
-    description: SERVICE_ONLY,
-  })
-  @ApiBody({
-    type: ClosePurchaseDto,
-    required: false,
-    examples: {
-      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
-      bare: { summary: 'No reason', value: {} },
-    },
-  })
-  @ApiParam(ID)
-  @ApiOkResponse({ type: PurchaseResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
-  @ApiConflictResponse({
-    description: 'The purchase is not pending payment',
-    type: ErrorResponseDto,
-    examples: {
-      notPending: domainErrorExample(
-        'PURCHASE_NOT_PENDING',
-        'The purchase is paid, not pending_payment',
-        'A paid purchase',
-      ),
-    },
-  })
+  @ClosePurchaseRoute(':id/fail', 'failPurchase', 'The payment failed (service principals)')
   fail(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -232,37 +234,7 @@ export class PurchasesController {
     return this.purchases.close(actorOfCaller(user), id, 'failed', body.reason ?? null);
   }
 
-  @IdempotentPost(':id/expire')
-  @HttpCode(200)
-  @Auth('user', { scope: 'usage:ingest' })
-  @ApiOperation({
-    operationId: 'expirePurchase',
-    summary: 'The checkout expired unpaid (service principals)',
-    description: SERVICE_ONLY,
-  })
-  @ApiBody({
-    type: ClosePurchaseDto,
-    required: false,
-    examples: {
-      withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
-      bare: { summary: 'No reason', value: {} },
-    },
-  })
-  @ApiParam(ID)
-  @ApiOkResponse({ type: PurchaseResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
-  @ApiConflictResponse({
-    description: 'The purchase is not pending payment',
-    type: ErrorResponseDto,
-    examples: {
-      notPending: domainErrorExample(
-        'PURCHASE_NOT_PENDING',
-        'The purchase is paid, not pending_payment',
-        'A paid purchase',
-      ),
-    },
-  })
+  @ClosePurchaseRoute(':id/expire', 'expirePurchase', 'The checkout expired unpaid (service principals)')
   expire(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

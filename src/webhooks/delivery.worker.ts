@@ -1,24 +1,18 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { CLOCK, type Clock } from '../common/clock.js';
 import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { OutboxWorker } from '../database/outbox-worker.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { AllowedNetworks } from './allowed-networks.js';
-import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import {
   type ClaimedDelivery,
   DELIVERY_CHANNEL,
   WebhookDeliveriesRepository,
-} from './webhook-deliveries.repository.js';
+} from '../events/webhook-deliveries.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { AllowedNetworks } from './allowed-networks.js';
+import { CLAIM_LEASE_MS, ENDPOINT_FAILING_LIMIT_MS, nextAttemptAfterFailure } from './retry-schedule.js';
 import { WebhookResolver } from './webhook-runtime.js';
 import { postWebhook, type WebhookAgents, webhookAgents } from './webhook-sender.js';
 import { signatureHeaders } from './webhook-signing.js';
@@ -30,10 +24,7 @@ import { WebhooksService } from './webhooks.service.js';
  * outside any transaction and its outcome written afterwards.
  */
 @Injectable()
-export class WebhookDeliveryWorker
-  extends OutboxWorker<ClaimedDelivery>
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
-{
+export class WebhookDeliveryWorker extends OutboxWorker<ClaimedDelivery> {
   /** Connections to receivers kept open between attempts (closed when the worker stops). */
   private readonly agents: WebhookAgents;
   private readonly networks: AllowedNetworks;
@@ -42,7 +33,7 @@ export class WebhookDeliveryWorker
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly webhooks: WebhooksService,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) clock: Clock,
     private readonly resolver: WebhookResolver,
     private readonly metrics: MetricsService,
   ) {
@@ -53,25 +44,15 @@ export class WebhookDeliveryWorker
       logger: new Logger('Webhooks'),
       concurrency: config.webhooks.concurrency,
       pollIntervalMs: config.webhooks.pollIntervalMs,
+      enabled: config.webhooks.workerEnabled,
+      clock,
     });
     this.agents = webhookAgents(config.webhooks.concurrency);
     this.networks = new AllowedNetworks(config.webhooks.allowedNetworks);
   }
 
-  onApplicationBootstrap(): void {
-    if (this.config.webhooks.workerEnabled) this.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.stop();
-  }
-
   protected claimDue(now: Date, limit: number): Promise<ClaimedDelivery[]> {
     return this.deliveries.claimDue(now, limit, CLAIM_LEASE_MS);
-  }
-
-  protected now(): Date {
-    return new Date(this.clock.now());
   }
 
   protected override onStopped(): void {
@@ -91,7 +72,7 @@ export class WebhookDeliveryWorker
   /** One attempt of one claimed delivery; never throws. */
   protected async attempt(claim: ClaimedDelivery): Promise<void> {
     try {
-      const started = new Date(this.clock.now());
+      const started = this.now();
       if (!claim.endpointActive) {
         await this.deliveries.recordFailure(claim, started, { statusCode: null, error: 'endpoint disabled' }, null);
         return;
@@ -114,7 +95,7 @@ export class WebhookDeliveryWorker
         // A secret that no longer decrypts (WEBHOOK_SECRET_KEY changed) or a URL the runtime rejects.
         outcome = { ok: false, statusCode: null, error: `not sent: ${errorText(error)}` };
       }
-      const finished = new Date(this.clock.now());
+      const finished = this.now();
       if (outcome.ok) {
         await this.deliveries.recordSuccess(claim, finished, outcome.statusCode ?? 200);
         this.metrics.webhookDelivery('succeeded');

@@ -1,7 +1,9 @@
+import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox-retry.js';
+
 /**
- * When a failed delivery is tried again: exponential backoff from 5 s, doubling up to 6 hours, with
- * ±25 % jitter (so deliveries failing together do not retry together), for at least 3 days after the
- * delivery was queued; a failure after that is final.
+ * When a failed delivery is tried again (the outbox core's rule, `src/database/outbox-retry.ts`):
+ * from 5 s, doubling up to 6 hours, with ±25 % jitter, for at least 3 days after the delivery was
+ * queued; a failure after that is final.
  */
 export const RETRY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
 /** An endpoint whose attempts have all failed for this long is disabled. */
@@ -11,19 +13,20 @@ export const MAX_RETRY_DELAY_MS = 6 * 60 * 60 * 1000;
 /** A claimed delivery is not due again for this long (an instance that dies mid-attempt). */
 export const CLAIM_LEASE_MS = 60_000;
 
+export const WEBHOOK_RETRY: RetrySchedule = {
+  firstDelayMs: FIRST_RETRY_DELAY_MS,
+  maxDelayMs: MAX_RETRY_DELAY_MS,
+  windowMs: RETRY_WINDOW_MS,
+};
+
 /** The delay after the `attempts`-th failed attempt; `random` in [0, 1). */
-export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
-  const base = Math.min(FIRST_RETRY_DELAY_MS * 2 ** Math.max(0, attempts - 1), MAX_RETRY_DELAY_MS);
-  return Math.round(base * (0.75 + 0.5 * random()));
-}
+export const retryDelayMs = (attempts: number, random?: () => number): number =>
+  retryDelay(WEBHOOK_RETRY, attempts, random);
 
 /** The next attempt after a failure at `now`, or null when the retry window is over (failed). */
-export function nextAttemptAfterFailure(
+export const nextAttemptAfterFailure = (
   now: Date,
   queuedAt: Date,
   attempts: number,
-  random: () => number = Math.random,
-): Date | null {
-  if (now.getTime() - queuedAt.getTime() >= RETRY_WINDOW_MS) return null;
-  return new Date(now.getTime() + retryDelayMs(attempts, random));
-}
+  random?: () => number,
+): Date | null => nextAttempt(WEBHOOK_RETRY, now, queuedAt, attempts, random);

@@ -11,6 +11,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import type { WebhookEndpoint } from '../events/entities/webhook-endpoint.entity.js';
+import { type DeliverySqlRow, WebhookDeliveriesRepository } from '../events/webhook-deliveries.repository.js';
+import { type EndpointPatch, WebhookEndpointsRepository } from '../events/webhook-endpoints.repository.js';
 import { AllowedNetworks } from './allowed-networks.js';
 import type {
   AcceptedRetryResponseDto,
@@ -24,8 +26,6 @@ import type {
   WebhookResponseDto,
 } from './dto/webhooks.dto.js';
 import { SecretBox } from './secret-box.js';
-import { type DeliverySqlRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
-import { type EndpointPatch, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
 import { WebhookResolver } from './webhook-runtime.js';
 import { generateSecret } from './webhook-signing.js';
 import { checkWebhookUrl, UrlRefusedError } from './webhook-url.js';

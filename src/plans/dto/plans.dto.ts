@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
@@ -7,6 +8,26 @@ import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { IsMoney, MoneyDto } from '../../credits/dto/money.dto.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
+
+/** A plan's `features`, as creating and changing it take them. */
+const FeatureGrants = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      nullable: true,
+      example: {
+        web_search: true,
+        'image.generations': { limit: 100, period: 'day' },
+        'context.window': { value: 200000 },
+      },
+      description:
+        'What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` ' +
+        '(config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.',
+    }),
+    IsOptionalOrNull(),
+    IsObject(),
+  );
 
 export class CreatePlanDto {
   @ApiProperty({ example: 'pro', maxLength: 50, pattern: '^[a-z0-9-]+$', description: 'Lowercase letters, digits, -' })
@@ -55,21 +76,7 @@ export class CreatePlanDto {
   @ModelPatterns()
   models?: string[] | null;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    example: {
-      web_search: true,
-      'image.generations': { limit: 100, period: 'day' },
-      'context.window': { value: 200000 },
-    },
-    description:
-      'What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` ' +
-      '(config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.',
-  })
-  @IsOptionalOrNull()
-  @IsObject()
+  @FeatureGrants()
   features?: Record<string, boolean | object> | null;
 }
 
@@ -112,21 +119,7 @@ export class UpdatePlanDto {
   @ModelPatterns()
   models?: string[] | null;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    example: {
-      web_search: true,
-      'image.generations': { limit: 100, period: 'day' },
-      'context.window': { value: 200000 },
-    },
-    description:
-      'What subscribers get of each feature, by key: `true`/`false` (boolean), `{limit, period}` (metered), `{value}` ' +
-      '(config), of the feature’s type (400 `GRANT_INVALID`; docs/features.md). null: none. Applies at once.',
-  })
-  @IsOptionalOrNull()
-  @IsObject()
+  @FeatureGrants()
   features?: Record<string, boolean | object> | null;
 }
 

@@ -3,10 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { DeliveryStatus } from '../events/entities/webhook-delivery.entity.js';
-import type { EventType } from '../events/event-types.js';
-import { EVENT_CREATED_AT_SQL } from '../events/events.repository.js';
+import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
+import type { EventType } from './event-types.js';
+import { EVENT_CREATED_AT_SQL } from './events.repository.js';
 
 /** The channel emit_event() notifies at commit when it queued deliveries. */
 export const DELIVERY_CHANNEL = 'webhook_deliveries';
@@ -83,29 +84,16 @@ export class WebhookDeliveriesRepository implements OnModuleInit {
   }
 
   /**
-   * Claims up to `limit` due deliveries for one attempt each: SKIP LOCKED so instances never take the
-   * same row, and the due time pushed `leaseMs` ahead so no one else takes it while the attempt runs
-   * (nor after a crash, until the lease ends). One statement, its own transaction.
+   * Claims up to `limit` due deliveries for one attempt each, under a lease of `leaseMs` (the outbox
+   * core's claim, `claimDueCtes()`), with what the attempt sends.
    */
   async claimDue(now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const rows: ClaimSqlRow[] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= $1
-          ORDER BY next_attempt_at
-          LIMIT $2
-          FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         UPDATE webhook_deliveries d
-            SET attempts = d.attempts + 1,
-                -- The retry window starts with the first attempt (a manual retry starts a new one).
-                queued_at = CASE WHEN d.attempts = 0 THEN $1 ELSE d.queued_at END,
-                next_attempt_at = $1::timestamptz + $3 * interval '1 millisecond',
-                last_attempt_at = $1
-           FROM due
-          WHERE d.id = due.id
-         RETURNING d.id, d.attempts, d.queued_at, d.event_id, d.endpoint_id
-       )
+      `${claimDueCtes('webhook_deliveries', 'o.id, o.attempts, o.queued_at, o.event_id, o.endpoint_id', [
+        // The retry window starts with the first attempt (a manual retry starts a new one).
+        'queued_at = CASE WHEN o.attempts = 0 THEN $1 ELSE o.queued_at END',
+        'last_attempt_at = $1',
+      ])}
        SELECT c.id, c.attempts, c.queued_at, c.event_id, e.type, ${EVENT_CREATED_AT_SQL} AS created_at,
               e.data::text AS data, c.endpoint_id, w.is_active, w.url, w.secret_encrypted,
               w.previous_secret_encrypted, w.previous_secret_expires_at
@@ -136,7 +124,7 @@ export class WebhookDeliveriesRepository implements OnModuleInit {
          UPDATE webhook_deliveries
             SET status = 'succeeded', next_attempt_at = NULL, delivered_at = $3, last_status_code = $4,
                 last_error = NULL
-          WHERE id = $1 AND attempts = $2 AND status = 'pending'
+          WHERE ${CLAIM_STILL_OWN}
          RETURNING endpoint_id)
        UPDATE webhook_endpoints w SET failing_since = NULL
          FROM d WHERE w.id = d.endpoint_id AND w.failing_since IS NOT NULL`,
@@ -161,7 +149,7 @@ export class WebhookDeliveriesRepository implements OnModuleInit {
          UPDATE webhook_deliveries
             SET status = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
                 next_attempt_at = $5, last_status_code = $3, last_error = left($4, 500)
-          WHERE id = $1 AND attempts = $2 AND status = 'pending'
+          WHERE ${CLAIM_STILL_OWN}
          RETURNING endpoint_id)
        UPDATE webhook_endpoints w SET failing_since = COALESCE(w.failing_since, $6)
          FROM d WHERE w.id = d.endpoint_id

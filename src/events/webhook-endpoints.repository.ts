@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { WebhookEndpoint } from '../events/entities/webhook-endpoint.entity.js';
+import { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
 
 export interface NewEndpoint {
   id: string;
