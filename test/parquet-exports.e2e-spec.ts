@@ -25,7 +25,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'accounting-exports-'));
   t = await startTestApp({ DATABASE_URL: own.url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
   f = new Fixtures(t);
-});
+}, 180_000);
 afterAll(async () => {
   await t?.close();
   await own?.drop();
@@ -90,7 +90,9 @@ async function makeActivity(records: number) {
   }
 }
 
-describe('an export read back with DuckDB', () => {
+// Each describe's timeout: a run starts DuckDB for every part, which on cores shared with other work
+// takes tens of seconds; the assertions do not depend on time.
+describe('an export read back with DuckDB', { timeout: 300_000 }, () => {
   it('equals the database row for row, and sum for sum in credits and in money per currency', async () => {
     await makeActivity(12);
     await runExport();
@@ -218,7 +220,7 @@ describe('an export read back with DuckDB', () => {
   });
 });
 
-describe('a second run', () => {
+describe('a second run', { timeout: 300_000 }, () => {
   it('exports only the rows added since the first', async () => {
     const before = new Set((await own.db.query(`SELECT id::text FROM usage_records`)).rows.map((r) => r.id as string));
     const markBefore = (await watermarks(own.db)).get('usage_records');
@@ -262,7 +264,7 @@ describe('a second run', () => {
   });
 });
 
-describe('several instances', () => {
+describe('several instances', { timeout: 300_000 }, () => {
   it('export one at a time, each row once: a second start while one runs is 409 EXPORT_RUNNING', async () => {
     const second = await startTestApp({ DATABASE_URL: own.url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
     try {
@@ -287,7 +289,7 @@ describe('several instances', () => {
   });
 });
 
-describe('the schedule', () => {
+describe('the schedule', { timeout: 300_000 }, () => {
   it('starts a run once EXPORT_INTERVAL_MINUTES have passed since the last one started', async () => {
     const service = t.app.get(ExportsService);
     const count = async () => Number((await own.db.query(`SELECT count(*) FROM export_runs`)).rows[0].count);
