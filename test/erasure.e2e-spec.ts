@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmailWorker } from '../src/notifications/email.worker.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
-import { waitForRuns } from './support/parquet-checks.js';
 import { duckQuery } from './support/parquet.js';
+import { waitForRuns } from './support/parquet-checks.js';
 
 /**
  * Erasure of a person (docs/erasure.md), over HTTP on a database of its own: the scan of every text
