@@ -261,6 +261,7 @@ describe('erasure of a person', () => {
     });
     expect(JSON.stringify(audit.body.items[0])).not.toContain(email);
     expect(JSON.stringify(audit.body.items[0]).toLowerCase()).not.toContain(email.toLowerCase());
+    expect(JSON.stringify(audit.body.items[0])).not.toContain(username);
   });
 
   it('unknown user → 404; no reason or a long one → 400; a supervisor → 403', async () => {
