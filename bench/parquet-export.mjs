@@ -1,8 +1,14 @@
 // npm run bench:parquet: the Parquet export (docs/exports.md) of 1,000,000 usage records and their
 // 1,000,000 ledger lines. The built service on a fresh database with EXPORT_DIR set; the rows are
 // written by SQL as the engine writes them, then POST /api/exports/run and its run timed to the end.
-// Prints rows a second, the files' sizes, and the record route's rate alone and while an export runs.
-// BENCH_PARQUET_RECORDS=<n> changes the count.
+// Prints rows a second and the files' sizes. Then the record route beside a running export, in
+// interleaved rounds: each round seeds BENCH_PARQUET_ROUND_RECORDS more records, and measures the
+// record route (BENCH_PARQUET_CLIENTS clients back to back) for BENCH_PARQUET_WINDOW_S seconds with
+// no export and for as long again while an export of them runs, in alternating order. Per window: the
+// rate, p50 and p99, and the service's main-thread CPU per request (/proc: the event loop's own work,
+// which the machine's other load does not inflate; DuckDB and libuv have threads of their own).
+// BENCH_PARQUET_RECORDS=<n> changes the first count, BENCH_PARQUET_ROUNDS the rounds (default 6).
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,22 +16,31 @@ import path from 'node:path';
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, startServer, startService } from './lib.mjs';
+import { percentile } from './measure.mjs';
 
 const USERS = 1000;
-const RECORDS = Number(process.env.BENCH_PARQUET_RECORDS ?? 1_000_000);
-const LOAD_REQUESTS = 4000;
-const CONNECTIONS = 16;
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const RECORDS = env('BENCH_PARQUET_RECORDS', 1_000_000);
+const ROUNDS = env('BENCH_PARQUET_ROUNDS', 6);
+const ROUND_RECORDS = env('BENCH_PARQUET_ROUND_RECORDS', 300_000);
+const WINDOW_MS = env('BENCH_PARQUET_WINDOW_S', 5) * 1000;
+const CLIENTS = env('BENCH_PARQUET_CLIENTS', 4);
 
 const server = await startServer();
 const database = await freshDatabase(server.url, 'accounting_bench_parquet');
 const dir = await mkdtemp(path.join(tmpdir(), 'accounting-bench-parquet-'));
-const service = await startService(database.url, {
-  NODE_ENV: 'test',
-  LOG_FORMAT: 'json',
-  JOBS_ENABLED: 'false',
-  EXPORT_DIR: dir,
-  METERING_TRUST: 'users',
-});
+const service = await startService(
+  database.url,
+  {
+    NODE_ENV: 'test',
+    LOG_FORMAT: 'json',
+    JOBS_ENABLED: 'false',
+    EXPORT_DIR: dir,
+    METERING_TRUST: 'users',
+  },
+  // On cores shared with other work, the service may take minutes to start (its migrations on a fresh database).
+  { readyWithinMs: 600_000 },
+);
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const admin = { Authorization: `Bearer ${accessToken('bench-exports', 'admin')}` };
 
@@ -56,27 +71,59 @@ async function runExport() {
   }
 }
 
-/** LOAD_REQUESTS records over CONNECTIONS connections; answers records a second. */
-async function recordRate(users) {
-  let next = 0;
+/** CPU seconds (user + system) of the service's main thread so far: its event loop, not DuckDB's threads. */
+function mainThreadCpuSeconds() {
+  const fields = readFileSync(`/proc/${service.pid}/task/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Records over CLIENTS clients back to back until `until` resolves (or `ms` pass): the rate, p50 and
+ * p99 in ms, and the main thread's CPU per request in µs.
+ */
+async function recordWindow(users, { ms, until = null }) {
+  let stop = false;
   let failed = 0;
+  const times = [];
+  const timer = setTimeout(() => (stop = true), ms);
+  until?.then(() => (stop = true));
+  const cpu = mainThreadCpuSeconds();
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next < LOAD_REQUESTS) {
-        const i = next++;
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let i = c; !stop; i += CLIENTS) {
+        const sent = performance.now();
         const res = await fetch(`${service.base}/api/usage/record`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${users[i % users.length]}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ service: 'chat', operation: 'completion', credits: 1 }),
         });
-        if (res.status !== 201) failed++;
         await res.arrayBuffer();
+        if (res.status !== 201) failed++;
+        times.push(performance.now() - sent);
       }
     }),
   );
-  return { rate: LOAD_REQUESTS / ((performance.now() - started) / 1000), failed };
+  clearTimeout(timer);
+  const seconds = (performance.now() - started) / 1000;
+  const cpuMicros = ((mainThreadCpuSeconds() - cpu) * 1e6) / times.length;
+  times.sort((a, b) => a - b);
+  return {
+    rate: times.length / seconds,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    cpuMicros,
+    seconds,
+    failed,
+  };
 }
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 try {
   const seeded = Date.now();
@@ -121,22 +168,56 @@ try {
     );
   }
 
-  // The record route alone, then while an export of the same size runs (its rows seeded again).
+  // The record route with no export and beside one, in alternating order so that the machine's drift
+  // falls on both: each round seeds its own records for its export.
   const users = Array.from({ length: 200 }, (_, i) => accessToken(`px-${i + 1}`));
-  await recordRate(users); // warm-up
-  const alone = await recordRate(users);
-  await db.query(
-    `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
-     SELECT 'px-' || (1 + g % $2), now(), 'chat', 'completion', 1, 100, 'gpt-4o' FROM generate_series(1, $1) g`,
-    [RECORDS, USERS],
-  );
-  const exporting = runExport();
-  const during = await recordRate(users);
-  const second = await exporting;
+  await recordWindow(users, { ms: 2000 }); // warm-up
+  const alone = [];
+  const beside = [];
+  const fmt = (w) =>
+    `${w.rate.toFixed(0)}/s, p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms, ` +
+    `${w.cpuMicros.toFixed(0)} µs main-thread CPU a request (${w.seconds.toFixed(1)} s)`;
   console.log(
-    `  record route: ${alone.rate.toFixed(0)}/s alone, ${during.rate.toFixed(0)}/s while an export runs ` +
-      `(${(during.rate / alone.rate).toFixed(2)}×; the export took ${(second.ms / 1000).toFixed(1)} s; ` +
-      `failed ${alone.failed + during.failed})`,
+    `  record route (${CLIENTS} clients back to back), ${ROUNDS} rounds of ${WINDOW_MS / 1000} s with no export and ` +
+      `beside an export of ${ROUND_RECORDS.toLocaleString('en')} records, load average ${loadAverage()}:`,
+  );
+  let failed = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    await db.query(
+      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
+       SELECT 'px-' || (1 + g % $2), now(), 'chat', 'completion', 1, 100, 'gpt-4o' FROM generate_series(1, $1) g`,
+      [ROUND_RECORDS, USERS],
+    );
+    const withExport = async () => {
+      const exporting = runExport();
+      const w = await recordWindow(users, { ms: WINDOW_MS, until: exporting });
+      const run = await exporting;
+      if (w.seconds < WINDOW_MS / 1000 - 0.5)
+        log(`  round ${round + 1}: the export ended first (${(run.ms / 1000).toFixed(1)} s)`);
+      beside.push(w);
+      return w;
+    };
+    const withoutExport = async () => {
+      const w = await recordWindow(users, { ms: WINDOW_MS });
+      alone.push(w);
+      return w;
+    };
+    const [first, second] = round % 2 === 0 ? [withoutExport, withExport] : [withExport, withoutExport];
+    const a = await first();
+    const b = await second();
+    const [no, yes] = round % 2 === 0 ? [a, b] : [b, a];
+    failed += no.failed + yes.failed;
+    console.log(`    round ${round + 1}: no export ${fmt(no)}`);
+    console.log(`             export    ${fmt(yes)}`);
+  }
+  const ratio = (pick) => median(beside.map(pick)) / median(alone.map(pick));
+  const spread = (pick) => `${Math.min(...alone.map(pick)).toFixed(0)}–${Math.max(...alone.map(pick)).toFixed(0)}`;
+  console.log(
+    `  medians: rate ${median(alone.map((w) => w.rate)).toFixed(0)}/s → ${median(beside.map((w) => w.rate)).toFixed(0)}/s ` +
+      `(${ratio((w) => w.rate).toFixed(2)}×; with no export the rounds spread ${spread((w) => w.rate)}/s), ` +
+      `p50 ${ratio((w) => w.p50).toFixed(2)}×, p99 ${ratio((w) => w.p99).toFixed(2)}×, ` +
+      `main-thread CPU a request ${median(alone.map((w) => w.cpuMicros)).toFixed(0)} → ` +
+      `${median(beside.map((w) => w.cpuMicros)).toFixed(0)} µs; failed ${failed}; load average ${loadAverage()}`,
   );
 } finally {
   await db.end();

@@ -25,7 +25,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'accounting-exports-'));
   t = await startTestApp({ DATABASE_URL: own.url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
   f = new Fixtures(t);
-});
+}, 180_000);
 afterAll(async () => {
   await t?.close();
   await own?.drop();
@@ -60,8 +60,8 @@ async function exportUntilCovered() {
 }
 
 /**
- * Valued lots in three currencies with different minor places, records, a void, and corrections down
- * and up of the first records: every dataset but purchases has rows.
+ * Valued lots in three currencies with different minor places, purchases, records, a void, and
+ * corrections down and up of the first records: every dataset has rows.
  */
 async function makeActivity(records: number) {
   const users = [];
@@ -74,6 +74,17 @@ async function makeActivity(records: number) {
     const lot = await f.allocate(u.id, { credits: 1000, value: { amount, currency } });
     expect(lot.status, JSON.stringify(lot.body)).toBe(201);
     users.push(u);
+  }
+  // Purchases in two currencies of different places (cents, whole yen): the purchases dataset's rows and money.
+  for (const [amount, currency] of [
+    ['4.99', 'usd'],
+    ['500', 'jpy'],
+  ]) {
+    const bought = await t.http
+      .post('/api/purchases')
+      .set(admin)
+      .send({ userId: users[0].id, credits: 200, amount, currency, provider: 'stripe' });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
   }
   const free = await f.newUser({ credits: [500, 7] });
   await t.http.post(`/api/credits/allocations/${free.allocationIds[1]}/void`).set(admin).send({ reason: 'test' });
@@ -90,7 +101,9 @@ async function makeActivity(records: number) {
   }
 }
 
-describe('an export read back with DuckDB', () => {
+// Each describe's timeout: a run starts DuckDB for every part, which on cores shared with other work
+// takes tens of seconds; the assertions do not depend on time.
+describe('an export read back with DuckDB', { timeout: 300_000 }, () => {
   it('equals the database row for row, and sum for sum in credits and in money per currency', async () => {
     await makeActivity(12);
     await runExport();
@@ -100,6 +113,7 @@ describe('an export read back with DuckDB', () => {
       'allocations',
       'corrections',
       'ledger_entries',
+      'purchases',
       'usage_records',
     ]);
 
@@ -158,6 +172,36 @@ describe('an export read back with DuckDB', () => {
         .sort(),
     ).toEqual(lots.map((l) => [l.id, l.total_credits, l.value_minor]).sort());
 
+    // Purchases row for row (credits, and the amount with its currency's places), and summed by currency.
+    const purchases = (
+      await own.db.query(`SELECT id::text, credits, amount::text, currency, status FROM purchases ORDER BY id`)
+    ).rows;
+    expect(purchases.map((p) => p.currency).sort()).toEqual(expect.arrayContaining(['jpy', 'usd']));
+    const exportedPurchases = await readExported(
+      dir,
+      'purchases',
+      'id, credits, amount::VARCHAR AS amount, currency, status',
+    );
+    expect(
+      exportedPurchases
+        .map((p) => [p.id, p.credits, minorOf(p.amount as string, p.currency as string), p.status])
+        .sort(),
+    ).toEqual(purchases.map((p) => [p.id, p.credits, minorOf(p.amount, p.currency), p.status]).sort());
+    const purchaseSums = await duckQuery(
+      dir,
+      `SELECT currency, sum(amount)::VARCHAR AS amount, sum(credits)::BIGINT AS credits
+         FROM read_parquet('{dir}/purchases/date=*/*.parquet') GROUP BY currency ORDER BY currency`,
+    );
+    const dbPurchaseSums = (
+      await own.db.query(
+        `SELECT currency, sum(amount)::text AS amount, sum(credits)::bigint AS credits
+           FROM purchases GROUP BY currency ORDER BY currency`,
+      )
+    ).rows;
+    expect(
+      purchaseSums.map((p) => [p.currency, minorOf(p.amount as string, p.currency as string), String(p.credits)]),
+    ).toEqual(dbPurchaseSums.map((p) => [p.currency, minorOf(p.amount, p.currency), String(p.credits)]));
+
     // Corrections, and the ledger entries that carry their credits and money, name each other.
     const corrections = (
       await own.db.query(
@@ -210,6 +254,46 @@ describe('an export read back with DuckDB', () => {
   });
 
   it('writes each day of rows to date=YYYY-MM-DD/<exportId>.parquet, with no temporary file left', async () => {
+    // Records written on other days (as of a service that ran then): the folder is the UTC day of
+    // each row's creation, 23:30 UTC and 00:30 at +02:00 both on the 2nd of January.
+    const u = await f.newUser();
+    await own.db.query(
+      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
+       VALUES ($1, '2026-01-02 23:30:00+00', 'chat', 'completion', 1, 10, 'gpt-4o'),
+              ($1, '2026-01-03 00:30:00+02', 'chat', 'completion', 1, 10, 'gpt-4o'),
+              ($1, '2026-01-03 00:00:00+00', 'chat', 'completion', 1, 10, 'gpt-4o')`,
+      [u.id],
+    );
+    await exportUntilCovered();
+    for (const { dataset, table, column } of [
+      { dataset: 'usage_records', table: 'usage_records', column: 'timestamp' },
+      { dataset: 'ledger_entries', table: 'credit_ledger', column: 'created_at' },
+      { dataset: 'allocations', table: 'credit_allocations', column: 'allocated_at' },
+      { dataset: 'purchases', table: 'purchases', column: 'created_at' },
+      { dataset: 'corrections', table: 'usage_corrections', column: 'created_at' },
+    ]) {
+      const { rows } = await own.db.query<{ id: string; day: string }>(
+        `SELECT id::text, to_char("${column}" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM ${table}`,
+      );
+      const exported = await duckQuery(
+        dir,
+        `SELECT id::VARCHAR AS id, date::VARCHAR AS day
+           FROM read_parquet('{dir}/${dataset}/date=*/*.parquet', hive_partitioning = true, hive_types = {'date': VARCHAR})`,
+      );
+      expect(exported.map((r) => `${r.id as string} ${r.day as string}`).sort(), dataset).toEqual(
+        rows.map((r) => `${r.id} ${r.day}`).sort(),
+      );
+    }
+    const mine = await duckQuery(
+      dir,
+      `SELECT date::VARCHAR AS day, count(*)::INTEGER AS n
+         FROM read_parquet('{dir}/usage_records/date=*/*.parquet', hive_partitioning = true, hive_types = {'date': VARCHAR})
+        WHERE user_id = '${u.id}' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(mine).toEqual([
+      { day: '2026-01-02', n: 2 },
+      { day: '2026-01-03', n: 1 },
+    ]);
     const days = await readdir(path.join(dir, 'usage_records'));
     expect(days.every((d) => /^date=\d{4}-\d{2}-\d{2}$/.test(d))).toBe(true);
     const files = (await Promise.all(days.map((d) => readdir(path.join(dir, 'usage_records', d))))).flat();
@@ -218,7 +302,7 @@ describe('an export read back with DuckDB', () => {
   });
 });
 
-describe('a second run', () => {
+describe('a second run', { timeout: 300_000 }, () => {
   it('exports only the rows added since the first', async () => {
     const before = new Set((await own.db.query(`SELECT id::text FROM usage_records`)).rows.map((r) => r.id as string));
     const markBefore = (await watermarks(own.db)).get('usage_records');
@@ -256,13 +340,37 @@ describe('a second run', () => {
     expect(list.body.nextCursor).toEqual(expect.any(String));
     const next = await t.http.get(`/api/exports?limit=2&cursor=${list.body.nextCursor}`).set(supervisor).expect(200);
     expect(next.body.items.map((r: { id: string }) => r.id)).not.toContain(list.body.items[0].id);
-    const audit = await own.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'export.run'`);
-    expect(audit.rows[0].n).toBeGreaterThanOrEqual(3);
+    // Admins read them too, each run as {id, status, …, datasets: [{dataset, rows, files}], lastError}.
+    const byAdmin = await t.http.get('/api/exports?limit=1').set(admin).expect(200);
+    expect(Object.keys(byAdmin.body.items[0]).sort()).toEqual(
+      ['createdBy', 'datasets', 'finishedAt', 'id', 'lastError', 'startedAt', 'status', 'trigger'].sort(),
+    );
+    const firstRun = (await t.http.get('/api/exports?limit=100').set(admin).expect(200)).body.items.at(-1);
+    expect(firstRun).toMatchObject({
+      status: 'completed',
+      trigger: 'manual',
+      createdBy: 'exports-admin',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      lastError: null,
+    });
+    expect(firstRun.datasets).toEqual(
+      expect.arrayContaining([{ dataset: 'usage_records', rows: expect.any(Number), files: expect.any(Number) }]),
+    );
+    const user = bearer(tokenFor('user', 'exports-user'));
+    await t.http.get('/api/exports').set(user).expect(403);
+    // Each manual run is audited, over the audit API.
+    const runs = (await t.http.get('/api/exports?limit=100').set(admin).expect(200)).body.items as { id: string }[];
+    const audit = await t.http.get('/api/audit?action=export.run&limit=100').set(admin).expect(200);
+    expect(audit.body.items.map((e: { target: { id: string } }) => e.target.id).sort()).toEqual(
+      runs.map((r) => r.id).sort(),
+    );
     await t.http.post('/api/exports/run').set(supervisor).send().expect(403);
+    await t.http.post('/api/exports/run').set(user).send().expect(403);
   });
 });
 
-describe('several instances', () => {
+describe('several instances', { timeout: 300_000 }, () => {
   it('export one at a time, each row once: a second start while one runs is 409 EXPORT_RUNNING', async () => {
     const second = await startTestApp({ DATABASE_URL: own.url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
     try {
@@ -287,7 +395,7 @@ describe('several instances', () => {
   });
 });
 
-describe('the schedule', () => {
+describe('the schedule', { timeout: 300_000 }, () => {
   it('starts a run once EXPORT_INTERVAL_MINUTES have passed since the last one started', async () => {
     const service = t.app.get(ExportsService);
     const count = async () => Number((await own.db.query(`SELECT count(*) FROM export_runs`)).rows[0].count);
@@ -297,11 +405,16 @@ describe('the schedule', () => {
     // The last run started more than the default 60 minutes ago: the next check runs one.
     await own.db.query(`UPDATE export_runs SET started_at = started_at - interval '61 minutes'`);
     await makeActivity(2);
+    const audited = async () =>
+      (await own.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'export.run'`)).rows[0].n as number;
+    const auditedBefore = await audited();
     await service.runIfDue();
     expect(await count()).toBe(runs + 1);
     const last = (await own.db.query(`SELECT status, trigger FROM export_runs ORDER BY started_at DESC LIMIT 1`))
       .rows[0];
     expect(last).toEqual({ status: 'completed', trigger: 'schedule' });
+    // Only manual runs are audited: the scheduled one is not.
+    expect(await audited()).toBe(auditedBefore);
     await expectEveryRowOnce(own.db, dir);
   });
 

@@ -44,8 +44,8 @@ export function ExportsScreen() {
         {operator.isAdmin && <Button onClick={() => starting.open(true)}>Run export now</Button>}
       </Group>
       <Text c="dimmed" size="sm">
-        Parquet files of usage records, ledger entries, allocations and purchases under the service’s EXPORT_DIR, each
-        row in exactly one file. Times in UTC.
+        Parquet files of usage records, ledger entries, allocations, purchases and corrections under the service’s
+        EXPORT_DIR, each row in exactly one file. Times in UTC.
       </Text>
       <DataTable<ExportRunResponseDto>
         label="Export runs"
