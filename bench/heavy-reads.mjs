@@ -10,6 +10,8 @@
 // the 5xx other than 429 and 503 TIMEOUT, the service's peak RSS, and each page's time.
 // BENCH_HEAVY_DATABASE names a database to seed once and keep (seeded when it holds no bench
 // accounts, never dropped), so later runs skip the seeding; unset, a fresh one is seeded and dropped.
+// BENCH_HEAVY_SERVICE_ROOT starts the service of another built checkout (its dist/src/main.js) instead
+// of this one: the same seeded database measured with an earlier commit's service.
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, startServer, startService, withDatabase } from './lib.mjs';
@@ -31,12 +33,15 @@ log(`database server: ${server.kind}`);
 const database = process.env.BENCH_HEAVY_DATABASE
   ? await keptDatabase(server.url, process.env.BENCH_HEAVY_DATABASE)
   : await freshDatabase(server.url, 'accounting_bench_heavy');
-const service = await startService(database.url, {
-  NODE_ENV: 'test',
-  PRICING_STRICT: 'true',
-  LOG_FORMAT: 'json',
-  JOBS_ENABLED: 'false',
-});
+const service = await startService(
+  database.url,
+  { NODE_ENV: 'test', PRICING_STRICT: 'true', LOG_FORMAT: 'json', JOBS_ENABLED: 'false' },
+  // Ready within five minutes: a loaded shared machine starts it slowly.
+  {
+    readyWithinMs: 300_000,
+    ...(process.env.BENCH_HEAVY_SERVICE_ROOT ? { root: process.env.BENCH_HEAVY_SERVICE_ROOT } : {}),
+  },
+);
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const admin = `Bearer ${accessToken('bench-admin', 'admin')}`;
 try {
@@ -241,6 +246,15 @@ async function heavyScenario() {
   for (const p of pages) {
     console.log(`    #${p.n} page ${p.page}: ${p.status}, ${p.accounts ?? '-'} accounts, ${p.ms.toFixed(0)} ms`);
   }
+  const spread = (list) => {
+    const ms = list.map((p) => p.ms).sort((a, b) => a - b);
+    if (ms.length === 0) return '-';
+    const s = (v) => (v / 1000).toFixed(1);
+    return `${s(ms[0])} to ${s(ms[ms.length - 1])} s, median ${s(ms[Math.floor(ms.length / 2)])} s, ${ms.filter((v) => v < 2000).length} of ${ms.length} under 2 s`;
+  };
+  console.log(`  first pages: ${spread(pages.filter((p) => p.page === 1))}`);
+  console.log(`  pages after the first: ${spread(pages.filter((p) => p.page > 1))}`);
+  console.log(`  all pages: ${spread(pages)}`);
   console.log('  simulations over the whole range:');
   for (const s of simulations) console.log(`    ${s.status}, ${s.records ?? '-'} records, ${s.ms.toFixed(0)} ms`);
 }
