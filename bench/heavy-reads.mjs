@@ -8,9 +8,13 @@
 // pages of 1,000 accounts, following nextCursor) and BENCH_HEAVY_SIMULATIONS simulations over the
 // whole range run, each retrying after Retry-After when refused. Prints the rates and their ratio,
 // the 5xx other than 429 and 503 TIMEOUT, the service's peak RSS, and each page's time.
+// BENCH_HEAVY_DATABASE names a database to seed once and keep (seeded when it holds no bench
+// accounts, never dropped), so later runs skip the seeding; unset, a fresh one is seeded and dropped.
+// BENCH_HEAVY_SERVICE_ROOT starts the service of another built checkout (its dist/src/main.js) instead
+// of this one: the same seeded database measured with an earlier commit's service.
 import pg from 'pg';
 
-import { accessToken, freshDatabase, log, startServer, startService } from './lib.mjs';
+import { accessToken, freshDatabase, log, startServer, startService, withDatabase } from './lib.mjs';
 import { PRICED_MODEL, seedAccountPrices, seedRecords } from './pricing.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -26,16 +30,36 @@ const DAY = 86_400_000;
 
 const server = await startServer();
 log(`database server: ${server.kind}`);
-const database = await freshDatabase(server.url, 'accounting_bench_heavy');
-const service = await startService(database.url, {
-  NODE_ENV: 'test',
-  PRICING_STRICT: 'true',
-  LOG_FORMAT: 'json',
-  JOBS_ENABLED: 'false',
-});
+const database = process.env.BENCH_HEAVY_DATABASE
+  ? await keptDatabase(server.url, process.env.BENCH_HEAVY_DATABASE)
+  : await freshDatabase(server.url, 'accounting_bench_heavy');
+const service = await startService(
+  database.url,
+  { NODE_ENV: 'test', PRICING_STRICT: 'true', LOG_FORMAT: 'json', JOBS_ENABLED: 'false' },
+  // Ready within five minutes: a loaded shared machine starts it slowly.
+  {
+    readyWithinMs: 300_000,
+    ...(process.env.BENCH_HEAVY_SERVICE_ROOT ? { root: process.env.BENCH_HEAVY_SERVICE_ROOT } : {}),
+  },
+);
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const admin = `Bearer ${accessToken('bench-admin', 'admin')}`;
 try {
+  const [{ n: present }] = await db
+    .query(`SELECT count(*)::int AS n FROM user_accounts WHERE user_id LIKE 'bench-%'`)
+    .then((r) => r.rows);
+  if (present === 0) await seed();
+  else log(`heavy reads: reusing ${database.name} (${present} accounts seeded before)`);
+  await heavyScenario();
+} finally {
+  await db.end();
+  await service.stop();
+  await database.drop();
+  await server.stop();
+}
+
+/** The accounts, their signup credits and promotional use, the priced usage records. */
+async function seed() {
   const seeded = Date.now();
   await db.query(
     `INSERT INTO user_accounts (user_id, email, username, role)
@@ -71,7 +95,9 @@ try {
     `heavy reads: ${ACCOUNTS} accounts, ${RECORDS} records, ${LINES} ledger lines seeded in ` +
       `${((Date.now() - seeded) / 1000).toFixed(1)} s`,
   );
+}
 
+async function heavyScenario() {
   const counts = { fivexx: 0, busy: 0, timeout: 0, resets: 0, network: 0 };
   const count = (status, body) => {
     if (status === 429) counts.busy += 1;
@@ -220,11 +246,26 @@ try {
   for (const p of pages) {
     console.log(`    #${p.n} page ${p.page}: ${p.status}, ${p.accounts ?? '-'} accounts, ${p.ms.toFixed(0)} ms`);
   }
+  const spread = (list) => {
+    const ms = list.map((p) => p.ms).sort((a, b) => a - b);
+    if (ms.length === 0) return '-';
+    const s = (v) => (v / 1000).toFixed(1);
+    return `${s(ms[0])} to ${s(ms[ms.length - 1])} s, median ${s(ms[Math.floor(ms.length / 2)])} s, ${ms.filter((v) => v < 2000).length} of ${ms.length} under 2 s`;
+  };
+  console.log(`  first pages: ${spread(pages.filter((p) => p.page === 1))}`);
+  console.log(`  pages after the first: ${spread(pages.filter((p) => p.page > 1))}`);
+  console.log(`  all pages: ${spread(pages)}`);
   console.log('  simulations over the whole range:');
   for (const s of simulations) console.log(`    ${s.status}, ${s.records ?? '-'} records, ${s.ms.toFixed(0)} ms`);
-} finally {
-  await db.end();
-  await service.stop();
-  await database.drop();
-  await server.stop();
+}
+
+/** The database `name` on the server, made when missing and kept: drop() leaves it. */
+async function keptDatabase(serverUrl, name) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error('BENCH_HEAVY_DATABASE: a lowercase identifier');
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return { name, url: withDatabase(serverUrl, name), drop: async () => {} };
 }

@@ -14,10 +14,13 @@ describe('heavy reads: the gate', () => {
   let watcher: pg.Pool;
   const gates: HeavyReads[] = [];
 
-  const gate = (heavyReads: AppConfig['heavyReads'], readUrl: string | null = null): HeavyReads => {
+  const gate = (
+    heavyReads: Omit<AppConfig['heavyReads'], 'parallelWorkers'> & Partial<AppConfig['heavyReads']>,
+    readUrl: string | null = null,
+  ): HeavyReads => {
     const config = {
       database: { url, readUrl, statementTimeoutMs: 15_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: 30_000 },
-      heavyReads,
+      heavyReads: { parallelWorkers: 0, ...heavyReads },
     } as unknown as AppConfig;
     const made = new HeavyReads(config);
     gates.push(made);
@@ -86,5 +89,14 @@ describe('heavy reads: the gate', () => {
     const primary = gate({ concurrency: 1, timeoutSeconds: 60 });
     const [own] = await primary.run((db) => db.query<{ database: string }>(`SELECT current_database() AS database`));
     expect(own.database).toBe(new URL(url).pathname.slice(1));
+  });
+
+  it('runs each statement on one core unless HEAVY_READS_PARALLEL_WORKERS allows parallel workers', async () => {
+    const setting = (heavy: HeavyReads) =>
+      heavy.run((db) =>
+        db.query<{ workers: string }>(`SELECT current_setting('max_parallel_workers_per_gather') AS workers`),
+      );
+    expect(await setting(gate({ concurrency: 1, timeoutSeconds: 60 }))).toEqual([{ workers: '0' }]);
+    expect(await setting(gate({ concurrency: 1, timeoutSeconds: 60, parallelWorkers: 2 }))).toEqual([{ workers: '2' }]);
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { CLOCK, type Clock } from '../src/common/clock.js';
 import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { ROLL_FORWARD_TOTALS_REUSE_MS } from '../src/finance/finance.service.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
@@ -167,6 +169,49 @@ describe('security findings: heavy reads', () => {
       expect(csv.headers['transfer-encoding']).toBe('chunked');
       expect(csv.text.trim().split('\r\n')).toHaveLength(4);
       await page({ limit: '1001' }).expect(400);
+    });
+    it('a page after the first answers the figures of all accounts its roll-forward summed, for five minutes', async () => {
+      // Dollars, which nothing else here holds: the promotional figures and the euro ones stay as they are.
+      const range = { currency: 'usd', from: day(today() - DAY), to: day(today() + DAY), limit: '1' };
+      const sell = async (amount: string) => {
+        const buyer = await f.newUser();
+        await f.allocate(buyer.id, { credits: 100, value: { amount, currency: 'usd' } }).expect(201);
+      };
+      await sell('1.00');
+      await sell('1.00');
+      const clock = t.app.get<Clock>(CLOCK);
+      const wall = clock.now.bind(clock);
+      let now = clock.now();
+      clock.now = () => now;
+      try {
+        const first = await rollForward(range).expect(200);
+        expect(first.body.totals).toMatchObject({ sold: '2.00', closing: '2.00' });
+        // Sold after the first page: the next page carries the first page's figures (no second pass
+        // over every line of the range), so the pages of one listing agree with each other.
+        await sell('5.00');
+        const second = await rollForward({ ...range, cursor: first.body.nextCursor }).expect(200);
+        expect(second.body.accounts).toHaveLength(1);
+        expect(second.body.totals).toEqual(first.body.totals);
+        expect(second.body.periods).toEqual(first.body.periods);
+        expect(second.body.promotional).toEqual(first.body.promotional);
+        // Five minutes on, a page after the first sums them again.
+        now += ROLL_FORWARD_TOTALS_REUSE_MS + 1;
+        const later = await rollForward({ ...range, cursor: first.body.nextCursor }).expect(200);
+        expect(later.body.totals).toMatchObject({ sold: '7.00', closing: '7.00' });
+        // A first page always sums them, and they are the roll-forward's of all accounts.
+        await sell('0.50');
+        const again = await rollForward(range).expect(200);
+        expect(again.body.totals).toMatchObject({ sold: '7.50', closing: '7.50' });
+        const whole = await t.http
+          .get('/api/finance/rollforward')
+          .query({ currency: 'usd', interval: 'day', from: range.from, to: range.to })
+          .set(admin)
+          .expect(200);
+        expect(again.body.totals).toEqual(whole.body.totals);
+        expect(again.body.periods).toEqual(whole.body.periods);
+      } finally {
+        clock.now = wall;
+      }
     });
   });
   describe('W6: simulations at once never take metering down', () => {

@@ -9,11 +9,18 @@ export interface HeavyReadsConfig {
   concurrency: number;
   /** HEAVY_READ_TIMEOUT_SECONDS: a heavy read still running after this is cancelled in the database (503 TIMEOUT). */
   timeoutSeconds: number;
+  /**
+   * HEAVY_READS_PARALLEL_WORKERS: PostgreSQL parallel workers each heavy read's statement may use
+   * (max_parallel_workers_per_gather on their connections). 0 keeps a heavy read to one core of the
+   * database, so the ones running at once take at most HEAVY_READS_CONCURRENCY cores from metering.
+   */
+  parallelWorkers: number;
 }
 
 export function heavyReadsConfig(read: EnvReader): HeavyReadsConfig {
   return {
     concurrency: read.int('HEAVY_READS_CONCURRENCY', 2, 1, 64),
     timeoutSeconds: read.int('HEAVY_READ_TIMEOUT_SECONDS', 120, 1, 3600),
+    parallelWorkers: read.int('HEAVY_READS_PARALLEL_WORKERS', 0, 0, 64),
   };
 }

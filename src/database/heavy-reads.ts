@@ -134,13 +134,16 @@ export class HeavyReads implements OnApplicationShutdown {
     const url = database.readUrl ?? database.url;
     if (!url) throw new Error('No database URL');
     const timeoutMs = heavyReads.timeoutSeconds * 1000;
+    // Each statement's own timeout is set before it runs; these bound a connection left between them.
+    const settings = connectionSettings(
+      { ...database, statementTimeoutMs: timeoutMs, idleInTransactionTimeoutMs: timeoutMs },
+      'accounting-heavy-reads',
+    );
     const pool = new pg.Pool({
       connectionString: url,
-      // Each statement's own timeout is set before it runs; these bound a connection left between them.
-      ...connectionSettings(
-        { ...database, statementTimeoutMs: timeoutMs, idleInTransactionTimeoutMs: timeoutMs },
-        'accounting-heavy-reads',
-      ),
+      ...settings,
+      // Parallel workers off by default: a heavy read takes one core of the database, not three.
+      options: `${settings.options} -c max_parallel_workers_per_gather=${heavyReads.parallelWorkers}`,
       max: heavyReads.concurrency,
     });
     // An idle connection that dies is dropped by the pool; the next read opens another.

@@ -33,6 +33,13 @@ const CSV_PAGE = 1000;
 export const ROLL_FORWARD_PAGE_PERIODS = 36_600;
 /** Accounts whose figures are built between two turns of the event loop. */
 const ACCOUNTS_AT_A_TIME = 2;
+/**
+ * How long a page after the first (one with a `cursor`) answers the figures of all accounts that a
+ * page of the same roll-forward summed, instead of summing the range's every line again (docs/finance.md).
+ */
+export const ROLL_FORWARD_TOTALS_REUSE_MS = 5 * 60_000;
+/** Roll-forwards (currency, range, interval) whose figures of all accounts are kept for their pages. */
+const TOTALS_KEPT = 32;
 
 /** An account as the reports name it: a user's by its id, an organisation's by its id. */
 
@@ -62,6 +69,9 @@ interface Page<T> {
  */
 @Injectable()
 export class FinanceService {
+  /** The figures of all accounts a page summed, by roll-forward, and when its read began (totalsOfPage()). */
+  private readonly totals = new Map<string, { figures: RollForward; at: number }>();
+
   constructor(
     private readonly reads: CreditFinanceRepository,
     private readonly heavy: HeavyReads,
@@ -132,7 +142,7 @@ export class FinanceService {
   }
 
   private async *rollForwardJson(db: HeavyReadConnection, plan: RollForwardPlan): AsyncIterable<string> {
-    const all = await this.allAccounts(db, plan);
+    const all = await this.totalsOfPage(db, plan);
     const page = await this.pageIds(db, plan, plan.after, plan.limit);
     const head = JSON.stringify({
       currency: plan.currency,
@@ -160,6 +170,24 @@ export class FinanceService {
       }
       after = page.more;
     } while (after !== null);
+  }
+
+  /**
+   * The figures of all accounts for a page of accounts: a first page (no cursor) sums them; a page
+   * after it answers those a page of the same roll-forward summed within ROLL_FORWARD_TOTALS_REUSE_MS
+   * (so the pages of one listing carry the same figures and only the first pays the pass over every
+   * line of the range), summing them anew when none are that recent.
+   */
+  private async totalsOfPage(db: HeavyReadConnection, plan: RollForwardPlan): Promise<RollForward> {
+    const key = `${plan.currency} ${plan.from.toISOString()} ${plan.to.toISOString()} ${plan.interval}`;
+    const kept = this.totals.get(key);
+    const now = this.clock.now();
+    if (plan.after !== null && kept !== undefined && now - kept.at <= ROLL_FORWARD_TOTALS_REUSE_MS) return kept.figures;
+    const figures = await this.allAccounts(db, plan);
+    this.totals.delete(key);
+    this.totals.set(key, { figures, at: now });
+    if (this.totals.size > TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
+    return figures;
   }
 
   /** The figures of all accounts together, summed in SQL by period. */
