@@ -94,9 +94,9 @@ export class AccountResolver implements AccountAccess {
     return reachable(() => this.resolve(caller, named, rule));
   }
 
-  async own(caller: AuthUser): Promise<ResolvedAccount> {
+  async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {
     const owner: AccountRef = ownAccount(caller);
-    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId);
+    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId, manager);
     if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
   }
@@ -106,10 +106,15 @@ export class AccountResolver implements AccountAccess {
     return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }
 
-  async forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount> {
+  async forWrite(
+    caller: AuthUser,
+    orgId: string | undefined,
+    need: WriteNeed,
+    manager?: EntityManager,
+  ): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
-    if (orgId === undefined) return this.own({ ...caller, orgId: undefined });
-    const read = await this.accounts.standing('org', orgId, caller.userId);
+    if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
+    const read = await this.accounts.standing('org', orgId, caller.userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
     return resolved({ kind: 'org', id: orgId }, read.accountId!, caller.userId, read.role);
   }

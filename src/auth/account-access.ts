@@ -121,11 +121,19 @@ export interface AccountAccess {
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
   mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
-  own(caller: AuthUser): Promise<ResolvedAccount>;
+  own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
   /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
   account(owner: { kind: 'user' | 'org'; id: string }): Promise<ResolvedAccount | null>;
-  /** The account a write names in its body (an org, else the caller's own), per `need`. */
-  forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount>;
+  /**
+   * The account a write names in its body (an org, else the caller's own), per `need`; with `manager`,
+   * read in its transaction (a write already holding a connection takes no second one).
+   */
+  forWrite(
+    caller: AuthUser,
+    orgId: string | undefined,
+    need: WriteNeed,
+    manager?: EntityManager,
+  ): Promise<ResolvedAccount>;
 }
 export const ACCOUNT_ACCESS = Symbol('ACCOUNT_ACCESS');
 

@@ -130,6 +130,7 @@ export class PromotionRedemptionsService {
         caller,
         target.kind === 'org' ? target.ownerId : undefined,
         service ? { member: false } : MANAGERS,
+        manager,
       );
     const promotion = await this.repo.lock(manager, code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
