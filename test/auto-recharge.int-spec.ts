@@ -301,7 +301,11 @@ describe('auto-recharge in the engine', () => {
     const [attempt] = await attempts(o);
     expect(attempt).toMatchObject({ credits: 500, status: 'open' });
     expect(await events(o)).toEqual([
-      { type: 'auto_recharge.requested', user_id: null, data: { attemptId: attempt.id, orgId: o.id, credits: 500 } },
+      {
+        type: 'auto_recharge.requested',
+        user_id: null,
+        data: { attemptId: attempt.id, userId: null, orgId: o.id, credits: 500 },
+      },
     ]);
     // A user with the same id is another account.
     expect(await succeed(attempt.id, { ...o, kind: 'user' })).toBe('not_found');

@@ -214,11 +214,9 @@ describe('the events of movements, for a user and for an organisation', () => {
           expiresAt: await expiresAt(purchase.allocationId),
           source: 'purchase',
         }),
-        // purchase.paid names the account by both keys, the other one null (docs/webhooks.md).
+        // purchase.paid names the account as every event does (docs/webhooks.md).
         event(a, 'purchase.paid', {
           purchaseId,
-          userId: a.kind === 'user' ? a.userId : null,
-          orgId: a.kind === 'org' ? a.orgId : null,
           allocationId: purchase.allocationId,
           credits: 1000,
           expiresAt: await expiresAt(purchase.allocationId),

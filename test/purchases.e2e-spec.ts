@@ -120,7 +120,6 @@ describe('purchases', () => {
         data: {
           purchaseId: two.body.id,
           userId: u.id,
-          orgId: null,
           allocationId: parallel[0].body.allocationId,
           credits: 500,
           expiresAt: (allocation.rows[0].expires_at as Date).toISOString(),
@@ -289,7 +288,6 @@ describe('purchases', () => {
     expect(event.rows[0].data).toEqual({
       purchaseId: p.id,
       userId: u.id,
-      orgId: null,
       refundId: refund.body.id,
       origin: 'admin',
       credits: 400,

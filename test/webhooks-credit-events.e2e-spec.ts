@@ -10,7 +10,8 @@ import { WebhookReceiver } from './support/webhook-receiver.js';
 /**
  * The credit events, each triggered by its real flow and delivered to a receiver on 127.0.0.1 by the
  * app's own worker: credits.granted (every source), balance.low and balance.depleted, credits.expiring,
- * credits.expired, usage.needs_review, api_key.limit_reached, subscription.renewed.
+ * credits.expired, usage.needs_review, api_key.limit_reached, subscription.renewed; and how every event
+ * names its account, a user's and an organisation's (purchases, auto-recharge).
  */
 const admin = () => bearer(token({ sub: 'events-admin', role: 'admin' }));
 const DAY = 86_400_000;
@@ -148,6 +149,48 @@ describe('credit events over webhooks', () => {
       creditLimit: 10,
       limitPeriod: 'day',
     });
+  });
+
+  it('an organisation is named {userId: null, orgId} and a user {userId} by every event: purchases, auto-recharge', async () => {
+    const owner = await newUser();
+    const orgId = uniqueId('evorg').toLowerCase();
+    await t.http.post('/api/orgs').set(admin()).send({ orgId, name: 'Events', ownerUserId: owner.userId }).expect(201);
+    await t.http.post('/api/credits/allocate').set(admin()).send({ orgId, credits: 100 }).expect(201);
+    await t.http
+      .put('/api/credits/auto-recharge')
+      .set(admin())
+      .send({ orgId, enabled: true, belowCredits: 50, rechargeCredits: 200 })
+      .expect(200);
+    await t.http
+      .post('/api/usage/record')
+      .set(admin())
+      .send({ userId: owner.userId, orgId, service: 's', operation: 'o', credits: 60 })
+      .expect(201);
+    const requested = await receiver.waitForEvent('auto_recharge.requested', { orgId });
+    expect(requested.event.data).toEqual({
+      userId: null,
+      orgId,
+      attemptId: requested.event.data.attemptId,
+      credits: 200,
+    });
+    const buy = async (account: Record<string, string>) => {
+      const made = await t.http
+        .post('/api/purchases')
+        .set(admin())
+        .send({ ...account, credits: 200, amount: '2.00', currency: 'usd', provider: 'test' })
+        .expect(201);
+      return (await t.http.post(`/api/purchases/${made.body.id}/paid`).set(admin()).send({}).expect(200)).body as {
+        id: string;
+        allocationId: string;
+      };
+    };
+    const forOrg = await buy({ orgId });
+    const orgPaid = await receiver.waitForEvent('purchase.paid', { purchaseId: forOrg.id });
+    expect(orgPaid.event.data).toMatchObject({ userId: null, orgId, allocationId: forOrg.allocationId });
+    const forUser = await buy({ userId: owner.userId });
+    const userPaid = await receiver.waitForEvent('purchase.paid', { purchaseId: forUser.id });
+    expect(userPaid.event.data).toMatchObject({ userId: owner.userId, allocationId: forUser.allocationId });
+    expect(userPaid.event.data).not.toHaveProperty('orgId');
   });
 
   it('metrics count the deliveries and the credits moved, by kind', async () => {

@@ -1,18 +1,25 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
+import type { SELF_GRANT_MESSAGES } from '../auth/access.js';
 import {
   type AccountAccess,
   type AccountRule,
+  decideGrant,
   decideOrgWrite,
   decidePortal,
   decidePortalWrite,
   type NamedAccounts,
   ownAccount,
+  portalAccount,
+  portalKeyOrg,
+  type PortalReach,
   reachable,
   requireAccess,
   type ResolvedAccount,
   type WriteNeed,
 } from '../auth/account-access.js';
+import type { OrgRole } from '../auth/org-roles.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AccountRef } from './account-ref.js';
@@ -35,51 +42,105 @@ export class AccountResolver implements AccountAccess {
     named: NamedAccounts,
     rule: AccountRule,
     routeRole: Role = 'user',
+    manager?: EntityManager,
   ): Promise<ResolvedAccount | null> {
     const owner = namedOwner(named, rule);
     // A portal token sees its session's account only, whatever else the rule would let its user see.
-    if (owner && caller.portal) decidePortal(caller, 'own', owner);
-    const read = owner ? await this.accounts.standing(owner.kind, owner.id, caller.userId) : null;
+    if (owner) decidePortal(caller, 'own', owner);
+    const read = owner ? await this.accounts.standing(owner.kind, owner.id, caller.userId, manager) : null;
     const standing = { exists: read?.accountId != null, role: read?.role ?? null };
     await requireAccess(caller, named, rule, routeRole, {
       orgStanding: () => Promise.resolve(standing),
       userExists: () => Promise.resolve(standing.exists),
     });
     if (!owner || !read?.accountId) return null;
-    return resolved(owner, read.accountId, read.role !== null ? caller.userId : null);
+    return resolved(owner, read.accountId, caller.userId, read.role);
+  }
+
+  admitPortal(caller: AuthUser, reach: PortalReach | undefined, target: () => AccountRef | null, write: boolean): void {
+    if (portalAccount(caller)) decidePortal(caller, reach, target(), write);
+  }
+
+  async portalSession(
+    caller: AuthUser,
+  ): Promise<(ResolvedAccount & { sessionId: string; scope: 'full' | 'read' }) | null> {
+    const session = caller.portal;
+    if (!session) return null;
+    return { ...(await this.own(caller)), sessionId: session.sessionId, scope: session.scope };
+  }
+
+  keysOrg(caller: AuthUser): string | null | undefined {
+    return portalKeyOrg(caller);
+  }
+
+  async forGrant(
+    caller: AuthUser,
+    owner: AccountRef,
+    what: keyof typeof SELF_GRANT_MESSAGES,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const role =
+      owner.kind === 'org' ? (await this.accounts.standing('org', owner.id, caller.userId, manager)).role : null;
+    decideGrant(caller, owner, role, what);
+  }
+
+  async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {
+    const read = await this.accounts.standing('org', orgId, userId, manager);
+    decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, userId, { member: true });
+    return resolved({ kind: 'org', id: orgId }, read.accountId!, userId, read.role);
   }
 
   mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean> {
     return reachable(() => this.resolve(caller, named, rule));
   }
 
-  async own(caller: AuthUser): Promise<ResolvedAccount> {
+  async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {
     const owner: AccountRef = ownAccount(caller);
-    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId);
+    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId, manager);
     if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
-    return resolved(owner, read.accountId, owner.kind === 'org' ? caller.userId : null);
+    return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
   }
 
   async account(owner: AccountRef): Promise<ResolvedAccount | null> {
     const read = await this.accounts.standing(owner.kind, owner.id, '');
-    return read.accountId ? resolved(owner, read.accountId, null) : null;
+    return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }
 
-  async forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount> {
+  async forWrite(
+    caller: AuthUser,
+    orgId: string | undefined,
+    need: WriteNeed,
+    manager?: EntityManager,
+  ): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
-    if (orgId === undefined) return this.own({ ...caller, orgId: undefined });
-    const read = await this.accounts.standing('org', orgId, caller.userId);
+    if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
+    const read = await this.accounts.standing('org', orgId, caller.userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
-    return resolved({ kind: 'org', id: orgId }, read.accountId!, read.role !== null ? caller.userId : null);
+    return resolved({ kind: 'org', id: orgId }, read.accountId!, caller.userId, read.role);
   }
 }
 
-const resolved = (owner: AccountRef, accountId: string, memberId: string | null): ResolvedAccount => ({
-  accountId,
-  kind: owner.kind,
-  ownerId: owner.id,
-  memberId: owner.kind === 'org' ? memberId : null,
-});
+/**
+ * The account as the engine takes it; an org's names `userId` as its member when they hold a role in
+ * it (`always`: the caller's own org account, an org key's or a portal session's, whose member they are by
+ * the credential).
+ */
+const resolved = (
+  owner: AccountRef,
+  accountId: string,
+  userId: string | null,
+  role: OrgRole | null,
+  always = false,
+): ResolvedAccount => {
+  const member = owner.kind === 'org' && userId !== null && (always || role !== null);
+  return {
+    accountId,
+    kind: owner.kind,
+    ownerId: owner.id,
+    memberId: member ? userId : null,
+    memberRole: member ? role : null,
+  };
+};
 
 /** The account a request names under its rule: an org route's `orgId`, else a user route's `userId`. */
 function namedOwner(named: NamedAccounts, rule: AccountRule): AccountRef | null {

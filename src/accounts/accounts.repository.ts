@@ -120,14 +120,16 @@ export class AccountsRepository {
 
   /**
    * The account an owner names and, for an org's, the user's active role in it (org_member_role():
-   * null unless a member), in one statement: what the access rule reads (account-resolver.ts).
+   * null unless a member), in one statement: what the access rule reads (account-resolver.ts); with
+   * `manager`, in its transaction.
    */
   async standing(
     kind: 'user' | 'org',
     ownerId: string,
     userId: string,
+    manager: EntityManager = this.accounts.manager,
   ): Promise<{ accountId: string | null; role: OrgRole | null }> {
-    const rows: { accountId: string | null; role: OrgRole | null }[] = await this.accounts.query(
+    const rows: { accountId: string | null; role: OrgRole | null }[] = await manager.query(
       kind === 'org'
         ? `SELECT (SELECT a.account_id::text FROM accounts a JOIN orgs o ON o.org_id = a.org_id WHERE a.org_id = $1)
                     AS "accountId", org_member_role($1, $2) AS role`

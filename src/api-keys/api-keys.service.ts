@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff, portalKeyOrg } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -104,7 +104,9 @@ export class ApiKeysService {
         what: 'A service key (usage:ingest)',
         setting: 'SERVICE_KEY_MAX_DAYS',
       });
-    if (owner.portal)
+    // A portal token's session, as the one access rule reads it (null: not made through the portal).
+    const session = await this.access.portalSession(owner);
+    if (session)
       expiresAt = boundedExpiry(expiresAt, this.clock.now(), {
         days: this.config.portal.keyMaxDays,
         what: 'A key created through the portal',
@@ -114,7 +116,7 @@ export class ApiKeysService {
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
       // A key of a membership: its creator must be an active member; a portal token its session's only.
-      if (dto.orgId !== undefined || owner.portal) await this.access.forWrite(owner, dto.orgId, { member: true });
+      if (dto.orgId !== undefined || session) await this.access.forWrite(owner, dto.orgId, { member: true });
       const held = await this.keys.countActiveForCreate(manager, owner.userId);
       if (held >= this.config.maxApiKeysPerUser) {
         throw new DomainError(
@@ -131,12 +133,12 @@ export class ApiKeysService {
         expiresAt,
         orgId: dto.orgId ?? null,
         models: dto.models ?? null,
-        portalSessionId: owner.portal?.sessionId ?? null,
+        portalSessionId: session?.sessionId ?? null,
       });
       if (budget.creditLimit !== null) await this.setBudget(manager, inserted.key, budget);
       const view = await this.viewOf(manager, inserted);
       // Through the portal: a token that may sit in a browser made it, so it is audited too.
-      if (adminOnly.length > 0 || owner.portal) await this.audited(manager, 'api_key.create', null, view);
+      if (adminOnly.length > 0 || session) await this.audited(manager, 'api_key.create', null, view);
       return view;
     });
     const created = toDto(stored);
@@ -168,7 +170,7 @@ export class ApiKeysService {
     const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const orgId = portalKeyOrg(caller);
+    const orgId = this.access.keysOrg(caller);
     const rows = await this.keys.list({ userId, orgId, scope: query.scope, after, limit: limit + 1 });
     const views = await this.withCaps(this.tx.statementManager, rows);
     return toPage(views, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
@@ -357,6 +359,6 @@ export class ApiKeysService {
   /** Admins see every key; others their own (another's is "not found"); a portal session its account's. */
   private ownerFilter(caller: AuthUser): KeyOwner | null {
     if (isStaff(caller, 'admin')) return null;
-    return { userId: caller.userId, orgId: portalKeyOrg(caller) };
+    return { userId: caller.userId, orgId: this.access.keysOrg(caller) };
   }
 }

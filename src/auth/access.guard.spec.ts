@@ -40,8 +40,8 @@ function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
-/** These routes name no account (account-access.spec.ts tests the account rule). */
-const NO_ORGS = { resolve: async () => null };
+/** These routes name no account and no caller holds a portal token (account-access.spec.ts tests the account rule). */
+const NO_ORGS = { resolve: async () => null, admitPortal: () => undefined };
 
 const guards: Record<MeteringTrust, AccessGuard> = {
   users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS),

@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable }
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ACCOUNT_ACCESS, type AccountAccess, decidePortal, type NamedAccounts } from './account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type NamedAccounts } from './account-access.js';
 import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
@@ -18,7 +18,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: CachedReflector,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
-    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve'>,
+    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve' | 'admitPortal'>,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -29,11 +29,10 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest();
     const user = request.user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
-    // A portal token is a caller held to one account: the rule's option, decided before any role.
-    if (user.portal) {
-      const write = !['GET', 'HEAD'].includes(request.method as string) && !rule.changesNothing;
-      decidePortal(user, rule.portal, portalTarget(request, rule), write);
-    }
+    // A portal token is a caller held to one account: the rule's option, decided before any role by
+    // the one rule (other callers pass).
+    const write = !['GET', 'HEAD'].includes(request.method as string) && !rule.changesNothing;
+    this.access.admitPortal(user, rule.portal, () => portalTarget(request, rule), write);
     if (rule.meters) assertMayMeter(user, this.config.meteringTrust);
 
     if (user.via === 'api-key') {

@@ -1,6 +1,8 @@
 import { ForbiddenException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import { assertNotOwnGrant, assertNotOwnOrgGrant, type SELF_GRANT_MESSAGES } from './access.js';
 import { isServicePrincipal } from './metering.js';
 import { isOrgManager, isOrgReader, type OrgRole } from './org-roles.js';
 import { type AuthUser, type Role, roleSatisfies } from './roles.js';
@@ -55,6 +57,8 @@ export interface ResolvedAccount {
   ownerId: string;
   /** An org's account reached as one of its active members: that member (the caller); else null. */
   memberId: string | null;
+  /** That member's role in the org (null: no member). */
+  memberRole: OrgRole | null;
 }
 
 /**
@@ -73,16 +77,63 @@ export interface WriteNeed {
  * binds it to ACCOUNT_ACCESS.
  */
 export interface AccountAccess {
-  /** The account the request names under `rule` (null: it names none), or the rule's 404 / 403. */
-  resolve(caller: AuthUser, named: NamedAccounts, rule: AccountRule, routeRole?: Role): Promise<ResolvedAccount | null>;
+  /**
+   * The account the request names under `rule` (null: it names none), or the rule's 404 / 403; with
+   * `manager`, read in that transaction (a service deciding again under its lock).
+   */
+  resolve(
+    caller: AuthUser,
+    named: NamedAccounts,
+    rule: AccountRule,
+    routeRole?: Role,
+    manager?: EntityManager,
+  ): Promise<ResolvedAccount | null>;
+  /**
+   * A portal token on a route (`decidePortal`: the route's `portal` option, `target` the account the
+   * request names, read only for a portal token; the guard's call); other callers pass.
+   */
+  admitPortal(
+    caller: AuthUser,
+    reach: PortalReach | undefined,
+    target: () => { kind: 'user' | 'org'; id: string } | null,
+    write: boolean,
+  ): void;
+  /**
+   * The portal session a caller acts through, with its account as the rule reaches it (an org's with
+   * the user's role in it now); null: the caller holds no portal token.
+   */
+  portalSession(caller: AuthUser): Promise<(ResolvedAccount & { sessionId: string; scope: 'full' | 'read' }) | null>;
+  /** Whose API keys the caller reaches: `portalKeyOrg`. */
+  keysOrg(caller: AuthUser): string | null | undefined;
+  /**
+   * Separation of duties for a grant, a transfer in or a plan change of `owner` (403
+   * SELF_GRANT_FORBIDDEN below admin for the caller's own account or an org they are an active member
+   * of), read in `manager`'s transaction: membership at the time of the change.
+   */
+  forGrant(
+    caller: AuthUser,
+    owner: { kind: 'user' | 'org'; id: string },
+    what: keyof typeof SELF_GRANT_MESSAGES,
+    manager?: EntityManager,
+  ): Promise<void>;
+  /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
+  memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
   mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
-  own(caller: AuthUser): Promise<ResolvedAccount>;
+  own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
   /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
   account(owner: { kind: 'user' | 'org'; id: string }): Promise<ResolvedAccount | null>;
-  /** The account a write names in its body (an org, else the caller's own), per `need`. */
-  forWrite(caller: AuthUser, orgId: string | undefined, need: WriteNeed): Promise<ResolvedAccount>;
+  /**
+   * The account a write names in its body (an org, else the caller's own), per `need`; with `manager`,
+   * read in its transaction (a write already holding a connection takes no second one).
+   */
+  forWrite(
+    caller: AuthUser,
+    orgId: string | undefined,
+    need: WriteNeed,
+    manager?: EntityManager,
+  ): Promise<ResolvedAccount>;
 }
 export const ACCOUNT_ACCESS = Symbol('ACCOUNT_ACCESS');
 
@@ -284,4 +335,18 @@ export function decideOrgWrite(standing: OrgStanding, orgId: string, userId: str
   requireOrgForWrite(standing, orgId, userId, need.member);
   if (need.member && need.org && !meets(standing.role, need.org))
     throw new DomainError('FORBIDDEN', orgRoleRefusal(need.org, need.what ?? 'act for it'));
+}
+
+/**
+ * Separation of duties (src/auth/access.ts): below admin, nobody grants to their own account, nor to
+ * an org of which they are an active member (`role`: theirs in it, null when none).
+ */
+export function decideGrant(
+  caller: AuthUser,
+  owner: { kind: 'user' | 'org'; id: string },
+  role: OrgRole | null,
+  what: keyof typeof SELF_GRANT_MESSAGES,
+): void {
+  if (owner.kind === 'user') assertNotOwnGrant(caller, owner.id, what);
+  else assertNotOwnOrgGrant(caller, role, what);
 }

@@ -4,7 +4,7 @@ import { orgAccount, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { toDate } from '../common/validation/dates.js';
@@ -27,6 +27,7 @@ export class CreditAdminService {
     @Inject(AuditService) private readonly audit: AuditService,
     private readonly reads: CreditReadsRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /**
@@ -49,14 +50,12 @@ export class CreditAdminService {
     },
   ): Promise<AllocationView> {
     const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
-    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'credits');
     if (account.kind === 'user') this.erased.assertNotErased(account.id);
     const expiresAt = body.expiresAt
       ? toDate(body.expiresAt)
       : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
-      if (account.kind === 'org')
-        assertNotOwnOrgGrant(caller, await this.reads.memberRole(manager, account.id, caller.userId), 'credits');
+      await this.access.forGrant(caller, account, 'credits', manager);
       if (account.kind === 'user' && body.email && body.username) {
         await this.accounts.createIfMissing(manager, {
           userId: account.id,

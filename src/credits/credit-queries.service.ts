@@ -51,11 +51,6 @@ export class CreditQueriesService {
     return this.reads.planCreditsInForce(manager, account, at);
   }
 
-  /** The user's role while an active member of the org, else null (for separation of duties). */
-  memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
-    return this.reads.memberRole(manager, orgId, userId);
-  }
-
   /** The available balance plus what the account's overdraft still covers. */
   spendable(account: AccountRef): Promise<number> {
     return this.reads.spendable(this.readManager, account);

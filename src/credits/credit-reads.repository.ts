@@ -83,15 +83,6 @@ export class CreditReadsRepository {
     return Number(rows[0].n);
   }
 
-  /** The user's role in the org while an active member, else null (org_member_role(), src/accounts/sql/). */
-  async memberRole(manager: EntityManager, orgId: string, userId: string): Promise<string | null> {
-    const rows: { role: string | null }[] = await manager.query(`SELECT org_member_role($1, $2) AS role`, [
-      orgId,
-      userId,
-    ]);
-    return rows[0].role;
-  }
-
   /**
    * Σ credits granted by the user's plan allocations unexpired at `at` (voided, spent or rolled over
    * ones too: what counts is what was granted, not what is left). A plan allocation is granted only

@@ -1,8 +1,9 @@
 /**
  * Every event the service emits and its `data`, exactly as docs/webhooks.md "Events" lists them. The event JSON delivered and listed is `{id, type, createdAt, data}`.
- * The events of credit movements (credits.*, balance.*) are emitted by the engine's SQL functions
- * through credit_event(), which names the account: a user's `{userId}`, an organisation's
- * `{userId: null, orgId}`.
+ * Every event about an account names it one way: a user's `{userId}`, an organisation's
+ * `{userId: null, orgId}`, or `{userId, orgId}` when the event is about a member's use of the
+ * organisation's credits (`userId`: the member, the key's owner). The engine's SQL functions name it
+ * through credit_event(), the TypeScript emitters through `namedInEvent()`.
  */
 export interface EventPayloads {
   /** The available balance went from at least `threshold` to below it (once per crossing). */
@@ -40,7 +41,7 @@ export interface EventPayloads {
   'usage.needs_review': { userId: string; usageRecordId: string; shortfall: number; orgId?: string };
   /** A usage record was corrected (docs/usage.md "Corrections"); `orgId` when an organisation paid (`userId`: the member). */
   'usage.corrected': {
-    userId: string;
+    userId: string | null;
     orgId?: string;
     recordId: string;
     correctionId: string;
@@ -67,7 +68,9 @@ export interface EventPayloads {
   /** `orgId` (and `userId` null) when the subscription is an organisation's. */
   'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
   /** A purchase was paid: its allocation was granted. */
-  'purchase.paid': PurchaseEventAccount & {
+  'purchase.paid': {
+    userId: string | null;
+    orgId?: string;
     purchaseId: string;
     allocationId: string;
     credits: number;
@@ -82,7 +85,9 @@ export interface EventPayloads {
    * Credits were taken back from a purchase: `origin` admin (the platform must pay `amount` back) or
    * provider (the provider refunded it already); `debt` is what was already spent and is now owed.
    */
-  'purchase.refunded': PurchaseEventAccount & {
+  'purchase.refunded': {
+    userId: string | null;
+    orgId?: string;
     purchaseId: string;
     refundId: string;
     origin: 'admin' | 'provider';
@@ -92,9 +97,11 @@ export interface EventPayloads {
     currency: string;
   };
   /** A dispute opened: `credits` of the purchase's allocation are frozen. */
-  'purchase.disputed': PurchaseEventAccount & { purchaseId: string; credits: number };
+  'purchase.disputed': { userId: string | null; orgId?: string; purchaseId: string; credits: number };
   /** A dispute closed: won (the credits are back) or lost (taken back; `debt` is what was spent). */
-  'purchase.dispute_closed': PurchaseEventAccount & {
+  'purchase.dispute_closed': {
+    userId: string | null;
+    orgId?: string;
     purchaseId: string;
     outcome: 'won' | 'lost';
     credits: number;
@@ -104,9 +111,9 @@ export interface EventPayloads {
    * A charge left the account below its auto-recharge threshold and an attempt opened: the platform
    * charges the customer and creates the purchase with this `attemptId` (docs/auto-recharge.md).
    */
-  'auto_recharge.requested': { attemptId: string; userId?: string; orgId?: string; credits: number };
+  'auto_recharge.requested': { userId: string | null; orgId?: string; attemptId: string; credits: number };
   /** The third failed attempt in a row turned auto-recharge off (`attemptId`: the last one). */
-  'auto_recharge.disabled': { attemptId: string; userId?: string; orgId?: string; consecutiveFailures: number };
+  'auto_recharge.disabled': { userId: string | null; orgId?: string; attemptId: string; consecutiveFailures: number };
   /**
    * A promotion code was redeemed: its allocation (`source: "promotion"`) was granted. `orgId` (and
    * `userId` null) when an organisation's account redeemed it.
@@ -126,11 +133,12 @@ export interface EventPayloads {
   'webhook.test': { webhookId: string };
 }
 
-/** The account a purchase event concerns: a user's (`userId`) or an organisation's (`orgId`); the other is null. */
-export type PurchaseEventAccount = {
-  userId: string | null;
-  orgId: string | null;
-};
+/**
+ * How an event names its account (the one shape of every event above): an organisation's adds
+ * `orgId` beside `userId` (null, or the member whose use it is); a user's is `{userId}` alone.
+ */
+export const namedInEvent = (userId: string | null, orgId: string | null): { userId: string | null; orgId?: string } =>
+  orgId === null ? { userId } : { userId, orgId };
 
 export type EventType = keyof EventPayloads;
 

@@ -67,7 +67,6 @@ describe('email templates', () => {
         data: {
           purchaseId: 'p1',
           userId: 'bob',
-          orgId: null,
           allocationId: 'a1',
           credits: 1000,
           expiresAt: '2027-03-01T09:30:00.000Z',

@@ -101,7 +101,7 @@ export class EmailTemplates {
       platformName: input.platformName,
       unsubscribeUrl: input.unsubscribeUrl,
       recipientName: input.recipientName,
-      orgName: input.orgName ?? ('orgId' in event.data ? (event.data.orgId ?? '') : ''),
+      orgName: input.orgName ?? event.data.orgId ?? '',
       accountLabel: isOrg ? `${input.orgName}'s` : 'your',
       accountPhrase: isOrg ? `the account of ${input.orgName}` : 'your account',
       figures: figuresOf(event),

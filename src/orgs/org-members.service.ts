@@ -6,7 +6,7 @@ import { OrgRecordsService } from '../accounts/org-records.service.js';
 import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { decideOrgAccess, isStaff } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -34,6 +34,7 @@ export class OrgMembersService {
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(CreditCapsService) private readonly caps: CreditCapsService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
@@ -159,10 +160,9 @@ export class OrgMembersService {
     what: string,
   ): Promise<OrgStanding> {
     if (!(await this.repo.lockOrg(m, orgId))) throw new NotFoundError('Org');
-    const role = await this.repo.roleOf(m, orgId, caller.userId);
     // The access guard decided before the lock; under it, the same rule again (a demotion in between).
-    decideOrgAccess(caller, { exists: true, role }, { org: need, what }, 'supervisor');
-    return { staff: isStaff(caller), role };
+    const account = await this.access.resolve(caller, { orgId }, { org: need, what }, 'supervisor', m);
+    return { staff: isStaff(caller), role: account?.memberRole ?? null };
   }
 
   private async assertNotLastOwner(m: EntityManager, orgId: string, userId: string): Promise<void> {

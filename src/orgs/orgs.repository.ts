@@ -115,12 +115,6 @@ export class OrgsRepository {
     );
   }
 
-  /** The user's role while an active member of the org, else null (org_member_role()). */
-  async roleOf(m: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
-    const rows: { role: OrgRole | null }[] = await m.query(`SELECT org_member_role($1, $2) AS role`, [orgId, userId]);
-    return rows[0].role;
-  }
-
   async findMember(m: EntityManager, orgId: string, userId: string): Promise<MemberRow | null> {
     const rows: MemberRow[] = await m.query(
       `SELECT ${MEMBER_COLUMNS} FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2`,

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { type AccountRef, ownerAccount, userAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertNotOwnGrant, assertNotOwnOrgGrant } from '../auth/access.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -12,6 +12,7 @@ import { AccountLocksRepository } from '../credits/account-locks.repository.js';
 import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
+import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import type { Plan } from './entities/plan.entity.js';
@@ -40,6 +41,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly events: EventsService,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /** The credits expiry job leaves a period's allowance to its renewal: it reads the renewals due from here. */
@@ -61,13 +63,11 @@ export class SubscriptionsService implements OnModuleInit {
    * change neither their own plan nor that of an org they are an active member of.
    */
   async putFor(caller: AuthUser, account: AccountRef, dto: PutSubscriptionDto): Promise<SubscriptionView> {
-    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
     const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
     if (startsAt && startsAt.getTime() < this.clock.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
-      if (account.kind === 'org')
-        assertNotOwnOrgGrant(caller, await this.creditQueries.memberRole(m, account.id, caller.userId), 'subscription');
+      await this.access.forGrant(caller, account, 'subscription', m);
       if (!(await this.locks.lock(m, account.id, account.kind)))
         throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
@@ -127,11 +127,9 @@ export class SubscriptionsService implements OnModuleInit {
   }
 
   async removeFor(caller: AuthUser, account: AccountRef): Promise<SubscriptionView> {
-    if (account.kind === 'user') assertNotOwnGrant(caller, account.id, 'subscription');
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
-      if (account.kind === 'org')
-        assertNotOwnOrgGrant(caller, await this.creditQueries.memberRole(m, account.id, caller.userId), 'subscription');
+      await this.access.forGrant(caller, account, 'subscription', m);
       await this.locks.lock(m, account.id, account.kind);
       const live = await this.repo.lockLiveSubscription(m, account);
       const plan = live && (await this.repo.findPlan(m, live.planId));
@@ -237,8 +235,7 @@ export class SubscriptionsService implements OnModuleInit {
           : null;
       if (granted && cause === 'renewal' && period.index > 0)
         await this.events.emit(m, 'subscription.renewed', {
-          userId: sub.userId,
-          ...(sub.orgId !== null ? { orgId: sub.orgId } : {}),
+          ...namedInEvent(sub.userId, sub.orgId),
           planId: plan.id,
           allocationId: granted.id,
         });

@@ -55,11 +55,6 @@ export class PortalSessionsRepository {
     return rows.length > 0;
   }
 
-  async isActiveMember(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 WHERE org_member_role($1, $2) IS NOT NULL`, [orgId, userId]);
-    return rows.length > 0;
-  }
-
   async insert(manager: EntityManager, s: NewPortalSession): Promise<{ id: string; expiresAt: Date }> {
     const rows: Array<{ id: string; expires_at: Date }> = await manager.query(
       `INSERT INTO portal_sessions (token_hash, user_id, org_id, scope, created_by, created_by_key_id, expires_at)
@@ -80,20 +75,17 @@ export class PortalSessionsRepository {
     return rows[0].n > 0;
   }
 
-  /** A live session as its page sees it, with the user's role in its org now. */
+  /** A live session as its page sees it (the user's role in its org is the access rule's read). */
   async current(
     manager: EntityManager,
     id: string,
-  ): Promise<{ userId: string; orgId: string | null; orgRole: string | null; expiresAt: Date } | null> {
-    const rows: Array<{ user_id: string; org_id: string | null; org_role: string | null; expires_at: Date }> =
-      await manager.query(
-        `SELECT user_id, org_id, CASE WHEN org_id IS NULL THEN NULL ELSE org_member_role(org_id, user_id) END AS org_role,
-                expires_at
-           FROM portal_sessions WHERE id = $1`,
-        [id],
-      );
+  ): Promise<{ userId: string; orgId: string | null; expiresAt: Date } | null> {
+    const rows: Array<{ user_id: string; org_id: string | null; expires_at: Date }> = await manager.query(
+      `SELECT user_id, org_id, expires_at FROM portal_sessions WHERE id = $1`,
+      [id],
+    );
     const row = rows[0];
-    return row ? { userId: row.user_id, orgId: row.org_id, orgRole: row.org_role, expiresAt: row.expires_at } : null;
+    return row ? { userId: row.user_id, orgId: row.org_id, expiresAt: row.expires_at } : null;
   }
 
   async lookup(manager: EntityManager, tokenHash: Buffer, at: Date): Promise<PortalSessionLookup | null> {

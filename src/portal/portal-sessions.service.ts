@@ -2,10 +2,11 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
@@ -32,15 +33,15 @@ export class PortalSessionsService {
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
       if (!(await this.sessions.userExists(manager, dto.userId))) throw new NotFoundError('User');
-      if (dto.orgId !== undefined && !(await this.sessions.isActiveMember(manager, dto.orgId, dto.userId))) {
-        throw new NotAMemberError(dto.orgId, dto.userId);
-      }
+      // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule.
+      if (dto.orgId !== undefined) await this.access.memberOf(dto.orgId, dto.userId, manager);
       const token = generatePortalToken();
       const ttl = dto.ttlSeconds ?? DEFAULT_PORTAL_TTL_SECONDS;
       const session = {
@@ -82,14 +83,15 @@ export class PortalSessionsService {
 
   /** The caller's own portal session (a portal token's), else 404: no other caller has one. */
   async current(caller: AuthUser): Promise<CurrentPortalSessionResponseDto> {
-    const found = caller.portal
-      ? await this.sessions.current(this.transactions.statementManager, caller.portal.sessionId)
-      : null;
-    if (!found) throw new NotFoundError('Portal session');
+    // The session and its account as the one access rule reads them (the user's org role now).
+    const session = await this.access.portalSession(caller);
+    const found = session && (await this.sessions.current(this.transactions.statementManager, session.sessionId));
+    if (!session || !found) throw new NotFoundError('Portal session');
     return {
-      id: caller.portal!.sessionId,
+      id: session.sessionId,
       ...found,
-      scope: caller.portal!.scope,
+      orgRole: session.kind === 'org' ? session.memberRole : null,
+      scope: session.scope,
       expiresAt: found.expiresAt.toISOString(),
       buyUrl: this.config.portal.buyUrl,
     };

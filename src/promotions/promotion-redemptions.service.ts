@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
+import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import type { RedeemPromotionDto, RedemptionResponseDto } from './dto/promotions.dto.js';
 import type { Promotion } from './entities/promotion.entity.js';
@@ -121,13 +122,15 @@ export class PromotionRedemptionsService {
   ): Promise<RedemptionResponseDto> {
     // The one access rule for a write naming an account (src/accounts/account-resolver.ts): a portal
     // token for its session's account only; an org that does not exist, or of which the caller is no
-    // active member, 403 NOT_A_MEMBER; a member below its managers, 403.
+    // active member, 403 NOT_A_MEMBER; a member below its managers, 403. A service principal's
+    // redemption for a user it names is its own to make.
     const service = isServicePrincipal(caller);
-    if (target.kind === 'org' || caller.portal)
+    if (target.kind === 'org' || !service)
       await this.access.forWrite(
         caller,
         target.kind === 'org' ? target.ownerId : undefined,
         service ? { member: false } : MANAGERS,
+        manager,
       );
     const promotion = await this.repo.lock(manager, code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
@@ -172,8 +175,7 @@ export class PromotionRedemptionsService {
       expiresAt: allocation.expiresAt,
     };
     await this.events.emit(manager, 'promotion.redeemed', {
-      userId: target.kind === 'user' ? target.ownerId : null,
-      ...(target.kind === 'org' ? { orgId: target.ownerId } : {}),
+      ...namedInEvent(target.kind === 'user' ? target.ownerId : null, target.kind === 'org' ? target.ownerId : null),
       ...answer,
     });
     return answer;

@@ -1,4 +1,4 @@
-import type { PurchaseEventAccount } from '../events/event-types.js';
+import { namedInEvent } from '../events/event-types.js';
 import { fromCents, toCents } from './purchase-money.js';
 import type { PurchaseStatus } from './purchase-status.js';
 import type { PurchaseRow, RefundRow } from './purchases.repository.js';
@@ -82,7 +82,7 @@ export const grantedCredits = (row: Pick<PurchaseRow, 'credits' | 'bonus_credits
   row.credits + row.bonus_credits;
 
 /** The account a purchase event names. */
-export const accountOf = (row: PurchaseRow): PurchaseEventAccount => ({ userId: row.user_id, orgId: row.org_id });
+export const accountOf = (row: PurchaseRow) => namedInEvent(row.user_id, row.org_id);
 
 /**
  * The credits of a purchase still refundable: the free credits its lot has (`free`), never more than

@@ -11,6 +11,7 @@ import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
 import { Transactions } from '../database/transactions.js';
+import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
@@ -161,8 +162,7 @@ export class UsageCorrectionsService {
       const correction = toCorrectionDto(row);
       if (correction.delta !== 0) {
         await this.events.emit(m, 'usage.corrected', {
-          userId: record.user_id,
-          ...(record.org_id !== null ? { orgId: record.org_id } : {}),
+          ...namedInEvent(record.user_id, record.org_id),
           recordId: record.id,
           correctionId: correction.correctionId,
           delta: correction.delta,

@@ -13,8 +13,6 @@ AS $function$
     v_last timestamptz;
     v_month bigint;
     v_id uuid;
-    v_user varchar;
-    v_org varchar;
   BEGIN
     SELECT * INTO s FROM auto_recharge_settings c WHERE c.account_id = p_account_id;
     IF NOT FOUND OR NOT s.enabled OR p_available >= s.below_credits THEN
@@ -35,9 +33,8 @@ AS $function$
     END IF;
     INSERT INTO auto_recharge_attempts (account_id, credits) VALUES (p_account_id, s.recharge_credits)
     RETURNING id INTO v_id;
-    SELECT a.user_id, a.org_id INTO v_user, v_org FROM accounts a WHERE a.account_id = p_account_id;
-    PERFORM emit_event('auto_recharge.requested', v_user,
-      jsonb_build_object('attemptId', v_id, 'credits', s.recharge_credits)
-        || CASE WHEN v_org IS NULL THEN jsonb_build_object('userId', v_user) ELSE jsonb_build_object('orgId', v_org) END);
+    -- Named as every event names its account (credit_event()).
+    PERFORM credit_event('auto_recharge.requested', p_account_id,
+      jsonb_build_object('attemptId', v_id, 'credits', s.recharge_credits));
     RETURN v_id;
   END $function$;

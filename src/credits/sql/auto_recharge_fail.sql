@@ -11,8 +11,6 @@ AS $function$
     v_account bigint;
     v_status varchar;
     v_failures integer;
-    v_user varchar;
-    v_org varchar;
   BEGIN
     SELECT a.account_id INTO v_account FROM auto_recharge_attempts a WHERE a.id = p_attempt_id;
     IF v_account IS NULL THEN
@@ -32,10 +30,9 @@ AS $function$
       UPDATE auto_recharge_settings SET enabled = false, updated_at = now() WHERE account_id = v_account AND enabled;
       IF FOUND THEN
         UPDATE credit_accounts SET recharge_below = NULL, updated_at = now() WHERE account_id = v_account;
-        SELECT a.user_id, a.org_id INTO v_user, v_org FROM accounts a WHERE a.account_id = v_account;
-        PERFORM emit_event('auto_recharge.disabled', v_user,
-          jsonb_build_object('attemptId', p_attempt_id, 'consecutiveFailures', v_failures)
-            || CASE WHEN v_org IS NULL THEN jsonb_build_object('userId', v_user) ELSE jsonb_build_object('orgId', v_org) END);
+        -- Named as every event names its account (credit_event()).
+        PERFORM credit_event('auto_recharge.disabled', v_account,
+          jsonb_build_object('attemptId', p_attempt_id, 'consecutiveFailures', v_failures));
         RETURN QUERY SELECT 'failed'::varchar, v_account, true;
         RETURN;
       END IF;
