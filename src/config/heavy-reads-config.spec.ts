@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { buildAppConfig, ConfigValidationError } from './app-config.js';
 
 describe('HEAVY_READS_CONCURRENCY and HEAVY_READ_TIMEOUT_SECONDS', () => {
-  it('two at a time for 120 s by default; both read from the environment', () => {
-    expect(buildAppConfig({}).heavyReads).toEqual({ concurrency: 2, timeoutSeconds: 120 });
-    expect(buildAppConfig({ HEAVY_READS_CONCURRENCY: '4', HEAVY_READ_TIMEOUT_SECONDS: '30' }).heavyReads).toEqual({
-      concurrency: 4,
-      timeoutSeconds: 30,
-    });
+  it('two at a time for 120 s on one core each by default; all read from the environment', () => {
+    expect(buildAppConfig({}).heavyReads).toEqual({ concurrency: 2, timeoutSeconds: 120, parallelWorkers: 0 });
+    expect(
+      buildAppConfig({
+        HEAVY_READS_CONCURRENCY: '4',
+        HEAVY_READ_TIMEOUT_SECONDS: '30',
+        HEAVY_READS_PARALLEL_WORKERS: '2',
+      }).heavyReads,
+    ).toEqual({ concurrency: 4, timeoutSeconds: 30, parallelWorkers: 2 });
   });
 
   it.each([
