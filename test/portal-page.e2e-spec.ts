@@ -171,7 +171,8 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     expect(await page.locator('tr.soonest').count()).toBe(1);
     expect(await soonest.getByText('Expires soonest').isVisible()).toBe(true);
     expect(digits(await soonest.locator('td').first().textContent())).toBe(balance.activeAllocations[0].credits);
-    expect(await page.getByRole('img', { name: /Daily usage over the last 30 UTC days/ }).isVisible()).toBe(true);
+    // The chart comes from its own request (the usage figures), after the balance has shown.
+    await poll(() => page.getByRole('img', { name: /Daily usage over the last 30 UTC days/ }).isVisible()).toBe(true);
     const stats = (await t.http.get('/api/usage/stats').set(as(userId)).expect(200)).body;
     await poll(() => page.getByText(/Daily usage over the last 30 UTC days/).textContent()).toContain(
       `${new Intl.NumberFormat('de-DE').format(stats.totalCredits)} credits in all`,
