@@ -4,8 +4,8 @@ import type { AuthUser } from '../src/auth/roles.js';
 import { Transactions } from '../src/database/transactions.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
 import { type CheckQuery, type CheckRow, FeaturesRepository } from '../src/features/features.repository.js';
-import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
-import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
+import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { featureKey, Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 
 /**
  * Checks that arrive together, in one statement (docs/features.md "Checks that arrive together"): the
@@ -29,10 +29,7 @@ describe('feature checks that share a statement', () => {
     await Promise.all([t?.close(), t2?.close()]);
   });
 
-  const key = (prefix: string) =>
-    uniqueId(prefix)
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]/g, '');
+  const key = featureKey;
   async function metered(userIds: string[], grant: { limit: number; period: string }): Promise<string> {
     const featureKey = key('f.tog');
     expect(

@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '../src/common/clock.js';
 import { CreditCapEventIdsJob } from '../src/credits/credit-cap-event-ids.job.js';
 import { FeaturesRepository } from '../src/features/features.repository.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
-import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
+import { featureKey, Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 
 /**
  * Features and entitlement checks (docs/features.md): the catalogue, every grant shape and the wrong
@@ -26,10 +26,7 @@ describe('features and entitlements', () => {
     await Promise.all([t?.close(), t2?.close()]);
   });
 
-  const key = (prefix: string) =>
-    uniqueId(prefix)
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]/g, '');
+  const key = featureKey;
   async function feature(type: 'boolean' | 'metered' | 'config', prefix: string = type): Promise<string> {
     const featureKey = key(`f.${prefix}`);
     const res = await t.http

@@ -62,6 +62,12 @@ export interface LedgerRow {
 /** A token for `role`, with a fresh user id unless `sub` is given. */
 export const tokenFor = (role: Role, sub: string = uniqueId(role)): string => token({ sub, role });
 
+/** A fresh feature key (lower case, digits, `_`, `.` and `-`, as the catalogue allows) starting with `prefix`. */
+export const featureKey = (prefix: string): string =>
+  uniqueId(prefix)
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, '');
+
 /** A caller of `role` (default user) without an account yet. */
 export function principal(role: Role = 'user', prefix = 'u'): Principal {
   const id = uniqueId(prefix);
