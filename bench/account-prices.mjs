@@ -3,10 +3,9 @@
 // (12.5 % off the bench model) against users without one, alone on a fresh database, in BENCH_ROUNDS
 // interleaved rounds (default 8) of BENCH_DURATION / 2 seconds each, compared by summed requests and by
 // the service's Node CPU per request, as npm run bench compares them.
-import autocannon from 'autocannon';
 import pg from 'pg';
 
-import { accessToken, freshDatabase, log, seedUsers, startServer, startService } from './lib.mjs';
+import { accessToken, freshDatabase, log, postLoad, seedUsers, startServer, startService } from './lib.mjs';
 import { combinedRow, withCpu } from './measure.mjs';
 import { pricedRecord, seedAccountPrices } from './pricing.mjs';
 
@@ -24,22 +23,7 @@ const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const run = (discounted, duration) => {
   const body = pricedRecord(discounted, USERS);
   const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
-  return autocannon({
-    url: service.base,
-    connections: CONNECTIONS,
-    duration,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/record',
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify(body()),
-        }),
-      },
-    ],
-  });
+  return postLoad({ base: service.base, connections: CONNECTIONS, duration, authorization: meter, body });
 };
 
 try {

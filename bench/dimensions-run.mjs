@@ -2,11 +2,10 @@
 // record route of npm run bench with a service tier and units against the same record without them
 // (bench/dimensions.mjs), alone on a fresh database with 1,000 users, in BENCH_ROUNDS interleaved
 // rounds (default 8) of BENCH_DURATION / 2 seconds each (default 5).
-import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { createDimensionsRule, DIMENSION_BODIES, dimensionRounds, dimensionSummary } from './dimensions.mjs';
-import { accessToken, freshDatabase, log, seedUsers, startServer, startService, userIds } from './lib.mjs';
+import { accessToken, freshDatabase, log, postLoad, seedUsers, startServer, startService, userIds } from './lib.mjs';
 import { combinedRow, withCpu } from './measure.mjs';
 
 const USERS = 1000;
@@ -23,21 +22,12 @@ const ids = userIds(USERS);
 
 /** Record requests with `body` for random users. */
 const run = (body, duration) =>
-  autocannon({
-    url: service.base,
+  postLoad({
+    base: service.base,
     connections: CONNECTIONS,
     duration,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/record',
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify({ userId: ids[Math.floor(Math.random() * ids.length)], ...body }),
-        }),
-      },
-    ],
+    authorization: meter,
+    body: () => ({ userId: ids[Math.floor(Math.random() * ids.length)], ...body }),
   });
 
 try {

@@ -14,12 +14,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { buildOf, commitOf } from './builds.mjs';
 import { createDimensionsRule, DIMENSION_BODIES, DIMENSIONS_MODEL } from './dimensions.mjs';
-import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
+import { accessToken, freshDatabase, log, postLoad, ROOT, startServer, startService, userIds } from './lib.mjs';
 import { combinedRow, withCpu } from './measure.mjs';
 
 const USERS = 1000;
@@ -47,21 +46,12 @@ async function createTokensRule(base) {
 
 /** Record requests with `body` for random users on `service`, for `duration` seconds. */
 const run = (service, body, duration) =>
-  autocannon({
-    url: service.base,
+  postLoad({
+    base: service.base,
     connections: CONNECTIONS,
     duration,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/record',
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify({ userId: ids[Math.floor(Math.random() * ids.length)], ...body }),
-        }),
-      },
-    ],
+    authorization: meter,
+    body: () => ({ userId: ids[Math.floor(Math.random() * ids.length)], ...body }),
   });
 
 const builds = [

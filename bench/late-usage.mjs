@@ -5,10 +5,9 @@
 // summed requests and by the service's Node CPU per request. A late record is priced by the rule in
 // force at its occurredAt (a rule changed an hour before, so the price history is read) and counted on
 // its own day.
-import autocannon from 'autocannon';
 import pg from 'pg';
 
-import { accessToken, freshDatabase, log, seedUsers, startServer, startService, userIds } from './lib.mjs';
+import { accessToken, freshDatabase, log, postLoad, seedUsers, startServer, startService, userIds } from './lib.mjs';
 import { combinedRow, withCpu } from './measure.mjs';
 
 const USERS = 1000;
@@ -35,46 +34,29 @@ const now = () => ({});
 const TOKENS = { service: 'chat', operation: 'completion', modelId: MODEL, inputTokens: 1200, outputTokens: 300 };
 
 const record = (when) =>
-  autocannon({
-    url: service.base,
+  postLoad({
+    base: service.base,
     connections: CONNECTIONS,
     duration: WINDOW,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/record',
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify({ userId: randomId(), ...TOKENS, ...when() }),
-        }),
-      },
-    ],
+    authorization: meter,
+    body: () => ({ userId: randomId(), ...TOKENS, ...when() }),
   });
 
 const batch = (when) =>
-  autocannon({
-    url: service.base,
+  postLoad({
+    base: service.base,
+    path: '/api/usage/records/batch',
     connections: BATCH_CLIENTS,
     duration: WINDOW,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/usage/records/batch',
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: meter },
-          body: JSON.stringify({
-            events: Array.from({ length: BATCH_EVENTS }, () => ({
-              eventId: `bench-late-${sent++}`,
-              userId: randomId(),
-              ...TOKENS,
-              ...when(),
-            })),
-          }),
-        }),
-      },
-    ],
+    authorization: meter,
+    body: () => ({
+      events: Array.from({ length: BATCH_EVENTS }, () => ({
+        eventId: `bench-late-${sent++}`,
+        userId: randomId(),
+        ...TOKENS,
+        ...when(),
+      })),
+    }),
   });
 
 /** `rounds` rounds of a window without occurredAt and one with it, the first side alternating. */

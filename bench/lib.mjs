@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 
@@ -150,6 +151,28 @@ export async function startService(databaseUrl, env = {}, { under = [], readyWit
       }),
   };
 }
+
+/**
+ * autocannon posting to `path` (default the record route) of `base`: `connections` clients back to back
+ * for `duration` seconds, each request's JSON body made anew by `body()`, sent with `authorization`.
+ */
+export const postLoad = ({ base, path: route = '/api/usage/record', connections, duration, authorization, body }) =>
+  autocannon({
+    url: base,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: route,
+        setupRequest: (req) => ({
+          ...req,
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify(body()),
+        }),
+      },
+    ],
+  });
 
 export const userIds = (n) => Array.from({ length: n }, (_, i) => `bench-${i + 1}`);
 
