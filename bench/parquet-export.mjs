@@ -1,8 +1,9 @@
 // npm run bench:parquet: the Parquet export (docs/exports.md) of 1,000,000 usage records and their
 // 1,000,000 ledger lines. The built service on a fresh database with EXPORT_DIR set; the rows are
-// written by SQL as the engine writes them, then POST /api/exports/run and its run timed to the end.
-// Prints rows a second and the files' sizes. Then the record route beside a running export, in
-// interleaved rounds: each round seeds BENCH_PARQUET_ROUND_RECORDS more records, and measures the
+// written by SQL as the engine writes them, then POST /api/exports/run and its run timed to the end,
+// unpaced (EXPORT_ROWS_PER_SECOND=0). Prints rows a second and the files' sizes. Then, the service
+// started again at its default pace (BENCH_PARQUET_ROWS_PER_SECOND sets another), the record route
+// beside a running export, in interleaved rounds: each round seeds BENCH_PARQUET_ROUND_RECORDS more records, and measures the
 // record route (BENCH_PARQUET_CLIENTS clients back to back) for BENCH_PARQUET_WINDOW_S seconds with
 // no export and for as long again while an export of them runs, in alternating order. Per window: the
 // rate, p50 and p99, and the service's main-thread CPU per request (/proc: the event loop's own work,
@@ -29,18 +30,23 @@ const CLIENTS = env('BENCH_PARQUET_CLIENTS', 4);
 const server = await startServer();
 const database = await freshDatabase(server.url, 'accounting_bench_parquet');
 const dir = await mkdtemp(path.join(tmpdir(), 'accounting-bench-parquet-'));
-const service = await startService(
-  database.url,
-  {
-    NODE_ENV: 'test',
-    LOG_FORMAT: 'json',
-    JOBS_ENABLED: 'false',
-    EXPORT_DIR: dir,
-    METERING_TRUST: 'users',
-  },
-  // On cores shared with other work, the service may take minutes to start (its migrations on a fresh database).
-  { readyWithinMs: 600_000 },
-);
+/** The service on the bench database, its exports read at `rowsPerSecond` (unset: the service's default). */
+const startExporting = (rowsPerSecond) =>
+  startService(
+    database.url,
+    {
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      JOBS_ENABLED: 'false',
+      EXPORT_DIR: dir,
+      METERING_TRUST: 'users',
+      ...(rowsPerSecond === undefined ? {} : { EXPORT_ROWS_PER_SECOND: rowsPerSecond }),
+    },
+    // On cores shared with other work, the service may take minutes to start (its migrations on a fresh database).
+    { readyWithinMs: 600_000 },
+  );
+// The export's own rate unpaced; the record route beside it at the service's pace (EXPORT_ROWS_PER_SECOND).
+let service = await startExporting('0');
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const admin = { Authorization: `Bearer ${accessToken('bench-exports', 'admin')}` };
 
@@ -157,7 +163,7 @@ try {
   const bytes = (name) =>
     files.filter((f) => f.file.includes(`${path.sep}${name}${path.sep}`)).reduce((n, f) => n + f.bytes, 0);
   console.log(
-    `\nParquet export of ${RECORDS.toLocaleString('en')} records and their ledger lines (POST /api/exports/run):`,
+    `\nParquet export of ${RECORDS.toLocaleString('en')} records and their ledger lines (POST /api/exports/run, unpaced):`,
   );
   console.log(
     `  ${rows.toLocaleString('en')} rows in ${(ms / 1000).toFixed(1)} s: ${Math.round(rows / (ms / 1000)).toLocaleString('en')} rows/s`,
@@ -169,7 +175,10 @@ try {
   }
 
   // The record route with no export and beside one, in alternating order so that the machine's drift
-  // falls on both: each round seeds its own records for its export.
+  // falls on both: each round seeds its own records for its export, read at the service's pace.
+  await service.stop();
+  service = await startExporting(process.env.BENCH_PARQUET_ROWS_PER_SECOND);
+  const pace = process.env.BENCH_PARQUET_ROWS_PER_SECOND ?? 'the default';
   const users = Array.from({ length: 200 }, (_, i) => accessToken(`px-${i + 1}`));
   await recordWindow(users, { ms: 2000 }); // warm-up
   const alone = [];
@@ -179,7 +188,8 @@ try {
     `${w.cpuMicros.toFixed(0)} µs main-thread CPU a request (${w.seconds.toFixed(1)} s)`;
   console.log(
     `  record route (${CLIENTS} clients back to back), ${ROUNDS} rounds of ${WINDOW_MS / 1000} s with no export and ` +
-      `beside an export of ${ROUND_RECORDS.toLocaleString('en')} records, load average ${loadAverage()}:`,
+      `beside an export of ${ROUND_RECORDS.toLocaleString('en')} records (EXPORT_ROWS_PER_SECOND ${pace}), ` +
+      `load average ${loadAverage()}:`,
   );
   let failed = 0;
   for (let round = 0; round < ROUNDS; round++) {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +102,31 @@ async function runToCompletion(t: TestApp) {
   return run;
 }
 
+/** The part writers (src/exports/part-writer.child.ts) whose parent is `parent`. */
+function partWriters(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^[0-9]+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return Number(stat[1]) === parent && cmdline.includes('part-writer.child');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Whether `pid` still runs (a process that ended but is not reaped yet does not). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('kill -9 of the exporting process', () => {
   let own: OwnDatabase;
   let dir: string;
@@ -124,6 +149,18 @@ describe('kill -9 of the exporting process', () => {
     await rm(outDir, { recursive: true, force: true });
   });
 
+  /** The built service on the spec's database and EXPORT_DIR, to be killed. */
+  const exporter = () =>
+    spawnService(path.join(outDir, 'src', 'main.js'), root, {
+      NODE_ENV: 'test',
+      DATABASE_URL: own.url,
+      DB_MIGRATIONS_RUN: 'false',
+      JWT_ACCESS_SECRET: TEST_JWT_SECRET,
+      WEBHOOK_SECRET_KEY: 'exports-kill-webhook-secret-0123456789abcdef',
+      EXPORT_DIR: dir,
+      JOBS_ENABLED: 'false',
+    });
+
   it(
     'between renaming a part’s files and moving its watermark: the next runs still hold every row once',
     { timeout: 300_000 },
@@ -131,15 +168,7 @@ describe('kill -9 of the exporting process', () => {
       await seed(t, 10);
       await runToCompletion(t);
       await seed(t, 10);
-      service = spawnService(path.join(outDir, 'src', 'main.js'), root, {
-        NODE_ENV: 'test',
-        DATABASE_URL: own.url,
-        DB_MIGRATIONS_RUN: 'false',
-        JWT_ACCESS_SECRET: TEST_JWT_SECRET,
-        WEBHOOK_SECRET_KEY: 'exports-kill-webhook-secret-0123456789abcdef',
-        EXPORT_DIR: dir,
-        JOBS_ENABLED: 'false',
-      });
+      service = exporter();
       const port = await service.port;
       const runId = await stopBetweenRenameAndWatermark(
         own.url,
@@ -174,6 +203,44 @@ describe('kill -9 of the exporting process', () => {
       expect(await expectEveryRowOnce(own.db, dir)).toBeGreaterThan(40);
       const killed = await own.db.query(`SELECT status FROM export_runs WHERE id = $1`, [runId]);
       expect(killed.rows[0].status).toBe('failed');
+    },
+  );
+
+  it(
+    'while a part writer reads its rows: the writer ends with the process, the next runs hold every row once',
+    { timeout: 300_000 },
+    async () => {
+      await seed(t, 5);
+      service = exporter();
+      const port = await service.port;
+      const parent = service.child.pid!;
+      const db = new pg.Pool({ connectionString: own.url, max: 3 });
+      db.on('error', () => undefined);
+      const ledgerLock = await db.connect();
+      ledgerLock.on('error', () => undefined);
+      try {
+        await ledgerLock.query('BEGIN');
+        await ledgerLock.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
+        const res = await fetch(`http://127.0.0.1:${port}/api/exports/run`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${adminToken}` },
+        });
+        expect(res.status).toBe(202);
+        await until('the part writer waits to read the ledger', runWaitsOnLock(db, /credit_ledger/));
+        const writers = partWriters(parent);
+        expect(writers).toHaveLength(1);
+        service.child.kill('SIGKILL');
+        await service.exit;
+        await until('the part writer has ended with its process', async () => !running(writers[0]));
+      } finally {
+        await ledgerLock.query('ROLLBACK').catch(() => undefined);
+        ledgerLock.release(true);
+        await db.end().catch(() => undefined);
+      }
+      await runToCompletion(t);
+      await seed(t, 2);
+      await runToCompletion(t);
+      expect(await expectEveryRowOnce(own.db, dir)).toBeGreaterThan(40);
     },
   );
 });

@@ -5,6 +5,8 @@ export interface ParquetExportConfig {
   dir: string | null;
   /** EXPORT_INTERVAL_MINUTES: how often the scheduled export runs (default 60). */
   intervalMinutes: number;
+  /** EXPORT_ROWS_PER_SECOND: the most rows a run reads a second (default 25,000; 0: as fast as it can). */
+  rowsPerSecond: number;
 }
 
 export function parquetExportConfig(read: EnvReader): ParquetExportConfig {
@@ -12,5 +14,6 @@ export function parquetExportConfig(read: EnvReader): ParquetExportConfig {
   return {
     dir: dir ? dir : null,
     intervalMinutes: read.int('EXPORT_INTERVAL_MINUTES', 60, 1, 10_080),
+    rowsPerSecond: read.int('EXPORT_ROWS_PER_SECOND', 25_000, 0, 100_000_000),
   };
 }

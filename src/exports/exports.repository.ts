@@ -1,10 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 
 import { moneySql } from '../credits/currencies.js';
@@ -91,11 +87,11 @@ export class ExportsRepository {
   }
 
   /**
-   * Writes the dataset's rows of [fromXid, toXid) to `file` as CSV (each column as text, in the
-   * dataset's order, then the row's UTC day), read in one repeatable-read snapshot on `client`. Rows
-   * from before the exports (no created_xid) belong to the range that starts at 0. Answers the rows.
+   * The COPY that writes the dataset's rows of [fromXid, toXid) as CSV (each column as text, in the
+   * dataset's order, then the row's UTC day), for the part writer to run in a repeatable-read snapshot
+   * of its own session. Rows from before the exports (no created_xid) belong to the range that starts at 0.
    */
-  async copyRows(client: pg.Client, dataset: ExportDataset, range: PartRange, file: string): Promise<number> {
+  rowsCopy(dataset: ExportDataset, range: PartRange): string {
     const columns = dataset.columns.map(columnSql);
     const day = `to_char(${dataset.dateColumn} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
     const legacy = range.from_xid === '0' ? ' OR created_xid IS NULL' : '';
@@ -103,16 +99,7 @@ export class ExportsRepository {
     const to = BigInt(range.to_xid).toString();
     const select = `SELECT ${[...columns, day].join(', ')} FROM ${dataset.table}
        WHERE (created_xid >= ${from} AND created_xid < ${to})${legacy} ORDER BY ${dataset.orderBy}`;
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const stream = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
-      await pipeline(stream, createWriteStream(file));
-      await client.query('COMMIT');
-      return Number(stream.rowCount ?? 0);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    return `COPY (${select}) TO STDOUT WITH (FORMAT csv)`;
   }
 
   async insertRun(trigger: ExportTrigger, createdBy: string | null, now: Date): Promise<ExportRunRow> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -17,7 +18,8 @@ import { Transactions } from '../database/transactions.js';
 import type { ExportTrigger } from './entities/export-run.entity.js';
 import { EXPORT_DATASETS, type ExportDataset } from './export-datasets.js';
 import { type ExportRunRow, ExportsRepository, type PartRange } from './exports.repository.js';
-import { partScratch, removePartFiles, writePartFiles } from './parquet-files.js';
+import { partConversion, partScratch, placePartFiles, removePartFiles } from './parquet-files.js';
+import { writePartInChild } from './part-writer.js';
 
 /** A run's statements may take this long (one sorted range of a large table): its own session only. */
 const RUN_STATEMENT_TIMEOUT_MS = 30 * 60_000;
@@ -136,12 +138,22 @@ export class ExportsService implements OnApplicationShutdown {
       };
       await this.repo.insertPart(part);
     }
-    const scratch = partScratch(dir, part.export_id);
+    // Each attempt has a scratch folder of its own: a writer left by a stopped instance ends, but it
+    // never writes where this one does.
+    const scratch = path.join(partScratch(dir, part.export_id), randomUUID());
     await mkdir(scratch, { recursive: true });
     try {
       const csv = path.join(scratch, 'rows.csv');
-      await this.repo.copyRows(client, dataset, part, csv);
-      const files = await writePartFiles(dir, dataset, part.export_id, csv);
+      const out = path.join(scratch, 'out');
+      const { days } = await writePartInChild({
+        connection: this.connectionConfig(),
+        copySql: this.repo.rowsCopy(dataset, part),
+        csvFile: csv,
+        rowsPerSecond: this.config.parquetExports.rowsPerSecond,
+        ...partConversion(dataset, csv, out),
+        spillDir: path.join(scratch, 'spill'),
+      });
+      const files = await placePartFiles(dir, dataset, part.export_id, out, days);
       const rows = files.reduce((sum, f) => sum + f.rows, 0);
       await this.repo.finishPart(part.export_id, runId, rows, files.length, this.now());
     } finally {
@@ -151,16 +163,21 @@ export class ExportsService implements OnApplicationShutdown {
 
   /** The run's own session: the lease lives as long as it, and its statements may run long. */
   private async connect(): Promise<pg.Client> {
+    const client = new pg.Client(this.connectionConfig());
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  /** The run's sessions (its lease's, its part writers'): long statements allowed. */
+  private connectionConfig(): pg.ClientConfig {
     const { database } = this.config;
     const url = (this.dataSource.options as { url?: string }).url ?? database.url;
     const settings = connectionSettings(
       { ...database, statementTimeoutMs: RUN_STATEMENT_TIMEOUT_MS },
       'accounting-parquet-exports',
     );
-    const client = new pg.Client({ connectionString: url ?? undefined, ...settings });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
+    return { connectionString: url ?? undefined, ...settings };
   }
 
   private now(): Date {
