@@ -1,10 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import type { EventType } from './event-types.js';
 import { EVENT_CREATED_AT_SQL } from './events.repository.js';
@@ -67,20 +66,15 @@ export interface DeliverySqlRow {
 
 /** webhook_deliveries: claims, outcomes, the log, retries and the test event. */
 @Injectable()
-export class WebhookDeliveriesRepository implements OnModuleInit {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly metrics: MetricsService,
-  ) {}
+export class WebhookDeliveriesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The pending deliveries gauge of /metrics is counted here, from this module's table. */
-  onModuleInit(): void {
-    this.metrics.readAtScrape('webhookPending', async () => {
-      const [row]: { n: string }[] = await this.dataSource.query(
-        `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'`,
-      );
-      return Number(row.n);
-    });
+  /** The deliveries waiting to be sent: the pending deliveries gauge of /metrics. */
+  async countPending(): Promise<number> {
+    const [row]: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'`,
+    );
+    return Number(row.n);
   }
 
   /**

@@ -65,7 +65,7 @@ function ids(folder: string): string[] {
 }
 
 /**
- * Lowers the priority of this session's own PostgreSQL process too, when it runs on this machine and
+ * Lowers the priority of the PostgreSQL process serving this connection too, when it runs on this machine and
  * may be: the process whose title names this connection's local address and port (PostgreSQL titles a backend
  * `postgres: <user> <database> <host>(<port>) …`). A database elsewhere, or a server of another
  * user, leaves it as it is.

@@ -2,17 +2,15 @@ import { Global, Module } from '@nestjs/common';
 
 import { REFUSAL_COUNTER } from '../common/errors/all-exceptions.filter.js';
 import { STORE_ERROR_COUNTER } from '../throttling/shared-throttler-storage.js';
-import { MetricsController } from './metrics.controller.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 
 /**
- * Prometheus metrics (GET /metrics). Global: any module records through MetricsService
+ * Prometheus metrics (served at GET /metrics by src/health/). Global: any module records through MetricsService
  * (`creditsMoved`, `insufficientCredits`, `webhookDelivery`, `runJob` for scheduled jobs).
  */
 @Global()
 @Module({
-  controllers: [MetricsController],
   providers: [
     MetricsService,
     MetricsRepository,

@@ -51,10 +51,11 @@ describe('MetricsService', () => {
 
   it('a scrape still answers when a workload gauge cannot be read, and reads the others', async () => {
     const metrics = new MetricsService(noDatabase);
-    metrics.readAtScrape('activeSessions', () => Promise.reject(new Error('no database in a unit spec')));
-    metrics.readAtScrape('webhookPending', () => Promise.resolve(3));
     metrics.webhookDelivery('succeeded');
-    const text = await metrics.render();
+    const text = await metrics.render({
+      activeSessions: () => Promise.reject(new Error('no database in a unit spec')),
+      webhookPending: () => Promise.resolve(3),
+    });
     expect(text).toContain('accounting_webhook_deliveries_total{result="succeeded"} 1');
     expect(text).toContain('accounting_active_sessions 0');
     expect(text).toContain('accounting_webhook_pending 3');

@@ -12,13 +12,19 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 type HttpChild = ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>;
 
-/** A gauge another module reads for the scrape (MetricsService.readAtScrape). */
-export type ScrapeGauge = 'activeSessions' | 'webhookPending';
+/**
+ * The workload gauges, each read from the database by the module that owns what it counts, handed to
+ * render() by the scrape route (src/health/metrics.controller.ts), which sits above those modules.
+ */
+export interface WorkloadReads {
+  activeSessions: () => Promise<number>;
+  webhookPending: () => Promise<number>;
+}
 
 /**
  * The service's Prometheus metrics, one registry per application (tests run several apps in one
  * process). Counters are per process, as Prometheus expects; the workload gauges are read from the
- * database when scraped, each by the module whose table it counts.
+ * database when scraped, each by the module whose table it counts (WorkloadReads).
  */
 @Injectable()
 export class MetricsService {
@@ -104,20 +110,8 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  /** The gauges read at scrape time from other modules' tables, each registered by its module. */
-  private readonly scrapeReaders = new Map<ScrapeGauge, () => Promise<number>>();
-
   constructor(private readonly repository: MetricsRepository) {
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /**
-   * How `gauge` is read when /metrics is scraped: by the module that owns what it counts (streaming
-   * sessions count their active sessions, webhooks their pending deliveries), so metrics, which every
-   * module imports, reads no other module's table.
-   */
-  readAtScrape(gauge: ScrapeGauge, read: () => Promise<number>): void {
-    this.scrapeReaders.set(gauge, read);
   }
 
   /** One HTTP request; `route` is the matched template (or UNMATCHED_ROUTE). The hot path: no allocation but the key. */
@@ -180,13 +174,16 @@ export class MetricsService {
     }
   }
 
-  /** The Prometheus text: the database gauges are refreshed first (kept at their last value if that fails). */
-  async render(): Promise<string> {
-    const gauges: Record<ScrapeGauge, Gauge> = {
+  /**
+   * The Prometheus text: the workload gauges are refreshed first from `workload` (each kept at its last
+   * value if its read fails; none read without it).
+   */
+  async render(workload?: WorkloadReads): Promise<string> {
+    const gauges: Record<keyof WorkloadReads, Gauge> = {
       activeSessions: this.activeSessions,
       webhookPending: this.webhookPending,
     };
-    for (const [gauge, read] of this.scrapeReaders) {
+    for (const [gauge, read] of Object.entries(workload ?? {}) as [keyof WorkloadReads, () => Promise<number>][]) {
       try {
         gauges[gauge].set(await read());
       } catch (error) {

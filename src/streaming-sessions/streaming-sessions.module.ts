@@ -35,6 +35,6 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
     SessionQueriesService,
     SessionExpiryJob,
   ],
-  exports: [StreamingSessionsService],
+  exports: [StreamingSessionsService, StreamingSessionsRepository],
 })
 export class StreamingSessionsModule {}

@@ -1,10 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
@@ -136,20 +135,15 @@ export interface DueSession extends EstimateColumns {
 
 /** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */
 @Injectable()
-export class StreamingSessionsRepository implements OnModuleInit {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly metrics: MetricsService,
-  ) {}
+export class StreamingSessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The active sessions gauge of /metrics is counted here, from this module's table. */
-  onModuleInit(): void {
-    this.metrics.readAtScrape('activeSessions', async () => {
-      const [row]: { n: string }[] = await this.dataSource.query(
-        `SELECT count(*) AS n FROM streaming_sessions WHERE status = 'active'`,
-      );
-      return Number(row.n);
-    });
+  /** The sessions holding credits now: the active sessions gauge of /metrics. */
+  async countActive(): Promise<number> {
+    const [row]: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM streaming_sessions WHERE status = 'active'`,
+    );
+    return Number(row.n);
   }
 
   get reader(): EntityManager {

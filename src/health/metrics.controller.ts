@@ -8,8 +8,10 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { WebhookDeliveriesRepository } from '../events/webhook-deliveries.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { StreamingSessionsRepository } from '../streaming-sessions/streaming-sessions.repository.js';
 import { CredentialAttempts } from '../throttling/credential-attempts.js';
-import { MetricsService } from './metrics.service.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -17,7 +19,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * GET /metrics for Prometheus, with its own bearer token (METRICS_TOKEN) rather than a user's JWT:
  * a scraper is not a user. Not throttled per principal, and outside the OpenAPI document (it is not
  * JSON API). The token is a guessable secret like an API key (CredentialAttempts): any token from a
- * blocked address is a 429, a wrong one is a 401 and counts.
+ * blocked address is a 429, a wrong one is a 401 and counts. It sits above the modules whose tables
+ * the workload gauges count and asks each for its figure, so metrics, which every module imports,
+ * reads no other module's table.
  */
 @ApiExcludeController()
 @Public()
@@ -29,6 +33,8 @@ export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
     private readonly attempts: CredentialAttempts,
+    private readonly sessions: StreamingSessionsRepository,
+    private readonly deliveries: WebhookDeliveriesRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.expected = config.metricsToken ? digest(config.metricsToken) : null;
@@ -46,7 +52,10 @@ export class MetricsController {
       await this.attempts.failed(req);
       throw new UnauthorizedException('Bearer METRICS_TOKEN required');
     }
-    const body = await this.metrics.render();
+    const body = await this.metrics.render({
+      activeSessions: () => this.sessions.countActive(),
+      webhookPending: () => this.deliveries.countPending(),
+    });
     res.setHeader('Content-Type', this.metrics.contentType);
     res.setHeader('Cache-Control', 'no-store');
     res.send(body);
