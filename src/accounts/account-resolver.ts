@@ -22,6 +22,7 @@ import {
 import type { OrgRole } from '../auth/org-roles.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
+import { AccountIds } from './account-ids.js';
 import type { AccountRef } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
 
@@ -35,7 +36,17 @@ import { AccountsRepository } from './accounts.repository.js';
  */
 @Injectable()
 export class AccountResolver implements AccountAccess {
-  constructor(private readonly accounts: AccountsRepository) {}
+  constructor(
+    private readonly accounts: AccountsRepository,
+    private readonly ids: AccountIds,
+  ) {}
+
+  /** The standing of `userId` in the account `owner` names, its id remembered (AccountIds). */
+  private async standing(owner: AccountRef, userId: string, manager?: EntityManager) {
+    const read = await this.accounts.standing(owner.kind, owner.id, userId, manager);
+    if (read.accountId !== null) this.ids.learned(manager, owner, read.accountId);
+    return read;
+  }
 
   async resolve(
     caller: AuthUser,
@@ -47,7 +58,7 @@ export class AccountResolver implements AccountAccess {
     const owner = namedOwner(named, rule);
     // A portal token sees its session's account only, whatever else the rule would let its user see.
     if (owner) decidePortal(caller, 'own', owner);
-    const read = owner ? await this.accounts.standing(owner.kind, owner.id, caller.userId, manager) : null;
+    const read = owner ? await this.standing(owner, caller.userId, manager) : null;
     const standing = { exists: read?.accountId != null, role: read?.role ?? null };
     await requireAccess(caller, named, rule, routeRole, {
       orgStanding: () => Promise.resolve(standing),
@@ -79,13 +90,12 @@ export class AccountResolver implements AccountAccess {
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<void> {
-    const role =
-      owner.kind === 'org' ? (await this.accounts.standing('org', owner.id, caller.userId, manager)).role : null;
+    const role = owner.kind === 'org' ? (await this.standing(owner, caller.userId, manager)).role : null;
     decideGrant(caller, owner, role, what);
   }
 
   async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {
-    const read = await this.accounts.standing('org', orgId, userId, manager);
+    const read = await this.standing({ kind: 'org', id: orgId }, userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, userId, { member: true });
     return resolved({ kind: 'org', id: orgId }, read.accountId!, userId, read.role);
   }
@@ -96,13 +106,13 @@ export class AccountResolver implements AccountAccess {
 
   async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {
     const owner: AccountRef = ownAccount(caller);
-    const read = await this.accounts.standing(owner.kind, owner.id, caller.userId, manager);
+    const read = await this.standing(owner, caller.userId, manager);
     if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
     return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
   }
 
   async account(owner: AccountRef): Promise<ResolvedAccount | null> {
-    const read = await this.accounts.standing(owner.kind, owner.id, '');
+    const read = await this.standing(owner, '');
     return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }
 
@@ -114,7 +124,7 @@ export class AccountResolver implements AccountAccess {
   ): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
     if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
-    const read = await this.accounts.standing('org', orgId, caller.userId, manager);
+    const read = await this.standing({ kind: 'org', id: orgId }, caller.userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
     return resolved({ kind: 'org', id: orgId }, read.accountId!, caller.userId, read.role);
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountIds } from './account-ids.js';
 import { AccountResolver } from './account-resolver.js';
 import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
@@ -17,10 +18,11 @@ import { OrgRecordsService } from './org-records.service.js';
     AccountsService,
     AccountsRepository,
     AccountResolver,
+    AccountIds,
     ErasedAccounts,
     OrgRecordsService,
     OrgRecordsRepository,
   ],
-  exports: [AccountsService, AccountResolver, ErasedAccounts, OrgRecordsService],
+  exports: [AccountsService, AccountResolver, AccountIds, ErasedAccounts, OrgRecordsService],
 })
 export class AccountsModule {}

@@ -118,6 +118,37 @@ export class AccountsRepository {
     return manager.existsBy(UserAccount, { userId });
   }
 
+  /** The account ids of these users' and orgs' accounts (one statement; an owner without one: no row). */
+  async accountIds(
+    manager: EntityManager,
+    userIds: string[],
+    orgIds: string[],
+  ): Promise<{ userId: string | null; orgId: string | null; accountId: string }[]> {
+    return manager.query(
+      `SELECT user_id AS "userId", org_id AS "orgId", account_id::text AS "accountId" FROM accounts
+        WHERE user_id = ANY($1::varchar[])
+       UNION ALL
+       SELECT user_id, org_id, account_id::text FROM accounts WHERE org_id = ANY($2::varchar[])`,
+      [userIds, orgIds],
+    );
+  }
+
+  /** The account of a user or an org with when it was opened (its owner's creation); null when there is none. */
+  async opened(
+    manager: EntityManager,
+    kind: 'user' | 'org',
+    ownerId: string,
+  ): Promise<{ accountId: string; createdAt: Date } | null> {
+    const rows: { account_id: string; created_at: Date }[] = await manager.query(
+      kind === 'user'
+        ? `SELECT a.account_id, u.created_at FROM accounts a JOIN user_accounts u ON u.user_id = a.user_id
+            WHERE a.user_id = $1`
+        : `SELECT a.account_id, o.created_at FROM accounts a JOIN orgs o ON o.org_id = a.org_id WHERE a.org_id = $1`,
+      [ownerId],
+    );
+    return rows[0] ? { accountId: rows[0].account_id, createdAt: rows[0].created_at } : null;
+  }
+
   /**
    * The account an owner names and, for an org's, the user's active role in it (org_member_role():
    * null unless a member), in one statement: what the access rule reads (account-resolver.ts); with

@@ -13,6 +13,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
+import type { AccountRef } from './account-ref.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 import { ErasedAccounts } from './erased-accounts.js';
 
@@ -192,5 +193,10 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return this.users.exists(manager, userId);
+  }
+
+  /** The account `owner` names with when it was opened (its user's or org's creation); null: none. */
+  opened(manager: EntityManager, owner: AccountRef): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.users.opened(manager, owner.kind, owner.id);
   }
 }

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import { accountIdOfKindSql } from './credits.sql.js';
 import type { AutoRechargeAttemptStatus } from './entities/auto-recharge-attempt.entity.js';
 
 export interface AutoRechargeSettingsRow {
@@ -47,23 +45,6 @@ const ATTEMPT_COLUMNS = `a.id, a.account_id::text AS "accountId", c.kind, COALES
  */
 @Injectable()
 export class AutoRechargeRepository {
-  /** Locks the account (credits_lock_account_ids()) until the transaction ends; its id, or null when unknown. */
-  async lock(manager: EntityManager, account: AccountRef): Promise<string | null> {
-    const rows = (await manager.query(
-      `SELECT l.id::text AS id FROM credits_lock_account_ids(ARRAY[${accountIdOfKindSql('$2::varchar', '$1')}]) l(id)`,
-      [account.kind, account.id],
-    )) as Array<{ id: string }>;
-    return rows[0]?.id ?? null;
-  }
-
-  async accountId(manager: EntityManager, account: AccountRef): Promise<string | null> {
-    const rows = (await manager.query(`SELECT credit_account_of($1, $2)::text AS id`, [
-      account.kind,
-      account.id,
-    ])) as Array<{ id: string | null }>;
-    return rows[0]?.id ?? null;
-  }
-
   async settings(manager: EntityManager, accountId: string): Promise<AutoRechargeSettingsRow | null> {
     const rows = (await manager.query(
       `SELECT ${SETTINGS_COLUMNS} FROM auto_recharge_settings s WHERE s.account_id = $1`,
@@ -141,11 +122,12 @@ export class AutoRechargeRepository {
     return rows[0].status;
   }
 
-  async succeed(manager: EntityManager, id: string, account: AccountRef): Promise<SucceedOutcome> {
-    const rows = (await manager.query(
-      `SELECT auto_recharge_succeed($1, ${accountIdOfKindSql('$2::varchar', '$3')}) AS status`,
-      [id, account.id, account.kind],
-    )) as Array<{ status: SucceedOutcome }>;
+  /** auto_recharge_succeed() of the attempt `id` of the account `accountId` (null: none). */
+  async succeed(manager: EntityManager, id: string, accountId: string | null): Promise<SucceedOutcome> {
+    const rows = (await manager.query(`SELECT auto_recharge_succeed($1, $2::bigint) AS status`, [
+      id,
+      accountId,
+    ])) as Array<{ status: SucceedOutcome }>;
     return rows[0].status;
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, isStaff } from '../auth/account-access.js';
@@ -8,6 +9,7 @@ import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
 import {
   type AutoRechargeAttemptRow,
   AutoRechargeRepository,
@@ -52,12 +54,14 @@ export class AutoRechargeService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
   async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
     const account = await this.authorised(caller, named, 'read');
     const m = this.tx.statementManager;
-    const accountId = await this.repo.accountId(m, account);
+    const accountId = await this.ids.of(m, account);
     if (accountId === null) throw notFound(account);
     return this.view(
       account,
@@ -87,7 +91,7 @@ export class AutoRechargeService {
     }
     const account = await this.authorised(caller, body, 'write');
     return this.tx.run(async (m) => {
-      const accountId = await this.repo.lock(m, account);
+      const accountId = await this.locks.lockOwner(m, account);
       if (accountId === null) throw notFound(account);
       const before = await this.repo.settings(m, accountId);
       // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
@@ -180,8 +184,8 @@ export class AutoRechargeService {
    * Never throws for the attempt's state: the purchase was paid whatever happened to it
    * (`failed`: it was failed before the payment came; it stays failed).
    */
-  succeedAttempt(manager: EntityManager, attemptId: string, account: AccountRef): Promise<SucceedOutcome> {
-    return this.repo.succeed(manager, attemptId, account);
+  async succeedAttempt(manager: EntityManager, attemptId: string, account: AccountRef): Promise<SucceedOutcome> {
+    return this.repo.succeed(manager, attemptId, await this.ids.of(manager, account));
   }
 
   /**

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountIdSql } from './credits.sql.js';
-
-/** Whose cap: a budgeted API key (its budget spans every account it charges) or an org's member. */
-export type CapSubject = { kind: 'key' } | { kind: 'member'; orgId: string };
+/**
+ * Whose cap: a budgeted API key (its budget spans every account it charges) or a member of the org
+ * whose account is `accountId` (null: the org has none).
+ */
+export type CapSubject = { kind: 'key' } | { kind: 'member'; accountId: string | null };
 
 /** A cap's limit with what its subject spent in the limit's current period. */
 export interface CapRow {
@@ -24,10 +25,10 @@ interface RawCap {
   resets_at: Date | null;
 }
 
-/** The cap's account: 0 for a key, the organisation's account for a member (credit_caps' key). */
-const ACCOUNT_SQL = `CASE WHEN $1::varchar = 'key' THEN 0 ELSE ${accountIdSql('$2::varchar', 'org')} END`;
+/** The cap's account (credit_caps' key), $2: 0 for a key, the organisation's account for a member. */
+const ACCOUNT_SQL = `$2::bigint`;
 
-const orgOf = (subject: CapSubject): string | null => (subject.kind === 'member' ? subject.orgId : null);
+const accountOf = (subject: CapSubject): string | null => (subject.kind === 'member' ? subject.accountId : '0');
 
 /** credit_caps: the limits of every cap (docs/spend-controls.md); their spend is credit_cap_spend's. */
 @Injectable()
@@ -44,7 +45,7 @@ export class CreditCapsRepository {
        VALUES ($1, $3, ${ACCOUNT_SQL}, $4, $5, $6)
        ON CONFLICT (subject_kind, subject_id, account_id) DO UPDATE
          SET credit_limit = EXCLUDED.credit_limit, period = EXCLUDED.period, updated_at = now()`,
-      [subject.kind, orgOf(subject), subjectId, limit.credits, limit.period, limit.ownerId],
+      [subject.kind, accountOf(subject), subjectId, limit.credits, limit.period, limit.ownerId],
     );
   }
 
@@ -56,7 +57,7 @@ export class CreditCapsRepository {
     await m.query(
       `UPDATE credit_caps SET credit_limit = NULL, period = NULL, updated_at = now()
         WHERE subject_kind = $1 AND subject_id = $3 AND account_id = ${ACCOUNT_SQL} AND credit_limit IS NOT NULL`,
-      [subject.kind, orgOf(subject), subjectId],
+      [subject.kind, accountOf(subject), subjectId],
     );
   }
 
@@ -78,7 +79,7 @@ export class CreditCapsRepository {
          CROSS JOIN LATERAL credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, COALESCE($4::timestamptz, now())) sp
         WHERE c.subject_kind = $1 AND c.subject_id = ANY($3::varchar[]) AND c.account_id = ${ACCOUNT_SQL}
           AND c.credit_limit IS NOT NULL`,
-      [subject.kind, orgOf(subject), subjectIds, at],
+      [subject.kind, accountOf(subject), subjectIds, at],
     );
     return new Map(
       rows.map((r) => [

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { type CapRow, CreditCapsRepository } from './credit-caps.repository.js';
+import { AccountIds } from '../accounts/account-ids.js';
+import { orgAccount } from '../accounts/account-ref.js';
+import { type CapRow, type CapSubject, CreditCapsRepository } from './credit-caps.repository.js';
 import type { MemberLimitState } from './credits-results.js';
 
 export type { CapRow } from './credit-caps.repository.js';
@@ -19,7 +21,15 @@ export interface CapLimit {
  */
 @Injectable()
 export class CreditCapsService {
-  constructor(private readonly repo: CreditCapsRepository) {}
+  constructor(
+    private readonly repo: CreditCapsRepository,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+  ) {}
+
+  /** A member of `orgId` as a cap's subject: the org's account. */
+  private async member(m: EntityManager, orgId: string): Promise<CapSubject> {
+    return { kind: 'member', accountId: await this.ids.of(m, orgAccount(orgId)) };
+  }
 
   /** The budgets of these keys that have one, with what each counted in its period now. */
   keyCaps(m: EntityManager, keyIds: string[]): Promise<Map<string, CapRow>> {
@@ -34,8 +44,9 @@ export class CreditCapsService {
   }
 
   /** The limits of these members of the org that have one, with what each spent in its period at `at`. */
-  memberCaps(m: EntityManager, orgId: string, userIds: string[], at: Date | null): Promise<Map<string, CapRow>> {
-    return this.repo.find(m, { kind: 'member', orgId }, userIds, at);
+  async memberCaps(m: EntityManager, orgId: string, userIds: string[], at: Date | null): Promise<Map<string, CapRow>> {
+    if (userIds.length === 0) return new Map();
+    return this.repo.find(m, await this.member(m, orgId), userIds, at);
   }
 
   /**
@@ -49,9 +60,10 @@ export class CreditCapsService {
   }
 
   /** Sets (or, with null, removes) a member's spend limit in the org. */
-  setMemberCap(m: EntityManager, orgId: string, userId: string, limit: CapLimit | null): Promise<void> {
+  async setMemberCap(m: EntityManager, orgId: string, userId: string, limit: CapLimit | null): Promise<void> {
+    const subject = await this.member(m, orgId);
     return limit === null
-      ? this.repo.clear(m, { kind: 'member', orgId }, userId)
-      : this.repo.set(m, { kind: 'member', orgId }, userId, { ...limit, ownerId: null });
+      ? this.repo.clear(m, subject, userId)
+      : this.repo.set(m, subject, userId, { ...limit, ownerId: null });
   }
 }

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountIdOfKindSql } from './credits.sql.js';
-
 /** What credits_correct() is asked: the record's account, its correction and its delta. */
 export interface CorrectionMove {
   /** The account that paid the record: an organisation's (orgId) or the user's. */
@@ -53,14 +51,12 @@ interface MovedRow {
 
 @Injectable()
 export class CreditCorrectionsRepository {
-  /** One call of the engine's credits_correct(), the account resolved in its statement. */
-  async correct(manager: EntityManager, move: CorrectionMove): Promise<CorrectionMoved> {
+  /** One call of the engine's credits_correct() on the account `accountId` (null: none, the engine's answer). */
+  async correct(manager: EntityManager, accountId: string | null, move: CorrectionMove): Promise<CorrectionMoved> {
     const rows: MovedRow[] = await manager.query(
-      `SELECT * FROM credits_correct(${accountIdOfKindSql('$1::varchar', '$2')}, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                                     $12, $13, $14)`,
+      `SELECT * FROM credits_correct($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
-        move.account.id,
-        move.account.kind,
+        accountId,
         move.usageRecordId,
         move.correctionId,
         move.sessionId,

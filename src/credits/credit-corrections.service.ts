@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
@@ -25,6 +26,7 @@ export class CreditCorrectionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /** What credits_correct() takes from the configuration (for a caller that calls it in its own SQL). */
@@ -42,7 +44,8 @@ export class CreditCorrectionsService {
   }
 
   async correct(manager: EntityManager, input: CorrectionInput): Promise<CorrectionMoved> {
-    const moved = await this.repo.correct(manager, { ...input, ...this.settings() });
+    const accountId = await this.ids.of(manager, input.account);
+    const moved = await this.repo.correct(manager, accountId, { ...input, ...this.settings() });
     const credits = moved.returned + moved.regranted - moved.collected - moved.debt;
     if (credits !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved('correction', credits));
     return moved;

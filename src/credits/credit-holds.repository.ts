@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
-import { accountIdOfKindSql, accountIdSql } from './credits.sql.js';
 
 /** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
 export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
@@ -35,8 +35,8 @@ export interface SettlementRow extends GivenBack {
 
 /**
  * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
- * locked, with at least the columns `user_id`, `org_id` (the organisation that pays, or null),
- * `session_id`, `charge` (≤ the integer range when
+ * locked, with at least the columns `account_id` (the account that pays: the engine's id), `user_id`,
+ * `org_id` (the organisation that pays, or null), `session_id`, `charge` (≤ the integer range when
  * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
  * of `writes` (CTEs `write_1`…) runs only when the settlement happened: it may read `settling` and
  * `settled` (credits_settle()'s row, `out_*` columns) and answers at most one row (an INSERT/UPDATE
@@ -49,28 +49,25 @@ export interface SettleStatement {
   writes: SqlPart[];
 }
 
-const HOLD_PARAMS = 9;
+const HOLD_PARAMS = 8;
 /**
- * credits_hold() with its amount given as `amount`: $1 owner (user or org), $3 session, $4 created by, $5 key,
- * $6, $7 defaults, $8 account kind, $9 the org's member; the owner resolved to its account id in the statement.
+ * credits_hold() with its amount given as `amount`: $1 the account id (null: none, the hold's
+ * no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the org's member.
  */
-const creditsHold = (amount: string) =>
-  `credits_hold(${accountIdOfKindSql('$1::varchar', '$8')}, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $9)`;
+const creditsHold = (amount: string) => `credits_hold($1::bigint, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8)`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
 
-function holdParams(hold: HoldSpec): unknown[] {
-  const who = payer(hold);
+function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
   return [
-    who.account.id,
+    accountId,
     hold.amount,
     hold.refs.sessionId,
     hold.refs.createdBy,
     hold.apiKeyId ?? null,
     hold.rateDefault,
     hold.thresholds,
-    who.account.kind,
-    who.member,
+    payer(hold).member,
   ];
 }
 
@@ -91,6 +88,8 @@ export class CreditHoldsRepository {
   /** Statement texts by name (built once). */
   private readonly statements = new Map<string, string>();
 
+  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
+
   /**
    * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
    * inserted when `then.unless` holds; the insert runs only when the hold happened. 'taken' when
@@ -102,6 +101,7 @@ export class CreditHoldsRepository {
     hold: HoldSpec,
     then: InsertAfterHold,
   ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
+    const accountId = await this.ids.of(manager, payer(hold).account);
     let text = this.statements.get(then.name);
     if (!text) {
       // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.
@@ -114,7 +114,10 @@ export class CreditHoldsRepository {
     }
     let rows: Record<string, unknown>[];
     try {
-      rows = await queryPrepared(manager, then.name, { sql: text, params: [...holdParams(hold), ...then.params] });
+      rows = await queryPrepared(manager, then.name, {
+        sql: text,
+        params: [...holdParams(accountId, hold), ...then.params],
+      });
     } catch (error) {
       if (isUniqueViolation(error)) return 'taken';
       throw error;
@@ -143,12 +146,11 @@ export class CreditHoldsRepository {
         {
           name: 'settle_outcome',
           sql: `SELECT k.*
-                  FROM (SELECT settling.user_id, settling.org_id, settling.session_id, settling.charge::int AS charge
+                  FROM (SELECT settling.account_id, settling.user_id, settling.org_id, settling.session_id,
+                               settling.charge::int AS charge
                           FROM settling WHERE settling.settle) to_settle,
-                       LATERAL credits_settle(CASE WHEN to_settle.org_id IS NULL
-                                                   THEN ${accountIdSql('to_settle.user_id', 'user')}
-                                                   ELSE ${accountIdSql('to_settle.org_id', 'org')} END,
-                                              to_settle.session_id, to_settle.charge, $1, $2::uuid, $3::int, $4::int[],
+                       LATERAL credits_settle(to_settle.account_id::bigint, to_settle.session_id, to_settle.charge, $1,
+                                              $2::uuid, $3::int, $4::int[],
                                               CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END) k`,
           params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
           materialized: true,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import { type AccountRef, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -32,6 +33,7 @@ export class CreditQueriesService {
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -47,13 +49,14 @@ export class CreditQueriesService {
    * a new plan allowance grants only what it adds to that. Read it under the user's account lock
    * (`AccountLocksRepository.lock`) in the transaction that grants, so no concurrent grant can slip in.
    */
-  planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, account, at);
+  async planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
+    return this.reads.planCreditsInForce(manager, await this.ids.of(manager, account), at);
   }
 
   /** The available balance plus what the account's overdraft still covers. */
-  spendable(account: AccountRef): Promise<number> {
-    return this.reads.spendable(this.readManager, account);
+  async spendable(account: AccountRef): Promise<number> {
+    const manager = this.readManager;
+    return this.reads.spendable(manager, await this.ids.of(manager, account));
   }
 
   async balance(userId: string): Promise<BalanceView> {
@@ -62,7 +65,8 @@ export class CreditQueriesService {
 
   /** An account's balance (a user's or an organisation's): what GET …/balance answers beside its owner. */
   async accountBalance(account: AccountRef): Promise<AccountBalanceView> {
-    const rows = await this.reads.balanceRows(this.readManager, account);
+    const manager = this.readManager;
+    const rows = await this.reads.balanceRows(manager, await this.ids.of(manager, account));
     const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
     return {
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
@@ -96,7 +100,7 @@ export class CreditQueriesService {
   }): Promise<Page<AllocationView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.reads.allocations({
-      account: query.account,
+      accountId: await this.ids.of(this.readManager, query.account),
       includeExpired: query.includeExpired ?? false,
       after: decodeTimeCursor(query.cursor, 'uuid'),
       limit,
@@ -117,7 +121,7 @@ export class CreditQueriesService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeIdCursor(query.cursor);
     const rows = await this.reads.ledger({
-      account: query.account,
+      accountId: await this.ids.of(this.readManager, query.account),
       kind: query.kind,
       range: parseDateRange(query.from, query.to, ['from', 'to']),
       allocationId: query.allocationId,

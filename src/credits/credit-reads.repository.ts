@@ -2,13 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { queryPrepared } from '../database/statement-parts.js';
 import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from './credit-views.js';
 import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from './credits.repository.js';
-import { accountIdSql } from './credits.sql.js';
 
 /**
  * Reconcile's transfer checks (docs/money.md "Transfers"), each row a `transfer_mismatch`: a transfer
@@ -50,20 +48,19 @@ export class CreditReadsRepository {
    */
   async balanceRows(
     manager: EntityManager,
-    account: AccountRef,
+    accountId: string | null,
   ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
-    const accountId = accountIdSql('$1', account.kind);
-    return queryPrepared(manager, `balance_${account.kind}`, {
-      sql: `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = ${accountId}), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+    return queryPrepared(manager, 'balance', {
+      sql: `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = $1::bigint), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start, a.purchase_id
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
-                WHERE account_id = ${accountId} AND settled_at IS NULL) h
+                WHERE account_id = $1::bigint AND settled_at IS NULL) h
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start, purchase_id
              FROM credit_allocations
-            WHERE account_id = ${accountId} AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = $1::bigint AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
-      params: [account.id],
+      params: [accountId],
     });
   }
 
@@ -72,13 +69,12 @@ export class CreditReadsRepository {
    * (what a record of that many credits would pass, key budget and spend rate aside). Prepared, as
    * the balance read is.
    */
-  async spendable(manager: EntityManager, account: AccountRef): Promise<number> {
-    const accountId = accountIdSql('$1', account.kind);
-    const rows = await queryPrepared<{ n: string }>(manager, `spendable_${account.kind}`, {
-      sql: `SELECT (credit_available(${accountId})
+  async spendable(manager: EntityManager, accountId: string | null): Promise<number> {
+    const rows = await queryPrepared<{ n: string }>(manager, 'spendable', {
+      sql: `SELECT (credit_available($1::bigint)
                + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
-                            WHERE account_id = ${accountId}), 0))::bigint AS n`,
-      params: [account.id],
+                            WHERE account_id = $1::bigint), 0))::bigint AS n`,
+      params: [accountId],
     });
     return Number(rows[0].n);
   }
@@ -89,28 +85,28 @@ export class CreditReadsRepository {
    * once its period has begun, so these are the ones whose period holds `at`; not testing the start
    * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
    */
-  async planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
+  async planCreditsInForce(manager: EntityManager, accountId: string | null, at: Date): Promise<number> {
     const rows: { n: string }[] = await manager.query(
       `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE account_id = credit_account_of($3, $1) AND source = 'plan' AND expires_at > $2`,
-      [account.id, at, account.kind],
+        WHERE account_id = $1::bigint AND source = 'plan' AND expires_at > $2`,
+      [accountId, at],
     );
     return Number(rows[0].n);
   }
 
   /** Allocations newest first; the cursor keeps microseconds (a JS Date would skip rows across pages). */
   async allocations(query: {
-    account: AccountRef;
+    accountId: string | null;
     includeExpired: boolean;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
-    const params: unknown[] = [query.account.kind, query.account.id];
-    const where = ['account_id = credit_account_of($1, $2)'];
+    const params: unknown[] = [query.accountId];
+    const where = ['account_id = $1::bigint'];
     if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
     if (query.after) {
       params.push(query.after.t, query.after.id);
-      where.push(`(allocated_at, id) < ($3::timestamptz, $4::uuid)`);
+      where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
@@ -123,15 +119,15 @@ export class CreditReadsRepository {
 
   /** Ledger entries newest first (id order is insertion order). */
   async ledger(query: {
-    account: AccountRef;
+    accountId: string | null;
     kind?: LedgerKind;
     range: DateRange;
     allocationId?: string;
     afterId: string | null;
     limit: number;
   }): Promise<LedgerRow[]> {
-    const params: unknown[] = [query.account.kind, query.account.id];
-    const where = ['account_id = credit_account_of($1, $2)', ...rangeSql(query.range, 'created_at', params)];
+    const params: unknown[] = [query.accountId];
+    const where = ['account_id = $1::bigint', ...rangeSql(query.range, 'created_at', params)];
     if (query.kind !== undefined) {
       params.push(query.kind);
       where.push(`kind = $${params.length}`);

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import { type AccountRef, type PublicAccount, publicAccount } from '../accounts/account-ref.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { TransferView } from './credit-views.js';
-import { accountIdOfKindSql } from './credits.sql.js';
 
 /** What credits_transfer() answers (migration 1732000033100). */
 export interface TransferRow {
@@ -58,27 +58,22 @@ const TRANSFER_VIEW = `
 /** The transfers' statements (docs/money.md "Transfers"): the engine's credits_transfer() and the reads. */
 @Injectable()
 export class CreditTransfersRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+  ) {}
 
+  /** credits_transfer() between the two accounts' ids (AccountIds; null: no such account, the engine's answer). */
   async transfer(
     manager: EntityManager,
     input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
     thresholds: number[],
   ): Promise<TransferRow> {
+    const [from, to] = await this.ids.ofMany(manager, [input.from, input.to]);
     const rows: TransferRow[] = await manager.query(
       `SELECT out_status, out_available, out_transfer_id
-         FROM credits_transfer(${accountIdOfKindSql('$2::varchar', '$1')}, ${accountIdOfKindSql('$4::varchar', '$3')},
-                               $5::int, $6, $7, $8::int[])`,
-      [
-        input.from.kind,
-        input.from.id,
-        input.to.kind,
-        input.to.id,
-        input.credits,
-        input.reason,
-        input.createdBy,
-        thresholds,
-      ],
+         FROM credits_transfer($1::bigint, $2::bigint, $3::int, $4, $5, $6::int[])`,
+      [from, to, input.credits, input.reason, input.createdBy, thresholds],
     );
     return rows[0];
   }

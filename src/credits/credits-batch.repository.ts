@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
+import type { AccountRef } from '../accounts/account-ref.js';
 import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
-import { accountIdSql } from './credits.sql.js';
 
 /**
  * A batch take statement (CreditsService.debitAndInsertMany) built around the one take,
@@ -14,6 +15,8 @@ import { accountIdSql } from './credits.sql.js';
 export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */
   amounts: number[];
+  /** The account each event charges, in the same order (resolved to account ids by AccountIds). */
+  accounts: AccountRef[];
   /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
   input: SqlPart;
   /**
@@ -24,8 +27,8 @@ export interface BatchTakeStatement {
   events: string;
   /**
    * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
-   * record its ledger lines will point at), `account_id` (the owner id), `amount`, `kind` (`user` or
-   * `org`) and `member` (an org's: the member who spent, else null): whose account pays what.
+   * record its ledger lines will point at), `amount` and `member` (an org's: the member who spent,
+   * else null); the account it charges is `accounts[ord - 1]`.
    */
   charges: string;
   /**
@@ -69,13 +72,11 @@ export interface BatchTakeRow {
 }
 
 /**
- * The take: credits_take_events() over `charges` in event order, each owner resolved to its account
- * id here. A subquery per event is an index lookup whatever the plan (a join with `accounts` was
- * planned as a sequential scan of every account).
+ * The take: credits_take_events() over `charges` in event order, each with the account id of its
+ * event ($5, one per event in event order; null: no account, the take's no_account).
  */
 const TAKES = `SELECT k.*
-  FROM (SELECT array_agg(CASE c.kind WHEN 'user' THEN ${accountIdSql('c.account_id', 'user')}
-                                     WHEN 'org' THEN ${accountIdSql('c.account_id', 'org')} END ORDER BY c.ord) AS accounts,
+  FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
                array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
                array_agg(c.member ORDER BY c.ord) AS members
           FROM charges c) i,
@@ -104,11 +105,15 @@ function outcomes(answer: string | undefined): string {
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
 export class CreditsBatchRepository {
+  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
+
   async takeBatch(
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
     statement: BatchTakeStatement,
   ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
+    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
+    const accountIds = await this.ids.ofMany(manager, statement.accounts);
     const part = (name: string, sql: string, materialized = false): NamedPart => ({
       name,
       sql,
@@ -118,7 +123,7 @@ export class CreditsBatchRepository {
     const takes: NamedPart = {
       name: 'takes',
       sql: TAKES,
-      params: [take.createdBy, take.apiKeyId ?? null, take.rateDefault, take.thresholds],
+      params: [take.createdBy, take.apiKeyId ?? null, take.rateDefault, take.thresholds, accountIds],
       materialized: true,
     };
     const { sql, params } = withParts(

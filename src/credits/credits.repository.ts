@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
-import { accountIdOfKindSql } from './credits.sql.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -101,19 +101,19 @@ export const ALLOCATION_COLUMNS = `id, account_user_id(account_id) AS user_id, a
   source, plan_id, period_start, purchase_id, voided_at, voided_by, void_reason, value_minor, value_remaining_minor, currency`;
 
 /**
- * The one take (credits_take_events()) with one event, as a FROM item: $1 owner (user or org), $2
- * amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7 created by, $8 API key, $9 default
- * hourly limit, $10 default alert thresholds, $11 account kind, $12 the org's member (null for a
- * user's account). The owner is resolved to its account id in the statement (accountIdOfKindSql()).
+ * The one take (credits_take_events()) with one event, as a FROM item: $1 the account id (null: no
+ * account, the take's no_account), $2 amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7
+ * created by, $8 API key, $9 default hourly limit, $10 default alert thresholds, $11 the org's member
+ * (null for a user's account).
  */
-const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[${accountIdOfKindSql('$1::varchar', '$11')}],
-  ARRAY[$2::int], ARRAY[$6::uuid], ARRAY[$12::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
+const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARRAY[$1::bigint],
+  ARRAY[$2::int], ARRAY[$6::uuid], ARRAY[$11::varchar], ARRAY[$3::varchar], ARRAY[$4::varchar], ARRAY[$5::varchar])`;
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
 /**
  * Who pays: the account (an organisation's when the charge names one, else the user's) and the
- * member who spent (an organisation's charge only), as the statements resolve them for the engine.
+ * member who spent (an organisation's charge only), as AccountIds resolves them for the engine.
  */
 export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: AccountRef; member: string | null } {
   return take.orgId
@@ -121,10 +121,10 @@ export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: Acco
     : { account: userAccount(take.userId), member: null };
 }
 
-function takeParams(take: TakeSpec): unknown[] {
+function takeParams(accountId: string | null, take: TakeSpec): unknown[] {
   const who = payer(take);
   return [
-    who.account.id,
+    accountId,
     take.amount,
     take.kind,
     take.mode,
@@ -134,7 +134,6 @@ function takeParams(take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
-    who.account.kind,
     who.member,
   ];
 }
@@ -218,15 +217,25 @@ export interface InsertAfterTake {
 
 @Injectable()
 export class CreditsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+  ) {}
 
   get reader(): EntityManager {
     return this.dataSource.manager;
   }
 
-  /** Lock the account row, check the spend controls, take FIFO and write: ONE round trip. */
+  /**
+   * Lock the account row, check the spend controls, take FIFO and write: ONE round trip (the payer's
+   * account id from AccountIds, which makes no statement once it knows the account).
+   */
   async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
-    const rows: TakeRow[] = await manager.query(`SELECT ${TAKE_COLUMNS} FROM ${CREDITS_TAKE} taken`, takeParams(take));
+    const accountId = await this.ids.of(manager, payer(take).account);
+    const rows: TakeRow[] = await manager.query(
+      `SELECT ${TAKE_COLUMNS} FROM ${CREDITS_TAKE} taken`,
+      takeParams(accountId, take),
+    );
     return rows[0];
   }
 
@@ -236,13 +245,17 @@ export class CreditsRepository {
    * allocation after the repay; null when a plan period's grant (or rollover) or the purchase's
    * allocation exists already.
    */
-  async grant(manager: EntityManager, input: GrantInput, rearm = true): Promise<AllocationRow | null> {
+  async grant(
+    manager: EntityManager,
+    accountId: string,
+    input: GrantInput,
+    rearm = true,
+  ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
       `SELECT ${ALLOCATION_COLUMNS}
-         FROM credits_grant(${accountIdOfKindSql('$1::varchar', '$11')}, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                            $12::uuid, $13::uuid, $14::bigint, $15)`,
+         FROM credits_grant($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::uuid, $12::uuid, $13::bigint, $14)`,
       [
-        input.account.id,
+        accountId,
         input.credits,
         input.allocatedBy,
         input.expiresAt,
@@ -252,7 +265,6 @@ export class CreditsRepository {
         input.plan?.subscriptionId ?? null,
         input.plan?.periodStart ?? null,
         rearm,
-        input.account.kind,
         input.purchaseId ?? null,
         input.apiKeyId ?? null,
         input.value ? input.value.minor.toString() : null,
@@ -266,7 +278,7 @@ export class CreditsRepository {
   async rollover(
     manager: EntityManager,
     input: {
-      account: GrantInput['account'];
+      accountId: string;
       from: string;
       cap: number;
       expiresAt: Date;
@@ -274,16 +286,15 @@ export class CreditsRepository {
     },
   ): Promise<AllocationRow | null> {
     const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover(${accountIdOfKindSql('$1::varchar', '$8')}, $2, $3, $4, $5, $6, $7)`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM credits_rollover($1::bigint, $2, $3, $4, $5, $6, $7)`,
       [
-        input.account.id,
+        input.accountId,
         input.from,
         input.cap,
         input.expiresAt,
         input.plan.planId,
         input.plan.subscriptionId,
         input.plan.periodStart,
-        input.account.kind,
       ],
     );
     return rows[0] ?? null;

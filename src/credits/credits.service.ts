@@ -258,9 +258,9 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    const { kind, id } = input.account;
-    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
-    const row = await this.repo.grant(manager, input);
+    const accountId = await this.locks.lockOwner(manager, input.account);
+    if (accountId === null) throw new NotFoundError(input.account.kind === 'org' ? 'Org' : 'User');
+    const row = await this.repo.grant(manager, accountId, input);
     return row && this.granted(row);
   }
 
@@ -278,12 +278,12 @@ export class CreditsService {
    * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
   async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
-    const { kind, id } = input.account;
-    if (!(await this.locks.lock(manager, id, kind))) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+    const accountId = await this.locks.lockOwner(manager, input.account);
+    if (accountId === null) throw new NotFoundError(input.account.kind === 'org' ? 'Org' : 'User');
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
-      account: input.account,
+      accountId,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,

@@ -97,8 +97,8 @@ export class EntitlementsService {
   async check(caller: AuthUser, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
-    // The caller's own account is resolved by the check's statement (no account: 404, as `own`
-    // answers); one named is resolved, and the rule applied, first.
+    // The caller's own account is resolved with the check (AccountIds, no statement once known; no
+    // account: 404, as `own` answers); one named is resolved, and the rule applied, first.
     let owner = ownAccount(caller);
     if (dto.userId !== undefined || dto.orgId !== undefined) {
       const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);

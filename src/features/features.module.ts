@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { CoalescedChecks } from './coalesced-checks.js';
@@ -18,7 +19,7 @@ import { FeaturesService } from './features.service.js';
  * feature's use).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Feature, FeatureOverride]), AuditModule, PlansModule],
+  imports: [TypeOrmModule.forFeature([Feature, FeatureOverride]), AccountsModule, AuditModule, PlansModule],
   controllers: [FeaturesController, EntitlementsController],
   providers: [FeaturesRepository, FeaturesService, EntitlementsService, CoalescedChecks],
 })

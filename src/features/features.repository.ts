@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import type { AccountRef } from '../accounts/account-ref.js';
 import { featureUseSql } from '../credits/credits.sql.js';
 import { queryPrepared } from '../database/statement-parts.js';
@@ -60,9 +61,9 @@ const GRANT_SQL = `
 
 /**
  * The checks' statement: one or more checks that arrive together (docs/features.md "Checks"), $1 a
- * JSON array of `{owner, kind, featureKey, consume, eventId, at}` (kind 'user' or 'org'; consume and
- * eventId null when not given; at the app's clock), answered one row a check by its place `n`. For
- * each: the account (no row: the owner has none), one index lookup whichever kind; the feature; the
+ * JSON array of `{accountId, featureKey, consume, eventId, at}` (accountId null: the owner has no
+ * account; consume and eventId null when not given; at the app's clock), answered one row a check by
+ * its place `n`. For each: the account's row (for its owner's subscription); the feature; the
  * grant in force; for a metered grant either its use this period or, with `consume`, the decision of
  * credits_feature_consume() under the account's lock. The consuming checks are decided in account id
  * order, each account's in their order of arrival, so two such statements lock accounts in the same
@@ -71,14 +72,12 @@ const GRANT_SQL = `
  * at most; `LIMIT 1` tells the planner so (its default estimate is 1,000 rows).
  */
 const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
-                       AS (owner varchar, kind varchar, "featureKey" varchar, consume bigint, "eventId" varchar, at timestamptz))
-                     WITH ORDINALITY AS i(owner, kind, feature_key, consume, event_id, at, n)),
+                       AS ("accountId" bigint, "featureKey" varchar, consume bigint, "eventId" varchar, at timestamptz))
+                     WITH ORDINALITY AS i(account_id, feature_key, consume, event_id, at, n)),
             g AS MATERIALIZED (SELECT i.n, i.consume, i.event_id, i.at, i.feature_key, a.account_id, f.type,
                                       COALESCE(x.override_grant, x.plan_grant) AS grant
                     FROM i
-                    LEFT JOIN LATERAL (SELECT account_id, user_id, org_id FROM accounts WHERE user_id = i.owner AND i.kind = 'user'
-                                        UNION ALL
-                                       SELECT account_id, user_id, org_id FROM accounts WHERE org_id = i.owner AND i.kind = 'org') a ON true
+                    LEFT JOIN LATERAL (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = i.account_id) a ON true
                     LEFT JOIN features f ON f.feature_key = i.feature_key
                     LEFT JOIN LATERAL (${GRANT_SQL}) x ON a.account_id IS NOT NULL AND f.feature_key IS NOT NULL),
             c AS MATERIALIZED (SELECT g.n, r.* FROM (SELECT * FROM g WHERE g.consume IS NOT NULL AND g.type = 'metered'
@@ -108,6 +107,8 @@ export interface CheckQuery {
  */
 @Injectable()
 export class FeaturesRepository {
+  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
+
   /** Inserts the feature; null when the key is taken. */
   async insert(m: EntityManager, feature: Pick<Feature, 'featureKey' | 'name' | 'type'>): Promise<Feature | null> {
     const result = await m.createQueryBuilder().insert().into(Feature).values(feature).orIgnore().execute();
@@ -169,9 +170,12 @@ export class FeaturesRepository {
    * has no account (nothing was read or consumed for it). Prepared, as balance's read is.
    */
   async checks(m: EntityManager, checks: CheckQuery[]): Promise<(CheckRow | null)[]> {
-    const items = checks.map((q) => ({
-      owner: q.account.id,
-      kind: q.account.kind,
+    const accountIds = await this.ids.ofMany(
+      m,
+      checks.map((q) => q.account),
+    );
+    const items = checks.map((q, i) => ({
+      accountId: accountIds[i],
       featureKey: q.featureKey,
       consume: q.consume,
       eventId: q.eventId,

@@ -11,6 +11,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
+import { AccountLocksRepository } from '../credits/account-locks.repository.js';
 import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
@@ -35,6 +36,7 @@ export class OrgMembersService {
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(CreditCapsService) private readonly caps: CreditCapsService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
@@ -120,7 +122,7 @@ export class OrgMembersService {
       // The org's account lock too, before the member's row: a charge in flight for this member (it
       // holds the account lock) commits first, so `release` sees the session it opened, and a charge
       // after it sees the member removed.
-      await this.repo.lockAccount(m, orgId);
+      if (standing.accountId !== null) await this.locks.lockId(m, standing.accountId);
       const current = await this.repo.lockMember(m, orgId, userId);
       if (!current || current.removed_at !== null) throw new NotFoundError('Member');
       if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')
@@ -162,7 +164,7 @@ export class OrgMembersService {
     if (!(await this.repo.lockOrg(m, orgId))) throw new NotFoundError('Org');
     // The access guard decided before the lock; under it, the same rule again (a demotion in between).
     const account = await this.access.resolve(caller, { orgId }, { org: need, what }, 'supervisor', m);
-    return { staff: isStaff(caller), role: account?.memberRole ?? null };
+    return { staff: isStaff(caller), role: account?.memberRole ?? null, accountId: account?.accountId ?? null };
   }
 
   private async assertNotLastOwner(m: EntityManager, orgId: string, userId: string): Promise<void> {
@@ -171,10 +173,11 @@ export class OrgMembersService {
   }
 }
 
-/** The caller's standing in the org: staff, or their active role (null: neither). */
+/** The caller's standing in the org: staff, or their active role (null: neither); the org's account. */
 interface OrgStanding {
   staff: boolean;
   role: OrgRole | null;
+  accountId: string | null;
 }
 
 /**

@@ -2,15 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { accountIdOfSql } from '../accounts/accounts.sql.js';
 import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import {
-  accountIdSql,
-  availableCreditsSql,
-  debtSql,
-  heldCreditsSql,
-  spendableCreditsSql,
-} from '../credits/credits.sql.js';
+import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/credits.sql.js';
 
 /** An organisation with its pool's money and its active members' count. */
 export interface OrgRow {
@@ -42,15 +37,17 @@ export interface MemberRow {
   pool: string;
 }
 
+const ORG_ACCOUNT = accountIdOfSql('o.org_id', 'org');
+
 const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.created_at')} AS created_t,
   (SELECT count(*) FROM org_members om WHERE om.org_id = o.org_id AND om.removed_at IS NULL)::bigint AS member_count,
-  ${availableCreditsSql('o.org_id', 'org')} AS total_credits,
-  ${heldCreditsSql('o.org_id', 'org')} AS held_credits,
-  ${debtSql('o.org_id', 'org')} AS debt, o.models`;
+  ${availableCreditsSql(ORG_ACCOUNT)} AS total_credits,
+  ${heldCreditsSql(ORG_ACCOUNT)} AS held_credits,
+  ${debtSql(ORG_ACCOUNT)} AS debt, o.models`;
 
 /** A membership as the member view shows it: with the pool's spendable credits (the credits module's rule). */
 const MEMBER_COLUMNS = `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at,
-  ${spendableCreditsSql('m.org_id', 'org')} AS pool`;
+  ${spendableCreditsSql(accountIdOfSql('m.org_id', 'org'))} AS pool`;
 
 /** The organisation tables' SQL (orgs, org_members): the org routes' reads and membership writes. */
 @Injectable()
@@ -75,11 +72,6 @@ export class OrgsRepository {
   async lockOrg(m: EntityManager, orgId: string): Promise<boolean> {
     const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR NO KEY UPDATE`, [orgId]);
     return rows.length > 0;
-  }
-
-  /** Takes the org account's lock (the engine's, credits_lock_account_ids()), as every charge to it does. */
-  async lockAccount(m: EntityManager, orgId: string): Promise<void> {
-    await m.query(`SELECT 1 FROM credits_lock_account_ids(ARRAY[${accountIdSql('$1::varchar', 'org')}])`, [orgId]);
   }
 
   /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */

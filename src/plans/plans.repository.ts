@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
+import { accountKeySql, type AccountRef } from '../accounts/account-ref.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -27,7 +27,7 @@ export class PlansRepository {
    */
   modelLists(): Promise<{ key: string; models: string[] }[]> {
     return this.subscriptions.query(
-      `SELECT CASE WHEN s.org_id IS NULL THEN 'user:' || s.user_id ELSE 'org:' || s.org_id END AS key, p.models
+      `SELECT ${accountKeySql('s.org_id', 's.user_id')} AS key, p.models
          FROM subscriptions s JOIN plans p ON p.id = s.plan_id
         WHERE s.ended_at IS NULL AND p.models IS NOT NULL`,
     );

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { accountKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
-import { accountKey, type AccountPriceView, toAccountPriceView } from './account-prices.js';
+import { type AccountPriceView, toAccountPriceView } from './account-prices.js';
 import type { CreateAccountPriceDto } from './dto/account-prices.dto.js';
 import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';

@@ -23,11 +23,6 @@ export function entitled(modelId: string, lists: readonly ModelList[]): boolean 
   return lists.every((list) => list === null || list === undefined || list.some((p) => modelMatches(p, modelId)));
 }
 
-/** The account a price or a list belongs to: `user:<id>` or `org:<id>` (the org pays for its members). */
-export function accountKey(party: { userId: string; orgId?: string | null }): string {
-  return party.orgId ? `org:${party.orgId}` : `user:${party.userId}`;
-}
-
 /** The per-kind prices an account price replaces (null: the rule's). */
 export type AccountKindPrices = Record<TokenKind, string | null>;
 

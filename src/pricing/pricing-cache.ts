@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 
+import { accountKey } from '../accounts/account-ref.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -137,7 +138,7 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     }
     for (const row of accountPrices) {
       const entry = { view: toAccountPriceView(row), from: row.effectiveFrom.getTime(), to: until(row.effectiveTo) };
-      push(snapshot.accountPrices, row.orgId ? `org:${row.orgId}` : `user:${row.userId}`, entry);
+      push(snapshot.accountPrices, accountKey({ userId: row.userId ?? '', orgId: row.orgId }), entry);
     }
     for (const { key, models } of lists) push(snapshot.modelLists, key, models);
     if (generation === this.generation) this.cache = { snapshot, loadedAt: startedAt };

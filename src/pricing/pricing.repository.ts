@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
+import { orgKeySql } from '../accounts/account-ref.js';
 import type { ModelList } from './account-prices.js';
 import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
@@ -115,6 +116,6 @@ export class PricingRepository {
    * the plans module (PricingService.addModelLists).
    */
   async modelLists(): Promise<{ key: string; models: ModelList }[]> {
-    return this.rules.query(`SELECT 'org:' || o.org_id AS key, o.models FROM orgs o WHERE o.models IS NOT NULL`);
+    return this.rules.query(`SELECT ${orgKeySql('o.org_id')} AS key, o.models FROM orgs o WHERE o.models IS NOT NULL`);
   }
 }

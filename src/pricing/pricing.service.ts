@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { accountKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -8,7 +9,6 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import {
-  accountKey,
   accountPriceAt,
   type AccountPriceView,
   applyAccountPrice,

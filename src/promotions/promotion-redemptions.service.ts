@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type WriteNeed } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
@@ -53,6 +54,7 @@ export class PromotionRedemptionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
   ) {}
 
   async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
@@ -136,7 +138,7 @@ export class PromotionRedemptionsService {
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
-    const account = await this.repo.account(manager, target.kind, target.ownerId);
+    const account = await this.accounts.opened(manager, { kind: target.kind, id: target.ownerId });
     if (!account) throw new NotFoundError(target.kind === 'org' ? 'Org' : 'User');
     assertEligible(promotion, target.kind, account, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);

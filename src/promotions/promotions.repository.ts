@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { AccountKind } from '../accounts/entities/account.entity.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
@@ -136,18 +135,6 @@ export class PromotionsRepository {
         cursorT: r.cursor_t as string,
       }),
     );
-  }
-
-  /** The account of a user or an org with its opening time; null when there is none. */
-  async account(manager: EntityManager, kind: AccountKind, ownerId: string): Promise<RedeemingAccount | null> {
-    const rows: { account_id: string; created_at: Date }[] = await manager.query(
-      kind === 'user'
-        ? `SELECT a.account_id, u.created_at FROM accounts a JOIN user_accounts u ON u.user_id = a.user_id
-            WHERE a.user_id = $1`
-        : `SELECT a.account_id, o.created_at FROM accounts a JOIN orgs o ON o.org_id = a.org_id WHERE a.org_id = $1`,
-      [ownerId],
-    );
-    return rows[0] ? { accountId: rows[0].account_id, createdAt: rows[0].created_at } : null;
   }
 
   /** How many times the account redeemed the code (read under the code's lock). */

@@ -1,3 +1,4 @@
+import { accountKeySql } from '../accounts/account-ref.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { creditsSql, type SqlKinds } from '../pricing/pricing.sql.js';
 import type { RulePriceColumns } from '../pricing/pricing-rules.js';
@@ -39,7 +40,7 @@ const SIM_COLUMNS = `model_id varchar, price_per_1k_tokens numeric, output_price
 
 const KEYS: Record<SimulationGroup, string> = {
   model: `COALESCE(u.model_id, u.operation)`,
-  account: `CASE WHEN u.org_id IS NULL THEN 'user:' || u.user_id ELSE 'org:' || u.org_id END`,
+  account: accountKeySql('u.org_id', 'u.user_id'),
   day: `to_char(u.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   record: `u.id::text`,
 };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
+import { accountKey } from '../accounts/account-ref.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { payerOf } from '../accounts/payer.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -50,7 +51,7 @@ export function partsByAccount<T extends { input: { userId: string; orgId?: stri
   if (n <= 1 || items.length < PART_MIN * n) return [items];
   const parts: T[][] = Array.from({ length: n }, () => []);
   for (const item of items) {
-    const key = item.input.orgId ? `org:${item.input.orgId}` : `user:${item.input.userId}`;
+    const key = accountKey(item.input);
     let hash = 0;
     for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
     parts[(hash >>> 0) % n].push(item);

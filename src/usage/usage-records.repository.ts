@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { ownerAccount } from '../accounts/account-ref.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
@@ -167,9 +168,7 @@ const KNOWN_PARAMS = 4 + KINDS + 5;
  */
 const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
-  charges: `SELECT e.out_ord AS ord, r.id, COALESCE(r.org_id, r.user_id) AS account_id, r.credits AS amount,
-                   (CASE WHEN r.org_id IS NULL THEN 'user' ELSE 'org' END)::varchar AS kind,
-                   CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member
+  charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member
               FROM batch_input i
              CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(i.events) AS (id uuid, user_id varchar, org_id varchar,
                                                                            credits int))
@@ -198,7 +197,7 @@ const BATCH_PARTS = {
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
              WHERE e.out_event_id IS NOT NULL`,
-} satisfies Omit<BatchTakeStatement, 'amounts' | 'input' | 'label'>;
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'accounts' | 'input' | 'label'>;
 
 /**
  * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
@@ -286,6 +285,7 @@ export class UsageRecordsRepository {
     });
     return {
       amounts: items.map(({ input }) => input.credits),
+      accounts: items.map(({ input }) => ownerAccount(input.orgId ?? null, input.userId)),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
       records: extras.answer ? BATCH_PARTS.records + ANSWERED_COLUMNS : BATCH_PARTS.records,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 
+import { accountIdOfSql } from '../accounts/accounts.sql.js';
 import { UserAccount } from '../accounts/entities/user-account.entity.js';
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
@@ -73,12 +74,14 @@ function toAccount(r: AccountSqlRow): AccountWithCredits {
   };
 }
 
+const USER_ACCOUNT = accountIdOfSql('u.user_id', 'user');
+
 /** Accounts with their money, from the credits module's SQL parts. */
 const ACCOUNTS_WITH_CREDITS = `
   SELECT u.user_id, u.email, u.username, u.role, u.created_at, u.erased_at, ${cursorTimestampSql('u.created_at')} AS created_t,
-         ${availableCreditsSql('u.user_id')} AS total_credits,
-         ${heldCreditsSql('u.user_id')} AS held_credits,
-         ${debtSql('u.user_id')} AS debt
+         ${availableCreditsSql(USER_ACCOUNT)} AS total_credits,
+         ${heldCreditsSql(USER_ACCOUNT)} AS held_credits,
+         ${debtSql(USER_ACCOUNT)} AS debt
     FROM user_accounts u`;
 
 /** The users list and overview: user_accounts with their credits (the account rows themselves are src/accounts/'s). */

@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { Transactions } from '../database/transactions.js';
+import { accountKey, type AccountRef } from './account-ref.js';
+import { AccountsRepository } from './accounts.repository.js';
+
+/** How many accounts an instance remembers (a few MB at most); the oldest is forgotten first. */
+const CACHE_LIMIT = 100_000;
+
+/** accountKey() of an AccountRef. */
+const keyOf = (owner: AccountRef): string =>
+  accountKey(owner.kind === 'org' ? { userId: '', orgId: owner.id } : { userId: owner.id });
+
+/**
+ * The engine's account id (`accounts.account_id`) of an owner (a user id, an org id): resolved here,
+ * once, so that every statement of the credits module takes the account id (`$n::bigint`) and none
+ * turns an owner into an account again (docs/architecture.md "How the structure is counted").
+ *
+ * An account id never changes once made and an account is never deleted, so an instance remembers
+ * every id it read: the hot routes (a record, the balance, a batch) make no statement for it once an
+ * account was seen. What it remembers has committed: an id read on the pool at once; one read in a
+ * transaction (which may have just created the account) for the rest of that transaction, and beyond
+ * it once it commits when it is the request's (Transactions), never otherwise. An owner without an
+ * account is not remembered (it may be created next).
+ */
+@Injectable()
+export class AccountIds {
+  private readonly known = new Map<string, string>();
+  /** What a transaction read and has not committed yet: good within it (it sees what it created). */
+  private readonly pending = new WeakMap<EntityManager, Map<string, string>>();
+
+  constructor(
+    @Inject(Transactions) private readonly tx: Transactions,
+    private readonly accounts: AccountsRepository,
+  ) {}
+
+  /** The account id of `owner`, read in `manager` unless known; null: the owner has no account. */
+  async of(manager: EntityManager, owner: AccountRef): Promise<string | null> {
+    return (await this.ofMany(manager, [owner]))[0];
+  }
+
+  /**
+   * The account ids of `owners`, in their order (null: no account), in at most ONE statement for
+   * those not known yet (none when all are).
+   */
+  async ofMany(manager: EntityManager, owners: readonly AccountRef[]): Promise<(string | null)[]> {
+    const keys = owners.map(keyOf);
+    const inTransaction = this.pending.get(manager);
+    const ids = keys.map((key) => this.known.get(key) ?? inTransaction?.get(key) ?? null);
+    const users: string[] = [];
+    const orgs: string[] = [];
+    owners.forEach((o, i) => {
+      if (ids[i] === null) (o.kind === 'org' ? orgs : users).push(o.id);
+    });
+    if (users.length + orgs.length === 0) return ids;
+    const rows = await this.accounts.accountIds(manager, users, orgs);
+    const read = new Map(rows.map((r) => [accountKey({ userId: r.userId ?? '', orgId: r.orgId }), r.accountId]));
+    this.rememberOnceCommitted(manager, read);
+    return keys.map((key, i) => ids[i] ?? read.get(key) ?? null);
+  }
+
+  /**
+   * An account id read elsewhere in the accounts module (the resolver's read of what a request
+   * names), in `manager`'s transaction (none: on the pool), remembered as a read of its own would be.
+   */
+  learned(manager: EntityManager | undefined, owner: AccountRef, accountId: string): void {
+    const read = new Map([[keyOf(owner), accountId]]);
+    if (manager) this.rememberOnceCommitted(manager, read);
+    else this.remember(read);
+  }
+
+  /** Whether this instance would resolve `owner` without a statement (tests observe the cache so). */
+  remembers(owner: AccountRef): boolean {
+    return this.known.has(keyOf(owner));
+  }
+
+  /**
+   * Remembers what was read in `manager`: at once when it is no transaction (what it read had
+   * committed); else for the rest of that transaction, and beyond it once it commits when it is the
+   * request's transaction, never for another one, whose end this instance does not see (an account
+   * it created may yet be rolled back).
+   */
+  private rememberOnceCommitted(manager: EntityManager, read: Map<string, string>): void {
+    if (read.size === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) return this.remember(read);
+    const pending = this.pending.get(manager) ?? new Map<string, string>();
+    for (const [key, id] of read) pending.set(key, id);
+    this.pending.set(manager, pending);
+    if (this.tx.inTransaction && this.tx.statementManager === manager) this.tx.afterCommit(() => this.remember(read));
+  }
+
+  private remember(read: Map<string, string>): void {
+    for (const [key, id] of read) {
+      if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
+      this.known.set(key, id);
+    }
+  }
+}
