@@ -37,19 +37,19 @@ export const FROZEN_AT = 'l.created_at';
  * lines of the currency, and promotional lines (no currency) when $3. Each branch reads an index:
  * credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's session index. `only` (a
  * condition on l.account_id, e.g. ` AND l.account_id = ANY ($6::bigint[])`): only those accounts'
- * lines, read by credit_ledger_account_idx. `outside` (a condition on the ledger's lines): only the
- * ledger lines the day sums do not cover; the settled sessions' lines are always read.
+ * lines, read by credit_ledger_account_idx. `ledger`: where the ledger's lines are read from (the
+ * lines the day sums do not cover: linesOutside()); the settled sessions' lines are always read whole.
  */
-function movementsSql(only = '', outside = ''): string {
+function movementsSql(only = '', ledger = 'credit_ledger l'): string {
   return `
   SELECT ${MOVED_AT} AS at, l.account_id, false AS promotional, l.category,
          l.value_minor, l.amount
-    FROM credit_ledger l
-   WHERE l.category IS NOT NULL AND l.currency = $1 AND ${MOVED_AT} < $2${only}${outside}
+    FROM ${ledger}
+   WHERE l.category IS NOT NULL AND l.currency = $1 AND ${MOVED_AT} < $2${only}
   UNION ALL
   SELECT ${MOVED_AT}, l.account_id, true, l.category, NULL, l.amount
-    FROM credit_ledger l
-   WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND ${MOVED_AT} < $2${only}${outside}
+    FROM ${ledger}
+   WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND ${MOVED_AT} < $2${only}
   UNION ALL
   SELECT h.settled_at, l.account_id, l.currency IS NULL, 'recognized', l.value_minor, l.amount
     FROM credit_holds h
@@ -59,11 +59,12 @@ function movementsSql(only = '', outside = ''): string {
 
 /**
  * The ledger lines the day sums do not cover (credit_ledger_days_filled: $n, the xid, and $n+1, the
- * id, of its cover): read through the ledger's BRIN on created_xid and its primary key, a few pages
- * of recent lines.
+ * id, of its cover), as `l`: the lines written since the last fill, found by the ledger's BRIN on
+ * created_xid and its primary key alone. OFFSET 0 keeps the other conditions out of that scan: with
+ * them the planner also read the finance index over every line of the currency, to AND its bitmap in.
  */
-function outsideDays(n: number): string {
-  return ` AND (l.created_xid >= $${n} OR l.id > $${n + 1})`;
+function linesOutside(n: number): string {
+  return `(SELECT * FROM credit_ledger l WHERE l.created_xid >= $${n} OR l.id > $${n + 1} OFFSET 0) l`;
 }
 
 /** The UTC midnight starting day `d` of credit_ledger_days, for width_bucket() over the periods' starts. */
@@ -152,7 +153,7 @@ export class CreditFinanceRepository {
               sum(b.value_minor)::text AS value, sum(b.credits)::text AS credits
          FROM (SELECT width_bucket(m.at, $4::timestamptz[]) AS bucket, m.promotional, m.category, m.value_minor,
                       m.amount::bigint AS credits
-                 FROM (${movementsSql('', outsideDays(5))}) m
+                 FROM (${movementsSql('', linesOutside(5))}) m
                UNION ALL
                SELECT width_bucket(${DAY_START}, $4::timestamptz[]), d.currency = '', d.category,
                       CASE WHEN d.currency <> '' THEN d.value_minor END, d.credits
@@ -171,8 +172,8 @@ export class CreditFinanceRepository {
     return db.query<FrozenSum>(
       `SELECT ($3::timestamptz[])[NULLIF(b.bucket, 0)] AS period, NULL AS account_id, (-sum(b.value_minor))::text AS value
          FROM (SELECT width_bucket(${FROZEN_AT}, $3::timestamptz[]) AS bucket, l.value_minor
-                 FROM credit_ledger l
-                WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND ${FROZEN_AT} < $2${outsideDays(4)}
+                 FROM ${linesOutside(4)}
+                WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND ${FROZEN_AT} < $2
                UNION ALL
                SELECT width_bucket(${DAY_START}, $3::timestamptz[]), d.value_minor
                  FROM credit_ledger_days d
