@@ -7,7 +7,9 @@
 // while BENCH_HEAVY_ROLLFORWARDS roll-forwards by account by day over a year (each BENCH_HEAVY_PAGES
 // pages of 1,000 accounts, following nextCursor) and BENCH_HEAVY_SIMULATIONS simulations over the
 // whole range run, each retrying after Retry-After when refused. Prints the rates and their ratio,
-// the 5xx other than 429 and 503 TIMEOUT, the service's peak RSS, and each page's time.
+// the 5xx other than 429 and 503 TIMEOUT, the service's peak RSS, and each page's time. Before the
+// windows, one roll-forward of all accounts fills the roll-forward's sums by day (its job is off
+// here), timed apart.
 // BENCH_HEAVY_DATABASE names a database to seed once and keep (seeded when it holds no bench
 // accounts, never dropped), so later runs skip the seeding; unset, a fresh one is seeded and dropped.
 // BENCH_HEAVY_SERVICE_ROOT starts the service of another built checkout (its dist/src/main.js) instead
@@ -206,6 +208,19 @@ async function heavyScenario() {
     simulations.push({ ms: answer.ms, status: answer.status, records: answer.body?.records });
   }
 
+  // The roll-forward's sums by day (docs/finance.md "The sums by day"): the job that keeps them is off
+  // here (JOBS_ENABLED=false), so the first roll-forward of all accounts fills them over every line
+  // seeded, once; timed apart from the pages.
+  const warm = await heavy(`${service.base}/api/finance/rollforward?currency=usd&from=${from}&to=${to}&interval=day`);
+  const [days] = await db
+    .query(
+      `SELECT up_to_id::text AS id, (SELECT count(*)::int FROM credit_ledger_days) AS days FROM credit_ledger_days_filled`,
+    )
+    .then((r) => r.rows)
+    .catch(() => [{ id: '-', days: '-' }]);
+  const filling = `${warm.status}, ${(warm.ms / 1000).toFixed(1)} s (sums by day: ${days.days} rows, lines up to id ${days.id})`;
+  log(`first roll-forward of all accounts: ${filling}`);
+
   log(`metering alone for ${WINDOW_MS / 1000} s...`);
   const aloneEnds = Date.now() + WINDOW_MS;
   const alone = await metering(() => Date.now() > aloneEnds);
@@ -242,6 +257,7 @@ async function heavyScenario() {
     `  sockets reset by the server (asked again): ${counts.resets}; other network failures: ${counts.network}`,
   );
   console.log(`  service peak RSS: ${peak.toFixed(0)} MB`);
+  console.log(`  first roll-forward of all accounts (fills the sums by day): ${filling}`);
   console.log(`  roll-forward pages (by account by day, ${from} to ${to}, limit=1000 asked):`);
   for (const p of pages) {
     console.log(`    #${p.n} page ${p.page}: ${p.status}, ${p.accounts ?? '-'} accounts, ${p.ms.toFixed(0)} ms`);

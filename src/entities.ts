@@ -12,6 +12,8 @@ import { CreditCap } from './credits/entities/credit-cap.entity.js';
 import { CreditCapEventId } from './credits/entities/credit-cap-event-id.entity.js';
 import { CreditCapSpend } from './credits/entities/credit-cap-spend.entity.js';
 import { CreditHold } from './credits/entities/credit-hold.entity.js';
+import { CreditLedgerDay } from './credits/entities/credit-ledger-day.entity.js';
+import { CreditLedgerDaysFilled } from './credits/entities/credit-ledger-days-filled.entity.js';
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
@@ -54,6 +56,8 @@ export const ENTITIES = [
   OrgMember,
   CreditAllocation,
   CreditLedgerEntry,
+  CreditLedgerDay,
+  CreditLedgerDaysFilled,
   CreditHold,
   CreditAccount,
   CreditCap,

@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CreditFinanceRepository } from '../src/credits/credit-finance.repository.js';
-import { periodsOf, rollForwards } from '../src/finance/finance-figures.js';
+import { CreditLedgerDaysJob } from '../src/credits/credit-ledger-days.job.js';
+import { periodsOf, type RollForward, rollForwards } from '../src/finance/finance-figures.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { CURRENCIES, FinanceWorker, type Operation } from './support/finance-operations.js';
 import { FinancePurchases } from './support/finance-purchases.js';
@@ -59,6 +60,19 @@ describe('finance: the money rule over a million operations', () => {
     (await db.query<T>(sql, params)).rows;
   const reads = new CreditFinanceRepository();
   const on = { query: <T>(sql: string, params: unknown[] = []) => q(sql, params) as Promise<T[]> };
+  /** The roll-forward of all accounts from the sums by day and the lines they do not cover. */
+  async function fromDays(currency: string, periods: { start: Date; end: Date }[], to: Date) {
+    const cover = await reads.daysCover(on);
+    expect(cover).not.toBeNull();
+    const days = { currency, starts: periods.map((p) => p.start), to, cover: cover! };
+    return rollForwards(
+      await reads.movementsOfAll(on, { ...days, promotional: true }),
+      await reads.frozenOfAll(on, days),
+      periods,
+      currency,
+      true,
+    ).get('')!;
+  }
 
   it(
     `keeps every minor unit over ${OPS} operations (seed ${SEED})`,
@@ -96,6 +110,7 @@ describe('finance: the money rule over a million operations', () => {
       const started = new Date((await q<{ t: Date }>(`SELECT now() AS t`))[0].t.getTime() - 1000);
       const clock = Date.now();
       let done = 0;
+      let halfway = false;
       for (let round = 1; done < OPS; round++) {
         // The workers meet after every round: a sample sees no statement half done.
         const budget = Math.ceil((OPS - done) / WORKERS);
@@ -105,6 +120,11 @@ describe('finance: the money rule over a million operations', () => {
           console.log(`finance money: ${done} operations, ${Date.now() - clock} ms`);
         }
         if ((round & (round - 1)) === 0 || round % 16 === 0) await maintain();
+        // The roll-forward's sums by day, taken halfway: the second half's lines are read beside them.
+        if (!halfway && done >= OPS / 2) {
+          halfway = true;
+          await t.app.get(CreditLedgerDaysJob).fill();
+        }
       }
       for (const w of workers) await w.settleAll();
       samples.push(await snapshot());
@@ -171,6 +191,7 @@ describe('finance: the money rule over a million operations', () => {
       const from = new Date(Date.UTC(started.getUTCFullYear(), started.getUTCMonth(), started.getUTCDate() - 2));
       const to = new Date(Date.UTC(last.at.getUTCFullYear(), last.at.getUTCMonth(), last.at.getUTCDate() + 2));
       const periods = periodsOf(from, to, 'day');
+      const wholes = new Map<string, RollForward>();
       for (const [c, currency] of CURRENCIES.entries()) {
         const input = { currency, starts: periods.map((p) => p.start), to, byAccount: true };
         const movements = await reads.movements(on, { ...input, promotional: true });
@@ -182,6 +203,10 @@ describe('finance: the money rule over a million operations', () => {
           periods,
           currency,
         ).get('')!;
+        // The same figures of all accounts from the sums by day (docs/finance.md "The sums by day"), as
+        // taken halfway, every later line read beside them (and, below, brought forward over those lines).
+        expect(await fromDays(currency, periods, to), `${currency} from the sums taken halfway`).toEqual(all);
+        wholes.set(currency, all);
         const minor = (s: string) => BigInt(s.replace('.', ''));
         for (const [i, p] of all.periods.entries()) {
           const inflow = minor(p.purchased) + minor(p.sold) + minor(p.transferredIn);
@@ -211,6 +236,10 @@ describe('finance: the money rule over a million operations', () => {
           expect(summed, key).toBe(minor(all.totals[key]));
         }
         console.log(`finance money ${currency}:`, all.totals, all.promotional);
+      }
+      await t.app.get(CreditLedgerDaysJob).fill();
+      for (const [currency, all] of wholes) {
+        expect(await fromDays(currency, periods, to), `${currency} from the sums brought forward`).toEqual(all);
       }
 
       /** The planner's statistics and the tables' dead rows kept as autovacuum keeps them on a live database. */

@@ -27,7 +27,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'index usage_records_created_xid_brin':
     'CREATE INDEX usage_records_created_xid_brin ON public.usage_records USING brin (created_xid)',
   'index credit_ledger_created_xid_brin':
-    'CREATE INDEX credit_ledger_created_xid_brin ON public.credit_ledger USING brin (created_xid)',
+    "CREATE INDEX credit_ledger_created_xid_brin ON public.credit_ledger USING brin (created_xid) WITH (autosummarize='on')",
   'index credit_allocations_created_xid_brin':
     'CREATE INDEX credit_allocations_created_xid_brin ON public.credit_allocations USING brin (created_xid)',
   'index purchases_created_xid_brin':

@@ -12,6 +12,12 @@ export interface MovementSum {
   credits: string;
 }
 
+/** Which ledger lines the day sums cover: created_xid below `xid` (or none) and id at most `id` (credit_ledger_days_filled). */
+export interface DaysCover {
+  xid: string;
+  id: string;
+}
+
 /** What a dispute froze, summed like MovementSum (valued lots only). */
 export interface FrozenSum {
   period: Date | null;
@@ -19,31 +25,52 @@ export interface FrozenSum {
   value: string;
 }
 
+/** When finance books a categorized line: an expiry at its allocation's expires_at (booked_at), the rest when written. */
+export const MOVED_AT = 'COALESCE(l.booked_at, l.created_at)';
+/** When a freeze or unfreeze line counts in the disputed money. */
+export const FROZEN_AT = 'l.created_at';
+
 /**
  * The movements finance counts (docs/finance.md), for currency $1 booked before $2: every categorized
- * ledger line at its booking instant (an expiry at its allocation's expires_at), and the hold and
- * release lines of each settled session as `recognized` at its settlement (a hold has not consumed
- * anything until then). Valued lines of the currency, and promotional lines (no currency) when $3.
- * Each branch reads an index: credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's
- * session index. `only` (a condition on l.account_id, e.g. ` AND l.account_id = ANY ($6::bigint[])`):
- * only those accounts' lines, read by credit_ledger_account_idx.
+ * ledger line at its booking instant (MOVED_AT), and the hold and release lines of each settled
+ * session as `recognized` at its settlement (a hold has not consumed anything until then). Valued
+ * lines of the currency, and promotional lines (no currency) when $3. Each branch reads an index:
+ * credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's session index. `only` (a
+ * condition on l.account_id, e.g. ` AND l.account_id = ANY ($6::bigint[])`): only those accounts'
+ * lines, read by credit_ledger_account_idx. `ledger`: where the ledger's lines are read from (the
+ * lines the day sums do not cover: linesOutside()); the settled sessions' lines are always read whole.
  */
-function movementsSql(only = ''): string {
+function movementsSql(only = '', ledger = 'credit_ledger l'): string {
   return `
-  SELECT COALESCE(l.booked_at, l.created_at) AS at, l.account_id, false AS promotional, l.category,
+  SELECT ${MOVED_AT} AS at, l.account_id, false AS promotional, l.category,
          l.value_minor, l.amount
-    FROM credit_ledger l
-   WHERE l.category IS NOT NULL AND l.currency = $1 AND COALESCE(l.booked_at, l.created_at) < $2${only}
+    FROM ${ledger}
+   WHERE l.category IS NOT NULL AND l.currency = $1 AND ${MOVED_AT} < $2${only}
   UNION ALL
-  SELECT COALESCE(l.booked_at, l.created_at), l.account_id, true, l.category, NULL, l.amount
-    FROM credit_ledger l
-   WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND COALESCE(l.booked_at, l.created_at) < $2${only}
+  SELECT ${MOVED_AT}, l.account_id, true, l.category, NULL, l.amount
+    FROM ${ledger}
+   WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND ${MOVED_AT} < $2${only}
   UNION ALL
   SELECT h.settled_at, l.account_id, l.currency IS NULL, 'recognized', l.value_minor, l.amount
     FROM credit_holds h
     JOIN credit_ledger l ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
    WHERE h.settled_at < $2 AND (l.currency = $1 OR ($3 AND l.currency IS NULL))${only}`;
 }
+
+/**
+ * The ledger lines the day sums do not cover (credit_ledger_days_filled: $n, the xid, and $n+1, the
+ * id, of its cover), as `l`: the lines written since the last fill, found by the ledger's BRIN on
+ * created_xid and its primary key alone. OFFSET 0 keeps the other conditions out of that scan: with
+ * them the planner also read the finance index over every line of the currency, to AND its bitmap in.
+ */
+function linesOutside(n: number): string {
+  return `(SELECT * FROM credit_ledger l WHERE l.created_xid >= $${n} OR l.id > $${n + 1} OFFSET 0) l`;
+}
+
+/** The UTC midnight starting day `d` of credit_ledger_days, for width_bucket() over the periods' starts. */
+const DAY_START = `(d.day::timestamp AT TIME ZONE 'UTC')`;
+/** The days before the end $2 (a UTC midnight: a roll-forward's `to`). */
+const DAYS_BEFORE_END = `d.day < ($2::timestamptz AT TIME ZONE 'UTC')::date`;
 
 /** The lowest account id: a page "after" it starts at the first account. */
 const BEFORE_FIRST = '-9223372036854775808';
@@ -92,12 +119,67 @@ export class CreditFinanceRepository {
     const only = input.accounts ? ' AND l.account_id = ANY ($5::bigint[])' : '';
     const params = [input.currency, input.to, input.starts, input.byAccount];
     return db.query<FrozenSum>(
-      `SELECT ($3::timestamptz[])[NULLIF(width_bucket(l.created_at, $3::timestamptz[]), 0)] AS period,
+      `SELECT ($3::timestamptz[])[NULLIF(width_bucket(${FROZEN_AT}, $3::timestamptz[]), 0)] AS period,
               CASE WHEN $4 THEN l.account_id END AS account_id, (-sum(l.value_minor))::text AS value
          FROM credit_ledger l
-        WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND l.created_at < $2${only}
+        WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND ${FROZEN_AT} < $2${only}
         GROUP BY 1, 2`,
       input.accounts ? [...params, input.accounts] : params,
+    );
+  }
+
+  /**
+   * Which ledger lines the day sums cover (credit_ledger_days_filled), as this read's snapshot sees
+   * them: the sums and their cover are written together, so they agree. Null: never filled.
+   */
+  async daysCover(db: HeavyReadConnection): Promise<DaysCover | null> {
+    const [row] = await db.query<DaysCover>(
+      `SELECT up_to_xid::text AS xid, up_to_id::text AS id FROM credit_ledger_days_filled WHERE id = 1`,
+    );
+    return row === undefined || row.id === '0' ? null : row;
+  }
+
+  /**
+   * movements() of all accounts together from the day sums and the lines they do not cover: the same
+   * rows, to the minor unit. Only for periods that start and end at UTC midnights (a roll-forward's),
+   * since a day's sum falls whole into the period holding its midnight.
+   */
+  movementsOfAll(
+    db: HeavyReadConnection,
+    input: { currency: string; starts: Date[]; to: Date; promotional: boolean; cover: DaysCover },
+  ): Promise<MovementSum[]> {
+    return db.query(
+      `SELECT ($4::timestamptz[])[NULLIF(b.bucket, 0)] AS period, NULL AS account_id, b.promotional, b.category,
+              sum(b.value_minor)::text AS value, sum(b.credits)::text AS credits
+         FROM (SELECT width_bucket(m.at, $4::timestamptz[]) AS bucket, m.promotional, m.category, m.value_minor,
+                      m.amount::bigint AS credits
+                 FROM (${movementsSql('', linesOutside(5))}) m
+               UNION ALL
+               SELECT width_bucket(${DAY_START}, $4::timestamptz[]), d.currency = '', d.category,
+                      CASE WHEN d.currency <> '' THEN d.value_minor END, d.credits
+                 FROM credit_ledger_days d
+                WHERE d.category <> '' AND (d.currency = $1 OR ($3 AND d.currency = '')) AND ${DAYS_BEFORE_END}) b
+        GROUP BY 1, 3, 4`,
+      [input.currency, input.to, input.promotional, input.starts, input.cover.xid, input.cover.id],
+    );
+  }
+
+  /** frozen() of all accounts together from the day sums and the lines they do not cover, as movementsOfAll(). */
+  frozenOfAll(
+    db: HeavyReadConnection,
+    input: { currency: string; starts: Date[]; to: Date; cover: DaysCover },
+  ): Promise<FrozenSum[]> {
+    return db.query<FrozenSum>(
+      `SELECT ($3::timestamptz[])[NULLIF(b.bucket, 0)] AS period, NULL AS account_id, (-sum(b.value_minor))::text AS value
+         FROM (SELECT width_bucket(${FROZEN_AT}, $3::timestamptz[]) AS bucket, l.value_minor
+                 FROM ${linesOutside(4)}
+                WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND ${FROZEN_AT} < $2
+               UNION ALL
+               SELECT width_bucket(${DAY_START}, $3::timestamptz[]), d.value_minor
+                 FROM credit_ledger_days d
+                WHERE d.category = '' AND d.currency = $1 AND ${DAYS_BEFORE_END}) b
+        GROUP BY 1`,
+      [input.currency, input.to, input.starts, input.cover.xid, input.cover.id],
     );
   }
 

@@ -19,6 +19,8 @@ import { CreditExpiryJob } from './credit-expiry.job.js';
 import { CreditFinanceRepository } from './credit-finance.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
+import { CreditLedgerDaysJob } from './credit-ledger-days.job.js';
+import { CreditLedgerDaysRepository } from './credit-ledger-days.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
@@ -79,6 +81,8 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditTransfersService,
     CreditPurchasesRepository,
     CreditFinanceRepository,
+    CreditLedgerDaysRepository,
+    CreditLedgerDaysJob,
     AutoRechargeRepository,
     AutoRechargeService,
     CreditCapsRepository,
@@ -96,6 +100,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountLocksRepository,
     AutoRechargeService,
     CreditFinanceRepository,
+    CreditLedgerDaysJob,
   ],
 })
 export class CreditsModule {}

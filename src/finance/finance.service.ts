@@ -7,6 +7,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
 import { CreditFinanceRepository } from '../credits/credit-finance.repository.js';
+import { CreditLedgerDaysJob } from '../credits/credit-ledger-days.job.js';
 import { fromMinor, minorUnits } from '../credits/currencies.js';
 import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
 import type {
@@ -74,13 +75,15 @@ export class FinanceService {
 
   constructor(
     private readonly reads: CreditFinanceRepository,
+    private readonly days: CreditLedgerDaysJob,
     private readonly heavy: HeavyReads,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** The roll-forward of all accounts together (without groupBy=account). */
-  rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
+  async rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
     const plan = rollForwardPlan(query);
+    await this.days.fillWhenStale();
     return this.heavy.run(async (db) => ({
       currency: plan.currency,
       interval: plan.interval,
@@ -95,6 +98,7 @@ export class FinanceService {
    */
   async rollForwardByAccount(query: RollForwardQueryDto): Promise<Readable> {
     const plan = rollForwardPlan(query);
+    if (plan.after === null) await this.days.fillWhenStale();
     const read = await this.heavy.open();
     return heavyStream(read, (db) => this.rollForwardJson(db, plan));
   }
@@ -102,6 +106,7 @@ export class FinanceService {
   /** The roll-forward as CSV, every account from the cursor on (groupBy=account), streamed page by page. */
   async rollForwardCsv(query: RollForwardQueryDto): Promise<Readable> {
     const plan = rollForwardPlan(query);
+    await this.days.fillWhenStale();
     const read = await this.heavy.open();
     return heavyStream(read, (db) => this.rollForwardLines(db, plan));
   }
@@ -190,11 +195,20 @@ export class FinanceService {
     return figures;
   }
 
-  /** The figures of all accounts together, summed in SQL by period. */
+  /**
+   * The figures of all accounts together, summed in SQL by period: from the day sums and the lines
+   * they do not cover when they have been filled (a roll-forward's periods start and end at UTC
+   * midnights, so each day falls whole into one), else from every line.
+   */
   private async allAccounts(db: HeavyReadConnection, plan: RollForwardPlan): Promise<RollForward> {
-    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to, byAccount: false };
-    const movements = await this.reads.movements(db, { ...input, promotional: true });
-    const frozen = await this.reads.frozen(db, input);
+    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to };
+    const cover = await this.reads.daysCover(db);
+    const movements = cover
+      ? await this.reads.movementsOfAll(db, { ...input, promotional: true, cover })
+      : await this.reads.movements(db, { ...input, byAccount: false, promotional: true });
+    const frozen = cover
+      ? await this.reads.frozenOfAll(db, { ...input, cover })
+      : await this.reads.frozen(db, { ...input, byAccount: false });
     return rollForwards(movements, frozen, plan.periods, plan.currency, true).get('')!;
   }
 
