@@ -17,7 +17,7 @@ import { EventsService } from '../events/events.service.js';
 import type { RedeemPromotionDto, RedemptionResponseDto } from './dto/promotions.dto.js';
 import type { Promotion } from './entities/promotion.entity.js';
 import { PROMOTION_NOT_FOUND_MESSAGE } from './promotion-views.js';
-import { PromotionsRepository, type RedeemingAccount } from './promotions.repository.js';
+import { PromotionsRepository } from './promotions.repository.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -140,7 +140,7 @@ export class PromotionRedemptionsService {
     }
     const account = await this.accounts.opened(manager, { kind: target.kind, id: target.ownerId });
     if (!account) throw new NotFoundError(target.kind === 'org' ? 'Org' : 'User');
-    assertEligible(promotion, target.kind, account, now);
+    assertEligible(promotion, target.kind, account.createdAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
     if (redeemed >= promotion.perAccount) {
       throw new DomainError('PROMOTION_ALREADY_REDEEMED', 'This account has redeemed this code as often as it may');
@@ -189,10 +189,11 @@ function redeemableAt(p: Promotion, now: Date): boolean {
   return p.active && (p.startsAt === null || p.startsAt <= now) && (p.endsAt === null || now < p.endsAt);
 }
 
-function assertEligible(p: Promotion, kind: AccountKind, account: RedeemingAccount, now: Date): void {
+/** Whether an account of `kind`, opened at `openedAt`, may redeem `p` now. */
+function assertEligible(p: Promotion, kind: AccountKind, openedAt: Date, now: Date): void {
   const kindFits = p.accounts === 'any' || (p.accounts === 'users') === (kind === 'user');
   const newEnough =
-    p.newAccountsWithinDays === null || account.createdAt.getTime() + p.newAccountsWithinDays * DAY_MS >= now.getTime();
+    p.newAccountsWithinDays === null || openedAt.getTime() + p.newAccountsWithinDays * DAY_MS >= now.getTime();
   if (!kindFits || !newEnough) {
     throw new DomainError('PROMOTION_NOT_ELIGIBLE', 'This account may not redeem this code');
   }

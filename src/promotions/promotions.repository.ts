@@ -20,12 +20,6 @@ export type NewPromotion = Pick<
   | 'createdBy'
 >;
 
-/** The account a redemption is for: its id and when it was opened (its user's or org's creation). */
-export interface RedeemingAccount {
-  accountId: string;
-  createdAt: Date;
-}
-
 /** The promotions module's data: codes, redemptions, the refused-redemption counters. */
 @Injectable()
 export class PromotionsRepository {
