@@ -126,6 +126,7 @@ import { Features1732000861000 } from './1732000861000-features.js';
 import { CorrectionsExport1732000862000 } from './1732000862000-corrections-export.js';
 import { UsageRecordsCorrect1732000863000 } from './1732000863000-usage-records-correct.js';
 import { AutoRechargeEventsAccount1732000910000 } from './1732000910000-auto-recharge-events-account.js';
+import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chunk-corrections.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -257,4 +258,5 @@ export const MIGRATIONS = [
   CorrectionsExport1732000862000,
   UsageRecordsCorrect1732000863000,
   AutoRechargeEventsAccount1732000910000,
+  RerateChunkCorrections1732000940000,
 ];
