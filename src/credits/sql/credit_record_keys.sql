@@ -18,7 +18,9 @@ AS $function$
                                   AND l.kind IN ('debit', 'overdraft', 'release') AND l.api_key_id IS NOT NULL
                                OFFSET 0) x
                         ORDER BY x.id LIMIT 1),
-                      (SELECT h.api_key_id FROM credit_holds h WHERE h.session_id = e.session_id AND h.account_id = e.account_id),
+                      CASE WHEN e.session_id IS NOT NULL
+                           THEN (SELECT h.api_key_id FROM credit_holds h
+                                  WHERE h.session_id = e.session_id AND h.account_id = e.account_id) END,
                       e.api_key_id)
         FROM unnest(p_account_ids, p_usage_records, p_sessions, p_api_key_ids)
                WITH ORDINALITY AS e(account_id, record_id, session_id, api_key_id, ord)
