@@ -36,8 +36,7 @@ AS $function$
     -- the accounts' live allocations, by account, then FIFO
     a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
-    l_n integer := 0;
-    l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
+    l_n integer := 0; l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
     l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}'; l_correction uuid[] := '{}';
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
