@@ -127,6 +127,7 @@ import { CorrectionsExport1732000862000 } from './1732000862000-corrections-expo
 import { UsageRecordsCorrect1732000863000 } from './1732000863000-usage-records-correct.js';
 import { AutoRechargeEventsAccount1732000910000 } from './1732000910000-auto-recharge-events-account.js';
 import { CreditLedgerDays1732000930000 } from './1732000930000-credit-ledger-days.js';
+import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chunk-corrections.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -259,4 +260,5 @@ export const MIGRATIONS = [
   UsageRecordsCorrect1732000863000,
   AutoRechargeEventsAccount1732000910000,
   CreditLedgerDays1732000930000,
+  RerateChunkCorrections1732000940000,
 ];

@@ -6,8 +6,8 @@ import type { CorrectionResult, RecordCorrection, RecordCorrector } from './reco
 
 /**
  * The corrections engine a re-rate writes through (RecordCorrector): the usage module's corrections,
- * a chunk's records in ONE statement (UsageCorrectionsService.correctMany(): each record through
- * credits_correct() under its account's lock, as a correction of one record), on the chunk's
+ * a chunk's records in ONE statement (UsageCorrectionsService.correctMany(): each record as a
+ * correction of one record, their credits moved together by credits_correct_many()), on the chunk's
  * transaction (the manager), so the re-rate's cursor commits with them. Tests may give one of their
  * own (`use()`) to drive the runner's faults.
  */

@@ -122,7 +122,11 @@ export class RerateRunner implements OnApplicationShutdown {
   /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
   private async step(manager: EntityManager, id: string): Promise<boolean> {
     const started = performance.now();
-    await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [String(CHUNK_STATEMENT_TIMEOUT_MS)]);
+    // No JIT: the chunk's read is estimated above jit_above_cost (its sort over the range), and compiling
+    // its expressions cost more than the read itself (docs/benchmarks.md "Re-rates").
+    await manager.query(`SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)`, [
+      String(CHUNK_STATEMENT_TIMEOUT_MS),
+    ]);
     const rerate = await this.repo.lockForChunk(manager, id);
     if (!rerate || rerate.status !== 'running') return true;
     const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);

@@ -182,10 +182,11 @@ export class UsageCorrectionsService {
   /**
    * Many records each set to its credits by one correction (`correctionId`, `reason`) made by
    * `createdBy`, in the caller's transaction (`manager`): a re-rate's chunk. Each is what correct()
-   * does for the body `{correctionId, reason, credits}` from a service principal, record after record,
-   * in ONE statement (usage_records_correct(), src/usage/sql/): the record locked, its net read, its
-   * credits moved by credits_correct() under its account's lock, the correction, its review and its
-   * event written; a correction id the record already has moves nothing and answers that correction.
+   * does for the body `{correctionId, reason, credits}` from a service principal, in ONE statement
+   * (usage_records_correct(), src/usage/sql/), each step over all the records: the records locked,
+   * their nets read, their credits moved by credits_correct_many() under their accounts' locks (one
+   * take for what they add), the corrections, reviews and events written; a correction id a record
+   * already has moves nothing and answers that correction.
    * What each moved: its delta (0: nothing).
    */
   async correctMany(

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying, p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[], p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_correction_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying, p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[], p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_correction_id uuid DEFAULT NULL::uuid, p_correction_ids uuid[] DEFAULT NULL::uuid[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -14,7 +14,9 @@ AS $function$
   -- their lines here too, so no movement writes it. Each line carries the money it
   -- moves on a valued allocation (docs/finance.md: value_minor, currency; p_values[i] when the caller
   -- knows it and the rule cannot), its finance category and its booking instant (p_booked_at[i]). A
-  -- usage correction's lines name it (p_correction_id, usage_corrections.id), as a session's name it.
+  -- usage correction's lines name it (p_correction_id, usage_corrections.id), as a session's name it;
+  -- lines of several corrections (a re-rate's take) name each its own (p_correction_ids[i], before
+  -- p_correction_id).
   DECLARE
     v_first integer[];
     v_walk integer[];
@@ -143,7 +145,8 @@ AS $function$
                                  api_key_id, created_by, value_minor, currency, category, booked_at, correction_id)
       SELECT u.account_id, COALESCE(u.user_id, p_members[1]), p_allocations[1], p_kinds[1], p_amounts[1], p_balances[1],
              p_session_id, p_usage_records[1], p_api_key_id, p_created_by, v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
-             COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1], p_correction_id
+             COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1],
+             COALESCE(p_correction_ids[1], p_correction_id)
         FROM accounts u WHERE u.account_id = p_accounts[1];
     ELSE
     -- One UPDATE per allocation, credits and money together: a second one would recheck its foreign
@@ -173,7 +176,7 @@ AS $function$
                          THEN (SELECT credit_line_category(l.kind, a.source, a.value_minor)
                                  FROM credit_allocations a WHERE a.id = l.allocation_id)
                          ELSE credit_line_category(l.kind, NULL, NULL) END),
-           p_booked_at[l.ord], p_correction_id
+           p_booked_at[l.ord], COALESCE(p_correction_ids[l.ord], p_correction_id)
       FROM (SELECT * FROM unnest(p_accounts, p_allocations, p_kinds, p_amounts, p_balances, p_usage_records)
                           WITH ORDINALITY AS l(account_id, allocation_id, kind, amount, balance_after, usage_record_id, ord)
              LIMIT cardinality(p_accounts)) l

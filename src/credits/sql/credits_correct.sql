@@ -52,24 +52,14 @@ AS $function$
       RAISE EXCEPTION 'credits_correct: no account %', p_account_id;
     END IF;
     out_shortfall := 0; out_returned := 0; out_regranted := 0; out_repaid := 0; out_collected := 0; out_debt := 0;
-    -- The key whose budget the record counted against: the one its take named (a service principal may
-    -- name the user's key without calling through it), its session's hold's, else the record's own.
-    -- The record's lines by the record's index (OFFSET 0 keeps the ORDER BY … LIMIT out of them): in
-    -- the account's id order the plan walked the account's whole ledger back for a record with none,
-    -- a re-rate's record after record (docs/benchmarks.md "Re-rates").
-    v_key := COALESCE((SELECT x.api_key_id
-                         FROM (SELECT l.id, l.api_key_id FROM credit_ledger l
-                                WHERE l.usage_record_id = p_usage_record_id AND l.account_id = p_account_id
-                                  AND l.kind IN ('debit', 'overdraft', 'release') AND l.api_key_id IS NOT NULL
-                               OFFSET 0) x
-                        ORDER BY x.id LIMIT 1),
-                      (SELECT h.api_key_id FROM credit_holds h WHERE h.session_id = p_session_id AND h.account_id = p_account_id),
-                      p_api_key_id);
+    -- The key whose budget the record counted against (credit_record_keys()).
+    SELECT k.out_api_key_id INTO v_key
+      FROM credit_record_keys(ARRAY[p_account_id], ARRAY[p_usage_record_id], ARRAY[p_session_id], ARRAY[p_api_key_id]) k;
     IF p_delta > 0 THEN
       SELECT * INTO t FROM credits_take_events(p_created_by, v_key, p_rate_default, p_thresholds, ARRAY[p_account_id],
                                                ARRAY[p_delta], ARRAY[p_usage_record_id], ARRAY[p_member_id],
                                                ARRAY['correction']::varchar[], ARRAY['up_to']::varchar[],
-                                               ARRAY[NULL]::varchar[], p_correction_id);
+                                               ARRAY[NULL]::varchar[], ARRAY[p_correction_id]);
       IF t.out_status <> 'ok' THEN
         RAISE EXCEPTION 'credits_correct: the take answered %', t.out_status;
       END IF;
@@ -84,18 +74,13 @@ AS $function$
     out_shortfall := -LEAST(-p_delta::bigint, p_open_shortfall);
     v_left := -p_delta + out_shortfall;
     v_balance := credit_available(p_account_id);
-    -- The record's part of each lot it was paid from, and that part's money, the last taken first.
+    -- The record's part of each lot it was paid from, and that part's money, the last taken first
+    -- (credit_record_lots()).
     FOR r IN
-      SELECT l.allocation_id, (-SUM(l.amount))::bigint AS paid, (-SUM(l.value_minor))::bigint AS paid_value,
-             credit_allocation_live(a.expires_at) AND a.voided_at IS NULL AS live, a.voided_at IS NOT NULL AS voided,
-             a.frozen, a.currency
-        FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-       WHERE l.account_id = p_account_id
-         AND ((l.usage_record_id = p_usage_record_id AND l.kind IN ('debit', 'release', 'correction'))
-              OR (p_session_id IS NOT NULL AND l.session_id = p_session_id AND l.kind = 'hold'))
-       GROUP BY l.allocation_id, a.expires_at, a.voided_at, a.frozen, a.currency
-      HAVING SUM(l.amount) < 0
-       ORDER BY max(l.id) DESC
+      SELECT p.out_allocation_id AS allocation_id, p.out_paid AS paid, p.out_paid_value AS paid_value, p.out_live AS live,
+             p.out_voided AS voided, p.out_frozen AS frozen, p.out_currency AS currency
+        FROM credit_record_lots(ARRAY[p_account_id], ARRAY[p_usage_record_id], ARRAY[p_session_id]) WITH ORDINALITY AS p
+       ORDER BY p.ordinality
     LOOP
       EXIT WHEN v_left = 0;
       v_give := LEAST(v_left, r.paid);

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_correction_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
@@ -15,7 +15,7 @@ AS $function$
   -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
   -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
-  -- (a debit whose lines say so, naming p_correction_id).
+  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none).
   DECLARE
     n integer;
     -- per event, by position
@@ -36,9 +36,8 @@ AS $function$
     -- the accounts' live allocations, by account, then FIFO
     a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
-    l_n integer := 0;
-    l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
-    l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}';
+    l_n integer := 0; l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
+    l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}'; l_correction uuid[] := '{}';
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
     i integer; u integer; j integer;
@@ -269,7 +268,7 @@ AS $function$
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := e_take[i]; l_amount[l_n] := -v_parts[k];
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
-        l_session[l_n] := e_session[i];
+        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i];
         -- what a hold keeps of each allocation (a settlement gives it back to the same rows)
         IF e_take[i] = 'hold' THEN
           v_hold_parts := v_hold_parts || jsonb_build_object('allocationId', a_id[j], 'amount', v_parts[k]);
@@ -284,7 +283,7 @@ AS $function$
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
-        l_session[l_n] := e_session[i];
+        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i];
         u_owed[u] := u_owed[u] + v_od;
       ELSE
         v_od := 0;
@@ -325,14 +324,15 @@ AS $function$
       END IF;
       IF v_one_session THEN
         PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
-                                    p_created_by, l_member, p_correction_id => p_correction_id);
+                                    p_created_by, l_member, p_correction_ids => l_correction);
       ELSE
         PERFORM credit_ledger_write(g.accounts, g.allocations, g.kinds, g.amounts, g.balances, g.records, g.session,
-                                    p_api_key_id, p_created_by, g.members, p_correction_id => p_correction_id)
+                                    p_api_key_id, p_created_by, g.members, p_correction_ids => g.corrections)
            FROM (SELECT l.session, min(l.i) AS first, array_agg(l_user[l.i] ORDER BY l.i) AS accounts,
                         array_agg(l_alloc[l.i] ORDER BY l.i) AS allocations, array_agg(l_kind[l.i] ORDER BY l.i) AS kinds,
                         array_agg(l_amount[l.i] ORDER BY l.i) AS amounts, array_agg(l_balance[l.i] ORDER BY l.i) AS balances,
-                        array_agg(l_record[l.i] ORDER BY l.i) AS records, array_agg(l_member[l.i] ORDER BY l.i) AS members
+                        array_agg(l_record[l.i] ORDER BY l.i) AS records, array_agg(l_member[l.i] ORDER BY l.i) AS members,
+                        array_agg(l_correction[l.i] ORDER BY l.i) AS corrections
                    FROM unnest(l_session) WITH ORDINALITY AS l(session, i)
                   GROUP BY l.session
                   ORDER BY min(l.i)) g;

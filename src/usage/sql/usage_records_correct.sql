@@ -3,99 +3,130 @@ CREATE OR REPLACE FUNCTION public.usage_records_correct(p_correction_id characte
  LANGUAGE plpgsql
 AS $function$
   -- Many records corrected at once (a re-rate's chunk, docs/pricing.md "Re-rating"), in the caller's
-  -- transaction: record p_record_ids[i] set to p_credits[i] credits by the correction p_correction_id
-  -- with the reason p_reason, made by p_created_by, as one correction of the usage module does it
-  -- (docs/usage.md "Corrections", UsageCorrectionsService.correct()), record after record in array
-  -- order: the record locked, then its net read (its credits, what its corrections moved, its open
-  -- shortfall); a correction id the record already has moves nothing and answers that correction's
-  -- delta (the same body: p_body_hashes[i], the hash of the body it stands for; another body fails);
-  -- else the credits moved by the one engine function credits_correct() under the account's lock
-  -- when they differ, the usage_corrections row written, the review opened again by a shortfall,
-  -- and the event `usage.corrected` when something moved. Per record: its delta (net after minus
-  -- before) and the credits it moved on the balance (returned + regranted − collected − debt).
+  -- transaction: record p_record_ids[i] (each once) set to p_credits[i] credits by the correction
+  -- p_correction_id with the reason p_reason, made by p_created_by, as one correction of the usage
+  -- module does it (docs/usage.md "Corrections", UsageCorrectionsService.correct()), each step one
+  -- statement over all the records:
+  --   1. the records locked, in id order, then their net read (their credits, what their corrections
+  --      moved, their open shortfall) and the correction p_correction_id they may already have;
+  --   2. a correction id a record already has moves nothing and answers that correction's delta (the
+  --      same body: p_body_hashes[i], the hash of the body it stands for; another body fails);
+  --   3. the credits of the records whose credits differ moved by the engine at once
+  --      (credits_correct_many(): their accounts locked, one take for what they add);
+  --   4. the usage_corrections rows written, the reviews a shortfall opens again, and the event
+  --      `usage.corrected` of each record where something moved, in array order.
+  -- Per record, in array order: its delta (net after minus before) and the credits it moved on the
+  -- balance (returned + regranted − collected − debt).
   DECLARE
-    r record;
+    n integer := COALESCE(cardinality(p_record_ids), 0);
     m record;
-    k integer;
-    v_id uuid;
-    v_found record;
-    v_previous integer;
-    v_delta integer;
-    v_shortfall integer;
-    v_reopens boolean;
-    v_cid uuid;
-    v_account bigint;
+    v_missing uuid;
+    v_reused integer;
+    -- per record, by position
+    r_user varchar[]; r_org varchar[]; r_at timestamptz[]; r_key uuid[]; r_review varchar[]; r_session varchar[];
+    r_previous integer[]; r_open integer[]; r_base integer[]; r_account bigint[];
+    r_found boolean[]; r_found_delta integer[]; r_hash varchar[];
+    r_cid uuid[]; r_shortfall integer[]; r_moved bigint[];
+    -- the records whose credits move (positions)
+    c_ord integer[];
+    v_reopen uuid[];
   BEGIN
-    IF cardinality(p_credits) IS DISTINCT FROM cardinality(p_record_ids)
-       OR cardinality(p_body_hashes) IS DISTINCT FROM cardinality(p_record_ids) THEN
+    IF cardinality(p_credits) IS DISTINCT FROM n OR cardinality(p_body_hashes) IS DISTINCT FROM n THEN
       RAISE EXCEPTION 'usage_records_correct: one credits and one body hash per record';
     END IF;
-    FOR k IN 1 .. COALESCE(cardinality(p_record_ids), 0) LOOP
-      v_id := p_record_ids[k];
-      -- Locked first, read after: a statement that waited for the lock reads as of its own start, so
-      -- one reading the corrections too would miss a correction committed while it waited.
-      PERFORM 1 FROM usage_records WHERE id = v_id FOR UPDATE;
-      IF NOT FOUND THEN
-        RAISE EXCEPTION 'usage_records_correct: no usage record %', v_id;
-      END IF;
-      SELECT u.user_id, u.org_id, u."timestamp", u.credits, u.api_key_id, u.review_status,
-             CASE WHEN u.service LIKE 'chat-streaming%' THEN u.metadata ->> 'sessionId' END AS session_id,
-             COALESCE(c.corrected, 0)::int AS corrected,
-             CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END::int AS open_shortfall,
-             (u.shortfall + COALESCE(c.review, 0))::int AS review_base
-        INTO r
-        FROM usage_records u
-        LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review
-                             FROM usage_corrections x WHERE x.record_id = u.id) c ON true
-       WHERE u.id = v_id;
-      SELECT x.delta, x.body_hash INTO v_found
-        FROM usage_corrections x WHERE x.record_id = v_id AND x.correction_id = p_correction_id;
-      IF FOUND THEN
-        IF v_found.body_hash IS DISTINCT FROM p_body_hashes[k] THEN
-          RAISE EXCEPTION 'This correctionId was already used with a different body (correctionId %)', p_correction_id;
-        END IF;
-        out_record_id := v_id; out_delta := v_found.delta; out_moved := 0;
-        RETURN NEXT;
-        CONTINUE;
-      END IF;
-      v_previous := r.credits + r.corrected + r.open_shortfall;
-      v_cid := uuid_v7();
-      v_shortfall := 0;
-      out_moved := 0;
-      IF p_credits[k] <> v_previous THEN
-        -- the account that paid: the organisation's, else the user's (each by its own key)
-        IF r.org_id IS NOT NULL THEN
-          v_account := (SELECT a.account_id FROM accounts a WHERE a.org_id = r.org_id);
-        ELSE
-          v_account := (SELECT a.account_id FROM accounts a WHERE a.user_id = r.user_id);
-        END IF;
-        SELECT * INTO m FROM credits_correct(v_account, v_id, v_cid, r.session_id, p_credits[k] - v_previous, r.open_shortfall,
-                                             CASE WHEN r.org_id IS NOT NULL THEN r.user_id END, r.api_key_id, r."timestamp",
-                                             p_created_by, p_expiry_days, p_rate_default, p_thresholds);
-        v_shortfall := m.out_shortfall;
-        out_moved := m.out_returned + m.out_regranted - m.out_collected - m.out_debt;
-      END IF;
-      -- A shortfall on a record whose review is not open opens it again at that amount.
-      v_reopens := v_shortfall > 0 AND r.review_status IS DISTINCT FROM 'open';
-      v_delta := p_credits[k] - v_previous;
-      INSERT INTO usage_corrections (id, record_id, correction_id, body_hash, previous_credits, credits, delta,
-                                     shortfall_delta, review_delta, reason, created_by, created_at)
-      VALUES (v_cid, v_id, p_correction_id, p_body_hashes[k], v_previous, p_credits[k], v_delta, v_shortfall,
-              CASE WHEN v_reopens THEN v_shortfall - r.review_base ELSE v_shortfall END, p_reason, p_created_by,
-              clock_timestamp());
-      IF v_reopens THEN
-        UPDATE usage_records SET billing_status = 'needs_review', review_status = 'open', resolution = NULL,
-               resolved_by = NULL, resolved_at = NULL, resolution_note = NULL
-         WHERE id = v_id;
-      END IF;
-      IF v_delta <> 0 THEN
-        PERFORM emit_event('usage.corrected', r.user_id,
-                           jsonb_build_object('userId', r.user_id)
-                           || CASE WHEN r.org_id IS NOT NULL THEN jsonb_build_object('orgId', r.org_id) ELSE '{}'::jsonb END
-                           || jsonb_build_object('recordId', v_id, 'correctionId', p_correction_id, 'delta', v_delta,
-                                                 'credits', p_credits[k]));
-      END IF;
-      out_record_id := v_id; out_delta := v_delta;
-      RETURN NEXT;
-    END LOOP;
+    IF n = 0 THEN RETURN; END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(p_record_ids) x) <> n THEN
+      RAISE EXCEPTION 'usage_records_correct: each record once';
+    END IF;
+    -- 1. Locked first, read after: a statement that waited for a lock reads as of its own start, so
+    -- one reading the corrections too would miss a correction committed while it waited. In id order,
+    -- so two calls over overlapping records never deadlock.
+    PERFORM 1 FROM (SELECT u.id FROM usage_records u WHERE u.id = ANY (p_record_ids) ORDER BY u.id FOR UPDATE) l;
+    SELECT array_agg(u.user_id ORDER BY k.ord), array_agg(u.org_id ORDER BY k.ord), array_agg(u."timestamp" ORDER BY k.ord),
+           array_agg(u.api_key_id ORDER BY k.ord), array_agg(u.review_status ORDER BY k.ord),
+           array_agg(CASE WHEN u.service LIKE 'chat-streaming%' THEN u.metadata ->> 'sessionId' END ORDER BY k.ord),
+           array_agg((u.credits + COALESCE(c.corrected, 0)
+                      + CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
+           array_agg((CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
+           array_agg((u.shortfall + COALESCE(c.review, 0))::int ORDER BY k.ord),
+           -- the account that paid: the organisation's, else the user's (each by its own key)
+           array_agg(CASE WHEN u.org_id IS NOT NULL THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.org_id)
+                          ELSE (SELECT a.account_id FROM accounts a WHERE a.user_id = u.user_id) END ORDER BY k.ord),
+           array_agg(f.id IS NOT NULL ORDER BY k.ord), array_agg(f.delta ORDER BY k.ord), array_agg(f.body_hash ORDER BY k.ord),
+           (array_agg(k.id ORDER BY k.ord) FILTER (WHERE u.id IS NULL))[1]
+      INTO r_user, r_org, r_at, r_key, r_review, r_session, r_previous, r_open, r_base, r_account,
+           r_found, r_found_delta, r_hash, v_missing
+      FROM unnest(p_record_ids) WITH ORDINALITY AS k(id, ord)
+      LEFT JOIN usage_records u ON u.id = k.id
+      LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review
+                           FROM usage_corrections x WHERE x.record_id = u.id) c ON true
+      LEFT JOIN usage_corrections f ON f.record_id = u.id AND f.correction_id = p_correction_id;
+    IF v_missing IS NOT NULL OR array_position(p_record_ids, NULL) IS NOT NULL THEN
+      RAISE EXCEPTION 'usage_records_correct: no usage record %', v_missing;
+    END IF;
+    -- 2. The corrections the records already have: the same body, or the call fails.
+    SELECT min(x.ord) INTO v_reused
+      FROM unnest(r_found, r_hash, p_body_hashes) WITH ORDINALITY AS x(found, hash, body_hash, ord)
+     WHERE x.found AND x.hash IS DISTINCT FROM x.body_hash;
+    IF v_reused IS NOT NULL THEN
+      RAISE EXCEPTION 'This correctionId was already used with a different body (correctionId %)', p_correction_id;
+    END IF;
+    -- 3. The credits that move, at once, for the new corrections whose credits differ.
+    SELECT array_agg(CASE WHEN NOT x.found THEN uuid_v7() END ORDER BY x.ord) INTO r_cid
+      FROM unnest(r_found) WITH ORDINALITY AS x(found, ord);
+    r_shortfall := array_fill(0, ARRAY[n]);
+    r_moved := array_fill(0::bigint, ARRAY[n]);
+    SELECT array_agg(x.ord::int ORDER BY x.ord) INTO c_ord
+      FROM unnest(r_found, p_credits, r_previous) WITH ORDINALITY AS x(found, credits, previous, ord)
+     WHERE NOT x.found AND x.credits <> x.previous;
+    IF c_ord IS NOT NULL THEN
+      FOR m IN
+        SELECT * FROM credits_correct_many(
+          ARRAY(SELECT r_account[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT p_record_ids[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_cid[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_session[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT p_credits[i] - r_previous[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_open[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT CASE WHEN r_org[i] IS NOT NULL THEN r_user[i] END FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_key[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_at[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          p_created_by, p_expiry_days, p_rate_default, p_thresholds)
+      LOOP
+        r_shortfall[c_ord[m.out_ord]] := m.out_shortfall;
+        r_moved[c_ord[m.out_ord]] := m.out_returned + m.out_regranted - m.out_collected - m.out_debt;
+      END LOOP;
+    END IF;
+    -- 4. The corrections, in array order. A shortfall on a record whose review is not open opens it
+    -- again at that amount: what the review reads (shortfall + Σ review_delta) becomes exactly it.
+    INSERT INTO usage_corrections (id, record_id, correction_id, body_hash, previous_credits, credits, delta,
+                                   shortfall_delta, review_delta, reason, created_by, created_at)
+    SELECT r_cid[x.ord], x.record_id, p_correction_id, x.body_hash, r_previous[x.ord], x.credits, x.credits - r_previous[x.ord],
+           r_shortfall[x.ord],
+           CASE WHEN r_shortfall[x.ord] > 0 AND r_review[x.ord] IS DISTINCT FROM 'open'
+                THEN r_shortfall[x.ord] - r_base[x.ord] ELSE r_shortfall[x.ord] END,
+           p_reason, p_created_by, clock_timestamp()
+      FROM unnest(p_record_ids, p_credits, p_body_hashes, r_found) WITH ORDINALITY AS x(record_id, credits, body_hash, found, ord)
+     WHERE NOT x.found
+     ORDER BY x.ord;
+    SELECT array_agg(x.record_id) INTO v_reopen
+      FROM unnest(p_record_ids, r_shortfall, r_review) AS x(record_id, shortfall, review)
+     WHERE x.shortfall > 0 AND x.review IS DISTINCT FROM 'open';
+    IF v_reopen IS NOT NULL THEN
+      UPDATE usage_records SET billing_status = 'needs_review', review_status = 'open', resolution = NULL,
+             resolved_by = NULL, resolved_at = NULL, resolution_note = NULL
+       WHERE id = ANY (v_reopen);
+    END IF;
+    PERFORM emit_event('usage.corrected', r_user[x.ord],
+                       jsonb_build_object('userId', r_user[x.ord])
+                       || CASE WHEN r_org[x.ord] IS NOT NULL THEN jsonb_build_object('orgId', r_org[x.ord]) ELSE '{}'::jsonb END
+                       || jsonb_build_object('recordId', p_record_ids[x.ord], 'correctionId', p_correction_id,
+                                             'delta', p_credits[x.ord] - r_previous[x.ord], 'credits', p_credits[x.ord]))
+       FROM unnest(r_found, p_credits, r_previous) WITH ORDINALITY AS x(found, credits, previous, ord)
+      WHERE NOT x.found AND x.credits <> x.previous
+      ORDER BY x.ord;
+    RETURN QUERY
+      SELECT x.record_id, CASE WHEN x.found THEN x.found_delta ELSE x.credits - r_previous[x.ord] END, r_moved[x.ord]
+        FROM unnest(p_record_ids, p_credits, r_found, r_found_delta) WITH ORDINALITY AS x(record_id, credits, found, found_delta, ord)
+       ORDER BY x.ord;
   END $function$;
