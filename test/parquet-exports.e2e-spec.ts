@@ -299,6 +299,8 @@ describe('an export read back with DuckDB', { timeout: 300_000 }, () => {
     const files = (await Promise.all(days.map((d) => readdir(path.join(dir, 'usage_records', d))))).flat();
     expect(files.length).toBeGreaterThan(0);
     expect(files.every((name) => /^[0-9a-f-]{36}-usage_records\.parquet$/.test(name))).toBe(true);
+    // Nor any scratch folder: each part's is removed once its files are in place.
+    expect(await readdir(path.join(dir, '.tmp')).catch(() => [])).toEqual([]);
   });
 });
 

@@ -138,9 +138,10 @@ export class ExportsService implements OnApplicationShutdown {
       };
       await this.repo.insertPart(part);
     }
-    // Each attempt has a scratch folder of its own: a writer left by a stopped instance ends, but it
-    // never writes where this one does.
-    const scratch = path.join(partScratch(dir, part.export_id), randomUUID());
+    // Each attempt has a scratch folder of its own inside the part's: a writer left by a stopped
+    // instance ends, but it never writes where this one does.
+    const partFolder = partScratch(dir, part.export_id);
+    const scratch = path.join(partFolder, randomUUID());
     await mkdir(scratch, { recursive: true });
     try {
       const csv = path.join(scratch, 'rows.csv');
@@ -157,7 +158,7 @@ export class ExportsService implements OnApplicationShutdown {
       const rows = files.reduce((sum, f) => sum + f.rows, 0);
       await this.repo.finishPart(part.export_id, runId, rows, files.length, this.now());
     } finally {
-      await rm(scratch, { recursive: true, force: true });
+      await rm(partFolder, { recursive: true, force: true });
     }
   }
 
