@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -15,12 +17,12 @@ describe('heavy reads: the gate', () => {
   const gates: HeavyReads[] = [];
 
   const gate = (
-    heavyReads: Omit<AppConfig['heavyReads'], 'parallelWorkers'> & Partial<AppConfig['heavyReads']>,
+    heavyReads: Omit<AppConfig['heavyReads'], 'parallelWorkers' | 'nice'> & Partial<AppConfig['heavyReads']>,
     readUrl: string | null = null,
   ): HeavyReads => {
     const config = {
       database: { url, readUrl, statementTimeoutMs: 15_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: 30_000 },
-      heavyReads: { parallelWorkers: 0, ...heavyReads },
+      heavyReads: { parallelWorkers: 0, nice: 0, ...heavyReads },
     } as unknown as AppConfig;
     const made = new HeavyReads(config);
     gates.push(made);
@@ -98,5 +100,22 @@ describe('heavy reads: the gate', () => {
       );
     expect(await setting(gate({ concurrency: 1, timeoutSeconds: 60 }))).toEqual([{ workers: '0' }]);
     expect(await setting(gate({ concurrency: 1, timeoutSeconds: 60, parallelWorkers: 2 }))).toEqual([{ workers: '2' }]);
+  });
+
+  it('lowers its database process to HEAVY_READS_NICE where PostgreSQL runs on this machine', async () => {
+    // The nice value of a process: the 19th field of /proc/<pid>/stat (after the parenthesised name).
+    const niceOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const backend = (heavy: HeavyReads) =>
+      heavy.run(async (db) => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid);
+    const local = new URL(url).hostname === '127.0.0.1' || new URL(url).hostname === 'localhost';
+    if (!local || !existsSync('/proc/self/stat')) return;
+    const lowered = gate({ concurrency: 1, timeoutSeconds: 60, nice: 19 });
+    const pid = await backend(lowered);
+    expect(niceOf(pid)).toBe(19);
+    // The pool's connection is lent again as it is, still lowered.
+    expect(await backend(lowered)).toBe(pid);
+    expect(niceOf(pid)).toBe(19);
+    // 0 leaves the process at the server's own priority.
+    expect(niceOf(await backend(gate({ concurrency: 1, timeoutSeconds: 60, nice: 0 })))).toBe(0);
   });
 });

@@ -15,6 +15,12 @@ export interface HeavyReadsConfig {
    * database, so the ones running at once take at most HEAVY_READS_CONCURRENCY cores from metering.
    */
   parallelWorkers: number;
+  /**
+   * HEAVY_READS_NICE: the CPU priority (nice, 0–19) their PostgreSQL processes are lowered to where the
+   * database runs on this machine and may be changed (0 leaves it): on a primary that shares its cores
+   * with metering, a heavy read then takes only the CPU metering leaves idle.
+   */
+  nice: number;
 }
 
 export function heavyReadsConfig(read: EnvReader): HeavyReadsConfig {
@@ -22,5 +28,6 @@ export function heavyReadsConfig(read: EnvReader): HeavyReadsConfig {
     concurrency: read.int('HEAVY_READS_CONCURRENCY', 2, 1, 64),
     timeoutSeconds: read.int('HEAVY_READ_TIMEOUT_SECONDS', 120, 1, 3600),
     parallelWorkers: read.int('HEAVY_READS_PARALLEL_WORKERS', 0, 0, 64),
+    nice: read.int('HEAVY_READS_NICE', 19, 0, 19),
   };
 }

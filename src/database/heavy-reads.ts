@@ -7,6 +7,7 @@ import { connectionProblem } from '../common/errors/connection-errors.js';
 import { HeavyReadsBusyError, HeavyReadTimeoutError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { lowerBackendPriority } from './backend-priority.js';
 import { connectionSettings } from './data-source-options.js';
 
 /** What a heavy read's work is given: statements on its own connection, in one read-only snapshot. */
@@ -36,6 +37,7 @@ export interface HeavyReadsStats {
  * HEAVY_READS_CONCURRENCY run at once per instance (one more → 429 HEAVY_READS_BUSY, nothing started);
  * each runs in a read-only REPEATABLE READ transaction on a connection of a small pool of their own,
  * on DB_READ_URL when set, else on the primary, never on the pool metering, balances and checks use;
+ * its database process lowered to HEAVY_READS_NICE where the database is local and may be changed;
  * and each is stopped after HEAVY_READ_TIMEOUT_SECONDS, in the database too (statement_timeout set to
  * the time left before each statement) → 503 TIMEOUT. The pool is made when first needed.
  */
@@ -43,6 +45,8 @@ export interface HeavyReadsStats {
 export class HeavyReads implements OnApplicationShutdown {
   private pool: pg.Pool | null = null;
   private running = 0;
+  /** The pool's connections whose database process has been lowered to HEAVY_READS_NICE (or could not be). */
+  private readonly lowered = new WeakSet<pg.PoolClient>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -68,6 +72,10 @@ export class HeavyReads implements OnApplicationShutdown {
     try {
       client = await (this.pool ??= this.openPool()).connect();
       client.on('error', onError);
+      if (!this.lowered.has(client)) {
+        await lowerBackendPriority(client, this.config.heavyReads.nice);
+        this.lowered.add(client);
+      }
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     } catch (error) {
       client?.removeListener('error', onError);
