@@ -16,7 +16,7 @@ import { type Scope, SCOPES } from '../../auth/roles.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
@@ -250,13 +250,7 @@ export class ApiKeyListResponseDto {
 }
 
 export class ListApiKeysQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: "Whose keys (admin only for another user's); default: the caller",
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId("Whose keys (admin only for another user's); default: the caller")
   userId?: string;
 
   @ApiPropertyOptional({

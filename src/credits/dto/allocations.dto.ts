@@ -7,7 +7,7 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 import { IsMoney, MoneyDto } from './money.dto.js';
@@ -174,13 +174,7 @@ export class AllocationListResponseDto {
 }
 
 export class ListAllocationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'Whose allocations (default: the caller; others need supervisor)',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('Whose allocations (default: the caller; others need supervisor)')
   userId?: string;
 
   @ApiPropertyOptional({ example: false, default: false, description: 'Also list expired allocations' })
