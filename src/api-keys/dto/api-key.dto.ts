@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 
 import { type Scope, SCOPES } from '../../auth/roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, OptionalUserId } from '../../common/validation/ids.js';
@@ -241,13 +241,7 @@ export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
   key: string | null;
 }
 
-export class ApiKeyListResponseDto {
-  @ApiProperty({ type: [ApiKeyResponseDto] })
-  items: ApiKeyResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class ApiKeyListResponseDto extends PageResponseDto(ApiKeyResponseDto) {}
 
 export class ListApiKeysQueryDto extends PageQueryDto {
   @OptionalUserId("Whose keys (admin only for another user's); default: the caller")

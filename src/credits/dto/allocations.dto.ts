@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
@@ -165,13 +165,7 @@ export class AllocationResponseDto extends AllocationOriginDto {
   promotional: boolean;
 }
 
-export class AllocationListResponseDto {
-  @ApiProperty({ type: [AllocationResponseDto] })
-  items: AllocationResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class AllocationListResponseDto extends PageResponseDto(AllocationResponseDto) {}
 
 export class ListAllocationsQueryDto extends PageQueryDto {
   @OptionalUserId('Whose allocations (default: the caller; others need supervisor)')

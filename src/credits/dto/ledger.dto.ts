@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -114,10 +114,4 @@ export class LedgerEntryDto {
   currency?: string;
 }
 
-export class LedgerListResponseDto {
-  @ApiProperty({ type: [LedgerEntryDto] })
-  items: LedgerEntryDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class LedgerListResponseDto extends PageResponseDto(LedgerEntryDto) {}

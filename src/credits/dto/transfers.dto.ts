@@ -12,7 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ExactlyOneOf, NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsUserId, OptionalUserId } from '../../common/validation/ids.js';
@@ -127,13 +127,7 @@ export class TransferResponseDto {
   createdAt: string;
 }
 
-export class TransferListResponseDto {
-  @ApiProperty({ type: [TransferResponseDto] })
-  items: TransferResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class TransferListResponseDto extends PageResponseDto(TransferResponseDto) {}
 
 export class ListTransfersQueryDto extends PageQueryDto {
   @OptionalUserId('A user’s transfers, in and out (not with orgId; neither: every transfer)')

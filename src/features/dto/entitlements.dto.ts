@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
@@ -169,13 +169,7 @@ export class EntitlementResponseDto {
   resetsAt?: string | null;
 }
 
-export class EntitlementListResponseDto {
-  @ApiProperty({ type: [EntitlementResponseDto] })
-  items: EntitlementResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class EntitlementListResponseDto extends PageResponseDto(EntitlementResponseDto) {}
 
 export class EntitlementsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'alice', description: 'The user whose own account to list (or orgId)' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
@@ -179,13 +179,7 @@ export class PurchaseResponseDto {
   paidAt: string | null;
 }
 
-export class PurchaseListResponseDto {
-  @ApiProperty({ type: [PurchaseResponseDto] })
-  items: PurchaseResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class PurchaseListResponseDto extends PageResponseDto(PurchaseResponseDto) {}
 
 export class ListPurchasesQueryDto extends PageQueryDto {
   @OptionalUserId('Whose purchases (default: the caller’s)')
