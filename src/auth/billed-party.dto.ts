@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsUUID } from 'class-validator';
 
-import { IsOrgId, IsUserId } from '../common/validation/ids.js';
+import { IsOrgId, OptionalUserId } from '../common/validation/ids.js';
 import { IsOptional } from '../common/validation/optional.js';
 
 /**
@@ -29,15 +29,10 @@ export function PaidByOrg(): PropertyDecorator {
  * Record, batch events and the streaming session bodies extend this.
  */
 export class BilledPartyDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description:
-      'The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a ' +
+  @OptionalUserId(
+    'The billed user. Only service principals (an admin token, or an API key with `usage:ingest`) may give it; a ' +
       'service key must. Default: the caller.',
-  })
-  @IsOptional()
-  @IsUserId()
+  )
   userId?: string;
 
   @ApiPropertyOptional({

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { CLOCK, type Clock } from '../common/clock.js';
+import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditLedgerDaysRepository } from './credit-ledger-days.repository.js';
 
@@ -29,10 +30,8 @@ export class CreditLedgerDaysJob {
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'credit-ledger-days' })
   run(): Promise<void> {
-    return this.metrics.runJob('credit-ledger-days', async () => {
-      const lines = await this.fill();
-      if (lines > 0) this.logger.log({ msg: 'ledger lines added to the day sums', count: lines });
-    });
+    const work = loggingCount('Credits', 'ledger lines added to the day sums', () => this.fill());
+    return this.metrics.runJob('credit-ledger-days', work);
   }
 
   /** Brings the sums forward until they cover every line of the transactions that have ended; the lines added. */

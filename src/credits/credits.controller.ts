@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query, type Type } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -42,6 +42,24 @@ import {
 import { LedgerListResponseDto, LedgerQueryDto } from './dto/ledger.dto.js';
 import { ReconcileResponseDto } from './dto/reconcile.dto.js';
 import { CreditSummaryResponseDto } from './dto/summary.dto.js';
+
+/**
+ * A read of a user's own credits (`credits:read`, a portal session of their own) or, for supervisors,
+ * of the user `userId` names (404 when unknown). Listed last to first: applyDecorators applies them
+ * in order, a stack from its last line up, so the document is the one the stack written out made.
+ */
+function HolderRead(operationId: string, summary: string, ok: Type<unknown>): MethodDecorator {
+  return applyDecorators(
+    ApiNotFoundResponse({
+      description: 'Unknown user (supervisors)',
+      type: ErrorResponseDto,
+      examples: notFoundExample('User'),
+    }),
+    ApiOkResponse({ type: ok }),
+    ApiOperation({ operationId, summary }),
+    Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' }),
+  );
+}
 
 @ApiTags('credits')
 @Controller('api/credits')
@@ -194,17 +212,11 @@ export class CreditsController {
   }
 
   @Get('allocations')
-  @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' })
-  @ApiOperation({
-    operationId: 'listAllocations',
-    summary: 'Allocations, newest first (own; any user’s for supervisors)',
-  })
-  @ApiOkResponse({ type: AllocationListResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown user (supervisors)',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @HolderRead(
+    'listAllocations',
+    'Allocations, newest first (own; any user’s for supervisors)',
+    AllocationListResponseDto,
+  )
   async allocations(
     @CurrentUser() user: AuthUser,
     @Query() query: ListAllocationsQueryDto,
@@ -248,17 +260,7 @@ export class CreditsController {
   }
 
   @Get('ledger')
-  @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' })
-  @ApiOperation({
-    operationId: 'listLedger',
-    summary: 'Ledger entries, newest first (own; any user’s for supervisors)',
-  })
-  @ApiOkResponse({ type: LedgerListResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown user (supervisors)',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @HolderRead('listLedger', 'Ledger entries, newest first (own; any user’s for supervisors)', LedgerListResponseDto)
   async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
     return this.queries.listLedger({ ...query, account: userAccount(userId) });

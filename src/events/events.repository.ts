@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { SqlFilter } from '../database/sql-filter.js';
 import type { EventType, EventView } from './event-types.js';
 
 /** The event JSON's `createdAt`: ISO-8601 UTC with milliseconds, derived the same way every time. */
@@ -60,28 +61,17 @@ export class EventsRepository {
   }
 
   async list(filter: EventsFilter, limit: number): Promise<EventSqlRow[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (filter.type !== undefined) {
-      params.push(filter.type);
-      where.push(`e.type = $${params.length}`);
-    }
-    if (filter.userId !== undefined) {
-      params.push(filter.userId);
-      where.push(`e.user_id = $${params.length}`);
-    }
-    if (filter.after) {
-      params.push(filter.after.t, filter.after.id);
-      where.push(`(e.created_at, e.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
+    const where = new SqlFilter()
+      .equal('e.type', filter.type)
+      .equal('e.user_id', filter.userId)
+      .before('e.created_at', 'e.id', filter.after);
     return this.dataSource.query(
       `SELECT e.id, e.type, ${EVENT_CREATED_AT_SQL} AS created_at, e.data, ${cursorTimestampSql('e.created_at')} AS t_key
          FROM events e
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ${where.clause}
         ORDER BY e.created_at DESC, e.id DESC
-        LIMIT $${params.length}`,
-      params,
+        LIMIT ${where.param(limit + 1)}`,
+      where.params,
     );
   }
 

@@ -41,77 +41,75 @@ export class MetricsService {
   /** Children by "route method status": labels() would hash the label object on every request. */
   private readonly httpChildren = new Map<string, HttpChild>();
 
-  private readonly credits = new Counter({
-    name: 'accounting_credits_total',
-    help: 'Credits moved, by ledger kind (absolute amounts)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  private readonly credits = this.counter(
+    'accounting_credits_total',
+    'Credits moved, by ledger kind (absolute amounts)',
+    ['kind'],
+  );
   private readonly recordsTogether = new Histogram({
     name: 'accounting_records_per_statement',
     help: 'Metered records (POST /api/usage/record) sent per statement: 1 alone, more when they arrived together',
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
-  private readonly insufficient = new Counter({
-    name: 'accounting_insufficient_credits_total',
-    help: 'Requests refused because the balance was short (402 INSUFFICIENT_CREDITS)',
-    registers: [this.registry],
-  });
-  private readonly webhookDeliveries = new Counter({
-    name: 'accounting_webhook_deliveries_total',
-    help: 'Webhook delivery attempts by result',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  private readonly jobRuns = new Counter({
-    name: 'accounting_job_runs_total',
-    help: 'Scheduled job runs by job and result',
-    labelNames: ['job', 'result'] as const,
-    registers: [this.registry],
-  });
-  private readonly jobLastSuccess = new Gauge({
-    name: 'accounting_job_last_success_timestamp_seconds',
-    help: 'When each scheduled job last finished without error (unix seconds)',
-    labelNames: ['job'] as const,
-    registers: [this.registry],
-  });
-  private readonly rateLimitStoreErrors = new Counter({
-    name: 'accounting_rate_limit_store_errors_total',
-    help: 'Rate-limit checks that Redis could not answer (served from the per-instance fallback)',
-    registers: [this.registry],
-  });
-  private readonly csvExports = new Counter({
-    name: 'accounting_csv_exports_total',
-    help: 'CSV exports by how they ended: completed, closed (client left), stalled (client stopped reading), failed, refused (the user had 2 running)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly webhookPending = new Gauge({
-    name: 'accounting_webhook_pending',
-    help: 'Webhook deliveries waiting to be sent (read from the database when scraped)',
-    registers: [this.registry],
-  });
-  private readonly activeSessions = new Gauge({
-    name: 'accounting_active_sessions',
-    help: 'Streaming sessions holding credits (read from the database when scraped)',
-    registers: [this.registry],
-  });
-  private readonly poolConnections = new Gauge({
-    name: 'accounting_db_pool_connections',
-    help: 'Database pool connections by pool (primary, replica, export) and state (total, idle, waiting clients)',
-    labelNames: ['pool', 'state'] as const,
-    registers: [this.registry],
-  });
-  private readonly poolMax = new Gauge({
-    name: 'accounting_db_pool_max',
-    help: 'Database pool size limit (DB_POOL_SIZE; export: EXPORT_POOL_SIZE)',
-    labelNames: ['pool'] as const,
-    registers: [this.registry],
-  });
+  private readonly insufficient = this.counter(
+    'accounting_insufficient_credits_total',
+    'Requests refused because the balance was short (402 INSUFFICIENT_CREDITS)',
+  );
+  private readonly webhookDeliveries = this.counter(
+    'accounting_webhook_deliveries_total',
+    'Webhook delivery attempts by result',
+    ['result'],
+  );
+  private readonly jobRuns = this.counter('accounting_job_runs_total', 'Scheduled job runs by job and result', [
+    'job',
+    'result',
+  ]);
+  private readonly jobLastSuccess = this.gauge(
+    'accounting_job_last_success_timestamp_seconds',
+    'When each scheduled job last finished without error (unix seconds)',
+    ['job'],
+  );
+  private readonly rateLimitStoreErrors = this.counter(
+    'accounting_rate_limit_store_errors_total',
+    'Rate-limit checks that Redis could not answer (served from the per-instance fallback)',
+  );
+  private readonly csvExports = this.counter(
+    'accounting_csv_exports_total',
+    'CSV exports by how they ended: completed, closed (client left), stalled (client stopped reading), failed, refused (the user had 2 running)',
+    ['outcome'],
+  );
+  private readonly webhookPending = this.gauge(
+    'accounting_webhook_pending',
+    'Webhook deliveries waiting to be sent (read from the database when scraped)',
+  );
+  private readonly activeSessions = this.gauge(
+    'accounting_active_sessions',
+    'Streaming sessions holding credits (read from the database when scraped)',
+  );
+  private readonly poolConnections = this.gauge(
+    'accounting_db_pool_connections',
+    'Database pool connections by pool (primary, replica, export) and state (total, idle, waiting clients)',
+    ['pool', 'state'],
+  );
+  private readonly poolMax = this.gauge(
+    'accounting_db_pool_max',
+    'Database pool size limit (DB_POOL_SIZE; export: EXPORT_POOL_SIZE)',
+    ['pool'],
+  );
 
   constructor(private readonly repository: MetricsRepository) {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A counter of this registry (the fields above are made with it before the constructor runs). */
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A gauge of this registry. */
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
   /** One HTTP request; `route` is the matched template (or UNMATCHED_ROUTE). The hot path: no allocation but the key. */

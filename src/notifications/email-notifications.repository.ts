@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
+import { SqlFilter } from '../database/sql-filter.js';
 import type { EmailKind } from './email-kinds.js';
 import type { EmailEvent } from './email-templates.js';
 import type { EmailStatus } from './entities/email-notification.entity.js';
@@ -141,29 +142,18 @@ export class EmailNotificationsRepository {
     filter: { userId?: string; status?: EmailStatus; after: { t: string; id: string } | null },
     limit: number,
   ): Promise<EmailListRow[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (filter.userId !== undefined) {
-      params.push(filter.userId);
-      where.push(`n.user_id = $${params.length}`);
-    }
-    if (filter.status !== undefined) {
-      params.push(filter.status);
-      where.push(`n.status = $${params.length}`);
-    }
-    if (filter.after) {
-      params.push(filter.after.t, filter.after.id);
-      where.push(`(n.created_at, n.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
+    const where = new SqlFilter()
+      .equal('n.user_id', filter.userId)
+      .equal('n.status', filter.status)
+      .before('n.created_at', 'n.id', filter.after);
     return this.dataSource.query(
       `SELECT n.id, n.user_id, n.kind, n.to_address, n.subject, n.status, n.attempts, n.created_at, n.sent_at,
               n.last_error, NULL AS text_body, NULL AS html_body, ${cursorTimestampSql('n.created_at')} AS t_key
          FROM email_notifications n
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ${where.clause}
         ORDER BY n.created_at DESC, n.id DESC
-        LIMIT $${params.length}`,
-      params,
+        LIMIT ${where.param(limit + 1)}`,
+      where.params,
     );
   }
 

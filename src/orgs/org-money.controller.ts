@@ -1,4 +1,15 @@
-import { Body, Controller, Get, Logger, Param, Put, Query, StreamableFile } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  Logger,
+  Param,
+  Put,
+  Query,
+  StreamableFile,
+  type Type,
+} from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
 import { orgAccount } from '../accounts/account-ref.js';
@@ -32,6 +43,21 @@ const READ_MONEY = 'read its money and usage';
 const READERS: AccountRule = { org: 'reader', what: READ_MONEY };
 
 /**
+ * A read of the org's money: its readers, staff and a portal session of the org's own; 403 for a
+ * member below reader. Listed last to first: applyDecorators applies them in order, a stack from
+ * its last line up, so the document is the one the stack written out made.
+ */
+function MoneyRead(operationId: string, summary: string, ok: Type<unknown>): MethodDecorator {
+  return applyDecorators(
+    OrgRoleForbidden(READ_MONEY),
+    ApiOkResponse({ type: ok }),
+    OrgRoute(),
+    ApiOperation({ operationId, summary }),
+    Auth('user', { account: READERS, portal: 'own' }),
+  );
+}
+
+/**
  * An organisation's account, read and set through the routes users have (docs/orgs.md "The org's money"):
  * the same services, given the org's account. Reads for org readers (owners, admins, billing) and
  * staff; settings for staff.
@@ -49,29 +75,22 @@ export class OrgMoneyController {
   ) {}
 
   @Get('balance')
-  @Auth('user', { account: READERS, portal: 'own' })
-  @ApiOperation({
-    operationId: 'getOrgBalance',
-    summary: 'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
-  })
-  @OrgRoute()
-  @ApiOkResponse({ type: OrgBalanceResponseDto })
-  @OrgRoleForbidden(READ_MONEY)
+  @MoneyRead(
+    'getOrgBalance',
+    'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
+    OrgBalanceResponseDto,
+  )
   async balance(@Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
     return { orgId, ...(await this.credits.accountBalance(orgAccount(orgId))) };
   }
 
   @Get('allocations')
-  @Auth('user', { account: READERS, portal: 'own' })
-  @ApiOperation({
-    operationId: 'listOrgAllocations',
-    summary: 'The org’s allocations, newest first (org readers, staff)',
-  })
-  @OrgRoute()
-  @ApiOkResponse({ type: AllocationListResponseDto })
-  @OrgRoleForbidden(READ_MONEY)
+  @MoneyRead(
+    'listOrgAllocations',
+    'The org’s allocations, newest first (org readers, staff)',
+    AllocationListResponseDto,
+  )
   async allocations(
-    @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Query() query: OrgAllocationsQueryDto,
   ): Promise<AllocationListResponseDto> {
@@ -79,35 +98,24 @@ export class OrgMoneyController {
   }
 
   @Get('ledger')
-  @Auth('user', { account: READERS, portal: 'own' })
-  @ApiOperation({
-    operationId: 'listOrgLedger',
-    summary: 'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
-  })
-  @OrgRoute()
-  @ApiOkResponse({ type: LedgerListResponseDto })
+  @MoneyRead(
+    'listOrgLedger',
+    'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
+    LedgerListResponseDto,
+  )
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
-  @OrgRoleForbidden(READ_MONEY)
-  async ledger(
-    @CurrentUser() user: AuthUser,
-    @Param('orgId') orgId: string,
-    @Query() query: OrgLedgerQueryDto,
-  ): Promise<LedgerListResponseDto> {
+  async ledger(@Param('orgId') orgId: string, @Query() query: OrgLedgerQueryDto): Promise<LedgerListResponseDto> {
     return this.credits.listLedger({ ...query, account: orgAccount(orgId) });
   }
 
   @Get('usage/stats')
-  @Auth('user', { account: READERS, portal: 'own' })
-  @ApiOperation({
-    operationId: 'getOrgUsageStats',
-    summary: 'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
-  })
-  @OrgRoute()
-  @ApiOkResponse({ type: OrgUsageStatsResponseDto })
+  @MoneyRead(
+    'getOrgUsageStats',
+    'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
+    OrgUsageStatsResponseDto,
+  )
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
-  @OrgRoleForbidden(READ_MONEY)
   async usageStats(
-    @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Query() query: DateRangeQueryDto,
   ): Promise<OrgUsageStatsResponseDto> {
@@ -154,11 +162,7 @@ export class OrgMoneyController {
     },
   })
   @ApiOkResponse({ type: OrgLimitsResponseDto })
-  async setLimits(
-    @CurrentUser() user: AuthUser,
-    @Param('orgId') orgId: string,
-    @Body() body: PutCreditLimitsDto,
-  ): Promise<OrgLimitsResponseDto> {
+  async setLimits(@Param('orgId') orgId: string, @Body() body: PutCreditLimitsDto): Promise<OrgLimitsResponseDto> {
     return { orgId, ...(await this.limits.putFor(orgAccount(orgId), body, 'org.limits.set')) };
   }
 
@@ -189,7 +193,6 @@ export class OrgMoneyController {
   })
   @ApiOkResponse({ type: OrgAlertThresholdsResponseDto })
   async setAlerts(
-    @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Body() body: PutAlertThresholdsDto,
   ): Promise<OrgAlertThresholdsResponseDto> {

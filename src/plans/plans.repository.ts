@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
 import { accountKeySql, type AccountRef } from '../accounts/account-ref.js';
+import { insertNew } from '../database/insert-new.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -34,16 +35,8 @@ export class PlansRepository {
   }
 
   /** Inserts the plan and answers it as stored; null when the id is taken. */
-  async insertPlan(manager: EntityManager, plan: NewPlan): Promise<Plan | null> {
-    const result = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Plan)
-      .values(plan)
-      .orIgnore()
-      .returning('id')
-      .execute();
-    return result.raw.length > 0 ? manager.findOneBy(Plan, { id: plan.id }) : null;
+  insertPlan(manager: EntityManager, plan: NewPlan): Promise<Plan | null> {
+    return insertNew(manager, Plan, plan, { id: plan.id });
   }
 
   /** The plan, locked for the caller's transaction (null: unknown). */

@@ -107,72 +107,46 @@ const problem = (value: unknown) => {
 };
 
 describe('provider usage → token kinds', () => {
-  it('openai.chat: cached tokens out of the prompt, reasoning tokens out of the completion', () => {
-    expect(kinds('openai.chat', OPENAI_CHAT_CACHED)).toEqual({
-      input: 86,
-      cacheRead: 1920,
-      cacheWrite: 0,
-      output: 300,
-      reasoning: 0,
-    });
-    expect(kinds('openai.chat', OPENAI_CHAT_IMAGE)).toEqual({
-      input: 1117,
-      cacheRead: 0,
-      cacheWrite: 0,
-      output: 46,
-      reasoning: 0,
-    });
+  /** The token kinds in the order input, cache reads, cache writes, output, reasoning. */
+  const tokens = (input: number, cacheRead: number, cacheWrite: number, output: number, reasoning: number) => ({
+    input,
+    cacheRead,
+    cacheWrite,
+    output,
+    reasoning,
   });
 
-  it('openai.responses: the same overlaps under the Responses names', () => {
-    expect(kinds('openai.responses', OPENAI_RESPONSES_REASONING)).toEqual({
-      input: 81,
-      cacheRead: 0,
-      cacheWrite: 0,
-      output: 203,
-      reasoning: 832,
-    });
-    expect(kinds('openai.responses', OPENAI_RESPONSES_BATCH)).toEqual({
-      input: 476,
-      cacheRead: 1024,
-      cacheWrite: 0,
-      output: 200,
-      reasoning: 300,
-    });
-  });
-
-  it('anthropic: input, cache reads, cache writes and output are four disjoint counts; extras ignored', () => {
-    expect(kinds('anthropic', ANTHROPIC_STREAM_FINAL)).toEqual({
-      input: 42,
-      cacheRead: 8,
-      cacheWrite: 7,
-      output: 99,
-      reasoning: 0,
-    });
-    expect(kinds('anthropic', ANTHROPIC_MESSAGE_START)).toEqual({
-      input: 10,
-      cacheRead: 3,
-      cacheWrite: 2,
-      output: 1,
-      reasoning: 0,
-    });
-  });
-
-  it('gemini: cached content out of the prompt, tool-use prompts added, thoughts apart from candidates', () => {
-    expect(kinds('gemini', GEMINI_CACHED)).toEqual({
-      input: 2,
-      cacheRead: 3,
-      cacheWrite: 0,
-      output: 238,
-      reasoning: 41,
-    });
-    expect(kinds('gemini', GEMINI_TOOL_USE)).toEqual({
-      input: 3858,
-      cacheRead: 0,
-      cacheWrite: 0,
-      output: 433,
-      reasoning: 194,
-    });
+  it.each([
+    ['openai.chat: cached tokens out of the prompt', 'openai.chat', OPENAI_CHAT_CACHED, tokens(86, 1920, 0, 300, 0)],
+    ['openai.chat: an image prompt, nothing cached', 'openai.chat', OPENAI_CHAT_IMAGE, tokens(1117, 0, 0, 46, 0)],
+    [
+      'openai.responses: reasoning tokens out of the output',
+      'openai.responses',
+      OPENAI_RESPONSES_REASONING,
+      tokens(81, 0, 0, 203, 832),
+    ],
+    [
+      'openai.responses: cached and reasoning tokens under the Responses names',
+      'openai.responses',
+      OPENAI_RESPONSES_BATCH,
+      tokens(476, 1024, 0, 200, 300),
+    ],
+    [
+      'anthropic: input, cache reads, cache writes and output are four disjoint counts; extras ignored',
+      'anthropic',
+      ANTHROPIC_STREAM_FINAL,
+      tokens(42, 8, 7, 99, 0),
+    ],
+    ['anthropic: the counts of message_start', 'anthropic', ANTHROPIC_MESSAGE_START, tokens(10, 3, 2, 1, 0)],
+    [
+      'gemini: cached content out of the prompt, thoughts apart from candidates',
+      'gemini',
+      GEMINI_CACHED,
+      tokens(2, 3, 0, 238, 41),
+    ],
+    ['gemini: tool-use prompts added to the input', 'gemini', GEMINI_TOOL_USE, tokens(3858, 0, 0, 433, 194)],
+  ])('%s', (_case, format, usage, expected) => {
+    expect(kinds(format, usage)).toEqual(expected);
   });
 
   it('every published object maps to kinds that add up to the provider’s own total (nothing counted twice)', () => {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { insertNew } from '../database/insert-new.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
 
@@ -26,16 +27,8 @@ export class PromotionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The new code; null when it exists (in any case). */
-  async insert(manager: EntityManager, input: NewPromotion): Promise<Promotion | null> {
-    const result = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Promotion)
-      .values(input)
-      .orIgnore()
-      .returning('code')
-      .execute();
-    return result.raw.length > 0 ? manager.findOneBy(Promotion, { code: input.code }) : null;
+  insert(manager: EntityManager, input: NewPromotion): Promise<Promotion | null> {
+    return insertNew(manager, Promotion, input, { code: input.code });
   }
 
   /** The code locked (FOR UPDATE): its redemptions are counted and made one at a time. */

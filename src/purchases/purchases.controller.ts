@@ -38,6 +38,15 @@ const SERVICE_ONLY =
 const ID = { name: 'id', format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' };
 const notFound = { description: 'Unknown purchase (or one the caller may not see)', type: ErrorResponseDto };
 
+/** A change of the purchase the path names (`:id`): its new state, 400 for a bad body, 404 for an unknown purchase. */
+const PurchaseChange = () =>
+  applyDecorators(
+    ApiParam(ID),
+    ApiOkResponse({ type: PurchaseResponseDto }),
+    ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto }),
+    ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') }),
+  );
+
 /** A route that closes a pending purchase unpaid (`fail`, `expire`): the same rule, body and answers. */
 const ClosePurchaseRoute = (path: string, operationId: string, summary: string) =>
   applyDecorators(
@@ -53,10 +62,7 @@ const ClosePurchaseRoute = (path: string, operationId: string, summary: string) 
         bare: { summary: 'No reason', value: {} },
       },
     }),
-    ApiParam(ID),
-    ApiOkResponse({ type: PurchaseResponseDto }),
-    ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto }),
-    ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') }),
+    PurchaseChange(),
     ApiConflictResponse({
       description: 'The purchase is not pending payment',
       type: ErrorResponseDto,
@@ -199,10 +205,7 @@ export class PurchasesController {
       bare: { summary: 'Nothing more to say', value: {} },
     },
   })
-  @ApiParam(ID)
-  @ApiOkResponse({ type: PurchaseResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @PurchaseChange()
   @ApiConflictResponse({
     description: 'The purchase failed or expired, or its payment paid another purchase',
     type: ErrorResponseDto,
@@ -302,10 +305,7 @@ export class PurchasesController {
       disputed: { summary: 'A dispute opened', value: { type: 'dispute_opened' } },
     },
   })
-  @ApiParam(ID)
-  @ApiOkResponse({ type: PurchaseResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
+  @PurchaseChange()
   @ApiConflictResponse({
     description: 'The purchase was never paid',
     type: ErrorResponseDto,

@@ -57,32 +57,20 @@ describe('the settlement answers', () => {
     shortfall: 0,
   };
 
-  it('a finalize answers its amounts in the order the route always answered them', () => {
-    expect(JSON.stringify(finalizeAnswer({ ...settled, status: 'failed' }))).toBe(
-      JSON.stringify({
-        sessionId: 's-1',
-        userId: 'alice',
-        status: 'failed',
-        estimatedCredits: 6,
-        allocatedCredits: 8,
-        actualCredits: 7,
-        refund: 1,
-        shortfall: 0,
-      }),
-    );
-  });
-
-  it('an abort answers what was charged as partialCredits', () => {
-    expect(JSON.stringify(abortAnswer({ ...settled, status: 'aborted' }))).toBe(
-      JSON.stringify({
-        sessionId: 's-1',
-        userId: 'alice',
-        status: 'aborted',
-        partialCredits: 7,
-        refund: 1,
-        shortfall: 0,
-      }),
-    );
+  it.each([
+    [
+      'a finalize answers its amounts in the order the route always answered them',
+      () => finalizeAnswer({ ...settled, status: 'failed' }),
+      { status: 'failed', estimatedCredits: 6, allocatedCredits: 8, actualCredits: 7 },
+    ],
+    [
+      'an abort answers what was charged as partialCredits',
+      () => abortAnswer({ ...settled, status: 'aborted' }),
+      { status: 'aborted', partialCredits: 7 },
+    ],
+  ])('%s', (_case, answer, amounts) => {
+    const expected = { sessionId: 's-1', userId: 'alice', ...amounts, refund: 1, shortfall: 0 };
+    expect(JSON.stringify(answer())).toBe(JSON.stringify(expected));
   });
 
   it('neither answers a session settled another way', () => {

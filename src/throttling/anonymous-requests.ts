@@ -3,9 +3,8 @@ import type { Request, Response } from 'express';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AddressWindow } from './address-window.js';
 import { SharedThrottlerStorage } from './shared-throttler-storage.js';
-
-const THROTTLER = 'anonymous';
 
 /** Whether a request presents any credential (a bearer token, an API key, the internal key). */
 export function presentsCredential(req: Request): boolean {
@@ -22,15 +21,11 @@ export function presentsCredential(req: Request): boolean {
  */
 @Injectable()
 export class AnonymousRequests {
-  private readonly windowMs: number;
-  private readonly limit: number;
+  private readonly window: AddressWindow;
 
-  constructor(
-    private readonly storage: SharedThrottlerStorage,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.windowMs = config.throttle.ttlSeconds * 1000;
-    this.limit = config.throttle.anonymousLimit;
+  constructor(storage: SharedThrottlerStorage, @Inject(APP_CONFIG) config: AppConfig) {
+    const { ttlSeconds, anonymousLimit } = config.throttle;
+    this.window = new AddressWindow(storage, 'anonymous', 'anon', ttlSeconds, anonymousLimit);
   }
 
   /** Counts the request; a 429 with Retry-After once its address is over the limit. */
@@ -46,8 +41,7 @@ export class AnonymousRequests {
    * limit (0: it is not). Also for requests whose Authorization header nothing here could verify
    * (AuthenticationGuard): a made-up header must not be a way round this limit.
    */
-  async count(req: Request): Promise<number> {
-    const record = await this.storage.increment(`anon:${req.ip}`, this.windowMs, this.limit, this.windowMs, THROTTLER);
-    return record.isBlocked ? record.timeToBlockExpire : 0;
+  count(req: Request): Promise<number> {
+    return this.window.hit(req);
   }
 }

@@ -3,9 +3,8 @@ import type { Request, Response } from 'express';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AddressWindow } from './address-window.js';
 import { SharedThrottlerStorage } from './shared-throttler-storage.js';
-
-const THROTTLER = 'auth-failure';
 
 /**
  * Online guessing of a secret (an API key, the internal key, the metrics token) from one client
@@ -22,15 +21,12 @@ const THROTTLER = 'auth-failure';
  */
 @Injectable()
 export class CredentialAttempts {
-  private readonly windowMs: number;
-  private readonly limit: number;
+  private readonly window: AddressWindow;
 
-  constructor(
-    private readonly storage: SharedThrottlerStorage,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.windowMs = config.throttle.ttlSeconds * 1000;
-    this.limit = config.throttle.authFailureLimit;
+  constructor(storage: SharedThrottlerStorage, @Inject(APP_CONFIG) config: AppConfig) {
+    const { ttlSeconds, authFailureLimit } = config.throttle;
+    // The stores block once the count EXCEEDS their limit: the failure that reaches ours starts the block.
+    this.window = new AddressWindow(storage, 'auth-failure', 'auth-failure', ttlSeconds, authFailureLimit - 1);
   }
 
   /** Before a presented secret is checked: a 429 while the caller's address is blocked. */
@@ -41,21 +37,18 @@ export class CredentialAttempts {
 
   /** Seconds until the caller's address may try secrets again (0: not blocked). */
   blockedFor(req: Request): Promise<number> {
-    return this.storage.blockedFor(keyOf(req), THROTTLER);
+    return this.window.blockedFor(req);
   }
 
   /**
    * After a presented secret was wrong: counts it. The failure that reaches the limit starts the block
    * (for THROTTLE_TTL_SECONDS); it is still answered as the wrong secret it is, every attempt after it
-   * with a 429. (The stores block once the count EXCEEDS their limit, hence limit − 1.)
+   * with a 429.
    */
   async failed(req: Request): Promise<void> {
-    await this.storage.increment(keyOf(req), this.windowMs, this.limit - 1, this.windowMs, THROTTLER);
+    await this.window.hit(req);
   }
 }
-
-// `req.ip` is the address TRUST_PROXY says the client has.
-const keyOf = (req: Request) => `auth-failure:${req.ip}`;
 
 /** The 429 of a blocked address, with the seconds until its block ends. */
 export function refuseBlocked(res: Response, seconds: number): never {

@@ -1,19 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { inBatches, loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { eventIdRetentionDays } from './late-usage.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 
-const CLEANUP_BATCH = 10_000;
-
 /** Hourly: deletes event ids past their retention, in batches (safe with several instances). */
 @Injectable()
 export class UsageEventIdsJob {
-  private readonly logger = new Logger('Usage');
-
   constructor(
     private readonly repo: UsageEventIdsRepository,
     private readonly metrics: MetricsService,
@@ -22,23 +19,16 @@ export class UsageEventIdsJob {
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'usage-event-ids-cleanup' })
   run(): Promise<void> {
-    return this.metrics.runJob('usage-event-ids-cleanup', async () => {
-      const deleted = await this.cleanup();
-      if (deleted > 0) this.logger.log({ msg: 'deleted old event ids', count: deleted });
-    });
+    const work = loggingCount('Usage', 'deleted old event ids', () => this.cleanup());
+    return this.metrics.runJob('usage-event-ids-cleanup', work);
   }
 
   /**
    * Deletes every id older than the retention: 35 days, or LATE_USAGE_DAYS when longer (an event is
    * remembered as long as it may still be accepted, docs/usage.md "Late usage"); returns how many.
    */
-  async cleanup(): Promise<number> {
+  cleanup(): Promise<number> {
     const days = eventIdRetentionDays(this.config.corrections.lateUsageDays);
-    let total = 0;
-    for (;;) {
-      const deleted = await this.repo.deleteOlderThan(days, CLEANUP_BATCH);
-      total += deleted;
-      if (deleted < CLEANUP_BATCH) return total;
-    }
+    return inBatches((batch) => this.repo.deleteOlderThan(days, batch));
   }
 }

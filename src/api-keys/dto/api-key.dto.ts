@@ -13,10 +13,10 @@ import {
 } from 'class-validator';
 
 import { type Scope, SCOPES } from '../../auth/roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
@@ -241,22 +241,10 @@ export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
   key: string | null;
 }
 
-export class ApiKeyListResponseDto {
-  @ApiProperty({ type: [ApiKeyResponseDto] })
-  items: ApiKeyResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class ApiKeyListResponseDto extends PageResponseDto(ApiKeyResponseDto) {}
 
 export class ListApiKeysQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: "Whose keys (admin only for another user's); default: the caller",
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId("Whose keys (admin only for another user's); default: the caller")
   userId?: string;
 
   @ApiPropertyOptional({

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength } from 'class-validator';
 
 import { ROLES } from '../../auth/roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -121,10 +121,4 @@ export class AuditEntryDto {
   requestId: string | null;
 }
 
-export class AuditListResponseDto {
-  @ApiProperty({ type: [AuditEntryDto] })
-  items: AuditEntryDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class AuditListResponseDto extends PageResponseDto(AuditEntryDto) {}

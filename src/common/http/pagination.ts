@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import type { Type } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 
 import { DomainError } from '../errors/domain-error.js';
@@ -116,6 +117,21 @@ export function decodeIdCursor(cursor: string | undefined, kind: CursorId = 'big
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/**
+ * The answer of a list route, a page of `item`: a list DTO is `class XListResponseDto extends
+ * PageResponseDto(XResponseDto) {}`, documented under its own name with these two properties.
+ */
+export function PageResponseDto<T>(item: Type<T>) {
+  abstract class PageOfItems implements Page<T> {
+    @ApiProperty({ type: [item] })
+    items: T[];
+
+    @ApiProperty({ type: String, nullable: true, example: null })
+    nextCursor: string | null;
+  }
+  return PageOfItems;
 }
 
 /** Given limit+1 fetched rows, cut to the page and derive the cursor from the last row kept. */

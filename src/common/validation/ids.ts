@@ -1,5 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+
+import { IsOptional } from './optional.js';
 
 /** A UUID in its canonical text form (any version), as PostgreSQL's `uuid` accepts it. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,6 +37,19 @@ export function IsModelId(): PropertyDecorator {
 /** A user id (a token's `sub`): a non-empty string of at most 50 characters, as user_id columns hold. */
 export function IsUserId(): PropertyDecorator {
   return applyDecorators(IsString(), IsNotEmpty(), MaxLength(50));
+}
+
+/**
+ * An optional `userId` naming a user, as the API documents it (`alice`, at most 50) with what it
+ * means here. The decorators run last to first, as they would stacked above the property in the
+ * opposite order, so the checks keep the order of their messages in a 400.
+ */
+export function OptionalUserId(description: string): PropertyDecorator {
+  return applyDecorators(
+    IsUserId(),
+    IsOptional(),
+    ApiPropertyOptional({ example: 'alice', maxLength: 50, description }),
+  );
 }
 
 /**

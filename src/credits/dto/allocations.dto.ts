@@ -2,12 +2,12 @@ import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 import { IsMoney, MoneyDto } from './money.dto.js';
@@ -165,22 +165,10 @@ export class AllocationResponseDto extends AllocationOriginDto {
   promotional: boolean;
 }
 
-export class AllocationListResponseDto {
-  @ApiProperty({ type: [AllocationResponseDto] })
-  items: AllocationResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class AllocationListResponseDto extends PageResponseDto(AllocationResponseDto) {}
 
 export class ListAllocationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'Whose allocations (default: the caller; others need supervisor)',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('Whose allocations (default: the caller; others need supervisor)')
   userId?: string;
 
   @ApiPropertyOptional({ example: false, default: false, description: 'Also list expired allocations' })

@@ -3,7 +3,7 @@ import { IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-
 
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import {
   AUTO_RECHARGE_ATTEMPT_STATUSES,
@@ -13,21 +13,16 @@ import {
 /** The longest `minIntervalMinutes`: 31 days. */
 export const MAX_RECHARGE_INTERVAL_MINUTES = 31 * 24 * 60;
 
-/** An organisation id as organisations are named: 3–50 of a-z 0-9 - _, starting with a letter or digit. */
-const ORG_ID = /^[a-z0-9][a-z0-9_-]{2,49}$/;
-
 /** Which account: a user (`userId`) or an organisation (`orgId`), never both. */
 export class AutoRechargeAccountDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'A user’s account (not with orgId)' })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('A user’s account (not with orgId)')
   @NotTogetherWith('orgId')
   userId?: string;
 
   @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An organisation’s account (not with userId)' })
   @IsOptional()
   @IsString()
-  @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
   orgId?: string;
 }
 

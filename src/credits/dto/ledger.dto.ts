@@ -1,20 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { LEDGER_KINDS, type LedgerKind } from '../credit-views.js';
 
 export class LedgerQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'Whose ledger (default: the caller; others need supervisor)',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('Whose ledger (default: the caller; others need supervisor)')
   userId?: string;
 
   @ApiPropertyOptional({ enum: LEDGER_KINDS, example: 'void', description: 'Only entries of this kind' })
@@ -120,10 +114,4 @@ export class LedgerEntryDto {
   currency?: string;
 }
 
-export class LedgerListResponseDto {
-  @ApiProperty({ type: [LedgerEntryDto] })
-  items: LedgerEntryDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class LedgerListResponseDto extends PageResponseDto(LedgerEntryDto) {}

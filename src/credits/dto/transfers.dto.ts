@@ -12,10 +12,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ExactlyOneOf, NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 const ORG_ID_DESCRIPTION = 'An organisation’s account (not with userId)';
@@ -127,22 +127,10 @@ export class TransferResponseDto {
   createdAt: string;
 }
 
-export class TransferListResponseDto {
-  @ApiProperty({ type: [TransferResponseDto] })
-  items: TransferResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class TransferListResponseDto extends PageResponseDto(TransferResponseDto) {}
 
 export class ListTransfersQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'A user’s transfers, in and out (not with orgId; neither: every transfer)',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('A user’s transfers, in and out (not with orgId; neither: every transfer)')
   @NotTogetherWith('orgId')
   userId?: string;
 

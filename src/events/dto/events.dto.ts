@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { EVENT_TYPES, type EventType } from '../event-types.js';
@@ -37,10 +37,4 @@ export class EventResponseDto {
   data: Record<string, unknown>;
 }
 
-export class EventListResponseDto {
-  @ApiProperty({ type: [EventResponseDto] })
-  items: EventResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class EventListResponseDto extends PageResponseDto(EventResponseDto) {}

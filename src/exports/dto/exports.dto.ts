@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { EXPORT_RUN_STATUSES, EXPORT_TRIGGERS } from '../entities/export-run.entity.js';
 import { EXPORT_DATASET_NAMES } from '../export-datasets.js';
 
@@ -50,10 +50,4 @@ export class ExportRunResponseDto {
   lastError: string | null;
 }
 
-export class ExportRunListResponseDto {
-  @ApiProperty({ type: [ExportRunResponseDto] })
-  items: ExportRunResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class ExportRunListResponseDto extends PageResponseDto(ExportRunResponseDto) {}

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { FEATURE_KEY_PATTERN, FEATURE_TYPES, type FeatureType, type Grant, MAX_GRANT_LIMIT } from '../grants.js';
 import { GrantProperty, IsGrantShape, NULLABLE_GRANT_SCHEMA } from './grant.dto.js';
@@ -15,9 +15,7 @@ export const GRANT_SOURCES = ['plan', 'override'] as const;
 export type GrantSource = (typeof GRANT_SOURCES)[number];
 
 export class SetEntitlementDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'The user whose own account it is (or orgId)' })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('The user whose own account it is (or orgId)')
   @NotTogetherWith('orgId')
   userId?: string;
 
@@ -40,13 +38,7 @@ export class SetEntitlementDto {
 
 @FlatBody()
 export class CheckEntitlementDto {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'The user whose own account is checked (or orgId; neither: the caller’s own account)',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('The user whose own account is checked (or orgId; neither: the caller’s own account)')
   @NotTogetherWith('orgId')
   userId?: string;
 
@@ -177,13 +169,7 @@ export class EntitlementResponseDto {
   resetsAt?: string | null;
 }
 
-export class EntitlementListResponseDto {
-  @ApiProperty({ type: [EntitlementResponseDto] })
-  items: EntitlementResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class EntitlementListResponseDto extends PageResponseDto(EntitlementResponseDto) {}
 
 export class EntitlementsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'alice', description: 'The user whose own account to list (or orgId)' })

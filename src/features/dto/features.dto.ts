@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { FEATURE_KEY_PATTERN, FEATURE_TYPES, type FeatureType } from '../grants.js';
 
 export class CreateFeatureDto {
@@ -56,12 +56,6 @@ export class FeatureResponseDto {
   updatedAt: string;
 }
 
-export class FeatureListResponseDto {
-  @ApiProperty({ type: [FeatureResponseDto] })
-  items: FeatureResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class FeatureListResponseDto extends PageResponseDto(FeatureResponseDto) {}
 
 export class ListFeaturesQueryDto extends PageQueryDto {}

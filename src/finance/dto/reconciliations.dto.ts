@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 
 export class ListReconciliationsQueryDto extends PageQueryDto {}
 
@@ -92,10 +92,4 @@ export class ReconciliationResponseDto {
   createdAt: string;
 }
 
-export class ReconciliationListResponseDto {
-  @ApiProperty({ type: [ReconciliationResponseDto] })
-  items: ReconciliationResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class ReconciliationListResponseDto extends PageResponseDto(ReconciliationResponseDto) {}

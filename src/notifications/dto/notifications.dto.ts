@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsObject, ValidateNested } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { EMAIL_KINDS } from '../email-kinds.js';
@@ -93,13 +93,7 @@ export class NotificationResponseDto {
   lastError: string | null;
 }
 
-export class NotificationListResponseDto {
-  @ApiProperty({ type: [NotificationResponseDto] })
-  items: NotificationResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class NotificationListResponseDto extends PageResponseDto(NotificationResponseDto) {}
 
 export class NotificationDetailResponseDto extends NotificationResponseDto {
   @ApiProperty({ type: String, nullable: true, example: 'Hello bob,\n\n500 credits of your account…' })

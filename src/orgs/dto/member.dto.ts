@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, Max, Min, ValidateNested } from 'class-validator';
 
 import { ORG_ROLES, type OrgRole, SPEND_LIMIT_PERIODS, type SpendLimitPeriod } from '../../accounts/org-roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
@@ -101,13 +101,7 @@ export class RemovedMemberResponseDto extends MemberResponseDto {
   releasedSessions: number;
 }
 
-export class MemberListResponseDto {
-  @ApiProperty({ type: [MemberResponseDto] })
-  items: MemberResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class MemberListResponseDto extends PageResponseDto(MemberResponseDto) {}
 
 export class ListMembersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: false, default: false, description: 'Also list removed members' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 import { ORG_ROLES, type OrgRole } from '../../accounts/org-roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -64,13 +64,7 @@ export class OrgModelsDto {
   models: string[] | null;
 }
 
-export class OrgListResponseDto {
-  @ApiProperty({ type: [OrgResponseDto] })
-  items: OrgResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class OrgListResponseDto extends PageResponseDto(OrgResponseDto) {}
 
 export class ListOrgsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Case-insensitive match on org id or name', example: 'acm', maxLength: 100 })

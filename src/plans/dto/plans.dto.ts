@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
@@ -176,12 +176,6 @@ export class PlanWithCountResponseDto extends PlanResponseDto {
   subscriberCount: number;
 }
 
-export class PlanListResponseDto {
-  @ApiProperty({ type: [PlanWithCountResponseDto] })
-  items: PlanWithCountResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class PlanListResponseDto extends PageResponseDto(PlanWithCountResponseDto) {}
 
 export class ListPlansQueryDto extends PageQueryDto {}

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
@@ -143,13 +143,7 @@ export class PromotionResponseDto {
   createdAt: string;
 }
 
-export class PromotionListResponseDto {
-  @ApiProperty({ type: [PromotionResponseDto] })
-  items: PromotionResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class PromotionListResponseDto extends PageResponseDto(PromotionResponseDto) {}
 
 export class RedeemPromotionDto {
   @ApiProperty({ example: 'LAUNCH-2026', minLength: 4, maxLength: 40, description: 'Compared without case' })
@@ -204,12 +198,6 @@ export class RedemptionViewDto extends RedemptionResponseDto {
   createdAt: string;
 }
 
-export class RedemptionListResponseDto {
-  @ApiProperty({ type: [RedemptionViewDto] })
-  items: RedemptionViewDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class RedemptionListResponseDto extends PageResponseDto(RedemptionViewDto) {}
 
 export class ListPromotionsQueryDto extends PageQueryDto {}

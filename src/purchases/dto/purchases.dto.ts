@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { IsUserId } from '../../common/validation/ids.js';
+import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { IsAmountOf, IsCurrency } from '../../credits/dto/money.dto.js';
 import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
@@ -16,23 +16,19 @@ import {
   type PurchaseStatus,
 } from '../purchase-status.js';
 
-/** An org id as orgs hold it: 3–50 of a-z 0-9 - _, starting with a letter or digit. */
-const ORG_ID = /^[a-z0-9][a-z0-9_-]{2,49}$/;
 const AMOUNT_MESSAGE = 'must be a decimal string with at most 2 places, like "10.00"';
 /** Checked when no package is named, or when given anyway (packageId then refuses the pair). */
 const withoutPackage = (o: { packageId?: unknown }, value: unknown) => o.packageId === undefined || value !== undefined;
 
 export class CreatePurchaseDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'The buying user (or orgId)' })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('The buying user (or orgId)')
   @NotTogetherWith('orgId')
   userId?: string;
 
   @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'The buying organisation (or userId)' })
   @IsOptional()
   @IsString()
-  @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
   orgId?: string;
 
   @ApiPropertyOptional({
@@ -183,25 +179,17 @@ export class PurchaseResponseDto {
   paidAt: string | null;
 }
 
-export class PurchaseListResponseDto {
-  @ApiProperty({ type: [PurchaseResponseDto] })
-  items: PurchaseResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class PurchaseListResponseDto extends PageResponseDto(PurchaseResponseDto) {}
 
 export class ListPurchasesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'alice', maxLength: 50, description: 'Whose purchases (default: the caller’s)' })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('Whose purchases (default: the caller’s)')
   @NotTogetherWith('orgId')
   userId?: string;
 
   @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An org’s purchases (its readers, staff)' })
   @IsOptional()
   @IsString()
-  @Matches(ORG_ID, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
   orgId?: string;
 
   @ApiPropertyOptional({ enum: PURCHASE_STATUSES })

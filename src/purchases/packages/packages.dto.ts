@@ -13,7 +13,7 @@ import {
   Min,
 } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsOptional } from '../../common/validation/optional.js';
@@ -142,10 +142,4 @@ export class PackageResponseDto {
   createdAt: string;
 }
 
-export class PackageListResponseDto {
-  @ApiProperty({ type: [PackageResponseDto] })
-  items: PackageResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class PackageListResponseDto extends PageResponseDto(PackageResponseDto) {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
+import { insertNew } from '../../database/insert-new.js';
 import { Package } from '../entities/package.entity.js';
 
 export type NewPackage = Pick<
@@ -15,16 +16,8 @@ export class PackagesRepository {
   constructor(@InjectRepository(Package) private readonly packages: Repository<Package>) {}
 
   /** The new package; null when its id is taken. */
-  async insert(manager: EntityManager, input: NewPackage): Promise<Package | null> {
-    const result = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Package)
-      .values(input)
-      .orIgnore()
-      .returning('package_id')
-      .execute();
-    return result.raw.length > 0 ? manager.findOneBy(Package, { packageId: input.packageId }) : null;
+  insert(manager: EntityManager, input: NewPackage): Promise<Package | null> {
+    return insertNew(manager, Package, input, { packageId: input.packageId });
   }
 
   /** The package locked (FOR UPDATE), or null. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { PageResponseDto } from '../../common/http/pagination.js';
 import type { Units } from '../../pricing/dimensions.js';
 import { ServiceTierAnswer, UnitsAnswer } from '../../pricing/dto/dimensions.dto.js';
 import { SESSION_STATUSES, type SessionStatus } from '../entities/streaming-session.entity.js';
@@ -57,13 +58,7 @@ export class SessionResponseDto {
   estimatedUnits: Units | null;
 }
 
-export class SessionListResponseDto {
-  @ApiProperty({ type: [SessionResponseDto] })
-  items: SessionResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class SessionListResponseDto extends PageResponseDto(SessionResponseDto) {}
 
 export class FinalizeResponseDto {
   @ApiProperty({ example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21' })

@@ -18,7 +18,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
-import { IsModelId, IsUserId } from '../../common/validation/ids.js';
+import { IsModelId, OptionalUserId } from '../../common/validation/ids.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
@@ -330,13 +330,7 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
 }
 
 export class ListRecordsQueryDto extends IntersectionType(PageQueryDto, DateRangeQueryDto) {
-  @ApiPropertyOptional({
-    example: 'alice',
-    maxLength: 50,
-    description: 'Default: the caller. Another user needs supervisor or admin.',
-  })
-  @IsOptional()
-  @IsUserId()
+  @OptionalUserId('Default: the caller. Another user needs supervisor or admin.')
   userId?: string;
 
   @ApiPropertyOptional({ example: 'chat', maxLength: 50 })

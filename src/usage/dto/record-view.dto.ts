@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { PageResponseDto } from '../../common/http/pagination.js';
 import { RecordCorrectionDto } from './record-correction.dto.js';
 import { UsageRecordResponseDto } from './record-usage.dto.js';
 
@@ -16,10 +17,4 @@ export class UsageRecordViewDto extends UsageRecordResponseDto {
   corrections: RecordCorrectionDto[];
 }
 
-export class UsageRecordListResponseDto {
-  @ApiProperty({ type: [UsageRecordViewDto] })
-  items: UsageRecordViewDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class UsageRecordListResponseDto extends PageResponseDto(UsageRecordViewDto) {}

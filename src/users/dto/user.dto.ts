@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 import { type Role, ROLES } from '../../auth/roles.js';
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { USER_SORTS, type UserSort } from '../users.repository.js';
@@ -40,13 +40,7 @@ export class UserListItemDto extends UserResponseDto {
   debt: number;
 }
 
-export class UserListResponseDto {
-  @ApiProperty({ type: [UserListItemDto] })
-  items: UserListItemDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class UserListResponseDto extends PageResponseDto(UserListItemDto) {}
 
 export class ListUsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({

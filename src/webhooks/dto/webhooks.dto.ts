@@ -12,7 +12,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
-import { PageQueryDto } from '../../common/http/pagination.js';
+import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../events/entities/webhook-delivery.entity.js';
 import { EVENT_TYPES } from '../../events/event-types.js';
@@ -142,13 +142,7 @@ export class RotatedSecretResponseDto {
   previousSecretExpiresAt: string;
 }
 
-export class WebhookListResponseDto {
-  @ApiProperty({ type: [WebhookResponseDto] })
-  items: WebhookResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class WebhookListResponseDto extends PageResponseDto(WebhookResponseDto) {}
 
 export class DeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, example: 'failed' })
@@ -193,13 +187,7 @@ export class DeliveryResponseDto {
   deliveredAt: string | null;
 }
 
-export class DeliveryListResponseDto {
-  @ApiProperty({ type: [DeliveryResponseDto] })
-  items: DeliveryResponseDto[];
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: string | null;
-}
+export class DeliveryListResponseDto extends PageResponseDto(DeliveryResponseDto) {}
 
 export class AcceptedTestResponseDto {
   @ApiProperty({ example: '3f6a9c2e-1b4d-4e8f-a7c5-9d0e2f4b6a81', format: 'uuid', description: 'The event sent' })
