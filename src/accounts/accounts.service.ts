@@ -7,13 +7,13 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { AccountErasedError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
-import type { AccountRef } from './account-ref.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 import { ErasedAccounts } from './erased-accounts.js';
 
@@ -195,8 +195,11 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     return this.users.exists(manager, userId);
   }
 
-  /** The account `owner` names with when it was opened (its user's or org's creation); null: none. */
-  opened(manager: EntityManager, owner: AccountRef): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.users.opened(manager, owner.kind, owner.id);
+  /** The account with when it was opened (its user's or org's creation); null: none. */
+  opened(
+    manager: EntityManager,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.users.opened(manager, account.kind, account.ownerId);
   }
 }

@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Logger, Param, Put, Query, StreamableFile } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
-import { orgAccount } from '../accounts/account-ref.js';
-import type { AccountRule } from '../auth/account-access.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AccountRule, ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { CreditLimitsService } from '../credits/credit-limits.service.js';
@@ -57,8 +56,11 @@ export class OrgMoneyController {
   @OrgRoute()
   @ApiOkResponse({ type: OrgBalanceResponseDto })
   @OrgRoleForbidden(READ_MONEY)
-  async balance(@Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
-    return { orgId, ...(await this.credits.accountBalance(orgAccount(orgId))) };
+  async balance(
+    @Param('orgId') orgId: string,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgBalanceResponseDto> {
+    return { orgId, ...(await this.credits.accountBalance(account.accountId)) };
   }
 
   @Get('allocations')
@@ -74,8 +76,9 @@ export class OrgMoneyController {
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Query() query: OrgAllocationsQueryDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<AllocationListResponseDto> {
-    return this.credits.listAllocations({ ...query, account: orgAccount(orgId) });
+    return this.credits.listAllocations({ ...query, accountId: account.accountId });
   }
 
   @Get('ledger')
@@ -92,8 +95,9 @@ export class OrgMoneyController {
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Query() query: OrgLedgerQueryDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<LedgerListResponseDto> {
-    return this.credits.listLedger({ ...query, account: orgAccount(orgId) });
+    return this.credits.listLedger({ ...query, accountId: account.accountId });
   }
 
   @Get('usage/stats')
@@ -158,8 +162,9 @@ export class OrgMoneyController {
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Body() body: PutCreditLimitsDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<OrgLimitsResponseDto> {
-    return { orgId, ...(await this.limits.putFor(orgAccount(orgId), body, 'org.limits.set')) };
+    return { orgId, ...(await this.limits.putFor(account, body, 'org.limits.set')) };
   }
 
   @Get('limits')
@@ -171,8 +176,11 @@ export class OrgMoneyController {
   @OrgRoute()
   @ApiOkResponse({ type: OrgLimitsResponseDto })
   @OrgRoleForbidden(READ_MONEY)
-  async getLimits(@Param('orgId') orgId: string): Promise<OrgLimitsResponseDto> {
-    return { orgId, ...(await this.limits.limitsOf(orgAccount(orgId))) };
+  async getLimits(
+    @Param('orgId') orgId: string,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgLimitsResponseDto> {
+    return { orgId, ...(await this.limits.limitsOf(account.accountId)) };
   }
 
   @Put('alerts')
@@ -192,8 +200,9 @@ export class OrgMoneyController {
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Body() body: PutAlertThresholdsDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<OrgAlertThresholdsResponseDto> {
-    const view = await this.limits.putAlertsFor(orgAccount(orgId), body.thresholds);
+    const view = await this.limits.putAlertsFor(account, body.thresholds);
     return { orgId, thresholds: view.thresholds, source: view.own ? 'org' : 'default' };
   }
 }

@@ -138,7 +138,7 @@ export class PromotionRedemptionsService {
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
-    const account = await this.accounts.opened(manager, { kind: target.kind, id: target.ownerId });
+    const account = await this.accounts.opened(manager, target);
     if (!account) throw new NotFoundError(target.kind === 'org' ? 'Org' : 'User');
     assertEligible(promotion, target.kind, account.createdAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
@@ -149,7 +149,7 @@ export class PromotionRedemptionsService {
       throw new DomainError('PROMOTION_EXHAUSTED', 'Every redemption of this code has been used');
     }
     const allocation = await this.credits.grantOnce(manager, {
-      account: { kind: target.kind, id: target.ownerId },
+      accountId: account.accountId,
       credits: promotion.credits,
       expiresAt: new Date(now.getTime() + promotion.expiryDays * DAY_MS),
       allocatedBy: caller.userId,
