@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { ResolvedAccount } from '../auth/account-access.js';
+import { kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { AccountErasedError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -195,11 +195,8 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     return this.users.exists(manager, userId);
   }
 
-  /** The account with when it was opened (its user's or org's creation); null: none. */
-  opened(
-    manager: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-  ): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.users.opened(manager, account.kind, account.ownerId);
+  /** The account `owner` names with when it was opened (its user's or org's creation); null: none. */
+  opened(manager: EntityManager, owner: PublicAccount): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.users.opened(manager, kindOf(owner), ownerIdOf(owner));
   }
 }
