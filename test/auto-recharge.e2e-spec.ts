@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { AccountIds } from '../src/accounts/account-ids.js';
 import { AutoRechargeService } from '../src/credits/auto-recharge.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
@@ -279,13 +280,12 @@ describe('auto-recharge', () => {
     await failAttempt({ 'X-API-Key': serviceKey }, first).expect(200);
     await f.recordUsage(u, 1).expect(201);
     const id = (await get(u.auth)).body.attempts[0].id as string;
-    const mine = { kind: 'user' as const, id: u.id };
+    // The purchase names the attempt's account by its id; another user's, or an id of no account, is not it.
+    const ids = t.app.get(AccountIds);
+    const mine = (await ids.of(manager, { userId: u.id }))!;
 
     await expect(service.assertAttemptOpen(manager, id, mine)).resolves.toBeUndefined();
-    for (const account of [
-      { kind: 'user' as const, id: other.id },
-      { kind: 'org' as const, id: u.id },
-    ]) {
+    for (const account of [(await ids.of(manager, { userId: other.id }))!, '0']) {
       await expect(service.assertAttemptOpen(manager, id, account)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await service.succeedAttempt(manager, id, account)).toBe('not_found');
     }

@@ -43,7 +43,7 @@ describe('feature checks that share a statement', () => {
   }
   const q = (user: FixtureUser | string, featureKey: string, consume: number | null, eventId: string | null = null) =>
     ({
-      account: { kind: 'user', id: typeof user === 'string' ? user : user.id },
+      account: { userId: typeof user === 'string' ? user : user.id },
       featureKey,
       consume,
       eventId,

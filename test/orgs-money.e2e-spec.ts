@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { orgAccount } from '../src/accounts/account-ref.js';
 import { CLOCK, type Clock } from '../src/common/clock.js';
 import { SubscriptionsService } from '../src/plans/subscriptions.service.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
@@ -456,7 +455,7 @@ describe('organisation money', () => {
     const subscriptions = t.app.get(SubscriptionsService);
     // Renew this subscription only (the job would renew every due one of the shared database).
     const nextWeek = new Date(Date.now() + 7 * 86_400_000 + 60_000);
-    expect(await subscriptions.renewDue(rows[0].id, orgAccount(orgId), nextWeek)).toBe(true);
+    expect(await subscriptions.renewDue(rows[0].id, { orgId }, nextWeek)).toBe(true);
     const { rows: allocations } = await t.db.query(
       `SELECT source, total_credits, account_user_id(account_id) AS user_id FROM credit_allocations
         WHERE account_id = credit_account_of('org', $1) ORDER BY allocated_at`,

@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { PublicAccount } from '../auth/account-access.js';
 import { Transactions } from '../database/transactions.js';
-import { accountKey, type AccountRef } from './account-ref.js';
+import { accountKey } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
 
 /** How many accounts an instance remembers (a few MB at most); the oldest is forgotten first. */
 const CACHE_LIMIT = 100_000;
 
-/** accountKey() of an AccountRef. */
-const keyOf = (owner: AccountRef): string =>
-  accountKey(owner.kind === 'org' ? { userId: '', orgId: owner.id } : { userId: owner.id });
+/** accountKey() of a public account. */
+const keyOf = (owner: PublicAccount): string => accountKey({ userId: owner.userId ?? '', orgId: owner.orgId });
 
 /**
- * The engine's account id (`accounts.account_id`) of an owner (a user id, an org id): resolved here,
+ * The engine's account id (`accounts.account_id`) of an owner named in the public shape (`{userId}`,
+ * `{orgId}`: a job's row, a provider's webhook, a metering write's payer): resolved here,
  * once, so that every statement of the credits module takes the account id (`$n::bigint`) and none
  * turns an owner into an account again (docs/architecture.md "How the structure is counted").
  *
@@ -36,7 +37,7 @@ export class AccountIds {
   ) {}
 
   /** The account id of `owner`, read in `manager` unless known; null: the owner has no account. */
-  async of(manager: EntityManager, owner: AccountRef): Promise<string | null> {
+  async of(manager: EntityManager, owner: PublicAccount): Promise<string | null> {
     return (await this.ofMany(manager, [owner]))[0];
   }
 
@@ -44,14 +45,17 @@ export class AccountIds {
    * The account ids of `owners`, in their order (null: no account), in at most ONE statement for
    * those not known yet (none when all are).
    */
-  async ofMany(manager: EntityManager, owners: readonly AccountRef[]): Promise<(string | null)[]> {
+  async ofMany(manager: EntityManager, owners: readonly PublicAccount[]): Promise<(string | null)[]> {
     const keys = owners.map(keyOf);
     const inTransaction = this.pending.get(manager);
     const ids = keys.map((key) => this.known.get(key) ?? inTransaction?.get(key) ?? null);
     const users: string[] = [];
     const orgs: string[] = [];
     owners.forEach((o, i) => {
-      if (ids[i] === null) (o.kind === 'org' ? orgs : users).push(o.id);
+      if (ids[i] === null) {
+        if (o.orgId !== undefined) orgs.push(o.orgId);
+        else users.push(o.userId);
+      }
     });
     if (users.length + orgs.length === 0) return ids;
     const rows = await this.accounts.accountIds(manager, users, orgs);
@@ -64,14 +68,14 @@ export class AccountIds {
    * An account id read elsewhere in the accounts module (the resolver's read of what a request
    * names), in `manager`'s transaction (none: on the pool), remembered as a read of its own would be.
    */
-  learned(manager: EntityManager | undefined, owner: AccountRef, accountId: string): void {
+  learned(manager: EntityManager | undefined, owner: PublicAccount, accountId: string): void {
     const read = new Map([[keyOf(owner), accountId]]);
     if (manager) this.rememberOnceCommitted(manager, read);
     else this.remember(read);
   }
 
   /** Whether this instance would resolve `owner` without a statement (tests observe the cache so). */
-  remembers(owner: AccountRef): boolean {
+  remembers(owner: PublicAccount): boolean {
     return this.known.has(keyOf(owner));
   }
 

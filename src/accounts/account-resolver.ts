@@ -9,11 +9,13 @@ import {
   decideOrgWrite,
   decidePortal,
   decidePortalWrite,
-  type NamedAccounts,
+  kindOf,
   ownAccount,
+  ownerIdOf,
   portalAccount,
   portalKeyOrg,
   type PortalReach,
+  type PublicAccount,
   reachable,
   requireAccess,
   type ResolvedAccount,
@@ -23,7 +25,6 @@ import type { OrgRole } from '../auth/org-roles.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { AccountIds } from './account-ids.js';
-import type { AccountRef } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
 
 /**
@@ -42,15 +43,15 @@ export class AccountResolver implements AccountAccess {
   ) {}
 
   /** The standing of `userId` in the account `owner` names, its id remembered (AccountIds). */
-  private async standing(owner: AccountRef, userId: string, manager?: EntityManager) {
-    const read = await this.accounts.standing(owner.kind, owner.id, userId, manager);
+  private async standing(owner: PublicAccount, userId: string, manager?: EntityManager) {
+    const read = await this.accounts.standing(kindOf(owner), ownerIdOf(owner), userId, manager);
     if (read.accountId !== null) this.ids.learned(manager, owner, read.accountId);
     return read;
   }
 
   async resolve(
     caller: AuthUser,
-    named: NamedAccounts,
+    named: { userId?: string; orgId?: string },
     rule: AccountRule,
     routeRole: Role = 'user',
     manager?: EntityManager,
@@ -68,7 +69,12 @@ export class AccountResolver implements AccountAccess {
     return resolved(owner, read.accountId, caller.userId, read.role);
   }
 
-  admitPortal(caller: AuthUser, reach: PortalReach | undefined, target: () => AccountRef | null, write: boolean): void {
+  admitPortal(
+    caller: AuthUser,
+    reach: PortalReach | undefined,
+    target: () => PublicAccount | null,
+    write: boolean,
+  ): void {
     if (portalAccount(caller)) decidePortal(caller, reach, target(), write);
   }
 
@@ -86,32 +92,32 @@ export class AccountResolver implements AccountAccess {
 
   async forGrant(
     caller: AuthUser,
-    owner: AccountRef,
+    owner: PublicAccount,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<void> {
-    const role = owner.kind === 'org' ? (await this.standing(owner, caller.userId, manager)).role : null;
+    const role = owner.orgId !== undefined ? (await this.standing(owner, caller.userId, manager)).role : null;
     decideGrant(caller, owner, role, what);
   }
 
   async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {
-    const read = await this.standing({ kind: 'org', id: orgId }, userId, manager);
+    const read = await this.standing({ orgId }, userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, userId, { member: true });
-    return resolved({ kind: 'org', id: orgId }, read.accountId!, userId, read.role);
+    return resolved({ orgId }, read.accountId!, userId, read.role);
   }
 
-  mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean> {
+  mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean> {
     return reachable(() => this.resolve(caller, named, rule));
   }
 
   async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {
-    const owner: AccountRef = ownAccount(caller);
+    const owner = ownAccount(caller);
     const read = await this.standing(owner, caller.userId, manager);
-    if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
-    return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
+    if (!read.accountId) throw new NotFoundError(owner.orgId !== undefined ? 'Org' : 'User');
+    return resolved(owner, read.accountId, caller.userId, owner.orgId !== undefined ? read.role : null, true);
   }
 
-  async account(owner: AccountRef): Promise<ResolvedAccount | null> {
+  async account(owner: PublicAccount): Promise<ResolvedAccount | null> {
     const read = await this.standing(owner, '');
     return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }
@@ -124,9 +130,9 @@ export class AccountResolver implements AccountAccess {
   ): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
     if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
-    const read = await this.standing({ kind: 'org', id: orgId }, caller.userId, manager);
+    const read = await this.standing({ orgId }, caller.userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
-    return resolved({ kind: 'org', id: orgId }, read.accountId!, caller.userId, read.role);
+    return resolved({ orgId }, read.accountId!, caller.userId, read.role);
   }
 }
 
@@ -136,25 +142,25 @@ export class AccountResolver implements AccountAccess {
  * the credential).
  */
 const resolved = (
-  owner: AccountRef,
+  owner: PublicAccount,
   accountId: string,
   userId: string | null,
   role: OrgRole | null,
   always = false,
 ): ResolvedAccount => {
-  const member = owner.kind === 'org' && userId !== null && (always || role !== null);
+  const member = owner.orgId !== undefined && userId !== null && (always || role !== null);
   return {
     accountId,
-    kind: owner.kind,
-    ownerId: owner.id,
+    kind: kindOf(owner),
+    ownerId: ownerIdOf(owner),
     memberId: member ? userId : null,
     memberRole: member ? role : null,
   };
 };
 
 /** The account a request names under its rule: an org route's `orgId`, else a user route's `userId`. */
-function namedOwner(named: NamedAccounts, rule: AccountRule): AccountRef | null {
-  if (rule.org && named.orgId !== undefined) return { kind: 'org', id: named.orgId };
-  if (rule.user && named.userId !== undefined) return { kind: 'user', id: named.userId };
+function namedOwner(named: { userId?: string; orgId?: string }, rule: AccountRule): PublicAccount | null {
+  if (rule.org && named.orgId !== undefined) return { orgId: named.orgId };
+  if (rule.user && named.userId !== undefined) return { userId: named.userId };
   return null;
 }

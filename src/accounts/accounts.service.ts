@@ -7,13 +7,13 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { AccountErasedError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
-import type { AccountRef } from './account-ref.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 import { ErasedAccounts } from './erased-accounts.js';
 
@@ -196,7 +196,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /** The account `owner` names with when it was opened (its user's or org's creation); null: none. */
-  opened(manager: EntityManager, owner: AccountRef): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.users.opened(manager, owner.kind, owner.id);
+  opened(manager: EntityManager, owner: PublicAccount): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.users.opened(manager, kindOf(owner), ownerIdOf(owner));
   }
 }

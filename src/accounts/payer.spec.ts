@@ -32,7 +32,7 @@ const code = (f: () => unknown) => {
 describe('payerOf', () => {
   it('bills the caller’s own account through its key when the caller is no service principal', () => {
     const payer = payerOf(key('bob'), {});
-    expect(payerAccount(payer)).toEqual({ kind: 'user', id: 'bob' });
+    expect(payerAccount(payer)).toEqual({ userId: 'bob' });
     expect(payer).toEqual({
       userId: 'bob',
       orgId: null,
@@ -50,12 +50,12 @@ describe('payerOf', () => {
 
   it('has a service key name the billed user, and an admin token meter its own account without one', () => {
     expect(code(() => payerOf(serviceKey, {}))).toBe('VALIDATION');
-    expect(payerAccount(payerOf(jwt('root', 'admin'), {}))).toEqual({ kind: 'user', id: 'root' });
+    expect(payerAccount(payerOf(jwt('root', 'admin'), {}))).toEqual({ userId: 'root' });
   });
 
   it('bills the user a service key names, through the service key, with the writer as actor', () => {
     const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
-    expect(payerAccount(payer)).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerAccount(payer)).toEqual({ orgId: 'acme' });
     expect(payer).toMatchObject({
       userId: 'alice',
       orgId: 'acme',
@@ -68,7 +68,7 @@ describe('payerOf', () => {
 
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
-    expect(payerAccount(payerOf(member, {}))).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerAccount(payerOf(member, {}))).toEqual({ orgId: 'acme' });
     expect(payerOf(member, { orgId: 'acme' }).orgId).toBe('acme');
     expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
   });
@@ -80,7 +80,7 @@ describe('throughNamedKey', () => {
 
   it('goes through the named key: its id, and its models beside the caller’s', () => {
     const payer = throughNamedKey(party, named, aliceKey);
-    expect(payerAccount(payer)).toEqual({ kind: 'user', id: 'alice' });
+    expect(payerAccount(payer)).toEqual({ userId: 'alice' });
     expect(payer).toMatchObject({
       apiKeyId: 'k-alice',
       keyModels: [['m-1'], ['m-2']],
@@ -95,7 +95,7 @@ describe('throughNamedKey', () => {
 
   it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
     const orgKey = { ...aliceKey, orgId: 'acme' };
-    expect(payerAccount(throughNamedKey(party, named, orgKey))).toEqual({ kind: 'org', id: 'acme' });
+    expect(payerAccount(throughNamedKey(party, named, orgKey))).toEqual({ orgId: 'acme' });
     const other = { ...named, orgId: 'other' };
     expect(code(() => throughNamedKey(payerOf(serviceKey, other), other, orgKey))).toBe('NOT_A_MEMBER');
   });

@@ -1,7 +1,8 @@
+import type { PublicAccount } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
-import { type AccountRef, ownerAccount } from './account-ref.js';
+import { ownerAccount } from './account-ref.js';
 
 /**
  * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account
@@ -72,7 +73,7 @@ function payingOrg(named: string | undefined, keyOrg: string | null | undefined,
 }
 
 /** The account that pays: the organisation's when one does, else the billed user's own. */
-export const payerAccount = (payer: Pick<Payer, 'userId' | 'orgId'>): AccountRef =>
+export const payerAccount = (payer: Pick<Payer, 'userId' | 'orgId'>): PublicAccount =>
   ownerAccount(payer.orgId, payer.userId);
 
 /**

@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable }
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type NamedAccounts } from './account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from './account-access.js';
 import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
@@ -59,7 +59,7 @@ export class AccessGuard implements CanActivate {
     rule: AuthRule,
   ): Promise<boolean> {
     const account = rule.account!;
-    const named: NamedAccounts = { userId: namedIn(request, 'userId'), orgId: namedIn(request, 'orgId') };
+    const named = { userId: namedIn(request, 'userId'), orgId: namedIn(request, 'orgId') };
     if ((account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined)) {
       // Decided now, answered after validation (AnswerAccess): bad input is a 400 whoever asks.
       try {
@@ -87,12 +87,12 @@ export class AccessGuard implements CanActivate {
 function portalTarget(
   request: { params?: Record<string, unknown>; query?: Record<string, unknown> },
   rule: AuthRule,
-): { kind: 'user' | 'org'; id: string } | null {
+): PublicAccount | null {
   const userId = namedIn(request, 'userId');
   const orgId = namedIn(request, 'orgId');
   const account = rule.account;
-  if (orgId !== undefined && (!account || account.org)) return { kind: 'org', id: orgId };
-  if (userId !== undefined && (!account || account.user)) return { kind: 'user', id: userId };
+  if (orgId !== undefined && (!account || account.org)) return { orgId };
+  if (userId !== undefined && (!account || account.user)) return { userId };
   return null;
 }
 

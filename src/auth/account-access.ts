@@ -48,6 +48,29 @@ export interface OrgStandingReader {
   userExists(userId: string): Promise<boolean>;
 }
 
+/**
+ * An account as the API names it in bodies, paths and answers (the public shape): a user's `{userId}`
+ * or an organisation's `{orgId}`. User ids and org ids may be equal without meaning the same account,
+ * so the field says the kind. Outside the database an account has this shape or the resolved one
+ * (ResolvedAccount); AccountIds (src/accounts/account-ids.ts) turns this one into the engine's id.
+ */
+export type PublicAccount = { userId: string; orgId?: never } | { orgId: string; userId?: never };
+
+/** The kind of account `account` names. */
+export const kindOf = (account: PublicAccount): 'user' | 'org' => (account.orgId !== undefined ? 'org' : 'user');
+
+/** The id of the account's owner: the org id of an organisation's, the user id of a user's. */
+export const ownerIdOf = (account: PublicAccount): string =>
+  account.orgId !== undefined ? account.orgId : account.userId;
+
+/** Whether two public accounts name the same account. */
+export const sameAccount = (a: PublicAccount, b: PublicAccount): boolean =>
+  a.userId === b.userId && a.orgId === b.orgId;
+
+/** The public account of a kind and its owner's id (an account row's `kind` and owner column). */
+export const publicAccount = (kind: 'user' | 'org', ownerId: string): PublicAccount =>
+  kind === 'org' ? { orgId: ownerId } : { userId: ownerId };
+
 /** An account the rule let the caller reach, as the engine names it (src/accounts/account-resolver.ts resolves it). */
 export interface ResolvedAccount {
   /** `accounts.account_id`: the engine's key. */
@@ -79,11 +102,13 @@ export interface WriteNeed {
 export interface AccountAccess {
   /**
    * The account the request names under `rule` (null: it names none), or the rule's 404 / 403; with
-   * `manager`, read in that transaction (a service deciding again under its lock).
+   * `manager`, read in that transaction (a service deciding again under its lock). `named`: the public
+   * account's fields as the request's path or query give them, where an org's route may name a user
+   * too (a member).
    */
   resolve(
     caller: AuthUser,
-    named: NamedAccounts,
+    named: { userId?: string; orgId?: string },
     rule: AccountRule,
     routeRole?: Role,
     manager?: EntityManager,
@@ -95,7 +120,7 @@ export interface AccountAccess {
   admitPortal(
     caller: AuthUser,
     reach: PortalReach | undefined,
-    target: () => { kind: 'user' | 'org'; id: string } | null,
+    target: () => PublicAccount | null,
     write: boolean,
   ): void;
   /**
@@ -112,18 +137,18 @@ export interface AccountAccess {
    */
   forGrant(
     caller: AuthUser,
-    owner: { kind: 'user' | 'org'; id: string },
+    owner: PublicAccount,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<void>;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
   memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
-  mayReach(caller: AuthUser, named: NamedAccounts, rule: AccountRule): Promise<boolean>;
+  mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
   own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
   /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
-  account(owner: { kind: 'user' | 'org'; id: string }): Promise<ResolvedAccount | null>;
+  account(owner: PublicAccount): Promise<ResolvedAccount | null>;
   /**
    * The account a write names in its body (an org, else the caller's own), per `need`; with `manager`,
    * read in its transaction (a write already holding a connection takes no second one).
@@ -136,12 +161,6 @@ export interface AccountAccess {
   ): Promise<ResolvedAccount>;
 }
 export const ACCOUNT_ACCESS = Symbol('ACCOUNT_ACCESS');
-
-/** The accounts a request names: `userId` and `orgId` from its path or query. */
-export interface NamedAccounts {
-  userId?: string;
-  orgId?: string;
-}
 
 const REACH_TEXT: Record<'reader' | 'manager', string> = {
   reader: "the organisation's owners, admins and billing members",
@@ -210,7 +229,7 @@ export const orgRoleRefusal = (reach: 'reader' | 'manager', what: string): strin
 /** The rule for every account the request names (the guard's call). */
 export async function requireAccess(
   caller: AuthUser,
-  named: NamedAccounts,
+  named: { userId?: string; orgId?: string },
   rule: AccountRule,
   routeRole: Role,
   orgs: OrgStandingReader,
@@ -232,7 +251,7 @@ export async function requireAccess(
 /** `requireAccess` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
 export async function mayReach(
   caller: AuthUser,
-  named: NamedAccounts,
+  named: { userId?: string; orgId?: string },
   rule: AccountRule,
   orgs: OrgStandingReader,
 ): Promise<boolean> {
@@ -261,24 +280,20 @@ export async function reachable(decide: () => Promise<unknown>): Promise<boolean
 export type PortalReach = 'any' | 'own';
 
 /** A portal session's one account: the org's when the session names one, else the user's. */
-export const portalAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: string } | null =>
-  caller.portal
-    ? caller.portal.orgId === null
-      ? { kind: 'user', id: caller.userId }
-      : { kind: 'org', id: caller.portal.orgId }
-    : null;
+export const portalAccount = (caller: AuthUser): PublicAccount | null =>
+  caller.portal ? (caller.portal.orgId === null ? { userId: caller.userId } : { orgId: caller.portal.orgId }) : null;
 
 /**
  * The account a caller's own is (what the resolver's `own` reads): a portal token's, an org key's
  * org, else the user's.
  */
-export const ownAccount = (caller: AuthUser): { kind: 'user' | 'org'; id: string } =>
-  portalAccount(caller) ?? (caller.orgId ? { kind: 'org', id: caller.orgId } : { kind: 'user', id: caller.userId });
+export const ownAccount = (caller: AuthUser): PublicAccount =>
+  portalAccount(caller) ?? (caller.orgId ? { orgId: caller.orgId } : { userId: caller.userId });
 
 /** Whose API keys a portal session reaches: its org's (the id), or the user's personal ones (null); other callers: undefined, every key of theirs. */
 export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
   const session = portalAccount(caller);
-  return session ? (session.kind === 'org' ? session.id : null) : undefined;
+  return session ? (session.orgId ?? null) : undefined;
 };
 
 /**
@@ -290,7 +305,7 @@ export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
 export function decidePortal(
   caller: AuthUser,
   reach: PortalReach | undefined,
-  target: { kind: 'user' | 'org'; id: string } | null,
+  target: PublicAccount | null,
   write = false,
 ): void {
   const session = portalAccount(caller);
@@ -300,9 +315,8 @@ export function decidePortal(
   if (write && caller.portal?.scope === 'read')
     throw new DomainError('FORBIDDEN', 'A read-only portal session cannot change anything');
   if (reach === 'any') return;
-  const named = target ?? { kind: 'user', id: caller.userId };
-  if (named.kind !== session.kind || named.id !== session.id)
-    throw new NotFoundError(named.kind === 'org' ? 'Org' : 'Account');
+  const named = target ?? { userId: caller.userId };
+  if (!sameAccount(named, session)) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'Account');
 }
 
 /**
@@ -311,13 +325,12 @@ export function decidePortal(
  */
 export function decidePortalWrite(caller: AuthUser, orgId: string | undefined): void {
   const session = portalAccount(caller);
-  if (!session || (orgId === undefined ? session.kind === 'user' : session.kind === 'org' && session.id === orgId))
-    return;
+  if (!session || session.orgId === orgId) return;
   throw new DomainError(
     'FORBIDDEN',
-    session.kind === 'user'
+    session.orgId === undefined
       ? 'A portal session of a user acts for the user’s own account only'
-      : `A portal session of organisation ${session.id} acts for that organisation only: name it as orgId`,
+      : `A portal session of organisation ${session.orgId} acts for that organisation only: name it as orgId`,
   );
 }
 
@@ -343,10 +356,10 @@ export function decideOrgWrite(standing: OrgStanding, orgId: string, userId: str
  */
 export function decideGrant(
   caller: AuthUser,
-  owner: { kind: 'user' | 'org'; id: string },
+  owner: PublicAccount,
   role: OrgRole | null,
   what: keyof typeof SELF_GRANT_MESSAGES,
 ): void {
-  if (owner.kind === 'user') assertNotOwnGrant(caller, owner.id, what);
+  if (owner.userId !== undefined) assertNotOwnGrant(caller, owner.userId, what);
   else assertNotOwnOrgGrant(caller, role, what);
 }

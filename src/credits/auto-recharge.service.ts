@@ -2,9 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import type { AccountRef } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, isStaff } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  isStaff,
+  ownerIdOf,
+  type PublicAccount,
+  publicAccount,
+} from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -91,8 +98,8 @@ export class AutoRechargeService {
     }
     const account = await this.authorised(caller, body, 'write');
     return this.tx.run(async (m) => {
-      const accountId = await this.locks.lockOwner(m, account);
-      if (accountId === null) throw notFound(account);
+      const accountId = await this.ids.of(m, account);
+      if (accountId === null || !(await this.locks.lockId(m, accountId))) throw notFound(account);
       const before = await this.repo.settings(m, accountId);
       // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
       // try again (with a fresh count); anyone else may still change it while it stays off.
@@ -120,9 +127,9 @@ export class AutoRechargeService {
       // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
       await this.audit.record(m, {
         action: 'auto_recharge.set',
-        targetId: account.id,
-        before: before && { ...owner(account), ...before },
-        after: { ...owner(account), ...after },
+        targetId: ownerIdOf(account),
+        before: before && { ...account, ...before },
+        after: { ...account, ...after },
         whoever: true,
       });
       return this.view(account, after, await this.repo.attempts(m, accountId, RECENT_ATTEMPTS));
@@ -144,11 +151,10 @@ export class AutoRechargeService {
         throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', 'This auto-recharge attempt succeeded: it cannot fail');
       }
       const attempt = (await this.repo.attempt(m, id)) as AutoRechargeAttemptRow;
-      const account: AccountRef = { kind: attempt.kind, id: attempt.ownerId };
       const settings = await this.repo.settings(m, attempt.accountId);
       const after = {
         ...attemptView(attempt),
-        ...owner(account),
+        ...publicAccount(attempt.kind, attempt.ownerId),
         reason: attempt.reason,
         autoRechargeEnabled: !!settings?.enabled,
       };
@@ -169,9 +175,9 @@ export class AutoRechargeService {
    * For the purchase created with `autoRechargeAttemptId` (in its transaction): the attempt must be the
    * account's own (else 404, as for an unknown id) and still open (else 409).
    */
-  async assertAttemptOpen(manager: EntityManager, attemptId: string, account: AccountRef): Promise<void> {
+  async assertAttemptOpen(manager: EntityManager, attemptId: string, accountId: string): Promise<void> {
     const attempt = await this.repo.attempt(manager, attemptId);
-    if (!attempt || attempt.kind !== account.kind || attempt.ownerId !== account.id) {
+    if (!attempt || attempt.accountId !== accountId) {
       throw new NotFoundError(ATTEMPT);
     }
     if (attempt.status !== 'open') {
@@ -184,8 +190,8 @@ export class AutoRechargeService {
    * Never throws for the attempt's state: the purchase was paid whatever happened to it
    * (`failed`: it was failed before the payment came; it stays failed).
    */
-  async succeedAttempt(manager: EntityManager, attemptId: string, account: AccountRef): Promise<SucceedOutcome> {
-    return this.repo.succeed(manager, attemptId, await this.ids.of(manager, account));
+  async succeedAttempt(manager: EntityManager, attemptId: string, accountId: string): Promise<SucceedOutcome> {
+    return this.repo.succeed(manager, attemptId, accountId);
   }
 
   /**
@@ -197,21 +203,21 @@ export class AutoRechargeService {
     caller: AuthUser,
     named: { userId?: string; orgId?: string },
     mode: 'read' | 'write',
-  ): Promise<AccountRef> {
+  ): Promise<PublicAccount> {
     // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
     // body of a PUT names its account here.
     if (mode === 'write') await this.access.resolve(caller, named, AUTO_RECHARGE_WRITERS);
-    if (named.orgId !== undefined) return { kind: 'org', id: named.orgId };
-    return { kind: 'user', id: named.userId ?? caller.userId };
+    if (named.orgId !== undefined) return { orgId: named.orgId };
+    return { userId: named.userId ?? caller.userId };
   }
 
   private view(
-    account: AccountRef,
+    account: PublicAccount,
     settings: AutoRechargeSettingsRow | null,
     attempts: AutoRechargeAttemptRow[],
   ): AutoRechargeResponseDto {
     return {
-      ...owner(account),
+      ...account,
       enabled: settings?.enabled ?? false,
       belowCredits: settings?.belowCredits ?? null,
       rechargeCredits: settings?.rechargeCredits ?? null,
@@ -223,10 +229,7 @@ export class AutoRechargeService {
   }
 }
 
-const owner = (account: AccountRef): { userId: string } | { orgId: string } =>
-  account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
-
-const notFound = (account: AccountRef) => new NotFoundError(account.kind === 'org' ? 'Organisation' : 'User');
+const notFound = (account: PublicAccount) => new NotFoundError(account.orgId !== undefined ? 'Organisation' : 'User');
 
 function attemptView(a: AutoRechargeAttemptRow): AutoRechargeAttemptDto {
   return {

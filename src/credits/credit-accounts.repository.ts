@@ -1,9 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
-import type { AccountRef } from '../accounts/account-ref.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 
 export type CreditSettings = Partial<
@@ -13,22 +11,16 @@ export type CreditSettings = Partial<
 /** credit_accounts through TypeORM: a user's money settings and debt (absent row: all defaults). */
 @Injectable()
 export class CreditAccountsRepository {
-  constructor(
-    @InjectRepository(CreditAccount) private readonly accounts: Repository<CreditAccount>,
-    @Inject(AccountIds) private readonly ids: AccountIds,
-  ) {}
+  constructor(@InjectRepository(CreditAccount) private readonly accounts: Repository<CreditAccount>) {}
 
-  /** The account's settings row (a user's or an org's); null when it has none (all defaults). */
-  async find(account: AccountRef, manager: EntityManager = this.accounts.manager): Promise<CreditAccount | null> {
-    const accountId = await this.ids.of(manager, account);
+  /** The account's settings row (a user's or an org's); null when it has none (all defaults) or no account. */
+  async find(accountId: string | null, manager: EntityManager = this.accounts.manager): Promise<CreditAccount | null> {
     return accountId === null ? null : manager.findOneBy(CreditAccount, { accountId });
   }
 
   /** Creates the row with defaults if missing, applies the settings, answers the row as stored. */
-  async upsertSettings(manager: EntityManager, account: AccountRef, settings: CreditSettings): Promise<CreditAccount> {
+  async upsertSettings(manager: EntityManager, accountId: string, settings: CreditSettings): Promise<CreditAccount> {
     // Keyed by the account (credit_accounts.account_id), which alone says whose it is.
-    const accountId = await this.ids.of(manager, account);
-    if (accountId === null) throw new Error(`No account for ${account.kind} ${account.id}`);
     await manager.query(`INSERT INTO credit_accounts (account_id) VALUES ($1::bigint) ON CONFLICT DO NOTHING`, [
       accountId,
     ]);

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { orgAccount, userAccount } from '../accounts/account-ref.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
@@ -28,6 +29,7 @@ export class CreditAdminService {
     private readonly reads: CreditReadsRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -49,22 +51,25 @@ export class CreditAdminService {
       value?: { amount: string; currency: string };
     },
   ): Promise<AllocationView> {
-    const account = body.orgId !== undefined ? orgAccount(body.orgId) : userAccount(body.userId ?? '');
-    if (account.kind === 'user') this.erased.assertNotErased(account.id);
+    const account: PublicAccount = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId ?? '' };
+    if (account.userId !== undefined) this.erased.assertNotErased(account.userId);
     const expiresAt = body.expiresAt
       ? toDate(body.expiresAt)
       : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       await this.access.forGrant(caller, account, 'credits', manager);
-      if (account.kind === 'user' && body.email && body.username) {
+      if (account.userId !== undefined && body.email && body.username) {
         await this.accounts.createIfMissing(manager, {
-          userId: account.id,
+          userId: account.userId,
           email: body.email,
           username: body.username,
         });
       }
+      // The account granted to, read in this transaction (it may have just been created).
+      const accountId = await this.ids.of(manager, account);
+      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       const granted = await this.credits.grant(manager, {
-        account,
+        accountId,
         credits: body.credits,
         expiresAt,
         allocatedBy: caller.userId,

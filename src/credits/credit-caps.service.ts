@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import { orgAccount } from '../accounts/account-ref.js';
 import { type CapRow, type CapSubject, CreditCapsRepository } from './credit-caps.repository.js';
 import type { MemberLimitState } from './credits-results.js';
 
@@ -28,7 +27,7 @@ export class CreditCapsService {
 
   /** A member of `orgId` as a cap's subject: the org's account. */
   private async member(m: EntityManager, orgId: string): Promise<CapSubject> {
-    return { kind: 'member', accountId: await this.ids.of(m, orgAccount(orgId)) };
+    return { kind: 'member', accountId: await this.ids.of(m, { orgId }) };
   }
 
   /** The budgets of these keys that have one, with what each counted in its period now. */

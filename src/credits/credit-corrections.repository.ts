@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { PublicAccount } from '../auth/account-access.js';
+
 /** What credits_correct() is asked: the record's account, its correction and its delta. */
 export interface CorrectionMove {
   /** The account that paid the record: an organisation's (orgId) or the user's. */
-  account: { kind: 'user' | 'org'; id: string };
+  account: PublicAccount;
   usageRecordId: string;
   /** usage_corrections.id: the ledger lines name it. */
   correctionId: string;

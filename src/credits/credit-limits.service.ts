@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { type AccountRef, userAccount } from '../accounts/account-ref.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit-actions.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -34,28 +35,32 @@ export class CreditLimitsService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   async get(userId: string): Promise<CreditLimitsResponseDto> {
     if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
-    return { userId, ...(await this.limitsOf(userAccount(userId))) };
+    return { userId, ...(await this.limitsOf(await this.userAccountId(userId))) };
   }
 
   /** The account's limits (it must exist: the caller checked). */
-  async limitsOf(account: AccountRef): Promise<AccountLimitsView> {
-    return this.limitsView(await this.accounts.find(account, this.tx.statementManager));
+  async limitsOf(accountId: string | null): Promise<AccountLimitsView> {
+    return this.limitsView(await this.accounts.find(accountId, this.tx.statementManager));
   }
 
   async put(
     userId: string,
     body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
   ): Promise<CreditLimitsResponseDto> {
-    return { userId, ...(await this.putFor(userAccount(userId), body, 'credits.limits.set')) };
+    return { userId, ...(await this.putFor(await this.userAccount(userId), body, 'credits.limits.set')) };
   }
 
-  /** Sets the account's limits (fields left out keep their value), audited as `action`. */
+  /**
+   * Sets the account's limits (fields left out keep their value), audited as `action`; of the
+   * resolved account it takes the id, and the owner the audit entry names.
+   */
   async putFor(
-    account: AccountRef,
+    account: Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>,
     body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
     action: AuditAction,
   ): Promise<AccountLimitsView> {
@@ -66,12 +71,15 @@ export class CreditLimitsService {
   }
 
   async putAlerts(userId: string, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
-    const view = await this.putAlertsFor(userAccount(userId), thresholds);
+    const view = await this.putAlertsFor(await this.userAccount(userId), thresholds);
     return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
   /** Replaces the account's low-balance thresholds (largest first, no repeats). */
-  async putAlertsFor(account: AccountRef, thresholds: number[]): Promise<AccountAlertsView> {
+  async putAlertsFor(
+    account: Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>,
+    thresholds: number[],
+  ): Promise<AccountAlertsView> {
     const unique = [...new Set(thresholds)].sort((a, b) => b - a);
     const row = await this.update(account, { lowBalanceThresholds: unique }, 'credits.alerts.set');
     return this.alertsView(row);
@@ -80,12 +88,24 @@ export class CreditLimitsService {
   /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
   async getAlerts(userId: string): Promise<AlertThresholdsResponseDto> {
     if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
-    const view = await this.alertsOf(userAccount(userId));
+    const view = await this.alertsOf(await this.userAccountId(userId));
     return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
-  async alertsOf(account: AccountRef): Promise<AccountAlertsView> {
-    return this.alertsView(await this.accounts.find(account, this.tx.statementManager));
+  async alertsOf(accountId: string | null): Promise<AccountAlertsView> {
+    return this.alertsView(await this.accounts.find(accountId, this.tx.statementManager));
+  }
+
+  /** The account id of a user a user route names (AccountIds; null: none). */
+  private userAccountId(userId: string): Promise<string | null> {
+    return this.ids.of(this.tx.statementManager, { userId });
+  }
+
+  /** A user route's account for a settings change: 404 for a user without one. */
+  private async userAccount(userId: string): Promise<Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>> {
+    const accountId = await this.userAccountId(userId);
+    if (accountId === null) throw new NotFoundError('User');
+    return { accountId, kind: 'user', ownerId: userId };
   }
 
   private alertsView(row: CreditAccount | null): AccountAlertsView {
@@ -95,15 +115,19 @@ export class CreditLimitsService {
   }
 
   /** One settings change under the account lock, audited (an org's account names the org as target). */
-  private update(account: AccountRef, settings: CreditSettings, action: AuditAction): Promise<CreditAccount> {
+  private update(
+    account: Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>,
+    settings: CreditSettings,
+    action: AuditAction,
+  ): Promise<CreditAccount> {
     return this.tx.run(async (m) => {
-      if (!(await this.locks.lock(m, account.id, account.kind)))
+      if (!(await this.locks.lockId(m, account.accountId)))
         throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
-      const before = await this.accounts.find(account, m);
-      const after = await this.accounts.upsertSettings(m, account, settings);
+      const before = await this.accounts.find(account.accountId, m);
+      const after = await this.accounts.upsertSettings(m, account.accountId, settings);
       await this.audit.record(m, {
         action,
-        targetId: account.id,
+        targetId: account.ownerId,
         targetType: account.kind,
         before: settingsView(before),
         after: settingsView(after),

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import { type AccountRef, userAccount } from '../accounts/account-ref.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -47,26 +46,34 @@ export class CreditQueriesService {
   /**
    * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
    * a new plan allowance grants only what it adds to that. Read it under the user's account lock
-   * (`AccountLocksRepository.lock`) in the transaction that grants, so no concurrent grant can slip in.
+   * (`AccountLocksRepository.lockId`) in the transaction that grants, so no concurrent grant can slip in.
    */
-  async planCreditsInForce(manager: EntityManager, account: AccountRef, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, await this.ids.of(manager, account), at);
+  async planCreditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
+    return this.reads.planCreditsInForce(manager, accountId, at);
   }
 
-  /** The available balance plus what the account's overdraft still covers. */
-  async spendable(account: AccountRef): Promise<number> {
+  /** The available balance plus what the user's account's overdraft still covers. */
+  async spendable(userId: string): Promise<number> {
     const manager = this.readManager;
-    return this.reads.spendable(manager, await this.ids.of(manager, account));
+    return this.reads.spendable(manager, await this.userAccountId(userId));
   }
 
   async balance(userId: string): Promise<BalanceView> {
-    return { userId, ...(await this.accountBalance(userAccount(userId))) };
+    return { userId, ...(await this.accountBalance(await this.userAccountId(userId))) };
   }
 
-  /** An account's balance (a user's or an organisation's): what GET …/balance answers beside its owner. */
-  async accountBalance(account: AccountRef): Promise<AccountBalanceView> {
+  /** The account id of a user a user route names (AccountIds; null: none). */
+  userAccountId(userId: string): Promise<string | null> {
+    return this.ids.of(this.readManager, { userId });
+  }
+
+  /**
+   * An account's balance (a user's or an organisation's; null: no account, nothing in it): what GET
+   * …/balance answers beside its owner.
+   */
+  async accountBalance(accountId: string | null): Promise<AccountBalanceView> {
     const manager = this.readManager;
-    const rows = await this.reads.balanceRows(manager, await this.ids.of(manager, account));
+    const rows = await this.reads.balanceRows(manager, accountId);
     const allocations = rows.filter((r) => r.id != null) as (AllocationRow & { held: string })[];
     return {
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
@@ -93,14 +100,14 @@ export class CreditQueriesService {
 
   /** Allocations newest first; expired ones only with includeExpired. */
   async listAllocations(query: {
-    account: AccountRef;
+    accountId: string | null;
     includeExpired?: boolean;
     limit?: number;
     cursor?: string;
   }): Promise<Page<AllocationView>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.reads.allocations({
-      accountId: await this.ids.of(this.readManager, query.account),
+      accountId: query.accountId,
       includeExpired: query.includeExpired ?? false,
       after: decodeTimeCursor(query.cursor, 'uuid'),
       limit,
@@ -110,7 +117,7 @@ export class CreditQueriesService {
 
   /** The account's ledger, newest first, filtered by kind, time (inclusive bounds) and allocation. */
   async listLedger(query: {
-    account: AccountRef;
+    accountId: string | null;
     kind?: LedgerKind;
     from?: string;
     to?: string;
@@ -121,7 +128,7 @@ export class CreditQueriesService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeIdCursor(query.cursor);
     const rows = await this.reads.ledger({
-      accountId: await this.ids.of(this.readManager, query.account),
+      accountId: query.accountId,
       kind: query.kind,
       range: parseDateRange(query.from, query.to, ['from', 'to']),
       allocationId: query.allocationId,

@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
-import { type AccountRef, type PublicAccount, publicAccount } from '../accounts/account-ref.js';
+import { publicAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { TransferView } from './credit-views.js';
 
@@ -28,13 +27,11 @@ interface TransferViewRow {
   lots: { fromAllocationId: string; toAllocationId: string; credits: number; expiresAt: string }[];
 }
 
-const accountOwner = (kind: 'user' | 'org', owner: string): PublicAccount => publicAccount({ kind, id: owner });
-
 function toTransfer(row: TransferViewRow): TransferView {
   return {
     id: row.id,
-    from: accountOwner(row.from_kind, row.from_owner),
-    to: accountOwner(row.to_kind, row.to_owner),
+    from: publicAccount(row.from_kind, row.from_owner),
+    to: publicAccount(row.to_kind, row.to_owner),
     credits: row.credits,
     reason: row.reason,
     lots: row.lots.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
@@ -58,22 +55,18 @@ const TRANSFER_VIEW = `
 /** The transfers' statements (docs/money.md "Transfers"): the engine's credits_transfer() and the reads. */
 @Injectable()
 export class CreditTransfersRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(AccountIds) private readonly ids: AccountIds,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** credits_transfer() between the two accounts' ids (AccountIds; null: no such account, the engine's answer). */
+  /** credits_transfer() between the two accounts' ids (null: no such account, the engine's answer). */
   async transfer(
     manager: EntityManager,
-    input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
+    input: { from: string | null; to: string | null; credits: number; reason: string | null; createdBy: string },
     thresholds: number[],
   ): Promise<TransferRow> {
-    const [from, to] = await this.ids.ofMany(manager, [input.from, input.to]);
     const rows: TransferRow[] = await manager.query(
       `SELECT out_status, out_available, out_transfer_id
          FROM credits_transfer($1::bigint, $2::bigint, $3::int, $4, $5, $6::int[])`,
-      [from, to, input.credits, input.reason, input.createdBy, thresholds],
+      [input.from, input.to, input.credits, input.reason, input.createdBy, thresholds],
     );
     return rows[0];
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { AccountRef } from '../accounts/account-ref.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type NamedAccounts } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount, sameAccount } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -11,15 +11,19 @@ import { Transactions } from '../database/transactions.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type { TransferView } from './credit-views.js';
 import { CreditsService } from './credits.service.js';
+import type { CreateTransferDto } from './dto/transfers.dto.js';
 
-/** `{userId}` or `{orgId}` as the engine names it; anything else is a 400. */
-export function accountName(ref: NamedAccounts): AccountRef {
-  if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', id: ref.userId };
-  if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', id: ref.orgId };
+/**
+ * A body's or a query's `{userId}` or `{orgId}` (the public account in its input form, AccountRefDto)
+ * as the public account; anything else is a 400.
+ */
+export function accountName(ref: { userId?: string; orgId?: string }): PublicAccount {
+  if (ref.userId !== undefined && ref.orgId === undefined) return { userId: ref.userId };
+  if (ref.orgId !== undefined && ref.userId === undefined) return { orgId: ref.orgId };
   throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
 }
 
-const sameAccount = (a: AccountRef, b: AccountRef) => a.kind === b.kind && a.id === b.id;
+const unknown = (account: PublicAccount) => new NotFoundError(account.userId !== undefined ? 'User' : 'Organisation');
 
 /** Transfers between accounts (docs/money.md "Transfers"): supervisors, audited. */
 @Injectable()
@@ -30,32 +34,34 @@ export class CreditTransfersService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
    * One transfer in one transaction, with its audit entry. Separation of duties: below admin, nobody
    * transfers into their own account or into an organisation they are an active member of.
    */
-  async transfer(
-    caller: AuthUser,
-    body: { from: NamedAccounts; to: NamedAccounts; credits: number; reason?: string },
-  ): Promise<TransferView> {
+  async transfer(caller: AuthUser, body: CreateTransferDto): Promise<TransferView> {
     const from = accountName(body.from);
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
-    if (to.kind === 'user') assertNotOwnGrant(caller, to.id, 'transfer');
+    if (to.userId !== undefined) assertNotOwnGrant(caller, to.userId, 'transfer');
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts);
     // the resolver names the caller as the org's member when they are one (separation of duties).
     for (const side of [from, to]) {
-      if (side.kind !== 'org') continue;
-      const org = await this.access.forWrite(caller, side.id, { member: false });
+      if (side.orgId === undefined) continue;
+      const org = await this.access.forWrite(caller, side.orgId, { member: false });
       if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
     }
     return this.tx.run(async (manager) => {
+      // The two accounts' ids, read in the transfer's transaction: an owner without one is a 404.
+      const [fromId, toId] = await this.ids.ofMany(manager, [from, to]);
+      if (fromId === null) throw unknown(from);
+      if (toId === null) throw unknown(to);
       const view = await this.credits.transfer(manager, {
-        from,
-        to,
+        from: fromId,
+        to: toId,
         credits: body.credits,
         reason: body.reason ?? null,
         createdBy: caller.userId,
@@ -70,7 +76,7 @@ export class CreditTransfersService {
     const named = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const account = named && (await this.access.account(named));
-    if (named && !account) throw new NotFoundError(named.kind === 'user' ? 'User' : 'Organisation');
+    if (named && !account) throw unknown(named);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.repo.list({ accountId: account?.accountId ?? null, after, limit });
     return toPage(

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
-import type { AccountRef, PublicAccount } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -95,8 +95,8 @@ export interface AllocationView {
 
 /** What a grant creates. `plan` keys a plan period's grant or rollover (at most one each). */
 export interface GrantInput {
-  /** The account granted to (a user's or an organisation's). */
-  account: AccountRef;
+  /** The id of the account granted to (a user's or an organisation's), resolved by the caller. */
+  accountId: string;
   credits: number;
   expiresAt: Date;
   allocatedBy: string;
@@ -113,7 +113,7 @@ export interface GrantInput {
 
 /** A plan period's rollover (credits_rollover()): up to `cap` of the period from `from` into the next. */
 export interface RolloverInput {
-  account: AccountRef;
+  accountId: string;
   cap: number;
   from: Date;
   into: NonNullable<GrantInput['plan']>;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import type { AccountRef } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
 
@@ -16,7 +16,7 @@ export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */
   amounts: number[];
   /** The account each event charges, in the same order (resolved to account ids by AccountIds). */
-  accounts: AccountRef[];
+  accounts: PublicAccount[];
   /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
   input: SqlPart;
   /**

@@ -12,7 +12,6 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { userAccount } from '../accounts/account-ref.js';
 import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -106,7 +105,7 @@ export class CreditsController {
   @ApiOkResponse({ type: CheckCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
-    const available = await this.queries.spendable(userAccount(user.userId));
+    const available = await this.queries.spendable(user.userId);
     return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
   }
 
@@ -222,7 +221,7 @@ export class CreditsController {
     @Query() query: ListAllocationsQueryDto,
   ): Promise<AllocationListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
-    return this.queries.listAllocations({ ...query, account: userAccount(userId) });
+    return this.queries.listAllocations({ ...query, accountId: await this.queries.userAccountId(userId) });
   }
 
   @IdempotentPost('allocations/:id/void')
@@ -263,7 +262,7 @@ export class CreditsController {
   @HolderRead('listLedger', 'Ledger entries, newest first (own; any user’s for supervisors)', LedgerListResponseDto)
   async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
     const userId = await this.targetUser(user, query.userId);
-    return this.queries.listLedger({ ...query, account: userAccount(userId) });
+    return this.queries.listLedger({ ...query, accountId: await this.queries.userAccountId(userId) });
   }
 
   @Get('summary')

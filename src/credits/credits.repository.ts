@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import { type AccountRef, orgAccount, userAccount } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import { fromMinor } from './currencies.js';
@@ -115,10 +115,10 @@ const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom,
  * Who pays: the account (an organisation's when the charge names one, else the user's) and the
  * member who spent (an organisation's charge only), as AccountIds resolves them for the engine.
  */
-export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: AccountRef; member: string | null } {
+export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: PublicAccount; member: string | null } {
   return take.orgId
-    ? { account: orgAccount(take.orgId), member: take.userId }
-    : { account: userAccount(take.userId), member: null };
+    ? { account: { orgId: take.orgId }, member: take.userId }
+    : { account: { userId: take.userId }, member: null };
 }
 
 function takeParams(accountId: string | null, take: TakeSpec): unknown[] {
@@ -327,9 +327,13 @@ export class CreditsRepository {
     return rows[0] ?? null;
   }
 
-  async findAllocation(manager: EntityManager, allocationId: string): Promise<AllocationRow | null> {
-    const rows: AllocationRow[] = await manager.query(
-      `SELECT ${ALLOCATION_COLUMNS} FROM credit_allocations WHERE id = $1`,
+  /** An allocation with its account's id (what its lock takes). */
+  async findAllocation(
+    manager: EntityManager,
+    allocationId: string,
+  ): Promise<(AllocationRow & { account_id: string }) | null> {
+    const rows: (AllocationRow & { account_id: string })[] = await manager.query(
+      `SELECT ${ALLOCATION_COLUMNS}, account_id FROM credit_allocations WHERE id = $1`,
       [allocationId],
     );
     return rows[0] ?? null;

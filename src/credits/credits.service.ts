@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AccountRef } from '../accounts/account-ref.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -239,6 +238,11 @@ export class CreditsService {
     return { row: result.row, settlement };
   }
 
+  /** Takes the account lock of an account a grant or a rollover names (its id: the caller resolved it). */
+  private async lock(manager: EntityManager, accountId: string): Promise<void> {
+    if (!(await this.locks.lockId(manager, accountId))) throw new NotFoundError('Account');
+  }
+
   /** Counts what a give-back wrote, once it commits. */
   private givenBack(row: GivenBack): void {
     for (const [kind, amount] of givenBackByKind(row)) this.moved(kind, amount);
@@ -258,9 +262,8 @@ export class CreditsService {
    * the balance alerts again.
    */
   async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
-    const accountId = await this.locks.lockOwner(manager, input.account);
-    if (accountId === null) throw new NotFoundError(input.account.kind === 'org' ? 'Org' : 'User');
-    const row = await this.repo.grant(manager, accountId, input);
+    await this.lock(manager, input.accountId);
+    const row = await this.repo.grant(manager, input.accountId, input);
     return row && this.granted(row);
   }
 
@@ -278,12 +281,11 @@ export class CreditsService {
    * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
    */
   async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
-    const accountId = await this.locks.lockOwner(manager, input.account);
-    if (accountId === null) throw new NotFoundError(input.account.kind === 'org' ? 'Org' : 'User');
+    await this.lock(manager, input.accountId);
     const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
     if (!old) return null;
     const created = await this.repo.rollover(manager, {
-      accountId,
+      accountId: input.accountId,
       from: old.id,
       cap: input.cap,
       expiresAt: input.expiresAt,
@@ -298,18 +300,16 @@ export class CreditsService {
    * Moves `credits` from one account to another (credits_transfer(), both accounts locked in account id
    * order): soonest-expiring first from what the source may spend (held credits and the overdraft
    * never move), each part arriving as a new allocation (`source: transfer`) with the expiry of the one
-   * it left. Short → INSUFFICIENT_CREDITS, an unknown account → 404, the same account → 400; nothing
-   * written then. The new allocations tell `credits.granted` as every new allocation does.
+   * it left. Short → INSUFFICIENT_CREDITS, an unknown account (a null id) → 404, the same account →
+   * 400; nothing written then. The new allocations tell `credits.granted` as every new allocation does.
    */
   async transfer(
     manager: EntityManager,
-    input: { from: AccountRef; to: AccountRef; credits: number; reason: string | null; createdBy: string },
+    input: { from: string | null; to: string | null; credits: number; reason: string | null; createdBy: string },
   ): Promise<TransferView> {
     checkAmount(input.credits);
     const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
-    const unknown = (a: AccountRef) => new NotFoundError(a.kind === 'user' ? 'User' : 'Organisation');
-    if (row.out_status === 'no_source') throw unknown(input.from);
-    if (row.out_status === 'no_destination') throw unknown(input.to);
+    if (row.out_status === 'no_source' || row.out_status === 'no_destination') throw new NotFoundError('Account');
     if (row.out_status === 'same_account')
       throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (row.out_status === 'insufficient') throw new InsufficientCreditsError(input.credits, Number(row.out_available));
@@ -330,8 +330,7 @@ export class CreditsService {
   ): Promise<{ before: AllocationView; after: AllocationView }> {
     const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
     if (!found) throw new NotFoundError('Allocation');
-    if (found.org_id !== null) await this.locks.lock(manager, found.org_id, 'org');
-    else await this.locks.lock(manager, found.user_id);
+    await this.locks.lockId(manager, found.account_id);
     const row = await this.repo.lockAllocation(manager, allocationId);
     const before = toAllocation(row);
     if (row.voided_at !== null && row.remaining_credits === 0) return { before, after: before };

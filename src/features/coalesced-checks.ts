@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { ownerIdOf } from '../auth/account-access.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
@@ -52,7 +53,7 @@ export class CoalescedChecks {
   /** The check's row (null: its owner has no account), in a statement with the checks that arrive with it. */
   check(query: CheckQuery): Promise<CheckRow | null> {
     if (query.consume === null) return this.reading.submit('read', query);
-    return this.consuming.submit(`consume:${laneOf(query.account.id)}`, query);
+    return this.consuming.submit(`consume:${laneOf(ownerIdOf(query.account))}`, query);
   }
 
   private send(items: CheckQuery[]): Promise<(CheckRow | null)[]> {

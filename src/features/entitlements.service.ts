@@ -6,6 +6,7 @@ import {
   type AccountAccess,
   type AccountRule,
   ownAccount,
+  publicAccount,
   type ResolvedAccount,
 } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -103,7 +104,7 @@ export class EntitlementsService {
     if (dto.userId !== undefined || dto.orgId !== undefined) {
       const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
       if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
-      owner = { kind: account.kind, id: account.ownerId };
+      owner = publicAccount(account.kind, account.ownerId);
     }
     const query = {
       account: owner,
@@ -116,7 +117,7 @@ export class EntitlementsService {
     const row = this.tx.inTransaction
       ? (await this.repo.checks(this.tx.statementManager, [query]))[0]
       : await this.coalesced.check(query);
-    if (!row) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
+    if (!row) throw new NotFoundError(owner.orgId !== undefined ? 'Org' : 'User');
     if (dto.consume !== undefined && row.type !== null && row.type !== 'metered')
       throw new DomainError(
         'FEATURE_NOT_METERED',

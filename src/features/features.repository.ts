@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import type { AccountRef } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { featureUseSql } from '../credits/credits.sql.js';
 import { queryPrepared } from '../database/statement-parts.js';
 import { Feature } from './entities/feature.entity.js';
@@ -94,7 +94,7 @@ const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_re
 
 /** One check: whose account (its owner), which feature, the uses to consume and the check's eventId, at the app's clock. */
 export interface CheckQuery {
-  account: AccountRef;
+  account: PublicAccount;
   featureKey: string;
   consume: number | null;
   eventId: string | null;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { PublicAccount } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';

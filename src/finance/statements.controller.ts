@@ -9,7 +9,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { userAccount } from '../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -63,7 +62,7 @@ export class StatementsController {
   @Auth('user', { scope: 'credits:read', portal: 'own' })
   @documented('getStatement', 'The caller’s statement of a month')
   async own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
-    return this.answer(await this.access.account(userAccount(user.userId)), query);
+    return this.answer(await this.access.account({ userId: user.userId }), query);
   }
 
   @Get('credits/statement/:userId')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import type { Movement } from './statement-lines.js';
 
 /**
@@ -85,7 +86,7 @@ export class StatementsRepository {
    */
   async usage(
     manager: EntityManager,
-    account: { kind: 'user' | 'org'; ownerId: string },
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     from: Date,
     to: Date,
   ): Promise<StatementUsage> {

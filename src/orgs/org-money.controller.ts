@@ -12,9 +12,8 @@ import {
 } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
-import { orgAccount } from '../accounts/account-ref.js';
-import type { AccountRule } from '../auth/account-access.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { AccountRule, ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { CreditLimitsService } from '../credits/credit-limits.service.js';
@@ -80,8 +79,11 @@ export class OrgMoneyController {
     'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
     OrgBalanceResponseDto,
   )
-  async balance(@Param('orgId') orgId: string): Promise<OrgBalanceResponseDto> {
-    return { orgId, ...(await this.credits.accountBalance(orgAccount(orgId))) };
+  async balance(
+    @Param('orgId') orgId: string,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgBalanceResponseDto> {
+    return { orgId, ...(await this.credits.accountBalance(account.accountId)) };
   }
 
   @Get('allocations')
@@ -93,8 +95,9 @@ export class OrgMoneyController {
   async allocations(
     @Param('orgId') orgId: string,
     @Query() query: OrgAllocationsQueryDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<AllocationListResponseDto> {
-    return this.credits.listAllocations({ ...query, account: orgAccount(orgId) });
+    return this.credits.listAllocations({ ...query, accountId: account.accountId });
   }
 
   @Get('ledger')
@@ -104,8 +107,12 @@ export class OrgMoneyController {
     LedgerListResponseDto,
   )
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
-  async ledger(@Param('orgId') orgId: string, @Query() query: OrgLedgerQueryDto): Promise<LedgerListResponseDto> {
-    return this.credits.listLedger({ ...query, account: orgAccount(orgId) });
+  async ledger(
+    @Param('orgId') orgId: string,
+    @Query() query: OrgLedgerQueryDto,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<LedgerListResponseDto> {
+    return this.credits.listLedger({ ...query, accountId: account.accountId });
   }
 
   @Get('usage/stats')
@@ -162,8 +169,12 @@ export class OrgMoneyController {
     },
   })
   @ApiOkResponse({ type: OrgLimitsResponseDto })
-  async setLimits(@Param('orgId') orgId: string, @Body() body: PutCreditLimitsDto): Promise<OrgLimitsResponseDto> {
-    return { orgId, ...(await this.limits.putFor(orgAccount(orgId), body, 'org.limits.set')) };
+  async setLimits(
+    @Param('orgId') orgId: string,
+    @Body() body: PutCreditLimitsDto,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgLimitsResponseDto> {
+    return { orgId, ...(await this.limits.putFor(account, body, 'org.limits.set')) };
   }
 
   @Get('limits')
@@ -175,8 +186,11 @@ export class OrgMoneyController {
   @OrgRoute()
   @ApiOkResponse({ type: OrgLimitsResponseDto })
   @OrgRoleForbidden(READ_MONEY)
-  async getLimits(@Param('orgId') orgId: string): Promise<OrgLimitsResponseDto> {
-    return { orgId, ...(await this.limits.limitsOf(orgAccount(orgId))) };
+  async getLimits(
+    @Param('orgId') orgId: string,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgLimitsResponseDto> {
+    return { orgId, ...(await this.limits.limitsOf(account.accountId)) };
   }
 
   @Put('alerts')
@@ -195,8 +209,9 @@ export class OrgMoneyController {
   async setAlerts(
     @Param('orgId') orgId: string,
     @Body() body: PutAlertThresholdsDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<OrgAlertThresholdsResponseDto> {
-    const view = await this.limits.putAlertsFor(orgAccount(orgId), body.thresholds);
+    const view = await this.limits.putAlertsFor(account, body.thresholds);
     return { orgId, thresholds: view.thresholds, source: view.own ? 'org' : 'default' };
   }
 }

@@ -8,7 +8,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { orgAccount } from '../accounts/account-ref.js';
 import { ORG_SELF_GRANT_MESSAGES } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -69,7 +68,7 @@ export class OrgPlanController {
     @Param('orgId') orgId: string,
     @Body() body: PutSubscriptionDto,
   ): Promise<OrgSubscriptionResponseDto> {
-    return { orgId, ...(await this.subscriptions.putFor(user, orgAccount(orgId), body)) };
+    return { orgId, ...(await this.subscriptions.putFor(user, { orgId }, body)) };
   }
 
   @Get()
@@ -82,7 +81,7 @@ export class OrgPlanController {
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @OrgRoleForbidden('read its money and usage')
   async get(@Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    const found = await this.subscriptions.findFor(orgAccount(orgId));
+    const found = await this.subscriptions.findFor({ orgId });
     if (!found) throw new NotFoundError('Subscription');
     return { orgId, ...found };
   }
@@ -100,6 +99,6 @@ export class OrgPlanController {
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @ApiForbiddenResponse(ORG_SELF_GRANT)
   async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    return { orgId, ...(await this.subscriptions.removeFor(user, orgAccount(orgId))) };
+    return { orgId, ...(await this.subscriptions.removeFor(user, { orgId })) };
   }
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
-import { accountKeySql, type AccountRef } from '../accounts/account-ref.js';
+import { accountKeySql } from '../accounts/account-ref.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { insertNew } from '../database/insert-new.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
@@ -70,36 +71,39 @@ export class PlansRepository {
     return manager.findOneBy(Plan, { id });
   }
 
-  /** The account's live subscription (a user's or an org's), locked for the caller's transaction. */
-  lockLiveSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
+  /**
+   * The account's live subscription (a user's or an org's), locked for the caller's transaction. A
+   * subscription names its account as the API does: `user_id`, or `org_id` for an organisation.
+   */
+  lockLiveSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...ownerOf(account), endedAt: IsNull() },
+      where: { ...account, endedAt: IsNull() },
       lock: { mode: 'pessimistic_write' },
     });
   }
 
-  findLiveSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
-    return manager.findOneBy(Subscription, { ...ownerOf(account), endedAt: IsNull() });
+  findLiveSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
+    return manager.findOneBy(Subscription, { ...account, endedAt: IsNull() });
   }
 
   /** The account's subscription that ended last (null: none ever ended). */
-  lastEndedSubscription(manager: EntityManager, account: AccountRef): Promise<Subscription | null> {
+  lastEndedSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...ownerOf(account), endedAt: Not(IsNull()) },
+      where: { ...account, endedAt: Not(IsNull()) },
       order: { endedAt: 'DESC' },
     });
   }
 
   async insertSubscription(
     manager: EntityManager,
-    account: AccountRef,
+    account: PublicAccount,
     sub: Pick<Subscription, 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
   ): Promise<Subscription> {
     const { identifiers } = await manager.insert(Subscription, {
       ...sub,
       userId: null,
       orgId: null,
-      ...ownerOf(account),
+      ...account,
     });
     return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
   }
@@ -141,9 +145,4 @@ export class PlansRepository {
       lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
     });
   }
-}
-
-/** The subscription columns that name the account: user_id, or org_id for an organisation. */
-function ownerOf(account: AccountRef): { userId: string } | { orgId: string } {
-  return account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
 }

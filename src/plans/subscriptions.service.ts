@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { type AccountRef, ownerAccount, userAccount } from '../accounts/account-ref.js';
+import { AccountIds } from '../accounts/account-ids.js';
+import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -42,6 +43,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /** The credits expiry job leaves a period's allowance to its renewal: it reads the renewals due from here. */
@@ -55,21 +57,21 @@ export class SubscriptionsService implements OnModuleInit {
    * new plan adds to the allowance already granted in it.
    */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
-    return { userId, ...(await this.putFor(caller, userAccount(userId), dto)) };
+    return { userId, ...(await this.putFor(caller, { userId }, dto)) };
   }
 
   /**
    * `put` for any account, a user's or an organisation's. Separation of duties: a supervisor may
    * change neither their own plan nor that of an org they are an active member of.
    */
-  async putFor(caller: AuthUser, account: AccountRef, dto: PutSubscriptionDto): Promise<SubscriptionView> {
+  async putFor(caller: AuthUser, account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionView> {
     const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
     if (startsAt && startsAt.getTime() < this.clock.now() - STARTS_AT_TOLERANCE_MS)
       throw new DomainError('VALIDATION', 'startsAt must not be in the past');
     return this.tx.run(async (m) => {
       await this.access.forGrant(caller, account, 'subscription', m);
-      if (!(await this.locks.lock(m, account.id, account.kind)))
-        throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
+      const accountId = await this.lock(m, account);
+      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
       const plan = await this.repo.findPlan(m, dto.planId);
@@ -87,14 +89,14 @@ export class SubscriptionsService implements OnModuleInit {
         nextGrantAt: anchor,
         createdBy: caller.userId,
       });
-      const renewed = await this.renew(m, created, plan, now, caller.userId, 'change');
+      const renewed = await this.renew(m, accountId, created, plan, now, caller.userId, 'change');
       const after = subscriptionView(renewed, plan, now);
       await this.audit.record(m, {
         action: 'subscription.set',
-        targetId: account.id,
-        targetType: account.kind,
-        before: before && { ...ownerFields(account), ...before },
-        after: { ...ownerFields(account), ...after },
+        targetId: ownerIdOf(account),
+        targetType: kindOf(account),
+        before: before && { ...account, ...before },
+        after: { ...account, ...after },
       });
       return after;
     });
@@ -108,12 +110,12 @@ export class SubscriptionsService implements OnModuleInit {
 
   /** The user's live subscription; null when none. */
   async find(userId: string): Promise<SubscriptionResponseDto | null> {
-    const view = await this.findFor(userAccount(userId));
+    const view = await this.findFor({ userId });
     return view && { userId, ...view };
   }
 
   /** The account's live subscription; null when none. */
-  async findFor(account: AccountRef): Promise<SubscriptionView | null> {
+  async findFor(account: PublicAccount): Promise<SubscriptionView | null> {
     const now = new Date(this.clock.now());
     const manager = this.tx.statementManager;
     const sub = await this.repo.findLiveSubscription(manager, account);
@@ -123,14 +125,14 @@ export class SubscriptionsService implements OnModuleInit {
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
   async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
-    return { userId, ...(await this.removeFor(caller, userAccount(userId))) };
+    return { userId, ...(await this.removeFor(caller, { userId })) };
   }
 
-  async removeFor(caller: AuthUser, account: AccountRef): Promise<SubscriptionView> {
+  async removeFor(caller: AuthUser, account: PublicAccount): Promise<SubscriptionView> {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
       await this.access.forGrant(caller, account, 'subscription', m);
-      await this.locks.lock(m, account.id, account.kind);
+      await this.lock(m, account);
       const live = await this.repo.lockLiveSubscription(m, account);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan) throw new NotFoundError('Subscription');
@@ -138,9 +140,9 @@ export class SubscriptionsService implements OnModuleInit {
       const before = subscriptionView(live, plan, now);
       await this.audit.record(m, {
         action: 'subscription.delete',
-        targetId: account.id,
-        targetType: account.kind,
-        before: { ...ownerFields(account), ...before },
+        targetId: ownerIdOf(account),
+        targetType: kindOf(account),
+        before: { ...account, ...before },
         after: null,
       });
       return { ...before, nextGrantAt: null };
@@ -153,7 +155,7 @@ export class SubscriptionsService implements OnModuleInit {
    * (after a DELETE or to another plan) then stays in the same period, whose allowance was granted
    * already, instead of starting a new one; the next period starts when it would have anyway.
    */
-  private async keptAnchor(m: EntityManager, account: AccountRef, live: Subscription | null, now: Date) {
+  private async keptAnchor(m: EntityManager, account: PublicAccount, live: Subscription | null, now: Date) {
     const previous = live ?? (await this.repo.lastEndedSubscription(m, account));
     const plan = previous && (await this.repo.findPlan(m, previous.planId));
     const period = previous && plan && periodAt(previous.startsAt, plan.period, now);
@@ -166,15 +168,24 @@ export class SubscriptionsService implements OnModuleInit {
    * One due subscription of the renewal job, in its own transaction: false when it was not due any
    * more or another instance holds it.
    */
-  renewDue(id: string, account: AccountRef, asOf: Date): Promise<boolean> {
+  renewDue(id: string, account: PublicAccount, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
-      await this.locks.lock(m, account.id, account.kind);
+      const accountId = await this.lock(m, account);
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
-      await this.renew(m, sub, plan, asOf, 'system', 'renewal');
+      await this.renew(m, accountId!, sub, plan, asOf, 'system', 'renewal');
       return true;
     });
+  }
+
+  /**
+   * Takes the lock of the account a subscription is of (its id from AccountIds, the subscription
+   * naming its owner); its id, null when it has none.
+   */
+  private async lock(m: EntityManager, account: PublicAccount): Promise<string | null> {
+    const accountId = await this.ids.of(m, account);
+    return accountId !== null && (await this.locks.lockId(m, accountId)) ? accountId : null;
   }
 
   /**
@@ -191,6 +202,7 @@ export class SubscriptionsService implements OnModuleInit {
    */
   private async renew(
     m: EntityManager,
+    accountId: string,
     sub: Subscription,
     plan: Plan,
     asOf: Date,
@@ -199,24 +211,23 @@ export class SubscriptionsService implements OnModuleInit {
   ) {
     const period = periodAt(sub.startsAt, plan.period, asOf);
     if (!period) return sub;
-    const account = accountOf(sub);
     if (plan.isActive) {
       const into = { planId: plan.id, subscriptionId: sub.id, periodStart: period.start };
       if (period.index > 0 && plan.rolloverCap > 0) {
         const from = periodStart(sub.startsAt, plan.period, period.index - 1);
         await this.credits.rollover(m, {
-          account,
+          accountId,
           cap: plan.rolloverCap,
           from,
           into,
           expiresAt: period.end,
         });
       }
-      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, account, asOf));
+      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, accountId, asOf));
       const granted =
         credits > 0
           ? await this.credits.grantOnce(m, {
-              account,
+              accountId,
               credits,
               expiresAt: period.end,
               allocatedBy: by,
@@ -246,13 +257,8 @@ export class SubscriptionsService implements OnModuleInit {
 }
 
 /** The account a subscription is of: its user's, or its organisation's. */
-export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): AccountRef {
+export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): PublicAccount {
   return ownerAccount(sub.orgId, sub.userId!);
-}
-
-/** The owner as a subscription's answers and audit entries name it: `userId`, or `orgId` for an org. */
-function ownerFields(account: AccountRef): { userId: string } | { orgId: string } {
-  return account.kind === 'org' ? { orgId: account.id } : { userId: account.id };
 }
 
 /** A subscription's view without its owner (a user's routes add `userId`, an org's `orgId`). */

@@ -3,7 +3,14 @@ import type { EntityManager } from 'typeorm';
 
 import { AccountsService } from '../accounts/accounts.service.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type WriteNeed } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  kindOf,
+  ownerIdOf,
+  type PublicAccount,
+  type WriteNeed,
+} from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -25,11 +32,6 @@ const HOUR_MS = 3_600_000;
 const REFUSALS = new Set([403, 404, 409]);
 /** Who may redeem for an org a body names: its owners and admins; a service principal any existing org. */
 const MANAGERS: WriteNeed = { member: true, org: 'manager', what: 'redeem codes for it' };
-
-interface Target {
-  kind: AccountKind;
-  ownerId: string;
-}
 
 /** A refusal counter of `promotion_failures` and the refusals it allows in its hour. */
 interface Counter {
@@ -81,9 +83,9 @@ export class PromotionRedemptionsService {
    * user who types codes, the API key, or the service principal, which may name any account and so
    * has a limit of its own across all of them). A user redeeming for their own account: one counter.
    */
-  private countersOf(caller: AuthUser, target: Target): Counter[] {
+  private countersOf(caller: AuthUser, target: PublicAccount): Counter[] {
     const limit = this.config.selling.promotionFailureLimit;
-    const account: Counter = { principal: `${target.kind}:${target.ownerId}`, limit };
+    const account: Counter = { principal: `${kindOf(target)}:${ownerIdOf(target)}`, limit };
     const service = isServicePrincipal(caller);
     const callerCounter: Counter = caller.apiKeyId
       ? {
@@ -106,19 +108,19 @@ export class PromotionRedemptionsService {
   }
 
   /** Whose account: the caller's own, an org they manage, or (a service principal) the one it names. */
-  private targetOf(caller: AuthUser, body: RedeemPromotionDto): Target {
+  private targetOf(caller: AuthUser, body: RedeemPromotionDto): PublicAccount {
     const service = isServicePrincipal(caller);
     if (body.userId !== undefined && body.userId !== caller.userId && !service) {
       throw new DomainError('FORBIDDEN', 'Only service principals may redeem a code for another user');
     }
-    if (body.orgId !== undefined) return { kind: 'org', ownerId: body.orgId };
-    return { kind: 'user', ownerId: body.userId ?? caller.userId };
+    if (body.orgId !== undefined) return { orgId: body.orgId };
+    return { userId: body.userId ?? caller.userId };
   }
 
   private async redeemIn(
     manager: EntityManager,
     caller: AuthUser,
-    target: Target,
+    target: PublicAccount,
     code: string,
     now: Date,
   ): Promise<RedemptionResponseDto> {
@@ -127,20 +129,15 @@ export class PromotionRedemptionsService {
     // active member, 403 NOT_A_MEMBER; a member below its managers, 403. A service principal's
     // redemption for a user it names is its own to make.
     const service = isServicePrincipal(caller);
-    if (target.kind === 'org' || !service)
-      await this.access.forWrite(
-        caller,
-        target.kind === 'org' ? target.ownerId : undefined,
-        service ? { member: false } : MANAGERS,
-        manager,
-      );
+    if (target.orgId !== undefined || !service)
+      await this.access.forWrite(caller, target.orgId, service ? { member: false } : MANAGERS, manager);
     const promotion = await this.repo.lock(manager, code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
-    const account = await this.accounts.opened(manager, { kind: target.kind, id: target.ownerId });
-    if (!account) throw new NotFoundError(target.kind === 'org' ? 'Org' : 'User');
-    assertEligible(promotion, target.kind, account.createdAt, now);
+    const account = await this.accounts.opened(manager, target);
+    if (!account) throw new NotFoundError(target.orgId !== undefined ? 'Org' : 'User');
+    assertEligible(promotion, kindOf(target), account.createdAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
     if (redeemed >= promotion.perAccount) {
       throw new DomainError('PROMOTION_ALREADY_REDEEMED', 'This account has redeemed this code as often as it may');
@@ -149,7 +146,7 @@ export class PromotionRedemptionsService {
       throw new DomainError('PROMOTION_EXHAUSTED', 'Every redemption of this code has been used');
     }
     const allocation = await this.credits.grantOnce(manager, {
-      account: { kind: target.kind, id: target.ownerId },
+      accountId: account.accountId,
       credits: promotion.credits,
       expiresAt: new Date(now.getTime() + promotion.expiryDays * DAY_MS),
       allocatedBy: caller.userId,
@@ -160,8 +157,8 @@ export class PromotionRedemptionsService {
     const redemption = await this.repo.insertRedemption(manager, {
       code: promotion.code,
       accountId: account.accountId,
-      userId: target.kind === 'user' ? target.ownerId : null,
-      orgId: target.kind === 'org' ? target.ownerId : null,
+      userId: target.userId ?? null,
+      orgId: target.orgId ?? null,
       seq: redeemed + 1,
       allocationId: allocation.id,
       credits: promotion.credits,
@@ -177,7 +174,7 @@ export class PromotionRedemptionsService {
       expiresAt: allocation.expiresAt,
     };
     await this.events.emit(manager, 'promotion.redeemed', {
-      ...namedInEvent(target.kind === 'user' ? target.ownerId : null, target.kind === 'org' ? target.ownerId : null),
+      ...namedInEvent(target.userId ?? null, target.orgId ?? null),
       ...answer,
     });
     return answer;

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { userAccount } from '../accounts/account-ref.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -23,6 +24,7 @@ export class SignupCreditsService implements OnModuleInit {
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   onModuleInit(): void {
@@ -32,8 +34,11 @@ export class SignupCreditsService implements OnModuleInit {
 
   private async grant(manager: EntityManager, userId: string): Promise<void> {
     const { signupCredits, signupCreditsExpiryDays } = this.config.selling;
+    // The account this transaction has just created (AccountIds reads it in `manager`).
+    const accountId = await this.ids.of(manager, { userId });
+    if (accountId === null) throw new NotFoundError('User');
     await this.credits.grantOnce(manager, {
-      account: userAccount(userId),
+      accountId,
       credits: signupCredits,
       expiresAt: new Date(this.clock.now() + signupCreditsExpiryDays * DAY_MS),
       allocatedBy: 'signup',

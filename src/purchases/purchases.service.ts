@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { ownerAccount } from '../accounts/account-ref.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
@@ -100,16 +99,13 @@ export class PurchasesService {
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
     if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.tx.run(async (manager) => {
-      const kind = body.orgId !== undefined ? 'org' : 'user';
-      const accountId = (await this.access.account({ kind, id: (body.orgId ?? body.userId)! }))?.accountId;
-      if (!accountId) throw new NotFoundError(kind === 'org' ? 'Org' : 'User');
+      const owner = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
+      const accountId = (await this.access.account(owner))?.accountId;
+      if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
       const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
-        await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, {
-          kind,
-          id: (body.orgId ?? body.userId)!,
-        });
+        await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, accountId);
       }
       const row = await this.repo.insert(manager, {
         accountId,
@@ -175,7 +171,7 @@ export class PurchasesService {
       }
       const now = this.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
-        account: ownerAccount(row.org_id, row.user_id!),
+        accountId: row.account_id,
         credits: grantedCredits(row),
         expiresAt: new Date(now + row.expiry_days * DAY_MS),
         allocatedBy: actor.createdBy,
@@ -227,10 +223,7 @@ export class PurchasesService {
    */
   private async closeAutoRechargeAttempt(manager: EntityManager, row: PurchaseRow): Promise<void> {
     if (row.auto_recharge_attempt_id === null) return;
-    await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, {
-      kind: row.org_id !== null ? 'org' : 'user',
-      id: (row.org_id ?? row.user_id)!,
-    });
+    await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, row.account_id);
   }
 
   /** Failed or expired: from pending_payment only; nothing is granted. */
@@ -287,7 +280,7 @@ export class PurchasesService {
   ): Promise<Page<PurchaseView>> {
     const naming = query.userId !== undefined || query.orgId !== undefined;
     const own = !naming && !seesAll(caller, PURCHASE_READERS);
-    const account = own ? await this.access.account({ kind: 'user', id: caller.userId }) : named;
+    const account = own ? await this.access.account({ userId: caller.userId }) : named;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     if ((own || naming) && !account) return toPage([], limit, toPurchaseView, () => ({ t: '', id: '' }));

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -130,8 +131,7 @@ export class UsageCorrectionsService {
         credits === previous
           ? null
           : await this.credits.correct(m, {
-              account:
-                record.org_id !== null ? { kind: 'org', id: record.org_id } : { kind: 'user', id: record.user_id },
+              account: ownerAccount(record.org_id, record.user_id),
               usageRecordId: record.id,
               correctionId: id,
               sessionId: record.session_id,

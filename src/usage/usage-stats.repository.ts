@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { HeavyReadConnection } from '../database/heavy-reads.js';
 import { queryReplica } from '../database/replica-reads.js';
@@ -69,9 +70,9 @@ export class UsageStatsRepository {
    * Every breakdown of an account's records in the range, in one pass (GROUPING SETS): a user's, or
    * an organisation's (the records charged to it), which adds a breakdown by member (`user`).
    */
-  userAggregates(subject: StatsSubject, range: DateRange): Promise<AggRow[]> {
+  userAggregates(subject: PublicAccount, range: DateRange): Promise<AggRow[]> {
     const { where, params } = subjectRange(subject, range);
-    const byMember = subject.kind === 'org';
+    const byMember = subject.orgId !== undefined;
     return queryReplica(
       this.dataSource,
       `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
@@ -89,7 +90,7 @@ export class UsageStatsRepository {
   }
 
   /** An account's newest records in the range. */
-  recentRecords(subject: StatsSubject, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
+  recentRecords(subject: PublicAccount, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
     const { where, params } = subjectRange(subject, range);
     return queryReplica(
       this.dataSource,
@@ -193,7 +194,7 @@ export class UsageStatsRepository {
    * read from the records that carry a tier or units (a partial index on their time): the daily
    * rollups do not keep them.
    */
-  dimensionAggregates(range: DateRange, subject?: StatsSubject): Promise<DimensionAggRow[]> {
+  dimensionAggregates(range: DateRange, subject?: PublicAccount): Promise<DimensionAggRow[]> {
     const params: unknown[] = [];
     const { where } = subject
       ? subjectRange(subject, range, params)
@@ -225,22 +226,17 @@ export interface DimensionAggRow {
   value: string;
 }
 
-/** Whose records the statistics count: a user's (user_id) or those charged to an org (org_id). */
-export interface StatsSubject {
-  kind: 'user' | 'org';
-  id: string;
-}
-
+/** Whose records the statistics count (`subject`): a user's (user_id) or those charged to an org (org_id). */
 function subjectRange(
-  subject: StatsSubject,
+  subject: PublicAccount,
   range: DateRange,
   params: unknown[] = [],
 ): { where: string; params: unknown[] } {
-  params.push(subject.id);
-  const column = subject.kind === 'org' ? 'org_id' : 'user_id';
+  params.push(ownerIdOf(subject));
+  const column = subject.orgId !== undefined ? 'org_id' : 'user_id';
   // A user's own usage: what their account paid. What they used from an organisation is the org's (its
   // stats count it by member), not theirs.
-  const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
+  const own = subject.userId !== undefined ? [`org_id IS NULL`] : [];
   const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, 'occurred_at', params)].join(' AND ');
   return { where, params };
 }

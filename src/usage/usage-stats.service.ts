@@ -2,18 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { AccountsService } from '../accounts/accounts.service.js';
+import type { PublicAccount } from '../auth/account-access.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { type DateRange, parseDateRange } from '../common/validation/date-range.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
 import { toRecordDto, toRow } from './usage-records.repository.js';
-import {
-  type AggRow,
-  type DimensionAggRow,
-  type StatsSubject,
-  UsageStatsRepository,
-} from './usage-stats.repository.js';
+import { type AggRow, type DimensionAggRow, UsageStatsRepository } from './usage-stats.repository.js';
 
 /** An organisation's statistics: the user shape with `orgId` for `userId`, and credits per member. */
 export type OrgUsageStats = Omit<UserUsageStatsResponseDto, 'userId'> & {
@@ -51,7 +47,7 @@ export class UsageStatsService {
   ): Promise<UserUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
     if (mustExist && !(await this.accounts.exists(this.stats.reader, userId))) throw new NotFoundError('User');
-    const { aggs: _aggs, ...stats } = await this.accountStats({ kind: 'user', id: userId }, range);
+    const { aggs: _aggs, ...stats } = await this.accountStats({ userId }, range);
     return { userId, ...stats };
   }
 
@@ -61,11 +57,11 @@ export class UsageStatsService {
    */
   async orgStats(orgId: string, query: { startDate?: string; endDate?: string }): Promise<OrgUsageStats> {
     const range = parseDateRange(query.startDate, query.endDate);
-    const { aggs, ...stats } = await this.accountStats({ kind: 'org', id: orgId }, range);
+    const { aggs, ...stats } = await this.accountStats({ orgId }, range);
     return { orgId, ...stats, byMember: toMap(aggs, 'user') };
   }
 
-  private async accountStats(subject: StatsSubject, range: DateRange) {
+  private async accountStats(subject: PublicAccount, range: DateRange) {
     const [aggs, recent, dims] = await Promise.all([
       this.stats.userAggregates(subject, range),
       this.stats.recentRecords(subject, range, 10),
