@@ -43,7 +43,8 @@ AS $function$
     i integer; u integer; j integer;
     v_amount integer; v_ask bigint; v_strict boolean; v_windowed boolean; v_headroom bigint; v_od bigint;
     v_spent bigint; v_bal bigint; v_status varchar; v_parts integer[]; k integer; v_hold_parts jsonb;
-    -- a batch of one's account settings and alert thresholds; whether any movement lowered a balance
+    -- a batch of one's account, organisation, settings, alert thresholds and allocations' sum and count;
+    -- whether any movement lowered a balance
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
@@ -56,16 +57,15 @@ AS $function$
     e_mode := COALESCE(p_modes, array_fill('strict'::varchar, ARRAY[n]));
     e_session := COALESCE(p_sessions, array_fill(NULL::varchar, ARRAY[n]));
     -- The input checked. Every statement costs its start-up whatever its size, and a record is a batch
-    -- of one: a batch of one is checked, resolved and locked by expressions and scalar lookups (no
-    -- statement over its arrays), the same steps as a batch's.
+    -- of one: a batch of one is resolved and locked, its member and settings read and its allocations
+    -- found by scalar lookups (no statement over its arrays), the same steps as a batch's. Each of
+    -- these forks is worth 15 to 50 % of a single take's time in the database (docs/benchmarks.md
+    -- "The batch of one's forks"); the rest of the function is one shape.
     v_bad := cardinality(e_amount) IS DISTINCT FROM n OR cardinality(e_record) IS DISTINCT FROM n
              OR cardinality(e_member) IS DISTINCT FROM n
              OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
              OR cardinality(e_session) IS DISTINCT FROM n;
-    IF NOT v_bad AND n = 1 THEN
-      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold', 'correction')
-               OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
-    ELSIF NOT v_bad THEN
+    IF NOT v_bad THEN
       v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_take, e_mode) AS x(amount, tk, md)
                         WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold', 'correction')
                            OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
@@ -318,10 +318,7 @@ AS $function$
     -- The lines, by the one writer: one call for the usual batch (one session, or none); lines of
     -- several sessions grouped by session, each group in the order it happened.
     IF l_n > 0 THEN
-      v_one_session := n = 1;
-      IF NOT v_one_session THEN
-        v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
-      END IF;
+      v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
       IF v_one_session THEN
         PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
                                     p_created_by, l_member, p_correction_ids => l_correction);
@@ -341,10 +338,10 @@ AS $function$
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
     -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their
-    -- events added; their accounts by a statement, a batch of one's without.
+    -- events added.
     IF m_u IS NOT NULL AND 0 < ANY (m_added) THEN
-      PERFORM credit_cap_spend_add('member', m_member, CASE WHEN n = 1 THEN ARRAY[v_acc] ELSE
-                                     (SELECT array_agg(u_acc[x.u] ORDER BY x.ord) FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)) END,
+      PERFORM credit_cap_spend_add('member', m_member,
+                                   (SELECT array_agg(u_acc[x.u] ORDER BY x.ord) FROM unnest(m_u) WITH ORDINALITY AS x(u, ord)),
                                    date_trunc('day', now(), 'UTC'), m_added);
     END IF;
     -- The spend windows (the debts follow the overdraft lines in credit_ledger_write()).
@@ -369,9 +366,7 @@ AS $function$
 
     -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts()
     -- (it also keeps which thresholds are armed).
-    IF v_alerts AND n = 1 THEN
-      PERFORM credit_balance_alerts(v_acc, e_before[1], e_balance[1], v_thresholds);
-    ELSIF v_alerts THEN
+    IF v_alerts THEN
     PERFORM credit_balance_alerts(mv.account_id, mv.before, mv.after, mv.thresholds)
        FROM (SELECT u_acc[e.u] AS account_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
                FROM unnest(e_u, e_before, e_balance, e_status) WITH ORDINALITY AS e(u, before, after, status, ord)
@@ -385,14 +380,6 @@ AS $function$
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
     END IF;
 
-    IF n = 1 THEN
-      -- a batch of one's row, without a statement
-      out_ord := 1; out_status := e_status[1]; out_usage_record_id := e_record[1]; out_collected := e_collected[1];
-      out_debt := e_debt[1]; out_balance := e_balance[1]; out_retry_after := e_retry[1]; out_available := e_avail[1];
-      out_headroom := e_head[1]; out_parts := e_parts[1];
-      RETURN NEXT;
-      RETURN;
-    END IF;
     RETURN QUERY
       SELECT g.i, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
              e_avail[g.i], e_head[g.i], e_parts[g.i]
