@@ -3,15 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { buildAppConfig, ConfigValidationError } from './app-config.js';
 
 describe('HEAVY_READS_CONCURRENCY and HEAVY_READ_TIMEOUT_SECONDS', () => {
-  it('two at a time for 120 s on one core each by default; all read from the environment', () => {
-    expect(buildAppConfig({}).heavyReads).toEqual({ concurrency: 2, timeoutSeconds: 120, parallelWorkers: 0 });
+  it('two at a time for 120 s on one core each at the lowest priority by default; all read from the environment', () => {
+    expect(buildAppConfig({}).heavyReads).toEqual({
+      concurrency: 2,
+      timeoutSeconds: 120,
+      parallelWorkers: 0,
+      nice: 19,
+    });
     expect(
       buildAppConfig({
         HEAVY_READS_CONCURRENCY: '4',
         HEAVY_READ_TIMEOUT_SECONDS: '30',
         HEAVY_READS_PARALLEL_WORKERS: '2',
+        HEAVY_READS_NICE: '0',
       }).heavyReads,
-    ).toEqual({ concurrency: 4, timeoutSeconds: 30, parallelWorkers: 2 });
+    ).toEqual({ concurrency: 4, timeoutSeconds: 30, parallelWorkers: 2, nice: 0 });
   });
 
   it.each([
@@ -21,6 +27,8 @@ describe('HEAVY_READS_CONCURRENCY and HEAVY_READ_TIMEOUT_SECONDS', () => {
     ['HEAVY_READ_TIMEOUT_SECONDS', '0'],
     ['HEAVY_READ_TIMEOUT_SECONDS', '3601'],
     ['HEAVY_READ_TIMEOUT_SECONDS', '2m'],
+    ['HEAVY_READS_NICE', '20'],
+    ['HEAVY_READS_NICE', '-1'],
   ])('%s=%s stops start-up, naming the variable', (name, value) => {
     let problems: string[] = [];
     try {
