@@ -39,7 +39,6 @@ import {
   CheckCreditsResponseDto,
 } from './dto/check-calculate.dto.js';
 import { LedgerListResponseDto, LedgerQueryDto } from './dto/ledger.dto.js';
-import { ReconcileResponseDto } from './dto/reconcile.dto.js';
 import { CreditSummaryResponseDto } from './dto/summary.dto.js';
 
 /**
@@ -274,14 +273,6 @@ export class CreditsController {
   @ApiOkResponse({ type: CreditSummaryResponseDto })
   summary(): Promise<CreditSummaryResponseDto> {
     return this.queries.summary();
-  }
-
-  @Get('reconcile')
-  @Auth('admin')
-  @ApiOperation({ operationId: 'reconcileCredits', summary: 'Check every allocation against its ledger (admin)' })
-  @ApiOkResponse({ type: ReconcileResponseDto })
-  reconcile(): Promise<ReconcileResponseDto> {
-    return this.queries.reconcile();
   }
 
   /** The caller's own account, or the one named (the access rule let the caller reach it), which must exist. */

@@ -308,15 +308,6 @@ export const getCreditSummary = <ThrowOnError extends boolean = false>(options?:
 });
 
 /**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/reconcile',
-    ...options
-});
-
-/**
  * A user’s overdraft, hourly spend limit and debt (supervisor)
  */
 export const getCreditLimits = <ThrowOnError extends boolean = false>(options: Options<GetCreditLimitsData, ThrowOnError>): RequestResult<GetCreditLimitsResponses, GetCreditLimitsErrors, ThrowOnError> => (options.client ?? client).get<GetCreditLimitsResponses, GetCreditLimitsErrors, ThrowOnError>({
@@ -1018,6 +1009,15 @@ export const updatePackage = <ThrowOnError extends boolean = false>(options: Opt
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/reconcile',
+    ...options
 });
 
 /**

@@ -1011,36 +1011,6 @@ export type CreditSummaryResponseDto = {
     byDay: Array<CreditSummaryDayDto>;
 };
 
-export type ReconcileMismatchDto = {
-    /**
-     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
-     */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
-    /**
-     * Null for an organisation’s account
-     */
-    userId: string | null;
-    /**
-     * The organisation (null for a user’s)
-     */
-    orgId: string | null;
-    allocationId: string | null;
-    sessionId: string | null;
-    /**
-     * What the ledger says
-     */
-    expected: number;
-    /**
-     * What the row says
-     */
-    actual: number;
-};
-
-export type ReconcileResponseDto = {
-    checkedAllocations: number;
-    mismatches: Array<ReconcileMismatchDto>;
-};
-
 export type PutCreditLimitsDto = {
     /**
      * Credits a record or a settlement overrun may spend beyond the balance, as debt (default 0)
@@ -2983,6 +2953,36 @@ export type UpdatePackageDto = {
      * false takes it off sale; its purchases stand
      */
     active?: boolean;
+};
+
+export type ReconcileMismatchDto = {
+    /**
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
+     */
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
+    /**
+     * Null for an organisation’s account
+     */
+    userId: string | null;
+    /**
+     * The organisation (null for a user’s)
+     */
+    orgId: string | null;
+    allocationId: string | null;
+    sessionId: string | null;
+    /**
+     * What the ledger says
+     */
+    expected: number;
+    /**
+     * What the row says
+     */
+    actual: number;
+};
+
+export type ReconcileResponseDto = {
+    checkedAllocations: number;
+    mismatches: Array<ReconcileMismatchDto>;
 };
 
 export type PeriodFiguresDto = {
@@ -5576,52 +5576,6 @@ export type GetCreditSummaryResponses = {
 };
 
 export type GetCreditSummaryResponse = GetCreditSummaryResponses[keyof GetCreditSummaryResponses];
-
-export type ReconcileCreditsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/credits/reconcile';
-};
-
-export type ReconcileCreditsErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role admin or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
-
-export type ReconcileCreditsResponses = {
-    200: ReconcileResponseDto;
-};
-
-export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
 
 export type GetCreditLimitsData = {
     body?: never;
@@ -8989,6 +8943,52 @@ export type UpdatePackageResponses = {
 };
 
 export type UpdatePackageResponse = UpdatePackageResponses[keyof UpdatePackageResponses];
+
+export type ReconcileCreditsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/credits/reconcile';
+};
+
+export type ReconcileCreditsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
+
+export type ReconcileCreditsResponses = {
+    200: ReconcileResponseDto;
+};
+
+export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
 
 export type GetFinanceRollForwardData = {
     body?: never;

@@ -688,24 +688,6 @@ export const getCreditSummaryOptions = (options?: Options<GetCreditSummaryData>)
     queryKey: getCreditSummaryQueryKey(options)
 });
 
-export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
-
-/**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await reconcileCredits({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: reconcileCreditsQueryKey(options)
-});
-
 export const getCreditLimitsQueryKey = (options: Options<GetCreditLimitsData>) => createQueryKey('getCreditLimits', options);
 
 /**
@@ -2160,6 +2142,24 @@ export const updatePackageMutation = (options?: Partial<Options<UpdatePackageDat
     };
     return mutationOptions;
 };
+
+export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
+
+/**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await reconcileCredits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: reconcileCreditsQueryKey(options)
+});
 
 export const getFinanceRollForwardQueryKey = (options: Options<GetFinanceRollForwardData>) => createQueryKey('getFinanceRollForward', options);
 
