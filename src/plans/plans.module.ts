@@ -6,6 +6,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 import { PlansController } from './plans.controller.js';
@@ -25,7 +26,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
     PricingModule,
   ],
   controllers: [PlansController, SubscriptionsController],
-  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
+  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob, CreditExpiryJob],
   exports: [SubscriptionsService, PlansService],
 })
 export class PlansModule {}
