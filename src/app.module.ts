@@ -77,8 +77,10 @@ export class AppModule {
         UsageModule,
         StreamingSessionsModule,
         ApiKeysModule,
-        PlansModule,
+        // Features before plans: the plan catalogue's routes, which features serves, stay ahead of the
+        // subscription routes in the OpenAPI document (its request examples run in that order).
         FeaturesModule,
+        PlansModule,
         PurchasesModule,
         FinanceModule,
         PromotionsModule,

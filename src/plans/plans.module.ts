@@ -9,7 +9,6 @@ import { PricingModule } from '../pricing/pricing.module.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
-import { PlansController } from './plans.controller.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { SubscriptionRenewalJob } from './subscription-renewal.job.js';
@@ -25,7 +24,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
     EventsModule,
     PricingModule,
   ],
-  controllers: [PlansController, SubscriptionsController],
+  controllers: [SubscriptionsController],
   providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob, CreditExpiryJob],
   exports: [SubscriptionsService, PlansService],
 })

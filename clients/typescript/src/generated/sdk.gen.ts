@@ -743,41 +743,6 @@ export const updatePlan = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
- * End a user’s subscription (supervisor)
- *
- * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options
-});
-
-/**
- * A user’s subscription (own; any user’s for supervisors)
- */
-export const getSubscription = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionData, ThrowOnError>): RequestResult<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options
-});
-
-/**
- * Subscribe a user to a plan (supervisor)
- *
- * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * The features, by key
  */
 export const listFeatures = <ThrowOnError extends boolean = false>(options?: Options<ListFeaturesData, ThrowOnError>): RequestResult<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError> => (options?.client ?? client).get<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError>({
@@ -846,6 +811,41 @@ export const listEntitlements = <ThrowOnError extends boolean = false>(options?:
 export const setEntitlement = <ThrowOnError extends boolean = false>(options: Options<SetEntitlementData, ThrowOnError>): RequestResult<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError> => (options.client ?? client).put<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/entitlements/{featureKey}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End a user’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * A user’s subscription (own; any user’s for supervisors)
+ */
+export const getSubscription = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionData, ThrowOnError>): RequestResult<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * Subscribe a user to a plan (supervisor)
+ *
+ * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -2566,32 +2566,6 @@ export type UpdatePlanDto = {
     } | null;
 };
 
-export type PutSubscriptionDto = {
-    planId: string;
-    /**
-     * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
-     */
-    startsAt?: string;
-};
-
-export type SubscriptionResponseDto = {
-    userId: string;
-    planId: string;
-    /**
-     * The anchor of every period
-     */
-    startsAt: string;
-    /**
-     * Start of the period in progress (null before startsAt)
-     */
-    currentPeriodStart: string | null;
-    currentPeriodEnd: string | null;
-    /**
-     * When the next allowance is granted (null when the plan is deactivated)
-     */
-    nextGrantAt: string | null;
-};
-
 export type CreateFeatureDto = {
     /**
      * 1–64 of a-z, 0-9, `_`, `.` and `-`; fixed once created
@@ -2734,6 +2708,32 @@ export type SetEntitlementDto = {
      * The account’s own grant, which wins over its plan’s: `true`/`false` (boolean features), `{limit, period}` (metered), `{value}` (config). null removes the override (the plan’s grant applies again).
      */
     grant: boolean | MeteredGrantDto | ConfigGrantDto | null;
+};
+
+export type PutSubscriptionDto = {
+    planId: string;
+    /**
+     * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
+     */
+    startsAt?: string;
+};
+
+export type SubscriptionResponseDto = {
+    userId: string;
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
 };
 
 export type CreatePurchaseDto = {
@@ -7698,170 +7698,6 @@ export type UpdatePlanResponses = {
 
 export type UpdatePlanResponse = UpdatePlanResponses[keyof UpdatePlanResponses];
 
-export type DeleteSubscriptionData = {
-    body?: never;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type DeleteSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * No live subscription; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
-
-export type DeleteSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
-
-export type GetSubscriptionData = {
-    body?: never;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type GetSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * No live subscription; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetSubscriptionError = GetSubscriptionErrors[keyof GetSubscriptionErrors];
-
-export type GetSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type GetSubscriptionResponse = GetSubscriptionResponses[keyof GetSubscriptionResponses];
-
-export type PutSubscriptionData = {
-    body: PutSubscriptionDto;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type PutSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * The plan is deactivated
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type PutSubscriptionError = PutSubscriptionErrors[keyof PutSubscriptionErrors];
-
-export type PutSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
-
 export type ListFeaturesData = {
     body?: never;
     path?: never;
@@ -8208,6 +8044,170 @@ export type SetEntitlementResponses = {
 };
 
 export type SetEntitlementResponse = SetEntitlementResponses[keyof SetEntitlementResponses];
+
+export type DeleteSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type DeleteSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
+
+export type DeleteSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
+
+export type GetSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type GetSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetSubscriptionError = GetSubscriptionErrors[keyof GetSubscriptionErrors];
+
+export type GetSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type GetSubscriptionResponse = GetSubscriptionResponses[keyof GetSubscriptionResponses];
+
+export type PutSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type PutSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutSubscriptionError = PutSubscriptionErrors[keyof PutSubscriptionErrors];
+
+export type PutSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
 export type ListPurchasesData = {
     body?: never;
