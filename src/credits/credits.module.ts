@@ -91,6 +91,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditCorrectionsService,
   ],
   exports: [
+    CreditAdminService,
     CreditCorrectionsService,
     CreditCapsService,
     CreditsService,

@@ -808,47 +808,6 @@ export type CalculateCreditsResponseDto = {
     discountPercent: string | null;
 };
 
-export type MoneyDto = {
-    /**
-     * More than 0, at most the currency’s minor unit places
-     */
-    amount: string;
-    /**
-     * ISO 4217, lowercase
-     */
-    currency: string;
-};
-
-export type AllocateCreditsDto = {
-    /**
-     * The user granted to (give exactly one of userId and orgId)
-     */
-    userId?: string;
-    /**
-     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
-     */
-    orgId?: string;
-    credits: number;
-    /**
-     * Days until expiry (not with expiresAt)
-     */
-    expiryDays?: number;
-    /**
-     * Exact expiry instant, in the future (not with expiryDays)
-     */
-    expiresAt?: string;
-    notes?: string;
-    /**
-     * With username: creates the account when it does not exist yet
-     */
-    email?: string;
-    username?: string;
-    /**
-     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
-     */
-    value?: MoneyDto;
-};
-
 export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
@@ -2454,6 +2413,17 @@ export type UpdateApiKeyDto = {
     models?: Array<string> | null;
 };
 
+export type MoneyDto = {
+    /**
+     * More than 0, at most the currency’s minor unit places
+     */
+    amount: string;
+    /**
+     * ISO 4217, lowercase
+     */
+    currency: string;
+};
+
 export type CreatePlanDto = {
     /**
      * Lowercase letters, digits, -
@@ -3118,6 +3088,36 @@ export type LiabilityResponseDto = {
     total: string;
     accounts: Array<LiabilityAccountDto>;
     nextCursor: string | null;
+};
+
+export type AllocateCreditsDto = {
+    /**
+     * The user granted to (give exactly one of userId and orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
+     */
+    orgId?: string;
+    credits: number;
+    /**
+     * Days until expiry (not with expiresAt)
+     */
+    expiryDays?: number;
+    /**
+     * Exact expiry instant, in the future (not with expiryDays)
+     */
+    expiresAt?: string;
+    notes?: string;
+    /**
+     * With username: creates the account when it does not exist yet
+     */
+    email?: string;
+    username?: string;
+    /**
+     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
+     */
+    value?: MoneyDto;
 };
 
 export type CreatePromotionDto = {
@@ -5255,72 +5255,6 @@ export type CalculateCreditsResponses = {
 };
 
 export type CalculateCreditsResponse = CalculateCreditsResponses[keyof CalculateCreditsResponses];
-
-export type AllocateCreditsData = {
-    body: AllocateCreditsDto;
-    headers?: {
-        /**
-         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
-         */
-        'Idempotency-Key'?: string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/credits/allocate';
-};
-
-export type AllocateCreditsErrors = {
-    /**
-     * Invalid body (credits, expiry in the past, both expiry forms...)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires role supervisor or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user and no email+username to create it
-     */
-    404: ErrorResponseDto;
-    /**
-     * A request with this Idempotency-Key is still in progress
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * This Idempotency-Key was already used with a different request
-     */
-    422: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
-
-export type AllocateCreditsResponses = {
-    201: AllocationResponseDto;
-};
-
-export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
 
 export type ListAllocationsData = {
     body?: never;
@@ -9130,6 +9064,72 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
+export type AllocateCreditsData = {
+    body: AllocateCreditsDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/credits/allocate';
+};
+
+export type AllocateCreditsErrors = {
+    /**
+     * Invalid body (credits, expiry in the past, both expiry forms...)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user and no email+username to create it
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
+
+export type AllocateCreditsResponses = {
+    201: AllocationResponseDto;
+};
+
+export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
 
 export type ListPromotionsData = {
     body?: never;

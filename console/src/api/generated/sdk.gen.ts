@@ -251,21 +251,6 @@ export const calculateCredits = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/allocate',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * Allocations, newest first (own; any user’s for supervisors)
  */
 export const listAllocations = <ThrowOnError extends boolean = false>(options?: Options<ListAllocationsData, ThrowOnError>): RequestResult<ListAllocationsResponses, ListAllocationsErrors, ThrowOnError> => (options?.client ?? client).get<ListAllocationsResponses, ListAllocationsErrors, ThrowOnError>({
@@ -1040,6 +1025,21 @@ export const getFinanceLiability = <ThrowOnError extends boolean = false>(option
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/finance/liability',
     ...options
+});
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/allocate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -536,25 +536,6 @@ export const calculateCreditsMutation = (options?: Partial<Options<CalculateCred
     return mutationOptions;
 };
 
-/**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
-    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await allocateCredits({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
 export const listAllocationsQueryKey = (options?: Options<ListAllocationsData>) => createQueryKey('listAllocations', options);
 
 /**
@@ -2263,6 +2244,25 @@ export const getFinanceLiabilityInfiniteOptions = (options: Options<GetFinanceLi
         queryKey: getFinanceLiabilityInfiniteQueryKey(options)
     });
     return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
+    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await allocateCredits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
 };
 
 export const listPromotionsQueryKey = (options?: Options<ListPromotionsData>) => createQueryKey('listPromotions', options);
