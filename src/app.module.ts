@@ -4,7 +4,6 @@ import { ScheduleModule } from '@nestjs/schedule';
 
 import { AccountResolver } from './accounts/account-resolver.js';
 import { AccountsModule } from './accounts/accounts.module.js';
-import { AccountsService } from './accounts/accounts.service.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AccessGuard } from './auth/access.guard.js';
@@ -34,6 +33,7 @@ import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
+import { SignupAccountSync } from './promotions/signup-account-sync.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { ReratesModule } from './rerates/rerates.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
@@ -68,7 +68,11 @@ export class AppModule {
         // of a model called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
         ReratesModule,
         AccountsModule,
-        AuthModule.forRoot({ imports: [AccountsModule], accountSync: AccountsService, accountAccess: AccountResolver }),
+        AuthModule.forRoot({
+          imports: [AccountsModule, PromotionsModule],
+          accountSync: SignupAccountSync,
+          accountAccess: AccountResolver,
+        }),
         IdempotencyModule,
         HealthModule,
         UsersModule,
@@ -77,8 +81,10 @@ export class AppModule {
         UsageModule,
         StreamingSessionsModule,
         ApiKeysModule,
-        PlansModule,
+        // Features before plans: the plan catalogue's routes, which features serves, stay ahead of the
+        // subscription routes in the OpenAPI document (its request examples run in that order).
         FeaturesModule,
+        PlansModule,
         PurchasesModule,
         FinanceModule,
         PromotionsModule,

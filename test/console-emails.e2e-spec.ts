@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { passTime } from './support/clock.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
@@ -33,7 +33,7 @@ describe.skipIf(!chromiumAvailable)('the Emails screen without SMTP_URL', () => 
       .expect(200);
     await t.http.post('/api/credits/allocate').set(admin).send({ userId, credits: 250, expiryDays: 2 }).expect(201);
     await passTime(t.db, userId, 1.5 * DAY); // 12 hours left: the 24-hour notice
-    expect(await t.app.get(CreditExpiryJob).noticeExpiring()).toBe(1);
+    expect(await t.app.get(CreditExpiringNoticeJob).noticeExpiring()).toBe(1);
   }, 120_000);
   afterAll(async () => {
     await served?.close();

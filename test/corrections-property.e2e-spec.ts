@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { PricingService } from '../src/pricing/pricing.service.js';
 import { RerateRunner } from '../src/rerates/rerate-runner.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { InsufficientCreditsError } from '../src/common/errors/domain-error.js';
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expireAllocationNow, expireSessionNow } from './support/clock.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { expectCreditInvariants } from './support/credit-invariants.js';

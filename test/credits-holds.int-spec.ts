@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { DomainError, InsufficientCreditsError } from '../src/common/errors/domain-error.js';
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';

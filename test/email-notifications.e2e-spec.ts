@@ -1,7 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
 import { EmailWorker } from '../src/notifications/email.worker.js';
 import { EMAIL_KINDS } from '../src/notifications/email-kinds.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
@@ -141,7 +141,7 @@ describe('email notifications over SMTP', () => {
   });
 
   it('expiry notices at 168 and 24 hours for one lot; none for a lot used up before its notice', async () => {
-    const job = t.app.get(CreditExpiryJob);
+    const job = t.app.get(CreditExpiringNoticeJob);
     const u = await newUser(100, { expiryDays: 10 });
     const used = await newUser(30, { expiryDays: 10 });
     await spend(used.auth, 30);
@@ -184,7 +184,7 @@ describe('email notifications over SMTP', () => {
   });
 
   it('a lead time already past when the lot was made sends nothing', async () => {
-    const job = t.app.get(CreditExpiryJob);
+    const job = t.app.get(CreditExpiringNoticeJob);
     const u = await newUser(10, { expiryDays: 2 });
     await passTime(t.db, u.userId, 1.5 * DAY); // 12 hours left: the 24-hour notice only
     await job.noticeExpiring();

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { CreditLedgerDaysJob } from '../src/credits/credit-ledger-days.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { freezeClock } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLOCK, type Clock } from '../src/common/clock.js';
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow, freezeClock } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';

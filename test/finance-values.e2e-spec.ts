@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, principal, tokenFor } from './support/fixtures.js';

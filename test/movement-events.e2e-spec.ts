@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
@@ -236,8 +237,7 @@ describe('the events of movements, for a user and for an organisation', () => {
                 allocated_at = allocated_at - interval '36 hours' WHERE id = $1`,
         [granted.id],
       );
-      const jobs = t.app.get(CreditExpiryJob);
-      await jobs.noticeExpiring();
+      await t.app.get(CreditExpiringNoticeJob).noticeExpiring();
       expect(await told(a)).toStrictEqual([
         event(a, 'credits.expiring', {
           allocationId: granted.id,
@@ -248,7 +248,7 @@ describe('the events of movements, for a user and for an organisation', () => {
       ]);
 
       await expireAllocationNow(t.db, granted.id);
-      await jobs.expireDue();
+      await t.app.get(CreditExpiryJob).expireDue();
       expect(await told(a)).toStrictEqual([
         event(a, 'balance.depleted', {}),
         event(a, 'credits.expired', { allocationId: granted.id, credits: 30 }),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expireAllocationNow, freezeClock } from './support/clock.js';
 import { Fixtures, principal } from './support/fixtures.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { passTime } from './support/clock.js';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../src/auth/roles.js';
 import { createRootLogger, requestLogging } from '../src/common/logging/logger.js';
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import type { DueSession } from '../src/streaming-sessions/streaming-sessions.repository.js';
 import { StreamingSessionsService } from '../src/streaming-sessions/streaming-sessions.service.js';
 import { UsageService } from '../src/usage/usage.service.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLOCK, type Clock } from '../src/common/clock.js';
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
 import { ROLL_FORWARD_TOTALS_REUSE_MS } from '../src/finance/finance.service.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { expireAllocationNow } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';

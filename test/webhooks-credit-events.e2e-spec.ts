@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiryJob } from '../src/credits/credit-expiry.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
+import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { expireAllocationNow, passTime } from './support/clock.js';
@@ -91,9 +92,9 @@ describe('credit events over webhooks', () => {
     const { rows: lot } = await t.db.query(`SELECT expires_at FROM credit_allocations WHERE id = $1`, [u.allocationId]);
     const soon = (lot[0].expires_at as Date).toISOString();
     const far = await newUser(30, { expiryDays: 365 });
-    const job = t.app.get(CreditExpiryJob);
-    await job.noticeExpiring();
-    await job.noticeExpiring();
+    const notices = t.app.get(CreditExpiringNoticeJob);
+    await notices.noticeExpiring();
+    await notices.noticeExpiring();
     const expiring = await receiver.waitForEvent('credits.expiring', { userId: u.userId });
     expect(expiring.event.data).toEqual({
       userId: u.userId,
@@ -109,7 +110,7 @@ describe('credit events over webhooks', () => {
     expect(rows).toEqual([{ user_id: u.userId, n: 1 }]);
 
     await expireAllocationNow(t.db, u.allocationId!);
-    await job.expireDue();
+    await t.app.get(CreditExpiryJob).expireDue();
     const expired = await receiver.waitForEvent('credits.expired', { userId: u.userId });
     expect(expired.event.data).toEqual({ userId: u.userId, allocationId: u.allocationId, credits: 30 });
   });

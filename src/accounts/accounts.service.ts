@@ -51,7 +51,6 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    */
   private readonly raced = new Set<string>();
   private readonly listener: ChannelListener;
-  private userCreated: UserCreatedHook | null = null;
 
   constructor(
     private readonly users: AccountsRepository,
@@ -71,14 +70,6 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
       },
       onLost: () => this.forgetAll(),
     });
-  }
-
-  /**
-   * Registers what happens when a user's account is created (one hook: the module above that needs
-   * it registers at its start, before any request). Accounts imports no feature module.
-   */
-  onUserCreated(hook: UserCreatedHook): void {
-    this.userCreated = hook;
   }
 
   /** Waits for the first LISTEN, so that the cache works from the first request. */
@@ -110,7 +101,15 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     return this.listener.listening && this.known.get(userId) === fingerprint;
   }
 
-  async syncFromToken(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>): Promise<void> {
+  /**
+   * The token's account, created or refreshed. `onCreated` (the caller's, from a module above:
+   * promotions' signup grant, through the ACCOUNT_SYNC it provides) runs in the transaction that
+   * creates the account, when this call creates it. Accounts imports no feature module.
+   */
+  async syncFromToken(
+    user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>,
+    onCreated?: UserCreatedHook,
+  ): Promise<void> {
     // An erased person's token authenticates no one (docs/erasure.md).
     if (this.erased.has(user.userId)) throw new AccountErasedError(401);
     const fingerprint = fingerprintOf(user);
@@ -119,7 +118,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     this.raced.delete(user.userId);
     this.writing.set(user.userId, fingerprint);
     try {
-      await this.upsert(user, fingerprint);
+      await this.upsert(user, fingerprint, onCreated);
     } finally {
       if (this.writing.get(user.userId) === fingerprint) this.writing.delete(user.userId);
     }
@@ -134,8 +133,11 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    * The token's upsert; with a created-hook, in one transaction with it. Instances seeing a new
    * user's first requests at once: one insert wins, the others wait for it and then find the row.
    */
-  private async upsert(user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>, fingerprint: string) {
-    const hook = this.userCreated;
+  private async upsert(
+    user: Pick<AuthUser, 'userId' | 'email' | 'username' | 'role'>,
+    fingerprint: string,
+    hook: UserCreatedHook | undefined,
+  ) {
     const erased = hook
       ? await this.tx.run(async (manager) => {
           const done = await this.users.upsertFromToken(user, fingerprint, manager);
@@ -170,13 +172,17 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     this.generation++;
   }
 
-  /** Creates the account if it does not exist yet (used when credits are granted ahead of a login). */
+  /**
+   * Creates the account if it does not exist yet (used when credits are granted ahead of a login);
+   * `onCreated`, the caller's, runs in `manager` when this call creates it.
+   */
   async createIfMissing(
     manager: EntityManager,
     account: { userId: string; email: string | null; username: string | null; role?: Role },
+    onCreated?: UserCreatedHook,
   ): Promise<void> {
     const created = await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
-    if (created && this.userCreated) await this.userCreated(manager, account.userId);
+    if (created && onCreated) await onCreated(manager, account.userId);
   }
 
   /** The account an erasure is about, locked; null: no such user. */

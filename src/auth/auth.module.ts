@@ -11,8 +11,8 @@ import { CachedReflector } from './route-metadata.js';
  * built in other modules too (InternalOrAdminGuard).
  *
  * The accounts the JWT strategy keeps in sync are handed down by the composition root
- * and the one resolver that applies the access rule (`AuthModule.forRoot({ imports: [AccountsModule],
- * accountSync: AccountsService, accountAccess: AccountResolver })`): every feature
+ * and the one resolver that applies the access rule (`AuthModule.forRoot({ imports: [AccountsModule,
+ * PromotionsModule], accountSync: SignupAccountSync, accountAccess: AccountResolver })`): every feature
  * imports auth (roles, `@Auth()`), so auth imports none of them (docs/architecture.md "Layers").
  */
 @Global()

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import { AccountsService } from '../accounts/accounts.service.js';
+import { AccountsService, type UserCreatedHook } from '../accounts/accounts.service.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from '../auth/account-access.js';
@@ -34,7 +34,8 @@ export class CreditAdminService {
 
   /**
    * A manual grant to a user's account, or to an organisation's (`orgId`); an unknown user is created
-   * first when `email` and `username` are given. A supervisor's grant to their own account, or to an
+   * first when `email` and `username` are given (with `onCreated`, the caller's, in its transaction:
+   * the promotions module's signup grant). A supervisor's grant to their own account, or to an
    * org they are a member of, is refused before anything is written (separation of duties).
    */
   allocate(
@@ -50,6 +51,7 @@ export class CreditAdminService {
       username?: string;
       value?: { amount: string; currency: string };
     },
+    onCreated?: UserCreatedHook,
   ): Promise<AllocationView> {
     const account: PublicAccount = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId ?? '' };
     if (account.userId !== undefined) this.erased.assertNotErased(account.userId);
@@ -59,11 +61,15 @@ export class CreditAdminService {
     return this.tx.run(async (manager) => {
       await this.access.forGrant(caller, account, 'credits', manager);
       if (account.userId !== undefined && body.email && body.username) {
-        await this.accounts.createIfMissing(manager, {
-          userId: account.userId,
-          email: body.email,
-          username: body.username,
-        });
+        await this.accounts.createIfMissing(
+          manager,
+          {
+            userId: account.userId,
+            email: body.email,
+            username: body.username,
+          },
+          onCreated,
+        );
       }
       // The account granted to, read in this transaction (it may have just been created).
       const accountId = await this.ids.of(manager, account);

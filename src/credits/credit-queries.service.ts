@@ -23,9 +23,6 @@ import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } fr
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
 @Injectable()
 export class CreditQueriesService {
-  /** The reconcile checks other modules registered (addReconcileCheck). */
-  private readonly reconcileChecks: ReconcileCheck[] = [];
-
   constructor(
     private readonly reads: CreditReadsRepository,
     private readonly credits: CreditsRepository,
@@ -144,14 +141,11 @@ export class CreditQueriesService {
   }
 
   /**
-   * Adds a check of a module above credits to reconcile (purchases registers its refunded lots), so
-   * credits reads no table of theirs; it runs in reconcile's snapshot, after the credit checks.
+   * Reconcile: the credit checks, then `checks` of the modules above credits that the caller hands
+   * down (the finance module's route: the purchases module's refunded lots), so credits reads no
+   * table of theirs; all in one REPEATABLE READ snapshot.
    */
-  addReconcileCheck(check: ReconcileCheck): void {
-    this.reconcileChecks.push(check);
-  }
-
-  reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
-    return this.reads.reconcile(this.reconcileChecks);
+  reconcile(checks: ReconcileCheck[] = []): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
+    return this.reads.reconcile(checks);
   }
 }

@@ -212,7 +212,7 @@ export class CreditReadsRepository {
    * Invariant 2 (docs/invariants.md) per allocation (remaining = total + Σ non-grant entries, exactly one grant of
    * +total, remaining never negative) and every unsettled hold equal to what its hold/release entries
    * still hold, in ONE REPEATABLE READ snapshot so concurrent writers never show as false mismatches;
-   * `checks` (those modules above credits registered: CreditQueriesService.addReconcileCheck) run in it too.
+   * `checks` (of the modules above credits, handed down by reconcile's caller) run in it too.
    */
   async reconcile(checks: ReconcileCheck[]): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
     const runner = this.dataSource.createQueryRunner();

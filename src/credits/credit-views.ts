@@ -216,7 +216,8 @@ export interface ReconcileMismatch {
 
 /**
  * A reconcile check a module above credits owns (purchases: a refunded purchase's lot keeps no
- * credits), read with `manager` in reconcile's one REPEATABLE READ snapshot.
+ * credits), handed to CreditQueriesService.reconcile by its caller and read with `manager` in
+ * reconcile's one REPEATABLE READ snapshot.
  */
 export type ReconcileCheck = (manager: EntityManager) => Promise<ReconcileMismatch[]>;
 

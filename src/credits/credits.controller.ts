@@ -2,8 +2,6 @@ import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query,
 import {
   ApiBadRequestResponse,
   ApiBody,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,7 +10,6 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
@@ -25,7 +22,6 @@ import { CreditAdminService } from './credit-admin.service.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
 import {
-  AllocateCreditsDto,
   AllocationListResponseDto,
   AllocationResponseDto,
   ListAllocationsQueryDto,
@@ -39,7 +35,6 @@ import {
   CheckCreditsResponseDto,
 } from './dto/check-calculate.dto.js';
 import { LedgerListResponseDto, LedgerQueryDto } from './dto/ledger.dto.js';
-import { ReconcileResponseDto } from './dto/reconcile.dto.js';
 import { CreditSummaryResponseDto } from './dto/summary.dto.js';
 
 /**
@@ -164,52 +159,6 @@ export class CreditsController {
     };
   }
 
-  @IdempotentPost('allocate')
-  @Auth('supervisor')
-  @ApiOperation({
-    operationId: 'allocateCredits',
-    summary: 'Grant credits that expire (supervisor)',
-    description:
-      'An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` ' +
-      '(default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 ' +
-      'SELF_GRANT_FORBIDDEN); an admin may.',
-  })
-  @ApiBody({
-    type: AllocateCreditsDto,
-    examples: {
-      newAccount: {
-        summary: 'Welcome credits, creating the account',
-        value: { userId: 'alice', credits: 1000, email: 'alice@example.com', username: 'alice', notes: 'Welcome' },
-      },
-      byDays: {
-        summary: 'Credits that expire in 90 days',
-        value: { userId: 'alice', credits: 500, expiryDays: 90, notes: 'Top-up' },
-      },
-      exactExpiry: {
-        summary: 'Credits that expire at an exact instant',
-        value: { userId: 'alice', credits: 250, expiresAt: '2099-12-31T23:59:59.000Z' },
-      },
-    },
-  })
-  @ApiCreatedResponse({ type: AllocationResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid body (credits, expiry in the past, both expiry forms...)',
-    type: ErrorResponseDto,
-  })
-  @ApiNotFoundResponse({
-    description: 'Unknown user and no email+username to create it',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
-  @ApiForbiddenResponse({
-    description: SELF_GRANT_DESCRIPTION,
-    type: ErrorResponseDto,
-    examples: selfGrantForbiddenExamples('credits'),
-  })
-  allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
-    return this.admin.allocate(user, body);
-  }
-
   @Get('allocations')
   @HolderRead(
     'listAllocations',
@@ -274,14 +223,6 @@ export class CreditsController {
   @ApiOkResponse({ type: CreditSummaryResponseDto })
   summary(): Promise<CreditSummaryResponseDto> {
     return this.queries.summary();
-  }
-
-  @Get('reconcile')
-  @Auth('admin')
-  @ApiOperation({ operationId: 'reconcileCredits', summary: 'Check every allocation against its ledger (admin)' })
-  @ApiOkResponse({ type: ReconcileResponseDto })
-  reconcile(): Promise<ReconcileResponseDto> {
-    return this.queries.reconcile();
   }
 
   /** The caller's own account, or the one named (the access rule let the caller reach it), which must exist. */

@@ -15,7 +15,7 @@ import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import { CreditCorrectionsRepository } from './credit-corrections.repository.js';
 import { CreditCorrectionsService } from './credit-corrections.service.js';
-import { CreditExpiryJob } from './credit-expiry.job.js';
+import { CreditExpiringNoticeJob } from './credit-expiring-notice.job.js';
 import { CreditFinanceRepository } from './credit-finance.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
@@ -73,7 +73,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditReadsRepository,
     CreditQueriesService,
     CreditQuotesService,
-    CreditExpiryJob,
+    CreditExpiringNoticeJob,
     CreditCapEventIdsJob,
     CreditsBatchRepository,
     AccountLocksRepository,
@@ -91,6 +91,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditCorrectionsService,
   ],
   exports: [
+    CreditAdminService,
     CreditCorrectionsService,
     CreditCapsService,
     CreditsService,

@@ -349,7 +349,7 @@ export class CreditsRepository {
 
   /**
    * One round of the expiry job (credits_expire_due()): its own statement, so its own transaction.
-   * `renewing` (CreditsService.awaitRenewals) is its CTE `renewing`, handed to the function as arrays.
+   * `renewing` (handed to CreditsService.expireDue by the plans module's expiry job) is its CTE `renewing`, handed to the function as arrays.
    */
   async expireDue(batch: number, thresholds: number[], renewing: SqlPart = NO_RENEWALS) {
     const statement = withParts([{ name: 'renewing', ...renewing }], {

@@ -67,8 +67,6 @@ const EXPIRY_BATCH = 500;
  */
 @Injectable()
 export class CreditsService {
-  private renewing: SqlPart | undefined;
-
   constructor(
     private readonly repo: CreditsRepository,
     private readonly holds: CreditHoldsRepository,
@@ -344,24 +342,18 @@ export class CreditsService {
   }
 
   /**
-   * A plan period's allocation waits past its expiry for its renewal (which may roll some over): the
-   * plans module hands the expiry job `renewing`, a part answering `(subscription_id, next_grant_at)`
-   * of each live subscription whose next grant is due, read in the job's own statement.
-   */
-  awaitRenewals(renewing: SqlPart): void {
-    this.renewing = renewing;
-  }
-
-  /**
    * The expiry job's work through credits_expire_due(): every account with allocations due, those of
    * the EXPIRY_BATCH soonest-expired at a time, each round ONE statement under those accounts' locks
    * (so its balance alerts and a take's are decided one after the other). Answers the number of
-   * `expire` entries.
+   * `expire` entries. A plan period's allocation waits past its expiry for its renewal (which may
+   * roll some over): the caller, the plans module's expiry job, hands down `renewing`, a part
+   * answering `(subscription_id, next_grant_at)` of each live subscription whose next grant is due,
+   * read in each round's own statement.
    */
-  async expireDue(): Promise<number> {
+  async expireDue(renewing?: SqlPart): Promise<number> {
     let total = 0;
     for (;;) {
-      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, this.renewing);
+      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, renewing);
       this.metrics.creditsMoved('expire', round.credits);
       total += round.expired;
       if (round.due < EXPIRY_BATCH) return total;

@@ -1,11 +1,11 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
-import { PlansService } from '../plans/plans.service.js';
+import type { FeatureGrantCheck } from '../plans/plans.service.js';
 import type { CreateFeatureDto, FeatureResponseDto } from './dto/features.dto.js';
 import type { Feature } from './entities/feature.entity.js';
 import { FeaturesRepository } from './features.repository.js';
@@ -23,18 +23,18 @@ export function toFeatureDto(f: Feature): FeatureResponseDto {
 
 /** The feature catalogue (docs/features.md): create, rename, list; and the check of a plan's grants. */
 @Injectable()
-export class FeaturesService implements OnModuleInit {
+export class FeaturesService {
   constructor(
     private readonly repo: FeaturesRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(PlansService) private readonly plans: PlansService,
   ) {}
 
-  /** A plan's `features` are grants of this catalogue: the plans module asks here, in its transaction. */
-  onModuleInit(): void {
-    this.plans.useFeatureGrantCheck((m, grants) => this.assertGrants(m, grants));
-  }
+  /**
+   * A plan's `features` are grants of this catalogue: the plan routes (plans.controller.ts, here) hand
+   * this check to the plans module's writes, which run it in their transaction.
+   */
+  readonly grantCheck: FeatureGrantCheck = (m, grants) => this.assertGrants(m, grants);
 
   create(dto: CreateFeatureDto): Promise<FeatureResponseDto> {
     return this.tx.run(async (m) => {

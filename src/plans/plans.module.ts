@@ -6,9 +6,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
-import { PlansController } from './plans.controller.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { SubscriptionRenewalJob } from './subscription-renewal.job.js';
@@ -24,8 +24,8 @@ import { SubscriptionsService } from './subscriptions.service.js';
     EventsModule,
     PricingModule,
   ],
-  controllers: [PlansController, SubscriptionsController],
-  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob],
+  controllers: [SubscriptionsController],
+  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob, CreditExpiryJob],
   exports: [SubscriptionsService, PlansService],
 })
 export class PlansModule {}

@@ -117,7 +117,7 @@ export class PlansRepository {
   }
 
   /**
-   * The credits expiry job's part (CreditsService.awaitRenewals): each live subscription whose next
+   * The credits expiry job's part (CreditExpiryJob hands it to CreditsService.expireDue): each live subscription whose next
    * grant is due, with it, as of the job's statement (`now()`): its plan periods ending at or after
    * that grant wait for the renewal.
    */

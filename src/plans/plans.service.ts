@@ -41,8 +41,6 @@ export type FeatureGrantCheck = (manager: EntityManager, grants: Record<string, 
 /** The plan catalogue (admin): what each period grants. Granting itself is SubscriptionsService's. */
 @Injectable()
 export class PlansService implements OnModuleInit {
-  private featureGrantCheck: FeatureGrantCheck | null = null;
-
   constructor(
     private readonly repo: PlansRepository,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -55,20 +53,13 @@ export class PlansService implements OnModuleInit {
     this.pricing.addModelLists(() => this.repo.modelLists());
   }
 
-  /** The features module, above plans, checks a plan's grants against its catalogue (docs/features.md). */
-  useFeatureGrantCheck(check: FeatureGrantCheck): void {
-    this.featureGrantCheck = check;
-  }
-
-  private async checkFeatures(manager: EntityManager, features: Record<string, unknown> | null | undefined) {
-    if (!features) return;
-    if (!this.featureGrantCheck) throw new DomainError('GRANT_INVALID', 'features: no feature catalogue');
-    await this.featureGrantCheck(manager, features);
-  }
-
-  create(createdBy: string, dto: CreatePlanDto): Promise<PlanResponseDto> {
+  /**
+   * A new plan. Its `features` are checked by `checkGrants`, which the caller above plans hands down
+   * (the features module's plan routes: its catalogue, docs/features.md), in this transaction.
+   */
+  create(createdBy: string, dto: CreatePlanDto, checkGrants: FeatureGrantCheck): Promise<PlanResponseDto> {
     return this.tx.run(async (manager) => {
-      await this.checkFeatures(manager, dto.features);
+      if (dto.features) await checkGrants(manager, dto.features);
       const { price, ...rest } = dto;
       const plan = await this.repo.insertPlan(manager, {
         ...rest,
@@ -95,12 +86,15 @@ export class PlansService implements OnModuleInit {
     );
   }
 
-  /** New values apply from each subscriber's next period (a period's grant is made at its start). */
-  update(id: string, dto: UpdatePlanDto): Promise<PlanResponseDto> {
+  /**
+   * New values apply from each subscriber's next period (a period's grant is made at its start);
+   * `features` checked by `checkGrants`, as for create.
+   */
+  update(id: string, dto: UpdatePlanDto, checkGrants: FeatureGrantCheck): Promise<PlanResponseDto> {
     return this.tx.run(async (manager) => {
       const old = await this.repo.lockPlan(manager, id);
       if (!old) throw new NotFoundError('Plan');
-      await this.checkFeatures(manager, dto.features);
+      if (dto.features) await checkGrants(manager, dto.features);
       const before = toPlanDto(old);
       const { price, ...rest } = dto;
       const changes = price === undefined ? rest : { ...rest, ...priceColumns(price) };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
@@ -32,7 +32,7 @@ const STARTS_AT_TOLERANCE_MS = 60_000;
  * then the subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
  */
 @Injectable()
-export class SubscriptionsService implements OnModuleInit {
+export class SubscriptionsService {
   constructor(
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
@@ -45,11 +45,6 @@ export class SubscriptionsService implements OnModuleInit {
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
-
-  /** The credits expiry job leaves a period's allowance to its renewal: it reads the renewals due from here. */
-  onModuleInit(): void {
-    this.credits.awaitRenewals(this.repo.renewalsDue());
-  }
 
   /**
    * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it.

@@ -5,6 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
+import { CreditAllocateController } from './credit-allocate.controller.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionFailure } from './entities/promotion-failure.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
@@ -13,9 +14,14 @@ import { PromotionRedemptionsService } from './promotion-redemptions.service.js'
 import { PromotionsController } from './promotions.controller.js';
 import { PromotionsRepository } from './promotions.repository.js';
 import { PromotionsService } from './promotions.service.js';
+import { SignupAccountSync } from './signup-account-sync.js';
 import { SignupCreditsService } from './signup-credits.service.js';
 
-/** Promotion codes and signup credits: promotional grants, each through the credits module. */
+/**
+ * Promotion codes and signup credits: promotional grants, each through the credits module. It also
+ * fills ACCOUNT_SYNC (SignupAccountSync) and serves the manual grant's route, the two callers that
+ * create a user's account, so each hands the signup grant down to the accounts module.
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([Promotion, PromotionRedemption, PromotionFailure]),
@@ -24,13 +30,15 @@ import { SignupCreditsService } from './signup-credits.service.js';
     CreditsModule,
     EventsModule,
   ],
-  controllers: [PromotionsController],
+  controllers: [CreditAllocateController, PromotionsController],
   providers: [
     PromotionsRepository,
     PromotionsService,
     PromotionRedemptionsService,
     SignupCreditsService,
     PromotionFailuresJob,
+    SignupAccountSync,
   ],
+  exports: [SignupAccountSync],
 })
 export class PromotionsModule {}

@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../accounts/account-ids.js';
-import { AccountsService } from '../accounts/accounts.service.js';
+import type { UserCreatedHook } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -18,18 +18,21 @@ const DAY_MS = 86_400_000;
  * allocation per account) refuses a second whatever the code does.
  */
 @Injectable()
-export class SignupCreditsService implements OnModuleInit {
+export class SignupCreditsService {
   constructor(
-    @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
-  onModuleInit(): void {
-    if (this.config.selling.signupCredits > 0)
-      this.accounts.onUserCreated((manager, userId) => this.grant(manager, userId));
+  /**
+   * What creating a user's account does (none without SIGNUP_CREDITS): the callers above accounts
+   * hand it to the accounts module's creating calls (SignupAccountSync for a token, the allocate
+   * route for a grant ahead of a login), which run it in the creating transaction.
+   */
+  get onUserCreated(): UserCreatedHook | undefined {
+    return this.config.selling.signupCredits > 0 ? (manager, userId) => this.grant(manager, userId) : undefined;
   }
 
   private async grant(manager: EntityManager, userId: string): Promise<void> {

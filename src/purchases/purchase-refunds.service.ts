@@ -1,9 +1,8 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
@@ -29,21 +28,15 @@ import { type PurchaseActor, PurchasesService } from './purchases.service.js';
  * transaction, the purchase row locked first, the credits moved by the engine under the account lock.
  */
 @Injectable()
-export class PurchaseRefundsService implements OnModuleInit {
+export class PurchaseRefundsService {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(PurchasesService) private readonly purchases: PurchasesService,
     @Inject(CreditsService) private readonly credits: CreditsService,
-    @Inject(CreditQueriesService) private readonly creditQueries: CreditQueriesService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
-
-  /** Reconcile checks what refunds and lost disputes leave (no credits in the lot): credits reads no purchase. */
-  onModuleInit(): void {
-    this.creditQueries.addReconcileCheck((manager) => this.repo.refundedLotsWithCredits(manager));
-  }
 
   /** An admin's refund of `credits` (default: all refundable) from the allocation; the platform pays `amount` back. */
   refund(actor: PurchaseActor, id: string, body: { credits?: number; reason?: string }): Promise<RefundView> {

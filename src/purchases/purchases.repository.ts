@@ -229,7 +229,7 @@ export class PurchasesRepository {
   }
 
   /**
-   * Reconcile's purchase check (registered with the credits module): a wholly refunded or
+   * Reconcile's purchase check (PurchasesService.refundedLotsWithCredits): a wholly refunded or
    * charged-back purchase's lot has no credits left (a session's settlement once gave held ones back
    * to it after the refund, spendable again: docs/purchases.md). Read with reconcile's `manager`.
    */

@@ -17,6 +17,7 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
 import { AutoRechargeService } from '../credits/auto-recharge.service.js';
+import type { ReconcileMismatch } from '../credits/credit-views.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { toMinor } from '../credits/currencies.js';
 import { Transactions } from '../database/transactions.js';
@@ -305,5 +306,13 @@ export class PurchasesService {
     const row = isUuid(id) ? await this.repo.lock(manager, id) : null;
     if (!row) throw new NotFoundError('Purchase');
     return row;
+  }
+
+  /**
+   * Reconcile's purchase check, run by the finance module's reconcile in its snapshot (`manager`): a
+   * wholly refunded or charged-back purchase's lot has no credits left.
+   */
+  refundedLotsWithCredits(manager: EntityManager): Promise<ReconcileMismatch[]> {
+    return this.repo.refundedLotsWithCredits(manager);
   }
 }

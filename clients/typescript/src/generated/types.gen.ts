@@ -808,47 +808,6 @@ export type CalculateCreditsResponseDto = {
     discountPercent: string | null;
 };
 
-export type MoneyDto = {
-    /**
-     * More than 0, at most the currency’s minor unit places
-     */
-    amount: string;
-    /**
-     * ISO 4217, lowercase
-     */
-    currency: string;
-};
-
-export type AllocateCreditsDto = {
-    /**
-     * The user granted to (give exactly one of userId and orgId)
-     */
-    userId?: string;
-    /**
-     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
-     */
-    orgId?: string;
-    credits: number;
-    /**
-     * Days until expiry (not with expiresAt)
-     */
-    expiryDays?: number;
-    /**
-     * Exact expiry instant, in the future (not with expiryDays)
-     */
-    expiresAt?: string;
-    notes?: string;
-    /**
-     * With username: creates the account when it does not exist yet
-     */
-    email?: string;
-    username?: string;
-    /**
-     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
-     */
-    value?: MoneyDto;
-};
-
 export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
@@ -1009,36 +968,6 @@ export type CreditSummaryResponseDto = {
      * The last 30 UTC days, oldest first, today (UTC) last; days without movements are zeros
      */
     byDay: Array<CreditSummaryDayDto>;
-};
-
-export type ReconcileMismatchDto = {
-    /**
-     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
-     */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
-    /**
-     * Null for an organisation’s account
-     */
-    userId: string | null;
-    /**
-     * The organisation (null for a user’s)
-     */
-    orgId: string | null;
-    allocationId: string | null;
-    sessionId: string | null;
-    /**
-     * What the ledger says
-     */
-    expected: number;
-    /**
-     * What the row says
-     */
-    actual: number;
-};
-
-export type ReconcileResponseDto = {
-    checkedAllocations: number;
-    mismatches: Array<ReconcileMismatchDto>;
 };
 
 export type PutCreditLimitsDto = {
@@ -2484,6 +2413,17 @@ export type UpdateApiKeyDto = {
     models?: Array<string> | null;
 };
 
+export type MoneyDto = {
+    /**
+     * More than 0, at most the currency’s minor unit places
+     */
+    amount: string;
+    /**
+     * ISO 4217, lowercase
+     */
+    currency: string;
+};
+
 export type CreatePlanDto = {
     /**
      * Lowercase letters, digits, -
@@ -2594,32 +2534,6 @@ export type UpdatePlanDto = {
     features?: {
         [key: string]: unknown;
     } | null;
-};
-
-export type PutSubscriptionDto = {
-    planId: string;
-    /**
-     * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
-     */
-    startsAt?: string;
-};
-
-export type SubscriptionResponseDto = {
-    userId: string;
-    planId: string;
-    /**
-     * The anchor of every period
-     */
-    startsAt: string;
-    /**
-     * Start of the period in progress (null before startsAt)
-     */
-    currentPeriodStart: string | null;
-    currentPeriodEnd: string | null;
-    /**
-     * When the next allowance is granted (null when the plan is deactivated)
-     */
-    nextGrantAt: string | null;
 };
 
 export type CreateFeatureDto = {
@@ -2764,6 +2678,32 @@ export type SetEntitlementDto = {
      * The account’s own grant, which wins over its plan’s: `true`/`false` (boolean features), `{limit, period}` (metered), `{value}` (config). null removes the override (the plan’s grant applies again).
      */
     grant: boolean | MeteredGrantDto | ConfigGrantDto | null;
+};
+
+export type PutSubscriptionDto = {
+    planId: string;
+    /**
+     * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
+     */
+    startsAt?: string;
+};
+
+export type SubscriptionResponseDto = {
+    userId: string;
+    planId: string;
+    /**
+     * The anchor of every period
+     */
+    startsAt: string;
+    /**
+     * Start of the period in progress (null before startsAt)
+     */
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
 };
 
 export type CreatePurchaseDto = {
@@ -2985,6 +2925,36 @@ export type UpdatePackageDto = {
     active?: boolean;
 };
 
+export type ReconcileMismatchDto = {
+    /**
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
+     */
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
+    /**
+     * Null for an organisation’s account
+     */
+    userId: string | null;
+    /**
+     * The organisation (null for a user’s)
+     */
+    orgId: string | null;
+    allocationId: string | null;
+    sessionId: string | null;
+    /**
+     * What the ledger says
+     */
+    expected: number;
+    /**
+     * What the row says
+     */
+    actual: number;
+};
+
+export type ReconcileResponseDto = {
+    checkedAllocations: number;
+    mismatches: Array<ReconcileMismatchDto>;
+};
+
 export type PeriodFiguresDto = {
     /**
      * The liability at the start
@@ -3118,6 +3088,36 @@ export type LiabilityResponseDto = {
     total: string;
     accounts: Array<LiabilityAccountDto>;
     nextCursor: string | null;
+};
+
+export type AllocateCreditsDto = {
+    /**
+     * The user granted to (give exactly one of userId and orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
+     */
+    orgId?: string;
+    credits: number;
+    /**
+     * Days until expiry (not with expiresAt)
+     */
+    expiryDays?: number;
+    /**
+     * Exact expiry instant, in the future (not with expiryDays)
+     */
+    expiresAt?: string;
+    notes?: string;
+    /**
+     * With username: creates the account when it does not exist yet
+     */
+    email?: string;
+    username?: string;
+    /**
+     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
+     */
+    value?: MoneyDto;
 };
 
 export type CreatePromotionDto = {
@@ -5256,72 +5256,6 @@ export type CalculateCreditsResponses = {
 
 export type CalculateCreditsResponse = CalculateCreditsResponses[keyof CalculateCreditsResponses];
 
-export type AllocateCreditsData = {
-    body: AllocateCreditsDto;
-    headers?: {
-        /**
-         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
-         */
-        'Idempotency-Key'?: string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/credits/allocate';
-};
-
-export type AllocateCreditsErrors = {
-    /**
-     * Invalid body (credits, expiry in the past, both expiry forms...)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires role supervisor or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user and no email+username to create it
-     */
-    404: ErrorResponseDto;
-    /**
-     * A request with this Idempotency-Key is still in progress
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * This Idempotency-Key was already used with a different request
-     */
-    422: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
-
-export type AllocateCreditsResponses = {
-    201: AllocationResponseDto;
-};
-
-export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
-
 export type ListAllocationsData = {
     body?: never;
     path?: never;
@@ -5576,52 +5510,6 @@ export type GetCreditSummaryResponses = {
 };
 
 export type GetCreditSummaryResponse = GetCreditSummaryResponses[keyof GetCreditSummaryResponses];
-
-export type ReconcileCreditsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/credits/reconcile';
-};
-
-export type ReconcileCreditsErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role admin or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
-
-export type ReconcileCreditsResponses = {
-    200: ReconcileResponseDto;
-};
-
-export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
 
 export type GetCreditLimitsData = {
     body?: never;
@@ -7744,170 +7632,6 @@ export type UpdatePlanResponses = {
 
 export type UpdatePlanResponse = UpdatePlanResponses[keyof UpdatePlanResponses];
 
-export type DeleteSubscriptionData = {
-    body?: never;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type DeleteSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * No live subscription; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
-
-export type DeleteSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
-
-export type GetSubscriptionData = {
-    body?: never;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type GetSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * No live subscription; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetSubscriptionError = GetSubscriptionErrors[keyof GetSubscriptionErrors];
-
-export type GetSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type GetSubscriptionResponse = GetSubscriptionResponses[keyof GetSubscriptionResponses];
-
-export type PutSubscriptionData = {
-    body: PutSubscriptionDto;
-    path: {
-        userId: string;
-    };
-    query?: never;
-    url: '/api/users/{userId}/subscription';
-};
-
-export type PutSubscriptionErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * The plan is deactivated
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type PutSubscriptionError = PutSubscriptionErrors[keyof PutSubscriptionErrors];
-
-export type PutSubscriptionResponses = {
-    200: SubscriptionResponseDto;
-};
-
-export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
-
 export type ListFeaturesData = {
     body?: never;
     path?: never;
@@ -8254,6 +7978,170 @@ export type SetEntitlementResponses = {
 };
 
 export type SetEntitlementResponse = SetEntitlementResponses[keyof SetEntitlementResponses];
+
+export type DeleteSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type DeleteSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
+
+export type DeleteSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
+
+export type GetSubscriptionData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type GetSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No live subscription; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetSubscriptionError = GetSubscriptionErrors[keyof GetSubscriptionErrors];
+
+export type GetSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type GetSubscriptionResponse = GetSubscriptionResponses[keyof GetSubscriptionResponses];
+
+export type PutSubscriptionData = {
+    body: PutSubscriptionDto;
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription';
+};
+
+export type PutSubscriptionErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutSubscriptionError = PutSubscriptionErrors[keyof PutSubscriptionErrors];
+
+export type PutSubscriptionResponses = {
+    200: SubscriptionResponseDto;
+};
+
+export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
 
 export type ListPurchasesData = {
     body?: never;
@@ -8990,6 +8878,52 @@ export type UpdatePackageResponses = {
 
 export type UpdatePackageResponse = UpdatePackageResponses[keyof UpdatePackageResponses];
 
+export type ReconcileCreditsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/credits/reconcile';
+};
+
+export type ReconcileCreditsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
+
+export type ReconcileCreditsResponses = {
+    200: ReconcileResponseDto;
+};
+
+export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
+
 export type GetFinanceRollForwardData = {
     body?: never;
     path?: never;
@@ -9130,6 +9064,72 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
+export type AllocateCreditsData = {
+    body: AllocateCreditsDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/credits/allocate';
+};
+
+export type AllocateCreditsErrors = {
+    /**
+     * Invalid body (credits, expiry in the past, both expiry forms...)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user and no email+username to create it
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
+
+export type AllocateCreditsResponses = {
+    201: AllocationResponseDto;
+};
+
+export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
 
 export type ListPromotionsData = {
     body?: never;

@@ -251,21 +251,6 @@ export const calculateCredits = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/allocate',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * Allocations, newest first (own; any user’s for supervisors)
  */
 export const listAllocations = <ThrowOnError extends boolean = false>(options?: Options<ListAllocationsData, ThrowOnError>): RequestResult<ListAllocationsResponses, ListAllocationsErrors, ThrowOnError> => (options?.client ?? client).get<ListAllocationsResponses, ListAllocationsErrors, ThrowOnError>({
@@ -304,15 +289,6 @@ export const listLedger = <ThrowOnError extends boolean = false>(options?: Optio
 export const getCreditSummary = <ThrowOnError extends boolean = false>(options?: Options<GetCreditSummaryData, ThrowOnError>): RequestResult<GetCreditSummaryResponses, GetCreditSummaryErrors, ThrowOnError> => (options?.client ?? client).get<GetCreditSummaryResponses, GetCreditSummaryErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/credits/summary',
-    ...options
-});
-
-/**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/reconcile',
     ...options
 });
 
@@ -752,41 +728,6 @@ export const updatePlan = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
- * End a user’s subscription (supervisor)
- *
- * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options
-});
-
-/**
- * A user’s subscription (own; any user’s for supervisors)
- */
-export const getSubscription = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionData, ThrowOnError>): RequestResult<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options
-});
-
-/**
- * Subscribe a user to a plan (supervisor)
- *
- * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/users/{userId}/subscription',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * The features, by key
  */
 export const listFeatures = <ThrowOnError extends boolean = false>(options?: Options<ListFeaturesData, ThrowOnError>): RequestResult<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError> => (options?.client ?? client).get<ListFeaturesResponses, ListFeaturesErrors, ThrowOnError>({
@@ -855,6 +796,41 @@ export const listEntitlements = <ThrowOnError extends boolean = false>(options?:
 export const setEntitlement = <ThrowOnError extends boolean = false>(options: Options<SetEntitlementData, ThrowOnError>): RequestResult<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError> => (options.client ?? client).put<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/entitlements/{featureKey}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End a user’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>): RequestResult<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * A user’s subscription (own; any user’s for supervisors)
+ */
+export const getSubscription = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionData, ThrowOnError>): RequestResult<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError> => (options.client ?? client).get<GetSubscriptionResponses, GetSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
+    ...options
+});
+
+/**
+ * Subscribe a user to a plan (supervisor)
+ *
+ * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putSubscription = <ThrowOnError extends boolean = false>(options: Options<PutSubscriptionData, ThrowOnError>): RequestResult<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError> => (options.client ?? client).put<PutSubscriptionResponses, PutSubscriptionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/users/{userId}/subscription',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -1021,6 +997,15 @@ export const updatePackage = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/reconcile',
+    ...options
+});
+
+/**
  * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
  *
  * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
@@ -1040,6 +1025,21 @@ export const getFinanceLiability = <ThrowOnError extends boolean = false>(option
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/finance/liability',
     ...options
+});
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/allocate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

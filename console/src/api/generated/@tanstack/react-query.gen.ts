@@ -536,25 +536,6 @@ export const calculateCreditsMutation = (options?: Partial<Options<CalculateCred
     return mutationOptions;
 };
 
-/**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
-    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await allocateCredits({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
 export const listAllocationsQueryKey = (options?: Options<ListAllocationsData>) => createQueryKey('listAllocations', options);
 
 /**
@@ -686,24 +667,6 @@ export const getCreditSummaryOptions = (options?: Options<GetCreditSummaryData>)
         return data;
     },
     queryKey: getCreditSummaryQueryKey(options)
-});
-
-export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
-
-/**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await reconcileCredits({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: reconcileCreditsQueryKey(options)
 });
 
 export const getCreditLimitsQueryKey = (options: Options<GetCreditLimitsData>) => createQueryKey('getCreditLimits', options);
@@ -1645,62 +1608,6 @@ export const updatePlanMutation = (options?: Partial<Options<UpdatePlanData>>): 
     return mutationOptions;
 };
 
-/**
- * End a user’s subscription (supervisor)
- *
- * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const deleteSubscriptionMutation = (options?: Partial<Options<DeleteSubscriptionData>>): UseMutationOptions<DeleteSubscriptionResponse, DeleteSubscriptionError, Options<DeleteSubscriptionData>> => {
-    const mutationOptions: UseMutationOptions<DeleteSubscriptionResponse, DeleteSubscriptionError, Options<DeleteSubscriptionData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await deleteSubscription({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
-export const getSubscriptionQueryKey = (options: Options<GetSubscriptionData>) => createQueryKey('getSubscription', options);
-
-/**
- * A user’s subscription (own; any user’s for supervisors)
- */
-export const getSubscriptionOptions = (options: Options<GetSubscriptionData>) => queryOptions<GetSubscriptionResponse, GetSubscriptionError, GetSubscriptionResponse, ReturnType<typeof getSubscriptionQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getSubscription({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getSubscriptionQueryKey(options)
-});
-
-/**
- * Subscribe a user to a plan (supervisor)
- *
- * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const putSubscriptionMutation = (options?: Partial<Options<PutSubscriptionData>>): UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> => {
-    const mutationOptions: UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await putSubscription({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
 export const listFeaturesQueryKey = (options?: Options<ListFeaturesData>) => createQueryKey('listFeatures', options);
 
 /**
@@ -1863,6 +1770,62 @@ export const setEntitlementMutation = (options?: Partial<Options<SetEntitlementD
     const mutationOptions: UseMutationOptions<SetEntitlementResponse, SetEntitlementError, Options<SetEntitlementData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await setEntitlement({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * End a user’s subscription (supervisor)
+ *
+ * No further grants; credits already granted stay until they expire. A supervisor may not end their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const deleteSubscriptionMutation = (options?: Partial<Options<DeleteSubscriptionData>>): UseMutationOptions<DeleteSubscriptionResponse, DeleteSubscriptionError, Options<DeleteSubscriptionData>> => {
+    const mutationOptions: UseMutationOptions<DeleteSubscriptionResponse, DeleteSubscriptionError, Options<DeleteSubscriptionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await deleteSubscription({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getSubscriptionQueryKey = (options: Options<GetSubscriptionData>) => createQueryKey('getSubscription', options);
+
+/**
+ * A user’s subscription (own; any user’s for supervisors)
+ */
+export const getSubscriptionOptions = (options: Options<GetSubscriptionData>) => queryOptions<GetSubscriptionResponse, GetSubscriptionError, GetSubscriptionResponse, ReturnType<typeof getSubscriptionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getSubscription({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getSubscriptionQueryKey(options)
+});
+
+/**
+ * Subscribe a user to a plan (supervisor)
+ *
+ * Grants the period in progress at once. The same plan again changes nothing (no new anchor, no second grant). Another plan replaces the subscription and keeps its period (its anchor, also that of a subscription ended within the period in progress), unless startsAt is given. Plan changes never mint credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next period. Credits already granted keep their expiry. A supervisor may not change their own subscription (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const putSubscriptionMutation = (options?: Partial<Options<PutSubscriptionData>>): UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> => {
+    const mutationOptions: UseMutationOptions<PutSubscriptionResponse, PutSubscriptionError, Options<PutSubscriptionData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await putSubscription({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -2161,6 +2124,24 @@ export const updatePackageMutation = (options?: Partial<Options<UpdatePackageDat
     return mutationOptions;
 };
 
+export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
+
+/**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await reconcileCredits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: reconcileCreditsQueryKey(options)
+});
+
 export const getFinanceRollForwardQueryKey = (options: Options<GetFinanceRollForwardData>) => createQueryKey('getFinanceRollForward', options);
 
 /**
@@ -2263,6 +2244,25 @@ export const getFinanceLiabilityInfiniteOptions = (options: Options<GetFinanceLi
         queryKey: getFinanceLiabilityInfiniteQueryKey(options)
     });
     return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
+    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await allocateCredits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
 };
 
 export const listPromotionsQueryKey = (options?: Options<ListPromotionsData>) => createQueryKey('listPromotions', options);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Patch, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -21,13 +21,22 @@ import {
   PlanListResponseDto,
   PlanResponseDto,
   UpdatePlanDto,
-} from './dto/plans.dto.js';
-import { PlansService } from './plans.service.js';
+} from '../plans/dto/plans.dto.js';
+import { PlansService } from '../plans/plans.service.js';
+import { FeaturesService } from './features.service.js';
 
+/**
+ * The plan catalogue's routes (tagged `plans`), served here, above the plans module: a plan's
+ * `features` are grants of this module's catalogue, so each write hands the plans module the check
+ * (FeaturesService.assertGrants), which it runs in its transaction.
+ */
 @ApiTags('plans')
 @Controller('api/plans')
 export class PlansController {
-  constructor(private readonly plans: PlansService) {}
+  constructor(
+    @Inject(PlansService) private readonly plans: PlansService,
+    @Inject(FeaturesService) private readonly features: FeaturesService,
+  ) {}
 
   @IdempotentPost()
   @Auth('admin')
@@ -52,7 +61,7 @@ export class PlansController {
     examples: { exists: domainErrorExample('PLAN_EXISTS', 'Plan pro already exists', 'The id is taken') },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePlanDto): Promise<PlanResponseDto> {
-    return this.plans.create(user.userId, body);
+    return this.plans.create(user.userId, body, this.features.grantCheck);
   }
 
   @Get()
@@ -81,6 +90,6 @@ export class PlansController {
   @ApiOkResponse({ type: PlanResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown plan', type: ErrorResponseDto, examples: notFoundExample('Plan') })
   update(@Param('id') id: string, @Body() body: UpdatePlanDto): Promise<PlanResponseDto> {
-    return this.plans.update(id, body);
+    return this.plans.update(id, body, this.features.grantCheck);
   }
 }

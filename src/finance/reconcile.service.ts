@@ -1,0 +1,22 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { CreditQueriesService } from '../credits/credit-queries.service.js';
+import type { ReconcileMismatch } from '../credits/credit-views.js';
+import { PurchasesService } from '../purchases/purchases.service.js';
+
+/**
+ * Reconcile (GET /api/credits/reconcile): the credits module's checks of every allocation, hold and
+ * debt against the ledger, and the purchases module's check of refunded lots, in the one REPEATABLE
+ * READ snapshot the credits module opens. It sits above both, so each is a call down.
+ */
+@Injectable()
+export class ReconcileService {
+  constructor(
+    @Inject(CreditQueriesService) private readonly credits: CreditQueriesService,
+    @Inject(PurchasesService) private readonly purchases: PurchasesService,
+  ) {}
+
+  reconcile(): Promise<{ checkedAllocations: number; mismatches: ReconcileMismatch[] }> {
+    return this.credits.reconcile([(manager) => this.purchases.refundedLotsWithCredits(manager)]);
+  }
+}

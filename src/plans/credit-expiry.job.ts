@@ -1,0 +1,41 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+
+import { CreditsService } from '../credits/credits.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { PlansRepository } from './plans.repository.js';
+
+/**
+ * Expiry (`credits-expiry`): once a minute, every allocation past its `expiresAt` gives up what it has
+ * left through an `expire` ledger entry (docs/money.md), under its account's lock, through the credits
+ * module (CreditsService.expireDue). It sits here, above credits, because a plan period's allocation
+ * waits for its due renewal: the job hands the renewals due (PlansRepository.renewalsDue) down as a
+ * part of the credits module's one statement. Idempotent and safe with several instances.
+ */
+@Injectable()
+export class CreditExpiryJob {
+  private readonly logger = new Logger('Credits');
+
+  constructor(
+    private readonly credits: CreditsService,
+    private readonly repo: PlansRepository,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiry' })
+  run(): Promise<void> {
+    // Counted by result; a failure is logged and retried next minute.
+    return this.metrics.runJob('credits-expiry', async () => {
+      const expired = await this.expireDue();
+      if (expired > 0) this.logger.log({ msg: 'expired allocations', count: expired });
+    });
+  }
+
+  /**
+   * Processes every expired allocation not yet processed, through the credits service under each
+   * account's lock like every movement; returns the number of `expire` entries.
+   */
+  expireDue(): Promise<number> {
+    return this.credits.expireDue(this.repo.renewalsDue());
+  }
+}
