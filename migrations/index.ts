@@ -128,6 +128,7 @@ import { UsageRecordsCorrect1732000863000 } from './1732000863000-usage-records-
 import { AutoRechargeEventsAccount1732000910000 } from './1732000910000-auto-recharge-events-account.js';
 import { CreditLedgerDays1732000930000 } from './1732000930000-credit-ledger-days.js';
 import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chunk-corrections.js';
+import { PricingRerateLanes1732000960000 } from './1732000960000-pricing-rerate-lanes.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -261,4 +262,5 @@ export const MIGRATIONS = [
   AutoRechargeEventsAccount1732000910000,
   CreditLedgerDays1732000930000,
   RerateChunkCorrections1732000940000,
+  PricingRerateLanes1732000960000,
 ];
