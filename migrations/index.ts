@@ -129,6 +129,7 @@ import { AutoRechargeEventsAccount1732000910000 } from './1732000910000-auto-rec
 import { CreditLedgerDays1732000930000 } from './1732000930000-credit-ledger-days.js';
 import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chunk-corrections.js';
 import { PricingRerateLanes1732000960000 } from './1732000960000-pricing-rerate-lanes.js';
+import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-at-once.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -263,4 +264,5 @@ export const MIGRATIONS = [
   CreditLedgerDays1732000930000,
   RerateChunkCorrections1732000940000,
   PricingRerateLanes1732000960000,
+  RerateEventsAtOnce1732000960010,
 ];
