@@ -25,6 +25,7 @@ describe('pricing re-rates', () => {
   const model = uniqueId('rerate');
   const calls = new Map<string, number>();
   let failAtChunk: number | null = null;
+  let deadlockAtChunk: number | null = null;
   let chunkCalls = 0;
   /** Per call, how many lanes of two (the paying account's id modulo 2) its records are of. */
   const lanesPerCall: number[] = [];
@@ -42,6 +43,10 @@ describe('pricing re-rates', () => {
       );
       lanesPerCall.push(lanes[0].n);
       if (failAtChunk !== null && chunkCalls === failAtChunk) throw new DatabaseUnavailableError(new Error('gone'));
+      if (deadlockAtChunk !== null && chunkCalls === deadlockAtChunk) {
+        // As TypeORM reports PostgreSQL's deadlock_detected: the chunk's transaction is rolled back.
+        throw Object.assign(new Error('deadlock detected'), { driverError: { code: '40P01' } });
+      }
       const rows: { record_id: string; delta: number }[] = await manager.query(
         `INSERT INTO rerate_test.corrections (record_id, correction_id, delta)
          SELECT u.id, $1, x.credits - u.credits
@@ -73,6 +78,7 @@ describe('pricing re-rates', () => {
   beforeEach(() => {
     calls.clear();
     failAtChunk = null;
+    deadlockAtChunk = null;
     chunkCalls = 0;
     lanesPerCall.length = 0;
   });
@@ -241,6 +247,22 @@ describe('pricing re-rates', () => {
     expect(twice).toBeGreaterThan(0);
     expect(twice).toBeLessThanOrEqual(Math.min(RERATE_CHUNK, offered));
     expect([...calls.values()].every((n) => n <= 2)).toBe(true);
+  });
+
+  it('writes a chunk again that a deadlock rolled back: the re-rate completes, each record once', async () => {
+    const u = await f.newUser();
+    await seed(u, RERATE_CHUNK + 10, 0);
+    deadlockAtChunk = 2;
+    const started = await t.http
+      .post('/api/pricing/rerates')
+      .set(admin)
+      .send(body(u, uniqueId('rr')))
+      .expect(202);
+    await t.app.get(RerateRunner).settled();
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: RERATE_CHUNK + 10, corrected: RERATE_CHUNK + 10 });
+    expect(chunkCalls).toBe(3);
+    expect([...calls.values()].filter((n) => n === 2)).toHaveLength(10);
   });
 
   it('is refused with 429 and Retry-After when the heavy reads are all taken; checks its range', async () => {
