@@ -128,6 +128,8 @@ import { UsageRecordsCorrect1732000863000 } from './1732000863000-usage-records-
 import { AutoRechargeEventsAccount1732000910000 } from './1732000910000-auto-recharge-events-account.js';
 import { CreditLedgerDays1732000930000 } from './1732000930000-credit-ledger-days.js';
 import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chunk-corrections.js';
+import { PricingRerateLanes1732000960000 } from './1732000960000-pricing-rerate-lanes.js';
+import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-at-once.js';
 import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -262,5 +264,7 @@ export const MIGRATIONS = [
   AutoRechargeEventsAccount1732000910000,
   CreditLedgerDays1732000930000,
   RerateChunkCorrections1732000940000,
+  PricingRerateLanes1732000960000,
+  RerateEventsAtOnce1732000960010,
   TakeSingleShape1732000980000,
 ];

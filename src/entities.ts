@@ -41,6 +41,7 @@ import { Purchase } from './purchases/entities/purchase.entity.js';
 import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-event.entity.js';
 import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
 import { PricingRerate } from './rerates/entities/pricing-rerate.entity.js';
+import { PricingRerateLane } from './rerates/entities/pricing-rerate-lane.entity.js';
 import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
 import { UsageCorrection } from './usage/entities/usage-correction.entity.js';
 import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
@@ -99,4 +100,5 @@ export const ENTITIES = [
   ExportRun,
   ExportPart,
   PricingRerate,
+  PricingRerateLane,
 ];

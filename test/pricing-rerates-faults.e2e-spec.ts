@@ -19,7 +19,8 @@ import { type ServiceProcess, spawnService } from './support/service-process.js'
 // committed, the chunk waiting for a record the spec holds locked. Then the process is killed, or the
 // database restarts, and another instance resumes the re-rate at its cursor: every record the new price
 // changes ends with exactly one correction `rerate:<rerateId>`. Nothing here waits for time: it waits
-// for the chunk to wait on the lock.
+// for the chunk to wait on the lock. The killed re-rate is one of every account, in two lanes (one of
+// them empty, done before the cut); the restarted one is of the user, in one.
 const adminToken = tokenFor('admin', 'rerate-faults-admin');
 const admin = bearer(adminToken);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -246,7 +247,10 @@ describe('kill -9 of the re-rating process', () => {
         own.url,
         seeded,
         async () => {
-          const res = await fetch(base, { method: 'POST', headers, body: JSON.stringify(seeded.body) });
+          // Of every account (the database holds the user's records only): two lanes (RERATE_LANES), the
+          // user's records in one of them, the other done in its first chunk before the cut.
+          const everyone = { ...seeded.body, userId: undefined };
+          const res = await fetch(base, { method: 'POST', headers, body: JSON.stringify(everyone) });
           expect(res.status).toBe(202);
           return ((await res.json()) as { id: string }).id;
         },
@@ -273,6 +277,11 @@ describe('kill -9 of the re-rating process', () => {
         },
       );
       await expectCutAfterFirstChunk(t, seeded, id);
+      const { rows: lanes } = await t.db.query(
+        `SELECT count(*)::int AS lanes, count(*) FILTER (WHERE done)::int AS done FROM pricing_rerate_lanes WHERE rerate_id = $1`,
+        [id],
+      );
+      expect(lanes[0]).toEqual({ lanes: 2, done: 1 });
       await resumeAndExpectExactlyOnce(t, seeded, id);
     },
   );

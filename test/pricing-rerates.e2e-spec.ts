@@ -25,7 +25,10 @@ describe('pricing re-rates', () => {
   const model = uniqueId('rerate');
   const calls = new Map<string, number>();
   let failAtChunk: number | null = null;
+  let deadlockAtChunk: number | null = null;
   let chunkCalls = 0;
+  /** Per call, how many lanes of two (the paying account's id modulo 2) its records are of. */
+  const lanesPerCall: number[] = [];
   const from = '2021-03-01T00:00:00.000Z';
   const to = '2021-03-02T00:00:00.000Z';
 
@@ -33,7 +36,17 @@ describe('pricing re-rates', () => {
     async correctMany(manager, correction, items) {
       chunkCalls += 1;
       for (const item of items) calls.set(item.recordId, (calls.get(item.recordId) ?? 0) + 1);
+      const lanes: { n: number }[] = await manager.query(
+        `SELECT count(DISTINCT a.account_id % 2)::int AS n FROM usage_records u JOIN accounts a ON a.user_id = u.user_id
+          WHERE u.id = ANY($1::uuid[])`,
+        [items.map((i) => i.recordId)],
+      );
+      lanesPerCall.push(lanes[0].n);
       if (failAtChunk !== null && chunkCalls === failAtChunk) throw new DatabaseUnavailableError(new Error('gone'));
+      if (deadlockAtChunk !== null && chunkCalls === deadlockAtChunk) {
+        // As TypeORM reports PostgreSQL's deadlock_detected: the chunk's transaction is rolled back.
+        throw Object.assign(new Error('deadlock detected'), { driverError: { code: '40P01' } });
+      }
       const rows: { record_id: string; delta: number }[] = await manager.query(
         `INSERT INTO rerate_test.corrections (record_id, correction_id, delta)
          SELECT u.id, $1, x.credits - u.credits
@@ -65,21 +78,23 @@ describe('pricing re-rates', () => {
   beforeEach(() => {
     calls.clear();
     failAtChunk = null;
+    deadlockAtChunk = null;
     chunkCalls = 0;
+    lanesPerCall.length = 0;
   });
 
   /**
    * `priced` records of 1,000 tokens billed 10 credits by a rule (a rule of 5 per 1,000 tokens prices
    * them at 5), and `named` records that named 10 credits, all on 2021-03-01.
    */
-  async function seed(u: FixtureUser, priced: number, named: number): Promise<void> {
+  async function seed(u: FixtureUser, priced: number, named: number, day = from): Promise<void> {
     await t.db.query(
       `INSERT INTO usage_records (user_id, service, operation, credits, model_id, tokens, pricing_rule_id,
                                   credits_named, occurred_at)
        SELECT $1, 'chat', 'completion', 10, $2, 1000, CASE WHEN g <= $3::int THEN gen_random_uuid() END, g > $3::int,
               $5::timestamptz + (g % 86000) * interval '1 second'
          FROM generate_series(1, $3::int + $4::int) g`,
-      [u.id, model, priced, named, from],
+      [u.id, model, priced, named, day],
     );
   }
 
@@ -150,6 +165,104 @@ describe('pricing re-rates', () => {
       [u.id],
     );
     expect(rows[0].n).toBe(RERATE_CHUNK + 10);
+  });
+
+  /**
+   * A re-rate of every account (RERATE_LANES, 2 here) over a day of its own: five users' records,
+   * more than two chunks in all, in lanes by paying account.
+   */
+  async function everyAccount(day: string): Promise<{ users: FixtureUser[]; body: Record<string, unknown> }> {
+    const all: FixtureUser[] = [];
+    for (let i = 0; i < 5; i++) {
+      const u = await f.newUser();
+      await seed(u, 900, 0, day);
+      all.push(u);
+    }
+    const end = new Date(Date.parse(day) + 86_400_000).toISOString();
+    return {
+      users: all,
+      body: {
+        rerateId: uniqueId('rr'),
+        from: day,
+        to: end,
+        rules: [{ modelId: model, pricePer1kTokens: '5' }],
+        reason: 'the rule had a typo',
+      },
+    };
+  }
+
+  /** The re-rate completed with each record of `users` corrected exactly once, and one completion event. */
+  async function expectCompletedOnce(id: string, users: FixtureUser[]): Promise<void> {
+    const done = await t.http.get(`/api/pricing/rerates/${id}`).set(admin).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: 4500, corrected: 4500, delta: -22500 });
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT c.record_id)::int AS records
+         FROM rerate_test.corrections c JOIN usage_records u ON u.id = c.record_id
+        WHERE u.user_id = ANY($1::varchar[]) AND c.correction_id = $2`,
+      [users.map((u) => u.id), `rerate:${done.body.rerateId as string}`],
+    );
+    expect(rows[0]).toEqual({ n: 4500, records: 4500 });
+    const lanes = await t.db.query(`SELECT lane, done FROM pricing_rerate_lanes WHERE rerate_id = $1 ORDER BY lane`, [
+      id,
+    ]);
+    expect(lanes.rows).toEqual([
+      { lane: 0, done: true },
+      { lane: 1, done: true },
+    ]);
+    const events = await t.db.query(
+      `SELECT data FROM events WHERE type = 'pricing.rerate.completed' AND data->>'id' = $1`,
+      [id],
+    );
+    expect(events.rows).toEqual([
+      { data: { id, rerateId: done.body.rerateId, records: 4500, corrected: 4500, delta: -22500 } },
+    ]);
+  }
+
+  it('runs a re-rate of every account in lanes by paying account: no chunk spans two, each record once', async () => {
+    const { users: all, body: lanesBody } = await everyAccount('2021-04-01T00:00:00.000Z');
+    const started = await t.http.post('/api/pricing/rerates').set(admin).send(lanesBody).expect(202);
+    await t.app.get(RerateRunner).settled();
+    await expectCompletedOnce(started.body.id, all);
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+    expect(lanesPerCall.length).toBeGreaterThanOrEqual(3);
+    expect(lanesPerCall.every((n) => n === 1)).toBe(true);
+  });
+
+  it('resumes each lane at its own cursor after a lost connection: no committed chunk again', async () => {
+    const { users: all, body: lanesBody } = await everyAccount('2021-04-03T00:00:00.000Z');
+    failAtChunk = 2;
+    const started = await t.http.post('/api/pricing/rerates').set(admin).send(lanesBody).expect(202);
+    const runner = t.app.get(RerateRunner);
+    await runner.settled();
+    const halfway = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(halfway.body.status).toBe('running');
+    expect(halfway.body.records).toBeLessThan(4500);
+    const offered = calls.size;
+
+    await runner.resume();
+    await runner.settled();
+    await expectCompletedOnce(started.body.id, all);
+    // Offered twice: only the records of the chunk that rolled back (at most a chunk).
+    const twice = [...calls.values()].filter((n) => n === 2).length;
+    expect(twice).toBeGreaterThan(0);
+    expect(twice).toBeLessThanOrEqual(Math.min(RERATE_CHUNK, offered));
+    expect([...calls.values()].every((n) => n <= 2)).toBe(true);
+  });
+
+  it('writes a chunk again that a deadlock rolled back: the re-rate completes, each record once', async () => {
+    const u = await f.newUser();
+    await seed(u, RERATE_CHUNK + 10, 0);
+    deadlockAtChunk = 2;
+    const started = await t.http
+      .post('/api/pricing/rerates')
+      .set(admin)
+      .send(body(u, uniqueId('rr')))
+      .expect(202);
+    await t.app.get(RerateRunner).settled();
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: RERATE_CHUNK + 10, corrected: RERATE_CHUNK + 10 });
+    expect(chunkCalls).toBe(3);
+    expect([...calls.values()].filter((n) => n === 2)).toHaveLength(10);
   });
 
   it('is refused with 429 and Retry-After when the heavy reads are all taken; checks its range', async () => {

@@ -31,14 +31,23 @@ const CHUNK_STATEMENT_TIMEOUT_MS = 600_000;
 /** The lease session's statements are short; only the chunks (on the pool) take long. */
 const LEASE_STATEMENT_TIMEOUT_MS = 30_000;
 
+/** How many times a lane writes a chunk again that PostgreSQL rolled back to end a deadlock. */
+const DEADLOCK_RETRIES = 5;
+
 /**
  * Runs re-rates (docs/pricing.md "Re-rating"): each on a lease (a session-level advisory lock of its
- * own connection, so one instance runs it and a killed instance lets go with its connection), chunk
- * by chunk. A chunk is one transaction: it locks the re-rate's row, reads the next records after the
- * cursor by (occurred_at, id) priced by the simulation's rule, corrects those that differ, and moves
- * the cursor and the counts; so a crash or a database restart anywhere leaves either the chunk whole or
- * nothing of it, and the re-rate resumes at its cursor with no record corrected twice. A lost
- * connection leaves the re-rate running for the job to resume; any other error fails it.
+ * own connection, so one instance runs it and a killed instance lets go with its connection), in its
+ * lanes at once, each lane chunk by chunk on a connection of the pool. A lane is the records whose
+ * paying account's id is the lane modulo the re-rate's lanes, so no two lanes correct records of one
+ * account: each account's corrections stay one after the other under its lock. A chunk is one
+ * transaction: it locks its lane's row, reads the lane's next records after its cursor by
+ * (occurred_at, id) priced by the simulation's rule, corrects those that differ, and moves the lane's
+ * cursor and the re-rate's counts; so a crash or a database restart anywhere leaves either the chunk
+ * whole or nothing of it, and the re-rate resumes at its lanes' cursors with no record corrected
+ * twice. When every lane has reached the end, one more transaction completes the re-rate and emits
+ * `pricing.rerate.completed`. A lost connection leaves the re-rate running for the job to resume; any
+ * other error fails it (a deadlock, which another writer of a shared key budget may cause, writes the
+ * chunk again).
  */
 @Injectable()
 export class RerateRunner implements OnApplicationShutdown {
@@ -99,13 +108,24 @@ export class RerateRunner implements OnApplicationShutdown {
   private async execute(id: string): Promise<void> {
     let client: pg.Client | null = null;
     let lost = false;
+    let halted = false;
+    const stop = () => this.stopping || lost || halted;
     try {
       client = await this.connect(() => (lost = true));
       if (!(await this.repo.tryLease(client, id))) return;
-      for (;;) {
-        if (this.stopping || lost) return;
-        if (await this.tx.run((manager) => this.step(manager, id))) return;
-      }
+      // Every lane to its end (or its first error); the lease is held until the last lane's chunk ended.
+      const outcomes = await Promise.allSettled(
+        (await this.repo.openLanes(id)).map((lane) =>
+          this.runLane(id, lane.lane, stop).catch((error: unknown) => {
+            halted = true;
+            throw error;
+          }),
+        ),
+      );
+      const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      if (errors.length > 0) throw errors.find((e) => !transient(e)) ?? errors[0];
+      if (stop()) return;
+      await this.tx.run((manager) => this.complete(manager, id));
     } catch (error) {
       if (transient(error)) {
         this.logger.warn({ msg: 're-rate interrupted; it resumes from its cursor', rerate: id, err: String(error) });
@@ -119,17 +139,38 @@ export class RerateRunner implements OnApplicationShutdown {
     }
   }
 
-  /** One chunk in the caller's transaction; true when the re-rate has nothing left (or is not running). */
-  private async step(manager: EntityManager, id: string): Promise<boolean> {
+  /** One lane's chunks, one after the other, until it has nothing left or `stop()`. */
+  private async runLane(id: string, lane: number, stop: () => boolean): Promise<void> {
+    let deadlocks = 0;
+    for (;;) {
+      if (stop()) return;
+      try {
+        if (await this.tx.run((manager) => this.step(manager, id, lane))) return;
+        deadlocks = 0;
+      } catch (error) {
+        if (!deadlock(error) || ++deadlocks > DEADLOCK_RETRIES) throw error;
+        this.logger.warn({ msg: 're-rate chunk deadlocked; written again', rerate: id, lane });
+      }
+    }
+  }
+
+  /**
+   * One chunk of a lane in the caller's transaction; true when the lane has nothing left (or the
+   * re-rate is not running).
+   */
+  private async step(manager: EntityManager, id: string, lane: number): Promise<boolean> {
     const started = performance.now();
     // No JIT: the chunk's read is estimated above jit_above_cost (its sort over the range), and compiling
     // its expressions cost more than the read itself (docs/benchmarks.md "Re-rates").
     await manager.query(`SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)`, [
       String(CHUNK_STATEMENT_TIMEOUT_MS),
     ]);
-    const rerate = await this.repo.lockForChunk(manager, id);
-    if (!rerate || rerate.status !== 'running') return true;
-    const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK);
+    const rerate = await this.repo.lockForChunk(manager, id, lane);
+    if (!rerate || rerate.status !== 'running' || rerate.done) return true;
+    const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK, {
+      lane,
+      lanes: rerate.lanes,
+    });
     const read = performance.now();
     const results =
       chunk.changes.length === 0
@@ -142,9 +183,10 @@ export class RerateRunner implements OnApplicationShutdown {
     const corrected = performance.now();
     const moved = results.filter((r) => r.delta !== 0);
     const done = chunk.examined < RERATE_CHUNK;
-    const row = await this.repo.advance(
+    await this.repo.advance(
       manager,
       id,
+      lane,
       {
         at: chunk.lastAt,
         cursorId: chunk.lastId,
@@ -158,21 +200,26 @@ export class RerateRunner implements OnApplicationShutdown {
     this.logger.debug({
       msg: 're-rate chunk',
       rerate: id,
+      lane,
       examined: chunk.examined,
       corrected: moved.length,
       readMs: Math.round(read - started),
       correctMs: Math.round(corrected - read),
     });
-    if (done) {
-      await this.events.emit(manager, 'pricing.rerate.completed', {
-        id: row.id,
-        rerateId: row.rerate_id,
-        records: Number(row.records),
-        corrected: Number(row.corrected),
-        delta: Number(row.delta),
-      });
-    }
     return done;
+  }
+
+  /** Completes the re-rate once every lane reached the end, with its one `pricing.rerate.completed`. */
+  private async complete(manager: EntityManager, id: string): Promise<void> {
+    const row = await this.repo.complete(manager, id);
+    if (!row) return;
+    await this.events.emit(manager, 'pricing.rerate.completed', {
+      id: row.id,
+      rerateId: row.rerate_id,
+      records: Number(row.records),
+      corrected: Number(row.corrected),
+      delta: Number(row.delta),
+    });
   }
 
   /** The lease's own session: the advisory lock lives as long as it. */
@@ -195,6 +242,12 @@ export class RerateRunner implements OnApplicationShutdown {
     this.stopping = true;
     await this.settled();
   }
+}
+
+/** PostgreSQL ended the chunk's transaction to break a deadlock: nothing of it was written. */
+function deadlock(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code;
+  return code === '40P01';
 }
 
 /** An error after which the re-rate is left running: the database went away, not the work. */

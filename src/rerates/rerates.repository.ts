@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { payingAccountIdSql } from '../accounts/accounts.sql.js';
 import { recordPricingSql } from '../usage/simulations.js';
 import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
@@ -41,12 +42,20 @@ export interface RerateChunk {
   changes: [string, number][];
 }
 
-/** A re-rate locked for a chunk: what the chunk needs, and its cursor at full precision. */
+/** Which of a re-rate's records a lane reads: those whose paying account's id is `lane` modulo `lanes`. */
+export interface RerateLane {
+  lane: number;
+  lanes: number;
+}
+
+/** A re-rate's lane locked for a chunk: what the chunk needs, and the lane's cursor at full precision. */
 export interface LockedRerate {
   rerateId: string;
   createdBy: string;
   status: RerateStatus;
   request: RerateRequest;
+  lanes: number;
+  done: boolean;
   at: string;
   cursorId: string;
 }
@@ -62,14 +71,19 @@ const START = { at: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
 export class ReratesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A new running re-rate; null when its rerateId exists (the caller reads that one). */
-  async insert(manager: EntityManager, rerateId: string, request: RerateRequest, createdBy: string) {
+  /** A new running re-rate with its `lanes` lanes; null when its rerateId exists (the caller reads that one). */
+  async insert(manager: EntityManager, rerateId: string, request: RerateRequest, createdBy: string, lanes: number) {
     const rows: RerateRow[] = await manager.query(
-      `INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at)
-       VALUES ($1, $2::jsonb, $3, clock_timestamp())
-       ON CONFLICT (rerate_id) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [rerateId, JSON.stringify(request), createdBy],
+      `WITH r AS (
+         INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes)
+         VALUES ($1, $2::jsonb, $3, clock_timestamp(), $4)
+         ON CONFLICT (rerate_id) DO NOTHING
+         RETURNING ${COLUMNS}),
+       l AS (
+         INSERT INTO pricing_rerate_lanes (rerate_id, lane)
+         SELECT r.id, g FROM r, generate_series(0, $4::int - 1) g)
+       SELECT * FROM r`,
+      [rerateId, JSON.stringify(request), createdBy, lanes],
     );
     return rows[0] ?? null;
   }
@@ -126,13 +140,29 @@ export class ReratesRepository {
     return rows[0].ok;
   }
 
-  /** The re-rate locked for this chunk's transaction: its status, request and cursor (at full precision). */
-  async lockForChunk(manager: EntityManager, id: string): Promise<LockedRerate | null> {
+  /** The lanes of a re-rate that have not reached the end of its range, with how many it has. */
+  async openLanes(id: string): Promise<RerateLane[]> {
+    const rows: RerateLane[] = await this.dataSource.query(
+      `SELECT l.lane, r.lanes FROM pricing_rerate_lanes l JOIN pricing_rerates r ON r.id = l.rerate_id
+        WHERE l.rerate_id = $1 AND NOT l.done ORDER BY l.lane`,
+      [id],
+    );
+    return rows;
+  }
+
+  /**
+   * The re-rate's lane locked for this chunk's transaction: the re-rate's status and request, the
+   * lane's cursor (at full precision). The lane's row only: the other lanes' chunks run meanwhile.
+   */
+  async lockForChunk(manager: EntityManager, id: string, lane: number): Promise<LockedRerate | null> {
     const rows: (Omit<LockedRerate, 'at' | 'cursorId'> & { at: string | null; cursor_id: string | null })[] =
       await manager.query(
-        `SELECT rerate_id AS "rerateId", created_by AS "createdBy", status, request, cursor_at::text AS at, cursor_id
-           FROM pricing_rerates WHERE id = $1 FOR UPDATE`,
-        [id],
+        `SELECT r.rerate_id AS "rerateId", r.created_by AS "createdBy", r.status, r.request, r.lanes, l.done,
+                l.cursor_at::text AS at, l.cursor_id
+           FROM pricing_rerate_lanes l JOIN pricing_rerates r ON r.id = l.rerate_id
+          WHERE l.rerate_id = $1 AND l.lane = $2
+            FOR UPDATE OF l`,
+        [id, lane],
       );
     const row = rows[0];
     if (!row) return null;
@@ -144,12 +174,15 @@ export class ReratesRepository {
    * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
    * simulation's one rule (recordPricingSql()); ONE statement, one row back: the count, the last
    * record's key and only the records whose credits under the rules differ from what they cost now.
+   * Of several lanes, only the lane's records: those whose paying account's id (none: 0) is the lane
+   * modulo the lanes, so no two lanes correct records of one account.
    */
   async chunk(
     manager: EntityManager,
     request: RerateRequest,
     cursor: { at: string; id: string },
     limit: number,
+    lane: RerateLane,
   ): Promise<RerateChunk> {
     const priced = recordPricingSql('$1');
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
@@ -160,6 +193,16 @@ export class ReratesRepository {
     } else if (request.userId !== null) {
       params.push(request.userId);
       account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    }
+    if (lane.lanes > 1) {
+      // "Not any other lane" rather than "= lane": the same records (an account id is never negative), but
+      // PostgreSQL estimates `expression = value` to keep 0.5 % of the rows and then planned the chunk for
+      // 50 records (a join to every account price per record, 10 times slower); `<> ALL` it estimates
+      // to keep most of them, as the range and the cursor do.
+      const others = Array.from({ length: lane.lanes }, (_, k) => k).filter((k) => k !== lane.lane);
+      params.push(lane.lanes, others);
+      const n = params.length;
+      account += ` AND mod(COALESCE(${payingAccountIdSql('u.org_id', 'u.user_id')}, 0), $${n - 1}::int) <> ALL ($${n}::int[])`;
     }
     const rows: { examined: number; last_at: string | null; last_id: string | null; changes: [string, number][] }[] =
       await manager.query(
@@ -186,27 +229,45 @@ export class ReratesRepository {
     };
   }
 
-  /** The chunk's progress, in its transaction; `done` completes the re-rate. */
+  /**
+   * The chunk's progress, in its transaction: the lane's cursor (`done`: it reached the end) and the
+   * re-rate's counts. The re-rate's row is locked from here to the commit only, so the lanes' chunks
+   * wait for each other no longer than that.
+   */
   async advance(
     manager: EntityManager,
     id: string,
+    lane: number,
     step: { at: string | null; cursorId: string | null; examined: number; corrected: number; delta: number },
     done: boolean,
-  ): Promise<RerateRow> {
+  ): Promise<void> {
+    await manager.query(
+      `WITH l AS (
+         UPDATE pricing_rerate_lanes
+            SET cursor_at = COALESCE($3::timestamptz, cursor_at), cursor_id = COALESCE($4::uuid, cursor_id), done = $8
+          WHERE rerate_id = $1 AND lane = $2)
+       UPDATE pricing_rerates SET records = records + $5, corrected = corrected + $6, delta = delta + $7
+        WHERE id = $1`,
+      [id, lane, step.at, step.cursorId, step.examined, step.corrected, step.delta, done],
+    );
+  }
+
+  /**
+   * The re-rate completed once every lane reached the end, in the caller's transaction; null when it
+   * is not running or a lane has records left (or another call completed it).
+   */
+  async complete(manager: EntityManager, id: string): Promise<RerateRow | null> {
     // In a WITH: TypeORM answers a bare UPDATE … RETURNING with [rows, count], a SELECT with its rows.
     const rows: RerateRow[] = await manager.query(
       `WITH w AS (
-         UPDATE pricing_rerates
-            SET cursor_at = COALESCE($2::timestamptz, cursor_at), cursor_id = COALESCE($3::uuid, cursor_id),
-                records = records + $4, corrected = corrected + $5, delta = delta + $6,
-                status = CASE WHEN $7 THEN 'completed' ELSE status END,
-                finished_at = CASE WHEN $7 THEN clock_timestamp() ELSE finished_at END
-          WHERE id = $1
+         UPDATE pricing_rerates SET status = 'completed', finished_at = clock_timestamp()
+          WHERE id = $1 AND status = 'running'
+            AND NOT EXISTS (SELECT 1 FROM pricing_rerate_lanes l WHERE l.rerate_id = $1 AND NOT l.done)
           RETURNING ${COLUMNS})
        SELECT * FROM w`,
-      [id, step.at, step.cursorId, step.examined, step.corrected, step.delta, done],
+      [id],
     );
-    return rows[0];
+    return rows[0] ?? null;
   }
 
   async fail(id: string, message: string): Promise<void> {

@@ -1,12 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { HeavyReads } from '../database/heavy-reads.js';
 import { Transactions } from '../database/transactions.js';
 import { simulationRulesJson } from '../usage/simulations.js';
@@ -19,7 +21,9 @@ import { type RerateRequest, type RerateRow, ReratesRepository } from './rerates
  * Re-rates (docs/pricing.md "Re-rating"): a range of records corrected to what the rules given price
  * them at, as the simulation of the same body shows, one correction a record that differs. Starting
  * one checks the body as a simulation does, records it with the audit entry, and runs it in the
- * background behind the heavy reads' gate (RerateRunner); the same `rerateId` again answers it.
+ * background behind the heavy reads' gate (RerateRunner); the same `rerateId` again answers it. A
+ * re-rate of every account runs in RERATE_LANES lanes (cut by paying account, fixed at its start); one
+ * of a user or an organisation has one account, so one lane.
  */
 @Injectable()
 export class ReratesService {
@@ -29,6 +33,7 @@ export class ReratesService {
     private readonly heavy: HeavyReads,
     private readonly tx: Transactions,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The re-rate started (`created`), or the one this rerateId started before (same body, else 422). */
@@ -48,7 +53,8 @@ export class ReratesService {
     const free = this.heavy.place();
     try {
       const row = await this.tx.run(async (manager) => {
-        const inserted = await this.repo.insert(manager, dto.rerateId, request, caller.userId);
+        const lanes = request.userId === null && request.orgId === null ? this.config.corrections.rerateLanes : 1;
+        const inserted = await this.repo.insert(manager, dto.rerateId, request, caller.userId, lanes);
         if (inserted) {
           await this.audit.record(manager, {
             action: 'pricing.rerate',

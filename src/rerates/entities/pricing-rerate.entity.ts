@@ -4,8 +4,8 @@ export const RERATE_STATUSES = ['running', 'completed', 'failed'] as const;
 export type RerateStatus = (typeof RERATE_STATUSES)[number];
 
 /**
- * One re-rate (migration 1732000812000): its request as given, its progress, and its cursor on the
- * records' (occurred_at, id), moved in the transaction that writes the corrections before it.
+ * One re-rate (migrations 1732000812000, 1732000960000): its request as given, its progress, and how
+ * many lanes its records are cut into; each lane's cursor is a PricingRerateLane.
  */
 @Entity({ name: 'pricing_rerates' })
 @Unique('pricing_rerates_rerate_id_key', ['rerateId'])
@@ -36,12 +36,6 @@ export class PricingRerate {
   @Column({ type: 'bigint', default: 0 })
   delta: string;
 
-  @Column({ name: 'cursor_at', type: 'timestamptz', nullable: true })
-  cursorAt: Date | null;
-
-  @Column({ name: 'cursor_id', type: 'uuid', nullable: true })
-  cursorId: string | null;
-
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
@@ -53,4 +47,8 @@ export class PricingRerate {
 
   @Column({ name: 'last_error', type: 'varchar', length: 2000, nullable: true })
   lastError: string | null;
+
+  /** How many lanes its records are cut into (fixed at its start): pricing_rerate_lanes. */
+  @Column({ type: 'smallint', default: 1 })
+  lanes: number;
 }

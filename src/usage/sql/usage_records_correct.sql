@@ -14,7 +14,8 @@ AS $function$
   --   3. the credits of the records whose credits differ moved by the engine at once
   --      (credits_correct_many(): their accounts locked, one take for what they add);
   --   4. the usage_corrections rows written, the reviews a shortfall opens again, and the event
-  --      `usage.corrected` of each record where something moved, in array order.
+  --      `usage.corrected` of each record where something moved, in array order (emit_events(): one
+  --      INSERT for them all).
   -- Per record, in array order: its delta (net after minus before) and the credits it moved on the
   -- balance (returned + regranted − collected − debt).
   DECLARE
@@ -117,14 +118,18 @@ AS $function$
              resolved_by = NULL, resolved_at = NULL, resolution_note = NULL
        WHERE id = ANY (v_reopen);
     END IF;
-    PERFORM emit_event('usage.corrected', r_user[x.ord],
-                       jsonb_build_object('userId', r_user[x.ord])
-                       || CASE WHEN r_org[x.ord] IS NOT NULL THEN jsonb_build_object('orgId', r_org[x.ord]) ELSE '{}'::jsonb END
-                       || jsonb_build_object('recordId', p_record_ids[x.ord], 'correctionId', p_correction_id,
-                                             'delta', p_credits[x.ord] - r_previous[x.ord], 'credits', p_credits[x.ord]))
-       FROM unnest(r_found, p_credits, r_previous) WITH ORDINALITY AS x(found, credits, previous, ord)
-      WHERE NOT x.found AND x.credits <> x.previous
-      ORDER BY x.ord;
+    PERFORM emit_events('usage.corrected',
+                        ARRAY(SELECT r_user[x.ord]
+                                FROM unnest(r_found, p_credits, r_previous) WITH ORDINALITY AS x(found, credits, previous, ord)
+                               WHERE NOT x.found AND x.credits <> x.previous
+                               ORDER BY x.ord),
+                        ARRAY(SELECT jsonb_build_object('userId', r_user[x.ord])
+                                     || CASE WHEN r_org[x.ord] IS NOT NULL THEN jsonb_build_object('orgId', r_org[x.ord]) ELSE '{}'::jsonb END
+                                     || jsonb_build_object('recordId', p_record_ids[x.ord], 'correctionId', p_correction_id,
+                                                           'delta', p_credits[x.ord] - r_previous[x.ord], 'credits', p_credits[x.ord])
+                                FROM unnest(r_found, p_credits, r_previous) WITH ORDINALITY AS x(found, credits, previous, ord)
+                               WHERE NOT x.found AND x.credits <> x.previous
+                               ORDER BY x.ord));
     RETURN QUERY
       SELECT x.record_id, CASE WHEN x.found THEN x.found_delta ELSE x.credits - r_previous[x.ord] END, r_moved[x.ord]
         FROM unnest(p_record_ids, p_credits, r_found, r_found_delta) WITH ORDINALITY AS x(record_id, credits, found, found_delta, ord)
