@@ -118,4 +118,21 @@ describe('heavy reads: the gate', () => {
     // 0 leaves the process at the server's own priority.
     expect(niceOf(await backend(gate({ concurrency: 1, timeoutSeconds: 60, nice: 0 })))).toBe(0);
   });
+
+  it('renew() ends the snapshot and takes a new one: a row committed meanwhile is seen after it', async () => {
+    const heavy = gate({ concurrency: 1, timeoutSeconds: 60 });
+    await watcher.query('CREATE TABLE IF NOT EXISTS heavy_renew_probe (n int)');
+    const seen = await heavy.run(async (db) => {
+      const count = async () =>
+        (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM heavy_renew_probe'))[0].n;
+      const before = await count();
+      await watcher.query('INSERT INTO heavy_renew_probe VALUES (1)');
+      const same = await count();
+      await db.renew();
+      return { before, same, after: await count() };
+    });
+    expect(seen.same).toBe(seen.before);
+    expect(seen.after).toBe(seen.before + 1);
+    await watcher.query('DROP TABLE heavy_renew_probe');
+  });
 });

@@ -15,8 +15,19 @@ export interface HeavyReadConnection {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+/** The same, able to take a new snapshot between its statements. */
+export interface RenewableHeavyRead extends HeavyReadConnection {
+  /**
+   * Ends the snapshot and takes a new one: a read made of many short statements that need not agree
+   * with each other (a simulation, day by day) lets the database clean up behind metering's updates
+   * between them, which one snapshot held for the whole read would stop (every row metering updates
+   * would keep each of its versions since the read began).
+   */
+  renew(): Promise<void>;
+}
+
 /** A heavy read held open (a streamed CSV): its connection, and `release()` when done (safe twice). */
-export interface HeavyRead extends HeavyReadConnection {
+export interface HeavyRead extends RenewableHeavyRead {
   /** When it is stopped (ms since the epoch). */
   readonly deadline: number;
   release(): Promise<void>;
@@ -51,7 +62,7 @@ export class HeavyReads implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** Runs `work` as one heavy read: its connection is given back whatever happens. */
-  async run<T>(work: (db: HeavyReadConnection) => Promise<T>): Promise<T> {
+  async run<T>(work: (db: RenewableHeavyRead) => Promise<T>): Promise<T> {
     const read = await this.open();
     try {
       return await work(read);
@@ -96,6 +107,15 @@ export class HeavyReads implements OnApplicationShutdown {
         } catch (error) {
           if (connectionProblem(error)) broken ??= error as Error;
           if ((error as { code?: string }).code === '57014') throw new HeavyReadTimeoutError(timeoutSeconds);
+          throw error;
+        }
+      },
+      renew: async () => {
+        try {
+          await lent.query('COMMIT');
+          await lent.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        } catch (error) {
+          if (connectionProblem(error)) broken ??= error as Error;
           throw error;
         }
       },

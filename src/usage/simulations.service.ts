@@ -5,7 +5,7 @@ import { toDate } from '../common/validation/dates.js';
 import { HeavyReads } from '../database/heavy-reads.js';
 import { ruleColumns } from '../pricing/pricing-rules.js';
 import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
-import { type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
+import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
 import { UsageStatsRepository } from './usage-stats.repository.js';
 
 /** The longest range a simulation reads, in days. */
@@ -55,14 +55,25 @@ export class SimulationsService {
 
   /** The statement run and summed (`record` grouping: one row per record, for tests). */
   async run(input: Parameters<typeof simulationSql>[0] & { groupBy: SimulationGroup }): Promise<SimulationResponseDto> {
-    const statement = simulationSql(input);
-    const found = await this.heavy.run((db) => this.repository.simulate(db, statement));
-    const rows = found.map((r) => ({
-      key: r.key,
-      records: Number(r.records),
-      actualCredits: Number(r.actual_credits),
-      simulatedCredits: Number(r.simulated_credits),
-    }));
+    const statements = simulationDays(input.from, input.to).map(([from, to]) => simulationSql({ ...input, from, to }));
+    const found = await this.heavy.run((db) => this.repository.simulate(db, statements));
+    // A key's rows of every day summed (exactly: as numeric text), in the keys' byte order.
+    const byKey = new Map<string, { records: bigint; actual: bigint; simulated: bigint }>();
+    for (const r of found) {
+      const sums = byKey.get(r.key) ?? { records: 0n, actual: 0n, simulated: 0n };
+      sums.records += BigInt(r.records);
+      sums.actual += BigInt(r.actual_credits);
+      sums.simulated += BigInt(r.simulated_credits);
+      byKey.set(r.key, sums);
+    }
+    const rows = [...byKey.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, sums]) => ({
+        key,
+        records: Number(sums.records),
+        actualCredits: Number(sums.actual),
+        simulatedCredits: Number(sums.simulated),
+      }));
     const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((n, row) => n + pick(row), 0);
     const actualCredits = sum((r) => r.actualCredits);
     const simulatedCredits = sum((r) => r.simulatedCredits);

@@ -139,3 +139,18 @@ export function simulationSql(input: SimulationInput): SqlPart {
     params,
   };
 }
+
+/**
+ * The range cut into days from its start (the last one shorter), each read by a statement of its own
+ * in a snapshot of its own: none holds back the database's clean-up of metering's updates for longer
+ * than a day's records take to read.
+ */
+export function simulationDays(from: Date, to: Date): [Date, Date][] {
+  const days: [Date, Date][] = [];
+  for (let start = from.getTime(); start < to.getTime(); start += DAY_MS) {
+    days.push([new Date(start), new Date(Math.min(start + DAY_MS, to.getTime()))]);
+  }
+  return days;
+}
+
+const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import type { HeavyReadConnection } from '../database/heavy-reads.js';
+import type { RenewableHeavyRead } from '../database/heavy-reads.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
@@ -57,9 +57,19 @@ const CORRECTED_CREDITS = `COALESCE((SELECT sum(c.delta - c.shortfall_delta) FRO
 export class UsageStatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A simulation's one statement (simulations.ts simulationSql): read only, a heavy read's. */
-  simulate(db: HeavyReadConnection, statement: SqlPart): Promise<SimulationRow[]> {
-    return db.query(statement.sql, statement.params);
+  /**
+   * A simulation's statements (simulations.ts simulationSql), one a day of its range, each in a
+   * snapshot of its own without JIT (a day's records cost less to read than to compile for): the
+   * rows of every day, to be summed by key.
+   */
+  async simulate(db: RenewableHeavyRead, statements: SqlPart[]): Promise<SimulationRow[]> {
+    const rows: SimulationRow[] = [];
+    for (const [i, statement] of statements.entries()) {
+      if (i > 0) await db.renew();
+      await db.query(`SELECT set_config('jit', 'off', true)`);
+      rows.push(...(await db.query<SimulationRow>(statement.sql, statement.params)));
+    }
+    return rows;
   }
 
   get reader(): EntityManager {
