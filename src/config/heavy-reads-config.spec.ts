@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { buildAppConfig, ConfigValidationError } from './app-config.js';
 
 describe('HEAVY_READS_CONCURRENCY and HEAVY_READ_TIMEOUT_SECONDS', () => {
-  it('two at a time for 120 s on one core each at the lowest priority by default; all read from the environment', () => {
+  it('one at a time for 120 s on one core at the lowest priority by default; all read from the environment', () => {
     expect(buildAppConfig({}).heavyReads).toEqual({
-      concurrency: 2,
+      concurrency: 1,
       timeoutSeconds: 120,
       parallelWorkers: 0,
       nice: 19,
