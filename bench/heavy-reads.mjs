@@ -10,6 +10,8 @@
 // the 5xx other than 429 and 503 TIMEOUT, the service's peak RSS, and each page's time. Before the
 // windows, one roll-forward of all accounts fills the roll-forward's sums by day (its job is off
 // here), timed apart.
+// The service runs with HEAVY_READS_CONCURRENCY=1, the setting for a primary whose cores metering
+// shares, unless the environment sets it.
 // BENCH_HEAVY_DATABASE names a database to seed once and keep (seeded when it holds no bench
 // accounts, never dropped), so later runs skip the seeding; unset, a fresh one is seeded and dropped.
 // BENCH_HEAVY_SERVICE_ROOT starts the service of another built checkout (its dist/src/main.js) instead
@@ -37,7 +39,14 @@ const database = process.env.BENCH_HEAVY_DATABASE
   : await freshDatabase(server.url, 'accounting_bench_heavy');
 const service = await startService(
   database.url,
-  { NODE_ENV: 'test', PRICING_STRICT: 'true', LOG_FORMAT: 'json', JOBS_ENABLED: 'false' },
+  {
+    NODE_ENV: 'test',
+    PRICING_STRICT: 'true',
+    LOG_FORMAT: 'json',
+    JOBS_ENABLED: 'false',
+    // The setting for a primary whose cores metering shares (docs/operations.md "Heavy reads").
+    HEAVY_READS_CONCURRENCY: process.env.HEAVY_READS_CONCURRENCY ?? '1',
+  },
   // Ready within five minutes: a loaded shared machine starts it slowly.
   {
     readyWithinMs: 300_000,

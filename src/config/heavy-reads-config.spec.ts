@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { buildAppConfig, ConfigValidationError } from './app-config.js';
 
 describe('HEAVY_READS_CONCURRENCY and HEAVY_READ_TIMEOUT_SECONDS', () => {
-  it('one at a time for 120 s on one core at the lowest priority by default; all read from the environment', () => {
+  it('two at a time for 120 s on one core each at the lowest priority by default; all read from the environment', () => {
     expect(buildAppConfig({}).heavyReads).toEqual({
-      concurrency: 1,
+      concurrency: 2,
       timeoutSeconds: 120,
       parallelWorkers: 0,
       nice: 19,

@@ -25,7 +25,7 @@ export interface HeavyReadsConfig {
 
 export function heavyReadsConfig(read: EnvReader): HeavyReadsConfig {
   return {
-    concurrency: read.int('HEAVY_READS_CONCURRENCY', 1, 1, 64),
+    concurrency: read.int('HEAVY_READS_CONCURRENCY', 2, 1, 64),
     timeoutSeconds: read.int('HEAVY_READ_TIMEOUT_SECONDS', 120, 1, 3600),
     parallelWorkers: read.int('HEAVY_READS_PARALLEL_WORKERS', 0, 0, 64),
     nice: read.int('HEAVY_READS_NICE', 19, 0, 19),
