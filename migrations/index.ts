@@ -131,6 +131,7 @@ import { RerateChunkCorrections1732000940000 } from './1732000940000-rerate-chun
 import { PricingRerateLanes1732000960000 } from './1732000960000-pricing-rerate-lanes.js';
 import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-at-once.js';
 import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.js';
+import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -267,4 +268,5 @@ export const MIGRATIONS = [
   PricingRerateLanes1732000960000,
   RerateEventsAtOnce1732000960010,
   TakeSingleShape1732000980000,
+  PlanModelLists1732001010000,
 ];

@@ -32,6 +32,7 @@ import { Plan } from './plans/entities/plan.entity.js';
 import { Subscription } from './plans/entities/subscription.entity.js';
 import { PortalSession } from './portal/entities/portal-session.entity.js';
 import { AccountPrice } from './pricing/entities/account-price.entity.js';
+import { PlanModelList } from './pricing/entities/plan-model-list.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
 import { Promotion } from './promotions/entities/promotion.entity.js';
 import { PromotionFailure } from './promotions/entities/promotion-failure.entity.js';
@@ -71,6 +72,7 @@ export const ENTITIES = [
   PricingRule,
   PortalSession,
   AccountPrice,
+  PlanModelList,
   ApiKey,
   StreamingSession,
   UsageRecord,

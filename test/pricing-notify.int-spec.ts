@@ -7,8 +7,8 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * Which writes announce a pricing change (`NOTIFY pricing_changed`, docs/pricing.md "Cache"): every
- * write of the rules, account prices and subscriptions, but of `orgs` and `plans` only a model list set,
- * changed or deleted. Absence is proven without waiting: after each write a marker is notified on the
+ * write of the rules and account prices, but of `orgs` and `pricing_plan_model_lists` only a model list
+ * set, changed or deleted; `plans` and `subscriptions`, which pricing does not read, never. Absence is proven without waiting: after each write a marker is notified on the
  * same channel from another transaction, and notifications arrive in commit order, so what the write
  * sent has arrived by the time the marker does. On a database of its own: the spec files running beside
  * it change prices, orgs and plans, which would be heard here.
@@ -60,12 +60,29 @@ describe('pricing_changed notifications', () => {
     expect(await announcedBy(insertWithList, [withList])).toEqual(['orgs']);
   });
 
-  it('a plan announces its model list, not its other columns', async () => {
+  it("an account's plan model list announces itself; plans and subscriptions do not", async () => {
     const planId = `notify-${randomUUID().slice(0, 8)}`;
-    const insert = `INSERT INTO plans (id, name, credits, period, created_by) VALUES ($1, $1, 10, 'month', 'admin')`;
-    expect(await announcedBy(insert, [planId])).toEqual([]);
-    expect(await announcedBy(`UPDATE plans SET name = 'renamed' WHERE id = $1`, [planId])).toEqual([]);
-    expect(await announcedBy(`UPDATE plans SET models = ARRAY['gpt-*'] WHERE id = $1`, [planId])).toEqual(['plans']);
-    expect(await announcedBy(`DELETE FROM plans WHERE id = $1`, [planId])).toEqual(['plans']);
+    const insertPlan = `INSERT INTO plans (id, name, credits, period, created_by, models)
+                        VALUES ($1, $1, 10, 'month', 'admin', ARRAY['gpt-*'])`;
+    expect(await announcedBy(insertPlan, [planId])).toEqual([]);
+    expect(await announcedBy(`UPDATE plans SET models = ARRAY['anthropic.*'] WHERE id = $1`, [planId])).toEqual([]);
+    const orgId = `notify-${randomUUID().slice(0, 8)}`;
+    await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    const subscribe = `INSERT INTO subscriptions (org_id, plan_id, starts_at, next_grant_at, created_by)
+                       VALUES ($1, $2, now(), now(), 'admin')`;
+    expect(await announcedBy(subscribe, [orgId, planId])).toEqual([]);
+    expect(await announcedBy(`UPDATE subscriptions SET ended_at = now() WHERE org_id = $1`, [orgId])).toEqual([]);
+    const { rows } = await db.query(`SELECT account_id FROM accounts WHERE org_id = $1`, [orgId]);
+    const account = rows[0].account_id as string;
+    const table = 'pricing_plan_model_lists';
+    const insert = `INSERT INTO ${table} (account_id, plan_id, models) VALUES ($1, $2, NULL)`;
+    expect(await announcedBy(insert, [account, planId])).toEqual([]); // a plan without a list
+    const setModels = `UPDATE ${table} SET models = ARRAY['gpt-*'] WHERE account_id = $1`;
+    expect(await announcedBy(setModels, [account])).toEqual([table]);
+    expect(await announcedBy(setModels, [account])).toEqual([]); // the same list again changes nothing
+    expect(await announcedBy(`UPDATE ${table} SET plan_id = 'other' WHERE account_id = $1`, [account])).toEqual([]);
+    expect(await announcedBy(`DELETE FROM ${table} WHERE account_id = $1`, [account])).toEqual([table]);
+    const insertWithList = `INSERT INTO ${table} (account_id, plan_id, models) VALUES ($1, $2, ARRAY['gpt-*'])`;
+    expect(await announcedBy(insertWithList, [account, planId])).toEqual([table]);
   });
 });

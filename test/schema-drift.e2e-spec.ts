@@ -80,16 +80,14 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER orgs_pricing_changed_insert AFTER INSERT ON public.orgs FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
   'trigger orgs.orgs_pricing_changed_update':
     'CREATE TRIGGER orgs_pricing_changed_update AFTER UPDATE OF models ON public.orgs FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger plans.plans_pricing_changed_delete':
-    'CREATE TRIGGER plans_pricing_changed_delete AFTER DELETE ON public.plans FOR EACH ROW WHEN ((old.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger plans.plans_pricing_changed_insert':
-    'CREATE TRIGGER plans_pricing_changed_insert AFTER INSERT ON public.plans FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger plans.plans_pricing_changed_update':
-    'CREATE TRIGGER plans_pricing_changed_update AFTER UPDATE OF models ON public.plans FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger pricing_plan_model_lists.pricing_plan_model_lists_pricing_changed_delete':
+    'CREATE TRIGGER pricing_plan_model_lists_pricing_changed_delete AFTER DELETE ON public.pricing_plan_model_lists FOR EACH ROW WHEN ((old.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger pricing_plan_model_lists.pricing_plan_model_lists_pricing_changed_insert':
+    'CREATE TRIGGER pricing_plan_model_lists_pricing_changed_insert AFTER INSERT ON public.pricing_plan_model_lists FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger pricing_plan_model_lists.pricing_plan_model_lists_pricing_changed_update':
+    'CREATE TRIGGER pricing_plan_model_lists_pricing_changed_update AFTER UPDATE OF models ON public.pricing_plan_model_lists FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
   'trigger pricing_rules.pricing_rules_pricing_changed':
     'CREATE TRIGGER pricing_rules_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.pricing_rules FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
-  'trigger subscriptions.subscriptions_pricing_changed':
-    'CREATE TRIGGER subscriptions_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
   'trigger user_accounts.accounts_for_user':
     'CREATE TRIGGER accounts_for_user AFTER INSERT ON public.user_accounts FOR EACH ROW EXECUTE FUNCTION accounts_for_user()',
   'trigger orgs.accounts_for_org':

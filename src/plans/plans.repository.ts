@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
-import { accountKeySql } from '../accounts/account-ref.js';
 import type { PublicAccount } from '../auth/account-access.js';
 import { insertNew } from '../database/insert-new.js';
 import type { SqlPart } from '../database/statement-parts.js';
@@ -23,18 +22,6 @@ export class PlansRepository {
     @InjectRepository(Subscription) private readonly subscriptions: Repository<Subscription>,
   ) {}
 
-  /**
-   * The model list of each live subscription's plan that has one, by the subscriber's account key
-   * (`user:<id>`, `org:<id>`): what pricing checks a metered model against beside the org's own list.
-   */
-  modelLists(): Promise<{ key: string; models: string[] }[]> {
-    return this.subscriptions.query(
-      `SELECT ${accountKeySql('s.org_id', 's.user_id')} AS key, p.models
-         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
-        WHERE s.ended_at IS NULL AND p.models IS NOT NULL`,
-    );
-  }
-
   /** Inserts the plan and answers it as stored; null when the id is taken. */
   insertPlan(manager: EntityManager, plan: NewPlan): Promise<Plan | null> {
     return insertNew(manager, Plan, plan, { id: plan.id });
@@ -47,6 +34,15 @@ export class PlansRepository {
 
   findPlan(manager: EntityManager, id: string): Promise<Plan | null> {
     return manager.findOneBy(Plan, { id });
+  }
+
+  /**
+   * The plan, read once a change of it in progress has committed (FOR KEY SHARE, which the
+   * subscription's foreign key takes anyway): a subscription started now hands pricing the plan's
+   * current model list, never one a concurrent update is replacing.
+   */
+  sharePlan(manager: EntityManager, id: string): Promise<Plan | null> {
+    return manager.findOne(Plan, { where: { id }, lock: { mode: 'for_key_share' } });
   }
 
   /** Plans by id with their live subscriber counts, keyset-paged by id. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
@@ -40,18 +40,13 @@ export type FeatureGrantCheck = (manager: EntityManager, grants: Record<string, 
 
 /** The plan catalogue (admin): what each period grants. Granting itself is SubscriptionsService's. */
 @Injectable()
-export class PlansService implements OnModuleInit {
+export class PlansService {
   constructor(
     private readonly repo: PlansRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     private readonly pricing: PricingService,
   ) {}
-
-  /** A plan's model list limits its subscribers' metering: pricing reads the lists from here. */
-  onModuleInit(): void {
-    this.pricing.addModelLists(() => this.repo.modelLists());
-  }
 
   /**
    * A new plan. Its `features` are checked by `checkGrants`, which the caller above plans hands down
@@ -87,7 +82,8 @@ export class PlansService implements OnModuleInit {
   }
 
   /**
-   * New values apply from each subscriber's next period (a period's grant is made at its start);
+   * New values apply from each subscriber's next period (a period's grant is made at its start),
+   * but `models` at once: pricing's copy of each subscriber's list changes in this transaction.
    * `features` checked by `checkGrants`, as for create.
    */
   update(id: string, dto: UpdatePlanDto, checkGrants: FeatureGrantCheck): Promise<PlanResponseDto> {
@@ -99,6 +95,7 @@ export class PlansService implements OnModuleInit {
       const { price, ...rest } = dto;
       const changes = price === undefined ? rest : { ...rest, ...priceColumns(price) };
       const after = toPlanDto((await this.repo.updatePlan(manager, id, changes)) ?? old);
+      if (dto.models !== undefined) await this.pricing.setPlanModels(manager, id, after.models);
       await this.audit.record(manager, { action: 'plan.update', targetId: id, before, after });
       return after;
     });

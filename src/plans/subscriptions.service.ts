@@ -15,6 +15,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import { Transactions } from '../database/transactions.js';
 import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
+import { PricingService } from '../pricing/pricing.service.js';
 import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import type { Plan } from './entities/plan.entity.js';
 import type { Subscription } from './entities/subscription.entity.js';
@@ -29,7 +30,9 @@ const STARTS_AT_TOLERANCE_MS = 60_000;
  * through the credits module, keyed by (subscription, period start), so each period is granted at
  * most once whatever retries, restarts or other instances do; and a grant adds only what the plan
  * allocations in force lack, so plan changes never mint credits. Lock order: the user's account row,
- * then the subscription row (the same for PUT, DELETE and the renewal job), then the credit rows.
+ * (for PUT, the new plan's row, shared), then the subscription row (the same for PUT, DELETE and the
+ * renewal job), then the credit rows. Each start and end hands pricing the plan whose model list now
+ * applies to the account (`PricingService.setAccountPlan`), in the same transaction.
  */
 @Injectable()
 export class SubscriptionsService {
@@ -41,6 +44,7 @@ export class SubscriptionsService {
     private readonly locks: AccountLocksRepository,
     private readonly events: EventsService,
     private readonly audit: AuditService,
+    private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(AccountIds) private readonly ids: AccountIds,
@@ -69,7 +73,7 @@ export class SubscriptionsService {
       if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
-      const plan = await this.repo.findPlan(m, dto.planId);
+      const plan = await this.repo.sharePlan(m, dto.planId);
       if (!plan) throw new NotFoundError('Plan');
       const live = await this.repo.lockLiveSubscription(m, account);
       if (live?.planId === plan.id) return subscriptionView(live, plan, now);
@@ -84,6 +88,7 @@ export class SubscriptionsService {
         nextGrantAt: anchor,
         createdBy: caller.userId,
       });
+      await this.pricing.setAccountPlan(m, accountId, plan);
       const renewed = await this.renew(m, accountId, created, plan, now, caller.userId, 'change');
       const after = subscriptionView(renewed, plan, now);
       await this.audit.record(m, {
@@ -127,11 +132,12 @@ export class SubscriptionsService {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
       await this.access.forGrant(caller, account, 'subscription', m);
-      await this.lock(m, account);
+      const accountId = await this.lock(m, account);
       const live = await this.repo.lockLiveSubscription(m, account);
       const plan = live && (await this.repo.findPlan(m, live.planId));
-      if (!live || !plan) throw new NotFoundError('Subscription');
+      if (!live || !plan || accountId === null) throw new NotFoundError('Subscription');
       await this.repo.endSubscription(m, live.id, caller.userId);
+      await this.pricing.setAccountPlan(m, accountId, null);
       const before = subscriptionView(live, plan, now);
       await this.audit.record(m, {
         action: 'subscription.delete',

@@ -22,9 +22,6 @@ export interface CachedRule {
   to: number;
 }
 
-/** Model lists by account key (`user:<id>`, `org:<id>`), as a module that sets some reads them. */
-export type ModelListSource = () => Promise<{ key: string; models: ModelList }[]>;
-
 /** Everything a metered write is priced and checked with, by model and by account. */
 export interface PricingSnapshot {
   /** Rules by model, newest effectiveFrom first. */
@@ -51,8 +48,6 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
   /** Bumped on every change, so a load that started before it never caches stale rules. */
   private generation = 0;
   private readonly listener: ChannelListener;
-  /** Model lists kept by modules above pricing (a plan's), which they register (addModelLists). */
-  private readonly listSources: ModelListSource[] = [];
 
   constructor(
     private readonly repository: PricingRepository,
@@ -78,16 +73,6 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.listener.stop();
-  }
-
-  /**
-   * Adds the model lists `source` reads to every snapshot: a module above pricing (plans) registers
-   * its own, so pricing reads no table of theirs. Their changes reach the cache as the rules' do (the
-   * `pricing_changed` trigger on their tables).
-   */
-  addModelLists(source: ModelListSource): void {
-    this.listSources.push(source);
-    this.invalidate();
   }
 
   /** Forget what is cached (the next read reloads). */
@@ -130,7 +115,6 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     const rules = await this.repository.all();
     const accountPrices = await this.repository.allAccountPrices();
     const lists = await this.repository.modelLists();
-    for (const source of this.listSources) lists.push(...(await source()));
     const snapshot: PricingSnapshot = { rules: new Map(), accountPrices: new Map(), modelLists: new Map() };
     for (const rule of rules) {
       const entry = { view: toView(rule), from: rule.effectiveFrom.getTime(), to: until(rule.effectiveTo) };

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
-import { orgKeySql } from '../accounts/account-ref.js';
+import { accountKeySql, orgKeySql } from '../accounts/account-ref.js';
 import type { ModelList } from './account-prices.js';
 import { AccountPrice } from './entities/account-price.entity.js';
+import { PlanModelList } from './entities/plan-model-list.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import type { RulePriceColumns } from './pricing-rules.js';
 
@@ -16,7 +17,7 @@ export type NewAccountPrice = Omit<AccountPrice, 'id' | 'createdAt'>;
 /** The channel `pricing_changed_notify()` announces a change of what pricing caches on. */
 export const PRICING_CHANNEL = 'pricing_changed';
 
-/** pricing_rules and account_prices; numeric prices arrive as decimal strings, never floats. */
+/** pricing_rules, account_prices and pricing_plan_model_lists; numeric prices arrive as decimal strings, never floats. */
 @Injectable()
 export class PricingRepository {
   constructor(
@@ -112,10 +113,34 @@ export class PricingRepository {
   }
 
   /**
-   * The organisations' own model lists (only set ones, so this stays small); a plan's list comes from
-   * the plans module (PricingService.addModelLists).
+   * The model lists in force beside a key's, by account key: each organisation's own and each
+   * account's plan's (only set ones, so this stays small).
    */
   async modelLists(): Promise<{ key: string; models: ModelList }[]> {
-    return this.rules.query(`SELECT ${orgKeySql('o.org_id')} AS key, o.models FROM orgs o WHERE o.models IS NOT NULL`);
+    return this.rules.query(
+      `SELECT ${orgKeySql('o.org_id')} AS key, o.models FROM orgs o WHERE o.models IS NOT NULL
+       UNION ALL
+       SELECT ${accountKeySql('a.org_id', 'a.user_id')} AS key, l.models
+         FROM pricing_plan_model_lists l JOIN accounts a ON a.account_id = l.account_id
+        WHERE l.models IS NOT NULL`,
+    );
+  }
+
+  /** Records the account's live plan and its model list (null plan: it has none any more). */
+  async setAccountPlan(
+    manager: EntityManager,
+    accountId: string,
+    plan: { id: string; models: string[] | null } | null,
+  ): Promise<void> {
+    if (plan === null) {
+      await manager.delete(PlanModelList, { accountId });
+      return;
+    }
+    await manager.upsert(PlanModelList, { accountId, planId: plan.id, models: plan.models }, ['accountId']);
+  }
+
+  /** Gives every account on the plan its new model list. */
+  async setPlanModels(manager: EntityManager, planId: string, models: string[] | null): Promise<void> {
+    await manager.update(PlanModelList, { planId }, { models });
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { accountKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -19,7 +20,7 @@ import { AUTO_TIER, type Dimensions, isBaseTier, NO_DIMENSIONS, worstTier } from
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
-import { type CachedRule, type ModelListSource, PricingCache } from './pricing-cache.js';
+import { type CachedRule, PricingCache } from './pricing-cache.js';
 import {
   calculateCredits,
   checkDimensions,
@@ -350,9 +351,23 @@ export class PricingService {
     }
   }
 
-  /** A module above pricing adds the model lists it keeps (PricingCache.addModelLists). */
-  addModelLists(source: ModelListSource): void {
-    this.cache.addModelLists(source);
+  /**
+   * Records the plan whose model list now applies to the account's metering (null: none), in the
+   * caller's transaction: the plans module's, which starts, changes or ends the account's live
+   * subscription. Every instance's cache drops its copy at commit (the table's `pricing_changed`
+   * trigger), so the list applies from then on, as the subscription does.
+   */
+  async setAccountPlan(
+    manager: EntityManager,
+    accountId: string,
+    plan: { id: string; models: string[] | null } | null,
+  ): Promise<void> {
+    await this.repository.setAccountPlan(manager, accountId, plan);
+  }
+
+  /** Gives every account on the plan its new model list, in the transaction that changes the plan. */
+  async setPlanModels(manager: EntityManager, planId: string, models: string[] | null): Promise<void> {
+    await this.repository.setPlanModels(manager, planId, models);
   }
 
   /** Forget the cached rules (next read reloads). */
