@@ -3,7 +3,7 @@ import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } fr
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import type { UnitPrices } from '../dimensions.js';
-import { PriceColumn } from './price-column.js';
+import { PriceColumn } from './columns.js';
 
 /**
  * An account's own price for a model (or a prefix ending in `*`) over [effectiveFrom, effectiveTo):

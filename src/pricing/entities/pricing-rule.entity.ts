@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
-import { PriceColumn } from './price-column.js';
+import { PriceColumn } from './columns.js';
 
 /** A model's price for [effectiveFrom, effectiveTo); rules of one model never overlap (EXCLUDE). */
 @Entity({ name: 'pricing_rules' })

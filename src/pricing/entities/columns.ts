@@ -7,3 +7,8 @@ import { Column } from 'typeorm';
 export function PriceColumn(name: string, { nullable = true }: { nullable?: boolean } = {}): PropertyDecorator {
   return Column({ name, type: 'numeric', precision: 10, scale: 4, nullable });
 }
+
+/** A count of one token kind (src/pricing/token-counts.ts): `integer`, null when it was not given. */
+export function TokenCountColumn(name: string): PropertyDecorator {
+  return Column({ name, type: 'integer', nullable: true });
+}
