@@ -2,13 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService } from '../accounts/accounts.service.js';
-import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit-actions.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
+import { Changes } from '../changes/changes.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { Transactions } from '../database/transactions.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from './dto/limits.dto.js';
@@ -32,20 +31,19 @@ export class CreditLimitsService {
     private readonly accounts: CreditAccountsRepository,
     @Inject(AccountsService) private readonly users: AccountsService,
     @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
-    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(AuditService) private readonly audit: AuditService,
     @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   async get(userId: string): Promise<CreditLimitsResponseDto> {
-    if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
+    if (!(await this.users.exists(this.changes.tx.statementManager, userId))) throw new NotFoundError('User');
     return { userId, ...(await this.limitsOf(await this.userAccountId(userId))) };
   }
 
   /** The account's limits (it must exist: the caller checked). */
   async limitsOf(accountId: string | null): Promise<AccountLimitsView> {
-    return this.limitsView(await this.accounts.find(accountId, this.tx.statementManager));
+    return this.limitsView(await this.accounts.find(accountId, this.changes.tx.statementManager));
   }
 
   async put(
@@ -87,18 +85,18 @@ export class CreditLimitsService {
 
   /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
   async getAlerts(userId: string): Promise<AlertThresholdsResponseDto> {
-    if (!(await this.users.exists(this.tx.statementManager, userId))) throw new NotFoundError('User');
+    if (!(await this.users.exists(this.changes.tx.statementManager, userId))) throw new NotFoundError('User');
     const view = await this.alertsOf(await this.userAccountId(userId));
     return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
   async alertsOf(accountId: string | null): Promise<AccountAlertsView> {
-    return this.alertsView(await this.accounts.find(accountId, this.tx.statementManager));
+    return this.alertsView(await this.accounts.find(accountId, this.changes.tx.statementManager));
   }
 
   /** The account id of a user a user route names (AccountIds; null: none). */
   private userAccountId(userId: string): Promise<string | null> {
-    return this.ids.of(this.tx.statementManager, { userId });
+    return this.ids.of(this.changes.tx.statementManager, { userId });
   }
 
   /** A user route's account for a settings change: 404 for a user without one. */
@@ -120,12 +118,12 @@ export class CreditLimitsService {
     settings: CreditSettings,
     action: AuditAction,
   ): Promise<CreditAccount> {
-    return this.tx.run(async (m) => {
+    return this.changes.tx.run(async (m) => {
       if (!(await this.locks.lockId(m, account.accountId)))
         throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       const before = await this.accounts.find(account.accountId, m);
       const after = await this.accounts.upsertSettings(m, account.accountId, settings);
-      await this.audit.record(m, {
+      await this.changes.audit.record(m, {
         action,
         targetId: account.ownerId,
         targetType: account.kind,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { AutoRechargeController } from './auto-recharge.controller.js';
@@ -47,6 +48,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
 @Module({
   imports: [
     AuditModule,
+    ChangesModule,
     TypeOrmModule.forFeature([
       CreditAllocation,
       CreditLedgerEntry,

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { Reconciliation } from './entities/reconciliation.entity.js';
 import { ReconciliationsController } from './reconciliations.controller.js';
 import { ReconciliationsRepository } from './reconciliations.repository.js';
@@ -9,7 +9,7 @@ import { ReconciliationsService } from './reconciliations.service.js';
 
 /** Finance's reconciliation of Stripe payouts with the purchases (docs/reconciliation.md). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Reconciliation]), AuditModule],
+  imports: [TypeOrmModule.forFeature([Reconciliation]), ChangesModule],
   controllers: [ReconciliationsController],
   providers: [ReconciliationsRepository, ReconciliationsService],
 })

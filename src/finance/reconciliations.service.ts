@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AuditService } from '../audit/audit.service.js';
 import type { AuthUser } from '../auth/roles.js';
+import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
-import { Transactions } from '../database/transactions.js';
 import type { ListReconciliationsQueryDto, ReconciliationResponseDto } from './dto/reconciliations.dto.js';
 import type { Reconciliation } from './entities/reconciliation.entity.js';
 import { chargeSpan, parseReport, paymentIntentsOf, reconcile } from './reconciliation-report.js';
@@ -36,8 +35,7 @@ export function toReconciliationView(r: Reconciliation): ReconciliationResponseD
 export class ReconciliationsService {
   constructor(
     private readonly repo: ReconciliationsRepository,
-    @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(Changes) private readonly changes: Changes,
   ) {}
 
   /** The reconciliation of this report, and whether it was made now (201) or before (200). */
@@ -47,7 +45,7 @@ export class ReconciliationsService {
     }
     if (report.includes('\0')) throw new DomainError('VALIDATION', 'The report must not contain NUL characters');
     const sha256 = createHash('sha256').update(report, 'utf8').digest();
-    return this.tx.run(async (manager) => {
+    return this.changes.tx.run(async (manager) => {
       const known = await this.repo.findByReport(manager, sha256);
       if (known) return { created: false, view: toReconciliationView(known) };
       const rows = parseReport(report);
@@ -64,7 +62,7 @@ export class ReconciliationsService {
         return { created: false, view: toReconciliationView(other!) };
       }
       const view = toReconciliationView(row);
-      await this.audit.record(manager, {
+      await this.changes.audit.record(manager, {
         action: 'finance.reconciliation.create',
         targetId: row.id,
         before: null,
@@ -80,7 +78,7 @@ export class ReconciliationsService {
   }
 
   async get(id: string): Promise<ReconciliationResponseDto> {
-    const row = isUuid(id) ? await this.tx.run((manager) => this.repo.find(manager, id)) : null;
+    const row = isUuid(id) ? await this.changes.tx.run((manager) => this.repo.find(manager, id)) : null;
     if (!row) throw new NotFoundError('Reconciliation');
     return toReconciliationView(row);
   }
@@ -88,7 +86,7 @@ export class ReconciliationsService {
   async list(query: ListReconciliationsQueryDto): Promise<Page<ReconciliationResponseDto>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const before = decodeTimeCursor(query.cursor, 'uuid');
-    const rows = await this.tx.run((manager) => this.repo.list(manager, { before, limit: limit + 1 }));
+    const rows = await this.changes.tx.run((manager) => this.repo.list(manager, { before, limit: limit + 1 }));
     return toPage(rows, limit, toReconciliationView, (r) => ({ t: r.cursorT, id: r.id }));
   }
 }

@@ -1,4 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
+import { Cron, CronExpression, type CronOptions } from '@nestjs/schedule';
+
+import { MetricsService } from './metrics.service.js';
 
 /**
  * The rows a periodic cleanup deletes in one statement: each statement holds its locks briefly, and
@@ -25,4 +28,34 @@ export function loggingCount(context: string, msg: string, work: () => Promise<n
     const count = await work();
     if (count > 0) new Logger(context).log({ msg, count });
   };
+}
+
+/** An hourly cleanup's names: its cron job (and the metrics' label), and where and what its count logs. */
+export interface HourlyCleanupOptions extends Pick<CronOptions, 'waitForCompletion'> {
+  name: string;
+  context: string;
+  msg: string;
+}
+
+/**
+ * The base class of an hourly cleanup job: `run()` is the cron entry, timed by MetricsService.runJob()
+ * and logging the count; the job supplies `cleanup()` (deleting `inBatches()`), which tests also call.
+ * Jobs inject their few dependencies as properties: the cleanup is all they add.
+ */
+export function HourlyCleanupJob({ name, context, msg, ...cron }: HourlyCleanupOptions) {
+  abstract class HourlyCleanup {
+    @Inject(MetricsService) private readonly metrics: MetricsService;
+
+    /** Deletes every row past its time; returns how many. */
+    abstract cleanup(): Promise<number>;
+
+    @Cron(CronExpression.EVERY_HOUR, { name, ...cron })
+    run(): Promise<void> {
+      return this.metrics.runJob(
+        name,
+        loggingCount(context, msg, () => this.cleanup()),
+      );
+    }
+  }
+  return HourlyCleanup;
 }

@@ -5,15 +5,13 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { OrgRecordsService } from '../accounts/org-records.service.js';
 import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
-import { CLOCK, type Clock } from '../common/clock.js';
+import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { AccountLocksRepository } from '../credits/account-locks.repository.js';
 import { type CapRow, CreditCapsService } from '../credits/credit-caps.service.js';
-import { Transactions } from '../database/transactions.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
 import { type LockedMember, type MemberRow, OrgsRepository } from './orgs.repository.js';
@@ -29,9 +27,7 @@ export class OrgMembersService {
     private readonly repo: OrgsRepository,
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(OrgRecordsService) private readonly records: OrgRecordsService,
-    @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(Changes) private readonly changes: Changes,
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(CreditCapsService) private readonly caps: CreditCapsService,
@@ -54,11 +50,11 @@ export class OrgMembersService {
 
   /** The instant the member views are computed at (the app's clock: tests set it). */
   private now(): Date {
-    return new Date(this.clock.now());
+    return new Date(this.changes.clock.now());
   }
 
   async put(caller: AuthUser, orgId: string, userId: string, body: PutMemberDto): Promise<MemberResponseDto> {
-    return this.tx.run(async (m) => {
+    return this.changes.tx.run(async (m) => {
       const standing = await this.lockAndCheck(m, caller, orgId, 'manager', 'change its members');
       if (!(await this.accounts.exists(m, userId))) throw new NotFoundError('User');
       const current = await this.repo.lockMember(m, orgId, userId);
@@ -72,7 +68,7 @@ export class OrgMembersService {
       await this.records.putMember(m, { orgId, userId, role: body.role });
       if (body.spendLimit !== undefined) await this.caps.setMemberCap(m, orgId, userId, body.spendLimit);
       const after = toMemberView((await this.memberView(m, orgId, userId))!);
-      await this.audit.record(m, {
+      await this.changes.audit.record(m, {
         action: 'org.member.set',
         targetId: orgId,
         before: before && toMemberView(before),
@@ -85,7 +81,7 @@ export class OrgMembersService {
 
   /** One member's view: for that member, the org's readers and staff. */
   async get(orgId: string, userId: string): Promise<MemberResponseDto> {
-    const row = await this.memberView(this.tx.statementManager, orgId, userId);
+    const row = await this.memberView(this.changes.tx.statementManager, orgId, userId);
     if (!row) throw new NotFoundError('Member');
     return toMemberView(row);
   }
@@ -101,7 +97,7 @@ export class OrgMembersService {
       afterUserId: decodeIdCursor(query.cursor, 'text')?.id ?? null,
       limit,
     });
-    const views = await this.withCaps(this.tx.statementManager, orgId, rows);
+    const views = await this.withCaps(this.changes.tx.statementManager, orgId, rows);
     return toPage(views, limit, toMemberView, (r) => ({ id: r.user_id }));
   }
 
@@ -116,7 +112,7 @@ export class OrgMembersService {
     userId: string,
     sessions: 'drain' | 'release',
   ): Promise<RemovedMemberResponseDto> {
-    return this.tx.run(async (m) => {
+    return this.changes.tx.run(async (m) => {
       const leaving = caller.userId === userId;
       const standing = await this.lockAndCheck(m, caller, orgId, leaving ? 'member' : 'manager', 'remove its members');
       // The org's account lock too, before the member's row: a charge in flight for this member (it
@@ -133,7 +129,7 @@ export class OrgMembersService {
       const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
       const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
       const after = toMemberView((await this.memberView(m, orgId, userId))!);
-      await this.audit.record(m, {
+      await this.changes.audit.record(m, {
         action: 'org.member.remove',
         targetId: orgId,
         before,

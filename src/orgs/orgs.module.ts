@@ -6,6 +6,7 @@ import { Org } from '../accounts/entities/org.entity.js';
 import { OrgMember } from '../accounts/entities/org-member.entity.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { StreamingSessionsModule } from '../streaming-sessions/streaming-sessions.module.js';
@@ -28,6 +29,7 @@ import { OrgsService } from './orgs.service.js';
     AccountsModule,
     ApiKeysModule,
     AuditModule,
+    ChangesModule,
     CreditsModule,
     UsageModule,
     PlansModule,

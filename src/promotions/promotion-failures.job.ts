@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { CLOCK, type Clock } from '../common/clock.js';
-import { inBatches, loggingCount } from '../metrics/batch-jobs.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { HourlyCleanupJob, inBatches } from '../metrics/batch-jobs.js';
 import { PromotionsRepository } from './promotions.repository.js';
 
 /** Refusal counters are kept a day: far past the hour each counts (docs/selling.md "Guessing"). */
@@ -15,18 +13,14 @@ export const PROMOTION_FAILURE_RETENTION_MS = 86_400_000;
  * was ever refused keeps a row.
  */
 @Injectable()
-export class PromotionFailuresJob {
-  constructor(
-    private readonly repo: PromotionsRepository,
-    private readonly metrics: MetricsService,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
-
-  @Cron(CronExpression.EVERY_HOUR, { name: 'promotion-failures-cleanup', waitForCompletion: true })
-  run(): Promise<void> {
-    const work = loggingCount('Promotions', 'deleted old promotion refusals', () => this.cleanup());
-    return this.metrics.runJob('promotion-failures-cleanup', work);
-  }
+export class PromotionFailuresJob extends HourlyCleanupJob({
+  name: 'promotion-failures-cleanup',
+  context: 'Promotions',
+  msg: 'deleted old promotion refusals',
+  waitForCompletion: true,
+}) {
+  @Inject(PromotionsRepository) private readonly repo: PromotionsRepository;
+  @Inject(CLOCK) private readonly clock: Clock;
 
   /** Deletes every counter older than the retention; returns how many. */
   cleanup(): Promise<number> {

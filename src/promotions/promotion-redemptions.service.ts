@@ -13,14 +13,12 @@ import {
 } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
-import { CLOCK, type Clock } from '../common/clock.js';
+import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
-import { Transactions } from '../database/transactions.js';
 import { namedInEvent } from '../events/event-types.js';
-import { EventsService } from '../events/events.service.js';
 import type { RedeemPromotionDto, RedemptionResponseDto } from './dto/promotions.dto.js';
 import type { Promotion } from './entities/promotion.entity.js';
 import { PROMOTION_NOT_FOUND_MESSAGE } from './promotion-views.js';
@@ -32,12 +30,6 @@ const HOUR_MS = 3_600_000;
 const REFUSALS = new Set([403, 404, 409]);
 /** Who may redeem for an org a body names: its owners and admins; a service principal any existing org. */
 const MANAGERS: WriteNeed = { member: true, org: 'manager', what: 'redeem codes for it' };
-
-/** A refusal counter of `promotion_failures` and the refusals it allows in its hour. */
-interface Counter {
-  principal: string;
-  limit: number;
-}
 
 /**
  * Redeeming a promotion code (docs/selling.md). The code's row is locked first, then (in the grant)
@@ -51,23 +43,21 @@ export class PromotionRedemptionsService {
   constructor(
     private readonly repo: PromotionsRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
-    @Inject(EventsService) private readonly events: EventsService,
-    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(AccountsService) private readonly accounts: AccountsService,
   ) {}
 
   async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
     const target = this.targetOf(caller, body);
-    const now = new Date(this.clock.now());
+    const now = new Date(this.changes.clock.now());
     const counters = this.countersOf(caller, target);
     const seen = await Promise.all(counters.map((c) => this.repo.failures(c.principal, now)));
     const full = counters.flatMap((c, i) => (seen[i] && seen[i].failures >= c.limit ? [seen[i].windowStart] : []));
     if (full.length > 0) throw this.tooMany(full, now);
     try {
-      return await this.tx.run((manager) => this.redeemIn(manager, caller, target, body.code, now));
+      return await this.changes.tx.run((manager) => this.redeemIn(manager, caller, target, body.code, now));
     } catch (error) {
       if (!(error instanceof DomainError) || !REFUSALS.has(error.status)) throw error;
       const counted = await Promise.all(counters.map((c) => this.repo.addFailure(c.principal, now)));
@@ -173,12 +163,18 @@ export class PromotionRedemptionsService {
       credits: promotion.credits,
       expiresAt: allocation.expiresAt,
     };
-    await this.events.emit(manager, 'promotion.redeemed', {
+    await this.changes.events.emit(manager, 'promotion.redeemed', {
       ...namedInEvent(target.userId ?? null, target.orgId ?? null),
       ...answer,
     });
     return answer;
   }
+}
+
+/** A refusal counter of `promotion_failures` and the refusals it allows in its hour. */
+interface Counter {
+  principal: string;
+  limit: number;
 }
 
 /** Active, started and not ended: otherwise the code does not exist as far as anyone can tell. */

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { CreditAllocateController } from './credit-allocate.controller.js';
@@ -27,6 +28,7 @@ import { SignupCreditsService } from './signup-credits.service.js';
     TypeOrmModule.forFeature([Promotion, PromotionRedemption, PromotionFailure]),
     AccountsModule,
     AuditModule,
+    ChangesModule,
     CreditsModule,
     EventsModule,
   ],

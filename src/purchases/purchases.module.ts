@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { Package } from './entities/package.entity.js';
@@ -24,6 +25,7 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
     TypeOrmModule.forFeature([Purchase, PurchaseRefund, PurchaseProviderEvent, Package]),
     AccountsModule,
     AuditModule,
+    ChangesModule,
     CreditsModule,
     EventsModule,
   ],

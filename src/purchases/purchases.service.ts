@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
-import { AuditService } from '../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
   type AccountAccess,
@@ -12,7 +11,7 @@ import {
 } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
-import { CLOCK, type Clock } from '../common/clock.js';
+import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
@@ -20,8 +19,6 @@ import { AutoRechargeService } from '../credits/auto-recharge.service.js';
 import type { ReconcileMismatch } from '../credits/credit-views.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { toMinor } from '../credits/currencies.js';
-import { Transactions } from '../database/transactions.js';
-import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { PackagesService } from './packages/packages.service.js';
 import { amountOfMinor, shareOfAmount, shareOfValue, toCents } from './purchase-money.js';
@@ -78,11 +75,8 @@ export class PurchasesService {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
-    @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(EventsService) private readonly events: EventsService,
-    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(Changes) private readonly changes: Changes,
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
@@ -99,7 +93,7 @@ export class PurchasesService {
     }
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
     if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
-    return this.tx.run(async (manager) => {
+    return this.changes.tx.run(async (manager) => {
       const owner = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
       const accountId = (await this.access.account(owner))?.accountId;
       if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
@@ -125,7 +119,12 @@ export class PurchasesService {
         );
       }
       const view = toPurchaseView(row);
-      await this.audit.record(manager, { action: 'purchase.create', targetId: row.id, before: null, after: view });
+      await this.changes.audit.record(manager, {
+        action: 'purchase.create',
+        targetId: row.id,
+        before: null,
+        after: view,
+      });
       return view;
     });
   }
@@ -156,7 +155,7 @@ export class PurchasesService {
    * constraint makes a second impossible), `purchase.paid`. Paid again answers the same view.
    */
   markPaid(actor: PurchaseActor, id: string, providerPaymentId: string | null): Promise<PurchaseView> {
-    return this.tx.run(async (manager) => {
+    return this.changes.tx.run(async (manager) => {
       const row = await this.locked(manager, id);
       if (PAID_STATUSES.includes(row.status)) return toPurchaseView(row);
       if (row.status !== 'pending_payment') {
@@ -170,7 +169,7 @@ export class PurchasesService {
           `Payment ${providerPaymentId} of ${row.provider} paid another purchase`,
         );
       }
-      const now = this.clock.now();
+      const now = this.changes.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
         accountId: row.account_id,
         credits: grantedCredits(row),
@@ -192,7 +191,7 @@ export class PurchasesService {
       });
       await this.closeAutoRechargeAttempt(manager, after);
       if (allocationId && allocationExpiresAt) {
-        await this.events.emit(manager, 'purchase.paid', {
+        await this.changes.events.emit(manager, 'purchase.paid', {
           purchaseId: row.id,
           ...accountOf(row),
           allocationId,
@@ -205,7 +204,7 @@ export class PurchasesService {
         });
       }
       const view = toPurchaseView(after);
-      await this.audit.record(manager, {
+      await this.changes.audit.record(manager, {
         action: 'purchase.paid',
         targetId: row.id,
         before: toPurchaseView(row),
@@ -229,7 +228,7 @@ export class PurchasesService {
 
   /** Failed or expired: from pending_payment only; nothing is granted. */
   close(actor: PurchaseActor, id: string, to: 'failed' | 'expired', reason: string | null): Promise<PurchaseView> {
-    return this.tx.run(async (manager) => {
+    return this.changes.tx.run(async (manager) => {
       const row = await this.locked(manager, id);
       if (row.status !== 'pending_payment') {
         throw new DomainError('PURCHASE_NOT_PENDING', `The purchase is ${row.status}, not pending_payment`);
@@ -237,10 +236,10 @@ export class PurchasesService {
       const after = await this.repo.update(manager, row.id, {
         status: to,
         reason,
-        closed_at: new Date(this.clock.now()),
+        closed_at: new Date(this.changes.clock.now()),
       });
       const view = toPurchaseView(after);
-      await this.audit.record(manager, {
+      await this.changes.audit.record(manager, {
         action: to === 'failed' ? 'purchase.fail' : 'purchase.expire',
         targetId: row.id,
         before: toPurchaseView(row),
@@ -261,7 +260,7 @@ export class PurchasesService {
    */
   async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
     const row = await this.readable(caller, id);
-    const allocation = await this.tx.run((manager) => this.credits.purchaseAllocation(manager, row.id));
+    const allocation = await this.changes.tx.run((manager) => this.credits.purchaseAllocation(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
     if (allocation?.refundable_minor == null) {
       return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount) };
@@ -291,7 +290,7 @@ export class PurchasesService {
 
   /** The purchase, when the caller may see it (own, org reader, staff); else 404 as for none. */
   async readable(caller: AuthUser, id: string): Promise<PurchaseRow> {
-    const row = isUuid(id) ? await this.tx.run((manager) => this.repo.find(manager, id)) : null;
+    const row = isUuid(id) ? await this.changes.tx.run((manager) => this.repo.find(manager, id)) : null;
     if (row && (await this.mayRead(caller, row))) return row;
     throw new NotFoundError('Purchase');
   }

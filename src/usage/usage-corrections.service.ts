@@ -4,16 +4,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
+import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
-import { Transactions } from '../database/transactions.js';
 import { namedInEvent } from '../events/event-types.js';
-import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
@@ -82,9 +80,7 @@ export class UsageCorrectionsService {
     private readonly repo: UsageCorrectionsRepository,
     @Inject(CreditCorrectionsService) private readonly credits: CreditCorrectionsService,
     @Inject(PricingService) private readonly pricing: PricingService,
-    @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(EventsService) private readonly events: EventsService,
-    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
@@ -107,7 +103,7 @@ export class UsageCorrectionsService {
         'Give what the record should have cost one way: credits, or token counts and/or units, or providerUsage',
       );
     const hash = bodyHash(body);
-    return this.tx.run(async (m) => {
+    return this.changes.tx.run(async (m) => {
       const record = await this.repo.lockRecord(m, recordId);
       if (!record) throw new NotFoundError('Usage record');
       await this.access.resolve(
@@ -161,7 +157,7 @@ export class UsageCorrectionsService {
       if (reopens) await this.repo.openReview(m, record.id);
       const correction = toCorrectionDto(row);
       if (correction.delta !== 0) {
-        await this.events.emit(m, 'usage.corrected', {
+        await this.changes.events.emit(m, 'usage.corrected', {
           ...namedInEvent(record.user_id, record.org_id),
           recordId: record.id,
           correctionId: correction.correctionId,
@@ -169,7 +165,7 @@ export class UsageCorrectionsService {
           credits: correction.credits,
         });
       }
-      await this.audit.record(m, {
+      await this.changes.audit.record(m, {
         action: 'usage.correct',
         targetId: record.id,
         before: { credits: previous },

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
@@ -34,6 +35,7 @@ import { UsageStatsService } from './usage-stats.service.js';
     TypeOrmModule.forFeature([UsageRecord, UsageCorrection]),
     ApiKeysModule,
     AuditModule,
+    ChangesModule,
     CreditsModule,
     PricingModule,
     AccountsModule,

@@ -2,6 +2,9 @@ import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
 
+/** The primary key's constraint name, as the migration names it (TypeORM's own name differs). */
+const KEY = { primaryKeyConstraintName: 'credit_cap_event_ids_pkey' } as const;
+
 /**
  * The first answer of each consuming check that named an `eventId` (docs/features.md "Checks"), per
  * account, cap and id: a repeat answers it again and consumes nothing. Written only by
@@ -11,33 +14,18 @@ import { Account } from '../../accounts/entities/account.entity.js';
 @Index('credit_cap_event_ids_created_idx', ['createdAt'])
 export class CreditCapEventId {
   @ForeignKey(() => Account, { name: 'credit_cap_event_ids_account_id_fkey' })
-  @PrimaryColumn({ name: 'account_id', type: 'bigint', primaryKeyConstraintName: 'credit_cap_event_ids_pkey' })
+  @PrimaryColumn({ name: 'account_id', type: 'bigint', ...KEY })
   accountId: string;
 
   /** The cap's kind: `feature`. */
-  @PrimaryColumn({
-    name: 'subject_kind',
-    type: 'varchar',
-    length: 7,
-    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
-  })
+  @PrimaryColumn({ name: 'subject_kind', type: 'varchar', length: 7, ...KEY })
   subjectKind: string;
 
   /** A feature's key. */
-  @PrimaryColumn({
-    name: 'subject_id',
-    type: 'varchar',
-    length: 64,
-    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
-  })
+  @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 64, ...KEY })
   subjectId: string;
 
-  @PrimaryColumn({
-    name: 'event_id',
-    type: 'varchar',
-    length: 100,
-    primaryKeyConstraintName: 'credit_cap_event_ids_pkey',
-  })
+  @PrimaryColumn({ name: 'event_id', type: 'varchar', length: 100, ...KEY })
   eventId: string;
 
   @Column({ type: 'boolean' })

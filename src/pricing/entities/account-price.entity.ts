@@ -3,6 +3,7 @@ import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } fr
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import type { UnitPrices } from '../dimensions.js';
+import { PriceColumn } from './columns.js';
 
 /**
  * An account's own price for a model (or a prefix ending in `*`) over [effectiveFrom, effectiveTo):
@@ -55,28 +56,28 @@ export class AccountPrice {
   @Column({ name: 'discount_percent', type: 'numeric', precision: 5, scale: 2, nullable: true })
   discountPercent: string | null;
 
-  @Column({ name: 'price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('price_per_1k_tokens')
   pricePer1kTokens: string | null;
 
-  @Column({ name: 'output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('output_price_per_1k_tokens')
   outputPricePer1kTokens: string | null;
 
-  @Column({ name: 'cache_read_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('cache_read_price_per_1k_tokens')
   cacheReadPricePer1kTokens: string | null;
 
-  @Column({ name: 'cache_write_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('cache_write_price_per_1k_tokens')
   cacheWritePricePer1kTokens: string | null;
 
-  @Column({ name: 'reasoning_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('reasoning_price_per_1k_tokens')
   reasoningPricePer1kTokens: string | null;
 
   @Column({ name: 'long_context_threshold', type: 'integer', nullable: true })
   longContextThreshold: number | null;
 
-  @Column({ name: 'long_context_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('long_context_price_per_1k_tokens')
   longContextPricePer1kTokens: string | null;
 
-  @Column({ name: 'long_context_output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('long_context_output_price_per_1k_tokens')
   longContextOutputPricePer1kTokens: string | null;
 
   @Column({ name: 'effective_from', type: 'timestamptz' })

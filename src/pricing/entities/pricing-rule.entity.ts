@@ -1,6 +1,7 @@
 import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
+import { PriceColumn } from './columns.js';
 
 /** A model's price for [effectiveFrom, effectiveTo); rules of one model never overlap (EXCLUDE). */
 @Entity({ name: 'pricing_rules' })
@@ -43,14 +44,14 @@ export class PricingRule {
   @Column({ name: 'model_id', type: 'varchar', length: 100 })
   modelId: string;
 
-  @Column({ name: 'price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4 })
+  @PriceColumn('price_per_1k_tokens', { nullable: false })
   pricePer1kTokens: string;
 
-  @Column({ name: 'output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('output_price_per_1k_tokens')
   outputPricePer1kTokens: string | null;
 
   /** The provider's cost of input tokens (and of every kind without its own). */
-  @Column({ name: 'provider_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('provider_cost_per_1k_tokens')
   providerCostPer1kTokens: string | null;
 
   @Column({ name: 'effective_from', type: 'timestamptz', default: () => 'now()' })
@@ -67,33 +68,33 @@ export class PricingRule {
 
   // Token kinds (migration 1732000021000), in the order it added them.
   /** null: pricePer1kTokens. */
-  @Column({ name: 'cache_read_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('cache_read_price_per_1k_tokens')
   cacheReadPricePer1kTokens: string | null;
 
   /** null: pricePer1kTokens. */
-  @Column({ name: 'cache_write_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('cache_write_price_per_1k_tokens')
   cacheWritePricePer1kTokens: string | null;
 
   /** null: the output price. */
-  @Column({ name: 'reasoning_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('reasoning_price_per_1k_tokens')
   reasoningPricePer1kTokens: string | null;
 
-  @Column({ name: 'long_context_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('long_context_price_per_1k_tokens')
   longContextPricePer1kTokens: string | null;
 
-  @Column({ name: 'long_context_output_price_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('long_context_output_price_per_1k_tokens')
   longContextOutputPricePer1kTokens: string | null;
 
-  @Column({ name: 'provider_output_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('provider_output_cost_per_1k_tokens')
   providerOutputCostPer1kTokens: string | null;
 
-  @Column({ name: 'provider_cache_read_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('provider_cache_read_cost_per_1k_tokens')
   providerCacheReadCostPer1kTokens: string | null;
 
-  @Column({ name: 'provider_cache_write_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('provider_cache_write_cost_per_1k_tokens')
   providerCacheWriteCostPer1kTokens: string | null;
 
-  @Column({ name: 'provider_reasoning_cost_per_1k_tokens', type: 'numeric', precision: 10, scale: 4, nullable: true })
+  @PriceColumn('provider_reasoning_cost_per_1k_tokens')
   providerReasoningCostPer1kTokens: string | null;
 
   /** Prompt tokens (input + cache read + cache write) above which input and output cost the tier's prices. */

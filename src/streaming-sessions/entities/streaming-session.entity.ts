@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TokenCountColumn } from '../../pricing/entities/columns.js';
 import type { TokenFields } from '../../pricing/token-kinds.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
@@ -138,19 +139,19 @@ export class StreamingSession {
   settlement: SessionSettlement | null;
 
   /** The estimate's count of each kind, when it was given split (all five or none; they add up to estimatedTokens). */
-  @Column({ name: 'estimated_input_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('estimated_input_tokens')
   estimatedInputTokens: number | null;
 
-  @Column({ name: 'estimated_output_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('estimated_output_tokens')
   estimatedOutputTokens: number | null;
 
-  @Column({ name: 'estimated_cache_read_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('estimated_cache_read_tokens')
   estimatedCacheReadTokens: number | null;
 
-  @Column({ name: 'estimated_cache_write_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('estimated_cache_write_tokens')
   estimatedCacheWriteTokens: number | null;
 
-  @Column({ name: 'estimated_reasoning_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('estimated_reasoning_tokens')
   estimatedReasoningTokens: number | null;
 
   // The credential that opened the session (migration 1732000027000): null on sessions before it.

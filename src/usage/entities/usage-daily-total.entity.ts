@@ -1,24 +1,22 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/** The primary key's constraint name, as the migration names it (TypeORM's own name differs). */
+const KEY = { primaryKeyConstraintName: 'usage_daily_totals_pkey' } as const;
+
 /**
  * Usage on one UTC day per service and model key (migration 1732000002100): totals, byService, byDay,
  * byModel and margins of the system-wide statistics. Written only by usage_rollup_compact().
  */
 @Entity({ name: 'usage_daily_totals' })
 export class UsageDailyTotal {
-  @PrimaryColumn({ type: 'date', primaryKeyConstraintName: 'usage_daily_totals_pkey' })
+  @PrimaryColumn({ type: 'date', ...KEY })
   day: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'usage_daily_totals_pkey' })
+  @PrimaryColumn({ type: 'varchar', length: 50, ...KEY })
   service: string;
 
   /** The record's model, or its operation for chat records without one; '' when neither. */
-  @PrimaryColumn({
-    name: 'model_key',
-    type: 'varchar',
-    length: 100,
-    primaryKeyConstraintName: 'usage_daily_totals_pkey',
-  })
+  @PrimaryColumn({ name: 'model_key', type: 'varchar', length: 100, ...KEY })
   modelKey: string;
 
   /** bigint: kept as a string. */

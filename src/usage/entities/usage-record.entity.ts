@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TokenCountColumn } from '../../pricing/entities/columns.js';
 
 /**
  * One metered event (migration 1732000002000). Statement triggers (migration 1732000002100, not
@@ -65,10 +66,10 @@ export class UsageRecord {
   @Column({ type: 'integer', nullable: true })
   tokens: number | null;
 
-  @Column({ name: 'input_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('input_tokens')
   inputTokens: number | null;
 
-  @Column({ name: 'output_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('output_tokens')
   outputTokens: number | null;
 
   @Column({ type: 'jsonb', nullable: true })
@@ -105,13 +106,13 @@ export class UsageRecord {
   resolutionNote: string | null;
 
   // Token kinds (migration 1732000021000): null when not given (and on records before it).
-  @Column({ name: 'cache_read_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('cache_read_tokens')
   cacheReadTokens: number | null;
 
-  @Column({ name: 'cache_write_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('cache_write_tokens')
   cacheWriteTokens: number | null;
 
-  @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
+  @TokenCountColumn('reasoning_tokens')
   reasoningTokens: number | null;
 
   // Who acted (migration 1732000027000): null on records before it.
