@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -37,8 +37,8 @@ import { actorOfCaller, assertServicePrincipal, PURCHASE_READERS, PurchasesServi
 @Controller('api/purchases')
 export class PurchasesController {
   constructor(
-    @Inject(PurchasesService) private readonly purchases: PurchasesService,
-    @Inject(PurchaseRefundsService) private readonly refunds: PurchaseRefundsService,
+    private readonly purchases: PurchasesService,
+    private readonly refunds: PurchaseRefundsService,
   ) {}
 
   @IdempotentPost()
