@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 
 import { Auth } from '../auth/auth.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -26,43 +26,61 @@ export const PurchaseById = () =>
     ApiNotFoundOf('Purchase', 'Unknown purchase (or one the caller may not see)'),
   );
 
+/** The operation of a service change; its description, if any, follows SERVICE_ONLY. */
+interface ServiceOperation {
+  operationId: string;
+  summary: string;
+  description?: string;
+}
+
+/** The 409 of a change the purchase's state does not allow. */
+interface StateRefusal {
+  description: string;
+  examples: NamedExamples;
+}
+
 /**
  * A change the payment platform reports on the purchase `:id` names (service principals): 200 with
- * its new state, 400 for a bad body, 404 for an unknown purchase. `more` follows SERVICE_ONLY in
- * the description.
+ * its new state, 400 for a bad body, 404 for an unknown purchase, 409 when its state refuses it.
  */
-export const ServicePurchaseChange = (path: string, operationId: string, summary: string, more?: string) =>
+export const ServicePurchaseChange = (path: string, operation: ServiceOperation, refusal: StateRefusal) =>
   applyDecorators(
     IdempotentPost(path),
     HttpCode(200),
     Auth('user', { scope: 'usage:ingest' }),
-    ApiOperation({ operationId, summary, description: more ? `${SERVICE_ONLY} ${more}` : SERVICE_ONLY }),
+    ApiOperation({
+      ...operation,
+      description: operation.description ? `${SERVICE_ONLY} ${operation.description}` : SERVICE_ONLY,
+    }),
     PurchaseById(),
     ApiOkResponse({ type: PurchaseResponseDto }),
     ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto }),
+    ApiConflictResponse({ ...refusal, type: ErrorResponseDto }),
   );
 
 /** A route that closes a pending purchase unpaid (`fail`, `expire`): the same rule, body and answers. */
 export const ClosePurchaseRoute = (path: string, operationId: string, summary: string) =>
   applyDecorators(
-    ServicePurchaseChange(path, operationId, summary),
+    ServicePurchaseChange(
+      path,
+      { operationId, summary },
+      {
+        description: 'The purchase is not pending payment',
+        examples: {
+          notPending: domainErrorExample(
+            'PURCHASE_NOT_PENDING',
+            'The purchase is paid, not pending_payment',
+            'A paid purchase',
+          ),
+        },
+      },
+    ),
     ApiBody({
       type: ClosePurchaseDto,
       required: false,
       examples: {
         withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
         bare: { summary: 'No reason', value: {} },
-      },
-    }),
-    ApiConflictResponse({
-      description: 'The purchase is not pending payment',
-      type: ErrorResponseDto,
-      examples: {
-        notPending: domainErrorExample(
-          'PURCHASE_NOT_PENDING',
-          'The purchase is paid, not pending_payment',
-          'A paid purchase',
-        ),
       },
     }),
   );

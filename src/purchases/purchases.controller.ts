@@ -139,10 +139,24 @@ export class PurchasesController {
 
   @ServicePurchaseChange(
     ':id/paid',
-    'markPurchasePaid',
-    'The purchase was paid: grant its one allocation (service principals)',
-    'Paid again answers the same view and grants nothing. A providerPaymentId that paid another purchase of the ' +
-      'provider → 409 PURCHASE_EXISTS.',
+    {
+      operationId: 'markPurchasePaid',
+      summary: 'The purchase was paid: grant its one allocation (service principals)',
+      description:
+        'Paid again answers the same view and grants nothing. A providerPaymentId that paid another purchase of ' +
+        'the provider → 409 PURCHASE_EXISTS.',
+    },
+    {
+      description: 'The purchase failed or expired, or its payment paid another purchase',
+      examples: {
+        notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
+        paymentUsed: domainErrorExample(
+          'PURCHASE_EXISTS',
+          'Payment pi_3Nabc of stripe paid another purchase',
+          'A providerPaymentId another purchase of the provider has',
+        ),
+      },
+    },
   )
   @ApiBody({
     type: MarkPaidDto,
@@ -150,18 +164,6 @@ export class PurchasesController {
     examples: {
       withPayment: { summary: 'With the provider’s payment id', value: { providerPaymentId: 'pi_3Nabc' } },
       bare: { summary: 'Nothing more to say', value: {} },
-    },
-  })
-  @ApiConflictResponse({
-    description: 'The purchase failed or expired, or its payment paid another purchase',
-    type: ErrorResponseDto,
-    examples: {
-      notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
-      paymentUsed: domainErrorExample(
-        'PURCHASE_EXISTS',
-        'Payment pi_3Nabc of stripe paid another purchase',
-        'A providerPaymentId another purchase of the provider has',
-      ),
     },
   })
   paid(
@@ -235,27 +237,29 @@ export class PurchasesController {
 
   @ServicePurchaseChange(
     ':id/provider-events',
-    'purchaseProviderEvent',
-    'What the payment provider reported: a refund, a dispute (service principals)',
-    '`refunded` takes back ceil(credits × amountRefunded / amount) less what was taken back already (the spent ' +
-      'part as debt); a repeated or lower cumulative amount changes nothing.',
+    {
+      operationId: 'purchaseProviderEvent',
+      summary: 'What the payment provider reported: a refund, a dispute (service principals)',
+      description:
+        '`refunded` takes back ceil(credits × amountRefunded / amount) less what was taken back already (the ' +
+        'spent part as debt); a repeated or lower cumulative amount changes nothing.',
+    },
+    {
+      description: 'The purchase was never paid',
+      examples: {
+        notPaid: domainErrorExample(
+          'PURCHASE_NOT_PAID',
+          'The purchase is pending_payment: the provider has nothing to change',
+          'An unpaid purchase',
+        ),
+      },
+    },
   )
   @ApiBody({
     type: ProviderEventDto,
     examples: {
       refunded: { summary: 'The provider refunded 4.00 so far', value: { type: 'refunded', amountRefunded: '4.00' } },
       disputed: { summary: 'A dispute opened', value: { type: 'dispute_opened' } },
-    },
-  })
-  @ApiConflictResponse({
-    description: 'The purchase was never paid',
-    type: ErrorResponseDto,
-    examples: {
-      notPaid: domainErrorExample(
-        'PURCHASE_NOT_PAID',
-        'The purchase is pending_payment: the provider has nothing to change',
-        'An unpaid purchase',
-      ),
     },
   })
   providerEvent(
