@@ -6,7 +6,6 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -18,8 +17,9 @@ import {
 
 import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -175,11 +175,7 @@ export class ApiKeysController {
   })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: "Unknown, or another user's key",
-    type: ErrorResponseDto,
-    examples: notFoundExample('API key'),
-  })
+  @ApiNotFoundOf('API key', "Unknown, or another user's key")
   get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
     return this.apiKeys.get(user, id);
   }
@@ -207,11 +203,7 @@ export class ApiKeysController {
     description: 'The id is not a UUID, an invalid or empty body, or limitPeriod without a limit',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({
-    description: "Unknown, or another user's key",
-    type: ErrorResponseDto,
-    examples: notFoundExample('API key'),
-  })
+  @ApiNotFoundOf('API key', "Unknown, or another user's key")
   update(
     @CurrentUser() user: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -231,11 +223,7 @@ export class ApiKeysController {
     description: 'The revoked key (`isActive: false`); revoking again answers the same',
   })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: "Unknown, or another user's key",
-    type: ErrorResponseDto,
-    examples: notFoundExample('API key'),
-  })
+  @ApiNotFoundOf('API key', "Unknown, or another user's key")
   revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
     return this.apiKeys.revoke(user, id);
   }

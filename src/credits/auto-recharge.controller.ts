@@ -3,7 +3,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -12,8 +11,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { commonErrorExamples, domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { AUTO_RECHARGE_READERS, AutoRechargeService } from './auto-recharge.service.js';
 import {
@@ -43,11 +43,7 @@ const SettingsRefusals = (op: { post: boolean; scope?: string }) =>
         ),
       },
     }),
-    ApiNotFoundResponse({
-      description: 'Unknown user or organisation',
-      type: ErrorResponseDto,
-      examples: notFoundExample('User'),
-    }),
+    ApiNotFoundOf('User', 'Unknown user or organisation'),
   );
 
 @ApiTags('credits')
@@ -131,11 +127,7 @@ export class AutoRechargeController {
       ),
     },
   })
-  @ApiNotFoundResponse({
-    description: 'Unknown attempt',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Auto-recharge attempt'),
-  })
+  @ApiNotFoundOf('Auto-recharge attempt', 'Unknown attempt')
   @ApiConflictResponse({
     description: 'The attempt succeeded (its purchase was paid): `code` AUTO_RECHARGE_ATTEMPT_CLOSED',
     type: ErrorResponseDto,

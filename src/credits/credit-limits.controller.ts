@@ -1,9 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../auth/auth.decorator.js';
-import { notFoundExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { CreditLimitsService } from './credit-limits.service.js';
 import {
   AlertThresholdsResponseDto,
@@ -18,13 +16,12 @@ export class CreditLimitsController {
   constructor(private readonly limits: CreditLimitsService) {}
 
   @Put('limits/:userId')
-  @Auth('admin', { account: { user: 'staff' } })
+  @StaffUserRoute('admin')
   @ApiOperation({
     operationId: 'setCreditLimits',
     summary: 'Set a user’s overdraft and hourly spend limit (admin)',
     description: 'Fields left out keep their value; maxCreditsPerHour null returns to SPEND_RATE_LIMIT_PER_HOUR.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiBody({
     type: PutCreditLimitsDto,
     examples: {
@@ -37,46 +34,40 @@ export class CreditLimitsController {
     },
   })
   @ApiOkResponse({ type: CreditLimitsResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   put(@Param('userId') userId: string, @Body() body: PutCreditLimitsDto): Promise<CreditLimitsResponseDto> {
     return this.limits.put(userId, body);
   }
 
   @Get('limits/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({
     operationId: 'getCreditLimits',
     summary: 'A user’s overdraft, hourly spend limit and debt (supervisor)',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: CreditLimitsResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   get(@Param('userId') userId: string): Promise<CreditLimitsResponseDto> {
     return this.limits.get(userId);
   }
 
   @Get('alerts/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({
     operationId: 'getAlertThresholds',
     summary: 'A user’s low-balance alert thresholds in force (supervisor)',
     description: 'Their own when set (`source: user`), else LOW_BALANCE_THRESHOLDS (`source: default`).',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: AlertThresholdsResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   getAlerts(@Param('userId') userId: string): Promise<AlertThresholdsResponseDto> {
     return this.limits.getAlerts(userId);
   }
 
   @Put('alerts/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({
     operationId: 'setAlertThresholds',
     summary: 'Set a user’s low-balance alert thresholds (supervisor)',
     description: 'Replaces LOW_BALANCE_THRESHOLDS for that user; an empty list turns balance.low off for them.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiBody({
     type: PutAlertThresholdsDto,
     examples: {
@@ -85,7 +76,6 @@ export class CreditLimitsController {
     },
   })
   @ApiOkResponse({ type: AlertThresholdsResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   putAlerts(@Param('userId') userId: string, @Body() body: PutAlertThresholdsDto): Promise<AlertThresholdsResponseDto> {
     return this.limits.putAlerts(userId, body.thresholds);
   }

@@ -2,7 +2,6 @@ import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query,
 import {
   ApiBadRequestResponse,
   ApiBody,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -12,9 +11,11 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
+import { unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
@@ -44,11 +45,7 @@ import { CreditSummaryResponseDto } from './dto/summary.dto.js';
  */
 function HolderRead(operationId: string, summary: string, ok: Type<unknown>): MethodDecorator {
   return applyDecorators(
-    ApiNotFoundResponse({
-      description: 'Unknown user (supervisors)',
-      type: ErrorResponseDto,
-      examples: notFoundExample('User'),
-    }),
+    ApiNotFoundOf('User', 'Unknown user (supervisors)'),
     ApiOkResponse({ type: ok }),
     ApiOperation({ operationId, summary }),
     Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' }),
@@ -76,11 +73,9 @@ export class CreditsController {
   }
 
   @Get('balance/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({ operationId: 'getUserBalance', summary: 'A user’s balance (supervisor)' })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: BalanceResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
     if (!(await this.queries.userExists(userId))) throw new NotFoundError('User');
     return this.queries.balance(userId);
@@ -130,11 +125,7 @@ export class CreditsController {
   })
   @ApiOkResponse({ type: CalculateCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: 'userId or orgId names an account the caller may not see',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
   @ApiUnprocessableEntityResponse({
     description: 'Unknown model while PRICING_STRICT=true',
     type: UnprocessableResponseDto,
@@ -193,11 +184,7 @@ export class CreditsController {
     },
   })
   @ApiOkResponse({ type: AllocationResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown allocation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Allocation'),
-  })
+  @ApiNotFoundOf('Allocation', 'Unknown allocation')
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
   void(
     @CurrentUser() user: AuthUser,

@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiExtraModels,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -13,8 +12,9 @@ import {
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CheckEntitlementDto,
@@ -105,13 +105,8 @@ export class EntitlementsController {
       ),
     },
   })
-  @ApiNotFoundResponse({
-    description: 'userId or orgId names an account the caller may not see',
-    type: ErrorResponseDto,
-    examples: {
-      ...notFoundExample('User'),
-      unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
-    },
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see', {
+    unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
   })
   check(@CurrentUser() caller: AuthUser, @Body() body: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
     return this.entitlements.check(caller, body);
@@ -126,11 +121,7 @@ export class EntitlementsController {
   })
   @ApiOkResponse({ type: EntitlementListResponseDto })
   @ApiBadRequestResponse({ description: 'userId and orgId together; an invalid cursor', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: 'An account the caller may not see',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @ApiNotFoundOf('User', 'An account the caller may not see')
   list(
     @CurrentUser() caller: AuthUser,
     @NamedAccount() account: ResolvedAccount | null,
@@ -173,11 +164,7 @@ export class EntitlementsController {
       ),
     },
   })
-  @ApiNotFoundResponse({
-    description: 'Unknown feature, user or organisation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Feature'),
-  })
+  @ApiNotFoundOf('Feature', 'Unknown feature, user or organisation')
   set(
     @CurrentUser() caller: AuthUser,
     @Param('featureKey') featureKey: string,

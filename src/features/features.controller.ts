@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -12,8 +11,9 @@ import {
 } from '@nestjs/swagger';
 
 import { Auth } from '../auth/auth.decorator.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CreateFeatureDto,
@@ -87,7 +87,7 @@ export class FeaturesController {
   })
   @ApiOkResponse({ type: FeatureResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown feature', type: ErrorResponseDto, examples: notFoundExample('Feature') })
+  @ApiNotFoundOf('Feature', 'Unknown feature')
   update(@Param('featureKey') featureKey: string, @Body() body: UpdateFeatureDto): Promise<FeatureResponseDto> {
     return this.features.rename(featureKey, body.name);
   }

@@ -3,7 +3,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -12,8 +11,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CreatePlanDto,
@@ -88,7 +88,7 @@ export class PlansController {
     },
   })
   @ApiOkResponse({ type: PlanResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown plan', type: ErrorResponseDto, examples: notFoundExample('Plan') })
+  @ApiNotFoundOf('Plan', 'Unknown plan')
   update(@Param('id') id: string, @Body() body: UpdatePlanDto): Promise<PlanResponseDto> {
     return this.plans.update(id, body, this.features.grantCheck);
   }

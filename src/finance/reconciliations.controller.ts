@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -15,8 +14,9 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ReconciliationRefusedResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   ListReconciliationsQueryDto,
@@ -108,11 +108,7 @@ export class ReconciliationsController {
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a60' })
   @ApiOkResponse({ type: ReconciliationResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown reconciliation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Reconciliation'),
-  })
+  @ApiNotFoundOf('Reconciliation', 'Unknown reconciliation')
   get(@Param('id') id: string): Promise<ReconciliationResponseDto> {
     return this.reconciliations.get(id);
   }

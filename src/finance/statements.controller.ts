@@ -1,19 +1,12 @@
 import { applyDecorators, Controller, Get, Inject, Param, Query, StreamableFile } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -66,10 +59,8 @@ export class StatementsController {
   }
 
   @Get('credits/statement/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @documented('getUserStatement', 'A user’s statement of a month (supervisor)')
-  @ApiParam({ name: 'userId', example: 'alice' })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   ofUser(
     @Param('userId') _userId: string,
     @Query() query: StatementQueryDto,

@@ -1,18 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser, Public } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { DEFAULT_LIMIT } from '../common/http/pagination.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
@@ -94,7 +87,7 @@ export class NotificationsController {
   @ApiParam({ name: 'id', format: 'uuid', example: '0193a5c2-7e41-7b9a-8c3d-2f1e4a6b8c9d' })
   @ApiOkResponse({ type: NotificationDetailResponseDto })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: 'No such email', type: ErrorResponseDto, examples: notFoundExample('Email') })
+  @ApiNotFoundOf('Email', 'No such email')
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<NotificationDetailResponseDto> {
     return this.notifications.get(id);
   }

@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -12,8 +11,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   CreateOrgDto,
@@ -51,7 +51,7 @@ export class OrgsController {
     },
   })
   @ApiCreatedResponse({ type: OrgResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown owner', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiNotFoundOf('User', 'Unknown owner')
   @ApiConflictResponse({
     description: 'The org id is taken',
     type: ErrorResponseDto,

@@ -1,20 +1,12 @@
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
-import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
@@ -49,24 +41,15 @@ export class SubscriptionsController {
     },
   })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown user or plan',
-    type: ErrorResponseDto,
-    examples: {
-      ...notFoundExample('User'),
-      unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
-    },
+  @ApiNotFoundOf('User', 'Unknown user or plan', {
+    unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
   })
   @ApiConflictResponse({
     description: 'The plan is deactivated',
     type: ErrorResponseDto,
     examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
   })
-  @ApiForbiddenResponse({
-    description: SELF_GRANT_DESCRIPTION,
-    type: ErrorResponseDto,
-    examples: selfGrantForbiddenExamples('subscription'),
-  })
+  @ApiSelfGrantForbidden('subscription')
   put(
     @CurrentUser() user: AuthUser,
     @Param('userId') userId: string,
@@ -80,11 +63,7 @@ export class SubscriptionsController {
   @ApiOperation({ operationId: 'getSubscription', summary: 'A user’s subscription (own; any user’s for supervisors)' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({
-    description: 'No live subscription',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Subscription'),
-  })
+  @ApiNotFoundOf('Subscription', 'No live subscription')
   get(@Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.get(userId);
   }
@@ -100,16 +79,8 @@ export class SubscriptionsController {
   })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiNotFoundResponse({
-    description: 'No live subscription',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Subscription'),
-  })
-  @ApiForbiddenResponse({
-    description: SELF_GRANT_DESCRIPTION,
-    type: ErrorResponseDto,
-    examples: selfGrantForbiddenExamples('subscription'),
-  })
+  @ApiNotFoundOf('Subscription', 'No live subscription')
+  @ApiSelfGrantForbidden('subscription')
   remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.remove(user, userId);
   }

@@ -5,7 +5,6 @@ import {
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -14,8 +13,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { commonErrorExamples, domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ForbiddenResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
@@ -55,7 +55,7 @@ export class PortalSessionsController {
   })
   @ApiCreatedResponse({ type: PortalSessionResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body (ttlSeconds outside 60–3600)', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiNotFoundOf('User', 'Unknown user')
   @ApiForbiddenResponse({
     description: `Not a service principal, or the user is not an active member of \`orgId\`. ${SERVICE_ONLY}`,
     type: ForbiddenResponseDto,
@@ -82,11 +82,7 @@ export class PortalSessionsController {
     description: 'What the portal page asks first, to know which tabs to show. Any other caller: 404.',
   })
   @ApiOkResponse({ type: CurrentPortalSessionResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Not called with a portal token',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Portal session'),
-  })
+  @ApiNotFoundOf('Portal session', 'Not called with a portal token')
   current(@CurrentUser() user: AuthUser): Promise<CurrentPortalSessionResponseDto> {
     return this.sessions.current(user);
   }
@@ -102,11 +98,7 @@ export class PortalSessionsController {
   @ApiParam({ name: 'id', format: 'uuid', example: '0193a1f0-7c1e-7a34-9d2b-5f3c2e1a9b70' })
   @ApiNoContentResponse({ description: 'Ended' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown session',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Portal session'),
-  })
+  @ApiNotFoundOf('Portal session', 'Unknown session')
   async end(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.sessions.end(user, id);
   }

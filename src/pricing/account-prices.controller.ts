@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -13,8 +12,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { AccountPricesService } from './account-prices.service.js';
 import {
@@ -59,11 +59,7 @@ export class AccountPricesController {
     description: 'Invalid body: both forms or neither, an effectiveFrom in the past, userId and orgId together…',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({
-    description: 'Unknown user or organisation',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @ApiNotFoundOf('User', 'Unknown user or organisation')
   @ApiConflictResponse({
     description: 'It would overlap another price of the account and pattern',
     type: ErrorResponseDto,
@@ -95,11 +91,7 @@ export class AccountPricesController {
   @ApiParam({ name: 'id', example: '0193a0c2-7f00-7000-8000-000000000001' })
   @ApiOkResponse({ type: AccountPriceResponseDto, description: 'The deleted price' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown account price',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Account price'),
-  })
+  @ApiNotFoundOf('Account price', 'Unknown account price')
   @ApiConflictResponse({
     description: 'It has started: writes may have been priced with it',
     type: ErrorResponseDto,

@@ -1,19 +1,11 @@
 import { Body, Controller, Inject } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { SELF_GRANT_DESCRIPTION, selfGrantForbiddenExamples } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { notFoundExample } from '../common/errors/error-examples.js';
+import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { CreditAdminService } from '../credits/credit-admin.service.js';
 import { AllocateCreditsDto, AllocationResponseDto } from '../credits/dto/allocations.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -64,16 +56,8 @@ export class CreditAllocateController {
     description: 'Invalid body (credits, expiry in the past, both expiry forms...)',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({
-    description: 'Unknown user and no email+username to create it',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
-  @ApiForbiddenResponse({
-    description: SELF_GRANT_DESCRIPTION,
-    type: ErrorResponseDto,
-    examples: selfGrantForbiddenExamples('credits'),
-  })
+  @ApiNotFoundOf('User', 'Unknown user and no email+username to create it')
+  @ApiSelfGrantForbidden('credits')
   allocate(@CurrentUser() user: AuthUser, @Body() body: AllocateCreditsDto): Promise<AllocationResponseDto> {
     return this.admin.allocate(user, body, this.signup.onUserCreated);
   }

@@ -1,13 +1,11 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -15,8 +13,9 @@ import {
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, RefundConflictResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
   ClosePurchaseDto,
@@ -31,57 +30,15 @@ import {
   RefundResponseDto,
 } from './dto/purchases.dto.js';
 import { PurchaseRefundsService } from './purchase-refunds.service.js';
+import { ClosePurchaseRoute, PurchaseById, SERVICE_ONLY, ServicePurchaseChange } from './purchase-routes.decorator.js';
 import { actorOfCaller, assertServicePrincipal, PURCHASE_READERS, PurchasesService } from './purchases.service.js';
-
-const SERVICE_ONLY =
-  'Service principals only (an admin token, or an API key with `usage:ingest`): anyone else gets 403 FORBIDDEN.';
-const ID = { name: 'id', format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' };
-const notFound = { description: 'Unknown purchase (or one the caller may not see)', type: ErrorResponseDto };
-
-/** A change of the purchase the path names (`:id`): its new state, 400 for a bad body, 404 for an unknown purchase. */
-const PurchaseChange = () =>
-  applyDecorators(
-    ApiParam(ID),
-    ApiOkResponse({ type: PurchaseResponseDto }),
-    ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto }),
-    ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') }),
-  );
-
-/** A route that closes a pending purchase unpaid (`fail`, `expire`): the same rule, body and answers. */
-const ClosePurchaseRoute = (path: string, operationId: string, summary: string) =>
-  applyDecorators(
-    IdempotentPost(path),
-    HttpCode(200),
-    Auth('user', { scope: 'usage:ingest' }),
-    ApiOperation({ operationId, summary, description: SERVICE_ONLY }),
-    ApiBody({
-      type: ClosePurchaseDto,
-      required: false,
-      examples: {
-        withReason: { summary: 'Say why', value: { reason: 'card_declined' } },
-        bare: { summary: 'No reason', value: {} },
-      },
-    }),
-    PurchaseChange(),
-    ApiConflictResponse({
-      description: 'The purchase is not pending payment',
-      type: ErrorResponseDto,
-      examples: {
-        notPending: domainErrorExample(
-          'PURCHASE_NOT_PENDING',
-          'The purchase is paid, not pending_payment',
-          'A paid purchase',
-        ),
-      },
-    }),
-  );
 
 @ApiTags('purchases')
 @Controller('api/purchases')
 export class PurchasesController {
   constructor(
-    @Inject(PurchasesService) private readonly purchases: PurchasesService,
-    @Inject(PurchaseRefundsService) private readonly refunds: PurchaseRefundsService,
+    private readonly purchases: PurchasesService,
+    private readonly refunds: PurchaseRefundsService,
   ) {}
 
   @IdempotentPost()
@@ -110,13 +67,8 @@ export class PurchasesController {
   })
   @ApiCreatedResponse({ type: PurchaseResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown user or org, or a package that is unknown or off sale',
-    type: ErrorResponseDto,
-    examples: {
-      ...notFoundExample('User'),
-      package: domainErrorExample('PACKAGE_NOT_FOUND', 'No such package on sale', 'An unknown or inactive packageId'),
-    },
+  @ApiNotFoundOf('User', 'Unknown user or org, or a package that is unknown or off sale', {
+    package: domainErrorExample('PACKAGE_NOT_FOUND', 'No such package on sale', 'An unknown or inactive packageId'),
   })
   @ApiUnprocessableEntityResponse({
     description: 'PRICE_BELOW_PACKAGES: a price per credit below the lowest of the packages on sale in its currency',
@@ -167,9 +119,8 @@ export class PurchasesController {
   @Get(':id')
   @Auth('user', { scope: 'credits:read', portal: 'any' })
   @ApiOperation({ operationId: 'getPurchase', summary: 'One purchase (own, an org reader’s, staff)' })
-  @ApiParam(ID)
+  @PurchaseById()
   @ApiOkResponse({ type: PurchaseResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<PurchaseResponseDto> {
     return this.purchases.get(user, id);
   }
@@ -180,42 +131,39 @@ export class PurchasesController {
     operationId: 'getPurchaseRefundable',
     summary: 'What could be refunded now: the allocation’s remaining credits and their share of the amount',
   })
-  @ApiParam(ID)
+  @PurchaseById()
   @ApiOkResponse({ type: RefundableResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
   refundable(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<RefundableResponseDto> {
     return this.purchases.refundable(user, id);
   }
 
-  @IdempotentPost(':id/paid')
-  @HttpCode(200)
-  @Auth('user', { scope: 'usage:ingest' })
-  @ApiOperation({
-    operationId: 'markPurchasePaid',
-    summary: 'The purchase was paid: grant its one allocation (service principals)',
-    description:
-      `${SERVICE_ONLY} Paid again answers the same view and grants nothing. A providerPaymentId that paid ` +
-      'another purchase of the provider → 409 PURCHASE_EXISTS.',
-  })
+  @ServicePurchaseChange(
+    ':id/paid',
+    {
+      operationId: 'markPurchasePaid',
+      summary: 'The purchase was paid: grant its one allocation (service principals)',
+      description:
+        'Paid again answers the same view and grants nothing. A providerPaymentId that paid another purchase of ' +
+        'the provider → 409 PURCHASE_EXISTS.',
+    },
+    {
+      description: 'The purchase failed or expired, or its payment paid another purchase',
+      examples: {
+        notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
+        paymentUsed: domainErrorExample(
+          'PURCHASE_EXISTS',
+          'Payment pi_3Nabc of stripe paid another purchase',
+          'A providerPaymentId another purchase of the provider has',
+        ),
+      },
+    },
+  )
   @ApiBody({
     type: MarkPaidDto,
     required: false,
     examples: {
       withPayment: { summary: 'With the provider’s payment id', value: { providerPaymentId: 'pi_3Nabc' } },
       bare: { summary: 'Nothing more to say', value: {} },
-    },
-  })
-  @PurchaseChange()
-  @ApiConflictResponse({
-    description: 'The purchase failed or expired, or its payment paid another purchase',
-    type: ErrorResponseDto,
-    examples: {
-      notPayable: domainErrorExample('PURCHASE_NOT_PAYABLE', 'A failed purchase cannot be paid', 'A failed purchase'),
-      paymentUsed: domainErrorExample(
-        'PURCHASE_EXISTS',
-        'Payment pi_3Nabc of stripe paid another purchase',
-        'A providerPaymentId another purchase of the provider has',
-      ),
     },
   })
   paid(
@@ -264,10 +212,9 @@ export class PurchasesController {
       all: { summary: 'All that is refundable', value: {} },
     },
   })
-  @ApiParam(ID)
+  @PurchaseById()
   @ApiCreatedResponse({ type: RefundResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ ...notFound, examples: notFoundExample('Purchase') })
   @ApiConflictResponse({
     description: 'More credits than the allocation still has',
     type: RefundConflictResponseDto,
@@ -288,33 +235,31 @@ export class PurchasesController {
     return this.refunds.refund(actorOfCaller(user), id, body);
   }
 
-  @IdempotentPost(':id/provider-events')
-  @HttpCode(200)
-  @Auth('user', { scope: 'usage:ingest' })
-  @ApiOperation({
-    operationId: 'purchaseProviderEvent',
-    summary: 'What the payment provider reported: a refund, a dispute (service principals)',
-    description:
-      `${SERVICE_ONLY} \`refunded\` takes back ceil(credits × amountRefunded / amount) less what was taken back ` +
-      'already (the spent part as debt); a repeated or lower cumulative amount changes nothing.',
-  })
+  @ServicePurchaseChange(
+    ':id/provider-events',
+    {
+      operationId: 'purchaseProviderEvent',
+      summary: 'What the payment provider reported: a refund, a dispute (service principals)',
+      description:
+        '`refunded` takes back ceil(credits × amountRefunded / amount) less what was taken back already (the ' +
+        'spent part as debt); a repeated or lower cumulative amount changes nothing.',
+    },
+    {
+      description: 'The purchase was never paid',
+      examples: {
+        notPaid: domainErrorExample(
+          'PURCHASE_NOT_PAID',
+          'The purchase is pending_payment: the provider has nothing to change',
+          'An unpaid purchase',
+        ),
+      },
+    },
+  )
   @ApiBody({
     type: ProviderEventDto,
     examples: {
       refunded: { summary: 'The provider refunded 4.00 so far', value: { type: 'refunded', amountRefunded: '4.00' } },
       disputed: { summary: 'A dispute opened', value: { type: 'dispute_opened' } },
-    },
-  })
-  @PurchaseChange()
-  @ApiConflictResponse({
-    description: 'The purchase was never paid',
-    type: ErrorResponseDto,
-    examples: {
-      notPaid: domainErrorExample(
-        'PURCHASE_NOT_PAID',
-        'The purchase is pending_payment: the provider has nothing to change',
-        'An unpaid purchase',
-      ),
     },
   })
   providerEvent(

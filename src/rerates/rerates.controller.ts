@@ -3,7 +3,6 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -14,8 +13,9 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { CreateRerateDto, ListReratesQueryDto, RerateListResponseDto, RerateResponseDto } from './dto/rerates.dto.js';
@@ -100,7 +100,7 @@ export class ReratesController {
   @ApiOperation({ operationId: 'getRerate', summary: 'One re-rate and its progress (supervisor)' })
   @ApiParam({ name: 'id', format: 'uuid', example: '0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a61' })
   @ApiOkResponse({ type: RerateResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown re-rate', type: ErrorResponseDto, examples: notFoundExample('Re-rate') })
+  @ApiNotFoundOf('Re-rate', 'Unknown re-rate')
   get(@Param('id') id: string): Promise<RerateResponseDto> {
     return this.rerates.get(id);
   }

@@ -4,22 +4,22 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
+import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
+import { domainErrorExample, unknownModelExample } from '../common/errors/error-examples.js';
 import {
   ErrorResponseDto,
   SettlementConflictResponseDto,
   UnprocessableResponseDto,
 } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -43,30 +43,29 @@ const RETRY_NOTE =
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 
-const SETTLEMENT_ERRORS = [
-  ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'Unknown session, or another user’s',
-    examples: notFoundExample('Session'),
-  }),
-  ApiConflictResponse({
-    type: SettlementConflictResponseDto,
-    description: 'Already settled differently (ALREADY_SETTLED)',
-    examples: {
-      alreadySettled: domainErrorExample(
-        'ALREADY_SETTLED',
-        'Session chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21 is already completed',
-        'Settled before with another request (finalize after abort, another amount)',
-        { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', status: 'completed' },
-      ),
-    },
-  }),
-  ApiUnprocessableEntityResponse({
-    type: UnprocessableResponseDto,
-    description: 'Unknown model while PRICING_STRICT is on',
-    examples: unknownModelExample,
-  }),
-];
+/** The refusals of a settlement (finalize, abort): a bad body, an unknown session, a settled one, an unknown model. */
+const SettlementRefusals = () =>
+  applyDecorators(
+    ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' }),
+    ApiNotFoundOf('Session', 'Unknown session, or another user’s'),
+    ApiConflictResponse({
+      type: SettlementConflictResponseDto,
+      description: 'Already settled differently (ALREADY_SETTLED)',
+      examples: {
+        alreadySettled: domainErrorExample(
+          'ALREADY_SETTLED',
+          'Session chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21 is already completed',
+          'Settled before with another request (finalize after abort, another amount)',
+          { sessionId: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21', status: 'completed' },
+        ),
+      },
+    }),
+    ApiUnprocessableEntityResponse({
+      type: UnprocessableResponseDto,
+      description: 'Unknown model while PRICING_STRICT is on',
+      examples: unknownModelExample,
+    }),
+  );
 
 @ApiTags('streaming-sessions')
 @Controller('api/streaming-sessions')
@@ -119,11 +118,7 @@ export class StreamingSessionsController {
   @ApiCreatedResponse({ type: SessionResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
   @ApiSpendRefusedResponse('nothing was written')
-  @ApiNotFoundResponse({
-    description: 'The billed user a service principal named has no account; nothing was written',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @ApiNotFoundOf('User', 'The billed user a service principal named has no account; nothing was written')
   @ApiConflictResponse({
     type: ErrorResponseDto,
     description: 'The user already used this sessionId (ids are per user: another user’s never conflicts)',
@@ -191,8 +186,7 @@ export class StreamingSessionsController {
     },
   })
   @ApiOkResponse({ type: FinalizeResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @applyDecorators(...SETTLEMENT_ERRORS)
+  @SettlementRefusals()
   finalize(@CurrentUser() user: AuthUser, @Body() dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
     return this.sessions.finalize(user, dto);
   }
@@ -240,8 +234,7 @@ export class StreamingSessionsController {
     },
   })
   @ApiOkResponse({ type: AbortResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body' })
-  @applyDecorators(...SETTLEMENT_ERRORS)
+  @SettlementRefusals()
   abort(@CurrentUser() user: AuthUser, @Body() dto: AbortSessionDto): Promise<AbortResponseDto> {
     return this.sessions.abort(user, dto);
   }
@@ -266,12 +259,10 @@ export class StreamingSessionsController {
   }
 
   @Get('active/:userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({ operationId: 'listUserActiveSessions', summary: 'One user’s active sessions, oldest first' })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SessionListResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Unknown user', examples: notFoundExample('User') })
   ofUser(@Param('userId') userId: string, @Query() page: PageQueryDto): Promise<SessionListResponseDto> {
     return this.active.listActive({ ...page, userId });
   }

@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -15,8 +14,9 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
@@ -69,11 +69,7 @@ export class UsageCorrectionsController {
     description: 'Invalid body: none or more than one way of saying the cost, counts for a record without a model',
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({
-    description: 'Unknown usage record, or one the caller may not see',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Usage record'),
-  })
+  @ApiNotFoundOf('Usage record', 'Unknown usage record, or one the caller may not see')
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
     description:

@@ -1,18 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from './dto/review.dto.js';
 import { UsageReviewService } from './usage-review.service.js';
@@ -53,11 +46,7 @@ export class UsageReviewController {
     },
   })
   @ApiOkResponse({ type: ReviewItemDto })
-  @ApiNotFoundResponse({
-    description: 'Unknown usage record',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Usage record'),
-  })
+  @ApiNotFoundOf('Usage record', 'Unknown usage record')
   @ApiConflictResponse({
     description: 'Resolved already, or nothing to review',
     type: ErrorResponseDto,

@@ -5,7 +5,6 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
@@ -17,8 +16,9 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { notFoundExample, unknownModelExample } from '../common/errors/error-examples.js';
+import { unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { DeferredBodyInterceptor } from '../common/http/deferred-body.interceptor.js';
 import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
@@ -136,11 +136,7 @@ export class UsageController {
     type: ErrorResponseDto,
   })
   @ApiSpendRefusedResponse('nothing was recorded')
-  @ApiNotFoundResponse({
-    description: 'The billed user a service principal named has no account; nothing was written',
-    type: ErrorResponseDto,
-    examples: notFoundExample('User'),
-  })
+  @ApiNotFoundOf('User', 'The billed user a service principal named has no account; nothing was written')
   @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({
     description: 'Idempotency-Key reused with another body, or an unknown model with PRICING_STRICT',
@@ -255,7 +251,7 @@ export class UsageController {
   @ApiOperation({ operationId: 'getUserUsageStats', summary: "A user's usage statistics" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiNotFoundOf('User', 'Unknown user')
   statsOf(@Param() params: UserIdParamDto, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
     return this.statistics.userStats(params.userId, query, true);
   }

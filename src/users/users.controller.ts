@@ -1,18 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { notFoundExample } from '../common/errors/error-examples.js';
+import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { EraseUserDto, ErasureResponseDto } from './dto/erasure.dto.js';
 import { ListUsersQueryDto, UserListResponseDto, UserResponseDto } from './dto/user.dto.js';
@@ -51,7 +44,7 @@ export class UsersController {
   }
 
   @Get(':userId')
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @StaffUserRoute('supervisor')
   @ApiOperation({
     operationId: 'getUserOverview',
     summary: 'One user at a glance (supervisor)',
@@ -59,9 +52,7 @@ export class UsersController {
       'The account with its available, held and owed credits, its live subscription (or null), its spend ' +
       'limits and the low-balance alert thresholds in force.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: UserOverviewDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
   overview(@Param('userId') userId: string): Promise<UserOverviewDto> {
     return this.users.overview(userId);
   }
@@ -83,7 +74,7 @@ export class UsersController {
     examples: { request: { summary: 'Say why', value: { reason: 'Erasure requested by the person (ticket 4411)' } } },
   })
   @ApiOkResponse({ type: ErasureResponseDto })
-  @ApiNotFoundResponse({ description: 'Unknown user', type: ErrorResponseDto, examples: notFoundExample('User') })
+  @ApiNotFoundOf('User', 'Unknown user')
   @ApiBadRequestResponse({ description: 'No reason, or longer than 500', type: ErrorResponseDto })
   erase(@Param('userId') userId: string, @Body() body: EraseUserDto): Promise<ErasureResponseDto> {
     return this.erasure.erase(userId, body.reason);

@@ -1,11 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Query,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -14,8 +24,9 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, notFoundExample } from '../common/errors/error-examples.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { IdempotencyRedact } from '../idempotency/idempotency-redact.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -34,13 +45,19 @@ import {
 import { WebhooksService } from './webhooks.service.js';
 
 const NOT_UUID = { description: 'Invalid body or query, or the id is not a UUID', type: ErrorResponseDto };
-const UNKNOWN = { description: 'No such webhook', type: ErrorResponseDto, examples: notFoundExample('Webhook') };
-const WEBHOOK_ID = { name: 'id', format: 'uuid', example: '0b8f3c1e-5d2a-4f7b-9e61-2c4d8a9b7f10' };
 const INACTIVE = domainErrorExample(
   'WEBHOOK_INACTIVE',
   'The webhook is not active; enable it first',
   'The endpoint is paused or disabled',
 );
+
+/** A route on the endpoint the path names (`:id`): 400 for an id that is not a UUID, 404 for an unknown one. */
+const WebhookById = () =>
+  applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid', example: '0b8f3c1e-5d2a-4f7b-9e61-2c4d8a9b7f10' }),
+    ApiBadRequestResponse(NOT_UUID),
+    ApiNotFoundOf('Webhook', 'No such webhook'),
+  );
 
 /** Webhook endpoints (admins only): docs/webhooks.md. */
 @ApiTags('webhooks')
@@ -93,10 +110,8 @@ export class WebhooksController {
   @Get(':id')
   @Auth('admin')
   @ApiOperation({ operationId: 'getWebhook', summary: 'One webhook endpoint, without its secret' })
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiOkResponse({ type: WebhookResponseDto })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<WebhookResponseDto> {
     return this.webhooks.get(id);
   }
@@ -110,7 +125,7 @@ export class WebhooksController {
       '`isActive: false` pauses it (its pending deliveries fail; retry them later); `isActive: true` re-enables ' +
       'one the service disabled after 3 days of failures.',
   })
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiBody({
     type: UpdateWebhookDto,
     examples: {
@@ -122,8 +137,6 @@ export class WebhooksController {
     },
   })
   @ApiOkResponse({ type: WebhookResponseDto })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateWebhookDto): Promise<WebhookResponseDto> {
     return this.webhooks.update(id, dto);
   }
@@ -134,10 +147,8 @@ export class WebhooksController {
     operationId: 'deleteWebhook',
     summary: 'Delete the endpoint and its deliveries log; nothing more is sent to it',
   })
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiOkResponse({ type: WebhookResponseDto, description: 'The endpoint as it was' })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<WebhookResponseDto> {
     return this.webhooks.remove(id);
   }
@@ -146,15 +157,13 @@ export class WebhooksController {
   @HttpCode(200)
   @Auth('admin')
   @IdempotencyRedact('secret')
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiOperation({
     operationId: 'rotateWebhookSecret',
     summary: 'Replace the signing secret',
     description: 'Answers the new secret once. For 24 hours deliveries carry signatures with both secrets.',
   })
   @ApiOkResponse({ type: RotatedSecretResponseDto })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   rotate(@Param('id', new ParseUUIDPipe()) id: string): Promise<RotatedSecretResponseDto> {
     return this.webhooks.rotateSecret(id);
   }
@@ -163,10 +172,8 @@ export class WebhooksController {
   @HttpCode(202)
   @Auth('admin')
   @ApiOperation({ operationId: 'testWebhook', summary: 'Send a `webhook.test` event to this endpoint only' })
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiAcceptedResponse({ type: AcceptedTestResponseDto })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   @ApiConflictResponse({
     description: 'The endpoint is not active',
     type: ErrorResponseDto,
@@ -179,10 +186,8 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @Auth('admin')
   @ApiOperation({ operationId: 'listWebhookDeliveries', summary: "The endpoint's deliveries, newest first" })
-  @ApiParam(WEBHOOK_ID)
+  @WebhookById()
   @ApiOkResponse({ type: DeliveryListResponseDto })
-  @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse(UNKNOWN)
   deliveries(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: DeliveriesQueryDto,
@@ -204,11 +209,7 @@ export class WebhooksController {
   })
   @ApiAcceptedResponse({ type: AcceptedRetryResponseDto })
   @ApiBadRequestResponse(NOT_UUID)
-  @ApiNotFoundResponse({
-    description: 'No such delivery',
-    type: ErrorResponseDto,
-    examples: notFoundExample('Delivery'),
-  })
+  @ApiNotFoundOf('Delivery', 'No such delivery')
   @ApiConflictResponse({
     description: 'Its endpoint is not active',
     type: ErrorResponseDto,

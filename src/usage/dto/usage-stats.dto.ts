@@ -23,9 +23,21 @@ export class TokensByKindDto {
   reasoning: number;
 }
 
-const TOKENS_BY_KIND_DOC =
-  'Tokens of each kind in the window (a record given a single `tokens` count counts it as input); ' +
-  'records before token kinds count 0 cache and reasoning tokens';
+/** The breakdowns a user's stats and the system's both answer, each described once. */
+const TokensByKind = () =>
+  ApiProperty({
+    type: TokensByKindDto,
+    description:
+      'Tokens of each kind in the window (a record given a single `tokens` count counts it as input); ' +
+      'records before token kinds count 0 cache and reasoning tokens',
+  });
+const ByServiceTier = () =>
+  creditsMap(
+    { default: 900, flex: 100 },
+    'Credits per service tier the records were priced at (`default`: the base prices, records without a tier)',
+  );
+const UnitsByName = () =>
+  creditsMap({ web_search_call: 42 }, 'Counts of each unit the records priced (summed, not credits)');
 
 export class UserUsageStatsResponseDto {
   @ApiProperty({ example: 'alice' })
@@ -49,16 +61,13 @@ export class UserUsageStatsResponseDto {
   )
   byModel: Record<string, number>;
 
-  @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
+  @TokensByKind()
   tokensByKind: TokensByKindDto;
 
-  @creditsMap(
-    { default: 900, flex: 100 },
-    'Credits per service tier the records were priced at (`default`: the base prices, records without a tier)',
-  )
+  @ByServiceTier()
   byServiceTier: Record<string, number>;
 
-  @creditsMap({ web_search_call: 42 }, 'Counts of each unit the records priced (summed, not credits)')
+  @UnitsByName()
   unitsByName: Record<string, number>;
 
   @ApiProperty({ type: [UsageRecordResponseDto], description: 'The 10 newest records of the window, newest first' })
@@ -104,16 +113,13 @@ export class SystemUsageStatsResponseDto {
   )
   byModel: Record<string, number>;
 
-  @ApiProperty({ type: TokensByKindDto, description: TOKENS_BY_KIND_DOC })
+  @TokensByKind()
   tokensByKind: TokensByKindDto;
 
-  @creditsMap(
-    { default: 900, flex: 100 },
-    'Credits per service tier the records were priced at (`default`: the base prices, records without a tier)',
-  )
+  @ByServiceTier()
   byServiceTier: Record<string, number>;
 
-  @creditsMap({ web_search_call: 42 }, 'Counts of each unit the records priced (summed, not credits)')
+  @UnitsByName()
   unitsByName: Record<string, number>;
 
   @ApiProperty({
