@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Org } from './org.entity.js';
 import { UserAccount } from './user-account.entity.js';
 
@@ -34,7 +35,7 @@ export class Account {
   @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
   userId: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
   /** The organisation whose account it is (kind `org`, migration 1732000024900); null for a user's. */

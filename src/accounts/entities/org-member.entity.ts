@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { OrgRole } from '../org-roles.js';
 import { Org } from './org.entity.js';
 import { UserAccount } from './user-account.entity.js';
@@ -24,12 +25,12 @@ export class OrgMember {
   @Column({ type: 'varchar', length: 10 })
   role: OrgRole;
 
-  @Column({ name: 'joined_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('joined_at', { defaultNow: true })
   joinedAt: Date;
 
-  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('removed_at', { nullable: true })
   removedAt: Date | null;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 import type { Role } from '../../auth/roles.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 @Entity({ name: 'user_accounts' })
 @Check('user_accounts_role_check', `role IN ('user', 'supervisor', 'admin')`)
@@ -29,6 +30,6 @@ export class UserAccount {
 
   /** When the person was erased (docs/erasure.md): email and username are null from then on. */
   @Index('user_accounts_erased_idx', { where: 'erased_at IS NOT NULL' })
-  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('erased_at', { nullable: true })
   erasedAt: Date | null;
 }

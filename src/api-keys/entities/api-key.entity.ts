@@ -2,6 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import type { Scope } from '../../auth/roles.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 digest and a display prefix. */
 @Entity({ name: 'api_keys' })
@@ -35,13 +36,13 @@ export class ApiKey {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('expires_at', { nullable: true })
   expiresAt: Date | null;
 
-  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('revoked_at', { nullable: true })
   revokedAt: Date | null;
 
-  @Column({ name: 'last_used', type: 'timestamptz', nullable: true })
+  @TimestampColumn('last_used', { nullable: true })
   lastUsed: Date | null;
 
   /** The organisation the key charges on behalf of its creator (null: the creator's own account). */

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 export const AUTO_RECHARGE_ATTEMPT_STATUSES = ['open', 'succeeded', 'failed'] as const;
 export type AutoRechargeAttemptStatus = (typeof AUTO_RECHARGE_ATTEMPT_STATUSES)[number];
@@ -30,10 +31,10 @@ export class AutoRechargeAttempt {
   @Column({ type: 'varchar', length: 10, default: 'open' })
   status: AutoRechargeAttemptStatus;
 
-  @Column({ name: 'opened_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('opened_at', { defaultNow: true })
   openedAt: Date;
 
-  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('closed_at', { nullable: true })
   closedAt: Date | null;
 
   /** Why it failed, as the platform said (fail route). */

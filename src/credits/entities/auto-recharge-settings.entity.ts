@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /**
  * An account's auto-recharge settings (migration 1732000035000, docs/auto-recharge.md). While enabled,
@@ -40,6 +41,6 @@ export class AutoRechargeSettings {
   @Column({ name: 'updated_by', type: 'varchar', length: 50 })
   updatedBy: string;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /**
  * An account's money settings and state beyond the allocations (migration 1732000009000); no row means
@@ -33,7 +34,7 @@ export class CreditAccount {
   @Column({ name: 'spend_window', type: 'integer', array: true, default: () => 'array_fill(0, ARRAY[60])' })
   spendWindow: number[];
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 
   /**

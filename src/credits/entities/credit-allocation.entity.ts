@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /**
  * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
@@ -71,16 +72,16 @@ export class CreditAllocation {
   @Column({ name: 'allocated_by', type: 'varchar', length: 50 })
   allocatedBy: string;
 
-  @Column({ name: 'allocated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('allocated_at', { defaultNow: true })
   allocatedAt: Date;
 
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn('expires_at')
   expiresAt: Date;
 
   @Column({ type: 'text', nullable: true })
   notes: string | null;
 
-  @Column({ name: 'voided_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('voided_at', { nullable: true })
   voidedAt: Date | null;
 
   @Column({ name: 'voided_by', type: 'varchar', length: 50, nullable: true })
@@ -105,7 +106,7 @@ export class CreditAllocation {
   @Column({ name: 'subscription_id', type: 'uuid', nullable: true })
   subscriptionId: string | null;
 
-  @Column({ name: 'period_start', type: 'timestamptz', nullable: true })
+  @TimestampColumn('period_start', { nullable: true })
   periodStart: Date | null;
 
   /** Set once the credits.expiring notice job has considered it at its shortest lead time (migrations 1732000010500, 1732000046000). */

@@ -1,6 +1,7 @@
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /** The primary key's constraint name, as the migration names it (TypeORM's own name differs). */
 const KEY = { primaryKeyConstraintName: 'credit_cap_event_ids_pkey' } as const;
@@ -39,12 +40,12 @@ export class CreditCapEventId {
   capLimit: string;
 
   /** The period's start: the answer's resetsAt follows from it (-infinity: lifetime). */
-  @Column({ name: 'period_start', type: 'timestamptz' })
+  @TimestampColumn('period_start')
   periodStart: Date;
 
   @Column({ type: 'varchar', length: 8 })
   period: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @TimestampColumn('created_at')
   createdAt: Date;
 }

@@ -1,5 +1,7 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * A cap's limit (migration 1732000060000): a budgeted API key's (`key`, subjectId its id, accountId 0:
  * its budget spans every account it charges), an organisation member's (`member`, subjectId their
@@ -59,6 +61,6 @@ export class CreditCap {
   @Column({ name: 'owner_id', type: 'varchar', length: 50, nullable: true })
   ownerId: string | null;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })
@@ -25,17 +26,17 @@ export class CreditHold {
   @Column({ type: 'integer' })
   outstanding: number;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'settled_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('settled_at', { nullable: true })
   settledAt: Date | null;
 
   /** The budgeted API key the hold counted against, and that key's period then. */
   @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
   apiKeyId: string | null;
 
-  @Column({ name: 'key_period_start', type: 'timestamptz', nullable: true })
+  @TimestampColumn('key_period_start', { nullable: true })
   keyPeriodStart: Date | null;
 
   /** The account that holds (migration 1732000024900): session ids are unique per account. */

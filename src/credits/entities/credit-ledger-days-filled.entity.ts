@@ -1,5 +1,7 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * Which ledger lines `credit_ledger_days` covers (one row, migration 1732000930000): those whose
  * `created_xid` is below `upToXid` (or null: lines older than the column) and whose id is at most
@@ -20,6 +22,6 @@ export class CreditLedgerDaysFilled {
   upToId: string;
 
   /** When the sums were last brought forward (the service's clock). */
-  @Column({ name: 'filled_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('filled_at', { nullable: true })
   filledAt: Date | null;
 }

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { FinanceCategory, LedgerKind } from '../credit-views.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 
@@ -71,7 +72,7 @@ export class CreditLedgerEntry {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
   /** The API key the movement was made through (null: a JWT, a job). No foreign key: the ledger outlives keys. */
@@ -95,7 +96,7 @@ export class CreditLedgerEntry {
   category: FinanceCategory | null;
 
   /** When finance books it, when not created_at: an expiry's expires_at (the expiry job's lines). */
-  @Column({ name: 'booked_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('booked_at', { nullable: true })
   bookedAt: Date | null;
 
   /**

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 import { CreditTransfer } from './credit-transfer.entity.js';
 
@@ -31,6 +32,6 @@ export class CreditTransferLot {
   @Column({ type: 'integer' })
   credits: number;
 
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn('expires_at')
   expiresAt: Date;
 }

@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * One emitted event (migration 1732000010000): the outbox. Written only by the database function
  * `emit_event()`, inside the transaction of the change that causes it.
@@ -21,6 +23,6 @@ export class EventRecord {
   @Column({ type: 'jsonb' })
   data: Record<string, unknown>;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { EventRecord } from './event.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 
@@ -34,14 +35,14 @@ export class WebhookDelivery {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
-  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true, default: () => 'now()' })
+  @TimestampColumn('next_attempt_at', { nullable: true, defaultNow: true })
   nextAttemptAt: Date | null;
 
   /** Start of the current retry window: the first attempt, or the last manual retry. */
-  @Column({ name: 'queued_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('queued_at', { defaultNow: true })
   queuedAt: Date;
 
-  @Column({ name: 'last_attempt_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('last_attempt_at', { nullable: true })
   lastAttemptAt: Date | null;
 
   @Column({ name: 'last_status_code', type: 'integer', nullable: true })
@@ -50,9 +51,9 @@ export class WebhookDelivery {
   @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
   lastError: string | null;
 
-  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('delivered_at', { nullable: true })
   deliveredAt: Date | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

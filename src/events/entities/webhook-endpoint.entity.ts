@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /** A subscriber URL (migration 1732000010000). Its secret is stored encrypted, never returned again. */
 @Entity({ name: 'webhook_endpoints' })
 @Check('webhook_endpoints_events_check', `cardinality(events) >= 1`)
@@ -31,18 +33,18 @@ export class WebhookEndpoint {
   @Column({ name: 'previous_secret_encrypted', type: 'text', nullable: true })
   previousSecretEncrypted: string | null;
 
-  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('previous_secret_expires_at', { nullable: true })
   previousSecretExpiresAt: Date | null;
 
-  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  @TimestampColumn('failing_since', { nullable: true })
   failingSince: Date | null;
 
   @Column({ name: 'created_by', type: 'varchar', length: 50, nullable: true })
   createdBy: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

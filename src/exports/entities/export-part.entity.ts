@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { ExportRun } from './export-run.entity.js';
 
 export const EXPORT_PART_STATUSES = ['writing', 'done'] as const;
@@ -42,9 +43,9 @@ export class ExportPart {
   @Column({ type: 'integer', default: 0 })
   files: number;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('finished_at', { nullable: true })
   finishedAt: Date | null;
 }

@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 export const EXPORT_RUN_STATUSES = ['running', 'completed', 'failed'] as const;
 export type ExportRunStatus = (typeof EXPORT_RUN_STATUSES)[number];
 export const EXPORT_TRIGGERS = ['schedule', 'manual'] as const;
@@ -24,10 +26,10 @@ export class ExportRun {
   @Column({ name: 'created_by', type: 'varchar', length: 50, nullable: true })
   createdBy: string | null;
 
-  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('started_at', { defaultNow: true })
   startedAt: Date;
 
-  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('finished_at', { nullable: true })
   finishedAt: Date | null;
 
   @Column({ name: 'last_error', type: 'text', nullable: true })

@@ -1,6 +1,7 @@
 import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Feature } from './feature.entity.js';
 
 /**
@@ -29,6 +30,6 @@ export class FeatureOverride {
   @Column({ name: 'updated_by', type: 'varchar', length: 50 })
   updatedBy: string;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

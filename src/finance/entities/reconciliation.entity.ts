@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { MismatchedItem, MissingItem, UnknownItem } from '../reconciliation-report.js';
 
 /**
@@ -40,6 +41,6 @@ export class Reconciliation {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

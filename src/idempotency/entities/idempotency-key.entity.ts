@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * One stored successful response per caller and key (migration 1732000002500), written in the same
  * transaction as the request's effect; kept at least 24 h.
@@ -28,6 +30,6 @@ export class IdempotencyKey {
   @Column({ name: 'response_body', type: 'jsonb', nullable: true })
   responseBody: unknown;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { EventRecord } from '../../events/entities/event.entity.js';
 
 export const EMAIL_STATUSES = ['pending', 'sent', 'failed', 'suppressed', 'kept'] as const;
@@ -53,15 +54,15 @@ export class EmailNotification {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
-  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true, default: () => 'now()' })
+  @TimestampColumn('next_attempt_at', { nullable: true, defaultNow: true })
   nextAttemptAt: Date | null;
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('sent_at', { nullable: true })
   sentAt: Date | null;
 }

@@ -1,6 +1,7 @@
 import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /** A user's choice for one kind of email (migration 1732000046000); no row: the default, on. */
 @Entity({ name: 'notification_preferences' })
@@ -20,6 +21,6 @@ export class NotificationPreference {
   @Column({ type: 'boolean' })
   email: boolean;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

@@ -2,6 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Plan } from './plan.entity.js';
 
 /**
@@ -30,10 +31,10 @@ export class Subscription {
   @Column({ name: 'plan_id', type: 'varchar', length: 50 })
   planId: string;
 
-  @Column({ name: 'starts_at', type: 'timestamptz' })
+  @TimestampColumn('starts_at')
   startsAt: Date;
 
-  @Column({ name: 'next_grant_at', type: 'timestamptz' })
+  @TimestampColumn('next_grant_at')
   nextGrantAt: Date;
 
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
@@ -42,7 +43,7 @@ export class Subscription {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('ended_at', { nullable: true })
   endedAt: Date | null;
 
   @Column({ name: 'ended_by', type: 'varchar', length: 50, nullable: true })

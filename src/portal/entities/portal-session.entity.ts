@@ -2,6 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 
 export const PORTAL_SCOPES = ['full', 'read'] as const;
 export type PortalScope = (typeof PORTAL_SCOPES)[number];
@@ -40,10 +41,10 @@ export class PortalSession {
   createdAt: Date;
 
   @Index('portal_sessions_expires_idx')
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn('expires_at')
   expiresAt: Date;
 
-  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('ended_at', { nullable: true })
   endedAt: Date | null;
 
   /** `full`, or `read`: the account's reads only (what the embeddable elements need). */

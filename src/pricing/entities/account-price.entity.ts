@@ -2,6 +2,7 @@ import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } fr
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { UnitPrices } from '../dimensions.js';
 import { PriceColumn } from './columns.js';
 
@@ -80,10 +81,10 @@ export class AccountPrice {
   @PriceColumn('long_context_output_price_per_1k_tokens')
   longContextOutputPricePer1kTokens: string | null;
 
-  @Column({ name: 'effective_from', type: 'timestamptz' })
+  @TimestampColumn('effective_from')
   effectiveFrom: Date;
 
-  @Column({ name: 'effective_to', type: 'timestamptz', nullable: true })
+  @TimestampColumn('effective_to', { nullable: true })
   effectiveTo: Date | null;
 
   @Column({ type: 'varchar', length: 500, nullable: true })
@@ -92,7 +93,7 @@ export class AccountPrice {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
   /** Unit prices that replace the rule's (migration 1732000400000); null: the rule's. */

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
 import { PriceColumn } from './columns.js';
 
@@ -54,16 +55,16 @@ export class PricingRule {
   @PriceColumn('provider_cost_per_1k_tokens')
   providerCostPer1kTokens: string | null;
 
-  @Column({ name: 'effective_from', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('effective_from', { defaultNow: true })
   effectiveFrom: Date;
 
-  @Column({ name: 'effective_to', type: 'timestamptz', nullable: true })
+  @TimestampColumn('effective_to', { nullable: true })
   effectiveTo: Date | null;
 
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
   // Token kinds (migration 1732000021000), in the order it added them.

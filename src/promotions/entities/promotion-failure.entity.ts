@@ -1,5 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * A principal's refused redemptions in its current hour (migration 1732000047000): the hour starts
  * at the first refusal after the previous one ended.
@@ -9,7 +11,7 @@ export class PromotionFailure {
   @PrimaryColumn({ type: 'varchar', length: 120, primaryKeyConstraintName: 'promotion_failures_pkey' })
   principal: string;
 
-  @Column({ name: 'window_start', type: 'timestamptz' })
+  @TimestampColumn('window_start')
   windowStart: Date;
 
   @Column({ type: 'integer' })

@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Uniqu
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { CreditAllocation } from '../../credits/entities/credit-allocation.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Promotion } from './promotion.entity.js';
 
 /**
@@ -42,12 +43,12 @@ export class PromotionRedemption {
   @Column({ type: 'integer' })
   credits: number;
 
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn('expires_at')
   expiresAt: Date;
 
   @Column({ name: 'redeemed_by', type: 'varchar', length: 50 })
   redeemedBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

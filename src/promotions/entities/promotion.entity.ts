@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /** Who may redeem a code: user accounts, organisations' accounts, or both. */
 export const PROMOTION_ACCOUNTS = ['users', 'orgs', 'any'] as const;
 export type PromotionAccounts = (typeof PROMOTION_ACCOUNTS)[number];
@@ -34,10 +36,10 @@ export class Promotion {
   @Column({ name: 'expiry_days', type: 'integer' })
   expiryDays: number;
 
-  @Column({ name: 'starts_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('starts_at', { nullable: true })
   startsAt: Date | null;
 
-  @Column({ name: 'ends_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('ends_at', { nullable: true })
   endsAt: Date | null;
 
   @Column({ name: 'max_redemptions', type: 'integer', nullable: true })
@@ -61,9 +63,9 @@ export class Promotion {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

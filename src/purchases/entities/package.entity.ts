@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * A package of the price book (migration 1732000047000): `credits` plus `bonusCredits` for `amount`
  * in `currency`. Its credits and price never change (a new price is a new package); only its name
@@ -42,9 +44,9 @@ export class Package {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

@@ -1,5 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /** A provider event id seen (migration 1732000034000): the same event delivered again changes nothing. */
 @Entity({ name: 'purchase_provider_events' })
 export class PurchaseProviderEvent {
@@ -20,6 +22,6 @@ export class PurchaseProviderEvent {
   @Column({ name: 'purchase_id', type: 'uuid', nullable: true })
   purchaseId: string | null;
 
-  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('received_at', { defaultNow: true })
   receivedAt: Date;
 }

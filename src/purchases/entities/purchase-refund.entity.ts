@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { RefundOrigin } from '../purchase-status.js';
 import { Purchase } from './purchase.entity.js';
 
@@ -36,6 +37,6 @@ export class PurchaseRefund {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

@@ -3,6 +3,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Uniqu
 import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { PurchaseStatus } from '../purchase-status.js';
 import { Package } from './package.entity.js';
 
@@ -111,17 +112,17 @@ export class Purchase {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
-  @Column({ name: 'paid_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('paid_at', { nullable: true })
   paidAt: Date | null;
 
   /** When it failed or expired. */
-  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('closed_at', { nullable: true })
   closedAt: Date | null;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 
   /** The package bought (migration 1732000047000); null for a purchase priced by the caller. */

@@ -1,5 +1,6 @@
 import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { PricingRerate } from './pricing-rerate.entity.js';
 
 /**
@@ -16,7 +17,7 @@ export class PricingRerateLane {
   @PrimaryColumn({ type: 'smallint', primaryKeyConstraintName: 'pricing_rerate_lanes_pkey' })
   lane: number;
 
-  @Column({ name: 'cursor_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('cursor_at', { nullable: true })
   cursorAt: Date | null;
 
   @Column({ name: 'cursor_id', type: 'uuid', nullable: true })

@@ -1,5 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 export const RERATE_STATUSES = ['running', 'completed', 'failed'] as const;
 export type RerateStatus = (typeof RERATE_STATUSES)[number];
 
@@ -39,10 +41,10 @@ export class PricingRerate {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('started_at', { defaultNow: true })
   startedAt: Date;
 
-  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('finished_at', { nullable: true })
   finishedAt: Date | null;
 
   @Column({ name: 'last_error', type: 'varchar', length: 2000, nullable: true })

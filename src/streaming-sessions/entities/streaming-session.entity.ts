@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
 import type { TokenFields } from '../../pricing/token-kinds.js';
 
@@ -108,13 +109,13 @@ export class StreamingSession {
   @Column({ type: 'varchar', length: 20, default: 'active' })
   status: SessionStatus;
 
-  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('started_at', { defaultNow: true })
   startedAt: Date;
 
-  @Column({ name: 'expires_at', type: 'timestamptz' })
+  @TimestampColumn('expires_at')
   expiresAt: Date;
 
-  @Column({ name: 'settled_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('settled_at', { nullable: true })
   settledAt: Date | null;
 
   @Column({ name: 'actual_tokens', type: 'integer', nullable: true })

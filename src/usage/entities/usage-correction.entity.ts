@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { UsageRecord } from './usage-record.entity.js';
 
 /**
@@ -53,7 +54,7 @@ export class UsageCorrection {
   @Column({ name: 'created_by', type: 'varchar', length: 50 })
   createdBy: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 
   /**

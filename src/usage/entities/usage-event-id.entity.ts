@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * An `eventId` already used by its owner (migration 1732000011000): the usage record it produced.
  * The primary key makes an id count once per owner; rows are kept 35 days (UsageEventIdsJob).
@@ -16,6 +18,6 @@ export class UsageEventId {
   @Column({ name: 'usage_record_id', type: 'uuid' })
   usageRecordId: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('created_at', { defaultNow: true })
   createdAt: Date;
 }

@@ -2,6 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm
 
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
 
 /**
@@ -48,7 +49,7 @@ export class UsageRecord {
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;
 
-  @Column({ name: 'timestamp', type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('timestamp', { defaultNow: true })
   timestamp: Date;
 
   @Column({ type: 'varchar', length: 50 })
@@ -99,7 +100,7 @@ export class UsageRecord {
   @Column({ name: 'resolved_by', type: 'varchar', length: 50, nullable: true })
   resolvedBy: string | null;
 
-  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  @TimestampColumn('resolved_at', { nullable: true })
   resolvedAt: Date | null;
 
   @Column({ name: 'resolution_note', type: 'varchar', length: 500, nullable: true })
@@ -180,6 +181,6 @@ export class UsageRecord {
    * inserted without it takes its `timestamp`: the trigger usage_records_occurred_at()).
    * Stats, lists' date filters, simulations and re-rates place the record here; money books at `timestamp`.
    */
-  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  @TimestampColumn('occurred_at')
   occurredAt: Date;
 }
