@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
 /**
  * One audit entry (migration 1732000022100): append-only, the database refuses UPDATE, DELETE and
  * TRUNCATE. Written only by AuditService.record, inside the transaction of the change it records.
@@ -14,7 +16,7 @@ export class AuditEntry {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'audit_log_pkey' })
   id: string;
 
-  @Column({ type: 'timestamptz', default: () => 'now()' })
+  @TimestampColumn('at', { defaultNow: true })
   at: Date;
 
   @Column({ name: 'actor_user_id', type: 'varchar', length: 50 })
