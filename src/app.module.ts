@@ -6,6 +6,7 @@ import { AccountResolver } from './accounts/account-resolver.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuditLogModule } from './audit-log/audit-log.module.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
@@ -96,6 +97,7 @@ export class AppModule {
         WebhooksModule,
         NotificationsModule,
         AuditModule,
+        AuditLogModule,
         PortalModule,
       ],
       providers: [

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import type { SqlPart } from '../database/statement-parts.js';
+import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 
 export interface AuditInsert {
   actorUserId: string;
@@ -44,14 +44,6 @@ export interface AuditSqlRow {
   request_id: string | null;
   t_key: string;
 }
-
-/**
- * Entries another module's rows are themselves (a usage record naming credits for another account):
- * SQL of those matching `filter`, with the columns of an AuditSqlRow and `sort_at` (timestamptz:
- * the instant `at` shows, to the microsecond), its values appended to `params`, keyset-limited by
- * `filter.after` on (`sort_at`, `id`) and ordered by the caller; null when the filter keeps none.
- */
-export type AuditEntrySource = (filter: AuditFilter, params: unknown[]) => string | null;
 
 /** audit_log: appended in the caller's transaction, read newest first. Nothing here updates or deletes. */
 @Injectable()
@@ -97,10 +89,15 @@ export class AuditRepository {
   }
 
   /**
-   * The entries of audit_log and of every source, newest first, merged in ONE statement: each part
-   * reads at most `limit + 1` entries through its own index, the merge keeps the newest of them.
+   * The entries of audit_log matching `filter` and the `otherEntries`, newest first, merged in ONE
+   * statement: each part reads at most `limit + 1` entries through its own index, the merge keeps the
+   * newest of them. An other part is the entries another module's rows are themselves (a usage record
+   * naming credits for another account), handed down by the route above both modules: SQL with its
+   * own `$1…$n`, matching the same filter, with the columns of an AuditSqlRow and `sort_at`
+   * (timestamptz: the instant `at` shows, to the microsecond), keyset-limited by `filter.after` on
+   * (`sort_at`, `id`) and ordered here.
    */
-  list(filter: AuditFilter, limit: number, sources: readonly AuditEntrySource[] = []): Promise<AuditSqlRow[]> {
+  list(filter: AuditFilter, limit: number, otherEntries: readonly SqlPart[]): Promise<AuditSqlRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     const add = (sql: (n: number) => string, value: unknown) => {
@@ -121,7 +118,11 @@ export class AuditRepository {
               a.before, a.after, a.request_id, ${cursorTimestampSql('a.at')} AS t_key, a.at AS sort_at
          FROM audit_log a
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    const parts = [logged, ...sources.map((source) => source(filter, params)).filter((sql) => sql !== null)];
+    const parts = [logged];
+    for (const other of otherEntries) {
+      parts.push(shiftParams(other.sql, params.length));
+      params.push(...other.params);
+    }
     params.push(limit + 1);
     const take = `ORDER BY sort_at DESC, id DESC LIMIT $${params.length}`;
     const sql =

@@ -8,7 +8,7 @@ import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.j
 import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
 import type { SqlPart } from '../database/statement-parts.js';
-import { type AuditEntrySource, type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
+import { type AuditFilter, type AuditInsert, AuditRepository, type AuditSqlRow } from './audit.repository.js';
 import { type ACCOUNT_TARGETS, AUDIT_ACTIONS, type AuditAction, withoutSecrets } from './audit-actions.js';
 import type { AuditEntryDto } from './dto/audit.dto.js';
 
@@ -56,18 +56,7 @@ export function isAuditedActor(actor: AuthUser): boolean {
  */
 @Injectable()
 export class AuditService {
-  private readonly sources: AuditEntrySource[] = [];
-
   constructor(private readonly audit: AuditRepository) {}
-
-  /**
-   * Adds entries another module's rows are themselves (usage records naming credits for another
-   * account) to what `list` answers; the module supplies their SQL, so audit reads no table of its own
-   * accord. Called once by that module when it starts.
-   */
-  addSource(source: AuditEntrySource): void {
-    this.sources.push(source);
-  }
 
   /**
    * An erasure's pass over the log (docs/erasure.md): `audit_log_erase()`, the one function that may
@@ -133,32 +122,38 @@ export class AuditService {
     );
   }
 
-  async list(
-    query: {
-      actor?: string;
-      action?: string;
-      targetType?: string;
-      targetId?: string;
-      from?: string;
-      to?: string;
-      cursor?: string;
-    },
-    limit: number,
-  ): Promise<Page<AuditEntryDto>> {
+  /**
+   * What `list` and the other modules' entries read for a query of the log: its cursor and dates
+   * checked (a bad one is refused before any statement).
+   */
+  filterOf(query: {
+    actor?: string;
+    action?: string;
+    targetType?: string;
+    targetId?: string;
+    from?: string;
+    to?: string;
+    cursor?: string;
+  }): AuditFilter {
     const after = decodeTimeCursor(query.cursor, 'uuid');
     const range = parseDateRange(query.from, query.to, ['from', 'to']);
-    const rows = await this.audit.list(
-      {
-        actor: query.actor,
-        action: query.action,
-        targetType: query.targetType,
-        targetId: query.targetId,
-        range,
-        after,
-      },
-      limit,
-      this.sources,
-    );
+    return {
+      actor: query.actor,
+      action: query.action,
+      targetType: query.targetType,
+      targetId: query.targetId,
+      range,
+      after,
+    };
+  }
+
+  /**
+   * The log's entries matching `filter`, newest first, with `otherEntries`: the entries another
+   * module's rows are themselves, as SQL of that module for the same filter (AuditRepository.list).
+   * The caller sits above that module and hands its part down, so audit imports no module above it.
+   */
+  async list(filter: AuditFilter, limit: number, otherEntries: readonly SqlPart[]): Promise<Page<AuditEntryDto>> {
+    const rows = await this.audit.list(filter, limit, otherEntries);
     return toPage(rows, limit, toAuditEntry, (r) => ({ t: r.t_key, id: r.id }));
   }
 }

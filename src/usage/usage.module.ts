@@ -15,7 +15,7 @@ import { SimulationsController } from './simulations.controller.js';
 import { SimulationsService } from './simulations.service.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
-import { UsageAuditEntries } from './usage-audit.repository.js';
+import { UsageAuditRepository } from './usage-audit.repository.js';
 import { UsageBatchService } from './usage-batch.service.js';
 import { UsageCorrectionsController } from './usage-corrections.controller.js';
 import { UsageCorrectionsRepository } from './usage-corrections.repository.js';
@@ -44,7 +44,7 @@ import { UsageStatsService } from './usage-stats.service.js';
   controllers: [UsageController, UsageReviewController, UsageCorrectionsController, SimulationsController],
   providers: [
     CoalescedRecords,
-    UsageAuditEntries,
+    UsageAuditRepository,
     UsageService,
     UsageBatchService,
     UsageEventIdsRepository,
@@ -59,6 +59,6 @@ import { UsageStatsService } from './usage-stats.service.js';
     UsageCorrectionsRepository,
     UsageCorrectionsService,
   ],
-  exports: [UsageService, UsageStatsService, UsageRecordsService, UsageCorrectionsService],
+  exports: [UsageService, UsageStatsService, UsageRecordsService, UsageCorrectionsService, UsageAuditRepository],
 })
 export class UsageModule {}

@@ -17,8 +17,8 @@ const MAX_LINES = 400;
 
 /**
  * SQL references that still point back up the imports (each closes a cycle through SQL): none is
- * left, so a new one fails. A module above another hands it what it needs (a registered part or
- * check) instead of being read by it (docs/architecture.md "Folder imports").
+ * left, so a new one fails. A module above another hands it what it needs (a part or a check, by a
+ * call down) instead of being read by it (docs/architecture.md "Folder imports").
  */
 const SQL_BACK_EDGES_LEFT: string[] = [];
 

@@ -1,16 +1,16 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { AuditListResponseDto, AuditQueryDto } from '../audit/dto/audit.dto.js';
 import { Auth } from '../auth/auth.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { DEFAULT_LIMIT } from '../common/http/pagination.js';
-import { AuditService } from './audit.service.js';
-import { AuditListResponseDto, AuditQueryDto } from './dto/audit.dto.js';
+import { AuditLogService } from './audit-log.service.js';
 
 @ApiTags('audit')
 @Controller('api/audit')
-export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+export class AuditLogController {
+  constructor(private readonly auditLog: AuditLogService) {}
 
   @Get()
   @Auth('admin')
@@ -25,6 +25,6 @@ export class AuditController {
   @ApiOkResponse({ type: AuditListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query, dates or cursor', type: ErrorResponseDto })
   list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
-    return this.audit.list(query, query.limit ?? DEFAULT_LIMIT);
+    return this.auditLog.list(query, query.limit ?? DEFAULT_LIMIT);
   }
 }
