@@ -28,6 +28,11 @@ import { CachedReflector } from './route-metadata.js';
  */
 export const AUTH_STRATEGIES = ['api-key', 'portal', 'jwt'];
 
+/** What the API-key strategy (src/api-keys/, above this module) offers the guard's fast path. */
+interface KeyStrategy {
+  validate(req: Request): Promise<AuthUser | null>;
+}
+
 /** The metadata `@SkipThrottle()` sets for the default throttler (@nestjs/throttler's THROTTLER_SKIP + name). */
 const SKIP_THROTTLE = 'THROTTLER:SKIPdefault';
 
@@ -133,9 +138,17 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
   private async runStrategies(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Omit<Request, 'user' | 'authInfo'> & { user?: unknown; authInfo?: unknown }>();
+    // Fast path: a presented API key decides alone (its strategy answers the caller or a 401 and
+    // never passes on), so it is checked without passport's machinery around it.
+    const key = req.headers['x-api-key'];
+    if (key !== undefined && key !== '') {
+      req.authInfo = undefined;
+      req.user = this.handleRequest(null, await this.keyStrategy().validate(req as Request), undefined);
+      return true;
+    }
     // Fast path: no API key (its strategy would fail() and pass on to the JWT) and a bearer token
     // that this app's JWT strategy accepted before and that is still valid.
-    const jwt = req.headers['x-api-key'] === undefined ? this.jwtStrategy() : undefined;
+    const jwt = key === undefined ? this.jwtStrategy() : undefined;
     if (jwt) {
       const cached = await jwt.fromCache(req as Request);
       if (cached) {
@@ -164,6 +177,11 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     req.user = user;
     if (jwt && (user as AuthUser).via === 'jwt') jwt.remember(req as Request, user as AuthUser);
     return true;
+  }
+
+  /** The first strategy, the API key's (AUTH_STRATEGIES): its own `validate`, as passport would call it. */
+  private keyStrategy(): KeyStrategy {
+    return this.ownStrategies()[0] as unknown as KeyStrategy;
   }
 
   private jwtStrategy(): JwtStrategy | undefined {
