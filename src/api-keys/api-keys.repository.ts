@@ -6,6 +6,7 @@ import type { NamedKey } from '../accounts/payer.js';
 import type { NamedKeys } from '../accounts/payer.service.js';
 import { ADMIN_ONLY_SCOPES, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { queryPrepared } from '../database/statement-parts.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
 /** A key as the routes show it, with what the database says about it now. */
@@ -150,8 +151,9 @@ export class ApiKeysRepository implements NamedKeys {
   }
 
   async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {
-    const rows: KeyLookup[] = await manager.query(
-      `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
+    // Named: parsed and planned once per connection, as every statement of the hot routes is.
+    const rows = await queryPrepared<KeyLookup>(manager, 'api_key_authentication', {
+      sql: `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
               ${NOT_MEMBER_SQL} AS "notMember",
               (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin') AS "creatorNotAdmin",
               k.revoked_at IS NOT NULL AS revoked,
@@ -161,8 +163,8 @@ export class ApiKeysRepository implements NamedKeys {
          FROM api_keys k
          JOIN user_accounts u ON u.user_id = k.user_id
         WHERE k.key_hash = $1`,
-      [keyHash, ADMIN_ONLY_SCOPES],
-    );
+      params: [keyHash, ADMIN_ONLY_SCOPES],
+    });
     return rows[0] ?? null;
   }
 
