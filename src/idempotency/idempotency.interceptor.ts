@@ -5,7 +5,6 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
@@ -33,6 +32,9 @@ const MAX_KEY_LENGTH = 255;
  *   body are answered with `Idempotent-Replayed: true` and the handler does not run; another
  *   fingerprint → 422. A replay commits like a write (waits for the synchronous standby), so it
  *   never acknowledges a change that a failover could still take back.
+ * - the status stored is the one the response carries once the handler is done: Nest sets the
+ *   route's own (`@HttpCode`, else 201) before the handler runs, and a handler may change it (200
+ *   for a create it finds already done, by its own id), so a retry answers what was answered.
  * - only successful answers are stored: a handler that throws rolls back its effect and the key, so
  *   the same key may be retried (e.g. after a 402, once credits were added).
  * - fields named by `@IdempotencyRedact()` (secrets such as a new API key) are stored as null, so a
@@ -72,7 +74,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
         context.getHandler(),
         context.getClass(),
       ]) ?? [];
-    const statusCode = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? 201;
 
     return defer(() =>
       this.tx.run(async (manager) => {
@@ -102,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           fingerprint,
           method: req.method,
           path,
-          statusCode,
+          statusCode: res.statusCode,
           body: storedBody(result, redact),
         });
         return result;
