@@ -21,7 +21,16 @@ export interface DatabaseConfig {
   statementTimeoutMs: number;
   lockTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /**
+   * TABLE_UPKEEP: who vacuums and analyzes the service's tables. `auto` (default): the service does,
+   * while the server runs with `autovacuum = off`; `always`: the service does, whatever the server;
+   * `off`: the server's autovacuum (or the operator) does.
+   */
+  tableUpkeep: TableUpkeep;
 }
+
+export const TABLE_UPKEEP_MODES = ['auto', 'always', 'off'] as const;
+export type TableUpkeep = (typeof TABLE_UPKEEP_MODES)[number];
 
 function databaseUrl(read: EnvReader): string | null {
   const url = read.raw('DATABASE_URL');
@@ -83,6 +92,7 @@ export function databaseConfig(
     statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15000, 0, 3_600_000),
     lockTimeoutMs: read.int('DB_LOCK_TIMEOUT_MS', 10000, 0, 3_600_000),
     idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3_600_000),
+    tableUpkeep: read.oneOf('TABLE_UPKEEP', TABLE_UPKEEP_MODES, 'auto'),
   };
 }
 

@@ -6,15 +6,17 @@ import { StreamingSessionsModule } from '../streaming-sessions/streaming-session
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { ShutdownState } from './shutdown-state.js';
+import { TableUpkeepJob } from './table-upkeep.job.js';
 
 /**
  * The operations endpoints: liveness and readiness (/api/health), and the Prometheus scrape
- * (/metrics), which reads the workload gauges from the modules that count them.
+ * (/metrics), which reads the workload gauges from the modules that count them; and the upkeep of
+ * the tables where the server's autovacuum does not run.
  */
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), StreamingSessionsModule, EventsModule],
   controllers: [HealthController, MetricsController],
-  providers: [ShutdownState],
+  providers: [ShutdownState, TableUpkeepJob],
   exports: [ShutdownState],
 })
 export class HealthModule {}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { TableUpkeepJob } from '../src/health/table-upkeep.job.js';
+import { bearer, startTestApp, type TestApp, token } from './support/app.js';
+import { Fixtures } from './support/fixtures.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+
+const METRICS_TOKEN = 'upkeep-metrics-token-0123456789abcdef';
+
+/**
+ * The service's own table upkeep (TABLE_UPKEEP): where nothing else vacuums and analyzes, the job does
+ * it by autovacuum's rule. A database of its own, so the statistics read are this spec's writes only;
+ * jobs off, so every pass is one the spec runs. Records go through HTTP; the statistics of the
+ * service's sessions reach PostgreSQL's shared counters when a session goes idle, which the spec waits
+ * for (PostgreSQL's doing, not the service's).
+ */
+describe('table upkeep', () => {
+  let own: OwnDatabase;
+  const apps: Record<'always' | 'auto' | 'off', TestApp> = {} as never;
+
+  beforeAll(async () => {
+    own = await ownDatabase('table_upkeep');
+    for (const mode of ['always', 'auto', 'off'] as const) {
+      apps[mode] = await startTestApp({
+        DATABASE_URL: own.url,
+        JOBS_ENABLED: 'false',
+        TABLE_UPKEEP: mode,
+        METRICS_TOKEN,
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const app of Object.values(apps)) await app?.close();
+    await own?.drop();
+  });
+
+  const job = (mode: keyof typeof apps) => apps[mode].app.get(TableUpkeepJob);
+  const stats = async (table: string) =>
+    (
+      await apps.always.db.query(
+        `SELECT n_tup_ins::int AS inserted, n_ins_since_vacuum::int AS "sinceVacuum",
+                vacuum_count::int AS vacuums, analyze_count::int AS analyzes
+           FROM pg_stat_user_tables WHERE relname = $1`,
+        [table],
+      )
+    ).rows[0] as { inserted: number; sinceVacuum: number; vacuums: number; analyzes: number };
+  const meter = bearer(token({ sub: 'upkeep-meter', role: 'admin' }));
+
+  let batches = 0;
+  /**
+   * 2,400 records in four batches: 2,400 rows inserted into usage_records and the ledger each (past
+   * 1,000 + 0.2 × the rows of the cases before), none
+   * vacuumed or analyzed yet (counters PostgreSQL keeps exactly; dead versions are not, as pruning
+   * removes some as it goes).
+   */
+  async function churn(): Promise<void> {
+    const t = apps.always;
+    const user = await new Fixtures(t).newUser({ credits: 1_000_000 });
+    const before = (await stats('usage_records')).inserted;
+    for (let b = 0; b < 4; b++) {
+      const batch = ++batches;
+      const events = Array.from({ length: 600 }, (_, i) => ({
+        eventId: `upkeep-${batch}-${i}`,
+        userId: user.id,
+        service: 'chat',
+        operation: 'c',
+        credits: 1,
+      }));
+      await t.http.post('/api/usage/records/batch').set(meter).send({ events }).expect(200);
+    }
+    await vi.waitFor(async () => expect((await stats('usage_records')).inserted).toBe(before + 2_400), {
+      timeout: 15_000,
+      interval: 100,
+    });
+  }
+
+  it('off leaves the tables to the server; always vacuums and analyzes what is past the thresholds', async () => {
+    await churn();
+    expect(await job('off').run()).toEqual({ vacuumed: [], analyzed: [] });
+    expect(await stats('usage_records')).toMatchObject({ vacuums: 0, analyzes: 0 });
+
+    const pass = await job('always').run();
+    // 2,400 rows inserted into tables never vacuumed: past 1,000 + 0.2 × their rows.
+    expect(pass.vacuumed).toEqual(expect.arrayContaining(['public.credit_ledger', 'public.usage_records']));
+    expect(await stats('usage_records')).toMatchObject({ sinceVacuum: 0, vacuums: 1, analyzes: 1 });
+    // The migrations' own table, never analyzed: past the analyze threshold (50 + 0.1 × rows) only.
+    expect(pass.analyzed).toContain('public.migrations');
+
+    // Nothing has changed since: the next pass finds nothing due.
+    expect(await job('always').run()).toEqual({ vacuumed: [], analyzed: [] });
+  });
+
+  it('auto acts exactly when the server runs without autovacuum', async () => {
+    await churn();
+    const { rows } = await apps.auto.db.query(`SELECT current_setting('autovacuum')::boolean AS on`);
+    const pass = await job('auto').run();
+    if (rows[0].on) expect(pass).toEqual({ vacuumed: [], analyzed: [] });
+    else expect(pass.vacuumed).toContain('public.usage_records');
+  });
+
+  it('one instance at a time: a pass finds another holding the upkeep and leaves the tables to it', async () => {
+    await churn();
+    const client = await apps.off.db.connect();
+    try {
+      await client.query(`SELECT pg_advisory_lock(hashtextextended('table-upkeep', 0))`);
+      expect(await job('always').run()).toEqual({ vacuumed: [], analyzed: [] });
+      await client.query(`SELECT pg_advisory_unlock(hashtextextended('table-upkeep', 0))`);
+    } finally {
+      client.release();
+    }
+    expect((await job('always').run()).vacuumed).toContain('public.usage_records');
+  });
+
+  it('reports its runs like every job', async () => {
+    await job('always').tick();
+    const text = (await apps.always.http.get('/metrics').set(bearer(METRICS_TOKEN)).expect(200)).text;
+    expect(text).toMatch(/^accounting_job_runs_total\{job="table-upkeep",result="success"\} 1$/m);
+    expect(text).toMatch(/^accounting_job_last_success_timestamp_seconds\{job="table-upkeep"\} \d/m);
+  });
+});
