@@ -5,6 +5,8 @@
 // the bench, and the records are 32 connections of one credit each, by an admin's token naming a
 // random user of 1,000 and by a service key naming one of 1,000 or of 200. Measured fresh, then again after
 // PLAIN_FILL events (default 600,000) through the batch route have filled the database.
+// PLAIN_SOCKET_DIR=/var/run/postgresql connects the service and pgbench through PostgreSQL's Unix
+// socket in that folder instead of TCP on 127.0.0.1.
 // PLAIN_ENV='{"TABLE_UPKEEP":"off"}' runs the service with other settings (as a server whose
 // autovacuum is off would be without the service's own upkeep).
 import { readFileSync } from 'node:fs';
@@ -33,6 +35,10 @@ function ticks(pid) {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+const SOCKET_DIR = process.env.PLAIN_SOCKET_DIR;
+/** A database's URL as the service and pgbench reach it: through the Unix socket where one is named. */
+const reach = (db) => (SOCKET_DIR ? `postgres://postgres@/${db.name}?host=${encodeURIComponent(SOCKET_DIR)}` : db.url);
+
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const server = await startServer();
@@ -41,10 +47,10 @@ const scratch = {};
 for (const scale of SCALES) {
   scratch[scale] = await freshDatabase(server.url, `plain_client_pgbench_${scale}`);
   log(`pgbench -i -s ${scale} ...`);
-  pgbench(['-i', '-q', '-s', scale, scratch[scale].url]);
+  pgbench(['-i', '-q', '-s', scale, reach(scratch[scale])]);
 }
 // What a plain start has: lib.mjs's bench settings (no throttling, warn-level logs) taken back out.
-const service = await startService(database.url, {
+const service = await startService(reach(database), {
   THROTTLE_LIMIT: undefined,
   THROTTLE_AUTH_FAILURE_LIMIT: undefined,
   LOG_LEVEL: undefined,
@@ -75,7 +81,7 @@ try {
   }
 
   const tpcb = (scale) =>
-    tpsOf(pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch[scale].url]));
+    tpsOf(pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), reach(scratch[scale])]));
   const record = async ({ users, byKey }) => {
     const before = ticks(service.pid);
     const result = await autocannon({
