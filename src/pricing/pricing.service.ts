@@ -355,7 +355,8 @@ export class PricingService {
    * Records the plan whose model list now applies to the account's metering (null: none), in the
    * caller's transaction: the plans module's, which starts, changes or ends the account's live
    * subscription. Every instance's cache drops its copy at commit (the table's `pricing_changed`
-   * trigger), so the list applies from then on, as the subscription does.
+   * trigger), so the list applies from then on, as the subscription does; this instance's at once
+   * (the notification reaches it a moment later, maybe after the caller's next request).
    */
   async setAccountPlan(
     manager: EntityManager,
@@ -363,11 +364,13 @@ export class PricingService {
     plan: { id: string; models: string[] | null } | null,
   ): Promise<void> {
     await this.repository.setAccountPlan(manager, accountId, plan);
+    this.tx.afterCommit(() => this.invalidate());
   }
 
   /** Gives every account on the plan its new model list, in the transaction that changes the plan. */
   async setPlanModels(manager: EntityManager, planId: string, models: string[] | null): Promise<void> {
     await this.repository.setPlanModels(manager, planId, models);
+    this.tx.afterCommit(() => this.invalidate());
   }
 
   /** Forget the cached rules (next read reloads). */
