@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CreditJobsRepository } from './credit-jobs.repository.js';
 
@@ -16,8 +17,6 @@ const NOTICE_BATCH = 500;
  */
 @Injectable()
 export class CreditExpiringNoticeJob {
-  private readonly logger = new Logger('Credits');
-
   constructor(
     private readonly repo: CreditJobsRepository,
     private readonly metrics: MetricsService,
@@ -26,10 +25,10 @@ export class CreditExpiringNoticeJob {
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiring-notice' })
   notice(): Promise<void> {
-    return this.metrics.runJob('credits-expiring-notice', async () => {
-      const told = await this.noticeExpiring();
-      if (told > 0) this.logger.log({ msg: 'expiring credits notified', count: told });
-    });
+    return this.metrics.runJob(
+      'credits-expiring-notice',
+      loggingCount('Credits', 'expiring credits notified', () => this.noticeExpiring()),
+    );
   }
 
   /** Sends credits.expiring for every allocation now within the notice window; returns how many. */

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
+import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { EventsRepository } from './events.repository.js';
 
@@ -18,8 +19,6 @@ export const RETENTION_BATCH = 1000;
  */
 @Injectable()
 export class EventRetentionJob {
-  private readonly logger = new Logger('Events');
-
   constructor(
     private readonly events: EventsRepository,
     private readonly tx: Transactions,
@@ -29,10 +28,10 @@ export class EventRetentionJob {
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'events-retention', waitForCompletion: true })
   run(): Promise<void> {
-    return this.metrics.runJob('events-retention', async () => {
-      const deleted = await this.deleteExpired();
-      if (deleted > 0) this.logger.log({ msg: 'deleted old events', count: deleted });
-    });
+    return this.metrics.runJob(
+      'events-retention',
+      loggingCount('Events', 'deleted old events', () => this.deleteExpired()),
+    );
   }
 
   /** Deletes every event past the retention that no pending delivery needs; returns how many. */

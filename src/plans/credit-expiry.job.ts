@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { CreditsService } from '../credits/credits.service.js';
+import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
 
@@ -14,8 +15,6 @@ import { PlansRepository } from './plans.repository.js';
  */
 @Injectable()
 export class CreditExpiryJob {
-  private readonly logger = new Logger('Credits');
-
   constructor(
     private readonly credits: CreditsService,
     private readonly repo: PlansRepository,
@@ -25,10 +24,10 @@ export class CreditExpiryJob {
   @Cron(CronExpression.EVERY_MINUTE, { name: 'credits-expiry' })
   run(): Promise<void> {
     // Counted by result; a failure is logged and retried next minute.
-    return this.metrics.runJob('credits-expiry', async () => {
-      const expired = await this.expireDue();
-      if (expired > 0) this.logger.log({ msg: 'expired allocations', count: expired });
-    });
+    return this.metrics.runJob(
+      'credits-expiry',
+      loggingCount('Credits', 'expired allocations', () => this.expireDue()),
+    );
   }
 
   /**

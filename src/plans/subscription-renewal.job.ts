@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
 import { CLOCK, type Clock } from '../common/clock.js';
+import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
 import { accountOf, SubscriptionsService } from './subscriptions.service.js';
@@ -16,8 +17,6 @@ const BATCH = 100;
  */
 @Injectable()
 export class SubscriptionRenewalJob {
-  private readonly logger = new Logger('Plans');
-
   constructor(
     private readonly repo: PlansRepository,
     private readonly subscriptions: SubscriptionsService,
@@ -28,10 +27,10 @@ export class SubscriptionRenewalJob {
   @Interval('subscription-renewal', RENEWAL_INTERVAL_MS)
   tick(): Promise<void> {
     // Counted by result; a failure is logged and retried on the next run.
-    return this.metrics.runJob('subscription-renewal', async () => {
-      const renewed = await this.run();
-      if (renewed > 0) this.logger.log({ msg: 'renewed subscriptions', count: renewed });
-    });
+    return this.metrics.runJob(
+      'subscription-renewal',
+      loggingCount('Plans', 'renewed subscriptions', () => this.run()),
+    );
   }
 
   /** Renews everything due at `asOf`; answers how many subscriptions it renewed. */
