@@ -9,12 +9,11 @@
 // socket in that folder instead of TCP on 127.0.0.1.
 // PLAIN_ENV='{"TABLE_UPKEEP":"off"}' runs the service with other settings (as a server whose
 // autovacuum is off would be without the service's own upkeep).
-import { readFileSync } from 'node:fs';
-
 import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, pgbench, startServer, startService, tpsOf } from './lib.mjs';
+import { processCpuSeconds } from './measure.mjs';
 
 const CONNECTIONS = 32;
 const DURATION = Number(process.env.PLAIN_DURATION ?? 10);
@@ -28,12 +27,6 @@ const VARIANTS = [
   { name: 'service key, 200 users', users: 200, byKey: true },
 ];
 const TARGET = 0.6;
-
-/** CPU time (clock ticks) of a process so far. */
-function ticks(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 const SOCKET_DIR = process.env.PLAIN_SOCKET_DIR;
 /** A database's URL as the service and pgbench reach it: through the Unix socket where one is named. */
@@ -83,7 +76,7 @@ try {
   const tpcb = (scale) =>
     tpsOf(pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), reach(scratch[scale])]));
   const record = async ({ users, byKey }) => {
-    const before = ticks(service.pid);
+    const before = processCpuSeconds(service.pid);
     const result = await autocannon({
       url: service.base,
       connections: CONNECTIONS,
@@ -112,7 +105,7 @@ try {
     return {
       rate: ok / DURATION,
       failed: result.non2xx + result.errors,
-      cpuMicros: ((ticks(service.pid) - before) * 10_000) / ok,
+      cpuMicros: ((processCpuSeconds(service.pid) - before) * 1e6) / ok,
     };
   };
 

@@ -179,9 +179,9 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return true;
   }
 
-  /** The first strategy, the API key's (AUTH_STRATEGIES): its own `validate`, as passport would call it. */
+  /** The API key's strategy: its own `validate`, as passport would call it. */
   private keyStrategy(): KeyStrategy {
-    return this.ownStrategies()[0] as unknown as KeyStrategy;
+    return this.ownStrategies()[AUTH_STRATEGIES.indexOf('api-key')] as unknown as KeyStrategy;
   }
 
   private jwtStrategy(): JwtStrategy | undefined {
