@@ -28,7 +28,7 @@ export function orgRoleExamples(action: string, who: 'readers' | 'managers' = 'r
 /** The orgId path parameter and the 404 every org route answers for an org the caller may not see. */
 export function OrgRoute(extra404: NamedExamples = {}) {
   return applyDecorators(
-    ApiParam({ name: 'orgId', example: 'acme' }),
+    ApiParam({ name: 'orgId', type: String, example: 'acme' }),
     ApiNotFoundResponse({
       description: 'Unknown org, or the caller is not an active member of it',
       type: ErrorResponseDto,

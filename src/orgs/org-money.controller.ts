@@ -93,7 +93,6 @@ export class OrgMoneyController {
     AllocationListResponseDto,
   )
   async allocations(
-    @Param('orgId') orgId: string,
     @Query() query: OrgAllocationsQueryDto,
     @NamedAccount() account: ResolvedAccount,
   ): Promise<AllocationListResponseDto> {
@@ -108,7 +107,6 @@ export class OrgMoneyController {
   )
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
   async ledger(
-    @Param('orgId') orgId: string,
     @Query() query: OrgLedgerQueryDto,
     @NamedAccount() account: ResolvedAccount,
   ): Promise<LedgerListResponseDto> {
