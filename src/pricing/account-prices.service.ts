@@ -67,7 +67,8 @@ export class AccountPricesService {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     const owner = { userId: dto.userId ?? null, orgId: dto.orgId ?? null };
     try {
-      const created = await this.tx.run(async (manager) => {
+      return await this.tx.run(async (manager) => {
+        this.pricing.invalidateAtCommit();
         const key = accountKey({ userId: owner.userId ?? '', orgId: owner.orgId });
         await this.repository.lockAccountPattern(manager, key, dto.modelId);
         // A new price of the same account and pattern replaces the open one from its start, as a rule does.
@@ -99,12 +100,9 @@ export class AccountPricesService {
         });
         return view;
       });
-      return created;
     } catch (error) {
       if (isMissingAccount(error)) throw new NotFoundError(owner.orgId ? 'Organisation' : 'User');
       throw error;
-    } finally {
-      this.pricing.invalidate();
     }
   }
 
@@ -114,23 +112,20 @@ export class AccountPricesService {
 
   /** Deletes a price that has not started (one that has priced, or may have priced, writes stays: 409). */
   async delete(id: string): Promise<AccountPriceView> {
-    try {
-      return await this.tx.run(async (manager) => {
-        const row = await this.repository.lockAccountPrice(manager, id);
-        if (!row) throw new NotFoundError('Account price');
-        if (row.effectiveFrom.getTime() <= this.clock.now()) {
-          throw new DomainError(
-            'ACCOUNT_PRICE_STARTED',
-            'This account price has started: writes may have been priced with it. End it with a new one instead',
-          );
-        }
-        const view = toAccountPriceView(row);
-        await this.repository.deleteAccountPrice(manager, id);
-        await this.audit.record(manager, { action: 'pricing.account.delete', targetId: id, before: view, after: null });
-        return view;
-      });
-    } finally {
-      this.pricing.invalidate();
-    }
+    return this.tx.run(async (manager) => {
+      this.pricing.invalidateAtCommit();
+      const row = await this.repository.lockAccountPrice(manager, id);
+      if (!row) throw new NotFoundError('Account price');
+      if (row.effectiveFrom.getTime() <= this.clock.now()) {
+        throw new DomainError(
+          'ACCOUNT_PRICE_STARTED',
+          'This account price has started: writes may have been priced with it. End it with a new one instead',
+        );
+      }
+      const view = toAccountPriceView(row);
+      await this.repository.deleteAccountPrice(manager, id);
+      await this.audit.record(manager, { action: 'pricing.account.delete', targetId: id, before: view, after: null });
+      return view;
+    });
   }
 }

@@ -261,30 +261,27 @@ export class PricingService {
     if (input.effectiveTo && input.effectiveTo.getTime() <= from.getTime()) {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     }
-    try {
-      const rule = await this.tx.run(async (manager) => {
-        const modelId = input.fields.modelId;
-        await this.repository.lockModel(manager, modelId);
-        await this.repository.closeOpenRule(manager, modelId, from);
-        const created = await this.repository.insert(manager, {
-          modelId,
-          ...columns,
-          effectiveFrom: from,
-          effectiveTo: input.effectiveTo ?? null,
-          createdBy: input.createdBy,
-        });
-        await this.audit.record(manager, {
-          action: 'pricing.create',
-          targetId: created.id,
-          before: null,
-          after: toView(created),
-        });
-        return created;
+    const rule = await this.tx.run(async (manager) => {
+      this.invalidateAtCommit();
+      const modelId = input.fields.modelId;
+      await this.repository.lockModel(manager, modelId);
+      await this.repository.closeOpenRule(manager, modelId, from);
+      const created = await this.repository.insert(manager, {
+        modelId,
+        ...columns,
+        effectiveFrom: from,
+        effectiveTo: input.effectiveTo ?? null,
+        createdBy: input.createdBy,
       });
-      return toView(rule);
-    } finally {
-      this.invalidate();
-    }
+      await this.audit.record(manager, {
+        action: 'pricing.create',
+        targetId: created.id,
+        before: null,
+        after: toView(created),
+      });
+      return created;
+    });
+    return toView(rule);
   }
 
   /**
@@ -309,46 +306,43 @@ export class PricingService {
       return { modelId: fields.modelId, columns: ruleColumns(fields, where) };
     });
     let created = 0;
-    try {
-      const byModel = await this.tx.run(async (manager) => {
-        const written = new Map<string, PricingRule>();
-        for (const { modelId, columns } of [...sheet].sort((a, b) => (a.modelId < b.modelId ? -1 : 1))) {
-          await this.repository.lockModel(manager, modelId);
-          const open = await this.repository.openRule(manager, modelId);
-          if (open && samePrices(toView(open), columns)) {
-            written.set(modelId, open);
-            continue;
-          }
-          await this.repository.closeOpenRule(manager, modelId, at);
-          const rule = await this.repository.insert(manager, {
-            modelId,
-            ...columns,
-            effectiveFrom: at,
-            effectiveTo: null,
-            createdBy: input.createdBy,
-          });
-          written.set(modelId, rule);
-          created++;
+    const byModel = await this.tx.run(async (manager) => {
+      this.invalidateAtCommit();
+      const written = new Map<string, PricingRule>();
+      for (const { modelId, columns } of [...sheet].sort((a, b) => (a.modelId < b.modelId ? -1 : 1))) {
+        await this.repository.lockModel(manager, modelId);
+        const open = await this.repository.openRule(manager, modelId);
+        if (open && samePrices(toView(open), columns)) {
+          written.set(modelId, open);
+          continue;
         }
-        // One entry for the whole sheet, when it changed something (a reload of the same sheet does not).
-        if (created > 0) {
-          await this.audit.record(manager, {
-            action: 'pricing.import',
-            targetId: at.toISOString(),
-            before: null,
-            after: {
-              effectiveFrom: at.toISOString(),
-              rules: sheet.map(({ modelId }) => toView(written.get(modelId)!)),
-            },
-          });
-        }
-        return written;
-      });
-      const items = sheet.map(({ modelId }) => toView(byModel.get(modelId)!));
-      return { effectiveFrom: at.toISOString(), created, unchanged: items.length - created, items };
-    } finally {
-      this.invalidate();
-    }
+        await this.repository.closeOpenRule(manager, modelId, at);
+        const rule = await this.repository.insert(manager, {
+          modelId,
+          ...columns,
+          effectiveFrom: at,
+          effectiveTo: null,
+          createdBy: input.createdBy,
+        });
+        written.set(modelId, rule);
+        created++;
+      }
+      // One entry for the whole sheet, when it changed something (a reload of the same sheet does not).
+      if (created > 0) {
+        await this.audit.record(manager, {
+          action: 'pricing.import',
+          targetId: at.toISOString(),
+          before: null,
+          after: {
+            effectiveFrom: at.toISOString(),
+            rules: sheet.map(({ modelId }) => toView(written.get(modelId)!)),
+          },
+        });
+      }
+      return written;
+    });
+    const items = sheet.map(({ modelId }) => toView(byModel.get(modelId)!));
+    return { effectiveFrom: at.toISOString(), created, unchanged: items.length - created, items };
   }
 
   /**
@@ -364,12 +358,21 @@ export class PricingService {
     plan: { id: string; models: string[] | null } | null,
   ): Promise<void> {
     await this.repository.setAccountPlan(manager, accountId, plan);
-    this.tx.afterCommit(() => this.invalidate());
+    this.invalidateAtCommit();
   }
 
   /** Gives every account on the plan its new model list, in the transaction that changes the plan. */
   async setPlanModels(manager: EntityManager, planId: string, models: string[] | null): Promise<void> {
     await this.repository.setPlanModels(manager, planId, models);
+    this.invalidateAtCommit();
+  }
+
+  /**
+   * In a change's transaction: this instance forgets the cached rules once it commits (never on a
+   * rollback), also where the change runs inside a request's own transaction. Every other instance's
+   * cache drops its copy at the same commit (the tables' `pricing_changed` notification).
+   */
+  invalidateAtCommit(): void {
     this.tx.afterCommit(() => this.invalidate());
   }
 
