@@ -118,10 +118,10 @@ export class AllocationResponseDto extends AllocationOriginDto {
   })
   orgId: string | null;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', example: 1000 })
   totalCredits: number;
 
-  @ApiProperty({ example: 750 })
+  @ApiProperty({ type: 'integer', example: 750 })
   remainingCredits: number;
 
   @ApiProperty({ example: 'admin-bob' })

@@ -6,10 +6,11 @@ export class ActiveAllocationDto extends AllocationOriginDto {
   @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: 750, description: 'Credits left in this allocation' })
+  @ApiProperty({ type: 'integer', example: 750, description: 'Credits left in this allocation' })
   credits: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 1000,
     description: 'What this allocation originally granted (not what is left: that is `credits`)',
   })
@@ -30,6 +31,7 @@ export class BalanceResponseDto {
   userId: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 750,
     description:
       'Credits the user can spend now (unexpired allocations, holds already excluded); inside ' +
@@ -37,7 +39,7 @@ export class BalanceResponseDto {
   })
   totalCredits: number;
 
-  @ApiProperty({ example: 24, description: 'Credits held by active streaming sessions' })
+  @ApiProperty({ type: 'integer', example: 24, description: 'Credits held by active streaming sessions' })
   heldCredits: number;
 
   @ApiProperty({

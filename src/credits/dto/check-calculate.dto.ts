@@ -39,10 +39,11 @@ export class CheckCreditsResponseDto {
   @ApiProperty({ example: true })
   sufficient: boolean;
 
-  @ApiProperty({ example: 25 })
+  @ApiProperty({ type: 'integer', example: 25 })
   requiredCredits: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 1500,
     description:
       'Credits that can be spent now: unexpired allocations (holds excluded) plus what the overdraft still covers',
@@ -134,10 +135,10 @@ export class CalculateCreditsResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;
 
-  @ApiProperty({ example: 12000, description: 'Total tokens priced (every kind when split)' })
+  @ApiProperty({ type: 'integer', example: 12000, description: 'Total tokens priced (every kind when split)' })
   tokens: number;
 
-  @ApiProperty({ example: 3, description: 'ceil(Σ tokens of each kind × its price / 1000), exact' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'ceil(Σ tokens of each kind × its price / 1000), exact' })
   credits: number;
 
   @ApiProperty({ example: '0.2500', description: 'The input price applied (the long-context one above the threshold)' })

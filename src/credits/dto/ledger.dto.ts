@@ -75,10 +75,10 @@ export class LedgerEntryDto {
   @ApiProperty({ enum: LEDGER_KINDS, example: 'debit' })
   kind: (typeof LEDGER_KINDS)[number];
 
-  @ApiProperty({ example: -3, description: 'Signed change of the allocation’s remaining credits' })
+  @ApiProperty({ type: 'integer', example: -3, description: 'Signed change of the allocation’s remaining credits' })
   amount: number;
 
-  @ApiProperty({ example: 747, description: 'The user’s available credits after this entry' })
+  @ApiProperty({ type: 'integer', example: 747, description: 'The user’s available credits after this entry' })
   balanceAfter: number;
 
   @ApiProperty({ type: String, nullable: true, example: null })

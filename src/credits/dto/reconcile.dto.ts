@@ -29,15 +29,15 @@ export class ReconcileMismatchDto {
   @ApiProperty({ type: String, nullable: true, example: null })
   sessionId: string | null;
 
-  @ApiProperty({ example: 740, description: 'What the ledger says' })
+  @ApiProperty({ type: 'integer', example: 740, description: 'What the ledger says' })
   expected: number;
 
-  @ApiProperty({ example: 750, description: 'What the row says' })
+  @ApiProperty({ type: 'integer', example: 750, description: 'What the row says' })
   actual: number;
 }
 
 export class ReconcileResponseDto {
-  @ApiProperty({ example: 1200 })
+  @ApiProperty({ type: 'integer', example: 1200 })
   checkedAllocations: number;
 
   @ApiProperty({ type: [ReconcileMismatchDto] })

@@ -77,7 +77,7 @@ export class TransferLotDto {
   })
   toAllocationId: string;
 
-  @ApiProperty({ example: 200 })
+  @ApiProperty({ type: 'integer', example: 200 })
   credits: number;
 
   @ApiProperty({ example: '2026-12-21T12:00:00.000Z', description: 'Both allocations’ expiry' })
@@ -94,7 +94,7 @@ export class TransferResponseDto {
   @ApiProperty({ type: AccountRefDto, example: { orgId: 'acme' } })
   to: AccountRefDto;
 
-  @ApiProperty({ example: 300 })
+  @ApiProperty({ type: 'integer', example: 300 })
   credits: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Team budget for December' })

@@ -136,21 +136,21 @@ export class PeriodFiguresDto extends MoneyFiguresDto {
 }
 
 export class PromotionalFiguresDto {
-  @ApiProperty({ example: 5000 })
+  @ApiProperty({ type: 'integer', example: 5000 })
   opening: number;
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', example: 1000 })
   granted: number;
-  @ApiProperty({ example: 800 })
+  @ApiProperty({ type: 'integer', example: 800 })
   consumed: number;
-  @ApiProperty({ example: 100 })
+  @ApiProperty({ type: 'integer', example: 100 })
   expired: number;
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   voided: number;
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   transferredIn: number;
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   transferredOut: number;
-  @ApiProperty({ example: 5100 })
+  @ApiProperty({ type: 'integer', example: 5100 })
   closing: number;
 }
 
@@ -198,7 +198,7 @@ export class LiabilityAccountDto {
   userId?: string;
   @ApiPropertyOptional({ example: 'acme' })
   orgId?: string;
-  @ApiProperty({ example: 667, description: 'Valued credits left (held and disputed ones included)' })
+  @ApiProperty({ type: 'integer', example: 667, description: 'Valued credits left (held and disputed ones included)' })
   credits: number;
   @ApiProperty({ example: '6.67' })
   value: string;

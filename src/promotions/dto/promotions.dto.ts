@@ -109,10 +109,10 @@ export class PromotionResponseDto {
   @ApiProperty({ example: 'LAUNCH-2026' })
   code: string;
 
-  @ApiProperty({ example: 500 })
+  @ApiProperty({ type: 'integer', example: 500 })
   credits: number;
 
-  @ApiProperty({ example: 30 })
+  @ApiProperty({ type: 'integer', example: 30 })
   expiryDays: number;
 
   @ApiProperty({ type: String, nullable: true, example: '2026-01-01T00:00:00.000Z' })
@@ -124,7 +124,7 @@ export class PromotionResponseDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 1000 })
   maxRedemptions: number | null;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   perAccount: number;
 
   @ApiProperty({ enum: PROMOTION_ACCOUNTS, example: 'users' })
@@ -136,7 +136,7 @@ export class PromotionResponseDto {
   @ApiProperty({ example: true })
   active: boolean;
 
-  @ApiProperty({ example: 0, description: 'Redemptions so far' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'Redemptions so far' })
   redemptions: number;
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
@@ -177,7 +177,7 @@ export class RedemptionResponseDto {
   @ApiProperty({ format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   allocationId: string;
 
-  @ApiProperty({ example: 500 })
+  @ApiProperty({ type: 'integer', example: 500 })
   credits: number;
 
   @ApiProperty({ example: '2026-12-21T12:00:00.000Z' })

@@ -122,7 +122,7 @@ export class PurchaseResponseDto {
   @ApiProperty({ type: String, nullable: true, example: null, description: 'The buying org (null for a user)' })
   orgId: string | null;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', example: 1000 })
   credits: number;
 
   @ApiProperty({
@@ -133,7 +133,11 @@ export class PurchaseResponseDto {
   })
   packageId: string | null;
 
-  @ApiProperty({ example: 0, description: 'The package’s bonus, granted with `credits` in the same allocation' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'The package’s bonus, granted with `credits` in the same allocation',
+  })
   bonusCredits: number;
 
   @ApiProperty({ example: '10.00' })
@@ -157,16 +161,24 @@ export class PurchaseResponseDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   allocationId: string | null;
 
-  @ApiProperty({ example: 0, description: 'Credits taken back from the purchase’s allocation' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'Credits taken back from the purchase’s allocation' })
   refundedCredits: number;
 
   @ApiProperty({ example: '0.00', description: 'What was refunded (admin refunds, or the provider’s cumulative)' })
   refundedAmount: string;
 
-  @ApiProperty({ example: 0, description: 'Credits a dispute froze (not spendable, not in the balance)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'Credits a dispute froze (not spendable, not in the balance)',
+  })
   disputedCredits: number;
 
-  @ApiProperty({ example: 0, description: 'Credits already spent when taken back: made the account’s debt' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'Credits already spent when taken back: made the account’s debt',
+  })
   debtCreated: number;
 
   @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null })
@@ -216,7 +228,7 @@ export class ClosePurchaseDto {
 }
 
 export class RefundableResponseDto {
-  @ApiProperty({ example: 600, description: 'The purchase allocation’s remaining credits' })
+  @ApiProperty({ type: 'integer', example: 600, description: 'The purchase allocation’s remaining credits' })
   credits: number;
 
   @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the cent' })
@@ -251,7 +263,7 @@ export class RefundResponseDto {
   @ApiProperty({ format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' })
   purchaseId: string;
 
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   credits: number;
 
   @ApiProperty({ example: '4.00', description: 'What the platform pays back' })

@@ -123,16 +123,16 @@ export class PackageResponseDto {
   @ApiProperty({ example: 'Starter' })
   name: string;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', example: 1000 })
   credits: number;
 
-  @ApiProperty({ example: 100 })
+  @ApiProperty({ type: 'integer', example: 100 })
   bonusCredits: number;
 
   @ApiProperty({ type: PackagePriceDto })
   price: PackagePriceDto;
 
-  @ApiProperty({ example: 365 })
+  @ApiProperty({ type: 'integer', example: 365 })
   expiryDays: number;
 
   @ApiProperty({ example: true })

@@ -34,13 +34,17 @@ export class RerateResponseDto {
   @ApiProperty({ enum: RERATE_STATUSES, example: 'running' })
   status: RerateStatus;
 
-  @ApiProperty({ example: 1200, description: 'Records of the range examined so far' })
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Records of the range examined so far' })
   records: number;
 
-  @ApiProperty({ example: 1187, description: 'Records corrected so far (one correction each)' })
+  @ApiProperty({ type: 'integer', example: 1187, description: 'Records corrected so far (one correction each)' })
   corrected: number;
 
-  @ApiProperty({ example: -21366, description: 'Σ the corrections’ deltas (credits; negative: given back)' })
+  @ApiProperty({
+    type: 'integer',
+    example: -21366,
+    description: 'Σ the corrections’ deltas (credits; negative: given back)',
+  })
   delta: number;
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })

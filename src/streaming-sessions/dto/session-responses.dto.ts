@@ -23,13 +23,14 @@ export class SessionResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0' })
   modelId: string;
 
-  @ApiProperty({ example: 6, description: 'The estimate priced at the rule in effect at startedAt' })
+  @ApiProperty({ type: 'integer', example: 6, description: 'The estimate priced at the rule in effect at startedAt' })
   estimatedCredits: number;
 
-  @ApiProperty({ example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
+  @ApiProperty({ type: 'integer', example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
   allocatedCredits: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 0,
     description: 'Always 0 while the session is active: nothing is charged before settlement',
   })
@@ -70,22 +71,28 @@ export class FinalizeResponseDto {
   @ApiProperty({ enum: ['completed', 'failed'], example: 'completed' })
   status: 'completed' | 'failed';
 
-  @ApiProperty({ example: 6 })
+  @ApiProperty({ type: 'integer', example: 6 })
   estimatedCredits: number;
 
-  @ApiProperty({ example: 8 })
+  @ApiProperty({ type: 'integer', example: 8 })
   allocatedCredits: number;
 
-  @ApiProperty({ example: 6, description: 'The real tokens priced at the rule in effect when the session started' })
+  @ApiProperty({
+    type: 'integer',
+    example: 6,
+    description: 'The real tokens priced at the rule in effect when the session started',
+  })
   actualCredits: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 2,
     description: 'Held credits given back to the allocations they were held from (same expiry)',
   })
   refund: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 0,
     description: 'Overrun the balance could not pay; the usage record is then marked needs_review',
   })
@@ -103,14 +110,15 @@ export class AbortResponseDto {
   status: 'aborted';
 
   @ApiProperty({
+    type: 'integer',
     example: 1,
     description: 'The tokens generated before the abort, priced at the session’s start price',
   })
   partialCredits: number;
 
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ type: 'integer', example: 7 })
   refund: number;
 
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   shortfall: number;
 }

@@ -47,13 +47,17 @@ export class UsageCorrectionResponseDto {
   @ApiProperty({ example: 'ticket-4711' })
   correctionId: string;
 
-  @ApiProperty({ example: 12, description: 'The record’s net credits before the correction' })
+  @ApiProperty({ type: 'integer', example: 12, description: 'The record’s net credits before the correction' })
   previousCredits: number;
 
-  @ApiProperty({ example: 8, description: 'Its net credits after' })
+  @ApiProperty({ type: 'integer', example: 8, description: 'Its net credits after' })
   credits: number;
 
-  @ApiProperty({ example: -4, description: 'credits − previousCredits: negative gives back, positive takes more' })
+  @ApiProperty({
+    type: 'integer',
+    example: -4,
+    description: 'credits − previousCredits: negative gives back, positive takes more',
+  })
   delta: number;
 
   @ApiProperty({ example: 'The chat backend double-counted output tokens' })

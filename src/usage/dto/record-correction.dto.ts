@@ -8,7 +8,7 @@ export class RecordCorrectionDto {
   @ApiProperty({ example: 'ticket-4711' })
   correctionId: string;
 
-  @ApiProperty({ example: -4 })
+  @ApiProperty({ type: 'integer', example: -4 })
   delta: number;
 
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z' })

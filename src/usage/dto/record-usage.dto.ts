@@ -206,33 +206,37 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: 'completion' })
   operation: string;
 
-  @ApiProperty({ example: 12, description: 'What the record charged when it was written (it never changes)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 12,
+    description: 'What the record charged when it was written (it never changes)',
+  })
   credits: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 1500 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 1500 })
   tokens: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   inputTokens: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   outputTokens: number | null;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: null,
     description: 'null: not given (records before token kinds too)',
   })
   cacheReadTokens: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   cacheWriteTokens: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   reasoningTokens: number | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })

@@ -7,6 +7,7 @@ import { UsageRecordResponseDto } from './record-usage.dto.js';
 /** A record as the lists show it: with its net credits and its corrections (docs/usage.md "Corrections"). */
 export class UsageRecordViewDto extends UsageRecordResponseDto {
   @ApiProperty({
+    type: 'integer',
     example: 12,
     description:
       'What it charges now: its credits and its corrections’ deltas, with the shortfall its review still has open',

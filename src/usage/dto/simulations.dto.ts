@@ -49,27 +49,27 @@ export class SimulationRowDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0', description: 'The model, account or UTC day' })
   key: string;
 
-  @ApiProperty({ example: 1200 })
+  @ApiProperty({ type: 'integer', example: 1200 })
   records: number;
 
-  @ApiProperty({ example: 3600 })
+  @ApiProperty({ type: 'integer', example: 3600 })
   actualCredits: number;
 
-  @ApiProperty({ example: 2880 })
+  @ApiProperty({ type: 'integer', example: 2880 })
   simulatedCredits: number;
 }
 
 export class SimulationResponseDto {
-  @ApiProperty({ example: 1200 })
+  @ApiProperty({ type: 'integer', example: 1200 })
   records: number;
 
-  @ApiProperty({ example: 3600, description: 'Σ credits the records were billed' })
+  @ApiProperty({ type: 'integer', example: 3600, description: 'Σ credits the records were billed' })
   actualCredits: number;
 
-  @ApiProperty({ example: 2880, description: 'Σ credits under the given rules' })
+  @ApiProperty({ type: 'integer', example: 2880, description: 'Σ credits under the given rules' })
   simulatedCredits: number;
 
-  @ApiProperty({ example: -720, description: 'simulatedCredits − actualCredits' })
+  @ApiProperty({ type: 'integer', example: -720, description: 'simulatedCredits − actualCredits' })
   difference: number;
 
   @ApiProperty({ type: [SimulationRowDto] })

@@ -43,10 +43,10 @@ export class UserUsageStatsResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({ example: 42 })
+  @ApiProperty({ type: 'integer', example: 42 })
   totalRecords: number;
 
-  @ApiProperty({ example: 1234 })
+  @ApiProperty({ type: 'integer', example: 1234 })
   totalCredits: number;
 
   @creditsMap({ chat: 1000, embeddings: 234 }, 'Credits per service')
@@ -75,7 +75,7 @@ export class UserUsageStatsResponseDto {
 }
 
 export class ModelMarginDto {
-  @ApiProperty({ example: 900 })
+  @ApiProperty({ type: 'integer', example: 900 })
   credits: number;
 
   @ApiProperty({
@@ -89,13 +89,13 @@ export class ModelMarginDto {
 }
 
 export class SystemUsageStatsResponseDto {
-  @ApiProperty({ example: 100000 })
+  @ApiProperty({ type: 'integer', example: 100000 })
   totalRecords: number;
 
-  @ApiProperty({ example: 2500000 })
+  @ApiProperty({ type: 'integer', example: 2500000 })
   totalCredits: number;
 
-  @ApiProperty({ example: 812, description: 'Users with at least one record in the window' })
+  @ApiProperty({ type: 'integer', example: 812, description: 'Users with at least one record in the window' })
   userCount: number;
 
   @creditsMap({ alice: 5000, bob: 4200 }, 'The top `topUsers` users by credits, highest first')

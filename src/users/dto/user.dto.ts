@@ -24,16 +24,25 @@ export class UserResponseDto {
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ example: 1500, description: 'Credits available now (unexpired allocations, holds excluded)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1500,
+    description: 'Credits available now (unexpired allocations, holds excluded)',
+  })
   totalCredits: number;
 }
 
 /** A user in the operators' list: the account with its held credits and debt. */
 export class UserListItemDto extends UserResponseDto {
-  @ApiProperty({ example: 120, description: 'Credits held by active streaming sessions (already out of totalCredits)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 120,
+    description: 'Credits held by active streaming sessions (already out of totalCredits)',
+  })
   heldCredits: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 0,
     description: 'Credits owed (spent through the overdraft); repaid first by the next grant',
   })

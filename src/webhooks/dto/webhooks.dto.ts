@@ -168,10 +168,10 @@ export class DeliveryResponseDto {
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
   status: DeliveryStatus;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   attempts: number;
 
-  @ApiProperty({ type: Number, nullable: true, example: 200 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
   lastStatusCode: number | null;
 
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Why the last attempt failed' })
