@@ -319,9 +319,16 @@ beforeAll(async () => {
   // A database of its own: the examples put a package priced in usd on sale, which is a floor under
   // every usd purchase (docs/selling.md), and other spec files buy in usd on the shared database.
   own = await ownDatabase('openapi_examples');
-  // Exports on, so POST /api/exports/run can answer its documented 202 (into a directory of its own).
+  // Exports on, so POST /api/exports/run can answer its documented 202 (into a directory of its own);
+  // no scheduled jobs, so the minute's scheduled export (due at once on a database that has had none)
+  // never runs beside the example's and turns its 202 into 409 EXPORT_RUNNING.
   exportDir = await mkdtemp(path.join(tmpdir(), 'accounting-examples-exports-'));
-  t = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '10000000', EXPORT_DIR: exportDir });
+  t = await startTestApp({
+    DATABASE_URL: own.url,
+    THROTTLE_LIMIT: '10000000',
+    EXPORT_DIR: exportDir,
+    JOBS_ENABLED: 'false',
+  });
   doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
   ops = operationsOf(doc);
   schemas = new SchemaValidator(doc);
@@ -554,7 +561,7 @@ describe('the OpenAPI examples', () => {
 
 describe('the OpenAPI error examples of configured refusals', () => {
   it('PRICING_STRICT: an unknown model answers each priced operation its documented 422', async () => {
-    const strict = await startTestApp({ DATABASE_URL: own.url, PRICING_STRICT: 'true' });
+    const strict = await startTestApp({ DATABASE_URL: own.url, PRICING_STRICT: 'true', JOBS_ENABLED: 'false' });
     try {
       const problems: string[] = [];
       let checked = 0;
@@ -583,7 +590,7 @@ describe('the OpenAPI error examples of configured refusals', () => {
   });
 
   it('THROTTLE_LIMIT: the request over the limit answers the documented 429', async () => {
-    const limited = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '2' });
+    const limited = await startTestApp({ DATABASE_URL: own.url, THROTTLE_LIMIT: '2', JOBS_ENABLED: 'false' });
     try {
       const located = ops.find((o) => o.op.operationId === 'getBalance')!;
       const user = bearer(token({ sub: uniqueId('throttled') }));
