@@ -9,6 +9,7 @@ import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
 
@@ -23,6 +24,7 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
   providers: [
     ApiKeysService,
     ApiKeysRepository,
+    CoalescedKeyLookups,
     ApiKeyStrategy,
     InternalOrAdminGuard,
     PayerService,

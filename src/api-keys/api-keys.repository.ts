@@ -150,10 +150,17 @@ export class ApiKeysRepository implements NamedKeys {
     return affected ? this.find(manager, id, null) : null;
   }
 
-  async findForAuthentication(manager: EntityManager, keyHash: Buffer): Promise<KeyLookup | null> {
+  /**
+   * The keys of `keyHashes` that exist, each with its hash (`keyHash`), in one indexed lookup: the
+   * lookups of keys presented together share it (src/api-keys/coalesced-key-lookups.ts).
+   */
+  async findForAuthentication(
+    manager: EntityManager,
+    keyHashes: Buffer[],
+  ): Promise<(KeyLookup & { keyHash: Buffer })[]> {
     // Named: parsed and planned once per connection, as every statement of the hot routes is.
-    const rows = await queryPrepared<KeyLookup>(manager, 'api_key_authentication', {
-      sql: `SELECT k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
+    return queryPrepared<KeyLookup & { keyHash: Buffer }>(manager, 'api_key_authentication', {
+      sql: `SELECT k.key_hash AS "keyHash", k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
               ${NOT_MEMBER_SQL} AS "notMember",
               (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin') AS "creatorNotAdmin",
               k.revoked_at IS NOT NULL AS revoked,
@@ -162,10 +169,9 @@ export class ApiKeysRepository implements NamedKeys {
               u.email, u.username
          FROM api_keys k
          JOIN user_accounts u ON u.user_id = k.user_id
-        WHERE k.key_hash = $1`,
-      params: [keyHash, ADMIN_ONLY_SCOPES],
+        WHERE k.key_hash = ANY($1::bytea[])`,
+      params: [keyHashes, ADMIN_ONLY_SCOPES],
     });
-    return rows[0] ?? null;
   }
 
   /** Records a use, unless one was recorded in the last minute (by any instance). */

@@ -15,6 +15,7 @@ import { Transactions } from '../database/transactions.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { budgetOf, isServiceKey, type KeyView, knownScopes, toDto } from './api-key-view.js';
 import { ApiKeysRepository, type KeyLookup, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
+import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import type {
   ApiKeyResponseDto,
   CreateApiKeyDto,
@@ -59,6 +60,7 @@ export class ApiKeysService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CreditCapsService) private readonly caps: CreditCapsService,
+    @Inject(CoalescedKeyLookups) private readonly lookups: CoalescedKeyLookups,
   ) {}
 
   /** The keys with their budgets (one read of the credits module's caps). */
@@ -259,8 +261,8 @@ export class ApiKeysService {
   }
 
   /**
-   * The X-API-Key strategy: looked up by hash on every request (nothing cached, so a revocation
-   * takes effect on the next request). The key acts as its owner with role `user`, within its scopes.
+   * The X-API-Key strategy: looked up by hash on every request, in a statement that starts after the
+   * request arrived (nothing cached, so a revocation takes effect on the next request). The key acts as its owner with role `user`, within its scopes.
    */
   async authenticate(key: string): Promise<AuthUser> {
     const check = await this.check(key);
@@ -314,8 +316,7 @@ export class ApiKeysService {
 
   private async check(key: string): Promise<KeyCheck> {
     if (!looksLikeApiKey(key)) return { valid: false, reason: 'unknown' };
-    // Inside a request's Idempotency-Key transaction (verify) this joins it: no second connection.
-    const row = await this.keys.findForAuthentication(this.tx.statementManager, hashApiKey(key));
+    const row = await this.lookups.find(hashApiKey(key));
     if (!row) return { valid: false, reason: 'unknown' };
     if (row.revoked) return { valid: false, reason: 'revoked' };
     if (row.expired) return { valid: false, reason: 'expired' };
