@@ -175,9 +175,8 @@ for (const r of rows) {
       `${r.ratios['10'].toFixed(2)}× (${fmt(r.tps['10'])}) | ${r.ratios['32'].toFixed(2)}× (${fmt(r.tps['32'])}) |`,
   );
 }
-const token = rows.filter((r) => r.variant === VARIANTS[0].name);
-const met = token.every((r) => r.ratios['10'] >= TARGET);
+const met = rows.every((r) => r.ratios['10'] >= TARGET);
 console.log(
-  `\nTarget: the record by an admin token ≥ ${TARGET}× TPC-B (scale 10), fresh and filled: ` +
-    `${token.map((r) => `${r.ratios['10'].toFixed(2)}×`).join(', ')} — ${met ? 'met' : 'NOT met'}`,
+  `\nTarget: the record ≥ ${TARGET}× TPC-B (scale 10) by every caller, fresh and filled: ` +
+    `${rows.map((r) => `${r.ratios['10'].toFixed(2)}×`).join(', ')} — ${met ? 'met' : 'NOT met'}`,
 );
