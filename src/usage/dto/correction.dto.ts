@@ -1,6 +1,7 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { RecordUsageDto } from './record-usage.dto.js';
 
 /**
@@ -47,14 +48,13 @@ export class UsageCorrectionResponseDto {
   @ApiProperty({ example: 'ticket-4711' })
   correctionId: string;
 
-  @ApiProperty({ type: 'integer', example: 12, description: 'The record’s net credits before the correction' })
+  @ApiInteger({ example: 12, description: 'The record’s net credits before the correction' })
   previousCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 8, description: 'Its net credits after' })
+  @ApiInteger({ example: 8, description: 'Its net credits after' })
   credits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: -4,
     description: 'credits − previousCredits: negative gives back, positive takes more',
   })
