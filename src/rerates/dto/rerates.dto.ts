@@ -3,6 +3,7 @@ import { IsString, Length } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiInteger } from '../../common/validation/integers.js';
+import { CorrectionReason } from '../../usage/dto/correction.dto.js';
 import { SimulationDto } from '../../usage/dto/simulations.dto.js';
 import { RERATE_STATUSES, type RerateStatus } from '../entities/pricing-rerate.entity.js';
 
@@ -19,9 +20,7 @@ export class CreateRerateDto extends OmitType(SimulationDto, ['groupBy'] as cons
   @Length(1, 100)
   rerateId: string;
 
-  @ApiProperty({ example: 'Haiku input was priced at 2.5 instead of 0.25 from Nov 3', minLength: 1, maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
+  @CorrectionReason('Haiku input was priced at 2.5 instead of 0.25 from Nov 3')
   reason: string;
 }
 
