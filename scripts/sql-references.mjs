@@ -1,9 +1,10 @@
 // The references between folders of src/ that imports do not show: SQL. A table belongs to the folder
 // whose entity names it (`@Entity({ name: 'credit_ledger' })` in src/credits/…), a function to the folder
 // whose sql/ holds its file (src/credits/sql/credits_grant.sql). Every SQL text of a folder (its sql/
-// and queries/ files, and the template literals of its TypeScript) that reads or writes another
-// folder's table or calls its function is an edge `from -> to`, as an import is; npm run cycles adds
-// these edges to the import graph, so a cycle through SQL is found as one through imports is.
+// files, the template literals of its TypeScript, and the snapshots of the statements it composes,
+// queries/<folder>/*.sql at the root) that reads or writes another folder's table or calls its function
+// is an edge `from -> to`, as an import is; npm run cycles adds these edges to the import graph, so a
+// cycle through SQL is found as one through imports is.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -39,7 +40,10 @@ export function sqlOwners(root) {
   return { tables, functions };
 }
 
-/** The SQL texts of src/: each sql/ or queries/ file whole, each TypeScript template literal. */
+/**
+ * The SQL texts of each folder of src/: each sql/ file whole, each TypeScript template literal, and
+ * each snapshot of queries/<folder>/ whole (`folderOf()` reads the folder from either path).
+ */
 function sqlTexts(root) {
   const texts = [];
   for (const file of filesUnder(root, 'src', (name) => /\.(sql|tsx?)$/.test(name) && !/\.spec\.tsx?$/.test(name))) {
@@ -47,6 +51,9 @@ function sqlTexts(root) {
     const text = readFileSync(path.join(root, file), 'utf8');
     if (file.endsWith('.sql')) texts.push({ file, sql: text });
     else for (const match of text.matchAll(TEMPLATE)) texts.push({ file, sql: match[1] });
+  }
+  for (const file of filesUnder(root, 'queries', (name) => name.endsWith('.sql'))) {
+    texts.push({ file, sql: readFileSync(path.join(root, file), 'utf8') });
   }
   // Comments name other folders' tables in prose; they are not references.
   return texts.map(({ file, sql }) => ({ file, sql: sql.replace(/--[^\n]*/g, '') }));

@@ -22,10 +22,11 @@ import { recordSent, type SentStatement } from './support/statements.js';
 /**
  * Statements you can read: every statement composed from several modules' parts at run
  * time (src/database/statement-parts.ts) is committed as the text the code sends, in
- * `src/<module>/queries/<name>.sql`, as immich keeps its query files. Each request below runs
- * once; the one composed statement it sends (the one that starts with `WITH`, else its one named
- * statement) must equal its file, prepared name included. `npm run queries:generate` (QUERIES_UPDATE=1) writes the files instead:
- * run it after changing any part, or after merging a branch that did, and commit what it writes.
+ * `queries/<module>/<name>.sql`, as immich keeps its query files: generated files, kept beside
+ * migrations/ and out of src/. Each request below runs once; the one composed statement it sends
+ * (the one that starts with `WITH`, else its one named statement) must equal its file, prepared name
+ * included. `npm run queries:generate` (QUERIES_UPDATE=1) writes the files instead: run it after
+ * changing any part, or after merging a branch that did, and commit what it writes.
  */
 const UPDATE = process.env.QUERIES_UPDATE === '1';
 
@@ -42,7 +43,7 @@ function inRequest<T>(caller: AuthUser, work: () => Promise<T>): Promise<T> {
 const SONNET = 'anthropic.claude-3-sonnet-20240229-v1:0';
 
 interface Query {
-  /** `src/<module>/queries/<name>.sql`. */
+  /** `queries/<module>/<name>.sql`. */
   file: string;
   /** Who sends it. */
   sender: string;
@@ -63,7 +64,7 @@ function fileText(file: string, senders: string[], statement: SentStatement): st
   ].join('\n');
 }
 
-describe('composed statements and their snapshots (src/*/queries/*.sql)', () => {
+describe('composed statements and their snapshots (queries/*/*.sql)', () => {
   let t: TestApp;
   let f: Fixtures;
   let u: FixtureUser;
@@ -91,7 +92,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
 
     const post = (route: string, body: Record<string, unknown>) => t.http.post(route).set(u.auth).send(body);
     const usage = { service: 'chat', operation: 'completion' };
-    await composed('src/usage/queries/record.sql', 'POST /api/usage/record (without eventId)', () =>
+    await composed('queries/usage/record.sql', 'POST /api/usage/record (without eventId)', () =>
       post('/api/usage/record', { ...usage, credits: 1 }).expect(201),
     );
     // Credits named by a service principal for another account: the record is its own audit entry,
@@ -100,7 +101,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     await t.http.get('/api/users/me').set(admin.auth).expect(200);
     users.push(admin.id);
     await composed(
-      'src/usage/queries/record.sql',
+      'queries/usage/record.sql',
       'POST /api/usage/record (credits named by a service principal for another account, without eventId)',
       () =>
         t.http
@@ -121,19 +122,19 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
           [1, 2].map(() => usageService.record(caller, { ...usage, ...(userId ? { userId } : {}), credits: 1 })),
         ),
       );
-    await composed('src/usage/queries/record.sql', 'POST /api/usage/record (records arriving together)', () =>
+    await composed('queries/usage/record.sql', 'POST /api/usage/record (records arriving together)', () =>
       together({ userId: u.id, role: 'user', email: null, username: null, via: 'jwt' }),
     );
     await composed(
-      'src/usage/queries/record.sql',
+      'queries/usage/record.sql',
       'POST /api/usage/record (records arriving together, credits named by a service principal for another account)',
       () => together(adminUser, u.id),
     );
     // A record with an eventId: the same statement again (a record is a batch of one, whatever it carries).
-    await composed('src/usage/queries/record.sql', 'POST /api/usage/record (with eventId)', () =>
+    await composed('queries/usage/record.sql', 'POST /api/usage/record (with eventId)', () =>
       post('/api/usage/record', { ...usage, eventId: 'queries-record-1', credits: 1 }).expect(201),
     );
-    await composed('src/usage/queries/batch.sql', 'POST /api/usage/records/batch', () =>
+    await composed('queries/usage/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
     );
     // A feature check (src/features/features.repository.ts): the grant read and, consuming, the
@@ -149,15 +150,15 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
       .set(admin.auth)
       .send({ userId: u.id, grant: { limit: 10, period: 'month' } })
       .expect(200);
-    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (without consume)', () =>
+    await composed('queries/features/check.sql', 'POST /api/entitlements/check (without consume)', () =>
       post('/api/entitlements/check', { featureKey }).expect(200),
     );
-    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (consume, eventId)', () =>
+    await composed('queries/features/check.sql', 'POST /api/entitlements/check (consume, eventId)', () =>
       post('/api/entitlements/check', { featureKey, consume: 1, eventId: 'queries-check-1' }).expect(200),
     );
     // Checks that arrive together (src/features/coalesced-checks.ts): the same statement, carrying both.
     const userCaller: AuthUser = { userId: u.id, role: 'user', email: null, username: null, via: 'jwt' };
-    await composed('src/features/queries/check.sql', 'POST /api/entitlements/check (checks arriving together)', () =>
+    await composed('queries/features/check.sql', 'POST /api/entitlements/check (checks arriving together)', () =>
       inRequest(userCaller, () =>
         Promise.all([1, 2].map(() => t.app.get(EntitlementsService).check(userCaller, { featureKey, consume: 1 }))),
       ),
@@ -165,21 +166,17 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
     const session = (estimatedTokens: number) =>
       post('/api/streaming-sessions/initialize', { modelId: SONNET, estimatedTokens }).expect(201);
     let first: { sessionId: string } | undefined;
-    await composed(
-      'src/streaming-sessions/queries/initialize.sql',
-      'POST /api/streaming-sessions/initialize',
-      async () => {
-        first = (await session(1000)).body;
-      },
-    );
+    await composed('queries/streaming-sessions/initialize.sql', 'POST /api/streaming-sessions/initialize', async () => {
+      first = (await session(1000)).body;
+    });
     const second = (await session(1000)).body as { sessionId: string };
     const third = (await session(1000)).body as { sessionId: string };
-    const settle = 'src/streaming-sessions/queries/settle.sql';
+    const settle = 'queries/streaming-sessions/settle.sql';
     await composed(settle, 'POST /api/streaming-sessions/finalize', () =>
       post('/api/streaming-sessions/finalize', { sessionId: first!.sessionId, actualTokens: 500 }).expect(200),
     );
     // An abort carries its audit part (written only when another credential than the opener aborts).
-    await composed('src/streaming-sessions/queries/abort.sql', 'POST /api/streaming-sessions/abort', () =>
+    await composed('queries/streaming-sessions/abort.sql', 'POST /api/streaming-sessions/abort', () =>
       post('/api/streaming-sessions/abort', { sessionId: second.sessionId, tokensGenerated: 100 }).expect(200),
     );
     // The job's settlement of one due session (SessionExpiryJob → StreamingSessionsService.expire),
@@ -190,12 +187,12 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
       `SELECT * FROM streaming_sessions WHERE session_id = $1 AND user_id = $2`,
       [third.sessionId, u.id],
     );
-    await composed('src/streaming-sessions/queries/expire.sql', 'the streaming-sessions-expiry job', () =>
+    await composed('queries/streaming-sessions/expire.sql', 'the streaming-sessions-expiry job', () =>
       t.app.get(DataSource).transaction((m) => t.app.get(StreamingSessionsService).expire(m, rows[0])),
     );
     // A round of the credits expiry job: the engine's function with the plans module's part (the
     // renewals due), so its snapshot is kept with the plans module, the one above.
-    await composed('src/plans/queries/credits-expire-due.sql', 'the credits-expiry job', () =>
+    await composed('queries/plans/credits-expire-due.sql', 'the credits-expiry job', () =>
       t.app.get(CreditExpiryJob).expireDue(),
     );
   });
@@ -206,12 +203,12 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
 
   it('each request sent its statement', () => {
     expect(queries.map((q) => q.file)).toEqual(
-      expect.arrayContaining(['src/usage/queries/record.sql', 'src/features/queries/check.sql']),
+      expect.arrayContaining(['queries/usage/record.sql', 'queries/features/check.sql']),
     );
     expect(queries).toHaveLength(14);
   });
 
-  it('the code sends what src/*/queries/*.sql say (else: npm run queries:generate)', () => {
+  it('the code sends what queries/*/*.sql say (else: npm run queries:generate)', () => {
     const byFile = new Map<string, Query[]>();
     for (const q of queries) byFile.set(q.file, [...(byFile.get(q.file) ?? []), q]);
     const expected = new Map<string, string>();
@@ -227,9 +224,7 @@ describe('composed statements and their snapshots (src/*/queries/*.sql)', () => 
         ),
       );
     }
-    const committed = sourceFiles('src', (name) => name.endsWith('.sql')).filter((file) =>
-      file.split(path.sep).includes('queries'),
-    );
+    const committed = sourceFiles('queries', (name) => name.endsWith('.sql'));
     if (UPDATE) {
       for (const file of committed) if (!expected.has(file)) rmSync(path.join(root, file));
       for (const [file, text] of expected) {

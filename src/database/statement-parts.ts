@@ -55,7 +55,7 @@ const names = new Map<string, Map<string, string>>();
  * The name a statement is prepared under: its label and a hash of its text
  * (`usage_record_4a239bf9251a`). A changed text is a new name by itself, so two versions
  * of a statement never share one (node-postgres refuses a name with another text on a connection),
- * and no name is bumped by hand. The committed snapshots (`src/<module>/queries/*.sql`,
+ * and no name is bumped by hand. The committed snapshots (`queries/<module>/*.sql`,
  * `npm run queries:generate`) show each name with its text.
  */
 export function preparedName(label: string, sql: string): string {

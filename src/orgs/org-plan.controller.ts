@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -12,13 +12,14 @@ import { ORG_SELF_GRANT_MESSAGES } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
+import { commonErrorExamples, domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PutSubscriptionDto } from '../plans/dto/subscription.dto.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import { OrgSubscriptionResponseDto } from './dto/org-money.dto.js';
 import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
 
+const PLAN_NOT_FOUND = { unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan') };
 const SUBSCRIPTION_NOT_FOUND = {
   noSubscription: domainErrorExample('NOT_FOUND', 'Subscription not found', 'The org has no live subscription'),
 };
@@ -37,6 +38,18 @@ const ORG_SELF_GRANT = {
   },
 };
 
+/**
+ * A supervisor's change of the org's subscription: staff reach any org, and a supervisor who is an
+ * active member of it may not (403 SELF_GRANT_FORBIDDEN; admins may). `extra404`: the route's own
+ * 404 examples besides the unknown org. Listed last to first, as the stack it stands for.
+ */
+const OrgSubscriptionChange = (extra404: NamedExamples) =>
+  applyDecorators(
+    ApiForbiddenResponse(ORG_SELF_GRANT),
+    OrgRoute(extra404),
+    Auth('supervisor', { account: { org: 'staff' } }),
+  );
+
 /** An organisation's plan: the subscription routes of a user, for the org's account. */
 @ApiTags('orgs')
 @Controller('api/orgs/:orgId/subscription')
@@ -44,16 +57,13 @@ export class OrgPlanController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Put()
-  @Auth('supervisor', { account: { org: 'staff' } })
+  @OrgSubscriptionChange(PLAN_NOT_FOUND)
   @ApiOperation({
     operationId: 'putOrgSubscription',
     summary: 'Subscribe an organisation to a plan (supervisor)',
     description:
       'As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s ' +
       'pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
-  })
-  @OrgRoute({
-    unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
   })
   @ApiBody({ type: PutSubscriptionDto, examples: { now: { summary: 'Subscribe now', value: { planId: 'pro' } } } })
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
@@ -62,7 +72,6 @@ export class OrgPlanController {
     type: ErrorResponseDto,
     examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
   })
-  @ApiForbiddenResponse(ORG_SELF_GRANT)
   async put(
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
@@ -87,7 +96,7 @@ export class OrgPlanController {
   }
 
   @Delete()
-  @Auth('supervisor', { account: { org: 'staff' } })
+  @OrgSubscriptionChange(SUBSCRIPTION_NOT_FOUND)
   @ApiOperation({
     operationId: 'deleteOrgSubscription',
     summary: 'End an organisation’s subscription (supervisor)',
@@ -95,9 +104,7 @@ export class OrgPlanController {
       'No further grants; credits already granted stay until they expire. A supervisor who is a member of the ' +
       'org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
-  @OrgRoute(SUBSCRIPTION_NOT_FOUND)
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
-  @ApiForbiddenResponse(ORG_SELF_GRANT)
   async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
     return { orgId, ...(await this.subscriptions.removeFor(user, { orgId })) };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
@@ -10,13 +10,25 @@ import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
+/**
+ * A supervisor's change of the subscription of the user the path names: staff reach any user, and a
+ * supervisor may not change their own (403 SELF_GRANT_FORBIDDEN; admins may). Listed last to first,
+ * as the stack it stands for.
+ */
+const SubscriptionChange = () =>
+  applyDecorators(
+    ApiSelfGrantForbidden('subscription'),
+    ApiParam({ name: 'userId', example: 'alice' }),
+    Auth('supervisor', { account: { user: 'staff' } }),
+  );
+
 @ApiTags('plans')
 @Controller('api/users/:userId/subscription')
 export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Put()
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @SubscriptionChange()
   @ApiOperation({
     operationId: 'putSubscription',
     summary: 'Subscribe a user to a plan (supervisor)',
@@ -29,7 +41,6 @@ export class SubscriptionsController {
       'period. Credits already granted keep their expiry. A supervisor may not change their own subscription ' +
       '(403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiBody({
     type: PutSubscriptionDto,
     examples: {
@@ -49,7 +60,6 @@ export class SubscriptionsController {
     type: ErrorResponseDto,
     examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
   })
-  @ApiSelfGrantForbidden('subscription')
   put(
     @CurrentUser() user: AuthUser,
     @Param('userId') userId: string,
@@ -69,7 +79,7 @@ export class SubscriptionsController {
   }
 
   @Delete()
-  @Auth('supervisor', { account: { user: 'staff' } })
+  @SubscriptionChange()
   @ApiOperation({
     operationId: 'deleteSubscription',
     summary: 'End a user’s subscription (supervisor)',
@@ -77,10 +87,8 @@ export class SubscriptionsController {
       'No further grants; credits already granted stay until they expire. A supervisor may not end their own ' +
       'subscription (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
-  @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
   @ApiNotFoundOf('Subscription', 'No live subscription')
-  @ApiSelfGrantForbidden('subscription')
   remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.remove(user, userId);
   }

@@ -11,11 +11,8 @@ import { linesMatching, sourceFiles } from '../support/sources.js';
  */
 const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take_events\s*\(/i;
 
-// The snapshots of composed statements (src/*/queries/*.sql) are not code: their parts are.
 const sources = (dir: string) =>
-  sourceFiles(dir, (name) => (name.endsWith('.ts') && !name.endsWith('.spec.ts')) || name.endsWith('.sql')).filter(
-    (file) => !file.split(path.sep).includes('queries'),
-  );
+  sourceFiles(dir, (name) => (name.endsWith('.ts') && !name.endsWith('.spec.ts')) || name.endsWith('.sql'));
 
 describe('the money path', () => {
   it('no file outside src/credits/ writes a credit table or calls the take', () => {

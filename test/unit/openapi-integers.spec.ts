@@ -10,7 +10,8 @@ import { root } from '../support/sources.js';
  * number, and the committed document (`openapi.json`, which `npm run client:check` holds to the code)
  * says so: `integer`, never `number`, so that a client generated in a language with both types reads
  * credits as the integers they are. Money and prices are decimal strings. A property declared as a
- * TypeScript `number` without `type: 'integer'` in its `@ApiProperty` fails here. A `number` stays
+ * TypeScript `number` with a plain `@ApiProperty`, not `@ApiInteger()` (src/common/validation/integers.ts),
+ * fails here. A `number` stays
  * only as one of several types (`oneOf`): a price given as a JSON number instead of its decimal
  * string, a feature's value that may be a number, a string or a boolean. And one is not the
  * service's: the readiness answer's schema comes whole from `@nestjs/terminus` (`@HealthCheck()`),

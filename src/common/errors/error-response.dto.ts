@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+import { ApiInteger, ApiIntegerOptional } from '../validation/integers.js';
+
 export class ErrorResponseDto {
-  @ApiProperty({ type: 'integer', example: 400 })
+  @ApiInteger({ example: 400 })
   statusCode: number;
 
   @ApiProperty({
@@ -25,29 +27,28 @@ export class ErrorResponseDto {
 }
 
 export class InsufficientCreditsResponseDto extends ErrorResponseDto {
-  @ApiProperty({ type: 'integer', example: 120 })
+  @ApiInteger({ example: 120 })
   requiredCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 40 })
+  @ApiInteger({ example: 40 })
   availableCredits: number;
 }
 
 /** 402 with `code: "KEY_LIMIT_EXCEEDED"`: the API key's budget for its period would be exceeded. */
 export class KeyLimitExceededResponseDto extends ErrorResponseDto {
-  @ApiProperty({ type: 'integer', example: 5, description: 'Credits the refused request needed' })
+  @ApiInteger({ example: 5, description: 'Credits the refused request needed' })
   requiredCredits: number;
 }
 
 /** 402 with `code: "MEMBER_LIMIT_EXCEEDED"`: the org member's spend limit for its period would be exceeded. */
 export class MemberLimitExceededResponseDto extends ErrorResponseDto {
-  @ApiProperty({ type: 'integer', example: 5, description: 'Credits the refused request needed' })
+  @ApiInteger({ example: 5, description: 'Credits the refused request needed' })
   requiredCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 500, description: "The member's spend limit in credits" })
+  @ApiInteger({ example: 500, description: "The member's spend limit in credits" })
   limit: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 498,
     description: 'What the member spent from the org in the current period of the limit, open holds included',
   })
@@ -90,8 +91,7 @@ export class ForbiddenResponseDto extends ErrorResponseDto {
 
 /** 409 of a refund: REFUND_EXCEEDS_REFUNDABLE says how many credits may still be refunded. */
 export class RefundConflictResponseDto extends ErrorResponseDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 600,
     description: 'With REFUND_EXCEEDS_REFUNDABLE: the credits still refundable',
   })
@@ -100,8 +100,7 @@ export class RefundConflictResponseDto extends ErrorResponseDto {
 
 /** 400 of a reconciliation upload: REPORT_TOO_LARGE names the limit. */
 export class ReconciliationRefusedResponseDto extends ErrorResponseDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 200000,
     description: 'With REPORT_TOO_LARGE: the most rows a report may have',
   })
@@ -110,8 +109,7 @@ export class ReconciliationRefusedResponseDto extends ErrorResponseDto {
 
 /** 429 or 503 that may say when to retry: `retryAfter` seconds, also sent as the Retry-After header. */
 export class RetryLaterResponseDto extends ErrorResponseDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 10,
     description:
       'With TOO_MANY_EXPORTS, EXPORTS_BUSY and HEAVY_READS_BUSY: seconds to wait before retrying (also the Retry-After header)',

@@ -5,7 +5,7 @@ import { IsString, MaxLength } from 'class-validator';
 import { DomainError } from '../errors/domain-error.js';
 import { parseInstant } from '../validation/dates.js';
 import { isUuid } from '../validation/ids.js';
-import { QueryInteger } from '../validation/integers.js';
+import { ApiIntegerOptional, QueryInteger } from '../validation/integers.js';
 import { IsOptional } from '../validation/optional.js';
 
 export const DEFAULT_LIMIT = 50;
@@ -13,7 +13,7 @@ export const MAX_LIMIT = 500;
 
 /** `limit` + opaque `cursor` query parameters shared by every list route. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50 })
+  @ApiIntegerOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50 })
   @IsOptional()
   @QueryInteger({ min: 1, max: MAX_LIMIT })
   limit?: number;

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
@@ -22,4 +23,24 @@ export function QueryInteger(range: { min: number; max: number }): PropertyDecor
     Min(range.min),
     Max(range.max),
   );
+}
+
+/** What an integer property documents besides its type. */
+type IntegerOptions = Pick<
+  ApiPropertyOptions,
+  'example' | 'description' | 'minimum' | 'maximum' | 'nullable' | 'default' | 'isArray'
+>;
+
+/**
+ * A whole number the API answers or takes (credits, tokens, records, seconds, status codes): an
+ * `integer` schema, never `number`, so that a client generated in a language with both reads it as
+ * the whole number it is (docs/clients.md; test/unit/openapi-integers.spec.ts holds the document).
+ */
+export function ApiInteger(options: IntegerOptions = {}): PropertyDecorator {
+  return ApiProperty({ type: 'integer', ...options });
+}
+
+/** `ApiInteger()` of a property a body or an answer may leave out. */
+export function ApiIntegerOptional(options: IntegerOptions = {}): PropertyDecorator {
+  return ApiPropertyOptional({ type: 'integer', ...options });
 }

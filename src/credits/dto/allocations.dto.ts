@@ -8,6 +8,7 @@ import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 import { IsMoney, MoneyDto } from './money.dto.js';
@@ -35,14 +36,13 @@ export class AllocateCreditsDto {
   @NotTogetherWith('username')
   orgId?: string;
 
-  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @ApiInteger({ example: 1000, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 30,
     minimum: 1,
     maximum: 3650,
@@ -118,10 +118,10 @@ export class AllocationResponseDto extends AllocationOriginDto {
   })
   orgId: string | null;
 
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   totalCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 750 })
+  @ApiInteger({ example: 750 })
   remainingCredits: number;
 
   @ApiProperty({ example: 'admin-bob' })

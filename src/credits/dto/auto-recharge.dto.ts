@@ -4,6 +4,7 @@ import { IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import {
   AUTO_RECHARGE_ATTEMPT_STATUSES,
@@ -31,8 +32,7 @@ export class PutAutoRechargeDto extends AutoRechargeAccountDto {
   @IsBoolean()
   enabled: boolean;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 100,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -43,14 +43,13 @@ export class PutAutoRechargeDto extends AutoRechargeAccountDto {
   @Max(MAX_CREDITS)
   belowCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS, description: 'Credits per attempt' })
+  @ApiInteger({ example: 1000, minimum: 1, maximum: MAX_CREDITS, description: 'Credits per attempt' })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   rechargeCredits: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     nullable: true,
     example: 5000,
     minimum: 1,
@@ -65,8 +64,7 @@ export class PutAutoRechargeDto extends AutoRechargeAccountDto {
   @Max(MAX_CREDITS)
   maxCreditsPerMonth?: number | null;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 60,
     default: 60,
     minimum: 0,
@@ -94,7 +92,7 @@ export class AutoRechargeAttemptDto {
   @ApiProperty({ format: 'uuid', example: '0b8e4c2e-2f7a-4b4e-9d7c-5a1f3e6d8c90' })
   id: string;
 
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   credits: number;
 
   @ApiProperty({ enum: AUTO_RECHARGE_ATTEMPT_STATUSES, example: 'open' })
@@ -117,20 +115,19 @@ export class AutoRechargeResponseDto {
   @ApiProperty({ example: true })
   enabled: boolean;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 100, description: 'null: never set' })
+  @ApiInteger({ nullable: true, example: 100, description: 'null: never set' })
   belowCredits: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 1000, description: 'null: never set' })
+  @ApiInteger({ nullable: true, example: 1000, description: 'null: never set' })
   rechargeCredits: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 5000, description: 'null: no monthly cap' })
+  @ApiInteger({ nullable: true, example: 5000, description: 'null: no monthly cap' })
   maxCreditsPerMonth: number | null;
 
-  @ApiProperty({ type: 'integer', example: 60 })
+  @ApiInteger({ example: 60 })
   minIntervalMinutes: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Failed attempts since the last success or change of the settings (3 turn auto-recharge off)',
   })

@@ -1,16 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 
 export class ActiveAllocationDto extends AllocationOriginDto {
   @ApiProperty({ example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a', format: 'uuid' })
   id: string;
 
-  @ApiProperty({ type: 'integer', example: 750, description: 'Credits left in this allocation' })
+  @ApiInteger({ example: 750, description: 'Credits left in this allocation' })
   credits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1000,
     description: 'What this allocation originally granted (not what is left: that is `credits`)',
   })
@@ -30,8 +30,7 @@ export class BalanceResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 750,
     description:
       'Credits the user can spend now (unexpired allocations, holds already excluded); inside ' +
@@ -39,11 +38,10 @@ export class BalanceResponseDto {
   })
   totalCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 24, description: 'Credits held by active streaming sessions' })
+  @ApiInteger({ example: 24, description: 'Credits held by active streaming sessions' })
   heldCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Credits owed: spent through the overdraft; the next grant repays them first',
   })

@@ -5,6 +5,7 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsModelId, IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import type { Units } from '../../pricing/dimensions.js';
 import { ServiceTierField, UnitsField } from '../../pricing/dto/dimensions.dto.js';
@@ -22,8 +23,7 @@ function NotTogetherWithKinds() {
 
 @FlatBody()
 export class CheckCreditsDto {
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 25,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -39,11 +39,10 @@ export class CheckCreditsResponseDto {
   @ApiProperty({ example: true })
   sufficient: boolean;
 
-  @ApiProperty({ type: 'integer', example: 25 })
+  @ApiInteger({ example: 25 })
   requiredCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1500,
     description:
       'Credits that can be spent now: unexpired allocations (holds excluded) plus what the overdraft still covers',
@@ -56,8 +55,7 @@ export class CalculateCreditsDto {
   @IsModelId()
   modelId: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 12000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -70,8 +68,7 @@ export class CalculateCreditsDto {
   @NotTogetherWithKinds()
   tokens?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 9000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -83,8 +80,7 @@ export class CalculateCreditsDto {
   @Max(MAX_TOKENS)
   inputTokens?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 3000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -135,10 +131,10 @@ export class CalculateCreditsResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;
 
-  @ApiProperty({ type: 'integer', example: 12000, description: 'Total tokens priced (every kind when split)' })
+  @ApiInteger({ example: 12000, description: 'Total tokens priced (every kind when split)' })
   tokens: number;
 
-  @ApiProperty({ type: 'integer', example: 3, description: 'ceil(Σ tokens of each kind × its price / 1000), exact' })
+  @ApiInteger({ example: 3, description: 'ceil(Σ tokens of each kind × its price / 1000), exact' })
   credits: number;
 
   @ApiProperty({ example: '0.2500', description: 'The input price applied (the long-context one above the threshold)' })

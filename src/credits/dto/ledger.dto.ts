@@ -4,6 +4,7 @@ import { IsIn, IsUUID } from 'class-validator';
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { LEDGER_KINDS, type LedgerKind } from '../credit-views.js';
 
@@ -75,10 +76,10 @@ export class LedgerEntryDto {
   @ApiProperty({ enum: LEDGER_KINDS, example: 'debit' })
   kind: (typeof LEDGER_KINDS)[number];
 
-  @ApiProperty({ type: 'integer', example: -3, description: 'Signed change of the allocation’s remaining credits' })
+  @ApiInteger({ example: -3, description: 'Signed change of the allocation’s remaining credits' })
   amount: number;
 
-  @ApiProperty({ type: 'integer', example: 747, description: 'The user’s available credits after this entry' })
+  @ApiInteger({ example: 747, description: 'The user’s available credits after this entry' })
   balanceAfter: number;
 
   @ApiProperty({ type: String, nullable: true, example: null })

@@ -1,12 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsInt, Max, Min } from 'class-validator';
 
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 
 export class PutCreditLimitsDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 500,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -18,8 +18,7 @@ export class PutCreditLimitsDto {
   @Max(MAX_CREDITS)
   overdraftLimit?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     nullable: true,
     example: 2000,
     minimum: 1,
@@ -37,32 +36,29 @@ export class CreditLimitsResponseDto {
   @ApiProperty({ example: 'bob' })
   userId: string;
 
-  @ApiProperty({ type: 'integer', example: 500 })
+  @ApiInteger({ example: 500 })
   overdraftLimit: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: 2000,
     description: 'The user’s own hourly limit (null: the default applies)',
   })
   maxCreditsPerHour: number | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: 2000,
     description: 'The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)',
   })
   effectiveMaxCreditsPerHour: number | null;
 
-  @ApiProperty({ type: 'integer', example: 120, description: 'Owed: repaid first by the next grant' })
+  @ApiInteger({ example: 120, description: 'Owed: repaid first by the next grant' })
   debt: number;
 }
 
 export class PutAlertThresholdsDto {
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     isArray: true,
     example: [1000, 100, 0],
     description: 'Balances that trigger balance.low when a movement crosses below them (at most 10)',
@@ -79,7 +75,7 @@ export class AlertThresholdsResponseDto {
   @ApiProperty({ example: 'bob' })
   userId: string;
 
-  @ApiProperty({ type: 'integer', isArray: true, example: [1000, 100, 0], description: 'Largest first' })
+  @ApiInteger({ isArray: true, example: [1000, 100, 0], description: 'Largest first' })
   thresholds: number[];
 
   @ApiProperty({

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { RECONCILE_PROBLEMS, type ReconcileMismatch } from '../credit-views.js';
 
 export class ReconcileMismatchDto {
@@ -29,15 +30,15 @@ export class ReconcileMismatchDto {
   @ApiProperty({ type: String, nullable: true, example: null })
   sessionId: string | null;
 
-  @ApiProperty({ type: 'integer', example: 740, description: 'What the ledger says' })
+  @ApiInteger({ example: 740, description: 'What the ledger says' })
   expected: number;
 
-  @ApiProperty({ type: 'integer', example: 750, description: 'What the row says' })
+  @ApiInteger({ example: 750, description: 'What the row says' })
   actual: number;
 }
 
 export class ReconcileResponseDto {
-  @ApiProperty({ type: 'integer', example: 1200 })
+  @ApiInteger({ example: 1200 })
   checkedAllocations: number;
 
   @ApiProperty({ type: [ReconcileMismatchDto] })

@@ -1,38 +1,38 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { ApiInteger } from '../../common/validation/integers.js';
+
 export class CreditSummaryDayDto {
   @ApiProperty({ example: '2026-11-21', description: 'A UTC day' })
   date: string;
 
-  @ApiProperty({ type: 'integer', example: 5000, description: 'Credits granted (`grant` entries)' })
+  @ApiInteger({ example: 5000, description: 'Credits granted (`grant` entries)' })
   granted: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1240,
     description: 'Credits spent: debits, holds net of their releases, and overdraft',
   })
   spent: number;
 
-  @ApiProperty({ type: 'integer', example: 300, description: 'Credits that expired unused' })
+  @ApiInteger({ example: 300, description: 'Credits that expired unused' })
   expired: number;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Credits removed by voids' })
+  @ApiInteger({ example: 0, description: 'Credits removed by voids' })
   voided: number;
 }
 
 export class CreditSummaryResponseDto {
-  @ApiProperty({ type: 'integer', example: 182000, description: 'Credits available now, all users (holds are out)' })
+  @ApiInteger({ example: 182000, description: 'Credits available now, all users (holds are out)' })
   available: number;
 
-  @ApiProperty({ type: 'integer', example: 1200, description: 'Credits held by active streaming sessions' })
+  @ApiInteger({ example: 1200, description: 'Credits held by active streaming sessions' })
   held: number;
 
-  @ApiProperty({ type: 'integer', example: 350, description: 'Credits owed by users (overdraft debt)' })
+  @ApiInteger({ example: 350, description: 'Credits owed by users (overdraft debt)' })
   debt: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 9000,
     description: 'Of `available`, what expires within the next 7 days unless spent',
   })

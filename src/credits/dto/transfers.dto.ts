@@ -16,6 +16,7 @@ import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ExactlyOneOf, NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsUserId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 const ORG_ID_DESCRIPTION = 'An organisation’s account (not with userId)';
@@ -49,7 +50,7 @@ export class CreateTransferDto {
   @Type(() => AccountRefDto)
   to: AccountRefDto;
 
-  @ApiProperty({ type: 'integer', example: 300, minimum: 1, maximum: MAX_CREDITS })
+  @ApiInteger({ example: 300, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
@@ -77,7 +78,7 @@ export class TransferLotDto {
   })
   toAllocationId: string;
 
-  @ApiProperty({ type: 'integer', example: 200 })
+  @ApiInteger({ example: 200 })
   credits: number;
 
   @ApiProperty({ example: '2026-12-21T12:00:00.000Z', description: 'Both allocations’ expiry' })
@@ -94,7 +95,7 @@ export class TransferResponseDto {
   @ApiProperty({ type: AccountRefDto, example: { orgId: 'acme' } })
   to: AccountRefDto;
 
-  @ApiProperty({ type: 'integer', example: 300 })
+  @ApiInteger({ example: 300 })
   credits: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Team budget for December' })

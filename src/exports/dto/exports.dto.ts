@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { EXPORT_RUN_STATUSES, EXPORT_TRIGGERS } from '../entities/export-run.entity.js';
 import { EXPORT_DATASET_NAMES } from '../export-datasets.js';
 
@@ -10,10 +11,10 @@ export class ExportDatasetCountDto {
   @ApiProperty({ enum: EXPORT_DATASET_NAMES, example: 'usage_records' })
   dataset: string;
 
-  @ApiProperty({ type: 'integer', example: 1200, description: 'Rows this run wrote for the dataset' })
+  @ApiInteger({ example: 1200, description: 'Rows this run wrote for the dataset' })
   rows: number;
 
-  @ApiProperty({ type: 'integer', example: 2, description: 'Parquet files it wrote (one a UTC day of the rows)' })
+  @ApiInteger({ example: 2, description: 'Parquet files it wrote (one a UTC day of the rows)' })
   files: number;
 }
 

@@ -5,6 +5,7 @@ import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { FEATURE_KEY_PATTERN, FEATURE_TYPES, type FeatureType, type Grant, MAX_GRANT_LIMIT } from '../grants.js';
 import { GrantProperty, IsGrantShape, NULLABLE_GRANT_SCHEMA } from './grant.dto.js';
@@ -52,8 +53,7 @@ export class CheckEntitlementDto {
   @Matches(FEATURE_KEY_PATTERN, { message: 'featureKey must be 1–64 of a-z, 0-9, _, . and -' })
   featureKey: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     minimum: 1,
     maximum: MAX_GRANT_LIMIT,
     example: 1,
@@ -98,17 +98,16 @@ export class CheckEntitlementResponseDto {
   @ApiPropertyOptional({ enum: CHECK_REASONS, example: 'limit_reached', description: 'Why not (refusals only)' })
   reason?: CheckReason;
 
-  @ApiPropertyOptional({ type: 'integer', example: 100, description: 'Metered: uses per period' })
+  @ApiIntegerOptional({ example: 100, description: 'Metered: uses per period' })
   limit?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 43,
     description: 'Metered: uses this period (this check’s included)',
   })
   used?: number;
 
-  @ApiPropertyOptional({ type: 'integer', example: 57, description: 'Metered: uses left this period' })
+  @ApiIntegerOptional({ example: 57, description: 'Metered: uses left this period' })
   remaining?: number;
 
   @ApiPropertyOptional({
@@ -154,10 +153,10 @@ export class EntitlementResponseDto {
   })
   source: GrantSource | null;
 
-  @ApiPropertyOptional({ type: 'integer', example: 43, description: 'Metered and granted: uses this period' })
+  @ApiIntegerOptional({ example: 43, description: 'Metered and granted: uses this period' })
   used?: number;
 
-  @ApiPropertyOptional({ type: 'integer', example: 57, description: 'Metered and granted: uses left this period' })
+  @ApiIntegerOptional({ example: 57, description: 'Metered and granted: uses left this period' })
   remaining?: number;
 
   @ApiPropertyOptional({

@@ -2,11 +2,12 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { registerDecorator, type ValidationArguments } from 'class-validator';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { GRANT_PERIODS, type GrantPeriod, grantShape, MAX_CONFIG_BYTES, MAX_GRANT_LIMIT } from '../grants.js';
 
 /** A metered feature's grant: `limit` uses per `period` (UTC; weeks start on Monday). */
 export class MeteredGrantDto {
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_GRANT_LIMIT, example: 100 })
+  @ApiInteger({ minimum: 0, maximum: MAX_GRANT_LIMIT, example: 100 })
   limit: number;
 
   @ApiProperty({ enum: GRANT_PERIODS, example: 'day' })

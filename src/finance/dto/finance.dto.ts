@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 
 import { IsInstant } from '../../common/validation/dates.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,8 +43,7 @@ export class RollForwardQueryDto {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     minimum: 1,
     maximum: 1000,
     default: 100,
@@ -78,8 +78,7 @@ export class LiabilityQueryDto {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     minimum: 1,
     maximum: 1000,
     default: 100,
@@ -136,21 +135,21 @@ export class PeriodFiguresDto extends MoneyFiguresDto {
 }
 
 export class PromotionalFiguresDto {
-  @ApiProperty({ type: 'integer', example: 5000 })
+  @ApiInteger({ example: 5000 })
   opening: number;
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   granted: number;
-  @ApiProperty({ type: 'integer', example: 800 })
+  @ApiInteger({ example: 800 })
   consumed: number;
-  @ApiProperty({ type: 'integer', example: 100 })
+  @ApiInteger({ example: 100 })
   expired: number;
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   voided: number;
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   transferredIn: number;
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   transferredOut: number;
-  @ApiProperty({ type: 'integer', example: 5100 })
+  @ApiInteger({ example: 5100 })
   closing: number;
 }
 
@@ -198,7 +197,7 @@ export class LiabilityAccountDto {
   userId?: string;
   @ApiPropertyOptional({ example: 'acme' })
   orgId?: string;
-  @ApiProperty({ type: 'integer', example: 667, description: 'Valued credits left (held and disputed ones included)' })
+  @ApiInteger({ example: 667, description: 'Valued credits left (held and disputed ones included)' })
   credits: number;
   @ApiProperty({ example: '6.67' })
   value: string;

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 
 export class ListReconciliationsQueryDto extends PageQueryDto {}
 
@@ -64,10 +65,10 @@ export class ReconciliationResponseDto {
   })
   payouts: string[];
 
-  @ApiProperty({ type: 'integer', example: 6, description: 'Rows of the report' })
+  @ApiInteger({ example: 6, description: 'Rows of the report' })
   rows: number;
 
-  @ApiProperty({ type: 'integer', example: 3, description: 'Charge, refund and dispute rows that matched' })
+  @ApiInteger({ example: 3, description: 'Charge, refund and dispute rows that matched' })
   matched: number;
 
   @ApiProperty({ type: [MismatchedItemDto] })

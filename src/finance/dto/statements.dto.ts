@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { STATEMENT_KINDS, type StatementKind } from '../statement-lines.js';
 
@@ -31,7 +32,7 @@ export class StatementLineDto {
   @ApiProperty({ enum: STATEMENT_KINDS, example: 'usage' })
   kind: StatementKind;
 
-  @ApiProperty({ type: 'integer', example: -333, description: 'Signed: what the line added to the credits' })
+  @ApiInteger({ example: -333, description: 'Signed: what the line added to the credits' })
   credits: number;
 
   @ApiPropertyOptional({
@@ -93,11 +94,10 @@ export class StatementResponseDto {
   @ApiProperty({ example: '2026-11' })
   month: string;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Credits at the start of the month' })
+  @ApiInteger({ example: 0, description: 'Credits at the start of the month' })
   openingCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 667,
     description:
       'Credits at the end of the month (now, for the current one): openingCredits + Σ lines’ credits. ' +

@@ -4,6 +4,7 @@ import { IsBoolean, IsDefined, IsIn, IsObject, ValidateNested } from 'class-vali
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { EMAIL_KINDS } from '../email-kinds.js';
 import { EMAIL_STATUSES, type EmailStatus } from '../entities/email-notification.entity.js';
@@ -80,7 +81,7 @@ export class NotificationResponseDto {
   })
   status: EmailStatus;
 
-  @ApiProperty({ type: 'integer', example: 1 })
+  @ApiInteger({ example: 1 })
   attempts: number;
 
   @ApiProperty({ example: '2026-11-24T12:00:00.000Z' })

@@ -6,10 +6,11 @@ import { ORG_ROLES, type OrgRole, SPEND_LIMIT_PERIODS, type SpendLimitPeriod } f
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 
 export class SpendLimitDto {
-  @ApiProperty({ type: 'integer', example: 500, minimum: 0, maximum: MAX_CREDITS })
+  @ApiInteger({ example: 500, minimum: 0, maximum: MAX_CREDITS })
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
@@ -58,8 +59,7 @@ export class MemberResponseDto {
   })
   spendLimit: SpendLimitDto | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: 120,
     description:
@@ -75,8 +75,7 @@ export class MemberResponseDto {
   })
   periodResetsAt: string | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 380,
     description:
       'What the member could spend from the org now: the smaller of the pool’s spendable credits (balance and ' +
@@ -93,8 +92,7 @@ export class MemberResponseDto {
 }
 
 export class RemovedMemberResponseDto extends MemberResponseDto {
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Open org sessions of the member aborted at once (sessions=release); 0 with drain',
   })

@@ -4,6 +4,7 @@ import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { ORG_ROLES, type OrgRole } from '../../accounts/org-roles.js';
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
@@ -38,16 +39,16 @@ export class OrgResponseDto {
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ type: 'integer', example: 3, description: 'Active members' })
+  @ApiInteger({ example: 3, description: 'Active members' })
   memberCount: number;
 
-  @ApiProperty({ type: 'integer', example: 5000, description: 'Credits the pool holds now (holds excluded)' })
+  @ApiInteger({ example: 5000, description: 'Credits the pool holds now (holds excluded)' })
   totalCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 120, description: 'Credits held by active streaming sessions' })
+  @ApiInteger({ example: 120, description: 'Credits held by active streaming sessions' })
   heldCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Credits the org owes (spent through its overdraft)' })
+  @ApiInteger({ example: 0, description: 'Credits the org owes (spent through its overdraft)' })
   debt: number;
 
   @ApiProperty({

@@ -4,6 +4,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, M
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { IsMoney, MoneyDto } from '../../credits/dto/money.dto.js';
@@ -42,7 +43,7 @@ export class CreatePlanDto {
   @MaxLength(100)
   name: string;
 
-  @ApiProperty({ type: 'integer', example: 5000, minimum: 1, maximum: MAX_CREDITS, description: 'Per period' })
+  @ApiInteger({ example: 5000, minimum: 1, maximum: MAX_CREDITS, description: 'Per period' })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
@@ -52,8 +53,7 @@ export class CreatePlanDto {
   @IsIn(PLAN_PERIODS)
   period: PlanPeriod;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1000,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -88,14 +88,14 @@ export class UpdatePlanDto {
   @MaxLength(100)
   name?: string;
 
-  @ApiPropertyOptional({ type: 'integer', example: 6000, minimum: 1, maximum: MAX_CREDITS })
+  @ApiIntegerOptional({ example: 6000, minimum: 1, maximum: MAX_CREDITS })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits?: number;
 
-  @ApiPropertyOptional({ type: 'integer', example: 500, minimum: 0, maximum: MAX_CREDITS })
+  @ApiIntegerOptional({ example: 500, minimum: 0, maximum: MAX_CREDITS })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -130,13 +130,13 @@ export class PlanResponseDto {
   @ApiProperty({ example: 'Pro' })
   name: string;
 
-  @ApiProperty({ type: 'integer', example: 5000 })
+  @ApiInteger({ example: 5000 })
   credits: number;
 
   @ApiProperty({ enum: PLAN_PERIODS, example: 'month' })
   period: PlanPeriod;
 
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   rolloverCap: number;
 
   @ApiProperty({ example: true })
@@ -172,7 +172,7 @@ export class PlanResponseDto {
 }
 
 export class PlanWithCountResponseDto extends PlanResponseDto {
-  @ApiProperty({ type: 'integer', example: 42, description: 'Live subscriptions' })
+  @ApiInteger({ example: 42, description: 'Live subscriptions' })
   subscriberCount: number;
 }
 

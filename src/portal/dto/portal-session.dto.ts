@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { PORTAL_SCOPES, type PortalScope } from '../entities/portal-session.entity.js';
 
 const SCOPE_DESCRIPTION =
@@ -23,7 +24,7 @@ export class CreatePortalSessionDto {
   @IsOrgId()
   orgId?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 60, maximum: 3600, default: 900, example: 900 })
+  @ApiIntegerOptional({ minimum: 60, maximum: 3600, default: 900, example: 900 })
   @IsOptional()
   @IsInt()
   @Min(60)

@@ -6,6 +6,7 @@ import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { MODEL_PATTERN } from '../../common/validation/model-patterns.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import type { UnitPrices } from '../dimensions.js';
@@ -79,8 +80,7 @@ export class CreateAccountPriceDto {
   @Price('reasoningPricePer1kTokens', '1.0000', 'Replaces the rule’s reasoning price')
   reasoningPricePer1kTokens?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 200000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -169,7 +169,7 @@ export class AccountPriceResponseDto {
   @nullable(null)
   reasoningPricePer1kTokens: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no long-context tier' })
+  @ApiInteger({ nullable: true, example: null, description: 'null: no long-context tier' })
   longContextThreshold: number | null;
 
   @nullable(null)

@@ -20,6 +20,7 @@ import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsModelId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
 import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
@@ -88,8 +89,7 @@ export class PricingRuleFieldsDto {
   )
   reasoningPricePer1kTokens?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 200000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -192,7 +192,7 @@ export class PricingRuleResponseDto {
   @nullablePrice(null, 'null: reasoning tokens cost the output price')
   reasoningPricePer1kTokens: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no long-context tier' })
+  @ApiInteger({ nullable: true, example: null, description: 'null: no long-context tier' })
   longContextThreshold: number | null;
 
   @nullablePrice(null, 'Input price above longContextThreshold (null without a tier)')
@@ -263,11 +263,10 @@ export class ImportPricingResponseDto {
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;
 
-  @ApiProperty({ type: 'integer', example: 2, description: 'Rules written' })
+  @ApiInteger({ example: 2, description: 'Rules written' })
   created: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1,
     description: 'Rules whose model’s open rule already had exactly these prices: nothing written (a re-import)',
   })
@@ -299,7 +298,7 @@ export class ModelPriceResponseDto {
   @ApiProperty({ example: '0.2500', description: 'Price of reasoning tokens (the rule’s, else the output price)' })
   reasoningPricePer1kTokens: string;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   longContextThreshold: number | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })

@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
+import { ApiIntegerOptional } from '../../common/validation/integers.js';
 
 /**
  * An optional token count of one kind: absent, or an integer 0 … MAX_TOKENS (null is refused). One
@@ -11,7 +11,7 @@ import { MAX_TOKENS } from '../../common/validation/amounts.js';
  */
 export function TokenCount(example: number, description: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: 'integer', example, minimum: 0, maximum: MAX_TOKENS, description }),
+    ApiIntegerOptional({ example, minimum: 0, maximum: MAX_TOKENS, description }),
     ValidateBy({
       name: 'tokenCount',
       validator: {

@@ -7,6 +7,7 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { PROMOTION_ACCOUNTS, type PromotionAccounts } from '../entities/promotion.entity.js';
 
@@ -22,13 +23,13 @@ export class CreatePromotionDto {
   @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
   code: string;
 
-  @ApiProperty({ type: 'integer', example: 500, minimum: 1, maximum: MAX_CREDITS })
+  @ApiInteger({ example: 500, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits: number;
 
-  @ApiProperty({ type: 'integer', example: 30, minimum: 1, maximum: 3650, description: 'The granted allocation’s' })
+  @ApiInteger({ example: 30, minimum: 1, maximum: 3650, description: 'The granted allocation’s' })
   @IsInt()
   @Min(1)
   @Max(3650)
@@ -47,8 +48,7 @@ export class CreatePromotionDto {
   @IsInstant()
   endsAt?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1000,
     minimum: 1,
     maximum: MAX_CREDITS,
@@ -60,8 +60,7 @@ export class CreatePromotionDto {
   @Max(MAX_CREDITS)
   maxRedemptions?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1,
     minimum: 1,
     maximum: MAX_CREDITS,
@@ -84,8 +83,7 @@ export class CreatePromotionDto {
   @IsIn(PROMOTION_ACCOUNTS)
   accounts?: PromotionAccounts;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 7,
     minimum: 1,
     maximum: 3650,
@@ -109,10 +107,10 @@ export class PromotionResponseDto {
   @ApiProperty({ example: 'LAUNCH-2026' })
   code: string;
 
-  @ApiProperty({ type: 'integer', example: 500 })
+  @ApiInteger({ example: 500 })
   credits: number;
 
-  @ApiProperty({ type: 'integer', example: 30 })
+  @ApiInteger({ example: 30 })
   expiryDays: number;
 
   @ApiProperty({ type: String, nullable: true, example: '2026-01-01T00:00:00.000Z' })
@@ -121,22 +119,22 @@ export class PromotionResponseDto {
   @ApiProperty({ type: String, nullable: true, example: '2027-01-01T00:00:00.000Z' })
   endsAt: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 1000 })
+  @ApiInteger({ nullable: true, example: 1000 })
   maxRedemptions: number | null;
 
-  @ApiProperty({ type: 'integer', example: 1 })
+  @ApiInteger({ example: 1 })
   perAccount: number;
 
   @ApiProperty({ enum: PROMOTION_ACCOUNTS, example: 'users' })
   accounts: PromotionAccounts;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   newAccountsWithinDays: number | null;
 
   @ApiProperty({ example: true })
   active: boolean;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Redemptions so far' })
+  @ApiInteger({ example: 0, description: 'Redemptions so far' })
   redemptions: number;
 
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
@@ -177,7 +175,7 @@ export class RedemptionResponseDto {
   @ApiProperty({ format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   allocationId: string;
 
-  @ApiProperty({ type: 'integer', example: 500 })
+  @ApiInteger({ example: 500 })
   credits: number;
 
   @ApiProperty({ example: '2026-12-21T12:00:00.000Z' })

@@ -5,6 +5,7 @@ import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { IsAmountOf, IsCurrency } from '../../credits/dto/money.dto.js';
 import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
@@ -48,8 +49,7 @@ export class CreatePurchaseDto {
   @NotTogetherWith('expiryDays')
   packageId?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1000,
     minimum: 1,
     maximum: MAX_CREDITS,
@@ -95,7 +95,7 @@ export class CreatePurchaseDto {
   @MaxLength(255)
   providerRef?: string;
 
-  @ApiPropertyOptional({ type: 'integer', example: 365, minimum: 1, maximum: 3650, default: 365 })
+  @ApiIntegerOptional({ example: 365, minimum: 1, maximum: 3650, default: 365 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -122,7 +122,7 @@ export class PurchaseResponseDto {
   @ApiProperty({ type: String, nullable: true, example: null, description: 'The buying org (null for a user)' })
   orgId: string | null;
 
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   credits: number;
 
   @ApiProperty({
@@ -133,8 +133,7 @@ export class PurchaseResponseDto {
   })
   packageId: string | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'The package’s bonus, granted with `credits` in the same allocation',
   })
@@ -161,21 +160,19 @@ export class PurchaseResponseDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
   allocationId: string | null;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Credits taken back from the purchase’s allocation' })
+  @ApiInteger({ example: 0, description: 'Credits taken back from the purchase’s allocation' })
   refundedCredits: number;
 
   @ApiProperty({ example: '0.00', description: 'What was refunded (admin refunds, or the provider’s cumulative)' })
   refundedAmount: string;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Credits a dispute froze (not spendable, not in the balance)',
   })
   disputedCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Credits already spent when taken back: made the account’s debt',
   })
@@ -228,7 +225,7 @@ export class ClosePurchaseDto {
 }
 
 export class RefundableResponseDto {
-  @ApiProperty({ type: 'integer', example: 600, description: 'The purchase allocation’s remaining credits' })
+  @ApiInteger({ example: 600, description: 'The purchase allocation’s remaining credits' })
   credits: number;
 
   @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the cent' })
@@ -236,8 +233,7 @@ export class RefundableResponseDto {
 }
 
 export class RefundPurchaseDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 400,
     minimum: 1,
     maximum: MAX_CREDITS,
@@ -263,7 +259,7 @@ export class RefundResponseDto {
   @ApiProperty({ format: 'uuid', example: '7e0b6c1a-3f52-4d8e-9a61-2c4b5d6e7f80' })
   purchaseId: string;
 
-  @ApiProperty({ type: 'integer', example: 400 })
+  @ApiInteger({ example: 400 })
   credits: number;
 
   @ApiProperty({ example: '4.00', description: 'What the platform pays back' })

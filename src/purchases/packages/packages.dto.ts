@@ -16,6 +16,7 @@ import {
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { IsCurrency, IsMoney } from '../../credits/dto/money.dto.js';
 import { PURCHASE_MONEY } from '../purchase-money.js';
@@ -47,14 +48,13 @@ export class CreatePackageDto {
   @MaxLength(100)
   name: string;
 
-  @ApiProperty({ type: 'integer', example: 1000, minimum: 1, maximum: MAX_CREDITS })
+  @ApiInteger({ example: 1000, minimum: 1, maximum: MAX_CREDITS })
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 100,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -72,7 +72,7 @@ export class CreatePackageDto {
   @IsMoney(PURCHASE_MONEY, PackagePriceDto)
   price: PackagePriceDto;
 
-  @ApiPropertyOptional({ type: 'integer', example: 365, minimum: 1, maximum: 3650, default: 365 })
+  @ApiIntegerOptional({ example: 365, minimum: 1, maximum: 3650, default: 365 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -123,16 +123,16 @@ export class PackageResponseDto {
   @ApiProperty({ example: 'Starter' })
   name: string;
 
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   credits: number;
 
-  @ApiProperty({ type: 'integer', example: 100 })
+  @ApiInteger({ example: 100 })
   bonusCredits: number;
 
   @ApiProperty({ type: PackagePriceDto })
   price: PackagePriceDto;
 
-  @ApiProperty({ type: 'integer', example: 365 })
+  @ApiInteger({ example: 365 })
   expiryDays: number;
 
   @ApiProperty({ example: true })

@@ -2,6 +2,8 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
+import { CorrectionReason } from '../../usage/dto/correction.dto.js';
 import { SimulationDto } from '../../usage/dto/simulations.dto.js';
 import { RERATE_STATUSES, type RerateStatus } from '../entities/pricing-rerate.entity.js';
 
@@ -18,9 +20,7 @@ export class CreateRerateDto extends OmitType(SimulationDto, ['groupBy'] as cons
   @Length(1, 100)
   rerateId: string;
 
-  @ApiProperty({ example: 'Haiku input was priced at 2.5 instead of 0.25 from Nov 3', minLength: 1, maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
+  @CorrectionReason('Haiku input was priced at 2.5 instead of 0.25 from Nov 3')
   reason: string;
 }
 
@@ -34,14 +34,13 @@ export class RerateResponseDto {
   @ApiProperty({ enum: RERATE_STATUSES, example: 'running' })
   status: RerateStatus;
 
-  @ApiProperty({ type: 'integer', example: 1200, description: 'Records of the range examined so far' })
+  @ApiInteger({ example: 1200, description: 'Records of the range examined so far' })
   records: number;
 
-  @ApiProperty({ type: 'integer', example: 1187, description: 'Records corrected so far (one correction each)' })
+  @ApiInteger({ example: 1187, description: 'Records corrected so far (one correction each)' })
   corrected: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: -21366,
     description: 'Σ the corrections’ deltas (credits; negative: given back)',
   })

@@ -5,6 +5,7 @@ import { PaidByOrg } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsModelId } from '../../common/validation/ids.js';
+import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MeteredDimensionsDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
@@ -26,8 +27,7 @@ const SPLIT_NOTE =
 
 /** The counts per kind, accepted wherever a token count is (docs/money.md, "Units and arithmetic"). */
 export class TokenSplitDto extends MeteredDimensionsDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1200,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -39,8 +39,7 @@ export class TokenSplitDto extends MeteredDimensionsDto {
   @Max(MAX_TOKENS)
   inputTokens?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 800,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -84,8 +83,7 @@ export class InitializeSessionDto extends TokenSplitDto {
   @IsModelId()
   modelId: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 2000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -105,8 +103,7 @@ export class FinalizeSessionDto extends TokenSplitDto {
   @Length(1, 100)
   sessionId: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1850,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -141,8 +138,7 @@ export class AbortSessionDto extends TokenSplitDto {
   @Length(1, 100)
   sessionId: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 300,
     minimum: 0,
     maximum: MAX_TOKENS,

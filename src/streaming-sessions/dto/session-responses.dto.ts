@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { PageResponseDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import type { Units } from '../../pricing/dimensions.js';
 import { ServiceTierAnswer, UnitsAnswer } from '../../pricing/dto/dimensions.dto.js';
 import { SESSION_STATUSES, type SessionStatus } from '../entities/streaming-session.entity.js';
@@ -23,14 +24,13 @@ export class SessionResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-sonnet-20240229-v1:0' })
   modelId: string;
 
-  @ApiProperty({ type: 'integer', example: 6, description: 'The estimate priced at the rule in effect at startedAt' })
+  @ApiInteger({ example: 6, description: 'The estimate priced at the rule in effect at startedAt' })
   estimatedCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
+  @ApiInteger({ example: 8, description: 'Credits held: ceil(estimatedCredits × 6 / 5)' })
   allocatedCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Always 0 while the session is active: nothing is charged before settlement',
   })
@@ -71,28 +71,25 @@ export class FinalizeResponseDto {
   @ApiProperty({ enum: ['completed', 'failed'], example: 'completed' })
   status: 'completed' | 'failed';
 
-  @ApiProperty({ type: 'integer', example: 6 })
+  @ApiInteger({ example: 6 })
   estimatedCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 8 })
+  @ApiInteger({ example: 8 })
   allocatedCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 6,
     description: 'The real tokens priced at the rule in effect when the session started',
   })
   actualCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 2,
     description: 'Held credits given back to the allocations they were held from (same expiry)',
   })
   refund: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Overrun the balance could not pay; the usage record is then marked needs_review',
   })
@@ -109,16 +106,15 @@ export class AbortResponseDto {
   @ApiProperty({ enum: ['aborted'], example: 'aborted' })
   status: 'aborted';
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1,
     description: 'The tokens generated before the abort, priced at the session’s start price',
   })
   partialCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 7 })
+  @ApiInteger({ example: 7 })
   refund: number;
 
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   shortfall: number;
 }

@@ -1,7 +1,18 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { RecordUsageDto } from './record-usage.dto.js';
+
+/**
+ * Why a usage record is corrected: 1 to 500 characters, what `usage_corrections.reason` holds. A
+ * re-rate's reason becomes the reason of each correction it makes, so its body takes this rule too.
+ * Listed last to first, as the stack it stands for.
+ */
+export function CorrectionReason(example: string): PropertyDecorator {
+  return applyDecorators(Length(1, 500), IsString(), ApiProperty({ example, minLength: 1, maxLength: 500 }));
+}
 
 /**
  * What a usage record should have cost (docs/usage.md "Corrections"): `credits` outright, or counts
@@ -31,9 +42,7 @@ export class CorrectUsageDto extends PickType(RecordUsageDto, [
   @Length(1, 100)
   correctionId: string;
 
-  @ApiProperty({ example: 'The chat backend double-counted output tokens', minLength: 1, maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
+  @CorrectionReason('The chat backend double-counted output tokens')
   reason: string;
 }
 
@@ -47,14 +56,13 @@ export class UsageCorrectionResponseDto {
   @ApiProperty({ example: 'ticket-4711' })
   correctionId: string;
 
-  @ApiProperty({ type: 'integer', example: 12, description: 'The record’s net credits before the correction' })
+  @ApiInteger({ example: 12, description: 'The record’s net credits before the correction' })
   previousCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 8, description: 'Its net credits after' })
+  @ApiInteger({ example: 8, description: 'Its net credits after' })
   credits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: -4,
     description: 'credits − previousCredits: negative gives back, positive takes more',
   })

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Length } from 'class-validator';
 
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { RecordUsageDto } from './record-usage.dto.js';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -58,7 +59,7 @@ export class BatchEventResultDto {
   })
   usageRecordId?: string;
 
-  @ApiPropertyOptional({ type: 'integer', example: 12, description: 'Credits charged (created) or required (refused)' })
+  @ApiIntegerOptional({ example: 12, description: 'Credits charged (created) or required (refused)' })
   credits?: number;
 
   @ApiPropertyOptional({
@@ -72,13 +73,13 @@ export class BatchEventResultDto {
 }
 
 export class RecordBatchResponseDto {
-  @ApiProperty({ type: 'integer', example: 2 })
+  @ApiInteger({ example: 2 })
   created: number;
 
-  @ApiProperty({ type: 'integer', example: 1 })
+  @ApiInteger({ example: 1 })
   duplicates: number;
 
-  @ApiProperty({ type: 'integer', example: 1, description: '`insufficient_credits` and `invalid` events' })
+  @ApiInteger({ example: 1, description: '`insufficient_credits` and `invalid` events' })
   rejected: number;
 
   @ApiProperty({ type: [BatchEventResultDto], description: 'One per event, in request order' })

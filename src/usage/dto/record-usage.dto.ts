@@ -19,6 +19,7 @@ import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsModelId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
@@ -76,8 +77,7 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   @MaxLength(100)
   operation: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 12,
     minimum: 0,
     maximum: MAX_CREDITS,
@@ -96,8 +96,7 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   @IsModelId()
   modelId?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1500,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -109,8 +108,7 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   @Max(MAX_TOKENS)
   tokens?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1000,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -122,8 +120,7 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   @Max(MAX_TOKENS)
   inputTokens?: number;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 500,
     minimum: 0,
     maximum: MAX_TOKENS,
@@ -206,8 +203,7 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: 'completion' })
   operation: string;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 12,
     description: 'What the record charged when it was written (it never changes)',
   })
@@ -216,27 +212,26 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ type: String, nullable: true, example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 1500 })
+  @ApiInteger({ nullable: true, example: 1500 })
   tokens: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   inputTokens: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   outputTokens: number | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: null,
     description: 'null: not given (records before token kinds too)',
   })
   cacheReadTokens: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   cacheWriteTokens: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @ApiInteger({ nullable: true, example: null })
   reasoningTokens: number | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { conversationId: 'c-42' } })

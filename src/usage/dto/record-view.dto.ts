@@ -1,13 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { PageResponseDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { RecordCorrectionDto } from './record-correction.dto.js';
 import { UsageRecordResponseDto } from './record-usage.dto.js';
 
 /** A record as the lists show it: with its net credits and its corrections (docs/usage.md "Corrections"). */
 export class UsageRecordViewDto extends UsageRecordResponseDto {
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 12,
     description:
       'What it charges now: its credits and its corrections’ deltas, with the shortfall its review still has open',

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { type Termination, TERMINATIONS, USAGE_SOURCES, type UsageSource } from '../../pricing/provider-usage.js';
 
@@ -47,10 +48,10 @@ export class ReviewItemDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   operation: string;
 
-  @ApiProperty({ type: 'integer', example: 8, description: 'Credits the record billed' })
+  @ApiInteger({ example: 8, description: 'Credits the record billed' })
   credits: number;
 
-  @ApiProperty({ type: 'integer', example: 4, description: 'What the settlement could not collect' })
+  @ApiInteger({ example: 4, description: 'What the settlement could not collect' })
   shortfall: number;
 
   @ApiProperty({
@@ -92,7 +93,7 @@ export class DebtorDto {
   @ApiProperty({ example: 'carol' })
   userId: string;
 
-  @ApiProperty({ type: 'integer', example: 120 })
+  @ApiInteger({ example: 120 })
   debt: number;
 }
 

@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, ValidateNested } from 'class
 
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from '../../pricing/dto/pricing.dto.js';
 import { SIMULATION_GROUPS } from '../simulations.js';
@@ -49,27 +50,27 @@ export class SimulationRowDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0', description: 'The model, account or UTC day' })
   key: string;
 
-  @ApiProperty({ type: 'integer', example: 1200 })
+  @ApiInteger({ example: 1200 })
   records: number;
 
-  @ApiProperty({ type: 'integer', example: 3600 })
+  @ApiInteger({ example: 3600 })
   actualCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 2880 })
+  @ApiInteger({ example: 2880 })
   simulatedCredits: number;
 }
 
 export class SimulationResponseDto {
-  @ApiProperty({ type: 'integer', example: 1200 })
+  @ApiInteger({ example: 1200 })
   records: number;
 
-  @ApiProperty({ type: 'integer', example: 3600, description: 'Σ credits the records were billed' })
+  @ApiInteger({ example: 3600, description: 'Σ credits the records were billed' })
   actualCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 2880, description: 'Σ credits under the given rules' })
+  @ApiInteger({ example: 2880, description: 'Σ credits under the given rules' })
   simulatedCredits: number;
 
-  @ApiProperty({ type: 'integer', example: -720, description: 'simulatedCredits − actualCredits' })
+  @ApiInteger({ example: -720, description: 'simulatedCredits − actualCredits' })
   difference: number;
 
   @ApiProperty({ type: [SimulationRowDto] })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 
 import { IsInstant } from '../../common/validation/dates.js';
-import { QueryInteger } from '../../common/validation/integers.js';
+import { ApiIntegerOptional, QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
 /** The date filters of the usage reads: records placed at their occurredAt. */
@@ -24,8 +24,7 @@ export class DateRangeQueryDto {
 }
 
 export class SystemStatsQueryDto extends DateRangeQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 100,
     minimum: 1,
     maximum: 1000,

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { UsageRecordResponseDto } from './record-usage.dto.js';
 
 const creditsMap = (example: Record<string, number>, description: string) =>
@@ -7,19 +8,19 @@ const creditsMap = (example: Record<string, number>, description: string) =>
 
 /** Token counts of the window per kind; a record without a split counts its `tokens` as input. */
 export class TokensByKindDto {
-  @ApiProperty({ type: 'integer', example: 1000 })
+  @ApiInteger({ example: 1000 })
   input: number;
 
-  @ApiProperty({ type: 'integer', example: 500 })
+  @ApiInteger({ example: 500 })
   output: number;
 
-  @ApiProperty({ type: 'integer', example: 20000 })
+  @ApiInteger({ example: 20000 })
   cacheRead: number;
 
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   cacheWrite: number;
 
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiInteger({ example: 0 })
   reasoning: number;
 }
 
@@ -43,10 +44,10 @@ export class UserUsageStatsResponseDto {
   @ApiProperty({ example: 'alice' })
   userId: string;
 
-  @ApiProperty({ type: 'integer', example: 42 })
+  @ApiInteger({ example: 42 })
   totalRecords: number;
 
-  @ApiProperty({ type: 'integer', example: 1234 })
+  @ApiInteger({ example: 1234 })
   totalCredits: number;
 
   @creditsMap({ chat: 1000, embeddings: 234 }, 'Credits per service')
@@ -75,7 +76,7 @@ export class UserUsageStatsResponseDto {
 }
 
 export class ModelMarginDto {
-  @ApiProperty({ type: 'integer', example: 900 })
+  @ApiInteger({ example: 900 })
   credits: number;
 
   @ApiProperty({
@@ -89,13 +90,13 @@ export class ModelMarginDto {
 }
 
 export class SystemUsageStatsResponseDto {
-  @ApiProperty({ type: 'integer', example: 100000 })
+  @ApiInteger({ example: 100000 })
   totalRecords: number;
 
-  @ApiProperty({ type: 'integer', example: 2500000 })
+  @ApiInteger({ example: 2500000 })
   totalCredits: number;
 
-  @ApiProperty({ type: 'integer', example: 812, description: 'Users with at least one record in the window' })
+  @ApiInteger({ example: 812, description: 'Users with at least one record in the window' })
   userCount: number;
 
   @creditsMap({ alice: 5000, bob: 4200 }, 'The top `topUsers` users by credits, highest first')

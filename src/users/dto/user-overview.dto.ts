@@ -1,22 +1,21 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
+import { ApiInteger } from '../../common/validation/integers.js';
 import { SubscriptionResponseDto } from '../../plans/dto/subscription.dto.js';
 import { UserListItemDto } from './user.dto.js';
 
 export class UserLimitsDto {
-  @ApiProperty({ type: 'integer', example: 0, description: 'Credits the user may spend beyond the balance' })
+  @ApiInteger({ example: 0, description: 'Credits the user may spend beyond the balance' })
   overdraftLimit: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: null,
     description: 'The user’s own hourly spend limit (null: the default applies)',
   })
   maxCreditsPerHour: number | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: 2000,
     description: 'The hourly limit in force: the user’s own, else SPEND_RATE_LIMIT_PER_HOUR (null: none)',
@@ -45,8 +44,7 @@ export class UserOverviewDto extends UserListItemDto {
   @ApiProperty({ type: UserLimitsDto })
   limits: UserLimitsDto;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     isArray: true,
     example: [100],
     description: 'Low-balance alert thresholds in force (the user’s own, else LOW_BALANCE_THRESHOLDS), largest first',

@@ -5,6 +5,7 @@ import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class
 import { type Role, ROLES } from '../../auth/roles.js';
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { toBoolean } from '../../common/validation/booleans.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { USER_SORTS, type UserSort } from '../users.repository.js';
 
@@ -24,8 +25,7 @@ export class UserResponseDto {
   @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 1500,
     description: 'Credits available now (unexpired allocations, holds excluded)',
   })
@@ -34,15 +34,13 @@ export class UserResponseDto {
 
 /** A user in the operators' list: the account with its held credits and debt. */
 export class UserListItemDto extends UserResponseDto {
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 120,
     description: 'Credits held by active streaming sessions (already out of totalCredits)',
   })
   heldCredits: number;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     example: 0,
     description: 'Credits owed (spent through the overdraft); repaid first by the next grant',
   })

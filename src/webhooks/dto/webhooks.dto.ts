@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../events/entities/webhook-delivery.entity.js';
 import { EVENT_TYPES } from '../../events/event-types.js';
@@ -168,10 +169,10 @@ export class DeliveryResponseDto {
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
   status: DeliveryStatus;
 
-  @ApiProperty({ type: 'integer', example: 1 })
+  @ApiInteger({ example: 1 })
   attempts: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
+  @ApiInteger({ nullable: true, example: 200 })
   lastStatusCode: number | null;
 
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Why the last attempt failed' })
