@@ -17,6 +17,7 @@ import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import { KEY_LIMIT_PERIODS, type KeyLimitPeriod } from '../entities/api-key.entity.js';
@@ -58,8 +59,7 @@ export class CreateApiKeyDto {
   @IsInstant()
   expiresAt?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     example: 1000,
     minimum: 1,
     maximum: MAX_CREDITS,
@@ -103,8 +103,7 @@ export class UpdateApiKeyDto {
   @MaxLength(100)
   name?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
+  @ApiIntegerOptional({
     nullable: true,
     example: 5000,
     minimum: 1,
@@ -188,14 +187,13 @@ export class ApiKeyResponseDto {
   })
   portalSessionId: string | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 1000, description: 'null: no limit' })
+  @ApiInteger({ nullable: true, example: 1000, description: 'null: no limit' })
   creditLimit: number | null;
 
   @ApiProperty({ enum: [...KEY_LIMIT_PERIODS, null], nullable: true, example: 'month', description: 'null: no limit' })
   limitPeriod: KeyLimitPeriod | null;
 
-  @ApiProperty({
-    type: 'integer',
+  @ApiInteger({
     nullable: true,
     example: 120,
     description:
