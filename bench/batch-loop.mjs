@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node bench/batch-loop.mjs [undo] [statements] [rounds] [events] (after `nest build`): the PostgreSQL
-// backend's CPU time per event of the batch route's statement (src/usage/queries/batch.sql, or the
+// backend's CPU time per event of the batch route's statement (queries/usage/batch.sql, or the
 // file BATCH_SQL names: another checkout's, to compare statement shapes) beside the write floor's
 // (bench/floor-rows.mjs: the rows alone) and the floor locked (the same rows with the events' accounts
 // locked and their allocations lowered, as the engine must: lockedFloorScript()) and a lower bound of a
@@ -29,7 +29,7 @@ const sqlOf = (file) =>
     .split('\n')
     .filter((line) => !line.startsWith('--'))
     .join('\n');
-const batchSql = sqlOf(process.env.BATCH_SQL ?? new URL('../src/usage/queries/batch.sql', import.meta.url));
+const batchSql = sqlOf(process.env.BATCH_SQL ?? new URL('../queries/usage/batch.sql', import.meta.url));
 const setTakeSql = sqlOf(new URL('./set-take.sql', import.meta.url));
 
 let next = 0;
