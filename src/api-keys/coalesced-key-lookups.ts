@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { Coalescer } from '../database/coalescer.js';
+import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
 import { ApiKeysRepository, type KeyLookup } from './api-keys.repository.js';
 
@@ -25,8 +26,8 @@ export class CoalescedKeyLookups {
   private readonly coalescer = new Coalescer<Buffer, KeyLookup | null>((_lane, hashes) => this.send(hashes), {
     maxBatch: MAX_BATCH,
     maxInFlight: IN_FLIGHT,
-    // A read: a statement that failed wrote nothing, and each lookup is tried again alone.
-    retryAlone: () => true,
+    // A statement the server refused is tried again one lookup at a time; a lost connection fails them all.
+    retryAlone: statementRolledBack,
   });
 
   constructor(
