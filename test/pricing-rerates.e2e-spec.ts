@@ -61,7 +61,9 @@ describe('pricing re-rates', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // The tests resume re-rates themselves (runner.resume()): the scheduled job, every 10 seconds,
+    // would otherwise resume an interrupted one between its first run and the test's look at it.
+    t = await startTestApp({ JOBS_ENABLED: 'false' });
     f = new Fixtures(t, { users, prefix: 'rr' });
     // In a schema of its own: the service's tables are public's, each with its owner in the docs.
     const role = new URL(inject('serviceDatabaseUrl')).username;
