@@ -262,7 +262,8 @@ export class ApiKeysService {
 
   /**
    * The X-API-Key strategy: looked up by hash on every request, in a statement that starts after the
-   * request arrived (nothing cached, so a revocation takes effect on the next request). The key acts as its owner with role `user`, within its scopes.
+   * request arrived (nothing cached, so a revocation takes effect on the next request). The key acts
+   * as its owner with role `user`, within its scopes.
    */
   async authenticate(key: string): Promise<AuthUser> {
     const check = await this.check(key);
