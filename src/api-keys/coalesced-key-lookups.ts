@@ -35,6 +35,11 @@ export class CoalescedKeyLookups {
     private readonly keys: ApiKeysRepository,
   ) {}
 
+  /** The lookups waiting for their statement's answer (tests watch lookups queue behind a lock). */
+  get pending(): number {
+    return this.coalescer.pending;
+  }
+
   /** The key whose hash is `keyHash` (null: none), read in a statement that starts after this call. */
   find(keyHash: Buffer): Promise<KeyLookup | null> {
     // Inside a request's transaction (POST /api/api-keys/verify under an Idempotency-Key) the lookup

@@ -36,15 +36,22 @@ interface Lane<I, O> {
 
 export class Coalescer<I, O> {
   private readonly lanes = new Map<string, Lane<I, O>>();
+  private unanswered = 0;
 
   constructor(
     private readonly run: (key: string, items: I[]) => Promise<(O | Error)[]>,
     private readonly options: CoalescerOptions,
   ) {}
 
+  /** How many submitted items wait for their answer, queued or in a statement under way. */
+  get pending(): number {
+    return this.unanswered;
+  }
+
   /** `item` sent with the others of `key` that arrive with it; its own result or error. */
   submit(key: string, item: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
+    this.unanswered += 1;
+    const answered = new Promise<O>((resolve, reject) => {
       let lane = this.lanes.get(key);
       if (!lane) {
         lane = { queue: [], inFlight: 0, scheduled: false };
@@ -53,6 +60,7 @@ export class Coalescer<I, O> {
       lane.queue.push({ item, resolve, reject });
       this.schedule(key, lane);
     });
+    return answered.finally(() => (this.unanswered -= 1));
   }
 
   private schedule(key: string, lane: Lane<I, O>): void {
