@@ -7,6 +7,7 @@ import { RecordCorrectors } from '../src/rerates/record-correctors.js';
 import { RERATE_CHUNK, RerateRunner } from '../src/rerates/rerate-runner.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 const admin = bearer(tokenFor('admin', 'rerate-admin'));
 const supervisor = bearer(tokenFor('supervisor', 'rerate-supervisor'));
@@ -20,6 +21,7 @@ const supervisor = bearer(tokenFor('supervisor', 'rerate-supervisor'));
  */
 describe('pricing re-rates', () => {
   let t: TestApp;
+  let own: OwnDatabase;
   let f: Fixtures;
   const users: string[] = [];
   const model = uniqueId('rerate');
@@ -61,9 +63,11 @@ describe('pricing re-rates', () => {
   };
 
   beforeAll(async () => {
-    // The tests resume re-rates themselves (runner.resume()): the scheduled job, every 10 seconds,
-    // would otherwise resume an interrupted one between its first run and the test's look at it.
-    t = await startTestApp({ JOBS_ENABLED: 'false' });
+    // The tests interrupt re-rates and resume them themselves (runner.resume()). Any instance's
+    // re-rates job resumes every running re-rate of its database every 10 seconds: this app's, and
+    // the apps of the spec files running beside this one. So a database of its own, and no jobs.
+    own = await ownDatabase('rerates');
+    t = await startTestApp({ DATABASE_URL: own.url, JOBS_ENABLED: 'false' });
     f = new Fixtures(t, { users, prefix: 'rr' });
     // In a schema of its own: the service's tables are public's, each with its owner in the docs.
     const role = new URL(inject('serviceDatabaseUrl')).username;
@@ -76,7 +80,10 @@ describe('pricing re-rates', () => {
     await t.db.query(`GRANT ALL ON rerate_test.corrections TO "${role}"`);
     t.app.get(RecordCorrectors).use(corrector);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await own?.drop();
+  });
   beforeEach(() => {
     calls.clear();
     failAtChunk = null;
