@@ -51,16 +51,26 @@ export class Coalescer<I, O> {
   /** `item` sent with the others of `key` that arrive with it; its own result or error. */
   submit(key: string, item: I): Promise<O> {
     this.unanswered += 1;
-    const answered = new Promise<O>((resolve, reject) => {
+    return new Promise<O>((resolve, reject) => {
       let lane = this.lanes.get(key);
       if (!lane) {
         lane = { queue: [], inFlight: 0, scheduled: false };
         this.lanes.set(key, lane);
       }
-      lane.queue.push({ item, resolve, reject });
+      // Counted down where the item is answered: no second promise per item on the record's path.
+      lane.queue.push({
+        item,
+        resolve: (value) => {
+          this.unanswered -= 1;
+          resolve(value);
+        },
+        reject: (error) => {
+          this.unanswered -= 1;
+          reject(error);
+        },
+      });
       this.schedule(key, lane);
     });
-    return answered.finally(() => (this.unanswered -= 1));
   }
 
   private schedule(key: string, lane: Lane<I, O>): void {
