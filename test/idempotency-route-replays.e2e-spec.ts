@@ -75,7 +75,7 @@ describe('Idempotency-Key on a create the route answers as a replay of its own',
     expect(replayed.headers['idempotent-replayed']).toBe('true');
   });
 
-  it('a re-rate with a used rerateId: 200 with that re-rate, and the same on the retry', async () => {
+  it('a re-rate with a used rerateId: 200 with that re-rate and Idempotent-Replayed, and the same on the retry', async () => {
     const u = await f.newUser();
     const body = {
       rerateId: uniqueId('rr'),
@@ -90,9 +90,11 @@ describe('Idempotency-Key on a create the route answers as a replay of its own',
       202,
     );
     expect(replayed.body.id).toBe(first.body.id);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
   });
 
-  it('a report reconciled before: 200 with that reconciliation, and the same on the retry', async () => {
+  it('a report reconciled before: 200 with that reconciliation and Idempotent-Replayed, and the same on the retry', async () => {
     const payout = uniqueId('po_');
     const csv =
       'automatic_payout_id,balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,' +
@@ -106,5 +108,7 @@ describe('Idempotency-Key on a create the route answers as a replay of its own',
       201,
     );
     expect(replayed.body).toEqual(first.body);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
   });
 });

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 
 import { AuditListResponseDto, AuditQueryDto } from '../audit/dto/audit.dto.js';
-import { Auth } from '../auth/auth.decorator.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { DEFAULT_LIMIT } from '../common/http/pagination.js';
 import { AuditLogService } from './audit-log.service.js';
@@ -13,16 +13,15 @@ export class AuditLogController {
   constructor(private readonly auditLog: AuditLogService) {}
 
   @Get()
-  @Auth('admin')
-  @ApiOperation({
-    operationId: 'listAuditEntries',
-    summary: 'Changes made by supervisors, admins and service keys, newest first',
-    description:
-      'One entry per change, written in the change’s own transaction: who (`actor`), what (`action`, `target`), ' +
+  @StaffRead(
+    'admin',
+    AuditListResponseDto,
+    'listAuditEntries',
+    'Changes made by supervisors, admins and service keys, newest first',
+    'One entry per change, written in the change’s own transaction: who (`actor`), what (`action`, `target`), ' +
       'the object `before` and `after` (secrets never appear) and the request’s `X-Request-Id`. `from`/`to` are ' +
       'inclusive bounds on `at`. The log is append-only: the database refuses to update or delete an entry.',
-  })
-  @ApiOkResponse({ type: AuditListResponseDto })
+  )
   @ApiBadRequestResponse({ description: 'Invalid query, dates or cursor', type: ErrorResponseDto })
   list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
     return this.auditLog.list(query, query.limit ?? DEFAULT_LIMIT);

@@ -11,6 +11,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { unknownModelExample } from '../common/errors/error-examples.js';
@@ -202,12 +203,12 @@ export class CreditsController {
   }
 
   @Get('summary')
-  @Auth('admin')
-  @ApiOperation({
-    operationId: 'getCreditSummary',
-    summary: 'The liability summary: credits available, held, owed and expiring; 30 UTC days of movements (admin)',
-  })
-  @ApiOkResponse({ type: CreditSummaryResponseDto })
+  @StaffRead(
+    'admin',
+    CreditSummaryResponseDto,
+    'getCreditSummary',
+    'The liability summary: credits available, held, owed and expiring; 30 UTC days of movements (admin)',
+  )
   summary(): Promise<CreditSummaryResponseDto> {
     return this.queries.summary();
   }

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../auth/auth.decorator.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { DEFAULT_LIMIT } from '../common/http/pagination.js';
 import { EventListResponseDto, EventsQueryDto } from './dto/events.dto.js';
@@ -13,13 +13,13 @@ export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Get()
-  @Auth('admin')
-  @ApiOperation({
-    operationId: 'listEvents',
-    summary: 'Every event emitted, newest first',
-    description: 'The same `{id, type, createdAt, data}` the webhooks deliver, whether or not any endpoint got it.',
-  })
-  @ApiOkResponse({ type: EventListResponseDto })
+  @StaffRead(
+    'admin',
+    EventListResponseDto,
+    'listEvents',
+    'Every event emitted, newest first',
+    'The same `{id, type, createdAt, data}` the webhooks deliver, whether or not any endpoint got it.',
+  )
   @ApiBadRequestResponse({ description: 'Invalid query or cursor', type: ErrorResponseDto })
   list(@Query() query: EventsQueryDto): Promise<EventListResponseDto> {
     return this.events.list(query, query.limit ?? DEFAULT_LIMIT);

@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
@@ -50,12 +51,12 @@ export class ExportsController {
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({
-    operationId: 'listExportRuns',
-    summary: 'The Parquet export runs, newest first (supervisor)',
-  })
-  @ApiOkResponse({ type: ExportRunListResponseDto })
+  @StaffRead(
+    'supervisor',
+    ExportRunListResponseDto,
+    'listExportRuns',
+    'The Parquet export runs, newest first (supervisor)',
+  )
   list(@Query() query: ListExportRunsQueryDto): Promise<ExportRunListResponseDto> {
     return this.view.list(query);
   }

@@ -11,6 +11,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -65,9 +66,7 @@ export class PlansController {
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({ operationId: 'listPlans', summary: 'Plans with their subscriber counts (supervisor)' })
-  @ApiOkResponse({ type: PlanListResponseDto })
+  @StaffRead('supervisor', PlanListResponseDto, 'listPlans', 'Plans with their subscriber counts (supervisor)')
   list(@Query() query: ListPlansQueryDto): Promise<PlanListResponseDto> {
     return this.plans.list(query);
   }

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../auth/auth.decorator.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { ReconcileResponseDto } from '../credits/dto/reconcile.dto.js';
 import { ReconcileService } from './reconcile.service.js';
 
@@ -12,9 +12,7 @@ export class ReconcileController {
   constructor(@Inject(ReconcileService) private readonly reconciler: ReconcileService) {}
 
   @Get('reconcile')
-  @Auth('admin')
-  @ApiOperation({ operationId: 'reconcileCredits', summary: 'Check every allocation against its ledger (admin)' })
-  @ApiOkResponse({ type: ReconcileResponseDto })
+  @StaffRead('admin', ReconcileResponseDto, 'reconcileCredits', 'Check every allocation against its ledger (admin)')
   reconcile(): Promise<ReconcileResponseDto> {
     return this.reconciler.reconcile();
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -10,14 +10,15 @@ import {
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ReconciliationRefusedResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import {
   ListReconciliationsQueryDto,
   ReconciliationListResponseDto,
@@ -36,7 +37,7 @@ const SAMPLE_REPORT =
 export class ReconciliationsController {
   constructor(private readonly reconciliations: ReconciliationsService) {}
 
-  @IdempotentPost(undefined, { readsBody: ReconciliationBodyInterceptor })
+  @IdempotentPost(undefined, { readsBody: ReconciliationBodyInterceptor, replays: true })
   @Auth('admin')
   @ApiOperation({
     operationId: 'createReconciliation',
@@ -79,23 +80,17 @@ export class ReconciliationsController {
     },
   })
   @ApiPayloadTooLargeResponse({ description: 'A report over 20 MB', type: ErrorResponseDto })
-  async create(
-    @CurrentUser() user: AuthUser,
-    @Body() report: unknown,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<ReconciliationResponseDto> {
-    const { created, view } = await this.reconciliations.create(user, report);
-    if (!created) res.status(200);
-    return view;
+  create(@CurrentUser() user: AuthUser, @Body() report: unknown): Promise<CreateOutcome<ReconciliationResponseDto>> {
+    return this.reconciliations.create(user, report);
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({
-    operationId: 'listReconciliations',
-    summary: 'The reconciliations, newest first (supervisor)',
-  })
-  @ApiOkResponse({ type: ReconciliationListResponseDto })
+  @StaffRead(
+    'supervisor',
+    ReconciliationListResponseDto,
+    'listReconciliations',
+    'The reconciliations, newest first (supervisor)',
+  )
   list(@Query() query: ListReconciliationsQueryDto): Promise<ReconciliationListResponseDto> {
     return this.reconciliations.list(query);
   }

@@ -7,6 +7,7 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import type { ListReconciliationsQueryDto, ReconciliationResponseDto } from './dto/reconciliations.dto.js';
 import type { Reconciliation } from './entities/reconciliation.entity.js';
 import { chargeSpan, parseReport, paymentIntentsOf, reconcile } from './reconciliation-report.js';
@@ -38,8 +39,8 @@ export class ReconciliationsService {
     @Inject(Changes) private readonly changes: Changes,
   ) {}
 
-  /** The reconciliation of this report, and whether it was made now (201) or before (200). */
-  create(caller: AuthUser, report: unknown): Promise<{ created: boolean; view: ReconciliationResponseDto }> {
+  /** The reconciliation of this report, made now (201) or before (`replayed`, 200). */
+  create(caller: AuthUser, report: unknown): Promise<CreateOutcome<ReconciliationResponseDto>> {
     if (typeof report !== 'string' || report.length === 0) {
       throw new DomainError('VALIDATION', 'The body must be the report as text/csv');
     }
@@ -47,7 +48,7 @@ export class ReconciliationsService {
     const sha256 = createHash('sha256').update(report, 'utf8').digest();
     return this.changes.tx.run(async (manager) => {
       const known = await this.repo.findByReport(manager, sha256);
-      if (known) return { created: false, view: toReconciliationView(known) };
+      if (known) return { value: toReconciliationView(known), replayed: true };
       const rows = parseReport(report);
       const byIntent = new Map(
         (await this.repo.purchasesPaidWith(manager, paymentIntentsOf(rows))).map((p) => [p.paymentIntentId, p]),
@@ -59,7 +60,7 @@ export class ReconciliationsService {
       if (!row) {
         // A parallel upload of the same report committed first: answer its reconciliation.
         const other = await this.repo.findByReport(manager, sha256);
-        return { created: false, view: toReconciliationView(other!) };
+        return { value: toReconciliationView(other!), replayed: true };
       }
       const view = toReconciliationView(row);
       await this.changes.audit.record(manager, {
@@ -73,7 +74,7 @@ export class ReconciliationsService {
           missing: view.missing.length,
         },
       });
-      return { created: true, view };
+      return { value: view, replayed: false };
     });
   }
 

@@ -3,6 +3,7 @@
 import { applyDecorators, type NestInterceptor, Post, type Type, UseInterceptors } from '@nestjs/common';
 
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
+import { ReplayedCreateInterceptor } from './replayed-create.interceptor.js';
 
 export interface IdempotentPostOptions {
   /**
@@ -10,6 +11,11 @@ export interface IdempotentPostOptions {
    * interceptor that reads it, run before the idempotency interceptor fingerprints the body.
    */
   readsBody?: Type<NestInterceptor>;
+  /**
+   * For a create the caller names by an id of its own: the handler answers a `CreateOutcome`, and a
+   * replay of it 200 (src/idempotency/replayed-create.interceptor.ts).
+   */
+  replays?: true;
 }
 
 /**
@@ -21,5 +27,9 @@ export interface IdempotentPostOptions {
 export const IdempotentPost = (path?: string | string[], options: IdempotentPostOptions = {}): MethodDecorator =>
   applyDecorators(
     Post(path),
-    UseInterceptors(...(options.readsBody ? [options.readsBody] : []), IdempotencyInterceptor),
+    UseInterceptors(
+      ...(options.readsBody ? [options.readsBody] : []),
+      IdempotencyInterceptor,
+      ...(options.replays ? [ReplayedCreateInterceptor] : []),
+    ),
   );

@@ -11,6 +11,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -62,12 +63,7 @@ export class OrgsController {
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({
-    operationId: 'listOrgs',
-    summary: 'Organisations with their pools, oldest first (supervisor)',
-  })
-  @ApiOkResponse({ type: OrgListResponseDto })
+  @StaffRead('supervisor', OrgListResponseDto, 'listOrgs', 'Organisations with their pools, oldest first (supervisor)')
   list(@Query() query: ListOrgsQueryDto): Promise<OrgListResponseDto> {
     return this.orgs.list(query);
   }

@@ -16,6 +16,7 @@ import {
 import { orgRoleRefusal } from '../auth/account-access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ForbiddenResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -85,9 +86,7 @@ export class PromotionsController {
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({ operationId: 'listPromotions', summary: 'Promotion codes, newest first (supervisor)' })
-  @ApiOkResponse({ type: PromotionListResponseDto })
+  @StaffRead('supervisor', PromotionListResponseDto, 'listPromotions', 'Promotion codes, newest first (supervisor)')
   list(@Query() query: ListPromotionsQueryDto): Promise<PromotionListResponseDto> {
     return this.promotions.list(query);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -9,15 +9,16 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { CreateRerateDto, ListReratesQueryDto, RerateListResponseDto, RerateResponseDto } from './dto/rerates.dto.js';
 import { ReratesService } from './rerates.service.js';
 
@@ -27,7 +28,7 @@ import { ReratesService } from './rerates.service.js';
 export class ReratesController {
   constructor(private readonly rerates: ReratesService) {}
 
-  @IdempotentPost()
+  @IdempotentPost(undefined, { replays: true })
   @HttpCode(202)
   @Auth('admin')
   @ApiOperation({
@@ -77,20 +78,12 @@ export class ReratesController {
     },
   })
   @ApiHeavyReadsBusy()
-  async create(
-    @CurrentUser() user: AuthUser,
-    @Body() body: CreateRerateDto,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<RerateResponseDto> {
-    const { rerate, created } = await this.rerates.start(user, body);
-    if (!created) res.status(200);
-    return rerate;
+  create(@CurrentUser() user: AuthUser, @Body() body: CreateRerateDto): Promise<CreateOutcome<RerateResponseDto>> {
+    return this.rerates.start(user, body);
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({ operationId: 'listRerates', summary: 'The re-rates, newest first (supervisor)' })
-  @ApiOkResponse({ type: RerateListResponseDto })
+  @StaffRead('supervisor', RerateListResponseDto, 'listRerates', 'The re-rates, newest first (supervisor)')
   list(@Query() query: ListReratesQueryDto): Promise<RerateListResponseDto> {
     return this.rerates.list(query);
   }

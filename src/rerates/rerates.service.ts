@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { HeavyReads } from '../database/heavy-reads.js';
 import { Transactions } from '../database/transactions.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { simulationRulesJson } from '../usage/simulations.js';
 import { simulationInput } from '../usage/simulations.service.js';
 import type { CreateRerateDto, RerateResponseDto } from './dto/rerates.dto.js';
@@ -36,8 +37,8 @@ export class ReratesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The re-rate started (`created`), or the one this rerateId started before (same body, else 422). */
-  async start(caller: AuthUser, dto: CreateRerateDto): Promise<{ rerate: RerateResponseDto; created: boolean }> {
+  /** The re-rate started, or the one this rerateId started before (`replayed`; same body, else 422). */
+  async start(caller: AuthUser, dto: CreateRerateDto): Promise<CreateOutcome<RerateResponseDto>> {
     const input = simulationInput(dto);
     const request: RerateRequest = {
       from: input.from.toISOString(),
@@ -48,7 +49,7 @@ export class ReratesService {
       reason: dto.reason,
     };
     const existing = await this.repo.findByRerateId(dto.rerateId);
-    if (existing) return { rerate: await this.again(existing, request), created: false };
+    if (existing) return { value: await this.again(existing, request), replayed: true };
 
     const free = this.heavy.place();
     try {
@@ -68,10 +69,10 @@ export class ReratesService {
       if (!row) {
         free();
         // Started by a request running alongside this one.
-        return { rerate: await this.again((await this.repo.findByRerateId(dto.rerateId))!, request), created: false };
+        return { value: await this.again((await this.repo.findByRerateId(dto.rerateId))!, request), replayed: true };
       }
       this.tx.afterCommit(() => void this.runner.launch(row.id, free));
-      return { rerate: toView(row), created: true };
+      return { value: toView(row), replayed: false };
     } catch (error) {
       free();
       throw error;

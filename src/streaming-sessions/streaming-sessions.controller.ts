@@ -12,6 +12,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { domainErrorExample, unknownModelExample } from '../common/errors/error-examples.js';
 import {
@@ -250,9 +251,7 @@ export class StreamingSessionsController {
 
   // Declared before `active/:userId`, which would otherwise take "all" for a user id.
   @Get('active/all')
-  @Auth('admin')
-  @ApiOperation({ operationId: 'listAllActiveSessions', summary: 'Every active session, oldest first' })
-  @ApiOkResponse({ type: SessionListResponseDto })
+  @StaffRead('admin', SessionListResponseDto, 'listAllActiveSessions', 'Every active session, oldest first')
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   all(@Query() page: PageQueryDto): Promise<SessionListResponseDto> {
     return this.active.listActive(page);

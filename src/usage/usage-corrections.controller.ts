@@ -1,4 +1,4 @@
-import { Body, Controller, Param, Res } from '@nestjs/common';
+import { Body, Controller, Param } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -10,15 +10,14 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
 import { UsageCorrectionsService } from './usage-corrections.service.js';
 
@@ -27,7 +26,7 @@ import { UsageCorrectionsService } from './usage-corrections.service.js';
 export class UsageCorrectionsController {
   constructor(private readonly corrections: UsageCorrectionsService) {}
 
-  @IdempotentPost('records/:id/corrections')
+  @IdempotentPost('records/:id/corrections', { replays: true })
   @Auth('user', { scope: 'usage:ingest' })
   @ApiOperation({
     operationId: 'correctUsageRecord',
@@ -85,14 +84,11 @@ export class UsageCorrectionsController {
       ),
     },
   })
-  async correct(
+  correct(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Body() body: CorrectUsageDto,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<UsageCorrectionResponseDto> {
-    const { correction, replayed } = await this.corrections.correct(id, body, user);
-    if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
-    return correction;
+  ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
+    return this.corrections.correct(id, body, user);
   }
 }

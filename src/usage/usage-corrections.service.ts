@@ -12,6 +12,7 @@ import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
 import { namedInEvent } from '../events/event-types.js';
+import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
@@ -93,7 +94,7 @@ export class UsageCorrectionsService {
     recordId: string,
     body: CorrectUsageDto,
     actor: AuthUser,
-  ): Promise<{ correction: UsageCorrectionResponseDto; replayed: boolean }> {
+  ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     if (!isUuid(recordId)) throw new NotFoundError('Usage record');
     const counted =
       body.tokens !== undefined || hasKinds(body) || body.units !== undefined || body.providerUsage !== undefined;
@@ -118,7 +119,7 @@ export class UsageCorrectionsService {
           throw new DomainError('CORRECTION_ID_REUSED', 'This correctionId was already used with a different body', {
             correctionId: body.correctionId,
           });
-        return { correction: toCorrectionDto(found), replayed: true };
+        return { value: toCorrectionDto(found), replayed: true };
       }
       const credits = await this.target(record, body);
       const previous = record.credits + record.corrected + record.open_shortfall;
@@ -171,7 +172,7 @@ export class UsageCorrectionsService {
         before: { credits: previous },
         after: { ...correction },
       });
-      return { correction, replayed: false };
+      return { value: correction, replayed: false };
     });
   }
 

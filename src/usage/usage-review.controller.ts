@@ -3,6 +3,7 @@ import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, Ap
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -16,13 +17,13 @@ export class UsageReviewController {
   constructor(private readonly review: UsageReviewService) {}
 
   @Get('credits/review')
-  @Auth('admin')
-  @ApiOperation({
-    operationId: 'listReviewQueue',
-    summary: 'The review queue: shortfalls to resolve and users with debt (admin)',
-    description: 'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
-  })
-  @ApiOkResponse({ type: ReviewListResponseDto })
+  @StaffRead(
+    'admin',
+    ReviewListResponseDto,
+    'listReviewQueue',
+    'The review queue: shortfalls to resolve and users with debt (admin)',
+    'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
+  )
   list(@Query() query: ReviewQueryDto): Promise<ReviewListResponseDto> {
     return this.review.list(query);
   }

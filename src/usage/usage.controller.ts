@@ -16,6 +16,7 @@ import type { Response } from 'express';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { unknownModelExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -257,12 +258,12 @@ export class UsageController {
   }
 
   @Get('system-stats')
-  @Auth('admin')
-  @ApiOperation({
-    operationId: 'getSystemUsageStats',
-    summary: 'System-wide usage statistics, top users, provider cost and margins per model',
-  })
-  @ApiOkResponse({ type: SystemUsageStatsResponseDto })
+  @StaffRead(
+    'admin',
+    SystemUsageStatsResponseDto,
+    'getSystemUsageStats',
+    'System-wide usage statistics, top users, provider cost and margins per model',
+  )
   @ApiBadRequestResponse({
     description: 'Bad date, startDate after endDate, or topUsers outside 1–1000',
     type: ErrorResponseDto,

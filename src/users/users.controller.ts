@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, 
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -30,15 +31,14 @@ export class UsersController {
   }
 
   @Get()
-  @Auth('supervisor')
-  @ApiOperation({
-    operationId: 'listUsers',
-    summary: 'List accounts with their credits (search, sort, filter by debt or plan)',
-    description:
-      'Items add `heldCredits` and `debt`. `sort`: `created` (default, oldest first), `-created`, `-balance` or ' +
+  @StaffRead(
+    'supervisor',
+    UserListResponseDto,
+    'listUsers',
+    'List accounts with their credits (search, sort, filter by debt or plan)',
+    'Items add `heldCredits` and `debt`. `sort`: `created` (default, oldest first), `-created`, `-balance` or ' +
       '`-debt` (largest first; ties by user id). A cursor belongs to the sort it was made with.',
-  })
-  @ApiOkResponse({ type: UserListResponseDto })
+  )
   list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
     return this.users.list(query);
   }

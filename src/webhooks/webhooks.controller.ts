@@ -24,6 +24,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { StaffRead } from '../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -99,9 +100,7 @@ export class WebhooksController {
   }
 
   @Get()
-  @Auth('admin')
-  @ApiOperation({ operationId: 'listWebhooks', summary: 'Every webhook endpoint, newest first, without secrets' })
-  @ApiOkResponse({ type: WebhookListResponseDto })
+  @StaffRead('admin', WebhookListResponseDto, 'listWebhooks', 'Every webhook endpoint, newest first, without secrets')
   @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })
   list(@Query() query: PageQueryDto): Promise<WebhookListResponseDto> {
     return this.webhooks.list(query);

@@ -1,0 +1,33 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import type { Response } from 'express';
+import { map, type Observable } from 'rxjs';
+
+import { REPLAYED_HEADER } from './idempotency.interceptor.js';
+
+/**
+ * What a create the caller names by an id of its own (a correctionId, a rerateId, a report's
+ * contents) did: made `value` now, or found it made by an earlier request (`replayed`: nothing
+ * changed).
+ */
+export interface CreateOutcome<T> {
+  value: T;
+  replayed: boolean;
+}
+
+/**
+ * Answers a handler's `CreateOutcome`: the value, with the route's code when made now; 200 and
+ * `Idempotent-Replayed: true` for a replay, as a replayed Idempotency-Key answers. It runs inside
+ * the idempotency interceptor, which then stores the code this sets.
+ */
+@Injectable()
+export class ReplayedCreateInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler<CreateOutcome<unknown>>): Observable<unknown> {
+    const res = context.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map(({ value, replayed }) => {
+        if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
+        return value;
+      }),
+    );
+  }
+}
