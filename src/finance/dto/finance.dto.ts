@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 
 import { IsInstant } from '../../common/validation/dates.js';
+import { AmountsOf, CountsOf } from '../../common/validation/figures.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
@@ -94,38 +95,25 @@ export class LiabilityQueryDto {
   format?: 'json' | 'csv';
 }
 
-export class MoneyFiguresDto {
-  @ApiProperty({ example: '1200.00', description: 'The liability at the start' })
-  opening: string;
-  @ApiProperty({ example: '500.00' })
-  purchased: string;
-  @ApiProperty({ example: '0.00' })
-  sold: string;
-  @ApiProperty({ example: '412.37', description: 'Revenue: credits consumed, net of usage corrections' })
-  recognized: string;
-  @ApiProperty({
-    example: '-1.20',
-    description:
-      'The money of usage corrections, already inside recognized (positive: more taken; negative: given back)',
-  })
-  corrected: string;
-  @ApiProperty({ example: '12.50', description: 'Breakage: credits expired unused' })
-  expired: string;
-  @ApiProperty({ example: '6.67' })
-  refunded: string;
-  @ApiProperty({ example: '0.00' })
-  chargedBack: string;
-  @ApiProperty({ example: '0.00' })
-  voided: string;
-  @ApiProperty({ example: '4.00' })
-  transferredIn: string;
-  @ApiProperty({ example: '4.00' })
-  transferredOut: string;
-  @ApiProperty({ example: '1268.46', description: 'The liability at the end' })
-  closing: string;
-  @ApiProperty({ example: '9.00', description: 'The part of closing frozen by open disputes' })
-  disputed: string;
-}
+/** A roll-forward's money columns (docs/finance.md "The roll-forward"). */
+export class MoneyFiguresDto extends AmountsOf({
+  opening: ['1200.00', 'The liability at the start'],
+  purchased: '500.00',
+  sold: '0.00',
+  recognized: ['412.37', 'Revenue: credits consumed, net of usage corrections'],
+  corrected: [
+    '-1.20',
+    'The money of usage corrections, already inside recognized (positive: more taken; negative: given back)',
+  ],
+  expired: ['12.50', 'Breakage: credits expired unused'],
+  refunded: '6.67',
+  chargedBack: '0.00',
+  voided: '0.00',
+  transferredIn: '4.00',
+  transferredOut: '4.00',
+  closing: ['1268.46', 'The liability at the end'],
+  disputed: ['9.00', 'The part of closing frozen by open disputes'],
+}) {}
 
 export class PeriodFiguresDto extends MoneyFiguresDto {
   @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
@@ -134,24 +122,17 @@ export class PeriodFiguresDto extends MoneyFiguresDto {
   end: string;
 }
 
-export class PromotionalFiguresDto {
-  @ApiInteger({ example: 5000 })
-  opening: number;
-  @ApiInteger({ example: 1000 })
-  granted: number;
-  @ApiInteger({ example: 800 })
-  consumed: number;
-  @ApiInteger({ example: 100 })
-  expired: number;
-  @ApiInteger({ example: 0 })
-  voided: number;
-  @ApiInteger({ example: 0 })
-  transferredIn: number;
-  @ApiInteger({ example: 0 })
-  transferredOut: number;
-  @ApiInteger({ example: 5100 })
-  closing: number;
-}
+/** The promotional credits' columns: credits, not money. */
+export class PromotionalFiguresDto extends CountsOf({
+  opening: 5000,
+  granted: 1000,
+  consumed: 800,
+  expired: 100,
+  voided: 0,
+  transferredIn: 0,
+  transferredOut: 0,
+  closing: 5100,
+}) {}
 
 export class AccountRollForwardDto {
   @ApiPropertyOptional({ example: 'alice', description: 'A user’s account (else orgId)' })

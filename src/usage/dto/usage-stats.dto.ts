@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { CountsOf } from '../../common/validation/figures.js';
 import { ApiInteger } from '../../common/validation/integers.js';
 import { UsageRecordResponseDto } from './record-usage.dto.js';
 
@@ -7,22 +8,13 @@ const creditsMap = (example: Record<string, number>, description: string) =>
   ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example, description });
 
 /** Token counts of the window per kind; a record without a split counts its `tokens` as input. */
-export class TokensByKindDto {
-  @ApiInteger({ example: 1000 })
-  input: number;
-
-  @ApiInteger({ example: 500 })
-  output: number;
-
-  @ApiInteger({ example: 20000 })
-  cacheRead: number;
-
-  @ApiInteger({ example: 0 })
-  cacheWrite: number;
-
-  @ApiInteger({ example: 0 })
-  reasoning: number;
-}
+export class TokensByKindDto extends CountsOf({
+  input: 1000,
+  output: 500,
+  cacheRead: 20000,
+  cacheWrite: 0,
+  reasoning: 0,
+}) {}
 
 /** The breakdowns a user's stats and the system's both answer, each described once. */
 const TokensByKind = () =>
