@@ -31,10 +31,12 @@ import {
   USAGE_SOURCES,
   type UsageSource,
 } from '../../pricing/provider-usage.js';
-import { REVIEW_STATUSES } from './review.dto.js';
 import { DateRangeQueryDto } from './usage-queries.dto.js';
 
 export { DateRangeQueryDto, SystemStatsQueryDto } from './usage-queries.dto.js';
+
+/** Where a record with a shortfall stands in the review queue (usage-review.service.ts). */
+export const REVIEW_STATUSES = ['open', 'resolved'] as const;
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 

@@ -1,12 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { type Termination, TERMINATIONS, USAGE_SOURCES, type UsageSource } from '../../pricing/provider-usage.js';
+import { REVIEW_STATUSES, UsageRecordResponseDto } from './record-usage.dto.js';
 
-export const REVIEW_STATUSES = ['open', 'resolved'] as const;
 export const REVIEW_ACTIONS = ['write_off', 'collect'] as const;
 
 export class ReviewQueryDto extends PageQueryDto {
@@ -32,24 +31,18 @@ export class ResolveRecordDto {
   note?: string;
 }
 
-export class ReviewItemDto {
+/** A record with a shortfall: the record's own fields as a record answers them, and its review. */
+export class ReviewItemDto extends PickType(UsageRecordResponseDto, [
+  'userId',
+  'timestamp',
+  'service',
+  'operation',
+  'credits',
+  'usageSource',
+  'termination',
+] as const) {
   @ApiProperty({ example: '6a1f2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b', format: 'uuid' })
   usageRecordId: string;
-
-  @ApiProperty({ example: 'bob' })
-  userId: string;
-
-  @ApiProperty({ example: '2026-11-22T12:00:00.000Z' })
-  timestamp: string;
-
-  @ApiProperty({ example: 'chat-streaming' })
-  service: string;
-
-  @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
-  operation: string;
-
-  @ApiInteger({ example: 8, description: 'Credits the record billed' })
-  credits: number;
 
   @ApiInteger({ example: 4, description: 'What the settlement could not collect' })
   shortfall: number;
@@ -72,21 +65,6 @@ export class ReviewItemDto {
 
   @ApiProperty({ type: String, nullable: true, example: null })
   note: string | null;
-
-  @ApiProperty({
-    enum: USAGE_SOURCES,
-    example: 'provider',
-    description: 'Where the record’s counts came from (see listUsageRecords)',
-  })
-  usageSource: UsageSource;
-
-  @ApiProperty({
-    enum: [...TERMINATIONS, null],
-    nullable: true,
-    example: 'max_tokens',
-    description: 'How the session’s stream ended, as reported (null: not reported)',
-  })
-  termination: Termination | null;
 }
 
 export class DebtorDto {

@@ -1766,15 +1766,26 @@ export type UsageRecordListResponseDto = {
 };
 
 export type ReviewItemDto = {
-    usageRecordId: string;
     userId: string;
+    /**
+     * When the record was written
+     */
     timestamp: string;
     service: string;
     operation: string;
     /**
-     * Credits the record billed
+     * What the record charged when it was written (it never changes)
      */
     credits: number;
+    /**
+     * Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts or credits given), `estimated` (a streaming session expired, or aborted without counts)
+     */
+    usageSource: 'provider' | 'reported' | 'estimated';
+    /**
+     * How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)
+     */
+    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
+    usageRecordId: string;
     /**
      * What the settlement could not collect
      */
@@ -1787,14 +1798,6 @@ export type ReviewItemDto = {
     resolvedBy: string | null;
     resolvedAt: string | null;
     note: string | null;
-    /**
-     * Where the record’s counts came from (see listUsageRecords)
-     */
-    usageSource: 'provider' | 'reported' | 'estimated';
-    /**
-     * How the session’s stream ended, as reported (null: not reported)
-     */
-    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
 };
 
 export type DebtorDto = {
