@@ -26,6 +26,7 @@ import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { AccountIds } from './account-ids.js';
 import { AccountsRepository } from './accounts.repository.js';
+import { ErasedAccounts } from './erased-accounts.js';
 
 /**
  * The one resolver (docs/trust-model.md "Who may reach an account (the one access rule)"): what a
@@ -40,6 +41,7 @@ export class AccountResolver implements AccountAccess {
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly ids: AccountIds,
+    private readonly erased: ErasedAccounts,
   ) {}
 
   /** The standing of `userId` in the account `owner` names, its id remembered (AccountIds). */
@@ -117,7 +119,8 @@ export class AccountResolver implements AccountAccess {
     return resolved(owner, read.accountId, caller.userId, owner.orgId !== undefined ? read.role : null, true);
   }
 
-  async account(owner: PublicAccount): Promise<ResolvedAccount | null> {
+  async account(owner: PublicAccount, write?: 'write'): Promise<ResolvedAccount | null> {
+    if (write) this.erased.assertNotErased(owner.userId);
     const read = await this.standing(owner, '');
     return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }

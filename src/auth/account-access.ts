@@ -147,8 +147,11 @@ export interface AccountAccess {
   mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
   own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
-  /** The account of an owner a caller the rule already let through names (a service principal's write); null: none. */
-  account(owner: PublicAccount): Promise<ResolvedAccount | null>;
+  /**
+   * The account of an owner a caller the rule already let through names (a service principal's write);
+   * null: none. `write`: an erased user's is 409 ACCOUNT_ERASED, as every write for one is.
+   */
+  account(owner: PublicAccount, write?: 'write'): Promise<ResolvedAccount | null>;
   /**
    * The account a write names in its body (an org, else the caller's own), per `need`; with `manager`,
    * read in its transaction (a write already holding a connection takes no second one).

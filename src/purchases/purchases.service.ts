@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import {
   ACCOUNT_ACCESS,
   type AccountAccess,
@@ -79,7 +78,6 @@ export class PurchasesService {
     @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -87,7 +85,6 @@ export class PurchasesService {
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
-    this.erased.assertNotErased(body.userId);
     if (body.amount !== undefined && toCents(body.amount) <= 0n) {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
@@ -95,7 +92,7 @@ export class PurchasesService {
     if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.changes.tx.run(async (manager) => {
       const owner = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
-      const accountId = (await this.access.account(owner))?.accountId;
+      const accountId = (await this.access.account(owner, 'write'))?.accountId;
       if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
       const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
