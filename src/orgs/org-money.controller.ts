@@ -41,17 +41,27 @@ const READ_MONEY = 'read its money and usage';
 /** The org's readers (owners, admins, billing) and staff read its money; outsiders get 404. */
 const READERS: AccountRule = { org: 'reader', what: READ_MONEY };
 
+/** The org's money reads by operationId, with their summaries in the document. */
+const MONEY_READS = {
+  getOrgBalance: 'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
+  listOrgAllocations: 'The org’s allocations, newest first (org readers, staff)',
+  listOrgLedger: 'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
+  getOrgUsageStats: 'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
+} as const;
+
 /**
  * A read of the org's money: its readers, staff and a portal session of the org's own; 403 for a
- * member below reader. Listed last to first: applyDecorators applies them in order, a stack from
- * its last line up, so the document is the one the stack written out made.
+ * member below reader; `badRequest`: what its 400 means, where its query says more than a page's.
+ * Listed last to first: applyDecorators applies them in order, a stack from its last line up, so
+ * the document is the one the stack written out made.
  */
-function MoneyRead(operationId: string, summary: string, ok: Type<unknown>): MethodDecorator {
+function MoneyRead(operationId: keyof typeof MONEY_READS, ok: Type<unknown>, badRequest?: string): MethodDecorator {
   return applyDecorators(
     OrgRoleForbidden(READ_MONEY),
+    ...(badRequest ? [ApiBadRequestResponse({ description: badRequest, type: ErrorResponseDto })] : []),
     ApiOkResponse({ type: ok }),
     OrgRoute(),
-    ApiOperation({ operationId, summary }),
+    ApiOperation({ operationId, summary: MONEY_READS[operationId] }),
     Auth('user', { account: READERS, portal: 'own' }),
   );
 }
@@ -74,11 +84,7 @@ export class OrgMoneyController {
   ) {}
 
   @Get('balance')
-  @MoneyRead(
-    'getOrgBalance',
-    'The org pool’s available, held and owed credits and its active allocations (org readers, staff)',
-    OrgBalanceResponseDto,
-  )
+  @MoneyRead('getOrgBalance', OrgBalanceResponseDto)
   async balance(
     @Param('orgId') orgId: string,
     @NamedAccount() account: ResolvedAccount,
@@ -87,11 +93,7 @@ export class OrgMoneyController {
   }
 
   @Get('allocations')
-  @MoneyRead(
-    'listOrgAllocations',
-    'The org’s allocations, newest first (org readers, staff)',
-    AllocationListResponseDto,
-  )
+  @MoneyRead('listOrgAllocations', AllocationListResponseDto)
   async allocations(
     @Query() query: OrgAllocationsQueryDto,
     @NamedAccount() account: ResolvedAccount,
@@ -100,12 +102,7 @@ export class OrgMoneyController {
   }
 
   @Get('ledger')
-  @MoneyRead(
-    'listOrgLedger',
-    'The org’s ledger entries, newest first, filtered as a user’s (org readers, staff)',
-    LedgerListResponseDto,
-  )
-  @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
+  @MoneyRead('listOrgLedger', LedgerListResponseDto, 'Bad filter, date or cursor')
   async ledger(
     @Query() query: OrgLedgerQueryDto,
     @NamedAccount() account: ResolvedAccount,
@@ -114,12 +111,7 @@ export class OrgMoneyController {
   }
 
   @Get('usage/stats')
-  @MoneyRead(
-    'getOrgUsageStats',
-    'Statistics of the usage charged to the org, with credits per member (org readers, staff)',
-    OrgUsageStatsResponseDto,
-  )
-  @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
+  @MoneyRead('getOrgUsageStats', OrgUsageStatsResponseDto, 'Bad date, or startDate after endDate')
   async usageStats(
     @Param('orgId') orgId: string,
     @Query() query: DateRangeQueryDto,
