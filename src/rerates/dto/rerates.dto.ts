@@ -3,7 +3,7 @@ import { IsString, Length } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiInteger } from '../../common/validation/integers.js';
-import { CorrectionReason } from '../../usage/dto/correction.dto.js';
+import { CorrectionReason, CreditsDelta } from '../../usage/dto/correction.dto.js';
 import { SimulationDto } from '../../usage/dto/simulations.dto.js';
 import { RERATE_STATUSES, type RerateStatus } from '../entities/pricing-rerate.entity.js';
 
@@ -40,16 +40,13 @@ export class RerateResponseDto {
   @ApiInteger({ example: 1187, description: 'Records corrected so far (one correction each)' })
   corrected: number;
 
-  @ApiInteger({
-    example: -21366,
-    description: 'Σ the corrections’ deltas (credits; negative: given back)',
-  })
+  @CreditsDelta(-21366, 'Σ the corrections’ deltas, in credits')
   delta: number;
 
-  @ApiProperty({ example: '2026-11-21T12:00:00.000Z' })
+  @ApiProperty({ example: '2026-11-21T12:00:00.000Z', description: 'The range’s first instant of occurredAt' })
   from: string;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'The instant after its last (exclusive)' })
   to: string;
 
   @ApiProperty({ type: String, nullable: true, example: null })

@@ -14,6 +14,10 @@ export function CorrectionReason(example: string): PropertyDecorator {
   return applyDecorators(Length(1, 500), IsString(), ApiProperty({ example, minLength: 1, maxLength: 500 }));
 }
 
+/** A change of credits corrections made (`of`: which), described one way wherever one is answered. */
+export const CreditsDelta = (example: number, of: string): PropertyDecorator =>
+  ApiInteger({ example, description: `${of}: negative gives back, positive takes more` });
+
 /**
  * What a usage record should have cost (docs/usage.md "Corrections"): `credits` outright, or counts
  * priced with the record's model at the rule and account price in force at the record's time (the
@@ -62,10 +66,7 @@ export class UsageCorrectionResponseDto {
   @ApiInteger({ example: 8, description: 'Its net credits after' })
   credits: number;
 
-  @ApiInteger({
-    example: -4,
-    description: 'credits − previousCredits: negative gives back, positive takes more',
-  })
+  @CreditsDelta(-4, 'credits − previousCredits')
   delta: number;
 
   @ApiProperty({ example: 'The chat backend double-counted output tokens' })

@@ -150,10 +150,16 @@ export type RerateResponseDto = {
      */
     corrected: number;
     /**
-     * Σ the corrections’ deltas (credits; negative: given back)
+     * Σ the corrections’ deltas, in credits: negative gives back, positive takes more
      */
     delta: number;
+    /**
+     * The range’s first instant of occurredAt
+     */
     from: string;
+    /**
+     * The instant after its last (exclusive)
+     */
     to: string;
     userId: string | null;
     orgId: string | null;
@@ -1669,6 +1675,9 @@ export type SystemUsageStatsResponseDto = {
 export type RecordCorrectionDto = {
     id: string;
     correctionId: string;
+    /**
+     * credits − previousCredits: negative gives back, positive takes more
+     */
     delta: number;
     createdAt: string;
 };
