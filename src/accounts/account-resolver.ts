@@ -119,6 +119,10 @@ export class AccountResolver implements AccountAccess {
     return resolved(owner, read.accountId, caller.userId, owner.orgId !== undefined ? read.role : null, true);
   }
 
+  opened(owner: PublicAccount, manager: EntityManager): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.accounts.opened(manager, kindOf(owner), ownerIdOf(owner));
+  }
+
   async account(owner: PublicAccount, write?: 'write'): Promise<ResolvedAccount | null> {
     if (write) this.erased.assertNotErased(owner.userId);
     const read = await this.standing(owner, '');

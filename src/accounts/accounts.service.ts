@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { AccountErasedError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -199,10 +198,5 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return this.users.exists(manager, userId);
-  }
-
-  /** The account `owner` names with when it was opened (its user's or org's creation); null: none. */
-  opened(manager: EntityManager, owner: PublicAccount): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.users.opened(manager, kindOf(owner), ownerIdOf(owner));
   }
 }

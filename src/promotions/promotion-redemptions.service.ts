@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountsService } from '../accounts/accounts.service.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
 import {
   ACCOUNT_ACCESS,
@@ -46,7 +45,6 @@ export class PromotionRedemptionsService {
     @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountsService) private readonly accounts: AccountsService,
   ) {}
 
   async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
@@ -125,7 +123,7 @@ export class PromotionRedemptionsService {
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
-    const account = await this.accounts.opened(manager, target);
+    const account = await this.access.opened(target, manager);
     if (!account) throw new NotFoundError(target.orgId !== undefined ? 'Org' : 'User');
     assertEligible(promotion, kindOf(target), account.createdAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
