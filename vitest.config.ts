@@ -11,6 +11,8 @@ const withDatabase = {
   // not once per file (each file still starts its own app; nothing keeps state in module scope).
   isolate: false,
   globalSetup: ['./test/support/global-setup.ts'],
+  // A failing test prints its apps' error log lines (a 500's cause).
+  setupFiles: ['./test/support/failed-test-logs.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
 };

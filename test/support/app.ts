@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import type { Role } from '../../src/auth/roles.js';
+import { openAppLogs } from './failed-test-logs.js';
 
 /**
  * NODE_ENV=test on a DATABASE_URL: the service's development secrets are refused there, so every
@@ -79,12 +80,14 @@ export async function startTestApp(
   });
   await app.init();
   const db = new pg.Pool({ connectionString: env.DATABASE_URL ?? inject('databaseUrl'), max: 4 });
+  openAppLogs.add(logs);
   return {
     app,
     http: request(app.getHttpServer()),
     logs,
     db,
     close: async () => {
+      openAppLogs.delete(logs);
       await db.end();
       await app.close();
     },
