@@ -132,6 +132,7 @@ import { PricingRerateLanes1732000960000 } from './1732000960000-pricing-rerate-
 import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-at-once.js';
 import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.js';
 import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js';
+import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -269,4 +270,5 @@ export const MIGRATIONS = [
   RerateEventsAtOnce1732000960010,
   TakeSingleShape1732000980000,
   PlanModelLists1732001010000,
+  EventsSkipDeletedEndpoints1732001011000,
 ];

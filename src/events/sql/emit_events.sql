@@ -18,9 +18,12 @@ AS $function$
       INSERT INTO events (type, user_id, data)
       SELECT p_type, x.user_id, x.data FROM unnest(p_user_ids, p_data) WITH ORDINALITY AS x(user_id, data, ord) ORDER BY x.ord
       RETURNING id)
+    -- The endpoints read under the foreign key's own lock, as emit_event() reads them: one being
+    -- deleted is waited for, then skipped if the deletion committed.
     INSERT INTO webhook_deliveries (event_id, endpoint_id)
       SELECT e.id, w.id FROM e CROSS JOIN webhook_endpoints w
-       WHERE w.is_active AND w.events && ARRAY[p_type, '*']::varchar[];
+       WHERE w.is_active AND w.events && ARRAY[p_type, '*']::varchar[]
+         FOR KEY SHARE OF w;
     GET DIAGNOSTICS v_deliveries = ROW_COUNT;
     -- Sent at commit only, and folded into one per transaction.
     IF v_deliveries > 0 THEN
