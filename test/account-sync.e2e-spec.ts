@@ -3,15 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '../src/accounts/accounts.service.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-
-/** Waits (bounded) for something another connection makes true: a notification's arrival. */
-async function until(what: string, done: () => boolean | Promise<boolean>, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { until } from './support/until.js';
 
 /**
  * Accounts are refreshed from tokens, and each instance remembers what it wrote so that ordinary

@@ -14,6 +14,7 @@ import { migrate, type OwnDatabase, ownDatabase } from './support/own-database.j
 import { expectEveryRowOnce, waitForRuns } from './support/parquet-checks.js';
 import { pgBinariesAvailable, ThrowawayServer } from './support/pg-cluster.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
+import { until } from './support/until.js';
 
 // A run stopped at its most delicate point: a part's files renamed into place, its watermark not yet
 // moved. The lock dance below holds it exactly there: the ledger locked so the run waits before
@@ -24,13 +25,8 @@ const admin = bearer(adminToken);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUN_CONNECTION = 'accounting-parquet-exports';
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`never: ${what}`);
-}
+/** `until()` with the bound a killed process or a stopped server needs: 150 s. */
+const untilLong = (what: string, check: () => Promise<boolean>) => until(what, check, 150_000, 25);
 
 const runWaitsOnLock = (db: pg.Pool, statement: RegExp) => async () => {
   const { rows } = await db.query<{ query: string }>(
@@ -70,11 +66,11 @@ async function stopBetweenRenameAndWatermark(
     await ledgerLock.query('BEGIN');
     await ledgerLock.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
     const runId = await start();
-    await until('the run waits to read the ledger', runWaitsOnLock(db, /export_rows|credit_ledger/));
+    await untilLong('the run waits to read the ledger', runWaitsOnLock(db, /export_rows|credit_ledger/));
     await partsLock.query('BEGIN');
     await partsLock.query('LOCK TABLE export_parts IN SHARE MODE');
     await ledgerLock.query('COMMIT');
-    await until('the run waits to mark the ledger part done', async () => {
+    await untilLong('the run waits to mark the ledger part done', async () => {
       const files = await ledgerFiles(dir, runId);
       return files.length > 0 && (await runWaitsOnLock(db, /UPDATE export_parts/)());
     });
@@ -226,12 +222,12 @@ describe('kill -9 of the exporting process', () => {
           headers: { Authorization: `Bearer ${adminToken}` },
         });
         expect(res.status).toBe(202);
-        await until('the part writer waits to read the ledger', runWaitsOnLock(db, /credit_ledger/));
+        await untilLong('the part writer waits to read the ledger', runWaitsOnLock(db, /credit_ledger/));
         const writers = partWriters(parent);
         expect(writers).toHaveLength(1);
         service.child.kill('SIGKILL');
         await service.exit;
-        await until('the part writer has ended with its process', async () => !running(writers[0]));
+        await untilLong('the part writer has ended with its process', async () => !running(writers[0]));
       } finally {
         await ledgerLock.query('ROLLBACK').catch(() => undefined);
         ledgerLock.release(true);
@@ -284,7 +280,10 @@ describe.skipIf(!pgBinariesAvailable)('a PostgreSQL restart during a run', () =>
       db.on('error', () => undefined);
       try {
         // The cut run could not record its end (the database was gone); the part it left is `writing`.
-        await until('the database answers again', async () => (await t.http.get('/api/health/ready')).status === 200);
+        await untilLong(
+          'the database answers again',
+          async () => (await t.http.get('/api/health/ready')).status === 200,
+        );
         expect((await db.query(`SELECT export_id FROM export_parts WHERE status = 'writing'`)).rows).toEqual([
           { export_id: `${runId}-ledger_entries` },
         ]);

@@ -13,6 +13,7 @@ import { expectInvariants } from './support/invariants.js';
 import { migrate, type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { pgBinariesAvailable, ThrowawayServer } from './support/pg-cluster.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
+import { until } from './support/until.js';
 
 // A re-rate (docs/pricing.md "Re-rating") cut while its second chunk is half written: the first chunk
 // committed (its corrections and the cursor), the second's first corrections written but not
@@ -30,13 +31,8 @@ const PRICED = 10;
 const RERATED = 4;
 const GRANTED = 1000;
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2400; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`never: ${what}`);
-}
+/** `until()` with the bound a killed instance's lease needs: 60 s. */
+const untilLong = (what: string, check: () => Promise<boolean>) => until(what, check, 60_000, 25);
 
 interface Seeded {
   user: FixtureUser;
@@ -135,7 +131,7 @@ async function holdInSecondChunk(
     const id = await start();
     // The chunk's corrections are one statement (usage_records_correct()), record after record: it
     // waits on the third record's lock with the first two corrected.
-    await until('the second chunk waits for its third record', async () =>
+    await untilLong('the second chunk waits for its third record', async () =>
       (await waitingOn(db, lockPid)).some((r) => /FROM usage_records_correct\(/.test(r.query)),
     );
     // The first chunk is committed whole; the second's corrections so far are not visible.
@@ -172,7 +168,7 @@ async function resumeAndExpectExactlyOnce(t: TestApp, seeded: Seeded, id: string
   await runner.resume();
   await runner.settled();
   let done: Record<string, unknown> = {};
-  await until('the re-rate completes', async () => {
+  await untilLong('the re-rate completes', async () => {
     done = (await t.http.get(`/api/pricing/rerates/${id}`).set(admin).expect(200)).body as Record<string, unknown>;
     expect(done.status, JSON.stringify(done)).not.toBe('failed');
     return done.status === 'completed';
@@ -265,7 +261,7 @@ describe('kill -9 of the re-rating process', () => {
             [lockPid],
           );
           // The killed instance's lease goes with its connection.
-          await until(
+          await untilLong(
             'the killed lease is gone',
             async () =>
               (
@@ -324,7 +320,7 @@ describe.skipIf(!pgBinariesAvailable)(restartTitle, () => {
         async (id) => (await t.http.get(`/api/pricing/rerates/${id}`).set(admin)).body as Record<string, unknown>,
         () => server.restart(),
       );
-      await until('the database answers again', async () => (await t.http.get('/api/health/ready')).status === 200);
+      await untilLong('the database answers again', async () => (await t.http.get('/api/health/ready')).status === 200);
       // The cut run ended here (a lost connection leaves the re-rate running, for the job to resume).
       await t.app.get(RerateRunner).settled();
       await expectCutAfterFirstChunk(t, seeded, id);

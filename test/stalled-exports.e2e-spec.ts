@@ -7,6 +7,7 @@ import { ExportConnections } from '../src/database/export-connections.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
+import { until } from './support/until.js';
 
 // "Fail closed, stay up": clients that request a CSV export and never read it held a connection of the
 // request pool each (idle in transaction, FETCH 1000), so four of them made every other request and
@@ -49,15 +50,6 @@ const exportsHolding = (t: TestApp) => {
   const stats = t.app.get(ExportConnections).stats();
   return stats ? stats.total - stats.idle : 0;
 };
-
-/** Polls a state of the app (never a fixed wait) until it holds, for at most `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('ten stalled exports, a small request pool', () => {
   let t: TestApp;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { bearer, startTestApp, TEST_INTERNAL_API_KEY, type TestApp, token, uniqueId } from './support/app.js';
 import { freePort, TestRedis } from './support/redis-server.js';
+import { until } from './support/until.js';
 
 // REDIS_URL: two instances count against one limit; when Redis is gone each instance falls back to
 // its own counters (fail open, logged), and shares again once Redis is back.
@@ -22,15 +23,6 @@ const warnings = (t: TestApp, text: RegExp) => t.logs.filter((l) => text.test(l)
 const storeErrors = async (t: TestApp) =>
   (await t.app.get(MetricsService).registry.getSingleMetric('accounting_rate_limit_store_errors_total')!.get())
     .values[0]?.value ?? 0;
-
-/** Waits (bounded) for a condition that depends on a reconnect, not on the passing of time. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('REDIS_URL: rate limits shared by two instances', () => {
   let redis: TestRedis;
@@ -108,9 +100,11 @@ describe('REDIS_URL: rate limits shared by two instances', () => {
 
     await redis.resume();
     // Logged outside any request: Nest's logger is one per process, so either app's log may hold both lines.
-    await eventually(
-      () => [...a.logs, ...b.logs].filter((l) => /rate limits are shared again/.test(l)).length === 2,
+    await until(
       'both instances to reconnect',
+      () => [...a.logs, ...b.logs].filter((l) => /rate limits are shared again/.test(l)).length === 2,
+      10_000,
+      50,
     );
     const fresh = bearer(token({ sub: uniqueId('back') }));
     for (const app of [a, b, a, b]) await app.http.get(me).set(fresh).expect(200);

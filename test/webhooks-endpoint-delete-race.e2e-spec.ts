@@ -4,15 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
-
-/** Waits (bounded) for something another connection makes true. */
-async function until(what: string, done: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { until } from './support/until.js';
 
 /**
  * An event emitted while a webhook endpoint is being deleted: the change that emits it (a grant, a
