@@ -15,9 +15,16 @@ export interface CreateOutcome<T> {
 }
 
 /**
- * Answers a handler's `CreateOutcome`: the value, with the route's code when made now; 200 and
- * `Idempotent-Replayed: true` for a replay, as a replayed Idempotency-Key answers. It runs inside
- * the idempotency interceptor, which then stores the code this sets.
+ * A create found made by an earlier request answers 200 and `Idempotent-Replayed: true`, as a
+ * replayed Idempotency-Key answers (the route's own code stays for one made now).
+ */
+export function answerReplayed(res: Response): void {
+  res.status(200).setHeader(REPLAYED_HEADER, 'true');
+}
+
+/**
+ * Answers a handler's `CreateOutcome`: the value, answered as a replay (`answerReplayed`) when it
+ * was one. It runs inside the idempotency interceptor, which then stores the code this sets.
  */
 @Injectable()
 export class ReplayedCreateInterceptor implements NestInterceptor {
@@ -25,7 +32,7 @@ export class ReplayedCreateInterceptor implements NestInterceptor {
     const res = context.switchToHttp().getResponse<Response>();
     return next.handle().pipe(
       map(({ value, replayed }) => {
-        if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
+        if (replayed) answerReplayed(res);
         return value;
       }),
     );

@@ -22,8 +22,8 @@ import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/err
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decorator.js';
 import { DeferredBodyInterceptor } from '../common/http/deferred-body.interceptor.js';
-import { REPLAYED_HEADER } from '../idempotency/idempotency.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { answerReplayed } from '../idempotency/replayed-create.interceptor.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { ApiCsvExportRefusals } from './csv-export.decorator.js';
@@ -150,7 +150,8 @@ export class UsageController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<UsageRecordResponseDto> {
     const { record, replayed } = await this.usage.record(user, body);
-    if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
+    // The hot route answers its replay itself: a second interceptor would cost every record.
+    if (replayed) answerReplayed(res);
     return record;
   }
 
