@@ -58,7 +58,8 @@ export class ReconciliationsController {
   @ApiCreatedResponse({ type: ReconciliationResponseDto, description: 'A new reconciliation' })
   @ApiOkResponse({
     type: ReconciliationResponseDto,
-    description: 'Replayed report: this report was reconciled before, and this is that reconciliation',
+    description:
+      'Replayed report: this report was reconciled before, and this is that reconciliation, with `Idempotent-Replayed: true`',
   })
   @ApiBadRequestResponse({
     description:

@@ -60,7 +60,8 @@ export class ReratesController {
   @ApiAcceptedResponse({ type: RerateResponseDto, description: 'The re-rate, started' })
   @ApiOkResponse({
     type: RerateResponseDto,
-    description: 'Replayed: the rerateId was used before with this body; that re-rate',
+    description:
+      'Replayed: the rerateId was used before with this body; that re-rate, with `Idempotent-Replayed: true`',
   })
   @ApiBadRequestResponse({
     description: 'Invalid body (to ≤ from, a rule invalid…); RANGE_TOO_LONG: more than 400 days',

@@ -62,7 +62,8 @@ export class UsageCorrectionsController {
   @ApiCreatedResponse({ type: UsageCorrectionResponseDto, description: 'Corrected (delta 0: nothing moved)' })
   @ApiOkResponse({
     type: UsageCorrectionResponseDto,
-    description: 'Replayed: the correctionId was used on this record before; the first answer, nothing moved',
+    description:
+      'Replayed: the correctionId was used on this record before; the first answer, nothing moved, with `Idempotent-Replayed: true`',
   })
   @ApiBadRequestResponse({
     description: 'Invalid body: none or more than one way of saying the cost, counts for a record without a model',

@@ -4137,7 +4137,7 @@ export type CreateRerateError = CreateRerateErrors[keyof CreateRerateErrors];
 
 export type CreateRerateResponses = {
     /**
-     * Replayed: the rerateId was used before with this body; that re-rate
+     * Replayed: the rerateId was used before with this body; that re-rate, with `Idempotent-Replayed: true`
      */
     200: RerateResponseDto;
     /**
@@ -6698,7 +6698,7 @@ export type CorrectUsageRecordError = CorrectUsageRecordErrors[keyof CorrectUsag
 
 export type CorrectUsageRecordResponses = {
     /**
-     * Replayed: the correctionId was used on this record before; the first answer, nothing moved
+     * Replayed: the correctionId was used on this record before; the first answer, nothing moved, with `Idempotent-Replayed: true`
      */
     200: UsageCorrectionResponseDto;
     /**
@@ -9547,7 +9547,7 @@ export type CreateReconciliationError = CreateReconciliationErrors[keyof CreateR
 
 export type CreateReconciliationResponses = {
     /**
-     * Replayed report: this report was reconciled before, and this is that reconciliation
+     * Replayed report: this report was reconciled before, and this is that reconciliation, with `Idempotent-Replayed: true`
      */
     200: ReconciliationResponseDto;
     /**
