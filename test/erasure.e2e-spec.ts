@@ -121,12 +121,13 @@ describe('erasure of a person', () => {
       .set(jwt)
       .send({ email: { 'credits.expiring': false } })
       .expect(200);
-    // A portal session; a stored idempotent answer that echoes the person (as a client's own data may).
+    // A portal session; an answer stored for the person's own principal that echoes them (as a
+    // client's own data may: the email anywhere, the username under a name key).
     await t.http.post('/api/portal/sessions').set(admin).send({ userId }).expect(201);
     await own.db.query(
       `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code, response_body)
        VALUES ($1, $2, repeat('0', 64), 'POST', '/api/usage/record', 201, $3)`,
-      [adminId, `erase-${userId}`, { metadata: { customer: email, handle: username }, credits: 1 }],
+      [`user:${userId}`, `erase-${userId}`, { metadata: { customer: email, username }, credits: 1 }],
     );
     // Staff actions about them (limits), and entries and a webhook payload that name them in their JSON.
     await t.http.put(`/api/credits/limits/${userId}`).set(admin).send({ overdraftLimit: 5 }).expect(200);
@@ -136,13 +137,13 @@ describe('erasure of a person', () => {
       [
         adminId,
         userId,
-        { contact: { email: email.toUpperCase(), note: `write to ${email}` }, list: [username, 'keep'] },
+        { contact: { email: email.toUpperCase(), note: `write to ${email}` }, displayName: [username, 'keep'] },
         { username, userId },
       ],
     );
     await own.db.query(`SELECT emit_event('credits.granted', $1, $2)`, [
       userId,
-      { userId, to: { email, username }, tags: ['x', username] },
+      { userId, to: { email, username }, tags: ['x'], note: `for ${username}, see ${email}.` },
     ]);
     // The low-balance email (60 of 100 spent, threshold 50), made and kept (no SMTP_URL).
     expect(await t.app.get(EmailWorker).runDue()).toBeGreaterThan(0);
@@ -187,7 +188,7 @@ describe('erasure of a person', () => {
       [userId],
     );
     expect(entries[0]).toEqual({
-      before: { contact: { email: null, note: null }, list: [null, 'keep'] },
+      before: { contact: { email: null, note: null }, displayName: [null, 'keep'] },
       after: { username: null, userId },
     });
   });
@@ -296,11 +297,37 @@ describe('erasure of a person', () => {
     }
   });
 
-  it('replaces the username only where a string is exactly it, and any string holding the email', async () => {
-    const { rows } = await own.db.query(`SELECT json_erase($1, 'a@b.io', 'ann') AS doc`, [
-      { n: 'ann', s: 'anna', w: 'hi ann', e: 'Mail A@B.IO now', k: [1, true, 'ann', { d: 'a@b.io' }] },
-    ]);
-    expect(rows[0].doc).toEqual({ n: null, s: 'anna', w: 'hi ann', e: null, k: [1, true, null, { d: null }] });
+  it('matches the email as a whole address anywhere, the username as a whole word under name keys only', async () => {
+    const { rows } = await own.db.query(
+      `SELECT erase_json($1, erase_email_pattern('a@b.io'), erase_name_pattern('ann'), false) AS doc,
+              erase_text($2, erase_email_pattern('a@b.io'), erase_name_pattern('ann')) AS text`,
+      [
+        {
+          username: 'ann',
+          name: 'anna',
+          note: 'hi ann',
+          s: 'ann',
+          source: 'ann',
+          e: 'Mail A@B.IO now',
+          o: 'ba@b.io',
+          u: 'a@b.io.uk',
+          k: [1, true, 'ann', { d: 'a@b.io', displayName: ['ann', 'bob'] }],
+        },
+        'Keys of ann (a@b.io, not ba@b.io or anna).',
+      ],
+    );
+    expect(rows[0].doc).toEqual({
+      username: null,
+      name: 'anna',
+      note: null,
+      s: 'ann',
+      source: 'ann',
+      e: null,
+      o: 'ba@b.io',
+      u: 'a@b.io.uk',
+      k: [1, true, 'ann', { d: null, displayName: [null, 'bob'] }],
+    });
+    expect(rows[0].text).toBe('Keys of [erased] ([erased], not ba@b.io or anna).');
   });
 
   it('a Parquet export after the erasure holds neither the email nor the username', async () => {

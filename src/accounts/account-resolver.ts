@@ -67,6 +67,7 @@ export class AccountResolver implements AccountAccess {
       orgStanding: () => Promise.resolve(standing),
       userExists: () => Promise.resolve(standing.exists),
     });
+    if (rule.write && owner) this.writable(owner);
     if (!owner || !read?.accountId) return null;
     return resolved(owner, read.accountId, caller.userId, read.role);
   }
@@ -100,6 +101,12 @@ export class AccountResolver implements AccountAccess {
   ): Promise<void> {
     const role = owner.orgId !== undefined ? (await this.standing(owner, caller.userId, manager)).role : null;
     decideGrant(caller, owner, role, what);
+    this.writable(owner);
+  }
+
+  writable(owner: PublicAccount): void {
+    // Known in memory (ErasedAccounts): the refusal costs no statement.
+    this.erased.assertNotErased(owner.userId);
   }
 
   async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {

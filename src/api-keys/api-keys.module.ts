@@ -9,6 +9,7 @@ import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { ApiKeysErasureRepository } from './api-keys-erasure.repository.js';
 import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
@@ -22,6 +23,7 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
   imports: [TypeOrmModule.forFeature([ApiKey]), AccountsModule, AuditModule, CreditsModule],
   controllers: [ApiKeysController],
   providers: [
+    ApiKeysErasureRepository,
     ApiKeysService,
     ApiKeysRepository,
     CoalescedKeyLookups,
@@ -30,6 +32,6 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
     PayerService,
     { provide: NAMED_KEYS, useExisting: ApiKeysRepository },
   ],
-  exports: [ApiKeysService, PayerService],
+  exports: [ApiKeysErasureRepository, ApiKeysService, PayerService],
 })
 export class ApiKeysModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import type { ErasedRows } from '../common/erasure.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
@@ -54,9 +55,14 @@ export class AuditRepository {
    * `at` is the transaction's time cut to milliseconds, the precision it is shown at: a time read
    * from an entry, used as a `from`/`to` bound, then finds that entry.
    */
-  /** audit_log_erase() (src/audit/sql/): the entries naming the user's email or username, rewritten. */
-  async eraseMentions(manager: EntityManager, userId: string): Promise<number> {
-    const rows: { n: number }[] = await manager.query(`SELECT audit_log_erase($1) AS n`, [userId]);
+  /** audit_log_erase() (src/audit/sql/): the user's own entries without their email or username. */
+  async eraseMentions(manager: EntityManager, userId: string, targets: ErasedRows[]): Promise<number> {
+    const pairs = targets.flatMap((t) => t.ids.map((id) => [t.targetType, id] as const));
+    const rows: { n: number }[] = await manager.query(`SELECT audit_log_erase($1, $2::varchar[], $3::varchar[]) AS n`, [
+      userId,
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ]);
     return rows[0].n;
   }
 

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { roleSatisfies } from '../auth/roles.js';
+import type { ErasedRows } from '../common/erasure.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { currentRequest } from '../common/logging/logger.js';
 import { parseDateRange } from '../common/validation/date-range.js';
@@ -60,11 +61,12 @@ export class AuditService {
 
   /**
    * An erasure's pass over the log (docs/erasure.md): `audit_log_erase()`, the one function that may
-   * rewrite entries, takes the user's email and username out of every entry's before/after. Run in the
-   * erasure's transaction before the account forgets them; answers how many entries it rewrote.
+   * rewrite entries, takes the user's email and username out of their own entries (those they acted
+   * in, those about their account or about one of `targets`, their rows). Run in the erasure's
+   * transaction before the account forgets them; answers how many entries it rewrote.
    */
-  eraseMentions(manager: EntityManager, userId: string): Promise<number> {
-    return this.audit.eraseMentions(manager, userId);
+  eraseMentions(manager: EntityManager, userId: string, targets: ErasedRows[]): Promise<number> {
+    return this.audit.eraseMentions(manager, userId, targets);
   }
 
   async record(manager: EntityManager, change: AuditChange): Promise<void> {

@@ -32,6 +32,8 @@ export interface AccountRule {
   services?: true;
   /** An active member naming themself in `userId` may (their own member view; leaving). */
   selfMember?: true;
+  /** The route writes to the account: an erased user's answers 409 ACCOUNT_ERASED (docs/erasure.md). */
+  write?: true;
 }
 
 export type OrgReach = 'member' | 'reader' | 'manager' | 'staff';
@@ -133,7 +135,8 @@ export interface AccountAccess {
   /**
    * Separation of duties for a grant, a transfer in or a plan change of `owner` (403
    * SELF_GRANT_FORBIDDEN below admin for the caller's own account or an org they are an active member
-   * of), read in `manager`'s transaction: membership at the time of the change.
+   * of), read in `manager`'s transaction: membership at the time of the change. An erased user's
+   * account: 409 ACCOUNT_ERASED, as every write naming it.
    */
   forGrant(
     caller: AuthUser,
@@ -141,6 +144,8 @@ export interface AccountAccess {
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<void>;
+  /** A write naming `owner`: 409 ACCOUNT_ERASED when it is an erased user's account (docs/erasure.md). */
+  writable(owner: PublicAccount): void;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
   memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */

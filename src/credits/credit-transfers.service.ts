@@ -49,6 +49,7 @@ export class CreditTransfersService {
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts);
     // the resolver names the caller as the org's member when they are one (separation of duties).
     for (const side of [from, to]) {
+      this.access.writable(side);
       if (side.orgId === undefined) continue;
       const org = await this.access.forWrite(caller, side.orgId, { member: false });
       if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))

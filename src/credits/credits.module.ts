@@ -35,6 +35,7 @@ import { CreditsController } from './credits.controller.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
 import { CreditsBatchRepository } from './credits-batch.repository.js';
+import { CreditsErasureRepository } from './credits-erasure.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
 import { CreditCap } from './entities/credit-cap.entity.js';
@@ -65,6 +66,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
   ],
   controllers: [CreditsController, CreditLimitsController, CreditTransfersController, AutoRechargeController],
   providers: [
+    CreditsErasureRepository,
     CreditsService,
     CreditAdminService,
     CreditLimitsService,
@@ -93,6 +95,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditCorrectionsService,
   ],
   exports: [
+    CreditsErasureRepository,
     CreditAdminService,
     CreditCorrectionsService,
     CreditCapsService,

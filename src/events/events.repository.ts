@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { EMAIL_RE, type ErasedPerson, erasureParams, NAME_RE } from '../common/erasure.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { SqlFilter } from '../database/sql-filter.js';
 import type { EventType, EventView } from './event-types.js';
@@ -49,13 +50,18 @@ export class EventsRepository {
   }
 
   /**
-   * An erasure (docs/erasure.md): every event whose data names the email or the username (json_erase(),
-   * src/accounts/sql/), so no webhook payload still to deliver carries them. Answers how many.
+   * An erasure (docs/erasure.md): the person's own events (`user_id`, indexed) lose the email and the
+   * username (erase_json()), so no webhook payload still to deliver carries them; other accounts'
+   * events are never read. Answers how many changed.
    */
-  async erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
+  async erase(manager: EntityManager, person: ErasedPerson): Promise<number> {
     const rows: unknown[] = await manager.query(
-      `UPDATE events SET data = json_erase(data, $1, $2) WHERE json_mentions(data, $1, $2) RETURNING id`,
-      [email, username],
+      `WITH erased AS (
+         SELECT id, erase_json(data, ${EMAIL_RE}, ${NAME_RE}, false) AS data FROM events WHERE user_id = $1)
+       UPDATE events e SET data = erased.data FROM erased
+        WHERE e.id = erased.id AND e.data IS DISTINCT FROM erased.data
+       RETURNING e.id`,
+      erasureParams(person),
     );
     return rows.length;
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { ErasedPerson } from '../common/erasure.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import type { EventPayloads, EventType, EventView } from './event-types.js';
 import { EventsRepository, toEventView } from './events.repository.js';
@@ -20,9 +21,9 @@ export class EventsService {
     return this.events.emit(manager, type, userId, data);
   }
 
-  /** An erasure: the person's email and username out of every event's data (docs/erasure.md). */
-  erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
-    return this.events.erase(manager, email, username);
+  /** An erasure: the person's email and username out of their own events' data (docs/erasure.md). */
+  erase(manager: EntityManager, person: ErasedPerson): Promise<number> {
+    return this.events.erase(manager, person);
   }
 
   async list(query: { type?: string; userId?: string; cursor?: string }, limit: number): Promise<Page<EventView>> {

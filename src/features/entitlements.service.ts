@@ -29,7 +29,7 @@ export const CHECKERS: AccountRule = { user: 'holder', org: 'member', services: 
 /** Who reads an account's entitlements: staff, the user, the org's members (portal tokens: their session's). */
 export const ENTITLEMENT_READERS: AccountRule = { user: 'holder', org: 'member', what: 'read its features' };
 /** Who sets an override: staff (supervisor and up). */
-const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff' };
+const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff', write: true };
 
 /**
  * Grants and checks (docs/features.md): an account's overrides, its entitlements, and the check, which

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
+import { EMAIL_RE, type ErasedPerson, erasureParams, NAME_RE } from '../common/erasure.js';
 import { IdempotencyKey } from './entities/idempotency-key.entity.js';
 
 export interface StoredResponse {
@@ -73,17 +74,25 @@ export class IdempotencyRepository {
       .execute();
   }
 
-  /** Deletes up to `batch` keys older than `olderThanHours`; returns how many it deleted. */
-  /** An erasure (docs/erasure.md): the email and username out of every stored answer. Answers how many. */
-  async erase(manager: EntityManager, email: string | null, username: string | null): Promise<number> {
+  /**
+   * An erasure (docs/erasure.md): the email and username out of the answers stored for the person's
+   * own principal (`user:<id>`, their JWTs and keys alike; the primary key's prefix), never another
+   * principal's. Answers how many changed.
+   */
+  async erase(manager: EntityManager, person: ErasedPerson): Promise<number> {
     const rows: unknown[] = await manager.query(
-      `UPDATE idempotency_keys SET response_body = json_erase(response_body, $1, $2)
-        WHERE json_mentions(response_body, $1, $2) RETURNING 1`,
-      [email, username],
+      `WITH erased AS (
+         SELECT principal, key, erase_json(response_body, ${EMAIL_RE}, ${NAME_RE}, false) AS body
+           FROM idempotency_keys WHERE principal = 'user:' || $1)
+       UPDATE idempotency_keys i SET response_body = erased.body FROM erased
+        WHERE i.principal = erased.principal AND i.key = erased.key AND i.response_body IS DISTINCT FROM erased.body
+       RETURNING 1`,
+      erasureParams(person),
     );
     return rows.length;
   }
 
+  /** Deletes up to `batch` keys older than `olderThanHours`; returns how many it deleted. */
   async deleteOlderThan(olderThanHours: number, batch: number): Promise<number> {
     const rows: { n: number }[] = await this.keys.query(
       `WITH doomed AS (

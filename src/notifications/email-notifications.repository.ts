@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { EMAIL_RE, type ErasedPerson, erasureParams, NAME_RE } from '../common/erasure.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
 import { SqlFilter } from '../database/sql-filter.js';
@@ -187,18 +188,19 @@ export class EmailNotificationsRepository {
   }
 
   /**
-   * An erasure (docs/erasure.md): the user's emails, kept or sent, lose address, subject and bodies
-   * (and an error naming the address); one still pending is suppressed, never sent. Answers how many.
+   * An erasure (docs/erasure.md): the user's own emails (`user_id`, indexed), kept or sent, lose
+   * address, subject and bodies (and the address in an error); one still pending is suppressed, never
+   * sent. Another user's emails are never read, whatever their address. Answers how many.
    */
-  async erase(manager: EntityManager, userId: string, email: string | null): Promise<number> {
+  async erase(manager: EntityManager, person: ErasedPerson): Promise<number> {
     const rows: unknown[] = await manager.query(
       `UPDATE email_notifications
           SET to_address = NULL, subject = NULL, text_body = NULL, html_body = NULL,
-              last_error = CASE WHEN strpos(lower(last_error), lower($2)) > 0 THEN NULL ELSE last_error END,
+              last_error = erase_text(last_error, ${EMAIL_RE}, ${NAME_RE}),
               status = CASE WHEN status = 'pending' THEN 'suppressed' ELSE status END
-        WHERE user_id = $1 OR strpos(lower(to_address), lower($2)) > 0
+        WHERE user_id = $1
         RETURNING 1`,
-      [userId, email],
+      erasureParams(person),
     );
     return rows.length;
   }

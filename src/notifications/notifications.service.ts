@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { ErasedPerson } from '../common/erasure.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
@@ -41,8 +42,8 @@ export class NotificationsService {
   ) {}
 
   /** An erasure: the user's emails without address, subject or bodies (docs/erasure.md). */
-  erase(manager: EntityManager, userId: string, email: string | null): Promise<number> {
-    return this.emails.erase(manager, userId, email);
+  erase(manager: EntityManager, person: ErasedPerson): Promise<number> {
+    return this.emails.erase(manager, person);
   }
 
   async preferences(userId: string): Promise<{ email: Record<EmailKind, boolean> }> {

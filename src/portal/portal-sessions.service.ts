@@ -40,6 +40,8 @@ export class PortalSessionsService {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
       if (!(await this.sessions.userExists(manager, dto.userId))) throw new NotFoundError('User');
+      // An erased person gets no session (it would mint keys for them): 409 ACCOUNT_ERASED.
+      this.access.writable({ userId: dto.userId });
       // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule.
       if (dto.orgId !== undefined) await this.access.memberOf(dto.orgId, dto.userId, manager);
       const token = generatePortalToken();

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { PortalStrategy } from './portal.strategy.js';
+import { PortalErasureRepository } from './portal-erasure.repository.js';
 import { PortalSessionsController } from './portal-sessions.controller.js';
 import { PortalSessionsJob } from './portal-sessions.job.js';
 import { PortalSessionsRepository } from './portal-sessions.repository.js';
@@ -16,6 +17,13 @@ import { PortalSessionsService } from './portal-sessions.service.js';
 @Module({
   imports: [ApiKeysModule, AuditModule],
   controllers: [PortalSessionsController],
-  providers: [PortalSessionsRepository, PortalSessionsService, PortalStrategy, PortalSessionsJob],
+  providers: [
+    PortalErasureRepository,
+    PortalSessionsRepository,
+    PortalSessionsService,
+    PortalStrategy,
+    PortalSessionsJob,
+  ],
+  exports: [PortalErasureRepository],
 })
 export class PortalModule {}

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { AccountPricesController } from './account-prices.controller.js';
 import { AccountPricesService } from './account-prices.service.js';
+import { AccountPricesErasureRepository } from './account-prices-erasure.repository.js';
 import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingController } from './pricing.controller.js';
@@ -15,7 +16,7 @@ import { PricingCache } from './pricing-cache.js';
   imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule],
   // AccountPricesController first: its `accounts` routes before PricingController's `:modelId`.
   controllers: [AccountPricesController, PricingController],
-  providers: [PricingService, PricingRepository, PricingCache, AccountPricesService],
-  exports: [PricingService],
+  providers: [AccountPricesErasureRepository, PricingService, PricingRepository, PricingCache, AccountPricesService],
+  exports: [AccountPricesErasureRepository, PricingService],
 })
 export class PricingModule {}

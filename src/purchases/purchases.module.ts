@@ -17,6 +17,7 @@ import { PurchaseRefundsService } from './purchase-refunds.service.js';
 import { PurchasesController } from './purchases.controller.js';
 import { PurchasesRepository } from './purchases.repository.js';
 import { PurchasesService } from './purchases.service.js';
+import { PurchasesErasureRepository } from './purchases-erasure.repository.js';
 import { StripeWebhookController } from './stripe/stripe-webhook.controller.js';
 import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
 
@@ -31,6 +32,7 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
   ],
   controllers: [PurchasesController, StripeWebhookController, PackagesController],
   providers: [
+    PurchasesErasureRepository,
     PurchasesRepository,
     PurchasesService,
     PurchaseRefundsService,
@@ -38,6 +40,6 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
     PackagesRepository,
     PackagesService,
   ],
-  exports: [PurchasesService],
+  exports: [PurchasesErasureRepository, PurchasesService],
 })
 export class PurchasesModule {}

@@ -33,6 +33,7 @@ const CORRECTORS: AccountRule = {
   services: true,
   staff: 'supervisor',
   what: 'correct its usage',
+  write: true,
 };
 
 /** The instant a record's caps counted it (its key's and member's periods): when it was written. */

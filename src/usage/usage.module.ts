@@ -20,6 +20,7 @@ import { UsageBatchService } from './usage-batch.service.js';
 import { UsageCorrectionsController } from './usage-corrections.controller.js';
 import { UsageCorrectionsRepository } from './usage-corrections.repository.js';
 import { UsageCorrectionsService } from './usage-corrections.service.js';
+import { UsageErasureRepository } from './usage-erasure.repository.js';
 import { UsageEventIdsJob } from './usage-event-ids.job.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
@@ -43,6 +44,7 @@ import { UsageStatsService } from './usage-stats.service.js';
   ],
   controllers: [UsageController, UsageReviewController, UsageCorrectionsController, SimulationsController],
   providers: [
+    UsageErasureRepository,
     CoalescedRecords,
     UsageAuditRepository,
     UsageService,
@@ -59,6 +61,13 @@ import { UsageStatsService } from './usage-stats.service.js';
     UsageCorrectionsRepository,
     UsageCorrectionsService,
   ],
-  exports: [UsageService, UsageStatsService, UsageRecordsService, UsageCorrectionsService, UsageAuditRepository],
+  exports: [
+    UsageErasureRepository,
+    UsageService,
+    UsageStatsService,
+    UsageRecordsService,
+    UsageCorrectionsService,
+    UsageAuditRepository,
+  ],
 })
 export class UsageModule {}

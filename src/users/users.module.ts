@@ -3,11 +3,16 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { UserAccount } from '../accounts/entities/user-account.entity.js';
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { PortalModule } from '../portal/portal.module.js';
+import { PricingModule } from '../pricing/pricing.module.js';
+import { PurchasesModule } from '../purchases/purchases.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { ErasureService } from './erasure.service.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
@@ -20,11 +25,16 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [
     AccountsModule,
+    ApiKeysModule,
     AuditModule,
     CreditsModule,
     EventsModule,
     NotificationsModule,
     PlansModule,
+    PortalModule,
+    PricingModule,
+    PurchasesModule,
+    UsageModule,
     TypeOrmModule.forFeature([UserAccount]),
   ],
   controllers: [UsersController],

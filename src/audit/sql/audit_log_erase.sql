@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.audit_log_erase(p_user_id character varying)
+CREATE OR REPLACE FUNCTION public.audit_log_erase(p_user_id character varying, p_target_types character varying[], p_target_ids character varying[])
  RETURNS integer
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -6,23 +6,37 @@ CREATE OR REPLACE FUNCTION public.audit_log_erase(p_user_id character varying)
 AS $function$
       -- An erasure's pass over the audit log (docs/erasure.md): the one way an entry is ever rewritten.
       -- It runs as the log's owner and takes the email and username from the account itself, which must
-      -- not be erased yet: a caller can only take a real person out, never rewrite chosen text. Every
-      -- string of an entry's before/after equal to the username or holding the email becomes null.
+      -- not be erased yet: a caller can only take a real person out, never rewrite chosen text. Only the
+      -- person's own entries are read, each through an index: those they acted in, those whose target
+      -- is their account, and those whose target is one of their rows the caller names (their keys,
+      -- allocations, transfers, records, prices, purchases, portal sessions). In them erase_json() nulls
+      -- a string holding the email as a whole address, and the username only under a name key.
       DECLARE
-        v_email text;
-        v_username text;
+        v_email_re text;
+        v_name_re text;
         v_count integer;
       BEGIN
-        SELECT email, username INTO v_email, v_username
+        SELECT erase_email_pattern(email), erase_name_pattern(username) INTO v_email_re, v_name_re
           FROM user_accounts WHERE user_id = p_user_id AND erased_at IS NULL FOR UPDATE;
-        IF NOT FOUND OR (v_email IS NULL AND v_username IS NULL) THEN
+        IF NOT FOUND OR (v_email_re IS NULL AND v_name_re IS NULL) THEN
           RETURN 0;
         END IF;
         PERFORM set_config('accounting.audit_erasing', 'on', true);
-        UPDATE audit_log
-           SET before = json_erase(before, v_email, v_username),
-               after = json_erase(after, v_email, v_username)
-         WHERE json_mentions(before, v_email, v_username) OR json_mentions(after, v_email, v_username);
+        WITH own AS (
+          SELECT id FROM audit_log WHERE actor_user_id = p_user_id
+          UNION
+          SELECT id FROM audit_log WHERE target_type = 'user' AND target_id = p_user_id
+          UNION
+          SELECT a.id FROM unnest(p_target_types, p_target_ids) t(type, id)
+            JOIN audit_log a ON a.target_type = t.type AND a.target_id = t.id
+        ), erased AS (
+          SELECT a.id, erase_json(a.before, v_email_re, v_name_re, false) AS before,
+                 erase_json(a.after, v_email_re, v_name_re, false) AS after
+            FROM audit_log a JOIN own USING (id)
+        )
+        UPDATE audit_log a SET before = e.before, after = e.after
+          FROM erased e
+         WHERE a.id = e.id AND (a.before IS DISTINCT FROM e.before OR a.after IS DISTINCT FROM e.after);
         GET DIAGNOSTICS v_count = ROW_COUNT;
         PERFORM set_config('accounting.audit_erasing', '', true);
         RETURN v_count;

@@ -22,6 +22,8 @@ export class PortalSession {
   @Column({ name: 'token_hash', type: 'bytea' })
   tokenHash: Buffer;
 
+  // An erasure ends the person's sessions through it (docs/erasure.md).
+  @Index('portal_sessions_user_idx')
   @ForeignKey(() => UserAccount, { name: 'portal_sessions_user_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'user_id', type: 'varchar', length: 50 })
   userId: string;

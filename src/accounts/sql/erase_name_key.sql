@@ -1,0 +1,10 @@
+CREATE OR REPLACE FUNCTION public.erase_name_key(p_key text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+      -- The JSON keys whose values hold a person's name or words written about them (docs/erasure.md):
+      -- `username`, `name` and every key ending in `Name` (a key's name, a display name), notes, reasons
+      -- and descriptions. Only under these is the username looked for.
+      SELECT p_key ~ '^(username|name|notes?|reason|description)$|(Name|Note|Notes|Reason|Description)$'
+$function$;
