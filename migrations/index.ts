@@ -135,6 +135,7 @@ import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js
 import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
 import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-account.js';
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
+import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -275,4 +276,5 @@ export const MIGRATIONS = [
   EventsSkipDeletedEndpoints1732001011000,
   ErasureByAccount1732001100000,
   PortalSessionsUserIndex1732001100100,
+  ErasureRollupsAndTransferLots1732001100200,
 ];

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EmailWorker } from '../src/notifications/email.worker.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { mentions, seedWords } from './support/erasure.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { duckQuery } from './support/parquet.js';
 import { waitForRuns } from './support/parquet-checks.js';
@@ -22,36 +23,6 @@ const userId = uniqueId('erased');
 const email = `${userId}.Mail@Example.com`;
 const username = `${userId}-name`;
 const jwt = bearer(token({ sub: userId, email, username }));
-
-/**
- * Every (table, column) whose text holds the email (any case) or the username: each text, JSON or
- * text/JSON array column of each table of every schema but the system's, as information_schema lists
- * them (no hand-made list: a table added later is searched too).
- */
-async function mentions(own: OwnDatabase): Promise<string[]> {
-  const { rows: columns } = await own.db.query<{ table_schema: string; table_name: string; column_name: string }>(
-    `SELECT c.table_schema, c.table_name, c.column_name
-       FROM information_schema.columns c
-       JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-      WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.table_schema NOT LIKE 'pg\\_%'
-        AND t.table_type = 'BASE TABLE'
-        AND c.udt_name IN ('text', 'varchar', 'bpchar', 'json', 'jsonb', '_text', '_varchar', '_bpchar', '_json', '_jsonb')`,
-  );
-  expect(columns.length).toBeGreaterThan(100);
-  const names = columns.map((c) => `${c.table_name}.${c.column_name}`);
-  // Plain text, JSON and arrays of text are all among them.
-  expect(names).toEqual(expect.arrayContaining(['user_accounts.email', 'audit_log.after', 'webhook_endpoints.events']));
-  const found: string[] = [];
-  for (const { table_schema: schema, table_name: table, column_name: column } of columns) {
-    const { rows } = await own.db.query(
-      `SELECT count(*)::int AS n FROM "${schema}"."${table}"
-        WHERE strpos(lower("${column}"::text), lower($1)) > 0 OR strpos("${column}"::text, $2) > 0`,
-      [email, username],
-    );
-    if (rows[0].n > 0) found.push(`${schema}.${table}.${column}`);
-  }
-  return found;
-}
 
 /** The account's money as the ledger and the reads say it. */
 async function money(t: TestApp, own: OwnDatabase) {
@@ -73,7 +44,9 @@ async function money(t: TestApp, own: OwnDatabase) {
     .query({ currency: 'eur', from: day(Date.now() - 86_400_000), to: day(Date.now() + 86_400_000) })
     .set(admin)
     .expect(200);
-  return { balance: balance.body, records: records.body.items, ledger, lots, rollForward: rollForward.body.totals };
+  // A record's words (its operation and metadata) are the person's and go; what it cost stays.
+  const costs = (records.body.items as Record<string, unknown>[]).map(({ operation: _, metadata: __, ...r }) => r);
+  return { balance: balance.body, records: costs, ledger, lots, rollForward: rollForward.body.totals };
 }
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -116,6 +89,13 @@ describe('erasure of a person', () => {
       .send({ userId, credits: 100, value: { amount: '10.00', currency: 'eur' }, notes: 'Welcome' })
       .expect(201);
     await t.http.post('/api/usage/record').set(jwt).send({ service: 'chat', operation: 'c', credits: 60 }).expect(201);
+    // Their words in the free text of their own rows (keys, notes, records, reasons), and another user.
+    const other = uniqueId('other');
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(token({ sub: other })))
+      .expect(200);
+    await seedWords(t, admin, { auth: jwt, userId, email, username, model }, other);
     await t.http
       .put('/api/notifications/preferences')
       .set(jwt)
@@ -157,7 +137,7 @@ describe('erasure of a person', () => {
       [userId],
     );
     expect(pending[0].n).toBeGreaterThan(0);
-    expect((await mentions(own)).length).toBeGreaterThan(3);
+    expect((await mentions(own.db, email, username)).length).toBeGreaterThan(3);
 
     before = await money(t, own);
     const res = await t.http.post(`/api/users/${userId}/erasure`).set(admin).send({ reason: 'Asked by the person' });
@@ -174,7 +154,7 @@ describe('erasure of a person', () => {
   it('answers the id and when; no text or JSON column of any table holds the email or the username', async () => {
     expect(answer).toEqual({ userId, erasedAt: expect.any(String) });
     expect(Number.isNaN(Date.parse(answer.erasedAt))).toBe(false);
-    expect(await mentions(own)).toEqual([]);
+    expect(await mentions(own.db, email, username)).toEqual([]);
     // What is kept: the rows, without the person's words.
     const { rows } = await own.db.query(
       `SELECT status, to_address, subject, text_body FROM email_notifications WHERE user_id = $1`,
@@ -196,6 +176,11 @@ describe('erasure of a person', () => {
   it('keeps the money: balance, records, ledger, lots and the roll-forward to the credit and the cent', async () => {
     expect(await money(t, own)).toEqual(before);
     expect(before.ledger[0].n).toBeGreaterThan(1);
+    const { rows } = await own.db.query(
+      `SELECT operation, metadata FROM usage_records WHERE user_id = $1 AND metadata ? 'customer'`,
+      [userId],
+    );
+    expect(rows).toEqual([{ operation: '[erased]', metadata: { customer: null, username: null, plan: 'x' } }]);
   });
 
   it('the person’s JWT → 401 ACCOUNT_ERASED, and its claims are not written back', async () => {
@@ -244,10 +229,10 @@ describe('erasure of a person', () => {
       userId,
       email: null,
       username: null,
-      totalCredits: 40,
+      totalCredits: 44,
       erasedAt: answer.erasedAt,
     });
-    expect(await mentions(own)).toEqual([]);
+    expect(await mentions(own.db, email, username)).toEqual([]);
   });
 
   it('again → 200 with the same answer; one user.erase entry naming only the id', async () => {

@@ -13,7 +13,7 @@ import { EMAIL_RE, type ErasedPerson, type ErasedRows, erasureParams, NAME_RE } 
 export class UsageErasureRepository {
   /** Answers the person's records that were corrected or resolved: their audit entries are theirs too. */
   async erase(manager: EntityManager, person: ErasedPerson): Promise<ErasedRows> {
-    const [row]: { records: string[] }[] = await manager.query(
+    const [row]: { records: string[]; renamed: string[]; old_operations: string[] }[] = await manager.query(
       `WITH own AS (
          SELECT r.id, erase_text(r.operation, ${EMAIL_RE}, NULL) AS operation,
                 erase_json(r.metadata, ${EMAIL_RE}, ${NAME_RE}, false) AS metadata,
@@ -33,10 +33,17 @@ export class UsageErasureRepository {
            FROM usage_corrections c JOIN own o ON c.record_id = o.id),
        fixes_erased AS (
          UPDATE usage_corrections c SET reason = f.reason FROM fixes f
-          WHERE c.id = f.id AND f.reason IS DISTINCT FROM f.old_reason)
-       SELECT ARRAY(SELECT id::text FROM own WHERE resolved UNION SELECT record_id::text FROM fixes) AS records`,
+          WHERE c.id = f.id AND f.reason IS DISTINCT FROM f.old_reason),
+       renamed AS (SELECT id, old_operation FROM own WHERE operation IS DISTINCT FROM old_operation)
+       SELECT ARRAY(SELECT id::text FROM own WHERE resolved UNION SELECT record_id::text FROM fixes) AS records,
+              ARRAY(SELECT id::text FROM renamed ORDER BY id) AS renamed,
+              ARRAY(SELECT old_operation FROM renamed ORDER BY id) AS old_operations`,
       erasureParams(person),
     );
+    if (row.renamed.length > 0) {
+      // A separate statement: the update's rollup deltas are written when its statement ends.
+      await manager.query(`SELECT usage_rollup_forget($1::uuid[], $2::varchar[])`, [row.renamed, row.old_operations]);
+    }
     return { targetType: 'usage_record', ids: row.records };
   }
 }
