@@ -10,12 +10,15 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
 import { namedInEvent } from '../events/event-types.js';
 import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
+import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import type { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
 import {
   type CorrectedRecordRow,
@@ -77,13 +80,18 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
  */
 @Injectable()
 export class UsageCorrectionsService {
+  private readonly turns: CorrectionTurns;
+
   constructor(
     private readonly repo: UsageCorrectionsRepository,
     @Inject(CreditCorrectionsService) private readonly credits: CreditCorrectionsService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize));
+  }
 
   /**
    * Corrects record `recordId` to what `body` says it should have cost, as `actor`; `replayed` when
@@ -104,14 +112,27 @@ export class UsageCorrectionsService {
         'Give what the record should have cost one way: credits, or token counts and/or units, or providerUsage',
       );
     const hash = bodyHash(body);
+    return this.turns.run(() => this.apply(recordId, body, hash, actor));
+  }
+
+  /** correct() in its turn: one transaction, every statement on its one connection. */
+  private apply(
+    recordId: string,
+    body: CorrectUsageDto,
+    hash: string,
+    actor: AuthUser,
+  ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     return this.changes.tx.run(async (m) => {
       const record = await this.repo.lockRecord(m, recordId);
       if (!record) throw new NotFoundError('Usage record');
+      // Every statement on this transaction's connection: one asked of the pool while the record is
+      // locked waits behind the other corrections holding the pool, which wait for this lock.
       await this.access.resolve(
         actor,
         record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id },
         CORRECTORS,
         'supervisor',
+        m,
       );
       const found = await this.repo.find(m, recordId, body.correctionId);
       if (found) {
