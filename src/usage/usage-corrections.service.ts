@@ -4,7 +4,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  decideGrant,
+  type PublicAccount,
+} from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -81,6 +87,8 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
 @Injectable()
 export class UsageCorrectionsService {
   private readonly turns: CorrectionTurns;
+  /** CORRECTIONS_PER_RECORD: a record's corrections are listed with it, so they stay few. */
+  private readonly perRecord: number;
 
   constructor(
     private readonly repo: UsageCorrectionsRepository,
@@ -91,6 +99,7 @@ export class UsageCorrectionsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize));
+    this.perRecord = config.corrections.perRecord;
   }
 
   /**
@@ -127,13 +136,8 @@ export class UsageCorrectionsService {
       if (!record) throw new NotFoundError('Usage record');
       // Every statement on this transaction's connection: one asked of the pool while the record is
       // locked waits behind the other corrections holding the pool, which wait for this lock.
-      await this.access.resolve(
-        actor,
-        record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id },
-        CORRECTORS,
-        'supervisor',
-        m,
-      );
+      const owner: PublicAccount = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
+      const reached = await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
       const found = await this.repo.find(m, recordId, body.correctionId);
       if (found) {
         if (found.body_hash !== hash)
@@ -142,8 +146,16 @@ export class UsageCorrectionsService {
           });
         return { value: toCorrectionDto(found), replayed: true };
       }
+      if (record.correction_count >= this.perRecord)
+        throw new DomainError(
+          'TOO_MANY_CORRECTIONS',
+          `This record has taken its ${this.perRecord} corrections (CORRECTIONS_PER_RECORD)`,
+        );
       const credits = await this.target(record, body);
       const previous = record.credits + record.corrected + record.open_shortfall;
+      // Credits given back to the caller's own account (or an org they belong to) are a grant to
+      // themself: the separation of duties grants, transfers and plan changes keep.
+      if (credits < previous) decideGrant(actor, owner, reached?.memberRole ?? null, 'correction');
       const id = timeOrderedId();
       const moved =
         credits === previous
