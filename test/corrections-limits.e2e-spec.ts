@@ -119,4 +119,19 @@ describe('corrections: separation of duties and the cap per record', () => {
     const balance = await t.http.get('/api/credits/balance').set(u.auth).expect(200);
     expect(balance.body.totalCredits).toBe(1000 - 22);
   });
+
+  it('a correction entry of the ledger carries the record’s and the correction’s ids', async () => {
+    const u = await f.newUser({ credits: 100 });
+    const id = await record(u.id);
+    const down = await correct(admin, id, 4);
+    const up = await correct(admin, id, 9);
+    const ledger = await t.http.get('/api/credits/ledger').query({ kind: 'correction' }).set(u.auth).expect(200);
+    const entries = (ledger.body.items as { amount: number; usageRecordId: string; usageCorrectionId: string }[]).map(
+      (e) => ({ amount: e.amount, usageRecordId: e.usageRecordId, usageCorrectionId: e.usageCorrectionId }),
+    );
+    expect(entries).toEqual([
+      { amount: -5, usageRecordId: id, usageCorrectionId: up.body.id },
+      { amount: 6, usageRecordId: id, usageCorrectionId: down.body.id },
+    ]);
+  });
 });

@@ -910,6 +910,10 @@ export type LedgerEntryDto = {
     sessionId: string | null;
     usageRecordId: string | null;
     /**
+     * The correction that moved it (the `id` its answer carries, beside the record’s `usageRecordId`): `correction` entries and the release of a corrected session’s hold; null otherwise
+     */
+    usageCorrectionId: string | null;
+    /**
      * The API key the entry was made through; null for a JWT or a job
      */
     apiKeyId: string | null;
