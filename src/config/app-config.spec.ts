@@ -79,6 +79,7 @@ describe('buildAppConfig', () => {
       }).credits,
     ).toEqual({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: [72, 24] });
     expect(buildAppConfig({ LOW_BALANCE_THRESHOLDS: '' }).credits.lowBalanceThresholds).toEqual([]);
+    expect(buildAppConfig({}).corrections.perRecord).toBe(100);
     for (const bad of [
       { SPEND_RATE_LIMIT_PER_HOUR: '0' },
       { SPEND_RATE_LIMIT_PER_HOUR: 'lots' },
@@ -87,6 +88,8 @@ describe('buildAppConfig', () => {
       { LOW_BALANCE_THRESHOLDS: '99999999999' },
       { CREDITS_EXPIRING_NOTICE_HOURS: '0' },
       { CREDITS_EXPIRING_NOTICE_HOURS: '168,x' },
+      { CORRECTIONS_PER_RECORD: '0' },
+      { CORRECTIONS_PER_RECORD: 'many' },
     ]) {
       expect(() => buildAppConfig(bad), JSON.stringify(bad)).toThrow(Object.keys(bad)[0]);
     }

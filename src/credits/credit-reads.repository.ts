@@ -143,7 +143,7 @@ export class CreditReadsRepository {
     params.push(query.limit + 1);
     return this.dataSource.query(
       `SELECT id, member_id AS user_id, account_org_id(account_id) AS org_id, allocation_id, kind, amount, balance_after, session_id,
-              usage_record_id, api_key_id, created_by, created_at, value_minor, currency
+              usage_record_id, correction_id, api_key_id, created_by, created_at, value_minor, currency
          FROM credit_ledger WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );

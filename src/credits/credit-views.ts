@@ -160,6 +160,8 @@ export interface LedgerEntryView {
   balanceAfter: number;
   sessionId: string | null;
   usageRecordId: string | null;
+  /** The correction that moved it (its `id`, the usage_corrections row's; null: none). */
+  usageCorrectionId: string | null;
   /** The API key the entry was made through (null: a JWT or a job). */
   apiKeyId: string | null;
   createdBy: string;

@@ -54,6 +54,7 @@ export interface LedgerRow {
   balance_after: string;
   session_id: string | null;
   usage_record_id: string | null;
+  correction_id: string | null;
   api_key_id: string | null;
   created_by: string;
   created_at: Date;
@@ -184,6 +185,7 @@ export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
     balanceAfter: Number(row.balance_after),
     sessionId: row.session_id,
     usageRecordId: row.usage_record_id,
+    usageCorrectionId: row.correction_id,
     apiKeyId: row.api_key_id,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),

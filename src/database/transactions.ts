@@ -34,7 +34,15 @@ export class Transactions {
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const current = ambient.getStore();
     if (current) return work(current.manager);
-    return this.transaction(work);
+    return this.transaction(this.dataSource, work);
+  }
+
+  /**
+   * A transaction of its own on a connection of `dataSource`'s pool (a pool apart from the request
+   * pool: a re-rate's lanes), never joining the request's; what `work` calls through run() joins it.
+   */
+  runOn<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return ambient.exit(() => this.transaction(dataSource, work));
   }
 
   /**
@@ -43,9 +51,9 @@ export class Transactions {
    * was in flight, it may have committed (OutcomeUnknownError). TypeORM's own wrapper reported both
    * as whatever its rollback attempt threw on the dead connection (a 500).
    */
-  private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private async transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     // A connection that broke is discarded by DiscardBrokenConnections as the failing statement returns.
-    const runner = this.dataSource.createQueryRunner();
+    const runner = dataSource.createQueryRunner();
     const classify = (error: unknown, lost: (cause: unknown) => Error): unknown =>
       connectionProblem(error) ? lost(error) : error;
     try {

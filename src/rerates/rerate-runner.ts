@@ -12,6 +12,7 @@ import { HeavyReads } from '../database/heavy-reads.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsService } from '../events/events.service.js';
 import { RecordCorrectors } from './record-correctors.js';
+import { RERATE_APPLICATION_NAME, RerateConnections } from './rerate-connections.js';
 import { ReratesRepository } from './rerates.repository.js';
 
 /**
@@ -28,7 +29,7 @@ export const RERATE_CHUNK = 2000;
  */
 const CHUNK_STATEMENT_TIMEOUT_MS = 600_000;
 
-/** The lease session's statements are short; only the chunks (on the pool) take long. */
+/** The lease session's statements are short; only the chunks (on their own pool) take long. */
 const LEASE_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** How many times a lane writes a chunk again that PostgreSQL rolled back to end a deadlock. */
@@ -37,7 +38,8 @@ const DEADLOCK_RETRIES = 5;
 /**
  * Runs re-rates (docs/pricing.md "Re-rating"): each on a lease (a session-level advisory lock of its
  * own connection, so one instance runs it and a killed instance lets go with its connection), in its
- * lanes at once, each lane chunk by chunk on a connection of the pool. A lane is the records whose
+ * lanes at once, each lane chunk by chunk on a connection of the re-rates' own pool (RerateConnections,
+ * never the request pool). A lane is the records whose
  * paying account's id is the lane modulo the re-rate's lanes, so no two lanes correct records of one
  * account: each account's corrections stay one after the other under its lock. A chunk is one
  * transaction: it locks its lane's row, reads the lane's next records after its cursor by
@@ -61,6 +63,7 @@ export class RerateRunner implements OnApplicationShutdown {
     private readonly heavy: HeavyReads,
     private readonly events: EventsService,
     private readonly corrector: RecordCorrectors,
+    private readonly connections: RerateConnections,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -141,11 +144,12 @@ export class RerateRunner implements OnApplicationShutdown {
 
   /** One lane's chunks, one after the other, until it has nothing left or `stop()`. */
   private async runLane(id: string, lane: number, stop: () => boolean): Promise<void> {
+    const pool = await this.connections.dataSource(this.primaryUrl(), CHUNK_STATEMENT_TIMEOUT_MS);
     let deadlocks = 0;
     for (;;) {
       if (stop()) return;
       try {
-        if (await this.tx.run((manager) => this.step(manager, id, lane))) return;
+        if (await this.tx.runOn(pool, (manager) => this.step(manager, id, lane))) return;
         deadlocks = 0;
       } catch (error) {
         if (!deadlock(error) || ++deadlocks > DEADLOCK_RETRIES) throw error;
@@ -224,23 +228,29 @@ export class RerateRunner implements OnApplicationShutdown {
 
   /** The lease's own session: the advisory lock lives as long as it. */
   private async connect(onLost: () => void): Promise<pg.Client> {
-    const { database } = this.config;
-    const url = (this.dataSource.options as { url?: string }).url ?? database.url;
     const settings = connectionSettings(
-      { ...database, statementTimeoutMs: LEASE_STATEMENT_TIMEOUT_MS },
-      'accounting-pricing-rerates',
+      { ...this.config.database, statementTimeoutMs: LEASE_STATEMENT_TIMEOUT_MS },
+      RERATE_APPLICATION_NAME,
     );
-    const client = new pg.Client({ connectionString: url ?? undefined, ...settings });
+    const client = new pg.Client({ connectionString: this.primaryUrl(), ...settings });
     client.on('error', onLost);
     client.on('end', onLost);
     await client.connect();
     return client;
   }
 
+  /** The primary's URL: the request pool's (a re-rate writes). */
+  private primaryUrl(): string {
+    const url = (this.dataSource.options as { url?: string }).url ?? this.config.database.url;
+    if (!url) throw new Error('No database URL');
+    return url;
+  }
+
   /** Lets the chunks under way commit (or not) before the process goes; no new chunk starts. */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.settled();
+    await this.connections.close();
   }
 }
 

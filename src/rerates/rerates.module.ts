@@ -4,6 +4,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { RecordCorrectors } from './record-correctors.js';
+import { RerateConnections } from './rerate-connections.js';
 import { RerateRunner } from './rerate-runner.js';
 import { ReratesController } from './rerates.controller.js';
 import { ReratesJob } from './rerates.job.js';
@@ -14,7 +15,7 @@ import { ReratesService } from './rerates.service.js';
 @Module({
   imports: [AuditModule, EventsModule, UsageModule],
   controllers: [ReratesController],
-  providers: [ReratesRepository, ReratesService, RerateRunner, RecordCorrectors, ReratesJob],
+  providers: [ReratesRepository, ReratesService, RerateRunner, RerateConnections, RecordCorrectors, ReratesJob],
   exports: [RecordCorrectors],
 })
 export class ReratesModule {}

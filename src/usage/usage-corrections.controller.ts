@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -11,9 +12,10 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
+import { SELF_GRANT_MESSAGES } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -37,8 +39,11 @@ export class UsageCorrectionsController {
       'its net credits moves now: less gives back (the open shortfall first, then the lots it was paid from, the ' +
       'last first, with their money; a lot expired or voided since → a new `correction` allocation), more is taken ' +
       'as a settlement’s overrun (balance, then overdraft, then a shortfall for review; never refused). The record ' +
-      'never changes; its view shows netCredits and its corrections. A supervisor or admin JWT, or a service key ' +
-      '(`usage:ingest`); the record’s own user gets 403, others 404.',
+      'never changes; its view shows netCredits, its last 10 corrections and correctionCount. A record takes at ' +
+      'most CORRECTIONS_PER_RECORD (default 100) corrections (then 409 TOO_MANY_CORRECTIONS). A supervisor or admin ' +
+      'JWT, or a service key (`usage:ingest`); the record’s own user gets 403, others 404. A supervisor may not ' +
+      'correct downward a record of their own account or of an organisation they are a member of (403 ' +
+      'SELF_GRANT_FORBIDDEN); admins may.',
   })
   @ApiParam({ name: 'id', format: 'uuid', example: '0193a8f0-1b2c-7d3e-8f4a-5b6c7d8e9f01' })
   @ApiBody({
@@ -70,7 +75,34 @@ export class UsageCorrectionsController {
     type: ErrorResponseDto,
   })
   @ApiNotFoundOf('Usage record', 'Unknown usage record, or one the caller may not see')
-  @ApiConflictResponse({ description: 'The same Idempotency-Key is still in progress', type: ErrorResponseDto })
+  @ApiForbiddenResponse({
+    description:
+      'An API key without `usage:ingest`; the record’s own user; a supervisor correcting downward a record of ' +
+      'their own account or of an organisation they are a member of (SELF_GRANT_FORBIDDEN, nothing written; ' +
+      'admins may)',
+    type: ErrorResponseDto,
+    examples: {
+      ...commonErrorExamples(403, { post: true, scope: 'usage:ingest' }),
+      selfGrant: domainErrorExample(
+        'SELF_GRANT_FORBIDDEN',
+        SELF_GRANT_MESSAGES.correction,
+        'A supervisor lowering a record of their own account (admins may)',
+      ),
+    },
+  })
+  @ApiConflictResponse({
+    description:
+      'TOO_MANY_CORRECTIONS: the record has taken CORRECTIONS_PER_RECORD corrections, nothing written; or the same ' +
+      'Idempotency-Key is still in progress',
+    type: ErrorResponseDto,
+    examples: {
+      tooMany: domainErrorExample(
+        'TOO_MANY_CORRECTIONS',
+        'This record has taken its 100 corrections (CORRECTIONS_PER_RECORD)',
+        'A record at CORRECTIONS_PER_RECORD corrections',
+      ),
+    },
+  })
   @ApiUnprocessableEntityResponse({
     description:
       'The correctionId was used on this record with another body (or the Idempotency-Key with another request); ' +

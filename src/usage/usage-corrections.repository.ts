@@ -22,6 +22,8 @@ export interface CorrectedRecordRow {
   open_shortfall: number;
   /** The review's amount as read (shortfall + Σ review_delta), open or not. */
   review_base: number;
+  /** How many corrections it has taken. */
+  correction_count: number;
 }
 
 export interface CorrectionRow {
@@ -69,9 +71,10 @@ export class UsageCorrectionsRepository {
               CASE WHEN r.service LIKE 'chat-streaming%' THEN r.metadata ->> 'sessionId' END AS session_id, r.review_status,
               COALESCE(c.corrected, 0)::int AS corrected,
               CASE WHEN r.review_status = 'open' THEN r.shortfall + COALESCE(c.review, 0) ELSE 0 END::int AS open_shortfall,
-              (r.shortfall + COALESCE(c.review, 0))::int AS review_base
+              (r.shortfall + COALESCE(c.review, 0))::int AS review_base, c.n AS correction_count
          FROM usage_records r
-         LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review
+         LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review,
+                                   count(*)::int AS n
                               FROM usage_corrections x WHERE x.record_id = r.id) c ON true
         WHERE r.id = $1`,
       [id],

@@ -4,18 +4,27 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  decideGrant,
+  type PublicAccount,
+} from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
 import { namedInEvent } from '../events/event-types.js';
 import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
+import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import type { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
 import {
   type CorrectedRecordRow,
@@ -78,13 +87,21 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
  */
 @Injectable()
 export class UsageCorrectionsService {
+  private readonly turns: CorrectionTurns;
+  /** CORRECTIONS_PER_RECORD: a record's corrections are listed with it, so they stay few. */
+  private readonly perRecord: number;
+
   constructor(
     private readonly repo: UsageCorrectionsRepository,
     @Inject(CreditCorrectionsService) private readonly credits: CreditCorrectionsService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize));
+    this.perRecord = config.corrections.perRecord;
+  }
 
   /**
    * Corrects record `recordId` to what `body` says it should have cost, as `actor`; `replayed` when
@@ -105,15 +122,23 @@ export class UsageCorrectionsService {
         'Give what the record should have cost one way: credits, or token counts and/or units, or providerUsage',
       );
     const hash = bodyHash(body);
+    return this.turns.run(() => this.apply(recordId, body, hash, actor));
+  }
+
+  /** correct() in its turn: one transaction, every statement on its one connection. */
+  private apply(
+    recordId: string,
+    body: CorrectUsageDto,
+    hash: string,
+    actor: AuthUser,
+  ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     return this.changes.tx.run(async (m) => {
       const record = await this.repo.lockRecord(m, recordId);
       if (!record) throw new NotFoundError('Usage record');
-      await this.access.resolve(
-        actor,
-        record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id },
-        CORRECTORS,
-        'supervisor',
-      );
+      // Every statement on this transaction's connection: one asked of the pool while the record is
+      // locked waits behind the other corrections holding the pool, which wait for this lock.
+      const owner: PublicAccount = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
+      const reached = await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
       const found = await this.repo.find(m, recordId, body.correctionId);
       if (found) {
         if (found.body_hash !== hash)
@@ -122,8 +147,16 @@ export class UsageCorrectionsService {
           });
         return { value: toCorrectionDto(found), replayed: true };
       }
+      if (record.correction_count >= this.perRecord)
+        throw new DomainError(
+          'TOO_MANY_CORRECTIONS',
+          `This record has taken its ${this.perRecord} corrections (CORRECTIONS_PER_RECORD)`,
+        );
       const credits = await this.target(record, body);
       const previous = record.credits + record.corrected + record.open_shortfall;
+      // Credits given back to the caller's own account (or an org they belong to) are a grant to
+      // themself: the separation of duties grants, transfers and plan changes keep.
+      if (credits < previous) decideGrant(actor, owner, reached?.memberRole ?? null, 'correction');
       const id = timeOrderedId();
       const moved =
         credits === previous

@@ -71,10 +71,14 @@ export interface RecordsCursor {
   close(): Promise<void>;
 }
 
+/** How many of a record's corrections its view lists (the last ones). */
+export const RECORD_VIEW_CORRECTIONS = 10;
+
 /**
  * A record's net credits and its corrections, beside RECORD_COLUMNS: its credits, what its
  * corrections moved (their deltas less the part that moved the open shortfall), and the shortfall its
- * review still has open (usage_record_open_shortfall(), inline).
+ * review still has open (usage_record_open_shortfall(), inline); its last RECORD_VIEW_CORRECTIONS
+ * corrections, oldest of them first, and how many it has (a page stays small whatever they number).
  */
 const CORRECTED_COLUMNS = `credits + COALESCE((SELECT sum(c.delta - c.shortfall_delta) FROM usage_corrections c WHERE c.record_id = usage_records.id), 0)::int
        + CASE WHEN review_status = 'open'
@@ -83,11 +87,14 @@ const CORRECTED_COLUMNS = `credits + COALESCE((SELECT sum(c.delta - c.shortfall_
      (SELECT json_agg(json_build_object('id', c.id, 'correctionId', c.correction_id, 'delta', c.delta,
                                         'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                       ORDER BY c.created_at, c.id)
-        FROM usage_corrections c WHERE c.record_id = usage_records.id) AS corrections`;
+        FROM (SELECT * FROM usage_corrections c WHERE c.record_id = usage_records.id
+               ORDER BY c.created_at DESC, c.id DESC LIMIT ${RECORD_VIEW_CORRECTIONS}) c) AS corrections,
+     (SELECT count(*)::int FROM usage_corrections c WHERE c.record_id = usage_records.id) AS correction_count`;
 
 export type CorrectedRecordSqlRow = RecordSqlRow & {
   net_credits: number;
   corrections: { id: string; correctionId: string; delta: number; createdAt: string }[] | null;
+  correction_count: number;
 };
 
 export const RECORD_COLUMNS = `id, user_id, "timestamp", occurred_at, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,

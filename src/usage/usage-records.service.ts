@@ -128,7 +128,12 @@ export class UsageRecordsService {
     return toPage(
       rows,
       limit,
-      (r) => ({ ...toRecordDto(toRow(r)), netCredits: r.net_credits, corrections: r.corrections ?? [] }),
+      (r) => ({
+        ...toRecordDto(toRow(r)),
+        netCredits: r.net_credits,
+        corrections: r.corrections ?? [],
+        correctionCount: r.correction_count,
+      }),
       (r) => ({ t: r.ts_key, id: r.id }),
     );
   }

@@ -93,6 +93,17 @@ export class LedgerEntryDto {
     nullable: true,
     format: 'uuid',
     example: null,
+    description:
+      'The correction that moved it (the `id` its answer carries, beside the record’s `usageRecordId`): ' +
+      '`correction` entries and the release of a corrected session’s hold; null otherwise',
+  })
+  usageCorrectionId: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: null,
     description: 'The API key the entry was made through; null for a JWT or a job',
   })
   apiKeyId: string | null;

@@ -14,8 +14,17 @@ export class UsageRecordViewDto extends UsageRecordResponseDto {
   })
   netCredits: number;
 
-  @ApiProperty({ type: [RecordCorrectionDto], description: 'Its corrections, oldest first' })
+  @ApiProperty({
+    type: [RecordCorrectionDto],
+    description: 'Its last 10 corrections, oldest of them first (correctionCount says how many it has)',
+  })
   corrections: RecordCorrectionDto[];
+
+  @ApiInteger({
+    example: 1,
+    description: 'How many corrections it has taken (at most CORRECTIONS_PER_RECORD, default 100)',
+  })
+  correctionCount: number;
 }
 
 export class UsageRecordListResponseDto extends PageResponseDto(UsageRecordViewDto) {}

@@ -910,6 +910,10 @@ export type LedgerEntryDto = {
     sessionId: string | null;
     usageRecordId: string | null;
     /**
+     * The correction that moved it (the `id` its answer carries, beside the record’s `usageRecordId`): `correction` entries and the release of a corrected session’s hold; null otherwise
+     */
+    usageCorrectionId: string | null;
+    /**
      * The API key the entry was made through; null for a JWT or a job
      */
     apiKeyId: string | null;
@@ -1764,9 +1768,13 @@ export type UsageRecordViewDto = {
      */
     netCredits: number;
     /**
-     * Its corrections, oldest first
+     * Its last 10 corrections, oldest of them first (correctionCount says how many it has)
      */
     corrections: Array<RecordCorrectionDto>;
+    /**
+     * How many corrections it has taken (at most CORRECTIONS_PER_RECORD, default 100)
+     */
+    correctionCount: number;
 };
 
 export type UsageRecordListResponseDto = {
@@ -6661,6 +6669,8 @@ export type CorrectUsageRecordErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * An API key without `usage:ingest`; the record’s own user; a supervisor correcting downward a record of their own account or of an organisation they are a member of (SELF_GRANT_FORBIDDEN, nothing written; admins may)
+     *
      * Requires any authenticated caller. API keys: scope `usage:ingest`.
      */
     403: ForbiddenResponseDto;
@@ -6669,7 +6679,7 @@ export type CorrectUsageRecordErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The same Idempotency-Key is still in progress; or: A request with this Idempotency-Key is still in progress
+     * TOO_MANY_CORRECTIONS: the record has taken CORRECTIONS_PER_RECORD corrections, nothing written; or the same Idempotency-Key is still in progress; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestApp, type TestApp } from './support/app.js';
+import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
+
+/**
+ * Corrections in parallel beside metering (docs/usage.md "Corrections"): a correction runs on the one
+ * connection that holds its locks, so 200 at once, on one account or across many, never wait for a
+ * second connection that the other corrections hold (the pool jammed until its 5 s wait ran out and
+ * answered 503), and metering of other accounts keeps answering meanwhile.
+ */
+describe('corrections in parallel beside metering', () => {
+  let t: TestApp;
+  let f: Fixtures;
+  const users: string[] = [];
+  const admin = principal('admin', 'cpool-admin');
+  let meterers: FixtureUser[];
+
+  beforeAll(async () => {
+    // The tests' pool of 10: 200 requests queue for it, as they would for any pool.
+    t = await startTestApp();
+    f = new Fixtures(t, { users, prefix: 'cpool', granter: admin.jwt });
+    await t.http.get('/api/users/me').set(admin.auth).expect(200);
+    meterers = [];
+    for (let i = 0; i < 4; i++) meterers.push(await f.newUser({ credits: 1_000_000 }));
+  });
+  afterAll(() => t?.close());
+
+  /** `n` records of `credits` each for the user, in one batch: their ids. */
+  async function records(u: FixtureUser, n: number, credits: number): Promise<string[]> {
+    const events = Array.from({ length: n }, () => ({ eventId: randomUUID(), service: 's', operation: 'o', credits }));
+    const res = await t.http.post('/api/usage/records/batch').set(u.auth).send({ events }).expect(200);
+    expect(res.body.created).toBe(n);
+    return (res.body.results as { usageRecordId: string }[]).map((r) => r.usageRecordId);
+  }
+
+  /** `n` records written by `lanes` callers at once over the meterers' accounts: each answer's status and time. */
+  async function meter(n: number, lanes: number): Promise<{ statuses: number[]; ms: number[]; refusals: string[] }> {
+    const statuses: number[] = [];
+    const ms: number[] = [];
+    const refusals: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < n) {
+          const u = meterers[next++ % meterers.length];
+          const started = performance.now();
+          const res = await t.http
+            .post('/api/usage/record')
+            .set(u.auth)
+            .send({ service: 'chat', operation: 'completion', credits: 1 });
+          ms.push(performance.now() - started);
+          statuses.push(res.status);
+          if (res.status !== 201) refusals.push(JSON.stringify(res.body));
+        }
+      }),
+    );
+    return { statuses, ms, refusals };
+  }
+
+  const p99 = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.ceil(ms.length * 0.99) - 1];
+
+  /**
+   * 200 corrections of `targets` (record ids, each used in turn) fired at once, beside the same
+   * metering load measured alone first: every correction answers 201, metering 201, and metering's
+   * p99 stays within a bound of its own.
+   */
+  async function parallelBesideMetering(targets: string[], accounts: string[]) {
+    const alone = await meter(150, 6);
+    expect(alone.refusals).toEqual([]);
+    const corrections = Array.from({ length: 200 }, (_, i) =>
+      t.http
+        .post(`/api/usage/records/${targets[i % targets.length]}/corrections`)
+        .set(admin.auth)
+        .send({ correctionId: `p-${i}`, reason: 'parallel', credits: (i * 7) % 23 }),
+    );
+    const [answers, beside] = await Promise.all([Promise.all(corrections), meter(150, 6)]);
+    const statuses = answers.map((r) => r.status);
+    expect(
+      statuses.filter((s) => s !== 201),
+      JSON.stringify(answers.find((r) => r.status !== 201)?.body),
+    ).toEqual([]);
+    expect(beside.refusals).toEqual([]);
+    // Each record's corrections applied one after the other, each against the net before it.
+    const { rows } = await t.db.query(
+      `SELECT record_id, array_agg(previous_credits ORDER BY created_at, id) AS previous,
+              array_agg(credits ORDER BY created_at, id) AS credits
+         FROM usage_corrections WHERE record_id = ANY ($1::uuid[]) GROUP BY record_id`,
+      [targets],
+    );
+    for (const r of rows as { previous: number[]; credits: number[] }[]) {
+      expect(r.previous.slice(1)).toEqual(r.credits.slice(0, -1));
+    }
+    await expectInvariants(t, [...accounts, ...meterers.map((m) => m.id)]);
+    // Twice alone is the aim; on two cores shared with other work the figures swing by seconds, so
+    // the bound is looser: it still fails when the pool jams (5 s and more before the fix).
+    const bound = Math.max(3 * p99(alone.ms), p99(alone.ms) + 2000);
+    console.log(
+      `metering p99 alone ${p99(alone.ms).toFixed(0)} ms, beside 200 corrections ${p99(beside.ms).toFixed(0)} ms`,
+    );
+    expect(p99(beside.ms)).toBeLessThan(bound);
+  }
+
+  it('200 corrections of one account at once: none waits for a second connection', async () => {
+    const u = await f.newUser({ credits: 100_000 });
+    const ids = await records(u, 40, 10);
+    await parallelBesideMetering(ids, [u.id]);
+  });
+
+  it('200 corrections across 50 accounts at once', async () => {
+    const accounts: FixtureUser[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const u = await f.newUser({ credits: 1_000 });
+      accounts.push(u);
+      ids.push(...(await records(u, 2, 10)));
+    }
+    await parallelBesideMetering(
+      ids,
+      accounts.map((a) => a.id),
+    );
+  });
+});
