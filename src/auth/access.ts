@@ -17,6 +17,7 @@ export const SELF_GRANT_MESSAGES = {
   subscription: 'Supervisors may not change their own subscription',
   transfer: 'Supervisors may not transfer credits into their own account',
   transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
+  override: 'Supervisors may not set a feature override for their own account',
 } as const;
 
 /**
@@ -38,6 +39,7 @@ export const ORG_SELF_GRANT_MESSAGES: Record<keyof typeof SELF_GRANT_MESSAGES, s
   subscription: 'Supervisors may not change the subscription of an organisation they are a member of',
   transfer: 'Supervisors may not transfer credits into an organisation they are a member of',
   transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
+  override: 'Supervisors may not set a feature override for an organisation they are a member of',
 };
 
 /**

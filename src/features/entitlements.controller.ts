@@ -12,6 +12,7 @@ import {
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -113,7 +114,7 @@ export class EntitlementsController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'own' })
+  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'session' })
   @ApiOperation({
     operationId: 'listEntitlements',
     summary: 'Every feature as an account has it: grant, source and, metered, this period’s use',
@@ -135,7 +136,10 @@ export class EntitlementsController {
   @ApiOperation({
     operationId: 'setEntitlement',
     summary: 'Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)',
-    description: 'The override wins over the plan’s grant. It applies to every check from the moment this answers.',
+    description:
+      'The override wins over the plan’s grant. It applies to every check from the moment this answers. A ' +
+      'supervisor may not set one for their own account or an organisation they are a member of (403 ' +
+      'SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiParam({ name: 'featureKey', example: 'image.generations' })
   @ApiBody({
@@ -164,6 +168,7 @@ export class EntitlementsController {
       ),
     },
   })
+  @ApiSelfGrantForbidden('override')
   @ApiNotFoundOf('Feature', 'Unknown feature, user or organisation')
   set(
     @CurrentUser() caller: AuthUser,

@@ -791,7 +791,7 @@ export const listEntitlements = <ThrowOnError extends boolean = false>(options?:
 /**
  * Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)
  *
- * The override wins over the plan’s grant. It applies to every check from the moment this answers.
+ * The override wins over the plan’s grant. It applies to every check from the moment this answers. A supervisor may not set one for their own account or an organisation they are a member of (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const setEntitlement = <ThrowOnError extends boolean = false>(options: Options<SetEntitlementData, ThrowOnError>): RequestResult<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError> => (options.client ?? client).put<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -7955,6 +7955,8 @@ export type SetEntitlementErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ForbiddenResponseDto;

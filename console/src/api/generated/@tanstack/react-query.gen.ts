@@ -1764,7 +1764,7 @@ export const listEntitlementsInfiniteOptions = (options?: Options<ListEntitlemen
 /**
  * Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)
  *
- * The override wins over the plan’s grant. It applies to every check from the moment this answers.
+ * The override wins over the plan’s grant. It applies to every check from the moment this answers. A supervisor may not set one for their own account or an organisation they are a member of (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const setEntitlementMutation = (options?: Partial<Options<SetEntitlementData>>): UseMutationOptions<SetEntitlementResponse, SetEntitlementError, Options<SetEntitlementData>> => {
     const mutationOptions: UseMutationOptions<SetEntitlementResponse, SetEntitlementError, Options<SetEntitlementData>> = {
