@@ -155,6 +155,31 @@ describe('features: self-grants, spending an org’s allowance, eventIds, portal
     });
   });
 
+  it('an eventId repeated with another consume is 422 EVENT_ID_REUSED; the same body replays', async () => {
+    const metered = await feature('metered');
+    const user = await f.newUser();
+    await t.http
+      .put(`/api/entitlements/${metered}`)
+      .set(admin)
+      .send({ userId: user.id, grant: { limit: 2, period: 'lifetime' } })
+      .expect(200);
+    const consume = (n: number, eventId: string) =>
+      check(admin, { userId: user.id, featureKey: metered, consume: n, eventId });
+    expect((await consume(1, 'e-1')).body).toMatchObject({ allowed: true, used: 1 });
+    expect((await consume(1, 'e-2')).body).toMatchObject({ allowed: true, used: 2 });
+    // The limit is used up: e-1 with another amount must not answer e-1's allowed: true.
+    const reused = await consume(5, 'e-1');
+    expect(reused.status, JSON.stringify(reused.body)).toBe(422);
+    expect(reused.body.code).toBe('EVENT_ID_REUSED');
+    // A refused first answer is kept too, and named by its body.
+    expect((await consume(3, 'e-3')).body).toMatchObject({ allowed: false, reason: 'limit_reached' });
+    expect((await consume(1, 'e-3')).status).toBe(422);
+    // The same body replays the first answer, and nothing more is counted.
+    expect((await consume(1, 'e-1')).body).toMatchObject({ allowed: true, used: 1, remaining: 1 });
+    expect((await consume(3, 'e-3')).body).toMatchObject({ allowed: false, reason: 'limit_reached' });
+    expect((await check(admin, { userId: user.id, featureKey: metered })).body).toMatchObject({ used: 2 });
+  });
+
   it('an org’s portal session reads its org’s entitlements without naming the org', async () => {
     const bool = await feature('boolean');
     const owner = await f.newUser();

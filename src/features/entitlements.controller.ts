@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
@@ -45,7 +46,9 @@ export class EntitlementsController {
       'check, on every instance). With `consume` (metered features only), an allowed check consumes under the ' +
       'account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated ' +
       '`eventId` answers the first answer and consumes nothing. Service principals and staff check any account, ' +
-      'a user (or a key with `credits:read`) their own, a member their organisation’s.',
+      'a user (or a key with `credits:read`) their own, a member their organisation’s. Consuming an ' +
+      'organisation’s feature with an API key needs `usage:write` as well (403 otherwise); an `eventId` ' +
+      'repeated with another `consume` → 422 EVENT_ID_REUSED.',
   })
   @ApiBody({
     type: CheckEntitlementDto,
@@ -103,6 +106,17 @@ export class EntitlementsController {
         'FEATURE_NOT_METERED',
         'Feature web_search is boolean: only metered features consume',
         'Only metered features consume',
+      ),
+    },
+  })
+  @ApiUnprocessableEntityResponse({
+    description: 'EVENT_ID_REUSED: the eventId was used for this account and feature with another consume',
+    type: ErrorResponseDto,
+    examples: {
+      eventIdReused: domainErrorExample(
+        'EVENT_ID_REUSED',
+        'eventId img-7f3a91 was used with another consume: an eventId names one use, retried with its own body',
+        'An eventId repeated with another consume',
       ),
     },
   })

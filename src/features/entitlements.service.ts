@@ -128,6 +128,11 @@ export class EntitlementsService {
         'FEATURE_NOT_METERED',
         `Feature ${dto.featureKey} is ${row.type}: only metered features consume`,
       );
+    if (row.eventIdReused)
+      throw new DomainError(
+        'EVENT_ID_REUSED',
+        `eventId ${dto.eventId} was used with another consume: an eventId names one use, retried with its own body`,
+      );
     return answer(dto.featureKey, row);
   }
 }

@@ -7851,7 +7851,7 @@ export type CheckEntitlementErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * This Idempotency-Key was already used with a different request
+     * EVENT_ID_REUSED: the eventId was used for this account and feature with another consume; or: This Idempotency-Key was already used with a different request
      */
     422: ErrorResponseDto;
     /**
