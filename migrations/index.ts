@@ -136,6 +136,8 @@ import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-
 import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-account.js';
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
 import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
+import { EntitlementEventConsume1732001300000 } from './1732001300000-entitlement-event-consume.js';
+import { EntitlementEventReused1732001301000 } from './1732001301000-entitlement-event-reused.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -277,4 +279,6 @@ export const MIGRATIONS = [
   ErasureByAccount1732001100000,
   PortalSessionsUserIndex1732001100100,
   ErasureRollupsAndTransferLots1732001100200,
+  EntitlementEventConsume1732001300000,
+  EntitlementEventReused1732001301000,
 ];

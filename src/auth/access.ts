@@ -18,6 +18,7 @@ export const SELF_GRANT_MESSAGES = {
   transfer: 'Supervisors may not transfer credits into their own account',
   transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
   correction: 'Supervisors may not correct a record of their own account downward',
+  override: 'Supervisors may not set a feature override for their own account',
 } as const;
 
 /**
@@ -40,6 +41,7 @@ export const ORG_SELF_GRANT_MESSAGES: Record<keyof typeof SELF_GRANT_MESSAGES, s
   transfer: 'Supervisors may not transfer credits into an organisation they are a member of',
   transferToOrg: 'Supervisors may not transfer credits into an organisation they are a member of',
   correction: 'Supervisors may not correct a record of an organisation they are a member of downward',
+  override: 'Supervisors may not set a feature override for an organisation they are a member of',
 };
 
 /**

@@ -288,10 +288,12 @@ export async function reachable(decide: () => Promise<unknown>): Promise<boolean
  * What a portal token may do on a route: absent, nothing (403, fail closed: a new route stays out
  * until its `@Auth` says `portal`). `any`: the route reaches no account by its path or query (the
  * caller, prices, packages; API keys and redemptions, whose service asks the resolver for the
- * session's account). `own`: the route reads the account it names, or the caller's own when it names
- * none, and that must be the session's.
+ * session's account). `own`: the route reads the account it names, or the caller's own user account
+ * when it names none, and that must be the session's. `session`: as `own`, but naming none is the
+ * session's account (an org's for an org session): only for a route whose service reads the caller's
+ * own through the resolver's `own`, which answers the session's account too.
  */
-export type PortalReach = 'any' | 'own';
+export type PortalReach = 'any' | 'own' | 'session';
 
 /** A portal session's one account: the org's when the session names one, else the user's. */
 export const portalAccount = (caller: AuthUser): PublicAccount | null =>
@@ -312,8 +314,9 @@ export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
 
 /**
  * A portal token on a route: refused (403) unless the route lets portal tokens in, or when it `write`s
- * and the session is a `read` one; on an `own` route,
- * the account it names (`target`, null: the caller's own user account) must be the session's, else
+ * and the session is a `read` one; on an `own` or `session` route,
+ * the account it names (`target`, null: the caller's own user account, or on a `session` route the
+ * session's) must be the session's, else
  * 404 as for any outsider. Other callers pass.
  */
 export function decidePortal(
@@ -329,7 +332,7 @@ export function decidePortal(
   if (write && caller.portal?.scope === 'read')
     throw new DomainError('FORBIDDEN', 'A read-only portal session cannot change anything');
   if (reach === 'any') return;
-  const named = target ?? { userId: caller.userId };
+  const named = target ?? (reach === 'session' ? session : { userId: caller.userId });
   if (!sameAccount(named, session)) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'Account');
 }
 

@@ -142,7 +142,8 @@ export class ExportsService implements OnApplicationShutdown {
     // instance ends, but it never writes where this one does.
     const partFolder = partScratch(dir, part.export_id);
     const scratch = path.join(partFolder, randomUUID());
-    await mkdir(scratch, { recursive: true });
+    // The owner's only: the CSV and DuckDB's output hold the rows before their files get their mode.
+    await mkdir(scratch, { recursive: true, mode: 0o700 });
     try {
       const csv = path.join(scratch, 'rows.csv');
       const out = path.join(scratch, 'out');
@@ -154,7 +155,7 @@ export class ExportsService implements OnApplicationShutdown {
         ...partConversion(dataset, csv, out),
         spillDir: path.join(scratch, 'spill'),
       });
-      const files = await placePartFiles(dir, dataset, part.export_id, out, days);
+      const files = await placePartFiles(dir, dataset, part.export_id, out, days, this.config.parquetExports.fileMode);
       const rows = files.reduce((sum, f) => sum + f.rows, 0);
       await this.repo.finishPart(part.export_id, runId, rows, files.length, this.now());
     } finally {

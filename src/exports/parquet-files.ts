@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { ExportDataset } from './export-datasets.js';
@@ -66,8 +66,9 @@ export function partConversion(dataset: ExportDataset, csvFile: string, outDir: 
 }
 
 /**
- * Moves the files DuckDB wrote under `outDir` (one a day of `days`) into place: each synced, then
- * renamed to `<dir>/<dataset>/date=<day>/<exportId>.parquet`.
+ * Moves the files DuckDB wrote under `outDir` (one a day of `days`) into place: each given `mode`
+ * (EXPORT_FILE_MODE: the rows are people's usage and money, never for every user of the machine) and
+ * synced, then renamed to `<dir>/<dataset>/date=<day>/<exportId>.parquet`, so it appears with its mode.
  */
 export async function placePartFiles(
   dir: string,
@@ -75,6 +76,7 @@ export async function placePartFiles(
   exportId: string,
   outDir: string,
   days: { day: string; n: number }[],
+  mode: number,
 ): Promise<WrittenFile[]> {
   const written: WrittenFile[] = [];
   for (const { day, n } of days) {
@@ -82,6 +84,7 @@ export async function placePartFiles(
     if (produced.length !== 1) throw new Error(`expected one Parquet file for ${day}, DuckDB wrote ${produced.length}`);
     const file = partFile(dir, dataset.name, day, exportId);
     const source = path.join(outDir, `date=${day}`, produced[0]);
+    await chmod(source, mode);
     await syncFile(source);
     await mkdir(path.dirname(file), { recursive: true });
     await rename(source, file);

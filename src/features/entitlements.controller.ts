@@ -7,11 +7,13 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
+import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
@@ -44,7 +46,9 @@ export class EntitlementsController {
       'check, on every instance). With `consume` (metered features only), an allowed check consumes under the ' +
       'account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated ' +
       '`eventId` answers the first answer and consumes nothing. Service principals and staff check any account, ' +
-      'a user (or a key with `credits:read`) their own, a member their organisation’s.',
+      'a user (or a key with `credits:read`) their own, a member their organisation’s. Consuming an ' +
+      'organisation’s feature with an API key needs `usage:write` as well (403 otherwise); an `eventId` ' +
+      'repeated with another `consume` → 422 EVENT_ID_REUSED.',
   })
   @ApiBody({
     type: CheckEntitlementDto,
@@ -105,6 +109,17 @@ export class EntitlementsController {
       ),
     },
   })
+  @ApiUnprocessableEntityResponse({
+    description: 'EVENT_ID_REUSED: the eventId was used for this account and feature with another consume',
+    type: ErrorResponseDto,
+    examples: {
+      eventIdReused: domainErrorExample(
+        'EVENT_ID_REUSED',
+        'eventId img-7f3a91 was used with another consume: an eventId names one use, retried with its own body',
+        'An eventId repeated with another consume',
+      ),
+    },
+  })
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see', {
     unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
   })
@@ -113,7 +128,7 @@ export class EntitlementsController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'own' })
+  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'session' })
   @ApiOperation({
     operationId: 'listEntitlements',
     summary: 'Every feature as an account has it: grant, source and, metered, this period’s use',
@@ -135,7 +150,10 @@ export class EntitlementsController {
   @ApiOperation({
     operationId: 'setEntitlement',
     summary: 'Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)',
-    description: 'The override wins over the plan’s grant. It applies to every check from the moment this answers.',
+    description:
+      'The override wins over the plan’s grant. It applies to every check from the moment this answers. A ' +
+      'supervisor may not set one for their own account or an organisation they are a member of (403 ' +
+      'SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiParam({ name: 'featureKey', example: 'image.generations' })
   @ApiBody({
@@ -164,6 +182,7 @@ export class EntitlementsController {
       ),
     },
   })
+  @ApiSelfGrantForbidden('override')
   @ApiNotFoundOf('Feature', 'Unknown feature, user or organisation')
   set(
     @CurrentUser() caller: AuthUser,

@@ -9,6 +9,7 @@ import {
   publicAccount,
   type ResolvedAccount,
 } from '../auth/account-access.js';
+import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -53,6 +54,9 @@ export class EntitlementsService {
     const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, OVERRIDE_SETTERS);
     if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
     return this.tx.run(async (m) => {
+      // Separation of duties, as for grants: an override is worth credits (a metered allowance), so a
+      // supervisor sets none for their own account or an org they belong to (membership read now).
+      await this.access.forGrant(caller, publicAccount(account.kind, account.ownerId), 'override', m);
       const feature = await this.repo.find(m, featureKey);
       if (!feature) throw new NotFoundError('Feature');
       const problem = dto.grant === null ? null : grantProblem(feature.type, dto.grant);
@@ -106,6 +110,7 @@ export class EntitlementsService {
       if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
       owner = publicAccount(account.kind, account.ownerId);
     }
+    if (dto.consume !== undefined && owner.orgId !== undefined) assertMaySpendFor(caller);
     const query = {
       account: owner,
       featureKey: dto.featureKey,
@@ -123,8 +128,27 @@ export class EntitlementsService {
         'FEATURE_NOT_METERED',
         `Feature ${dto.featureKey} is ${row.type}: only metered features consume`,
       );
+    if (row.eventIdReused)
+      throw new DomainError(
+        'EVENT_ID_REUSED',
+        `eventId ${dto.eventId} was used with another consume: an eventId names one use, retried with its own body`,
+      );
     return answer(dto.featureKey, row);
   }
+}
+
+/**
+ * Consuming an org's metered feature spends an allowance the org pays for, so it needs what metering
+ * for the org needs: a member (every org role may spend from the org) or staff, through a JWT, a
+ * service key, or a key with `usage:write`; a read-only key (`credits:read`, the route's scope) only
+ * reads. A user's own account is theirs to spend with either.
+ */
+function assertMaySpendFor(caller: AuthUser): void {
+  if (caller.via !== 'api-key' || isServicePrincipal(caller) || caller.scopes?.includes('usage:write')) return;
+  throw new DomainError(
+    'FORBIDDEN',
+    'API key lacks the scope usage:write: consuming an organisation’s feature spends its allowance',
+  );
 }
 
 /** The check's answer from what its statement read or decided. */

@@ -28,6 +28,8 @@ export interface CheckRow {
   grant: Grant | null;
   /** A consuming check's decision (credits_feature_consume()); null when none was made. */
   consumed: { allowed: boolean; used: number; limit: number; replayed: boolean } | null;
+  /** A kept eventId asked for another `consume`: nothing was consumed, and the check is refused. */
+  eventIdReused: boolean;
   /** A check without consumption: the period's use (metered and granted). */
   used: number | null;
   resetsAt: Date | null;
@@ -41,6 +43,8 @@ interface RawCheck {
   used: string | null;
   cap_limit: string | null;
   replayed: boolean | null;
+  /** A kept eventId asked for another `consume` (nothing consumed). */
+  reused: boolean | null;
   spent: string | null;
   resets_at: Date | null;
 }
@@ -87,7 +91,7 @@ const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_re
             u AS (SELECT g.n, sp.spent FROM g CROSS JOIN LATERAL
                     ${featureUseSql('g.feature_key', 'g.account_id', "g.grant ->> 'period'", 'g.at')} sp
                    WHERE g.consume IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
-       SELECT g.n, g.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, u.spent,
+       SELECT g.n, g.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, c.reused, u.spent,
               credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, g.at)) AS resets_at
          FROM g LEFT JOIN c ON c.n = g.n LEFT JOIN u ON u.n = g.n
         ORDER BY g.n`;
@@ -200,6 +204,7 @@ export class FeaturesRepository {
                     limit: Number(row.cap_limit),
                     replayed: row.replayed!,
                   },
+            eventIdReused: row.reused === true,
             used: row.spent === null ? null : Number(row.spent),
             resetsAt: row.resets_at,
           },

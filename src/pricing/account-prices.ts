@@ -18,9 +18,14 @@ export function modelMatches(pattern: string, modelId: string): boolean {
 /** A model list in force: null allows every model. */
 export type ModelList = readonly string[] | null | undefined;
 
-/** Whether every list in force allows the model (a list allows what one of its patterns names). */
-export function entitled(modelId: string, lists: readonly ModelList[]): boolean {
-  return lists.every((list) => list === null || list === undefined || list.some((p) => modelMatches(p, modelId)));
+/**
+ * Whether every list in force allows the model (a list allows what one of its patterns names). A write
+ * naming no model (`null`: credits given outright) passes only lists of every model (`*`): else it would
+ * pass every list, whatever model it was.
+ */
+export function entitled(modelId: string | null, lists: readonly ModelList[]): boolean {
+  const allows = (p: string) => (modelId === null ? p === '*' : modelMatches(p, modelId));
+  return lists.every((list) => list === null || list === undefined || list.some(allows));
 }
 
 /** The per-kind prices an account price replaces (null: the rule's). */

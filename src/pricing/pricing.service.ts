@@ -52,8 +52,12 @@ export function unknownModel(modelId: string): DomainError {
 export const PAST_EFFECTIVE_FROM_LEEWAY_MS = 60_000;
 
 /** Whether the party's every model list in force allows a model (MODEL_NOT_ENTITLED otherwise). */
-export function notEntitled(modelId: string): DomainError {
-  return new DomainError('MODEL_NOT_ENTITLED', `The account may not use model ${modelId}`, { modelId });
+export function notEntitled(modelId: string | null): DomainError {
+  const message =
+    modelId === null
+      ? 'A model list in force allows only the models it names: name the model with modelId'
+      : `The account may not use model ${modelId}`;
+  return new DomainError('MODEL_NOT_ENTITLED', message, { modelId });
 }
 
 /**
@@ -133,14 +137,14 @@ export class PricingService {
    * Whether every model list in force for a write allows the model: the keys' it goes through
    * (`keyLists`), the paying org's own, and the paying account's plan's.
    */
-  async entitled(modelId: string, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<boolean> {
+  async entitled(modelId: string | null, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<boolean> {
     if (!entitled(modelId, keyLists)) return false;
     const lists = (await this.cache.snapshot()).modelLists.get(accountKey(party));
     return lists === undefined || entitled(modelId, lists);
   }
 
-  /** MODEL_NOT_ENTITLED (403) unless `entitled()`. */
-  async assertEntitled(modelId: string, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<void> {
+  /** MODEL_NOT_ENTITLED (403) unless `entitled()` (null: a write naming no model). */
+  async assertEntitled(modelId: string | null, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<void> {
     if (!(await this.entitled(modelId, party, keyLists))) throw notEntitled(modelId);
   }
 

@@ -92,7 +92,7 @@ export class UsageService {
         ? null
         : occurredAtIn(dto.occurredAt, this.clock.now(), this.config.corrections.lateUsageDays);
     const party = { userId, orgId };
-    if (dto.modelId) await this.pricing.assertEntitled(dto.modelId, party, keyModels);
+    await this.pricing.assertEntitled(dto.modelId || null, party, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
     let accountPriceId: string | null = null;

@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** Keys that would reach object prototypes, at any depth of a body, or at the top of a query. */
+/** Keys that would reach object prototypes or vanish in a copy: at any depth of a body or a query. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** An error the exception filter answers with its own status and message. */
@@ -129,7 +129,10 @@ export function checkValue(root: unknown, where: string): string | undefined {
     }
     for (const [key, item] of Object.entries(value)) {
       if (!key.isWellFormed()) return `${where} contains a key that is not valid UTF-16 (a lone surrogate)`;
-      if (key === '__proto__') return `${where} must not contain a __proto__ key`;
+      // At any depth: a nested `__proto__` would reach the prototype, and class-transformer's copy of a
+      // nested object drops `constructor` (and the app's copies `prototype`), so a unit, a tier or a
+      // metadata key of those names would vanish silently from what the client sent.
+      if (FORBIDDEN_KEYS.has(key)) return `${where} must not contain a ${key} key`;
       stack.push({ value: item, depth: depth + 1 });
     }
   }

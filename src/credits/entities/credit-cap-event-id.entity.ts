@@ -48,4 +48,8 @@ export class CreditCapEventId {
 
   @TimestampColumn('created_at')
   createdAt: Date;
+
+  /** The uses the check asked to consume: a repeat of its eventId must ask the same (null: kept before it was). */
+  @Column({ type: 'bigint', nullable: true })
+  consume: string | null;
 }

@@ -765,7 +765,7 @@ export const updateFeature = <ThrowOnError extends boolean = false>(options: Opt
 /**
  * Whether an account may use a feature now; with consume, uses it
  *
- * Reads the grants as committed (an override or a plan change that has answered applies to every later check, on every instance). With `consume` (metered features only), an allowed check consumes under the account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated `eventId` answers the first answer and consumes nothing. Service principals and staff check any account, a user (or a key with `credits:read`) their own, a member their organisation’s.
+ * Reads the grants as committed (an override or a plan change that has answered applies to every later check, on every instance). With `consume` (metered features only), an allowed check consumes under the account’s lock, so parallel checks never pass the limit; a refused one consumes nothing; a repeated `eventId` answers the first answer and consumes nothing. Service principals and staff check any account, a user (or a key with `credits:read`) their own, a member their organisation’s. Consuming an organisation’s feature with an API key needs `usage:write` as well (403 otherwise); an `eventId` repeated with another `consume` → 422 EVENT_ID_REUSED.
  */
 export const checkEntitlement = <ThrowOnError extends boolean = false>(options: Options<CheckEntitlementData, ThrowOnError>): RequestResult<CheckEntitlementResponses, CheckEntitlementErrors, ThrowOnError> => (options.client ?? client).post<CheckEntitlementResponses, CheckEntitlementErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -791,7 +791,7 @@ export const listEntitlements = <ThrowOnError extends boolean = false>(options?:
 /**
  * Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)
  *
- * The override wins over the plan’s grant. It applies to every check from the moment this answers.
+ * The override wins over the plan’s grant. It applies to every check from the moment this answers. A supervisor may not set one for their own account or an organisation they are a member of (403 SELF_GRANT_FORBIDDEN); an admin may.
  */
 export const setEntitlement = <ThrowOnError extends boolean = false>(options: Options<SetEntitlementData, ThrowOnError>): RequestResult<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError> => (options.client ?? client).put<SetEntitlementResponses, SetEntitlementErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

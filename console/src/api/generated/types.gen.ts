@@ -7861,7 +7861,7 @@ export type CheckEntitlementErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * This Idempotency-Key was already used with a different request
+     * EVENT_ID_REUSED: the eventId was used for this account and feature with another consume; or: This Idempotency-Key was already used with a different request
      */
     422: ErrorResponseDto;
     /**
@@ -7965,6 +7965,8 @@ export type SetEntitlementErrors = {
      */
     401: ErrorResponseDto;
     /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
      * Requires role supervisor or higher. API keys: not accepted.
      */
     403: ForbiddenResponseDto;
