@@ -10,8 +10,9 @@ import { type Located, type OpenApiDocument, operationsOf, requestExamples } fro
  * strangers to the account it names (docs/trust-model.md "Who may reach an account (the one access rule)"): an outsider's
  * JWT, an org member of too low a role, a user's portal token and an org's portal token (both of
  * another user and org), and another user's API key. Each answer is held to the rule: 404 for an
- * account (or an object of one) the caller may not see, 403 for a role too low, a staff route, a
- * service principal's route, metering, and a portal token or key the route does not let in. An
+ * account (or an object of one) the caller may not see (a portal token too, whether or not the route
+ * lets it in), 403 for a role too low, a staff route, a service principal's route, metering, and a
+ * portal token or key the route does not let in. An
  * operation without a row in TABLE fails the test: a new route stays failing until its row says
  * what it reaches.
  */
@@ -61,11 +62,12 @@ const TABLE: Record<string, Row> = {
   setAlertThresholds: { reach: 'user', body: { thresholds: [10] } },
   transferCredits: { reach: 'staff' },
   listTransfers: { reach: 'org' },
-  // A write naming its account in the body: the read rule (404 to an outsider, 403 below managers).
+  // A write naming its account in the body: the read rule (404 to an outsider, 403 below managers),
+  // and 403 to a portal token, as to any write of one naming another account in a body.
   setAutoRecharge: {
     reach: 'org',
     body: { orgId: '{orgId}', enabled: true, belowCredits: 500, rechargeCredits: 5000 },
-    answers: { low: 403 },
+    answers: { low: 403, userPortal: 403, orgPortal: 403 },
   },
   getAutoRecharge: { reach: 'org' },
   failAutoRechargeAttempt: { reach: 'service' },
@@ -204,6 +206,10 @@ function admits(caller: Caller, op: Op, row: Row): boolean {
 function expected(caller: Caller, op: Op, row: Row): number | 'ok' {
   const own = row.answers?.[caller];
   if (own !== undefined) return own;
+  // Another account named to a portal token: the outsider's 404 before asking whether the route
+  // lets portal tokens in at all, as the same user's JWT gets.
+  const portal = caller === 'userPortal' || caller === 'orgPortal';
+  if (portal && (row.reach === 'user' || row.reach === 'org')) return 404;
   if (!admits(caller, op, row)) return 403;
   if (row.reach === 'own') return caller === 'orgPortal' && op['x-portal'] === 'own' ? 404 : 'ok';
   if (row.reach === 'org' && caller === 'low') return op['x-account-access']?.org === 'member' ? 200 : 403;

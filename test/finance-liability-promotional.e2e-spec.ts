@@ -83,6 +83,28 @@ describe('finance: the liability counts an account’s valued credits only', () 
     await expectInvariants(t, users);
   });
 
+  it('a package bought beside signup credits: the package’s credits only, in JSON and CSV', async () => {
+    const u = await f.newUser(); // 100 signup credits
+    const packageId = uniqueId('lp-pack').toLowerCase();
+    await t.http
+      .post('/api/packages')
+      .set(admin)
+      .send({ packageId, name: packageId, credits: 667, price: { amount: '6.67', currency: 'usd' } })
+      .expect(201);
+    const p = await t.http
+      .post('/api/purchases')
+      .set(admin)
+      .send({ userId: u.id, packageId, provider: 'paddle' })
+      .expect(201);
+    await t.http.post(`/api/purchases/${p.body.id}/paid`).set(admin).send({}).expect(200);
+    expect((await t.http.get('/api/credits/balance').set(u.auth).expect(200)).body.totalCredits).toBe(767);
+    expect(await liabilityOf(u.id)).toEqual({ userId: u.id, credits: 667, value: '6.67' });
+    const csv = await t.http.get('/api/finance/liability').query({ currency: 'usd', format: 'csv' }).set(admin);
+    expect(csv.text.split('\n').filter((line) => line.includes(u.id))).toEqual([
+      expect.stringMatching(/"?667"?,"?6\.67"?\r?$/),
+    ]);
+  });
+
   it('a hold over promotional and valued credits, open and settled', async () => {
     const u = await promotedBuyer();
     await record(u.auth, 130); // 20 promotional left

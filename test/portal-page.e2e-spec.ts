@@ -209,9 +209,11 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     const month = new Date().toISOString().slice(0, 7);
     const api = (await t.http.get(`/api/credits/statement?month=${month}`).set(portal).expect(200)).body;
     expect(api.userId).toBe(userId);
-    // Another account's statement, named from this token: 404 as to any outsider; the staff route 403.
+    // Another account's statement, named from this token: 404 as to any outsider, on the staff route
+    // too; the staff route naming the session's own account: 403.
     await t.http.get(`/api/orgs/${orgId}/statement?month=${month}`).set(portal).expect(404);
-    await t.http.get(`/api/credits/statement/${readerId}?month=${month}`).set(portal).expect(403);
+    await t.http.get(`/api/credits/statement/${readerId}?month=${month}`).set(portal).expect(404);
+    await t.http.get(`/api/credits/statement/${userId}?month=${month}`).set(portal).expect(403);
 
     const { page, context, errors } = await openPage(browser, { width: 1280, scheme: 'light', locale: 'de-DE' });
     await page.goto(`${session.url.split('#')[0]}?tab=statements#${session.url.split('#')[1]}`);
@@ -379,8 +381,8 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
         const href = new URL((await link.getAttribute('href'))!);
         expect(`${href.origin}${href.pathname}`).toBe('https://app.example/checkout');
         expect(Object.fromEntries(href.searchParams)).toEqual(
-          // Never the user: the checkout takes the buyer from its own login.
-          who.org ? { src: 'portal', orgId: buyOrg, packageId } : { src: 'portal', packageId },
+          // The account to credit, the session's own: the org's for an org session, else the user's.
+          who.org ? { src: 'portal', orgId: buyOrg, packageId } : { src: 'portal', userId: buyer, packageId },
         );
         const card = page.locator('li.package', { has: link });
         expect(await card.textContent()).toContain('5.000 credits + 500 bonus');

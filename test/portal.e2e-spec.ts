@@ -120,7 +120,16 @@ describe('Portal sessions', () => {
     await t.http.get(`/api/purchases?orgId=${orgId}`).set(auth).expect(404);
     await t.http.get(`/api/orgs/${orgId}`).set(auth).expect(404);
     await t.http.get('/api/users').set(auth).expect(403);
-    await t.http.get(`/api/credits/balance/${otherId}`).set(auth).expect(403);
+    // A staff read naming another account: the same 404 as the user's own JWT gets, not a 403 that
+    // would tell the id exists.
+    const viaJwt = await t.http.get(`/api/credits/balance/${otherId}`).set(asUser(userId)).expect(404);
+    const viaPortal = await t.http.get(`/api/credits/balance/${otherId}`).set(auth).expect(404);
+    expect(viaPortal.body).toEqual(viaJwt.body);
+    await t.http
+      .get(`/api/credits/balance/${uniqueId('pnobody')}`)
+      .set(auth)
+      .expect(404);
+    await t.http.get(`/api/credits/balance/${userId}`).set(auth).expect(403);
     await t.http.get('/api/audit').set(auth).expect(403);
     await t.http.get('/api/orgs/mine').set(auth).expect(403);
     await t.http.post('/api/credits/allocate').set(auth).send({ userId, credits: 5 }).expect(403);
@@ -133,7 +142,9 @@ describe('Portal sessions', () => {
   });
 
   it('answers 403 on every operation of the document whose rule does not let portal tokens in (fail closed)', async () => {
-    const { auth } = await portal({ userId });
+    // Each route names the session's own account (another one is 404 first, as to any outsider).
+    const { auth: userAuth } = await portal({ userId });
+    const { auth: orgAuth } = await portal({ userId, orgId });
     const doc = (await t.http.get('/api/docs-json').expect(200)).body as {
       paths: Record<string, Record<string, { security?: unknown[]; 'x-portal'?: string }>>;
     };
@@ -145,6 +156,7 @@ describe('Portal sessions', () => {
         const url = path.replace(/\{(\w+)\}/g, (_m, name: string) =>
           name === 'orgId' ? orgId : name === 'userId' ? userId : '0193a1f0-7c1e-7a34-9d2b-5f3c2e1a9b70',
         );
+        const auth = path.includes('{orgId}') ? orgAuth : userAuth;
         const res = await t.http[method as 'get'](url).set(auth).send({});
         expect([route, res.status]).toEqual([route, 403]);
         checked++;

@@ -10,8 +10,8 @@ import { buildPortal, CHROMIUM, chromiumAvailable, openPage, seriousViolations }
 /**
  * W10: the portal took any `#token=` over the session it held, so a page of someone else's could
  * send a person to the portal in the sender's session (whatever they did next landing in the
- * sender's account), and the Buy link handed `userId` to the checkout. Now a different token waits
- * for the person's answer in a dialog, and the link names the package (and an org) only.
+ * sender's account). Now a different token waits for the person's answer in a dialog, and the Buy
+ * link names the package and the session's own account only (the one the person agreed to).
  * Screenshots: /tmp/security-*.png.
  */
 if (!chromiumAvailable) console.warn(`portal browser test skipped: no Chromium at ${CHROMIUM}`);
@@ -104,7 +104,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     await context.close();
   }, 120_000);
 
-  it('a tab without a session opens the link directly; the Buy link names no user', async () => {
+  it('a tab without a session opens the link directly; the Buy link names the session’s user only', async () => {
     const mine = await mint(victim);
     const { page, context, errors } = await openPage(chrome, { width: 375, scheme: 'dark' });
     await page.goto(`${base}/portal?tab=purchases#token=${mine}`);
@@ -112,8 +112,8 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     await poll(() => link.count()).toBe(1);
     expect(await page.getByRole('dialog').count()).toBe(0);
     const href = new URL((await link.getAttribute('href'))!);
-    expect(Object.fromEntries(href.searchParams)).toEqual({ src: 'portal', packageId });
-    expect(href.href).not.toContain(victim);
+    expect(Object.fromEntries(href.searchParams)).toEqual({ src: 'portal', userId: victim, packageId });
+    expect(href.href).not.toContain(sender);
     await page.screenshot({ path: '/tmp/security-portal-buy.png', fullPage: true });
     expect(errors).toEqual([]);
     await context.close();

@@ -10,9 +10,11 @@ const METRICS_TOKEN = 'upkeep-metrics-token-0123456789abcdef';
 /**
  * The service's own table upkeep (TABLE_UPKEEP): where nothing else vacuums and analyzes, the job does
  * it by autovacuum's rule. A database of its own, so the statistics read are this spec's writes only;
- * jobs off, so every pass is one the spec runs. Records go through HTTP; the statistics of the
- * service's sessions reach PostgreSQL's shared counters when a session goes idle, which the spec waits
- * for (PostgreSQL's doing, not the service's).
+ * jobs off, so every pass is one the spec runs; and the server's autovacuum off for its tables
+ * (`autovacuum_enabled = off`, which the job's rule does not read), so no pass races the server's
+ * daemon for a table the spec made due. Records go through HTTP; the statistics of the service's
+ * sessions reach PostgreSQL's shared counters when a session goes idle, which the spec waits for
+ * (PostgreSQL's doing, not the service's).
  */
 describe('table upkeep', () => {
   let own: OwnDatabase;
@@ -20,6 +22,13 @@ describe('table upkeep', () => {
 
   beforeAll(async () => {
     own = await ownDatabase('table_upkeep');
+    await own.db.query(`DO $$
+      DECLARE t regclass;
+      BEGIN
+        FOR t IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' LOOP
+          EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
+        END LOOP;
+      END $$`);
     for (const mode of ['always', 'auto', 'off'] as const) {
       apps[mode] = await startTestApp({
         DATABASE_URL: own.url,
@@ -76,6 +85,12 @@ describe('table upkeep', () => {
 
   it('off leaves the tables to the server; always vacuums and analyzes what is past the thresholds', async () => {
     await churn();
+    await own.db.query(`CREATE TABLE upkeep_probe (n int) WITH (autovacuum_enabled = off)`);
+    await own.db.query(`INSERT INTO upkeep_probe SELECT generate_series(1, 100)`);
+    await vi.waitFor(async () => expect((await stats('upkeep_probe'))?.inserted).toBe(100), {
+      timeout: 15_000,
+      interval: 100,
+    });
     expect(await job('off').run()).toEqual({ vacuumed: [], analyzed: [] });
     expect(await stats('usage_records')).toMatchObject({ vacuums: 0, analyzes: 0 });
 
@@ -83,8 +98,11 @@ describe('table upkeep', () => {
     // 2,400 rows inserted into tables never vacuumed: past 1,000 + 0.2 × their rows.
     expect(pass.vacuumed).toEqual(expect.arrayContaining(['public.credit_ledger', 'public.usage_records']));
     expect(await stats('usage_records')).toMatchObject({ sinceVacuum: 0, vacuums: 1, analyzes: 1 });
-    // The migrations' own table, never analyzed: past the analyze threshold (50 + 0.1 × rows) only.
-    expect(pass.analyzed).toContain('public.migrations');
+    // A table of 100 rows never analyzed (made here, so no daemon has seen it): past the analyze
+    // threshold (50 + 0.1 × rows) only, not the insert vacuum's (1,000 + 0.2 × rows).
+    expect(pass.analyzed).toContain('public.upkeep_probe');
+    expect(pass.vacuumed).not.toContain('public.upkeep_probe');
+    expect(await stats('upkeep_probe')).toMatchObject({ vacuums: 0, analyzes: 1 });
 
     // Nothing has changed since: the next pass finds nothing due.
     expect(await job('always').run()).toEqual({ vacuumed: [], analyzed: [] });

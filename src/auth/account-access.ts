@@ -313,11 +313,12 @@ export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
 };
 
 /**
- * A portal token on a route: refused (403) unless the route lets portal tokens in, or when it `write`s
- * and the session is a `read` one; on an `own` or `session` route,
- * the account it names (`target`, null: the caller's own user account, or on a `session` route the
- * session's) must be the session's, else
- * 404 as for any outsider. Other callers pass.
+ * A portal token on a route. First the account the route names (`target`; null means the caller's
+ * own user account on an `own` route, the session's on a `session` route): another than the
+ * session's is 404, as for any outsider, whether or not the route lets portal tokens in, so a portal
+ * token and its user's JWT answer an account they may not see alike and a staff route cannot tell
+ * which ids exist. Then refused (403) unless the route lets portal tokens in, or when it `write`s and
+ * the session is a `read` one. Other callers pass.
  */
 export function decidePortal(
   caller: AuthUser,
@@ -327,13 +328,13 @@ export function decidePortal(
 ): void {
   const session = portalAccount(caller);
   if (!session) return;
+  // An `any` route names no account: a userId in its query is not one it reads.
+  const named = reach === 'any' ? null : (target ?? (reach === 'own' ? { userId: caller.userId } : null));
+  if (named && !sameAccount(named, session)) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
   if (!reach) throw new DomainError('FORBIDDEN', 'A portal session cannot call this route');
   // A `read` session (what the embeddable elements hold) reaches the reads only.
   if (write && caller.portal?.scope === 'read')
     throw new DomainError('FORBIDDEN', 'A read-only portal session cannot change anything');
-  if (reach === 'any') return;
-  const named = target ?? (reach === 'session' ? session : { userId: caller.userId });
-  if (!sameAccount(named, session)) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'Account');
 }
 
 /**

@@ -13,6 +13,8 @@ interface Ambient {
   manager: EntityManager;
   /** Run once the transaction committed (never after a rollback). */
   afterCommit: (() => void)[];
+  /** Run once the transaction did not commit (rolled back, or its connection lost). */
+  afterRollback: (() => void)[];
 }
 
 const ambient = new AsyncLocalStorage<Ambient>();
@@ -65,17 +67,20 @@ export class Transactions {
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       let result: T;
-      const context: Ambient = { manager: runner.manager, afterCommit: [] };
+      const context: Ambient = { manager: runner.manager, afterCommit: [], afterRollback: [] };
       try {
         result = await ambient.run(context, () => work(runner.manager));
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        for (const callback of context.afterRollback) callback();
         throw classify(error, (cause) => new DatabaseUnavailableError(cause));
       }
       try {
         // A commit the synchronous standby did not confirm is not reported as a success.
         await commitReplicated(connection, () => runner.commitTransaction());
       } catch (error) {
+        // Committed or not, nothing here will act on it: what waited for the commit lets go.
+        for (const callback of context.afterRollback) callback();
         throw classify(error, (cause) => new OutcomeUnknownError(cause));
       }
       for (const callback of context.afterCommit) callback();
@@ -116,5 +121,14 @@ export class Transactions {
     const current = ambient.getStore();
     if (current) current.afterCommit.push(callback);
     else callback();
+  }
+
+  /**
+   * Runs `callback` once the current transaction ends without a commit it can report (a rollback, a
+   * lost connection); never outside a transaction. For what work held waiting for afterCommit (a
+   * lease, a place among the heavy reads), so a request that fails does not keep it.
+   */
+  afterRollback(callback: () => void): void {
+    ambient.getStore()?.afterRollback.push(callback);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import { moneySql } from '../credits/currencies.js';
 import type { ExportPartStatus } from './entities/export-part.entity.js';
@@ -102,8 +102,14 @@ export class ExportsRepository {
     return `COPY (${select}) TO STDOUT WITH (FORMAT csv)`;
   }
 
-  async insertRun(trigger: ExportTrigger, createdBy: string | null, now: Date): Promise<ExportRunRow> {
-    const rows: ExportRunRow[] = await this.dataSource.query(
+  /** A new run, in `manager`'s transaction (the request's: its key and audit entry commit with it). */
+  async insertRun(
+    manager: EntityManager,
+    trigger: ExportTrigger,
+    createdBy: string | null,
+    now: Date,
+  ): Promise<ExportRunRow> {
+    const rows: ExportRunRow[] = await manager.query(
       `INSERT INTO export_runs (trigger, created_by, started_at) VALUES ($1, $2, $3) RETURNING *`,
       [trigger, createdBy, now],
     );

@@ -68,8 +68,18 @@ export class ExportsService implements OnApplicationShutdown {
         throw new DomainError('EXPORT_RUNNING', 'An export is running; its run is listed by GET /api/exports');
       }
       await this.repo.failAbandonedRuns(this.now());
+      // The run row joins the request's transaction (its idempotency key, its audit entry): they
+      // commit together or not at all, and the run writes files only once they have. Until then the
+      // lease is held; a transaction that does not commit lets it go with the place.
+      const lease = client;
+      let begin!: () => void;
+      let abandon!: () => void;
+      const committed = new Promise<boolean>((resolve) => {
+        begin = () => resolve(true);
+        abandon = () => resolve(false);
+      });
       const run = await this.tx.run(async (manager) => {
-        const row = await this.repo.insertRun(trigger, createdBy, this.now());
+        const row = await this.repo.insertRun(manager, trigger, createdBy, this.now());
         if (trigger === 'manual') {
           await this.audit.record(manager, {
             action: 'export.run',
@@ -78,9 +88,19 @@ export class ExportsService implements OnApplicationShutdown {
             after: { trigger },
           });
         }
+        this.tx.afterCommit(begin);
+        this.tx.afterRollback(abandon);
         return row;
       });
-      const done = this.execute(client, dir, run).finally(free);
+      const done = committed
+        .then(async (ok) => {
+          if (ok) return this.execute(lease, dir, run);
+          await lease.end().catch(() => undefined);
+        })
+        .finally(() => {
+          free();
+          this.current = null;
+        });
       this.current = done;
       return { run, done };
     } catch (error) {
@@ -117,7 +137,6 @@ export class ExportsService implements OnApplicationShutdown {
       await this.repo.finishRun(run.id, 'failed', message.slice(0, 2000), this.now()).catch(() => undefined);
     } finally {
       await client.end().catch(() => undefined);
-      this.current = null;
     }
   }
 

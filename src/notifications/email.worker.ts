@@ -15,6 +15,9 @@ import { UnsubscribeTokens } from './unsubscribe-token.js';
 /** Emails attempted at once by one instance (the SMTP server's connections are pooled by the mailer). */
 const EMAILS_IN_FLIGHT = 8;
 
+/** Why an email for a user without an address on file was never sent. */
+const NO_ADDRESS = 'the user has no email address';
+
 /** The one-click unsubscribe address of a user and kind (RFC 8058), under PUBLIC_URL. */
 export const unsubscribePath = (token: string) => `/api/notifications/unsubscribe/${token}`;
 
@@ -88,9 +91,12 @@ export class EmailWorker extends OutboxWorker<ClaimedEmail> {
           nextAttemptAt: null,
         });
       if (!claim.wanted) return void (await done('suppressed'));
-      // No address is known for the user (the JWT carried no `email`): nothing to retry.
-      if (!made.to) return void (await done('failed', 'the user has no email address'));
-      if (!this.mailer) return void (await done('kept'));
+      // No address is known for the user (the JWT carried no `email`): the email ends now, with the
+      // reason, rather than waiting for an address. Without SMTP every email is kept (a developer
+      // reads it on the console's Emails page), this one too; with SMTP it fails, as nothing can
+      // deliver it and a retry would find the same.
+      if (!this.mailer) return void (await done('kept', made.to ? null : NO_ADDRESS));
+      if (!made.to) return void (await done('failed', NO_ADDRESS));
       try {
         await this.mailer.send({
           id: claim.id,

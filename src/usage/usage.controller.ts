@@ -11,6 +11,7 @@ import {
   ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 
@@ -44,6 +45,17 @@ import { UsageService } from './usage.service.js';
 import { UsageBatchService } from './usage-batch.service.js';
 import { UsageRecordsService } from './usage-records.service.js';
 import { UsageStatsService } from './usage-stats.service.js';
+
+/** The CSV both record routes can answer, as their 200 documents it (a string with a header row). */
+const USAGE_RECORDS_CSV = {
+  'text/csv': {
+    schema: {
+      type: 'string',
+      example:
+        'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,reasoningTokens,billingStatus,metadata\r\n',
+    },
+  },
+};
 
 @ApiTags('usage')
 @ApiExtraModels(ModelMarginDto)
@@ -284,7 +296,14 @@ export class UsageController {
       'Cursor paging on (timestamp, id). For every matching record as CSV use exportUsageRecordsCsv; ' +
       '`format=csv` here still answers text/csv for existing callers (with the export’s limits) but is deprecated.',
   })
-  @ApiOkResponse({ type: UsageRecordListResponseDto, description: 'A page of records' })
+  @ApiExtraModels(UsageRecordListResponseDto)
+  @ApiOkResponse({
+    description: 'A page of records (JSON), or with format=csv every matching record as CSV',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(UsageRecordListResponseDto) } },
+      ...USAGE_RECORDS_CSV,
+    },
+  })
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
   async records(
     @CurrentUser() user: AuthUser,
@@ -308,18 +327,7 @@ export class UsageController {
       'time; an export whose client takes nothing for EXPORT_STALL_TIMEOUT_MS is cut off.',
   })
   @ApiProduces('text/csv')
-  @ApiOkResponse({
-    description: 'The CSV export',
-    content: {
-      'text/csv': {
-        schema: {
-          type: 'string',
-          example:
-            'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,reasoningTokens,billingStatus,metadata\r\n',
-        },
-      },
-    },
-  })
+  @ApiOkResponse({ description: 'The CSV export', content: USAGE_RECORDS_CSV })
   @ApiBadRequestResponse({ description: 'Bad filter, date or cursor', type: ErrorResponseDto })
   async exportCsv(@CurrentUser() user: AuthUser, @Query() query: ExportRecordsQueryDto): Promise<StreamableFile> {
     return this.csv(user, query);

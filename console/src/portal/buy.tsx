@@ -7,14 +7,15 @@ import { cursorPaging, LoadMore, pagesOf } from './paging';
 import { Failed, Loading } from './status';
 
 /**
- * The app's checkout page for one package: its own query kept, the package added, and for an org
- * session the org to buy for. Never the user: the checkout takes the buyer from its own login (a link
- * that named the user would let anyone who edits it buy for, or as, someone else), and checks there
- * that the buyer manages the org named.
+ * The app's checkout page for one package: its own query kept, the account to credit (the session's:
+ * `orgId` for an org session, else `userId`) and the package added. The ids say which account, not
+ * who is buying: anyone can edit a link, so the checkout still takes the buyer from its own login and
+ * checks there that it is that user, or manages that org.
  */
 export function buyHref(buyUrl: string, session: PortalSession, packageId: string): string {
   const url = new URL(buyUrl);
   if (session.orgId !== null) url.searchParams.set('orgId', session.orgId);
+  else url.searchParams.set('userId', session.userId);
   url.searchParams.set('packageId', packageId);
   return url.href;
 }

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useRef, useState } from 'react';
 
 import {
   createApiKeyMutation,
@@ -149,7 +149,7 @@ export function KeysTab({ session }: { session: PortalSession }) {
         <p className="muted">No active keys.</p>
       ) : (
         <div className="table-wrap" role="region" aria-label="API keys" tabIndex={0}>
-          <table>
+          <table className="stacked">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -165,18 +165,18 @@ export function KeysTab({ session }: { session: PortalSession }) {
             <tbody>
               {rows.map((k) => (
                 <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
+                  <Cell label="Name">{k.name}</Cell>
+                  <Cell label="Key">
                     <code>{k.prefix}…</code>
-                  </td>
-                  <td>{k.permissions.join(', ')}</td>
-                  <td>
+                  </Cell>
+                  <Cell label="Scopes">{k.permissions.join(', ')}</Cell>
+                  <Cell label="Budget">
                     {k.creditLimit === null
                       ? 'None'
                       : `${credits(k.spentInPeriod ?? 0)} of ${credits(k.creditLimit)} ${k.limitPeriod === 'total' ? 'in total' : `per ${k.limitPeriod}`}`}
-                  </td>
-                  <td>{date(k.createdAt)}</td>
-                  <td>
+                  </Cell>
+                  <Cell label="Created">{date(k.createdAt)}</Cell>
+                  <td className="row-actions">
                     <button
                       type="button"
                       className="danger"
@@ -215,5 +215,20 @@ export function KeysTab({ session }: { session: PortalSession }) {
         </p>
       </dialog>
     </>
+  );
+}
+
+/**
+ * A cell of a table that becomes a card per row at a phone's width (`table.stacked`): the column's
+ * name shown beside the figure there, hidden from screen readers, which have the column heading.
+ */
+function Cell({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <td>
+      <span className="cell-label" aria-hidden="true">
+        {label}
+      </span>
+      <span>{children}</span>
+    </td>
   );
 }

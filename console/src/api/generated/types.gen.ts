@@ -6441,7 +6441,7 @@ export type ListUsageRecordsError = ListUsageRecordsErrors[keyof ListUsageRecord
 
 export type ListUsageRecordsResponses = {
     /**
-     * A page of records
+     * A page of records (JSON), or with format=csv every matching record as CSV
      */
     200: UsageRecordListResponseDto;
 };
