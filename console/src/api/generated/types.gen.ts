@@ -1810,7 +1810,14 @@ export type ReviewItemDto = {
 };
 
 export type DebtorDto = {
-    userId: string;
+    /**
+     * The user; null for an organisation's debt
+     */
+    userId: string | null;
+    /**
+     * The organisation, for an organisation's debt only
+     */
+    orgId?: string;
     debt: number;
 };
 
@@ -1821,7 +1828,7 @@ export type ReviewListResponseDto = {
     items: Array<ReviewItemDto>;
     nextCursor: string | null;
     /**
-     * Users with debt, largest first (status=open, first page only; at most 500)
+     * Accounts (users and organisations) with debt, largest first (status=open, first page only; at most 500)
      */
     debts: Array<DebtorDto>;
 };
