@@ -134,6 +134,8 @@ import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.
 import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js';
 import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
 import { DropCreditAccountOf1732001050000 } from './1732001050000-drop-credit-account-of.js';
+import { UsageReviewResolutions1732001060000 } from './1732001060000-usage-review-resolutions.js';
+import { ReviewResolutionsRecorded1732001070000 } from './1732001070000-review-resolutions-recorded.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -273,4 +275,6 @@ export const MIGRATIONS = [
   PlanModelLists1732001010000,
   EventsSkipDeletedEndpoints1732001011000,
   DropCreditAccountOf1732001050000,
+  UsageReviewResolutions1732001060000,
+  ReviewResolutionsRecorded1732001070000,
 ];

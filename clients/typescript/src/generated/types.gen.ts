@@ -3335,7 +3335,7 @@ export type ReconciliationListResponseDto = {
 };
 
 export type ExportDatasetCountDto = {
-    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases' | 'corrections';
+    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases' | 'corrections' | 'review_resolutions';
     /**
      * Rows this run wrote for the dataset
      */
