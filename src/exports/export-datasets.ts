@@ -1,3 +1,5 @@
+import { TOKEN_COLUMNS } from '../pricing/token-kinds.js';
+
 /**
  * What each exported dataset holds: its table, the column that dates its rows (the file's
  * `date=YYYY-MM-DD` folder, UTC), and its columns with their Parquet types (docs/exports.md lists them).
@@ -63,11 +65,8 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       ['credits', 'INTEGER', { sql: CREDITS_AS_WRITTEN }],
       ['credits_named', 'BOOLEAN'],
       ['tokens', 'INTEGER'],
-      ['input_tokens', 'INTEGER'],
-      ['output_tokens', 'INTEGER'],
-      ['cache_read_tokens', 'INTEGER'],
-      ['cache_write_tokens', 'INTEGER'],
-      ['reasoning_tokens', 'INTEGER'],
+      // Every token kind's count, from the one list: a new kind is exported with no change here.
+      ...TOKEN_COLUMNS.map((column): ColumnRow => [column, 'INTEGER']),
       ['billing_status', 'VARCHAR'],
       ['shortfall', 'INTEGER'],
       ['usage_source', 'VARCHAR'],
