@@ -94,9 +94,9 @@ export async function moneyChecks(service, db) {
             (SELECT count(*)::int FROM org_members m
               WHERE (SELECT COALESCE(sum(spent), 0) FROM credit_cap_spend s
                       WHERE s.subject_kind = 'member' AND s.subject_id = m.user_id
-                        AND s.account_id = credit_account_of('org', m.org_id))
+                        AND s.account_id = (SELECT account_id FROM accounts WHERE org_id = m.org_id))
                     <> (SELECT COALESCE(-sum(l.amount), 0) FROM credit_ledger l
-                         WHERE l.account_id = credit_account_of('org', m.org_id) AND l.member_id = m.user_id
+                         WHERE l.account_id = (SELECT account_id FROM accounts WHERE org_id = m.org_id) AND l.member_id = m.user_id
                            AND l.kind IN ('debit', 'hold', 'release', 'overdraft'))
             ) AS member_counters_off,
             (SELECT count(*)::int FROM usage_records) AS records`,

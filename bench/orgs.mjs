@@ -17,7 +17,7 @@ export async function seedOrgs(db, { orgs, members, credits }) {
                   SELECT $1, 'bench-' || g, 'member' FROM generate_series($2::int, $3::int) g
                   RETURNING user_id),
        cap AS (INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-               SELECT 'member', m.user_id, credit_account_of('org', $1), 1000000000, 'day' FROM m)
+               SELECT 'member', m.user_id, (SELECT account_id FROM accounts WHERE org_id = $1), 1000000000, 'day' FROM m)
        SELECT user_id FROM m`,
       [orgId, (o - 1) * members + 1, o * members],
     );

@@ -14,7 +14,7 @@ import { CreateCreditsTake1732000005000 } from './1732000005000-create-credits-t
  * - `credit_key_spend`: what each budgeted key spent in its current period.
  * - credit_ledger: `overdraft` entries (no allocation: credits spent beyond the balance, the debt's
  *   origin) and `repay` entries (on the allocation whose credits paid debt back).
- * - credits_take(), replaced: the same FIFO take in one round trip, now also checking the key budget and the
+ * - credits_take() v2: the same FIFO take in one round trip, now also checking the key budget and the
  *   spend rate, spending into the overdraft, counting key and rate spend, and emitting the
  *   low-balance events; it answers a status instead of leaving the caller to compare amounts.
  */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Session ids belong to their user: `(session_id, user_id)` names a
+ * Session ids belong to their user (CONTRACT "Who may meter"): `(session_id, user_id)` names a
  * streaming session and its hold, so two users may use the same id, and one user's id neither
  * answers 409 to another nor can be squatted by them. The ledger's hold and release lines already
  * carry both columns. The functions that read these keys change in the next migration.

@@ -18,11 +18,11 @@ const ROLLUP_KINDS = ['input_tokens', 'output_tokens', ...RECORD_KINDS];
 const MODEL_KEY = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END, '')`;
 
 /**
- * Token kinds: pricing rules gain the prices of cache reads, cache writes
+ * Token kinds (CONTRACT "Token kinds"): pricing rules gain the prices of cache reads, cache writes
  * and reasoning, a long-context tier and a provider cost per kind; usage records the counts of the
  * new kinds; the daily rollups the token count of every kind (tokensByKind).
  *
- * Every existing figure stays: the new prices are NULL, which means the default prices
+ * Every existing figure stays: the new prices are NULL, which means the defaults the contract gives
  * (cache → pricePer1kTokens, reasoning → the output price), so old rules price as they did; the
  * provider cost of output and the new kinds defaults to provider_cost_per_1k_tokens (now the input's),
  * so a margin is what it was; old records have the new kinds NULL (absent). The rollups' token

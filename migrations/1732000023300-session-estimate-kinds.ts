@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 const KINDS = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'].map((k) => `estimated_${k}_tokens`);
 
 /**
- * A streaming session keeps its estimate's count of each token kind (records
+ * A streaming session keeps its estimate's count of each token kind (CONTRACT "Token kinds": records
  * and settlements keep the count of each kind), so the record of a session that expires carries the
  * kinds it was charged for, and its provider cost prices each kind, as a finalized one does.
  *

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Attribution on the ledger: the API key each
+ * Attribution on the ledger (CONTRACT "Attribution, throttling and operations"): the API key each
  * entry was made through, null for a JWT or a job. No foreign key: the ledger is append-only and
  * outlives the keys it names. Existing entries stay null (which key made them is not known).
  */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The account made real: `accounts`, the money engine's key, with a surrogate id, a kind
+ * The account made real (issue 32): `accounts`, the money engine's key, with a surrogate id, a kind
  * (`user` now, `org` next) and its owner, so an organisation is one more account rather than a user
  * id that might equal another user's. Every existing user becomes a user account (in the order the
  * users were created), and a trigger on user_accounts gives every new user one in the same

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The credit tables keyed by the account (docs/money.md "The account and its lock"):
+ * The credit tables keyed by the account (issue 32, docs/money.md "The account and its lock"):
  * credit_allocations, credit_ledger, credit_holds and credit_accounts get `account_id` (backfilled from
  * accounts.user_id), and it becomes their key where the user id was: credit_accounts' primary key,
  * credit_holds' (session_id, account_id), the FIFO index and the ledger's account index. `user_id` stays

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * One rollup rule instead of four copies: the statement triggers of
+ * One rollup rule instead of four copies (issue 32, items 5 and 6): the statement triggers of
  * usage_records all run usage_rollup_delta() (src/usage/sql/usage_rollup_delta.sql) with the rows
  * they changed, named `changed_rows` in each, and their sign as the trigger's argument. An update
  * has two triggers (its old rows -1, its new rows +1), since a trigger function reads one transition

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Who acted: a usage record keeps the API key
+ * Who acted (CONTRACT v4 "Attribution, throttling and operations"): a usage record keeps the API key
  * that wrote it (`api_key_id`) and, when that principal is not the billed user, who it was
  * (`actor_id`: the JWT's user or the key's owner). A streaming session keeps the credential that
  * opened it (`opened_by`, `opened_by_api_key_id`), so an abort by that same credential is metering

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Provider usage: every usage record
+ * Provider usage (CONTRACT "Provider usage: bill what the provider reported"): every usage record
  * keeps where its token counts came from (`usage_source`), how a streamed answer ended
  * (`termination`) and the provider's usage object as sent (`provider_usage`, only with source
  * `provider`).

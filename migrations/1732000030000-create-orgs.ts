@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Organisations: an organisation is one more
+ * Organisations (CONTRACT "Organisations: shared pools, member limits"): an organisation is one more
  * account of the engine. `orgs` holds its name; a trigger opens its account (kind `org`) in the same
  * transaction, as user_accounts does for users, and `accounts.org_id` now references it.
  * `org_members` holds memberships and roles (stored here, not in the JWT) and each member's spend

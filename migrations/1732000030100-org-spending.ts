@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * What an organisation's members spend: usage records and streaming
+ * What an organisation's members spend (CONTRACT "Organisations"): usage records and streaming
  * sessions charged to an org carry its `org_id` beside the member's `user_id`; `org_member_spend`
  * counts what each member spent from the org per UTC day (held credits of open sessions included), so
  * a member's limit of any period (day, ISO week, month) is the sum of at most 31 rows, and changing a

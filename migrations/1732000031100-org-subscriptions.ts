@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * An organisation subscribes to a plan as a user does (PUT/DELETE
+ * An organisation subscribes to a plan as a user does (CONTRACT v4 "Organisations": PUT/DELETE
  * /api/orgs/:orgId/subscription): a subscription is now a user's (`user_id`) or an org's (`org_id`),
  * exactly one of the two, with at most one live subscription per org as per user.
  */

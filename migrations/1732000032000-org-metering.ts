@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Paying from an organisation: limits stack, atomically; API keys of a membership.
+ * Paying from an organisation (CONTRACT "Organisations": "Limits stack, atomically", "API keys of a
+ * membership").
  * - `org_members.limit_reached_period`: `org.member_limit_reached` is sent once per member and period,
  *   when a charge first takes the member's spend in the period to their limit; the column keeps the
  *   start (a UTC day) of the period it was last sent for, so a give-back under the limit and a charge

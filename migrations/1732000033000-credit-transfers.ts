@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 const KINDS = `'grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'`;
 
 /**
- * Credit transfers between accounts: `credit_transfers` (one row
+ * Credit transfers between accounts (CONTRACT "Organisations", Transfers): `credit_transfers` (one row
  * per transfer, from one account to another) and `credit_transfer_lots` (one row per source allocation
  * the transfer drew on: the allocation it left, the allocation it arrived as, its credits and the
  * expiry both share). Two ledger kinds: `transfer_out` (≤ 0, on the source allocation) and

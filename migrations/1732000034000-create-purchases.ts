@@ -5,7 +5,7 @@ const KINDS_BEFORE = `'grant', 'debit', 'hold', 'release', 'expire', 'void', 'ro
 const KINDS_AFTER = `${KINDS_BEFORE}, 'refund', 'debt', 'freeze', 'unfreeze'`;
 
 /**
- * Buying credits: `purchases` (one per checkout, its state machine and
+ * Buying credits (CONTRACT v4 "Buying credits"): `purchases` (one per checkout, its state machine and
  * what was taken back), `purchase_refunds` (each take-back: an admin's refund, a provider's refund, a
  * chargeback), `purchase_provider_events` (provider event ids seen: a redelivered webhook changes
  * nothing). `credit_allocations.purchase_id` is UNIQUE: a purchase grants at most one allocation,

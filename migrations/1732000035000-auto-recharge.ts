@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Auto-recharge (docs/auto-recharge.md): an account's settings, the
+ * Auto-recharge (CONTRACT v4 "Buying credits", docs/auto-recharge.md): an account's settings, the
  * attempts it opened (at most one open per account, by a partial unique index), and on
  * `credit_accounts` the one figure a take needs, `recharge_below` (the threshold while enabled, null
  * otherwise), so a take of an account without auto-recharge reads nothing more than it did.

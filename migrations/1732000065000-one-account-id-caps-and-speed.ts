@@ -126,7 +126,7 @@ AS $function$
     -- value, currency). The caller has locked them; a promotional take reads one index entry more.
     -- Joined to the lines' allocation ids (with the LIMIT above), not \`c.id = ANY (p_allocations)\`:
     -- PostgreSQL cannot size an array parameter, so it planned that statement afresh at every call,
-    -- about a tenth of a hold's or a record's take (docs/benchmarks.md "Where the streaming
+    -- about a tenth of a hold's or a record's take (docs/benchmarks.md "Issue 42: where the streaming
     -- pair's time went").
     SELECT array_agg(c.id), array_agg(c.remaining_credits), array_agg(c.value_remaining_minor), array_agg(c.value_minor),
            array_agg(c.currency)

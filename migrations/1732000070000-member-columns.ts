@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * One account id, in the columns: a ledger line's and a hold's `user_id` meant the member
+ * Issue 42's one account id, in the columns: a ledger line's and a hold's `user_id` meant the member
  * who spent (a user account's: its user), so they are `member_id`; an allocation's and the account
  * settings' `user_id` repeated the owner of their `account_id` (null for an organisation's), so they
  * go. Down puts them back, filled from `accounts`, with their constraints.

@@ -92,7 +92,7 @@ AS $function$
     -- locked them; a promotional take reads one index entry more. Per line with the LIMIT above, not
     -- \`c.id = ANY (p_allocations)\`: PostgreSQL cannot size an array parameter, so it planned that
     -- statement afresh at every call, about a tenth of a hold's or a record's take
-    -- (docs/benchmarks.md "Where the streaming pair's time went").
+    -- (docs/benchmarks.md "Issue 42: where the streaming pair's time went").
     SELECT array_agg(l.first ORDER BY l.ord), array_agg(c.remaining_credits ORDER BY l.ord),
            array_agg(c.value_remaining_minor ORDER BY l.ord), array_agg(c.value_minor ORDER BY l.ord),
            array_agg(c.currency ORDER BY l.ord),
@@ -1465,7 +1465,7 @@ AS $function$
     -- locked them; a promotional take reads one index entry more. Per line with the LIMIT above, not
     -- \`c.id = ANY (p_allocations)\`: PostgreSQL cannot size an array parameter, so it planned that
     -- statement afresh at every call, about a tenth of a hold's or a record's take
-    -- (docs/benchmarks.md "Where the streaming pair's time went").
+    -- (docs/benchmarks.md "Issue 42: where the streaming pair's time went").
     SELECT array_agg(l.first ORDER BY l.ord), array_agg(c.remaining_credits ORDER BY l.ord),
            array_agg(c.value_remaining_minor ORDER BY l.ord), array_agg(c.value_minor ORDER BY l.ord),
            array_agg(c.currency ORDER BY l.ord),

@@ -133,6 +133,9 @@ import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-a
 import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.js';
 import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js';
 import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
+import { DropCreditAccountOf1732001050000 } from './1732001050000-drop-credit-account-of.js';
+import { UsageReviewResolutions1732001060000 } from './1732001060000-usage-review-resolutions.js';
+import { ReviewResolutionsRecorded1732001070000 } from './1732001070000-review-resolutions-recorded.js';
 import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-account.js';
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
 import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
@@ -276,6 +279,9 @@ export const MIGRATIONS = [
   TakeSingleShape1732000980000,
   PlanModelLists1732001010000,
   EventsSkipDeletedEndpoints1732001011000,
+  DropCreditAccountOf1732001050000,
+  UsageReviewResolutions1732001060000,
+  ReviewResolutionsRecorded1732001070000,
   ErasureByAccount1732001100000,
   PortalSessionsUserIndex1732001100100,
   ErasureRollupsAndTransferLots1732001100200,

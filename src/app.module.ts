@@ -103,8 +103,8 @@ export class AppModule {
       providers: [
         // Order matters: who is calling, then may they, then how often.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        // The one access rule; a portal token's reach is an option of it (src/auth/account-access.ts).
         { provide: APP_GUARD, useClass: AccessGuard },
-        // A portal token: only its routes, only its account (src/portal/portal-routes.ts).
         { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },

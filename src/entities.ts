@@ -49,6 +49,7 @@ import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
 import { UsageDailyUser } from './usage/entities/usage-daily-user.entity.js';
 import { UsageEventId } from './usage/entities/usage-event-id.entity.js';
 import { UsageRecord } from './usage/entities/usage-record.entity.js';
+import { UsageReviewResolution } from './usage/entities/usage-review-resolution.entity.js';
 
 /** Every entity of the service. Each feature module adds its own here and in its forFeature(). */
 export const ENTITIES = [
@@ -77,6 +78,7 @@ export const ENTITIES = [
   StreamingSession,
   UsageRecord,
   UsageCorrection,
+  UsageReviewResolution,
   UsageDailyUser,
   UsageDailyTotal,
   UsageEventId,

@@ -37,7 +37,7 @@ describe('the accounts migration', () => {
                                                                  NULL, '{}')`
       : rows[0].by_id
         ? `SELECT out_status, out_balance AS out_balance_after
-             FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[credit_account_of('user', $1)], ARRAY[$2::int],
+             FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[(SELECT account_id FROM accounts WHERE user_id = $1)], ARRAY[$2::int],
                                       ARRAY[NULL::uuid])`
         : `SELECT out_status, out_balance AS out_balance_after
              FROM credits_take_events('test', NULL, NULL, '{}', ARRAY[$1::varchar], ARRAY[$2::int], ARRAY[NULL::uuid])`;

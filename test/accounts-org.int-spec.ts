@@ -30,19 +30,26 @@ describe('an organisation account in the engine', () => {
     );
     const [grant] = await q(
       `SELECT id, account_user_id(account_id) AS user_id, account_id::text, remaining_credits
-         FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+         FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [org],
     );
     expect(grant).toMatchObject({ user_id: null, account_id: accountId, remaining_credits: 100 });
   });
 
   const balance = async (kind: string) =>
-    Number((await q<{ n: string }>(`SELECT credit_available(credit_account_of($1, $2)) AS n`, [kind, org]))[0].n);
+    Number(
+      (
+        await q<{ n: string }>(
+          `SELECT credit_available((SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))) AS n`,
+          [kind, org],
+        )
+      )[0].n,
+    );
 
   it('resolves (kind, owner id) to distinct accounts', async () => {
     const [r] = await q<{ org: string; user: string; none: string | null }>(
-      `SELECT credit_account_of('org', $1)::text AS org, credit_account_of('user', $1)::text AS user,
-              credit_account_of('org', 'no-such-org')::text AS none`,
+      `SELECT (SELECT account_id FROM accounts WHERE org_id = $1)::text AS org, (SELECT account_id FROM accounts WHERE user_id = $1)::text AS user,
+              (SELECT account_id FROM accounts WHERE org_id = 'no-such-org')::text AS none`,
       [org],
     );
     expect(r.org).toBe(accountId);
@@ -54,14 +61,14 @@ describe('an organisation account in the engine', () => {
 
   it('charges the org through a take, a batch and a hold settled with an overrun', async () => {
     const [take] = await q(
-      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[credit_account_of('org', $1)],
+      `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}', ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)],
               ARRAY[10], ARRAY[NULL::uuid])`,
       [org],
     );
     expect(take).toEqual({ out_status: 'ok', out_balance: 90 });
     const events = await q(
       `SELECT out_status, out_balance::int FROM credits_take_events('m1', NULL, NULL, '{}',
-              ARRAY[credit_account_of('org', $1), credit_account_of('org', $1)], ARRAY[5, 7],
+              ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1), (SELECT account_id FROM accounts WHERE org_id = $1)], ARRAY[5, 7],
               ARRAY[gen_random_uuid(), gen_random_uuid()]) ORDER BY out_ord`,
       [org],
     );
@@ -71,7 +78,7 @@ describe('an organisation account in the engine', () => {
     ]);
     const session = `s-${randomUUID()}`;
     const [hold] = await q(
-      `SELECT out_status FROM credits_hold(credit_account_of('org', $1), 20, $2, 'm1', NULL, NULL, '{}')`,
+      `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE org_id = $1), 20, $2, 'm1', NULL, NULL, '{}')`,
       [org, session],
     );
     expect(hold).toEqual({ out_status: 'ok' });
@@ -79,7 +86,7 @@ describe('an organisation account in the engine', () => {
       await q(`SELECT member_id, account_id::text, outstanding FROM credit_holds WHERE session_id = $1`, [session]),
     ).toEqual([{ member_id: null, account_id: accountId, outstanding: 20 }]);
     const [settled] = await q(
-      `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle(credit_account_of('org', $1), $2, 25, 'm1', NULL, NULL, '{}')`,
+      `SELECT out_status, out_kept::int, out_collected::int FROM credits_settle((SELECT account_id FROM accounts WHERE org_id = $1), $2, 25, 'm1', NULL, NULL, '{}')`,
       [org, session],
     );
     expect(settled).toEqual({ out_status: 'ok', out_kept: 20, out_collected: 5 });
@@ -87,7 +94,7 @@ describe('an organisation account in the engine', () => {
     // Every line is the org account's, none a user's; the same-named user was never charged.
     const lines = await q<{ account_id: string; member_id: string | null; n: number }>(
       `SELECT account_id::text, member_id, count(*)::int AS n FROM credit_ledger
-        WHERE account_id IN (credit_account_of('org', $1), credit_account_of('user', $1))
+        WHERE account_id IN ((SELECT account_id FROM accounts WHERE org_id = $1), (SELECT account_id FROM accounts WHERE user_id = $1))
         GROUP BY account_id, member_id`,
       [org],
     );
@@ -99,7 +106,7 @@ describe('an organisation account in the engine', () => {
     const results = await Promise.all(
       Array.from({ length: 16 }, () =>
         q<{ out_status: string }>(
-          `SELECT out_status FROM credits_take_events('m2', NULL, NULL, '{}', ARRAY[credit_account_of('org', $1)], ARRAY[7],
+          `SELECT out_status FROM credits_take_events('m2', NULL, NULL, '{}', ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)], ARRAY[7],
                                                       ARRAY[NULL::uuid])`,
           [org],
         ),

@@ -82,9 +82,10 @@ describe('auto-recharge', () => {
     expect(res.body).toEqual(view);
     expect((await get(u.auth, { userId: u.id }).expect(200)).body).toEqual(view);
     const [{ recharge_below }] = (
-      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`, [
-        u.id,
-      ])
+      await t.db.query(
+        `SELECT recharge_below FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+        [u.id],
+      )
     ).rows;
     expect(recharge_below).toBe(100);
     const entries = await auditOf('auto_recharge.set', u.id);
@@ -93,9 +94,10 @@ describe('auto-recharge', () => {
     // Off: the threshold leaves the takes.
     await put(u.auth, { userId: u.id, enabled: false, belowCredits: 100, rechargeCredits: 1000 }).expect(200);
     const [{ recharge_below: off }] = (
-      await t.db.query(`SELECT recharge_below FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`, [
-        u.id,
-      ])
+      await t.db.query(
+        `SELECT recharge_below FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+        [u.id],
+      )
     ).rows;
     expect(off).toBeNull();
   });
@@ -255,7 +257,7 @@ describe('auto-recharge', () => {
     expect((await get(owner.auth, { orgId })).body.rechargeCredits).toBe(6000);
     await put(supervisor.auth, { ...body, orgId: `nope-${randomUUID().slice(0, 8)}` }).expect(404);
     const { rows } = await t.db.query(
-      `SELECT c.recharge_below FROM credit_accounts c WHERE c.account_id = credit_account_of('org', $1)`,
+      `SELECT c.recharge_below FROM credit_accounts c WHERE c.account_id = (SELECT account_id FROM accounts WHERE org_id = $1)`,
       [orgId],
     );
     expect(rows).toEqual([{ recharge_below: 500 }]);

@@ -32,11 +32,11 @@ describe('auto-recharge in the engine', () => {
     if (kind === 'user') await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [id]);
     else await q(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [id]);
     const [{ account_id: accountId }] = await q<{ account_id: string }>(
-      `SELECT credit_account_of($1, $2)::text AS account_id`,
+      `SELECT (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))::text AS account_id`,
       [kind, id],
     );
     await q(
-      `SELECT 1 FROM credits_grant(credit_account_of($3, $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id)), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
       [id, credits, kind],
     );
     if (settings) await set(accountId, settings);
@@ -97,11 +97,10 @@ describe('auto-recharge in the engine', () => {
 
   const succeed = async (attemptId: string, a: Acc) =>
     (
-      await q<{ s: string }>(`SELECT auto_recharge_succeed($1, credit_account_of($3, $2)) AS s`, [
-        attemptId,
-        a.id,
-        a.kind,
-      ])
+      await q<{ s: string }>(
+        `SELECT auto_recharge_succeed($1, (SELECT account_id FROM accounts WHERE kind = $3 AND $2 IN (user_id, org_id))) AS s`,
+        [attemptId, a.id, a.kind],
+      )
     )[0].s;
 
   /** As if the account's attempts had opened `minutes` earlier. */

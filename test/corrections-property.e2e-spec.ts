@@ -185,7 +185,7 @@ describe('corrections property', () => {
               a.value_remaining_minor::bigint::text AS value_remaining_minor,
               COALESCE(sum(l.amount), 0)::bigint::text AS credits, sum(l.value_minor)::bigint::text AS money
          FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
-        WHERE a.account_id = credit_account_of('user', $1)
+        WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1)
         GROUP BY a.id
        HAVING a.remaining_credits <> COALESCE(sum(l.amount), 0)
            OR a.remaining_credits < 0 OR a.remaining_credits > a.total_credits
@@ -347,7 +347,7 @@ describe('corrections property', () => {
               const lines = async () =>
                 (
                   await t.db.query(
-                    `SELECT count(*)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('user', $1)`,
+                    `SELECT count(*)::int AS n FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
                     [u.id],
                   )
                 ).rows[0].n as number;
@@ -408,7 +408,7 @@ describe('corrections property', () => {
           const { rows: overpaid } = await t.db.query(
             `SELECT usage_record_id, allocation_id, sum(amount)::int AS credits, sum(value_minor)::int AS money
              FROM credit_ledger
-            WHERE account_id = credit_account_of('user', $1) AND kind IN ('debit', 'correction')
+            WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND kind IN ('debit', 'correction')
             GROUP BY usage_record_id, allocation_id
            HAVING sum(amount) > 0 OR sum(value_minor) > 0`,
             [u.id],
@@ -419,7 +419,7 @@ describe('corrections property', () => {
           const balance = await t.http.get('/api/credits/balance').set(u.auth).expect(200);
           const { rows: live } = await t.db.query(
             `SELECT COALESCE(sum(l.amount), 0)::int AS n FROM credit_ledger l JOIN credit_allocations a ON a.id = l.allocation_id
-            WHERE a.account_id = credit_account_of('user', $1) AND a.expires_at > now() AND a.voided_at IS NULL`,
+            WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND a.expires_at > now() AND a.voided_at IS NULL`,
             [u.id],
           );
           expect(balance.body.totalCredits).toBe(live[0].n);
@@ -454,7 +454,7 @@ describe('corrections property', () => {
                     COALESCE(-sum(value_minor) FILTER (WHERE category = 'expired'), 0)::int AS expired,
                     COALESCE(-sum(value_minor) FILTER (WHERE category = 'voided'), 0)::int AS voided,
                     count(*)::int AS lines
-               FROM credit_ledger WHERE account_id = credit_account_of('user', $1) AND currency = $2`,
+               FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND currency = $2`,
               [u.id, currency],
             );
             const p = await rollforward(u, currency, from, to);
@@ -493,7 +493,7 @@ describe('corrections property', () => {
             // the closing is the money the lots hold: expired lots until the job has taken theirs
             const { rows: left } = await t.db.query(
               `SELECT COALESCE(sum(value_remaining_minor), 0)::int AS n FROM credit_allocations
-              WHERE account_id = credit_account_of('user', $1) AND currency = $2 AND voided_at IS NULL
+              WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND currency = $2 AND voided_at IS NULL
                 AND (expires_at > now() OR NOT expiry_done)`,
               [u.id, currency],
             );
@@ -507,7 +507,7 @@ describe('corrections property', () => {
       const { rows: seen } = await t.db.query(
         `SELECT count(*) FILTER (WHERE a.source = 'correction')::int AS regranted,
               count(*) FILTER (WHERE a.source = 'correction' AND a.currency IS NOT NULL)::int AS regranted_valued
-         FROM credit_allocations a JOIN user_accounts u ON a.account_id = credit_account_of('user', u.user_id)
+         FROM credit_allocations a JOIN user_accounts u ON a.account_id = (SELECT account_id FROM accounts WHERE user_id = u.user_id)
         WHERE u.user_id LIKE 'corrprop-%'`,
       );
       console.log(`corrections property: lots made for dead lots' credits ${JSON.stringify(seen[0])}`);

@@ -28,7 +28,7 @@ describe('caps set through the routes land in credit_caps', () => {
       await t.db.query(
         `SELECT credit_limit::int AS credit_limit, period, owner_id FROM credit_caps
           WHERE subject_kind = $1 AND subject_id = $2
-            AND account_id = CASE WHEN $3::varchar IS NULL THEN 0 ELSE credit_account_of('org', $3) END`,
+            AND account_id = CASE WHEN $3::varchar IS NULL THEN 0 ELSE (SELECT account_id FROM accounts WHERE org_id = $3) END`,
         [kind, subject, orgId],
       )
     ).rows;

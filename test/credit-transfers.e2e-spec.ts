@@ -66,13 +66,13 @@ describe('credit transfers', () => {
   /** Everything that says money moved, for an account: its ledger, allocations and transfers. */
   async function footprint(kind: 'user' | 'org', owner: string) {
     const { rows } = await t.db.query(
-      `SELECT (SELECT count(*)::int FROM credit_ledger WHERE account_id = credit_account_of($1, $2)) AS ledger,
+      `SELECT (SELECT count(*)::int FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))) AS ledger,
               (SELECT COALESCE(sum(remaining_credits), 0)::int FROM credit_allocations
-                WHERE account_id = credit_account_of($1, $2)) AS remaining,
-              (SELECT count(*)::int FROM credit_allocations WHERE account_id = credit_account_of($1, $2)) AS allocations,
+                WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))) AS remaining,
+              (SELECT count(*)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))) AS allocations,
               (SELECT count(*)::int FROM credit_transfers
-                WHERE credit_account_of($1, $2) IN (from_account_id, to_account_id)) AS transfers,
-              (SELECT COALESCE(debt, 0)::int FROM credit_accounts WHERE account_id = credit_account_of($1, $2)) AS debt`,
+                WHERE (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id)) IN (from_account_id, to_account_id)) AS transfers,
+              (SELECT COALESCE(debt, 0)::int FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $1 AND $2 IN (user_id, org_id))) AS debt`,
       [kind, owner],
     );
     return rows[0] as {
@@ -213,7 +213,7 @@ describe('credit transfers', () => {
     const ok = await transfer({ from: { userId: from.id }, to: { userId: to.id }, credits: 8 });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     const { rows } = await t.db.query(
-      `SELECT outstanding FROM credit_holds WHERE session_id = $1 AND account_id = credit_account_of('user', $2)`,
+      `SELECT outstanding FROM credit_holds WHERE session_id = $1 AND account_id = (SELECT account_id FROM accounts WHERE user_id = $2)`,
       [session.body.sessionId, from.id],
     );
     expect(rows).toEqual([{ outstanding: 12 }]);
@@ -265,7 +265,7 @@ describe('credit transfers', () => {
     ]);
     const { rows: orgAllocations } = await t.db.query(
       `SELECT id, account_user_id(account_id) AS user_id, source, total_credits, remaining_credits, expires_at FROM credit_allocations
-        WHERE account_id = credit_account_of('org', $1) ORDER BY expires_at`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) ORDER BY expires_at`,
       [orgId],
     );
     expect(
@@ -322,7 +322,7 @@ describe('credit transfers', () => {
     expect(all.indexOf(toBob.body.id)).toBeGreaterThanOrEqual(0);
     expect(all.indexOf(toBob.body.id)).toBeLessThan(all.indexOf(toOrg.body.id));
     const { rows: ledger } = await t.db.query(
-      `SELECT kind, amount FROM credit_ledger WHERE account_id = credit_account_of('org', $1) ORDER BY id`,
+      `SELECT kind, amount FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) ORDER BY id`,
       [orgId],
     );
     expect(ledger).toEqual([

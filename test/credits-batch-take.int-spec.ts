@@ -70,11 +70,11 @@ describe('batch take = single takes', () => {
       [userId],
     );
     const allocations = await t.db.query(
-      `SELECT remaining_credits AS remaining FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at`,
+      `SELECT remaining_credits AS remaining FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY expires_at`,
       [userId],
     );
     const debt = await t.db.query(
-      `SELECT COALESCE(max(debt), 0)::int AS debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
+      `SELECT COALESCE(max(debt), 0)::int AS debt FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [userId],
     );
     const alerts = await t.db.query(
@@ -288,7 +288,7 @@ describe('batch take = single takes', () => {
       (
         await t.db.query(
           `SELECT floor(extract(epoch FROM now()) / 60)::bigint - spend_minute AS age, spend_window
-             FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
+             FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
           [userId],
         )
       ).rows[0];
@@ -313,7 +313,7 @@ describe('batch take = single takes', () => {
           await t.db.query(
             `UPDATE credit_accounts SET spend_minute = floor(extract(epoch FROM now()) / 60)::bigint - $2::int,
                     spend_window = $3::int[]
-              WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)`,
+              WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)`,
             [[single, viaBatch], age, buckets],
           );
 

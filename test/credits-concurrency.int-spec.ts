@@ -140,7 +140,7 @@ describe('credits under concurrency', () => {
       .expect(200);
     expect(balance.body.heldCredits).toBe(0);
     const expired = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND expires_at <= now() AND remaining_credits > 0`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND expires_at <= now() AND remaining_credits > 0`,
       [user],
     );
     expect(expired.rows[0].n).toBe(0);

@@ -54,7 +54,7 @@ describe('one take: a batch = its events one at a time', () => {
     credits: number,
   ): Promise<Outcome> => {
     const [r] = await q<Record<string, string>>(
-      `SELECT * FROM credits_take_events('test', $4, NULL, $5, ARRAY[credit_account_of($6, $1)], ARRAY[$2::int],
+      `SELECT * FROM credits_take_events('test', $4, NULL, $5, ARRAY[(SELECT account_id FROM accounts WHERE kind = $6 AND $1 IN (user_id, org_id))], ARRAY[$2::int],
                                          ARRAY[$3::uuid], ARRAY[$7::varchar])`,
       [a.id, credits, randomUUID(), a.key, THRESHOLDS, a.kind ?? 'user', a.member ?? null],
     );
@@ -124,7 +124,7 @@ describe('one take: a batch = its events one at a time', () => {
             const credits = order.map((side, i) => events[order.slice(0, i).filter((s) => s === side).length]);
             const rows = await q<Record<string, string>>(
               `SELECT * FROM credits_take_events('test', $1, NULL, $2,
-                                                 (SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.i)
+                                                 (SELECT array_agg((SELECT account_id FROM accounts WHERE kind = u.kind AND u.owner IN (user_id, org_id)) ORDER BY u.i)
                                                     FROM unnest($6::varchar[], $3::varchar[]) WITH ORDINALITY AS u(kind, owner, i)),
                                                  $4, $5, $7) ORDER BY out_ord`,
               [
@@ -183,12 +183,12 @@ describe('one take: a batch = its events one at a time', () => {
       const a = await account(setup, 'z');
       expect(await single(a, 0)).toEqual({ status: 'ok', collected: 0, debt: 0, balance: 5 });
       const rows = await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, ARRAY[credit_account_of('user', $3), credit_account_of('user', $3)], $4, $5)`,
+        `SELECT out_status FROM credits_take_events('test', $1, NULL, $2, ARRAY[(SELECT account_id FROM accounts WHERE user_id = $3), (SELECT account_id FROM accounts WHERE user_id = $3)], $4, $5)`,
         [a.key, THRESHOLDS, a.id, [0, 1], [randomUUID(), randomUUID()]],
       );
       expect(rows.map((r) => r.out_status)).toEqual(['ok', 'key_limit']);
       const [hold] = await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_hold(credit_account_of('user', $1), 0, 'zero-hold', 'test', $2, NULL, $3)`,
+        `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE user_id = $1), 0, 'zero-hold', 'test', $2, NULL, $3)`,
         [a.id, a.key, THRESHOLDS],
       );
       expect(hold.out_status).toBe('key_limit');
@@ -225,7 +225,7 @@ describe('one take: a batch = its events one at a time', () => {
       const outcomes = await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
           const { rows } = await pool.query<{ out_status: string }>(
-            `SELECT out_status FROM credits_take_events('test', $2, NULL, '{}', ARRAY[credit_account_of('user', $1)], ARRAY[1],
+            `SELECT out_status FROM credits_take_events('test', $2, NULL, '{}', ARRAY[(SELECT account_id FROM accounts WHERE user_id = $1)], ARRAY[1],
                                                         ARRAY[NULL::uuid])`,
             [accounts[i % accounts.length], owner.key],
           );

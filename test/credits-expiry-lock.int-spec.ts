@@ -46,7 +46,7 @@ describe('the expiry job under the account lock', () => {
     try {
       await mover.query('BEGIN');
       await mover.query(
-        `SELECT * FROM credits_take_events('test', NULL, NULL, ARRAY[15], ARRAY[credit_account_of('user', $1)], ARRAY[6], ARRAY[NULL::uuid])`,
+        `SELECT * FROM credits_take_events('test', NULL, NULL, ARRAY[15], ARRAY[(SELECT account_id FROM accounts WHERE user_id = $1)], ARRAY[6], ARRAY[NULL::uuid])`,
         [u.id],
       );
       const job = t.app.get(CreditExpiryJob).expireDue();

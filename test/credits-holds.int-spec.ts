@@ -59,7 +59,7 @@ describe('credit holds', () => {
     expect(after).toMatchObject({ totalCredits: 17, heldCredits: 0 });
     // No new allocation rows were created by the refunds.
     const rows = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [u.id],
     );
     expect(rows.rows[0].n).toBe(2);

@@ -221,7 +221,7 @@ describe('credits', () => {
     expect(row.rows[0].remaining_credits).toBe(0);
     // Processed allocations leave the job's index (expiry_done); unexpired ones stay in it.
     const done = await t.db.query(
-      `SELECT id, expiry_done FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      `SELECT id, expiry_done FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [u.id],
     );
     expect(
@@ -327,7 +327,7 @@ describe('credits', () => {
     const res = await f.allocate(u.id, body).expect(400);
     expect(Array.isArray(res.body.message)).toBe(true);
     const rows = await t.db.query(
-      `SELECT (SELECT count(*) FROM credit_allocations WHERE account_id = credit_account_of('user', $1))::int AS a, (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS l`,
+      `SELECT (SELECT count(*) FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int AS a, (SELECT count(*) FROM credit_ledger WHERE member_id = $1)::int AS l`,
       [u.id],
     );
     expect(rows.rows[0]).toEqual({ a: 0, l: 0 });
@@ -340,7 +340,7 @@ describe('credits', () => {
     await t.http.get('/api/credits/balance/a%00b').set(supervisor).expect(400);
     await t.http.get('/api/users').query({ search: 'a\u0000b' }).set(supervisor).expect(400);
     const rows = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [u.id],
     );
     expect(rows.rows[0].n).toBe(0);

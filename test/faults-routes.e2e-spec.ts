@@ -108,18 +108,18 @@ describe('a connection lost in the middle of a money route', () => {
     await t.db.query(
       `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
        INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-       VALUES ('member', $2, credit_account_of('org', $1), 20, 'day')`,
+       VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 20, 'day')`,
       [orgId, m.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 100, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [orgId],
     );
     const money = async () =>
       (
         await t.db.query(
-          `SELECT credit_available(credit_account_of('org', $1))::int AS pool,
-                  credit_cap_spent('member', $2, credit_account_of('org', $1), 'day', now())::int AS spent,
+          `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS pool,
+                  credit_cap_spent('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 'day', now())::int AS spent,
                   (SELECT count(*)::int FROM usage_records WHERE org_id = $1) AS records`,
           [orgId, m.id],
         )

@@ -55,7 +55,7 @@ describe('feature checks that share a statement', () => {
   const counted = async (userId: string, featureKey: string): Promise<number> => {
     const { rows } = await t.db.query(
       `SELECT COALESCE(sum(spent), 0)::int AS n FROM credit_cap_spend
-        WHERE subject_kind = 'feature' AND subject_id = $1 AND account_id = credit_account_of('user', $2)`,
+        WHERE subject_kind = 'feature' AND subject_id = $1 AND account_id = (SELECT account_id FROM accounts WHERE user_id = $2)`,
       [featureKey, userId],
     );
     return rows[0].n;
@@ -152,7 +152,7 @@ describe('feature checks that share a statement', () => {
     // A grant no route writes (a limit that is not a number): its check's statement fails.
     await t.db.query(
       `UPDATE feature_overrides SET grant_value = '{"limit": "many", "period": "day"}'
-        WHERE account_id = credit_account_of('user', $1) AND feature_key = $2`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND feature_key = $2`,
       [user.id, broken],
     );
     const repo = t.app.get(FeaturesRepository);

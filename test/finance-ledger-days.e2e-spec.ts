@@ -137,7 +137,7 @@ describe('finance: the roll-forward from the sums by day', () => {
     try {
       await open.query('BEGIN');
       await open.query(
-        `SELECT id FROM credits_grant(credit_account_of('user', $1), 40, 'days-test', now() + interval '30 days', NULL,
+        `SELECT id FROM credits_grant((SELECT account_id FROM accounts WHERE user_id = $1), 40, 'days-test', now() + interval '30 days', NULL,
                 'manual', NULL, NULL, NULL, false, NULL, NULL, 400, 'usd')`,
         [a.id],
       );

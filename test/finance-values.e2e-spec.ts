@@ -192,7 +192,7 @@ describe('finance: valued allocations and the money rule', () => {
       ['refund', -900, -900, 'charged_back'],
     ]);
     const debt = await t.db.query(
-      `SELECT amount, value_minor, category FROM credit_ledger WHERE account_id = credit_account_of('user', $1) AND kind = 'debt'`,
+      `SELECT amount, value_minor, category FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND kind = 'debt'`,
       [u.id],
     );
     expect(debt.rows).toEqual([{ amount: -100, value_minor: null, category: null }]);

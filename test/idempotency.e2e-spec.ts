@@ -20,7 +20,7 @@ describe('Idempotency-Key', () => {
     const r = await t.db.query(
       `SELECT (SELECT count(*)::int FROM usage_records WHERE user_id = $1) AS records,
               (SELECT count(*)::int FROM credit_ledger WHERE member_id = $1 AND kind = 'debit') AS debits,
-              (SELECT COALESCE(sum(remaining_credits), 0)::int FROM credit_allocations WHERE account_id = credit_account_of('user', $1)) AS remaining`,
+              (SELECT COALESCE(sum(remaining_credits), 0)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS remaining`,
       [userId],
     );
     return r.rows[0] as { records: number; debits: number; remaining: number };

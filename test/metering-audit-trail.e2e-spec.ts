@@ -226,7 +226,7 @@ describe('metering is its own audit trail', () => {
       await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
       await t.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, m.id]);
       await t.db.query(
-        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
                                      false)`,
         [orgId],
       );

@@ -85,7 +85,7 @@ describe('money paths under concurrency (HTTP)', () => {
     const admin = bearer(adminJwt);
     const [toVoid] = (
       await t.db.query(
-        `SELECT id FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at DESC LIMIT 1`,
+        `SELECT id FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY expires_at DESC LIMIT 1`,
         [u.id],
       )
     ).rows;
@@ -104,7 +104,7 @@ describe('money paths under concurrency (HTTP)', () => {
 
     // Whatever interleaving happened: balance = granted − everything that left.
     const { rows } = await t.db.query(
-      `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE account_id = credit_account_of('user', $1))::int AS granted,
+      `SELECT (SELECT COALESCE(SUM(total_credits), 0) FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int AS granted,
               (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE member_id = $1 AND kind <> 'grant')::int AS left_balance`,
       [u.id],
     );

@@ -147,11 +147,11 @@ async function purchase(paid: boolean): Promise<Record<string, string>> {
 async function openAttempt(): Promise<Record<string, string>> {
   await t.db.query(
     `UPDATE auto_recharge_attempts SET status = 'failed', closed_at = now()
-      WHERE account_id = credit_account_of('user', $1) AND status = 'open'`,
+      WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND status = 'open'`,
     [CALLER],
   );
   const { rows } = await t.db.query(
-    `INSERT INTO auto_recharge_attempts (account_id, credits) VALUES (credit_account_of('user', $1), 1000) RETURNING id`,
+    `INSERT INTO auto_recharge_attempts (account_id, credits) VALUES ((SELECT account_id FROM accounts WHERE user_id = $1), 1000) RETURNING id`,
     [CALLER],
   );
   return { id: rows[0].id as string };

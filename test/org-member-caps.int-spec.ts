@@ -26,13 +26,13 @@ describe('member limits in the engine', () => {
       await q(
         `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
          INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-         SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
+         SELECT 'member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
         [id, user, limit],
       );
     }
     if (credits > 0) {
       await q(
-        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), $2, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
         [id, credits],
       );
     }
@@ -41,7 +41,7 @@ describe('member limits in the engine', () => {
   const take = async (orgId: string, member: string, amount: number, key: string | null = null) =>
     (
       await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[credit_account_of('org', $1)],
+        `SELECT out_status FROM credits_take_events($3, $4::uuid, NULL, '{}', ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)],
                                                     ARRAY[$2::int], ARRAY[NULL::uuid], ARRAY[$3::varchar])`,
         [orgId, amount, member, key],
       )
@@ -50,13 +50,19 @@ describe('member limits in the engine', () => {
     Number(
       (
         await q<{ n: string }>(
-          `SELECT credit_cap_spent('member', $2, credit_account_of('org', $1), 'day', now()) AS n`,
+          `SELECT credit_cap_spent('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 'day', now()) AS n`,
           [orgId, member],
         )
       )[0].n,
     );
   const pool = async (orgId: string) =>
-    Number((await q<{ n: string }>(`SELECT credit_available(credit_account_of('org', $1)) AS n`, [orgId]))[0].n);
+    Number(
+      (
+        await q<{ n: string }>(`SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1)) AS n`, [
+          orgId,
+        ])
+      )[0].n,
+    );
   const limitEvents = async (orgId: string) =>
     q<{ data: Record<string, unknown> }>(
       `SELECT data FROM events WHERE type = 'org.member_limit_reached' AND data->>'orgId' = $1 ORDER BY created_at`,
@@ -77,7 +83,7 @@ describe('member limits in the engine', () => {
     ]);
     // The ledger names the member on the org account's lines.
     const [line] = await q<{ member_id: string; n: number }>(
-      `SELECT member_id, count(*)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
+      `SELECT member_id, count(*)::int AS n FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)
           AND kind = 'debit' GROUP BY member_id`,
       [o],
     );
@@ -102,14 +108,14 @@ describe('member limits in the engine', () => {
     const hold = async (session: string, amount: number) =>
       (
         await q<{ out_status: string }>(
-          `SELECT out_status FROM credits_hold(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
+          `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE org_id = $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, amount, session, m],
         )
       )[0].out_status;
     const settle = async (session: string, charge: number) =>
       (
         await q<{ out_status: string; out_refund: string; out_collected: string }>(
-          `SELECT out_status, out_refund, out_collected FROM credits_settle(credit_account_of('org', $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
+          `SELECT out_status, out_refund, out_collected FROM credits_settle((SELECT account_id FROM accounts WHERE org_id = $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
           [o, session, charge, m],
         )
       )[0];
@@ -129,7 +135,7 @@ describe('member limits in the engine', () => {
     // A released hold (charge 0) comes back off the counter.
     await q(
       `UPDATE credit_caps SET credit_limit = 200
-        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = credit_account_of('org', $1)`,
+        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = (SELECT account_id FROM accounts WHERE org_id = $1)`,
       [o, m],
     );
     expect(await hold(s3, 30)).toBe('ok');
@@ -146,7 +152,7 @@ describe('member limits in the engine', () => {
     expect(await spent(o, m)).toBe(120);
     expect(await pool(o)).toBe(1000 - 40 - 70 - 10);
     const lines = await q<{ member_id: string | null }>(
-      `SELECT DISTINCT member_id FROM credit_ledger WHERE account_id = credit_account_of('org', $1) AND kind <> 'grant'`,
+      `SELECT DISTINCT member_id FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) AND kind <> 'grant'`,
       [o],
     );
     expect(lines).toEqual([{ member_id: m }]);
@@ -173,7 +179,7 @@ describe('member limits in the engine', () => {
       [m, o],
     );
     await q(
-      `INSERT INTO credit_accounts (account_id, max_credits_per_hour) VALUES (credit_account_of('org', $1), 25)
+      `INSERT INTO credit_accounts (account_id, max_credits_per_hour) VALUES ((SELECT account_id FROM accounts WHERE org_id = $1), 25)
        ON CONFLICT (account_id) DO UPDATE SET max_credits_per_hour = 25`,
       [o],
     );
@@ -189,12 +195,13 @@ describe('member limits in the engine', () => {
     // the pool binds after every cap
     await q(
       `UPDATE credit_caps SET credit_limit = NULL, period = NULL
-        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = credit_account_of('org', $1)`,
+        WHERE subject_kind = 'member' AND subject_id = $2 AND account_id = (SELECT account_id FROM accounts WHERE org_id = $1)`,
       [o, m],
     );
-    await q(`UPDATE credit_accounts SET max_credits_per_hour = NULL WHERE account_id = credit_account_of('org', $1)`, [
-      o,
-    ]);
+    await q(
+      `UPDATE credit_accounts SET max_credits_per_hour = NULL WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)`,
+      [o],
+    );
     expect(await take(o, m, 976)).toBe('insufficient');
     expect(await take(o, m, 975)).toBe('ok');
   });
@@ -205,7 +212,7 @@ describe('member limits in the engine', () => {
     const solo = u('solo');
     await q(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [solo]);
     await q(
-      `SELECT 1 FROM credits_grant(credit_account_of('user', $1), 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE user_id = $1), 50, 'admin', now() + interval '1 day', NULL, 'manual', NULL, NULL, NULL, false)`,
       [solo],
     );
     // The same id as a user and as an org never mix: the user `o` has no account.
@@ -221,7 +228,7 @@ describe('member limits in the engine', () => {
     const rows = await q<{ out_status: string; out_balance: string }>(
       `SELECT out_status, out_balance
          FROM credits_take_events('svc', NULL, NULL, '{}',
-                                  (SELECT array_agg(credit_account_of(u.kind, u.owner) ORDER BY u.i)
+                                  (SELECT array_agg((SELECT account_id FROM accounts WHERE kind = u.kind AND u.owner IN (user_id, org_id)) ORDER BY u.i)
                                      FROM unnest($3::varchar[], $1::varchar[]) WITH ORDINALITY AS u(kind, owner, i)),
                                   $2::int[], (SELECT array_agg(gen_random_uuid()) FROM generate_series(1, $5)),
                                   $4::varchar[])
@@ -250,7 +257,7 @@ describe('member limits in the engine', () => {
       { data: { orgId: o, userId: a, limit: 10, spentInPeriod: 10, period: 'day' } },
     ]);
     const lines = await q<{ member_id: string; n: number }>(
-      `SELECT member_id, sum(-amount)::int AS n FROM credit_ledger WHERE account_id = credit_account_of('org', $1)
+      `SELECT member_id, sum(-amount)::int AS n FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)
           AND kind = 'debit' GROUP BY member_id ORDER BY member_id`,
       [o],
     );
@@ -275,7 +282,7 @@ describe('member limits in the engine', () => {
     ] as const) {
       await q(
         `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
-         VALUES ('member', $2, credit_account_of('org', $1), $3::timestamp AT TIME ZONE 'UTC', $4)`,
+         VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::timestamp AT TIME ZONE 'UTC', $4)`,
         [o, m, day, n],
       );
     }
@@ -284,7 +291,7 @@ describe('member limits in the engine', () => {
       `SELECT credit_cap_spent('member', $2, o.id, 'day', $3) AS day, credit_cap_spent('member', $2, o.id, 'week', $3) AS week,
               credit_cap_spent('member', $2, o.id, 'month', $3) AS month,
               credit_cap_spent('member', $2, o.id, 'week', '2026-07-12T12:00:00Z') AS sunday
-         FROM (SELECT credit_account_of('org', $1) AS id) o`,
+         FROM (SELECT (SELECT account_id FROM accounts WHERE org_id = $1) AS id) o`,
       [o, m, at],
     );
     expect(r).toEqual({ day: '10000', week: '11000', month: '11110', sunday: '100' });

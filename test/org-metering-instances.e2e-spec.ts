@@ -45,12 +45,12 @@ describe('organisations and users metered on two instances at once', () => {
         await a.db.query(
           `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
            INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-           SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
+           SELECT 'member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
           [orgId, members[o * 3 + j].id, limits[j]],
         );
       }
       await a.db.query(
-        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
                                      false)`,
         [orgId, pools[o]],
       );
@@ -119,14 +119,17 @@ describe('organisations and users metered on two instances at once', () => {
 
     // No pool below zero, no member past their limit (nothing overran in this workload).
     for (const orgId of orgs) {
-      const { rows } = await a.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [orgId]);
+      const { rows } = await a.db.query(
+        `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+        [orgId],
+      );
       expect(rows[0].n).toBeGreaterThanOrEqual(0);
     }
     const { rows: over } = await a.db.query(
       `SELECT m.org_id, m.user_id, c.credit_limit, sp.spent
          FROM org_members m
          JOIN credit_caps c ON c.subject_kind = 'member' AND c.subject_id = m.user_id
-                           AND c.account_id = credit_account_of('org', m.org_id)
+                           AND c.account_id = (SELECT account_id FROM accounts WHERE org_id = m.org_id)
          CROSS JOIN LATERAL credit_cap_spent('member', m.user_id, c.account_id, 'day', now()) sp
         WHERE m.org_id = ANY($1) AND c.credit_limit IS NOT NULL AND sp.spent > c.credit_limit`,
       [orgs],

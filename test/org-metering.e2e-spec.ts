@@ -40,7 +40,7 @@ describe('organisations pay for their members', () => {
     for (const [m, limit] of members) await setMember(orgId, m.id, limit);
     if (credits > 0) {
       await t.db.query(
-        `SELECT 1 FROM credits_grant(credit_account_of('org', $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), $2, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
                                      false)`,
         [orgId, credits],
       );
@@ -52,7 +52,7 @@ describe('organisations pay for their members', () => {
       `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')
                   ON CONFLICT (org_id, user_id) DO UPDATE SET removed_at = NULL)
        INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-       VALUES ('member', $2, credit_account_of('org', $1), $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE $4 END)
+       VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, CASE WHEN $3::bigint IS NULL THEN NULL ELSE $4 END)
        ON CONFLICT (subject_kind, subject_id, account_id) DO UPDATE
          SET credit_limit = EXCLUDED.credit_limit, period = EXCLUDED.period`,
       [orgId, userId, limit, period],
@@ -60,15 +60,20 @@ describe('organisations pay for their members', () => {
   const remove = (orgId: string, userId: string) =>
     t.db.query(`UPDATE org_members SET removed_at = now() WHERE org_id = $1 AND user_id = $2`, [orgId, userId]);
   const pool = async (orgId: string) =>
-    Number((await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [orgId])).rows[0].n);
+    Number(
+      (
+        await t.db.query(`SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`, [
+          orgId,
+        ])
+      ).rows[0].n,
+    );
   const spent = async (orgId: string, userId: string, period = 'day') =>
     Number(
       (
-        await t.db.query(`SELECT credit_cap_spent('member', $2, credit_account_of('org', $1), $3, now())::int AS n`, [
-          orgId,
-          userId,
-          period,
-        ])
+        await t.db.query(
+          `SELECT credit_cap_spent('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3, now())::int AS n`,
+          [orgId, userId, period],
+        )
       ).rows[0].n,
     );
   const record = (m: Pick<FixtureUser, 'auth'>, credits: number, body: Record<string, unknown> = {}) =>
@@ -107,7 +112,7 @@ describe('organisations pay for their members', () => {
     expect(await f.available(m.id)).toBe(7);
     const { rows: lines } = await t.db.query(
       `SELECT member_id, sum(-amount)::int AS n FROM credit_ledger
-        WHERE account_id = credit_account_of('org', $1) AND kind = 'debit' GROUP BY member_id`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) AND kind = 'debit' GROUP BY member_id`,
       [orgId],
     );
     expect(lines).toEqual([{ member_id: m.id, n: 50 }]);
@@ -342,7 +347,7 @@ describe('organisations pay for their members', () => {
     const orgId = await newOrg(1000, [[m, 30]]);
     const key = await f.apiKey(m, { orgId, creditLimit: 20, limitPeriod: 'day' });
     await t.db.query(
-      `INSERT INTO credit_accounts (account_id, max_credits_per_hour) VALUES (credit_account_of('org', $1), 25)
+      `INSERT INTO credit_accounts (account_id, max_credits_per_hour) VALUES ((SELECT account_id FROM accounts WHERE org_id = $1), 25)
        ON CONFLICT (account_id) DO UPDATE SET max_credits_per_hour = 25`,
       [orgId],
     );

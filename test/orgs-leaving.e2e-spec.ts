@@ -72,7 +72,10 @@ describe('a member leaving an organisation', () => {
 
     const after = await orgView(orgId, owner);
     expect(JSON.stringify(after)).not.toBe(JSON.stringify(held));
-    const pool = await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [orgId]);
+    const pool = await t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [orgId],
+    );
     expect(pool.rows[0].n).toBe(100);
     const late = await t.http
       .post('/api/streaming-sessions/finalize')
@@ -108,7 +111,10 @@ describe('a member leaving an organisation', () => {
       .expect(200);
     const charged = settled.body.actualCredits as number;
     expect(charged).toBeGreaterThan(0);
-    const pool = await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [orgId]);
+    const pool = await t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [orgId],
+    );
     expect(pool.rows[0].n).toBe(100 - charged);
     const rec = await t.db.query(`SELECT user_id, org_id FROM usage_records WHERE org_id = $1`, [orgId]);
     expect(rec.rows).toEqual([{ user_id: m.id, org_id: orgId }]);

@@ -41,7 +41,7 @@ describe('organisations', () => {
               m.removed_at IS NOT NULL AS removed
          FROM org_members m
          LEFT JOIN credit_caps c ON c.subject_kind = 'member' AND c.subject_id = m.user_id
-                                AND c.account_id = credit_account_of('org', m.org_id)
+                                AND c.account_id = (SELECT account_id FROM accounts WHERE org_id = m.org_id)
         WHERE m.org_id = $1 ORDER BY m.user_id`,
       [orgId],
     );

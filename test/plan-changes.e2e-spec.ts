@@ -57,7 +57,7 @@ describe('plan changes never mint credits', () => {
   async function planGrants(userId: string) {
     const { rows } = await t.db.query(
       `SELECT plan_id, total_credits, period_start, expires_at FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND source = 'plan' ORDER BY allocated_at, id`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'plan' ORDER BY allocated_at, id`,
       [userId],
     );
     return rows as { plan_id: string; total_credits: number; period_start: Date; expires_at: Date }[];

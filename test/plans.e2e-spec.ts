@@ -49,7 +49,7 @@ describe('plans and subscriptions', () => {
   async function allocations(userId: string) {
     const { rows } = await t.db.query(
       `SELECT id, source, plan_id, period_start, total_credits, remaining_credits, expires_at
-         FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY allocated_at, id`,
+         FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY allocated_at, id`,
       [userId],
     );
     return rows as {

@@ -186,9 +186,9 @@ async function resumeAndExpectExactlyOnce(t: TestApp, seeded: Seeded, id: string
 
   // The balance moved by exactly the deltas, and it is the sum of the account's ledger.
   const { rows: balance } = await t.db.query(
-    `SELECT (SELECT SUM(remaining_credits) FROM credit_allocations WHERE account_id = credit_account_of('user', $1))::int
+    `SELECT (SELECT SUM(remaining_credits) FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int
               AS remaining,
-            (SELECT SUM(amount) FROM credit_ledger WHERE account_id = credit_account_of('user', $1))::int AS ledger`,
+            (SELECT SUM(amount) FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int AS ledger`,
     [seeded.user.id],
   );
   const expected = GRANTED - 2 * FEW * PRICED - delta;

@@ -445,7 +445,10 @@ describe('purchases', () => {
     const created = await create({ orgId: org, credits: 200, amount: '2.00' }).expect(201);
     expect(created.body).toMatchObject({ orgId: org, userId: null });
     const paid = await t.http.post(`/api/purchases/${created.body.id}/paid`).set(service).send({}).expect(200);
-    const pool = await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [org]);
+    const pool = await t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [org],
+    );
     expect(pool.rows[0].n).toBe(200);
     for (const reader of [owner, billing]) {
       expect((await t.http.get(`/api/purchases/${created.body.id}`).set(reader.auth).expect(200)).body).toEqual(
@@ -465,7 +468,10 @@ describe('purchases', () => {
     expect((await t.http.get('/api/purchases').set(owner.auth).expect(200)).body.items).toEqual([]);
     // a refund by the provider takes from the org's pool
     await providerEvent(created.body.id, { type: 'refunded', amountRefunded: '1.00' }).expect(200);
-    const after = await t.db.query(`SELECT credit_available(credit_account_of('org', $1))::int AS n`, [org]);
+    const after = await t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [org],
+    );
     expect(after.rows[0].n).toBe(100);
     // an unknown org → 403 NOT_A_MEMBER, as every write naming an org answers
     expect((await create({ orgId: 'no-such-org-here' }).expect(403)).body.code).toBe('NOT_A_MEMBER');
@@ -478,7 +484,7 @@ describe('purchases', () => {
       (
         await t.db.query(
           `INSERT INTO auto_recharge_attempts (account_id, credits, status, closed_at)
-           VALUES (credit_account_of('user', $1), 1000, $2::varchar, CASE WHEN $2::varchar = 'open' THEN NULL ELSE now() END) RETURNING id`,
+           VALUES ((SELECT account_id FROM accounts WHERE user_id = $1), 1000, $2::varchar, CASE WHEN $2::varchar = 'open' THEN NULL ELSE now() END) RETURNING id`,
           [userId, status],
         )
       ).rows[0].id as string;
@@ -627,7 +633,7 @@ describe('purchases', () => {
     await Promise.all(work);
     for (const u of buyers) {
       const rows = await t.db.query(
-        `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND source = 'purchase'`,
+        `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'purchase'`,
         [u.id],
       );
       expect(rows.rows[0].n).toBe(2);
@@ -651,7 +657,7 @@ describe('purchases', () => {
       expect(r.debt_created, r.id).toBe(r.refund_debt);
     }
     const debts = await t.db.query(
-      `SELECT sum(debt)::int AS n FROM credit_accounts WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)`,
+      `SELECT sum(debt)::int AS n FROM credit_accounts WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)`,
       [buyers.map((u) => u.id)],
     );
     expect(debts.rows[0].n).toBeGreaterThan(0);

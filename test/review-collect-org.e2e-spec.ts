@@ -12,7 +12,7 @@ const supervisor = bearer(tokenFor('supervisor', 'review-org-sup'));
  * A reviewed shortfall is collected from the account that paid the record (docs/usage.md):
  * a member's session an organisation paid leaves 25 credits under review; collecting them takes them
  * from the organisation's account (its balance, then debt), the member named on the lines, and never
- * from the member's own account.
+ * from the member's own account. The organisation's debt is then in the review queue.
  */
 describe('review: collecting an organisation’s shortfall', () => {
   let t: TestApp;
@@ -69,6 +69,10 @@ describe('review: collecting an organisation’s shortfall', () => {
     expect((await t.http.get(`/api/orgs/${orgId}/balance`).set(member.auth).expect(200)).body).toMatchObject({
       debt: 25,
     });
+    // The org's debt shows in the review queue beside users' debts, named as events name an org.
+    const queue = await t.http.get('/api/credits/review').set(admin).expect(200);
+    expect(queue.body.debts).toContainEqual({ userId: null, orgId, debt: 25 });
+    expect(queue.body.debts.filter((d: { userId: string | null }) => d.userId === member.id)).toEqual([]);
     const collected = await t.db.query(
       `SELECT account_org_id(account_id) AS org_id, member_id, kind, amount FROM credit_ledger
         WHERE usage_record_id = $1 AND kind IN ('debit', 'overdraft', 'debt') AND created_by = $2`,

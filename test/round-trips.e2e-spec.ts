@@ -85,11 +85,11 @@ describe('round trips of the hot routes', () => {
     await t.db.query(
       `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
        INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-       VALUES ('member', $2, credit_account_of('org', $1), 1000000, 'day')`,
+       VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 1000000, 'day')`,
       [orgId, member.id],
     );
     await t.db.query(
-      `SELECT 1 FROM credits_grant(credit_account_of('org', $1), 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 100000, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
                                    false)`,
       [orgId],
     );

@@ -34,6 +34,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE INDEX purchases_created_xid_brin ON public.purchases USING brin (created_xid)',
   'index usage_corrections_created_xid_brin':
     'CREATE INDEX usage_corrections_created_xid_brin ON public.usage_corrections USING brin (created_xid)',
+  'index usage_review_resolutions_created_xid_brin':
+    'CREATE INDEX usage_review_resolutions_created_xid_brin ON public.usage_review_resolutions USING brin (created_xid)',
   'index credit_ledger_account_idx':
     'CREATE INDEX credit_ledger_account_idx ON public.credit_ledger USING btree (account_id, id DESC)',
   'index credit_ledger_finance_idx':

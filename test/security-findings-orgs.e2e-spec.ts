@@ -40,7 +40,10 @@ describe('security findings: organisations', () => {
   const member = async (orgId: string, userId: string) =>
     (await t.http.get(`/api/orgs/${orgId}/members/${userId}`).set(admin).expect(200)).body;
   const pool = async (orgId: string) =>
-    Number((await t.db.query(`SELECT credit_available(credit_account_of('org', $1)) AS n`, [orgId])).rows[0].n);
+    Number(
+      (await t.db.query(`SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1)) AS n`, [orgId]))
+        .rows[0].n,
+    );
   const initialize = (who: FixtureUser, orgId: string, estimate: number, sessionId = uniqueId('s')) =>
     t.http
       .post('/api/streaming-sessions/initialize')

@@ -293,7 +293,7 @@ describe('security findings: purchases', () => {
       await event({ type: 'dispute_lost' });
       const { rows } = await t.db.query(
         `SELECT kind, api_key_id FROM credit_ledger
-          WHERE account_id = credit_account_of('user', $1) AND kind IN ('grant', 'refund', 'debt', 'freeze', 'unfreeze')
+          WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND kind IN ('grant', 'refund', 'debt', 'freeze', 'unfreeze')
           ORDER BY id`,
         [u.id],
       );

@@ -221,7 +221,7 @@ describe('promotion codes', () => {
     await redeem(admin, { code: forAny, orgId: org }).expect(201);
     await redeem(admin, { code: forAny, userId: u.id }).expect(201);
     const orgAllocations = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('org', $1) AND source = 'promotion'`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) AND source = 'promotion'`,
       [org],
     );
     expect(orgAllocations.rows[0].n).toBe(2);

@@ -25,7 +25,7 @@ describe('signup credits', () => {
     (
       await a.db.query(
         `SELECT total_credits, source, allocated_by, round(extract(epoch FROM expires_at - allocated_at) / 86400)::int AS days
-           FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY allocated_at`,
+           FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY allocated_at`,
         [userId],
       )
     ).rows;
@@ -96,7 +96,7 @@ describe('signup credits', () => {
       .set(bearer(token({ sub: id })))
       .expect(200);
     const again = await a.db.query(
-      `SELECT * FROM credits_grant(credit_account_of('user', $1), 250, 'signup', now() + interval '1 day', NULL, 'signup', NULL, NULL, NULL, true)`,
+      `SELECT * FROM credits_grant((SELECT account_id FROM accounts WHERE user_id = $1), 250, 'signup', now() + interval '1 day', NULL, 'signup', NULL, NULL, NULL, true)`,
       [id],
     );
     expect(again.rows).toEqual([]);

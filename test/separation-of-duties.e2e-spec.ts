@@ -51,7 +51,7 @@ describe('SELF_GRANT_FORBIDDEN', () => {
 
   async function written(userId: string) {
     const { rows } = await t.db.query(
-      `SELECT (SELECT count(*)::int FROM credit_allocations WHERE account_id = credit_account_of('user', $1)) AS allocations,
+      `SELECT (SELECT count(*)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS allocations,
               (SELECT count(*)::int FROM credit_ledger WHERE member_id = $1) AS ledger,
               (SELECT count(*)::int FROM subscriptions WHERE user_id = $1) AS subscriptions,
               (SELECT count(*)::int FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL) AS live`,

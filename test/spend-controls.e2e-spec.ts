@@ -107,7 +107,7 @@ describe('spend controls', () => {
       ).toBe(404);
       expect((await t.http.get('/api/credits/limits/nobody-here').set(supervisor())).status).toBe(404);
       const { rows } = await t.db.query(
-        `SELECT count(*)::int AS n FROM credit_accounts WHERE account_id = credit_account_of('user', $1)`,
+        `SELECT count(*)::int AS n FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
         [userId],
       );
       expect(rows[0].n).toBe(0);
@@ -348,12 +348,12 @@ describe('spend controls', () => {
       // As if those 4 had been spent 59 minutes ago, and 5 more just now.
       await t.db.query(
         `UPDATE credit_accounts SET spend_window = array_fill(0, ARRAY[60]), spend_minute = floor(extract(epoch FROM now()) / 60)
-          WHERE account_id = credit_account_of('user', $1)`,
+          WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
         [userId],
       );
       await t.db.query(
         `UPDATE credit_accounts SET spend_window[((spend_minute - 59) % 60) + 1] = 4, spend_window[(spend_minute % 60) + 1] = 5
-          WHERE account_id = credit_account_of('user', $1)`,
+          WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
         [userId],
       );
       const limited = await record(userId, 3);
@@ -361,7 +361,7 @@ describe('spend controls', () => {
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       expect((await record(userId, 1)).status).toBe(201);
       await t.db.query(
-        `UPDATE credit_accounts SET spend_minute = spend_minute - 60 WHERE account_id = credit_account_of('user', $1)`,
+        `UPDATE credit_accounts SET spend_minute = spend_minute - 60 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
         [userId],
       );
       expect((await record(userId, 10)).status).toBe(201);

@@ -259,7 +259,7 @@ describe('streaming sessions in one statement', () => {
     const { rows } = await t.db.query(
       `SELECT (SELECT COALESCE(SUM(credits), 0)::int FROM usage_records WHERE user_id = $1) AS collected,
               (SELECT COALESCE(SUM(shortfall), 0)::int FROM usage_records WHERE user_id = $1) AS short,
-              (SELECT COALESCE(debt, 0) FROM credit_accounts WHERE account_id = credit_account_of('user', $1)) AS debt`,
+              (SELECT COALESCE(debt, 0) FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS debt`,
       [u.id],
     );
     const [{ collected, short, debt }] = rows;

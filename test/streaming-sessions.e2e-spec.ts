@@ -327,7 +327,7 @@ describe('streaming sessions', () => {
       });
       const [soon, late] = u.allocationIds;
       const before = await t.db.query(
-        `SELECT id, expires_at FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at`,
+        `SELECT id, expires_at FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY expires_at`,
         [u.id],
       );
       const { body: s } = await init(u.jwt, { estimatedTokens: 1000 }).expect(201);
@@ -345,7 +345,7 @@ describe('streaming sessions', () => {
         [soon, 5, s.sessionId],
       ]);
       const after = await t.db.query(
-        `SELECT id, expires_at, remaining_credits FROM credit_allocations WHERE account_id = credit_account_of('user', $1) ORDER BY expires_at`,
+        `SELECT id, expires_at, remaining_credits FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY expires_at`,
         [u.id],
       );
       expect(after.rows).toEqual([
@@ -361,7 +361,7 @@ describe('streaming sessions', () => {
         await abort(u.jwt, { sessionId: s.sessionId }).expect(200);
       }
       const { rows } = await t.db.query(
-        `SELECT id, remaining_credits FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+        `SELECT id, remaining_credits FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
         [u.id],
       );
       expect(rows).toEqual([{ id: u.allocationIds[0], remaining_credits: 30 }]);

@@ -50,7 +50,7 @@ describe('the take = the model', () => {
   /** The one take over `asked` in one call: event i's row, in order (holds of sessions s-`first + i`). */
   const takeAll = (a: CaseAccount, asked: ModelTake[], first = 0) =>
     q<Record<string, string>>(
-      `SELECT * FROM credits_take_events('test', $1, NULL, '{}', array_fill(credit_account_of($5, $2), ARRAY[$10::int]),
+      `SELECT * FROM credits_take_events('test', $1, NULL, '{}', array_fill((SELECT account_id FROM accounts WHERE kind = $5 AND $2 IN (user_id, org_id)), ARRAY[$10::int]),
                                          $3::int[], $4::uuid[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[])
         ORDER BY out_ord`,
       [
@@ -128,7 +128,7 @@ describe('the take = the model', () => {
             if (a.member) expect(after.member_spend).toEqual([model.member!.spent]);
             const [{ used }] = await q<{ used: string }>(
               `SELECT (SELECT COALESCE(sum(x), 0) FROM unnest(credit_spend_window(c.spend_window, c.spend_minute, $2)) x) AS used
-                 FROM credit_accounts c WHERE c.account_id = credit_account_of($3, $1)`,
+                 FROM credit_accounts c WHERE c.account_id = (SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id))`,
               [a.id, minute, a.kind],
             );
             expect(Number(used), 'the hourly window').toBe(model.windowUsed);

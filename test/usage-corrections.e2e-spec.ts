@@ -55,7 +55,7 @@ describe('usage corrections', () => {
 
   async function debt(userId: string): Promise<number> {
     const { rows } = await t.db.query(
-      `SELECT COALESCE((SELECT debt FROM credit_accounts WHERE account_id = credit_account_of('user', $1)), 0) AS d`,
+      `SELECT COALESCE((SELECT debt FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)), 0) AS d`,
       [userId],
     );
     return Number(rows[0].d);
@@ -199,7 +199,7 @@ describe('usage corrections', () => {
     expect(await remaining([soon, late])).toEqual([0, 0]);
     const { rows } = await t.db.query(
       `SELECT total_credits, remaining_credits, source, expires_at - now() > interval '29 days' AS thirty
-         FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND source = 'correction'`,
+         FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'correction'`,
       [u.id],
     );
     expect(rows).toEqual([{ total_credits: 15, remaining_credits: 15, source: 'correction', thirty: true }]);
@@ -209,7 +209,7 @@ describe('usage corrections', () => {
     expect(res2.body.delta).toBe(-1);
     const { rows: lots } = await t.db.query(
       `SELECT sum(total_credits)::int AS n FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND source = 'correction'`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'correction'`,
       [u.id],
     );
     expect(lots[0].n).toBe(16);
@@ -267,7 +267,7 @@ describe('usage corrections', () => {
     for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
     const { rows } = await t.db.query(
       `SELECT count(*)::int AS n FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND (remaining_credits > total_credits OR remaining_credits < 0)`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND (remaining_credits > total_credits OR remaining_credits < 0)`,
       [u.id],
     );
     expect(rows[0].n).toBe(0);
@@ -307,7 +307,7 @@ describe('usage corrections', () => {
     await t.db.query(
       `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
        INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-       VALUES ('member', $2, credit_account_of('org', $1), 100, 'day')`,
+       VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 100, 'day')`,
       [orgId, m.id],
     );
     await t.http.post('/api/credits/allocate').set(admin.auth).send({ orgId, credits: 100 }).expect(201);
@@ -320,8 +320,8 @@ describe('usage corrections', () => {
     const id = res.body.id as string;
     const state = async () => {
       const { rows } = await t.db.query(
-        `SELECT credit_available(credit_account_of('org', $1))::int AS pool,
-                credit_cap_spent('member', $2, credit_account_of('org', $1), 'day', now())::int AS member,
+        `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS pool,
+                credit_cap_spent('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 'day', now())::int AS member,
                 (SELECT sp.spent FROM credit_cap_spent('key', $3, NULL, 'day', now()) sp)::int AS key`,
         [orgId, m.id, key.id],
       );
@@ -333,7 +333,7 @@ describe('usage corrections', () => {
     expect((await correct(id, { credits: 30 })).body).toMatchObject({ delta: 25 });
     expect(await state()).toEqual({ pool: 70, member: 30, key: 30 });
     const { rows } = await t.db.query(
-      `SELECT DISTINCT account_id = credit_account_of('org', $1) AS org_pays, member_id FROM credit_ledger
+      `SELECT DISTINCT account_id = (SELECT account_id FROM accounts WHERE org_id = $1) AS org_pays, member_id FROM credit_ledger
         WHERE usage_record_id = $2 AND kind = 'correction'`,
       [orgId, id],
     );
@@ -396,7 +396,7 @@ describe('usage corrections', () => {
       `SELECT a.id, a.remaining_credits, a.value_remaining_minor, a.value_minor,
               sum(l.amount) AS credits, sum(l.value_minor) AS money
          FROM credit_allocations a JOIN credit_ledger l ON l.allocation_id = a.id
-        WHERE a.account_id = credit_account_of('user', $1)
+        WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1)
         GROUP BY a.id
        HAVING a.remaining_credits <> sum(l.amount)
            OR (a.value_minor IS NOT NULL AND a.value_remaining_minor <> sum(l.value_minor))`,
@@ -435,7 +435,7 @@ describe('usage corrections', () => {
       ).toBe(minor(p.closing));
       const { rows } = await t.db.query(
         `SELECT COALESCE(sum(value_remaining_minor), 0)::int AS left FROM credit_allocations
-          WHERE account_id = credit_account_of('user', $1) AND currency = $2 AND voided_at IS NULL
+          WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND currency = $2 AND voided_at IS NULL
             AND (expires_at > now() OR NOT expiry_done)`,
         [u.id, currency],
       );

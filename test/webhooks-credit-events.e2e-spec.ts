@@ -221,7 +221,7 @@ describe('credit events over webhooks', () => {
     const rollover = await receiver.waitForEvent('credits.granted', { userId: u.userId, source: 'rollover' });
     expect(rollover.event.data).toMatchObject({ credits: 5 });
     const { rows } = await t.db.query(
-      `SELECT id FROM credit_allocations WHERE account_id = credit_account_of('user', $1) AND source = 'plan' ORDER BY allocated_at DESC LIMIT 1`,
+      `SELECT id FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'plan' ORDER BY allocated_at DESC LIMIT 1`,
       [u.userId],
     );
     expect(renewed.event.data).toEqual({ userId: u.userId, planId, allocationId: rows[0].id });

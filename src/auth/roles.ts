@@ -48,7 +48,8 @@ export interface AuthUser {
   orgId?: string;
   /**
    * A portal session's token (src/portal/): the user's, with role `user`, limited to one account (their
-   * own, or `orgId`'s) and the routes the portal's guard lets through; `scope` `read`: the reads only.
+   * own, or `orgId`'s) and the routes whose `@Auth` has a `portal` option (the access rule,
+   * src/auth/account-access.ts); `scope` `read`: the reads only.
    */
   portal?: { sessionId: string; orgId: string | null; scope: 'full' | 'read' };
   /** The models the API key may meter (absent or null: every model; docs/pricing.md). */

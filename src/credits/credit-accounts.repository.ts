@@ -29,14 +29,14 @@ export class CreditAccountsRepository {
     return manager.findOneByOrFail(CreditAccount, { accountId });
   }
 
-  /** Users with debt, largest first. */
-  async debtors(limit: number): Promise<{ userId: string; debt: number }[]> {
-    const rows: { user_id: string; debt: number }[] = await this.accounts.query(
-      `SELECT a.user_id, c.debt FROM credit_accounts c JOIN accounts a ON a.account_id = c.account_id
-        WHERE c.debt > 0 AND a.user_id IS NOT NULL
-        ORDER BY c.debt DESC, a.user_id LIMIT $1`,
+  /** Accounts with debt, a user's or an organisation's, largest first. */
+  async debtors(limit: number): Promise<{ userId: string | null; orgId: string | null; debt: number }[]> {
+    const rows: { user_id: string | null; org_id: string | null; debt: number }[] = await this.accounts.query(
+      `SELECT a.user_id, a.org_id, c.debt FROM credit_accounts c JOIN accounts a ON a.account_id = c.account_id
+        WHERE c.debt > 0
+        ORDER BY c.debt DESC, a.account_id LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({ userId: r.user_id, debt: r.debt }));
+    return rows.map((r) => ({ userId: r.user_id, orgId: r.org_id, debt: r.debt }));
   }
 }

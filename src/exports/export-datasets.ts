@@ -1,3 +1,5 @@
+import { TOKEN_COLUMNS } from '../pricing/token-kinds.js';
+
 /**
  * What each exported dataset holds: its table, the column that dates its rows (the file's
  * `date=YYYY-MM-DD` folder, UTC), and its columns with their Parquet types (docs/exports.md lists them).
@@ -35,6 +37,14 @@ function columns(...rows: ColumnRow[]): ExportColumn[] {
   return rows.map(([name, type, read]) => ({ name, type, ...read }));
 }
 
+/**
+ * A record's credits as it was written: a review's collect adds to the record's `credits` later, and
+ * reaches the warehouse as its row of `review_resolutions` instead, so a record's file never depends on
+ * when its run read it (docs/exports.md "A usage record's changes").
+ */
+const CREDITS_AS_WRITTEN = `(credits - COALESCE((SELECT sum(x.collected) FROM usage_review_resolutions x
+                                           WHERE x.record_id = usage_records.id), 0))`;
+
 /** A lot's money: `value_minor` in `currency`, as a decimal. */
 const MONEY_VALUE = { money: { minor: 'value_minor', currency: 'currency' } };
 
@@ -52,14 +62,11 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       ['service', 'VARCHAR'],
       ['operation', 'VARCHAR'],
       ['model_id', 'VARCHAR'],
-      ['credits', 'INTEGER'],
+      ['credits', 'INTEGER', { sql: CREDITS_AS_WRITTEN }],
       ['credits_named', 'BOOLEAN'],
       ['tokens', 'INTEGER'],
-      ['input_tokens', 'INTEGER'],
-      ['output_tokens', 'INTEGER'],
-      ['cache_read_tokens', 'INTEGER'],
-      ['cache_write_tokens', 'INTEGER'],
-      ['reasoning_tokens', 'INTEGER'],
+      // Every token kind's count, from the one list: a new kind is exported with no change here.
+      ...TOKEN_COLUMNS.map((column): ColumnRow => [column, 'INTEGER']),
       ['billing_status', 'VARCHAR'],
       ['shortfall', 'INTEGER'],
       ['usage_source', 'VARCHAR'],
@@ -165,6 +172,25 @@ export const EXPORT_DATASETS: readonly ExportDataset[] = [
       ['credits', 'INTEGER'],
       ['delta', 'INTEGER'],
       ['shortfall_delta', 'INTEGER'],
+      ['created_by', ID],
+      ['created_at', 'TIMESTAMPTZ'],
+    ),
+  },
+  {
+    // A review resolved: `collected` is what a collect added to the record's credits, `net_delta` what
+    // the resolution changed of its net credits (a write-off drops the open shortfall; a collect
+    // takes it whole and changes nothing). The note an operator typed stays out.
+    name: 'review_resolutions',
+    table: 'usage_review_resolutions',
+    dateColumn: 'created_at',
+    orderBy: 'id',
+    columns: columns(
+      ['id', ID],
+      ['record_id', ID],
+      ['resolution', 'VARCHAR'],
+      ['open_shortfall', 'INTEGER'],
+      ['collected', 'INTEGER'],
+      ['net_delta', 'INTEGER', { sql: '(collected - open_shortfall)' }],
       ['created_by', ID],
       ['created_at', 'TIMESTAMPTZ'],
     ),

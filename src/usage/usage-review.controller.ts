@@ -21,7 +21,7 @@ export class UsageReviewController {
     'admin',
     ReviewListResponseDto,
     'listReviewQueue',
-    'The review queue: shortfalls to resolve and users with debt (admin)',
+    'The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)',
     'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
   )
   list(@Query() query: ReviewQueryDto): Promise<ReviewListResponseDto> {

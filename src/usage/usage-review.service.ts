@@ -34,7 +34,7 @@ function toItem(row: ReviewRow): ReviewItemDto {
 
 /**
  * The review queue (admin): settlement shortfalls the balance and overdraft could not cover, and
- * users with debt. Resolving writes off the shortfall or collects it now through the credits module.
+ * accounts (users' and organisations') with debt. Resolving writes off the shortfall or collects it now through the credits module.
  */
 @Injectable()
 export class UsageReviewService {
@@ -53,7 +53,13 @@ export class UsageReviewService {
     const rows = await this.review.page({ status, after, limit: limit + 1 });
     const page = toPage(rows, limit, toItem, (r) => ({ t: r.cursor_t, id: r.id }));
     const debts = status === 'open' && !query.cursor ? await this.creditAccounts.debtors(MAX_DEBTORS) : [];
-    return { ...page, debts: debts.map((d) => ({ userId: d.userId, debt: d.debt })) };
+    // An org's debt is named as events name an org: {userId: null, orgId}.
+    return {
+      ...page,
+      debts: debts.map((d) =>
+        d.orgId === null ? { userId: d.userId, debt: d.debt } : { userId: null, orgId: d.orgId, debt: d.debt },
+      ),
+    };
   }
 
   /** write_off or collect an open review, once: a second resolve is a 409. */

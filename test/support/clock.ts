@@ -44,12 +44,12 @@ export async function passTime(db: pg.Pool, userId: string, ms: number): Promise
     await client.query(
       `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
               period_start = period_start - $2::interval - interval '1000 years'
-        WHERE account_id = credit_account_of('user', $1)`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [userId, by],
     );
     await client.query(
       `UPDATE credit_allocations SET period_start = period_start + interval '1000 years'
-        WHERE account_id = credit_account_of('user', $1) AND period_start IS NOT NULL`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND period_start IS NOT NULL`,
       [userId],
     );
     await client.query('COMMIT');

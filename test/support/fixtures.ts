@@ -155,7 +155,7 @@ export class Fixtures {
   async available(userId: string): Promise<number> {
     const { rows } = await this.t.db.query(
       `SELECT COALESCE(SUM(remaining_credits), 0)::bigint::text AS n FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND expires_at > now()`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND expires_at > now()`,
       [userId],
     );
     return Number(rows[0].n);

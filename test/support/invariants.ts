@@ -38,14 +38,14 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
     db,
     `SELECT 'negative' AS problem, account_user_id(account_id) AS user_id, id::text AS ref, remaining_credits AS value
        FROM credit_allocations
-      WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u) AND remaining_credits < 0
+      WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u) AND remaining_credits < 0
      UNION ALL
      -- Everything that ever left the user's allocations (debits, holds net of releases, expiries,
      -- voids, rollovers, repayments, transfers out, refunds, freezes net of unfreezes) can never exceed
      -- what was granted or transferred in. (Overdraft and debt entries are not on an allocation: they
      -- are the debt, checked below.)
      SELECT 'overspent', account_user_id(account_id), NULL, SUM(amount)
-       FROM credit_ledger WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
+       FROM credit_ledger WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
      HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft', 'debt')), 0)
             > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in')), 0)
@@ -54,13 +54,13 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
      -- credits taken back after they were spent), minus what repay entries paid back.
      SELECT 'debt', u.user_id, NULL, COALESCE(c.debt, 0)
        FROM unnest($1::varchar[]) AS u(user_id)
-       LEFT JOIN credit_accounts c ON c.account_id = credit_account_of('user', u.user_id)
+       LEFT JOIN credit_accounts c ON c.account_id = (SELECT account_id FROM accounts WHERE user_id = u.user_id)
       WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind IN ('overdraft', 'debt')), 0)
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
-                                     FROM credit_ledger l WHERE l.account_id = credit_account_of('user', u.user_id))
+                                     FROM credit_ledger l WHERE l.account_id = (SELECT account_id FROM accounts WHERE user_id = u.user_id))
      UNION ALL
      SELECT 'negative_debt', account_user_id(account_id), NULL, debt FROM credit_accounts
-      WHERE account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u) AND debt < 0
+      WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u) AND debt < 0
      UNION ALL
      -- The account key (docs/money.md "The account and its lock"): every ledger line and hold naming
      -- these users as their member is their account's or an organisation's they are a member of (an
@@ -69,7 +69,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
      SELECT 'wrong_account', x.member_id, x.ref, x.account_id
        FROM (SELECT member_id, id::text AS ref, account_id FROM credit_ledger WHERE member_id = ANY($1)
              UNION ALL SELECT member_id, session_id, account_id FROM credit_holds WHERE member_id = ANY($1)) x
-      WHERE x.account_id IS DISTINCT FROM credit_account_of('user', x.member_id)
+      WHERE x.account_id IS DISTINCT FROM (SELECT account_id FROM accounts WHERE user_id = x.member_id)
         AND NOT EXISTS (SELECT 1 FROM accounts o JOIN org_members m ON m.org_id = o.org_id
                          WHERE o.account_id = x.account_id AND m.user_id = x.member_id)
      UNION ALL
@@ -87,7 +87,7 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
        FROM credit_allocations a
       CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
        LEFT JOIN credit_ledger l ON l.allocation_id = a.id
-      WHERE a.account_id IN (SELECT credit_account_of('user', u) FROM unnest($1::varchar[]) u)
+      WHERE a.account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)
       GROUP BY a.id, f.kind
      HAVING a.remaining_credits <> a.total_credits + COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0)`,
     users,
@@ -156,8 +156,8 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
             (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) AS records
        FROM streaming_sessions s
        LEFT JOIN credit_holds h ON h.session_id = s.session_id
-             AND h.account_id = credit_account_of(CASE WHEN s.org_id IS NULL THEN 'user' ELSE 'org' END,
-                                                  COALESCE(s.org_id, s.user_id))
+             AND h.account_id = (SELECT a.account_id FROM accounts a
+                                  WHERE a.org_id = s.org_id OR (s.org_id IS NULL AND a.user_id = s.user_id))
       WHERE s.user_id = ANY($1)
         AND CASE WHEN s.status = 'active'
                  THEN (SELECT count(*) FROM usage_records r WHERE r.metadata->>'sessionId' = s.session_id AND r.user_id = s.user_id) <> 0

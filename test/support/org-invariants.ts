@@ -12,7 +12,7 @@ import { bearer, type TestApp, token } from './app.js';
  */
 export async function checkOrgInvariants(t: Pick<TestApp, 'db' | 'http'>, orgIds: string[]) {
   const q = async (sql: string) => (await t.db.query(sql, [orgIds])).rows;
-  const accounts = `(SELECT credit_account_of('org', o) FROM unnest($1::varchar[]) o)`;
+  const accounts = `(SELECT (SELECT account_id FROM accounts WHERE org_id = o) FROM unnest($1::varchar[]) o)`;
   const allocations = await q(
     `SELECT a.id, a.total_credits, a.remaining_credits, COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> 'grant'), 0) AS moved
        FROM credit_allocations a LEFT JOIN credit_ledger l ON l.allocation_id = a.id
@@ -28,10 +28,10 @@ export async function checkOrgInvariants(t: Pick<TestApp, 'db' | 'http'>, orgIds
   );
   const debt = await q(
     `SELECT o AS org_id, COALESCE(c.debt, 0) AS debt
-       FROM unnest($1::varchar[]) o LEFT JOIN credit_accounts c ON c.account_id = credit_account_of('org', o)
+       FROM unnest($1::varchar[]) o LEFT JOIN credit_accounts c ON c.account_id = (SELECT account_id FROM accounts WHERE org_id = o)
       WHERE COALESCE(c.debt, 0) <> (SELECT COALESCE(-SUM(amount) FILTER (WHERE kind = 'overdraft'), 0)
                                           + COALESCE(SUM(amount) FILTER (WHERE kind = 'repay'), 0)
-                                     FROM credit_ledger l WHERE l.account_id = credit_account_of('org', o))`,
+                                     FROM credit_ledger l WHERE l.account_id = (SELECT account_id FROM accounts WHERE org_id = o))`,
   );
   const strangers = await q(
     `SELECT l.id, l.member_id FROM credit_ledger l JOIN accounts a ON a.account_id = l.account_id

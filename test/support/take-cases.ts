@@ -121,12 +121,12 @@ export function caseAccounts(q: Query) {
         `WITH m AS (INSERT INTO org_members (org_id, user_id, role, removed_at)
                     VALUES ($1, $2, 'member', CASE WHEN $4 THEN now() END))
          INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-         SELECT 'member', $2, credit_account_of('org', $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
+         SELECT 'member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, 'day' WHERE $3::bigint IS NOT NULL`,
         [id, member, setup.member.limit, setup.member.removed],
       );
       await q(
         `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
-         VALUES ('member', $2, credit_account_of('org', $1), date_trunc('day', now(), 'UTC'), $3)`,
+         VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), date_trunc('day', now(), 'UTC'), $3)`,
         [id, member, setup.member.spent],
       );
     }
@@ -134,14 +134,14 @@ export function caseAccounts(q: Query) {
       `WITH credit AS (
          INSERT INTO credit_accounts (account_id, debt, overdraft_limit, max_credits_per_hour, low_balance_thresholds,
                                       spend_minute, spend_window, recharge_below)
-         VALUES (credit_account_of($12, $1), $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7, $14)),
+         VALUES ((SELECT account_id FROM accounts WHERE kind = $12 AND $1 IN (user_id, org_id)), $2, $3, $4, $5, floor(extract(epoch FROM now()) / 60)::bigint - $6, $7, $14)),
        recharge AS (
          INSERT INTO auto_recharge_settings (account_id, enabled, below_credits, recharge_credits, min_interval_minutes,
                                              consecutive_failures, updated_by)
-         SELECT credit_account_of($12, $1), true, $14, 50, 60, 0, 'test' WHERE $14::int IS NOT NULL),
+         SELECT (SELECT account_id FROM accounts WHERE kind = $12 AND $1 IN (user_id, org_id)), true, $14, 50, 60, 0, 'test' WHERE $14::int IS NOT NULL),
        allocations AS (
          INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at)
-         SELECT credit_account_of($12, $1), a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
+         SELECT (SELECT account_id FROM accounts WHERE kind = $12 AND $1 IN (user_id, org_id)), a.credits, a.credits, 'test', now() + make_interval(hours => a.hours) + make_interval(secs => a.i)
            FROM unnest($8::int[], $9::int[]) WITH ORDINALITY AS a(credits, hours, i)),
        key AS (
          INSERT INTO api_keys (user_id, name, key_hash, prefix, org_id)
@@ -187,17 +187,17 @@ export function caseAccounts(q: Query) {
          (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'amount', amount, 'after', balance_after,
                                                      'viaKey', api_key_id IS NOT NULL, 'named', member_id IS NOT NULL)
                                    ORDER BY id), '[]')
-            FROM credit_ledger WHERE account_id = credit_account_of($3, $1)) AS ledger,
+            FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id))) AS ledger,
          (SELECT json_agg(remaining_credits ORDER BY expires_at) FROM credit_allocations
-           WHERE account_id = credit_account_of($3, $1)) AS allocations,
+           WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id))) AS allocations,
          (SELECT json_build_object('debt', debt, 'minute', spend_minute, 'window', spend_window)
-            FROM credit_accounts WHERE account_id = credit_account_of($3, $1)) AS account,
+            FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id))) AS account,
          (SELECT json_agg(json_build_object('type', type, 'data', data - 'userId' - 'apiKeyId' - 'orgId' - 'attemptId')
                           ORDER BY created_at, type DESC, (data->>'threshold')::int DESC)
             FROM events WHERE user_id = COALESCE($4, $1)) AS events,
          (SELECT spent FROM credit_cap_spend WHERE subject_kind = 'key' AND subject_id = $2::varchar) AS key_spend,
          (SELECT json_agg(spent) FROM credit_cap_spend
-           WHERE subject_kind = 'member' AND subject_id = $4 AND account_id = credit_account_of($3, $1)) AS member_spend`,
+           WHERE subject_kind = 'member' AND subject_id = $4 AND account_id = (SELECT account_id FROM accounts WHERE kind = $3 AND $1 IN (user_id, org_id))) AS member_spend`,
       [a.id, a.key, a.kind, a.member],
     );
     return row;

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { getMetadataArgsStorage } from 'typeorm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { CalculateCreditsDto } from '../../src/credits/dto/check-calculate.dto.js';
+import { EXPORT_DATASETS } from '../../src/exports/export-datasets.js';
 import { ProviderCostDto } from '../../src/pricing/dto/pricing.dto.js';
 import { PricingRule } from '../../src/pricing/entities/pricing-rule.entity.js';
 import { TOKEN_COLUMNS, TOKEN_FIELDS, TOKEN_KINDS, tokenColumn, tokenField } from '../../src/pricing/token-kinds.js';
@@ -14,6 +15,7 @@ import {
   InitializeSessionDto,
 } from '../../src/streaming-sessions/dto/session-requests.dto.js';
 import { StreamingSession } from '../../src/streaming-sessions/entities/streaming-session.entity.js';
+import { CorrectUsageDto } from '../../src/usage/dto/correction.dto.js';
 import { BatchEventDto } from '../../src/usage/dto/record-batch.dto.js';
 import { RecordUsageDto, UsageRecordResponseDto } from '../../src/usage/dto/record-usage.dto.js';
 import { TokensByKindDto } from '../../src/usage/dto/usage-stats.dto.js';
@@ -66,6 +68,7 @@ describe('token kinds: one list', () => {
     FinalizeSessionDto,
     AbortSessionDto,
     CalculateCreditsDto,
+    CorrectUsageDto,
   ])('%o takes or answers every kind’s count', (dto) => {
     expect(documented(dto)).toEqual(expect.arrayContaining([...TOKEN_FIELDS]));
   });
@@ -83,6 +86,49 @@ describe('token kinds: one list', () => {
     expect(columns(PricingRule)).toEqual(
       expect.arrayContaining(prices.flatMap((p) => [`${p}_price_per_1k_tokens`, `provider_${p}_cost_per_1k_tokens`])),
     );
+  });
+
+  it('the usage records’ export has every kind’s column, after `tokens`, in the list’s order', () => {
+    const names = EXPORT_DATASETS.find((d) => d.name === 'usage_records')!.columns.map((c) => c.name);
+    const at = names.indexOf('tokens');
+    expect(names.slice(at + 1, at + 1 + TOKEN_COLUMNS.length)).toEqual([...TOKEN_COLUMNS]);
+  });
+
+  it('a kind added to the list is exported and corrected with no other change', async () => {
+    vi.resetModules();
+    vi.doMock('../../src/pricing/token-kinds.js', async (importOriginal) => {
+      const list = await importOriginal<typeof import('../../src/pricing/token-kinds.js')>();
+      return {
+        ...list,
+        TOKEN_KINDS: [...list.TOKEN_KINDS, 'audio'],
+        TOKEN_FIELDS: [...list.TOKEN_FIELDS, 'audioTokens'],
+        TOKEN_COLUMNS: [...list.TOKEN_COLUMNS, 'audio_tokens'],
+      };
+    });
+    try {
+      const exports = await import('../../src/exports/export-datasets.js');
+      const usage = exports.EXPORT_DATASETS.find((d) => d.name === 'usage_records')!;
+      expect(usage.columns).toContainEqual({ name: 'audio_tokens', type: 'INTEGER' });
+      // A correction takes what a record takes of each kind: the record's DTO declares the new kind's
+      // count (the spec above holds it to the list), and the correction's picks it from the list.
+      const picked: string[] = [];
+      vi.doMock('@nestjs/swagger', async (importOriginal) => {
+        const swagger = await importOriginal<typeof import('@nestjs/swagger')>();
+        return {
+          ...swagger,
+          PickType: (dto: unknown, keys: readonly string[]) => {
+            picked.push(...keys);
+            return swagger.PickType(dto as Parameters<typeof swagger.PickType>[0], []);
+          },
+        };
+      });
+      await import('../../src/usage/dto/correction.dto.js');
+      expect(picked).toEqual(expect.arrayContaining([...TOKEN_FIELDS, 'audioTokens']));
+    } finally {
+      vi.doUnmock('@nestjs/swagger');
+      vi.doUnmock('../../src/pricing/token-kinds.js');
+      vi.resetModules();
+    }
   });
 
   it('the SQL functions that count tokens by kind count every kind', () => {

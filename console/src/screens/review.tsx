@@ -80,11 +80,11 @@ export function ReviewScreen() {
       <LoadMore {...queue} empty={queue.isSuccess && rows.length === 0} />
       {debts.length > 0 && (
         <DataTable
-          label="Users with debt"
+          label="Accounts with debt"
           rows={debts}
-          rowKey={(row) => row.userId}
+          rowKey={(row) => (row.orgId ? `org:${row.orgId}` : `user:${row.userId}`)}
           columns={[
-            { label: 'User with debt', render: (row) => row.userId },
+            { label: 'Account with debt', render: (row) => (row.orgId ? `Organisation ${row.orgId}` : row.userId) },
             { label: 'Debt', render: (row) => credits(row.debt), numeric: true },
           ]}
         />

@@ -6,7 +6,7 @@ AS $function$
   -- accounts' rows (`accounts`, src/accounts/), in account id order, so one account's movements
   -- serialise, different accounts never wait on each other, and two statements locking several
   -- accounts never deadlock. Answers the ids that name an account (NULL and unknown ids: no row).
-  -- Callers resolve an owner to its account id at the edge (credit_account_of()); the engine works on
+  -- Callers resolve an owner to its account id at the edge (src/accounts/); the engine works on
   -- account ids only. NO KEY UPDATE: rows that will reference an account (KEY SHARE) are not blocked.
   -- PL/pgSQL, so its plans are kept per connection (a LANGUAGE sql function is planned again at every
   -- call from another function).

@@ -3,6 +3,7 @@ import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
 import { ApiInteger } from '../../common/validation/integers.js';
+import { TOKEN_FIELDS } from '../../pricing/token-kinds.js';
 import { RecordUsageDto } from './record-usage.dto.js';
 
 /**
@@ -26,11 +27,8 @@ export const CreditsDelta = (example: number, of: string): PropertyDecorator =>
 export class CorrectUsageDto extends PickType(RecordUsageDto, [
   'credits',
   'tokens',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'reasoningTokens',
+  // Every token kind's count, from the one list (a record takes each: test/unit/token-kinds.spec.ts).
+  ...TOKEN_FIELDS,
   'providerUsage',
   'units',
 ] as const) {

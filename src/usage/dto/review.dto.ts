@@ -67,9 +67,18 @@ export class ReviewItemDto extends PickType(UsageRecordResponseDto, [
   note: string | null;
 }
 
+/** An account with debt: a user's `{userId, debt}`, an organisation's `{userId: null, orgId, debt}`. */
 export class DebtorDto {
-  @ApiProperty({ example: 'carol' })
-  userId: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'carol',
+    description: "The user; null for an organisation's debt",
+  })
+  userId: string | null;
+
+  @ApiPropertyOptional({ example: 'acme', description: "The organisation, for an organisation's debt only" })
+  orgId?: string;
 
   @ApiInteger({ example: 120 })
   debt: number;
@@ -84,7 +93,8 @@ export class ReviewListResponseDto {
 
   @ApiProperty({
     type: [DebtorDto],
-    description: 'Users with debt, largest first (status=open, first page only; at most 500)',
+    description:
+      'Accounts (users and organisations) with debt, largest first (status=open, first page only; at most 500)',
   })
   debts: DebtorDto[];
 }

@@ -1818,7 +1818,14 @@ export type ReviewItemDto = {
 };
 
 export type DebtorDto = {
-    userId: string;
+    /**
+     * The user; null for an organisation's debt
+     */
+    userId: string | null;
+    /**
+     * The organisation, for an organisation's debt only
+     */
+    orgId?: string;
     debt: number;
 };
 
@@ -1829,7 +1836,7 @@ export type ReviewListResponseDto = {
     items: Array<ReviewItemDto>;
     nextCursor: string | null;
     /**
-     * Users with debt, largest first (status=open, first page only; at most 500)
+     * Accounts (users and organisations) with debt, largest first (status=open, first page only; at most 500)
      */
     debts: Array<DebtorDto>;
 };
@@ -3336,7 +3343,7 @@ export type ReconciliationListResponseDto = {
 };
 
 export type ExportDatasetCountDto = {
-    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases' | 'corrections';
+    dataset: 'usage_records' | 'ledger_entries' | 'allocations' | 'purchases' | 'corrections' | 'review_resolutions';
     /**
      * Rows this run wrote for the dataset
      */

@@ -489,7 +489,7 @@ export const exportUsageRecordsCsv = <ThrowOnError extends boolean = false>(opti
 });
 
 /**
- * The review queue: shortfalls to resolve and users with debt (admin)
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
  *
  * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
  */

@@ -1073,7 +1073,7 @@ export const exportUsageRecordsCsvInfiniteOptions = (options?: Options<ExportUsa
 export const listReviewQueueQueryKey = (options?: Options<ListReviewQueueData>) => createQueryKey('listReviewQueue', options);
 
 /**
- * The review queue: shortfalls to resolve and users with debt (admin)
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
  *
  * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
  */
@@ -1093,7 +1093,7 @@ export const listReviewQueueOptions = (options?: Options<ListReviewQueueData>) =
 export const listReviewQueueInfiniteQueryKey = (options?: Options<ListReviewQueueData>): QueryKey<Options<ListReviewQueueData>> => createQueryKey('listReviewQueue', options, true);
 
 /**
- * The review queue: shortfalls to resolve and users with debt (admin)
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
  *
  * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
  */
