@@ -65,11 +65,6 @@ describe('buildAppConfig', () => {
     });
   });
 
-  it('Parquet export files: mode 0600 by default, 0640 when EXPORT_FILE_MODE says so', () => {
-    expect(buildAppConfig({}).parquetExports.fileMode).toBe(0o600);
-    expect(buildAppConfig({ EXPORT_FILE_MODE: '0640' }).parquetExports.fileMode).toBe(0o640);
-  });
-
   it('spend controls: no hourly limit and alerts at 100 by default; both read from the environment', () => {
     expect(buildAppConfig({}).credits).toEqual({
       spendRatePerHour: null,
@@ -277,11 +272,6 @@ describe('buildAppConfig', () => {
       ['EXPORT_POOL_SIZE', '101'],
       ['EXPORT_STALL_TIMEOUT_MS', '99'],
       ['EXPORT_STALL_TIMEOUT_MS', '10s'],
-      // World-readable, or an owner who may not read: only 0600 and 0640.
-      ['EXPORT_FILE_MODE', '0644'],
-      ['EXPORT_FILE_MODE', '0666'],
-      ['EXPORT_FILE_MODE', '600'],
-      ['EXPORT_FILE_MODE', '0000'],
       ['DB_READ_URL', 'mysql://u@replica/db', { DATABASE_URL: 'postgres://u@h/db' }],
       // A replica without a primary: the embedded database has none.
       ['DB_READ_URL', 'postgres://u@replica/db'],
