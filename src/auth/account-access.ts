@@ -133,7 +133,7 @@ export interface AccountAccess {
   /** Whose API keys the caller reaches: `portalKeyOrg`. */
   keysOrg(caller: AuthUser): string | null | undefined;
   /**
-   * Separation of duties for a grant, a transfer in or a plan change of `owner` (403
+   * Separation of duties for a grant, a transfer in, a plan change or a downward correction of `owner` (403
    * SELF_GRANT_FORBIDDEN below admin for the caller's own account or an org they are an active member
    * of), read in `manager`'s transaction: membership at the time of the change. An erased user's
    * account: 409 ACCOUNT_ERASED, as every write naming it.

@@ -4,13 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  type AccountRule,
-  decideGrant,
-  type PublicAccount,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -138,7 +132,7 @@ export class UsageCorrectionsService {
       // Every statement on this transaction's connection: one asked of the pool while the record is
       // locked waits behind the other corrections holding the pool, which wait for this lock.
       const owner: PublicAccount = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
-      const reached = await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
+      await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
       const found = await this.repo.find(m, recordId, body.correctionId);
       if (found) {
         if (found.body_hash !== hash)
@@ -156,7 +150,7 @@ export class UsageCorrectionsService {
       const previous = record.credits + record.corrected + record.open_shortfall;
       // Credits given back to the caller's own account (or an org they belong to) are a grant to
       // themself: the separation of duties grants, transfers and plan changes keep.
-      if (credits < previous) decideGrant(actor, owner, reached?.memberRole ?? null, 'correction');
+      if (credits < previous) await this.access.forGrant(actor, owner, 'correction', m);
       const id = timeOrderedId();
       const moved =
         credits === previous
