@@ -136,6 +136,7 @@ import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-
 import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-account.js';
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
 import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
+import { AuditEraseIndexConditions1732001100300 } from './1732001100300-audit-erase-index-conditions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -277,4 +278,5 @@ export const MIGRATIONS = [
   ErasureByAccount1732001100000,
   PortalSessionsUserIndex1732001100100,
   ErasureRollupsAndTransferLots1732001100200,
+  AuditEraseIndexConditions1732001100300,
 ];
