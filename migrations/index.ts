@@ -137,6 +137,7 @@ import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-accoun
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
 import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
 import { AuditEraseIndexConditions1732001100300 } from './1732001100300-audit-erase-index-conditions.js';
+import { UsageRollupForgetRecordsOnly1732001100400 } from './1732001100400-usage-rollup-forget-records-only.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -279,4 +280,5 @@ export const MIGRATIONS = [
   PortalSessionsUserIndex1732001100100,
   ErasureRollupsAndTransferLots1732001100200,
   AuditEraseIndexConditions1732001100300,
+  UsageRollupForgetRecordsOnly1732001100400,
 ];
