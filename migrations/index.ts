@@ -139,6 +139,8 @@ import { ReviewResolutionsRecorded1732001070000 } from './1732001070000-review-r
 import { ErasureByAccount1732001100000 } from './1732001100000-erasure-by-account.js';
 import { PortalSessionsUserIndex1732001100100 } from './1732001100100-portal-sessions-user-index.js';
 import { ErasureRollupsAndTransferLots1732001100200 } from './1732001100200-erasure-rollups-and-transfer-lots.js';
+import { AuditEraseIndexConditions1732001100300 } from './1732001100300-audit-erase-index-conditions.js';
+import { UsageRollupForgetRecordsOnly1732001100400 } from './1732001100400-usage-rollup-forget-records-only.js';
 import { EntitlementEventConsume1732001300000 } from './1732001300000-entitlement-event-consume.js';
 import { EntitlementEventReused1732001301000 } from './1732001301000-entitlement-event-reused.js';
 
@@ -285,6 +287,8 @@ export const MIGRATIONS = [
   ErasureByAccount1732001100000,
   PortalSessionsUserIndex1732001100100,
   ErasureRollupsAndTransferLots1732001100200,
+  AuditEraseIndexConditions1732001100300,
+  UsageRollupForgetRecordsOnly1732001100400,
   EntitlementEventConsume1732001300000,
   EntitlementEventReused1732001301000,
 ];

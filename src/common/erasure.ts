@@ -6,12 +6,17 @@
  */
 export interface ErasedPerson {
   userId: string;
+  /** The user's account (the engine's key), null when they never had one. */
+  accountId: string | null;
   email: string | null;
   username: string | null;
 }
 
 /** `$1` the user id, `$2` the email, `$3` the username: the parameters of every erasure statement. */
 export const erasureParams = (p: ErasedPerson): (string | null)[] => [p.userId, p.email, p.username];
+
+/** The same with `$1` the account id instead, for the tables keyed by the account. */
+export const accountErasureParams = (p: ErasedPerson): (string | null)[] => [p.accountId, p.email, p.username];
 
 /** The email's pattern (a whole address, any case) from `$2`. */
 export const EMAIL_RE = 'erase_email_pattern($2)';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { EMAIL_RE, type ErasedPerson, type ErasedRows, erasureParams, NAME_RE } from '../common/erasure.js';
+import { accountErasureParams, EMAIL_RE, type ErasedPerson, type ErasedRows, NAME_RE } from '../common/erasure.js';
 
 /**
  * An erasure's pass over the credit tables' words (docs/erasure.md): credits_erase_words(), the
@@ -14,8 +14,8 @@ export class CreditsErasureRepository {
   async erase(manager: EntityManager, person: ErasedPerson): Promise<ErasedRows[]> {
     const rows: { target_type: string; target_id: string }[] = await manager.query(
       `SELECT w.target_type, w.target_id
-         FROM credits_erase_words(credit_account_of('user', $1), ${EMAIL_RE}, ${NAME_RE}) w`,
-      erasureParams(person),
+         FROM credits_erase_words($1::bigint, ${EMAIL_RE}, ${NAME_RE}) w`,
+      accountErasureParams(person),
     );
     return ['allocation', 'credit_transfer'].map((targetType) => ({
       targetType,

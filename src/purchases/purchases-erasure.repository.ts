@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { EMAIL_RE, type ErasedPerson, type ErasedRows, erasureParams, NAME_RE } from '../common/erasure.js';
+import { accountErasureParams, EMAIL_RE, type ErasedPerson, type ErasedRows, NAME_RE } from '../common/erasure.js';
 
 /** An erasure's pass over the reasons written on the person's purchases and refunds (docs/erasure.md). */
 @Injectable()
@@ -11,7 +11,7 @@ export class PurchasesErasureRepository {
     const [row]: { purchases: string[] }[] = await manager.query(
       `WITH own AS (
          SELECT p.id, erase_text(p.reason, ${EMAIL_RE}, ${NAME_RE}) AS reason, p.reason AS old_reason
-           FROM purchases p JOIN accounts a ON a.account_id = p.account_id WHERE a.user_id = $1),
+           FROM purchases p WHERE p.account_id = $1::bigint),
        purchases_erased AS (
          UPDATE purchases p SET reason = o.reason FROM own o WHERE p.id = o.id AND o.reason IS DISTINCT FROM o.old_reason),
        refunds AS (
@@ -21,7 +21,7 @@ export class PurchasesErasureRepository {
          UPDATE purchase_refunds r SET reason = f.reason FROM refunds f
           WHERE r.id = f.id AND f.reason IS DISTINCT FROM f.old_reason)
        SELECT ARRAY(SELECT id::text FROM own) AS purchases`,
-      erasureParams(person),
+      accountErasureParams(person),
     );
     return { targetType: 'purchase', ids: row.purchases };
   }

@@ -27,8 +27,11 @@ AS $function$
           UNION
           SELECT id FROM audit_log WHERE target_type = 'user' AND target_id = p_user_id
           UNION
-          SELECT a.id FROM unnest(p_target_types, p_target_ids) t(type, id)
-            JOIN audit_log a ON a.target_type = t.type AND a.target_id = t.id
+          -- Both arrays as index conditions (a join on unnest() may hash the whole log when its
+          -- statistics say one type fills it), then the exact pairs.
+          SELECT a.id FROM audit_log a
+           WHERE a.target_type = ANY (p_target_types) AND a.target_id = ANY (p_target_ids)
+             AND (a.target_type, a.target_id) IN (SELECT * FROM unnest(p_target_types, p_target_ids))
         ), erased AS (
           SELECT a.id, erase_json(a.before, v_email_re, v_name_re, false) AS before,
                  erase_json(a.after, v_email_re, v_name_re, false) AS after

@@ -5,7 +5,9 @@ const KEY = { primaryKeyConstraintName: 'usage_daily_totals_pkey' } as const;
 
 /**
  * Usage on one UTC day per service and model key (migration 1732000002100): totals, byService, byDay,
- * byModel and margins of the system-wide statistics. Written only by usage_rollup_compact().
+ * byModel and margins of the system-wide statistics. Written only by usage_rollup_compact(), and by
+ * an erasure's usage_rollup_forget(), which removes a total left counting nothing under a key that was
+ * the erased person's words (docs/erasure.md).
  */
 @Entity({ name: 'usage_daily_totals' })
 export class UsageDailyTotal {

@@ -23,9 +23,9 @@ AS $function$
             FROM renamed n JOIN usage_corrections c ON c.record_id = n.id
            GROUP BY n.day, n.user_id, n.service, n.old_operation, n.operation
         )
-        INSERT INTO usage_rollup_pending (day, user_id, service, model_key, records, credits, provider_cost,
-                                          input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
-        SELECT m.day, m.user_id, m.service, s.key, 0, s.sign * m.credits, NULL, 0, 0, 0, 0, 0
+        -- The token counts default to 0: a correction moves credits only.
+        INSERT INTO usage_rollup_pending (day, user_id, service, model_key, records, credits, provider_cost)
+        SELECT m.day, m.user_id, m.service, s.key, 0, s.sign * m.credits, NULL
           FROM moved m, LATERAL (VALUES (m.old_operation, -1), (m.operation, 1)) AS s(key, sign)
          WHERE m.credits <> 0;
         PERFORM usage_rollup_compact();
@@ -34,8 +34,9 @@ AS $function$
                   FROM unnest(p_record_ids, p_old_operations) AS k(id, old_operation)
                   JOIN usage_records r ON r.id = k.id) AS k
          WHERE t.day = k.day AND t.service = k.service AND t.model_key = k.old_operation
-           AND t.records = 0 AND t.credits = 0 AND COALESCE(t.provider_cost, 0) = 0 AND t.input_tokens = 0
-           AND t.output_tokens = 0 AND t.cache_read_tokens = 0 AND t.cache_write_tokens = 0 AND t.reasoning_tokens = 0;
+           -- No record left under the key: its tokens and provider cost, which only records bring, are
+           -- back to nothing with them; credits, which corrections bring too, must be as well.
+           AND t.records = 0 AND t.credits = 0 AND COALESCE(t.provider_cost, 0) = 0;
         GET DIAGNOSTICS v_count = ROW_COUNT;
         RETURN v_count;
       END $function$;
