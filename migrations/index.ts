@@ -135,6 +135,7 @@ import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js
 import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
 import { SubscriptionSchedules1732001600000 } from './1732001600000-subscription-schedules.js';
 import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire-now.js';
+import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -275,4 +276,5 @@ export const MIGRATIONS = [
   EventsSkipDeletedEndpoints1732001011000,
   SubscriptionSchedules1732001600000,
   PlanLotsExpireNow1732001610000,
+  PlanLotsEndAtTheChange1732001620000,
 ];

@@ -26,11 +26,17 @@ export class CreditPlanLotsRepository {
     );
   }
 
-  /** Ends the account's live plan lots `ids` now (credits_expire_now()): the credits they had left. */
-  async expireNow(manager: EntityManager, accountId: string, ids: string[], thresholds: number[]): Promise<number> {
+  /**
+   * Ends the account's live plan lots `ids` at `at`, the change's instant (credits_expire_now()):
+   * the credits they had left, which leave now.
+   */
+  async expireNow(
+    manager: EntityManager,
+    input: { accountId: string; ids: string[]; at: Date; thresholds: number[] },
+  ): Promise<number> {
     const rows: { out_credits: string }[] = await manager.query(
-      `SELECT out_credits FROM credits_expire_now($1::bigint, $2::uuid[], $3::int[])`,
-      [accountId, ids, thresholds],
+      `SELECT out_credits FROM credits_expire_now($1::bigint, $2::uuid[], $3, $4::int[])`,
+      [input.accountId, input.ids, input.at, input.thresholds],
     );
     return Number(rows[0].out_credits);
   }

@@ -75,10 +75,14 @@ export class CreditPlanLotsService {
     return this.rolloverLot(manager, { ...input, fromId: old.id });
   }
 
-  /** The live plan lots `ids` end now, what they had left through `expire` lines (credits_expire_now()). */
-  async expireNow(manager: EntityManager, accountId: string, ids: string[]): Promise<number> {
+  /**
+   * The live plan lots `ids` end at `at` (a restart's instant, where its period starts), what they
+   * had left leaving now through `expire` lines (credits_expire_now()).
+   */
+  async expireNow(manager: EntityManager, accountId: string, ids: string[], at: Date): Promise<number> {
     if (ids.length === 0) return 0;
-    const credits = await this.repo.expireNow(manager, accountId, ids, this.config.credits.lowBalanceThresholds);
+    const thresholds = this.config.credits.lowBalanceThresholds;
+    const credits = await this.repo.expireNow(manager, { accountId, ids, at, thresholds });
     this.moved('expire', credits);
     return credits;
   }

@@ -113,7 +113,7 @@ export class SubscriptionsService {
               expiresAt: steps.period.end,
               into,
             });
-          await this.lots.expireNow(m, accountId, steps.expire);
+          await this.lots.expireNow(m, accountId, steps.expire, steps.period.start);
           await this.periods.grant(m, accountId, created, plan, steps.period, steps.grant, caller.userId);
         }
         await this.periods.told(m, created, {

@@ -1,12 +1,14 @@
-CREATE OR REPLACE FUNCTION public.credits_expire_now(p_account_id bigint, p_ids uuid[], p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_expire_now(p_account_id bigint, p_ids uuid[], p_at timestamp with time zone, p_thresholds integer[])
  RETURNS TABLE(out_expired integer, out_credits bigint)
  LANGUAGE plpgsql
 AS $function$
   -- A plan change that restarts the period (docs/plans.md): the old period's plan allocations p_ids
-  -- of the account end now, under the account lock like every movement. Each one's expiry moves to
-  -- now(), so it leaves the balance and the plan credits in force at once, and it is processed as
-  -- the expiry job processes an expired one (credits_expire_due()): one `expire` line when it still
-  -- has credits, credits.expired, then the account's balance alerts for what left. Only live plan
+  -- of the account end at p_at, the change's instant, where the new period starts (so reconcile
+  -- finds the rollover's source where it looks for it), under the account lock like every movement.
+  -- What each has left leaves now, as the expiry job takes it from an expired one
+  -- (credits_expire_due()): one `expire` line, credits.expired, then the account's balance alerts.
+  -- Credits given back to one later leave again at once, or when p_at has passed (credits put back
+  -- clear expiry_done). Only live plan
   -- allocations move: a purchased, promotional, correction, signup or rollover lot is never
   -- shortened here, whatever the caller names. Held credits are out of the lots already; a hold
   -- that gives some back later finds its lot expired and expires them (credits_give_back()).
@@ -28,10 +30,10 @@ AS $function$
     WITH due AS (
       SELECT c.id, c.remaining_credits, c.expires_at, c.allocated_at FROM credit_allocations c
        WHERE c.id = ANY (p_ids) AND c.account_id = v_account AND c.source = 'plan'
-         AND credit_allocation_live(c.expires_at)
+         AND credit_allocation_live(c.expires_at) AND c.expires_at > p_at
        ORDER BY c.expires_at, c.allocated_at, c.id
          FOR UPDATE OF c),
-    ended AS (UPDATE credit_allocations a SET expires_at = now(), expiry_done = true FROM due WHERE a.id = due.id),
+    ended AS (UPDATE credit_allocations a SET expires_at = p_at, expiry_done = true FROM due WHERE a.id = due.id),
     lines AS (
       SELECT due.id, -due.remaining_credits AS amount,
              v_before - sum(due.remaining_credits) OVER (ORDER BY due.expires_at, due.allocated_at, due.id) AS balance,
