@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 import { IsInstant } from '../../common/validation/dates.js';
@@ -73,6 +73,7 @@ export class ScheduledChangeDto {
   effectiveAt: string;
 }
 
+@ApiExtraModels(ScheduledChangeDto)
 export class SubscriptionResponseDto {
   @ApiProperty({ example: 'bob' })
   userId: string;
@@ -102,10 +103,10 @@ export class SubscriptionResponseDto {
   })
   nextGrantAt: string | null;
 
+  // OpenAPI 3.0 has no nullable $ref: null is its own branch.
   @ApiProperty({
-    type: ScheduledChangeDto,
-    nullable: true,
     description: "A change scheduled for the period's end (timing period_end); null when none",
+    anyOf: [{ $ref: getSchemaPath(ScheduledChangeDto) }, { type: 'object', nullable: true, enum: [null] }],
   })
   scheduledChange: ScheduledChangeDto | null;
 }
