@@ -585,17 +585,16 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
     await panel.getByText('No plan.').waitFor();
     await t.http.get(`/api/users/${member}/subscription`).set(bearer(admin())).expect(404);
 
-    // The user's own events, newest first: the plan's grant, the first debit crossing the default
-    // threshold of 100, the allocation; nobody else's.
+    // The user's own events, newest first: the plan's grant and the subscription's change (told in
+    // one transaction, so in either order), the first debit crossing the default threshold of 100,
+    // the allocation; nobody else's.
     await page.getByRole('tab', { name: 'Events' }).click();
     const userEvents = page.getByRole('table', { name: 'Events' }).getByRole('row');
-    await poll(() => userEvents.count()).toBe(1 + 3);
+    await poll(() => userEvents.count()).toBe(1 + 4);
     const texts = (await userEvents.allTextContents()).slice(1);
-    expect(texts.map((text) => /credits\.granted|balance\.low/.exec(text)?.[0])).toEqual([
-      'credits.granted',
-      'balance.low',
-      'credits.granted',
-    ]);
+    const kinds = texts.map((text) => /credits\.granted|balance\.low|subscription\.changed/.exec(text)?.[0]);
+    expect(kinds.slice(0, 2).sort()).toEqual(['credits.granted', 'subscription.changed']);
+    expect(kinds.slice(2)).toEqual(['balance.low', 'credits.granted']);
     for (const text of texts) expect(text).toContain(`"userId":"${member}"`);
     await shot(page, 'user-events');
     expect(errors).toEqual([]);

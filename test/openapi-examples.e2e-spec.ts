@@ -73,10 +73,12 @@ async function ensureFeature(): Promise<void> {
   if (res.status !== 201 && res.body?.code !== 'FEATURE_EXISTS') throw new Error(`fixture feature: ${res.status}`);
 }
 
-/** The plan the plan and subscription examples speak of, existing and active. */
+/** The plans the plan and subscription examples speak of (pro; free, a change's), existing and active. */
 async function ensurePlan(): Promise<void> {
   await send('post', '/api/plans', { body: { id: 'pro', name: 'Pro', credits: 5000, period: 'month' } });
   await send('patch', '/api/plans/pro', { body: { isActive: true } }).expect(200);
+  await send('post', '/api/plans', { body: { id: 'free', name: 'Free', credits: 100, period: 'month' } });
+  await send('patch', '/api/plans/free', { body: { isActive: true } }).expect(200);
 }
 
 async function ensureSubscription(): Promise<Record<string, string>> {
@@ -245,7 +247,9 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   updatePlan: async () => (await ensurePlan(), {}),
   updateFeature: async () => (await ensureFeature(), {}),
   setEntitlement: async () => (await ensureFeature(), {}),
-  putSubscription: async () => (await ensurePlan(), {}),
+  // A change at the period's end needs a live subscription (each example runs on the one before).
+  putSubscription: ensureSubscription,
+  previewSubscription: ensureSubscription,
   getSubscription: ensureSubscription,
   deleteSubscription: ensureSubscription,
   resolveUsageRecord: shortfallRecord,
@@ -286,7 +290,8 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
   putOrgMember: () => ensureOrg(false),
   getOrgMember: () => ensureOrg(true),
   removeOrgMember: () => ensureOrg(true),
-  putOrgSubscription: async () => (await ensurePlan(), ensureOrg(false)),
+  putOrgSubscription: ensureOrgSubscription,
+  previewOrgSubscription: ensureOrgSubscription,
   getOrgSubscription: ensureOrgSubscription,
   deleteOrgSubscription: ensureOrgSubscription,
   getNotification: email,

@@ -262,18 +262,19 @@ export class CreditReadsRepository {
          SELECT 'grant_mismatch', user_id, org_id, id, total_credits, granted FROM sums WHERE grants <> 1 OR granted <> total_credits
          UNION ALL
          -- a rollover allocation holds exactly what its rollover entries took from the period before
-         -- (whose plan allocation ends where the rollover's period starts), and no entry lacks one
+         -- (whose plan allocations end where the rollover's period starts: the same subscription's at a
+         -- renewal, the plan's it replaced at a change), and no entry lacks one
          SELECT 'rollover_mismatch', account_user_id(r.account_id), account_org_id(r.account_id), r.id, -COALESCE(SUM(l.amount), 0), r.total_credits
            FROM credit_allocations r
            LEFT JOIN credit_allocations o
-                  ON o.subscription_id = r.subscription_id AND o.source = 'plan' AND o.expires_at = r.period_start
+                  ON o.account_id = r.account_id AND o.source = 'plan' AND o.expires_at = r.period_start
            LEFT JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
           WHERE r.source = 'rollover'
           GROUP BY r.id HAVING r.total_credits <> -COALESCE(SUM(l.amount), 0)
          UNION ALL
          SELECT 'rollover_mismatch', account_user_id(o.account_id), account_org_id(o.account_id), o.id, 0, -SUM(l.amount)
            FROM credit_allocations o JOIN credit_ledger l ON l.allocation_id = o.id AND l.kind = 'rollover'
-          WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.subscription_id = o.subscription_id
+          WHERE NOT EXISTS (SELECT 1 FROM credit_allocations r WHERE r.account_id = o.account_id
                                AND r.source = 'rollover' AND r.period_start = o.expires_at)
           GROUP BY o.id
          UNION ALL

@@ -24,6 +24,8 @@ import { CreditLedgerDaysJob } from './credit-ledger-days.job.js';
 import { CreditLedgerDaysRepository } from './credit-ledger-days.repository.js';
 import { CreditLimitsController } from './credit-limits.controller.js';
 import { CreditLimitsService } from './credit-limits.service.js';
+import { CreditPlanLotsRepository } from './credit-plan-lots.repository.js';
+import { CreditPlanLotsService } from './credit-plan-lots.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import { CreditQueriesService } from './credit-queries.service.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
@@ -93,6 +95,8 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditCapsService,
     CreditCorrectionsRepository,
     CreditCorrectionsService,
+    CreditPlanLotsRepository,
+    CreditPlanLotsService,
   ],
   exports: [
     CreditsErasureRepository,
@@ -107,6 +111,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AutoRechargeService,
     CreditFinanceRepository,
     CreditLedgerDaysJob,
+    CreditPlanLotsService,
   ],
 })
 export class CreditsModule {}

@@ -67,6 +67,21 @@ export interface EventPayloads {
   'feature.limit_reached': { userId: string | null; orgId?: string; featureKey: string; limit: number; period: string };
   /** `orgId` (and `userId` null) when the subscription is an organisation's. */
   'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
+  /**
+   * A subscription changed plan (docs/plans.md "Changing plans"), once per change: now, or when a
+   * change scheduled for the period's end was applied. `fromPlanId` null: there was no live one.
+   */
+  'subscription.changed': {
+    userId: string | null;
+    orgId?: string;
+    fromPlanId: string | null;
+    toPlanId: string;
+    timing: 'now' | 'period_end';
+    allowance: 'difference' | 'prorated' | 'full';
+    anchor: 'keep' | 'restart';
+    creditsGranted: number;
+    effectiveAt: string;
+  };
   /** A purchase was paid: its allocation was granted. */
   'purchase.paid': {
     userId: string | null;
@@ -154,6 +169,7 @@ export const EVENT_TYPES = [
   'api_key.limit_reached',
   'org.member_limit_reached',
   'subscription.renewed',
+  'subscription.changed',
   'purchase.paid',
   'purchase.refunded',
   'purchase.disputed',

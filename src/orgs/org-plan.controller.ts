@@ -1,5 +1,6 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiForbiddenResponse,
@@ -14,7 +15,9 @@ import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { commonErrorExamples, domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { PutSubscriptionDto } from '../plans/dto/subscription.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { PutSubscriptionDto, SubscriptionPreviewResponseDto } from '../plans/dto/subscription.dto.js';
+import { CHANGE_CONFLICTS, CHANGE_EXAMPLES, CHANGE_REFUSALS } from '../plans/subscription-docs.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import { OrgSubscriptionResponseDto } from './dto/org-money.dto.js';
 import { OrgRoleForbidden, OrgRoute } from './org-docs.js';
@@ -65,19 +68,34 @@ export class OrgPlanController {
       'As PUT /api/users/:userId/subscription, for the org’s account: each period’s allowance goes to the org’s ' +
       'pool. A supervisor who is a member of the org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
-  @ApiBody({ type: PutSubscriptionDto, examples: { now: { summary: 'Subscribe now', value: { planId: 'pro' } } } })
+  @ApiBody({ type: PutSubscriptionDto, examples: CHANGE_EXAMPLES })
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
-  @ApiConflictResponse({
-    description: 'The plan is deactivated',
-    type: ErrorResponseDto,
-    examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
-  })
+  @ApiBadRequestResponse(CHANGE_REFUSALS)
+  @ApiConflictResponse(CHANGE_CONFLICTS)
   async put(
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,
     @Body() body: PutSubscriptionDto,
   ): Promise<OrgSubscriptionResponseDto> {
     return { orgId, ...(await this.subscriptions.putFor(user, { orgId }, body)) };
+  }
+
+  @IdempotentPost('preview')
+  @HttpCode(200)
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' }, changesNothing: true })
+  @ApiOperation({
+    operationId: 'previewOrgSubscription',
+    summary: 'What an org subscription PUT with this body would do (writes nothing; org readers, staff)',
+    description: 'As POST /api/users/:userId/subscription/preview, for the org’s account.',
+  })
+  @OrgRoute(PLAN_NOT_FOUND)
+  @ApiBody({ type: PutSubscriptionDto, examples: CHANGE_EXAMPLES })
+  @ApiOkResponse({ type: SubscriptionPreviewResponseDto })
+  @ApiBadRequestResponse(CHANGE_REFUSALS)
+  @ApiConflictResponse(CHANGE_CONFLICTS)
+  @OrgRoleForbidden('read its money and usage')
+  preview(@Param('orgId') orgId: string, @Body() body: PutSubscriptionDto): Promise<SubscriptionPreviewResponseDto> {
+    return this.subscriptions.previewFor({ orgId }, body);
   }
 
   @Get()

@@ -11,6 +11,7 @@ import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
+import { SubscriptionPeriods } from './subscription-periods.service.js';
 import { SubscriptionRenewalJob } from './subscription-renewal.job.js';
 import { SubscriptionsController } from './subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions.service.js';
@@ -25,7 +26,14 @@ import { SubscriptionsService } from './subscriptions.service.js';
     PricingModule,
   ],
   controllers: [SubscriptionsController],
-  providers: [PlansRepository, PlansService, SubscriptionsService, SubscriptionRenewalJob, CreditExpiryJob],
+  providers: [
+    PlansRepository,
+    PlansService,
+    SubscriptionsService,
+    SubscriptionPeriods,
+    SubscriptionRenewalJob,
+    CreditExpiryJob,
+  ],
   exports: [SubscriptionsService, PlansService],
 })
 export class PlansModule {}

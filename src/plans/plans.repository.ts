@@ -14,6 +14,16 @@ export type PlanChanges = Partial<
   Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models' | 'priceMinor' | 'priceCurrency' | 'features'>
 >;
 
+/** A subscription's scheduled change, as its row holds it. */
+export type Schedule = Pick<Subscription, 'scheduledPlanId' | 'scheduledAt' | 'scheduledAllowance' | 'scheduledAnchor'>;
+
+const NO_SCHEDULE: Schedule = {
+  scheduledPlanId: null,
+  scheduledAt: null,
+  scheduledAllowance: null,
+  scheduledAnchor: null,
+};
+
 /** plans and subscriptions, through TypeORM (plain CRUD; the money moves in the credits module). */
 @Injectable()
 export class PlansRepository {
@@ -104,8 +114,14 @@ export class PlansRepository {
     return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
   }
 
+  /** Ends the live subscription and drops its scheduled change (an ended one is never applied). */
   async endSubscription(manager: EntityManager, id: string, endedBy: string): Promise<void> {
-    await manager.update(Subscription, { id, endedAt: IsNull() }, { endedAt: () => 'now()', endedBy });
+    await manager.update(Subscription, { id, endedAt: IsNull() }, { endedAt: () => 'now()', endedBy, ...NO_SCHEDULE });
+  }
+
+  /** Sets (or with null drops) the change the subscription makes at its period's end. */
+  async setSchedule(manager: EntityManager, id: string, schedule: Schedule | null): Promise<void> {
+    await manager.update(Subscription, { id }, schedule ?? NO_SCHEDULE);
   }
 
   async setNextGrantAt(manager: EntityManager, id: string, nextGrantAt: Date): Promise<void> {

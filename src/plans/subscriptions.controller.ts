@@ -1,13 +1,22 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
+import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
+import { PutSubscriptionDto, SubscriptionPreviewResponseDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
+import { CHANGE_CONFLICTS, CHANGE_EXAMPLES, CHANGE_REFUSALS } from './subscription-docs.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 /**
@@ -38,34 +47,47 @@ export class SubscriptionsController {
       'subscription ended within the period in progress), unless startsAt is given. Plan changes never mint ' +
       'credits: a grant adds only what the plan allocations in force lack, so an upgrade grants the difference ' +
       'at once, and a downgrade, or the same plan again after a DELETE, grants nothing more until the next ' +
-      'period. Credits already granted keep their expiry. A supervisor may not change their own subscription ' +
-      '(403 SELF_GRANT_FORBIDDEN); an admin may.',
+      'period. Credits already granted keep their expiry. `timing`, `allowance` and `anchor` choose when the ' +
+      'change happens and what it grants (docs/plans.md "Changing plans"); POST …/preview answers what this ' +
+      'PUT would do. A change tells `subscription.changed` once. A supervisor may not change their own ' +
+      'subscription (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
-  @ApiBody({
-    type: PutSubscriptionDto,
-    examples: {
-      now: { summary: 'Subscribe now: the first period is granted at once', value: { planId: 'pro' } },
-      later: {
-        summary: 'Periods anchored at a future start (the same plan again changes nothing)',
-        value: { planId: 'pro', startsAt: '2099-01-01T00:00:00.000Z' },
-      },
-    },
-  })
+  @ApiBody({ type: PutSubscriptionDto, examples: CHANGE_EXAMPLES })
   @ApiOkResponse({ type: SubscriptionResponseDto })
+  @ApiBadRequestResponse(CHANGE_REFUSALS)
   @ApiNotFoundOf('User', 'Unknown user or plan', {
     unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
   })
-  @ApiConflictResponse({
-    description: 'The plan is deactivated',
-    type: ErrorResponseDto,
-    examples: { inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan') },
-  })
+  @ApiConflictResponse(CHANGE_CONFLICTS)
   put(
     @CurrentUser() user: AuthUser,
     @Param('userId') userId: string,
     @Body() body: PutSubscriptionDto,
   ): Promise<SubscriptionResponseDto> {
     return this.subscriptions.put(user, userId, body);
+  }
+
+  @IdempotentPost('preview')
+  @HttpCode(200)
+  @Auth('user', { account: { user: 'holder' }, changesNothing: true })
+  @ApiOperation({
+    operationId: 'previewSubscription',
+    summary: 'What a subscription PUT with this body would do (writes nothing; own, or staff)',
+    description:
+      'Decides the change as the PUT would, now, and writes nothing: no ledger entry, audit entry, event or ' +
+      'row. The PUT with the same body then does what it said (a prorated grant by the fraction of the period ' +
+      'left when the PUT runs).',
+  })
+  @ApiParam({ name: 'userId', example: 'alice' })
+  @ApiBody({ type: PutSubscriptionDto, examples: CHANGE_EXAMPLES })
+  @ApiOkResponse({ type: SubscriptionPreviewResponseDto })
+  @ApiBadRequestResponse(CHANGE_REFUSALS)
+  @ApiNotFoundOf('User', 'Unknown user or plan', {
+    unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
+  })
+  @ApiConflictResponse(CHANGE_CONFLICTS)
+  preview(@Param('userId') userId: string, @Body() body: PutSubscriptionDto): Promise<SubscriptionPreviewResponseDto> {
+    return this.subscriptions.previewFor({ userId }, body);
   }
 
   @Get()

@@ -10,17 +10,23 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { AccountLocksRepository } from '../credits/account-locks.repository.js';
-import { CreditQueriesService } from '../credits/credit-queries.service.js';
-import { CreditsService } from '../credits/credits.service.js';
+import { CreditPlanLotsService } from '../credits/credit-plan-lots.service.js';
 import { Transactions } from '../database/transactions.js';
-import { namedInEvent } from '../events/event-types.js';
-import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
-import type { PutSubscriptionDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
+import type {
+  PutSubscriptionDto,
+  SubscriptionPreviewResponseDto,
+  SubscriptionResponseDto,
+} from './dto/subscription.dto.js';
 import type { Plan } from './entities/plan.entity.js';
 import type { Subscription } from './entities/subscription.entity.js';
-import { periodAt, periodStart } from './periods.js';
+import { periodAt } from './periods.js';
+import { ChangeRefused, planChange } from './plan-change.js';
 import { PlansRepository } from './plans.repository.js';
+import { SubscriptionPeriods } from './subscription-periods.service.js';
+
+/** A view's fields of a subscription without a schedule. */
+const NO_SCHEDULE_VIEW = { scheduledPlanId: null, scheduledAt: null, scheduledAllowance: null, scheduledAnchor: null };
 
 /** How far in the past a `startsAt` may be (a client's "now" arrives a little late). */
 const STARTS_AT_TOLERANCE_MS = 60_000;
@@ -39,10 +45,9 @@ export class SubscriptionsService {
   constructor(
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
-    private readonly credits: CreditsService,
-    private readonly creditQueries: CreditQueriesService,
+    private readonly lots: CreditPlanLotsService,
+    private readonly periods: SubscriptionPeriods,
     private readonly locks: AccountLocksRepository,
-    private readonly events: EventsService,
     private readonly audit: AuditService,
     private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -51,9 +56,8 @@ export class SubscriptionsService {
   ) {}
 
   /**
-   * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it.
-   * Without `startsAt`, a change keeps the period in progress (`keptAnchor`): it grants only what the
-   * new plan adds to the allowance already granted in it.
+   * Subscribes (or keeps) the user; the same plan again changes nothing, another one replaces it,
+   * now or at the period's end, as the options say (docs/plans.md "Changing plans").
    */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
     return { userId, ...(await this.putFor(caller, { userId }, dto)) };
@@ -61,45 +65,156 @@ export class SubscriptionsService {
 
   /**
    * `put` for any account, a user's or an organisation's. Separation of duties: a supervisor may
-   * change neither their own plan nor that of an org they are an active member of.
+   * change neither their own plan nor that of an org they are an active member of. The change is
+   * decided by planChange() from what is read under the account's lock, as the preview decides it.
    */
   async putFor(caller: AuthUser, account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionView> {
-    const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
-    if (startsAt && startsAt.getTime() < this.clock.now() - STARTS_AT_TOLERANCE_MS)
-      throw new DomainError('VALIDATION', 'startsAt must not be in the past');
+    this.checkStartsAt(dto);
     return this.tx.run(async (m) => {
       await this.access.forGrant(caller, account, 'subscription', m);
       const accountId = await this.lock(m, account);
       if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
-      const plan = await this.repo.sharePlan(m, dto.planId);
-      if (!plan) throw new NotFoundError('Plan');
-      const live = await this.repo.lockLiveSubscription(m, account);
-      if (live?.planId === plan.id) return subscriptionView(live, plan, now);
-      if (!plan.isActive) throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
-      const anchor = startsAt ?? (await this.keptAnchor(m, account, live, now)) ?? now;
-      const livePlan = live && (await this.repo.findPlan(m, live.planId));
+      const { plan, live, livePlan, change, options } = await this.decide(m, account, accountId, dto, now, true);
       const before = live && livePlan ? subscriptionView(live, livePlan, now) : null;
-      if (live) await this.repo.endSubscription(m, live.id, caller.userId);
-      const created = await this.repo.insertSubscription(m, account, {
-        planId: plan.id,
-        startsAt: anchor,
-        nextGrantAt: anchor,
-        createdBy: caller.userId,
-      });
-      await this.pricing.setAccountPlan(m, accountId, plan);
-      const renewed = await this.renew(m, accountId, created, plan, now, caller.userId, 'change');
-      const after = subscriptionView(renewed, plan, now);
+      const steps = change.steps;
+      let after: SubscriptionView;
+      if (steps.kind === 'same' || steps.kind === 'schedule') {
+        const schedule =
+          steps.kind === 'schedule'
+            ? {
+                scheduledPlanId: plan.id,
+                scheduledAt: steps.effectiveAt,
+                scheduledAllowance: options.allowance,
+                scheduledAnchor: options.anchor,
+              }
+            : null;
+        // The same plan with nothing scheduled: nothing to write, nothing to tell.
+        if (!schedule && !live!.scheduledPlanId) return before!;
+        await this.repo.setSchedule(m, live!.id, schedule);
+        after = subscriptionView(Object.assign(live!, schedule ?? NO_SCHEDULE_VIEW), livePlan!, now);
+      } else {
+        if (live) await this.repo.endSubscription(m, live.id, caller.userId);
+        const created = await this.repo.insertSubscription(m, account, {
+          planId: plan.id,
+          startsAt: steps.anchor,
+          nextGrantAt: steps.period?.end ?? steps.anchor,
+          createdBy: caller.userId,
+        });
+        await this.pricing.setAccountPlan(m, accountId, plan);
+        if (steps.period) {
+          const into = { planId: plan.id, subscriptionId: created.id, periodStart: steps.period.start };
+          if (steps.rollover)
+            await this.lots.rolloverLot(m, {
+              accountId,
+              fromId: steps.rollover.fromId,
+              cap: steps.rollover.credits,
+              expiresAt: steps.period.end,
+              into,
+            });
+          await this.lots.expireNow(m, accountId, steps.expire, steps.period.start);
+          await this.periods.grant(m, accountId, created, plan, steps.period, steps.grant, caller.userId);
+        }
+        await this.periods.told(m, created, {
+          fromPlanId: live?.planId ?? null,
+          toPlanId: plan.id,
+          options,
+          creditsGranted: change.creditsGrantedNow,
+          effectiveAt: change.effectiveAt,
+        });
+        after = subscriptionView(created, plan, now);
+      }
       await this.audit.record(m, {
         action: 'subscription.set',
         targetId: ownerIdOf(account),
         targetType: kindOf(account),
         before: before && { ...account, ...before },
-        after: { ...account, ...after },
+        after: { ...account, ...after, options, creditsGranted: change.creditsGrantedNow },
       });
       return after;
     });
+  }
+
+  /**
+   * What `put` with this body would do now, written nowhere: the same decision from the same reads
+   * (in a transaction of its own, without the lock a write would take).
+   */
+  async previewFor(account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionPreviewView> {
+    this.checkStartsAt(dto);
+    return this.tx.run(async (m) => {
+      const accountId = await this.ids.of(m, account);
+      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
+      const now = new Date(this.clock.now());
+      const { plan, change, options } = await this.decide(m, account, accountId, dto, now, false);
+      return {
+        planId: plan.id,
+        timing: options.timing,
+        effectiveAt: change.effectiveAt.toISOString(),
+        creditsGrantedNow: change.creditsGrantedNow,
+        lots: change.lots.map((l) => ({
+          allocationId: l.id,
+          credits: l.credits,
+          expiresAt: l.expiresAt.toISOString(),
+        })),
+        currentPeriodStart: change.currentPeriodStart?.toISOString() ?? null,
+        currentPeriodEnd: change.currentPeriodEnd?.toISOString() ?? null,
+        nextGrantAt: change.nextGrantAt?.toISOString() ?? null,
+      };
+    });
+  }
+
+  private checkStartsAt(dto: PutSubscriptionDto): void {
+    const startsAt = dto.startsAt ? toDate(dto.startsAt) : null;
+    if (startsAt && startsAt.getTime() < this.clock.now() - STARTS_AT_TOLERANCE_MS)
+      throw new DomainError('VALIDATION', 'startsAt must not be in the past');
+  }
+
+  /**
+   * The reads a change is decided from, and the decision (planChange()). `locking`: the PUT's
+   * reads, which lock the live subscription and the plan as a write must.
+   */
+  private async decide(
+    m: EntityManager,
+    account: PublicAccount,
+    accountId: string,
+    dto: PutSubscriptionDto,
+    now: Date,
+    locking: boolean,
+  ) {
+    const plan = locking ? await this.repo.sharePlan(m, dto.planId) : await this.repo.findPlan(m, dto.planId);
+    if (!plan) throw new NotFoundError('Plan');
+    const live = locking
+      ? await this.repo.lockLiveSubscription(m, account)
+      : await this.repo.findLiveSubscription(m, account);
+    if (!plan.isActive && live?.planId !== plan.id)
+      throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
+    const livePlan = live && (await this.repo.findPlan(m, live.planId));
+    const options = {
+      timing: dto.timing ?? 'now',
+      allowance: dto.allowance ?? 'difference',
+      anchor: dto.anchor ?? 'keep',
+    } as const;
+    const lots = await this.lots.liveLots(m, accountId, now);
+    try {
+      const change = planChange({
+        now,
+        options: { ...options, startsAt: dto.startsAt ? toDate(dto.startsAt) : null },
+        plan,
+        live: live && livePlan && { startsAt: live.startsAt, nextGrantAt: live.nextGrantAt, plan: livePlan },
+        keptAnchor: await this.keptAnchor(m, account, live, now),
+        lots: lots.map((l) => ({
+          id: l.id,
+          source: l.source,
+          totalCredits: l.total_credits,
+          credits: l.remaining_credits,
+          expiresAt: l.expires_at,
+        })),
+      });
+      return { plan, live, livePlan, change, options };
+    } catch (error) {
+      throw error instanceof ChangeRefused ? refusal(error) : error;
+    }
   }
 
   async get(userId: string): Promise<SubscriptionResponseDto> {
@@ -146,7 +261,7 @@ export class SubscriptionsService {
         before: { ...account, ...before },
         after: null,
       });
-      return { ...before, nextGrantAt: null };
+      return { ...before, nextGrantAt: null, scheduledChange: null };
     });
   }
 
@@ -175,7 +290,9 @@ export class SubscriptionsService {
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
-      await this.renew(m, accountId!, sub, plan, asOf, 'system', 'renewal');
+      if (sub.scheduledAt && sub.scheduledAt.getTime() <= asOf.getTime())
+        await this.periods.applySchedule(m, accountId!, sub, plan, asOf);
+      else await this.periods.renew(m, accountId!, sub, plan, asOf, 'system', 'renewal');
       return true;
     });
   }
@@ -187,73 +304,6 @@ export class SubscriptionsService {
   private async lock(m: EntityManager, account: PublicAccount): Promise<string | null> {
     const accountId = await this.ids.of(m, account);
     return accountId !== null && (await this.locks.lockId(m, accountId)) ? accountId : null;
-  }
-
-  /**
-   * Grants the period in progress at `asOf` (only that one: after downtime, past periods' credits
-   * would already have expired), first rolling over what the period just ended left, and moves
-   * `nextGrantAt` to the period's end. A deactivated plan grants nothing; its subscription only
-   * moves on. Grants that exist already are not made again. Only the job's grants of a later
-   * period (`cause` renewal) are told as `subscription.renewed`.
-   *
-   * Plan changes never mint credits: the grant is the plan's credits minus what the user's plan
-   * allocations in force at `asOf` granted (an upgrade gets the difference, a downgrade or the same
-   * plan again nothing). A renewal finds the last period's allocation expired and grants in full.
-   * Read and grant happen under the account lock the caller took, so concurrent changes serialise.
-   */
-  private async renew(
-    m: EntityManager,
-    accountId: string,
-    sub: Subscription,
-    plan: Plan,
-    asOf: Date,
-    by: string,
-    cause: 'change' | 'renewal',
-  ) {
-    const period = periodAt(sub.startsAt, plan.period, asOf);
-    if (!period) return sub;
-    if (plan.isActive) {
-      const into = { planId: plan.id, subscriptionId: sub.id, periodStart: period.start };
-      if (period.index > 0 && plan.rolloverCap > 0) {
-        const from = periodStart(sub.startsAt, plan.period, period.index - 1);
-        await this.credits.rollover(m, {
-          accountId,
-          cap: plan.rolloverCap,
-          from,
-          into,
-          expiresAt: period.end,
-        });
-      }
-      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, accountId, asOf));
-      const granted =
-        credits > 0
-          ? await this.credits.grantOnce(m, {
-              accountId,
-              credits,
-              expiresAt: period.end,
-              allocatedBy: by,
-              notes: credits < plan.credits ? `Plan ${plan.id} (${credits} of ${plan.credits})` : `Plan ${plan.id}`,
-              source: 'plan',
-              plan: into,
-              // The allowance is worth the plan's price (its share when only part of it is granted).
-              value:
-                plan.priceMinor !== null && plan.priceCurrency !== null
-                  ? {
-                      minor: (BigInt(plan.priceMinor) * BigInt(credits)) / BigInt(plan.credits),
-                      currency: plan.priceCurrency,
-                    }
-                  : null,
-            })
-          : null;
-      if (granted && cause === 'renewal' && period.index > 0)
-        await this.events.emit(m, 'subscription.renewed', {
-          ...namedInEvent(sub.userId, sub.orgId),
-          planId: plan.id,
-          allocationId: granted.id,
-        });
-    }
-    await this.repo.setNextGrantAt(m, sub.id, period.end);
-    return Object.assign(sub, { nextGrantAt: period.end });
   }
 }
 
@@ -273,5 +323,27 @@ export function subscriptionView(sub: Subscription, plan: Plan, now: Date): Subs
     currentPeriodStart: period?.start.toISOString() ?? null,
     currentPeriodEnd: period?.end.toISOString() ?? null,
     nextGrantAt: plan.isActive ? sub.nextGrantAt.toISOString() : null,
+    scheduledChange:
+      sub.scheduledPlanId && sub.scheduledAt
+        ? { planId: sub.scheduledPlanId, effectiveAt: sub.scheduledAt.toISOString() }
+        : null,
   };
+}
+
+/** What a preview answers beside its owner. */
+export type SubscriptionPreviewView = SubscriptionPreviewResponseDto;
+
+/** A change's refusal as the API answers it. */
+function refusal(error: ChangeRefused): DomainError {
+  switch (error.reason) {
+    case 'full_needs_restart':
+      return new DomainError('VALIDATION', 'allowance full requires anchor restart');
+    case 'starts_at_conflict':
+      return new DomainError('VALIDATION', 'startsAt goes only with timing now and anchor keep');
+    case 'no_period':
+      return new DomainError(
+        'NO_PERIOD_IN_PROGRESS',
+        'timing period_end needs a live subscription whose period has started',
+      );
+  }
 }

@@ -37,7 +37,7 @@ export async function passTime(db: pg.Pool, userId: string, ms: number): Promise
     await client.query('BEGIN');
     await client.query(
       `UPDATE subscriptions SET starts_at = starts_at - $2::interval, next_grant_at = next_grant_at - $2::interval,
-              created_at = created_at - $2::interval
+              created_at = created_at - $2::interval, scheduled_at = scheduled_at - $2::interval
         WHERE user_id = $1`,
       [userId, by],
     );

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'api_key.limit_reached',
   'org.member_limit_reached',
   'subscription.renewed',
+  'subscription.changed',
   'purchase.paid',
   'purchase.refunded',
   'purchase.disputed',

@@ -18,6 +18,17 @@ import { Plan } from './plan.entity.js';
 @Index('subscriptions_org_live_idx', ['orgId'], { unique: true, where: 'ended_at IS NULL' })
 @Index('subscriptions_org_ended_idx', ['orgId', 'endedAt'])
 @Check('subscriptions_owner_check', '(user_id IS NULL) <> (org_id IS NULL)')
+@Check(
+  'subscriptions_scheduled_check',
+  `(scheduled_plan_id IS NULL) = (scheduled_at IS NULL)
+          AND (scheduled_plan_id IS NULL) = (scheduled_allowance IS NULL)
+          AND (scheduled_plan_id IS NULL) = (scheduled_anchor IS NULL)`,
+)
+@Check(
+  'subscriptions_scheduled_options_check',
+  `scheduled_allowance::text = ANY ('{difference,prorated,full}'::text[])
+          AND scheduled_anchor::text = ANY ('{keep,restart}'::text[])`,
+)
 export class Subscription {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'subscriptions_pkey' })
   id: string;
@@ -53,4 +64,22 @@ export class Subscription {
   @ForeignKey(() => Org, { name: 'subscriptions_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
+
+  /**
+   * A change scheduled for the period's end (`timing: "period_end"`, migration 1732001600000): the
+   * plan, the instant (the end of the period in progress when it was scheduled) and the options the
+   * PUT named (the anchor decides how the job applies it). All or none.
+   */
+  @ForeignKey(() => Plan, { name: 'subscriptions_scheduled_plan_id_fkey' })
+  @Column({ name: 'scheduled_plan_id', type: 'varchar', length: 50, nullable: true })
+  scheduledPlanId: string | null;
+
+  @TimestampColumn('scheduled_at', { nullable: true })
+  scheduledAt: Date | null;
+
+  @Column({ name: 'scheduled_allowance', type: 'varchar', length: 10, nullable: true })
+  scheduledAllowance: 'difference' | 'prorated' | 'full' | null;
+
+  @Column({ name: 'scheduled_anchor', type: 'varchar', length: 7, nullable: true })
+  scheduledAnchor: 'keep' | 'restart' | null;
 }

@@ -2713,6 +2713,26 @@ export type PutSubscriptionDto = {
      * Anchor of the periods (not in the past). Default: the anchor of the subscription this one replaces (or ended within its period in progress), so a change keeps the period; else now. Ignored when the plan does not change.
      */
     startsAt?: string;
+    /**
+     * now: the change happens at once. period_end: nothing moves now; the change is scheduled for the end of the period in progress and applied then instead of the old plan's renewal (409 NO_PERIOD_IN_PROGRESS without a live subscription whose period has started). Another PUT replaces a schedule.
+     */
+    timing?: 'now' | 'period_end';
+    /**
+     * What a change now grants. difference: what the new plan's credits add to the plan credits granted in the period (an upgrade the difference, a downgrade nothing). prorated: an upgrade grants ceil((new − old) × the fraction of the period left), never more than difference would. full (needs anchor restart): the new plan's full allocation, the old period's plan credits expiring at once after the old plan's rollover cap carried some over.
+     */
+    allowance?: 'difference' | 'prorated' | 'full';
+    /**
+     * keep: the period in progress goes on. restart: a new period starts with the change.
+     */
+    anchor?: 'keep' | 'restart';
+};
+
+export type ScheduledChangeDto = {
+    planId: string;
+    /**
+     * The end of the period it was scheduled in
+     */
+    effectiveAt: string;
 };
 
 export type SubscriptionResponseDto = {
@@ -2729,6 +2749,45 @@ export type SubscriptionResponseDto = {
     currentPeriodEnd: string | null;
     /**
      * When the next allowance is granted (null when the plan is deactivated)
+     */
+    nextGrantAt: string | null;
+    /**
+     * A change scheduled for the period's end (timing period_end); null when none
+     */
+    scheduledChange: ScheduledChangeDto | null;
+};
+
+export type PreviewLotDto = {
+    allocationId: string;
+    /**
+     * What it has left
+     */
+    credits: number;
+    expiresAt: string;
+};
+
+export type SubscriptionPreviewResponseDto = {
+    /**
+     * The plan the change leads to
+     */
+    planId: string;
+    timing: 'now' | 'period_end';
+    /**
+     * When the change takes effect: now, or the end of the period in progress
+     */
+    effectiveAt: string;
+    /**
+     * The plan credits the change grants at once
+     */
+    creditsGrantedNow: number;
+    /**
+     * Every lot with credits left that the change leaves as it is, soonest-expiring first
+     */
+    lots: Array<PreviewLotDto>;
+    currentPeriodStart: string | null;
+    currentPeriodEnd: string | null;
+    /**
+     * When the subscription after the change grants next
      */
     nextGrantAt: string | null;
 };
@@ -3716,12 +3775,16 @@ export type OrgSubscriptionResponseDto = {
      * When the next allowance is granted (null when the plan is deactivated)
      */
     nextGrantAt: string | null;
+    /**
+     * A change scheduled for the period's end (timing period_end); null when none
+     */
+    scheduledChange: ScheduledChangeDto | null;
     orgId: string;
 };
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -3744,14 +3807,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3769,7 +3832,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3793,7 +3856,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -8127,7 +8190,7 @@ export type PutSubscriptionData = {
 
 export type PutSubscriptionErrors = {
     /**
-     * Invalid input (parameters, query fields or body)
+     * Invalid body; `allowance: "full"` without `anchor: "restart"`; `startsAt` with another timing or anchor
      */
     400: ErrorResponseDto;
     /**
@@ -8145,7 +8208,7 @@ export type PutSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress
      */
     409: ErrorResponseDto;
     /**
@@ -8173,6 +8236,72 @@ export type PutSubscriptionResponses = {
 };
 
 export type PutSubscriptionResponse = PutSubscriptionResponses[keyof PutSubscriptionResponses];
+
+export type PreviewSubscriptionData = {
+    body: PutSubscriptionDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        userId: string;
+    };
+    query?: never;
+    url: '/api/users/{userId}/subscription/preview';
+};
+
+export type PreviewSubscriptionErrors = {
+    /**
+     * Invalid body; `allowance: "full"` without `anchor: "restart"`; `startsAt` with another timing or anchor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user or plan; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PreviewSubscriptionError = PreviewSubscriptionErrors[keyof PreviewSubscriptionErrors];
+
+export type PreviewSubscriptionResponses = {
+    200: SubscriptionPreviewResponseDto;
+};
+
+export type PreviewSubscriptionResponse = PreviewSubscriptionResponses[keyof PreviewSubscriptionResponses];
 
 export type ListPurchasesData = {
     body?: never;
@@ -11057,7 +11186,7 @@ export type PutOrgSubscriptionData = {
 
 export type PutOrgSubscriptionErrors = {
     /**
-     * Invalid input (parameters, query fields or body)
+     * Invalid body; `allowance: "full"` without `anchor: "restart"`; `startsAt` with another timing or anchor
      */
     400: ErrorResponseDto;
     /**
@@ -11075,7 +11204,7 @@ export type PutOrgSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress
      */
     409: ErrorResponseDto;
     /**
@@ -11104,6 +11233,74 @@ export type PutOrgSubscriptionResponses = {
 
 export type PutOrgSubscriptionResponse = PutOrgSubscriptionResponses[keyof PutOrgSubscriptionResponses];
 
+export type PreviewOrgSubscriptionData = {
+    body: PutSubscriptionDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        orgId: string;
+    };
+    query?: never;
+    url: '/api/orgs/{orgId}/subscription/preview';
+};
+
+export type PreviewOrgSubscriptionErrors = {
+    /**
+     * Invalid body; `allowance: "full"` without `anchor: "restart"`; `startsAt` with another timing or anchor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A member below the org role the route needs; API keys are not accepted
+     *
+     * Requires the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown org, or the caller is not an active member of it; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PreviewOrgSubscriptionError = PreviewOrgSubscriptionErrors[keyof PreviewOrgSubscriptionErrors];
+
+export type PreviewOrgSubscriptionResponses = {
+    200: SubscriptionPreviewResponseDto;
+};
+
+export type PreviewOrgSubscriptionResponse = PreviewOrgSubscriptionResponses[keyof PreviewOrgSubscriptionResponses];
+
 export type ListEventsData = {
     body?: never;
     path?: never;
@@ -11113,7 +11310,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
