@@ -65,7 +65,7 @@ describe('kill -9 while a scheduled plan change is applied', () => {
     try {
       await lock.query('BEGIN');
       await lock.query(
-        `SELECT 1 FROM pricing_plan_model_lists WHERE account_id = credit_account_of('user', $1) FOR UPDATE`,
+        `SELECT 1 FROM pricing_plan_model_lists WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) FOR UPDATE`,
         [user.id],
       );
       const lockPid = (await lock.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -121,7 +121,7 @@ describe('kill -9 while a scheduled plan change is applied', () => {
     ]);
     const { rows: grants } = await t.db.query(
       `SELECT plan_id, total_credits FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND source = 'plan' ORDER BY allocated_at`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'plan' ORDER BY allocated_at`,
       [user.id],
     );
     expect(grants).toEqual([

@@ -66,8 +66,8 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
   /** Everything a change of the user's plan could write, counted (and the subscriptions as they are). */
   async function written(userId: string) {
     const { rows } = await t.db.query(
-      `SELECT (SELECT count(*)::int FROM credit_ledger WHERE account_id = credit_account_of('user', $1)) AS ledger,
-              (SELECT count(*)::int FROM credit_allocations WHERE account_id = credit_account_of('user', $1)) AS allocations,
+      `SELECT (SELECT count(*)::int FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS ledger,
+              (SELECT count(*)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS allocations,
               (SELECT json_agg(s ORDER BY s.id) FROM subscriptions s WHERE s.user_id = $1) AS subscriptions,
               (SELECT count(*)::int FROM audit_log WHERE target_id = $1) AS audit,
               (SELECT count(*)::int FROM events WHERE data->>'userId' = $1) AS events`,
@@ -80,7 +80,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
   async function lotsOf(userId: string) {
     const { rows } = await t.db.query(
       `SELECT id AS "allocationId", remaining_credits AS credits, expires_at FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) AND expires_at > $2 AND remaining_credits > 0
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND expires_at > $2 AND remaining_credits > 0
         ORDER BY expires_at, allocated_at, id`,
       [userId, now()],
     );
@@ -94,7 +94,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
   async function allocations(userId: string) {
     const { rows } = await t.db.query(
       `SELECT id, source, plan_id, total_credits, remaining_credits, expires_at FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) ORDER BY allocated_at, id`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY allocated_at, id`,
       [userId],
     );
     return rows as {
@@ -420,7 +420,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       .send({ planId: 'no-such-plan' })
       .expect(404);
     const { rows } = await t.db.query(
-      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = credit_account_of('user', $1)`,
+      `SELECT count(*)::int AS n FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
       [user.id],
     );
     expect(rows[0].n).toBe(1);
@@ -471,7 +471,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       [null, plans.pro, plans.small, 500],
     ]);
     const { rows: pool } = await t.db.query(
-      `SELECT plan_id, total_credits FROM credit_allocations WHERE account_id = credit_account_of('org', $1) ORDER BY allocated_at`,
+      `SELECT plan_id, total_credits FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) ORDER BY allocated_at`,
       [orgId],
     );
     expect(pool).toEqual([

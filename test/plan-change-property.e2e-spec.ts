@@ -121,7 +121,7 @@ describe('plan changes: the three rules over random sequences on two instances',
   async function allocations(userId: string) {
     const { rows } = await t.db.query(
       `SELECT id, source, total_credits, period_start, expires_at FROM credit_allocations
-        WHERE account_id = credit_account_of('user', $1) ORDER BY allocated_at, id`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY allocated_at, id`,
       [userId],
     );
     return rows as { id: string; source: string; total_credits: number; period_start: Date | null; expires_at: Date }[];
@@ -260,7 +260,7 @@ describe('plan changes: the three rules over random sequences on two instances',
     const { rows: lines } = await t.db.query(
       `SELECT a.source, l.kind, l.created_at >= a.expires_at AS after_expiry FROM credit_ledger l
          JOIN credit_allocations a ON a.id = l.allocation_id
-        WHERE a.account_id = credit_account_of('user', $1) AND a.source <> 'plan' AND l.amount < 0`,
+        WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND a.source <> 'plan' AND l.amount < 0`,
       [user.id],
     );
     for (const line of lines) {
