@@ -214,8 +214,13 @@ export class ProviderStandIn {
     const events = this.events(path, includeUsage);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const cut = this.mode === 'hang' || this.mode === 'drop' ? recording.stopAfter : events.length;
-    for (const e of events.slice(0, cut)) res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`);
-    if (this.mode === 'drop') return void req.socket.destroy();
+    const text = events
+      .slice(0, cut)
+      .map((e) => `${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`)
+      .join('');
+    // Broken after its first events: the socket closes once they have left.
+    if (this.mode === 'drop') return void res.write(text, () => setImmediate(() => req.socket.destroy()));
+    res.write(text);
     if (this.mode === 'hang') {
       seen.hungAt = Date.now();
       return;
