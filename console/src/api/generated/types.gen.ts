@@ -2233,9 +2233,9 @@ export type CreateApiKeyDto = {
      */
     name: string;
     /**
-     * Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin may give (recording usage for any user; 403 for anyone else)
+     * Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin may give (recording usage for any user; 403 for anyone else), and `gateway` (calling the provider APIs under /v1, metered), which a key has only when named
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     /**
      * When the key stops working (must be in the future); default: never
      */
@@ -2273,7 +2273,7 @@ export type CreatedApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -2334,7 +2334,7 @@ export type ApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -2398,7 +2398,7 @@ export type VerifyApiKeyResponseDto = {
     /**
      * When valid
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     /**
      * When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)
      */
@@ -7145,7 +7145,7 @@ export type ListApiKeysData = {
         /**
          * Admins only: the keys holding this scope, of every owner unless userId names one. `usage:ingest` lists every service key.
          */
-        scope?: 'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest';
+        scope?: 'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway';
     };
     url: '/api/api-keys';
 };
