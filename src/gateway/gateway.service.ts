@@ -12,7 +12,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
-import { type PricingRuleView,PricingService } from '../pricing/pricing.service.js';
+import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
