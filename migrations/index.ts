@@ -133,6 +133,7 @@ import { RerateEventsAtOnce1732000960010 } from './1732000960010-rerate-events-a
 import { TakeSingleShape1732000980000 } from './1732000980000-take-single-shape.js';
 import { PlanModelLists1732001010000 } from './1732001010000-plan-model-lists.js';
 import { EventsSkipDeletedEndpoints1732001011000 } from './1732001011000-events-skip-deleted-endpoints.js';
+import { PricingRuleMaxOutputTokens1732001500000 } from './1732001500000-pricing-rule-max-output-tokens.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -271,4 +272,5 @@ export const MIGRATIONS = [
   TakeSingleShape1732000980000,
   PlanModelLists1732001010000,
   EventsSkipDeletedEndpoints1732001011000,
+  PricingRuleMaxOutputTokens1732001500000,
 ];

@@ -2,8 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestApp, uniqueId } from './support/app.js';
-import type { FixtureUser } from './support/fixtures.js';
+import { bearer, startTestApp, uniqueId } from './support/app.js';
+import { type FixtureUser, tokenFor } from './support/fixtures.js';
 import { ANTHROPIC_KEY, type GatewayHarness, holdOf, OPENAI_KEY, startGateway } from './support/gateway.js';
 import { expectInvariants } from './support/invariants.js';
 import { until } from './support/until.js';
@@ -104,6 +104,37 @@ describe('gateway refusals', () => {
     const capped = await h.f.apiKey(user, { permissions: ['gateway'], creditLimit: 1, limitPeriod: 'day' });
     await expectOpenAIRefusal(await chat(capped.key), 402, 'KEY_LIMIT_EXCEEDED', before);
     expect(await h.f.available(poor.id)).toBe(1);
+  });
+
+  it('holds the rule’s maxOutputTokens for a request that names no limit', async () => {
+    const short = h.model.replace(/-model$/, '-short');
+    const rule = await h.t.http
+      .post('/api/pricing')
+      .set(bearer(tokenFor('admin', 'gateway-admin')))
+      .send({
+        modelId: short,
+        pricePer1kTokens: '10',
+        outputPricePer1kTokens: '20',
+        cacheWritePricePer1kTokens: '12.5',
+        reasoningPricePer1kTokens: '30',
+        maxOutputTokens: 10,
+      });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    expect(rule.body.maxOutputTokens).toBe(10);
+    // 17 input bytes at 12.5 and 10 output tokens at 30: estimate 1, hold 2 (at 4096 it would be 149).
+    const { hold } = holdOf(Buffer.byteLength('rolecontentuserhi'), 10);
+    expect(hold).toBe(2);
+    const account = await h.f.newUser({ credits: hold });
+    const shortKey = (await h.f.apiKey(account, { permissions: ['gateway'] })).key;
+    h.standIn.kinds = { input: 5, cacheRead: 0, cacheWrite: 0, output: 5, reasoning: 0 };
+    try {
+      const res = await chat(shortKey, { model: short });
+      expect(res.status, await res.clone().text()).toBe(200);
+      answers.push(await res.text());
+    } finally {
+      h.standIn.kinds = null;
+    }
+    await until('the request is settled', async () => (await h.f.available(account.id)) === hold - 1);
   });
 
   it('refuses bad input with 400 before holding anything', async () => {

@@ -147,7 +147,7 @@ export class GatewayService {
         throw new GatewayError(404, 'MODEL_NOT_FOUND', `The model ${model} is not available through this gateway`);
       const bounds = {
         input: inputBound(body),
-        output: outputBound(body, route, null, this.config.gateway.maxOutputTokens),
+        output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
       request = await this.admit(caller, route, upstream, rule, body, bounds, requestId);
       const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) =>
