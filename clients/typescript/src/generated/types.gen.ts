@@ -107,6 +107,10 @@ export type PricingRuleFieldsDto = {
     unitPrices?: {
         [key: string]: string | number;
     };
+    /**
+     * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
+     */
+    maxOutputTokens?: number;
 };
 
 export type CreateRerateDto = {
@@ -493,6 +497,10 @@ export type PricingRuleResponseDto = {
     unitPrices: {
         [key: string]: string;
     } | null;
+    /**
+     * The gateway’s output bound (null: the default)
+     */
+    maxOutputTokens: number | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     createdBy: string;
@@ -634,6 +642,10 @@ export type CreatePricingRuleDto = {
     unitPrices?: {
         [key: string]: string | number;
     };
+    /**
+     * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
+     */
+    maxOutputTokens?: number;
     /**
      * Start of the rule (default now); the open rule is closed here
      */
