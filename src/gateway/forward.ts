@@ -5,20 +5,18 @@ import { errorBody, GatewayError } from './provider-errors.js';
 import { pipeEvents, upstreamRequest } from './upstream-call.js';
 import { readAnswer, StreamReader } from './usage-reader.js';
 
-/** Upstream headers never passed on: hop-by-hop ones, and those fetch's decoding made untrue. */
-const DROPPED_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-encoding',
-  'content-length',
-]);
+/**
+ * The upstream headers a client gets: what its SDK reads to parse and pace the answer. Others (the
+ * provider's organisation and project ids, its request ids, cookies, content-length and encoding that
+ * fetch's decoding made untrue) stay here: the platform's account with the provider is not the user's.
+ */
+const PASSED_HEADERS = ['content-type', 'cache-control', 'retry-after'];
 
 function passHeaders(from: Headers, res: Response): void {
-  from.forEach((value, name) => {
-    if (!DROPPED_HEADERS.has(name) && name !== 'x-request-id' && !name.startsWith('set-cookie'))
-      res.setHeader(name, value);
-  });
+  for (const name of PASSED_HEADERS) {
+    const value = from.get(name);
+    if (value !== null) res.setHeader(name, value);
+  }
 }
 
 /** The 502 of an upstream that could not be reached or did not answer in time. */
