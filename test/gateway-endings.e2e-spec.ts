@@ -23,6 +23,8 @@ import { until } from './support/until.js';
  * (the upstream cancelled within a second), the upstream failing before or after output, and the
  * provider keys found nowhere afterwards (logs, answers, the database).
  */
+const METRICS = 'gateway-metrics-token-0123456789abcdef';
+
 describe('gateway endings', () => {
   let h: GatewayHarness;
   let user: FixtureUser;
@@ -34,7 +36,7 @@ describe('gateway endings', () => {
   const inputBound = Buffer.byteLength('rolecontentuserSay hello');
 
   beforeAll(async () => {
-    h = await startGateway();
+    h = await startGateway({ METRICS_TOKEN: METRICS });
     user = await h.f.newUser({ credits: 1_000_000 });
     key = (await h.f.apiKey(user, { permissions: ['gateway'] })).key;
     openai = new OpenAI({ apiKey: key, baseURL: `${h.origin}/v1`, maxRetries: 0 });
@@ -133,6 +135,18 @@ describe('gateway endings', () => {
     expect(record.credits).toBe(
       Math.ceil((inputBound * PRICES.input + Buffer.byteLength('Hello!') * PRICES.output) / 10_000_000),
     );
+  });
+
+  it('counts requests, upstream latency and settlements by reason on /metrics', async () => {
+    const res = await h.t.http.get('/metrics').set('Authorization', `Bearer ${METRICS}`);
+    expect(res.status).toBe(200);
+    // The specs above: one upstream error before output, one after, two client aborts, one unreachable.
+    expect(res.text).toMatch(/accounting_gateway_settlements_total\{reason="client_abort"\} 2/);
+    expect(res.text).toMatch(/accounting_gateway_settlements_total\{reason="upstream_error"\} 3/);
+    expect(res.text).toMatch(
+      /accounting_gateway_requests_total\{route="\/v1\/chat\/completions",status="500",outcome="upstream_error"\} 1/,
+    );
+    expect(res.text).toMatch(/accounting_gateway_upstream_seconds_count\{upstream="openai"\} [1-9]/);
   });
 
   it('keeps the provider keys out of the logs and every table', async () => {
