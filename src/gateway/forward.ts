@@ -69,8 +69,11 @@ export async function forward(
     serviceTier: reported.serviceTier,
     termination: reason === 'reported' ? reported.termination : reason,
     outputBytes: reader.outputBytes,
+    sentUpstream: true,
   });
   const signal = AbortSignal.any([cancel.signal, timeout]);
+  // Gone during admission: nothing goes upstream, and nothing is charged.
+  if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
   try {
     const sentAt = performance.now();
     const upstream = await fetch(...upstreamRequest(request.upstream, route, req.headers, sentBody, signal));
@@ -95,6 +98,7 @@ export async function forward(
         serviceTier: reported.serviceTier,
         termination: reported.usage ? reported.termination : 'upstream_error',
         outputBytes: answer.length,
+        sentUpstream: true,
       };
     }
     res.status(upstream.status);
@@ -114,5 +118,7 @@ export async function forward(
     return outcome('upstream_error', res.statusCode);
   } finally {
     res.off('close', onClose);
+    // Whatever ended the exchange, the upstream request ends with it (a no-op once it was read to its end).
+    cancel.abort();
   }
 }

@@ -29,6 +29,8 @@ export interface Outcome {
   termination: Termination;
   /** The UTF-8 bytes of output text the client was sent. */
   outputBytes: number;
+  /** Whether the request went upstream at all (a client gone during admission: it did not). */
+  sentUpstream: boolean;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -69,8 +69,8 @@ export class GatewaySettlements {
           { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
           extras(),
         );
-      } else if (outcome.reason === 'upstream_error' && outcome.outputBytes === 0) {
-        await this.sessions.abort(caller, { sessionId, termination: 'upstream_error' }, extras());
+      } else if (!outcome.sentUpstream || (outcome.reason === 'upstream_error' && outcome.outputBytes === 0)) {
+        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras());
       } else {
         await this.sessions.abort(caller, bounded, extras());
       }
