@@ -18,6 +18,7 @@ import { formBody, requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.module.js';
+import { GatewayService } from './gateway/gateway.service.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -93,6 +94,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);
   app.use(helmet({ contentSecurityPolicy: false }));
+  // The provider APIs (docs/gateway.md), outside /api and before any body parsing: each route reads
+  // its body once the key is known, and answers in its provider's shape. Off: /v1/* is a plain 404.
+  const gateway = app.get(GatewayService);
+  if (gateway.enabled) app.use('/v1', gateway.router());
   // The admin console's static files, before any body parsing: only /admin requests enter here.
   const consoleDir = { ...process.env, ...env }.CONSOLE_DIR ?? defaultConsoleDir();
   app.use(CONSOLE_PATH, consoleMiddleware(consoleDir));

@@ -25,6 +25,7 @@ import { FeaturesModule } from './features/features.module.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
 import { StatementsModule } from './finance/statements.module.js';
+import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -81,6 +82,7 @@ export class AppModule {
         CreditsModule,
         UsageModule,
         StreamingSessionsModule,
+        GatewayModule,
         ApiKeysModule,
         // Features before plans: the plan catalogue's routes, which features serves, stay ahead of the
         // subscription routes in the OpenAPI document (its request examples run in that order).

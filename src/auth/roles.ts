@@ -21,6 +21,7 @@ export const SCOPES = [
   'sessions:write',
   'pricing:read',
   'usage:ingest',
+  'gateway',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -31,8 +32,16 @@ export type Scope = (typeof SCOPES)[number];
  */
 export const ADMIN_ONLY_SCOPES: readonly Scope[] = ['usage:ingest'];
 
-/** What a key gets when its creator names no scopes: every scope but the admin-only ones. */
-export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => !ADMIN_ONLY_SCOPES.includes(s));
+/**
+ * `gateway`: the key may call the provider APIs under /v1 (docs/gateway.md), which spend credits on the
+ * owner's behalf with no other step: a key has it only when its creator names it.
+ */
+export const OPT_IN_SCOPES: readonly Scope[] = ['gateway'];
+
+/** What a key gets when its creator names no scopes: every scope but the admin-only and opt-in ones. */
+export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter(
+  (s) => !ADMIN_ONLY_SCOPES.includes(s) && !OPT_IN_SCOPES.includes(s),
+);
 
 /** The authenticated caller, as guards and handlers see it. */
 export interface AuthUser {

@@ -2,6 +2,7 @@ import { type CorrectionsConfig, correctionsConfig } from './corrections-config.
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
+import { type GatewayConfig, gatewayConfig } from './gateway-config.js';
 import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js';
 import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
@@ -38,11 +39,7 @@ export interface AppConfig {
   corsOrigin: string[] | boolean;
   throttle: ThrottleConfig;
   streamingSessionTtlSeconds: number;
-  /**
-   * METERING_TRUST: who may record usage and open or settle sessions. `service` (default): service
-   * principals only (admin JWTs, keys with usage:ingest), naming the billed user; `users`: every
-   * caller meters its own account.
-   */
+  /** METERING_TRUST: who meters: `service` (default) service principals only, naming the user; `users` every caller. */
   meteringTrust: MeteringTrust;
   csvExports: CsvExportsConfig;
   heavyReads: HeavyReadsConfig;
@@ -83,6 +80,7 @@ export interface AppConfig {
   stripeWebhookSecret: string | null;
   selling: SellingConfig;
   corrections: CorrectionsConfig;
+  gateway: GatewayConfig;
   mail: MailConfig;
   version: string;
 }
@@ -390,6 +388,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     stripeWebhookSecret: stripeWebhookSecret(read),
     selling: sellingConfig(read),
     corrections: correctionsConfig(read),
+    gateway: gatewayConfig(read),
     mail: mailConfig(read),
     version: options.version ?? '0.0.0',
   };

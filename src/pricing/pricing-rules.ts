@@ -22,7 +22,7 @@ export type RulePriceColumns = Pick<
   | 'providerCacheWriteCostPer1kTokens'
   | 'providerReasoningCostPer1kTokens'
 > &
-  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices'>>;
+  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices' | 'maxOutputTokens'>>;
 
 export const PRICE_COLUMNS = [
   'pricePer1kTokens',
@@ -48,6 +48,8 @@ export interface PricingRuleView extends RulePriceColumns {
   providerCost: KindPrices | null;
   serviceTiers: ServiceTiers | null;
   unitPrices: UnitPrices | null;
+  /** The gateway's output bound for the model (null: GATEWAY_MAX_OUTPUT_TOKENS). */
+  maxOutputTokens: number | null;
   effectiveFrom: string;
   effectiveTo: string | null;
   createdBy: string;
@@ -90,6 +92,7 @@ export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): R
     providerReasoningCostPer1kTokens: price(cost?.reasoning),
     serviceTiers: serviceTiersOf(fields.serviceTiers, where),
     unitPrices: unitPricesOf(fields.unitPrices, where),
+    maxOutputTokens: fields.maxOutputTokens ?? null,
   };
 }
 
@@ -114,7 +117,8 @@ export function samePrices(a: RulePriceColumns, b: RulePriceColumns): boolean {
   return (
     PRICE_COLUMNS.every((column) => a[column] === b[column]) &&
     JSON.stringify(serviceTiersOf(a.serviceTiers)) === JSON.stringify(serviceTiersOf(b.serviceTiers)) &&
-    JSON.stringify(unitPricesOf(a.unitPrices)) === JSON.stringify(unitPricesOf(b.unitPrices))
+    JSON.stringify(unitPricesOf(a.unitPrices)) === JSON.stringify(unitPricesOf(b.unitPrices)) &&
+    (a.maxOutputTokens ?? null) === (b.maxOutputTokens ?? null)
   );
 }
 
@@ -130,6 +134,7 @@ export function toView(rule: PricingRule): PricingRuleView {
     unitPrices: unitPricesOf(rule.unitPrices),
   };
   return {
+    maxOutputTokens: rule.maxOutputTokens ?? null,
     id: rule.id,
     modelId: rule.modelId,
     ...view,

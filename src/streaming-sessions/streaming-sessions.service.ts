@@ -15,23 +15,27 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
-import { type Dimensions, NO_DIMENSIONS, type Units, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';
+import { NO_DIMENSIONS, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
-import {
-  meteredCounts,
-  meteredDimensions,
-  type ProviderUsage,
-  type Termination,
-  type UsageSource,
-} from '../pricing/provider-usage.js';
-import { hasKinds, splitFields, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
+import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
+import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
-import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
+import type { SettlementRequest } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
 import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
+import {
+  ESTIMATED,
+  type RecordExtras,
+  requestSource,
+  type SettledStatus,
+  type SettlementPlan,
+  type SettlementSource,
+  settlementTokens,
+  sourceOf,
+} from './settlement-plan.js';
 import {
   type DueSession,
   estimateColumn,
@@ -40,8 +44,6 @@ import {
   toSessionDto,
 } from './streaming-sessions.repository.js';
 
-export type SettledStatus = Exclude<SessionStatus, 'active'>;
-
 const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   completed: 'chat-streaming',
   failed: 'chat-streaming-failed',
@@ -49,48 +51,12 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   expired: 'chat-streaming-expired',
 };
 
-/** The counts a settlement records: the total, and each kind when the caller split them. */
-function settlementTokens(counts: TokenCounts): Required<SettlementTokens> {
-  return { tokens: counts.total, ...splitFields(counts.split) };
-}
-
-/** Where a settlement's counts came from, as its usage record keeps it. */
-interface SettlementSource {
-  usageSource: UsageSource;
-  termination: Termination | null;
-  providerUsage: ProviderUsage | null;
-  serviceTier: string | null;
-  units: Units | null;
-}
-
-/** A settlement that is no caller's (an expiry, a release): no provider usage, nothing reported. */
-const ESTIMATED = { usageSource: 'estimated', termination: null, providerUsage: null } as const;
-
-/** The source of a finalize's or an abort's counts: the provider's usage, the caller's counts, or none (an abort). */
-function sourceOf(
-  dto: { providerUsage?: ProviderUsage; termination?: Termination },
-  counted: boolean,
-  dimensions: Dimensions,
-): SettlementSource {
-  const usageSource = dto.providerUsage !== undefined ? 'provider' : counted ? 'reported' : 'estimated';
-  return { usageSource, termination: dto.termination ?? null, providerUsage: dto.providerUsage ?? null, ...dimensions };
-}
-
-/** What a settlement request keeps of its source, for telling a retry from another request. */
-function requestSource(dto: { providerUsage?: ProviderUsage; termination?: Termination }, dimensions: Dimensions) {
-  return { format: dto.providerUsage?.format ?? null, termination: dto.termination ?? null, ...dimensions };
-}
-
-/** A settlement's values known before its statement. */
-interface SettlementPlan {
-  status: SettledStatus;
+/** A finalize's or an abort's counts, where they came from, and what an in-process caller adds to its record. */
+interface SettlementInput {
   request: SettlementRequest;
-  /** The tokens billed: the reported ones, or the estimate for an expiry. */
-  tokens: Required<SettlementTokens>;
+  tokens: TokenCounts;
   source: SettlementSource;
-  createdBy: string;
-  /** Metadata known beforehand (the statement adds the amounts and the duration). */
-  metadata: Record<string, unknown>;
+  extras?: RecordExtras;
 }
 
 /**
@@ -124,13 +90,14 @@ export class StreamingSessionsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async initialize(caller: AuthUser, dto: InitializeSessionDto): Promise<SessionResponseDto> {
+  /** `ttlSeconds`: how long the session may stay open (default STREAMING_SESSION_TTL_SECONDS). */
+  async initialize(caller: AuthUser, dto: InitializeSessionDto, ttlSeconds?: number): Promise<SessionResponseDto> {
     const payer = await this.payers.payer(caller, dto);
     const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const dimensions = meteredDimensions(dto);
     const sessionId = dto.sessionId ?? randomUUID();
     const startedAt = new Date(this.clock.now());
-    const expiresAt = new Date(startedAt.getTime() + this.config.streamingSessionTtlSeconds * 1000);
+    const expiresAt = new Date(startedAt.getTime() + (ttlSeconds ?? this.config.streamingSessionTtlSeconds) * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
     const party = { userId: payer.userId, orgId: payer.orgId };
     await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
@@ -180,7 +147,8 @@ export class StreamingSessionsService {
     return toSessionDto(held.row);
   }
 
-  async finalize(caller: AuthUser, dto: FinalizeSessionDto): Promise<FinalizeResponseDto> {
+  /** `extras`: the record's service and metadata of an in-process caller (the gateway). */
+  async finalize(caller: AuthUser, dto: FinalizeSessionDto, extras?: RecordExtras): Promise<FinalizeResponseDto> {
     const tokens = meteredCounts(dto.actualTokens, dto, 'actualTokens');
     const dimensions = meteredDimensions(dto);
     const success = dto.success ?? true;
@@ -195,13 +163,13 @@ export class StreamingSessionsService {
       caller,
       await this.payers.payer(caller, dto),
       dto.sessionId,
-      { request, tokens, source },
+      { request, tokens, source, extras },
       success ? 'completed' : 'failed',
     );
     return finalizeAnswer(settled);
   }
 
-  async abort(caller: AuthUser, dto: AbortSessionDto): Promise<AbortResponseDto> {
+  async abort(caller: AuthUser, dto: AbortSessionDto, extras?: RecordExtras): Promise<AbortResponseDto> {
     // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
     // tokens, recorded as `estimated`: nobody reported what was used.
     const counted =
@@ -219,7 +187,7 @@ export class StreamingSessionsService {
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
     const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
     return abortAnswer(
-      await this.settleByCaller(caller, payer, dto.sessionId, { request, tokens, source }, 'aborted', audit),
+      await this.settleByCaller(caller, payer, dto.sessionId, { request, tokens, source, extras }, 'aborted', audit),
     );
   }
 
@@ -234,7 +202,7 @@ export class StreamingSessionsService {
     caller: AuthUser,
     payer: Payer,
     sessionId: string,
-    { request, tokens, source }: { request: SettlementRequest; tokens: TokenCounts; source: SettlementSource },
+    { request, tokens, source, extras }: SettlementInput,
     status: SettledStatus,
     audit: SqlPart | null = null,
   ): Promise<SettledSession> {
@@ -257,7 +225,9 @@ export class StreamingSessionsService {
         sessionId,
         tokens: tokens.total,
         ...(tokens.split ? { inputTokens: tokens.split.input, outputTokens: tokens.split.output } : {}),
+        ...extras?.metadata,
       },
+      service: extras?.service,
     };
     const name = audit ? 'streaming_session_abort' : 'streaming_session_settle';
     const row = await this.settle(
@@ -361,7 +331,7 @@ export class StreamingSessionsService {
     const record = this.usage.insertInStatement(
       {
         id: usageRecordId,
-        service: SERVICE_BY_STATUS[plan.status],
+        service: plan.service ?? SERVICE_BY_STATUS[plan.status],
         ...plan.tokens,
         ...plan.source,
         metadata: plan.metadata,

@@ -42,7 +42,8 @@ export class CreateApiKeyDto {
     example: ['credits:read', 'usage:write'],
     description:
       'Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin ' +
-      'may give (recording usage for any user; 403 for anyone else)',
+      'may give (recording usage for any user; 403 for anyone else), and `gateway` (calling the provider APIs ' +
+      'under /v1, metered), which a key has only when named',
   })
   @IsOptional()
   @IsArray()

@@ -129,6 +129,20 @@ export class PricingRuleFieldsDto {
 
   @UnitPricesField()
   unitPrices?: Record<string, string | number>;
+
+  @ApiIntegerOptional({
+    example: 16384,
+    minimum: 1,
+    maximum: MAX_TOKENS,
+    description:
+      'The most output tokens the gateway holds for a request of the model that names no limit of its own ' +
+      '(default GATEWAY_MAX_OUTPUT_TOKENS)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKENS)
+  maxOutputTokens?: number;
 }
 
 export class CreatePricingRuleDto extends PricingRuleFieldsDto {
@@ -219,6 +233,9 @@ export class PricingRuleResponseDto {
 
   @UnitPricesAnswer()
   unitPrices: UnitPrices | null;
+
+  @ApiInteger({ nullable: true, example: null, description: 'The gateway’s output bound (null: the default)' })
+  maxOutputTokens: number | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;

@@ -19,6 +19,7 @@ import { PriceColumn } from './columns.js';
 @Check('pricing_rules_provider_cache_write_cost_per_1k_tokens_check', `provider_cache_write_cost_per_1k_tokens >= 0`)
 @Check('pricing_rules_provider_reasoning_cost_per_1k_tokens_check', `provider_reasoning_cost_per_1k_tokens >= 0`)
 @Check('pricing_rules_long_context_threshold_check', `long_context_threshold >= 0`)
+@Check('pricing_rules_max_output_tokens_check', `max_output_tokens > 0`)
 @Check(
   'pricing_rules_long_context_check',
   `(long_context_threshold IS NULL) = (long_context_price_per_1k_tokens IS NULL)
@@ -110,4 +111,8 @@ export class PricingRule {
   /** `{"<unit>": "10.0000"}`: credits per unit (a web search, an image). */
   @Column({ name: 'unit_prices', type: 'jsonb', nullable: true })
   unitPrices: UnitPrices | null;
+
+  /** The gateway's output bound for a request of the model that names none (null: GATEWAY_MAX_OUTPUT_TOKENS). */
+  @Column({ name: 'max_output_tokens', type: 'integer', nullable: true })
+  maxOutputTokens: number | null;
 }

@@ -107,6 +107,10 @@ export type PricingRuleFieldsDto = {
     unitPrices?: {
         [key: string]: string | number;
     };
+    /**
+     * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
+     */
+    maxOutputTokens?: number;
 };
 
 export type CreateRerateDto = {
@@ -493,6 +497,10 @@ export type PricingRuleResponseDto = {
     unitPrices: {
         [key: string]: string;
     } | null;
+    /**
+     * The gateway’s output bound (null: the default)
+     */
+    maxOutputTokens: number | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     createdBy: string;
@@ -634,6 +642,10 @@ export type CreatePricingRuleDto = {
     unitPrices?: {
         [key: string]: string | number;
     };
+    /**
+     * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
+     */
+    maxOutputTokens?: number;
     /**
      * Start of the rule (default now); the open rule is closed here
      */
@@ -2248,9 +2260,9 @@ export type CreateApiKeyDto = {
      */
     name: string;
     /**
-     * Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin may give (recording usage for any user; 403 for anyone else)
+     * Scopes the key is limited to (at least one); default: every scope but `usage:ingest`, which only an admin may give (recording usage for any user; 403 for anyone else), and `gateway` (calling the provider APIs under /v1, metered), which a key has only when named
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     /**
      * When the key stops working (must be in the future); default: never
      */
@@ -2288,7 +2300,7 @@ export type CreatedApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -2349,7 +2361,7 @@ export type ApiKeyResponseDto = {
      * The first characters of the key, to recognise it
      */
     prefix: string;
-    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     createdAt: string;
     expiresAt: string | null;
     /**
@@ -2413,7 +2425,7 @@ export type VerifyApiKeyResponseDto = {
     /**
      * When valid
      */
-    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest'>;
+    permissions?: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
     /**
      * When valid: the organisation the key charges on behalf of its owner (null: the owner’s account)
      */
@@ -7225,7 +7237,7 @@ export type ListApiKeysData = {
         /**
          * Admins only: the keys holding this scope, of every owner unless userId names one. `usage:ingest` lists every service key.
          */
-        scope?: 'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest';
+        scope?: 'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway';
     };
     url: '/api/api-keys';
 };

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+
+import { MetricsService } from '../metrics/metrics.service.js';
+
+/** The gateway's counters on the service's registry (GET /metrics): requests, upstream latency, settlements by reason. */
+@Injectable()
+export class GatewayMetrics {
+  private readonly requests: Counter<'route' | 'status' | 'outcome'>;
+  private readonly upstream: Histogram<'upstream'>;
+  private readonly settlements: Counter<'reason'>;
+
+  constructor(metrics: MetricsService) {
+    const registers = [metrics.registry];
+    this.requests = new Counter({
+      name: 'accounting_gateway_requests_total',
+      help: 'Gateway requests by route, status and outcome (reported, client_abort, upstream_error, refused, failed)',
+      labelNames: ['route', 'status', 'outcome'],
+      registers,
+    });
+    this.upstream = new Histogram({
+      name: 'accounting_gateway_upstream_seconds',
+      help: 'Time from sending a request upstream to its answer’s headers, by upstream',
+      labelNames: ['upstream'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.settlements = new Counter({
+      name: 'accounting_gateway_settlements_total',
+      help: 'Gateway sessions settled, by reason (reported, client_abort, upstream_error)',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  request(route: string, status: number, outcome: string): void {
+    this.requests.inc({ route: `/v1${route}`, status: String(status), outcome });
+  }
+
+  upstreamLatency(upstream: string, seconds: number): void {
+    this.upstream.observe({ upstream }, seconds);
+  }
+
+  settled(reason: string): void {
+    this.settlements.inc({ reason });
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { errorText } from '../common/errors/error-text.js';
+import type { AbortSessionDto } from '../streaming-sessions/dto/session-requests.dto.js';
+import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
+import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { boundedCounts, type GatewayRequest, type Outcome, providerUsageOf } from './gateway-settlement.js';
+
+/**
+ * The one settlement of a gateway request's session, by how it ended (docs/gateway.md "Settlement"):
+ * - `reported`: finalize with the upstream's last usage snapshot (charged exactly that);
+ * - `client_abort`, and `upstream_error` after output: abort with the usage reported so far, else the
+ *   input bound plus the output text sent, never beyond the hold;
+ * - `upstream_error` before any output: abort with nothing counted, one record of 0 credits.
+ * A settlement that fails (the database gone) leaves the session to its expiry (`expired`: charged
+ * the worst case it held), so every request still ends in exactly one record.
+ */
+@Injectable()
+export class GatewaySettlements {
+  private readonly logger = new Logger('Gateway');
+
+  constructor(
+    private readonly sessions: StreamingSessionsService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async settle(caller: AuthUser, request: GatewayRequest, outcome: Outcome): Promise<void> {
+    const { sessionId } = request;
+    const usage = outcome.usage && providerUsageOf(request, outcome.usage, outcome.serviceTier);
+    const extras = (extra: Record<string, unknown> = {}): RecordExtras => ({
+      service: 'gateway',
+      metadata: {
+        gateway: {
+          requestId: request.requestId,
+          upstream: request.upstream.name,
+          route: `/v1${request.route.path}`,
+          status: outcome.status,
+          reason: outcome.reason,
+          ...(usage?.unpricedUnits ? { unpricedUnits: usage.unpricedUnits } : {}),
+          ...extra,
+        },
+      },
+    });
+    const bounded: AbortSessionDto = {
+      sessionId,
+      ...boundedCounts(request, outcome.outputBytes),
+      termination: outcome.termination,
+    };
+    try {
+      if (outcome.reason === 'reported' && usage) {
+        try {
+          await this.sessions.finalize(
+            caller,
+            { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+            extras(),
+          );
+        } catch (error) {
+          // Usage the service cannot read (a count beyond its total, an oversized object): the answer
+          // has gone, so the request is charged as one cut off, never more than its hold.
+          if (!(error instanceof DomainError) || error.status >= 500) throw error;
+          await this.sessions.abort(caller, bounded, extras({ usageRefused: error.message }));
+        }
+      } else if (usage) {
+        await this.sessions.abort(
+          caller,
+          { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+          extras(),
+        );
+      } else if (!outcome.sentUpstream || (outcome.reason === 'upstream_error' && outcome.outputBytes === 0)) {
+        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras());
+      } else {
+        await this.sessions.abort(caller, bounded, extras());
+      }
+      this.metrics.settled(outcome.reason);
+    } catch (error) {
+      this.logger.error({
+        msg: 'gateway settlement failed; the session expiry settles it',
+        requestId: request.requestId,
+        sessionId,
+        err: errorText(error),
+      });
+    }
+  }
+}

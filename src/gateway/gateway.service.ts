@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import express, { type Request, type Response, Router } from 'express';
+
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { AuthUser } from '../auth/roles.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { errorText } from '../common/errors/error-text.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { GatewayUpstream } from '../config/gateway-config.js';
+import { AUTO_TIER } from '../pricing/dimensions.js';
+import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
+import type { TokenKinds } from '../pricing/pricing-math.js';
+import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
+import { forward } from './forward.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import type { GatewayRequest } from './gateway-settlement.js';
+import { GatewaySettlements } from './gateway-settlements.js';
+import { errorBody, GatewayError } from './provider-errors.js';
+import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
+
+/** The largest request body the gateway reads (images and long contexts), once the caller is known. */
+const BODY_LIMIT = '20mb';
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+const INPUT_KINDS = ['input', 'cacheRead', 'cacheWrite'] as const;
+const OUTPUT_KINDS = ['output', 'reasoning'] as const;
+
+/** The key an OpenAI SDK sends as a bearer token, an Anthropic SDK as x-api-key. */
+function presentedKey(req: Request): string | null {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = req.headers.authorization;
+  const match = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  return match ? match[1] : null;
+}
+
+/** What a thrown error answers in the provider's shape; a 5xx says nothing of its cause. */
+function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof AdmissionProblem) return new GatewayError(400, 'VALIDATION', error.message);
+  if (error instanceof DomainError) {
+    const retry = error.details.retryAfter;
+    const headers: Record<string, string> = typeof retry === 'number' ? { 'Retry-After': String(retry) } : {};
+    return error.status >= 500
+      ? new GatewayError(error.status, error.code, 'The service is unavailable; please retry', headers)
+      : new GatewayError(error.status, error.code, error.message, headers);
+  }
+  if (error instanceof HttpException && error.getStatus() === 401)
+    return new GatewayError(401, 'UNAUTHORIZED', error.message);
+  return new GatewayError(500, 'INTERNAL', 'Internal error');
+}
+
+/**
+ * The provider APIs under /v1 (docs/gateway.md): a request is authenticated by an API key with the
+ * `gateway` scope, refused in its provider's shape before anything goes upstream, admitted by holding
+ * its worst case as a streaming session, forwarded unchanged, and settled exactly once from what the
+ * upstream reported (GatewaySettlements), the session's expiry standing behind a lost instance.
+ */
+@Injectable()
+export class GatewayService {
+  private readonly logger = new Logger('Gateway');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: ApiKeysService,
+    private readonly sessions: StreamingSessionsService,
+    private readonly pricing: PricingService,
+    private readonly settlements: GatewaySettlements,
+    private readonly metrics: GatewayMetrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.gateway.upstreams.length > 0;
+  }
+
+  /** The Express router mounted at /v1 when upstreams are configured. */
+  router(): Router {
+    const router = Router();
+    const readBody = express.raw({ type: () => true, limit: BODY_LIMIT });
+    for (const route of GATEWAY_ROUTES)
+      router.post(route.path, (req, res) => void this.handle(route, req, res, readBody));
+    router.get('/models', (req, res) => void this.models(req, res));
+    return router;
+  }
+
+  private requestId(req: Request, res: Response): string {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', id);
+    return id;
+  }
+
+  private refuse(res: Response, format: GatewayRoute['format'], error: unknown, requestId: string): void {
+    const refusal = asGatewayError(error);
+    if (refusal.status >= 500) this.logger.error({ msg: 'gateway request failed', requestId, err: errorText(error) });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(refusal.status).set(refusal.headers).json(errorBody(format, refusal));
+  }
+
+  private async caller(req: Request): Promise<AuthUser> {
+    const key = presentedKey(req);
+    if (key === null)
+      throw new GatewayError(401, 'UNAUTHORIZED', 'An API key is required (Authorization: Bearer or x-api-key)');
+    const caller = await this.keys.authenticate(key);
+    if (!caller.scopes?.includes('gateway'))
+      throw new GatewayError(403, 'FORBIDDEN', 'This API key lacks the gateway scope');
+    return caller;
+  }
+
+  private upstreamFor(route: GatewayRoute, model: string): GatewayUpstream | undefined {
+    return this.config.gateway.upstreams.find(
+      (u) => u.format === route.format && u.models.some((pattern) => pattern.test(model)),
+    );
+  }
+
+  private async ruleOf(model: string): Promise<PricingRuleView | undefined> {
+    return (await this.pricing.current()).find((rule) => rule.modelId === model);
+  }
+
+  private async handle(
+    route: GatewayRoute,
+    req: Request,
+    res: Response,
+    readBody: express.RequestHandler,
+  ): Promise<void> {
+    const requestId = this.requestId(req, res);
+    const started = performance.now();
+    let request: GatewayRequest | null = null;
+    try {
+      const caller = await this.caller(req);
+      await new Promise<void>((resolve, reject) =>
+        readBody(req, res, (error?: unknown) => (error ? reject(bodyError(error)) : resolve())),
+      );
+      const body = parseBody(req.body);
+      const model = body.model as string;
+      const upstream = this.upstreamFor(route, model);
+      const rule = await this.ruleOf(model);
+      if (upstream === undefined || rule === undefined)
+        throw new GatewayError(404, 'MODEL_NOT_FOUND', `The model ${model} is not available through this gateway`);
+      const bounds = {
+        input: inputBound(body),
+        output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
+      };
+      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId);
+      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) =>
+        this.metrics.upstreamLatency(upstream.name, seconds),
+      );
+      await this.settlements.settle(caller, request, outcome);
+      this.log(request, outcome.status, outcome.reason, started);
+    } catch (error) {
+      this.refuse(res, route.format, error, requestId);
+      this.metrics.request(route.path, res.statusCode, request === null ? 'refused' : 'failed');
+    }
+  }
+
+  /**
+   * Holds the request's worst case as a streaming session (service `gateway`), before the first
+   * upstream byte: the input bound at the rule's dearest input kind, the output bound at its dearest
+   * output kind, at its dearest tier unless the request names one. Every rule of a metering write
+   * (model lists, key budgets, member limits, erasure, the balance) refuses here.
+   */
+  private async admit(
+    caller: AuthUser,
+    route: GatewayRoute,
+    upstream: GatewayUpstream,
+    rule: PricingRuleView,
+    body: Record<string, unknown>,
+    bounds: { input: number; output: number },
+    requestId: string,
+  ): Promise<GatewayRequest> {
+    const model = rule.modelId;
+    const serviceTier = requestedTier(body) ?? AUTO_TIER;
+    const party = { userId: caller.userId, orgId: caller.orgId ?? null };
+    const at = new Date(this.clock.now());
+    let worst: { credits: number; input: string; output: string } | null = null;
+    for (const input of INPUT_KINDS)
+      for (const output of OUTPUT_KINDS) {
+        const kinds: TokenKinds = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+        kinds[input] += bounds.input;
+        kinds[output] += bounds.output;
+        const { credits } = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: null }, true);
+        if (worst === null || credits > worst.credits) worst = { credits, input, output };
+      }
+    const sessionId = `gateway-${randomUUID()}`;
+    const split: Record<string, number> = {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    };
+    split[`${worst!.input}Tokens`] += bounds.input;
+    split[`${worst!.output}Tokens`] += bounds.output;
+    await this.sessions.initialize(
+      caller,
+      { sessionId, modelId: model, ...split, serviceTier },
+      this.config.gateway.upstreamTimeoutSeconds + 60,
+    );
+    return { requestId, sessionId, route, upstream, rule, inputBound: bounds.input, outputBound: bounds.output };
+  }
+
+  private log(request: GatewayRequest, status: number, reason: string, started: number): void {
+    this.metrics.request(request.route.path, status, reason);
+    this.logger.log({
+      msg: 'gateway request',
+      requestId: request.requestId,
+      route: `/v1${request.route.path}`,
+      model: request.rule.modelId,
+      upstream: request.upstream.name,
+      status,
+      reason,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** GET /v1/models: the models the caller may use (priced, routed, allowed by its model lists), in OpenAI's list shape. */
+  private async models(req: Request, res: Response): Promise<void> {
+    const requestId = this.requestId(req, res);
+    try {
+      const caller = await this.caller(req);
+      const party = { userId: caller.userId, orgId: caller.orgId ?? null };
+      const data = [];
+      for (const rule of await this.pricing.current()) {
+        const upstream = this.config.gateway.upstreams.find((u) => u.models.some((p) => p.test(rule.modelId)));
+        if (upstream === undefined || !(await this.pricing.entitled(rule.modelId, party, [caller.models ?? null])))
+          continue;
+        const created = Math.floor(Date.parse(rule.effectiveFrom) / 1000);
+        data.push({ id: rule.modelId, object: 'model', created, owned_by: upstream.name });
+      }
+      res.json({ object: 'list', data });
+    } catch (error) {
+      this.refuse(res, 'openai', error, requestId);
+    }
+  }
+}
+
+/** A body parser's failure as the provider-shaped refusal (413 too large, 400 otherwise). */
+function bodyError(error: unknown): GatewayError {
+  const status = (error as { status?: number }).status;
+  return status === 413
+    ? new GatewayError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT}`)
+    : new GatewayError(400, 'VALIDATION', 'The request body could not be read');
+}
+
+/** The request as JSON: an object naming its model (the one priced), else 400 before anything is held. */
+function parseBody(raw: unknown): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '');
+  } catch {
+    throw new GatewayError(400, 'VALIDATION', 'The request body must be JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new GatewayError(400, 'VALIDATION', 'The request body must be a JSON object');
+  const model = (body as Record<string, unknown>).model;
+  if (typeof model !== 'string' || model.length === 0 || model.length > 100)
+    throw new GatewayError(400, 'VALIDATION', 'model must be a model id of 1–100 characters');
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,87 @@
+import { createParser } from 'eventsource-parser';
+import type { Response } from 'express';
+
+import type { GatewayUpstream } from '../config/gateway-config.js';
+import type { GatewayRoute } from './routes.js';
+import { StreamReader } from './usage-reader.js';
+
+/** The client's headers an upstream needs beside its key (the API version and betas Anthropic's SDK names). */
+const PASSED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta', 'openai-beta'];
+
+/** One upstream request: its URL, headers with the provider key (never logged), and the signal that cancels it. */
+export function upstreamRequest(
+  upstream: GatewayUpstream,
+  route: GatewayRoute,
+  clientHeaders: Record<string, string | string[] | undefined>,
+  body: Buffer | string,
+  signal: AbortSignal,
+): [string, RequestInit] {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  for (const name of PASSED_HEADERS) {
+    const value = clientHeaders[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  if (upstream.format === 'anthropic') {
+    headers['x-api-key'] = upstream.apiKey;
+    headers['anthropic-version'] ??= '2023-06-01';
+  } else headers.authorization = `Bearer ${upstream.apiKey}`;
+  const bytes = typeof body === 'string' ? body : new Uint8Array(body);
+  return [`${upstream.baseUrl}${route.path}`, { method: 'POST', headers, body: bytes, signal, redirect: 'manual' }];
+}
+
+/** Waits until `res` takes more (a slow client slows the upstream read: nothing is buffered beyond a chunk). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Passes a streamed answer to the client event by event, as eventsource-parser reads them, with
+ * backpressure; `drop` says which events the client does not get (OpenAI's usage chunk it did not ask
+ * for). `reader` follows every event, dropped or not. Throws what the read throws (cancel, timeout,
+ * a broken upstream); `sent` tells the caller whether any output went out.
+ */
+export async function pipeEvents(
+  body: ReadableStream<Uint8Array>,
+  res: Response,
+  reader: StreamReader,
+  drop: (usageChunk: boolean) => boolean,
+  sent: { bytes: number },
+): Promise<void> {
+  let out = '';
+  const parser = createParser({
+    onEvent: (event) => {
+      const { usageChunk } = reader.see(event.data);
+      if (drop(usageChunk)) return;
+      const data = event.data
+        .split('\n')
+        .map((line) => `data: ${line}\n`)
+        .join('');
+      out += `${event.event ? `event: ${event.event}\n` : ''}${event.id ? `id: ${event.id}\n` : ''}${data}\n`;
+    },
+  });
+  const decoder = new TextDecoder();
+  const chunks = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await chunks.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      if (out === '') continue;
+      const text = out;
+      out = '';
+      sent.bytes += text.length;
+      if (res.destroyed) throw new Error('client gone');
+      if (!res.write(text)) await drained(res);
+    }
+  } finally {
+    chunks.releaseLock();
+  }
+}

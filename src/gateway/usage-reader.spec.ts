@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+
+import { GATEWAY_ROUTES } from './routes.js';
+import { readAnswer, StreamReader } from './usage-reader.js';
+
+const route = (path: string) => GATEWAY_ROUTES.find((r) => r.path === path)!;
+
+describe('reading usage from provider answers', () => {
+  it('keeps the last OpenAI usage chunk and tells it apart from content chunks', () => {
+    const reader = new StreamReader(route('/chat/completions'));
+    expect(reader.see(JSON.stringify({ choices: [{ delta: { content: 'hé' } }], usage: null })).usageChunk).toBe(false);
+    expect(reader.see(JSON.stringify({ choices: [], usage: { prompt_tokens: 3 } })).usageChunk).toBe(true);
+    expect(reader.see('[DONE]').usageChunk).toBe(false);
+    expect(reader).toMatchObject({ usage: { prompt_tokens: 3 }, outputBytes: 3, ended: true });
+  });
+
+  it('overlays Anthropic’s message_delta usage on message_start’s, never adding them', () => {
+    const reader = new StreamReader(route('/messages'));
+    reader.see(JSON.stringify({ type: 'message_start', message: { usage: { input_tokens: 50, output_tokens: 1 } } }));
+    reader.see(
+      JSON.stringify({
+        type: 'message_delta',
+        delta: { stop_reason: 'max_tokens' },
+        usage: { output_tokens: 300, input_tokens: null },
+      }),
+    );
+    reader.see(JSON.stringify({ type: 'message_stop' }));
+    expect(reader).toMatchObject({
+      usage: { input_tokens: 50, output_tokens: 300 },
+      termination: 'max_tokens',
+      ended: true,
+    });
+  });
+
+  it('reads the Responses API’s usage from response.incomplete, cut at max_output_tokens', () => {
+    const reader = new StreamReader(route('/responses'));
+    reader.see(JSON.stringify({ type: 'response.output_text.delta', delta: 'abc' }));
+    reader.see(
+      JSON.stringify({
+        type: 'response.incomplete',
+        response: { usage: { input_tokens: 9 }, incomplete_details: { reason: 'max_output_tokens' } },
+      }),
+    );
+    expect(reader).toMatchObject({
+      usage: { input_tokens: 9 },
+      termination: 'max_tokens',
+      outputBytes: 3,
+      ended: true,
+    });
+  });
+
+  it('reads a whole answer’s usage, tier and truncation', () => {
+    expect(
+      readAnswer(route('/chat/completions'), {
+        choices: [{ finish_reason: 'length' }],
+        usage: { prompt_tokens: 1 },
+        service_tier: 'flex',
+      }),
+    ).toEqual({ usage: { prompt_tokens: 1 }, serviceTier: 'flex', termination: 'max_tokens' });
+    expect(readAnswer(route('/messages'), 'not an object')).toEqual({
+      usage: null,
+      serviceTier: null,
+      termination: 'completed',
+    });
+  });
+});

@@ -1,0 +1,64 @@
+import type { Dimensions, Units } from '../pricing/dimensions.js';
+import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
+import { splitFields, type TokenCounts } from '../pricing/token-counts.js';
+import type { SessionStatus, SettlementRequest, SettlementTokens } from './entities/streaming-session.entity.js';
+
+export type SettledStatus = Exclude<SessionStatus, 'active'>;
+
+/**
+ * What a caller that settles its own sessions in-process (the gateway) writes on the record beside
+ * the settlement's own: its service name instead of `chat-streaming…`, and metadata of its own.
+ */
+export interface RecordExtras {
+  service: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The counts a settlement records: the total, and each kind when the caller split them. */
+export function settlementTokens(counts: TokenCounts): Required<SettlementTokens> {
+  return { tokens: counts.total, ...splitFields(counts.split) };
+}
+
+/** Where a settlement's counts came from, as its usage record keeps it. */
+export interface SettlementSource {
+  usageSource: UsageSource;
+  termination: Termination | null;
+  providerUsage: ProviderUsage | null;
+  serviceTier: string | null;
+  units: Units | null;
+}
+
+/** A settlement that is no caller's (an expiry, a release): no provider usage, nothing reported. */
+export const ESTIMATED = { usageSource: 'estimated', termination: null, providerUsage: null } as const;
+
+/** The source of a finalize's or an abort's counts: the provider's usage, the caller's counts, or none (an abort). */
+export function sourceOf(
+  dto: { providerUsage?: ProviderUsage; termination?: Termination },
+  counted: boolean,
+  dimensions: Dimensions,
+): SettlementSource {
+  const usageSource = dto.providerUsage !== undefined ? 'provider' : counted ? 'reported' : 'estimated';
+  return { usageSource, termination: dto.termination ?? null, providerUsage: dto.providerUsage ?? null, ...dimensions };
+}
+
+/** What a settlement request keeps of its source, for telling a retry from another request. */
+export function requestSource(
+  dto: { providerUsage?: ProviderUsage; termination?: Termination },
+  dimensions: Dimensions,
+) {
+  return { format: dto.providerUsage?.format ?? null, termination: dto.termination ?? null, ...dimensions };
+}
+
+/** A settlement's values known before its statement. */
+export interface SettlementPlan {
+  status: SettledStatus;
+  request: SettlementRequest;
+  /** The tokens billed: the reported ones, or the estimate for an expiry. */
+  tokens: Required<SettlementTokens>;
+  source: SettlementSource;
+  createdBy: string;
+  /** Metadata known beforehand (the statement adds the amounts and the duration). */
+  metadata: Record<string, unknown>;
+  /** The record's service when not the status's `chat-streaming…` name. */
+  service?: string;
+}
