@@ -232,4 +232,24 @@ describe('runway: the day an account’s credits run out', () => {
     await runway(bearer(portal.token), { userId: other.id }).expect((res) => expect([403, 404]).toContain(res.status));
     expect((await runway(other.auth).expect(200)).body).toMatchObject({ balance: 50, burnPerDay: '0.0000' });
   });
+
+  it('an org: its readers and staff by orgId, its portal; a plain member gets 403, an outsider 404', async () => {
+    const owner = await f.newUser();
+    const member = await f.newUser();
+    const outsider = await f.newUser();
+    const orgId = uniqueId('runway-org').toLowerCase().slice(0, 40);
+    await t.http.post('/api/orgs').set(admin).send({ orgId, name: orgId, ownerUserId: owner.id }).expect(201);
+    await t.http.put(`/api/orgs/${orgId}/members/${member.id}`).set(admin).send({ role: 'member' }).expect(200);
+    await t.http.post('/api/credits/allocate').set(admin).send({ orgId, credits: 700 }).expect(201);
+    const session = async (body: Record<string, unknown>) =>
+      bearer((await t.http.post('/api/portal/sessions').set(admin).send(body).expect(201)).body.token as string);
+    expect((await runway(owner.auth, { orgId }).expect(200)).body).toMatchObject({ balance: 700 });
+    expect((await runway(admin, { orgId }).expect(200)).body).toMatchObject({ balance: 700 });
+    expect((await runway(await session({ userId: owner.id, orgId }), { orgId }).expect(200)).body).toMatchObject({
+      balance: 700,
+    });
+    await runway(member.auth, { orgId }).expect(403);
+    await runway(await session({ userId: member.id, orgId }), { orgId }).expect(403);
+    await runway(outsider.auth, { orgId }).expect(404);
+  });
 });

@@ -1,13 +1,17 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import { isOrgReader } from '../auth/org-roles.js';
 import type { AuthUser } from '../auth/roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { RunwayQueryDto, RunwayResponseDto } from './dto/runway.dto.js';
 import { RunwayService } from './runway.service.js';
+
+const WHAT = 'read its money and usage';
 
 @ApiTags('credits')
 @Controller('api/credits')
@@ -20,7 +24,7 @@ export class RunwayController {
   @Get('runway')
   @Auth('user', {
     scope: 'credits:read',
-    account: { user: 'holder', org: 'reader', what: 'read its money and usage' },
+    account: { user: 'holder', org: 'reader', what: WHAT },
     portal: 'own',
   })
   @ApiOperation({
@@ -40,6 +44,10 @@ export class RunwayController {
     @Query() query: RunwayQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
   ): Promise<RunwayResponseDto> {
-    return this.runway.runway(named ?? (await this.access.own(caller)), query);
+    const account = named ?? (await this.access.own(caller));
+    // The caller's own org (an org portal session): its usage is for its readers, as with orgId named.
+    if (account.kind === 'org' && account.memberId !== null && !isOrgReader(account.memberRole))
+      throw new DomainError('FORBIDDEN', orgRoleRefusal('reader', WHAT));
+    return this.runway.runway(account, query);
   }
 }
