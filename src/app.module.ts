@@ -38,6 +38,7 @@ import { PromotionsModule } from './promotions/promotions.module.js';
 import { SignupAccountSync } from './promotions/signup-account-sync.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { ReratesModule } from './rerates/rerates.module.js';
+import { RunwayModule } from './runway/runway.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -90,6 +91,7 @@ export class AppModule {
         PlansModule,
         PurchasesModule,
         FinanceModule,
+        RunwayModule,
         PromotionsModule,
         ReconciliationsModule,
         ExportsModule,

@@ -54,6 +54,7 @@ const TABLE: Record<string, Row> = {
   listAllocations: { reach: 'user' },
   voidAllocation: { reach: 'staff' },
   listLedger: { reach: 'user' },
+  getRunway: { reach: 'user' },
   getCreditSummary: { reach: 'staff' },
   reconcileCredits: { reach: 'staff' },
   setCreditLimits: { reach: 'user', body: { overdraftLimit: 0 } },

@@ -167,6 +167,14 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
       new Intl.NumberFormat('de-DE').format(balance.totalCredits),
     );
     expect(digits(await page.getByTestId('held').textContent())).toBe(balance.heldCredits);
+    // The run-out day beside the balance: the runway's UTC day, or none within a year.
+    const runway = (await t.http.get('/api/credits/runway').set(as(userId)).expect(200)).body;
+    const utcDay = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' });
+    await poll(() => page.getByTestId('runs-out').textContent()).toBe(
+      runway.runsOutAt === null
+        ? 'Not within a year'
+        : `${utcDay.format(new Date(`${runway.runsOutAt.slice(0, 10)}T00:00:00Z`))}${runway.cause === 'expiry' ? ' (credits expire)' : ''}`,
+    );
     const soonest = page.locator('tr.soonest');
     expect(await page.locator('tr.soonest').count()).toBe(1);
     expect(await soonest.getByText('Expires soonest').isVisible()).toBe(true);

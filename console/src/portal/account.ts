@@ -5,9 +5,10 @@ import {
   getOrgBalance,
   getOrgUsageStats,
   getPortalSession,
+  getRunway,
   getUsageStats,
 } from '../api/generated/sdk.gen';
-import type { CurrentPortalSessionResponseDto } from '../api/generated/types.gen';
+import type { CurrentPortalSessionResponseDto, RunwayResponseDto } from '../api/generated/types.gen';
 import { chartRange } from './chart';
 
 /**
@@ -52,6 +53,13 @@ export async function loadBalance(session: PortalSession, client?: Client): Prom
   }
   const org = (await getOrg({ client, path, throwOnError: true })).data;
   return { available: org.totalCredits, held: org.heldCredits, debt: org.debt, lots: null };
+}
+
+/** When the account's credits run out at its recent use; null when the caller may not read its usage. */
+export async function loadRunway(session: PortalSession, client?: Client): Promise<RunwayResponseDto | null> {
+  if (session.orgId === null) return (await getRunway({ client, throwOnError: true })).data;
+  if (!isOrgReader(session)) return null;
+  return (await getRunway({ client, query: { orgId: session.orgId }, throwOnError: true })).data;
 }
 
 /** Credits per UTC day over the chart's 30 days; null when the caller may not read the account's usage. */

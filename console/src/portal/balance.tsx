@@ -1,15 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
 
 import { getOrgMemberOptions } from '../api/generated/@tanstack/react-query.gen';
-import { loadBalance, loadDailyUsage, type PortalSession } from './account';
+import { loadBalance, loadDailyUsage, loadRunway, type PortalSession } from './account';
 import { dailyChart } from './chart';
 import { DailyUsageChart } from './chart-view';
-import { credits, date } from './format';
+import { credits, date, utcDayLabel } from './format';
 import { Failed, Loading } from './status';
 
 export function BalanceTab({ session }: { session: PortalSession }) {
   const balance = useQuery({ queryKey: ['portal', 'balance', session.id], queryFn: () => loadBalance(session) });
   const daily = useQuery({ queryKey: ['portal', 'daily', session.id], queryFn: () => loadDailyUsage(session) });
+  const runway = useQuery({ queryKey: ['portal', 'runway', session.id], queryFn: () => loadRunway(session) });
   // In an org: what this member may spend of the pool now (their limit may be lower than the pool).
   const member = useQuery({
     ...getOrgMemberOptions({ path: { orgId: session.orgId ?? '', userId: session.userId } }),
@@ -36,6 +37,16 @@ export function BalanceTab({ session }: { session: PortalSession }) {
             {credits(b.debt)}
           </dd>
         </div>
+        {runway.data && (
+          <div>
+            <dt>Runs out at the last 14 days’ use</dt>
+            <dd data-testid="runs-out">
+              {runway.data.runsOutAt === null
+                ? 'Not within a year'
+                : `${utcDayLabel(runway.data.runsOutAt.slice(0, 10), true)}${runway.data.cause === 'expiry' ? ' (credits expire)' : ''}`}
+            </dd>
+          </div>
+        )}
         {member.data && (
           <div>
             <dt>You may spend now</dt>

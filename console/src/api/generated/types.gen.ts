@@ -3188,6 +3188,41 @@ export type LiabilityResponseDto = {
     nextCursor: string | null;
 };
 
+export type RunwayBasisDto = {
+    /**
+     * The days the burn is the mean of
+     */
+    days: number;
+    /**
+     * Usage records and settled streaming sessions whose usage or corrections fall in those days
+     */
+    records: number;
+};
+
+export type RunwayResponseDto = {
+    /**
+     * Credits per day: the metered usage net of corrections over `basis.days`, divided by them, as a decimal string rounded half up to four places (the projection uses the exact quotient). Grants, purchases, transfers and expiries are not burn; "0.0000" when the window used nothing (or gave back more than it used).
+     */
+    burnPerDay: string;
+    /**
+     * Credits available at asOf (unexpired lots; held credits excluded)
+     */
+    balance: number;
+    /**
+     * When the balance reaches 0 at that burn, counting lots expiring before they are spent, plan grants and auto-recharge still to come; its UTC date is the run-out day. Null when there is no burn or the balance lasts beyond 366 days.
+     */
+    runsOutAt: string | null;
+    /**
+     * `burn`: spent to 0; `expiry`: an expiry emptied the balance first; null with runsOutAt null
+     */
+    cause: 'burn' | 'expiry';
+    /**
+     * Credits of the balance that expire before the burn spends them (before runsOutAt, or within 366 days; whole credits, rounded down)
+     */
+    expiringBeforeUse: number;
+    basis: RunwayBasisDto;
+};
+
 export type AllocateCreditsDto = {
     /**
      * The user granted to (give exactly one of userId and orgId)
@@ -9236,6 +9271,73 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
+export type GetRunwayData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A user’s account (default: the caller’s own; others need supervisor; not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s account (its readers, staff; not with userId)
+         */
+        orgId?: string;
+        /**
+         * The burn is the mean per day of the metered usage of this many days before asOf
+         */
+        days?: number;
+        /**
+         * Project from this past instant (default: now), reading only what was written before it: the same ledger and the same asOf give the same answer
+         */
+        asOf?: string;
+    };
+    url: '/api/credits/runway';
+};
+
+export type GetRunwayErrors = {
+    /**
+     * Invalid query, or asOf in the future
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetRunwayError = GetRunwayErrors[keyof GetRunwayErrors];
+
+export type GetRunwayResponses = {
+    200: RunwayResponseDto;
+};
+
+export type GetRunwayResponse = GetRunwayResponses[keyof GetRunwayResponses];
 
 export type AllocateCreditsData = {
     body: AllocateCreditsDto;

@@ -1,0 +1,53 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { ACCOUNT_ACCESS, type AccountAccess, orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import { isOrgReader } from '../auth/org-roles.js';
+import type { AuthUser } from '../auth/roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
+import { RunwayQueryDto, RunwayResponseDto } from './dto/runway.dto.js';
+import { RunwayService } from './runway.service.js';
+
+const WHAT = 'read its money and usage';
+
+@ApiTags('credits')
+@Controller('api/credits')
+export class RunwayController {
+  constructor(
+    private readonly runway: RunwayService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+  ) {}
+
+  @Get('runway')
+  @Auth('user', {
+    scope: 'credits:read',
+    account: { user: 'holder', org: 'reader', what: WHAT },
+    portal: 'own',
+  })
+  @ApiOperation({
+    operationId: 'getRunway',
+    summary: 'When the account’s credits run out at its recent burn',
+    description:
+      'The caller’s own account (a portal session’s, an org key’s org), a user’s with `userId` (staff) or an ' +
+      'organisation’s with `orgId` (its readers, staff). The burn is the mean per day of metered usage net of ' +
+      'corrections over `days`; the projection spends the balance soonest-expiring lot first, lets lots expire, ' +
+      'and adds plan grants and auto-recharge still to come.',
+  })
+  @ApiOkResponse({ type: RunwayResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid query, or asOf in the future', type: ErrorResponseDto })
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
+  async get(
+    @CurrentUser() caller: AuthUser,
+    @Query() query: RunwayQueryDto,
+    @NamedAccount() named: ResolvedAccount | null,
+  ): Promise<RunwayResponseDto> {
+    const account = named ?? (await this.access.own(caller));
+    // The caller's own org (an org portal session): its usage is for its readers, as with orgId named.
+    if (account.kind === 'org' && account.memberId !== null && !isOrgReader(account.memberRole))
+      throw new DomainError('FORBIDDEN', orgRoleRefusal('reader', WHAT));
+    return this.runway.runway(account, query);
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { toDate } from '../common/validation/dates.js';
+import { periodIndexAt, periodStart } from '../plans/periods.js';
+import { RUNWAY_DEFAULT_DAYS, type RunwayQueryDto, type RunwayResponseDto } from './dto/runway.dto.js';
+import { DAY_MS, HORIZON_DAYS, perDay, projectRunway, type RunwayGrant } from './runway.js';
+import { RunwayRepository, type SubscriptionRow } from './runway.repository.js';
+
+/** The day an account's credits run out (docs/credits.md "Runway"): read in one snapshot, then projected. */
+@Injectable()
+export class RunwayService {
+  constructor(
+    private readonly repo: RunwayRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async runway(account: ResolvedAccount, query: RunwayQueryDto): Promise<RunwayResponseDto> {
+    const days = query.days ?? RUNWAY_DEFAULT_DAYS;
+    const now = this.clock.now();
+    const asOf = query.asOf === undefined ? new Date(now) : toDate(query.asOf);
+    // A future asOf would read a ledger still being written: its answer could change.
+    if (asOf.getTime() > now) throw new DomainError('VALIDATION', 'asOf must not be in the future');
+    const from = new Date(asOf.getTime() - days * DAY_MS);
+    const read = await this.repo.snapshot(async (m) => ({
+      burn: await this.repo.burn(m, account.accountId, from, asOf),
+      lots: await this.repo.lots(m, account.accountId, asOf),
+      subscription: await this.repo.subscription(m, account, asOf),
+      recharge: await this.repo.recharge(m, account.accountId, asOf),
+    }));
+    const r = read.recharge;
+    const projection = projectRunway({
+      asOf: asOf.getTime(),
+      days,
+      burned: read.burn.burned,
+      lots: read.lots.map((lot) => ({ credits: lot.credits, expiresAt: lot.expiresAt.getTime() })),
+      grants: read.subscription ? planGrants(read.subscription, asOf.getTime()) : [],
+      recharge: r && {
+        below: r.below,
+        credits: r.credits,
+        intervalMs: r.intervalMinutes * 60_000,
+        monthCap: r.monthCap,
+        lastAt: r.lastAt?.getTime() ?? null,
+        monthUsed: r.monthUsed,
+      },
+    });
+    return {
+      burnPerDay: perDay(read.burn.burned, days),
+      balance: read.lots.reduce((sum, lot) => sum + lot.credits, 0),
+      runsOutAt: projection.runsOutAt === null ? null : new Date(projection.runsOutAt).toISOString(),
+      cause: projection.cause,
+      expiringBeforeUse: projection.expiringBeforeUse,
+      basis: { days, records: read.burn.records },
+    };
+  }
+}
+
+/**
+ * The plan's grants after `asOf` within the horizon: each period starting then grants the plan's
+ * credits, expiring at the period's end (the renewal job's grant; rollover is not projected).
+ */
+function planGrants(sub: SubscriptionRow, asOf: number): RunwayGrant[] {
+  const grants: RunwayGrant[] = [];
+  const end = asOf + HORIZON_DAYS * DAY_MS;
+  let k = periodIndexAt(sub.startsAt, sub.period, new Date(asOf)) + 1;
+  for (let at = periodStart(sub.startsAt, sub.period, k).getTime(); at <= end;) {
+    const next = periodStart(sub.startsAt, sub.period, ++k).getTime();
+    grants.push({ at, credits: sub.credits, expiresAt: next });
+    at = next;
+  }
+  return grants;
+}
