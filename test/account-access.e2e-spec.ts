@@ -94,6 +94,11 @@ const TABLE: Record<string, Case[]> = {
   putSubscription: [{ on: 'user', answers: staffOnly, body: {} }],
   getSubscription: [{ on: 'user', answers: holderToo, prepare: subscribeAlice }],
   deleteSubscription: [{ on: 'user', answers: staffOnly, prepare: subscribeAlice }],
+  previewSubscription: [{ on: 'user', answers: holderToo, body: {} }],
+  getRunway: [
+    { on: 'user', query: 'userId', answers: holderToo },
+    { on: 'org', query: 'orgId', answers: orgReaders },
+  ],
   listPurchases: [
     { on: 'user', query: 'userId', answers: holderToo },
     { on: 'org', query: 'orgId', answers: orgReaders },
@@ -114,6 +119,7 @@ const TABLE: Record<string, Case[]> = {
   putOrgSubscription: [{ on: 'org', answers: orgStaff, body: {} }],
   getOrgSubscription: [{ on: 'org', answers: orgReaders, prepare: subscribeOrg }],
   deleteOrgSubscription: [{ on: 'org', answers: orgStaff, prepare: subscribeOrg }],
+  previewOrgSubscription: [{ on: 'org', answers: orgReaders, body: {} }],
   setOrgModels: [{ on: 'org', answers: orgStaff, body: { models: null } }],
   listAccountPrices: [
     { on: 'user', query: 'userId', answers: staffOnly },
