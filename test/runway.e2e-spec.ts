@@ -125,7 +125,7 @@ describe('runway: the day an account’s credits run out', () => {
     await expireAt(u, base, [365]);
     await t.db.query(
       `INSERT INTO auto_recharge_settings (account_id, enabled, below_credits, recharge_credits, min_interval_minutes, updated_by)
-       VALUES (credit_account_of('user', $1), true, 50, 100, 44640, 'test')`,
+       VALUES ((SELECT account_id FROM accounts WHERE user_id = $1), true, 50, 100, 44640, 'test')`,
       [u.id],
     );
     // 100 + 100 credits at 10 a day: 20 days (the next top-up could come on day 36 at the earliest).
@@ -182,7 +182,7 @@ describe('runway: the day an account’s credits run out', () => {
     expect((await transfer(u.id, other.id, 200)).status).toBe(201);
     expect((await transfer(other.id, u.id, 100)).status).toBe(201);
     const base = settle();
-    await t.db.query(`UPDATE credit_allocations SET expires_at = $2 WHERE account_id = credit_account_of('user', $1)`, [
+    await t.db.query(`UPDATE credit_allocations SET expires_at = $2 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`, [
       u.id,
       new Date(base + 365 * DAY),
     ]);

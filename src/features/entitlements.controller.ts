@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Put, Query } from '@nestjs/comm
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
@@ -14,7 +15,7 @@ import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -184,6 +185,7 @@ export class EntitlementsController {
   })
   @ApiSelfGrantForbidden('override')
   @ApiNotFoundOf('Feature', 'Unknown feature, user or organisation')
+  @ApiConflictResponse(ACCOUNT_ERASED_CONFLICT)
   set(
     @CurrentUser() caller: AuthUser,
     @Param('featureKey') featureKey: string,

@@ -13,7 +13,12 @@ import { ORG_SELF_GRANT_MESSAGES } from '../auth/access.js';
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { commonErrorExamples, domainErrorExample, type NamedExamples } from '../common/errors/error-examples.js';
+import {
+  ACCOUNT_ERASED_CONFLICT,
+  commonErrorExamples,
+  domainErrorExample,
+  type NamedExamples,
+} from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { PutSubscriptionDto, SubscriptionPreviewResponseDto } from '../plans/dto/subscription.dto.js';
@@ -123,6 +128,7 @@ export class OrgPlanController {
       'org may not (403 SELF_GRANT_FORBIDDEN); an admin may.',
   })
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
+  @ApiConflictResponse(ACCOUNT_ERASED_CONFLICT)
   async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
     return { orgId, ...(await this.subscriptions.removeFor(user, { orgId })) };
   }

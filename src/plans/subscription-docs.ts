@@ -1,4 +1,4 @@
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 
 /** The OpenAPI examples and refusals a subscription PUT and its preview share, a user's and an org's. */
@@ -32,7 +32,9 @@ export const CHANGE_REFUSALS = {
 };
 
 export const CHANGE_CONFLICTS = {
-  description: 'The plan is deactivated; or `timing: "period_end"` without a period in progress',
+  description:
+    'The plan is deactivated; or `timing: "period_end"` without a period in progress; or the account’s person ' +
+    'was erased (`code` ACCOUNT_ERASED)',
   type: ErrorResponseDto,
   examples: {
     inactive: domainErrorExample('PLAN_INACTIVE', 'Plan pro is not active', 'A deactivated plan'),
@@ -41,5 +43,6 @@ export const CHANGE_CONFLICTS = {
       'timing period_end needs a live subscription whose period has started',
       'Nothing to schedule at a period’s end',
     ),
+    ...ACCOUNT_ERASED_CONFLICT.examples,
   },
 };

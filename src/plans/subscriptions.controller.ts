@@ -12,7 +12,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { PutSubscriptionDto, SubscriptionPreviewResponseDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
@@ -111,6 +111,7 @@ export class SubscriptionsController {
   })
   @ApiOkResponse({ type: SubscriptionResponseDto })
   @ApiNotFoundOf('Subscription', 'No live subscription')
+  @ApiConflictResponse(ACCOUNT_ERASED_CONFLICT)
   remove(@CurrentUser() user: AuthUser, @Param('userId') userId: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.remove(user, userId);
   }

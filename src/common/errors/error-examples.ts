@@ -1,4 +1,5 @@
 import { DOMAIN_ERROR_STATUS, type DomainErrorCode } from './domain-error.js';
+import { ErrorResponseDto } from './error-response.dto.js';
 import { REASON_PHRASE } from './reason-phrases.js';
 
 export { REASON_PHRASE };
@@ -117,3 +118,15 @@ export function commonErrorExamples(
       return {};
   }
 }
+
+/**
+ * A write naming an erased person's account (docs/erasure.md), on a route with no other 409: its
+ * whole conflict answer, for `@ApiConflictResponse()`.
+ */
+export const ACCOUNT_ERASED_CONFLICT = {
+  description: 'The account’s person was erased: `code` ACCOUNT_ERASED',
+  type: ErrorResponseDto,
+  examples: {
+    erased: domainErrorExample('ACCOUNT_ERASED', 'The account was erased', 'An erased person’s account'),
+  },
+};

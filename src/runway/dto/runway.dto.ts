@@ -84,8 +84,7 @@ export class RunwayResponseDto {
   runsOutAt: string | null;
 
   @ApiProperty({
-    type: String,
-    enum: ['burn', 'expiry'],
+    enum: ['burn', 'expiry', null],
     nullable: true,
     example: 'burn',
     description: '`burn`: spent to 0; `expiry`: an expiry emptied the balance first; null with runsOutAt null',

@@ -3215,7 +3215,7 @@ export type RunwayResponseDto = {
     /**
      * `burn`: spent to 0; `expiry`: an expiry emptied the balance first; null with runsOutAt null
      */
-    cause: 'burn' | 'expiry';
+    cause: 'burn' | 'expiry' | null;
     /**
      * Credits of the balance that expire before the burn spends them (before runsOutAt, or within 366 days; whole credits, rounded down)
      */
@@ -8092,6 +8092,10 @@ export type SetEntitlementErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The account’s person was erased: `code` ACCOUNT_ERASED
+     */
+    409: ErrorResponseDto;
+    /**
      * Request body too large (BODY_LIMIT)
      */
     413: ErrorResponseDto;
@@ -8148,6 +8152,10 @@ export type DeleteSubscriptionErrors = {
      * No live subscription; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
+    /**
+     * The account’s person was erased: `code` ACCOUNT_ERASED
+     */
+    409: ErrorResponseDto;
     /**
      * Request body too large (BODY_LIMIT)
      */
@@ -8255,7 +8263,7 @@ export type PutSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated; or `timing: "period_end"` without a period in progress
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or the account’s person was erased (`code` ACCOUNT_ERASED)
      */
     409: ErrorResponseDto;
     /**
@@ -8317,7 +8325,7 @@ export type PreviewSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or: A request with this Idempotency-Key is still in progress
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or the account’s person was erased (`code` ACCOUNT_ERASED); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -11210,6 +11218,10 @@ export type DeleteOrgSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The account’s person was erased: `code` ACCOUNT_ERASED
+     */
+    409: ErrorResponseDto;
+    /**
      * Request body too large (BODY_LIMIT)
      */
     413: ErrorResponseDto;
@@ -11318,7 +11330,7 @@ export type PutOrgSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated; or `timing: "period_end"` without a period in progress
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or the account’s person was erased (`code` ACCOUNT_ERASED)
      */
     409: ErrorResponseDto;
     /**
@@ -11382,7 +11394,7 @@ export type PreviewOrgSubscriptionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or: A request with this Idempotency-Key is still in progress
+     * The plan is deactivated; or `timing: "period_end"` without a period in progress; or the account’s person was erased (`code` ACCOUNT_ERASED); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
