@@ -179,4 +179,8 @@ export class StreamingSession {
   /** The estimate's units (`{"<unit>": count}`), held with its tokens; null: none. */
   @Column({ name: 'estimated_units', type: 'jsonb', nullable: true })
   estimatedUnits: Record<string, number> | null;
+
+  /** An in-process caller's record service and metadata (the gateway's), for an expiry to write; null: none. */
+  @Column({ name: 'record_extras', type: 'jsonb', nullable: true })
+  recordExtras: Record<string, unknown> | null;
 }
