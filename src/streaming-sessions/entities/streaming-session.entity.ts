@@ -68,6 +68,7 @@ export type SettlementRequest =
 @Check('streaming_sessions_estimated_cache_read_tokens_check', `estimated_cache_read_tokens >= 0`)
 @Check('streaming_sessions_estimated_cache_write_tokens_check', `estimated_cache_write_tokens >= 0`)
 @Check('streaming_sessions_estimated_reasoning_tokens_check', `estimated_reasoning_tokens >= 0`)
+@Check('streaming_sessions_record_extras_check', `jsonb_typeof(record_extras) = 'object'`)
 @Check(
   'streaming_sessions_estimate_split_check',
   `num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
